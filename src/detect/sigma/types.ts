@@ -1,0 +1,91 @@
+/**
+ * Shared types of the Sigma engine. Other components (the correlation engine, the CLI) import
+ * these; keep them stable.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { ErrorCode } from '../../core/errors.ts';
+
+/** A problem found while loading rules, with a position a user can jump to. */
+export interface Diagnostic {
+  code: ErrorCode;
+  severity: 'error' | 'warning';
+  file: string;
+  /** 1-based; 0 when unknown (e.g. the file cannot be read). */
+  line: number;
+  /** 1-based; 0 when unknown. */
+  column: number;
+  message: string;
+  /** Rule id or title, when the problem belongs to one rule. */
+  rule?: string;
+}
+
+/** The `logsource` block of a rule. */
+export interface Logsource {
+  product?: string;
+  category?: string;
+  service?: string;
+  definition?: string;
+}
+
+/** A correlation document, validated for the basics only, handed as-is to `src/detect/correlate/`. */
+export interface CorrelationDoc {
+  /** The parsed YAML object (plain JS values). */
+  doc: unknown;
+  file: string;
+  /** 1-based position of the document's start. */
+  line: number;
+  column: number;
+  id?: string;
+  name?: string;
+}
+
+/** A detection rule ready to evaluate. */
+export interface CompiledRule {
+  id: string;
+  title: string;
+  name?: string;
+  level?: string;
+  status?: string;
+  description?: string;
+  tags: string[];
+  logsource: Logsource;
+  file: string;
+  line: number;
+  column: number;
+  /** Fields the rule asks alerts to carry (`fields:`), if any. */
+  fields?: string[];
+  falsepositives?: string[];
+  /** Evaluates the detection (including filters applied to this rule) against one event. */
+  test(event: Record<string, unknown>): boolean;
+}
+
+export interface RuleMatch {
+  rule: CompiledRule;
+  event: SeamEvent;
+}
+
+export interface Ruleset {
+  rules: CompiledRule[];
+  correlations: CorrelationDoc[];
+  /** Rules that match the event (only rules whose logsource applies to `event.seam.source`). */
+  match(event: SeamEvent): RuleMatch[];
+}
+
+export interface LoadStats {
+  files: number;
+  rules: number;
+  correlations: number;
+  filters: number;
+  rejected: number;
+}
+
+export interface LoadOptions {
+  /** Values for `|expand` placeholders, keyed by name without the `%` signs. */
+  placeholders?: Record<string, string[]>;
+}
+
+export interface LoadResult {
+  ruleset: Ruleset;
+  diagnostics: Diagnostic[];
+  stats: LoadStats;
+}
