@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Entry point for the `seam` command. Seam ships TypeScript sources and runs them through tsx's
+// loader, so a fresh `npm ci` needs no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,65 @@
+/**
+ * One registry of stable error codes. Every error Seam reports carries a `code` from this table,
+ * whether it is retriable, and its `cause`. Add codes here, never inline strings elsewhere.
+ */
+export const ERROR_CODES = {
+  // Input: records that cannot be read or understood (dead-lettered, never retried).
+  SEAM_ERR_INPUT_JSON: { retriable: false, summary: 'record is not valid JSON' },
+  SEAM_ERR_INPUT_TRUNCATED: { retriable: false, summary: 'record is truncated' },
+  SEAM_ERR_INPUT_OVERSIZED: { retriable: false, summary: 'record exceeds the size limit' },
+  SEAM_ERR_INPUT_UNKNOWN_FORMAT: { retriable: false, summary: 'record matches no known source format' },
+  SEAM_ERR_INPUT_NOT_OBJECT: { retriable: false, summary: 'record is not a JSON object' },
+  SEAM_ERR_INPUT_FILE: { retriable: false, summary: 'input file cannot be read' },
+  // Normalization: the record was recognised but fails its source's schema.
+  SEAM_ERR_NORMALIZE_SCHEMA: { retriable: false, summary: 'record fails its source schema' },
+  SEAM_ERR_NORMALIZE_TIMESTAMP: { retriable: false, summary: 'record has no usable event time' },
+  // Rules: loading and evaluation.
+  SEAM_ERR_RULE_YAML: { retriable: false, summary: 'rule file is not valid YAML' },
+  SEAM_ERR_RULE_SCHEMA: { retriable: false, summary: 'rule does not follow the Sigma specification' },
+  SEAM_ERR_RULE_CONDITION: { retriable: false, summary: 'rule condition cannot be parsed' },
+  SEAM_ERR_RULE_MODIFIER: { retriable: false, summary: 'rule uses an unknown or invalid modifier' },
+  SEAM_ERR_RULE_REFERENCE: { retriable: false, summary: 'rule refers to a rule or identifier that does not exist' },
+  SEAM_ERR_RULE_EVAL: { retriable: false, summary: 'rule evaluation failed on an event' },
+  SEAM_ERR_RULE_FILE: { retriable: false, summary: 'rule file or folder cannot be read' },
+  SEAM_ERR_RULE_DUPLICATE: { retriable: false, summary: 'rule id or name is used by more than one rule' },
+  SEAM_ERR_RULE_PLACEHOLDER: { retriable: false, summary: 'rule uses a placeholder that has no configured values' },
+  SEAM_ERR_RULE_REGEX: { retriable: false, summary: 'rule regular expression cannot be compiled' },
+  SEAM_ERR_RULE_VALUE: { retriable: false, summary: 'rule value does not suit its field modifiers' },
+  // Configuration and services.
+  SEAM_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },
+  SEAM_ERR_SERVICE_MISSING_TOOL: { retriable: false, summary: 'a required tool is not installed' },
+  SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
+  SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },
+  SEAM_ERR_SINK_WRITE: { retriable: true, summary: 'writing to a sink failed' },
+} as const satisfies Record<string, { retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SeamError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  /** Structured context (file, line, column, path, stage...) that a user can act on. */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SeamError';
+    this.code = code;
+    this.retriable = ERROR_CODES[code].retriable;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, retriable: this.retriable, ...this.details };
+  }
+}
+
+export function isSeamError(e: unknown): e is SeamError {
+  return e instanceof SeamError;
+}
+
+/** A value or a typed error: stream stages return this instead of throwing. */
+export type Result<T, E = SeamError> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** Configuration of the file source: replay of exported logs, S3 exports and fixtures. */
+export const FileSourceConfig = z
+  .strictObject({
+    type: z.literal('file'),
+    paths: z.array(z.string().min(1)).min(1).describe('Files or folders to read; folders are walked recursively in name order.'),
+    maxRecordBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024)
+      .describe('Records larger than this are dead-lettered as oversized (with their byte range) instead of parsed.'),
+    readChunkBytes: z.number().int().positive().default(256 * 1024).describe('Read buffer size per file.'),
+    cluster: z.string().optional().describe('EKS cluster name to attribute records to when the record does not say.'),
+  })
+  .describe('Reads JSONL, JSON arrays, CloudTrail S3 exports ({"Records": [...]}), CloudWatch Logs exports and filter-log-events output, gzipped or not.');
+export type FileSourceConfig = z.infer<typeof FileSourceConfig>;

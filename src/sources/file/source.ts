@@ -1,0 +1,162 @@
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { SeamError } from '../../core/errors.ts';
+import type { RawMeta } from '../../core/envelope.ts';
+import { LineSplitter, ScanSplitter, sniff, type Piece } from './split.ts';
+
+/** One unit out of the file source: a record's text, or a record that could not be cut out. */
+export type FileItem =
+  | { kind: 'record'; text: string; meta: RawMeta }
+  | { kind: 'error'; error: SeamError; raw: string; meta: RawMeta };
+
+export interface FileReadOptions {
+  maxRecordBytes: number;
+  readChunkBytes?: number;
+  cluster?: string;
+  /** Called after every chunk with bytes consumed so far (compressed bytes for gzip files). */
+  onProgress?: (bytesRead: number) => void;
+  now?: () => string;
+}
+
+/** Expands folders (recursively, name order) and returns files with their sizes. */
+export async function listInputFiles(paths: string[]): Promise<{ path: string; bytes: number }[]> {
+  const out: { path: string; bytes: number }[] = [];
+  const walk = async (p: string): Promise<void> => {
+    let st;
+    try {
+      st = await stat(p);
+    } catch (cause) {
+      throw new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${p}: ${(cause as Error).message}`, { cause, details: { path: p } });
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+      for (const n of names) await walk(join(p, n));
+    } else if (st.isFile()) {
+      out.push({ path: p, bytes: st.size });
+    }
+  };
+  for (const p of paths) await walk(p);
+  return out;
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Unwraps a filter-log-events / GetLogEvents item (`{timestamp, message, eventId...}`) to its message. */
+function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; eventId?: string } | undefined {
+  if (!text.includes('"message"') || !(text.includes('"ingestionTime"') || text.includes('"eventId"'))) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.message !== 'string' || typeof o.timestamp !== 'number') return undefined;
+  return {
+    text: o.message,
+    ...(typeof o.logStreamName === 'string' ? { stream: o.logStreamName } : {}),
+    ...(typeof o.eventId === 'string' ? { eventId: o.eventId } : {}),
+  };
+}
+
+/**
+ * Streams the records of one file. Memory is bounded by the read chunk plus one record
+ * (`maxRecordBytes`), whatever the file size.
+ */
+export async function* readFile(path: string, opts: FileReadOptions): AsyncGenerator<FileItem> {
+  const now = opts.now ?? (() => new Date().toISOString());
+  const gz = await isGzip(path);
+  const file = createReadStream(path, { highWaterMark: opts.readChunkBytes ?? 256 * 1024 });
+  const stream = gz ? file.pipe(createGunzip()) : file;
+  let splitter: LineSplitter | ScanSplitter | undefined;
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  const pieces: Piece[] = [];
+  const baseMeta = (origin: string): RawMeta => ({
+    collector: 'file',
+    receivedAt: now(),
+    origin,
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
+  });
+
+  function* drain(): Generator<FileItem> {
+    for (const p of pieces) {
+      const origin = `${path}:${p.line}`;
+      if (p.kind === 'record') {
+        const cw = unwrapCloudWatchEvent(p.text);
+        if (cw) {
+          const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
+          yield { kind: 'record', text: cw.text, meta };
+        } else {
+          yield { kind: 'record', text: p.text, meta: baseMeta(origin) };
+        }
+      } else if (p.kind === 'oversized') {
+        const error = new SeamError(
+          'SEAM_ERR_INPUT_OVERSIZED',
+          `record of ${p.bytes} bytes exceeds maxRecordBytes=${opts.maxRecordBytes}; it stays in ${path} at byte ${p.offset}`,
+          { details: { path, line: p.line, offset: p.offset, bytes: p.bytes, limit: opts.maxRecordBytes } },
+        );
+        yield { kind: 'error', error, raw: p.head, meta: baseMeta(origin) };
+      } else {
+        const error = new SeamError('SEAM_ERR_INPUT_TRUNCATED', `input ends inside a record that started at line ${p.line}`, {
+          details: { path, line: p.line, offset: p.offset },
+        });
+        yield { kind: 'error', error, raw: p.text, meta: baseMeta(origin) };
+      }
+    }
+    pieces.length = 0;
+  }
+
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (!splitter) {
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes < 64 * 1024) continue;
+        const h = Buffer.concat(head);
+        head = [];
+        splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+        splitter.push(h, pieces);
+      } else {
+        splitter.push(chunk, pieces);
+      }
+      yield* drain();
+      opts.onProgress?.(file.bytesRead);
+    }
+  } catch (cause) {
+    const error = new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+    yield { kind: 'error', error, raw: '', meta: baseMeta(path) };
+    return;
+  }
+  if (!splitter) {
+    const h = Buffer.concat(head);
+    splitter = sniff(h.toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+    splitter.push(h, pieces);
+  }
+  splitter.end(pieces);
+  yield* drain();
+  opts.onProgress?.(file.bytesRead);
+}
+
+/** Streams the records of many files and folders, in order. */
+export async function* readFiles(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem> {
+  const files = await listInputFiles(paths);
+  let before = 0;
+  for (const f of files) {
+    const inner = opts.onProgress;
+    yield* readFile(f.path, { ...opts, ...(inner ? { onProgress: (n: number) => inner(before + n) } : {}) });
+    before += f.bytes;
+  }
+}

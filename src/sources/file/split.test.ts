@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { LineSplitter, ScanSplitter, sniff, type Piece } from './split.ts';
+
+/** Feeds `input` in chunks of `size` bytes, so record boundaries fall inside chunks. */
+function run(splitter: LineSplitter | ScanSplitter, input: string, size: number): Piece[] {
+  const out: Piece[] = [];
+  const buf = Buffer.from(input);
+  for (let i = 0; i < buf.length; i += size) splitter.push(buf.subarray(i, i + size), out);
+  splitter.end(out);
+  return out;
+}
+
+const texts = (ps: Piece[]): string[] => ps.map((p) => (p.kind === 'record' ? p.text : `<${p.kind}>`));
+
+describe('sniff', () => {
+  it('recognises JSONL, wrappers, arrays, pretty JSON and CloudWatch exports', () => {
+    expect(sniff('{"a":1}\n{"a":2}\n')).toBe('lines');
+    expect(sniff('{"Records":[{"a":1}]}\n')).toBe('scan');
+    expect(sniff('{"Records":[{"a":1}]}')).toBe('scan');
+    expect(sniff('[{"a":1}]')).toBe('scan');
+    expect(sniff('{\n  "a": 1\n}\n')).toBe('scan');
+    expect(sniff('2024-05-01T12:00:00.000Z {"kind":"Event"}\n')).toBe('lines');
+    // A broken first JSONL line must not turn the whole file into one scanned value.
+    expect(sniff('{"a": \n{"b":2}\n')).toBe('lines');
+  });
+});
+
+describe('LineSplitter', () => {
+  for (const size of [1, 3, 7, 1024]) {
+    it(`cuts lines across chunk boundaries (chunk=${size})`, () => {
+      const out = run(new LineSplitter(1000), '{"a":1}\r\n\n{"b":"x\\ny"}\n{"c":3}', size);
+      expect(texts(out)).toEqual(['{"a":1}', '{"b":"x\\ny"}', '{"c":3}']);
+      expect(out.map((p) => p.line)).toEqual([1, 3, 4]);
+    });
+  }
+
+  it('reports oversized lines with their size and keeps going', () => {
+    const big = `{"x":"${'a'.repeat(5000)}"}`;
+    const out = run(new LineSplitter(100), `{"a":1}\n${big}\n{"b":2}\n`, 64);
+    expect(texts(out)).toEqual(['{"a":1}', '<oversized>', '{"b":2}']);
+    const o = out[1]!;
+    expect(o.kind === 'oversized' && o.bytes).toBe(big.length);
+    expect(o.kind === 'oversized' && o.offset).toBe(8);
+  });
+
+  it('strips the timestamp prefix of CloudWatch Logs exports', () => {
+    const out = run(new LineSplitter(1000), '2024-05-01T12:00:00.000Z {"a":1}\n2024-05-01T12:00:01.500Z {"b":2}\n', 5);
+    expect(texts(out)).toEqual(['{"a":1}', '{"b":2}']);
+  });
+});
+
+describe('ScanSplitter', () => {
+  for (const size of [1, 5, 4096]) {
+    it(`cuts CloudTrail Records elements (chunk=${size})`, () => {
+      const doc = '{"Records":[{"eventID":"1","p":{"q":"a]}"}},{"eventID":"2","s":"\\"}{"}]}';
+      expect(texts(run(new ScanSplitter(1000), doc, size))).toEqual(['{"eventID":"1","p":{"q":"a]}"}}', '{"eventID":"2","s":"\\"}{"}']);
+    });
+  }
+
+  it('cuts top-level array elements and pretty-printed concatenated objects', () => {
+    expect(texts(run(new ScanSplitter(1000), '[\n {"a":1},\n {"b":[1,2]}\n]\n', 3))).toEqual(['{"a":1}', '{"b":[1,2]}']);
+    expect(texts(run(new ScanSplitter(1000), '{\n "a": 1\n}\n{\n "b": {"c": 2}\n}\n', 2))).toEqual(['{\n "a": 1\n}', '{\n "b": {"c": 2}\n}']);
+  });
+
+  it('finds the events array of filter-log-events output after other keys', () => {
+    const doc = '{"searchedLogStreams":[{"logStreamName":"s"}],"events":[{"message":"{}","timestamp":1}],"nextToken":"t"}';
+    expect(texts(run(new ScanSplitter(1000), doc, 4))).toEqual(['{"message":"{}","timestamp":1}']);
+  });
+
+  it('reports an input that ends inside a record as truncated', () => {
+    const out = run(new ScanSplitter(1000), '{"Records":[{"eventID":"1"},{"eventID":"2","x":', 8);
+    expect(out.map((p) => p.kind)).toEqual(['record', 'truncated']);
+  });
+
+  it('skips oversized elements without holding them', () => {
+    const big = `{"x":"${'a'.repeat(10_000)}"}`;
+    const out = run(new ScanSplitter(200), `{"Records":[{"a":1},${big},{"b":2}]}`, 100);
+    expect(texts(out)).toEqual(['{"a":1}', '<oversized>', '{"b":2}']);
+  });
+});
