@@ -1,0 +1,50 @@
+import type { Ingest, RawMeta, SeamMeta, SourceType } from '../envelope.ts';
+import { SeamError, type ErrorCode } from '../errors.ts';
+
+/** A fresh `seam` object with every field present (one hidden class for all events: faster to build and read). */
+export function newSeam(source: SourceType, id: string, meta: RawMeta): SeamMeta {
+  const ingest: Ingest = {
+    collector: meta.collector,
+    received_at: meta.receivedAt,
+    truncated: meta.truncated === true,
+    redacted: [],
+    origin: meta.origin,
+  };
+  return {
+    id,
+    source,
+    format: undefined,
+    account: meta.account,
+    region: meta.region,
+    cluster: meta.cluster,
+    principal: undefined,
+    chain: undefined,
+    source_ip: undefined,
+    user_agent: undefined,
+    action: undefined,
+    outcome: undefined,
+    resource: undefined,
+    ingest,
+  };
+}
+
+/** A schema error naming the source and the field that failed. */
+export function fieldError(source: SourceType, field: string, problem: string, code: ErrorCode = 'SEAM_ERR_NORMALIZE_SCHEMA'): SeamError {
+  return new SeamError(code, `${source} record: ${field} ${problem}`, { details: { source, field } });
+}
+
+const IP_RE = /^[0-9a-fA-F:.]+$/;
+
+/** Only IP-looking strings become `seam.source_ip` (CloudTrail also writes service names there, e.g. eks.amazonaws.com). */
+export function ipOrUndefined(v: string | undefined): string | undefined {
+  return v !== undefined && v.length <= 45 && IP_RE.test(v) ? v : undefined;
+}
+
+/** Joins the defined parts with '/', e.g. namespace/resource/name. */
+export function joinPath(a: string | undefined, b: string | undefined, c: string | undefined): string | undefined {
+  let s = '';
+  if (a !== undefined) s = a;
+  if (b !== undefined) s = s === '' ? b : s + '/' + b;
+  if (c !== undefined) s = s === '' ? c : s + '/' + c;
+  return s === '' ? undefined : s;
+}

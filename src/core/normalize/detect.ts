@@ -1,0 +1,41 @@
+import type { SourceType } from '../envelope.ts';
+import type { Rec } from './util.ts';
+
+/**
+ * Which format a record is, decided per record from a few cheap property reads (collectors may mix
+ * sources in one stream: a replayed S3 prefix, a shared log group, the demo file).
+ */
+export type RecordFormat =
+  | 'k8s_audit'
+  | 'cloudtrail'
+  | 'guardduty_api'
+  | 'guardduty_sdk'
+  | 'guardduty_eventbridge'
+  | 'runtime_native'
+  | 'runtime_falco'
+  /** A CloudWatch Logs event (`filter-log-events` / `get-log-events` / subscription) whose `message` holds the record. */
+  | 'cloudwatch_event';
+
+export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event'>, SourceType> = {
+  k8s_audit: 'k8s_audit',
+  cloudtrail: 'cloudtrail',
+  guardduty_api: 'guardduty',
+  guardduty_sdk: 'guardduty',
+  guardduty_eventbridge: 'guardduty',
+  runtime_native: 'runtime',
+  runtime_falco: 'runtime',
+};
+
+export function detectFormat(r: Rec): RecordFormat | undefined {
+  const apiVersion = r.apiVersion;
+  if (r.kind === 'Event' && typeof apiVersion === 'string' && apiVersion.startsWith('audit.k8s.io/')) return 'k8s_audit';
+  if (r.eventSource !== undefined && r.eventName !== undefined && (r.eventVersion !== undefined || r.eventTime !== undefined)) return 'cloudtrail';
+  if (r.schema === 'seam.runtime/v1') return 'runtime_native';
+  if (r.source === 'aws.guardduty' && r.detail !== undefined) return 'guardduty_eventbridge';
+  if (r.rule !== undefined && r.output !== undefined && r.priority !== undefined) return 'runtime_falco';
+  if (r.Type !== undefined && r.Service !== undefined && (r.SchemaVersion !== undefined || r.Resource !== undefined)) return 'guardduty_sdk';
+  if (r.type !== undefined && r.service !== undefined && (r.schemaVersion !== undefined || r.resource !== undefined)) return 'guardduty_api';
+  if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
+  if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
+  return undefined;
+}

@@ -1,0 +1,66 @@
+import type { RawMeta } from '../envelope.ts';
+import { err, ok, type Result, type SeamError } from '../errors.ts';
+import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
+import { guardDutyPrincipal } from './principal.ts';
+import type { Mapped } from './types.ts';
+import { first, isoTime, num, obj, pick, str, type Rec } from './util.ts';
+
+/**
+ * Maps a GuardDuty finding in any of its shapes (REST camelCase, SDK PascalCase, EventBridge envelope).
+ * The raw record is kept as received; `seam.*` is the one casing-free view. `seam.format` says which.
+ */
+export function mapGuardDuty(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+  let f: Rec = r;
+  let format = 'api';
+  const detail = obj(r.detail);
+  if (detail !== undefined && r.source === 'aws.guardduty') {
+    f = detail;
+    format = 'eventbridge';
+  } else if (r.Id !== undefined || r.Type !== undefined) {
+    format = 'sdk';
+  }
+  const id = str(pick(f, 'id'));
+  if (id === undefined) return err(fieldError('guardduty', format === 'eventbridge' ? 'detail.id' : 'id', 'is missing or not a string'));
+  const type = str(pick(f, 'type'));
+  if (type === undefined) return err(fieldError('guardduty', format === 'eventbridge' ? 'detail.type' : 'type', 'is missing or not a string'));
+  const service = obj(pick(f, 'service'));
+  const updatedAt = str(pick(f, 'updatedAt'));
+  const timestamp =
+    isoTime(updatedAt) ?? isoTime(pick(service, 'eventLastSeen')) ?? isoTime(pick(f, 'createdAt')) ?? (format === 'eventbridge' ? isoTime(r.time) : undefined);
+  if (timestamp === undefined) return err(fieldError('guardduty', 'updatedAt', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+
+  const seam = newSeam('guardduty', id + ':' + (updatedAt ?? timestamp), meta);
+  seam.format = format;
+  seam.account = str(pick(f, 'accountId')) ?? (format === 'eventbridge' ? str(r.account) : undefined) ?? meta.account;
+  seam.region = str(pick(f, 'region')) ?? (format === 'eventbridge' ? str(r.region) : undefined) ?? meta.region;
+  seam.action = type;
+
+  const resource = obj(pick(f, 'resource'));
+  const eks = obj(pick(resource, 'eksClusterDetails'));
+  seam.cluster = str(pick(eks, 'name')) ?? meta.cluster;
+  const kd = obj(pick(resource, 'kubernetesDetails'));
+  const workload = obj(pick(kd, 'kubernetesWorkloadDetails'));
+  seam.principal = guardDutyPrincipal(obj(pick(kd, 'kubernetesUserDetails')), obj(pick(resource, 'accessKeyDetails')), seam.account);
+
+  const action = obj(pick(service, 'action'));
+  const kapi = obj(pick(action, 'kubernetesApiCallAction'));
+  const aapi = obj(pick(action, 'awsApiCallAction'));
+  const call = kapi ?? aapi;
+  if (call !== undefined) {
+    const remote = obj(pick(call, 'remoteIpDetails'));
+    seam.source_ip = ipOrUndefined(
+      str(pick(remote, 'ipAddressV4')) ?? str(pick(remote, 'ipAddressV6')) ?? first(call.sourceIPs ?? call.sourceIps ?? call.SourceIps ?? call.SourceIPs),
+    );
+    seam.user_agent = str(pick(call, 'userAgent'));
+  }
+  const status = num(pick(kapi, 'statusCode'));
+  seam.outcome =
+    status !== undefined ? (status < 400 ? 'success' : 'failure') : aapi !== undefined ? (str(pick(aapi, 'errorCode')) === undefined ? 'success' : 'failure') : 'unknown';
+
+  seam.resource =
+    (kapi === undefined ? undefined : joinPath(str(pick(kapi, 'namespace')), str(pick(kapi, 'resource')), str(pick(kapi, 'resourceName')))) ??
+    (workload === undefined ? undefined : joinPath(str(pick(workload, 'namespace')), str(pick(workload, 'type')), str(pick(workload, 'name')))) ??
+    str(pick(eks, 'arn')) ??
+    str(pick(resource, 'resourceType'));
+  return ok({ timestamp, seam });
+}

@@ -1,0 +1,52 @@
+import type { RawMeta } from '../envelope.ts';
+import { err, ok, type Result, type SeamError } from '../errors.ts';
+import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
+import { extraAccount, k8sPrincipal } from './principal.ts';
+import type { Mapped } from './types.ts';
+import { first, isoTime, num, obj, str, strArray, type Rec } from './util.ts';
+
+/** Non-resource requests (/healthz, /version, /openapi/v2): the path without the query. */
+function pathOf(uri: string | undefined): string {
+  if (uri === undefined) return '/';
+  const q = uri.indexOf('?');
+  return q < 0 ? uri : uri.slice(0, q);
+}
+
+/** Maps an audit.k8s.io/v1 Event (EKS control-plane audit log). */
+export function mapK8sAudit(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+  const auditID = str(r.auditID);
+  if (auditID === undefined) return err(fieldError('k8s_audit', 'auditID', 'is missing or not a string'));
+  const stage = str(r.stage);
+  if (stage === undefined) return err(fieldError('k8s_audit', 'stage', 'is missing or not a string'));
+  const verb = str(r.verb);
+  if (verb === undefined) return err(fieldError('k8s_audit', 'verb', 'is missing or not a string'));
+  const user = obj(r.user);
+  if (user === undefined) return err(fieldError('k8s_audit', 'user', 'is missing or not an object'));
+  const timestamp = isoTime(r.stageTimestamp) ?? isoTime(r.requestReceivedTimestamp);
+  if (timestamp === undefined) {
+    return err(fieldError('k8s_audit', 'stageTimestamp', 'and requestReceivedTimestamp are missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+  }
+
+  const seam = newSeam('k8s_audit', auditID + ':' + stage, meta);
+  const extra = obj(user.extra);
+  const username = str(user.username);
+  if (username !== undefined) seam.principal = k8sPrincipal(username, strArray(user.groups), extra);
+  if (seam.account === undefined) seam.account = extraAccount(extra);
+
+  const ref = obj(r.objectRef);
+  const resource = str(ref?.resource);
+  const sub = str(ref?.subresource);
+  if (resource !== undefined) {
+    seam.action = verb + ' ' + (sub === undefined ? resource : resource + '/' + sub);
+    seam.resource = joinPath(str(ref?.namespace), resource, str(ref?.name));
+  } else {
+    seam.action = verb + ' ' + pathOf(str(r.requestURI));
+  }
+
+  const code = num(obj(r.responseStatus)?.code);
+  const decision = str(obj(r.annotations)?.['authorization.k8s.io/decision']);
+  seam.outcome = decision === 'forbid' ? 'failure' : code === undefined ? 'unknown' : code < 400 ? 'success' : 'failure';
+  seam.source_ip = ipOrUndefined(first(r.sourceIPs));
+  seam.user_agent = str(r.userAgent);
+  return ok({ timestamp, seam });
+}

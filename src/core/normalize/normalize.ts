@@ -1,0 +1,239 @@
+import type { ZodType } from 'zod';
+import type { RawMeta, SeamEvent, SourceType } from '../envelope.ts';
+import { err, ok, SeamError, type Result } from '../errors.ts';
+import { CloudTrailRecord } from '../schemas/cloudtrail.ts';
+import { GuardDutyEventBridge, GuardDutyFinding, GuardDutyFindingSdk } from '../schemas/guardduty.ts';
+import { K8sAuditEvent } from '../schemas/k8s-audit.ts';
+import { FalcoAlert, RuntimeEvent } from '../schemas/runtime.ts';
+import { mapCloudTrail } from './cloudtrail.ts';
+import { detectFormat, FORMAT_SOURCE, type RecordFormat } from './detect.ts';
+import { mapGuardDuty } from './guardduty.ts';
+import { mapK8sAudit } from './k8s-audit.ts';
+import { mayHoldToken, redact } from './redact.ts';
+import { mapFalco, mapNativeRuntime } from './runtime.ts';
+import type { Mapper } from './types.ts';
+import { isRec, obj, str, type Rec } from './util.ts';
+
+/**
+ * Raw record → SeamEvent. The public API of normalization:
+ * - `normalizeLine(line, meta)`: one line of text (JSONL, a CloudWatch export line) → event or error.
+ * - `normalizeRecord(raw, meta)`: an already parsed value → event or error; never mutates `raw`.
+ * Both never throw: every failure is a SeamError with a code from src/core/errors.ts, a message that
+ * names the problem and `details` (source, field, issues, position) a user can act on.
+ *
+ * The hot path reads fields by hand; the zod schemas in src/core/schemas/ are the documentation, and
+ * they run only to explain a failure (or on every record with `validate: true`), because a full zod
+ * parse costs several times JSON.parse.
+ */
+
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+
+export interface NormalizeOptions {
+  /** Records larger than this (UTF-8 bytes) are rejected with SEAM_ERR_INPUT_OVERSIZED. Default 1 MiB. */
+  maxRecordBytes?: number;
+  /** Also validate each record against its full zod schema (slow; for tests and debugging). */
+  validate?: boolean;
+}
+
+type Format = Exclude<RecordFormat, 'cloudwatch_event'>;
+
+const MAPPERS: Record<Format, Mapper> = {
+  k8s_audit: mapK8sAudit,
+  cloudtrail: mapCloudTrail,
+  guardduty_api: mapGuardDuty,
+  guardduty_sdk: mapGuardDuty,
+  guardduty_eventbridge: mapGuardDuty,
+  runtime_native: mapNativeRuntime,
+  runtime_falco: mapFalco,
+};
+
+/** The schema that documents (and explains failures of) each format. */
+export const FORMAT_SCHEMAS: Record<Format, ZodType> = {
+  k8s_audit: K8sAuditEvent,
+  cloudtrail: CloudTrailRecord,
+  guardduty_api: GuardDutyFinding,
+  guardduty_sdk: GuardDutyFindingSdk,
+  guardduty_eventbridge: GuardDutyEventBridge,
+  runtime_native: RuntimeEvent,
+  runtime_falco: FalcoAlert,
+};
+
+const SOURCE_DEFAULT_FORMAT: Record<SourceType, Format> = {
+  k8s_audit: 'k8s_audit',
+  cloudtrail: 'cloudtrail',
+  guardduty: 'guardduty_api',
+  runtime: 'runtime_native',
+};
+
+const MAX_ISSUES = 5;
+
+/** The first few zod issues of a record against a format's schema, as `{ path, message }`. */
+export function schemaIssues(format: Format, raw: unknown): { path: string; message: string }[] {
+  const r = FORMAT_SCHEMAS[format].safeParse(raw);
+  if (r.success) return [];
+  return r.error.issues.slice(0, MAX_ISSUES).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+function issueText(issues: { path: string; message: string }[]): string {
+  return issues.map((i) => `${i.path === '' ? '(root)' : i.path}: ${i.message}`).join('; ');
+}
+
+/** `2024-05-01T12:00:00.000Z ` — the prefix CloudWatch Logs puts on each line of an S3 export. */
+const CW_EXPORT_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
+/** What the CloudWatch agent appends to a log event it cut at the 256 KiB limit. */
+const CW_TRUNCATED_SUFFIX = '[Truncated...]';
+
+function utf8Bytes(s: string): number {
+  // s.length (UTF-16 units) <= UTF-8 bytes <= 3 * s.length: count exactly only when it matters.
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Normalizes one line of text. The parsed record is owned here, so redaction happens in place (no copy). */
+export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOptions = {}): Result<SeamEvent, SeamError> {
+  const max = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (line.length > max || (line.length * 3 > max && utf8Bytes(line) > max)) {
+    const bytes = utf8Bytes(line);
+    return err(
+      new SeamError('SEAM_ERR_INPUT_OVERSIZED', `record is ${bytes} bytes, over the ${max}-byte limit`, {
+        details: { bytes, maxRecordBytes: max, head: line.slice(0, 200), origin: meta.origin },
+      }),
+    );
+  }
+  let text = line;
+  const c0 = text.charCodeAt(0);
+  if (c0 >= 0x30 && c0 <= 0x39) {
+    const m = CW_EXPORT_PREFIX.exec(text);
+    if (m !== null) text = text.slice(m[0].length);
+  }
+  if (text.endsWith(CW_TRUNCATED_SUFFIX)) {
+    return err(
+      new SeamError('SEAM_ERR_INPUT_TRUNCATED', 'record was truncated by CloudWatch Logs (ends with "[Truncated...]")', {
+        details: { bytes: utf8Bytes(line), origin: meta.origin },
+      }),
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return err(parseError(text, e, meta));
+  }
+  if (!isRec(parsed)) return err(notObject(parsed, meta));
+  return normalizeObject(parsed, meta, opts, true, mayHoldToken(text), 0);
+}
+
+/** Normalizes an already parsed record. Does not mutate `raw`: the result shares unredacted subtrees with it. */
+export function normalizeRecord(raw: unknown, meta: RawMeta, opts: NormalizeOptions = {}): Result<SeamEvent, SeamError> {
+  if (!isRec(raw)) return err(notObject(raw, meta));
+  return normalizeObject(raw, meta, opts, false, true, 0);
+}
+
+function parseError(text: string, e: unknown, meta: RawMeta): SeamError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const pos = /position (\d+)/.exec(msg);
+  const at = pos?.[1] === undefined ? undefined : Number(pos[1]);
+  const trimmed = text.trimEnd();
+  // A record cut short: the parser ran out of input (rather than meeting a bad character) in what began as an object.
+  const atEnd = /end of JSON input|Unterminated/.test(msg) || (at !== undefined && at >= trimmed.length);
+  if (trimmed.startsWith('{') && atEnd) {
+    return new SeamError('SEAM_ERR_INPUT_TRUNCATED', `record ends before its JSON is complete (${msg})`, {
+      cause: e,
+      details: { bytes: utf8Bytes(text), origin: meta.origin, tail: trimmed.slice(-80) },
+    });
+  }
+  return new SeamError('SEAM_ERR_INPUT_JSON', `record is not valid JSON: ${msg}`, {
+    cause: e,
+    details: { position: at, origin: meta.origin, head: text.slice(0, 120) },
+  });
+}
+
+function notObject(v: unknown, meta: RawMeta): SeamError {
+  const type = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return new SeamError('SEAM_ERR_INPUT_NOT_OBJECT', `record is a JSON ${type}, not an object`, { details: { type, origin: meta.origin } });
+}
+
+function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: boolean, scan: boolean, depth: number): Result<SeamEvent, SeamError> {
+  const format = detectFormat(r);
+  if (format === 'cloudwatch_event') {
+    // filter-log-events / subscription payload element: the record is the message.
+    const message = r.message as string;
+    if (depth > 0) return err(unknownFormat(r, meta));
+    const stream = str(r.logStreamName);
+    const inner: RawMeta = stream === undefined || meta.origin !== undefined ? meta : { ...meta, origin: stream };
+    const line = normalizeLine(message, inner, opts);
+    return line;
+  }
+  if (format === undefined) {
+    if (meta.source !== undefined) {
+      const f = SOURCE_DEFAULT_FORMAT[meta.source];
+      const issues = schemaIssues(f, r);
+      return err(
+        new SeamError('SEAM_ERR_NORMALIZE_SCHEMA', `${meta.source} record fails its schema: ${issueText(issues)}`, {
+          details: { source: meta.source, issues, origin: meta.origin },
+        }),
+      );
+    }
+    return err(unknownFormat(r, meta));
+  }
+  const mapped = MAPPERS[format](r, meta);
+  if (!mapped.ok) {
+    const e = mapped.error;
+    e.details.format = format;
+    e.details.origin = meta.origin;
+    e.details.issues = schemaIssues(format, r);
+    return mapped;
+  }
+  if (opts.validate === true) {
+    const issues = schemaIssues(format, r);
+    if (issues.length > 0) {
+      const source = FORMAT_SOURCE[format];
+      return err(
+        new SeamError('SEAM_ERR_NORMALIZE_SCHEMA', `${source} record fails its schema: ${issueText(issues)}`, {
+          details: { source, format, issues, origin: meta.origin },
+        }),
+      );
+    }
+  }
+  const { timestamp, seam } = mapped.value;
+  const red = redact(seam.source, r, { copy: !owned, scanStrings: scan });
+  seam.ingest.redacted = red.paths;
+  let ev: Rec;
+  if (owned) {
+    ev = red.record;
+    ev['@timestamp'] = timestamp;
+    ev.seam = seam;
+  } else {
+    ev = { '@timestamp': timestamp, ...red.record, seam };
+    // A raw `@timestamp` must not win over the event time.
+    ev['@timestamp'] = timestamp;
+  }
+  return ok(ev as SeamEvent);
+}
+
+function unknownFormat(r: Rec, meta: RawMeta): SeamError {
+  const keys = Object.keys(r).slice(0, 12);
+  return new SeamError(
+    'SEAM_ERR_INPUT_UNKNOWN_FORMAT',
+    `record matches no known format (k8s audit Event, CloudTrail record, GuardDuty finding, Falco alert, seam.runtime/v1); keys: ${keys.join(', ')}`,
+    { details: { keys, origin: meta.origin } },
+  );
+}
+
+/**
+ * Records inside a wrapper document: CloudTrail `{"Records":[...]}`, GetFindings `{"Findings":[...]}`
+ * or `{"findings":[...]}`, `filter-log-events` `{"events":[...]}`, a subscription's `logEvents`, or a
+ * bare array. Undefined when `doc` is a single record.
+ */
+export function unwrapRecords(doc: unknown): unknown[] | undefined {
+  if (Array.isArray(doc)) return doc;
+  const o = obj(doc);
+  if (o === undefined) return undefined;
+  for (const k of ['Records', 'Findings', 'findings', 'events', 'logEvents']) {
+    const v = o[k];
+    if (Array.isArray(v)) return v;
+  }
+  return undefined;
+}
+
+export { detectFormat, type RecordFormat } from './detect.ts';
+export { REDACTED } from './redact.ts';

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+
+/** Small, allocation-free field readers for the hot path (no zod here: see normalize.ts). */
+
+export type Rec = Record<string, unknown>;
+
+export function isRec(v: unknown): v is Rec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function obj(v: unknown): Rec | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+export function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** First string of a string or string[] (EKS `user.extra` values are arrays). */
+export function first(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (Array.isArray(v)) return str(v[0]);
+  return undefined;
+}
+
+export function strArray(v: unknown): string[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  for (const x of v) if (typeof x !== 'string') return v.filter((y): y is string => typeof y === 'string');
+  return v as string[];
+}
+
+/** Reads a field in either casing (GuardDuty REST/EventBridge camelCase or SDK PascalCase). */
+export function pick(o: Rec | undefined, camel: string): unknown {
+  if (o === undefined) return undefined;
+  const v = o[camel];
+  if (v !== undefined) return v;
+  return o[camel.charAt(0).toUpperCase() + camel.slice(1)];
+}
+
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * An ISO 8601 timestamp with at most millisecond precision, or undefined. Audit (µs) and Falco (ns)
+ * fractions are cut to ms so every index sees one format; epoch numbers (ms) are converted.
+ */
+export function isoTime(v: unknown): string | undefined {
+  if (typeof v === 'string') {
+    const m = ISO_RE.exec(v);
+    if (m === null) {
+      // Tolerate a space separator or a missing zone, which some exporters write.
+      const t = Date.parse(v);
+      return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+    }
+    const frac = m[1];
+    if (frac !== undefined && frac.length > 4 && m[2] === 'Z') return v.slice(0, 20 + 3) + 'Z';
+    if (m[2] !== 'Z') {
+      const t = Date.parse(v);
+      return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+    }
+    return v;
+  }
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  }
+  return undefined;
+}
+
+/** JSON with object keys sorted, so the same record always hashes the same. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',') + ']';
+  if (isRec(v)) {
+    const keys = Object.keys(v).sort();
+    const parts: string[] = [];
+    for (const k of keys) {
+      const x = v[k];
+      if (x === undefined) continue;
+      parts.push(JSON.stringify(k) + ':' + canonicalJson(x));
+    }
+    return '{' + parts.join(',') + '}';
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** Fallback dedup id: SHA-256 of the canonical record, prefixed so it never collides with a source id. */
+export function hashId(v: unknown): string {
+  return 'sha256:' + createHash('sha256').update(canonicalJson(v)).digest('hex');
+}
+
+/** Account id from an IAM/STS ARN (arn:partition:service:region:account:resource). */
+export function arnAccount(arn: string | undefined): string | undefined {
+  if (arn === undefined || !arn.startsWith('arn:')) return undefined;
+  let i = 0;
+  let start = 0;
+  for (let n = 0; n < 4; n++) {
+    i = arn.indexOf(':', i);
+    if (i < 0) return undefined;
+    i++;
+    if (n === 3) start = i;
+  }
+  const end = arn.indexOf(':', start);
+  const acct = end < 0 ? undefined : arn.slice(start, end);
+  return acct !== undefined && acct.length === 12 ? acct : undefined;
+}
+
+/** Region from an ARN, when it has one. */
+export function arnRegion(arn: string | undefined): string | undefined {
+  if (arn === undefined || !arn.startsWith('arn:')) return undefined;
+  const parts = arn.split(':', 5);
+  return parts[3] !== undefined && parts[3] !== '' ? parts[3] : undefined;
+}
