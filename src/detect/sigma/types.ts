@@ -82,6 +82,11 @@ export interface LoadStats {
 export interface LoadOptions {
   /** Values for `|expand` placeholders, keyed by name without the `%` signs. */
   placeholders?: Record<string, string[]>;
+  /**
+   * Also evaluate rules whose logsource maps to no Seam source (Windows, auditd, Azure...) against
+   * every event. Off in production; the benchmark turns it on to measure the whole corpus.
+   */
+  matchUnmapped?: boolean;
 }
 
 export interface LoadResult {

@@ -1,0 +1,575 @@
+/**
+ * Stage 3 of rule loading: a validated detection → one closure per search identifier and one for
+ * the condition, so matching an event never walks an AST. Alongside, each node reports the
+ * literals it *requires* (field → allowed lowercase values), which the rule index uses to skip
+ * rules that cannot match.
+ */
+import type { Diagnostic } from './types.ts';
+import type { YNode } from './read.ts';
+import type { Pos } from './read.ts';
+import { diag, warn } from './diagnostics.ts';
+import type { Cand, EvalCtx, FieldTable } from './fields.ts';
+import type { Cond } from './condition.ts';
+import { ConditionError, expandPattern, parseCondition } from './condition.ts';
+import {
+  COMPARE, MODIFIERS, ONE, STAR, TIME_PARTS, cidrTest, compareOp, encodeBase64, encodeBase64Offset, encodeUtf16,
+  hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
+} from './modifiers.ts';
+import type { Part, PipeValue, StrTest } from './modifiers.ts';
+
+export type Pred = (ctx: EvalCtx) => boolean;
+/** Field → lowercase values, one of which the field must equal for the node to match. */
+export type Req = Map<string, Set<string>>;
+
+export interface Node {
+  pred: Pred;
+  req: Req;
+  /** Rough evaluation cost, used to order AND terms cheapest first. */
+  cost: number;
+}
+
+export interface CompileEnv {
+  file: string;
+  rule: string;
+  fields: FieldTable;
+  /** Rule field name → event field path (the logsource's field-mapping pipeline). */
+  mapField: (name: string) => string;
+  placeholders: Record<string, string[]>;
+  diags: Diagnostic[];
+}
+
+class Fail extends Error {}
+
+const TRUE: Pred = () => true;
+
+function andReq(reqs: Req[]): Req {
+  const out: Req = new Map();
+  for (const r of reqs) {
+    for (const [f, s] of r) {
+      const cur = out.get(f);
+      out.set(f, cur ? new Set([...cur].filter((x) => s.has(x))) : s);
+    }
+  }
+  return out;
+}
+
+function orReq(reqs: Req[]): Req {
+  const out: Req = new Map();
+  if (reqs.length === 0) return out;
+  for (const [f, s] of reqs[0]!) {
+    const u = new Set(s);
+    let ok = true;
+    for (let i = 1; i < reqs.length && ok; i++) {
+      const o = reqs[i]!.get(f);
+      if (!o) ok = false;
+      else for (const x of o) u.add(x);
+    }
+    if (ok) out.set(f, u);
+  }
+  return out;
+}
+
+export function andNode(items: Node[]): Node {
+  if (items.length === 1) return items[0]!;
+  const sorted = [...items].sort((a, b) => a.cost - b.cost);
+  const preds = sorted.map((n) => n.pred);
+  const cost = items.reduce((a, n) => a + n.cost, 0);
+  const req = andReq(items.map((n) => n.req));
+  if (preds.length === 2) {
+    const [a, b] = preds as [Pred, Pred];
+    return { pred: (c) => a(c) && b(c), req, cost };
+  }
+  return {
+    pred: (c) => {
+      for (let i = 0; i < preds.length; i++) if (!preds[i]!(c)) return false;
+      return true;
+    },
+    req,
+    cost,
+  };
+}
+
+export function orNode(items: Node[]): Node {
+  if (items.length === 1) return items[0]!;
+  const sorted = [...items].sort((a, b) => a.cost - b.cost);
+  const preds = sorted.map((n) => n.pred);
+  const cost = items.reduce((a, n) => a + n.cost, 0);
+  const req = orReq(items.map((n) => n.req));
+  if (preds.length === 2) {
+    const [a, b] = preds as [Pred, Pred];
+    return { pred: (c) => a(c) || b(c), req, cost };
+  }
+  return {
+    pred: (c) => {
+      for (let i = 0; i < preds.length; i++) if (preds[i]!(c)) return true;
+      return false;
+    },
+    req,
+    cost,
+  };
+}
+
+export function notNode(n: Node): Node {
+  const p = n.pred;
+  return { pred: (c) => !p(c), req: new Map(), cost: n.cost };
+}
+
+function atLeast(items: Node[], k: number): Node {
+  const preds = items.map((n) => n.pred);
+  return {
+    pred: (c) => {
+      let hits = 0;
+      for (const p of preds) if (p(c) && ++hits >= k) return true;
+      return false;
+    },
+    req: new Map(),
+    cost: items.reduce((a, n) => a + n.cost, 0),
+  };
+}
+
+// ---- values -------------------------------------------------------------------------------------
+
+type Scalar = Extract<YNode, { kind: 'scalar' }>;
+
+function expandPlaceholders(raw: string, env: CompileEnv, pos: Pos): string[] | undefined {
+  // Split into literal text and %name% placeholders; `\%` is a plain percent sign.
+  const pieces: (string | { name: string })[] = [];
+  let lit = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (ch === '\\' && raw[i + 1] === '%') {
+      lit += '%';
+      i++;
+    } else if (ch === '%') {
+      const close = raw.indexOf('%', i + 1);
+      if (close < 0) {
+        lit += raw.slice(i);
+        break;
+      }
+      if (lit) pieces.push(lit);
+      lit = '';
+      pieces.push({ name: raw.slice(i + 1, close) });
+      i = close;
+    } else lit += ch;
+  }
+  if (lit) pieces.push(lit);
+  let out = [''];
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      // Keep the literal text literal when the expanded value is parsed for wildcards.
+      const esc = p.replace(/[*?\\]/g, '\\$&');
+      out = out.map((o) => o + esc);
+      continue;
+    }
+    const values = env.placeholders[p.name];
+    if (values === undefined) {
+      env.diags.push(
+        warn(
+          'SEAM_ERR_RULE_PLACEHOLDER',
+          env.file,
+          pos,
+          `placeholder %${p.name}% has no configured values; this value matches nothing (rule still loads)`,
+          env.rule,
+        ),
+      );
+      return undefined;
+    }
+    const next: string[] = [];
+    for (const o of out) for (const v of values) next.push(o + v);
+    out = next;
+  }
+  return out;
+}
+
+function orTests(tests: StrTest[]): StrTest {
+  if (tests.length === 1) return tests[0]!;
+  return (c) => {
+    for (const t of tests) if (t(c)) return true;
+    return false;
+  };
+}
+
+/** Applies the string transformation modifiers, in order, to one rule value. */
+function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, keyword: boolean): StrTest | undefined {
+  const cased = mods.includes('cased');
+  const windash = mods.includes('windash');
+  let raws = [raw];
+  if (mods.includes('expand')) {
+    const e = expandPlaceholders(raw, env, pos);
+    if (!e) return undefined;
+    raws = e;
+  }
+  let vals: PipeValue[] = raws.map((r) => ({ parts: parsePattern(r), binary: false }));
+  let positioned = false;
+  for (const m of mods) {
+    switch (m) {
+      case 'contains':
+        positioned = true;
+        vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, true) }));
+        break;
+      case 'startswith':
+        positioned = true;
+        vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, false, true) }));
+        break;
+      case 'endswith':
+        positioned = true;
+        vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, false) }));
+        break;
+      case 'base64':
+      case 'base64offset':
+        if (vals.some((v) => hasWildcards(v.parts))) {
+          throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `'${m}' cannot encode a value with wildcards`);
+        }
+        vals = m === 'base64' ? vals.map(encodeBase64) : vals.flatMap(encodeBase64Offset);
+        break;
+      case 'utf16le':
+      case 'wide':
+        vals = vals.map((v) => encodeUtf16(v, 'utf16le'));
+        break;
+      case 'utf16be':
+        vals = vals.map((v) => encodeUtf16(v, 'utf16be'));
+        break;
+      case 'utf16':
+        vals = vals.map((v) => encodeUtf16(v, 'utf16'));
+        break;
+      default:
+        break;
+    }
+  }
+  // A keyword is searched for inside every field value, unless the rule positions it explicitly.
+  if (keyword && !positioned) vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, true) }));
+  return orTests(vals.map((v) => patternTest(v.parts, cased, windash)));
+}
+
+function wrap(p: Part[], left: boolean, right: boolean): Part[] {
+  const out = [...p];
+  if (left && out[0] !== STAR) out.unshift(STAR);
+  if (right && out[out.length - 1] !== STAR) out.push(STAR);
+  return out;
+}
+
+function failAt(env: CompileEnv, pos: Pos, code: Diagnostic['code'], message: string): Fail {
+  env.diags.push(diag(code, env.file, pos, message, { rule: env.rule }));
+  return new Fail(message);
+}
+
+// ---- field entries ------------------------------------------------------------------------------
+
+const TYPE_MODS = ['re', 'cidr', 'fieldref', 'exists'];
+const STRING_MODS = ['contains', 'startswith', 'endswith', 'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash', 'expand'];
+
+/** Compiles `field|mod|mod: value(s)`; `field` empty means a keyword search over the whole record. */
+export function compileEntry(key: string, keyPos: Pos, value: YNode, env: CompileEnv): Node {
+  const [rawField = '', ...mods] = key.split('|');
+  const keyword = rawField === '';
+  for (const m of mods) {
+    if (!MODIFIERS.has(m)) throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `unknown modifier '${m}'`);
+    if ((m === 'i' || m === 'm' || m === 's') && !mods.includes('re')) {
+      throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifier '${m}' is only valid after 're'`);
+    }
+  }
+  const typeMods = mods.filter((m) => TYPE_MODS.includes(m));
+  const strMods = mods.filter((m) => STRING_MODS.includes(m));
+  const cmp = mods.filter((m) => COMPARE.has(m));
+  const tpart = mods.filter((m) => TIME_PARTS.has(m));
+  if (typeMods.length > 1 || (typeMods.length === 1 && typeMods[0] !== 'fieldref' && strMods.length > 0) || cmp.length > 1 || tpart.length > 1) {
+    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifiers '${mods.join('|')}' cannot be combined`);
+  }
+  if ((cmp.length || tpart.length) && (typeMods.length || strMods.length)) {
+    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `numeric/time modifiers cannot be combined with '${[...typeMods, ...strMods].join('|')}'`);
+  }
+  const field = keyword ? '' : env.mapField(rawField);
+  const all = mods.includes('all');
+  const neq = mods.includes('neq');
+  const cased = mods.includes('cased');
+
+  const items: Scalar[] = [];
+  if (value.kind === 'scalar') items.push(value);
+  else if (value.kind === 'seq') {
+    for (const it of value.items) {
+      if (it.kind !== 'scalar') throw failAt(env, it.pos, 'SEAM_ERR_RULE_SCHEMA', `values of '${key}' must be scalars`);
+      items.push(it);
+    }
+    if (items.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' has an empty value list`);
+  } else throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' must have a value or a list of values, not a map`);
+
+  if (keyword && (typeMods.includes('exists') || typeMods.includes('fieldref'))) {
+    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `'${typeMods[0]}' needs a field name`);
+  }
+  const fid = keyword ? -1 : env.fields.id(field);
+  const get = keyword ? (c: EvalCtx) => c.keywords() : (c: EvalCtx) => c.get(fid);
+
+  // exists: presence only, whatever the value.
+  if (typeMods[0] === 'exists') {
+    const v = items[0]!;
+    const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
+    if (want === undefined || items.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
+    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), cost: 1 };
+  }
+
+  if (typeMods[0] === 'fieldref') {
+    const refs = items.map((it) => {
+      if (typeof it.value !== 'string') throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' takes field names`);
+      return env.fields.id(env.mapField(it.value));
+    });
+    const pos = mods.includes('contains') ? 'c' : mods.includes('startswith') ? 's' : mods.includes('endswith') ? 'e' : '=';
+    const same = (a: Cand, b: Cand): boolean => {
+      const x = cased ? a.s : a.l;
+      const y = cased ? b.s : b.l;
+      if (x === undefined || y === undefined) return false;
+      return pos === '=' ? x === y : pos === 'c' ? x.includes(y) : pos === 's' ? x.startsWith(y) : x.endsWith(y);
+    };
+    const one = (c: EvalCtx, r: number): boolean => {
+      const as = get(c);
+      const bs = c.get(r);
+      for (const a of as) for (const b of bs) if (same(a, b)) return true;
+      return false;
+    };
+    let pred: Pred = all ? (c) => refs.every((r) => one(c, r)) : (c) => refs.some((r) => one(c, r));
+    if (neq) {
+      const inner = pred;
+      pred = (c) => get(c).length > 0 && !inner(c);
+    }
+    return { pred, req: new Map(), cost: 4 };
+  }
+
+  let nullOk = false;
+  const tests: StrTest[] = [];
+  const literals = new Set<string>();
+  let indexable = !keyword && !neq && !(all && items.length > 1) && mods.every((m) => m === 'cased');
+  let cost = 1;
+  for (const it of items) {
+    const v = it.value;
+    if (v === null) {
+      if (items.length > 1) env.diags.push(warn('SEAM_ERR_RULE_VALUE', env.file, it.pos, `null in a value list (the specification asks for a separate selection)`, env.rule));
+      nullOk = true;
+      indexable = false;
+      continue;
+    }
+    if (typeMods[0] === 're') {
+      const flags = (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : '');
+      let re: RegExp;
+      try {
+        re = toJsRegex(String(v), flags);
+      } catch (e) {
+        throw failAt(env, it.pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression: ${(e as Error).message}`);
+      }
+      tests.push((c) => c.s !== undefined && re.test(c.s));
+      cost = Math.max(cost, 8);
+      continue;
+    }
+    if (typeMods[0] === 'cidr') {
+      const t = cidrTest(String(v));
+      if (!t) throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'${String(v)}' is not a CIDR range`);
+      tests.push(t);
+      cost = Math.max(cost, 6);
+      continue;
+    }
+    if (cmp.length || tpart.length) {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      if (Number.isNaN(n)) throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'${mods.join('|')}' needs a number, got '${String(v)}'`);
+      const op = cmp[0] ?? 'eq';
+      const part = tpart[0];
+      tests.push(part ? (c) => {
+        const x = timePart(c, part);
+        return x !== undefined && compareOp(op, x, n);
+      } : (c) => {
+        const x = numberOf(c);
+        return x !== undefined && compareOp(op, x, n);
+      });
+      cost = Math.max(cost, 3);
+      continue;
+    }
+    if (typeof v === 'boolean') {
+      const s = String(v);
+      tests.push((c) => c.v === v || c.l === s);
+      literals.add(s);
+      continue;
+    }
+    if (typeof v === 'number' && strMods.length === 0) {
+      const text = it.text.toLowerCase();
+      tests.push((c) => c.v === v || c.l === text || (typeof c.v === 'string' && numberOf(c) === v));
+      if (text === String(v)) literals.add(text);
+      else indexable = false;
+      continue;
+    }
+    const raw = typeof v === 'string' ? v : it.text;
+    const t = stringTests(raw, mods, env, it.pos, keyword);
+    if (!t) {
+      indexable = false;
+      continue; // unknown placeholder: this value matches nothing
+    }
+    tests.push(t);
+    const parts = parsePattern(raw);
+    if (hasWildcards(parts) || parts.some((p) => p === ONE)) indexable = false;
+    else literals.add(literalOf(parts).toLowerCase());
+    if (hasWildcards(parts) || strMods.length) cost = Math.max(cost, 2);
+  }
+
+  const req: Req = new Map();
+  if (indexable && literals.size > 0 && !nullOk) req.set(field, literals);
+
+  const nulls = (cs: Cand[]): boolean => {
+    for (const c of cs) if (c.v !== null) return false;
+    return true;
+  };
+  let pred: Pred;
+  if (tests.length === 0) {
+    pred = nullOk ? (c) => nulls(get(c)) : () => false;
+  } else if (all) {
+    pred = (c) => {
+      const cs = get(c);
+      for (const t of tests) {
+        let hit = false;
+        for (let i = 0; i < cs.length; i++) {
+          if (t(cs[i]!)) {
+            hit = true;
+            break;
+          }
+        }
+        if (!hit) return false;
+      }
+      return true;
+    };
+  } else if (tests.length === 1) {
+    const t = tests[0]!;
+    pred = (c) => {
+      const cs = get(c);
+      for (let i = 0; i < cs.length; i++) if (t(cs[i]!)) return true;
+      return nullOk && nulls(cs);
+    };
+  } else {
+    pred = (c) => {
+      const cs = get(c);
+      for (let i = 0; i < cs.length; i++) {
+        const x = cs[i]!;
+        for (let j = 0; j < tests.length; j++) if (tests[j]!(x)) return true;
+      }
+      return nullOk && nulls(cs);
+    };
+  }
+  if (neq) {
+    // The field is present (not null) and differs from every listed value.
+    const inner = pred;
+    pred = (c) => {
+      const cs = get(c);
+      return !nulls(cs) && !inner(c);
+    };
+  }
+  return { pred, req, cost: keyword ? cost + 10 : cost };
+}
+
+// ---- search identifiers and detections ----------------------------------------------------------
+
+function compileMap(node: Extract<YNode, { kind: 'map' }>, env: CompileEnv): Node {
+  if (node.entries.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier map is empty');
+  return andNode(node.entries.map((e) => compileEntry(e.key, e.keyPos, e.value, env)));
+}
+
+export function compileSearch(node: YNode, env: CompileEnv): Node {
+  if (node.kind === 'map') return compileMap(node, env);
+  if (node.kind === 'scalar') {
+    if (node.value === null) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier is empty');
+    return compileEntry('', node.pos, node, env);
+  }
+  if (node.items.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier list is empty');
+  const scalars = node.items.filter((i) => i.kind === 'scalar');
+  const parts: Node[] = [];
+  if (scalars.length) parts.push(compileEntry('', scalars[0]!.pos, { kind: 'seq', pos: node.pos, items: scalars }, env));
+  for (const it of node.items) {
+    if (it.kind === 'map') parts.push(compileMap(it, env));
+    else if (it.kind === 'seq') throw failAt(env, it.pos, 'SEAM_ERR_RULE_SCHEMA', 'nested lists are not allowed in a search identifier');
+  }
+  return orNode(parts);
+}
+
+function condPos(base: Pos, offset: number, quoted: boolean): Pos {
+  return { line: base.line, column: base.column + offset + (quoted ? 1 : 0) };
+}
+
+export function compileCondition(src: string, pos: Pos, quoted: boolean, ids: Map<string, Node>, env: CompileEnv): Node {
+  let ast: Cond;
+  try {
+    ast = parseCondition(src);
+  } catch (e) {
+    if (e instanceof ConditionError) throw failAt(env, condPos(pos, e.offset, quoted), 'SEAM_ERR_RULE_CONDITION', `condition: ${e.message}`);
+    throw e;
+  }
+  const names = [...ids.keys()];
+  const walk = (c: Cond): Node => {
+    switch (c.t) {
+      case 'id': {
+        const n = ids.get(c.name);
+        if (!n) throw failAt(env, condPos(pos, c.offset, quoted), 'SEAM_ERR_RULE_REFERENCE', `condition refers to undefined search identifier '${c.name}'`);
+        return n;
+      }
+      case 'and':
+        return andNode(c.items.map(walk));
+      case 'or':
+        return orNode(c.items.map(walk));
+      case 'not':
+        return notNode(walk(c.item));
+      case 'of': {
+        const hit = expandPattern(c.pattern, names);
+        if (hit.length === 0) {
+          throw failAt(env, condPos(pos, c.offset, quoted), 'SEAM_ERR_RULE_REFERENCE', `'${c.pattern}' matches no search identifier`);
+        }
+        const nodes = hit.map((h) => ids.get(h)!);
+        if (c.quant === 'all') return andNode(nodes);
+        if (c.quant === 1) return orNode(nodes);
+        return atLeast(nodes, c.quant);
+      }
+    }
+  };
+  return walk(ast);
+}
+
+/**
+ * Compiles a `detection` (or a filter's `filter`) map. `skip` names keys that are not search
+ * identifiers (`condition`, and `rules` for filters). Returns undefined after recording diagnostics.
+ */
+export function compileDetection(det: YNode, env: CompileEnv, skip: readonly string[] = ['condition']): Node | undefined {
+  if (det.kind !== 'map') {
+    env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, det.pos, 'detection must be a map', { rule: env.rule }));
+    return undefined;
+  }
+  const ids = new Map<string, Node>();
+  let failed = false;
+  let cond: Extract<YNode, { kind: 'scalar' }>[] = [];
+  for (const e of det.entries) {
+    if (e.key === 'condition') {
+      if (e.value.kind === 'scalar' && typeof e.value.value === 'string') cond = [e.value];
+      else if (e.value.kind === 'seq' && e.value.items.length && e.value.items.every((i) => i.kind === 'scalar' && typeof i.value === 'string')) {
+        cond = e.value.items as typeof cond;
+      } else {
+        env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, e.value.pos, 'condition must be a string or a list of strings', { rule: env.rule }));
+        failed = true;
+      }
+      continue;
+    }
+    if (skip.includes(e.key)) continue;
+    try {
+      ids.set(e.key, compileSearch(e.value, env));
+    } catch (err) {
+      if (!(err instanceof Fail)) throw err;
+      failed = true;
+      ids.set(e.key, { pred: TRUE, req: new Map(), cost: 0 }); // placeholder so the condition still gets checked
+    }
+  }
+  if (cond.length === 0 && !failed) {
+    env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, det.pos, 'detection has no condition', { rule: env.rule }));
+    return undefined;
+  }
+  const nodes: Node[] = [];
+  for (const c of cond) {
+    try {
+      const quoted = false;
+      nodes.push(compileCondition(c.value as string, c.pos, quoted, ids, env));
+    } catch (err) {
+      if (!(err instanceof Fail)) throw err;
+      failed = true;
+    }
+  }
+  if (failed) return undefined;
+  return orNode(nodes);
+}

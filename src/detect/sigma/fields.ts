@@ -1,0 +1,157 @@
+/**
+ * Field access for matching. Each distinct field name a rule set uses gets a small integer id at
+ * compile time; per event, a field is resolved once and its values (with string and lowercase
+ * forms) are memoised, so 3,000 rules asking for `eventName` cost one lookup.
+ */
+
+/** One value found at a field path: the raw value, its string form and lowercase form (when scalar). */
+export interface Cand {
+  v: unknown;
+  s: string | undefined;
+  l: string | undefined;
+}
+
+function cand(v: unknown): Cand {
+  if (typeof v === 'string') return { v, s: v, l: v.toLowerCase() };
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') {
+    const s = String(v);
+    return { v, s, l: s.toLowerCase() };
+  }
+  return { v, s: undefined, l: undefined };
+}
+
+function pushLeaf(v: unknown, out: Cand[]): void {
+  if (Array.isArray(v)) {
+    for (const x of v) pushLeaf(x, out);
+    return;
+  }
+  out.push(cand(v === undefined ? null : v));
+}
+
+/**
+ * Resolves `a.b.c` against nested objects, also accepting literal dotted keys at any level
+ * (`{"a.b": {"c": 1}}`); arrays on the way fan out, so any element may match.
+ */
+function resolveInto(obj: unknown, parts: readonly string[], i: number, out: Cand[]): void {
+  if (Array.isArray(obj)) {
+    for (const x of obj) resolveInto(x, parts, i, out);
+    return;
+  }
+  if (obj === null || typeof obj !== 'object') return;
+  const rec = obj as Record<string, unknown>;
+  // Longest key first: a literal "a.b" key wins over nested a → b.
+  for (let j = parts.length; j > i; j--) {
+    const key = j === i + 1 ? parts[i]! : parts.slice(i, j).join('.');
+    if (!Object.prototype.hasOwnProperty.call(rec, key)) continue;
+    const v = rec[key];
+    if (j === parts.length) pushLeaf(v, out);
+    else resolveInto(v, parts, j, out);
+    return;
+  }
+}
+
+export function resolveField(event: unknown, name: string): Cand[] {
+  const out: Cand[] = [];
+  const parts = name.split('.');
+  resolveInto(event, parts, 0, out);
+  return out;
+}
+
+/** Field names → ids, shared by all rules of a rule set. */
+export class FieldTable {
+  readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  readonly parts: string[][] = [];
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(name);
+      this.parts.push(name.split('.'));
+    }
+    return id;
+  }
+}
+
+const EMPTY: Cand[] = [];
+
+/** Per-event memo of resolved fields. One instance is reused across events (generation stamps). */
+export class EvalCtx {
+  event: Record<string, unknown> = {};
+  private gen = 0;
+  private stamps: Uint32Array;
+  private vals: Cand[][];
+  private kw: Cand[] | undefined;
+
+  constructor(private readonly table: FieldTable) {
+    this.stamps = new Uint32Array(Math.max(16, table.names.length));
+    this.vals = new Array<Cand[]>(this.stamps.length);
+  }
+
+  reset(event: Record<string, unknown>): this {
+    this.event = event;
+    this.kw = undefined;
+    this.gen++;
+    if (this.gen === 0xffffffff) {
+      this.stamps.fill(0);
+      this.gen = 1;
+    }
+    if (this.stamps.length < this.table.names.length) {
+      const n = this.table.names.length * 2;
+      const s = new Uint32Array(n);
+      s.set(this.stamps);
+      this.stamps = s;
+      this.vals.length = n;
+    }
+    return this;
+  }
+
+  get(id: number): Cand[] {
+    if (this.stamps[id] === this.gen) return this.vals[id]!;
+    const parts = this.table.parts[id]!;
+    let out: Cand[];
+    if (parts.length === 1) {
+      // Fast path for top-level fields.
+      const ev = this.event;
+      const key = parts[0]!;
+      if (!Object.prototype.hasOwnProperty.call(ev, key)) out = EMPTY;
+      else {
+        const v = ev[key];
+        out = Array.isArray(v) ? [] : [cand(v === undefined ? null : v)];
+        if (Array.isArray(v)) pushLeaf(v, out);
+      }
+    } else {
+      out = [];
+      resolveInto(this.event, parts, 0, out);
+      if (out.length === 0) out = EMPTY;
+    }
+    this.stamps[id] = this.gen;
+    this.vals[id] = out;
+    return out;
+  }
+
+  /**
+   * Every scalar in the raw record (not `seam.*` nor `@timestamp`), for keyword searches: a keyword
+   * matches when any field value of the record contains it.
+   */
+  keywords(): Cand[] {
+    if (this.kw !== undefined) return this.kw;
+    const out: Cand[] = [];
+    const walk = (v: unknown): void => {
+      if (v === null || v === undefined) return;
+      if (Array.isArray(v)) {
+        for (const x of v) walk(x);
+      } else if (typeof v === 'object') {
+        for (const x of Object.values(v as Record<string, unknown>)) walk(x);
+      } else out.push(cand(v));
+    };
+    for (const [k, v] of Object.entries(this.event)) {
+      if (k === 'seam' || k === '@timestamp') continue;
+      walk(v);
+    }
+    this.kw = out;
+    return out;
+  }
+}

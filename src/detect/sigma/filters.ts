@@ -1,0 +1,46 @@
+/**
+ * Sigma meta-filters: a `filter:` document names rules (by id or name) and adds
+ * `and not <filter condition>` to each, so tuning lives in one place.
+ */
+import type { Diagnostic, Logsource } from './types.ts';
+import type { Pos } from './read.ts';
+import type { Pred } from './compile.ts';
+import type { InternalRule } from './rule-index.ts';
+import { logsourceCovers } from './logsource.ts';
+import { warn } from './diagnostics.ts';
+
+export interface CompiledFilter {
+  title: string;
+  id?: string;
+  file: string;
+  pos: Pos;
+  logsource: Logsource;
+  targets: { ref: string; pos: Pos }[];
+  pred: Pred;
+}
+
+/** Attaches filters to their rules; unknown targets and logsource mismatches are warnings. */
+export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], diags: Diagnostic[]): void {
+  const byRef = new Map<string, InternalRule>();
+  for (const r of rules) {
+    byRef.set(r.id, r);
+    if (r.name !== undefined) byRef.set(r.name, r);
+  }
+  for (const f of filters) {
+    const ref = f.id ?? f.title;
+    for (const t of f.targets) {
+      const rule = byRef.get(t.ref);
+      if (!rule) {
+        diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, `filter refers to rule '${t.ref}', which is not loaded`, ref));
+        continue;
+      }
+      if (!logsourceCovers(f.logsource, rule.logsource)) {
+        diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, `filter logsource does not cover rule '${t.ref}' (${rule.file}); filter not applied`, ref));
+        continue;
+      }
+      const base = rule.pred;
+      const fp = f.pred;
+      rule.pred = (c) => base(c) && !fp(c);
+    }
+  }
+}

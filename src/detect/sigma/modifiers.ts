@@ -1,0 +1,339 @@
+/**
+ * Sigma value modifiers (appendix v2.1): the known set, Sigma string patterns (wildcards and
+ * escapes), the encoding transformations, and the typed matchers (cidr, numeric, time parts).
+ */
+import type { Cand } from './fields.ts';
+
+export const MODIFIERS = new Set([
+  'contains', 'startswith', 'endswith', 'all', 'exists', 'cased', 'neq',
+  're', 'i', 'm', 's',
+  'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash',
+  'cidr', 'lt', 'lte', 'gt', 'gte',
+  'minute', 'hour', 'day', 'week', 'month', 'year',
+  'expand', 'fieldref',
+]);
+export const TIME_PARTS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
+export const COMPARE = new Set(['lt', 'lte', 'gt', 'gte']);
+
+/** A Sigma string: literal runs and wildcards. */
+export const STAR = 0;
+export const ONE = 1;
+export type Part = string | typeof STAR | typeof ONE;
+
+/**
+ * Parses wildcards and escapes: `*` and `?` are wildcards; `\*`, `\?` and `\\` are literal; any
+ * other backslash is literal (so `C:\Windows` needs no escaping).
+ */
+export function parsePattern(s: string): Part[] {
+  const out: Part[] = [];
+  let lit = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\') {
+      const n = s[i + 1];
+      if (n === '*' || n === '?' || n === '\\') {
+        lit += n;
+        i++;
+      } else lit += '\\';
+    } else if (c === '*' || c === '?') {
+      if (lit) out.push(lit);
+      lit = '';
+      out.push(c === '*' ? STAR : ONE);
+    } else lit += c;
+  }
+  if (lit) out.push(lit);
+  return out;
+}
+
+export function hasWildcards(p: readonly Part[]): boolean {
+  return p.some((x) => typeof x !== 'string');
+}
+
+export function literalOf(p: readonly Part[]): string {
+  return p.filter((x): x is string => typeof x === 'string').join('');
+}
+
+const DASHES = /[/\u2013\u2014\u2015]/g;
+/** windash: `-`, `/`, en dash, em dash and horizontal bar are one character class. */
+export function normalizeDashes(s: string): string {
+  return s.replace(DASHES, '-');
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+export type StrTest = (c: Cand) => boolean;
+
+/**
+ * Compiles a pattern to a test on an event value. Plain, prefix, suffix and infix patterns use
+ * string methods on the precomputed lowercase form; anything else becomes one anchored regex.
+ */
+export function patternTest(p: readonly Part[], cased: boolean, windash: boolean): StrTest {
+  const norm = (s: string): string => {
+    const t = cased ? s : s.toLowerCase();
+    return windash ? normalizeDashes(t) : t;
+  };
+  const val = (c: Cand): string | undefined => {
+    const s = cased ? c.s : c.l;
+    return s === undefined || !windash ? s : normalizeDashes(s);
+  };
+  const parts = p.map((x) => (typeof x === 'string' ? norm(x) : x));
+  const n = parts.length;
+  if (n === 0) return (c) => val(c) === '';
+  const onlyLit = !hasWildcards(parts);
+  if (onlyLit) {
+    const lit = parts.join('');
+    if (!windash) {
+      return cased ? (c) => c.s === lit : (c) => c.l === lit;
+    }
+    return (c) => val(c) === lit;
+  }
+  if (n === 1 && parts[0] === STAR) return (c) => c.s !== undefined;
+  if (n === 2 && parts[0] === STAR && typeof parts[1] === 'string') {
+    const lit = parts[1];
+    return (c) => val(c)?.endsWith(lit) === true;
+  }
+  if (n === 2 && parts[1] === STAR && typeof parts[0] === 'string') {
+    const lit = parts[0];
+    return (c) => val(c)?.startsWith(lit) === true;
+  }
+  if (n === 3 && parts[0] === STAR && parts[2] === STAR && typeof parts[1] === 'string') {
+    const lit = parts[1];
+    return (c) => {
+      const s = val(c);
+      return s !== undefined && s.includes(lit);
+    };
+  }
+  let src = '^';
+  for (const x of parts) src += x === STAR ? '.*' : x === ONE ? '.' : escapeRe(x);
+  const re = new RegExp(src + '$', 's');
+  return (c) => {
+    const s = val(c);
+    return s !== undefined && re.test(s);
+  };
+}
+
+// ---- encodings ----------------------------------------------------------------------------------
+
+/** A value in the modifier pipeline; `binary` strings hold one byte per char (after utf16*). */
+export interface PipeValue {
+  parts: Part[];
+  binary: boolean;
+}
+
+function bytesOf(v: PipeValue): Buffer {
+  const s = literalOf(v.parts);
+  return Buffer.from(s, v.binary ? 'latin1' : 'utf8');
+}
+
+export function encodeUtf16(v: PipeValue, kind: 'utf16le' | 'utf16be' | 'utf16'): PipeValue {
+  const enc = (s: string, bom: boolean): string => {
+    let out = '';
+    if (bom) out += '\xff\xfe';
+    for (let i = 0; i < s.length; i++) {
+      const code = s.charCodeAt(i);
+      const lo = String.fromCharCode(code & 0xff);
+      const hi = String.fromCharCode(code >> 8);
+      out += kind === 'utf16be' ? hi + lo : lo + hi;
+    }
+    return out;
+  };
+  let first = true;
+  const parts = v.parts.map((x) => {
+    if (typeof x !== 'string') return x;
+    const r = enc(x, kind === 'utf16' && first);
+    first = false;
+    return r;
+  });
+  return { parts, binary: true };
+}
+
+export function encodeBase64(v: PipeValue): PipeValue {
+  return { parts: [bytesOf(v).toString('base64')], binary: false };
+}
+
+/**
+ * The three base64 renderings of a value that may start at any byte offset inside a larger
+ * encoded blob: encode with 0, 1 or 2 bytes of padding in front, then drop the characters that
+ * depend on the unknown neighbouring bytes.
+ */
+export function encodeBase64Offset(v: PipeValue): PipeValue[] {
+  const b = bytesOf(v);
+  const out: PipeValue[] = [];
+  const startTrim = [0, 2, 3];
+  const endTrim = [0, 3, 2];
+  for (let i = 0; i < 3; i++) {
+    const enc = Buffer.concat([Buffer.alloc(i), b]).toString('base64');
+    const e = endTrim[(b.length + i) % 3]!;
+    const s = enc.slice(startTrim[i]!, enc.length - e);
+    if (s) out.push({ parts: [s], binary: false });
+  }
+  return out;
+}
+
+// ---- CIDR ---------------------------------------------------------------------------------------
+
+/** Parses an IPv4 or IPv6 address to 16 bytes (IPv4 as ::ffff:a.b.c.d), or undefined. */
+export function parseIp(s: string): { bytes: Uint8Array; v4: boolean } | undefined {
+  const t = s.trim();
+  const v4 = parseV4(t);
+  if (v4) {
+    const b = new Uint8Array(16);
+    b[10] = 0xff;
+    b[11] = 0xff;
+    b.set(v4, 12);
+    return { bytes: b, v4: true };
+  }
+  const v6 = parseV6(t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t);
+  return v6 ? { bytes: v6, v4: false } : undefined;
+}
+
+function parseV4(s: string): number[] | undefined {
+  const p = s.split('.');
+  if (p.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const x of p) {
+    if (!/^\d{1,3}$/.test(x)) return undefined;
+    const n = Number(x);
+    if (n > 255) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+function parseV6(s: string): Uint8Array | undefined {
+  const pct = s.indexOf('%');
+  if (pct >= 0) s = s.slice(0, pct);
+  if (!s.includes(':')) return undefined;
+  const dbl = s.split('::');
+  if (dbl.length > 2) return undefined;
+  const groups = (x: string): number[] | undefined => {
+    if (x === '') return [];
+    const out: number[] = [];
+    const g = x.split(':');
+    for (let i = 0; i < g.length; i++) {
+      const h = g[i]!;
+      if (i === g.length - 1 && h.includes('.')) {
+        const v4 = parseV4(h);
+        if (!v4) return undefined;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(h)) return undefined;
+        out.push(parseInt(h, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups(dbl[0]!);
+  const tail = dbl.length === 2 ? groups(dbl[1]!) : [];
+  if (!head || !tail) return undefined;
+  const fill = 8 - head.length - tail.length;
+  if ((dbl.length === 1 && fill !== 0) || fill < 0) return undefined;
+  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
+  const b = new Uint8Array(16);
+  all.forEach((g, i) => {
+    b[i * 2] = g >> 8;
+    b[i * 2 + 1] = g & 0xff;
+  });
+  return b;
+}
+
+/** Compiles `10.0.0.0/8` or `fe80::/10` to a test on an event value; undefined if malformed. */
+export function cidrTest(spec: string): StrTest | undefined {
+  const [addr, bitsText, extra] = spec.trim().split('/');
+  if (addr === undefined || extra !== undefined) return undefined;
+  const ip = parseIp(addr);
+  if (!ip) return undefined;
+  const max = ip.v4 ? 32 : 128;
+  const bits = bitsText === undefined ? max : /^\d+$/.test(bitsText) ? Number(bitsText) : NaN;
+  if (!(bits >= 0 && bits <= max)) return undefined;
+  const prefix = ip.v4 ? bits + 96 : bits;
+  const net = ip.bytes;
+  const v4 = ip.v4;
+  return (c) => {
+    if (c.s === undefined) return false;
+    const e = parseIp(c.s);
+    if (!e || e.v4 !== v4) return false;
+    let left = prefix;
+    for (let i = 0; i < 16 && left > 0; i++, left -= 8) {
+      const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;
+      if ((e.bytes[i]! & mask) !== (net[i]! & mask)) return false;
+    }
+    return true;
+  };
+}
+
+// ---- numbers and time parts ---------------------------------------------------------------------
+
+/** A number from an event value: numbers as is, numeric strings parsed; otherwise undefined. */
+export function numberOf(c: Cand): number | undefined {
+  if (typeof c.v === 'number') return c.v;
+  if (typeof c.v === 'string' && c.v.trim() !== '') {
+    const n = Number(c.v);
+    return Number.isNaN(n) ? undefined : n;
+  }
+  return undefined;
+}
+
+/** Extracts a UTC time part from an ISO 8601 string or epoch (seconds or milliseconds) value. */
+export function timePart(c: Cand, part: string): number | undefined {
+  let d: Date;
+  if (typeof c.v === 'number') d = new Date(c.v < 1e11 ? c.v * 1000 : c.v);
+  else if (typeof c.v === 'string') d = new Date(c.v);
+  else return undefined;
+  const t = d.getTime();
+  if (Number.isNaN(t)) return undefined;
+  switch (part) {
+    case 'minute':
+      return d.getUTCMinutes();
+    case 'hour':
+      return d.getUTCHours();
+    case 'day':
+      return d.getUTCDate();
+    case 'month':
+      return d.getUTCMonth() + 1;
+    case 'year':
+      return d.getUTCFullYear();
+    case 'week': {
+      // ISO 8601 week number.
+      const x = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+      const day = x.getUTCDay() || 7;
+      x.setUTCDate(x.getUTCDate() + 4 - day);
+      const y0 = Date.UTC(x.getUTCFullYear(), 0, 1);
+      return Math.ceil(((x.getTime() - y0) / 86400000 + 1) / 7);
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function compareOp(op: string, a: number, b: number): boolean {
+  switch (op) {
+    case 'lt':
+      return a < b;
+    case 'lte':
+      return a <= b;
+    case 'gt':
+      return a > b;
+    case 'gte':
+      return a >= b;
+    default:
+      return a === b;
+  }
+}
+
+/**
+ * Converts a Sigma/PCRE regex for JavaScript: a leading inline flag group such as `(?i)` becomes
+ * a RegExp flag (V8 in Node 20 has no inline modifiers).
+ */
+export function toJsRegex(src: string, flags: string): RegExp {
+  let s = src;
+  let f = flags;
+  const m = /^\(\?([imsx]+)\)/.exec(s);
+  if (m) {
+    s = s.slice(m[0].length);
+    for (const ch of m[1]!) if (ch !== 'x' && !f.includes(ch)) f += ch;
+  }
+  return new RegExp(s, f);
+}

@@ -1,0 +1,106 @@
+/**
+ * Stage 1 of rule loading: YAML text → documents whose every node carries a line and column.
+ * A file may hold several documents (rules, filters and correlations can share a bundle).
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import type { Node as YamlNodeRaw } from 'yaml';
+import type { Diagnostic } from './types.ts';
+import { diag } from './diagnostics.ts';
+
+export interface Pos {
+  line: number;
+  column: number;
+}
+
+/** A YAML node with its position; numbers keep their source text so `0x17` or `007` stay comparable as text. */
+export type YNode =
+  | { kind: 'map'; pos: Pos; entries: YEntry[] }
+  | { kind: 'seq'; pos: Pos; items: YNode[] }
+  | { kind: 'scalar'; pos: Pos; value: string | number | boolean | null; text: string };
+
+export interface YEntry {
+  key: string;
+  keyPos: Pos;
+  value: YNode;
+}
+
+export interface ReadDoc {
+  /** Position-carrying tree (for validation and compilation). */
+  node: YNode;
+  /** Plain JS value of the same document (handed to the correlation engine). */
+  js: unknown;
+  pos: Pos;
+}
+
+export interface ReadResult {
+  docs: ReadDoc[];
+  diagnostics: Diagnostic[];
+}
+
+/** Parses every document of a file; YAML errors become diagnostics and the broken document is skipped. */
+export function readYaml(text: string, file: string): ReadResult {
+  const lc = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  const docs: ReadDoc[] = [];
+  const posAt = (offset: number | undefined): Pos => {
+    if (offset === undefined) return { line: 0, column: 0 };
+    const p = lc.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  let parsed;
+  try {
+    parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    diagnostics.push(diag('SEAM_ERR_RULE_YAML', file, { line: 0, column: 0 }, `cannot parse YAML: ${(e as Error).message}`));
+    return { docs, diagnostics };
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  for (const doc of list) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        diagnostics.push(diag('SEAM_ERR_RULE_YAML', file, posAt(e.pos[0]), e.message.split('\n')[0] ?? e.message));
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // empty document, e.g. a trailing `---`
+    const convert = (n: unknown): YNode => {
+      const node = n as YamlNodeRaw | null;
+      if (node === null || node === undefined) return { kind: 'scalar', pos: { line: 0, column: 0 }, value: null, text: '' };
+      const pos = posAt(node.range?.[0]);
+      if (isAlias(node)) return convert(node.resolve(doc));
+      if (isMap(node)) {
+        const entries: YEntry[] = [];
+        for (const pair of node.items) {
+          const k = pair.key as YamlNodeRaw | null;
+          const keyPos = k && 'range' in k && k.range ? posAt(k.range[0]) : pos;
+          const key = isScalar(k) ? String(k.value) : k === null ? '' : String(k);
+          entries.push({ key, keyPos, value: pair.value === null ? { kind: 'scalar', pos: keyPos, value: null, text: '' } : convert(pair.value) });
+        }
+        return { kind: 'map', pos, entries };
+      }
+      if (isSeq(node)) return { kind: 'seq', pos, items: node.items.map(convert) };
+      if (isScalar(node)) {
+        const v = node.value;
+        const value = v === null || v === undefined ? null : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : typeof v === 'bigint' ? Number(v) : String(v);
+        const text = typeof v === 'string' ? v : (node.source ?? String(v));
+        return { kind: 'scalar', pos, value, text };
+      }
+      return { kind: 'scalar', pos, value: String(node), text: String(node) };
+    };
+    const node = convert(doc.contents);
+    docs.push({ node, js: doc.toJS({ maxAliasCount: 100 }), pos: node.pos });
+  }
+  return { docs, diagnostics };
+}
+
+/** Looks up a key of a map node. */
+export function getKey(node: YNode | undefined, key: string): YEntry | undefined {
+  if (node?.kind !== 'map') return undefined;
+  for (const e of node.entries) if (e.key === key) return e;
+  return undefined;
+}
+
+/** A scalar's string value, or undefined when the node is not a string scalar. */
+export function str(node: YNode | undefined): string | undefined {
+  return node?.kind === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
+}

@@ -1,0 +1,118 @@
+/**
+ * Stage 4 of rule loading: rules indexed by the Seam source their logsource applies to, and within
+ * a source by a literal they require (e.g. `eventName` ∈ {CreateUser, CreateAccessKey}). An event
+ * meets only the rules whose required literal it carries, plus the rules that require none.
+ */
+import type { SourceType } from '../../core/envelope.ts';
+import type { CompiledRule } from './types.ts';
+import type { EvalCtx, FieldTable } from './fields.ts';
+import type { Pred, Req } from './compile.ts';
+
+export interface InternalRule extends CompiledRule {
+  pred: Pred;
+  req: Req;
+  source: SourceType | undefined;
+  order: number;
+  /** Match generation that last evaluated this rule (dedupe when an array field hits twice). */
+  seen: number;
+}
+
+interface Bucket {
+  byField: { fid: number; field: string; map: Map<string, InternalRule[]> }[];
+  always: InternalRule[];
+}
+
+export interface IndexStats {
+  /** Per bucket: how many rules sit behind a literal, how many are always evaluated. */
+  buckets: Record<string, { indexed: number; always: number; fields: string[] }>;
+}
+
+/** Bucket name for rules whose logsource maps to no Seam source (evaluated only when asked). */
+export const UNMAPPED = '(none)';
+
+export class RuleIndex {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    rules: InternalRule[],
+    fields: FieldTable,
+    private readonly matchUnmapped: boolean,
+  ) {
+    const groups = new Map<string, InternalRule[]>();
+    for (const r of rules) {
+      const k = r.source ?? UNMAPPED;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = []));
+      g.push(r);
+    }
+    for (const [k, g] of groups) this.buckets.set(k, buildBucket(g, fields));
+  }
+
+  stats(): IndexStats {
+    const buckets: IndexStats['buckets'] = {};
+    for (const [k, b] of this.buckets) {
+      const indexed = new Set<InternalRule>();
+      for (const f of b.byField) for (const l of f.map.values()) for (const r of l) indexed.add(r);
+      buckets[k] = { indexed: indexed.size, always: b.always.length, fields: b.byField.map((f) => f.field) };
+    }
+    return { buckets };
+  }
+
+  /** Calls `visit` once for every rule that could match the event in `ctx`. */
+  forEachCandidate(source: string | undefined, ctx: EvalCtx, gen: number, visit: (r: InternalRule) => void): void {
+    const b = source === undefined ? undefined : this.buckets.get(source);
+    if (b) visitBucket(b, ctx, gen, visit);
+    if (this.matchUnmapped) {
+      const u = this.buckets.get(UNMAPPED);
+      if (u) visitBucket(u, ctx, gen, visit);
+    }
+  }
+}
+
+function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, visit: (r: InternalRule) => void): void {
+  for (let i = 0; i < b.byField.length; i++) {
+    const f = b.byField[i]!;
+    const cands = ctx.get(f.fid);
+    for (let j = 0; j < cands.length; j++) {
+      const l = cands[j]!.l;
+      if (l === undefined) continue;
+      const rules = f.map.get(l);
+      if (!rules) continue;
+      for (let k = 0; k < rules.length; k++) {
+        const r = rules[k]!;
+        if (r.seen === gen) continue;
+        r.seen = gen;
+        visit(r);
+      }
+    }
+  }
+  for (let i = 0; i < b.always.length; i++) visit(b.always[i]!);
+}
+
+function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
+  // Prefer the fields many rules constrain (eventName, verb, EventID...), so an event does few lookups.
+  const freq = new Map<string, number>();
+  for (const r of rules) for (const f of r.req.keys()) freq.set(f, (freq.get(f) ?? 0) + 1);
+  const byName = new Map<string, Map<string, InternalRule[]>>();
+  const always: InternalRule[] = [];
+  for (const r of rules) {
+    let best: string | undefined;
+    for (const [f, vals] of r.req) {
+      if (vals.size === 0) continue;
+      if (best === undefined || freq.get(f)! > freq.get(best)! || (freq.get(f) === freq.get(best) && vals.size < r.req.get(best)!.size)) best = f;
+    }
+    if (best === undefined) {
+      always.push(r);
+      continue;
+    }
+    let m = byName.get(best);
+    if (!m) byName.set(best, (m = new Map()));
+    for (const v of r.req.get(best)!) {
+      let l = m.get(v);
+      if (!l) m.set(v, (l = []));
+      l.push(r);
+    }
+  }
+  const byField = [...byName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
+  return { byField, always };
+}

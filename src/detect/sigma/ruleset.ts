@@ -1,0 +1,250 @@
+/**
+ * Public API of the Sigma engine: load rule files (read → validate → compile → index) and match
+ * events. Loading never stops at the first problem: every diagnostic is collected and the other
+ * rules and files still load.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { Counters } from '../../core/counters.ts';
+import type { CompiledRule, CorrelationDoc, Diagnostic, LoadOptions, LoadResult, LoadStats, RuleMatch, Ruleset } from './types.ts';
+import { readYaml } from './read.ts';
+import type { ReadDoc } from './read.ts';
+import { validateDoc } from './validate.ts';
+import type { RuleMeta } from './validate.ts';
+import { compileDetection } from './compile.ts';
+import type { CompileEnv } from './compile.ts';
+import { EvalCtx, FieldTable } from './fields.ts';
+import { mapLogsource } from './logsource.ts';
+import { RuleIndex } from './rule-index.ts';
+import type { IndexStats, InternalRule } from './rule-index.ts';
+import { applyFilters } from './filters.ts';
+import type { CompiledFilter } from './filters.ts';
+import { diag, warn } from './diagnostics.ts';
+
+export type { CompiledRule, CorrelationDoc, Diagnostic, LoadOptions, LoadResult, RuleMatch, Ruleset } from './types.ts';
+
+/** The rule set returned by the loader; `match` is the hot path. */
+export class SigmaRuleset implements Ruleset {
+  readonly counters = new Counters('sigma');
+  private readonly ctx: EvalCtx;
+  private gen = 0;
+
+  constructor(
+    readonly rules: InternalRule[],
+    readonly correlations: CorrelationDoc[],
+    private readonly index: RuleIndex,
+    private readonly fields: FieldTable,
+  ) {
+    this.ctx = new EvalCtx(fields);
+  }
+
+  match(event: SeamEvent): RuleMatch[] {
+    this.counters.received++;
+    const ctx = this.ctx.reset(event);
+    const gen = ++this.gen;
+    const out: RuleMatch[] = [];
+    this.index.forEachCandidate(event.seam?.source, ctx, gen, (r) => {
+      let hit: boolean;
+      try {
+        hit = r.pred(ctx);
+      } catch {
+        this.counters.error('SEAM_ERR_RULE_EVAL');
+        return;
+      }
+      if (hit) out.push({ rule: r, event });
+    });
+    if (out.length > 1) out.sort((a, b) => (a.rule as InternalRule).order - (b.rule as InternalRule).order);
+    this.counters.emitted += out.length;
+    return out;
+  }
+
+  /** How many rules each source bucket holds behind a literal versus always evaluates. */
+  indexStats(): IndexStats {
+    return this.index.stats();
+  }
+
+  /** Number of distinct field paths the rules read. */
+  get fieldCount(): number {
+    return this.fields.names.length;
+  }
+}
+
+/** Accumulates documents from many files, then links and indexes them. */
+class Loader {
+  readonly diags: Diagnostic[] = [];
+  readonly fields = new FieldTable();
+  readonly rules: InternalRule[] = [];
+  readonly filters: CompiledFilter[] = [];
+  readonly correlations: (CorrelationDoc & { meta: RuleMeta })[] = [];
+  readonly stats: LoadStats = { files: 0, rules: 0, correlations: 0, filters: 0, rejected: 0 };
+  private readonly ids = new Map<string, string>();
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly opts: LoadOptions) {}
+
+  addText(text: string, file: string): void {
+    this.stats.files++;
+    const { docs, diagnostics } = readYaml(text, file);
+    this.diags.push(...diagnostics);
+    const yamlErrors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
+    this.stats.rejected += yamlErrors.size > 0 ? 1 : 0;
+    for (const d of docs) this.addDoc(d, file);
+  }
+
+  private unique(meta: RuleMeta, file: string): boolean {
+    const here = `${file}:${meta.pos.line}`;
+    for (const [key, map, what] of [
+      [meta.id, this.ids, 'id'],
+      [meta.name, this.names, 'name'],
+    ] as const) {
+      if (key === undefined) continue;
+      const prev = map.get(key);
+      if (prev !== undefined) {
+        this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', file, meta.pos, `${what} '${key}' is already used at ${prev}`, { rule: key }));
+        return false;
+      }
+    }
+    if (meta.id !== undefined) this.ids.set(meta.id, here);
+    if (meta.name !== undefined) this.names.set(meta.name, here);
+    return true;
+  }
+
+  private addDoc(doc: ReadDoc, file: string): void {
+    const meta = validateDoc(doc, file, this.diags);
+    if (!meta) {
+      this.stats.rejected++;
+      return;
+    }
+    if (meta.kind === 'correlation') {
+      if (!this.unique(meta, file)) {
+        this.stats.rejected++;
+        return;
+      }
+      const c: CorrelationDoc & { meta: RuleMeta } = { doc: doc.js, file, line: doc.pos.line, column: doc.pos.column, meta };
+      if (meta.id !== undefined) c.id = meta.id;
+      if (meta.name !== undefined) c.name = meta.name;
+      this.correlations.push(c);
+      this.stats.correlations++;
+      return;
+    }
+    const mapping = mapLogsource(meta.logsource);
+    const env: CompileEnv = {
+      file,
+      rule: meta.id ?? meta.title,
+      fields: this.fields,
+      mapField: mapping.mapField,
+      placeholders: this.opts.placeholders ?? {},
+      diags: this.diags,
+    };
+    const node = compileDetection(meta.detection!, env, meta.kind === 'filter' ? ['condition', 'rules'] : ['condition']);
+    if (!node) {
+      this.stats.rejected++;
+      return;
+    }
+    if (!this.unique(meta, file)) {
+      this.stats.rejected++;
+      return;
+    }
+    if (meta.kind === 'filter') {
+      const f: CompiledFilter = { title: meta.title, file, pos: meta.pos, logsource: meta.logsource, targets: meta.targets ?? [], pred: node.pred };
+      if (meta.id !== undefined) f.id = meta.id;
+      this.filters.push(f);
+      this.stats.filters++;
+      return;
+    }
+    const fields = this.fields;
+    const rule: InternalRule = {
+      id: meta.id ?? `${file}:${meta.pos.line}`,
+      title: meta.title,
+      tags: meta.tags,
+      logsource: meta.logsource,
+      file,
+      line: meta.pos.line,
+      column: meta.pos.column,
+      pred: node.pred,
+      req: node.req,
+      source: mapping.source,
+      order: this.rules.length,
+      seen: 0,
+      test(event: Record<string, unknown>): boolean {
+        return this.pred(new EvalCtx(fields).reset(event));
+      },
+    };
+    for (const k of ['name', 'level', 'status', 'description', 'fields', 'falsepositives'] as const) {
+      if (meta[k] !== undefined) (rule as unknown as Record<string, unknown>)[k] = meta[k];
+    }
+    this.rules.push(rule);
+    this.stats.rules++;
+  }
+
+  finish(): LoadResult {
+    applyFilters(this.rules, this.filters, this.diags);
+    // Correlations refer to rules (or other correlations) by id or name.
+    const known = new Set<string>([...this.ids.keys(), ...this.names.keys()]);
+    for (const c of this.correlations) {
+      for (const t of c.meta.targets ?? []) {
+        if (!known.has(t.ref)) {
+          this.diags.push(warn('SEAM_ERR_RULE_REFERENCE', c.file, t.pos, `correlation refers to rule '${t.ref}', which is not loaded`, c.id ?? c.meta.title));
+        }
+      }
+    }
+    const index = new RuleIndex(this.rules, this.fields, this.opts.matchUnmapped === true);
+    const correlations: CorrelationDoc[] = this.correlations.map(({ meta: _meta, ...c }) => c);
+    const ruleset = new SigmaRuleset(this.rules, correlations, index, this.fields);
+    return { ruleset, diagnostics: this.diags, stats: this.stats };
+  }
+}
+
+/** Loads rules from one text (a file's content). */
+export function loadRulesFromText(text: string, file: string, opts: LoadOptions = {}): LoadResult & { ruleset: SigmaRuleset } {
+  const l = new Loader(opts);
+  l.addText(text, file);
+  return l.finish() as LoadResult & { ruleset: SigmaRuleset };
+}
+
+async function collectFiles(path: string, out: string[], diags: Diagnostic[]): Promise<void> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    diags.push(diag('SEAM_ERR_RULE_FILE', path, { line: 0, column: 0 }, `cannot read: ${(e as Error).message}`));
+    return;
+  }
+  if (st.isFile()) {
+    out.push(path);
+    return;
+  }
+  const entries = await readdir(path, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(path, e.name);
+    if (e.isDirectory()) await collectFiles(p, out, diags);
+    // `*.test.yml` files hold rule test cases, not rules.
+    else if (/\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name)) out.push(p);
+  }
+}
+
+/** Loads every `.yml`/`.yaml` file under the given files and folders. */
+export async function loadRules(paths: string[], opts: LoadOptions = {}): Promise<LoadResult & { ruleset: SigmaRuleset }> {
+  const l = new Loader(opts);
+  const files: string[] = [];
+  for (const p of paths) await collectFiles(p, files, l.diags);
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (e) {
+      l.diags.push(diag('SEAM_ERR_RULE_FILE', f, { line: 0, column: 0 }, `cannot read: ${(e as Error).message}`));
+      l.stats.files++;
+      l.stats.rejected++;
+      continue;
+    }
+    l.addText(text, f);
+  }
+  return l.finish() as LoadResult & { ruleset: SigmaRuleset };
+}
+
+export { formatDiagnostic } from './diagnostics.ts';
+export type { CompiledRule as Rule };

@@ -1,0 +1,237 @@
+/**
+ * Stage 2 of rule loading: checks a document against the Sigma v2.1 JSON schemas' semantics
+ * (rules, meta-filters, correlations). Problems that make a document unusable are errors (the
+ * document is rejected); metadata that breaks the schema without changing what the rule matches
+ * (a tag pattern, a date format, a non-UUID id) is a warning, so the rule still loads.
+ */
+import type { Diagnostic, Logsource } from './types.ts';
+import type { Pos, ReadDoc, YNode } from './read.ts';
+import { getKey, str } from './read.ts';
+import { diag, warn } from './diagnostics.ts';
+
+export type DocKind = 'rule' | 'filter' | 'correlation';
+
+export interface RuleMeta {
+  kind: DocKind;
+  pos: Pos;
+  title: string;
+  id?: string;
+  name?: string;
+  status?: string;
+  level?: string;
+  description?: string;
+  tags: string[];
+  fields?: string[];
+  falsepositives?: string[];
+  logsource: Logsource;
+  /** `detection` for rules, `filter` for meta-filters. */
+  detection?: YNode;
+  /** Filters: the rule ids or names they apply to. */
+  targets?: { ref: string; pos: Pos }[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE = /^\d{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$/;
+const TAG = /^[a-z0-9_-]+\.[a-z0-9._-]+$/;
+const STATUS = ['stable', 'test', 'experimental', 'deprecated', 'unsupported'];
+const LEVEL = ['informational', 'low', 'medium', 'high', 'critical'];
+const RELATED = ['derived', 'obsolete', 'merged', 'renamed', 'similar'];
+export const CORRELATION_TYPES = ['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum', 'value_avg', 'value_percentile'];
+
+export function docKind(node: YNode): DocKind {
+  if (getKey(node, 'correlation')) return 'correlation';
+  if (getKey(node, 'filter') && !getKey(node, 'detection')) return 'filter';
+  return 'rule';
+}
+
+/** Returns metadata when the document is usable, pushing every problem found to `diags`. */
+export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): RuleMeta | undefined {
+  const node = doc.node;
+  if (node.kind !== 'map') {
+    diags.push(diag('SEAM_ERR_RULE_SCHEMA', file, node.pos, 'a Sigma document must be a map'));
+    return undefined;
+  }
+  const kind = docKind(node);
+  let ok = true;
+  const err = (pos: Pos, msg: string): void => {
+    ok = false;
+    diags.push(diag('SEAM_ERR_RULE_SCHEMA', file, pos, msg, ruleRef ? { rule: ruleRef } : {}));
+  };
+  const w = (pos: Pos, msg: string): void => {
+    diags.push(warn('SEAM_ERR_RULE_SCHEMA', file, pos, msg, ruleRef));
+  };
+
+  const titleE = getKey(node, 'title');
+  const idE = getKey(node, 'id');
+  const ruleRef = str(idE?.value) ?? str(titleE?.value);
+  const title = str(titleE?.value);
+  if (title === undefined) err(titleE?.value.pos ?? node.pos, titleE ? 'title must be a string' : "missing required 'title'");
+  else if (title.length > 256) w(titleE!.value.pos, 'title is longer than 256 characters');
+
+  let id: string | undefined;
+  if (idE) {
+    const v = idE.value;
+    id = v.kind === 'scalar' && v.value !== null ? String(v.value) : undefined;
+    if (id === undefined || typeof (v as { value?: unknown }).value !== 'string') err(v.pos, 'id must be a string');
+    else if (!UUID.test(id)) w(v.pos, `id '${id}' is not a UUID`);
+  }
+  const meta: RuleMeta = { kind, pos: doc.pos, title: title ?? '', tags: [], logsource: {} };
+  if (id !== undefined) meta.id = id;
+
+  const nameE = getKey(node, 'name');
+  if (nameE) {
+    const n = str(nameE.value);
+    if (n === undefined) err(nameE.value.pos, 'name must be a string');
+    else meta.name = n;
+  }
+
+  for (const k of ['date', 'modified']) {
+    const e = getKey(node, k);
+    if (e && !(str(e.value) !== undefined && DATE.test(str(e.value)!))) w(e.value.pos, `${k} must be a date as YYYY-MM-DD`);
+  }
+  const descE = getKey(node, 'description');
+  if (descE) {
+    const d = str(descE.value);
+    if (d === undefined) w(descE.value.pos, 'description must be a string');
+    else meta.description = d;
+  }
+  const strList = (key: string, opts: { pattern?: RegExp; minLength?: number } = {}): string[] | undefined => {
+    const e = getKey(node, key);
+    if (!e) return undefined;
+    if (e.value.kind !== 'seq') {
+      w(e.value.pos, `${key} must be a list of strings`);
+      return undefined;
+    }
+    const out: string[] = [];
+    for (const it of e.value.items) {
+      const s = it.kind === 'scalar' && it.value !== null ? String(it.value) : undefined;
+      if (s === undefined || typeof (it as { value?: unknown }).value !== 'string') w(it.pos, `${key} items must be strings`);
+      else if (opts.pattern && !opts.pattern.test(s)) w(it.pos, `${key} item '${s}' does not match ${String(opts.pattern)}`);
+      else if (opts.minLength !== undefined && s.length < opts.minLength) w(it.pos, `${key} item '${s}' is too short`);
+      if (s !== undefined) {
+        if (out.includes(s)) w(it.pos, `${key} item '${s}' is repeated`);
+        out.push(s);
+      }
+    }
+    return out;
+  };
+
+  if (kind === 'correlation') {
+    return validateCorrelation(node, file, meta, err, w, ok);
+  }
+
+  // logsource (rules and filters)
+  const lsE = getKey(node, 'logsource');
+  if (!lsE) err(node.pos, "missing required 'logsource'");
+  else if (lsE.value.kind !== 'map') err(lsE.value.pos, 'logsource must be a map');
+  else {
+    for (const e of lsE.value.entries) {
+      if (e.key === 'category' || e.key === 'product' || e.key === 'service' || e.key === 'definition') {
+        const s = str(e.value);
+        if (s === undefined) w(e.value.pos, `logsource.${e.key} must be a string`);
+        else meta.logsource[e.key] = s;
+      }
+    }
+  }
+
+  if (kind === 'filter') {
+    const fE = getKey(node, 'filter')!;
+    if (fE.value.kind !== 'map') err(fE.value.pos, 'filter must be a map');
+    else {
+      const rE = getKey(fE.value, 'rules');
+      if (!rE) err(fE.value.pos, "filter is missing 'rules'");
+      else {
+        const items = rE.value.kind === 'seq' ? rE.value.items : rE.value.kind === 'scalar' ? [rE.value] : [];
+        const targets = items.flatMap((it) => (str(it) !== undefined ? [{ ref: str(it)!, pos: it.pos }] : []));
+        if (targets.length === 0 || targets.length !== items.length) err(rE.value.pos, 'filter.rules must be a non-empty list of rule ids or names');
+        meta.targets = targets;
+      }
+      if (!getKey(fE.value, 'condition')) err(fE.value.pos, "filter is missing 'condition'");
+      meta.detection = fE.value;
+    }
+    return ok ? meta : undefined;
+  }
+
+  // detection rules
+  const detE = getKey(node, 'detection');
+  if (!detE) err(node.pos, "missing required 'detection'");
+  else if (detE.value.kind !== 'map') err(detE.value.pos, 'detection must be a map');
+  else {
+    if (!getKey(detE.value, 'condition')) err(detE.value.pos, "detection is missing 'condition'");
+    meta.detection = detE.value;
+  }
+  const statusE = getKey(node, 'status');
+  if (statusE) {
+    const s = str(statusE.value);
+    if (s === undefined || !STATUS.includes(s)) w(statusE.value.pos, `status must be one of ${STATUS.join(', ')}`);
+    if (s !== undefined) meta.status = s;
+  }
+  const levelE = getKey(node, 'level');
+  if (levelE) {
+    const s = str(levelE.value);
+    if (s === undefined || !LEVEL.includes(s)) w(levelE.value.pos, `level must be one of ${LEVEL.join(', ')}`);
+    if (s !== undefined) meta.level = s;
+  }
+  meta.tags = strList('tags', { pattern: TAG }) ?? [];
+  const fields = strList('fields');
+  if (fields) meta.fields = fields;
+  const fps = strList('falsepositives', { minLength: 2 });
+  if (fps) meta.falsepositives = fps;
+  strList('references');
+  strList('scope', { minLength: 2 });
+  const relE = getKey(node, 'related');
+  if (relE) {
+    if (relE.value.kind !== 'seq') w(relE.value.pos, 'related must be a list');
+    else {
+      for (const it of relE.value.items) {
+        const t = str(getKey(it, 'type')?.value);
+        if (!str(getKey(it, 'id')?.value)) w(it.pos, 'related item needs an id');
+        if (t === undefined || !RELATED.includes(t)) w(it.pos, `related type must be one of ${RELATED.join(', ')}`);
+      }
+    }
+  }
+  return ok ? meta : undefined;
+}
+
+function validateCorrelation(
+  node: YNode,
+  _file: string,
+  meta: RuleMeta,
+  err: (pos: Pos, msg: string) => void,
+  w: (pos: Pos, msg: string) => void,
+  okSoFar: boolean,
+): RuleMeta | undefined {
+  let ok = okSoFar;
+  const e = (pos: Pos, msg: string): void => {
+    ok = false;
+    err(pos, msg);
+  };
+  const cE = getKey(node, 'correlation')!;
+  const c = cE.value;
+  if (c.kind !== 'map') {
+    e(c.pos, 'correlation must be a map');
+    return undefined;
+  }
+  const type = str(getKey(c, 'type')?.value);
+  if (type === undefined) e(getKey(c, 'type')?.value.pos ?? c.pos, "correlation is missing 'type'");
+  else if (!CORRELATION_TYPES.includes(type)) e(getKey(c, 'type')!.value.pos, `correlation type '${type}' is not one of ${CORRELATION_TYPES.join(', ')}`);
+  const rE = getKey(c, 'rules');
+  if (!rE) e(c.pos, "correlation is missing 'rules'");
+  else {
+    const items = rE.value.kind === 'seq' ? rE.value.items : rE.value.kind === 'scalar' ? [rE.value] : [];
+    const refs = items.flatMap((it) => (str(it) !== undefined ? [{ ref: str(it)!, pos: it.pos }] : []));
+    if (refs.length === 0 || refs.length !== items.length) e(rE.value.pos, 'correlation.rules must be a non-empty list of rule ids or names');
+    meta.targets = refs;
+  }
+  const tE = getKey(c, 'timespan');
+  if (!tE) e(c.pos, "correlation is missing 'timespan'");
+  else {
+    const t = tE.value.kind === 'scalar' && tE.value.value !== null ? String(tE.value.value) : undefined;
+    if (t === undefined || !/^\d+[smhdwMy]$/.test(t)) e(tE.value.pos, `timespan '${t ?? ''}' must be a number followed by s, m, h, d, w, M or y`);
+  }
+  const gE = getKey(c, 'group-by');
+  if (gE && !(gE.value.kind === 'seq' && gE.value.items.every((i) => str(i) !== undefined))) e(gE.value.pos, 'group-by must be a list of field names');
+  const condE = getKey(c, 'condition');
+  if (condE && condE.value.kind !== 'map') w(condE.value.pos, 'correlation condition should be a map such as {gte: 10}');
+  return ok ? meta : undefined;
+}
