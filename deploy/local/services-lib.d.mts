@@ -1,0 +1,43 @@
+// Types for services-lib.mjs (plain JS so it runs before anything is compiled), for test/global-setup.ts.
+export type ServiceName = 'kafka' | 'opensearch' | 'moto';
+
+export const ROOT: string;
+export const CACHE: string;
+export const SERVICE_NAMES: readonly ServiceName[];
+
+export interface Endpoints {
+  kafka: { url: string; brokers: string[]; host: string; port: number; controllerPort: number };
+  opensearch: { url: string; host: string; port: number; transportPort: number };
+  moto: { url: string; host: string; port: number };
+}
+
+export interface ServiceStatus {
+  name: ServiceName;
+  url: string;
+  up: boolean;
+  /** Pid of the process services-lib started, or null when it is not ours (or not running). */
+  pid: number | null;
+}
+
+export interface EnsureResult {
+  name: ServiceName;
+  url: string;
+  /** True when this call started it; false when something was already answering. */
+  started: boolean;
+  /** Provisioning plus start time, in milliseconds (0 when it was already up). */
+  ms: number;
+}
+
+export interface Options {
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export function endpoints(env?: NodeJS.ProcessEnv): Endpoints;
+export function probe(name: ServiceName, env?: NodeJS.ProcessEnv): Promise<boolean>;
+export function status(names?: readonly ServiceName[], env?: NodeJS.ProcessEnv): Promise<ServiceStatus[]>;
+export function ensureUp(
+  names?: readonly ServiceName[],
+  options?: Options,
+): Promise<{ started: ServiceName[]; results: EnsureResult[] }>;
+export function stop(names?: readonly ServiceName[], options?: Pick<Options, 'log'>): Promise<ServiceName[]>;
