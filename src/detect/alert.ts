@@ -1,0 +1,200 @@
+/**
+ * The alert: what detection hands to `seam.alerts`, OpenSearch `seam-alerts-*`, webhooks and the
+ * console. One shape for single-rule Sigma matches, Sigma correlations and native detections.
+ * The id is derived from the rule and the contributing events, so a redelivered or replayed input
+ * re-creates the same alert id and the index never holds duplicates. See docs/alerts.md.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { Principal } from '../core/envelope.ts';
+import type { SeamEvent } from '../core/envelope.ts';
+import type { RuleMatch } from './sigma/types.ts';
+import { CORRELATION_TYPES } from './correlate/types.ts';
+
+export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+export const AlertRule = z
+  .strictObject({
+    id: z.string().describe('Rule id (Sigma `id`; for correlations without one, their `name` or a hash of the title).'),
+    title: z.string(),
+    level: z.enum(ALERT_LEVELS).describe('Severity; Sigma `level`, `medium` when the rule states none.'),
+    tags: z.array(z.string()).describe('Sigma tags, e.g. attack.t1611.'),
+    type: z.enum(['sigma', 'correlation', 'native']).describe('Which kind of detection raised the alert.'),
+    correlation_type: z.enum(CORRELATION_TYPES).optional().describe('For correlations: the Sigma correlation type.'),
+  })
+  .describe('The detection that raised the alert.');
+export type AlertRule = z.infer<typeof AlertRule>;
+
+export const Alert = z
+  .strictObject({
+    id: z
+      .string()
+      .describe('Deterministic: sha256 of the rule id and the sorted contributing `seam.id`s (first 32 hex digits).'),
+    '@timestamp': z.string().describe('Event time of the last contributing event, ISO 8601.'),
+    rule: AlertRule,
+    events: z.array(z.string()).describe('`seam.id` of every contributing event, in event-time order.'),
+    native_ids: z
+      .array(z.string())
+      .describe('Ids the source systems gave those events: CloudTrail eventID, audit auditID, GuardDuty finding id, runtime event id/uuid.'),
+    group: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('For correlations: the group-by field (or alias) → the value shared by the contributing events.'),
+    principal: Principal.optional().describe('`seam.principal` of the last contributing event.'),
+    account: z.string().optional().describe('AWS account of the last contributing event.'),
+    cluster: z.string().optional().describe('EKS cluster of the last contributing event.'),
+    summary: z.string().describe('One line a person can read in a pager.'),
+    window: z
+      .strictObject({ start: z.string(), end: z.string() })
+      .optional()
+      .describe('For correlations: event time of the first and last contributing event, ISO 8601.'),
+    aggregate: z
+      .number()
+      .optional()
+      .describe('For correlations: the value the condition was checked against (count, distinct values, rules seen, sum, average or share in percent).'),
+  })
+  .describe('An alert raised by a Sigma rule, a Sigma correlation or a native detection.');
+export type Alert = z.infer<typeof Alert>;
+
+/** What the builder needs to know about one contributing event. */
+export interface Contribution {
+  /** `seam.id`s (a single event, or all events behind a nested correlation alert). */
+  ids: readonly string[];
+  nativeIds: readonly string[];
+  /** Event time of the (last) event. */
+  timeMs: number;
+  /** Event time of the first event, when the contribution is itself a window (nested correlation). */
+  startMs?: number;
+}
+
+export interface AlertInput {
+  rule: AlertRule;
+  contributions: readonly Contribution[];
+  principal?: Principal;
+  account?: string;
+  cluster?: string;
+  summary: string;
+  group?: Record<string, string>;
+  /** Set for correlations: the window is the span of the contributions. */
+  windowed?: boolean;
+  aggregate?: number;
+}
+
+/** Deterministic alert id: same rule + same set of events → same id, whatever the arrival order. */
+export function alertId(ruleId: string, eventIds: readonly string[]): string {
+  const sorted = [...new Set(eventIds)].sort();
+  const h = createHash('sha256');
+  h.update(ruleId);
+  for (const id of sorted) h.update('\n' + id);
+  return h.digest('hex').slice(0, 32);
+}
+
+export function toLevel(level: unknown): AlertLevel {
+  return (ALERT_LEVELS as readonly unknown[]).includes(level) ? (level as AlertLevel) : 'medium';
+}
+
+/** Builds and returns an alert; used by single-rule matches, correlations and native detections. */
+export function buildAlert(input: AlertInput): Alert {
+  const sorted = [...input.contributions].sort((a, b) => a.timeMs - b.timeMs);
+  const events: string[] = [];
+  const seen = new Set<string>();
+  const nativeIds: string[] = [];
+  const seenNative = new Set<string>();
+  for (const c of sorted) {
+    for (const id of c.ids) {
+      if (!seen.has(id)) events.push(id);
+      seen.add(id);
+    }
+    for (const id of c.nativeIds) {
+      if (!seenNative.has(id)) nativeIds.push(id);
+      seenNative.add(id);
+    }
+  }
+  let first = Infinity;
+  for (const c of sorted) first = Math.min(first, c.startMs ?? c.timeMs);
+  const last = sorted[sorted.length - 1]?.timeMs ?? 0;
+  const alert: Alert = {
+    id: alertId(input.rule.id, events),
+    '@timestamp': new Date(last).toISOString(),
+    rule: input.rule,
+    events,
+    native_ids: nativeIds,
+    summary: input.summary,
+  };
+  if (input.group !== undefined) alert.group = input.group;
+  if (input.principal !== undefined) alert.principal = input.principal;
+  if (input.account !== undefined) alert.account = input.account;
+  if (input.cluster !== undefined) alert.cluster = input.cluster;
+  if (input.windowed) alert.window = { start: new Date(first).toISOString(), end: new Date(last).toISOString() };
+  if (input.aggregate !== undefined) alert.aggregate = input.aggregate;
+  return alert;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/**
+ * The id the source system gave the record, read from the raw fields by `seam.source`:
+ * CloudTrail `eventID`, audit `auditID`, GuardDuty finding `Id`/`id` (also inside an EventBridge
+ * `detail`), runtime `uuid`/`id`.
+ */
+export function nativeIdOf(event: SeamEvent): string | undefined {
+  switch (event.seam.source) {
+    case 'cloudtrail':
+      return str(event['eventID']);
+    case 'k8s_audit':
+      return str(event['auditID']);
+    case 'guardduty': {
+      const detail = event['detail'];
+      const inner = detail !== null && typeof detail === 'object' ? (detail as Record<string, unknown>) : undefined;
+      return str(event['Id']) ?? str(event['id']) ?? str(inner?.['id']) ?? str(inner?.['Id']);
+    }
+    case 'runtime':
+      return str(event['uuid']) ?? str(event['id']) ?? str(event['event_id']);
+    default:
+      return undefined;
+  }
+}
+
+/** Event time in ms since the epoch, or NaN when `@timestamp` is unusable. */
+export function eventTimeMs(event: SeamEvent): number {
+  return Date.parse(event['@timestamp']);
+}
+
+/** One event as a contribution to an alert. */
+export function contributionOf(event: SeamEvent): Contribution {
+  const nid = nativeIdOf(event);
+  return { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: eventTimeMs(event) };
+}
+
+/** "alice (arn:aws:iam::1:role/x)" — who acted, as a person reads it. */
+export function describePrincipal(p: Principal | undefined): string {
+  if (p === undefined) return 'unknown principal';
+  const name = p.k8s_user ?? p.session ?? p.id;
+  const arn = p.arn ?? (p.id.startsWith('arn:') ? p.id : undefined);
+  return arn !== undefined && arn !== name ? `${name} (${arn})` : name;
+}
+
+/** "alice (arn:…) create pods/exec kube-system/coredns-…": principal, action and resource of one event. */
+export function describeEvent(event: SeamEvent): string {
+  const parts = [describePrincipal(event.seam.principal)];
+  if (event.seam.action !== undefined) parts.push(event.seam.action);
+  if (event.seam.resource !== undefined) parts.push(event.seam.resource);
+  return parts.join(' ');
+}
+
+/** A single-rule alert for one Sigma match. */
+export function alertFromMatch(match: RuleMatch): Alert {
+  const { rule, event } = match;
+  const input: AlertInput = {
+    rule: { id: rule.id, title: rule.title, level: toLevel(rule.level), tags: [...rule.tags], type: 'sigma' },
+    contributions: [contributionOf(event)],
+    summary: `Rule '${rule.title}' matched: ${describeEvent(event)}`,
+  };
+  if (event.seam.principal !== undefined) input.principal = event.seam.principal;
+  if (event.seam.account !== undefined) input.account = event.seam.account;
+  if (event.seam.cluster !== undefined) input.cluster = event.seam.cluster;
+  return buildAlert(input);
+}

@@ -1,0 +1,392 @@
+/**
+ * Validates Sigma correlation documents (spec v2.1) and resolves their rule references. Every
+ * problem is collected with the document's file, line and column; a document with an error is
+ * left out, and so is any correlation that refers to it.
+ */
+import { createHash } from 'node:crypto';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { CorrelationDoc, Diagnostic } from '../sigma/types.ts';
+import { toLevel } from '../alert.ts';
+import { COMPARISONS, CORRELATION_TYPES } from './types.ts';
+import type { CompiledCorrelation, Comparison, Condition, CorrelationType } from './types.ts';
+
+/** A detection rule the correlations may refer to. */
+export interface RuleRef {
+  id: string;
+  name?: string;
+}
+
+/** Resolves a reference (`id` or `name`) to a detection rule; undefined when there is none. */
+export type RuleLookup = (ref: string) => RuleRef | undefined;
+
+/** A lookup over a list of rules (e.g. `ruleset.rules`), by id first, then by name. */
+export function ruleLookupFrom(rules: readonly RuleRef[]): RuleLookup {
+  const byId = new Map<string, RuleRef>();
+  const byName = new Map<string, RuleRef>();
+  for (const r of rules) {
+    byId.set(r.id, r);
+    if (r.name !== undefined) byName.set(r.name, r);
+  }
+  return (ref) => byId.get(ref) ?? byName.get(ref);
+}
+
+export interface CompileResult {
+  correlations: CompiledCorrelation[];
+  diagnostics: Diagnostic[];
+}
+
+const TIMESPAN = /^([1-9][0-9]*)([smhd])$/;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90m` → 5_400_000; undefined when the text is not `<number><s|m|h|d>`. */
+export function parseTimespan(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = TIMESPAN.exec(text);
+  if (m === null) return undefined;
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** Types whose aggregate only grows when an event is added to a window. */
+const GROWING: ReadonlySet<CorrelationType> = new Set(['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum']);
+const VALUE_TYPES: ReadonlySet<CorrelationType> = new Set(['value_count', 'value_sum', 'value_avg', 'value_percentile']);
+
+interface Draft {
+  cd: CorrelationDoc;
+  id: string;
+  name?: string;
+  title: string;
+  level: string;
+  tags: string[];
+  description?: string;
+  type: CorrelationType;
+  refs: string[];
+  groupBy: string[];
+  aliases: Map<string, Map<string, string>>;
+  field?: string[];
+  timespan: string;
+  timespanMs: number;
+  condition: Condition;
+  generate: boolean;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
+}
+
+export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup: RuleLookup): CompileResult {
+  const diagnostics: Diagnostic[] = [];
+  const report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity: 'error' | 'warning' = 'error', rule?: string): void => {
+    const d: Diagnostic = { code, severity, file: cd.file, line: cd.line, column: cd.column, message };
+    const r = rule ?? cd.id ?? cd.name;
+    if (r !== undefined) d.rule = r;
+    diagnostics.push(d);
+  };
+
+  // Stage 1: shape of each document on its own.
+  const drafts: Draft[] = [];
+  for (const cd of docs) {
+    const draft = validateDoc(cd, report);
+    if (draft !== undefined) drafts.push(draft);
+  }
+
+  // Stage 2: ids unique, references resolved (correlations first, then detection rules).
+  const byKey = new Map<string, Draft>();
+  const dup = new Set<Draft>();
+  for (const d of drafts) {
+    for (const key of new Set([d.id, d.name].filter((k): k is string => k !== undefined))) {
+      const other = byKey.get(key);
+      if (other !== undefined && other !== d) {
+        report(d.cd, 'SEAM_ERR_RULE_SCHEMA', `correlation '${key}' is defined twice (also in ${other.cd.file}:${other.cd.line})`);
+        dup.add(d);
+      } else byKey.set(key, d);
+    }
+  }
+  const resolved = new Map<Draft, { ids: string[]; names: (string | undefined)[]; children: Draft[] }>();
+  const broken = new Set<Draft>(dup);
+  for (const d of drafts) {
+    if (dup.has(d)) continue;
+    const ids: string[] = [];
+    const names: (string | undefined)[] = [];
+    const children: Draft[] = [];
+    for (const ref of d.refs) {
+      const corr = byKey.get(ref);
+      const rule = corr === undefined ? ruleLookup(ref) : undefined;
+      if (corr === d) {
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to itself`);
+        broken.add(d);
+      } else if (corr !== undefined) {
+        ids.push(corr.id);
+        names.push(corr.name);
+        children.push(corr);
+      } else if (rule !== undefined) {
+        ids.push(rule.id);
+        names.push(rule.name);
+      } else {
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', which is neither a loaded rule nor a correlation`);
+        broken.add(d);
+      }
+    }
+    if (new Set(ids).size !== ids.length) {
+      report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' lists the same rule twice (by id and by name?)`);
+      broken.add(d);
+    }
+    resolved.set(d, { ids, names, children });
+  }
+
+  // Stage 3: a correlation is usable only if all correlations below it are (this also breaks cycles).
+  const state = new Map<Draft, 'visiting' | 'ok' | 'bad'>();
+  const usable = (d: Draft): boolean => {
+    const s = state.get(d);
+    if (s === 'ok') return true;
+    if (s === 'bad') return false;
+    if (s === 'visiting') {
+      report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' is part of a reference cycle`);
+      state.set(d, 'bad');
+      return false;
+    }
+    state.set(d, 'visiting');
+    let ok = !broken.has(d);
+    for (const child of resolved.get(d)?.children ?? []) {
+      if (!usable(child)) {
+        if (state.get(d) !== 'bad') {
+          report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to correlation '${child.title}', which cannot be used`);
+        }
+        ok = false;
+      }
+    }
+    state.set(d, ok ? 'ok' : 'bad');
+    return ok;
+  };
+
+  const correlations: CompiledCorrelation[] = [];
+  for (const d of drafts) {
+    if (!usable(d)) continue;
+    const r = resolved.get(d)!;
+    // Aliases are keyed by rule name per the spec; ids and the reference as written are accepted too.
+    const keysOf = (i: number): string[] => [d.refs[i]!, r.ids[i]!, r.names[i]].filter((k): k is string => k !== undefined);
+    const aliasFor = (field: string, i: number): string => {
+      const perRule = d.aliases.get(field);
+      if (perRule === undefined) return field;
+      for (const k of keysOf(i)) {
+        const f = perRule.get(k);
+        if (f !== undefined) return f;
+      }
+      return field;
+    };
+    for (const [alias, perRule] of d.aliases) {
+      for (const ruleKey of perRule.keys()) {
+        if (!r.ids.some((_, i) => keysOf(i).includes(ruleKey))) {
+          report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `alias '${alias}' maps rule '${ruleKey}', which this correlation does not refer to`, 'warning');
+        }
+      }
+    }
+    const c: CompiledCorrelation = {
+      id: d.id,
+      title: d.title,
+      level: d.level,
+      tags: d.tags,
+      type: d.type,
+      rules: r.ids,
+      groupBy: d.groupBy,
+      groupFields: r.ids.map((_, i) => d.groupBy.map((g) => aliasFor(g, i))),
+      valueFields: r.ids.map((_, i) => (d.field ?? []).map((f) => aliasFor(f, i))),
+      timespan: d.timespan,
+      timespanMs: d.timespanMs,
+      condition: d.condition,
+      generate: d.generate,
+      early: GROWING.has(d.type) && d.condition.lt === undefined && d.condition.lte === undefined && d.condition.eq === undefined && d.condition.neq === undefined,
+      file: d.cd.file,
+      line: d.cd.line,
+      column: d.cd.column,
+    };
+    if (d.name !== undefined) c.name = d.name;
+    if (d.description !== undefined) c.description = d.description;
+    if (d.field !== undefined) c.field = d.field;
+    correlations.push(c);
+  }
+  return { correlations, diagnostics };
+}
+
+type Report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity?: 'error' | 'warning', rule?: string) => void;
+
+function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
+  const doc = cd.doc;
+  if (!isRecord(doc)) {
+    report(cd, 'SEAM_ERR_RULE_SCHEMA', 'correlation document is not a mapping');
+    return undefined;
+  }
+  let ok = true;
+  const fail = (code: ErrorCode, message: string): void => {
+    report(cd, code, message);
+    ok = false;
+  };
+  const warn = (code: ErrorCode, message: string): void => report(cd, code, message, 'warning');
+
+  const title = doc['title'];
+  if (typeof title !== 'string' || title === '') fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `title`');
+  const titleText = typeof title === 'string' ? title : '';
+  const id = doc['id'];
+  if (id !== undefined && (typeof id !== 'string' || id === '')) fail('SEAM_ERR_RULE_SCHEMA', '`id` must be a non-empty string');
+  const name = doc['name'];
+  if (name !== undefined && (typeof name !== 'string' || name === '')) fail('SEAM_ERR_RULE_SCHEMA', '`name` must be a non-empty string');
+  const level = doc['level'];
+  if (level !== undefined && toLevel(level) !== level) warn('SEAM_ERR_RULE_SCHEMA', `unknown level '${String(level)}'; using medium`);
+  const tags = doc['tags'];
+  if (tags !== undefined && !isStringList(tags)) warn('SEAM_ERR_RULE_SCHEMA', '`tags` must be a list of strings; ignored');
+  const generate = doc['generate'];
+  if (generate !== undefined && typeof generate !== 'boolean') fail('SEAM_ERR_RULE_SCHEMA', '`generate` must be true or false');
+
+  const corr = doc['correlation'];
+  if (!isRecord(corr)) {
+    fail('SEAM_ERR_RULE_SCHEMA', 'document has no `correlation` mapping');
+    return undefined;
+  }
+  const type = corr['type'];
+  const typeOk = typeof type === 'string' && (CORRELATION_TYPES as readonly string[]).includes(type);
+  if (type === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `type`');
+  else if (!typeOk) fail('SEAM_ERR_RULE_SCHEMA', `unknown correlation type '${String(type)}'; expected one of ${CORRELATION_TYPES.join(', ')}`);
+  const ctype = type as CorrelationType;
+
+  const rules = corr['rules'];
+  if (!isStringList(rules) || rules.length === 0) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.rules` must be a non-empty list of rule ids or names');
+  const refs = isStringList(rules) ? rules : [];
+  if (typeOk && (ctype === 'temporal' || ctype === 'temporal_ordered') && refs.length === 1) {
+    warn('SEAM_ERR_RULE_SCHEMA', `a ${ctype} correlation over one rule fires on every match of it`);
+  }
+
+  const groupByRaw = corr['group-by'];
+  let groupBy: string[] = [];
+  if (groupByRaw === undefined) warn('SEAM_ERR_RULE_SCHEMA', '`correlation.group-by` is missing; all events form one group');
+  else if (!isStringList(groupByRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.group-by` must be a list of field names');
+  else groupBy = groupByRaw;
+
+  const timespanRaw = corr['timespan'];
+  const timespanMs = parseTimespan(timespanRaw);
+  if (timespanRaw === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `timespan`');
+  else if (timespanMs === undefined) fail('SEAM_ERR_RULE_SCHEMA', `bad timespan '${String(timespanRaw)}': expected a number and one of s, m, h, d (e.g. 90m)`);
+
+  const aliases = new Map<string, Map<string, string>>();
+  const aliasesRaw = corr['aliases'];
+  if (aliasesRaw !== undefined) {
+    if (!isRecord(aliasesRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.aliases` must map alias → { rule name: field }');
+    else {
+      for (const [alias, perRule] of Object.entries(aliasesRaw)) {
+        if (!isRecord(perRule) || !Object.values(perRule).every((f) => typeof f === 'string' && f !== '')) {
+          fail('SEAM_ERR_RULE_SCHEMA', `alias '${alias}' must map rule names to field names`);
+          continue;
+        }
+        aliases.set(alias, new Map(Object.entries(perRule as Record<string, string>)));
+      }
+    }
+  }
+
+  // Condition: comparisons ANDed into a range, plus `field` for the value_* types.
+  const condition: Condition = {};
+  let field: string[] | undefined;
+  const condRaw = corr['condition'];
+  const needsCondition = typeOk && ctype !== 'temporal' && ctype !== 'temporal_ordered';
+  if (condRaw === undefined) {
+    if (needsCondition) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs a \`condition\` (e.g. gte: 10)`);
+  } else if (!isRecord(condRaw)) {
+    fail('SEAM_ERR_RULE_CONDITION', '`correlation.condition` must be a mapping such as { gte: 10 }');
+  } else {
+    for (const [k, v] of Object.entries(condRaw)) {
+      if (k === 'field') {
+        if (typeof v === 'string' && v !== '') field = [v];
+        else if (isStringList(v) && v.length > 0) field = v;
+        else fail('SEAM_ERR_RULE_CONDITION', '`condition.field` must be a field name or a list of field names');
+      } else if ((COMPARISONS as readonly string[]).includes(k)) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) fail('SEAM_ERR_RULE_CONDITION', `condition '${k}' must be a number`);
+        else condition[k as Comparison] = v;
+      } else fail('SEAM_ERR_RULE_CONDITION', `unknown condition key '${k}'; expected gt, gte, lt, lte, eq, neq or field`);
+    }
+    if (Object.keys(condition).length === 0) fail('SEAM_ERR_RULE_CONDITION', 'condition has no comparison (gt, gte, lt, lte, eq or neq)');
+    if (typeOk && ctype === 'temporal_ordered') {
+      warn('SEAM_ERR_RULE_CONDITION', 'temporal_ordered requires every rule in order; its condition is ignored');
+      for (const k of COMPARISONS) delete condition[k];
+    }
+  }
+  if (typeOk && VALUE_TYPES.has(ctype)) {
+    if (field === undefined) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs \`condition.field\``);
+    else if (ctype !== 'value_count' && field.length > 1) fail('SEAM_ERR_RULE_CONDITION', `${ctype} aggregates one numeric field; \`condition.field\` lists ${field.length}`);
+  } else if (field !== undefined && typeOk) {
+    warn('SEAM_ERR_RULE_CONDITION', `\`condition.field\` has no meaning for ${ctype}; ignored`);
+    field = undefined;
+  }
+  if (typeOk && ctype === 'temporal' && Object.keys(condition).length === 0) condition.gte = refs.length;
+
+  if (!ok || !typeOk || timespanMs === undefined) return undefined;
+  const draft: Draft = {
+    cd,
+    id: typeof id === 'string' ? id : typeof name === 'string' ? name : 'corr-' + createHash('sha256').update(titleText).digest('hex').slice(0, 16),
+    title: titleText,
+    level: toLevel(level),
+    tags: isStringList(tags) ? tags : [],
+    type: ctype,
+    refs,
+    groupBy,
+    aliases,
+    timespan: timespanRaw as string,
+    timespanMs,
+    condition,
+    generate: generate === true,
+  };
+  if (typeof name === 'string') draft.name = name;
+  if (typeof doc['description'] === 'string') draft.description = doc['description'];
+  if (field !== undefined) draft.field = field;
+  return draft;
+}
+
+/** True when `value` satisfies every comparison of the condition. */
+export function satisfies(c: Condition, value: number): boolean {
+  if (c.gt !== undefined && !(value > c.gt)) return false;
+  if (c.gte !== undefined && !(value >= c.gte)) return false;
+  if (c.lt !== undefined && !(value < c.lt)) return false;
+  if (c.lte !== undefined && !(value <= c.lte)) return false;
+  if (c.eq !== undefined && value !== c.eq) return false;
+  if (c.neq !== undefined && value === c.neq) return false;
+  return true;
+}
+
+/** True when `value` breaks an upper bound of the condition (the window holds too much). */
+export function exceedsUpperBound(c: Condition, value: number): boolean {
+  return (c.lt !== undefined && value >= c.lt) || (c.lte !== undefined && value > c.lte) || (c.eq !== undefined && value > c.eq);
+}
+
+/**
+ * Which referenced rules must not emit their own alerts. Per spec v2.1, `generate` defaults to
+ * false: a rule referenced by a correlation only feeds it. A rule referenced by several
+ * correlations emits its own alerts if any of them sets `generate: true` (explicit opt-in wins).
+ * References are resolved to ids through the correlations themselves and `rules`; references that
+ * resolve to nothing are returned as written.
+ */
+export function suppressedRuleIds(docs: readonly CorrelationDoc[], rules: readonly RuleRef[] | RuleLookup = []): Set<string> {
+  const lookup = typeof rules === 'function' ? rules : ruleLookupFrom(rules);
+  const corrKeys = new Map<string, string>();
+  for (const cd of docs) {
+    const doc = isRecord(cd.doc) ? cd.doc : {};
+    const id = typeof doc['id'] === 'string' ? doc['id'] : cd.id;
+    const name = typeof doc['name'] === 'string' ? doc['name'] : cd.name;
+    const title = typeof doc['title'] === 'string' ? doc['title'] : '';
+    const key = id ?? name ?? 'corr-' + createHash('sha256').update(title).digest('hex').slice(0, 16);
+    if (id !== undefined) corrKeys.set(id, key);
+    if (name !== undefined) corrKeys.set(name, key);
+  }
+  const suppressed = new Set<string>();
+  const generated = new Set<string>();
+  for (const cd of docs) {
+    const doc = isRecord(cd.doc) ? cd.doc : {};
+    const corr = isRecord(doc['correlation']) ? doc['correlation'] : {};
+    const refs = isStringList(corr['rules']) ? corr['rules'] : [];
+    for (const ref of refs) {
+      const id = corrKeys.get(ref) ?? lookup(ref)?.id ?? ref;
+      (doc['generate'] === true ? generated : suppressed).add(id);
+    }
+  }
+  for (const id of generated) suppressed.delete(id);
+  return suppressed;
+}

@@ -1,0 +1,71 @@
+/**
+ * The detection stage the pipeline calls per event: Sigma matching, single-rule alerts (unless a
+ * correlation claims the rule, `generate` unset), and the correlation engine.
+ */
+import type { SeamEvent } from '../core/envelope.ts';
+import { alertFromMatch, eventTimeMs } from './alert.ts';
+import type { Alert } from './alert.ts';
+import { ruleLookupFrom } from './correlate/compile.ts';
+import { CorrelationEngine } from './correlate/engine.ts';
+import type { CorrelationStats } from './correlate/engine.ts';
+import type { Diagnostic, Ruleset } from './sigma/types.ts';
+
+export interface DetectorOptions {
+  ruleset: Ruleset;
+  /** How far behind the newest event time an event may arrive and still count in correlations. */
+  allowedLatenessMs?: number;
+}
+
+export interface DetectorStats {
+  events: number;
+  matches: number;
+  /** Single-rule alerts withheld because a correlation uses the rule (`generate` not set). */
+  suppressed: number;
+  alerts: number;
+  correlation: CorrelationStats;
+}
+
+export interface Detector {
+  /** Problems in correlation documents (rule documents are reported by the loader). */
+  readonly diagnostics: readonly Diagnostic[];
+  process(event: SeamEvent): Alert[];
+  /** End of input: judges open correlation windows and returns their alerts. */
+  flush(): Alert[];
+  stats(): DetectorStats;
+}
+
+export function createDetector(opts: DetectorOptions): Detector {
+  const { ruleset } = opts;
+  const lookup = ruleLookupFrom(ruleset.rules);
+  const engine = new CorrelationEngine(ruleset.correlations, {
+    ruleLookup: lookup,
+    ...(opts.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: opts.allowedLatenessMs }),
+  });
+  const counts = { events: 0, matches: 0, suppressed: 0, alerts: 0 };
+
+  return {
+    diagnostics: engine.diagnostics,
+    process(event) {
+      counts.events++;
+      const out: Alert[] = [];
+      for (const m of ruleset.match(event)) {
+        counts.matches++;
+        if (engine.isSuppressed(m.rule.id)) counts.suppressed++;
+        else out.push(alertFromMatch(m));
+        out.push(...engine.onMatch(m));
+      }
+      const t = eventTimeMs(event);
+      if (!Number.isNaN(t)) out.push(...engine.advanceTo(t));
+      counts.alerts += out.length;
+      return out;
+    },
+    flush() {
+      const out = engine.flush();
+      counts.alerts += out.length;
+      return out;
+    },
+    stats() {
+      return { ...counts, correlation: engine.stats() };
+    },
+  };
+}
