@@ -22,6 +22,8 @@ describe('sniff', () => {
     expect(sniff('2024-05-01T12:00:00.000Z {"kind":"Event"}\n')).toBe('lines');
     // A broken first JSONL line must not turn the whole file into one scanned value.
     expect(sniff('{"a": \n{"b":2}\n')).toBe('lines');
+    // ...but a wrapper whose elements sit one per line is still a wrapper.
+    expect(sniff('{"Records":[\n{"eventID":"1"},\n{"eventID":"2"}\n]}\n')).toBe('scan');
   });
 });
 

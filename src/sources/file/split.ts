@@ -30,6 +30,8 @@ const COLON = 0x3a;
 const HEAD_BYTES = 512;
 
 const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents']);
+/** A wrapper whose array opens on the first line: `{"Records": [`. */
+const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents)"\s*:\s*\[/;
 /** `2024-05-01T12:00:00.000Z ` — the prefix CloudWatch Logs puts on each line of an S3 export. */
 const CW_EXPORT_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
 
@@ -294,6 +296,7 @@ export function sniff(head: string): SplitMode {
     return 'scan';
   }
   const first = t.slice(0, nl);
+  if (WRAPPER_OPENING.test(first)) return 'scan';
   const parsed = tryParse(first);
   if (parsed !== undefined) {
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {

@@ -1,0 +1,49 @@
+/**
+ * The bus as the roles and collectors see it: Kafka in production, an in-memory bus in embedded
+ * mode. Only what Seam needs: durable keyed produce, and consumer groups whose offsets are committed
+ * by the caller once its output is durable.
+ */
+export interface BusMessage {
+  topic: string;
+  /** Partitioning key: order is kept per key (a log stream, an account). */
+  key: string | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+  /** Event or produce time in ms, when known. */
+  timestampMs?: number;
+}
+
+export interface ConsumedMessage extends BusMessage {
+  partition: number;
+  offset: string;
+}
+
+export interface BusProducer {
+  /** Resolves only when every message is durable (acks from all in-sync replicas for Kafka). */
+  send(messages: BusMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BusConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Start from the earliest offset when the group has none. */
+  fromBeginning?: boolean;
+  /**
+   * Handles a batch from one partition. Offsets up to and including the last message are
+   * committed after the promise resolves, never before.
+   */
+  handle(batch: ConsumedMessage[]): Promise<void>;
+}
+
+export interface BusConsumer {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Bus {
+  producer(): Promise<BusProducer>;
+  consumer(opts: BusConsumerOptions): Promise<BusConsumer>;
+  ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { replayCommand } from './replay.ts';
+import { runCommand } from './run.ts';
+import { rulesLintCommand, rulesTestCommand } from './rules.ts';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Builds the CLI. Kept thin: each action calls a function that tests can call directly. */
+export function buildCli(): Command {
+  const program = new Command('seam')
+    .description('Seam finds attacks on Amazon EKS by joining what the AWS and Kubernetes planes each see.')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('Run Seam. Without Kafka configured (SEAM_KAFKA_BROKERS), runs embedded over the bundled demo dataset.')
+    .option('--role <role>', 'run one role against Kafka: normalize, correlate or index')
+    .option('--input <path...>', 'embedded mode: files or folders to replay instead of the demo dataset')
+    .option('--rules <dir>', 'rule folder', 'detections')
+    .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
+    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string }) => {
+      process.exitCode = await runCommand(o);
+    });
+
+  program
+    .command('replay')
+    .description('Replay JSONL, JSON arrays, CloudTrail S3 exports and CloudWatch Logs exports (gzipped or not) through normalization, and detection with --rules.')
+    .argument('<paths...>', 'files or folders')
+    .option('--out <file>', 'write normalized events as JSONL (- for stdout)')
+    .option('--dlq <file>', 'dead-letter file for rejected records', 'seam-dlq.jsonl')
+    .option('--rules <dir>', 'run the Sigma rules and correlations in this folder')
+    .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
+    .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say')
+    .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number }) => {
+      process.exitCode = await replayCommand(paths, o);
+    });
+
+  const rules = program.command('rules').description('Work with Sigma rules');
+  rules
+    .command('lint')
+    .description('Load rules and correlations and print every problem with file, line and column')
+    .argument('<paths...>', 'rule files or folders')
+    .action(async (paths: string[]) => {
+      process.exitCode = await rulesLintCommand(paths);
+    });
+  rules
+    .command('test')
+    .description("Run each rule's sibling *.test.yml cases")
+    .argument('[paths...]', 'rule files or folders', ['detections'])
+    .action(async (paths: string[]) => {
+      process.exitCode = await rulesTestCommand(paths);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const err = e as Error & { code?: string };
+    process.stderr.write(`seam: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+    return 1;
+  }
+}

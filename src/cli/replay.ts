@@ -1,0 +1,48 @@
+import { runReplay, type ReplaySummary } from '../pipeline/replay.ts';
+import { fmtBytes, terminalProgress } from './progress.ts';
+
+export interface ReplayCliOptions {
+  out?: string;
+  dlq: string;
+  rules?: string;
+  alertsOut?: string;
+  cluster?: string;
+  maxRecordBytes: number;
+}
+
+export async function replayCommand(paths: string[], o: ReplayCliOptions): Promise<number> {
+  const progress = terminalProgress('replay');
+  let handler;
+  if (o.rules) {
+    const { buildDetector } = await import('../detect/load.ts');
+    handler = await buildDetector([o.rules]);
+  }
+  const summary = await runReplay({
+    paths,
+    dlqPath: o.dlq,
+    maxRecordBytes: o.maxRecordBytes,
+    ...(o.out ? { outPath: o.out } : {}),
+    ...(o.cluster ? { cluster: o.cluster } : {}),
+    ...(handler ? { handler, alertsPath: o.alertsOut ?? '-' } : {}),
+    onProgress: progress.update,
+  });
+  progress.done();
+  process.stderr.write(`${formatSummary(summary, o.dlq)}\n`);
+  return 0;
+}
+
+export function formatSummary(s: ReplaySummary, dlqPath: string): string {
+  const secs = s.elapsedMs / 1000;
+  const sources = Object.entries(s.bySource)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const codes = Object.entries(s.rejectedByCode)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const lines = [
+    `replay: files=${s.files} bytes=${fmtBytes(s.bytes)} records=${s.records} normalized=${s.normalized} rejected=${s.rejected} alerts=${s.alerts} in ${secs.toFixed(1)}s (${Math.round(s.records / Math.max(secs, 0.001))} records/s)`,
+    `  by source: ${sources || 'none'}`,
+  ];
+  if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${dlqPath}`);
+  return lines.join('\n');
+}

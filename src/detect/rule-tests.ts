@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { RawMeta, SeamEvent } from '../core/envelope.ts';
+import { normalizeRecord } from '../core/normalize/normalize.ts';
+import { listInputFiles } from '../sources/file/source.ts';
+import { createDetector } from './detector.ts';
+import { loadRules } from './sigma/ruleset.ts';
+
+/**
+ * Runs the sibling test files of rules: `foo.yml` is tested by `foo.test.yml`, whose `cases` are
+ * timelines of raw records (as the sources write them) with the number of alerts the rules of
+ * `foo.yml` must raise over each (`alerts: 0` = must stay silent). The whole rule set is loaded, so a
+ * correlation can refer to rules in other files; only alerts of the file under test are counted.
+ *
+ * ```yaml
+ * cases:
+ *   - name: exec into kube-system pod
+ *     alerts: 1
+ *     events: [ {kind: Event, apiVersion: audit.k8s.io/v1, ...} ]
+ * ```
+ */
+export interface RuleTestCase {
+  name: string;
+  alerts: number;
+  events: unknown[];
+}
+
+export interface RuleTestSummary {
+  files: number;
+  cases: number;
+  passed: number;
+  failed: number;
+  /** Rule files without a sibling test file. */
+  missing: number;
+  /** Test files that cannot be read or whose events do not normalize. */
+  errors: number;
+}
+
+const isTestFile = (p: string): boolean => /\.test\.ya?ml$/.test(p);
+const isRuleFile = (p: string): boolean => /\.ya?ml$/.test(p) && !isTestFile(p);
+const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/, '.test.$1');
+
+function parseCases(text: string, file: string): RuleTestCase[] {
+  const doc = parseYaml(text) as unknown;
+  if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { cases?: unknown }).cases)) {
+    throw new Error(`${file}: expected a top-level "cases" list`);
+  }
+  return ((doc as { cases: unknown[] }).cases).map((c, i) => {
+    const o = (c ?? {}) as Record<string, unknown>;
+    if (typeof o.alerts !== 'number' || !Array.isArray(o.events) || o.events.length === 0) {
+      throw new Error(`${file}: case ${i + 1} needs "alerts" (a number) and a non-empty "events" list`);
+    }
+    return { name: typeof o.name === 'string' ? o.name : `case ${i + 1}`, alerts: o.alerts, events: o.events };
+  });
+}
+
+export async function runRuleTests(paths: string[], out: NodeJS.WritableStream): Promise<RuleTestSummary> {
+  const files = (await listInputFiles(paths)).map((f) => f.path);
+  const ruleFiles = files.filter(isRuleFile);
+  const testFiles = new Set(files.filter(isTestFile));
+  const s: RuleTestSummary = { files: ruleFiles.length, cases: 0, passed: 0, failed: 0, missing: 0, errors: 0 };
+  const { ruleset, diagnostics } = await loadRules(ruleFiles);
+  for (const d of diagnostics.filter((x) => x.severity === 'error')) {
+    out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
+    s.errors++;
+  }
+  const idsByFile = new Map<string, Set<string>>();
+  const addId = (file: string, id: string | undefined): void => {
+    if (!id) return;
+    let set = idsByFile.get(file);
+    if (!set) idsByFile.set(file, (set = new Set()));
+    set.add(id);
+  };
+  for (const r of ruleset.rules) addId(r.file, r.id);
+  for (const c of ruleset.correlations) addId(c.file, c.id);
+
+  for (const ruleFile of ruleFiles) {
+    const testFile = siblingTest(ruleFile);
+    if (!testFiles.has(testFile)) {
+      out.write(`MISSING ${ruleFile}: no sibling ${basename(testFile)}\n`);
+      s.missing++;
+      continue;
+    }
+    let cases: RuleTestCase[];
+    try {
+      cases = parseCases(await readFile(testFile, 'utf8'), testFile);
+    } catch (e) {
+      out.write(`ERROR ${(e as Error).message}\n`);
+      s.errors++;
+      continue;
+    }
+    const ids = idsByFile.get(ruleFile) ?? new Set<string>();
+    for (const c of cases) {
+      s.cases++;
+      const detector = createDetector({ ruleset, allowedLatenessMs: 0 });
+      let fired = 0;
+      let bad: string | undefined;
+      c.events.forEach((raw, i) => {
+        const meta: RawMeta = { collector: 'rule-test', receivedAt: new Date(0).toISOString(), origin: `${testFile}#${c.name}[${i}]` };
+        const r = normalizeRecord(raw, meta);
+        if (!r.ok) {
+          bad ??= `event ${i + 1} does not normalize: ${r.error.code} ${r.error.message}`;
+          return;
+        }
+        for (const a of detector.process(r.value as SeamEvent)) if (ids.has(a.rule.id)) fired++;
+      });
+      for (const a of detector.flush()) if (ids.has(a.rule.id)) fired++;
+      if (bad) {
+        out.write(`ERROR ${testFile}: ${c.name}: ${bad}\n`);
+        s.errors++;
+      } else if (fired === c.alerts) {
+        s.passed++;
+      } else {
+        out.write(`FAIL ${testFile}: ${c.name}: expected ${c.alerts} alert(s), got ${fired}\n`);
+        s.failed++;
+      }
+    }
+  }
+  out.write(`rules-test: files=${s.files} cases=${s.cases} passed=${s.passed} failed=${s.failed} missing=${s.missing} errors=${s.errors}\n`);
+  return s;
+}

@@ -1,0 +1,74 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFiles, type FileItem } from './source.ts';
+
+const ct = (id: string): Record<string, unknown> => ({
+  eventVersion: '1.09',
+  eventTime: '2026-11-26T10:00:00Z',
+  eventSource: 'sts.amazonaws.com',
+  eventName: 'GetCallerIdentity',
+  eventID: id,
+  userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Dev/alice' },
+});
+
+async function collect(paths: string[], maxRecordBytes = 4096): Promise<FileItem[]> {
+  const out: FileItem[] = [];
+  for await (const it of readFiles(paths, { maxRecordBytes, now: () => '2026-11-26T00:00:00.000Z' })) out.push(it);
+  return out;
+}
+
+const eventIds = (items: FileItem[]): (string | undefined)[] =>
+  items.map((i) => (i.kind === 'record' ? (JSON.parse(i.text) as { eventID?: string }).eventID : i.error.code));
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'seam-file-'));
+});
+
+describe('file source', () => {
+  it('reads a gzipped CloudTrail S3 export the same as the plain one', async () => {
+    const doc = JSON.stringify({ Records: [ct('a'), ct('b'), ct('c')] });
+    await writeFile(join(dir, 'plain.json'), doc);
+    await writeFile(join(dir, 'packed.json.gz'), gzipSync(doc));
+    expect(eventIds(await collect([join(dir, 'plain.json')]))).toEqual(['a', 'b', 'c']);
+    expect(eventIds(await collect([join(dir, 'packed.json.gz')]))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('unwraps filter-log-events output to the log messages, keeping the stream as origin', async () => {
+    const out = {
+      events: [
+        { logStreamName: 'kube-apiserver-audit-0a1b', timestamp: 1764151200000, message: JSON.stringify(ct('m1')), ingestionTime: 1764151201000, eventId: '3801' },
+        { logStreamName: 'kube-apiserver-audit-0a1b', timestamp: 1764151200001, message: JSON.stringify(ct('m2')), ingestionTime: 1764151201000, eventId: '3802' },
+      ],
+      searchedLogStreams: [],
+    };
+    await writeFile(join(dir, 'filter.json'), JSON.stringify(out, null, 2));
+    const items = await collect([join(dir, 'filter.json')]);
+    expect(eventIds(items)).toEqual(['m1', 'm2']);
+    expect(items[0]!.meta.origin).toContain('kube-apiserver-audit-0a1b 3801');
+  });
+
+  it('walks folders in name order and keeps reading past bad records', async () => {
+    const sub = join(dir, 'tree');
+    await mkdir(join(sub, 'b'), { recursive: true });
+    await writeFile(join(sub, 'a.jsonl'), `${JSON.stringify(ct('1'))}\n${JSON.stringify({ x: 'y'.repeat(10_000) })}\n${JSON.stringify(ct('2'))}\n`);
+    await writeFile(join(sub, 'b', 'c.json'), `[${JSON.stringify(ct('3'))}, ${JSON.stringify(ct('4')).slice(0, 40)}`);
+    const items = await collect([sub]);
+    expect(eventIds(items)).toEqual(['1', 'SEAM_ERR_INPUT_OVERSIZED', '2', '3', 'SEAM_ERR_INPUT_TRUNCATED']);
+    const over = items[1]!;
+    expect(over.kind === 'error' && over.error.details).toMatchObject({ line: 2, bytes: 10_008 });
+  });
+
+  it('strips CloudWatch Logs export timestamps', async () => {
+    const lines = [ct('x1'), ct('x2')].map((r, i) => `2026-11-26T10:00:0${i}.000Z ${JSON.stringify(r)}`).join('\n');
+    await writeFile(join(dir, 'export.log.gz'), gzipSync(lines));
+    expect(eventIds(await collect([join(dir, 'export.log.gz')]))).toEqual(['x1', 'x2']);
+  });
+
+  it('reports a missing path as a clear error', async () => {
+    await expect(collect([join(dir, 'nope')])).rejects.toMatchObject({ code: 'SEAM_ERR_INPUT_FILE' });
+  });
+});
