@@ -119,13 +119,13 @@ export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOption
     return err(parseError(text, e, meta));
   }
   if (!isRec(parsed)) return err(notObject(parsed, meta));
-  return normalizeObject(parsed, meta, opts, true, mayHoldToken(text), 0);
+  return normalizeObject(parsed, meta, opts, true, mayHoldToken(text));
 }
 
 /** Normalizes an already parsed record. Does not mutate `raw`: the result shares unredacted subtrees with it. */
 export function normalizeRecord(raw: unknown, meta: RawMeta, opts: NormalizeOptions = {}): Result<SeamEvent, SeamError> {
   if (!isRec(raw)) return err(notObject(raw, meta));
-  return normalizeObject(raw, meta, opts, false, true, 0);
+  return normalizeObject(raw, meta, opts, false, true);
 }
 
 function parseError(text: string, e: unknown, meta: RawMeta): SeamError {
@@ -152,16 +152,14 @@ function notObject(v: unknown, meta: RawMeta): SeamError {
   return new SeamError('SEAM_ERR_INPUT_NOT_OBJECT', `record is a JSON ${type}, not an object`, { details: { type, origin: meta.origin } });
 }
 
-function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: boolean, scan: boolean, depth: number): Result<SeamEvent, SeamError> {
+function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: boolean, scan: boolean): Result<SeamEvent, SeamError> {
   const format = detectFormat(r);
   if (format === 'cloudwatch_event') {
     // filter-log-events / subscription payload element: the record is the message.
-    const message = r.message as string;
-    if (depth > 0) return err(unknownFormat(r, meta));
+    // Each level is a shorter string, so the recursion ends.
     const stream = str(r.logStreamName);
     const inner: RawMeta = stream === undefined || meta.origin !== undefined ? meta : { ...meta, origin: stream };
-    const line = normalizeLine(message, inner, opts);
-    return line;
+    return normalizeLine(r.message as string, inner, opts);
   }
   if (format === undefined) {
     if (meta.source !== undefined) {

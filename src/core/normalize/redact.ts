@@ -175,14 +175,16 @@ function redactCloudTrail(cow: Cow, r: Rec): void {
       cow.set(['requestParameters', 'value'], REDACTED);
     }
     if (re !== undefined && (name === 'GetParameter' || name === 'GetParameters' || name === 'GetParametersByPath')) {
+      // A SecureString value is secret; an untyped value is treated as one when decryption was asked for.
       const decrypted = rp?.withDecryption === true;
+      const secret = (p: Rec): boolean => p.value !== undefined && (p.type === 'SecureString' || (p.type === undefined && decrypted));
       const one = obj(re.parameter);
-      if (one !== undefined && one.value !== undefined && (decrypted || one.type === 'SecureString')) cow.set(['responseElements', 'parameter', 'value'], REDACTED);
+      if (one !== undefined && secret(one)) cow.set(['responseElements', 'parameter', 'value'], REDACTED);
       const many = re.parameters;
       if (Array.isArray(many)) {
         for (let i = 0; i < many.length; i++) {
           const p = obj(many[i]);
-          if (p !== undefined && p.value !== undefined && (decrypted || p.type === 'SecureString')) cow.set(['responseElements', 'parameters', i, 'value'], REDACTED);
+          if (p !== undefined && secret(p)) cow.set(['responseElements', 'parameters', i, 'value'], REDACTED);
         }
       }
     }

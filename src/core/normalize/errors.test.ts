@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { RawMeta } from '../envelope.ts';
+import { detectFormat } from './detect.ts';
+import { normalizeLine, normalizeRecord } from './normalize.ts';
+
+const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
+const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
+const lines = (p: string): string[] => text(p).split('\n').filter((l) => l.length > 0);
+const meta: RawMeta = { collector: 'file', receivedAt: '2024-11-05T15:00:00.000Z', origin: 'bad.jsonl:1' };
+
+function code(r: ReturnType<typeof normalizeLine>): string {
+  return r.ok ? 'ok' : r.error.code;
+}
+
+describe('bad input', () => {
+  it('rejects malformed JSON', () => {
+    expect(lines('bad/malformed.jsonl').map((l) => code(normalizeLine(l, meta)))).toEqual(['SEAM_ERR_INPUT_JSON', 'SEAM_ERR_INPUT_JSON', 'SEAM_ERR_INPUT_JSON']);
+    const r = normalizeLine('{"a": tru}', meta);
+    expect(!r.ok && r.error.details).toMatchObject({ origin: 'bad.jsonl:1', head: '{"a": tru}' });
+  });
+
+  it('tells a truncated record from a malformed one', () => {
+    expect(lines('bad/truncated.jsonl').map((l) => code(normalizeLine(l, meta)))).toEqual(['SEAM_ERR_INPUT_TRUNCATED']);
+    const full = lines('k8s-audit/eks-audit.jsonl')[3] as string;
+    for (const cut of [1, 40, 300, full.length - 1]) expect(code(normalizeLine(full.slice(0, cut), meta))).toBe('SEAM_ERR_INPUT_TRUNCATED');
+    expect(code(normalizeLine(full.slice(0, 2000) + '[Truncated...]', meta))).toBe('SEAM_ERR_INPUT_TRUNCATED');
+  });
+
+  it('rejects oversized records before parsing them', () => {
+    const big = JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', pad: 'x'.repeat(1024 * 1024) });
+    const r = normalizeLine(big, meta);
+    expect(code(r)).toBe('SEAM_ERR_INPUT_OVERSIZED');
+    expect(!r.ok && r.error.details).toMatchObject({ maxRecordBytes: 1024 * 1024, bytes: big.length });
+    const small = lines('k8s-audit/eks-audit.jsonl')[0] as string;
+    expect(code(normalizeLine(small, meta, { maxRecordBytes: 100 }))).toBe('SEAM_ERR_INPUT_OVERSIZED');
+    // Multi-byte characters count as UTF-8 bytes, not UTF-16 units.
+    const wide = JSON.stringify({ msg: '€'.repeat(400) });
+    expect(code(normalizeLine(wide, meta, { maxRecordBytes: 1000 }))).toBe('SEAM_ERR_INPUT_OVERSIZED');
+  });
+
+  it('rejects JSON that is not an object', () => {
+    expect(lines('bad/non-object.jsonl').map((l) => code(normalizeLine(l, meta)))).toEqual(Array(4).fill('SEAM_ERR_INPUT_NOT_OBJECT'));
+    expect(code(normalizeRecord('str', meta))).toBe('SEAM_ERR_INPUT_NOT_OBJECT');
+    expect(code(normalizeRecord(null, meta))).toBe('SEAM_ERR_INPUT_NOT_OBJECT');
+  });
+
+  it('rejects objects of no known format, naming their keys', () => {
+    const r = normalizeLine(lines('bad/unknown-format.jsonl')[0] as string, meta);
+    expect(code(r)).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
+    expect(!r.ok && r.error.details.keys).toEqual(['level', 'ts', 'msg', 'path', 'status']);
+  });
+
+  it('explains schema failures with the failing field', () => {
+    const rs = lines('bad/schema-violations.jsonl').map((l) => normalizeLine(l, meta));
+    expect(rs.map(code)).toEqual(['SEAM_ERR_NORMALIZE_SCHEMA', 'SEAM_ERR_NORMALIZE_TIMESTAMP', 'SEAM_ERR_NORMALIZE_SCHEMA']);
+    const [audit, ct, rt] = rs;
+    expect(!audit?.ok && audit?.error.details).toMatchObject({ source: 'k8s_audit', field: 'auditID', format: 'k8s_audit' });
+    expect(!audit?.ok && (audit?.error.details.issues as { path: string }[]).map((i) => i.path)).toContain('auditID');
+    expect(!ct?.ok && ct?.error.message).toContain('eventTime');
+    expect(!rt?.ok && rt?.error.details).toMatchObject({ source: 'runtime', field: 'network' });
+  });
+
+  it('uses the collector-declared source to explain an unrecognised record', () => {
+    const r = normalizeRecord({ eventName: 'GetCallerIdentity' }, { ...meta, source: 'cloudtrail' });
+    expect(code(r)).toBe('SEAM_ERR_NORMALIZE_SCHEMA');
+    expect(!r.ok && r.error.message).toContain('eventSource');
+  });
+
+  it('never throws, whatever it is given', () => {
+    const inputs: unknown[] = [undefined, 0, [], {}, { kind: 'Event', apiVersion: 'audit.k8s.io/v1' }, { eventSource: 1, eventName: 2, eventTime: 3 }, { source: 'aws.guardduty', detail: 5 }, { rule: 1, output: 2, priority: 3 }, { schema: 'seam.runtime/v1' }];
+    for (const i of inputs) expect(() => normalizeRecord(i, meta)).not.toThrow();
+    for (const s of ['', ' ', '{', '}', '"', '\u0000', '2024-11-05T14:00:00.000Z ', '2024-11-05T14:00:00.000Z {"a":1}']) expect(() => normalizeLine(s, meta)).not.toThrow();
+  });
+});
+
+describe('stable ids', () => {
+  const all = ['k8s-audit/eks-audit.jsonl', 'runtime/falco.jsonl', 'runtime/native.jsonl', 'cloudtrail/redaction-cases.jsonl'].flatMap(lines);
+
+  it('gives the same id for the same input, every time', () => {
+    const ids = (): string[] => all.map((l) => { const r = normalizeLine(l, meta); return r.ok ? r.value.seam.id : r.error.code; });
+    expect(ids()).toEqual(ids());
+    expect(new Set(ids()).size).toBe(all.length);
+  });
+
+  it('falls back to a hash of the canonical record, independent of key order', () => {
+    const a = { rule: 'Terminal shell in container', priority: 'Notice', output: 'x', time: '2024-11-05T14:09:05.331217804Z', output_fields: { 'k8s.ns.name': 'payments', 'k8s.pod.name': 'p' } };
+    const b = { output_fields: { 'k8s.pod.name': 'p', 'k8s.ns.name': 'payments' }, time: a.time, output: 'x', priority: 'Notice', rule: a.rule };
+    const ra = normalizeRecord(a, meta);
+    const rb = normalizeRecord(b, meta);
+    expect(ra.ok && ra.value.seam.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(ra.ok && ra.value.seam.id).toBe(rb.ok && rb.value.seam.id);
+    const rc = normalizeRecord({ ...a, output: 'y' }, meta);
+    expect(rc.ok && rc.value.seam.id).not.toBe(ra.ok && ra.value.seam.id);
+  });
+
+  it('ids audit events by auditID and stage', () => {
+    const l = JSON.parse(all[0] as string) as Record<string, unknown>;
+    const started = normalizeRecord({ ...l, stage: 'RequestReceived', responseStatus: undefined }, meta);
+    expect(started.ok && started.value.seam).toMatchObject({ id: '2f0c6a4e-9b1d-4a57-8a5e-0c1d2e3f4a01:RequestReceived', outcome: 'unknown' });
+  });
+});
+
+describe('detectFormat', () => {
+  it('detects each format from a few fields', () => {
+    expect(detectFormat({ kind: 'Event', apiVersion: 'audit.k8s.io/v1' })).toBe('k8s_audit');
+    expect(detectFormat({ eventVersion: '1.09', eventSource: 's', eventName: 'n' })).toBe('cloudtrail');
+    expect(detectFormat({ source: 'aws.guardduty', detail: {} })).toBe('guardduty_eventbridge');
+    expect(detectFormat({ SchemaVersion: '2.0', Type: 't', Service: {} })).toBe('guardduty_sdk');
+    expect(detectFormat({ schemaVersion: '2.0', type: 't', service: {} })).toBe('guardduty_api');
+    expect(detectFormat({ rule: 'r', output: 'o', priority: 'Notice' })).toBe('runtime_falco');
+    expect(detectFormat({ schema: 'seam.runtime/v1' })).toBe('runtime_native');
+    expect(detectFormat({ message: '{}', timestamp: 1 })).toBe('cloudwatch_event');
+    expect(detectFormat({ kind: 'Event', apiVersion: 'v1' })).toBeUndefined();
+  });
+});

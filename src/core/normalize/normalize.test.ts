@@ -1,0 +1,212 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { RawMeta, SeamEvent } from '../envelope.ts';
+import { SeamEventSchema } from '../envelope.ts';
+import { normalizeLine, normalizeRecord, unwrapRecords } from './normalize.ts';
+
+const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
+const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
+const lines = (p: string): string[] => text(p).split('\n').filter((l) => l.length > 0);
+const meta: RawMeta = { collector: 'file', receivedAt: '2024-11-05T15:00:00.000Z', cluster: 'prod-eks-01', region: 'us-west-2', origin: 'fixture' };
+const opts = { validate: true };
+
+function must(r: ReturnType<typeof normalizeLine>): SeamEvent {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  expect(SeamEventSchema.safeParse(r.value).success).toBe(true);
+  return r.value;
+}
+
+describe('k8s audit (EKS CloudWatch)', () => {
+  const evs = lines('k8s-audit/eks-audit.jsonl').map((l) => must(normalizeLine(l, meta, opts)));
+
+  it('maps every event to the expected seam fields', () => {
+    const view = evs.map((e) => [e.seam.id.split(':')[1], e.seam.action, e.seam.principal?.type, e.seam.resource ?? null, e.seam.outcome]);
+    expect(view).toEqual([
+      ['ResponseComplete', 'list pods', 'k8s_user', 'payments/pods', 'success'],
+      ['ResponseComplete', 'create certificatesigningrequests/approval', 'k8s_user', 'certificatesigningrequests/csr-7xk2p', 'success'],
+      ['ResponseComplete', 'patch daemonsets', 'k8s_user', 'kube-system/daemonsets/aws-node', 'success'],
+      ['ResponseComplete', 'update configmaps', 'k8s_user', 'kube-system/configmaps/aws-auth', 'success'],
+      ['ResponseComplete', 'create pods/exec', 'k8s_user', 'payments/pods/api-7c9d8f6b5-x2k4q', 'success'],
+      ['ResponseComplete', 'create secrets', 'k8s_user', 'payments/secrets/db-credentials', 'success'],
+      ['ResponseComplete', 'create serviceaccounts/token', 'node', 'payments/serviceaccounts/api', 'success'],
+      ['ResponseComplete', 'list secrets', 'anonymous', 'secrets', 'failure'],
+      ['ResponseComplete', 'list secrets', 'service_account', 'payments/secrets', 'success'],
+      ['ResponseComplete', 'get pods', 'node', 'payments/pods/api-7c9d8f6b5-x2k4q', 'success'],
+      ['ResponseComplete', 'get /version', 'anonymous', null, 'success'],
+    ]);
+  });
+
+  it('takes the event time, source, cluster and account', () => {
+    const e = evs[0] as SeamEvent;
+    expect(e['@timestamp']).toBe('2024-11-05T14:02:11.118Z');
+    expect(e.seam).toMatchObject({ id: '2f0c6a4e-9b1d-4a57-8a5e-0c1d2e3f4a01:ResponseComplete', source: 'k8s_audit', cluster: 'prod-eks-01', region: 'us-west-2', account: '111122223333', source_ip: '203.0.113.24' });
+    expect(e.seam.ingest).toMatchObject({ collector: 'file', received_at: meta.receivedAt, truncated: false, origin: 'fixture' });
+    // Raw fields stay as the source wrote them.
+    expect(e.verb).toBe('list');
+    expect((e.objectRef as { resource: string }).resource).toBe('pods');
+  });
+
+  it('reads the IAM identity EKS puts in user.extra', () => {
+    expect(evs[0]?.seam.principal).toEqual({
+      id: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com',
+      type: 'k8s_user',
+      k8s_user: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com',
+      k8s_groups: ['system:authenticated'],
+      arn: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com',
+      session: 'alice@example.com',
+      access_key_id: 'ASIAEXAMPLEALICE0001',
+    });
+  });
+
+  it('turns system:serviceaccount users into service accounts with their pod', () => {
+    expect(evs[8]?.seam.principal).toMatchObject({ id: 'system:serviceaccount:payments:api', type: 'service_account', service_account: 'payments/api', pod: 'payments/api-7c9d8f6b5-x2k4q' });
+  });
+
+  it('keeps the exec command in the raw requestURI', () => {
+    expect(evs[4]?.requestURI).toContain('?command=sh&command=-c&command=curl');
+  });
+
+  it('keeps the aws-auth mapRoles (a ConfigMap is not a secret)', () => {
+    const e = evs[3] as SeamEvent;
+    expect(JSON.stringify(e.requestObject)).toContain('system:masters');
+    expect(e.seam.ingest.redacted).toEqual([]);
+  });
+});
+
+describe('CloudTrail', () => {
+  const doc: unknown = JSON.parse(text('cloudtrail/s3-export.json'));
+  const records = unwrapRecords(doc) ?? [];
+  const evs = records.map((r) => must(normalizeRecord(r, { ...meta, cluster: undefined }, opts)));
+  const byName = (n: string): SeamEvent => evs.find((e) => e.eventName === n) as SeamEvent;
+
+  it('maps every record', () => {
+    expect(evs.map((e) => [e.seam.id, e.seam.action, e.seam.principal?.type, e.seam.outcome])).toEqual([
+      ['0f6c2a1e-5b7d-4e3f-9a8b-1c2d3e4f5a61', 'sts.amazonaws.com:AssumeRoleWithWebIdentity', 'service_account', 'success'],
+      ['1a7d3b2f-6c8e-4f40-8b9c-2d3e4f5a6b72', 'sts.amazonaws.com:GetCallerIdentity', 'assumed_role', 'success'],
+      ['2b8e4c30-7d9f-4051-9cad-3e4f5a6b7c83', 'secretsmanager.amazonaws.com:GetSecretValue', 'assumed_role', 'success'],
+      ['3c9f5d41-8ea0-4162-adbe-4f5a6b7c8d94', 'iam.amazonaws.com:ListUsers', 'assumed_role', 'failure'],
+      ['4da06e52-9fb1-4273-becf-5a6b7c8d9ea5', 'eks.amazonaws.com:CreateAccessEntry', 'assumed_role', 'success'],
+      ['5eb17f63-a0c2-4384-8fd0-6b7c8d9eafb6', 'eks.amazonaws.com:AssociateAccessPolicy', 'assumed_role', 'success'],
+      ['6fc28074-b1d3-4495-90e1-7c8d9eafb0c7', 'iam.amazonaws.com:AttachRolePolicy', 'iam_user', 'success'],
+      ['70d39185-c2e4-45a6-a1f2-8d9eafb0c1d8', 'sts.amazonaws.com:AssumeRole', 'aws_service', 'success'],
+    ]);
+    for (const e of evs) expect(e.seam).toMatchObject({ source: 'cloudtrail', account: '111122223333' });
+  });
+
+  it('sees the IRSA web identity as the service account', () => {
+    const e = byName('AssumeRoleWithWebIdentity');
+    expect(e['@timestamp']).toBe('2024-11-05T14:09:12Z');
+    expect(e.seam.principal).toMatchObject({ id: 'system:serviceaccount:payments:api', service_account: 'payments/api' });
+    expect(e.seam.resource).toBe('arn:aws:iam::111122223333:role/payments-api-irsa');
+    expect(e.seam.ingest.redacted).toEqual(['responseElements.credentials.sessionToken']);
+    // The new access key stays visible: it is how later calls join back to the service account.
+    expect((e.responseElements as { credentials: { accessKeyId: string } }).credentials.accessKeyId).toBe('ASIAEXAMPLEIRSA00001');
+  });
+
+  it('reads the assumed-role session and its key', () => {
+    expect(byName('GetCallerIdentity').seam.principal).toEqual({
+      id: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1730815740',
+      type: 'assumed_role',
+      arn: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1730815740',
+      session: 'botocore-session-1730815740',
+      access_key_id: 'ASIAEXAMPLEIRSA00001',
+    });
+  });
+
+  it('takes the cluster from EKS request parameters, region from awsRegion', () => {
+    const e = byName('AssociateAccessPolicy');
+    expect(e.seam).toMatchObject({ cluster: 'prod-eks-01', region: 'us-west-2', source_ip: '203.0.113.24', resource: 'arn:aws:iam::111122223333:role/payments-api-irsa' });
+    expect(byName('ListUsers').seam.region).toBe('us-east-1');
+    expect(byName('AttachRolePolicy').seam.resource).toBe('payments-api-irsa');
+  });
+
+  it('does not take service names for source IPs', () => {
+    expect(byName('AssumeRole').seam.source_ip).toBeUndefined();
+    expect(byName('AssumeRole').seam.principal).toMatchObject({ id: 'eks.amazonaws.com', type: 'aws_service' });
+  });
+
+  it('normalizes the gzipped S3 object the same way', () => {
+    const gz = gzipSync(Buffer.from(text('cloudtrail/s3-export.json')));
+    const again = (unwrapRecords(JSON.parse(gunzipSync(gz).toString('utf8'))) ?? []).map((r) => must(normalizeRecord(r, meta)));
+    expect(again.map((e) => e.seam.id)).toEqual(evs.map((e) => e.seam.id));
+  });
+});
+
+describe('GuardDuty', () => {
+  const sdk = (unwrapRecords(JSON.parse(text('guardduty/get-findings-sdk.json'))) ?? []).map((r) => must(normalizeRecord(r, { ...meta, cluster: undefined }, opts)));
+  const eb = must(normalizeLine(text('guardduty/eventbridge-finding.json'), meta, opts));
+  const rest = must(normalizeLine(lines('guardduty/findings-rest.jsonl')[0] as string, meta, opts));
+
+  it('maps SDK (PascalCase) findings', () => {
+    expect(sdk.map((e) => [e.seam.action, e.seam.principal?.type, e.seam.resource, e.seam.source_ip, e.seam.outcome])).toEqual([
+      ['PrivilegeEscalation:Kubernetes/PrivilegedContainer', 'k8s_user', 'payments/pods/debug-tools', '198.51.100.77', 'success'],
+      ['Execution:Kubernetes/ExecInKubeSystemPod', 'k8s_user', 'kube-system/pods/coredns-5d8d8b9c7f-9qk2m', '203.0.113.24', 'success'],
+      ['Policy:Kubernetes/AdminAccessToDefaultServiceAccount', 'k8s_user', 'clusterrolebindings/payments-default-admin', '198.51.100.77', 'success'],
+      ['Discovery:Kubernetes/SuccessfulAnonymousAccess', 'anonymous', 'kube-system/configmaps', '192.0.2.201', 'success'],
+    ]);
+    const e = sdk[1] as SeamEvent;
+    expect(e['@timestamp']).toBe('2024-11-05T14:31:02.377Z');
+    expect(e.seam).toMatchObject({ id: 'b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4:2024-11-05T14:31:02.377Z', source: 'guardduty', format: 'sdk', account: '111122223333', region: 'us-west-2', cluster: 'prod-eks-01' });
+    expect(e.seam.principal).toMatchObject({ session: 'alice@example.com', k8s_user: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com' });
+  });
+
+  it('maps the EventBridge envelope (camelCase) to the same seam view and id', () => {
+    expect(eb.seam.format).toBe('eventbridge');
+    expect(eb['detail-type']).toBe('GuardDuty Finding');
+    const { format: _a, ingest: _b, ...ebView } = eb.seam;
+    const { format: _c, ingest: _d, ...sdkView } = (sdk[1] as SeamEvent).seam;
+    expect(ebView).toEqual(sdkView);
+  });
+
+  it('maps the REST (camelCase) shape', () => {
+    expect(rest.seam).toMatchObject({ format: 'api', id: 'd7f2e6c5b4a3418ca9e0f1a2b3c4d5e6:2024-11-05T14:28:33.090Z', source_ip: '192.0.2.201', action: 'Discovery:Kubernetes/SuccessfulAnonymousAccess' });
+  });
+});
+
+describe('runtime', () => {
+  const falco = lines('runtime/falco.jsonl').map((l) => must(normalizeLine(l, meta, opts)));
+  const native = lines('runtime/native.jsonl').map((l) => must(normalizeLine(l, meta, opts)));
+
+  it('maps Falco alerts', () => {
+    expect(falco.map((e) => [e.seam.id, e.seam.action, e.seam.resource, e['@timestamp']])).toEqual([
+      ['3c2b1a09-8f7e-4d6c-b5a4-93827160f5e4', 'Terminal shell in container', '/bin/sh', '2024-11-05T14:09:05.331Z'],
+      ['4d3c2b1a-9081-4e7d-86c5-a4b3c2d1e0f9', 'Read sensitive file untrusted', '/var/run/secrets/eks.amazonaws.com/serviceaccount/token', '2024-11-05T14:09:07.902Z'],
+      ['5e4d3c2b-a192-4f8e-97d6-b5c4d3e2f1a0', 'Contact K8S API Server From Container', '10.0.142.21:48122->172.20.0.1:443', '2024-11-05T14:09:20.117Z'],
+    ]);
+    expect(falco[0]?.seam).toMatchObject({ source: 'runtime', format: 'falco', cluster: 'prod-eks-01', principal: { type: 'unknown', pod: 'payments/api-7c9d8f6b5-x2k4q' } });
+  });
+
+  it('maps native sidecar events of each kind', () => {
+    expect(native.map((e) => [e.seam.action, e.seam.resource])).toEqual([
+      ['process', '/bin/sh'],
+      ['network', '169.254.170.23:80'],
+      ['file', '/var/run/secrets/eks.amazonaws.com/serviceaccount/token'],
+      ['dns', 'sts.us-west-2.amazonaws.com'],
+      ['process', '/usr/bin/curl'],
+    ]);
+    expect(native[1]?.seam).toMatchObject({
+      id: '01JBX3K9R1N3U8W9X6A7B2C3D4',
+      format: 'native',
+      account: '111122223333',
+      source_ip: '10.0.142.21',
+      principal: { id: 'system:serviceaccount:payments:api', type: 'service_account', service_account: 'payments/api', pod: 'payments/api-7c9d8f6b5-x2k4q' },
+    });
+  });
+});
+
+describe('CloudWatch Logs exports', () => {
+  const audit = lines('k8s-audit/eks-audit.jsonl').map((l) => must(normalizeLine(l, meta)));
+
+  it('strips the "<timestamp> " prefix of S3 export lines', () => {
+    const evs = lines('cloudwatch-export/kube-apiserver-audit-000000.txt').map((l) => must(normalizeLine(l, meta)));
+    expect(evs.map((e) => e.seam.id)).toEqual(audit.slice(0, 4).map((e) => e.seam.id));
+  });
+
+  it('unwraps filter-log-events messages and keeps the stream as origin', () => {
+    const events = unwrapRecords(JSON.parse(text('cloudwatch-export/filter-log-events.json'))) ?? [];
+    const evs = events.map((e) => must(normalizeRecord(e, { collector: 'cloudwatch-logs', receivedAt: meta.receivedAt })));
+    expect(evs.map((e) => e.seam.id)).toEqual(audit.slice(4, 8).map((e) => e.seam.id));
+    expect(evs[0]?.seam.ingest.origin).toBe('kube-apiserver-audit-5d3a1f0e8c7b6a594837261504f3e2d1');
+  });
+});

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { RawMeta, SeamEvent } from '../envelope.ts';
+import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
+
+const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
+const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
+const lines = (p: string): string[] => text(p).split('\n').filter((l) => l.length > 0);
+const meta: RawMeta = { collector: 'file', receivedAt: '2024-11-05T15:00:00.000Z', cluster: 'prod-eks-01' };
+
+function must(r: ReturnType<typeof normalizeLine>): SeamEvent {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+/** Every secret string planted in the fixtures; none may survive normalization. */
+const jwt = lines('k8s-audit/eks-audit.jsonl')
+  .map((l) => /"token":"(eyJ[^"]+)"/.exec(l)?.[1])
+  .find((t) => t !== undefined) as string;
+const SECRETS = [
+  'czNjcjN0LVBhc3N3MHJkIQ==',
+  'cGF5bWVudHM=',
+  's3cr3t-Passw0rd!',
+  'c2tfbGl2ZV9maXh0dXJlX25vdF9yZWFs',
+  jwt,
+  'IQoJb3JpZ2luX2VjEFIXTUREfixtureSessionTokenNotRealAAAAbbbbCCCCddddEEEEffff0123456789',
+  'fixtureSecretAccessKeyNotReal/0123456789abcdefgh',
+  'IQoJb3JpZ2luX2VjEKSservicefixtureTokenNotReal0123456789ABCDEFGHIJ',
+  'fixture-db-password-9f8e7d',
+  'Zml4dHVyZS1iaW5hcnktc2VjcmV0',
+  'fixture-ssm-secure-value-6b5a',
+  'fixtureBearerTokenNotReal0123456789',
+  'fixtureSidecarBearer0123456789abcdef',
+  'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmaXh0dXJlIn0.Zml4dHVyZS1zaWc',
+];
+
+function allEvents(): SeamEvent[] {
+  const out: SeamEvent[] = [];
+  for (const f of ['k8s-audit/eks-audit.jsonl', 'cloudtrail/redaction-cases.jsonl', 'runtime/falco.jsonl', 'runtime/native.jsonl']) {
+    for (const l of lines(f)) out.push(must(normalizeLine(l, meta)));
+  }
+  for (const r of unwrapRecords(JSON.parse(text('cloudtrail/s3-export.json'))) ?? []) out.push(must(normalizeRecord(r, meta)));
+  return out;
+}
+
+describe('redaction', () => {
+  it('plants every secret in the fixtures (the test would prove nothing otherwise)', () => {
+    expect(jwt).toMatch(/^eyJ/);
+    const all = ['k8s-audit/eks-audit.jsonl', 'cloudtrail/redaction-cases.jsonl', 'cloudtrail/s3-export.json', 'runtime/falco.jsonl', 'runtime/native.jsonl'].map(text).join('\n');
+    for (const s of SECRETS) expect(all).toContain(s);
+  });
+
+  it('leaves no secret string anywhere in the normalized output', () => {
+    const out = JSON.stringify(allEvents());
+    for (const s of SECRETS) expect(out).not.toContain(s);
+    expect(out).toContain(REDACTED);
+  });
+
+  it('lists every redacted path', () => {
+    const byId = new Map(allEvents().map((e) => [e.seam.id, e.seam.ingest.redacted]));
+    expect(byId.get('e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a806:ResponseComplete')).toEqual([
+      'requestObject.data.password',
+      'requestObject.data.username',
+      'requestObject.stringData.dsn',
+      'requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration',
+      'responseObject.data.password',
+      'responseObject.data.username',
+    ]);
+    expect(byId.get('1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d09:ResponseComplete')).toEqual([
+      'responseObject.items.0.data.password',
+      'responseObject.items.0.data.username',
+      'responseObject.items.1.data.key',
+    ]);
+    expect(byId.get('f7a8b9c0-d1e2-4f3a-b4c5-d6e7f8a9b007:ResponseComplete')).toEqual(['responseObject.status.token']);
+    expect(byId.get('70d39185-c2e4-45a6-a1f2-8d9eafb0c1d8')).toEqual(['responseElements.credentials.sessionToken', 'responseElements.credentials.secretAccessKey']);
+    expect(byId.get('81e4a296-d3f5-46b7-b203-9eafb0c1d2e9')).toEqual(['responseElements.secretString', 'responseElements.secretBinary']);
+    expect(byId.get('92f5b3a7-e406-47c8-8314-afb0c1d2e3fa')).toEqual(['responseElements.parameters.0.value']);
+    expect(byId.get('a306c4b8-f517-48d9-9425-b0c1d2e3f40b')).toEqual(['requestParameters.environment.variables.UPSTREAM_AUTH']);
+    expect(byId.get('5e4d3c2b-a192-4f8e-97d6-b5c4d3e2f1a0')).toEqual(['output', 'output_fields.proc.cmdline']);
+    expect(byId.get('01JBX3K9V4R6X1Z2A9D0E5F6G7')).toEqual(['process.cmdline']);
+  });
+
+  it('keeps the keys and the non-secret parts of redacted values', () => {
+    const ev = allEvents().find((e) => e.seam.id === '01JBX3K9V4R6X1Z2A9D0E5F6G7') as SeamEvent;
+    expect((ev.process as { cmdline: string }).cmdline).toBe(`curl -sk -H 'Authorization: Bearer ${REDACTED}' https://172.20.0.1/api/v1/namespaces/payments/secrets`);
+    const ssm = allEvents().find((e) => e.seam.id === '92f5b3a7-e406-47c8-8314-afb0c1d2e3fa') as SeamEvent;
+    expect(ssm.responseElements).toMatchObject({ parameters: [{ name: '/prod/payments/api-key', value: REDACTED }, { name: '/prod/payments/region', value: 'us-west-2' }] });
+  });
+
+  it('redacts JSON patches to a Secret and leaves ConfigMaps alone', () => {
+    const base = JSON.parse(lines('k8s-audit/eks-audit.jsonl')[5] as string) as Record<string, unknown>;
+    const patch = { ...base, verb: 'patch', requestObject: [{ op: 'replace', path: '/data/password', value: 'bmV3LXBhc3N3b3Jk' }], responseObject: undefined };
+    const ev = must(normalizeRecord(patch, meta));
+    expect(JSON.stringify(ev)).not.toContain('bmV3LXBhc3N3b3Jk');
+    expect(ev.seam.ingest.redacted).toEqual(['requestObject.0.value']);
+    const cm = { ...base, objectRef: { resource: 'configmaps', namespace: 'payments', name: 'cfg' }, requestObject: { kind: 'ConfigMap', data: { password: 'plain' } }, responseObject: undefined };
+    expect(must(normalizeRecord(cm, meta)).seam.ingest.redacted).toEqual([]);
+  });
+
+  it('redacts Secrets inside a generic List by their kind', () => {
+    const base = JSON.parse(lines('k8s-audit/eks-audit.jsonl')[0] as string) as Record<string, unknown>;
+    const rec = { ...base, responseObject: { kind: 'List', items: [{ kind: 'ConfigMap', data: { a: 'visible' } }, { kind: 'Secret', data: { b: 'aGlkZGVu' } }] } };
+    const ev = must(normalizeRecord(rec, meta));
+    expect(ev.seam.ingest.redacted).toEqual(['responseObject.items.1.data.b']);
+    expect(JSON.stringify(ev)).toContain('visible');
+  });
+
+  it('does not mutate the record handed to normalizeRecord, and shares untouched subtrees', () => {
+    const raw = JSON.parse(lines('k8s-audit/eks-audit.jsonl')[5] as string) as Record<string, unknown>;
+    const before = structuredClone(raw);
+    const ev = must(normalizeRecord(raw, meta));
+    expect(raw).toEqual(before);
+    expect(ev).not.toBe(raw);
+    expect(ev.user).toBe(raw.user);
+    expect(ev.requestObject).not.toBe(raw.requestObject);
+  });
+});
