@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { runReplay, type ReplaySummary } from '../pipeline/replay.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
 
@@ -14,6 +15,10 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   const progress = terminalProgress('replay');
   let handler;
   if (o.rules) {
+    if (!existsSync(o.rules)) {
+      process.stderr.write(`seam: rules folder ${o.rules} does not exist\n`);
+      return 2;
+    }
     const { buildDetector } = await import('../detect/load.ts');
     handler = await buildDetector([o.rules]);
   }

@@ -18,6 +18,7 @@ describe('sniff', () => {
     expect(sniff('{"Records":[{"a":1}]}\n')).toBe('scan');
     expect(sniff('{"Records":[{"a":1}]}')).toBe('scan');
     expect(sniff('[{"a":1}]')).toBe('scan');
+    expect(sniff('[{"a":1}]\n"s"\n42\n')).toBe('lines');
     expect(sniff('{\n  "a": 1\n}\n')).toBe('scan');
     expect(sniff('2024-05-01T12:00:00.000Z {"kind":"Event"}\n')).toBe('lines');
     // A broken first JSONL line must not turn the whole file into one scanned value.
@@ -65,7 +66,7 @@ describe('ScanSplitter', () => {
   });
 
   it('finds the events array of filter-log-events output after other keys', () => {
-    const doc = '{"searchedLogStreams":[{"logStreamName":"s"}],"events":[{"message":"{}","timestamp":1}],"nextToken":"t"}';
+    const doc = '{"searchedLogStreams":[{"logStreamName":"s"}],"events":[{"message":"{}","timestamp":1}],"nextToken":"t","more":[{"x":1}]}';
     expect(texts(run(new ScanSplitter(1000), doc, 4))).toEqual(['{"message":"{}","timestamp":1}']);
   });
 

@@ -28,10 +28,13 @@ const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const HEAD_BYTES = 512;
+/** recordDepth while inside a wrapper object whose record array has closed. */
+const WRAPPER_DONE = -2;
 
-const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents']);
+/** Keys whose array holds the records: CloudTrail S3 files, filter-log-events / GetLogEvents output, GetFindings output. */
+const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents', 'Findings', 'findings']);
 /** A wrapper whose array opens on the first line: `{"Records": [`. */
-const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents)"\s*:\s*\[/;
+const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents|Findings|findings)"\s*:\s*\[/;
 /** `2024-05-01T12:00:00.000Z ` — the prefix CloudWatch Logs puts on each line of an S3 export. */
 const CW_EXPORT_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
 
@@ -217,7 +220,9 @@ export class ScanSplitter {
           this.finishRecord(out);
           segStart = -1;
         }
-        if (this.depth === 0 && this.recordDepth === 2) {
+        // The wrapper's array closed: later keys of the wrapper (nextToken, searchedLogStreams) are not records.
+        if (this.depth === 1 && this.recordDepth === 2 && b === RBRACKET) this.recordDepth = WRAPPER_DONE;
+        if (this.depth === 0 && (this.recordDepth === 2 || this.recordDepth === WRAPPER_DONE)) {
           // End of a wrapper object: the next top-level value decides its own mode again.
           this.recordDepth = -1;
         }
@@ -287,9 +292,12 @@ export type SplitMode = 'lines' | 'scan';
  */
 export function sniff(head: string): SplitMode {
   const t = head.trimStart();
-  if (t.startsWith('[')) return 'scan';
-  if (!t.startsWith('{')) return 'lines';
   const nl = t.indexOf('\n');
+  if (t.startsWith('[')) {
+    // A whole array on the first line followed by more lines is JSONL with an array line in it.
+    return nl !== -1 && tryParse(t.slice(0, nl)) !== undefined && t.slice(nl + 1).trim().length > 0 ? 'lines' : 'scan';
+  }
+  if (!t.startsWith('{')) return 'lines';
   if (nl === -1) {
     // One line (or more than the head holds): a wrapper or a lone value; the scanner handles both,
     // and cuts a oversized single JSONL line just the same.

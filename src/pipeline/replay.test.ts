@@ -1,0 +1,93 @@
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../core/dead-letter.ts';
+import type { SeamEvent } from '../core/envelope.ts';
+import { runReplay } from './replay.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../test/fixtures');
+
+async function jsonl<T>(path: string): Promise<T[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as T);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'seam-replay-'));
+});
+
+describe('replay', () => {
+  it('normalizes every good fixture format, and nothing from them is rejected', async () => {
+    const good = (await readdir(FIXTURES)).filter((d) => d !== 'bad').map((d) => join(FIXTURES, d));
+    const out = join(dir, 'good.jsonl');
+    const dlq = join(dir, 'good-dlq.jsonl');
+    const s = await runReplay({ paths: good, outPath: out, dlqPath: dlq, maxRecordBytes: 1 << 20 });
+    expect(s.rejected).toBe(0);
+    expect(s.normalized).toBe(s.records);
+    // All four planes are represented in the fixtures.
+    expect(Object.keys(s.bySource).sort()).toEqual(['cloudtrail', 'guardduty', 'k8s_audit', 'runtime']);
+    const events = await jsonl<SeamEvent>(out);
+    expect(events).toHaveLength(s.normalized);
+    // Dedup ids are unique within a file; the same id in two files is the same event exported in two
+    // shapes (e.g. an audit event in JSONL and in a CloudWatch export), so it must carry the same source.
+    const byFile = new Map<string, Set<string>>();
+    const sourceById = new Map<string, string>();
+    for (const e of events) {
+      const file = e.seam.ingest.origin!.replace(/:\d+.*$/, '');
+      const ids = byFile.get(file) ?? new Set<string>();
+      expect(ids.has(e.seam.id)).toBe(false);
+      ids.add(e.seam.id);
+      byFile.set(file, ids);
+      expect(sourceById.get(e.seam.id) ?? e.seam.source).toBe(e.seam.source);
+      sourceById.set(e.seam.id, e.seam.source);
+    }
+  });
+
+  it('sends every bad record to the dead-letter file with a code and a reason', async () => {
+    const bad = join(FIXTURES, 'bad');
+    const oversized = join(dir, 'oversized.jsonl');
+    await writeFile(oversized, `${JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', pad: 'x'.repeat(4096) })}\n`);
+    const out = join(dir, 'bad.jsonl');
+    const dlq = join(dir, 'bad-dlq.jsonl');
+    const s = await runReplay({ paths: [bad, oversized], outPath: out, dlqPath: dlq, maxRecordBytes: 2048 });
+    expect(s.normalized).toBe(0);
+    expect(s.rejected).toBe(s.records);
+    const letters = await jsonl<DeadLetter>(dlq);
+    expect(letters).toHaveLength(s.rejected);
+    for (const l of letters) {
+      expect(l.code).toMatch(/^SEAM_ERR_/);
+      expect(l.reason.length).toBeGreaterThan(10);
+      expect(l.origin).toMatch(/:\d+$/);
+    }
+    const codes = new Set(letters.map((l) => l.code));
+    for (const c of ['SEAM_ERR_INPUT_JSON', 'SEAM_ERR_INPUT_NOT_OBJECT', 'SEAM_ERR_INPUT_TRUNCATED', 'SEAM_ERR_INPUT_OVERSIZED', 'SEAM_ERR_INPUT_UNKNOWN_FORMAT', 'SEAM_ERR_NORMALIZE_SCHEMA']) {
+      expect(codes).toContain(c);
+    }
+    const over = letters.find((l) => l.code === 'SEAM_ERR_INPUT_OVERSIZED')!;
+    expect(over.raw_partial).toBe(true);
+    expect(over.details).toMatchObject({ bytes: expect.any(Number), offset: 0 });
+  });
+
+  it('reads gzipped CloudTrail exports and keeps secrets out of the output', async () => {
+    const src = await readFile(join(FIXTURES, 'cloudtrail', 's3-export.json'));
+    const gz = join(dir, 'ct.json.gz');
+    await writeFile(gz, gzipSync(src));
+    const out = join(dir, 'ct.jsonl');
+    const plain = await runReplay({ paths: [join(FIXTURES, 'cloudtrail', 's3-export.json')], dlqPath: join(dir, 'x.jsonl'), maxRecordBytes: 1 << 20 });
+    const s = await runReplay({ paths: [gz], outPath: out, dlqPath: join(dir, 'ct-dlq.jsonl'), maxRecordBytes: 1 << 20 });
+    expect(s.normalized).toBe(plain.normalized);
+    expect(s.normalized).toBeGreaterThan(0);
+    const text = await readFile(out, 'utf8');
+    // Session tokens in AssumeRole* responses are redacted.
+    const raw = JSON.parse(src.toString('utf8')) as { Records: { responseElements?: { credentials?: { sessionToken?: string } } }[] };
+    const tokens = raw.Records.map((r) => r.responseElements?.credentials?.sessionToken).filter((t): t is string => !!t);
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const t of tokens) expect(text).not.toContain(t);
+  });
+});
