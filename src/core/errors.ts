@@ -31,6 +31,16 @@ export const ERROR_CODES = {
   SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
   SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },
   SEAM_ERR_SINK_WRITE: { retriable: true, summary: 'writing to a sink failed' },
+  // Collectors (src/sources/): AWS APIs, checkpoints, the sidecar ingest endpoint, the bus.
+  SEAM_ERR_SOURCE_THROTTLED: { retriable: true, summary: 'the AWS API throttled the collector or answered 5xx' },
+  SEAM_ERR_SOURCE_API: { retriable: false, summary: 'the AWS API refused the request (permission, missing log group or detector)' },
+  SEAM_ERR_CHECKPOINT_LOAD: { retriable: true, summary: 'reading a collector checkpoint failed' },
+  SEAM_ERR_CHECKPOINT_SAVE: { retriable: true, summary: 'saving a collector checkpoint failed' },
+  SEAM_ERR_CHECKPOINT_FENCED: { retriable: false, summary: 'another collector instance took over this checkpoint (fenced)' },
+  SEAM_ERR_INGEST_UNAUTHENTICATED: { retriable: false, summary: 'ingest request has no valid bearer token' },
+  SEAM_ERR_INGEST_FORBIDDEN: { retriable: false, summary: 'ingest token may not send records for this cluster' },
+  SEAM_ERR_INGEST_BODY_TOO_LARGE: { retriable: false, summary: 'ingest request body exceeds the size limit' },
+  SEAM_ERR_BUS_CONSUME: { retriable: true, summary: 'consuming from the bus failed' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

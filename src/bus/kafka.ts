@@ -1,0 +1,238 @@
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
+import { SeamError } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
+
+/**
+ * The Kafka bus, on kafkajs. Produce is idempotent with acks=all and resolves only when the broker
+ * has every message in all in-sync replicas; consumers never auto-commit: a batch's offsets are
+ * committed after the handler's promise resolves, so a crash re-delivers rather than loses.
+ * kafkajs must talk to the broker listener (the controller listener answers "unsupported version"),
+ * and topics are created with explicit partitions and replication factor (Kafka 4 wants both).
+ */
+
+const log = childLogger('bus.kafka');
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Replication factor for topics Seam creates; 1 on a single local broker, 3 in production. */
+  replicationFactor?: number;
+  /** Extra kafkajs settings (ssl, sasl, retry); brokers/clientId above win. */
+  kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+}
+
+/** One atomic write across topics: all of `messages` become visible together or not at all. */
+export interface TransactionalProducer {
+  sendAtomically(messages: BusMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function toKafkaMessage(m: BusMessage): Message {
+  const headers: IHeaders = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = v;
+  return {
+    key: m.key,
+    value: m.value,
+    headers,
+    ...(m.timestampMs === undefined ? {} : { timestamp: String(m.timestampMs) }),
+  };
+}
+
+/** Groups messages by topic, keeping their order within each topic (and so within each key). */
+export function byTopic(messages: BusMessage[]): TopicMessages[] {
+  const out = new Map<string, Message[]>();
+  for (const m of messages) {
+    let list = out.get(m.topic);
+    if (list === undefined) out.set(m.topic, (list = []));
+    list.push(toKafkaMessage(m));
+  }
+  return [...out].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}
+
+function headersOf(h: IHeaders | undefined): Record<string, string> | undefined {
+  if (h === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[v.length - 1] : v;
+    if (one !== undefined) out[k] = one.toString();
+  }
+  return out;
+}
+
+export class KafkaBus implements Bus {
+  readonly kafka: Kafka;
+  readonly replicationFactor: number;
+  private adminClient: Admin | undefined;
+  private readonly open = new Set<{ close(): Promise<void> }>();
+
+  constructor(opts: KafkaBusOptions) {
+    this.kafka = new Kafka({
+      logLevel: logLevel.NOTHING,
+      ...opts.kafka,
+      brokers: opts.brokers,
+      clientId: opts.clientId ?? 'seam',
+    });
+    this.replicationFactor = opts.replicationFactor ?? 1;
+  }
+
+  async admin(): Promise<Admin> {
+    if (this.adminClient === undefined) {
+      const a = this.kafka.admin();
+      await a.connect();
+      this.adminClient = a;
+    }
+    return this.adminClient;
+  }
+
+  async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
+    await this.createTopics(topics.map((t) => ({ topic: t.topic, partitions: t.partitions })));
+  }
+
+  /** Creates missing topics with explicit partitions, replication factor and topic configs (e.g. compaction). */
+  async createTopics(topics: { topic: string; partitions: number; config?: Record<string, string> }[]): Promise<void> {
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: this.replicationFactor,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (e) {
+      // Another process may have created it between list and create: only a real failure is an error.
+      const now = new Set(await admin.listTopics());
+      if (missing.some((t) => !now.has(t.topic))) throw e;
+    }
+  }
+
+  async producer(): Promise<BusProducer> {
+    const p: Producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await p.connect();
+    const handle = {
+      send: async (messages: BusMessage[]): Promise<void> => {
+        if (messages.length === 0) return;
+        try {
+          await p.sendBatch({ acks: -1, topicMessages: byTopic(messages) });
+        } catch (cause) {
+          throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
+        }
+      },
+      close: async (): Promise<void> => {
+        this.open.delete(handle);
+        await p.disconnect();
+      },
+    };
+    this.open.add(handle);
+    return handle;
+  }
+
+  /**
+   * A transactional producer: records and the checkpoint that covers them commit together. Starting
+   * one fences (and aborts the open transaction of) any earlier producer with the same id, which is
+   * how a restarted or duplicated collector cannot emit what a zombie already wrote.
+   */
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const p: Producer = this.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await p.connect();
+    let closed = false;
+    const handle = {
+      sendAtomically: async (messages: BusMessage[]): Promise<void> => {
+        if (messages.length === 0) return;
+        const tx = await p.transaction();
+        try {
+          await tx.sendBatch({ acks: -1, topicMessages: byTopic(messages) });
+          await tx.commit();
+        } catch (cause) {
+          await tx.abort().catch(() => undefined);
+          const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((cause as Error).name) + String((cause as Error).message) + String((cause as { type?: string }).type));
+          throw new SeamError(
+            fenced ? 'SEAM_ERR_CHECKPOINT_FENCED' : 'SEAM_ERR_BUS_PRODUCE',
+            fenced
+              ? `transactional producer ${transactionalId} was fenced by a newer instance`
+              : `transactional produce of ${messages.length} messages failed: ${(cause as Error).message}`,
+            { cause, details: { transactionalId } },
+          );
+        }
+      },
+      close: async (): Promise<void> => {
+        if (closed) return;
+        closed = true;
+        this.open.delete(handle);
+        await p.disconnect();
+      },
+    };
+    this.open.add(handle);
+    return handle;
+  }
+
+  async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
+    const c: Consumer = this.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
+    await c.connect();
+    await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
+    let running = false;
+    const handle = {
+      run: async (): Promise<void> => {
+        if (running) return;
+        running = true;
+        await c.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
+            if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+            const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key === null ? null : m.key.toString(),
+              value: m.value ?? Buffer.alloc(0),
+              ...(m.headers ? { headers: headersOf(m.headers)! } : {}),
+              timestampMs: Number(m.timestamp),
+            }));
+            // A throw here leaves the offsets uncommitted; kafkajs restarts the consumer and re-delivers.
+            await opts.handle(msgs);
+            const last = batch.messages[batch.messages.length - 1]!.offset;
+            resolveOffset(last);
+            await commitOffsetsIfNecessary({
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+            });
+            await heartbeat();
+          },
+        });
+      },
+      stop: async (): Promise<void> => {
+        this.open.delete(handle);
+        await c.disconnect();
+      },
+      close: async (): Promise<void> => handle.stop(),
+    };
+    this.open.add(handle);
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    for (const h of [...this.open]) {
+      await h.close().catch((error: unknown) => log.warn({ error }, 'Closing a Kafka client failed.'));
+    }
+    this.open.clear();
+    await this.adminClient?.disconnect();
+    this.adminClient = undefined;
+  }
+}

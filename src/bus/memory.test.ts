@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBus, partitionFor } from './memory.ts';
+import type { ConsumedMessage } from './types.ts';
+
+const msg = (topic: string, key: string, v: string) => ({ topic, key, value: Buffer.from(v) });
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('memory bus', () => {
+  it('partitions by key hash, stably', () => {
+    expect(partitionFor('a/b', 8, 0)).toBe(partitionFor('a/b', 8, 99));
+    const used = new Set(['k1', 'k2', 'k3', 'k4', 'k5', 'k6'].map((k) => partitionFor(k, 4, 0)));
+    expect(used.size).toBeGreaterThan(1);
+  });
+
+  it('keeps order per key and delivers every message once to a group', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ topic: 't', partitions: 4 }]);
+    const p = await bus.producer();
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    for (let i = 0; i < 100; i++) await p.send(keys.map((k) => msg('t', k, `${k}:${i}`)));
+    const seen = new Map<string, number[]>();
+    const c = await bus.consumer({
+      groupId: 'g',
+      topics: ['t'],
+      fromBeginning: true,
+      handle: async (batch) => {
+        for (const m of batch) {
+          const [k, i] = m.value.toString().split(':');
+          seen.set(k!, [...(seen.get(k!) ?? []), Number(i)]);
+        }
+      },
+    });
+    await c.run();
+    await until(() => [...seen.values()].reduce((n, l) => n + l.length, 0) === 500);
+    for (const k of keys) expect(seen.get(k)).toEqual([...Array(100).keys()]);
+    await c.stop();
+    const committed = Object.values(bus.committed('g')).reduce((a, b) => a + b, 0);
+    expect(committed).toBe(500);
+  });
+
+  it('commits only after the handler resolves: a failed batch is handed again', async () => {
+    const bus = new MemoryBus();
+    const p = await bus.producer();
+    await p.send([msg('t', 'k', '1'), msg('t', 'k', '2')]);
+    let calls = 0;
+    const got: string[] = [];
+    const c = await bus.consumer({
+      groupId: 'g',
+      topics: ['t'],
+      fromBeginning: true,
+      handle: async (batch: ConsumedMessage[]) => {
+        calls++;
+        if (calls === 1) throw new Error('sink down');
+        got.push(...batch.map((m) => m.value.toString()));
+      },
+    });
+    await c.run();
+    await until(() => got.length === 2);
+    expect(got).toEqual(['1', '2']);
+    expect(calls).toBe(2);
+    await c.stop();
+  });
+
+  it('resumes a group from its committed offset and starts new groups at the end unless fromBeginning', async () => {
+    const bus = new MemoryBus();
+    const p = await bus.producer();
+    await p.send([msg('t', 'k', '1')]);
+    const first: string[] = [];
+    const c1 = await bus.consumer({ groupId: 'g', topics: ['t'], fromBeginning: true, handle: async (b) => void first.push(...b.map((m) => m.value.toString())) });
+    await c1.run();
+    await until(() => first.length === 1);
+    await c1.stop();
+    await p.send([msg('t', 'k', '2')]);
+    const second: string[] = [];
+    const c2 = await bus.consumer({ groupId: 'g', topics: ['t'], fromBeginning: true, handle: async (b) => void second.push(...b.map((m) => m.value.toString())) });
+    const late: string[] = [];
+    const c3 = await bus.consumer({ groupId: 'other', topics: ['t'], handle: async (b) => void late.push(...b.map((m) => m.value.toString())) });
+    await c2.run();
+    await c3.run();
+    await p.send([msg('t', 'k', '3')]);
+    await until(() => second.length === 2 && late.length === 1);
+    expect(second).toEqual(['2', '3']);
+    expect(late).toEqual(['3']);
+    await c2.stop();
+    await c3.stop();
+  });
+
+  it('splits partitions between members of one group', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ topic: 't', partitions: 4 }]);
+    const p = await bus.producer();
+    const byMember = [new Set<number>(), new Set<number>()];
+    let total = 0;
+    const members = await Promise.all(
+      [0, 1].map((i) =>
+        bus.consumer({
+          groupId: 'g',
+          topics: ['t'],
+          fromBeginning: true,
+          handle: async (b) => {
+            for (const m of b) byMember[i]!.add(m.partition);
+            total += b.length;
+          },
+        }),
+      ),
+    );
+    for (const m of members) await m.run();
+    await p.send(Array.from({ length: 40 }, (_, i) => msg('t', `key-${i}`, String(i))));
+    await until(() => total === 40);
+    expect([...byMember[0]!].some((x) => byMember[1]!.has(x))).toBe(false);
+    for (const m of members) await m.stop();
+    await bus.close();
+  });
+});
