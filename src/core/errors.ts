@@ -31,6 +31,13 @@ export const ERROR_CODES = {
   SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
   SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },
   SEAM_ERR_SINK_WRITE: { retriable: true, summary: 'writing to a sink failed' },
+  // OpenSearch sink: per-document outcomes of bulk indexing, and setup.
+  SEAM_ERR_SINK_REJECTED: { retriable: false, summary: 'OpenSearch rejected the document (mapping or argument error)' },
+  SEAM_ERR_SINK_TOO_LARGE: { retriable: false, summary: 'document is larger than OpenSearch accepts in one request' },
+  SEAM_ERR_SINK_SERIALIZE: { retriable: false, summary: 'document cannot be serialized to JSON' },
+  SEAM_ERR_SINK_UNAVAILABLE: { retriable: true, summary: 'OpenSearch stayed unreachable or overloaded through every retry' },
+  SEAM_ERR_SINK_REQUEST: { retriable: false, summary: 'OpenSearch refused the request (authentication, permission or malformed request)' },
+  SEAM_ERR_SINK_SETUP: { retriable: false, summary: 'installing OpenSearch templates or policies failed' },
   // Collectors (src/sources/): AWS APIs, checkpoints, the sidecar ingest endpoint, the bus.
   SEAM_ERR_SOURCE_THROTTLED: { retriable: true, summary: 'the AWS API throttled the collector or answered 5xx' },
   SEAM_ERR_SOURCE_API: { retriable: false, summary: 'the AWS API refused the request (permission, missing log group or detector)' },

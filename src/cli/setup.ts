@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { isSeamError } from '../core/errors.ts';
+import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
+import { defaultNodeUrls, OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from '../sinks/opensearch/config.ts';
+import { setupOpenSearch, type SetupAction } from '../sinks/opensearch/setup.ts';
+
+/** Options of `seam setup opensearch`, as the CLI parses them. */
+export interface SetupOpenSearchOptions {
+  /** Node URLs; default SEAM_OPENSEARCH_URL (comma-separated) or http://127.0.0.1:9200. */
+  url?: string[];
+  /** Basic auth user; the password is read from the environment variable named by `passwordEnv`. */
+  username?: string;
+  passwordEnv?: string;
+  /** SigV4 instead of basic auth: the AWS region, and 'es' (managed domains) or 'aoss' (Serverless). */
+  awsRegion?: string;
+  awsService?: 'es' | 'aoss';
+  caFile?: string;
+  /** Accept certificates that do not chain to a trusted CA. */
+  insecure?: boolean;
+  indexPrefix?: string;
+  shards?: number;
+  replicas?: number;
+  refreshIntervalMs?: number;
+  retentionDays?: number;
+  /** false (`--no-ism`) never installs the retention policy. */
+  ism?: boolean;
+  dryRun?: boolean;
+  /** For tests; default process.stdout / process.stderr. */
+  out?: { write(s: string): unknown };
+  err?: { write(s: string): unknown };
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `seam setup opensearch`: installs templates (and the ISM policy when possible) and prints what it did. Returns the exit code. */
+export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Promise<number> {
+  const out = o.out ?? process.stdout;
+  const errOut = o.err ?? process.stderr;
+  const env = o.env ?? process.env;
+  const passwordEnv = o.passwordEnv ?? 'SEAM_OPENSEARCH_PASSWORD';
+
+  let auth: OpenSearchSinkConfigInput['auth'] = { type: 'none' };
+  if (o.awsRegion) auth = { type: 'aws-sigv4', region: o.awsRegion, service: o.awsService ?? 'es' };
+  else if (o.username) auth = { type: 'basic', username: o.username, password: env[passwordEnv] ?? '' };
+
+  const parsed = OpenSearchSinkConfig.safeParse({
+    nodeUrls: o.url && o.url.length > 0 ? o.url : defaultNodeUrls(env),
+    auth,
+    tls: { ...(o.caFile ? { caFile: o.caFile } : {}), rejectUnauthorized: !o.insecure },
+    ...(o.indexPrefix !== undefined ? { indexPrefix: o.indexPrefix } : {}),
+    ...(o.shards !== undefined ? { shards: o.shards } : {}),
+    ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
+    ...(o.refreshIntervalMs !== undefined ? { refreshIntervalMs: o.refreshIntervalMs } : {}),
+  } satisfies OpenSearchSinkConfigInput);
+  if (!parsed.success) {
+    const hint = auth.type === 'basic' && !env[passwordEnv] ? ` (set the password in ${passwordEnv})` : '';
+    errOut.write(`seam setup opensearch: SEAM_ERR_CONFIG_INVALID: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}${hint}\n`);
+    return 2;
+  }
+  const cfg = parsed.data;
+  const client = await createOpenSearchClient(cfg);
+  try {
+    out.write(`OpenSearch ${cfg.nodeUrls.join(', ')}: prefix ${cfg.indexPrefix}, ${cfg.shards} shard(s), ${cfg.replicas} replica(s)${o.dryRun ? ' (dry run)' : ''}\n`);
+    await setupOpenSearch(client, {
+      templates: cfg,
+      ism: o.ism === false ? 'skip' : 'auto',
+      ...(o.retentionDays !== undefined ? { retentionDays: o.retentionDays } : {}),
+      dryRun: o.dryRun ?? false,
+      onAction: (a) => out.write(`${formatAction(a)}\n`),
+    });
+    return 0;
+  } catch (e) {
+    const code = isSeamError(e) ? `${e.code}: ` : '';
+    errOut.write(`seam setup opensearch: ${code}${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+export function formatAction(a: SetupAction): string {
+  const kind = a.kind.replaceAll('_', ' ');
+  return `  ${a.action.padEnd(12)} ${kind} ${a.name}${a.note ? ` — ${a.note}` : ''}`;
+}

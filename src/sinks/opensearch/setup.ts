@@ -1,0 +1,144 @@
+import { readFile } from 'node:fs/promises';
+import type { Client } from '@opensearch-project/opensearch';
+import { SeamError } from '../../core/errors.ts';
+import { bodyHash, buildTemplates, identityIndexName, type TemplateOptions } from './templates.ts';
+
+/**
+ * Installs what Seam needs in OpenSearch, idempotently: component and index templates (compared by
+ * the hash in their `_meta`, so an unchanged template is not rewritten), the identity index, and,
+ * when the Index State Management plugin is installed, the retention policy for daily event indices.
+ */
+
+/** The one client call setup makes; a real `Client` satisfies it. */
+export type TransportApi = Pick<Client, 'transport'>;
+
+export interface SetupAction {
+  kind: 'component_template' | 'index_template' | 'index' | 'ism_policy';
+  name: string;
+  action: 'created' | 'updated' | 'unchanged' | 'skipped' | 'would create' | 'would update';
+  note?: string;
+}
+
+export interface SetupOptions {
+  templates: TemplateOptions;
+  /** `auto`: install the retention policy when the ISM plugin is present; `skip`: never. */
+  ism: 'auto' | 'skip';
+  /** Overrides the policy's `min_index_age` (30 days in the shipped file). */
+  retentionDays?: number;
+  /** The policy file; defaults to deploy/opensearch/ism-retention.json in this checkout. */
+  ismPolicyFile?: string | URL;
+  /** Report what would change without changing anything. */
+  dryRun?: boolean;
+  onAction?: (a: SetupAction) => void;
+}
+
+export const DEFAULT_ISM_POLICY_FILE = new URL('../../../deploy/opensearch/ism-retention.json', import.meta.url);
+const ISM_PLUGIN = 'opensearch-index-management';
+
+interface Resp {
+  statusCode: number | null;
+  body: unknown;
+}
+
+export async function setupOpenSearch(client: TransportApi, o: SetupOptions): Promise<SetupAction[]> {
+  const actions: SetupAction[] = [];
+  const report = (a: SetupAction): void => {
+    actions.push(a);
+    o.onAction?.(a);
+  };
+  const call = async (method: string, path: string, body?: unknown, querystring?: Record<string, unknown>): Promise<Resp> => {
+    try {
+      const r = await client.transport.request({ method, path, ...(body === undefined ? {} : { body: body as Record<string, unknown> }), ...(querystring ? { querystring } : {}) }, { ignore: [404] });
+      return { statusCode: r.statusCode, body: r.body };
+    } catch (e) {
+      const meta = (e as { meta?: { statusCode?: number; body?: unknown } }).meta;
+      const detail = meta?.body ? ` ${JSON.stringify(meta.body).slice(0, 500)}` : '';
+      throw new SeamError('SEAM_ERR_SINK_SETUP', `${method} ${path} failed: ${(e as Error).message}${detail}`, { cause: e, details: { method, path, status: meta?.statusCode } });
+    }
+  };
+
+  const { componentTemplates, indexTemplates } = buildTemplates(o.templates);
+  for (const [kind, path, list] of [
+    ['component_template', '_component_template', componentTemplates],
+    ['index_template', '_index_template', indexTemplates],
+  ] as const) {
+    for (const t of list) {
+      const existing = await call('GET', `/${path}/${encodeURIComponent(t.name)}`);
+      const key = kind === 'component_template' ? 'component_templates' : 'index_templates';
+      const found = existing.statusCode === 404 ? undefined : ((existing.body as Record<string, Array<Record<string, { _meta?: { seam_hash?: string } }>>>)[key]?.[0]);
+      const installedHash = found ? Object.values(found).find((v) => typeof v === 'object' && v !== null)?._meta?.seam_hash : undefined;
+      const wanted = (t.body._meta as { seam_hash: string }).seam_hash;
+      if (found && installedHash === wanted) {
+        report({ kind, name: t.name, action: 'unchanged' });
+        continue;
+      }
+      if (!o.dryRun) await call('PUT', `/${path}/${encodeURIComponent(t.name)}`, t.body);
+      report({ kind, name: t.name, action: o.dryRun ? (found ? 'would update' : 'would create') : found ? 'updated' : 'created', ...(found ? { note: 'applies to indices created from now on' } : {}) });
+    }
+  }
+
+  const identity = identityIndexName(o.templates.indexPrefix);
+  const head = await call('HEAD', `/${identity}`);
+  if (head.statusCode === 404) {
+    if (!o.dryRun) await call('PUT', `/${identity}`);
+    report({ kind: 'index', name: identity, action: o.dryRun ? 'would create' : 'created' });
+  } else {
+    report({ kind: 'index', name: identity, action: 'unchanged' });
+  }
+
+  const policyId = `${o.templates.indexPrefix}-events-retention`;
+  if (o.ism === 'skip') {
+    report({ kind: 'ism_policy', name: policyId, action: 'skipped', note: 'ISM disabled by option' });
+    return actions;
+  }
+  if (!(await hasIsmPlugin(call))) {
+    report({
+      kind: 'ism_policy',
+      name: policyId,
+      action: 'skipped',
+      note: `the Index State Management plugin is not installed; daily indices work without it: delete ${o.templates.indexPrefix}-events-<source>-YYYY.MM.DD indices past retention yourself`,
+    });
+    return actions;
+  }
+  const policy = await ismPolicy(o);
+  const existing = await call('GET', `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`);
+  const current = existing.statusCode === 404 ? undefined : (existing.body as { _seq_no?: number; _primary_term?: number; policy?: { description?: string } });
+  if (current?.policy?.description === policy.policy.description) {
+    report({ kind: 'ism_policy', name: policyId, action: 'unchanged' });
+    return actions;
+  }
+  if (!o.dryRun) {
+    const qs = current ? { if_seq_no: current._seq_no, if_primary_term: current._primary_term } : undefined;
+    await call('PUT', `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`, policy, qs);
+  }
+  report({ kind: 'ism_policy', name: policyId, action: o.dryRun ? (current ? 'would update' : 'would create') : current ? 'updated' : 'created' });
+  return actions;
+}
+
+async function hasIsmPlugin(call: (m: string, p: string, b?: unknown, q?: Record<string, unknown>) => Promise<Resp>): Promise<boolean> {
+  try {
+    const r = await call('GET', '/_cat/plugins', undefined, { format: 'json' });
+    const rows = Array.isArray(r.body) ? (r.body as Array<{ component?: string }>) : [];
+    return rows.some((row) => row.component === ISM_PLUGIN);
+  } catch {
+    // OpenSearch Serverless has no _cat/plugins (and no ISM); treat "cannot tell" as "absent".
+    return false;
+  }
+}
+
+interface IsmPolicyBody {
+  policy: { description: string; states: Array<{ transitions?: Array<{ conditions?: { min_index_age?: string } }> }>; ism_template?: Array<{ index_patterns: string[] }> };
+}
+
+/** The shipped policy with the index prefix and retention applied; its description carries a hash so reruns can tell it is unchanged. */
+export async function ismPolicy(o: Pick<SetupOptions, 'templates' | 'retentionDays' | 'ismPolicyFile'>): Promise<IsmPolicyBody> {
+  const body = JSON.parse(await readFile(o.ismPolicyFile ?? DEFAULT_ISM_POLICY_FILE, 'utf8')) as IsmPolicyBody;
+  const p = body.policy;
+  for (const t of p.ism_template ?? []) t.index_patterns = [`${o.templates.indexPrefix}-events-*`];
+  if (o.retentionDays !== undefined) {
+    for (const s of p.states) for (const tr of s.transitions ?? []) if (tr.conditions?.min_index_age) tr.conditions.min_index_age = `${o.retentionDays}d`;
+    p.description = p.description.replace(/for \d+ days/, `for ${o.retentionDays} days`);
+  }
+  p.description = `${p.description} [seam:${bodyHash(p)}]`;
+  return body;
+}

@@ -1,0 +1,413 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@opensearch-project/opensearch';
+import type { Logger } from 'pino';
+import { Counters } from '../../core/counters.ts';
+import { deadLetter, type DeadLetter } from '../../core/dead-letter.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { SeamError, type ErrorCode } from '../../core/errors.ts';
+import { childLogger } from '../../core/logger.ts';
+import { BatchBuilder, classifyItem, classifyRequestError, describeError, fullJitterMs } from './batch.ts';
+import { createOpenSearchClient } from './client.ts';
+import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from './config.ts';
+import { alertsIndexName, eventsIndexName } from './templates.ts';
+
+/**
+ * Seam's bulk batcher on `client.bulk` (docs/adr/0003-own-bulk-batcher.md). A caller hands it
+ * documents with their target index and `_id`, and gets back, per document and in input order,
+ * whether it is durable in OpenSearch (`acked`), permanently refused (`dead_letter`, to be written
+ * to the dead-letter output), or still not written after every retry (`failed`). A Kafka consumer
+ * commits an offset only once every document up to it is acked or dead-lettered (`durablePrefix`).
+ *
+ * - Batches are cut at `maxBatchBytes` / `maxBatchDocs`, or after `flushIntervalMs`.
+ * - At most `maxConcurrentRequests` bulk requests are in flight; a request keeps its slot while it
+ *   backs off, so an overloaded cluster sees fewer requests, not the same number later.
+ * - 429, 5xx and connection errors (whole request) and 429/5xx/rejected-execution (single items)
+ *   are retried with exponential back-off and full jitter; only the failed items are re-sent.
+ * - `write` waits while more than `maxBufferedBytes` of documents are accepted but unacknowledged.
+ * - Every action is `index` with a fixed `_id`, so redelivery overwrites instead of duplicating.
+ */
+
+/** The one client call the sink makes; a real `Client` satisfies it. */
+export interface BulkApi {
+  bulk: Client['bulk'];
+}
+
+export interface SinkDoc {
+  /** Target index, e.g. from `eventTarget`. */
+  index: string;
+  /** Document `_id`: `seam.id` for events, the alert id for alerts. */
+  id: string;
+  doc: unknown;
+  /** Copied into a dead letter; taken from `doc.seam.ingest` when absent. */
+  origin?: string;
+  collector?: string;
+}
+
+export type PerDocResult =
+  | { status: 'acked'; id: string; index: string; result: string }
+  | { status: 'dead_letter'; id: string; index: string; deadLetter: DeadLetter }
+  | { status: 'failed'; id: string; index: string; error: SeamError };
+export type Ack = PerDocResult;
+
+/** How many results, from the start, are settled for good (acked or dead-lettered): what may be committed. */
+export function durablePrefix(results: readonly PerDocResult[]): number {
+  let n = 0;
+  while (n < results.length && results[n]!.status !== 'failed') n++;
+  return n;
+}
+
+export interface OpenSearchSinkStats {
+  component: string;
+  received: number;
+  emitted: number;
+  errors: Record<string, number>;
+  dropped: Record<string, number>;
+  /** Documents re-sent after a transient failure, and why. */
+  retries: number;
+  retriesByReason: Record<string, number>;
+  requests: number;
+  requestBytes: number;
+  bufferedBytes: number;
+  inFlightRequests: number;
+}
+
+export interface SinkDeps {
+  /** For tests: the source of jitter and the way to wait. */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  logger?: Logger;
+  /** Closed by `close()` when the sink created it. */
+  ownsClient?: boolean;
+}
+
+interface Item {
+  id: string;
+  index: string;
+  line: string;
+  bytes: number;
+  raw: string;
+  origin: string | undefined;
+  collector: string | undefined;
+  lastError: string;
+  resolve: (r: PerDocResult) => void;
+}
+
+/** Lucene refuses ids over 512 bytes, and OpenSearch does so for the whole bulk request: catch it first. */
+const MAX_ID_BYTES = 512;
+
+export class OpenSearchSink {
+  readonly config: OpenSearchSinkConfig;
+  readonly counters = new Counters('sink.opensearch');
+  private readonly builder: BatchBuilder<Item>;
+  private readonly random: () => number;
+  private readonly wait: (ms: number) => Promise<void>;
+  private readonly log: Logger;
+  private readonly ownsClient: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private bufferedBytes = 0;
+  private readonly spaceWaiters: Array<() => void> = [];
+  private activeRequests = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private retries = 0;
+  private readonly retriesByReason = new Map<string, number>();
+  private requests = 0;
+  private requestBytes = 0;
+  private closed = false;
+
+  constructor(
+    private readonly client: BulkApi,
+    config: OpenSearchSinkConfigInput | OpenSearchSinkConfig,
+    deps: SinkDeps = {},
+  ) {
+    this.config = OpenSearchSinkConfig.parse(config);
+    this.builder = new BatchBuilder(this.config.maxBatchBytes, this.config.maxBatchDocs);
+    this.random = deps.random ?? Math.random;
+    this.wait = deps.sleep ?? ((ms) => sleep(ms));
+    this.log = deps.logger ?? childLogger('sink.opensearch');
+    this.ownsClient = deps.ownsClient ?? false;
+  }
+
+  /** Parses the config, builds the client (basic auth, TLS or SigV4) and a sink that closes it. */
+  static async fromConfig(input: OpenSearchSinkConfigInput, deps: Omit<SinkDeps, 'ownsClient'> = {}): Promise<OpenSearchSink> {
+    const config = OpenSearchSinkConfig.parse(input);
+    const client = await createOpenSearchClient(config);
+    return new OpenSearchSink(client, config, { ...deps, ownsClient: true });
+  }
+
+  /** Where an event goes: `<prefix>-events-<source>-YYYY.MM.DD`, `_id` = `seam.id`. */
+  eventTarget(e: SeamEvent): { index: string; id: string } {
+    const received = new Date(e.seam.ingest?.received_at ?? Date.now());
+    const fallback = Number.isFinite(received.getTime()) ? received : new Date();
+    return { index: eventsIndexName(this.config.indexPrefix, e.seam.source, e['@timestamp'], this.config.dailyIndices, fallback), id: e.seam.id };
+  }
+
+  /** Where an alert goes: `<prefix>-alerts-YYYY.MM.DD`, `_id` = the alert id. */
+  alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string } {
+    return { index: alertsIndexName(this.config.indexPrefix, a['@timestamp'], this.config.dailyIndices), id: a.id };
+  }
+
+  writeEvents(events: readonly SeamEvent[]): Promise<PerDocResult[]> {
+    return this.write(events.map((e) => ({ ...this.eventTarget(e), doc: e })));
+  }
+
+  /** Indexes one document; resolves once it is acked, dead-lettered or failed. */
+  async index(doc: unknown, meta: { id: string; index: string }): Promise<Ack> {
+    const [r] = await this.write([{ ...meta, doc }]);
+    return r!;
+  }
+
+  /**
+   * Indexes documents and resolves, in input order, with what became of each. Waits before
+   * accepting a document while more than `maxBufferedBytes` are unacknowledged. Documents from
+   * concurrent calls share batches.
+   */
+  async write(docs: readonly SinkDoc[]): Promise<PerDocResult[]> {
+    if (this.closed) throw new SeamError('SEAM_ERR_SINK_WRITE', 'the OpenSearch sink is closed');
+    this.counters.received += docs.length;
+    const results: Array<Promise<PerDocResult> | PerDocResult> = [];
+    for (const d of docs) {
+      const item = this.prepare(d);
+      if ('status' in item) {
+        results.push(item);
+        continue;
+      }
+      if (this.bufferedBytes > 0 && this.bufferedBytes + item.bytes > this.config.maxBufferedBytes) await this.waitForSpace(item.bytes);
+      this.bufferedBytes += item.bytes;
+      results.push(
+        new Promise<PerDocResult>((resolve) => {
+          item.resolve = resolve;
+        }),
+      );
+      this.enqueue(item);
+    }
+    return Promise.all(results);
+  }
+
+  /** Sends the partial batch now and waits until everything accepted so far is settled. */
+  async flush(): Promise<void> {
+    this.cutPending();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.ownsClient) await (this.client as Client).close();
+  }
+
+  stats(): OpenSearchSinkStats {
+    return {
+      ...this.counters.snapshot(),
+      retries: this.retries,
+      retriesByReason: Object.fromEntries(this.retriesByReason),
+      requests: this.requests,
+      requestBytes: this.requestBytes,
+      bufferedBytes: this.bufferedBytes,
+      inFlightRequests: this.activeRequests,
+    };
+  }
+
+  private prepare(d: SinkDoc): Item | PerDocResult {
+    const ingest = (d.doc as { seam?: { ingest?: { origin?: unknown; collector?: unknown } } } | null)?.seam?.ingest;
+    const origin = d.origin ?? (typeof ingest?.origin === 'string' ? ingest.origin : undefined);
+    const collector = d.collector ?? (typeof ingest?.collector === 'string' ? ingest.collector : undefined);
+    let raw: string | undefined;
+    try {
+      raw = JSON.stringify(d.doc);
+    } catch (e) {
+      return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', `document cannot be serialized to JSON: ${(e as Error).message}`, '', origin, collector, e);
+    }
+    if (raw === undefined || raw[0] !== '{') {
+      return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', 'document is not a JSON object', raw ?? '', origin, collector);
+    }
+    const idBytes = Buffer.byteLength(d.id);
+    if (idBytes === 0 || idBytes > MAX_ID_BYTES) {
+      return this.reject(d, 'SEAM_ERR_SINK_REJECTED', 'invalid_id', `document _id must be 1 to ${MAX_ID_BYTES} bytes, got ${idBytes}`, raw, origin, collector);
+    }
+    const line = `{"index":{"_index":${JSON.stringify(d.index)},"_id":${JSON.stringify(d.id)}}}\n${raw}\n`;
+    return { id: d.id, index: d.index, line, bytes: Buffer.byteLength(line), raw, origin, collector, lastError: '', resolve: () => undefined };
+  }
+
+  private reject(
+    d: { id: string; index: string },
+    code: ErrorCode,
+    dropReason: string,
+    message: string,
+    raw: string,
+    origin: string | undefined,
+    collector: string | undefined,
+    cause?: unknown,
+    details: Record<string, unknown> = {},
+  ): PerDocResult {
+    const error = new SeamError(code, message, { cause, details: { index: d.index, id: d.id, ...details } });
+    this.counters.error(code);
+    this.counters.drop(dropReason);
+    return {
+      status: 'dead_letter',
+      id: d.id,
+      index: d.index,
+      deadLetter: deadLetter('index', error, raw, { ...(origin ? { origin } : {}), ...(collector ? { collector } : {}) }),
+    };
+  }
+
+  private enqueue(item: Item): void {
+    for (const batch of this.builder.add(item)) this.dispatch(batch);
+    if (this.builder.size === 0) {
+      this.clearTimer();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.cutPending();
+      }, this.config.flushIntervalMs);
+    }
+  }
+
+  private cutPending(): void {
+    this.clearTimer();
+    const batch = this.builder.take();
+    if (batch.length > 0) this.dispatch(batch);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async waitForSpace(bytes: number): Promise<void> {
+    // Whatever is pending must go out, or the space we wait for would never be freed.
+    this.cutPending();
+    while (this.bufferedBytes > 0 && this.bufferedBytes + bytes > this.config.maxBufferedBytes) {
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+    }
+  }
+
+  private dispatch(batch: Item[]): void {
+    const run = async (): Promise<void> => {
+      await this.acquireSlot();
+      try {
+        await this.sendWithRetry(batch);
+      } finally {
+        this.releaseSlot();
+      }
+    };
+    const p = run().catch((e: unknown) => {
+      // A bug, not an OpenSearch answer: never leave a caller waiting.
+      this.log.error({ error: e }, 'The OpenSearch batcher failed unexpectedly; reporting the batch as failed.');
+      for (const item of batch) this.fail(item, 'SEAM_ERR_SINK_WRITE', `batcher failed: ${(e as Error).message}`);
+    });
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async acquireSlot(): Promise<void> {
+    while (this.activeRequests >= this.config.maxConcurrentRequests) await new Promise<void>((r) => this.slotWaiters.push(r));
+    this.activeRequests++;
+  }
+
+  private releaseSlot(): void {
+    this.activeRequests--;
+    this.slotWaiters.shift()?.();
+  }
+
+  private async sendWithRetry(batch: Item[]): Promise<void> {
+    let pending = batch;
+    let attempt = 0;
+    while (pending.length > 0) {
+      const outcome = await this.sendOnce(pending);
+      if (outcome === 'split') {
+        const mid = Math.ceil(pending.length / 2);
+        await this.sendWithRetry(pending.slice(0, mid));
+        await this.sendWithRetry(pending.slice(mid));
+        return;
+      }
+      pending = outcome;
+      if (pending.length === 0) return;
+      attempt++;
+      if (attempt > this.config.retry.maxRetries) {
+        for (const item of pending) this.fail(item, 'SEAM_ERR_SINK_UNAVAILABLE', `not indexed after ${this.config.retry.maxRetries} retries: ${item.lastError}`);
+        return;
+      }
+      this.retries += pending.length;
+      await this.wait(fullJitterMs(attempt, this.config.retry, this.random));
+    }
+  }
+
+  /** One bulk request; settles what it can and returns the items to retry, or 'split' on 413. */
+  private async sendOnce(items: Item[]): Promise<Item[] | 'split'> {
+    let body = '';
+    for (const item of items) body += item.line;
+    this.requests++;
+    this.requestBytes += Buffer.byteLength(body);
+    let response;
+    try {
+      // A pre-serialized NDJSON string goes out as is; the typings only know the array form.
+      response = await this.client.bulk({ body: body as unknown as never[] });
+    } catch (e) {
+      const v = classifyRequestError(e);
+      if (v.verdict === 'retry') {
+        this.noteRetry(v.label, items.length);
+        this.log.warn({ status: v.status, reason: v.reason, docs: items.length }, 'OpenSearch bulk request failed; retrying with back-off.');
+        for (const item of items) item.lastError = `${v.label}: ${v.reason}`;
+        return items;
+      }
+      if (v.verdict === 'split') {
+        if (items.length > 1) return 'split';
+        const item = items[0]!;
+        this.settle(item, this.reject(item, 'SEAM_ERR_SINK_TOO_LARGE', 'too_large', `document of ${item.bytes} bytes is larger than OpenSearch accepts (413: ${v.reason})`, item.raw, item.origin, item.collector, e));
+        return [];
+      }
+      this.log.error({ status: v.status, reason: v.reason, docs: items.length }, 'OpenSearch refused the bulk request; the documents are reported as failed.');
+      for (const item of items) this.fail(item, 'SEAM_ERR_SINK_REQUEST', `${v.label}: ${v.reason}`, e);
+      return [];
+    }
+
+    const answers = response.body.items;
+    const retry: Item[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const a = answers[i];
+      const r = a?.index ?? a?.create ?? a?.update ?? a?.delete;
+      if (r === undefined) {
+        item.lastError = 'bulk response has no answer for this document';
+        this.noteRetry('missing_item', 1);
+        retry.push(item);
+        continue;
+      }
+      const type = r.error?.type;
+      const verdict = classifyItem(r.status, type ?? undefined);
+      if (verdict === 'ok') {
+        this.counters.emitted++;
+        this.settle(item, { status: 'acked', id: item.id, index: item.index, result: r.result ?? 'created' });
+      } else if (verdict === 'retry') {
+        item.lastError = `${r.status} ${describeError(r.error) ?? ''}`.trim();
+        this.noteRetry(type ?? `http_${r.status}`, 1);
+        retry.push(item);
+      } else {
+        const reason = describeError(r.error) ?? `status ${r.status}`;
+        this.settle(item, this.reject(item, 'SEAM_ERR_SINK_REJECTED', type ?? `http_${r.status}`, reason, item.raw, item.origin, item.collector, undefined, { status: r.status, error_type: type }));
+      }
+    }
+    if (retry.length > 0) this.log.debug({ docs: retry.length }, 'Some documents were not indexed for transient reasons; retrying them.');
+    return retry;
+  }
+
+  private noteRetry(reason: string, n: number): void {
+    this.retriesByReason.set(reason, (this.retriesByReason.get(reason) ?? 0) + n);
+  }
+
+  private fail(item: Item, code: ErrorCode, message: string, cause?: unknown): void {
+    this.counters.error(code);
+    const error = new SeamError(code, message, { cause, details: { index: item.index, id: item.id } });
+    this.settle(item, { status: 'failed', id: item.id, index: item.index, error });
+  }
+
+  private settle(item: Item, result: PerDocResult): void {
+    this.bufferedBytes -= item.bytes;
+    item.resolve(result);
+    // Wake every waiter; each re-checks whether its document fits now.
+    const waiters = this.spaceWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+}

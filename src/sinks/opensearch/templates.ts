@@ -1,0 +1,290 @@
+import { createHash } from 'node:crypto';
+import { SOURCE_TYPES, type SourceType } from '../../core/envelope.ts';
+
+/**
+ * Index templates for events (one per source), alerts and the identity graph, and the index names
+ * the sink writes to. Both live here so that a name and the pattern that must match it never drift.
+ *
+ * Mapping policy, with the hunting compiler in mind:
+ * - Strings are plain `keyword` (ignore_above keeps huge values out of the terms dictionary but in
+ *   `_source`). Sigma's case-insensitive matching compiles to `term`/`wildcard`/`prefix`/`regexp`
+ *   with `case_insensitive: true`, which keyword fields support, so no lowercase normalizer or text
+ *   field is needed.
+ * - Open-ended objects (CloudTrail `requestParameters`, audit `requestObject`, GuardDuty
+ *   `Service.Evidence`, Falco `output_fields`...) are `flat_object`: one mapping entry however many
+ *   keys they hold, and their leaves are still searchable by dotted path (also case-insensitively).
+ * - IP-bearing fields that may hold names (`sourceIPAddress` can be `eks.amazonaws.com`) stay keyword
+ *   with an `.ip` sub-field that ignores malformed values, so CIDR queries work where they can.
+ * - `date_detection` is off: a string that looks like a date in one record and not in the next would
+ *   otherwise fail documents at random. Time fields are mapped explicitly.
+ */
+
+export interface TemplateOptions {
+  indexPrefix: string;
+  shards: number;
+  replicas: number;
+  refreshIntervalMs: number;
+}
+
+export interface NamedBody {
+  name: string;
+  body: Record<string, unknown>;
+}
+
+export interface TemplateSet {
+  /** Installed first: index templates are composed of them. */
+  componentTemplates: NamedBody[];
+  indexTemplates: NamedBody[];
+}
+
+/** Above this many characters a keyword value is kept in `_source` but not indexed. */
+export const KEYWORD_IGNORE_ABOVE = 4096;
+/** For fields that are long by nature (request URIs, command lines); Lucene's term limit is 32766 bytes. */
+const LONG_KEYWORD_IGNORE_ABOVE = 8191;
+
+/** Open-ended objects, matched by field name at any depth. */
+export const FLAT_OBJECT_FIELD_NAMES = [
+  'requestParameters',
+  'responseElements',
+  'additionalEventData',
+  'serviceEventDetails',
+  'insightDetails',
+  'edgeDeviceDetails',
+  'requestObject',
+  'responseObject',
+  'annotations',
+  'Evidence',
+  'evidence',
+  'AdditionalInfo',
+  'additionalInfo',
+  'AffectedResources',
+  'affectedResources',
+  'output_fields',
+] as const;
+
+const kw = { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE };
+const longKw = { type: 'keyword', ignore_above: LONG_KEYWORD_IGNORE_ABOVE };
+const date = { type: 'date' };
+const flat = { type: 'flat_object' };
+const bool = { type: 'boolean' };
+/** A keyword that also answers CIDR and range queries when its value is an address. */
+const kwIp = { ...kw, fields: { ip: { type: 'ip', ignore_malformed: true } } };
+const obj = (properties: Record<string, unknown>) => ({ properties });
+const kws = (...names: string[]) => Object.fromEntries(names.map((n) => [n, kw]));
+
+const dynamicTemplates = [
+  {
+    open_ended_objects: {
+      match_mapping_type: 'object',
+      match_pattern: 'regex',
+      match: `^(${FLAT_OBJECT_FIELD_NAMES.join('|')})$`,
+      mapping: flat,
+    },
+  },
+  { strings_as_keywords: { match_mapping_type: 'string', mapping: kw } },
+];
+
+const seamMapping = obj({
+  ...kws('id', 'source', 'format', 'account', 'region', 'cluster', 'action', 'outcome', 'resource'),
+  principal: obj(kws('id', 'type', 'arn', 'session', 'access_key_id', 'k8s_user', 'k8s_groups', 'service_account', 'pod')),
+  chain: obj(kws('kind', 'from', 'to', 'via')),
+  // The normalizer sets this only for addresses; ignore_malformed keeps a stray name from failing the document.
+  source_ip: { type: 'ip', ignore_malformed: true },
+  user_agent: kw,
+  ingest: obj({ collector: kw, received_at: date, truncated: bool, redacted: kw, origin: longKw }),
+});
+
+const userInfo = obj({ ...kws('username', 'uid', 'groups'), extra: { type: 'object', dynamic: true } });
+
+/** Raw fields of each source that need more than the dynamic defaults. */
+const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
+  cloudtrail: {
+    eventTime: date,
+    ...kws('eventVersion', 'eventSource', 'eventName', 'awsRegion', 'errorCode', 'requestID', 'eventID', 'eventType', 'apiVersion', 'recipientAccountId', 'sharedEventID', 'vpcEndpointId', 'eventCategory'),
+    sourceIPAddress: kwIp,
+    userAgent: kw,
+    errorMessage: longKw,
+    readOnly: bool,
+    managementEvent: bool,
+    requestParameters: flat,
+    responseElements: flat,
+    additionalEventData: flat,
+    serviceEventDetails: flat,
+    insightDetails: flat,
+    edgeDeviceDetails: flat,
+    userIdentity: obj({
+      ...kws('type', 'principalId', 'arn', 'accountId', 'accessKeyId', 'userName', 'invokedBy', 'identityProvider', 'credentialId'),
+      sessionContext: obj({
+        sourceIdentity: kw,
+        sessionIssuer: obj(kws('type', 'principalId', 'arn', 'accountId', 'userName')),
+        webIdFederationData: obj({ federatedProvider: kw, attributes: flat }),
+        attributes: obj({ creationDate: date, mfaAuthenticated: kw }),
+      }),
+    }),
+    resources: obj(kws('ARN', 'accountId', 'type')),
+    tlsDetails: obj(kws('tlsVersion', 'cipherSuite', 'clientProvidedHostHeader')),
+  },
+  k8s_audit: {
+    ...kws('kind', 'apiVersion', 'level', 'auditID', 'stage', 'verb'),
+    requestURI: longKw,
+    user: userInfo,
+    impersonatedUser: userInfo,
+    sourceIPs: kwIp,
+    userAgent: kw,
+    objectRef: obj(kws('resource', 'namespace', 'name', 'uid', 'apiGroup', 'apiVersion', 'resourceVersion', 'subresource')),
+    responseStatus: obj({ ...kws('status', 'reason'), message: longKw, code: { type: 'integer' }, metadata: flat, details: flat }),
+    requestObject: flat,
+    responseObject: flat,
+    annotations: flat,
+    requestReceivedTimestamp: date,
+    stageTimestamp: date,
+  },
+  // GuardDuty's API (GetFindings) writes PascalCase and EventBridge writes camelCase; map both.
+  guardduty: {
+    ...kws('AccountId', 'Arn', 'Id', 'Partition', 'Region', 'SchemaVersion', 'Type', 'Title'),
+    ...kws('accountId', 'arn', 'id', 'partition', 'region', 'schemaVersion', 'type', 'title'),
+    Description: longKw,
+    description: longKw,
+    CreatedAt: date,
+    UpdatedAt: date,
+    createdAt: date,
+    updatedAt: date,
+    Severity: { type: 'float' },
+    severity: { type: 'float' },
+    Service: obj({ Evidence: flat, AdditionalInfo: flat, Count: { type: 'long' }, EventFirstSeen: date, EventLastSeen: date, Archived: bool }),
+    service: obj({ evidence: flat, additionalInfo: flat, count: { type: 'long' }, eventFirstSeen: date, eventLastSeen: date, archived: bool }),
+  },
+  // Falco's JSON output, plus whatever the native sidecar format adds (dynamic keywords).
+  runtime: {
+    time: date,
+    ...kws('rule', 'priority', 'source', 'tags', 'hostname', 'uuid'),
+    output: longKw,
+    output_fields: flat,
+  },
+};
+
+const alertProperties = {
+  ...kws('id', 'events', 'native_ids', 'account', 'cluster'),
+  rule: obj({ ...kws('id', 'level', 'tags', 'type', 'correlation_type'), title: { ...kw, fields: { text: { type: 'text' } } } }),
+  group: flat,
+  principal: seamMapping.properties.principal,
+  summary: { ...longKw, fields: { text: { type: 'text' } } },
+  window: obj({ start: date, end: date }),
+  aggregate: { type: 'double' },
+};
+
+const identityProperties = {
+  ...kws('id', 'doc_type', 'kind', 'label', 'from', 'to', 'cluster', 'account'),
+  valid_from: date,
+  valid_to: date,
+  provenance: obj({ event_id: kw, source: kw, at: date }),
+  attributes: flat,
+};
+
+/** Template bodies in install order. `_meta.seam_hash` lets setup tell "unchanged" from "updated". */
+export function buildTemplates(o: TemplateOptions): TemplateSet {
+  const p = o.indexPrefix;
+  const settingsName = `${p}-settings`;
+  const eventsMappingsName = `${p}-events-mappings`;
+  const componentTemplates: NamedBody[] = [
+    {
+      name: settingsName,
+      body: {
+        template: {
+          settings: {
+            index: {
+              number_of_shards: o.shards,
+              number_of_replicas: o.replicas,
+              refresh_interval: o.refreshIntervalMs < 0 ? '-1' : `${o.refreshIntervalMs}ms`,
+              // flat_object keeps the field count low; this is headroom for dynamic keyword fields.
+              'mapping.total_fields.limit': 2000,
+            },
+          },
+        },
+      },
+    },
+    {
+      name: eventsMappingsName,
+      body: {
+        template: {
+          mappings: {
+            dynamic: true,
+            date_detection: false,
+            numeric_detection: false,
+            dynamic_templates: dynamicTemplates,
+            properties: { '@timestamp': date, seam: seamMapping },
+          },
+        },
+      },
+    },
+  ];
+
+  const indexTemplates: NamedBody[] = SOURCE_TYPES.map((source) => ({
+    name: `${p}-events-${source}`,
+    body: {
+      index_patterns: [`${p}-events-${source}-*`],
+      composed_of: [settingsName, eventsMappingsName],
+      priority: 200,
+      template: { mappings: { properties: SOURCE_PROPERTIES[source] }, aliases: { [`${p}-events`]: {} } },
+    },
+  }));
+  indexTemplates.push({
+    name: `${p}-alerts`,
+    body: {
+      index_patterns: [`${p}-alerts-*`],
+      composed_of: [settingsName],
+      priority: 200,
+      template: {
+        mappings: { dynamic: true, date_detection: false, dynamic_templates: dynamicTemplates, properties: { '@timestamp': date, ...alertProperties } },
+        aliases: { [`${p}-alerts`]: {} },
+      },
+    },
+  });
+  indexTemplates.push({
+    name: `${p}-identity`,
+    body: {
+      index_patterns: [`${p}-identity`],
+      composed_of: [settingsName],
+      priority: 200,
+      template: {
+        mappings: { dynamic: true, date_detection: false, dynamic_templates: dynamicTemplates, properties: { '@timestamp': date, ...identityProperties } },
+      },
+    },
+  });
+
+  for (const t of [...componentTemplates, ...indexTemplates]) t.body._meta = { managed_by: 'seam', seam_hash: bodyHash(t.body) };
+  return { componentTemplates, indexTemplates };
+}
+
+export function bodyHash(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+}
+
+/** `YYYY.MM.DD` in UTC, or undefined when `ts` is not a date. */
+export function dayStamp(ts: string | number | Date): string | undefined {
+  const d = ts instanceof Date ? ts : new Date(ts);
+  const ms = d.getTime();
+  if (!Number.isFinite(ms)) return undefined;
+  return d.toISOString().slice(0, 10).replaceAll('-', '.');
+}
+
+/**
+ * The index an event goes to: `<prefix>-events-<source>-YYYY.MM.DD` from `@timestamp`. An event
+ * whose `@timestamp` is not a date goes to the day of `fallback` (its receive time), where
+ * OpenSearch rejects it with the mapping error, which then reaches the dead-letter output.
+ */
+export function eventsIndexName(prefix: string, source: SourceType, timestamp: unknown, daily: boolean, fallback: Date = new Date()): string {
+  if (!daily) return `${prefix}-events-${source}-all`;
+  const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback);
+  return `${prefix}-events-${source}-${day}`;
+}
+
+export function alertsIndexName(prefix: string, timestamp: unknown, daily: boolean, fallback: Date = new Date()): string {
+  if (!daily) return `${prefix}-alerts-all`;
+  const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback);
+  return `${prefix}-alerts-${day}`;
+}
+
+export function identityIndexName(prefix: string): string {
+  return `${prefix}-identity`;
+}
