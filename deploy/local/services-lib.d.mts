@@ -40,4 +40,4 @@ export function ensureUp(
   names?: readonly ServiceName[],
   options?: Options,
 ): Promise<{ started: ServiceName[]; results: EnsureResult[] }>;
-export function stop(names?: readonly ServiceName[], options?: Pick<Options, 'log'>): Promise<ServiceName[]>;
+export function stop(names?: readonly ServiceName[], options?: Options): Promise<ServiceName[]>;

@@ -25,7 +25,10 @@ const RUN_DIR = path.join(CACHE, 'run');
 const LOG_DIR = path.join(CACHE, 'logs');
 const M2_REPO = path.join(CACHE, 'm2');
 const MOTO_VERSION = '5.2.5';
-const START_TIMEOUT_MS = { kafka: 120_000, opensearch: 180_000, moto: 60_000 };
+// Generous: on a busy 2-core machine a cold JVM start can take a minute.
+const START_TIMEOUT_MS = { kafka: 180_000, opensearch: 300_000, moto: 120_000 };
+const DEFAULT_PORT = { kafka: 9092, opensearch: 9200, moto: 4566 };
+const ENV_VAR = { kafka: 'SEAM_KAFKA_BROKERS', opensearch: 'SEAM_OPENSEARCH_URL', moto: 'SEAM_AWS_ENDPOINT' };
 // What a live process of ours has on its command line; guards against killing an unrelated process that
 // reused a pid recorded in a stale pid file.
 const CMDLINE_MARKER = { kafka: 'kafka.Kafka', opensearch: 'SeamOpenSearchNode', moto: 'moto_server' };
@@ -83,7 +86,7 @@ export async function status(names = SERVICE_NAMES, env = process.env) {
       name,
       url: eps[name].url,
       up: await probe(name, env),
-      pid: livePid(name),
+      pid: livePid(name, env),
     })),
   );
 }
@@ -108,7 +111,9 @@ export async function ensureUp(names = SERVICE_NAMES, options = {}) {
     else errors.push(s.reason);
   }
   if (errors.length > 0) {
-    const err = new Error(errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n\n'));
+    // Missing tools fail several services with the same message: say it once.
+    const messages = [...new Set(errors.map((e) => (e instanceof Error ? e.message : String(e))))];
+    const err = new Error(messages.join('\n\n'));
     err.results = results;
     throw err;
   }
@@ -118,14 +123,15 @@ export async function ensureUp(names = SERVICE_NAMES, options = {}) {
 /**
  * Stops the named services, but only processes this script started (recorded in .cache/run/<name>.pid).
  * @param {readonly string[]} [names]
- * @param {{ log?: (line: string) => void }} [options]
+ * @param {{ env?: NodeJS.ProcessEnv, log?: (line: string) => void }} [options]
  */
 export async function stop(names = SERVICE_NAMES, options = {}) {
+  const env = options.env ?? process.env;
   const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   const stopped = [];
   await Promise.all(
     checkNames(names).map(async (name) => {
-      const pid = livePid(name);
+      const pid = livePid(name, env);
       if (pid == null) {
         log(`${name}: not started by seam's scripts; leaving it alone`);
         return;
@@ -139,7 +145,7 @@ export async function stop(names = SERVICE_NAMES, options = {}) {
         signalGroup(pid, 'SIGKILL');
         while (isAlive(pid)) await sleep(100);
       }
-      fs.rmSync(pidFile(name), { force: true });
+      fs.rmSync(pidFile(instanceKey(name, env)), { force: true });
       log(`${name}: stopped (pid ${pid}) in ${secs(Date.now() - t0)}`);
       stopped.push(name);
     }),
@@ -152,32 +158,37 @@ export async function stop(names = SERVICE_NAMES, options = {}) {
 
 async function ensureOne(name, env, log) {
   const url = endpoints(env)[name].url;
+  const key = instanceKey(name, env);
   if (await probe(name, env)) {
-    const pid = livePid(name);
+    const pid = livePid(name, env);
     log(`${name}: already up at ${url}${pid == null ? ' (not started by seam; using it)' : ` (pid ${pid})`}`);
     return { name, url, started: false, ms: 0 };
   }
-  const release = await acquireLock(name, log);
+  const release = await acquireLock(key, name, log);
   try {
     // Another process may have started it while we waited for the lock.
     if (await probe(name, env)) {
       log(`${name}: up at ${url} (started by another seam process)`);
       return { name, url, started: false, ms: 0 };
     }
-    const stale = livePid(name);
+    const stale = livePid(name, env);
     if (stale != null) {
       // Our process is alive but not healthy: maybe still starting from an interrupted run. Give it a chance.
       log(`${name}: pid ${stale} is running but not answering yet; waiting for it`);
       const t0 = Date.now();
-      await waitHealthy(name, env, stale, Date.now(), START_TIMEOUT_MS[name]);
+      await waitHealthy(name, env, stale, logSize(key), START_TIMEOUT_MS[name]);
       log(`${name}: up in ${secs(Date.now() - t0)}`);
       return { name, url, started: false, ms: Date.now() - t0 };
+    }
+    const { host, port } = endpoints(env)[name];
+    if (await portInUse(host, port)) {
+      throw new Error(`${name}: ${host}:${port} is in use by something that does not answer as ${name}; stop it or point ${ENV_VAR[name]} elsewhere`);
     }
     const t0 = Date.now();
     await PROVISION[name](env, log);
     const tStart = Date.now();
     const pid = await START[name](env, log);
-    await waitHealthy(name, env, pid, logSize(name, tStart), START_TIMEOUT_MS[name]);
+    await waitHealthy(name, env, pid, logSize(key), START_TIMEOUT_MS[name]);
     const ms = Date.now() - t0;
     const provisionNote = tStart - t0 > 1_000 ? ` (provisioning ${secs(tStart - t0)}, start ${secs(Date.now() - tStart)})` : '';
     log(`${name}: up in ${secs(ms)} at ${url}${provisionNote}`);
@@ -188,16 +199,17 @@ async function ensureOne(name, env, log) {
 }
 
 async function waitHealthy(name, env, pid, logOffset, timeoutMs) {
+  const key = instanceKey(name, env);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe(name, env)) return;
     if (!isAlive(pid)) {
-      fs.rmSync(pidFile(name), { force: true });
-      throw new Error(`${name}: process ${pid} exited before it was healthy. Last lines of ${logFile(name)}:\n${tailLog(name, logOffset)}`);
+      fs.rmSync(pidFile(key), { force: true });
+      throw new Error(`${name}: process ${pid} exited before it was healthy. Last lines of ${logFile(key)}:\n${tailLog(key, logOffset)}`);
     }
     await sleep(250);
   }
-  throw new Error(`${name}: not healthy after ${secs(timeoutMs)} (pid ${pid} left running; \`npm run services:down\` stops it). Last lines of ${logFile(name)}:\n${tailLog(name, logOffset)}`);
+  throw new Error(`${name}: not healthy after ${secs(timeoutMs)} (pid ${pid} left running; \`npm run services:down\` stops it). Last lines of ${logFile(key)}:\n${tailLog(key, logOffset)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -270,34 +282,37 @@ const START = {
   async kafka(env, log) {
     const ep = endpoints(env).kafka;
     const dir = path.join(CACHE, 'kafka');
-    const dataDir = path.join(dir, 'data');
-    const props = path.join(dir, 'server.properties');
+    const key = instanceKey('kafka', env);
+    // One data directory per broker port, so a second instance (other SEAM_KAFKA_BROKERS) never shares it.
+    const dataDir = path.join(dir, key === 'kafka' ? 'data' : `data-${ep.port}`);
+    const props = path.join(dir, key === 'kafka' ? 'server.properties' : `server-${ep.port}.properties`);
     fs.writeFileSync(props, kafkaProperties(ep, dataDir));
     const cp = `${path.join(dir, 'lib')}${path.sep}*`;
     const log4j = `-Dlog4j2.configurationFile=${path.join(HERE, 'kafka', 'log4j2.properties')}`;
     if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
       log('kafka: formatting KRaft storage');
-      await runLogged('kafka', 'java', [
+      await runLogged(key, 'java', [
         log4j, '-cp', cp, 'kafka.tools.StorageTool', 'format', '--standalone', '--ignore-formatted',
         '-t', kafkaClusterId(), '-c', props,
       ]);
     }
     log(`kafka: starting broker on ${ep.host}:${ep.port} (controller on ${ep.host}:${ep.controllerPort})`);
     const heap = (env.SEAM_KAFKA_JAVA_OPTS ?? '-Xms256m -Xmx512m').split(/\s+/).filter(Boolean);
-    return spawnDetached('kafka', 'java', [...heap, log4j, '-cp', cp, 'kafka.Kafka', props], dir);
+    return spawnDetached(key, 'java', [...heap, log4j, '-cp', cp, 'kafka.Kafka', props], dir);
   },
 
   async opensearch(env, log) {
     const ep = endpoints(env).opensearch;
     const dir = path.join(CACHE, 'opensearch');
-    const home = path.join(dir, 'home');
+    const key = instanceKey('opensearch', env);
+    const home = path.join(dir, key === 'opensearch' ? 'home' : `home-${ep.port}`);
     fs.mkdirSync(path.join(home, 'config'), { recursive: true });
     fs.copyFileSync(path.join(HERE, 'opensearch', 'log4j2.properties'), path.join(home, 'config', 'log4j2.properties'));
     const cp = [path.join(dir, 'target', 'classes'), `${path.join(dir, 'lib')}${path.sep}*`].join(path.delimiter);
     log(`opensearch: starting node on ${ep.host}:${ep.port}`);
     const heap = (env.SEAM_OPENSEARCH_JAVA_OPTS ?? '-Xms512m -Xmx1g').split(/\s+/).filter(Boolean);
     return spawnDetached(
-      'opensearch',
+      key,
       'java',
       [...heap, '-Dfile.encoding=UTF-8', '-Djava.awt.headless=true', '-cp', cp, 'dev.seam.local.SeamOpenSearchNode',
         home, ep.host, String(ep.port), String(ep.transportPort)],
@@ -309,7 +324,7 @@ const START = {
     const ep = endpoints(env).moto;
     const dir = path.join(CACHE, 'moto');
     log(`moto: starting server on ${ep.host}:${ep.port}`);
-    return spawnDetached('moto', path.join(dir, 'venv', 'bin', 'moto_server'), ['-H', ep.host, '-p', String(ep.port)], dir);
+    return spawnDetached(instanceKey('moto', env), path.join(dir, 'venv', 'bin', 'moto_server'), ['-H', ep.host, '-p', String(ep.port)], dir);
   },
 };
 
@@ -379,6 +394,19 @@ function kafkaAnswers(host, port) {
 // ---------------------------------------------------------------------------------------------------------
 // Processes, pid files, logs, locks
 
+function portInUse(host, port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (used) => {
+      sock.destroy();
+      resolve(used);
+    };
+    sock.setTimeout(1_000, () => done(false));
+    sock.on('connect', () => done(true));
+    sock.on('error', () => done(false));
+  });
+}
+
 function spawnDetached(name, cmd, args, cwd) {
   const out = fs.openSync(logFile(name), 'a');
   fs.writeSync(out, `\n===== ${new Date().toISOString()} seam services: ${cmd} ${args.join(' ')}\n`);
@@ -394,7 +422,7 @@ function spawnDetached(name, cmd, args, cwd) {
 /** Runs a provisioning command with output to the service's log; rejects with the log tail on failure. */
 function runLogged(name, cmd, args) {
   return new Promise((resolve, reject) => {
-    const offset = logSize(name, 0);
+    const offset = logSize(name);
     const out = fs.openSync(logFile(name), 'a');
     fs.writeSync(out, `\n===== ${new Date().toISOString()} seam services: ${cmd} ${args.join(' ')}\n`);
     const child = spawn(cmd, args, { stdio: ['ignore', out, out] });
@@ -419,8 +447,8 @@ function requireTool(cmd, args, message) {
   if (r.error || r.status !== 0) throw new Error(message);
 }
 
-async function acquireLock(name, log) {
-  const lock = path.join(RUN_DIR, `${name}.lock`);
+async function acquireLock(key, name, log) {
+  const lock = path.join(RUN_DIR, `${key}.lock`);
   let waited = false;
   for (;;) {
     try {
@@ -440,19 +468,29 @@ async function acquireLock(name, log) {
   }
 }
 
-function pidFile(name) {
-  return path.join(RUN_DIR, `${name}.pid`);
+/**
+ * Run-state files are per service *instance*: `kafka` for the default port, `kafka-19092` for another, so a
+ * second set of services (e.g. a CI run beside a developer's) never touches the first one's pid, log or data.
+ */
+function instanceKey(name, env) {
+  const port = endpoints(env)[name].port;
+  return port === DEFAULT_PORT[name] ? name : `${name}-${port}`;
 }
 
-function logFile(name) {
-  return path.join(LOG_DIR, `${name}.log`);
+function pidFile(key) {
+  return path.join(RUN_DIR, `${key}.pid`);
+}
+
+function logFile(key) {
+  return path.join(LOG_DIR, `${key}.log`);
 }
 
 /** The pid recorded for a service if that process is alive and is still ours; cleans up stale pid files. */
-function livePid(name) {
+function livePid(name, env) {
+  const key = instanceKey(name, env);
   let pid;
   try {
-    pid = Number(fs.readFileSync(pidFile(name), 'utf8').trim());
+    pid = Number(fs.readFileSync(pidFile(key), 'utf8').trim());
   } catch {
     return null;
   }
@@ -463,7 +501,7 @@ function livePid(name) {
     cmdline = isAlive(pid) ? CMDLINE_MARKER[name] : ''; // no /proc (macOS): trust a live pid
   }
   if (Number.isInteger(pid) && pid > 0 && cmdline.includes(CMDLINE_MARKER[name])) return pid;
-  fs.rmSync(pidFile(name), { force: true });
+  fs.rmSync(pidFile(key), { force: true });
   return null;
 }
 
@@ -495,17 +533,17 @@ function signalGroup(pid, signal) {
   }
 }
 
-function logSize(name, _t) {
+function logSize(key) {
   try {
-    return fs.statSync(logFile(name)).size;
+    return fs.statSync(logFile(key)).size;
   } catch {
     return 0;
   }
 }
 
-function tailLog(name, offset = 0, lines = 40) {
+function tailLog(key, offset = 0, lines = 40) {
   try {
-    const text = fs.readFileSync(logFile(name), 'utf8').slice(offset);
+    const text = fs.readFileSync(logFile(key), 'utf8').slice(offset);
     return text.trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
   } catch {
     return '  | (no log)';
