@@ -352,9 +352,9 @@ export function satisfies(c: Condition, value: number): boolean {
   return true;
 }
 
-/** True when `value` breaks an upper bound of the condition (the window holds too much). */
-export function exceedsUpperBound(c: Condition, value: number): boolean {
-  return (c.lt !== undefined && value >= c.lt) || (c.lte !== undefined && value > c.lte) || (c.eq !== undefined && value > c.eq);
+/** True when `value` misses only because it is too small (a later window, with more events, may still hold). */
+export function tooSmall(c: Condition, value: number): boolean {
+  return (c.gt !== undefined && value <= c.gt) || (c.gte !== undefined && value < c.gte) || (c.eq !== undefined && value < c.eq);
 }
 
 /**

@@ -15,9 +15,10 @@
  *   window's end; windows start at each signal in turn.
  * - Re-fire policy: the signals of a window that fired are consumed (removed from the group), so
  *   they never contribute to another alert of the same correlation; the next alert needs new
- *   signals. A judged window that fails drops only its first signal and the window slides on —
- *   unless a growing aggregate overshot an upper bound, then the whole window is dropped, because
- *   any window sliding inside it is a fragment of the same too-large burst.
+ *   signals. A judged window that fails because its aggregate is too small drops only its first
+ *   signal and the window slides on (later signals may still complete it). A growing aggregate
+ *   that fails otherwise (over an upper bound, equal to `neq`) drops the whole window, because any
+ *   window sliding inside it is a fragment of the same burst. Averages and shares always slide.
  * - State per group is the signals inside the window plus the lateness; a group is deleted when
  *   its last signal leaves. Memory grows with active groups and with the signals a window holds,
  *   never with the stream's length.
@@ -29,7 +30,7 @@ import { buildAlert, describeEvent, eventTimeMs, nativeIdOf } from '../alert.ts'
 import type { Alert, AlertInput } from '../alert.ts';
 import { createAggregate } from './aggregate.ts';
 import type { Aggregate, Verdict } from './aggregate.ts';
-import { compileCorrelations, exceedsUpperBound, suppressedRuleIds } from './compile.ts';
+import { compileCorrelations, suppressedRuleIds, tooSmall } from './compile.ts';
 import type { RuleLookup } from './compile.ts';
 import { Deadlines } from './deadlines.ts';
 import type { CompiledCorrelation } from './types.ts';
@@ -455,7 +456,7 @@ export class CorrelationEngine {
           g.agg.reset();
           g.lo = 0;
           this.fire(s, g, fired, verdict, out);
-        } else if (c.type !== 'value_avg' && c.type !== 'value_percentile' && exceedsUpperBound(c.condition, g.agg.value())) {
+        } else if (c.type !== 'value_avg' && c.type !== 'value_percentile' && !tooSmall(c.condition, g.agg.value())) {
           this.counters.evictedSignals += g.lo;
           g.buf.splice(0, g.lo);
           g.agg.reset();
