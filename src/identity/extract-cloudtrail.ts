@@ -1,0 +1,374 @@
+/**
+ * CloudTrail → identity facts: who holds which credentials (STS issuance and first use), IRSA and Pod Identity
+ * sessions, access entries and policies, Pod Identity associations, cluster access and logging config, and
+ * IAM role trust policies that federate an EKS OIDC issuer.
+ */
+import type { SeamEvent } from '../core/envelope.ts';
+import { accessKeyKey, canonicalIamArn, clusterKey, issuerOf, oidcKey, roleArnFromName, roleOfSession, saKey, saOfUsername, userKey, accessPolicyKey, accountOfArn } from './keys.ts';
+import type { ExtractContext } from './context.ts';
+import { accessPolicyName } from './rbac.ts';
+
+type Rec = Record<string, unknown>;
+const obj = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+const NODE_ENTRY_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'EC2']);
+
+function plus(iso: string, seconds: number): string {
+  return new Date(Date.parse(iso) + seconds * 1000).toISOString();
+}
+
+/** The caller's own credentials: first sight of an access key ties it to its session (or IAM user). */
+function observeCaller(ev: SeamEvent, x: ExtractContext): void {
+  const ui = obj(ev.userIdentity);
+  if (ui === undefined) return;
+  const type = str(ui.type);
+  const arn = str(ui.arn);
+  const key = str(ui.accessKeyId);
+  if (arn === undefined) return;
+  if (type === 'AssumedRole') {
+    const issuer = str(obj(obj(ui.sessionContext)?.sessionIssuer)?.arn);
+    const role = issuer !== undefined ? canonicalIamArn(issuer) : roleOfSession(arn);
+    if (key !== undefined) {
+      x.assertIfAbsent({
+        kind: 'credential',
+        key: 'credential|' + key,
+        from: accessKeyKey(key),
+        to: arn,
+        account: ev.seam.account,
+        attributes: { origin: 'observed', role },
+        valid_to: plus(x.at, x.config.observedSessionSeconds),
+      });
+    }
+    if (role !== undefined) {
+      x.assertIfAbsent({ kind: 'session_of', key: 'session_of|' + arn, from: arn, to: role, account: ev.seam.account, attributes: {}, valid_to: plus(x.at, x.config.observedSessionSeconds) });
+    }
+  } else if (type === 'IAMUser' && key !== undefined && key.startsWith('AKIA')) {
+    x.assertIfAbsent({ kind: 'credential', key: 'credential|' + key, from: accessKeyKey(key), to: arn, account: ev.seam.account, attributes: { origin: 'iam_user' } });
+  }
+}
+
+function issuedSession(ev: SeamEvent, x: ExtractContext, roleArn: string | undefined, seconds: number, origin: string, extra: Rec = {}): { session?: string; key?: string } {
+  const re = obj(ev.responseElements);
+  const session = str(obj(re?.assumedRoleUser)?.arn);
+  const key = str(obj(re?.credentials)?.accessKeyId);
+  const until = plus(x.at, seconds);
+  const role = roleArn !== undefined ? canonicalIamArn(roleArn) : session !== undefined ? roleOfSession(session) : undefined;
+  if (session !== undefined && key !== undefined) {
+    x.assert({ kind: 'credential', key: 'credential|' + key, from: accessKeyKey(key), to: session, account: ev.seam.account, attributes: { origin, role, ...extra }, valid_to: until });
+  }
+  if (session !== undefined && role !== undefined) {
+    x.assert({ kind: 'session_of', key: 'session_of|' + session, from: session, to: role, account: ev.seam.account, attributes: {}, valid_to: until });
+  }
+  const out: { session?: string; key?: string } = {};
+  if (session !== undefined) out.session = session;
+  if (key !== undefined) out.key = key;
+  return out;
+}
+
+function webIdentity(ev: SeamEvent, x: ExtractContext): void {
+  const ui = obj(ev.userIdentity);
+  const rp = obj(ev.requestParameters);
+  const re = obj(ev.responseElements);
+  const roleArn = str(rp?.roleArn);
+  const subject = str(re?.subjectFromWebIdentityToken) ?? str(ui?.userName);
+  const provider = str(re?.provider) ?? str(ui?.identityProvider);
+  const seconds = typeof rp?.durationSeconds === 'number' ? rp.durationSeconds : x.config.webIdentitySessionSeconds;
+  const sa = subject === undefined ? undefined : saOfUsername(subject);
+  const issuer = provider === undefined ? undefined : issuerOf(provider);
+  const cluster = sa === undefined ? undefined : x.clusterForIrsa(issuer, ev.seam.account, roleArn, sa);
+  const extra: Rec = {};
+  if (sa !== undefined && cluster !== undefined) Object.assign(extra, { service_account: sa, cluster });
+  const { session } = issuedSession(ev, x, roleArn, seconds, 'web_identity', extra);
+  if (session === undefined || sa === undefined || cluster === undefined) return;
+  x.assert({
+    kind: 'web_identity_session',
+    key: 'wis|' + session,
+    from: session,
+    to: saKey(cluster, sa),
+    account: ev.seam.account,
+    cluster,
+    attributes: { service_account: sa, provider: issuer, role: roleArn === undefined ? undefined : canonicalIamArn(roleArn), source_ip: ev.seam.source_ip },
+    valid_to: plus(x.at, seconds),
+  });
+  x.learnEgress(cluster, ev.seam.source_ip, ev.seam.account, 'web_identity');
+}
+
+/** Session tags EKS Pod Identity puts on the sts:AssumeRole it makes (`tags: [{key, value}]`). */
+function tagsOf(rp: Rec | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const tags = rp?.tags;
+  if (Array.isArray(tags)) {
+    for (const t of tags) {
+      const o = obj(t);
+      const k = str(o?.key ?? o?.Key);
+      const v = str(o?.value ?? o?.Value);
+      if (k !== undefined && v !== undefined) out[k] = v;
+    }
+  }
+  return out;
+}
+
+function podIdentitySession(ev: SeamEvent, x: ExtractContext, cluster: string, ns: string, saName: string, pod: string | undefined, extra: Rec): void {
+  const rp = obj(ev.requestParameters);
+  const sa = ns + '/' + saName;
+  const seconds = x.config.podIdentitySessionSeconds;
+  const { session } = issuedSession(ev, x, str(rp?.roleArn), seconds, 'pod_identity', { service_account: sa, cluster, ...(pod === undefined ? {} : { pod: ns + '/' + pod }) });
+  if (session === undefined) return;
+  const key = 'pis|' + session;
+  const prev = x.store.latest(key);
+  const attributes: Rec = { ...(prev?.fact.attributes ?? {}), service_account: sa, ...extra };
+  if (pod !== undefined) attributes.pod = ns + '/' + pod;
+  x.assert({ kind: 'pod_identity_session', key, from: session, to: saKey(cluster, sa), account: ev.seam.account, cluster, attributes, valid_to: plus(x.at, seconds) });
+}
+
+function eks(ev: SeamEvent, name: string, x: ExtractContext): void {
+  const rp = obj(ev.requestParameters) ?? {};
+  const re = obj(ev.responseElements) ?? {};
+  const account = ev.seam.account;
+  const cluster = str(rp.clusterName) ?? str(rp.name) ?? ev.seam.cluster;
+  if (cluster === undefined) return;
+  const principalArn = str(rp.principalArn);
+  const principal = principalArn === undefined ? undefined : canonicalIamArn(principalArn);
+  switch (name) {
+    case 'CreateCluster':
+    case 'UpdateClusterConfig': {
+      const c = obj(re.cluster);
+      const mode = str(obj(rp.accessConfig)?.authenticationMode) ?? str(obj(c?.accessConfig)?.authenticationMode);
+      if (mode !== undefined) {
+        x.assert({ kind: 'cluster_config', key: 'cluster_config|' + cluster, from: clusterKey(cluster), to: clusterKey(cluster), account, cluster, attributes: { authenticationMode: mode } });
+      }
+      const issuer = str(obj(obj(c?.identity)?.oidc)?.issuer);
+      if (issuer !== undefined) {
+        x.assert({ kind: 'oidc_provider', key: 'oidc|' + issuerOf(issuer), from: oidcKey(issuerOf(issuer)), to: clusterKey(cluster), account, cluster, attributes: {} });
+      }
+      const logging = obj(rp.logging) ?? obj(c?.logging);
+      const entries = logging?.clusterLogging;
+      if (Array.isArray(entries)) {
+        const prev = x.store.latest('cluster_logging|' + cluster);
+        const enabled = new Set(strs(prev?.fact.attributes.enabled));
+        for (const e of entries) {
+          const o = obj(e);
+          for (const t of strs(o?.types)) {
+            if (o?.enabled === true) enabled.add(t);
+            else enabled.delete(t);
+          }
+        }
+        x.assert({ kind: 'cluster_logging', key: 'cluster_logging|' + cluster, from: clusterKey(cluster), to: clusterKey(cluster), account, cluster, attributes: { enabled: [...enabled].sort() } });
+      }
+      return;
+    }
+    case 'CreateAccessEntry':
+    case 'UpdateAccessEntry': {
+      if (principal === undefined || principalArn === undefined) return;
+      const entry = obj(re.accessEntry) ?? {};
+      const prev = x.store.latest('access_entry|' + cluster + '|' + principal);
+      const type = str(entry.type) ?? str(rp.type) ?? str(prev?.fact.attributes.type) ?? 'STANDARD';
+      const groups = Array.isArray(entry.kubernetesGroups) ? strs(entry.kubernetesGroups) : Array.isArray(rp.kubernetesGroups) ? strs(rp.kubernetesGroups) : strs(prev?.fact.attributes.groups);
+      const node = NODE_ENTRY_TYPES.has(type);
+      const role = roleOfSession(principalArn) ?? principal;
+      const acct = accountOfArn(principalArn) ?? account ?? '';
+      const defaultName = node
+        ? 'system:node:{{EC2PrivateDNSName}}'
+        : /:role\//.test(role)
+          ? `arn:aws:sts::${acct}:assumed-role/${role.slice(role.lastIndexOf('/') + 1)}/{{SessionName}}`
+          : principalArn;
+      const username = str(entry.username) ?? str(rp.username) ?? str(prev?.fact.attributes.username) ?? defaultName;
+      x.assert({
+        kind: 'access_entry',
+        key: 'access_entry|' + cluster + '|' + principal,
+        from: principal,
+        to: userKey(cluster, username),
+        account,
+        cluster,
+        attributes: { username, groups: node ? ['system:nodes'] : groups, type },
+      });
+      if (node) x.assert({ kind: 'node_role', key: `node_role|${cluster}|${principal}`, from: principal, to: clusterKey(cluster), account, cluster, attributes: { via: 'access_entry' } });
+      return;
+    }
+    case 'DeleteAccessEntry': {
+      if (principal === undefined) return;
+      const prev = x.store.at('access_entry|' + cluster + '|' + principal, x.atMs);
+      if (prev !== undefined) x.retract('access_entry', prev.fact.key, prev.fact.from, prev.fact.to, { cluster, account });
+      // An access entry's policies go with it.
+      for (const e of x.store.outgoing(principal, 'access_policy', x.atMs)) {
+        if (e.fact.cluster === cluster) x.retract('access_policy', e.fact.key, e.fact.from, e.fact.to, { cluster, account });
+      }
+      return;
+    }
+    case 'AssociateAccessPolicy': {
+      const policyArn = str(rp.policyArn);
+      if (principal === undefined || policyArn === undefined) return;
+      const scope = obj(rp.accessScope) ?? obj(obj(re.associatedAccessPolicy)?.accessScope) ?? { type: 'cluster' };
+      const policy = accessPolicyName(policyArn);
+      x.assert({
+        kind: 'access_policy',
+        key: `access_policy|${cluster}|${principal}|${policy}`,
+        from: principal,
+        to: accessPolicyKey(policy),
+        account,
+        cluster,
+        attributes: { policy, scope: str(scope.type) ?? 'cluster', namespaces: strs(scope.namespaces) },
+      });
+      return;
+    }
+    case 'DisassociateAccessPolicy': {
+      const policyArn = str(rp.policyArn);
+      if (principal === undefined || policyArn === undefined) return;
+      const policy = accessPolicyName(policyArn);
+      x.retract('access_policy', `access_policy|${cluster}|${principal}|${policy}`, principal, accessPolicyKey(policy), { cluster, account });
+      return;
+    }
+    case 'CreatePodIdentityAssociation':
+    case 'UpdatePodIdentityAssociation':
+    case 'DeletePodIdentityAssociation': {
+      const a = obj(re.association) ?? {};
+      const ns = str(a.namespace) ?? str(rp.namespace);
+      const sa = str(a.serviceAccount) ?? str(rp.serviceAccount);
+      const roleArn = str(a.roleArn) ?? str(rp.roleArn);
+      if (ns === undefined || sa === undefined) return;
+      const key = `pod_identity_association|${cluster}|${ns}/${sa}`;
+      if (name === 'DeletePodIdentityAssociation') {
+        const prev = x.store.at(key, x.atMs);
+        if (prev !== undefined) x.retract('pod_identity_association', key, prev.fact.from, prev.fact.to, { cluster, account });
+        return;
+      }
+      if (roleArn === undefined) return;
+      x.assert({ kind: 'pod_identity_association', key, from: saKey(cluster, ns + '/' + sa), to: canonicalIamArn(roleArn), account, cluster, attributes: { associationId: str(a.associationId) ?? str(rp.associationId) } });
+      return;
+    }
+  }
+}
+
+/** A trust policy document (CloudTrail writes it as a JSON string, sometimes URL-encoded). */
+export function parsePolicyDocument(v: unknown): Rec | undefined {
+  if (typeof v !== 'string') return obj(v);
+  for (const text of [v, safeDecode(v)]) {
+    try {
+      return obj(JSON.parse(text));
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export interface FederatedTrust {
+  issuer: string;
+  /** `sub` values allowed (StringEquals / StringLike); empty = no `sub` condition at all. */
+  subjects: string[];
+  /** True when some `sub` condition is StringLike with a wildcard, or absent. */
+  wildcard: boolean;
+}
+
+export function statements(doc: Rec | undefined): Rec[] {
+  const s = doc?.Statement;
+  if (Array.isArray(s)) return s.map(obj).filter((x): x is Rec => x !== undefined);
+  const one = obj(s);
+  return one === undefined ? [] : [one];
+}
+
+/** OIDC-federated Allow statements of a trust policy. */
+export function federatedTrusts(doc: Rec | undefined): FederatedTrust[] {
+  const out: FederatedTrust[] = [];
+  for (const st of statements(doc)) {
+    if (st.Effect !== 'Allow') continue;
+    const fed = obj(st.Principal)?.Federated;
+    const providers = typeof fed === 'string' ? [fed] : strs(fed);
+    for (const p of providers) {
+      if (!p.includes('oidc-provider/')) continue;
+      const issuer = issuerOf(p);
+      const subjects: string[] = [];
+      let wildcard = false;
+      let sawSub = false;
+      const cond = obj(st.Condition) ?? {};
+      for (const [op, body] of Object.entries(cond)) {
+        const b = obj(body);
+        if (b === undefined) continue;
+        for (const [k, v] of Object.entries(b)) {
+          if (!k.endsWith(':sub')) continue;
+          sawSub = true;
+          const vals = typeof v === 'string' ? [v] : strs(v);
+          subjects.push(...vals);
+          if (/Like/.test(op) && vals.some((s) => s.includes('*') || s.includes('?'))) wildcard = true;
+        }
+      }
+      if (!sawSub) wildcard = true;
+      out.push({ issuer, subjects, wildcard });
+    }
+  }
+  return out;
+}
+
+function trust(ev: SeamEvent, x: ExtractContext, roleName: string | undefined, doc: unknown): void {
+  const account = ev.seam.account;
+  if (roleName === undefined || account === undefined) return;
+  const role = roleArnFromName(account, roleName);
+  const trusts = federatedTrusts(parsePolicyDocument(doc));
+  x.replaceGroup(
+    'role_trust|' + role,
+    trusts.map((t) => ({
+      kind: 'role_trust' as const,
+      key: `role_trust|${role}|${t.issuer}`,
+      from: role,
+      to: oidcKey(t.issuer),
+      account,
+      group: 'role_trust|' + role,
+      attributes: { subjects: t.subjects, wildcard: t.wildcard },
+    })),
+  );
+}
+
+export function extractCloudTrail(ev: SeamEvent, x: ExtractContext): void {
+  observeCaller(ev, x);
+  if (ev.seam.outcome === 'failure') return;
+  const source = str(ev.eventSource);
+  const name = str(ev.eventName);
+  const rp = obj(ev.requestParameters);
+  if (source === 'sts.amazonaws.com') {
+    if (name === 'AssumeRoleWithWebIdentity') return webIdentity(ev, x);
+    if (name === 'AssumeRole') {
+      const ui = obj(ev.userIdentity);
+      const tags = tagsOf(rp);
+      const ns = tags['kubernetes-namespace'];
+      const saName = tags['kubernetes-service-account'];
+      const cluster = tags['eks-cluster-name'];
+      if (ns !== undefined && saName !== undefined && cluster !== undefined) {
+        return podIdentitySession(ev, x, cluster, ns, saName, tags['kubernetes-pod-name'], { pod_uid: tags['kubernetes-pod-uid'] });
+      }
+      const { session } = issuedSession(ev, x, str(rp?.roleArn), typeof rp?.durationSeconds === 'number' ? rp.durationSeconds : 3600, 'assume_role');
+      const caller = ev.seam.principal?.id;
+      if (session !== undefined && caller !== undefined && caller !== session) {
+        x.assert({ kind: 'assumed_by', key: 'assumed_by|' + session, from: session, to: caller, account: ev.seam.account, attributes: { caller_type: str(ui?.type) } });
+      }
+      return;
+    }
+    return;
+  }
+  if (source === 'eks-auth.amazonaws.com' && name === 'AssumeRoleForPodIdentity') {
+    const re = obj(ev.responseElements);
+    const subject = obj(re?.subject);
+    const cluster = str(rp?.clusterName) ?? ev.seam.cluster;
+    const ns = str(subject?.namespace);
+    const saName = str(subject?.serviceAccount);
+    if (cluster === undefined || ns === undefined || saName === undefined) return;
+    podIdentitySession(ev, x, cluster, ns, saName, undefined, { association: str(obj(re?.podIdentityAssociation)?.associationId) });
+    x.learnEgress(cluster, ev.seam.source_ip, ev.seam.account, 'pod_identity');
+    return;
+  }
+  if (source === 'eks.amazonaws.com' && name !== undefined) return eks(ev, name, x);
+  if (source === 'iam.amazonaws.com') {
+    if (name === 'CreateRole') return trust(ev, x, str(rp?.roleName), rp?.assumeRolePolicyDocument);
+    if (name === 'UpdateAssumeRolePolicy') return trust(ev, x, str(rp?.roleName), rp?.policyDocument);
+  }
+}
+

@@ -1,0 +1,656 @@
+/**
+ * The identity graph: facts in (from the event stream and snapshots), answers out — "who is this, really?"
+ * for an event at its own time (`resolve`), and "what can this principal do in this cluster?"
+ * (`effectivePermissions`). All state is a bounded, versioned index over `IdentityFact`s, so the graph can be
+ * rebuilt by re-applying the facts it emitted. See docs/identity.md.
+ */
+import { createHash } from 'node:crypto';
+import type { ChainStep, Principal, SeamEvent } from '../core/envelope.ts';
+import { templateMatches, expandTemplate } from './aws-auth.ts';
+import { IdentityGraphConfig, type IdentityGraphOptions } from './config.ts';
+import type { ExtractContext, FactDraft } from './context.ts';
+import { extractAudit, extractRuntime } from './extract-audit.ts';
+import { extractCloudTrail } from './extract-cloudtrail.ts';
+import {
+
+  canonicalIamArn,
+  clusterKey,
+  groupKey,
+  ipKey,
+  isAssumedRoleArn,
+  issuerOf,
+  oidcKey,
+  podKey,
+  rbacRoleKey,
+  roleOfSession,
+  saKey,
+  saOfUsername,
+  sessionNameOf,
+  UNKNOWN_CLUSTER,
+  userKey,
+  usernameOfSa,
+  accountOfArn,
+} from './keys.ts';
+import { ACCESS_POLICIES, BUILTIN_CLUSTER_ROLES, isWildcardRule, type RbacRule } from './rbac.ts';
+import { seedAccessEntries, seedAwsAuth, seedKubectl } from './seed.ts';
+import { EdgeStore, timeMs } from './store.ts';
+import type { Edge, EffectivePermissions, IdentityDoc, IdentityFact, PermissionRule, Resolution } from './types.ts';
+
+export interface SeedOptions {
+  cluster?: string;
+  account?: string;
+  /** When the snapshot was taken (ISO 8601). Default: the start of time, i.e. "before anything in the stream". */
+  at?: string;
+  /** Names the snapshot in provenance (`seed:<name>`). */
+  name?: string;
+}
+
+export interface GraphStats {
+  keys: number;
+  versions: number;
+  evicted: number;
+  pruned: number;
+  observed: number;
+  factsEmitted: number;
+  watermark?: string;
+}
+
+const EPOCH = '1970-01-01T00:00:00.000Z';
+const MAX_CHAIN_DEPTH = 6;
+
+function sameFact(e: Edge, f: FactDraft): boolean {
+  return e.fact.to === f.to && JSON.stringify(e.fact.attributes) === JSON.stringify(f.attributes);
+}
+
+function step(kind: string, from: string, to: string, via?: string): ChainStep {
+  return via === undefined || via.startsWith('builtin') ? { kind, from, to } : { kind, from, to, via };
+}
+
+export class IdentityGraph {
+  readonly config: IdentityGraphConfig;
+  readonly store: EdgeStore;
+  private readonly clusterAccounts = new Map<string, Set<string>>();
+  private watermarkMs = -Infinity;
+  private sincePrune = 0;
+  private counters = { observed: 0, factsEmitted: 0, pruned: 0 };
+
+  constructor(options: IdentityGraphOptions = {}) {
+    this.config = IdentityGraphConfig.parse(options);
+    this.store = new EdgeStore({ maxVersionsPerKey: this.config.maxVersionsPerKey, retentionMs: this.config.retentionMs });
+    for (const c of this.config.clusters) {
+      this.noteCluster(c.name, c.account);
+      if (c.oidcIssuer !== undefined) {
+        this.applyFact({ kind: 'oidc_provider', op: 'assert', key: 'oidc|' + issuerOf(c.oidcIssuer), from: oidcKey(issuerOf(c.oidcIssuer)), to: clusterKey(c.name), cluster: c.name, account: c.account, attributes: {}, provenance: 'config', valid_from: EPOCH });
+      }
+    }
+  }
+
+  // ── facts in ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Applies one fact (from `observe`, a seed, or `seam.signals` on rebuild). Returns false when it changed nothing. */
+  applyFact(f: IdentityFact): boolean {
+    if (f.cluster !== undefined) this.noteCluster(f.cluster, f.account);
+    return this.store.apply(f);
+  }
+
+  applyFacts(facts: Iterable<IdentityFact>): number {
+    let n = 0;
+    for (const f of facts) if (this.applyFact(f)) n++;
+    return n;
+  }
+
+  private noteCluster(cluster: string, account: string | undefined): void {
+    if (cluster === UNKNOWN_CLUSTER) return;
+    let s = this.clusterAccounts.get(cluster);
+    if (s === undefined) this.clusterAccounts.set(cluster, (s = new Set()));
+    if (account !== undefined) s.add(account);
+  }
+
+  private context(provenance: string, at: string, out: IdentityFact[]): ExtractContext {
+    const atMs = timeMs(at, 0);
+    const emit = (f: IdentityFact): void => {
+      if (this.applyFact(f)) out.push(f);
+    };
+    // Built field by field (no spread + delete): facts are hot and long-lived, keep them in fast mode.
+    const full = (d: FactDraft, op: 'assert' | 'retract' = 'assert'): IdentityFact => {
+      const f: IdentityFact = { kind: d.kind, key: d.key, op, from: d.from, to: d.to, attributes: d.attributes, provenance, valid_from: d.valid_from ?? at };
+      if (d.account !== undefined) f.account = d.account;
+      if (d.cluster !== undefined) f.cluster = d.cluster;
+      if (d.group !== undefined) f.group = d.group;
+      if (d.valid_to !== undefined) f.valid_to = d.valid_to;
+      return f;
+    };
+    const ctx: ExtractContext = {
+      store: this.store,
+      config: this.config,
+      provenance,
+      at,
+      atMs,
+      assert: (d) => {
+        const cur = this.store.at(d.key, atMs);
+        if (cur !== undefined && sameFact(cur, d)) return;
+        emit(full(d));
+      },
+      assertIfAbsent: (d) => {
+        if (this.store.latest(d.key) === undefined) emit(full(d));
+      },
+      retract: (kind, key, from, to, extra) => {
+        emit(full({ kind, key, from, to, attributes: {}, ...extra }, 'retract'));
+      },
+      replaceGroup: (group, members) => {
+        const keep = new Set(members.map((m) => m.key));
+        for (const e of this.store.inGroup(group, atMs)) {
+          if (!keep.has(e.fact.key)) emit(full({ kind: e.fact.kind, key: e.fact.key, from: e.fact.from, to: e.fact.to, cluster: e.fact.cluster, account: e.fact.account, group, attributes: {} }, 'retract'));
+        }
+        for (const m of members) ctx.assert(m);
+      },
+      clusterForIrsa: (issuer, account, roleArn, sa) => this.clusterForIrsa(ctx, issuer, account, roleArn, sa),
+      clustersOf: (account) => this.clustersOf(account),
+      learnEgress: (cluster, ip, account, how) => this.learnEgress(ctx, cluster, ip, account, how),
+    };
+    return ctx;
+  }
+
+  /** Derives facts from one event, applies them, and returns the ones that changed the graph. */
+  observe(event: SeamEvent): IdentityFact[] {
+    const out: IdentityFact[] = [];
+    const t = Date.parse(event['@timestamp']);
+    if (Number.isNaN(t)) return out;
+    this.counters.observed++;
+    if (event.seam.cluster !== undefined) this.noteCluster(event.seam.cluster, event.seam.account);
+    const x = this.context(event.seam.id, event['@timestamp'], out);
+    switch (event.seam.source) {
+      case 'cloudtrail':
+        extractCloudTrail(event, x);
+        break;
+      case 'k8s_audit':
+        extractAudit(event, x);
+        break;
+      case 'runtime':
+        extractRuntime(event, x);
+        break;
+      default:
+        break;
+    }
+    this.counters.factsEmitted += out.length;
+    if (t > this.watermarkMs) this.watermarkMs = t;
+    if (++this.sincePrune >= this.config.pruneEveryEvents) this.prune();
+    return out;
+  }
+
+  /** Drops edges that closed more than `retentionMs` before the newest event time seen. */
+  prune(nowMs: number = this.watermarkMs): number {
+    this.sincePrune = 0;
+    if (!Number.isFinite(nowMs)) return 0;
+    const n = this.store.prune(nowMs);
+    this.counters.pruned += n;
+    return n;
+  }
+
+  private seed(opts: SeedOptions, run: (x: ExtractContext) => void): IdentityFact[] {
+    const out: IdentityFact[] = [];
+    run(this.context('seed:' + (opts.name ?? 'snapshot'), opts.at ?? EPOCH, out));
+    this.counters.factsEmitted += out.length;
+    return out;
+  }
+
+  /** `kubectl get configmap aws-auth -n kube-system -o yaml` (or -o json, or just the mapRoles/mapUsers data). */
+  seedFromAwsAuth(yamlText: string, opts: SeedOptions = {}): IdentityFact[] {
+    return this.seed({ name: 'aws-auth', ...opts }, (x) => seedAwsAuth(x, yamlText, opts.cluster ?? UNKNOWN_CLUSTER, opts.account));
+  }
+
+  /** `aws eks list-access-entries` / `describe-access-entry` / `list-associated-access-policies` output, alone or as an array. */
+  seedFromAccessEntries(json: string | unknown, opts: SeedOptions = {}): IdentityFact[] {
+    return this.seed({ name: 'access-entries', ...opts }, (x) => seedAccessEntries(x, json, opts.cluster));
+  }
+
+  /** `kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,pods -A -o json`. */
+  seedFromKubectl(json: string | unknown, opts: SeedOptions = {}): IdentityFact[] {
+    return this.seed({ name: 'kubectl', ...opts }, (x) => seedKubectl(x, json, opts.cluster ?? UNKNOWN_CLUSTER, opts.account));
+  }
+
+  // ── learning helpers used by the extractors ─────────────────────────────────────────────────────────────
+
+  clustersOf(account: string | undefined): string[] {
+    const out: string[] = [];
+    for (const [c, accts] of this.clusterAccounts) if (account === undefined || accts.size === 0 || accts.has(account)) out.push(c);
+    return out.sort();
+  }
+
+  private clusterForIrsa(x: ExtractContext, issuer: string | undefined, account: string | undefined, roleArn: string | undefined, sa: string | undefined): string {
+    if (issuer !== undefined) {
+      const e = this.store.at('oidc|' + issuer, x.atMs) ?? this.store.latest('oidc|' + issuer);
+      if (e !== undefined) return e.fact.cluster ?? UNKNOWN_CLUSTER;
+    }
+    let cluster: string | undefined;
+    if (roleArn !== undefined && sa !== undefined) {
+      const found = new Set<string>();
+      const role = canonicalIamArn(roleArn);
+      for (const e of [...this.store.incoming(role, 'irsa', x.atMs), ...this.store.incoming(role, 'pod_identity_association', x.atMs)]) {
+        if (e.fact.cluster !== undefined && e.fact.from === saKey(e.fact.cluster, sa)) found.add(e.fact.cluster);
+      }
+      if (found.size === 1) cluster = [...found][0];
+    }
+    if (cluster === undefined) {
+      const known = this.clustersOf(account);
+      if (known.length === 1) cluster = known[0];
+    }
+    if (cluster === undefined) return UNKNOWN_CLUSTER;
+    if (issuer !== undefined) x.assert({ kind: 'oidc_provider', key: 'oidc|' + issuer, from: oidcKey(issuer), to: clusterKey(cluster), cluster, account, attributes: { learned: true } });
+    return cluster;
+  }
+
+  private learnEgress(x: ExtractContext, cluster: string, ip: string | undefined, account: string | undefined, how: string): void {
+    if (ip === undefined || cluster === UNKNOWN_CLUSTER) return;
+    const known = this.store.outgoing(clusterKey(cluster), 'egress_ip', x.atMs);
+    if (known.some((e) => e.fact.to === ipKey(ip))) return;
+    const firstMs = known.reduce((m, e) => Math.min(m, e.fromMs), Infinity);
+    if (known.length >= this.config.maxEgressPerCluster) return;
+    if (Number.isFinite(firstMs) && x.atMs - firstMs > this.config.egressLearningMs) return;
+    x.assert({ kind: 'egress_ip', key: `egress_ip|${cluster}|${ip}`, from: clusterKey(cluster), to: ipKey(ip), cluster, account, attributes: { learned_from: how } });
+  }
+
+  // ── questions detections ask ─────────────────────────────────────────────────────────────────────────────
+
+  /** Addresses the cluster is known to reach AWS from at `t` (learned; configured CIDRs are separate). */
+  egressOf(cluster: string, t?: number): string[] {
+    return this.store.outgoing(clusterKey(cluster), 'egress_ip', t).map((e) => e.fact.to.slice(3));
+  }
+
+  /** Clusters whose nodes authenticate with this IAM role. */
+  nodeRoleClusters(roleArn: string, t?: number): string[] {
+    return this.store.outgoing(canonicalIamArn(roleArn), 'node_role', t).map((e) => e.fact.cluster ?? UNKNOWN_CLUSTER);
+  }
+
+  /** Service accounts that can obtain this role's credentials (IRSA annotation, Pod Identity association, sessions seen, OIDC trust). */
+  serviceAccountsOfRole(roleArn: string, t?: number): { cluster: string; serviceAccount: string; via: string; provenance: string }[] {
+    const role = canonicalIamArn(roleArn);
+    const out: { cluster: string; serviceAccount: string; via: string; provenance: string }[] = [];
+    for (const e of [...this.store.incoming(role, 'irsa', t), ...this.store.incoming(role, 'pod_identity_association', t)]) {
+      out.push({ cluster: e.fact.cluster ?? UNKNOWN_CLUSTER, serviceAccount: e.fact.from.replace(/^k8s:[^:]*:sa:/, ''), via: e.fact.kind, provenance: e.fact.provenance });
+    }
+    for (const e of this.store.outgoing(role, 'role_trust', t)) {
+      const issuer = e.fact.to.slice(5);
+      const c = this.store.latest('oidc|' + issuer)?.fact.cluster;
+      const subs = Array.isArray(e.fact.attributes.subjects) ? (e.fact.attributes.subjects as string[]) : [];
+      for (const s of subs.length === 0 ? ['*'] : subs) out.push({ cluster: c ?? UNKNOWN_CLUSTER, serviceAccount: saOfUsername(s) ?? s, via: 'role_trust', provenance: e.fact.provenance });
+    }
+    for (const e of this.store.ofKind('web_identity_session', t)) {
+      if (e.fact.attributes.role === role) out.push({ cluster: e.fact.cluster ?? UNKNOWN_CLUSTER, serviceAccount: String(e.fact.attributes.service_account), via: 'web_identity_session', provenance: e.fact.provenance });
+    }
+    return out;
+  }
+
+  /** Trust-policy federations of a role (OIDC issuer + allowed subjects) valid at `t`. */
+  roleTrusts(roleArn: string, t?: number): { issuer: string; subjects: string[]; wildcard: boolean }[] {
+    return this.store.outgoing(canonicalIamArn(roleArn), 'role_trust', t).map((e) => ({
+      issuer: e.fact.to.slice(5),
+      subjects: (e.fact.attributes.subjects as string[] | undefined) ?? [],
+      wildcard: e.fact.attributes.wildcard === true,
+    }));
+  }
+
+  /** OIDC issuers known to belong to some cluster. */
+  knownIssuers(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const e of this.store.ofKind('oidc_provider')) m.set(e.fact.from.slice(5), e.fact.cluster ?? UNKNOWN_CLUSTER);
+    return m;
+  }
+
+  authenticationMode(cluster: string, t?: number): string | undefined {
+    const e = this.store.at('cluster_config|' + cluster, t) ?? (t === undefined ? undefined : this.store.latest('cluster_config|' + cluster));
+    const m = e?.fact.attributes.authenticationMode;
+    return typeof m === 'string' ? m : undefined;
+  }
+
+  /** IAM principals whose mapping (aws-auth or access entry) puts them in `group` of `cluster`. */
+  principalsInGroup(cluster: string, group: string, t?: number): { principal: string; via: Edge }[] {
+    const out: { principal: string; via: Edge }[] = [];
+    for (const kind of ['aws_auth_mapping', 'access_entry'] as const) {
+      for (const e of this.store.ofKind(kind, t)) {
+        if (e.fact.cluster !== cluster) continue;
+        const gs = e.fact.attributes.groups;
+        if (Array.isArray(gs) && gs.includes(group)) out.push({ principal: e.fact.from, via: e });
+      }
+    }
+    return out;
+  }
+
+  // ── resolution ───────────────────────────────────────────────────────────────────────────────────────────
+
+  /** "Who is this, really?" for one event, at its own time. */
+  resolve(event: SeamEvent): Resolution {
+    const p = event.seam.principal;
+    const chain: ChainStep[] = [];
+    if (p === undefined) return { principal: undefined, chain };
+    const t = Date.parse(event['@timestamp']);
+    const principal: Principal = { ...p };
+    const r: Resolution = { principal, chain };
+    if (event.seam.cluster !== undefined) r.cluster = event.seam.cluster;
+    const cluster = event.seam.cluster ?? UNKNOWN_CLUSTER;
+    switch (event.seam.source) {
+      case 'cloudtrail':
+        this.resolveAws(r, principal.arn ?? principal.id, principal.access_key_id, t, 0);
+        break;
+      case 'guardduty':
+        if (principal.k8s_user !== undefined) {
+          if (principal.arn === undefined && isAssumedRoleArn(principal.k8s_user)) principal.arn = principal.k8s_user;
+          this.resolveK8s(r, cluster, t);
+        } else this.resolveAws(r, principal.arn ?? principal.id, principal.access_key_id, t, 0);
+        break;
+      case 'k8s_audit':
+        this.resolveK8s(r, cluster, t);
+        break;
+      case 'runtime':
+        if (principal.service_account !== undefined) this.resolveServiceAccount(r, cluster, principal.service_account, principal.pod, t, 0);
+        break;
+    }
+    return r;
+  }
+
+  /** From an access key / session ARN to the role, and on to the workload and the person behind it. */
+  private resolveAws(r: Resolution, arnOrId: string, key: string | undefined, t: number, depth: number): void {
+    if (depth > MAX_CHAIN_DEPTH) return;
+    let session = isAssumedRoleArn(arnOrId) ? arnOrId : undefined;
+    if (key !== undefined) {
+      const cred = this.store.at('credential|' + key, t);
+      if (cred !== undefined) {
+        r.chain.push(step('credential', key, cred.fact.to, cred.fact.provenance));
+        session ??= cred.fact.to;
+        if (!isAssumedRoleArn(cred.fact.to)) return;
+      }
+    }
+    if (session === undefined) return;
+    const of = this.store.at('session_of|' + session, t);
+    const role = of?.fact.to ?? roleOfSession(session);
+    if (of !== undefined) r.chain.push(step('session_of', session, of.fact.to, of.fact.provenance));
+    if (role !== undefined) {
+      for (const e of this.store.outgoing(role, 'node_role', t)) {
+        r.chain.push(step('node_role', role, e.fact.to, e.fact.provenance));
+        r.cluster ??= e.fact.cluster;
+        if (depth === 0 && r.principal !== undefined) r.principal.type = 'node';
+      }
+    }
+    const wis = this.store.at('wis|' + session, t);
+    const pis = this.store.at('pis|' + session, t);
+    const ws = wis ?? pis;
+    if (ws !== undefined) {
+      const sa = String(ws.fact.attributes.service_account);
+      const cluster = ws.fact.cluster ?? UNKNOWN_CLUSTER;
+      r.chain.push(step(ws.fact.kind, session, ws.fact.to, ws.fact.provenance));
+      r.cluster = cluster;
+      if (depth === 0 && r.principal !== undefined) {
+        r.principal.service_account = sa;
+        r.principal.k8s_user = usernameOfSa(sa);
+      }
+      const pod = typeof ws.fact.attributes.pod === 'string' ? ws.fact.attributes.pod : undefined;
+      this.resolveServiceAccount(r, cluster, sa, pod, t, depth);
+      return;
+    }
+    const by = this.store.at('assumed_by|' + session, t);
+    if (by !== undefined) {
+      r.chain.push(step('assumed_by', session, by.fact.to, by.fact.provenance));
+      r.origin = { id: by.fact.to, type: isAssumedRoleArn(by.fact.to) ? 'assumed_role' : by.fact.to.includes(':user/') ? 'iam_user' : 'unknown', arn: by.fact.to };
+      if (isAssumedRoleArn(by.fact.to)) this.resolveAws(r, by.fact.to, undefined, t, depth + 1);
+    }
+  }
+
+  /** Service account → pod → the last exec into one of its pods within the exec link window. */
+  private resolveServiceAccount(r: Resolution, cluster: string, sa: string, pod: string | undefined, t: number, depth: number): void {
+    const sak = saKey(cluster, sa);
+    const pods: { pod: string; via?: string }[] = [];
+    if (pod !== undefined) pods.push({ pod, via: this.store.latest(`pod|${cluster}|${pod}`)?.fact.provenance });
+    else {
+      for (const e of this.store.incomingLatest(sak, 'pod_service_account')) {
+        // A pod's service account never changes, so a link learned after `t` still holds, unless the pod was gone by then.
+        if (e.toMs > t - this.config.execLinkWindowMs) pods.push({ pod: e.fact.from.replace(/^k8s:[^:]*:pod:/, ''), via: e.fact.provenance });
+      }
+    }
+    let best: { edge: Edge; pod: string; via?: string } | undefined;
+    for (const p of pods) {
+      for (const e of this.store.outgoing(podKey(cluster, p.pod), 'exec', t)) {
+        if (e.fromMs <= t && (best === undefined || e.fromMs > best.edge.fromMs)) best = { edge: e, pod: p.pod, ...(p.via === undefined ? {} : { via: p.via }) };
+      }
+    }
+    if (best === undefined) {
+      if (pods.length === 1 && depth === 0 && r.principal !== undefined) {
+        r.principal.pod = pods[0]!.pod;
+        r.chain.push(step('pod_service_account', sak, podKey(cluster, pods[0]!.pod), pods[0]!.via));
+      }
+      return;
+    }
+    if (depth === 0 && r.principal !== undefined) r.principal.pod = best.pod;
+    const pk = podKey(cluster, best.pod);
+    r.chain.push(step('pod_service_account', sak, pk, best.via));
+    const a = best.edge.fact.attributes;
+    r.chain.push(step('exec', pk, best.edge.fact.to, best.edge.fact.provenance));
+    const username = String(a.username);
+    const arn = typeof a.arn === 'string' ? a.arn : undefined;
+    const origin: Principal = { id: arn ?? username, type: arn !== undefined ? 'assumed_role' : saOfUsername(username) !== undefined ? 'service_account' : 'k8s_user', k8s_user: username };
+    if (arn !== undefined) origin.arn = arn;
+    if (typeof a.session === 'string') origin.session = a.session;
+    if (typeof a.accessKeyId === 'string') origin.access_key_id = a.accessKeyId;
+    r.origin = origin;
+    if (arn !== undefined) {
+      r.chain.push(step('authenticates_as', best.edge.fact.to, arn, best.edge.fact.provenance));
+      const role = typeof a.canonicalArn === 'string' ? canonicalIamArn(a.canonicalArn) : roleOfSession(arn);
+      if (role !== undefined) r.chain.push(step('session_of', arn, role, best.edge.fact.provenance));
+    }
+  }
+
+  /** A Kubernetes user: service account → pod (and exec), or IAM session → mapping that made it this user. */
+  private resolveK8s(r: Resolution, cluster: string, t: number): void {
+    const p = r.principal!;
+    if (p.service_account !== undefined) {
+      this.resolveServiceAccount(r, cluster, p.service_account, p.pod, t, 0);
+      return;
+    }
+    const username = p.k8s_user ?? p.id;
+    const arn = p.arn;
+    if (arn === undefined) return;
+    const role = roleOfSession(arn) ?? canonicalIamArn(arn);
+    const uk = userKey(cluster, username);
+    r.chain.push(step('authenticates_as', uk, arn));
+    const mapping = this.mappingOf(role, cluster, t);
+    if (mapping !== undefined) {
+      r.chain.push(step(mapping.fact.kind, role, mapping.fact.to, mapping.fact.provenance));
+      const gs = mapping.fact.attributes.groups;
+      if (Array.isArray(gs) && gs.length > 0) {
+        const have = new Set(p.k8s_groups ?? []);
+        for (const g of gs) if (typeof g === 'string') have.add(g);
+        p.k8s_groups = [...have];
+      }
+    }
+    r.origin = { id: arn, type: isAssumedRoleArn(arn) ? 'assumed_role' : arn.includes(':user/') ? 'iam_user' : 'iam_role', arn };
+    const sn = sessionNameOf(arn);
+    if (sn !== undefined) r.origin.session = sn;
+    if (p.access_key_id !== undefined) r.origin.access_key_id = p.access_key_id;
+    // The IAM session may itself be a workload's (IRSA credentials used against the Kubernetes API).
+    const before = r.chain.length;
+    const sub: Resolution = { principal: undefined, chain: r.chain };
+    this.resolveAws(sub, arn, p.access_key_id, t, 1);
+    if (sub.origin !== undefined) r.origin = sub.origin;
+    if (r.chain.length === before && role !== arn) r.chain.push(step('session_of', arn, role));
+  }
+
+  /** The mapping the authenticator would use for `arn` in `cluster` at `t`, honouring the authentication mode. */
+  mappingOf(arn: string, cluster: string, t?: number): Edge | undefined {
+    const principal = canonicalIamArn(roleOfSession(arn) ?? arn);
+    const mode = this.authenticationMode(cluster, t);
+    const entry = mode === 'CONFIG_MAP' ? undefined : this.store.at(`access_entry|${cluster}|${principal}`, t);
+    if (entry !== undefined) return entry;
+    return mode === 'API' ? undefined : this.store.at(`aws_auth|${cluster}|${principal}`, t);
+  }
+
+  // ── permissions ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * What a principal can do in a cluster: an IAM ARN (role, user or session), a Kubernetes user name, or a
+   * service account (`ns/name` or `system:serviceaccount:ns:name`). Follows aws-auth and access entries
+   * (honouring the cluster's authentication mode), access policies, `system:masters`, and RBAC bindings to
+   * the user, its groups and `system:authenticated`.
+   */
+  effectivePermissions(principalKey: string, cluster: string, at?: string | number): EffectivePermissions {
+    const t = at === undefined ? undefined : typeof at === 'number' ? at : timeMs(at, Date.now());
+    const out: EffectivePermissions = { principal: principalKey, cluster, usernames: [], groups: [], rules: [], isClusterAdmin: false };
+    const subjects: { key: string; via: ChainStep[] }[] = [];
+    const addGroups = (gs: unknown, via: ChainStep[]): void => {
+      if (!Array.isArray(gs)) return;
+      for (const g of gs) {
+        if (typeof g !== 'string') continue;
+        if (!out.groups.includes(g)) out.groups.push(g);
+        subjects.push({ key: groupKey(cluster, g), via: [...via, step('member_of', via[via.length - 1]?.to ?? principalKey, groupKey(cluster, g))] });
+        if (g === 'system:masters') {
+          out.isClusterAdmin = true;
+          const v = [...via, step('member_of', via[via.length - 1]?.to ?? principalKey, groupKey(cluster, g))];
+          out.adminVia ??= v;
+          out.rules.push({ verbs: ['*'], resources: ['*'], apiGroups: ['*'], namespaces: ['*'], via: v });
+        }
+      }
+    };
+    const sa = principalKey.startsWith('system:serviceaccount:') ? saOfUsername(principalKey) : /^[a-z0-9.-]+\/[a-z0-9.-]+$/i.test(principalKey) && !principalKey.startsWith('arn:') ? principalKey : undefined;
+    if (principalKey.startsWith('arn:')) {
+      const session = isAssumedRoleArn(principalKey) ? sessionNameOf(principalKey) : undefined;
+      const principal = canonicalIamArn(roleOfSession(principalKey) ?? principalKey);
+      const mapping = this.mappingOf(principal, cluster, t);
+      let via: ChainStep[] = [];
+      if (mapping !== undefined) {
+        const tmpl = String(mapping.fact.attributes.username);
+        const username = expandTemplate(tmpl, { ...(session === undefined ? {} : { sessionName: session }), ...(accountOfArn(principal) === undefined ? {} : { accountId: accountOfArn(principal)! }) });
+        out.usernames.push(username);
+        via = [step(mapping.fact.kind, principal, userKey(cluster, username), mapping.fact.provenance)];
+        subjects.push({ key: userKey(cluster, username), via });
+        addGroups(mapping.fact.attributes.groups, via);
+      } else {
+        // No mapping known: fall back on what the authenticator was seen to report.
+        for (const e of this.store.outgoing(principal, 'authenticates_as', t)) {
+          if (e.fact.cluster !== cluster) continue;
+          const v = [step('authenticates_as', principal, e.fact.to, e.fact.provenance)];
+          out.usernames.push(String(e.fact.attributes.username));
+          subjects.push({ key: e.fact.to, via: v });
+          addGroups((e.fact.attributes.groups as string[]).filter((g) => g !== 'system:authenticated'), v);
+          via = v;
+        }
+      }
+      if (this.authenticationMode(cluster, t) !== 'CONFIG_MAP') {
+        for (const e of this.store.outgoing(principal, 'access_policy', t)) {
+          if (e.fact.cluster !== cluster) continue;
+          const name = String(e.fact.attributes.policy);
+          const pol = ACCESS_POLICIES[name];
+          if (pol === undefined) continue;
+          const scopeNs = e.fact.attributes.scope === 'namespace' ? ((e.fact.attributes.namespaces as string[]) ?? []) : ['*'];
+          const v = [step('access_policy', principal, e.fact.to, e.fact.provenance)];
+          for (const rule of pol.rules) out.rules.push(toPermission(rule, scopeNs, v));
+          if (pol.clusterAdmin && scopeNs.includes('*')) {
+            out.isClusterAdmin = true;
+            out.adminVia ??= v;
+          }
+        }
+      }
+      if (out.usernames.length > 0 || out.rules.length > 0) addGroups(['system:authenticated'], via);
+    } else if (sa !== undefined) {
+      const ns = sa.slice(0, sa.indexOf('/'));
+      out.usernames.push(usernameOfSa(sa));
+      const via = [step('service_account', usernameOfSa(sa), saKey(cluster, sa))];
+      subjects.push({ key: saKey(cluster, sa), via });
+      addGroups(['system:serviceaccounts', 'system:serviceaccounts:' + ns, 'system:authenticated'], via);
+    } else {
+      out.usernames.push(principalKey);
+      const via: ChainStep[] = [];
+      subjects.push({ key: userKey(cluster, principalKey), via });
+      for (const e of this.store.incoming(userKey(cluster, principalKey), undefined, t)) {
+        if (e.fact.kind === 'aws_auth_mapping' || e.fact.kind === 'access_entry' || e.fact.kind === 'authenticates_as') {
+          addGroups((e.fact.attributes.groups as string[]).filter((g) => g !== 'system:authenticated'), [step(e.fact.kind, e.fact.from, e.fact.to, e.fact.provenance)]);
+        }
+      }
+      addGroups(['system:authenticated'], via);
+    }
+    // Bindings that name a templated user (rare) are matched by template.
+    const templated = out.usernames.filter((u) => u.includes('{{'));
+    const seen = new Set<string>();
+    for (const s of subjects) this.bindingsOf(s.key, s.via, cluster, t, out, seen);
+    if (templated.length > 0) {
+      for (const e of this.store.ofKind('rbac_binding', t)) {
+        const m = /^k8s:[^:]*:user:(.*)$/.exec(e.fact.from);
+        if (e.fact.cluster === cluster && m !== null && templated.some((u) => templateMatches(u, m[1]!))) this.bindingsOf(e.fact.from, [], cluster, t, out, seen);
+      }
+    }
+    return out;
+  }
+
+  private bindingsOf(subject: string, via: ChainStep[], cluster: string, t: number | undefined, out: EffectivePermissions, seen: Set<string>): void {
+    for (const b of this.store.outgoing(subject, 'rbac_binding', t)) {
+      if (seen.has(b.fact.key)) continue;
+      seen.add(b.fact.key);
+      const ns = typeof b.fact.attributes.namespace === 'string' ? [b.fact.attributes.namespace] : ['*'];
+      const v = [...via, step('rbac_binding', subject, b.fact.to, b.fact.provenance)];
+      for (const rule of this.rulesOf(b.fact.to, cluster, t)) {
+        out.rules.push(toPermission(rule, ns, v));
+        if (isWildcardRule(rule) && ns.includes('*')) {
+          out.isClusterAdmin = true;
+          out.adminVia ??= v;
+        }
+      }
+    }
+  }
+
+  /** Rules of a Role/ClusterRole key: from facts, else the built-in default ClusterRoles. */
+  rulesOf(roleKey: string, cluster: string, t?: number): RbacRule[] {
+    const e = this.store.at('rbac_role|' + roleKey, t) ?? (t === undefined ? undefined : this.store.latest('rbac_role|' + roleKey));
+    if (e !== undefined && e.toMs === Infinity) return (e.fact.attributes.rules as RbacRule[]) ?? [];
+    const m = /^k8s:[^:]*:clusterrole:(.*)$/.exec(roleKey);
+    if (m !== null && roleKey === rbacRoleKey(cluster, 'ClusterRole', m[1]!)) return BUILTIN_CLUSTER_ROLES[m[1]!] ?? [];
+    return e === undefined ? [] : ((e.fact.attributes.rules as RbacRule[]) ?? []);
+  }
+
+  // ── out ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Every stored version as a fact, plus a retraction for each explicitly closed one: replaying them rebuilds the graph. */
+  facts(): IdentityFact[] {
+    const out: IdentityFact[] = [];
+    for (const e of this.store.all()) {
+      out.push(e.fact);
+      if (e.closedBy !== undefined && Number.isFinite(e.toMs) && !this.store.history(e.fact.key).some((n) => n.fromMs === e.toMs && n !== e)) {
+        const r: IdentityFact = { kind: e.fact.kind, key: e.fact.key, op: 'retract', from: e.fact.from, to: e.fact.to, attributes: {}, provenance: e.closedBy, valid_from: new Date(e.toMs).toISOString() };
+        if (e.fact.cluster !== undefined) r.cluster = e.fact.cluster;
+        if (e.fact.account !== undefined) r.account = e.fact.account;
+        out.push(r);
+      }
+    }
+    return out.sort((a, b) => Date.parse(a.valid_from) - Date.parse(b.valid_from));
+  }
+
+  /** Documents for OpenSearch `seam-identity`: one per edge version, id stable across rebuilds. */
+  toIdentityDocs(): IdentityDoc[] {
+    const out: IdentityDoc[] = [];
+    for (const e of this.store.all()) {
+      const f = e.fact;
+      const doc: IdentityDoc = {
+        id: createHash('sha256').update(f.key + '\n' + f.valid_from).digest('hex').slice(0, 32),
+        kind: f.kind,
+        from: f.from,
+        to: f.to,
+        valid_from: f.valid_from,
+        provenance: f.provenance,
+      };
+      if (f.cluster !== undefined) doc.cluster = f.cluster;
+      if (f.account !== undefined) doc.account = f.account;
+      if (Number.isFinite(e.toMs)) doc.valid_to = new Date(e.toMs).toISOString();
+      out.push(doc);
+    }
+    return out;
+  }
+
+  stats(): GraphStats {
+    const s: GraphStats = { keys: this.store.keyCount, versions: this.store.versionCount, evicted: this.store.evicted, ...this.counters };
+    if (Number.isFinite(this.watermarkMs)) s.watermark = new Date(this.watermarkMs).toISOString();
+    return s;
+  }
+}
+
+function toPermission(rule: RbacRule, namespaces: string[], via: ChainStep[]): PermissionRule {
+  const p: PermissionRule = { verbs: rule.verbs, resources: rule.resources, apiGroups: rule.apiGroups, namespaces, via };
+  if (rule.nonResourceURLs !== undefined) p.nonResourceURLs = rule.nonResourceURLs;
+  return p;
+}
+

@@ -1,0 +1,156 @@
+/**
+ * Snapshots → facts: `kubectl get cm aws-auth -n kube-system -o yaml`, `aws eks list-access-entries` /
+ * `describe-access-entry` / `list-associated-access-policies`, and `kubectl get clusterroles,
+ * clusterrolebindings,roles,rolebindings,serviceaccounts,pods -A -o json`. Seeds give the graph a baseline
+ * before the stream starts; their facts carry `seed:<name>` provenance.
+ */
+import { parse } from 'yaml';
+import { awsAuthFacts, bindingFacts, irsaFact, podFact, roleFact } from './extract-audit.ts';
+import type { ExtractContext } from './context.ts';
+import { accessPolicyKey, canonicalIamArn, clusterKey, roleOfSession, userKey, accountOfArn } from './keys.ts';
+import { accessPolicyName } from './rbac.ts';
+
+type Rec = Record<string, unknown>;
+const obj = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+function load(input: string | unknown): unknown {
+  return typeof input === 'string' ? parse(input) : input;
+}
+
+export function seedAwsAuth(x: ExtractContext, input: string | unknown, cluster: string, account?: string): number {
+  const doc = obj(load(input));
+  if (doc === undefined) return 0;
+  const data = obj(doc.data) ?? doc;
+  const { group, members } = awsAuthFacts(cluster, account, data, false);
+  x.replaceGroup(group, members);
+  return members.length;
+}
+
+const NODE_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'EC2']);
+
+function accessEntry(x: ExtractContext, e: Rec, fallbackCluster: string | undefined): number {
+  const principalArn = str(e.principalArn);
+  const cluster = str(e.clusterName) ?? fallbackCluster;
+  if (principalArn === undefined || cluster === undefined) return 0;
+  const principal = canonicalIamArn(principalArn);
+  const type = str(e.type) ?? 'STANDARD';
+  const node = NODE_TYPES.has(type);
+  const role = roleOfSession(principalArn) ?? principal;
+  const account = accountOfArn(principalArn);
+  const username =
+    str(e.username) ??
+    (node ? 'system:node:{{EC2PrivateDNSName}}' : /:role\//.test(role) ? `arn:aws:sts::${account ?? ''}:assumed-role/${role.slice(role.lastIndexOf('/') + 1)}/{{SessionName}}` : principalArn);
+  x.assert({
+    kind: 'access_entry',
+    key: 'access_entry|' + cluster + '|' + principal,
+    from: principal,
+    to: userKey(cluster, username),
+    account,
+    cluster,
+    attributes: { username, groups: node ? ['system:nodes'] : strs(e.kubernetesGroups), type },
+  });
+  if (node) x.assert({ kind: 'node_role', key: `node_role|${cluster}|${principal}`, from: principal, to: clusterKey(cluster), account, cluster, attributes: { via: 'access_entry' } });
+  return 1;
+}
+
+function associated(x: ExtractContext, d: Rec, fallbackCluster: string | undefined): number {
+  const principalArn = str(d.principalArn);
+  const cluster = str(d.clusterName) ?? fallbackCluster;
+  if (principalArn === undefined || cluster === undefined || !Array.isArray(d.associatedAccessPolicies)) return 0;
+  const principal = canonicalIamArn(principalArn);
+  let n = 0;
+  for (const p of d.associatedAccessPolicies) {
+    const o = obj(p);
+    const policyArn = str(o?.policyArn);
+    if (o === undefined || policyArn === undefined) continue;
+    const scope = obj(o.accessScope) ?? {};
+    const policy = accessPolicyName(policyArn);
+    x.assert({
+      kind: 'access_policy',
+      key: `access_policy|${cluster}|${principal}|${policy}`,
+      from: principal,
+      to: accessPolicyKey(policy),
+      account: accountOfArn(principalArn),
+      cluster,
+      attributes: { policy, scope: str(scope.type) ?? 'cluster', namespaces: strs(scope.namespaces) },
+    });
+    n++;
+  }
+  return n;
+}
+
+/** Any mix of list-access-entries, describe-access-entry and list-associated-access-policies outputs (or an array of them). */
+export function seedAccessEntries(x: ExtractContext, input: string | unknown, cluster?: string): number {
+  const doc = load(input);
+  const docs = Array.isArray(doc) ? doc : [doc];
+  let n = 0;
+  for (const d of docs) {
+    const o = obj(d);
+    if (o === undefined) continue;
+    if (obj(o.accessEntry) !== undefined) n += accessEntry(x, obj(o.accessEntry)!, cluster);
+    else if (Array.isArray(o.associatedAccessPolicies)) n += associated(x, o, cluster);
+    else if (Array.isArray(o.accessEntries)) {
+      for (const a of o.accessEntries) {
+        if (typeof a === 'string') n += accessEntry(x, { principalArn: a }, cluster);
+        else if (obj(a) !== undefined) n += accessEntry(x, obj(a)!, cluster);
+      }
+    } else if (str(o.principalArn) !== undefined) n += accessEntry(x, o, cluster);
+  }
+  return n;
+}
+
+/** A `kubectl ... -o json` List (or a single object). */
+export function seedKubectl(x: ExtractContext, input: string | unknown, cluster: string, account?: string): number {
+  const doc = obj(load(input));
+  if (doc === undefined) return 0;
+  const items = Array.isArray(doc.items) ? doc.items : [doc];
+  let n = 0;
+  for (const it of items) {
+    const o = obj(it);
+    if (o === undefined) continue;
+    const meta = obj(o.metadata);
+    switch (o.kind) {
+      case 'Role':
+      case 'ClusterRole': {
+        const f = roleFact(cluster, account, o);
+        if (f !== undefined) {
+          x.assert(f);
+          n++;
+        }
+        break;
+      }
+      case 'RoleBinding':
+      case 'ClusterRoleBinding': {
+        const b = bindingFacts(cluster, account, o);
+        if (b !== undefined) {
+          x.replaceGroup(b.group, b.members);
+          n += b.members.length;
+        }
+        break;
+      }
+      case 'ServiceAccount': {
+        const r = irsaFact(cluster, account, o);
+        if (r?.fact !== undefined) {
+          x.assert(r.fact);
+          n++;
+        }
+        break;
+      }
+      case 'Pod': {
+        const ns = str(meta?.namespace);
+        const name = str(meta?.name);
+        const spec = obj(o.spec);
+        if (ns === undefined || name === undefined) break;
+        x.assert(podFact(cluster, account, ns, name, str(spec?.serviceAccountName) ?? 'default', str(spec?.nodeName), 'seed'));
+        n++;
+        break;
+      }
+      case 'ConfigMap':
+        if (meta?.name === 'aws-auth' && meta.namespace === 'kube-system') n += seedAwsAuth(x, o, cluster, account);
+        break;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,200 @@
+/**
+ * Versioned edge store: every key keeps a short, time-ordered history of versions with validity intervals,
+ * indexed by source node, target node, set (`group`) and kind. Queries ask "which version was valid at t?",
+ * so a late or replayed event resolves against the graph as it was at its own time.
+ */
+import type { Edge, FactKind, IdentityFact } from './types.ts';
+
+export interface StoreLimits {
+  /** Versions kept per key; the oldest go first. */
+  maxVersionsPerKey: number;
+  /** Closed versions are dropped this long after they closed (late events can still resolve against them). */
+  retentionMs: number;
+}
+
+function addTo(index: Map<string, Set<string>>, k: string, v: string): void {
+  let s = index.get(k);
+  if (s === undefined) index.set(k, (s = new Set()));
+  s.add(v);
+}
+
+function removeFrom(index: Map<string, Set<string>>, k: string, v: string): void {
+  const s = index.get(k);
+  if (s === undefined) return;
+  s.delete(v);
+  if (s.size === 0) index.delete(k);
+}
+
+export function timeMs(iso: string | undefined, fallback: number): number {
+  if (iso === undefined) return fallback;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? fallback : t;
+}
+
+export class EdgeStore {
+  private readonly versions = new Map<string, Edge[]>();
+  private readonly byFrom = new Map<string, Set<string>>();
+  private readonly byTo = new Map<string, Set<string>>();
+  private readonly byGroup = new Map<string, Set<string>>();
+  private readonly byKind = new Map<string, Set<string>>();
+  private nVersions = 0;
+  evicted = 0;
+
+  constructor(private readonly limits: StoreLimits) {}
+
+  get keyCount(): number {
+    return this.versions.size;
+  }
+
+  get versionCount(): number {
+    return this.nVersions;
+  }
+
+  /** Applies one fact. Idempotent: the same fact (key, op, valid_from, provenance) twice changes nothing. */
+  apply(fact: IdentityFact): boolean {
+    const at = timeMs(fact.valid_from, 0);
+    let list = this.versions.get(fact.key);
+    if (fact.op === 'retract') {
+      if (list === undefined) return false;
+      // Close the version valid at `at` (or the latest one that started before it).
+      for (let i = list.length - 1; i >= 0; i--) {
+        const e = list[i]!;
+        if (e.fromMs <= at) {
+          if (e.toMs <= at) return false;
+          e.toMs = at;
+          e.closedBy = fact.provenance;
+          return true;
+        }
+      }
+      return false;
+    }
+    const until = fact.valid_to === undefined ? Infinity : timeMs(fact.valid_to, Infinity);
+    if (list === undefined) {
+      list = [];
+      this.versions.set(fact.key, list);
+      addTo(this.byKind, fact.kind, fact.key);
+    }
+    for (const e of list) if (e.fromMs === at && e.fact.provenance === fact.provenance) return false;
+    const edge: Edge = { fact, fromMs: at, toMs: until };
+    // Insert in time order; the previous version closes where this one starts, this one where the next starts.
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.fromMs > at) i--;
+    const prev = list[i - 1];
+    if (prev !== undefined && prev.toMs > at) {
+      prev.toMs = at;
+      prev.closedBy = fact.provenance;
+    }
+    const next = list[i];
+    if (next !== undefined && edge.toMs > next.fromMs) edge.toMs = next.fromMs;
+    list.splice(i, 0, edge);
+    this.nVersions++;
+    addTo(this.byFrom, fact.kind + '\0' + fact.from, fact.key);
+    addTo(this.byTo, fact.kind + '\0' + fact.to, fact.key);
+    addTo(this.byFrom, fact.from, fact.key);
+    addTo(this.byTo, fact.to, fact.key);
+    if (fact.group !== undefined) addTo(this.byGroup, fact.group, fact.key);
+    while (list.length > this.limits.maxVersionsPerKey) {
+      list.shift();
+      this.nVersions--;
+      this.evicted++;
+    }
+    return true;
+  }
+
+  /** The version of `key` valid at `t` (undefined t = the open version now). */
+  at(key: string, t?: number): Edge | undefined {
+    const list = this.versions.get(key);
+    if (list === undefined) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (t === undefined ? e.toMs === Infinity : e.fromMs <= t && t < e.toMs) return e;
+    }
+    return undefined;
+  }
+
+  /** The latest version of `key`, open or not. */
+  latest(key: string): Edge | undefined {
+    const list = this.versions.get(key);
+    return list === undefined ? undefined : list[list.length - 1];
+  }
+
+  history(key: string): readonly Edge[] {
+    return this.versions.get(key) ?? [];
+  }
+
+  private select(keys: Set<string> | undefined, kind: FactKind | undefined, t: number | undefined, test: (e: Edge) => boolean): Edge[] {
+    if (keys === undefined) return [];
+    const out: Edge[] = [];
+    for (const k of keys) {
+      const e = this.at(k, t);
+      if (e !== undefined && (kind === undefined || e.fact.kind === kind) && test(e)) out.push(e);
+    }
+    return out;
+  }
+
+  outgoing(from: string, kind?: FactKind, t?: number): Edge[] {
+    return this.select(this.byFrom.get(kind === undefined ? from : kind + '\0' + from), kind, t, (e) => e.fact.from === from);
+  }
+
+  incoming(to: string, kind?: FactKind, t?: number): Edge[] {
+    return this.select(this.byTo.get(kind === undefined ? to : kind + '\0' + to), kind, t, (e) => e.fact.to === to);
+  }
+
+  inGroup(group: string, t?: number): Edge[] {
+    return this.select(this.byGroup.get(group), undefined, t, (e) => e.fact.group === group);
+  }
+
+  /** Latest version of every key in `to`'s index whatever its time (for immutable links such as pod → service account). */
+  incomingLatest(to: string, kind: FactKind): Edge[] {
+    const keys = this.byTo.get(kind + '\0' + to);
+    if (keys === undefined) return [];
+    const out: Edge[] = [];
+    for (const k of keys) {
+      const e = this.latest(k);
+      if (e !== undefined && e.fact.kind === kind && e.fact.to === to) out.push(e);
+    }
+    return out;
+  }
+
+  /** Has the set ever had a member (open or closed)? */
+  groupSeen(group: string): boolean {
+    return (this.byGroup.get(group)?.size ?? 0) > 0;
+  }
+
+  ofKind(kind: FactKind, t?: number): Edge[] {
+    return this.select(this.byKind.get(kind), kind, t, () => true);
+  }
+
+  /** Every stored version (for snapshots and the `seam-identity` index). */
+  *all(): IterableIterator<Edge> {
+    for (const list of this.versions.values()) yield* list;
+  }
+
+  /** Drops versions that closed more than `retentionMs` before `nowMs`. Returns how many were dropped. */
+  prune(nowMs: number): number {
+    const cutoff = nowMs - this.limits.retentionMs;
+    let dropped = 0;
+    for (const [key, list] of this.versions) {
+      let keep = 0;
+      for (const e of list) if (e.toMs >= cutoff) list[keep++] = e;
+      if (keep === list.length) continue;
+      const gone = list.splice(keep);
+      dropped += gone.length;
+      if (list.length === 0) this.forget(key, gone);
+    }
+    this.nVersions -= dropped;
+    return dropped;
+  }
+
+  private forget(key: string, gone: Edge[]): void {
+    this.versions.delete(key);
+    for (const e of gone) {
+      removeFrom(this.byFrom, e.fact.from, key);
+      removeFrom(this.byTo, e.fact.to, key);
+      removeFrom(this.byFrom, e.fact.kind + '\0' + e.fact.from, key);
+      removeFrom(this.byTo, e.fact.kind + '\0' + e.fact.to, key);
+      if (e.fact.group !== undefined) removeFrom(this.byGroup, e.fact.group, key);
+      removeFrom(this.byKind, e.fact.kind, key);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The identity graph's vocabulary. Every piece of state is an `IdentityFact`: an edge between two node keys
+ * (see keys.ts), asserted or retracted at an event time, with the `seam.id` of the event (or snapshot) that
+ * said so. The graph is nothing but an index over facts, so it can be rebuilt from them (`seam.signals`).
+ */
+import type { ChainStep, Principal } from '../core/envelope.ts';
+
+export const FACT_KINDS = [
+  'credential', // access key → session (or IAM user) it signs as; valid until the credentials expire
+  'session_of', // STS session → IAM role it is a session of
+  'assumed_by', // STS session → the principal that called sts:AssumeRole (role chaining)
+  'web_identity_session', // STS session → service account (IRSA, sts:AssumeRoleWithWebIdentity)
+  'pod_identity_session', // STS session → service account (EKS Pod Identity); attributes.pod names the pod
+  'authenticates_as', // IAM role/user → Kubernetes user, as the EKS authenticator reported it in an audit event
+  'aws_auth_mapping', // IAM role/user → Kubernetes user (+ groups) through kube-system/aws-auth
+  'access_entry', // IAM role/user → Kubernetes user (+ groups) through an EKS access entry
+  'access_policy', // IAM role/user → EKS access policy (cluster or namespace scope)
+  'rbac_role', // Role/ClusterRole → itself; attributes.rules
+  'rbac_binding', // subject (user, group, service account) → Role/ClusterRole, one fact per subject of a binding
+  'irsa', // service account → IAM role (eks.amazonaws.com/role-arn annotation)
+  'pod_identity_association', // service account → IAM role (eks:CreatePodIdentityAssociation)
+  'pod_service_account', // pod → service account it runs as
+  'exec', // pod → Kubernetes user who exec'd/attached into it; short-lived (the exec link window)
+  'node_role', // IAM role → cluster whose nodes authenticate with it
+  'oidc_provider', // OIDC issuer → cluster it belongs to
+  'role_trust', // IAM role → OIDC issuer its trust policy federates (attributes.subjects)
+  'cluster_config', // cluster → itself; attributes.authenticationMode
+  'cluster_logging', // cluster → itself; attributes.enabled (control-plane log types on)
+  'egress_ip', // cluster → address its workloads reach AWS from
+] as const;
+export type FactKind = (typeof FACT_KINDS)[number];
+
+export interface IdentityFact {
+  kind: FactKind;
+  /** Identity of the edge: a later assert with the same key supersedes (closes) the earlier one. */
+  key: string;
+  op: 'assert' | 'retract';
+  from: string;
+  to: string;
+  account?: string;
+  cluster?: string;
+  /**
+   * A set the fact belongs to (the mappings of one aws-auth ConfigMap, the subjects of one binding): a new
+   * version of the set retracts its members that are no longer in it.
+   */
+  group?: string;
+  attributes: Record<string, unknown>;
+  /** `seam.id` of the event that established (or retracted) the edge, or `seed:<name>` for snapshots. */
+  provenance: string;
+  /** ISO 8601. For a retraction: when the edge stopped being valid. */
+  valid_from: string;
+  /** ISO 8601, when known in advance (credential expiry, the exec link window). */
+  valid_to?: string;
+}
+
+/** An edge as stored: one version of one key. */
+export interface Edge {
+  fact: IdentityFact;
+  fromMs: number;
+  /** Infinity while open. */
+  toMs: number;
+  /** Provenance of the retraction or superseding fact that closed the edge, if any. */
+  closedBy?: string;
+}
+
+export interface Resolution {
+  /** The event's principal, refined with what the graph knows (service account, pod, k8s user, groups). */
+  principal: Principal | undefined;
+  /** The path from the acting credentials to where they came from, in that order. */
+  chain: ChainStep[];
+  /**
+   * The furthest identity the chain reached: for IRSA credentials used after an exec, the IAM session of the
+   * person who exec'd; for an IAM-authenticated Kubernetes user, the IAM role session. Undefined when the
+   * chain did not leave the event's own principal.
+   */
+  origin?: Principal;
+  /** Cluster the principal was resolved into (an IRSA session's cluster, the audit event's cluster). */
+  cluster?: string;
+}
+
+export interface PermissionRule {
+  verbs: string[];
+  resources: string[];
+  apiGroups: string[];
+  /** `*` = every namespace (cluster-scoped grant). */
+  namespaces: string[];
+  nonResourceURLs?: string[];
+  via: ChainStep[];
+}
+
+export interface EffectivePermissions {
+  principal: string;
+  cluster: string;
+  /** Kubernetes user names the principal authenticates as (templates kept, e.g. `...{{SessionName}}`). */
+  usernames: string[];
+  groups: string[];
+  rules: PermissionRule[];
+  isClusterAdmin: boolean;
+  /** Why the principal is cluster admin, when it is (system:masters, an access policy, a binding). */
+  adminVia?: ChainStep[];
+}
+
+/** A document for the OpenSearch `seam-identity` index: one version of one edge. */
+export interface IdentityDoc {
+  id: string;
+  kind: FactKind;
+  from: string;
+  to: string;
+  cluster?: string;
+  account?: string;
+  valid_from: string;
+  valid_to?: string;
+  provenance: string;
+}
