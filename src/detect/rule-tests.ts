@@ -13,7 +13,11 @@ import { loadRules } from './sigma/ruleset.ts';
  * `foo.yml` must raise over each (`alerts: 0` = must stay silent). The whole rule set is loaded, so a
  * correlation can refer to rules in other files; only alerts of the file under test are counted.
  *
+ * A test file may set `placeholders:` (name → values) for the `|expand` placeholders of its rule, to
+ * test the rule as a site would configure it; the rule set is then loaded again with those values.
+ *
  * ```yaml
+ * placeholders: { allowed_namespaces: [kube-system, monitoring] }
  * cases:
  *   - name: exec into kube-system pod
  *     alerts: 1
@@ -41,18 +45,34 @@ const isTestFile = (p: string): boolean => /\.test\.ya?ml$/.test(p);
 const isRuleFile = (p: string): boolean => /\.ya?ml$/.test(p) && !isTestFile(p);
 const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/, '.test.$1');
 
-function parseCases(text: string, file: string): RuleTestCase[] {
+interface RuleTestFile {
+  placeholders?: Record<string, string[]>;
+  cases: RuleTestCase[];
+}
+
+function parseTestFile(text: string, file: string): RuleTestFile {
   const doc = parseYaml(text) as unknown;
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { cases?: unknown }).cases)) {
     throw new Error(`${file}: expected a top-level "cases" list`);
   }
-  return ((doc as { cases: unknown[] }).cases).map((c, i) => {
+  const ph = (doc as { placeholders?: unknown }).placeholders;
+  let placeholders: Record<string, string[]> | undefined;
+  if (ph !== undefined) {
+    if (!ph || typeof ph !== 'object' || Array.isArray(ph)) throw new Error(`${file}: "placeholders" must map names to lists of values`);
+    placeholders = {};
+    for (const [k, v] of Object.entries(ph)) {
+      const values = Array.isArray(v) ? v : [v];
+      placeholders[k] = values.map((x) => String(x));
+    }
+  }
+  const cases = ((doc as { cases: unknown[] }).cases).map((c, i) => {
     const o = (c ?? {}) as Record<string, unknown>;
     if (typeof o.alerts !== 'number' || !Array.isArray(o.events) || o.events.length === 0) {
       throw new Error(`${file}: case ${i + 1} needs "alerts" (a number) and a non-empty "events" list`);
     }
     return { name: typeof o.name === 'string' ? o.name : `case ${i + 1}`, alerts: o.alerts, events: o.events };
   });
+  return { ...(placeholders ? { placeholders } : {}), cases };
 }
 
 export async function runRuleTests(paths: string[], out: NodeJS.WritableStream): Promise<RuleTestSummary> {
@@ -82,18 +102,20 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
       s.missing++;
       continue;
     }
-    let cases: RuleTestCase[];
+    let tf: RuleTestFile;
     try {
-      cases = parseCases(await readFile(testFile, 'utf8'), testFile);
+      tf = parseTestFile(await readFile(testFile, 'utf8'), testFile);
     } catch (e) {
       out.write(`ERROR ${(e as Error).message}\n`);
       s.errors++;
       continue;
     }
+    const cases = tf.cases;
+    const rs = tf.placeholders ? (await loadRules(ruleFiles, { placeholders: tf.placeholders })).ruleset : ruleset;
     const ids = idsByFile.get(ruleFile) ?? new Set<string>();
     for (const c of cases) {
       s.cases++;
-      const detector = createDetector({ ruleset, allowedLatenessMs: 0 });
+      const detector = createDetector({ ruleset: rs, allowedLatenessMs: 0 });
       let fired = 0;
       let bad: string | undefined;
       c.events.forEach((raw, i) => {
