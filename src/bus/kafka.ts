@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
 import { SeamError } from '../core/errors.ts';
@@ -26,6 +27,8 @@ export interface KafkaBusOptions {
 /** One atomic write across topics: all of `messages` become visible together or not at all. */
 export interface TransactionalProducer {
   sendAtomically(messages: BusMessage[]): Promise<void>;
+  /** Test-only: produces inside a transaction that is left open, as a process killed before its commit would. */
+  sendUncommitted(messages: BusMessage[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,29 @@ export function toKafkaMessage(m: BusMessage): Message {
     headers,
     ...(m.timestampMs === undefined ? {} : { timestamp: String(m.timestampMs) }),
   };
+}
+
+/** Bytes per produce call: kafkajs puts a call's messages for one partition into one record batch, and the broker refuses batches over message.max.bytes (1 MiB by default). */
+const MAX_CALL_BYTES = 512 * 1024;
+
+/** Cuts messages into runs of at most MAX_CALL_BYTES (a bigger single message goes alone), keeping their order. */
+export function chunkBySize(messages: BusMessage[], maxBytes = MAX_CALL_BYTES): BusMessage[][] {
+  const out: BusMessage[][] = [];
+  let cur: BusMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = m.value.length + (m.key?.length ?? 0) + 64;
+    for (const [k, v] of Object.entries(m.headers ?? {})) size += k.length + v.length;
+    if (cur.length > 0 && bytes + size > maxBytes) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 /** Groups messages by topic, keeping their order within each topic (and so within each key). */
@@ -125,7 +151,7 @@ export class KafkaBus implements Bus {
       send: async (messages: BusMessage[]): Promise<void> => {
         if (messages.length === 0) return;
         try {
-          await p.sendBatch({ acks: -1, topicMessages: byTopic(messages) });
+          for (const chunk of chunkBySize(messages)) await p.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
         } catch (cause) {
           throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
         }
@@ -158,7 +184,7 @@ export class KafkaBus implements Bus {
         if (messages.length === 0) return;
         const tx = await p.transaction();
         try {
-          await tx.sendBatch({ acks: -1, topicMessages: byTopic(messages) });
+          for (const chunk of chunkBySize(messages)) await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
           await tx.commit();
         } catch (cause) {
           await tx.abort().catch(() => undefined);
@@ -171,6 +197,10 @@ export class KafkaBus implements Bus {
             { cause, details: { transactionalId } },
           );
         }
+      },
+      sendUncommitted: async (messages: BusMessage[]): Promise<void> => {
+        const tx = await p.transaction();
+        for (const chunk of chunkBySize(messages)) await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
       },
       close: async (): Promise<void> => {
         if (closed) return;
@@ -225,6 +255,64 @@ export class KafkaBus implements Bus {
     };
     this.open.add(handle);
     return handle;
+  }
+
+  /**
+   * Reads topics from the beginning up to their end offsets at the time of the call, committed
+   * records only (read_committed: aborted transactions never show). Used to load checkpoints and by
+   * tests; not a streaming consumer. A throwaway group is used and deleted after.
+   */
+  async readToEnd(topics: string[], each: (m: ConsumedMessage) => void, timeoutMs = 60_000): Promise<void> {
+    const admin = await this.admin();
+    const pending = new Map<string, bigint>();
+    for (const topic of topics) {
+      for (const o of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(o.offset) > BigInt(o.low)) pending.set(`${topic}/${o.partition}`, BigInt(o.offset));
+      }
+    }
+    if (pending.size === 0) return;
+    const groupId = `seam-reader-${randomBytes(6).toString('hex')}`;
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `reading ${topics.join(', ')} to the end took over ${timeoutMs} ms`)), timeoutMs);
+        // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          const k = `${e.payload.topic}/${e.payload.partition}`;
+          const end = pending.get(k);
+          if (end !== undefined && BigInt(e.payload.lastOffset) + 1n >= end) pending.delete(k);
+          if (pending.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) {
+                const end = pending.get(`${batch.topic}/${batch.partition}`);
+                if (end === undefined || BigInt(m.offset) >= end) continue;
+                each({
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: m.offset,
+                  key: m.key === null ? null : m.key.toString(),
+                  value: m.value ?? Buffer.alloc(0),
+                  ...(m.headers ? { headers: headersOf(m.headers)! } : {}),
+                  timestampMs: Number(m.timestamp),
+                });
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,49 @@
+import { Counters } from '../../core/counters.ts';
+
+/**
+ * What a collector reports beyond the common counters: records flagged truncated, duplicates skipped
+ * by the lookback window, lag (now − newest event time read) and events per second emitted over the
+ * last minute.
+ */
+export class CollectorStats {
+  readonly counters: Counters;
+  truncated = 0;
+  duplicatesSkipped = 0;
+  newestEventMs: number | undefined;
+  private readonly buckets = new Map<number, number>(); // second → events emitted
+
+  constructor(component: string) {
+    this.counters = new Counters(component);
+  }
+
+  emitted(n: number, nowMs = Date.now()): void {
+    this.counters.emitted += n;
+    const s = Math.floor(nowMs / 1000);
+    this.buckets.set(s, (this.buckets.get(s) ?? 0) + n);
+    for (const k of this.buckets.keys()) if (k < s - 60) this.buckets.delete(k);
+  }
+
+  sawEventAt(tsMs: number): void {
+    if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
+  }
+
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number } {
+    const s = Math.floor(nowMs / 1000);
+    let n = 0;
+    let oldest = s;
+    for (const [k, v] of this.buckets) {
+      if (k >= s - 60) {
+        n += v;
+        oldest = Math.min(oldest, k);
+      }
+    }
+    const span = Math.max(1, s - oldest + 1);
+    return {
+      ...this.counters.snapshot(),
+      truncated: this.truncated,
+      duplicatesSkipped: this.duplicatesSkipped,
+      lagMs: this.newestEventMs === undefined ? null : Math.max(0, nowMs - this.newestEventMs),
+      eventsPerSec: n / span,
+    };
+  }
+}

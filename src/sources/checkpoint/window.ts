@@ -1,0 +1,80 @@
+import type { Checkpoint } from './store.ts';
+
+/**
+ * The read window behind a collector's watermark — pure logic, no I/O. Each poll reads
+ * [watermark − lookback, now]; an id already seen in that window is skipped, so late-ingested
+ * records are caught and nothing at the cursor millisecond is emitted twice. After a poll's records
+ * are durable the watermark moves to the poll's end and ids older than the new window are forgotten.
+ */
+export interface WindowOptions {
+  lookbackMs: number;
+  /** Where a collector without a checkpoint starts (ms since epoch). */
+  initialStartMs: number;
+  /** Longest span read in one poll, so a long catch-up proceeds in chunks and the seen set stays bounded. */
+  maxWindowMs: number;
+}
+
+export class ReadWindow {
+  private seen: Map<number, Set<string>>;
+  watermarkMs: number;
+
+  constructor(
+    cp: Checkpoint | undefined,
+    private readonly opts: WindowOptions,
+  ) {
+    this.watermarkMs = cp?.watermarkMs ?? opts.initialStartMs;
+    this.seen = new Map();
+    for (const [t, ids] of Object.entries(cp?.seen ?? {})) this.seen.set(Number(t), new Set(ids));
+    // No checkpoint means a fresh start: nothing before initialStartMs is wanted, so no lookback yet.
+    this.fresh = cp === undefined;
+  }
+
+  private fresh: boolean;
+
+  /** The time range of the next poll, both ends inclusive (as FilterLogEvents treats them). */
+  range(nowMs: number): { startMs: number; endMs: number } {
+    const startMs = this.fresh ? this.watermarkMs : Math.max(0, this.watermarkMs - this.opts.lookbackMs);
+    const endMs = Math.max(startMs, Math.min(nowMs, startMs + this.opts.maxWindowMs));
+    return { startMs, endMs };
+  }
+
+  has(id: string, tsMs: number): boolean {
+    return this.seen.get(tsMs)?.has(id) === true;
+  }
+
+  /** Records an id as emitted (call only once its record is durable, or build the next checkpoint first). */
+  add(id: string, tsMs: number): void {
+    let s = this.seen.get(tsMs);
+    if (s === undefined) this.seen.set(tsMs, (s = new Set()));
+    s.add(id);
+  }
+
+  /** The checkpoint after adding `ids`, optionally moving the watermark to `toMs`; does not change this window. */
+  next(ids: { id: string; tsMs: number }[], toMs?: number, now = new Date()): Checkpoint {
+    const watermarkMs = toMs === undefined ? this.watermarkMs : Math.max(this.watermarkMs, toMs);
+    const floor = watermarkMs - this.opts.lookbackMs;
+    const seen: Record<string, string[]> = {};
+    for (const [t, s] of this.seen) if (t >= floor) seen[String(t)] = [...s];
+    for (const { id, tsMs } of ids) {
+      if (tsMs < floor) continue;
+      const k = String(tsMs);
+      const list = seen[k] ?? (seen[k] = []);
+      if (!list.includes(id)) list.push(id);
+    }
+    return { v: 1, watermarkMs, seen, savedAt: now.toISOString() };
+  }
+
+  /** Adopts a checkpoint that has just been made durable. */
+  adopt(cp: Checkpoint): void {
+    this.fresh = false;
+    this.watermarkMs = cp.watermarkMs;
+    this.seen = new Map();
+    for (const [t, ids] of Object.entries(cp.seen)) this.seen.set(Number(t), new Set(ids));
+  }
+
+  get seenCount(): number {
+    let n = 0;
+    for (const s of this.seen.values()) n += s.size;
+    return n;
+  }
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { SourceType } from '../../core/envelope.ts';
+
+export const LogGroupConfig = z
+  .strictObject({
+    logGroupName: z.string().min(1).describe('Log group to read, e.g. /aws/eks/prod/cluster or aws-cloudtrail-logs-123456789012.'),
+    logStreamNamePrefix: z
+      .string()
+      .optional()
+      .describe('Only streams whose name starts with this; defaults to kube-apiserver-audit- for /aws/eks/<cluster>/cluster groups.'),
+    source: SourceType.optional().describe('Source of every record in the group; when omitted it follows from the group name, else is detected per record.'),
+    cluster: z.string().optional().describe('EKS cluster to attribute records to; defaults to <cluster> of /aws/eks/<cluster>/cluster.'),
+    account: z.string().regex(/^\d{12}$/).optional().describe('AWS account id of the log group.'),
+  })
+  .describe('One log group the collector reads.');
+export type LogGroupConfig = z.infer<typeof LogGroupConfig>;
+
+export const OwnershipConfig = z
+  .strictObject({
+    replicaId: z.string().min(1).describe('This replica\'s id, e.g. the StatefulSet pod name (seam-collect-0).'),
+    replicas: z.array(z.string().min(1)).min(1).describe('Every replica\'s id; each log group is owned by exactly one (rendezvous hashing, ADR 0004).'),
+  })
+  .refine((o) => o.replicas.includes(o.replicaId), { message: 'ownership.replicas must include ownership.replicaId' })
+  .describe('Splits log groups between replicas so that two replicas never read the same group.');
+export type OwnershipConfig = z.infer<typeof OwnershipConfig>;
+
+export const CloudWatchLogsSourceConfig = z
+  .strictObject({
+    type: z.literal('cloudwatch-logs'),
+    name: z.string().min(1).default('cloudwatch-logs').describe('Collector name; part of checkpoint keys and transactional ids, so keep it stable.'),
+    region: z.string().optional().describe('AWS region of the log groups; defaults to the SDK\'s (AWS_REGION).'),
+    endpoint: z.url().optional().describe('CloudWatch Logs endpoint override (moto, VPC endpoint).'),
+    logGroups: z.array(LogGroupConfig).min(1).describe('Log groups to read; several clusters and CloudTrail can share one collector.'),
+    pollIntervalMs: z.number().int().positive().default(5_000).describe('Wait between polls of a log group.'),
+    lookbackMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(5 * 60_000)
+      .describe('Each poll re-reads this far behind the watermark to catch late-ingested events; ids already emitted are skipped.'),
+    initialLookbackMs: z.number().int().nonnegative().default(60 * 60_000).describe('Without a checkpoint, start this far in the past.'),
+    maxPollWindowMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60_000)
+      .describe('Longest time span read in one poll; a long catch-up proceeds in chunks of this size.'),
+    pageLimit: z.number().int().min(1).max(10_000).default(10_000).describe('Events per FilterLogEvents page.'),
+    maxRetries: z.number().int().nonnegative().default(8).describe('Retries of a throttled or 5xx call before the poll fails (it is tried again next poll).'),
+    retryBaseDelayMs: z.number().int().positive().default(200).describe('First back-off ceiling; doubles per retry, full jitter.'),
+    retryMaxDelayMs: z.number().int().positive().default(20_000).describe('Largest back-off.'),
+    truncationThresholdBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024 - 26 - 64)
+      .describe('A message at least this large that is not valid JSON was cut by CloudWatch (256 KiB event limit) and is flagged truncated.'),
+    ownership: OwnershipConfig.optional().describe('Replica ownership of log groups; omit when one replica runs.'),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.logGroups.forEach((g, i) => {
+      const k = `${g.logGroupName}|${g.logStreamNamePrefix ?? ''}`;
+      if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['logGroups', i], message: `log group ${g.logGroupName} is listed twice with the same stream prefix` });
+      seen.add(k);
+    });
+    if (c.retryMaxDelayMs < c.retryBaseDelayMs) ctx.addIssue({ code: 'custom', path: ['retryMaxDelayMs'], message: 'retryMaxDelayMs must be >= retryBaseDelayMs' });
+  })
+  .describe('Reads EKS audit logs, CloudTrail and EventBridge-delivered GuardDuty findings from CloudWatch Logs, with durable checkpoints.');
+export type CloudWatchLogsSourceConfig = z.infer<typeof CloudWatchLogsSourceConfig>;

@@ -1,0 +1,222 @@
+import type { FilterLogEventsCommandInput, FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import { TOPICS } from '../../bus/topics.ts';
+import type { BusMessage } from '../../bus/types.ts';
+import { deadLetter } from '../../core/dead-letter.ts';
+import type { RawMeta } from '../../core/envelope.ts';
+import { isSeamError, SeamError } from '../../core/errors.ts';
+import { childLogger } from '../../core/logger.ts';
+import { owns } from '../checkpoint/ownership.ts';
+import { rawHeaders } from '../checkpoint/raw-record.ts';
+import { sleep, withRetry } from '../checkpoint/retry.ts';
+import { CollectorStats } from '../checkpoint/stats.ts';
+import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
+import { ReadWindow } from '../checkpoint/window.ts';
+import type { CloudWatchLogsSourceConfig } from './config.ts';
+import { detectSource, eventOrigin, isTruncated, resolveGroup, streamKey, type ResolvedGroup } from './parse.ts';
+
+/** The one CloudWatch Logs call the collector makes (a real client, or one pointed at moto). */
+export interface FilterLogEventsApi {
+  filterLogEvents(input: FilterLogEventsCommandInput): Promise<FilterLogEventsCommandOutput>;
+}
+
+export interface CloudWatchLogsDeps {
+  logs: FilterLogEventsApi;
+  store: CheckpointStore;
+  /** A writer per checkpoint key (Kafka: one transactional producer each, which fences zombies). */
+  writerFor(checkpointKey: string): Promise<CheckpointedWriter>;
+  /** Re-read checkpoints after writers are created (Kafka: sees what fenced zombies committed). */
+  refresh?(): Promise<void>;
+  now?: () => number;
+}
+
+interface GroupState {
+  group: ResolvedGroup;
+  key: string;
+  window: ReadWindow;
+  writer: CheckpointedWriter;
+  stopped: boolean;
+}
+
+const log = childLogger('source.cloudwatch-logs');
+
+/**
+ * Reads log groups with FilterLogEvents, each poll covering [watermark − lookback, now]; events whose
+ * id is already in the checkpoint are skipped, so late arrivals are caught and nothing is emitted
+ * twice. Each page's records and the checkpoint covering them are written together (after the
+ * records are durable). Truncated messages are kept, flagged and counted. DESIGN.md lists what
+ * Falco's reader gets wrong; each of those is a test in test/collectors/.
+ */
+export class CloudWatchLogsSource {
+  readonly stats: CollectorStats;
+  private groups: GroupState[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    readonly config: CloudWatchLogsSourceConfig,
+    private readonly deps: CloudWatchLogsDeps,
+  ) {
+    this.stats = new CollectorStats(`cloudwatch-logs:${config.name}`);
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Log groups this replica owns (all of them without an ownership config). */
+  ownedGroups(): ResolvedGroup[] {
+    const own = this.config.ownership;
+    return this.config.logGroups.map(resolveGroup).filter((g) => own === undefined || owns(own.replicaId, unitOf(g), own.replicas));
+  }
+
+  /** Topics this collector may write to, for creating them up front. */
+  topics(): string[] {
+    const fixed = this.config.logGroups.map(resolveGroup).map((g) => g.source);
+    const all = fixed.some((s) => s === undefined) ? (['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const) : fixed;
+    return [...new Set(all.filter((s) => s !== undefined).map((s) => TOPICS.raw(s)))];
+  }
+
+  async start(): Promise<void> {
+    const owned = this.ownedGroups();
+    const keyed = owned.map((group) => ({ group, key: checkpointKey(this.config.name, group.logGroupName, group.logStreamNamePrefix) }));
+    // Writers first: on Kafka creating one fences a previous owner, and only then is its checkpoint final.
+    const writers = await Promise.all(keyed.map((k) => this.deps.writerFor(k.key)));
+    await this.deps.refresh?.();
+    const start = this.now() - this.config.initialLookbackMs;
+    this.groups = await Promise.all(
+      keyed.map(async ({ group, key }, i) => ({
+        group,
+        key,
+        writer: writers[i]!,
+        stopped: false,
+        window: new ReadWindow(await this.deps.store.load(key), {
+          lookbackMs: this.config.lookbackMs,
+          initialStartMs: start,
+          maxWindowMs: this.config.maxPollWindowMs,
+        }),
+      })),
+    );
+    log.info({ collector: this.config.name, groups: owned.map((g) => g.logGroupName) }, 'CloudWatch Logs collector owns its log groups.');
+  }
+
+  /** One poll of every owned group; a group's failure is counted and retried next poll. */
+  async pollOnce(signal?: AbortSignal): Promise<void> {
+    await Promise.all(
+      this.groups
+        .filter((g) => !g.stopped)
+        .map(async (g) => {
+          try {
+            await this.pollGroup(g, signal);
+          } catch (e) {
+            if (e instanceof HardStop) throw e;
+            const error = isSeamError(e) ? e : new SeamError('SEAM_ERR_SOURCE_API', (e as Error).message, { cause: e });
+            this.stats.counters.error(error.code);
+            if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') {
+              g.stopped = true;
+              log.warn({ logGroup: g.group.logGroupName, error }, 'Another replica took this log group over; this one stops reading it.');
+            } else {
+              log.warn({ logGroup: g.group.logGroupName, error }, 'Polling a log group failed; it is retried on the next poll.');
+            }
+          }
+        }),
+    );
+  }
+
+  /** Polls until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.groups.length === 0) await this.start();
+    while (!signal.aborted) {
+      await this.pollOnce(signal);
+      await sleep(this.config.pollIntervalMs, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const g of this.groups) await g.writer.close().catch(() => undefined);
+    this.groups = [];
+  }
+
+  private async pollGroup(g: GroupState, signal?: AbortSignal): Promise<void> {
+    const { startMs, endMs } = g.window.range(this.now());
+    const { logGroupName, logStreamNamePrefix } = g.group;
+    let nextToken: string | undefined;
+    do {
+      const input: FilterLogEventsCommandInput = {
+        logGroupName,
+        startTime: startMs,
+        endTime: endMs,
+        limit: this.config.pageLimit,
+        ...(logStreamNamePrefix === undefined ? {} : { logStreamNamePrefix }),
+        ...(nextToken === undefined ? {} : { nextToken }),
+      };
+      const page = await withRetry('FilterLogEvents', () => this.deps.logs.filterLogEvents(input), {
+        maxRetries: this.config.maxRetries,
+        baseDelayMs: this.config.retryBaseDelayMs,
+        maxDelayMs: this.config.retryMaxDelayMs,
+        ...(signal ? { signal } : {}),
+        onRetry: (error, attempt, delayMs) => {
+          this.stats.counters.error('SEAM_ERR_SOURCE_THROTTLED');
+          log.debug({ logGroup: logGroupName, attempt, delayMs, error }, 'FilterLogEvents throttled; backing off.');
+        },
+      });
+      nextToken = page.nextToken ?? undefined;
+      const records: BusMessage[] = [];
+      const ids: { id: string; tsMs: number }[] = [];
+      const receivedAt = new Date(this.now()).toISOString();
+      for (const e of page.events ?? []) {
+        const stream = e.logStreamName ?? '';
+        // Some emulators ignore logStreamNamePrefix; filtering here too costs nothing on AWS.
+        if (logStreamNamePrefix !== undefined && !stream.startsWith(logStreamNamePrefix)) continue;
+        if (e.eventId === undefined || e.timestamp === undefined || e.message === undefined) continue;
+        this.stats.counters.received++;
+        this.stats.sawEventAt(e.timestamp);
+        if (g.window.has(e.eventId, e.timestamp)) {
+          this.stats.duplicatesSkipped++;
+          continue;
+        }
+        ids.push({ id: e.eventId, tsMs: e.timestamp });
+        records.push(this.record(g.group, stream, e.eventId, e.timestamp, e.message, receivedAt));
+      }
+      // The watermark moves only with the last page: until then the ids carry the progress.
+      const cp = g.window.next(ids, nextToken === undefined ? endMs : undefined, new Date(this.now()));
+      if (records.length > 0 || nextToken === undefined) {
+        await g.writer.write(records, g.key, cp);
+        g.window.adopt(cp);
+        this.stats.emitted(records.length, this.now());
+      }
+    } while (nextToken !== undefined && !signal?.aborted);
+  }
+
+  private record(group: ResolvedGroup, stream: string, eventId: string, tsMs: number, message: string, receivedAt: string): BusMessage {
+    const truncated = isTruncated(message, this.config.truncationThresholdBytes);
+    if (truncated) {
+      this.stats.truncated++;
+      this.stats.counters.error('SEAM_ERR_INPUT_TRUNCATED');
+    }
+    const origin = eventOrigin(group.logGroupName, stream, eventId);
+    const source = group.source ?? (truncated ? undefined : detectSource(message));
+    const meta: RawMeta = {
+      collector: 'cloudwatch-logs',
+      receivedAt,
+      ...(source === undefined ? {} : { source }),
+      ...(group.cluster === undefined ? {} : { cluster: group.cluster }),
+      ...(group.account === undefined ? {} : { account: group.account }),
+      ...(this.config.region === undefined ? {} : { region: this.config.region }),
+      origin,
+      ...(truncated ? { truncated: true } : {}),
+    };
+    const key = streamKey(group.logGroupName, stream);
+    if (source === undefined) {
+      // Neither the group nor the record says which source it is: keep it, with the reason, in the DLQ.
+      const code = truncated ? 'SEAM_ERR_INPUT_TRUNCATED' : 'SEAM_ERR_INPUT_UNKNOWN_FORMAT';
+      this.stats.counters.error(code);
+      const dl = deadLetter('read', new SeamError(code, truncated ? 'record was truncated by CloudWatch Logs and its group names no source' : 'record matches no known source format', { details: { origin } }), message, {
+        origin,
+        collector: 'cloudwatch-logs',
+      });
+      return { topic: TOPICS.dlq, key, value: Buffer.from(JSON.stringify(dl)), headers: rawHeaders(meta), timestampMs: tsMs };
+    }
+    return { topic: TOPICS.raw(source), key, value: Buffer.from(message, 'utf8'), headers: rawHeaders(meta), timestampMs: tsMs };
+  }
+}
+
+/** The unit of ownership: a log group and stream prefix. */
+export function unitOf(g: ResolvedGroup): string {
+  return `${g.logGroupName}|${g.logStreamNamePrefix ?? ''}`;
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { OwnershipConfig } from '../cloudwatch-logs/config.ts';
+
+export const GuardDutySourceConfig = z
+  .strictObject({
+    type: z.literal('guardduty'),
+    name: z.string().min(1).default('guardduty').describe('Collector name; part of checkpoint keys and transactional ids, so keep it stable.'),
+    region: z.string().optional().describe('AWS region of the detectors; defaults to the SDK\'s (AWS_REGION).'),
+    endpoint: z.url().optional().describe('GuardDuty endpoint override (a VPC endpoint, or the test stub).'),
+    detectorIds: z.array(z.string().min(1)).optional().describe('Detectors to read; all that ListDetectors returns when omitted.'),
+    pollIntervalMs: z.number().int().positive().default(60_000).describe('Wait between polls.'),
+    lookbackMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(5 * 60_000)
+      .describe('Each poll re-reads findings updated this far behind the watermark; finding versions already emitted are skipped.'),
+    initialLookbackMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(24 * 60 * 60_000)
+      .describe('Without a checkpoint, read findings updated this far in the past.'),
+    maxPollWindowMs: z.number().int().positive().default(24 * 60 * 60_000).describe('Longest updatedAt span read in one poll.'),
+    maxRetries: z.number().int().nonnegative().default(8).describe('Retries of a throttled or 5xx call before the poll fails.'),
+    retryBaseDelayMs: z.number().int().positive().default(200).describe('First back-off ceiling; doubles per retry, full jitter.'),
+    retryMaxDelayMs: z.number().int().positive().default(20_000).describe('Largest back-off.'),
+    ownership: OwnershipConfig.optional().describe('Replica ownership of detectors; omit when one replica runs.'),
+  })
+  .describe('Reads GuardDuty findings through the API (ListFindings by updatedAt, GetFindings in batches of 50).');
+export type GuardDutySourceConfig = z.infer<typeof GuardDutySourceConfig>;

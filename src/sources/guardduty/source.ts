@@ -1,0 +1,207 @@
+import type {
+  Finding,
+  GetFindingsCommandInput,
+  GetFindingsCommandOutput,
+  ListDetectorsCommandInput,
+  ListDetectorsCommandOutput,
+  ListFindingsCommandInput,
+  ListFindingsCommandOutput,
+} from '@aws-sdk/client-guardduty';
+import { TOPICS } from '../../bus/topics.ts';
+import type { BusMessage } from '../../bus/types.ts';
+import type { RawMeta } from '../../core/envelope.ts';
+import { isSeamError, SeamError } from '../../core/errors.ts';
+import { childLogger } from '../../core/logger.ts';
+import { owns } from '../checkpoint/ownership.ts';
+import { rawHeaders } from '../checkpoint/raw-record.ts';
+import { sleep, withRetry, type RetryOptions } from '../checkpoint/retry.ts';
+import { CollectorStats } from '../checkpoint/stats.ts';
+import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
+import { ReadWindow } from '../checkpoint/window.ts';
+import type { GuardDutySourceConfig } from './config.ts';
+
+/** The three GuardDuty calls the collector makes. */
+export interface GuardDutyApi {
+  listDetectors(input: ListDetectorsCommandInput): Promise<ListDetectorsCommandOutput>;
+  listFindings(input: ListFindingsCommandInput): Promise<ListFindingsCommandOutput>;
+  getFindings(input: GetFindingsCommandInput): Promise<GetFindingsCommandOutput>;
+}
+
+export interface GuardDutyDeps {
+  guardduty: GuardDutyApi;
+  store: CheckpointStore;
+  writerFor(checkpointKey: string): Promise<CheckpointedWriter>;
+  refresh?(): Promise<void>;
+  now?: () => number;
+}
+
+/** GetFindings takes at most 50 ids. */
+export const GET_FINDINGS_BATCH = 50;
+
+interface DetectorState {
+  detectorId: string;
+  key: string;
+  window: ReadWindow;
+  writer: CheckpointedWriter;
+  stopped: boolean;
+}
+
+const log = childLogger('source.guardduty');
+
+/** Dedup id of one version of a finding: an update is a new version, emitted again. */
+export const findingVersion = (f: Finding): string => `${f.Id ?? ''}@${f.UpdatedAt ?? ''}`;
+
+/**
+ * Polls GuardDuty: ListFindings with updatedAt in [watermark − lookback, now], sorted by updatedAt
+ * ascending and paginated; GetFindings for each page of ids (50 at most). Each finding version
+ * (id + updatedAt) is emitted once; a later update of the same finding is a new version and is
+ * emitted again (the normalizer's dedup id includes updatedAt).
+ */
+export class GuardDutySource {
+  readonly stats: CollectorStats;
+  private detectors: DetectorState[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    readonly config: GuardDutySourceConfig,
+    private readonly deps: GuardDutyDeps,
+  ) {
+    this.stats = new CollectorStats(`guardduty:${config.name}`);
+    this.now = deps.now ?? Date.now;
+  }
+
+  private retry(signal?: AbortSignal): RetryOptions {
+    return {
+      maxRetries: this.config.maxRetries,
+      baseDelayMs: this.config.retryBaseDelayMs,
+      maxDelayMs: this.config.retryMaxDelayMs,
+      ...(signal ? { signal } : {}),
+      onRetry: () => this.stats.counters.error('SEAM_ERR_SOURCE_THROTTLED'),
+    };
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    let ids = this.config.detectorIds;
+    if (ids === undefined) {
+      ids = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await withRetry('ListDetectors', () => this.deps.guardduty.listDetectors(nextToken === undefined ? {} : { NextToken: nextToken }), this.retry(signal));
+        ids.push(...(page.DetectorIds ?? []));
+        nextToken = page.NextToken || undefined;
+      } while (nextToken !== undefined);
+    }
+    const own = this.config.ownership;
+    const owned = ids.filter((id) => own === undefined || owns(own.replicaId, id, own.replicas));
+    const keyed = owned.map((detectorId) => ({ detectorId, key: checkpointKey(this.config.name, detectorId) }));
+    const writers = await Promise.all(keyed.map((k) => this.deps.writerFor(k.key)));
+    await this.deps.refresh?.();
+    const initialStartMs = this.now() - this.config.initialLookbackMs;
+    this.detectors = await Promise.all(
+      keyed.map(async ({ detectorId, key }, i) => ({
+        detectorId,
+        key,
+        writer: writers[i]!,
+        stopped: false,
+        window: new ReadWindow(await this.deps.store.load(key), { lookbackMs: this.config.lookbackMs, initialStartMs, maxWindowMs: this.config.maxPollWindowMs }),
+      })),
+    );
+    log.info({ collector: this.config.name, detectors: owned }, 'GuardDuty collector owns its detectors.');
+  }
+
+  async pollOnce(signal?: AbortSignal): Promise<void> {
+    for (const d of this.detectors) {
+      if (d.stopped) continue;
+      try {
+        await this.pollDetector(d, signal);
+      } catch (e) {
+        if (e instanceof HardStop) throw e;
+        const error = isSeamError(e) ? e : new SeamError('SEAM_ERR_SOURCE_API', (e as Error).message, { cause: e });
+        this.stats.counters.error(error.code);
+        if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') d.stopped = true;
+        log.warn({ detectorId: d.detectorId, error }, 'Polling GuardDuty failed; it is retried on the next poll.');
+      }
+    }
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.detectors.length === 0) await this.start(signal);
+    while (!signal.aborted) {
+      await this.pollOnce(signal);
+      await sleep(this.config.pollIntervalMs, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const d of this.detectors) await d.writer.close().catch(() => undefined);
+    this.detectors = [];
+  }
+
+  private async pollDetector(d: DetectorState, signal?: AbortSignal): Promise<void> {
+    const { startMs, endMs } = d.window.range(this.now());
+    let nextToken: string | undefined;
+    do {
+      const input: ListFindingsCommandInput = {
+        DetectorId: d.detectorId,
+        FindingCriteria: { Criterion: { updatedAt: { GreaterThanOrEqual: startMs, LessThanOrEqual: endMs } } },
+        SortCriteria: { AttributeName: 'updatedAt', OrderBy: 'ASC' },
+        MaxResults: GET_FINDINGS_BATCH,
+        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+      };
+      const page = await withRetry('ListFindings', () => this.deps.guardduty.listFindings(input), this.retry(signal));
+      nextToken = page.NextToken || undefined;
+      const findingIds = page.FindingIds ?? [];
+      const findings: Finding[] = [];
+      for (let i = 0; i < findingIds.length; i += GET_FINDINGS_BATCH) {
+        const FindingIds = findingIds.slice(i, i + GET_FINDINGS_BATCH);
+        const got = await withRetry(
+          'GetFindings',
+          () => this.deps.guardduty.getFindings({ DetectorId: d.detectorId, FindingIds, SortCriteria: { AttributeName: 'updatedAt', OrderBy: 'ASC' } }),
+          this.retry(signal),
+        );
+        findings.push(...(got.Findings ?? []));
+      }
+      findings.sort((a, b) => Date.parse(a.UpdatedAt ?? '') - Date.parse(b.UpdatedAt ?? ''));
+      const records: BusMessage[] = [];
+      const ids: { id: string; tsMs: number }[] = [];
+      const receivedAt = new Date(this.now()).toISOString();
+      for (const f of findings) {
+        const tsMs = Date.parse(f.UpdatedAt ?? '');
+        if (f.Id === undefined || Number.isNaN(tsMs)) {
+          this.stats.counters.error('SEAM_ERR_NORMALIZE_TIMESTAMP');
+          continue;
+        }
+        this.stats.counters.received++;
+        this.stats.sawEventAt(tsMs);
+        const version = findingVersion(f);
+        if (d.window.has(version, tsMs) || ids.some((x) => x.id === version)) {
+          this.stats.duplicatesSkipped++;
+          continue;
+        }
+        ids.push({ id: version, tsMs });
+        records.push(this.record(d.detectorId, f, receivedAt, tsMs));
+      }
+      const cp = d.window.next(ids, nextToken === undefined ? endMs : undefined, new Date(this.now()));
+      if (records.length > 0 || nextToken === undefined) {
+        await d.writer.write(records, d.key, cp);
+        d.window.adopt(cp);
+        this.stats.emitted(records.length, this.now());
+      }
+    } while (nextToken !== undefined && !signal?.aborted);
+  }
+
+  private record(detectorId: string, f: Finding, receivedAt: string, tsMs: number): BusMessage {
+    const cluster = f.Resource?.EksClusterDetails?.Name;
+    const meta: RawMeta = {
+      collector: 'guardduty',
+      receivedAt,
+      source: 'guardduty',
+      ...(cluster ? { cluster } : {}),
+      ...(f.AccountId ? { account: f.AccountId } : {}),
+      ...(f.Region ? { region: f.Region } : {}),
+      origin: `guardduty:${detectorId}/${findingVersion(f)}`,
+    };
+    // Keyed by finding, so the versions of one finding stay in order.
+    return { topic: TOPICS.raw('guardduty'), key: `${detectorId}/${f.Id}`, value: Buffer.from(JSON.stringify(f)), headers: rawHeaders(meta), timestampMs: tsMs };
+  }
+}

@@ -1,0 +1,248 @@
+import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
+import { z } from 'zod';
+import { KafkaBus } from '../bus/kafka.ts';
+import { TOPICS } from '../bus/topics.ts';
+import type { Bus, BusMessage } from '../bus/types.ts';
+import { deadLetter } from '../core/dead-letter.ts';
+import { SeamError } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import { FileCheckpointStore } from './checkpoint/file-store.ts';
+import { CHECKPOINT_TOPIC, KafkaCheckpointStore } from './checkpoint/kafka-store.ts';
+import { rawHeaders } from './checkpoint/raw-record.ts';
+import { sequentialWriter, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './checkpoint/store.ts';
+import { CloudWatchLogsSourceConfig } from './cloudwatch-logs/config.ts';
+import { detectSource } from './cloudwatch-logs/parse.ts';
+import { CloudWatchLogsSource, type FilterLogEventsApi } from './cloudwatch-logs/source.ts';
+import { FileSourceConfig } from './file/config.ts';
+import { readFiles } from './file/source.ts';
+import { GuardDutySourceConfig } from './guardduty/config.ts';
+import { GuardDutySource, type GuardDutyApi } from './guardduty/source.ts';
+import { SidecarSourceConfig } from './sidecar/config.ts';
+import { SidecarSource } from './sidecar/source.ts';
+import { GuardDuty } from '@aws-sdk/client-guardduty';
+
+/**
+ * The explicit list of collector types (type id → { schema, build }) and `runCollectors`, which
+ * `seam collect` calls. No registration by import side effect: adding a source means adding a line.
+ */
+
+/** A built collector: runs until the signal aborts; reports its stats. */
+export interface Collector {
+  readonly name: string;
+  run(signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+  stats(): Record<string, unknown>;
+}
+
+/** What every collector is built with: where records and checkpoints go. */
+export interface CollectorContext {
+  bus: Bus;
+  /** Where checkpoints live (Kafka compacted topic when the bus is Kafka, else a local file). */
+  checkpoints: CheckpointStore;
+  /** One writer per checkpoint key: transactional on Kafka, produce-then-save otherwise. */
+  writerFor(key: string): Promise<CheckpointedWriter>;
+  refreshCheckpoints(): Promise<void>;
+  /** Client overrides for tests (a client pointed at moto or a stub). */
+  clients?: { logs?: FilterLogEventsApi; guardduty?: GuardDutyApi };
+}
+
+export const SOURCES = {
+  file: {
+    schema: FileSourceConfig,
+    build: (name: string, config: FileSourceConfig, ctx: CollectorContext): Collector => buildFileCollector(name, config, ctx),
+  },
+  'cloudwatch-logs': {
+    schema: CloudWatchLogsSourceConfig,
+    build: (name: string, config: CloudWatchLogsSourceConfig, ctx: CollectorContext): Collector => {
+      const logs =
+        ctx.clients?.logs ??
+        new CloudWatchLogs({ ...(config.region ? { region: config.region } : {}), ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+      const src = new CloudWatchLogsSource(config, {
+        logs,
+        store: ctx.checkpoints,
+        writerFor: (key) => ctx.writerFor(key),
+        refresh: () => ctx.refreshCheckpoints(),
+      });
+      return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot() };
+    },
+  },
+  guardduty: {
+    schema: GuardDutySourceConfig,
+    build: (name: string, config: GuardDutySourceConfig, ctx: CollectorContext): Collector => {
+      const gd =
+        ctx.clients?.guardduty ??
+        new GuardDuty({ ...(config.region ? { region: config.region } : {}), ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+      const src = new GuardDutySource(config, {
+        guardduty: gd,
+        store: ctx.checkpoints,
+        writerFor: (key) => ctx.writerFor(key),
+        refresh: () => ctx.refreshCheckpoints(),
+      });
+      return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot() };
+    },
+  },
+  sidecar: {
+    schema: SidecarSourceConfig,
+    build: (name: string, config: SidecarSourceConfig, ctx: CollectorContext): Collector => {
+      let src: SidecarSource | undefined;
+      return {
+        name,
+        run: async (signal) => {
+          src = new SidecarSource(config, { producer: await ctx.bus.producer() });
+          await src.listen();
+          await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+          await src.close();
+        },
+        close: async () => src?.close(),
+        stats: () => src?.stats.snapshot() ?? {},
+      };
+    },
+  },
+} as const;
+
+export type SourceTypeId = keyof typeof SOURCES;
+
+export const SourceConfig = z.discriminatedUnion('type', [FileSourceConfig, CloudWatchLogsSourceConfig, GuardDutySourceConfig, SidecarSourceConfig]);
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+export const CollectConfig = z
+  .strictObject({
+    sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), SourceConfig).describe('Collectors by name; the name is part of logs and stats.'),
+    checkpoint: z
+      .strictObject({
+        path: z.string().default('.seam/state/checkpoints.json').describe('State file for checkpoints when the bus is in memory (embedded mode).'),
+        topic: z.string().default(CHECKPOINT_TOPIC).describe('Compacted topic for checkpoints when the bus is Kafka.'),
+      })
+      .prefault({})
+      .describe('Where collectors keep their positions.'),
+    rawTopicPartitions: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source> topics the collectors create.'),
+  })
+  .describe('`seam collect` configuration: which collectors run in this process.');
+export type CollectConfig = z.infer<typeof CollectConfig>;
+
+export interface RunningCollectors {
+  collectors: Collector[];
+  /** Resolves when every collector has stopped. */
+  done: Promise<void>;
+  /** Stops gracefully: current polls finish and save their checkpoints, then clients close. */
+  stop(): Promise<void>;
+  stats(): Record<string, Record<string, unknown>>;
+}
+
+const log = childLogger('collect');
+
+/**
+ * Builds every configured collector over `bus` and starts them. Checkpoints go to a compacted Kafka
+ * topic when the bus is Kafka (records and checkpoint commit in one transaction), else to the local
+ * state file. `seam collect <config>` = parse the file, `CollectConfig.parse`, `runCollectors`.
+ */
+export async function runCollectors(
+  config: CollectConfig,
+  bus: Bus,
+  opts: { clients?: CollectorContext['clients']; faults?: WriterFaults; transactionalIdPrefix?: string } = {},
+): Promise<RunningCollectors> {
+  const ctx = await collectorContext(config, bus, opts);
+  await bus.ensureTopics(
+    [...(['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((s) => TOPICS.raw(s)), TOPICS.dlq].map((topic) => ({ topic, partitions: config.rawTopicPartitions })),
+  );
+  const collectors = Object.entries(config.sources).map(([name, sc]) => buildCollector(name, sc, ctx));
+  const ac = new AbortController();
+  const done = Promise.all(
+    collectors.map((c) =>
+      c.run(ac.signal).catch((error: unknown) => {
+        log.error({ collector: c.name, error }, 'A collector stopped on an error.');
+      }),
+    ),
+  ).then(() => undefined);
+  return {
+    collectors,
+    done,
+    stop: async () => {
+      ac.abort();
+      await done;
+      for (const c of collectors) await c.close().catch(() => undefined);
+      await ctx.checkpoints.close();
+    },
+    stats: () => Object.fromEntries(collectors.map((c) => [c.name, c.stats()])),
+  };
+}
+
+export function buildCollector(name: string, sc: SourceConfig, ctx: CollectorContext): Collector {
+  switch (sc.type) {
+    case 'file':
+      return SOURCES.file.build(name, sc, ctx);
+    case 'cloudwatch-logs':
+      return SOURCES['cloudwatch-logs'].build(name, sc, ctx);
+    case 'guardduty':
+      return SOURCES.guardduty.build(name, sc, ctx);
+    case 'sidecar':
+      return SOURCES.sidecar.build(name, sc, ctx);
+  }
+}
+
+/** Picks the checkpoint store and writers that suit the bus. */
+export async function collectorContext(
+  config: CollectConfig,
+  bus: Bus,
+  opts: { clients?: CollectorContext['clients']; faults?: WriterFaults; transactionalIdPrefix?: string } = {},
+): Promise<CollectorContext> {
+  const clients = opts.clients === undefined ? {} : { clients: opts.clients };
+  if (bus instanceof KafkaBus) {
+    const store = new KafkaCheckpointStore(bus, { topic: config.checkpoint.topic });
+    const prefix = opts.transactionalIdPrefix ?? 'seam-collect';
+    return {
+      bus,
+      checkpoints: store,
+      writerFor: (key) => store.writer(`${prefix}:${key}`, opts.faults),
+      refreshCheckpoints: () => store.refresh(),
+      ...clients,
+    };
+  }
+  const store = new FileCheckpointStore(config.checkpoint.path);
+  return {
+    bus,
+    checkpoints: store,
+    writerFor: async () => sequentialWriter(await bus.producer(), store, opts.faults),
+    refreshCheckpoints: async () => undefined,
+    ...clients,
+  };
+}
+
+/** The file source as a collector: reads once, then stops (replays have no checkpoint). */
+function buildFileCollector(name: string, config: FileSourceConfig, ctx: CollectorContext): Collector {
+  let emitted = 0;
+  let received = 0;
+  return {
+    name,
+    run: async (signal) => {
+      const producer = await ctx.bus.producer();
+      let batch: BusMessage[] = [];
+      const flush = async (): Promise<void> => {
+        await producer.send(batch);
+        emitted += batch.length;
+        batch = [];
+      };
+      for await (const item of readFiles(config.paths, { maxRecordBytes: config.maxRecordBytes, readChunkBytes: config.readChunkBytes, ...(config.cluster ? { cluster: config.cluster } : {}) })) {
+        if (signal.aborted) break;
+        received++;
+        const key = item.meta.origin ?? null;
+        if (item.kind === 'error') {
+          batch.push({ topic: TOPICS.dlq, key, value: Buffer.from(JSON.stringify(deadLetter('read', item.error, item.raw, { collector: 'file', ...(item.meta.origin ? { origin: item.meta.origin } : {}) }))), headers: rawHeaders(item.meta) });
+        } else {
+          const source = item.meta.source ?? detectSource(item.text);
+          if (source === undefined) {
+            const error = new SeamError('SEAM_ERR_INPUT_UNKNOWN_FORMAT', 'record matches no known source format', { details: { origin: item.meta.origin } });
+            batch.push({ topic: TOPICS.dlq, key, value: Buffer.from(JSON.stringify(deadLetter('read', error, item.text, { collector: 'file', ...(item.meta.origin ? { origin: item.meta.origin } : {}) }))), headers: rawHeaders(item.meta) });
+          } else {
+            batch.push({ topic: TOPICS.raw(source), key, value: Buffer.from(item.text), headers: rawHeaders({ ...item.meta, source }) });
+          }
+        }
+        if (batch.length >= 500) await flush();
+      }
+      await flush();
+      await producer.close();
+    },
+    close: async () => undefined,
+    stats: () => ({ component: `file:${name}`, received, emitted }),
+  };
+}

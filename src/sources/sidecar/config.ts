@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+export const SidecarToken = z
+  .strictObject({
+    id: z.string().min(1).describe('Name of the token, logged and put in each record\'s origin (never the token itself).'),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex characters: printf %s "$TOKEN" | sha256sum')
+      .describe('SHA-256 (hex) of the bearer token; the token itself is never stored.'),
+    cluster: z.string().optional().describe('EKS cluster the token is for: records are attributed to it, and a record naming another cluster is refused.'),
+    workload: z.string().optional().describe('<namespace>/<name> of the workload the token is for (informational; put in origin).'),
+  })
+  .describe('One sidecar credential.');
+export type SidecarToken = z.infer<typeof SidecarToken>;
+
+export const SidecarSourceConfig = z
+  .strictObject({
+    type: z.literal('sidecar'),
+    name: z.string().min(1).default('sidecar').describe('Collector name.'),
+    host: z.string().default('0.0.0.0').describe('Address to listen on.'),
+    port: z.number().int().min(0).max(65535).default(8765).describe('Port to listen on (0 = any free port).'),
+    path: z.string().startsWith('/').default('/v1/ingest').describe('URL path accepting POSTed batches.'),
+    tokens: z.array(SidecarToken).min(1).describe('Accepted bearer tokens, by SHA-256.'),
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024).describe('Largest request body; larger ones get 413.'),
+    maxLineBytes: z.number().int().positive().default(256 * 1024).describe('Largest single record; a longer line is rejected (the rest of the batch is still taken).'),
+    tls: z
+      .strictObject({
+        certFile: z.string().describe('PEM server certificate.'),
+        keyFile: z.string().describe('PEM private key.'),
+        caFile: z.string().optional().describe('PEM CA bundle that client certificates must chain to (mTLS).'),
+        requireClientCert: z.boolean().default(false).describe('Refuse connections without a client certificate signed by caFile (mTLS).'),
+      })
+      .refine((t) => !t.requireClientCert || t.caFile !== undefined, { message: 'tls.requireClientCert needs tls.caFile' })
+      .optional()
+      .describe('Serve HTTPS instead of HTTP; with requireClientCert, mutual TLS.'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.maxLineBytes > c.maxBodyBytes) ctx.addIssue({ code: 'custom', path: ['maxLineBytes'], message: 'maxLineBytes must not exceed maxBodyBytes' });
+    const ids = new Set<string>();
+    c.tokens.forEach((t, i) => {
+      if (ids.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'id'], message: `token id ${t.id} is used twice` });
+      ids.add(t.id);
+    });
+  })
+  .describe('HTTP endpoint for runtime telemetry from sidecars (Falco http_output, falcosidekick webhook, Seam native NDJSON).');
+export type SidecarSourceConfig = z.infer<typeof SidecarSourceConfig>;

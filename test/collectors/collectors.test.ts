@@ -1,0 +1,11 @@
+// The collector integration suite (npm run test:collectors): CloudWatch Logs via moto, the sidecar ingest
+// endpoint, and GuardDuty via a stub, all into the real local Kafka. One file so one afterAll can print the
+// totals every scenario adds to.
+import { afterAll } from 'vitest';
+import { tally, throughput } from './tally.ts';
+import './cloudwatch.scenario.ts';
+
+afterAll(() => {
+  for (const t of throughput) process.stdout.write(`throughput: ${t}\n`);
+  process.stdout.write(`collectors: events=${tally.events} missing=${tally.missing} duplicated=${tally.duplicated} restarts=${tally.restarts}\n`);
+});
