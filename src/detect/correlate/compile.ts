@@ -35,10 +35,11 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
-const TIMESPAN = /^([1-9][0-9]*)([smhd])$/;
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+// The spec names s, m, h and d; w is accepted as 7d. Months and years are not fixed durations.
+const TIMESPAN = /^([1-9][0-9]*)([smhdw])$/;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** `90m` → 5_400_000; undefined when the text is not `<number><s|m|h|d>`. */
+/** `90m` → 5_400_000; undefined when the text is not `<number><s|m|h|d|w>`. */
 export function parseTimespan(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
   const m = TIMESPAN.exec(text);
@@ -52,6 +53,8 @@ const VALUE_TYPES: ReadonlySet<CorrelationType> = new Set(['value_count', 'value
 
 interface Draft {
   cd: CorrelationDoc;
+  /** False when the document has errors of its own; its references are still checked. */
+  valid: boolean;
   id: string;
   name?: string;
   title: string;
@@ -106,7 +109,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     }
   }
   const resolved = new Map<Draft, { ids: string[]; names: (string | undefined)[]; children: Draft[] }>();
-  const broken = new Set<Draft>(dup);
+  const broken = new Set<Draft>([...dup, ...drafts.filter((d) => !d.valid)]);
   for (const d of drafts) {
     if (dup.has(d)) continue;
     const ids: string[] = [];
@@ -267,7 +270,7 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const timespanRaw = corr['timespan'];
   const timespanMs = parseTimespan(timespanRaw);
   if (timespanRaw === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `timespan`');
-  else if (timespanMs === undefined) fail('SEAM_ERR_RULE_SCHEMA', `bad timespan '${String(timespanRaw)}': expected a number and one of s, m, h, d (e.g. 90m)`);
+  else if (timespanMs === undefined) fail('SEAM_ERR_RULE_SCHEMA', `bad timespan '${String(timespanRaw)}': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`);
 
   const aliases = new Map<string, Map<string, string>>();
   const aliasesRaw = corr['aliases'];
@@ -290,7 +293,10 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const condRaw = corr['condition'];
   const needsCondition = typeOk && ctype !== 'temporal' && ctype !== 'temporal_ordered';
   if (condRaw === undefined) {
-    if (needsCondition) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs a \`condition\` (e.g. gte: 10)`);
+    if (needsCondition) {
+      const example = VALUE_TYPES.has(ctype) ? '{ field: bytes, gt: 1000 }' : '{ gte: 10 }';
+      fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs a \`condition\` such as ${example}`);
+    }
   } else if (!isRecord(condRaw)) {
     fail('SEAM_ERR_RULE_CONDITION', '`correlation.condition` must be a mapping such as { gte: 10 }');
   } else {
@@ -311,7 +317,9 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
     }
   }
   if (typeOk && VALUE_TYPES.has(ctype)) {
-    if (field === undefined) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs \`condition.field\``);
+    if (field === undefined) {
+      if (condRaw !== undefined) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs \`condition.field\``);
+    }
     else if (ctype !== 'value_count' && field.length > 1) fail('SEAM_ERR_RULE_CONDITION', `${ctype} aggregates one numeric field; \`condition.field\` lists ${field.length}`);
   } else if (field !== undefined && typeOk) {
     warn('SEAM_ERR_RULE_CONDITION', `\`condition.field\` has no meaning for ${ctype}; ignored`);
@@ -319,9 +327,9 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   }
   if (typeOk && ctype === 'temporal' && Object.keys(condition).length === 0) condition.gte = refs.length;
 
-  if (!ok || !typeOk || timespanMs === undefined) return undefined;
   const draft: Draft = {
     cd,
+    valid: ok && typeOk && timespanMs !== undefined,
     id: typeof id === 'string' ? id : typeof name === 'string' ? name : 'corr-' + createHash('sha256').update(titleText).digest('hex').slice(0, 16),
     title: titleText,
     level: toLevel(level),
@@ -330,8 +338,8 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
     refs,
     groupBy,
     aliases,
-    timespan: timespanRaw as string,
-    timespanMs,
+    timespan: String(timespanRaw),
+    timespanMs: timespanMs ?? 0,
     condition,
     generate: generate === true,
   };

@@ -98,7 +98,7 @@ export function rule(id: string, name?: string, title = id): CompiledRule {
 export function docs(text: string, file = 'mr_test.yml'): CorrelationDoc[] {
   return parseAllDocuments(text).map((d) => {
     const doc = d.toJS() as Record<string, unknown>;
-    const line = text.slice(0, d.range[0]).split('\n').length;
+    const line = text.slice(0, d.contents?.range[0] ?? d.range[0]).split('\n').length;
     const cd: CorrelationDoc = { doc, file, line, column: 1 };
     if (typeof doc['id'] === 'string') cd.id = doc['id'];
     if (typeof doc['name'] === 'string') cd.name = doc['name'];
