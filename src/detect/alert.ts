@@ -149,7 +149,8 @@ export function nativeIdOf(event: SeamEvent): string | undefined {
     case 'guardduty': {
       const detail = event['detail'];
       const inner = detail !== null && typeof detail === 'object' ? (detail as Record<string, unknown>) : undefined;
-      return str(event['Id']) ?? str(event['id']) ?? str(inner?.['id']) ?? str(inner?.['Id']);
+      // An EventBridge envelope has its own top-level `id`; the finding's id is in `detail`.
+      return str(inner?.['id']) ?? str(inner?.['Id']) ?? str(event['Id']) ?? str(event['id']);
     }
     case 'runtime':
       return str(event['uuid']) ?? str(event['id']) ?? str(event['event_id']);

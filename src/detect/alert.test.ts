@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../core/envelope.ts';
+import { Alert, alertFromMatch, alertId, buildAlert, nativeIdOf } from './alert.ts';
+import { audit, cloudtrail, rule, runtime } from './correlate/test-fixtures.ts';
+
+describe('alertFromMatch', () => {
+  it('builds a valid single-rule alert with a readable summary', () => {
+    const r = { ...rule('4c3e9b1a-0000-4000-8000-00000000e001', 'kubectl_exec', 'Exec into a kube-system pod'), level: 'high', tags: ['attack.t1609'] };
+    const a = alertFromMatch({ rule: r, event: audit('e1', 0, 'create', 'pods', { subresource: 'exec' }) });
+    expect(Alert.parse(a)).toEqual(a);
+    expect(a).toMatchObject({
+      '@timestamp': '2026-03-02T10:00:00.000Z',
+      rule: { id: r.id, title: r.title, level: 'high', tags: ['attack.t1609'], type: 'sigma' },
+      events: ['audit-e1-ResponseComplete'],
+      native_ids: ['audit-e1'],
+      account: '111122223333',
+      cluster: 'prod-eks',
+    });
+    expect(a.summary).toBe(
+      "Rule 'Exec into a kube-system pod' matched: alice (arn:aws:sts::111122223333:assumed-role/ci-deployer/alice) create pods/exec kube-system/coredns-5d78c9869d-abcde",
+    );
+    expect(a.window).toBeUndefined();
+  });
+
+  it('re-creates the same id on redelivery, and differs per rule', () => {
+    const ev = cloudtrail('x', 0, 'GetCallerIdentity');
+    const r1 = rule('r1');
+    expect(alertFromMatch({ rule: r1, event: ev }).id).toBe(alertFromMatch({ rule: r1, event: structuredClone(ev) }).id);
+    expect(alertFromMatch({ rule: rule('r2'), event: ev }).id).not.toBe(alertFromMatch({ rule: r1, event: ev }).id);
+  });
+
+  it('levels outside Sigma fall back to medium', () => {
+    expect(alertFromMatch({ rule: { ...rule('r'), level: 'severe' }, event: cloudtrail('y', 0, 'GetCallerIdentity') }).rule.level).toBe('medium');
+  });
+});
+
+describe('alertId and buildAlert', () => {
+  it('does not depend on the order the events arrived in', () => {
+    expect(alertId('c', ['b', 'a', 'c'])).toBe(alertId('c', ['a', 'c', 'b']));
+    expect(alertId('c', ['a', 'b'])).not.toBe(alertId('c', ['a', 'b', 'c']));
+  });
+  it('orders contributions by time and spans the window', () => {
+    const a = buildAlert({
+      rule: { id: 'c', title: 'C', level: 'low', tags: [], type: 'correlation', correlation_type: 'temporal' },
+      contributions: [
+        { ids: ['e2'], nativeIds: ['n2'], timeMs: 2000 },
+        { ids: ['e1', 'e0'], nativeIds: ['n1'], timeMs: 1000, startMs: 500 },
+      ],
+      summary: 's',
+      windowed: true,
+    });
+    expect(a.events).toEqual(['e1', 'e0', 'e2']);
+    expect(a.window).toEqual({ start: '1970-01-01T00:00:00.500Z', end: '1970-01-01T00:00:02.000Z' });
+    expect(a['@timestamp']).toBe('1970-01-01T00:00:02.000Z');
+  });
+});
+
+describe('nativeIdOf', () => {
+  const seam = (source: SeamEvent['seam']['source']): SeamEvent['seam'] => ({ id: 'x', source, ingest: { collector: 'file', received_at: '', truncated: false, redacted: [] } });
+  it('reads the id each source system gives its records', () => {
+    expect(nativeIdOf(cloudtrail('a', 0, 'GetCallerIdentity'))).toBe('ct-a');
+    expect(nativeIdOf(audit('b', 0, 'get', 'pods'))).toBe('audit-b');
+    expect(nativeIdOf(runtime('c', 0, 'web', 'sh'))).toBe('rt-c');
+    expect(nativeIdOf({ '@timestamp': '', Id: 'gd-api', seam: seam('guardduty') })).toBe('gd-api');
+    expect(nativeIdOf({ '@timestamp': '', id: 'gd-json', seam: seam('guardduty') })).toBe('gd-json');
+    expect(nativeIdOf({ '@timestamp': '', id: 'eventbridge-envelope-id', 'detail-type': 'GuardDuty Finding', detail: { id: 'gd-eb' }, seam: seam('guardduty') })).toBe('gd-eb');
+    expect(nativeIdOf({ '@timestamp': '', seam: seam('cloudtrail') })).toBeUndefined();
+  });
+});
