@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SOURCE_TYPES } from '../../core/envelope.ts';
+import { alertsIndexName, buildTemplates, dayStamp, eventsIndexName, identityIndexName } from './templates.ts';
+
+const opts = { indexPrefix: 'seam', shards: 1, replicas: 0, refreshIntervalMs: 5000 };
+
+/** OpenSearch index patterns use `*` only. */
+const matches = (pattern: string, name: string): boolean => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+
+describe('index names', () => {
+  it('puts events in daily indices by @timestamp (UTC) and source', () => {
+    expect(eventsIndexName('seam', 'cloudtrail', '2025-06-01T23:59:59-02:00', true)).toBe('seam-events-cloudtrail-2025.06.02');
+    expect(eventsIndexName('seam', 'k8s_audit', '2025-06-01T00:00:00.123456Z', false)).toBe('seam-events-k8s_audit-all');
+    expect(alertsIndexName('seam', '2025-01-31T10:00:00Z', true)).toBe('seam-alerts-2025.01.31');
+    expect(identityIndexName('seam')).toBe('seam-identity');
+  });
+
+  it('falls back to the receive day when @timestamp is not a date, so OpenSearch can say why', () => {
+    expect(dayStamp('not a date')).toBeUndefined();
+    expect(eventsIndexName('seam', 'runtime', 'not a date', true, new Date('2025-03-04T05:06:07Z'))).toBe('seam-events-runtime-2025.03.04');
+  });
+
+  it('every name the sink writes matches exactly one template', () => {
+    const { indexTemplates } = buildTemplates(opts);
+    const names = [
+      ...SOURCE_TYPES.flatMap((s) => [eventsIndexName('seam', s, '2025-06-01T00:00:00Z', true), eventsIndexName('seam', s, 0, false)]),
+      alertsIndexName('seam', '2025-06-01T00:00:00Z', true),
+      identityIndexName('seam'),
+    ];
+    for (const name of names) {
+      const hits = indexTemplates.filter((t) => (t.body.index_patterns as string[]).some((p) => matches(p, name)));
+      expect(hits.map((t) => t.name), name).toHaveLength(1);
+    }
+  });
+});
+
+describe('templates', () => {
+  it('carry settings from the config and a hash that changes with them', () => {
+    const a = buildTemplates(opts);
+    const b = buildTemplates({ ...opts, replicas: 1 });
+    const settings = a.componentTemplates[0]!.body.template as { settings: { index: Record<string, unknown> } };
+    expect(settings.settings.index).toMatchObject({ number_of_replicas: 0, refresh_interval: '5000ms' });
+    const hash = (t: typeof a) => (t.componentTemplates[0]!.body._meta as { seam_hash: string }).seam_hash;
+    expect(hash(a)).not.toBe(hash(b));
+    expect(hash(a)).toBe(hash(buildTemplates(opts)));
+  });
+});
