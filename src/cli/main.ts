@@ -41,6 +41,33 @@ export function buildCli(): Command {
       process.exitCode = await replayCommand(paths, o);
     });
 
+  const setup = program.command('setup').description('Prepare external services for Seam');
+  setup
+    .command('opensearch')
+    .description('Install index templates (per source, alerts, identity) and, where the ISM plugin exists, the retention policy')
+    .option('--url <url...>', 'OpenSearch node URLs (default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200)')
+    .option('--username <user>', 'basic auth user; the password is read from --password-env')
+    .option('--password-env <var>', 'environment variable holding the password', 'SEAM_OPENSEARCH_PASSWORD')
+    .option('--aws-region <region>', 'sign requests with AWS SigV4 (Amazon OpenSearch Service) in this region')
+    .option('--aws-service <service>', 'SigV4 service: es (managed domains) or aoss (Serverless)', 'es')
+    .option('--ca-file <pem>', 'CA bundle for https nodes')
+    .option('--insecure', 'accept certificates that do not chain to a trusted CA')
+    .option('--index-prefix <prefix>', 'prefix of every index and template', 'seam')
+    .option('--shards <n>', 'primary shards per index', positiveInt)
+    .option('--replicas <n>', 'replicas per index (0 for a single local node)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+      return n;
+    })
+    .option('--refresh-interval-ms <n>', 'index refresh interval', positiveInt)
+    .option('--retention-days <n>', 'days before the ISM policy deletes event indices', positiveInt)
+    .option('--no-ism', 'never install the retention policy')
+    .option('--dry-run', 'show what would change without changing anything')
+    .action(async (o: Record<string, unknown>) => {
+      const { setupOpenSearchCommand } = await import('./setup.ts');
+      process.exitCode = await setupOpenSearchCommand(o as never);
+    });
+
   const rules = program.command('rules').description('Work with Sigma rules');
   rules
     .command('lint')
