@@ -1,8 +1,8 @@
-import type { RawMeta } from '../envelope.ts';
-import { err, ok, type Result, type SeamError } from '../errors.ts';
+import type { RawMeta, SeamMeta } from '../envelope.ts';
+import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, newSeam } from './common.ts';
 import { cloudTrailPrincipal } from './principal.ts';
-import type { Mapped } from './types.ts';
+import type { MapOut } from './types.ts';
 import { hashId, isoTime, obj, str, type Rec } from './util.ts';
 
 /** Request parameters that name the thing acted on, in order of preference. */
@@ -22,13 +22,13 @@ const RESOURCE_PARAMS = [
 ] as const;
 
 /** Maps one CloudTrail record. */
-export function mapCloudTrail(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
   const eventSource = str(r.eventSource);
-  if (eventSource === undefined) return err(fieldError('cloudtrail', 'eventSource', 'is missing or not a string'));
+  if (eventSource === undefined) return fieldError('cloudtrail', 'eventSource', 'is missing or not a string');
   const eventName = str(r.eventName);
-  if (eventName === undefined) return err(fieldError('cloudtrail', 'eventName', 'is missing or not a string'));
+  if (eventName === undefined) return fieldError('cloudtrail', 'eventName', 'is missing or not a string');
   const timestamp = isoTime(r.eventTime);
-  if (timestamp === undefined) return err(fieldError('cloudtrail', 'eventTime', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+  if (timestamp === undefined) return fieldError('cloudtrail', 'eventTime', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
 
   const seam = newSeam('cloudtrail', str(r.eventID) ?? hashId(r), meta);
   const ui = obj(r.userIdentity);
@@ -54,5 +54,6 @@ export function mapCloudTrail(r: Rec, meta: RawMeta): Result<Mapped, SeamError> 
     }
   }
   seam.resource = resource;
-  return ok({ timestamp, seam });
+  out.timestamp = timestamp;
+  return seam;
 }

@@ -1,13 +1,16 @@
 import type { Ingest, RawMeta, SeamMeta, SourceType } from '../envelope.ts';
 import { SeamError, type ErrorCode } from '../errors.ts';
 
+/** Placeholder until normalize sets the real list (one array per event, not two). */
+const NOT_YET: string[] = [];
+
 /** A fresh `seam` object with every field present (one hidden class for all events: faster to build and read). */
 export function newSeam(source: SourceType, id: string, meta: RawMeta): SeamMeta {
   const ingest: Ingest = {
     collector: meta.collector,
     received_at: meta.receivedAt,
     truncated: meta.truncated === true,
-    redacted: [],
+    redacted: NOT_YET,
     origin: meta.origin,
   };
   return {

@@ -1,15 +1,15 @@
-import type { RawMeta } from '../envelope.ts';
-import { err, ok, type Result, type SeamError } from '../errors.ts';
+import type { RawMeta, SeamMeta } from '../envelope.ts';
+import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
 import { guardDutyPrincipal } from './principal.ts';
-import type { Mapped } from './types.ts';
+import type { MapOut } from './types.ts';
 import { first, isoTime, num, obj, pick, str, type Rec } from './util.ts';
 
 /**
  * Maps a GuardDuty finding in any of its shapes (REST camelCase, SDK PascalCase, EventBridge envelope).
  * The raw record is kept as received; `seam.*` is the one casing-free view. `seam.format` says which.
  */
-export function mapGuardDuty(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+export function mapGuardDuty(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
   let f: Rec = r;
   let format = 'api';
   const detail = obj(r.detail);
@@ -20,14 +20,14 @@ export function mapGuardDuty(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
     format = 'sdk';
   }
   const id = str(pick(f, 'id'));
-  if (id === undefined) return err(fieldError('guardduty', format === 'eventbridge' ? 'detail.id' : 'id', 'is missing or not a string'));
+  if (id === undefined) return fieldError('guardduty', format === 'eventbridge' ? 'detail.id' : 'id', 'is missing or not a string');
   const type = str(pick(f, 'type'));
-  if (type === undefined) return err(fieldError('guardduty', format === 'eventbridge' ? 'detail.type' : 'type', 'is missing or not a string'));
+  if (type === undefined) return fieldError('guardduty', format === 'eventbridge' ? 'detail.type' : 'type', 'is missing or not a string');
   const service = obj(pick(f, 'service'));
   const updatedAt = str(pick(f, 'updatedAt'));
   const timestamp =
     isoTime(updatedAt) ?? isoTime(pick(service, 'eventLastSeen')) ?? isoTime(pick(f, 'createdAt')) ?? (format === 'eventbridge' ? isoTime(r.time) : undefined);
-  if (timestamp === undefined) return err(fieldError('guardduty', 'updatedAt', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+  if (timestamp === undefined) return fieldError('guardduty', 'updatedAt', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
 
   const seam = newSeam('guardduty', id + ':' + (updatedAt ?? timestamp), meta);
   seam.format = format;
@@ -62,5 +62,6 @@ export function mapGuardDuty(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
     (workload === undefined ? undefined : joinPath(str(pick(workload, 'namespace')), str(pick(workload, 'type')), str(pick(workload, 'name')))) ??
     str(pick(eks, 'arn')) ??
     str(pick(resource, 'resourceType'));
-  return ok({ timestamp, seam });
+  out.timestamp = timestamp;
+  return seam;
 }

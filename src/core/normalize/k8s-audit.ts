@@ -1,8 +1,8 @@
-import type { RawMeta } from '../envelope.ts';
-import { err, ok, type Result, type SeamError } from '../errors.ts';
+import type { RawMeta, SeamMeta } from '../envelope.ts';
+import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
 import { extraAccount, k8sPrincipal } from './principal.ts';
-import type { Mapped } from './types.ts';
+import type { MapOut } from './types.ts';
 import { first, isoTime, num, obj, str, strArray, type Rec } from './util.ts';
 
 /** Non-resource requests (/healthz, /version, /openapi/v2): the path without the query. */
@@ -13,18 +13,18 @@ function pathOf(uri: string | undefined): string {
 }
 
 /** Maps an audit.k8s.io/v1 Event (EKS control-plane audit log). */
-export function mapK8sAudit(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+export function mapK8sAudit(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
   const auditID = str(r.auditID);
-  if (auditID === undefined) return err(fieldError('k8s_audit', 'auditID', 'is missing or not a string'));
+  if (auditID === undefined) return fieldError('k8s_audit', 'auditID', 'is missing or not a string');
   const stage = str(r.stage);
-  if (stage === undefined) return err(fieldError('k8s_audit', 'stage', 'is missing or not a string'));
+  if (stage === undefined) return fieldError('k8s_audit', 'stage', 'is missing or not a string');
   const verb = str(r.verb);
-  if (verb === undefined) return err(fieldError('k8s_audit', 'verb', 'is missing or not a string'));
+  if (verb === undefined) return fieldError('k8s_audit', 'verb', 'is missing or not a string');
   const user = obj(r.user);
-  if (user === undefined) return err(fieldError('k8s_audit', 'user', 'is missing or not an object'));
+  if (user === undefined) return fieldError('k8s_audit', 'user', 'is missing or not an object');
   const timestamp = isoTime(r.stageTimestamp) ?? isoTime(r.requestReceivedTimestamp);
   if (timestamp === undefined) {
-    return err(fieldError('k8s_audit', 'stageTimestamp', 'and requestReceivedTimestamp are missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+    return fieldError('k8s_audit', 'stageTimestamp', 'and requestReceivedTimestamp are missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
   }
 
   const seam = newSeam('k8s_audit', auditID + ':' + stage, meta);
@@ -48,5 +48,6 @@ export function mapK8sAudit(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
   seam.outcome = decision === 'forbid' ? 'failure' : code === undefined ? 'unknown' : code < 400 ? 'success' : 'failure';
   seam.source_ip = ipOrUndefined(first(r.sourceIPs));
   seam.user_agent = str(r.userAgent);
-  return ok({ timestamp, seam });
+  out.timestamp = timestamp;
+  return seam;
 }

@@ -9,9 +9,9 @@ import { mapCloudTrail } from './cloudtrail.ts';
 import { detectFormat, FORMAT_SOURCE, type RecordFormat } from './detect.ts';
 import { mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
-import { mayHoldToken, redact } from './redact.ts';
+import { mayHoldToken, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
-import type { Mapper } from './types.ts';
+import type { MapOut, Mapper } from './types.ts';
 import { isRec, obj, str, type Rec } from './util.ts';
 
 /**
@@ -66,6 +66,9 @@ const SOURCE_DEFAULT_FORMAT: Record<SourceType, Format> = {
 };
 
 const MAX_ISSUES = 5;
+
+// Mappers write the event time here; normalization is synchronous, so one object serves every call.
+const out: MapOut = { timestamp: '' };
 
 /** The first few zod issues of a record against a format's schema, as `{ path, message }`. */
 export function schemaIssues(format: Format, raw: unknown): { path: string; message: string }[] {
@@ -173,14 +176,14 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     }
     return err(unknownFormat(r, meta));
   }
-  const mapped = MAPPERS[format](r, meta);
-  if (!mapped.ok) {
-    const e = mapped.error;
-    e.details.format = format;
-    e.details.origin = meta.origin;
-    e.details.issues = schemaIssues(format, r);
-    return mapped;
+  const seam = MAPPERS[format](r, meta, out);
+  if (seam instanceof SeamError) {
+    seam.details.format = format;
+    seam.details.origin = meta.origin;
+    seam.details.issues = schemaIssues(format, r);
+    return err(seam);
   }
+  const timestamp = out.timestamp;
   if (opts.validate === true) {
     const issues = schemaIssues(format, r);
     if (issues.length > 0) {
@@ -192,15 +195,15 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
       );
     }
   }
-  const { timestamp, seam } = mapped.value;
-  const red = redact(seam.source, r, { copy: !owned, scanStrings: scan });
-  seam.ingest.redacted = red.paths;
   let ev: Rec;
   if (owned) {
-    ev = red.record;
+    seam.ingest.redacted = redactInPlace(seam.source, r, scan) ?? [];
+    ev = r;
     ev['@timestamp'] = timestamp;
     ev.seam = seam;
   } else {
+    const red = redact(seam.source, r, { copy: true, scanStrings: scan });
+    seam.ingest.redacted = red.paths ?? [];
     ev = { '@timestamp': timestamp, ...red.record, seam };
     // A raw `@timestamp` must not win over the event time.
     ev['@timestamp'] = timestamp;

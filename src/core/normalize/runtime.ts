@@ -1,8 +1,8 @@
-import type { Principal, RawMeta } from '../envelope.ts';
-import { err, ok, type Result, type SeamError } from '../errors.ts';
+import type { Principal, RawMeta, SeamMeta } from '../envelope.ts';
+import type { SeamError } from '../errors.ts';
 import { RUNTIME_KINDS } from '../schemas/runtime.ts';
 import { fieldError, ipOrUndefined, newSeam } from './common.ts';
-import type { Mapped } from './types.ts';
+import type { MapOut } from './types.ts';
 import { hashId, isoTime, num, obj, str, type Rec } from './util.ts';
 
 const KINDS = new Set<string>(RUNTIME_KINDS);
@@ -17,17 +17,17 @@ function podPrincipal(ns: string | undefined, pod: string | undefined, sa: strin
 }
 
 /** Maps a Seam native runtime event (seam.runtime/v1, docs/runtime-schema.md). */
-export function mapNativeRuntime(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+export function mapNativeRuntime(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
   const kind = str(r.kind);
-  if (kind === undefined || !KINDS.has(kind)) return err(fieldError('runtime', 'kind', `must be one of ${RUNTIME_KINDS.join(', ')}`));
+  if (kind === undefined || !KINDS.has(kind)) return fieldError('runtime', 'kind', `must be one of ${RUNTIME_KINDS.join(', ')}`);
   const body = obj(r[kind]);
-  if (body === undefined) return err(fieldError('runtime', kind, `is required for kind "${kind}"`));
+  if (body === undefined) return fieldError('runtime', kind, `is required for kind "${kind}"`);
   const timestamp = isoTime(r.time);
-  if (timestamp === undefined) return err(fieldError('runtime', 'time', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+  if (timestamp === undefined) return fieldError('runtime', 'time', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
   const ns = str(r.namespace);
-  if (ns === undefined) return err(fieldError('runtime', 'namespace', 'is missing or not a string'));
+  if (ns === undefined) return fieldError('runtime', 'namespace', 'is missing or not a string');
   const pod = str(r.pod);
-  if (pod === undefined) return err(fieldError('runtime', 'pod', 'is missing or not a string'));
+  if (pod === undefined) return fieldError('runtime', 'pod', 'is missing or not a string');
 
   const seam = newSeam('runtime', str(r.id) ?? hashId(r), meta);
   seam.format = 'native';
@@ -55,15 +55,16 @@ export function mapNativeRuntime(r: Rec, meta: RawMeta): Result<Mapped, SeamErro
       break;
     }
   }
-  return ok({ timestamp, seam });
+  out.timestamp = timestamp;
+  return seam;
 }
 
 /** Maps a Falco JSON alert. Kubernetes context comes from the rule's output fields when present. */
-export function mapFalco(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
+export function mapFalco(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
   const rule = str(r.rule);
-  if (rule === undefined) return err(fieldError('runtime', 'rule', 'is missing or not a string'));
+  if (rule === undefined) return fieldError('runtime', 'rule', 'is missing or not a string');
   const timestamp = isoTime(r.time);
-  if (timestamp === undefined) return err(fieldError('runtime', 'time', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP'));
+  if (timestamp === undefined) return fieldError('runtime', 'time', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
   const fields = obj(r.output_fields);
 
   const seam = newSeam('runtime', str(r.uuid) ?? hashId(r), meta);
@@ -78,5 +79,6 @@ export function mapFalco(r: Rec, meta: RawMeta): Result<Mapped, SeamError> {
   }
   seam.action = rule;
   seam.outcome = 'unknown';
-  return ok({ timestamp, seam });
+  out.timestamp = timestamp;
+  return seam;
 }

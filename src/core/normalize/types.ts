@@ -1,12 +1,15 @@
 import type { RawMeta, SeamMeta } from '../envelope.ts';
-import type { Result, SeamError } from '../errors.ts';
+import type { SeamError } from '../errors.ts';
 import type { Rec } from './util.ts';
 
-/** What a source mapper produces: the event time and the `seam` namespace (ingest is filled by normalize). */
-export interface Mapped {
+/** Where a mapper writes the event time (a reused object: no allocation per record on the hot path). */
+export interface MapOut {
   timestamp: string;
-  seam: SeamMeta;
 }
 
-/** One mapper per source: reads the record, never mutates it, never throws. */
-export type Mapper = (record: Rec, meta: RawMeta) => Result<Mapped, SeamError>;
+/**
+ * One mapper per source: reads the record, never mutates it, never throws. Returns the `seam`
+ * namespace (ingest.redacted is filled by normalize) and writes the event time to `out`, or returns
+ * the SeamError that says which field is wrong.
+ */
+export type Mapper = (record: Rec, meta: RawMeta, out: MapOut) => SeamMeta | SeamError;
