@@ -47,6 +47,13 @@ export function parseTimespan(text: unknown): number | undefined {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
+/** The key alerts and references use for a correlation: its id, else its name, else a hash of its title. */
+function correlationKey(id: unknown, name: unknown, title: unknown): string {
+  if (typeof id === 'string' && id !== '') return id;
+  if (typeof name === 'string' && name !== '') return name;
+  return 'corr-' + createHash('sha256').update(typeof title === 'string' ? title : '').digest('hex').slice(0, 16);
+}
+
 /** Types whose aggregate only grows when an event is added to a window. */
 const GROWING: ReadonlySet<CorrelationType> = new Set(['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum']);
 const VALUE_TYPES: ReadonlySet<CorrelationType> = new Set(['value_count', 'value_sum', 'value_avg', 'value_percentile']);
@@ -330,7 +337,7 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const draft: Draft = {
     cd,
     valid: ok && typeOk && timespanMs !== undefined,
-    id: typeof id === 'string' ? id : typeof name === 'string' ? name : 'corr-' + createHash('sha256').update(titleText).digest('hex').slice(0, 16),
+    id: correlationKey(id, name, title),
     title: titleText,
     level: toLevel(level),
     tags: isStringList(tags) ? tags : [],
@@ -379,8 +386,7 @@ export function suppressedRuleIds(docs: readonly CorrelationDoc[], rules: readon
     const doc = isRecord(cd.doc) ? cd.doc : {};
     const id = typeof doc['id'] === 'string' ? doc['id'] : cd.id;
     const name = typeof doc['name'] === 'string' ? doc['name'] : cd.name;
-    const title = typeof doc['title'] === 'string' ? doc['title'] : '';
-    const key = id ?? name ?? 'corr-' + createHash('sha256').update(title).digest('hex').slice(0, 16);
+    const key = correlationKey(id, name, doc['title']);
     if (id !== undefined) corrKeys.set(id, key);
     if (name !== undefined) corrKeys.set(name, key);
   }
