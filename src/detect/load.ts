@@ -19,5 +19,8 @@ export async function buildDetector(paths: string[], opts: LoadOptions & { allow
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
   log.info({ ...stats }, `loaded ${stats.rules} rules and ${stats.correlations} correlations from ${stats.files} files`);
-  return createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? 60_000 });
+  const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? 60_000 });
+  // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
+  for (const d of detector.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+  return detector;
 }
