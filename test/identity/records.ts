@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { SeamEvent } from '../../src/core/envelope.ts';
-import { normalizeRecord } from '../../src/core/normalize/normalize.ts';
+import { normalizeRecord, unwrapRecords } from '../../src/core/normalize/normalize.ts';
 
 export const ACCOUNT = '111122223333';
 export const CLUSTER = 'prod-eks-01';
@@ -330,7 +330,13 @@ export function ev(raw: unknown, cluster: string | undefined = CLUSTER): SeamEve
 /** Events of a fixture file (JSONL, or a CloudTrail `{"Records": [...]}` document). */
 export function fixtureEvents(path: string, cluster: string | undefined = CLUSTER): SeamEvent[] {
   const text = readFileSync(new URL('../fixtures/' + path, import.meta.url), 'utf8');
-  const records: unknown[] = text.trimStart().startsWith('{"Records"') || text.trimStart().startsWith('{\n') ? (JSON.parse(text) as { Records: unknown[] }).Records : text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  let records: unknown[];
+  try {
+    const doc = JSON.parse(text) as unknown;
+    records = unwrapRecords(doc) ?? [doc];
+  } catch {
+    records = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
+  }
   return records.map((r) => ev(r, cluster));
 }
 

@@ -1,0 +1,83 @@
+/**
+ * EKS access entries: a new entry, an admin access policy associated to a principal, and the first request the
+ * principal then makes. Access entries grant cluster access from the AWS side, without touching the cluster,
+ * which is what makes them a quiet persistence path.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import { firstUse, remember, type Pending } from './first-use.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { BoundedMap, nativeAlert, timeOf } from './util.ts';
+
+const ADMIN_POLICIES = new Set(['AmazonEKSClusterAdminPolicy', 'AmazonEKSAdminPolicy']);
+
+interface State {
+  pending: Pending;
+}
+
+export const accessEntryGrant: NativeDetection<State> = {
+  id: 'seam-native-access-entry-grant',
+  title: 'EKS access entry created or admin access policy associated, and its first use',
+  level: 'medium',
+  tags: ['attack.persistence', 'attack.privilege_escalation', 'attack.t1098', 'attack.t1098.003'],
+  description:
+    'eks:CreateAccessEntry gave an IAM principal access to a cluster, or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
+  triage:
+    'Was the change made through your infrastructure pipeline? Who can assume the principal? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
+  createState: (c: NativeConfig): State => ({ pending: new BoundedMap(c.maxStateEntries) }),
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    const out: Alert[] = [];
+    const t = timeOf(event);
+    for (const f of ctx.facts) {
+      if (f.op !== 'assert' || f.cluster === undefined) continue;
+      const workloads = graph.serviceAccountsOfRole(f.from, t);
+      const wl = workloads.length > 0 ? `; the role is assumable by service account${workloads.length > 1 ? 's' : ''} ${[...new Set(workloads.map((w) => w.serviceAccount))].join(', ')}` : '';
+      if (f.kind === 'access_entry') {
+        if (graph.store.history(f.key).length > 1 || graph.nodeRoleClusters(f.from, t).includes(f.cluster)) continue;
+        out.push(
+          nativeAlert(this, {
+            level: workloads.length > 0 ? 'high' : 'medium',
+            events: [event],
+            summary: `Access entry created in ${f.cluster} for ${f.from} (user ${String(f.attributes.username)}, groups ${((f.attributes.groups as string[]) ?? []).join(', ') || 'none'}) by ${event.seam.principal?.id ?? 'unknown'}${wl}`,
+            principal: ctx.resolution.principal,
+            account: event.seam.account,
+            cluster: f.cluster,
+          }),
+        );
+        remember(state.pending, f.cluster, f.from, event.seam.id, t, 'access entry', false);
+      } else if (f.kind === 'access_policy' && ADMIN_POLICIES.has(String(f.attributes.policy))) {
+        const clusterWide = f.attributes.scope !== 'namespace';
+        const admin = f.attributes.policy === 'AmazonEKSClusterAdminPolicy' && clusterWide;
+        out.push(
+          nativeAlert(this, {
+            level: admin && workloads.length > 0 ? 'critical' : 'high',
+            events: [event],
+            summary: `${String(f.attributes.policy)} (${clusterWide ? 'cluster' : 'namespaces ' + ((f.attributes.namespaces as string[]) ?? []).join(', ')}) associated in ${f.cluster} to ${f.from} by ${event.seam.principal?.id ?? 'unknown'}${wl}`,
+            principal: ctx.resolution.principal,
+            account: event.seam.account,
+            cluster: f.cluster,
+          }),
+        );
+        const prior = state.pending.get(f.cluster + '|' + f.from);
+        remember(state.pending, f.cluster, f.from, event.seam.id, t, `${String(f.attributes.policy)} grant`, admin);
+        if (prior !== undefined) state.pending.get(f.cluster + '|' + f.from)!.grant = { ...prior.grant, ids: [...prior.grant.ids, event.seam.id], nativeIds: [...prior.grant.nativeIds, ...(typeof event.eventID === 'string' ? [event.eventID] : [])], startMs: prior.grant.timeMs, timeMs: t };
+      }
+    }
+    const used = firstUse(state.pending, event, ctx.config.firstUseWindowMs);
+    if (used !== undefined) {
+      out.push(
+        nativeAlert(this, {
+          level: used.admin ? 'critical' : 'high',
+          events: [used.grant, event],
+          summary: `First use of a new ${used.what} in ${used.cluster}: ${event.seam.principal?.arn ?? event.seam.principal?.id} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim(),
+          principal: ctx.resolution.principal,
+          account: event.seam.account,
+          cluster: used.cluster,
+        }),
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * aws-auth backdoor: a new or changed mapping in kube-system/aws-auth — above all one into system:masters or a
+ * group bound to cluster-admin — and the first request the newly mapped principal makes.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { isNodeMapping } from '../../identity/aws-auth.ts';
+import type { Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import { firstUse, remember, type Pending } from './first-use.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { BoundedMap, nativeAlert, timeOf } from './util.ts';
+
+interface State {
+  pending: Pending;
+}
+
+export const awsAuthBackdoor: NativeDetection<State> = {
+  id: 'seam-native-aws-auth-backdoor',
+  title: 'aws-auth mapping added or widened, and its first use',
+  level: 'high',
+  tags: ['attack.persistence', 'attack.privilege_escalation', 'attack.t1098', 'attack.t1078.004'],
+  description:
+    'kube-system/aws-auth gained a mapping (or an existing one changed) for an IAM role or user. Critical when it lands in system:masters or a group bound to cluster-admin. A second alert ties the grant to the first request the mapped principal makes in the cluster.',
+  triage:
+    'Who edited aws-auth (the alert principal) and through which change process? Is the mapped role one your team owns, and who can assume it (its trust policy)? Revert the mapping; if the first-use alert fired, review everything that principal did since.',
+  createState: (c: NativeConfig): State => ({ pending: new BoundedMap(c.maxStateEntries) }),
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    const out: Alert[] = [];
+    const t = timeOf(event);
+    for (const f of ctx.facts) {
+      if (f.kind !== 'aws_auth_mapping' || f.op !== 'assert' || f.cluster === undefined) continue;
+      const groups = (f.attributes.groups as string[]) ?? [];
+      const username = String(f.attributes.username);
+      if (isNodeMapping({ username, groups })) continue;
+      const before = graph.store.at(f.key, t - 1);
+      const perms = graph.effectivePermissions(f.from, f.cluster, t);
+      const masters = groups.includes('system:masters');
+      const baselineUnknown = f.attributes.first_sight === true;
+      if (baselineUnknown && !perms.isClusterAdmin) continue;
+      const level = baselineUnknown ? 'high' : perms.isClusterAdmin ? 'critical' : 'medium';
+      const change = before === undefined ? 'added' : 'changed';
+      const grant = masters ? 'system:masters' : perms.isClusterAdmin ? `groups ${groups.join(', ')} (bound to cluster-admin)` : `groups ${groups.join(', ') || 'none'}`;
+      out.push(
+        nativeAlert(this, {
+          level,
+          events: [event],
+          summary: `aws-auth mapping ${change} in ${f.cluster}${baselineUnknown ? ' (no earlier aws-auth seen, so it may be old)' : ''}: ${f.from} → user ${username}, ${grant}; by ${event.seam.principal?.id ?? 'unknown'}`,
+          principal: ctx.resolution.principal,
+          account: event.seam.account,
+          cluster: f.cluster,
+        }),
+      );
+      remember(state.pending, f.cluster, f.from, event.seam.id, t, `aws-auth mapping to ${grant}`, perms.isClusterAdmin);
+    }
+    const used = firstUse(state.pending, event, ctx.config.firstUseWindowMs);
+    if (used !== undefined) {
+      out.push(
+        nativeAlert(this, {
+          level: used.admin ? 'critical' : 'high',
+          events: [used.grant, event],
+          summary: `First use of a new ${used.what} in ${used.cluster}: ${event.seam.principal?.arn ?? event.seam.principal?.id} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim(),
+          principal: ctx.resolution.principal,
+          account: event.seam.account,
+          cluster: used.cluster,
+        }),
+      );
+    }
+    return out;
+  },
+};

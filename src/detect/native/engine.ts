@@ -1,0 +1,85 @@
+/**
+ * Runs native detections over the event stream: each event first updates the identity graph, is resolved once,
+ * then meets every detection. Time-driven detections (GuardDuty joins) are advanced by event time.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import type { Alert } from '../alert.ts';
+import { NativeConfig, type NativeOptions } from './config.ts';
+import { NATIVE_DETECTIONS } from './registry.ts';
+import type { AnyNativeDetection } from './types.ts';
+
+export interface NativeEngineOptions {
+  graph?: IdentityGraph;
+  config?: NativeOptions;
+  /** Detection ids to run (default: all). */
+  only?: string[];
+  /** Called with the facts each event produced (to publish on `seam.signals`). */
+  onFacts?: (facts: IdentityFact[], event: SeamEvent) => void;
+}
+
+export interface NativeEngineStats {
+  events: number;
+  alerts: number;
+  byDetection: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+export interface NativeEngine {
+  readonly graph: IdentityGraph;
+  process(event: SeamEvent): Alert[];
+  flush(): Alert[];
+  stats(): NativeEngineStats;
+}
+
+export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine {
+  const graph = opts.graph ?? new IdentityGraph();
+  const config = NativeConfig.parse(opts.config ?? {});
+  const detections: AnyNativeDetection[] = Object.values(NATIVE_DETECTIONS).filter((d) => opts.only === undefined || opts.only.includes(d.id));
+  const states = new Map<string, unknown>(detections.map((d) => [d.id, d.createState(config)]));
+  const stats: NativeEngineStats = { events: 0, alerts: 0, byDetection: {}, errors: {} };
+  let nowMs = -Infinity;
+
+  const count = (d: AnyNativeDetection, alerts: Alert[]): Alert[] => {
+    if (alerts.length > 0) {
+      stats.alerts += alerts.length;
+      stats.byDetection[d.id] = (stats.byDetection[d.id] ?? 0) + alerts.length;
+    }
+    return alerts;
+  };
+  // One broken detection must not stop the others; its failures are counted (and surface in stats).
+  const guarded = (d: AnyNativeDetection, run: () => Alert[]): Alert[] => {
+    try {
+      return count(d, run());
+    } catch {
+      stats.errors[d.id] = (stats.errors[d.id] ?? 0) + 1;
+      return [];
+    }
+  };
+
+  return {
+    graph,
+    process(event) {
+      stats.events++;
+      const facts = graph.observe(event);
+      if (facts.length > 0) opts.onFacts?.(facts, event);
+      const resolution = graph.resolve(event);
+      const ctx = { facts, resolution, config };
+      const out: Alert[] = [];
+      for (const d of detections) out.push(...guarded(d, () => d.evaluate(event, graph, states.get(d.id), ctx)));
+      const t = Date.parse(event['@timestamp']);
+      if (t > nowMs) {
+        nowMs = t;
+        for (const d of detections) if (d.advance !== undefined) out.push(...guarded(d, () => d.advance!(nowMs, graph, states.get(d.id), config)));
+      }
+      return out;
+    },
+    flush() {
+      const out: Alert[] = [];
+      for (const d of detections) if (d.flush !== undefined) out.push(...guarded(d, () => d.flush!(graph, states.get(d.id), config)));
+      return out;
+    },
+    stats: () => ({ ...stats, byDetection: { ...stats.byDetection }, errors: { ...stats.errors } }),
+  };
+}

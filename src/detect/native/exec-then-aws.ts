@@ -1,0 +1,80 @@
+/**
+ * Exec into a pod, then that pod's role calls AWS: the shape of a person (or an attacker with kubectl) lifting
+ * the pod's credentials and using them for reconnaissance or secrets. The identity graph supplies the link
+ * (last exec into a pod of the service account before the call, within its window); this detection keeps the
+ * calls that matter and the tighter window.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { describePrincipal, type Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { BoundedMap, chainText, nativeAlert, remembered, timeOf } from './util.ts';
+
+/** Recon and secret access worth tying to an exec. */
+export function isSensitiveCall(action: string | undefined): boolean {
+  if (action === undefined) return false;
+  const [svc, name = ''] = action.split(':') as [string, string | undefined];
+  switch (svc) {
+    case 'sts.amazonaws.com':
+      return name === 'GetCallerIdentity' || name === 'AssumeRole' || name === 'GetSessionToken' || name === 'GetFederationToken';
+    case 'secretsmanager.amazonaws.com':
+      return /^(GetSecretValue|BatchGetSecretValue|ListSecrets|DescribeSecret)$/.test(name);
+    case 'ssm.amazonaws.com':
+      return /^(GetParameter|GetParameters|GetParametersByPath|DescribeParameters|StartSession|SendCommand)$/.test(name);
+    case 'iam.amazonaws.com':
+      return true;
+    case 'kms.amazonaws.com':
+      return name === 'Decrypt';
+    case 'eks.amazonaws.com':
+      return /^(ListClusters|DescribeCluster|ListAccessEntries|CreateAccessEntry|AssociateAccessPolicy)$/.test(name);
+    case 's3.amazonaws.com':
+      return name === 'ListBuckets';
+    default:
+      return false;
+  }
+}
+
+interface State {
+  alerted: BoundedMap<string, true>;
+}
+
+export const execThenAws: NativeDetection<State> = {
+  id: 'seam-native-exec-then-aws',
+  title: 'Exec into a pod followed by that pod’s role calling AWS',
+  level: 'high',
+  tags: ['attack.execution', 'attack.t1609', 'attack.credential_access', 'attack.t1552.005', 'attack.discovery', 'attack.t1087.004'],
+  description:
+    'Someone exec’d or attached into a pod, and within minutes the pod’s IRSA or Pod Identity credentials made reconnaissance or secret-access calls (sts:GetCallerIdentity, secretsmanager and ssm reads, any iam call).',
+  triage:
+    'Ask the person at the end of the chain what they ran (the exec command is in the audit event’s requestURI). Check the calls’ source address: the pod’s egress means from inside the pod, anything else means the keys were copied out.',
+  createState: (c: NativeConfig): State => ({ alerted: new BoundedMap(c.maxStateEntries) }),
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail' || !isSensitiveCall(event.seam.action)) return [];
+    const chain = ctx.resolution.chain;
+    const exec = chain.find((s) => s.kind === 'exec');
+    if (exec?.via === undefined) return [];
+    const execEdge = graph.store.latest('exec|' + exec.via);
+    if (execEdge === undefined) return [];
+    const t = timeOf(event);
+    if (t - execEdge.fromMs > ctx.config.execToAwsWindowMs || t < execEdge.fromMs) return [];
+    const session = event.seam.principal?.arn ?? event.seam.principal?.id ?? '';
+    if (state.alerted.has(exec.via + '|' + session)) return [];
+    state.alerted.set(exec.via + '|' + session, true);
+    const issued = chain.find((s) => s.kind === 'web_identity_session' || s.kind === 'pod_identity_session');
+    const issuedEdge = issued === undefined ? undefined : graph.store.at((issued.kind === 'web_identity_session' ? 'wis|' : 'pis|') + issued.from, t);
+    const events = [remembered(exec.via, execEdge.fromMs), event];
+    if (issuedEdge !== undefined) events.splice(1, 0, remembered(issuedEdge.fact.provenance, issuedEdge.fromMs));
+    const mins = Math.round((t - execEdge.fromMs) / 1000);
+    const a = execEdge.fact.attributes;
+    return [
+      nativeAlert(this, {
+        events,
+        summary: `${describePrincipal(ctx.resolution.origin)} exec'd into ${exec.from.replace(/^k8s:[^:]*:pod:/, '')}${typeof a.command === 'string' ? ` (${a.command})` : ''}; ${mins}s later its role called ${event.seam.action} from ${event.seam.source_ip ?? 'an AWS service'}; chain: ${chainText(chain)}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster: ctx.resolution.cluster,
+      }),
+    ];
+  },
+};

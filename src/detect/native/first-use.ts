@@ -1,0 +1,43 @@
+/** Shared by the aws-auth and access-entry detections: remember a new grant, alert when the grantee first acts in the cluster. */
+import type { SeamEvent } from '../../core/envelope.ts';
+import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
+import type { Contribution } from '../alert.ts';
+import type { BoundedMap} from './util.ts';
+import { obj, remembered, str } from './util.ts';
+
+export interface Grant {
+  cluster: string;
+  principal: string;
+  grant: Contribution;
+  what: string;
+  admin: boolean;
+}
+
+export type Pending = BoundedMap<string, Grant>;
+
+/** The IAM principal (role or user ARN, canonical) behind an audit event's authenticated user. */
+export function iamPrincipalOfAudit(event: SeamEvent): string | undefined {
+  if (event.seam.source !== 'k8s_audit') return undefined;
+  const extra = obj(obj(event.user)?.extra);
+  const canon = extra?.canonicalArn;
+  const c = Array.isArray(canon) ? str(canon[0]) : str(canon);
+  if (c !== undefined) return canonicalIamArn(c);
+  const arn = event.seam.principal?.arn;
+  return arn === undefined ? undefined : canonicalIamArn(roleOfSession(arn) ?? arn);
+}
+
+export function remember(pending: Pending, cluster: string, principal: string, id: string, timeMs: number, what: string, admin: boolean): void {
+  pending.set(cluster + '|' + principal, { cluster, principal, grant: remembered(id, timeMs), what, admin });
+}
+
+/** The grant this event is the first use of, if any (and forgets it). */
+export function firstUse(pending: Pending, event: SeamEvent, windowMs: number): Grant | undefined {
+  const principal = iamPrincipalOfAudit(event);
+  if (principal === undefined) return undefined;
+  const key = (event.seam.cluster ?? 'unknown') + '|' + principal;
+  const g = pending.get(key);
+  if (g === undefined) return undefined;
+  pending.delete(key);
+  const t = Date.parse(event['@timestamp']);
+  return t - g.grant.timeMs <= windowMs && t >= g.grant.timeMs ? g : undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * GuardDuty finding → incident: the finding enriched with the identity chain of its principal, joined with the
+ * same principal's CloudTrail and audit activity from 15 minutes before the finding's first sighting to 15
+ * minutes after its last. The alert waits until event time passes the window's end (or end of input).
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { describePrincipal, type Alert, type Contribution } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { BoundedMap, chainText, nativeAlert, obj, str, timeOf } from './util.ts';
+import { nativeIdOf } from '../alert.ts';
+
+interface Activity {
+  id: string;
+  nativeId?: string;
+  timeMs: number;
+  action: string;
+}
+
+interface Pending {
+  finding: Contribution;
+  keys: string[];
+  fromMs: number;
+  toMs: number;
+  summary: string;
+  level: Alert['rule']['level'];
+  principal?: SeamEvent['seam']['principal'];
+  account?: string;
+  cluster?: string;
+}
+
+interface State {
+  /** join key → recent activity (bounded by time and count). */
+  activity: BoundedMap<string, Activity[]>;
+  pending: BoundedMap<string, Pending>;
+}
+
+const MAX_PER_KEY = 200;
+
+function keysOf(event: SeamEvent, ctx: EvalContext): string[] {
+  const p = ctx.resolution.principal;
+  const keys = new Set<string>();
+  for (const k of [p?.id, p?.arn, p?.access_key_id, ctx.resolution.origin?.arn, ctx.resolution.origin?.id]) if (k !== undefined && k !== 'unknown') keys.add(k);
+  if (p?.service_account !== undefined) keys.add('sa:' + (ctx.resolution.cluster ?? event.seam.cluster ?? '') + ':' + p.service_account);
+  return [...keys];
+}
+
+function levelOf(severity: number | undefined): Alert['rule']['level'] {
+  if (severity === undefined) return 'medium';
+  return severity >= 9 ? 'critical' : severity >= 7 ? 'high' : severity >= 4 ? 'medium' : 'low';
+}
+
+function pickCase(o: Record<string, unknown> | undefined, camel: string): unknown {
+  if (o === undefined) return undefined;
+  return o[camel] ?? o[camel.charAt(0).toUpperCase() + camel.slice(1)];
+}
+
+export const guardDutyIncident: NativeDetection<State> = {
+  id: 'seam-native-guardduty-incident',
+  title: 'GuardDuty finding with identity chain and surrounding activity',
+  level: 'medium',
+  tags: ['seam.incident'],
+  description:
+    'Every GuardDuty finding about an EKS cluster or an IAM principal becomes one incident: the finding, who the principal really is (identity chain), and what the same principal did in CloudTrail and the audit log from 15 minutes before to 15 minutes after.',
+  triage: 'Start from the chain (who, through which mapping or pod), then read the joined events in time order; the finding’s own recommendation applies.',
+  createState: (c: NativeConfig): State => ({ activity: new BoundedMap(c.maxStateEntries), pending: new BoundedMap(c.maxStateEntries) }),
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    const t = timeOf(event);
+    const keys = keysOf(event, ctx);
+    if (event.seam.source !== 'guardduty') {
+      const nid = nativeIdOf(event);
+      const a: Activity = { id: event.seam.id, timeMs: t, action: event.seam.action ?? event.seam.source, ...(nid === undefined ? {} : { nativeId: nid }) };
+      for (const k of keys) {
+        const list = state.activity.get(k) ?? [];
+        list.push(a);
+        const horizon = t - 2 * ctx.config.guardDutyJoinMs - 3600_000;
+        while (list.length > MAX_PER_KEY || (list.length > 0 && list[0]!.timeMs < horizon)) list.shift();
+        state.activity.set(k, list);
+      }
+      return [];
+    }
+    if (keys.length === 0) return [];
+    const f = obj(event.detail) ?? event;
+    const service = obj(pickCase(f, 'service'));
+    const first = Date.parse(String(pickCase(service, 'eventFirstSeen') ?? event['@timestamp']));
+    const last = Date.parse(String(pickCase(service, 'eventLastSeen') ?? event['@timestamp']));
+    const severity = pickCase(f, 'severity');
+    const nid = nativeIdOf(event);
+    const chain = chainText(ctx.resolution.chain);
+    state.pending.set(event.seam.id, {
+      finding: { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: t },
+      keys,
+      fromMs: (Number.isNaN(first) ? t : first) - ctx.config.guardDutyJoinMs,
+      toMs: (Number.isNaN(last) ? t : last) + ctx.config.guardDutyJoinMs,
+      summary: `GuardDuty ${event.seam.action ?? 'finding'}${str(pickCase(f, 'title')) === undefined ? '' : ` (${str(pickCase(f, 'title'))})`} by ${describePrincipal(ctx.resolution.principal)}${ctx.resolution.origin === undefined ? '' : `, really ${describePrincipal(ctx.resolution.origin)}`}${chain === '' ? '' : `; chain: ${chain}`}`,
+      level: levelOf(typeof severity === 'number' ? severity : undefined),
+      ...(ctx.resolution.principal === undefined ? {} : { principal: ctx.resolution.principal }),
+      ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
+      ...(event.seam.cluster === undefined ? {} : { cluster: event.seam.cluster }),
+    });
+    return [];
+  },
+  advance(nowMs: number, _graph: IdentityGraph, state: State): Alert[] {
+    const out: Alert[] = [];
+    for (const [id, p] of state.pending) {
+      if (nowMs <= p.toMs) continue;
+      state.pending.delete(id);
+      out.push(emit(this, state, p));
+    }
+    return out;
+  },
+  flush(_graph: IdentityGraph, state: State): Alert[] {
+    const out = [...state.pending.values()].map((p) => emit(this, state, p));
+    state.pending.clear();
+    return out;
+  },
+};
+
+function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
+  const joined = new Map<string, Activity>();
+  for (const k of p.keys) for (const a of state.activity.get(k) ?? []) if (a.timeMs >= p.fromMs && a.timeMs <= p.toMs) joined.set(a.id, a);
+  const acts = [...joined.values()].sort((a, b) => a.timeMs - b.timeMs);
+  const actions = [...new Set(acts.map((a) => a.action))].slice(0, 6);
+  return nativeAlert(d, {
+    level: p.level,
+    events: [p.finding, ...acts.map((a) => ({ ids: [a.id], nativeIds: a.nativeId === undefined ? [] : [a.nativeId], timeMs: a.timeMs }))],
+    summary: `${p.summary}; ${acts.length} related event${acts.length === 1 ? '' : 's'} within ±15 min${actions.length > 0 ? ': ' + actions.join(', ') : ''}`,
+    principal: p.principal,
+    account: p.account,
+    cluster: p.cluster,
+  });
+}

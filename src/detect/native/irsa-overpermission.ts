@@ -1,0 +1,88 @@
+/**
+ * Over-permissioned workload roles: AdministratorAccess or iam:* given to a role a service account can assume,
+ * and trust-policy changes that let more workloads (any service account, a wildcard subject, a foreign OIDC
+ * provider) assume it.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { federatedTrusts, parsePolicyDocument, statements } from '../../identity/extract-cloudtrail.ts';
+import { roleArnFromName } from '../../identity/keys.ts';
+import type { Alert } from '../alert.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert, obj, str, timeOf } from './util.ts';
+
+const ADMIN_MANAGED = new Set(['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess', 'AWSCloudFormationFullAccess']);
+
+function broadActions(doc: Record<string, unknown> | undefined): string[] {
+  const out: string[] = [];
+  for (const st of statements(doc)) {
+    if (st.Effect !== 'Allow') continue;
+    const actions = typeof st.Action === 'string' ? [st.Action] : Array.isArray(st.Action) ? st.Action.filter((a): a is string => typeof a === 'string') : [];
+    for (const a of actions) if (a === '*' || /^iam:\*$/i.test(a) || /^iam:(Attach|Put|Create|Pass|Update)/i.test(a) || /^sts:AssumeRole$/i.test(a) && st.Resource === '*') out.push(a);
+  }
+  return out;
+}
+
+export const irsaOverpermission: NativeDetection<null> = {
+  id: 'seam-native-workload-role-overpermission',
+  title: 'Workload (IRSA / Pod Identity) role given admin rights or a wider trust policy',
+  level: 'high',
+  tags: ['attack.privilege_escalation', 'attack.persistence', 'attack.t1098.003', 'attack.t1484'],
+  description:
+    'iam:AttachRolePolicy / PutRolePolicy gave AdministratorAccess (or iam:*, `*`) to a role that a Kubernetes service account can assume; or iam:UpdateAssumeRolePolicy let any service account (StringLike `system:serviceaccount:*`, a missing `sub` condition) or a foreign OIDC provider assume a role.',
+  triage:
+    'Which service accounts (and so which pods) now hold these rights — the summary lists them. Was the change made by your IaC pipeline? Revert it, then look at what the role did since (the identity chain names the pods).',
+  createState: () => null,
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail' || event.seam.outcome !== 'success' || event.eventSource !== 'iam.amazonaws.com') return [];
+    const rp = obj(event.requestParameters);
+    const roleName = str(rp?.roleName);
+    const account = event.seam.account;
+    if (roleName === undefined || account === undefined) return [];
+    const role = roleArnFromName(account, roleName);
+    const t = timeOf(event);
+    const name = str(event.eventName);
+    const sas = graph.serviceAccountsOfRole(role, t - 1);
+    const who = [...new Set(sas.map((s) => `${s.cluster}/${s.serviceAccount}`))].join(', ');
+    const base = { principal: ctx.resolution.principal, account, cluster: sas[0]?.cluster };
+    if (name === 'AttachRolePolicy' || name === 'PutRolePolicy') {
+      if (sas.length === 0) return [];
+      const policyArn = str(rp?.policyArn);
+      const managed = policyArn === undefined ? undefined : policyArn.slice(policyArn.lastIndexOf('/') + 1);
+      const broad = name === 'PutRolePolicy' ? broadActions(parsePolicyDocument(rp?.policyDocument)) : [];
+      const admin = managed !== undefined && ADMIN_MANAGED.has(managed);
+      if (!admin && broad.length === 0) return [];
+      return [
+        nativeAlert(this, {
+          ...base,
+          level: managed === 'AdministratorAccess' || broad.includes('*') ? 'critical' : 'high',
+          events: [event],
+          summary: `${event.seam.principal?.id ?? 'unknown'} gave ${admin ? managed : 'an inline policy allowing ' + broad.join(', ')} to workload role ${roleName}, assumable by ${who}`,
+        }),
+      ];
+    }
+    if (name === 'UpdateAssumeRolePolicy') {
+      const after = federatedTrusts(parsePolicyDocument(rp?.policyDocument));
+      const before = graph.roleTrusts(role, t - 1);
+      const known = graph.knownIssuers();
+      const problems: string[] = [];
+      for (const tr of after) {
+        const prev = before.find((b) => b.issuer === tr.issuer);
+        if (tr.wildcard && prev?.wildcard !== true) problems.push(`${tr.subjects.length === 0 ? 'no sub condition' : 'wildcard subject ' + tr.subjects.join(', ')} for ${tr.issuer}`);
+        if (prev === undefined && known.size > 0 && !known.has(tr.issuer)) problems.push(`trust in a foreign OIDC provider ${tr.issuer}`);
+      }
+      const anyAws = statements(parsePolicyDocument(rp?.policyDocument)).some((s) => s.Effect === 'Allow' && (obj(s.Principal)?.AWS === '*' || s.Principal === '*'));
+      if (anyAws) problems.push('Principal "*"');
+      if (problems.length === 0) return [];
+      return [
+        nativeAlert(this, {
+          ...base,
+          level: anyAws ? 'critical' : 'high',
+          events: [event],
+          summary: `${event.seam.principal?.id ?? 'unknown'} widened the trust policy of role ${roleName}${who === '' ? '' : ` (assumable by ${who})`}: ${problems.join('; ')}`,
+        }),
+      ];
+    }
+    return [];
+  },
+};

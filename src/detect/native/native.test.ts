@@ -1,0 +1,347 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityGraphOptions } from '../../identity/config.ts';
+import type { Alert } from '../alert.ts';
+import {
+  ACCOUNT,
+  ATTACKER_IP,
+  CLUSTER,
+  NAT_IP,
+  NODE_MAPPING,
+  alice,
+  assumeWebIdentity,
+  audit,
+  awsAuthUpdate,
+  bindingWrite,
+  bob,
+  byTime,
+  callAs,
+  ct,
+  eksCall,
+  ev,
+  execInto,
+  fixtureEvents,
+  iamK8sUser,
+  podCreate,
+  podIdentityAssume,
+  roleMapping,
+  saK8sUser,
+  saWrite,
+  session,
+  t,
+  tokenRequest,
+  roleWrite,
+  assumedRoleIdentity,
+} from '../../../test/identity/records.ts';
+import { createNativeEngine } from './engine.ts';
+import { NATIVE_DETECTIONS } from './registry.ts';
+import { Alert as AlertSchema } from '../alert.ts';
+
+const controller = { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] };
+const irsa = session('payments-api-irsa', 'botocore-session-1730815740', 'ASIAEXAMPLEIRSA00001');
+const POD = 'payments/api-7c9d8f6b5-x2k4q';
+
+function run(events: SeamEvent[], only: string, graph: IdentityGraphOptions = {}): Alert[] {
+  const engine = createNativeEngine({ only: [only], graph: new IdentityGraph(graph) });
+  const alerts = events.flatMap((e) => engine.process(e));
+  alerts.push(...engine.flush());
+  expect(engine.stats().errors).toEqual({});
+  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
+  return alerts;
+}
+
+/** Pod of payments/api, alice execs into it, the pod exchanges its token (from the NAT) for IRSA keys. */
+function irsaStory(execAt = '14:09:08'): SeamEvent[] {
+  return [
+    ev(saWrite(iamK8sUser(alice), 'payments/api', irsa.roleArn, t('12:00:00'))),
+    ev(podCreate(controller, POD, 'api', t('13:00:00'))),
+    ev(execInto(iamK8sUser(alice), POD, t(execAt), 'sh -c curl -s http://169.254.170.23/v1/credentials')),
+    ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, t('14:09:12')), undefined),
+  ];
+}
+
+describe('registry', () => {
+  it('lists every detection once with title, level, ATT&CK tags and triage', () => {
+    const ds = Object.values(NATIVE_DETECTIONS);
+    expect(ds).toHaveLength(10);
+    for (const d of ds) {
+      expect(d.id).toMatch(/^seam-native-[a-z0-9-]+$/);
+      expect(d.title.length).toBeGreaterThan(10);
+      expect(d.triage.length).toBeGreaterThan(20);
+      expect(d.tags.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('IRSA / Pod Identity credentials used outside the cluster', () => {
+  const id = 'seam-native-workload-creds-off-cluster';
+  it('fires when the pod’s keys are used from an address the cluster never egressed from, naming the exec’ing person', () => {
+    const alerts = run([...irsaStory(), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:15:00'), ATTACKER_IP), undefined)], id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain(ATTACKER_IP);
+    expect(alerts[0]!.summary).toContain('alice@example.com (PlatformAdmin)');
+    expect(alerts[0]!.principal?.service_account).toBe('payments/api');
+    expect(alerts[0]!.events).toHaveLength(2);
+  });
+  it('stays quiet for calls from the NAT, via a VPC endpoint, or from a configured CIDR', () => {
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), NAT_IP), undefined)], id)).toEqual([]);
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '10.0.12.7', null, { vpcEndpointId: 'vpce-0abc' }), undefined)], id)).toEqual([]);
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '52.94.140.9'), undefined)], id, { clusters: [{ name: CLUSTER, egressCidrs: ['52.94.140.0/24'] }] })).toEqual([]);
+  });
+  it('fires for Pod Identity keys too, and when one session shows up from many addresses', () => {
+    const key = 'ASIAEXAMPLEPODID0001';
+    const s = session('payments-api-podid', `eks-${CLUSTER}-api-7c9d8f6b5-x2k4q-3f9a1c2e`, key);
+    const assume = podIdentityAssume('payments/api', 'api-7c9d8f6b5-x2k4q', 'payments-api-podid', key, t('14:00:00')).map((r) => ev(r, undefined));
+    const off = run([...assume, ev(callAs(s, 'secretsmanager.amazonaws.com', 'GetSecretValue', t('14:05:00'), ATTACKER_IP), undefined)], id);
+    expect(off).toHaveLength(1);
+    expect(off[0]!.summary).toContain('payments/api');
+    const many = run([...assume, ...['52.94.140.1', '52.94.140.2', '52.94.140.3'].map((ip, i) => ev(callAs(s, 's3.amazonaws.com', 'GetObject', t('14:05:00', i), ip), undefined))], id, { clusters: [{ name: CLUSTER, egressCidrs: [] }] });
+    expect(many.filter((a) => a.summary.includes('3 addresses'))).toHaveLength(1);
+  });
+});
+
+describe('node instance-role credentials used off the node', () => {
+  const id = 'seam-native-node-creds-off-node';
+  const node = session('eks-node-role', 'i-0abc123def4567890', 'ASIAEXAMPLENODE00001');
+  const base = (): SeamEvent[] => [ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING, t('09:00:00'), 'create')), ...irsaStory()];
+  it('fires when the node role is used from outside the cluster', () => {
+    const alerts = run([...base(), ev(callAs(node, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), ATTACKER_IP), undefined)], id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain('i-0abc123def4567890');
+  });
+  it('stays quiet from the NAT, from private addresses, and for roles that are not node roles', () => {
+    expect(run([...base(), ev(callAs(node, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), NAT_IP), undefined)], id)).toEqual([]);
+    expect(run([...base(), ev(callAs(node, 'ecr.amazonaws.com', 'GetAuthorizationToken', t('14:20:00'), '10.0.142.21'), undefined)], id)).toEqual([]);
+    expect(run([...base(), ev(callAs(bob, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), ATTACKER_IP), undefined)], id)).toEqual([]);
+  });
+});
+
+describe('exec into a pod, then its role calls AWS', () => {
+  const id = 'seam-native-exec-then-aws';
+  it('ties alice’s exec to the pod role’s GetCallerIdentity and secret read (one alert per exec and session)', () => {
+    const alerts = run(
+      [
+        ...irsaStory(),
+        ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:09:14')), undefined),
+        ev(callAs(irsa, 'secretsmanager.amazonaws.com', 'GetSecretValue', t('14:09:31')), undefined),
+      ],
+      id,
+    );
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.events).toHaveLength(3); // exec, AssumeRoleWithWebIdentity, the call
+    expect(alerts[0]!.summary).toMatch(/alice@example.com.* exec'd into payments\/api-7c9d8f6b5-x2k4q \(sh -c curl/);
+    expect(alerts[0]!.rule.tags).toContain('attack.t1609');
+  });
+  it('works on the fixture day as recorded', () => {
+    const events = byTime([...fixtureEvents('k8s-audit/eks-audit.jsonl'), ...fixtureEvents('cloudtrail/s3-export.json', undefined), ...fixtureEvents('runtime/native.jsonl')]);
+    const alerts = run(events, id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.native_ids).toEqual(['d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e505', '0f6c2a1e-5b7d-4e3f-9a8b-1c2d3e4f5a61', '1a7d3b2f-6c8e-4f40-8b9c-2d3e4f5a6b72']);
+  });
+  it('stays quiet for routine calls, an exec too long before, or an exec into another workload', () => {
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:09:30')), undefined)], id)).toEqual([]);
+    expect(run([...irsaStory('13:55:00'), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:09:30')), undefined)], id)).toEqual([]);
+    const other = irsaStory();
+    other[2] = ev(execInto(iamK8sUser(alice), 'payments/worker-1', t('14:09:08')));
+    expect(run([...other, ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:09:30')), undefined)], id)).toEqual([]);
+  });
+});
+
+describe('aws-auth backdoor', () => {
+  const id = 'seam-native-aws-auth-backdoor';
+  const ci = session('ci-deployer', 'gha-run-4711', 'ASIAEXAMPLECIDEPLOY1', 'AROAEXAMPLECIDEPLOY1');
+  it('fires critical for a new system:masters mapping against a known baseline, then on its first use', () => {
+    const alerts = run(
+      [
+        ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING, t('09:00:00'), 'create')),
+        ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ci-deployer', 'ci-deployer', ['system:masters']), t('14:05:42'))),
+        ev(audit({ verb: 'list', user: iamK8sUser(ci, 'ci-deployer', ['system:masters', 'system:authenticated']), time: t('14:11:20'), resource: 'secrets', namespace: 'payments' })),
+        ev(audit({ verb: 'list', user: iamK8sUser(ci, 'ci-deployer', ['system:masters', 'system:authenticated']), time: t('14:12:20'), resource: 'pods', namespace: 'payments' })),
+      ],
+      id,
+    );
+    expect(alerts.map((a) => a.rule.level)).toEqual(['critical', 'critical']);
+    expect(alerts[0]!.summary).toContain('system:masters');
+    expect(alerts[1]!.summary).toContain('First use');
+    expect(alerts[1]!.events).toHaveLength(2);
+  });
+  it('flags the fixture’s aws-auth edit (no baseline) and the mapped principal’s first request', () => {
+    const alerts = run(fixtureEvents('k8s-audit/eks-audit.jsonl'), id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high', 'critical']);
+    expect(alerts[0]!.summary).toContain('may be old');
+  });
+  it('stays quiet when aws-auth is re-applied unchanged or only node mappings change', () => {
+    const m = NODE_MAPPING + roleMapping('ci-deployer', 'ci-deployer', ['system:masters']);
+    expect(run([ev(awsAuthUpdate(iamK8sUser(alice), m, t('09:00:00'), 'create')), ev(awsAuthUpdate(iamK8sUser(alice), m, t('10:00:00')))], id)).toHaveLength(1);
+    const nodes2 = NODE_MAPPING + `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-node-role-2\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n`;
+    expect(run([ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING, t('09:00:00'), 'create')), ev(awsAuthUpdate(iamK8sUser(alice), nodes2, t('10:00:00')))], id)).toEqual([]);
+  });
+});
+
+describe('access entry created or admin policy associated', () => {
+  const id = 'seam-native-access-entry-grant';
+  it('fires on the fixture: an IRSA role given an access entry and cluster admin, critical, then its first use', () => {
+    const events = byTime([...fixtureEvents('cloudtrail/s3-export.json', undefined), ...fixtureEvents('k8s-audit/eks-audit.jsonl')]);
+    events.push(ev(audit({ verb: 'list', user: iamK8sUser(irsa), time: t('14:20:00'), resource: 'secrets', ip: ATTACKER_IP })));
+    const alerts = run(events, id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high', 'critical', 'critical']);
+    expect(alerts[1]!.summary).toContain('AmazonEKSClusterAdminPolicy');
+    expect(alerts[1]!.summary).toContain('service account payments/api');
+    expect(alerts[2]!.events).toHaveLength(3);
+  });
+  it('stays quiet for a namespace view policy and for node access entries', () => {
+    const role = `arn:aws:iam::${ACCOUNT}:role/dashboards`;
+    const alerts = run(
+      [
+        ev(eksCall(alice, 'CreateAccessEntry', t('10:00:00'), { name: CLUSTER, principalArn: role })),
+        ev(eksCall(alice, 'AssociateAccessPolicy', t('10:00:10'), { name: CLUSTER, principalArn: role, policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['web'] } })),
+        ev(eksCall(alice, 'CreateAccessEntry', t('10:01:00'), { name: CLUSTER, principalArn: `arn:aws:iam::${ACCOUNT}:role/eks-node-role-2`, type: 'EC2_LINUX' })),
+      ],
+      id,
+    );
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+});
+
+describe('IAM-to-RBAC drift', () => {
+  const id = 'seam-native-iam-rbac-drift';
+  const mapRo = (): SeamEvent => ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ReadOnly', 'readonly:{{SessionName}}', ['viewers']), t('09:00:00'), 'create'));
+  it('fires when a binding makes the group a ReadOnly role is mapped into cluster-admin', () => {
+    const alerts = run([mapRo(), ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'viewers-admin', { kind: 'ClusterRole', name: 'cluster-admin' }, [{ kind: 'Group', name: 'viewers' }], t('10:00:00')))], id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('critical');
+    expect(alerts[0]!.summary).toContain(`arn:aws:iam::${ACCOUNT}:role/ReadOnly`);
+  });
+  it('fires when a ReadOnly role is mapped into a group that can already write, and when a bound role is widened', () => {
+    const bindFirst = run([ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'viewers-edit', { kind: 'ClusterRole', name: 'edit' }, [{ kind: 'Group', name: 'viewers' }], t('08:00:00'))), mapRo()], id);
+    expect(bindFirst).toHaveLength(1);
+    const widened = run(
+      [
+        ev(roleWrite(iamK8sUser(alice), 'ClusterRole', 'ops-read', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }], t('08:00:00'))),
+        ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'ops-read', { kind: 'ClusterRole', name: 'ops-read' }, [{ kind: 'Group', name: 'ops' }], t('08:00:01'))),
+        ev(awsAuthUpdate(iamK8sUser(alice), roleMapping('ops', 'ops:{{SessionName}}', ['ops']), t('09:00:00'), 'create')),
+        ev(roleWrite(iamK8sUser(alice), 'ClusterRole', 'ops-read', [{ apiGroups: [''], resources: ['pods', 'secrets'], verbs: ['get', 'list', 'create'] }], t('10:00:00'), undefined, 'update')),
+      ],
+      id,
+    );
+    expect(widened).toHaveLength(1);
+    expect(widened[0]!.summary).toContain('widened group ops');
+  });
+  it('stays quiet for a view binding, a binding to an unmapped group, and a ReadOnly role that only reads', () => {
+    expect(run([mapRo(), ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'viewers-view', { kind: 'ClusterRole', name: 'view' }, [{ kind: 'Group', name: 'viewers' }], t('10:00:00')))], id)).toEqual([]);
+    expect(run([mapRo(), ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'x-admin', { kind: 'ClusterRole', name: 'cluster-admin' }, [{ kind: 'Group', name: 'platform' }], t('10:00:00')))], id)).toEqual([]);
+  });
+});
+
+describe('over-permissioned workload roles', () => {
+  const id = 'seam-native-workload-role-overpermission';
+  const legacy = { type: 'IAMUser', principalId: 'AIDAEXAMPLECIUSER001', arn: `arn:aws:iam::${ACCOUNT}:user/legacy-ci`, accountId: ACCOUNT, accessKeyId: 'AKIAEXAMPLELEGACY001', userName: 'legacy-ci' };
+  const iam = (name: string, rp: Record<string, unknown>, time = t('14:18:03')): SeamEvent => ev(ct({ source: 'iam.amazonaws.com', name, time, identity: legacy, rp, ip: '198.51.100.77', region: 'us-east-1' }), undefined);
+  it('fires on the fixture: AdministratorAccess attached to the IRSA role', () => {
+    const alerts = run(fixtureEvents('cloudtrail/s3-export.json', undefined), id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('critical');
+    expect(alerts[0]!.summary).toContain('payments/api');
+  });
+  it('fires on iam:* inline policies and on trust policies widened to any service account or a foreign provider', () => {
+    const inline = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iam:*'], Resource: '*' }] });
+    expect(run([...irsaStory(), iam('PutRolePolicy', { roleName: 'payments-api-irsa', policyName: 'x', policyDocument: inline })], id)).toHaveLength(1);
+    const trust = (sub: string, op = 'StringEquals', issuer = 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE'): string =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${issuer}` }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { [op]: { [`${issuer}:sub`]: sub, [`${issuer}:aud`]: 'sts.amazonaws.com' } } }] });
+    const created = iam('CreateRole', { roleName: 'payments-api-irsa', assumeRolePolicyDocument: trust('system:serviceaccount:payments:api') }, t('08:00:00'));
+    const wild = run([created, ...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: trust('system:serviceaccount:*', 'StringLike') })], id);
+    expect(wild).toHaveLength(1);
+    expect(wild[0]!.summary).toContain('wildcard subject');
+    const foreign = run([created, ...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: trust('system:serviceaccount:payments:api', 'StringEquals', 'oidc.eks.eu-west-1.amazonaws.com/id/FOREIGN0000') })], id);
+    expect(foreign[0]!.summary).toContain('foreign OIDC provider');
+  });
+  it('stays quiet for admin on a non-workload role, read-only policies on a workload role, and exact-subject trust edits', () => {
+    expect(run([...irsaStory(), iam('AttachRolePolicy', { roleName: 'breakglass', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' })], id)).toEqual([]);
+    expect(run([...irsaStory(), iam('AttachRolePolicy', { roleName: 'payments-api-irsa', policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' })], id)).toEqual([]);
+    const exact = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE` }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub': 'system:serviceaccount:payments:api2' } } }] });
+    expect(run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: exact })], id)).toEqual([]);
+  });
+});
+
+describe('privileged service-account token minted and used outside', () => {
+  const id = 'seam-native-sa-token-off-cluster';
+  const bindAdmin = (): SeamEvent => ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'ops-bot-admin', { kind: 'ClusterRole', name: 'cluster-admin' }, [{ kind: 'ServiceAccount', name: 'ops-bot', namespace: 'kube-system' }], t('08:00:00')));
+  const useFrom = (ip: string, time = t('14:30:00')): SeamEvent => ev(audit({ verb: 'list', user: saK8sUser('kube-system', 'ops-bot'), time, resource: 'secrets', ip, userAgent: 'kubectl/v1.30.2' }));
+  it('fires when alice mints a cluster-admin SA token and it is used from the internet', () => {
+    const alerts = run([bindAdmin(), ev(tokenRequest(iamK8sUser(alice), 'kube-system/ops-bot', t('14:20:00'))), useFrom('10.0.3.4', t('14:25:00')), useFrom(ATTACKER_IP)], id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain('minted by ' + alice.arn);
+    expect(alerts[0]!.events).toHaveLength(2);
+  });
+  it('stays quiet for kubelet-minted pod tokens, weak service accounts, and uses after expiry', () => {
+    const node = { username: 'system:node:ip-10-0-1-2.us-west-2.compute.internal', groups: ['system:nodes', 'system:authenticated'] };
+    expect(run([bindAdmin(), ev(tokenRequest(node, 'kube-system/ops-bot', t('14:20:00'), 'ops-bot-1')), useFrom(ATTACKER_IP)], id)).toEqual([]);
+    expect(run([ev(tokenRequest(iamK8sUser(alice), 'kube-system/ops-bot', t('14:20:00'))), useFrom(ATTACKER_IP)], id)).toEqual([]);
+    expect(run([bindAdmin(), ev(tokenRequest(iamK8sUser(alice), 'kube-system/ops-bot', t('14:20:00'), undefined, 600)), useFrom(ATTACKER_IP, t('14:45:00'))], id)).toEqual([]);
+  });
+});
+
+describe('control-plane audit logging disabled', () => {
+  const id = 'seam-native-audit-logging-disabled';
+  const update = (entries: unknown[]): SeamEvent => ev(eksCall(alice, 'UpdateClusterConfig', t('15:00:00'), { name: CLUSTER, logging: { clusterLogging: entries } }), undefined);
+  it('fires when audit logs are switched off', () => {
+    const alerts = run([update([{ types: ['audit', 'authenticator'], enabled: false }])], id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.cluster).toBe(CLUSTER);
+    expect(alerts[0]!.rule.tags).toContain('attack.t1562.008');
+  });
+  it('stays quiet when logs are enabled or only noisy types are disabled', () => {
+    expect(run([update([{ types: ['audit'], enabled: true }]), update([{ types: ['scheduler', 'controllerManager'], enabled: false }])], id)).toEqual([]);
+  });
+});
+
+describe('GuardDuty incident', () => {
+  const id = 'seam-native-guardduty-incident';
+  it('joins the fixture’s exec-in-kube-system finding with alice’s CloudTrail activity within ±15 minutes', () => {
+    const events = byTime([...fixtureEvents('cloudtrail/s3-export.json', undefined), ...fixtureEvents('k8s-audit/eks-audit.jsonl'), ...fixtureEvents('guardduty/get-findings-sdk.json')]);
+    const alerts = run(events, id);
+    const exec = alerts.find((a) => a.summary.includes('ExecInKubeSystemPod'))!;
+    expect(exec).toBeDefined();
+    // CreateAccessEntry (14:16:40) and AssociateAccessPolicy (14:16:55) fall in [14:11:40, 14:46:02]; alice's 14:02–14:09 audit
+    // events do not. payments/api listing secrets at 14:14:02 joins too: the graph resolves it to alice (her exec 5 minutes earlier).
+    expect(exec.native_ids).toEqual(['1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d09', '4da06e52-9fb1-4273-becf-5a6b7c8d9ea5', '5eb17f63-a0c2-4384-8fd0-6b7c8d9eafb6', 'b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4']);
+    expect(exec.summary).toContain('3 related events');
+    expect(exec.rule.level).toBe('medium');
+    const anon = alerts.find((a) => a.summary.includes('SuccessfulAnonymousAccess'))!;
+    // system:anonymous's forbidden list at 14:13:44 is the same principal, but 14:28:33 − 15 min = 14:13:33: inside.
+    expect(anon.native_ids).toContain('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08');
+  });
+  it('waits for the window to close before emitting, unless input ends', () => {
+    const engine = createNativeEngine({ only: [id] });
+    const [finding] = fixtureEvents('guardduty/findings-rest.jsonl');
+    expect(engine.process(finding!)).toEqual([]);
+    const late = ev(audit({ verb: 'get', user: { username: 'system:anonymous', groups: ['system:unauthenticated'] }, time: t('14:40:00'), resource: 'configmaps', namespace: 'kube-system', ip: '192.0.2.201', code: 200 }));
+    expect(engine.process(late)).toEqual([]);
+    const after = ev(callAs(bob, 's3.amazonaws.com', 'ListBuckets', t('14:50:00')), undefined);
+    const out = engine.process(after);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.events).toHaveLength(2);
+    expect(engine.flush()).toEqual([]);
+  });
+});
+
+describe('engine', () => {
+  it('gives the same alert ids when the same input is replayed', () => {
+    const events = byTime([...fixtureEvents('k8s-audit/eks-audit.jsonl'), ...fixtureEvents('cloudtrail/s3-export.json', undefined), ...fixtureEvents('runtime/native.jsonl'), ...fixtureEvents('guardduty/get-findings-sdk.json')]);
+    const once = (): string[] => {
+      const e = createNativeEngine();
+      return [...events.flatMap((x) => e.process(x)), ...e.flush()].map((a) => a.id).sort();
+    };
+    const a = once();
+    expect(a.length).toBeGreaterThan(5);
+    expect(once()).toEqual(a);
+  });
+  it('publishes the facts each event produced', () => {
+    const seen: string[] = [];
+    const e = createNativeEngine({ onFacts: (facts) => seen.push(...facts.map((f) => f.kind)) });
+    for (const x of irsaStory()) e.process(x);
+    expect(seen).toEqual(expect.arrayContaining(['irsa', 'pod_service_account', 'exec', 'credential', 'web_identity_session', 'egress_ip']));
+    void assumedRoleIdentity;
+  });
+});

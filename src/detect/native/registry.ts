@@ -1,0 +1,27 @@
+/** Every native detection, listed once (no registration by import side effect). */
+import { accessEntryGrant } from './access-entry-grant.ts';
+import { auditLoggingDisabled } from './audit-logging-disabled.ts';
+import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
+import { execThenAws } from './exec-then-aws.ts';
+import { guardDutyIncident } from './guardduty-incident.ts';
+import { iamRbacDrift } from './iam-rbac-drift.ts';
+import { irsaOverpermission } from './irsa-overpermission.ts';
+import { nodeCredsOffNode } from './node-creds-off-node.ts';
+import { saTokenOffCluster } from './sa-token-off-cluster.ts';
+import type { AnyNativeDetection } from './types.ts';
+import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
+
+export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = Object.fromEntries(
+  [
+    workloadCredsOffCluster,
+    nodeCredsOffNode,
+    execThenAws,
+    awsAuthBackdoor,
+    accessEntryGrant,
+    iamRbacDrift,
+    irsaOverpermission,
+    saTokenOffCluster,
+    auditLoggingDisabled,
+    guardDutyIncident,
+  ].map((d) => [d.id, d as AnyNativeDetection]),
+);

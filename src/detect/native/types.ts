@@ -1,0 +1,39 @@
+/**
+ * Native detections: TypeScript modules that ask the identity graph questions Sigma cannot express. Each is
+ * small and stateless apart from an explicit, bounded `state` the engine owns, so a rebuild (replaying
+ * `seam.signals`) recreates it and deterministic alert ids keep the index free of duplicates.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityFact, Resolution } from '../../identity/types.ts';
+import type { Alert, AlertLevel } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+
+export interface EvalContext {
+  /** Facts this event added to the graph (already applied). */
+  facts: readonly IdentityFact[];
+  /** `graph.resolve(event)`, computed once per event for all detections. */
+  resolution: Resolution;
+  config: NativeConfig;
+}
+
+export interface NativeDetection<S = unknown> {
+  id: string;
+  title: string;
+  level: AlertLevel;
+  /** ATT&CK techniques and tactics, Sigma style (`attack.t1098`). */
+  tags: string[];
+  description: string;
+  /** What to check first when it fires. */
+  triage: string;
+  createState(config: NativeConfig): S;
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: S, ctx: EvalContext): Alert[];
+  /** Time moved on to `nowMs` (newest event time): emit what was waiting for a window to close. */
+  advance?(nowMs: number, graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
+  /** End of input: emit everything still waiting. */
+  flush?(graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
+}
+
+// A registry holds detections of different state types; the engine only passes each its own state back.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyNativeDetection = NativeDetection<any>;

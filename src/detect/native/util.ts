@@ -1,0 +1,138 @@
+/** Small helpers shared by native detections: addresses, alert building, chain text, bounded maps. */
+import type { ChainStep, Principal, SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { nodeLabel } from '../../identity/keys.ts';
+import { buildAlert, contributionOf, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import type { NativeDetection } from './types.ts';
+
+function ipv4(ip: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (m === null) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
+
+/** `ip` inside `cidr` (IPv4 CIDR or a single address; IPv6 compares exactly or by textual prefix). */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [net, bitsText] = cidr.split('/') as [string, string | undefined];
+  const a = ipv4(ip);
+  const b = ipv4(net);
+  if (a === undefined || b === undefined) {
+    if (bitsText === undefined) return ip.toLowerCase() === net.toLowerCase();
+    const groups = Math.floor(Number(bitsText) / 16);
+    return ip.toLowerCase().split(':').slice(0, groups).join(':') === net.toLowerCase().split(':').slice(0, groups).join(':');
+  }
+  const bits = bitsText === undefined ? 32 : Number(bitsText);
+  if (bits === 0) return true;
+  const mask = (~0 << (32 - bits)) >>> 0;
+  return (a & mask) === (b & mask);
+}
+
+export function isPrivateIp(ip: string): boolean {
+  return ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].some((c) => inCidr(ip, c)) || /^f[cd][0-9a-f]{2}:/i.test(ip);
+}
+
+export function configuredCidrs(graph: IdentityGraph, cluster: string): string[] {
+  return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
+}
+
+/**
+ * Is this call from where the cluster's workloads reach AWS? True for configured CIDRs, learned egress
+ * addresses, VPC endpoint calls, and (by default) private addresses. Undefined source = an AWS service
+ * acting (sourceIPAddress was a service name): not an address question.
+ */
+export function fromCluster(event: SeamEvent, graph: IdentityGraph, cluster: string, config: NativeConfig, extra: readonly string[] = []): boolean | undefined {
+  const ip = event.seam.source_ip;
+  if (ip === undefined) return undefined;
+  if (typeof event.vpcEndpointId === 'string') return true;
+  if (config.treatPrivateAsInternal && isPrivateIp(ip)) return true;
+  if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return true;
+  if (extra.includes(ip)) return true;
+  return graph.egressOf(cluster, Date.parse(event['@timestamp'])).includes(ip);
+}
+
+/** `ASIA… → payments-api-irsa/botocore… → payments/api → payments/api-7f… → alice@example.com (PlatformAdmin)` */
+export function chainText(chain: readonly ChainStep[]): string {
+  if (chain.length === 0) return '';
+  const nodes = [chain[0]!.from];
+  for (const s of chain) {
+    if (nodes[nodes.length - 1] !== s.from) nodes.push(s.from);
+    nodes.push(s.to);
+  }
+  return nodes.map(shortNode).join(' → ');
+}
+
+function shortNode(key: string): string {
+  const assumed = /^arn:aws[a-z-]*:sts::\d+:assumed-role\/([^/]+)\/(.+)$/.exec(key);
+  if (assumed !== null) return `${assumed[2]} (${assumed[1]})`;
+  const role = /^arn:aws[a-z-]*:iam::\d+:(role|user)\/(.+)$/.exec(key);
+  if (role !== null) return `${role[1]} ${role[2]}`;
+  return nodeLabel(key);
+}
+
+/** `seam.id` → the id the source gave it (audit ids carry `:<stage>`). */
+export function nativeIdFromSeamId(id: string): string {
+  const i = id.indexOf(':');
+  return i > 0 && /^[0-9a-f-]{36}:/.test(id) ? id.slice(0, i) : id;
+}
+
+/** A contribution from a remembered event (seam.id + time) when the event itself is gone. */
+export function remembered(id: string, timeMs: number): Contribution {
+  return { ids: [id], nativeIds: [nativeIdFromSeamId(id)], timeMs };
+}
+
+export interface NativeAlertInput {
+  level?: AlertLevel;
+  events: readonly (SeamEvent | Contribution)[];
+  summary: string;
+  principal?: Principal | undefined;
+  account?: string | undefined;
+  cluster?: string | undefined;
+}
+
+function isEvent(x: SeamEvent | Contribution): x is SeamEvent {
+  return (x as SeamEvent).seam !== undefined;
+}
+
+export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput): Alert {
+  return buildAlert({
+    rule: { id: d.id, title: d.title, level: input.level ?? d.level, tags: [...d.tags], type: 'native' },
+    contributions: input.events.map((e) => (isEvent(e) ? contributionOf(e) : e)),
+    summary: input.summary,
+    ...(input.principal === undefined ? {} : { principal: input.principal }),
+    ...(input.account === undefined ? {} : { account: input.account }),
+    ...(input.cluster === undefined ? {} : { cluster: input.cluster }),
+  });
+}
+
+/** A Map that forgets its oldest entries beyond `max` (insertion order). */
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (this.has(key)) this.delete(key);
+    super.set(key, value);
+    while (this.size > this.max) {
+      const oldest = this.keys().next();
+      if (oldest.done === true) break;
+      this.delete(oldest.value);
+    }
+    return this;
+  }
+}
+
+export function timeOf(event: SeamEvent): number {
+  return Date.parse(event['@timestamp']);
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function obj(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}

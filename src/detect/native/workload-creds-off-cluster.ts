@@ -1,0 +1,96 @@
+/**
+ * IRSA or Pod Identity credentials used from outside the cluster. A workload's session should only ever call
+ * AWS from where its pods egress (learned from the cluster's own AssumeRoleWithWebIdentity /
+ * AssumeRoleForPodIdentity calls, plus configured CIDRs). A call from anywhere else means the keys (or the
+ * projected token) left the pod. A session seen from many addresses is flagged too.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { describePrincipal, type Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { BoundedMap, chainText, configuredCidrs, fromCluster, inCidr, nativeAlert, remembered, str, timeOf } from './util.ts';
+
+interface State {
+  alerted: BoundedMap<string, true>;
+  /** session ARN → distinct source addresses outside configured CIDRs, with the first event from each. */
+  addresses: BoundedMap<string, Map<string, { id: string; timeMs: number }>>;
+}
+
+export const workloadCredsOffCluster: NativeDetection<State> = {
+  id: 'seam-native-workload-creds-off-cluster',
+  title: 'IRSA or Pod Identity credentials used from outside the cluster',
+  level: 'high',
+  tags: ['attack.credential_access', 'attack.t1552.005', 'attack.defense_evasion', 'attack.t1550.001', 'attack.t1078.004'],
+  description:
+    'An AWS call signed with credentials the identity graph ties to a Kubernetes service account (IRSA web-identity session or EKS Pod Identity session) came from an address that is not one of the cluster’s egress addresses, or one session was used from many addresses.',
+  triage:
+    'Look at the chain: which pod, and whether someone exec’d into it shortly before. Compare the source address with the cluster’s NAT gateways. Revoke the role’s sessions (aws:TokenIssueTime condition) and rotate whatever the calls touched; check what else the address did.',
+  createState: (c: NativeConfig): State => ({ alerted: new BoundedMap(c.maxStateEntries), addresses: new BoundedMap(c.maxStateEntries) }),
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail') return [];
+    const p = event.seam.principal;
+    const t = timeOf(event);
+    const out: Alert[] = [];
+    // A service-account token exchanged for role credentials from outside (after the egress learning period).
+    if (str(event.eventName) === 'AssumeRoleWithWebIdentity' && event.seam.outcome === 'success') {
+      const sess = str((event.responseElements as { assumedRoleUser?: { arn?: unknown } } | null)?.assumedRoleUser?.arn);
+      const wis = sess === undefined ? undefined : graph.store.at('wis|' + sess, t);
+      const cluster = wis?.fact.cluster;
+      if (wis !== undefined && cluster !== undefined && fromCluster(event, graph, cluster, ctx.config) === false && graph.egressOf(cluster, t).length > 0) {
+        out.push(
+          nativeAlert(this, {
+            events: [event],
+            summary: `Service account ${String(wis.fact.attributes.service_account)} of ${cluster} exchanged its token for ${String(wis.fact.attributes.role)} from ${event.seam.source_ip}, outside the cluster's egress addresses`,
+            principal: ctx.resolution.principal,
+            account: event.seam.account,
+            cluster,
+          }),
+        );
+      }
+      return out;
+    }
+    if (p?.arn === undefined) return out;
+    const edge = graph.store.at('wis|' + p.arn, t) ?? graph.store.at('pis|' + p.arn, t);
+    if (edge === undefined) return out;
+    const cluster = edge.fact.cluster ?? 'unknown';
+    const origin = typeof edge.fact.attributes.source_ip === 'string' ? [edge.fact.attributes.source_ip] : [];
+    const inside = fromCluster(event, graph, cluster, ctx.config, origin);
+    if (inside === undefined) return out;
+    const ip = event.seam.source_ip!;
+    const who = `${describePrincipal(ctx.resolution.principal)}`;
+    const chain = chainText(ctx.resolution.chain);
+    if (!inside && !state.alerted.has(p.arn + '|' + ip)) {
+      state.alerted.set(p.arn + '|' + ip, true);
+      out.push(
+        nativeAlert(this, {
+          events: [remembered(edge.fact.provenance, edge.fromMs), event],
+          summary: `${who} of ${cluster} called ${event.seam.action} from ${ip}, outside the cluster's egress addresses; chain: ${chain}`,
+          principal: ctx.resolution.principal,
+          account: event.seam.account,
+          cluster,
+        }),
+      );
+    }
+    if (typeof event.vpcEndpointId === 'string' || configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return out;
+    let seen = state.addresses.get(p.arn);
+    if (seen === undefined) state.addresses.set(p.arn, (seen = new Map()));
+    if (!seen.has(ip)) {
+      seen.set(ip, { id: event.seam.id, timeMs: t });
+      if (seen.size === ctx.config.manyAddresses && !state.alerted.has(p.arn + '|many')) {
+        state.alerted.set(p.arn + '|many', true);
+        out.push(
+          nativeAlert(this, {
+            level: 'medium',
+            events: [...seen.values()].map((s) => remembered(s.id, s.timeMs)),
+            summary: `${who} of ${cluster} was used from ${seen.size} addresses (${[...seen.keys()].join(', ')}); chain: ${chain}`,
+            principal: ctx.resolution.principal,
+            account: event.seam.account,
+            cluster,
+          }),
+        );
+      }
+    }
+    return out;
+  },
+};
