@@ -26,6 +26,8 @@ export interface Node {
   req: Req;
   /** Rough evaluation cost, used to order AND terms cheapest first. */
   cost: number;
+  /** Fields that must be present in the event for the node to match. */
+  need: Set<string>;
 }
 
 export interface CompileEnv {
@@ -41,6 +43,18 @@ export interface CompileEnv {
 class Fail extends Error {}
 
 const TRUE: Pred = () => true;
+const NONE: ReadonlySet<string> = new Set();
+
+function union(sets: Set<string>[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of sets) for (const x of s) out.add(x);
+  return out;
+}
+
+function intersect(sets: Set<string>[]): Set<string> {
+  if (sets.length === 0) return new Set();
+  return new Set([...sets[0]!].filter((x) => sets.every((s) => s.has(x))));
+}
 
 function andReq(reqs: Req[]): Req {
   const out: Req = new Map();
@@ -75,9 +89,10 @@ export function andNode(items: Node[]): Node {
   const preds = sorted.map((n) => n.pred);
   const cost = items.reduce((a, n) => a + n.cost, 0);
   const req = andReq(items.map((n) => n.req));
+  const need = union(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) && b(c), req, cost };
+    return { pred: (c) => a(c) && b(c), req, cost, need };
   }
   return {
     pred: (c) => {
@@ -86,6 +101,7 @@ export function andNode(items: Node[]): Node {
     },
     req,
     cost,
+    need,
   };
 }
 
@@ -95,9 +111,10 @@ export function orNode(items: Node[]): Node {
   const preds = sorted.map((n) => n.pred);
   const cost = items.reduce((a, n) => a + n.cost, 0);
   const req = orReq(items.map((n) => n.req));
+  const need = intersect(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) || b(c), req, cost };
+    return { pred: (c) => a(c) || b(c), req, cost, need };
   }
   return {
     pred: (c) => {
@@ -106,12 +123,13 @@ export function orNode(items: Node[]): Node {
     },
     req,
     cost,
+    need,
   };
 }
 
 export function notNode(n: Node): Node {
   const p = n.pred;
-  return { pred: (c) => !p(c), req: new Map(), cost: n.cost };
+  return { pred: (c) => !p(c), req: new Map(), cost: n.cost, need: new Set(NONE) };
 }
 
 function atLeast(items: Node[], k: number): Node {
@@ -124,6 +142,7 @@ function atLeast(items: Node[], k: number): Node {
     },
     req: new Map(),
     cost: items.reduce((a, n) => a + n.cost, 0),
+    need: new Set(),
   };
 }
 
@@ -304,7 +323,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     const v = items[0]!;
     const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
     if (want === undefined || items.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
-    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), cost: 1 };
+    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), cost: 1, need: new Set(want ? [field] : []) };
   }
 
   if (typeMods[0] === 'fieldref') {
@@ -330,7 +349,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       const inner = pred;
       pred = (c) => get(c).length > 0 && !inner(c);
     }
-    return { pred, req: new Map(), cost: 4 };
+    return { pred, req: new Map(), cost: 4, need: new Set([field]) };
   }
 
   let nullOk = false;
@@ -456,7 +475,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       return !nulls(cs) && !inner(c);
     };
   }
-  return { pred, req, cost: keyword ? cost + 10 : cost };
+  return { pred, req, cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
 }
 
 // ---- search identifiers and detections ----------------------------------------------------------
@@ -553,7 +572,7 @@ export function compileDetection(det: YNode, env: CompileEnv, skip: readonly str
     } catch (err) {
       if (!(err instanceof Fail)) throw err;
       failed = true;
-      ids.set(e.key, { pred: TRUE, req: new Map(), cost: 0 }); // placeholder so the condition still gets checked
+      ids.set(e.key, { pred: TRUE, req: new Map(), cost: 0, need: new Set() }); // placeholder so the condition still gets checked
     }
   }
   if (cond.length === 0 && !failed) {

@@ -11,6 +11,8 @@ import type { Pred, Req } from './compile.ts';
 export interface InternalRule extends CompiledRule {
   pred: Pred;
   req: Req;
+  /** Fields that must be present for the rule to match. */
+  need: Set<string>;
   source: SourceType | undefined;
   order: number;
   /** Match generation that last evaluated this rule (dedupe when an array field hits twice). */
@@ -19,12 +21,14 @@ export interface InternalRule extends CompiledRule {
 
 interface Bucket {
   byField: { fid: number; field: string; map: Map<string, InternalRule[]> }[];
+  /** Rules with no required literal but a field that must be present: checked only if it is. */
+  byPresence: { fid: number; field: string; rules: InternalRule[] }[];
   always: InternalRule[];
 }
 
 export interface IndexStats {
   /** Per bucket: how many rules sit behind a literal, how many are always evaluated. */
-  buckets: Record<string, { indexed: number; always: number; fields: string[] }>;
+  buckets: Record<string, { indexed: number; byPresence: number; always: number; fields: string[]; presenceFields: number }>;
 }
 
 /** Bucket name for rules whose logsource maps to no Seam source (evaluated only when asked). */
@@ -53,23 +57,24 @@ export class RuleIndex {
     for (const [k, b] of this.buckets) {
       const indexed = new Set<InternalRule>();
       for (const f of b.byField) for (const l of f.map.values()) for (const r of l) indexed.add(r);
-      buckets[k] = { indexed: indexed.size, always: b.always.length, fields: b.byField.map((f) => f.field) };
+      const byPresence = b.byPresence.reduce((a, p) => a + p.rules.length, 0);
+      buckets[k] = { indexed: indexed.size, byPresence, always: b.always.length, fields: b.byField.map((f) => f.field), presenceFields: b.byPresence.length };
     }
     return { buckets };
   }
 
-  /** Calls `visit` once for every rule that could match the event in `ctx`. */
-  forEachCandidate(source: string | undefined, ctx: EvalCtx, gen: number, visit: (r: InternalRule) => void): void {
+  /** Appends to `out`, once each, the rules that could match the event in `ctx`. */
+  collect(source: string | undefined, ctx: EvalCtx, gen: number, out: InternalRule[]): void {
     const b = source === undefined ? undefined : this.buckets.get(source);
-    if (b) visitBucket(b, ctx, gen, visit);
+    if (b) visitBucket(b, ctx, gen, out);
     if (this.matchUnmapped) {
       const u = this.buckets.get(UNMAPPED);
-      if (u) visitBucket(u, ctx, gen, visit);
+      if (u) visitBucket(u, ctx, gen, out);
     }
   }
 }
 
-function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, visit: (r: InternalRule) => void): void {
+function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]): void {
   for (let i = 0; i < b.byField.length; i++) {
     const f = b.byField[i]!;
     const cands = ctx.get(f.fid);
@@ -82,11 +87,16 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, visit: (r: InternalRu
         const r = rules[k]!;
         if (r.seen === gen) continue;
         r.seen = gen;
-        visit(r);
+        out.push(r);
       }
     }
   }
-  for (let i = 0; i < b.always.length; i++) visit(b.always[i]!);
+  for (let i = 0; i < b.byPresence.length; i++) {
+    const p = b.byPresence[i]!;
+    if (ctx.get(p.fid).length === 0) continue;
+    for (let k = 0; k < p.rules.length; k++) out.push(p.rules[k]!);
+  }
+  for (let i = 0; i < b.always.length; i++) out.push(b.always[i]!);
 }
 
 function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
@@ -94,6 +104,7 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
   const freq = new Map<string, number>();
   for (const r of rules) for (const f of r.req.keys()) freq.set(f, (freq.get(f) ?? 0) + 1);
   const byName = new Map<string, Map<string, InternalRule[]>>();
+  const rest: InternalRule[] = [];
   const always: InternalRule[] = [];
   for (const r of rules) {
     let best: string | undefined;
@@ -102,7 +113,7 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
       if (best === undefined || freq.get(f)! > freq.get(best)! || (freq.get(f) === freq.get(best) && vals.size < r.req.get(best)!.size)) best = f;
     }
     if (best === undefined) {
-      always.push(r);
+      rest.push(r);
       continue;
     }
     let m = byName.get(best);
@@ -114,5 +125,19 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     }
   }
   const byField = [...byName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
-  return { byField, always };
+  const needFreq = new Map<string, number>();
+  for (const r of rest) for (const f of r.need) needFreq.set(f, (needFreq.get(f) ?? 0) + 1);
+  const byNeed = new Map<string, InternalRule[]>();
+  for (const r of rest) {
+    let best: string | undefined;
+    for (const f of r.need) if (best === undefined || needFreq.get(f)! > needFreq.get(best)!) best = f;
+    if (best === undefined) always.push(r);
+    else {
+      let l = byNeed.get(best);
+      if (!l) byNeed.set(best, (l = []));
+      l.push(r);
+    }
+  }
+  const byPresence = [...byNeed].map(([field, rules]) => ({ fid: fields.id(field), field, rules }));
+  return { byField, byPresence, always };
 }

@@ -29,6 +29,7 @@ export class SigmaRuleset implements Ruleset {
   readonly counters = new Counters('sigma');
   private readonly ctx: EvalCtx;
   private gen = 0;
+  private readonly cands: InternalRule[] = [];
 
   constructor(
     readonly rules: InternalRule[],
@@ -44,16 +45,17 @@ export class SigmaRuleset implements Ruleset {
     const ctx = this.ctx.reset(event);
     const gen = ++this.gen;
     const out: RuleMatch[] = [];
-    this.index.forEachCandidate(event.seam?.source, ctx, gen, (r) => {
-      let hit: boolean;
+    const cands = this.cands;
+    cands.length = 0;
+    this.index.collect(event.seam?.source, ctx, gen, cands);
+    for (let i = 0; i < cands.length; i++) {
+      const r = cands[i]!;
       try {
-        hit = r.pred(ctx);
+        if (r.pred(ctx)) out.push({ rule: r, event });
       } catch {
         this.counters.error('SEAM_ERR_RULE_EVAL');
-        return;
       }
-      if (hit) out.push({ rule: r, event });
-    });
+    }
     if (out.length > 1) out.sort((a, b) => (a.rule as InternalRule).order - (b.rule as InternalRule).order);
     this.counters.emitted += out.length;
     return out;
@@ -164,6 +166,7 @@ class Loader {
       column: meta.pos.column,
       pred: node.pred,
       req: node.req,
+      need: node.need,
       source: mapping.source,
       order: this.rules.length,
       seen: 0,

@@ -1,0 +1,41 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadRules } from './ruleset.ts';
+
+const CORPUS = '/work/shared/sigma';
+const SPEC_TESTS = '/work/shared/sigma-spec/tests/schema';
+
+describe.skipIf(!existsSync(CORPUS))('SigmaHQ corpus', () => {
+  it('loads every rule; every problem has a file and a position', async () => {
+    const { stats, diagnostics, ruleset } = await loadRules([CORPUS]);
+    expect(stats.files).toBe(3779);
+    // Every rejection is explained by an error diagnostic with a file and a line.
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    for (const d of diagnostics) {
+      expect(d.file.startsWith(CORPUS)).toBe(true);
+      expect(d.line).toBeGreaterThan(0);
+    }
+    expect(errors).toEqual([]);
+    expect(stats).toMatchObject({ rules: 3779, correlations: 0, filters: 0, rejected: 0 });
+    // The only warnings are placeholders without configured values (rules-placeholder/).
+    expect(new Set(diagnostics.map((d) => d.code))).toEqual(new Set(['SEAM_ERR_RULE_PLACEHOLDER']));
+    const buckets = ruleset.indexStats().buckets;
+    expect(Object.keys(buckets).sort()).toEqual(['(none)', 'cloudtrail', 'k8s_audit', 'runtime']);
+  }, 120_000);
+});
+
+describe.skipIf(!existsSync(SPEC_TESTS))('Sigma specification examples', () => {
+  it('loads each schema test file (rules, filters, correlations) on its own without errors', async () => {
+    const total = { rules: 0, filters: 0, correlations: 0, rejected: 0 };
+    for (const dir of ['rules', 'filter', 'correlation']) {
+      for (const f of readdirSync(`${SPEC_TESTS}/${dir}`)) {
+        // The *_ecs.yml variants reuse the ids of their siblings, so each file loads alone.
+        const { stats, diagnostics, ruleset } = await loadRules([`${SPEC_TESTS}/${dir}/${f}`]);
+        expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+        for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += stats[k];
+        expect(ruleset.correlations.every((c) => c.line > 0 && typeof c.doc === 'object')).toBe(true);
+      }
+    }
+    expect(total).toEqual({ rules: 2, filters: 2, correlations: 8, rejected: 0 });
+  });
+});

