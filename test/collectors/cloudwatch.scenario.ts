@@ -143,6 +143,11 @@ describe('cloudwatch-logs collector (moto + Kafka)', () => {
       ids.push(rec.auditID ?? rec.eventID ?? '?');
     }
     const { missing, duplicated } = account(expected, ids);
+    if (duplicated.length > 0) {
+      const d = duplicated[0]!;
+      const copies = got.filter((m) => m.value.toString().includes(`"auditID":"${d}"`));
+      process.stderr.write(`DUP ${d}: ${copies.map((m) => `${m.topic}/${m.partition}@${m.offset} ${m.headers?.[RAW_HEADERS.origin]} rx=${m.headers?.[RAW_HEADERS.receivedAt]}`).join(' | ')}\n`);
+    }
     expect(missing).toEqual([]);
     expect(duplicated).toEqual([]);
     expect(ids.length).toBe(expected.size);

@@ -4,6 +4,8 @@
 import { afterAll } from 'vitest';
 import { tally, throughput } from './tally.ts';
 import './cloudwatch.scenario.ts';
+import './sidecar.scenario.ts';
+import './guardduty.scenario.ts';
 
 afterAll(() => {
   for (const t of throughput) process.stdout.write(`throughput: ${t}\n`);

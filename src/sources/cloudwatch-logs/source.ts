@@ -112,10 +112,18 @@ export class CloudWatchLogsSource {
               log.warn({ logGroup: g.group.logGroupName, error }, 'Another replica took this log group over; this one stops reading it.');
             } else {
               log.warn({ logGroup: g.group.logGroupName, error }, 'Polling a log group failed; it is retried on the next poll.');
+              // A failed commit may still have landed (an ambiguous timeout): resume from what the store holds.
+              await this.reload(g).catch((e2: unknown) => log.warn({ logGroup: g.group.logGroupName, error: e2 }, 'Reloading the checkpoint failed.'));
             }
           }
         }),
     );
+  }
+
+  private async reload(g: GroupState): Promise<void> {
+    await this.deps.refresh?.();
+    const cp = await this.deps.store.load(g.key);
+    if (cp !== undefined) g.window.adopt(cp);
   }
 
   /** Polls until the signal aborts. */
@@ -158,6 +166,7 @@ export class CloudWatchLogsSource {
       nextToken = page.nextToken ?? undefined;
       const records: BusMessage[] = [];
       const ids: { id: string; tsMs: number }[] = [];
+      const pageIds = new Set<string>();
       const receivedAt = new Date(this.now()).toISOString();
       for (const e of page.events ?? []) {
         const stream = e.logStreamName ?? '';
@@ -166,11 +175,12 @@ export class CloudWatchLogsSource {
         if (e.eventId === undefined || e.timestamp === undefined || e.message === undefined) continue;
         this.stats.counters.received++;
         this.stats.sawEventAt(e.timestamp);
-        if (g.window.has(e.eventId, e.timestamp)) {
+        if (g.window.has(e.eventId, e.timestamp) || pageIds.has(e.eventId)) {
           this.stats.duplicatesSkipped++;
           continue;
         }
         ids.push({ id: e.eventId, tsMs: e.timestamp });
+        pageIds.add(e.eventId);
         records.push(this.record(g.group, stream, e.eventId, e.timestamp, e.message, receivedAt));
       }
       // The watermark moves only with the last page: until then the ids carry the progress.

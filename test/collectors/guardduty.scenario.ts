@@ -1,0 +1,94 @@
+// GuardDuty collector against a stub of the GuardDuty API (moto has none) and the real Kafka: pagination,
+// batches of 50, throttling, findings updated later emitted again, and a hard stop + restart.
+import { GuardDuty } from '@aws-sdk/client-guardduty';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KafkaBus } from '../../src/bus/kafka.ts';
+import { RAW_HEADERS, TOPICS } from '../../src/bus/topics.ts';
+import { HardStop } from '../../src/sources/checkpoint/store.ts';
+import { GuardDutySourceConfig } from '../../src/sources/guardduty/config.ts';
+import { GuardDutySource } from '../../src/sources/guardduty/source.ts';
+import { CollectConfig, collectorContext } from '../../src/sources/registry.ts';
+import { uniqueName } from '../helpers/services.ts';
+import { GuardDutyStub, type StubFinding } from './guardduty-stub.ts';
+import { newBus } from './helpers.ts';
+import { account, tally } from './tally.ts';
+
+describe('guardduty collector (stub GuardDuty + Kafka)', () => {
+  let bus: KafkaBus;
+  const stub = new GuardDutyStub();
+  let endpoint: string;
+  beforeAll(async () => {
+    bus = newBus();
+    await bus.ensureTopics([{ topic: TOPICS.raw('guardduty'), partitions: 6 }]);
+    endpoint = await stub.start();
+  });
+  afterAll(async () => {
+    await stub.stop();
+    await bus.close();
+  });
+
+  async function collector(txPrefix: string, checkpointTopic: string, kill: { on: boolean }): Promise<GuardDutySource> {
+    const ctx = await collectorContext(CollectConfig.parse({ sources: {}, checkpoint: { topic: checkpointTopic } }), bus, { transactionalIdPrefix: txPrefix, faults: { killAfterProduce: () => kill.on } });
+    // maxAttempts 1: the collector's own back-off handles throttling, which is what is under test.
+    const gd = new GuardDuty({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'stub', secretAccessKey: 'stub' }, maxAttempts: 1 });
+    const src = new GuardDutySource(GuardDutySourceConfig.parse({ type: 'guardduty', name: 'gd-test', retryBaseDelayMs: 5, retryMaxDelayMs: 50 }), {
+      guardduty: gd,
+      store: ctx.checkpoints,
+      writerFor: (k) => ctx.writerFor(k),
+      refresh: () => ctx.refreshCheckpoints(),
+    });
+    await src.start();
+    return src;
+  }
+
+  it('emits every finding version once, re-reads updated findings, and survives throttling and a hard stop', async () => {
+    const detector = uniqueName('detector');
+    const findings: StubFinding[] = [];
+    stub.detectors.clear();
+    stub.detectors.set(detector, findings);
+    const now = Date.now();
+    for (let i = 0; i < 180; i++) findings.push({ id: `${detector}-f${i}`, createdAtMs: now - 3_600_000, updatedAtMs: now - 3_000_000 + i * 1000, type: 'Discovery:Kubernetes/SuccessfulAnonymousAccess', cluster: i % 2 ? 'prod' : 'stage' });
+    const expected = new Set(findings.map((f) => `${f.id}@${new Date(f.updatedAtMs).toISOString()}`));
+    const txPrefix = uniqueName('seam-gd');
+    const cpTopic = uniqueName('seam-checkpoints-gd');
+    const kill = { on: false };
+
+    const a = await collector(txPrefix, cpTopic, kill);
+    stub.throttleNext = 3;
+    await a.pollOnce();
+    expect(stub.throttled).toBeGreaterThanOrEqual(3);
+
+    // Updates: 20 findings updated now (a new version each), plus 30 new findings.
+    const later = Date.now();
+    for (let i = 0; i < 20; i++) {
+      findings[i]!.updatedAtMs = later + i;
+      expected.add(`${findings[i]!.id}@${new Date(later + i).toISOString()}`);
+    }
+    for (let i = 180; i < 210; i++) {
+      const f = { id: `${detector}-f${i}`, createdAtMs: later, updatedAtMs: later + 100 + i, type: 'Execution:Kubernetes/ExecInKubeSystemPod', cluster: 'prod' };
+      findings.push(f);
+      expected.add(`${f.id}@${new Date(f.updatedAtMs).toISOString()}`);
+    }
+    kill.on = true;
+    await expect(a.pollOnce()).rejects.toBeInstanceOf(HardStop);
+    tally.restarts++;
+    kill.on = false;
+    const b = await collector(txPrefix, cpTopic, kill);
+    await b.pollOnce();
+    await b.pollOnce();
+
+    const got: string[] = [];
+    const clusters = new Set<string>();
+    await bus.readToEnd([TOPICS.raw('guardduty')], (m) => {
+      if (!m.headers?.[RAW_HEADERS.origin]?.startsWith(`guardduty:${detector}/`)) return;
+      const f = JSON.parse(m.value.toString()) as { Id: string; UpdatedAt: string };
+      got.push(`${f.Id}@${f.UpdatedAt}`);
+      clusters.add(m.headers[RAW_HEADERS.cluster] ?? '');
+    });
+    const { missing, duplicated } = account(expected, got);
+    expect(missing).toEqual([]);
+    expect(duplicated).toEqual([]);
+    expect([...clusters].sort()).toEqual(['prod', 'stage']);
+    await b.close();
+  });
+});
