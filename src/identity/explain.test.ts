@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { identityExplainCommand } from '../cli/identity.ts';
+
+const fx = (p: string): string => fileURLToPath(new URL('../../test/fixtures/' + p, import.meta.url));
+const inputs = [fx('k8s-audit/eks-audit.jsonl'), fx('cloudtrail/s3-export.json'), fx('runtime/native.jsonl')];
+
+async function explain(target: string): Promise<{ code: number; text: string }> {
+  let text = '';
+  const code = await identityExplainCommand(target, { input: inputs, cluster: 'prod-eks-01' }, { write: (s: string) => (text += s) });
+  return { code, text };
+}
+
+describe('seam identity explain', () => {
+  it('explains an IRSA role: its sessions, the chain back to alice, and the cluster-admin access policy', async () => {
+    const { code, text } = await explain('arn:aws:iam::111122223333:role/payments-api-irsa');
+    expect(code).toBe(0);
+    expect(text).toContain('web identity session of payments/api (prod-eks-01)');
+    expect(text).toContain('exec: payments/api-7c9d8f6b5-x2k4q → arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com');
+    expect(text).toContain('CLUSTER ADMIN via access_policy');
+  });
+  it('explains a service account: pods, execs into them, sessions', async () => {
+    const { code, text } = await explain('payments/api');
+    expect(code).toBe(0);
+    expect(text).toContain('pod payments/api-7c9d8f6b5-x2k4q');
+    expect(text).toContain('exec by arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com');
+    expect(text).toContain('web identity session arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1730815740');
+  });
+  it('explains a Kubernetes user mapped through aws-auth into system:masters', async () => {
+    const { code, text } = await explain('ci-deployer');
+    expect(code).toBe(0);
+    expect(text).toContain('aws auth mapping from arn:aws:iam::111122223333:role/ci-deployer');
+    expect(text).toContain('CLUSTER ADMIN via aws_auth_mapping');
+  });
+  it('says so when the target is unknown', async () => {
+    const { code, text } = await explain('arn:aws:iam::111122223333:role/nobody');
+    expect(code).toBe(1);
+    expect(text).toContain('is not in the identity graph');
+  });
+});
