@@ -209,7 +209,7 @@ function orTests(tests: StrTest[]): StrTest {
 }
 
 /** Applies the string transformation modifiers, in order, to one rule value. */
-function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, keyword: boolean): StrTest | undefined {
+function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, keyword: boolean, needles?: string[]): StrTest | undefined {
   const cased = mods.includes('cased');
   const windash = mods.includes('windash');
   let raws = [raw];
@@ -257,6 +257,13 @@ function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, key
   }
   // A keyword is searched for inside every field value, unless the rule positions it explicitly.
   if (keyword && !positioned) vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, true) }));
+  if (needles) {
+    for (const v of vals) {
+      let best = '';
+      for (const x of v.parts) if (typeof x === 'string' && x.length > best.length) best = x;
+      needles.push(best.toLowerCase());
+    }
+  }
   return orTests(vals.map((v) => patternTest(v.parts, cased, windash)));
 }
 
@@ -353,6 +360,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   }
 
   let nullOk = false;
+  const needles: string[] = [];
   const tests: StrTest[] = [];
   const literals = new Set<string>();
   let indexable = !keyword && !neq && !(all && items.length > 1) && mods.every((m) => m === 'cased');
@@ -413,7 +421,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       continue;
     }
     const raw = typeof v === 'string' ? v : it.text;
-    const t = stringTests(raw, mods, env, it.pos, keyword);
+    const t = stringTests(raw, mods, env, it.pos, keyword, keyword ? needles : undefined);
     if (!t) {
       indexable = false;
       continue; // unknown placeholder: this value matches nothing
@@ -465,6 +473,15 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
         for (let j = 0; j < tests.length; j++) if (tests[j]!(x)) return true;
       }
       return nullOk && nulls(cs);
+    };
+  }
+  if (keyword && !all && !cased && !mods.includes('windash') && typeMods.length === 0 && needles.length === tests.length && needles.every((n) => n !== '')) {
+    // Keyword prefilter: one substring search over the record's joined text before per-value tests.
+    const inner = pred;
+    pred = (c) => {
+      const text = c.keywordText();
+      for (let i = 0; i < needles.length; i++) if (text.includes(needles[i]!)) return inner(c);
+      return false;
     };
   }
   if (neq) {

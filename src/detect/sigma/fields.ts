@@ -84,6 +84,7 @@ export class EvalCtx {
   private stamps: Uint32Array;
   private vals: Cand[][];
   private kw: Cand[] | undefined;
+  private kwText: string | undefined;
 
   constructor(private readonly table: FieldTable) {
     this.stamps = new Uint32Array(Math.max(16, table.names.length));
@@ -93,6 +94,7 @@ export class EvalCtx {
   reset(event: Record<string, unknown>): this {
     this.event = event;
     this.kw = undefined;
+    this.kwText = undefined;
     this.gen++;
     if (this.gen === 0xffffffff) {
       this.stamps.fill(0);
@@ -153,5 +155,15 @@ export class EvalCtx {
     }
     this.kw = out;
     return out;
+  }
+
+  /** The lowercase keyword values joined by newlines: a cheap "could any value contain x" test. */
+  keywordText(): string {
+    if (this.kwText === undefined) {
+      let t = '';
+      for (const c of this.keywords()) if (c.l !== undefined) t += c.l + '\n';
+      this.kwText = t;
+    }
+    return this.kwText;
   }
 }
