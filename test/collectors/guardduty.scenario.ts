@@ -65,7 +65,7 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
       expected.add(`${findings[i]!.id}@${new Date(later + i).toISOString()}`);
     }
     for (let i = 180; i < 210; i++) {
-      const f = { id: `${detector}-f${i}`, createdAtMs: later, updatedAtMs: later + 100 + i, type: 'Execution:Kubernetes/ExecInKubeSystemPod', cluster: 'prod' };
+      const f = { id: `${detector}-f${i}`, createdAtMs: later, updatedAtMs: later - 1000 + i, type: 'Execution:Kubernetes/ExecInKubeSystemPod', cluster: 'prod' };
       findings.push(f);
       expected.add(`${f.id}@${new Date(f.updatedAtMs).toISOString()}`);
     }
