@@ -1,13 +1,10 @@
 import { childLogger } from '../core/logger.ts';
 import { createDetector } from './detector.ts';
 import { loadRules } from './sigma/ruleset.ts';
-import type { Diagnostic, LoadOptions } from './sigma/types.ts';
+import { formatDiagnostic } from './sigma/diagnostics.ts';
+import type { LoadOptions } from './sigma/types.ts';
 
 const log = childLogger('detect');
-
-export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}`;
-}
 
 /**
  * Loads rules and correlations from folders and builds the detector the pipeline runs. Problems in
