@@ -35,6 +35,8 @@ export interface NormalizeOptions {
   validate?: boolean;
 }
 
+const NO_OPTIONS: NormalizeOptions = Object.freeze({});
+
 type Format = Exclude<RecordFormat, 'cloudwatch_event'>;
 
 const MAPPERS: Record<Format, Mapper> = {
@@ -92,7 +94,7 @@ function utf8Bytes(s: string): number {
 }
 
 /** Normalizes one line of text. The parsed record is owned here, so redaction happens in place (no copy). */
-export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOptions = {}): Result<SeamEvent, SeamError> {
+export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOptions = NO_OPTIONS): Result<SeamEvent, SeamError> {
   const max = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (line.length > max || (line.length * 3 > max && utf8Bytes(line) > max)) {
     const bytes = utf8Bytes(line);
@@ -126,7 +128,7 @@ export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOption
 }
 
 /** Normalizes an already parsed record. Does not mutate `raw`: the result shares unredacted subtrees with it. */
-export function normalizeRecord(raw: unknown, meta: RawMeta, opts: NormalizeOptions = {}): Result<SeamEvent, SeamError> {
+export function normalizeRecord(raw: unknown, meta: RawMeta, opts: NormalizeOptions = NO_OPTIONS): Result<SeamEvent, SeamError> {
   if (!isRec(raw)) return err(notObject(raw, meta));
   return normalizeObject(raw, meta, opts, false, true);
 }

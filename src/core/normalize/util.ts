@@ -41,27 +41,35 @@ export function pick(o: Rec | undefined, camel: string): unknown {
   return o[camel.charAt(0).toUpperCase() + camel.slice(1)];
 }
 
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` followed by an optional fraction and `Z`: checked by hand (no regex, no match array). */
+function isUtcIso(v: string): boolean {
+  const n = v.length;
+  if (n < 20 || v.charCodeAt(n - 1) !== 0x5a /* Z */) return false;
+  if (v.charCodeAt(4) !== 0x2d || v.charCodeAt(7) !== 0x2d || v.charCodeAt(10) !== 0x54 || v.charCodeAt(13) !== 0x3a || v.charCodeAt(16) !== 0x3a) return false;
+  for (const i of DIGIT_POS) if (!isDigit(v.charCodeAt(i))) return false;
+  if (n === 20) return true;
+  if (v.charCodeAt(19) !== 0x2e /* . */ || n === 21) return false;
+  for (let i = 20; i < n - 1; i++) if (!isDigit(v.charCodeAt(i))) return false;
+  return true;
+}
+const DIGIT_POS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 
 /**
  * An ISO 8601 timestamp with at most millisecond precision, or undefined. Audit (µs) and Falco (ns)
- * fractions are cut to ms so every index sees one format; epoch numbers (ms) are converted.
+ * fractions are cut to ms so every index sees one format; other zones are converted to UTC; epoch
+ * numbers (ms) are converted.
  */
 export function isoTime(v: unknown): string | undefined {
   if (typeof v === 'string') {
-    const m = ISO_RE.exec(v);
-    if (m === null) {
-      // Tolerate a space separator or a missing zone, which some exporters write.
-      const t = Date.parse(v);
-      return Number.isNaN(t) ? undefined : new Date(t).toISOString();
-    }
-    const frac = m[1];
-    if (frac !== undefined && frac.length > 4 && m[2] === 'Z') return v.slice(0, 20 + 3) + 'Z';
-    if (m[2] !== 'Z') {
-      const t = Date.parse(v);
-      return Number.isNaN(t) ? undefined : new Date(t).toISOString();
-    }
-    return v;
+    if (isUtcIso(v)) return v.length > 24 ? v.slice(0, 23) + 'Z' : v;
+    // Offsets, a space separator or a missing zone, which some exporters write.
+    if (v.length < 10 || !isDigit(v.charCodeAt(0))) return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString();
   }
   if (typeof v === 'number' && Number.isFinite(v)) {
     const d = new Date(v);
