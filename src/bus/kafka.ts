@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+// Must come before kafkajs: replaces its aborted-transaction filter (see the file for why).
+import './kafkajs-aborted-filter.ts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
 import { SeamError } from '../core/errors.ts';
