@@ -67,6 +67,10 @@ describe('bad input', () => {
     expect(!r.ok && r.error.message).toContain('eventSource');
   });
 
+  it('accepts a leading byte-order mark', () => {
+    expect(code(normalizeLine('\ufeff' + (lines('k8s-audit/eks-audit.jsonl')[0] as string), meta))).toBe('ok');
+  });
+
   it('never throws, whatever it is given', () => {
     const inputs: unknown[] = [undefined, 0, [], {}, { kind: 'Event', apiVersion: 'audit.k8s.io/v1' }, { eventSource: 1, eventName: 2, eventTime: 3 }, { source: 'aws.guardduty', detail: 5 }, { rule: 1, output: 2, priority: 3 }, { schema: 'seam.runtime/v1' }];
     for (const i of inputs) expect(() => normalizeRecord(i, meta)).not.toThrow();

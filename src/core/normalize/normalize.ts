@@ -105,7 +105,12 @@ export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOption
     );
   }
   let text = line;
-  const c0 = text.charCodeAt(0);
+  let c0 = text.charCodeAt(0);
+  if (c0 === 0xfeff) {
+    // A byte-order mark some Windows tools write at the start of a file.
+    text = text.slice(1);
+    c0 = text.charCodeAt(0);
+  }
   if (c0 >= 0x30 && c0 <= 0x39) {
     const m = CW_EXPORT_PREFIX.exec(text);
     if (m !== null) text = text.slice(m[0].length);
