@@ -1,0 +1,68 @@
+import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
+import { defaultNodeUrls, OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
+
+/** Options of `seam hunt`, as the CLI parses them. */
+export interface HuntCommandOptions {
+  /** Rule files and folders (as for `seam rules lint`). */
+  rules: string[];
+  /** OpenSearch node URL; default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200. */
+  url?: string;
+  /** Inclusive `@timestamp` bounds: ISO 8601 or OpenSearch date math (`now-7d`). */
+  from?: string;
+  to?: string;
+  /** Most matches printed per rule (default 10000). */
+  size?: number;
+  /** Print each rule's compiled index and query (JSONL) instead of searching. */
+  printDsl?: boolean;
+  /** Index prefix; default `seam`. */
+  indexPrefix?: string;
+}
+
+interface Out {
+  write(s: string): unknown;
+}
+
+/**
+ * `seam hunt`: runs rules over the events in OpenSearch and prints one JSON line per match
+ * (rule, @timestamp, seam.id, principal, action); a summary per rule goes to `err`. Returns the exit code:
+ * 0 when every huntable rule ran, 1 when a search failed.
+ */
+export async function huntCommand(opts: HuntCommandOptions, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
+  const prefix = opts.indexPrefix ?? 'seam';
+  if (opts.printDsl) {
+    const { compileRulesetToDsl } = await import('../hunt/compile.ts');
+    const r = await compileRulesetToDsl(opts.rules, { indexPrefix: prefix });
+    for (const e of r.rules) {
+      out.write(
+        JSON.stringify(
+          e.result.ok
+            ? { rule: e.id, title: e.title, index: e.result.index, query: e.result.query, verify: e.result.verify, ...(e.result.notes.length ? { notes: e.result.notes } : {}) }
+            : { rule: e.id, title: e.title, not_huntable: e.result.reason },
+        ) + '\n',
+      );
+    }
+    err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable}\n`);
+    return 0;
+  }
+  const cfg = OpenSearchSinkConfig.parse({ nodeUrls: opts.url ? [opts.url] : defaultNodeUrls(process.env), indexPrefix: prefix });
+  const client = await createOpenSearchClient(cfg);
+  try {
+    const { runHunt } = await import('../hunt/hunt.ts');
+    const s = await runHunt(client, { rules: opts.rules, indexPrefix: prefix, ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
+      out.write(JSON.stringify({ rule: m.rule, title: m.title, '@timestamp': m['@timestamp'], 'seam.id': m['seam.id'], principal: m.principal, action: m.action }) + '\n');
+    });
+    let failed = 0;
+    for (const r of s.rules) {
+      if (!r.huntable) err.write(`hunt: ${r.id} (${r.title}) not huntable: ${r.reason}\n`);
+      else if (r.error) {
+        failed++;
+        err.write(`hunt: ${r.id} (${r.title}) failed: ${r.error}\n`);
+      }
+    }
+    const c = s.compiled.counts;
+    err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await client.close();
+  }
+}
