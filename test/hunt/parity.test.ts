@@ -18,6 +18,7 @@ const prefix = `seamhunt_${RUN_ID}`;
 const SIGMA = '/work/shared/sigma';
 const SIGMA_DIRS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder', 'rules-compliance', 'rules-dfir'].map((d) => `${SIGMA}/${d}`);
 const SEAM_DIR = new URL('../../detections', import.meta.url).pathname;
+const MOD_DIR = new URL('./rules', import.meta.url).pathname;
 const FIXTURES = ['cloudtrail', 'k8s-audit', 'guardduty', 'runtime', 'cloudwatch-export'].map((d) => new URL(`../fixtures/${d}`, import.meta.url).pathname);
 
 let client: Client;
@@ -33,7 +34,7 @@ describe('hunting parity with the streaming engine', () => {
       const s = ls.service?.toLowerCase();
       return (p === 'aws' && s === 'cloudtrail') || (p === 'kubernetes' && s === 'audit');
     });
-    const { events, bad } = await buildEvents({ fixtureDirs: FIXTURES, testFileDirs: [SEAM_DIR], ruleFiles: [SEAM_DIR, ...sigmaFiles] });
+    const { events, bad } = await buildEvents({ fixtureDirs: FIXTURES, testFileDirs: [SEAM_DIR], ruleFiles: [SEAM_DIR, MOD_DIR, ...sigmaFiles] });
     process.stdout.write(`hunt-parity: events=${events.length} unnormalizable=${bad}\n`);
     await setupOpenSearch(client, { templates: { indexPrefix: prefix, shards: 1, replicas: 0, refreshIntervalMs: -1 }, ism: 'skip' });
     const sink = new OpenSearchSink(client, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0 });
@@ -61,6 +62,7 @@ describe('hunting parity with the streaming engine', () => {
     const sets: { name: string; compiled: RulesetHuntResult }[] = [
       { name: 'seam', compiled: await compileRulesetToDsl([SEAM_DIR], { indexPrefix: prefix, fields, placeholders: PLACEHOLDERS }) },
       { name: 'sigmahq', compiled: await compileRulesetToDsl(sigmaFiles, { indexPrefix: prefix, fields, placeholders: PLACEHOLDERS }) },
+      { name: 'modifiers', compiled: await compileRulesetToDsl([MOD_DIR], { indexPrefix: prefix, fields, placeholders: PLACEHOLDERS }) },
     ];
     let rules = 0;
     let huntable = 0;
@@ -74,7 +76,7 @@ describe('hunting parity with the streaming engine', () => {
     for (const { name, compiled } of sets) {
       // The engine's matches over the same indexed events.
       const engine = new Map<string, Set<string>>();
-      const { ruleset } = await loadRules(name === 'seam' ? [SEAM_DIR] : sigmaFiles, { placeholders: PLACEHOLDERS });
+      const { ruleset } = await loadRules(name === 'seam' ? [SEAM_DIR] : name === 'modifiers' ? [MOD_DIR] : sigmaFiles, { placeholders: PLACEHOLDERS });
       for (const e of indexed) {
         for (const m of ruleset.match(e)) {
           let s = engine.get(m.rule.id);

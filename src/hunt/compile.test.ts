@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { compileRuleTextToDsl } from './compile.ts';
+import { ipv4CidrToLucene, jsRegexToLucene, Untranslatable } from './regex.ts';
+
+const rule = (det: string, ls = 'product: aws\n  service: cloudtrail'): string => `title: t\nid: 00000000-0000-4000-8000-000000000001\nlogsource:\n  ${ls}\ndetection:\n${det}\n`;
+
+describe('compileRuleToDsl', () => {
+  it('compiles plain values to case-insensitive term, prefix and wildcard queries on the source index', () => {
+    const [r] = compileRuleTextToDsl(rule("  sel:\n    eventName: CreateUser\n    userAgent|startswith: 'aws-cli'\n    requestParameters.roleArn|contains: 'admin'\n  condition: sel"), 'r.yml');
+    expect(r).toMatchObject({ ok: true, index: 'seam-events-cloudtrail-*', verify: false });
+    const q = JSON.stringify(r?.ok && r.query);
+    expect(q).toContain('{"term":{"eventName":{"value":"CreateUser","case_insensitive":true}}}');
+    expect(q).toContain('{"prefix":{"userAgent":{"value":"aws-cli","case_insensitive":true}}}');
+    expect(q).toContain('{"wildcard":{"requestParameters.roleArn":{"value":"*admin*","case_insensitive":true}}}');
+    expect(q).toContain('{"term":{"seam.source":{"value":"cloudtrail"}}}');
+  });
+
+  it('marks a rule that needs the engine to confirm hits, and refuses one with nothing indexable', () => {
+    const [v] = compileRuleTextToDsl(rule('  sel:\n    eventName: X\n  f:\n    errorCode|exists: true\n  condition: sel and not f'), 'r.yml');
+    expect(v).toMatchObject({ ok: true, verify: true });
+    const [n] = compileRuleTextToDsl(rule("  kw:\n    - 'mimikatz'\n  condition: kw"), 'r.yml');
+    expect(n).toMatchObject({ ok: false });
+    const [u] = compileRuleTextToDsl(rule('  sel:\n    EventID: 1\n  condition: sel', 'product: windows\n  service: security'), 'r.yml');
+    expect(u).toMatchObject({ ok: false, reason: expect.stringContaining('maps to no Seam source') as unknown });
+  });
+});
+
+describe('regex translation', () => {
+  it('anchors like RegExp.test and spells out case folding and classes', () => {
+    expect(jsRegexToLucene('^ab$', '')).toBe('(ab)');
+    expect(jsRegexToLucene('ab', '')).toBe('.*(ab).*');
+    expect(jsRegexToLucene('a\\d', 'i')).toBe('.*([Aa][0-9]).*');
+    expect(() => jsRegexToLucene('\\bword', '')).toThrow(Untranslatable);
+    expect(() => jsRegexToLucene('(?=x)', '')).toThrow(Untranslatable);
+  });
+
+  it('matches IPv4 CIDR ranges as text', () => {
+    const re = ipv4CidrToLucene([10, 0, 0, 0], 8);
+    expect(re).toContain('(0?10)\\.');
+  });
+});
