@@ -20,7 +20,8 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       return 2;
     }
     const { buildDetector } = await import('../detect/load.ts');
-    handler = await buildDetector([o.rules]);
+    const { createDetectStage } = await import('../pipeline/detect-stage.ts');
+    handler = createDetectStage({ detector: await buildDetector([o.rules]) });
   }
   const summary = await runReplay({
     paths,

@@ -35,24 +35,24 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   process.stderr.write(
     `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${o.rules}` : ''}\n`,
   );
-  let handler;
-  if (haveRules) {
-    const { buildDetector } = await import('../detect/load.ts');
-    handler = await buildDetector([o.rules]);
-  }
+  const { buildDetector } = await import('../detect/load.ts');
+  const { createDetectStage } = await import('../pipeline/detect-stage.ts');
+  // Native cross-plane detections always run; Sigma rules when the folder exists.
+  const handler = createDetectStage(haveRules ? { detector: await buildDetector([o.rules]) } : {});
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
   const summary = await runReplay<PrintableAlert>({
     paths: inputs,
     outPath: join(o.stateDir, 'events.jsonl'),
     dlqPath,
     maxRecordBytes: 1024 * 1024,
-    ...(handler ? { handler: handler as never, alertsPath: join(o.stateDir, 'alerts.jsonl') } : {}),
+    handler,
+    alertsPath: join(o.stateDir, 'alerts.jsonl'),
     onAlert: (a) => {
       process.stdout.write(`ALERT [${a.rule.level ?? 'info'}] ${a['@timestamp'] ?? ''} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
     },
   });
   process.stdout.write(`${formatSummary(summary, dlqPath)}\n`);
-  process.stdout.write(`  written: ${join(o.stateDir, 'events.jsonl')}${handler ? `, ${join(o.stateDir, 'alerts.jsonl')}` : ''}\n`);
-  if (!handler) process.stdout.write('  no rules folder found, so no detection ran (normalization only)\n');
+  process.stdout.write(`  written: ${join(o.stateDir, 'events.jsonl')}, ${join(o.stateDir, 'alerts.jsonl')}\n`);
+  if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
   return 0;
 }

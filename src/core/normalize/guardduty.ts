@@ -65,3 +65,27 @@ export function mapGuardDuty(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Sea
   out.timestamp = timestamp;
   return seam;
 }
+
+/**
+ * One shape for rules: a GuardDuty finding as the REST API and EventBridge's `detail` write it
+ * (camelCase). The SDK's PascalCase is an artefact of the JavaScript client, and the EventBridge
+ * envelope is delivery metadata, so both are settled here (STYLE: rules never special-case a
+ * collector). The envelope is kept under `eventBridge`. Returns a new object; `r` is not changed.
+ */
+export function canonicalGuardDuty(r: Rec, format: string | undefined): Rec {
+  if (format === 'eventbridge') {
+    const { detail, ...envelope } = r;
+    return { ...(copyKeys(obj(detail) ?? {}, false) as Rec), eventBridge: copyKeys(envelope, false) };
+  }
+  if (format === 'sdk') return copyKeys(r, true) as Rec;
+  return r;
+}
+
+/** Deep copy, lower-casing the first letter of every key when `camel` (SDK PascalCase → wire camelCase). */
+function copyKeys(v: unknown, camel: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => copyKeys(x, camel));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Rec = {};
+  for (const [k, x] of Object.entries(v as Rec)) out[camel && k.length > 0 ? k[0]!.toLowerCase() + k.slice(1) : k] = copyKeys(x, camel);
+  return out;
+}

@@ -153,10 +153,20 @@ describe('GuardDuty', () => {
 
   it('maps the EventBridge envelope (camelCase) to the same seam view and id', () => {
     expect(eb.seam.format).toBe('eventbridge');
-    expect(eb['detail-type']).toBe('GuardDuty Finding');
+    // Rules see one shape: the finding at the top level, the envelope kept under eventBridge.
+    expect((eb.eventBridge as Record<string, unknown>)['detail-type']).toBe('GuardDuty Finding');
+    expect(eb.detail).toBeUndefined();
     const { format: _a, ingest: _b, ...ebView } = eb.seam;
     const { format: _c, ingest: _d, ...sdkView } = (sdk[1] as SeamEvent).seam;
     expect(ebView).toEqual(sdkView);
+  });
+
+  it('gives rules the same camelCase finding whichever shape it came in', () => {
+    const s = sdk[1] as SeamEvent;
+    expect(s.type).toBe(eb.type);
+    expect(s.Type).toBeUndefined();
+    expect((s.resource as { resourceType?: string }).resourceType).toBe((eb.resource as { resourceType?: string }).resourceType);
+    expect(s.id).toBe(eb.id);
   });
 
   it('maps the REST (camelCase) shape', () => {

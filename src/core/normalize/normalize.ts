@@ -7,7 +7,7 @@ import { K8sAuditEvent } from '../schemas/k8s-audit.ts';
 import { FalcoAlert, RuntimeEvent } from '../schemas/runtime.ts';
 import { mapCloudTrail } from './cloudtrail.ts';
 import { detectFormat, FORMAT_SOURCE, type RecordFormat } from './detect.ts';
-import { mapGuardDuty } from './guardduty.ts';
+import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
 import { mayHoldToken, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
@@ -200,6 +200,14 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
           details: { source, format, issues, origin: meta.origin },
         }),
       );
+    }
+  }
+  if (seam.source === 'guardduty') {
+    const c = canonicalGuardDuty(r, seam.format);
+    if (c !== r) {
+      // A deep copy: redaction may now change it in place without touching the caller's record.
+      r = c;
+      owned = true;
     }
   }
   let ev: Rec;

@@ -4,7 +4,7 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
-import type { IdentityFact } from '../../identity/types.ts';
+import type { IdentityFact, Resolution } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
 import { NativeConfig, type NativeOptions } from './config.ts';
 import { NATIVE_DETECTIONS } from './registry.ts';
@@ -15,6 +15,12 @@ export interface NativeEngineOptions {
   config?: NativeOptions;
   /** Detection ids to run (default: all). */
   only?: string[];
+  /**
+   * Write the graph's answer onto the event (default true): `seam.principal` refined, `seam.chain` the
+   * path that resolved it, `seam.origin` the identity the chain reached. Later stages (Sigma,
+   * correlations, the index) then see who acted, really.
+   */
+  annotate?: boolean;
   /** Called with the facts each event produced (to publish on `seam.signals`). */
   onFacts?: (facts: IdentityFact[], event: SeamEvent) => void;
 }
@@ -31,6 +37,13 @@ export interface NativeEngine {
   process(event: SeamEvent): Alert[];
   flush(): Alert[];
   stats(): NativeEngineStats;
+}
+
+function annotate(event: SeamEvent, r: Resolution): void {
+  if (r.principal !== undefined) event.seam.principal = r.principal;
+  if (r.chain.length > 0) event.seam.chain = r.chain;
+  if (r.origin !== undefined) event.seam.origin = r.origin;
+  if (event.seam.cluster === undefined && r.cluster !== undefined) event.seam.cluster = r.cluster;
 }
 
 export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine {
@@ -65,6 +78,7 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
       const facts = graph.observe(event);
       if (facts.length > 0) opts.onFacts?.(facts, event);
       const resolution = graph.resolve(event);
+      if (opts.annotate !== false) annotate(event, resolution);
       const ctx = { facts, resolution, config };
       const out: Alert[] = [];
       for (const d of detections) out.push(...guarded(d, () => d.evaluate(event, graph, states.get(d.id), ctx)));

@@ -1,0 +1,38 @@
+import type { SeamEvent } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import type { Detector } from '../detect/detector.ts';
+import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from '../detect/native/engine.ts';
+
+/**
+ * Everything that happens to a normalized event before it is indexed, in one place: the identity
+ * graph observes it and writes who acted onto it (`seam.principal`, `seam.chain`, `seam.origin`), the
+ * native cross-plane detections run on the graph, then Sigma rules and correlations run on the
+ * annotated event, so their alerts name the resolved principal.
+ */
+export interface DetectStage {
+  readonly native: NativeEngine;
+  process(event: SeamEvent): Alert[];
+  flush(): Alert[];
+  stats(): Record<string, unknown>;
+}
+
+export function createDetectStage(opts: { detector?: Detector; native?: NativeEngineOptions }): DetectStage {
+  const native = createNativeEngine(opts.native ?? {});
+  const detector = opts.detector;
+  return {
+    native,
+    process(event) {
+      const out = native.process(event);
+      if (detector) out.push(...detector.process(event));
+      return out;
+    },
+    flush() {
+      const out = native.flush();
+      if (detector) out.push(...detector.flush());
+      return out;
+    },
+    stats() {
+      return { native: native.stats(), ...(detector ? { sigma: detector.stats() } : {}) };
+    },
+  };
+}
