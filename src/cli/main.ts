@@ -68,6 +68,38 @@ export function buildCli(): Command {
       process.exitCode = await setupOpenSearchCommand(o as never);
     });
 
+  program
+    .command('hunt')
+    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL)')
+    .requiredOption('--rules <paths...>', 'rule files or folders')
+    .option('--url <url>', 'OpenSearch URL (default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200)')
+    .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')
+    .option('--to <time>', 'latest @timestamp')
+    .option('--size <n>', 'most matches printed per rule', positiveInt, 10_000)
+    .option('--print-dsl', 'print each rule\'s index and query as JSONL instead of searching')
+    .option('--index-prefix <prefix>', 'index prefix', 'seam')
+    .action(async (o: { rules: string[]; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix: string }) => {
+      const { huntCommand } = await import('./hunt.ts');
+      process.exitCode = await huntCommand(o);
+    });
+
+  const identity = program.command('identity').description('Ask the identity graph who acted across the AWS and Kubernetes planes');
+  identity
+    .command('explain')
+    .description('Replay files into the identity graph and print the chain and the effective Kubernetes permissions of an IAM ARN, a Kubernetes user or namespace/serviceaccount')
+    .argument('<target>', 'arn:aws:iam::… / arn:aws:sts::… , a Kubernetes user name, or namespace/serviceaccount')
+    .requiredOption('--input <paths...>', 'files or folders of EKS audit, CloudTrail, GuardDuty and runtime records')
+    .option('--seed <files...>', 'snapshots to seed the graph: aws-auth ConfigMap YAML, aws eks access-entry JSON, kubectl get … -o json')
+    .option('--cluster <name>', 'EKS cluster the input and seeds belong to when records do not say')
+    .action(async (target: string, o: { input: string[]; seed?: string[]; cluster?: string }) => {
+      const { identityExplainCommand } = await import('./identity.ts');
+      process.exitCode = await identityExplainCommand(
+        target,
+        { input: o.input, ...(o.seed ? { seeds: o.seed } : {}), ...(o.cluster ? { cluster: o.cluster } : {}) },
+        process.stdout,
+      );
+    });
+
   const rules = program.command('rules').description('Work with Sigma rules');
   rules
     .command('lint')
