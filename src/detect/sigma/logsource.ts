@@ -11,6 +11,11 @@ export interface LogsourceMapping {
   /** Seam source the rule applies to; undefined when Seam collects nothing the rule could match. */
   source: SourceType | undefined;
   mapField: (field: string) => string;
+  /**
+   * For runtime rules with a category: the runtime event `kind` the rule applies to (a
+   * process_creation rule must not meet the process context carried by network or file events).
+   */
+  kind?: string;
 }
 
 const identity = (f: string): string => f;
@@ -26,9 +31,10 @@ export const RUNTIME_FIELD_MAP: Readonly<Record<string, string>> = {
   CurrentDirectory: 'process.cwd',
   User: 'process.user',
   LogonId: 'process.uid',
-  ParentImage: 'process.parent.exe',
-  ParentCommandLine: 'process.parent.cmdline',
-  ParentProcessId: 'process.parent.pid',
+  // seam.runtime/v1 (src/core/schemas/runtime.ts) carries the parent's executable and pid only;
+  // ParentCommandLine is left unmapped, so rules that need it cannot match runtime events.
+  ParentImage: 'process.parent_exe',
+  ParentProcessId: 'process.ppid',
   OriginalFileName: 'process.name',
   TargetFilename: 'file.path',
   SourceFilename: 'file.source_path',
@@ -46,7 +52,15 @@ export const RUNTIME_FIELD_MAP: Readonly<Record<string, string>> = {
   ContainerImage: 'container.image',
 };
 
-const RUNTIME_CATEGORIES = new Set(['process_creation', 'network_connection', 'file_event', 'dns_query', 'dns']);
+/** Sigma category → the runtime event `kind` it describes. */
+export const RUNTIME_CATEGORY_KIND: Readonly<Record<string, string>> = {
+  process_creation: 'process',
+  network_connection: 'network',
+  file_event: 'file',
+  dns_query: 'dns',
+  dns: 'dns',
+};
+const RUNTIME_CATEGORIES = new Set(Object.keys(RUNTIME_CATEGORY_KIND));
 /** Products whose process/network/file rules describe what a Linux container on EKS or Fargate does. */
 const RUNTIME_PRODUCTS = new Set(['seam', 'eks', 'fargate', 'kubernetes', 'linux']);
 
@@ -61,11 +75,12 @@ export function mapLogsource(ls: Logsource): LogsourceMapping {
   if (product === 'kubernetes' && (service === 'audit' || (service === undefined && category === 'audit'))) {
     return { source: 'k8s_audit', mapField: identity };
   }
-  if ((product === 'seam' || product === 'eks' || product === 'fargate' || product === 'kubernetes') && service === 'runtime') {
-    return { source: 'runtime', mapField: runtimeMap };
-  }
-  if (product !== undefined && RUNTIME_PRODUCTS.has(product) && category !== undefined && RUNTIME_CATEGORIES.has(category) && service === undefined) {
-    return { source: 'runtime', mapField: runtimeMap };
+  if (
+    ((product === 'seam' || product === 'eks' || product === 'fargate' || product === 'kubernetes') && service === 'runtime') ||
+    (product !== undefined && RUNTIME_PRODUCTS.has(product) && category !== undefined && RUNTIME_CATEGORIES.has(category) && service === undefined)
+  ) {
+    const kind = category !== undefined && Object.hasOwn(RUNTIME_CATEGORY_KIND, category) ? RUNTIME_CATEGORY_KIND[category] : undefined;
+    return kind === undefined ? { source: 'runtime', mapField: runtimeMap } : { source: 'runtime', mapField: runtimeMap, kind };
   }
   return { source: undefined, mapField: identity };
 }

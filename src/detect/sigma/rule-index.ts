@@ -14,6 +14,8 @@ export interface InternalRule extends CompiledRule {
   /** Fields that must be present for the rule to match. */
   need: Set<string>;
   source: SourceType | undefined;
+  /** Runtime event kind the rule is restricted to (from its logsource category), if any. */
+  kind?: string;
   order: number;
   /** Match generation that last evaluated this rule (dedupe when an array field hits twice). */
   seen: number;
@@ -44,7 +46,7 @@ export class RuleIndex {
   ) {
     const groups = new Map<string, InternalRule[]>();
     for (const r of rules) {
-      const k = r.source ?? UNMAPPED;
+      const k = bucketKey(r.source, r.kind);
       let g = groups.get(k);
       if (!g) groups.set(k, (g = []));
       g.push(r);
@@ -67,11 +69,23 @@ export class RuleIndex {
   collect(source: string | undefined, ctx: EvalCtx, gen: number, out: InternalRule[]): void {
     const b = source === undefined ? undefined : this.buckets.get(source);
     if (b) visitBucket(b, ctx, gen, out);
+    if (source === 'runtime') {
+      // Rules with a category only meet events of their kind (they also check it themselves).
+      const kind = ctx.event.kind;
+      const kb = typeof kind === 'string' ? this.buckets.get(bucketKey(source, kind)) : undefined;
+      if (kb) visitBucket(kb, ctx, gen, out);
+    }
     if (this.matchUnmapped) {
       const u = this.buckets.get(UNMAPPED);
       if (u) visitBucket(u, ctx, gen, out);
     }
   }
+}
+
+/** `runtime` for rules of any runtime kind, `runtime:process` for process_creation rules... */
+function bucketKey(source: SourceType | undefined, kind: string | undefined): string {
+  if (source === undefined) return UNMAPPED;
+  return kind === undefined ? source : `${source}:${kind}`;
 }
 
 function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]): void {

@@ -156,6 +156,11 @@ class Loader {
       return;
     }
     const fields = this.fields;
+    const kind = mapping.kind;
+    if (kind !== undefined) {
+      const base = node.pred;
+      node.pred = (c) => c.event.kind === kind && base(c);
+    }
     const rule: InternalRule = {
       id: meta.id ?? `${file}:${meta.pos.line}`,
       title: meta.title,
@@ -168,6 +173,7 @@ class Loader {
       req: node.req,
       need: node.need,
       source: mapping.source,
+      ...(kind === undefined ? {} : { kind }),
       order: this.rules.length,
       seen: 0,
       test(event: Record<string, unknown>): boolean {

@@ -381,8 +381,64 @@ detection:
     condition: selection
 `;
     const { ruleset } = loadRulesFromText(rule, 'rt.yml');
-    const ev = { '@timestamp': 'x', process: { exe: '/bin/bash', cmdline: 'bash -c curl x' }, seam: { id: 'r', source: 'runtime', ingest } } as SeamEvent;
+    const ev = { '@timestamp': 'x', kind: 'process', process: { exe: '/bin/bash', cmdline: 'bash -c curl x' }, seam: { id: 'r', source: 'runtime', ingest } } as SeamEvent;
     expect(ruleset.match(ev)).toHaveLength(1);
+  });
+
+  const runtime = (kind: string, body: Record<string, unknown>): SeamEvent =>
+    ({ '@timestamp': 'x', schema: 'seam.runtime/v1', kind, ...body, seam: { id: 'r', source: 'runtime', ingest } }) as SeamEvent;
+
+  it('maps ParentImage and ParentProcessId onto the fields seam.runtime/v1 has', () => {
+    const rule = `title: Shell spawned by the app
+id: 44444444-2222-4333-8444-555555555556
+logsource:
+    category: process_creation
+    product: linux
+detection:
+    selection:
+        ParentImage|endswith: '/orders-api'
+        ParentProcessId: 7
+    condition: selection
+`;
+    const { ruleset } = loadRulesFromText(rule, 'rt.yml');
+    expect(ruleset.match(runtime('process', { process: { pid: 9, ppid: 7, exe: '/bin/sh', parent_exe: '/usr/local/bin/orders-api' } }))).toHaveLength(1);
+    expect(ruleset.match(runtime('process', { process: { pid: 9, ppid: 8, exe: '/bin/sh', parent_exe: '/usr/local/bin/orders-api' } }))).toHaveLength(0);
+  });
+
+  it('restricts a runtime rule to the event kind of its category', () => {
+    const rules = [
+      ['process_creation', "Image|endswith: '/curl'"],
+      ['network_connection', "Image|endswith: '/curl'"],
+      ['file_event', "TargetFilename|startswith: '/tmp/'"],
+      ['dns_query', "QueryName|endswith: '.amazonaws.com'"],
+    ]
+      .map(
+        ([category, sel], i) => `title: ${category}
+id: 44444444-2222-4333-8444-55555555556${i}
+logsource:
+    category: ${category}
+    product: linux
+detection:
+    selection:
+        ${sel}
+    condition: selection
+`,
+      )
+      .join('---\n');
+    const { ruleset } = loadRulesFromText(rules, 'rt.yml');
+    const proc = { pid: 3, exe: '/usr/bin/curl', cmdline: 'curl http://169.254.170.23/' };
+    const titles = (ev: SeamEvent): string[] => ruleset.match(ev).map((m) => m.rule.title);
+    expect(titles(runtime('process', { process: proc }))).toEqual(['process_creation']);
+    // A connection made by curl carries the process context, but is not a process creation.
+    expect(titles(runtime('network', { process: proc, network: { direction: 'egress', protocol: 'tcp', src_ip: '10.0.0.1', dst_ip: '169.254.170.23' } }))).toEqual([
+      'network_connection',
+    ]);
+    expect(titles(runtime('file', { process: proc, file: { op: 'create', path: '/tmp/x' } }))).toEqual(['file_event']);
+    expect(titles(runtime('dns', { process: proc, dns: { query: 'sts.us-west-2.amazonaws.com' } }))).toEqual(['dns_query']);
+    // rule.test() applies the same restriction.
+    const proc1 = ruleset.rules.find((r) => r.title === 'process_creation')!;
+    expect(proc1.test(runtime('network', { process: proc }))).toBe(false);
+    expect(proc1.test(runtime('process', { process: proc }))).toBe(true);
   });
 });
 
