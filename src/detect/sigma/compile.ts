@@ -16,6 +16,7 @@ import {
   hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
 } from './modifiers.ts';
 import type { Part, PipeValue, StrTest } from './modifiers.ts';
+import { regexLiteral } from './regex-literal.ts';
 
 export type Pred = (ctx: EvalCtx) => boolean;
 /** Field → lowercase values, one of which the field must equal for the node to match. */
@@ -365,6 +366,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   const literals = new Set<string>();
   let indexable = !keyword && !neq && !(all && items.length > 1) && mods.every((m) => m === 'cased');
   let cost = 1;
+  const eqSet = !keyword && mods.length === 0 ? new Set<string>() : undefined;
   for (const it of items) {
     const v = it.value;
     if (v === null) {
@@ -381,8 +383,17 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       } catch (e) {
         throw failAt(env, it.pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression: ${(e as Error).message}`);
       }
-      tests.push((c) => c.s !== undefined && re.test(c.s));
-      cost = Math.max(cost, 8);
+      // A literal the regex cannot match without rejects most values before the regex runs.
+      const lit = regexLiteral(re);
+      if (lit === undefined) tests.push((c) => c.s !== undefined && re.test(c.s));
+      else if (lit.folded) {
+        const t = lit.text;
+        tests.push((c) => c.l !== undefined && c.l.includes(t) && re.test(c.s!));
+      } else {
+        const t = lit.text;
+        tests.push((c) => c.s !== undefined && c.s.includes(t) && re.test(c.s));
+      }
+      cost = Math.max(cost, lit === undefined ? 8 : 3);
       continue;
     }
     if (typeMods[0] === 'cidr') {
@@ -421,6 +432,16 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       continue;
     }
     const raw = typeof v === 'string' ? v : it.text;
+    if (eqSet !== undefined && typeof v === 'string') {
+      const parts = parsePattern(raw);
+      if (!hasWildcards(parts) && !parts.some((p) => p === ONE)) {
+        // Plain case-insensitive equality: one Set lookup for the whole value list.
+        const l = literalOf(parts).toLowerCase();
+        eqSet.add(l);
+        literals.add(l);
+        continue;
+      }
+    }
     const t = stringTests(raw, mods, env, it.pos, keyword, keyword ? needles : undefined);
     if (!t) {
       indexable = false;
@@ -433,6 +454,12 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     if (hasWildcards(parts) || strMods.length) cost = Math.max(cost, 2);
   }
 
+  if (eqSet !== undefined && eqSet.size > 0) {
+    const set = eqSet;
+    tests.push(set.size === 1 ? ((one) => (c: Cand) => c.l === one)([...set][0]!) : (c) => c.l !== undefined && set.has(c.l));
+  }
+  // Long value lists cost more; AND terms are ordered cheapest first.
+  if (tests.length > 1) cost += Math.log2(tests.length);
   const req: Req = new Map();
   if (indexable && literals.size > 0 && !nullOk) req.set(field, literals);
 

@@ -29,23 +29,42 @@ function pushLeaf(v: unknown, out: Cand[]): void {
 }
 
 /**
+ * `keys[i][j]` is `parts.slice(i, j).join('.')`: the candidate (possibly dotted) keys of a path,
+ * joined once per field name instead of once per lookup.
+ */
+export type PathKeys = readonly (readonly string[])[];
+
+export function pathKeys(parts: readonly string[]): PathKeys {
+  const keys: string[][] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const row: string[] = [];
+    for (let j = 0; j <= parts.length; j++) row.push(j > i ? parts.slice(i, j).join('.') : '');
+    keys.push(row);
+  }
+  return keys;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
  * Resolves `a.b.c` against nested objects, also accepting literal dotted keys at any level
  * (`{"a.b": {"c": 1}}`); arrays on the way fan out, so any element may match.
  */
-function resolveInto(obj: unknown, parts: readonly string[], i: number, out: Cand[]): void {
+function resolveInto(obj: unknown, keys: PathKeys, n: number, i: number, out: Cand[]): void {
   if (Array.isArray(obj)) {
-    for (const x of obj) resolveInto(x, parts, i, out);
+    for (const x of obj) resolveInto(x, keys, n, i, out);
     return;
   }
   if (obj === null || typeof obj !== 'object') return;
   const rec = obj as Record<string, unknown>;
+  const row = keys[i]!;
   // Longest key first: a literal "a.b" key wins over nested a → b.
-  for (let j = parts.length; j > i; j--) {
-    const key = j === i + 1 ? parts[i]! : parts.slice(i, j).join('.');
-    if (!Object.prototype.hasOwnProperty.call(rec, key)) continue;
+  for (let j = n; j > i; j--) {
+    const key = row[j]!;
+    if (!hasOwn.call(rec, key)) continue;
     const v = rec[key];
-    if (j === parts.length) pushLeaf(v, out);
-    else resolveInto(v, parts, j, out);
+    if (j === n) pushLeaf(v, out);
+    else resolveInto(v, keys, n, j, out);
     return;
   }
 }
@@ -53,7 +72,7 @@ function resolveInto(obj: unknown, parts: readonly string[], i: number, out: Can
 export function resolveField(event: unknown, name: string): Cand[] {
   const out: Cand[] = [];
   const parts = name.split('.');
-  resolveInto(event, parts, 0, out);
+  resolveInto(event, pathKeys(parts), parts.length, 0, out);
   return out;
 }
 
@@ -62,6 +81,7 @@ export class FieldTable {
   readonly ids = new Map<string, number>();
   readonly names: string[] = [];
   readonly parts: string[][] = [];
+  readonly keys: PathKeys[] = [];
 
   id(name: string): number {
     let id = this.ids.get(name);
@@ -69,7 +89,9 @@ export class FieldTable {
       id = this.names.length;
       this.ids.set(name, id);
       this.names.push(name);
-      this.parts.push(name.split('.'));
+      const parts = name.split('.');
+      this.parts.push(parts);
+      this.keys.push(pathKeys(parts));
     }
     return id;
   }
@@ -118,7 +140,7 @@ export class EvalCtx {
       // Fast path for top-level fields.
       const ev = this.event;
       const key = parts[0]!;
-      if (!Object.prototype.hasOwnProperty.call(ev, key)) out = EMPTY;
+      if (!hasOwn.call(ev, key)) out = EMPTY;
       else {
         const v = ev[key];
         out = Array.isArray(v) ? [] : [cand(v === undefined ? null : v)];
@@ -126,7 +148,7 @@ export class EvalCtx {
       }
     } else {
       out = [];
-      resolveInto(this.event, parts, 0, out);
+      resolveInto(this.event, this.table.keys[id]!, parts.length, 0, out);
       if (out.length === 0) out = EMPTY;
     }
     this.stamps[id] = this.gen;
