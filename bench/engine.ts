@@ -1,0 +1,171 @@
+/**
+ * End-to-end engine throughput, side by side in one process (these machines are shared and noisy;
+ * the ratios are what count): JSON.parse alone, parse+normalize, and parse+normalize+Sigma match
+ * with (a) Seam's pack in detections/, (b) every SigmaHQ rule, (c) both. Lines come from
+ * bench/lib/events.ts (fixture templates, realistic mix).
+ *
+ *   node bin/tsx-run.mjs bench/engine.ts [lines=200000] [rounds=5] [sigma-dir=/work/shared/sigma]
+ *
+ * Throughput loops run chunk by chunk, all configurations over the same chunk in rotating order, so
+ * each sees the same load; a round's rate comes from its total time and the median round is
+ * reported. Per-event latency is measured in a separate pass (hrtime around each call) so timer
+ * overhead does not distort throughput. Last line, for (b):
+ * `engine: ratio=<match_rate/parse_rate> events_per_s=<n> rules=<n> p99_us=<n>`.
+ */
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { RawMeta } from '../src/core/envelope.ts';
+import { normalizeLine } from '../src/core/normalize/normalize.ts';
+import { loadRules } from '../src/detect/sigma/ruleset.ts';
+import type { SigmaRuleset } from '../src/detect/sigma/ruleset.ts';
+import { generateLines } from './lib/events.ts';
+
+const N = Number(process.argv[2] ?? 200_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
+const SIGMA = process.argv[4] ?? '/work/shared/sigma';
+const PACK = new URL('../detections/', import.meta.url).pathname;
+const CHUNK = 10_000;
+/** The all-rules-on-every-event stress mode is slow by design; it runs on a prefix only. */
+const STRESS_N = Math.min(N, 20_000);
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const meta: RawMeta = { collector: 'bench', receivedAt: '2024-11-05T15:00:00.000Z', cluster: 'prod-eks-01', region: 'us-west-2' };
+
+console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${process.version})`);
+let t = performance.now();
+const lines = generateLines(N);
+const bytes = lines.reduce((s, l) => s + l.length, 0);
+console.log(`generated ${fmt(N)} lines (${(bytes / 1e6).toFixed(0)} MB, avg ${Math.round(bytes / N)} B) in ${Math.round(performance.now() - t)} ms`);
+
+interface Loaded {
+  name: string;
+  ruleset: SigmaRuleset;
+  rules: number;
+  loadMs: number;
+}
+async function load(name: string, paths: string[], matchUnmapped = false): Promise<Loaded> {
+  const s = performance.now();
+  const { ruleset, stats, diagnostics } = await loadRules(paths, { matchUnmapped });
+  const loadMs = performance.now() - s;
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  console.log(`rules ${name}: ${stats.rules} loaded, ${stats.correlations} correlations, ${stats.rejected} rejected (${errors} errors) in ${Math.round(loadMs)} ms`);
+  return { name, ruleset, rules: stats.rules, loadMs };
+}
+const configs = [await load('(a) detections/', [PACK]), await load('(b) SigmaHQ', [SIGMA]), await load('(c) both', [PACK, SIGMA])];
+
+let sink = 0;
+let failed = 0;
+type Loop = (from: number, to: number) => void;
+const parseLoop: Loop = (from, to) => {
+  for (let i = from; i < to; i++) if (JSON.parse(lines[i]!) !== null) sink++;
+};
+const normLoop: Loop = (from, to) => {
+  for (let i = from; i < to; i++) {
+    const r = normalizeLine(lines[i]!, meta);
+    if (r.ok) sink++;
+    else failed++;
+  }
+};
+const matchLoop =
+  (rs: SigmaRuleset): Loop =>
+  (from, to) => {
+    for (let i = from; i < to; i++) {
+      const r = normalizeLine(lines[i]!, meta);
+      if (r.ok) sink += rs.match(r.value).length;
+    }
+  };
+const loops: { name: string; run: Loop }[] = [
+  { name: 'JSON.parse alone', run: parseLoop },
+  { name: 'parse+normalize', run: normLoop },
+  ...configs.map((c) => ({ name: `parse+normalize+match ${c.name}`, run: matchLoop(c.ruleset) })),
+];
+
+// Warm up every path (JIT, per-field caches), then measure.
+for (const l of loops) l.run(0, Math.min(N, 20_000));
+t = performance.now();
+const rates: number[][] = loops.map(() => []);
+for (let r = 0; r < ROUNDS; r++) {
+  const ms = loops.map(() => 0);
+  for (let c = 0, k = 0; c < N; c += CHUNK, k++) {
+    const end = Math.min(N, c + CHUNK);
+    for (let j = 0; j < loops.length; j++) {
+      const idx = (j + k + r) % loops.length;
+      const s = performance.now();
+      loops[idx]!.run(c, end);
+      ms[idx]! += performance.now() - s;
+    }
+  }
+  ms.forEach((m, i) => rates[i]!.push(N / (m / 1000)));
+}
+const parseRates = rates[0]!;
+const ratioOf = (i: number): number => median(rates[i]!.map((x, r) => x / parseRates[r]!));
+console.log(`\nthroughput: ${ROUNDS} interleaved rounds over ${fmt(N)} events in ${((performance.now() - t) / 1000).toFixed(0)} s; median round (min..max)`);
+loops.forEach((l, i) => {
+  const xs = rates[i]!;
+  console.log(`  ${l.name.padEnd(40)} ${fmt(median(xs)).padStart(9)} events/s (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})  ratio ${ratioOf(i).toFixed(2)}`);
+});
+if (failed > 0) console.log(`  warning: ${failed / (ROUNDS + 1)} lines per pass failed to normalize`);
+// Where (b)'s time per event goes, from the median rates.
+const us = (rate: number): number => 1e6 / rate;
+const pUs = us(median(parseRates));
+const nUs = us(median(rates[1]!)) - pUs;
+const mUs = us(median(rates[3]!)) - us(median(rates[1]!));
+const total = pUs + nUs + mUs;
+console.log(
+  `  time per event (b): parse ${pUs.toFixed(2)} us (${((pUs / total) * 100).toFixed(0)}%), normalize ${nUs.toFixed(2)} us (${((nUs / total) * 100).toFixed(0)}%), match ${mUs.toFixed(2)} us (${((mUs / total) * 100).toFixed(0)}%)`,
+);
+
+// Per-event latency: a separate pass per configuration, hrtime around each call.
+interface Lat {
+  p50: number;
+  p99: number;
+  max: number;
+  totalP99: number;
+  matchesPerEvent: number;
+  candidates?: number;
+}
+function latency(rs: SigmaRuleset, n: number): Lat {
+  const m = new Float64Array(n);
+  const all = new Float64Array(n);
+  let matches = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const a = process.hrtime.bigint();
+    const r = normalizeLine(lines[i]!, meta);
+    if (!r.ok) continue;
+    const b = process.hrtime.bigint();
+    matches += rs.match(r.value).length;
+    const c = process.hrtime.bigint();
+    m[k] = Number(c - b) / 1000;
+    all[k] = Number(c - a) / 1000;
+    k++;
+  }
+  const ms = m.subarray(0, k).sort();
+  const as = all.subarray(0, k).sort();
+  const q = (xs: Float64Array, p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+  return { p50: q(ms, 0.5), p99: q(ms, 0.99), max: ms[k - 1]!, totalP99: q(as, 0.99), matchesPerEvent: matches / k };
+}
+console.log(`\nper-event latency (separate pass, ${fmt(N)} events), microseconds:`);
+const lats = configs.map((c) => {
+  const l = latency(c.ruleset, N);
+  console.log(
+    `  ${c.name.padEnd(18)} rules=${String(c.rules).padStart(4)}  match p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(0)}  normalize+match p99=${l.totalP99.toFixed(1)}  matches/event=${l.matchesPerEvent.toFixed(3)}`,
+  );
+  return l;
+});
+
+// Not production: rules whose logsource maps to no Seam source (Windows, Azure, ...) evaluated on every event.
+{
+  const stress = await load('(b) SigmaHQ, all rules on every event (stress, not production)', [SIGMA], true);
+  const s = performance.now();
+  matchLoop(stress.ruleset)(0, STRESS_N);
+  const rate = STRESS_N / ((performance.now() - s) / 1000);
+  const l = latency(stress.ruleset, STRESS_N);
+  console.log(`  stress over ${fmt(STRESS_N)} events: ${fmt(rate)} events/s, match p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} us, matches/event=${l.matchesPerEvent.toFixed(3)}`);
+}
+
+const b = configs[1]!;
+const lb = lats[1]!;
+console.log(`\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (sink ${sink % 10})`);
+console.log(`engine: ratio=${ratioOf(3).toFixed(2)} events_per_s=${Math.round(median(rates[3]!))} rules=${b.rules} p99_us=${lb.p99.toFixed(1)}`);
