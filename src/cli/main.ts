@@ -35,9 +35,10 @@ export function buildCli(): Command {
     .option('--dlq <file>', 'dead-letter file for rejected records', 'seam-dlq.jsonl')
     .option('--rules <dir>', 'run the Sigma rules and correlations in this folder')
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
+    .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say')
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number }) => {
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 

@@ -9,6 +9,7 @@ export interface ReplayCliOptions {
   alertsOut?: string;
   cluster?: string;
   maxRecordBytes: number;
+  placeholders?: string;
 }
 
 export async function replayCommand(paths: string[], o: ReplayCliOptions): Promise<number> {
@@ -21,7 +22,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     }
     const { buildDetector } = await import('../detect/load.ts');
     const { createDetectStage } = await import('../pipeline/detect-stage.ts');
-    handler = createDetectStage({ detector: await buildDetector([o.rules]) });
+    handler = createDetectStage({ detector: await buildDetector([o.rules], o.placeholders ? { placeholdersFile: o.placeholders } : {}) });
   }
   const summary = await runReplay({
     paths,

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createDetector } from './detector.ts';
 import { loadRules } from './sigma/ruleset.ts';
@@ -7,11 +10,40 @@ import type { LoadOptions } from './sigma/types.ts';
 const log = childLogger('detect');
 
 /**
+ * Reads a placeholders file: a YAML map of placeholder name (without `%`) to a value or a list of values.
+ */
+export async function loadPlaceholdersFile(path: string): Promise<Record<string, string[]>> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new SeamError('SEAM_ERR_CONFIG_INVALID', `cannot read placeholders file ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new SeamError('SEAM_ERR_CONFIG_INVALID', `placeholders file ${path} must map names to values`, { details: { path } });
+  }
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    const values = Array.isArray(v) ? v : [v];
+    if (values.some((x) => x !== null && typeof x === 'object')) {
+      throw new SeamError('SEAM_ERR_CONFIG_INVALID', `placeholder ${k} in ${path} must be a value or a list of values`, { details: { path, placeholder: k } });
+    }
+    out[k.replace(/^%|%$/g, '')] = values.map((x) => String(x));
+  }
+  return out;
+}
+
+/**
  * Loads rules and correlations from folders and builds the detector the pipeline runs. Problems in
  * individual rules are reported and those rules left out; the rest still run.
  */
-export async function buildDetector(paths: string[], opts: LoadOptions & { allowedLatenessMs?: number } = {}): Promise<ReturnType<typeof createDetector>> {
-  const { ruleset, diagnostics, stats } = await loadRules(paths, opts);
+export async function buildDetector(
+  paths: string[],
+  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string } = {},
+): Promise<ReturnType<typeof createDetector>> {
+  const placeholders = opts.placeholdersFile ? { ...(await loadPlaceholdersFile(opts.placeholdersFile)), ...opts.placeholders } : opts.placeholders;
+  const { ruleset, diagnostics, stats } = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}) });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);

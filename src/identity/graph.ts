@@ -5,6 +5,7 @@
  * rebuilt by re-applying the facts it emitted. See docs/identity.md.
  */
 import { createHash } from 'node:crypto';
+import { isPrivateIp } from './net.ts';
 import type { ChainStep, Principal, SeamEvent } from '../core/envelope.ts';
 import { templateMatches, expandTemplate } from './aws-auth.ts';
 import { IdentityGraphConfig, type IdentityGraphOptions } from './config.ts';
@@ -247,6 +248,11 @@ export class IdentityGraph {
     const firstMs = known.reduce((m, e) => Math.min(m, e.fromMs), Infinity);
     if (known.length >= this.config.maxEgressPerCluster) return;
     if (Number.isFinite(firstMs) && x.atMs - firstMs > this.config.egressLearningMs) return;
+    // Configured egress CIDRs replace learning. And a cluster seen reaching STS only from private
+    // addresses (a VPC endpoint) has no public egress: a public caller of its tokens is outside it,
+    // so it must not be learned as egress (that would hide a stolen web-identity token).
+    if ((this.config.clusters.find((c) => c.name === cluster)?.egressCidrs.length ?? 0) > 0) return;
+    if (!isPrivateIp(ip) && known.length > 0 && known.every((e) => isPrivateIp(e.fact.to.slice(3)))) return;
     x.assert({ kind: 'egress_ip', key: `egress_ip|${cluster}|${ip}`, from: clusterKey(cluster), to: ipKey(ip), cluster, account, attributes: { learned_from: how } });
   }
 

@@ -89,6 +89,21 @@ describe('IRSA / Pod Identity credentials used outside the cluster', () => {
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '10.0.12.7', null, { vpcEndpointId: 'vpce-0abc' }), undefined)], id)).toEqual([]);
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '52.94.140.9'), undefined)], id, { clusters: [{ name: CLUSTER, egressCidrs: ['52.94.140.0/24'] }] })).toEqual([]);
   });
+  it('does not learn a public caller as egress of a cluster that reaches STS only through a VPC endpoint', () => {
+    // The pods assume their role from private addresses; a stolen token is then exchanged from outside.
+    const stolen = session('payments-api-irsa', 'botocore-session-stolen', 'ASIAEXAMPLESTOLEN001');
+    const alerts = run(
+      [
+        ev(saWrite(iamK8sUser(alice), 'payments/api', irsa.roleArn, t('12:00:00'))),
+        ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, t('14:00:00'), '10.0.151.8'), undefined),
+        ev(assumeWebIdentity('payments/api', 'payments-api-irsa', stolen.session, stolen.key, t('14:10:35'), ATTACKER_IP), undefined),
+        ev(callAs(stolen, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:10:44'), ATTACKER_IP), undefined),
+      ],
+      id,
+    );
+    expect(alerts.length).toBeGreaterThanOrEqual(1);
+    expect(alerts[0]!.summary).toContain(ATTACKER_IP);
+  });
   it('fires for Pod Identity keys too, and when one session shows up from many addresses', () => {
     const key = 'ASIAEXAMPLEPODID0001';
     const s = session('payments-api-podid', `eks-${CLUSTER}-api-7c9d8f6b5-x2k4q-3f9a1c2e`, key);
