@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { Principal } from '../core/envelope.ts';
+import { ChainStep, Principal } from '../core/envelope.ts';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { RuleMatch } from './sigma/types.ts';
 import { CORRELATION_TYPES } from './correlate/types.ts';
@@ -42,6 +42,8 @@ export const Alert = z
       .optional()
       .describe('For correlations: the group-by field (or alias) → the value shared by the contributing events.'),
     principal: Principal.optional().describe('`seam.principal` of the last contributing event.'),
+    origin: Principal.optional().describe('Who acted, really, as the identity graph resolved the principal (`seam.origin`).'),
+    chain: z.array(ChainStep).optional().describe('The identity path from the acting credentials to the origin (`seam.chain`).'),
     account: z.string().optional().describe('AWS account of the last contributing event.'),
     cluster: z.string().optional().describe('EKS cluster of the last contributing event.'),
     summary: z.string().describe('One line a person can read in a pager.'),

@@ -24,6 +24,13 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
     process(event) {
       const out = native.process(event);
       if (detector) out.push(...detector.process(event));
+      // Alerts closed by this event carry who acted, really, as the graph resolved it.
+      for (const a of out) {
+        if (a.origin === undefined && a.chain === undefined && a.events[a.events.length - 1] === event.seam.id) {
+          if (event.seam.origin !== undefined) a.origin = event.seam.origin;
+          if (event.seam.chain !== undefined && event.seam.chain.length > 0) a.chain = event.seam.chain;
+        }
+      }
       return out;
     },
     flush() {

@@ -1,0 +1,60 @@
+import type { Principal } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+
+/**
+ * Groups alerts into incidents by who acted, really: the origin the identity graph resolved (the IAM
+ * session behind an IRSA key used after an exec, say), else the principal. One person's exec, the
+ * stolen workload credentials' AWS calls and the backdoor they planted end up in one incident.
+ */
+export interface Incident {
+  key: string;
+  who: Principal | undefined;
+  level: Alert['rule']['level'];
+  start: string;
+  end: string;
+  alerts: Alert[];
+  /** Principals that acted on this identity's behalf (sessions, service accounts, mapped users). */
+  actors: string[];
+  /** The longest identity chain seen among the alerts. */
+  chain: NonNullable<Alert['chain']>;
+}
+
+const LEVELS: Alert['rule']['level'][] = ['informational', 'low', 'medium', 'high', 'critical'];
+
+function identityKey(p: Principal | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  return p.arn ?? p.id;
+}
+
+export function incidentsFrom(alerts: readonly Alert[]): Incident[] {
+  const byKey = new Map<string, Incident>();
+  for (const a of alerts) {
+    const who = a.origin ?? a.principal;
+    const key = identityKey(who) ?? 'unknown';
+    let inc = byKey.get(key);
+    if (!inc) {
+      inc = { key, who, level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alerts: [], actors: [], chain: [] };
+      byKey.set(key, inc);
+    }
+    inc.alerts.push(a);
+    if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(inc.level)) inc.level = a.rule.level;
+    if (a['@timestamp'] < inc.start) inc.start = a['@timestamp'];
+    if (a['@timestamp'] > inc.end) inc.end = a['@timestamp'];
+    const actor = identityKey(a.principal);
+    if (actor !== undefined && actor !== key && !inc.actors.includes(actor)) inc.actors.push(actor);
+    if ((a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
+  }
+  for (const inc of byKey.values()) inc.alerts.sort((x, y) => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : 0));
+  return [...byKey.values()].sort((x, y) => LEVELS.indexOf(y.level) - LEVELS.indexOf(x.level) || y.alerts.length - x.alerts.length);
+}
+
+/** A few lines per incident, for the console. */
+export function formatIncident(inc: Incident): string {
+  const lines = [
+    `INCIDENT [${inc.level}] ${inc.key} — ${inc.alerts.length} alerts from ${inc.start} to ${inc.end}`,
+  ];
+  if (inc.actors.length > 0) lines.push(`  acting as: ${inc.actors.join(', ')}`);
+  if (inc.chain.length > 0) lines.push(`  identity chain: ${inc.chain.map((s) => `${s.from} -[${s.kind}]-> ${s.to}`).join(' ; ')}`);
+  for (const a of inc.alerts) lines.push(`  ${a['@timestamp']} [${a.rule.level}] ${a.rule.title}`);
+  return lines.join('\n');
+}
