@@ -101,6 +101,16 @@ export function buildCli(): Command {
       );
     });
 
+  program
+    .command('config')
+    .description('Configuration helpers')
+    .command('reference')
+    .description('Print the configuration reference (Markdown), generated from the configuration schemas')
+    .action(async () => {
+      const { configReference } = await import('./config-reference.ts');
+      process.stdout.write(configReference());
+    });
+
   const rules = program.command('rules').description('Work with Sigma rules');
   rules
     .command('lint')

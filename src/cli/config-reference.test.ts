@@ -1,0 +1,18 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configReference } from './config-reference.ts';
+
+describe('configuration reference', () => {
+  it('docs/config-reference.md is what the schemas generate (run `node bin/seam.mjs config reference > docs/config-reference.md`)', async () => {
+    const committed = await readFile(join(import.meta.dirname, '../../docs/config-reference.md'), 'utf8');
+    expect(committed).toBe(configReference());
+  });
+
+  it('documents every collector type and its fields', () => {
+    const text = configReference();
+    for (const f of ['`sources.<name>.logGroups`', '`sources.<name>.type`', '`nodeUrls`', '`clusters[].egressCidrs`']) {
+      expect(text).toContain(f);
+    }
+  });
+});
