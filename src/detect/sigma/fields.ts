@@ -34,11 +34,19 @@ function pushLeaf(v: unknown, out: Cand[]): void {
  */
 export type PathKeys = readonly (readonly string[])[];
 
+/**
+ * The same string, internalized: V8 looks a property up by an internalized key directly, but must
+ * first find a runtime-built (split, joined) string in its string table, on every lookup.
+ */
+function internal(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
 export function pathKeys(parts: readonly string[]): PathKeys {
   const keys: string[][] = [];
   for (let i = 0; i < parts.length; i++) {
     const row: string[] = [];
-    for (let j = 0; j <= parts.length; j++) row.push(j > i ? parts.slice(i, j).join('.') : '');
+    for (let j = 0; j <= parts.length; j++) row.push(j > i ? internal(parts.slice(i, j).join('.')) : '');
     keys.push(row);
   }
   return keys;
@@ -89,7 +97,7 @@ export class FieldTable {
       id = this.names.length;
       this.ids.set(name, id);
       this.names.push(name);
-      const parts = name.split('.');
+      const parts = name.split('.').map(internal);
       this.parts.push(parts);
       this.keys.push(pathKeys(parts));
     }

@@ -114,17 +114,31 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
 }
 
 function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
-  // Prefer the fields many rules constrain (eventName, verb, EventID...), so an event does few lookups.
-  const freq = new Map<string, number>();
-  for (const r of rules) for (const f of r.req.keys()) freq.set(f, (freq.get(f) ?? 0) + 1);
+  // Index each rule under its most selective requirement: the (field, values) that the fewest other
+  // rules share. `stage: ResponseComplete` or `kind: process`, which every rule and most events
+  // carry, would put all rules behind one key; `objectRef.resource: secrets` or `eventName:
+  // CreateAccessKey` narrows to a handful.
+  const share = new Map<string, number>();
+  const key = (f: string, v: string): string => f + '\u0000' + v;
+  for (const r of rules) for (const [f, vals] of r.req) for (const v of vals) share.set(key(f, v), (share.get(key(f, v)) ?? 0) + 1);
+  const score = (f: string, vals: Set<string>): number => {
+    let n = 0;
+    for (const v of vals) n += share.get(key(f, v))!;
+    return n;
+  };
   const byName = new Map<string, Map<string, InternalRule[]>>();
   const rest: InternalRule[] = [];
   const always: InternalRule[] = [];
   for (const r of rules) {
     let best: string | undefined;
+    let bestScore = Infinity;
     for (const [f, vals] of r.req) {
       if (vals.size === 0) continue;
-      if (best === undefined || freq.get(f)! > freq.get(best)! || (freq.get(f) === freq.get(best) && vals.size < r.req.get(best)!.size)) best = f;
+      const sc = score(f, vals);
+      if (sc < bestScore || (sc === bestScore && best !== undefined && f < best)) {
+        best = f;
+        bestScore = sc;
+      }
     }
     if (best === undefined) {
       rest.push(r);
