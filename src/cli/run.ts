@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { runReplay } from '../pipeline/replay.ts';
+import type { Alert } from '../detect/alert.ts';
+import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
 import { formatSummary } from './replay.ts';
 
 export interface RunCliOptions {
@@ -13,21 +13,27 @@ export interface RunCliOptions {
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
 export const DEMO_DATASET = 'deploy/demo';
 
-interface PrintableAlert {
-  '@timestamp'?: string;
-  rule: { id: string; title: string; level?: string };
-  summary?: string;
+const ROLES = ['normalize', 'correlate', 'index'] as const;
+
+function printAlert(a: Alert): void {
+  process.stdout.write(`ALERT [${a.rule.level}] ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
 }
 
 /**
- * `seam run`. Embedded mode (no SEAM_KAFKA_BROKERS): every role in one process, reading files and
- * writing events, alerts and dead letters under `--state-dir`, printing alerts as they fire.
+ * `seam run`. With SEAM_KAFKA_BROKERS: the roles (`--role`, or all three) run against Kafka until
+ * SIGTERM/SIGINT. Without: embedded mode, the same roles over an in-memory bus, replaying files (the
+ * demo dataset by default) and writing events, alerts and dead letters under `--state-dir`,
+ * printing alerts as they fire.
  */
 export async function runCommand(o: RunCliOptions): Promise<number> {
-  if (o.role || process.env.SEAM_KAFKA_BROKERS) {
-    process.stderr.write(
-      'seam: running roles on Kafka is not built yet (tracked in issue 5). Unset SEAM_KAFKA_BROKERS and omit --role to run embedded.\n',
-    );
+  if (o.role !== undefined && !(ROLES as readonly string[]).includes(o.role)) {
+    process.stderr.write(`seam: unknown role '${o.role}' (expected one of ${ROLES.join(', ')})\n`);
+    return 2;
+  }
+  const brokers = process.env.SEAM_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
+  if (brokers.length > 0) return runOnKafka(o, brokers);
+  if (o.role) {
+    process.stderr.write(`seam: --role ${o.role} runs against Kafka; set SEAM_KAFKA_BROKERS (e.g. 127.0.0.1:9092), or omit --role to run embedded.\n`);
     return 2;
   }
   const inputs = o.input ?? [DEMO_DATASET];
@@ -35,24 +41,63 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   process.stderr.write(
     `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${o.rules}` : ''}\n`,
   );
-  const { buildDetector } = await import('../detect/load.ts');
-  const { createDetectStage } = await import('../pipeline/detect-stage.ts');
+  const { loadDetection } = await import('../pipeline/detection.ts');
+  const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
-  const handler = createDetectStage(haveRules ? { detector: await buildDetector([o.rules]) } : {});
-  const dlqPath = join(o.stateDir, 'dlq.jsonl');
-  const summary = await runReplay<PrintableAlert>({
-    paths: inputs,
-    outPath: join(o.stateDir, 'events.jsonl'),
-    dlqPath,
-    maxRecordBytes: 1024 * 1024,
-    handler,
-    alertsPath: join(o.stateDir, 'alerts.jsonl'),
-    onAlert: (a) => {
-      process.stdout.write(`ALERT [${a.rule.level ?? 'info'}] ${a['@timestamp'] ?? ''} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
-    },
-  });
-  process.stdout.write(`${formatSummary(summary, dlqPath)}\n`);
-  process.stdout.write(`  written: ${join(o.stateDir, 'events.jsonl')}, ${join(o.stateDir, 'alerts.jsonl')}\n`);
+  const detection = await loadDetection({ rules: haveRules ? [o.rules] : [] });
+  const { summary, paths } = await runEmbedded({ paths: inputs, stateDir: o.stateDir, detection, maxRecordBytes: 1024 * 1024, onAlert: printAlert });
+  process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
+  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}\n`);
   if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
+  return 0;
+}
+
+async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> {
+  // kafka.ts first: it patches kafkajs before anything else loads it.
+  const { KafkaBus } = await import('../bus/kafka.ts');
+  const { loadDetection } = await import('../pipeline/detection.ts');
+  const { startKafkaRoles } = await import('../pipeline/kafka-roles.ts');
+  const { pipelineTopics } = await import('../pipeline/topics.ts');
+  const roles = o.role ? [o.role as (typeof ROLES)[number]] : [...ROLES];
+  const env = process.env;
+  const bus = new KafkaBus({ brokers, clientId: `seam-${roles.join('-')}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
+  const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
+  const needsRules = roles.includes('normalize') || roles.includes('correlate');
+  const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [] }) : undefined;
+  let sink: Sink | undefined;
+  if (roles.includes('index')) {
+    const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');
+    const { defaultNodeUrls } = await import('../sinks/opensearch/config.ts');
+    const { setupOpenSearch } = await import('../sinks/opensearch/setup.ts');
+    const { createOpenSearchClient } = await import('../sinks/opensearch/client.ts');
+    const cfg = { nodeUrls: defaultNodeUrls(env), indexPrefix: env.SEAM_INDEX_PREFIX ?? 'seam', replicas: Number(env.SEAM_OPENSEARCH_REPLICAS ?? 1) };
+    sink = await OpenSearchSink.fromConfig(cfg);
+    // Templates first, so the first document of a day creates its index with Seam's mappings (idempotent).
+    const client = await createOpenSearchClient(sink.config);
+    try {
+      await setupOpenSearch(client, { templates: sink.config, ism: 'skip' });
+    } finally {
+      await client.close();
+    }
+  }
+  const running = await startKafkaRoles({
+    bus,
+    topics,
+    roles,
+    ...(detection ? { detection } : {}),
+    ...(sink ? { sink } : {}),
+    groupPrefix: env.SEAM_GROUP_PREFIX ?? '',
+    onAlert: printAlert,
+  });
+  process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${brokers.join(',')}; SIGTERM or SIGINT drains and stops\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  process.stderr.write('seam: stopping: finishing and committing in-flight batches\n');
+  await running.stop();
+  await sink?.close();
+  await bus.close();
+  for (const r of running.roles) process.stderr.write(`seam: ${r.name}: ${JSON.stringify(r.stats())}\n`);
   return 0;
 }

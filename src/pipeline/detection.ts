@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { childLogger } from '../core/logger.ts';
+import { parseTimespan } from '../detect/correlate/compile.ts';
+import { createDetector } from '../detect/detector.ts';
+import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
+import { loadRules } from '../detect/sigma/ruleset.ts';
+import type { Ruleset } from '../detect/sigma/types.ts';
+import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
+import { createDetectStage, type DetectStage } from './detect-stage.ts';
+
+const log = childLogger('pipeline.detection');
+
+/**
+ * Rules loaded once per process and shared: the normalize role matches with the ruleset (stateless),
+ * the correlate role builds one detect stage per signals partition from it (stateful).
+ */
+export interface Detection {
+  readonly ruleset: Ruleset | undefined;
+  /** A fresh detect stage: own identity graph, native state and correlation windows, shared compiled rules. */
+  newStage(): DetectStage;
+  /** How far back the correlate role re-reads `seam.signals` to rebuild a partition's state. */
+  readonly rebuildWindowMs: number;
+}
+
+export interface DetectionOptions {
+  /** Rule folders; missing ones are skipped (only native detections then run). */
+  rules?: string[];
+  native?: NativeOptions;
+  allowedLatenessMs?: number;
+  /** Cap on the rebuild window (the 7-day first-use window of native detections is not re-read). */
+  maxRebuildMs?: number;
+}
+
+export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
+  const lateness = o.allowedLatenessMs ?? 60_000;
+  const paths = (o.rules ?? []).filter((p) => existsSync(p));
+  let ruleset: Ruleset | undefined;
+  if (paths.length > 0) {
+    const loaded = await loadRules(paths);
+    ruleset = loaded.ruleset;
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
+    log.info({ ...loaded.stats }, `loaded ${loaded.stats.rules} rules and ${loaded.stats.correlations} correlations from ${loaded.stats.files} files`);
+    const probe = createDetector({ ruleset, allowedLatenessMs: lateness });
+    for (const d of probe.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+  }
+  const native = NativeConfig.parse(o.native ?? {});
+  const longestCorrelation = Math.max(0, ...(ruleset?.correlations.map((c) => parseTimespan((c.doc as { correlation?: { timespan?: unknown } } | null)?.correlation?.timespan) ?? 0) ?? []));
+  const longestNative = Math.max(native.execToAwsWindowMs, native.tokenUseWindowMs, 2 * native.guardDutyJoinMs);
+  const rebuildWindowMs = Math.min(Math.max(longestCorrelation, longestNative) + lateness, o.maxRebuildMs ?? 24 * 3600_000);
+  return {
+    ruleset,
+    rebuildWindowMs,
+    newStage: () =>
+      createDetectStage({
+        ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness }) } : {}),
+        ...(o.native ? { native: { config: o.native } } : {}),
+      }),
+  };
+}

@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { MemoryBus } from '../bus/memory.ts';
+import type { BusMessage } from '../bus/types.ts';
+import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
+import type { SourceType } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import { JsonlSink } from '../sinks/jsonl/sink.ts';
+import { rawHeaders } from '../sources/checkpoint/raw-record.ts';
+import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
+import { listInputFiles, readFiles, type FileItem } from '../sources/file/source.ts';
+import type { Detection } from './detection.ts';
+import { FileIndexSink } from './file-sink.ts';
+import { memoryHistory } from './history.ts';
+import type { ReplaySummary } from './replay.ts';
+import { createCorrelateRole } from './roles/correlate.ts';
+import { createIndexRole } from './roles/indexer.ts';
+import { createNormalizeRole } from './roles/normalize.ts';
+import { defaultGroupId } from './roles/role.ts';
+import { pipelineTopics, type PipelineTopics } from './topics.ts';
+
+export interface EmbeddedOptions {
+  paths: string[];
+  stateDir: string;
+  detection: Detection;
+  maxRecordBytes: number;
+  cluster?: string;
+  onAlert?: (a: Alert) => void;
+}
+
+export interface EmbeddedResult {
+  summary: ReplaySummary;
+  paths: { events: string; alerts: string; dlq: string };
+}
+
+/**
+ * Embedded mode: the three roles of the Kafka deployment, same code, over a MemoryBus; files are fed
+ * to `seam.raw.*` as the file collector would, and the index role writes JSONL files instead of
+ * OpenSearch. When the input is exhausted and every group has caught up, open correlation windows
+ * are judged (end of input) and the roles stop.
+ */
+export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
+  const started = performance.now();
+  const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000 });
+  const topics = pipelineTopics();
+  const sink = await FileIndexSink.open(o.stateDir);
+  const dlqPath = join(o.stateDir, 'dlq.jsonl');
+  const normalize = createNormalizeRole({ bus, topics, ...(o.detection.ruleset ? { ruleset: o.detection.ruleset } : {}), maxRecordBytes: o.maxRecordBytes });
+  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
+  const index = createIndexRole({ bus, topics, sink });
+  // Dead letters end up in a file: an extra consumer group on seam.dlq.
+  const dlqFile = await JsonlSink.open(dlqPath);
+  const dlqConsumer = await bus.consumer({
+    groupId: 'seam-dlq-file',
+    topics: [topics.dlq],
+    fromBeginning: true,
+    handle: async (batch) => {
+      for (const m of batch) await dlqFile.write(JSON.parse(m.value.toString('utf8')) as DeadLetter);
+    },
+  });
+  const roles = [normalize, correlate, index];
+  for (const r of roles) await r.start();
+  await dlqConsumer.run();
+
+  const files = await listInputFiles(o.paths);
+  const summary: ReplaySummary = {
+    files: files.length,
+    bytes: files.reduce((s, f) => s + f.bytes, 0),
+    records: 0,
+    normalized: 0,
+    bySource: {},
+    rejected: 0,
+    rejectedByCode: {},
+    alerts: 0,
+    elapsedMs: 0,
+  };
+  try {
+    const producer = await bus.producer();
+    // Records go in file order, in runs of one topic: normalize catches up before the next run, so
+    // signals reach the correlate role in file (time) order across planes, as a replay did before
+    // the roles existed. In Kafka, order across raw topics is only as good as the collectors' lag.
+    const produced = new Map<string, number>();
+    let run: BusMessage[] = [];
+    const send = async (): Promise<void> => {
+      if (run.length === 0) return;
+      const topic = run[0]!.topic;
+      await producer.send(run);
+      produced.set(topic, (produced.get(topic) ?? 0) + run.length);
+      run = [];
+      const group = defaultGroupId('normalize');
+      if (topic === topics.dlq) return;
+      while ((bus.committed(group)[`${topic}/0`] ?? 0) < produced.get(topic)!) await new Promise((r) => setImmediate(r));
+    };
+    for await (const item of readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, ...(o.cluster ? { cluster: o.cluster } : {}) })) {
+      summary.records++;
+      const m = rawMessage(topics, item);
+      if (run.length >= 1000 || (run.length > 0 && run[0]!.topic !== m.topic)) await send();
+      run.push(m);
+    }
+    await send();
+    await drained(bus, topics);
+    await correlate.flush();
+    await drained(bus, topics);
+  } finally {
+    for (const r of roles) await r.stop();
+    await dlqConsumer.stop();
+    await Promise.all([sink.close(), dlqFile.close()]);
+  }
+  const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>> };
+  const c = correlate.stats() as { alerts: number };
+  summary.normalized = n.events;
+  summary.bySource = n.bySource;
+  for (const p of bus.read(topics.dlq)) {
+    for (const m of p) {
+      const code = (JSON.parse(m.value.toString('utf8')) as DeadLetter).code;
+      summary.rejected++;
+      summary.rejectedByCode[code] = (summary.rejectedByCode[code] ?? 0) + 1;
+    }
+  }
+  summary.alerts = c.alerts;
+  summary.elapsedMs = Math.round(performance.now() - started);
+  await bus.close();
+  return { summary, paths: { ...sink.paths, dlq: dlqPath } };
+}
+
+/** A file record as the file collector puts it on the bus; unreadable ones go to the dead letters at once. */
+function rawMessage(topics: PipelineTopics, item: FileItem): BusMessage {
+  const key = item.meta.origin ?? null;
+  if (item.kind === 'error') {
+    const dl = deadLetter('read', item.error, item.raw, { collector: 'file', ...(item.meta.origin ? { origin: item.meta.origin } : {}) });
+    return { topic: topics.dlq, key, value: Buffer.from(JSON.stringify(dl)), headers: rawHeaders(item.meta) };
+  }
+  const source = item.meta.source ?? detectSource(item.text);
+  // A record of no known format still goes through normalize, which dead-letters it with the precise reason.
+  return { topic: topics.raw(source ?? 'k8s_audit'), key, value: Buffer.from(item.text), headers: rawHeaders(source ? { ...item.meta, source } : item.meta) };
+}
+
+/** Waits until the three role groups have committed everything on their input topics. */
+async function drained(bus: MemoryBus, topics: PipelineTopics): Promise<void> {
+  const groups: [string, readonly string[]][] = [
+    [defaultGroupId('normalize'), topics.rawAll],
+    [defaultGroupId('correlate'), [topics.signals]],
+    [defaultGroupId('index'), [topics.events, topics.alerts]],
+    ['seam-dlq-file', [topics.dlq]],
+  ];
+  for (;;) {
+    let behind = false;
+    for (const [g, ts] of groups) {
+      const committed = bus.committed(g);
+      for (const t of ts) {
+        bus.read(t).forEach((p, i) => {
+          if ((committed[`${t}/${i}`] ?? 0) < p.length) behind = true;
+        });
+      }
+    }
+    if (!behind) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}

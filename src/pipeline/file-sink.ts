@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import type { SeamEvent } from '../core/envelope.ts';
+import { JsonlSink } from '../sinks/jsonl/sink.ts';
+import type { PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
+import type { IndexSink } from './roles/indexer.ts';
+
+/**
+ * Embedded mode's index: events and alerts as JSONL files under the state directory. Every write
+ * is acked once it is handed to the file stream; nothing is deduplicated (a MemoryBus does not
+ * redeliver after a crash: there is no after).
+ */
+export class FileIndexSink implements IndexSink {
+  private constructor(
+    private readonly events: JsonlSink,
+    private readonly alerts: JsonlSink,
+    readonly paths: { events: string; alerts: string },
+  ) {}
+
+  static async open(dir: string): Promise<FileIndexSink> {
+    const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl') };
+    return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), paths);
+  }
+
+  eventTarget(e: SeamEvent): { index: string; id: string } {
+    return { index: 'events', id: e.seam.id };
+  }
+
+  alertTarget(a: { id: string }): { index: string; id: string } {
+    return { index: 'alerts', id: a.id };
+  }
+
+  async write(docs: readonly SinkDoc[]): Promise<PerDocResult[]> {
+    const out: PerDocResult[] = [];
+    for (const d of docs) {
+      await (d.index === 'alerts' ? this.alerts : this.events).write(d.doc);
+      out.push({ status: 'acked', id: d.id, index: d.index, result: 'created' });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.events.close(), this.alerts.close()]);
+  }
+}

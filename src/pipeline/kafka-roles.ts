@@ -1,0 +1,82 @@
+import type { KafkaBus } from '../bus/kafka.ts';
+import type { Alert } from '../detect/alert.ts';
+import type { Detection } from './detection.ts';
+import { kafkaHistory } from './history.ts';
+import { createCorrelateRole } from './roles/correlate.ts';
+import { createIndexRole, type IndexSink } from './roles/indexer.ts';
+import { createNormalizeRole } from './roles/normalize.ts';
+import { defaultGroupId, type Role, type RoleName } from './roles/role.ts';
+import { topicPlan, type PipelineTopics } from './topics.ts';
+
+export interface KafkaRolesOptions {
+  bus: KafkaBus;
+  topics: PipelineTopics;
+  roles: readonly RoleName[];
+  /** Needed by normalize (ruleset) and correlate (stages). */
+  detection?: Detection;
+  /** Needed by index. */
+  sink?: IndexSink;
+  /** Prefix of consumer group ids (tests and side-by-side pipelines). */
+  groupPrefix?: string;
+  /** Partitions of topics Seam creates when they are missing. */
+  partitions?: Parameters<typeof topicPlan>[1];
+  onAlert?: (a: Alert) => void;
+  maxRecordBytes?: number;
+}
+
+export interface RunningRoles {
+  roles: Role[];
+  /** Stops every role: in-flight batches finish and are committed, then clients close. */
+  stop(): Promise<void>;
+}
+
+/** Builds the requested roles on Kafka, creates missing topics, and starts them. */
+export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRoles> {
+  await o.bus.createTopics(topicPlan(o.topics, o.partitions));
+  const roles: Role[] = [];
+  const group = (r: RoleName): string => defaultGroupId(r, o.groupPrefix);
+  for (const name of o.roles) {
+    if (name === 'normalize') {
+      roles.push(
+        createNormalizeRole({
+          bus: o.bus,
+          topics: o.topics,
+          groupId: group('normalize'),
+          ...(o.detection?.ruleset ? { ruleset: o.detection.ruleset } : {}),
+          ...(o.maxRecordBytes ? { maxRecordBytes: o.maxRecordBytes } : {}),
+        }),
+      );
+    } else if (name === 'correlate') {
+      if (!o.detection) throw new Error('the correlate role needs the detection (rules and native detections)');
+      roles.push(
+        createCorrelateRole({
+          bus: o.bus,
+          topics: o.topics,
+          detection: o.detection,
+          history: kafkaHistory(o.bus),
+          groupId: group('correlate'),
+          ...(o.onAlert ? { onAlert: o.onAlert } : {}),
+        }),
+      );
+    } else {
+      if (!o.sink) throw new Error('the index role needs a sink');
+      roles.push(createIndexRole({ bus: o.bus, topics: o.topics, sink: o.sink, groupId: group('index') }));
+    }
+  }
+  const started: Role[] = [];
+  try {
+    for (const r of roles) {
+      await r.start();
+      started.push(r);
+    }
+  } catch (e) {
+    for (const r of started.reverse()) await r.stop().catch(() => undefined);
+    throw e;
+  }
+  return {
+    roles,
+    stop: async () => {
+      await Promise.all(roles.map((r) => r.stop()));
+    },
+  };
+}

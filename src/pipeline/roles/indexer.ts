@@ -1,0 +1,104 @@
+import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
+import { Counters } from '../../core/counters.ts';
+import { deadLetter } from '../../core/dead-letter.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { SeamError } from '../../core/errors.ts';
+import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
+import type { PipelineTopics } from '../topics.ts';
+import { defaultGroupId, dlqMessage, type Role } from './role.ts';
+
+/** What the index role writes to: OpenSearchSink, or files in embedded mode. */
+export interface IndexSink {
+  eventTarget(e: SeamEvent): { index: string; id: string };
+  alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string };
+  /** One result per document, in order: acked, dead_letter (refused for good) or failed (not durable). */
+  write(docs: readonly SinkDoc[]): Promise<PerDocResult[]>;
+}
+
+export interface IndexRoleOptions {
+  bus: Bus;
+  topics: PipelineTopics;
+  sink: IndexSink;
+  groupId?: string;
+  fromBeginning?: boolean;
+  /** Index `seam.alerts` too (default true). */
+  alerts?: boolean;
+}
+
+/**
+ * `seam.events` + `seam.alerts` → the index, `_id` = `seam.id` / alert id, so a redelivered batch
+ * overwrites rather than duplicates. A batch is committed only when every document in it is acked
+ * or dead-lettered (and the dead letter is on `seam.dlq`); a document that stays `failed` after
+ * the sink's retries fails the batch, which is then redelivered. Backpressure: the handler awaits
+ * the sink, and the sink's `write` waits while `maxBufferedBytes` are unacknowledged, so a slow
+ * cluster stops consumption instead of growing a buffer.
+ */
+export function createIndexRole(o: IndexRoleOptions): Role {
+  const counters = new Counters('role.index');
+  const stats = { events: 0, alerts: 0, deadLetters: 0, failedBatches: 0 };
+  let producer: BusProducer | undefined;
+  let consumer: BusConsumer | undefined;
+
+  const handle = async (batch: ConsumedMessage[]): Promise<void> => {
+    const docs: SinkDoc[] = [];
+    const from: ConsumedMessage[] = [];
+    const dlq: BusMessage[] = [];
+    const isAlerts = batch[0]!.topic === o.topics.alerts;
+    for (const m of batch) {
+      counters.received++;
+      try {
+        const doc = JSON.parse(m.value.toString('utf8')) as SeamEvent & { id: string };
+        const target = isAlerts ? o.sink.alertTarget(doc) : o.sink.eventTarget(doc);
+        if (typeof target.id !== 'string' || target.id === '') throw new Error(isAlerts ? 'alert has no id' : 'event has no seam.id');
+        const origin = isAlerts ? undefined : doc.seam?.ingest?.origin;
+        const collector = isAlerts ? undefined : doc.seam?.ingest?.collector;
+        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}) });
+        from.push(m);
+      } catch (cause) {
+        const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an indexable document: ${(cause as Error).message}`, { cause });
+        counters.error(error.code);
+        dlq.push(dlqMessage(o.topics, deadLetter('index', error, m.value.toString('utf8')), m));
+      }
+    }
+    const results = await o.sink.write(docs);
+    let failed = 0;
+    results.forEach((r, i) => {
+      if (r.status === 'dead_letter') {
+        counters.error(r.deadLetter.code);
+        stats.deadLetters++;
+        dlq.push(dlqMessage(o.topics, r.deadLetter, from[i]));
+      } else if (r.status === 'failed') failed++;
+    });
+    if (failed > 0) {
+      stats.failedBatches++;
+      const first = results.find((r) => r.status === 'failed');
+      throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `${failed} of ${docs.length} documents are not durable; the batch will be redelivered`, {
+        ...(first?.status === 'failed' ? { cause: first.error } : {}),
+      });
+    }
+    if (dlq.length > 0) await producer!.send(dlq);
+    const acked = results.filter((r) => r.status === 'acked').length;
+    counters.emitted += acked;
+    if (isAlerts) stats.alerts += acked;
+    else stats.events += acked;
+  };
+
+  return {
+    name: 'index',
+    async start() {
+      producer = await o.bus.producer();
+      consumer = await o.bus.consumer({
+        groupId: o.groupId ?? defaultGroupId('index'),
+        topics: o.alerts === false ? [o.topics.events] : [o.topics.events, o.topics.alerts],
+        fromBeginning: o.fromBeginning ?? true,
+        handle,
+      });
+      await consumer.run();
+    },
+    async stop() {
+      await consumer?.stop();
+      await producer?.close();
+    },
+    stats: () => ({ ...counters.snapshot(), ...stats }),
+  };
+}

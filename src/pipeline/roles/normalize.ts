@@ -1,0 +1,97 @@
+import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
+import { Counters } from '../../core/counters.ts';
+import { deadLetter } from '../../core/dead-letter.ts';
+import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
+import type { Ruleset } from '../../detect/sigma/types.ts';
+import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
+import { encodeSignal, IdentityRelevance, signalKey, type Signal } from '../signal.ts';
+import type { PipelineTopics } from '../topics.ts';
+import { defaultGroupId, dlqMessage, type Role } from './role.ts';
+
+export interface NormalizeRoleOptions {
+  bus: Bus;
+  topics: PipelineTopics;
+  groupId?: string;
+  /** Stage 1 Sigma matching; without it only identity-relevant events become signals. */
+  ruleset?: Ruleset;
+  maxRecordBytes?: number;
+  fromBeginning?: boolean;
+  /** Test hook, called after a batch's outputs are built and before they are produced. */
+  beforeProduce?: (batch: ConsumedMessage[]) => Promise<void>;
+}
+
+/**
+ * Stage 1: `seam.raw.*` → normalize → `seam.events` (keyed by `seam.id`); events a Sigma rule
+ * matched or the identity graph can use → `seam.signals` (keyed by account); records that fail →
+ * `seam.dlq`. Stateless apart from the relevance memo, so any instance can take any partition. A
+ * batch's outputs are produced with acks before the handler returns, and only then is the batch's
+ * offset committed (src/bus).
+ */
+export function createNormalizeRole(o: NormalizeRoleOptions): Role {
+  const counters = new Counters('role.normalize');
+  const relevance = new IdentityRelevance();
+  const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const stats = { events: 0, signals: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
+  let producer: BusProducer | undefined;
+  let consumer: BusConsumer | undefined;
+
+  const handle = async (batch: ConsumedMessage[]): Promise<void> => {
+    const out: BusMessage[] = [];
+    for (const m of batch) {
+      counters.received++;
+      // The topic only routes: without a source header, normalizeLine tells the format per record.
+      const meta = metaFromHeaders(m.headers);
+      const text = m.value.toString('utf8');
+      const r = normalizeLine(text, meta, { maxRecordBytes });
+      if (!r.ok) {
+        counters.error(r.error.code);
+        stats.rejectedByCode[r.error.code] = (stats.rejectedByCode[r.error.code] ?? 0) + 1;
+        const dl = deadLetter('normalize', r.error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
+        out.push(dlqMessage(o.topics, dl, m));
+        continue;
+      }
+      const ev = r.value;
+      stats.events++;
+      stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
+      const json = JSON.stringify(ev);
+      out.push({ topic: o.topics.events, key: ev.seam.id, value: Buffer.from(json) });
+      let rules: string[] = [];
+      try {
+        rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
+      } catch {
+        // A rule that throws must not lose the event: forward it, the correlate role matches again.
+        counters.error('SEAM_ERR_RULE_EVAL');
+        rules = [];
+      }
+      const why: Signal['why'] = [];
+      if (rules.length > 0) why.push('rule');
+      if (relevance.test(ev)) why.push('identity');
+      if (why.length > 0) {
+        stats.signals++;
+        out.push({ topic: o.topics.signals, key: signalKey(ev), value: encodeSignal({ v: 1, rules, why, event: ev }) });
+      }
+    }
+    await o.beforeProduce?.(batch);
+    await producer!.send(out);
+    counters.emitted += out.length;
+  };
+
+  return {
+    name: 'normalize',
+    async start() {
+      producer = await o.bus.producer();
+      consumer = await o.bus.consumer({
+        groupId: o.groupId ?? defaultGroupId('normalize'),
+        topics: [...o.topics.rawAll],
+        fromBeginning: o.fromBeginning ?? true,
+        handle,
+      });
+      await consumer.run();
+    },
+    async stop() {
+      await consumer?.stop();
+      await producer?.close();
+    },
+    stats: () => ({ ...counters.snapshot(), ...stats }),
+  };
+}

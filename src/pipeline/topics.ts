@@ -1,0 +1,44 @@
+import { TOPICS } from '../bus/topics.ts';
+import { SOURCE_TYPES, type SourceType } from '../core/envelope.ts';
+
+/**
+ * The topic names one pipeline uses. Production uses TOPICS as they are; tests (and side-by-side
+ * pipelines on one cluster) give a prefix so their topics never meet another run's.
+ */
+export interface PipelineTopics {
+  raw(source: SourceType): string;
+  /** Every `seam.raw.<source>` topic, the normalize role's input. */
+  readonly rawAll: readonly string[];
+  readonly events: string;
+  readonly signals: string;
+  readonly alerts: string;
+  readonly dlq: string;
+  /** The source a raw topic carries, or undefined for any other topic. */
+  sourceOfRaw(topic: string): SourceType | undefined;
+}
+
+export function pipelineTopics(prefix = ''): PipelineTopics {
+  const p = (t: string): string => prefix + t;
+  const raw = (s: SourceType): string => p(TOPICS.raw(s));
+  const bySource = new Map<string, SourceType>(SOURCE_TYPES.map((s) => [raw(s), s]));
+  return {
+    raw,
+    rawAll: SOURCE_TYPES.map(raw),
+    events: p(TOPICS.events),
+    signals: p(TOPICS.signals),
+    alerts: p(TOPICS.alerts),
+    dlq: p(TOPICS.dlq),
+    sourceOfRaw: (t) => bySource.get(t),
+  };
+}
+
+/** Partitions per topic when Seam creates them: raw and events scale with normalize/index, signals with correlate. */
+export function topicPlan(t: PipelineTopics, partitions: { raw?: number; events?: number; signals?: number; alerts?: number; dlq?: number } = {}): { topic: string; partitions: number }[] {
+  return [
+    ...t.rawAll.map((topic) => ({ topic, partitions: partitions.raw ?? 6 })),
+    { topic: t.events, partitions: partitions.events ?? 6 },
+    { topic: t.signals, partitions: partitions.signals ?? 3 },
+    { topic: t.alerts, partitions: partitions.alerts ?? 3 },
+    { topic: t.dlq, partitions: partitions.dlq ?? 1 },
+  ];
+}
