@@ -1,0 +1,374 @@
+// Shared by the pipeline e2e and fault tests: realistic raw records (the demo dataset and fixtures with
+// varied ids, plus malformed ones), a private pipeline (topic prefix, group ids, index prefix), a bus
+// wrapper that "kills" a role between its output and its commit, and the lost/duplicated verdict.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import { Client } from '@opensearch-project/opensearch';
+import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer } from '../../src/bus/types.ts';
+import type { DeadLetter } from '../../src/core/dead-letter.ts';
+import type { SeamEvent, SourceType } from '../../src/core/envelope.ts';
+import { normalizeLine } from '../../src/core/normalize/normalize.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import { loadDetection, type Detection } from '../../src/pipeline/detection.ts';
+import { kafkaHistory } from '../../src/pipeline/history.ts';
+import { createCorrelateRole } from '../../src/pipeline/roles/correlate.ts';
+import { createIndexRole } from '../../src/pipeline/roles/indexer.ts';
+import { createNormalizeRole } from '../../src/pipeline/roles/normalize.ts';
+import { DLQ_HEADERS, type Role } from '../../src/pipeline/roles/role.ts';
+import { pipelineTopics, topicPlan, type PipelineTopics } from '../../src/pipeline/topics.ts';
+import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
+import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
+import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
+import type { OpenSearchSinkConfigInput } from '../../src/sinks/opensearch/config.ts';
+import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export interface RawRecord {
+  text: string;
+  source?: SourceType;
+}
+
+function jsonLines(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+}
+
+/** A copy of a record whose source ids carry `-c<k>`, so `seam.id` differs per copy. */
+function vary(text: string, k: number): string {
+  const o = JSON.parse(text) as Record<string, unknown>;
+  for (const f of ['eventID', 'auditID', 'uuid', 'id', 'Id', 'event_id']) if (typeof o[f] === 'string') o[f] = `${o[f] as string}-c${k}`;
+  const d = o.detail as Record<string, unknown> | undefined;
+  if (d && typeof d === 'object') for (const f of ['id', 'Id']) if (typeof d[f] === 'string') d[f] = `${d[f] as string}-c${k}`;
+  return JSON.stringify(o);
+}
+
+/** Valid records: `copies` of the demo dataset and the JSONL fixtures, ids varied per copy. */
+export function validRecords(copies: number): RawRecord[] {
+  const base = [
+    ...jsonLines(join(ROOT, 'deploy/demo/eks-demo.jsonl')),
+    ...jsonLines(join(ROOT, 'test/fixtures/k8s-audit/eks-audit.jsonl')),
+    ...jsonLines(join(ROOT, 'test/fixtures/runtime/falco.jsonl')),
+    ...jsonLines(join(ROOT, 'test/fixtures/runtime/native.jsonl')),
+    ...jsonLines(join(ROOT, 'test/fixtures/guardduty/findings-rest.jsonl')),
+    ...jsonLines(join(ROOT, 'test/fixtures/cloudtrail/redaction-cases.jsonl')),
+  ];
+  const out: RawRecord[] = [];
+  for (let k = 0; k < copies; k++) {
+    for (const line of base) {
+      const text = vary(line, k);
+      const source = detectSource(text);
+      out.push(source ? { text, source } : { text });
+    }
+  }
+  return out;
+}
+
+/** Malformed records: the bad fixtures and generated garbage, `n` in all. */
+export function badRecords(n: number): RawRecord[] {
+  const dir = join(ROOT, 'test/fixtures/bad');
+  const fixtures = readdirSync(dir).flatMap((f) => jsonLines(join(dir, f)));
+  const meta = { collector: 'test', receivedAt: new Date().toISOString() };
+  const bad = fixtures.filter((t) => !normalizeLine(t, meta).ok);
+  const out: RawRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    switch (i % 5) {
+      case 0:
+        out.push({ text: `not json at all #${i}` });
+        break;
+      case 1:
+        out.push({ text: `{"eventVersion":"1.08","eventID":"trunc-${i}","eventName":"GetObj` });
+        break;
+      case 2:
+        out.push({ text: `[${i}]` });
+        break;
+      case 3:
+        out.push({ text: JSON.stringify({ hello: 'world', n: i }) });
+        break;
+      default: {
+        const t = bad[i % bad.length]!;
+        // Keep each record distinct so every one can be found in the dead letters.
+        out.push({ text: t.startsWith('{') && t.endsWith('}') && t.length > 2 ? `${t.slice(0, -1)},"seamTestBad":${i}}` : `${t} #${i}` });
+      }
+    }
+  }
+  // Some of the variations above might normalize after all; keep only the ones that do not.
+  return out.filter((r) => !normalizeLine(r.text, meta).ok);
+}
+
+/** Ids the index must hold: `seam.id` of every valid record. */
+export function expectedIds(records: RawRecord[]): Set<string> {
+  const ids = new Set<string>();
+  const meta = { collector: 'test', receivedAt: new Date().toISOString() };
+  for (const r of records) {
+    const n = normalizeLine(r.text, r.source ? { ...meta, source: r.source } : meta);
+    if (n.ok) ids.add(n.value.seam.id);
+  }
+  return ids;
+}
+
+/** Interleaves bad records among valid ones, deterministically. */
+export function mix(valid: RawRecord[], bad: RawRecord[]): RawRecord[] {
+  const out: RawRecord[] = [];
+  const step = bad.length === 0 ? Infinity : Math.max(1, Math.floor(valid.length / bad.length));
+  let b = 0;
+  valid.forEach((v, i) => {
+    out.push(v);
+    while (b < bad.length && i % step === 0 && b < Math.ceil((i + 1) / step)) out.push(bad[b++]!);
+  });
+  while (b < bad.length) out.push(bad[b++]!);
+  return out;
+}
+
+/** A bus whose consumers can be "killed": after the handler's outputs are produced, before the commit. */
+export class KillableBus implements Bus {
+  dead = false;
+  /** Kill after this many more handled batches (undefined: never). */
+  killAfterBatches: number | undefined;
+  batches = 0;
+  constructor(readonly inner: KafkaBus) {}
+  producer(): Promise<BusProducer> {
+    return this.inner.producer();
+  }
+  ensureTopics(t: { topic: string; partitions: number }[]): Promise<void> {
+    return this.inner.ensureTopics(t);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
+    return this.inner.consumer({
+      ...opts,
+      handle: async (batch) => {
+        if (this.dead) throw new Error('killed');
+        await opts.handle(batch);
+        this.batches++;
+        if (this.killAfterBatches !== undefined && this.batches >= this.killAfterBatches) {
+          this.dead = true;
+          throw new Error('killed between produce and commit');
+        }
+      },
+    });
+  }
+}
+
+export interface Pipeline {
+  id: string;
+  topics: PipelineTopics;
+  groupPrefix: string;
+  indexPrefix: string;
+  detection: Detection;
+  admin: KafkaBus;
+  os: Client;
+  sinkConfig(url?: string): OpenSearchSinkConfigInput;
+  normalize(bus?: Bus): Role;
+  correlate(bus?: Bus): Role;
+  index(bus?: Bus, sink?: OpenSearchSink): Role;
+  newBus(clientId: string): KafkaBus;
+  produce(records: RawRecord[]): Promise<void>;
+  /** Waits until every role group has committed its input topics to the end. */
+  drain(timeoutMs?: number): Promise<void>;
+  verdict(expected: Set<string>, bad: RawRecord[], referenceSigmaAlerts?: Set<string>): Promise<Verdict>;
+  cleanup(): Promise<void>;
+}
+
+export interface Verdict {
+  events: number;
+  alerts: number;
+  lost: number;
+  duplicated: number;
+  dlq: number;
+  dlqMissing: number;
+  dlqWithoutReason: number;
+  details: string[];
+}
+
+/** A private pipeline: its own topics, groups and indices, on the shared local services. */
+export async function pipeline(name: string, partitions = { raw: 3, events: 3, signals: 2, alerts: 2, dlq: 1 }): Promise<Pipeline> {
+  const id = uniqueName(name);
+  const topics = pipelineTopics(`${id}.`);
+  const groupPrefix = `${id}-`;
+  const indexPrefix = `seamt_${RUN_ID}_${name.replace(/[^a-z0-9]/g, '')}_${id.slice(-2).replace(/[^0-9]/g, '')}`.toLowerCase();
+  const admin = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-admin` });
+  await admin.createTopics(topicPlan(topics, partitions));
+  const detection = await loadDetection({ rules: [join(ROOT, 'detections')] });
+  const os = new Client({ node: opensearchUrl() });
+  const sinkConfig = (url = opensearchUrl()): OpenSearchSinkConfigInput => ({
+    nodeUrls: [url],
+    indexPrefix,
+    replicas: 0,
+    refreshIntervalMs: 1000,
+    flushIntervalMs: 50,
+    retry: { initialBackoffMs: 50, maxBackoffMs: 500, maxRetries: 3 },
+    requestTimeoutMs: 10_000,
+  });
+  {
+    const s = await OpenSearchSink.fromConfig(sinkConfig());
+    await setupOpenSearch(os, { templates: s.config, ism: 'skip' });
+    await s.close();
+  }
+  const buses: KafkaBus[] = [admin];
+  const sinks: OpenSearchSink[] = [];
+  const roles: Role[] = [];
+  const newBus = (clientId: string): KafkaBus => {
+    const b = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-${clientId}` });
+    buses.push(b);
+    return b;
+  };
+  const track = <R extends Role>(r: R): R => {
+    roles.push(r);
+    return r;
+  };
+
+  return {
+    id,
+    topics,
+    groupPrefix,
+    indexPrefix,
+    detection,
+    admin,
+    os,
+    sinkConfig,
+    newBus,
+    normalize: (bus = newBus('normalize')) =>
+      track(createNormalizeRole({ bus, topics, groupId: `${groupPrefix}normalize`, ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) })),
+    correlate: (bus = newBus('correlate')) => track(createCorrelateRole({ bus, topics, detection, history: kafkaHistory(admin), groupId: `${groupPrefix}correlate` })),
+    index: (bus = newBus('index'), sink?: OpenSearchSink) => {
+      let s = sink;
+      if (s === undefined) {
+        s = new OpenSearchSink(new Client({ node: opensearchUrl() }), sinkConfig());
+        sinks.push(s);
+      }
+      return track(createIndexRole({ bus, topics, sink: s, groupId: `${groupPrefix}index` }));
+    },
+    async produce(records) {
+      const p = await admin.producer();
+      const received = new Date().toISOString();
+      const msgs: BusMessage[] = records.map((r, i) => ({
+        topic: topics.raw(r.source ?? 'k8s_audit'),
+        key: `stream-${i % 7}`,
+        value: Buffer.from(r.text),
+        headers: rawHeaders({ collector: 'test', receivedAt: received, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}) }),
+      }));
+      for (let i = 0; i < msgs.length; i += 2000) await p.send(msgs.slice(i, i + 2000));
+      await p.close();
+    },
+    async drain(timeoutMs = 180_000) {
+      const kadmin = await admin.admin();
+      const groups: [string, string[]][] = [
+        [`${groupPrefix}normalize`, [...topics.rawAll]],
+        [`${groupPrefix}correlate`, [topics.signals]],
+        [`${groupPrefix}index`, [topics.events, topics.alerts]],
+      ];
+      const deadline = Date.now() + timeoutMs;
+      let stableSince = 0;
+      for (;;) {
+        let behind = 0;
+        for (const [groupId, ts] of groups) {
+          const committed = await kadmin.fetchOffsets({ groupId, topics: ts });
+          for (const t of committed) {
+            const ends = await kadmin.fetchTopicOffsets(t.topic);
+            for (const e of ends) {
+              const c = t.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
+              const at = BigInt(c) < 0n ? BigInt(e.low) : BigInt(c);
+              if (at < BigInt(e.high)) behind += Number(BigInt(e.high) - at);
+            }
+          }
+        }
+        if (behind === 0) {
+          if (stableSince === 0) stableSince = Date.now();
+          if (Date.now() - stableSince > 1500) return;
+        } else stableSince = 0;
+        if (Date.now() > deadline) throw new Error(`pipeline ${id} did not drain: ${behind} messages behind`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    async verdict(expected, bad, referenceSigmaAlerts) {
+      const details: string[] = [];
+      await os.indices.refresh({ index: `${indexPrefix}-*` });
+      const eventIds = await allIds(os, `${indexPrefix}-events-*`);
+      const alertDocIds = await allIds(os, `${indexPrefix}-alerts-*`);
+      const onTopic: string[] = [];
+      const dls: { dl: DeadLetter; key: string }[] = [];
+      await admin.readToEnd([topics.alerts], (m) => onTopic.push((JSON.parse(m.value.toString('utf8')) as Alert).id));
+      await admin.readToEnd([topics.dlq], (m) =>
+        dls.push({ dl: JSON.parse(m.value.toString('utf8')) as DeadLetter, key: `${m.headers?.[DLQ_HEADERS.topic]}/${m.headers?.[DLQ_HEADERS.partition]}/${m.headers?.[DLQ_HEADERS.offset]}` }),
+      );
+      const count = (xs: string[]): Map<string, number> => {
+        const m = new Map<string, number>();
+        for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+        return m;
+      };
+      const ev = count(eventIds);
+      const al = count(alertDocIds);
+      const top = count(onTopic);
+      let lost = 0;
+      let duplicated = 0;
+      for (const id of expected) if (!ev.has(id)) lost++;
+      for (const [, n] of ev) if (n > 1) duplicated += n - 1;
+      for (const id of ev.keys()) if (!expected.has(id)) details.push(`unexpected event ${id}`);
+      for (const [, n] of al) if (n > 1) duplicated += n - 1;
+      for (const [id, n] of top) {
+        if (n > 1) {
+          duplicated += n - 1;
+          details.push(`alert ${id} produced ${n} times`);
+        }
+        if (!al.has(id)) lost++;
+      }
+      for (const id of referenceSigmaAlerts ?? []) {
+        if (!al.has(id)) {
+          lost++;
+          details.push(`sigma alert ${id} missing`);
+        }
+      }
+      if (lost > 0) details.push(`lost: ${[...expected].filter((i) => !ev.has(i)).length} events`);
+      const byRaw = new Set(dls.map((d) => d.dl.raw));
+      const dlqMissing = bad.filter((b) => !byRaw.has(b.text)).length;
+      const dlqWithoutReason = dls.filter((d) => !d.dl.reason || !d.dl.code || !d.dl.stage).length;
+      return { events: ev.size, alerts: al.size, lost, duplicated, dlq: new Set(dls.map((d) => d.key)).size, dlqMissing, dlqWithoutReason, details: details.slice(0, 20) };
+    },
+    async cleanup() {
+      for (const r of roles) await r.stop().catch(() => undefined);
+      for (const s of sinks) await s.close().catch(() => undefined);
+      const kadmin = await admin.admin();
+      const all = topicPlan(topics).map((t) => t.topic);
+      await kadmin.deleteTopics({ topics: all }).catch(() => undefined);
+      await kadmin.deleteGroups([`${groupPrefix}normalize`, `${groupPrefix}correlate`, `${groupPrefix}index`]).catch(() => undefined);
+      await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+      for (const b of buses) await b.close().catch(() => undefined);
+      await os.close();
+    },
+  };
+}
+
+/** Every `_id` in the indices matching `pattern` (scroll; duplicates across indices show up twice). */
+export async function allIds(os: Client, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let r = await os.search({ index: pattern, scroll: '1m', size: 5000, body: { _source: false, query: { match_all: {} } } as never }, { ignore: [404] });
+  for (;;) {
+    const hits = (r.body as { hits?: { hits?: { _id: string }[] } }).hits?.hits ?? [];
+    if (hits.length === 0) break;
+    for (const h of hits) out.push(h._id);
+    const scrollId = (r.body as { _scroll_id?: string })._scroll_id;
+    if (!scrollId) break;
+    r = await os.scroll({ scroll_id: scrollId, scroll: '1m' } as never);
+  }
+  return out;
+}
+
+/** Single-rule Sigma alert ids the input must raise, whatever the order: a reference detect stage. */
+export function referenceSigmaAlerts(detection: Detection, records: RawRecord[]): Set<string> {
+  const stage = detection.newStage();
+  const ids = new Set<string>();
+  const meta = { collector: 'test', receivedAt: new Date().toISOString() };
+  const take = (as: Alert[]): void => {
+    for (const a of as) if (a.rule.type === 'sigma') ids.add(a.id);
+  };
+  for (const r of records) {
+    const n = normalizeLine(r.text, r.source ? { ...meta, source: r.source } : meta);
+    if (n.ok) take(stage.process(n.value as SeamEvent));
+  }
+  take(stage.flush());
+  return ids;
+}
