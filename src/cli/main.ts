@@ -42,6 +42,43 @@ export function buildCli(): Command {
       process.exitCode = await replayCommand(paths, o);
     });
 
+  const dlq = program.command('dlq').description('Dead letters: records Seam could not carry through, with the reason');
+  dlq
+    .command('list')
+    .description('Print dead letters (time, stage, code, origin, reason) from seam.dlq (with SEAM_KAFKA_BROKERS) or a file')
+    .option('--topic <topic>', 'dead-letter topic (default seam.dlq)')
+    .option('--file <file>', 'dead-letter file (default without Kafka: <state-dir>/dlq.jsonl)')
+    .option('--state-dir <dir>', 'embedded mode state directory', 'out')
+    .option('--code <code>', 'only this error code')
+    .option('--limit <n>', 'print at most this many', positiveInt, 50)
+    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit: number }) => {
+      const { dlqListCommand } = await import('./dlq.ts');
+      process.exitCode = await dlqListCommand(o);
+    });
+  dlq
+    .command('replay')
+    .description('After a fix, send dead letters\' original bytes back to the topic they came from (Kafka), or re-run them through the roles embedded')
+    .option('--topic <topic>', 'dead-letter topic (default seam.dlq)')
+    .option('--file <file>', 'dead-letter file (default without Kafka: <state-dir>/dlq.jsonl)')
+    .option('--state-dir <dir>', 'embedded mode state directory', 'out')
+    .option('--code <code>', 'only this error code')
+    .option('--limit <n>', 'replay at most this many', positiveInt)
+    .option('--rules <dir>', 'embedded mode: rule folder', 'detections')
+    .option('--dry-run', 'say what would be replayed')
+    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit?: number; rules: string; dryRun?: boolean }) => {
+      const { dlqReplayCommand } = await import('./dlq.ts');
+      process.exitCode = await dlqReplayCommand(o);
+    });
+
+  program
+    .command('collect')
+    .description('Run collectors from a YAML/JSON config on Kafka (SEAM_KAFKA_BROKERS) until SIGTERM/SIGINT; SEAM_REPLICA_ID sets ownership.replicaId')
+    .requiredOption('--config <file>', 'collectors config (CollectConfig)')
+    .action(async (o: { config: string }) => {
+      const { collectCommand } = await import('./collect.ts');
+      process.exitCode = await collectCommand(o);
+    });
+
   const setup = program.command('setup').description('Prepare external services for Seam');
   setup
     .command('opensearch')

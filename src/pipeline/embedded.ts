@@ -20,6 +20,8 @@ import { pipelineTopics, type PipelineTopics } from './topics.ts';
 
 export interface EmbeddedOptions {
   paths: string[];
+  /** Records to feed instead of reading `paths` (e.g. dead letters being replayed). */
+  items?: FileItem[];
   stateDir: string;
   detection: Detection;
   maxRecordBytes: number;
@@ -61,7 +63,7 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   for (const r of roles) await r.start();
   await dlqConsumer.run();
 
-  const files = await listInputFiles(o.paths);
+  const files = o.items ? [] : await listInputFiles(o.paths);
   const summary: ReplaySummary = {
     files: files.length,
     bytes: files.reduce((s, f) => s + f.bytes, 0),
@@ -90,7 +92,8 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
       if (topic === topics.dlq) return;
       while ((bus.committed(group)[`${topic}/0`] ?? 0) < produced.get(topic)!) await new Promise((r) => setImmediate(r));
     };
-    for await (const item of readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, ...(o.cluster ? { cluster: o.cluster } : {}) })) {
+    const items = o.items ?? readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, ...(o.cluster ? { cluster: o.cluster } : {}) });
+    for await (const item of items) {
       summary.records++;
       const m = rawMessage(topics, item);
       if (run.length >= 1000 || (run.length > 0 && run[0]!.topic !== m.topic)) await send();

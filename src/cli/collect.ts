@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Bus } from '../bus/types.ts';
+import { CollectConfig } from '../sources/registry.ts';
+
+export interface CollectCliOptions {
+  config: string;
+  env?: NodeJS.ProcessEnv;
+  err?: { write(s: string): unknown };
+}
+
+/**
+ * The config as written, with SEAM_REPLICA_ID (a StatefulSet pod name) put into every
+ * `ownership.replicaId`, so one file serves every replica (ADR 0004).
+ */
+export function applyReplicaId(raw: unknown, replicaId: string | undefined): unknown {
+  if (replicaId === undefined || replicaId === '' || raw === null || typeof raw !== 'object') return raw;
+  const sources = (raw as { sources?: unknown }).sources;
+  if (sources === null || typeof sources !== 'object') return raw;
+  const out: Record<string, unknown> = {};
+  for (const [name, sc] of Object.entries(sources as Record<string, unknown>)) {
+    const own = sc !== null && typeof sc === 'object' ? (sc as { ownership?: unknown }).ownership : undefined;
+    out[name] = own !== null && typeof own === 'object' ? { ...(sc as object), ownership: { ...(own as object), replicaId } } : sc;
+  }
+  return { ...(raw as object), sources: out };
+}
+
+/** `seam collect --config FILE`: runs the configured collectors until SIGTERM/SIGINT, then stops them gracefully. */
+export async function collectCommand(o: CollectCliOptions): Promise<number> {
+  const env = o.env ?? process.env;
+  const err = o.err ?? process.stderr;
+  let raw: unknown;
+  try {
+    const text = await readFile(o.config, 'utf8');
+    raw = /\.json$/i.test(o.config) ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    err.write(`seam collect: cannot read ${o.config}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const parsed = CollectConfig.safeParse(applyReplicaId(raw, env.SEAM_REPLICA_ID));
+  if (!parsed.success) {
+    err.write(`seam collect: SEAM_ERR_CONFIG_INVALID in ${o.config}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}\n`);
+    return 2;
+  }
+  const brokers = env.SEAM_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
+  let bus: Bus;
+  if (brokers.length > 0) {
+    const { KafkaBus } = await import('../bus/kafka.ts');
+    bus = new KafkaBus({ brokers, clientId: `seam-collect${env.SEAM_REPLICA_ID ? `-${env.SEAM_REPLICA_ID}` : ''}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
+  } else {
+    err.write(
+      'seam collect: warning: SEAM_KAFKA_BROKERS is not set, so records go to an in-memory bus that nothing in this process reads and that is lost on exit. Set SEAM_KAFKA_BROKERS, or use `seam run --input` to process files embedded.\n',
+    );
+    const { MemoryBus } = await import('../bus/memory.ts');
+    bus = new MemoryBus();
+  }
+  const { runCollectors } = await import('../sources/registry.ts');
+  const running = await runCollectors(parsed.data, bus);
+  err.write(`seam collect: running ${running.collectors.map((c) => c.name).join(', ')}; SIGTERM or SIGINT stops after the current polls\n`);
+  const stopped = await Promise.race([
+    running.done.then(() => 'done' as const),
+    new Promise<'signal'>((resolve) => {
+      process.once('SIGTERM', () => resolve('signal'));
+      process.once('SIGINT', () => resolve('signal'));
+    }),
+  ]);
+  if (stopped === 'signal') err.write('seam collect: stopping\n');
+  await running.stop();
+  err.write(`seam collect: ${JSON.stringify(running.stats())}\n`);
+  await bus.close();
+  return 0;
+}

@@ -1,0 +1,179 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RAW_HEADERS, TOPICS } from '../bus/topics.ts';
+import type { BusMessage } from '../bus/types.ts';
+import type { DeadLetter } from '../core/dead-letter.ts';
+import { SOURCE_TYPES, type SourceType } from '../core/envelope.ts';
+import { DLQ_HEADERS } from '../pipeline/roles/role.ts';
+import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
+import type { FileItem } from '../sources/file/source.ts';
+
+export interface DlqCliOptions {
+  /** Kafka topic (default seam.dlq, prefixed by SEAM_TOPIC_PREFIX) when SEAM_KAFKA_BROKERS is set. */
+  topic?: string;
+  /** A dead-letter file (embedded mode, `seam replay --dlq`); the default without Kafka: <state-dir>/dlq.jsonl. */
+  file?: string;
+  stateDir?: string;
+  limit?: number;
+  /** Only dead letters with this code. */
+  code?: string;
+  dryRun?: boolean;
+  rules?: string;
+  out?: { write(s: string): unknown };
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Entry {
+  dl: DeadLetter;
+  headers: Record<string, string>;
+  /** Where the record was read from (topic/partition/offset), when it came off Kafka; dedups redeliveries. */
+  from?: string;
+}
+
+function brokersOf(env: NodeJS.ProcessEnv): string[] {
+  return env.SEAM_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
+}
+
+/** Reads dead letters from the topic or file, oldest first, one per original record. */
+async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string; kafka?: { brokers: string[] } }> {
+  const env = o.env ?? process.env;
+  const brokers = brokersOf(env);
+  const useKafka = o.file === undefined && (o.topic !== undefined || brokers.length > 0);
+  const entries: Entry[] = [];
+  const seen = new Set<string>();
+  const add = (e: Entry): void => {
+    if (o.code !== undefined && e.dl.code !== o.code) return;
+    if (e.from !== undefined) {
+      if (seen.has(e.from)) return;
+      seen.add(e.from);
+    }
+    entries.push(e);
+  };
+  if (useKafka) {
+    if (brokers.length === 0) throw new Error('--topic needs SEAM_KAFKA_BROKERS');
+    const topic = o.topic ?? `${env.SEAM_TOPIC_PREFIX ?? ''}${TOPICS.dlq}`;
+    const { KafkaBus } = await import('../bus/kafka.ts');
+    const bus = new KafkaBus({ brokers, clientId: 'seam-dlq' });
+    try {
+      await bus.readToEnd([topic], (m) => {
+        const h = m.headers ?? {};
+        let dl: DeadLetter;
+        try {
+          dl = JSON.parse(m.value.toString('utf8')) as DeadLetter;
+        } catch {
+          return;
+        }
+        const from = h[DLQ_HEADERS.topic] !== undefined ? `${h[DLQ_HEADERS.topic]}/${h[DLQ_HEADERS.partition]}/${h[DLQ_HEADERS.offset]}` : undefined;
+        add({ dl, headers: h, ...(from ? { from } : {}) });
+      });
+    } finally {
+      await bus.close();
+    }
+    return { entries, where: topic, kafka: { brokers } };
+  }
+  const file = o.file ?? join(o.stateDir ?? 'out', 'dlq.jsonl');
+  const text = await readFile(file, 'utf8');
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      add({ dl: JSON.parse(line) as DeadLetter, headers: {} });
+    } catch {
+      // A torn last line of a file being written: skip it.
+    }
+  }
+  return { entries, where: file };
+}
+
+function oneLine(s: string, max: number): string {
+  const t = s.replace(/\s+/g, ' ');
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** `seam dlq list`: one line per dead letter (time, stage, code, origin, reason), then counts by code. */
+export async function dlqListCommand(o: DlqCliOptions): Promise<number> {
+  const out = o.out ?? process.stdout;
+  const { entries, where } = await load(o);
+  const limit = o.limit ?? 50;
+  const byCode = new Map<string, number>();
+  for (const e of entries) byCode.set(e.dl.code, (byCode.get(e.dl.code) ?? 0) + 1);
+  for (const e of entries.slice(0, limit)) {
+    const origin = e.dl.origin ?? e.headers[RAW_HEADERS.origin] ?? e.from ?? '-';
+    out.write(`${e.dl.at} ${e.dl.stage} ${e.dl.code} ${origin} — ${oneLine(e.dl.reason, 200)}\n`);
+  }
+  if (entries.length > limit) out.write(`… ${entries.length - limit} more (--limit)\n`);
+  out.write(`dlq: ${entries.length} dead letters in ${where}${byCode.size ? ` (${[...byCode].map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}\n`);
+  return 0;
+}
+
+/** Where a dead letter's bytes go back to: the topic it was read from, else the raw topic of its format. */
+function target(e: Entry, prefix: string): string | undefined {
+  const from = e.headers[DLQ_HEADERS.topic];
+  if (from !== undefined) return from;
+  const header = e.headers[RAW_HEADERS.source];
+  const source = (SOURCE_TYPES as readonly string[]).includes(header ?? '') ? (header as SourceType) : detectSource(e.dl.raw);
+  return `${prefix}${TOPICS.raw(source ?? 'k8s_audit')}`;
+}
+
+/**
+ * `seam dlq replay`: after a fix (a parser, a mapping), sends the dead letters' original bytes back.
+ * On Kafka to the topic each was read from (`seam.raw.<source>` for normalize failures, `seam.events`
+ * or `seam.alerts` for documents the index refused), with the original headers; the fixed ids make a
+ * second success harmless. Embedded: re-runs them through the roles over the memory bus, writing under
+ * <state-dir>/dlq-replay/. Partial records (oversized) cannot be replayed and are counted.
+ */
+export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
+  const out = o.out ?? process.stdout;
+  const env = o.env ?? process.env;
+  const { entries, where, kafka } = await load(o);
+  const limit = o.limit ?? Infinity;
+  const whole = entries.filter((e) => !e.dl.raw_partial).slice(0, limit);
+  const partial = entries.filter((e) => e.dl.raw_partial).length;
+  if (kafka) {
+    const prefix = env.SEAM_TOPIC_PREFIX ?? '';
+    const msgs: BusMessage[] = whole.map((e) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(e.headers)) if (!(Object.values(DLQ_HEADERS) as string[]).includes(k)) headers[k] = v;
+      return { topic: target(e, prefix)!, key: e.dl.origin ?? null, value: Buffer.from(e.dl.raw, 'utf8'), headers };
+    });
+    const byTopic = new Map<string, number>();
+    for (const m of msgs) byTopic.set(m.topic, (byTopic.get(m.topic) ?? 0) + 1);
+    if (!o.dryRun) {
+      const { KafkaBus } = await import('../bus/kafka.ts');
+      const bus = new KafkaBus({ brokers: kafka.brokers, clientId: 'seam-dlq-replay' });
+      try {
+        const p = await bus.producer();
+        await p.send(msgs);
+        await p.close();
+      } finally {
+        await bus.close();
+      }
+    }
+    out.write(
+      `dlq replay: ${o.dryRun ? 'would send' : 'sent'} ${msgs.length} of ${entries.length} dead letters from ${where}${byTopic.size ? ` (${[...byTopic].map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}${partial ? `; ${partial} partial records skipped` : ''}\n`,
+    );
+    return 0;
+  }
+  const dir = join(o.stateDir ?? 'out', 'dlq-replay');
+  if (o.dryRun) {
+    out.write(`dlq replay: would re-run ${whole.length} of ${entries.length} dead letters from ${where} through the roles, writing under ${dir}\n`);
+    return 0;
+  }
+  await mkdir(dir, { recursive: true });
+  const receivedAt = new Date().toISOString();
+  const items: FileItem[] = whole.map((e) => ({
+    kind: 'record',
+    text: e.dl.raw,
+    meta: { collector: e.dl.collector ?? 'dlq-replay', receivedAt, ...(e.dl.origin ? { origin: e.dl.origin } : {}) },
+  }));
+  const { existsSync } = await import('node:fs');
+  const { loadDetection } = await import('../pipeline/detection.ts');
+  const { runEmbedded } = await import('../pipeline/embedded.ts');
+  const rules = o.rules ?? 'detections';
+  const detection = await loadDetection({ rules: existsSync(rules) ? [rules] : [] });
+  const { summary, paths } = await runEmbedded({ paths: [], items, stateDir: dir, detection, maxRecordBytes: 1024 * 1024 });
+  out.write(
+    `dlq replay: re-ran ${whole.length} of ${entries.length} dead letters from ${where}: normalized=${summary.normalized} still rejected=${summary.rejected} alerts=${summary.alerts}${partial ? `; ${partial} partial records skipped` : ''}\n`,
+  );
+  out.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.dlq}\n`);
+  return 0;
+}
