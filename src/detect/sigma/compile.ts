@@ -25,6 +25,11 @@ export type Req = Map<string, Set<string>>;
 export interface Node {
   pred: Pred;
   req: Req;
+  /**
+   * Field → lowercase basenames (the text after the last '/'), one of which the field's value must
+   * have: `Image|endswith: '/curl'` and `Image: /usr/bin/curl` both require basename `curl`.
+   */
+  base: Req;
   /** Rough evaluation cost, used to order AND terms cheapest first. */
   cost: number;
   /** Fields that must be present in the event for the node to match. */
@@ -90,10 +95,11 @@ export function andNode(items: Node[]): Node {
   const preds = sorted.map((n) => n.pred);
   const cost = items.reduce((a, n) => a + n.cost, 0);
   const req = andReq(items.map((n) => n.req));
+  const base = andReq(items.map((n) => n.base));
   const need = union(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) && b(c), req, cost, need };
+    return { pred: (c) => a(c) && b(c), req, base, cost, need };
   }
   return {
     pred: (c) => {
@@ -101,6 +107,7 @@ export function andNode(items: Node[]): Node {
       return true;
     },
     req,
+    base,
     cost,
     need,
   };
@@ -112,10 +119,11 @@ export function orNode(items: Node[]): Node {
   const preds = sorted.map((n) => n.pred);
   const cost = items.reduce((a, n) => a + n.cost, 0);
   const req = orReq(items.map((n) => n.req));
+  const base = orReq(items.map((n) => n.base));
   const need = intersect(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) || b(c), req, cost, need };
+    return { pred: (c) => a(c) || b(c), req, base, cost, need };
   }
   return {
     pred: (c) => {
@@ -123,6 +131,7 @@ export function orNode(items: Node[]): Node {
       return false;
     },
     req,
+    base,
     cost,
     need,
   };
@@ -130,7 +139,7 @@ export function orNode(items: Node[]): Node {
 
 export function notNode(n: Node): Node {
   const p = n.pred;
-  return { pred: (c) => !p(c), req: new Map(), cost: n.cost, need: new Set(NONE) };
+  return { pred: (c) => !p(c), req: new Map(), base: new Map(), cost: n.cost, need: new Set(NONE) };
 }
 
 function atLeast(items: Node[], k: number): Node {
@@ -142,6 +151,7 @@ function atLeast(items: Node[], k: number): Node {
       return false;
     },
     req: new Map(),
+    base: new Map(),
     cost: items.reduce((a, n) => a + n.cost, 0),
     need: new Set(),
   };
@@ -282,6 +292,16 @@ function failAt(env: CompileEnv, pos: Pos, code: Diagnostic['code'], message: st
 
 // ---- field entries ------------------------------------------------------------------------------
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** The text after the last '/' (all of it when there is none). The rule index computes the same. */
+export function basename(s: string): string {
+  return s.slice(s.lastIndexOf('/') + 1);
+}
+
 const TYPE_MODS = ['re', 'cidr', 'fieldref', 'exists'];
 const STRING_MODS = ['contains', 'startswith', 'endswith', 'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash', 'expand'];
 
@@ -331,7 +351,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     const v = items[0]!;
     const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
     if (want === undefined || items.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
-    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), cost: 1, need: new Set(want ? [field] : []) };
+    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), cost: 1, need: new Set(want ? [field] : []) };
   }
 
   if (typeMods[0] === 'fieldref') {
@@ -357,7 +377,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       const inner = pred;
       pred = (c) => get(c).length > 0 && !inner(c);
     }
-    return { pred, req: new Map(), cost: 4, need: new Set([field]) };
+    return { pred, req: new Map(), base: new Map(), cost: 4, need: new Set([field]) };
   }
 
   let nullOk = false;
@@ -367,14 +387,20 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   let indexable = !keyword && !neq && !(all && items.length > 1) && mods.every((m) => m === 'cased');
   let cost = 1;
   const eqSet = !keyword && mods.length === 0 ? new Set<string>() : undefined;
+  // Basenames the value must have (see Node.base): from equality and from `endswith` a path suffix.
+  const endswith = mods.includes('endswith');
+  const bases = new Set<string>();
+  let baseOk = !keyword && !neq && !all && mods.every((m) => m === 'cased' || m === 'endswith');
   for (const it of items) {
     const v = it.value;
     if (v === null) {
       if (items.length > 1) env.diags.push(warn('SEAM_ERR_RULE_VALUE', env.file, it.pos, `null in a value list (the specification asks for a separate selection)`, env.rule));
       nullOk = true;
       indexable = false;
+      baseOk = false;
       continue;
     }
+    if (typeof v !== 'string') baseOk = false;
     if (typeMods[0] === 're') {
       const flags = (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : '');
       let re: RegExp;
@@ -439,6 +465,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
         const l = literalOf(parts).toLowerCase();
         eqSet.add(l);
         literals.add(l);
+        bases.add(basename(l));
         continue;
       }
     }
@@ -449,8 +476,17 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     }
     tests.push(t);
     const parts = parsePattern(raw);
-    if (hasWildcards(parts) || parts.some((p) => p === ONE)) indexable = false;
-    else literals.add(literalOf(parts).toLowerCase());
+    if (hasWildcards(parts) || parts.some((p) => p === ONE)) {
+      indexable = false;
+      baseOk = false;
+    } else {
+      const l = literalOf(parts).toLowerCase();
+      literals.add(l);
+      // A suffix with a '/' fixes the basename; ASCII only, so lowercasing cannot shift it.
+      if (!endswith) bases.add(basename(l));
+      else if (l.includes('/') && isAscii(l)) bases.add(basename(l));
+      else baseOk = false;
+    }
     if (hasWildcards(parts) || strMods.length) cost = Math.max(cost, 2);
   }
 
@@ -462,6 +498,8 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   if (tests.length > 1) cost += Math.log2(tests.length);
   const req: Req = new Map();
   if (indexable && literals.size > 0 && !nullOk) req.set(field, literals);
+  const base: Req = new Map();
+  if (baseOk && bases.size > 0 && !nullOk) base.set(field, bases);
 
   const nulls = (cs: Cand[]): boolean => {
     for (const c of cs) if (c.v !== null) return false;
@@ -519,7 +557,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       return !nulls(cs) && !inner(c);
     };
   }
-  return { pred, req, cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
+  return { pred, req, base, cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
 }
 
 // ---- search identifiers and detections ----------------------------------------------------------
@@ -616,7 +654,7 @@ export function compileDetection(det: YNode, env: CompileEnv, skip: readonly str
     } catch (err) {
       if (!(err instanceof Fail)) throw err;
       failed = true;
-      ids.set(e.key, { pred: TRUE, req: new Map(), cost: 0, need: new Set() }); // placeholder so the condition still gets checked
+      ids.set(e.key, { pred: TRUE, req: new Map(), base: new Map(), cost: 0, need: new Set() }); // placeholder so the condition still gets checked
     }
   }
   if (cond.length === 0 && !failed) {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { loadRules } from './ruleset.ts';
+import { loadRules, loadRulesFromText } from './ruleset.ts';
 import type { SigmaRuleset } from './ruleset.ts';
 import type { InternalRule } from './rule-index.ts';
 
@@ -44,11 +44,15 @@ function setPath(rec: Rec, path: string, v: unknown): void {
 /** Events from the fixtures with indexed fields set to literals the rules ask for (so many rules fire). */
 function* events(ruleset: SigmaRuleset, n: number): Generator<SeamEvent> {
   const pool = new Map<string, [string, string][]>();
+  // Basenames go in under assorted directories (or none), so `endswith: '/curl'` rules see
+  // `/usr/bin/curl`, `curl` and `/tmp/x/curl`; `libcurl`-style near misses come from the prefixes too.
+  const dirs = ['', '/usr/bin/', '/bin/', '/tmp/x/', 'lib', '/opt/lib', './'];
   for (const r of ruleset.rules as InternalRule[]) {
     const src = r.source ?? '';
     let l = pool.get(src);
     if (!l) pool.set(src, (l = []));
     for (const [f, vals] of r.req) for (const v of vals) l.push([f, v]);
+    for (const [f, vals] of r.base) for (const v of vals) for (const d of dirs) l.push([f, d + v]);
   }
   const ts = templates();
   let seed = 7;
@@ -92,4 +96,35 @@ describe('rule index', () => {
     const { ruleset } = await loadRules([CORPUS]);
     expect(check(ruleset, 1500)).toBeGreaterThan(100);
   }, 120_000);
+});
+
+describe('basename index', () => {
+  const rule = (id: string, sel: string): string =>
+    `title: ${id}\nid: ${id}\nlogsource: {product: linux, category: process_creation}\ndetection:\n  sel:\n${sel}\n  condition: sel\n`;
+  const text = [
+    rule('slash', "    Image|endswith: '/curl'"),
+    rule('deep', "    Image|endswith: '/usr/bin/wget'"),
+    rule('bare', "    Image|endswith: 'curl'"),
+    rule('mixed', "    - Image|endswith: '/nc'\n    - Image: '/usr/bin/ncat'"),
+    rule('cased', "    Image|endswith|cased: '/Curl'"),
+  ].join('---\n');
+  const ev = (exe: string): SeamEvent =>
+    ({ kind: 'process', process: { pid: 1, exe }, seam: { id: exe, source: 'runtime', ingest } }) as unknown as SeamEvent;
+
+  it('narrows by the basename without losing a match', () => {
+    const { ruleset, diagnostics } = loadRulesFromText(text, 'basename.yml');
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const ids = (exe: string): string[] => ruleset.match(ev(exe)).map((m) => m.rule.id);
+    expect(ids('/usr/bin/curl')).toEqual(['slash', 'bare']);
+    expect(ids('/USR/BIN/CURL')).toEqual(['slash', 'bare']);
+    expect(ids('/usr/lib/libcurl')).toEqual(['bare']);
+    expect(ids('curl')).toEqual(['bare']);
+    expect(ids('/opt/usr/bin/wget')).toEqual(['deep']);
+    expect(ids('/bin/wget')).toEqual([]);
+    expect(ids('/bin/nc')).toEqual(['mixed']);
+    expect(ids('/usr/bin/ncat')).toEqual(['mixed']);
+    expect(ids('/bin/ncat')).toEqual([]);
+    expect(ids('/x/Curl')).toEqual(['slash', 'bare', 'cased']);
+    expect(ruleset.indexStats().buckets['runtime:process']).toMatchObject({ byBase: 4, byPresence: 1 });
+  });
 });

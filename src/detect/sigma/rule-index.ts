@@ -6,11 +6,14 @@
 import type { SourceType } from '../../core/envelope.ts';
 import type { CompiledRule } from './types.ts';
 import type { EvalCtx, FieldTable } from './fields.ts';
+import { basename } from './compile.ts';
 import type { Pred, Req } from './compile.ts';
 
 export interface InternalRule extends CompiledRule {
   pred: Pred;
   req: Req;
+  /** Field → basenames, one of which the field's value must have (compile.ts Node.base). */
+  base: Req;
   /** Fields that must be present for the rule to match. */
   need: Set<string>;
   source: SourceType | undefined;
@@ -21,8 +24,16 @@ export interface InternalRule extends CompiledRule {
   seen: number;
 }
 
+interface Keyed {
+  fid: number;
+  field: string;
+  map: Map<string, InternalRule[]>;
+}
+
 interface Bucket {
-  byField: { fid: number; field: string; map: Map<string, InternalRule[]> }[];
+  byField: Keyed[];
+  /** Rules keyed by the basename of a path field (`Image|endswith: '/curl'` → `curl`). */
+  byBase: Keyed[];
   /** Rules with no required literal but a field that must be present: checked only if it is. */
   byPresence: { fid: number; field: string; rules: InternalRule[] }[];
   always: InternalRule[];
@@ -30,7 +41,7 @@ interface Bucket {
 
 export interface IndexStats {
   /** Per bucket: how many rules sit behind a literal, how many are always evaluated. */
-  buckets: Record<string, { indexed: number; byPresence: number; always: number; fields: string[]; presenceFields: number }>;
+  buckets: Record<string, { indexed: number; byBase: number; byPresence: number; always: number; fields: string[]; presenceFields: number }>;
 }
 
 /** Bucket name for rules whose logsource maps to no Seam source (evaluated only when asked). */
@@ -59,8 +70,17 @@ export class RuleIndex {
     for (const [k, b] of this.buckets) {
       const indexed = new Set<InternalRule>();
       for (const f of b.byField) for (const l of f.map.values()) for (const r of l) indexed.add(r);
+      const byBase = new Set<InternalRule>();
+      for (const f of b.byBase) for (const l of f.map.values()) for (const r of l) byBase.add(r);
       const byPresence = b.byPresence.reduce((a, p) => a + p.rules.length, 0);
-      buckets[k] = { indexed: indexed.size, byPresence, always: b.always.length, fields: b.byField.map((f) => f.field), presenceFields: b.byPresence.length };
+      buckets[k] = {
+        indexed: indexed.size,
+        byBase: byBase.size,
+        byPresence,
+        always: b.always.length,
+        fields: b.byField.map((f) => f.field),
+        presenceFields: b.byPresence.length,
+      };
     }
     return { buckets };
   }
@@ -88,6 +108,15 @@ function bucketKey(source: SourceType | undefined, kind: string | undefined): st
   return kind === undefined ? source : `${source}:${kind}`;
 }
 
+function push(rules: InternalRule[], gen: number, out: InternalRule[]): void {
+  for (let k = 0; k < rules.length; k++) {
+    const r = rules[k]!;
+    if (r.seen === gen) continue;
+    r.seen = gen;
+    out.push(r);
+  }
+}
+
 function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]): void {
   for (let i = 0; i < b.byField.length; i++) {
     const f = b.byField[i]!;
@@ -96,13 +125,17 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
       const l = cands[j]!.l;
       if (l === undefined) continue;
       const rules = f.map.get(l);
-      if (!rules) continue;
-      for (let k = 0; k < rules.length; k++) {
-        const r = rules[k]!;
-        if (r.seen === gen) continue;
-        r.seen = gen;
-        out.push(r);
-      }
+      if (rules) push(rules, gen, out);
+    }
+  }
+  for (let i = 0; i < b.byBase.length; i++) {
+    const f = b.byBase[i]!;
+    const cands = ctx.get(f.fid);
+    for (let j = 0; j < cands.length; j++) {
+      const l = cands[j]!.l;
+      if (l === undefined) continue;
+      const rules = f.map.get(basename(l));
+      if (rules) push(rules, gen, out);
     }
   }
   for (let i = 0; i < b.byPresence.length; i++) {
@@ -118,41 +151,61 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
   // rules share. `stage: ResponseComplete` or `kind: process`, which every rule and most events
   // carry, would put all rules behind one key; `objectRef.resource: secrets` or `eventName:
   // CreateAccessKey` narrows to a handful.
+  // A basename requirement scores like a literal one, under its own key space ('\u0001'): a rule
+  // whose only selective literal is `Image|endswith: '/curl'` lands behind `curl`.
   const share = new Map<string, number>();
   const key = (f: string, v: string): string => f + '\u0000' + v;
-  for (const r of rules) for (const [f, vals] of r.req) for (const v of vals) share.set(key(f, v), (share.get(key(f, v)) ?? 0) + 1);
-  const score = (f: string, vals: Set<string>): number => {
+  const bkey = (f: string, v: string): string => f + '\u0001' + v;
+  const count = (k: string): void => void share.set(k, (share.get(k) ?? 0) + 1);
+  for (const r of rules) {
+    for (const [f, vals] of r.req) for (const v of vals) count(key(f, v));
+    for (const [f, vals] of r.base) for (const v of vals) count(bkey(f, v));
+  }
+  const score = (f: string, vals: Set<string>, k: (f: string, v: string) => string): number => {
     let n = 0;
-    for (const v of vals) n += share.get(key(f, v))!;
+    for (const v of vals) n += share.get(k(f, v))!;
     return n;
   };
   const byName = new Map<string, Map<string, InternalRule[]>>();
+  const byBaseName = new Map<string, Map<string, InternalRule[]>>();
   const rest: InternalRule[] = [];
   const always: InternalRule[] = [];
-  for (const r of rules) {
-    let best: string | undefined;
-    let bestScore = Infinity;
-    for (const [f, vals] of r.req) {
-      if (vals.size === 0) continue;
-      const sc = score(f, vals);
-      if (sc < bestScore || (sc === bestScore && best !== undefined && f < best)) {
-        best = f;
-        bestScore = sc;
-      }
-    }
-    if (best === undefined) {
-      rest.push(r);
-      continue;
-    }
-    let m = byName.get(best);
-    if (!m) byName.set(best, (m = new Map()));
-    for (const v of r.req.get(best)!) {
+  const file = (into: Map<string, Map<string, InternalRule[]>>, field: string, vals: Set<string>, r: InternalRule): void => {
+    let m = into.get(field);
+    if (!m) into.set(field, (m = new Map()));
+    for (const v of vals) {
       let l = m.get(v);
       if (!l) m.set(v, (l = []));
       l.push(r);
     }
+  };
+  for (const r of rules) {
+    let best: string | undefined;
+    let bestScore = Infinity;
+    let bestIsBase = false;
+    const consider = (req: Req, isBase: boolean): void => {
+      for (const [f, vals] of req) {
+        if (vals.size === 0) continue;
+        const sc = score(f, vals, isBase ? bkey : key);
+        // Ties go to the exact literal (fewer false candidates), then to the smaller field name.
+        if (sc < bestScore || (sc === bestScore && best !== undefined && bestIsBase && !isBase) || (sc === bestScore && best !== undefined && bestIsBase === isBase && f < best)) {
+          best = f;
+          bestScore = sc;
+          bestIsBase = isBase;
+        }
+      }
+    };
+    consider(r.req, false);
+    consider(r.base, true);
+    if (best === undefined) {
+      rest.push(r);
+      continue;
+    }
+    if (bestIsBase) file(byBaseName, best, r.base.get(best)!, r);
+    else file(byName, best, r.req.get(best)!, r);
   }
   const byField = [...byName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
+  const byBase = [...byBaseName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
   const needFreq = new Map<string, number>();
   for (const r of rest) for (const f of r.need) needFreq.set(f, (needFreq.get(f) ?? 0) + 1);
   const byNeed = new Map<string, InternalRule[]>();
@@ -167,5 +220,5 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     }
   }
   const byPresence = [...byNeed].map(([field, rules]) => ({ fid: fields.id(field), field, rules }));
-  return { byField, byPresence, always };
+  return { byField, byBase, byPresence, always };
 }

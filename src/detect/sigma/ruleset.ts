@@ -171,6 +171,7 @@ class Loader {
       column: meta.pos.column,
       pred: node.pred,
       req: node.req,
+      base: node.base,
       need: node.need,
       source: mapping.source,
       ...(kind === undefined ? {} : { kind }),
