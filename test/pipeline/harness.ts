@@ -336,6 +336,8 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
       await kadmin.deleteTopics({ topics: all }).catch(() => undefined);
       await kadmin.deleteGroups([`${groupPrefix}normalize`, `${groupPrefix}correlate`, `${groupPrefix}index`]).catch(() => undefined);
       await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+      await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+      await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
       for (const b of buses) await b.close().catch(() => undefined);
       await os.close();
     },
