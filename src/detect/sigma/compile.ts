@@ -42,6 +42,8 @@ export interface CompileEnv {
   fields: FieldTable;
   /** Rule field name → event field path (the logsource's field-mapping pipeline). */
   mapField: (name: string) => string;
+  /** Rule value → event value for fields the source encodes differently (LogsourceMapping.mapValue). */
+  mapValue?: (name: string, value: string) => string | undefined;
   placeholders: Record<string, string[]>;
   diags: Diagnostic[];
 }
@@ -339,6 +341,16 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     }
     if (items.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' has an empty value list`);
   } else throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' must have a value or a list of values, not a map`);
+  const mapValue = env.mapValue;
+  if (mapValue !== undefined && !keyword && typeMods.length === 0 && strMods.length === 0 && cmp.length === 0 && tpart.length === 0) {
+    // Plain (in)equality only: a translated value under `contains` or a regex would mean something else.
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (it.value === null) continue;
+      const to = mapValue(rawField, typeof it.value === 'string' ? it.value : it.text);
+      if (to !== undefined) items[i] = { ...it, value: to, text: to };
+    }
+  }
 
   if (keyword && (typeMods.includes('exists') || typeMods.includes('fieldref'))) {
     throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `'${typeMods[0]}' needs a field name`);

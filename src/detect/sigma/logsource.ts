@@ -16,6 +16,11 @@ export interface LogsourceMapping {
    * process_creation rule must not meet the process context carried by network or file events).
    */
   kind?: string;
+  /**
+   * For fields whose values the source encodes differently (Sigma's `Initiated: 'true'` is the
+   * runtime schema's `direction: egress`): the event value for a rule value, or undefined to keep it.
+   */
+  mapValue?: (field: string, value: string) => string | undefined;
 }
 
 const identity = (f: string): string => f;
@@ -35,21 +40,35 @@ export const RUNTIME_FIELD_MAP: Readonly<Record<string, string>> = {
   // ParentCommandLine is left unmapped, so rules that need it cannot match runtime events.
   ParentImage: 'process.parent_exe',
   ParentProcessId: 'process.ppid',
-  OriginalFileName: 'process.name',
+  // OriginalFileName (a Windows PE header field), DestinationHostname, SourceFilename (the old name
+  // of a renamed file; the schema's `path` is that, but only for op=rename) and ContainerId have no
+  // counterpart in seam.runtime/v1 either, so they stay unmapped too.
   TargetFilename: 'file.path',
-  SourceFilename: 'file.source_path',
   DestinationIp: 'network.dst_ip',
   DestinationPort: 'network.dst_port',
-  DestinationHostname: 'network.dst_host',
   SourceIp: 'network.src_ip',
   SourcePort: 'network.src_port',
   Protocol: 'network.protocol',
-  Initiated: 'network.outbound',
+  // Values translated by RUNTIME_VALUE_MAP.
+  Initiated: 'network.direction',
   QueryName: 'dns.query',
   QueryResults: 'dns.answers',
-  ContainerId: 'container.id',
-  ContainerName: 'container.name',
-  ContainerImage: 'container.image',
+  ContainerName: 'container',
+  ContainerImage: 'image',
+};
+
+/**
+ * Sigma field → (lowercase rule value → runtime event value), for fields the runtime schema encodes
+ * differently. `Initiated: 'true'` means the host opened the connection: `direction: egress`.
+ */
+export const RUNTIME_VALUE_MAP: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Initiated: { true: 'egress', false: 'ingress' },
+};
+
+const runtimeValue = (field: string, value: string): string | undefined => {
+  const m = Object.hasOwn(RUNTIME_VALUE_MAP, field) ? RUNTIME_VALUE_MAP[field]! : undefined;
+  const k = value.toLowerCase();
+  return m !== undefined && Object.hasOwn(m, k) ? m[k] : undefined;
 };
 
 /** Sigma category → the runtime event `kind` it describes. */
@@ -80,7 +99,9 @@ export function mapLogsource(ls: Logsource): LogsourceMapping {
     (product !== undefined && RUNTIME_PRODUCTS.has(product) && category !== undefined && RUNTIME_CATEGORIES.has(category) && service === undefined)
   ) {
     const kind = category !== undefined && Object.hasOwn(RUNTIME_CATEGORY_KIND, category) ? RUNTIME_CATEGORY_KIND[category] : undefined;
-    return kind === undefined ? { source: 'runtime', mapField: runtimeMap } : { source: 'runtime', mapField: runtimeMap, kind };
+    const m: LogsourceMapping = { source: 'runtime', mapField: runtimeMap, mapValue: runtimeValue };
+    if (kind !== undefined) m.kind = kind;
+    return m;
   }
   return { source: undefined, mapField: identity };
 }

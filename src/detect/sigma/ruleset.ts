@@ -136,6 +136,7 @@ class Loader {
       rule: meta.id ?? meta.title,
       fields: this.fields,
       mapField: mapping.mapField,
+      ...(mapping.mapValue === undefined ? {} : { mapValue: mapping.mapValue }),
       placeholders: this.opts.placeholders ?? {},
       diags: this.diags,
     };

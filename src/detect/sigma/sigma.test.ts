@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../core/envelope.ts';
+import { RuntimeEvent } from '../../core/schemas/runtime.ts';
+import { RUNTIME_FIELD_MAP } from './logsource.ts';
 import { loadRulesFromText } from './ruleset.ts';
 
 const ingest = { collector: 'test', received_at: '2026-01-01T00:00:00Z', truncated: false, redacted: [] };
@@ -439,6 +441,43 @@ detection:
     const proc1 = ruleset.rules.find((r) => r.title === 'process_creation')!;
     expect(proc1.test(runtime('network', { process: proc }))).toBe(false);
     expect(proc1.test(runtime('process', { process: proc }))).toBe(true);
+  });
+
+  it("maps Sigma's Initiated onto the runtime schema's direction (egress = initiated)", () => {
+    const rule = (i: number, sel: string): string => `title: initiated ${i}
+id: 44444444-2222-4333-8444-55555555557${i}
+logsource:
+    category: network_connection
+    product: linux
+detection:
+    selection:
+${sel}
+    condition: selection
+`;
+    const rules = [
+      rule(0, "        Initiated: 'true'\n        DestinationPort: 4444"),
+      rule(1, '        Initiated: true'),
+      rule(2, "        Initiated: 'false'"),
+      rule(3, "        Initiated|neq: 'true'"),
+    ].join('---\n');
+    const { ruleset, diagnostics } = loadRulesFromText(rules, 'rt.yml');
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const conn = (direction: string): SeamEvent =>
+      runtime('network', { process: { pid: 3, exe: '/usr/bin/nc' }, network: { direction, protocol: 'tcp', src_ip: '10.0.0.1', dst_ip: '203.0.113.9', dst_port: 4444 } });
+    const titles = (ev: SeamEvent): string[] => ruleset.match(ev).map((m) => m.rule.title);
+    expect(titles(conn('egress'))).toEqual(['initiated 0', 'initiated 1']);
+    expect(titles(conn('ingress'))).toEqual(['initiated 2', 'initiated 3']);
+  });
+
+  it('leaves Sigma fields the runtime schema lacks unmapped, so they are never matched against invented fields', () => {
+    for (const f of ['DestinationHostname', 'OriginalFileName', 'SourceFilename', 'ContainerId']) expect(RUNTIME_FIELD_MAP[f], f).toBeUndefined();
+    // Every mapped target is a field of seam.runtime/v1.
+    const top = RuntimeEvent.shape as unknown as Record<string, { unwrap?: () => { shape: Record<string, unknown> } }>;
+    for (const target of Object.values(RUNTIME_FIELD_MAP)) {
+      const [obj, field] = target.split('.') as [string, string | undefined];
+      const known = field === undefined ? Object.hasOwn(top, obj) : Object.hasOwn(top[obj]?.unwrap?.().shape ?? {}, field);
+      expect(known, target).toBe(true);
+    }
   });
 });
 
