@@ -114,4 +114,33 @@ describe('redaction', () => {
     expect(ev.user).toBe(raw.user);
     expect(ev.requestObject).not.toBe(raw.requestObject);
   });
+
+  it('the line pre-check never skips a token the full string scan would redact', () => {
+    // normalizeRecord always scans every string; normalizeLine scans only when mayHoldToken(line).
+    const base = JSON.parse(lines('cloudtrail/redaction-cases.jsonl')[0] as string) as Record<string, unknown>;
+    const tok = 'fixtureHintToken0123456789';
+    const values = [
+      `Authorization: Bearer ${tok}`,
+      `authorization=${tok}`,
+      `AUTHORIZATION:${tok}`,
+      `curl -H "Authorization: Basic ${tok}"`,
+      `curl -H 'authorization:\t${tok}'`,
+      `x authorization\n: ${tok}`,
+      `bearer ${tok}`,
+      `BEARER ${tok}`,
+      `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.${tok}`,
+    ];
+    for (const v of values) {
+      for (const rec of [{ ...base, requestParameters: { cmd: v } }, { ...base, requestParameters: { headers: { Authorization: tok } } }]) {
+        const line = JSON.stringify(rec);
+        const viaLine = must(normalizeLine(line, meta));
+        const viaRecord = must(normalizeRecord(JSON.parse(line), meta));
+        expect(viaLine.seam.ingest.redacted, v).toEqual(viaRecord.seam.ingest.redacted);
+        expect(JSON.stringify(viaLine), v).not.toContain(tok);
+      }
+    }
+    // Words that merely contain "authorization" are not tokens.
+    const plain = must(normalizeLine(JSON.stringify({ ...base, eventName: 'GetAuthorizationToken', requestParameters: { note: 'authorization.k8s.io/decision' } }), meta));
+    expect((plain.requestParameters as { note: string }).note).toBe('authorization.k8s.io/decision');
+  });
 });

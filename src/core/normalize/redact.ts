@@ -212,9 +212,11 @@ const HINT_RE = /bearer|authorization|eyJ/i;
  * One case-sensitive alternation scans about as fast as memory allows; a case-insensitive one or
  * several `includes` are 2-3x slower. It covers the usual spellings (Bearer, bearer, BEARER,
  * Authorization, authorization, AUTHORIZATION) and JWTs (which start with "eyJ", base64 of '{"').
- * `authorization.k8s.io/...` audit annotations, present in every audit event, do not count.
+ * After "authorization" only what AUTH_RE or an `"Authorization"` key can put there counts
+ * (whitespace, a quote, ':' or '=', or a JSON escape '\'): the `authorization.k8s.io/...` annotations
+ * of every audit event and CloudTrail's `GetAuthorizationToken` do not.
  */
-const LINE_HINT_RE = /[Bb]earer|BEARER|[Aa]uthorization[^.]|AUTHORIZATION|eyJ/;
+const LINE_HINT_RE = /[Bb]earer|BEARER|[Aa]uthorization[\s"':=\\]|AUTHORIZATION|eyJ/;
 
 export function mayHoldToken(text: string): boolean {
   return LINE_HINT_RE.test(text);
