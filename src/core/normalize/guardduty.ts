@@ -70,22 +70,38 @@ export function mapGuardDuty(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Sea
  * One shape for rules: a GuardDuty finding as the REST API and EventBridge's `detail` write it
  * (camelCase). The SDK's PascalCase is an artefact of the JavaScript client, and the EventBridge
  * envelope is delivery metadata, so both are settled here (STYLE: rules never special-case a
- * collector). The envelope is kept under `eventBridge`. Returns a new object; `r` is not changed.
+ * collector). The envelope is kept under `eventBridge`. Returns a new object; `r` is not changed,
+ * though with `owned` (the caller parsed `r` and may change it) the EventBridge case reuses its
+ * subtrees instead of copying them.
  */
-export function canonicalGuardDuty(r: Rec, format: string | undefined): Rec {
+export function canonicalGuardDuty(r: Rec, format: string | undefined, owned = false): Rec {
   if (format === 'eventbridge') {
     const { detail, ...envelope } = r;
+    if (owned) return { ...(obj(detail) ?? {}), eventBridge: envelope };
     return { ...(copyKeys(obj(detail) ?? {}, false) as Rec), eventBridge: copyKeys(envelope, false) };
   }
   if (format === 'sdk') return copyKeys(r, true) as Rec;
   return r;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 /** Deep copy, lower-casing the first letter of every key when `camel` (SDK PascalCase → wire camelCase). */
 function copyKeys(v: unknown, camel: boolean): unknown {
-  if (Array.isArray(v)) return v.map((x) => copyKeys(x, camel));
   if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const a = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = copyKeys(v[i], camel);
+    return a;
+  }
+  const src = v as Rec;
   const out: Rec = {};
-  for (const [k, x] of Object.entries(v as Rec)) out[camel && k.length > 0 ? k[0]!.toLowerCase() + k.slice(1) : k] = copyKeys(x, camel);
+  for (const k in src) {
+    if (!hasOwn.call(src, k)) continue;
+    const c = k.charCodeAt(0);
+    // ASCII first letters by hand (the SDK's keys are ASCII); others through toLowerCase as before.
+    const key = !camel || k.length === 0 || (c < 0x41 || (c > 0x5a && c < 0x80)) ? k : c <= 0x5a ? String.fromCharCode(c + 32) + k.slice(1) : k[0]!.toLowerCase() + k.slice(1);
+    out[key] = copyKeys(src[k], camel);
+  }
   return out;
 }

@@ -203,7 +203,7 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     }
   }
   if (seam.source === 'guardduty') {
-    const c = canonicalGuardDuty(r, seam.format);
+    const c = canonicalGuardDuty(r, seam.format, owned);
     if (c !== r) {
       // A deep copy: redaction may now change it in place without touching the caller's record.
       r = c;
