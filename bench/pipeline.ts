@@ -1,0 +1,228 @@
+/**
+ * End-to-end pipeline throughput and alert latency on the real local Kafka and OpenSearch, measured
+ * side by side in one run (these machines are noisy; the ratio is what counts):
+ *   1. raw bulk: the same normalized documents indexed with plain `client.bulk` (2000 docs a request,
+ *      2 in flight), the ceiling of what OpenSearch takes from one client;
+ *   2. Seam: raw records pre-loaded on `seam.raw.*`, then normalize → correlate → index (one process,
+ *      one instance of each role) until every group has committed everything;
+ *   3. alert latency: with the pipeline running, records are trickled in at a steady rate and each
+ *      alert's latency is its produce time on `seam.alerts` minus the produce time of the latest raw
+ *      record it was raised from.
+ * Records are the demo dataset and the JSONL fixtures, copied with varied ids.
+ *
+ *   node bin/tsx-run.mjs bench/pipeline.ts [events=200000] [trickle=20000]
+ *
+ * Last line: `pipeline: ratio=<n> events_per_s=<n> alert_p50_ms=<n> alert_p99_ms=<n>`.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { KafkaBus } from '../src/bus/kafka.ts';
+import { Client } from '@opensearch-project/opensearch';
+import type { Bulk_RequestBody } from '@opensearch-project/opensearch/api/index.js';
+import type { BusMessage } from '../src/bus/types.ts';
+import type { SeamEvent, SourceType } from '../src/core/envelope.ts';
+import { normalizeLine } from '../src/core/normalize/normalize.ts';
+import type { Alert } from '../src/detect/alert.ts';
+import { loadDetection } from '../src/pipeline/detection.ts';
+import { kafkaHistory } from '../src/pipeline/history.ts';
+import { createCorrelateRole } from '../src/pipeline/roles/correlate.ts';
+import { createIndexRole } from '../src/pipeline/roles/indexer.ts';
+import { createNormalizeRole } from '../src/pipeline/roles/normalize.ts';
+import { pipelineTopics, topicPlan } from '../src/pipeline/topics.ts';
+import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
+import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
+import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
+import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
+
+const N = Number(process.argv[2] ?? 200_000);
+const TRICKLE = Number(process.argv[3] ?? 20_000);
+const TRICKLE_PER_S = 2000;
+const BROKERS = (process.env.SEAM_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const OS_URL = process.env.SEAM_OPENSEARCH_URL ?? 'http://127.0.0.1:9200';
+const ROOT = join(import.meta.dirname, '..');
+const RUN = `b${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+
+const lines = (p: string): string[] => readFileSync(join(ROOT, p), 'utf8').split('\n').filter((l) => l.trim() !== '');
+const BASE = [
+  ...lines('deploy/demo/eks-demo.jsonl'),
+  ...lines('test/fixtures/k8s-audit/eks-audit.jsonl'),
+  ...lines('test/fixtures/runtime/falco.jsonl'),
+  ...lines('test/fixtures/runtime/native.jsonl'),
+  ...lines('test/fixtures/guardduty/findings-rest.jsonl'),
+  ...lines('test/fixtures/cloudtrail/redaction-cases.jsonl'),
+].map((l) => JSON.parse(l) as Record<string, unknown>);
+
+interface Raw {
+  text: string;
+  source: SourceType | undefined;
+}
+
+/** Record `i` of the endless copy stream: a base record with its source ids suffixed by the copy number. */
+function record(i: number): Raw {
+  const base = BASE[i % BASE.length]!;
+  const k = Math.floor(i / BASE.length);
+  const o: Record<string, unknown> = { ...base };
+  for (const f of ['eventID', 'auditID', 'uuid', 'id', 'Id', 'event_id']) if (typeof o[f] === 'string') o[f] = `${o[f] as string}-${RUN}-${k}`;
+  if (o.detail && typeof o.detail === 'object') {
+    const d = { ...(o.detail as Record<string, unknown>) };
+    for (const f of ['id', 'Id']) if (typeof d[f] === 'string') d[f] = `${d[f] as string}-${RUN}-${k}`;
+    o.detail = d;
+  }
+  const text = JSON.stringify(o);
+  return { text, source: detectSource(text) };
+}
+
+const META = { collector: 'bench', receivedAt: new Date().toISOString() };
+function normalized(r: Raw): SeamEvent | undefined {
+  const n = normalizeLine(r.text, r.source ? { ...META, source: r.source } : META);
+  return n.ok ? n.value : undefined;
+}
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const os = new Client({ node: OS_URL });
+  const bus = new KafkaBus({ brokers: BROKERS, clientId: `seam-bench-${RUN}` });
+  const topics = pipelineTopics(`${RUN}.`);
+  const rawPrefix = `seamb_${RUN}_raw`;
+  const seamPrefix = `seamb_${RUN}_seam`;
+  const sinkCfg = (indexPrefix: string): ConstructorParameters<typeof OpenSearchSink>[1] => ({ nodeUrls: [OS_URL], indexPrefix, replicas: 0, refreshIntervalMs: 5000 });
+  const roles: { stop(): Promise<void> }[] = [];
+  try {
+    for (const p of [rawPrefix, seamPrefix]) await setupOpenSearch(os, { templates: new OpenSearchSink(os, sinkCfg(p)).config, ism: 'skip' });
+    await bus.createTopics(topicPlan(topics, { raw: 6, events: 6, signals: 3, alerts: 3, dlq: 1 }));
+
+    // ── 1. raw bulk of the same documents ──────────────────────────────────────────────────────────
+    const records = Array.from({ length: N }, (_, i) => record(i));
+    const docs = records.map(normalized).filter((e): e is SeamEvent => e !== undefined);
+    const namer = new OpenSearchSink(os, sinkCfg(rawPrefix));
+    const bodies: string[] = [];
+    for (let i = 0; i < docs.length; i += 2000) {
+      bodies.push(
+        docs
+          .slice(i, i + 2000)
+          .map((d) => {
+            const t = namer.eventTarget(d);
+            return `${JSON.stringify({ index: { _index: t.index, _id: t.id } })}\n${JSON.stringify(d)}\n`;
+          })
+          .join(''),
+      );
+    }
+    let next = 0;
+    const rawStart = performance.now();
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++]!;
+          const r = await os.bulk({ body: body as unknown as Bulk_RequestBody });
+          if ((r.body as { errors?: boolean }).errors) throw new Error('raw bulk reported item errors');
+        }
+      }),
+    );
+    const rawMs = performance.now() - rawStart;
+    const rawRate = docs.length / (rawMs / 1000);
+    process.stdout.write(`raw bulk:     ${docs.length} docs in ${(rawMs / 1000).toFixed(1)}s = ${Math.round(rawRate)} docs/s\n`);
+
+    // ── 2. Seam end to end from pre-loaded raw topics ───────────────────────────────────────────────
+    const producer = await bus.producer();
+    const received = new Date().toISOString();
+    const toMsg = (r: Raw, i: number): BusMessage => ({
+      topic: topics.raw(r.source ?? 'k8s_audit'),
+      key: `stream-${i % 31}`,
+      value: Buffer.from(r.text),
+      headers: rawHeaders({ collector: 'bench', receivedAt: received, ...(r.source ? { source: r.source } : {}) }),
+    });
+    const loadStart = performance.now();
+    for (let i = 0; i < records.length; i += 5000) await producer.send(records.slice(i, i + 5000).map((r, j) => toMsg(r, i + j)));
+    process.stdout.write(`produce:      ${records.length} raw records in ${((performance.now() - loadStart) / 1000).toFixed(1)}s (not counted)\n`);
+
+    const detection = await loadDetection({ rules: [join(ROOT, 'detections')] });
+    const sink = new OpenSearchSink(os, sinkCfg(seamPrefix));
+    const group = (r: string): string => `${RUN}-${r}`;
+    const n = createNormalizeRole({ bus, topics, groupId: group('normalize'), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) });
+    const c = createCorrelateRole({ bus, topics, detection, history: kafkaHistory(bus), groupId: group('correlate') });
+    const x = createIndexRole({ bus, topics, sink, groupId: group('index') });
+    const admin = await bus.admin();
+    const behind = async (): Promise<number> => {
+      let lag = 0;
+      for (const [g, ts] of [
+        [group('normalize'), [...topics.rawAll]],
+        [group('correlate'), [topics.signals]],
+        [group('index'), [topics.events, topics.alerts]],
+      ] as const) {
+        for (const t of await admin.fetchOffsets({ groupId: g, topics: [...ts] })) {
+          for (const e of await admin.fetchTopicOffsets(t.topic)) {
+            const at = BigInt(t.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
+            lag += Number(BigInt(e.high) - (at < 0n ? BigInt(e.low) : at));
+          }
+        }
+      }
+      return lag;
+    };
+    const seamStart = performance.now();
+    for (const r of [n, c, x]) {
+      await r.start();
+      roles.push(r);
+    }
+    while ((await behind()) > 0) await sleep(200);
+    const seamMs = performance.now() - seamStart;
+    const seamRate = docs.length / (seamMs / 1000);
+    const cs = c.stats() as { alerts: number; received: number };
+    process.stdout.write(
+      `seam:         ${docs.length} events (${cs.received} signals, ${cs.alerts} alerts) in ${(seamMs / 1000).toFixed(1)}s = ${Math.round(seamRate)} events/s (includes consumer-group joins)\n`,
+    );
+
+    // ── 3. alert latency under a steady trickle ─────────────────────────────────────────────────────
+    const producedAt = new Map<string, number>();
+    const trickleStart = Date.now();
+    const chunk = Math.max(1, Math.round(TRICKLE_PER_S / 10));
+    for (let i = 0; i < TRICKLE; i += chunk) {
+      const t0 = performance.now();
+      const batch = Array.from({ length: Math.min(chunk, TRICKLE - i) }, (_, j) => record(N + i + j));
+      const now = Date.now();
+      for (const r of batch) {
+        const e = normalized(r);
+        if (e) producedAt.set(e.seam.id, now);
+      }
+      await producer.send(batch.map((r, j) => toMsg(r, i + j)));
+      const wait = 100 - (performance.now() - t0);
+      if (wait > 0) await sleep(wait);
+    }
+    while ((await behind()) > 0) await sleep(200);
+    const latencies: number[] = [];
+    await kafkaHistory(bus).read(topics.alerts, 'all', trickleStart, undefined, (m) => {
+      const a = JSON.parse(m.value.toString('utf8')) as Alert;
+      let last = -Infinity;
+      for (const id of a.events) last = Math.max(last, producedAt.get(id) ?? -Infinity);
+      if (Number.isFinite(last) && m.timestampMs !== undefined) latencies.push(m.timestampMs - last);
+    });
+    const p50 = pct(latencies, 50);
+    const p99 = pct(latencies, 99);
+    process.stdout.write(`alerts:       ${latencies.length} alerts from ${TRICKLE} trickled records at ${TRICKLE_PER_S}/s: p50=${Math.round(p50)} ms p99=${Math.round(p99)} ms\n`);
+    await producer.close();
+    const ratio = seamRate / rawRate;
+    process.stdout.write(`pipeline: ratio=${ratio.toFixed(3)} events_per_s=${Math.round(seamRate)} alert_p50_ms=${Math.round(p50)} alert_p99_ms=${Math.round(p99)}\n`);
+  } finally {
+    for (const r of roles) await r.stop().catch(() => undefined);
+    const admin = await bus.admin();
+    await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);
+    await admin.deleteGroups(['normalize', 'correlate', 'index'].map((r) => `${RUN}-${r}`)).catch(() => undefined);
+    for (const p of [rawPrefix, seamPrefix]) {
+      await os.indices.delete({ index: `${p}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+      await os.transport.request({ method: 'DELETE', path: `/_index_template/${p}-*` }, { ignore: [404] }).catch(() => undefined);
+      await os.transport.request({ method: 'DELETE', path: `/_component_template/${p}-*` }, { ignore: [404] }).catch(() => undefined);
+    }
+    await bus.close();
+    await os.close();
+  }
+}
+
+await main();
