@@ -25,6 +25,17 @@ describe('compileRuleToDsl', () => {
   });
 });
 
+describe('runtime value mapping', () => {
+  it("translates values the way the engine does (Sigma Initiated: 'true' is the runtime schema's direction: egress)", () => {
+    const [r] = compileRuleTextToDsl(rule("  sel:\n    Initiated: 'true'\n  condition: sel", 'product: linux\n  category: network_connection'), 'r.yml');
+    expect(r).toMatchObject({ ok: true, index: 'seam-events-runtime-*' });
+    const q = JSON.stringify(r?.ok && r.query);
+    expect(q).toContain('"network.direction"');
+    expect(q).toContain('"egress"');
+    expect(q).not.toContain('"true"');
+  });
+});
+
 describe('regex translation', () => {
   it('anchors like RegExp.test and spells out case folding and classes', () => {
     expect(jsRegexToLucene('^ab$', '')).toBe('(ab)');

@@ -73,6 +73,8 @@ class NotHuntable extends Error {}
 interface Env {
   source: SourceType;
   mapField: (f: string) => string;
+  /** Rule value → event value, as the engine applies it (LogsourceMapping.mapValue). */
+  mapValue?: (field: string, value: string) => string | undefined;
   field: FieldResolver;
   placeholders: Record<string, string[]>;
 }
@@ -295,7 +297,16 @@ type Scalar = Extract<YNode, { kind: 'scalar' }>;
 
 function compileEntry(key: string, value: YNode, env: Env): Bounds {
   const [rawField = '', ...mods] = key.split('|');
-  const items: Scalar[] = value.kind === 'scalar' ? [value] : value.kind === 'seq' ? (value.items as Scalar[]) : [];
+  let items: Scalar[] = value.kind === 'scalar' ? [value] : value.kind === 'seq' ? (value.items as Scalar[]) : [];
+  // Same translation as the engine: plain (in)equality only, never under string or type modifiers.
+  if (env.mapValue !== undefined && rawField !== '' && mods.every((m) => m === 'neq')) {
+    const mv = env.mapValue;
+    items = items.map((it) => {
+      if (it.value === null) return it;
+      const to = mv(rawField, typeof it.value === 'string' ? it.value : it.text);
+      return to === undefined ? it : { ...it, value: to, text: to };
+    });
+  }
   if (rawField === '') return inexact(false, true, 'keyword search (any field of the record contains the value) has no exact DSL form');
   const f = env.mapField(rawField);
   const info = env.field(f);
@@ -436,14 +447,14 @@ export function compileRuleToDsl(rule: RuleDoc, opts: HuntCompileOptions = {}): 
     return { ok: false, reason: `logsource (${ls.join(', ')}) maps to no Seam source` };
   }
   const source = mapping.source;
-  const env: Env = { source, mapField: mapping.mapField, field: (opts.fields ?? templateResolver)(source), placeholders: opts.placeholders ?? {} };
+  const env: Env = { source, mapField: mapping.mapField, ...(mapping.mapValue ? { mapValue: mapping.mapValue } : {}), field: (opts.fields ?? templateResolver)(source), placeholders: opts.placeholders ?? {} };
   try {
     let b = compileDetection(meta.detection, env, ['condition']);
     for (const flt of opts.filters ?? []) {
       if (!flt.targets.some((t) => t === meta.id || t === meta.name)) continue;
       if (!logsourceCovers(flt.logsource, meta.logsource)) continue;
       const fm = mapLogsource(flt.logsource);
-      const fenv: Env = { ...env, mapField: fm.source === source ? fm.mapField : env.mapField };
+      const fenv: Env = fm.source === source ? { ...env, mapField: fm.mapField, ...(fm.mapValue ? { mapValue: fm.mapValue } : {}) } : env;
       b = bAnd([b, bNot(compileDetection(flt.detection, fenv, ['condition', 'rules']))]);
     }
     const prefix = opts.indexPrefix ?? 'seam';

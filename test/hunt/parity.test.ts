@@ -105,7 +105,7 @@ describe('hunting parity with the streaming engine', () => {
         const rep = await huntRule(client, entry, byId.get(entry.id), { rules: [], indexPrefix: prefix, size: 1_000_000 }, (m) => got.add(m['seam.id']), (e) => raw.add(e.seam.id));
         const missing = [...want].filter((x) => !got.has(x));
         // A hunt hit the engine's own predicate accepts but `match` skipped is an engine bug (its
-        // literal index disagrees with its predicate), not a hunting one: reported, counted apart.
+        // literal index disagrees with its predicate), not a hunting one: reported apart, and fails the test.
         const rule = byId.get(entry.id);
         const extra = [...got].filter((x) => {
           if (want.has(x)) return false;
@@ -129,6 +129,8 @@ describe('hunting parity with the streaming engine', () => {
     process.stdout.write(`hunt-parity: rules=${rules} huntable=${huntable} agree=${agree} not_huntable=${notHuntable}\n`);
     process.stdout.write(`hunt-parity: exact=${huntable - verified} verified=${verified} rules_matching_at_least_one_event=${firing} engine_bug_events=${engineBugs.length}\n`);
     expect(disagreements).toEqual([]);
+    // The engine's index must agree with its own predicate (a number's other spellings, e.g. "0403").
+    expect(engineBugs).toEqual([]);
     expect(firing).toBeGreaterThan(rules / 2);
   });
 });

@@ -465,8 +465,9 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     if (typeof v === 'number' && strMods.length === 0) {
       const text = it.text.toLowerCase();
       tests.push((c) => c.v === v || c.l === text || (typeof c.v === 'string' && numberOf(c) === v));
-      if (text === String(v)) literals.add(text);
-      else indexable = false;
+      // Not indexable: the test also accepts other spellings of the number ("0403", "403.0"), which an
+      // index keyed by the literal's text would never look up.
+      indexable = false;
       continue;
     }
     const raw = typeof v === 'string' ? v : it.text;
