@@ -145,11 +145,12 @@ async function main(): Promise<void> {
     process.stdout.write(`produce:      ${records.length} raw records in ${((performance.now() - loadStart) / 1000).toFixed(1)}s (not counted)\n`);
 
     const detection = await loadDetection({ rules: [join(ROOT, 'detections')] });
-    const sink = new OpenSearchSink(os, sinkCfg(seamPrefix));
+    // A short flush interval: each index member waits for its batch's acks before it fetches more.
+    const sink = new OpenSearchSink(os, { ...sinkCfg(seamPrefix), flushIntervalMs: 50 });
     const group = (r: string): string => `${RUN}-${r}`;
     const n = createNormalizeRole({ bus, topics, groupId: group('normalize'), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) });
     const c = createCorrelateRole({ bus, topics, detection, history: kafkaHistory(bus), groupId: group('correlate') });
-    const x = createIndexRole({ bus, topics, sink, groupId: group('index') });
+    const x = createIndexRole({ bus, topics, sink, groupId: group('index'), consumers: 3 });
     const admin = await bus.admin();
     const behind = async (): Promise<number> => {
       let lag = 0;
@@ -172,7 +173,15 @@ async function main(): Promise<void> {
       await r.start();
       roles.push(r);
     }
-    while ((await behind()) > 0) await sleep(200);
+    let ticks = 0;
+    while ((await behind()) > 0) {
+      await sleep(200);
+      // Progress every 2 s: which role is behind shows where the time goes.
+      if (++ticks % 10 === 0) {
+        const r = (role: { stats(): Record<string, unknown> }): unknown => role.stats().received;
+        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: normalize=${String(r(n))} correlate=${String(r(c))} index=${String(r(x))}\n`);
+      }
+    }
     const seamMs = performance.now() - seamStart;
     const seamRate = docs.length / (seamMs / 1000);
     const cs = c.stats() as { alerts: number; received: number };

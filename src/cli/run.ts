@@ -70,7 +70,8 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
     const { defaultNodeUrls } = await import('../sinks/opensearch/config.ts');
     const { setupOpenSearch } = await import('../sinks/opensearch/setup.ts');
     const { createOpenSearchClient } = await import('../sinks/opensearch/client.ts');
-    const cfg = { nodeUrls: defaultNodeUrls(env), indexPrefix: env.SEAM_INDEX_PREFIX ?? 'seam', replicas: Number(env.SEAM_OPENSEARCH_REPLICAS ?? 1) };
+    // A short flush interval: each index member waits for its batch's acks before fetching more (bench/pipeline.ts).
+    const cfg = { nodeUrls: defaultNodeUrls(env), indexPrefix: env.SEAM_INDEX_PREFIX ?? 'seam', replicas: Number(env.SEAM_OPENSEARCH_REPLICAS ?? 1), flushIntervalMs: 50 };
     sink = await OpenSearchSink.fromConfig(cfg);
     // Templates first, so the first document of a day creates its index with Seam's mappings (idempotent).
     const client = await createOpenSearchClient(sink.config);

@@ -22,6 +22,8 @@ export interface KafkaRolesOptions {
   partitions?: Parameters<typeof topicPlan>[1];
   onAlert?: (a: Alert) => void;
   maxRecordBytes?: number;
+  /** Index role group members in this process (default 3; see createIndexRole). */
+  indexConsumers?: number;
 }
 
 export interface RunningRoles {
@@ -60,7 +62,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
       );
     } else {
       if (!o.sink) throw new Error('the index role needs a sink');
-      roles.push(createIndexRole({ bus: o.bus, topics: o.topics, sink: o.sink, groupId: group('index') }));
+      roles.push(createIndexRole({ bus: o.bus, topics: o.topics, sink: o.sink, groupId: group('index'), consumers: o.indexConsumers ?? 3 }));
     }
   }
   const started: Role[] = [];

@@ -19,6 +19,11 @@ export function encodeSignal(s: Signal): Buffer {
   return Buffer.from(JSON.stringify(s));
 }
 
+/** The same bytes as `encodeSignal`, around an event already serialized (stage 1 has it for seam.events). */
+export function encodeSignalWithEventJson(rules: string[], why: Signal['why'], eventJson: string): Buffer {
+  return Buffer.from(`{"v":1,"rules":${JSON.stringify(rules)},"why":${JSON.stringify(why)},"event":${eventJson}}`);
+}
+
 export function decodeSignal(value: Buffer): Signal | undefined {
   try {
     const s = JSON.parse(value.toString('utf8')) as Partial<Signal>;

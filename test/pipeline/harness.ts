@@ -240,7 +240,7 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
         s = new OpenSearchSink(new Client({ node: opensearchUrl() }), sinkConfig());
         sinks.push(s);
       }
-      return track(createIndexRole({ bus, topics, sink: s, groupId: `${groupPrefix}index` }));
+      return track(createIndexRole({ bus, topics, sink: s, groupId: `${groupPrefix}index`, consumers: 2 }));
     },
     async produce(records) {
       const p = await admin.producer();

@@ -23,6 +23,12 @@ export interface IndexRoleOptions {
   fromBeginning?: boolean;
   /** Index `seam.alerts` too (default true). */
   alerts?: boolean;
+  /**
+   * Group members in this process (default 1). A member handles one batch at a time, so with one
+   * member OpenSearch sees one bulk request at a time; several members' batches share the sink's
+   * bulk requests and keep `maxConcurrentRequests` busy.
+   */
+  consumers?: number;
 }
 
 /**
@@ -37,7 +43,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
   const counters = new Counters('role.index');
   const stats = { events: 0, alerts: 0, deadLetters: 0, failedBatches: 0 };
   let producer: BusProducer | undefined;
-  let consumer: BusConsumer | undefined;
+  const consumers: BusConsumer[] = [];
 
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
     const docs: SinkDoc[] = [];
@@ -87,16 +93,19 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     name: 'index',
     async start() {
       producer = await o.bus.producer();
-      consumer = await o.bus.consumer({
-        groupId: o.groupId ?? defaultGroupId('index'),
-        topics: o.alerts === false ? [o.topics.events] : [o.topics.events, o.topics.alerts],
-        fromBeginning: o.fromBeginning ?? true,
-        handle,
-      });
-      await consumer.run();
+      for (let i = 0; i < Math.max(1, o.consumers ?? 1); i++) {
+        const c = await o.bus.consumer({
+          groupId: o.groupId ?? defaultGroupId('index'),
+          topics: o.alerts === false ? [o.topics.events] : [o.topics.events, o.topics.alerts],
+          fromBeginning: o.fromBeginning ?? true,
+          handle,
+        });
+        consumers.push(c);
+        await c.run();
+      }
     },
     async stop() {
-      await consumer?.stop();
+      await Promise.all(consumers.map((c) => c.stop()));
       await producer?.close();
     },
     stats: () => ({ ...counters.snapshot(), ...stats }),

@@ -4,7 +4,7 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
-import { encodeSignal, IdentityRelevance, signalKey, type Signal } from '../signal.ts';
+import { encodeSignalWithEventJson, IdentityRelevance, signalKey, type Signal } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -68,7 +68,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (relevance.test(ev)) why.push('identity');
       if (why.length > 0) {
         stats.signals++;
-        out.push({ topic: o.topics.signals, key: signalKey(ev), value: encodeSignal({ v: 1, rules, why, event: ev }) });
+        out.push({ topic: o.topics.signals, key: signalKey(ev), value: encodeSignalWithEventJson(rules, why, json) });
       }
     }
     await o.beforeProduce?.(batch);
