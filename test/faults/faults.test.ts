@@ -1,14 +1,18 @@
-// Fault scenarios on the real local Kafka and OpenSearch, each on a private pipeline (topic prefix,
+// Fault scenarios on the real local Kafka and OpenSearch (including a real `seam run` process killed with
+// SIGKILL and restarted), each on a private pipeline (topic prefix,
 // consumer groups, index prefix). After each: lost=0 and duplicated=0 over documents (by seam.id) and
 // alerts (by id, on seam.alerts and in the index). The last line printed is the tally:
 //   faults: lost=<n> duplicated=<n> dlq=<n> scenarios=<n>
 // Not covered: restarting the real Kafka broker (bin/services.mjs stops all services at once, and other
 // engineers' runs share them) and stopping the real OpenSearch (same reason): the outage is simulated by
 // pointing the index role at a closed port, then at the real node.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/pipeline/roles/role.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
+import { kafkaBrokers, opensearchUrl } from '../helpers/services.ts';
 import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
 
 const tally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
@@ -53,7 +57,60 @@ async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRec
   return v;
 }
 
+/** `seam run` (all three roles) as a real process on the pipeline's topics, groups and indices. */
+function seamRun(p: Pipeline): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+  const root = join(import.meta.dirname, '../..');
+  const child = spawn(process.execPath, [join(root, 'bin/seam.mjs'), 'run', '--rules', join(root, 'detections')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      SEAM_KAFKA_BROKERS: kafkaBrokers().join(','),
+      SEAM_OPENSEARCH_URL: opensearchUrl(),
+      SEAM_TOPIC_PREFIX: `${p.id}.`,
+      SEAM_GROUP_PREFIX: p.groupPrefix,
+      SEAM_INDEX_PREFIX: p.indexPrefix,
+      SEAM_OPENSEARCH_REPLICAS: '0',
+      SEAM_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => err };
+}
+
 describe('faults', () => {
+  it('`seam run` killed with SIGKILL mid-stream, restarted, then stopped with SIGTERM', async () => {
+    const p = await pipeline('sigkill');
+    pipelines.push(p);
+    const valid = validRecords(4);
+    const bad = badRecords(100);
+    const all = mix(valid, bad);
+    const first = seamRun(p);
+    await until(() => first.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to start');
+    await p.produce(all.slice(0, Math.ceil(all.length / 2)));
+    await new Promise((r) => setTimeout(r, 1500));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // It had done part of the work when it died (so the restart resumes, rather than starts).
+    const kadmin = await p.admin.admin();
+    let committed = 0;
+    for (const t of await kadmin.fetchOffsets({ groupId: `${p.groupPrefix}seam-normalize`, topics: [...p.topics.rawAll] })) {
+      for (const q of t.partitions) committed += Math.max(0, Number(q.offset));
+    }
+    expect(committed).toBeGreaterThan(0);
+    await p.produce(all.slice(Math.ceil(all.length / 2)));
+    const second = seamRun(p);
+    await until(() => second.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to restart');
+    await p.drain(240_000);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.stderr()).toContain('finishing and committing in-flight batches');
+    await settle('sigkill-restart', p, valid, bad, []);
+  });
+
+
   it('each role killed mid-batch (outputs produced, offset not committed) and restarted', async () => {
     const p = await pipeline('kill');
     pipelines.push(p);

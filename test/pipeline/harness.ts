@@ -15,7 +15,7 @@ import { kafkaHistory } from '../../src/pipeline/history.ts';
 import { createCorrelateRole } from '../../src/pipeline/roles/correlate.ts';
 import { createIndexRole } from '../../src/pipeline/roles/indexer.ts';
 import { createNormalizeRole } from '../../src/pipeline/roles/normalize.ts';
-import { DLQ_HEADERS, type Role } from '../../src/pipeline/roles/role.ts';
+import { defaultGroupId, DLQ_HEADERS, type Role } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics, topicPlan, type PipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
@@ -232,15 +232,15 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
     sinkConfig,
     newBus,
     normalize: (bus = newBus('normalize')) =>
-      track(createNormalizeRole({ bus, topics, groupId: `${groupPrefix}normalize`, ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) })),
-    correlate: (bus = newBus('correlate')) => track(createCorrelateRole({ bus, topics, detection, history: kafkaHistory(admin), groupId: `${groupPrefix}correlate` })),
+      track(createNormalizeRole({ bus, topics, groupId: defaultGroupId('normalize', groupPrefix), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) })),
+    correlate: (bus = newBus('correlate')) => track(createCorrelateRole({ bus, topics, detection, history: kafkaHistory(admin), groupId: defaultGroupId('correlate', groupPrefix) })),
     index: (bus = newBus('index'), sink?: OpenSearchSink) => {
       let s = sink;
       if (s === undefined) {
         s = new OpenSearchSink(new Client({ node: opensearchUrl() }), sinkConfig());
         sinks.push(s);
       }
-      return track(createIndexRole({ bus, topics, sink: s, groupId: `${groupPrefix}index`, consumers: 2 }));
+      return track(createIndexRole({ bus, topics, sink: s, groupId: defaultGroupId('index', groupPrefix), consumers: 2 }));
     },
     async produce(records) {
       const p = await admin.producer();
@@ -257,9 +257,9 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
     async drain(timeoutMs = 180_000) {
       const kadmin = await admin.admin();
       const groups: [string, string[]][] = [
-        [`${groupPrefix}normalize`, [...topics.rawAll]],
-        [`${groupPrefix}correlate`, [topics.signals]],
-        [`${groupPrefix}index`, [topics.events, topics.alerts]],
+        [defaultGroupId('normalize', groupPrefix), [...topics.rawAll]],
+        [defaultGroupId('correlate', groupPrefix), [topics.signals]],
+        [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts]],
       ];
       const deadline = Date.now() + timeoutMs;
       let stableSince = 0;
@@ -334,7 +334,7 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
       const kadmin = await admin.admin();
       const all = topicPlan(topics).map((t) => t.topic);
       await kadmin.deleteTopics({ topics: all }).catch(() => undefined);
-      await kadmin.deleteGroups([`${groupPrefix}normalize`, `${groupPrefix}correlate`, `${groupPrefix}index`]).catch(() => undefined);
+      await kadmin.deleteGroups([defaultGroupId('normalize', groupPrefix), defaultGroupId('correlate', groupPrefix), defaultGroupId('index', groupPrefix)]).catch(() => undefined);
       await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
       await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
       await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
