@@ -12,7 +12,9 @@ import { runEmbedded } from '../embedded.ts';
 import { memoryHistory } from '../history.ts';
 import { runReplay } from '../replay.ts';
 import { pipelineTopics } from '../topics.ts';
+import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { createCorrelateRole } from './correlate.ts';
+import { createIndexRole, type IndexSink } from './indexer.ts';
 import { createNormalizeRole } from './normalize.ts';
 
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
@@ -99,5 +101,47 @@ describe('roles over the memory bus', () => {
     expect((second.stats() as { rebuilds: number }).rebuilds).toBeGreaterThan(0);
     expect(new Set(got).size).toBe(got.length);
     expect(new Set(got)).toEqual(refIds);
+  });
+
+  it('the index role stops reading while the sink is slow, instead of buffering', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 4, maxBatch: 100 });
+    const topics = pipelineTopics('bp.');
+    let held = 0;
+    let maxHeld = 0;
+    const waiting: (() => void)[] = [];
+    const release = (): void => {
+      for (const r of waiting.splice(0)) r();
+    };
+    let written = 0;
+    const slow: IndexSink = {
+      eventTarget: (e) => ({ index: 'events', id: e.seam.id }),
+      alertTarget: (a) => ({ index: 'alerts', id: a.id }),
+      write: async (docs: readonly SinkDoc[]): Promise<PerDocResult[]> => {
+        held += docs.length;
+        maxHeld = Math.max(maxHeld, held);
+        await new Promise<void>((r) => waiting.push(r));
+        held -= docs.length;
+        written += docs.length;
+        return docs.map((d) => ({ status: 'acked', id: d.id, index: d.index, result: 'created' }));
+      },
+    };
+    const producer = await bus.producer();
+    const ev = (i: number): string => JSON.stringify({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id: `e${i}`, source: 'runtime' } });
+    await producer.send(Array.from({ length: 2000 }, (_, i) => ({ topic: topics.events, key: `k${i}`, value: Buffer.from(ev(i)) })));
+    const role = createIndexRole({ bus, topics, sink: slow, groupId: 'bp', consumers: 2 });
+    await role.start();
+    for (let step = 0; step < 50 && written < 2000; step++) {
+      await new Promise((r) => setTimeout(r, 5));
+      // While the sink holds a batch, nothing more is read: at most one batch per member is in the sink.
+      expect(held).toBeLessThanOrEqual(2 * 100);
+      release();
+    }
+    while (written < 2000) {
+      release();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await role.stop();
+    expect(maxHeld).toBeLessThanOrEqual(2 * 100);
+    expect(written).toBe(2000);
   });
 });
