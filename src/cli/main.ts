@@ -23,7 +23,9 @@ export function buildCli(): Command {
     .option('--input <path...>', 'embedded mode: files or folders to replay instead of the demo dataset')
     .option('--rules <dir>', 'rule folder', 'detections')
     .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
-    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string }) => {
+    .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
+    .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
+    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string; placeholders?: string; cluster?: string }) => {
       process.exitCode = await runCommand(o);
     });
 

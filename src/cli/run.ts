@@ -8,10 +8,21 @@ export interface RunCliOptions {
   input?: string[];
   rules: string;
   stateDir: string;
+  placeholders?: string;
+  cluster?: string;
 }
 
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
 export const DEMO_DATASET = 'deploy/demo';
+/** The demo's site configuration: its cluster, and the placeholder values its rules expect. */
+export const DEMO_CLUSTER = 'prod-eks-01';
+export const DEMO_PLACEHOLDERS = 'deploy/config/placeholders.yml';
+
+async function placeholdersFrom(file: string | undefined): Promise<Record<string, string[]> | undefined> {
+  if (file === undefined) return undefined;
+  const { loadPlaceholdersFile } = await import('../detect/load.ts');
+  return loadPlaceholdersFile(file);
+}
 
 const ROLES = ['normalize', 'correlate', 'index'] as const;
 
@@ -36,18 +47,37 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
     process.stderr.write(`seam: --role ${o.role} runs against Kafka; set SEAM_KAFKA_BROKERS (e.g. 127.0.0.1:9092), or omit --role to run embedded.\n`);
     return 2;
   }
+  const demo = o.input === undefined;
   const inputs = o.input ?? [DEMO_DATASET];
   const haveRules = existsSync(o.rules);
+  const placeholdersFile = o.placeholders ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
+  const cluster = o.cluster ?? (demo ? DEMO_CLUSTER : undefined);
   process.stderr.write(
     `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${o.rules}` : ''}\n`,
   );
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
-  const detection = await loadDetection({ rules: haveRules ? [o.rules] : [] });
-  const { summary, paths } = await runEmbedded({ paths: inputs, stateDir: o.stateDir, detection, maxRecordBytes: 1024 * 1024, onAlert: printAlert });
+  const placeholders = await placeholdersFrom(placeholdersFile);
+  const detection = await loadDetection({ rules: haveRules ? [o.rules] : [], ...(placeholders ? { placeholders } : {}) });
+  const alerts: Alert[] = [];
+  const { summary, paths } = await runEmbedded({
+    paths: inputs,
+    stateDir: o.stateDir,
+    detection,
+    maxRecordBytes: 1024 * 1024,
+    ...(cluster ? { cluster } : {}),
+    onAlert: (a) => {
+      alerts.push(a);
+      printAlert(a);
+    },
+  });
+  // Then the story: alerts grouped by who acted, really (the identity graph's origin), worst first.
+  const { incidentsFrom, formatIncident } = await import('../pipeline/incident.ts');
+  const serious = incidentsFrom(alerts).filter((i) => i.level === 'critical' || i.level === 'high');
+  if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
-  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}\n`);
+  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
   if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
   return 0;
 }
@@ -63,7 +93,8 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
   const bus = new KafkaBus({ brokers, clientId: `seam-${roles.join('-')}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
   const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
-  const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [] }) : undefined;
+  const placeholders = await placeholdersFrom(o.placeholders);
+  const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [], ...(placeholders ? { placeholders } : {}) }) : undefined;
   let sink: Sink | undefined;
   if (roles.includes('index')) {
     const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');

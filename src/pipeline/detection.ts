@@ -29,6 +29,8 @@ export interface DetectionOptions {
   allowedLatenessMs?: number;
   /** Cap on the rebuild window (the 7-day first-use window of native detections is not re-read). */
   maxRebuildMs?: number;
+  /** Values of the rules' `%name%` placeholders (see deploy/config/placeholders.yml). */
+  placeholders?: Record<string, string[]>;
 }
 
 export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
@@ -36,7 +38,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
   const paths = (o.rules ?? []).filter((p) => existsSync(p));
   let ruleset: Ruleset | undefined;
   if (paths.length > 0) {
-    const loaded = await loadRules(paths);
+    const loaded = await loadRules(paths, o.placeholders ? { placeholders: o.placeholders } : {});
     ruleset = loaded.ruleset;
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);

@@ -44,6 +44,22 @@ export function incidentsFrom(alerts: readonly Alert[]): Incident[] {
     if (actor !== undefined && actor !== key && !inc.actors.includes(actor)) inc.actors.push(actor);
     if ((a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
   }
+  // An incident whose identity acted as another incident's identity (alice → the service account whose
+  // token she took) absorbs that incident: it is the same story seen from the credentials' side.
+  for (const inc of [...byKey.values()].sort((x, y) => y.alerts.length - x.alerts.length)) {
+    if (!byKey.has(inc.key)) continue;
+    for (const actor of [...inc.actors]) {
+      const other = byKey.get(actor);
+      if (other === undefined || other === inc) continue;
+      byKey.delete(actor);
+      inc.alerts.push(...other.alerts);
+      if (LEVELS.indexOf(other.level) > LEVELS.indexOf(inc.level)) inc.level = other.level;
+      if (other.start < inc.start) inc.start = other.start;
+      if (other.end > inc.end) inc.end = other.end;
+      for (const a of other.actors) if (a !== inc.key && !inc.actors.includes(a)) inc.actors.push(a);
+      if (other.chain.length > inc.chain.length) inc.chain = other.chain;
+    }
+  }
   for (const inc of byKey.values()) inc.alerts.sort((x, y) => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : 0));
   return [...byKey.values()].sort((x, y) => LEVELS.indexOf(y.level) - LEVELS.indexOf(x.level) || y.alerts.length - x.alerts.length);
 }
