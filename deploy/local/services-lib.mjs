@@ -50,7 +50,8 @@ export function endpoints(env = process.env) {
     opensearch: {
       url: osUrl,
       ...urlHostPort(osUrl, 9200),
-      transportPort: Number(env.SEAM_OPENSEARCH_TRANSPORT_PORT ?? 9300),
+      // Transport port follows the HTTP port (9200 → 9300), so a second node on another HTTP port does not collide.
+      transportPort: Number(env.SEAM_OPENSEARCH_TRANSPORT_PORT ?? urlHostPort(osUrl, 9200).port + 100),
     },
     moto: { url: awsUrl, ...urlHostPort(awsUrl, 4566) },
   };
@@ -115,6 +116,12 @@ export async function ensureUp(names = SERVICE_NAMES, options = {}) {
     const messages = [...new Set(errors.map((e) => (e instanceof Error ? e.message : String(e))))];
     const err = new Error(messages.join('\n\n'));
     err.results = results;
+    // Leave nothing behind: stop what this call started before the failure is reported.
+    const startedNames = results.filter((r) => r.started).map((r) => r.name);
+    if (startedNames.length > 0 && !options.keepOnFailure) {
+      log(`stopping ${startedNames.join(', ')}: another service failed to start`);
+      await stop(startedNames, { env, log }).catch(() => undefined);
+    }
     throw err;
   }
   return { started: results.filter((r) => r.started).map((r) => r.name), results };
