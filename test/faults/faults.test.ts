@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/pipeline/roles/role.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { kafkaBrokers, opensearchUrl } from '../helpers/services.ts';
-import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, until, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
 
 const tally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
 const pipelines: Pipeline[] = [];
@@ -22,14 +22,6 @@ afterAll(async () => {
   for (const p of pipelines) await p.cleanup().catch(() => undefined);
   process.stdout.write(`faults: lost=${tally.lost} duplicated=${tally.duplicated} dlq=${tally.dlq} scenarios=${tally.scenarios}\n`);
 });
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Produces in chunks with pauses, so roles started meanwhile meet the faults mid-stream. */
 async function trickle(p: Pipeline, records: RawRecord[], chunks: number, pauseMs: number): Promise<void> {

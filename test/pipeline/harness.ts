@@ -184,17 +184,27 @@ export interface Verdict {
   details: string[];
 }
 
-/** A private pipeline: its own topics, groups and indices, on the shared local services. */
-export async function pipeline(name: string, partitions = { raw: 3, events: 3, signals: 2, alerts: 2, dlq: 1 }): Promise<Pipeline> {
+/** Where a pipeline runs: the shared local services unless a test brings its own (test/faults/service-restart.test.ts). */
+export interface PipelineServices {
+  kafkaBrokers: string[];
+  opensearchUrl: string;
+}
+
+/** A private pipeline: its own topics, groups and indices, on the shared local services (or on `at`). */
+export async function pipeline(
+  name: string,
+  partitions = { raw: 3, events: 3, signals: 2, alerts: 2, dlq: 1 },
+  at: PipelineServices = { kafkaBrokers: kafkaBrokers(), opensearchUrl: opensearchUrl() },
+): Promise<Pipeline> {
   const id = uniqueName(name);
   const topics = pipelineTopics(`${id}.`);
   const groupPrefix = `${id}-`;
   const indexPrefix = `seamt_${RUN_ID}_${name.replace(/[^a-z0-9]/g, '')}_${id.slice(-2).replace(/[^0-9]/g, '')}`.toLowerCase();
-  const admin = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-admin` });
+  const admin = new KafkaBus({ brokers: at.kafkaBrokers, clientId: `${id}-admin` });
   await admin.createTopics(topicPlan(topics, partitions));
   const detection = await loadDetection({ rules: [join(ROOT, 'detections')] });
-  const os = new Client({ node: opensearchUrl() });
-  const sinkConfig = (url = opensearchUrl()): OpenSearchSinkConfigInput => ({
+  const os = new Client({ node: at.opensearchUrl });
+  const sinkConfig = (url = at.opensearchUrl): OpenSearchSinkConfigInput => ({
     nodeUrls: [url],
     indexPrefix,
     replicas: 0,
@@ -212,7 +222,7 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
   const sinks: OpenSearchSink[] = [];
   const roles: Role[] = [];
   const newBus = (clientId: string): KafkaBus => {
-    const b = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-${clientId}` });
+    const b = new KafkaBus({ brokers: at.kafkaBrokers, clientId: `${id}-${clientId}` });
     buses.push(b);
     return b;
   };
@@ -237,7 +247,7 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
     index: (bus = newBus('index'), sink?: OpenSearchSink) => {
       let s = sink;
       if (s === undefined) {
-        s = new OpenSearchSink(new Client({ node: opensearchUrl() }), sinkConfig());
+        s = new OpenSearchSink(new Client({ node: at.opensearchUrl }), sinkConfig());
         sinks.push(s);
       }
       return track(createIndexRole({ bus, topics, sink: s, groupId: defaultGroupId('index', groupPrefix), consumers: 2 }));
@@ -265,7 +275,9 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
       let stableSince = 0;
       for (;;) {
         let behind = 0;
+        const byGroup: string[] = [];
         for (const [groupId, ts] of groups) {
+          const before = behind;
           const committed = await kadmin.fetchOffsets({ groupId, topics: ts });
           for (const t of committed) {
             const ends = await kadmin.fetchTopicOffsets(t.topic);
@@ -275,12 +287,13 @@ export async function pipeline(name: string, partitions = { raw: 3, events: 3, s
               if (at < BigInt(e.high)) behind += Number(BigInt(e.high) - at);
             }
           }
+          if (behind > before) byGroup.push(`${groupId} ${behind - before}`);
         }
         if (behind === 0) {
           if (stableSince === 0) stableSince = Date.now();
           if (Date.now() - stableSince > 1500) return;
         } else stableSince = 0;
-        if (Date.now() > deadline) throw new Error(`pipeline ${id} did not drain: ${behind} messages behind`);
+        if (Date.now() > deadline) throw new Error(`pipeline ${id} did not drain: ${behind} messages behind (${byGroup.join(', ')})`);
         await new Promise((r) => setTimeout(r, 250));
       }
     },
@@ -373,4 +386,13 @@ export function referenceSigmaAlerts(detection: Detection, records: RawRecord[])
   }
   take(stage.flush());
   return ids;
+}
+
+/** Polls `cond` every 50 ms; throws naming `what` after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
