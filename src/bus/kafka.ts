@@ -217,6 +217,12 @@ export class KafkaBus implements Bus {
 
   async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
     const c: Consumer = this.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
+    // kafkajs logging is off: say when a consumer crashes, and whether kafkajs restarts it, so a
+    // consumer that dies for good (and a group that stops moving) is visible.
+    c.on(c.events.CRASH, (e) => {
+      const { error, restart } = e.payload as { error: Error; restart: boolean };
+      log.warn({ error, groupId: opts.groupId, restart }, restart ? 'Kafka consumer crashed; kafkajs restarts it' : 'Kafka consumer crashed and will not restart');
+    });
     await c.connect();
     await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
     let running = false;
