@@ -54,6 +54,10 @@ export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
       if (ranges.size === 0) return 0;
       const pending = new Set(ranges.keys());
       const groupId = `seam-rebuild-${randomBytes(6).toString('hex')}`;
+      // Start offsets are committed for the throwaway group before it joins, so its first fetch starts
+      // there. (Seeking after run() races the first join: when the join is slow or retried, the
+      // consumer starts at the end, sees nothing and waits out the timeout.)
+      await admin.setOffsets({ groupId, topic, partitions: [...ranges].map(([p, r]) => ({ partition: p, offset: r.start.toString() })) });
       const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
       let n = 0;
       await consumer.connect();
@@ -84,9 +88,6 @@ export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
                   n++;
                 }
               },
-            })
-            .then(() => {
-              for (const [p, r] of ranges) consumer.seek({ topic, partition: p, offset: r.start.toString() });
             })
             .catch(reject);
         });
