@@ -14,7 +14,7 @@ import type { SourceType } from '../core/envelope.ts';
 import { expandPattern, parseCondition } from '../detect/sigma/condition.ts';
 import type { Cond } from '../detect/sigma/condition.ts';
 import {
-  COMPARE, ONE, STAR, TIME_PARTS, encodeBase64, encodeBase64Offset, encodeUtf16, hasWildcards, literalOf, parseIp, parsePattern,
+  COMPARE, ONE, STAR, TIME_PARTS, encodeBase64, encodeBase64Offset, encodeUtf16, expandPlaceholderValues, hasWildcards, literalOf, parseIp, parsePattern,
 } from '../detect/sigma/modifiers.ts';
 import type { Part, PipeValue } from '../detect/sigma/modifiers.ts';
 import { logsourceCovers, mapLogsource } from '../detect/sigma/logsource.ts';
@@ -176,40 +176,8 @@ function patternBounds(f: string, info: FieldInfo, parts: Part[], cased: boolean
 // ---- values and modifiers (mirrors compileEntry in src/detect/sigma/compile.ts) -----------------
 
 function expandPlaceholders(raw: string, env: Env): string[] | undefined {
-  const pieces: (string | { name: string })[] = [];
-  let lit = '';
-  for (let i = 0; i < raw.length; i++) {
-    const ch = raw[i]!;
-    if (ch === '\\' && raw[i + 1] === '%') {
-      lit += '%';
-      i++;
-    } else if (ch === '%') {
-      const close = raw.indexOf('%', i + 1);
-      if (close < 0) {
-        lit += raw.slice(i);
-        break;
-      }
-      if (lit) pieces.push(lit);
-      lit = '';
-      pieces.push({ name: raw.slice(i + 1, close) });
-      i = close;
-    } else lit += ch;
-  }
-  if (lit) pieces.push(lit);
-  let out = [''];
-  for (const p of pieces) {
-    if (typeof p === 'string') {
-      const esc = p.replace(/[*?\\]/g, '\\$&');
-      out = out.map((o) => o + esc);
-      continue;
-    }
-    const values = env.placeholders[p.name];
-    if (values === undefined) return undefined;
-    const next: string[] = [];
-    for (const o of out) for (const v of values) next.push(o + v);
-    out = next;
-  }
-  return out;
+  const r = expandPlaceholderValues(raw, env.placeholders);
+  return 'values' in r ? r.values : undefined;
 }
 
 function wrap(p: Part[], left: boolean, right: boolean): Part[] {

@@ -13,7 +13,7 @@ import type { Cond } from './condition.ts';
 import { ConditionError, expandPattern, parseCondition } from './condition.ts';
 import {
   COMPARE, MODIFIERS, ONE, STAR, TIME_PARTS, cidrTest, compareOp, encodeBase64, encodeBase64Offset, encodeUtf16,
-  hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
+  expandPlaceholderValues, hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
 } from './modifiers.ts';
 import type { Part, PipeValue, StrTest } from './modifiers.ts';
 import { regexLiteral } from './regex-literal.ts';
@@ -164,53 +164,12 @@ function atLeast(items: Node[], k: number): Node {
 type Scalar = Extract<YNode, { kind: 'scalar' }>;
 
 function expandPlaceholders(raw: string, env: CompileEnv, pos: Pos): string[] | undefined {
-  // Split into literal text and %name% placeholders; `\%` is a plain percent sign.
-  const pieces: (string | { name: string })[] = [];
-  let lit = '';
-  for (let i = 0; i < raw.length; i++) {
-    const ch = raw[i]!;
-    if (ch === '\\' && raw[i + 1] === '%') {
-      lit += '%';
-      i++;
-    } else if (ch === '%') {
-      const close = raw.indexOf('%', i + 1);
-      if (close < 0) {
-        lit += raw.slice(i);
-        break;
-      }
-      if (lit) pieces.push(lit);
-      lit = '';
-      pieces.push({ name: raw.slice(i + 1, close) });
-      i = close;
-    } else lit += ch;
-  }
-  if (lit) pieces.push(lit);
-  let out = [''];
-  for (const p of pieces) {
-    if (typeof p === 'string') {
-      // Keep the literal text literal when the expanded value is parsed for wildcards.
-      const esc = p.replace(/[*?\\]/g, '\\$&');
-      out = out.map((o) => o + esc);
-      continue;
-    }
-    const values = env.placeholders[p.name];
-    if (values === undefined) {
-      env.diags.push(
-        warn(
-          'SEAM_ERR_RULE_PLACEHOLDER',
-          env.file,
-          pos,
-          `placeholder %${p.name}% has no configured values; this value matches nothing (rule still loads)`,
-          env.rule,
-        ),
-      );
-      return undefined;
-    }
-    const next: string[] = [];
-    for (const o of out) for (const v of values) next.push(o + v);
-    out = next;
-  }
-  return out;
+  const r = expandPlaceholderValues(raw, env.placeholders);
+  if ('values' in r) return r.values;
+  env.diags.push(
+    warn('SEAM_ERR_RULE_PLACEHOLDER', env.file, pos, `placeholder %${r.missing}% has no configured values; this value matches nothing (rule still loads)`, env.rule),
+  );
+  return undefined;
 }
 
 function orTests(tests: StrTest[]): StrTest {

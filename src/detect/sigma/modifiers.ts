@@ -337,3 +337,46 @@ export function toJsRegex(src: string, flags: string): RegExp {
   }
   return new RegExp(s, f);
 }
+
+/**
+ * Expands `%name%` placeholders (`|expand`) into every combination of configured values. Literal text
+ * around them is escaped so it stays literal when the result is parsed for wildcards; `\%` is a plain
+ * percent sign. Returns the first placeholder without configured values instead, when there is one.
+ * Shared by the streaming engine and the hunting compiler so both expand alike.
+ */
+export function expandPlaceholderValues(raw: string, placeholders: Readonly<Record<string, readonly string[]>>): { values: string[] } | { missing: string } {
+  const pieces: (string | { name: string })[] = [];
+  let lit = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (ch === '\\' && raw[i + 1] === '%') {
+      lit += '%';
+      i++;
+    } else if (ch === '%') {
+      const close = raw.indexOf('%', i + 1);
+      if (close < 0) {
+        lit += raw.slice(i);
+        break;
+      }
+      if (lit) pieces.push(lit);
+      lit = '';
+      pieces.push({ name: raw.slice(i + 1, close) });
+      i = close;
+    } else lit += ch;
+  }
+  if (lit) pieces.push(lit);
+  let out = [''];
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      const esc = p.replace(/[*?\\]/g, '\\$&');
+      out = out.map((o) => o + esc);
+      continue;
+    }
+    const values = placeholders[p.name];
+    if (values === undefined) return { missing: p.name };
+    const next: string[] = [];
+    for (const o of out) for (const v of values) next.push(o + v);
+    out = next;
+  }
+  return { values: out };
+}
