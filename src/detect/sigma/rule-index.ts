@@ -1,7 +1,9 @@
 /**
  * Stage 4 of rule loading: rules indexed by the Seam source their logsource applies to, and within
  * a source by a literal they require (e.g. `eventName` ∈ {CreateUser, CreateAccessKey}). An event
- * meets only the rules whose required literal it carries, plus the rules that require none.
+ * meets only the rules whose required literal it carries, plus the rules that require none. Rules
+ * that require only substrings (`CommandLine|contains`) sit behind a 3-character chunk (trigram) of
+ * each: an event meets them when its value contains that trigram.
  */
 import type { SourceType } from '../../core/envelope.ts';
 import type { CompiledRule } from './types.ts';
@@ -14,6 +16,8 @@ export interface InternalRule extends CompiledRule {
   req: Req;
   /** Field → basenames, one of which the field's value must have (compile.ts Node.base). */
   base: Req;
+  /** Field → substrings, one of which the field's lowercase value must contain (compile.ts Node.sub). */
+  sub: Req;
   /** Fields that must be present for the rule to match. */
   need: Set<string>;
   source: SourceType | undefined;
@@ -30,10 +34,22 @@ interface Keyed {
   map: Map<string, InternalRule[]>;
 }
 
+/** Rules behind trigrams of one field's lowercase value. */
+interface Grams {
+  fid: number;
+  field: string;
+  /** Trigram code (three 7-bit ASCII characters) → rules. */
+  map: Map<number, InternalRule[]>;
+  /** One bit per hashed trigram code: most of a value's trigrams are rejected without a map lookup. */
+  bits: Uint32Array;
+}
+
 interface Bucket {
   byField: Keyed[];
   /** Rules keyed by the basename of a path field (`Image|endswith: '/curl'` → `curl`). */
   byBase: Keyed[];
+  /** Rules keyed by a trigram of a substring they require (`CommandLine|contains: 'base64'` → `e64`). */
+  byGram: Grams[];
   /** Rules with no required literal but a field that must be present: checked only if it is. */
   byPresence: { fid: number; field: string; rules: InternalRule[] }[];
   always: InternalRule[];
@@ -41,7 +57,7 @@ interface Bucket {
 
 export interface IndexStats {
   /** Per bucket: how many rules sit behind a literal, how many are always evaluated. */
-  buckets: Record<string, { indexed: number; byBase: number; byPresence: number; always: number; fields: string[]; presenceFields: number }>;
+  buckets: Record<string, { indexed: number; byBase: number; byGram: number; byPresence: number; always: number; fields: string[]; presenceFields: number }>;
 }
 
 /** Bucket name for rules whose logsource maps to no Seam source (evaluated only when asked). */
@@ -72,10 +88,13 @@ export class RuleIndex {
       for (const f of b.byField) for (const l of f.map.values()) for (const r of l) indexed.add(r);
       const byBase = new Set<InternalRule>();
       for (const f of b.byBase) for (const l of f.map.values()) for (const r of l) byBase.add(r);
+      const byGram = new Set<InternalRule>();
+      for (const g of b.byGram) for (const l of g.map.values()) for (const r of l) byGram.add(r);
       const byPresence = b.byPresence.reduce((a, p) => a + p.rules.length, 0);
       buckets[k] = {
         indexed: indexed.size,
         byBase: byBase.size,
+        byGram: byGram.size,
         byPresence,
         always: b.always.length,
         fields: b.byField.map((f) => f.field),
@@ -138,12 +157,86 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
       if (rules) push(rules, gen, out);
     }
   }
+  for (let i = 0; i < b.byGram.length; i++) {
+    const g = b.byGram[i]!;
+    const cands = ctx.get(g.fid);
+    for (let j = 0; j < cands.length; j++) {
+      const l = cands[j]!.l;
+      if (l !== undefined && l.length >= 3) visitGrams(g, l, gen, out);
+    }
+  }
   for (let i = 0; i < b.byPresence.length; i++) {
     const p = b.byPresence[i]!;
     if (ctx.get(p.fid).length === 0) continue;
     for (let k = 0; k < p.rules.length; k++) out.push(p.rules[k]!);
   }
   for (let i = 0; i < b.always.length; i++) out.push(b.always[i]!);
+}
+
+/** Trigram code of three ASCII character codes. */
+function gram(a: number, b: number, c: number): number {
+  return (a << 14) | (b << 7) | c;
+}
+
+function gramBit(code: number): number {
+  return Math.imul(code, 0x9e3779b1) >>> 16;
+}
+
+/** Pushes the rules behind every trigram of `l` (a lowercase value); trigrams with non-ASCII characters cannot be keys. */
+function visitGrams(g: Grams, l: string, gen: number, out: InternalRule[]): void {
+  const bits = g.bits;
+  let code = 0;
+  // Characters since the last non-ASCII one: a trigram is whole once three ASCII characters are in.
+  let run = 0;
+  for (let i = 0; i < l.length; i++) {
+    const ch = l.charCodeAt(i);
+    if (ch > 0x7f) {
+      run = 0;
+      continue;
+    }
+    code = ((code << 7) | ch) & 0x1fffff;
+    if (++run < 3) continue;
+    const h = gramBit(code);
+    if ((bits[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+    const rules = g.map.get(code);
+    if (rules) push(rules, gen, out);
+  }
+}
+
+/** Trigram codes of an ASCII string. */
+function gramsOf(s: string): number[] {
+  const out: number[] = [];
+  for (let i = 2; i < s.length; i++) out.push(gram(s.charCodeAt(i - 2), s.charCodeAt(i - 1), s.charCodeAt(i)));
+  return out;
+}
+
+/**
+ * Files each rule under one trigram of every substring alternative it requires in `field`: the
+ * trigram the fewest alternatives of other rules share, so common chunks (`/us`, ` -c`) stay empty.
+ */
+function buildGrams(field: string, rules: InternalRule[], fields: FieldTable): Grams {
+  const freq = new Map<number, number>();
+  for (const r of rules) {
+    for (const alt of r.sub.get(field)!) for (const g of new Set(gramsOf(alt))) freq.set(g, (freq.get(g) ?? 0) + 1);
+  }
+  const map = new Map<number, InternalRule[]>();
+  const bits = new Uint32Array(2048);
+  for (const r of rules) {
+    const keys = new Set<number>();
+    for (const alt of r.sub.get(field)!) {
+      let best = -1;
+      for (const g of gramsOf(alt)) if (best < 0 || freq.get(g)! < freq.get(best)!) best = g;
+      keys.add(best);
+    }
+    for (const k of keys) {
+      let l = map.get(k);
+      if (!l) map.set(k, (l = []));
+      l.push(r);
+      const h = gramBit(k);
+      bits[h >>> 5]! |= 1 << (h & 31);
+    }
+  }
+  return { fid: fields.id(field), field, map, bits };
 }
 
 function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
@@ -168,7 +261,7 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
   };
   const byName = new Map<string, Map<string, InternalRule[]>>();
   const byBaseName = new Map<string, Map<string, InternalRule[]>>();
-  const rest: InternalRule[] = [];
+  let rest: InternalRule[] = [];
   const always: InternalRule[] = [];
   const file = (into: Map<string, Map<string, InternalRule[]>>, field: string, vals: Set<string>, r: InternalRule): void => {
     let m = into.get(field);
@@ -206,6 +299,30 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
   }
   const byField = [...byName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
   const byBase = [...byBaseName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
+  // Rules with no literal to be filed under: under trigrams of a required substring, if they have one.
+  // The field asked of most of them wins (one scan of its value serves all), then the fewest alternatives.
+  const subFreq = new Map<string, number>();
+  for (const r of rest) for (const f of r.sub.keys()) subFreq.set(f, (subFreq.get(f) ?? 0) + 1);
+  const byGramField = new Map<string, InternalRule[]>();
+  const unfiled: InternalRule[] = [];
+  for (const r of rest) {
+    let best: string | undefined;
+    for (const [f, alts] of r.sub) {
+      if (best === undefined) best = f;
+      else {
+        const d = subFreq.get(f)! - subFreq.get(best)!;
+        if (d > 0 || (d === 0 && alts.size < r.sub.get(best)!.size)) best = f;
+      }
+    }
+    if (best === undefined) unfiled.push(r);
+    else {
+      let l = byGramField.get(best);
+      if (!l) byGramField.set(best, (l = []));
+      l.push(r);
+    }
+  }
+  const byGram = [...byGramField].map(([field, rs]) => buildGrams(field, rs, fields));
+  rest = unfiled;
   const needFreq = new Map<string, number>();
   for (const r of rest) for (const f of r.need) needFreq.set(f, (needFreq.get(f) ?? 0) + 1);
   const byNeed = new Map<string, InternalRule[]>();
@@ -220,5 +337,5 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     }
   }
   const byPresence = [...byNeed].map(([field, rules]) => ({ fid: fields.id(field), field, rules }));
-  return { byField, byBase, byPresence, always };
+  return { byField, byBase, byGram, byPresence, always };
 }

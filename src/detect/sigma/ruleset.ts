@@ -173,6 +173,7 @@ class Loader {
       pred: node.pred,
       req: node.req,
       base: node.base,
+      sub: node.sub,
       need: node.need,
       source: mapping.source,
       ...(kind === undefined ? {} : { kind }),
