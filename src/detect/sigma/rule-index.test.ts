@@ -202,3 +202,28 @@ describe('trigram index', () => {
     expect(ids(12345)).toEqual([]);
   });
 });
+
+describe('index fields', () => {
+  const rule = (id: string, sel: string): string =>
+    `title: ${id}\nid: ${id}\nlogsource: {product: kubernetes, service: audit}\ndetection:\n  sel:\n${sel}\n  condition: sel\n`;
+  const text = [
+    rule('exec', "    verb: create\n    objectRef.resource: pods\n    objectRef.subresource: exec"),
+    rule('pods', "    verb: create\n    objectRef.resource: pods"),
+    rule('ns', "    verb: create\n    objectRef.resource: pods\n    objectRef.namespace: kube-system"),
+    rule('secrets', "    verb: list\n    objectRef.resource: secrets"),
+    rule('forbid', "    responseStatus.code: 403"),
+  ].join('---\n');
+  const ev = (verb: string, resource: string, extra: Record<string, unknown> = {}): SeamEvent =>
+    ({ verb, objectRef: { resource, ...extra }, seam: { id: 'x', source: 'k8s_audit', ingest } }) as unknown as SeamEvent;
+
+  it('reads one field for rules that can share it, without losing a match', () => {
+    const { ruleset } = loadRulesFromText(text, 'fields.yml');
+    // exec and ns would each be alone behind their own field; they move to objectRef.resource.
+    expect(ruleset.indexStats().buckets['k8s_audit']!.fields).toEqual(['objectRef.resource']);
+    const ids = (e: SeamEvent): string[] => ruleset.match(e).map((m) => m.rule.id);
+    expect(ids(ev('create', 'pods', { subresource: 'exec' }))).toEqual(['exec', 'pods']);
+    expect(ids(ev('CREATE', 'Pods', { namespace: 'kube-system' }))).toEqual(['pods', 'ns']);
+    expect(ids(ev('list', 'secrets'))).toEqual(['secrets']);
+    expect(ids(ev('get', 'pods', { subresource: 'exec' }))).toEqual([]);
+  });
+});

@@ -60,6 +60,12 @@ export interface IndexStats {
   buckets: Record<string, { indexed: number; byBase: number; byGram: number; byPresence: number; always: number; fields: string[]; presenceFields: number }>;
 }
 
+/**
+ * How many more rules sharing its literal a rule may accept to be filed under a field the index reads
+ * anyway: a candidate that fails its first test costs less than reading one more field of every event.
+ */
+const SLACK = 4;
+
 /** Bucket name for rules whose logsource maps to no Seam source (evaluated only when asked). */
 export const UNMAPPED = '(none)';
 
@@ -272,30 +278,60 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
       l.push(r);
     }
   };
+  interface Choice {
+    field: string;
+    isBase: boolean;
+    score: number;
+  }
+  const options = (r: InternalRule): Choice[] => {
+    const out: Choice[] = [];
+    for (const [f, vals] of r.req) if (vals.size > 0) out.push({ field: f, isBase: false, score: score(f, vals, key) });
+    for (const [f, vals] of r.base) if (vals.size > 0) out.push({ field: f, isBase: true, score: score(f, vals, bkey) });
+    return out;
+  };
+  // Ties go to the exact literal (fewer false candidates), then to the smaller field name.
+  const better = (a: Choice, b: Choice): boolean =>
+    a.score < b.score || (a.score === b.score && (a.isBase !== b.isBase ? !a.isBase : a.field < b.field));
+  const chosen = new Map<InternalRule, { best: Choice; at: Choice; opts: Choice[] }>();
   for (const r of rules) {
-    let best: string | undefined;
-    let bestScore = Infinity;
-    let bestIsBase = false;
-    const consider = (req: Req, isBase: boolean): void => {
-      for (const [f, vals] of req) {
-        if (vals.size === 0) continue;
-        const sc = score(f, vals, isBase ? bkey : key);
-        // Ties go to the exact literal (fewer false candidates), then to the smaller field name.
-        if (sc < bestScore || (sc === bestScore && best !== undefined && bestIsBase && !isBase) || (sc === bestScore && best !== undefined && bestIsBase === isBase && f < best)) {
-          best = f;
-          bestScore = sc;
-          bestIsBase = isBase;
-        }
-      }
-    };
-    consider(r.req, false);
-    consider(r.base, true);
-    if (best === undefined) {
-      rest.push(r);
-      continue;
+    const opts = options(r);
+    let best: Choice | undefined;
+    for (const o of opts) if (best === undefined || better(o, best)) best = o;
+    if (best === undefined) rest.push(r);
+    else chosen.set(r, { best, at: best, opts });
+  }
+  // Every field the index reads costs each event a lookup. A field read for few rules is dropped when
+  // each of them can move to a field read anyway, sharing its literal with at most SLACK more rules.
+  for (let changed = true; changed; ) {
+    changed = false;
+    const byUse = new Map<string, InternalRule[]>();
+    for (const [r, c] of chosen) {
+      let l = byUse.get(c.at.field);
+      if (!l) byUse.set(c.at.field, (l = []));
+      l.push(r);
     }
-    if (bestIsBase) file(byBaseName, best, r.base.get(best)!, r);
-    else file(byName, best, r.req.get(best)!, r);
+    const order = [...byUse].sort((a, b) => a[1].length - b[1].length || (a[0] < b[0] ? -1 : 1));
+    for (const [field, rs] of order) {
+      const moves: [InternalRule, Choice][] = [];
+      for (const r of rs) {
+        const c = chosen.get(r)!;
+        let to: Choice | undefined;
+        for (const o of c.opts) {
+          if (o.field === field || !byUse.has(o.field) || o.score > c.best.score + SLACK) continue;
+          if (to === undefined || better(o, to)) to = o;
+        }
+        if (to === undefined) break;
+        moves.push([r, to]);
+      }
+      if (moves.length < rs.length) continue;
+      for (const [r, to] of moves) chosen.get(r)!.at = to;
+      changed = true;
+      break;
+    }
+  }
+  for (const [r, { at }] of chosen) {
+    if (at.isBase) file(byBaseName, at.field, r.base.get(at.field)!, r);
+    else file(byName, at.field, r.req.get(at.field)!, r);
   }
   const byField = [...byName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
   const byBase = [...byBaseName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
