@@ -227,3 +227,30 @@ describe('index fields', () => {
     expect(ids(ev('get', 'pods', { subresource: 'exec' }))).toEqual([]);
   });
 });
+
+describe('literal keys', () => {
+  const rule = (id: string, sel: string): string =>
+    `title: ${id}\nid: ${id}\nlogsource: {product: kubernetes, service: audit}\ndetection:\n  sel:\n${sel}\n  condition: sel\n`;
+  const text = [
+    rule('empty', "    verb: get\n    objectRef.name: ''"),
+    rule('umlaut', '    objectRef.name: Größe'),
+    rule('one', '    objectRef.name: x'),
+    rule('base', "    objectRef.name|endswith: '/ab'"),
+    rule('basecased', "    objectRef.name|endswith|cased: '/AB'"),
+  ].join('---\n');
+  const ev = (name: string): SeamEvent =>
+    ({ verb: 'get', objectRef: { resource: 'pods', name }, seam: { id: 'x', source: 'k8s_audit', ingest } }) as unknown as SeamEvent;
+
+  it('finds keys of any length and alphabet (the per-key filter never hides one)', () => {
+    const { ruleset } = loadRulesFromText(text, 'keys.yml');
+    const ids = (name: string): string[] => ruleset.match(ev(name)).map((m) => m.rule.id);
+    expect(ids('')).toEqual(['empty']);
+    expect(ids('GRÖSSE')).toEqual([]);
+    expect(ids('GRÖßE')).toEqual(['umlaut']);
+    expect(ids('X')).toEqual(['one']);
+    expect(ids('xx')).toEqual([]);
+    expect(ids('/a/AB')).toEqual(['base', 'basecased']);
+    expect(ids('ab')).toEqual([]);
+    expect(ids('/ab')).toEqual(['base']);
+  });
+});

@@ -8,7 +8,6 @@
 import type { SourceType } from '../../core/envelope.ts';
 import type { CompiledRule } from './types.ts';
 import type { EvalCtx, FieldTable } from './fields.ts';
-import { basename } from './compile.ts';
 import type { Pred, Req } from './compile.ts';
 
 export interface InternalRule extends CompiledRule {
@@ -32,6 +31,25 @@ interface Keyed {
   fid: number;
   field: string;
   map: Map<string, InternalRule[]>;
+  /** One bit per key's length and first and last characters (`sig`): most values miss without hashing. */
+  sigs: Uint32Array;
+}
+
+/** A hash of a string's length and first and last characters (of `s.slice(from)`), 10 bits. */
+function sig(s: string, from: number): number {
+  const n = s.length - from;
+  const a = n === 0 ? 0 : s.charCodeAt(from);
+  const b = n === 0 ? 0 : s.charCodeAt(s.length - 1);
+  return Math.imul((n << 16) ^ (a << 8) ^ b ^ (a >>> 8 << 24), 0x9e3779b1) >>> 22;
+}
+
+function keyed(field: string, map: Map<string, InternalRule[]>, fields: FieldTable): Keyed {
+  const sigs = new Uint32Array(32);
+  for (const k of map.keys()) {
+    const h = sig(k, 0);
+    sigs[h >>> 5]! |= 1 << (h & 31);
+  }
+  return { fid: fields.id(field), field, map, sigs };
 }
 
 /** Rules behind trigrams of one field's lowercase value. */
@@ -71,6 +89,8 @@ export const UNMAPPED = '(none)';
 
 export class RuleIndex {
   private readonly buckets = new Map<string, Bucket>();
+  /** Runtime buckets by event kind (`process` → the `runtime:process` bucket). */
+  private readonly kinds = new Map<string, Bucket>();
 
   constructor(
     rules: InternalRule[],
@@ -84,7 +104,12 @@ export class RuleIndex {
       if (!g) groups.set(k, (g = []));
       g.push(r);
     }
-    for (const [k, g] of groups) this.buckets.set(k, buildBucket(g, fields));
+    for (const [k, g] of groups) {
+      const b = buildBucket(g, fields);
+      this.buckets.set(k, b);
+      const kind = g[0]!.kind;
+      if (g[0]!.source === 'runtime' && kind !== undefined) this.kinds.set(kind, b);
+    }
   }
 
   stats(): IndexStats {
@@ -117,7 +142,7 @@ export class RuleIndex {
     if (source === 'runtime') {
       // Rules with a category only meet events of their kind (they also check it themselves).
       const kind = ctx.event.kind;
-      const kb = typeof kind === 'string' ? this.buckets.get(bucketKey(source, kind)) : undefined;
+      const kb = typeof kind === 'string' ? this.kinds.get(kind) : undefined;
       if (kb) visitBucket(kb, ctx, gen, out);
     }
     if (this.matchUnmapped) {
@@ -146,9 +171,12 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
   for (let i = 0; i < b.byField.length; i++) {
     const f = b.byField[i]!;
     const cands = ctx.get(f.fid);
+    const sigs = f.sigs;
     for (let j = 0; j < cands.length; j++) {
       const l = cands[j]!.l;
       if (l === undefined) continue;
+      const h = sig(l, 0);
+      if ((sigs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
       const rules = f.map.get(l);
       if (rules) push(rules, gen, out);
     }
@@ -156,10 +184,15 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
   for (let i = 0; i < b.byBase.length; i++) {
     const f = b.byBase[i]!;
     const cands = ctx.get(f.fid);
+    const sigs = f.sigs;
     for (let j = 0; j < cands.length; j++) {
       const l = cands[j]!.l;
       if (l === undefined) continue;
-      const rules = f.map.get(basename(l));
+      // The basename is l.slice(from) (compile.ts basename).
+      const from = l.lastIndexOf('/') + 1;
+      const h = sig(l, from);
+      if ((sigs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+      const rules = f.map.get(from === 0 ? l : l.slice(from));
       if (rules) push(rules, gen, out);
     }
   }
@@ -333,8 +366,8 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     if (at.isBase) file(byBaseName, at.field, r.base.get(at.field)!, r);
     else file(byName, at.field, r.req.get(at.field)!, r);
   }
-  const byField = [...byName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
-  const byBase = [...byBaseName].map(([field, map]) => ({ fid: fields.id(field), field, map }));
+  const byField = [...byName].map(([field, map]) => keyed(field, map, fields));
+  const byBase = [...byBaseName].map(([field, map]) => keyed(field, map, fields));
   // Rules with no literal to be filed under: under trigrams of a required substring, if they have one.
   // The field asked of most of them wins (one scan of its value serves all), then the fewest alternatives.
   const subFreq = new Map<string, number>();

@@ -29,7 +29,6 @@ export class SigmaRuleset implements Ruleset {
   readonly counters = new Counters('sigma');
   private readonly ctx: EvalCtx;
   private gen = 0;
-  private readonly cands: InternalRule[] = [];
 
   constructor(
     readonly rules: InternalRule[],
@@ -45,8 +44,8 @@ export class SigmaRuleset implements Ruleset {
     const ctx = this.ctx.reset(event);
     const gen = ++this.gen;
     const out: RuleMatch[] = [];
-    const cands = this.cands;
-    cands.length = 0;
+    // A new array each time: cheaper than truncating a reused one.
+    const cands: InternalRule[] = [];
     this.index.collect(event.seam?.source, ctx, gen, cands);
     for (let i = 0; i < cands.length; i++) {
       const r = cands[i]!;
