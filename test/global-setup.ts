@@ -1,8 +1,12 @@
 // vitest globalSetup for the "integration" project: makes sure Kafka, OpenSearch and moto answer (starting —
 // and on a fresh clone provisioning — whatever does not), hands the endpoints to the tests, and at the end
 // stops only what it started. Set SEAM_KEEP_SERVICES=1 to leave them running for the next run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { SERVICE_NAMES, endpoints as serviceEndpoints, ensureUp, stop } from '../deploy/local/services-lib.mjs';
+import { formatTally, sumTallyFile } from './faults/tally.ts';
 import type { SeamEndpoints } from './helpers/services.ts';
 
 const log = (line: string): void => {
@@ -25,12 +29,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     awsRegion: process.env.AWS_REGION ?? 'us-east-1',
   };
   project.provide('seamEndpoints', provided);
+  const tallyFile = path.join(os.tmpdir(), `seam-faults-${process.pid}-${Date.now()}.jsonl`);
+  project.provide('faultsTallyFile', tallyFile);
   // Also as env, for code under test that reads its config from the environment.
   process.env.SEAM_KAFKA_BROKERS = provided.kafkaBrokers.join(',');
   process.env.SEAM_OPENSEARCH_URL = provided.opensearchUrl;
   process.env.SEAM_AWS_ENDPOINT = provided.awsEndpoint;
 
   return async () => {
+    // Every fault scenario of the run, whichever file ran it, in the one line `npm run test:faults` ends with.
+    const tally = sumTallyFile(tallyFile);
+    if (tally !== undefined) {
+      process.stdout.write(`${formatTally('faults', tally)}\n`);
+      fs.rmSync(tallyFile, { force: true });
+    }
     if (started.length === 0) return;
     if (process.env.SEAM_KEEP_SERVICES) {
       log(`leaving ${started.join(', ')} running (SEAM_KEEP_SERVICES is set)`);

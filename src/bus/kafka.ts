@@ -16,6 +16,52 @@ import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, Con
  */
 
 const log = childLogger('bus.kafka');
+const kafkajsLog = childLogger('kafkajs');
+
+/**
+ * kafkajs's own log lines, at warn and above, as Seam log lines (component `kafkajs`): rebalances,
+ * coordinator moves, lost connections and retries are what an operator needs when a group stops
+ * moving. `SEAM_KAFKAJS_LOG_LEVEL` (error, warn, info, debug, nothing) overrides the level.
+ */
+function kafkajsLogLevel(): logLevel {
+  switch ((process.env.SEAM_KAFKAJS_LOG_LEVEL ?? 'warn').toLowerCase()) {
+    case 'nothing':
+      return logLevel.NOTHING;
+    case 'error':
+      return logLevel.ERROR;
+    case 'info':
+      return logLevel.INFO;
+    case 'debug':
+      return logLevel.DEBUG;
+    default:
+      return logLevel.WARN;
+  }
+}
+/** The same kafkajs line (namespace and message) at most once per this many ms; the next one says how many were held back. */
+const KAFKAJS_REPEAT_MS = 10_000;
+const kafkajsLogCreator = (): ((entry: { level: logLevel; namespace: string; log: { message: string; [k: string]: unknown } }) => void) => {
+  // While a broker is away every client logs each failed connection attempt: keep one line per kind.
+  const recent = new Map<string, { at: number; held: number }>();
+  return ({ level, namespace, log: { message, timestamp: _t, logger: _l, ...fields } }) => {
+    const key = `${namespace}|${message}`;
+    const now = Date.now();
+    const r = recent.get(key);
+    if (r !== undefined && now - r.at < KAFKAJS_REPEAT_MS) {
+      r.held++;
+      return;
+    }
+    if (recent.size > 1000) recent.clear();
+    recent.set(key, { at: now, held: 0 });
+    const f = { namespace, ...fields, ...(r !== undefined && r.held > 0 ? { repeatedSinceLast: r.held } : {}) };
+    if (level === logLevel.ERROR) kafkajsLog.error(f, message);
+    else if (level === logLevel.WARN) kafkajsLog.warn(f, message);
+    else if (level === logLevel.INFO) kafkajsLog.info(f, message);
+    else kafkajsLog.debug(f, message);
+  };
+};
+
+/** A batch handler running longer than this is reported (once per batch, then every interval). */
+const SLOW_HANDLER_MS = 60_000;
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -98,7 +144,8 @@ export class KafkaBus implements Bus {
 
   constructor(opts: KafkaBusOptions) {
     this.kafka = new Kafka({
-      logLevel: logLevel.NOTHING,
+      logLevel: kafkajsLogLevel(),
+      logCreator: kafkajsLogCreator,
       ...opts.kafka,
       brokers: opts.brokers,
       clientId: opts.clientId ?? 'seam',
@@ -143,24 +190,46 @@ export class KafkaBus implements Bus {
   }
 
   async producer(): Promise<BusProducer> {
-    const p: Producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await p.connect();
+    const make = async (): Promise<Producer> => {
+      const p = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await p.connect();
+      return p;
+    };
+    // After a failed send the idempotent producer's sequence numbers may no longer match the broker's
+    // (kafkajs 2.2.4 does not reset them; after a broker restart every later send then fails with
+    // OUT_OF_ORDER_SEQUENCE_NUMBER). So a failed producer is replaced: the next send gets a new producer
+    // id. The failed messages are the caller's to send again (consumers redeliver the batch).
+    let current: Promise<Producer> | undefined = make();
+    let closed = false;
+    const discard = (failed: Promise<Producer>): void => {
+      if (current === failed) current = undefined;
+      void failed.then((p) => p.disconnect()).catch(() => undefined);
+    };
+    await current;
     const handle = {
       send: async (messages: BusMessage[]): Promise<void> => {
         if (messages.length === 0) return;
+        if (closed) throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: the producer is closed`);
+        const mine = (current ??= make());
         try {
+          const p = await mine;
           for (const chunk of chunkBySize(messages)) await p.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
         } catch (cause) {
+          discard(mine);
+          log.warn({ error: cause, messages: messages.length }, 'A produce failed; the producer is replaced and the messages are left for the caller to send again.');
           throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
         }
       },
       close: async (): Promise<void> => {
+        closed = true;
         this.open.delete(handle);
-        await p.disconnect();
+        const last = current;
+        current = undefined;
+        if (last !== undefined) await (await last.catch(() => undefined))?.disconnect();
       },
     };
     this.open.add(handle);
@@ -223,6 +292,16 @@ export class KafkaBus implements Bus {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
       log.warn({ error, groupId: opts.groupId, restart }, restart ? 'Kafka consumer crashed; kafkajs restarts it' : 'Kafka consumer crashed and will not restart');
     });
+    // A fetch of only control or aborted records never reaches the handler: kafkajs resolves it
+    // itself. Committed here, so a partition that ends with one (an aborted collector transaction)
+    // does not show lag for ever; otherwise the next handled batch commits it.
+    c.on(c.events.END_BATCH_PROCESS, (e) => {
+      const { topic, partition, batchSize, lastOffset } = e.payload;
+      if (batchSize !== 0) return;
+      c.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]).catch((error: unknown) => {
+        log.warn({ error, groupId: opts.groupId, topic, partition }, 'Committing past a batch of only control or aborted records failed; the next batch commits it.');
+      });
+    });
     await c.connect();
     await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
     let running = false;
@@ -233,7 +312,7 @@ export class KafkaBus implements Bus {
         await c.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }) => {
+          eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, isRunning, isStale }) => {
             if (batch.messages.length === 0 || !isRunning() || isStale()) return;
             const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
               topic: batch.topic,
@@ -245,12 +324,37 @@ export class KafkaBus implements Bus {
               timestampMs: Number(m.timestamp),
             }));
             // A throw here leaves the offsets uncommitted; kafkajs restarts the consumer and re-delivers.
-            await opts.handle(msgs);
-            const last = batch.messages[batch.messages.length - 1]!.offset;
-            resolveOffset(last);
-            await commitOffsetsIfNecessary({
-              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
-            });
+            // A handler that never settles would stall its partitions silently: say so while it runs.
+            const started = Date.now();
+            const slow = setInterval(() => {
+              log.warn(
+                { groupId: opts.groupId, topic: batch.topic, partition: batch.partition, firstOffset: msgs[0]!.offset, messages: msgs.length, runningMs: Date.now() - started },
+                'A batch handler has been running for over a minute; its partition makes no progress until it settles.',
+              );
+            }, SLOW_HANDLER_MS);
+            slow.unref();
+            try {
+              await opts.handle(msgs);
+            } finally {
+              clearInterval(slow);
+            }
+            // Commit, then resolve. kafkajs fetches from its *resolved* offset and, on a retriable error
+            // (a lost connection while committing, a coordinator that is loading after a broker restart),
+            // fetches again without rejoining the group: a batch resolved before a failed commit would
+            // never be committed, and the group would stay behind for good. Unresolved, it is fetched and
+            // handled again, which the roles' outputs tolerate (keyed writes, deduplicated signals).
+            // The commit covers the batch's trailing control and aborted records too (batch.lastOffset()),
+            // and offsets kafkajs resolved itself for batches of only such records.
+            const upTo = (BigInt(batch.lastOffset()) + 1n).toString();
+            const topics = uncommittedOffsets().topics.map((t) => ({
+              topic: t.topic,
+              partitions: t.partitions.filter((q) => !(t.topic === batch.topic && q.partition === batch.partition)),
+            }));
+            const mine = topics.find((t) => t.topic === batch.topic);
+            if (mine) mine.partitions.push({ partition: batch.partition, offset: upTo });
+            else topics.push({ topic: batch.topic, partitions: [{ partition: batch.partition, offset: upTo }] });
+            await commitOffsetsIfNecessary({ topics: topics.filter((t) => t.partitions.length > 0) });
+            resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
             await heartbeat();
           },
         });

@@ -1,11 +1,11 @@
 // Fault scenarios on the real local Kafka and OpenSearch (including a real `seam run` process killed with
 // SIGKILL and restarted), each on a private pipeline (topic prefix,
 // consumer groups, index prefix). After each: lost=0 and duplicated=0 over documents (by seam.id) and
-// alerts (by id, on seam.alerts and in the index). The last line printed is the tally:
-//   faults: lost=<n> duplicated=<n> dlq=<n> scenarios=<n>
-// Not covered: restarting the real Kafka broker (bin/services.mjs stops all services at once, and other
-// engineers' runs share them) and stopping the real OpenSearch (same reason): the outage is simulated by
-// pointing the index role at a closed port, then at the real node.
+// alerts (by id, on seam.alerts and in the index). This file prints its own tally; the run's last line,
+// over every fault file (test/faults/tally.ts), is `faults: lost=<n> duplicated=<n> dlq=<n> scenarios=<n>`.
+// Here the services are shared with other test files, so the OpenSearch outage is simulated by pointing the
+// index role at a closed port, then at the real node. Restarting the real Kafka broker and OpenSearch node
+// is done on private instances in service-restart.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
@@ -14,13 +14,14 @@ import type { Role } from '../../src/pipeline/roles/role.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { kafkaBrokers, opensearchUrl } from '../helpers/services.ts';
 import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, until, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
-const tally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
+const tally: FaultTally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
 const pipelines: Pipeline[] = [];
 
 afterAll(async () => {
   for (const p of pipelines) await p.cleanup().catch(() => undefined);
-  process.stdout.write(`faults: lost=${tally.lost} duplicated=${tally.duplicated} dlq=${tally.dlq} scenarios=${tally.scenarios}\n`);
+  process.stdout.write(`${formatTally('faults (faults.test.ts)', tally)}\n`);
 });
 
 /** Produces in chunks with pauses, so roles started meanwhile meet the faults mid-stream. */
@@ -36,10 +37,7 @@ async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRec
   await p.drain();
   const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid));
   for (const r of roles) await r.stop();
-  tally.lost += v.lost;
-  tally.duplicated += v.duplicated;
-  tally.dlq += v.dlq;
-  tally.scenarios++;
+  recordScenario(tally, name, v);
   process.stdout.write(`fault ${name}: events=${v.events} alerts=${v.alerts} lost=${v.lost} duplicated=${v.duplicated} dlq=${v.dlq}${v.details.length ? ` details=${JSON.stringify(v.details)}` : ''}\n`);
   expect(v.details).toEqual([]);
   expect(v.lost).toBe(0);

@@ -1,14 +1,14 @@
-// Fault scenario that restarts a real service, which faults.test.ts cannot do on the shared local services
+// Fault scenarios that restart a real service, which faults.test.ts cannot do on the shared local services
 // (other test files use them): this file starts its own *private* Kafka broker and OpenSearch node through
 // deploy/local/services-lib.mjs on free ports (from 29092 / 29200), runs the three roles against them with
-// the same harness as faults.test.ts, and stops the OpenSearch node (SIGTERM) while the index role writes
-// to it, starts it again ~15 s later, and checks: lost=0 and duplicated=0 over documents (by seam.id) and
-// alerts, every bad record dead-lettered, and the index role paused (nothing acked or dead-lettered while
-// the node was down, its input left uncommitted) instead of dropping documents. The roles are never restarted.
-// Not here yet: a Kafka broker killed and restarted mid-stream (the scenario passed 7 of 9 runs; two runs
-// did not drain within 180 s, see the commit message), so it is not committed until that is understood.
-// faults.test.ts prints its own tally, so this file prints its own last line:
-//   faults-restart: lost=<n> duplicated=<n> dlq=<n> scenarios=<n>
+// the same harness as faults.test.ts, and
+//   1. kills the broker with SIGKILL mid-stream, starts it again, keeps producing;
+//   2. stops the OpenSearch node (SIGTERM) while the index role writes to it, ~15 s later starts it again.
+// After each: lost=0 and duplicated=0 over documents (by seam.id) and alerts, every bad record dead-lettered.
+// The roles are never restarted: they must reconnect by themselves. What made the broker restart stall
+// before (a batch resolved before its commit failed; a producer left with stale sequence numbers) is in
+// docs/adr/0006-delivery.md. Scenarios count into the run's `faults:` line (tally.ts); this file also
+// prints its own: `faults (service-restart.test.ts): lost=<n> duplicated=<n> dlq=<n> scenarios=<n>`.
 // The private instances are stopped and their data deleted in afterAll, whatever happened. If they cannot
 // start (no java/jars, ports taken), the file fails with the reason; it never skips.
 import fs from 'node:fs';
@@ -19,13 +19,14 @@ import { CACHE, ensureUp, status, stop, type ServiceName } from '../../deploy/lo
 import type { DeadLetter } from '../../src/core/dead-letter.ts';
 import { defaultGroupId, type Role } from '../../src/pipeline/roles/role.ts';
 import { badRecords, expectedIds, mix, pipeline, referenceSigmaAlerts, until, validRecords, type Pipeline, type PipelineServices, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
 // Before the imports run (vi.hoisted): the sink logs a warning per failed bulk attempt, hundreds during the outage.
 vi.hoisted(() => {
   process.env.SEAM_LOG_LEVEL ??= 'error';
 });
 
-const tally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
+const tally: FaultTally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
 const pipelines: Pipeline[] = [];
 const PRIVATE: ServiceName[] = ['kafka', 'opensearch'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -85,7 +86,7 @@ beforeAll(async () => {
     ({ started } = await ensureUp(PRIVATE, { env, log }));
   } catch (e) {
     throw new Error(
-      `the service restart scenarios need a private Kafka (127.0.0.1:${kafkaPort}) and OpenSearch (127.0.0.1:${osPort}) ` +
+      `the broker/node restart scenarios need a private Kafka (127.0.0.1:${kafkaPort}) and OpenSearch (127.0.0.1:${osPort}) ` +
         `started by deploy/local/services-lib.mjs (java, and the jars under ${CACHE}, provisioned by \`npm run services:up\` on this machine); ` +
         `they could not start:\n${(e as Error).message}`,
     );
@@ -107,7 +108,7 @@ afterAll(async () => {
     if (failed) log(`logs kept: ${privateLogs().join(' ')}`);
     else for (const p of privateLogs()) fs.rmSync(p, { force: true });
   }
-  process.stdout.write(`faults-restart: lost=${tally.lost} duplicated=${tally.duplicated} dlq=${tally.dlq} scenarios=${tally.scenarios}\n`);
+  process.stdout.write(`${formatTally('faults (service-restart.test.ts)', tally)}\n`);
 }, 120_000);
 
 /** Produces `records` in `chunks` with pauses, retrying a chunk while the broker is away. Retries may write a chunk twice. */
@@ -145,14 +146,16 @@ async function badOnRaw(p: Pipeline, bad: RawRecord[]): Promise<number> {
 }
 
 async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRecord[], roles: Role[], extra: string): Promise<Verdict> {
-  await p.drain(180_000);
+  try {
+    await p.drain(180_000);
+  } catch (e) {
+    process.stdout.write(`fault ${name}: roles at the drain timeout: ${JSON.stringify(roles.map((r) => ({ role: r.name, ...r.stats() })))}\n`);
+    throw e;
+  }
   const expectedDlq = await badOnRaw(p, bad);
   const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid));
   for (const r of roles) await r.stop();
-  tally.lost += v.lost;
-  tally.duplicated += v.duplicated;
-  tally.dlq += v.dlq;
-  tally.scenarios++;
+  recordScenario(tally, name, v);
   process.stdout.write(`fault ${name}: events=${v.events} alerts=${v.alerts} lost=${v.lost} duplicated=${v.duplicated} dlq=${v.dlq} ${extra}${v.details.length ? ` details=${JSON.stringify(v.details)}` : ''}\n`);
   expect(v.details).toEqual([]);
   expect(v.lost).toBe(0);
@@ -178,6 +181,34 @@ async function indexLag(p: Pipeline): Promise<number> {
 }
 
 describe('faults: private services restarted', () => {
+  it('Kafka broker killed with SIGKILL mid-stream and started again; roles reconnect by themselves', async () => {
+    const p = await pipeline('brokerrestart', undefined, at);
+    pipelines.push(p);
+    const valid = validRecords(3);
+    const bad = badRecords(100);
+    const roles = [p.normalize(), p.correlate(), p.index()];
+    for (const r of roles) await r.start();
+    const idx = roles[2]!;
+    const s = stream(p, mix(valid, bad), 24, 250);
+    try {
+      await until(() => s.sent() >= 8 && (idx.stats() as { events: number }).events > 0, 90_000, 'the pipeline to be indexing mid-stream');
+      const sentAtKill = s.sent();
+      const pid = Number(fs.readFileSync(path.join(CACHE, 'run', `kafka-${kafkaPort}.pid`), 'utf8').trim());
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('kafka.Kafka'); // ours, not a reused pid
+      process.kill(-pid, 'SIGKILL'); // the broker is a process-group leader (spawned detached)
+      await until(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 30_000, 'the broker to die');
+      await sleep(5000);
+      const { started } = await ensureUp(['kafka'], { env, log });
+      expect(started).toEqual(['kafka']);
+      await s.done;
+      expect(sentAtKill).toBeLessThan(24); // it died mid-stream
+      await settle('broker-restart', p, valid, bad, roles, `produceRetries=${s.retries()} killedAfterChunks=${sentAtKill}/24`);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  }, 240_000);
+
   it('OpenSearch node stopped while the index role writes, started ~15 s later; the index role waits', async () => {
     const p = await pipeline('osrestart', undefined, at);
     pipelines.push(p);

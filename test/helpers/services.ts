@@ -13,6 +13,8 @@ export interface SeamEndpoints {
 declare module 'vitest' {
   export interface ProvidedContext {
     seamEndpoints: SeamEndpoints;
+    /** Where fault scenarios append their counts (test/faults/tally.ts); summed when the run ends. */
+    faultsTallyFile: string;
   }
 }
 

@@ -276,6 +276,7 @@ export async function pipeline(
       for (;;) {
         let behind = 0;
         const byGroup: string[] = [];
+        const where: string[] = [];
         for (const [groupId, ts] of groups) {
           const before = behind;
           const committed = await kadmin.fetchOffsets({ groupId, topics: ts });
@@ -284,7 +285,10 @@ export async function pipeline(
             for (const e of ends) {
               const c = t.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
               const at = BigInt(c) < 0n ? BigInt(e.low) : BigInt(c);
-              if (at < BigInt(e.high)) behind += Number(BigInt(e.high) - at);
+              if (at < BigInt(e.high)) {
+                behind += Number(BigInt(e.high) - at);
+                where.push(`${t.topic}/${e.partition} committed=${c} low=${e.low} high=${e.high}`);
+              }
             }
           }
           if (behind > before) byGroup.push(`${groupId} ${behind - before}`);
@@ -293,7 +297,14 @@ export async function pipeline(
           if (stableSince === 0) stableSince = Date.now();
           if (Date.now() - stableSince > 1500) return;
         } else stableSince = 0;
-        if (Date.now() > deadline) throw new Error(`pipeline ${id} did not drain: ${behind} messages behind (${byGroup.join(', ')})`);
+        if (Date.now() > deadline) {
+          // What a stalled group looks like from the broker: who is in it and what each member owns.
+          const members = await kadmin
+            .describeGroups(groups.map(([g]) => g))
+            .then((d) => d.groups.map((g) => `${g.groupId} state=${g.state} members=${g.members.map((m) => m.clientId).join('|') || 'none'}`))
+            .catch((e: unknown) => [`describeGroups failed: ${(e as Error).message}`]);
+          throw new Error(`pipeline ${id} did not drain: ${behind} messages behind (${byGroup.join(', ')}); behind at: ${where.join('; ')}; groups: ${members.join('; ')}`);
+        }
         await new Promise((r) => setTimeout(r, 250));
       }
     },

@@ -1,0 +1,103 @@
+// Seam's Kafka bus (src/bus/kafka.ts) against the real local broker: what a consumer group commits.
+// A group that has handled everything must show no lag, also on topics written by transactional
+// producers (the collectors), whose partitions end with commit or abort markers the handler never sees;
+// a handler that throws gets its batch again; a producer whose send failed keeps working afterwards.
+import { afterAll, describe, expect, it } from 'vitest';
+import { KafkaBus } from '../src/bus/kafka.ts';
+import type { BusConsumer, ConsumedMessage } from '../src/bus/types.ts';
+import { kafkaBrokers, uniqueName, uniqueTopic } from './helpers/services.ts';
+
+const buses: KafkaBus[] = [];
+const consumers: BusConsumer[] = [];
+const newBus = (): KafkaBus => {
+  const b = new KafkaBus({ brokers: kafkaBrokers(), clientId: uniqueName('bus-test') });
+  buses.push(b);
+  return b;
+};
+
+afterAll(async () => {
+  for (const c of consumers) await c.stop().catch(() => undefined);
+  for (const b of buses) await b.close().catch(() => undefined);
+});
+
+async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Messages between the group's committed offsets and the partitions' ends. */
+async function lag(bus: KafkaBus, groupId: string, topic: string): Promise<number> {
+  const admin = await bus.admin();
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  let behind = 0;
+  for (const e of await admin.fetchTopicOffsets(topic)) {
+    const c = BigInt(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
+    behind += Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
+  }
+  return behind;
+}
+
+describe('Kafka bus: consumer group commits', () => {
+  it('commits past the commit and abort markers of transactional producers, so a drained group shows no lag', async () => {
+    const bus = newBus();
+    const topic = uniqueTopic('bus-txn');
+    await bus.createTopics([{ topic, partitions: 2 }]);
+    const txId = uniqueName('bus-txn-producer');
+    const tx = await bus.transactionalProducer(txId);
+    const value = (i: number): Buffer => Buffer.from(JSON.stringify({ i }));
+    // Committed transactions (each ends with a COMMIT marker), then an aborted one on every partition last.
+    for (let t = 0; t < 3; t++) await tx.sendAtomically(Array.from({ length: 10 }, (_, i) => ({ topic, key: `k${i % 4}`, value: value(t * 10 + i) })));
+    await tx.sendUncommitted(Array.from({ length: 8 }, (_, i) => ({ topic, key: `k${i % 4}`, value: value(1000 + i) })));
+    await tx.close(); // an open transaction of a closed producer stays open until a new one with its id aborts it
+    const fencer = await bus.transactionalProducer(txId);
+    await fencer.close();
+
+    const groupId = uniqueName('bus-txn-group');
+    const seen: ConsumedMessage[] = [];
+    const c = await newBus().consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      handle: async (batch) => {
+        seen.push(...batch);
+      },
+    });
+    consumers.push(c);
+    await c.run();
+    await until(() => seen.length >= 30, 60_000, 'the 30 committed records');
+    await until(async () => (await lag(bus, groupId, topic)) === 0, 30_000, `group lag 0 (still ${await lag(bus, groupId, topic)})`);
+    expect(seen.map((m) => (JSON.parse(m.value.toString('utf8')) as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it('delivers a batch again when its handler throws, and commits it once handled', async () => {
+    const bus = newBus();
+    const topic = uniqueTopic('bus-retry');
+    await bus.createTopics([{ topic, partitions: 1 }]);
+    const p = await bus.producer();
+    await p.send(Array.from({ length: 20 }, (_, i) => ({ topic, key: null, value: Buffer.from(String(i)) })));
+    await p.close();
+    const groupId = uniqueName('bus-retry-group');
+    let failures = 0;
+    const handled: string[] = [];
+    const c = await newBus().consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      handle: async (batch) => {
+        if (failures < 2) {
+          failures++;
+          throw new Error('handler failed on purpose');
+        }
+        handled.push(...batch.map((m) => m.value.toString('utf8')));
+      },
+    });
+    consumers.push(c);
+    await c.run();
+    await until(async () => (await lag(bus, groupId, topic)) === 0, 60_000, 'the group to commit the batch');
+    expect(failures).toBe(2);
+    expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+});
