@@ -20,7 +20,10 @@ export interface InternalRule extends CompiledRule {
   /** Fields that must be present for the rule to match. */
   need: Set<string>;
   source: SourceType | undefined;
-  /** Runtime event kind the rule is restricted to (from its logsource category), if any. */
+  /**
+   * Runtime event kind the rule is restricted to (from its logsource category), if any. The index
+   * offers the rule only to events of this kind, so `pred` need not check it (`test` does).
+   */
   kind?: string;
   order: number;
   /** Match generation that last evaluated this rule (dedupe when an array field hits twice). */
@@ -83,6 +86,9 @@ export interface IndexStats {
  * anyway: a candidate that fails its first test costs less than reading one more field of every event.
  */
 const SLACK = 4;
+
+/** Substring alternatives a field's rules must have between them to be worth a trigram scan of the field. */
+const MIN_GRAM_ALTERNATIVES = 4;
 
 /** Bucket name for rules whose logsource maps to no Seam source (evaluated only when asked). */
 export const UNMAPPED = '(none)';
@@ -390,7 +396,13 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
       l.push(r);
     }
   }
-  const byGram = [...byGramField].map(([field, rs]) => buildGrams(field, rs, fields));
+  const byGram: Grams[] = [];
+  for (const [field, rs] of byGramField) {
+    // Scanning a value costs about as much as a few substring tests: for fewer, the rules test themselves.
+    const alts = rs.reduce((n, r) => n + r.sub.get(field)!.size, 0);
+    if (alts >= MIN_GRAM_ALTERNATIVES) byGram.push(buildGrams(field, rs, fields));
+    else unfiled.push(...rs);
+  }
   rest = unfiled;
   const needFreq = new Map<string, number>();
   for (const r of rest) for (const f of r.need) needFreq.set(f, (needFreq.get(f) ?? 0) + 1);

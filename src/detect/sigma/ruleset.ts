@@ -157,7 +157,7 @@ class Loader {
     }
     const fields = this.fields;
     const kind = mapping.kind;
-    if (kind !== undefined) {
+    if (kind !== undefined && mapping.source === undefined) {
       const base = node.pred;
       node.pred = (c) => c.event.kind === kind && base(c);
     }
@@ -179,7 +179,8 @@ class Loader {
       order: this.rules.length,
       seen: 0,
       test(event: Record<string, unknown>): boolean {
-        return this.pred(new EvalCtx(fields).reset(event));
+        // The index offers a rule with a kind only events of that kind; alone, the rule checks it.
+        return (kind === undefined || event.kind === kind) && this.pred(new EvalCtx(fields).reset(event));
       },
     };
     for (const k of ['name', 'level', 'status', 'description', 'fields', 'falsepositives'] as const) {
