@@ -53,7 +53,11 @@ const kafkajsLogCreator = (): ((entry: { level: logLevel; namespace: string; log
     if (recent.size > 1000) recent.clear();
     recent.set(key, { at: now, held: 0 });
     const f = { namespace, ...fields, ...(r !== undefined && r.held > 0 ? { repeatedSinceLast: r.held } : {}) };
-    if (level === logLevel.ERROR) kafkajsLog.error(f, message);
+    // Normal operation is quiet: an error response to one request (kafkajs logs each as an error, e.g. a
+    // heartbeat answered "rebalancing") is handled a layer up, and a rebalance is routine.
+    if (namespace === 'Connection' && message.startsWith('Response ')) kafkajsLog.debug(f, message);
+    else if (namespace === 'Runner' && message.startsWith('The group is rebalancing')) kafkajsLog.info(f, message);
+    else if (level === logLevel.ERROR) kafkajsLog.error(f, message);
     else if (level === logLevel.WARN) kafkajsLog.warn(f, message);
     else if (level === logLevel.INFO) kafkajsLog.info(f, message);
     else kafkajsLog.debug(f, message);
