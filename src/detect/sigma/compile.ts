@@ -22,6 +22,13 @@ export type Pred = (ctx: EvalCtx) => boolean;
 /** Field → lowercase values, one of which the field must equal for the node to match. */
 export type Req = Map<string, Set<string>>;
 
+/** One way to file a rule in the index: `field` has one of `values` exactly, as basename or as substring. */
+export interface Key {
+  kind: 'req' | 'base' | 'sub';
+  field: string;
+  values: Set<string>;
+}
+
 export interface Node {
   pred: Pred;
   req: Req;
@@ -36,6 +43,12 @@ export interface Node {
    * that require no exact literal under a 3-character chunk of these.
    */
   sub: Req;
+  /**
+   * Keys of which a matching event hits at least one (undefined when there are none to be sure of).
+   * Unlike req/base/sub they may name different fields: `1 of selection_*` over `Image|endswith` in
+   * one selection and `CommandLine|contains` in another needs a key from each.
+   */
+  any: Key[] | undefined;
   /** Rough evaluation cost, used to order AND terms cheapest first. */
   cost: number;
   /** Fields that must be present in the event for the node to match. */
@@ -98,6 +111,38 @@ function andSub(subs: Req[]): Req {
   return out;
 }
 
+const KIND_RANK = { req: 0, base: 1, sub: 2 } as const;
+
+/** The most selective single key of a node's own requirements (exact literals first, fewest values). */
+function ownKey(req: Req, base: Req, sub: Req): Key | undefined {
+  let best: Key | undefined;
+  for (const [kind, m] of [['req', req], ['base', base], ['sub', sub]] as const) {
+    for (const [field, values] of m) {
+      if (values.size === 0) continue;
+      if (best === undefined || KIND_RANK[kind] < KIND_RANK[best.kind] || (kind === best.kind && values.size < best.values.size)) best = { kind, field, values };
+    }
+  }
+  return best;
+}
+
+/** Of several key lists each sufficient on its own, the one an event hits least often (a guess: fewest keys, exact first). */
+function bestKeys(lists: (Key[] | undefined)[]): Key[] | undefined {
+  const weight = (ks: Key[]): number => ks.reduce((w, k) => w + k.values.size * (1 + KIND_RANK[k.kind]), 0);
+  let best: Key[] | undefined;
+  for (const l of lists) if (l !== undefined && (best === undefined || weight(l) < weight(best))) best = l;
+  return best;
+}
+
+/** Keys for an OR: a matching event matches some item, so hits one of that item's keys. */
+function anyKeys(items: Node[]): Key[] | undefined {
+  const out: Key[] = [];
+  for (const n of items) {
+    if (n.any === undefined) return undefined;
+    out.push(...n.any);
+  }
+  return out;
+}
+
 function orReq(reqs: Req[]): Req {
   const out: Req = new Map();
   if (reqs.length === 0) return out;
@@ -122,10 +167,12 @@ export function andNode(items: Node[]): Node {
   const req = andReq(items.map((n) => n.req));
   const base = andReq(items.map((n) => n.base));
   const sub = andSub(items.map((n) => n.sub));
+  const own = ownKey(req, base, sub);
+  const any = bestKeys([own && [own], ...items.map((n) => n.any)]);
   const need = union(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) && b(c), req, base, sub, cost, need };
+    return { pred: (c) => a(c) && b(c), req, base, sub, any, cost, need };
   }
   return {
     pred: (c) => {
@@ -135,6 +182,7 @@ export function andNode(items: Node[]): Node {
     req,
     base,
     sub,
+    any,
     cost,
     need,
   };
@@ -148,10 +196,12 @@ export function orNode(items: Node[]): Node {
   const req = orReq(items.map((n) => n.req));
   const base = orReq(items.map((n) => n.base));
   const sub = orReq(items.map((n) => n.sub));
+  const own = ownKey(req, base, sub);
+  const any = bestKeys([own && [own], anyKeys(items)]);
   const need = intersect(items.map((n) => n.need));
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (c) => a(c) || b(c), req, base, sub, cost, need };
+    return { pred: (c) => a(c) || b(c), req, base, sub, any, cost, need };
   }
   return {
     pred: (c) => {
@@ -161,6 +211,7 @@ export function orNode(items: Node[]): Node {
     req,
     base,
     sub,
+    any,
     cost,
     need,
   };
@@ -168,7 +219,7 @@ export function orNode(items: Node[]): Node {
 
 export function notNode(n: Node): Node {
   const p = n.pred;
-  return { pred: (c) => !p(c), req: new Map(), base: new Map(), sub: new Map(), cost: n.cost, need: new Set(NONE) };
+  return { pred: (c) => !p(c), req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: n.cost, need: new Set(NONE) };
 }
 
 function atLeast(items: Node[], k: number): Node {
@@ -182,6 +233,8 @@ function atLeast(items: Node[], k: number): Node {
     req: new Map(),
     base: new Map(),
     sub: new Map(),
+    // At least k items match, so at least one does.
+    any: anyKeys(items),
     cost: items.reduce((a, n) => a + n.cost, 0),
     need: new Set(),
   };
@@ -386,7 +439,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
     const v = items[0]!;
     const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
     if (want === undefined || items.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
-    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), sub: new Map(), cost: 1, need: new Set(want ? [field] : []) };
+    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 1, need: new Set(want ? [field] : []) };
   }
 
   if (typeMods[0] === 'fieldref') {
@@ -412,7 +465,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       const inner = pred;
       pred = (c) => get(c).length > 0 && !inner(c);
     }
-    return { pred, req: new Map(), base: new Map(), sub: new Map(), cost: 4, need: new Set([field]) };
+    return { pred, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 4, need: new Set([field]) };
   }
 
   let nullOk = false;
@@ -615,7 +668,8 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       return !nulls(cs) && !inner(c);
     };
   }
-  return { pred, req, base, sub, cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
+  const own = ownKey(req, base, sub);
+  return { pred, req, base, sub, any: own && [own], cost: keyword ? cost + 10 : cost, need: new Set(keyword || nullOk ? [] : [field]) };
 }
 
 // ---- search identifiers and detections ----------------------------------------------------------
@@ -712,7 +766,7 @@ export function compileDetection(det: YNode, env: CompileEnv, skip: readonly str
     } catch (err) {
       if (!(err instanceof Fail)) throw err;
       failed = true;
-      ids.set(e.key, { pred: TRUE, req: new Map(), base: new Map(), sub: new Map(), cost: 0, need: new Set() }); // placeholder so the condition still gets checked
+      ids.set(e.key, { pred: TRUE, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 0, need: new Set() }); // placeholder so the condition still gets checked
     }
   }
   if (cond.length === 0 && !failed) {

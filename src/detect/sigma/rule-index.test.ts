@@ -55,6 +55,13 @@ function* events(ruleset: SigmaRuleset, n: number): Generator<SeamEvent> {
     for (const [f, vals] of r.base) for (const v of vals) for (const d of dirs) l.push([f, d + v]);
     // Required substrings go in whole, cut short (one character less) and inside other text.
     for (const [f, vals] of r.sub) for (const v of vals) l.push([f, v], [f, v.slice(1)], [f, `x ${v} -y`]);
+    for (const k of r.any ?? []) {
+      for (const v of k.values) {
+        if (k.kind === 'req') l.push([k.field, v]);
+        else if (k.kind === 'base') for (const d of dirs) l.push([k.field, d + v]);
+        else l.push([k.field, v], [k.field, `x ${v} -y`]);
+      }
+    }
   }
   const ts = templates();
   let seed = 7;
@@ -253,5 +260,67 @@ describe('literal keys', () => {
     expect(ids('/a/AB')).toEqual(['base', 'basecased']);
     expect(ids('ab')).toEqual([]);
     expect(ids('/ab')).toEqual(['base']);
+  });
+});
+
+describe('keys in several fields', () => {
+  const text = `title: or
+id: or
+logsource: {product: linux, category: process_creation}
+detection:
+  selection_1:
+    Image|endswith: '/lastlog'
+  selection_2:
+    CommandLine|contains: "'x:0:'"
+  selection_3:
+    Image|endswith: ['/cat', '/less']
+    CommandLine|contains: ['/etc/passwd', '/etc/shadow']
+  condition: 1 of selection*
+---
+title: open
+id: open
+logsource: {product: linux, category: process_creation}
+detection:
+  selection_1:
+    Image|endswith: '/id'
+  selection_2:
+    CommandLine|contains: 'ab'
+  condition: 1 of selection*
+---
+title: two
+id: two
+logsource: {product: linux, category: process_creation}
+detection:
+  a:
+    Image|endswith: '/nc'
+  b:
+    CommandLine|contains: ' -e '
+  c:
+    ParentImage|endswith: '/sshd'
+  condition: 2 of them
+`;
+  const ev = (exe: string, cmdline: string, parent = '/usr/sbin/cron'): SeamEvent =>
+    ({ kind: 'process', process: { pid: 1, exe, cmdline, parent_exe: parent }, seam: { id: 'x', source: 'runtime', ingest } }) as unknown as SeamEvent;
+
+  it('files a rule under a key from every branch of an OR, and evaluates it when a branch has none', () => {
+    const { ruleset, diagnostics } = loadRulesFromText(text, 'or.yml');
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // 'or' and 'two' are filed under basenames and trigrams; 'open' ('ab' is too short) is always evaluated.
+    expect(ruleset.indexStats().buckets['runtime:process']).toMatchObject({ byBase: 2, always: 1 });
+    const ids = (e: SeamEvent): string[] => {
+      const got = ruleset.match(e).map((m) => m.rule.id);
+      expect(got).toEqual((ruleset.rules as InternalRule[]).filter((r) => r.test(e)).map((r) => r.id));
+      return got;
+    };
+    expect(ids(ev('/usr/bin/LASTLOG', 'lastlog'))).toEqual(['or']);
+    expect(ids(ev('/bin/grep', "grep 'X:0:' /etc/passwd"))).toEqual(['or']);
+    expect(ids(ev('/bin/cat', 'cat /ETC/SHADOW'))).toEqual(['or']);
+    expect(ids(ev('/bin/cat', 'cat /etc/hosts'))).toEqual([]);
+    expect(ids(ev('/usr/bin/id', 'id'))).toEqual(['open']);
+    expect(ids(ev('/bin/tab', 'tab'))).toEqual(['open']);
+    expect(ids(ev('/bin/nc', 'nc -e /bin/sh x'))).toEqual(['two']);
+    expect(ids(ev('/bin/ncat', 'ncat -e /bin/sh x', '/usr/sbin/sshd'))).toEqual(['two']);
+    expect(ids(ev('/bin/nc', 'nc x', '/usr/sbin/sshd'))).toEqual(['two']);
+    expect(ids(ev('/bin/nc', 'nc x'))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
 import type { SourceType } from '../../core/envelope.ts';
 import type { CompiledRule } from './types.ts';
 import type { EvalCtx, FieldTable } from './fields.ts';
-import type { Pred, Req } from './compile.ts';
+import type { Key, Pred, Req } from './compile.ts';
 
 export interface InternalRule extends CompiledRule {
   pred: Pred;
@@ -17,6 +17,8 @@ export interface InternalRule extends CompiledRule {
   base: Req;
   /** Field → substrings, one of which the field's lowercase value must contain (compile.ts Node.sub). */
   sub: Req;
+  /** Keys of which a matching event hits one, possibly in different fields (compile.ts Node.any). */
+  any?: Key[];
   /** Fields that must be present for the rule to match. */
   need: Set<string>;
   source: SourceType | undefined;
@@ -259,16 +261,16 @@ function gramsOf(s: string): number[] {
  * Files each rule under one trigram of every substring alternative it requires in `field`: the
  * trigram the fewest alternatives of other rules share, so common chunks (`/us`, ` -c`) stay empty.
  */
-function buildGrams(field: string, rules: InternalRule[], fields: FieldTable): Grams {
+function buildGrams(field: string, rules: [InternalRule, Set<string>][], fields: FieldTable): Grams {
   const freq = new Map<number, number>();
-  for (const r of rules) {
-    for (const alt of r.sub.get(field)!) for (const g of new Set(gramsOf(alt))) freq.set(g, (freq.get(g) ?? 0) + 1);
+  for (const [, alts] of rules) {
+    for (const alt of alts) for (const g of new Set(gramsOf(alt))) freq.set(g, (freq.get(g) ?? 0) + 1);
   }
   const map = new Map<number, InternalRule[]>();
   const bits = new Uint32Array(2048);
-  for (const r of rules) {
+  for (const [r, alts] of rules) {
     const keys = new Set<number>();
-    for (const alt of r.sub.get(field)!) {
+    for (const alt of alts) {
       let best = -1;
       for (const g of gramsOf(alt)) if (best < 0 || freq.get(g)! < freq.get(best)!) best = g;
       keys.add(best);
@@ -276,7 +278,7 @@ function buildGrams(field: string, rules: InternalRule[], fields: FieldTable): G
     for (const k of keys) {
       let l = map.get(k);
       if (!l) map.set(k, (l = []));
-      l.push(r);
+      if (!l.includes(r)) l.push(r);
       const h = gramBit(k);
       bits[h >>> 5]! |= 1 << (h & 31);
     }
@@ -314,7 +316,7 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     for (const v of vals) {
       let l = m.get(v);
       if (!l) m.set(v, (l = []));
-      l.push(r);
+      if (!l.includes(r)) l.push(r);
     }
   };
   interface Choice {
@@ -372,6 +374,27 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     if (at.isBase) file(byBaseName, at.field, r.base.get(at.field)!, r);
     else file(byName, at.field, r.req.get(at.field)!, r);
   }
+  // Rules with no single-field literal, but a key in each branch of an OR (any): filed under every key.
+  const gramGroups = new Map<string, { rules: [InternalRule, Set<string>][]; required: boolean }>();
+  const toGrams = (field: string, r: InternalRule, alts: Set<string>, required: boolean): void => {
+    let g = gramGroups.get(field);
+    if (!g) gramGroups.set(field, (g = { rules: [], required: false }));
+    g.rules.push([r, alts]);
+    g.required ||= required;
+  };
+  const rest2: InternalRule[] = [];
+  for (const r of rest) {
+    if (r.sub.size > 0 || r.any === undefined || r.any.length === 0) {
+      rest2.push(r);
+      continue;
+    }
+    for (const k of r.any) {
+      if (k.kind === 'req') file(byName, k.field, k.values, r);
+      else if (k.kind === 'base') file(byBaseName, k.field, k.values, r);
+      else toGrams(k.field, r, k.values, true);
+    }
+  }
+  rest = rest2;
   const byField = [...byName].map(([field, map]) => keyed(field, map, fields));
   const byBase = [...byBaseName].map(([field, map]) => keyed(field, map, fields));
   // Rules with no literal to be filed under: under trigrams of a required substring, if they have one.
@@ -396,12 +419,14 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
       l.push(r);
     }
   }
+  for (const [field, rs] of byGramField) for (const r of rs) toGrams(field, r, r.sub.get(field)!, false);
   const byGram: Grams[] = [];
-  for (const [field, rs] of byGramField) {
-    // Scanning a value costs about as much as a few substring tests: for fewer, the rules test themselves.
-    const alts = rs.reduce((n, r) => n + r.sub.get(field)!.size, 0);
-    if (alts >= MIN_GRAM_ALTERNATIVES) byGram.push(buildGrams(field, rs, fields));
-    else unfiled.push(...rs);
+  for (const [field, g] of gramGroups) {
+    // Scanning a value costs about as much as a few substring tests: for fewer, the rules test
+    // themselves (unless a rule filed under several keys needs this one).
+    const alts = g.rules.reduce((n, [, a]) => n + a.size, 0);
+    if (g.required || alts >= MIN_GRAM_ALTERNATIVES) byGram.push(buildGrams(field, g.rules, fields));
+    else for (const [r] of g.rules) unfiled.push(r);
   }
   rest = unfiled;
   const needFreq = new Map<string, number>();

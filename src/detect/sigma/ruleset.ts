@@ -173,6 +173,7 @@ class Loader {
       req: node.req,
       base: node.base,
       sub: node.sub,
+      ...(node.any === undefined ? {} : { any: node.any }),
       need: node.need,
       source: mapping.source,
       ...(kind === undefined ? {} : { kind }),
