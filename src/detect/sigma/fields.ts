@@ -4,20 +4,31 @@
  * forms) are memoised, so 3,000 rules asking for `eventName` cost one lookup.
  */
 
-/** One value found at a field path: the raw value, its string form and lowercase form (when scalar). */
-export interface Cand {
-  v: unknown;
-  s: string | undefined;
-  l: string | undefined;
+/**
+ * One value found at a field path: the raw value, its string form and lowercase form (when scalar).
+ * The lowercase form is made on first use: the index rejects most values by their length and end
+ * characters, and case-sensitive tests never ask, so most long mixed-case values (user agents,
+ * ARNs) are never lowercased.
+ */
+export class Cand {
+  private low: string | undefined;
+
+  constructor(
+    readonly v: unknown,
+    readonly s: string | undefined,
+  ) {}
+
+  get l(): string | undefined {
+    let x = this.low;
+    if (x === undefined && this.s !== undefined) x = this.low = this.s.toLowerCase();
+    return x;
+  }
 }
 
 function cand(v: unknown): Cand {
-  if (typeof v === 'string') return { v, s: v, l: v.toLowerCase() };
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') {
-    const s = String(v);
-    return { v, s, l: s.toLowerCase() };
-  }
-  return { v, s: undefined, l: undefined };
+  if (typeof v === 'string') return new Cand(v, v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return new Cand(v, String(v));
+  return new Cand(v, undefined);
 }
 
 function pushLeaf(v: unknown, out: Cand[]): void {

@@ -245,6 +245,9 @@ describe('literal keys', () => {
     rule('one', '    objectRef.name: x'),
     rule('base', "    objectRef.name|endswith: '/ab'"),
     rule('basecased', "    objectRef.name|endswith|cased: '/AB'"),
+    rule('kelvin', '    objectRef.name: kube'),
+    rule('dotless', '    objectRef.name: "xai\\u0307b"'),
+    rule('basekelvin', "    objectRef.name|endswith: '/kubectl'"),
   ].join('---\n');
   const ev = (name: string): SeamEvent =>
     ({ verb: 'get', objectRef: { resource: 'pods', name }, seam: { id: 'x', source: 'k8s_audit', ingest } }) as unknown as SeamEvent;
@@ -260,6 +263,12 @@ describe('literal keys', () => {
     expect(ids('/a/AB')).toEqual(['base', 'basecased']);
     expect(ids('ab')).toEqual([]);
     expect(ids('/ab')).toEqual(['base']);
+    // Values whose lowercase form has other end characters or another length than the value itself.
+    expect(ids('\u212AUBE')).toEqual(['kelvin']);
+    expect(ids('KUB\u212A')).toEqual([]);
+    expect(ids('XA\u0130B')).toEqual(['dotless']);
+    expect(ids('/usr/bin/\u212Aubectl')).toEqual(['basekelvin']);
+    expect(ids('/\u0130/kubectL')).toEqual(['basekelvin']);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import type { SourceType } from '../../core/envelope.ts';
 import type { CompiledRule } from './types.ts';
-import type { EvalCtx, FieldTable } from './fields.ts';
+import type { Cand, EvalCtx, FieldTable } from './fields.ts';
 import type { Key, Pred, Req } from './compile.ts';
 
 export interface InternalRule extends CompiledRule {
@@ -43,9 +43,33 @@ interface Keyed {
 /** A hash of a string's length and first and last characters (of `s.slice(from)`), 10 bits. */
 function sig(s: string, from: number): number {
   const n = s.length - from;
-  const a = n === 0 ? 0 : s.charCodeAt(from);
-  const b = n === 0 ? 0 : s.charCodeAt(s.length - 1);
-  return Math.imul((n << 16) ^ (a << 8) ^ b ^ (a >>> 8 << 24), 0x9e3779b1) >>> 22;
+  return n === 0 ? sigOf(0, 0, 0) : sigOf(n, s.charCodeAt(from), s.charCodeAt(s.length - 1));
+}
+
+function sigOf(n: number, a: number, b: number): number {
+  return Math.imul((n << 16) ^ (a << 8) ^ b ^ ((a >>> 8) << 24), 0x9e3779b1) >>> 22;
+}
+
+const asciiLower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c + 32 : c);
+
+/**
+ * `sig(lowercase value, from)` without lowercasing the value when that gives the same answer: the
+ * end characters are ASCII (lowercased alone) and no character changes length when lowercased (only
+ * U+0130 does). Otherwise the value is lowercased. -1: no string form.
+ */
+function lowerSig(c: Cand, base: boolean): number {
+  const s = c.s;
+  if (s === undefined) return -1;
+  const from = base ? s.lastIndexOf('/') + 1 : 0;
+  const n = s.length - from;
+  if (n === 0) return sig(s, from);
+  const a = s.charCodeAt(from);
+  const b = s.charCodeAt(s.length - 1);
+  if (a > 0x7f || b > 0x7f || s.indexOf('\u0130') >= 0) {
+    const l = c.l!;
+    return sig(l, base ? l.lastIndexOf('/') + 1 : 0);
+  }
+  return sigOf(n, asciiLower(a), asciiLower(b));
 }
 
 function keyed(field: string, map: Map<string, InternalRule[]>, fields: FieldTable): Keyed {
@@ -181,11 +205,10 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
     const cands = ctx.get(f.fid);
     const sigs = f.sigs;
     for (let j = 0; j < cands.length; j++) {
-      const l = cands[j]!.l;
-      if (l === undefined) continue;
-      const h = sig(l, 0);
-      if ((sigs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
-      const rules = f.map.get(l);
+      const c = cands[j]!;
+      const h = lowerSig(c, false);
+      if (h < 0 || (sigs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
+      const rules = f.map.get(c.l!);
       if (rules) push(rules, gen, out);
     }
   }
@@ -194,12 +217,12 @@ function visitBucket(b: Bucket, ctx: EvalCtx, gen: number, out: InternalRule[]):
     const cands = ctx.get(f.fid);
     const sigs = f.sigs;
     for (let j = 0; j < cands.length; j++) {
-      const l = cands[j]!.l;
-      if (l === undefined) continue;
+      const c = cands[j]!;
+      const h = lowerSig(c, true);
+      if (h < 0 || (sigs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
       // The basename is l.slice(from) (compile.ts basename).
+      const l = c.l!;
       const from = l.lastIndexOf('/') + 1;
-      const h = sig(l, from);
-      if ((sigs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
       const rules = f.map.get(from === 0 ? l : l.slice(from));
       if (rules) push(rules, gen, out);
     }
