@@ -289,9 +289,17 @@ export class KafkaBus implements Bus {
   }
 
   async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
-    const c: Consumer = this.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
-    // kafkajs logging is off: say when a consumer crashes, and whether kafkajs restarts it, so a
-    // consumer that dies for good (and a group that stops moving) is visible.
+    let stopped = false;
+    const c: Consumer = this.kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      // kafkajs decides to restart a crashed consumer after its own disconnect; a stop() that lands in
+      // between would otherwise be undone 300 ms later by a restart, leaving a member nobody owns in
+      // the group (it rejoins, takes partitions, and the group rebalances around it).
+      retry: { retries: 5, restartOnFailure: async () => !stopped },
+    });
+    // Say when a consumer crashes, and whether kafkajs restarts it, so a consumer that dies for good
+    // (and a group that stops moving) is visible.
     c.on(c.events.CRASH, (e) => {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
       log.warn({ error, groupId: opts.groupId, restart }, restart ? 'Kafka consumer crashed; kafkajs restarts it' : 'Kafka consumer crashed and will not restart');
@@ -364,6 +372,7 @@ export class KafkaBus implements Bus {
         });
       },
       stop: async (): Promise<void> => {
+        stopped = true;
         this.open.delete(handle);
         await c.disconnect();
       },
