@@ -231,6 +231,29 @@ describe('OpenSearchSink against a stub answering like OpenSearch', () => {
     expect(s.requests.flat().map((op) => op.id)).toEqual(docs(200).map((d) => d.id));
   });
 
+  it('sends documents given as bytes unchanged, and a refused one dead-letters with its text and ingest fields', async () => {
+    const [s, url] = await stub(() => ({
+      item: (op) => (op.id === 'b1' ? { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse' } } : { status: 201 }),
+    }));
+    const sink = await sinkFor(url);
+    const event = (id: string): Buffer => Buffer.from(JSON.stringify({ seam: { id, ingest: { origin: `group/${id}`, collector: 'cw' } }, msg: 'é ✓' }));
+    const results = await sink.write([
+      { index: 'i', id: 'b0', doc: undefined, json: event('b0') },
+      { index: 'i', id: 'b1', doc: undefined, json: event('b1') },
+      { index: 'i', id: 'd2', doc: { n: 2 } },
+      { index: 'i', id: 'b3', doc: undefined, json: Buffer.from('[1]') },
+    ]);
+    expect(results.map((r) => (r.status === 'dead_letter' ? r.deadLetter.code : r.status))).toEqual(['acked', 'SEAM_ERR_SINK_REJECTED', 'acked', 'SEAM_ERR_SINK_SERIALIZE']);
+    expect(s.requests.flat().map((op) => [op.id, op.doc])).toEqual([
+      ['b0', JSON.parse(event('b0').toString())],
+      ['b1', JSON.parse(event('b1').toString())],
+      ['d2', { n: 2 }],
+    ]);
+    const dl = results[1]!;
+    if (dl.status !== 'dead_letter') throw new Error('expected a dead letter');
+    expect(dl.deadLetter).toMatchObject({ origin: 'group/b1', collector: 'cw', raw: event('b1').toString() });
+  });
+
   it('dead-letters what cannot be serialized or has an unusable _id without sending it', async () => {
     const [s, url] = await stub(() => ({}));
     const sink = await sinkFor(url);

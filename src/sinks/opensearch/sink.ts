@@ -3,7 +3,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { Logger } from 'pino';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter, type DeadLetter } from '../../core/dead-letter.ts';
-import type { SeamEvent } from '../../core/envelope.ts';
+import type { SeamEvent, SourceType } from '../../core/envelope.ts';
 import { SeamError, type ErrorCode } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { BatchBuilder, classifyItem, classifyRequestError, describeError, fullJitterMs } from './batch.ts';
@@ -38,9 +38,20 @@ export interface SinkDoc {
   /** Document `_id`: `seam.id` for events, the alert id for alerts. */
   id: string;
   doc: unknown;
+  /**
+   * The document already serialized as a UTF-8 JSON object (e.g. a `seam.events` message value):
+   * sent as is instead of serializing `doc`, which saves a parse and a serialization per document.
+   */
+  json?: Buffer;
   /** Copied into a dead letter; taken from `doc.seam.ingest` when absent. */
   origin?: string;
   collector?: string;
+}
+
+/** The fields of an event its index and `_id` are derived from (the whole event has them too). */
+export interface EventRouting {
+  '@timestamp': string;
+  seam: { id: string; source: SourceType; ingest?: { received_at?: string } };
 }
 
 export type PerDocResult =
@@ -83,14 +94,32 @@ export interface SinkDeps {
 interface Item {
   id: string;
   index: string;
-  line: string;
+  /** The bulk action line, newline included. */
+  action: string;
+  /** The document's JSON; a Buffer is copied into the request body as is. */
+  json: Buffer | string;
+  /** Bytes of action line + document + newline. */
   bytes: number;
-  raw: string;
   origin: string | undefined;
   collector: string | undefined;
   lastError: string;
   resolve: (r: PerDocResult) => void;
 }
+
+const noop = (): void => undefined;
+const utf8 = (json: Buffer | string): string => (typeof json === 'string' ? json : json.toString('utf8'));
+
+/** `seam.ingest.origin` / `collector` of a serialized document, for a dead letter (only read when one is written). */
+function ingestOf(json: Buffer | string): { origin?: unknown; collector?: unknown } | undefined {
+  try {
+    return (JSON.parse(utf8(json)) as { seam?: { ingest?: { origin?: unknown; collector?: unknown } } } | null)?.seam?.ingest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only what the sink reads from a bulk answer: OpenSearch then neither builds nor sends the rest. */
+const BULK_FILTER_PATH = ['items.*.status', 'items.*.result', 'items.*.error'];
 
 /** Lucene refuses ids over 512 bytes, and OpenSearch does so for the whole bulk request: catch it first. */
 const MAX_ID_BYTES = 512;
@@ -136,7 +165,7 @@ export class OpenSearchSink {
   }
 
   /** Where an event goes: `<prefix>-events-<source>-YYYY.MM.DD`, `_id` = `seam.id`. */
-  eventTarget(e: SeamEvent): { index: string; id: string } {
+  eventTarget(e: EventRouting): { index: string; id: string } {
     const received = new Date(e.seam.ingest?.received_at ?? Date.now());
     const fallback = Number.isFinite(received.getTime()) ? received : new Date();
     return { index: eventsIndexName(this.config.indexPrefix, e.seam.source, e['@timestamp'], this.config.dailyIndices, fallback), id: e.seam.id };
@@ -210,24 +239,40 @@ export class OpenSearchSink {
   }
 
   private prepare(d: SinkDoc): Item | PerDocResult {
-    const ingest = (d.doc as { seam?: { ingest?: { origin?: unknown; collector?: unknown } } } | null)?.seam?.ingest;
-    const origin = d.origin ?? (typeof ingest?.origin === 'string' ? ingest.origin : undefined);
-    const collector = d.collector ?? (typeof ingest?.collector === 'string' ? ingest.collector : undefined);
-    let raw: string | undefined;
-    try {
-      raw = JSON.stringify(d.doc);
-    } catch (e) {
-      return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', `document cannot be serialized to JSON: ${(e as Error).message}`, '', origin, collector, e);
+    let origin = d.origin;
+    let collector = d.collector;
+    if (d.json === undefined || origin === undefined || collector === undefined) {
+      const ingest = d.json === undefined ? (d.doc as { seam?: { ingest?: { origin?: unknown; collector?: unknown } } } | null)?.seam?.ingest : undefined;
+      origin ??= typeof ingest?.origin === 'string' ? ingest.origin : undefined;
+      collector ??= typeof ingest?.collector === 'string' ? ingest.collector : undefined;
     }
-    if (raw === undefined || raw[0] !== '{') {
-      return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', 'document is not a JSON object', raw ?? '', origin, collector);
+    let json: Buffer | string | undefined = d.json;
+    if (json === undefined) {
+      try {
+        json = JSON.stringify(d.doc);
+      } catch (e) {
+        return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', `document cannot be serialized to JSON: ${(e as Error).message}`, '', origin, collector, e);
+      }
     }
+    if (json === undefined || (typeof json === 'string' ? json[0] !== '{' : json[0] !== 0x7b)) {
+      return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', 'document is not a JSON object', json === undefined ? '' : utf8(json), origin, collector);
+    }
+    const action = `{"index":{"_index":${JSON.stringify(d.index)},"_id":${JSON.stringify(d.id)}}}\n`;
+    const bytes = Buffer.byteLength(action) + (typeof json === 'string' ? Buffer.byteLength(json) : json.length) + 1;
+    const item: Item = { id: d.id, index: d.index, action, json, bytes, origin, collector, lastError: '', resolve: noop };
     const idBytes = Buffer.byteLength(d.id);
     if (idBytes === 0 || idBytes > MAX_ID_BYTES) {
-      return this.reject(d, 'SEAM_ERR_SINK_REJECTED', 'invalid_id', `document _id must be 1 to ${MAX_ID_BYTES} bytes, got ${idBytes}`, raw, origin, collector);
+      return this.rejectItem(item, 'SEAM_ERR_SINK_REJECTED', 'invalid_id', `document _id must be 1 to ${MAX_ID_BYTES} bytes, got ${idBytes}`);
     }
-    const line = `{"index":{"_index":${JSON.stringify(d.index)},"_id":${JSON.stringify(d.id)}}}\n${raw}\n`;
-    return { id: d.id, index: d.index, line, bytes: Buffer.byteLength(line), raw, origin, collector, lastError: '', resolve: () => undefined };
+    return item;
+  }
+
+  /** A dead letter for a prepared document: its JSON as the raw record, its ingest fields read only now. */
+  private rejectItem(item: Item, code: ErrorCode, dropReason: string, message: string, cause?: unknown, details: Record<string, unknown> = {}): PerDocResult {
+    const ingest = item.origin === undefined || item.collector === undefined ? ingestOf(item.json) : undefined;
+    const origin = item.origin ?? (typeof ingest?.origin === 'string' ? ingest.origin : undefined);
+    const collector = item.collector ?? (typeof ingest?.collector === 'string' ? ingest.collector : undefined);
+    return this.reject(item, code, dropReason, message, utf8(item.json), origin, collector, cause, details);
   }
 
   private reject(
@@ -336,14 +381,22 @@ export class OpenSearchSink {
 
   /** One bulk request; settles what it can and returns the items to retry, or 'split' on 413. */
   private async sendOnce(items: Item[]): Promise<Item[] | 'split'> {
-    let body = '';
-    for (const item of items) body += item.line;
+    // One buffer, each document copied once: documents that came as bytes are never decoded.
+    let size = 0;
+    for (const item of items) size += item.bytes;
+    const body = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const item of items) {
+      at += body.write(item.action, at);
+      at += typeof item.json === 'string' ? body.write(item.json, at) : item.json.copy(body, at);
+      at = body.writeUInt8(0x0a, at);
+    }
     this.requests++;
-    this.requestBytes += Buffer.byteLength(body);
+    this.requestBytes += size;
     let response;
     try {
-      // A pre-serialized NDJSON string goes out as is; the typings only know the array form.
-      response = await this.client.bulk({ body: body as unknown as never[] });
+      // A pre-serialized NDJSON body goes out as is; the typings only know the array form.
+      response = await this.client.bulk({ body: body as unknown as never[], filter_path: BULK_FILTER_PATH });
     } catch (e) {
       const v = classifyRequestError(e);
       if (v.verdict === 'retry') {
@@ -355,7 +408,7 @@ export class OpenSearchSink {
       if (v.verdict === 'split') {
         if (items.length > 1) return 'split';
         const item = items[0]!;
-        this.settle(item, this.reject(item, 'SEAM_ERR_SINK_TOO_LARGE', 'too_large', `document of ${item.bytes} bytes is larger than OpenSearch accepts (413: ${v.reason})`, item.raw, item.origin, item.collector, e));
+        this.settle(item, this.rejectItem(item, 'SEAM_ERR_SINK_TOO_LARGE', 'too_large', `document of ${item.bytes} bytes is larger than OpenSearch accepts (413: ${v.reason})`, e));
         return [];
       }
       this.log.error({ status: v.status, reason: v.reason, docs: items.length }, 'OpenSearch refused the bulk request; the documents are reported as failed.');
@@ -386,7 +439,7 @@ export class OpenSearchSink {
         retry.push(item);
       } else {
         const reason = describeError(r.error) ?? `status ${r.status}`;
-        this.settle(item, this.reject(item, 'SEAM_ERR_SINK_REJECTED', type ?? `http_${r.status}`, reason, item.raw, item.origin, item.collector, undefined, { status: r.status, error_type: type }));
+        this.settle(item, this.rejectItem(item, 'SEAM_ERR_SINK_REJECTED', type ?? `http_${r.status}`, reason, undefined, { status: r.status, error_type: type }));
       }
     }
     if (retry.length > 0) this.log.debug({ docs: retry.length }, 'Some documents were not indexed for transient reasons; retrying them.');
