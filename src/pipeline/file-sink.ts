@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { SeamEvent } from '../core/envelope.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
-import type { PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
+import type { EventRouting, PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
 import type { IndexSink } from './roles/indexer.ts';
 
 /**
@@ -21,7 +20,7 @@ export class FileIndexSink implements IndexSink {
     return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), paths);
   }
 
-  eventTarget(e: SeamEvent): { index: string; id: string } {
+  eventTarget(e: EventRouting): { index: string; id: string } {
     return { index: 'events', id: e.seam.id };
   }
 
@@ -32,7 +31,7 @@ export class FileIndexSink implements IndexSink {
   async write(docs: readonly SinkDoc[]): Promise<PerDocResult[]> {
     const out: PerDocResult[] = [];
     for (const d of docs) {
-      await (d.index === 'alerts' ? this.alerts : this.events).write(d.doc);
+      await (d.index === 'alerts' ? this.alerts : this.events).write(d.json === undefined ? d.doc : JSON.parse(d.json.toString('utf8')));
       out.push({ status: 'acked', id: d.id, index: d.index, result: 'created' });
     }
     return out;

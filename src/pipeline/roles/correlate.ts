@@ -7,7 +7,7 @@ import type { Alert } from '../../detect/alert.ts';
 import type { DetectStage } from '../detect-stage.ts';
 import type { Detection } from '../detection.ts';
 import type { History } from '../history.ts';
-import { decodeSignal } from '../signal.ts';
+import { decodeSignals } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -63,29 +63,33 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0 };
+  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0 };
   const max = o.maxRemembered ?? 200_000;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
 
   const fresh = (next: bigint): PartitionState => ({ stage: o.detection.newStage(), next, seenEvents: new BoundedSet(max), emitted: new BoundedSet(max) });
 
-  /** Feeds one signal; returns its alerts not emitted before, or a dead letter for an unreadable one. */
-  const feed = (st: PartitionState, m: ConsumedMessage): { alerts: Alert[]; dlq?: BusMessage } => {
-    const sig = decodeSignal(m.value);
-    if (sig === undefined) {
-      const error = new SeamError('SEAM_ERR_INPUT_JSON', 'signal is not a Seam signal (v1 JSON with an event)', { details: { topic: m.topic, partition: m.partition, offset: m.offset } });
-      return { alerts: [], dlq: dlqMessage(o.topics, deadLetter('detect', error, m.value.toString('utf8')), m) };
+  /** Feeds one message's signals; returns their alerts not emitted before, or a dead letter for an unreadable message. */
+  const feed = (st: PartitionState, m: ConsumedMessage): { alerts: Alert[]; signals: number; dlq?: BusMessage } => {
+    const sigs = decodeSignals(m.value);
+    if (sigs === undefined) {
+      const error = new SeamError('SEAM_ERR_INPUT_JSON', 'message is not a Seam signal (v1 or v2 JSON with events)', { details: { topic: m.topic, partition: m.partition, offset: m.offset } });
+      return { alerts: [], signals: 0, dlq: dlqMessage(o.topics, deadLetter('detect', error, m.value.toString('utf8')), m) };
     }
-    const id = sig.event.seam?.id;
-    if (typeof id === 'string') {
-      if (st.seenEvents.has(id)) {
-        stats.duplicateSignals++;
-        return { alerts: [] };
+    const alerts: Alert[] = [];
+    for (const sig of sigs) {
+      const id = sig.event.seam?.id;
+      if (typeof id === 'string') {
+        if (st.seenEvents.has(id)) {
+          stats.duplicateSignals++;
+          continue;
+        }
+        st.seenEvents.add(id);
       }
-      st.seenEvents.add(id);
+      for (const a of novel(st, st.stage.process(sig.event))) alerts.push(a);
     }
-    return { alerts: novel(st, st.stage.process(sig.event)) };
+    return { alerts, signals: sigs.length };
   };
   const novel = (st: PartitionState, alerts: Alert[]): Alert[] => {
     const out: Alert[] = [];
@@ -117,8 +121,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const st = fresh(upTo);
     const from = (first.timestampMs ?? Date.now()) - o.detection.rebuildWindowMs;
     const started = performance.now();
-    const n = await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
-      stats.suppressedOnRebuild += feed(st, m).alerts.length;
+    let n = 0;
+    await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
+      const r = feed(st, m);
+      stats.suppressedOnRebuild += r.alerts.length;
+      n += r.signals;
     });
     if (upTo > 0n) for (const id of await producedSince(from)) st.emitted.add(id);
     stats.rebuilds++;
@@ -147,10 +154,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const alerts: Alert[] = [];
       const dlq: BusMessage[] = [];
       for (const m of batch) {
-        counters.received++;
         const r = feed(st, m);
-        alerts.push(...r.alerts);
+        counters.received += r.signals;
+        stats.messages++;
+        for (const a of r.alerts) alerts.push(a);
         if (r.dlq) {
+          counters.received++;
           counters.error('SEAM_ERR_INPUT_JSON');
           dlq.push(r.dlq);
         }

@@ -3,13 +3,14 @@ import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { SeamError } from '../../core/errors.ts';
-import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
+import type { EventRouting, PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
+import { routeOf } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
 export interface IndexSink {
-  eventTarget(e: SeamEvent): { index: string; id: string };
+  eventTarget(e: EventRouting): { index: string; id: string };
   alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string };
   /** One result per document, in order: acked, dead_letter (refused for good) or failed (not durable). */
   write(docs: readonly SinkDoc[]): Promise<PerDocResult[]>;
@@ -52,6 +53,13 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     const isAlerts = batch[0]!.topic === o.topics.alerts;
     for (const m of batch) {
       counters.received++;
+      // Events from the normalize role carry their routing: their bytes are indexed unparsed.
+      const route = isAlerts ? undefined : routeOf(m);
+      if (route !== undefined) {
+        docs.push({ ...o.sink.eventTarget(route), doc: undefined, json: m.value });
+        from.push(m);
+        continue;
+      }
       try {
         const doc = JSON.parse(m.value.toString('utf8')) as SeamEvent & { id: string };
         const target = isAlerts ? o.sink.alertTarget(doc) : o.sink.eventTarget(doc);

@@ -4,7 +4,8 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
-import { encodeSignalWithEventJson, IdentityRelevance, signalKey, type Signal } from '../signal.ts';
+import { eventMessage } from '../event-route.ts';
+import { IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -22,7 +23,8 @@ export interface NormalizeRoleOptions {
 
 /**
  * Stage 1: `seam.raw.*` → normalize → `seam.events` (keyed by `seam.id`); events a Sigma rule
- * matched or the identity graph can use → `seam.signals` (keyed by account); records that fail →
+ * matched or the identity graph can use → `seam.signals` (keyed by account; a batch's consecutive
+ * signals of one key share a message, ADR 0005); records that fail →
  * `seam.dlq`. Stateless apart from the relevance memo, so any instance can take any partition. A
  * batch's outputs are produced with acks before the handler returns, and only then is the batch's
  * offset committed (src/bus).
@@ -37,6 +39,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
 
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
     const out: BusMessage[] = [];
+    const signals = new SignalBatcher();
     for (const m of batch) {
       counters.received++;
       // The topic only routes: without a source header, normalizeLine tells the format per record.
@@ -53,8 +56,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       const ev = r.value;
       stats.events++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
-      const json = JSON.stringify(ev);
-      out.push({ topic: o.topics.events, key: ev.seam.id, value: Buffer.from(json) });
+      const json = Buffer.from(JSON.stringify(ev));
+      out.push(eventMessage(o.topics.events, ev, json));
       let rules: string[] = [];
       try {
         rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
@@ -63,14 +66,15 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         counters.error('SEAM_ERR_RULE_EVAL');
         rules = [];
       }
-      const why: Signal['why'] = [];
+      const why: SignalItem['why'] = [];
       if (rules.length > 0) why.push('rule');
       if (relevance.test(ev)) why.push('identity');
       if (why.length > 0) {
         stats.signals++;
-        out.push({ topic: o.topics.signals, key: signalKey(ev), value: encodeSignalWithEventJson(rules, why, json) });
+        signals.add(signalKey(ev), rules, why, json);
       }
     }
+    for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value });
     await o.beforeProduce?.(batch);
     await producer!.send(out);
     counters.emitted += out.length;

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../core/envelope.ts';
+import { decodeSignals, encodeSignal, SignalBatcher } from './signal.ts';
+
+const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
+const json = (id: string): Buffer => Buffer.from(JSON.stringify(ev(id)));
+
+describe('seam.signals messages', () => {
+  it('puts consecutive signals of one key in one message, in order, and cuts on a new key or at the size bound', () => {
+    const b = new SignalBatcher(600);
+    b.add('a', ['r1'], ['rule'], json('e1'));
+    b.add('a', [], ['identity'], json('e2'));
+    b.add('b', [], ['identity'], json('e3'));
+    b.add('a', ['r2'], ['rule', 'identity'], json('e4'));
+    for (let i = 5; i < 12; i++) b.add('a', [], ['identity'], json(`e${i}`));
+    const msgs = b.take();
+    expect(msgs.map((m) => m.key)).toEqual(['a', 'b', 'a', 'a']);
+    expect(msgs.every((m) => m.value.length <= 600 || m.signals === 1)).toBe(true);
+    const decoded = msgs.map((m) => decodeSignals(m.value)!);
+    expect(decoded.flat().map((s) => s.event.seam.id)).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9', 'e10', 'e11']);
+    expect(decoded[0]).toEqual([
+      { rules: ['r1'], why: ['rule'], event: ev('e1') },
+      { rules: [], why: ['identity'], event: ev('e2') },
+    ]);
+    expect(msgs.map((m) => m.signals)).toEqual(decoded.map((d) => d.length));
+    expect(b.take()).toEqual([]);
+  });
+
+  it('still reads version 1 messages (one signal each), and refuses what is not a signal', () => {
+    expect(decodeSignals(encodeSignal({ v: 1, rules: ['r'], why: ['rule'], event: ev('e1') }))).toEqual([{ v: 1, rules: ['r'], why: ['rule'], event: ev('e1') }]);
+    for (const bad of ['not json', '{"v":1}', '{"v":2,"signals":[{"rules":[]}]}', '{"v":3,"signals":[]}', 'null']) expect(decodeSignals(Buffer.from(bad))).toBeUndefined();
+  });
+});
