@@ -67,6 +67,81 @@ function step(kind: string, from: string, to: string, via?: string): ChainStep {
   return via === undefined || via.startsWith('builtin') ? { kind, from, to } : { kind, from, to, via };
 }
 
+/** What an extraction context asks of the graph. */
+interface ContextHost {
+  apply(f: IdentityFact): boolean;
+  clusterForIrsa(x: ExtractContext, issuer: string | undefined, account: string | undefined, roleArn: string | undefined, sa: string | undefined): string;
+  clustersOf(account: string | undefined): string[];
+  learnEgress(x: ExtractContext, cluster: string, ip: string | undefined, account: string | undefined, how: string): void;
+}
+
+/**
+ * The context facts are extracted in, one per event. A class rather than an object of arrow
+ * functions: under tsx (keepNames) every closure created per event also costs a defineProperty.
+ */
+class FactContext implements ExtractContext {
+  readonly atMs: number;
+
+  constructor(
+    readonly store: EdgeStore,
+    readonly config: IdentityGraphConfig,
+    private readonly host: ContextHost,
+    readonly provenance: string,
+    readonly at: string,
+    private readonly out: IdentityFact[],
+  ) {
+    this.atMs = timeMs(at, 0);
+  }
+
+  private emit(f: IdentityFact): void {
+    if (this.host.apply(f)) this.out.push(f);
+  }
+
+  // Built field by field (no spread + delete): facts are hot and long-lived, keep them in fast mode.
+  private full(d: FactDraft, op: 'assert' | 'retract' = 'assert'): IdentityFact {
+    const f: IdentityFact = { kind: d.kind, key: d.key, op, from: d.from, to: d.to, attributes: d.attributes, provenance: this.provenance, valid_from: d.valid_from ?? this.at };
+    if (d.account !== undefined) f.account = d.account;
+    if (d.cluster !== undefined) f.cluster = d.cluster;
+    if (d.group !== undefined) f.group = d.group;
+    if (d.valid_to !== undefined) f.valid_to = d.valid_to;
+    return f;
+  }
+
+  assert(d: FactDraft): void {
+    const cur = this.store.at(d.key, this.atMs);
+    if (cur !== undefined && sameFact(cur, d)) return;
+    this.emit(this.full(d));
+  }
+
+  assertIfAbsent(d: FactDraft): void {
+    if (this.store.latest(d.key) === undefined) this.emit(this.full(d));
+  }
+
+  retract(kind: IdentityFact['kind'], key: string, from: string, to: string, extra?: Partial<IdentityFact>): void {
+    this.emit(this.full({ kind, key, from, to, attributes: {}, ...extra }, 'retract'));
+  }
+
+  replaceGroup(group: string, members: FactDraft[]): void {
+    const keep = new Set(members.map((m) => m.key));
+    for (const e of this.store.inGroup(group, this.atMs)) {
+      if (!keep.has(e.fact.key)) this.emit(this.full({ kind: e.fact.kind, key: e.fact.key, from: e.fact.from, to: e.fact.to, cluster: e.fact.cluster, account: e.fact.account, group, attributes: {} }, 'retract'));
+    }
+    for (const m of members) this.assert(m);
+  }
+
+  clusterForIrsa(issuer: string | undefined, account: string | undefined, roleArn: string | undefined, sa: string | undefined): string {
+    return this.host.clusterForIrsa(this, issuer, account, roleArn, sa);
+  }
+
+  clustersOf(account: string | undefined): string[] {
+    return this.host.clustersOf(account);
+  }
+
+  learnEgress(cluster: string, ip: string | undefined, account: string | undefined, how: string): void {
+    this.host.learnEgress(this, cluster, ip, account, how);
+  }
+}
+
 export class IdentityGraph {
   readonly config: IdentityGraphConfig;
   readonly store: EdgeStore;
@@ -107,49 +182,16 @@ export class IdentityGraph {
     if (account !== undefined) s.add(account);
   }
 
+  /** The graph's side of an extraction context; bound once, so a context per event creates no closures. */
+  private readonly host: ContextHost = {
+    apply: (f) => this.applyFact(f),
+    clusterForIrsa: (x, issuer, account, roleArn, sa) => this.clusterForIrsa(x, issuer, account, roleArn, sa),
+    clustersOf: (account) => this.clustersOf(account),
+    learnEgress: (x, cluster, ip, account, how) => this.learnEgress(x, cluster, ip, account, how),
+  };
+
   private context(provenance: string, at: string, out: IdentityFact[]): ExtractContext {
-    const atMs = timeMs(at, 0);
-    const emit = (f: IdentityFact): void => {
-      if (this.applyFact(f)) out.push(f);
-    };
-    // Built field by field (no spread + delete): facts are hot and long-lived, keep them in fast mode.
-    const full = (d: FactDraft, op: 'assert' | 'retract' = 'assert'): IdentityFact => {
-      const f: IdentityFact = { kind: d.kind, key: d.key, op, from: d.from, to: d.to, attributes: d.attributes, provenance, valid_from: d.valid_from ?? at };
-      if (d.account !== undefined) f.account = d.account;
-      if (d.cluster !== undefined) f.cluster = d.cluster;
-      if (d.group !== undefined) f.group = d.group;
-      if (d.valid_to !== undefined) f.valid_to = d.valid_to;
-      return f;
-    };
-    const ctx: ExtractContext = {
-      store: this.store,
-      config: this.config,
-      provenance,
-      at,
-      atMs,
-      assert: (d) => {
-        const cur = this.store.at(d.key, atMs);
-        if (cur !== undefined && sameFact(cur, d)) return;
-        emit(full(d));
-      },
-      assertIfAbsent: (d) => {
-        if (this.store.latest(d.key) === undefined) emit(full(d));
-      },
-      retract: (kind, key, from, to, extra) => {
-        emit(full({ kind, key, from, to, attributes: {}, ...extra }, 'retract'));
-      },
-      replaceGroup: (group, members) => {
-        const keep = new Set(members.map((m) => m.key));
-        for (const e of this.store.inGroup(group, atMs)) {
-          if (!keep.has(e.fact.key)) emit(full({ kind: e.fact.kind, key: e.fact.key, from: e.fact.from, to: e.fact.to, cluster: e.fact.cluster, account: e.fact.account, group, attributes: {} }, 'retract'));
-        }
-        for (const m of members) ctx.assert(m);
-      },
-      clusterForIrsa: (issuer, account, roleArn, sa) => this.clusterForIrsa(ctx, issuer, account, roleArn, sa),
-      clustersOf: (account) => this.clustersOf(account),
-      learnEgress: (cluster, ip, account, how) => this.learnEgress(ctx, cluster, ip, account, how),
-    };
-    return ctx;
+    return new FactContext(this.store, this.config, this.host, provenance, at, out);
   }
 
   /** Derives facts from one event, applies them, and returns the ones that changed the graph. */

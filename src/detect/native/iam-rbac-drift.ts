@@ -38,6 +38,8 @@ export const iamRbacDrift: NativeDetection<null> = {
   createState: () => null,
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
+    // Most events change nothing here: return before building the closures below (tsx names each one).
+    if (!ctx.facts.some((f) => f.op === 'assert' && f.cluster !== undefined)) return out;
     const t = timeOf(event);
     const checked = new Set<string>();
     const flag = (principal: string, cluster: string, why: string, before?: EffectivePermissions): void => {
