@@ -3,8 +3,11 @@
  * side by side in one run (these machines are noisy; the ratio is what counts):
  *   1. raw bulk: the same normalized documents indexed with plain `client.bulk` (2000 docs a request,
  *      2 in flight), the ceiling of what OpenSearch takes from one client;
- *   2. Seam: raw records pre-loaded on `seam.raw.*`, then normalize → correlate → index (one process,
- *      one instance of each role) until every group has committed everything;
+ *   2. Seam: raw records pre-loaded on `seam.raw.*`, then normalize → correlate → index until every
+ *      group has committed everything. By default each role runs in its own process, built by
+ *      `startKafkaRoles` as `seam run --role <role>` builds it (that is how a deployment scales: one
+ *      process per role and more processes per role); `SEAM_BENCH_ROLES=inline` runs the three in
+ *      this process instead. The processes load their rules before the clock starts;
  *   3. alert latency: with the pipeline running, records are trickled in at a steady rate and each
  *      alert's latency is its produce time on `seam.alerts` minus the produce time of the latest raw
  *      record it was raised from.
@@ -12,10 +15,13 @@
  *
  *   node bin/tsx-run.mjs bench/pipeline.ts [events=200000] [trickle=20000]
  *
- * Last line: `pipeline: ratio=<n> events_per_s=<n> alert_p50_ms=<n> alert_p99_ms=<n>`.
+ * Last line: `pipeline: ratio=<n> events_per_s=<n> alert_p50_ms=<n> alert_p99_ms=<n>`. The `cpu:` line
+ * says how much CPU each role's process and the two services used while Seam ran.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KafkaBus } from '../src/bus/kafka.ts';
@@ -25,24 +31,156 @@ import type { BusMessage } from '../src/bus/types.ts';
 import type { SeamEvent, SourceType } from '../src/core/envelope.ts';
 import { normalizeLine } from '../src/core/normalize/normalize.ts';
 import type { Alert } from '../src/detect/alert.ts';
-import { loadDetection } from '../src/pipeline/detection.ts';
+import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
 import { kafkaHistory } from '../src/pipeline/history.ts';
-import { createCorrelateRole } from '../src/pipeline/roles/correlate.ts';
-import { createIndexRole } from '../src/pipeline/roles/indexer.ts';
-import { createNormalizeRole } from '../src/pipeline/roles/normalize.ts';
+import { startKafkaRoles, type RunningRoles } from '../src/pipeline/kafka-roles.ts';
+import { defaultGroupId, ROLE_NAMES, type RoleName } from '../src/pipeline/roles/role.ts';
 import { pipelineTopics, topicPlan } from '../src/pipeline/topics.ts';
 import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
 import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
 
-const N = Number(process.argv[2] ?? 200_000);
-const TRICKLE = Number(process.argv[3] ?? 20_000);
+const ROLE_PROCESS = process.argv[2] === '--role-process';
+const N = ROLE_PROCESS ? 0 : Number(process.argv[2] ?? 200_000);
+const TRICKLE = ROLE_PROCESS ? 0 : Number(process.argv[3] ?? 20_000);
+const INLINE = process.env.SEAM_BENCH_ROLES === 'inline';
 const TRICKLE_PER_S = 2000;
 const BROKERS = (process.env.SEAM_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const OS_URL = process.env.SEAM_OPENSEARCH_URL ?? 'http://127.0.0.1:9200';
 const ROOT = join(import.meta.dirname, '..');
 const RUN = `b${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+
+/** What a role needs to be built the same way in this process or in a child. */
+interface RoleSetup {
+  run: string;
+  indexPrefix: string;
+}
+const sinkConfig = (indexPrefix: string): ConstructorParameters<typeof OpenSearchSink>[1] => ({ nodeUrls: [OS_URL], indexPrefix, replicas: 0, refreshIntervalMs: 5000 });
+
+/** Builds roles as `seam run --role` does (startKafkaRoles) and starts them. */
+async function startRoles(names: RoleName[], setup: RoleSetup, bus: KafkaBus, os: Client, detection: Detection | undefined): Promise<{ running: RunningRoles; sink: OpenSearchSink | undefined }> {
+  // A short flush interval: each index member waits for its batch's acks before it fetches more.
+  const sink = names.includes('index') ? new OpenSearchSink(os, { ...sinkConfig(setup.indexPrefix), flushIntervalMs: 50 }) : undefined;
+  const running = await startKafkaRoles({
+    bus,
+    topics: pipelineTopics(`${setup.run}.`),
+    roles: names,
+    ...(detection ? { detection } : {}),
+    ...(sink ? { sink } : {}),
+    groupPrefix: `${setup.run}-`,
+  });
+  return { running, sink };
+}
+
+type ToChild = { go: true } | { stats: true } | { stop: true };
+type FromChild = { ready: true } | { stats: Record<string, unknown>; cpuMs: number } | { stopped: true };
+
+/**
+ * A child process running one role (`--role-process <role> <setup JSON>`): loads its rules, says
+ * ready, starts the role on `go`, answers `stats`, drains and exits on `stop`.
+ */
+async function roleProcess(): Promise<void> {
+  const role = process.argv[3] as RoleName;
+  const setup = JSON.parse(process.argv[4]!) as RoleSetup;
+  const send = (m: FromChild): void => void process.send!(m);
+  const bus = new KafkaBus({ brokers: BROKERS, clientId: `seam-bench-${setup.run}-${role}` });
+  const os = new Client({ node: OS_URL });
+  let started: Promise<{ running: RunningRoles; sink: OpenSearchSink | undefined }> | undefined;
+  let cpu0 = process.cpuUsage();
+  // Rules are loaded before `go`, as a long-running process has them; the role starts on `go`.
+  const detection = role === 'index' ? undefined : await loadDetection({ rules: [join(ROOT, 'detections')] });
+  process.on('message', (m: ToChild) => {
+    if ('go' in m) {
+      cpu0 = process.cpuUsage();
+      started = startRoles([role], setup, bus, os, detection);
+    } else if ('stats' in m) {
+      const c = process.cpuUsage(cpu0);
+      void (started ?? Promise.resolve(undefined)).then((r) => send({ stats: r?.running.roles[0]?.stats() ?? {}, cpuMs: (c.user + c.system) / 1000 }));
+    } else {
+      void (async () => {
+        const r = await started?.catch(() => undefined);
+        await r?.running.stop();
+        await r?.sink?.close();
+        await bus.close();
+        await os.close();
+        send({ stopped: true });
+        process.disconnect();
+      })();
+    }
+  });
+  send({ ready: true });
+}
+
+/** A role in a child process, as the main process sees it. */
+interface RoleHandle {
+  go(): void;
+  stats(): Promise<{ stats: Record<string, unknown>; cpuMs: number }>;
+  stop(): Promise<void>;
+}
+
+async function spawnRole(role: RoleName, setup: RoleSetup): Promise<RoleHandle> {
+  const child: ChildProcess = fork(join(ROOT, 'bin/tsx-run.mjs'), [join(ROOT, 'bench/pipeline.ts'), '--role-process', role, JSON.stringify(setup)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = async <T extends FromChild>(pick: (m: FromChild) => m is T): Promise<T> => {
+    for (;;) {
+      const [m] = (await once(child, 'message')) as [FromChild];
+      if (pick(m)) return m;
+    }
+  };
+  await next((m): m is { ready: true } => 'ready' in m);
+  return {
+    go: () => void child.send({ go: true } satisfies ToChild),
+    stats: async () => {
+      const answer = next((m): m is { stats: Record<string, unknown>; cpuMs: number } => 'stats' in m);
+      child.send({ stats: true } satisfies ToChild);
+      return answer;
+    },
+    stop: async () => {
+      if (!child.connected) return;
+      const done = next((m): m is { stopped: true } => 'stopped' in m);
+      child.send({ stop: true } satisfies ToChild);
+      await done;
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+/** The processes' (or this process') CPU time in ms, from /proc: the services' share of a run. */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The pid listening on a local TCP port (the Kafka broker, the OpenSearch node), when /proc tells. */
+function pidOnPort(port: number): number | undefined {
+  try {
+    const inodes = new Set<string>();
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const l of readFileSync(f, 'utf8').split('\n').slice(1)) {
+        const c = l.trim().split(/\s+/);
+        if (c[3] === '0A' && parseInt(c[1]?.split(':')[1] ?? '', 16) === port) inodes.add(c[9]!);
+      }
+    }
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m && inodes.has(m[1]!)) return Number(pid);
+        }
+      } catch {
+        // Not ours to read, or gone.
+      }
+    }
+  } catch {
+    // No /proc: the cpu line says NaN.
+  }
+  return undefined;
+}
 
 const lines = (p: string): string[] => readFileSync(join(ROOT, p), 'utf8').split('\n').filter((l) => l.trim() !== '');
 const BASE = [
@@ -94,8 +232,10 @@ async function main(): Promise<void> {
   const topics = pipelineTopics(`${RUN}.`);
   const rawPrefix = `seamb_${RUN}_raw`;
   const seamPrefix = `seamb_${RUN}_seam`;
-  const sinkCfg = (indexPrefix: string): ConstructorParameters<typeof OpenSearchSink>[1] => ({ nodeUrls: [OS_URL], indexPrefix, replicas: 0, refreshIntervalMs: 5000 });
-  const roles: { stop(): Promise<void> }[] = [];
+  const sinkCfg = sinkConfig;
+  const setup: RoleSetup = { run: RUN, indexPrefix: seamPrefix };
+  let inline: { running: RunningRoles; sink: OpenSearchSink | undefined } | undefined;
+  const children: RoleHandle[] = [];
   try {
     for (const p of [rawPrefix, seamPrefix]) await setupOpenSearch(os, { templates: new OpenSearchSink(os, sinkCfg(p)).config, ism: 'skip' });
     await bus.createTopics(topicPlan(topics, { raw: 6, events: 6, signals: 3, alerts: 3, dlq: 1 }));
@@ -144,13 +284,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < records.length; i += 5000) await producer.send(records.slice(i, i + 5000).map((r, j) => toMsg(r, i + j)));
     process.stdout.write(`produce:      ${records.length} raw records in ${((performance.now() - loadStart) / 1000).toFixed(1)}s (not counted)\n`);
 
-    const detection = await loadDetection({ rules: [join(ROOT, 'detections')] });
-    // A short flush interval: each index member waits for its batch's acks before it fetches more.
-    const sink = new OpenSearchSink(os, { ...sinkCfg(seamPrefix), flushIntervalMs: 50 });
-    const group = (r: string): string => `${RUN}-${r}`;
-    const n = createNormalizeRole({ bus, topics, groupId: group('normalize'), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) });
-    const c = createCorrelateRole({ bus, topics, detection, history: kafkaHistory(bus), groupId: group('correlate') });
-    const x = createIndexRole({ bus, topics, sink, groupId: group('index'), consumers: 3 });
+    const group = (r: RoleName): string => defaultGroupId(r, `${RUN}-`);
+    // Roles are built (rules loaded, processes up) before the clock starts; they join their groups after.
+    const inlineDetection = INLINE ? await loadDetection({ rules: [join(ROOT, 'detections')] }) : undefined;
+    if (!INLINE) for (const r of ROLE_NAMES) children.push(await spawnRole(r, setup));
+    const roleStats = async (): Promise<{ name: RoleName; stats: Record<string, unknown>; cpuMs: number }[]> =>
+      INLINE
+        ? (inline?.running.roles ?? []).map((r) => ({ name: r.name, stats: r.stats(), cpuMs: NaN }))
+        : Promise.all(children.map(async (c, i) => ({ name: ROLE_NAMES[i]!, ...(await c.stats()) })));
     const admin = await bus.admin();
     const behind = async (): Promise<number> => {
       let lag = 0;
@@ -168,25 +309,33 @@ async function main(): Promise<void> {
       }
       return lag;
     };
+    const kafkaPid = pidOnPort(Number(BROKERS[0]!.split(':')[1] ?? 9092));
+    const osPid = pidOnPort(Number(new URL(OS_URL).port || 9200));
+    const services0 = { kafka: cpuMsOf(kafkaPid), os: cpuMsOf(osPid) };
+    const self0 = process.cpuUsage();
     const seamStart = performance.now();
-    for (const r of [n, c, x]) {
-      await r.start();
-      roles.push(r);
-    }
+    if (INLINE) inline = await startRoles([...ROLE_NAMES], setup, bus, os, inlineDetection);
+    else for (const c of children) c.go();
     let ticks = 0;
     while ((await behind()) > 0) {
       await sleep(200);
       // Progress every 2 s: which role is behind shows where the time goes.
       if (++ticks % 10 === 0) {
-        const r = (role: { stats(): Record<string, unknown> }): unknown => role.stats().received;
-        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: normalize=${String(r(n))} correlate=${String(r(c))} index=${String(r(x))}\n`);
+        const st = await roleStats();
+        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: ${st.map((r) => `${r.name}=${String(r.stats.received)}`).join(' ')}\n`);
       }
     }
     const seamMs = performance.now() - seamStart;
     const seamRate = docs.length / (seamMs / 1000);
-    const cs = c.stats() as { alerts: number; received: number };
+    const st = await roleStats();
+    const self = process.cpuUsage(self0);
+    const cs = st.find((r) => r.name === 'correlate')!.stats as { alerts: number; received: number };
     process.stdout.write(
-      `seam:         ${docs.length} events (${cs.received} signals, ${cs.alerts} alerts) in ${(seamMs / 1000).toFixed(1)}s = ${Math.round(seamRate)} events/s (includes consumer-group joins)\n`,
+      `seam:         ${docs.length} events (${cs.received} signals, ${cs.alerts} alerts) in ${(seamMs / 1000).toFixed(1)}s = ${Math.round(seamRate)} events/s (roles ${INLINE ? 'inline, in one process' : 'in one process each'}; includes consumer-group joins)\n`,
+    );
+    const sec = (ms: number): string => (ms / 1000).toFixed(1);
+    process.stdout.write(
+      `cpu:          ${INLINE ? `roles=${sec((self.user + self.system) / 1000)}s (with the bench's polling)` : st.map((r) => `${r.name}=${sec(r.cpuMs)}s`).join(' ')} kafka=${sec(cpuMsOf(kafkaPid) - services0.kafka)}s opensearch=${sec(cpuMsOf(osPid) - services0.os)}s load=${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}\n`,
     );
 
     // ── 3. alert latency under a steady trickle ─────────────────────────────────────────────────────
@@ -220,10 +369,12 @@ async function main(): Promise<void> {
     const ratio = seamRate / rawRate;
     process.stdout.write(`pipeline: ratio=${ratio.toFixed(3)} events_per_s=${Math.round(seamRate)} alert_p50_ms=${Math.round(p50)} alert_p99_ms=${Math.round(p99)}\n`);
   } finally {
-    for (const r of roles) await r.stop().catch(() => undefined);
+    await inline?.running.stop().catch(() => undefined);
+    await inline?.sink?.close().catch(() => undefined);
+    await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     const admin = await bus.admin();
     await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);
-    await admin.deleteGroups(['normalize', 'correlate', 'index'].map((r) => `${RUN}-${r}`)).catch(() => undefined);
+    await admin.deleteGroups(ROLE_NAMES.map((r) => defaultGroupId(r, `${RUN}-`))).catch(() => undefined);
     for (const p of [rawPrefix, seamPrefix]) {
       await os.indices.delete({ index: `${p}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
       await os.transport.request({ method: 'DELETE', path: `/_index_template/${p}-*` }, { ignore: [404] }).catch(() => undefined);
@@ -234,4 +385,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await (ROLE_PROCESS ? roleProcess() : main());
