@@ -92,6 +92,7 @@ export function toKafkaMessage(m: BusMessage): Message {
     value: m.value,
     headers,
     ...(m.timestampMs === undefined ? {} : { timestamp: String(m.timestampMs) }),
+    ...(m.partition === undefined ? {} : { partition: m.partition }),
   };
 }
 

@@ -147,9 +147,13 @@ export class MemoryBus implements Bus {
   }
 
   private append(messages: BusMessage[]): void {
+    // As Kafka refuses a produce to a partition the topic does not have (checked before anything is appended).
+    for (const m of messages) {
+      if (m.partition !== undefined && m.partition >= this.topic(m.topic).partitions.length) throw new Error(`memory bus: ${m.topic} has no partition ${m.partition}`);
+    }
     for (const m of messages) {
       const t = this.topic(m.topic);
-      const p = partitionFor(m.key, t.partitions.length, this.rr++);
+      const p = m.partition ?? partitionFor(m.key, t.partitions.length, this.rr++);
       const log = t.partitions[p]!;
       log.push({
         topic: m.topic,

@@ -11,6 +11,8 @@ export interface BusMessage {
   headers?: Record<string, string>;
   /** Event or produce time in ms, when known. */
   timestampMs?: number;
+  /** Explicit partition, instead of the key's: co-partitioned topics (`seam.identity` follows `seam.signals`). */
+  partition?: number;
 }
 
 export interface ConsumedMessage extends BusMessage {
