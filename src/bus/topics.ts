@@ -9,6 +9,11 @@ export const TOPICS = {
   /** Rule matches and identity facts, keyed by AWS account. */
   signals: 'seam.signals',
   alerts: 'seam.alerts',
+  /**
+   * The identity graph's versions, keyed by version id, compacted; partition p holds what the state of
+   * `seam.signals` partition p derived (ADR 0007).
+   */
+  identity: 'seam.identity',
   /** Dead letters (src/core/dead-letter.ts), with the reason and the original bytes. */
   dlq: 'seam.dlq',
 } as const;

@@ -77,7 +77,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const serious = incidentsFrom(alerts).filter((i) => i.level === 'critical' || i.level === 'high');
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
-  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
+  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
   if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Detector } from '../detect/detector.ts';
+import type { IdentityFact } from '../identity/types.ts';
 import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from '../detect/native/engine.ts';
 
 /**
@@ -14,10 +15,21 @@ export interface DetectStage {
   process(event: SeamEvent): Alert[];
   flush(): Alert[];
   stats(): Record<string, unknown>;
+  /** The identity facts the graph applied since the last call (always empty unless created with `collectFacts`). */
+  drainFacts(): IdentityFact[];
 }
 
-export function createDetectStage(opts: { detector?: Detector; native?: NativeEngineOptions }): DetectStage {
-  const native = createNativeEngine(opts.native ?? {});
+export function createDetectStage(opts: { detector?: Detector; native?: NativeEngineOptions; collectFacts?: boolean }): DetectStage {
+  let facts: IdentityFact[] = [];
+  const onFacts = opts.native?.onFacts;
+  const collect =
+    opts.collectFacts === true
+      ? (fs: IdentityFact[], e: SeamEvent): void => {
+          for (const f of fs) facts.push(f);
+          onFacts?.(fs, e);
+        }
+      : onFacts;
+  const native = createNativeEngine({ ...opts.native, ...(collect ? { onFacts: collect } : {}) });
   const detector = opts.detector;
   return {
     native,
@@ -40,6 +52,11 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
     },
     stats() {
       return { native: native.stats(), ...(detector ? { sigma: detector.stats() } : {}) };
+    },
+    drainFacts() {
+      const out = facts;
+      facts = [];
+      return out;
     },
   };
 }

@@ -16,8 +16,11 @@ const log = childLogger('pipeline.detection');
  */
 export interface Detection {
   readonly ruleset: Ruleset | undefined;
-  /** A fresh detect stage: own identity graph, native state and correlation windows, shared compiled rules. */
-  newStage(): DetectStage;
+  /**
+   * A fresh detect stage: own identity graph, native state and correlation windows, shared compiled rules.
+   * `collectFacts`: keep the facts its graph applies for `drainFacts()` (the correlate role publishes them).
+   */
+  newStage(opts?: { collectFacts?: boolean }): DetectStage;
   /** How far back the correlate role re-reads `seam.signals` to rebuild a partition's state. */
   readonly rebuildWindowMs: number;
 }
@@ -53,10 +56,11 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
   return {
     ruleset,
     rebuildWindowMs,
-    newStage: () =>
+    newStage: (s) =>
       createDetectStage({
         ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness }) } : {}),
         ...(o.native ? { native: { config: o.native } } : {}),
+        ...(s?.collectFacts ? { collectFacts: true } : {}),
       }),
   };
 }

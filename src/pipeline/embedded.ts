@@ -31,7 +31,7 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedResult {
   summary: ReplaySummary;
-  paths: { events: string; alerts: string; dlq: string };
+  paths: { events: string; alerts: string; identity: string; dlq: string };
 }
 
 /**
@@ -142,7 +142,7 @@ async function drained(bus: MemoryBus, topics: PipelineTopics): Promise<void> {
   const groups: [string, readonly string[]][] = [
     [defaultGroupId('normalize'), topics.rawAll],
     [defaultGroupId('correlate'), [topics.signals]],
-    [defaultGroupId('index'), [topics.events, topics.alerts]],
+    [defaultGroupId('index'), [topics.events, topics.alerts, topics.identity]],
     ['seam-dlq-file', [topics.dlq]],
   ];
   for (;;) {

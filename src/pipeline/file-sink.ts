@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import type { IdentityDoc } from '../identity/types.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
 import type { IndexSink } from './roles/indexer.ts';
 
 /**
- * Embedded mode's index: events and alerts as JSONL files under the state directory. Every write
+ * Embedded mode's index: events, alerts and identity graph versions as JSONL files under the state
+ * directory (a version re-sent when it closes is appended again: the last line of an id wins). Every write
  * is acked once it is handed to the file stream; nothing is deduplicated (a MemoryBus does not
  * redeliver after a crash: there is no after).
  */
@@ -12,12 +14,13 @@ export class FileIndexSink implements IndexSink {
   private constructor(
     private readonly events: JsonlSink,
     private readonly alerts: JsonlSink,
-    readonly paths: { events: string; alerts: string },
+    private readonly identity: JsonlSink,
+    readonly paths: { events: string; alerts: string; identity: string },
   ) {}
 
   static async open(dir: string): Promise<FileIndexSink> {
-    const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl') };
-    return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), paths);
+    const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl'), identity: join(dir, 'identity.jsonl') };
+    return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), await JsonlSink.open(paths.identity), paths);
   }
 
   eventTarget(e: EventRouting): { index: string; id: string } {
@@ -28,16 +31,20 @@ export class FileIndexSink implements IndexSink {
     return { index: 'alerts', id: a.id };
   }
 
+  identityTarget(d: IdentityDoc): { index: string; id: string } {
+    return { index: 'identity', id: d.id };
+  }
+
   async write(docs: readonly SinkDoc[]): Promise<PerDocResult[]> {
     const out: PerDocResult[] = [];
     for (const d of docs) {
-      await (d.index === 'alerts' ? this.alerts : this.events).write(d.json === undefined ? d.doc : JSON.parse(d.json.toString('utf8')));
+      await (d.index === 'alerts' ? this.alerts : d.index === 'identity' ? this.identity : this.events).write(d.json === undefined ? d.doc : JSON.parse(d.json.toString('utf8')));
       out.push({ status: 'acked', id: d.id, index: d.index, result: 'created' });
     }
     return out;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.events.close(), this.alerts.close()]);
+    await Promise.all([this.events.close(), this.alerts.close(), this.identity.close()]);
   }
 }

@@ -12,6 +12,8 @@ export interface PipelineTopics {
   readonly events: string;
   readonly signals: string;
   readonly alerts: string;
+  /** Identity graph versions, co-partitioned with `signals` (ADR 0007). */
+  readonly identity: string;
   readonly dlq: string;
   /** The source a raw topic carries, or undefined for any other topic. */
   sourceOfRaw(topic: string): SourceType | undefined;
@@ -27,18 +29,26 @@ export function pipelineTopics(prefix = ''): PipelineTopics {
     events: p(TOPICS.events),
     signals: p(TOPICS.signals),
     alerts: p(TOPICS.alerts),
+    identity: p(TOPICS.identity),
     dlq: p(TOPICS.dlq),
     sourceOfRaw: (t) => bySource.get(t),
   };
 }
 
-/** Partitions per topic when Seam creates them: raw and events scale with normalize/index, signals with correlate. */
-export function topicPlan(t: PipelineTopics, partitions: { raw?: number; events?: number; signals?: number; alerts?: number; dlq?: number } = {}): { topic: string; partitions: number }[] {
+/** `seam.identity` is compacted: the latest record of every version survives (ADR 0007). */
+export const IDENTITY_TOPIC_CONFIG: Readonly<Record<string, string>> = { 'cleanup.policy': 'compact' };
+
+/**
+ * Partitions per topic when Seam creates them: raw and events scale with normalize/index, signals with
+ * correlate; identity has as many as signals, because the state of signals partition p writes to its p.
+ */
+export function topicPlan(t: PipelineTopics, partitions: { raw?: number; events?: number; signals?: number; alerts?: number; dlq?: number } = {}): { topic: string; partitions: number; config?: Record<string, string> }[] {
   return [
     ...t.rawAll.map((topic) => ({ topic, partitions: partitions.raw ?? 6 })),
     { topic: t.events, partitions: partitions.events ?? 6 },
     { topic: t.signals, partitions: partitions.signals ?? 3 },
     { topic: t.alerts, partitions: partitions.alerts ?? 3 },
     { topic: t.dlq, partitions: partitions.dlq ?? 1 },
+    { topic: t.identity, partitions: partitions.signals ?? 3, config: { ...IDENTITY_TOPIC_CONFIG } },
   ];
 }

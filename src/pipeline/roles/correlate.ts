@@ -7,6 +7,7 @@ import type { Alert } from '../../detect/alert.ts';
 import type { DetectStage } from '../detect-stage.ts';
 import type { Detection } from '../detection.ts';
 import type { History } from '../history.ts';
+import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { decodeSignals } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
@@ -48,6 +49,10 @@ interface PartitionState {
   next: bigint;
   seenEvents: BoundedSet;
   emitted: BoundedSet;
+  /** Identity versions the stage changed, for `seam.identity` (ADR 0007). */
+  identity: IdentityPublisher;
+  /** After a rebuild: what `seam.identity` already says, so the first batch does not repeat it. */
+  identityKnown?: Map<string, string>;
 }
 
 /**
@@ -63,12 +68,15 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0 };
+  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0 };
   const max = o.maxRemembered ?? 200_000;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
 
-  const fresh = (next: bigint): PartitionState => ({ stage: o.detection.newStage(), next, seenEvents: new BoundedSet(max), emitted: new BoundedSet(max) });
+  const fresh = (partition: number, next: bigint): PartitionState => {
+    const stage = o.detection.newStage({ collectFacts: true });
+    return { stage, next, seenEvents: new BoundedSet(max), emitted: new BoundedSet(max), identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition) };
+  };
 
   /** Feeds one message's signals; returns their alerts not emitted before, or a dead letter for an unreadable message. */
   const feed = (st: PartitionState, m: ConsumedMessage): { alerts: Alert[]; signals: number; dlq?: BusMessage } => {
@@ -88,6 +96,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         st.seenEvents.add(id);
       }
       for (const a of novel(st, st.stage.process(sig.event))) alerts.push(a);
+      st.identity.note(st.stage.drainFacts(), m);
     }
     return { alerts, signals: sigs.length };
   };
@@ -118,19 +127,27 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
 
   const rebuild = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
     const upTo = BigInt(first.offset);
-    const st = fresh(upTo);
+    const st = fresh(partition, upTo);
     const from = (first.timestampMs ?? Date.now()) - o.detection.rebuildWindowMs;
     const started = performance.now();
-    let n = 0;
-    await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
-      const r = feed(st, m);
-      stats.suppressedOnRebuild += r.alerts.length;
-      n += r.signals;
+    // Identity facts older than the window come back from seam.identity, around the re-read (ADR 0008).
+    const restored = await restoreIdentity(o.history, o.topics.identity, partition, st.stage.native.graph, { fromTimeMs: from, upTo }, async () => {
+      let signals = 0;
+      await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
+        const r = feed(st, m);
+        stats.suppressedOnRebuild += r.alerts.length;
+        signals += r.signals;
+      });
+      return signals;
     });
+    const n = restored.signals;
+    st.identityKnown = restored.known;
+    stats.restoredIdentity += restored.stats.before;
+    stats.restoredIdentityAfter += restored.stats.after;
     if (upTo > 0n) for (const id of await producedSince(from)) st.emitted.add(id);
     stats.rebuilds++;
     stats.rebuiltSignals += n;
-    if (n > 0) log.info({ partition, signals: n, ms: Math.round(performance.now() - started) }, 'Rebuilt correlation state from seam.signals.');
+    if (n > 0 || restored.stats.records > 0) log.info({ partition, signals: n, identity: restored.stats, ms: Math.round(performance.now() - started) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
     return st;
   };
 
@@ -164,7 +181,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           dlq.push(r.dlq);
         }
       }
-      await emit(alerts, dlq);
+      const identity = st.identity.messages(st.identityKnown);
+      delete st.identityKnown;
+      stats.identityRecords += identity.length;
+      await emit(alerts, [...identity, ...dlq]);
       await o.afterProduce?.(batch);
       st.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
       states.set(partition, st);

@@ -3,15 +3,19 @@ import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { SeamError } from '../../core/errors.ts';
+import type { IdentityDoc } from '../../identity/types.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { routeOf } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
+import { decodeIdentityRecord } from '../../identity/record.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
 export interface IndexSink {
   eventTarget(e: EventRouting): { index: string; id: string };
   alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string };
+  /** Where an identity graph version goes (`_id` = the version id); a sink without it does not read `seam.identity`. */
+  identityTarget?(d: IdentityDoc): { index: string; id: string };
   /** One result per document, in order: acked, dead_letter (refused for good) or failed (not durable). */
   write(docs: readonly SinkDoc[]): Promise<PerDocResult[]>;
 }
@@ -24,6 +28,8 @@ export interface IndexRoleOptions {
   fromBeginning?: boolean;
   /** Index `seam.alerts` too (default true). */
   alerts?: boolean;
+  /** Index `seam.identity` too (default true, when the sink has `identityTarget`). */
+  identity?: boolean;
   /**
    * Group members in this process (default 1). A member handles one batch at a time, so with one
    * member OpenSearch sees one bulk request at a time; several members' batches share the sink's
@@ -42,7 +48,8 @@ export interface IndexRoleOptions {
  */
 export function createIndexRole(o: IndexRoleOptions): Role {
   const counters = new Counters('role.index');
-  const stats = { events: 0, alerts: 0, deadLetters: 0, failedBatches: 0 };
+  const stats = { events: 0, alerts: 0, identity: 0, deadLetters: 0, failedBatches: 0 };
+  const identityTarget = o.identity === false ? undefined : o.sink.identityTarget?.bind(o.sink);
   let producer: BusProducer | undefined;
   const consumers: BusConsumer[] = [];
 
@@ -51,10 +58,22 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     const from: ConsumedMessage[] = [];
     const dlq: BusMessage[] = [];
     const isAlerts = batch[0]!.topic === o.topics.alerts;
+    const isIdentity = batch[0]!.topic === o.topics.identity;
     for (const m of batch) {
       counters.received++;
+      if (isIdentity && identityTarget !== undefined) {
+        const d = identityDocument(m, identityTarget);
+        if (d instanceof SeamError) {
+          counters.error(d.code);
+          dlq.push(dlqMessage(o.topics, deadLetter('index', d, m.value.toString('utf8')), m));
+        } else {
+          docs.push(d);
+          from.push(m);
+        }
+        continue;
+      }
       // Events from the normalize role carry their routing: their bytes are indexed unparsed.
-      const route = isAlerts ? undefined : routeOf(m);
+      const route = isAlerts || isIdentity ? undefined : routeOf(m);
       if (route !== undefined) {
         docs.push({ ...o.sink.eventTarget(route), doc: undefined, json: m.value });
         from.push(m);
@@ -94,6 +113,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     const acked = results.filter((r) => r.status === 'acked').length;
     counters.emitted += acked;
     if (isAlerts) stats.alerts += acked;
+    else if (isIdentity) stats.identity += acked;
     else stats.events += acked;
   };
 
@@ -104,7 +124,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
       for (let i = 0; i < Math.max(1, o.consumers ?? 1); i++) {
         const c = await o.bus.consumer({
           groupId: o.groupId ?? defaultGroupId('index'),
-          topics: o.alerts === false ? [o.topics.events] : [o.topics.events, o.topics.alerts],
+          topics: [o.topics.events, ...(o.alerts === false ? [] : [o.topics.alerts]), ...(identityTarget === undefined ? [] : [o.topics.identity])],
           fromBeginning: o.fromBeginning ?? true,
           handle,
         });
@@ -118,4 +138,11 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     },
     stats: () => ({ ...counters.snapshot(), ...stats }),
   };
+}
+
+/** The index document of a `seam.identity` record (its `doc`: no attributes), or why it is not one. */
+function identityDocument(m: ConsumedMessage, target: (d: IdentityDoc) => { index: string; id: string }): SinkDoc | SeamError {
+  const r = decodeIdentityRecord(m.value);
+  if (r === undefined) return new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an identity record (v1 JSON with fact and doc)`);
+  return { ...target(r.doc), doc: r.doc };
 }

@@ -9,7 +9,8 @@ import { childLogger } from '../../core/logger.ts';
 import { BatchBuilder, classifyItem, classifyRequestError, describeError, fullJitterMs } from './batch.ts';
 import { createOpenSearchClient } from './client.ts';
 import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from './config.ts';
-import { alertsIndexName, eventsIndexName } from './templates.ts';
+import type { IdentityDoc } from '../../identity/types.ts';
+import { alertsIndexName, eventsIndexName, identityIndexName } from './templates.ts';
 
 /**
  * Seam's bulk batcher on `client.bulk` (docs/adr/0003-own-bulk-batcher.md). A caller hands it
@@ -174,6 +175,11 @@ export class OpenSearchSink {
   /** Where an alert goes: `<prefix>-alerts-YYYY.MM.DD`, `_id` = the alert id. */
   alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string } {
     return { index: alertsIndexName(this.config.indexPrefix, a['@timestamp'], this.config.dailyIndices), id: a.id };
+  }
+
+  /** Where an identity graph version goes: `<prefix>-identity`, `_id` = the version id (a re-sent version overwrites). */
+  identityTarget(d: IdentityDoc): { index: string; id: string } {
+    return { index: identityIndexName(this.config.indexPrefix), id: d.id };
   }
 
   writeEvents(events: readonly SeamEvent[]): Promise<PerDocResult[]> {

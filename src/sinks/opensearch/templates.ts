@@ -173,11 +173,11 @@ const alertProperties = {
   aggregate: { type: 'double' },
 };
 
+// IdentityDoc (src/identity/types.ts): provenance is the `seam.id` of the event (or `seed:<name>`, `config`).
 const identityProperties = {
-  ...kws('id', 'doc_type', 'kind', 'label', 'from', 'to', 'cluster', 'account'),
+  ...kws('id', 'doc_type', 'kind', 'label', 'from', 'to', 'cluster', 'account', 'provenance'),
   valid_from: date,
   valid_to: date,
-  provenance: obj({ event_id: kw, source: kw, at: date }),
   attributes: flat,
 };
 

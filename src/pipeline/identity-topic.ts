@@ -1,0 +1,133 @@
+import type { BusMessage, ConsumedMessage } from '../bus/types.ts';
+import type { IdentityGraph } from '../identity/graph.ts';
+import { decodeIdentityRecord, identityRecord, restoreRecord, versionId, type IdentityRecord, type SignalRef } from '../identity/record.ts';
+import { versionsChangedBy } from '../identity/record.ts';
+import type { Edge, IdentityFact } from '../identity/types.ts';
+import type { History } from './history.ts';
+
+/**
+ * The correlate role's side of `seam.identity` (ADR 0007): what one signals partition's graph changed goes
+ * out with the batch's alerts, to the same partition number of `seam.identity`, and comes back when the
+ * partition's state is rebuilt.
+ */
+export class IdentityPublisher {
+  /** Versions changed since the last `messages()`, by version id, with the signal that changed them last. */
+  private readonly changed = new Map<string, { edge: Edge; signal: SignalRef | undefined }>();
+
+  constructor(
+    private readonly graph: IdentityGraph,
+    private readonly topic: string,
+    private readonly partition: number,
+  ) {}
+
+  /** Notes the facts one signal made the graph apply (`DetectStage.drainFacts()` after processing it). */
+  note(facts: readonly IdentityFact[], signal: ConsumedMessage | undefined): void {
+    if (facts.length === 0) return;
+    const ref = signal === undefined ? undefined : { offset: signal.offset, ms: signal.timestampMs ?? 0 };
+    for (const f of facts) {
+      for (const edge of versionsChangedBy(this.graph.store, f)) {
+        const id = versionId(edge.fact);
+        // Re-noted: the later signal is the one that changed it last.
+        this.changed.delete(id);
+        this.changed.set(id, { edge, signal: ref });
+      }
+    }
+  }
+
+  get pending(): number {
+    return this.changed.size;
+  }
+
+  /**
+   * One message per changed version, as it stands now, in the order the versions last changed; clears the
+   * notes. `skip` leaves out versions whose record would say what the topic already says (after a rebuild).
+   */
+  messages(skip?: ReadonlyMap<string, string>): BusMessage[] {
+    const out: BusMessage[] = [];
+    for (const [id, { edge, signal }] of this.changed) {
+      const r = identityRecord(edge, signal);
+      if (skip !== undefined && skip.get(id) === sameness(r)) continue;
+      out.push({ topic: this.topic, key: id, partition: this.partition, value: Buffer.from(JSON.stringify(r)) });
+    }
+    this.changed.clear();
+    return out;
+  }
+}
+
+/**
+ * What makes two records of one version id say the same thing. The provenance is part of it: two versions of a
+ * key that start at the same instant share an id, and the later one must replace the earlier on the topic.
+ */
+function sameness(r: IdentityRecord): string {
+  return `${r.doc.provenance}|${r.doc.valid_to ?? ''}|${r.closed_by ?? ''}`;
+}
+
+const PRUNE_EVERY_RECORDS = 4096;
+
+export interface RestoreStats {
+  /** Records read from the partition. */
+  records: number;
+  /** Applied before the signals window was re-read: facts older than the window. */
+  before: number;
+  /** Applied after it, where the re-read did not derive them again. */
+  after: number;
+  /** Records of signals at or after the rebuild point: their batch is about to be handled again. */
+  ahead: number;
+  /** Not identity records (counted, left alone: the index role dead-letters them). */
+  unreadable: number;
+}
+
+/**
+ * Restores a fresh graph from `seam.identity` partition `partition` around the re-read of `seam.signals`:
+ * `reread` re-reads the signals from `fromTimeMs` up to `upTo` into the same stage.
+ *
+ * Records of signals older than the window are applied first, so the re-read resolves against every old
+ * mapping, access entry or annotation. Records of signals inside the window are applied only after it: the
+ * re-read derives those facts again as new, which the native detections' state (the first use of a new
+ * mapping) needs; applying them afterwards only fills in what it did not derive. Records of signals at or
+ * past `upTo` belong to the batch being redelivered and are left for it.
+ *
+ * Returns the stats and, per version id, what the topic says about it, so the first batch after the rebuild
+ * does not send the window's versions again.
+ */
+export async function restoreIdentity(
+  history: History,
+  topic: string,
+  partition: number,
+  graph: IdentityGraph,
+  window: { fromTimeMs: number; upTo: bigint },
+  reread: () => Promise<number>,
+): Promise<{ stats: RestoreStats; known: Map<string, string>; signals: number }> {
+  const stats: RestoreStats = { records: 0, before: 0, after: 0, ahead: 0, unreadable: 0 };
+  const known = new Map<string, string>();
+  const later: IdentityRecord[] = [];
+  const apply = (f: IdentityFact): boolean => graph.applyFact(f);
+  // Old records include versions that closed long ago: prune as the graph would have, by event time.
+  let newestMs = -Infinity;
+  let sincePrune = 0;
+  await history.read(topic, partition, 0, undefined, (m) => {
+    stats.records++;
+    const r = decodeIdentityRecord(m.value);
+    if (r === undefined) {
+      stats.unreadable++;
+      return;
+    }
+    if (r.signal !== undefined && BigInt(r.signal.offset) >= window.upTo) {
+      stats.ahead++;
+      return;
+    }
+    known.set(r.doc.id, sameness(r));
+    if (r.signal !== undefined && r.signal.ms >= window.fromTimeMs) later.push(r);
+    else if (restoreRecord(apply, graph.store, r)) stats.before++;
+    const t = Date.parse(r.fact.valid_from);
+    if (t > newestMs) newestMs = t;
+    if (++sincePrune >= PRUNE_EVERY_RECORDS) {
+      sincePrune = 0;
+      graph.prune(newestMs);
+    }
+  });
+  graph.prune(newestMs);
+  const signals = await reread();
+  for (const r of later) if (restoreRecord(apply, graph.store, r)) stats.after++;
+  return { stats, known, signals };
+}
