@@ -269,7 +269,7 @@ export async function pipeline(
       const groups: [string, string[]][] = [
         [defaultGroupId('normalize', groupPrefix), [...topics.rawAll]],
         [defaultGroupId('correlate', groupPrefix), [topics.signals]],
-        [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts]],
+        [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts, topics.identity]],
       ];
       const deadline = Date.now() + timeoutMs;
       let stableSince = 0;
