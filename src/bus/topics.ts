@@ -11,7 +11,7 @@ export const TOPICS = {
   alerts: 'seam.alerts',
   /**
    * The identity graph's versions, keyed by version id, compacted; partition p holds what the state of
-   * `seam.signals` partition p derived (ADR 0007).
+   * `seam.signals` partition p derived (ADR 0008).
    */
   identity: 'seam.identity',
   /** Dead letters (src/core/dead-letter.ts), with the reason and the original bytes. */

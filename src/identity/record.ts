@@ -1,5 +1,5 @@
 /**
- * The identity graph as a changelog, for the `seam.identity` topic (ADR 0007): one record per version of an
+ * The identity graph as a changelog, for the `seam.identity` topic (ADR 0008): one record per version of an
  * edge, keyed by the version's stable id, re-sent whenever the version changes (it closes), so a compacted
  * topic keeps the latest state of every version. Applying the records again rebuilds the versions, however
  * old, without the events that made them.

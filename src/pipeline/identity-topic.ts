@@ -6,7 +6,7 @@ import type { Edge, IdentityFact } from '../identity/types.ts';
 import type { History } from './history.ts';
 
 /**
- * The correlate role's side of `seam.identity` (ADR 0007): what one signals partition's graph changed goes
+ * The correlate role's side of `seam.identity` (ADR 0008): what one signals partition's graph changed goes
  * out with the batch's alerts, to the same partition number of `seam.identity`, and comes back when the
  * partition's state is rebuilt.
  */

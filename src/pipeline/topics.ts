@@ -12,7 +12,7 @@ export interface PipelineTopics {
   readonly events: string;
   readonly signals: string;
   readonly alerts: string;
-  /** Identity graph versions, co-partitioned with `signals` (ADR 0007). */
+  /** Identity graph versions, co-partitioned with `signals` (ADR 0008). */
   readonly identity: string;
   readonly dlq: string;
   /** The source a raw topic carries, or undefined for any other topic. */
@@ -35,7 +35,7 @@ export function pipelineTopics(prefix = ''): PipelineTopics {
   };
 }
 
-/** `seam.identity` is compacted: the latest record of every version survives (ADR 0007). */
+/** `seam.identity` is compacted: the latest record of every version survives (ADR 0008). */
 export const IDENTITY_TOPIC_CONFIG: Readonly<Record<string, string>> = { 'cleanup.policy': 'compact' };
 
 /**

@@ -1,7 +1,7 @@
 // The identity graph reaches OpenSearch: the correlate role publishes the versions its graph changed on
 // seam.identity (compacted, co-partitioned with seam.signals) and the index role writes them to
 // `<prefix>-identity` with `_id` = version id. A correlate role restarted later restores its graph from the
-// topic and keeps the index equal to the graph. Real Kafka and OpenSearch (ADR 0007).
+// topic and keeps the index equal to the graph. Real Kafka and OpenSearch (ADR 0008).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { IdentityDoc } from '../../src/identity/types.ts';

@@ -49,7 +49,7 @@ interface PartitionState {
   next: bigint;
   seenEvents: BoundedSet;
   emitted: BoundedSet;
-  /** Identity versions the stage changed, for `seam.identity` (ADR 0007). */
+  /** Identity versions the stage changed, for `seam.identity` (ADR 0008). */
   identity: IdentityPublisher;
   /** After a rebuild: what `seam.identity` already says, so the first batch does not repeat it. */
   identityKnown?: Map<string, string>;
