@@ -16,7 +16,7 @@ import { runEmbedded } from './embedded.ts';
 import { memoryHistory } from './history.ts';
 import { IdentityPublisher } from './identity-topic.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
-import { encodeSignal, signalKey } from './signal.ts';
+import { decodeSignals, encodeSignal, signalKey } from './signal.ts';
 import { pipelineTopics, type PipelineTopics } from './topics.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -107,7 +107,7 @@ describe('seam.identity: the correlate role publishes its graph', () => {
     let versions = 0;
     bus.read(topics.signals).forEach((msgs, p) => {
       const stage = detection.newStage();
-      for (const m of msgs) stage.process((JSON.parse(m.value.toString('utf8')) as { event: SeamEvent }).event);
+      for (const m of msgs) for (const sig of decodeSignals(m.value) ?? []) stage.process(sig.event);
       const want = docsById(stage.native.graph.toIdentityDocs());
       versions += want.size;
       for (const [id, doc] of want) {

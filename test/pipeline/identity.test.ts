@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { IdentityDoc } from '../../src/identity/types.ts';
+import { decodeSignals } from '../../src/pipeline/signal.ts';
 import { identityIndexName } from '../../src/sinks/opensearch/templates.ts';
 import { allIds, pipeline, validRecords, type Pipeline } from './harness.ts';
 
@@ -23,7 +24,7 @@ describe('identity graph → seam.identity → OpenSearch', () => {
     await p.admin.readToEnd([p.topics.signals], (m) => {
       let list = byPartition.get(m.partition);
       if (list === undefined) byPartition.set(m.partition, (list = []));
-      list.push((JSON.parse(m.value.toString('utf8')) as { event: SeamEvent }).event);
+      for (const sig of decodeSignals(m.value) ?? []) list.push(sig.event);
     });
     const out = new Map<string, IdentityDoc>();
     for (const events of byPartition.values()) {
