@@ -117,6 +117,20 @@ export class MemoryBus implements Bus {
     return Object.fromEntries(this.groups.get(groupId)?.committed ?? []);
   }
 
+  /** Resolves once `groupId` has committed every message of `topic` (tests and embedded drains); throws after `timeoutMs`. */
+  async waitCommitted(groupId: string, topic: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const total = this.read(topic).reduce((s, p) => s + p.length, 0);
+      const done = Object.entries(this.committed(groupId))
+        .filter(([k]) => k.startsWith(topic + '/'))
+        .reduce((s, [, v]) => s + v, 0);
+      if (done >= total) return;
+      if (Date.now() > deadline) throw new Error(`${groupId} did not catch up on ${topic}: ${done} of ${total} committed`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   private topic(name: string, partitions = this.defaultPartitions): Topic {
     let t = this.topics.get(name);
     if (t === undefined) {

@@ -37,16 +37,6 @@ async function demoEvents(): Promise<SeamEvent[]> {
   return out;
 }
 
-async function settle(bus: MemoryBus, group: string, topic: string): Promise<void> {
-  for (let i = 0; i < 5000; i++) {
-    const total = bus.read(topic).reduce((s, p) => s + p.length, 0);
-    const done = Object.entries(bus.committed(group)).filter(([k]) => k.startsWith(topic + '/')).reduce((s, [, v]) => s + v, 0);
-    if (done >= total) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error(`${group} did not catch up on ${topic}`);
-}
-
 /** The latest record of every version id on the topic, by partition. */
 function latestRecords(bus: MemoryBus, topic: string): Map<string, { record: IdentityRecord; partition: number }> {
   const out = new Map<string, { record: IdentityRecord; partition: number }>();
@@ -65,7 +55,7 @@ const docsById = (docs: IdentityDoc[]): Map<string, IdentityDoc> => new Map(docs
 async function runCorrelate(bus: MemoryBus, topics: PipelineTopics, detection: Detection, groupId: string): Promise<ReturnType<typeof createCorrelateRole>> {
   const role = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId });
   await role.start();
-  await settle(bus, groupId, topics.signals);
+  await bus.waitCommitted(groupId, topics.signals);
   await role.stop();
   return role;
 }

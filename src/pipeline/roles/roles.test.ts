@@ -20,16 +20,6 @@ import { createNormalizeRole } from './normalize.ts';
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
 const RULES = join(import.meta.dirname, '../../../detections');
 
-async function settle(bus: MemoryBus, group: string, topic: string): Promise<void> {
-  for (let i = 0; i < 5000; i++) {
-    const total = bus.read(topic).reduce((s, p) => s + p.length, 0);
-    const done = Object.entries(bus.committed(group)).filter(([k]) => k.startsWith(topic + '/')).reduce((s, [, v]) => s + v, 0);
-    if (done >= total) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error(`${group} did not catch up on ${topic}`);
-}
-
 describe('roles over the memory bus', () => {
   it('embedded mode raises exactly the alerts of the single-stage replay on the demo dataset', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'seam-roles-'));
@@ -60,7 +50,7 @@ describe('roles over the memory bus', () => {
     for (const text of lines) {
       const source = detectSource(text)!;
       await producer.send([{ topic: topics.raw(source), key: 'k', value: Buffer.from(text), headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source }) }]);
-      await settle(bus, 'n', topics.raw(source));
+      await bus.waitCommitted('n', topics.raw(source));
     }
     await normalize.stop();
     const signals = bus.read(topics.signals).flat();
@@ -70,7 +60,7 @@ describe('roles over the memory bus', () => {
     // Reference: one correlate instance over everything.
     const ref = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'ref' });
     await ref.start();
-    await settle(bus, 'ref', topics.signals);
+    await bus.waitCommitted('ref', topics.signals);
     await ref.stop();
     const refIds = new Set(bus.read(topics.alerts).flat().map((m) => m.key));
     expect(refIds.size).toBeGreaterThan(5);
@@ -95,7 +85,7 @@ describe('roles over the memory bus', () => {
     await first.stop();
     const second = createCorrelateRole({ bus, topics: t2, detection, history: memoryHistory(bus), groupId: 'c' });
     await second.start();
-    await settle(bus, 'c', topics.signals);
+    await bus.waitCommitted('c', topics.signals);
     await second.stop();
     const got = bus.read(t2.alerts).flat().map((m) => m.key!);
     expect((second.stats() as { rebuilds: number }).rebuilds).toBeGreaterThan(0);
