@@ -48,5 +48,10 @@ describe('regex translation', () => {
   it('matches IPv4 CIDR ranges as text', () => {
     const re = ipv4CidrToLucene([10, 0, 0, 0], 8);
     expect(re).toContain('(0?10)\\.');
+    // The engine reads ::ffff:a.b.c.d as a.b.c.d (src/core/ip.ts); the query must too. Lucene's syntax for
+    // this pattern is a subset of JavaScript's, so it is checked here as a JavaScript regex.
+    const js = new RegExp(`^${re}$`);
+    for (const v of ['10.1.2.3', '010.001.002.003', '::ffff:10.1.2.3', '::FFFF:10.255.0.1', '0:0:0:0:0:ffff:10.0.0.1']) expect(js.test(v), v).toBe(true);
+    for (const v of ['11.1.2.3', '::ffff:11.1.2.3', '::fffe:10.1.2.3', '10.1.2']) expect(js.test(v), v).toBe(false);
   });
 });

@@ -11,10 +11,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { SourceType } from '../core/envelope.ts';
+import { parseCidr } from '../core/ip.ts';
 import { expandPattern, parseCondition } from '../detect/sigma/condition.ts';
 import type { Cond } from '../detect/sigma/condition.ts';
 import {
-  COMPARE, ONE, STAR, TIME_PARTS, encodeBase64, encodeBase64Offset, encodeUtf16, expandPlaceholderValues, hasWildcards, literalOf, parseIp, parsePattern,
+  COMPARE, ONE, STAR, TIME_PARTS, encodeBase64, encodeBase64Offset, encodeUtf16, expandPlaceholderValues, hasWildcards, literalOf, parsePattern,
 } from '../detect/sigma/modifiers.ts';
 import type { Part, PipeValue } from '../detect/sigma/modifiers.ts';
 import { logsourceCovers, mapLogsource } from '../detect/sigma/logsource.ts';
@@ -210,15 +211,14 @@ function stringValues(raw: string, mods: string[], env: Env): PipeValue[] | unde
 }
 
 function cidrBounds(f: string, info: FieldInfo, spec: string): Bounds {
-  const [addr = '', bitsText, extra] = spec.trim().split('/');
-  const ip = extra === undefined ? parseIp(addr) : undefined;
-  if (!ip) throw new NotHuntable(`'${spec}' is not a CIDR range`);
-  const max = ip.v4 ? 32 : 128;
-  const bits = bitsText === undefined ? max : Number(bitsText);
-  if (ip.v4 && stringLike(info)) {
-    return exact(regexpQ(f, ipv4CidrToLucene([...ip.bytes.slice(12)], bits)));
+  const range = parseCidr(spec);
+  if (range === undefined) throw new NotHuntable(`'${spec}' is not a CIDR range`);
+  const bytes = range.address.toByteArray();
+  const bits = range.bits;
+  if (range.kind === 'ipv4' && stringLike(info)) {
+    return exact(regexpQ(f, ipv4CidrToLucene(bytes, bits)));
   }
-  if (!ip.v4 && info.ipField && (info.kind === 'keyword' || info.kind === 'ip')) {
+  if (range.kind === 'ipv6' && info.ipField && (info.kind === 'keyword' || info.kind === 'ip')) {
     // The ip field stores IPv4 as ::ffff:a.b.c.d, which the engine reads as IPv4: only ranges clear of that block are safe.
     const mapped = new Uint8Array(16);
     mapped[10] = 0xff;
@@ -227,7 +227,7 @@ function cidrBounds(f: string, info: FieldInfo, spec: string): Bounds {
     for (let b = 0; b < Math.min(bits, 96); b++) {
       const byte = b >> 3;
       const mask = 0x80 >> (b & 7);
-      if ((ip.bytes[byte]! & mask) !== (mapped[byte]! & mask)) {
+      if ((bytes[byte]! & mask) !== (mapped[byte]! & mask)) {
         overlap = false;
         break;
       }

@@ -369,10 +369,14 @@ export function windashToLucene(parts: readonly Part[], cased: boolean): string 
   return out;
 }
 
-/** Whole-value regexp for texts `parseIp` reads as an IPv4 address inside `net/bits`. */
+/** Whole-value regexp for texts `parseAddress` (src/core/ip.ts) reads as an IPv4 address inside `net/bits`. */
 export function ipv4CidrToLucene(octets: number[], bits: number): string {
-  // parseIp trims JavaScript whitespace and takes 1-3 digit octets (leading zeros allowed).
+  // parseAddress trims JavaScript whitespace, takes 1-3 digit octets (leading zeros allowed) and reads an
+  // IPv4-mapped IPv6 address as the IPv4 one: the dotted mapped forms (`::ffff:a.b.c.d`, `0:0:0:0:0:ffff:a.b.c.d`)
+  // are matched here; the hex-tail form (`::ffff:a01:203`), which no AWS or Kubernetes log writes, is not.
   const ws = classText(SPACE, false) + '*';
+  const ffff = '[fF][fF][fF][fF]:';
+  const mappedPrefix = `(::${ffff}|0:0:0:0:0:${ffff})?`;
   const octet = (lo: number, hi: number): string => {
     const alts: string[] = [];
     for (let v = lo; v <= hi; v++) {
@@ -393,5 +397,5 @@ export function ipv4CidrToLucene(octets: number[], bits: number): string {
       parts.push(octet(base, base + (0xff & ~mask)));
     }
   }
-  return ws + parts.join('\\.') + ws;
+  return ws + mappedPrefix + parts.join('\\.') + ws;
 }

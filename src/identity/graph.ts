@@ -5,7 +5,7 @@
  * rebuilt by re-applying the facts it emitted. See docs/identity.md.
  */
 import { createHash } from 'node:crypto';
-import { isPrivateIp } from './net.ts';
+import { isPrivateIp } from '../core/ip.ts';
 import type { ChainStep, Principal, SeamEvent } from '../core/envelope.ts';
 import { templateMatches, expandTemplate } from './aws-auth.ts';
 import { IdentityGraphConfig, type IdentityGraphOptions } from './config.ts';

@@ -89,6 +89,15 @@ describe('IRSA / Pod Identity credentials used outside the cluster', () => {
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '10.0.12.7', null, { vpcEndpointId: 'vpce-0abc' }), undefined)], id)).toEqual([]);
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '52.94.140.9'), undefined)], id, { clusters: [{ name: CLUSTER, egressCidrs: ['52.94.140.0/24'] }] })).toEqual([]);
   });
+  it('reads configured IPv6 egress ranges by their bits: compressed callers inside stay quiet, a /36 trusts no more than /36', () => {
+    const v6 = { clusters: [{ name: CLUSTER, egressCidrs: ['2600:1f14:0abc:1000::/52'] }] };
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '2600:1f14:abc:1fff::7'), undefined)], id, v6)).toEqual([]);
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '2600:1f14:abc:2000::7'), undefined)], id, v6)).toHaveLength(1);
+    const odd = { clusters: [{ name: CLUSTER, egressCidrs: ['2600:1f14:1000::/36'] }] };
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '2600:1f14:1fff:ffff::1'), undefined)], id, odd)).toEqual([]);
+    // Same first 32 bits, outside the /36: the old text comparison (whole 16-bit groups) trusted it.
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '2600:1f14:2000::1'), undefined)], id, odd)).toHaveLength(1);
+  });
   it('does not learn a public caller as egress of a cluster that reaches STS only through a VPC endpoint', () => {
     // The pods assume their role from private addresses; a stolen token is then exchanged from outside.
     const stolen = session('payments-api-irsa', 'botocore-session-stolen', 'ASIAEXAMPLESTOLEN001');

@@ -6,8 +6,8 @@ import { buildAlert, contributionOf, type Alert, type AlertLevel, type Contribut
 import type { NativeConfig } from './config.ts';
 import type { NativeDetection } from './types.ts';
 
-export { inCidr, isPrivateIp } from '../../identity/net.ts';
-import { inCidr, isPrivateIp } from '../../identity/net.ts';
+export { inCidr, isPrivateIp } from '../../core/ip.ts';
+import { inCidr, isPrivateIp } from '../../core/ip.ts';
 
 export function configuredCidrs(graph: IdentityGraph, cluster: string): string[] {
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];

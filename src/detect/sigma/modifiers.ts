@@ -3,6 +3,7 @@
  * escapes), the encoding transformations, and the typed matchers (cidr, numeric, time parts).
  */
 import type { Cand } from './fields.ts';
+import { cidrMatcher } from '../../core/ip.ts';
 
 export const MODIFIERS = new Set([
   'contains', 'startswith', 'endswith', 'all', 'exists', 'cased', 'neq',
@@ -174,94 +175,11 @@ export function encodeBase64Offset(v: PipeValue): PipeValue[] {
 
 // ---- CIDR ---------------------------------------------------------------------------------------
 
-/** Parses an IPv4 or IPv6 address to 16 bytes (IPv4 as ::ffff:a.b.c.d), or undefined. */
-export function parseIp(s: string): { bytes: Uint8Array; v4: boolean } | undefined {
-  const t = s.trim();
-  const v4 = parseV4(t);
-  if (v4) {
-    const b = new Uint8Array(16);
-    b[10] = 0xff;
-    b[11] = 0xff;
-    b.set(v4, 12);
-    return { bytes: b, v4: true };
-  }
-  const v6 = parseV6(t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t);
-  return v6 ? { bytes: v6, v4: false } : undefined;
-}
-
-function parseV4(s: string): number[] | undefined {
-  const p = s.split('.');
-  if (p.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const x of p) {
-    if (!/^\d{1,3}$/.test(x)) return undefined;
-    const n = Number(x);
-    if (n > 255) return undefined;
-    out.push(n);
-  }
-  return out;
-}
-
-function parseV6(s: string): Uint8Array | undefined {
-  const pct = s.indexOf('%');
-  if (pct >= 0) s = s.slice(0, pct);
-  if (!s.includes(':')) return undefined;
-  const dbl = s.split('::');
-  if (dbl.length > 2) return undefined;
-  const groups = (x: string): number[] | undefined => {
-    if (x === '') return [];
-    const out: number[] = [];
-    const g = x.split(':');
-    for (let i = 0; i < g.length; i++) {
-      const h = g[i]!;
-      if (i === g.length - 1 && h.includes('.')) {
-        const v4 = parseV4(h);
-        if (!v4) return undefined;
-        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(h)) return undefined;
-        out.push(parseInt(h, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(dbl[0]!);
-  const tail = dbl.length === 2 ? groups(dbl[1]!) : [];
-  if (!head || !tail) return undefined;
-  const fill = 8 - head.length - tail.length;
-  if ((dbl.length === 1 && fill !== 0) || fill < 0) return undefined;
-  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  const b = new Uint8Array(16);
-  all.forEach((g, i) => {
-    b[i * 2] = g >> 8;
-    b[i * 2 + 1] = g & 0xff;
-  });
-  return b;
-}
-
-/** Compiles `10.0.0.0/8` or `fe80::/10` to a test on an event value; undefined if malformed. */
+/** Compiles `10.0.0.0/8` or `fe80::/10` to a test on an event value; undefined if malformed (src/core/ip.ts reads both). */
 export function cidrTest(spec: string): StrTest | undefined {
-  const [addr, bitsText, extra] = spec.trim().split('/');
-  if (addr === undefined || extra !== undefined) return undefined;
-  const ip = parseIp(addr);
-  if (!ip) return undefined;
-  const max = ip.v4 ? 32 : 128;
-  const bits = bitsText === undefined ? max : /^\d+$/.test(bitsText) ? Number(bitsText) : NaN;
-  if (!(bits >= 0 && bits <= max)) return undefined;
-  const prefix = ip.v4 ? bits + 96 : bits;
-  const net = ip.bytes;
-  const v4 = ip.v4;
-  return (c) => {
-    if (c.s === undefined) return false;
-    const e = parseIp(c.s);
-    if (!e || e.v4 !== v4) return false;
-    let left = prefix;
-    for (let i = 0; i < 16 && left > 0; i++, left -= 8) {
-      const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;
-      if ((e.bytes[i]! & mask) !== (net[i]! & mask)) return false;
-    }
-    return true;
-  };
+  const inRange = cidrMatcher(spec);
+  if (inRange === undefined) return undefined;
+  return (c) => c.s !== undefined && inRange(c.s);
 }
 
 // ---- numbers and time parts ---------------------------------------------------------------------

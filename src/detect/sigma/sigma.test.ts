@@ -231,6 +231,12 @@ describe('modifiers', () => {
     expect(one('sourceIPAddress|cidr', "'2001:db8::/32'", ct({ sourceIPAddress: '2001:db8:0:1::5' }))).toBe(true);
     expect(one('sourceIPAddress|cidr', "'2001:db8::/32'", ct({ sourceIPAddress: '2001:db9::5' }))).toBe(false);
     expect(one('sourceIPAddress|cidr', "'fe80::/10'", ct({ sourceIPAddress: 'iam.amazonaws.com' }))).toBe(false);
+    // Compressed against full spelling, odd prefixes, IPv4-mapped addresses (src/core/ip.ts).
+    expect(one('sourceIPAddress|cidr', "'2001:0db8:0000:0000::/64'", ct({ sourceIPAddress: '2001:db8::1' }))).toBe(true);
+    expect(one('sourceIPAddress|cidr', "'2001:db8:1000::/36'", ct({ sourceIPAddress: '2001:db8:1fff::9' }))).toBe(true);
+    expect(one('sourceIPAddress|cidr', "'2001:db8:1000::/36'", ct({ sourceIPAddress: '2001:db8:2000::9' }))).toBe(false);
+    expect(one('sourceIPAddress|cidr', "'10.0.0.0/8'", ct({ sourceIPAddress: '::ffff:10.20.30.40' }))).toBe(true);
+    expect(one('sourceIPAddress|cidr', "'10.0.0.0/8'", ct({ sourceIPAddress: '::ffff:11.20.30.40' }))).toBe(false);
   });
   it('lt, lte, gt, gte', () => {
     expect(one('responseStatus.code|gte', '400', ct({ responseStatus: { code: 403 } }))).toBe(true);

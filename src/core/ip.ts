@@ -1,0 +1,97 @@
+/**
+ * Addresses and CIDR ranges, in one place, on ipaddr.js (a maintained parser): the Sigma `cidr` modifier,
+ * the hunting compiler, the identity graph's egress learning and the native detections all read an address
+ * the same way.
+ *
+ * How a text is read as an address:
+ * - surrounding whitespace and IPv6 brackets (`[2001:db8::1]`) are ignored, so is an IPv6 zone (`fe80::1%eth0`);
+ * - IPv4 is four decimal octets of 1–3 digits (`010.0.0.1` is 10.0.0.1, never octal), each ≤ 255;
+ * - IPv6 in any form RFC 4291 allows (compressed, full, with an embedded IPv4 tail);
+ * - an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`) IS the IPv4 address: a log that writes a client as mapped
+ *   IPv6 must still fall inside `10.0.0.0/8`.
+ * A range is `address/bits` or a single address (/32, /128); a mapped IPv6 range of /96 or more is the IPv4
+ * range it maps.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+export interface Cidr {
+  readonly address: Address;
+  readonly bits: number;
+  readonly kind: 'ipv4' | 'ipv6';
+}
+
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The address a text names, or undefined. See the module comment for what is accepted. */
+export function parseAddress(text: string): Address | undefined {
+  let t = text.trim();
+  const m = V4.exec(t);
+  if (m !== null) {
+    const octets = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+    return octets.every((o) => o <= 255) ? new ipaddr.IPv4(octets) : undefined;
+  }
+  if (!t.includes(':')) return undefined;
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  const zone = t.indexOf('%');
+  if (zone >= 0) t = t.slice(0, zone);
+  if (!ipaddr.IPv6.isValid(t)) return undefined;
+  const v6 = ipaddr.IPv6.parse(t);
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+}
+
+/** `10.0.0.0/8`, `2001:db8::/36`, `::ffff:10.0.0.0/104` or a single address; undefined if malformed. */
+export function parseCidr(spec: string): Cidr | undefined {
+  const parts = spec.trim().split('/');
+  if (parts.length > 2) return undefined;
+  const [addrText = '', bitsText] = parts;
+  let t = addrText.trim();
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  // Read the range's own address without unwrapping a mapped one yet: its prefix length counts IPv6 bits.
+  let address: Address | undefined;
+  if (V4.test(t)) address = parseAddress(t);
+  else if (t.includes(':') && ipaddr.IPv6.isValid(t)) address = ipaddr.IPv6.parse(t);
+  if (address === undefined) return undefined;
+  const max = address.kind() === 'ipv4' ? 32 : 128;
+  const bits = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText.trim()) ? Number(bitsText.trim()) : NaN;
+  if (!(bits >= 0 && bits <= max)) return undefined;
+  if (address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress() && bits >= 96) {
+    return { address: address.toIPv4Address(), bits: bits - 96, kind: 'ipv4' };
+  }
+  return { address, bits, kind: address.kind() };
+}
+
+/** Is `address` inside `range`? Addresses of the other family never are. */
+export function contains(range: Cidr, address: Address): boolean {
+  if (address.kind() !== range.kind) return false;
+  return address.match(range.address, range.bits);
+}
+
+/** A reusable test for one range (parsed once); undefined if the range is malformed. */
+export function cidrMatcher(spec: string): ((text: string) => boolean) | undefined {
+  const range = parseCidr(spec);
+  if (range === undefined) return undefined;
+  return (text) => {
+    const a = parseAddress(text);
+    return a !== undefined && contains(range, a);
+  };
+}
+
+/** `ip` inside `cidr` (a range or a single address); false when either does not parse. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const range = parseCidr(cidr);
+  const a = parseAddress(ip);
+  return range !== undefined && a !== undefined && contains(range, a);
+}
+
+const PRIVATE: readonly Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'].map((c) => parseCidr(c)!);
+
+/**
+ * An address of a private network (RFC 1918, carrier-grade NAT 100.64/10, IPv6 unique local fc00::/7): what a
+ * workload inside a VPC calls from. Loopback and link-local are not private networks here (not a VPC caller).
+ */
+export function isPrivateIp(ip: string): boolean {
+  const a = parseAddress(ip);
+  return a !== undefined && PRIVATE.some((r) => contains(r, a));
+}
