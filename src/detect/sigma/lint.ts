@@ -1,11 +1,31 @@
 /** `seam rules lint PATH...`: load rules, print every diagnostic, summarise. */
+import type { SourceType } from '../../core/envelope.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 
-/** Prints `file:line:col: CODE message` per problem and a summary; exit code 1 if any error. */
+/** Names of the per-product counts on the summary line, in the order they are printed. */
+const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
+  cloudtrail: 'cloudtrail',
+  k8s_audit: 'kubernetes',
+  guardduty: 'guardduty',
+  runtime: 'runtime',
+};
+
+/**
+ * Prints `file:line:col: CODE message` per problem and a summary; exit code 1 if any error. The
+ * summary counts loaded rules per product (the Seam source their logsource maps to), and `other=` for
+ * rules whose logsource maps to no Seam source, when there are any.
+ */
 export async function lintCommand(paths: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { diagnostics, stats } = await loadRules(paths);
+  const { ruleset, diagnostics, stats } = await loadRules(paths);
   for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
-  out.write(`lint: files=${stats.files} rules=${stats.rules} correlations=${stats.correlations} rejected=${stats.rejected}\n`);
+  const counts = new Map<SourceType | undefined, number>();
+  for (const r of ruleset.rules) counts.set(r.source, (counts.get(r.source) ?? 0) + 1);
+  let products = Object.entries(PRODUCT_NAMES)
+    .map(([source, name]) => `${name}=${counts.get(source as SourceType) ?? 0}`)
+    .join(' ');
+  const other = counts.get(undefined) ?? 0;
+  if (other > 0) products += ` other=${other}`;
+  out.write(`lint: files=${stats.files} rules=${stats.rules} correlations=${stats.correlations} rejected=${stats.rejected} ${products}\n`);
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }

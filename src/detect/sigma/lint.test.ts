@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lintCommand } from './lint.ts';
+
+const rule = (n: number, logsource: string): string => `title: Lint Count ${n}
+id: 00000000-0000-4000-8000-00000000000${n}
+logsource:
+${logsource}
+detection:
+  selection:
+    eventName: X${n}
+  condition: selection
+level: low
+`;
+
+async function lint(paths: string[]): Promise<{ code: number; text: string }> {
+  let text = '';
+  const out = new Writable({ write(chunk: Buffer, _enc, cb) { text += chunk.toString(); cb(); } });
+  const code = await lintCommand(paths, out);
+  return { code, text };
+}
+
+describe('seam rules lint', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seam-lint-'));
+    await writeFile(join(dir, 'a.yml'), rule(1, '  product: aws\n  service: cloudtrail'));
+    await writeFile(join(dir, 'b.yml'), rule(2, '  product: aws\n  service: cloudtrail'));
+    await writeFile(join(dir, 'c.yml'), rule(3, '  product: kubernetes\n  service: audit'));
+    await writeFile(join(dir, 'd.yml'), rule(4, '  product: windows\n  category: process_creation'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('ends with a summary that counts rules per product', async () => {
+    const { code, text } = await lint([dir]);
+    expect(code).toBe(0);
+    const last = text.trimEnd().split('\n').at(-1);
+    expect(last).toBe('lint: files=4 rules=4 correlations=0 rejected=0 cloudtrail=2 kubernetes=1 guardduty=0 runtime=0 other=1');
+  });
+
+  it('leaves other= out when every rule maps to a Seam source', async () => {
+    const { text } = await lint([join(dir, 'a.yml'), join(dir, 'c.yml')]);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('lint: files=2 rules=2 correlations=0 rejected=0 cloudtrail=1 kubernetes=1 guardduty=0 runtime=0');
+  });
+});
