@@ -3,7 +3,7 @@ import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, newSeam } from './common.ts';
 import { cloudTrailPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
-import { hashId, isoTime, obj, str, type Rec } from './util.ts';
+import { arnAccount, hashId, isoTime, isRec, obj, str, type Rec } from './util.ts';
 
 /** Request parameters that name the thing acted on, in order of preference. */
 const RESOURCE_PARAMS = [
@@ -27,12 +27,16 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   if (eventSource === undefined) return fieldError('cloudtrail', 'eventSource', 'is missing or not a string');
   const eventName = str(r.eventName);
   if (eventName === undefined) return fieldError('cloudtrail', 'eventName', 'is missing or not a string');
-  const timestamp = isoTime(r.eventTime);
-  if (timestamp === undefined) return fieldError('cloudtrail', 'eventTime', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  // Records cut down by hand or by another tool (detection test suites, data-lake exports) may lack
+  // eventTime: Panther's p_event_time, else the time Seam received the record, stands in. A time that
+  // is there but unreadable is still an error.
+  const timestamp = r.eventTime === undefined ? (isoTime(r.p_event_time) ?? meta.receivedAt) : isoTime(r.eventTime);
+  if (timestamp === undefined) return fieldError('cloudtrail', 'eventTime', 'is not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
 
+  // Without an eventID the id is a hash of the record's content: the same record dedups to one event.
   const seam = newSeam('cloudtrail', str(r.eventID) ?? hashId(r), meta);
   const ui = obj(r.userIdentity);
-  seam.account = str(r.recipientAccountId) ?? str(ui?.accountId) ?? meta.account;
+  seam.account = str(r.recipientAccountId) ?? str(ui?.accountId) ?? arnAccount(str(ui?.arn)) ?? meta.account;
   seam.region = str(r.awsRegion) ?? meta.region;
   const params = obj(r.requestParameters);
   if (eventSource === 'eks.amazonaws.com' && params !== undefined) {
@@ -56,4 +60,62 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   seam.resource = resource;
   out.timestamp = timestamp;
   return seam;
+}
+
+/** Lower-cased CloudTrail keys (data-lake exports) → the names CloudTrail writes, per object level. */
+const TOP_KEYS = [
+  'eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent',
+  'errorCode', 'errorMessage', 'requestParameters', 'responseElements', 'additionalEventData', 'requestID', 'eventID',
+  'eventType', 'apiVersion', 'readOnly', 'resources', 'recipientAccountId', 'serviceEventDetails', 'sharedEventID',
+  'vpcEndpointId', 'vpcEndpointAccountId', 'eventCategory', 'managementEvent', 'tlsDetails', 'sessionCredentialFromConsole',
+  'insightDetails', 'edgeDeviceDetails', 'addendum',
+];
+const IDENTITY_KEYS = [
+  'type', 'principalId', 'arn', 'accountId', 'accessKeyId', 'userName', 'sessionContext', 'invokedBy', 'identityProvider',
+  'onBehalfOf', 'credentialId', 'inScopeOf',
+];
+const SESSION_KEYS = ['sessionIssuer', 'webIdFederationData', 'attributes', 'sourceIdentity', 'ec2RoleDelivery', 'assumedRoot'];
+const ISSUER_KEYS = ['type', 'principalId', 'arn', 'accountId', 'userName'];
+const ATTRIBUTE_KEYS = ['creationDate', 'mfaAuthenticated'];
+const ADDITIONAL_KEYS = ['MFAUsed', 'LoginTo', 'MobileVersion', 'MfaType', 'CredentialType', 'SamlProviderArn'];
+
+const byLower = (keys: string[]): Map<string, string> => new Map(keys.map((k) => [k.toLowerCase(), k]));
+const TOP = byLower(TOP_KEYS);
+const IDENTITY = byLower(IDENTITY_KEYS);
+const SESSION = byLower(SESSION_KEYS);
+const ISSUER = byLower(ISSUER_KEYS);
+const ATTRIBUTES = byLower(ATTRIBUTE_KEYS);
+const ADDITIONAL = byLower(ADDITIONAL_KEYS);
+
+function renameKeys(o: Rec, names: Map<string, string>, nested?: (key: string, v: unknown) => unknown): Rec {
+  const out: Rec = {};
+  for (const [k, v] of Object.entries(o)) {
+    const key = names.get(k) ?? k;
+    out[key] = nested === undefined ? v : nested(key, v);
+  }
+  return out;
+}
+
+/**
+ * A CloudTrail record whose keys were lower-cased by a data-lake export (`eventsource`,
+ * `useridentity.principalid`), with CloudTrail's names restored where they are known, so rules written
+ * against CloudTrail's fields match it. A shallow copy: the caller's record is not changed. The keys
+ * of requestParameters and responseElements cannot be restored (their names are the API's) and stay.
+ */
+export function canonicalCloudTrail(r: Rec): Rec {
+  if (r.eventSource !== undefined) return r;
+  return renameKeys(r, TOP, (key, v) => {
+    if (!isRec(v)) return v;
+    if (key === 'additionalEventData') return renameKeys(v, ADDITIONAL);
+    if (key !== 'userIdentity') return v;
+    return renameKeys(v, IDENTITY, (k2, v2) => {
+      if (k2 !== 'sessionContext' || !isRec(v2)) return v2;
+      return renameKeys(v2, SESSION, (k3, v3) => {
+        if (!isRec(v3)) return v3;
+        if (k3 === 'sessionIssuer') return renameKeys(v3, ISSUER);
+        if (k3 === 'attributes') return renameKeys(v3, ATTRIBUTES);
+        return v3;
+      });
+    });
+  });
 }

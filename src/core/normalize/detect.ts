@@ -29,7 +29,11 @@ export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event'>, So
 export function detectFormat(r: Rec): RecordFormat | undefined {
   const apiVersion = r.apiVersion;
   if (r.kind === 'Event' && typeof apiVersion === 'string' && apiVersion.startsWith('audit.k8s.io/')) return 'k8s_audit';
-  if (r.eventSource !== undefined && r.eventName !== undefined && (r.eventVersion !== undefined || r.eventTime !== undefined)) return 'cloudtrail';
+  // eventSource and eventName are enough: no other format has both, and records cut down by other
+  // tools may have nothing else (no eventVersion, eventTime or userIdentity).
+  if (r.eventSource !== undefined && r.eventName !== undefined) return 'cloudtrail';
+  // Data-lake exports (Athena, Snowflake) lower-case CloudTrail's column names.
+  if (r.eventsource !== undefined && r.eventname !== undefined) return 'cloudtrail';
   if (r.schema === 'seam.runtime/v1') return 'runtime_native';
   if (r.source === 'aws.guardduty' && r.detail !== undefined) return 'guardduty_eventbridge';
   if (r.rule !== undefined && r.output !== undefined && r.priority !== undefined) return 'runtime_falco';

@@ -133,6 +133,44 @@ describe('CloudTrail', () => {
   });
 });
 
+describe('CloudTrail records cut down by other tools', () => {
+  // Detection test suites and hand-written samples drop what their rule does not read.
+  const login = { eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventTime: '2024-11-05T14:00:00Z', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice' }, responseElements: { ConsoleLogin: 'Success' } };
+
+  it('accepts a record without eventID, eventVersion, requestID or recipientAccountId, with a stable id from its content', () => {
+    const a = must(normalizeRecord(login, meta, opts));
+    expect(a.seam).toMatchObject({ source: 'cloudtrail', action: 'signin.amazonaws.com:ConsoleLogin', account: '111122223333', outcome: 'success' });
+    expect(a.seam.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(must(normalizeRecord({ ...login }, meta)).seam.id).toBe(a.seam.id);
+    expect(must(normalizeRecord({ ...login, eventTime: '2024-11-05T14:00:01Z' }, meta)).seam.id).not.toBe(a.seam.id);
+  });
+
+  it('accepts a service name as sourceIPAddress and a record with only eventSource and eventName', () => {
+    const a = must(normalizeRecord({ ...login, sourceIPAddress: 'AWS Internal' }, meta, opts));
+    expect(a.seam.source_ip).toBeUndefined();
+    const bare = must(normalizeRecord({ eventSource: 'secretsmanager.amazonaws.com', eventName: 'BatchGetSecretValue', recipientAccountId: '111122223333' }, meta, opts));
+    expect(bare.seam).toMatchObject({ action: 'secretsmanager.amazonaws.com:BatchGetSecretValue', account: '111122223333' });
+  });
+
+  it('takes p_event_time, else the receive time, when eventTime is absent; rejects one that is unreadable', () => {
+    const { eventTime: _t, ...noTime } = login;
+    expect(must(normalizeRecord(noTime, meta))['@timestamp']).toBe(meta.receivedAt);
+    expect(must(normalizeRecord({ ...noTime, p_event_time: '2024-11-05 13:59:58.000000000' }, meta))['@timestamp']).toBe('2024-11-05T13:59:58.000Z');
+    const bad = normalizeRecord({ ...login, eventTime: 'redacted' }, meta);
+    expect(!bad.ok && bad.error.code).toBe('SEAM_ERR_NORMALIZE_TIMESTAMP');
+  });
+
+  it('restores CloudTrail names on lower-cased keys (data-lake exports)', () => {
+    const raw = { eventsource: 'iam.amazonaws.com', eventname: 'GetAccountPasswordPolicy', eventtime: '2023-01-10 23:10:06', awsregion: 'us-east-1', useridentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', sessioncontext: { attributes: { mfaauthenticated: 'false' } } }, additionaleventdata: { mfaused: 'No' } };
+    const e = must(normalizeRecord(raw, meta, opts));
+    expect(e).toMatchObject({ eventSource: 'iam.amazonaws.com', eventName: 'GetAccountPasswordPolicy', awsRegion: 'us-east-1', additionalEventData: { MFAUsed: 'No' }, userIdentity: { sessionContext: { attributes: { mfaAuthenticated: 'false' } } } });
+    expect(e['@timestamp']).toBe('2023-01-10T23:10:06.000Z');
+    expect(e.seam.principal).toMatchObject({ id: 'arn:aws:iam::111122223333:user/bob', type: 'iam_user' });
+    expect(raw.eventsource).toBe('iam.amazonaws.com');
+    expect(Object.keys(raw)).not.toContain('eventSource');
+  });
+});
+
 describe('GuardDuty', () => {
   const sdk = (unwrapRecords(JSON.parse(text('guardduty/get-findings-sdk.json'))) ?? []).map((r) => must(normalizeRecord(r, { ...meta, cluster: undefined }, opts)));
   const eb = must(normalizeLine(text('guardduty/eventbridge-finding.json'), meta, opts));

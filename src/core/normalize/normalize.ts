@@ -5,7 +5,7 @@ import { CloudTrailRecord } from '../schemas/cloudtrail.ts';
 import { GuardDutyEventBridge, GuardDutyFinding, GuardDutyFindingSdk } from '../schemas/guardduty.ts';
 import { K8sAuditEvent } from '../schemas/k8s-audit.ts';
 import { FalcoAlert, RuntimeEvent } from '../schemas/runtime.ts';
-import { mapCloudTrail } from './cloudtrail.ts';
+import { canonicalCloudTrail, mapCloudTrail } from './cloudtrail.ts';
 import { detectFormat, FORMAT_SOURCE, type RecordFormat } from './detect.ts';
 import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
@@ -182,6 +182,10 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
       );
     }
     return err(unknownFormat(r, meta));
+  }
+  if (format === 'cloudtrail' && r.eventSource === undefined) {
+    // Lower-cased keys: restore CloudTrail's names first (a copy; the shared subtrees are not changed).
+    r = canonicalCloudTrail(r);
   }
   const seam = MAPPERS[format](r, meta, out);
   if (seam instanceof SeamError) {

@@ -13,6 +13,12 @@ describe('isoTime', () => {
     expect(isoTime('2024-11-05T16:09:12+02:00')).toBe('2024-11-05T14:09:12.000Z');
     expect(isoTime(1730815752000)).toBe('2024-11-05T14:09:12.000Z');
   });
+  it('reads a time without a zone as UTC, whatever the host time zone', () => {
+    expect(isoTime('2024-11-05 14:09:12')).toBe('2024-11-05T14:09:12.000Z');
+    expect(isoTime('2024-11-05 14:09:12.000000000')).toBe('2024-11-05T14:09:12.000Z');
+    expect(isoTime('2024-11-05T14:09:12.5')).toBe('2024-11-05T14:09:12.500Z');
+    expect(isoTime('2024-11-05 14:09')).toBe('2024-11-05T14:09:00.000Z');
+  });
   it('rejects what is not a time', () => {
     for (const v of ['yesterday', '', '2024-11-05T14:09:12.Z', 'x024-11-05T14:09:12Z', null, undefined, {}, Number.NaN]) expect(isoTime(v)).toBeUndefined();
   });

@@ -57,6 +57,8 @@ function isUtcIso(v: string): boolean {
   return true;
 }
 const DIGIT_POS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+/** A date and a time of day with no zone designator after it (`Z`, `+hh:mm`, `-hhmm`). */
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 
 /**
  * An ISO 8601 timestamp with at most millisecond precision, or undefined. Audit (µs) and Falco (ns)
@@ -66,9 +68,10 @@ const DIGIT_POS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 export function isoTime(v: unknown): string | undefined {
   if (typeof v === 'string') {
     if (isUtcIso(v)) return v.length > 24 ? v.slice(0, 23) + 'Z' : v;
-    // Offsets, a space separator or a missing zone, which some exporters write.
+    // Offsets, a space separator or a missing zone, which some exporters write (data-lake exports:
+    // `2024-11-05 14:09:12.000000000`). A time without a zone is UTC, never the host's local time.
     if (v.length < 10 || !isDigit(v.charCodeAt(0))) return undefined;
-    const t = Date.parse(v);
+    const t = Date.parse(NO_ZONE.test(v) ? v.replace(' ', 'T') + 'Z' : v);
     return Number.isNaN(t) ? undefined : new Date(t).toISOString();
   }
   if (typeof v === 'number' && Number.isFinite(v)) {

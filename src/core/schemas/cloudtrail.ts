@@ -3,6 +3,10 @@ import { z } from 'zod';
 /**
  * One CloudTrail record (eventVersion 1.0x), as delivered in an S3 object's `Records` array, in a
  * CloudTrail log group, or by LookupEvents' CloudTrailEvent string. Loose: unknown fields are kept.
+ * Only eventSource and eventName are required: records cut down by other tools (detection test
+ * suites, data-lake exports) often lack eventID, eventVersion, recipientAccountId or even eventTime,
+ * and a record Seam rejects is a record no rule can see. Lower-cased keys (`eventsource`) are accepted
+ * and renamed before mapping.
  */
 
 export const SessionIssuer = z
@@ -52,12 +56,15 @@ export const UserIdentity = z
 
 export const CloudTrailRecord = z
   .looseObject({
-    eventVersion: z.string().describe('Record format version, e.g. 1.09.'),
-    userIdentity: UserIdentity,
-    eventTime: z.string().describe('When the request completed, ISO 8601 UTC (second precision).'),
+    eventVersion: z.string().optional().describe('Record format version, e.g. 1.09.'),
+    userIdentity: UserIdentity.optional(),
+    eventTime: z
+      .string()
+      .optional()
+      .describe('When the request completed, ISO 8601 UTC (second precision); a time without a zone is UTC. When absent: p_event_time, else the time Seam received the record.'),
     eventSource: z.string().describe('Service endpoint, e.g. sts.amazonaws.com.'),
     eventName: z.string().describe('API action, e.g. AssumeRoleWithWebIdentity.'),
-    awsRegion: z.string().describe('Region the request was made to.'),
+    awsRegion: z.string().optional().describe('Region the request was made to.'),
     sourceIPAddress: z.string().optional().describe('Caller IP, or a service name for calls made by AWS services.'),
     userAgent: z.string().optional(),
     errorCode: z.string().optional().describe('Present when the call failed, e.g. AccessDenied.'),
@@ -66,7 +73,7 @@ export const CloudTrailRecord = z
     responseElements: z.record(z.string(), z.unknown()).nullable().optional().describe('Response elements of write calls; open-ended.'),
     additionalEventData: z.unknown().optional(),
     requestID: z.string().optional(),
-    eventID: z.string().describe('Unique GUID of this record (the dedup id).'),
+    eventID: z.string().optional().describe('Unique GUID of this record (the dedup id); when absent, a SHA-256 of the canonical record is.'),
     eventType: z.string().optional().describe('AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, AwsConsoleAction...'),
     readOnly: z.boolean().optional(),
     resources: z
