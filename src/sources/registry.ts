@@ -1,4 +1,5 @@
 import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
+import { awsClientOptions } from './aws/client.ts';
 import { z } from 'zod';
 import { KafkaBus } from '../bus/kafka.ts';
 import { TOPICS } from '../bus/topics.ts';
@@ -56,7 +57,7 @@ export const SOURCES = {
     build: (name: string, config: CloudWatchLogsSourceConfig, ctx: CollectorContext): Collector => {
       const logs =
         ctx.clients?.logs ??
-        new CloudWatchLogs({ ...(config.region ? { region: config.region } : {}), ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+        new CloudWatchLogs(awsClientOptions(config));
       const src = new CloudWatchLogsSource(config, {
         logs,
         store: ctx.checkpoints,
@@ -71,7 +72,7 @@ export const SOURCES = {
     build: (name: string, config: GuardDutySourceConfig, ctx: CollectorContext): Collector => {
       const gd =
         ctx.clients?.guardduty ??
-        new GuardDuty({ ...(config.region ? { region: config.region } : {}), ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+        new GuardDuty(awsClientOptions(config));
       const src = new GuardDutySource(config, {
         guardduty: gd,
         store: ctx.checkpoints,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder, backoffCeilingMs, classifyItem, classifyRequestError, describeError, fullJitterMs } from './batch.ts';
+import { BatchBuilder, classifyItem, classifyRequestError, describeError } from './batch.ts';
+import { backoffCeilingMs, fullJitterMs } from '../../core/backoff.ts';
 
 const sized = (bytes: number, tag = 0) => ({ bytes, tag });
 

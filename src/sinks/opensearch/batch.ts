@@ -1,4 +1,3 @@
-import type { RetryConfig } from './config.ts';
 
 /**
  * The pure parts of the bulk batcher: cutting batches by bytes and count, back-off with full
@@ -47,16 +46,6 @@ export class BatchBuilder<T extends Sized> {
   }
 }
 
-/** The back-off ceiling before retry number `attempt` (1-based): initial × 2^(attempt−1), capped. */
-export function backoffCeilingMs(attempt: number, r: Pick<RetryConfig, 'initialBackoffMs' | 'maxBackoffMs'>): number {
-  const exp = Math.min(Math.max(attempt - 1, 0), 30);
-  return Math.min(r.maxBackoffMs, r.initialBackoffMs * 2 ** exp);
-}
-
-/** Full jitter: a uniform wait in [0, ceiling], so clients that failed together do not retry together. */
-export function fullJitterMs(attempt: number, r: Pick<RetryConfig, 'initialBackoffMs' | 'maxBackoffMs'>, random: () => number = Math.random): number {
-  return Math.floor(random() * (backoffCeilingMs(attempt, r) + 1));
-}
 
 export type ItemVerdict = 'ok' | 'retry' | 'reject';
 

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileCheckpointStore } from './file-store.ts';
 import { ownerOf } from './ownership.ts';
-import { backoffDelayMs, isRetriableAwsError } from './retry.ts';
 import { ReadWindow } from './window.ts';
 
 const opts = { lookbackMs: 300_000, initialStartMs: 1_000_000, maxWindowMs: 3_600_000 };
@@ -43,15 +42,6 @@ describe('ownership', () => {
     const moved = units.filter((_, i) => before[i] !== after[i]);
     // Only r2's units move.
     expect(moved.every((_, i) => before[units.indexOf(moved[i]!)] === 'r2')).toBe(true);
-  });
-});
-
-describe('retry', () => {
-  it('retries throttling and 5xx, not permission errors', () => {
-    expect(isRetriableAwsError({ name: 'ThrottlingException' })).toBe(true);
-    expect(isRetriableAwsError({ name: 'X', $metadata: { httpStatusCode: 503 } })).toBe(true);
-    expect(isRetriableAwsError({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })).toBe(false);
-    expect(backoffDelayMs(10, 100, 5000, () => 0.999)).toBeLessThan(5000);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AwsCallConfigFields } from '../aws/client.ts';
 import { SourceType } from '../../core/envelope.ts';
 
 export const LogGroupConfig = z
@@ -46,9 +47,7 @@ export const CloudWatchLogsSourceConfig = z
       .default(60 * 60_000)
       .describe('Longest time span read in one poll; a long catch-up proceeds in chunks of this size.'),
     pageLimit: z.number().int().min(1).max(10_000).default(10_000).describe('Events per FilterLogEvents page.'),
-    maxRetries: z.number().int().nonnegative().default(8).describe('Retries of a throttled or 5xx call before the poll fails (it is tried again next poll).'),
-    retryBaseDelayMs: z.number().int().positive().default(200).describe('First back-off ceiling; doubles per retry, full jitter.'),
-    retryMaxDelayMs: z.number().int().positive().default(20_000).describe('Largest back-off.'),
+    ...AwsCallConfigFields,
     truncationThresholdBytes: z
       .number()
       .int()
@@ -64,7 +63,6 @@ export const CloudWatchLogsSourceConfig = z
       if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['logGroups', i], message: `log group ${g.logGroupName} is listed twice with the same stream prefix` });
       seen.add(k);
     });
-    if (c.retryMaxDelayMs < c.retryBaseDelayMs) ctx.addIssue({ code: 'custom', path: ['retryMaxDelayMs'], message: 'retryMaxDelayMs must be >= retryBaseDelayMs' });
   })
   .describe('Reads EKS audit logs, CloudTrail and EventBridge-delivered GuardDuty findings from CloudWatch Logs, with durable checkpoints.');
 export type CloudWatchLogsSourceConfig = z.infer<typeof CloudWatchLogsSourceConfig>;

@@ -7,7 +7,8 @@ import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
-import { sleep, withRetry } from '../checkpoint/retry.ts';
+import { sleep } from '../../core/backoff.ts';
+import { callAws } from '../aws/client.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
@@ -153,16 +154,7 @@ export class CloudWatchLogsSource {
         ...(logStreamNamePrefix === undefined ? {} : { logStreamNamePrefix }),
         ...(nextToken === undefined ? {} : { nextToken }),
       };
-      const page = await withRetry('FilterLogEvents', () => this.deps.logs.filterLogEvents(input), {
-        maxRetries: this.config.maxRetries,
-        baseDelayMs: this.config.retryBaseDelayMs,
-        maxDelayMs: this.config.retryMaxDelayMs,
-        ...(signal ? { signal } : {}),
-        onRetry: (error, attempt, delayMs) => {
-          this.stats.counters.error('SEAM_ERR_SOURCE_THROTTLED');
-          log.debug({ logGroup: logGroupName, attempt, delayMs, error }, 'FilterLogEvents throttled; backing off.');
-        },
-      });
+      const page = await callAws('FilterLogEvents', () => this.deps.logs.filterLogEvents(input));
       nextToken = page.nextToken ?? undefined;
       const records: BusMessage[] = [];
       const ids: { id: string; tsMs: number }[] = [];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AwsCallConfigFields } from '../aws/client.ts';
 import { OwnershipConfig } from '../cloudwatch-logs/config.ts';
 
 export const GuardDutySourceConfig = z
@@ -22,9 +23,7 @@ export const GuardDutySourceConfig = z
       .default(24 * 60 * 60_000)
       .describe('Without a checkpoint, read findings updated this far in the past.'),
     maxPollWindowMs: z.number().int().positive().default(24 * 60 * 60_000).describe('Longest updatedAt span read in one poll.'),
-    maxRetries: z.number().int().nonnegative().default(8).describe('Retries of a throttled or 5xx call before the poll fails.'),
-    retryBaseDelayMs: z.number().int().positive().default(200).describe('First back-off ceiling; doubles per retry, full jitter.'),
-    retryMaxDelayMs: z.number().int().positive().default(20_000).describe('Largest back-off.'),
+    ...AwsCallConfigFields,
     ownership: OwnershipConfig.optional().describe('Replica ownership of detectors; omit when one replica runs.'),
   })
   .describe('Reads GuardDuty findings through the API (ListFindings by updatedAt, GetFindings in batches of 50).');

@@ -14,7 +14,8 @@ import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
-import { sleep, withRetry, type RetryOptions } from '../checkpoint/retry.ts';
+import { sleep } from '../../core/backoff.ts';
+import { callAws } from '../aws/client.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
@@ -70,23 +71,13 @@ export class GuardDutySource {
     this.now = deps.now ?? Date.now;
   }
 
-  private retry(signal?: AbortSignal): RetryOptions {
-    return {
-      maxRetries: this.config.maxRetries,
-      baseDelayMs: this.config.retryBaseDelayMs,
-      maxDelayMs: this.config.retryMaxDelayMs,
-      ...(signal ? { signal } : {}),
-      onRetry: () => this.stats.counters.error('SEAM_ERR_SOURCE_THROTTLED'),
-    };
-  }
-
-  async start(signal?: AbortSignal): Promise<void> {
+  async start(): Promise<void> {
     let ids = this.config.detectorIds;
     if (ids === undefined) {
       ids = [];
       let nextToken: string | undefined;
       do {
-        const page = await withRetry('ListDetectors', () => this.deps.guardduty.listDetectors(nextToken === undefined ? {} : { NextToken: nextToken }), this.retry(signal));
+        const page = await callAws('ListDetectors', () => this.deps.guardduty.listDetectors(nextToken === undefined ? {} : { NextToken: nextToken }));
         ids.push(...(page.DetectorIds ?? []));
         nextToken = page.NextToken || undefined;
       } while (nextToken !== undefined);
@@ -125,7 +116,7 @@ export class GuardDutySource {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    if (this.detectors.length === 0) await this.start(signal);
+    if (this.detectors.length === 0) await this.start();
     while (!signal.aborted) {
       await this.pollOnce(signal);
       await sleep(this.config.pollIntervalMs, signal);
@@ -148,16 +139,14 @@ export class GuardDutySource {
         MaxResults: GET_FINDINGS_BATCH,
         ...(nextToken === undefined ? {} : { NextToken: nextToken }),
       };
-      const page = await withRetry('ListFindings', () => this.deps.guardduty.listFindings(input), this.retry(signal));
+      const page = await callAws('ListFindings', () => this.deps.guardduty.listFindings(input));
       nextToken = page.NextToken || undefined;
       const findingIds = page.FindingIds ?? [];
       const findings: Finding[] = [];
       for (let i = 0; i < findingIds.length; i += GET_FINDINGS_BATCH) {
         const FindingIds = findingIds.slice(i, i + GET_FINDINGS_BATCH);
-        const got = await withRetry(
-          'GetFindings',
-          () => this.deps.guardduty.getFindings({ DetectorId: d.detectorId, FindingIds, SortCriteria: { AttributeName: 'updatedAt', OrderBy: 'ASC' } }),
-          this.retry(signal),
+        const got = await callAws('GetFindings', () =>
+          this.deps.guardduty.getFindings({ DetectorId: d.detectorId, FindingIds, SortCriteria: { AttributeName: 'updatedAt', OrderBy: 'ASC' } }),
         );
         findings.push(...(got.Findings ?? []));
       }

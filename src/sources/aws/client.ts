@@ -1,0 +1,90 @@
+/**
+ * How Seam's collectors call AWS, configured once: the SDK's own retry strategy retries throttling, 5xx and
+ * dropped connections (adaptive mode by default: it also rate-limits the client after throttling, which is
+ * what a poller that shares an account's API quota wants). Seam never wraps a second retry loop around an
+ * SDK call — that multiplied the attempts (8 Seam retries × 3 SDK attempts = 27 HTTP calls per page). When the
+ * SDK gives up, the call fails with a SeamError and the collector's poll loop decides: count it, keep the
+ * checkpoint, try again at the next poll.
+ */
+import { z } from 'zod';
+import { SeamError } from '../../core/errors.ts';
+
+/** Config fields every AWS-reading collector shares (spread into its strict schema). */
+export const AwsCallConfigFields = {
+  maxAttempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(5)
+    .describe('HTTP attempts per AWS call (the first one included) made by the SDK before the poll fails; the poll is tried again at the next interval.'),
+  retryMode: z
+    .enum(['adaptive', 'standard'])
+    .default('adaptive')
+    .describe("The SDK's retry strategy: `adaptive` (default) also slows the client down after throttling; `standard` retries with back-off only."),
+} as const;
+
+export interface AwsCallConfig {
+  region?: string | undefined;
+  endpoint?: string | undefined;
+  maxAttempts: number;
+  retryMode: 'adaptive' | 'standard';
+}
+
+/** Constructor options for an SDK v3 client (CloudWatchLogs, GuardDuty, ...). */
+export function awsClientOptions(c: AwsCallConfig): { region?: string; endpoint?: string; maxAttempts: number; retryMode: 'adaptive' | 'standard' } {
+  return {
+    ...(c.region ? { region: c.region } : {}),
+    ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+    maxAttempts: c.maxAttempts,
+    retryMode: c.retryMode,
+  };
+}
+
+const THROTTLE_NAMES = new Set([
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'InternalServerErrorException',
+  'InternalFailure',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+
+/** True for failures that time may cure: throttling, 5xx, dropped connections. */
+export function isTransientAwsError(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  const x = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (x.name !== undefined && THROTTLE_NAMES.has(x.name)) return true;
+  if (x.code !== undefined && NETWORK_CODES.has(x.code)) return true;
+  if (x.$retryable !== undefined && x.$retryable !== null) return true;
+  const status = x.$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+/** HTTP attempts the SDK made for a failed call (from the error's metadata), 1 when it does not say. */
+export function attemptsOf(e: unknown): number {
+  const n = (e as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts;
+  return typeof n === 'number' && n > 0 ? n : 1;
+}
+
+/** Runs one SDK call; a failure becomes SEAM_ERR_SOURCE_THROTTLED (transient, after the SDK's attempts) or SEAM_ERR_SOURCE_API. */
+export async function callAws<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const attempts = attemptsOf(e);
+    if (isTransientAwsError(e)) {
+      throw new SeamError('SEAM_ERR_SOURCE_THROTTLED', `${what} still throttled or failing after ${attempts} attempt(s): ${(e as Error).message}`, {
+        cause: e,
+        details: { call: what, attempts },
+      });
+    }
+    throw new SeamError('SEAM_ERR_SOURCE_API', `${what} failed: ${(e as Error).message}`, { cause: e, details: { call: what, attempts } });
+  }
+}
