@@ -72,6 +72,26 @@ describe('Kafka bus: consumer group commits', () => {
     expect(seen.map((m) => (JSON.parse(m.value.toString('utf8')) as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 
+  it('fences the previous holder of a transactional id when the new producer is created, before its first write', async () => {
+    // A collector creates its writer, then reads its checkpoint, then writes. If the fence waited for the first
+    // write (kafkajs initializes the transactional id lazily), a zombie could commit a page between the new
+    // owner's checkpoint read and its first write, and the new owner would emit that page again.
+    const bus = newBus();
+    const topic = uniqueTopic('bus-fence');
+    await bus.createTopics([{ topic, partitions: 1 }]);
+    const txId = uniqueName('bus-fence-producer');
+    const zombie = await bus.transactionalProducer(txId);
+    await zombie.sendAtomically([{ topic, key: 'k', value: Buffer.from('before') }]);
+    const owner = await bus.transactionalProducer(txId);
+    await expect(zombie.sendAtomically([{ topic, key: 'k', value: Buffer.from('zombie') }])).rejects.toMatchObject({ code: 'SEAM_ERR_CHECKPOINT_FENCED' });
+    await owner.sendAtomically([{ topic, key: 'k', value: Buffer.from('owner') }]);
+    const got: string[] = [];
+    await bus.readToEnd([topic], (m) => got.push(m.value.toString()));
+    expect(got).toEqual(['before', 'owner']);
+    await zombie.close();
+    await owner.close();
+  });
+
   it('delivers a batch again when its handler throws, and commits it once handled', async () => {
     const bus = newBus();
     const topic = uniqueTopic('bus-retry');

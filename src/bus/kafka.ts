@@ -254,6 +254,20 @@ export class KafkaBus implements Bus {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await p.connect();
+    // Fence now, not at the first write. kafkajs's connect() only asks for an idempotent producer id (no
+    // transactional id, so no fencing); the transactional InitProducerId — which bumps the epoch, aborts a
+    // zombie's open transaction and waits for a zombie's commit to be fully written — happens lazily at the
+    // first transaction(). The collectors load their checkpoints after creating their writers: had the
+    // fence waited for the first write, a zombie could still commit a page after the new owner read the
+    // checkpoint, and the new owner would emit that page again (the duplicates of issue 16). An empty
+    // transaction aborted at once sends no EndTxn.
+    try {
+      const fence = await p.transaction();
+      await fence.abort();
+    } catch (cause) {
+      await p.disconnect().catch(() => undefined);
+      throw new SeamError('SEAM_ERR_BUS_PRODUCE', `cannot initialize transactional producer ${transactionalId}: ${(cause as Error).message}`, { cause, details: { transactionalId } });
+    }
     let closed = false;
     const handle = {
       sendAtomically: async (messages: BusMessage[]): Promise<void> => {
