@@ -1,6 +1,13 @@
 // What the collector tests add up across scenarios, printed once at the end as
-// `collectors: events=<n> missing=<n> duplicated=<n> restarts=<n>` plus measured throughput.
-export const tally = { events: 0, missing: 0, duplicated: 0, restarts: 0 };
+// `collectors: events=<n> missing=<n> duplicated=<n> restarts=<n> scenarios=<n> failed=<n>` plus measured
+// throughput. Every scenario that runs counts, and one that fails (for whatever reason, also before it could
+// count its records) is named in `failed`, so the line never reads clean over a failed run.
+export const tally = { events: 0, missing: 0, duplicated: 0, restarts: 0, scenarios: 0, failed: [] as string[] };
+
+export function summaryLine(): string {
+  const failed = tally.failed.length === 0 ? '0' : `${tally.failed.length} (${tally.failed.join('; ')})`;
+  return `collectors: events=${tally.events} missing=${tally.missing} duplicated=${tally.duplicated} restarts=${tally.restarts} scenarios=${tally.scenarios} failed=${failed}`;
+}
 export const throughput: string[] = [];
 
 /** Counts expected ids against produced ones; returns what was missing and duplicated. */
