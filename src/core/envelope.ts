@@ -70,6 +70,10 @@ export const SeamMeta = z.object({
   action: z.string().optional().describe('eventSource:eventName for CloudTrail, verb + resource for audit, finding type, runtime kind.'),
   outcome: z.enum(['success', 'failure', 'unknown']).optional(),
   resource: z.string().optional(),
+  time_skew: z
+    .number()
+    .optional()
+    .describe('Set when the event time lies outside the allowed window around `ingest.received_at`: event time minus receive time, in ms. The time is kept as the source wrote it, but should not be trusted for watermarks.'),
   ingest: Ingest,
 });
 export type SeamMeta = z.infer<typeof SeamMeta>;

@@ -10,6 +10,9 @@ export const ERROR_CODES = {
   SEAM_ERR_INPUT_UNKNOWN_FORMAT: { retriable: false, summary: 'record matches no known source format' },
   SEAM_ERR_INPUT_NOT_OBJECT: { retriable: false, summary: 'record is not a JSON object' },
   SEAM_ERR_INPUT_FILE: { retriable: false, summary: 'input file cannot be read' },
+  SEAM_ERR_INPUT_DEPTH: { retriable: false, summary: 'record nests objects or arrays deeper than the limit' },
+  // A stage threw on one record: the record is dead-lettered, never retried (only transport and sinks are).
+  SEAM_ERR_STAGE_THREW: { retriable: false, summary: 'a pipeline stage threw on this record' },
   // Normalization: the record was recognised but fails its source's schema.
   SEAM_ERR_NORMALIZE_SCHEMA: { retriable: false, summary: 'record fails its source schema' },
   SEAM_ERR_NORMALIZE_TIMESTAMP: { retriable: false, summary: 'record has no usable event time' },
@@ -69,6 +72,13 @@ export class SeamError extends Error {
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, retriable: this.retriable, ...this.details };
   }
+}
+
+/** What a stage reports when it threw on one record's content: the record's error, dead-lettered. */
+export function stageThrew(stage: string, e: unknown, details: Record<string, unknown> = {}): SeamError {
+  if (e instanceof SeamError && !e.retriable) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SeamError('SEAM_ERR_STAGE_THREW', `${stage} threw on this record: ${msg}`, { cause: e, details: { stage, ...details } });
 }
 
 export function isSeamError(e: unknown): e is SeamError {

@@ -1,5 +1,6 @@
 import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
 import type { SeamEvent, SourceType } from '../core/envelope.ts';
+import { stageThrew } from '../core/errors.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFiles } from '../sources/file/source.ts';
@@ -100,10 +101,20 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
           await reject(deadLetter('normalize', r.error, item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
         } else {
           const ev = r.value;
+          // A record whose content makes detection (or serialization) throw is a dead letter; the replay goes on.
+          let alerts: A[] = [];
+          let line: string | undefined;
+          try {
+            if (out) line = JSON.stringify(ev);
+            if (opts.handler) alerts = opts.handler.process(ev);
+          } catch (e) {
+            await reject(deadLetter('detect', stageThrew(opts.handler ? 'detect' : 'serialize', e, { id: ev.seam.id }), item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
+            continue;
+          }
           summary.normalized++;
           summary.bySource[ev.seam.source] = (summary.bySource[ev.seam.source] ?? 0) + 1;
-          if (out) await out.write(ev);
-          if (opts.handler) await emitAlerts(opts.handler.process(ev));
+          if (out && line !== undefined) await out.writeLine(line);
+          await emitAlerts(alerts);
         }
       }
       if (++sinceReport === 2048) {

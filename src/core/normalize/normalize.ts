@@ -27,10 +27,20 @@ import { isRec, obj, str, type Rec } from './util.ts';
  */
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+/** Deep enough for any real record (a CRD's openAPIV3Schema in an audit event nests ~40 levels). */
+export const DEFAULT_MAX_RECORD_DEPTH = 128;
+/** An event time this far ahead of its receive time is flagged (`seam.time_skew`). */
+export const DEFAULT_MAX_AHEAD_MS = 15 * 60_000;
 
 export interface NormalizeOptions {
   /** Records larger than this (UTF-8 bytes) are rejected with SEAM_ERR_INPUT_OVERSIZED. Default 1 MiB. */
   maxRecordBytes?: number;
+  /** Records nesting objects/arrays deeper than this are rejected with SEAM_ERR_INPUT_DEPTH before anything walks them. Default 128. */
+  maxRecordDepth?: number;
+  /** Event times more than this ahead of the receive time get `seam.time_skew`. Default 15 min. */
+  maxAheadMs?: number;
+  /** Event times more than this behind the receive time get `seam.time_skew`. Default: no limit (replays of old exports are normal). */
+  maxBehindMs?: number;
   /** Also validate each record against its full zod schema (slow; for tests and debugging). */
   validate?: boolean;
 }
@@ -93,8 +103,69 @@ function utf8Bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/**
+ * Deepest nesting of `{`/`[` in JSON text (outside strings), stopping as soon as it passes `limit`:
+ * one pass over the characters, so a hostile record is refused before JSON.parse, redaction or rule
+ * matching recurse into it.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Jump over the string with indexOf (most of a record's bytes are in strings); a quote after an
+      // odd run of backslashes is escaped.
+      let j = text.indexOf('"', i + 1);
+      while (j > 0 && text.charCodeAt(j - 1) === 0x5c) {
+        let k = j - 1;
+        while (text.charCodeAt(k - 1) === 0x5c) k--;
+        if ((j - k) % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      if (j < 0) return false;
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Depth check of an already parsed value (iterative: the value may be deeper than the stack). */
+export function valueDepthExceeds(v: unknown, limit: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (d > limit) return true;
+    for (const c of Array.isArray(x) ? x : Object.values(x as Rec)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+  return false;
+}
+
+function tooDeep(limit: number, meta: RawMeta): SeamError {
+  return new SeamError('SEAM_ERR_INPUT_DEPTH', `record nests objects or arrays more than ${limit} levels deep`, { details: { maxRecordDepth: limit, origin: meta.origin } });
+}
+
+/** Whatever throws inside normalization (it should not) becomes this record's error, never the caller's. */
+function threw(e: unknown, meta: RawMeta): SeamError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SeamError('SEAM_ERR_STAGE_THREW', `normalization threw on this record: ${msg}`, { cause: e, details: { stage: 'normalize', origin: meta.origin } });
+}
+
 /** Normalizes one line of text. The parsed record is owned here, so redaction happens in place (no copy). */
 export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOptions = NO_OPTIONS): Result<SeamEvent, SeamError> {
+  try {
+    return normalizeText(line, meta, opts);
+  } catch (e) {
+    return err(threw(e, meta));
+  }
+}
+
+function normalizeText(line: string, meta: RawMeta, opts: NormalizeOptions): Result<SeamEvent, SeamError> {
   const max = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   if (line.length > max || (line.length * 3 > max && utf8Bytes(line) > max)) {
     const bytes = utf8Bytes(line);
@@ -122,6 +193,8 @@ export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOption
       }),
     );
   }
+  const maxDepth = opts.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH;
+  if (jsonDepthExceeds(text, maxDepth)) return err(tooDeep(maxDepth, meta));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -135,7 +208,13 @@ export function normalizeLine(line: string, meta: RawMeta, opts: NormalizeOption
 /** Normalizes an already parsed record. Does not mutate `raw`: the result shares unredacted subtrees with it. */
 export function normalizeRecord(raw: unknown, meta: RawMeta, opts: NormalizeOptions = NO_OPTIONS): Result<SeamEvent, SeamError> {
   if (!isRec(raw)) return err(notObject(raw, meta));
-  return normalizeObject(raw, meta, opts, false, true);
+  try {
+    const maxDepth = opts.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH;
+    if (valueDepthExceeds(raw, maxDepth)) return err(tooDeep(maxDepth, meta));
+    return normalizeObject(raw, meta, opts, false, true);
+  } catch (e) {
+    return err(threw(e, meta));
+  }
 }
 
 function parseError(text: string, e: unknown, meta: RawMeta): SeamError {
@@ -169,7 +248,7 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     // Each level is a shorter string, so the recursion ends.
     const stream = str(r.logStreamName);
     const inner: RawMeta = stream === undefined || meta.origin !== undefined ? meta : { ...meta, origin: stream };
-    return normalizeLine(r.message as string, inner, opts);
+    return normalizeText(r.message as string, inner, opts);
   }
   if (format === undefined) {
     if (meta.source !== undefined) {
@@ -195,6 +274,8 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     return err(seam);
   }
   const timestamp = out.timestamp;
+  const skew = timeSkew(timestamp, meta.receivedAt, opts);
+  if (skew !== undefined) seam.time_skew = skew;
   if (opts.validate === true) {
     const issues = schemaIssues(format, r);
     if (issues.length > 0) {
@@ -228,6 +309,17 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     ev['@timestamp'] = timestamp;
   }
   return ok(ev as SeamEvent);
+}
+
+/** Event time minus receive time (ms) when it lies outside the allowed window; undefined inside it. */
+function timeSkew(timestamp: string, receivedAt: string, opts: NormalizeOptions): number | undefined {
+  const t = Date.parse(timestamp);
+  const r = Date.parse(receivedAt);
+  if (Number.isNaN(r) || Number.isNaN(t)) return undefined;
+  const d = t - r;
+  if (d > (opts.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS)) return d;
+  if (opts.maxBehindMs !== undefined && -d > opts.maxBehindMs) return d;
+  return undefined;
 }
 
 function unknownFormat(r: Rec, meta: RawMeta): SeamError {

@@ -51,6 +51,7 @@ function isUtcIso(v: string): boolean {
   if (n < 20 || v.charCodeAt(n - 1) !== 0x5a /* Z */) return false;
   if (v.charCodeAt(4) !== 0x2d || v.charCodeAt(7) !== 0x2d || v.charCodeAt(10) !== 0x54 || v.charCodeAt(13) !== 0x3a || v.charCodeAt(16) !== 0x3a) return false;
   for (const i of DIGIT_POS) if (!isDigit(v.charCodeAt(i))) return false;
+  if (!isRealDate(v)) return false;
   if (n === 20) return true;
   if (v.charCodeAt(19) !== 0x2e /* . */ || n === 21) return false;
   for (let i = 20; i < n - 1; i++) if (!isDigit(v.charCodeAt(i))) return false;
@@ -59,6 +60,34 @@ function isUtcIso(v: string): boolean {
 const DIGIT_POS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 /** A date and a time of day with no zone designator after it (`Z`, `+hh:mm`, `-hhmm`). */
 const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
+
+const two = (v: string, i: number): number => (v.charCodeAt(i) - 0x30) * 10 + (v.charCodeAt(i + 1) - 0x30);
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A `YYYY-MM-DD` (and `THH:MM:SS` / ` HH:MM:SS`) prefix names real fields; other shapes are left to Date.parse. */
+function realDatePrefix(v: string): boolean {
+  if (v.charCodeAt(4) !== 0x2d || v.charCodeAt(7) !== 0x2d) return true;
+  for (const i of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigit(v.charCodeAt(i))) return true;
+  const timed = v.length >= 19 && v.charCodeAt(13) === 0x3a && v.charCodeAt(16) === 0x3a;
+  if (timed) for (const i of [11, 12, 14, 15, 17, 18]) if (!isDigit(v.charCodeAt(i))) return false;
+  return isRealDate(timed ? v : v.slice(0, 10) + 'T00:00:00');
+}
+
+/**
+ * The digits of `YYYY-MM-DDTHH:MM:SS` name a real instant: `2024-13-45T99:99:99Z` has the shape but
+ * is no date (kept as `@timestamp` it made every later alert throw `Invalid time value`).
+ */
+function isRealDate(v: string): boolean {
+  const month = two(v, 5);
+  const day = two(v, 8);
+  if (month < 1 || month > 12 || day < 1 || two(v, 11) > 23 || two(v, 14) > 59 || two(v, 17) > 59) return false;
+  if (day > DAYS_IN_MONTH[month - 1]!) return false;
+  if (month === 2 && day === 29) {
+    const year = two(v, 0) * 100 + two(v, 2);
+    return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  }
+  return true;
+}
 
 /**
  * An ISO 8601 timestamp with at most millisecond precision, or undefined. Audit (µs) and Falco (ns)
@@ -71,6 +100,8 @@ export function isoTime(v: unknown): string | undefined {
     // Offsets, a space separator or a missing zone, which some exporters write (data-lake exports:
     // `2024-11-05 14:09:12.000000000`). A time without a zone is UTC, never the host's local time.
     if (v.length < 10 || !isDigit(v.charCodeAt(0))) return undefined;
+    // Date.parse rolls impossible fields over (Feb 30 becomes Mar 1): check them first.
+    if (!realDatePrefix(v)) return undefined;
     const t = Date.parse(NO_ZONE.test(v) ? v.replace(' ', 'T') + 'Z' : v);
     return Number.isNaN(t) ? undefined : new Date(t).toISOString();
   }

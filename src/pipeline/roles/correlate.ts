@@ -1,7 +1,7 @@
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
-import { SeamError } from '../../core/errors.ts';
+import { SeamError, stageThrew } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import type { Alert } from '../../detect/alert.ts';
 import type { DetectStage } from '../detect-stage.ts';
@@ -27,6 +27,15 @@ export interface CorrelateRoleOptions {
   maxRemembered?: number;
   /** Test hook, called after a batch's alerts are produced and before its offset is committed. */
   afterProduce?: (batch: ConsumedMessage[]) => Promise<void>;
+}
+
+/** An event as a dead letter's `raw` (already normalized and redacted); never throws. */
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** Insertion-ordered set that forgets its oldest entries past `max`. */
@@ -68,7 +77,7 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0 };
+  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, stageErrors: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0 };
   const max = o.maxRemembered ?? 200_000;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
@@ -79,13 +88,19 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
 
   /** Feeds one message's signals; returns their alerts not emitted before, or a dead letter for an unreadable message. */
-  const feed = (st: PartitionState, m: ConsumedMessage): { alerts: Alert[]; signals: number; dlq?: BusMessage } => {
-    const sigs = decodeSignals(m.value);
+  const feed = (st: PartitionState, m: ConsumedMessage): { alerts: Alert[]; signals: number; dlq?: BusMessage[] } => {
+    let sigs: ReturnType<typeof decodeSignals>;
+    try {
+      sigs = decodeSignals(m.value);
+    } catch {
+      sigs = undefined;
+    }
     if (sigs === undefined) {
       const error = new SeamError('SEAM_ERR_INPUT_JSON', 'message is not a Seam signal (v1 or v2 JSON with events)', { details: { topic: m.topic, partition: m.partition, offset: m.offset } });
-      return { alerts: [], signals: 0, dlq: dlqMessage(o.topics, deadLetter('detect', error, m.value.toString('utf8')), m) };
+      return { alerts: [], signals: 0, dlq: [dlqMessage(o.topics, deadLetter('detect', error, m.value.toString('utf8')), m)] };
     }
     const alerts: Alert[] = [];
+    let dlq: BusMessage[] | undefined;
     for (const sig of sigs) {
       const id = sig.event.seam?.id;
       if (typeof id === 'string') {
@@ -95,10 +110,21 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
         st.seenEvents.add(id);
       }
-      for (const a of novel(st, st.stage.process(sig.event))) alerts.push(a);
+      let produced: Alert[];
+      try {
+        produced = st.stage.process(sig.event);
+      } catch (e) {
+        // A record's content never stalls the partition: this event is dead-lettered, the batch goes on.
+        const error = stageThrew('detect', e, { id, topic: m.topic, partition: m.partition, offset: m.offset });
+        counters.error(error.code);
+        stats.stageErrors++;
+        (dlq ??= []).push(dlqMessage(o.topics, deadLetter('detect', error, safeJson(sig.event)), m));
+        produced = [];
+      }
+      for (const a of novel(st, produced)) alerts.push(a);
       st.identity.note(st.stage.drainFacts(), m);
     }
-    return { alerts, signals: sigs.length };
+    return { alerts, signals: sigs.length, ...(dlq ? { dlq } : {}) };
   };
   const novel = (st: PartitionState, alerts: Alert[]): Alert[] => {
     const out: Alert[] = [];
@@ -176,9 +202,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         stats.messages++;
         for (const a of r.alerts) alerts.push(a);
         if (r.dlq) {
-          counters.received++;
-          counters.error('SEAM_ERR_INPUT_JSON');
-          dlq.push(r.dlq);
+          if (r.signals === 0) {
+            counters.received++;
+            counters.error('SEAM_ERR_INPUT_JSON');
+          }
+          dlq.push(...r.dlq);
         }
       }
       const identity = st.identity.messages(st.identityKnown);

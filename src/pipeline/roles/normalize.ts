@@ -1,6 +1,7 @@
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
+import { stageThrew } from '../../core/errors.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
@@ -54,10 +55,22 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         continue;
       }
       const ev = r.value;
+      let json: Buffer;
+      let evMsg: BusMessage;
+      try {
+        json = Buffer.from(JSON.stringify(ev));
+        evMsg = eventMessage(o.topics.events, ev, json);
+      } catch (e) {
+        // The record's content made this stage throw: a dead letter, never a batch to retry.
+        const error = stageThrew('normalize', e);
+        counters.error(error.code);
+        stats.rejectedByCode[error.code] = (stats.rejectedByCode[error.code] ?? 0) + 1;
+        out.push(dlqMessage(o.topics, deadLetter('normalize', error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector }), m));
+        continue;
+      }
       stats.events++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
-      const json = Buffer.from(JSON.stringify(ev));
-      out.push(eventMessage(o.topics.events, ev, json));
+      out.push(evMsg);
       let rules: string[] = [];
       try {
         rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
@@ -68,7 +81,11 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       }
       const why: SignalItem['why'] = [];
       if (rules.length > 0) why.push('rule');
-      if (relevance.test(ev)) why.push('identity');
+      try {
+        if (relevance.test(ev)) why.push('identity');
+      } catch {
+        counters.error('SEAM_ERR_STAGE_THREW');
+      }
       if (why.length > 0) {
         stats.signals++;
         signals.add(signalKey(ev), rules, why, json);

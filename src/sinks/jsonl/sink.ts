@@ -35,8 +35,13 @@ export class JsonlSink {
    * line). The promise, when there is one, resolves when the stream can take more.
    */
   write(doc: unknown): Promise<void> | undefined {
+    return this.writeLine(JSON.stringify(doc));
+  }
+
+  /** Like `write`, for a document the caller already serialized (one line of JSON, no newline). */
+  writeLine(json: string): Promise<void> | undefined {
     this.written++;
-    const line = `${JSON.stringify(doc)}\n`;
+    const line = `${json}\n`;
     this.buf.push(line);
     this.bufBytes += line.length;
     if (this.bufBytes < BLOCK_BYTES) return undefined;
