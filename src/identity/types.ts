@@ -27,6 +27,9 @@ export const FACT_KINDS = [
   'cluster_config', // cluster → itself; attributes.authenticationMode
   'cluster_logging', // cluster → itself; attributes.enabled (control-plane log types on)
   'egress_ip', // cluster → address its workloads reach AWS from
+  'baseline_start', // principal → itself (or account → itself): when the behavioural baselines first saw it
+  'seen_network', // principal → network (`net:AS16509`, `net:198.51.0.0/16`) it acted from; learned by the baselines
+  'seen_region', // principal (or account) → AWS region it acted in; learned by the baselines
 ] as const;
 export type FactKind = (typeof FACT_KINDS)[number];
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AMAZON_ASNS } from './networks.ts';
 
 /** Options of the native detections. Cluster egress CIDRs live in the identity graph's config (`clusters[].egressCidrs`). */
 export const NativeConfig = z.strictObject({
@@ -17,6 +18,39 @@ export const NativeConfig = z.strictObject({
     .default(true)
     .describe('RFC 1918 / unique-local addresses count as inside the cluster’s VPC (calls through VPC endpoints show them).'),
   maxStateEntries: z.number().int().positive().default(50_000).describe('Cap on entries any one detection keeps; the oldest go first.'),
+  baselineLearningMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(24 * 3600_000)
+    .describe('Behavioural baselines (new network, new region, impossible travel) only learn for this long of event time after a principal is first seen (per account for the account-wide region baseline).'),
+  baselineMemoryMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600_000)
+    .describe('A network or region not seen again for this long is forgotten (its next use is new again); seen again, it is remembered anew.'),
+  maxNetworksPerPrincipal: z
+    .number()
+    .int()
+    .positive()
+    .default(64)
+    .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it.'),
+  asnDatabase: z.boolean().default(true).describe('Map addresses to autonomous systems with the bundled offline database (@ip-location-db/asn); false: networks are /16 (IPv6 /48) prefixes and "outside AWS" rests on other evidence.'),
+  amazonAsns: z.array(z.number().int().positive()).default([...AMAZON_ASNS]).describe('Autonomous systems that count as AWS (instance credentials used from any other are outside AWS).'),
+  travelSpeedKmh: z.number().positive().default(1000).describe('Impossible travel: two locations of one principal further apart than this speed allows in the time between them (airliners cruise at ~900 km/h).'),
+  travelMinKm: z.number().nonnegative().default(500).describe('Impossible travel: locations closer than this never count (geolocation error, neighbouring cities).'),
+  geoLocations: z
+    .array(
+      z.strictObject({
+        cidr: z.string().describe('IPv4/IPv6 CIDR or single address.'),
+        lat: z.number().min(-90).max(90),
+        lon: z.number().min(-180).max(180),
+        label: z.string().describe('Shown in alerts, e.g. "Berlin office" or "DE".'),
+      }),
+    )
+    .default([])
+    .describe('Address → location table for impossible travel (first match wins). Seam ships no geolocation database: without entries (or a lookup passed by an embedder), impossible travel does not run.'),
 });
 export type NativeConfig = z.infer<typeof NativeConfig>;
 export type NativeOptions = z.input<typeof NativeConfig>;

@@ -53,6 +53,11 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
   const states = new Map<string, unknown>(detections.map((d) => [d.id, d.createState(config)]));
   const stats: NativeEngineStats = { events: 0, alerts: 0, byDetection: {}, errors: {} };
   let nowMs = -Infinity;
+  // What detections learned while evaluating the current event (bound once: no closure per event).
+  let learned: IdentityFact[] = [];
+  const learn = (f: IdentityFact): void => {
+    if (graph.applyFact(f)) learned.push(f);
+  };
 
   const count = (d: AnyNativeDetection, alerts: Alert[]): Alert[] => {
     if (alerts.length > 0) {
@@ -79,9 +84,14 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
       if (facts.length > 0) opts.onFacts?.(facts, event);
       const resolution = graph.resolve(event);
       if (opts.annotate !== false) annotate(event, resolution);
-      const ctx = { facts, resolution, config };
+      const ctx = { facts, resolution, config, learn };
       const out: Alert[] = [];
       for (const d of detections) out.push(...guarded(d, () => d.evaluate(event, graph, states.get(d.id), ctx)));
+      if (learned.length > 0) {
+        const l = learned;
+        learned = [];
+        opts.onFacts?.(l, event);
+      }
       const t = Date.parse(event['@timestamp']);
       if (t > nowMs) {
         nowMs = t;

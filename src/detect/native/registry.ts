@@ -5,7 +5,11 @@ import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
 import { execThenAws } from './exec-then-aws.ts';
 import { guardDutyIncident } from './guardduty-incident.ts';
 import { iamRbacDrift } from './iam-rbac-drift.ts';
+import { impossibleTravel } from './impossible-travel.ts';
+import { instanceCredsOutsideAws } from './instance-creds-outside-aws.ts';
 import { irsaOverpermission } from './irsa-overpermission.ts';
+import { newNetwork } from './new-network.ts';
+import { newRegion } from './new-region.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
 import type { AnyNativeDetection } from './types.ts';
@@ -23,5 +27,9 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     saTokenOffCluster,
     auditLoggingDisabled,
     guardDutyIncident,
+    instanceCredsOutsideAws,
+    newNetwork,
+    newRegion,
+    impossibleTravel,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );

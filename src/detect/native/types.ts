@@ -15,6 +15,12 @@ export interface EvalContext {
   /** `graph.resolve(event)`, computed once per event for all detections. */
   resolution: Resolution;
   config: NativeConfig;
+  /**
+   * Records what a detection learned as an identity fact (a baseline's first-seen network or region): the
+   * engine applies it to the graph and hands it on with the event's own facts, so it reaches `seam.identity`
+   * and comes back on a rebuild (ADR 0008) like everything else the graph knows.
+   */
+  learn(fact: IdentityFact): void;
 }
 
 export interface NativeDetection<S = unknown> {

@@ -1,0 +1,131 @@
+/**
+ * Shared by the behavioural baselines (new network, new region, impossible travel): who a CloudTrail call
+ * is baselined under, when that principal was first seen (the learning period), and what it has been seen
+ * doing. Everything a baseline learns is an identity fact (`baseline_start`, `seen_network`, `seen_region`)
+ * learned through `ctx.learn`: it lands in the graph, goes out on `seam.identity` with the graph's other
+ * versions and comes back on a rebuild (ADR 0008), so a restart neither forgets the baseline nor starts a
+ * new learning period. Each fact expires `baselineMemoryMs` after it was last refreshed (refreshed when
+ * seen again after half that), so the graph holds only what was seen recently.
+ */
+import type { Principal, SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import type { Edge } from '../../identity/types.ts';
+import type { NativeConfig } from './config.ts';
+import { bundledAsnLookup, networkOf, type NetworkInfo } from './networks.ts';
+import type { EvalContext } from './types.ts';
+
+/** Session names that are per process or per run, not per person or machine: baseline the role instead. */
+const EPHEMERAL_SESSION =
+  /^(botocore-session-|aws-go-sdk-|aws-sdk-java-|aws-sdk-js-|aws-sdk-ruby|awscli-session|terraform|pulumi|cdk-|githubactions|gha-|gitlab|circleci|jenkins|atlantis|eks-|aws-lambda|lambda|ssm-|\d{6,}$|[0-9a-f-]{24,}$)/i;
+
+export interface BaselineSubject {
+  /** The graph node the baseline facts hang off (an IAM ARN, a session ARN, a service-account node). */
+  key: string;
+  /** What alerts say. */
+  label: string;
+  principal: Principal;
+}
+
+/**
+ * Who a call is baselined under: the resolved principal (`seam.principal`, refined by the identity graph).
+ * A service account's IRSA / Pod Identity calls are baselined per service account; an assumed-role session
+ * per session when its name is stable (a person's e-mail, an instance id), else per role (CI runs, SDK
+ * default session names); IAM users and roots per ARN. AWS services acting themselves are not baselined.
+ */
+export function baselineSubject(event: SeamEvent): BaselineSubject | undefined {
+  const p = event.seam.principal;
+  if (p === undefined || p.type === 'aws_service' || p.type === 'anonymous' || p.type === 'unknown') return undefined;
+  if (p.service_account !== undefined) {
+    const cluster = event.seam.cluster ?? 'unknown';
+    return { key: `k8s:${cluster}:sa:${p.service_account}`, label: `service account ${p.service_account} (${cluster})`, principal: p };
+  }
+  const arn = p.arn ?? p.id;
+  if (p.type === 'assumed_role') {
+    const role = roleOfSession(arn);
+    const session = p.session ?? '';
+    if (role !== undefined && (session === '' || EPHEMERAL_SESSION.test(session))) return { key: canonicalIamArn(role), label: `role ${canonicalIamArn(role)}`, principal: p };
+    return { key: arn, label: arn, principal: p };
+  }
+  if (!arn.startsWith('arn:')) return undefined;
+  return { key: arn, label: arn, principal: p };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The latest version of a baseline fact if it still holds at `t` (late events count what was learned after them). */
+function live(graph: IdentityGraph, key: string, t: number): Edge | undefined {
+  const e = graph.store.latest(key);
+  return e !== undefined && t < e.toMs ? e : undefined;
+}
+
+/**
+ * Learns (or refreshes) one baseline fact; returns the version in force before this event (undefined =
+ * it was new). `firstSeen` carries the first sighting across refreshes.
+ */
+export function remember(
+  event: SeamEvent,
+  ctx: EvalContext,
+  graph: IdentityGraph,
+  d: { kind: IdentityFact['kind']; key: string; from: string; to: string; attributes?: Record<string, unknown> },
+): { before: Edge | undefined; firstSeenMs: number } {
+  const t = Date.parse(event['@timestamp']);
+  const before = live(graph, d.key, t);
+  const memory = ctx.config.baselineMemoryMs;
+  const firstSeenMs = before === undefined ? t : Math.min(Date.parse(String(before.fact.attributes.first_seen ?? before.fact.valid_from)), t);
+  if (before === undefined || t - before.fromMs > memory / 2) {
+    const f: IdentityFact = {
+      kind: d.kind,
+      key: d.key,
+      op: 'assert',
+      from: d.from,
+      to: d.to,
+      attributes: { ...d.attributes, first_seen: iso(firstSeenMs) },
+      provenance: event.seam.id,
+      valid_from: event['@timestamp'],
+      valid_to: iso(t + memory),
+    };
+    if (event.seam.account !== undefined) f.account = event.seam.account;
+    ctx.learn(f);
+  }
+  return { before, firstSeenMs };
+}
+
+/** When the subject's learning started (ms); learns it on first sight. */
+export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string): number {
+  return remember(event, ctx, graph, { kind: 'baseline_start', key: `baseline_start|${subjectKey}`, from: subjectKey, to: subjectKey }).firstSeenMs;
+}
+
+/** Still learning at the event's time? */
+export function learning(event: SeamEvent, config: NativeConfig, startMs: number): boolean {
+  return Date.parse(event['@timestamp']) - startMs < config.baselineLearningMs;
+}
+
+/** The event's source network (undefined: no address, e.g. an AWS service acting). */
+export function eventNetwork(event: SeamEvent, config: NativeConfig): NetworkInfo | undefined {
+  const ip = event.seam.source_ip;
+  if (ip === undefined) return undefined;
+  return networkOf(ip, config.asnDatabase ? bundledAsnLookup : undefined, config.amazonAsns);
+}
+
+/** Baseline facts of one kind the subject holds at `t`. */
+export function known(graph: IdentityGraph, subjectKey: string, kind: IdentityFact['kind'], t: number): Edge[] {
+  return graph.store.outgoing(subjectKey, kind, t);
+}
+
+/** CloudTrail calls a baseline should look at: a principal's own call from an address (not an AWS service on its behalf). */
+export function baselinable(event: SeamEvent): boolean {
+  return event.seam.source === 'cloudtrail' && event.seam.source_ip !== undefined && typeof event.vpcEndpointId !== 'string';
+}
+
+/** Learns the subject's network (shared by the new-network and impossible-travel baselines). */
+export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo): Edge | undefined {
+  return remember(event, ctx, graph, {
+    kind: 'seen_network',
+    key: `seen_network|${subjectKey}|${net.key}`,
+    from: subjectKey,
+    to: 'net:' + net.key,
+    attributes: { label: net.label, aws: net.aws ?? null },
+  }).before;
+}

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { alice, callAs, ev, session, type IamSession } from '../../../test/identity/records.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { NativeOptions } from './config.ts';
+import { createNativeEngine } from './engine.ts';
+import { distanceKm } from './impossible-travel.ts';
+import { bundledAsnLookup, networkOf, userAgentFamily } from './networks.ts';
+
+// Addresses the bundled ASN database places (checked in the 'networks' block below).
+const OFFICE = '62.226.10.1'; // Deutsche Telekom
+const HOME = '91.64.10.1'; // Vodafone DE
+const ABROAD = '139.130.4.5'; // Telstra (AU)
+const ATTACKER = '185.220.101.1'; // a hosting AS, not Amazon
+const EC2_IP = '52.94.133.131'; // AS16509
+const EC2_OTHER = '35.90.10.1'; // AS16509, another host
+const NAT = '44.230.10.1'; // AS16509
+
+const H = 3600_000;
+const BASE = Date.parse('2026-11-02T08:00:00Z');
+const at = (hours: number): string => new Date(BASE + hours * H).toISOString();
+
+const SSM_UA = 'aws-sdk-go/1.55.5 (go1.22.7; linux; amd64) amazon-ssm-agent/3.3.1142.0';
+const CLI_UA = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.24 md/prompt#off md/command#s3.ls';
+
+const instance = session('web-app-instance-role', 'i-0a1b2c3d4e5f67890', 'ASIAEXAMPLEINSTANCE1', 'AROAEXAMPLEWEBAPP0001');
+const ci = session('ci-deployer', 'botocore-session-1762070400', 'ASIAEXAMPLECIDEPLOY1', 'AROAEXAMPLECIDEPLOY1');
+
+function call(s: IamSession, name: string, hours: number, ip: string, extra: { source?: string; region?: string; userAgent?: string; rp?: unknown; errorCode?: string } = {}): SeamEvent {
+  const raw = callAs(s, extra.source ?? 'ec2.amazonaws.com', name, at(hours), ip, extra.rp ?? null, {
+    ...(extra.region ? { region: extra.region } : {}),
+    ...(extra.userAgent ? { userAgent: extra.userAgent } : {}),
+  });
+  if (extra.errorCode) raw.errorCode = extra.errorCode;
+  return ev(raw, undefined);
+}
+
+function run(events: SeamEvent[], only: string, config: NativeOptions = {}, graph = new IdentityGraph()): Alert[] {
+  const engine = createNativeEngine({ only: [only], graph, config });
+  const alerts = events.flatMap((e) => engine.process(e));
+  alerts.push(...engine.flush());
+  expect(engine.stats().errors).toEqual({});
+  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
+  return alerts;
+}
+
+/** A person's first working day (learning): office and home, a few regions. */
+function aliceDayOne(): SeamEvent[] {
+  const out: SeamEvent[] = [];
+  for (let h = 0; h < 10; h += 0.5) out.push(call(alice, h % 2 === 0 ? 'DescribeInstances' : 'DescribeVpcs', h, h < 8 ? OFFICE : HOME));
+  out.push(call(alice, 'ListFunctions', 3, OFFICE, { source: 'lambda.amazonaws.com', region: 'eu-central-1' }));
+  return out;
+}
+
+describe('networks', () => {
+  it('places the test addresses with the bundled database (Amazon vs not), and /16 or /48 prefixes without it', () => {
+    for (const ip of [EC2_IP, EC2_OTHER, NAT]) expect(networkOf(ip, bundledAsnLookup)?.aws).toBe(true);
+    for (const ip of [OFFICE, HOME, ABROAD, ATTACKER]) expect(networkOf(ip, bundledAsnLookup)).toMatchObject({ aws: false, key: expect.stringMatching(/^AS\d+$/) });
+    expect(networkOf(OFFICE, undefined)).toEqual({ key: '62.226.0.0/16', label: '62.226.0.0/16', aws: undefined, private: false });
+    expect(networkOf('2a05:d014::1', bundledAsnLookup)).toMatchObject({ key: '2a05:d014:0::/48', aws: undefined });
+    expect(networkOf('10.0.3.4', bundledAsnLookup)?.private).toBe(true);
+    expect(networkOf('s3.amazonaws.com', bundledAsnLookup)).toBeUndefined();
+  });
+  it('tells user-agent families apart', () => {
+    expect(userAgentFamily(SSM_UA)).toBe('ec2-agent');
+    expect(userAgentFamily('aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2 exec-env/AWS_ECS_EC2')).toBe('ec2-agent');
+    expect(userAgentFamily(CLI_UA)).toBe('cli');
+    expect(userAgentFamily('Boto3/1.35.54 md/Botocore#1.35.54 ua/2.0 os/linux#5.10.226 lang/python#3.12.7')).toBe('sdk');
+    expect(userAgentFamily('python-requests/2.32.3')).toBe('script');
+    expect(userAgentFamily('[Pacu] Boto3/1.9.0')).toBe('attack-tool');
+    expect(userAgentFamily('AWS Internal')).toBe('aws-service');
+  });
+  it('measures great-circle distances', () => {
+    expect(Math.round(distanceKm({ lat: 52.52, lon: 13.405, label: 'Berlin' }, { lat: -33.87, lon: 151.21, label: 'Sydney' }))).toBeGreaterThan(16000);
+  });
+});
+
+describe('instance credentials used outside AWS', () => {
+  const id = 'seam-native-instance-creds-outside-aws';
+  it('fires (high) on the instance role used from outside AWS, once per address, even with none of the instance’s own calls', () => {
+    const theft = [
+      call(instance, 'GetCallerIdentity', 30, ATTACKER, { source: 'sts.amazonaws.com', userAgent: CLI_UA }),
+      call(instance, 'ListBuckets', 30.01, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+      call(instance, 'GetObject', 30.02, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA, rp: { bucketName: 'customer-exports', key: 'all.csv' } }),
+    ];
+    const alerts = run(theft, id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('high');
+    expect(alerts[0]!.summary).toContain('i-0a1b2c3d4e5f67890');
+    expect(alerts[0]!.summary).toContain(ATTACKER);
+    expect(alerts[0]!.events).toEqual([theft[0]!.seam.id]);
+  });
+  it('stays silent on the instance’s own calls (its address, NAT, VPC endpoint) and on other roles from outside AWS', () => {
+    const own = [
+      call(instance, 'UpdateInstanceInformation', 1, EC2_IP, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+      call(instance, 'GetObject', 2, NAT, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+      ev({ ...callAs(instance, 's3.amazonaws.com', 'PutObject', at(3), '10.0.4.17'), vpcEndpointId: 'vpce-0a1b2c3d' }, undefined),
+      call(instance, 'PutMetricData', 4, 'monitoring.amazonaws.com', { source: 'monitoring.amazonaws.com' }),
+      call(alice, 'ListBuckets', 5, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+      // A stopped and started instance gets a new public address: the old one never comes back.
+      call(instance, 'UpdateInstanceInformation', 6, EC2_OTHER, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+      call(instance, 'UpdateInstanceInformation', 7, EC2_OTHER, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+    ];
+    expect(run(own, id)).toEqual([]);
+  });
+  it('a long-term key is not an instance session', () => {
+    const raw = callAs(instance, 's3.amazonaws.com', 'ListBuckets', at(1), ATTACKER);
+    (raw.userIdentity as Record<string, unknown>).accessKeyId = 'AKIAEXAMPLELONGTERM1';
+    expect(run([ev(raw, undefined)], id)).toEqual([]);
+  });
+  it('medium: the session alternates between two AWS addresses (another EC2 host holds the keys)', () => {
+    const alerts = run(
+      [
+        call(instance, 'UpdateInstanceInformation', 1, EC2_IP, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+        call(instance, 'ListBuckets', 1.2, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+        call(instance, 'UpdateInstanceInformation', 1.3, EC2_IP, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+        call(instance, 'UpdateInstanceInformation', 1.4, EC2_OTHER, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+      ],
+      id,
+    );
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+  it('medium: an IPv6 address it cannot place, with a script user agent; nothing with the instance’s agent', () => {
+    const alerts = run(
+      [
+        call(instance, 'UpdateInstanceInformation', 1, '2600:1f14:abc:1::10', { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+        call(instance, 'ListBuckets', 2, '2a01:4f8:1c1c::1', { source: 's3.amazonaws.com', userAgent: 'python-requests/2.32.3' }),
+      ],
+      id,
+    );
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+  it('without the database (asnDatabase: false) the address alone is not enough, a script user agent from IPv4 still is not', () => {
+    expect(run([call(instance, 'ListBuckets', 1, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA })], id, { asnDatabase: false })).toEqual([]);
+  });
+});
+
+describe('new network', () => {
+  const id = 'seam-native-new-network';
+  it('learns during the learning period, then fires (low) once on a network the person was never seen in', () => {
+    const events = [...aliceDayOne(), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 31, HOME), call(alice, 'DescribeInstances', 32, ABROAD), call(alice, 'DescribeVpcs', 32.1, ABROAD)];
+    const alerts = run(events, id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('low');
+    expect(alerts[0]!.summary).toContain('AS1221');
+    expect(alerts[0]!.events).toEqual([events[events.length - 2]!.seam.id]);
+  });
+  it('is silent during learning, whatever the networks', () => {
+    expect(run([...aliceDayOne(), call(alice, 'DescribeInstances', 12, ABROAD), call(alice, 'DescribeInstances', 13, ATTACKER)], id)).toEqual([]);
+  });
+  it('medium when a role that only ever acted from inside AWS acts from a public network outside AWS', () => {
+    const events: SeamEvent[] = [];
+    for (let h = 0; h < 30; h++) events.push(call(ci, 'DescribeStacks', h, h % 2 === 0 ? NAT : '10.0.7.9', { source: 'cloudformation.amazonaws.com' }));
+    // Another AWS address is the same network (AS16509): nothing new.
+    events.push(call(ci, 'DescribeStacks', 31, EC2_OTHER, { source: 'cloudformation.amazonaws.com' }));
+    events.push(call(ci, 'GetCallerIdentity', 40, ATTACKER, { source: 'sts.amazonaws.com', userAgent: CLI_UA }));
+    events.push(call(ci, 'DescribeStacks', 41, HOME, { source: 'cloudformation.amazonaws.com' }));
+    const alerts = run(events, id);
+    // The CI role's sessions are per run: the baseline is the role's. Once it has been outside AWS, the next new network is context.
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'low']);
+    expect(alerts[0]!.summary).toContain(ATTACKER);
+  });
+  it('a learning period of 0 still needs something learned first', () => {
+    expect(run([call(alice, 'DescribeInstances', 1, OFFICE)], id, { baselineLearningMs: 0 })).toEqual([]);
+  });
+});
+
+describe('new region', () => {
+  const id = 'seam-native-new-region';
+  it('low for a region new to the person; medium for a write in a region the account never used; global calls never count', () => {
+    const bob = session('Developer', 'bob@example.com', 'ASIAEXAMPLEBOB000002', 'AROAEXAMPLEDEVELOP01');
+    const events = [
+      ...aliceDayOne(),
+      call(bob, 'DescribeInstances', 2, HOME, { region: 'us-west-2' }),
+      call(bob, 'DescribeInstances', 3, HOME, { region: 'eu-west-1' }),
+      // Day two: alice reads in a region bob used (low), then launches instances where nobody ever worked (medium).
+      call(alice, 'DescribeInstances', 30, OFFICE, { region: 'eu-west-1' }),
+      call(alice, 'ListBuckets', 30.5, OFFICE, { source: 's3.amazonaws.com', region: 'us-east-1' }),
+      call(alice, 'GetCallerIdentity', 30.6, OFFICE, { source: 'sts.amazonaws.com', region: 'us-east-1' }),
+      call(alice, 'CreateUser', 30.7, OFFICE, { source: 'iam.amazonaws.com', region: 'us-east-1' }),
+      call(alice, 'RunInstances', 31, OFFICE, { region: 'ap-southeast-3', rp: { instanceType: 'p4d.24xlarge' } }),
+      call(alice, 'RunInstances', 31.1, OFFICE, { region: 'ap-southeast-3', rp: { instanceType: 'p4d.24xlarge' } }),
+    ];
+    const alerts = run(events, id);
+    expect(alerts.map((a) => `${a.rule.level} ${a.summary.match(/ in ([a-z0-9-]+)/)?.[1]}`)).toEqual(['low eu-west-1', 'medium ap-southeast-3']);
+  });
+  it('silent during learning', () => {
+    expect(run([...aliceDayOne(), call(alice, 'RunInstances', 12, OFFICE, { region: 'ap-southeast-3' })], id)).toEqual([]);
+  });
+});
+
+describe('impossible travel (against a location table)', () => {
+  const id = 'seam-native-impossible-travel';
+  const geoLocations = [
+    { cidr: '62.226.0.0/16', lat: 50.11, lon: 8.68, label: 'Frankfurt' },
+    { cidr: '91.64.0.0/16', lat: 52.52, lon: 13.4, label: 'Berlin' },
+    { cidr: '139.130.0.0/16', lat: -33.87, lon: 151.21, label: 'Sydney' },
+    { cidr: '185.220.101.0/24', lat: 59.33, lon: 18.07, label: 'Stockholm' },
+    { cidr: '35.90.0.0/16', lat: 45.6, lon: -121.2, label: 'us-west-2' },
+  ];
+  it('fires (medium) on Frankfurt then Sydney 40 minutes later, after learning', () => {
+    const events = [...aliceDayOne(), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 30 + 40 / 60, ABROAD)];
+    const alerts = run(events, id, { geoLocations });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('medium');
+    expect(alerts[0]!.summary).toMatch(/Frankfurt .* Sydney/);
+    expect(alerts[0]!.events).toHaveLength(2);
+  });
+  it('silent: during learning, when the travel is possible, between networks both learned, from AWS, and without a table', () => {
+    // Learning.
+    expect(run([call(alice, 'DescribeInstances', 1, OFFICE), call(alice, 'DescribeInstances', 1.5, ABROAD)], id, { geoLocations })).toEqual([]);
+    // Frankfurt → Sydney in 30 hours is a flight.
+    expect(run([...aliceDayOne(), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 60, ABROAD)], id, { geoLocations })).toEqual([]);
+    // Frankfurt ↔ Berlin (~420 km) in 30 minutes: below travelMinKm; both learned anyway.
+    expect(run([...aliceDayOne(), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 30.5, HOME)], id, { geoLocations })).toEqual([]);
+    // Frankfurt ↔ Stockholm VPN egress both used on day one: a learned pattern.
+    const vpn = [...aliceDayOne(), call(alice, 'DescribeInstances', 9, ATTACKER), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 30.2, ATTACKER)];
+    expect(run(vpn, id, { geoLocations })).toEqual([]);
+    // An AWS address (CloudShell, a runner on EC2) is not a place a person is.
+    expect(run([...aliceDayOne(), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 30.2, EC2_OTHER)], id, { geoLocations })).toEqual([]);
+    // No table: nothing runs.
+    expect(run([...aliceDayOne(), call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 30 + 40 / 60, ABROAD)], id)).toEqual([]);
+  });
+});
+
+describe('baseline state', () => {
+  it('lives in identity facts: a graph rebuilt from the published facts keeps the baseline and the learning period', () => {
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only: ['seam-native-new-network', 'seam-native-new-region'], onFacts: (fs) => published.push(...fs) });
+    for (const e of aliceDayOne()) expect(first.process(e)).toEqual([]);
+    const kinds = new Set(published.map((f) => f.kind));
+    expect([...kinds]).toEqual(expect.arrayContaining(['baseline_start', 'seen_network', 'seen_region']));
+    expect(published.filter((f) => f.kind === 'seen_network').map((f) => f.to).sort()).toEqual(['net:AS3209', 'net:AS3320']);
+    for (const f of published) expect(f.valid_to).toBeDefined();
+
+    // "Restart": a new engine whose graph is rebuilt from what was published (what seam.identity carries).
+    const restarted = (): ReturnType<typeof createNativeEngine> => {
+      const g = new IdentityGraph();
+      g.applyFacts(published);
+      return createNativeEngine({ only: ['seam-native-new-network', 'seam-native-new-region'], graph: g });
+    };
+    const day2 = [call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'DescribeInstances', 30.5, HOME), call(alice, 'DescribeInstances', 31, ABROAD)];
+    const after = restarted();
+    expect(day2.flatMap((e) => after.process(e)).map((a) => `${a.rule.id} ${a.rule.level}`)).toEqual(['seam-native-new-network low']);
+    // Without the facts, the principal would be new again: learning, silent.
+    const amnesiac = createNativeEngine({ only: ['seam-native-new-network'] });
+    expect(day2.flatMap((e) => amnesiac.process(e))).toEqual([]);
+  });
+  it('forgets a network unused for baselineMemoryMs, and keeps one that is used', () => {
+    const events = [...aliceDayOne(), call(alice, 'DescribeInstances', 24 * 20, OFFICE), call(alice, 'DescribeInstances', 24 * 45, OFFICE), call(alice, 'DescribeInstances', 24 * 45 + 1, HOME)];
+    const alerts = run(events, 'seam-native-new-network');
+    expect(alerts.map((a) => a.summary.includes('AS3209'))).toEqual([true]);
+  });
+});

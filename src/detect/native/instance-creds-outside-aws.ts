@@ -1,0 +1,111 @@
+/**
+ * EC2 instance-role credentials used from outside AWS. An instance profile's credentials come from the
+ * instance metadata service, and the role session is named after the instance (`…:assumed-role/<role>/i-…`,
+ * key `ASIA…`). Software on the instance calls AWS from the instance's own address, its NAT gateway (both
+ * AWS addresses) or a VPC endpoint (private). The same session from a public address outside AWS means the
+ * keys were taken — SSRF to 169.254.169.254, a compromised host, a leaked AMI or backup — and are being used
+ * elsewhere (GuardDuty: InstanceCredentialExfiltration.OutsideAWS). This needs none of the instance's own
+ * calls in the trail: the address alone says it.
+ *
+ * Also, at medium: the session alternating between two AWS addresses (its keys used from another EC2 host
+ * while the instance keeps using them), and, where the address cannot be placed (IPv6, no database), the
+ * session used by a script, an attack tool or a macOS desktop.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Alert, AlertLevel } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import { bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { BoundedMap, nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+
+const INSTANCE_SESSION = /:assumed-role\/([^/]+)\/(i-[0-9a-f]{8,17})$/;
+
+interface Sighting {
+  id: string;
+  timeMs: number;
+}
+
+interface Session {
+  /** Public AWS addresses the session was seen from, with the last sighting of each. */
+  addresses: Map<string, Sighting>;
+  lastIp: string | undefined;
+}
+
+interface State {
+  sessions: BoundedMap<string, Session>;
+  alerted: BoundedMap<string, true>;
+}
+
+/** The instance-role session of a CloudTrail call: role name, instance id, session ARN. */
+export function instanceSession(event: SeamEvent): { arn: string; role: string; instance: string } | undefined {
+  if (event.seam.source !== 'cloudtrail') return undefined;
+  const ui = obj(event.userIdentity);
+  const arn = str(ui?.arn) ?? event.seam.principal?.arn;
+  if (arn === undefined) return undefined;
+  const m = INSTANCE_SESSION.exec(arn);
+  if (m === null) return undefined;
+  const key = str(ui?.accessKeyId);
+  // Instance-profile credentials are temporary (ASIA…); a long-term key cannot belong to a role session.
+  if (key !== undefined && !key.startsWith('ASIA')) return undefined;
+  return { arn, role: m[1]!, instance: m[2]! };
+}
+
+export const instanceCredsOutsideAws: NativeDetection<State> = {
+  id: 'seam-native-instance-creds-outside-aws',
+  title: 'EC2 instance credentials used from outside AWS',
+  level: 'high',
+  tags: ['attack.credential_access', 'attack.t1552.005', 'attack.defense_evasion', 'attack.t1550.001', 'attack.initial_access', 'attack.t1078.004'],
+  description:
+    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems (high). Medium: the session alternates between two AWS addresses, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
+  triage:
+    'Which instance (session name) and what runs on it: a web application that fetches URLs (SSRF to 169.254.169.254), IMDSv1 still allowed (HttpTokens optional)? Revoke the role’s sessions issued before now (aws:TokenIssueTime), require IMDSv2, and list what the outside address did: ListBuckets/GetObject (exfiltration), GetCallerIdentity, IAM enumeration.',
+  createState: (c: NativeConfig): State => ({ sessions: new BoundedMap(c.maxStateEntries), alerted: new BoundedMap(c.maxStateEntries) }),
+  evaluate(event: SeamEvent, _graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    const s = instanceSession(event);
+    const ip = event.seam.source_ip;
+    if (s === undefined || ip === undefined || typeof event.vpcEndpointId === 'string') return [];
+    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    if (net === undefined || net.private) return [];
+    const ua = str(event.userAgent);
+    const family = userAgentFamily(ua);
+    const t = timeOf(event);
+    let sess = state.sessions.get(s.arn);
+    if (sess === undefined) state.sessions.set(s.arn, (sess = { addresses: new Map(), lastIp: undefined }));
+    const what = `${event.seam.action ?? str(event.eventName) ?? ''}`;
+    const who = `Instance ${s.instance}'s credentials (role ${s.role})`;
+    const alert = (level: AlertLevel, key: string, summary: string, before?: Sighting): Alert[] => {
+      if (state.alerted.has(s.arn + '|' + key)) return [];
+      state.alerted.set(s.arn + '|' + key, true);
+      return [
+        nativeAlert(this, {
+          level,
+          events: before === undefined ? [event] : [remembered(before.id, before.timeMs), event],
+          summary,
+          principal: ctx.resolution.principal,
+          account: event.seam.account,
+          cluster: ctx.resolution.cluster ?? event.seam.cluster,
+        }),
+      ];
+    };
+    if (net.aws === false) {
+      return alert('high', ip, `${who} called ${what} from ${ip} (${net.label}), outside AWS${ua === undefined ? '' : `, user agent ${ua}`}`);
+    }
+    if (net.aws === undefined) {
+      if (family === 'script' || family === 'attack-tool' || desktopUserAgent(ua)) {
+        return alert('medium', ip, `${who} called ${what} from ${ip}, an address Seam cannot place, with ${family === 'attack-tool' ? 'an attack tool' : family === 'script' ? 'a script' : 'a macOS desktop'} user agent (${ua})`);
+      }
+      return [];
+    }
+    // An AWS address: fine alone. Returning to an address after another one was used means two hosts share the keys.
+    const prior = sess.addresses.get(ip);
+    const last = sess.lastIp;
+    sess.addresses.set(ip, { id: event.seam.id, timeMs: t });
+    sess.lastIp = ip;
+    if (prior !== undefined && last !== undefined && last !== ip) {
+      const other = sess.addresses.get(last)!;
+      return alert('medium', 'alternating', `${who} are used from two AWS addresses in turn (${last} and ${ip}, ${net.label}): another EC2 host holds the instance's keys`, other);
+    }
+    return [];
+  },
+};

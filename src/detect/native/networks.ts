@@ -1,0 +1,183 @@
+/**
+ * Where an address is on the Internet, offline: its autonomous system (ASN and organisation) from the
+ * IP-to-ASN database of the npm package `@ip-location-db/asn` (RouteViews + NRO + DB-IP ASN Lite,
+ * CC BY 4.0: attribution in docs/identity.md), and whether that AS is Amazon's. No network at run time.
+ *
+ * AWS publishes its ranges as ip-ranges.json, but no npm package ships a copy (the ones named after it
+ * download it at run time), and third-party data is not committed here. AWS announces those ranges from
+ * its own autonomous systems, so "the address's AS is one of Amazon's" stands in for "inside AWS's
+ * ranges" (it also counts CloudFront and Amazon's corporate ranges as Amazon's: the safe side for a
+ * detection that fires on "outside AWS"). Refresh: `npm update @ip-location-db/asn` (published daily).
+ *
+ * IPv4 only: for IPv6 addresses the lookup answers `undefined` ("cannot tell"), and detections fall back
+ * to a /48 prefix as the network and to other evidence for the AWS question.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isPrivateIp } from '../../identity/net.ts';
+
+/** Amazon's autonomous systems (AWS regions, CloudFront, Amazon corporate): AS16509 and AS14618 announce almost all of AWS. */
+export const AMAZON_ASNS: readonly number[] = [16509, 14618, 8987, 9059, 7224, 10124, 17493, 36263, 38895, 39111, 58588, 62785, 135630, 400098, 401395];
+
+export interface AsnInfo {
+  asn: number;
+  org: string;
+}
+
+export interface NetworkInfo {
+  /** The baseline's notion of "network": `AS<n>` when the database knows the address, else its /16 (IPv4) or /48 (IPv6) prefix. */
+  key: string;
+  /** Human label: `AS16509 Amazon.com Inc.` or `198.51.0.0/16`. */
+  label: string;
+  asn?: number;
+  /** True inside Amazon's ASes, false for a public address the database puts elsewhere or does not know, undefined when it cannot tell (IPv6, no database). */
+  aws: boolean | undefined;
+  private: boolean;
+}
+
+/** An address → AS lookup; the default reads the bundled database, tests and embedders may pass their own. */
+export type AsnLookup = (ip: string) => AsnInfo | undefined;
+
+export function ipv4ToInt(ip: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (m === null) return undefined;
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const p = Number(m[i]);
+    if (p > 255) return undefined;
+    n = n * 256 + p;
+  }
+  return n;
+}
+
+interface AsnTable {
+  starts: Uint32Array;
+  ends: Uint32Array;
+  asns: Uint32Array;
+  orgs: Map<number, string>;
+}
+
+let table: AsnTable | null | undefined;
+let tableError: string | undefined;
+
+/** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays, once per process. */
+function loadTable(): AsnTable | null {
+  if (table !== undefined) return table;
+  try {
+    const require = createRequire(import.meta.url);
+    const file = require.resolve('@ip-location-db/asn/asn-ipv4-num.csv');
+    const text = readFileSync(file, 'utf8');
+    let lines = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    const starts = new Uint32Array(lines + 1);
+    const ends = new Uint32Array(lines + 1);
+    const asns = new Uint32Array(lines + 1);
+    const orgs = new Map<number, string>();
+    let n = 0;
+    let pos = 0;
+    while (pos < text.length) {
+      let eol = text.indexOf('\n', pos);
+      if (eol < 0) eol = text.length;
+      const c1 = text.indexOf(',', pos);
+      const c2 = text.indexOf(',', c1 + 1);
+      const c3 = text.indexOf(',', c2 + 1);
+      if (c1 > pos && c2 > c1 && c2 < eol) {
+        starts[n] = Number(text.slice(pos, c1));
+        ends[n] = Number(text.slice(c1 + 1, c2));
+        const asn = Number(text.slice(c2 + 1, c3 > 0 && c3 < eol ? c3 : eol));
+        asns[n] = asn;
+        if (c3 > 0 && c3 < eol && !orgs.has(asn)) orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
+        n++;
+      }
+      pos = eol + 1;
+    }
+    table = { starts: starts.subarray(0, n), ends: ends.subarray(0, n), asns: asns.subarray(0, n), orgs };
+  } catch (e) {
+    tableError = (e as Error).message;
+    table = null;
+  }
+  return table;
+}
+
+/** Why the bundled database could not be read, if it could not (the detections then use prefixes and other evidence). */
+export function asnDatabaseError(): string | undefined {
+  loadTable();
+  return tableError;
+}
+
+/** The bundled database's answer for an IPv4 address. */
+export const bundledAsnLookup: AsnLookup = (ip) => {
+  const n = ipv4ToInt(ip);
+  if (n === undefined) return undefined;
+  const t = loadTable();
+  if (t === null) return undefined;
+  let lo = 0;
+  let hi = t.starts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t.starts[mid]! <= n) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  if (hi < 0 || t.ends[hi]! < n) return undefined;
+  const asn = t.asns[hi]!;
+  return { asn, org: t.orgs.get(asn) ?? '' };
+};
+
+function prefixOf(ip: string): string {
+  const n = ipv4ToInt(ip);
+  if (n !== undefined) return `${Math.floor(n / 16777216)}.${Math.floor(n / 65536) % 256}.0.0/16`;
+  // Expand `::` so the first three groups are the real ones.
+  const [head = '', tail] = ip.toLowerCase().split('::') as [string, string | undefined];
+  const h = head === '' ? [] : head.split(':');
+  const tl = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - tl.length)).fill('0'), ...tl];
+  return groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/48';
+}
+
+const isIp = (s: string): boolean => ipv4ToInt(s) !== undefined || (s.includes(':') && /^[0-9a-f:.]+$/i.test(s));
+
+/**
+ * What the baselines know about an address. `lookup` undefined = no database: networks are prefixes and
+ * the AWS question has no answer.
+ */
+export function networkOf(ip: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS): NetworkInfo | undefined {
+  if (!isIp(ip)) return undefined;
+  const v4 = ipv4ToInt(ip) !== undefined;
+  // (identity/net.ts isPrivateIp answers true for every IPv6 address: its IPv4 CIDRs match any IPv6 text.)
+  const priv = v4 ? isPrivateIp(ip) || ip.startsWith('127.') || ip.startsWith('169.254.') : /^(f[cd][0-9a-f]{2}:|fe80:|::1$)/i.test(ip);
+  if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
+  const hit = v4 && lookup !== undefined ? lookup(ip) : undefined;
+  if (hit !== undefined) {
+    const aws = amazonAsns.includes(hit.asn);
+    return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
+  }
+  const p = prefixOf(ip);
+  // A public IPv4 address no AS announces is not one of Amazon's; without a database (or for IPv6) we cannot tell.
+  return { key: p, label: p, aws: v4 && lookup !== undefined && table !== null ? false : undefined, private: false };
+}
+
+/**
+ * The user-agent family of a CloudTrail call: who made it, coarsely. Software on an EC2 instance calls AWS
+ * through agents and SDKs (`amazon-ssm-agent`, `aws-sdk-go … exec-env/AWS_ECS_EC2`, the CloudWatch agent);
+ * a person with copied keys uses a CLI or a script.
+ */
+export type UaFamily = 'console' | 'aws-service' | 'ec2-agent' | 'cli' | 'sdk' | 'script' | 'attack-tool' | 'other' | 'none';
+
+export function userAgentFamily(ua: string | undefined): UaFamily {
+  if (ua === undefined || ua === '') return 'none';
+  const u = ua.toLowerCase();
+  if (/pacu|cloudgoat|scoutsuite|prowler|cloudmapper|weirdaal|kali|parrot|stratus-red-team/.test(u)) return 'attack-tool';
+  if (u.endsWith('.amazonaws.com') || u === 'aws internal' || u.startsWith('aws internal')) return 'aws-service';
+  if (/signin\.amazonaws\.com|console\.amazonaws\.com|aws-internal\/3/.test(u)) return 'console';
+  if (/amazon-ssm-agent|amazon-cloudwatch-agent|ec2-instance-connect|aws-ec2-instance|exec-env\/aws_ecs_ec2|exec-env\/aws_ec2|cloud-init|amazon-ecs-agent|aws-node|amazon-vpc-cni|kubelet|eks-node/.test(u)) return 'ec2-agent';
+  if (/^aws-cli\/|awscli|aws-powershell|awspowershell|^aws-shell/.test(u)) return 'cli';
+  if (/^(python-requests|curl|wget|go-http-client|okhttp|postmanruntime|insomnia|httpie|powershell)\b|^mozilla\/5\.0 \(compatible; .*bot/.test(u)) return 'script';
+  if (/boto3|botocore|aws-sdk|aws-sdk-java|aws-sdk-go|aws-sdk-js|aws-sdk-dotnet|aws-sdk-rust|aws-sdk-ruby|aws-sdk-php|s3-browser|cyberduck|rclone|terraform|pulumi|cdk/.test(u)) return 'sdk';
+  if (u.startsWith('mozilla/')) return 'console';
+  return 'other';
+}
+
+/** Does the user agent say it runs on a desktop OS (macOS: EC2 Mac instances aside, an instance runs Linux or Windows Server)? */
+export function desktopUserAgent(ua: string | undefined): boolean {
+  return ua !== undefined && /os\/macos|darwin|md\/os#macos/i.test(ua);
+}

@@ -1,0 +1,54 @@
+/**
+ * First-seen network per principal ("new terms" on the source AS): a principal acting from an autonomous
+ * system (or, without the database, a /16) it was not seen in during its learning period or since. Alone
+ * this is context (people travel, ISPs change): low. It is worth a look (medium) when a principal that had
+ * only ever acted from inside AWS or from private addresses — a workload, a pipeline running in AWS — acts
+ * from a public network outside AWS: its credentials are being used somewhere they never were.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { describePrincipal, type Alert } from '../alert.ts';
+import { baselinable, baselineSubject, eventNetwork, known, learning, learningStart, rememberNetwork } from './baseline.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert, timeOf } from './util.ts';
+
+export const newNetwork: NativeDetection<null> = {
+  id: 'seam-native-new-network',
+  title: 'Principal acting from a network it was never seen in',
+  level: 'low',
+  tags: ['attack.initial_access', 'attack.t1078.004', 'attack.defense_evasion', 'attack.t1550.001'],
+  description:
+    'A CloudTrail call by a principal (the identity graph’s resolved principal: service account, person’s session, role) came from an autonomous system it had not used during its learning period (baselineLearningMs) or in the last baselineMemoryMs. Medium when every network it was seen in before was AWS or private and this one is a public network outside AWS.',
+  triage:
+    'Is the network one the person or pipeline plausibly uses (new ISP, travel, a new CI provider)? For medium: the principal never acted from outside AWS before; find where its credentials could have been copied from (instance metadata, CI secrets, a developer laptop) and what this address did.',
+  createState: () => null,
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (!baselinable(event)) return [];
+    const subject = baselineSubject(event);
+    if (subject === undefined) return [];
+    const net = eventNetwork(event, ctx.config);
+    if (net === undefined) return [];
+    const t = timeOf(event);
+    const start = learningStart(event, ctx, graph, subject.key);
+    const before = known(graph, subject.key, 'seen_network', t);
+    const had = rememberNetwork(event, ctx, graph, subject.key, net);
+    if (had !== undefined || learning(event, ctx.config, start) || before.length === 0) return [];
+    if (before.length >= ctx.config.maxNetworksPerPrincipal) return [];
+    const insideOnly = before.every((e) => e.fact.attributes.aws === true || e.fact.to === 'net:private');
+    const level = insideOnly && net.aws === false ? 'medium' : 'low';
+    const was = before
+      .slice(0, 5)
+      .map((e) => String(e.fact.attributes.label ?? e.fact.to))
+      .join(', ');
+    return [
+      nativeAlert(this, {
+        level,
+        events: [event],
+        summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? ''} from ${event.seam.source_ip} (${net.label}), a network it was never seen in${level === 'medium' ? ' and outside AWS, having only ever acted from inside AWS' : ''}; known: ${was}${before.length > 5 ? ', …' : ''}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster: ctx.resolution.cluster ?? event.seam.cluster,
+      }),
+    ];
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * First-seen AWS region, per principal and per account. A principal working in a region it never used is
+ * context (low). A write in a region the whole account had not used since its learning period — resources
+ * created where nobody looks (crypto-mining instances, a backdoor Lambda, evasion of regional logging) — is
+ * worth a look (medium). Global services (IAM, STS, Organizations, Route 53, CloudFront, billing...) log in
+ * us-east-1 whatever the caller does, so they teach and trigger nothing.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { describePrincipal, type Alert } from '../alert.ts';
+import { baselinable, baselineSubject, known, learning, learningStart, remember } from './baseline.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert, str, timeOf } from './util.ts';
+
+const GLOBAL_SOURCES = new Set(
+  [
+    'iam',
+    'sts',
+    'organizations',
+    'support',
+    'health',
+    'ce',
+    'cur',
+    'budgets',
+    'billingconsole',
+    'billing',
+    'account',
+    'pricing',
+    'route53',
+    'route53domains',
+    'cloudfront',
+    'globalaccelerator',
+    'signin',
+    'sso',
+    'sso-directory',
+    'identitystore',
+    'trustedadvisor',
+    'shield',
+    'waf',
+    'notifications',
+    'access-analyzer',
+    'resource-explorer-2',
+    'tagging',
+    'freetier',
+    'servicecatalog-appregistry',
+  ].map((s) => s + '.amazonaws.com'),
+);
+
+/** Calls that are about the account rather than a region (ListBuckets answers for every region; DescribeRegions lists them). */
+const GLOBAL_NAMES = new Set(['ListBuckets', 'ListAllMyBuckets', 'DescribeRegions', 'GetBucketLocation', 'ListAccountAliases', 'GetCallerIdentity']);
+
+const READ = /^(Get|List|Describe|Head|Lookup|Search|Scan|Query|Select|BatchGet|Check|Validate|Preview|Estimate|Test)/;
+
+export const newRegion: NativeDetection<null> = {
+  id: 'seam-native-new-region',
+  title: 'Principal or account active in an AWS region it never used',
+  level: 'low',
+  tags: ['attack.defense_evasion', 'attack.t1535', 'attack.discovery', 'attack.t1580'],
+  description:
+    'A regional CloudTrail call by a principal in a region it had not called in during its learning period or since (low). Medium when the call is a write and no principal of the account had used the region since the account’s own learning period: resources appearing in an unused region.',
+  triage:
+    'List what the principal created in that region (RunInstances, CreateFunction, key pairs, roles passed). Regions the organisation does not use can be blocked with an SCP (aws:RequestedRegion).',
+  createState: () => null,
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (!baselinable(event)) return [];
+    const region = str(event.awsRegion);
+    const source = str(event.eventSource);
+    const name = str(event.eventName) ?? '';
+    if (region === undefined || source === undefined || GLOBAL_SOURCES.has(source) || GLOBAL_NAMES.has(name)) return [];
+    const subject = baselineSubject(event);
+    if (subject === undefined) return [];
+    const t = timeOf(event);
+    const accountKey = `account:${event.seam.account ?? 'unknown'}`;
+    const start = learningStart(event, ctx, graph, subject.key);
+    const accountStart = learningStart(event, ctx, graph, accountKey);
+    const before = known(graph, subject.key, 'seen_region', t);
+    const mine = remember(event, ctx, graph, { kind: 'seen_region', key: `seen_region|${subject.key}|${region}`, from: subject.key, to: 'region:' + region });
+    const theirs = remember(event, ctx, graph, { kind: 'seen_region', key: `seen_region|${accountKey}|${region}`, from: accountKey, to: 'region:' + region });
+    if (mine.before !== undefined || learning(event, ctx.config, start) || before.length === 0) return [];
+    const write = !READ.test(name) && event.readOnly !== true;
+    const accountNew = theirs.before === undefined && !learning(event, ctx.config, accountStart);
+    const level = accountNew && write && event.seam.outcome !== 'failure' ? 'medium' : 'low';
+    const usual = before
+      .slice(0, 6)
+      .map((e) => e.fact.to.slice('region:'.length))
+      .join(', ');
+    return [
+      nativeAlert(this, {
+        level,
+        events: [event],
+        summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? name} in ${region}, a region it never used${accountNew ? ' (nor did anyone in the account)' : ''}; usual: ${usual}${before.length > 6 ? ', …' : ''}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster: ctx.resolution.cluster ?? event.seam.cluster,
+      }),
+    ];
+  },
+};
