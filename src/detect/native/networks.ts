@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isPrivateIp } from '../../identity/net.ts';
+import { isPrivateIp, parseAddress } from '../../core/ip.ts';
 
 /** Amazon's autonomous systems (AWS regions, CloudFront, Amazon corporate): AS16509 and AS14618 announce almost all of AWS. */
 export const AMAZON_ASNS: readonly number[] = [16509, 14618, 8987, 9059, 7224, 10124, 17493, 36263, 38895, 39111, 58588, 62785, 135630, 400098, 401395];
@@ -126,25 +126,22 @@ export const bundledAsnLookup: AsnLookup = (ip) => {
 function prefixOf(ip: string): string {
   const n = ipv4ToInt(ip);
   if (n !== undefined) return `${Math.floor(n / 16777216)}.${Math.floor(n / 65536) % 256}.0.0/16`;
-  // Expand `::` so the first three groups are the real ones.
-  const [head = '', tail] = ip.toLowerCase().split('::') as [string, string | undefined];
-  const h = head === '' ? [] : head.split(':');
-  const tl = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - tl.length)).fill('0'), ...tl];
-  return groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/48';
+  const a = parseAddress(ip);
+  const parts = a !== undefined && a.kind() === 'ipv6' ? (a.toNormalizedString().split(':') as string[]) : ['?'];
+  return parts.slice(0, 3).join(':') + '::/48';
 }
-
-const isIp = (s: string): boolean => ipv4ToInt(s) !== undefined || (s.includes(':') && /^[0-9a-f:.]+$/i.test(s));
 
 /**
  * What the baselines know about an address. `lookup` undefined = no database: networks are prefixes and
  * the AWS question has no answer.
  */
-export function networkOf(ip: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS): NetworkInfo | undefined {
-  if (!isIp(ip)) return undefined;
-  const v4 = ipv4ToInt(ip) !== undefined;
-  // (identity/net.ts isPrivateIp answers true for every IPv6 address: its IPv4 CIDRs match any IPv6 text.)
-  const priv = v4 ? isPrivateIp(ip) || ip.startsWith('127.') || ip.startsWith('169.254.') : /^(f[cd][0-9a-f]{2}:|fe80:|::1$)/i.test(ip);
+export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS): NetworkInfo | undefined {
+  const a = parseAddress(text);
+  if (a === undefined) return undefined;
+  // An IPv4-mapped IPv6 address is its IPv4 address.
+  const ip = a.toString();
+  const v4 = a.kind() === 'ipv4';
+  const priv = isPrivateIp(ip) || (v4 ? /^(127|169\.254)\./.test(ip) : /^(fe80:|::1$)/i.test(ip));
   if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
   const hit = v4 && lookup !== undefined ? lookup(ip) : undefined;
   if (hit !== undefined) {
