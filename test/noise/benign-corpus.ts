@@ -1,0 +1,806 @@
+/**
+ * A benign corpus: three days of an AWS account with two EKS clusters (prod-eks-01, staging-eks-01), built
+ * from a seeded generator so every run is the same. Nothing in it is an attack; it is shaped after what such
+ * an account logs (CloudTrail record and EKS audit event shapes as AWS and Kubernetes document them), not after
+ * any rule. What it holds, per hour of event time:
+ *
+ * - EKS audit: kubelets (node leases, pod status, the secrets and configmaps their pods mount), controllers and
+ *   the scheduler (leader-election leases, endpoint slices, replica sets), `eks:*` users, kube-system service
+ *   accounts (coredns, aws-node, kube-proxy, the EBS CSI driver, cluster-autoscaler, metrics-server), platform
+ *   workloads (Argo CD, cert-manager, external-dns, Prometheus, Fluent Bit), applications' leader election;
+ *   people in working hours running `kubectl get/describe/logs`; CI deploys (patch a deployment, the rollout's
+ *   replica set and pods, the scheduler's bindings, the old pods deleted).
+ * - CloudTrail: node instance-role sessions (VPC CNI, ECR credential provider, SSM agent) from the clusters' NAT
+ *   gateways; IRSA and Pod Identity workloads (token exchange, S3, KMS, Secrets Manager at start, SSM
+ *   parameters); AWS services assuming roles and using KMS; the Auto Scaling and EKS node-group service-linked
+ *   roles; Lambda functions; a bastion and a nightly batch instance with their own public (AWS) addresses;
+ *   people in the console (SSO sessions) and the CLI from their offices and homes; GitHub Actions with OIDC
+ *   running Terraform plans (reads) and a daily apply (non-admin policies and policy versions, scoped inline
+ *   policies, internal bucket policies, security-group rules for the VPC, tags), image pushes and a Lambda
+ *   deploy; console sign-ins through IAM Identity Center.
+ * - GuardDuty: low-severity findings about the bastion (port probes, SSH brute force against it), re-reported.
+ * - Runtime (sidecar) telemetry of application pods: their processes, SDKs reading their web-identity token and
+ *   calling the Pod Identity agent, connections to databases and AWS endpoints, DNS.
+ */
+
+export const ACCOUNT = '111122223333';
+export const REGION = 'us-west-2';
+const T0 = Date.parse('2026-11-02T00:00:00Z'); // a Monday
+
+/** mulberry32: small, fast, seedable. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rec = Record<string, unknown>;
+interface Out {
+  t: number;
+  line: string;
+}
+
+export interface BenignCorpus {
+  /** CloudTrail, GuardDuty, runtime and prod-eks-01's audit log (replayed with --cluster prod-eks-01). */
+  prod: string[];
+  /** staging-eks-01's audit log (replayed with --cluster staging-eks-01). */
+  staging: string[];
+}
+
+export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {}): BenignCorpus {
+  const rnd = prng(opts.seed ?? 20261102);
+  const hours = opts.hours ?? 72;
+  const prod: Out[] = [];
+  const staging: Out[] = [];
+  const ctOut = prod;
+
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
+  const hex = (n: number): string => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(rnd() * 16)];
+    return s;
+  };
+  const uuid = (): string => `${hex(8)}-${hex(4)}-4${hex(3)}-${pick(['8', '9', 'a', 'b'])}${hex(3)}-${hex(12)}`;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const ctTime = (ms: number): string => iso(ms).replace(/\.\d+Z$/, 'Z');
+  /** Poisson-ish count for a rate per hour (integer part always, fraction by chance). */
+  const count = (rate: number): number => Math.floor(rate) + (rnd() < rate - Math.floor(rate) ? 1 : 0);
+  const within = (h: number): number => T0 + h * 3600_000 + Math.floor(rnd() * 3600_000);
+  const working = (h: number): boolean => {
+    const hod = h % 24;
+    const dow = Math.floor(h / 24) % 7; // 0 = Monday
+    return hod >= 7 && hod < 19 && dow < 5;
+  };
+
+  // ── the account ──────────────────────────────────────────────────────────────────────────────────────
+  interface Cluster {
+    name: string;
+    nat: string;
+    out: Out[];
+    nodes: { name: string; ip: string; instance: string }[];
+    scale: number;
+    oidc: string;
+    nodeRole: string;
+    nodeRoleId: string;
+  }
+  const mkNodes = (n: number, subnet: number): Cluster['nodes'] =>
+    Array.from({ length: n }, () => {
+      const ip = `10.${subnet}.${int(16, 190)}.${int(2, 250)}`;
+      return { name: `ip-${ip.replace(/\./g, '-')}.${REGION}.compute.internal`, ip, instance: `i-0${hex(16)}` };
+    });
+  const clusters: Cluster[] = [
+    { name: 'prod-eks-01', nat: '44.230.10.1', out: prod, nodes: mkNodes(6, 0), scale: 1, oidc: `oidc.eks.${REGION}.amazonaws.com/id/${hex(32).toUpperCase()}`, nodeRole: 'prod-eks-01-node-group-role', nodeRoleId: 'AROA' + hex(16).toUpperCase() },
+    { name: 'staging-eks-01', nat: '35.90.20.7', out: staging, nodes: mkNodes(3, 1), scale: 0.4, oidc: `oidc.eks.${REGION}.amazonaws.com/id/${hex(32).toUpperCase()}`, nodeRole: 'staging-eks-01-node-group-role', nodeRoleId: 'AROA' + hex(16).toUpperCase() },
+  ];
+
+  interface Person {
+    name: string;
+    role: string;
+    roleId: string;
+    ips: string[];
+    kubectl: boolean;
+  }
+  const sso = (perm: string): string => `AWSReservedSSO_${perm}_${hex(16)}`;
+  const people: Person[] = [
+    { name: 'alice@example.com', role: sso('AdministratorAccess'), roleId: 'AROA' + hex(16).toUpperCase(), ips: ['62.226.10.41', '91.64.10.77'], kubectl: true },
+    { name: 'bob@example.com', role: sso('ReadOnlyAccess'), roleId: 'AROA' + hex(16).toUpperCase(), ips: ['24.4.10.19'], kubectl: true },
+    { name: 'carol@example.com', role: sso('PowerUserAccess'), roleId: 'AROA' + hex(16).toUpperCase(), ips: ['84.46.10.200', '62.226.10.41'], kubectl: true },
+    { name: 'dave@example.com', role: sso('ReadOnlyAccess'), roleId: 'AROA' + hex(16).toUpperCase(), ips: ['62.226.10.58'], kubectl: false },
+  ];
+  const GH_RUNNERS = ['20.42.10.', '20.42.11.', '20.42.73.'];
+  const CI_ROLE = 'github-actions-deploy';
+  const ciRoleId = 'AROA' + hex(16).toUpperCase();
+
+  const apps = [
+    { ns: 'payments', sa: 'api', role: 'payments-api-irsa', bucket: 'acme-payments-exports', secret: 'prod/payments/db', podIdentity: false },
+    { ns: 'checkout', sa: 'worker', role: 'checkout-worker-irsa', bucket: 'acme-checkout-receipts', secret: 'prod/checkout/stripe', podIdentity: false },
+    { ns: 'search', sa: 'indexer', role: 'search-indexer-pod-identity', bucket: 'acme-search-snapshots', secret: 'prod/search/opensearch', podIdentity: true },
+  ];
+  const appPods = new Map(apps.map((a) => [a.ns, [0, 1].map(() => `${a.sa}-${hex(9)}-${hex(5)}`)]));
+
+  // ── CloudTrail ───────────────────────────────────────────────────────────────────────────────────────
+  const assumed = (role: string, roleId: string, session: string, key: string, extra: Rec = {}): Rec => ({
+    type: 'AssumedRole',
+    principalId: `${roleId}:${session}`,
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+    accountId: ACCOUNT,
+    accessKeyId: key,
+    sessionContext: {
+      sessionIssuer: { type: 'Role', principalId: roleId, arn: `arn:aws:iam::${ACCOUNT}:role/${role.startsWith('AWSReservedSSO_') ? 'aws-reserved/sso.amazonaws.com/' : ''}${role}`, accountId: ACCOUNT, userName: role },
+      attributes: { creationDate: '2026-11-02T00:00:00Z', mfaAuthenticated: 'false' },
+      ...extra,
+    },
+  });
+  const service = (svc: string): Rec => ({ type: 'AWSService', invokedBy: svc });
+  const key = (): string => 'ASIA' + hex(16).toUpperCase();
+
+  function ct(ms: number, identity: Rec, source: string, name: string, o: { ip: string; ua: string; rp?: unknown; re?: unknown; region?: string; readOnly?: boolean; data?: boolean; error?: string; extra?: Rec }): void {
+    const r: Rec = {
+      eventVersion: o.data ? '1.10' : '1.09',
+      userIdentity: identity,
+      eventTime: ctTime(ms),
+      eventSource: source,
+      eventName: name,
+      awsRegion: o.region ?? REGION,
+      sourceIPAddress: o.ip,
+      userAgent: o.ua,
+      requestParameters: o.rp ?? null,
+      responseElements: o.re ?? null,
+      requestID: uuid(),
+      eventID: uuid(),
+      readOnly: o.readOnly ?? /^(Get|List|Describe|Head|Lookup|BatchGet)/.test(name),
+      eventType: 'AwsApiCall',
+      managementEvent: !o.data,
+      recipientAccountId: ACCOUNT,
+      eventCategory: o.data ? 'Data' : 'Management',
+      tlsDetails: o.ip.endsWith('.amazonaws.com') ? undefined : { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${source.split('.')[0]}.${o.region ?? REGION}.amazonaws.com` },
+      ...o.extra,
+    };
+    if (o.error !== undefined) {
+      r.errorCode = o.error;
+      r.errorMessage = o.error === 'AccessDenied' ? 'User is not authorized to perform this operation' : 'The specified resource does not exist';
+    }
+    if (r.tlsDetails === undefined) delete r.tlsDetails;
+    ctOut.push({ t: ms, line: JSON.stringify(r) });
+  }
+
+  const UA = {
+    cni: 'amazon-vpc-cni-k8s/version/v1.18.5 aws-sdk-go-v2/1.30.4 os/linux lang/go#1.22.6 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.177.0',
+    ecrCred: 'aws-sdk-go-v2/1.30.4 os/linux lang/go#1.22.6 md/GOOS#linux md/GOARCH#amd64 api/ecr#1.32.2 ecr-credential-provider',
+    ssm: 'aws-sdk-go/1.55.5 (go1.22.7; linux; amd64) amazon-ssm-agent/3.3.1142.0',
+    kubeletEc2: 'aws-sdk-go/1.55.5 (go1.22.5; linux; amd64) kubelet/v1.30.4-eks-a737599',
+    botoApp: 'Boto3/1.35.54 md/Botocore#1.35.54 ua/2.0 os/linux#5.10.226-214.880.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.54',
+    jsApp: 'aws-sdk-js/3.679.0 ua/2.1 os/linux#5.10.226-214.880.amzn2.x86_64 lang/js md/nodejs#20.18.0 api/s3#3.679.0 m/E,N',
+    goApp: 'aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/s3#1.66.0 m/E',
+    console: 'AWS Internal',
+    consoleBrowser: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+    cliMac: 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source md/prompt#off md/command#',
+    cliInstance: 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.1.115-126.197.amzn2023.x86_64 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#amzn.2023 md/prompt#off md/command#s3.cp',
+    terraform: 'APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.74.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/iam#1.37.2',
+    ghaAssume: 'aws-sdk-nodejs/2.1692.0 linux/v20.18.0 configure-aws-credentials-for-github-actions promise',
+    docker: 'docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.5.0-1025-azure os/linux arch/amd64 UpstreamClient(Docker-Client/27.3.1 \\(linux\\))',
+    lambda: 'aws-sdk-js/3.679.0 ua/2.1 os/linux#5.10.227-239.884.amzn2.x86_64 lang/js md/nodejs#20.18.0 exec-env/AWS_Lambda_nodejs20.x api/dynamodb#3.679.0',
+  };
+
+  // Sessions that last: node instance sessions (one per instance, keys rotating), people's daily SSO sessions.
+  const nodeKeys = new Map<string, string>();
+  const nodeKey = (inst: string, h: number): string => {
+    const k = `${inst}|${Math.floor(h / 6)}`;
+    let v = nodeKeys.get(k);
+    if (v === undefined) nodeKeys.set(k, (v = key()));
+    return v;
+  };
+  const personKeys = new Map<string, string>();
+  const personKey = (p: Person, h: number, cli: boolean): string => {
+    const k = `${p.name}|${Math.floor(h / 12)}|${cli}`;
+    let v = personKeys.get(k);
+    if (v === undefined) personKeys.set(k, (v = key()));
+    return v;
+  };
+  const personIp = (p: Person, h: number): string => p.ips[Math.floor(h / 24 + (h % 24) / 16) % p.ips.length]!;
+
+  const CONSOLE_READS: [string, string, Rec | null][] = [
+    ['ec2.amazonaws.com', 'DescribeInstances', { maxResults: 1000, instancesSet: {}, filterSet: {} }],
+    ['ec2.amazonaws.com', 'DescribeSecurityGroups', { securityGroupSet: {}, filterSet: {} }],
+    ['ec2.amazonaws.com', 'DescribeVpcs', { vpcSet: {}, filterSet: {} }],
+    ['ec2.amazonaws.com', 'DescribeVolumes', { volumeSet: {}, filterSet: {} }],
+    ['eks.amazonaws.com', 'DescribeCluster', { name: 'prod-eks-01' }],
+    ['eks.amazonaws.com', 'ListNodegroups', { name: 'prod-eks-01' }],
+    ['eks.amazonaws.com', 'ListClusters', null],
+    ['s3.amazonaws.com', 'ListBuckets', { Host: 's3.amazonaws.com' }],
+    ['s3.amazonaws.com', 'GetBucketPolicy', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', policy: '' }],
+    ['s3.amazonaws.com', 'GetBucketVersioning', { bucketName: 'acme-search-snapshots', Host: 'acme-search-snapshots.s3.us-west-2.amazonaws.com', versioning: '' }],
+    ['cloudwatch.amazonaws.com', 'DescribeAlarms', { maxRecords: 100 }],
+    ['logs.amazonaws.com', 'DescribeLogGroups', { limit: 50 }],
+    ['logs.amazonaws.com', 'StartQuery', { logGroupName: '/aws/eks/prod-eks-01/cluster', queryString: 'fields @timestamp, @message | limit 20' }],
+    ['iam.amazonaws.com', 'ListRoles', { maxItems: 100 }],
+    ['iam.amazonaws.com', 'GetRole', { roleName: 'payments-api-irsa' }],
+    ['cloudtrail.amazonaws.com', 'LookupEvents', { maxResults: 50 }],
+    ['rds.amazonaws.com', 'DescribeDBInstances', null],
+    ['lambda.amazonaws.com', 'ListFunctions20150331', null],
+    ['autoscaling.amazonaws.com', 'DescribeAutoScalingGroups', null],
+    ['elasticloadbalancing.amazonaws.com', 'DescribeLoadBalancers', null],
+    ['ce.amazonaws.com', 'GetCostAndUsage', { granularity: 'DAILY' }],
+  ];
+  const CLI_READS: [string, string, Rec | null][] = [
+    ['eks.amazonaws.com', 'DescribeCluster', { name: 'prod-eks-01' }],
+    ['sts.amazonaws.com', 'GetCallerIdentity', null],
+    ['s3.amazonaws.com', 'ListBuckets', { Host: 's3.amazonaws.com' }],
+    ['logs.amazonaws.com', 'FilterLogEvents', { logGroupName: '/aws/lambda/receipt-mailer', startTime: 0 }],
+    ['ec2.amazonaws.com', 'DescribeInstances', { instancesSet: {}, filterSet: { items: [{ name: 'tag:Name', valueSet: { items: [{ value: 'bastion' }] } }] } }],
+    ['ecr.amazonaws.com', 'DescribeImages', { repositoryName: 'payments-api' }],
+  ];
+  const TF_READS: [string, string, Rec | null][] = [
+    ['sts.amazonaws.com', 'GetCallerIdentity', null],
+    ['iam.amazonaws.com', 'GetRole', { roleName: 'payments-api-irsa' }],
+    ['iam.amazonaws.com', 'GetRole', { roleName: 'checkout-worker-irsa' }],
+    ['iam.amazonaws.com', 'ListRolePolicies', { roleName: 'payments-api-irsa' }],
+    ['iam.amazonaws.com', 'ListAttachedRolePolicies', { roleName: 'payments-api-irsa' }],
+    ['iam.amazonaws.com', 'GetPolicy', { policyArn: `arn:aws:iam::${ACCOUNT}:policy/payments-exports-read` }],
+    ['iam.amazonaws.com', 'GetPolicyVersion', { policyArn: `arn:aws:iam::${ACCOUNT}:policy/payments-exports-read`, versionId: 'v3' }],
+    ['iam.amazonaws.com', 'GetOpenIDConnectProvider', { openIDConnectProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE'}` }],
+    ['s3.amazonaws.com', 'GetBucketPolicy', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', policy: '' }],
+    ['s3.amazonaws.com', 'GetBucketAcl', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', acl: '' }],
+    ['s3.amazonaws.com', 'GetBucketEncryption', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', encryption: '' }],
+    ['s3.amazonaws.com', 'GetPublicAccessBlock', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', publicAccessBlock: '' }],
+    ['s3.amazonaws.com', 'GetBucketVersioning', { bucketName: 'acme-checkout-receipts', Host: 'acme-checkout-receipts.s3.us-west-2.amazonaws.com', versioning: '' }],
+    ['ec2.amazonaws.com', 'DescribeSecurityGroups', { securityGroupIdSet: { items: [{ groupId: 'sg-0a1b2c3d4e5f60718' }] } }],
+    ['ec2.amazonaws.com', 'DescribeSecurityGroupRules', { filterSet: { items: [{ name: 'group-id', valueSet: { items: [{ value: 'sg-0a1b2c3d4e5f60718' }] } }] } }],
+    ['ec2.amazonaws.com', 'DescribeVpcs', { vpcSet: { items: [{ vpcId: 'vpc-0a1b2c3d4e5f67890' }] } }],
+    ['eks.amazonaws.com', 'DescribeCluster', { name: 'prod-eks-01' }],
+    ['eks.amazonaws.com', 'DescribeNodegroup', { name: 'prod-eks-01', nodegroupName: 'general-2026' }],
+    ['eks.amazonaws.com', 'DescribeAddon', { name: 'prod-eks-01', addonName: 'vpc-cni' }],
+    ['kms.amazonaws.com', 'DescribeKey', { keyId: 'alias/payments' }],
+    ['kms.amazonaws.com', 'GetKeyPolicy', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', policyName: 'default' }],
+    ['lambda.amazonaws.com', 'GetFunction20150331v2', { functionName: 'receipt-mailer' }],
+    ['ecr.amazonaws.com', 'DescribeRepositories', { repositoryNames: ['payments-api'] }],
+    ['secretsmanager.amazonaws.com', 'DescribeSecret', { secretId: 'prod/payments/db' }],
+    ['rds.amazonaws.com', 'DescribeDBInstances', { dBInstanceIdentifier: 'payments-db' }],
+  ];
+
+  const bucketPolicy = (bucket: string, role: string): string =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        { Sid: 'AppAccess', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/${role}` }, Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${bucket}/*` },
+      ],
+    });
+  const scopedPolicy = (bucket: string): string =>
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] });
+
+  for (let h = 0; h < hours; h++) {
+    const work = working(h);
+    for (const c of clusters) {
+      // Node instance sessions, from the cluster's NAT gateway.
+      for (const n of c.nodes) {
+        const id = assumed(c.nodeRole, c.nodeRoleId, n.instance, nodeKey(n.instance, h), { ec2RoleDelivery: '2.0' });
+        for (let i = count(4); i > 0; i--) ct(within(h), id, 'ec2.amazonaws.com', pick(['DescribeNetworkInterfaces', 'DescribeInstances', 'DescribeSubnets']), { ip: c.nat, ua: UA.cni, rp: { filterSet: { items: [{ name: 'attachment.instance-id', valueSet: { items: [{ value: n.instance }] } }] } } });
+        if (rnd() < 0.3) ct(within(h), id, 'ec2.amazonaws.com', pick(['AssignPrivateIpAddresses', 'UnassignPrivateIpAddresses']), { ip: c.nat, ua: UA.cni, rp: { networkInterfaceId: `eni-0${hex(16)}`, secondaryPrivateIpAddressCount: 1 } });
+        ct(within(h), id, 'ecr.amazonaws.com', 'GetAuthorizationToken', { ip: c.nat, ua: UA.ecrCred, rp: { registryIds: [ACCOUNT] } });
+        for (let i = count(2); i > 0; i--) ct(within(h), id, 'ssm.amazonaws.com', 'UpdateInstanceInformation', { ip: c.nat, ua: UA.ssm, readOnly: false, rp: { instanceId: n.instance, agentVersion: '3.3.1142.0', platformType: 'Linux', platformName: 'Amazon Linux', iPAddress: n.ip } });
+        if (rnd() < 0.2) ct(within(h), id, 'ec2.amazonaws.com', 'DescribeInstances', { ip: c.nat, ua: UA.kubeletEc2, rp: { instancesSet: { items: [{ instanceId: n.instance }] } } });
+        // EC2 delivers the instance profile's credentials (the service assumes the role for the instance).
+        if (h % 6 === 0) {
+          ct(within(h), service('ec2.amazonaws.com'), 'sts.amazonaws.com', 'AssumeRole', {
+            ip: 'ec2.amazonaws.com',
+            ua: 'ec2.amazonaws.com',
+            readOnly: true,
+            rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${c.nodeRole}`, roleSessionName: n.instance },
+            re: { credentials: { accessKeyId: nodeKey(n.instance, h), sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 6:00:00 AM' }, assumedRoleUser: { assumedRoleId: `${c.nodeRoleId}:${n.instance}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${c.nodeRole}/${n.instance}` } },
+          });
+        }
+      }
+      // Workloads: IRSA token exchange each hour per pod (Pod Identity: every 6 hours), then their calls.
+      for (const a of apps) {
+        const pods = c.scale < 1 ? appPods.get(a.ns)!.slice(0, 1).map((x) => 'stg-' + x) : appPods.get(a.ns)!;
+        const role = c.scale < 1 ? `staging-${a.role}` : a.role;
+        for (const pod of pods) {
+          const k = key();
+          const session = a.podIdentity ? `eks-${c.name}-${pod}`.slice(0, 64) : `botocore-session-${Math.floor(within(h) / 1000)}`;
+          const roleId = 'AROA' + (role.toUpperCase().replace(/[^A-Z0-9]/g, '') + '0000000000000000').slice(0, 16);
+          const sessionArn = `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`;
+          const at = T0 + h * 3600_000 + int(0, 120_000);
+          if (a.podIdentity) {
+            ct(at, service('pods.eks.amazonaws.com'), 'sts.amazonaws.com', 'AssumeRole', {
+              ip: 'pods.eks.amazonaws.com',
+              ua: 'pods.eks.amazonaws.com',
+              readOnly: true,
+              rp: {
+                roleArn: `arn:aws:iam::${ACCOUNT}:role/${role}`,
+                roleSessionName: session,
+                durationSeconds: 21600,
+                tags: [
+                  { key: 'eks-cluster-arn', value: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${c.name}` },
+                  { key: 'eks-cluster-name', value: c.name },
+                  { key: 'kubernetes-namespace', value: a.ns },
+                  { key: 'kubernetes-service-account', value: a.sa },
+                  { key: 'kubernetes-pod-name', value: pod },
+                ],
+              },
+              re: { credentials: { accessKeyId: k, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 6:00:00 AM' }, assumedRoleUser: { assumedRoleId: `${roleId}:${session}`, arn: sessionArn } },
+            });
+            // The EKS Pod Identity agent on the node asks eks-auth for the pod's credentials, signed by the node's role.
+            const node = c.nodes[pods.indexOf(pod) % c.nodes.length]!;
+            ct(at, assumed(c.nodeRole, c.nodeRoleId, node.instance, nodeKey(node.instance, h), { ec2RoleDelivery: '2.0' }), 'eks-auth.amazonaws.com', 'AssumeRoleForPodIdentity', {
+              ip: c.nat,
+              ua: 'aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/eksauth#1.7.3 eks-pod-identity-agent',
+              readOnly: true,
+              rp: { clusterName: c.name, token: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+              re: {
+                subject: { namespace: a.ns, serviceAccount: a.sa },
+                audience: 'pods.eks.amazonaws.com',
+                podIdentityAssociation: { associationArn: `arn:aws:eks:${REGION}:${ACCOUNT}:podidentityassociation/${c.name}/a-${hex(17)}`, associationId: `a-${hex(17)}` },
+                assumedRoleUser: { arn: sessionArn, assumeRoleId: `${roleId}:${session}` },
+                credentials: { accessKeyId: k, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 6:00:00 AM' },
+              },
+            });
+          } else {
+            const subject = `system:serviceaccount:${a.ns}:${a.sa}`;
+            const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${c.oidc}`;
+            ct(at, { type: 'WebIdentityUser', principalId: `${provider}:sts.amazonaws.com:${subject}`, userName: subject, identityProvider: provider }, 'sts.amazonaws.com', 'AssumeRoleWithWebIdentity', {
+              ip: c.nat,
+              ua: a.ns === 'payments' ? UA.botoApp : UA.jsApp,
+              readOnly: true,
+              rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${role}`, roleSessionName: session, durationSeconds: 3600 },
+              re: {
+                credentials: { accessKeyId: k, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 1:00:00 AM' },
+                subjectFromWebIdentityToken: subject,
+                assumedRoleUser: { assumedRoleId: `${roleId}:${session}`, arn: sessionArn },
+                provider,
+                audience: 'sts.amazonaws.com',
+              },
+            });
+          }
+          const id = assumed(role, roleId, session, k);
+          const ua = a.ns === 'payments' ? UA.botoApp : a.ns === 'checkout' ? UA.jsApp : UA.goApp;
+          for (let i = count(work ? 14 : 5); i > 0; i--) {
+            const put = rnd() < 0.4;
+            const objKey = `${new Date(at).toISOString().slice(0, 10)}/${hex(12)}.json`;
+            ct(at + int(1000, 3_500_000), id, 's3.amazonaws.com', put ? 'PutObject' : 'GetObject', {
+              ip: c.nat,
+              ua,
+              data: true,
+              readOnly: !put,
+              rp: { bucketName: a.bucket, key: objKey, Host: `${a.bucket}.s3.${REGION}.amazonaws.com` },
+              extra: { resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${a.bucket}/${objKey}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${a.bucket}` }], additionalEventData: { 'x-amz-id-2': hex(40), bytesTransferredIn: put ? int(200, 90000) : 0, bytesTransferredOut: put ? 0 : int(200, 90000) } },
+            });
+          }
+          for (let i = count(3); i > 0; i--) {
+            ct(at + int(1000, 3_500_000), id, 'kms.amazonaws.com', pick(['GenerateDataKey', 'Decrypt']), {
+              ip: c.nat,
+              ua,
+              readOnly: true,
+              rp: { keyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`, encryptionContext: { 'aws:s3:arn': `arn:aws:s3:::${a.bucket}` }, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' },
+            });
+          }
+          // Secrets are read at start (pods restart on deploys) and cached.
+          if (h % 8 === 0) ct(at + int(1000, 5000), id, 'secretsmanager.amazonaws.com', 'GetSecretValue', { ip: c.nat, ua, rp: { secretId: a.secret } });
+          if (rnd() < 0.3) ct(at + int(1000, 3_500_000), id, 'ssm.amazonaws.com', 'GetParameter', { ip: c.nat, ua, rp: { name: `/${a.ns}/feature-flags`, withDecryption: false } });
+        }
+      }
+    }
+
+    // AWS services acting for the account.
+    for (let i = count(8); i > 0; i--) {
+      const svc = pick(['s3.amazonaws.com', 'secretsmanager.amazonaws.com', 'ebs.amazonaws.com', 'logs.amazonaws.com']);
+      ct(within(h), service(svc), 'kms.amazonaws.com', pick(['Decrypt', 'GenerateDataKey']), { ip: svc, ua: svc, readOnly: true, rp: { keyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' } });
+    }
+    for (let i = count(3); i > 0; i--) {
+      const fn = pick(['receipt-mailer', 'thumbnailer', 'nightly-report']);
+      const role = `${fn}-lambda-role`;
+      const k = key();
+      ct(within(h), service('lambda.amazonaws.com'), 'sts.amazonaws.com', 'AssumeRole', {
+        ip: 'lambda.amazonaws.com',
+        ua: 'lambda.amazonaws.com',
+        readOnly: true,
+        rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${role}`, roleSessionName: fn },
+        re: { credentials: { accessKeyId: k, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 12:00:00 PM' }, assumedRoleUser: { assumedRoleId: `AROA${hex(16).toUpperCase()}:${fn}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${fn}` } },
+      });
+      const lid = assumed(role, 'AROA' + hex(16).toUpperCase(), fn, k);
+      ct(within(h), lid, 'sqs.amazonaws.com', 'GetQueueAttributes', { ip: pick(['52.32.10.4', '54.70.10.9', '44.230.80.3']), ua: UA.lambda, rp: { queueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${fn}-queue`, attributeNames: ['All'] } });
+    }
+    // Auto Scaling and the node-group service role keep the node groups in shape.
+    for (let i = count(4); i > 0; i--) {
+      const asg = assumed('AWSServiceRoleForAutoScaling', 'AROA' + 'AUTOSCALING00001', 'AutoScaling', 'ASIA' + hex(16).toUpperCase(), {});
+      (asg as { invokedBy?: string }).invokedBy = 'autoscaling.amazonaws.com';
+      ct(within(h), asg, 'ec2.amazonaws.com', pick(['DescribeInstances', 'DescribeInstanceStatus', 'DescribeLaunchTemplateVersions']), { ip: 'autoscaling.amazonaws.com', ua: 'autoscaling.amazonaws.com', rp: { instancesSet: {}, filterSet: {} } });
+    }
+    for (let i = count(3); i > 0; i--) {
+      const ng = assumed('AWSServiceRoleForAmazonEKSNodegroup', 'AROA' + 'EKSNODEGROUP0001', 'EKS', 'ASIA' + hex(16).toUpperCase(), {});
+      (ng as { invokedBy?: string }).invokedBy = 'eks-nodegroup.amazonaws.com';
+      ct(within(h), ng, pick(['autoscaling.amazonaws.com', 'ec2.amazonaws.com']), pick(['DescribeAutoScalingGroups', 'DescribeLaunchTemplateVersions']), { ip: 'eks-nodegroup.amazonaws.com', ua: 'eks-nodegroup.amazonaws.com', rp: null });
+    }
+    // Node group scaling: a couple of times a day.
+    if (h % 12 === 9) {
+      const asg = assumed('AWSServiceRoleForAutoScaling', 'AROA' + 'AUTOSCALING00001', 'AutoScaling', 'ASIA' + hex(16).toUpperCase(), {});
+      (asg as { invokedBy?: string }).invokedBy = 'autoscaling.amazonaws.com';
+      const inst = `i-0${hex(16)}`;
+      ct(within(h), asg, 'ec2.amazonaws.com', 'RunInstances', {
+        ip: 'autoscaling.amazonaws.com',
+        ua: 'autoscaling.amazonaws.com',
+        readOnly: false,
+        rp: { instancesSet: { items: [{ minCount: 1, maxCount: 1 }] }, launchTemplate: { launchTemplateId: 'lt-0a1b2c3d4e5f60718', version: '4' }, instanceType: 'm6i.xlarge' },
+        re: { instancesSet: { items: [{ instanceId: inst, instanceType: 'm6i.xlarge', privateIpAddress: `10.0.${int(16, 190)}.${int(2, 250)}` }] } },
+      });
+    }
+
+    // A bastion and a nightly batch instance, each with its own public address (AWS).
+    {
+      const bastion = 'i-0b45710a9c2d3e4f5';
+      const id = assumed('bastion-instance-role', 'AROABASTIONINSTANCE1', bastion, nodeKey(bastion, h), { ec2RoleDelivery: '2.0' });
+      for (let i = count(6); i > 0; i--) ct(within(h), id, 'ssm.amazonaws.com', 'UpdateInstanceInformation', { ip: '54.70.10.1', ua: UA.ssm, readOnly: false, rp: { instanceId: bastion, agentVersion: '3.3.1142.0', platformType: 'Linux' } });
+      if (rnd() < 0.2) ct(within(h), id, 'ssm.amazonaws.com', 'ListInstanceAssociations', { ip: '54.70.10.1', ua: UA.ssm, rp: { instanceId: bastion, maxResults: 20 } });
+      if (h % 24 === 2) {
+        const batch = `i-0ba7c4${hex(11)}`;
+        const bid = assumed('nightly-batch-instance-role', 'AROANIGHTLYBATCH0001', batch, key(), { ec2RoleDelivery: '2.0' });
+        const ip = `18.246.10.${int(2, 250)}`;
+        ct(within(h), bid, 's3.amazonaws.com', 'GetObject', { ip, ua: UA.cliInstance, data: true, rp: { bucketName: 'acme-batch-artifacts', key: 'jobs/reconcile.tar.gz', Host: 'acme-batch-artifacts.s3.us-west-2.amazonaws.com' } });
+        for (let i = 0; i < 5; i++) ct(within(h), bid, 's3.amazonaws.com', 'PutObject', { ip, ua: UA.cliInstance, data: true, readOnly: false, rp: { bucketName: 'acme-reports', key: `reconcile/${ctTime(T0 + h * 3600_000).slice(0, 10)}/part-${i}.csv`, Host: 'acme-reports.s3.us-west-2.amazonaws.com' } });
+        for (let i = 0; i < 6; i++) ct(within(h), bid, 'ssm.amazonaws.com', 'UpdateInstanceInformation', { ip, ua: UA.ssm, readOnly: false, rp: { instanceId: batch, agentVersion: '3.3.1142.0', platformType: 'Linux' } });
+      }
+    }
+
+    // People: console and CLI in working hours, from their usual places.
+    if (work) {
+      for (const p of people) {
+        const ip = personIp(p, h);
+        const hod = h % 24;
+        if (hod === 7 || (hod === 13 && rnd() < 0.5)) {
+          ct(within(h), assumed(p.role, p.roleId, p.name, personKey(p, h, false)), 'signin.amazonaws.com', 'ConsoleLogin', {
+            ip,
+            ua: UA.consoleBrowser,
+            readOnly: false,
+            region: 'us-east-1',
+            re: { ConsoleLogin: 'Success' },
+            extra: { additionalEventData: { MobileVersion: 'No', MFAUsed: 'No' }, eventType: 'AwsConsoleSignIn', serviceEventDetails: undefined },
+          });
+          ct(within(h), { type: 'Unknown', principalId: p.name, accountId: ACCOUNT, userName: p.name }, 'sso.amazonaws.com', 'Federate', { ip, ua: UA.consoleBrowser, readOnly: false, region: 'us-east-1', extra: { eventType: 'AwsServiceEvent', serviceEventDetails: { role_name: p.role.split('_')[1], account_id: ACCOUNT } } });
+        }
+        const consoleId = assumed(p.role, p.roleId, p.name, personKey(p, h, false));
+        (consoleId as Rec).sessionCredentialFromConsole = 'true';
+        for (let i = count(10); i > 0; i--) {
+          const [src, name, rp] = pick(CONSOLE_READS);
+          const region = src === 'iam.amazonaws.com' || src === 'ce.amazonaws.com' || name === 'ListBuckets' ? 'us-east-1' : rnd() < 0.08 ? 'eu-central-1' : REGION;
+          ct(within(h), consoleId, src, name, { ip, ua: UA.console, rp, region, readOnly: true, ...(rnd() < 0.03 ? { error: 'AccessDenied' } : {}) });
+        }
+        if (p.kubectl) {
+          const cliId = assumed(p.role, p.roleId, p.name, personKey(p, h, true));
+          for (let i = count(3); i > 0; i--) {
+            const [src, name, rp] = pick(CLI_READS);
+            ct(within(h), cliId, src, name, { ip, ua: UA.cliMac + (src === 'eks.amazonaws.com' ? 'eks.describe-cluster' : 'sts.get-caller-identity'), rp, region: name === 'ListBuckets' ? 'us-east-1' : REGION, readOnly: true });
+          }
+        }
+      }
+    }
+
+    // CI: GitHub Actions with OIDC, Terraform plans on pull requests, one apply a day, image pushes, a Lambda deploy.
+    if (work && rnd() < 0.5) {
+      const runner = pick(GH_RUNNERS) + int(2, 250);
+      const k = key();
+      const session = 'GitHubActions';
+      const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+      const t = within(h);
+      ct(t, { type: 'WebIdentityUser', principalId: `${provider}:sts.amazonaws.com:repo:acme/infra:pull_request`, userName: 'repo:acme/infra:pull_request', identityProvider: provider }, 'sts.amazonaws.com', 'AssumeRoleWithWebIdentity', {
+        ip: runner,
+        ua: UA.ghaAssume,
+        readOnly: true,
+        rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${CI_ROLE}`, roleSessionName: session, durationSeconds: 3600 },
+        re: {
+          credentials: { accessKeyId: k, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 1:00:00 PM' },
+          subjectFromWebIdentityToken: 'repo:acme/infra:pull_request',
+          assumedRoleUser: { assumedRoleId: `${ciRoleId}:${session}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${CI_ROLE}/${session}` },
+          provider,
+          audience: 'sts.amazonaws.com',
+        },
+      });
+      const id = assumed(CI_ROLE, ciRoleId, session, k);
+      for (const [src, name, rp] of TF_READS) ct(t + int(2000, 90_000), id, src, name, { ip: runner, ua: UA.terraform, rp, region: src === 'iam.amazonaws.com' ? 'us-east-1' : REGION });
+      if (h % 24 === 15) {
+        // The day's apply: non-admin changes only.
+        const w = (src: string, name: string, rp: Rec, re: unknown = null): void => ct(t + int(90_000, 300_000), id, src, name, { ip: runner, ua: UA.terraform, rp, re, readOnly: false, region: src === 'iam.amazonaws.com' ? 'us-east-1' : REGION });
+        const day = Math.floor(h / 24);
+        w('iam.amazonaws.com', 'CreatePolicyVersion', { policyArn: `arn:aws:iam::${ACCOUNT}:policy/payments-exports-read`, policyDocument: scopedPolicy('acme-payments-exports'), setAsDefault: true }, { policyVersion: { versionId: `v${4 + day}`, isDefaultVersion: true, createDate: ctTime(t) } });
+        w('iam.amazonaws.com', 'DeletePolicyVersion', { policyArn: `arn:aws:iam::${ACCOUNT}:policy/payments-exports-read`, versionId: `v${day}` });
+        w('iam.amazonaws.com', 'PutRolePolicy', { roleName: 'checkout-worker-irsa', policyName: 'receipts-write', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::acme-checkout-receipts/*' }] }) });
+        if (day === 1) {
+          w('iam.amazonaws.com', 'CreatePolicy', { policyName: 'search-snapshots-read', policyDocument: scopedPolicy('acme-search-snapshots'), path: '/' }, { policy: { policyName: 'search-snapshots-read', arn: `arn:aws:iam::${ACCOUNT}:policy/search-snapshots-read`, defaultVersionId: 'v1' } });
+          w('iam.amazonaws.com', 'AttachRolePolicy', { roleName: 'search-indexer-pod-identity', policyArn: `arn:aws:iam::${ACCOUNT}:policy/search-snapshots-read` });
+          w('iam.amazonaws.com', 'AttachRolePolicy', { roleName: 'nightly-batch-instance-role', policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' });
+        }
+        w('s3.amazonaws.com', 'PutBucketPolicy', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', policy: bucketPolicy('acme-payments-exports', 'payments-api-irsa') });
+        w('s3.amazonaws.com', 'PutBucketEncryption', { bucketName: 'acme-checkout-receipts', Host: 'acme-checkout-receipts.s3.us-west-2.amazonaws.com', ServerSideEncryptionConfiguration: { Rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/checkout' }, BucketKeyEnabled: true } } });
+        w('s3.amazonaws.com', 'PutBucketPublicAccessBlock', { bucketName: 'acme-search-snapshots', Host: 'acme-search-snapshots.s3.us-west-2.amazonaws.com', PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } });
+        w('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { groupId: 'sg-0a1b2c3d4e5f60718', ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, ipRanges: { items: [{ cidrIp: '10.0.0.0/16', description: 'payments pods' }] } }] } }, { _return: true });
+        w('ec2.amazonaws.com', 'CreateTags', { resourcesSet: { items: [{ resourceId: 'sg-0a1b2c3d4e5f60718' }] }, tagSet: { items: [{ key: 'owner', value: 'payments' }] } });
+        w('eks.amazonaws.com', 'TagResource', { resourceArn: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/prod-eks-01`, tags: { 'cost-center': 'platform' } });
+      }
+      if (rnd() < 0.5) {
+        ct(t + int(100_000, 400_000), id, 'ecr.amazonaws.com', 'GetAuthorizationToken', { ip: runner, ua: UA.docker, rp: null });
+        for (const name of ['InitiateLayerUpload', 'UploadLayerPart', 'CompleteLayerUpload', 'PutImage']) ct(t + int(400_000, 600_000), id, 'ecr.amazonaws.com', name, { ip: runner, ua: UA.docker, readOnly: false, rp: { repositoryName: pick(['payments-api', 'checkout-worker', 'search-indexer']), registryId: ACCOUNT } });
+      }
+      if (rnd() < 0.15) ct(t + int(300_000, 500_000), id, 'lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', { ip: runner, ua: UA.terraform, readOnly: false, rp: { functionName: 'receipt-mailer', s3Bucket: 'acme-lambda-artifacts', s3Key: `receipt-mailer/${hex(12)}.zip`, publish: true } });
+    }
+  }
+
+  // ── EKS audit ────────────────────────────────────────────────────────────────────────────────────────
+  function audit(c: Cluster, ms: number, user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }, verb: string, ref: Rec, o: { ip: string; ua: string; code?: number; uri?: string; level?: string; reason?: string; requestObject?: Rec }): void {
+    const ns = ref.namespace as string | undefined;
+    const res = ref.resource as string;
+    const group = ref.apiGroup as string | undefined;
+    const base = group ? `/apis/${group}/${ref.apiVersion ?? 'v1'}` : '/api/v1';
+    const path = `${base}${ns ? `/namespaces/${ns}` : ''}/${res}${ref.name ? `/${String(ref.name)}` : ''}${ref.subresource ? `/${String(ref.subresource)}` : ''}`;
+    const uri = o.uri ?? (verb === 'watch' ? `${path}?allowWatchBookmarks=true&resourceVersion=${int(100000, 9999999)}&timeout=${int(5, 9)}m${int(0, 59)}s&timeoutSeconds=${int(300, 600)}&watch=true` : verb === 'list' ? `${path}?limit=500&resourceVersion=0` : path);
+    const r: Rec = {
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: o.level ?? 'Metadata',
+      auditID: uuid(),
+      stage: 'ResponseComplete',
+      requestURI: uri,
+      verb,
+      user,
+      sourceIPs: [o.ip],
+      userAgent: o.ua,
+      objectRef: { apiVersion: 'v1', ...ref },
+      responseStatus: { metadata: {}, code: o.code ?? (verb === 'create' ? 201 : 200) },
+      requestReceivedTimestamp: iso(ms).replace('Z', `${int(100, 999)}Z`),
+      stageTimestamp: iso(ms + int(1, 40)).replace('Z', `${int(100, 999)}Z`),
+      annotations: { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': o.reason ?? 'RBAC: allowed by ClusterRoleBinding "system:controller" of ClusterRole "system:controller" to User' },
+    };
+    if (o.requestObject !== undefined) r.requestObject = o.requestObject;
+    c.out.push({ t: ms, line: JSON.stringify(r) });
+  }
+  const sys = (username: string, groups: string[] = ['system:authenticated']): { username: string; groups: string[] } => ({ username, groups });
+  const saUser = (ns: string, name: string, pod?: string, node?: string): { username: string; uid: string; groups: string[]; extra?: Record<string, string[]> } => ({
+    username: `system:serviceaccount:${ns}:${name}`,
+    uid: uuid(),
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+    ...(pod ? { extra: { 'authentication.kubernetes.io/pod-name': [pod], 'authentication.kubernetes.io/pod-uid': [uuid()], ...(node ? { 'authentication.kubernetes.io/node-name': [node] } : {}) } } : {}),
+  });
+  const iamUser = (role: string, roleId: string, session: string, k: string, canonical = `arn:aws:iam::${ACCOUNT}:role/${role}`): { username: string; uid: string; groups: string[]; extra: Record<string, string[]> } => ({
+    username: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+    uid: `aws-iam-authenticator:${ACCOUNT}:${roleId}`,
+    groups: ['system:authenticated'],
+    extra: { accessKeyId: [k], arn: [`arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`], canonicalArn: [canonical], principalId: [roleId], sessionName: [session] },
+  });
+  const KUBE = (name: string): string => `${name}/v1.30.4 (linux/amd64) kubernetes/a737599`;
+
+  for (let h = 0; h < hours; h++) {
+    const work = working(h);
+    for (const c of clusters) {
+      const n = (rate: number): number => count(rate * c.scale);
+      const cp = '10.0.' + (c.scale < 1 ? '201.9' : '200.17'); // control-plane ENI addresses
+      // Kubelets.
+      for (const node of c.nodes) {
+        const kubelet = { username: `system:node:${node.name}`, uid: `aws-iam-authenticator:${ACCOUNT}:${c.nodeRoleId}`, groups: ['system:bootstrappers', 'system:nodes', 'system:authenticated'], extra: { accessKeyId: [nodeKey(node.instance, h)], arn: [`arn:aws:sts::${ACCOUNT}:assumed-role/${c.nodeRole}/${node.instance}`], canonicalArn: [`arn:aws:iam::${ACCOUNT}:role/${c.nodeRole}`], principalId: [c.nodeRoleId], sessionName: [node.instance] } };
+        const ua = KUBE('kubelet');
+        for (let i = count(60); i > 0; i--) audit(c, within(h), kubelet, 'update', { resource: 'leases', namespace: 'kube-node-lease', name: node.name, apiGroup: 'coordination.k8s.io' }, { ip: node.ip, ua, reason: '' });
+        for (let i = count(12); i > 0; i--) audit(c, within(h), kubelet, 'patch', { resource: 'nodes', name: node.name, subresource: 'status' }, { ip: node.ip, ua, reason: '' });
+        for (let i = count(4); i > 0; i--) audit(c, within(h), kubelet, pick(['get', 'list', 'watch']), { resource: 'pods', ...(rnd() < 0.5 ? { namespace: pick(apps).ns } : {}) }, { ip: node.ip, ua, reason: '' });
+        for (let i = count(3); i > 0; i--) {
+          const a = pick(apps);
+          audit(c, within(h), kubelet, pick(['get', 'watch']), { resource: pick(['secrets', 'configmaps']), namespace: a.ns, name: pick([`${a.sa}-config`, 'kube-root-ca.crt', `${a.sa}-tls`]) }, { ip: node.ip, ua, reason: '' });
+        }
+        for (let i = count(2); i > 0; i--) {
+          const a = pick(apps);
+          audit(c, within(h), kubelet, 'patch', { resource: 'pods', namespace: a.ns, name: pick(appPods.get(a.ns)!), subresource: 'status' }, { ip: node.ip, ua, reason: '' });
+        }
+        if (rnd() < 0.3) audit(c, within(h), kubelet, 'create', { resource: 'serviceaccounts', namespace: pick(apps).ns, name: pick(apps).sa, subresource: 'token' }, { ip: node.ip, ua, reason: '' });
+      }
+      // Control plane and EKS.
+      for (const [who, ua] of [
+        ['system:kube-controller-manager', KUBE('kube-controller-manager')],
+        ['system:kube-scheduler', KUBE('kube-scheduler')],
+      ] as const) {
+        for (let i = n(60); i > 0; i--) audit(c, within(h), sys(who), pick(['get', 'update']), { resource: 'leases', namespace: 'kube-system', name: who.split(':')[1], apiGroup: 'coordination.k8s.io' }, { ip: cp, ua });
+      }
+      for (let i = n(25); i > 0; i--) {
+        const ctl = pick(['endpointslice-controller', 'replicaset-controller', 'deployment-controller', 'horizontal-pod-autoscaler', 'namespace-controller', 'generic-garbage-collector', 'resourcequota-controller']);
+        const res = ctl === 'endpointslice-controller' ? 'endpointslices' : ctl === 'replicaset-controller' ? 'pods' : ctl === 'deployment-controller' ? 'replicasets' : pick(['pods', 'deployments', 'namespaces']);
+        const group = res === 'endpointslices' ? 'discovery.k8s.io' : res === 'replicasets' || res === 'deployments' ? 'apps' : undefined;
+        audit(c, within(h), saUser('kube-system', ctl), pick(['get', 'list', 'watch', 'update']), { resource: res, namespace: pick(apps).ns, ...(group ? { apiGroup: group } : {}) }, { ip: cp, ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:' + ctl });
+      }
+      for (let i = n(30); i > 0; i--) {
+        const who = pick(['eks:certificate-controller', 'eks:node-manager', 'eks:addon-manager', 'eks:cloud-controller-manager', 'eks:pod-identity-mutating-webhook', 'eks:k8s-metrics', 'eks:nodewatcher', 'eks:authenticator']);
+        const [verb, res, ns] =
+          who === 'eks:certificate-controller'
+            ? [pick(['list', 'watch']), 'certificatesigningrequests', undefined]
+            : who === 'eks:addon-manager'
+              ? [pick(['get', 'patch']), pick(['daemonsets', 'deployments', 'configmaps']), 'kube-system']
+              : who === 'eks:authenticator' || who === 'eks:pod-identity-mutating-webhook'
+                ? [pick(['get', 'list', 'watch']), 'configmaps', 'kube-system']
+                : [pick(['get', 'list', 'watch']), pick(['nodes', 'pods']), undefined];
+        const group = res === 'certificatesigningrequests' ? 'certificates.k8s.io' : res === 'daemonsets' || res === 'deployments' ? 'apps' : undefined;
+        audit(c, within(h), sys(who), verb, { resource: res, ...(ns ? { namespace: ns } : {}), ...(group ? { apiGroup: group } : {}), ...(res === 'configmaps' && who === 'eks:authenticator' ? { name: 'aws-auth' } : {}) }, { ip: cp, ua: `${who.split(':')[1]}/v0.0.0 (linux/amd64) kubernetes/$Format`, reason: `RBAC: allowed by ClusterRoleBinding "${who}" of ClusterRole "${who}" to User "${who}"` });
+      }
+      // kube-system service accounts, from their pods.
+      const ksys: [string, string, [string, string, string | undefined][]][] = [
+        ['coredns', 'coredns/v1.11.3', [['list', 'endpointslices', undefined], ['watch', 'endpointslices', undefined], ['watch', 'services', undefined], ['watch', 'namespaces', undefined]]],
+        ['aws-node', 'aws-vpc-cni/v1.18.5', [['get', 'nodes', undefined], ['get', 'pods', undefined], ['list', 'pods', undefined], ['watch', 'eniconfigs', undefined]]],
+        ['kube-proxy', KUBE('kube-proxy'), [['watch', 'endpointslices', undefined], ['watch', 'services', undefined], ['get', 'nodes', undefined]]],
+        ['ebs-csi-controller-sa', 'csi-provisioner/v5.1.0', [['watch', 'persistentvolumeclaims', undefined], ['watch', 'persistentvolumes', undefined], ['get', 'leases', 'kube-system'], ['update', 'leases', 'kube-system']]],
+        ['cluster-autoscaler', 'cluster-autoscaler/v1.30.2', [['list', 'nodes', undefined], ['list', 'pods', undefined], ['get', 'configmaps', 'kube-system'], ['update', 'configmaps', 'kube-system'], ['update', 'leases', 'kube-system']]],
+        ['metrics-server', 'metrics-server/v0.7.2', [['get', 'nodes', undefined], ['list', 'nodes', undefined], ['get', 'configmaps', 'kube-system']]],
+      ];
+      for (const [sa, ua, calls] of ksys) {
+        const pod = `${sa}-${hex(9)}-${hex(5)}`;
+        for (let i = n(sa === 'aws-node' ? 20 : 10); i > 0; i--) {
+          const [verb, res, ns] = pick(calls);
+          const group = res === 'endpointslices' ? 'discovery.k8s.io' : res === 'leases' ? 'coordination.k8s.io' : res === 'eniconfigs' ? 'crd.k8s.amazonaws.com' : undefined;
+          audit(c, within(h), saUser('kube-system', sa, pod, pick(c.nodes).name), verb, { resource: res, ...(ns ? { namespace: ns } : {}), ...(group ? { apiGroup: group } : {}), ...(res === 'configmaps' && sa === 'cluster-autoscaler' ? { name: 'cluster-autoscaler-status' } : {}), ...(res === 'leases' ? { name: sa } : {}) }, { ip: pick(c.nodes).ip, ua, reason: `RBAC: allowed by ClusterRoleBinding "${sa}" of ClusterRole "${sa}" to ServiceAccount "${sa}/kube-system"` });
+        }
+      }
+      // Platform workloads.
+      const platform: [string, string, string, [string, string, string | undefined, string?][]][] = [
+        ['argocd', 'argocd-application-controller', 'argocd-application-controller/v2.12.6', [['list', 'deployments', undefined, 'apps'], ['watch', 'deployments', undefined, 'apps'], ['watch', 'services', undefined], ['watch', 'configmaps', undefined], ['get', 'applications', 'argocd', 'argoproj.io'], ['patch', 'applications', 'argocd', 'argoproj.io']]],
+        ['cert-manager', 'cert-manager', 'cert-manager-controller/v1.16.1', [['get', 'secrets', 'cert-manager'], ['update', 'leases', 'kube-system', 'coordination.k8s.io'], ['list', 'certificates', undefined, 'cert-manager.io'], ['watch', 'certificaterequests', undefined, 'cert-manager.io']]],
+        ['external-dns', 'external-dns', 'external-dns/v0.15.0', [['list', 'services', undefined], ['list', 'ingresses', undefined, 'networking.k8s.io'], ['list', 'nodes', undefined]]],
+        ['monitoring', 'prometheus-k8s', 'Prometheus/2.55.0', [['list', 'pods', undefined], ['watch', 'pods', undefined], ['list', 'endpoints', undefined], ['watch', 'services', undefined], ['get', 'nodes', undefined, undefined]]],
+        ['logging', 'fluent-bit', 'fluent-bit/3.1.9', [['get', 'pods', undefined], ['get', 'namespaces', undefined]]],
+      ];
+      for (const [ns, sa, ua, calls] of platform) {
+        const pod = `${sa}-${hex(9)}-${hex(5)}`;
+        for (let i = n(ns === 'argocd' || ns === 'monitoring' ? 20 : 8); i > 0; i--) {
+          const [verb, res, rns, group] = pick(calls);
+          audit(c, within(h), saUser(ns, sa, pod, pick(c.nodes).name), verb, { resource: res, ...(rns ? { namespace: rns } : {}), ...(group ? { apiGroup: group } : {}) }, { ip: pick(c.nodes).ip, ua, reason: `RBAC: allowed by ClusterRoleBinding "${sa}" of ClusterRole "${sa}" to ServiceAccount "${sa}/${ns}"` });
+        }
+      }
+      // Applications' leader election.
+      for (const a of apps) {
+        for (let i = n(6); i > 0; i--) audit(c, within(h), saUser(a.ns, a.sa, pick(appPods.get(a.ns)!), pick(c.nodes).name), pick(['get', 'update']), { resource: 'leases', namespace: a.ns, name: `${a.sa}-leader`, apiGroup: 'coordination.k8s.io' }, { ip: pick(c.nodes).ip, ua: `${a.sa}/1.42.0 (linux/amd64) kubernetes/client-go`, reason: `RBAC: allowed by RoleBinding "${a.sa}-leader-election/${a.ns}" of Role "leader-election" to ServiceAccount "${a.sa}/${a.ns}"` });
+      }
+      // People with kubectl, working hours.
+      if (work) {
+        for (const p of people.filter((x) => x.kubectl)) {
+          const u = iamUser(p.role, p.roleId, p.name, personKey(p, h, true));
+          const ip = personIp(p, h);
+          const ua = `kubectl/v1.31.2 (darwin/arm64) kubernetes/5864a46`;
+          for (let i = n(4); i > 0; i--) {
+            const a = pick(apps);
+            const t = within(h);
+            const what = pick(['get-pods', 'describe', 'logs', 'get-deploy', 'get-events']);
+            const reason = `RBAC: allowed by ClusterRoleBinding "eks-access-entry-view" of ClusterRole "view" to Group "eks-view"`;
+            if (what === 'get-pods') audit(c, t, u, 'list', { resource: 'pods', namespace: a.ns }, { ip, ua, reason });
+            else if (what === 'describe') {
+              const pod = pick(appPods.get(a.ns)!);
+              audit(c, t, u, 'get', { resource: 'pods', namespace: a.ns, name: pod }, { ip, ua, reason });
+              audit(c, t + 40, u, 'list', { resource: 'events', namespace: a.ns }, { ip, ua, reason, uri: `/api/v1/namespaces/${a.ns}/events?fieldSelector=involvedObject.name%3D${pod}&limit=500` });
+            } else if (what === 'logs') audit(c, t, u, 'get', { resource: 'pods', namespace: a.ns, name: pick(appPods.get(a.ns)!), subresource: 'log' }, { ip, ua, reason });
+            else if (what === 'get-deploy') audit(c, t, u, 'get', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip, ua, reason });
+            else audit(c, t, u, 'list', { resource: 'events', namespace: a.ns }, { ip, ua, reason });
+          }
+        }
+        // CI deploys (an access entry maps the CI role to an edit group in the app namespaces).
+        if (rnd() < 0.35 * (c.scale < 1 ? 1.5 : 1)) {
+          const a = pick(apps);
+          const runner = pick(GH_RUNNERS) + int(2, 250);
+          const u = iamUser(CI_ROLE, ciRoleId, 'GitHubActions', key());
+          const t = within(h);
+          const ua = 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46';
+          const reason = `RBAC: allowed by RoleBinding "ci-deploy/${a.ns}" of ClusterRole "edit" to Group "ci-deployers"`;
+          audit(c, t, u, 'get', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip: runner, ua, reason });
+          audit(c, t + 300, u, 'patch', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip: runner, ua, reason, level: 'RequestResponse', requestObject: { spec: { template: { spec: { containers: [{ name: a.sa, image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${a.ns}-${a.sa}:1.${int(40, 60)}.${int(0, 9)}` }] } } } } });
+          audit(c, t + 500, u, 'patch', { resource: 'configmaps', namespace: a.ns, name: `${a.sa}-config` }, { ip: runner, ua, reason });
+          for (let i = 0; i < 6; i++) audit(c, t + 1000 + i * 5000, u, pick(['get', 'watch']), { resource: pick(['deployments', 'replicasets']), namespace: a.ns, apiGroup: 'apps' }, { ip: runner, ua, reason });
+          const rs = `${a.sa}-${hex(9)}`;
+          audit(c, t + 900, saUser('kube-system', 'deployment-controller'), 'create', { resource: 'replicasets', namespace: a.ns, name: rs, apiGroup: 'apps' }, { ip: cp, ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:deployment-controller' });
+          for (let i = 0; i < 2; i++) {
+            const pod = `${rs}-${hex(5)}`;
+            const node = pick(c.nodes);
+            audit(c, t + 1200 + i * 100, saUser('kube-system', 'replicaset-controller'), 'create', { resource: 'pods', namespace: a.ns, name: pod }, { ip: cp, ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:replicaset-controller' });
+            audit(c, t + 1300 + i * 100, sys('system:kube-scheduler'), 'create', { resource: 'pods', namespace: a.ns, name: pod, subresource: 'binding' }, { ip: cp, ua: KUBE('kube-scheduler') });
+            audit(c, t + 4000 + i * 100, { username: `system:node:${node.name}`, groups: ['system:nodes', 'system:authenticated'] }, 'patch', { resource: 'pods', namespace: a.ns, name: pod, subresource: 'status' }, { ip: node.ip, ua: KUBE('kubelet') });
+            audit(c, t + 30000 + i * 100, saUser('kube-system', 'replicaset-controller'), 'delete', { resource: 'pods', namespace: a.ns, name: pick(appPods.get(a.ns)!) }, { ip: cp, ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:replicaset-controller' });
+          }
+        }
+      }
+    }
+  }
+
+  // ── GuardDuty (low findings about the bastion, re-reported as their count grows) ─────────────────────────
+  const findings = [
+    { type: 'Recon:EC2/PortProbeUnprotectedPort', title: 'Unprotected port on EC2 instance i-0b45710a9c2d3e4f5 is being probed.', port: 22 },
+    { type: 'UnauthorizedAccess:EC2/SSHBruteForce', title: 'i-0b45710a9c2d3e4f5 is being targeted by SSH brute force attacks.', port: 22 },
+    { type: 'Recon:EC2/PortProbeUnprotectedPort', title: 'Unprotected port on EC2 instance i-0b45710a9c2d3e4f5 is being probed.', port: 3389 },
+  ];
+  findings.forEach((f, i) => {
+    const id = hex(32);
+    const first = T0 + (3 + i * 17) * 3600_000;
+    for (let u = 0, last = first; last < T0 + hours * 3600_000; u++, last += 6 * 3600_000) {
+      const remote = `${pick(['45.148.10.', '193.32.162.', '218.92.0.'])}${int(2, 250)}`;
+      const finding = {
+        accountId: ACCOUNT,
+        arn: `arn:aws:guardduty:${REGION}:${ACCOUNT}:detector/4eb0a1f0c2d3e4f5a6b7c8d9e0f1a2b3/finding/${id}`,
+        createdAt: iso(first),
+        description: `${f.title.replace(/\.$/, '')} from ${remote}.`,
+        id,
+        partition: 'aws',
+        region: REGION,
+        resource: {
+          resourceType: 'Instance',
+          instanceDetails: { instanceId: 'i-0b45710a9c2d3e4f5', instanceType: 't3.micro', instanceState: 'running', availabilityZone: `${REGION}a`, imageId: 'ami-0c2b8ca1dad447f8a', networkInterfaces: [{ publicIp: '54.70.10.1', privateIpAddress: '10.0.3.14', subnetId: 'subnet-0a1b2c3d', vpcId: 'vpc-0a1b2c3d4e5f67890' }], tags: [{ key: 'Name', value: 'bastion' }] },
+        },
+        schemaVersion: '2.0',
+        service: {
+          action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { connectionDirection: 'INBOUND', localPortDetails: { port: f.port, portName: f.port === 22 ? 'SSH' : 'RDP' }, protocol: 'TCP', blocked: false, remoteIpDetails: { ipAddressV4: remote, organization: { asn: '51396', asnOrg: 'Pfcloud UG', isp: 'Pfcloud UG', org: 'Pfcloud UG' }, country: { countryName: 'Germany' } } } },
+          archived: false,
+          count: 3 + u * int(5, 40),
+          detectorId: '4eb0a1f0c2d3e4f5a6b7c8d9e0f1a2b3',
+          eventFirstSeen: iso(first),
+          eventLastSeen: iso(last),
+          resourceRole: 'TARGET',
+          serviceName: 'guardduty',
+          additionalInfo: { value: '{}', type: 'default' },
+        },
+        severity: 2,
+        title: f.title,
+        type: f.type,
+        updatedAt: iso(last + 120_000),
+      };
+      prod.push({ t: last + 120_000, line: JSON.stringify(finding) });
+    }
+  });
+
+  // ── Runtime telemetry of application pods ─────────────────────────────────────────────────────────────
+  const prodCluster = clusters[0]!;
+  for (const a of apps) {
+    for (const pod of appPods.get(a.ns)!) {
+      const node = pick(prodCluster.nodes);
+      const podIp = `10.0.${int(16, 190)}.${int(2, 250)}`;
+      const image = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${a.ns}-${a.sa}:1.42.0`;
+      const exe = a.ns === 'payments' ? '/usr/local/bin/python3.12' : a.ns === 'checkout' ? '/usr/local/bin/node' : '/app/indexer';
+      const rt = (ms: number, kind: string, body: Rec): void => {
+        const r: Rec = {
+          schema: 'seam.runtime/v1',
+          cluster: prodCluster.name,
+          account: ACCOUNT,
+          region: REGION,
+          namespace: a.ns,
+          pod,
+          container: a.sa,
+          image,
+          service_account: a.sa,
+          node: node.name,
+          sensor: { name: 'seam-sidecar', version: '0.1.0' },
+          id: `01J${hex(23).toUpperCase()}`,
+          time: iso(ms),
+          kind,
+          ...body,
+        };
+        prod.push({ t: ms, line: JSON.stringify(r) });
+      };
+      const proc = { pid: 1, ppid: 0, exe, uid: 10001 };
+      rt(T0 + int(0, 60_000), 'process', { process: { pid: 1, ppid: 0, exe, cmdline: a.ns === 'payments' ? 'python3.12 -m gunicorn app:app -b 0.0.0.0:8080 -w 4' : a.ns === 'checkout' ? 'node /app/dist/worker.js' : '/app/indexer --config /etc/indexer/config.yaml', uid: 10001, user: 'app', cwd: '/app', parent_exe: '/usr/bin/containerd-shim-runc-v2' } });
+      for (let h = 0; h < hours; h++) {
+        // The SDK refreshes credentials: IRSA reads the projected token; Pod Identity asks the agent.
+        if (a.podIdentity) rt(T0 + h * 3600_000 + int(0, 120_000), 'network', { process: proc, network: { direction: 'egress', protocol: 'tcp', src_ip: podIp, src_port: int(32768, 60999), dst_ip: '169.254.170.23', dst_port: 80, bytes_out: 210, bytes_in: 1480 } });
+        else rt(T0 + h * 3600_000 + int(0, 120_000), 'file', { process: proc, file: { op: 'open', path: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token', flags: 'O_RDONLY' } });
+        for (let i = count(12); i > 0; i--) {
+          const dst = pick([
+            ['10.0.40.12', 5432, 'payments-db.cluster-c9akciq32.us-west-2.rds.amazonaws.com'],
+            ['52.92.180.65', 443, `${a.bucket}.s3.${REGION}.amazonaws.com`],
+            ['52.94.133.131', 443, `sts.${REGION}.amazonaws.com`],
+            ['172.20.55.3', 9200, 'opensearch.search.svc.cluster.local'],
+            ['52.119.160.10', 443, `kms.${REGION}.amazonaws.com`],
+          ] as const);
+          const ms = within(h);
+          rt(ms, 'dns', { process: proc, dns: { query: dst[2], qtype: 'A', rcode: 'NOERROR', answers: [dst[0]], server: '172.20.0.10' } });
+          rt(ms + 3, 'network', { process: proc, network: { direction: 'egress', protocol: 'tcp', src_ip: podIp, src_port: int(32768, 60999), dst_ip: dst[0], dst_port: dst[1], bytes_out: int(200, 9000), bytes_in: int(200, 90000) } });
+        }
+        for (let i = count(4); i > 0; i--) rt(within(h), 'file', { process: proc, file: { op: pick(['open', 'read']), path: pick(['/app/config/settings.yaml', '/etc/ssl/certs/ca-certificates.crt', '/tmp/upload-buffer.json', '/etc/hosts']), flags: 'O_RDONLY' } });
+        // An exec readiness probe on the payments pods (kubelet runs it through runc).
+        if (a.ns === 'payments') for (let i = count(6); i > 0; i--) rt(within(h), 'process', { process: { pid: int(2000, 60000), ppid: 0, exe: '/usr/local/bin/python3.12', cmdline: 'python3.12 /app/healthcheck.py --ready', uid: 10001, user: 'app', cwd: '/app', parent_exe: '/usr/bin/runc' } });
+      }
+    }
+  }
+
+  const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
+  return { prod: done(prod), staging: done(staging) };
+}
