@@ -254,3 +254,33 @@ describe('baseline state', () => {
     expect(alerts.map((a) => a.summary.includes('AS3209'))).toEqual([true]);
   });
 });
+
+describe('on the benign corpus (test/noise/benign-corpus.ts)', () => {
+  it('the baselines raise nothing at medium or above over three days of an account’s routine traffic', async () => {
+    const { generateBenignCorpus } = await import('../../../test/noise/benign-corpus.ts');
+    const { normalizeLine } = await import('../../core/normalize/normalize.ts');
+    const corpus = generateBenignCorpus();
+    const only = ['seam-native-new-network', 'seam-native-new-region', 'seam-native-impossible-travel', 'seam-native-instance-creds-outside-aws'];
+    const engine = createNativeEngine({ only });
+    let events = 0;
+    const alerts: Alert[] = [];
+    // The baselines read CloudTrail only; the rest of the corpus is replayed by test:noise.
+    for (const line of corpus.prod) {
+      if (!line.includes('"eventSource"')) continue;
+      const r = normalizeLine(line, { collector: 'test', receivedAt: '2026-11-05T00:00:00.000Z', cluster: 'prod-eks-01' });
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      events++;
+      alerts.push(...engine.process(r.value));
+    }
+    alerts.push(...engine.flush());
+    expect(engine.stats().errors).toEqual({});
+    expect(events).toBeGreaterThan(15_000);
+    // The baselines did learn (every person, role and workload), so their silence is not for want of input.
+    const end = Date.parse('2026-11-04T23:00:00Z');
+    expect(engine.graph.store.ofKind('seen_network', end).length).toBeGreaterThan(10);
+    expect(engine.graph.store.ofKind('seen_region', end).length).toBeGreaterThan(10);
+    expect(engine.graph.store.ofKind('baseline_start', end).length).toBeGreaterThan(10);
+    expect(alerts.filter((a) => a.rule.level !== 'low' && a.rule.level !== 'informational').map((a) => a.summary)).toEqual([]);
+  }, 60_000);
+});
