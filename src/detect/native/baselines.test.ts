@@ -122,6 +122,11 @@ describe('instance credentials used outside AWS', () => {
     );
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
   });
+  it('medium: a macOS user agent from an AWS address (a workstation behind a cloud VPN)', () => {
+    const mac = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/command#s3.ls';
+    const alerts = run([call(instance, 'ListBuckets', 1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: mac }), call(instance, 'ListBuckets', 1.1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: mac })], id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+  });
   it('medium: an IPv6 address it cannot place, with a script user agent; nothing with the instance’s agent', () => {
     const alerts = run(
       [

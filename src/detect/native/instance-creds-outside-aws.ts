@@ -8,7 +8,8 @@
  * calls in the trail: the address alone says it.
  *
  * Also, at medium: the session alternating between two AWS addresses (its keys used from another EC2 host
- * while the instance keeps using them), and, where the address cannot be placed (IPv6, no database), the
+ * while the instance keeps using them), the session used with a macOS user agent from an AWS address (a
+ * workstation behind a cloud VPN or proxy), and, where the address cannot be placed (IPv6, no database), the
  * session used by a script, an attack tool or a macOS desktop.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
@@ -57,7 +58,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential_access', 'attack.t1552.005', 'attack.defense_evasion', 'attack.t1550.001', 'attack.initial_access', 'attack.t1078.004'],
   description:
-    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems (high). Medium: the session alternates between two AWS addresses, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
+    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems (high). Medium: the session alternates between two AWS addresses, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
   triage:
     'Which instance (session name) and what runs on it: a web application that fetches URLs (SSRF to 169.254.169.254), IMDSv1 still allowed (HttpTokens optional)? Revoke the role’s sessions issued before now (aws:TokenIssueTime), require IMDSv2, and list what the outside address did: ListBuckets/GetObject (exfiltration), GetCallerIdentity, IAM enumeration.',
   createState: (c: NativeConfig): State => ({ sessions: new BoundedMap(c.maxStateEntries), alerted: new BoundedMap(c.maxStateEntries) }),
@@ -97,7 +98,11 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
       }
       return [];
     }
-    // An AWS address: fine alone. Returning to an address after another one was used means two hosts share the keys.
+    // An AWS address: fine alone, unless the caller says it is a Mac (an instance's own software runs Linux or Windows Server).
+    if (desktopUserAgent(ua) && family !== 'aws-service') {
+      return alert('medium', 'desktop|' + ip, `${who} called ${what} from ${ip} (${net.label}) with a macOS user agent (${ua}): the keys are on someone's workstation, even if its traffic leaves through AWS`);
+    }
+    // Returning to an address after another one was used means two hosts share the keys.
     const prior = sess.addresses.get(ip);
     const last = sess.lastIp;
     sess.addresses.set(ip, { id: event.seam.id, timeMs: t });
