@@ -122,6 +122,11 @@ describe('instance credentials used outside AWS', () => {
     );
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
   });
+  it('high: an attack tool’s user agent, even from an AWS address', () => {
+    const kali = 'aws-cli/1.22.34 Python/3.9.12 Linux/5.16.0-kali7-amd64 botocore/1.24.23';
+    const alerts = run([call(instance, 'ListBuckets', 1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: kali })], id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high']);
+  });
   it('medium: a macOS user agent from an AWS address (a workstation behind a cloud VPN)', () => {
     const mac = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/command#s3.ls';
     const alerts = run([call(instance, 'ListBuckets', 1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: mac }), call(instance, 'ListBuckets', 1.1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: mac })], id);

@@ -58,7 +58,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential_access', 'attack.t1552.005', 'attack.defense_evasion', 'attack.t1550.001', 'attack.initial_access', 'attack.t1078.004'],
   description:
-    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems (high). Medium: the session alternates between two AWS addresses, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
+    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems, or with an attack tool’s user agent (high). Medium: the session alternates between two AWS addresses, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
   triage:
     'Which instance (session name) and what runs on it: a web application that fetches URLs (SSRF to 169.254.169.254), IMDSv1 still allowed (HttpTokens optional)? Revoke the role’s sessions issued before now (aws:TokenIssueTime), require IMDSv2, and list what the outside address did: ListBuckets/GetObject (exfiltration), GetCallerIdentity, IAM enumeration.',
   createState: (c: NativeConfig): State => ({ sessions: new BoundedMap(c.maxStateEntries), alerted: new BoundedMap(c.maxStateEntries) }),
@@ -89,12 +89,16 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
         }),
       ];
     };
+    // Attack tooling announces itself (Pacu, Kali's kernel in the CLI's user agent, ...): wherever it runs, these keys left the instance.
+    if (family === 'attack-tool') {
+      return alert('high', 'tool|' + ip, `${who} called ${what} from ${ip} (${net.label}) with an attack tool's user agent (${ua})`);
+    }
     if (net.aws === false) {
       return alert('high', ip, `${who} called ${what} from ${ip} (${net.label}), outside AWS${ua === undefined ? '' : `, user agent ${ua}`}`);
     }
     if (net.aws === undefined) {
-      if (family === 'script' || family === 'attack-tool' || desktopUserAgent(ua)) {
-        return alert('medium', ip, `${who} called ${what} from ${ip}, an address Seam cannot place, with ${family === 'attack-tool' ? 'an attack tool' : family === 'script' ? 'a script' : 'a macOS desktop'} user agent (${ua})`);
+      if (family === 'script' || desktopUserAgent(ua)) {
+        return alert('medium', ip, `${who} called ${what} from ${ip}, an address Seam cannot place, with ${family === 'script' ? 'a script' : 'a macOS desktop'} user agent (${ua})`);
       }
       return [];
     }

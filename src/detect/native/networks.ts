@@ -163,7 +163,8 @@ export type UaFamily = 'console' | 'aws-service' | 'ec2-agent' | 'cli' | 'sdk' |
 export function userAgentFamily(ua: string | undefined): UaFamily {
   if (ua === undefined || ua === '') return 'none';
   const u = ua.toLowerCase();
-  if (/pacu|cloudgoat|scoutsuite|prowler|cloudmapper|weirdaal|kali|parrot|stratus-red-team/.test(u)) return 'attack-tool';
+  // Offensive tooling only: auditors' scanners (Prowler, ScoutSuite) legitimately run on instances with their role.
+  if (/pacu|weirdaal|kali|parrot|pentoo|stratus-red-team/.test(u)) return 'attack-tool';
   if (u.endsWith('.amazonaws.com') || u === 'aws internal' || u.startsWith('aws internal')) return 'aws-service';
   if (/signin\.amazonaws\.com|console\.amazonaws\.com|aws-internal\/3/.test(u)) return 'console';
   if (/amazon-ssm-agent|amazon-cloudwatch-agent|ec2-instance-connect|aws-ec2-instance|exec-env\/aws_ecs_ec2|exec-env\/aws_ec2|cloud-init|amazon-ecs-agent|aws-node|amazon-vpc-cni|kubelet|eks-node/.test(u)) return 'ec2-agent';
