@@ -113,6 +113,27 @@ describe('detector (real Sigma loader + correlation engine)', () => {
     expect(st.correlation.activeGroups).toBe(0);
   });
 
+  it('emitWithheld (rule tests) returns the alerts a correlation withholds, still counted as suppressed', () => {
+    const loaded = loadRulesFromText(BUNDLE, 'mr_eks_bundle.yml');
+    const timeline = [
+      audit('e1', 0, 'create', 'pods', { subresource: 'exec', username: 'alice' }),
+      cloudtrail('w1', 40, 'GetCallerIdentity', { session: 'alice' }),
+      cloudtrail('w2', 700, 'GetCallerIdentity', { session: 'carol' }),
+    ];
+    const run = (emitWithheld: boolean) => {
+      const d = createDetector({ ruleset: loaded.ruleset, allowedLatenessMs: 30_000, emitWithheld });
+      const alerts = [...timeline.flatMap((e) => d.process(e)), ...d.flush()];
+      return { ids: alerts.map((a) => a.rule.id.slice(-2)).sort(), stats: d.stats() };
+    };
+    const normal = run(false);
+    expect(normal.ids).toEqual(['a1']);
+    const tested = run(true);
+    // The exec and both GetCallerIdentity calls now alert as their own rules; the chain fires once.
+    expect(tested.ids).toEqual(['a1', 'a2', 'a3', 'a3']);
+    expect(tested.stats.suppressed).toBe(normal.stats.suppressed);
+    expect(tested.stats.suppressed).toBe(3);
+  });
+
   it('reports bad correlation documents with positions and keeps the good ones', () => {
     const text = `${BUNDLE}
 ---

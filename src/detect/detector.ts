@@ -14,6 +14,12 @@ export interface DetectorOptions {
   ruleset: Ruleset;
   /** How far behind the newest event time an event may arrive and still count in correlations. */
   allowedLatenessMs?: number;
+  /**
+   * Rule tests only: return the alerts of rules and correlations that a referencing correlation
+   * withholds (`generate` not set) as if they were generated; they are still counted as suppressed.
+   * Lets a feeder rule be tested by the alerts it would raise. Default false.
+   */
+  emitWithheld?: boolean;
 }
 
 export interface DetectorStats {
@@ -40,6 +46,7 @@ export function createDetector(opts: DetectorOptions): Detector {
   const engine = new CorrelationEngine(ruleset.correlations, {
     ruleLookup: lookup,
     ...(opts.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: opts.allowedLatenessMs }),
+    ...(opts.emitWithheld === true ? { emitWithheld: true } : {}),
   });
   const counts = { events: 0, matches: 0, suppressed: 0, alerts: 0 };
 
@@ -50,8 +57,10 @@ export function createDetector(opts: DetectorOptions): Detector {
       const out: Alert[] = [];
       for (const m of ruleset.match(event)) {
         counts.matches++;
-        if (engine.isSuppressed(m.rule.id)) counts.suppressed++;
-        else out.push(alertFromMatch(m));
+        if (engine.isSuppressed(m.rule.id)) {
+          counts.suppressed++;
+          if (opts.emitWithheld === true) out.push(alertFromMatch(m));
+        } else out.push(alertFromMatch(m));
         out.push(...engine.onMatch(m));
       }
       const t = eventTimeMs(event);

@@ -13,6 +13,10 @@ import { loadRules } from './sigma/ruleset.ts';
  * `foo.yml` must raise over each (`alerts: 0` = must stay silent). The whole rule set is loaded, so a
  * correlation can refer to rules in other files; only alerts of the file under test are counted.
  *
+ * A rule or correlation whose own alerts a referencing correlation withholds (`generate` not set: it
+ * only feeds the correlation) is tested by the alerts it would raise if generated, so feeders keep a
+ * positive and a near-miss case without emitting alerts in production.
+ *
  * A test file may set `placeholders:` (name → values) for the `|expand` placeholders of its rule, to
  * test the rule as a site would configure it; the rule set is then loaded again with those values.
  *
@@ -115,7 +119,7 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
     const ids = idsByFile.get(ruleFile) ?? new Set<string>();
     for (const c of cases) {
       s.cases++;
-      const detector = createDetector({ ruleset: rs, allowedLatenessMs: 0 });
+      const detector = createDetector({ ruleset: rs, allowedLatenessMs: 0, emitWithheld: true });
       let fired = 0;
       let bad: string | undefined;
       c.events.forEach((raw, i) => {

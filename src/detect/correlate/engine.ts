@@ -40,6 +40,11 @@ export interface CorrelationEngineOptions {
   allowedLatenessMs?: number;
   /** Resolves rule references (id or name) of correlation documents to detection rules. */
   ruleLookup: RuleLookup;
+  /**
+   * Rule tests only: also return the alerts of correlations that a referencing correlation withholds
+   * (`generate` not set), so a nested correlation can be tested on its own. Default false.
+   */
+  emitWithheld?: boolean;
 }
 
 export interface CorrelationStats {
@@ -142,6 +147,7 @@ export class CorrelationEngine {
   /** Rule or correlation id → the correlations that refer to it, with its index in their `rules`. */
   private readonly refs = new Map<string, { s: State; r: number }[]>();
   private readonly suppressed: Set<string>;
+  private readonly emitWithheld: boolean;
   private readonly heap = new Deadlines<{ s: State; g: Group }>();
   private maxT = -Infinity;
   private wm = -Infinity;
@@ -169,6 +175,7 @@ export class CorrelationEngine {
       });
     }
     this.suppressed = suppressedRuleIds(docs, opts.ruleLookup);
+    this.emitWithheld = opts.emitWithheld === true;
   }
 
   /** True when alerts of this rule or correlation id are withheld (referenced, `generate` not set). */
@@ -516,7 +523,7 @@ export class CorrelationEngine {
     if (last.account !== undefined) input.account = last.account;
     if (last.cluster !== undefined) input.cluster = last.cluster;
     const alert = buildAlert(input);
-    if (!this.suppressed.has(c.id)) {
+    if (this.emitWithheld || !this.suppressed.has(c.id)) {
       out.push(alert);
       this.counters.emitted++;
     }
