@@ -103,7 +103,7 @@ describe('rule index', () => {
   it("matches exactly what evaluating every rule of the source matches (Seam's pack)", async () => {
     const { ruleset } = await loadRules([PACK]);
     expect(check(ruleset, 3000)).toBeGreaterThan(100);
-  });
+  }, 120_000);
 
   it.skipIf(!existsSync(CORPUS))('matches exactly what evaluating every rule of the source matches (SigmaHQ)', async () => {
     const { ruleset } = await loadRules([CORPUS]);
