@@ -480,6 +480,64 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       }
     }
 
+    // Operations that happen a few times a week: Session Manager to the bastion, nightly backups, a secret
+    // rotation, an access-key rotation for the one legacy IAM user, a node-group AMI update.
+    const hod = h % 24;
+    const day = Math.floor(h / 24);
+    if (work && hod === 10) {
+      const p = people[0]!;
+      const id = assumed(p.role, p.roleId, p.name, personKey(p, h, false));
+      (id as Rec).sessionCredentialFromConsole = 'true';
+      const t = within(h);
+      const sessionId = `${p.name}-${hex(17)}`;
+      ct(t, id, 'ssm.amazonaws.com', 'StartSession', { ip: personIp(p, h), ua: UA.console, readOnly: false, rp: { target: 'i-0b45710a9c2d3e4f5' }, re: { sessionId, tokenValue: 'Value hidden due to security reasons.', streamUrl: `wss://ssmmessages.${REGION}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe` } });
+      ct(t + int(300_000, 1_500_000), id, 'ssm.amazonaws.com', 'TerminateSession', { ip: personIp(p, h), ua: UA.console, readOnly: false, rp: { sessionId }, re: { sessionId } });
+    }
+    if (hod === 3) {
+      const backup = assumed('AWSServiceRoleForBackup', 'AROABACKUPSERVICE001', 'AWSBackup-AWSServiceRoleForBackup', key(), {});
+      (backup as { invokedBy?: string }).invokedBy = 'backup.amazonaws.com';
+      ct(within(h), service('backup.amazonaws.com'), 'backup.amazonaws.com', 'StartBackupJob', { ip: 'backup.amazonaws.com', ua: 'backup.amazonaws.com', readOnly: false, rp: { backupVaultName: 'Default', resourceArn: `arn:aws:ec2:${REGION}:${ACCOUNT}:volume/vol-0${hex(16)}`, iamRoleArn: `arn:aws:iam::${ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole` } });
+      for (let i = 0; i < 3; i++) ct(within(h), backup, 'ec2.amazonaws.com', 'CreateSnapshot', { ip: 'backup.amazonaws.com', ua: 'backup.amazonaws.com', readOnly: false, rp: { volumeId: `vol-0${hex(16)}`, description: 'This snapshot is created by the AWS Backup service.' }, re: { snapshotId: `snap-0${hex(16)}`, status: 'pending', ownerId: ACCOUNT } });
+      ct(within(h), backup, 'ec2.amazonaws.com', 'DeleteSnapshot', { ip: 'backup.amazonaws.com', ua: 'backup.amazonaws.com', readOnly: false, rp: { snapshotId: `snap-0${hex(16)}` } });
+    }
+    if (day === 1 && hod === 4) {
+      // Secrets Manager rotates the database secret with its rotation Lambda.
+      ct(within(h), service('secretsmanager.amazonaws.com'), 'secretsmanager.amazonaws.com', 'RotationStarted', { ip: 'secretsmanager.amazonaws.com', ua: 'secretsmanager.amazonaws.com', readOnly: false, extra: { eventType: 'AwsServiceEvent', additionalEventData: { SecretId: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/payments/db-${hex(6)}` } } });
+      const rot = assumed('payments-db-rotation-lambda-role', 'AROAROTATIONLAMBDA01', 'payments-db-rotation', key());
+      const t = within(h);
+      for (const [name, extra] of [
+        ['GetSecretValue', { versionStage: 'AWSCURRENT' }],
+        ['GetRandomPassword', { passwordLength: 32, excludeCharacters: '/@"\'\\' }],
+        ['PutSecretValue', { versionStages: ['AWSPENDING'] }],
+        ['GetSecretValue', { versionStage: 'AWSPENDING' }],
+        ['UpdateSecretVersionStage', { versionStage: 'AWSCURRENT' }],
+      ] as const) {
+        ct(t + int(1000, 60_000), rot, 'secretsmanager.amazonaws.com', name, { ip: '52.32.10.4', ua: UA.lambda.replace('api/dynamodb', 'api/secrets-manager'), readOnly: name.startsWith('Get'), rp: { secretId: 'prod/payments/db', ...extra } });
+      }
+    }
+    if (day === 1 && hod === 11) {
+      // Alice rotates the legacy reporting user's access key (a new key, the old one deactivated then deleted).
+      const p = people[0]!;
+      const id = assumed(p.role, p.roleId, p.name, personKey(p, h, false));
+      (id as Rec).sessionCredentialFromConsole = 'true';
+      const t = within(h);
+      const old = 'AKIA' + hex(16).toUpperCase();
+      ct(t, id, 'iam.amazonaws.com', 'CreateAccessKey', { ip: personIp(p, h), ua: UA.console, region: 'us-east-1', readOnly: false, rp: { userName: 'svc-legacy-reporting' }, re: { accessKey: { userName: 'svc-legacy-reporting', accessKeyId: 'AKIA' + hex(16).toUpperCase(), status: 'Active', createDate: ctTime(t) } } });
+      ct(t + 600_000, id, 'iam.amazonaws.com', 'UpdateAccessKey', { ip: personIp(p, h), ua: UA.console, region: 'us-east-1', readOnly: false, rp: { userName: 'svc-legacy-reporting', accessKeyId: old, status: 'Inactive' } });
+      ct(t + 3_000_000, id, 'iam.amazonaws.com', 'DeleteAccessKey', { ip: personIp(p, h), ua: UA.console, region: 'us-east-1', readOnly: false, rp: { userName: 'svc-legacy-reporting', accessKeyId: old } });
+    }
+    if (day === 2 && hod === 14) {
+      // The node group moves to a new AMI release: EKS's service-linked role rolls the instances.
+      const ng = assumed('AWSServiceRoleForAmazonEKSNodegroup', 'AROA' + 'EKSNODEGROUP0001', 'EKS', key(), {});
+      (ng as { invokedBy?: string }).invokedBy = 'eks-nodegroup.amazonaws.com';
+      const p = people[2]!;
+      ct(within(h), assumed(p.role, p.roleId, p.name, personKey(p, h, true)), 'eks.amazonaws.com', 'UpdateNodegroupVersion', { ip: personIp(p, h), ua: UA.cliMac + 'eks.update-nodegroup-version', readOnly: false, rp: { name: 'staging-eks-01', nodegroupName: 'general-2026', releaseVersion: '1.30.4-20261101' }, re: { update: { id: uuid(), status: 'InProgress', type: 'VersionUpdate' } } });
+      const t = within(h);
+      ct(t, ng, 'ec2.amazonaws.com', 'CreateLaunchTemplateVersion', { ip: 'eks-nodegroup.amazonaws.com', ua: 'eks-nodegroup.amazonaws.com', readOnly: false, rp: { CreateLaunchTemplateVersionRequest: { LaunchTemplateId: 'lt-0b1c2d3e4f5a60718', SourceVersion: '3', LaunchTemplateData: { ImageId: 'ami-0d1e2f3a4b5c6d7e8' } } } });
+      ct(t + 20_000, ng, 'autoscaling.amazonaws.com', 'UpdateAutoScalingGroup', { ip: 'eks-nodegroup.amazonaws.com', ua: 'eks-nodegroup.amazonaws.com', readOnly: false, rp: { autoScalingGroupName: `eks-general-2026-${uuid()}`, launchTemplate: { launchTemplateId: 'lt-0b1c2d3e4f5a60718', version: '4' }, maxSize: 6, desiredCapacity: 4 } });
+      for (let i = 0; i < 3; i++) ct(t + 600_000 * (i + 1), ng, 'autoscaling.amazonaws.com', 'TerminateInstanceInAutoScalingGroup', { ip: 'eks-nodegroup.amazonaws.com', ua: 'eks-nodegroup.amazonaws.com', readOnly: false, rp: { instanceId: `i-0${hex(16)}`, shouldDecrementDesiredCapacity: false } });
+    }
+
     // CI: GitHub Actions with OIDC, Terraform plans on pull requests, one apply a day, image pushes, a Lambda deploy.
     if (work && rnd() < 0.5) {
       const runner = pick(GH_RUNNERS) + int(2, 250);
