@@ -105,6 +105,12 @@ describe('instance credentials used outside AWS', () => {
     ];
     expect(run(own, id)).toEqual([]);
   });
+  it('reads the session from principalId and the session issuer when the record has no arn', () => {
+    const raw = callAs(instance, 's3.amazonaws.com', 'ListBuckets', at(1), ATTACKER);
+    delete (raw.userIdentity as Record<string, unknown>).arn;
+    const alerts = run([ev(raw, undefined)], id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high']);
+  });
   it('a long-term key is not an instance session', () => {
     const raw = callAs(instance, 's3.amazonaws.com', 'ListBuckets', at(1), ATTACKER);
     (raw.userIdentity as Record<string, unknown>).accessKeyId = 'AKIAEXAMPLELONGTERM1';

@@ -42,7 +42,14 @@ interface State {
 export function instanceSession(event: SeamEvent): { arn: string; role: string; instance: string } | undefined {
   if (event.seam.source !== 'cloudtrail') return undefined;
   const ui = obj(event.userIdentity);
-  const arn = str(ui?.arn) ?? event.seam.principal?.arn;
+  let arn = str(ui?.arn) ?? event.seam.principal?.arn;
+  // Minimal records may carry only principalId (`AROA…:i-…`) and the session issuer.
+  if (arn === undefined && str(ui?.type) === 'AssumedRole') {
+    const session = /:(i-[0-9a-f]{8,17})$/.exec(str(ui?.principalId) ?? '')?.[1];
+    const issuer = str(obj(obj(ui?.sessionContext)?.sessionIssuer)?.arn);
+    const role = issuer === undefined ? undefined : /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(issuer);
+    if (session !== undefined && role != null) arn = `arn:${role[1]}:sts::${role[2]}:assumed-role/${role[3]}/${session}`;
+  }
   if (arn === undefined) return undefined;
   const m = INSTANCE_SESSION.exec(arn);
   if (m === null) return undefined;
