@@ -92,10 +92,10 @@ describe('instance credentials used outside AWS', () => {
     expect(alerts[0]!.summary).toContain(ATTACKER);
     expect(alerts[0]!.events).toEqual([theft[0]!.seam.id]);
   });
-  it('stays silent on the instance’s own calls (its address, NAT, VPC endpoint) and on other roles from outside AWS', () => {
+  it('stays silent on the instance’s own calls (its address, VPC endpoint, a service on its behalf) and on other roles from outside AWS', () => {
     const own = [
       call(instance, 'UpdateInstanceInformation', 1, EC2_IP, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
-      call(instance, 'GetObject', 2, NAT, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+      call(instance, 'GetObject', 2, EC2_IP, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
       ev({ ...callAs(instance, 's3.amazonaws.com', 'PutObject', at(3), '10.0.4.17'), vpcEndpointId: 'vpce-0a1b2c3d' }, undefined),
       call(instance, 'PutMetricData', 4, 'monitoring.amazonaws.com', { source: 'monitoring.amazonaws.com' }),
       call(alice, 'ListBuckets', 5, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
@@ -137,6 +137,24 @@ describe('instance credentials used outside AWS', () => {
     const mac = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/command#s3.ls';
     const alerts = run([call(instance, 'ListBuckets', 1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: mac }), call(instance, 'ListBuckets', 1.1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: mac })], id);
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+  it('medium: a second AWS address with a CLI the instance never used, an hour after the instance’s own calls', () => {
+    const events = [
+      call(instance, 'UpdateInstanceInformation', 1, EC2_IP, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+      call(instance, 'GetCallerIdentity', 2, EC2_OTHER, { source: 'sts.amazonaws.com', userAgent: CLI_UA }),
+      call(instance, 'ListBuckets', 2.1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+    ];
+    const alerts = run(events, id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+    expect(alerts[0]!.events).toEqual([events[0]!.seam.id, events[1]!.seam.id]);
+    // The instance's own CLI (user data) at its own address first, then a restart's new address: not a copy.
+    const own = [
+      call(instance, 'GetObject', 1, EC2_IP, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+      call(instance, 'UpdateInstanceInformation', 1.1, EC2_IP, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+      call(instance, 'GetObject', 2, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: CLI_UA }),
+      call(instance, 'UpdateInstanceInformation', 2.1, EC2_OTHER, { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
+    ];
+    expect(run(own, id)).toEqual([]);
   });
   it('medium: an IPv6 address it cannot place, with a script user agent; nothing with the instance’s agent', () => {
     const alerts = run(

@@ -8,7 +8,8 @@
  * calls in the trail: the address alone says it.
  *
  * Also, at medium: the session alternating between two AWS addresses (its keys used from another EC2 host
- * while the instance keeps using them), the session used with a macOS user agent from an AWS address (a
+ * while the instance keeps using them), a second AWS address bringing a CLI or script the instance never used
+ * within hours of its own calls, the session used with a macOS user agent from an AWS address (a
  * workstation behind a cloud VPN or proxy), and, where the address cannot be placed (IPv6, no database), the
  * session used by a script, an attack tool or a macOS desktop.
  */
@@ -16,9 +17,12 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily } from './networks.ts';
+import { bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily, type UaFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { BoundedMap, nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+
+/** How recent the instance's own last call must be for a new address with a new client to count as a copy. */
+const RECENT_MS = 6 * 3600_000;
 
 const INSTANCE_SESSION = /:assumed-role\/([^/]+)\/(i-[0-9a-f]{8,17})$/;
 
@@ -31,6 +35,8 @@ interface Session {
   /** Public AWS addresses the session was seen from, with the last sighting of each. */
   addresses: Map<string, Sighting>;
   lastIp: string | undefined;
+  /** User-agent families the session was seen with (from any address). */
+  families: Set<UaFamily>;
 }
 
 interface State {
@@ -65,7 +71,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential_access', 'attack.t1552.005', 'attack.defense_evasion', 'attack.t1550.001', 'attack.initial_access', 'attack.t1078.004'],
   description:
-    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems, or with an attack tool’s user agent (high). Medium: the session alternates between two AWS addresses, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
+    'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems, or with an attack tool’s user agent (high). Medium: the session alternates between two AWS addresses, appears at a second AWS address with a CLI or script client it never used while the instance is active, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
   triage:
     'Which instance (session name) and what runs on it: a web application that fetches URLs (SSRF to 169.254.169.254), IMDSv1 still allowed (HttpTokens optional)? Revoke the role’s sessions issued before now (aws:TokenIssueTime), require IMDSv2, and list what the outside address did: ListBuckets/GetObject (exfiltration), GetCallerIdentity, IAM enumeration.',
   createState: (c: NativeConfig): State => ({ sessions: new BoundedMap(c.maxStateEntries), alerted: new BoundedMap(c.maxStateEntries) }),
@@ -79,7 +85,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     const family = userAgentFamily(ua);
     const t = timeOf(event);
     let sess = state.sessions.get(s.arn);
-    if (sess === undefined) state.sessions.set(s.arn, (sess = { addresses: new Map(), lastIp: undefined }));
+    if (sess === undefined) state.sessions.set(s.arn, (sess = { addresses: new Map(), lastIp: undefined, families: new Set() }));
     const what = `${event.seam.action ?? str(event.eventName) ?? ''}`;
     const who = `Instance ${s.instance}'s credentials (role ${s.role})`;
     const alert = (level: AlertLevel, key: string, summary: string, before?: Sighting): Alert[] => {
@@ -116,11 +122,22 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     // Returning to an address after another one was used means two hosts share the keys.
     const prior = sess.addresses.get(ip);
     const last = sess.lastIp;
+    const newFamily = !sess.families.has(family);
     sess.addresses.set(ip, { id: event.seam.id, timeMs: t });
     sess.lastIp = ip;
+    sess.families.add(family);
     if (prior !== undefined && last !== undefined && last !== ip) {
       const other = sess.addresses.get(last)!;
-      return alert('medium', 'alternating', `${who} are used from two AWS addresses in turn (${last} and ${ip}, ${net.label}): another EC2 host holds the instance's keys`, other);
+      return alert('medium', 'copied', `${who} are used from two AWS addresses in turn (${last} and ${ip}, ${net.label}): another EC2 host holds the instance's keys`, other);
+    }
+    // A second address that brings a kind of client the instance never used (its agents and SDKs, then a CLI or
+    // a script from elsewhere), while the first address was in use within the last hours: the keys were copied.
+    // A stopped-and-started instance changes address too, but its own software comes back, not a new client.
+    if (prior === undefined && last !== undefined && last !== ip && newFamily && (family === 'cli' || family === 'script')) {
+      const other = sess.addresses.get(last)!;
+      if (t - other.timeMs <= RECENT_MS && t >= other.timeMs) {
+        return alert('medium', 'copied', `${who} were used from ${ip} (${net.label}) with ${ua ?? family}, a client the instance never used, ${Math.round((t - other.timeMs) / 60_000)} min after its own calls from ${last}`, other);
+      }
     }
     return [];
   },
