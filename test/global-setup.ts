@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { SERVICE_NAMES, endpoints as serviceEndpoints, ensureUp, stop } from '../deploy/local/services-lib.mjs';
 import { formatTally, sumTallyFile } from './faults/tally.ts';
+import { formatOrder, sumOrderFile } from './order/tally.ts';
 import type { SeamEndpoints } from './helpers/services.ts';
 
 const log = (line: string): void => {
@@ -31,6 +32,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('seamEndpoints', provided);
   const tallyFile = path.join(os.tmpdir(), `seam-faults-${process.pid}-${Date.now()}.jsonl`);
   project.provide('faultsTallyFile', tallyFile);
+  const orderFile = path.join(os.tmpdir(), `seam-order-${process.pid}-${Date.now()}.jsonl`);
+  project.provide('orderTallyFile', orderFile);
   // Also as env, for code under test that reads its config from the environment.
   process.env.SEAM_KAFKA_BROKERS = provided.kafkaBrokers.join(',');
   process.env.SEAM_OPENSEARCH_URL = provided.opensearchUrl;
@@ -42,6 +45,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (tally !== undefined) {
       process.stdout.write(`${formatTally('faults', tally)}\n`);
       fs.rmSync(tallyFile, { force: true });
+    }
+    // Every run of the event-time order tests (test/order/), embedded and on Kafka, in the line `npm run test:order` ends with.
+    const order = sumOrderFile(orderFile);
+    if (order !== undefined) {
+      process.stdout.write(`${formatOrder(order)}\n`);
+      fs.rmSync(orderFile, { force: true });
     }
     if (started.length === 0) return;
     if (process.env.SEAM_KEEP_SERVICES) {

@@ -194,6 +194,13 @@ export class KafkaBus implements Bus {
     }
   }
 
+  async partitions(topic: string): Promise<number> {
+    const admin = await this.admin();
+    if (!(await admin.listTopics()).includes(topic)) return 0;
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    return md.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  }
+
   async producer(): Promise<BusProducer> {
     const make = async (): Promise<Producer> => {
       const p = this.kafka.producer({

@@ -65,6 +65,10 @@ export class MemoryBus implements Bus {
     for (const t of topics) this.topic(t.topic, t.partitions);
   }
 
+  async partitions(topic: string): Promise<number> {
+    return this.topics.get(topic)?.partitions.length ?? 0;
+  }
+
   async producer(): Promise<BusProducer> {
     let open = true;
     return {
@@ -110,6 +114,11 @@ export class MemoryBus implements Bus {
   /** Every message of a topic, partition by partition: for tests and the console sink. */
   read(topic: string): ConsumedMessage[][] {
     return this.topics.get(topic)?.partitions.map((p) => [...p]) ?? [];
+  }
+
+  /** How many messages each partition of a topic holds (its end offsets), without copying them. */
+  ends(topic: string): number[] {
+    return this.topics.get(topic)?.partitions.map((p) => p.length) ?? [];
   }
 
   /** Committed next offsets of a group, as `topic/partition` → offset. */

@@ -47,5 +47,7 @@ export interface Bus {
   producer(): Promise<BusProducer>;
   consumer(opts: BusConsumerOptions): Promise<BusConsumer>;
   ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
+  /** How many partitions `topic` has (0 when it does not exist): stage 1 marks its progress on every signals partition. */
+  partitions(topic: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -20,9 +20,12 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       process.stderr.write(`seam: rules folder ${o.rules} does not exist\n`);
       return 2;
     }
-    const { buildDetector } = await import('../detect/load.ts');
+    const { buildDetector, DEFAULT_ALLOWED_LATENESS_MS } = await import('../detect/load.ts');
     const { createDetectStage } = await import('../pipeline/detect-stage.ts');
-    handler = createDetectStage({ detector: await buildDetector([o.rules], o.placeholders ? { placeholdersFile: o.placeholders } : {}) });
+    const { OrderedStage } = await import('../pipeline/reorder.ts');
+    // In event-time order, as the correlate role hands signals on (ADR 0009); the end of input flushes.
+    const stage = createDetectStage({ detector: await buildDetector([o.rules], o.placeholders ? { placeholdersFile: o.placeholders } : {}) });
+    handler = new OrderedStage(stage, DEFAULT_ALLOWED_LATENESS_MS);
   }
   const summary = await runReplay({
     paths,

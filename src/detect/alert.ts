@@ -55,6 +55,10 @@ export const Alert = z
       .number()
       .optional()
       .describe('For correlations: the value the condition was checked against (count, distinct values, rules seen, sum, average or share in percent).'),
+    late: z
+      .literal(true)
+      .optional()
+      .describe('Raised by evidence that reached the correlate stage after its watermark had passed it (ADR 0009): evaluated out of event-time order, so a cross-plane join may be incomplete.'),
   })
   .describe('An alert raised by a Sigma rule, a Sigma correlation or a native detection.');
 export type Alert = z.infer<typeof Alert>;

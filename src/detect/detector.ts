@@ -35,6 +35,8 @@ export interface Detector {
   /** Problems in correlation documents (rule documents are reported by the loader). */
   readonly diagnostics: readonly Diagnostic[];
   process(event: SeamEvent): Alert[];
+  /** Event time moved on to `eventTimeMs` with no event (the input is quiet): alerts of windows that closed. */
+  advance(eventTimeMs: number): Alert[];
   /** End of input: judges open correlation windows and returns their alerts. */
   flush(): Alert[];
   stats(): DetectorStats;
@@ -65,6 +67,11 @@ export function createDetector(opts: DetectorOptions): Detector {
       }
       const t = eventTimeMs(event);
       if (!Number.isNaN(t)) out.push(...engine.advanceTo(t));
+      counts.alerts += out.length;
+      return out;
+    },
+    advance(t) {
+      const out = engine.advanceTo(t);
       counts.alerts += out.length;
       return out;
     },

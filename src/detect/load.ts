@@ -38,6 +38,9 @@ export async function loadPlaceholdersFile(path: string): Promise<Record<string,
  * Loads rules and correlations from folders and builds the detector the pipeline runs. Problems in
  * individual rules are reported and those rules left out; the rest still run.
  */
+/** How late a signal may arrive and still be handled in event-time order (ADR 0009), unless configured. */
+export const DEFAULT_ALLOWED_LATENESS_MS = 60_000;
+
 export async function buildDetector(
   paths: string[],
   opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string } = {},
@@ -48,7 +51,7 @@ export async function buildDetector(
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
   log.info({ ...stats }, `loaded ${stats.rules} rules and ${stats.correlations} correlations from ${stats.files} files`);
-  const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? 60_000 });
+  const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS });
   // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
   for (const d of detector.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
   return detector;

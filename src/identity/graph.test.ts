@@ -269,3 +269,26 @@ describe('identity graph: seeds, facts and bounds', () => {
     expect(g.resolve(e).chain).toEqual([{ kind: 'pod_service_account', from: 'k8s:prod-eks-01:sa:payments/api', to: 'k8s:prod-eks-01:pod:payments/api-7c9d8f6b5-x2k4q', via: e.seam.id }]);
   });
 });
+
+describe('identity graph: order of facts', () => {
+  it('keeps validity intervals right when an older version arrives after a newer one', () => {
+    const versions = ['10:00:00', '11:00:00', '12:00:00'].map((at, i) => ({
+      kind: 'aws_auth_mapping' as const,
+      key: 'aws_auth|prod|arn:aws:iam::1:role/R',
+      op: 'assert' as const,
+      from: 'arn:aws:iam::1:role/R',
+      to: `k8s:prod:user:u${i}`,
+      attributes: { username: `u${i}`, groups: [] },
+      provenance: `e${i}`,
+      valid_from: t(at),
+    }));
+    const intervals = (g: IdentityGraph): string[] => g.store.history(versions[0]!.key).map((e) => `${e.fact.provenance} ${e.fromMs}-${e.toMs}`);
+    const inOrder = new IdentityGraph();
+    inOrder.applyFacts(versions);
+    for (const order of [[2, 1, 0], [1, 2, 0], [0, 2, 1], [2, 0, 1]]) {
+      const g = new IdentityGraph();
+      g.applyFacts(order.map((i) => versions[i]!));
+      expect(intervals(g), `applied in order ${order.join(',')}`).toEqual(intervals(inOrder));
+    }
+  });
+});

@@ -13,6 +13,8 @@ import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from 
 export interface DetectStage {
   readonly native: NativeEngine;
   process(event: SeamEvent): Alert[];
+  /** Event time moved on to `eventTimeMs` with no event (the input is quiet, ADR 0009): windows that closed. */
+  advance(eventTimeMs: number): Alert[];
   flush(): Alert[];
   stats(): Record<string, unknown>;
   /** The identity facts the graph applied since the last call (always empty unless created with `collectFacts`). */
@@ -43,6 +45,11 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
           if (event.seam.chain !== undefined && event.seam.chain.length > 0) a.chain = event.seam.chain;
         }
       }
+      return out;
+    },
+    advance(t) {
+      const out = native.advance(t);
+      if (detector) out.push(...detector.advance(t));
       return out;
     },
     flush() {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { childLogger } from '../core/logger.ts';
 import { parseTimespan } from '../detect/correlate/compile.ts';
 import { createDetector } from '../detect/detector.ts';
+import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
 import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import type { Ruleset } from '../detect/sigma/types.ts';
@@ -23,6 +24,8 @@ export interface Detection {
   newStage(opts?: { collectFacts?: boolean }): DetectStage;
   /** How far back the correlate role re-reads `seam.signals` to rebuild a partition's state. */
   readonly rebuildWindowMs: number;
+  /** How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009). */
+  readonly allowedLatenessMs: number;
 }
 
 export interface DetectionOptions {
@@ -37,7 +40,7 @@ export interface DetectionOptions {
 }
 
 export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
-  const lateness = o.allowedLatenessMs ?? 60_000;
+  const lateness = o.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
   const paths = (o.rules ?? []).filter((p) => existsSync(p));
   let ruleset: Ruleset | undefined;
   if (paths.length > 0) {
@@ -56,6 +59,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
   return {
     ruleset,
     rebuildWindowMs,
+    allowedLatenessMs: lateness,
     newStage: (s) =>
       createDetectStage({
         ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness }) } : {}),

@@ -11,6 +11,7 @@ import { listInputFiles, readFiles, type FileItem } from '../sources/file/source
 import type { Detection } from './detection.ts';
 import { FileIndexSink } from './file-sink.ts';
 import { memoryHistory } from './history.ts';
+import { memoryUpstream } from './progress.ts';
 import type { ReplaySummary } from './replay.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
 import { createIndexRole } from './roles/indexer.ts';
@@ -47,7 +48,9 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const sink = await FileIndexSink.open(o.stateDir);
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
   const normalize = createNormalizeRole({ bus, topics, ...(o.detection.ruleset ? { ruleset: o.detection.ruleset } : {}), maxRecordBytes: o.maxRecordBytes });
-  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
+  // Event-time order with the watermark of stage 1's marks; the end of input hands on the rest (flush).
+  const order = { upstream: memoryUpstream(bus, topics, defaultGroupId('normalize')), idleMs: Infinity, pollMs: 0 };
+  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), order, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
   const index = createIndexRole({ bus, topics, sink });
   // Dead letters end up in a file: an extra consumer group on seam.dlq.
   const dlqFile = await JsonlSink.open(dlqPath);

@@ -151,7 +151,7 @@ describe('seam.identity: the correlate role publishes its graph', () => {
       ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ReadOnly', 'readonly:{{SessionName}}', ['viewers', 'editors']), t('12:00:00'))),
     ];
     const batches = events.map((e) => {
-      pub.note(g.observe(e), { topic: 's', partition: 0, offset: '0', key: null, value: Buffer.alloc(0), timestampMs: 1 });
+      pub.note(g.observe(e), { offset: '0', timestampMs: 1 });
       return pub.messages().map((m) => decodeIdentityRecord(m.value)!);
     });
     const closed = batches[1]!.filter((r) => r.doc.valid_to !== undefined);

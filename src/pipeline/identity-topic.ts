@@ -21,7 +21,7 @@ export class IdentityPublisher {
   ) {}
 
   /** Notes the facts one signal made the graph apply (`DetectStage.drainFacts()` after processing it). */
-  note(facts: readonly IdentityFact[], signal: ConsumedMessage | undefined): void {
+  note(facts: readonly IdentityFact[], signal: Pick<ConsumedMessage, 'offset' | 'timestampMs'> | undefined): void {
     if (facts.length === 0) return;
     const ref = signal === undefined ? undefined : { offset: signal.offset, ms: signal.timestampMs ?? 0 };
     for (const f of facts) {
@@ -87,6 +87,11 @@ export interface RestoreStats {
  * mapping) needs; applying them afterwards only fills in what it did not derive. Records of signals at or
  * past `upTo` belong to the batch being redelivered and are left for it.
  *
+ * With event-time order (ADR 0009) the re-read holds the window's signals instead of processing them:
+ * `held(eventId)` then says which events will be processed again, and records whose fact one of them made
+ * are not applied (the event derives it again, as new, when it is handed on); a record closed by a held
+ * event gets its version back open, the held event closes it again.
+ *
  * Returns the stats and, per version id, what the topic says about it, so the first batch after the rebuild
  * does not send the window's versions again.
  */
@@ -97,6 +102,7 @@ export async function restoreIdentity(
   graph: IdentityGraph,
   window: { fromTimeMs: number; upTo: bigint },
   reread: () => Promise<number>,
+  held?: (eventId: string) => boolean,
 ): Promise<{ stats: RestoreStats; known: Map<string, string>; signals: number }> {
   const stats: RestoreStats = { records: 0, before: 0, after: 0, ahead: 0, unreadable: 0 };
   const known = new Map<string, string>();
@@ -128,6 +134,10 @@ export async function restoreIdentity(
   });
   graph.prune(newestMs);
   const signals = await reread();
-  for (const r of later) if (restoreRecord(apply, graph.store, r)) stats.after++;
+  for (const r of later) {
+    if (held?.(r.fact.provenance)) continue;
+    const open = r.closed_by !== undefined && held?.(r.closed_by) ? { ...r, closed_by: undefined } : r;
+    if (restoreRecord(apply, graph.store, open as IdentityRecord)) stats.after++;
+  }
   return { stats, known, signals };
 }

@@ -2,6 +2,7 @@ import type { KafkaBus } from '../bus/kafka.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Detection } from './detection.ts';
 import { kafkaHistory } from './history.ts';
+import { kafkaUpstream } from './progress.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
 import { createIndexRole, type IndexSink } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
@@ -24,6 +25,10 @@ export interface KafkaRolesOptions {
   maxRecordBytes?: number;
   /** Index role group members in this process (default 3; see createIndexRole). */
   indexConsumers?: number;
+  /** Correlate role: a raw partition caught up this long stops holding the watermark back (ADR 0009; default 10 s). */
+  idleMs?: number;
+  /** Correlate role: how often stage 1's progress is looked at (default 1 s). */
+  pollMs?: number;
 }
 
 export interface RunningRoles {
@@ -57,6 +62,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           detection: o.detection,
           history: kafkaHistory(o.bus),
           groupId: group('correlate'),
+          order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }) },
           ...(o.onAlert ? { onAlert: o.onAlert } : {}),
         }),
       );

@@ -26,6 +26,23 @@ export interface Signal extends SignalItem {
 export interface SignalBatch {
   v: 2;
   signals: SignalItem[];
+  /** Stage 1's progress marks (ADR 0009); a message of marks alone has no signals. */
+  progress?: ProgressMark[];
+}
+
+/**
+ * Stage 1's progress on one raw partition (`src` = `topic/partition`): it has forwarded every signal
+ * of the records it took from there, and the newest of those records has event time `t` (ms). Sent to
+ * every signals partition after a batch, so each correlate state knows how far each input has come.
+ */
+export interface ProgressMark {
+  src: string;
+  t: number;
+}
+
+/** A version 2 message of progress marks only (an older reader sees a message with no signals). */
+export function encodeProgress(marks: ProgressMark[]): Buffer {
+  return Buffer.from(JSON.stringify({ v: 2, signals: [], progress: marks } satisfies SignalBatch));
 }
 
 export function encodeSignal(s: Signal): Buffer {
@@ -85,16 +102,27 @@ const isItem = (x: unknown): x is SignalItem => {
   return typeof e === 'object' && e !== null;
 };
 
-/** The signals of a message of either version, in order, or undefined when it is not a Seam signal. */
-export function decodeSignals(value: Buffer): SignalItem[] | undefined {
+const isMark = (x: unknown): x is ProgressMark => typeof (x as Partial<ProgressMark> | null)?.src === 'string' && Number.isFinite((x as ProgressMark).t);
+
+/** The signals and progress marks of a message of either version, in order, or undefined when it is not a Seam signal. */
+export function decodeSignalMessage(value: Buffer): { signals: SignalItem[]; progress: ProgressMark[] } | undefined {
   try {
     const s = JSON.parse(value.toString('utf8')) as Partial<Signal> | Partial<SignalBatch> | null;
-    if (s?.v === 1) return isItem(s) ? [s] : undefined;
-    if (s?.v === 2 && Array.isArray(s.signals) && s.signals.every(isItem)) return s.signals;
+    if (s?.v === 1) return isItem(s) ? { signals: [s], progress: [] } : undefined;
+    if (s?.v === 2 && Array.isArray(s.signals) && s.signals.every(isItem)) {
+      const progress = (s as Partial<SignalBatch>).progress;
+      if (progress !== undefined && !(Array.isArray(progress) && progress.every(isMark))) return undefined;
+      return { signals: s.signals, progress: progress ?? [] };
+    }
     return undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The signals of a message of either version, in order, or undefined when it is not a Seam signal. */
+export function decodeSignals(value: Buffer): SignalItem[] | undefined {
+  return decodeSignalMessage(value)?.signals;
 }
 
 /** Signals are keyed by AWS account: all cross-plane state for one account lives in one partition. */

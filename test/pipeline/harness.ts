@@ -12,6 +12,7 @@ import { normalizeLine } from '../../src/core/normalize/normalize.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { loadDetection, type Detection } from '../../src/pipeline/detection.ts';
 import { kafkaHistory } from '../../src/pipeline/history.ts';
+import { kafkaUpstream } from '../../src/pipeline/progress.ts';
 import { createCorrelateRole } from '../../src/pipeline/roles/correlate.ts';
 import { createIndexRole } from '../../src/pipeline/roles/indexer.ts';
 import { createNormalizeRole } from '../../src/pipeline/roles/normalize.ts';
@@ -134,6 +135,9 @@ export class KillableBus implements Bus {
   ensureTopics(t: { topic: string; partitions: number }[]): Promise<void> {
     return this.inner.ensureTopics(t);
   }
+  partitions(topic: string): Promise<number> {
+    return this.inner.partitions(topic);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -243,7 +247,17 @@ export async function pipeline(
     newBus,
     normalize: (bus = newBus('normalize')) =>
       track(createNormalizeRole({ bus, topics, groupId: defaultGroupId('normalize', groupPrefix), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) })),
-    correlate: (bus = newBus('correlate')) => track(createCorrelateRole({ bus, topics, detection, history: kafkaHistory(admin), groupId: defaultGroupId('correlate', groupPrefix) })),
+    correlate: (bus = newBus('correlate')) =>
+      track(
+        createCorrelateRole({
+          bus,
+          topics,
+          detection,
+          history: kafkaHistory(admin),
+          groupId: defaultGroupId('correlate', groupPrefix),
+          order: { upstream: kafkaUpstream(admin, topics, defaultGroupId('normalize', groupPrefix)), idleMs: 500, pollMs: 250 },
+        }),
+      ),
     index: (bus = newBus('index'), sink?: OpenSearchSink) => {
       let s = sink;
       if (s === undefined) {

@@ -35,6 +35,8 @@ export interface NativeEngineStats {
 export interface NativeEngine {
   readonly graph: IdentityGraph;
   process(event: SeamEvent): Alert[];
+  /** Event time moved on to `nowMs` with no event (the input is quiet): what was waiting for a window to close. */
+  advance(nowMs: number): Alert[];
   flush(): Alert[];
   stats(): NativeEngineStats;
 }
@@ -76,6 +78,15 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
     }
   };
 
+  const advanceTo = (t: number): Alert[] => {
+    const out: Alert[] = [];
+    if (t > nowMs) {
+      nowMs = t;
+      for (const d of detections) if (d.advance !== undefined) out.push(...guarded(d, () => d.advance!(nowMs, graph, states.get(d.id), config)));
+    }
+    return out;
+  };
+
   return {
     graph,
     process(event) {
@@ -92,13 +103,10 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
         learned = [];
         opts.onFacts?.(l, event);
       }
-      const t = Date.parse(event['@timestamp']);
-      if (t > nowMs) {
-        nowMs = t;
-        for (const d of detections) if (d.advance !== undefined) out.push(...guarded(d, () => d.advance!(nowMs, graph, states.get(d.id), config)));
-      }
+      out.push(...advanceTo(Date.parse(event['@timestamp'])));
       return out;
     },
+    advance: (t) => advanceTo(t),
     flush() {
       const out: Alert[] = [];
       for (const d of detections) if (d.flush !== undefined) out.push(...guarded(d, () => d.flush!(graph, states.get(d.id), config)));

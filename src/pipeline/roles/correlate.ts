@@ -3,12 +3,15 @@ import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError, stageThrew } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
 import type { Alert } from '../../detect/alert.ts';
 import type { DetectStage } from '../detect-stage.ts';
 import type { Detection } from '../detection.ts';
 import type { History } from '../history.ts';
 import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
-import { decodeSignals } from '../signal.ts';
+import { UpstreamWatch, type Upstream } from '../progress.ts';
+import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
+import { decodeSignalMessage } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -27,7 +30,27 @@ export interface CorrelateRoleOptions {
   maxRemembered?: number;
   /** Test hook, called after a batch's alerts are produced and before its offset is committed. */
   afterProduce?: (batch: ConsumedMessage[]) => Promise<void>;
+  /**
+   * Event-time order (ADR 0009): where stage 1 stands on the raw topics. Signals are held per
+   * partition and handed to the detect stage in (event time, `seam.id`) order once the watermark
+   * passes them. Without it, signals are processed in arrival order (signals written by hand).
+   */
+  order?: {
+    upstream: Upstream;
+    /** A raw partition caught up this long no longer holds the watermark back (Infinity: never; embedded mode flushes at the end instead). */
+    idleMs?: number;
+    /** How often the upstream is looked at again, and held signals released when nothing arrives (0: at every batch, no timer). */
+    pollMs?: number;
+  };
 }
+
+/** A signal held for event-time order: the event and the signal message it came in (seam.identity, dead letters). */
+interface Held {
+  event: SeamEvent;
+  ref: SignalRef;
+}
+type SignalRef = Omit<ConsumedMessage, 'value'>;
+const NO_BYTES = Buffer.alloc(0);
 
 /** An event as a dead letter's `raw` (already normalized and redacted); never throws. */
 function safeJson(v: unknown): string {
@@ -62,6 +85,15 @@ interface PartitionState {
   identity: IdentityPublisher;
   /** After a rebuild: what `seam.identity` already says, so the first batch does not repeat it. */
   identityKnown?: Map<string, string>;
+  /** Signals waiting for the watermark (ADR 0009), and the progress marks that move it. */
+  buffer: ReorderBuffer<Held>;
+  clock: ProgressClock;
+  /** Signals handed to the stage so far. */
+  processed: number;
+  /** Event time the quiet stage was last advanced to. */
+  advancedMs: number;
+  /** Newest event time handed to the stage. */
+  newestMs: number;
 }
 
 /**
@@ -77,31 +109,86 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, stageErrors: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0 };
+  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0 };
   const max = o.maxRemembered ?? 200_000;
+  const lateness = o.detection.allowedLatenessMs;
+  const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
+  const pollMs = o.order?.pollMs ?? 1000;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  // Batches and the ticker take turns: both change a partition's state and produce its alerts.
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(f: () => Promise<T>): Promise<T> => {
+    const run = turn.then(f, f);
+    turn = run.catch(() => undefined);
+    return run;
+  };
 
   const fresh = (partition: number, next: bigint): PartitionState => {
     const stage = o.detection.newStage({ collectFacts: true });
-    return { stage, next, seenEvents: new BoundedSet(max), emitted: new BoundedSet(max), identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition) };
+    return {
+      stage,
+      next,
+      seenEvents: new BoundedSet(max),
+      emitted: new BoundedSet(max),
+      identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition),
+      buffer: new ReorderBuffer<Held>(),
+      clock: new ProgressClock(lateness),
+      processed: 0,
+      advancedMs: -Infinity,
+      newestMs: -Infinity,
+    };
   };
 
-  /** Feeds one message's signals; returns their alerts not emitted before, or a dead letter for an unreadable message. */
-  const feed = (st: PartitionState, m: ConsumedMessage): { alerts: Alert[]; signals: number; dlq?: BusMessage[] } => {
-    let sigs: ReturnType<typeof decodeSignals>;
+  /** Alerts and dead letters of signals handed to the stage. */
+  interface Out {
+    alerts: Alert[];
+    dlq: BusMessage[];
+  }
+  /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
+  const process = (st: PartitionState, event: SeamEvent, ref: SignalRef, late: boolean, out: Out): void => {
+    st.processed++;
+    const t = Date.parse(event['@timestamp']);
+    if (t > st.newestMs) st.newestMs = t;
+    let raised: Alert[];
     try {
-      sigs = decodeSignals(m.value);
+      raised = st.stage.process(event);
+    } catch (e) {
+      // A record's content never stalls the partition: this event is dead-lettered, the rest goes on.
+      const error = stageThrew('detect', e, { id: event.seam?.id, topic: ref.topic, partition: ref.partition, offset: ref.offset });
+      counters.error(error.code);
+      stats.stageErrors++;
+      out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, safeJson(event)), { ...ref, value: NO_BYTES }));
+      raised = [];
+    }
+    if (late && raised.length > 0) {
+      markLate(raised);
+      stats.lateAlerts += raised.length;
+    }
+    st.identity.note(st.stage.drainFacts(), ref);
+    out.alerts.push(...novel(st, raised));
+  };
+
+  /**
+   * Feeds one message: its signals are held for event-time order (or, without order, or when late,
+   * processed at once) and its progress marks move the partition's clock. Returns the alerts of what
+   * was processed, or a dead letter for an unreadable message.
+   */
+  const feed = (st: PartitionState, m: ConsumedMessage, out: Out): { signals: number; unreadable: boolean } => {
+    let msg: ReturnType<typeof decodeSignalMessage>;
+    try {
+      msg = decodeSignalMessage(m.value);
     } catch {
-      sigs = undefined;
+      msg = undefined;
     }
-    if (sigs === undefined) {
+    if (msg === undefined) {
       const error = new SeamError('SEAM_ERR_INPUT_JSON', 'message is not a Seam signal (v1 or v2 JSON with events)', { details: { topic: m.topic, partition: m.partition, offset: m.offset } });
-      return { alerts: [], signals: 0, dlq: [dlqMessage(o.topics, deadLetter('detect', error, m.value.toString('utf8')), m)] };
+      out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, m.value.toString('utf8')), m));
+      return { signals: 0, unreadable: true };
     }
-    const alerts: Alert[] = [];
-    let dlq: BusMessage[] | undefined;
-    for (const sig of sigs) {
+    const { value: _bytes, ...ref } = m;
+    for (const sig of msg.signals) {
       const id = sig.event.seam?.id;
       if (typeof id === 'string') {
         if (st.seenEvents.has(id)) {
@@ -110,21 +197,33 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
         st.seenEvents.add(id);
       }
-      let produced: Alert[];
-      try {
-        produced = st.stage.process(sig.event);
-      } catch (e) {
-        // A record's content never stalls the partition: this event is dead-lettered, the batch goes on.
-        const error = stageThrew('detect', e, { id, topic: m.topic, partition: m.partition, offset: m.offset });
-        counters.error(error.code);
-        stats.stageErrors++;
-        (dlq ??= []).push(dlqMessage(o.topics, deadLetter('detect', error, safeJson(sig.event)), m));
-        produced = [];
-      }
-      for (const a of novel(st, produced)) alerts.push(a);
-      st.identity.note(st.stage.drainFacts(), m);
+      if (watch !== undefined) {
+        if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) continue;
+        // Later than the watermark: evaluated now, out of order, and what it raises says so.
+        stats.lateSignals++;
+        process(st, sig.event, ref, true, out);
+      } else process(st, sig.event, ref, false, out);
     }
-    return { alerts, signals: sigs.length, ...(dlq ? { dlq } : {}) };
+    for (const p of msg.progress) st.clock.mark(p.src, p.t);
+    return { signals: msg.signals.length, unreadable: false };
+  };
+
+  /**
+   * Hands on what the watermark has passed, in order. When the input is quiet (every raw partition
+   * empty or idle, and this partition read past what they produced), event time follows the wall
+   * clock: held signals up to now minus the lateness go, and the stage's windows are advanced there.
+   */
+  const release = (partition: number, st: PartitionState, out: Out): void => {
+    const view = watch?.view;
+    if (watch === undefined || view === undefined) return;
+    const end = view.signalsEnd.get(partition) ?? 0n;
+    const { watermarkMs, quiet } = st.clock.watermark(view.raw, st.next >= end, Date.now());
+    for (const h of st.buffer.releaseUpTo(watermarkMs)) process(st, h.event, h.ref, false, out);
+    if (quiet && st.processed > 0 && st.buffer.size === 0 && watermarkMs > st.advancedMs) {
+      st.advancedMs = watermarkMs;
+      stats.quietAdvances++;
+      out.alerts.push(...novel(st, st.stage.advance(watermarkMs)));
+    }
   };
   const novel = (st: PartitionState, alerts: Alert[]): Alert[] => {
     const out: Alert[] = [];
@@ -157,15 +256,28 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const from = (first.timestampMs ?? Date.now()) - o.detection.rebuildWindowMs;
     const started = performance.now();
     // Identity facts older than the window come back from seam.identity, around the re-read (ADR 0008).
-    const restored = await restoreIdentity(o.history, o.topics.identity, partition, st.stage.native.graph, { fromTimeMs: from, upTo }, async () => {
-      let signals = 0;
-      await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
-        const r = feed(st, m);
-        stats.suppressedOnRebuild += r.alerts.length;
-        signals += r.signals;
-      });
-      return signals;
-    });
+    // With event-time order the window's signals are held again, not processed: they are handed on
+    // as the watermark allows, and what an earlier owner already produced is suppressed by id below.
+    // Their identity records are left for them to derive again when they are handed on.
+    const restored = await restoreIdentity(
+      o.history,
+      o.topics.identity,
+      partition,
+      st.stage.native.graph,
+      { fromTimeMs: from, upTo },
+      async () => {
+        let signals = 0;
+        await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
+          // Produced before (alerts) or dead-lettered before (dlq): nothing here goes out again.
+          const out: Out = { alerts: [], dlq: [] };
+          const r = feed(st, m, out);
+          stats.suppressedOnRebuild += out.alerts.length;
+          signals += r.signals;
+        });
+        return signals;
+      },
+      (eventId) => st.buffer.holds(eventId),
+    );
     const n = restored.signals;
     st.identityKnown = restored.known;
     stats.restoredIdentity += restored.stats.before;
@@ -186,7 +298,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     for (const a of alerts) o.onAlert?.(a);
   };
 
-  const handle = async (batch: ConsumedMessage[]): Promise<void> => {
+  const handle = (batch: ConsumedMessage[]): Promise<void> => exclusive(() => handleBatch(batch));
+  const handleBatch = async (batch: ConsumedMessage[]): Promise<void> => {
     const partition = batch[0]!.partition;
     let st = states.get(partition);
     if (st === undefined || st.next !== BigInt(batch[0]!.offset)) {
@@ -194,27 +307,26 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       st = await rebuild(partition, batch[0]!);
     }
     try {
-      const alerts: Alert[] = [];
-      const dlq: BusMessage[] = [];
+      const out: Out = { alerts: [], dlq: [] };
       for (const m of batch) {
-        const r = feed(st, m);
+        const r = feed(st, m, out);
         counters.received += r.signals;
         stats.messages++;
-        for (const a of r.alerts) alerts.push(a);
-        if (r.dlq) {
-          if (r.signals === 0) {
-            counters.received++;
-            counters.error('SEAM_ERR_INPUT_JSON');
-          }
-          dlq.push(...r.dlq);
+        if (r.unreadable) {
+          counters.received++;
+          counters.error('SEAM_ERR_INPUT_JSON');
         }
+      }
+      st.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
+      if (watch !== undefined) {
+        if (pollMs === 0 || watch.view === undefined || Date.now() - watch.view.atMs >= pollMs) await watch.refresh();
+        release(partition, st, out);
       }
       const identity = st.identity.messages(st.identityKnown);
       delete st.identityKnown;
       stats.identityRecords += identity.length;
-      await emit(alerts, [...identity, ...dlq]);
+      await emit(out.alerts, [...identity, ...out.dlq]);
       await o.afterProduce?.(batch);
-      st.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
       states.set(partition, st);
     } catch (e) {
       // The state has seen part of an uncommitted batch: drop it; the redelivery rebuilds it.
@@ -223,9 +335,32 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
   };
 
+  /** The ticker: looks at the upstream again and hands on what the watermark now passes, with no batch. */
+  const tick = (): Promise<void> =>
+    exclusive(async () => {
+      if (watch === undefined || states.size === 0) return;
+      await watch.refresh();
+      for (const [partition, st] of states) {
+        const out: Out = { alerts: [], dlq: [] };
+        release(partition, st, out);
+        const identity = st.identity.messages(st.identityKnown);
+        delete st.identityKnown;
+        if (out.alerts.length === 0 && identity.length === 0 && out.dlq.length === 0) continue;
+        stats.identityRecords += identity.length;
+        try {
+          await emit(out.alerts, [...identity, ...out.dlq]);
+        } catch (e) {
+          // Not produced: drop the state; the next batch rebuilds it and hands these on again.
+          states.delete(partition);
+          log.warn({ partition, error: (e as Error).message }, 'Could not produce alerts released by the watermark; the partition state will be rebuilt.');
+        }
+      }
+    });
+
   return {
     name: 'correlate',
     async start() {
+      if (watch !== undefined) await watch.refresh();
       producer = await o.bus.producer();
       consumer = await o.bus.consumer({
         groupId: o.groupId ?? defaultGroupId('correlate'),
@@ -234,20 +369,49 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         handle,
       });
       await consumer.run();
+      if (watch !== undefined && pollMs > 0) {
+        ticker = setInterval(() => {
+          tick().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not look at stage 1 progress; held signals wait for the next look.'));
+        }, pollMs);
+        ticker.unref();
+      }
     },
-    /** End of input (embedded replay only): judges open windows everywhere and produces their alerts. */
-    async flush() {
-      const alerts: Alert[] = [];
-      for (const st of states.values()) alerts.push(...novel(st, st.stage.flush()));
-      await emit(alerts, []);
-    },
+    /** End of input (embedded replay only): hands on every held signal, judges open windows everywhere and produces their alerts. */
+    flush: () =>
+      exclusive(async () => {
+        const out: Out = { alerts: [], dlq: [] };
+        const extra: BusMessage[] = [];
+        if (watch !== undefined) await watch.refresh();
+        for (const [partition, st] of states) {
+          // A state short of its partition's end lost the partition to another member: that one flushes it.
+          const end = watch?.view?.signalsEnd.get(partition);
+          if (end !== undefined && st.next < end) continue;
+          for (const h of st.buffer.drain()) process(st, h.event, h.ref, false, out);
+          out.alerts.push(...novel(st, st.stage.flush()));
+          extra.push(...st.identity.messages(st.identityKnown));
+          delete st.identityKnown;
+        }
+        stats.identityRecords += extra.length;
+        await emit(out.alerts, [...extra, ...out.dlq]);
+      }),
     async stop() {
+      if (ticker !== undefined) clearInterval(ticker);
       await consumer?.stop();
+      await turn;
       await producer?.close();
     },
     stats: () => {
       const byStage = [...states.values()].map((s) => s.stage.stats());
-      return { ...counters.snapshot(), ...stats, partitions: states.size, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
+      let held = 0;
+      let settled = true;
+      for (const [partition, st] of states) {
+        held += st.buffer.size;
+        const end = watch?.view?.signalsEnd.get(partition);
+        if (end !== undefined && st.next < end) continue; // lost to another member
+        if (st.buffer.size > 0 || (st.processed > 0 && !(st.advancedMs > st.newestMs))) settled = false;
+      }
+      // settled: nothing held, and every owned stage's clock is past its newest event (the input went quiet).
+      return { ...counters.snapshot(), ...stats, held, settled, partitions: states.size, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
 }

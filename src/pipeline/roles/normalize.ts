@@ -6,7 +6,7 @@ import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/no
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
 import { eventMessage } from '../event-route.ts';
-import { IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
+import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -34,13 +34,25 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const counters = new Counters('role.normalize');
   const relevance = new IdentityRelevance();
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const stats = { events: 0, signals: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
+  const stats = { events: 0, signals: 0, marks: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
+  /** Signals partitions, each told this instance's progress (ADR 0009); 0 until the topic exists. */
+  let signalPartitions = 0;
+  /** Progress last marked per raw partition, so a batch that moved nothing forward sends no marks. */
+  const marked = new Map<string, number>();
+
+  /** One message per signals partition: stage 1 has forwarded everything of `src` up to event time `t`. */
+  const marks = (src: string, t: number): BusMessage[] => {
+    if (!(t > (marked.get(src) ?? -Infinity)) || signalPartitions === 0) return [];
+    const value = encodeProgress([{ src, t }]);
+    return Array.from({ length: signalPartitions }, (_, p) => ({ topic: o.topics.signals, key: null, partition: p, value }));
+  };
 
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
     const out: BusMessage[] = [];
     const signals = new SignalBatcher();
+    let newestMs = -Infinity;
     for (const m of batch) {
       counters.received++;
       // The topic only routes: without a source header, normalizeLine tells the format per record.
@@ -68,6 +80,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         out.push(dlqMessage(o.topics, deadLetter('normalize', error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector }), m));
         continue;
       }
+      const t = Date.parse(ev['@timestamp']);
+      if (t > newestMs) newestMs = t;
       stats.events++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
       out.push(evMsg);
@@ -92,8 +106,23 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       }
     }
     for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value });
+    // Marks go after the batch's signals, in the same send: a signals partition that reads a mark has
+    // every signal of the records it covers (order holds per partition and producer).
+    const src = `${batch[0]!.topic}/${batch[0]!.partition}`;
+    const created = signalPartitions === 0;
+    if (created) signalPartitions = await o.bus.partitions(o.topics.signals);
+    const progress = Number.isFinite(newestMs) ? marks(src, newestMs) : [];
     await o.beforeProduce?.(batch);
-    await producer!.send(out);
+    await producer!.send([...out, ...progress]);
+    // The memory bus creates the signals topic on its first message: mark right after.
+    if (created && signalPartitions === 0 && Number.isFinite(newestMs)) {
+      signalPartitions = await o.bus.partitions(o.topics.signals);
+      progress.push(...marks(src, newestMs));
+      if (progress.length > 0) await producer!.send(progress);
+    }
+    // Remembered once durable: a batch that failed marks again when it is redelivered.
+    if (progress.length > 0) marked.set(src, newestMs);
+    stats.marks += progress.length;
     counters.emitted += out.length;
   };
 
@@ -101,6 +130,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     name: 'normalize',
     async start() {
       producer = await o.bus.producer();
+      signalPartitions = await o.bus.partitions(o.topics.signals);
       consumer = await o.bus.consumer({
         groupId: o.groupId ?? defaultGroupId('normalize'),
         topics: [...o.topics.rawAll],

@@ -171,6 +171,7 @@ const alertProperties = {
   summary: { ...longKw, fields: { text: { type: 'text' } } },
   window: obj({ start: date, end: date }),
   aggregate: { type: 'double' },
+  late: { type: 'boolean' },
 };
 
 // IdentityDoc (src/identity/types.ts): provenance is the `seam.id` of the event (or `seed:<name>`, `config`).

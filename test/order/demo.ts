@@ -1,0 +1,74 @@
+// The demo story as the event-time order tests use it: its records, the rules with the demo's
+// placeholders, and the reference alert set — embedded mode (`npm start`) over the demo file.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SourceType } from '../../src/core/envelope.ts';
+import { normalizeLine } from '../../src/core/normalize/normalize.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import { loadPlaceholdersFile } from '../../src/detect/load.ts';
+import { loadDetection, type Detection } from '../../src/pipeline/detection.ts';
+import { runEmbedded } from '../../src/pipeline/embedded.ts';
+import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
+import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+export const DEMO_FILE = join(ROOT, 'deploy/demo/eks-demo.jsonl');
+export const DEMO_CLUSTER = 'prod-eks-01';
+
+export interface DemoRecord {
+  text: string;
+  source: SourceType;
+  /** Event time (ms), as normalization reads it. */
+  t: number;
+}
+
+export async function demoRecords(): Promise<DemoRecord[]> {
+  const lines = (await readFile(DEMO_FILE, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  return lines.map((text) => {
+    const source = detectSource(text);
+    const n = normalizeLine(text, { collector: 'test', receivedAt: new Date().toISOString(), cluster: DEMO_CLUSTER });
+    if (source === undefined || !n.ok) throw new Error(`demo record not readable: ${text.slice(0, 80)}`);
+    return { text, source, t: Date.parse(n.value['@timestamp']) };
+  });
+}
+
+/** Raw headers as the file collector writes them for the demo (`seam collect` with `cluster: prod-eks-01`). */
+export const demoHeaders = (r: DemoRecord, origin: string): Record<string, string> =>
+  rawHeaders({ collector: 'file', receivedAt: new Date().toISOString(), source: r.source, cluster: DEMO_CLUSTER, origin });
+
+export const demoDetection = async (): Promise<Detection> =>
+  loadDetection({ rules: [join(ROOT, 'detections')], placeholders: await loadPlaceholdersFile(join(ROOT, 'deploy/config/placeholders.yml')) });
+
+/** An alert as the comparison sees it: its rule and its contributing events (what the id is made of). */
+export const alertKey = (a: Pick<Alert, 'rule' | 'events'>): string => `${a.rule.id} ${a.events.join(',')}`;
+
+/** The reference: alert key → title, from embedded mode over the demo file (as `npm start` runs it). */
+export async function embeddedReference(detection: Detection): Promise<Map<string, string>> {
+  const alerts: Alert[] = [];
+  await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-order-ref-')), detection, maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER, onAlert: (a) => alerts.push(a) });
+  return new Map(alerts.map((a) => [alertKey(a), a.rule.title]));
+}
+
+/** Reference alerts a run did not raise, and alerts it raised that the reference has not (by rule and events). */
+export function compare(reference: Map<string, string>, got: Iterable<Pick<Alert, 'rule' | 'events'>>): { missing: string[]; extra: string[] } {
+  const keys = new Set<string>();
+  const extra: string[] = [];
+  for (const a of got) {
+    const k = alertKey(a);
+    if (keys.has(k)) continue;
+    keys.add(k);
+    if (!reference.has(k)) extra.push(`${a.rule.id} (${k.slice(k.indexOf(' ') + 1, 80)})`);
+  }
+  const missing = [...reference].filter(([k]) => !keys.has(k)).map(([, title]) => title);
+  return { missing, extra };
+}
+
+/** The cross-plane alerts issue 10 found lost on Kafka: the reference must hold them. */
+export const SIGNATURE_TITLES = [
+  'Exec into a pod followed by that pod’s role calling AWS',
+  'EKS Access Entry Created Then Granted Cluster Admin',
+  'EKS access entry created or admin access policy associated, and its first use',
+  'aws-auth mapping added or widened, and its first use',
+  'GuardDuty finding with identity chain and surrounding activity',
+];
