@@ -230,8 +230,22 @@ export async function pipeline(
     buses.push(b);
     return b;
   };
+  // Correlate roles started and not stopped: drain waits until they hold nothing back (ADR 0009).
+  const liveCorrelates = new Set<Role>();
   const track = <R extends Role>(r: R): R => {
     roles.push(r);
+    if (r.name === 'correlate') {
+      const start = r.start.bind(r);
+      const stop = r.stop.bind(r);
+      r.start = async () => {
+        await start();
+        liveCorrelates.add(r);
+      };
+      r.stop = async () => {
+        liveCorrelates.delete(r);
+        await stop();
+      };
+    }
     return r;
   };
 
@@ -307,7 +321,10 @@ export async function pipeline(
           }
           if (behind > before) byGroup.push(`${groupId} ${behind - before}`);
         }
-        if (behind === 0) {
+        // A correlate still holding signals (or not yet past its newest event) has alerts to come.
+        const unsettled = [...liveCorrelates].filter((r) => (r.stats() as { settled?: boolean }).settled === false).length;
+        if (unsettled > 0) byGroup.push(`correlate members holding signals: ${unsettled}`);
+        if (behind === 0 && unsettled === 0) {
           if (stableSince === 0) stableSince = Date.now();
           if (Date.now() - stableSince > 1500) return;
         } else stableSince = 0;
