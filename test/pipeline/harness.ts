@@ -1,7 +1,8 @@
 // Shared by the pipeline e2e and fault tests: realistic raw records (the demo dataset and fixtures with
 // varied ids, plus malformed ones), a private pipeline (topic prefix, group ids, index prefix), a bus
 // wrapper that "kills" a role between its output and its commit, and the lost/duplicated verdict.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { Client } from '@opensearch-project/opensearch';
@@ -11,6 +12,8 @@ import type { SeamEvent, SourceType } from '../../src/core/envelope.ts';
 import { normalizeLine } from '../../src/core/normalize/normalize.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { loadDetection, type Detection } from '../../src/pipeline/detection.ts';
+import { runEmbedded } from '../../src/pipeline/embedded.ts';
+import type { FileItem } from '../../src/sources/file/source.ts';
 import { kafkaHistory } from '../../src/pipeline/history.ts';
 import { kafkaUpstream } from '../../src/pipeline/progress.ts';
 import { createCorrelateRole } from '../../src/pipeline/roles/correlate.ts';
@@ -36,8 +39,25 @@ function jsonLines(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim().length > 0);
 }
 
-/** A copy of a record whose source ids carry `-c<k>`, so `seam.id` differs per copy. */
-function vary(text: string, k: number): string {
+const ISO_TIME = /"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z"/g;
+
+/** Every ISO 8601 UTC time in a record moved `ms` later, keeping whether it had fractional seconds. */
+function shiftTimes(text: string, ms: number): string {
+  if (ms === 0) return text;
+  return text.replace(ISO_TIME, (all: string, whole: string, frac: string | undefined) => {
+    const t = Date.parse(`${whole}${frac ?? ''}Z`);
+    if (Number.isNaN(t)) return all;
+    const iso = new Date(t + ms).toISOString();
+    return `"${frac === undefined ? iso.replace(/\.\d+Z$/, 'Z') : iso}"`;
+  });
+}
+
+/** Copies follow each other in time: every base record lies within one half hour (14:00–14:30). */
+const COPY_SPACING_MS = 3600_000;
+
+/** Copy k of a record: its source ids carry `-c<k>` (so `seam.id` differs per copy) and its times are k hours later. */
+function vary(line: string, k: number): string {
+  const text = shiftTimes(line, k * COPY_SPACING_MS);
   const o = JSON.parse(text) as Record<string, unknown>;
   for (const f of ['eventID', 'auditID', 'uuid', 'id', 'Id', 'event_id']) if (typeof o[f] === 'string') o[f] = `${o[f] as string}-c${k}`;
   const d = o.detail as Record<string, unknown> | undefined;
@@ -45,8 +65,17 @@ function vary(text: string, k: number): string {
   return JSON.stringify(o);
 }
 
-/** Valid records: `copies` of the demo dataset and the JSONL fixtures, ids varied per copy. */
+/**
+ * Valid records: `copies` of the demo dataset and the JSONL fixtures, ids varied per copy, each copy in
+ * event-time order and an hour after the one before: one story after another, as a collector would deliver
+ * them (each raw partition in event-time order, so no evidence is later than the allowed lateness, ADR 0009).
+ */
 export function validRecords(copies: number): RawRecord[] {
+  const meta = { collector: 'test', receivedAt: new Date().toISOString() };
+  const timeOf = (line: string): number => {
+    const n = normalizeLine(line, meta);
+    return n.ok ? Date.parse(n.value['@timestamp']) : Number.NaN;
+  };
   const base = [
     ...jsonLines(join(ROOT, 'deploy/demo/eks-demo.jsonl')),
     ...jsonLines(join(ROOT, 'test/fixtures/k8s-audit/eks-audit.jsonl')),
@@ -54,7 +83,10 @@ export function validRecords(copies: number): RawRecord[] {
     ...jsonLines(join(ROOT, 'test/fixtures/runtime/native.jsonl')),
     ...jsonLines(join(ROOT, 'test/fixtures/guardduty/findings-rest.jsonl')),
     ...jsonLines(join(ROOT, 'test/fixtures/cloudtrail/redaction-cases.jsonl')),
-  ];
+  ]
+    .map((line, i) => ({ line, i, t: timeOf(line) }))
+    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .map((x) => x.line);
   const out: RawRecord[] = [];
   for (let k = 0; k < copies; k++) {
     for (const line of base) {
@@ -412,6 +444,18 @@ export async function allIds(os: Client, pattern: string): Promise<string[]> {
     r = await os.scroll({ scroll_id: scrollId, scroll: '1m' } as never);
   }
   return out;
+}
+
+/**
+ * The alerts embedded mode raises over these records (the roles over the in-memory bus, in event-time
+ * order, end of input flushed): what a Kafka run over the same records must index, exactly.
+ */
+export async function embeddedAlerts(detection: Detection, records: RawRecord[]): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const receivedAt = new Date().toISOString();
+  const items: FileItem[] = records.map((r, i) => ({ kind: 'record', text: r.text, meta: { collector: 'test', receivedAt, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}) } }));
+  await runEmbedded({ paths: [], items, stateDir: mkdtempSync(join(tmpdir(), 'seam-embedded-ref-')), detection, maxRecordBytes: 1 << 20, onAlert: (a) => ids.add(a.id) });
+  return ids;
 }
 
 /** Single-rule Sigma alert ids the input must raise, whatever the order: a reference detect stage. */

@@ -18,7 +18,10 @@ describe('identity graph → seam.identity → OpenSearch', () => {
     await p?.cleanup();
   });
 
-  /** The graph's versions: one fresh stage per signals partition, over that partition in order, as the role keeps them. */
+  /**
+   * The graph's versions: one fresh stage per signals partition, over that partition in event-time order
+   * (ADR 0009), as the role keeps them.
+   */
   const graphDocs = async (): Promise<Map<string, IdentityDoc>> => {
     const byPartition = new Map<number, SeamEvent[]>();
     await p.admin.readToEnd([p.topics.signals], (m) => {
@@ -29,6 +32,7 @@ describe('identity graph → seam.identity → OpenSearch', () => {
     const out = new Map<string, IdentityDoc>();
     for (const events of byPartition.values()) {
       const stage = p.detection.newStage();
+      events.sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']) || (a.seam.id < b.seam.id ? -1 : a.seam.id > b.seam.id ? 1 : 0));
       for (const e of events) stage.process(e);
       for (const d of stage.native.graph.toIdentityDocs()) out.set(d.id, d);
     }
