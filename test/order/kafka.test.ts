@@ -1,0 +1,144 @@
+// The demo story on the real local Kafka and OpenSearch (ADR 0009): the 464 records put on fresh raw
+// topics first — as `seam collect` with the file source does before `seam run` — then the three roles
+// built as `seam run` builds them. OpenSearch must hold exactly the alerts embedded mode raises over the
+// demo file, by rule and contributing events: with every topic at 1 partition, and at 6 partitions with
+// two correlate members, one of which leaves mid-story (the other rebuilds its partitions).
+import { Client } from '@opensearch-project/opensearch';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import type { BusMessage } from '../../src/bus/types.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import type { Detection } from '../../src/pipeline/detection.ts';
+import { startKafkaRoles, type RunningRoles } from '../../src/pipeline/kafka-roles.ts';
+import { defaultGroupId, ROLE_NAMES } from '../../src/pipeline/roles/role.ts';
+import { pipelineTopics, topicPlan } from '../../src/pipeline/topics.ts';
+import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
+import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
+import { compare, demoDetection, demoHeaders, demoRecords, embeddedReference, type DemoRecord } from './demo.ts';
+import { recordOrderRun } from './tally.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface KafkaRun {
+  alerts: Pick<Alert, 'id' | 'rule' | 'events' | 'late'>[];
+  late: number;
+  rebuilds: number;
+}
+
+async function demoOnKafka(detection: Detection, records: DemoRecord[], partitions: number, correlators: number): Promise<KafkaRun> {
+  const id = uniqueName(`order-p${partitions}`);
+  const topics = pipelineTopics(`${id}.`);
+  const groupPrefix = `${id}-`;
+  const indexPrefix = `seamt_${RUN_ID}_order_p${partitions}`.toLowerCase();
+  const plan = { raw: partitions, events: partitions, signals: partitions, alerts: partitions, dlq: 1 };
+  const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-roles` });
+  const buses = [bus];
+  const os = new Client({ node: opensearchUrl() });
+  const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 50 });
+  const running: RunningRoles[] = [];
+  try {
+    await bus.createTopics(topicPlan(topics, plan));
+    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
+    // The file collector's output: each record on its plane's raw topic, keyed by its origin (file:line).
+    const producer = await bus.producer();
+    const msgs: BusMessage[] = records.map((r, i) => ({ topic: topics.raw(r.source), key: `deploy/demo/eks-demo.jsonl:${i + 1}`, value: Buffer.from(r.text), headers: demoHeaders(r, `deploy/demo/eks-demo.jsonl:${i + 1}`) }));
+    await producer.send(msgs);
+    await producer.close();
+
+    const opts = { topics, detection, groupPrefix, partitions: plan, idleMs: 500, pollMs: 250 };
+    running.push(await startKafkaRoles({ ...opts, bus, roles: [...ROLE_NAMES], sink, indexConsumers: 2 }));
+    const extra: RunningRoles[] = [];
+    for (let i = 1; i < correlators; i++) {
+      const b = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-correlate-${i}` });
+      buses.push(b);
+      extra.push(await startKafkaRoles({ ...opts, bus: b, roles: ['correlate'] }));
+    }
+    running.push(...extra);
+    const correlates = () => running.flatMap((r) => r.roles.filter((x) => x.name === 'correlate'));
+    const stats = (): { messages: number; settled: boolean; lateSignals: number; rebuilds: number }[] => correlates().map((c) => c.stats() as never);
+
+    // One correlate member leaves as soon as it has handled signals: the others rebuild its partitions.
+    if (extra.length > 0) {
+      const leaver = extra[0]!;
+      const deadline = Date.now() + 120_000;
+      while ((leaver.roles[0]!.stats() as { messages: number }).messages === 0 && Date.now() < deadline) await sleep(20);
+      await leaver.stop();
+      running.splice(running.indexOf(leaver), 1);
+    }
+
+    // Done: every group has committed its input to the end, and no correlate member holds signals back.
+    const admin = await bus.admin();
+    const groups: [string, string[]][] = [
+      [defaultGroupId('normalize', groupPrefix), [...topics.rawAll]],
+      [defaultGroupId('correlate', groupPrefix), [topics.signals]],
+      [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts, topics.identity]],
+    ];
+    const behind = async (): Promise<number> => {
+      let n = 0;
+      for (const [groupId, ts] of groups) {
+        for (const t of await admin.fetchOffsets({ groupId, topics: ts })) {
+          for (const e of await admin.fetchTopicOffsets(t.topic)) {
+            const c = BigInt(t.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
+            n += Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
+          }
+        }
+      }
+      return n;
+    };
+    const deadline = Date.now() + 240_000;
+    let quietSince = 0;
+    for (;;) {
+      const done = (await behind()) === 0 && stats().every((s) => s.settled);
+      if (done && quietSince === 0) quietSince = Date.now();
+      if (!done) quietSince = 0;
+      if (quietSince > 0 && Date.now() - quietSince > 1500) break;
+      if (Date.now() > deadline) throw new Error(`demo on Kafka (${partitions} partitions) did not finish: ${JSON.stringify(stats())}`);
+      await sleep(250);
+    }
+    const s = stats();
+    await os.indices.refresh({ index: `${indexPrefix}-alerts-*` });
+    const r = await os.search({ index: `${indexPrefix}-alerts-*`, size: 10_000, body: { query: { match_all: {} } } as never });
+    const hits = (r.body as { hits: { hits: { _id: string; _source: Alert }[] } }).hits.hits;
+    for (const h of hits) expect(h._id).toBe(h._source.id);
+    return { alerts: hits.map((h) => h._source), late: s.reduce((n, x) => n + x.lateSignals, 0), rebuilds: s.reduce((n, x) => n + x.rebuilds, 0) };
+  } finally {
+    for (const r of running) await r.stop().catch(() => undefined);
+    await sink.close().catch(() => undefined);
+    const admin = await bus.admin();
+    await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);
+    await admin.deleteGroups(ROLE_NAMES.map((r) => defaultGroupId(r, groupPrefix))).catch(() => undefined);
+    await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    for (const b of buses) await b.close().catch(() => undefined);
+    await os.close();
+  }
+}
+
+describe('the demo story on Kafka raises the alerts of embedded mode', () => {
+  let detection: Detection;
+  let reference: Map<string, string>;
+  let records: DemoRecord[];
+  beforeAll(async () => {
+    detection = await demoDetection();
+    reference = await embeddedReference(detection);
+    records = await demoRecords();
+  });
+
+  for (const [partitions, correlators] of [
+    [1, 1],
+    [6, 2],
+  ] as const) {
+    it(`with ${partitions} partition${partitions > 1 ? 's' : ''} per topic and ${correlators} correlate member${correlators > 1 ? 's' : ''}`, async () => {
+      const run = await demoOnKafka(detection, records, partitions, correlators);
+      const d = compare(reference, run.alerts);
+      recordOrderRun({ name: `kafka partitions=${partitions} correlate=${correlators}`, path: 'kafka', expected: reference.size, missing: d.missing.length, extra: d.extra.length });
+      process.stdout.write(`order (kafka, ${partitions} partitions, ${correlators} correlate): alerts=${run.alerts.length} expected=${reference.size} missing=${d.missing.length} extra=${d.extra.length} late=${run.late}\n`);
+      expect(d.missing).toEqual([]);
+      expect(d.extra).toEqual([]);
+      expect(run.late).toBe(0);
+      expect(run.alerts.filter((a) => a.late === true)).toEqual([]);
+    });
+  }
+});
