@@ -59,16 +59,16 @@ for (const r of runs) {
 }
 
 const loud = alerts.filter((a) => MEDIUM_PLUS.has(a.rule.level));
-const byRule = new Map<string, { n: number; level: string; example: string }>();
+const byRule = new Map<string, { n: number; level: string; title: string; example: string }>();
 for (const a of loud) {
-  const e = byRule.get(a.rule.id) ?? { n: 0, level: a.rule.level, example: a.summary };
+  const e = byRule.get(a.rule.id) ?? { n: 0, level: a.rule.level, title: a.rule.title, example: a.summary };
   e.n++;
   byRule.set(a.rule.id, e);
 }
 const top = [...byRule].sort((x, y) => y[1].n - x[1].n);
 const per100k = (loud.length / records) * 100_000;
 const lowCount = alerts.length - loud.length;
-for (const [id, e] of top.slice(0, 15)) process.stdout.write(`  ${e.n} × ${id} (${e.level}): ${e.example.slice(0, 220)}\n`);
+for (const [id, e] of top.slice(0, 15)) process.stdout.write(`  ${e.n} × ${e.title} [${id}] (${e.level}): ${e.example.slice(0, 200)}\n`);
 process.stdout.write(`  (${lowCount} alerts below medium not counted)\n`);
 process.stdout.write(
   `noise: records=${records} alerts_medium_plus=${loud.length} per_100k=${per100k.toFixed(2)} by_rule=${top.length === 0 ? 'none' : top.slice(0, 8).map(([id, e]) => `${id}:${e.n}`).join(',')}\n`,
