@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   SEAM_ERR_RULE_DUPLICATE: { retriable: false, summary: 'rule id or name is used by more than one rule' },
   SEAM_ERR_RULE_PLACEHOLDER: { retriable: false, summary: 'rule uses a placeholder that has no configured values' },
   SEAM_ERR_RULE_REGEX: { retriable: false, summary: 'rule regular expression cannot be compiled' },
+  SEAM_ERR_RULE_SUPPRESSED: { retriable: false, summary: 'a correlation or filter silences or narrows a rule (reported so it is never silent)' },
+  SEAM_ERR_RULE_LIMIT: { retriable: false, summary: 'a rule exceeds a resource bound (timespan, group cardinality, placeholder expansion)' },
   SEAM_ERR_RULE_VALUE: { retriable: false, summary: 'rule value does not suit its field modifiers' },
   // Configuration and services.
   SEAM_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },

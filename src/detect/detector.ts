@@ -20,6 +20,8 @@ export interface DetectorOptions {
    * Lets a feeder rule be tested by the alerts it would raise. Default false.
    */
   emitWithheld?: boolean;
+  /** Open groups one correlation may hold (default 100,000); see CorrelationEngineOptions. */
+  maxGroupsPerCorrelation?: number;
 }
 
 export interface DetectorStats {
@@ -49,6 +51,7 @@ export function createDetector(opts: DetectorOptions): Detector {
     ruleLookup: lookup,
     ...(opts.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: opts.allowedLatenessMs }),
     ...(opts.emitWithheld === true ? { emitWithheld: true } : {}),
+    ...(opts.maxGroupsPerCorrelation === undefined ? {} : { maxGroupsPerCorrelation: opts.maxGroupsPerCorrelation }),
   });
   const counts = { events: 0, matches: 0, suppressed: 0, alerts: 0 };
 

@@ -16,7 +16,12 @@ import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { encodeSignal } from '../../src/pipeline/signal.ts';
 import { runEmbedded } from '../../src/pipeline/embedded.ts';
 import { expectedIds, pipeline, referenceSigmaAlerts, type Pipeline, type RawRecord } from '../pipeline/harness.ts';
-import { createAccessKey, deepRecord, IMPOSSIBLE_TIMES } from './hostile.ts';
+import { aliasBomb, createAccessKey, deepRecord, IMPOSSIBLE_TIMES, plainRule, redosRule } from './hostile.ts';
+import { loadRules } from '../../src/detect/sigma/ruleset.ts';
+import { lintCommand } from '../../src/detect/sigma/lint.ts';
+import { createDetector } from '../../src/detect/detector.ts';
+import { mkdir } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 
 const RULES = join(import.meta.dirname, '../../detections');
 const META = { collector: 'test', receivedAt: '2024-05-01T12:30:00.000Z' };
@@ -115,5 +120,150 @@ describe('finding 1: one record stops detection for good', () => {
     expect(v.duplicated).toBe(0);
     expect(v.dlqMissing).toBe(0);
     expect(v.alerts).toBeGreaterThanOrEqual(good.length);
+  });
+});
+
+/** Writes `files` (name → text) into a fresh folder and returns it. */
+async function ruleDir(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'seam-f3-'));
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+async function lint(dir: string): Promise<{ code: number; text: string }> {
+  let text = '';
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString('utf8');
+      cb();
+    },
+  });
+  const code = await lintCommand([dir], out);
+  return { code, text };
+}
+
+const GOOD_ID = '5c1d0a5e-0000-4000-8000-000000000001';
+
+describe('finding 3: a shared rule file can take detection down or blind it', () => {
+  it('finding 3: a catastrophic-backtracking regex is refused at load with file:line:col, and the other rules still load', async () => {
+    const dir = await ruleDir({ 'good.yml': plainRule(GOOD_ID, 'good_rule'), 'redos.yml': redosRule('5c1d0a5e-0000-4000-8000-000000000002') });
+    const { ruleset, diagnostics } = await loadRules([dir]);
+    expect(ruleset.rules.map((r) => r.id)).toEqual([GOOD_ID]);
+    const d = diagnostics.find((x) => x.code === 'SEAM_ERR_RULE_REGEX')!;
+    expect(d.file).toBe(join(dir, 'redos.yml'));
+    expect(d.line).toBe(8);
+    expect(d.column).toBeGreaterThan(0);
+    expect(d.message).toMatch(/refused at character 2 of \/\(a\+\)\+\$\//);
+    const l = await lint(dir);
+    expect(l.code).toBe(1);
+    expect(l.text).toMatch(new RegExp(`redos\\.yml:8:\\d+: SEAM_ERR_RULE_REGEX`));
+  });
+
+  it('finding 3: a YAML alias bomb costs its own file, never the ruleset (load and lint)', async () => {
+    const dir = await ruleDir({ 'a-bomb.yml': aliasBomb(9), 'b-bomb.yml': aliasBomb(12, 12), 'good.yml': plainRule(GOOD_ID, 'good_rule') });
+    const { ruleset, diagnostics, stats } = await loadRules([dir]);
+    expect(ruleset.rules.map((r) => r.id)).toEqual([GOOD_ID]);
+    expect(stats.rejected).toBe(2);
+    expect(diagnostics.filter((d) => d.code === 'SEAM_ERR_RULE_YAML').map((d) => d.file.split('/').pop())).toEqual(['a-bomb.yml', 'b-bomb.yml']);
+    expect((await lint(dir)).text).toMatch(/a-bomb\.yml:\d+:\d+: SEAM_ERR_RULE_YAML document refused/);
+    // A rule file over the size bound is refused unread.
+    const big = await ruleDir({ 'big.yml': plainRule('5c1d0a5e-0000-4000-8000-000000000003', 'big', `description: ${'x'.repeat(2 << 20)}\n`), 'good.yml': plainRule(GOOD_ID, 'good_rule') });
+    const b = await loadRules([big]);
+    expect(b.ruleset.rules.map((r) => r.id)).toEqual([GOOD_ID]);
+    expect(b.diagnostics.map((d) => d.code)).toEqual(['SEAM_ERR_RULE_FILE']);
+  });
+
+  it('finding 3: placeholder expansion over the bound is a load error of that rule only', async () => {
+    const seven = Array.from({ length: 7 }, () => '%ten%').join('-');
+    const dir = await ruleDir({
+      'expand.yml': plainRule('5c1d0a5e-0000-4000-8000-000000000004', 'expand').replace('eventName: CreateAccessKey', `userAgent|expand: '${seven}'`),
+      'good.yml': plainRule(GOOD_ID, 'good_rule'),
+    });
+    const placeholders = { ten: Array.from({ length: 10 }, (_, i) => `v${i}`) };
+    const { ruleset, diagnostics } = await loadRules([dir], { placeholders });
+    expect(ruleset.rules.map((r) => r.id)).toEqual([GOOD_ID]);
+    expect(diagnostics.find((d) => d.code === 'SEAM_ERR_RULE_PLACEHOLDER' && d.severity === 'error')?.message).toMatch(/expand to 10000000 values, over the limit of 4096/);
+  });
+
+  it('finding 3: a duplicate id is a load error naming both files, and no file silently replaces the real rule', async () => {
+    const dir = await ruleDir({ '0-impostor.yml': plainRule(GOOD_ID, 'impostor').replace('eventName: CreateAccessKey', 'eventName: NeverHappens'), 'real.yml': plainRule(GOOD_ID, 'real_rule') });
+    const { ruleset, diagnostics } = await loadRules([dir]);
+    expect(ruleset.rules).toEqual([]);
+    const dups = diagnostics.filter((d) => d.code === 'SEAM_ERR_RULE_DUPLICATE' && d.severity === 'error');
+    expect(dups.map((d) => d.file.split('/').pop()).sort()).toEqual(['0-impostor.yml', 'real.yml']);
+    for (const d of dups) expect(d.message).toMatch(/0-impostor\.yml|real\.yml/);
+    expect((await lint(dir)).code).toBe(1);
+  });
+
+  it('finding 3: lint reports a correlation or a filter that suppresses a rule', async () => {
+    const corr = `title: Silencer
+id: 5c1d0a5e-0000-4000-8000-000000000005
+correlation:
+  type: event_count
+  rules:
+    - good_rule
+  group-by:
+    - recipientAccountId
+  timespan: 5m
+  condition:
+    gte: 1000
+level: low
+`;
+    const filter = `title: Narrower
+id: 5c1d0a5e-0000-4000-8000-000000000006
+logsource:
+  product: aws
+  service: cloudtrail
+filter:
+  rules:
+    - other_rule
+  selection:
+    eventSource: iam.amazonaws.com
+  condition: not selection
+`;
+    const dir = await ruleDir({ 'good.yml': plainRule(GOOD_ID, 'good_rule'), 'other.yml': plainRule('5c1d0a5e-0000-4000-8000-000000000007', 'other_rule'), 'silencer.yml': corr, 'narrower.yml': filter });
+    const l = await lint(dir);
+    expect(l.text).toMatch(/silencer\.yml:\d+:\d+: SEAM_ERR_RULE_SUPPRESSED \(warning\) correlation suppresses the alerts of rule 'good_rule'/);
+    expect(l.text).toMatch(/narrower\.yml:\d+:\d+: SEAM_ERR_RULE_SUPPRESSED \(warning\) filter narrows rule 'other_rule'/);
+  });
+
+  it('finding 3: a correlation window over the bound or a 400-digit timespan is a lint error, and group cardinality is bounded', async () => {
+    const corr = (id: string, timespan: string): string => `title: Long ${id}
+id: ${id}
+correlation:
+  type: event_count
+  rules:
+    - good_rule
+  group-by:
+    - eventID
+  timespan: ${timespan}
+  condition:
+    gte: 2
+level: high
+generate: true
+`;
+    const dir = await ruleDir({
+      'good.yml': plainRule(GOOD_ID, 'good_rule'),
+      'weeks.yml': corr('5c1d0a5e-0000-4000-8000-000000000008', '99999w'),
+      'digits.yml': corr('5c1d0a5e-0000-4000-8000-000000000009', `${'9'.repeat(400)}s`),
+    });
+    const l = await lint(dir);
+    expect(l.code).toBe(1);
+    expect(l.text).toMatch(/weeks\.yml:\d+:\d+: SEAM_ERR_RULE_LIMIT timespan '99999w' is over the 30-day limit/);
+    expect(l.text).toMatch(/digits\.yml:\d+:\d+: SEAM_ERR_RULE_SCHEMA bad timespan/);
+    // Grouped by a field unique per event: open groups stop at the bound, and the rest is counted.
+    const ok = await ruleDir({ 'good.yml': plainRule(GOOD_ID, 'good_rule'), 'c.yml': corr('5c1d0a5e-0000-4000-8000-00000000000a', '1h') });
+    const { ruleset } = await loadRules([ok]);
+    const detector = createDetector({ ruleset, allowedLatenessMs: 0, maxGroupsPerCorrelation: 1000 });
+    for (let i = 0; i < 3000; i++) {
+      const r = normalizeLine(createAccessKey('2024-05-01T12:00:00Z', `uniq-${i}`), META);
+      if (r.ok) detector.process(r.value);
+    }
+    const st = detector.stats() as unknown as { correlation: { activeGroups: number; dropped: { group_limit: number } } };
+    expect(st.correlation.activeGroups).toBe(1000);
+    expect(st.correlation.dropped.group_limit).toBe(2000);
   });
 });

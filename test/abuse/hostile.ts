@@ -25,3 +25,43 @@ export function deepRecord(depth: number, id: string, eventTime = '2024-05-01T12
 
 /** Timestamps with the right shape that are no date (each once made alert building throw). */
 export const IMPOSSIBLE_TIMES = ['2024-13-45T99:99:99Z', '2024-02-30T10:00:00Z', '2023-02-29T00:00:00Z', '2024-00-10T10:00:00Z', '2024-05-01T24:00:00Z', '2024-05-01T12:60:00Z', '0000-00-00T00:00:00Z'];
+
+/** A small Sigma rule of our own (`level` medium), for hostile-rule tests. */
+export function plainRule(id: string, name: string, extra = ''): string {
+  return `title: Test rule ${name}
+id: ${id}
+name: ${name}
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventSource: iam.amazonaws.com
+    eventName: CreateAccessKey
+  condition: selection
+level: medium
+${extra}`;
+}
+
+/** A YAML alias bomb: `levels` levels of `width` aliases to the level below (width^levels nodes once expanded). */
+export function aliasBomb(levels: number, width = 9): string {
+  const lines = ['title: bomb', `a0: &a0 [${Array.from({ length: width }, () => '"lol"').join(',')}]`];
+  for (let l = 1; l <= levels; l++) lines.push(`a${l}: &a${l} [${Array.from({ length: width }, () => `*a${l - 1}`).join(',')}]`);
+  lines.push(`detection: { selection: { eventName: *a${levels} }, condition: selection }`);
+  return lines.join('\n') + '\n';
+}
+
+/** A rule whose regex backtracks exponentially (`(a+)+$`, the issue's example). */
+export function redosRule(id: string): string {
+  return `title: ReDoS
+id: ${id}
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    userAgent|re: '(a+)+$'
+  condition: selection
+level: medium
+`;
+}

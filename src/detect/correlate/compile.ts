@@ -39,12 +39,16 @@ export interface CompileResult {
 const TIMESPAN = /^([1-9][0-9]*)([smhdw])$/;
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** `90m` → 5_400_000; undefined when the text is not `<number><s|m|h|d|w>`. */
+/** Longest correlation window: state is held per group for this long (lint and load refuse longer ones). */
+export const MAX_TIMESPAN_MS = 30 * 86_400_000;
+
+/** `90m` → 5_400_000; undefined when the text is not `<number><s|m|h|d|w>` or too large to be exact (a 400-digit count). */
 export function parseTimespan(text: unknown): number | undefined {
-  if (typeof text !== 'string') return undefined;
+  if (typeof text !== 'string' || text.length > 20) return undefined;
   const m = TIMESPAN.exec(text);
   if (m === null) return undefined;
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /** The key alerts and references use for a correlation: its id, else its name, else a hash of its title. */
@@ -278,6 +282,10 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const timespanMs = parseTimespan(timespanRaw);
   if (timespanRaw === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `timespan`');
   else if (timespanMs === undefined) fail('SEAM_ERR_RULE_SCHEMA', `bad timespan '${String(timespanRaw)}': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`);
+  else if (timespanMs > MAX_TIMESPAN_MS) {
+    // A window is state held per group: a 99999-week window never lets a group go.
+    fail('SEAM_ERR_RULE_LIMIT', `timespan '${String(timespanRaw)}' is over the ${MAX_TIMESPAN_MS / 86_400_000}-day limit of a correlation window`);
+  }
 
   const aliases = new Map<string, Map<string, string>>();
   const aliasesRaw = corr['aliases'];

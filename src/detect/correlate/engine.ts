@@ -45,7 +45,11 @@ export interface CorrelationEngineOptions {
    * (`generate` not set), so a nested correlation can be tested on its own. Default false.
    */
   emitWithheld?: boolean;
+  /** Open groups one correlation may hold; signals that would open more are dropped and counted (`dropped.group_limit`). Default 100,000. */
+  maxGroupsPerCorrelation?: number;
 }
+
+export const DEFAULT_MAX_GROUPS = 100_000;
 
 export interface CorrelationStats {
   correlations: number;
@@ -61,7 +65,7 @@ export interface CorrelationStats {
   fired: number;
   /** Alerts returned to the caller. */
   emitted: number;
-  dropped: { late: number; missing_group_field: number; missing_value: number; bad_time: number };
+  dropped: { late: number; missing_group_field: number; missing_value: number; bad_time: number; group_limit: number };
   /** Current watermark (ms since the epoch), -Infinity before the first event. */
   watermarkMs: number;
 }
@@ -157,11 +161,14 @@ export class CorrelationEngine {
     evictedGroups: 0,
     fired: 0,
     emitted: 0,
-    dropped: { late: 0, missing_group_field: 0, missing_value: 0, bad_time: 0 },
+    dropped: { late: 0, missing_group_field: 0, missing_value: 0, bad_time: 0, group_limit: 0 },
   };
+
+  private readonly maxGroups: number;
 
   constructor(docs: readonly CorrelationDoc[], opts: CorrelationEngineOptions) {
     this.lateness = Math.max(0, opts.allowedLatenessMs ?? 0);
+    this.maxGroups = opts.maxGroupsPerCorrelation ?? DEFAULT_MAX_GROUPS;
     const { correlations, diagnostics } = compileCorrelations(docs, opts.ruleLookup);
     this.diagnostics = diagnostics;
     this.correlations = correlations;
@@ -315,6 +322,11 @@ export class CorrelationEngine {
     const key = JSON.stringify(parts);
     let g = s.groups.get(key);
     if (g === undefined) {
+      // Grouping by a field that is unique per event must not grow state without end.
+      if (s.groups.size >= this.maxGroups) {
+        this.counters.dropped.group_limit++;
+        return;
+      }
       g = { key, values, buf: [], maxT: -Infinity, agg: createAggregate(c.type), lo: 0, chains: [], due: Infinity, dead: false };
       s.groups.set(key, g);
     }

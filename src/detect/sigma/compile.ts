@@ -11,9 +11,10 @@ import { diag, warn } from './diagnostics.ts';
 import type { Cand, EvalCtx, FieldTable } from './fields.ts';
 import type { Cond } from './condition.ts';
 import { ConditionError, expandPattern, parseCondition } from './condition.ts';
+import { regexHazard } from './regex-safety.ts';
 import {
   COMPARE, MODIFIERS, ONE, STAR, TIME_PARTS, cidrTest, compareOp, encodeBase64, encodeBase64Offset, encodeUtf16,
-  expandPlaceholderValues, hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
+  DEFAULT_MAX_PLACEHOLDER_EXPANSION, expandPlaceholderValues, hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
 } from './modifiers.ts';
 import type { Part, PipeValue, StrTest } from './modifiers.ts';
 import { regexLiteral } from './regex-literal.ts';
@@ -64,6 +65,8 @@ export interface CompileEnv {
   /** Rule value → event value for fields the source encodes differently (LogsourceMapping.mapValue). */
   mapValue?: (name: string, value: string) => string | undefined;
   placeholders: Record<string, string[]>;
+  /** Bound on what one value's placeholders expand to (LoadOptions.maxPlaceholderExpansion). */
+  maxPlaceholderExpansion?: number;
   diags: Diagnostic[];
 }
 
@@ -245,8 +248,11 @@ function atLeast(items: Node[], k: number): Node {
 type Scalar = Extract<YNode, { kind: 'scalar' }>;
 
 function expandPlaceholders(raw: string, env: CompileEnv, pos: Pos): string[] | undefined {
-  const r = expandPlaceholderValues(raw, env.placeholders);
+  const r = expandPlaceholderValues(raw, env.placeholders, env.maxPlaceholderExpansion);
   if ('values' in r) return r.values;
+  if ('tooMany' in r) {
+    throw failAt(env, pos, 'SEAM_ERR_RULE_PLACEHOLDER', `placeholders in this value expand to ${r.tooMany} values, over the limit of ${env.maxPlaceholderExpansion ?? DEFAULT_MAX_PLACEHOLDER_EXPANSION} (maxPlaceholderExpansion)`);
+  }
   env.diags.push(
     warn('SEAM_ERR_RULE_PLACEHOLDER', env.file, pos, `placeholder %${r.missing}% has no configured values; this value matches nothing (rule still loads)`, env.rule),
   );
@@ -498,6 +504,11 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
         re = toJsRegex(String(v), flags);
       } catch (e) {
         throw failAt(env, it.pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression: ${(e as Error).message}`);
+      }
+      // Rules run synchronously in the roles: a pattern that can backtrack exponentially is refused (ADR 0010).
+      const hazard = regexHazard(re.source, re.flags);
+      if (hazard !== undefined) {
+        throw failAt(env, { line: it.pos.line, column: it.pos.column + hazard.offset }, 'SEAM_ERR_RULE_REGEX', `regular expression refused at character ${hazard.offset + 1} of /${re.source}/: ${hazard.message}; rewrite it without nested or ambiguous repetition`);
       }
       // A literal the regex cannot match without rejects most values before the regex runs.
       const lit = regexLiteral(re);

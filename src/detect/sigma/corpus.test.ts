@@ -15,10 +15,16 @@ describe.skipIf(!existsSync(CORPUS))('SigmaHQ corpus', () => {
       expect(d.file.startsWith(CORPUS)).toBe(true);
       expect(d.line).toBeGreaterThan(0);
     }
-    expect(errors).toEqual([]);
-    expect(stats).toMatchObject({ rules: 3779, correlations: 0, filters: 0, rejected: 0 });
+    // Three Invoke-Obfuscation rules share a regex that backtracks exponentially (`(?:.*\)){1,}`:
+    // x4 time per 2 characters of command line); they are refused at load (ADR 0010).
+    expect(errors.map((d) => [d.code, d.file.split('/').pop()])).toEqual([
+      ['SEAM_ERR_RULE_REGEX', 'posh_pm_invoke_obfuscation_var.yml'],
+      ['SEAM_ERR_RULE_REGEX', 'posh_ps_invoke_obfuscation_var.yml'],
+      ['SEAM_ERR_RULE_REGEX', 'proc_creation_win_hktl_invoke_obfuscation_var.yml'],
+    ]);
+    expect(stats).toMatchObject({ rules: 3776, correlations: 0, filters: 0, rejected: 3 });
     // The only warnings are placeholders without configured values (rules-placeholder/).
-    expect(new Set(diagnostics.map((d) => d.code))).toEqual(new Set(['SEAM_ERR_RULE_PLACEHOLDER']));
+    expect(new Set(diagnostics.filter((d) => d.severity === 'warning').map((d) => d.code))).toEqual(new Set(['SEAM_ERR_RULE_PLACEHOLDER']));
     const buckets = ruleset.indexStats().buckets;
     // Runtime rules with a category sit in one bucket per event kind.
     expect(Object.keys(buckets).sort()).toEqual(['(none)', 'cloudtrail', 'k8s_audit', 'runtime:file', 'runtime:network', 'runtime:process']);

@@ -41,6 +41,8 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
       const base = rule.pred;
       const fp = f.pred;
       rule.pred = (c) => base(c) && !fp(c);
+      // Said at every load: a filter dropped into the rules folder narrows a rule, and lint shows where.
+      diags.push(warn('SEAM_ERR_RULE_SUPPRESSED', f.file, t.pos, `filter narrows rule '${t.ref}' (${rule.file}:${rule.line}): events it matches raise no alert`, ref));
     }
   }
 }

@@ -1,5 +1,6 @@
 /** `seam rules lint PATH...`: load rules, print every diagnostic, summarise. */
 import type { SourceType } from '../../core/envelope.ts';
+import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 
@@ -17,7 +18,12 @@ const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
  * rules whose logsource maps to no Seam source, when there are any.
  */
 export async function lintCommand(paths: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { ruleset, diagnostics, stats } = await loadRules(paths);
+  const loaded = await loadRules(paths);
+  const { ruleset, stats } = loaded;
+  // Correlations are compiled where the detector compiles them: their problems (a window over the
+  // bound, a missing reference) are lint errors too.
+  const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules));
+  const diagnostics = [...loaded.diagnostics, ...correlations.diagnostics];
   for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
   const counts = new Map<SourceType | undefined, number>();
   for (const r of ruleset.rules) counts.set(r.source, (counts.get(r.source) ?? 0) + 1);

@@ -262,7 +262,13 @@ export function toJsRegex(src: string, flags: string): RegExp {
  * percent sign. Returns the first placeholder without configured values instead, when there is one.
  * Shared by the streaming engine and the hunting compiler so both expand alike.
  */
-export function expandPlaceholderValues(raw: string, placeholders: Readonly<Record<string, readonly string[]>>): { values: string[] } | { missing: string } {
+export const DEFAULT_MAX_PLACEHOLDER_EXPANSION = 4096;
+
+export function expandPlaceholderValues(
+  raw: string,
+  placeholders: Readonly<Record<string, readonly string[]>>,
+  max = DEFAULT_MAX_PLACEHOLDER_EXPANSION,
+): { values: string[] } | { missing: string } | { tooMany: number } {
   const pieces: (string | { name: string })[] = [];
   let lit = '';
   for (let i = 0; i < raw.length; i++) {
@@ -283,6 +289,15 @@ export function expandPlaceholderValues(raw: string, placeholders: Readonly<Reco
     } else lit += ch;
   }
   if (lit) pieces.push(lit);
+  // Count the combinations before building them: seven references to a 10-value placeholder are 10^7 strings.
+  let combinations = 1;
+  for (const p of pieces) {
+    if (typeof p === 'string') continue;
+    const values = placeholders[p.name];
+    if (values === undefined) return { missing: p.name };
+    combinations *= Math.max(1, values.length);
+  }
+  if (combinations > max) return { tooMany: combinations };
   let out = [''];
   for (const p of pieces) {
     if (typeof p === 'string') {

@@ -37,6 +37,12 @@ export interface ReadResult {
   diagnostics: Diagnostic[];
 }
 
+/** yaml's bound on alias expansion (its default); a Sigma rule needs no aliases at all. */
+const MAX_ALIAS_COUNT = 100;
+/** Nodes one document may have after alias expansion: Seam's largest rule has a few hundred. */
+const MAX_NODES = 50_000;
+class TooLarge extends Error {}
+
 /** Parses every document of a file; YAML errors become diagnostics and the broken document is skipped. */
 export function readYaml(text: string, file: string): ReadResult {
   const lc = new LineCounter();
@@ -63,7 +69,17 @@ export function readYaml(text: string, file: string): ReadResult {
       continue;
     }
     if (doc.contents === null) continue; // empty document, e.g. a trailing `---`
+    // Aliases are expanded below; yaml's own bound refuses an alias bomb before anything expands.
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      diagnostics.push(diag('SEAM_ERR_RULE_YAML', file, posAt(doc.contents.range?.[0]), `document refused: ${(e as Error).message} (aliases may expand at most ${MAX_ALIAS_COUNT} nodes)`));
+      continue;
+    }
+    let budget = MAX_NODES;
     const convert = (n: unknown): YNode => {
+      if (--budget < 0) throw new TooLarge();
       const node = n as YamlNodeRaw | null;
       if (node === null || node === undefined) return { kind: 'scalar', pos: { line: 0, column: 0 }, value: null, text: '' };
       const pos = posAt(node.range?.[0]);
@@ -87,8 +103,15 @@ export function readYaml(text: string, file: string): ReadResult {
       }
       return { kind: 'scalar', pos, value: String(node), text: String(node) };
     };
-    const node = convert(doc.contents);
-    docs.push({ node, js: doc.toJS({ maxAliasCount: 100 }), pos: node.pos });
+    let node: YNode;
+    try {
+      node = convert(doc.contents);
+    } catch (e) {
+      if (!(e instanceof TooLarge)) throw e;
+      diagnostics.push(diag('SEAM_ERR_RULE_YAML', file, posAt(doc.contents.range?.[0]), `document refused: it has more than ${MAX_NODES} nodes once aliases are expanded`));
+      continue;
+    }
+    docs.push({ node, js, pos: node.pos });
   }
   return { docs, diagnostics };
 }

@@ -24,6 +24,9 @@ import { diag, warn } from './diagnostics.ts';
 
 export type { CompiledRule, CorrelationDoc, Diagnostic, LoadOptions, LoadResult, RuleMatch, Ruleset } from './types.ts';
 
+/** A rule file larger than this is refused unread (Seam's largest is a few KiB). */
+export const DEFAULT_MAX_RULE_FILE_BYTES = 1024 * 1024;
+
 /** The rule set returned by the loader; `match` is the hot path. */
 export class SigmaRuleset implements Ruleset {
   readonly counters = new Counters('sigma');
@@ -79,13 +82,20 @@ class Loader {
   readonly filters: CompiledFilter[] = [];
   readonly correlations: (CorrelationDoc & { meta: RuleMeta })[] = [];
   readonly stats: LoadStats = { files: 0, rules: 0, correlations: 0, filters: 0, rejected: 0 };
-  private readonly ids = new Map<string, string>();
-  private readonly names = new Map<string, string>();
+  private readonly ids = new Map<string, { file: string; pos: { line: number; column: number } }>();
+  private readonly names = new Map<string, { file: string; pos: { line: number; column: number } }>();
+  private readonly dups = new Set<string>();
 
   constructor(private readonly opts: LoadOptions) {}
 
   addText(text: string, file: string): void {
     this.stats.files++;
+    const max = this.opts.maxRuleFileBytes ?? DEFAULT_MAX_RULE_FILE_BYTES;
+    if (text.length > max) {
+      this.diags.push(diag('SEAM_ERR_RULE_FILE', file, { line: 1, column: 1 }, `rule file is ${text.length} characters, over the ${max} limit (maxRuleFileBytes); not read`));
+      this.stats.rejected++;
+      return;
+    }
     const { docs, diagnostics } = readYaml(text, file);
     this.diags.push(...diagnostics);
     const yamlErrors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
@@ -93,8 +103,11 @@ class Loader {
     for (const d of docs) this.addDoc(d, file);
   }
 
+  /**
+   * Ids and names must be unique across every file. A clash is an error at both places and neither
+   * document loads: otherwise a file that sorts first could silently stand in for the real rule.
+   */
   private unique(meta: RuleMeta, file: string): boolean {
-    const here = `${file}:${meta.pos.line}`;
     for (const [key, map, what] of [
       [meta.id, this.ids, 'id'],
       [meta.name, this.names, 'name'],
@@ -102,13 +115,33 @@ class Loader {
       if (key === undefined) continue;
       const prev = map.get(key);
       if (prev !== undefined) {
-        this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', file, meta.pos, `${what} '${key}' is already used at ${prev}`, { rule: key }));
+        this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', file, meta.pos, `${what} '${key}' is also used at ${prev.file}:${prev.pos.line}; neither loads until one is renamed`, { rule: key }));
+        if (!this.dups.has(key)) {
+          this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', prev.file, prev.pos, `${what} '${key}' is also used at ${file}:${meta.pos.line}; neither loads until one is renamed`, { rule: key }));
+        }
+        this.dups.add(key);
         return false;
       }
     }
-    if (meta.id !== undefined) this.ids.set(meta.id, here);
-    if (meta.name !== undefined) this.names.set(meta.name, here);
+    if (meta.id !== undefined) this.ids.set(meta.id, { file, pos: meta.pos });
+    if (meta.name !== undefined) this.names.set(meta.name, { file, pos: meta.pos });
     return true;
+  }
+
+  /** Drops what a duplicate id or name left loaded (the first of the clashing documents). */
+  private dropDuplicates(): void {
+    if (this.dups.size === 0) return;
+    const clash = (x: { id?: string | undefined; name?: string | undefined }): boolean => (x.id !== undefined && this.dups.has(x.id)) || (x.name !== undefined && this.dups.has(x.name));
+    const keep = <T extends { id?: string | undefined; name?: string | undefined }>(xs: T[], what: 'rules' | 'filters' | 'correlations'): void => {
+      const before = xs.length;
+      const kept = xs.filter((x) => !clash(x));
+      xs.splice(0, xs.length, ...kept);
+      this.stats[what] -= before - kept.length;
+      this.stats.rejected += before - kept.length;
+    };
+    keep(this.rules, 'rules');
+    keep(this.filters, 'filters');
+    keep(this.correlations, 'correlations');
   }
 
   private addDoc(doc: ReadDoc, file: string): void {
@@ -137,6 +170,7 @@ class Loader {
       mapField: mapping.mapField,
       ...(mapping.mapValue === undefined ? {} : { mapValue: mapping.mapValue }),
       placeholders: this.opts.placeholders ?? {},
+      ...(this.opts.maxPlaceholderExpansion === undefined ? {} : { maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion }),
       diags: this.diags,
     };
     const node = compileDetection(meta.detection!, env, meta.kind === 'filter' ? ['condition', 'rules'] : ['condition']);
@@ -192,13 +226,27 @@ class Loader {
   }
 
   finish(): LoadResult {
+    this.dropDuplicates();
     applyFilters(this.rules, this.filters, this.diags);
     // Correlations refer to rules (or other correlations) by id or name.
     const known = new Set<string>([...this.ids.keys(), ...this.names.keys()]);
+    const byRef = new Map<string, InternalRule>();
+    for (const r of this.rules) {
+      byRef.set(r.id, r);
+      if (r.name !== undefined) byRef.set(r.name, r);
+    }
     for (const c of this.correlations) {
+      const generate = typeof c.doc === 'object' && c.doc !== null && (c.doc as Record<string, unknown>).generate === true;
       for (const t of c.meta.targets ?? []) {
         if (!known.has(t.ref)) {
           this.diags.push(warn('SEAM_ERR_RULE_REFERENCE', c.file, t.pos, `correlation refers to rule '${t.ref}', which is not loaded`, c.id ?? c.meta.title));
+          continue;
+        }
+        // A correlation silences the alerts of the rules it names unless it says `generate: true`: say so, so
+        // a correlation dropped into the folder cannot blind a rule unnoticed.
+        const r = byRef.get(t.ref);
+        if (!generate && r !== undefined && (r.level === undefined || r.level === 'medium' || r.level === 'high' || r.level === 'critical')) {
+          this.diags.push(warn('SEAM_ERR_RULE_SUPPRESSED', c.file, t.pos, `correlation suppresses the alerts of rule '${t.ref}' (${r.file}:${r.line}, level ${r.level ?? 'medium'}); add \`generate: true\` to keep them`, c.id ?? c.meta.title));
         }
       }
     }

@@ -512,7 +512,8 @@ filter:
 `;
   it('a filtered rule does not fire on filtered events', () => {
     const { ruleset, stats, diagnostics } = loadRulesFromText(bundle, 'f.yml');
-    expect(diagnostics).toEqual([]);
+    // Lint says where a filter narrows a rule (issue 11: a filter must never blind a rule silently).
+    expect(diagnostics.map((d) => [d.code, d.severity])).toEqual([['SEAM_ERR_RULE_SUPPRESSED', 'warning']]);
     expect(stats).toMatchObject({ rules: 1, filters: 1, rejected: 0 });
     // The filter's condition selects what to remove: the rule becomes `selection and not (not filter)`.
     expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(1);
@@ -645,8 +646,9 @@ detection:
     condition: selection
 `;
     const { ruleset, diagnostics, stats } = loadRulesFromText(text, 'bad.yml');
-    expect(stats).toMatchObject({ files: 1, rules: 1, rejected: 6 });
-    expect(ruleset.rules.map((r) => r.title)).toEqual(['Good']);
+    // A duplicate id costs both documents (neither may stand in for the other), reported at both.
+    expect(stats).toMatchObject({ files: 1, rules: 0, rejected: 7 });
+    expect(ruleset.rules.map((r) => r.title)).toEqual([]);
     expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
       ['SEAM_ERR_RULE_MODIFIER', 8, 9],
       ['SEAM_ERR_RULE_CONDITION', 18, 31],
@@ -654,6 +656,7 @@ detection:
       ['SEAM_ERR_RULE_REGEX', 35, 23],
       ['SEAM_ERR_RULE_SCHEMA', 38, 1],
       ['SEAM_ERR_RULE_DUPLICATE', 55, 1],
+      ['SEAM_ERR_RULE_DUPLICATE', 45, 1],
     ]);
   });
   it('reports YAML errors with a position', () => {

@@ -87,6 +87,10 @@ export interface LoadOptions {
    * every event. Off in production; the benchmark turns it on to measure the whole corpus.
    */
   matchUnmapped?: boolean;
+  /** Rule files larger than this are refused (SEAM_ERR_RULE_FILE). Default 1 MiB. */
+  maxRuleFileBytes?: number;
+  /** Values one rule value may expand to through `|expand` placeholders; more is a load error. Default 4096. */
+  maxPlaceholderExpansion?: number;
 }
 
 export interface LoadResult {
