@@ -34,11 +34,11 @@ export interface BaselineSubject {
  * per session when its name is stable (a person's e-mail, an instance id), else per role (CI runs, SDK
  * default session names); IAM users and roots per ARN. AWS services acting themselves are not baselined.
  */
-export function baselineSubject(event: SeamEvent): BaselineSubject | undefined {
+export function baselineSubject(event: SeamEvent, resolvedCluster?: string): BaselineSubject | undefined {
   const p = event.seam.principal;
   if (p === undefined || p.type === 'aws_service' || p.type === 'anonymous' || p.type === 'unknown') return undefined;
   if (p.service_account !== undefined) {
-    const cluster = event.seam.cluster ?? 'unknown';
+    const cluster = resolvedCluster ?? event.seam.cluster ?? 'unknown';
     return { key: `k8s:${cluster}:sa:${p.service_account}`, label: `service account ${p.service_account} (${cluster})`, principal: p };
   }
   const arn = p.arn ?? p.id;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alice, callAs, ev, session, type IamSession } from '../../../test/identity/records.ts';
+import { alice, assumeWebIdentity, callAs, ev, session, type IamSession } from '../../../test/identity/records.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
@@ -195,6 +195,20 @@ describe('new network', () => {
     // The CI role's sessions are per run: the baseline is the role's. Once it has been outside AWS, the next new network is context.
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'low']);
     expect(alerts[0]!.summary).toContain(ATTACKER);
+  });
+  it('baselines a workload per service account, not per hourly IRSA session', () => {
+    const events: SeamEvent[] = [];
+    for (let h = 0; h < 30; h++) {
+      const s = session('payments-api-irsa', `botocore-session-${1762070400 + h * 3600}`, `ASIAEXAMPLEIRSA${String(h).padStart(5, '0')}`);
+      events.push(ev(assumeWebIdentity('payments/api', 'payments-api-irsa', s.session, s.key, at(h), NAT), 'prod-eks-01'));
+      events.push(call(s, 'GetObject', h + 0.1, NAT, { source: 's3.amazonaws.com' }));
+    }
+    const late = session('payments-api-irsa', 'botocore-session-1762200000', 'ASIAEXAMPLEIRSA99999');
+    events.push(ev(assumeWebIdentity('payments/api', 'payments-api-irsa', late.session, late.key, at(31), NAT), 'prod-eks-01'));
+    events.push(call(late, 'ListBuckets', 31.5, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA }));
+    const alerts = run(events, id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+    expect(alerts[0]!.summary).toContain('system:serviceaccount:payments:api');
   });
   it('a learning period of 0 still needs something learned first', () => {
     expect(run([call(alice, 'DescribeInstances', 1, OFFICE)], id, { baselineLearningMs: 0 })).toEqual([]);

@@ -72,7 +72,7 @@ export const impossibleTravel: NativeDetection<State> = {
   createState: (c: NativeConfig): State => ({ lookup: tableGeoLookup(c.geoLocations), last: new BoundedMap(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (state.lookup === undefined || !baselinable(event)) return [];
-    const subject = baselineSubject(event);
+    const subject = baselineSubject(event, ctx.resolution.cluster);
     const ip = event.seam.source_ip!;
     if (subject === undefined) return [];
     const net = eventNetwork(event, ctx.config);

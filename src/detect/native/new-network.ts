@@ -24,7 +24,7 @@ export const newNetwork: NativeDetection<null> = {
   createState: () => null,
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (!baselinable(event)) return [];
-    const subject = baselineSubject(event);
+    const subject = baselineSubject(event, ctx.resolution.cluster);
     if (subject === undefined) return [];
     const net = eventNetwork(event, ctx.config);
     if (net === undefined) return [];

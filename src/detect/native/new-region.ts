@@ -67,7 +67,7 @@ export const newRegion: NativeDetection<null> = {
     const source = str(event.eventSource);
     const name = str(event.eventName) ?? '';
     if (region === undefined || source === undefined || GLOBAL_SOURCES.has(source) || GLOBAL_NAMES.has(name)) return [];
-    const subject = baselineSubject(event);
+    const subject = baselineSubject(event, ctx.resolution.cluster);
     if (subject === undefined) return [];
     const t = timeOf(event);
     const accountKey = `account:${event.seam.account ?? 'unknown'}`;
