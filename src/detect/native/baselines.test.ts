@@ -67,6 +67,7 @@ describe('networks', () => {
     expect(userAgentFamily(SSM_UA)).toBe('ec2-agent');
     expect(userAgentFamily('aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2 exec-env/AWS_ECS_EC2')).toBe('ec2-agent');
     expect(userAgentFamily(CLI_UA)).toBe('cli');
+    expect(userAgentFamily('[aws-cli/1.18.69 Python/3.8.5 Linux/5.4.0-1029-aws botocore/1.17.42]')).toBe('cli');
     expect(userAgentFamily('Boto3/1.35.54 md/Botocore#1.35.54 ua/2.0 os/linux#5.10.226 lang/python#3.12.7')).toBe('sdk');
     expect(userAgentFamily('python-requests/2.32.3')).toBe('script');
     expect(userAgentFamily('[Pacu] Boto3/1.9.0')).toBe('attack-tool');

@@ -162,7 +162,8 @@ export type UaFamily = 'console' | 'aws-service' | 'ec2-agent' | 'cli' | 'sdk' |
 
 export function userAgentFamily(ua: string | undefined): UaFamily {
   if (ua === undefined || ua === '') return 'none';
-  const u = ua.toLowerCase();
+  // CloudTrail writes some user agents in brackets (`[aws-cli/1.18.69 Python/3.8.5 …]`).
+  const u = ua.toLowerCase().replace(/^\[/, '');
   // Offensive tooling only: auditors' scanners (Prowler, ScoutSuite) legitimately run on instances with their role.
   if (/pacu|weirdaal|kali|parrot|pentoo|stratus-red-team/.test(u)) return 'attack-tool';
   if (u.endsWith('.amazonaws.com') || u === 'aws internal' || u.startsWith('aws internal')) return 'aws-service';
