@@ -123,18 +123,19 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     const prior = sess.addresses.get(ip);
     const last = sess.lastIp;
     const newFamily = !sess.families.has(family);
-    sess.addresses.set(ip, { id: event.seam.id, timeMs: t });
+    // Bounded: an instance has one or two egress addresses; past a handful the session is roaming anyway.
+    if (prior !== undefined || sess.addresses.size < 16) sess.addresses.set(ip, { id: event.seam.id, timeMs: t });
     sess.lastIp = ip;
     sess.families.add(family);
-    if (prior !== undefined && last !== undefined && last !== ip) {
-      const other = sess.addresses.get(last)!;
+    const other = last === undefined ? undefined : sess.addresses.get(last);
+    if (other === undefined || last === ip) return [];
+    if (prior !== undefined) {
       return alert('medium', 'copied', `${who} are used from two AWS addresses in turn (${last} and ${ip}, ${net.label}): another EC2 host holds the instance's keys`, other);
     }
     // A second address that brings a kind of client the instance never used (its agents and SDKs, then a CLI or
     // a script from elsewhere), while the first address was in use within the last hours: the keys were copied.
     // A stopped-and-started instance changes address too, but its own software comes back, not a new client.
-    if (prior === undefined && last !== undefined && last !== ip && newFamily && (family === 'cli' || family === 'script')) {
-      const other = sess.addresses.get(last)!;
+    if (newFamily && (family === 'cli' || family === 'script')) {
       if (t - other.timeMs <= RECENT_MS && t >= other.timeMs) {
         return alert('medium', 'copied', `${who} were used from ${ip} (${net.label}) with ${ua ?? family}, a client the instance never used, ${Math.round((t - other.timeMs) / 60_000)} min after its own calls from ${last}`, other);
       }
