@@ -11,6 +11,7 @@ import { irsaOverpermission } from './irsa-overpermission.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
+import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
 import type { AnyNativeDetection } from './types.ts';
 import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
@@ -31,5 +32,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     newNetwork,
     newRegion,
     impossibleTravel,
+    s3CopyCrossAccount,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
