@@ -22,6 +22,11 @@ import { lintCommand } from '../../src/detect/sigma/lint.ts';
 import { createDetector } from '../../src/detect/detector.ts';
 import { mkdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
+import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
+import { SidecarSource, type IngestResult } from '../../src/sources/sidecar/source.ts';
+import { TOPICS } from '../../src/bus/topics.ts';
+import { metaFromHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 
 const RULES = join(import.meta.dirname, '../../detections');
 const META = { collector: 'test', receivedAt: '2024-05-01T12:30:00.000Z' };
@@ -265,5 +270,120 @@ generate: true
     const st = detector.stats() as unknown as { correlation: { activeGroups: number; dropped: { group_limit: number } } };
     expect(st.correlation.activeGroups).toBe(1000);
     expect(st.correlation.dropped.group_limit).toBe(2000);
+  });
+});
+
+const TOKEN = 'tok-payments-' + 'p'.repeat(40);
+const LOOSE = 'tok-loose-' + 'l'.repeat(40);
+
+/** A sidecar endpoint on a free loopback port, writing to a memory bus; `post` sends a body. */
+async function sidecar(extra: Record<string, unknown> = {}) {
+  const bus = new MemoryBus({ defaultPartitions: 1 });
+  const config = SidecarSourceConfig.parse({
+    type: 'sidecar',
+    host: '127.0.0.1',
+    port: 0,
+    tokens: [
+      { id: 'payments-api', sha256: sha256Hex(TOKEN), cluster: 'prod-eks-01', account: '111122223333', workload: 'payments/api', serviceAccount: 'api' },
+      { id: 'loose', sha256: sha256Hex(LOOSE), trust: 'any' },
+    ],
+    ...extra,
+  });
+  const src = new SidecarSource(config, { producer: await bus.producer() });
+  const url = await src.listen();
+  const post = async (body: string | Buffer, token = TOKEN, path = ''): Promise<{ status: number; text: string; json: IngestResult & Record<string, unknown> }> => {
+    const u = path === '' ? url : url.replace('/v1/ingest', path);
+    const res = await fetch(u, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' } });
+    const text = await res.text();
+    return { status: res.status, text, json: JSON.parse(text) as IngestResult & Record<string, unknown> };
+  };
+  return { bus, src, url, post };
+}
+
+const nativeRt = (id: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  schema: 'seam.runtime/v1',
+  id,
+  time: new Date().toISOString(),
+  kind: 'process',
+  namespace: 'payments',
+  pod: 'api-7c9d8f6b5-x2k4q',
+  service_account: 'api',
+  process: { pid: 7, exe: '/bin/sh', cmdline: 'sh -c id' },
+  ...over,
+});
+const falcoRt = (uuid: string, fields: Record<string, unknown>): Record<string, unknown> => ({
+  uuid,
+  time: new Date().toISOString(),
+  rule: 'Terminal shell in container',
+  priority: 'Notice',
+  output: 'A shell was spawned',
+  source: 'syscall',
+  output_fields: { 'k8s.ns.name': 'payments', 'k8s.pod.name': 'api-7c9d8f6b5-x2k4q', 'proc.name': 'sh', ...fields },
+});
+
+describe('finding 2: a sidecar token can speak for anyone', () => {
+  it('finding 2: a record claiming another workload, account or cluster is refused line by line (403) and counted; the bound one is taken', async () => {
+    const { bus, src, post } = await sidecar();
+    try {
+      const claims = [
+        nativeRt('imp-1', { namespace: 'kube-system', pod: 'aws-node-abcde', service_account: 'aws-node' }),
+        nativeRt('imp-2', { account: '999988887777' }),
+        nativeRt('imp-3', { cluster: 'other-cluster' }),
+        nativeRt('imp-4', { pod: 'billing-5d6f7-abc12' }),
+        nativeRt('imp-5', { service_account: 'admin' }),
+        falcoRt('imp-6', { 'k8smeta.cluster.name': 'other-cluster' }),
+        falcoRt('imp-7', { 'k8s.ns.name': 'kube-system', 'k8s.pod.name': 'aws-node-x' }),
+      ];
+      const refused = await post(claims.map((c) => JSON.stringify(c)).join('\n'));
+      expect(refused.status).toBe(403);
+      expect(refused.json.accepted).toBe(0);
+      expect(refused.json.rejected.map((r) => [r.line, r.code])).toEqual(claims.map((_, i) => [i + 1, 'SEAM_ERR_INGEST_FORBIDDEN']));
+      expect(refused.json.rejected[0]!.reason).toMatch(/namespace kube-system .* workload payments\/api/);
+      expect(refused.json.rejected[1]!.reason).toMatch(/account 999988887777 .* 111122223333/);
+      const mixed = await post([JSON.stringify(nativeRt('own-1')), JSON.stringify(claims[0]), JSON.stringify(falcoRt('own-2', { 'k8smeta.cluster.name': 'prod-eks-01' }))].join('\n'));
+      expect(mixed.status).toBe(200);
+      expect(mixed.json.accepted).toBe(2);
+      expect(mixed.json.rejected.map((r) => r.line)).toEqual([2]);
+      expect(src.stats.counters.snapshot()).toMatchObject({ errors: { SEAM_ERR_INGEST_FORBIDDEN: claims.length + 1 } });
+      // What was taken carries the token's cluster and account, whatever else it says.
+      const taken = bus.read(TOPICS.raw('runtime')).flat();
+      expect(taken).toHaveLength(2);
+      for (const m of taken) expect(metaFromHeaders(m.headers)).toMatchObject({ cluster: 'prod-eks-01', account: '111122223333' });
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('finding 2: a token without a cluster is a configuration error unless it says trust: any', () => {
+    const r = SidecarSourceConfig.safeParse({ type: 'sidecar', tokens: [{ id: 'nobody', sha256: sha256Hex('x') }] });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(/names no cluster/);
+    expect(SidecarSourceConfig.safeParse({ type: 'sidecar', tokens: [{ id: 'any', sha256: sha256Hex('x'), trust: 'any' }] }).success).toBe(true);
+  });
+});
+
+describe('finding 5: resource abuse', () => {
+  it('finding 5: a 4 MiB body of junk lines gets a bounded answer, and odd paths and deep arrays get 4xx without a stack', async () => {
+    const { src, post } = await sidecar({ maxBodyBytes: 8 * 1024 * 1024 });
+    try {
+      const junk = await post('x\n'.repeat(2 * 1024 * 1024));
+      expect(junk.status).toBe(400);
+      expect(junk.json.rejected_total).toBe(2 * 1024 * 1024);
+      expect(junk.json.rejected).toHaveLength(20);
+      expect(junk.text.length).toBeLessThan(8 * 1024);
+      for (const path of ['//', '//evil.example/x', '/%2e%2e/', '/v1/ingest/../../etc']) {
+        const r = await post('{}', TOKEN, path);
+        expect(r.status, path).toBe(404);
+        expect(r.text).not.toMatch(/at .*\.ts:\d+/);
+      }
+      const deep = await post(`[${'['.repeat(6000)}${']'.repeat(6000)}]`);
+      expect(deep.status).toBe(400);
+      expect(deep.json.rejected[0]!.code).toBe('SEAM_ERR_INPUT_DEPTH');
+      const deepLine = await post(`{"a":${'{"a":'.repeat(6000)}1${'}'.repeat(6001)}`);
+      expect(deepLine.status).toBe(400);
+      expect(deepLine.json.rejected[0]!.code).toBe('SEAM_ERR_INPUT_DEPTH');
+    } finally {
+      await src.close();
+    }
   });
 });

@@ -9,16 +9,22 @@ import { childLogger } from '../../core/logger.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import type { SidecarSourceConfig } from './config.ts';
-import { authenticate, parseBody, runtimeKey, type RejectedLine } from './parse.ts';
+import { authenticate, parseBodyChunked, runtimeKey, type RejectedLine } from './parse.ts';
 
 export interface SidecarDeps {
   producer: BusProducer;
 }
 
-/** The answer to a batch: how many records were taken, and why each other line was not. */
+/**
+ * The answer to a batch: how many records were taken, and why the others were not: the first
+ * `maxReasons` rejected lines with their reasons, and counts of all of them by code (an answer's size
+ * does not grow with the body).
+ */
 export interface IngestResult {
   accepted: number;
   rejected: RejectedLine[];
+  rejected_total: number;
+  rejected_by_code: Record<string, number>;
 }
 
 const log = childLogger('source.sidecar');
@@ -44,7 +50,8 @@ export class SidecarSource {
   async listen(): Promise<string> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((error: unknown) => {
-        log.error({ error }, 'Ingest request failed unexpectedly.');
+        // The message only: no request body, no stack in the answer.
+        log.error({ error: { message: (error as Error)?.message ?? String(error) } }, 'Ingest request failed unexpectedly.');
         if (!res.headersSent) reply(res, 500, { error: 'SEAM_ERR_INTERNAL', reason: 'internal error' });
       });
     };
@@ -71,6 +78,9 @@ export class SidecarSource {
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const url = `${tls ? 'https' : 'http'}://${host}:${addr.port}${this.config.path}`;
     log.info({ url }, 'Sidecar ingest endpoint is listening.');
+    if (!tls && !isLoopback(addr.address)) {
+      log.warn({ url }, 'Sidecar ingest endpoint listens in PLAIN HTTP on a non-loopback address: bearer tokens and records cross the network unencrypted. Configure tls (certFile, keyFile) or put it behind a TLS proxy on loopback.');
+    }
     return url;
   }
 
@@ -86,8 +96,14 @@ export class SidecarSource {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== this.config.path) return reply(res, 404, { error: 'not_found', reason: `POST batches to ${this.config.path}` });
+    // The path as sent, without parsing it as a URL (`//` or `//host` would throw or change meaning).
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const pathname = q < 0 ? raw : raw.slice(0, q);
+    if (pathname !== this.config.path) {
+      req.resume();
+      return reply(res, 404, { error: 'not_found', reason: `POST batches to ${this.config.path}` });
+    }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return reply(res, 405, { error: 'method_not_allowed', reason: 'use POST' });
@@ -124,12 +140,21 @@ export class SidecarSource {
 
     const body = Buffer.concat(chunks).toString('utf8');
     const cluster = who.cluster;
-    const { accepted, rejected } = parseBody(body, this.config.maxLineBytes, cluster);
+    const { accepted, rejected } = await parseBodyChunked(body, { maxLineBytes: this.config.maxLineBytes, maxRecordDepth: this.config.maxRecordDepth, token: who });
     this.stats.counters.received += accepted.length + rejected.length;
-    for (const r of rejected) this.stats.counters.error(r.code);
-    if (accepted.length === 0) {
-      return reply(res, 400, { accepted: 0, rejected } satisfies IngestResult);
+    const byCode: Record<string, number> = {};
+    for (const r of rejected) {
+      this.stats.counters.error(r.code);
+      byCode[r.code] = (byCode[r.code] ?? 0) + 1;
     }
+    const answer = (n: number): IngestResult => ({ accepted: n, rejected: rejected.slice(0, this.config.maxReasons), rejected_total: rejected.length, rejected_by_code: byCode });
+    if (accepted.length === 0) {
+      // Every line refused because the token may not speak for it: 403, the reasons line by line.
+      const forbidden = rejected.length > 0 && rejected.every((r) => r.code === 'SEAM_ERR_INGEST_FORBIDDEN');
+      if (forbidden) log.warn({ token: who.id, lines: rejected.length, first: rejected[0]?.reason }, 'Sidecar token sent records for an identity it is not bound to; refused.');
+      return reply(res, forbidden ? 403 : 400, answer(0));
+    }
+    if (byCode.SEAM_ERR_INGEST_FORBIDDEN !== undefined) log.warn({ token: who.id, lines: byCode.SEAM_ERR_INGEST_FORBIDDEN, first: rejected.find((r) => r.code === 'SEAM_ERR_INGEST_FORBIDDEN')?.reason }, 'Sidecar token sent records for an identity it is not bound to; those lines were refused.');
     const receivedAt = new Date().toISOString();
     const messages: BusMessage[] = accepted.map(({ line, text, record }) => {
       const recCluster = typeof record.cluster === 'string' ? record.cluster : cluster;
@@ -138,6 +163,7 @@ export class SidecarSource {
         receivedAt,
         source: 'runtime',
         ...(recCluster === undefined ? {} : { cluster: recCluster }),
+        ...(who.account === undefined ? {} : { account: who.account }),
         origin: `sidecar:${who.id}${who.workload ? `:${who.workload}` : ''}#${line}`,
       };
       return { topic: TOPICS.raw('runtime'), key: runtimeKey(record, recCluster, who.id), value: Buffer.from(text, 'utf8'), headers: rawHeaders(meta), timestampMs: Date.now() };
@@ -152,7 +178,7 @@ export class SidecarSource {
       return reply(res, 503, { error: 'SEAM_ERR_BUS_PRODUCE', reason: 'records could not be made durable; send the batch again' });
     }
     this.stats.emitted(messages.length);
-    reply(res, 200, { accepted: accepted.length, rejected } satisfies IngestResult);
+    reply(res, 200, answer(accepted.length));
   }
 
   private tooLarge(req: IncomingMessage, res: ServerResponse, bytes: number): void {
@@ -162,6 +188,10 @@ export class SidecarSource {
     // Stop reading the rest; the connection closes after the answer.
     res.on('finish', () => req.destroy());
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1' || address === 'localhost';
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
