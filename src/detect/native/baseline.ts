@@ -42,9 +42,10 @@ export function baselineSubject(event: SeamEvent, resolvedCluster?: string): Bas
     return { key: `k8s:${cluster}:sa:${p.service_account}`, label: `service account ${p.service_account} (${cluster})`, principal: p };
   }
   const arn = p.arn ?? p.id;
-  if (p.type === 'assumed_role') {
+  // An IAM-authenticated Kubernetes user (kubectl with an IAM session) is the same subject as the session's CloudTrail calls.
+  if (p.type === 'assumed_role' || (p.type === 'k8s_user' && arn.includes(':assumed-role/'))) {
     const role = roleOfSession(arn);
-    const session = p.session ?? '';
+    const session = p.session ?? arn.slice(arn.lastIndexOf('/') + 1);
     if (role !== undefined && (session === '' || EPHEMERAL_SESSION.test(session))) return { key: canonicalIamArn(role), label: `role ${canonicalIamArn(role)}`, principal: p };
     return { key: arn, label: arn, principal: p };
   }
@@ -114,9 +115,21 @@ export function known(graph: IdentityGraph, subjectKey: string, kind: IdentityFa
   return graph.store.outgoing(subjectKey, kind, t);
 }
 
-/** CloudTrail calls a baseline should look at: a principal's own call from an address (not an AWS service on its behalf). */
+/**
+ * Calls a baseline should look at: a principal's own CloudTrail call from an address (not an AWS service on its
+ * behalf, not through a VPC endpoint), and Kubernetes API requests by IAM-authenticated users and service
+ * accounts (the network baselines; audit events have no region).
+ */
 export function baselinable(event: SeamEvent): boolean {
-  return event.seam.source === 'cloudtrail' && event.seam.source_ip !== undefined && typeof event.vpcEndpointId !== 'string';
+  if (event.seam.source_ip === undefined) return false;
+  if (event.seam.source === 'cloudtrail') return typeof event.vpcEndpointId !== 'string';
+  if (event.seam.source !== 'k8s_audit') return false;
+  // Audit: people and pipelines (IAM-authenticated users) and service accounts; not kubelets, controllers, EKS.
+  const p = event.seam.principal;
+  if (p === undefined || p.type === 'node') return false;
+  if (p.type === 'service_account') return true;
+  const arn = p.arn ?? '';
+  return p.type === 'k8s_user' && (arn.includes(':assumed-role/') || arn.includes(':user/'));
 }
 
 /** Learns the subject's network (shared by the new-network and impossible-travel baselines). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alice, assumeWebIdentity, callAs, ev, session, type IamSession } from '../../../test/identity/records.ts';
+import { alice, assumeWebIdentity, audit, callAs, ev, iamK8sUser, saK8sUser, session, type IamSession } from '../../../test/identity/records.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
@@ -210,6 +210,15 @@ describe('new network', () => {
     const alerts = run(events, id);
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
     expect(alerts[0]!.summary).toContain('system:serviceaccount:payments:api');
+  });
+  it('Kubernetes API requests count: kubectl with the person’s IAM session shares her baseline; a service account token used from outside AWS is medium', () => {
+    const kubectl = (hours: number, ip: string): SeamEvent =>
+      ev(audit({ verb: 'list', user: iamK8sUser(alice), time: at(hours), resource: 'pods', namespace: 'payments', ip, code: 200 }));
+    const sa = (hours: number, ip: string): SeamEvent =>
+      ev(audit({ verb: 'get', user: saK8sUser('payments', 'api'), time: at(hours), resource: 'configmaps', namespace: 'payments', ip, code: 200 }));
+    const events = [...aliceDayOne(), kubectl(2, OFFICE), sa(1, '10.0.142.21'), sa(20, '10.0.142.21'), kubectl(30, HOME), kubectl(31, ABROAD), sa(32, ATTACKER)];
+    const alerts = run(events, id);
+    expect(alerts.map((a) => `${a.rule.level} ${a.summary.includes('AS1221') ? 'abroad' : a.summary.includes('payments:api') ? 'sa' : '?'}`)).toEqual(['low abroad', 'medium sa']);
   });
   it('a learning period of 0 still needs something learned first', () => {
     expect(run([call(alice, 'DescribeInstances', 1, OFFICE)], id, { baselineLearningMs: 0 })).toEqual([]);
