@@ -11,7 +11,9 @@
  *   3. alert latency: with the pipeline running, records are trickled in at a steady rate and each
  *      alert's latency is its produce time on `seam.alerts` minus the produce time of the latest raw
  *      record it was raised from.
- * Records are the demo dataset and the JSONL fixtures, copied with varied ids.
+ * Records are the demo dataset and the JSONL fixtures, copied with varied ids; the pre-loaded copies
+ * follow each other in event time (an hour apart), the trickled records happen at the wall clock, so an
+ * alert waits for the correlate role's watermark as on a live cluster (ADR 0009).
  *
  *   node bin/tsx-run.mjs bench/pipeline.ts [events=200000] [trickle=20000]
  *
@@ -40,6 +42,7 @@ import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
 import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
+import { shiftTimes } from '../test/helpers/shift-times.ts';
 
 const ROLE_PROCESS = process.argv[2] === '--role-process';
 const N = ROLE_PROCESS ? 0 : Number(process.argv[2] ?? 200_000);
@@ -183,6 +186,7 @@ function pidOnPort(port: number): number | undefined {
 }
 
 const lines = (p: string): string[] => readFileSync(join(ROOT, p), 'utf8').split('\n').filter((l) => l.trim() !== '');
+// In event-time order (ADR 0009: each raw partition in order within the allowed lateness).
 const BASE = [
   ...lines('deploy/demo/eks-demo.jsonl'),
   ...lines('test/fixtures/k8s-audit/eks-audit.jsonl'),
@@ -190,17 +194,30 @@ const BASE = [
   ...lines('test/fixtures/runtime/native.jsonl'),
   ...lines('test/fixtures/guardduty/findings-rest.jsonl'),
   ...lines('test/fixtures/cloudtrail/redaction-cases.jsonl'),
-].map((l) => JSON.parse(l) as Record<string, unknown>);
+]
+  .map((text, i) => {
+    const n = normalizeLine(text, { collector: 'bench', receivedAt: new Date().toISOString() });
+    return { text, i, t: n.ok ? Date.parse(n.value['@timestamp']) : 0 };
+  })
+  .sort((a, b) => a.t - b.t || a.i - b.i);
+const BASE_TEXT = BASE.map((b) => b.text);
+const BASE_TIMES = BASE.map((b) => b.t);
 
 interface Raw {
   text: string;
   source: SourceType | undefined;
 }
 
-/** Record `i` of the endless copy stream: a base record with its source ids suffixed by the copy number. */
-function record(i: number): Raw {
-  const base = BASE[i % BASE.length]!;
+/**
+ * Record `i` of the endless copy stream: a base record with its source ids suffixed by the copy number and,
+ * unless `atMs` is given, its times moved by the copy number in hours (the base spans half an hour), so
+ * the stream is in event-time order copy after copy, as a collector delivers it. With `atMs`, the record
+ * happens then (the trickle: event time is the wall clock, as on a live cluster).
+ */
+function record(i: number, atMs?: number): Raw {
   const k = Math.floor(i / BASE.length);
+  const shift = atMs === undefined ? k * 3600_000 : atMs - BASE_TIMES[i % BASE.length]!;
+  const base = JSON.parse(shiftTimes(BASE_TEXT[i % BASE.length]!, shift)) as Record<string, unknown>;
   const o: Record<string, unknown> = { ...base };
   for (const f of ['eventID', 'auditID', 'uuid', 'id', 'Id', 'event_id']) if (typeof o[f] === 'string') o[f] = `${o[f] as string}-${RUN}-${k}`;
   if (o.detail && typeof o.detail === 'object') {
@@ -344,8 +361,8 @@ async function main(): Promise<void> {
     const chunk = Math.max(1, Math.round(TRICKLE_PER_S / 10));
     for (let i = 0; i < TRICKLE; i += chunk) {
       const t0 = performance.now();
-      const batch = Array.from({ length: Math.min(chunk, TRICKLE - i) }, (_, j) => record(N + i + j));
       const now = Date.now();
+      const batch = Array.from({ length: Math.min(chunk, TRICKLE - i) }, (_, j) => record(N + i + j, now));
       for (const r of batch) {
         const e = normalized(r);
         if (e) producedAt.set(e.seam.id, now);
@@ -354,7 +371,12 @@ async function main(): Promise<void> {
       const wait = 100 - (performance.now() - t0);
       if (wait > 0) await sleep(wait);
     }
-    while ((await behind()) > 0) await sleep(200);
+    // Lag 0 is not the end: the correlate role hands held signals on once the watermark passes them (ADR 0009).
+    const settled = async (): Promise<boolean> => {
+      const st = await roleStats();
+      return st.filter((r) => r.name === 'correlate').every((r) => r.stats.settled !== false);
+    };
+    while ((await behind()) > 0 || !(await settled())) await sleep(200);
     const latencies: number[] = [];
     await kafkaHistory(bus).read(topics.alerts, 'all', trickleStart, undefined, (m) => {
       const a = JSON.parse(m.value.toString('utf8')) as Alert;

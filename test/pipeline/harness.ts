@@ -27,6 +27,7 @@ import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import type { OpenSearchSinkConfigInput } from '../../src/sinks/opensearch/config.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
+import { shiftTimes } from '../helpers/shift-times.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -37,19 +38,6 @@ export interface RawRecord {
 
 function jsonLines(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim().length > 0);
-}
-
-const ISO_TIME = /"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z"/g;
-
-/** Every ISO 8601 UTC time in a record moved `ms` later, keeping whether it had fractional seconds. */
-function shiftTimes(text: string, ms: number): string {
-  if (ms === 0) return text;
-  return text.replace(ISO_TIME, (all: string, whole: string, frac: string | undefined) => {
-    const t = Date.parse(`${whole}${frac ?? ''}Z`);
-    if (Number.isNaN(t)) return all;
-    const iso = new Date(t + ms).toISOString();
-    return `"${frac === undefined ? iso.replace(/\.\d+Z$/, 'Z') : iso}"`;
-  });
 }
 
 /** Copies follow each other in time: every base record lies within one half hour (14:00–14:30). */
