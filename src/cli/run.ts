@@ -26,6 +26,15 @@ async function placeholdersFrom(file: string | undefined): Promise<Record<string
 
 const ROLES = ['normalize', 'correlate', 'index'] as const;
 
+/** A duration in ms from the environment (ADR 0009's knobs); a value that is not a non-negative number stops the command. */
+function envMs(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a duration in milliseconds (got '${v}')`);
+  return n;
+}
+
 function printAlert(a: Alert): void {
   process.stdout.write(`ALERT [${a.rule.level}] ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
 }
@@ -59,7 +68,8 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
   const placeholders = await placeholdersFrom(placeholdersFile);
-  const detection = await loadDetection({ rules: haveRules ? [o.rules] : [], ...(placeholders ? { placeholders } : {}) });
+  const lateness = envMs('SEAM_ALLOWED_LATENESS_MS');
+  const detection = await loadDetection({ rules: haveRules ? [o.rules] : [], ...(placeholders ? { placeholders } : {}), ...(lateness === undefined ? {} : { allowedLatenessMs: lateness }) });
   const alerts: Alert[] = [];
   const { summary, paths } = await runEmbedded({
     paths: inputs,
@@ -94,7 +104,10 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
   const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
   const placeholders = await placeholdersFrom(o.placeholders);
-  const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [], ...(placeholders ? { placeholders } : {}) }) : undefined;
+  const lateness = envMs('SEAM_ALLOWED_LATENESS_MS');
+  const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [], ...(placeholders ? { placeholders } : {}), ...(lateness === undefined ? {} : { allowedLatenessMs: lateness }) }) : undefined;
+  const idleMs = envMs('SEAM_CORRELATE_IDLE_MS');
+  const pollMs = envMs('SEAM_CORRELATE_POLL_MS');
   let sink: Sink | undefined;
   if (roles.includes('index')) {
     const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');
@@ -120,6 +133,8 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
     ...(sink ? { sink } : {}),
     groupPrefix: env.SEAM_GROUP_PREFIX ?? '',
     onAlert: printAlert,
+    ...(idleMs === undefined ? {} : { idleMs }),
+    ...(pollMs === undefined ? {} : { pollMs }),
   });
   process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${brokers.join(',')}; SIGTERM or SIGINT drains and stops\n`);
   await new Promise<void>((resolve) => {
