@@ -1,6 +1,7 @@
 import { schemaTable } from '../core/config-reference.ts';
 import { NativeConfig } from '../detect/native/config.ts';
 import { IdentityGraphConfig } from '../identity/config.ts';
+import { SensorConfig } from '../sensor/config.ts';
 import { OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
 import { CollectConfig } from '../sources/registry.ts';
 
@@ -15,5 +16,6 @@ export function configReference(): string {
     schemaTable('OpenSearch sink', OpenSearchSinkConfig),
     schemaTable('Identity graph', IdentityGraphConfig),
     schemaTable('Native detections', NativeConfig),
+    schemaTable('Fargate runtime sensor (`seam sensor`; from SEAM_* variables and SEAM_SENSOR_CONFIG)', SensorConfig),
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
+import { defineSensorCommand } from './sensor.ts';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -149,6 +150,8 @@ export function buildCli(): Command {
       const { configReference } = await import('./config-reference.ts');
       process.stdout.write(configReference());
     });
+
+  defineSensorCommand(program.command('sensor'));
 
   const rules = program.command('rules').description('Work with Sigma rules');
   rules

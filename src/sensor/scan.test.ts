@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuntimeEvent } from '../core/schemas/runtime.ts';
+import { configFromEnv } from './config.ts';
+import { Scanner, containerIdOf, type RuntimeRecord } from './scan.ts';
+
+// The scanner against the real /proc of this machine: a child holds a token file and a TCP connection open.
+describe('scanner on the real /proc', () => {
+  let dir: string;
+  let server: Server;
+  let child: ChildProcess;
+  const accepted: Socket[] = [];
+  let port: number;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'seam-scan-'));
+    writeFileSync(join(dir, 'token'), 'eyJ.fake.token');
+    server = createServer((s) => accepted.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.9', () => r()));
+    port = (server.address() as { port: number }).port;
+    child = spawn('bash', ['-c', `exec 7< ${join(dir, 'token')}; exec 8<>/dev/tcp/127.0.0.9/${port}; sleep 30; :`], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 400));
+  });
+  afterAll(async () => {
+    child.kill('SIGKILL');
+    for (const s of accepted) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const scanner = (): Scanner =>
+    new Scanner(
+      configFromEnv({
+        SEAM_POD_NAMESPACE: 'shop',
+        SEAM_POD_NAME: 'checkout-1',
+        SEAM_POD_SERVICE_ACCOUNT: 'checkout',
+        SEAM_CONTAINERS: 'app=example/app:1',
+        SEAM_METADATA_ADDRESSES: '127.0.0.9',
+        SEAM_SENSITIVE_PATHS: join(dir, 'token'),
+      }),
+    );
+
+  it('reports the process, its connection (flagged) and its open token, each once, as valid seam.runtime/v1', () => {
+    const s = scanner();
+    const first = s.scan();
+    const mine = (e: RuntimeRecord): boolean => (e.process as { pid?: number } | undefined)?.pid === child.pid;
+    const proc = first.filter((e) => e.kind === 'process' && mine(e));
+    expect(proc).toHaveLength(1);
+    expect(proc[0]).toMatchObject({ namespace: 'shop', pod: 'checkout-1', container: 'app', image: 'example/app:1', service_account: 'checkout', seen_at_start: true });
+    expect(proc[0]!.process).toMatchObject({ exe: expect.stringMatching(/\/bash$/), uid: process.geteuid?.(), ppid: process.pid, parent_exe: expect.stringMatching(/node/) });
+    const file = first.filter((e) => e.kind === 'file' && mine(e));
+    expect(file).toHaveLength(1);
+    expect(file[0]!.file).toMatchObject({ op: 'open', path: join(dir, 'token'), flags: expect.stringContaining('O_RDONLY') });
+    // The socket's first sighting waits one pass for its owner; the next pass reports it.
+    const net = [...first, ...s.scan()].filter((e) => e.kind === 'network' && mine(e));
+    expect(net).toHaveLength(1);
+    expect(net[0]!.network).toMatchObject({ direction: 'egress', protocol: 'tcp', dst_ip: '127.0.0.9', dst_port: port, metadata_endpoint: true });
+    for (const e of [...proc, ...file, ...net]) expect(RuntimeEvent.safeParse(e).success).toBe(true);
+    // Nothing new: nothing reported again.
+    expect(s.scan().filter(mine)).toEqual([]);
+    expect(s.counters.unseenPids).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gives the same ids to the same facts (a restarted sensor resends duplicates Seam drops)', () => {
+    const a = scanner().scan().filter((e) => e.kind === 'process').map((e) => e.id);
+    const b = scanner().scan().filter((e) => e.kind === 'process').map((e) => e.id);
+    expect(b.filter((id) => a.includes(id)).length).toBeGreaterThan(0);
+  });
+
+  it('finds the container id in a cgroup path', () => {
+    const id = 'a'.repeat(64);
+    expect(containerIdOf(`/kubepods.slice/kubepods-burstable.slice/cri-containerd-${id}.scope`)).toBe(id);
+    expect(containerIdOf(`/../${id}`)).toBe(id);
+    expect(containerIdOf('/')).toBe('/');
+  });
+});
+
+describe('configuration from the environment', () => {
+  it('says what is missing', () => {
+    expect(() => configFromEnv({})).toThrow(/pod\.namespace.*SEAM_POD_NAMESPACE/);
+    expect(() => configFromEnv({ SEAM_POD_NAMESPACE: 'a', SEAM_POD_NAME: 'b', SEAM_SENSOR_CONFIG: '{' })).toThrow(/SEAM_SENSOR_CONFIG/);
+  });
+
+  it('reads the Downward API variables, the ingest settings and any field from SEAM_SENSOR_CONFIG', () => {
+    const c = configFromEnv({
+      SEAM_POD_NAMESPACE: 'shop',
+      SEAM_POD_NAME: 'p',
+      SEAM_NODE_NAME: 'fargate-ip-10-0-1-2.us-west-2.compute.internal',
+      SEAM_INGEST_URL: 'https://seam-ingest.seam.svc:8765/v1/ingest',
+      SEAM_INGEST_CA_FILE: '/etc/seam-ca/ca.crt',
+      SEAM_SENSOR_INTERVAL_MS: '500',
+      SEAM_SENSOR_CONFIG: JSON.stringify({ reportUnownedConnections: false, ingest: { spoolMaxBytes: 1024 } }),
+    });
+    expect(c).toMatchObject({ intervalMs: 500, reportUnownedConnections: false, pod: { namespace: 'shop', name: 'p', node: 'fargate-ip-10-0-1-2.us-west-2.compute.internal' } });
+    expect(c.ingest).toMatchObject({ url: 'https://seam-ingest.seam.svc:8765/v1/ingest', caFile: '/etc/seam-ca/ca.crt', spoolMaxBytes: 1024, tokenEnv: 'SEAM_INGEST_TOKEN' });
+  });
+});

@@ -1,0 +1,404 @@
+/**
+ * The Fargate sensor against this machine's real kernel and /proc (`npm run test:sensor`).
+ *
+ * A test "pod": `unshare --pid --fork --mount-proc` gives a shared pid namespace like a pod with
+ * shareProcessNamespace: true. In it, the sensor (the bundle the image ships, under plain node) runs as an
+ * unprivileged user with no capability at all (setpriv: empty bounding set, no_new_privs), and a fake app
+ * (test/sensor/fake-app.sh) runs as the same user: processes of known lifetimes, an interactive shell, curl to
+ * the metadata address (routed by --connect-to to a local stand-in, since 169.254.169.254 is unreachable
+ * here; the metadata-address list is configured to include the stand-in), TCP/UDP connections, a dropped
+ * binary, a miner command line, token and credential files held open. A process of another user does some of
+ * the same, to show what the sensor cannot see of it. The sensor POSTs to the real sidecar ingest endpoint,
+ * which writes to the real Kafka; the records are read back, compared with what the app wrote it did, and
+ * replayed through `seam replay --rules detections` to see the rt_* rules fire.
+ * Before the pod, a visibility matrix: what each kind of prober can read of each kind of target's /proc.
+ *
+ * Needs root (to create the users and the namespace) and Kafka (npm run services:up). Ends with
+ *   sensor: processes=<n> caught=<n> short_lived_caught=<n>/<n> connections=<n> caught=<n> token_reads=<n> caught=<n> cpu_ms_per_s=<x> rss_mb=<n>
+ * The CPU and memory are the sensor process's own (utime+stime and VmRSS from the host's /proc), sampled
+ * while the app is busy. The machine is shared and loaded: the load average is printed beside them.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import { TOPICS } from '../../src/bus/topics.ts';
+import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
+import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
+import { SidecarSource } from '../../src/sources/sidecar/source.ts';
+import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const INTERVAL_MS = 250; // the sensor's default (src/sensor/config.ts): the figures are for the default
+const HOLD_S = 1.2; // what "held" means: ≥ 2 × interval with room for a loaded machine
+const LONG_S = [2, 3, 4, 8].map((k) => (k * INTERVAL_MS) / 1000);
+const SHORT_S = [0.01, 0.05, 0.125, 0.25, 0.4];
+const REPEAT = 8;
+const APP_USER = 'seam-sensor-app';
+const OTHER_USER = 'seam-sensor-other';
+const CPU_BUDGET_MS_PER_S = 25;
+const RSS_BUDGET_MB = 64;
+
+const failures: string[] = [];
+const check = (ok: boolean, what: string): void => {
+  if (!ok) failures.push(what);
+};
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function fail(msg: string): never {
+  process.stderr.write(`sensor: ${msg}\n`);
+  process.exit(1);
+}
+
+if (process.getuid?.() !== 0) fail('must run as root: it creates two users and a pid namespace (unshare) to stand in for a pod');
+for (const tool of ['unshare', 'setpriv', 'useradd', 'curl', 'bash', 'tail', 'perl']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) fail(`${tool} is not installed`);
+}
+
+function ensureUser(name: string): { uid: number; gid: number } {
+  if (spawnSync('id', ['-u', name]).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  return { uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' })) };
+}
+const app = ensureUser(APP_USER);
+const other = ensureUser(OTHER_USER);
+
+const dir = mkdtempSync(join(tmpdir(), 'seam-sensor-'));
+chmodSync(dir, 0o755);
+const bundle = join(dir, 'seam-sensor.mjs');
+const built = spawnSync(process.execPath, [join(ROOT, 'bin/build-sensor.mjs'), bundle], { encoding: 'utf8' });
+if (built.status !== 0) fail(`building the sensor bundle failed: ${built.stderr}`);
+
+/** Lays out a projected token like kubelet does: token → ..data/token → ..<timestamp>/token. */
+function projected(base: string, content: string): { path: string; canonical: string } {
+  const real = join(base, '..2026_12_02_09_00_00.123456789');
+  mkdirSync(real, { recursive: true });
+  writeFileSync(join(real, 'token'), content);
+  symlinkSync('..2026_12_02_09_00_00.123456789', join(base, '..data'));
+  symlinkSync('..data/token', join(base, 'token'));
+  return { path: join(base, 'token'), canonical: join(base, 'token') };
+}
+const eks = projected(join(dir, 'var/run/secrets/eks.amazonaws.com/serviceaccount'), 'eyJhbGciOiJSUzI1NiJ9.fake-irsa-token.sig');
+const k8s = projected(join(dir, 'var/run/secrets/kubernetes.io/serviceaccount'), 'eyJhbGciOiJSUzI1NiJ9.fake-sa-token.sig');
+mkdirSync(join(dir, 'home/app/.aws'), { recursive: true });
+const awsCreds = join(dir, 'home/app/.aws/credentials');
+writeFileSync(awsCreds, '[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE00\n');
+const dropDir = join(dir, 'drop');
+mkdirSync(dropDir);
+for (const p of [join(dir, 'home'), join(dir, 'home/app'), join(dir, 'home/app/.aws'), awsCreds, dropDir]) chownSync(p, app.uid, app.gid);
+const truthFile = join(dir, 'truth.log');
+writeFileSync(truthFile, '');
+chownSync(truthFile, app.uid, app.gid);
+chmodSync(truthFile, 0o666);
+
+// ---- the visibility matrix: what a prober can read of a target's /proc, by credentials -------------------
+const DOCKER_DEFAULT_CAPS = '-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap';
+const as = (who: 'app' | 'other' | 'root-nocaps' | 'root-defaultcaps'): string[] => {
+  if (who === 'root-nocaps') return ['setpriv', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+  if (who === 'root-defaultcaps') return ['setpriv', `--inh-caps=${DOCKER_DEFAULT_CAPS}`, `--bounding-set=${DOCKER_DEFAULT_CAPS}`, '--'];
+  const u = who === 'app' ? app : other;
+  return ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+};
+// prctl(PR_SET_DUMPABLE, 0), as programs that hold secrets do (ssh-agent, gpg-agent): syscall 157 on x86_64, 167 on arm64.
+const prctlNr = process.arch === 'x64' ? 157 : process.arch === 'arm64' ? 167 : fail(`no prctl syscall number for ${process.arch}`);
+const nonDumpable = ['perl', '-e', `syscall(${prctlNr}, 4, 0, 0, 0, 0) == 0 or die "prctl: $!"; sleep 30`];
+const targets: [string, string[]][] = [
+  ['same uid, dumpable', [...as('app'), 'sleep', '30']],
+  ['same uid, not dumpable (prctl)', [...as('app'), ...nonDumpable]],
+  ['other uid', [...as('other'), 'sleep', '30']],
+  ['root with the container default capabilities', [...as('root-defaultcaps'), 'sleep', '30']],
+];
+const probers = ['app', 'other', 'root-nocaps', 'root-defaultcaps'] as const;
+say(`sensor: visibility of /proc/<pid>/* (kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}; ok/denied per entry; the prober has no capability unless named)`);
+const targetProcs: ChildProcess[] = [];
+const matrix: Record<string, Record<string, string>> = {};
+try {
+  for (const [name, argv] of targets) {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    targetProcs.push(child);
+    await sleep(300);
+    matrix[name] = {};
+    for (const who of probers) {
+      const r = spawnSync(as(who)[0]!, [...as(who).slice(1), process.execPath, '--max-semi-space-size=1', bundle, '--probe', String(child.pid)], { encoding: 'utf8' });
+      const line = r.stdout.trim().split(' ').slice(1).join(' ');
+      matrix[name]![who] = line || `probe failed: ${r.stderr.trim()}`;
+      say(`  target=[${name}] prober=${who}: ${line}`);
+    }
+  }
+} finally {
+  for (const c of targetProcs) c.kill('SIGKILL');
+}
+const denied = (t: string, who: string, entry: string): boolean => (matrix[t]?.[who] ?? '').includes(`${entry}=denied`);
+const readable = (t: string, who: string, entry: string): boolean => (matrix[t]?.[who] ?? '').includes(`${entry}=ok`);
+check(readable('same uid, dumpable', 'app', 'fd/0') && readable('same uid, dumpable', 'app', 'exe'), 'same uid and dumpable: exe and fd must be readable');
+check(denied('other uid', 'app', 'fd/') && denied('other uid', 'app', 'exe'), 'other uid: exe and fd must be denied');
+check(readable('other uid', 'app', 'cmdline') && readable('other uid', 'app', 'status'), 'other uid: cmdline and status must stay readable');
+check(denied('same uid, not dumpable (prctl)', 'app', 'fd/') && denied('same uid, not dumpable (prctl)', 'app', 'exe'), 'not dumpable: exe and fd must be denied');
+check(denied('root with the container default capabilities', 'root-nocaps', 'fd/0'), 'root without capabilities must be denied the fds of root with capabilities');
+
+// ---- the endpoints the app talks to, and Seam's ingest -----------------------------------------------------
+const META_IP = '127.0.0.2'; // stands in for 169.254.169.254
+const SVC_IP = '127.0.0.3';
+const held: Socket[] = [];
+const metadata: Server = createHttpServer((_req, res) => {
+  // A slow metadata service keeps curl's connection open long enough to be seen (HOLD).
+  setTimeout(() => res.end('{"Code":"Success","AccessKeyId":"ASIAEXAMPLE"}'), HOLD_S * 1000);
+});
+const service = createNetServer((s) => {
+  held.push(s);
+  s.on('error', () => {});
+});
+const udp = createSocket('udp4');
+const listen = (s: Server | ReturnType<typeof createNetServer>, host: string): Promise<number> =>
+  new Promise((r) => s.listen(0, host, () => r((s.address() as { port: number }).port)));
+const metaPort = await listen(metadata, META_IP);
+const svcPort = await listen(service, SVC_IP);
+const udpPort = await new Promise<number>((r) => udp.bind(0, SVC_IP, () => r(udp.address().port)));
+const appPort = 20000 + Math.floor(Math.random() * 20000);
+
+await ensureUp(['kafka'], { log: () => {} });
+const bus = new KafkaBus({ brokers: endpoints().kafka.brokers, clientId: 'seam-sensor-test', replicationFactor: 1 });
+await bus.ensureTopics([{ topic: TOPICS.raw('runtime'), partitions: 6 }]);
+const TOKEN = `sensor-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+const cluster = `sensor-test-${Date.now().toString(36)}`;
+const podName = `checkout-${Date.now().toString(36)}`;
+const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: '127.0.0.1', port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster }] }), { producer: await bus.producer() });
+const ingestUrl = await ingest.listen();
+
+// ---- the pod -----------------------------------------------------------------------------------------------
+const podScript = join(dir, 'pod.sh');
+writeFileSync(
+  podScript,
+  `#!/bin/sh
+# pid 1 of the test pod: the sensor container, then the app container, then another user's process.
+${as('app').join(' ')} ${process.execPath} --max-semi-space-size=1 ${bundle} 2> ${dir}/sensor.err &
+sleep 2
+${as('app').join(' ')} sh ${join(ROOT, 'test/sensor/fake-app.sh')} &
+${as('other').join(' ')} bash -c "exec 3<>/dev/tcp/${SVC_IP}/${svcPort}; exec 5< ${k8s.path}; sleep ${HOLD_S * 3}" &
+echo "other $!" >> ${truthFile}
+wait
+`,
+);
+const env: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  SEAM_LOG_LEVEL: 'info',
+  SEAM_POD_NAMESPACE: 'shop',
+  SEAM_POD_NAME: podName,
+  SEAM_POD_UID: `uid-${podName}`,
+  SEAM_POD_SERVICE_ACCOUNT: 'checkout',
+  SEAM_NODE_NAME: 'fargate-ip-10-0-142-21.us-west-2.compute.internal',
+  SEAM_ACCOUNT: '111122223333',
+  SEAM_REGION: 'us-west-2',
+  SEAM_CLUSTER: cluster,
+  SEAM_CONTAINERS: 'app=111122223333.dkr.ecr.us-west-2.amazonaws.com/checkout:1.0.0',
+  SEAM_INGEST_URL: ingestUrl,
+  SEAM_INGEST_TOKEN: TOKEN,
+  // The real addresses plus the local stand-in (the real ones are unreachable from here).
+  SEAM_METADATA_ADDRESSES: `169.254.169.254,169.254.170.2,169.254.170.23,${META_IP}`,
+  SEAM_SENSITIVE_PATHS: [eks.canonical, k8s.canonical, '*/.aws/credentials', '/etc/shadow'].join(','),
+  // fake-app.sh
+  TRUTH: truthFile,
+  LONG_S: LONG_S.join(' '),
+  SHORT_S: SHORT_S.join(' '),
+  REPEAT: String(REPEAT),
+  HOLD: String(HOLD_S),
+  META_PORT: String(metaPort),
+  SVC_PORT: String(svcPort),
+  UDP_PORT: String(udpPort),
+  APP_PORT: String(appPort),
+  NODE: process.execPath,
+  TOKEN_EKS: eks.path,
+  TOKEN_EKS_C: eks.canonical,
+  TOKEN_K8S: k8s.path,
+  TOKEN_K8S_C: k8s.canonical,
+  AWS_CREDS: awsCreds,
+  DROP_DIR: dropDir,
+};
+const pod = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'sh', podScript], { env, stdio: 'ignore' });
+
+const hostPids = (): number[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+const cmdlineOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+};
+let sensorPid: number | undefined;
+for (let i = 0; i < 100 && sensorPid === undefined; i++) {
+  await sleep(100);
+  sensorPid = hostPids().find((p) => cmdlineOf(p).includes(bundle) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
+}
+if (sensorPid === undefined) fail('the sensor did not start in the pod');
+const sampleCpu = (): number => {
+  const t = readFileSync(`/proc/${sensorPid}/stat`, 'utf8');
+  const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ms (USER_HZ = 100)
+};
+const rssKb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sensorPid}/status`, 'utf8'))?.[1] ?? 0);
+for (let i = 0; i < 100 && !existsSync(join(dir, 'sensor.err')); i++) await sleep(50);
+for (let i = 0; i < 200 && !readFileSync(join(dir, 'sensor.err'), 'utf8').includes('Sensor started'); i++) await sleep(50);
+await sleep(500); // start-up (module load, first compile) is not the steady cost
+const cpu0 = sampleCpu();
+const t0 = Date.now();
+let maxRssKb = rssKb();
+
+// Inbound: the test connects to the app's server and holds the connection.
+const truthText = (): string => readFileSync(truthFile, 'utf8');
+for (let i = 0; i < 200 && !truthText().includes('server '); i++) await sleep(50);
+let inbound: Socket | undefined;
+for (let i = 0; i < 100 && inbound === undefined; i++) {
+  inbound = await new Promise<Socket | undefined>((r) => {
+    const s = connect(appPort, '127.0.0.4', () => r(s));
+    s.on('error', () => r(undefined));
+  });
+  if (inbound === undefined) await sleep(100);
+}
+const inboundLocalPort = inbound?.localPort;
+const busyUntil = Date.now() + HOLD_S * 1000;
+while (!truthText().includes('done') && Date.now() - t0 < 120_000) {
+  await sleep(100);
+  maxRssKb = Math.max(maxRssKb, rssKb());
+  if (inbound && Date.now() > busyUntil) {
+    inbound.destroy();
+    inbound = undefined;
+  }
+}
+inbound?.destroy();
+await sleep(3 * INTERVAL_MS);
+const cpuBusy = sampleCpu() - cpu0;
+const busySec = (Date.now() - t0) / 1000;
+// An idle stretch: the pod runs nothing new.
+const cpu1 = sampleCpu();
+const t1 = Date.now();
+while (Date.now() - t1 < 4000) {
+  await sleep(200);
+  maxRssKb = Math.max(maxRssKb, rssKb());
+}
+const cpuIdle = (sampleCpu() - cpu1) / ((Date.now() - t1) / 1000);
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+process.kill(sensorPid, 'SIGTERM');
+for (let i = 0; i < 200 && existsSync(`/proc/${sensorPid}`) && !readFileSync(`/proc/${sensorPid}/stat`, 'utf8').includes(') Z'); i++) await sleep(50);
+pod.kill('SIGKILL');
+const sensorErr = readFileSync(join(dir, 'sensor.err'), 'utf8');
+const summary = sensorErr.split('\n').find((l) => l.startsWith('sensor: ')) ?? '(the sensor printed no summary)';
+say(`  sensor's own summary: ${summary.replace(/^sensor: /, '')}`);
+
+// ---- what reached Kafka ------------------------------------------------------------------------------------
+type Rec = Record<string, unknown> & { kind: string; process?: Record<string, unknown>; network?: Record<string, unknown>; file?: Record<string, unknown> };
+const records: Rec[] = [];
+await bus.readToEnd([TOPICS.raw('runtime')], (m) => {
+  const v = JSON.parse(m.value.toString()) as Rec;
+  if (v.pod === podName) records.push(v);
+});
+await ingest.close();
+await bus.close();
+metadata.close();
+service.close();
+udp.close();
+for (const s of held) s.destroy();
+check(records.length > 0, 'no record of the pod reached Kafka');
+check(new Set(records.map((r) => r.id)).size === records.length, 'a record reached Kafka twice');
+
+const truth = truthText().trim().split('\n').map((l) => l.split(' '));
+const procs = records.filter((r) => r.kind === 'process');
+const programOf = (r: Rec): string => String(r.process?.exe ?? '').split('/').pop() ?? '';
+const sawProcess = (pid: number, program: string): boolean => procs.some((r) => r.process?.pid === pid && programOf(r) === program);
+const long = truth.filter((t) => t[0] === 'proc' && t[2] === 'long');
+const short = truth.filter((t) => t[0] === 'proc' && t[2] === 'short');
+const longCaught = long.filter((t) => sawProcess(Number(t[1]), t[4]!));
+const shortCaught = short.filter((t) => sawProcess(Number(t[1]), t[4]!));
+for (const t of long) if (!longCaught.includes(t)) failures.push(`missed a process living ${t[3]} s: pid ${t[1]} ${t[4]}`);
+say(`  short-lived processes caught, by lifetime: ${SHORT_S.map((s) => `${s * 1000} ms ${short.filter((t) => Number(t[3]) === s && shortCaught.includes(t)).length}/${short.filter((t) => Number(t[3]) === s).length}`).join(', ')}`);
+
+const nets = records.filter((r) => r.kind === 'network');
+const conns = truth.filter((t) => t[0] === 'conn');
+const connCaught = conns.filter((t) => nets.some((r) => r.process?.pid === Number(t[1]) && (t[2] !== 'metadata' || r.network?.metadata_endpoint === true)));
+for (const t of conns) if (!connCaught.includes(t)) failures.push(`missed connection ${t[2]} of pid ${t[1]}`);
+const serverPid = Number(truth.find((t) => t[0] === 'server')?.[1]);
+const inboundSeen = nets.some((r) => r.network?.direction === 'ingress' && r.network?.src_port === inboundLocalPort && r.process?.pid === serverPid);
+check(inboundSeen, `missed the inbound connection to the app's server (pid ${serverPid})`);
+const connections = conns.length + 1;
+const connectionsCaught = connCaught.length + (inboundSeen ? 1 : 0);
+const flagged = nets.filter((r) => r.network?.metadata_endpoint === true);
+check(flagged.every((r) => r.network?.dst_ip === META_IP), 'a connection not to a metadata address was flagged');
+
+const files = records.filter((r) => r.kind === 'file');
+const reads = truth.filter((t) => t[0] === 'read');
+const readCaught = reads.filter((t) => files.some((r) => r.process?.pid === Number(t[1]) && r.file?.path === t[2]));
+for (const t of reads) if (!readCaught.includes(t)) failures.push(`missed the read of ${t[2]} by pid ${t[1]}`);
+const shortReads = truth.filter((t) => t[0] === 'shortread');
+const shortReadCaught = shortReads.filter((t) => files.some((r) => r.process?.pid === Number(t[1])));
+
+// The other user's process: seen (cmdline is world-readable), but not its program path, descriptors or socket owner.
+const otherPid = Number(truth.find((t) => t[0] === 'other')?.[1]);
+const otherRec = procs.find((r) => r.process?.pid === otherPid);
+const otherUnowned = nets.filter((r) => r.owner === 'unknown' && r.network?.dst_port === svcPort);
+const otherRead = files.some((r) => r.process?.pid === otherPid);
+say(
+  `  other uid (${OTHER_USER}) seen by the sensor (${APP_USER}): process=${otherRec ? 'yes' : 'no'} exe_verified=${otherRec && otherRec.process?.exe_unverified !== true ? 'yes' : 'no'} ` +
+    `connection=${otherUnowned.length > 0 ? 'yes, owner unknown' : 'no'} token_read=${otherRead ? 'yes' : 'no'}`,
+);
+check(otherRec !== undefined && otherRec.process?.exe_unverified === true, 'the other user\'s process must be reported, its exe marked unverified');
+check(otherUnowned.length > 0, 'the other user\'s connection must be reported without owner');
+
+// ---- the rules -----------------------------------------------------------------------------------------------
+const input = join(dir, 'records.jsonl');
+writeFileSync(input, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+const alertsFile = join(dir, 'alerts.jsonl');
+const replay = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', input, '--rules', join(ROOT, 'detections'), '--alerts-out', alertsFile, '--dlq', join(dir, 'dlq.jsonl'), '--cluster', cluster], {
+  cwd: ROOT,
+  encoding: 'utf8',
+  env: { ...process.env, SEAM_LOG_LEVEL: 'warn' },
+  maxBuffer: 64 * 1024 * 1024,
+});
+check(replay.status === 0, `seam replay failed: ${replay.stderr.slice(-500)}`);
+check(/rejected=0\b/.test(replay.stderr), `some sensor records were rejected by normalization: ${replay.stderr.split('\n').find((l) => l.startsWith('replay:'))}`);
+const ruleNames = new Map<string, string>();
+for (const f of readdirSync(join(ROOT, 'detections/runtime')).filter((n) => n.endsWith('.yml') && !n.endsWith('.test.yml'))) {
+  const y = readFileSync(join(ROOT, 'detections/runtime', f), 'utf8');
+  const id = /^id: (\S+)/m.exec(y)?.[1];
+  if (id) ruleNames.set(id, /^name: (\S+)/m.exec(y)?.[1] ?? f);
+}
+const fired = new Map<string, number>();
+for (const line of (existsSync(alertsFile) ? readFileSync(alertsFile, 'utf8') : '').split('\n')) {
+  if (line.trim() === '') continue;
+  const a = JSON.parse(line) as { rule: { title: string; id: string } };
+  const name = ruleNames.get(a.rule.id) ?? a.rule.title;
+  fired.set(name, (fired.get(name) ?? 0) + 1);
+}
+say(`  rules fired on the sensor's records: ${[...fired].map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+for (const rule of [
+  'rt_interactive_shell_started_in_container',
+  'rt_cloud_credentials_requested_from_metadata_endpoint',
+  'rt_service_account_token_read_by_shell_tool',
+  'rt_binary_executed_from_temporary_directory',
+  'rt_reverse_shell_command_run_in_container',
+  'rt_cryptomining_pool_contacted',
+]) {
+  check(fired.has(rule), `${rule} did not fire`);
+}
+
+const cpuPerSec = cpuBusy / busySec;
+const rssMb = Math.round(maxRssKb / 1024);
+check(cpuPerSec < CPU_BUDGET_MS_PER_S, `sensor CPU ${cpuPerSec.toFixed(1)} ms/s is over the ${CPU_BUDGET_MS_PER_S} ms/s budget`);
+check(rssMb < RSS_BUDGET_MB, `sensor RSS ${rssMb} MB is over the ${RSS_BUDGET_MB} MB budget`);
+say(`  cost: busy ${cpuPerSec.toFixed(1)} ms CPU/s over ${busySec.toFixed(1)} s, idle ${cpuIdle.toFixed(1)} ms CPU/s, peak VmRSS ${rssMb} MB; interval ${INTERVAL_MS} ms; load average ${load} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} shared cores`);
+say(`  short token reads (cat, milliseconds) caught: ${shortReadCaught.length}/${shortReads.length} (a blind spot of polling, ADR 0011)`);
+if (process.env.SENSOR_KEEP) say(`  kept: ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
+if (failures.length > 0) {
+  for (const f of failures) process.stderr.write(`sensor: FAIL ${f}\n`);
+}
+say(
+  `sensor: processes=${long.length} caught=${longCaught.length} short_lived_caught=${shortCaught.length}/${short.length} connections=${connections} caught=${connectionsCaught} ` +
+    `token_reads=${reads.length} caught=${readCaught.length} cpu_ms_per_s=${cpuPerSec.toFixed(1)} rss_mb=${rssMb}`,
+);
+process.exit(failures.length > 0 ? 1 : 0);
