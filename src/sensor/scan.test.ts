@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,8 @@ describe('scanner on the real /proc', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.9', () => r()));
     port = (server.address() as { port: number }).port;
     child = spawn('bash', ['-c', `exec 7< ${join(dir, 'token')}; exec 8<>/dev/tcp/127.0.0.9/${port}; sleep 30; :`], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 400));
+    // Wait until bash has opened both descriptors (the machine may be loaded).
+    for (let i = 0; i < 100 && !existsSync(`/proc/${child.pid}/fd/8`); i++) await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
     child.kill('SIGKILL');

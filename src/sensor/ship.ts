@@ -47,6 +47,7 @@ export class Shipper {
     private readonly config: SensorIngest,
     private readonly post: Poster = httpPoster(config),
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly random: () => number = Math.random,
   ) {
     this.batchMax = config.batchMaxRecords;
   }
@@ -142,7 +143,7 @@ export class Shipper {
     this.counters.failures++;
     this.counters.lastError = reason;
     this.attempt++;
-    this.nextTryAt = Date.now() + Math.max(1, fullJitterMs(this.attempt, { initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs }));
+    this.nextTryAt = Date.now() + Math.max(1, fullJitterMs(this.attempt, { initialBackoffMs: this.config.initialBackoffMs, maxBackoffMs: this.config.maxBackoffMs }, this.random));
   }
 
   private compact(): void {
