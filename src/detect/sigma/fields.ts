@@ -37,6 +37,22 @@ function pushLeaf(v: unknown, out: Cand[]): void {
     return;
   }
   out.push(cand(v === undefined ? null : v));
+  if (v !== null && typeof v === 'object') pushScalars(v, out, 0);
+}
+
+/**
+ * A field whose value is an object (CloudTrail's `requestParameters`, an audit event's `requestObject`)
+ * also offers every scalar inside it, so `requestParameters|contains: Suspended` matches as SigmaHQ's
+ * rules intend and as OpenSearch's `flat_object` answers the same query when hunting. The object itself
+ * stays a candidate (for `exists` and null tests); null leaves are not offered (an object is not null).
+ */
+function pushScalars(v: unknown, out: Cand[], depth: number): void {
+  if (depth > 64) return;
+  if (Array.isArray(v)) {
+    for (const x of v) pushScalars(x, out, depth + 1);
+  } else if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v as Record<string, unknown>)) pushScalars(x, out, depth + 1);
+  } else if (v !== null && v !== undefined) out.push(cand(v));
 }
 
 /**
@@ -162,8 +178,10 @@ export class EvalCtx {
       if (!hasOwn.call(ev, key)) out = EMPTY;
       else {
         const v = ev[key];
-        out = Array.isArray(v) ? [] : [cand(v === undefined ? null : v)];
-        if (Array.isArray(v)) pushLeaf(v, out);
+        if (v !== null && typeof v === 'object') {
+          out = [];
+          pushLeaf(v, out);
+        } else out = [cand(v === undefined ? null : v)];
       }
     } else {
       out = [];

@@ -224,6 +224,17 @@ describe('modifiers', () => {
     }
     expect(one('cmd|windash|contains', "' -enc '", ct({ cmd: 'powershell +enc AAAA' }))).toBe(false);
   });
+  it('an object-valued field offers the scalars inside it (as flat_object does when hunting)', () => {
+    const versioning = ct({ requestParameters: { bucketName: 'logs', VersioningConfiguration: { Status: 'Suspended', MfaDelete: ['Disabled'] } } });
+    expect(one('requestParameters|contains', "'Suspended'", versioning)).toBe(true);
+    expect(one('requestParameters', "'logs'", versioning)).toBe(true);
+    expect(one('requestParameters|contains', "'Disabled'", versioning)).toBe(true);
+    expect(one('requestParameters|contains', "'Enabled'", versioning)).toBe(false);
+    expect(one('requestParameters|exists', 'true', versioning)).toBe(true);
+    // The object is not null, and a null inside it does not make it null.
+    expect(one('requestParameters', 'null', ct({ requestParameters: { roleName: null } }))).toBe(false);
+  });
+
   it('cidr (IPv4 and IPv6)', () => {
     expect(one('sourceIPAddress|cidr', "'203.0.113.0/24'", ct({}))).toBe(true);
     expect(one('sourceIPAddress|cidr', "'10.0.0.0/8'", ct({}))).toBe(false);
