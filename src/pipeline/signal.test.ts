@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
-import { decodeSignals, encodeSignal, SignalBatcher } from './signal.ts';
+import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, SignalBatcher } from './signal.ts';
 
 const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
 const json = (id: string): Buffer => Buffer.from(JSON.stringify(ev(id)));
@@ -29,5 +29,12 @@ describe('seam.signals messages', () => {
   it('still reads version 1 messages (one signal each), and refuses what is not a signal', () => {
     expect(decodeSignals(encodeSignal({ v: 1, rules: ['r'], why: ['rule'], event: ev('e1') }))).toEqual([{ v: 1, rules: ['r'], why: ['rule'], event: ev('e1') }]);
     for (const bad of ['not json', '{"v":1}', '{"v":2,"signals":[{"rules":[]}]}', '{"v":3,"signals":[]}', 'null']) expect(decodeSignals(Buffer.from(bad))).toBeUndefined();
+  });
+
+  it('carries stage 1 progress marks in a message with no signals, which a reader of signals alone skips (ADR 0009)', () => {
+    const m = encodeProgress([{ src: 'seam.raw.cloudtrail/2', t: 1730815191384 }]);
+    expect(decodeSignalMessage(m)).toEqual({ signals: [], progress: [{ src: 'seam.raw.cloudtrail/2', t: 1730815191384 }] });
+    expect(decodeSignals(m)).toEqual([]);
+    expect(decodeSignalMessage(Buffer.from('{"v":2,"signals":[],"progress":[{"src":"x"}]}'))).toBeUndefined();
   });
 });
