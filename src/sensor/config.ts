@@ -56,6 +56,7 @@ export const SensorIngest = z
     requestTimeoutMs: z.number().int().positive().default(10_000).describe('Timeout of one POST.'),
     initialBackoffMs: z.number().int().positive().default(500).describe('First wait after a failed POST (full jitter, doubling).'),
     maxBackoffMs: z.number().int().positive().default(30_000).describe('Longest wait between retries.'),
+    shutdownDrainMs: z.number().int().positive().default(10_000).describe('On SIGTERM, how long the sensor keeps sending what is spooled before it exits (keep it under the pod\'s terminationGracePeriodSeconds).'),
   })
   .refine((i) => i.initialBackoffMs <= i.maxBackoffMs, { message: 'initialBackoffMs must not exceed maxBackoffMs', path: ['initialBackoffMs'] })
   .describe('Where the events go (without it they are written to stdout as NDJSON).');

@@ -46,6 +46,8 @@ export interface ScanCounters {
   vanished: number;
   /** Pids the kernel allocated (processes or threads) that no scan ever saw: the blind spot. */
   unseenPids: number;
+  /** Connections to a metadata address seen only after they closed (TIME_WAIT, no owner left). */
+  closedMetadataConnections: number;
   /** Times the socket tables were read (only when there is something new to resolve, or a sweep is due). */
   tableReads: number;
   /** Processes whose exe/cwd/fd cannot be read (no ptrace-read access: other UID, not dumpable, or more capabilities). */
@@ -53,7 +55,7 @@ export interface ScanCounters {
 }
 
 export class Scanner {
-  readonly counters: ScanCounters = { scans: 0, processes: 0, execs: 0, connections: 0, unownedConnections: 0, files: 0, vanished: 0, unseenPids: 0, tableReads: 0, limitedProcesses: 0 };
+  readonly counters: ScanCounters = { scans: 0, processes: 0, execs: 0, connections: 0, unownedConnections: 0, files: 0, vanished: 0, unseenPids: 0, closedMetadataConnections: 0, tableReads: 0, limitedProcesses: 0 };
   private readonly procs = new Map<number, Proc>();
   private readonly reportedSockets = new Set<string>();
   private readonly deferredSockets = new Set<string>();
@@ -214,7 +216,7 @@ export class Scanner {
     // only when a watched process holds a new socket (or one not yet connected), and every sweep interval
     // for sockets whose owner cannot be read.
     const sweep = now - this.lastSweepAt >= this.config.connectionSweepMs;
-    if (!newSocket && this.pendingSockets.size === 0 && !sweep && this.deferredSockets.size === 0) return out;
+    if (!newSocket && this.pendingSockets.size === 0 && !sweep) return out;
     if (sweep) this.lastSweepAt = now;
     this.counters.tableReads++;
     out.push(...this.connections(now, owners));
@@ -247,6 +249,16 @@ export class Scanner {
     for (const s of sockets) if (s.state === '0A' && s.proto === 'tcp') this.pendingSockets.delete(s.inode);
     const live = new Set<string>();
     for (const s of sockets) {
+      if (s.proto === 'tcp' && s.state === '06' && this.isMetadata(s.remoteIp)) {
+        // TIME_WAIT outlives the process by 60 s: a metadata call too short for any scan still leaves this.
+        const key = `tw|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`;
+        live.add(key);
+        if (this.reportedSockets.has(key)) continue;
+        this.reportedSockets.add(key);
+        this.counters.closedMetadataConnections++;
+        out.push(this.networkEvent(s, now, undefined, false));
+        continue;
+      }
       if (!isConnection(s)) continue;
       const key = `${s.proto}|${s.inode}`;
       live.add(key);
@@ -258,7 +270,7 @@ export class Scanner {
         continue;
       }
       if (owner === undefined && !this.deferredSockets.has(key)) {
-        // Descriptors were read before the tables: a socket opened in between gets one more pass to find its owner.
+        // Descriptors were read before the tables: a socket opened in between gets one more read to find its owner.
         this.deferredSockets.add(key);
         continue;
       }
@@ -283,7 +295,7 @@ export class Scanner {
     network.inode = s.inode;
     if (s.proto === 'tcp') network.state = s.state;
     const extra: Record<string, unknown> = { network };
-    if (owner === undefined) extra.owner = 'unknown';
+    if (owner === undefined) extra.owner = s.state === '06' ? 'exited' : 'unknown';
     return this.record('network', now, `${s.proto}|${s.inode}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`, owner, extra);
   }
 

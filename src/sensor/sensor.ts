@@ -66,7 +66,7 @@ export class Sensor {
   }
 
   /** Runs until the signal aborts, then sends what is spooled (for up to `drainMs`). */
-  async run(signal: AbortSignal, drainMs = 5000): Promise<SensorStats> {
+  async run(signal: AbortSignal): Promise<SensorStats> {
     const interval = this.config.intervalMs;
     log.info({ intervalMs: interval, pod: `${this.config.pod.namespace}/${this.config.pod.name}`, ingest: this.config.ingest?.url ?? 'stdout' }, 'Sensor started.');
     let next = Date.now();
@@ -84,7 +84,7 @@ export class Sensor {
       if (next < Date.now()) next = Date.now();
       await sleep(Math.max(0, next - Date.now()), signal);
     }
-    if (this.shipper) await this.shipper.drain(Date.now() + drainMs);
+    if (this.shipper) await this.shipper.drain(Date.now() + (this.config.ingest?.shutdownDrainMs ?? 0));
     const stats = this.stats();
     log.info({ stats }, 'Sensor stopped.');
     return stats;

@@ -49,6 +49,10 @@ log "proc $! long $HOLD bash"
 cp /bin/sleep "$DROP_DIR/.k"
 "$DROP_DIR/.k" "$HOLD" &
 log "proc $! long $HOLD .k"
+# IMDSv2-style token requests that finish in milliseconds: too short for a scan, but they leave TIME_WAIT.
+for n in 1 2 3; do
+  curl -s -o /dev/null -X PUT --connect-to "169.254.169.254:80:127.0.0.2:$META_PORT" http://169.254.169.254/latest/api/token
+done
 tail -f "$TOKEN_EKS" > /dev/null &
 TAILS=$!
 log "proc $! long $HOLD tail"

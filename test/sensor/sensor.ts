@@ -41,6 +41,8 @@ const REPEAT = 8;
 const APP_USER = 'seam-sensor-app';
 const OTHER_USER = 'seam-sensor-other';
 const CPU_BUDGET_MS_PER_S = 25;
+// As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation and no V8 worker threads.
+const SENSOR_NODE_FLAGS = '--max-semi-space-size=1 --v8-pool-size=0';
 const RSS_BUDGET_MB = 64;
 
 const failures: string[] = [];
@@ -146,7 +148,13 @@ check(denied('root with the container default capabilities', 'root-nocaps', 'fd/
 const META_IP = '127.0.0.2'; // stands in for 169.254.169.254
 const SVC_IP = '127.0.0.3';
 const held: Socket[] = [];
-const metadata: Server = createHttpServer((_req, res) => {
+const fastMetadataPorts: number[] = [];
+const metadata: Server = createHttpServer((req, res) => {
+  if (req.url?.includes('/api/token')) {
+    // IMDSv2 token: answered at once, so the call is over before any scan (only its TIME_WAIT stays).
+    fastMetadataPorts.push(req.socket.remotePort ?? 0);
+    return res.end('AQAEAFAKETOKEN==');
+  }
   // A slow metadata service keeps curl's connection open long enough to be seen (HOLD).
   setTimeout(() => res.end('{"Code":"Success","AccessKeyId":"ASIAEXAMPLE"}'), HOLD_S * 1000);
 });
@@ -168,7 +176,7 @@ await bus.ensureTopics([{ topic: TOPICS.raw('runtime'), partitions: 6 }]);
 const TOKEN = `sensor-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const cluster = `sensor-test-${Date.now().toString(36)}`;
 const podName = `checkout-${Date.now().toString(36)}`;
-const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: '127.0.0.1', port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster }] }), { producer: await bus.producer() });
+const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: '127.0.0.1', port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer: await bus.producer() });
 const ingestUrl = await ingest.listen();
 
 // ---- the pod -----------------------------------------------------------------------------------------------
@@ -177,7 +185,7 @@ writeFileSync(
   podScript,
   `#!/bin/sh
 # pid 1 of the test pod: the sensor container, then the app container, then another user's process.
-${as('app').join(' ')} ${process.execPath} --max-semi-space-size=1 ${bundle} 2> ${dir}/sensor.err &
+${as('app').join(' ')} ${process.execPath} ${SENSOR_NODE_FLAGS} ${bundle} 2> ${dir}/sensor.err &
 sleep 2
 ${as('app').join(' ')} sh ${join(ROOT, 'test/sensor/fake-app.sh')} &
 ${as('other').join(' ')} bash -c "exec 3<>/dev/tcp/${SVC_IP}/${svcPort}; exec 5< ${k8s.path}; sleep ${HOLD_S * 3}" &
@@ -285,11 +293,12 @@ const cpuIdle = (sampleCpu() - cpu1) / ((Date.now() - t1) / 1000);
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 process.kill(sensorPid, 'SIGTERM');
-for (let i = 0; i < 200 && existsSync(`/proc/${sensorPid}`) && !readFileSync(`/proc/${sensorPid}/stat`, 'utf8').includes(') Z'); i++) await sleep(50);
+for (let i = 0; i < 600 && existsSync(`/proc/${sensorPid}`) && !readFileSync(`/proc/${sensorPid}/stat`, 'utf8').includes(') Z'); i++) await sleep(50);
 pod.kill('SIGKILL');
 const sensorErr = readFileSync(join(dir, 'sensor.err'), 'utf8');
 const summary = sensorErr.split('\n').find((l) => l.startsWith('sensor: ')) ?? '(the sensor printed no summary)';
 say(`  sensor's own summary: ${summary.replace(/^sensor: /, '')}`);
+check(/ spooled=0 dropped=0 /.test(summary), 'the sensor exited with records not delivered (spooled or dropped): see its summary');
 
 // ---- what reached Kafka ------------------------------------------------------------------------------------
 type Rec = Record<string, unknown> & { kind: string; process?: Record<string, unknown>; network?: Record<string, unknown>; file?: Record<string, unknown> };
@@ -329,6 +338,11 @@ const connections = conns.length + 1;
 const connectionsCaught = connCaught.length + (inboundSeen ? 1 : 0);
 const flagged = nets.filter((r) => r.network?.metadata_endpoint === true);
 check(flagged.every((r) => r.network?.dst_ip === META_IP), 'a connection not to a metadata address was flagged');
+
+const afterExit = nets.filter((r) => r.owner === 'exited' && r.network?.metadata_endpoint === true).map((r) => r.network?.src_port);
+const fastSeen = fastMetadataPorts.filter((p) => afterExit.includes(p));
+say(`  metadata calls over in milliseconds, seen afterwards by their TIME_WAIT socket (no process): ${fastSeen.length}/${fastMetadataPorts.length}`);
+check(fastMetadataPorts.length === 3 && fastSeen.length === fastMetadataPorts.length, 'every finished metadata call must be seen by its TIME_WAIT socket');
 
 const files = records.filter((r) => r.kind === 'file');
 const reads = truth.filter((t) => t[0] === 'read');
