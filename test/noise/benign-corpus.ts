@@ -7,9 +7,10 @@
  * - EKS audit: kubelets (node leases, pod status, the secrets and configmaps their pods mount), controllers and
  *   the scheduler (leader-election leases, endpoint slices, replica sets), `eks:*` users, kube-system service
  *   accounts (coredns, aws-node, kube-proxy, the EBS CSI driver, cluster-autoscaler, metrics-server), platform
- *   workloads (Argo CD, cert-manager, external-dns, Prometheus, Fluent Bit), applications' leader election;
- *   people in working hours running `kubectl get/describe/logs`; CI deploys (patch a deployment, the rollout's
- *   replica set and pods, the scheduler's bindings, the old pods deleted).
+ *   workloads (Argo CD, cert-manager renewing TLS secrets, external-dns, Prometheus, Fluent Bit), applications'
+ *   leader election; people in working hours running `kubectl get/describe/logs`; CI deploys (patch a
+ *   deployment, Helm's release secrets, the rollout's replica set and pods, the scheduler's bindings, the old
+ *   pods deleted).
  * - CloudTrail: node instance-role sessions (VPC CNI, ECR credential provider, SSM agent) from the clusters' NAT
  *   gateways; IRSA and Pod Identity workloads (token exchange, S3, KMS, Secrets Manager at start, SSM
  *   parameters); AWS services assuming roles and using KMS; the Auto Scaling and EKS node-group service-linked
@@ -710,6 +711,11 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
           audit(c, within(h), saUser(ns, sa, pod, pick(c.nodes).name), verb, { resource: res, ...(rns ? { namespace: rns } : {}), ...(group ? { apiGroup: group } : {}) }, { ip: pick(c.nodes).ip, ua, reason: `RBAC: allowed by ClusterRoleBinding "${sa}" of ClusterRole "${sa}" to ServiceAccount "${sa}/${ns}"` });
         }
       }
+      // cert-manager renews a certificate now and then (the TLS secret is updated).
+      if (rnd() < 0.05) {
+        const a = pick(apps);
+        audit(c, within(h), saUser('cert-manager', 'cert-manager', `cert-manager-${hex(9)}-${hex(5)}`, pick(c.nodes).name), 'update', { resource: 'secrets', namespace: a.ns, name: `${a.sa}-tls` }, { ip: pick(c.nodes).ip, ua: 'cert-manager-certificates-issuing/v1.16.1', reason: 'RBAC: allowed by ClusterRoleBinding "cert-manager-controller-certificates" of ClusterRole "cert-manager-controller-certificates" to ServiceAccount "cert-manager/cert-manager"' });
+      }
       // Applications' leader election.
       for (const a of apps) {
         for (let i = n(6); i > 0; i--) audit(c, within(h), saUser(a.ns, a.sa, pick(appPods.get(a.ns)!), pick(c.nodes).name), pick(['get', 'update']), { resource: 'leases', namespace: a.ns, name: `${a.sa}-leader`, apiGroup: 'coordination.k8s.io' }, { ip: pick(c.nodes).ip, ua: `${a.sa}/1.42.0 (linux/amd64) kubernetes/client-go`, reason: `RBAC: allowed by RoleBinding "${a.sa}-leader-election/${a.ns}" of Role "leader-election" to ServiceAccount "${a.sa}/${a.ns}"` });
@@ -746,6 +752,14 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
           audit(c, t, u, 'get', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip: runner, ua, reason });
           audit(c, t + 300, u, 'patch', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip: runner, ua, reason, level: 'RequestResponse', requestObject: { spec: { template: { spec: { containers: [{ name: a.sa, image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${a.ns}-${a.sa}:1.${int(40, 60)}.${int(0, 9)}` }] } } } } });
           audit(c, t + 500, u, 'patch', { resource: 'configmaps', namespace: a.ns, name: `${a.sa}-config` }, { ip: runner, ua, reason });
+          // Helm keeps its release history in secrets of the release's namespace: it lists them and writes the next.
+          if (a.ns !== 'search') {
+            const helm = 'Helm/3.16.2';
+            const rev = int(20, 90);
+            audit(c, t + 600, u, 'list', { resource: 'secrets', namespace: a.ns }, { ip: runner, ua: helm, reason, uri: `/api/v1/namespaces/${a.ns}/secrets?labelSelector=name%3D${a.sa}%2Cowner%3Dhelm` });
+            audit(c, t + 700, u, 'create', { resource: 'secrets', namespace: a.ns, name: `sh.helm.release.v1.${a.sa}.v${rev}` }, { ip: runner, ua: helm, reason });
+            audit(c, t + 20_000, u, 'update', { resource: 'secrets', namespace: a.ns, name: `sh.helm.release.v1.${a.sa}.v${rev - 1}` }, { ip: runner, ua: helm, reason });
+          }
           for (let i = 0; i < 6; i++) audit(c, t + 1000 + i * 5000, u, pick(['get', 'watch']), { resource: pick(['deployments', 'replicasets']), namespace: a.ns, apiGroup: 'apps' }, { ip: runner, ua, reason });
           const rs = `${a.sa}-${hex(9)}`;
           audit(c, t + 900, saUser('kube-system', 'deployment-controller'), 'create', { resource: 'replicasets', namespace: a.ns, name: rs, apiGroup: 'apps' }, { ip: cp, ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:deployment-controller' });
