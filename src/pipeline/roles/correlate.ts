@@ -319,7 +319,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       }
       st.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
       if (watch !== undefined) {
-        if (pollMs === 0 || watch.view === undefined || Date.now() - watch.view.atMs >= pollMs) await watch.refresh();
+        if (pollMs === 0 || watch.view === undefined || Date.now() - watch.view.atMs >= pollMs) {
+          // A look that fails (broker restarting) keeps the last one: held signals wait, the batch goes on.
+          await watch.refresh().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Could not look at stage 1 progress; using the last look.'));
+        }
         release(partition, st, out);
       }
       const identity = st.identity.messages(st.identityKnown);
