@@ -740,6 +740,12 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
             else if (what === 'get-deploy') audit(c, t, u, 'get', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip, ua, reason });
             else audit(c, t, u, 'list', { resource: 'events', namespace: a.ns }, { ip, ua, reason });
           }
+          // Now and then: `kubectl auth can-i`, and a port-forward to look at an app's admin page.
+          if (rnd() < 0.15) audit(c, within(h), u, 'create', { resource: 'selfsubjectaccessreviews', apiGroup: 'authorization.k8s.io' }, { ip, ua, reason: '' });
+          if (rnd() < 0.05) {
+            const a = pick(apps);
+            audit(c, within(h), u, 'create', { resource: 'pods', namespace: a.ns, name: pick(appPods.get(a.ns)!), subresource: 'portforward' }, { ip, ua, reason: `RBAC: allowed by ClusterRoleBinding "eks-access-entry-edit" of ClusterRole "edit" to Group "eks-edit"`, code: 101 });
+          }
         }
         // CI deploys (an access entry maps the CI role to an edit group in the app namespaces).
         if (rnd() < 0.35 * (c.scale < 1 ? 1.5 : 1)) {
