@@ -1,5 +1,5 @@
 /**
- * The Fargate sensor's scan: what it costs and what it catches (the numbers of ADR 0011).
+ * The Fargate sensor's scan: what it costs and what it catches (the numbers of ADR 0012).
  *
  *   npm run bench:sensor      (root: runs itself in a fresh pid namespace, like a pod's shared one)
  *

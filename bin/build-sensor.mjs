@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles `seam sensor` (src/cli/sensor-main.ts) into one minified ESM file for the sidecar image:
-// plain node runs it without tsx, which keeps the sidecar inside its 64 MB memory budget (ADR 0011).
+// plain node runs it without tsx, which keeps the sidecar inside its 64 MB memory budget (ADR 0012).
 //   node bin/build-sensor.mjs [OUTFILE]      (default dist/seam-sensor.mjs)
 import { build } from 'esbuild';
 import { resolve } from 'node:path';

@@ -64,7 +64,7 @@ export type SensorIngest = z.infer<typeof SensorIngest>;
 
 export const SensorConfig = z
   .strictObject({
-    intervalMs: z.number().int().min(20).default(250).describe('Scan interval. A process living at least twice this long is always seen; shorter ones are a blind spot (ADR 0011).'),
+    intervalMs: z.number().int().min(20).default(250).describe('Scan interval. A process living at least twice this long is always seen; shorter ones are a blind spot (ADR 0012).'),
     procPath: z.string().default('/proc').describe('procfs mount (the pod\'s shared pid namespace).'),
     pod: PodIdentity,
     containers: z.array(SensorContainer).default([]).describe('The pod\'s other containers. With exactly one, every process is attributed to it; with more, events carry the cgroup container id.'),

@@ -4,7 +4,7 @@ import { readSmall } from './procfs.ts';
 /**
  * The pod's sockets from /proc/net/{tcp,tcp6,udp,udp6}. A pod's containers share one network
  * namespace, so the sensor's own /proc/net lists every container's sockets; the owner is found by the
- * socket inode in /proc/<pid>/fd (which needs ptrace-read access, see ADR 0011).
+ * socket inode in /proc/<pid>/fd (which needs ptrace-read access, see ADR 0012).
  */
 
 export type Proto = 'tcp' | 'udp';

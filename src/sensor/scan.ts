@@ -8,7 +8,7 @@ import { CLOCK_TICKS_PER_SEC, listDir, listPids, readArgs, readBootTimeSec, read
 /**
  * One pass over the shared pid namespace's /proc: new processes (and execs), new connections with
  * their owner, sensitive files held open. Polling cannot see what starts and ends between two passes;
- * the scanner counts that blind spot from the kernel's pid counter instead of hiding it (ADR 0011).
+ * the scanner counts that blind spot from the kernel's pid counter instead of hiding it (ADR 0012).
  */
 
 /** How long a new, not yet connected socket keeps the tables being read every scan. */

@@ -3,7 +3,7 @@ import { failureOf, tryRead, type ReadFailure } from './procfs.ts';
 
 /**
  * What this process can read of another process's /proc entry. Run by `seam sensor --probe <pid>`
- * inside a pod to see what the sensor will get there; the measured answers are in ADR 0011.
+ * inside a pod to see what the sensor will get there; the measured answers are in ADR 0012.
  */
 
 export const PROBED = ['stat', 'status', 'cmdline', 'cgroup', 'task/children', 'environ', 'exe', 'cwd', 'root', 'fd/', 'fd/0', 'fdinfo/0', 'io', 'maps', 'net/tcp'] as const;

@@ -405,7 +405,7 @@ const rssMb = Math.round(maxRssKb / 1024);
 check(cpuPerSec < CPU_BUDGET_MS_PER_S, `sensor CPU ${cpuPerSec.toFixed(1)} ms/s is over the ${CPU_BUDGET_MS_PER_S} ms/s budget`);
 check(rssMb < RSS_BUDGET_MB, `sensor RSS ${rssMb} MB is over the ${RSS_BUDGET_MB} MB budget`);
 say(`  cost: busy ${cpuPerSec.toFixed(1)} ms CPU/s over ${busySec.toFixed(1)} s, idle ${cpuIdle.toFixed(1)} ms CPU/s, peak VmRSS ${rssMb} MB; interval ${INTERVAL_MS} ms; load average ${load} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} shared cores`);
-say(`  short token reads (cat, milliseconds) caught: ${shortReadCaught.length}/${shortReads.length} (a blind spot of polling, ADR 0011)`);
+say(`  short token reads (cat, milliseconds) caught: ${shortReadCaught.length}/${shortReads.length} (a blind spot of polling, ADR 0012)`);
 if (process.env.SENSOR_KEEP) say(`  kept: ${dir}`);
 else rmSync(dir, { recursive: true, force: true });
 if (failures.length > 0) {
