@@ -165,7 +165,8 @@ export function userAgentFamily(ua: string | undefined): UaFamily {
   // CloudTrail writes some user agents in brackets (`[aws-cli/1.18.69 Python/3.8.5 …]`).
   const u = ua.toLowerCase().replace(/^\[/, '');
   // Offensive tooling only: auditors' scanners (Prowler, ScoutSuite) legitimately run on instances with their role.
-  if (/pacu|weirdaal|kali|parrot|pentoo|stratus-red-team/.test(u)) return 'attack-tool';
+  // Adversary-emulation harnesses (Stratus Red Team) are deliberately absent: they must be caught by what they do.
+  if (/pacu|weirdaal|kali|parrot|pentoo/.test(u)) return 'attack-tool';
   if (u.endsWith('.amazonaws.com') || u === 'aws internal' || u.startsWith('aws internal')) return 'aws-service';
   if (/signin\.amazonaws\.com|console\.amazonaws\.com|aws-internal\/3/.test(u)) return 'console';
   if (/amazon-ssm-agent|amazon-cloudwatch-agent|ec2-instance-connect|aws-ec2-instance|exec-env\/aws_ecs_ec2|exec-env\/aws_ec2|cloud-init|amazon-ecs-agent|aws-node|amazon-vpc-cni|kubelet|eks-node/.test(u)) return 'ec2-agent';
