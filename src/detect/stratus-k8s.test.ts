@@ -9,7 +9,12 @@ import type { Ruleset } from './sigma/types.ts';
 
 // Every Stratus Red Team Kubernetes/EKS technique that the audit log shows must raise an alert of
 // level medium or above from Seam's pack as a user runs it (no placeholders file), through a rule
-// keyed on the behaviour (the Stratus user-agent rule does not count). Fixtures: see their README.
+// keyed on the behaviour (no rule keys on the Stratus tool's name).
+// Fixtures (test/fixtures/stratus-k8s/<technique id>.jsonl): the audit.k8s.io/v1 events each technique's
+// detonation produces on EKS, written by Seam from the technique's documentation page and what its detonation
+// does (API calls, subresources, verbs, request bodies), not copied from a recording; the user agent is
+// kubectl's. eks.lateral-movement.create-access-entry is CloudTrail only (CreateAccessEntry,
+// AssociateAccessPolicy) and is covered by the CloudTrail rules' tests, not here.
 const ROOT = join(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures/stratus-k8s');
 const TECHNIQUES = [
