@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '../core/logger.ts';
 import { z } from 'zod';
 import { isSeamError } from '../core/errors.ts';
 import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
@@ -59,7 +60,7 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
   const cfg = parsed.data;
   const client = await createOpenSearchClient(cfg);
   try {
-    out.write(`OpenSearch ${cfg.nodeUrls.join(', ')}: prefix ${cfg.indexPrefix}, ${cfg.shards} shard(s), ${cfg.replicas} replica(s)${o.dryRun ? ' (dry run)' : ''}\n`);
+    out.write(`OpenSearch ${cfg.nodeUrls.map(redactUrlCredentials).join(', ')}: prefix ${cfg.indexPrefix}, ${cfg.shards} shard(s), ${cfg.replicas} replica(s)${o.dryRun ? ' (dry run)' : ''}\n`);
     await setupOpenSearch(client, {
       templates: cfg,
       ism: o.ism === false ? 'skip' : 'auto',
@@ -70,7 +71,7 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
     return 0;
   } catch (e) {
     const code = isSeamError(e) ? `${e.code}: ` : '';
-    errOut.write(`seam setup opensearch: ${code}${(e as Error).message}\n`);
+    errOut.write(`seam setup opensearch: ${code}${redactUrlCredentials((e as Error).message)}\n`);
     return 1;
   } finally {
     await client.close();

@@ -16,6 +16,11 @@ import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { encodeSignal } from '../../src/pipeline/signal.ts';
 import { runEmbedded } from '../../src/pipeline/embedded.ts';
 import { expectedIds, pipeline, referenceSigmaAlerts, type Pipeline, type RawRecord } from '../pipeline/harness.ts';
+import { secretRecords } from './hostile.ts';
+import { readFile } from 'node:fs/promises';
+import { deadLetter } from '../../src/core/dead-letter.ts';
+import { SeamError } from '../../src/core/errors.ts';
+import { redactUrlCredentials, safeError } from '../../src/core/logger.ts';
 import { aliasBomb, createAccessKey, deepRecord, IMPOSSIBLE_TIMES, plainRule, redosRule } from './hostile.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import { lintCommand } from '../../src/detect/sigma/lint.ts';
@@ -385,5 +390,44 @@ describe('finding 5: resource abuse', () => {
     } finally {
       await src.close();
     }
+  });
+});
+
+describe('finding 4: secrets reach outputs', () => {
+  it('finding 4: no planted secret reaches the events, the alerts or the dead letters', async () => {
+    const { valid, rejects, secrets } = secretRecords();
+    const dir = await mkdtemp(join(tmpdir(), 'seam-f4-'));
+    const input = join(dir, 'in.jsonl');
+    const text = [...valid, ...rejects].join('\n') + '\n';
+    for (const x of secrets) expect(text).toContain(x); // planted, or the test proves nothing
+    await writeFile(input, text);
+    const detection = await loadDetection({ rules: [RULES] });
+    const s = await runReplay<Alert>({ paths: [input], outPath: join(dir, 'events.jsonl'), dlqPath: join(dir, 'dlq.jsonl'), alertsPath: join(dir, 'alerts.jsonl'), maxRecordBytes: 1 << 20, handler: detection.newStage() });
+    expect(s.normalized).toBe(valid.length);
+    expect(s.rejected).toBe(rejects.length);
+    const embedded = await runEmbedded({ paths: [input], stateDir: join(dir, 'run'), detection, maxRecordBytes: 1 << 20 });
+    expect(embedded.summary.rejected).toBe(rejects.length);
+    const outputs = ['events.jsonl', 'dlq.jsonl', 'alerts.jsonl', 'run/events.jsonl', 'run/dlq.jsonl', 'run/alerts.jsonl', 'run/identity.jsonl'];
+    const leaks: string[] = [];
+    for (const f of outputs) {
+      const out = await readFile(join(dir, f), 'utf8');
+      for (const x of secrets) if (out.includes(x)) leaks.push(`${x} in ${f}`);
+    }
+    expect(leaks).toEqual([]);
+    // Redaction keeps what rules and people need: the keys, the command around the secret.
+    const events = (await readFile(join(dir, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { seam: { id: string }; process?: { cmdline: string } });
+    expect(events.find((e) => e.seam.id === 'sec-pwarg')?.process?.cmdline).toBe('mysql -u root --password=[REDACTED] -h db');
+    // A dead letter with nothing to redact keeps the bytes as received, so `dlq replay` sends them unchanged.
+    const plain = deadLetter('normalize', new SeamError('SEAM_ERR_INPUT_JSON', 'x'), '{"a": 1.50, "b": "\\u0041"}');
+    expect(plain.raw).toBe('{"a": 1.50, "b": "\\u0041"}');
+  });
+
+  it('finding 4: logs and setup output never print a URL with credentials or a request body', () => {
+    expect(redactUrlCredentials('connect ECONNREFUSED https://admin:S3cr3t-pw@search.example:9200/_bulk')).toBe('connect ECONNREFUSED https://[REDACTED]@search.example:9200/_bulk');
+    const e = Object.assign(new Error('Response Error at https://admin:S3cr3t-pw@h:9200'), { meta: { body: '{"index":{}}\n{"password":"x"}', meta: { request: { params: { body: 'bulk' } } } } });
+    const logged = JSON.stringify(safeError(e));
+    expect(logged).not.toContain('S3cr3t-pw');
+    expect(logged).not.toContain('bulk');
+    expect(logged).not.toContain('password');
   });
 });

@@ -93,8 +93,11 @@ describe('redaction', () => {
     const ev = must(normalizeRecord(patch, meta));
     expect(JSON.stringify(ev)).not.toContain('bmV3LXBhc3N3b3Jk');
     expect(ev.seam.ingest.redacted).toEqual(['requestObject.0.value']);
-    const cm = { ...base, objectRef: { resource: 'configmaps', namespace: 'payments', name: 'cfg' }, requestObject: { kind: 'ConfigMap', data: { password: 'plain' } }, responseObject: undefined };
+    const cm = { ...base, objectRef: { resource: 'configmaps', namespace: 'payments', name: 'cfg' }, requestObject: { kind: 'ConfigMap', data: { color: 'plain' } }, responseObject: undefined };
     expect(must(normalizeRecord(cm, meta)).seam.ingest.redacted).toEqual([]);
+    // A key named password holds a secret wherever it is, a ConfigMap included (issue 11).
+    const pw = { ...cm, requestObject: { kind: 'ConfigMap', data: { password: 'plain' } } };
+    expect(must(normalizeRecord(pw, meta)).seam.ingest.redacted).toEqual(['requestObject.data.password']);
   });
 
   it('redacts Secrets inside a generic List by their kind', () => {

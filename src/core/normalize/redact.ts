@@ -105,7 +105,7 @@ function redactK8sBody(cow: Cow, body: unknown, path: Key[], secretCtx: boolean)
     for (let i = 0; i < body.length; i++) {
       const op = obj(body[i]);
       const p = str(op?.path);
-      if (op !== undefined && p !== undefined && (p.startsWith('/data') || p.startsWith('/stringData')) && op.value !== undefined) {
+      if (op !== undefined && p !== undefined && (p.startsWith('/data') || p.startsWith('/stringData') || p.includes('last-applied-configuration') || p === '/metadata/annotations') && op.value !== undefined) {
         cow.set([...path, i, 'value'], REDACTED);
       }
     }
@@ -113,7 +113,15 @@ function redactK8sBody(cow: Cow, body: unknown, path: Key[], secretCtx: boolean)
   }
   const o = obj(body);
   if (o === undefined) return;
-  const kind = o.kind;
+  const kind = typeof o.kind === 'string' && o.kind.toLowerCase() === 'secret' ? 'Secret' : o.kind;
+  if (kind === 'Table' && Array.isArray(o.rows)) {
+    // `kubectl get secrets -o ...` answers a Table whose rows carry the objects.
+    for (let i = 0; i < o.rows.length; i++) {
+      const row = obj(o.rows[i]);
+      if (row !== undefined && row.object !== undefined) redactK8sBody(cow, row.object, [...path, 'rows', i, 'object'], secretCtx);
+    }
+    return;
+  }
   if (kind === 'Secret' || (kind === undefined && secretCtx)) {
     redactSecret(cow, o, path);
     return;
@@ -134,7 +142,9 @@ function redactK8sBody(cow: Cow, body: unknown, path: Key[], secretCtx: boolean)
     for (let i = 0; i < items.length; i++) {
       const it = obj(items[i]);
       if (it === undefined) continue;
-      if (it.kind === 'Secret' || (it.kind === undefined && itemCtx)) redactSecret(cow, it, [...path, 'items', i]);
+      const ik = typeof it.kind === 'string' ? it.kind.toLowerCase() : undefined;
+      if (ik === 'secret' || (ik === undefined && itemCtx)) redactSecret(cow, it, [...path, 'items', i]);
+      else if (ik === 'table' || ik === 'list') redactK8sBody(cow, it, [...path, 'items', i], secretCtx);
     }
   }
 }
@@ -154,7 +164,7 @@ function redactK8sAudit(cow: Cow, r: Rec): void {
   }
 }
 
-const CREDENTIAL_KEYS = ['sessionToken', 'secretAccessKey'] as const;
+const CREDENTIAL_KEYS = ['sessionToken', 'secretAccessKey', 'SessionToken', 'SecretAccessKey'] as const;
 
 function redactCredentials(cow: Cow, creds: unknown, path: Key[]): void {
   const c = obj(creds);
@@ -171,6 +181,10 @@ function redactCloudTrail(cow: Cow, r: Rec): void {
   const rp = obj(r.requestParameters);
   if (re !== undefined) {
     if (re.credentials !== undefined) redactCredentials(cow, re.credentials, ['responseElements', 'credentials']);
+    // STS answers in PascalCase from some SDK paths; CreateAccessKey returns the new key's secret.
+    if (re.Credentials !== undefined) redactCredentials(cow, re.Credentials, ['responseElements', 'Credentials']);
+    if (re.accessKey !== undefined) redactCredentials(cow, re.accessKey, ['responseElements', 'accessKey']);
+    if (re.AccessKey !== undefined) redactCredentials(cow, re.AccessKey, ['responseElements', 'AccessKey']);
     if (re.roleCredentials !== undefined) redactCredentials(cow, re.roleCredentials, ['responseElements', 'roleCredentials']);
     if (re.secretString !== undefined) cow.set(['responseElements', 'secretString'], REDACTED);
     if (re.secretBinary !== undefined) cow.set(['responseElements', 'secretBinary'], REDACTED);
@@ -202,10 +216,19 @@ function redactCloudTrail(cow: Cow, r: Rec): void {
 
 // Token patterns for free text. Order matters: the Authorization rule keeps its scheme word, so the
 // bearer rule then sees "Bearer [REDACTED]" and leaves it alone.
-const AUTH_RE = /(authorization\s*["']?\s*[:=]\s*["']?\s*)((?:bearer|basic|token)\s+)?[^\s"',;[\]{}]+/gi;
+const AUTH_RE = /((?:proxy-)?authorization\\?\s*["']?\s*[:=]\s*\\?["']?\s*)((?:bearer|basic|token|aws4-hmac-sha256)\s+)?[^\s"',;[\]{}\\]+/gi;
 const BEARER_RE = /\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi;
 const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const HINT_RE = /bearer|authorization|eyJ/i;
+// High-confidence patterns in free text (command lines, Falco output, log lines):
+const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+/** `--password=x`, `--password x`, `password: x`, `token=x` (a flag or a key, then its value). */
+const SECRET_ARG_RE = /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|\b(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+/** `PGPASSWORD=x`, `AWS_SECRET_ACCESS_KEY=x`, `GITHUB_TOKEN=x`: an environment assignment of a secret-named variable. */
+const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
+/** An AWS secret access key (40 base64 characters) shortly after an access key id. */
+const AWS_SECRET_RE = /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g;
+const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\n\\]+/gi;
+const HINT_RE = /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -222,12 +245,18 @@ export function mayHoldToken(text: string): boolean {
   return LINE_HINT_RE.test(text);
 }
 
-function scrub(s: string): string {
+/** Redacts tokens, keys and passwords in free text (also used on dead letters that are not JSON). */
+export function scrub(s: string): string {
   if (!HINT_RE.test(s)) return s;
   return s
+    .replace(PRIVATE_KEY_RE, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----')
     .replace(AUTH_RE, '$1$2' + REDACTED)
     .replace(BEARER_RE, '$1$2' + REDACTED)
-    .replace(JWT_RE, REDACTED);
+    .replace(JWT_RE, REDACTED)
+    .replace(AWS_SECRET_RE, '$1' + REDACTED)
+    .replace(HEADER_RE, '$1$2' + REDACTED)
+    .replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED))
+    .replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
 }
 
 interface Hit {
@@ -235,13 +264,28 @@ interface Hit {
   value: string;
 }
 
-const AUTH_KEY_RE = /^authorization$/i;
+/** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
+const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|session_?token|secret_?access_?key|secret_?key|password|passwd|private_?key|client_?secret|secret_?string|secret_?binary|api_?key)$/i;
+/** Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments). */
+const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session/i;
+const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables)$/i;
+const LAST_APPLIED_KEY = 'kubectl.kubernetes.io/last-applied-configuration';
+const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
 
-function walkStrings(v: unknown, path: Key[], hits: Hit[]): void {
+function walkStrings(v: unknown, path: Key[], hits: Hit[], envCtx = false): void {
   if (typeof v === 'string') {
-    if (v.length < 8 || v === REDACTED) return;
+    if (v === REDACTED || v === '') return;
     const last = path[path.length - 1];
-    const s = typeof last === 'string' && AUTH_KEY_RE.test(last) ? REDACTED : scrub(v);
+    if (typeof last === 'string' && (SECRET_KEY_RE.test(last) || (envCtx && SECRET_NAME_RE.test(last)))) {
+      hits.push({ path: path.slice(), value: REDACTED });
+      return;
+    }
+    if (last === LAST_APPLIED_KEY && SECRET_KIND_IN_TEXT_RE.test(v)) {
+      hits.push({ path: path.slice(), value: REDACTED });
+      return;
+    }
+    if (v.length < 8) return;
+    const s = scrub(v);
     if (s !== v) hits.push({ path: path.slice(), value: s });
     return;
   }
@@ -249,16 +293,28 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[]): void {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       path.push(i);
-      walkStrings(v[i], path, hits);
+      walkStrings(v[i], path, hits, envCtx);
       path.pop();
     }
     return;
   }
+  const o = v as Rec;
+  // `{ name: DB_PASSWORD, value: ... }` in an env list (pods, pod templates, ECS container definitions).
+  if (envCtx && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && SECRET_NAME_RE.test(o.name)) {
+    hits.push({ path: [...path, 'value'], value: REDACTED });
+  }
+  // A Kubernetes Secret in any wrapper the structured pass does not know (kind in any case).
+  if (typeof o.kind === 'string' && o.kind.toLowerCase() === 'secret') {
+    for (const k of ['data', 'stringData'] as const) {
+      const m = o[k];
+      if (isRec(m)) for (const dk of Object.keys(m)) if (m[dk] !== REDACTED) hits.push({ path: [...path, k, dk], value: REDACTED });
+    }
+  }
   const top = path.length === 0;
-  for (const k of Object.keys(v)) {
+  for (const k of Object.keys(o)) {
     if (top && k === 'seam') continue;
     path.push(k);
-    walkStrings((v as Rec)[k], path, hits);
+    walkStrings(o[k], path, hits, envCtx || ENV_KEY_RE.test(k));
     path.pop();
   }
 }
@@ -270,11 +326,37 @@ function scanStrings(cow: Cow): void {
   for (const h of hits) cow.set(h.path, h.value);
 }
 
+/**
+ * Where secrets sit outside the structured rules' reach (env values, headers and keys in any case,
+ * keys and passwords in command lines): the bodies of a record, walked whatever the line looked
+ * like. Audit and CloudTrail bodies (request/response objects, parameters and elements), and all of
+ * a runtime record (command lines, Falco output). A line-wide regex for every spelling cost more than
+ * JSON.parse; walking the few records with bodies costs less.
+ */
+const BODY_KEYS: Partial<Record<SourceType, readonly string[]>> = {
+  k8s_audit: ['requestObject', 'responseObject'],
+  cloudtrail: ['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails'],
+};
+
+function scanBodies(cow: Cow, source: SourceType, record: Rec): void {
+  const hits: Hit[] = [];
+  const keys = BODY_KEYS[source];
+  if (keys === undefined) {
+    if (source === 'runtime') walkStrings(record, [], hits);
+  } else {
+    for (const k of keys) {
+      const v = record[k];
+      if (typeof v === 'object' && v !== null) walkStrings(v, [k], hits);
+    }
+  }
+  for (const h of hits) cow.set(h.path, h.value);
+}
+
 /** Can this record hold a structured secret at all? (Most cannot: Metadata-level audit events, read-only calls.) */
 function mayHoldSecret(source: SourceType, r: Rec): boolean {
   if (source === 'k8s_audit') return r.requestObject !== undefined || r.responseObject !== undefined;
-  if (source === 'cloudtrail') return r.responseElements != null || r.requestParameters != null;
-  return false;
+  if (source === 'cloudtrail') return r.responseElements != null || r.requestParameters != null || r.additionalEventData != null || r.serviceEventDetails != null;
+  return source === 'runtime';
 }
 
 /**
@@ -287,9 +369,10 @@ export function redactInPlace(source: SourceType, record: Rec, scanForTokens: bo
   const cow = new Cow(record, false);
   if (structured) {
     if (source === 'k8s_audit') redactK8sAudit(cow, record);
-    else redactCloudTrail(cow, record);
+    else if (source === 'cloudtrail') redactCloudTrail(cow, record);
   }
   if (scanForTokens) scanStrings(cow);
+  else if (structured) scanBodies(cow, source, record);
   return cow.paths;
 }
 
@@ -300,8 +383,21 @@ export function redact(source: SourceType, record: Rec, opts: RedactOptions): Re
   const cow = new Cow(record, opts.copy);
   if (structured) {
     if (source === 'k8s_audit') redactK8sAudit(cow, record);
-    else redactCloudTrail(cow, record);
+    else if (source === 'cloudtrail') redactCloudTrail(cow, record);
   }
   if (opts.scanStrings) scanStrings(cow);
+  else if (structured) scanBodies(cow, source, cow.root);
   return { record: cow.root, paths: cow.paths };
+}
+
+/**
+ * Redacts a record of unknown source (a dead letter): every structured rule of every source, and the
+ * string scan. Returns a copy; `value` is not changed.
+ */
+export function redactAny(value: Rec): Rec {
+  const cow = new Cow(value, true);
+  redactK8sAudit(cow, value);
+  redactCloudTrail(cow, value);
+  scanStrings(cow);
+  return cow.root;
 }
