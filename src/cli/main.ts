@@ -20,13 +20,14 @@ export function buildCli(): Command {
   program
     .command('run')
     .description('Run Seam. Without Kafka configured (SEAM_KAFKA_BROKERS), runs embedded over the bundled demo dataset.')
-    .option('--role <role>', 'run one role against Kafka: normalize, correlate or index')
+    .option('--role <role>', 'run one role against Kafka: normalize, correlate, index or deliver')
+    .option('--delivery <file>', 'alert delivery config (YAML: outputs, routes, throttle, suppressions; docs/alert-delivery.md); needed by --role deliver, and turns delivery on in embedded and all-roles runs')
     .option('--input <path...>', 'embedded mode: files or folders to replay instead of the demo dataset')
     .option('--rules <dir>', 'rule folder', 'detections')
     .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
-    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string; placeholders?: string; cluster?: string }) => {
+    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string }) => {
       process.exitCode = await runCommand(o);
     });
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Alert } from '../detect/alert.ts';
+import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
 import { formatSummary } from './replay.ts';
 
@@ -10,6 +11,8 @@ export interface RunCliOptions {
   stateDir: string;
   placeholders?: string;
   cluster?: string;
+  /** Alert delivery config file (docs/alert-delivery.md). */
+  delivery?: string;
 }
 
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
@@ -24,7 +27,16 @@ async function placeholdersFrom(file: string | undefined): Promise<Record<string
   return loadPlaceholdersFile(file);
 }
 
-const ROLES = ['normalize', 'correlate', 'index'] as const;
+const ROLES = ['normalize', 'correlate', 'index', 'deliver'] as const;
+
+/** The deliverer a delivery config file describes (outputs built, suppressions read), or undefined without one. */
+async function delivererFrom(file: string | undefined): Promise<Deliverer | undefined> {
+  if (file === undefined) return undefined;
+  const { loadDeliveryConfig, buildOutputs } = await import('../sinks/registry.ts');
+  const { Deliverer } = await import('../sinks/delivery/deliverer.ts');
+  const config = loadDeliveryConfig(file);
+  return new Deliverer(config, buildOutputs(config));
+}
 
 /** A duration in ms from the environment (ADR 0009's knobs); a value that is not a non-negative number stops the command. */
 function envMs(name: string): number | undefined {
@@ -71,7 +83,9 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const lateness = envMs('SEAM_ALLOWED_LATENESS_MS');
   const detection = await loadDetection({ rules: haveRules ? [o.rules] : [], ...(placeholders ? { placeholders } : {}), ...(lateness === undefined ? {} : { allowedLatenessMs: lateness }) });
   const alerts: Alert[] = [];
+  const deliverer = await delivererFrom(o.delivery);
   const { summary, paths } = await runEmbedded({
+    ...(deliverer ? { deliverer } : {}),
     paths: inputs,
     stateDir: o.stateDir,
     detection,
@@ -88,6 +102,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
   process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
+  if (deliverer) process.stdout.write(`  delivery: ${JSON.stringify(deliverer.stats)}\n`);
   if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
   return 0;
 }
@@ -98,7 +113,13 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { startKafkaRoles } = await import('../pipeline/kafka-roles.ts');
   const { pipelineTopics } = await import('../pipeline/topics.ts');
-  const roles = o.role ? [o.role as (typeof ROLES)[number]] : [...ROLES];
+  const deliverer = await delivererFrom(o.delivery);
+  if (o.role === 'deliver' && deliverer === undefined) {
+    process.stderr.write('seam: --role deliver needs --delivery <file> (docs/alert-delivery.md)\n');
+    return 2;
+  }
+  // Every role by default; deliver only when a delivery config is given.
+  const roles = o.role ? [o.role as (typeof ROLES)[number]] : ROLES.filter((r) => r !== 'deliver' || deliverer !== undefined);
   const env = process.env;
   const bus = new KafkaBus({ brokers, clientId: `seam-${roles.join('-')}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
   const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
@@ -131,6 +152,7 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
     roles,
     ...(detection ? { detection } : {}),
     ...(sink ? { sink } : {}),
+    ...(deliverer ? { deliverer } : {}),
     groupPrefix: env.SEAM_GROUP_PREFIX ?? '',
     onAlert: printAlert,
     ...(idleMs === undefined ? {} : { idleMs }),

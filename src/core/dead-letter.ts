@@ -54,7 +54,7 @@ function redactDetails(d: Record<string, unknown>, raw: string, redacted: string
  */
 export interface DeadLetter {
   at: string;
-  stage: 'read' | 'parse' | 'normalize' | 'detect' | 'index' | 'produce';
+  stage: 'read' | 'parse' | 'normalize' | 'detect' | 'index' | 'produce' | 'deliver';
   code: string;
   reason: string;
   retriable: boolean;

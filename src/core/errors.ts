@@ -53,6 +53,9 @@ export const ERROR_CODES = {
   SEAM_ERR_INGEST_FORBIDDEN: { retriable: false, summary: 'ingest token may not send records for this cluster' },
   SEAM_ERR_INGEST_BODY_TOO_LARGE: { retriable: false, summary: 'ingest request body exceeds the size limit' },
   SEAM_ERR_BUS_CONSUME: { retriable: true, summary: 'consuming from the bus failed' },
+  // Alert delivery (src/sinks/: webhook, Slack, SNS, PagerDuty).
+  SEAM_ERR_DELIVERY_FAILED: { retriable: true, summary: 'an alert output still failed after its last retry (dead-lettered)' },
+  SEAM_ERR_DELIVERY_REJECTED: { retriable: false, summary: 'an alert output refused the notification (4xx other than 408/429)' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,7 +13,9 @@ import { FileIndexSink } from './file-sink.ts';
 import { memoryHistory } from './history.ts';
 import { memoryUpstream } from './progress.ts';
 import type { ReplaySummary } from './replay.ts';
+import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
+import { createDeliverRole } from './roles/deliver.ts';
 import { createIndexRole } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
 import { defaultGroupId } from './roles/role.ts';
@@ -28,6 +30,8 @@ export interface EmbeddedOptions {
   maxRecordBytes: number;
   cluster?: string;
   onAlert?: (a: Alert) => void;
+  /** Alert delivery (`seam run --delivery`): a deliver role reads `seam.alerts` in its own group. */
+  deliverer?: Deliverer;
 }
 
 export interface EmbeddedResult {
@@ -62,7 +66,7 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
       for (const m of batch) await dlqFile.write(JSON.parse(m.value.toString('utf8')) as DeadLetter);
     },
   });
-  const roles = [normalize, correlate, index];
+  const roles = [normalize, correlate, index, ...(o.deliverer ? [createDeliverRole({ bus, topics, deliverer: o.deliverer })] : [])];
   for (const r of roles) await r.start();
   await dlqConsumer.run();
 
@@ -103,9 +107,9 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
       run.push(m);
     }
     await send();
-    await drained(bus, topics);
+    await drained(bus, topics, o.deliverer !== undefined);
     await correlate.flush();
-    await drained(bus, topics);
+    await drained(bus, topics, o.deliverer !== undefined);
   } finally {
     for (const r of roles) await r.stop();
     await dlqConsumer.stop();
@@ -141,8 +145,9 @@ function rawMessage(topics: PipelineTopics, item: FileItem): BusMessage {
 }
 
 /** Waits until the three role groups have committed everything on their input topics. */
-async function drained(bus: MemoryBus, topics: PipelineTopics): Promise<void> {
+async function drained(bus: MemoryBus, topics: PipelineTopics, deliver = false): Promise<void> {
   const groups: [string, readonly string[]][] = [
+    ...(deliver ? [[defaultGroupId('deliver'), [topics.alerts]] as [string, readonly string[]]] : []),
     [defaultGroupId('normalize'), topics.rawAll],
     [defaultGroupId('correlate'), [topics.signals]],
     [defaultGroupId('index'), [topics.events, topics.alerts, topics.identity]],

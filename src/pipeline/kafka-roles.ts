@@ -3,7 +3,9 @@ import type { Alert } from '../detect/alert.ts';
 import type { Detection } from './detection.ts';
 import { kafkaHistory } from './history.ts';
 import { kafkaUpstream } from './progress.ts';
+import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
+import { createDeliverRole } from './roles/deliver.ts';
 import { createIndexRole, type IndexSink } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
 import { defaultGroupId, type Role, type RoleName } from './roles/role.ts';
@@ -17,6 +19,8 @@ export interface KafkaRolesOptions {
   detection?: Detection;
   /** Needed by index. */
   sink?: IndexSink;
+  /** Needed by deliver: routes, throttle, suppressions and outputs (src/sinks/registry.ts). */
+  deliverer?: Deliverer;
   /** Prefix of consumer group ids (tests and side-by-side pipelines). */
   groupPrefix?: string;
   /** Partitions of topics Seam creates when they are missing. */
@@ -66,6 +70,9 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           ...(o.onAlert ? { onAlert: o.onAlert } : {}),
         }),
       );
+    } else if (name === 'deliver') {
+      if (!o.deliverer) throw new Error('the deliver role needs a delivery config (--delivery <file>)');
+      roles.push(createDeliverRole({ bus: o.bus, topics: o.topics, deliverer: o.deliverer, groupId: group('deliver') }));
     } else {
       if (!o.sink) throw new Error('the index role needs a sink');
       roles.push(createIndexRole({ bus: o.bus, topics: o.topics, sink: o.sink, groupId: group('index'), consumers: o.indexConsumers ?? 3 }));

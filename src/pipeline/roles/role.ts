@@ -4,13 +4,13 @@ import type { PipelineTopics } from '../topics.ts';
 
 /** A running role: a consumer group member with its own outputs. `stop` drains in-flight work and commits it. */
 export interface Role {
-  readonly name: 'normalize' | 'correlate' | 'index';
+  readonly name: RoleName;
   start(): Promise<void>;
   stop(): Promise<void>;
   stats(): Record<string, unknown>;
 }
 
-export const ROLE_NAMES = ['normalize', 'correlate', 'index'] as const;
+export const ROLE_NAMES = ['normalize', 'correlate', 'index', 'deliver'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 /** Default consumer group of a role; tests pass their own so runs never share offsets. */

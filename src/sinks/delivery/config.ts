@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ALERT_LEVELS } from '../../detect/alert.ts';
+
+/**
+ * Which alerts go where (routes), how repeats collapse (throttle) and what is silenced
+ * (suppressions). Delivery never filters what is indexed: the index role reads `seam.alerts` in its
+ * own consumer group, so a suppressed or throttled alert is still in `<prefix>-alerts-*`.
+ */
+
+export const Route = z
+  .strictObject({
+    name: z.string().min(1).describe('Route name (in stats and dead letters).'),
+    outputs: z.array(z.string().min(1)).min(1).describe('Names of the outputs (keys of `outputs`) a matching alert goes to.'),
+    minLevel: z.enum(ALERT_LEVELS).default('medium').describe('Lowest alert level the route takes (informational < low < medium < high < critical).'),
+    tags: z.array(z.string().min(1)).optional().describe('Takes the alert only if its rule has at least one of these tags (e.g. attack.privilege_escalation); a tag ending in `*` matches by prefix.'),
+    clusters: z.array(z.string().min(1)).optional().describe('Takes the alert only if it names one of these EKS clusters.'),
+    accounts: z.array(z.string().min(1)).optional().describe('Takes the alert only if it names one of these AWS accounts.'),
+    rules: z.array(z.string().min(1)).optional().describe('Takes the alert only if its rule id is one of these.'),
+  })
+  .describe('A route: alerts matching every given selector go to its outputs. An alert goes to the union of the outputs of every route it matches.');
+export type Route = z.infer<typeof Route>;
+
+export const Throttle = z
+  .strictObject({
+    windowMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(600_000)
+      .describe('Repeats of one rule and one principal (the resolved origin, else the acting principal) within this much event time after the first are collapsed: the first is sent at once, the rest become one notification carrying their count when the window ends. 0 turns throttling off.'),
+  })
+  .prefault({})
+  .describe('Throttling of repeated notifications.');
+export type Throttle = z.infer<typeof Throttle>;
+
+export const Suppression = z
+  .strictObject({
+    rule: z.string().min(1).describe('Rule id the suppression applies to, or `*` for every rule.'),
+    entity: z
+      .string()
+      .min(1)
+      .describe('The entity silenced: a principal or origin id/ARN, a Kubernetes user, a service account (ns/name), a pod (ns/name), an AWS account or a cluster; `*` for any.'),
+    expires: z.iso.datetime({ offset: true }).describe('When the suppression stops applying (ISO 8601). Required: nothing is silenced forever.'),
+    reason: z.string().min(1).describe('Why (a ticket, an approved change); reported with every suppressed alert.'),
+  })
+  .describe('A suppression: matching alerts are counted and indexed but not delivered until it expires.');
+export type Suppression = z.infer<typeof Suppression>;
+
+export const SuppressionsFile = z.strictObject({ suppressions: z.array(Suppression) }).describe('A suppressions YAML file.');
+
+/** Reads a suppressions YAML file (`suppressions: [{ rule, entity, expires, reason }]`); a bad file stops with the precise path of the error. */
+export function loadSuppressions(path: string): Suppression[] {
+  const parsed = SuppressionsFile.safeParse(parseYaml(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data.suppressions;
+}

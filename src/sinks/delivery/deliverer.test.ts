@@ -1,0 +1,127 @@
+// Routing, throttling and suppression, delivered to a real local HTTP receiver that counts.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testAlert } from '../../../test/helpers/alerts.ts';
+import { startReceiver } from '../../../test/helpers/http-receiver.ts';
+import { DeliveryConfig, buildOutputs } from '../registry.ts';
+import { Deliverer } from './deliverer.ts';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+async function deliverer(extra: Record<string, unknown>, now: () => number = Date.now) {
+  const soc = await startReceiver();
+  const cloud = await startReceiver();
+  closers.push(soc.close, cloud.close);
+  const config = DeliveryConfig.parse({
+    outputs: { soc: { type: 'webhook', url: soc.url }, cloud: { type: 'webhook', url: cloud.url } },
+    dashboardUrl: 'https://dash.example/app/discover#/?q=id:{alert.id}&who={principal}',
+    ...extra,
+  });
+  return { soc, cloud, d: new Deliverer(config, buildOutputs(config), now) };
+}
+
+const bodies = (rx: { requests: { json: unknown }[] }) => rx.requests.map((r) => r.json as { notification: { id: string; kind: string; count: number; link?: string }; alert: { id: string } });
+
+describe('routes', () => {
+  it('select by min level, tags, cluster, account and rule id; an alert goes to the union of matching outputs once', async () => {
+    const { soc, cloud, d } = await deliverer({
+      throttle: { windowMs: 0 },
+      routes: [
+        { name: 'all-medium', outputs: ['soc'], minLevel: 'medium' },
+        { name: 'cred-prod', outputs: ['cloud', 'soc'], minLevel: 'low', tags: ['attack.credential*'], clusters: ['prod-eks-01'], accounts: ['111122223333'] },
+        { name: 'one-rule', outputs: ['cloud'], minLevel: 'informational', rules: ['r-special'] },
+      ],
+    });
+    await d.deliver(testAlert({ n: 1, level: 'high' })); // all-medium + cred-prod → soc, cloud
+    await d.deliver(testAlert({ n: 2, level: 'low' })); // cred-prod only → soc, cloud
+    await d.deliver(testAlert({ n: 3, level: 'low', cluster: 'staging' })); // nothing
+    await d.deliver(testAlert({ n: 4, level: 'low', tags: ['attack.discovery'] })); // nothing
+    await d.deliver(testAlert({ n: 5, level: 'informational', ruleId: 'r-special' })); // one-rule → cloud
+    await d.deliver(testAlert({ n: 6, level: 'medium', account: '999999999999' })); // all-medium → soc
+    expect(bodies(soc).map((b) => b.alert.id)).toEqual(['alert-r-irsa-token-theft-1', 'alert-r-irsa-token-theft-2', 'alert-r-irsa-token-theft-6']);
+    expect(bodies(cloud).map((b) => b.alert.id)).toEqual(['alert-r-irsa-token-theft-1', 'alert-r-irsa-token-theft-2', 'alert-r-special-5']);
+    expect(d.stats).toMatchObject({ alerts: 6, unrouted: 2, sent: 6, failed: 0 });
+    expect(bodies(soc)[0]!.notification.link).toBe('https://dash.example/app/discover#/?q=id:alert-r-irsa-token-theft-1&who=arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Falice');
+  });
+});
+
+describe('throttling', () => {
+  it('collapses repeats of one rule + principal in a window into one notification with a count', async () => {
+    let wall = 0;
+    const { soc, d } = await deliverer({ throttle: { windowMs: 60_000 }, routes: [{ name: 'r', outputs: ['soc'] }] }, () => wall);
+    // 10 alerts 1 s apart, same rule and origin: 1 sent at once, 9 collapsed.
+    for (let n = 1; n <= 10; n++) await d.deliver(testAlert({ n }));
+    // Another principal is its own window.
+    await d.deliver(testAlert({ n: 11, origin: { id: 'arn:aws:iam::111122223333:user/bob', type: 'iam_user' } }));
+    expect(bodies(soc).map((b) => b.notification.kind)).toEqual(['alert', 'alert']);
+    expect(d.pendingRepeats()).toBe(9);
+    expect(await d.flushDue()).toHaveLength(0); // wall clock has not moved
+    wall = 60_000;
+    const flushed = await d.flushDue();
+    expect(flushed).toHaveLength(1);
+    const last = bodies(soc).at(-1)!;
+    expect(last.notification).toMatchObject({ id: 'alert-r-irsa-token-theft-10:repeats:9', kind: 'repeats', count: 9 });
+    expect(d.stats).toMatchObject({ alerts: 11, throttled: 9, sent: 3, repeatSummaries: 1 });
+    // A repeat after the window (event time) opens a new window and is sent at once.
+    await d.deliver(testAlert({ n: 200 }));
+    expect(bodies(soc).at(-1)!.notification).toMatchObject({ id: 'alert-r-irsa-token-theft-200', kind: 'alert', count: 1 });
+  });
+
+  it('an alert id seen before (redelivered in this process) is neither sent again nor counted as a repeat', async () => {
+    const { soc, d } = await deliverer({ routes: [{ name: 'r', outputs: ['soc'] }] });
+    await d.deliver(testAlert({ n: 1 }));
+    await d.deliver(testAlert({ n: 1 }));
+    expect(soc.requests).toHaveLength(1);
+    expect(d.stats).toMatchObject({ alerts: 1, duplicates: 1, throttled: 0 });
+    expect(await d.flushAll()).toHaveLength(0);
+  });
+});
+
+describe('suppressions', () => {
+  it('YAML suppressions (rule, entity, expiry, reason) silence delivery but every suppressed alert is counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-supp-'));
+    const file = join(dir, 'suppressions.yml');
+    writeFileSync(
+      file,
+      [
+        'suppressions:',
+        '  - rule: r-irsa-token-theft',
+        '    entity: arn:aws:iam::111122223333:user/alice',
+        '    expires: 2999-01-01T00:00:00Z',
+        '    reason: CHG-1234 approved red-team exercise',
+        '  - rule: "*"',
+        '    entity: staging',
+        '    expires: 2000-01-01T00:00:00Z',
+        '    reason: expired long ago',
+      ].join('\n'),
+    );
+    const { soc, d } = await deliverer({ throttle: { windowMs: 0 }, suppressionsFile: file, suppressions: [{ rule: 'r-other', entity: 'app/web', expires: '2999-01-01T00:00:00Z', reason: 'noisy sa' }], routes: [{ name: 'r', outputs: ['soc'], minLevel: 'low' }] });
+    for (let n = 1; n <= 4; n++) await d.deliver(testAlert({ n })); // alice: suppressed
+    await d.deliver(testAlert({ n: 5, origin: { id: 'arn:aws:iam::111122223333:user/bob', type: 'iam_user' } })); // bob: sent
+    await d.deliver(testAlert({ n: 6, cluster: 'staging', origin: { id: 'x', type: 'iam_user' } })); // expired suppression: sent
+    await d.deliver(testAlert({ n: 7, ruleId: 'r-other', principal: { id: 'system:serviceaccount:app:web', type: 'service_account', service_account: 'app/web' } })); // inline, by service account (origin alice still there)
+    expect(soc.requests).toHaveLength(2);
+    expect(d.stats.suppressed).toBe(5);
+    expect(d.stats.bySuppression).toEqual({ 'r-irsa-token-theft|arn:aws:iam::111122223333:user/alice': 4, 'r-other|app/web': 1 });
+  });
+
+  it('a bad suppressions file stops with the field that is wrong', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-supp-'));
+    const file = join(dir, 's.yml');
+    writeFileSync(file, 'suppressions:\n  - rule: x\n    entity: y\n    reason: forever\n');
+    await expect(deliverer({ suppressionsFile: file, routes: [{ name: 'r', outputs: ['soc'] }] })).rejects.toThrow(/s\.yml: suppressions\.0\.expires/);
+  });
+});
+
+describe('config', () => {
+  it('a route naming an unknown output is refused with its path', () => {
+    const r = DeliveryConfig.safeParse({ outputs: { soc: { type: 'webhook', url: 'http://127.0.0.1:1/' } }, routes: [{ name: 'r', outputs: ['soc', 'pager'] }] });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ path: ['routes', 0, 'outputs', 1], message: "no output named 'pager'" });
+  });
+});

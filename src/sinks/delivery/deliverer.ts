@@ -1,0 +1,215 @@
+import { ALERT_LEVELS, type Alert } from '../../detect/alert.ts';
+import { loadSuppressions, type Route, type Suppression, type Throttle } from './config.ts';
+import type { AlertOutput, Notification, SendResult } from './output.ts';
+
+export interface DelivererConfig {
+  routes: Route[];
+  throttle: Throttle;
+  suppressions: Suppression[];
+  suppressionsFile?: string | undefined;
+  dashboardUrl?: string | undefined;
+}
+
+/** What became of one notification on one output. */
+export interface Outcome {
+  output: string;
+  notification: Notification;
+  result: SendResult;
+}
+
+interface Window {
+  key: string;
+  startMs: number;
+  /** Wall-clock time the window opened: a window is closed and its count sent once `windowMs` have passed. */
+  openedAt: number;
+  first?: string;
+  last?: string;
+  repeats: number;
+  lastAlert: Alert;
+  outputs: string[];
+}
+
+const rank = (l: Alert['rule']['level']): number => ALERT_LEVELS.indexOf(l);
+
+/** Every name the alert's entities go by: what a suppression's `entity` is compared with. */
+export function alertEntities(a: Alert): Set<string> {
+  const out = new Set<string>();
+  for (const p of [a.origin, a.principal]) {
+    if (!p) continue;
+    for (const v of [p.id, p.arn, p.k8s_user, p.service_account, p.pod, p.session, p.access_key_id]) if (v) out.add(v);
+  }
+  if (a.account) out.add(a.account);
+  if (a.cluster) out.add(a.cluster);
+  for (const v of Object.values(a.group ?? {})) out.add(v);
+  return out;
+}
+
+/** Who the throttle keys on: the resolved origin, else the acting principal. */
+export const throttleWho = (a: Alert): string => a.origin?.id ?? a.principal?.id ?? '(unknown)';
+
+function tagMatches(want: string, tags: readonly string[]): boolean {
+  return want.endsWith('*') ? tags.some((t) => t.startsWith(want.slice(0, -1))) : tags.includes(want);
+}
+
+export function routeMatches(r: Route, a: Alert): boolean {
+  if (rank(a.rule.level) < rank(r.minLevel)) return false;
+  if (r.tags && !r.tags.some((t) => tagMatches(t, a.rule.tags))) return false;
+  if (r.clusters && (a.cluster === undefined || !r.clusters.includes(a.cluster))) return false;
+  if (r.accounts && (a.account === undefined || !r.accounts.includes(a.account))) return false;
+  if (r.rules && !r.rules.includes(a.rule.id)) return false;
+  return true;
+}
+
+export function dashboardLink(template: string | undefined, a: Alert): string | undefined {
+  if (template === undefined) return undefined;
+  const values: Record<string, string> = {
+    'alert.id': a.id,
+    'rule.id': a.rule.id,
+    principal: throttleWho(a),
+    cluster: a.cluster ?? '',
+    account: a.account ?? '',
+    timestamp: a['@timestamp'],
+  };
+  return template.replace(/\{(alert\.id|rule\.id|principal|cluster|account|timestamp)\}/g, (_, k: string) => encodeURIComponent(values[k]!));
+}
+
+/**
+ * Routing, suppression and throttling of alerts, then the sends. The deliver role calls `deliver`
+ * for each alert it reads and commits only after every outcome is known (sent or to be
+ * dead-lettered), so delivery is at-least-once; `flushDue` sends the counts of throttle windows
+ * that have closed, `flushAll` those still open (on stop).
+ */
+export class Deliverer {
+  readonly stats = {
+    alerts: 0,
+    unrouted: 0,
+    suppressed: 0,
+    throttled: 0,
+    duplicates: 0,
+    sent: 0,
+    failed: 0,
+    repeatSummaries: 0,
+    bySuppression: {} as Record<string, number>,
+    byOutput: {} as Record<string, { sent: number; failed: number }>,
+  };
+  private readonly suppressions: Suppression[];
+  private readonly windows = new Map<string, Window>();
+  /** Alert ids already handled in this process (bounded): a batch redelivered in-process is not sent twice. */
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly config: DelivererConfig,
+    private readonly outputs: ReadonlyMap<string, AlertOutput>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.suppressions = [...config.suppressions, ...(config.suppressionsFile ? loadSuppressions(config.suppressionsFile) : [])];
+    for (const r of config.routes) for (const o of r.outputs) if (!outputs.has(o)) throw new Error(`route ${r.name}: no output named '${o}'`);
+  }
+
+  /** The suppression that silences `a` now, if any. */
+  suppressedBy(a: Alert): Suppression | undefined {
+    const now = this.now();
+    const entities = alertEntities(a);
+    return this.suppressions.find((s) => Date.parse(s.expires) > now && (s.rule === '*' || s.rule === a.rule.id) && (s.entity === '*' || entities.has(s.entity)));
+  }
+
+  async deliver(a: Alert, signal?: AbortSignal): Promise<Outcome[]> {
+    if (this.seen.has(a.id)) {
+      this.stats.duplicates++;
+      return [];
+    }
+    this.stats.alerts++;
+    const outputs = [...new Set(this.config.routes.filter((r) => routeMatches(r, a)).flatMap((r) => r.outputs))];
+    const out: Outcome[] = [];
+    if (outputs.length === 0) {
+      this.stats.unrouted++;
+    } else {
+      const s = this.suppressedBy(a);
+      if (s !== undefined) {
+        this.stats.suppressed++;
+        const k = `${s.rule}|${s.entity}`;
+        this.stats.bySuppression[k] = (this.stats.bySuppression[k] ?? 0) + 1;
+      } else {
+        const windowMs = this.config.throttle.windowMs;
+        const key = `${a.rule.id}|${throttleWho(a)}`;
+        const t = Date.parse(a['@timestamp']);
+        const w = this.windows.get(key);
+        if (windowMs > 0 && w !== undefined && t >= w.startMs && t < w.startMs + windowMs) {
+          this.stats.throttled++;
+          w.repeats++;
+          w.first ??= a['@timestamp'];
+          w.last = a['@timestamp'];
+          w.lastAlert = a;
+          w.outputs = [...new Set([...w.outputs, ...outputs])];
+        } else {
+          if (w !== undefined) out.push(...(await this.closeWindow(w, signal)));
+          if (windowMs > 0) this.windows.set(key, { key, startMs: t, openedAt: this.now(), repeats: 0, lastAlert: a, outputs });
+          out.push(...(await this.send({ id: a.id, kind: 'alert', alert: a, count: 1, ...this.link(a) }, outputs, signal)));
+        }
+      }
+    }
+    this.remember(a.id);
+    return out;
+  }
+
+  /** Sends the counts of windows opened at least `windowMs` ago (wall clock). */
+  async flushDue(signal?: AbortSignal): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    const now = this.now();
+    for (const w of [...this.windows.values()]) if (now - w.openedAt >= this.config.throttle.windowMs) out.push(...(await this.closeWindow(w, signal)));
+    return out;
+  }
+
+  async flushAll(signal?: AbortSignal): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    for (const w of [...this.windows.values()]) out.push(...(await this.closeWindow(w, signal)));
+    return out;
+  }
+
+  /** Open throttle windows holding repeats not yet notified. */
+  pendingRepeats(): number {
+    let n = 0;
+    for (const w of this.windows.values()) n += w.repeats;
+    return n;
+  }
+
+  private async closeWindow(w: Window, signal?: AbortSignal): Promise<Outcome[]> {
+    this.windows.delete(w.key);
+    if (w.repeats === 0) return [];
+    this.stats.repeatSummaries++;
+    const a = w.lastAlert;
+    const n: Notification = { id: `${a.id}:repeats:${w.repeats}`, kind: 'repeats', alert: a, count: w.repeats, window: { start: w.first!, end: w.last! }, ...this.link(a) };
+    return this.send(n, w.outputs, signal);
+  }
+
+  private link(a: Alert): { link?: string } {
+    const link = dashboardLink(this.config.dashboardUrl, a);
+    return link === undefined ? {} : { link };
+  }
+
+  private async send(n: Notification, outputs: readonly string[], signal?: AbortSignal): Promise<Outcome[]> {
+    return Promise.all(
+      outputs.map(async (name) => {
+        const result = await this.outputs.get(name)!.send(n, signal);
+        const s = (this.stats.byOutput[name] ??= { sent: 0, failed: 0 });
+        if (result.ok) {
+          s.sent++;
+          this.stats.sent++;
+        } else {
+          s.failed++;
+          this.stats.failed++;
+        }
+        return { output: name, notification: n, result };
+      }),
+    );
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.outputs.values()].map((o) => o.close()));
+  }
+}

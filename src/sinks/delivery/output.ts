@@ -1,0 +1,104 @@
+/**
+ * What every alert output (webhook, Slack, SNS, PagerDuty) implements, and the one HTTP transport
+ * the HTTP outputs share: POST JSON with a timeout, retried with the shared full-jitter back-off
+ * (src/core/backoff.ts) on network errors, timeouts, 408, 429 and 5xx; any other 4xx is final.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { fullJitterMs, sleep, type BackoffConfig } from '../../core/backoff.ts';
+import type { Alert } from '../../detect/alert.ts';
+
+/** One message to a human: an alert, or the count of repeats a throttle window collapsed. */
+export interface Notification {
+  /** Stable across redelivery: `<alert id>` for an alert, `<alert id>:repeats:<count>` for a repeat summary. */
+  id: string;
+  kind: 'alert' | 'repeats';
+  /** The alert (for `repeats`, the last alert the window collapsed). */
+  alert: Alert;
+  /** How many alerts of this rule and principal the notification stands for (1 for a plain alert). */
+  count: number;
+  /** For `repeats`: event time of the first and last collapsed alert. */
+  window?: { start: string; end: string };
+  /** The dashboard link for this alert, from the delivery config's `dashboardUrl` template. */
+  link?: string;
+}
+
+export type SendResult =
+  | { ok: true; attempts: number }
+  | { ok: false; attempts: number; code: 'SEAM_ERR_DELIVERY_FAILED' | 'SEAM_ERR_DELIVERY_REJECTED'; reason: string; status?: number };
+
+export interface AlertOutput {
+  readonly name: string;
+  readonly type: string;
+  /** Sends one notification, retrying by itself; never throws for a delivery failure (it returns it). */
+  send(n: Notification, signal?: AbortSignal): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export const DeliveryRetryConfig = z
+  .strictObject({
+    maxAttempts: z.number().int().min(1).max(20).default(5).describe('Attempts per notification, the first included; after the last one the notification is dead-lettered with the reason.'),
+    initialBackoffMs: z.number().int().min(0).default(200).describe('Back-off ceiling before the first retry; it doubles per retry (full jitter: the wait is uniform in [0, ceiling]).'),
+    maxBackoffMs: z.number().int().min(0).default(10_000).describe('Upper bound of the back-off ceiling.'),
+    timeoutMs: z.number().int().min(1).default(5_000).describe('Time allowed for one HTTP attempt (connect, send, answer); a timeout is retried.'),
+  })
+  .prefault({})
+  .describe('Retries of one output.');
+export type DeliveryRetryConfig = z.infer<typeof DeliveryRetryConfig>;
+
+/** A secret given by environment variable or file (never inline, so configs can be committed). */
+export const SecretRef = z
+  .strictObject({
+    env: z.string().min(1).optional().describe('Environment variable that holds the secret.'),
+    file: z.string().min(1).optional().describe('File that holds the secret (surrounding whitespace is trimmed), e.g. a mounted Kubernetes secret.'),
+  })
+  .refine((s) => (s.env === undefined) !== (s.file === undefined), { message: 'give exactly one of env or file' })
+  .describe('Where a secret comes from: `{ env: NAME }` or `{ file: /path }`.');
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export function readSecret(ref: SecretRef, what: string): string {
+  const v = ref.env !== undefined ? process.env[ref.env] : readFileSync(ref.file!, 'utf8').trim();
+  if (v === undefined || v === '') throw new Error(`${what}: the secret in ${ref.env !== undefined ? `$${ref.env}` : ref.file!} is empty or unset`);
+  return v;
+}
+
+export interface PostOptions {
+  retry: DeliveryRetryConfig;
+  headers?: (body: string) => Record<string, string>;
+  signal?: AbortSignal;
+  random?: () => number;
+}
+
+/** POSTs `body` as JSON until a 2xx, a final refusal, or the last attempt. */
+export async function postJson(url: string, body: string, o: PostOptions): Promise<SendResult> {
+  const backoff: BackoffConfig = { initialBackoffMs: o.retry.initialBackoffMs, maxBackoffMs: o.retry.maxBackoffMs };
+  let reason = '';
+  let status: number | undefined;
+  let attempt = 0;
+  while (attempt < o.retry.maxAttempts) {
+    attempt++;
+    if (attempt > 1) await sleep(fullJitterMs(attempt - 1, backoff, o.random), o.signal);
+    if (o.signal?.aborted) break;
+    const signals = [AbortSignal.timeout(o.retry.timeoutMs), ...(o.signal ? [o.signal] : [])];
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(o.headers?.(body) ?? {}) },
+        body,
+        signal: AbortSignal.any(signals),
+      });
+      status = res.status;
+      const text = await res.text().catch(() => '');
+      if (res.ok) return { ok: true, attempts: attempt };
+      reason = `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      if (res.status < 500 && res.status !== 408 && res.status !== 429) {
+        return { ok: false, attempts: attempt, code: 'SEAM_ERR_DELIVERY_REJECTED', reason, status: res.status };
+      }
+    } catch (e) {
+      status = undefined;
+      const err = e as Error & { cause?: { code?: string } };
+      reason = err.name === 'TimeoutError' ? `no answer within ${o.retry.timeoutMs} ms` : `${err.message}${err.cause?.code ? ` (${err.cause.code})` : ''}`;
+    }
+  }
+  return { ok: false, attempts: attempt, code: 'SEAM_ERR_DELIVERY_FAILED', reason: `${reason} after ${attempt} attempt(s)`, ...(status === undefined ? {} : { status }) };
+}

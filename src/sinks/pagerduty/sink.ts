@@ -1,0 +1,60 @@
+import type { AlertLevel } from '../../detect/alert.ts';
+import { shortChain } from '../../identity/chain-text.ts';
+import { readSecret, type Notification } from '../delivery/output.ts';
+import { WebhookOutput } from '../webhook/sink.ts';
+import type { PagerDutyOutputConfig } from './config.ts';
+
+const SEVERITY: Record<AlertLevel, 'info' | 'warning' | 'error' | 'critical'> = {
+  informational: 'info',
+  low: 'info',
+  medium: 'warning',
+  high: 'error',
+  critical: 'critical',
+};
+
+/**
+ * A PagerDuty Events v2 `trigger` event. `dedup_key` is the alert id, so a redelivered notification
+ * updates the same PagerDuty alert instead of paging twice; a repeat summary uses its own id.
+ */
+export function pagerDutyEvent(n: Notification, routingKey: string): Record<string, unknown> {
+  const a = n.alert;
+  const who = a.origin?.id ?? a.principal?.id;
+  const chain = shortChain(a.chain);
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: n.id,
+    payload: {
+      summary: `${n.count > 1 ? `[${n.count}×] ` : ''}${a.rule.title}${who ? ` by ${who}` : ''}`.slice(0, 1024),
+      source: a.cluster ?? a.account ?? 'seam',
+      severity: SEVERITY[a.rule.level],
+      timestamp: a['@timestamp'],
+      component: a.cluster,
+      group: a.account,
+      class: a.rule.id,
+      custom_details: {
+        level: a.rule.level,
+        rule: a.rule.title,
+        rule_id: a.rule.id,
+        who_really_acted: who,
+        acting_credentials: a.principal?.id,
+        chain: chain === '' ? undefined : chain,
+        summary: a.summary,
+        count: n.count,
+        window: n.window,
+        tags: a.rule.tags,
+        alert_id: a.id,
+      },
+    },
+    ...(n.link ? { links: [{ href: n.link, text: 'Open in Seam dashboards' }] } : {}),
+  };
+}
+
+export class PagerDutyOutput extends WebhookOutput {
+  override readonly type = 'pagerduty';
+
+  constructor(name: string, config: PagerDutyOutputConfig) {
+    const key = readSecret(config.routingKey, `output ${name} routingKey`);
+    super(name, { url: config.url, retry: config.retry, ...(config.secret ? { secret: config.secret } : {}) }, (n) => pagerDutyEvent(n, key));
+  }
+}
