@@ -81,6 +81,8 @@ export interface TransactionalProducer {
   sendAtomically(messages: BusMessage[]): Promise<void>;
   /** Test-only: produces inside a transaction that is left open, as a process killed before its commit would. */
   sendUncommitted(messages: BusMessage[]): Promise<void>;
+  /** Ensures a live producer: after a failed send, initializes a new one under the same id (which settles the failed transaction). */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -254,13 +256,6 @@ export class KafkaBus implements Bus {
    * how a restarted or duplicated collector cannot emit what a zombie already wrote.
    */
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
-    const p: Producer = this.kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await p.connect();
     // Fence now, not at the first write. kafkajs's connect() only asks for an idempotent producer id (no
     // transactional id, so no fencing); the transactional InitProducerId — which bumps the epoch, aborts a
     // zombie's open transaction and waits for a zombie's commit to be fully written — happens lazily at the
@@ -268,24 +263,60 @@ export class KafkaBus implements Bus {
     // fence waited for the first write, a zombie could still commit a page after the new owner read the
     // checkpoint, and the new owner would emit that page again (the duplicates of issue 16). An empty
     // transaction aborted at once sends no EndTxn.
-    try {
-      const fence = await p.transaction();
-      await fence.abort();
-    } catch (cause) {
-      await p.disconnect().catch(() => undefined);
-      throw new SeamError('SEAM_ERR_BUS_PRODUCE', `cannot initialize transactional producer ${transactionalId}: ${(cause as Error).message}`, { cause, details: { transactionalId } });
-    }
+    const init = async (): Promise<Producer> => {
+      const p: Producer = this.kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      try {
+        await p.connect();
+        const fence = await p.transaction();
+        await fence.abort();
+      } catch (cause) {
+        await p.disconnect().catch(() => undefined);
+        throw new SeamError('SEAM_ERR_BUS_PRODUCE', `cannot initialize transactional producer ${transactionalId}: ${(cause as Error).message}`, { cause, details: { transactionalId } });
+      }
+      return p;
+    };
+    // After a failed (not fenced) send the producer is not reused: kafkajs 2.2.4 keeps its transaction state
+    // and sequence numbers, so after a broker restart every later transaction of it fails (or, worse, its
+    // half-done transaction stays open). It is dropped, and a new producer with the same id is initialized
+    // — by reset(), or lazily by the next send — which aborts the failed transaction or, if its commit was
+    // in flight, waits until that commit is fully written. Only after that may the caller re-read its
+    // checkpoint (the page may have committed after all: an ambiguous timeout).
+    let current: Producer | undefined = await init();
     let closed = false;
+    const drop = (): void => {
+      const old = current;
+      current = undefined;
+      void old?.disconnect().catch(() => undefined);
+    };
+    const ensure = async (): Promise<Producer> => {
+      if (closed) throw new SeamError('SEAM_ERR_BUS_PRODUCE', `transactional producer ${transactionalId} is closed`, { details: { transactionalId } });
+      current ??= await init();
+      return current;
+    };
+    const isFenced = (cause: unknown): boolean =>
+      /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((cause as Error).name) + String((cause as Error).message) + String((cause as { type?: string }).type));
     const handle = {
       sendAtomically: async (messages: BusMessage[]): Promise<void> => {
         if (messages.length === 0) return;
-        const tx = await p.transaction();
+        const p = await ensure();
+        let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
         try {
+          tx = await p.transaction();
           for (const chunk of chunkBySize(messages)) await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
           await tx.commit();
         } catch (cause) {
-          await tx.abort().catch(() => undefined);
-          const fenced = /fenced|ProducerFenced|INVALID_PRODUCER_EPOCH/i.test(String((cause as Error).name) + String((cause as Error).message) + String((cause as { type?: string }).type));
+          const fenced = isFenced(cause);
+          if (!fenced) {
+            // Not reused (see above); the next reset() or send initializes a new one under the same id.
+            drop();
+          } else {
+            await tx?.abort().catch(() => undefined);
+          }
           throw new SeamError(
             fenced ? 'SEAM_ERR_CHECKPOINT_FENCED' : 'SEAM_ERR_BUS_PRODUCE',
             fenced
@@ -296,14 +327,19 @@ export class KafkaBus implements Bus {
         }
       },
       sendUncommitted: async (messages: BusMessage[]): Promise<void> => {
-        const tx = await p.transaction();
+        const tx = await (await ensure()).transaction();
         for (const chunk of chunkBySize(messages)) await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
+      },
+      reset: async (): Promise<void> => {
+        await ensure();
       },
       close: async (): Promise<void> => {
         if (closed) return;
         closed = true;
         this.open.delete(handle);
-        await p.disconnect();
+        const last = current;
+        current = undefined;
+        await last?.disconnect();
       },
     };
     this.open.add(handle);

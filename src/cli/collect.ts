@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Bus } from '../bus/types.ts';
 import { CollectConfig } from '../sources/registry.ts';
+import type { WriterFaults } from '../sources/checkpoint/store.ts';
 
 export interface CollectCliOptions {
   config: string;
@@ -24,6 +25,21 @@ export function applyReplicaId(raw: unknown, replicaId: string | undefined): unk
     out[name] = own !== null && typeof own === 'object' ? { ...(sc as object), ownership: { ...(own as object), replicaId } } : sc;
   }
   return { ...(raw as object), sources: out };
+}
+
+/**
+ * Fault injection for the kill tests (test/collectors/process-kill.scenario.ts), off unless
+ * SEAM_COLLECT_FAULT_STALL_AFTER_WRITES=<n> is set: after n page writes with records, the next page's records are
+ * produced in a transaction left open, a line says so, and the process waits to be killed.
+ */
+function stallFault(env: NodeJS.ProcessEnv, err: { write(s: string): unknown }): WriterFaults {
+  const n = Number(env.SEAM_COLLECT_FAULT_STALL_AFTER_WRITES);
+  if (!Number.isInteger(n) || n < 0 || env.SEAM_COLLECT_FAULT_STALL_AFTER_WRITES === '') return {};
+  let writes = 0;
+  return {
+    stallAfterProduce: (records) => records > 0 && writes++ === n,
+    onStall: (records) => err.write(`seam collect: fault: stalled mid-page after producing ${records} records (transaction open)\n`),
+  };
 }
 
 /** `seam collect --config FILE`: runs the configured collectors until SIGTERM/SIGINT, then stops them gracefully. */
@@ -56,7 +72,7 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     bus = new MemoryBus();
   }
   const { runCollectors } = await import('../sources/registry.ts');
-  const running = await runCollectors(parsed.data, bus);
+  const running = await runCollectors(parsed.data, bus, { faults: stallFault(env, err) });
   err.write(`seam collect: running ${running.collectors.map((c) => c.name).join(', ')}; SIGTERM or SIGINT stops after the current polls\n`);
   const stopped = await Promise.race([
     running.done.then(() => 'done' as const),

@@ -9,6 +9,7 @@ import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { FileCheckpointStore } from './checkpoint/file-store.ts';
 import { CHECKPOINT_TOPIC, KafkaCheckpointStore } from './checkpoint/kafka-store.ts';
+import { KafkaLeaseMembership } from './checkpoint/lease.ts';
 import { rawHeaders } from './checkpoint/raw-record.ts';
 import { sequentialWriter, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './checkpoint/store.ts';
 import { CloudWatchLogsSourceConfig } from './cloudwatch-logs/config.ts';
@@ -58,11 +59,20 @@ export const SOURCES = {
       const logs =
         ctx.clients?.logs ??
         new CloudWatchLogs(awsClientOptions(config));
+      const lease = config.ownership?.lease;
+      if (lease !== undefined && !(ctx.bus instanceof KafkaBus)) {
+        throw new SeamError('SEAM_ERR_CONFIG_INVALID', `collector ${name}: ownership.lease needs the Kafka bus (SEAM_KAFKA_BROKERS)`);
+      }
+      const membership =
+        lease !== undefined && ctx.bus instanceof KafkaBus
+          ? new KafkaLeaseMembership(ctx.bus, { topic: lease.topic, collector: config.name, replicaId: config.ownership!.replicaId, ttlMs: lease.ttlMs, heartbeatMs: lease.heartbeatMs })
+          : undefined;
       const src = new CloudWatchLogsSource(config, {
         logs,
         store: ctx.checkpoints,
         writerFor: (key) => ctx.writerFor(key),
         refresh: () => ctx.refreshCheckpoints(),
+        ...(membership === undefined ? {} : { membership }),
       });
       return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot() };
     },

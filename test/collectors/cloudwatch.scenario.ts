@@ -24,7 +24,16 @@ interface Harness {
 
 export async function cloudWatchCollector(
   bus: KafkaBus,
-  opts: { checkpointTopic: string; txPrefix: string; groups: { logGroupName: string }[]; ownership?: { replicaId: string; replicas: string[] }; pageLimit?: number },
+  opts: {
+    checkpointTopic: string;
+    txPrefix: string;
+    groups: { logGroupName: string }[];
+    ownership?: { replicaId: string; replicas: string[] };
+    pageLimit?: number;
+    pollIntervalMs?: number;
+    lookbackMs?: number;
+    logs?: CloudWatchLogs;
+  },
 ): Promise<Harness> {
   const armed = { kill: false };
   const ctx = await collectorContext(CollectConfig.parse({ sources: {}, checkpoint: { topic: opts.checkpointTopic } }), bus, {
@@ -35,13 +44,14 @@ export async function cloudWatchCollector(
     type: 'cloudwatch-logs',
     name: 'cwl-test',
     logGroups: opts.groups,
-    lookbackMs: 5 * 60_000,
+    lookbackMs: opts.lookbackMs ?? 5 * 60_000,
     initialLookbackMs: 60 * 60_000,
     pageLimit: opts.pageLimit ?? 1000,
+    ...(opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: opts.pollIntervalMs }),
     ...(opts.ownership ? { ownership: opts.ownership } : {}),
   });
   const source = new CloudWatchLogsSource(config, {
-    logs: cw,
+    logs: opts.logs ?? cw,
     store: ctx.checkpoints,
     writerFor: (k) => ctx.writerFor(k),
     refresh: () => ctx.refreshCheckpoints(),

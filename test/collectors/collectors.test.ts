@@ -6,6 +6,7 @@ import { summaryLine, tally, throughput } from './tally.ts';
 import './cloudwatch.scenario.ts';
 import './sidecar.scenario.ts';
 import './guardduty.scenario.ts';
+import './faults.scenario.ts';
 
 beforeEach(({ task, onTestFailed }) => {
   tally.scenarios++;

@@ -12,13 +12,13 @@
 // The private instances are stopped and their data deleted in afterAll, whatever happened. If they cannot
 // start (no java/jars, ports taken), the file fails with the reason; it never skips.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CACHE, ensureUp, status, stop, type ServiceName } from '../../deploy/local/services-lib.mjs';
 import type { DeadLetter } from '../../src/core/dead-letter.ts';
 import { defaultGroupId, type Role } from '../../src/pipeline/roles/role.ts';
 import { badRecords, expectedIds, mix, pipeline, referenceSigmaAlerts, until, validRecords, type Pipeline, type PipelineServices, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { freePorts } from '../helpers/private-services.ts';
 import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
 // Before the imports run (vi.hoisted): the sink logs a warning per failed bulk attempt, hundreds during the outage.
@@ -39,24 +39,6 @@ let at: PipelineServices;
 let kafkaPort = 0;
 let osPort = 0;
 let failed = true; // until beforeAll has the private services up
-
-/** True when nothing listens on 127.0.0.1:port (we can bind it). */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** The first `base + k*step` whose ports `[p, ...extra(p)]` are all free. */
-async function freePorts(base: number, step: number, extra: (p: number) => number[]): Promise<number> {
-  for (let p = base; p < base + 50 * step; p += step) {
-    const all = [p, ...extra(p)];
-    if ((await Promise.all(all.map(portFree))).every(Boolean)) return p;
-  }
-  throw new Error(`no free ports for a private service from ${base}`);
-}
 
 // Where services-lib keeps a non-default-port instance's state (deploy/local/services-lib.mjs, instanceKey and START).
 const privatePaths = (): string[] => [

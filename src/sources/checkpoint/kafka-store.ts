@@ -88,9 +88,15 @@ export class KafkaCheckpointStore implements CheckpointStore {
           await tx.sendUncommitted(records);
           throw new HardStop();
         }
+        if (faults.stallAfterProduce?.(records.length) === true) {
+          await tx.sendUncommitted(records);
+          faults.onStall?.(records.length);
+          await new Promise<never>(() => undefined);
+        }
         await tx.sendAtomically(msgs);
         (this.cache ??= new Map()).set(key, cp);
       },
+      reset: () => tx.reset(),
       close: () => tx.close(),
     };
   }

@@ -28,6 +28,12 @@ export interface CheckpointStore {
  */
 export interface CheckpointedWriter {
   write(records: BusMessage[], key: string, cp: Checkpoint): Promise<void>;
+  /**
+   * After a failed write: makes the writer usable again and settles the failed write (Kafka: a new
+   * transactional producer under the same id aborts it, or waits for its in-flight commit). Reload the
+   * checkpoint after this, never before: the failed write may have committed after all.
+   */
+  reset?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,6 +49,12 @@ export class HardStop extends Error {
 export interface WriterFaults {
   /** Asked before each write: when true the writer produces the records, then stops hard (HardStop) before saving the checkpoint. */
   killAfterProduce?: () => boolean;
+  /**
+   * Asked before each write: when true the writer produces the records (Kafka: in a transaction left
+   * open), calls `onStall`, and never returns — a process to be killed from outside mid-page.
+   */
+  stallAfterProduce?: (records: number) => boolean;
+  onStall?: (records: number) => void;
 }
 
 /** Embedded mode: produce (awaiting durability), then save. */
@@ -51,6 +63,10 @@ export function sequentialWriter(producer: BusProducer, store: CheckpointStore, 
     async write(records, key, cp) {
       await producer.send(records);
       if (faults.killAfterProduce?.() === true) throw new HardStop();
+      if (faults.stallAfterProduce?.(records.length) === true) {
+        faults.onStall?.(records.length);
+        await new Promise<never>(() => undefined);
+      }
       await store.save(key, cp);
     },
     async close() {

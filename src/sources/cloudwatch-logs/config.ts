@@ -16,12 +16,29 @@ export const LogGroupConfig = z
   .describe('One log group the collector reads.');
 export type LogGroupConfig = z.infer<typeof LogGroupConfig>;
 
+export const LeaseConfig = z
+  .strictObject({
+    topic: z.string().min(1).default('seam.collect.leases').describe('Compacted topic the replicas heartbeat on.'),
+    ttlMs: z.number().int().min(1000).default(15_000).describe('A replica not heard from for this long is dead: its log groups move to the live replicas.'),
+    heartbeatMs: z.number().int().min(100).default(3_000).describe('How often a replica heartbeats; keep it well under ttlMs.'),
+  })
+  .refine((l) => l.heartbeatMs * 2 <= l.ttlMs, { message: 'lease.heartbeatMs must be at most half of lease.ttlMs' })
+  .describe('Automatic failover: replicas heartbeat through Kafka and log groups are split over the live ones (ADR 0004).');
+export type LeaseConfig = z.infer<typeof LeaseConfig>;
+
 export const OwnershipConfig = z
   .strictObject({
     replicaId: z.string().min(1).describe('This replica\'s id, e.g. the StatefulSet pod name (seam-collect-0).'),
-    replicas: z.array(z.string().min(1)).min(1).describe('Every replica\'s id; each log group is owned by exactly one (rendezvous hashing, ADR 0004).'),
+    replicas: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Every replica\'s id (a static list); each log group is owned by exactly one (rendezvous hashing, ADR 0004). Omit with `lease`.'),
+    lease: LeaseConfig.optional().describe('Ownership over the replicas that are alive (heartbeats through Kafka) instead of a static list.'),
   })
-  .refine((o) => o.replicas.includes(o.replicaId), { message: 'ownership.replicas must include ownership.replicaId' })
+  .refine((o) => o.lease !== undefined || o.replicas !== undefined, { message: 'ownership needs `replicas` (a static list) or `lease` (live replicas)' })
+  .refine((o) => o.lease !== undefined || o.replicas === undefined || o.replicas.includes(o.replicaId), { message: 'ownership.replicas must include ownership.replicaId' })
+  .refine((o) => o.lease === undefined || o.replicas === undefined, { message: 'ownership takes `replicas` or `lease`, not both' })
   .describe('Splits log groups between replicas so that two replicas never read the same group.');
 export type OwnershipConfig = z.infer<typeof OwnershipConfig>;
 

@@ -5,6 +5,7 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import type { RawMeta } from '../../core/envelope.ts';
 import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
+import type { Membership } from '../checkpoint/lease.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { sleep } from '../../core/backoff.ts';
@@ -27,6 +28,8 @@ export interface CloudWatchLogsDeps {
   writerFor(checkpointKey: string): Promise<CheckpointedWriter>;
   /** Re-read checkpoints after writers are created (Kafka: sees what fenced zombies committed). */
   refresh?(): Promise<void>;
+  /** Live replicas, when ownership follows a lease instead of a static list. */
+  membership?: Membership;
   now?: () => number;
 }
 
@@ -36,6 +39,9 @@ interface GroupState {
   window: ReadWindow;
   writer: CheckpointedWriter;
   stopped: boolean;
+  /** A write failed: before the next page, reset the writer (settles that write), then reload the checkpoint. */
+  resume?: boolean;
+  stoppedAtMs?: number;
 }
 
 const log = childLogger('source.cloudwatch-logs');
@@ -50,6 +56,8 @@ const log = childLogger('source.cloudwatch-logs');
 export class CloudWatchLogsSource {
   readonly stats: CollectorStats;
   private groups: GroupState[] = [];
+  private joined = false;
+  private announced = false;
   private readonly now: () => number;
 
   constructor(
@@ -60,10 +68,11 @@ export class CloudWatchLogsSource {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Log groups this replica owns (all of them without an ownership config). */
+  /** Log groups this replica owns (all of them without an ownership config): over the static list, or the live replicas with a lease. */
   ownedGroups(): ResolvedGroup[] {
     const own = this.config.ownership;
-    return this.config.logGroups.map(resolveGroup).filter((g) => own === undefined || owns(own.replicaId, unitOf(g), own.replicas));
+    const replicas = own === undefined ? [] : (this.deps.membership?.live() ?? own.replicas ?? [own.replicaId]);
+    return this.config.logGroups.map(resolveGroup).filter((g) => own === undefined || owns(own.replicaId, unitOf(g), replicas));
   }
 
   /** Topics this collector may write to, for creating them up front. */
@@ -74,26 +83,72 @@ export class CloudWatchLogsSource {
   }
 
   async start(): Promise<void> {
+    if (this.deps.membership !== undefined && !this.joined) {
+      await this.deps.membership.start();
+      this.joined = true;
+    }
+    await this.rebalance();
+  }
+
+  /**
+   * Takes the log groups this replica owns now and lets go of the others (with a lease, ownership follows
+   * the live replicas; with a static list it never changes after start). A group taken is fenced first —
+   * its writer created, which aborts or settles the previous owner's transaction — and only then is its
+   * checkpoint read. A group let go is closed; if its new owner fenced it first, its commit already failed.
+   */
+  async rebalance(): Promise<void> {
+    const now = this.now();
     const owned = this.ownedGroups();
-    const keyed = owned.map((group) => ({ group, key: checkpointKey(this.config.name, group.logGroupName, group.logStreamNamePrefix) }));
-    // Writers first: on Kafka creating one fences a previous owner, and only then is its checkpoint final.
-    const writers = await Promise.all(keyed.map((k) => this.deps.writerFor(k.key)));
-    await this.deps.refresh?.();
-    const start = this.now() - this.config.initialLookbackMs;
-    this.groups = await Promise.all(
-      keyed.map(async ({ group, key }, i) => ({
-        group,
-        key,
-        writer: writers[i]!,
-        stopped: false,
-        window: new ReadWindow(await this.deps.store.load(key), {
-          lookbackMs: this.config.lookbackMs,
-          initialStartMs: start,
-          maxWindowMs: this.config.maxPollWindowMs,
-        }),
-      })),
-    );
-    log.info({ collector: this.config.name, groups: owned.map((g) => g.logGroupName) }, 'CloudWatch Logs collector owns its log groups.');
+    const want = new Set(owned.map(unitOf));
+    const keep: GroupState[] = [];
+    const released: string[] = [];
+    for (const g of this.groups) {
+      const unit = unitOf(g.group);
+      // A group fenced while this replica still thinks it owns it: another replica's view differs; retry after a ttl, not at once.
+      const retake = g.stopped && want.has(unit) && this.deps.membership !== undefined && now - (g.stoppedAtMs ?? 0) >= (this.config.ownership?.lease?.ttlMs ?? 0);
+      if (want.has(unit) && !retake) keep.push(g);
+      else {
+        await g.writer.close().catch(() => undefined);
+        released.push(g.group.logGroupName);
+      }
+    }
+    const have = new Set(keep.map((g) => unitOf(g.group)));
+    const added = owned.filter((g) => !have.has(unitOf(g)));
+    if (added.length > 0) {
+      const keyed = added.map((group) => ({ group, key: checkpointKey(this.config.name, group.logGroupName, group.logStreamNamePrefix) }));
+      // Writers first: on Kafka creating one fences a previous owner, and only then is its checkpoint final.
+      const writers = await Promise.allSettled(keyed.map((k) => this.deps.writerFor(k.key)));
+      const failed = writers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failed !== undefined) {
+        for (const w of writers) if (w.status === 'fulfilled') await w.value.close().catch(() => undefined);
+        this.groups = keep;
+        throw failed.reason;
+      }
+      await this.deps.refresh?.();
+      const start = this.now() - this.config.initialLookbackMs;
+      const taken = await Promise.all(
+        keyed.map(async ({ group, key }, i) => ({
+          group,
+          key,
+          writer: (writers[i] as PromiseFulfilledResult<CheckpointedWriter>).value,
+          stopped: false,
+          window: new ReadWindow(await this.deps.store.load(key), {
+            lookbackMs: this.config.lookbackMs,
+            initialStartMs: start,
+            maxWindowMs: this.config.maxPollWindowMs,
+          }),
+        })),
+      );
+      keep.push(...taken);
+    }
+    this.groups = keep;
+    if (added.length > 0 || released.length > 0 || !this.announced) {
+      this.announced = true;
+      log.info(
+        { collector: this.config.name, owned: keep.map((g) => g.group.logGroupName), taken: added.map((g) => g.logGroupName), released, replicas: this.deps.membership?.live() },
+        'CloudWatch Logs collector owns its log groups.',
+      );
+    }
   }
 
   /** One poll of every owned group; a group's failure is counted and retried next poll. */
@@ -110,11 +165,12 @@ export class CloudWatchLogsSource {
             this.stats.counters.error(error.code);
             if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') {
               g.stopped = true;
+              g.stoppedAtMs = this.now();
               log.warn({ logGroup: g.group.logGroupName, error }, 'Another replica took this log group over; this one stops reading it.');
             } else {
               log.warn({ logGroup: g.group.logGroupName, error }, 'Polling a log group failed; it is retried on the next poll.');
-              // A failed commit may still have landed (an ambiguous timeout): resume from what the store holds.
-              await this.reload(g).catch((e2: unknown) => log.warn({ logGroup: g.group.logGroupName, error: e2 }, 'Reloading the checkpoint failed.'));
+              // A failed commit may still land (an ambiguous timeout): the next poll first settles it, then resumes from what the store holds.
+              g.resume = true;
             }
           }
         }),
@@ -127,10 +183,16 @@ export class CloudWatchLogsSource {
     if (cp !== undefined) g.window.adopt(cp);
   }
 
-  /** Polls until the signal aborts. */
+  /** Polls until the signal aborts; with a lease, ownership is re-read before every poll. */
   async run(signal: AbortSignal): Promise<void> {
-    if (this.groups.length === 0) await this.start();
+    if (!this.joined && this.groups.length === 0) await this.start();
     while (!signal.aborted) {
+      if (this.deps.membership !== undefined) {
+        await this.rebalance().catch((error: unknown) => {
+          this.stats.counters.error('SEAM_ERR_CHECKPOINT_LOAD');
+          log.warn({ error }, 'Taking over log groups failed; it is tried again before the next poll.');
+        });
+      }
       await this.pollOnce(signal);
       await sleep(this.config.pollIntervalMs, signal);
     }
@@ -139,9 +201,16 @@ export class CloudWatchLogsSource {
   async close(): Promise<void> {
     for (const g of this.groups) await g.writer.close().catch(() => undefined);
     this.groups = [];
+    if (this.joined) await this.deps.membership?.stop();
+    this.joined = false;
   }
 
   private async pollGroup(g: GroupState, signal?: AbortSignal): Promise<void> {
+    if (g.resume === true) {
+      await g.writer.reset?.();
+      await this.reload(g);
+      g.resume = false;
+    }
     const { startMs, endMs } = g.window.range(this.now());
     const { logGroupName, logStreamNamePrefix } = g.group;
     let nextToken: string | undefined;

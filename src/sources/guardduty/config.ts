@@ -24,7 +24,9 @@ export const GuardDutySourceConfig = z
       .describe('Without a checkpoint, read findings updated this far in the past.'),
     maxPollWindowMs: z.number().int().positive().default(24 * 60 * 60_000).describe('Longest updatedAt span read in one poll.'),
     ...AwsCallConfigFields,
-    ownership: OwnershipConfig.optional().describe('Replica ownership of detectors; omit when one replica runs.'),
+    ownership: OwnershipConfig.refine((o) => o.lease === undefined, { message: 'the GuardDuty collector takes a static `replicas` list; `lease` is for cloudwatch-logs only so far' })
+      .optional()
+      .describe('Replica ownership of detectors (a static `replicas` list); omit when one replica runs.'),
   })
   .describe('Reads GuardDuty findings through the API (ListFindings by updatedAt, GetFindings in batches of 50).');
 export type GuardDutySourceConfig = z.infer<typeof GuardDutySourceConfig>;

@@ -45,6 +45,8 @@ interface DetectorState {
   window: ReadWindow;
   writer: CheckpointedWriter;
   stopped: boolean;
+  /** A write failed: before the next page, reset the writer (settles that write), then reload the checkpoint. */
+  resume?: boolean;
 }
 
 const log = childLogger('source.guardduty');
@@ -83,7 +85,7 @@ export class GuardDutySource {
       } while (nextToken !== undefined);
     }
     const own = this.config.ownership;
-    const owned = ids.filter((id) => own === undefined || owns(own.replicaId, id, own.replicas));
+    const owned = ids.filter((id) => own === undefined || owns(own.replicaId, id, own.replicas ?? [own.replicaId]));
     const keyed = owned.map((detectorId) => ({ detectorId, key: checkpointKey(this.config.name, detectorId) }));
     const writers = await Promise.all(keyed.map((k) => this.deps.writerFor(k.key)));
     await this.deps.refresh?.();
@@ -110,6 +112,8 @@ export class GuardDutySource {
         const error = isSeamError(e) ? e : new SeamError('SEAM_ERR_SOURCE_API', (e as Error).message, { cause: e });
         this.stats.counters.error(error.code);
         if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') d.stopped = true;
+        // A failed commit may still land (an ambiguous timeout): the next poll first settles it, then resumes from the store.
+        else d.resume = true;
         log.warn({ detectorId: d.detectorId, error }, 'Polling GuardDuty failed; it is retried on the next poll.');
       }
     }
@@ -129,6 +133,13 @@ export class GuardDutySource {
   }
 
   private async pollDetector(d: DetectorState, signal?: AbortSignal): Promise<void> {
+    if (d.resume === true) {
+      await d.writer.reset?.();
+      await this.deps.refresh?.();
+      const cp = await this.deps.store.load(d.key);
+      if (cp !== undefined) d.window.adopt(cp);
+      d.resume = false;
+    }
     const { startMs, endMs } = d.window.range(this.now());
     let nextToken: string | undefined;
     do {

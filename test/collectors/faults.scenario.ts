@@ -1,0 +1,343 @@
+// Real faults under the CloudWatch Logs collector (issue 16), each checked exactly-once over the records'
+// audit ids and counted into the suite's `collectors:` line:
+//   1. a `seam collect` process (the real CLI, a child process) killed with SIGKILL mid-page — stalled
+//      with its page produced in an open transaction — then at a random moment, and restarted each time;
+//   2. a private Kafka broker killed with SIGKILL and started again under a running collector;
+//   3. a private moto killed and started again while a collector polls (the test puts its state back);
+//   4. two `seam collect` replicas with a lease (ADR 0004): one is killed with SIGKILL and the other takes
+//      its log groups over within a bounded time.
+// The private services run on their own ports (test/helpers/private-services.ts), never the shared ones.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import { TOPICS } from '../../src/bus/topics.ts';
+import { startPrivate, type PrivateService } from '../helpers/private-services.ts';
+import { awsClientConfig, awsEndpoint, kafkaBrokers, uniqueName } from '../helpers/services.ts';
+import { cloudWatchCollector } from './cloudwatch.scenario.ts';
+import { auditEvent, createStreams, newBus, produced, put } from './helpers.ts';
+import { account, tally } from './tally.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const STREAMS = ['kube-apiserver-audit-0a', 'kube-apiserver-audit-1b'];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (line: string): void => {
+  process.stderr.write(`[collector faults] ${line}\n`);
+};
+const privates: PrivateService[] = [];
+const children = new Set<ChildProcess>();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seam-collect-faults-'));
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  for (const p of privates) await p.remove();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}, 120_000);
+
+/** Log groups with audit streams, and a writer of events into them that records what is expected. */
+async function clusters(n: number, prefix: string, logs?: CloudWatchLogs): Promise<{ groups: string[]; expected: Set<string>; putAll: (count: number, atMs?: number) => Promise<void>; recreate: () => Promise<void> }> {
+  const names = Array.from({ length: n }, (_, i) => uniqueName(`${prefix}${i}`));
+  const groups = names.map((c) => `/aws/eks/${c}/cluster`);
+  const client = logs;
+  const create = async (): Promise<void> => {
+    for (const g of groups) {
+      if (client === undefined) await createStreams(g, STREAMS);
+      else {
+        await client.createLogGroup({ logGroupName: g });
+        for (const s of STREAMS) await client.createLogStream({ logGroupName: g, logStreamName: s });
+      }
+    }
+  };
+  await create();
+  const expected = new Set<string>();
+  const history: { g: string; s: string; events: { timestamp: number; message: string }[] }[] = [];
+  let seq = 0;
+  const send = async (g: string, s: string, events: { timestamp: number; message: string }[]): Promise<void> => {
+    if (client === undefined) await put(g, s, events);
+    else for (let i = 0; i < events.length; i += 5000) await client.putLogEvents({ logGroupName: g, logStreamName: s, logEvents: events.slice(i, i + 5000) });
+  };
+  const putAll = async (count: number, atMs = Date.now() - 60_000): Promise<void> => {
+    for (const [gi, g] of groups.entries()) {
+      for (const s of STREAMS) {
+        const events = Array.from({ length: count }, (_, i) => {
+          const k = seq++;
+          expected.add(`${names[gi]}-${s}-${k}`);
+          return { timestamp: atMs + i, message: auditEvent(names[gi]!, s, k, atMs + i) };
+        });
+        history.push({ g, s, events });
+        await send(g, s, events);
+      }
+    }
+  };
+  // After the emulator lost everything: the same groups, streams and events again.
+  const recreate = async (): Promise<void> => {
+    await create();
+    for (const h of history) await send(h.g, h.s, h.events);
+  };
+  return { groups, expected, putAll, recreate };
+}
+
+/** Audit ids of every committed record from `groups`. */
+async function ids(bus: KafkaBus, groups: string[]): Promise<string[]> {
+  return (await produced(bus, [TOPICS.raw('k8s_audit')], groups)).map((m) => (JSON.parse(m.value.toString()) as { auditID: string }).auditID);
+}
+
+/** Waits until every expected id is committed (or the timeout), then returns the ids as they are. */
+async function settle(bus: KafkaBus, groups: string[], expected: Set<string>, timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await ids(bus, groups);
+    const have = new Set(got);
+    if ([...expected].every((e) => have.has(e)) || Date.now() > deadline) return got;
+    await sleep(1500);
+  }
+}
+
+function verdict(name: string, expected: Set<string>, got: string[], extra = ''): void {
+  const { missing, duplicated } = account(expected, got);
+  process.stdout.write(`collector fault ${name}: events=${expected.size} missing=${missing.length} duplicated=${duplicated.length}${extra}\n`);
+  expect(missing).toEqual([]);
+  expect(duplicated).toEqual([]);
+  expect(got.length).toBe(expected.size);
+}
+
+interface Child {
+  proc: ChildProcess;
+  lines: string[];
+  /** Resolves with the first stderr line (from now on or already seen) matching `re`. */
+  waitFor(re: RegExp, timeoutMs: number): Promise<string>;
+  exit: Promise<number | null>;
+}
+
+/** `node bin/seam.mjs collect --config <file>`, the real CLI, as a child process. */
+function seamCollect(config: unknown, env: NodeJS.ProcessEnv): Child {
+  const file = path.join(tmp, `${uniqueName('collect')}.json`);
+  fs.writeFileSync(file, JSON.stringify(config));
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'seam.mjs'), 'collect', '--config', file], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: awsClientConfig().region, SEAM_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(proc);
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  let buf = '';
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (d: string) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.re.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    children.delete(proc);
+    resolve(code);
+  }));
+  return {
+    proc,
+    lines,
+    exit,
+    waitFor: (re, timeoutMs) => {
+      const seen = lines.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`seam collect did not print ${re} within ${timeoutMs} ms; last lines:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
+        waiters.push({ re, resolve: (l) => {
+          clearTimeout(t);
+          resolve(l);
+        } });
+        void exit.then((code) => reject(new Error(`seam collect exited (${code}) before printing ${re}; last lines:\n${lines.slice(-15).join('\n')}`)));
+      });
+    },
+  };
+}
+
+async function sigkill(c: Child): Promise<void> {
+  c.proc.kill('SIGKILL');
+  await c.exit;
+  tally.restarts++;
+}
+
+/** A `seam collect` config with one CloudWatch Logs collector over `groups` on the shared moto. */
+function collectConfig(name: string, groups: string[], checkpointTopic: string, extra: Record<string, unknown> = {}): unknown {
+  return {
+    sources: {
+      [name]: {
+        type: 'cloudwatch-logs',
+        name,
+        endpoint: awsEndpoint(),
+        region: awsClientConfig().region,
+        logGroups: groups.map((logGroupName) => ({ logGroupName })),
+        pageLimit: 200,
+        pollIntervalMs: 500,
+        lookbackMs: 60_000,
+        initialLookbackMs: 30 * 60_000,
+        ...extra,
+      },
+    },
+    checkpoint: { topic: checkpointTopic },
+  };
+}
+
+describe('cloudwatch-logs collector under real faults', () => {
+  it('a `seam collect` process killed with SIGKILL mid-page, and again at a random moment, restarted each time, emits each event once', async () => {
+    const bus = newBus();
+    try {
+      const { groups, expected, putAll } = await clusters(2, 'kill');
+      await putAll(1500, Date.now() - 10 * 60_000);
+      const name = uniqueName('cwl-kill');
+      const config = collectConfig(name, groups, uniqueName('seam-checkpoints-kill'));
+      const env = { SEAM_KAFKA_BROKERS: kafkaBrokers().join(',') };
+
+      // 1. Stalled after three pages, with the fourth page's records produced in an open transaction: SIGKILL.
+      const first = seamCollect(config, { ...env, SEAM_COLLECT_FAULT_STALL_AFTER_WRITES: '3' });
+      const stalled = await first.waitFor(/fault: stalled mid-page after producing (\d+) records/, 120_000);
+      expect(Number(/producing (\d+)/.exec(stalled)![1])).toBeGreaterThan(0);
+      await sigkill(first);
+
+      // 2. Restarted, more events, killed at a random moment while it catches up.
+      await putAll(1500, Date.now() - 20_000);
+      const second = seamCollect(config, env);
+      await second.waitFor(/owns its log groups/, 120_000);
+      await sleep(500 + Math.floor(Math.random() * 2500));
+      await sigkill(second);
+
+      // 3. Restarted once more; new events while it runs; stopped gracefully once everything is there.
+      const third = seamCollect(config, env);
+      await third.waitFor(/owns its log groups/, 120_000);
+      await putAll(300, Date.now() - 2000);
+      const got = await settle(bus, groups, expected, 120_000);
+      third.proc.kill('SIGTERM');
+      expect(await third.exit).toBe(0);
+      verdict('process-sigkill', expected, got, ` stalledWith=${/producing (\d+)/.exec(stalled)![1]}`);
+    } finally {
+      await bus.close();
+    }
+  }, 400_000);
+
+  it('a Kafka broker killed with SIGKILL and started again under a running collector: the collector resumes by itself', async () => {
+    const kafka = await startPrivate('kafka', 29192, log);
+    privates.push(kafka);
+    const bus = new KafkaBus({ brokers: [kafka.url], clientId: 'seam-collectors-broker-kill', replicationFactor: 1 });
+    const ac = new AbortController();
+    try {
+      await bus.ensureTopics([TOPICS.raw('k8s_audit'), TOPICS.dlq].map((topic) => ({ topic, partitions: 3 })));
+      const { groups, expected, putAll } = await clusters(2, 'brokerkill');
+      await putAll(1000, Date.now() - 10 * 60_000);
+      const h = await cloudWatchCollector(bus, { checkpointTopic: uniqueName('seam-checkpoints-bk'), txPrefix: uniqueName('seam-collect-bk'), groups: groups.map((logGroupName) => ({ logGroupName })), pageLimit: 200, pollIntervalMs: 300 });
+      const running = h.source.run(ac.signal);
+      // Kill mid-stream: after the first pages are in, while more keep arriving.
+      const deadline = Date.now() + 120_000;
+      while (h.source.stats.counters.emitted < 400 && Date.now() < deadline) await sleep(100);
+      const emittedAtKill = h.source.stats.counters.emitted;
+      expect(emittedAtKill).toBeGreaterThan(0);
+      await kafka.kill();
+      tally.restarts++;
+      await putAll(500, Date.now() - 2000);
+      await sleep(3000);
+      await kafka.start();
+      await putAll(300, Date.now() - 2000);
+      const got = await settle(bus, groups, expected, 180_000);
+      ac.abort();
+      await running;
+      await h.source.close();
+      const errors = JSON.stringify(h.source.stats.snapshot());
+      verdict('broker-sigkill', expected, got, ` emittedAtKill=${emittedAtKill}/${4 * 1000}`);
+      expect(emittedAtKill).toBeLessThan(expected.size); // it died mid-stream
+      expect(errors).toMatch(/SEAM_ERR_/); // the collector saw the broker go
+    } finally {
+      ac.abort();
+      await bus.close();
+    }
+  }, 400_000);
+
+  it('moto killed and started again while a collector polls (the test puts its state back): nothing lost, nothing re-emitted', async () => {
+    const moto = await startPrivate('moto', 24600, log);
+    privates.push(moto);
+    const logs = new CloudWatchLogs({ ...awsClientConfig(), endpoint: moto.url, maxAttempts: 5 });
+    const bus = newBus();
+    const ac = new AbortController();
+    try {
+      const { groups, expected, putAll, recreate } = await clusters(2, 'motokill', logs);
+      await putAll(400, Date.now() - 20 * 60_000);
+      const h = await cloudWatchCollector(bus, { checkpointTopic: uniqueName('seam-checkpoints-moto'), txPrefix: uniqueName('seam-collect-moto'), groups: groups.map((logGroupName) => ({ logGroupName })), pageLimit: 500, pollIntervalMs: 300, lookbackMs: 20_000, logs });
+      const running = h.source.run(ac.signal);
+      const deadline = Date.now() + 120_000;
+      while (h.source.stats.counters.emitted < expected.size && Date.now() < deadline) await sleep(100);
+      expect(h.source.stats.counters.emitted).toBe(expected.size);
+      await moto.kill();
+      tally.restarts++;
+      await sleep(2000); // polls fail meanwhile
+      await moto.start();
+      // moto kept nothing: the same groups, streams and events again (new event ids, behind the watermark), then new events.
+      await recreate();
+      await putAll(200, Date.now() - 1000);
+      const got = await settle(bus, groups, expected, 120_000);
+      await sleep(1500); // a few more polls over the re-put window: still nothing twice
+      ac.abort();
+      await running;
+      await h.source.close();
+      const final = await ids(bus, groups);
+      const snap = h.source.stats.snapshot() as { errors?: Record<string, number> };
+      verdict('moto-restart', expected, final, ` pollErrorsWhileDown=${JSON.stringify(snap.errors ?? {})}`);
+      expect(final.length).toBeGreaterThanOrEqual(got.length);
+    } finally {
+      ac.abort();
+      await bus.close();
+    }
+  }, 400_000);
+
+  it('two replicas on a lease: one killed with SIGKILL, the other takes its log groups over within a bounded time', async () => {
+    const bus = newBus();
+    try {
+      const { groups, expected, putAll } = await clusters(4, 'lease');
+      await putAll(300, Date.now() - 10 * 60_000);
+      const name = uniqueName('cwl-lease');
+      const lease = { topic: uniqueName('seam-collect-leases'), ttlMs: 6000, heartbeatMs: 1000 };
+      const config = collectConfig(name, groups, uniqueName('seam-checkpoints-lease'), { ownership: { replicaId: 'set-by-env', lease } });
+      const env = { SEAM_KAFKA_BROKERS: kafkaBrokers().join(',') };
+      const owned = (c: Child): string[] => {
+        const last = [...c.lines].reverse().find((l) => l.includes('owns its log groups'));
+        return last === undefined ? [] : ((JSON.parse(last) as { owned?: string[] }).owned ?? []);
+      };
+      const a = seamCollect(config, { ...env, SEAM_REPLICA_ID: 'seam-collect-a' });
+      await a.waitFor(/owns its log groups/, 120_000);
+      const b = seamCollect(config, { ...env, SEAM_REPLICA_ID: 'seam-collect-b' });
+      await b.waitFor(/owns its log groups/, 120_000);
+      // Both work: the groups are split (each view settles within a heartbeat or two).
+      const splitBy = Date.now() + 60_000;
+      while (Date.now() < splitBy && !(owned(b).length > 0 && owned(b).length < groups.length)) await sleep(200);
+      expect(owned(b).length).toBeGreaterThan(0);
+      expect(owned(b).length).toBeLessThan(groups.length);
+      await putAll(300, Date.now() - 2000);
+      await sleep(2000);
+
+      const killedAt = Date.now();
+      await sigkill(a);
+      await putAll(300, Date.now() - 2000);
+      const bound = lease.ttlMs + 20_000;
+      while (Date.now() - killedAt < bound && owned(b).length < groups.length) await sleep(200);
+      const tookOverMs = Date.now() - killedAt;
+      expect(owned(b).sort()).toEqual([...groups].sort());
+      const got = await settle(bus, groups, expected, 120_000);
+      b.proc.kill('SIGTERM');
+      expect(await b.exit).toBe(0);
+      verdict('lease-failover', expected, got, ` takeoverMs=${tookOverMs} ttlMs=${lease.ttlMs}`);
+      expect(tookOverMs).toBeLessThan(bound);
+    } finally {
+      await bus.close();
+    }
+  }, 400_000);
+});
