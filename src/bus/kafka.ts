@@ -76,6 +76,9 @@ export interface KafkaBusOptions {
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
 
+/** Offsets by `<topic>/<partition>`. */
+export type TopicOffsets = Record<string, bigint>;
+
 /** One atomic write across topics: all of `messages` become visible together or not at all. */
 export interface TransactionalProducer {
   sendAtomically(messages: BusMessage[]): Promise<void>;
@@ -445,16 +448,29 @@ export class KafkaBus implements Bus {
    * records only (read_committed: aborted transactions never show). Used to load checkpoints and by
    * tests; not a streaming consumer. A throwaway group is used and deleted after.
    */
-  async readToEnd(topics: string[], each: (m: ConsumedMessage) => void, timeoutMs = 60_000): Promise<void> {
+  async readToEnd(
+    topics: string[],
+    each: (m: ConsumedMessage) => void,
+    timeoutMs = 60_000,
+    opts: { untilStable?: boolean; from?: TopicOffsets } = {},
+  ): Promise<void> {
     const admin = await this.admin();
     const pending = new Map<string, bigint>();
+    const start: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
     for (const topic of topics) {
+      const parts: { partition: number; offset: string }[] = [];
       for (const o of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(o.offset) > BigInt(o.low)) pending.set(`${topic}/${o.partition}`, BigInt(o.offset));
+        const from = opts.from?.[`${topic}/${o.partition}`];
+        const first = from !== undefined && from > BigInt(o.low) ? from : BigInt(o.low);
+        if (from !== undefined) parts.push({ partition: o.partition, offset: first.toString() });
+        if (BigInt(o.offset) > first) pending.set(`${topic}/${o.partition}`, BigInt(o.offset));
       }
+      if (parts.length > 0) start.push({ topic, partitions: parts });
     }
     if (pending.size === 0) return;
     const groupId = `seam-reader-${randomBytes(6).toString('hex')}`;
+    // Reading from given offsets: the throwaway group starts with them committed.
+    for (const s of start) await admin.setOffsets({ groupId, topic: s.topic, partitions: s.partitions });
     const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
     await consumer.connect();
     try {
@@ -462,8 +478,18 @@ export class KafkaBus implements Bus {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `reading ${topics.join(', ')} to the end took over ${timeoutMs} ms`)), timeoutMs);
         // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
+        const raised = new Set<string>();
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
           const k = `${e.payload.topic}/${e.payload.partition}`;
+          // The end offsets above are last *stable* offsets: a record committed behind another producer's
+          // open transaction is past them until that transaction ends. untilStable waits for it: the end
+          // becomes the high watermark of the first fetch (once), which a read_committed reader passes only
+          // when every transaction before it is decided (at the latest the broker's transaction timeout).
+          if (opts.untilStable === true && !raised.has(k) && pending.has(k)) {
+            raised.add(k);
+            const hw = BigInt(e.payload.highWatermark);
+            if (hw > pending.get(k)!) pending.set(k, hw);
+          }
           const end = pending.get(k);
           if (end !== undefined && BigInt(e.payload.lastOffset) + 1n >= end) pending.delete(k);
           if (pending.size === 0) {
@@ -496,6 +522,14 @@ export class KafkaBus implements Bus {
       await consumer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);
     }
+  }
+
+  /** Where each partition of `topics` ends now (last stable offsets), to read later from there with readToEnd's `from`. */
+  async endOffsets(topics: string[]): Promise<TopicOffsets> {
+    const admin = await this.admin();
+    const out: TopicOffsets = {};
+    for (const topic of topics) for (const o of await admin.fetchTopicOffsets(topic)) out[`${topic}/${o.partition}`] = BigInt(o.offset);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -81,6 +81,7 @@ describe('cloudwatch-logs collector (moto + Kafka)', () => {
   });
 
   it('emits every event exactly once, in order per stream, across late arrivals, truncation and a hard stop', async () => {
+    const from = await bus.endOffsets([TOPICS.raw('k8s_audit'), TOPICS.raw('cloudtrail'), TOPICS.dlq]);
     const clusters = [uniqueName('alpha'), uniqueName('beta')];
     const groups = clusters.map((c) => `/aws/eks/${c}/cluster`);
     const ctGroup = `/seam/test/${uniqueName('cloudtrail')}`;
@@ -144,7 +145,7 @@ describe('cloudwatch-logs collector (moto + Kafka)', () => {
     await b.source.pollOnce();
     await b.source.pollOnce();
 
-    const got = await produced(bus, [TOPICS.raw('k8s_audit'), TOPICS.raw('cloudtrail'), TOPICS.dlq], [...groups, ctGroup]);
+    const got = await produced(bus, [TOPICS.raw('k8s_audit'), TOPICS.raw('cloudtrail'), TOPICS.dlq], [...groups, ctGroup], from);
     const ids: string[] = [];
     const truncated = got.filter((m) => m.headers?.[RAW_HEADERS.truncated] === 'true');
     for (const m of got) {
@@ -194,6 +195,7 @@ describe('cloudwatch-logs collector (moto + Kafka)', () => {
   });
 
   it('two replicas over the same log groups emit each event once, also when one is fenced as a zombie', async () => {
+    const from = await bus.endOffsets([TOPICS.raw('k8s_audit')]);
     const clusters = [uniqueName('r-one'), uniqueName('r-two'), uniqueName('r-three'), uniqueName('r-four')];
     const groups = clusters.map((c) => `/aws/eks/${c}/cluster`);
     for (const g of groups) await createStreams(g, AUDIT_STREAMS.slice(0, 2));
@@ -235,7 +237,7 @@ describe('cloudwatch-logs collector (moto + Kafka)', () => {
     await Promise.all([solo.source.pollOnce(), r1.source.pollOnce()]);
     await solo.source.pollOnce();
 
-    const got = await produced(bus, [TOPICS.raw('k8s_audit')], groups);
+    const got = await produced(bus, [TOPICS.raw('k8s_audit')], groups, from);
     const { missing, duplicated } = account(
       expected,
       got.map((m) => (JSON.parse(m.value.toString()) as { auditID: string }).auditID),

@@ -88,7 +88,10 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
       const f = JSON.parse(m.value.toString()) as { Id: string; UpdatedAt: string };
       got.push(`${f.Id}@${f.UpdatedAt}`);
       clusters.add(m.headers[RAW_HEADERS.cluster] ?? '');
-    });
+    },
+    60_000,
+    { untilStable: true }, // also what was committed behind another run's open transaction
+    );
     const { missing, duplicated } = account(expected, got);
     expect(missing).toEqual([]);
     expect(duplicated).toEqual([]);

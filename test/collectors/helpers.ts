@@ -1,7 +1,7 @@
 // Shared plumbing of the collector tests: the real Kafka bus, reading what collectors produced,
 // and putting events into moto's CloudWatch Logs.
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { KafkaBus } from '../../src/bus/kafka.ts';
+import { KafkaBus, type TopicOffsets } from '../../src/bus/kafka.ts';
 import type { ConsumedMessage } from '../../src/bus/types.ts';
 import { RAW_HEADERS } from '../../src/bus/topics.ts';
 import { awsClientConfig, kafkaBrokers } from '../helpers/services.ts';
@@ -9,12 +9,20 @@ import { awsClientConfig, kafkaBrokers } from '../helpers/services.ts';
 export const newBus = (): KafkaBus => new KafkaBus({ brokers: kafkaBrokers(), clientId: 'seam-collectors-test', replicationFactor: 1 });
 
 /** Every committed record of `topics` whose origin header starts with one of `origins`. */
-export async function produced(bus: KafkaBus, topics: string[], origins: string[]): Promise<ConsumedMessage[]> {
+export async function produced(bus: KafkaBus, topics: string[], origins: string[], from?: TopicOffsets): Promise<ConsumedMessage[]> {
   const out: ConsumedMessage[] = [];
-  await bus.readToEnd(topics, (m) => {
-    const o = m.headers?.[RAW_HEADERS.origin];
-    if (o !== undefined && origins.some((p) => o.startsWith(p))) out.push(m);
-  });
+  // untilStable: records committed behind someone else's open transaction (the raw topics are shared by every
+  // test run on this broker) count too; reading only to the last stable offset showed them as missing.
+  await bus.readToEnd(
+    topics,
+    (m) => {
+      const o = m.headers?.[RAW_HEADERS.origin];
+      if (o !== undefined && origins.some((p) => o.startsWith(p))) out.push(m);
+    },
+    120_000,
+    // from: where the topics ended when the scenario began (the shared raw topics hold every earlier run's records).
+    { untilStable: true, ...(from === undefined ? {} : { from }) },
+  );
   return out;
 }
 

@@ -106,7 +106,10 @@ describe('sidecar ingest endpoint (HTTP + Kafka)', () => {
       expect(m.headers?.[RAW_HEADERS.cluster]).toBe(cluster);
       expect(m.headers?.[RAW_HEADERS.source]).toBe('runtime');
       expect(m.headers?.[RAW_HEADERS.origin]).toMatch(/^sidecar:prod-sidecars#/);
-    });
+    },
+    60_000,
+    { untilStable: true }, // also what was committed behind another run's open transaction
+    );
     const { missing, duplicated } = account([`${marker}-1`, `${marker}-2`, `${marker}-3`, `${marker}-4`], got);
     expect(missing).toEqual([]);
     expect(duplicated).toEqual([]);

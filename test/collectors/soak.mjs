@@ -2,9 +2,10 @@
 // Soak of the collector scenarios (issue 16): runs `vitest run --project integration test/collectors` N times in
 // a row (SEAM_SOAK_RUNS, default 20) against the same services, prints each run's `collectors:` line, and ends
 // with the worst run: `collectors-soak: runs=<n> failed_runs=<n> worst_missing=<n> worst_duplicated=<n>`.
-// Exit 1 if any run failed or lost or duplicated a record. Services: as for npm test (started if absent;
+// SEAM_SOAK_LOG_DIR=<dir> keeps each run's full output there (run-<i>.log). Exit 1 if any run failed or lost or duplicated a record. Services: as for npm test (started if absent;
 // set SEAM_KEEP_SERVICES=1 to keep them between runs, which this script does for its own runs).
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +31,7 @@ for (let i = 1; i <= runs; i++) {
   if (!ok) failedRuns++;
   worstMissing = Math.max(worstMissing, Number.isNaN(missing) ? 0 : missing);
   worstDuplicated = Math.max(worstDuplicated, Number.isNaN(duplicated) ? 0 : duplicated);
+  if (process.env.SEAM_SOAK_LOG_DIR) fs.writeFileSync(path.join(process.env.SEAM_SOAK_LOG_DIR, `run-${i}.log`), `${r.stdout ?? ''}\n${r.stderr ?? ''}`);
   process.stdout.write(`run ${i}/${runs} ${ok ? 'ok ' : 'FAIL'} ${((Date.now() - t0) / 1000).toFixed(0)}s ${line}\n`);
   if (!ok && r.status !== 0) process.stdout.write(`${(r.stdout ?? '').split('\n').filter((l) => /FAIL|Error|expected/.test(l)).slice(0, 8).join('\n')}\n`);
 }

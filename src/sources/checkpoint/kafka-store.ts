@@ -31,7 +31,8 @@ export class KafkaCheckpointStore implements CheckpointStore {
   ) {
     this.topic = opts.topic ?? CHECKPOINT_TOPIC;
     this.partitions = opts.partitions ?? 1;
-    this.loadTimeoutMs = opts.loadTimeoutMs ?? 60_000;
+    // Past the broker's transaction timeout (kafkajs: 60 s), which ends an orphaned transaction that holds the read back.
+    this.loadTimeoutMs = opts.loadTimeoutMs ?? 90_000;
   }
 
   async ensureTopic(): Promise<void> {
@@ -120,6 +121,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
           }
         },
         this.loadTimeoutMs,
+        // A checkpoint committed behind another unit's open transaction is still the latest one: wait for it
+        // (reading only to the last stable offset would hand a new owner an older checkpoint: duplicates).
+        { untilStable: true },
       );
     } catch (e) {
       throw new SeamError('SEAM_ERR_CHECKPOINT_LOAD', `cannot read checkpoints from ${this.topic}: ${(e as Error).message}`, { cause: e, details: { topic: this.topic } });
