@@ -27,6 +27,21 @@ describe('aborted-transaction filter', () => {
     expect(kept.map((m) => m.offset)).toEqual(['11', '13', '14']);
   });
 
+  it('a fenced holder and its successors share the producer id (other epochs): only the aborted transactions are dropped', () => {
+    // Zombie's page aborted by the fence (0-1, marker 2); successor commits (3-4, commit marker 5); its next
+    // page fails and is aborted when its producer is replaced (6, marker 7); the replacement commits (8).
+    const commit = (offset: number) => ({ offset: String(offset), key: Buffer.from([0, 0, 0, 1]), batchContext: { producerId: '9', inTransaction: true } });
+    const messages = [msg(0, '9'), msg(1, '9'), msg(2, '9', true, true), msg(3, '9'), msg(4, '9'), commit(5), msg(6, '9'), msg(7, '9', true, true), msg(8, '9')];
+    const kept = filterAbortedMessages({
+      messages,
+      abortedTransactions: [
+        { firstOffset: '6', producerId: '9' },
+        { firstOffset: '0', producerId: '9' },
+      ],
+    });
+    expect(kept.map((m) => m.offset)).toEqual(['2', '3', '4', '5', '7', '8']);
+  });
+
   it('is installed in place of kafkajs own filter', async () => {
     await import('./kafka.ts');
     const { createRequire } = await import('node:module');
