@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SensorIngest } from './config.ts';
@@ -73,5 +78,47 @@ describe('shipping to the ingest endpoint', () => {
     await s.drain(Date.now() + 5000);
     expect(s.counters.sent).toBe(8);
     expect(s.counters.failures).toBe(0);
+  });
+
+  it('speaks HTTPS trusting only the configured CA, with the token read from its file on every request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-ship-tls-'));
+    try {
+      // A CA and a server certificate for 127.0.0.1, made with the openssl CLI.
+      const o = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+      o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=seam-test-ca']);
+      o(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
+      writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+      o(['x509', '-req', '-in', 'srv.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '1', '-extfile', 'ext']);
+      const auth: string[] = [];
+      const tls = createHttpsServer({ cert: readFileSync(join(dir, 'srv.crt')), key: readFileSync(join(dir, 'srv.key')) }, (req, res) => {
+        auth.push(String(req.headers.authorization));
+        req.resume();
+        req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":1,"rejected":[]}'));
+      });
+      await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/v1/ingest`;
+      const tokenFile = join(dir, 'token');
+      writeFileSync(tokenFile, 'tok-a\n');
+      try {
+        const trusting = new Shipper(SensorIngest.parse({ url, caFile: join(dir, 'ca.crt'), tokenFile, requestTimeoutMs: 5000 }), undefined, {});
+        trusting.enqueue([rec(1)]);
+        await trusting.tick(Date.now(), true);
+        writeFileSync(tokenFile, 'tok-b\n'); // rotated
+        trusting.enqueue([rec(2)]);
+        await trusting.tick(Date.now(), true);
+        expect(trusting.counters).toMatchObject({ sent: 2, failures: 0 });
+        expect(auth).toEqual(['Bearer tok-a', 'Bearer tok-b']);
+        const untrusting = new Shipper(SensorIngest.parse({ url, tokenFile }), undefined, {});
+        untrusting.enqueue([rec(3)]);
+        await untrusting.tick(Date.now(), true);
+        expect(untrusting.counters.failures).toBe(1);
+        expect(untrusting.counters.lastError).toMatch(/certificate/i);
+        expect(untrusting.counters.spoolRecords).toBe(1); // kept for the next try
+      } finally {
+        await new Promise<void>((r) => tls.close(() => r()));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
