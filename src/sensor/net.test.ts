@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_METADATA_ADDRESSES } from './config.ts';
-import { canonicalIp, decodeAddress, isConnection, isInbound, listeningPorts, metadataMatcher, parseNetTable } from './net.ts';
+import { connect, createServer, type Socket } from 'node:net';
+import { canonicalIp, decodeAddress, isConnection, isInbound, listeningPorts, metadataMatcher, parseNetTable, readSockets } from './net.ts';
 
 // Lines as a little-endian kernel prints them (x86_64, arm64).
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -43,5 +44,22 @@ describe('metadata endpoints', () => {
     expect(meta('127.0.0.2')).toBe(true);
     expect(meta('169.254.169.254')).toBe(false);
     expect(canonicalIp('0:0:0:0:0:0:0:1')).toBe('::1');
+  });
+});
+
+describe('reading the real tables', () => {
+  it('reads a table past 64 KiB whole (a busy node has hundreds of sockets)', async () => {
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    // 250 connections = 500 sockets ≈ 75 KiB of /proc/net/tcp on top of what the machine has.
+    const clients = await Promise.all(Array.from({ length: 250 }, () => new Promise<Socket>((r) => { const c = connect(port, '127.0.0.1', () => r(c)); })));
+    try {
+      const mine = readSockets('/proc').filter((s) => s.remotePort === port && s.state === '01');
+      expect(mine).toHaveLength(250);
+    } finally {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

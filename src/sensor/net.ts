@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { readSmall } from './procfs.ts';
+import { readAll } from './procfs.ts';
 
 /**
  * The pod's sockets from /proc/net/{tcp,tcp6,udp,udp6}. A pod's containers share one network
@@ -107,7 +107,7 @@ export function readSockets(proc: string): Socket[] {
     ['udp', 'udp'],
     ['udp6', 'udp'],
   ] as const) {
-    const t = readSmall(`${proc}/net/${file}`);
+    const t = readAll(`${proc}/net/${file}`);
     if (t !== undefined) out.push(...parseNetTable(t, proto));
   }
   return out;

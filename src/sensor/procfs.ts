@@ -43,6 +43,29 @@ export function readSmall(path: string): string | undefined {
   }
 }
 
+/** Reads a proc file of any size (the socket tables: ~150 bytes a socket, past 64 KiB on a busy node). */
+export function readAll(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parts: string[] = [];
+    for (;;) {
+      const r = readSync(fd, buf, 0, buf.length, null);
+      if (r === 0) break;
+      parts.push(buf.toString('latin1', 0, r));
+    }
+    return parts.join('');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Like readSmall but reports why it failed (for the visibility probe). */
 export function tryRead(path: string): { ok: true; text: string } | { ok: false; why: ReadFailure } {
   try {
