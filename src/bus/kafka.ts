@@ -146,11 +146,22 @@ function headersOf(h: IHeaders | undefined): Record<string, string> | undefined 
   return out;
 }
 
+export interface ConsumerMember {
+  groupId: string;
+  topics: string[];
+  /** Joined its group since its last rebalance (kafkajs GROUP_JOIN), and not crashed since. */
+  joined: boolean;
+  /** Partitions assigned at the last join (0 when the group has more members than partitions). */
+  partitions: number;
+}
+
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
   readonly replicationFactor: number;
   private adminClient: Admin | undefined;
   private readonly open = new Set<{ close(): Promise<void> }>();
+  /** This process's consumer group members, for readiness and lag (src/core/metrics.ts). */
+  private readonly members = new Set<ConsumerMember>();
 
   constructor(opts: KafkaBusOptions) {
     this.kafka = new Kafka({
@@ -375,6 +386,19 @@ export class KafkaBus implements Bus {
         log.warn({ error, groupId: opts.groupId, topic, partition }, 'Committing past a batch of only control or aborted records failed; the next batch commits it.');
       });
     });
+    // Membership for /readyz and the lag metric: joined since the last rebalance, and how many partitions.
+    const member: ConsumerMember = { groupId: opts.groupId, topics: [...opts.topics], joined: false, partitions: 0 };
+    this.members.add(member);
+    c.on(c.events.GROUP_JOIN, (e) => {
+      member.joined = true;
+      member.partitions = Object.values(e.payload.memberAssignment).reduce((n, ps) => n + ps.length, 0);
+    });
+    c.on(c.events.REBALANCING, () => {
+      member.joined = false;
+    });
+    c.on(c.events.CRASH, () => {
+      member.joined = false;
+    });
     await c.connect();
     await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
     let running = false;
@@ -435,12 +459,55 @@ export class KafkaBus implements Bus {
       stop: async (): Promise<void> => {
         stopped = true;
         this.open.delete(handle);
+        this.members.delete(member);
         await c.disconnect();
       },
       close: async (): Promise<void> => handle.stop(),
     };
     this.open.add(handle);
     return handle;
+  }
+
+  /** The consumer group members this process runs: whether each has joined its group since its last rebalance, and its partitions. */
+  consumerMembers(): ConsumerMember[] {
+    return [...this.members].map((m) => ({ ...m, topics: [...m.topics] }));
+  }
+
+  /**
+   * Consumer lag of every group this process consumes in, per topic partition, from the broker: the
+   * partition's end offset minus the group's committed offset (the log start when the group has
+   * committed nothing). What any member of the group sees, not only this process's partitions.
+   */
+  async consumerLag(): Promise<{ groupId: string; topic: string; partition: number; end: bigint; committed: bigint | undefined; lag: bigint }[]> {
+    const groups = new Map<string, Set<string>>();
+    for (const m of this.members) {
+      const ts = groups.get(m.groupId) ?? new Set<string>();
+      for (const t of m.topics) ts.add(t);
+      groups.set(m.groupId, ts);
+    }
+    if (groups.size === 0) return [];
+    const admin = await this.admin();
+    const ends = new Map<string, { high: bigint; low: bigint }>();
+    const fetched = new Set<string>();
+    const out: { groupId: string; topic: string; partition: number; end: bigint; committed: bigint | undefined; lag: bigint }[] = [];
+    for (const [groupId, topics] of groups) {
+      for (const topic of topics) {
+        if (!fetched.has(topic)) {
+          fetched.add(topic);
+          for (const o of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${o.partition}`, { high: BigInt(o.high), low: BigInt(o.low) });
+        }
+      }
+      for (const t of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+        for (const p of t.partitions) {
+          const e = ends.get(`${t.topic}/${p.partition}`);
+          if (e === undefined) continue;
+          const committed = BigInt(p.offset) >= 0n ? BigInt(p.offset) : undefined;
+          const from = committed === undefined || committed < e.low ? e.low : committed;
+          out.push({ groupId, topic: t.topic, partition: p.partition, end: e.high, committed, lag: e.high > from ? e.high - from : 0n });
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -2,13 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Bus } from '../bus/types.ts';
-import { CollectConfig } from '../sources/registry.ts';
+import { CollectConfig, type RunningCollectors } from '../sources/registry.ts';
 import type { WriterFaults } from '../sources/checkpoint/store.ts';
 
 export interface CollectCliOptions {
   config: string;
   env?: NodeJS.ProcessEnv;
   err?: { write(s: string): unknown };
+  /** Metrics and health listener (host:port); default SEAM_METRICS_ADDR, else off. */
+  metricsAddr?: string;
 }
 
 /**
@@ -71,8 +73,21 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     const { MemoryBus } = await import('../bus/memory.ts');
     bus = new MemoryBus();
   }
+  const { MetricsServer, metricsAddress } = await import('../core/metrics.ts');
+  const addr = metricsAddress(o.metricsAddr, env, undefined);
+  const metrics = addr === undefined ? undefined : new MetricsServer();
+  // Filled once the collectors run; the listener answers (not ready) before.
+  const live: { running?: RunningCollectors } = {};
+  let stopping = false;
+  if (metrics && addr) {
+    const { registerCollectorMetrics } = await import('../pipeline/metrics.ts');
+    registerCollectorMetrics(metrics, { collectors: () => live.running?.collectors ?? [], running: () => live.running !== undefined && !stopping });
+    const bound = await metrics.listen(addr);
+    err.write(`seam collect: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
+  }
   const { runCollectors } = await import('../sources/registry.ts');
   const running = await runCollectors(parsed.data, bus, { faults: stallFault(env, err) });
+  live.running = running;
   err.write(`seam collect: running ${running.collectors.map((c) => c.name).join(', ')}; SIGTERM or SIGINT stops after the current polls\n`);
   const stopped = await Promise.race([
     running.done.then(() => 'done' as const),
@@ -82,8 +97,10 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     }),
   ]);
   if (stopped === 'signal') err.write('seam collect: stopping\n');
+  stopping = true;
   await running.stop();
   err.write(`seam collect: ${JSON.stringify(running.stats())}\n`);
   await bus.close();
+  await metrics?.close();
   return 0;
 }

@@ -27,7 +27,8 @@ export function buildCli(): Command {
     .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
-    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string }) => {
+    .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
+    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string }) => {
       process.exitCode = await runCommand(o);
     });
 
@@ -78,7 +79,8 @@ export function buildCli(): Command {
     .command('collect')
     .description('Run collectors from a YAML/JSON config on Kafka (SEAM_KAFKA_BROKERS) until SIGTERM/SIGINT; SEAM_REPLICA_ID sets ownership.replicaId')
     .requiredOption('--config <file>', 'collectors config (CollectConfig)')
-    .action(async (o: { config: string }) => {
+    .option('--metrics-addr <host:port>', 'serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
+    .action(async (o: { config: string; metricsAddr?: string }) => {
       const { collectCommand } = await import('./collect.ts');
       process.exitCode = await collectCommand(o);
     });

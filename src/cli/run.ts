@@ -13,6 +13,8 @@ export interface RunCliOptions {
   cluster?: string;
   /** Alert delivery config file (docs/alert-delivery.md). */
   delivery?: string;
+  /** Metrics and health listener (host:port); default SEAM_METRICS_ADDR, else off. */
+  metricsAddr?: string;
 }
 
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
@@ -123,13 +125,27 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
   const env = process.env;
   const bus = new KafkaBus({ brokers, clientId: `seam-${roles.join('-')}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
   const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
+  // The listener first, so /healthz answers and /readyz says 503 while the roles connect and join.
+  const { MetricsServer, metricsAddress } = await import('../core/metrics.ts');
+  const { registerRoleMetrics } = await import('./../pipeline/metrics.ts');
+  const addr = metricsAddress(o.metricsAddr, env, undefined);
+  const metrics = addr === undefined ? undefined : new MetricsServer();
+  // Filled once the roles run; the listener answers (not ready) before.
+  const live: { running?: Awaited<ReturnType<typeof startKafkaRoles>> } = {};
+  let sink: Sink | undefined;
+  let closeProbe: (() => Promise<void>) | undefined;
+  let alertHook: ((a: Alert) => void) | undefined;
+  if (metrics && addr) {
+    metrics.addReadiness({ name: 'roles', check: () => (live.running === undefined ? `starting ${roles.join(', ')} (loading rules, creating topics, joining groups)` : undefined) });
+    const bound = await metrics.listen(addr);
+    process.stderr.write(`seam: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
+  }
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
   const placeholders = await placeholdersFrom(o.placeholders);
   const lateness = envMs('SEAM_ALLOWED_LATENESS_MS');
   const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [], ...(placeholders ? { placeholders } : {}), ...(lateness === undefined ? {} : { allowedLatenessMs: lateness }) }) : undefined;
   const idleMs = envMs('SEAM_CORRELATE_IDLE_MS');
   const pollMs = envMs('SEAM_CORRELATE_POLL_MS');
-  let sink: Sink | undefined;
   if (roles.includes('index')) {
     const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');
     const { defaultNodeUrls } = await import('../sinks/opensearch/config.ts');
@@ -146,6 +162,24 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
       await client.close();
     }
   }
+  if (metrics) {
+    let sinkReachable: (() => Promise<string | undefined>) | undefined;
+    if (sink) {
+      const { opensearchProbe } = await import('../sinks/opensearch/probe.ts');
+      const probe = await opensearchProbe(sink.config);
+      sinkReachable = probe.check;
+      closeProbe = probe.close;
+    }
+    const hooks = registerRoleMetrics(metrics, {
+      roleNames: roles,
+      roles: () => live.running?.roles ?? [],
+      bus,
+      ...(sink ? { sink } : {}),
+      ...(sinkReachable ? { sinkReachable } : {}),
+      ...(detection ? { detection } : {}),
+    });
+    alertHook = (a) => hooks.observeAlert(a);
+  }
   const running = await startKafkaRoles({
     bus,
     topics,
@@ -154,10 +188,14 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
     ...(sink ? { sink } : {}),
     ...(deliverer ? { deliverer } : {}),
     groupPrefix: env.SEAM_GROUP_PREFIX ?? '',
-    onAlert: printAlert,
+    onAlert: (a) => {
+      alertHook?.(a);
+      printAlert(a);
+    },
     ...(idleMs === undefined ? {} : { idleMs }),
     ...(pollMs === undefined ? {} : { pollMs }),
   });
+  live.running = running;
   process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${brokers.join(',')}; SIGTERM or SIGINT drains and stops\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -167,6 +205,8 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
   await running.stop();
   await sink?.close();
   await bus.close();
+  await closeProbe?.();
+  await metrics?.close();
   for (const r of running.roles) process.stderr.write(`seam: ${r.name}: ${JSON.stringify(r.stats())}\n`);
   return 0;
 }

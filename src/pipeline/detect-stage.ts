@@ -58,7 +58,7 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
       return out;
     },
     stats() {
-      return { native: native.stats(), ...(detector ? { sigma: detector.stats() } : {}) };
+      return { native: native.stats(), graph: native.graph.stats(), ...(detector ? { sigma: detector.stats() } : {}) };
     },
     drainFacts() {
       const out = facts;

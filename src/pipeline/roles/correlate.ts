@@ -407,6 +407,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const byStage = [...states.values()].map((s) => s.stage.stats());
       let held = 0;
       let settled = true;
+      // Identity graph size: keys over every partition's graph this member owns.
+      let identityGraphKeys = 0;
+      for (const b of byStage) identityGraphKeys += (b as { graph?: { keys?: number } }).graph?.keys ?? 0;
       for (const [partition, st] of states) {
         held += st.buffer.size;
         const end = watch?.view?.signalsEnd.get(partition);
@@ -414,7 +417,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         if (st.buffer.size > 0 || (st.processed > 0 && !(st.advancedMs > st.newestMs))) settled = false;
       }
       // settled: nothing held, and every owned stage's clock is past its newest event (the input went quiet).
-      return { ...counters.snapshot(), ...stats, held, settled, partitions: states.size, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
+      return { ...counters.snapshot(), ...stats, held, settled, partitions: states.size, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
 }

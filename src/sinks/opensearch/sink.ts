@@ -143,6 +143,8 @@ export class OpenSearchSink {
   private retries = 0;
   private readonly retriesByReason = new Map<string, number>();
   private requests = 0;
+  /** Told the duration of every bulk request and whether OpenSearch answered it (the metrics listener's histogram). */
+  onBulk: ((seconds: number, outcome: 'ok' | 'error') => void) | undefined;
   private requestBytes = 0;
   private closed = false;
 
@@ -401,10 +403,13 @@ export class OpenSearchSink {
     this.requests++;
     this.requestBytes += size;
     let response;
+    const started = performance.now();
     try {
       // A pre-serialized NDJSON body goes out as is; the typings only know the array form.
       response = await this.client.bulk({ body: body as unknown as never[], filter_path: BULK_FILTER_PATH });
+      this.onBulk?.((performance.now() - started) / 1000, 'ok');
     } catch (e) {
+      this.onBulk?.((performance.now() - started) / 1000, 'error');
       const v = classifyRequestError(e);
       if (v.verdict === 'retry') {
         this.noteRetry(v.label, items.length);

@@ -11,6 +11,8 @@ export class CollectorStats {
   duplicatesSkipped = 0;
   newestEventMs: number | undefined;
   private readonly buckets = new Map<number, number>(); // second → events emitted
+  /** When this process last saved each checkpoint (by log group or detector), or started owning it. */
+  readonly checkpointAtMs = new Map<string, number>();
 
   constructor(component: string) {
     this.counters = new Counters(component);
@@ -23,11 +25,15 @@ export class CollectorStats {
     for (const k of this.buckets.keys()) if (k < s - 60) this.buckets.delete(k);
   }
 
+  checkpointed(name: string, nowMs = Date.now()): void {
+    this.checkpointAtMs.set(name, nowMs);
+  }
+
   sawEventAt(tsMs: number): void {
     if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
   }
 
-  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number } {
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; checkpointAgeMs?: Record<string, number> } {
     const s = Math.floor(nowMs / 1000);
     let n = 0;
     let oldest = s;
@@ -44,6 +50,7 @@ export class CollectorStats {
       duplicatesSkipped: this.duplicatesSkipped,
       lagMs: this.newestEventMs === undefined ? null : Math.max(0, nowMs - this.newestEventMs),
       eventsPerSec: n / span,
+      ...(this.checkpointAtMs.size === 0 ? {} : { checkpointAgeMs: Object.fromEntries([...this.checkpointAtMs].map(([k, at]) => [k, Math.max(0, nowMs - at)])) }),
     };
   }
 }

@@ -112,6 +112,7 @@ export class CloudWatchLogsSource {
         released.push(g.group.logGroupName);
       }
     }
+    for (const name of released) this.stats.checkpointAtMs.delete(name);
     const have = new Set(keep.map((g) => unitOf(g.group)));
     const added = owned.filter((g) => !have.has(unitOf(g)));
     if (added.length > 0) {
@@ -140,6 +141,7 @@ export class CloudWatchLogsSource {
         })),
       );
       keep.push(...taken);
+      for (const g of added) this.stats.checkpointed(g.logGroupName, this.now());
     }
     this.groups = keep;
     if (added.length > 0 || released.length > 0 || !this.announced) {
@@ -249,6 +251,7 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
+        this.stats.checkpointed(g.group.logGroupName, this.now());
         this.stats.emitted(records.length, this.now());
       }
     } while (nextToken !== undefined && !signal?.aborted);

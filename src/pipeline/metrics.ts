@@ -1,0 +1,269 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { ConsumerMember } from '../bus/kafka.ts';
+import type { MetricsServer } from '../core/metrics.ts';
+import type { Alert } from '../detect/alert.ts';
+import type { Detection } from './detection.ts';
+
+/**
+ * Seam's metrics on a MetricsServer (docs/metrics.md). Nothing is counted twice: at each scrape the
+ * values are read from the counters the components already keep (Counters, role stats,
+ * CollectorStats, the sink's stats) and from the broker (lag). Only two things are observed as they
+ * happen, because no component keeps a distribution: bulk request durations and alert latency.
+ */
+
+/** The role stats this reads (src/pipeline/roles/*.ts `stats()`); every field optional. */
+interface RoleStatsView {
+  received?: number;
+  emitted?: number;
+  errors?: Record<string, number>;
+  bySource?: Record<string, number>;
+  identityGraphKeys?: number;
+  held?: number;
+}
+
+/** What the bus tells about this process's consumers (KafkaBus). */
+export interface ConsumerView {
+  consumerMembers(): ConsumerMember[];
+  consumerLag(): Promise<{ groupId: string; topic: string; partition: number; lag: bigint }[]>;
+}
+
+/** The sink's side (OpenSearchSink). */
+export interface SinkView {
+  stats(): { errors: Record<string, number>; dropped: Record<string, number>; retriesByReason: Record<string, number>; requests: number; bufferedBytes: number };
+  onBulk: ((seconds: number, outcome: 'ok' | 'error') => void) | undefined;
+}
+
+const LAG_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Counters shared by roles and collectors: records in and out, errors by code. */
+function recordCounters(server: MetricsServer, read: () => { role: string; source: string; stats: RoleStatsView }[]): void {
+  const r = server.registry;
+  new Counter({
+    name: 'seam_records_in_total',
+    help: 'Records a role or collector received (its Counters.received).',
+    labelNames: ['role', 'source'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const x of read()) this.inc({ role: x.role, source: x.source }, x.stats.received ?? 0);
+    },
+  });
+  new Counter({
+    name: 'seam_records_out_total',
+    help: 'Records a role or collector emitted: normalize by event source, others as a whole (source="all") or by collector.',
+    labelNames: ['role', 'source'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const x of read()) {
+        if (x.stats.bySource !== undefined) for (const [source, n] of Object.entries(x.stats.bySource)) this.inc({ role: x.role, source }, n);
+        else this.inc({ role: x.role, source: x.source }, x.stats.emitted ?? 0);
+      }
+    },
+  });
+  new Counter({
+    name: 'seam_errors_total',
+    help: 'Records a role or collector could not carry through, by error code (its Counters.errors): dead letters, and index batches that failed and are redelivered.',
+    labelNames: ['role', 'source', 'code'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const x of read()) for (const [code, n] of Object.entries(x.stats.errors ?? {})) this.inc({ role: x.role, source: x.source, code }, n);
+    },
+  });
+}
+
+export interface RoleMetricsOptions {
+  /** The roles this process runs (known before they start, so the listener can answer while they do). */
+  roleNames: readonly string[];
+  /** The running roles (empty until they have started). */
+  roles: () => { name: string; stats(): Record<string, unknown> }[];
+  bus?: ConsumerView;
+  sink?: SinkView;
+  /** Answers undefined when the sink's cluster answers, else why not (the index role's readiness). */
+  sinkReachable?: () => Promise<string | undefined>;
+  detection?: Detection;
+}
+
+/** Registers the roles' metrics and readiness; returns the hook that times alerts. */
+export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions): { observeAlert(a: Alert, nowMs?: number): void } {
+  const r = server.registry;
+  recordCounters(server, () => o.roles().map((role) => ({ role: role.name, source: 'all', stats: role.stats() as RoleStatsView })));
+
+  if (o.bus) {
+    const bus = o.bus;
+    new Gauge({
+      name: 'seam_consumer_lag',
+      help: 'Records not yet committed by the consumer group, per topic partition: end offset minus committed offset, read from the broker at scrape time.',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [r],
+      async collect() {
+        this.reset();
+        for (const l of await withTimeout(bus.consumerLag(), LAG_TIMEOUT_MS, 'reading consumer lag')) {
+          this.set({ group: l.groupId, topic: l.topic, partition: String(l.partition) }, Number(l.lag));
+        }
+      },
+    });
+    new Gauge({
+      name: 'seam_consumer_assigned_partitions',
+      help: "Partitions assigned to this process's members of the consumer group at their last join.",
+      labelNames: ['group'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const m of bus.consumerMembers()) this.inc({ group: m.groupId }, m.joined ? m.partitions : 0);
+      },
+    });
+    server.addReadiness({
+      name: 'kafka',
+      check: () => {
+        const members = bus.consumerMembers();
+        if (members.length === 0) return 'no consumer is running';
+        const waiting = members.filter((m) => !m.joined);
+        return waiting.length === 0 ? undefined : `${waiting.length} of ${members.length} consumers have not joined their group (${[...new Set(waiting.map((m) => m.groupId))].join(', ')})`;
+      },
+    });
+  }
+
+  if (o.sink) {
+    const sink = o.sink;
+    const bulk = new Histogram({
+      name: 'seam_sink_bulk_duration_seconds',
+      help: 'Duration of each OpenSearch bulk request; outcome="error" when the request itself failed (retried or refused).',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [r],
+    });
+    sink.onBulk = (s, outcome) => bulk.observe({ outcome }, s);
+    new Counter({
+      name: 'seam_sink_rejected_total',
+      help: 'Documents OpenSearch (or the sink before sending) rejected for good, by reason (mapper_parsing_exception, too_large, …); each is a dead letter.',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(sink.stats().dropped)) this.inc({ reason }, n);
+      },
+    });
+    new Counter({
+      name: 'seam_sink_retries_total',
+      help: 'Documents the sink sent again after a transient failure, by reason (http_429, rejected_execution, connection, …).',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(sink.stats().retriesByReason)) this.inc({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: 'seam_sink_buffered_bytes',
+      help: 'Bytes of documents waiting in the sink for a bulk request.',
+      registers: [r],
+      collect() {
+        this.set(sink.stats().bufferedBytes);
+      },
+    });
+  }
+  if (o.sinkReachable) {
+    const reach = o.sinkReachable;
+    server.addReadiness({ name: 'opensearch', check: () => reach() });
+  }
+
+  const latency = new Histogram({
+    name: 'seam_alert_latency_seconds',
+    help: "Wall-clock time from an alert's event time (@timestamp, its last event) to the moment the correlate role raised it.",
+    labelNames: ['level'],
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600],
+    registers: [r],
+  });
+
+  if (o.detection) {
+    const rs = o.detection.ruleset;
+    const rules = new Gauge({ name: 'seam_rules_loaded', help: 'Sigma rules and correlations loaded.', labelNames: ['kind'], registers: [r] });
+    rules.set({ kind: 'sigma' }, rs?.rules.length ?? 0);
+    rules.set({ kind: 'correlation' }, rs?.correlations.length ?? 0);
+  }
+
+  const correlates = (): RoleStatsView[] => o.roles().filter((x) => x.name === 'correlate').map((x) => x.stats() as RoleStatsView);
+  if (o.roleNames.includes('correlate')) {
+    new Gauge({
+      name: 'seam_identity_graph_keys',
+      help: "Keys (principals, roles, service accounts, …) in the identity graphs of this process's correlate partitions.",
+      registers: [r],
+      collect() {
+        this.set(correlates().reduce((n, s) => n + (s.identityGraphKeys ?? 0), 0));
+      },
+    });
+    new Gauge({
+      name: 'seam_correlate_held_signals',
+      help: 'Signals the correlate role holds back until the watermark passes them (ADR 0009).',
+      registers: [r],
+      collect() {
+        this.set(correlates().reduce((n, s) => n + (s.held ?? 0), 0));
+      },
+    });
+  }
+
+  return {
+    observeAlert(a, nowMs = Date.now()) {
+      const t = Date.parse(a['@timestamp']);
+      if (Number.isFinite(t)) latency.observe({ level: a.rule.level }, Math.max(0, (nowMs - t) / 1000));
+    },
+  };
+}
+
+/** A collector as `seam collect` runs it. */
+export interface CollectorView {
+  name: string;
+  stats(): Record<string, unknown>;
+}
+
+/** Registers the collectors' metrics and readiness (started, not all stopped). */
+export function registerCollectorMetrics(server: MetricsServer, o: { collectors: () => CollectorView[]; running: () => boolean }): void {
+  const r = server.registry;
+  recordCounters(server, () => o.collectors().map((c) => ({ role: 'collect', source: c.name, stats: c.stats() as RoleStatsView })));
+  new Gauge({
+    name: 'seam_collector_checkpoint_age_seconds',
+    help: 'Seconds since the collector last saved its checkpoint for the log group (since it took the group over, before the first save).',
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        const ages = (c.stats() as { checkpointAgeMs?: Record<string, number> }).checkpointAgeMs ?? {};
+        for (const [group, ms] of Object.entries(ages)) this.set({ collector: c.name, log_group: group }, ms / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'seam_collector_event_lag_seconds',
+    help: 'Now minus the newest event time the collector has read (CollectorStats lagMs); absent before the first event.',
+    labelNames: ['collector'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        const lag = (c.stats() as { lagMs?: number | null }).lagMs;
+        if (typeof lag === 'number') this.set({ collector: c.name }, lag / 1000);
+      }
+    },
+  });
+  server.addReadiness({ name: 'collectors', check: () => (o.running() ? undefined : 'the collectors are not running') });
+}
