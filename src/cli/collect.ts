@@ -73,9 +73,9 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     const { MemoryBus } = await import('../bus/memory.ts');
     bus = new MemoryBus();
   }
-  const { MetricsServer, metricsAddress } = await import('../core/metrics.ts');
+  const { metricsAddress } = await import('../core/listen-address.ts');
   const addr = metricsAddress(o.metricsAddr, env, undefined);
-  const metrics = addr === undefined ? undefined : new MetricsServer();
+  const metrics = addr === undefined ? undefined : new (await import('../core/metrics.ts')).MetricsServer();
   // Filled once the collectors run; the listener answers (not ready) before.
   const live: { running?: RunningCollectors } = {};
   let stopping = false;

@@ -126,10 +126,9 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
   const bus = new KafkaBus({ brokers, clientId: `seam-${roles.join('-')}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
   const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
   // The listener first, so /healthz answers and /readyz says 503 while the roles connect and join.
-  const { MetricsServer, metricsAddress } = await import('../core/metrics.ts');
-  const { registerRoleMetrics } = await import('./../pipeline/metrics.ts');
+  const { metricsAddress } = await import('../core/listen-address.ts');
   const addr = metricsAddress(o.metricsAddr, env, undefined);
-  const metrics = addr === undefined ? undefined : new MetricsServer();
+  const metrics = addr === undefined ? undefined : new (await import('../core/metrics.ts')).MetricsServer();
   // Filled once the roles run; the listener answers (not ready) before.
   const live: { running?: Awaited<ReturnType<typeof startKafkaRoles>> } = {};
   let sink: Sink | undefined;
@@ -170,6 +169,7 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
       sinkReachable = probe.check;
       closeProbe = probe.close;
     }
+    const { registerRoleMetrics } = await import('../pipeline/metrics.ts');
     const hooks = registerRoleMetrics(metrics, {
       roleNames: roles,
       roles: () => live.running?.roles ?? [],

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { parseListenAddress } from './listen-address.ts';
 
 /**
  * The metrics and health listener of a long-running process (docs/metrics.md): `/metrics` in the
@@ -12,15 +13,6 @@ export interface ReadinessCheck {
   name: string;
   /** undefined when ready; otherwise why not. A throw counts as not ready, with its message. */
   check(): Promise<string | undefined> | string | undefined;
-}
-
-/** `host:port`, `:port` or a bare port; port 0 picks a free one. */
-export function parseListenAddress(addr: string): { host: string; port: number } {
-  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(addr.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port > 65535) throw new Error(`metrics address must be host:port, :port or a port (got '${addr}')`);
-  const host = m[1] === undefined || m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, '');
-  return { host, port };
 }
 
 export class MetricsServer {
@@ -99,11 +91,4 @@ export class MetricsServer {
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
-}
-
-/** The listen address from a flag, else SEAM_METRICS_ADDR, else the default (undefined: off); `off`/`none` turn it off. */
-export function metricsAddress(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: string | undefined): string | undefined {
-  const v = flag ?? env.SEAM_METRICS_ADDR ?? fallback;
-  if (v === undefined || v.trim() === '' || /^(off|none|false)$/i.test(v.trim())) return undefined;
-  return v.trim();
 }
