@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MetricsServer } from '../core/metrics.ts';
+import { CollectorStats } from '../sources/checkpoint/stats.ts';
+import { registerCollectorMetrics } from './metrics.ts';
+
+const servers: MetricsServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+describe('collector metrics', () => {
+  it('serve the CollectorStats a collector keeps: records, errors by code, checkpoint age per log group; ready while running', async () => {
+    const stats = new CollectorStats('cloudwatch-logs:audit');
+    let running = false;
+    const server = new MetricsServer({ defaultMetrics: false });
+    servers.push(server);
+    registerCollectorMetrics(server, { collectors: () => [{ name: 'audit', stats: () => stats.snapshot() }], running: () => running });
+    const { port } = await server.listen('127.0.0.1:0');
+    const get = async (path: string): Promise<{ status: number; body: string }> => {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: r.status, body: await r.text() };
+    };
+    expect((await get('/healthz')).status).toBe(200);
+    expect(await get('/readyz')).toEqual({ status: 503, body: 'not ready\ncollectors: the collectors are not running\n' });
+    running = true;
+    expect((await get('/readyz')).status).toBe(200);
+
+    const now = Date.now();
+    stats.checkpointed('/aws/eks/prod/cluster', now - 90_000);
+    stats.counters.received += 7;
+    stats.emitted(5, now);
+    stats.counters.error('SEAM_ERR_INPUT_TRUNCATED', 2);
+    const m = (await get('/metrics')).body;
+    expect(m).toContain('seam_records_in_total{role="collect",source="audit"} 7');
+    expect(m).toContain('seam_records_out_total{role="collect",source="audit"} 5');
+    expect(m).toContain('seam_errors_total{role="collect",source="audit",code="SEAM_ERR_INPUT_TRUNCATED"} 2');
+    const age = /seam_collector_checkpoint_age_seconds\{collector="audit",log_group="\/aws\/eks\/prod\/cluster"\} (\S+)/.exec(m);
+    expect(Number(age?.[1])).toBeGreaterThanOrEqual(90);
+    expect(Number(age?.[1])).toBeLessThan(200);
+    expect((await get('/nope')).status).toBe(404);
+  });
+});
