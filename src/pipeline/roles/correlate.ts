@@ -363,7 +363,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   return {
     name: 'correlate',
     async start() {
-      if (watch !== undefined) await watch.refresh();
+      // A first look at stage 1's progress; if Kafka cannot answer yet (a broker just started: "not the
+      // coordinator", "does not host this topic-partition"), start anyway: nothing is released until a
+      // look succeeds, and the ticker keeps looking.
+      if (watch !== undefined) {
+        await watch.refresh().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not look at stage 1 progress at start; held signals wait for the next look.'));
+      }
       producer = await o.bus.producer();
       consumer = await o.bus.consumer({
         groupId: o.groupId ?? defaultGroupId('correlate'),
