@@ -16,11 +16,27 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/abuse/**'],
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 600_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The abuse suite (issue 11, npm run test:abuse) on the same real services, in workers whose
+        // heap is capped: Seam must stay within its memory bound under hostile input, and the line
+        // it ends with reports the peak RSS.
+        test: {
+          name: 'abuse',
+          include: ['test/abuse/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          execArgv: ['--max-old-space-size=320', '--expose-gc'],
         },
       },
     ],

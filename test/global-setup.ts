@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { SERVICE_NAMES, endpoints as serviceEndpoints, ensureUp, stop } from '../deploy/local/services-lib.mjs';
+import { formatAbuse, sumAbuseFile } from './abuse/tally.ts';
 import { formatTally, sumTallyFile } from './faults/tally.ts';
 import { formatOrder, sumOrderFile } from './order/tally.ts';
 import type { SeamEndpoints } from './helpers/services.ts';
@@ -32,6 +33,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('seamEndpoints', provided);
   const tallyFile = path.join(os.tmpdir(), `seam-faults-${process.pid}-${Date.now()}.jsonl`);
   project.provide('faultsTallyFile', tallyFile);
+  const abuseFile = path.join(os.tmpdir(), `seam-abuse-${process.pid}-${Date.now()}.jsonl`);
+  project.provide('abuseTallyFile', abuseFile);
   const orderFile = path.join(os.tmpdir(), `seam-order-${process.pid}-${Date.now()}.jsonl`);
   project.provide('orderTallyFile', orderFile);
   // Also as env, for code under test that reads its config from the environment.
@@ -45,6 +48,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (tally !== undefined) {
       process.stdout.write(`${formatTally('faults', tally)}\n`);
       fs.rmSync(tallyFile, { force: true });
+    }
+    // The abuse suite's line (issue 11), over every abuse file of the run.
+    const abuse = sumAbuseFile(abuseFile);
+    if (abuse !== undefined) {
+      process.stdout.write(`${formatAbuse('abuse', abuse)}\n`);
+      fs.rmSync(abuseFile, { force: true });
     }
     // Every run of the event-time order tests (test/order/), embedded and on Kafka, in the line `npm run test:order` ends with.
     const order = sumOrderFile(orderFile);

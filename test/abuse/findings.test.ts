@@ -368,6 +368,18 @@ describe('finding 2: a sidecar token can speak for anyone', () => {
 });
 
 describe('finding 5: resource abuse', () => {
+  it('finding 5: a gzip of brackets is one dead letter in constant memory (the worker heap is capped at 320 MB)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const dir = await mkdtemp(join(tmpdir(), 'seam-f5-'));
+    const input = join(dir, 'brackets.json.gz');
+    // 64 MiB of `[` (64 KiB gzipped): the splitter once kept a stack entry per bracket (2.2 GB for 1 MB of gzip).
+    await writeFile(input, gzipSync(Buffer.alloc(64 << 20, '[')));
+    const s = await runReplay({ paths: [input], dlqPath: join(dir, 'dlq.jsonl'), maxRecordBytes: 1 << 20 });
+    expect(s.normalized).toBe(0);
+    expect(s.rejected).toBe(1);
+    expect(Object.keys(s.rejectedByCode)).toEqual(['SEAM_ERR_INPUT_TRUNCATED']);
+  });
+
   it('finding 5: a 4 MiB body of junk lines gets a bounded answer, and odd paths and deep arrays get 4xx without a stack', async () => {
     const { src, post } = await sidecar({ maxBodyBytes: 8 * 1024 * 1024 });
     try {

@@ -15,6 +15,8 @@ declare module 'vitest' {
     seamEndpoints: SeamEndpoints;
     /** Where fault scenarios append their counts (test/faults/tally.ts); summed when the run ends. */
     faultsTallyFile: string;
+    /** Where the abuse suite appends its counts (test/abuse/tally.ts); summed when the run ends. */
+    abuseTallyFile: string;
     /** Where the event-time order tests append each run's verdict (test/order/tally.ts); summed when the run ends. */
     orderTallyFile: string;
   }

@@ -122,8 +122,6 @@ export class ScanSplitter {
   private inString = false;
   private escape = false;
   private depth = 0;
-  /** Which container kinds are open, innermost last (true = array). */
-  private stack: boolean[] = [];
   private recordDepth = -1; // depth at which record elements start; decided from the first bytes
   private topIsArray = false;
   private inRecord = false;
@@ -207,12 +205,10 @@ export class ScanSplitter {
           this.recordDepth = 2;
           segStart = -1;
         }
-        this.stack.push(b === LBRACKET);
         this.depth++;
         continue;
       }
       if (b === RBRACE || b === RBRACKET) {
-        this.stack.pop();
         this.depth--;
         if (this.depth === 1 && !this.topIsArray) this.expectingValueForKey = false;
         if (this.inRecord && this.depth === this.recordDepth) {
