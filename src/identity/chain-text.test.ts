@@ -30,3 +30,20 @@ describe('short chain text', () => {
     expect(shortChain(undefined)).toBe('');
   });
 });
+
+describe('short chain text on a chain as the identity graph writes it (demo story, IRSA theft)', () => {
+  const chain = [
+    { kind: 'authenticates_as', from: 'k8s:prod-eks-01:user:arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1', to: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1' },
+    { kind: 'access_entry', from: 'arn:aws:iam::111122223333:role/payments-api-irsa', to: 'k8s:prod-eks-01:user:arn:aws:sts::111122223333:assumed-role/payments-api-irsa/{{SessionName}}' },
+    { kind: 'credential', from: 'ASIA01B1A577648959B5', to: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1' },
+    { kind: 'session_of', from: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1', to: 'arn:aws:iam::111122223333:role/payments-api-irsa' },
+    { kind: 'web_identity_session', from: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1', to: 'k8s:prod-eks-01:sa:payments/api' },
+    { kind: 'pod_service_account', from: 'k8s:prod-eks-01:sa:payments/api', to: 'k8s:prod-eks-01:pod:payments/api-7c9d8f6b5-x2k4q' },
+    { kind: 'exec', from: 'k8s:prod-eks-01:pod:payments/api-7c9d8f6b5-x2k4q', to: 'k8s:prod-eks-01:user:arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com' },
+    { kind: 'authenticates_as', from: 'k8s:prod-eks-01:user:arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com', to: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com' },
+    { kind: 'session_of', from: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com', to: 'arn:aws:iam::111122223333:role/PlatformAdmin' },
+  ];
+  it('names the session, the service account, the pod and alice once each, without the mapping and role noise', () => {
+    expect(shortChain(chain)).toBe('role/payments-api-irsa (botocore-session-1) → ASIA01B1A577648959B5 → sa payments/api → pod payments/api-7c9d8f6b5-x2k4q → role/PlatformAdmin (alice@example.com)');
+  });
+});

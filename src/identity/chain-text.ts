@@ -8,15 +8,27 @@ import type { ChainStep } from '../core/envelope.ts';
  * a chain longer than `maxNodes` keeps its first and last identities around a `…(n more)`.
  */
 export function shortChain(chain: readonly ChainStep[] | undefined, opts: { maxNodes?: number } = {}): string {
-  const nodes = chainNodes(chain);
+  const short = shortNodes(chain);
   const max = Math.max(3, opts.maxNodes ?? 6);
-  const short = nodes.map(shortIdentity);
   if (short.length <= max) return short.join(' → ');
   const head = short.slice(0, max - 2);
   const tail = short.slice(-1);
   return [...head, `…(${short.length - head.length - tail.length} more)`, ...tail].join(' → ');
 }
 
+/**
+ * The chain's identities in short form, each once: a Kubernetes user named by an IAM ARN is that
+ * ARN's identity (the `authenticates_as` hop says nothing new), and a bare `role/X` is dropped when a
+ * session of it (`role/X (session)`) is already named.
+ */
+export function shortNodes(chain: readonly ChainStep[] | undefined): string[] {
+  const out: string[] = [];
+  for (const n of chainNodes(chain)) {
+    const s = shortIdentity(n);
+    if (!out.includes(s)) out.push(s);
+  }
+  return out.filter((s) => !(/^role\/[^ ]+$/.test(s) && out.some((o) => o.startsWith(`${s} (`))));
+}
 /** The distinct identities of a chain, in the order the chain first reaches them. */
 export function chainNodes(chain: readonly ChainStep[] | undefined): string[] {
   const out: string[] = [];
@@ -37,11 +49,15 @@ export function shortIdentity(id: string): string {
   if (arn) {
     const rest = arn[2]!;
     const assumed = /^assumed-role\/([^/]+)\/(.+)$/.exec(rest);
-    return assumed ? `role/${assumed[1]!} (${assumed[2]!})` : rest;
+    if (!assumed) return rest;
+    // An access entry or aws-auth mapping names every session of the role: `{{SessionName}}`.
+    return /^\{\{.*\}\}$/.test(assumed[2]!) ? `role/${assumed[1]!}` : `role/${assumed[1]!} (${assumed[2]!})`;
   }
   const sa = /^system:serviceaccount:([^:]+):(.+)$/.exec(id);
   if (sa) return `sa ${sa[1]!}/${sa[2]!}`;
   const k8s = /^k8s:[^:]*:(user|group|sa|pod|node):(.+)$/.exec(id);
+  // A Kubernetes user named by an IAM ARN is that IAM identity, authenticated.
+  if (k8s?.[1] === 'user' && k8s[2]!.startsWith('arn:')) return shortIdentity(k8s[2]!);
   if (k8s) return `${k8s[1] === 'user' ? 'k8s' : k8s[1]!} ${k8s[2]!}`;
   const key = /^akid:(.+)$/.exec(id);
   if (key) return `key ${key[1]!}`;

@@ -1,3 +1,4 @@
+import { shortChain } from '../identity/chain-text.ts';
 import type { Principal } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 
@@ -70,7 +71,7 @@ export function formatIncident(inc: Incident): string {
     `INCIDENT [${inc.level}] ${inc.key} — ${inc.alerts.length} alerts from ${inc.start} to ${inc.end}`,
   ];
   if (inc.actors.length > 0) lines.push(`  acting as: ${inc.actors.join(', ')}`);
-  if (inc.chain.length > 0) lines.push(`  identity chain: ${inc.chain.map((s) => `${s.from} -[${s.kind}]-> ${s.to}`).join(' ; ')}`);
+  if (inc.chain.length > 0) lines.push(`  identity chain: ${shortChain(inc.chain)}`);
   for (const a of inc.alerts) lines.push(`  ${a['@timestamp']} [${a.rule.level}] ${a.rule.title}`);
   return lines.join('\n');
 }

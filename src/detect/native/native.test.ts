@@ -80,7 +80,7 @@ describe('IRSA / Pod Identity credentials used outside the cluster', () => {
     const alerts = run([...irsaStory(), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:15:00'), ATTACKER_IP), undefined)], id);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toContain(ATTACKER_IP);
-    expect(alerts[0]!.summary).toContain('alice@example.com (PlatformAdmin)');
+    expect(alerts[0]!.summary).toContain('role/PlatformAdmin (alice@example.com)');
     expect(alerts[0]!.principal?.service_account).toBe('payments/api');
     expect(alerts[0]!.events).toHaveLength(2);
   });

@@ -1,7 +1,7 @@
 /** Small helpers shared by native detections: addresses, alert building, chain text, bounded maps. */
+import { shortChain } from '../../identity/chain-text.ts';
 import type { ChainStep, Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { nodeLabel } from '../../identity/keys.ts';
 import { buildAlert, contributionOf, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { NativeDetection } from './types.ts';
@@ -28,23 +28,9 @@ export function fromCluster(event: SeamEvent, graph: IdentityGraph, cluster: str
   return graph.egressOf(cluster, Date.parse(event['@timestamp'])).includes(ip);
 }
 
-/** `ASIA… → payments-api-irsa/botocore… → payments/api → payments/api-7f… → alice@example.com (PlatformAdmin)` */
+/** The chain in its short, deduplicated form (src/identity/chain-text.ts), e.g. `role/payments-api-irsa (botocore…) → ASIA… → sa payments/api → pod payments/api-7f… → role/PlatformAdmin (alice@example.com)`. */
 export function chainText(chain: readonly ChainStep[]): string {
-  if (chain.length === 0) return '';
-  const nodes = [chain[0]!.from];
-  for (const s of chain) {
-    if (nodes[nodes.length - 1] !== s.from) nodes.push(s.from);
-    nodes.push(s.to);
-  }
-  return nodes.map(shortNode).join(' → ');
-}
-
-function shortNode(key: string): string {
-  const assumed = /^arn:aws[a-z-]*:sts::\d+:assumed-role\/([^/]+)\/(.+)$/.exec(key);
-  if (assumed !== null) return `${assumed[2]} (${assumed[1]})`;
-  const role = /^arn:aws[a-z-]*:iam::\d+:(role|user)\/(.+)$/.exec(key);
-  if (role !== null) return `${role[1]} ${role[2]}`;
-  return nodeLabel(key);
+  return shortChain(chain, { maxNodes: 8 });
 }
 
 /** `seam.id` → the id the source gave it (audit ids carry `:<stage>`). */
