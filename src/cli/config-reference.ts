@@ -3,6 +3,7 @@ import { NativeConfig } from '../detect/native/config.ts';
 import { IdentityGraphConfig } from '../identity/config.ts';
 import { SensorConfig } from '../sensor/config.ts';
 import { OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
+import { DeliveryConfig } from '../sinks/registry.ts';
 import { CollectConfig } from '../sources/registry.ts';
 
 /** `seam config reference`: the configuration reference, generated from the zod schemas. */
@@ -14,6 +15,7 @@ export function configReference(): string {
     '',
     schemaTable('Collectors (`seam collect --config`)', CollectConfig),
     schemaTable('OpenSearch sink', OpenSearchSinkConfig),
+    schemaTable('Alert delivery (`seam run --delivery`; docs/alert-delivery.md)', DeliveryConfig),
     schemaTable('Identity graph', IdentityGraphConfig),
     schemaTable('Native detections', NativeConfig),
     schemaTable('Fargate runtime sensor (`seam sensor`; from SEAM_* variables and SEAM_SENSOR_CONFIG)', SensorConfig),

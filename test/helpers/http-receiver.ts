@@ -19,7 +19,7 @@ export interface Received {
  * verifies `X-Seam-Signature` against its secret in constant time, and answers as `behaviour` says:
  * a status (inject 500s), or 'hang' (the client's timeout fires).
  */
-export async function startReceiver(opts: { secret?: string; behaviour?: Behaviour } = {}): Promise<{ url: string; requests: Received[]; close(): Promise<void> }> {
+export async function startReceiver(opts: { secret?: string; behaviour?: Behaviour; /** Answer after this long (a slow receiver keeps sends in flight). */ delayMs?: number } = {}): Promise<{ url: string; requests: Received[]; close(): Promise<void> }> {
   const requests: Received[] = [];
   const hanging = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
@@ -47,7 +47,9 @@ export async function startReceiver(opts: { secret?: string; behaviour?: Behavio
         hanging.add(res);
         return;
       }
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 400 ? `injected ${status}` : 'ok');
+      const answer = (): void => void res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 400 ? `injected ${status}` : 'ok');
+      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -43,7 +43,7 @@ export const Suppression = z
       .min(1)
       .describe('The entity silenced: a principal or origin id/ARN, a Kubernetes user, a service account (ns/name), a pod (ns/name), an AWS account or a cluster; `*` for any.'),
     expires: z.iso.datetime({ offset: true }).describe('When the suppression stops applying (ISO 8601). Required: nothing is silenced forever.'),
-    reason: z.string().min(1).describe('Why (a ticket, an approved change); reported with every suppressed alert.'),
+    reason: z.string().min(1).describe('Why (a ticket, an approved change): required, so the next reader of the file knows.'),
   })
   .describe('A suppression: matching alerts are counted and indexed but not delivered until it expires.');
 export type Suppression = z.infer<typeof Suppression>;

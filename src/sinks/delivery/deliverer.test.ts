@@ -125,3 +125,16 @@ describe('config', () => {
     expect(r.error?.issues[0]).toMatchObject({ path: ['routes', 0, 'outputs', 1], message: "no output named 'pager'" });
   });
 });
+
+describe('the example config', () => {
+  it('deploy/config/delivery.example.yml and its suppressions file are valid', async () => {
+    const { join } = await import('node:path');
+    const { loadDeliveryConfig } = await import('../registry.ts');
+    const { loadSuppressions } = await import('./config.ts');
+    const root = join(import.meta.dirname, '../../..');
+    const c = loadDeliveryConfig(join(root, 'deploy/config/delivery.example.yml'));
+    expect(Object.keys(c.outputs)).toEqual(['soc-webhook', 'slack-soc', 'sns-security', 'pager']);
+    expect(c.routes.map((r) => r.name)).toEqual(['everything-a-human-should-see', 'slack-prod', 'page-on-credential-theft']);
+    expect(loadSuppressions(join(root, c.suppressionsFile!))).toHaveLength(1);
+  });
+});

@@ -8,6 +8,7 @@ export const SnsOutputConfig = z
     region: z.string().min(1).optional().describe('AWS region (default: the SDK default chain, e.g. AWS_REGION).'),
     endpoint: z.string().url().optional().describe('Endpoint override (moto or a VPC endpoint).'),
     ...AwsCallConfigFields,
+    maxAttempts: AwsCallConfigFields.maxAttempts.describe('HTTP attempts per Publish (the first one included) made by the SDK; after the last one the notification is dead-lettered with the reason.'),
   })
   .describe('Amazon SNS output.');
 export type SnsOutputConfig = z.infer<typeof SnsOutputConfig>;
