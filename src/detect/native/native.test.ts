@@ -139,6 +139,14 @@ describe('node instance-role credentials used off the node', () => {
     expect(run([...base(), ev(callAs(node, 'ecr.amazonaws.com', 'GetAuthorizationToken', t('14:20:00'), '10.0.142.21'), undefined)], id)).toEqual([]);
     expect(run([...base(), ev(callAs(bob, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), ATTACKER_IP), undefined)], id)).toEqual([]);
   });
+  it('in a cluster whose egress is unknown (no workload identities seen), judges by whose network the address is', () => {
+    // Only the node mapping: no IRSA exchange ever taught the graph the cluster's NAT address.
+    const nodesOnly = (): SeamEvent[] => [ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING, t('09:00:00'), 'create'))];
+    // The nodes' own calls through a NAT gateway (an AWS address): quiet.
+    expect(run([...nodesOnly(), ev(callAs(node, 'ec2.amazonaws.com', 'DescribeNetworkInterfaces', t('14:20:00'), NAT_IP), undefined)], id)).toEqual([]);
+    // The same keys from an address outside AWS: still high.
+    expect(run([...nodesOnly(), ev(callAs(node, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), ATTACKER_IP), undefined)], id)).toHaveLength(1);
+  });
 });
 
 describe('exec into a pod, then its role calls AWS', () => {

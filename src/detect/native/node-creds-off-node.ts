@@ -9,7 +9,8 @@ import { roleOfSession } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, chainText, fromCluster, nativeAlert, timeOf } from './util.ts';
+import { bundledAsnLookup, networkOf } from './networks.ts';
+import { BoundedMap, chainText, configuredCidrs, fromCluster, nativeAlert, timeOf } from './util.ts';
 
 interface State {
   alerted: BoundedMap<string, true>;
@@ -36,6 +37,14 @@ export const nodeCredsOffNode: NativeDetection<State> = {
     const inside = clusters.map((c) => fromCluster(event, graph, c, ctx.config));
     if (inside.some((x) => x !== false)) return [];
     const ip = event.seam.source_ip!;
+    // A cluster whose egress Seam has not learned (no IRSA / Pod Identity exchanges seen, no egressCidrs
+    // configured) gives no address to compare with: its nodes' own calls through the NAT would all look
+    // "off node". Then only an address outside AWS's networks counts — a NAT gateway's address is AWS's.
+    const egressKnown = clusters.some((c) => graph.egressOf(c, timeOf(event)).length > 0 || configuredCidrs(graph, c).length > 0);
+    if (!egressKnown) {
+      const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+      if (net === undefined || net.aws !== false) return [];
+    }
     if (state.alerted.has(arn + '|' + ip)) return [];
     state.alerted.set(arn + '|' + ip, true);
     return [
