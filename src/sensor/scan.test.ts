@@ -55,7 +55,7 @@ describe('scanner on the real /proc', () => {
     const file = first.filter((e) => e.kind === 'file' && mine(e));
     expect(file).toHaveLength(1);
     expect(file[0]!.file).toMatchObject({ op: 'open', path: join(dir, 'token'), flags: expect.stringContaining('O_RDONLY') });
-    // The socket's first sighting waits one pass for its owner; the next pass reports it.
+    // Reported once, whether the first pass or the next one reads the tables.
     const net = [...first, ...s.scan()].filter((e) => e.kind === 'network' && mine(e));
     expect(net).toHaveLength(1);
     expect(net[0]!.network).toMatchObject({ direction: 'egress', protocol: 'tcp', dst_ip: '127.0.0.9', dst_port: port, metadata_endpoint: true });

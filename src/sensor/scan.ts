@@ -58,7 +58,6 @@ export class Scanner {
   readonly counters: ScanCounters = { scans: 0, processes: 0, execs: 0, connections: 0, unownedConnections: 0, files: 0, vanished: 0, unseenPids: 0, closedMetadataConnections: 0, tableReads: 0, limitedProcesses: 0 };
   private readonly procs = new Map<number, Proc>();
   private readonly reportedSockets = new Set<string>();
-  private readonly deferredSockets = new Set<string>();
   /** Socket inodes held by any process at the last scan. */
   private socketInodes = new Set<number>();
   /** Sockets of watched processes first seen recently and not yet connected (socket() comes before connect()). */
@@ -241,6 +240,20 @@ export class Scanner {
     return p.pid === this.self || (this.ownContainer !== undefined && p.containerId === this.ownContainer);
   }
 
+  /** Adds the socket inodes held by any known process to `owners` (the older holder wins, as in scan). */
+  private socketOwners(owners: Map<number, Proc>): void {
+    const proc = this.config.procPath;
+    for (const p of this.procs.values()) {
+      for (const fd of listDir(`${proc}/${p.pid}/fd`) ?? []) {
+        const target = readLink(`${proc}/${p.pid}/fd/${fd}`);
+        if (target === undefined || !target.startsWith('socket:[')) continue;
+        const inode = Number(target.slice(8, -1));
+        const held = owners.get(inode);
+        if (held === undefined || held.start > p.start || (held.start === p.start && held.pid > p.pid)) owners.set(inode, p);
+      }
+    }
+  }
+
   private connections(now: number, owners: Map<number, Proc>): RuntimeRecord[] {
     const out: RuntimeRecord[] = [];
     const sockets = readSockets(this.config.procPath);
@@ -248,6 +261,7 @@ export class Scanner {
     // A listening socket will never connect: stop waiting for it.
     for (const s of sockets) if (s.state === '0A' && s.proto === 'tcp') this.pendingSockets.delete(s.inode);
     const live = new Set<string>();
+    let recheckedOwners = false;
     for (const s of sockets) {
       if (s.proto === 'tcp' && s.state === '06' && this.isMetadata(s.remoteIp)) {
         // TIME_WAIT outlives the process by 60 s: a metadata call too short for any scan still leaves this.
@@ -264,18 +278,23 @@ export class Scanner {
       live.add(key);
       this.pendingSockets.delete(s.inode);
       if (this.reportedSockets.has(key)) continue;
-      const owner = owners.get(s.inode);
+      let owner = owners.get(s.inode);
       if (owner?.excluded) {
         this.reportedSockets.add(key);
         continue;
       }
-      if (owner === undefined && !this.deferredSockets.has(key)) {
-        // Descriptors were read before the tables: a socket opened in between gets one more read to find its owner.
-        this.deferredSockets.add(key);
-        continue;
+      if (owner === undefined && !recheckedOwners) {
+        // Descriptors were read before the tables: a socket opened in between has an owner the first pass missed.
+        // One more pass over the descriptors (cheap) instead of another read of the tables (expensive).
+        recheckedOwners = true;
+        this.socketOwners(owners);
+        owner = owners.get(s.inode);
+        if (owner?.excluded) {
+          this.reportedSockets.add(key);
+          continue;
+        }
       }
       this.reportedSockets.add(key);
-      this.deferredSockets.delete(key);
       if (owner === undefined) {
         this.counters.unownedConnections++;
         if (!this.config.reportUnownedConnections) continue;
@@ -283,7 +302,6 @@ export class Scanner {
       out.push(this.networkEvent(s, now, owner, isInbound(s, listening)));
     }
     for (const k of this.reportedSockets) if (!live.has(k)) this.reportedSockets.delete(k);
-    for (const k of this.deferredSockets) if (!live.has(k)) this.deferredSockets.delete(k);
     return out;
   }
 
