@@ -15,6 +15,9 @@ import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaBus, type TopicOffsets } from '../../src/bus/kafka.ts';
 import { TOPICS } from '../../src/bus/topics.ts';
+import { ownerOf } from '../../src/sources/checkpoint/ownership.ts';
+import { resolveGroup } from '../../src/sources/cloudwatch-logs/parse.ts';
+import { unitOf } from '../../src/sources/cloudwatch-logs/source.ts';
 import { startPrivate, type PrivateService } from '../helpers/private-services.ts';
 import { awsClientConfig, awsEndpoint, kafkaBrokers, uniqueName } from '../helpers/services.ts';
 import { cloudWatchCollector } from './cloudwatch.scenario.ts';
@@ -38,8 +41,17 @@ afterAll(async () => {
 }, 120_000);
 
 /** Log groups with audit streams, and a writer of events into them that records what is expected. */
-async function clusters(n: number, prefix: string, logs?: CloudWatchLogs): Promise<{ groups: string[]; expected: Set<string>; putAll: (count: number, atMs?: number) => Promise<void>; recreate: () => Promise<void> }> {
-  const names = Array.from({ length: n }, (_, i) => uniqueName(`${prefix}${i}`));
+async function clusters(
+  n: number,
+  prefix: string,
+  logs?: CloudWatchLogs,
+  splitOver?: string[],
+): Promise<{ groups: string[]; expected: Set<string>; putAll: (count: number, atMs?: number) => Promise<void>; recreate: () => Promise<void> }> {
+  let names = Array.from({ length: n }, (_, i) => uniqueName(`${prefix}${i}`));
+  // Names are random, so rendezvous hashing may give every group to one replica (1 in 8 for 4 groups over 2):
+  // with splitOver, draw until each replica owns at least one.
+  const owners = (ns: string[]): Set<string> => new Set(ns.map((c) => ownerOf(unitOf(resolveGroup({ logGroupName: `/aws/eks/${c}/cluster` })), splitOver!)));
+  while (splitOver !== undefined && owners(names).size < splitOver.length) names = Array.from({ length: n }, (_, i) => uniqueName(`${prefix}${i}`));
   const groups = names.map((c) => `/aws/eks/${c}/cluster`);
   const client = logs;
   const create = async (): Promise<void> => {
@@ -310,7 +322,7 @@ describe('cloudwatch-logs collector under real faults', () => {
     const bus = newBus();
     try {
       const from = await bus.endOffsets([TOPICS.raw('k8s_audit')]);
-      const { groups, expected, putAll } = await clusters(4, 'lease');
+      const { groups, expected, putAll } = await clusters(4, 'lease', undefined, ['seam-collect-a', 'seam-collect-b']);
       await putAll(300, Date.now() - 10 * 60_000);
       const name = uniqueName('cwl-lease');
       const lease = { topic: uniqueName('seam-collect-leases'), ttlMs: 6000, heartbeatMs: 1000 };
