@@ -36,7 +36,7 @@ import type { Alert } from '../src/detect/alert.ts';
 import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
 import { kafkaHistory } from '../src/pipeline/history.ts';
 import { startKafkaRoles, type RunningRoles } from '../src/pipeline/kafka-roles.ts';
-import { defaultGroupId, ROLE_NAMES, type RoleName } from '../src/pipeline/roles/role.ts';
+import { defaultGroupId, PIPELINE_ROLES, type RoleName } from '../src/pipeline/roles/role.ts';
 import { pipelineTopics, topicPlan } from '../src/pipeline/topics.ts';
 import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
@@ -304,11 +304,11 @@ async function main(): Promise<void> {
     const group = (r: RoleName): string => defaultGroupId(r, `${RUN}-`);
     // Roles are built (rules loaded, processes up) before the clock starts; they join their groups after.
     const inlineDetection = INLINE ? await loadDetection({ rules: [join(ROOT, 'detections')] }) : undefined;
-    if (!INLINE) for (const r of ROLE_NAMES) children.push(await spawnRole(r, setup));
+    if (!INLINE) for (const r of PIPELINE_ROLES) children.push(await spawnRole(r, setup));
     const roleStats = async (): Promise<{ name: RoleName; stats: Record<string, unknown>; cpuMs: number }[]> =>
       INLINE
         ? (inline?.running.roles ?? []).map((r) => ({ name: r.name, stats: r.stats(), cpuMs: NaN }))
-        : Promise.all(children.map(async (c, i) => ({ name: ROLE_NAMES[i]!, ...(await c.stats()) })));
+        : Promise.all(children.map(async (c, i) => ({ name: PIPELINE_ROLES[i]!, ...(await c.stats()) })));
     const admin = await bus.admin();
     const behind = async (): Promise<number> => {
       let lag = 0;
@@ -331,7 +331,7 @@ async function main(): Promise<void> {
     const services0 = { kafka: cpuMsOf(kafkaPid), os: cpuMsOf(osPid) };
     const self0 = process.cpuUsage();
     const seamStart = performance.now();
-    if (INLINE) inline = await startRoles([...ROLE_NAMES], setup, bus, os, inlineDetection);
+    if (INLINE) inline = await startRoles([...PIPELINE_ROLES], setup, bus, os, inlineDetection);
     else for (const c of children) c.go();
     let ticks = 0;
     while ((await behind()) > 0) {
@@ -396,7 +396,7 @@ async function main(): Promise<void> {
     await Promise.all(children.map((c) => c.stop().catch(() => undefined)));
     const admin = await bus.admin();
     await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);
-    await admin.deleteGroups(ROLE_NAMES.map((r) => defaultGroupId(r, `${RUN}-`))).catch(() => undefined);
+    await admin.deleteGroups(PIPELINE_ROLES.map((r) => defaultGroupId(r, `${RUN}-`))).catch(() => undefined);
     for (const p of [rawPrefix, seamPrefix]) {
       await os.indices.delete({ index: `${p}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
       await os.transport.request({ method: 'DELETE', path: `/_index_template/${p}-*` }, { ignore: [404] }).catch(() => undefined);

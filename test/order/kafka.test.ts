@@ -12,7 +12,7 @@ import type { BusMessage } from '../../src/bus/types.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
 import { startKafkaRoles, type RunningRoles } from '../../src/pipeline/kafka-roles.ts';
-import { defaultGroupId, ROLE_NAMES } from '../../src/pipeline/roles/role.ts';
+import { defaultGroupId, PIPELINE_ROLES } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics, topicPlan } from '../../src/pipeline/topics.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
@@ -59,7 +59,7 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
       extra.push(await startKafkaRoles({ ...opts, bus: b, roles: ['correlate'] }));
     }
     running.push(...extra);
-    running.push(await startKafkaRoles({ ...opts, bus, roles: [...ROLE_NAMES], sink, indexConsumers: 2 }));
+    running.push(await startKafkaRoles({ ...opts, bus, roles: [...PIPELINE_ROLES], sink, indexConsumers: 2 }));
     const correlates = () => running.flatMap((r) => r.roles.filter((x) => x.name === 'correlate'));
     const stats = (): { messages: number; settled: boolean; lateSignals: number; rebuiltSignals: number }[] => correlates().map((c) => c.stats() as never);
 
@@ -114,7 +114,7 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     await sink.close().catch(() => undefined);
     const admin = await bus.admin();
     await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);
-    await admin.deleteGroups(ROLE_NAMES.map((r) => defaultGroupId(r, groupPrefix))).catch(() => undefined);
+    await admin.deleteGroups(PIPELINE_ROLES.map((r) => defaultGroupId(r, groupPrefix))).catch(() => undefined);
     await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
     await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
     await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);

@@ -11,6 +11,8 @@ export interface Role {
 }
 
 export const ROLE_NAMES = ['normalize', 'correlate', 'index', 'deliver'] as const;
+/** The roles every pipeline runs (deliver only runs when a delivery config is given). */
+export const PIPELINE_ROLES = ['normalize', 'correlate', 'index'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 /** Default consumer group of a role; tests pass their own so runs never share offsets. */
