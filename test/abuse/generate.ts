@@ -3,20 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aliasBomb, createAccessKey, deepRecord, IMPOSSIBLE_TIMES, plainRule, redosRule, secretRecords } from './hostile.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-/** Small seeded PRNG (mulberry32): the same suite every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 const lines = (p: string): string[] => readFileSync(join(ROOT, p), 'utf8').split('\n').filter((l) => l.trim() !== '');
 

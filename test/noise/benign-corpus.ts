@@ -24,21 +24,13 @@
  *   calling the Pod Identity agent, connections to databases and AWS endpoints, DNS.
  */
 
+import { seededRandom } from '../helpers/random.ts';
+
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-west-2';
 const T0 = Date.parse('2026-11-02T00:00:00Z'); // a Monday
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 type Rec = Record<string, unknown>;
 interface Out {

@@ -15,20 +15,11 @@ import type { Role } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { compare, demoDetection, demoHeaders, demoRecords, embeddedReference, SIGNATURE_TITLES, type DemoRecord } from './demo.ts';
 import { recordOrderRun } from './tally.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const RUNS = Number(process.env.SEAM_ORDER_RUNS ?? 200);
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
