@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { SeamEvent } from '../src/core/envelope.ts';
 import { loadRules } from '../src/detect/sigma/ruleset.ts';
 
-const RULES = process.argv[2] ?? '/work/shared/sigma';
+const RULES = process.argv[2] ?? new URL('../../shared/sigma', import.meta.url).pathname;
 const N = Number(process.argv[3] ?? 50_000);
 
 const CT_EVENTS = ['GetObject', 'PutObject', 'AssumeRole', 'DescribeInstances', 'ListBuckets', 'CreateUser', 'ConsoleLogin', 'GetCallerIdentity', 'DeleteTrail', 'CreateAccessKey', 'UpdateLoginProfile', 'RunInstances', 'PutBucketPolicy', 'DescribeCluster', 'AttachUserPolicy'];

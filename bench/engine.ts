@@ -22,7 +22,7 @@ import { generateLines } from './lib/events.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
-const SIGMA = process.argv[4] ?? '/work/shared/sigma';
+const SIGMA = process.argv[4] ?? new URL('../../shared/sigma', import.meta.url).pathname;
 const PACK = new URL('../detections/', import.meta.url).pathname;
 const CHUNK = 10_000;
 /** The all-rules-on-every-event stress mode is slow by design; it runs on a prefix only. */

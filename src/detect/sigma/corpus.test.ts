@@ -1,11 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { SHARED, sharedPresent } from '../../../test/helpers/shared.ts';
 import { loadRules } from './ruleset.ts';
 
-const CORPUS = '/work/shared/sigma';
-const SPEC_TESTS = '/work/shared/sigma-spec/tests/schema';
+const CORPUS = join(SHARED, 'sigma');
+const SPEC_TESTS = join(SHARED, 'sigma-spec', 'tests', 'schema');
 
-describe.skipIf(!existsSync(CORPUS))('SigmaHQ corpus', () => {
+describe.skipIf(!sharedPresent(CORPUS))('SigmaHQ corpus', () => {
   it('loads every rule; every problem has a file and a position', async () => {
     const { stats, diagnostics, ruleset } = await loadRules([CORPUS]);
     expect(stats.files).toBe(3779);
@@ -31,7 +33,7 @@ describe.skipIf(!existsSync(CORPUS))('SigmaHQ corpus', () => {
   }, 120_000);
 });
 
-describe.skipIf(!existsSync(SPEC_TESTS))('Sigma specification examples', () => {
+describe.skipIf(!sharedPresent(SPEC_TESTS))('Sigma specification examples', () => {
   it('loads each schema test file (rules, filters, correlations) on its own without errors', async () => {
     const total = { rules: 0, filters: 0, correlations: 0, rejected: 0 };
     for (const dir of ['rules', 'filter', 'correlation']) {

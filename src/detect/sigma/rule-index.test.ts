@@ -2,14 +2,16 @@
  * The index and its shortcuts (literal buckets, presence buckets, runtime kind buckets) must never
  * hide a match: for many events, indexed matching equals evaluating every rule of the event's source.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { loadRules, loadRulesFromText } from './ruleset.ts';
 import type { SigmaRuleset } from './ruleset.ts';
 import type { InternalRule } from './rule-index.ts';
+import { SHARED, sharedPresent } from '../../../test/helpers/shared.ts';
 
-const CORPUS = '/work/shared/sigma';
+const CORPUS = join(SHARED, 'sigma');
 const PACK = new URL('../../../detections/', import.meta.url).pathname;
 const FIX = new URL('../../../test/fixtures/', import.meta.url);
 const ingest = { collector: 'test', received_at: '2026-01-01T00:00:00Z', truncated: false, redacted: [] };
@@ -105,7 +107,7 @@ describe('rule index', () => {
     expect(check(ruleset, 3000)).toBeGreaterThan(100);
   }, 120_000);
 
-  it.skipIf(!existsSync(CORPUS))('matches exactly what evaluating every rule of the source matches (SigmaHQ)', async () => {
+  it.skipIf(!sharedPresent(CORPUS))('matches exactly what evaluating every rule of the source matches (SigmaHQ)', async () => {
     const { ruleset } = await loadRules([CORPUS]);
     expect(check(ruleset, 1500)).toBeGreaterThan(100);
   }, 120_000);
