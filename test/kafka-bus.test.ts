@@ -150,4 +150,34 @@ describe('Kafka bus: reading to the end past open transactions', () => {
     expect(await stable).toEqual(['before', 'behind-open']);
     for (const p of [first, open, fencer]) await p.close().catch(() => undefined);
   });
+
+  it('untilStable also reads a partition whose open transaction began before anything after the start was committed', async () => {
+    // The last stable offset is then the start itself: a reader that takes its end from the last stable offset
+    // (and raises it only once it has fetched something) reads nothing there. This is a fresh checkpoint topic
+    // whose first transaction is still open while another unit's checkpoint commits behind it, or a test reading
+    // a shared raw topic `from` where it ended while another run's transaction is open.
+    const bus = newBus();
+    const topic = uniqueTopic('bus-lso-start');
+    await bus.createTopics([{ topic, partitions: 1 }]);
+    const openTxId = uniqueName('bus-lso-start-open');
+    const open = await bus.transactionalProducer(openTxId);
+    await open.sendUncommitted([{ topic, key: 'k', value: Buffer.from('open') }]);
+    const committer = await bus.transactionalProducer(uniqueName('bus-lso-start-committed'));
+    await committer.sendAtomically([{ topic, key: 'k', value: Buffer.from('behind-open') }]);
+    const from = await bus.endOffsets([topic]);
+    expect(from[`${topic}/0`]).toBe(0n); // nothing stable yet
+    const read = async (opts: { untilStable: boolean; from?: typeof from }): Promise<string[]> => {
+      const out: string[] = [];
+      await bus.readToEnd([topic], (m) => out.push(m.value.toString()), 60_000, opts);
+      return out;
+    };
+    expect(await read({ untilStable: false })).toEqual([]);
+    const stable = read({ untilStable: true });
+    const stableFrom = read({ untilStable: true, from });
+    await new Promise((r) => setTimeout(r, 1500));
+    const fencer = await bus.transactionalProducer(openTxId); // aborts the open transaction
+    expect(await stable).toEqual(['behind-open']);
+    expect(await stableFrom).toEqual(['behind-open']);
+    for (const p of [open, committer, fencer]) await p.close().catch(() => undefined);
+  });
 });

@@ -79,6 +79,16 @@ export interface KafkaBusOptions {
 /** Offsets by `<topic>/<partition>`. */
 export type TopicOffsets = Record<string, bigint>;
 
+/** The part of kafkajs's (private) Cluster that highWatermarks() uses. */
+interface UncommittedCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
 /** One atomic write across topics: all of `messages` become visible together or not at all. */
 export interface TransactionalProducer {
   sendAtomically(messages: BusMessage[]): Promise<void>;
@@ -159,6 +169,7 @@ export class KafkaBus implements Bus {
   readonly kafka: Kafka;
   readonly replicationFactor: number;
   private adminClient: Admin | undefined;
+  private uncommittedCluster: UncommittedCluster | undefined;
   private readonly open = new Set<{ close(): Promise<void> }>();
   /** This process's consumer group members, for readiness and lag (src/core/metrics.ts). */
   private readonly members = new Set<ConsumerMember>();
@@ -181,6 +192,35 @@ export class KafkaBus implements Bus {
       this.adminClient = a;
     }
     return this.adminClient;
+  }
+
+  /**
+   * Each partition's high watermark (`<topic>/<partition>` → offset): the end including records of transactions
+   * still open, which the admin's offsets (read_committed: the last stable offset) stop before. kafkajs 2.2.4
+   * has no public way to list offsets read_uncommitted, so this uses its cluster factory (a private symbol of
+   * the Kafka instance, like the aborted-filter patch in ./kafkajs-aborted-filter.ts); if a kafkajs upgrade
+   * moves it, this throws instead of silently reading less.
+   */
+  async highWatermarks(topics: string[]): Promise<TopicOffsets> {
+    if (this.uncommittedCluster === undefined) {
+      const k = this.kafka as unknown as Record<symbol, (o: { allowAutoTopicCreation: boolean; isolationLevel: number }) => UncommittedCluster>;
+      const make = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
+      if (make === undefined || typeof k[make] !== 'function') {
+        throw new SeamError('SEAM_ERR_BUS_CONSUME', 'kafkajs has no private:Kafka:createCluster (not 2.2.4?): cannot read high watermarks');
+      }
+      const c = k[make]({ allowAutoTopicCreation: false, isolationLevel: 0 /* READ_UNCOMMITTED */ });
+      await c.connect();
+      this.uncommittedCluster = c;
+    }
+    const c = this.uncommittedCluster;
+    await c.addMultipleTargetTopics(topics);
+    await c.refreshMetadata();
+    const res = await c.fetchTopicsOffset(
+      topics.map((topic) => ({ topic, fromBeginning: false, partitions: c.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) })),
+    );
+    const out: TopicOffsets = {};
+    for (const t of res) for (const p of t.partitions) out[`${t.topic}/${p.partition}`] = BigInt(p.offset);
+    return out;
   }
 
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
@@ -524,13 +564,22 @@ export class KafkaBus implements Bus {
     const admin = await this.admin();
     const pending = new Map<string, bigint>();
     const start: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
+    // The end: the last stable offset (what the admin lists, read_committed); with untilStable the high
+    // watermark, which includes records committed behind another producer's still-open transaction. A
+    // read_committed reader passes it only once every transaction before it is decided (at the latest the
+    // broker's transaction timeout). Reading the last stable offset first and raising it later is not
+    // enough: a partition whose stable end has not moved past the start (an open transaction began before
+    // anything after it was committed) would not be read at all.
+    const hw = opts.untilStable === true ? await this.highWatermarks(topics) : undefined;
     for (const topic of topics) {
       const parts: { partition: number; offset: string }[] = [];
       for (const o of await admin.fetchTopicOffsets(topic)) {
-        const from = opts.from?.[`${topic}/${o.partition}`];
+        const k = `${topic}/${o.partition}`;
+        const from = opts.from?.[k];
         const first = from !== undefined && from > BigInt(o.low) ? from : BigInt(o.low);
         if (from !== undefined) parts.push({ partition: o.partition, offset: first.toString() });
-        if (BigInt(o.offset) > first) pending.set(`${topic}/${o.partition}`, BigInt(o.offset));
+        const end = hw?.[k] !== undefined && hw[k] > BigInt(o.offset) ? hw[k] : BigInt(o.offset);
+        if (end > first) pending.set(k, end);
       }
       if (parts.length > 0) start.push({ topic, partitions: parts });
     }
@@ -545,18 +594,8 @@ export class KafkaBus implements Bus {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `reading ${topics.join(', ')} to the end took over ${timeoutMs} ms`)), timeoutMs);
         // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
-        const raised = new Set<string>();
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
           const k = `${e.payload.topic}/${e.payload.partition}`;
-          // The end offsets above are last *stable* offsets: a record committed behind another producer's
-          // open transaction is past them until that transaction ends. untilStable waits for it: the end
-          // becomes the high watermark of the first fetch (once), which a read_committed reader passes only
-          // when every transaction before it is decided (at the latest the broker's transaction timeout).
-          if (opts.untilStable === true && !raised.has(k) && pending.has(k)) {
-            raised.add(k);
-            const hw = BigInt(e.payload.highWatermark);
-            if (hw > pending.get(k)!) pending.set(k, hw);
-          }
           const end = pending.get(k);
           if (end !== undefined && BigInt(e.payload.lastOffset) + 1n >= end) pending.delete(k);
           if (pending.size === 0) {
@@ -606,5 +645,7 @@ export class KafkaBus implements Bus {
     this.open.clear();
     await this.adminClient?.disconnect();
     this.adminClient = undefined;
+    await this.uncommittedCluster?.disconnect().catch(() => undefined);
+    this.uncommittedCluster = undefined;
   }
 }
