@@ -98,4 +98,54 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
     expect([...clusters].sort()).toEqual(['prod', 'stage']);
     await b.close();
   });
+
+  it('two replicas that both claim the same detector (no ownership split) emit each finding version once: the later writer fences the earlier', async () => {
+    // GuardDuty takes only a static replica list (no lease, ADR 0004): replicas that agree on it never share a
+    // detector. The worst misconfiguration is two replicas that both own it; then the transactional fence alone
+    // must keep every finding version to one copy while both poll at the same time.
+    const detector = uniqueName('detector-pair');
+    const findings: StubFinding[] = [];
+    stub.detectors.clear();
+    stub.detectors.set(detector, findings);
+    const expected = new Set<string>();
+    let n = 0;
+    const add = (count: number): void => {
+      // Updated within the last minute (inside the lookback behind the watermark), 100 ms apart.
+      const base = Date.now() - 60_000;
+      for (let i = 0; i < count; i++, n++) {
+        const f = { id: `${detector}-f${n}`, createdAtMs: base, updatedAtMs: base + i * 100, type: 'Discovery:Kubernetes/SuccessfulAnonymousAccess', cluster: 'prod' };
+        findings.push(f);
+        expected.add(`${f.id}@${new Date(f.updatedAtMs).toISOString()}`);
+      }
+    };
+    const txPrefix = uniqueName('seam-gd-pair');
+    const cpTopic = uniqueName('seam-checkpoints-gd-pair');
+    const kill = { on: false };
+    add(120);
+    const a = await collector(txPrefix, cpTopic, kill);
+    await a.pollOnce();
+    add(80);
+    const b = await collector(txPrefix, cpTopic, kill); // fences a
+    tally.restarts++;
+    await Promise.all([a.pollOnce(), b.pollOnce()]);
+    add(60);
+    await Promise.all([a.pollOnce(), b.pollOnce()]);
+    await b.pollOnce();
+    const got: string[] = [];
+    await bus.readToEnd(
+      [TOPICS.raw('guardduty')],
+      (m) => {
+        if (!m.headers?.[RAW_HEADERS.origin]?.startsWith(`guardduty:${detector}/`)) return;
+        const f = JSON.parse(m.value.toString()) as { Id: string; UpdatedAt: string };
+        got.push(`${f.Id}@${f.UpdatedAt}`);
+      },
+      60_000,
+      { untilStable: true },
+    );
+    const { missing, duplicated } = account(expected, got);
+    expect(missing).toEqual([]);
+    expect(duplicated).toEqual([]);
+    expect(a.stats.snapshot().errors).toMatchObject({ SEAM_ERR_CHECKPOINT_FENCED: 1 }); // a stopped at its first write after b started
+    for (const c of [a, b]) await c.close();
+  });
 });
