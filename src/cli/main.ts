@@ -154,6 +154,23 @@ export function buildCli(): Command {
       process.stdout.write(configReference());
     });
 
+  const report = program.command('report').description('Pages a person reads: incidents as self-contained HTML');
+  report
+    .command('incident')
+    .description('Write one self-contained HTML page for an incident: the attack chain as a graph, a timeline across planes, the alerts with triage notes and the affected resources')
+    .argument('[id]', 'incident id (inc-…, as `seam run` prints it, or a unique prefix) or the identity ARN it groups by')
+    .option('--latest', 'the incident that ended last')
+    .option('--input <dir>', 'a `seam run` output folder with alerts.jsonl and events.jsonl', 'out')
+    .option('--from <source>', "'opensearch': read the alerts and event indices instead of --input")
+    .option('--url <url>', 'with --from opensearch: node URL (default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200)')
+    .option('--index-prefix <prefix>', 'with --from opensearch: index prefix', 'seam')
+    .option('--rules <dir>', 'rule folder the triage notes come from', 'detections')
+    .option('--out <file>', 'output file (default <input>/incident-<id>.html)')
+    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix: string; rules: string; out?: string }) => {
+      const { reportIncidentCommand } = await import('./report.ts');
+      process.exitCode = await reportIncidentCommand({ ...o, ...(id !== undefined ? { id } : {}) });
+    });
+
   defineSensorCommand(program.command('sensor'));
 
   const rules = program.command('rules').description('Work with Sigma rules');

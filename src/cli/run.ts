@@ -104,6 +104,12 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
   process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
+  // One page per serious incident, beside the events and alerts it is drawn from (`seam report incident` redraws one).
+  if (serious.length > 0) {
+    const { pagesForRun, writeIncidentPages } = await import('./report.ts');
+    const pages = await writeIncidentPages(await pagesForRun(o.stateDir, serious, haveRules ? o.rules : undefined), o.stateDir);
+    for (const p of pages) process.stdout.write(`  incident page: ${p}\n`);
+  }
   if (deliverer) process.stdout.write(`  delivery: ${JSON.stringify(deliverer.stats)}\n`);
   if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
   return 0;

@@ -1,0 +1,93 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Incident } from '../pipeline/incident.ts';
+import type { IncidentPage } from '../report/incident-model.ts';
+
+/** Options of `seam report incident`, as the CLI parses them. */
+export interface ReportIncidentOptions {
+  /** Incident id (`inc-…` or a unique prefix) or identity key (ARN); omitted with `latest`. */
+  id?: string;
+  latest?: boolean;
+  /** `opensearch` reads the alerts and event indices; otherwise `input` (a `seam run` output folder). */
+  from?: string;
+  input?: string;
+  url?: string;
+  indexPrefix?: string;
+  rules?: string;
+  /** Output file; default `<input>/incident-<id>.html` (or `out/` when reading OpenSearch). */
+  out?: string;
+}
+
+interface Out {
+  write(s: string): unknown;
+}
+
+/** Writes one page per incident into `dir` as `incident-<id>.html`; returns the paths. */
+export async function writeIncidentPages(pages: readonly IncidentPage[], dir: string): Promise<string[]> {
+  const { renderIncidentHtml } = await import('../report/incident-html.ts');
+  mkdirSync(dir, { recursive: true });
+  return pages.map((p) => {
+    const file = join(dir, `incident-${p.id}.html`);
+    writeFileSync(file, renderIncidentHtml(p));
+    return file;
+  });
+}
+
+/** The pages of the given incidents from a `seam run` output folder (used by `seam run` itself). */
+export async function pagesForRun(dir: string, incidents: readonly Incident[], rules: string | undefined): Promise<IncidentPage[]> {
+  const { loadRuleNotes, pagesFromFolder } = await import('../report/incident-source.ts');
+  return pagesFromFolder(dir, incidents, await loadRuleNotes(rules));
+}
+
+/**
+ * `seam report incident <id|--latest>`: one self-contained HTML page for one incident, from a `seam run`
+ * output folder (default `out/`) or from OpenSearch (`--from opensearch`: the alerts index, grouped the way
+ * `seam run` groups them, and the event indices). Prints the file's path.
+ */
+export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
+  if (o.id === undefined && !o.latest) {
+    err.write('seam report incident: name an incident id (inc-…, or the identity ARN) or pass --latest\n');
+    return 2;
+  }
+  const src = await import('../report/incident-source.ts');
+  const notes = await src.loadRuleNotes(o.rules ?? 'detections');
+  const from = (o.from ?? 'input').toLowerCase();
+  let page: IncidentPage;
+  let defaultDir: string;
+  try {
+    if (from === 'opensearch') {
+      const { createOpenSearchClient } = await import('../sinks/opensearch/client.ts');
+      const { defaultNodeUrls, OpenSearchSinkConfig } = await import('../sinks/opensearch/config.ts');
+      const prefix = o.indexPrefix ?? 'seam';
+      const cfg = OpenSearchSinkConfig.parse({ nodeUrls: o.url ? [o.url] : defaultNodeUrls(process.env), indexPrefix: prefix });
+      const client = await createOpenSearchClient(cfg);
+      try {
+        const incidents = await src.incidentsFromOpenSearch(client, prefix);
+        const inc = src.pickIncident(incidents, { ...(o.id !== undefined ? { id: o.id } : {}), ...(o.latest ? { latest: true } : {}) });
+        page = await src.pageFromOpenSearch(client, prefix, inc, notes, `OpenSearch ${cfg.nodeUrls.join(',')} (${prefix}-alerts-*, ${prefix}-events-*)`);
+      } finally {
+        await client.close();
+      }
+      defaultDir = o.input ?? 'out';
+    } else if (from === 'input') {
+      const dir = o.input ?? 'out';
+      const incidents = await src.incidentsFromFolder(dir);
+      const inc = src.pickIncident(incidents, { ...(o.id !== undefined ? { id: o.id } : {}), ...(o.latest ? { latest: true } : {}) });
+      [page] = (await src.pagesFromFolder(dir, [inc], notes)) as [IncidentPage];
+      defaultDir = dir;
+    } else {
+      err.write(`seam report incident: --from takes 'opensearch' (or leave it out and pass --input <folder>); got '${o.from}'\n`);
+      return 2;
+    }
+  } catch (e) {
+    err.write(`seam report incident: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const { renderIncidentHtml } = await import('../report/incident-html.ts');
+  const file = o.out ?? join(defaultDir, `incident-${page.id}.html`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, renderIncidentHtml(page));
+  out.write(`${file}\n`);
+  err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${page.incident.alerts.length} alerts, ${page.events.size} events, ${page.awsCalls.length} AWS calls\n`);
+  return 0;
+}

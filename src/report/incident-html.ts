@@ -1,0 +1,433 @@
+/**
+ * The incident page: one self-contained HTML file (inline CSS and SVG, no scripts, fonts or network) that a SOC
+ * lead can read at 3 a.m.: who really acted and how bad it is at the top, the attack chain as a graph, a
+ * timeline across the planes, the alerts grouped by rule with their triage notes, and what was touched.
+ * Levels keep one colour everywhere; every colour also comes with a word, so nothing depends on colour alone.
+ */
+import type { SeamEvent } from '../core/envelope.ts';
+import type { Alert, AlertLevel } from '../detect/alert.ts';
+import { shortIdentity } from '../identity/chain-text.ts';
+import { buildChainGraph, shortAction, type ChainGraph, type GraphNode } from './chain-graph.ts';
+import { LEVEL_ORDER, type IncidentPage } from './incident-model.ts';
+
+const LEVEL_COLOUR: Record<AlertLevel, { bg: string; fg: string }> = {
+  critical: { bg: '#b91c1c', fg: '#ffffff' },
+  high: { bg: '#ea580c', fg: '#ffffff' },
+  medium: { bg: '#facc15', fg: '#1f2937' },
+  low: { bg: '#60a5fa', fg: '#0b1f3a' },
+  informational: { bg: '#d1d5db', fg: '#1f2937' },
+};
+const CONTEXT = { bg: '#ffffff', fg: '#374151' };
+
+const PLANE_COLOUR: Record<GraphNode['plane'], { stroke: string; fill: string }> = {
+  iam: { stroke: '#92400e', fill: '#fffbeb' },
+  k8s: { stroke: '#1d4ed8', fill: '#eff6ff' },
+  pod: { stroke: '#6d28d9', fill: '#f5f3ff' },
+  sa: { stroke: '#0f766e', fill: '#f0fdfa' },
+  key: { stroke: '#475569', fill: '#f8fafc' },
+  calls: { stroke: '#be123c', fill: '#fff1f2' },
+  other: { stroke: '#475569', fill: '#f8fafc' },
+};
+
+const SOURCES: { source: SeamEvent['seam']['source']; name: string }[] = [
+  { source: 'cloudtrail', name: 'AWS · CloudTrail' },
+  { source: 'k8s_audit', name: 'Kubernetes · audit' },
+  { source: 'runtime', name: 'Runtime · sensor' },
+  { source: 'guardduty', name: 'GuardDuty' },
+];
+
+function esc(s: unknown): string {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}
+
+function badge(level: AlertLevel, text: string = level): string {
+  return `<span class="lvl lvl-${level}">${esc(text)}</span>`;
+}
+
+function when(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+function worst(levels: Iterable<AlertLevel>): AlertLevel | undefined {
+  let best: AlertLevel | undefined;
+  for (const l of levels) if (best === undefined || LEVEL_ORDER.indexOf(l) < LEVEL_ORDER.indexOf(best)) best = l;
+  return best;
+}
+
+/** Who an event says acted, short. */
+function actor(e: SeamEvent): string {
+  const p = e.seam.principal;
+  if (p === undefined) return '';
+  if (p.pod) return `pod ${p.pod}`;
+  return shortIdentity(p.arn ?? p.id);
+}
+
+function graphSvg(g: ChainGraph): string {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const parts: string[] = [];
+  parts.push(
+    `<svg class="chain" xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${g.height}" viewBox="0 0 ${g.width} ${g.height}" role="img" aria-label="Attack chain graph">`,
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334155"/></marker><marker id="arrow-calls" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#be123c"/></marker></defs>',
+  );
+  const labels: string[] = [];
+  for (const e of g.edges) {
+    const a = byId.get(e.from)!;
+    const b = byId.get(e.to)!;
+    const sx = a.x + a.w / 2;
+    const sy = a.y + a.h;
+    const tx = b.x + b.w / 2;
+    const ty = b.y;
+    let d: string;
+    let lx: number;
+    let ly: number;
+    if (b.y > a.y && Math.abs(sx - tx) < 1) {
+      d = `M${sx},${sy} L${tx},${ty - 2}`;
+      lx = sx + 14;
+      ly = (sy + ty) / 2 - 6;
+    } else if (b.y > a.y) {
+      // To a node beside the main column: leave from the side, so the curve stays clear of the column's labels.
+      const x1 = a.x + a.w;
+      const y1 = a.y + a.h / 2;
+      d = `M${x1},${y1} C${tx},${y1} ${tx},${y1} ${tx},${ty - 2}`;
+      lx = tx + 14;
+      ly = ty - 30;
+    } else {
+      // Same row or upwards: from the right side of one to the left side of the other.
+      const x1 = a.x + a.w;
+      const y1 = a.y + a.h / 2;
+      const x2 = b.x;
+      const y2 = b.y + b.h / 2;
+      d = `M${x1},${y1} C${x1 + 60},${y1} ${x2 - 60},${y2} ${x2 - 2},${y2}`;
+      lx = (x1 + x2) / 2 - 60;
+      ly = Math.min(y1, y2) - 22;
+    }
+    const cls = e.kinds.includes('calls') ? 'edge edge-calls' : 'edge';
+    parts.push(`<path class="${cls}" d="${d}" marker-end="url(#${e.kinds.includes('calls') ? 'arrow-calls' : 'arrow'})" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-evidence="${esc(e.evidence.join(' '))}"><title>${esc(e.label)}: ${esc(e.evidence.join(', '))}</title></path>`);
+    labels.push(
+      `<g class="edge-label"><text x="${lx}" y="${ly}" class="el-kind">${esc(clip(e.label, 44))}</text>` +
+        (e.evidenceText ? `<text x="${lx}" y="${ly + 16}" class="el-ev">${esc(clip(e.evidenceText, 40))}${e.evidence.length > 1 ? esc(` (+${e.evidence.length - 1})`) : ''}</text>` : '') +
+        '</g>',
+    );
+  }
+  for (const n of g.nodes) {
+    const c = PLANE_COLOUR[n.plane];
+    const cls = `node node-${n.plane}${n.origin ? ' node-origin' : ''}`;
+    const body: string[] = [
+      `<rect x="${n.x}" y="${n.y}" width="${n.w}" height="${n.h}" rx="8" fill="${c.fill}" stroke="${n.origin ? '#111827' : c.stroke}" stroke-width="${n.origin ? 3 : 1.5}"/>`,
+      `<rect x="${n.x}" y="${n.y}" width="7" height="${n.h}" rx="3" fill="${c.stroke}"/>`,
+      `<text x="${n.x + 16}" y="${n.y + 17}" class="n-tag" fill="${c.stroke}">${esc(n.tag)}${n.origin ? ' · WHO ACTED' : ''}</text>`,
+    ];
+    if (n.lines) {
+      body.push(`<text x="${n.x + 16}" y="${n.y + 35}" class="n-label n-label-sm">${esc(clip(n.label, 34))}</text>`);
+      n.lines.forEach((l, i) => {
+        const y = n.y + 55 + i * 19;
+        body.push(
+          `<text x="${n.x + 16}" y="${y}" class="n-line${l.denied ? ' n-denied' : ''}">${esc(clip(l.text, 34))}${l.count > 1 ? ` ×${l.count}` : ''}${l.denied ? ' · denied' : ''}</text>`,
+        );
+      });
+    } else {
+      body.push(`<text x="${n.x + 16}" y="${n.y + 37}" class="n-label">${esc(clip(n.label, 31))}</text>`);
+      if (n.sub) body.push(`<text x="${n.x + 16}" y="${n.y + 54}" class="n-sub">${esc(clip(n.sub, 44))}</text>`);
+    }
+    parts.push(`<g class="${cls}" data-id="${esc(n.id)}"><title>${esc(n.id)}</title>${body.join('')}</g>`);
+  }
+  parts.push(...labels, '</svg>');
+  return parts.join('\n');
+}
+
+interface TimelineEntry {
+  event: SeamEvent;
+  level: AlertLevel | undefined;
+  count: number;
+  alerts: string[];
+}
+
+function timelineEntries(page: IncidentPage): TimelineEntry[] {
+  const levelOf = new Map<string, AlertLevel[]>();
+  const rulesOf = new Map<string, string[]>();
+  for (const a of page.incident.alerts) {
+    for (const id of a.events) {
+      levelOf.set(id, [...(levelOf.get(id) ?? []), a.rule.level]);
+      if (!(rulesOf.get(id) ?? []).includes(a.rule.title)) rulesOf.set(id, [...(rulesOf.get(id) ?? []), a.rule.title]);
+    }
+  }
+  // Worst first, so the line names what matters before it is cut.
+  const levelOfTitle = new Map<string, number>();
+  for (const a of page.incident.alerts) levelOfTitle.set(a.rule.title, Math.min(levelOfTitle.get(a.rule.title) ?? 9, LEVEL_ORDER.indexOf(a.rule.level)));
+  for (const titles of rulesOf.values()) titles.sort((x, y) => levelOfTitle.get(x)! - levelOfTitle.get(y)!);
+  const seen = new Map<string, SeamEvent>();
+  for (const e of page.events.values()) seen.set(e.seam.id, e);
+  for (const e of page.awsCalls) seen.set(e.seam.id, e);
+  const sorted = [...seen.values()].sort((a, b) => (a['@timestamp'] < b['@timestamp'] ? -1 : a['@timestamp'] > b['@timestamp'] ? 1 : 0));
+  const out: TimelineEntry[] = [];
+  for (const e of sorted) {
+    const level = worst(levelOf.get(e.seam.id) ?? []);
+    const alerts = rulesOf.get(e.seam.id) ?? [];
+    const prev = out[out.length - 1];
+    // Repeats of one call by one identity on one resource, back to back and raising nothing new, fold into one line.
+    if (prev && prev.event.seam.source === e.seam.source && prev.event.seam.action === e.seam.action && prev.event.seam.resource === e.seam.resource && actor(prev.event) === actor(e) && prev.level === level && prev.alerts.join() === alerts.join()) {
+      prev.count++;
+      continue;
+    }
+    out.push({ event: e, level, count: 1, alerts });
+  }
+  return out;
+}
+
+function timelineSvg(entries: TimelineEntry[], startIso: string, endIso: string): string {
+  const W = 1340;
+  const left = 150;
+  const right = 20;
+  const laneH = 34;
+  const top = 26;
+  const lanes = SOURCES.filter((s) => entries.some((e) => e.event.seam.source === s.source));
+  const H = top + lanes.length * laneH + 8;
+  const t0 = Math.min(Date.parse(startIso), ...entries.map((e) => Date.parse(e.event['@timestamp'])));
+  const t1 = Math.max(Date.parse(endIso), ...entries.map((e) => Date.parse(e.event['@timestamp'])));
+  const span = Math.max(t1 - t0, 60_000);
+  const pad = span * 0.03;
+  const x = (t: number): number => left + ((t - t0 + pad) / (span + 2 * pad)) * (W - left - right);
+  const parts = [`<svg class="tl" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="Timeline across planes">`];
+  const stepMin = [1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440].find((m) => span / (m * 60_000) <= 10) ?? 1440;
+  const step = stepMin * 60_000;
+  for (let t = Math.ceil((t0 - pad) / step) * step; t <= t1 + pad; t += step) {
+    const xx = x(t);
+    parts.push(`<line x1="${xx}" y1="${top - 6}" x2="${xx}" y2="${H - 6}" class="tick"/><text x="${xx}" y="${top - 10}" class="tick-t" text-anchor="middle">${new Date(t).toISOString().slice(11, 16)}</text>`);
+  }
+  lanes.forEach((l, i) => {
+    const y = top + i * laneH;
+    parts.push(`<rect x="0" y="${y}" width="${W}" height="${laneH}" class="${i % 2 ? 'lane lane-odd' : 'lane'}"/><text x="8" y="${y + laneH / 2 + 5}" class="lane-t">${esc(l.name)}</text>`);
+  });
+  // Context first, then by level, so the worst markers are drawn on top.
+  const order = [...entries].sort((a, b) => (a.level ? 5 - LEVEL_ORDER.indexOf(a.level) : 0) - (b.level ? 5 - LEVEL_ORDER.indexOf(b.level) : 0));
+  for (const e of order) {
+    const li = lanes.findIndex((l) => l.source === e.event.seam.source);
+    if (li < 0) continue;
+    const c = e.level ? LEVEL_COLOUR[e.level] : CONTEXT;
+    const r = e.level === 'critical' || e.level === 'high' ? 8 : 6;
+    parts.push(
+      `<circle class="tl-mark" cx="${x(Date.parse(e.event['@timestamp'])).toFixed(1)}" cy="${top + li * laneH + laneH / 2}" r="${r}" fill="${c.bg}" stroke="#1f2937" stroke-width="1.2"><title>${esc(e.event['@timestamp'])} ${esc(e.event.seam.action ?? '')}</title></circle>`,
+    );
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function resources(page: IncidentPage): { plane: string; items: [string, number][] }[] {
+  const groups = new Map<string, Map<string, number>>();
+  const add = (plane: string, r: string | undefined): void => {
+    if (r === undefined || r === '') return;
+    const m = groups.get(plane) ?? new Map<string, number>();
+    m.set(r, (m.get(r) ?? 0) + 1);
+    groups.set(plane, m);
+  };
+  const all = new Map<string, SeamEvent>();
+  for (const e of page.events.values()) all.set(e.seam.id, e);
+  for (const e of page.awsCalls) all.set(e.seam.id, e);
+  for (const e of all.values()) {
+    switch (e.seam.source) {
+      case 'k8s_audit':
+        add('Kubernetes objects', e.seam.resource);
+        break;
+      case 'cloudtrail':
+        add('AWS resources', e.seam.resource ?? shortAction(e.seam.action));
+        break;
+      case 'runtime':
+        add('Workloads (runtime)', e.seam.principal?.pod ? `pod ${e.seam.principal.pod}` : e.seam.resource);
+        break;
+      default:
+        add('GuardDuty findings', e.seam.resource ?? e.seam.action);
+    }
+  }
+  const where = new Set<string>();
+  for (const a of page.incident.alerts) {
+    if (a.cluster) where.add(`cluster ${a.cluster}`);
+    if (a.account) where.add(`account ${a.account}`);
+  }
+  const out = [...groups].map(([plane, m]) => ({ plane, items: [...m].sort((a, b) => b[1] - a[1]) }));
+  if (where.size > 0) out.unshift({ plane: 'Clusters and accounts', items: [...where].map((w) => [w, 0] as [string, number]) });
+  return out;
+}
+
+interface RuleGroup {
+  rule: Alert['rule'];
+  alerts: Alert[];
+}
+
+function ruleGroups(alerts: readonly Alert[]): RuleGroup[] {
+  const m = new Map<string, RuleGroup>();
+  for (const a of alerts) {
+    const g = m.get(a.rule.id) ?? { rule: { ...a.rule }, alerts: [] };
+    g.alerts.push(a);
+    // One rule can raise at several levels (a native detection escalating): the group shows its worst.
+    if (LEVEL_ORDER.indexOf(a.rule.level) < LEVEL_ORDER.indexOf(g.rule.level)) g.rule.level = a.rule.level;
+    m.set(a.rule.id, g);
+  }
+  return [...m.values()].sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level) || (a.alerts[0]!['@timestamp'] < b.alerts[0]!['@timestamp'] ? -1 : 1));
+}
+
+function alertCard(g: RuleGroup, page: IncidentPage): string {
+  const first = g.alerts[0]!;
+  const last = g.alerts[g.alerts.length - 1]!;
+  const note = page.notes.get(g.rule.id);
+  const tags = g.rule.tags.filter((t) => /^attack\.t\d/.test(t)).map((t) => t.slice(7).toUpperCase());
+  const times = g.alerts.length > 1 ? `${first['@timestamp'].slice(11, 19)}–${last['@timestamp'].slice(11, 19)} · ×${g.alerts.length}` : first['@timestamp'].slice(11, 19);
+  return `<article class="alert alert-${g.rule.level}" data-rule="${esc(g.rule.id)}">
+<header>${badge(g.rule.level)}<h3>${esc(g.rule.title)}</h3><span class="a-when">${esc(times)}</span></header>
+<p class="a-sum">${esc(first.summary)}</p>
+${note?.triage ? `<p class="a-triage"><b>Triage</b> ${esc(note.triage)}</p>` : note?.description ? `<p class="a-desc">${esc(note.description)}</p>` : ''}
+<p class="a-meta">${esc(g.rule.type)}${tags.length ? ` · ATT&amp;CK ${esc(tags.join(', '))}` : ''} · ${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} · ${g.alerts.reduce((n, a) => n + a.events.length, 0)} events</p>
+</article>`;
+}
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif;color:#111827;background:#f3f4f6;font-size:15px;line-height:1.45}
+.top{color:#fff;padding:18px 28px 16px;display:flex;gap:24px;align-items:center}
+.top .sev{font-size:30px;font-weight:800;letter-spacing:.06em;text-transform:uppercase;padding:6px 16px;border:3px solid #fff;border-radius:8px;white-space:nowrap}
+.top h1{margin:0;font-size:26px;line-height:1.2}
+.top .who-sub{font-size:15px;opacity:.92;margin-top:4px}
+.top .span{margin-left:auto;text-align:right;font-size:14px;white-space:nowrap}
+.top .span b{font-size:20px;display:block}
+.strip{display:flex;flex-wrap:wrap;gap:10px 22px;align-items:center;background:#111827;color:#e5e7eb;padding:10px 28px;font-size:14px}
+.strip .chainline{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;color:#fde68a}
+main{padding:18px 28px 28px;display:grid;gap:18px}
+section{background:#fff;border-radius:10px;padding:16px 20px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+section h2{margin:0 0 10px;font-size:17px;text-transform:uppercase;letter-spacing:.05em;color:#374151}
+.row{display:grid;grid-template-columns:minmax(0,1fr) 360px;gap:18px;align-items:start}
+.graphwrap{overflow-x:auto}
+svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif}
+.n-tag{font-size:11px;font-weight:700;letter-spacing:.08em}
+.n-label{font-size:16px;font-weight:700;fill:#111827}
+.n-label-sm{font-size:14px}
+.n-sub{font-size:12px;fill:#4b5563}
+.n-line{font-size:13px;fill:#111827;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
+.n-denied{fill:#9f1239}
+.edge{fill:none;stroke:#334155;stroke-width:2.2}
+.edge-calls{stroke:#be123c;stroke-dasharray:6 4}
+.edge-label text{paint-order:stroke;stroke:#fff;stroke-width:5px;stroke-linejoin:round}
+.el-kind{font-size:13px;font-weight:700;fill:#0f172a}
+.el-ev{font-size:12px;fill:#475569;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
+.facts dl{margin:0;display:grid;grid-template-columns:110px 1fr;gap:6px 10px;font-size:14px}
+.facts dt{color:#6b7280}
+.facts dd{margin:0;word-break:break-word}
+.legend{display:flex;flex-wrap:wrap;gap:6px 14px;font-size:13px;margin-top:14px;color:#374151}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;vertical-align:-1px;border:1px solid #0003}
+.lvl{display:inline-block;font-size:12px;font-weight:800;text-transform:uppercase;letter-spacing:.05em;padding:2px 8px;border-radius:5px;white-space:nowrap}
+${(Object.keys(LEVEL_COLOUR) as AlertLevel[]).map((l) => `.lvl-${l}{background:${LEVEL_COLOUR[l].bg};color:${LEVEL_COLOUR[l].fg}}`).join('\n')}
+.counts{display:flex;gap:8px;flex-wrap:wrap}
+.tl{display:block;max-width:100%;height:auto}
+.lane{fill:#f9fafb}.lane-odd{fill:#eef2f7}
+.lane-t{font-size:13px;font-weight:600;fill:#374151}
+.tick{stroke:#cbd5e1;stroke-width:1}
+.tick-t{font-size:12px;fill:#6b7280}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:#6b7280;border-bottom:2px solid #e5e7eb;padding:6px 8px}
+td{border-bottom:1px solid #eef0f3;padding:5px 8px;vertical-align:top}
+td.t{font-family:ui-monospace,"DejaVu Sans Mono",monospace;white-space:nowrap}
+td.what{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;word-break:break-all}
+tr.ctx td{color:#6b7280}
+.plane{font-size:12px;font-weight:700;padding:1px 6px;border-radius:4px;white-space:nowrap;border:1px solid}
+.plane-cloudtrail{color:#92400e;border-color:#f59e0b;background:#fffbeb}
+.plane-k8s_audit{color:#1d4ed8;border-color:#93c5fd;background:#eff6ff}
+.plane-runtime{color:#6d28d9;border-color:#c4b5fd;background:#f5f3ff}
+.plane-guardduty{color:#be123c;border-color:#fda4af;background:#fff1f2}
+.alerts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
+.alert{border:1px solid #e5e7eb;border-left:8px solid #9ca3af;border-radius:8px;padding:10px 14px}
+${(Object.keys(LEVEL_COLOUR) as AlertLevel[]).map((l) => `.alert-${l}{border-left-color:${LEVEL_COLOUR[l].bg}}`).join('\n')}
+.alert header{display:flex;gap:10px;align-items:baseline}
+.alert h3{margin:0;font-size:16px;flex:1}
+.a-when{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;color:#4b5563;white-space:nowrap}
+.a-sum{margin:6px 0;font-size:14px;word-break:break-word}
+.a-triage{margin:6px 0;font-size:14px;background:#f0f9ff;border-radius:6px;padding:6px 10px}
+.a-desc{margin:6px 0;font-size:14px;color:#374151}
+.a-meta{margin:4px 0 0;font-size:12px;color:#6b7280}
+details.context summary{cursor:pointer;font-weight:600;margin:12px 0 8px}
+.res{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px 24px}
+.res h3{font-size:14px;margin:0 0 4px;color:#374151}
+.res ul{margin:0;padding-left:18px;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;word-break:break-all}
+footer{color:#6b7280;font-size:12px;padding:0 28px 24px}
+`;
+
+/** Renders one incident page. */
+export function renderIncidentHtml(page: IncidentPage, generatedAt: Date = new Date()): string {
+  const inc = page.incident;
+  const level = inc.level;
+  const lc = LEVEL_COLOUR[level];
+  const graph = buildChainGraph({ chain: inc.chain, origin: inc.key, events: page.events, awsCalls: page.awsCalls });
+  const who = inc.who;
+  const whoName = who?.session ?? (who?.arn ? shortIdentity(who.arn) : undefined) ?? shortIdentity(inc.key);
+  const whoSub = who?.arn ? shortIdentity(who.arn) : inc.key;
+  const counts = LEVEL_ORDER.map((l) => [l, inc.alerts.filter((a) => a.rule.level === l).length] as const).filter(([, n]) => n > 0);
+  const entries = timelineEntries(page);
+  const planes = new Set(entries.map((e) => e.event.seam.source));
+  const groups = ruleGroups(inc.alerts);
+  const serious = groups.filter((g) => g.rule.level === 'critical' || g.rule.level === 'high' || g.rule.level === 'medium');
+  const context = groups.filter((g) => !serious.includes(g));
+  const ips = new Set<string>();
+  for (const e of entries) if (e.level !== undefined && e.event.seam.source_ip) ips.add(e.event.seam.source_ip);
+  const clusters = [...new Set(inc.alerts.map((a) => a.cluster).filter(Boolean))];
+  const accounts = [...new Set(inc.alerts.map((a) => a.account).filter(Boolean))];
+  const minutes = Math.max(1, Math.round((Date.parse(inc.end) - Date.parse(inc.start)) / 60_000));
+  const title = `${level.toUpperCase()} incident: ${whoName} — ${inc.alerts.length} alerts`;
+
+  const rows = entries.map((e) => {
+    const ev = e.event;
+    const c = e.level ? badge(e.level) : '<span class="lvl" style="color:#6b7280">context</span>';
+    const what = `${ev.seam.source === 'cloudtrail' ? shortAction(ev.seam.action) : (ev.seam.action ?? '')}${ev.seam.resource ? ` ${ev.seam.resource}` : ''}${ev.seam.outcome === 'failure' ? ' (failed)' : ''}`;
+    return `<tr class="timeline-entry${e.level ? '' : ' ctx'}" data-event="${esc(ev.seam.id)}"><td class="t">${esc(ev['@timestamp'].slice(11, 19))}</td><td><span class="plane plane-${esc(ev.seam.source)}">${esc(SOURCES.find((s) => s.source === ev.seam.source)?.name ?? ev.seam.source)}</span></td><td class="what">${esc(clip(what, 90))}${e.count > 1 ? ` <b>×${e.count}</b>` : ''}</td><td>${esc(clip(actor(ev), 48))}</td><td>${c} ${esc(clip(e.alerts.join('; '), 90))}</td></tr>`;
+  });
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<div class="top" style="background:${lc.bg};color:${lc.fg}" id="summary" data-incident="${esc(page.id)}" data-level="${esc(level)}">
+<div class="sev" style="border-color:${lc.fg}">${esc(level)}</div>
+<div><h1>${esc(whoName)}</h1><div class="who-sub">${esc(whoSub)}${inc.actors.length ? ` · acting as ${esc(inc.actors.map(shortIdentity).join(', '))}` : ''}</div></div>
+<div class="span"><b>${esc(inc.start.slice(11, 16))}–${esc(inc.end.slice(11, 16))} UTC</b>${esc(inc.start.slice(0, 10))} · ${minutes} min</div>
+</div>
+<div class="strip"><span class="counts">${counts.map(([l, n]) => badge(l, `${n} ${l}`)).join(' ')}</span><span>${esc([...clusters.map((c) => `cluster ${c}`), ...accounts.map((a) => `account ${a}`)].join(' · '))}</span><span>planes: ${esc([...planes].map((p) => SOURCES.find((s) => s.source === p)?.name ?? p).join(', '))}</span></div>
+<main>
+<div class="row">
+<section id="chain"><h2>Attack chain</h2><div class="graphwrap">${graphSvg(graph)}</div>
+<div class="legend">${(['iam', 'k8s', 'pod', 'sa', 'calls'] as const).map((p) => `<span><i style="background:${PLANE_COLOUR[p].fill};border-color:${PLANE_COLOUR[p].stroke}"></i>${{ iam: 'AWS IAM identity', k8s: 'Kubernetes identity', pod: 'pod', sa: 'service account', calls: 'AWS API calls made' }[p]}</span>`).join('')}<span>edge = how one identity led to the next, with the event that proves it</span></div>
+</section>
+<section class="facts" id="facts"><h2>At a glance</h2><dl>
+<dt>Who acted</dt><dd><b>${esc(whoName)}</b><br>${esc(inc.key)}</dd>
+${inc.actors.length ? `<dt>Acting as</dt><dd>${inc.actors.map((a) => esc(shortIdentity(a))).join('<br>')}</dd>` : ''}
+<dt>Worst alert</dt><dd>${groups[0] ? `${badge(groups[0].rule.level)} ${esc(groups[0].rule.title)}` : ''}</dd>
+<dt>Alerts</dt><dd>${inc.alerts.length} from ${groups.length} rules</dd>
+<dt>When</dt><dd>${esc(when(inc.start))}<br>to ${esc(when(inc.end))}</dd>
+${ips.size ? `<dt>From</dt><dd>${[...ips].slice(0, 6).map(esc).join('<br>')}</dd>` : ''}
+<dt>AWS calls</dt><dd>${page.awsCalls.length} by the chain's credentials${page.awsCalls.some((c) => c.seam.outcome === 'failure') ? `, ${page.awsCalls.filter((c) => c.seam.outcome === 'failure').length} denied` : ''}</dd>
+<dt>Incident</dt><dd>${esc(page.id)}</dd>
+</dl>
+<div class="legend">${LEVEL_ORDER.map((l) => badge(l)).join(' ')}</div>
+</section>
+</div>
+<section id="timeline"><h2>Timeline across planes</h2>${timelineSvg(entries, inc.start, inc.end)}
+<table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>Alerts</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></section>
+<section id="alerts"><h2>Alerts and triage</h2><div class="alerts">${serious.map((g) => alertCard(g, page)).join('\n')}</div>
+${context.length ? `<details class="context"><summary>${context.reduce((n, g) => n + g.alerts.length, 0)} low and informational alerts (context)</summary><div class="alerts">${context.map((g) => alertCard(g, page)).join('\n')}</div></details>` : ''}
+</section>
+<section id="resources"><h2>Affected resources</h2><div class="res">${resources(page)
+    .map((r) => `<div><h3>${esc(r.plane)}</h3><ul>${r.items.slice(0, 15).map(([name, n]) => `<li class="resource">${esc(name)}${n > 1 ? ` ×${n}` : ''}</li>`).join('')}${r.items.length > 15 ? `<li>…${r.items.length - 15} more</li>` : ''}</ul></div>`)
+    .join('')}</div></section>
+</main>
+<footer>Seam incident page · ${esc(page.id)} · data from ${esc(page.source)} · generated ${esc(generatedAt.toISOString())} · self-contained: no scripts, fonts or network</footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,79 @@
+/**
+ * What an incident page shows, gathered in one place: the incident (alerts grouped by who really acted,
+ * src/pipeline/incident.ts), the events behind its alerts and its identity chain, the AWS calls the chain's
+ * credentials made, and each rule's triage note. Built from `seam run`'s output folder or from OpenSearch
+ * (incident-source.ts); rendered by incident-html.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { SeamEvent } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import type { Incident } from '../pipeline/incident.ts';
+
+export interface RuleNote {
+  description?: string;
+  /** The rule's "Triage:" paragraph (Sigma) or `triage` (native detections). */
+  triage?: string;
+}
+
+export interface IncidentPage {
+  /** Stable: derived from the incident's identity key, so a re-run writes the same file name. */
+  id: string;
+  incident: Incident;
+  /** Events by `seam.id`: every alert's contributing events and every chain hop's evidence. */
+  events: ReadonlyMap<string, SeamEvent>;
+  /** CloudTrail calls signed by an identity of the chain (or the incident's actors) during the incident. */
+  awsCalls: readonly SeamEvent[];
+  /** Triage notes by rule id. */
+  notes: ReadonlyMap<string, RuleNote>;
+  /** Where the data came from, for the page footer: `out/`, `OpenSearch http://…`. */
+  source: string;
+}
+
+/** `inc-` and 12 hex digits of sha256 of the incident key (the origin's ARN or id). */
+export function incidentId(key: string): string {
+  return `inc-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+}
+
+/** Every `seam.id` the page needs: the alerts' evidence and the chain's. */
+export function neededEventIds(inc: Incident): Set<string> {
+  const ids = new Set<string>();
+  for (const a of inc.alerts) for (const e of a.events) ids.add(e);
+  for (const s of inc.chain) if (s.via !== undefined) ids.add(s.via);
+  return ids;
+}
+
+/** IAM identities (ARNs, access keys) whose CloudTrail calls belong on the page: the chain's, the actors', the origin. */
+export function callerKeys(inc: Incident): Set<string> {
+  const keys = new Set<string>();
+  const add = (v: string | undefined): void => {
+    if (v === undefined) return;
+    if (/^arn:aws[a-z-]*:sts::/.test(v) || /^arn:aws[a-z-]*:iam::\d*:user\//.test(v)) keys.add(v);
+    const akid = /^(?:akid:)?((?:AKIA|ASIA)[A-Z0-9]{12,})$/.exec(v);
+    if (akid) keys.add(akid[1]!);
+  };
+  add(inc.who?.arn);
+  add(inc.who?.access_key_id);
+  for (const a of inc.actors) add(a);
+  for (const s of inc.chain) {
+    add(s.from);
+    add(s.to);
+  }
+  for (const a of inc.alerts) {
+    add(a.principal?.arn);
+    add(a.principal?.access_key_id);
+  }
+  return keys;
+}
+
+/** Whether a CloudTrail event was signed by one of `keys` within the incident's span (a minute of slack each side). */
+export function isCallOf(e: SeamEvent, keys: ReadonlySet<string>, inc: Incident): boolean {
+  if (e.seam.source !== 'cloudtrail') return false;
+  const p = e.seam.principal;
+  if (p === undefined) return false;
+  if (!((p.arn !== undefined && keys.has(p.arn)) || (p.access_key_id !== undefined && keys.has(p.access_key_id)))) return false;
+  const t = Date.parse(e['@timestamp']);
+  return t >= Date.parse(inc.start) - 60_000 && t <= Date.parse(inc.end) + 60_000;
+}
+
+/** Sorts alerts the way the page lists them: worst level first, then time. */
+export const LEVEL_ORDER: Alert['rule']['level'][] = ['critical', 'high', 'medium', 'low', 'informational'];

@@ -1,0 +1,143 @@
+/**
+ * Where incident pages get their data: `seam run`'s output folder (alerts.jsonl, events.jsonl) or the
+ * OpenSearch indices the index role writes. Both build incidents with the same grouping as `seam run`
+ * (src/pipeline/incident.ts), then gather the events each page needs.
+ */
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseAllDocuments } from 'yaml';
+import type { Client } from '@opensearch-project/opensearch';
+import type { SeamEvent } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import { incidentsFrom, type Incident } from '../pipeline/incident.ts';
+import { callerKeys, incidentId, isCallOf, neededEventIds, type IncidentPage, type RuleNote } from './incident-model.ts';
+
+async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>> {
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() === '') continue;
+    try {
+      yield JSON.parse(line) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`${file}:${n}: not JSON (${(e as Error).message})`, { cause: e });
+    }
+  }
+}
+
+/** The triage notes of every rule in `rulesDir` (Sigma YAML, by id and name) and of the native detections. */
+export async function loadRuleNotes(rulesDir: string | undefined): Promise<Map<string, RuleNote>> {
+  const notes = new Map<string, RuleNote>();
+  const { NATIVE_DETECTIONS } = await import('../detect/native/registry.ts');
+  for (const d of Object.values(NATIVE_DETECTIONS)) notes.set(d.id, { description: d.description, triage: d.triage });
+  if (rulesDir === undefined || !existsSync(rulesDir)) return notes;
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name)) {
+        for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
+          const r = doc.toJS() as { id?: unknown; name?: unknown; description?: unknown } | null;
+          if (r === null || typeof r !== 'object' || typeof r.description !== 'string') continue;
+          const [body, triage] = r.description.split(/\bTriage:\s*/);
+          const note: RuleNote = { description: body!.replace(/\s+/g, ' ').trim() };
+          if (triage !== undefined) note.triage = triage.replace(/\s+/g, ' ').trim();
+          if (typeof r.id === 'string') notes.set(r.id, note);
+          if (typeof r.name === 'string') notes.set(r.name, note);
+        }
+      }
+    }
+  };
+  walk(rulesDir);
+  return notes;
+}
+
+/** Picks one incident: by id (`inc-…`, or a unique prefix), by identity key, or the one that ended last. */
+export function pickIncident(incidents: readonly Incident[], want: { id?: string; latest?: boolean }): Incident {
+  if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
+  if (want.latest || want.id === undefined) return [...incidents].sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : 0))[0]!;
+  const id = want.id;
+  const hits = incidents.filter((i) => i.key === id || incidentId(i.key) === id || (id.length >= 6 && incidentId(i.key).startsWith(id)));
+  if (hits.length === 1) return hits[0]!;
+  const known = incidents.map((i) => `${incidentId(i.key)} (${i.key}, ${i.alerts.length} alerts)`).join('; ');
+  throw new Error(hits.length === 0 ? `no incident '${id}'; incidents: ${known}` : `'${id}' names ${hits.length} incidents; incidents: ${known}`);
+}
+
+/** Incidents from a `seam run` output folder (its alerts.jsonl). */
+export async function incidentsFromFolder(dir: string): Promise<Incident[]> {
+  const file = join(dir, 'alerts.jsonl');
+  if (!existsSync(file)) throw new Error(`${file} not found: run \`seam run --state-dir ${dir}\` first, or pass --input <folder with alerts.jsonl and events.jsonl>`);
+  const alerts: Alert[] = [];
+  for await (const a of jsonLines(file)) alerts.push(a as unknown as Alert);
+  return incidentsFrom(alerts);
+}
+
+/** The page data for incidents from a `seam run` output folder: one pass over events.jsonl for all of them. */
+export async function pagesFromFolder(dir: string, incidents: readonly Incident[], notes: ReadonlyMap<string, RuleNote>): Promise<IncidentPage[]> {
+  const file = join(dir, 'events.jsonl');
+  if (!existsSync(file)) throw new Error(`${file} not found: the incident page needs the events behind the alerts`);
+  const wanted = incidents.map((inc) => ({ inc, ids: neededEventIds(inc), keys: callerKeys(inc), events: new Map<string, SeamEvent>(), calls: [] as SeamEvent[] }));
+  for await (const raw of jsonLines(file)) {
+    const e = raw as SeamEvent;
+    if (e.seam === undefined) continue;
+    for (const w of wanted) {
+      if (w.ids.has(e.seam.id)) w.events.set(e.seam.id, e);
+      if (isCallOf(e, w.keys, w.inc)) w.calls.push(e);
+    }
+  }
+  return wanted.map((w) => ({ id: incidentId(w.inc.key), incident: w.inc, events: w.events, awsCalls: w.calls, notes, source: dir }));
+}
+
+const SEARCH_CAP = 10_000;
+
+/** Incidents from the alerts index (`<prefix>-alerts-*`): the same grouping `seam run` applies, over the newest alerts. */
+export async function incidentsFromOpenSearch(client: Client, prefix: string, range: { from?: string; to?: string } = {}): Promise<Incident[]> {
+  const ts: Record<string, string> = {};
+  if (range.from) ts.gte = range.from;
+  if (range.to) ts.lte = range.to;
+  const res = await client.search({
+    index: `${prefix}-alerts-*`,
+    body: { size: SEARCH_CAP, sort: [{ '@timestamp': 'desc' }], query: Object.keys(ts).length ? { range: { '@timestamp': ts } } : { match_all: {} } },
+    ignore_unavailable: true,
+    allow_no_indices: true,
+  } as never);
+  const hits = (res.body as { hits: { hits: { _source: Alert }[] } }).hits.hits;
+  return incidentsFrom(hits.map((h) => h._source));
+}
+
+/** The page data for one incident from the event indices (`<prefix>-events-*`). */
+export async function pageFromOpenSearch(client: Client, prefix: string, inc: Incident, notes: ReadonlyMap<string, RuleNote>, source: string): Promise<IncidentPage> {
+  const index = `${prefix}-events-*`;
+  const ids = [...neededEventIds(inc)];
+  const events = new Map<string, SeamEvent>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const res = await client.search({ index, body: { size: 1000, query: { terms: { 'seam.id': ids.slice(i, i + 1000) } } }, ignore_unavailable: true, allow_no_indices: true } as never);
+    for (const h of (res.body as { hits: { hits: { _source: SeamEvent }[] } }).hits.hits) events.set(h._source.seam.id, h._source);
+  }
+  const keys = [...callerKeys(inc)];
+  const awsCalls: SeamEvent[] = [];
+  if (keys.length > 0) {
+    const res = await client.search({
+      index: `${prefix}-events-cloudtrail-*`,
+      body: {
+        size: 1000,
+        sort: [{ '@timestamp': 'asc' }],
+        query: {
+          bool: {
+            filter: [
+              { bool: { should: [{ terms: { 'seam.principal.arn': keys } }, { terms: { 'seam.principal.access_key_id': keys } }], minimum_should_match: 1 } },
+              { range: { '@timestamp': { gte: new Date(Date.parse(inc.start) - 60_000).toISOString(), lte: new Date(Date.parse(inc.end) + 60_000).toISOString() } } },
+            ],
+          },
+        },
+      },
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    } as never);
+    const ks = new Set(keys);
+    for (const h of (res.body as { hits: { hits: { _source: SeamEvent }[] } }).hits.hits) if (isCallOf(h._source, ks, inc)) awsCalls.push(h._source);
+  }
+  return { id: incidentId(inc.key), incident: inc, events, awsCalls, notes, source };
+}
