@@ -105,8 +105,9 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
           let alerts: A[] = [];
           let line: string | undefined;
           try {
-            if (out) line = JSON.stringify(ev);
             if (opts.handler) alerts = opts.handler.process(ev);
+            // After the handler: the detect stage writes who acted onto the event (ADR 0014).
+            if (out) line = JSON.stringify(ev);
           } catch (e) {
             await reject(deadLetter('detect', stageThrew(opts.handler ? 'detect' : 'serialize', e, { id: ev.seam.id }), item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
             continue;

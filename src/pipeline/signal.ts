@@ -4,7 +4,8 @@ import type { SeamEvent } from '../core/envelope.ts';
  * What travels on `seam.signals` (ADR 0005): normalized events, unannotated, each with the ids of
  * the Sigma rules stage 1 matched and why it was forwarded. The correlate role re-runs the whole
  * detect stage on each (identity graph first, then Sigma on the annotated event), so `rules` is a
- * record of the stateless match, not an input the correlate role trusts blindly.
+ * record of the stateless match, not an input the correlate role trusts blindly. The correlate role also
+ * sends each signal's event, annotated, to `seam.events` (ADR 0014); stage 1 does not.
  */
 export interface SignalItem {
   /** Ids of the Sigma rules the event matched in stage 1 (before identity annotation). */

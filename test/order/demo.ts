@@ -3,7 +3,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SourceType } from '../../src/core/envelope.ts';
+import type { SeamEvent, SourceType } from '../../src/core/envelope.ts';
 import { normalizeLine } from '../../src/core/normalize/normalize.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { loadPlaceholdersFile } from '../../src/detect/load.ts';
@@ -45,9 +45,57 @@ export const alertKey = (a: Pick<Alert, 'rule' | 'events'>): string => `${a.rule
 
 /** The reference: alert key → title, from embedded mode over the demo file (as `npm start` runs it). */
 export async function embeddedReference(detection: Detection): Promise<Map<string, string>> {
+  return (await embeddedRun(detection)).alerts;
+}
+
+/**
+ * Embedded mode over the demo file (as `npm start` runs it): the alert reference, and the identity
+ * each indexed event carries (`seam.id` → `identityOf`, from `events.jsonl`, ADR 0014).
+ */
+export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<string, string>; identity: Map<string, string> }> {
   const alerts: Alert[] = [];
-  await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-order-ref-')), detection, maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER, onAlert: (a) => alerts.push(a) });
-  return new Map(alerts.map((a) => [alertKey(a), a.rule.title]));
+  const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-order-ref-')), detection, maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER, onAlert: (a) => alerts.push(a) });
+  const identity = new Map<string, string>();
+  for (const line of (await readFile(r.paths.events, 'utf8')).split('\n')) {
+    if (line.trim() === '') continue;
+    const e = JSON.parse(line) as SeamEvent;
+    identity.set(e.seam.id, identityOf(e));
+  }
+  return { alerts: new Map(alerts.map((a) => [alertKey(a), a.rule.title])), identity };
+}
+
+/** JSON with object keys sorted, so the same value compares equal however it was serialized. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Who an indexed event says acted: its principal, chain and origin, as one comparable string. */
+export const identityOf = (e: Pick<SeamEvent, 'seam'>): string => canonical({ principal: e.seam.principal ?? null, chain: e.seam.chain ?? null, origin: e.seam.origin ?? null });
+
+/**
+ * Events of the reference a run did not index, and events whose indexed identity differs from the
+ * reference's (`got`: `seam.id` → `identityOf`, the last copy of an id as the index keeps it).
+ */
+export function compareIdentity(reference: Map<string, string>, got: Map<string, string>): { missing: string[]; differ: string[]; chained: number } {
+  const missing: string[] = [];
+  const differ: string[] = [];
+  let chained = 0;
+  for (const [id, want] of reference) {
+    const have = got.get(id);
+    if (have === undefined) missing.push(id);
+    else if (have !== want) differ.push(`${id}: want ${want.slice(0, 200)} got ${have.slice(0, 200)}`);
+    else if (!have.includes('"chain":null')) chained++;
+  }
+  return { missing, differ, chained };
 }
 
 /** Reference alerts a run did not raise, and alerts it raised that the reference has not (by rule and events). */

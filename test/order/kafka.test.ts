@@ -9,6 +9,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import type { BusMessage } from '../../src/bus/types.ts';
+import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
 import { startKafkaRoles, type RunningRoles } from '../../src/pipeline/kafka-roles.ts';
@@ -17,13 +18,15 @@ import { pipelineTopics, topicPlan } from '../../src/pipeline/topics.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
-import { compare, demoDetection, demoHeaders, demoRecords, embeddedReference, type DemoRecord } from './demo.ts';
+import { compare, compareIdentity, demoDetection, demoHeaders, demoRecords, embeddedRun, identityOf, type DemoRecord } from './demo.ts';
 import { recordOrderRun } from './tally.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface KafkaRun {
   alerts: Pick<Alert, 'id' | 'rule' | 'events' | 'late'>[];
+  /** `seam.id` → identity of each event in the events index (ADR 0014). */
+  identity: Map<string, string>;
   late: number;
   /** Signals messages the member that left had handled, and signals the others re-read to rebuild. */
   leaverMessages: number;
@@ -108,7 +111,11 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     const r = await os.search({ index: `${indexPrefix}-alerts-*`, size: 10_000, body: { query: { match_all: {} } } as never });
     const hits = (r.body as { hits: { hits: { _id: string; _source: Alert }[] } }).hits.hits;
     for (const h of hits) expect(h._id).toBe(h._source.id);
-    return { alerts: hits.map((h) => h._source), late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
+    await os.indices.refresh({ index: `${indexPrefix}-events-*` });
+    const ev = await os.search({ index: `${indexPrefix}-events-*`, size: 10_000, body: { query: { match_all: {} }, _source: ['seam'] } as never });
+    const identity = new Map<string, string>();
+    for (const h of (ev.body as { hits: { hits: { _id: string; _source: SeamEvent }[] } }).hits.hits) identity.set(h._id, identityOf(h._source));
+    return { alerts: hits.map((h) => h._source), identity, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
   } finally {
     for (const r of running) await r.stop().catch(() => undefined);
     await sink.close().catch(() => undefined);
@@ -126,10 +133,11 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
 describe('the demo story on Kafka raises the alerts of embedded mode', () => {
   let detection: Detection;
   let reference: Map<string, string>;
+  let identityReference: Map<string, string>;
   let records: DemoRecord[];
   beforeAll(async () => {
     detection = await demoDetection();
-    reference = await embeddedReference(detection);
+    ({ alerts: reference, identity: identityReference } = await embeddedRun(detection));
     records = await demoRecords();
   });
 
@@ -140,8 +148,16 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
     it(`with ${partitions} partition${partitions > 1 ? 's' : ''} per topic and ${correlators} correlate member${correlators > 1 ? 's' : ''}`, async () => {
       const run = await demoOnKafka(detection, records, partitions, correlators);
       const d = compare(reference, run.alerts);
-      recordOrderRun({ name: `kafka partitions=${partitions} correlate=${correlators}`, path: 'kafka', expected: reference.size, missing: d.missing.length, extra: d.extra.length });
-      process.stdout.write(`order (kafka, ${partitions} partitions, ${correlators} correlate): alerts=${run.alerts.length} expected=${reference.size} missing=${d.missing.length} extra=${d.extra.length} late=${run.late} leaver_messages=${run.leaverMessages} rebuilt_signals=${run.rebuiltSignals}\n`);
+      // Every event indexed once, carrying the identity embedded mode gives it (ADR 0014).
+      const id = compareIdentity(identityReference, run.identity);
+      recordOrderRun({ name: `kafka partitions=${partitions} correlate=${correlators}`, path: 'kafka', expected: reference.size, missing: d.missing.length, extra: d.extra.length, identityDiffer: id.missing.length + id.differ.length });
+      process.stdout.write(
+        `order (kafka, ${partitions} partitions, ${correlators} correlate): alerts=${run.alerts.length} expected=${reference.size} missing=${d.missing.length} extra=${d.extra.length} late=${run.late} leaver_messages=${run.leaverMessages} rebuilt_signals=${run.rebuiltSignals} events=${run.identity.size} identity_same=${identityReference.size - id.missing.length - id.differ.length} identity_chained=${id.chained} identity_differ=${id.differ.length} not_indexed=${id.missing.length}\n`,
+      );
+      expect(id.missing).toEqual([]);
+      expect(id.differ).toEqual([]);
+      expect(run.identity.size).toBe(identityReference.size);
+      expect(id.chained).toBeGreaterThan(100);
       expect(d.missing).toEqual([]);
       expect(d.extra).toEqual([]);
       expect(run.late).toBe(0);

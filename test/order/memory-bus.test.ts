@@ -5,6 +5,7 @@
 // and contributing events). Each run is seeded; a failure names its seed and shape.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../src/bus/memory.ts';
+import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
 import { memoryHistory } from '../../src/pipeline/history.ts';
@@ -13,7 +14,7 @@ import { createCorrelateRole } from '../../src/pipeline/roles/correlate.ts';
 import { createNormalizeRole } from '../../src/pipeline/roles/normalize.ts';
 import type { Role } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
-import { compare, demoDetection, demoHeaders, demoRecords, embeddedReference, SIGNATURE_TITLES, type DemoRecord } from './demo.ts';
+import { compare, compareIdentity, demoDetection, demoHeaders, demoRecords, embeddedRun, identityOf, SIGNATURE_TITLES, type DemoRecord } from './demo.ts';
 import { recordOrderRun } from './tally.ts';
 import { seededRandom } from '../helpers/random.ts';
 
@@ -36,6 +37,8 @@ type Correlate = ReturnType<typeof createCorrelateRole>;
 interface RunResult {
   shape: string;
   alerts: Alert[];
+  /** `seam.id` → identity of the last copy of each event on `seam.events`, as the index keeps it (ADR 0014). */
+  identity: Map<string, string>;
   late: number;
   /** A correlate member was killed between produce and commit and replaced. */
   restarted: boolean;
@@ -139,18 +142,24 @@ async function randomRun(detection: Detection, records: DemoRecord[], seed: numb
     .read(topics.alerts)
     .flat()
     .map((m) => JSON.parse(m.value.toString('utf8')) as Alert);
+  const identity = new Map<string, string>();
+  for (const m of bus.read(topics.events).flat()) {
+    const e = JSON.parse(m.value.toString('utf8')) as SeamEvent;
+    identity.set(e.seam.id, identityOf(e));
+  }
   const late = all.reduce((s, c) => s + (c.stats() as { lateSignals: number }).lateSignals, 0);
   await bus.close();
-  return { shape, alerts, late, restarted: replaced };
+  return { shape, alerts, identity, late, restarted: replaced };
 }
 
 describe('event-time order over the memory bus', () => {
   let detection: Detection;
   let reference: Map<string, string>;
+  let identityReference: Map<string, string>;
   let records: DemoRecord[];
   beforeAll(async () => {
     detection = await demoDetection();
-    reference = await embeddedReference(detection);
+    ({ alerts: reference, identity: identityReference } = await embeddedRun(detection));
     records = await demoRecords();
   });
 
@@ -168,9 +177,12 @@ describe('event-time order over the memory bus', () => {
       const seed = 10_000 + i;
       const r = await randomRun(detection, records, seed);
       const d = compare(reference, r.alerts);
+      const id = compareIdentity(identityReference, r.identity);
       if (r.restarted) restarts++;
-      recordOrderRun({ name: `memory seed=${seed}`, path: 'embedded', expected: reference.size, missing: d.missing.length, extra: d.extra.length });
-      if (d.missing.length > 0 || d.extra.length > 0 || r.late > 0) failures.push(`seed ${seed} (${r.shape}): missing ${JSON.stringify(d.missing)} extra ${JSON.stringify(d.extra)} late=${r.late}`);
+      const identityDiffer = id.missing.length + id.differ.length;
+      recordOrderRun({ name: `memory seed=${seed}`, path: 'embedded', expected: reference.size, missing: d.missing.length, extra: d.extra.length, identityDiffer });
+      if (d.missing.length > 0 || d.extra.length > 0 || r.late > 0 || identityDiffer > 0 || id.chained < 100)
+        failures.push(`seed ${seed} (${r.shape}): missing ${JSON.stringify(d.missing)} extra ${JSON.stringify(d.extra)} late=${r.late} chained=${id.chained} events not indexed ${JSON.stringify(id.missing.slice(0, 3))} identity differs ${JSON.stringify(id.differ.slice(0, 2))}`);
     }
     process.stdout.write(`order (memory bus): runs=${RUNS} failed=${failures.length} with a correlate restart=${restarts}\n`);
     expect(failures).toEqual([]);

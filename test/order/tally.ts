@@ -1,7 +1,8 @@
 // One verdict over every run of the event-time order tests (test/order/), whichever file ran it. Each run
 // appends its counts to a file that test/global-setup.ts names and, when the run ends, sums into the line
 // `npm run test:order` ends with:
-//   order: runs=<n> paths=embedded,kafka alerts_expected=<n> missing=<n> extra=<n>
+//   order: runs=<n> paths=embedded,kafka alerts_expected=<n> missing=<n> extra=<n> identity_differ=<n>
+// (identity_differ: indexed events whose principal, chain or origin differ from embedded mode's, or are missing; ADR 0014)
 import fs from 'node:fs';
 import { inject } from 'vitest';
 
@@ -14,6 +15,8 @@ export interface OrderRun {
   /** Reference alerts the run did not raise, and alerts it raised that the reference has not. */
   missing: number;
   extra: number;
+  /** Events whose indexed identity differs from the reference's, or that were not indexed (ADR 0014). */
+  identityDiffer?: number;
 }
 
 export interface OrderTally {
@@ -22,6 +25,7 @@ export interface OrderTally {
   expected: number;
   missing: number;
   extra: number;
+  identityDiffer: number;
 }
 
 function tallyFile(): string | undefined {
@@ -40,7 +44,7 @@ export function recordOrderRun(run: OrderRun & { name: string }): void {
 
 export function sumOrderFile(file: string): OrderTally | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const t: OrderTally = { runs: 0, paths: [], expected: 0, missing: 0, extra: 0 };
+  const t: OrderTally = { runs: 0, paths: [], expected: 0, missing: 0, extra: 0, identityDiffer: 0 };
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const r = JSON.parse(line) as OrderRun;
@@ -49,9 +53,10 @@ export function sumOrderFile(file: string): OrderTally | undefined {
     t.expected = Math.max(t.expected, r.expected);
     t.missing += r.missing;
     t.extra += r.extra;
+    t.identityDiffer += r.identityDiffer ?? 0;
   }
   t.paths.sort();
   return t;
 }
 
-export const formatOrder = (t: OrderTally): string => `order: runs=${t.runs} paths=${t.paths.join(',')} alerts_expected=${t.expected} missing=${t.missing} extra=${t.extra}`;
+export const formatOrder = (t: OrderTally): string => `order: runs=${t.runs} paths=${t.paths.join(',')} alerts_expected=${t.expected} missing=${t.missing} extra=${t.extra} identity_differ=${t.identityDiffer}`;

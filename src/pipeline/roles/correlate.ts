@@ -11,6 +11,7 @@ import type { History } from '../history.ts';
 import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
+import { eventMessage } from '../event-route.ts';
 import { decodeSignalMessage } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
@@ -98,7 +99,8 @@ interface PartitionState {
 
 /**
  * Stage 2: `seam.signals` → identity graph, native detections, Sigma rules and correlations →
- * `seam.alerts` keyed by alert id. State is kept per signals partition, so it moves with the
+ * `seam.alerts` keyed by alert id, and each signal's event, annotated with who acted, → `seam.events`
+ * keyed by `seam.id` (ADR 0014: the index gets signals from here, not from stage 1). State is kept per signals partition, so it moves with the
  * partition: when a batch arrives for a partition this instance has no state for (start, or a
  * rebalance gave it the partition), or that does not follow on from the last batch (the partition
  * went away and came back, or a batch failed), the state is rebuilt by re-reading the partition from
@@ -109,7 +111,7 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0 };
+  const stats = { messages: 0, alerts: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -141,9 +143,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     };
   };
 
-  /** Alerts and dead letters of signals handed to the stage. */
+  /** Alerts, annotated events (for `seam.events`, ADR 0014) and dead letters of signals handed to the stage. */
   interface Out {
     alerts: Alert[];
+    events: BusMessage[];
     dlq: BusMessage[];
   }
   /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
@@ -162,6 +165,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, safeJson(event)), { ...ref, value: NO_BYTES }));
       raised = [];
     }
+    // The event goes to the index as the graph annotated it (`seam.principal`, `seam.chain`,
+    // `seam.origin`); one the stage threw on goes as far as it got, so the index still has it.
+    out.events.push(eventMessage(o.topics.events, event, Buffer.from(JSON.stringify(event))));
     if (late && raised.length > 0) {
       markLate(raised);
       stats.lateAlerts += raised.length;
@@ -268,8 +274,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       async () => {
         let signals = 0;
         await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
-          // Produced before (alerts) or dead-lettered before (dlq): nothing here goes out again.
-          const out: Out = { alerts: [], dlq: [] };
+          // Produced before (alerts, events) or dead-lettered before (dlq): nothing here goes out again.
+          const out: Out = { alerts: [], events: [], dlq: [] };
           const r = feed(st, m, out);
           stats.suppressedOnRebuild += out.alerts.length;
           signals += r.signals;
@@ -289,11 +295,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     return st;
   };
 
-  const emit = async (alerts: Alert[], extra: BusMessage[]): Promise<void> => {
+  const emit = async (alerts: Alert[], events: BusMessage[], extra: BusMessage[]): Promise<void> => {
     const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
-    msgs.push(...extra);
+    msgs.push(...events, ...extra);
     await producer!.send(msgs);
     stats.alerts += alerts.length;
+    stats.events += events.length;
     counters.emitted += alerts.length;
     for (const a of alerts) o.onAlert?.(a);
   };
@@ -307,7 +314,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       st = await rebuild(partition, batch[0]!);
     }
     try {
-      const out: Out = { alerts: [], dlq: [] };
+      const out: Out = { alerts: [], events: [], dlq: [] };
       for (const m of batch) {
         const r = feed(st, m, out);
         counters.received += r.signals;
@@ -328,7 +335,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const identity = st.identity.messages(st.identityKnown);
       delete st.identityKnown;
       stats.identityRecords += identity.length;
-      await emit(out.alerts, [...identity, ...out.dlq]);
+      await emit(out.alerts, out.events, [...identity, ...out.dlq]);
       await o.afterProduce?.(batch);
       states.set(partition, st);
     } catch (e) {
@@ -344,14 +351,14 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       if (watch === undefined || states.size === 0) return;
       await watch.refresh();
       for (const [partition, st] of states) {
-        const out: Out = { alerts: [], dlq: [] };
+        const out: Out = { alerts: [], events: [], dlq: [] };
         release(partition, st, out);
         const identity = st.identity.messages(st.identityKnown);
         delete st.identityKnown;
-        if (out.alerts.length === 0 && identity.length === 0 && out.dlq.length === 0) continue;
+        if (out.alerts.length === 0 && out.events.length === 0 && identity.length === 0 && out.dlq.length === 0) continue;
         stats.identityRecords += identity.length;
         try {
-          await emit(out.alerts, [...identity, ...out.dlq]);
+          await emit(out.alerts, out.events, [...identity, ...out.dlq]);
         } catch (e) {
           // Not produced: drop the state; the next batch rebuilds it and hands these on again.
           states.delete(partition);
@@ -387,7 +394,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     /** End of input (embedded replay only): hands on every held signal, judges open windows everywhere and produces their alerts. */
     flush: () =>
       exclusive(async () => {
-        const out: Out = { alerts: [], dlq: [] };
+        const out: Out = { alerts: [], events: [], dlq: [] };
         const extra: BusMessage[] = [];
         if (watch !== undefined) await watch.refresh();
         for (const [partition, st] of states) {
@@ -400,7 +407,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           delete st.identityKnown;
         }
         stats.identityRecords += extra.length;
-        await emit(out.alerts, [...extra, ...out.dlq]);
+        await emit(out.alerts, out.events, [...extra, ...out.dlq]);
       }),
     async stop() {
       if (ticker !== undefined) clearInterval(ticker);

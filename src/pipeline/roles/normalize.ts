@@ -23,9 +23,10 @@ export interface NormalizeRoleOptions {
 }
 
 /**
- * Stage 1: `seam.raw.*` → normalize → `seam.events` (keyed by `seam.id`); events a Sigma rule
- * matched or the identity graph can use → `seam.signals` (keyed by account; a batch's consecutive
- * signals of one key share a message, ADR 0005); records that fail →
+ * Stage 1: `seam.raw.*` → normalize → events a Sigma rule matched or the identity graph can use →
+ * `seam.signals` (keyed by account; a batch's consecutive signals of one key share a message, ADR
+ * 0005), every other event → `seam.events` (keyed by `seam.id`); signals reach `seam.events` from the
+ * correlate role once the identity graph has annotated them (ADR 0014); records that fail →
  * `seam.dlq`. Stateless apart from the relevance memo, so any instance can take any partition. A
  * batch's outputs are produced with acks before the handler returns, and only then is the batch's
  * offset committed (src/bus).
@@ -34,7 +35,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const counters = new Counters('role.normalize');
   const relevance = new IdentityRelevance();
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const stats = { events: 0, signals: 0, marks: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
+  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
   /** Signals partitions, each told this instance's progress (ADR 0009); 0 until the topic exists. */
@@ -84,7 +85,6 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (t > newestMs) newestMs = t;
       stats.events++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
-      out.push(evMsg);
       let rules: string[] = [];
       try {
         rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
@@ -101,8 +101,12 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         counters.error('SEAM_ERR_STAGE_THREW');
       }
       if (why.length > 0) {
+        // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
         signals.add(signalKey(ev), rules, why, json);
+      } else {
+        stats.eventsOut++;
+        out.push(evMsg);
       }
     }
     for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value });

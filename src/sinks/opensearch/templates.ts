@@ -84,10 +84,16 @@ const dynamicTemplates = [
   { strings_as_keywords: { match_mapping_type: 'string', mapping: kw } },
 ];
 
+const principalMapping = obj(kws('id', 'type', 'arn', 'session', 'access_key_id', 'k8s_user', 'k8s_groups', 'service_account', 'pod'));
+const chainMapping = obj(kws('kind', 'from', 'to', 'via'));
+
 const seamMapping = obj({
   ...kws('id', 'source', 'format', 'account', 'region', 'cluster', 'action', 'outcome', 'resource'),
-  principal: obj(kws('id', 'type', 'arn', 'session', 'access_key_id', 'k8s_user', 'k8s_groups', 'service_account', 'pod')),
-  chain: obj(kws('kind', 'from', 'to', 'via')),
+  // Who acted: the record's principal refined by the identity graph, the chain that resolved it and the
+  // identity it reached (ADR 0014: signals are indexed after the graph annotated them).
+  principal: principalMapping,
+  chain: chainMapping,
+  origin: principalMapping,
   // The normalizer sets this only for addresses; ignore_malformed keeps a stray name from failing the document.
   source_ip: { type: 'ip', ignore_malformed: true },
   user_agent: kw,
@@ -167,7 +173,9 @@ const alertProperties = {
   ...kws('id', 'events', 'native_ids', 'account', 'cluster'),
   rule: obj({ ...kws('id', 'level', 'tags', 'type', 'correlation_type'), title: { ...kw, fields: { text: { type: 'text' } } } }),
   group: flat,
-  principal: seamMapping.properties.principal,
+  principal: principalMapping,
+  origin: principalMapping,
+  chain: chainMapping,
   summary: { ...longKw, fields: { text: { type: 'text' } } },
   window: obj({ start: date, end: date }),
   aggregate: { type: 'double' },
