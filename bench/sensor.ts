@@ -1,7 +1,7 @@
 /**
  * The Fargate sensor's scan: what it costs and what it catches (the numbers of ADR 0012).
  *
- *   npm run bench:sensor      (root: runs itself in a fresh pid namespace, like a pod's shared one)
+ *   npm run bench:sensor      (root: runs itself in a fresh pid and network namespace, like a pod's)
  *
  * 1. Cost: CPU per scan with N idle processes in the namespace, and per read of the socket tables.
  * 2. Catch rate: a shell starts processes of known lifetimes at random moments while the scanner runs at a
@@ -15,11 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromEnv } from '../src/sensor/config.ts';
 import { readSockets } from '../src/sensor/net.ts';
+import { readTcpOpens } from '../src/sensor/procfs.ts';
 import { Scanner } from '../src/sensor/scan.ts';
 
 if (process.env.SEAM_BENCH_IN_NS !== '1') {
-  // Re-run inside a new pid namespace with its own /proc, so the scanner sees only this benchmark's processes.
-  const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, join(import.meta.dirname, '..', 'bin', 'tsx-run.mjs'), import.meta.filename], { stdio: 'inherit', env: { ...process.env, SEAM_BENCH_IN_NS: '1' } });
+  // Re-run inside a new pid namespace with its own /proc, so the scanner sees only this benchmark's processes,
+  // and a new network namespace, so the socket tables and TCP counters hold only this benchmark's (as a pod's do).
+  const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--net', process.execPath, join(import.meta.dirname, '..', 'bin', 'tsx-run.mjs'), import.meta.filename], { stdio: 'inherit', env: { ...process.env, SEAM_BENCH_IN_NS: '1' } });
   process.exit(r.status ?? 1);
 }
 
@@ -41,7 +43,7 @@ for (const n of [10, 50, 200]) {
   s.scan(now);
   const scans = 200;
   const t = cpuMs();
-  for (let i = 0; i < scans; i++) s.scan((now += 250)); // virtual 250 ms steps: the 1 s table sweep happens every 4th scan
+  for (let i = 0; i < scans; i++) s.scan((now += 250)); // virtual 250 ms steps: the UDP table sweep (2 s) happens every 8th scan
   const per = (cpuMs() - t) / scans;
   process.stdout.write(`  cost: ${n} processes: ${per.toFixed(2)} ms CPU per scan = ${(per * 4).toFixed(1)} ms/s at 250 ms, ${(per * 2).toFixed(1)} ms/s at 500 ms\n`);
   for (const k of kids) k.kill('SIGKILL');
@@ -52,6 +54,11 @@ for (const n of [10, 50, 200]) {
   let sockets = 0;
   for (let i = 0; i < 100; i++) sockets = readSockets('/proc').length;
   process.stdout.write(`  cost: one read of the four socket tables (${sockets} sockets in this network namespace): ${((cpuMs() - t) / 100).toFixed(2)} ms CPU\n`);
+  const u = cpuMs();
+  for (let i = 0; i < 100; i++) readSockets('/proc', { tcp: false, udp: true });
+  const v = cpuMs();
+  for (let i = 0; i < 100; i++) readTcpOpens('/proc');
+  process.stdout.write(`  cost: the two UDP tables alone ${((v - u) / 100).toFixed(3)} ms CPU; the TCP open counters (/proc/net/snmp, read every scan) ${((cpuMs() - v) / 100).toFixed(3)} ms CPU\n`);
 }
 
 // ---- 2. catch rate by lifetime and interval -----------------------------------------------------------------

@@ -49,7 +49,7 @@ export async function sensorCommand(o: SensorOptions, env: NodeJS.ProcessEnv = p
   const sh = stats.ship;
   process.stderr.write(
     `sensor: scans=${s.scans} processes=${s.processes} execs=${s.execs} connections=${s.connections} unowned=${s.unownedConnections} files=${s.files} ` +
-      `unseen_pids=${s.unseenPids} vanished=${s.vanished} limited=${s.limitedProcesses} max_gap_ms=${stats.maxScanGapMs} scan_cpu_ms=${stats.scanCpuMs}` +
+      `unseen_pids=${s.unseenPids} vanished=${s.vanished} limited=${s.limitedProcesses} tcp_table_reads=${s.tableReads} udp_table_reads=${s.udpTableReads} max_gap_ms=${stats.maxScanGapMs} scan_cpu_ms=${stats.scanCpuMs}` +
       (sh ? ` sent=${sh.sent} spooled=${sh.spoolRecords} dropped=${sh.dropped} failures=${sh.failures} rejected=${Object.values(sh.rejected).reduce((a, b) => a + b, 0)}` : '') +
       '\n',
   );

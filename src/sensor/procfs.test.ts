@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openFlagNames, parseStat, parseStatus, readArgs, readStat, readStatus } from './procfs.ts';
+import { openFlagNames, parseStat, parseStatus, parseTcpOpens, readArgs, readStat, readStatus, readTcpOpens } from './procfs.ts';
 
 describe('procfs readers', () => {
   it('parses stat when the command name holds spaces and parentheses', () => {
@@ -21,5 +21,13 @@ describe('procfs readers', () => {
     expect(parseStatus('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nGid:\t10\t10\t10\t10\nCapPrm:\t0000000000000000\n')).toMatchObject({ uid: [1000, 1000, 1000, 1000], gid: [10, 10, 10, 10], capPrm: '0000000000000000' });
     expect(openFlagNames(0o2000102)).toBe('O_RDWR|O_CREAT|O_CLOEXEC');
     expect(openFlagNames(0o100000)).toBe('O_RDONLY');
+  });
+
+  it('reads the network namespace\'s TCP open counters from /proc/net/snmp', () => {
+    const snmp = 'Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails\nTcp: 1 200 120000 -1 1234 56 7\nUdp: InDatagrams\nUdp: 9\n';
+    expect(parseTcpOpens(snmp)).toBe(1290);
+    expect(parseTcpOpens('Ip: 1\n')).toBeUndefined();
+    expect(parseTcpOpens(undefined)).toBeUndefined();
+    expect(readTcpOpens('/proc')).toBeGreaterThanOrEqual(0);
   });
 });

@@ -43,6 +43,27 @@ export function readSmall(path: string): string | undefined {
   }
 }
 
+/**
+ * One read(2) of a proc file made in one piece by the kernel (a single-record seq_file such as
+ * /proc/<pid>/stat, /proc/loadavg, /proc/net/snmp: the first read returns all of it when the buffer is large
+ * enough), so three syscalls instead of readSmall's four. Not for files the kernel hands out page by page.
+ */
+export function readOnce(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads a proc file of any size (the socket tables: ~150 bytes a socket, past 64 KiB on a busy node). */
 export function readAll(path: string): string | undefined {
   let fd: number;
@@ -141,7 +162,7 @@ export function parseStat(text: string): ProcStat | undefined {
 }
 
 export function readStat(proc: string, pid: number): ProcStat | undefined {
-  const t = readSmall(`${proc}/${pid}/stat`);
+  const t = readOnce(`${proc}/${pid}/stat`);
   return t === undefined ? undefined : parseStat(t);
 }
 
@@ -189,9 +210,32 @@ export function readArgs(proc: string, pid: number): string[] | undefined {
 
 /** The last pid the kernel allocated in our pid namespace (5th field of /proc/loadavg). */
 export function readLastPid(proc: string): number | undefined {
-  const t = readSmall(`${proc}/loadavg`);
+  const t = readOnce(`${proc}/loadavg`);
   const v = t === undefined ? NaN : Number(t.trim().split(' ')[4]);
   return Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * TCP connections opened in our network namespace so far: ActiveOpens + PassiveOpens of the Tcp line of
+ * /proc/net/snmp (per network namespace, IPv4 and IPv6 together; ~10 µs to read against ~1 ms per socket
+ * table). Both only grow, so an unchanged sum means no connection was made or accepted since the last read —
+ * even by a process that is gone, or one whose descriptors cannot be read.
+ */
+export function readTcpOpens(proc: string): number | undefined {
+  return parseTcpOpens(readOnce(`${proc}/net/snmp`));
+}
+
+export function parseTcpOpens(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const head = text.indexOf('Tcp: ');
+  const values = head < 0 ? -1 : text.indexOf('Tcp: ', head + 5);
+  if (values < 0) return undefined;
+  const names = text.slice(head + 5, text.indexOf('\n', head)).split(' ');
+  const end = text.indexOf('\n', values);
+  const v = text.slice(values + 5, end < 0 ? undefined : end).split(' ');
+  const active = Number(v[names.indexOf('ActiveOpens')]);
+  const passive = Number(v[names.indexOf('PassiveOpens')]);
+  return Number.isFinite(active) && Number.isFinite(passive) ? active + passive : undefined;
 }
 
 /** Boot time (seconds since the epoch) and clock ticks per second, to turn start ticks into a time. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,50 @@ describe('scanner on the real /proc', () => {
     expect(containerIdOf(`/kubepods.slice/kubepods-burstable.slice/cri-containerd-${id}.scope`)).toBe(id);
     expect(containerIdOf(`/../${id}`)).toBe(id);
     expect(containerIdOf('/')).toBe('/');
+  });
+});
+
+// A procfs laid out by hand: what the scanner reads, so when it reads the socket tables can be checked exactly.
+describe('when the scanner reads the socket tables', () => {
+  it('reads the TCP tables only when the TCP open counters moved, the UDP ones on the sweep', () => {
+    const proc = mkdtempSync(join(tmpdir(), 'seam-fakeproc-'));
+    try {
+      const put = (path: string, text: string): void => {
+        mkdirSync(join(proc, path, '..'), { recursive: true });
+        writeFileSync(join(proc, path), text);
+      };
+      put('stat', 'cpu 1 2 3\nbtime 1700000000\n');
+      put('loadavg', '0.10 0.10 0.10 1/100 42\n');
+      put('42/stat', '42 (sleep) S 1 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 5000 1000 100 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0');
+      put('42/cmdline', 'sleep\u000030\u0000');
+      put('42/cgroup', '0::/\n');
+      put('42/status', 'Name:\tsleep\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nCapPrm:\t0\n');
+      mkdirSync(join(proc, '42/fd'));
+      symlinkSync('/usr/bin/sleep', join(proc, '42/exe'));
+      const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+      for (const t of ['tcp', 'tcp6', 'udp', 'udp6']) put(`net/${t}`, head);
+      const snmp = (opens: number): void => put('net/snmp', `Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\nTcp: 1 200 120000 -1 ${opens} 0\n`);
+      snmp(10);
+      const s = new Scanner(configFromEnv({ SEAM_POD_NAMESPACE: 'shop', SEAM_POD_NAME: 'p', SEAM_SENSOR_CONFIG: JSON.stringify({ procPath: proc, connectionSweepMs: 2000 }) }), undefined, 4242);
+      let now = 1_800_000_000_000;
+      expect(s.scan(now).map((e) => e.kind)).toEqual(['process']);
+      expect(s.counters).toMatchObject({ tableReads: 1, udpTableReads: 0 });
+      // A metadata call made and closed between two scans (TIME_WAIT, no owner), but the counters did not move: not read.
+      put('net/tcp', head + '   0: 0200000A:B3C4 FEA9FEA9:0050 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000\n');
+      expect(s.scan((now += 250))).toEqual([]);
+      expect(s.counters).toMatchObject({ tableReads: 1, udpTableReads: 0 });
+      // The counter moved (as the kernel moves it at connect()): the tables are read and the call reported, once.
+      snmp(11);
+      const after = s.scan((now += 250));
+      expect(after.map((e) => [e.kind, (e.network as { metadata_endpoint?: boolean }).metadata_endpoint, e.owner])).toEqual([['network', true, 'exited']]);
+      expect(s.scan((now += 250))).toEqual([]);
+      expect(s.counters).toMatchObject({ tableReads: 2, udpTableReads: 0, closedMetadataConnections: 1 });
+      // The sweep reads only the cheap UDP tables.
+      s.scan((now += 2000));
+      expect(s.counters).toMatchObject({ tableReads: 2, udpTableReads: 1 });
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { RUNTIME_SCHEMA_ID } from '../core/schemas/runtime.ts';
 import type { SensorConfig } from './config.ts';
 import { isConnection, isInbound, listeningPorts, metadataMatcher, readSockets, type Socket } from './net.ts';
 import { sensitiveMatcher } from './paths.ts';
-import { CLOCK_TICKS_PER_SEC, listDir, listPids, readArgs, readBootTimeSec, readFdFlags, readLastPid, readLink, readSmall, readStat, readStatus } from './procfs.ts';
+import { CLOCK_TICKS_PER_SEC, listDir, listPids, readArgs, readBootTimeSec, readFdFlags, readLastPid, readLink, readSmall, readStat, readStatus, readTcpOpens } from './procfs.ts';
 
 /**
  * One pass over the shared pid namespace's /proc: new processes (and execs), new connections with
@@ -33,6 +33,8 @@ interface Proc {
   excluded: boolean;
   /** `fd|target` pairs already reported as sensitive opens. */
   files: Set<string>;
+  /** The last scan that saw the process alive. */
+  seenScan: number;
 }
 
 export interface ScanCounters {
@@ -48,18 +50,23 @@ export interface ScanCounters {
   unseenPids: number;
   /** Connections to a metadata address seen only after they closed (TIME_WAIT, no owner left). */
   closedMetadataConnections: number;
-  /** Times the socket tables were read (only when there is something new to resolve, or a sweep is due). */
+  /** Times the TCP tables were read (~1 ms each: only when the namespace's TCP open counters moved). */
   tableReads: number;
+  /** Times only the UDP tables were read (~20 µs: a new or not yet connected socket, or the sweep). */
+  udpTableReads: number;
   /** Processes whose exe/cwd/fd cannot be read (no ptrace-read access: other UID, not dumpable, or more capabilities). */
   limitedProcesses: number;
 }
 
 export class Scanner {
-  readonly counters: ScanCounters = { scans: 0, processes: 0, execs: 0, connections: 0, unownedConnections: 0, files: 0, vanished: 0, unseenPids: 0, closedMetadataConnections: 0, tableReads: 0, limitedProcesses: 0 };
+  readonly counters: ScanCounters = { scans: 0, processes: 0, execs: 0, connections: 0, unownedConnections: 0, files: 0, vanished: 0, unseenPids: 0, closedMetadataConnections: 0, tableReads: 0, udpTableReads: 0, limitedProcesses: 0 };
   private readonly procs = new Map<number, Proc>();
   private readonly reportedSockets = new Set<string>();
-  /** Socket inodes held by any process at the last scan. */
-  private socketInodes = new Set<number>();
+  /** Socket inode → owner at the last scan (the older holder); swapped with `owners` every scan. */
+  private socketInodes = new Map<number, Proc>();
+  private owners = new Map<number, Proc>();
+  /** ActiveOpens + PassiveOpens when the TCP tables were last read (undefined: never, or no /proc/net/snmp). */
+  private tcpOpensAtRead: number | undefined;
   /** Sockets of watched processes first seen recently and not yet connected (socket() comes before connect()). */
   private readonly pendingSockets = new Map<number, number>();
   private lastSweepAt = 0;
@@ -115,9 +122,11 @@ export class Scanner {
     const first = this.counters.scans === 0;
     this.counters.scans++;
     const out: RuntimeRecord[] = [];
+    const scanNo = this.counters.scans;
     const lastPid = readLastPid(proc);
+    // Read before the descriptors: a connection made after this read moves the counter again for the next scan.
+    const tcpOpens = readTcpOpens(proc);
     let newTasks = 0;
-    const alive = new Set<number>();
     const pids = listPids(proc);
     // Parents before children, so a new child's chain can name a parent first seen in this same pass.
     pids.sort((a, b) => a - b);
@@ -127,9 +136,9 @@ export class Scanner {
         this.counters.vanished++;
         continue;
       }
-      alive.add(pid);
       let p = this.procs.get(pid);
       if (p !== undefined && p.start === st.startTicks) {
+        p.seenScan = scanNo;
         p.ppid = st.ppid;
         if (st.threads > p.threads) newTasks += st.threads - p.threads;
         p.threads = st.threads;
@@ -156,6 +165,7 @@ export class Scanner {
         threads: st.threads,
         excluded: false,
         files: new Set(),
+        seenScan: scanNo,
       };
       p.containerId = containerIdOf(cgroupOf(proc, pid));
       p.excluded = st.kernelThread || this.isOwn(p);
@@ -171,7 +181,7 @@ export class Scanner {
       this.counters.processes++;
       out.push(this.processEvent(p, now, first));
     }
-    for (const pid of this.procs.keys()) if (!alive.has(pid)) this.procs.delete(pid);
+    for (const [pid, p] of this.procs) if (p.seenScan !== scanNo) this.procs.delete(pid);
     if (lastPid !== undefined && this.lastPid !== undefined && !first) {
       const allocated = lastPid >= this.lastPid ? lastPid - this.lastPid : lastPid + this.pidMax - this.lastPid;
       this.counters.unseenPids += Math.max(0, allocated - newTasks);
@@ -179,9 +189,12 @@ export class Scanner {
     this.lastPid = lastPid;
 
     // Descriptors: socket inodes → owner, and sensitive files held open.
-    const owners = new Map<number, Proc>();
+    const owners = this.owners;
+    owners.clear();
     let newSocket = false;
     for (const p of this.procs.values()) {
+      // The sensor's own descriptors matter only to tell its sockets from unowned ones: read when the tables are.
+      if (p.excluded) continue;
       const fds = listDir(`${proc}/${p.pid}/fd`);
       if (fds === undefined) continue;
       for (const fd of fds) {
@@ -192,13 +205,12 @@ export class Scanner {
           // A socket inherited across fork() is held by parent and child: the owner is the one that started first.
           const held = owners.get(inode);
           if (held === undefined || held.start > p.start || (held.start === p.start && held.pid > p.pid)) owners.set(inode, p);
-          if (!p.excluded && !this.socketInodes.has(inode)) {
+          if (!this.socketInodes.has(inode)) {
             newSocket = true;
             this.pendingSockets.set(inode, now);
           }
           continue;
         }
-        if (p.excluded) continue;
         const path = this.sensitive(target);
         if (path === undefined) continue;
         const key = `${fd}|${target}`;
@@ -209,16 +221,24 @@ export class Scanner {
         out.push(this.record('file', now, `${p.pid}|${p.start}|${p.generation}|${key}`, p, { file: { op: 'open', path, ...(flags ? { flags } : {}), ...(path !== target ? { fd_path: target } : {}) } }));
       }
     }
-    this.socketInodes = new Set(owners.keys());
-    for (const [inode, at] of this.pendingSockets) if (now - at > PENDING_SOCKET_MS || !this.socketInodes.has(inode)) this.pendingSockets.delete(inode);
-    // The socket tables cost ~1 ms each to read (the kernel walks its whole hash table), so they are read
-    // only when a watched process holds a new socket (or one not yet connected), and every sweep interval
-    // for sockets whose owner cannot be read.
+    this.owners = this.socketInodes;
+    this.socketInodes = owners;
+    for (const [inode, at] of this.pendingSockets) if (now - at > PENDING_SOCKET_MS || !owners.has(inode)) this.pendingSockets.delete(inode);
+    // A TCP table costs ~1 ms to read (the kernel walks its whole hash table, whatever the namespace holds), a
+    // UDP table ~20 µs. The TCP tables are read only when the namespace's TCP open counters moved (a connection
+    // was made or accepted since the last read: by a watched process, by one whose descriptors cannot be read,
+    // or by one already gone, whose TIME_WAIT socket is still there); without the counters, as the UDP ones. The
+    // UDP tables are read when a watched process holds a new or not yet connected socket, and every sweep
+    // interval for sockets whose owner cannot be read.
     const sweep = now - this.lastSweepAt >= this.config.connectionSweepMs;
-    if (!newSocket && this.pendingSockets.size === 0 && !sweep) return out;
+    const tcp = tcpOpens === undefined ? newSocket || this.pendingSockets.size > 0 || sweep : tcpOpens !== this.tcpOpensAtRead;
+    if (!tcp && !newSocket && this.pendingSockets.size === 0 && !sweep) return out;
     if (sweep) this.lastSweepAt = now;
-    this.counters.tableReads++;
-    out.push(...this.connections(now, owners));
+    if (tcp) {
+      this.counters.tableReads++;
+      this.tcpOpensAtRead = tcpOpens;
+    } else this.counters.udpTableReads++;
+    for (const e of this.connections(now, owners, tcp)) out.push(e);
     return out;
   }
 
@@ -240,10 +260,11 @@ export class Scanner {
     return p.pid === this.self || (this.ownContainer !== undefined && p.containerId === this.ownContainer);
   }
 
-  /** Adds the socket inodes held by any known process to `owners` (the older holder wins, as in scan). */
-  private socketOwners(owners: Map<number, Proc>): void {
+  /** Adds the socket inodes held by known processes (or only the excluded ones) to `owners` (the older holder wins, as in scan). */
+  private socketOwners(owners: Map<number, Proc>, excludedOnly = false): void {
     const proc = this.config.procPath;
     for (const p of this.procs.values()) {
+      if (excludedOnly && !p.excluded) continue;
       for (const fd of listDir(`${proc}/${p.pid}/fd`) ?? []) {
         const target = readLink(`${proc}/${p.pid}/fd/${fd}`);
         if (target === undefined || !target.startsWith('socket:[')) continue;
@@ -254,9 +275,11 @@ export class Scanner {
     }
   }
 
-  private connections(now: number, owners: Map<number, Proc>): RuntimeRecord[] {
+  /** Reads the UDP tables and, if `tcp`, the TCP ones; reports the connections not reported yet. */
+  private connections(now: number, owners: Map<number, Proc>, tcp: boolean): RuntimeRecord[] {
     const out: RuntimeRecord[] = [];
-    const sockets = readSockets(this.config.procPath);
+    const sockets = readSockets(this.config.procPath, { tcp, udp: true });
+    this.socketOwners(owners, true);
     const listening = listeningPorts(sockets);
     // A listening socket will never connect: stop waiting for it.
     for (const s of sockets) if (s.state === '0A' && s.proto === 'tcp') this.pendingSockets.delete(s.inode);
@@ -301,7 +324,8 @@ export class Scanner {
       } else this.counters.connections++;
       out.push(this.networkEvent(s, now, owner, isInbound(s, listening)));
     }
-    for (const k of this.reportedSockets) if (!live.has(k)) this.reportedSockets.delete(k);
+    // Forget what closed, of the protocols just read (a TCP key starts with `tcp|` or `tw|`).
+    for (const k of this.reportedSockets) if (!live.has(k) && (tcp || k.startsWith('udp|'))) this.reportedSockets.delete(k);
     return out;
   }
 

@@ -6,13 +6,13 @@
 #   conn <pid> <what>                                  a connection held $HOLD s by process <pid>
 #   read <pid> <canonical path>                        a sensitive file held open $HOLD s
 #   shortread <pid> <canonical path>                   a sensitive file read by `cat` (milliseconds)
-# Inputs (environment): TRUTH LONG_S SHORT_S REPEAT HOLD META_PORT SVC_PORT UDP_PORT APP_PORT NODE
+# Inputs (environment): TRUTH LONG_S SHORT_S REPEAT HOLD META_IP META_PORT SVC_IP SVC_PORT UDP_PORT APP_IP APP_PORT NODE
 #   TOKEN_EKS TOKEN_K8S AWS_CREDS (paths to open) and their canonical names TOKEN_EKS_C TOKEN_K8S_C, DROP_DIR.
 set -u
 log() { echo "$*" >> "$TRUTH"; }
 
 # The application itself: a server the test connects to (an inbound connection).
-"$NODE" -e "require('net').createServer((s) => s.on('error', () => {})).listen($APP_PORT, '127.0.0.4')" &
+"$NODE" -e "require('net').createServer((s) => s.on('error', () => {})).listen($APP_PORT, '$APP_IP')" &
 SERVER=$!
 log "server $! node"
 
@@ -35,13 +35,13 @@ done
 # What an intruder does, each held $HOLD seconds (at least twice the scan interval).
 sleep "$HOLD" | sh -i > /dev/null 2>&1 &
 log "proc $! long $HOLD dash"
-curl -s -o /dev/null --connect-to "169.254.169.254:80:127.0.0.2:$META_PORT" http://169.254.169.254/latest/meta-data/iam/security-credentials/app-role &
+curl -s -o /dev/null --connect-to "169.254.169.254:80:$META_IP:$META_PORT" http://169.254.169.254/latest/meta-data/iam/security-credentials/app-role &
 log "proc $! long $HOLD curl"
 log "conn $! metadata"
-bash -c "exec 3<>/dev/tcp/127.0.0.3/$SVC_PORT; sleep $HOLD; :" &
+bash -c "exec 3<>/dev/tcp/$SVC_IP/$SVC_PORT; sleep $HOLD; :" &
 log "proc $! long $HOLD bash"
 log "conn $! tcp-service"
-bash -c "exec 4<>/dev/udp/127.0.0.3/$UDP_PORT; sleep $HOLD; :" &
+bash -c "exec 4<>/dev/udp/$SVC_IP/$UDP_PORT; sleep $HOLD; :" &
 log "proc $! long $HOLD bash"
 log "conn $! udp-service"
 bash -c "sleep $HOLD; :" miner -o stratum+tcp://pool.supportxmr.com:3333 &
@@ -51,7 +51,7 @@ cp /bin/sleep "$DROP_DIR/.k"
 log "proc $! long $HOLD .k"
 # IMDSv2-style token requests that finish in milliseconds: too short for a scan, but they leave TIME_WAIT.
 for n in 1 2 3; do
-  curl -s -o /dev/null -X PUT --connect-to "169.254.169.254:80:127.0.0.2:$META_PORT" http://169.254.169.254/latest/api/token
+  curl -s -o /dev/null -X PUT --connect-to "169.254.169.254:80:$META_IP:$META_PORT" http://169.254.169.254/latest/api/token
 done
 tail -f "$TOKEN_EKS" > /dev/null &
 TAILS=$!

@@ -2,11 +2,13 @@
  * The Fargate sensor against this machine's real kernel and /proc (`npm run test:sensor`).
  *
  * A test "pod": `unshare --pid --fork --mount-proc` gives a shared pid namespace like a pod with
- * shareProcessNamespace: true. In it, the sensor (the bundle the image ships, under plain node) runs as an
+ * shareProcessNamespace: true, run in its own network namespace (test/sensor/pod-lib.ts: a veth pair to this
+ * one, where Seam's ingest endpoint, a metadata stand-in and a service listen), so the socket tables and the TCP
+ * counters hold the pod's connections only, as on Fargate. In it, the sensor (the bundle the image ships, under plain node) runs as an
  * unprivileged user with no capability at all (setpriv: empty bounding set, no_new_privs), and a fake app
  * (test/sensor/fake-app.sh) runs as the same user: processes of known lifetimes, an interactive shell, curl to
- * the metadata address (routed by --connect-to to a local stand-in, since 169.254.169.254 is unreachable
- * here; the metadata-address list is configured to include the stand-in), TCP/UDP connections, a dropped
+ * the metadata address (routed by --connect-to to a stand-in outside the pod, since 169.254.169.254 is
+ * unreachable here; the metadata-address list is configured to include the stand-in), TCP/UDP connections, a dropped
  * binary, a miner command line, token and credential files held open. A process of another user does some of
  * the same, to show what the sensor cannot see of it. The sensor POSTs to the real sidecar ingest endpoint,
  * which writes to the real Kafka; the records are read back, compared with what the app wrote it did, and
@@ -20,20 +22,20 @@
  * burst and a quiet stretch after it (both printed). The machine is shared and loaded: the load average is printed beside them.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { TOPICS } from '../../src/bus/topics.ts';
 import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
 import { SidecarSource } from '../../src/sources/sidecar/source.ts';
 import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+import { buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT } from './pod-lib.ts';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const INTERVAL_MS = 250; // the sensor's default (src/sensor/config.ts): the figures are for the default
 const HOLD_S = 1.2; // what "held" means: ≥ 2 × interval with room for a loaded machine
 const LONG_S = [2, 3, 4, 8].map((k) => (k * INTERVAL_MS) / 1000);
@@ -43,7 +45,7 @@ const APP_USER = 'seam-sensor-app';
 const OTHER_USER = 'seam-sensor-other';
 const CPU_BUDGET_MS_PER_S = 25;
 // As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation, a 24 MB old space, no V8 worker threads.
-const SENSOR_NODE_FLAGS = '--max-semi-space-size=1 --max-old-space-size=24 --v8-pool-size=0';
+const SENSOR_NODE_FLAGS = `--max-semi-space-size=1 --max-old-space-size=24 --v8-pool-size=0 ${process.env.SENSOR_NODE_EXTRA ?? ''}`.trim(); // SENSOR_NODE_EXTRA: e.g. --cpu-prof to profile a run
 const RSS_BUDGET_MB = 64;
 
 const failures: string[] = [];
@@ -61,32 +63,25 @@ function fail(msg: string): never {
 }
 
 if (process.getuid?.() !== 0) fail('must run as root: it creates two users and a pid namespace (unshare) to stand in for a pod');
-for (const tool of ['unshare', 'setpriv', 'useradd', 'curl', 'bash', 'tail', 'perl']) {
+for (const tool of ['unshare', 'setpriv', 'useradd', 'curl', 'bash', 'tail', 'perl', 'ip']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) fail(`${tool} is not installed`);
 }
 
-function ensureUser(name: string): { uid: number; gid: number } {
-  if (spawnSync('id', ['-u', name]).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
-  return { uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' })) };
-}
 const app = ensureUser(APP_USER);
 const other = ensureUser(OTHER_USER);
 
 const dir = mkdtempSync(join(tmpdir(), 'seam-sensor-'));
 chmodSync(dir, 0o755);
 const bundle = join(dir, 'seam-sensor.mjs');
-const built = spawnSync(process.execPath, [join(ROOT, 'bin/build-sensor.mjs'), bundle], { encoding: 'utf8' });
-if (built.status !== 0) fail(`building the sensor bundle failed: ${built.stderr}`);
-
-/** Lays out a projected token like kubelet does: token → ..data/token → ..<timestamp>/token. */
-function projected(base: string, content: string): { path: string; canonical: string } {
-  const real = join(base, '..2026_12_02_09_00_00.123456789');
-  mkdirSync(real, { recursive: true });
-  writeFileSync(join(real, 'token'), content);
-  symlinkSync('..2026_12_02_09_00_00.123456789', join(base, '..data'));
-  symlinkSync('..data/token', join(base, 'token'));
-  return { path: join(base, 'token'), canonical: join(base, 'token') };
+try {
+  buildSensorBundle(bundle);
+} catch (error) {
+  fail((error as Error).message);
 }
+const projected = (base: string, content: string): { path: string; canonical: string } => {
+  const path = projectedToken(base, content);
+  return { path, canonical: path };
+};
 const eks = projected(join(dir, 'var/run/secrets/eks.amazonaws.com/serviceaccount'), 'eyJhbGciOiJSUzI1NiJ9.fake-irsa-token.sig');
 const k8s = projected(join(dir, 'var/run/secrets/kubernetes.io/serviceaccount'), 'eyJhbGciOiJSUzI1NiJ9.fake-sa-token.sig');
 mkdirSync(join(dir, 'home/app/.aws'), { recursive: true });
@@ -146,8 +141,9 @@ check(denied('same uid, not dumpable (prctl)', 'app', 'fd/') && denied('same uid
 check(denied('root with the container default capabilities', 'root-nocaps', 'fd/0'), 'root without capabilities must be denied the fds of root with capabilities');
 
 // ---- the endpoints the app talks to, and Seam's ingest -----------------------------------------------------
-const META_IP = '127.0.0.2'; // stands in for 169.254.169.254
-const SVC_IP = '127.0.0.3';
+const net = createPodNetwork('sensor');
+const META_IP = net.metadataIp; // stands in for 169.254.169.254
+const SVC_IP = net.serviceIp;
 const held: Socket[] = [];
 const fastMetadataPorts: number[] = [];
 const metadata: Server = createHttpServer((req, res) => {
@@ -177,7 +173,7 @@ await bus.ensureTopics([{ topic: TOPICS.raw('runtime'), partitions: 6 }]);
 const TOKEN = `sensor-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const cluster = `sensor-test-${Date.now().toString(36)}`;
 const podName = `checkout-${Date.now().toString(36)}`;
-const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: '127.0.0.1', port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer: await bus.producer() });
+const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: net.hostIp, port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer: await bus.producer() });
 const ingestUrl = await ingest.listen();
 
 // ---- the pod -----------------------------------------------------------------------------------------------
@@ -221,6 +217,9 @@ const env: NodeJS.ProcessEnv = {
   SVC_PORT: String(svcPort),
   UDP_PORT: String(udpPort),
   APP_PORT: String(appPort),
+  APP_IP: net.podIp,
+  META_IP,
+  SVC_IP,
   NODE: process.execPath,
   TOKEN_EKS: eks.path,
   TOKEN_EKS_C: eks.canonical,
@@ -229,7 +228,7 @@ const env: NodeJS.ProcessEnv = {
   AWS_CREDS: awsCreds,
   DROP_DIR: dropDir,
 };
-const pod = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'sh', podScript], { env, stdio: 'ignore' });
+const pod = spawn(net.exec[0]!, [...net.exec.slice(1), 'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', 'sh', podScript], { env, stdio: 'ignore' });
 
 const hostPids = (): number[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
 const cmdlineOf = (pid: number): string => {
@@ -266,7 +265,7 @@ for (let i = 0; i < 200 && !truthText().includes('server '); i++) await sleep(50
 let inbound: Socket | undefined;
 for (let i = 0; i < 100 && inbound === undefined; i++) {
   inbound = await new Promise<Socket | undefined>((r) => {
-    const s = connect(appPort, '127.0.0.4', () => r(s));
+    const s = connect(appPort, net.podIp, () => r(s));
     s.on('error', () => r(undefined));
   });
   if (inbound === undefined) await sleep(100);
