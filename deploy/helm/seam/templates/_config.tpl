@@ -1,0 +1,44 @@
+{{/* collect.yml: the configured sources, each with the ownership the replica count and `collect.ownership` call for. */}}
+{{- define "seam.collectConfig" -}}
+{{- $root := . -}}
+{{- $c := .Values.collect -}}
+{{- $full := include "seam.fullname" . -}}
+{{- $n := int $c.replicas -}}
+{{- $ids := list -}}
+{{- range $i := until $n }}{{ $ids = append $ids (printf "%s-collect-%d" $full $i) }}{{ end -}}
+{{- if not $c.sources }}{{ fail "collect.sources is empty: configure at least one collector, or set collect.enabled=false" }}{{ end -}}
+{{- $sources := dict -}}
+{{- range $name, $src := $c.sources -}}
+{{- $s := deepCopy $src -}}
+{{- if hasKey $s "ownership" }}{{ fail (printf "collect.sources.%s.ownership: leave it out, the chart sets it from collect.ownership and collect.replicas" $name) }}{{ end -}}
+{{- if and (gt $n 1) (has $s.type (list "cloudwatch-logs" "guardduty")) -}}
+{{- if and (eq $c.ownership "lease") (eq $s.type "cloudwatch-logs") -}}
+{{- $_ := set $s "ownership" (dict "replicaId" (printf "%s-collect-0" $full) "lease" (dict "ttlMs" (int $c.lease.ttlMs) "heartbeatMs" (int $c.lease.heartbeatMs))) -}}
+{{- else if has $c.ownership (list "static" "lease") -}}
+{{- $_ := set $s "ownership" (dict "replicaId" (printf "%s-collect-0" $full) "replicas" $ids) -}}
+{{- else -}}
+{{- fail (printf "collect.ownership must be static or lease (got %v)" $c.ownership) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $s.type "sidecar") -}}
+{{- fail (printf "collect.sources.%s: the sidecar endpoint is the ingest component (ingest.*), not a collector" $name) -}}
+{{- end -}}
+{{- $_ := set $sources $name $s -}}
+{{- end -}}
+{{- $out := dict "sources" $sources -}}
+{{- with $c.checkpoint }}{{ $_ := set $out "checkpoint" . }}{{ end -}}
+{{- if $c.rawTopicPartitions }}{{ $_ := set $out "rawTopicPartitions" (int $c.rawTopicPartitions) }}{{ end -}}
+{{ toYaml $out }}
+{{- end -}}
+
+{{/* ingest.yml: one sidecar source on the ingest port, HTTPS with the TLS Secret's certificate. */}}
+{{- define "seam.ingestConfig" -}}
+{{- $i := .Values.ingest -}}
+{{- $tls := dict "certFile" "/etc/seam/ingest-tls/tls.crt" "keyFile" "/etc/seam/ingest-tls/tls.key" -}}
+{{- if $i.tls.requireClientCert -}}
+{{- $_ := set $tls "caFile" "/etc/seam/ingest-tls/ca.crt" -}}
+{{- $_ := set $tls "requireClientCert" true -}}
+{{- end -}}
+{{- $src := merge (dict "type" "sidecar" "name" "sidecar" "host" "0.0.0.0" "port" (int $i.port) "path" $i.path "tls" $tls "tokens" (default (list) $i.tokens)) (default (dict) $i.extra) -}}
+{{ toYaml (dict "sources" (dict "sidecar" $src)) }}
+{{- end -}}

@@ -1,0 +1,435 @@
+/**
+ * `npm run test:deploy` (issue 13 parts 5+6): is Seam deployable as shipped?
+ *   1. helm (built from the Go module proxy into .cache/ when absent, test/deploy/tools.ts) renders
+ *      deploy/helm/seam with several value sets (`helm lint --strict` too); a value set that must be refused is
+ *      refused with its message;
+ *   2. every rendered object is validated against the Kubernetes OpenAPI schema of k8s.io/kubernetes (and the
+ *      ServiceMonitor against its CRD), strictly (test/deploy/openapi.ts), then for cross-object mistakes
+ *      (test/deploy/semantics.ts); the collectors' and the ingest endpoint's rendered config files are parsed
+ *      by Seam's own schema, once per replica id. A self-test first proves the validator rejects deliberately
+ *      broken objects (an invalid= of 0 means nothing if nothing can fail);
+ *   3. metrics: real `seam run --role normalize` and `--role index` processes, as the chart runs them, on the
+ *      local Kafka and OpenSearch: /healthz, /readyz (503 while starting, 200 once joined), records produced to
+ *      the raw topic counted in /metrics, consumer lag reported per partition and drained to 0, SIGTERM exits 0;
+ *   4. the authentication checks of test/deploy/auth-checks.ts (issue 13 part 2) when that file exists.
+ * Ends with
+ *   deploy: kafka_tls=ok kafka_scram=ok opensearch_basic=ok opensearch_sigv4=ok metrics=ok chart_objects=<n> invalid=0
+ * (`fail` for a check that failed or is missing; then the exit code is 1).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+import { KafkaBus } from '../../src/bus/kafka.ts';
+import { applyReplicaId } from '../../src/cli/collect.ts';
+import { pipelineTopics } from '../../src/pipeline/topics.ts';
+import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
+import { CollectConfig } from '../../src/sources/registry.ts';
+import { OpenApiValidator, type Swagger, type Violation } from './openapi.ts';
+import { checkSemantics, type K8sObject } from './semantics.ts';
+import { ensureHelm, ensureKubernetesSchema, ensureServiceMonitorCrd, KUBERNETES_VERSION, ROOT } from './tools.ts';
+
+const CHART = join(ROOT, 'deploy/helm/seam');
+const EXAMPLES = join(ROOT, 'deploy/helm/examples');
+const log = (s: string): void => void process.stdout.write(`${s}\n`);
+const failures: string[] = [];
+
+// ── 1. helm ────────────────────────────────────────────────────────────────────────────────────────────────
+const t0 = Date.now();
+const helm = ensureHelm((s) => log(`tools: ${s}`));
+const schemaFile = ensureKubernetesSchema((s) => log(`tools: ${s}`));
+const smCrdFile = ensureServiceMonitorCrd((s) => log(`tools: ${s}`));
+log(`tools: helm ${helm.installSeconds > 0 ? `built in ${helm.installSeconds.toFixed(1)} s` : 'from .cache'}, Kubernetes ${KUBERNETES_VERSION} OpenAPI schema and ServiceMonitor CRD ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const helmVersion = spawnSync(helm.path, ['version', '--short'], { encoding: 'utf8' }).stdout.trim();
+
+function runHelm(args: string[]): { status: number; stdout: string; stderr: string } {
+  const p = spawnSync(helm.path, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    // helm keeps its caches and config under these; keep them out of $HOME and the repository.
+    env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'seam-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'seam-helm-config'), HELM_DATA_HOME: join(tmpdir(), 'seam-helm-data') },
+  });
+  return { status: p.status ?? 1, stdout: p.stdout ?? '', stderr: p.stderr ?? '' };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'seam-deploy-'));
+/** Values files of a set: examples from the repository, and inline overrides written to the work folder. */
+function valuesFile(name: string, values: unknown): string {
+  const f = join(work, `${name}.json`);
+  writeFileSync(f, JSON.stringify(values));
+  return f;
+}
+
+interface ValueSet {
+  name: string;
+  files: string[];
+  release?: string;
+  namespace?: string;
+}
+const variants = {
+  // Static ownership, three collectors, mutual TLS on the ingest endpoint, minAvailable PDBs, no index role,
+  // a ServiceAccount that is not created by the chart for one role... what a cautious operator might turn.
+  collect: { replicas: 3, ownership: 'static', pdb: { enabled: true, minAvailable: 2 } },
+  ingest: { tls: { requireClientCert: true }, extra: { maxBodyBytes: 1048576 } },
+  roles: { index: { enabled: false }, normalize: { replicas: 5, pdb: { enabled: true, minAvailable: '60%' } } },
+  secretEnv: [{ name: 'SEAM_OPENSEARCH_PASSWORD', secretName: 'seam-opensearch', key: 'password' }],
+  secretFiles: [{ name: 'kafka-ca', secretName: 'seam-kafka-ca', mountPath: '/etc/seam/kafka-ca' }],
+};
+const sets: ValueSet[] = [
+  { name: 'local', files: [join(EXAMPLES, 'values-local.yaml')], namespace: 'seam-dev' },
+  { name: 'production', files: [join(EXAMPLES, 'values-production.yaml')] },
+  { name: 'production-variants', files: [join(EXAMPLES, 'values-production.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod' },
+  {
+    name: 'ingest-only',
+    files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('ingest-only', { collect: { enabled: false }, roles: { normalize: { enabled: false }, correlate: { enabled: false }, index: { enabled: false } }, serviceMonitor: { enabled: true } })],
+    release: 'edge',
+  },
+];
+/** Value sets the chart must refuse, with (part of) the message it must give. */
+const refused = [
+  { name: 'defaults (no collectors, no ingest certificate)', files: [] as string[], message: 'collect.sources is empty' },
+  { name: 'ingest without TLS', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('no-tls', { ingest: { tls: { secretName: '' } } })], message: 'ingest.tls.secretName is required' },
+  { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
+];
+
+// ── 2. the validator, and its self-test ─────────────────────────────────────────────────────────────────
+const validator = new OpenApiValidator(JSON.parse(readFileSync(schemaFile.path, 'utf8')) as Swagger);
+validator.addCrdObject(parseYaml(readFileSync(smCrdFile.path, 'utf8')));
+log(`schema: Kubernetes ${KUBERNETES_VERSION} swagger.json (${validator.kinds} kinds) + ServiceMonitor CRD; ${helmVersion}`);
+
+function parseRender(text: string): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
+    const o = doc.toJS({ maxAliasCount: 100 }) as K8sObject | null;
+    if (o !== null && o !== undefined) out.push(o);
+  }
+  return out;
+}
+
+// helm built by `go install` does not know a cluster version (it assumes 1.20): render for the schema's release.
+const KUBE = ['--kube-version', KUBERNETES_VERSION.replace(/^v/, '')];
+const rendered: { set: string; objects: K8sObject[] }[] = [];
+let chartObjects = 0;
+let invalid = 0;
+for (const s of sets) {
+  const args = ['template', s.release ?? 'seam', CHART, ...KUBE, '--namespace', s.namespace ?? 'seam', ...s.files.flatMap((f) => ['-f', f])];
+  const r = runHelm(args);
+  if (r.status !== 0) {
+    failures.push(`helm template (${s.name}) exited ${r.status}: ${r.stderr.trim()}`);
+    invalid++;
+    continue;
+  }
+  const lint = runHelm(['lint', '--strict', CHART, ...KUBE, '--namespace', s.namespace ?? 'seam', ...s.files.flatMap((f) => ['-f', f])]);
+  if (lint.status !== 0) failures.push(`helm lint --strict (${s.name}): ${(lint.stdout + lint.stderr).trim().split('\n').slice(-6).join(' | ')}`);
+  const objects = parseRender(r.stdout);
+  rendered.push({ set: s.name, objects });
+  chartObjects += objects.length;
+  const kinds = new Map<string, number>();
+  const bad = new Set<string>();
+  for (const o of objects) {
+    kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
+    const v = validator.validate(o);
+    if (v.length > 0) {
+      bad.add(`${o.kind}/${o.metadata?.name}`);
+      for (const x of v.slice(0, 10)) failures.push(`${s.name}: ${o.kind}/${o.metadata?.name}: ${x.path}: ${x.message}`);
+    }
+  }
+  const sem = checkSemantics(objects);
+  for (const x of sem) failures.push(`${s.name}: ${x.object}: ${x.path}: ${x.message}`);
+  // Seam's own config files, as each replica will read them (a problem there makes the ConfigMap invalid).
+  const cfgProblems = checkSeamConfigs(objects);
+  for (const p of cfgProblems) failures.push(`${s.name}: ${p}`);
+  const badObjects = new Set([...bad, ...sem.map((x) => x.object), ...(cfgProblems.length > 0 ? ['ConfigMap/config'] : [])]);
+  invalid += badObjects.size;
+  log(`render ${s.name}: ${objects.length} objects (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); invalid ${badObjects.size} (schema ${bad.size}, cross-object ${new Set(sem.map((x) => x.object)).size}, config files ${cfgProblems.length}); helm lint --strict ${lint.status === 0 ? 'ok' : 'FAILED'}`);
+}
+for (const r of refused) {
+  const out = runHelm(['template', 'seam', CHART, ...KUBE, ...r.files.flatMap((f) => ['-f', f])]);
+  const ok = out.status !== 0 && out.stderr.includes(r.message);
+  log(`refuse ${r.name}: ${ok ? 'refused' : 'NOT REFUSED as expected'}${out.status !== 0 ? ` (${(out.stderr.split('\n').find((l) => l.startsWith('Error:')) ?? '').replace(/^Error: /, '').slice(0, 200)})` : ''}`);
+  if (!ok) {
+    failures.push(`values '${r.name}' should be refused with '${r.message}': exit ${out.status} ${out.stderr.trim().slice(0, 300)}`);
+    invalid++;
+  }
+}
+
+/** Parses collect.yml / ingest.yml of the rendered ConfigMap with CollectConfig, as every replica would. */
+function checkSeamConfigs(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-config'));
+  if (!cm) return ['no <fullname>-config ConfigMap rendered'];
+  const data = (cm.data ?? {}) as Record<string, string>;
+  try {
+    parseYaml(data['seam.yml'] ?? '');
+  } catch (e) {
+    problems.push(`seam.yml does not parse: ${(e as Error).message}`);
+  }
+  const sts = objects.find((o) => o.kind === 'StatefulSet');
+  if (data['collect.yml'] !== undefined) {
+    const replicas = Number(sts?.spec?.replicas ?? 1);
+    for (let i = 0; i < replicas; i++) {
+      const podName = `${sts?.metadata.name}-${i}`;
+      const parsed = CollectConfig.safeParse(applyReplicaId(parseYaml(data['collect.yml']), podName));
+      if (!parsed.success) problems.push(`collect.yml as ${podName} reads it: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
+      else {
+        for (const [name, src] of Object.entries(parsed.data.sources)) {
+          const own = (src as { ownership?: { replicas?: string[] } }).ownership;
+          if (replicas > 1 && own === undefined) problems.push(`collect.yml: ${name} has no ownership with ${replicas} replicas (every replica would read every unit)`);
+          if (own?.replicas && (own.replicas.length !== replicas || !own.replicas.includes(podName))) problems.push(`collect.yml: ${name}.ownership.replicas ${JSON.stringify(own.replicas)} is not the StatefulSet's pods`);
+        }
+      }
+    }
+  }
+  if (data['ingest.yml'] !== undefined) {
+    const parsed = CollectConfig.safeParse(parseYaml(data['ingest.yml']));
+    if (!parsed.success) problems.push(`ingest.yml: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
+  }
+  return problems;
+}
+
+/** Broken objects the validator must reject: each must give at least one violation. */
+function selfTest(): { caught: number; total: number; missed: string[] } {
+  const base = rendered.flatMap((r) => r.objects);
+  const dep = base.find((o) => o.kind === 'Deployment');
+  const sm = base.find((o) => o.kind === 'ServiceMonitor');
+  const pdb = base.find((o) => o.kind === 'PodDisruptionBudget');
+  if (!dep || !sm || !pdb) return { caught: 0, total: 1, missed: ['no Deployment, ServiceMonitor and PodDisruptionBudget rendered to break'] };
+  const copy = <T>(o: T): T => structuredClone(o);
+  type Pod = { containers: Record<string, unknown>[] };
+  const pod = (o: K8sObject): Pod => (o.spec as { template: { spec: Pod } }).template.spec;
+  const cases: [string, () => K8sObject, 'schema' | 'semantics'][] = [
+    ['misspelt field (readinessProbe.httpGett)', () => { const o = copy(dep); const c = pod(o).containers[0]!; c.readinessProbe = { httpGett: { path: '/readyz', port: 'metrics' } }; return o; }, 'schema'],
+    ['replicas as a string', () => { const o = copy(dep); o.spec!.replicas = 'two'; return o; }, 'schema'],
+    ['container without a name', () => { const o = copy(dep); delete pod(o).containers[0]!.name; return o; }, 'schema'],
+    ['cpu request that is not a quantity', () => { const o = copy(dep); pod(o).containers[0]!.resources = { requests: { cpu: 'a lot' } }; return o; }, 'schema'],
+    ['duplicate container port', () => { const o = copy(dep); const c = pod(o).containers[0]!; c.ports = [...(c.ports as object[]), ...(c.ports as object[])]; return o; }, 'schema'],
+    ['misspelt kind', () => ({ ...copy(dep), kind: 'Deploymnet' }), 'schema'],
+    ['PDB selector as a string', () => { const o = copy(pdb); o.spec!.selector = 'app=seam'; return o; }, 'schema'],
+    ['ServiceMonitor endpoint with an unknown field', () => { const o = copy(sm); (o.spec!.endpoints as Record<string, unknown>[])[0]!.scrapeIntervall = '30s'; return o; }, 'schema'],
+    ['port number above int32 (ServiceMonitor CRD int-or-string)', () => { const o = copy(sm); (o.spec!.endpoints as Record<string, unknown>[])[0]!.targetPort = 2 ** 40; return o; }, 'schema'],
+    ['selector that misses the pod labels', () => { const o = copy(dep); (o.spec!.selector as { matchLabels: Record<string, string> }).matchLabels = { app: 'other' }; return o; }, 'semantics'],
+    ['probe on an undeclared port', () => { const o = copy(dep); pod(o).containers[0]!.livenessProbe = { httpGet: { path: '/healthz', port: 'metricz' } }; return o; }, 'semantics'],
+  ];
+  const missed: string[] = [];
+  let caught = 0;
+  for (const [name, make, kind] of cases) {
+    const o = make();
+    const v: Violation[] = kind === 'schema' ? validator.validate(o) : checkSemantics([...base.filter((b) => b !== dep), o]).filter((x) => x.object === `${o.kind}/${o.metadata.name}`);
+    if (v.length > 0) caught++;
+    else missed.push(name);
+  }
+  return { caught, total: cases.length, missed };
+}
+const self = selfTest();
+log(`self-test: ${self.caught}/${self.total} deliberately broken objects rejected${self.missed.length ? ` (missed: ${self.missed.join('; ')})` : ''}`);
+if (self.caught !== self.total) {
+  failures.push(`validator self-test: ${self.missed.join('; ')} not rejected`);
+  invalid++;
+}
+
+// ── 3. metrics and health of real role processes ────────────────────────────────────────────────────────
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+function parseProm(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[4]) });
+  }
+  return out;
+}
+const sum = (s: Sample[], name: string, f: (l: Record<string, string>) => boolean = () => true): number => s.filter((x) => x.name === name && f(x.labels)).reduce((a, x) => a + x.value, 0);
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return { status: r.status, body: await r.text() };
+  } catch (e) {
+    return { status: 0, body: (e as Error).message };
+  }
+}
+
+interface RoleProcess {
+  role: string;
+  url: string;
+  stop(): Promise<number | null>;
+  stderr(): string;
+}
+async function startRole(role: string, env: NodeJS.ProcessEnv): Promise<RoleProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'run', '--role', role, '--metrics-addr', '127.0.0.1:0', '--rules', join(ROOT, 'detections')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${role}: no metrics address within 120 s: ${err.slice(-2000)}`)), 120_000);
+    child.stderr.on('data', (d: string) => {
+      err += d;
+      const m = /metrics and health on (http:\/\/[^/\s]+)\/metrics/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${role} exited ${code} before serving metrics: ${err.slice(-2000)}`)));
+  });
+  return {
+    role,
+    url,
+    stderr: () => err,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+async function metricsCheck(): Promise<{ ok: boolean; details: string[] }> {
+  const details: string[] = [];
+  let ok = true;
+  const problem = (s: string): void => {
+    ok = false;
+    details.push(`FAIL ${s}`);
+  };
+  await ensureUp(['kafka', 'opensearch'], { log: () => {} });
+  const ep = endpoints();
+  const run = `deploy${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const env = {
+    ...process.env,
+    SEAM_KAFKA_BROKERS: ep.kafka.brokers.join(','),
+    SEAM_OPENSEARCH_URL: ep.opensearch.url,
+    SEAM_TOPIC_PREFIX: `${run}.`,
+    SEAM_GROUP_PREFIX: `${run}-`,
+    SEAM_INDEX_PREFIX: run,
+    SEAM_OPENSEARCH_REPLICAS: '0',
+    SEAM_LOG_LEVEL: 'warn',
+  };
+  const topics = pipelineTopics(`${run}.`);
+  const procs: RoleProcess[] = [];
+  const bus = new KafkaBus({ brokers: ep.kafka.brokers, clientId: `seam-deploy-${run}` });
+  try {
+    for (const role of ['normalize', 'index']) procs.push(await startRole(role, env));
+    for (const p of procs) {
+      const live = await get(`${p.url}/healthz`);
+      if (live.status !== 200) problem(`${p.role} /healthz answered ${live.status} ${live.body.trim()}`);
+      const t = Date.now();
+      let ready = await get(`${p.url}/readyz`);
+      const first = ready.status;
+      while (ready.status !== 200 && Date.now() - t < 180_000) {
+        await new Promise((r) => setTimeout(r, 500));
+        ready = await get(`${p.url}/readyz`);
+      }
+      details.push(`${p.role}: /healthz ${live.status}; /readyz ${first} at first, ${ready.status} after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      if (ready.status !== 200) problem(`${p.role} never became ready: ${ready.body.trim()}`);
+    }
+    // Records as a collector writes them: the EKS audit fixture, each copy with its own auditID.
+    const lines = readFileSync(join(ROOT, 'test/fixtures/k8s-audit/eks-audit.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const COPIES = 20;
+    const received = new Date().toISOString();
+    const messages = Array.from({ length: COPIES }, (_, i) =>
+      lines.map((l, j) => {
+        const rec = JSON.parse(l) as Record<string, unknown>;
+        rec.auditID = `${String(rec.auditID ?? 'a')}-${run}-${i}`;
+        return { topic: topics.raw('k8s_audit'), key: `stream-${j % 7}`, value: Buffer.from(JSON.stringify(rec)), headers: rawHeaders({ collector: 'test-deploy', receivedAt: received, source: 'k8s_audit', cluster: 'prod-eks-01' }) };
+      }),
+    ).flat();
+    const producer = await bus.producer();
+    await producer.send(messages);
+    const [norm, index] = procs as [RoleProcess, RoleProcess];
+    const t = Date.now();
+    let s: Sample[] = [];
+    let si: Sample[] = [];
+    let maxLag = 0;
+    for (;;) {
+      s = parseProm((await get(`${norm.url}/metrics`)).body);
+      si = parseProm((await get(`${index.url}/metrics`)).body);
+      maxLag = Math.max(maxLag, sum(s, 'seam_consumer_lag', (l) => l.topic === topics.raw('k8s_audit')));
+      const done = sum(s, 'seam_records_in_total', (l) => l.role === 'normalize') >= messages.length && sum(si, 'seam_consumer_lag', (l) => l.topic === topics.events) === 0 && sum(si, 'seam_records_in_total', (l) => l.role === 'index') > 0;
+      if ((done && sum(s, 'seam_consumer_lag', (l) => l.topic === topics.raw('k8s_audit')) === 0) || Date.now() - t > 120_000) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const nIn = sum(s, 'seam_records_in_total', (l) => l.role === 'normalize');
+    const nOut = sum(s, 'seam_records_out_total', (l) => l.role === 'normalize');
+    const nErr = sum(s, 'seam_errors_total', (l) => l.role === 'normalize');
+    const rawLag = s.filter((x) => x.name === 'seam_consumer_lag' && x.labels.topic === topics.raw('k8s_audit'));
+    const iIn = sum(si, 'seam_records_in_total', (l) => l.role === 'index');
+    const iOut = sum(si, 'seam_records_out_total', (l) => l.role === 'index');
+    const eventsLag = sum(si, 'seam_consumer_lag', (l) => l.topic === topics.events);
+    const rules = sum(s, 'seam_rules_loaded', (l) => l.kind === 'sigma');
+    const bulk = sum(si, 'seam_sink_bulk_duration_seconds_count');
+    details.push(`normalize /metrics: records_in=${nIn} records_out=${nOut} errors=${nErr} raw lag=${sum(s, 'seam_consumer_lag', (l) => l.topic === topics.raw('k8s_audit'))} over ${rawLag.length} partitions (peak seen ${maxLag}) rules_loaded=${rules}`);
+    details.push(`index /metrics: records_in=${iIn} records_out=${iOut} events lag=${eventsLag} bulk_requests=${bulk} resident_memory_mb=${(sum(si, 'process_resident_memory_bytes') / 1048576).toFixed(0)}`);
+    if (nIn !== messages.length) problem(`normalize counted ${nIn} records in, ${messages.length} were produced`);
+    if (nOut + nErr !== nIn) problem(`normalize: records_out ${nOut} + errors ${nErr} != records_in ${nIn}`);
+    if (rawLag.length !== 6) problem(`seam_consumer_lag should cover the raw topic's 6 partitions, covers ${rawLag.length}`);
+    if (rawLag.some((x) => x.value !== 0)) problem('raw topic lag did not drain to 0');
+    if (iIn < nOut || iOut < nOut) problem(`index took ${iIn} and OpenSearch acknowledged ${iOut} of normalize's ${nOut} events`);
+    if (eventsLag !== 0) problem(`index lag on ${topics.events} is ${eventsLag}, not 0`);
+    if (rules <= 0) problem('seam_rules_loaded{kind="sigma"} is 0');
+    if (bulk <= 0) problem('no bulk request observed by the index role');
+  } catch (e) {
+    problem((e as Error).message);
+  } finally {
+    for (const p of procs) {
+      const code = await p.stop();
+      details.push(`${p.role}: SIGTERM -> exit ${code}`);
+      if (code !== 0) problem(`${p.role} exited ${code} on SIGTERM: ${p.stderr().slice(-1500)}`);
+    }
+    await bus.close().catch(() => {});
+    // The run's topics stay (the broker is shared; other runs leave theirs too); its indices are deleted.
+    await fetch(`${ep.opensearch.url}/${run}-*`, { method: 'DELETE' }).catch(() => {});
+  }
+  return { ok, details };
+}
+
+const metrics = await metricsCheck();
+for (const d of metrics.details) log(`metrics: ${d}`);
+
+// ── 4. authentication (issue 13 part 2, test/deploy/auth-checks.ts) ─────────────────────────────────────
+type AuthResult = { kafka_tls: boolean; kafka_scram: boolean; opensearch_basic: boolean; opensearch_sigv4: boolean; details: string[] };
+let auth: AuthResult | undefined;
+const authFile = join(import.meta.dirname, 'auth-checks.ts');
+if (existsSync(authFile)) {
+  try {
+    const mod = (await import(pathToFileURL(authFile).href)) as { runAuthChecks?: () => Promise<AuthResult> };
+    if (typeof mod.runAuthChecks !== 'function') log('auth: test/deploy/auth-checks.ts exports no runAuthChecks(): every auth check fails');
+    else auth = await mod.runAuthChecks();
+  } catch (e) {
+    log(`auth: runAuthChecks() threw: ${(e as Error).stack ?? String(e)}`);
+  }
+  for (const d of auth?.details ?? []) log(`auth: ${d}`);
+} else {
+  log('auth: test/deploy/auth-checks.ts is not there yet (issue 13 part 2): the four authentication checks fail');
+}
+
+rmSync(work, { recursive: true, force: true });
+for (const f of failures) log(`FAIL ${f}`);
+const okf = (b: boolean | undefined): string => (b === true ? 'ok' : 'fail');
+const checks = {
+  kafka_tls: auth?.kafka_tls,
+  kafka_scram: auth?.kafka_scram,
+  opensearch_basic: auth?.opensearch_basic,
+  opensearch_sigv4: auth?.opensearch_sigv4,
+  metrics: metrics.ok,
+};
+log(`deploy: ${Object.entries(checks).map(([k, v]) => `${k}=${okf(v)}`).join(' ')} chart_objects=${chartObjects} invalid=${invalid}`);
+process.exitCode = Object.values(checks).every((v) => v === true) && invalid === 0 && failures.length === 0 ? 0 : 1;
+// Kafka clients and fetch keep-alive sockets must not hold the process.
+setTimeout(() => process.exit(), 1000).unref();
