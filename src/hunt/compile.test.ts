@@ -45,6 +45,14 @@ describe('regex translation', () => {
     expect(() => jsRegexToLucene('(?=x)', '')).toThrow(Untranslatable);
   });
 
+  it('reads the pattern with the engine literal extraction\'s parser (escapes, Annex B, errors)', () => {
+    expect(jsRegexToLucene('\\x41b{2,}[\\d-]', '')).toBe('.*(Ab{2,}[\\-0-9]).*');
+    expect(jsRegexToLucene('(?i)x', '')).toBe('.*([Xx]).*');
+    expect(() => jsRegexToLucene('(a)\\1', '')).toThrow(Untranslatable);
+    expect(() => jsRegexToLucene('a)', '')).toThrow(/invalid pattern/);
+    expect(() => jsRegexToLucene('(?x)a', '')).toThrow(/'x' flag/);
+  });
+
   it('matches IPv4 CIDR ranges as text', () => {
     const re = ipv4CidrToLucene([10, 0, 0, 0], 8);
     expect(re).toContain('(0?10)\\.');

@@ -5,6 +5,8 @@
  * `^`/`$`, look-arounds, word boundaries or back-references, and fold case for ASCII only (not in
  * character ranges), so case folding is spelled out as character classes here.
  */
+import { JsRegexSyntaxError, parseJsRegex, splitInlineFlags } from '../core/js-regex.ts';
+import type { AST } from '../core/js-regex.ts';
 import { ONE, STAR, normalizeDashes } from '../detect/sigma/modifiers.ts';
 import type { Part } from '../detect/sigma/modifiers.ts';
 
@@ -89,243 +91,112 @@ interface Item {
 
 /**
  * Translates a JavaScript regex (as `toJsRegex` sees it: a leading `(?ims)` group becomes flags)
- * to a Lucene regexp matching the same whole values `RegExp.test` finds a match in.
+ * to a Lucene regexp matching the same whole values `RegExp.test` finds a match in. The pattern is
+ * read by the parser the engine's literal extraction uses (src/core/js-regex.ts), so both read
+ * escapes and Annex B forms alike.
  */
 export function jsRegexToLucene(src: string, flags: string): string {
-  let s = src;
-  let f = flags;
-  const m = /^\(\?([imsx]+)\)/.exec(s);
-  if (m) {
-    s = s.slice(m[0].length);
-    for (const ch of m[1]!) if (!f.includes(ch)) f += ch;
-  }
-  if (f.includes('x')) throw new Untranslatable("the 'x' flag");
+  const split = splitInlineFlags(src, flags);
+  const f = split.flags;
+  if (split.extended || f.includes('x')) throw new Untranslatable("the 'x' flag");
   const icase = f.includes('i');
   const dotAll = f.includes('s');
   const multiline = f.includes('m');
-  let i = 0;
+  let pattern: AST.Pattern;
+  try {
+    pattern = parseJsRegex(split.source, f);
+  } catch (e) {
+    if (e instanceof JsRegexSyntaxError) throw new Untranslatable(`invalid pattern: ${e.message}`);
+    throw e;
+  }
 
-  const fold = (c: string): string => (icase ? foldChar(c, regexVariants) : lit(c.charCodeAt(0)));
+  const fold = (code: number): string => (icase ? foldChar(String.fromCharCode(code), regexVariants) : lit(code));
   const cls = (rs: Range[], neg: boolean): string => classText(icase ? foldRanges(rs) : rs, neg);
 
-  const parseEscapeInClass = (): Range[] => {
-    const c = s[i++];
-    if (c === undefined) throw new Untranslatable('trailing backslash');
-    switch (c) {
-      case 'd':
+  const escapeRanges = (e: AST.CharacterSet): Range[] => {
+    switch (e.kind) {
+      case 'digit':
         return DIGIT;
-      case 'w':
+      case 'word':
         return WORD;
-      case 's':
+      case 'space':
         return SPACE;
-      case 'D':
-      case 'W':
-      case 'S':
-        throw new Untranslatable(`\\${c} inside a character class`);
-      case 'b':
-        return [[8, 8]];
-      default: {
-        const code = escapeCode(c);
-        return [[code, code]];
-      }
-    }
-  };
-
-  const escapeCode = (c: string): number => {
-    switch (c) {
-      case 't':
-        return 9;
-      case 'n':
-        return 10;
-      case 'r':
-        return 13;
-      case 'v':
-        return 11;
-      case 'f':
-        return 12;
-      case '0':
-        if (/[0-9]/.test(s[i] ?? '')) throw new Untranslatable('octal escape');
-        return 0;
-      case 'x': {
-        const h = s.slice(i, i + 2);
-        if (/^[0-9a-fA-F]{2}$/.test(h)) {
-          i += 2;
-          return parseInt(h, 16);
-        }
-        return 'x'.charCodeAt(0);
-      }
-      case 'u': {
-        const h = s.slice(i, i + 4);
-        if (/^[0-9a-fA-F]{4}$/.test(h)) {
-          i += 4;
-          return parseInt(h, 16);
-        }
-        return 'u'.charCodeAt(0);
-      }
-      case 'c': {
-        const l = s[i];
-        if (l && /[A-Za-z]/.test(l)) {
-          i++;
-          return l.charCodeAt(0) % 32;
-        }
-        throw new Untranslatable('\\c escape');
-      }
       default:
-        if (/[1-9]/.test(c)) throw new Untranslatable('back-reference');
-        if (c === 'k') throw new Untranslatable('named back-reference');
-        return c.charCodeAt(0);
+        throw new Untranslatable(`${e.raw} character set`);
     }
   };
 
-  const parseClass = (): string => {
-    // after '['
-    let neg = false;
-    if (s[i] === '^') {
-      neg = true;
-      i++;
-    }
+  const classAtom = (c: AST.CharacterClass): string => {
     const rs: Range[] = [];
-    let first = true;
-    while (i < s.length && (s[i] !== ']' || false)) {
-      first = false;
-      let lo: Range[];
-      if (s[i] === '\\') {
-        i++;
-        lo = parseEscapeInClass();
-      } else {
-        const code = s.charCodeAt(i++);
-        lo = [[code, code]];
-      }
-      if (s[i] === '-' && s[i + 1] !== ']' && s[i + 1] !== undefined && lo.length === 1 && lo[0]![0] === lo[0]![1]) {
-        i++;
-        let hi: Range[];
-        if (s[i] === '\\') {
-          i++;
-          hi = parseEscapeInClass();
-        } else {
-          const code = s.charCodeAt(i++);
-          hi = [[code, code]];
-        }
-        if (hi.length !== 1 || hi[0]![0] !== hi[0]![1]) {
-          rs.push(...lo, [45, 45], ...hi);
-        } else {
-          if (hi[0]![0] < lo[0]![0]) throw new Untranslatable('range out of order');
-          rs.push([lo[0]![0], hi[0]![0]]);
-        }
-      } else rs.push(...lo);
+    for (const el of c.elements) {
+      if (el.type === 'Character') rs.push([el.value, el.value]);
+      else if (el.type === 'CharacterClassRange') rs.push([el.min.value, el.max.value]);
+      else if (el.type === 'CharacterSet') {
+        if (el.negate) throw new Untranslatable(`${el.raw} inside a character class`);
+        rs.push(...escapeRanges(el));
+      } else throw new Untranslatable(`${el.raw} inside a character class`);
     }
-    void first;
-    if (s[i] !== ']') throw new Untranslatable('unterminated character class');
-    i++;
     if (rs.length === 0) {
-      if (neg) return '.';
+      if (c.negate) return '.';
       throw new Untranslatable('empty character class');
     }
-    return cls(rs, neg);
+    return cls(rs, c.negate);
   };
 
-  const parseAtomEscape = (): string => {
-    const c = s[i++];
-    if (c === undefined) throw new Untranslatable('trailing backslash');
-    switch (c) {
-      case 'd':
-        return cls(DIGIT, false);
-      case 'D':
-        return cls(DIGIT, true);
-      case 'w':
-        return cls(WORD, false);
-      case 'W':
-        return icase ? cls(foldRanges(WORD), true) : cls(WORD, true);
-      case 's':
-        return cls(SPACE, false);
-      case 'S':
-        return cls(SPACE, true);
-      case 'b':
-      case 'B':
-        throw new Untranslatable('word boundary');
-      default:
-        return fold(String.fromCharCode(escapeCode(c)));
-    }
-  };
-
-  const quantifier = (): string => {
-    const c = s[i];
-    let q = '';
-    if (c === '*' || c === '+' || c === '?') {
-      q = c;
-      i++;
-    } else if (c === '{') {
-      const mm = /^\{(\d+)(,(\d*))?\}/.exec(s.slice(i));
-      if (!mm) return '';
-      q = mm[0];
-      i += mm[0].length;
-    } else return '';
-    if (s[i] === '?') i++; // lazy: same set of matching values
-    return q;
-  };
-
-  const parseDisj = (depth: number): Item[][] => {
-    const alts: Item[][] = [[]];
-    while (i < s.length) {
-      const c = s[i]!;
-      if (c === ')') {
-        if (depth === 0) throw new Untranslatable('unbalanced parenthesis');
-        break;
-      }
-      if (c === '|') {
-        i++;
-        alts.push([]);
-        continue;
-      }
-      const seq = alts[alts.length - 1]!;
-      if (c === '^' || c === '$') {
-        i++;
-        seq.push({ kind: c === '^' ? 'start' : 'end', text: '' });
-        continue;
-      }
-      let atom: string;
-      if (c === '(') {
-        i++;
-        if (s.startsWith('?:', i)) i += 2;
-        else if (s.startsWith('?=', i) || s.startsWith('?!', i) || s.startsWith('?<=', i) || s.startsWith('?<!', i)) throw new Untranslatable('look-around');
-        else if (s[i] === '?') {
-          const nm = /^\?<[A-Za-z_$][\w$]*>/.exec(s.slice(i));
-          if (!nm) throw new Untranslatable('group syntax');
-          i += nm[0].length;
-        }
-        const inner = parseDisj(depth + 1);
-        if (s[i] !== ')') throw new Untranslatable('unbalanced parenthesis');
-        i++;
-        atom = '(' + inner.map((alt) => {
-          if (alt.some((x) => x.kind !== 'atom')) throw new Untranslatable('anchor inside a group');
-          if (alt.length === 0) throw new Untranslatable('empty alternative');
-          return alt.map((x) => x.text).join('');
+  const atomOf = (el: AST.QuantifiableElement): string => {
+    switch (el.type) {
+      case 'Character':
+        return fold(el.value);
+      case 'CharacterClass':
+        return classAtom(el);
+      case 'CharacterSet':
+        if (el.kind === 'any') return dotAll ? '.' : classText(LINE_TERMINATORS, true);
+        // \W under /i also excludes the characters that fold into \w (cls folds the ranges again: same set).
+        if (el.kind === 'word' && el.negate && icase) return cls(foldRanges(WORD), true);
+        return cls(escapeRanges(el), el.negate);
+      case 'Group':
+      case 'CapturingGroup':
+        return '(' + el.alternatives.map((alt) => {
+          const items = sequence(alt.elements);
+          if (items.some((x) => x.kind !== 'atom')) throw new Untranslatable('anchor inside a group');
+          if (items.length === 0) throw new Untranslatable('empty alternative');
+          return items.map((x) => x.text).join('');
         }).join('|') + ')';
-      } else if (c === '[') {
-        i++;
-        atom = parseClass();
-      } else if (c === '.') {
-        i++;
-        atom = dotAll ? '.' : classText(LINE_TERMINATORS, true);
-      } else if (c === '\\') {
-        i++;
-        atom = parseAtomEscape();
-      } else if (c === '*' || c === '+' || c === '?') {
-        throw new Untranslatable('nothing to repeat');
-      } else {
-        i++;
-        atom = fold(c);
-      }
-      const q = quantifier();
-      seq.push({ kind: 'atom', text: q ? (atom.length > 1 && !atom.startsWith('(') && !atom.startsWith('[') && atom !== '.' && !atom.startsWith('\\') ? `(${atom})${q}` : `${atom}${q}`) : atom });
+      case 'Backreference':
+        throw new Untranslatable('back-reference');
+      case 'Assertion':
+        throw new Untranslatable('look-around');
+      default:
+        throw new Untranslatable(`${(el as AST.Node).raw}`);
     }
-    return alts;
   };
 
-  const alts = parseDisj(0);
-  if (i !== s.length) throw new Untranslatable('unbalanced parenthesis');
+  const sequence = (elements: readonly AST.Element[]): Item[] => {
+    const seq: Item[] = [];
+    for (const el of elements) {
+      if (el.type === 'Assertion') {
+        if (el.kind === 'start' || el.kind === 'end') seq.push({ kind: el.kind, text: '' });
+        else if (el.kind === 'word') throw new Untranslatable('word boundary');
+        else throw new Untranslatable('look-around');
+        continue;
+      }
+      if (el.type !== 'Quantifier') {
+        seq.push({ kind: 'atom', text: atomOf(el) });
+        continue;
+      }
+      const atom = atomOf(el.element);
+      // The quantifier as written (`{0,1}` stays `{0,1}`); laziness does not change which values match.
+      let q = el.raw.slice(el.element.raw.length);
+      if (!el.greedy) q = q.slice(0, -1);
+      const wrap = atom.length > 1 && !atom.startsWith('(') && !atom.startsWith('[') && atom !== '.' && !atom.startsWith('\\');
+      seq.push({ kind: 'atom', text: wrap ? `(${atom})${q}` : `${atom}${q}` });
+    }
+    return seq;
+  };
+
   const out: string[] = [];
-  for (const alt of alts) {
+  for (const alternative of pattern.alternatives) {
+    const alt = sequence(alternative.elements);
     let k = 0;
     let anchoredStart = false;
     while (alt[k]?.kind === 'start') {

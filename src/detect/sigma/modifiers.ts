@@ -4,6 +4,7 @@
  */
 import type { Cand } from './fields.ts';
 import { cidrMatcher } from '../../core/ip.ts';
+import { splitInlineFlags } from '../../core/js-regex.ts';
 
 export const MODIFIERS = new Set([
   'contains', 'startswith', 'endswith', 'all', 'exists', 'cased', 'neq',
@@ -246,14 +247,8 @@ export function compareOp(op: string, a: number, b: number): boolean {
  * a RegExp flag (V8 in Node 20 has no inline modifiers).
  */
 export function toJsRegex(src: string, flags: string): RegExp {
-  let s = src;
-  let f = flags;
-  const m = /^\(\?([imsx]+)\)/.exec(s);
-  if (m) {
-    s = s.slice(m[0].length);
-    for (const ch of m[1]!) if (ch !== 'x' && !f.includes(ch)) f += ch;
-  }
-  return new RegExp(s, f);
+  const { source, flags: f } = splitInlineFlags(src, flags);
+  return new RegExp(source, f);
 }
 
 /**

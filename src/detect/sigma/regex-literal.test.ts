@@ -10,17 +10,28 @@ describe('regexLiteral', () => {
     expect(regexLiteral(/abcd+e/)).toEqual({ text: 'abcd', folded: false });
   });
 
+  it('reads escapes, exact repetitions and one-alternative groups from the parsed pattern', () => {
+    // The hand-written scanner stopped at every escape; the syntax tree decodes them.
+    expect(regexLiteral(/\x41\x42\x43\x44/)).toEqual({ text: 'ABCD', folded: false });
+    expect(regexLiteral(/\u0041\u0042\u0043/)).toEqual({ text: 'ABC', folded: false });
+    expect(regexLiteral(/ab(?:cd)e/)).toEqual({ text: 'abcde', folded: false });
+    expect(regexLiteral(/ab(cd)e/)).toEqual({ text: 'abcde', folded: false });
+    expect(regexLiteral(/ab{2}c/)).toEqual({ text: 'abbc', folded: false });
+    expect(regexLiteral(/xab{2,3}c/)).toEqual({ text: 'xabb', folded: false });
+    expect(regexLiteral(/a{1000}b/)!.text).toBe('a'.repeat(64));
+  });
+
   it('gives up where no literal is necessary', () => {
     expect(regexLiteral(/abcd|efgh/)).toBeUndefined();
     expect(regexLiteral(/(abcd)?/)).toBeUndefined();
     expect(regexLiteral(/ab/)).toBeUndefined();
-    expect(regexLiteral(/\x41\x42\x43\x44/)).toBeUndefined();
-    expect(regexLiteral(/\u0041\u0042\u0043/)).toBeUndefined();
+    expect(regexLiteral(/ab(cd|ef)gh/)).toBeUndefined();
+    expect(regexLiteral(/ab\dcd/)).toBeUndefined();
     expect(regexLiteral(/cafés/i)).toBeUndefined();
   });
 
   it('never claims a literal that a matching string lacks (random patterns and strings)', () => {
-    const atoms = ['a', 'b', 'c', '-', '\\.', '\\/', '.', '[ab]', '[^a]', '(ab|c)', '(?:bc)', '\\d', '\\w', '\\b', '^', '$', '1', '\\x61', '\\cJ', '\\1', '(?=a)', '(?!b)'];
+    const atoms = ['a', 'b', 'c', '-', '\\.', '\\/', '.', '[ab]', '[^a]', '(ab|c)', '(?:bc)', '\\d', '\\w', '\\b', '^', '$', '1', '\\x61', '\\cJ', '\\1', '(?=a)', '(?!b)', '(?:a)', '(a(?:b))', '\\x62', 'a{2}'];
     const quants = ['', '', '', '*', '+', '?', '{2}', '{0,2}', '{1,}', '*?', '+?'];
     let seed = 42;
     const rnd = (n: number): number => {

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { JsRegexSyntaxError, parseJsRegex, splitInlineFlags } from './js-regex.ts';
+
+describe('parseJsRegex', () => {
+  it('reads a pattern as new RegExp reads it outside unicode mode (Annex B)', () => {
+    const p = parseJsRegex('a\\x41\\1{', '');
+    expect(p.alternatives).toHaveLength(1);
+    // \1 without a group is an octal escape and a lone brace is a literal, as V8 reads them.
+    expect(p.alternatives[0]!.elements.map((e) => (e.type === 'Character' ? e.value : e.type))).toEqual([0x61, 0x41, 1, 0x7b]);
+    expect(new RegExp('a\\x41\\1{').test('aA\u0001{')).toBe(true);
+  });
+
+  it('refuses what Node 20 refuses, with the offset', () => {
+    expect(() => parseJsRegex('a)', '')).toThrow(JsRegexSyntaxError);
+    expect(() => new RegExp('(?i:a)')).toThrow(SyntaxError);
+    expect(() => parseJsRegex('(?i:a)', '')).toThrow(JsRegexSyntaxError);
+  });
+});
+
+describe('splitInlineFlags', () => {
+  it('moves a leading (?ims) group into the flags and reports x', () => {
+    expect(splitInlineFlags('(?i)abc', '')).toEqual({ source: 'abc', flags: 'i', extended: false });
+    expect(splitInlineFlags('(?ix)abc', 'i')).toEqual({ source: 'abc', flags: 'i', extended: true });
+    expect(splitInlineFlags('a(?i)b', 's')).toEqual({ source: 'a(?i)b', flags: 's', extended: false });
+  });
+});
