@@ -74,6 +74,8 @@ export interface KafkaBusOptions {
   replicationFactor?: number;
   /** Extra kafkajs settings (ssl, sasl, retry); brokers/clientId above win. */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
+  /** Consumer fetch sizes (seam.yml kafka.consumer); kafkajs's defaults otherwise. */
+  fetch?: { maxBytesPerPartition?: number; maxBytes?: number; minBytes?: number; maxWaitTimeMs?: number };
 }
 
 /** Offsets by `<topic>/<partition>`. */
@@ -168,6 +170,7 @@ export interface ConsumerMember {
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
   readonly replicationFactor: number;
+  private readonly fetch: NonNullable<KafkaBusOptions['fetch']>;
   private adminClient: Admin | undefined;
   private uncommittedCluster: UncommittedCluster | undefined;
   private readonly open = new Set<{ close(): Promise<void> }>();
@@ -183,6 +186,7 @@ export class KafkaBus implements Bus {
       clientId: opts.clientId ?? 'seam',
     });
     this.replicationFactor = opts.replicationFactor ?? 1;
+    this.fetch = opts.fetch ?? {};
   }
 
   async admin(): Promise<Admin> {
@@ -405,6 +409,10 @@ export class KafkaBus implements Bus {
     const c: Consumer = this.kafka.consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
+      ...(this.fetch.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.fetch.maxBytesPerPartition }),
+      ...(this.fetch.maxBytes === undefined ? {} : { maxBytes: this.fetch.maxBytes }),
+      ...(this.fetch.minBytes === undefined ? {} : { minBytes: this.fetch.minBytes }),
+      ...(this.fetch.maxWaitTimeMs === undefined ? {} : { maxWaitTimeInMs: this.fetch.maxWaitTimeMs }),
       // kafkajs decides to restart a crashed consumer after its own disconnect; a stop() that lands in
       // between would otherwise be undone 300 ms later by a restart, leaving a member nobody owns in
       // the group (it rejoins, takes partitions, and the group rebalances around it).

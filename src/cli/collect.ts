@@ -4,9 +4,13 @@ import { z } from 'zod';
 import type { Bus } from '../bus/types.ts';
 import { CollectConfig, type RunningCollectors } from '../sources/registry.ts';
 import type { WriterFaults } from '../sources/checkpoint/store.ts';
+import { configFile } from '../core/config/load.ts';
+import { loadCliConfig } from './config.ts';
+import { describeKafkaAuth } from './run.ts';
 
 export interface CollectCliOptions {
-  config: string;
+  /** seam.yml with a `collect` section, or a collectors file (top-level `sources`); default SEAM_CONFIG. */
+  config?: string;
   env?: NodeJS.ProcessEnv;
   err?: { write(s: string): unknown };
   /** Metrics and health listener (host:port); default SEAM_METRICS_ADDR, else off. */
@@ -48,33 +52,61 @@ function stallFault(env: NodeJS.ProcessEnv, err: { write(s: string): unknown }):
 export async function collectCommand(o: CollectCliOptions): Promise<number> {
   const env = o.env ?? process.env;
   const err = o.err ?? process.stderr;
+  const file = configFile(o.config, env);
+  if (file === undefined) {
+    err.write('seam collect: needs --config FILE (seam.yml with a collect section, or a collectors file) or SEAM_CONFIG\n');
+    return 2;
+  }
   let raw: unknown;
   try {
-    const text = await readFile(o.config, 'utf8');
-    raw = /\.json$/i.test(o.config) ? JSON.parse(text) : parseYaml(text);
+    const text = await readFile(file, 'utf8');
+    raw = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    err.write(`seam collect: cannot read ${o.config}: ${(e as Error).message}\n`);
+    err.write(`seam collect: cannot read ${file}: ${(e as Error).message}\n`);
     return 2;
   }
-  const parsed = CollectConfig.safeParse(applyReplicaId(raw, env.SEAM_REPLICA_ID));
-  if (!parsed.success) {
-    err.write(`seam collect: SEAM_ERR_CONFIG_INVALID in ${o.config}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}\n`);
-    return 2;
+  // A collectors file (top-level `sources`, the older form) takes Kafka and the rest from SEAM_* variables alone.
+  const legacy = raw !== null && typeof raw === 'object' && 'sources' in raw;
+  const loaded = await loadCliConfig(legacy ? undefined : file, env, err);
+  if (loaded === undefined) return 2;
+  const cfg = loaded.config;
+  let collect: CollectConfig;
+  if (legacy) {
+    const parsed = CollectConfig.safeParse(applyReplicaId(raw, env.SEAM_REPLICA_ID));
+    if (!parsed.success) {
+      err.write(`seam collect: SEAM_ERR_CONFIG_INVALID in ${file}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}\n`);
+      return 2;
+    }
+    collect = parsed.data;
+  } else {
+    if (cfg.collect === undefined) {
+      err.write(`seam collect: ${file} has no collect section (collect.sources: the collectors to run)\n`);
+      return 2;
+    }
+    collect = CollectConfig.parse(applyReplicaId(cfg.collect, env.SEAM_REPLICA_ID));
   }
-  const brokers = env.SEAM_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
   let bus: Bus;
-  if (brokers.length > 0) {
+  const kafka = cfg.kafka;
+  if (kafka) {
     const { KafkaBus } = await import('../bus/kafka.ts');
-    bus = new KafkaBus({ brokers, clientId: `seam-collect${env.SEAM_REPLICA_ID ? `-${env.SEAM_REPLICA_ID}` : ''}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
+    const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
+    bus = new KafkaBus(kafkaBusOptions(kafka, `collect${env.SEAM_REPLICA_ID ? `-${env.SEAM_REPLICA_ID}` : ''}`));
+    try {
+      await (bus as InstanceType<typeof KafkaBus>).admin();
+    } catch (e) {
+      err.write(`seam collect: SEAM_ERR_CONFIG_INVALID: cannot connect to Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}: ${(e as Error).message}\n`);
+      await bus.close().catch(() => undefined);
+      return 1;
+    }
   } else {
     err.write(
-      'seam collect: warning: SEAM_KAFKA_BROKERS is not set, so records go to an in-memory bus that nothing in this process reads and that is lost on exit. Set SEAM_KAFKA_BROKERS, or use `seam run --input` to process files embedded.\n',
+      'seam collect: warning: no Kafka configured (kafka.brokers or SEAM_KAFKA_BROKERS), so records go to an in-memory bus that nothing in this process reads and that is lost on exit. Configure Kafka, or use `seam run --input` to process files embedded.\n',
     );
     const { MemoryBus } = await import('../bus/memory.ts');
     bus = new MemoryBus();
   }
   const { metricsAddress } = await import('../core/listen-address.ts');
-  const addr = metricsAddress(o.metricsAddr, env, undefined);
+  const addr = metricsAddress(o.metricsAddr, {}, cfg.metrics.addr);
   const metrics = addr === undefined ? undefined : new (await import('../core/metrics.ts')).MetricsServer();
   // Filled once the collectors run; the listener answers (not ready) before.
   const live: { running?: RunningCollectors } = {};
@@ -86,7 +118,7 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     err.write(`seam collect: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
   }
   const { runCollectors } = await import('../sources/registry.ts');
-  const running = await runCollectors(parsed.data, bus, { faults: stallFault(env, err) });
+  const running = await runCollectors(collect, bus, { faults: stallFault(env, err), topicPrefix: kafka?.topicPrefix ?? '' });
   live.running = running;
   err.write(`seam collect: running ${running.collectors.map((c) => c.name).join(', ')}; SIGTERM or SIGINT stops after the current polls\n`);
   const stopped = await Promise.race([

@@ -11,7 +11,7 @@ describe('configuration reference', () => {
 
   it('documents every collector type and its fields', () => {
     const text = configReference();
-    for (const f of ['`sources.<name>.logGroups`', '`sources.<name>.type`', '`nodeUrls`', '`clusters[].egressCidrs`']) {
+    for (const f of ['`collect.sources.<name>.logGroups`', '`collect.sources.<name>.type`', '`opensearch.nodeUrls`', '`identity.clusters[].egressCidrs`', '`kafka.sasl.mechanism`', '`kafka.tls.caFile`', '`SEAM_KAFKA_SASL_PASSWORD`']) {
       expect(text).toContain(f);
     }
   });

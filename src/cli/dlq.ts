@@ -5,6 +5,8 @@ import type { BusMessage } from '../bus/types.ts';
 import type { DeadLetter } from '../core/dead-letter.ts';
 import { SOURCE_TYPES, type SourceType } from '../core/envelope.ts';
 import { DLQ_HEADERS } from '../pipeline/roles/role.ts';
+import { configFile, loadConfig } from '../core/config/load.ts';
+import type { KafkaConfig } from '../core/config/schema.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
 import type { FileItem } from '../sources/file/source.ts';
 
@@ -19,6 +21,8 @@ export interface DlqCliOptions {
   code?: string;
   dryRun?: boolean;
   rules?: string;
+  /** seam.yml (default SEAM_CONFIG): Kafka connection, auth and topic prefix. */
+  config?: string;
   out?: { write(s: string): unknown };
   env?: NodeJS.ProcessEnv;
 }
@@ -30,14 +34,15 @@ interface Entry {
   from?: string;
 }
 
-function brokersOf(env: NodeJS.ProcessEnv): string[] {
-  return env.SEAM_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
+/** seam.yml's Kafka section (with SEAM_* overrides), or undefined without Kafka. */
+function kafkaOf(o: DlqCliOptions): KafkaConfig | undefined {
+  return loadConfig(configFile(o.config, o.env ?? process.env), o.env ?? process.env).config.kafka;
 }
 
 /** Reads dead letters from the topic or file, oldest first, one per original record. */
-async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string; kafka?: { brokers: string[] } }> {
-  const env = o.env ?? process.env;
-  const brokers = brokersOf(env);
+async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string; kafka?: KafkaConfig }> {
+  const kafkaCfg = kafkaOf(o);
+  const brokers = kafkaCfg?.brokers ?? [];
   const useKafka = o.file === undefined && (o.topic !== undefined || brokers.length > 0);
   const entries: Entry[] = [];
   const seen = new Set<string>();
@@ -50,10 +55,11 @@ async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string
     entries.push(e);
   };
   if (useKafka) {
-    if (brokers.length === 0) throw new Error('--topic needs SEAM_KAFKA_BROKERS');
-    const topic = o.topic ?? `${env.SEAM_TOPIC_PREFIX ?? ''}${TOPICS.dlq}`;
+    if (kafkaCfg === undefined) throw new Error('--topic needs Kafka (kafka.brokers in seam.yml or SEAM_KAFKA_BROKERS)');
+    const topic = o.topic ?? `${kafkaCfg.topicPrefix}${TOPICS.dlq}`;
     const { KafkaBus } = await import('../bus/kafka.ts');
-    const bus = new KafkaBus({ brokers, clientId: 'seam-dlq' });
+    const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
+    const bus = new KafkaBus(kafkaBusOptions(kafkaCfg, 'dlq'));
     try {
       await bus.readToEnd([topic], (m) => {
         const h = m.headers ?? {};
@@ -69,7 +75,7 @@ async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string
     } finally {
       await bus.close();
     }
-    return { entries, where: topic, kafka: { brokers } };
+    return { entries, where: topic, kafka: kafkaCfg };
   }
   const file = o.file ?? join(o.stateDir ?? 'out', 'dlq.jsonl');
   const text = await readFile(file, 'utf8');
@@ -123,13 +129,12 @@ function target(e: Entry, prefix: string): string | undefined {
  */
 export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
   const out = o.out ?? process.stdout;
-  const env = o.env ?? process.env;
   const { entries, where, kafka } = await load(o);
   const limit = o.limit ?? Infinity;
   const whole = entries.filter((e) => !e.dl.raw_partial).slice(0, limit);
   const partial = entries.filter((e) => e.dl.raw_partial).length;
   if (kafka) {
-    const prefix = env.SEAM_TOPIC_PREFIX ?? '';
+    const prefix = kafka.topicPrefix;
     const msgs: BusMessage[] = whole.map((e) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(e.headers)) if (!(Object.values(DLQ_HEADERS) as string[]).includes(k)) headers[k] = v;
@@ -139,7 +144,8 @@ export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
     for (const m of msgs) byTopic.set(m.topic, (byTopic.get(m.topic) ?? 0) + 1);
     if (!o.dryRun) {
       const { KafkaBus } = await import('../bus/kafka.ts');
-      const bus = new KafkaBus({ brokers: kafka.brokers, clientId: 'seam-dlq-replay' });
+      const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
+      const bus = new KafkaBus(kafkaBusOptions(kafka, 'dlq-replay'));
       try {
         const p = await bus.producer();
         await p.send(msgs);

@@ -1,10 +1,14 @@
 import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
-import { defaultNodeUrls, OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
+import { OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
+import { loadCliConfig } from './config.ts';
 
 /** Options of `seam hunt`, as the CLI parses them. */
 export interface HuntCommandOptions {
-  /** Rule files and folders (as for `seam rules lint`). */
-  rules: string[];
+  /** Rule files and folders (as for `seam rules lint`); default seam.yml's rules.paths. */
+  rules?: string[];
+  /** seam.yml (default SEAM_CONFIG): OpenSearch nodes, auth, TLS and index prefix; the flags win. */
+  config?: string;
+  env?: NodeJS.ProcessEnv;
   /** OpenSearch node URL; default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200. */
   url?: string;
   /** Inclusive `@timestamp` bounds: ISO 8601 or OpenSearch date math (`now-7d`). */
@@ -14,7 +18,7 @@ export interface HuntCommandOptions {
   size?: number;
   /** Print each rule's compiled index and query (JSONL) instead of searching. */
   printDsl?: boolean;
-  /** Index prefix; default `seam`. */
+  /** Index prefix; default seam.yml's opensearch.indexPrefix (`seam`). */
   indexPrefix?: string;
 }
 
@@ -28,10 +32,13 @@ interface Out {
  * 0 when every huntable rule ran, 1 when a search failed.
  */
 export async function huntCommand(opts: HuntCommandOptions, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
-  const prefix = opts.indexPrefix ?? 'seam';
+  const loaded = await loadCliConfig(opts.config, opts.env ?? process.env, err);
+  if (loaded === undefined) return 2;
+  const prefix = opts.indexPrefix ?? loaded.config.opensearch.indexPrefix;
+  const rules = opts.rules ?? loaded.config.rules.paths;
   if (opts.printDsl) {
     const { compileRulesetToDsl } = await import('../hunt/compile.ts');
-    const r = await compileRulesetToDsl(opts.rules, { indexPrefix: prefix });
+    const r = await compileRulesetToDsl(rules, { indexPrefix: prefix });
     for (const e of r.rules) {
       out.write(
         JSON.stringify(
@@ -44,11 +51,11 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable}\n`);
     return 0;
   }
-  const cfg = OpenSearchSinkConfig.parse({ nodeUrls: opts.url ? [opts.url] : defaultNodeUrls(process.env), indexPrefix: prefix });
+  const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
   const client = await createOpenSearchClient(cfg);
   try {
     const { runHunt } = await import('../hunt/hunt.ts');
-    const s = await runHunt(client, { rules: opts.rules, indexPrefix: prefix, ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
+    const s = await runHunt(client, { rules, indexPrefix: prefix, ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
       out.write(JSON.stringify({ rule: m.rule, title: m.title, '@timestamp': m['@timestamp'], 'seam.id': m['seam.id'], principal: m.principal, action: m.action }) + '\n');
     });
     let failed = 0;

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
+import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
 import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, saOfUsername, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
 import type { EffectivePermissions } from '../identity/types.ts';
@@ -17,6 +18,8 @@ export interface IdentityExplainOptions {
   /** Cluster for records and seeds that do not name one. */
   cluster?: string;
   maxRecordBytes?: number;
+  /** seam.yml's identity section (clusters with egress CIDRs and OIDC issuers, windows). */
+  graph?: IdentityGraphOptions;
 }
 
 export interface Out {
@@ -44,7 +47,7 @@ async function seed(graph: IdentityGraph, path: string, cluster: string | undefi
 
 /** Replays, then explains. Returns the process exit code (1 when the target is unknown to the graph). */
 export async function identityExplainCommand(target: string, opts: IdentityExplainOptions, out: Out): Promise<number> {
-  const graph = new IdentityGraph();
+  const graph = new IdentityGraph(opts.graph ?? {});
   for (const s of opts.seeds ?? []) out.write(`seed: ${await seed(graph, s, opts.cluster)}\n`);
   const events: SeamEvent[] = [];
   let rejected = 0;

@@ -19,16 +19,17 @@ export function buildCli(): Command {
 
   program
     .command('run')
-    .description('Run Seam. Without Kafka configured (SEAM_KAFKA_BROKERS), runs embedded over the bundled demo dataset.')
+    .description('Run Seam. Without Kafka configured (seam.yml kafka.brokers or SEAM_KAFKA_BROKERS), runs embedded over the bundled demo dataset.')
     .option('--role <role>', 'run one role against Kafka: normalize, correlate, index or deliver')
     .option('--delivery <file>', 'alert delivery config (YAML: outputs, routes, throttle, suppressions; docs/alert-delivery.md); needed by --role deliver, and turns delivery on in embedded and all-roles runs')
     .option('--input <path...>', 'embedded mode: files or folders to replay instead of the demo dataset')
-    .option('--rules <dir>', 'rule folder', 'detections')
+    .option('--rules <dir>', 'rule folder (default: seam.yml rules.paths, `detections`)')
     .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
     .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
-    .action(async (o: { role?: string; input?: string[]; rules: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string }) => {
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .action(async (o: { role?: string; input?: string[]; rules?: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
       process.exitCode = await runCommand(o);
     });
 
@@ -43,7 +44,8 @@ export function buildCli(): Command {
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say')
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string }) => {
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; config?: string }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 
@@ -56,7 +58,8 @@ export function buildCli(): Command {
     .option('--state-dir <dir>', 'embedded mode state directory', 'out')
     .option('--code <code>', 'only this error code')
     .option('--limit <n>', 'print at most this many', positiveInt, 50)
-    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit: number }) => {
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit: number; config?: string }) => {
       const { dlqListCommand } = await import('./dlq.ts');
       process.exitCode = await dlqListCommand(o);
     });
@@ -70,17 +73,18 @@ export function buildCli(): Command {
     .option('--limit <n>', 'replay at most this many', positiveInt)
     .option('--rules <dir>', 'embedded mode: rule folder', 'detections')
     .option('--dry-run', 'say what would be replayed')
-    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit?: number; rules: string; dryRun?: boolean }) => {
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit?: number; rules: string; dryRun?: boolean; config?: string }) => {
       const { dlqReplayCommand } = await import('./dlq.ts');
       process.exitCode = await dlqReplayCommand(o);
     });
 
   program
     .command('collect')
-    .description('Run collectors from a YAML/JSON config on Kafka (SEAM_KAFKA_BROKERS) until SIGTERM/SIGINT; SEAM_REPLICA_ID sets ownership.replicaId')
-    .requiredOption('--config <file>', 'collectors config (CollectConfig)')
+    .description('Run the collectors of seam.yml (collect section) on its Kafka until SIGTERM/SIGINT; SEAM_REPLICA_ID sets ownership.replicaId')
+    .option('--config <file>', 'seam.yml with a collect section, or a collectors file (top-level sources; Kafka then from SEAM_* variables); default SEAM_CONFIG')
     .option('--metrics-addr <host:port>', 'serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
-    .action(async (o: { config: string; metricsAddr?: string }) => {
+    .action(async (o: { config?: string; metricsAddr?: string }) => {
       const { collectCommand } = await import('./collect.ts');
       process.exitCode = await collectCommand(o);
     });
@@ -89,14 +93,14 @@ export function buildCli(): Command {
   setup
     .command('opensearch')
     .description('Install index templates (per source, alerts, identity) and, where the ISM plugin exists, the retention policy')
-    .option('--url <url...>', 'OpenSearch node URLs (default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200)')
+    .option('--url <url...>', 'OpenSearch node URLs (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--username <user>', 'basic auth user; the password is read from --password-env')
     .option('--password-env <var>', 'environment variable holding the password', 'SEAM_OPENSEARCH_PASSWORD')
     .option('--aws-region <region>', 'sign requests with AWS SigV4 (Amazon OpenSearch Service) in this region')
     .option('--aws-service <service>', 'SigV4 service: es (managed domains) or aoss (Serverless)', 'es')
     .option('--ca-file <pem>', 'CA bundle for https nodes')
     .option('--insecure', 'accept certificates that do not chain to a trusted CA')
-    .option('--index-prefix <prefix>', 'prefix of every index and template', 'seam')
+    .option('--index-prefix <prefix>', 'prefix of every index and template (default: seam.yml opensearch.indexPrefix, `seam`)')
     .option('--shards <n>', 'primary shards per index', positiveInt)
     .option('--replicas <n>', 'replicas per index (0 for a single local node)', (v: string) => {
       const n = Number(v);
@@ -107,6 +111,7 @@ export function buildCli(): Command {
     .option('--retention-days <n>', 'days before the ISM policy deletes event indices', positiveInt)
     .option('--no-ism', 'never install the retention policy')
     .option('--dry-run', 'show what would change without changing anything')
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .action(async (o: Record<string, unknown>) => {
       const { setupOpenSearchCommand } = await import('./setup.ts');
       process.exitCode = await setupOpenSearchCommand(o as never);
@@ -115,14 +120,15 @@ export function buildCli(): Command {
   program
     .command('hunt')
     .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL)')
-    .requiredOption('--rules <paths...>', 'rule files or folders')
-    .option('--url <url>', 'OpenSearch URL (default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200)')
+    .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
+    .option('--url <url>', 'OpenSearch URL (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')
     .option('--to <time>', 'latest @timestamp')
     .option('--size <n>', 'most matches printed per rule', positiveInt, 10_000)
     .option('--print-dsl', 'print each rule\'s index and query as JSONL instead of searching')
-    .option('--index-prefix <prefix>', 'index prefix', 'seam')
-    .action(async (o: { rules: string[]; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix: string }) => {
+    .option('--index-prefix <prefix>', 'index prefix (default: seam.yml opensearch.indexPrefix, `seam`)')
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .action(async (o: { rules?: string[]; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix?: string; config?: string }) => {
       const { huntCommand } = await import('./hunt.ts');
       process.exitCode = await huntCommand(o);
     });
@@ -135,18 +141,33 @@ export function buildCli(): Command {
     .requiredOption('--input <paths...>', 'files or folders of EKS audit, CloudTrail, GuardDuty and runtime records')
     .option('--seed <files...>', 'snapshots to seed the graph: aws-auth ConfigMap YAML, aws eks access-entry JSON, kubectl get … -o json')
     .option('--cluster <name>', 'EKS cluster the input and seeds belong to when records do not say')
-    .action(async (target: string, o: { input: string[]; seed?: string[]; cluster?: string }) => {
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .action(async (target: string, o: { input: string[]; seed?: string[]; cluster?: string; config?: string }) => {
       const { identityExplainCommand } = await import('./identity.ts');
+      const { loadCliConfig } = await import('./config.ts');
+      const loaded = await loadCliConfig(o.config);
+      if (loaded === undefined) {
+        process.exitCode = 2;
+        return;
+      }
+      const cluster = o.cluster ?? loaded.config.cluster;
       process.exitCode = await identityExplainCommand(
         target,
-        { input: o.input, ...(o.seed ? { seeds: o.seed } : {}), ...(o.cluster ? { cluster: o.cluster } : {}) },
+        { input: o.input, graph: loaded.config.identity, ...(o.seed ? { seeds: o.seed } : {}), ...(cluster ? { cluster } : {}) },
         process.stdout,
       );
     });
 
-  program
-    .command('config')
-    .description('Configuration helpers')
+  const config = program.command('config').description('Configuration helpers');
+  config
+    .command('check')
+    .description('Validate seam.yml (errors with file:line:col and the field path) and print the effective configuration, defaults filled in and secrets masked')
+    .argument('[file]', 'seam.yml (default SEAM_CONFIG; without either: defaults and SEAM_* variables)')
+    .action(async (file: string | undefined) => {
+      const { configCheckCommand } = await import('./config.ts');
+      process.exitCode = await configCheckCommand(file);
+    });
+  config
     .command('reference')
     .description('Print the configuration reference (Markdown), generated from the configuration schemas')
     .action(async () => {

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { runReplay, type ReplaySummary } from '../pipeline/replay.ts';
+import { configFile } from '../core/config/load.ts';
+import { loadCliConfig } from './config.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
 
 export interface ReplayCliOptions {
@@ -10,29 +12,43 @@ export interface ReplayCliOptions {
   cluster?: string;
   maxRecordBytes: number;
   placeholders?: string;
+  /** seam.yml (default SEAM_CONFIG): with one, detection runs with its rules, placeholders and cluster unless flags say otherwise. */
+  config?: string;
 }
 
 export async function replayCommand(paths: string[], o: ReplayCliOptions): Promise<number> {
+  const file = configFile(o.config);
+  const loaded = file === undefined ? undefined : await loadCliConfig(file);
+  if (file !== undefined && loaded === undefined) return 2;
+  const cfg = loaded?.config;
+  const rules = o.rules ? [o.rules] : cfg?.rules.paths;
+  const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
+  const cluster = o.cluster ?? cfg?.cluster;
   const progress = terminalProgress('replay');
   let handler;
-  if (o.rules) {
-    if (!existsSync(o.rules)) {
-      process.stderr.write(`seam: rules folder ${o.rules} does not exist\n`);
+  if (rules) {
+    const missing = rules.filter((r) => !existsSync(r));
+    if (missing.length > 0) {
+      process.stderr.write(`seam: rules folder ${missing.join(', ')} does not exist\n`);
       return 2;
     }
     const { buildDetector, DEFAULT_ALLOWED_LATENESS_MS } = await import('../detect/load.ts');
     const { createDetectStage } = await import('../pipeline/detect-stage.ts');
     const { OrderedStage } = await import('../pipeline/reorder.ts');
+    const { IdentityGraph } = await import('../identity/graph.ts');
     // In event-time order, as the correlate role hands signals on (ADR 0009); the end of input flushes.
-    const stage = createDetectStage({ detector: await buildDetector([o.rules], o.placeholders ? { placeholdersFile: o.placeholders } : {}) });
-    handler = new OrderedStage(stage, DEFAULT_ALLOWED_LATENESS_MS);
+    const stage = createDetectStage({
+      detector: await buildDetector(rules, placeholdersFile ? { placeholdersFile } : {}),
+      ...(cfg ? { native: { config: cfg.native, graph: new IdentityGraph(cfg.identity) } } : {}),
+    });
+    handler = new OrderedStage(stage, cfg?.rules.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
   }
   const summary = await runReplay({
     paths,
     dlqPath: o.dlq,
     maxRecordBytes: o.maxRecordBytes,
     ...(o.out ? { outPath: o.out } : {}),
-    ...(o.cluster ? { cluster: o.cluster } : {}),
+    ...(cluster ? { cluster } : {}),
     ...(handler ? { handler, alertsPath: o.alertsOut ?? '-' } : {}),
     onProgress: progress.update,
   });

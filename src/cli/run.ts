@@ -2,12 +2,18 @@ import { existsSync } from 'node:fs';
 import type { Alert } from '../detect/alert.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
+import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
+import type { LoadedConfig } from '../core/config/load.ts';
+import type { DetectionOptions } from '../pipeline/detection.ts';
+import { redactUrlCredentials } from '../core/logger.ts';
+import { loadCliConfig } from './config.ts';
 import { formatSummary } from './replay.ts';
 
 export interface RunCliOptions {
   role?: string;
   input?: string[];
-  rules: string;
+  /** Rule folder; default seam.yml's rules.paths (`detections`). */
+  rules?: string;
   stateDir: string;
   placeholders?: string;
   cluster?: string;
@@ -15,6 +21,9 @@ export interface RunCliOptions {
   delivery?: string;
   /** Metrics and health listener (host:port); default SEAM_METRICS_ADDR, else off. */
   metricsAddr?: string;
+  /** seam.yml (default SEAM_CONFIG); SEAM_* variables apply with or without it. */
+  config?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
@@ -29,6 +38,27 @@ async function placeholdersFrom(file: string | undefined): Promise<Record<string
   return loadPlaceholdersFile(file);
 }
 
+/** Detection options from seam.yml: rules, placeholders (file, then inline), lateness, native and identity options. */
+async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined): Promise<DetectionOptions> {
+  const fromFile = await placeholdersFrom(placeholdersFile);
+  const placeholders = fromFile || cfg.rules.placeholders ? { ...fromFile, ...cfg.rules.placeholders } : undefined;
+  return {
+    rules,
+    native: cfg.native,
+    identity: cfg.identity,
+    ...(placeholders ? { placeholders } : {}),
+    ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
+  };
+}
+
+/** " (TLS, SASL scram-sha-512 as seam)" for log lines: how Seam authenticates, never with what. */
+export function describeKafkaAuth(k: KafkaConfig): string {
+  const parts: string[] = [];
+  if (k.tls?.enabled) parts.push(k.tls.certFile ? 'mutual TLS' : 'TLS');
+  if (k.sasl) parts.push(k.sasl.mechanism === 'aws-msk-iam' ? `MSK IAM (${k.sasl.region})` : `SASL ${k.sasl.mechanism} as ${k.sasl.username}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 const ROLES = ['normalize', 'correlate', 'index', 'deliver'] as const;
 
 /** The deliverer a delivery config file describes (outputs built, suppressions read), or undefined without one. */
@@ -38,15 +68,6 @@ async function delivererFrom(file: string | undefined): Promise<Deliverer | unde
   const { Deliverer } = await import('../sinks/delivery/deliverer.ts');
   const config = loadDeliveryConfig(file);
   return new Deliverer(config, buildOutputs(config));
-}
-
-/** A duration in ms from the environment (ADR 0009's knobs); a value that is not a non-negative number stops the command. */
-function envMs(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a duration in milliseconds (got '${v}')`);
-  return n;
 }
 
 function printAlert(a: Alert): void {
@@ -64,28 +85,29 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
     process.stderr.write(`seam: unknown role '${o.role}' (expected one of ${ROLES.join(', ')})\n`);
     return 2;
   }
-  const brokers = process.env.SEAM_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
-  if (brokers.length > 0) return runOnKafka(o, brokers);
+  const loaded = await loadCliConfig(o.config, o.env ?? process.env);
+  if (loaded === undefined) return 2;
+  const cfg = loaded.config;
+  if (cfg.kafka) return runOnKafka(o, loaded);
   if (o.role) {
     process.stderr.write(`seam: --role ${o.role} runs against Kafka; set SEAM_KAFKA_BROKERS (e.g. 127.0.0.1:9092), or omit --role to run embedded.\n`);
     return 2;
   }
   const demo = o.input === undefined;
   const inputs = o.input ?? [DEMO_DATASET];
-  const haveRules = existsSync(o.rules);
-  const placeholdersFile = o.placeholders ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
-  const cluster = o.cluster ?? (demo ? DEMO_CLUSTER : undefined);
+  const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
+  const haveRules = rulePaths.some((p) => existsSync(p));
+  const placeholdersFile = o.placeholders ?? cfg.rules.placeholdersFile ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
+  const cluster = o.cluster ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
   process.stderr.write(
-    `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${o.rules}` : ''}\n`,
+    `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}\n`,
   );
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
-  const placeholders = await placeholdersFrom(placeholdersFile);
-  const lateness = envMs('SEAM_ALLOWED_LATENESS_MS');
-  const detection = await loadDetection({ rules: haveRules ? [o.rules] : [], ...(placeholders ? { placeholders } : {}), ...(lateness === undefined ? {} : { allowedLatenessMs: lateness }) });
+  const detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile));
   const alerts: Alert[] = [];
-  const deliverer = await delivererFrom(o.delivery);
+  const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);
   const { summary, paths } = await runEmbedded({
     ...(deliverer ? { deliverer } : {}),
     paths: inputs,
@@ -111,29 +133,31 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
     for (const p of pages) process.stdout.write(`  incident page: ${p}\n`);
   }
   if (deliverer) process.stdout.write(`  delivery: ${JSON.stringify(deliverer.stats)}\n`);
-  if (!haveRules) process.stdout.write(`  no rules folder at ${o.rules}: only the native cross-plane detections ran\n`);
+  if (!haveRules) process.stdout.write(`  no rules folder at ${rulePaths.join(', ')}: only the native cross-plane detections ran\n`);
   return 0;
 }
 
-async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> {
+async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<number> {
+  const cfg = loaded.config;
+  const kafka = cfg.kafka!;
   // kafka.ts first: it patches kafkajs before anything else loads it.
   const { KafkaBus } = await import('../bus/kafka.ts');
+  const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { startKafkaRoles } = await import('../pipeline/kafka-roles.ts');
   const { pipelineTopics } = await import('../pipeline/topics.ts');
-  const deliverer = await delivererFrom(o.delivery);
+  const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);
   if (o.role === 'deliver' && deliverer === undefined) {
     process.stderr.write('seam: --role deliver needs --delivery <file> (docs/alert-delivery.md)\n');
     return 2;
   }
   // Every role by default; deliver only when a delivery config is given.
   const roles = o.role ? [o.role as (typeof ROLES)[number]] : ROLES.filter((r) => r !== 'deliver' || deliverer !== undefined);
-  const env = process.env;
-  const bus = new KafkaBus({ brokers, clientId: `seam-${roles.join('-')}`, replicationFactor: Number(env.SEAM_KAFKA_REPLICATION ?? 1) });
-  const topics = pipelineTopics(env.SEAM_TOPIC_PREFIX ?? '');
+  const bus = new KafkaBus(kafkaBusOptions(kafka, roles.join('-')));
+  const topics = pipelineTopics(kafka.topicPrefix);
   // The listener first, so /healthz answers and /readyz says 503 while the roles connect and join.
   const { metricsAddress } = await import('../core/listen-address.ts');
-  const addr = metricsAddress(o.metricsAddr, env, undefined);
+  const addr = metricsAddress(o.metricsAddr, {}, cfg.metrics.addr);
   const metrics = addr === undefined ? undefined : new (await import('../core/metrics.ts')).MetricsServer();
   // Filled once the roles run; the listener answers (not ready) before.
   const live: { running?: Awaited<ReturnType<typeof startKafkaRoles>> } = {};
@@ -145,24 +169,35 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
     const bound = await metrics.listen(addr);
     process.stderr.write(`seam: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
   }
+  const stopEarly = async (code: number, message: string): Promise<number> => {
+    process.stderr.write(`seam: ${message}\n`);
+    await bus.close().catch(() => undefined);
+    await metrics?.close();
+    return code;
+  };
+  // Connect (and authenticate) before anything else, so wrong credentials stop the command with one clear line.
+  try {
+    await bus.admin();
+  } catch (e) {
+    return stopEarly(1, `SEAM_ERR_CONFIG_INVALID: cannot connect to Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}: ${(e as Error).message}`);
+  }
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
-  const placeholders = await placeholdersFrom(o.placeholders);
-  const lateness = envMs('SEAM_ALLOWED_LATENESS_MS');
-  const detection = needsRules ? await loadDetection({ rules: existsSync(o.rules) ? [o.rules] : [], ...(placeholders ? { placeholders } : {}), ...(lateness === undefined ? {} : { allowedLatenessMs: lateness }) }) : undefined;
-  const idleMs = envMs('SEAM_CORRELATE_IDLE_MS');
-  const pollMs = envMs('SEAM_CORRELATE_POLL_MS');
+  const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
+  const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile)) : undefined;
   if (roles.includes('index')) {
     const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');
-    const { defaultNodeUrls } = await import('../sinks/opensearch/config.ts');
     const { setupOpenSearch } = await import('../sinks/opensearch/setup.ts');
     const { createOpenSearchClient } = await import('../sinks/opensearch/client.ts');
-    // A short flush interval: each index member waits for its batch's acks before fetching more (bench/pipeline.ts).
-    const cfg = { nodeUrls: defaultNodeUrls(env), indexPrefix: env.SEAM_INDEX_PREFIX ?? 'seam', replicas: Number(env.SEAM_OPENSEARCH_REPLICAS ?? 1), flushIntervalMs: 50 };
-    sink = await OpenSearchSink.fromConfig(cfg);
+    // A short flush interval unless configured: each index member waits for its batch's acks before fetching more (bench/pipeline.ts).
+    const setFlush = (loaded.input.opensearch as { flushIntervalMs?: unknown } | undefined)?.flushIntervalMs !== undefined;
+    sink = await OpenSearchSink.fromConfig({ ...cfg.opensearch, ...(setFlush ? {} : { flushIntervalMs: 50 }) });
     // Templates first, so the first document of a day creates its index with Seam's mappings (idempotent).
     const client = await createOpenSearchClient(sink.config);
     try {
       await setupOpenSearch(client, { templates: sink.config, ism: 'skip' });
+    } catch (e) {
+      await sink.close().catch(() => undefined);
+      return stopEarly(1, `cannot prepare OpenSearch ${cfg.opensearch.nodeUrls.map(redactUrlCredentials).join(', ')} (auth ${cfg.opensearch.auth.type}): ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${redactUrlCredentials((e as Error).message)}`);
     } finally {
       await client.close();
     }
@@ -193,16 +228,17 @@ async function runOnKafka(o: RunCliOptions, brokers: string[]): Promise<number> 
     ...(detection ? { detection } : {}),
     ...(sink ? { sink } : {}),
     ...(deliverer ? { deliverer } : {}),
-    groupPrefix: env.SEAM_GROUP_PREFIX ?? '',
+    groupPrefix: kafka.groupPrefix,
+    partitions: kafka.partitions,
     onAlert: (a) => {
       alertHook?.(a);
       printAlert(a);
     },
-    ...(idleMs === undefined ? {} : { idleMs }),
-    ...(pollMs === undefined ? {} : { pollMs }),
+    ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
+    ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
   });
   live.running = running;
-  process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${brokers.join(',')}; SIGTERM or SIGINT drains and stops\n`);
+  process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}; SIGTERM or SIGINT drains and stops\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

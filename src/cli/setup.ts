@@ -2,12 +2,13 @@ import { redactUrlCredentials } from '../core/logger.ts';
 import { z } from 'zod';
 import { isSeamError } from '../core/errors.ts';
 import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
-import { defaultNodeUrls, OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from '../sinks/opensearch/config.ts';
+import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from '../sinks/opensearch/config.ts';
+import { loadCliConfig } from './config.ts';
 import { setupOpenSearch, type SetupAction } from '../sinks/opensearch/setup.ts';
 
 /** Options of `seam setup opensearch`, as the CLI parses them. */
 export interface SetupOpenSearchOptions {
-  /** Node URLs; default SEAM_OPENSEARCH_URL (comma-separated) or http://127.0.0.1:9200. */
+  /** Node URLs; default seam.yml's opensearch.nodeUrls (SEAM_OPENSEARCH_URL, comma-separated) or http://127.0.0.1:9200. */
   url?: string[];
   /** Basic auth user; the password is read from the environment variable named by `passwordEnv`. */
   username?: string;
@@ -26,6 +27,8 @@ export interface SetupOpenSearchOptions {
   /** false (`--no-ism`) never installs the retention policy. */
   ism?: boolean;
   dryRun?: boolean;
+  /** seam.yml (default SEAM_CONFIG): its opensearch and ism sections; the flags above win. */
+  config?: string;
   /** For tests; default process.stdout / process.stderr. */
   out?: { write(s: string): unknown };
   err?: { write(s: string): unknown };
@@ -37,23 +40,27 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
   const out = o.out ?? process.stdout;
   const errOut = o.err ?? process.stderr;
   const env = o.env ?? process.env;
+  const loaded = await loadCliConfig(o.config, env, errOut);
+  if (loaded === undefined) return 2;
+  const base = loaded.config.opensearch;
   const passwordEnv = o.passwordEnv ?? 'SEAM_OPENSEARCH_PASSWORD';
 
-  let auth: OpenSearchSinkConfigInput['auth'] = { type: 'none' };
+  let auth: OpenSearchSinkConfigInput['auth'] = base.auth;
   if (o.awsRegion) auth = { type: 'aws-sigv4', region: o.awsRegion, service: o.awsService ?? 'es' };
   else if (o.username) auth = { type: 'basic', username: o.username, password: env[passwordEnv] ?? '' };
 
   const parsed = OpenSearchSinkConfig.safeParse({
-    nodeUrls: o.url && o.url.length > 0 ? o.url : defaultNodeUrls(env),
+    ...base,
+    ...(o.url && o.url.length > 0 ? { nodeUrls: o.url } : {}),
     auth,
-    tls: { ...(o.caFile ? { caFile: o.caFile } : {}), rejectUnauthorized: !o.insecure },
+    tls: { ...base.tls, ...(o.caFile ? { caFile: o.caFile } : {}), ...(o.insecure ? { rejectUnauthorized: false } : {}) },
     ...(o.indexPrefix !== undefined ? { indexPrefix: o.indexPrefix } : {}),
     ...(o.shards !== undefined ? { shards: o.shards } : {}),
     ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
     ...(o.refreshIntervalMs !== undefined ? { refreshIntervalMs: o.refreshIntervalMs } : {}),
   } satisfies OpenSearchSinkConfigInput);
   if (!parsed.success) {
-    const hint = auth.type === 'basic' && !env[passwordEnv] ? ` (set the password in ${passwordEnv})` : '';
+    const hint = auth.type === 'basic' && !auth.password ? ` (set the password in ${passwordEnv})` : '';
     errOut.write(`seam setup opensearch: SEAM_ERR_CONFIG_INVALID: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}${hint}\n`);
     return 2;
   }
@@ -63,8 +70,8 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
     out.write(`OpenSearch ${cfg.nodeUrls.map(redactUrlCredentials).join(', ')}: prefix ${cfg.indexPrefix}, ${cfg.shards} shard(s), ${cfg.replicas} replica(s)${o.dryRun ? ' (dry run)' : ''}\n`);
     await setupOpenSearch(client, {
       templates: cfg,
-      ism: o.ism === false ? 'skip' : 'auto',
-      ...(o.retentionDays !== undefined ? { retentionDays: o.retentionDays } : {}),
+      ism: o.ism === false || !loaded.config.ism.enabled ? 'skip' : 'auto',
+      ...((o.retentionDays ?? loaded.config.ism.retentionDays) !== undefined ? { retentionDays: (o.retentionDays ?? loaded.config.ism.retentionDays)! } : {}),
       dryRun: o.dryRun ?? false,
       onAction: (a) => out.write(`${formatAction(a)}\n`),
     });

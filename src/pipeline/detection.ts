@@ -7,6 +7,8 @@ import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import type { Ruleset } from '../detect/sigma/types.ts';
 import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
+import type { IdentityGraphOptions } from '../identity/config.ts';
+import { IdentityGraph } from '../identity/graph.ts';
 import { createDetectStage, type DetectStage } from './detect-stage.ts';
 
 const log = childLogger('pipeline.detection');
@@ -32,6 +34,8 @@ export interface DetectionOptions {
   /** Rule folders; missing ones are skipped (only native detections then run). */
   rules?: string[];
   native?: NativeOptions;
+  /** Identity graph options (seam.yml `identity`: clusters with egress CIDRs and OIDC issuers); each stage gets its own graph. */
+  identity?: IdentityGraphOptions;
   allowedLatenessMs?: number;
   /** Cap on the rebuild window (the 7-day first-use window of native detections is not re-read). */
   maxRebuildMs?: number;
@@ -63,7 +67,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     newStage: (s) =>
       createDetectStage({
         ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness }) } : {}),
-        ...(o.native ? { native: { config: o.native } } : {}),
+        ...(o.native || o.identity ? { native: { ...(o.native ? { config: o.native } : {}), ...(o.identity ? { graph: new IdentityGraph(o.identity) } : {}) } } : {}),
         ...(s?.collectFacts ? { collectFacts: true } : {}),
       }),
   };

@@ -3,7 +3,7 @@ import { awsClientOptions } from './aws/client.ts';
 import { z } from 'zod';
 import { KafkaBus } from '../bus/kafka.ts';
 import { TOPICS } from '../bus/topics.ts';
-import type { Bus, BusMessage } from '../bus/types.ts';
+import type { Bus, BusMessage, BusProducer } from '../bus/types.ts';
 import { deadLetter } from '../core/dead-letter.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
@@ -44,6 +44,8 @@ export interface CollectorContext {
   /** One writer per checkpoint key: transactional on Kafka, produce-then-save otherwise. */
   writerFor(key: string): Promise<CheckpointedWriter>;
   refreshCheckpoints(): Promise<void>;
+  /** A plain producer (file replays, the sidecar endpoint); writes to the prefixed topics like the writers. */
+  producer(): Promise<BusProducer>;
   /** Client overrides for tests (a client pointed at moto or a stub). */
   clients?: { logs?: FilterLogEventsApi; guardduty?: GuardDutyApi };
 }
@@ -99,7 +101,7 @@ export const SOURCES = {
       return {
         name,
         run: async (signal) => {
-          src = new SidecarSource(config, { producer: await ctx.bus.producer() });
+          src = new SidecarSource(config, { producer: await ctx.producer() });
           await src.listen();
           await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
           await src.close();
@@ -147,14 +149,19 @@ const log = childLogger('collect');
  * topic when the bus is Kafka (records and checkpoint commit in one transaction), else to the local
  * state file. `seam collect <config>` = parse the file, `CollectConfig.parse`, `runCollectors`.
  */
-export async function runCollectors(
-  config: CollectConfig,
-  bus: Bus,
-  opts: { clients?: CollectorContext['clients']; faults?: WriterFaults; transactionalIdPrefix?: string } = {},
-): Promise<RunningCollectors> {
+export interface CollectorOptions {
+  clients?: CollectorContext['clients'];
+  faults?: WriterFaults;
+  transactionalIdPrefix?: string;
+  /** seam.yml kafka.topicPrefix: records go to <prefix>seam.raw.<source> and <prefix>seam.dlq, where the roles read. */
+  topicPrefix?: string;
+}
+
+export async function runCollectors(config: CollectConfig, bus: Bus, opts: CollectorOptions = {}): Promise<RunningCollectors> {
   const ctx = await collectorContext(config, bus, opts);
+  const prefix = opts.topicPrefix ?? '';
   await bus.ensureTopics(
-    [...(['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((s) => TOPICS.raw(s)), TOPICS.dlq].map((topic) => ({ topic, partitions: config.rawTopicPartitions })),
+    [...(['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((s) => TOPICS.raw(s)), TOPICS.dlq].map((topic) => ({ topic: prefix + topic, partitions: config.rawTopicPartitions })),
   );
   const collectors = Object.entries(config.sources).map(([name, sc]) => buildCollector(name, sc, ctx));
   const ac = new AbortController();
@@ -191,21 +198,38 @@ export function buildCollector(name: string, sc: SourceConfig, ctx: CollectorCon
   }
 }
 
+/** Records with `prefix` put before their topic (seam.yml kafka.topicPrefix). */
+function prefixed(messages: BusMessage[], prefix: string): BusMessage[] {
+  return prefix === '' ? messages : messages.map((m) => ({ ...m, topic: prefix + m.topic }));
+}
+
+function prefixedWriter(w: CheckpointedWriter, prefix: string): CheckpointedWriter {
+  if (prefix === '') return w;
+  return {
+    write: (records, key, cp) => w.write(prefixed(records, prefix), key, cp),
+    ...(w.reset ? { reset: () => w.reset!() } : {}),
+    close: () => w.close(),
+  };
+}
+
+async function prefixedProducer(bus: Bus, prefix: string): Promise<BusProducer> {
+  const p = await bus.producer();
+  return prefix === '' ? p : { send: (messages) => p.send(prefixed(messages, prefix)), close: () => p.close() };
+}
+
 /** Picks the checkpoint store and writers that suit the bus. */
-export async function collectorContext(
-  config: CollectConfig,
-  bus: Bus,
-  opts: { clients?: CollectorContext['clients']; faults?: WriterFaults; transactionalIdPrefix?: string } = {},
-): Promise<CollectorContext> {
+export async function collectorContext(config: CollectConfig, bus: Bus, opts: CollectorOptions = {}): Promise<CollectorContext> {
   const clients = opts.clients === undefined ? {} : { clients: opts.clients };
+  const topicPrefix = opts.topicPrefix ?? '';
   if (bus instanceof KafkaBus) {
     const store = new KafkaCheckpointStore(bus, { topic: config.checkpoint.topic });
     const prefix = opts.transactionalIdPrefix ?? 'seam-collect';
     return {
       bus,
       checkpoints: store,
-      writerFor: (key) => store.writer(`${prefix}:${key}`, opts.faults),
+      writerFor: async (key) => prefixedWriter(await store.writer(`${prefix}:${key}`, opts.faults), topicPrefix),
       refreshCheckpoints: () => store.refresh(),
+      producer: () => prefixedProducer(bus, topicPrefix),
       ...clients,
     };
   }
@@ -213,8 +237,9 @@ export async function collectorContext(
   return {
     bus,
     checkpoints: store,
-    writerFor: async () => sequentialWriter(await bus.producer(), store, opts.faults),
+    writerFor: async () => prefixedWriter(sequentialWriter(await bus.producer(), store, opts.faults), topicPrefix),
     refreshCheckpoints: async () => undefined,
+    producer: () => prefixedProducer(bus, topicPrefix),
     ...clients,
   };
 }
@@ -226,7 +251,7 @@ function buildFileCollector(name: string, config: FileSourceConfig, ctx: Collect
   return {
     name,
     run: async (signal) => {
-      const producer = await ctx.bus.producer();
+      const producer = await ctx.producer();
       let batch: BusMessage[] = [];
       const flush = async (): Promise<void> => {
         await producer.send(batch);

@@ -13,7 +13,7 @@ export const OpenSearchAuth = z
     z.strictObject({
       type: z.literal('basic').describe('HTTP basic authentication (OpenSearch security plugin internal users).'),
       username: z.string().min(1).describe('User name.'),
-      password: z.string().min(1).describe('Password; prefer passing it through an environment variable over a file.'),
+      password: z.string().min(1).describe('Password (secret: write ${env:NAME} or ${file:PATH} in seam.yml, or set SEAM_OPENSEARCH_PASSWORD).'),
     }),
     z.strictObject({
       type: z.literal('aws-sigv4').describe('AWS Signature V4 with credentials from the AWS SDK default provider chain.'),
@@ -97,9 +97,3 @@ export const OpenSearchSinkConfig = z
 export type OpenSearchSinkConfig = z.infer<typeof OpenSearchSinkConfig>;
 /** What a user writes: every field with a default may be left out. */
 export type OpenSearchSinkConfigInput = z.input<typeof OpenSearchSinkConfig>;
-
-/** The node URL when none is configured: SEAM_OPENSEARCH_URL, else the local node. */
-export function defaultNodeUrls(env: NodeJS.ProcessEnv = process.env): string[] {
-  const fromEnv = env.SEAM_OPENSEARCH_URL?.split(',').map((s) => s.trim()).filter(Boolean);
-  return fromEnv && fromEnv.length > 0 ? fromEnv : ['http://127.0.0.1:9200'];
-}

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { SeamError } from '../errors.ts';
+import { redactUrlCredentials } from '../logger.ts';
+import { applyEnvOverrides, ENV_OVERRIDES, EnvValueError } from './env.ts';
+import { SeamConfig, type SeamConfigInput } from './schema.ts';
+
+/**
+ * Loads seam.yml: YAML (with positions) → `${env:NAME}` / `${file:PATH}` references resolved → SEAM_*
+ * overrides applied → zod validation. Every problem is reported at once as `file:line:col path: message`
+ * (or `SEAM_X path: message` for a field an environment variable set), in one SEAM_ERR_CONFIG_INVALID.
+ */
+
+export interface LoadedConfig {
+  config: SeamConfig;
+  /** The file, or undefined when the config came from the environment alone. */
+  file: string | undefined;
+  /** The input after references and overrides, before defaults: what the user set. */
+  input: Record<string, unknown>;
+  /** Field paths (dotted) whose value came from a SEAM_* variable, and which. */
+  fromEnv: Map<string, string>;
+  /** Secret-looking fields written literally in the file (not by reference): `config check` warns. */
+  literalSecrets: string[];
+}
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+  /** `file:line:col`, or the environment variable that set the field. */
+  where: string;
+}
+
+/** A key holding a secret: masked by `config check`, never logged. */
+export const SECRET_KEY = /password|secret|token|passphrase/i;
+
+const REF = /\$\{(env|file):([^}]+)\}/g;
+
+function resolveRefs(v: unknown, path: (string | number)[], baseDir: string, env: NodeJS.ProcessEnv, problems: { path: (string | number)[]; message: string }[]): unknown {
+  if (typeof v === 'string') {
+    return v.replace(REF, (_m, kind: string, arg: string) => {
+      if (kind === 'env') {
+        const x = env[arg];
+        if (x === undefined) {
+          problems.push({ path, message: `\${env:${arg}}: environment variable ${arg} is not set` });
+          return '';
+        }
+        return x;
+      }
+      const file = isAbsolute(arg) ? arg : resolve(baseDir, arg);
+      try {
+        // A secret file (a Kubernetes Secret volume) ends with a newline more often than not.
+        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        problems.push({ path, message: `\${file:${arg}}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+        return '';
+      }
+    });
+  }
+  if (Array.isArray(v)) return v.map((x, i) => resolveRefs(x, [...path, i], baseDir, env, problems));
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, [...path, k], baseDir, env, problems)]));
+  }
+  return v;
+}
+
+function literalSecretsOf(v: unknown, path: string[], out: string[]): void {
+  if (v === null || typeof v !== 'object') return;
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'string' && SECRET_KEY.test(k) && !/\$\{(env|file):/.test(x)) out.push([...path, k].join('.'));
+    else literalSecretsOf(x, [...path, k], out);
+  }
+}
+
+function position(doc: Document | undefined, lc: LineCounter, path: (string | number)[], atKey = false): string | undefined {
+  if (doc === undefined) return undefined;
+  if (atKey && path.length > 0) {
+    // An unknown key: point at the key itself, not its value.
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+      if (range) {
+        const p = lc.linePos(range[0]);
+        return `${p.line}:${p.col}`;
+      }
+    }
+  }
+  // The deepest node that exists on the path (a missing field is reported at its parent).
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) {
+      const p = lc.linePos(range[0]);
+      return `${p.line}:${p.col}`;
+    }
+  }
+  return undefined;
+}
+
+function fail(file: string | undefined, problems: ConfigProblem[]): never {
+  const lines = problems.map((p) => `  ${p.where} ${p.path || '(root)'}: ${p.message}`);
+  throw new SeamError('SEAM_ERR_CONFIG_INVALID', `${file ?? 'configuration'} is invalid:\n${lines.join('\n')}`, { details: { file, problems } });
+}
+
+/** Which file: the flag, else SEAM_CONFIG, else none (defaults and SEAM_* variables only). */
+export function configFile(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const f = flag ?? env.SEAM_CONFIG;
+  return f === undefined || f.trim() === '' ? undefined : f;
+}
+
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const lc = new LineCounter();
+  let doc: Document | undefined;
+  let raw: unknown = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new SeamError('SEAM_ERR_CONFIG_INVALID', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, details: { file } });
+    }
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      fail(
+        file,
+        doc.errors.map((e) => {
+          const p = lc.linePos(e.pos[0]);
+          return { path: '', where: `${file}:${p.line}:${p.col}`, message: e.message.split('\n')[0] ?? e.message };
+        }),
+      );
+    }
+    raw = doc.toJS() ?? {};
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, [{ path: '', where: `${file}:1:1`, message: 'expected a mapping (key: value) at the top level' }]);
+  }
+  const literalSecrets: string[] = [];
+  literalSecretsOf(raw, [], literalSecrets);
+  const refProblems: { path: (string | number)[]; message: string }[] = [];
+  const input = resolveRefs(raw, [], file === undefined ? process.cwd() : dirname(file), env, refProblems) as Record<string, unknown>;
+  const at = (path: (string | number)[], fromEnv?: Map<string, string>, atKey = false): string => {
+    const v = fromEnv?.get(path.join('.'));
+    if (v !== undefined) return `${v}`;
+    const pos = position(doc, lc, path, atKey);
+    return file === undefined ? '(environment)' : `${file}:${pos ?? '1:1'}`;
+  };
+  if (refProblems.length > 0) fail(file, refProblems.map((p) => ({ path: p.path.join('.'), where: at(p.path), message: p.message })));
+  let fromEnv: Map<string, string>;
+  try {
+    fromEnv = applyEnvOverrides(input, env);
+  } catch (e) {
+    if (e instanceof EnvValueError) fail(file, [{ path: e.path, where: e.variable, message: e.message }]);
+    throw e;
+  }
+  const parsed = SeamConfig.safeParse(input satisfies SeamConfigInput | Record<string, unknown>);
+  if (!parsed.success) {
+    fail(
+      file,
+      parsed.error.issues.map((i) => {
+        const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
+        // An unknown key is reported at the key itself.
+        const keys = i.code === 'unrecognized_keys' ? i.keys : [];
+        const full = keys.length > 0 ? [...path, keys[0]!] : path;
+        return { path: full.join('.'), where: at(full, fromEnv, keys.length > 0), message: i.message };
+      }),
+    );
+  }
+  return { config: parsed.data, file, input, fromEnv, literalSecrets };
+}
+
+/** The config as `config check` prints it: every secret-looking field masked. */
+export function maskSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(maskSecrets);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && typeof x === 'string' ? '********' : maskSecrets(x)]));
+  }
+  return typeof v === 'string' ? redactUrlCredentials(v) : v;
+}
+
+/** Names of the SEAM_* variables that are set (for `config check`). */
+export function envOverridesSet(env: NodeJS.ProcessEnv): string[] {
+  return ENV_OVERRIDES.filter((o) => env[o.name] !== undefined && env[o.name]!.trim() !== '').map((o) => o.name);
+}
+
+/** A zod error as one line per issue (for callers that validate a section on its own). */
+export function issuesText(e: z.ZodError): string {
+  return z.prettifyError(e).replaceAll('\n', '; ');
+}

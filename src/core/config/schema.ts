@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { NativeConfig } from '../../detect/native/config.ts';
+import { IdentityGraphConfig } from '../../identity/config.ts';
+import { OpenSearchSinkConfig } from '../../sinks/opensearch/config.ts';
+import { CollectConfig } from '../../sources/registry.ts';
+
+/**
+ * `seam.yml`: the one configuration file every command reads (`--config FILE` or SEAM_CONFIG). The
+ * schema is the documentation (docs/config-reference.md is generated from it). Any string may be
+ * `${env:NAME}` or `${file:PATH}` (resolved at load, src/core/config/load.ts), which is how secrets
+ * stay out of the file; SEAM_* variables override single fields (src/core/config/env.ts).
+ */
+
+const KafkaTls = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Connect with TLS. Set with any other tls field; false turns TLS off while keeping the fields.'),
+    caFile: z.string().min(1).optional().describe('PEM file of the CA that signed the brokers\' certificates (else the system CAs: right for Amazon MSK).'),
+    certFile: z.string().min(1).optional().describe('Client certificate (PEM) for mutual TLS; needs keyFile.'),
+    keyFile: z.string().min(1).optional().describe('Client private key (PEM) for mutual TLS.'),
+    keyPassword: z.string().min(1).optional().describe('Passphrase of an encrypted keyFile (secret: use ${env:NAME} or ${file:PATH}).'),
+    rejectUnauthorized: z.boolean().default(true).describe('Refuse broker certificates that do not chain to a trusted CA or do not name the broker. Turn off only for local experiments.'),
+    servername: z.string().min(1).optional().describe('TLS server name to verify instead of the broker host (SNI).'),
+  })
+  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'tls.certFile and tls.keyFile go together (mutual TLS needs both)', path: ['certFile'] })
+  .describe('TLS to the brokers. Amazon MSK: `tls: {}` (the public CAs sign MSK certificates).');
+
+const SaslPassword = z.string().min(1).describe('Password (secret: use ${env:NAME} or ${file:PATH}, or SEAM_KAFKA_SASL_PASSWORD).');
+const KafkaSasl = z
+  .discriminatedUnion('mechanism', [
+    z.strictObject({ mechanism: z.literal('plain').describe('SASL/PLAIN (only over TLS).'), username: z.string().min(1).describe('User name.'), password: SaslPassword }),
+    z.strictObject({ mechanism: z.literal('scram-sha-256').describe('SASL/SCRAM-SHA-256.'), username: z.string().min(1).describe('User name.'), password: SaslPassword }),
+    z.strictObject({ mechanism: z.literal('scram-sha-512').describe('SASL/SCRAM-SHA-512 (Amazon MSK SCRAM auth).'), username: z.string().min(1).describe('User name.'), password: SaslPassword }),
+    z.strictObject({
+      mechanism: z.literal('aws-msk-iam').describe('Amazon MSK IAM auth: SASL/OAUTHBEARER with a token signed by the MSK IAM signer (aws-msk-iam-sasl-signer-js) from the default AWS credential chain (IRSA in a pod).'),
+      region: z.string().min(1).describe('AWS region of the MSK cluster, e.g. eu-west-1.'),
+    }),
+  ])
+  .describe('SASL authentication to the brokers.');
+export type KafkaSasl = z.infer<typeof KafkaSasl>;
+
+export const KafkaConfig = z
+  .strictObject({
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')).min(1).describe('Bootstrap brokers (host:port). With Kafka configured, `seam run` runs the roles on it; without, embedded.'),
+    clientId: z.string().min(1).default('seam').describe('Kafka client id prefix (the role or collector is appended).'),
+    tls: KafkaTls.optional(),
+    sasl: KafkaSasl.optional(),
+    connectionTimeoutMs: z.number().int().positive().default(10_000).describe('Timeout of a TCP/TLS connection to a broker.'),
+    authenticationTimeoutMs: z.number().int().positive().default(10_000).describe('Timeout of the SASL handshake.'),
+    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, underscores and hyphens').default('').describe('Prefix of every topic (roles and collectors alike): <prefix>seam.raw.<source>, <prefix>seam.events, …'),
+    groupPrefix: z.string().default('').describe('Prefix of every consumer group id.'),
+    replicationFactor: z.number().int().min(1).default(1).describe('Replication factor of topics Seam creates: 1 on a single local broker, 3 in production (MSK).'),
+    partitions: z
+      .strictObject({
+        raw: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source> (roles and collectors).'),
+        events: z.number().int().positive().default(6).describe('Partitions of seam.events.'),
+        signals: z.number().int().positive().default(3).describe('Partitions of seam.signals (and seam.identity, which must match).'),
+        alerts: z.number().int().positive().default(3).describe('Partitions of seam.alerts.'),
+        dlq: z.number().int().positive().default(1).describe('Partitions of seam.dlq.'),
+      })
+      .prefault({})
+      .describe('Partitions of the topics Seam creates when they are missing (existing topics are left as they are).'),
+    consumer: z
+      .strictObject({
+        maxBytesPerPartition: z.number().int().positive().default(1024 * 1024).describe('Most bytes one fetch returns per partition.'),
+        maxBytes: z.number().int().positive().default(10 * 1024 * 1024).describe('Most bytes one fetch returns.'),
+        minBytes: z.number().int().min(1).default(1).describe('The broker waits for this many bytes (or maxWaitTimeMs) before answering a fetch.'),
+        maxWaitTimeMs: z.number().int().positive().default(5_000).describe('Longest a fetch waits for minBytes.'),
+      })
+      .prefault({})
+      .describe('Consumer fetch sizes of the roles.'),
+  })
+  .superRefine((k, ctx) => {
+    if (k.sasl?.mechanism === 'aws-msk-iam' && (k.tls === undefined || !k.tls.enabled)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'aws-msk-iam auth needs TLS (MSK IAM listeners are TLS only): add `tls: {}`' });
+    }
+    if (k.sasl?.mechanism === 'plain' && (k.tls === undefined || !k.tls.enabled)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'SASL/PLAIN sends the password in clear: it needs TLS (`tls: {}`)' });
+    }
+  })
+  .describe('Kafka: where the roles and collectors meet.');
+export type KafkaConfig = z.infer<typeof KafkaConfig>;
+
+export const RulesConfig = z
+  .strictObject({
+    paths: z.array(z.string().min(1)).min(1).default(['detections']).describe('Rule files or folders (Sigma rules and correlations); missing ones are skipped with a warning.'),
+    placeholdersFile: z.string().min(1).optional().describe('YAML map of rule placeholder values (%name% → list), e.g. deploy/config/placeholders.yml.'),
+    placeholders: z.record(z.string(), z.array(z.string())).optional().describe('Placeholder values inline; merged over placeholdersFile.'),
+    allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 5 min).'),
+  })
+  .describe('Detection rules.');
+
+export const MetricsConfig = z
+  .strictObject({
+    addr: z.string().min(1).optional().describe('host:port (or :port) of the /metrics, /healthz and /readyz listener of `seam run` on Kafka and `seam collect`; off when unset (docs/metrics.md).'),
+  })
+  .describe('Metrics and health listener.');
+
+export const SeamConfig = z
+  .strictObject({
+    kafka: KafkaConfig.optional(),
+    opensearch: OpenSearchSinkConfig.prefault({}),
+    ism: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Install the retention policy in `seam setup opensearch` when the ISM plugin exists (Amazon OpenSearch Service has it; Serverless does not).'),
+        retentionDays: z.number().int().positive().optional().describe('Days before the ISM policy deletes event indices (default: the policy file\'s).'),
+      })
+      .prefault({})
+      .describe('Index State Management (retention) for `seam setup opensearch`.'),
+    rules: RulesConfig.prefault({}),
+    identity: IdentityGraphConfig.prefault({}).describe('Identity graph: clusters (egress CIDRs, OIDC issuers) and windows.'),
+    native: NativeConfig.prefault({}).describe('Native cross-plane detections.'),
+    correlate: z
+      .strictObject({
+        idleMs: z.number().int().min(0).optional().describe('The correlate role advances event time after a signals partition has been quiet this long.'),
+        pollMs: z.number().int().min(0).optional().describe('How often the correlate role looks at stage 1\'s progress.'),
+      })
+      .prefault({})
+      .describe('Correlate role timing (ADR 0009).'),
+    metrics: MetricsConfig.prefault({}),
+    delivery: z.string().min(1).optional().describe('Alert delivery config file (docs/alert-delivery.md), as `seam run --delivery`.'),
+    cluster: z.string().min(1).optional().describe('EKS cluster to attribute records to when they do not say (embedded runs, replay, identity explain).'),
+    collect: CollectConfig.optional().describe('Collectors `seam collect` runs (the collectors config, docs below); they write to kafka.topicPrefix\'s topics.'),
+  })
+  .describe('seam.yml: the configuration of every Seam command.');
+export type SeamConfig = z.infer<typeof SeamConfig>;
+export type SeamConfigInput = z.input<typeof SeamConfig>;
