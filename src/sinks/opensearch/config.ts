@@ -97,3 +97,9 @@ export const OpenSearchSinkConfig = z
 export type OpenSearchSinkConfig = z.infer<typeof OpenSearchSinkConfig>;
 /** What a user writes: every field with a default may be left out. */
 export type OpenSearchSinkConfigInput = z.input<typeof OpenSearchSinkConfig>;
+
+/** The node URL when none is configured: SEAM_OPENSEARCH_URL, else the local node (seam.yml's loader applies the same variable). */
+export function defaultNodeUrls(env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = env.SEAM_OPENSEARCH_URL?.split(',').map((s) => s.trim()).filter(Boolean);
+  return fromEnv && fromEnv.length > 0 ? fromEnv : ['http://127.0.0.1:9200'];
+}
