@@ -180,4 +180,27 @@ describe('Kafka bus: reading to the end past open transactions', () => {
     expect(await stableFrom).toEqual(['behind-open']);
     for (const p of [open, committer, fencer]) await p.close().catch(() => undefined);
   });
+
+  it('readToEnd from where a previous read ended returns only what came after, each record once', async () => {
+    const bus = newBus();
+    const topic = uniqueTopic('bus-incremental');
+    await bus.createTopics([{ topic, partitions: 3 }]);
+    const producer = await bus.producer();
+    const send = (vs: string[]): Promise<void> => producer.send(vs.map((v) => ({ topic, key: v, value: Buffer.from(v) })));
+    await send(['old-1', 'old-2']);
+    const from = await bus.endOffsets([topic]);
+    await send(['a', 'b', 'c', 'd']);
+    const read = async (at: typeof from): Promise<{ got: string[]; to: typeof from }> => {
+      const got: string[] = [];
+      const to = await bus.readToEnd([topic], (m) => got.push(m.value.toString()), 60_000, { untilStable: true, from: at });
+      return { got: got.sort(), to };
+    };
+    const first = await read(from);
+    expect(first.got).toEqual(['a', 'b', 'c', 'd']);
+    await send(['e', 'f']);
+    const second = await read(first.to);
+    expect(second.got).toEqual(['e', 'f']);
+    expect((await read(second.to)).got).toEqual([]);
+    await producer.close();
+  });
 });

@@ -561,16 +561,19 @@ export class KafkaBus implements Bus {
   /**
    * Reads topics from the beginning up to their end offsets at the time of the call, committed
    * records only (read_committed: aborted transactions never show). Used to load checkpoints and by
-   * tests; not a streaming consumer. A throwaway group is used and deleted after.
+   * tests; not a streaming consumer. A throwaway group is used and deleted after. Returns where each
+   * partition was read to: pass it as the next call's `from` to read only what came after.
    */
   async readToEnd(
     topics: string[],
     each: (m: ConsumedMessage) => void,
     timeoutMs = 60_000,
     opts: { untilStable?: boolean; from?: TopicOffsets } = {},
-  ): Promise<void> {
+  ): Promise<TopicOffsets> {
     const admin = await this.admin();
     const pending = new Map<string, bigint>();
+    // Where each partition has been read to, to read on from there next time (readToEnd's `from`).
+    const readTo: TopicOffsets = {};
     const start: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
     // The end: the last stable offset (what the admin lists, read_committed); with untilStable the high
     // watermark, which includes records committed behind another producer's still-open transaction. A
@@ -588,14 +591,27 @@ export class KafkaBus implements Bus {
         if (from !== undefined) parts.push({ partition: o.partition, offset: first.toString() });
         const end = hw?.[k] !== undefined && hw[k] > BigInt(o.offset) ? hw[k] : BigInt(o.offset);
         if (end > first) pending.set(k, end);
+        readTo[k] = end > first ? end : first;
       }
       if (parts.length > 0) start.push({ topic, partitions: parts });
     }
-    if (pending.size === 0) return;
+    if (pending.size === 0) return readTo;
     const groupId = `seam-reader-${randomBytes(6).toString('hex')}`;
-    // Reading from given offsets: the throwaway group starts with them committed.
-    for (const s of start) await admin.setOffsets({ groupId, topic: s.topic, partitions: s.partitions });
     const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
+    // The next offset to hand to `each`, per partition: from `from`, then past each record handed over. Nothing
+    // is handed over twice, also when the group is joined again (nothing is committed, so a rejoin would start
+    // over) — and the join seeks there.
+    const nextOf = new Map<string, bigint>();
+    for (const s of start) for (const p of s.partitions) nextOf.set(`${s.topic}/${p.partition}`, BigInt(p.offset));
+    // Seek once the group is joined, before the first fetch (the join event comes first). Committing the offsets
+    // for the throwaway group beforehand (admin.setOffsets) cost 5 s per read: it runs a consumer of its own
+    // until its first fetch returns.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [k, offset] of nextOf) {
+        const i = k.lastIndexOf('/');
+        consumer.seek({ topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset: offset.toString() });
+      }
+    });
     await consumer.connect();
     try {
       await consumer.subscribe({ topics, fromBeginning: true });
@@ -616,8 +632,13 @@ export class KafkaBus implements Bus {
             autoCommit: false,
             eachBatch: async ({ batch }) => {
               for (const m of batch.messages) {
-                const end = pending.get(`${batch.topic}/${batch.partition}`);
-                if (end === undefined || BigInt(m.offset) >= end) continue;
+                const k = `${batch.topic}/${batch.partition}`;
+                const end = pending.get(k);
+                const offset = BigInt(m.offset);
+                if (end === undefined || offset >= end) continue;
+                const next = nextOf.get(k);
+                if (next !== undefined && offset < next) continue;
+                nextOf.set(k, offset + 1n);
                 each({
                   topic: batch.topic,
                   partition: batch.partition,
@@ -636,6 +657,7 @@ export class KafkaBus implements Bus {
       await consumer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);
     }
+    return readTo;
   }
 
   /** Where each partition of `topics` ends now (last stable offsets), to read later from there with readToEnd's `from`. */
