@@ -21,14 +21,15 @@ import { unitOf } from '../../src/sources/cloudwatch-logs/source.ts';
 import { startPrivate, type PrivateService } from '../helpers/private-services.ts';
 import { awsClientConfig, awsEndpoint, kafkaBrokers, uniqueName } from '../helpers/services.ts';
 import { cloudWatchCollector } from './cloudwatch.scenario.ts';
-import { auditEvent, createStreams, newBus, produced, put } from './helpers.ts';
+import { auditEvent, createStreams, newBus, produced, producedSince, put } from './helpers.ts';
 import { account, tally } from './tally.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const STREAMS = ['kube-apiserver-audit-0a', 'kube-apiserver-audit-1b'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const t0 = Date.now();
 const log = (line: string): void => {
-  process.stderr.write(`[collector faults] ${line}\n`);
+  process.stderr.write(`[collector faults +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 };
 const privates: PrivateService[] = [];
 const children = new Set<ChildProcess>();
@@ -97,18 +98,35 @@ async function ids(bus: KafkaBus, groups: string[], from?: TopicOffsets): Promis
   return (await produced(bus, [TOPICS.raw('k8s_audit')], groups, from)).map((m) => (JSON.parse(m.value.toString()) as { auditID: string }).auditID);
 }
 
-/** Waits until every expected id is committed (or the timeout), then returns the ids as they are. */
+/**
+ * Waits until every expected id is committed (or the timeout), then returns every committed id since `from`.
+ * Each read goes on from where the previous one ended (a read sees every record committed before its end,
+ * also behind transactions that were open: readToEnd's untilStable), so the ids add up to one full read
+ * without reading the scenario's records again every 1.5 s.
+ */
 async function settle(bus: KafkaBus, groups: string[], expected: Set<string>, timeoutMs: number, from?: TopicOffsets): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
+  const got: string[] = [];
+  const present = new Set<string>();
+  let cursor = from;
   for (;;) {
-    let got: string[] | undefined;
+    let failed = false;
     try {
-      got = await ids(bus, groups, from);
+      const r = await producedSince(bus, [TOPICS.raw('k8s_audit')], groups, cursor);
+      for (const m of r.messages) {
+        const id = (JSON.parse(m.value.toString()) as { auditID: string }).auditID;
+        got.push(id);
+        if (expected.has(id)) present.add(id);
+      }
+      cursor = r.to;
     } catch (e) {
-      // Reading right after a broker restart can meet "not the leader" until its partitions are loaded.
+      // Reading right after a broker restart can meet "not the leader" until its partitions are loaded; a failed
+      // read adds nothing (its records are read again from the same cursor).
       if (Date.now() > deadline) throw e;
+      failed = true;
     }
-    if (got !== undefined && ([...expected].every((e) => new Set(got).has(e)) || Date.now() > deadline)) return got;
+    log(`settle: ${present.size}/${expected.size} expected records committed${failed ? ' (read failed)' : ''}`);
+    if (!failed && (present.size === expected.size || Date.now() > deadline)) return got;
     await sleep(1500);
   }
 }
@@ -130,8 +148,9 @@ interface Child {
 }
 
 /** `node bin/seam.mjs collect --config <file>`, the real CLI, as a child process. */
-function seamCollect(config: unknown, env: NodeJS.ProcessEnv): Child {
+function seamCollect(config: unknown, env: NodeJS.ProcessEnv, label: string): Child {
   const file = path.join(tmp, `${uniqueName('collect')}.json`);
+  log(`${label}: seam collect starting`);
   fs.writeFileSync(file, JSON.stringify(config));
   const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'seam.mjs'), 'collect', '--config', file], {
     cwd: ROOT,
@@ -150,6 +169,8 @@ function seamCollect(config: unknown, env: NodeJS.ProcessEnv): Child {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       lines.push(line);
+      // Into the run's log (the soak keeps it): what each child said, to read a failure or a slow step.
+      log(`${label}: ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
       for (const w of [...waiters]) {
         if (w.re.test(line)) {
           waiters.splice(waiters.indexOf(w), 1);
@@ -220,20 +241,20 @@ describe('cloudwatch-logs collector under real faults', () => {
       const env = { SEAM_KAFKA_BROKERS: kafkaBrokers().join(',') };
 
       // 1. Stalled after three pages, with the fourth page's records produced in an open transaction: SIGKILL.
-      const first = seamCollect(config, { ...env, SEAM_COLLECT_FAULT_STALL_AFTER_WRITES: '3' });
+      const first = seamCollect(config, { ...env, SEAM_COLLECT_FAULT_STALL_AFTER_WRITES: '3' }, 'kill#1');
       const stalled = await first.waitFor(/fault: stalled mid-page after producing (\d+) records/, 120_000);
       expect(Number(/producing (\d+)/.exec(stalled)![1])).toBeGreaterThan(0);
       await sigkill(first);
 
       // 2. Restarted, more events, killed at a random moment while it catches up.
       await putAll(1500, Date.now() - 20_000);
-      const second = seamCollect(config, env);
+      const second = seamCollect(config, env, 'kill#2');
       await second.waitFor(/owns its log groups/, 120_000);
       await sleep(500 + Math.floor(Math.random() * 2500));
       await sigkill(second);
 
       // 3. Restarted once more; new events while it runs; stopped gracefully once everything is there.
-      const third = seamCollect(config, env);
+      const third = seamCollect(config, env, 'kill#3');
       await third.waitFor(/owns its log groups/, 120_000);
       await putAll(300, Date.now() - 2000);
       const got = await settle(bus, groups, expected, 120_000, from);
@@ -332,9 +353,9 @@ describe('cloudwatch-logs collector under real faults', () => {
         const last = [...c.lines].reverse().find((l) => l.includes('owns its log groups'));
         return last === undefined ? [] : ((JSON.parse(last) as { owned?: string[] }).owned ?? []);
       };
-      const a = seamCollect(config, { ...env, SEAM_REPLICA_ID: 'seam-collect-a' });
+      const a = seamCollect(config, { ...env, SEAM_REPLICA_ID: 'seam-collect-a' }, 'lease-a');
       await a.waitFor(/owns its log groups/, 120_000);
-      const b = seamCollect(config, { ...env, SEAM_REPLICA_ID: 'seam-collect-b' });
+      const b = seamCollect(config, { ...env, SEAM_REPLICA_ID: 'seam-collect-b' }, 'lease-b');
       await b.waitFor(/owns its log groups/, 120_000);
       // Both work: the groups are split (each view settles within a heartbeat or two).
       const splitBy = Date.now() + 60_000;

@@ -10,10 +10,15 @@ export const newBus = (): KafkaBus => new KafkaBus({ brokers: kafkaBrokers(), cl
 
 /** Every committed record of `topics` whose origin header starts with one of `origins`. */
 export async function produced(bus: KafkaBus, topics: string[], origins: string[], from?: TopicOffsets): Promise<ConsumedMessage[]> {
+  return (await producedSince(bus, topics, origins, from)).messages;
+}
+
+/** As `produced`, and where the read ended: pass `to` as the next `from` to read only what came after. */
+export async function producedSince(bus: KafkaBus, topics: string[], origins: string[], from?: TopicOffsets): Promise<{ messages: ConsumedMessage[]; to: TopicOffsets }> {
   const out: ConsumedMessage[] = [];
   // untilStable: records committed behind someone else's open transaction (the raw topics are shared by every
   // test run on this broker) count too; reading only to the last stable offset showed them as missing.
-  await bus.readToEnd(
+  const to = await bus.readToEnd(
     topics,
     (m) => {
       const o = m.headers?.[RAW_HEADERS.origin];
@@ -23,7 +28,7 @@ export async function produced(bus: KafkaBus, topics: string[], origins: string[
     // from: where the topics ended when the scenario began (the shared raw topics hold every earlier run's records).
     { untilStable: true, ...(from === undefined ? {} : { from }) },
   );
-  return out;
+  return { messages: out, to };
 }
 
 export const logs = new CloudWatchLogsClient({ ...awsClientConfig(), maxAttempts: 5 });

@@ -41,9 +41,54 @@ export interface PrivateService {
   remove(keepLogs?: boolean): Promise<void>;
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Claims `port` for this process: a claim file created exclusively (`wx`), holding our pid. Probing that a port
+ * is free is not enough when two test runs start a private service at the same moment (a soak beside a CI
+ * run): both saw 29192 free, both "cleaned" its state, and one broker died at startup. A claim whose process
+ * is gone is stale and taken over. Returns the release, or undefined when another live process holds it.
+ */
+function claim(name: string, port: number): (() => void) | undefined {
+  const file = path.join(CACHE, 'run', `private-${name}-${port}.claim`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => {
+        if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(fs.readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) return undefined;
+      fs.rmSync(file, { force: true }); // stale: its process is gone
+    }
+  }
+  return undefined;
+}
+
+/** Claims the first `base + k*step` whose ports `[p, ...extra(p)]` are free and unclaimed by another live test process. */
+async function claimPorts(name: string, base: number, step: number, extra: (p: number) => number[]): Promise<{ port: number; release: () => void }> {
+  for (let p = base; p < base + 50 * step; p += step) {
+    const release = claim(name, p);
+    if (release === undefined) continue;
+    if ((await Promise.all([p, ...extra(p)].map(portFree))).every(Boolean)) return { port: p, release };
+    release();
+  }
+  throw new Error(`no free ports for a private ${name} from ${base}`);
+}
+
 /** Starts a private instance on the first free port from `base`; fails (never skips) with the reason when it cannot. */
 export async function startPrivate(name: 'kafka' | 'moto', base: number, log: (line: string) => void): Promise<PrivateService> {
-  const port = name === 'kafka' ? await freePorts(base, 2, (p) => [p + 1]) : await freePorts(base, 1, () => []);
+  const { port, release } = name === 'kafka' ? await claimPorts(name, base, 2, (p) => [p + 1]) : await claimPorts(name, base, 1, () => []);
   const env: NodeJS.ProcessEnv =
     name === 'kafka'
       ? { ...process.env, SEAM_KAFKA_BROKERS: `127.0.0.1:${port}`, SEAM_KAFKA_CONTROLLER_PORT: String(port + 1) }
@@ -55,7 +100,7 @@ export async function startPrivate(name: 'kafka' | 'moto', base: number, log: (l
     ...(name === 'kafka' ? [path.join(CACHE, 'kafka', `data-${port}`), path.join(CACHE, 'kafka', `server-${port}.properties`)] : []),
   ];
   const logFile = path.join(CACHE, 'logs', `${name}-${port}.log`);
-  // The port is free, so any state left under it is a dead run's: start clean.
+  // The port is free and claimed by us, so any state left under it is a dead run's: start clean.
   for (const p of state) fs.rmSync(p, { recursive: true, force: true });
   const up = async (): Promise<void> => {
     try {
@@ -67,7 +112,12 @@ export async function startPrivate(name: 'kafka' | 'moto', base: number, log: (l
     const [s] = await status(names, env);
     if (s?.pid == null) throw new Error(`private ${name} on ${port} answers but has no pid file of ours`);
   };
-  await up();
+  try {
+    await up();
+  } catch (e) {
+    release();
+    throw e;
+  }
   const pidOf = (): number => Number(fs.readFileSync(path.join(CACHE, 'run', `${name}-${port}.pid`), 'utf8').trim());
   return {
     name,
@@ -92,6 +142,7 @@ export async function startPrivate(name: 'kafka' | 'moto', base: number, log: (l
       for (const p of state) fs.rmSync(p, { recursive: true, force: true });
       if (keepLogs) log(`logs kept: ${logFile}`);
       else fs.rmSync(logFile, { force: true });
+      release();
     },
   };
 }
