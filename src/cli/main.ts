@@ -92,7 +92,7 @@ export function buildCli(): Command {
   const setup = program.command('setup').description('Prepare external services for Seam');
   setup
     .command('opensearch')
-    .description('Install index templates (per source, alerts, identity) and, where the ISM plugin exists, the retention policy')
+    .description('Install index templates (per source, alerts, identity) and, where the ISM plugin exists, the retention policy; with --dashboards, import the dashboards')
     .option('--url <url...>', 'OpenSearch node URLs (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--username <user>', 'basic auth user; the password is read from --password-env')
     .option('--password-env <var>', 'environment variable holding the password', 'SEAM_OPENSEARCH_PASSWORD')
@@ -112,6 +112,7 @@ export function buildCli(): Command {
     .option('--no-ism', 'never install the retention policy')
     .option('--dry-run', 'show what would change without changing anything')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
+    .option('--dashboards <url>', 'also import the dashboards (deploy/opensearch/dashboards/*.ndjson) into OpenSearch Dashboards at this URL; basic auth (--username/--password-env or seam.yml) applies to it too')
     .action(async (o: Record<string, unknown>) => {
       const { setupOpenSearchCommand } = await import('./setup.ts');
       process.exitCode = await setupOpenSearchCommand(o as never);

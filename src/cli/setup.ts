@@ -29,6 +29,8 @@ export interface SetupOpenSearchOptions {
   dryRun?: boolean;
   /** seam.yml (default SEAM_CONFIG): its opensearch and ism sections; the flags above win. */
   config?: string;
+  /** OpenSearch Dashboards URL: import the saved objects in deploy/opensearch/dashboards/ (Saved Objects API). */
+  dashboards?: string;
   /** For tests; default process.stdout / process.stderr. */
   out?: { write(s: string): unknown };
   err?: { write(s: string): unknown };
@@ -75,6 +77,18 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
       dryRun: o.dryRun ?? false,
       onAction: (a) => out.write(`${formatAction(a)}\n`),
     });
+    if (o.dashboards !== undefined) {
+      const { dashboardPayloads, importDashboards } = await import('../sinks/opensearch/dashboards-import.ts');
+      const where = redactUrlCredentials(o.dashboards);
+      if (o.dryRun) {
+        for (const f of dashboardPayloads(undefined, cfg.indexPrefix)) out.write(`  would import  saved objects ${f.file} into ${where}\n`);
+      } else {
+        // Dashboards behind the security plugin take the same basic-auth user as OpenSearch.
+        const basic = cfg.auth.type === 'basic' ? { username: cfg.auth.username, password: cfg.auth.password } : {};
+        const results = await importDashboards({ url: o.dashboards, indexPrefix: cfg.indexPrefix, ...basic });
+        for (const r of results) out.write(`  imported     saved objects ${r.file} (${r.successCount} of ${r.objects}) into ${where}\n`);
+      }
+    }
     return 0;
   } catch (e) {
     const code = isSeamError(e) ? `${e.code}: ` : '';
