@@ -23,6 +23,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
   private readonly partitions: number;
   private readonly loadTimeoutMs: number;
   private cache: Map<string, Checkpoint> | undefined;
+  /** Which read the cache came from (reads are numbered as they start): a read that started earlier never replaces it. */
+  private cacheRead = 0;
+  private reads = 0;
   private producer: BusProducer | undefined;
 
   constructor(
@@ -56,10 +59,21 @@ export class KafkaCheckpointStore implements CheckpointStore {
     return this.cache!.get(key);
   }
 
-  /** Re-reads the topic to its end: call after fencing, so what a zombie had committed is seen. */
+  /**
+   * Re-reads the topic to its end: call after fencing, so what a zombie had committed is seen. Units of one
+   * collector reload at the same time (after a broker restart each resets its writer, then refreshes): a read
+   * that started before another unit's fence but ended after that unit's own read must not replace the cache
+   * that unit then loads from — it could lack the page that unit's failed (but committed) write carried, and the
+   * page would be emitted again. So the cache only ever moves to a read that started later.
+   */
   async refresh(): Promise<void> {
     await this.ensureTopic();
-    this.cache = await this.readToEnd();
+    const read = ++this.reads;
+    const map = await this.readToEnd();
+    if (read > this.cacheRead) {
+      this.cache = map;
+      this.cacheRead = read;
+    }
   }
 
   async save(key: string, cp: Checkpoint): Promise<void> {
