@@ -18,7 +18,10 @@
  *   node bin/tsx-run.mjs bench/pipeline.ts [events=200000] [trickle=20000]
  *
  * Last line: `pipeline: ratio=<n> events_per_s=<n> alert_p50_ms=<n> alert_p99_ms=<n>`. The `cpu:` line
- * says how much CPU each role's process and the two services used while Seam ran.
+ * says how much CPU each role's process and the two services used while Seam ran. With
+ * SEAM_METRICS_ADDR=127.0.0.1:0 each role process also serves /metrics, /healthz and /readyz as `seam run --role`
+ * does (the URLs are printed; curl them during the run), the progress lines add what each role's /metrics says
+ * (records in, consumer lag) and a `metrics:` line sums it up; off by default, so the figures are taken without.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +40,8 @@ import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
 import { kafkaHistory } from '../src/pipeline/history.ts';
 import { startKafkaRoles, type RunningRoles } from '../src/pipeline/kafka-roles.ts';
 import { defaultGroupId, PIPELINE_ROLES, type RoleName } from '../src/pipeline/roles/role.ts';
+import { metricsAddress } from '../src/core/listen-address.ts';
+import type { MetricsServer } from '../src/core/metrics.ts';
 import { pipelineTopics, topicPlan } from '../src/pipeline/topics.ts';
 import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
@@ -77,7 +82,7 @@ async function startRoles(names: RoleName[], setup: RoleSetup, bus: KafkaBus, os
 }
 
 type ToChild = { go: true } | { stats: true } | { stop: true };
-type FromChild = { ready: true } | { stats: Record<string, unknown>; cpuMs: number } | { stopped: true };
+type FromChild = { ready: true; metricsUrl?: string } | { stats: Record<string, unknown>; cpuMs: number } | { stopped: true };
 
 /**
  * A child process running one role (`--role-process <role> <setup JSON>`): loads its rules, says
@@ -93,10 +98,16 @@ async function roleProcess(): Promise<void> {
   let cpu0 = process.cpuUsage();
   // Rules are loaded before `go`, as a long-running process has them; the role starts on `go`.
   const detection = role === 'index' ? undefined : await loadDetection({ rules: [join(ROOT, 'detections')] });
+  // With SEAM_METRICS_ADDR (e.g. 127.0.0.1:0), the role serves /metrics as `seam run --role` does (docs/metrics.md).
+  const live: { roles: RunningRoles['roles'] } = { roles: [] };
+  const metrics = await roleMetrics(role, bus, detection, () => live.roles);
   process.on('message', (m: ToChild) => {
     if ('go' in m) {
       cpu0 = process.cpuUsage();
       started = startRoles([role], setup, bus, os, detection);
+      void started.then((r) => {
+        live.roles = r.running.roles;
+      });
     } else if ('stats' in m) {
       const c = process.cpuUsage(cpu0);
       void (started ?? Promise.resolve(undefined)).then((r) => send({ stats: r?.running.roles[0]?.stats() ?? {}, cpuMs: (c.user + c.system) / 1000 }));
@@ -107,16 +118,45 @@ async function roleProcess(): Promise<void> {
         await r?.sink?.close();
         await bus.close();
         await os.close();
+        await metrics?.server.close();
         send({ stopped: true });
         process.disconnect();
       })();
     }
   });
-  send({ ready: true });
+  send({ ready: true, ...(metrics ? { metricsUrl: metrics.url } : {}) });
+}
+
+/** The role's metrics listener when SEAM_METRICS_ADDR is set (off by default: the figures are taken without it). */
+async function roleMetrics(role: RoleName, bus: KafkaBus, detection: Detection | undefined, roles: () => RunningRoles['roles']): Promise<{ server: MetricsServer; url: string } | undefined> {
+  const addr = metricsAddress(undefined, process.env, undefined);
+  if (addr === undefined) return undefined;
+  const { MetricsServer } = await import('../src/core/metrics.ts');
+  const { registerRoleMetrics } = await import('../src/pipeline/metrics.ts');
+  const server = new MetricsServer();
+  registerRoleMetrics(server, { roleNames: [role], roles, bus, ...(detection ? { detection } : {}) });
+  const bound = await server.listen(addr);
+  return { server, url: `http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}` };
+}
+
+/** One scrape of a role's /metrics: records in and out, and the lag of its consumer groups (summed over partitions). */
+async function scrape(url: string): Promise<{ in: number; out: number; lag: number } | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const total = (name: string): number =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    return { in: total('seam_records_in_total'), out: total('seam_records_out_total'), lag: total('seam_consumer_lag') };
+  } catch {
+    return undefined;
+  }
 }
 
 /** A role in a child process, as the main process sees it. */
 interface RoleHandle {
+  metricsUrl: string | undefined;
   go(): void;
   stats(): Promise<{ stats: Record<string, unknown>; cpuMs: number }>;
   stop(): Promise<void>;
@@ -130,8 +170,10 @@ async function spawnRole(role: RoleName, setup: RoleSetup): Promise<RoleHandle> 
       if (pick(m)) return m;
     }
   };
-  await next((m): m is { ready: true } => 'ready' in m);
+  const ready = await next((m): m is { ready: true; metricsUrl?: string } => 'ready' in m);
+  if (ready.metricsUrl) process.stdout.write(`  ${role}: metrics on ${ready.metricsUrl}/metrics\n`);
   return {
+    metricsUrl: ready.metricsUrl,
     go: () => void child.send({ go: true } satisfies ToChild),
     stats: async () => {
       const answer = next((m): m is { stats: Record<string, unknown>; cpuMs: number } => 'stats' in m);
@@ -334,13 +376,32 @@ async function main(): Promise<void> {
     if (INLINE) inline = await startRoles([...PIPELINE_ROLES], setup, bus, os, inlineDetection);
     else for (const c of children) c.go();
     let ticks = 0;
+    // With SEAM_METRICS_ADDR: what each role's /metrics said at every progress line (records in, lag).
+    const scraped = new Map<RoleName, { in: number; out: number; lag: number }[]>();
     while ((await behind()) > 0) {
       await sleep(200);
       // Progress every 2 s: which role is behind shows where the time goes.
       if (++ticks % 10 === 0) {
         const st = await roleStats();
-        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: ${st.map((r) => `${r.name}=${String(r.stats.received)}`).join(' ')}\n`);
+        let m = '';
+        for (const [i, c] of children.entries()) {
+          const x = c.metricsUrl ? await scrape(c.metricsUrl) : undefined;
+          if (!x) continue;
+          const name = PIPELINE_ROLES[i]!;
+          scraped.set(name, [...(scraped.get(name) ?? []), x]);
+          m += ` ${name}:in=${x.in},lag=${x.lag}`;
+        }
+        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: ${st.map((r) => `${r.name}=${String(r.stats.received)}`).join(' ')}${m ? ` | /metrics${m}` : ''}\n`);
       }
+    }
+    for (const [i, c] of children.entries()) {
+      const x = c.metricsUrl ? await scrape(c.metricsUrl) : undefined;
+      if (x) scraped.set(PIPELINE_ROLES[i]!, [...(scraped.get(PIPELINE_ROLES[i]!) ?? []), x]);
+    }
+    if (scraped.size > 0) {
+      // Moving = records_in rose between scrapes and the lag went from its peak down to 0.
+      const line = [...scraped].map(([r, xs]) => `${r}:scrapes=${xs.length},in=${xs[0]!.in}->${xs.at(-1)!.in},lag_peak=${Math.max(...xs.map((x) => x.lag))},lag_end=${xs.at(-1)!.lag}`);
+      process.stdout.write(`metrics:      ${line.join(' ')}\n`);
     }
     const seamMs = performance.now() - seamStart;
     const seamRate = docs.length / (seamMs / 1000);
