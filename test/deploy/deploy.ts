@@ -8,13 +8,15 @@
  *      (test/deploy/semantics.ts); the collectors' and the ingest endpoint's rendered config files are parsed
  *      by Seam's own schema, once per replica id. A self-test first proves the validator rejects deliberately
  *      broken objects (an invalid= of 0 means nothing if nothing can fail);
- *   3. metrics: real `seam run --role normalize` and `--role index` processes, as the chart runs them, on the
- *      local Kafka and OpenSearch: /healthz, /readyz (503 while starting, 200 once joined), records produced to
- *      the raw topic counted in /metrics, consumer lag reported per partition and drained to 0, SIGTERM exits 0;
+ *   3. metrics: real `seam run --role normalize|correlate|index` processes, as the chart runs them, on the local
+ *      Kafka and OpenSearch: /healthz, /readyz (503 while starting, 200 once joined), records produced to the raw
+ *      topic counted in /metrics through to OpenSearch, consumer lag reported per partition, seen above 0 and
+ *      drained to 0, SIGTERM exits 0;
  *   4. the authentication checks of test/deploy/auth-checks.ts (issue 13 part 2) when that file exists.
  * Ends with
  *   deploy: kafka_tls=ok kafka_scram=ok opensearch_basic=ok opensearch_sigv4=ok metrics=ok chart_objects=<n> invalid=0
- * (`fail` for a check that failed or is missing; then the exit code is 1).
+ * (`fail` for a check that failed or is missing; then the exit code is 1). DEPLOY_VERBOSE=1 prints what each broken
+ * config of the self-test was rejected for.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +31,7 @@ import { KafkaBus } from '../../src/bus/kafka.ts';
 import { applyReplicaId } from '../../src/cli/collect.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
+import { loadConfig } from '../../src/core/config/load.ts';
 import { CollectConfig } from '../../src/sources/registry.ts';
 import { OpenApiValidator, type Swagger, type Violation } from './openapi.ts';
 import { checkSemantics, type K8sObject } from './semantics.ts';
@@ -73,18 +76,36 @@ interface ValueSet {
   namespace?: string;
 }
 const variants = {
-  // Static ownership, three collectors, mutual TLS on the ingest endpoint, minAvailable PDBs, no index role,
-  // a ServiceAccount that is not created by the chart for one role... what a cautious operator might turn.
+  // Self-managed Kafka with TLS (own CA) + SCRAM and OpenSearch with basic auth over TLS, their secrets from
+  // Secrets (an environment variable and a mounted file); static ownership over three collectors, mutual TLS on the
+  // ingest endpoint, minAvailable PDBs, no index role, a ServiceMonitor: what a cautious operator might turn (over
+  // the local values).
+  config: {
+    kafka: {
+      brokers: ['kafka-0.kafka.kafka.svc:9096', 'kafka-1.kafka.kafka.svc:9096'],
+      tls: { caFile: '/etc/seam/kafka-ca/ca.pem' },
+      sasl: { mechanism: 'scram-sha-512', username: 'seam', password: '${env:SEAM_KAFKA_PASSWORD}' },
+    },
+    opensearch: {
+      nodeUrls: ['https://opensearch.opensearch.svc:9200'],
+      auth: { type: 'basic', username: 'seam', password: '${file:/etc/seam/opensearch/password}' },
+      tls: { caFile: '/etc/seam/opensearch/ca.pem' },
+    },
+  },
   collect: { replicas: 3, ownership: 'static', pdb: { enabled: true, minAvailable: 2 } },
   ingest: { tls: { requireClientCert: true }, extra: { maxBodyBytes: 1048576 } },
-  roles: { index: { enabled: false }, normalize: { replicas: 5, pdb: { enabled: true, minAvailable: '60%' } } },
-  secretEnv: [{ name: 'SEAM_OPENSEARCH_PASSWORD', secretName: 'seam-opensearch', key: 'password' }],
-  secretFiles: [{ name: 'kafka-ca', secretName: 'seam-kafka-ca', mountPath: '/etc/seam/kafka-ca' }],
+  roles: { index: { enabled: false }, normalize: { replicas: 5, pdb: { enabled: true, minAvailable: '60%' } }, correlate: { replicas: 2 } },
+  serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+  secretEnv: [{ name: 'SEAM_KAFKA_PASSWORD', secretName: 'seam-kafka', key: 'password' }],
+  secretFiles: [
+    { name: 'kafka-ca', secretName: 'seam-kafka-ca', mountPath: '/etc/seam/kafka-ca' },
+    { name: 'opensearch', secretName: 'seam-opensearch', mountPath: '/etc/seam/opensearch' },
+  ],
 };
 const sets: ValueSet[] = [
   { name: 'local', files: [join(EXAMPLES, 'values-local.yaml')], namespace: 'seam-dev' },
   { name: 'production', files: [join(EXAMPLES, 'values-production.yaml')] },
-  { name: 'production-variants', files: [join(EXAMPLES, 'values-production.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod' },
+  { name: 'variants', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod', namespace: 'security' },
   {
     name: 'ingest-only',
     files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('ingest-only', { collect: { enabled: false }, roles: { normalize: { enabled: false }, correlate: { enabled: false }, index: { enabled: false } }, serviceMonitor: { enabled: true } })],
@@ -95,6 +116,7 @@ const sets: ValueSet[] = [
 const refused = [
   { name: 'defaults (no collectors, no ingest certificate)', files: [] as string[], message: 'collect.sources is empty' },
   { name: 'ingest without TLS', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('no-tls', { ingest: { tls: { secretName: '' } } })], message: 'ingest.tls.secretName is required' },
+  { name: 'collectors in config', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('cfg-collect', { config: { collect: { sources: {} } } })], message: 'config.collect: leave it out' },
   { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
 ];
 
@@ -160,36 +182,116 @@ for (const r of refused) {
   }
 }
 
-/** Parses collect.yml / ingest.yml of the rendered ConfigMap with CollectConfig, as every replica would. */
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+}
+interface PodContainer {
+  env?: EnvVar[];
+  args?: string[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodVolume {
+  name: string;
+  secret?: unknown;
+  configMap?: unknown;
+}
+
+/**
+ * Loads every config file a rendered pod reads (SEAM_CONFIG / --config from the ConfigMap) with Seam's own loader
+ * (src/core/config/load.ts: `${env:}`/`${file:}` references, SEAM_* overrides, the zod schema), with the
+ * environment the pod would have: plain values as they are, Secret keys as placeholders. So a `${env:NAME}`
+ * that no secretEnv provides, a `${file:PATH}` or a `…File` path outside the pod's mounted Secrets, an unknown
+ * or mistyped field, or a collector config that a replica would refuse (ADR 0004 ownership) is a problem.
+ */
 function checkSeamConfigs(objects: K8sObject[]): string[] {
   const problems: string[] = [];
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-config'));
   if (!cm) return ['no <fullname>-config ConfigMap rendered'];
   const data = (cm.data ?? {}) as Record<string, string>;
-  try {
-    parseYaml(data['seam.yml'] ?? '');
-  } catch (e) {
-    problems.push(`seam.yml does not parse: ${(e as Error).message}`);
-  }
-  const sts = objects.find((o) => o.kind === 'StatefulSet');
-  if (data['collect.yml'] !== undefined) {
-    const replicas = Number(sts?.spec?.replicas ?? 1);
+  const dir = mkdtempSync(join(work, 'cfg-'));
+  for (const o of objects) {
+    if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
+    const pod = (o.spec?.template as { spec: { containers: PodContainer[]; volumes?: PodVolume[] } }).spec;
+    const c = pod.containers[0]!;
+    const args = c.args ?? [];
+    const flag = args.indexOf('--config');
+    const file = flag >= 0 ? args[flag + 1] : c.env?.find((e) => e.name === 'SEAM_CONFIG')?.value;
+    if (file === undefined) {
+      problems.push(`${o.kind}/${o.metadata.name}: reads no config file`);
+      continue;
+    }
+    const key = file.replace(/^\/etc\/seam\//, '');
+    if (data[key] === undefined) {
+      problems.push(`${o.kind}/${o.metadata.name}: reads ${file}, which the ConfigMap does not hold`);
+      continue;
+    }
+    const secretVolumes = new Set((pod.volumes ?? []).filter((v) => v.secret !== undefined).map((v) => v.name));
+    const secretMounts = (c.volumeMounts ?? []).filter((m) => secretVolumes.has(m.name)).map((m) => m.mountPath);
+    const mounts = (c.volumeMounts ?? []).map((m) => m.mountPath);
+    const under = (p: string, roots: string[]): boolean => roots.some((r) => p === r || p.startsWith(`${r.replace(/\/$/, '')}/`));
+    const replicas = o.kind === 'StatefulSet' ? Number(o.spec?.replicas ?? 1) : 1;
     for (let i = 0; i < replicas; i++) {
-      const podName = `${sts?.metadata.name}-${i}`;
-      const parsed = CollectConfig.safeParse(applyReplicaId(parseYaml(data['collect.yml']), podName));
-      if (!parsed.success) problems.push(`collect.yml as ${podName} reads it: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
-      else {
+      const podName = o.kind === 'StatefulSet' ? `${o.metadata.name}-${i}` : `${o.metadata.name}-7d9f8c6b5-x2x4z`;
+      const env: NodeJS.ProcessEnv = {};
+      for (const e of c.env ?? []) {
+        if (e.value !== undefined) env[e.name] = e.value;
+        else if (e.valueFrom?.secretKeyRef) env[e.name] = `secret:${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`;
+        else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = podName;
+        else if (e.valueFrom?.fieldRef) env[e.name] = `field:${e.valueFrom.fieldRef.fieldPath}`;
+      }
+      // ${file:PATH} under a mounted Secret reads the Secret's file in the pod: a stand-in file here (still a reference).
+      let text = data[key];
+      text = text.replace(/\$\{file:([^}]+)\}/g, (m, p: string) => {
+        if (!under(p, secretMounts)) return m;
+        const stand = join(dir, `secret-${p.replace(/[^A-Za-z0-9]/g, '_')}`);
+        writeFileSync(stand, `secret-file:${p}\n`);
+        return `\${file:${stand}}`;
+      });
+      const f = join(dir, `${o.metadata.name}-${i}-${key}`);
+      writeFileSync(f, text);
+      const where = `${o.kind}/${o.metadata.name}${replicas > 1 ? ` (${podName})` : ''}: ${key}`;
+      let loaded: ReturnType<typeof loadConfig>;
+      try {
+        loaded = loadConfig(f, env);
+      } catch (e) {
+        problems.push(`${where}: ${(e as Error).message.replaceAll(f, key).replaceAll('\n', ' ')}`);
+        continue;
+      }
+      // Files the config names must be in the pod: under a mounted volume (absolute) or in the image (relative).
+      const walk = (v: unknown, path: string): void => {
+        if (v === null || typeof v !== 'object') return;
+        for (const [k, x] of Object.entries(v)) {
+          const p = path ? `${path}.${k}` : k;
+          if (typeof x === 'string' && /File$/.test(k)) {
+            const ok = x.startsWith('/') ? under(x, mounts) : existsSync(join(ROOT, x));
+            if (!ok) problems.push(`${where}: ${p} = ${x} is ${x.startsWith('/') ? 'not under any volume the pod mounts' : 'not in the image (relative to /app)'}`);
+          } else walk(x, p);
+        }
+      };
+      walk(loaded.input, '');
+      if (loaded.literalSecrets.length > 0) problems.push(`${where}: secrets written in the ConfigMap (${loaded.literalSecrets.join(', ')}): use \${env:NAME} or \${file:PATH}`);
+      const collect = loaded.config.collect;
+      if (args[0] === 'collect') {
+        if (collect === undefined) {
+          problems.push(`${where}: seam collect reads it but it has no collect section`);
+          continue;
+        }
+        const parsed = CollectConfig.safeParse(applyReplicaId(collect, env.SEAM_REPLICA_ID));
+        if (!parsed.success) {
+          problems.push(`${where}: as ${env.SEAM_REPLICA_ID ?? 'this replica'} reads it: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
+          continue;
+        }
         for (const [name, src] of Object.entries(parsed.data.sources)) {
           const own = (src as { ownership?: { replicas?: string[] } }).ownership;
-          if (replicas > 1 && own === undefined) problems.push(`collect.yml: ${name} has no ownership with ${replicas} replicas (every replica would read every unit)`);
-          if (own?.replicas && (own.replicas.length !== replicas || !own.replicas.includes(podName))) problems.push(`collect.yml: ${name}.ownership.replicas ${JSON.stringify(own.replicas)} is not the StatefulSet's pods`);
+          if (replicas > 1 && own === undefined && (src as { type: string }).type !== 'sidecar') problems.push(`${where}: ${name} has no ownership with ${replicas} replicas (each would read every log group)`);
+          if (own?.replicas && (own.replicas.length !== replicas || !own.replicas.includes(podName))) problems.push(`${where}: ${name}.ownership.replicas ${JSON.stringify(own.replicas)} is not the StatefulSet's pods`);
         }
-      }
+      } else if (collect !== undefined) problems.push(`${where}: a role's config carries a collect section`);
+      if (args[0] === 'run' && loaded.config.kafka === undefined) problems.push(`${where}: no kafka section: seam run would run embedded, not as a role`);
+      if (loaded.config.metrics.addr === undefined) problems.push(`${where}: no metrics.addr: the probes would find nothing`);
     }
-  }
-  if (data['ingest.yml'] !== undefined) {
-    const parsed = CollectConfig.safeParse(parseYaml(data['ingest.yml']));
-    if (!parsed.success) problems.push(`ingest.yml: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
   }
   return problems;
 }
@@ -225,7 +327,29 @@ function selfTest(): { caught: number; total: number; missed: string[] } {
     if (v.length > 0) caught++;
     else missed.push(name);
   }
-  return { caught, total: cases.length, missed };
+  // Config files the pods could not start with: each must give a problem (the production render is the base).
+  const prod = rendered.find((r) => r.set === 'production')?.objects ?? [];
+  const configCases: [string, (seamYml: string) => string][] = [
+    ['a field seam.yml does not have (kafka.replication)', (t) => t.replace('replicationFactor: 3', 'replication: 3')],
+    ['${env:NAME} that no Secret provides', (t) => `${t}cluster: \${env:SEAM_CLUSTER_NOT_PROVIDED}\n`],
+    ['a CA file the pod does not mount', (t) => t.replace('tls: {}', 'tls: { caFile: /etc/seam/kafka-ca/ca.pem }')],
+    ['a password written in the ConfigMap', (t) => t.replace(/ {4}type: aws-sigv4\n/, '    type: basic\n    username: seam\n    password: hunter2\n').replace(/ {4}region: us-west-2\n {4}service: es\n/, '')],
+  ];
+  for (const [name, edit] of configCases) {
+    const objs = structuredClone(prod);
+    const cm = objs.find((o) => o.kind === 'ConfigMap');
+    if (!cm) {
+      missed.push(`${name} (no production render)`);
+      continue;
+    }
+    const d = cm.data as Record<string, string>;
+    for (const k of Object.keys(d)) d[k] = edit(d[k]!);
+    const found = checkSeamConfigs(objs);
+    if (found.length > 0) caught++;
+    else missed.push(name);
+    if (process.env.DEPLOY_VERBOSE) log(`self-test: ${name}: ${found[0] ?? 'not caught'}`);
+  }
+  return { caught, total: cases.length + configCases.length, missed };
 }
 const self = selfTest();
 log(`self-test: ${self.caught}/${self.total} deliberately broken objects rejected${self.missed.length ? ` (missed: ${self.missed.join('; ')})` : ''}`);
@@ -319,13 +443,15 @@ async function metricsCheck(): Promise<{ ok: boolean; details: string[] }> {
     SEAM_GROUP_PREFIX: `${run}-`,
     SEAM_INDEX_PREFIX: run,
     SEAM_OPENSEARCH_REPLICAS: '0',
+    SEAM_CORRELATE_IDLE_MS: '2000',
     SEAM_LOG_LEVEL: 'warn',
   };
   const topics = pipelineTopics(`${run}.`);
   const procs: RoleProcess[] = [];
   const bus = new KafkaBus({ brokers: ep.kafka.brokers, clientId: `seam-deploy-${run}` });
   try {
-    for (const role of ['normalize', 'index']) procs.push(await startRole(role, env));
+    // The three roles as the chart runs them, one process each (signals reach seam.events through correlate, ADR 0014).
+    for (const role of ['normalize', 'correlate', 'index']) procs.push(await startRole(role, env));
     for (const p of procs) {
       const live = await get(`${p.url}/healthz`);
       if (live.status !== 200) problem(`${p.role} /healthz answered ${live.status} ${live.body.trim()}`);
@@ -352,36 +478,46 @@ async function metricsCheck(): Promise<{ ok: boolean; details: string[] }> {
     ).flat();
     const producer = await bus.producer();
     await producer.send(messages);
-    const [norm, index] = procs as [RoleProcess, RoleProcess];
+    const [norm, corr, index] = procs as [RoleProcess, RoleProcess, RoleProcess];
     const t = Date.now();
     let s: Sample[] = [];
+    let sc: Sample[] = [];
     let si: Sample[] = [];
     let maxLag = 0;
+    const lagOf = (x: Sample[]): number => sum(x, 'seam_consumer_lag');
     for (;;) {
       s = parseProm((await get(`${norm.url}/metrics`)).body);
+      sc = parseProm((await get(`${corr.url}/metrics`)).body);
       si = parseProm((await get(`${index.url}/metrics`)).body);
-      maxLag = Math.max(maxLag, sum(s, 'seam_consumer_lag', (l) => l.topic === topics.raw('k8s_audit')));
-      const done = sum(s, 'seam_records_in_total', (l) => l.role === 'normalize') >= messages.length && sum(si, 'seam_consumer_lag', (l) => l.topic === topics.events) === 0 && sum(si, 'seam_records_in_total', (l) => l.role === 'index') > 0;
-      if ((done && sum(s, 'seam_consumer_lag', (l) => l.topic === topics.raw('k8s_audit')) === 0) || Date.now() - t > 120_000) break;
+      maxLag = Math.max(maxLag, lagOf(s));
+      const done =
+        sum(s, 'seam_records_in_total', (l) => l.role === 'normalize') >= messages.length &&
+        lagOf(s) === 0 &&
+        lagOf(sc) === 0 &&
+        sum(sc, 'seam_correlate_held_signals') === 0 &&
+        lagOf(si) === 0 &&
+        sum(si, 'seam_records_in_total', (l) => l.role === 'index') >= messages.length;
+      if (done || Date.now() - t > 180_000) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     const nIn = sum(s, 'seam_records_in_total', (l) => l.role === 'normalize');
     const nOut = sum(s, 'seam_records_out_total', (l) => l.role === 'normalize');
     const nErr = sum(s, 'seam_errors_total', (l) => l.role === 'normalize');
     const rawLag = s.filter((x) => x.name === 'seam_consumer_lag' && x.labels.topic === topics.raw('k8s_audit'));
+    const cIn = sum(sc, 'seam_records_in_total', (l) => l.role === 'correlate');
+    const cAlerts = sum(sc, 'seam_records_out_total', (l) => l.role === 'correlate');
     const iIn = sum(si, 'seam_records_in_total', (l) => l.role === 'index');
     const iOut = sum(si, 'seam_records_out_total', (l) => l.role === 'index');
-    const eventsLag = sum(si, 'seam_consumer_lag', (l) => l.topic === topics.events);
     const rules = sum(s, 'seam_rules_loaded', (l) => l.kind === 'sigma');
     const bulk = sum(si, 'seam_sink_bulk_duration_seconds_count');
-    details.push(`normalize /metrics: records_in=${nIn} records_out=${nOut} errors=${nErr} raw lag=${sum(s, 'seam_consumer_lag', (l) => l.topic === topics.raw('k8s_audit'))} over ${rawLag.length} partitions (peak seen ${maxLag}) rules_loaded=${rules}`);
-    details.push(`index /metrics: records_in=${iIn} records_out=${iOut} events lag=${eventsLag} bulk_requests=${bulk} resident_memory_mb=${(sum(si, 'process_resident_memory_bytes') / 1048576).toFixed(0)}`);
+    details.push(`normalize /metrics: records_in=${nIn} records_out=${nOut} errors=${nErr} lag=${lagOf(s)} over ${rawLag.length} raw partitions (peak seen ${maxLag}) rules_loaded=${rules}`);
+    details.push(`correlate /metrics: records_in=${cIn} alerts=${cAlerts} lag=${lagOf(sc)} held_signals=${sum(sc, 'seam_correlate_held_signals')} alert_latency_observed=${sum(sc, 'seam_alert_latency_seconds_count')} identity_graph_keys=${sum(sc, 'seam_identity_graph_keys')}`);
+    details.push(`index /metrics: records_in=${iIn} records_out=${iOut} lag=${lagOf(si)} bulk_requests=${bulk} resident_memory_mb=${(sum(si, 'process_resident_memory_bytes') / 1048576).toFixed(0)}`);
     if (nIn !== messages.length) problem(`normalize counted ${nIn} records in, ${messages.length} were produced`);
     if (nOut + nErr !== nIn) problem(`normalize: records_out ${nOut} + errors ${nErr} != records_in ${nIn}`);
     if (rawLag.length !== 6) problem(`seam_consumer_lag should cover the raw topic's 6 partitions, covers ${rawLag.length}`);
-    if (rawLag.some((x) => x.value !== 0)) problem('raw topic lag did not drain to 0');
-    if (iIn < nOut || iOut < nOut) problem(`index took ${iIn} and OpenSearch acknowledged ${iOut} of normalize's ${nOut} events`);
-    if (eventsLag !== 0) problem(`index lag on ${topics.events} is ${eventsLag}, not 0`);
+    if (lagOf(s) + lagOf(sc) + lagOf(si) !== 0) problem(`consumer lag did not drain to 0 (normalize ${lagOf(s)}, correlate ${lagOf(sc)}, index ${lagOf(si)})`);
+    if (iIn < nOut || iOut < nOut) problem(`index took ${iIn} documents and OpenSearch acknowledged ${iOut}, fewer than the ${nOut} events normalize emitted`);
     if (rules <= 0) problem('seam_rules_loaded{kind="sigma"} is 0');
     if (bulk <= 0) problem('no bulk request observed by the index role');
   } catch (e) {

@@ -1,4 +1,15 @@
-{{/* collect.yml: the configured sources, each with the ownership the replica count and `collect.ownership` call for. */}}
+{{/*
+seam.yml of every component: the values' `config`, with the metrics listener on the chart's port. A `collect`
+section is refused there: the collectors and the ingest endpoint get their own file (below).
+*/}}
+{{- define "seam.baseConfig" -}}
+{{- $cfg := deepCopy (default (dict) .Values.config) -}}
+{{- if hasKey $cfg "collect" }}{{ fail "config.collect: leave it out; the collectors are collect.sources (the chart writes collect.yml and ingest.yml)" }}{{ end -}}
+{{- $_ := set $cfg "metrics" (dict "addr" (printf ":%d" (int .Values.metrics.port))) -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* collect.yml: seam.yml plus the collectors, each with the ownership the replica count and `collect.ownership` call for. */}}
 {{- define "seam.collectConfig" -}}
 {{- $root := . -}}
 {{- $c := .Values.collect -}}
@@ -25,13 +36,15 @@
 {{- end -}}
 {{- $_ := set $sources $name $s -}}
 {{- end -}}
-{{- $out := dict "sources" $sources -}}
-{{- with $c.checkpoint }}{{ $_ := set $out "checkpoint" . }}{{ end -}}
-{{- if $c.rawTopicPartitions }}{{ $_ := set $out "rawTopicPartitions" (int $c.rawTopicPartitions) }}{{ end -}}
+{{- $collect := dict "sources" $sources -}}
+{{- with $c.checkpoint }}{{ $_ := set $collect "checkpoint" . }}{{ end -}}
+{{- if $c.rawTopicPartitions }}{{ $_ := set $collect "rawTopicPartitions" (int $c.rawTopicPartitions) }}{{ end -}}
+{{- $out := fromYaml (include "seam.baseConfig" .) -}}
+{{- $_ := set $out "collect" $collect -}}
 {{ toYaml $out }}
 {{- end -}}
 
-{{/* ingest.yml: one sidecar source on the ingest port, HTTPS with the TLS Secret's certificate. */}}
+{{/* ingest.yml: seam.yml plus one sidecar source on the ingest port, HTTPS with the TLS Secret's certificate. */}}
 {{- define "seam.ingestConfig" -}}
 {{- $i := .Values.ingest -}}
 {{- $tls := dict "certFile" "/etc/seam/ingest-tls/tls.crt" "keyFile" "/etc/seam/ingest-tls/tls.key" -}}
@@ -40,5 +53,7 @@
 {{- $_ := set $tls "requireClientCert" true -}}
 {{- end -}}
 {{- $src := merge (dict "type" "sidecar" "name" "sidecar" "host" "0.0.0.0" "port" (int $i.port) "path" $i.path "tls" $tls "tokens" (default (list) $i.tokens)) (default (dict) $i.extra) -}}
-{{ toYaml (dict "sources" (dict "sidecar" $src)) }}
+{{- $out := fromYaml (include "seam.baseConfig" .) -}}
+{{- $_ := set $out "collect" (dict "sources" (dict "sidecar" $src)) -}}
+{{ toYaml $out }}
 {{- end -}}

@@ -49,45 +49,14 @@ app.kubernetes.io/part-of: seam
 {{- end -}}
 
 {{/*
-Environment of every component. The configuration file comes first (SEAM_CONFIG, /etc/seam/seam.yml); the
-SEAM_* variables after it are the ones the commands read today for Kafka and OpenSearch, derived from the same
-values so the two cannot disagree.
+Environment of every component: SEAM_CONFIG (the file it reads, also for `kubectl exec … seam dlq list`), the
+Secret references, then the plain variables. Everything else is in the ConfigMap's seam.yml; a SEAM_* variable
+set here overrides one field of it (docs/config-reference.md, "Environment overrides").
 */}}
 {{- define "seam.env" -}}
 {{- $root := .root -}}
-{{- $cfg := $root.Values.config -}}
 - name: SEAM_CONFIG
-  value: /etc/seam/seam.yml
-- name: SEAM_METRICS_ADDR
-  value: {{ printf ":%d" (int $root.Values.metrics.port) | quote }}
-{{- with $cfg.kafka }}
-{{- if .brokers }}
-- name: SEAM_KAFKA_BROKERS
-  value: {{ join "," .brokers | quote }}
-{{- end }}
-{{- if .topicPrefix }}
-- name: SEAM_TOPIC_PREFIX
-  value: {{ .topicPrefix | quote }}
-{{- end }}
-{{- if .replication }}
-- name: SEAM_KAFKA_REPLICATION
-  value: {{ .replication | quote }}
-{{- end }}
-{{- end }}
-{{- with $cfg.opensearch }}
-{{- if .nodeUrls }}
-- name: SEAM_OPENSEARCH_URL
-  value: {{ join "," .nodeUrls | quote }}
-{{- end }}
-{{- if .indexPrefix }}
-- name: SEAM_INDEX_PREFIX
-  value: {{ .indexPrefix | quote }}
-{{- end }}
-{{- if hasKey . "replicas" }}
-- name: SEAM_OPENSEARCH_REPLICAS
-  value: {{ .replicas | quote }}
-{{- end }}
-{{- end }}
+  value: {{ printf "/etc/seam/%s" (default "seam.yml" .configKey) }}
 {{- range $root.Values.secretEnv }}
 - name: {{ required "secretEnv[].name is required" .name }}
   valueFrom:
