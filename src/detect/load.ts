@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
+import { seamCacheDir } from '../core/cache-dir.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createDetector } from './detector.ts';
 import { loadRules } from './sigma/ruleset.ts';
 import { formatDiagnostic } from './sigma/diagnostics.ts';
-import type { LoadOptions } from './sigma/types.ts';
+import type { LoadOptions, LoadResult } from './sigma/types.ts';
 
 const log = childLogger('detect');
 
@@ -35,6 +38,23 @@ export async function loadPlaceholdersFile(path: string): Promise<Record<string,
 }
 
 /**
+ * The rule cache folder of commands that load rules to run them (replay, run and the roles): under
+ * seamCacheDir() (SEAM_CACHE_DIR), none when that is `off`. `seam rules lint` and `seam rules test` read
+ * every file afresh.
+ */
+export function ruleCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = seamCacheDir(env);
+  return dir === undefined ? undefined : join(dir, 'rules');
+}
+
+/** Logs what a rule load did: counts, time per stage, and the rule cache's hits and warnings. */
+export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache'>): void {
+  for (const w of r.cache?.warnings ?? []) log.warn({ cache: r.cache?.file }, `rule cache: ${w}`);
+  const cache = r.cache ? { cache: { state: r.cache.state, hits: r.cache.hits, misses: r.cache.misses, file: r.cache.file } } : {};
+  log.info({ ...r.stats, ms: r.timings, ...cache }, `loaded ${r.stats.rules} rules and ${r.stats.correlations} correlations from ${r.stats.files} files in ${r.timings?.total ?? '?'} ms`);
+}
+
+/**
  * Loads rules and correlations from folders and builds the detector the pipeline runs. Problems in
  * individual rules are reported and those rules left out; the rest still run.
  */
@@ -46,11 +66,13 @@ export async function buildDetector(
   opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string } = {},
 ): Promise<ReturnType<typeof createDetector>> {
   const placeholders = opts.placeholdersFile ? { ...(await loadPlaceholdersFile(opts.placeholdersFile)), ...opts.placeholders } : opts.placeholders;
-  const { ruleset, diagnostics, stats } = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}) });
+  const cacheDir = opts.cacheDir ?? ruleCacheDir();
+  const loaded = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+  const { ruleset, diagnostics } = loaded;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
-  log.info({ ...stats }, `loaded ${stats.rules} rules and ${stats.correlations} correlations from ${stats.files} files`);
+  logRuleLoad(log, loaded);
   const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS });
   // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
   for (const d of detector.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { childLogger } from '../core/logger.ts';
 import { parseTimespan } from '../detect/correlate/compile.ts';
 import { createDetector } from '../detect/detector.ts';
-import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
+import { DEFAULT_ALLOWED_LATENESS_MS, logRuleLoad, ruleCacheDir } from '../detect/load.ts';
 import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import type { Ruleset } from '../detect/sigma/types.ts';
@@ -41,6 +41,8 @@ export interface DetectionOptions {
   maxRebuildMs?: number;
   /** Values of the rules' `%name%` placeholders (see deploy/config/placeholders.yml). */
   placeholders?: Record<string, string[]>;
+  /** Rule cache folder (LoadOptions.cacheDir); default ruleCacheDir() (under SEAM_CACHE_DIR), false for none. */
+  ruleCacheDir?: string | false;
 }
 
 export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
@@ -48,11 +50,12 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
   const paths = (o.rules ?? []).filter((p) => existsSync(p));
   let ruleset: Ruleset | undefined;
   if (paths.length > 0) {
-    const loaded = await loadRules(paths, o.placeholders ? { placeholders: o.placeholders } : {});
+    const cacheDir = o.ruleCacheDir === undefined ? ruleCacheDir() : o.ruleCacheDir === false ? undefined : o.ruleCacheDir;
+    const loaded = await loadRules(paths, { ...(o.placeholders ? { placeholders: o.placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     ruleset = loaded.ruleset;
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
-    log.info({ ...loaded.stats }, `loaded ${loaded.stats.rules} rules and ${loaded.stats.correlations} correlations from ${loaded.stats.files} files`);
+    logRuleLoad(log, loaded);
     const probe = createDetector({ ruleset, allowedLatenessMs: lateness });
     for (const d of probe.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
   }

@@ -30,6 +30,11 @@ export interface InternalRule extends CompiledRule {
   order: number;
   /** Match generation that last evaluated this rule (dedupe when an array field hits twice). */
   seen: number;
+  /**
+   * Present on a rule whose compilation was deferred (a rule no Seam source feeds, loaded with the rule
+   * cache): compiles it and fills req, base, sub, any and need, which are empty until then.
+   */
+  materialize?: () => void;
 }
 
 interface Keyed {
@@ -137,6 +142,12 @@ export class RuleIndex {
       g.push(r);
     }
     for (const [k, g] of groups) {
+      // Rules no Seam source can feed are never offered an event unless matchUnmapped: their bucket
+      // (three quarters of SigmaHQ) is built only when stats() asks for it.
+      if (k === UNMAPPED && !matchUnmapped) {
+        this.unmapped = { rules: g, fields };
+        continue;
+      }
       const b = buildBucket(g, fields);
       this.buckets.set(k, b);
       const kind = g[0]!.kind;
@@ -144,7 +155,14 @@ export class RuleIndex {
     }
   }
 
+  private unmapped: { rules: InternalRule[]; fields: FieldTable } | undefined;
+
   stats(): IndexStats {
+    if (this.unmapped !== undefined) {
+      for (const r of this.unmapped.rules) r.materialize?.();
+      this.buckets.set(UNMAPPED, buildBucket(this.unmapped.rules, this.unmapped.fields));
+      this.unmapped = undefined;
+    }
     const buckets: IndexStats['buckets'] = {};
     for (const [k, b] of this.buckets) {
       const indexed = new Set<InternalRule>();

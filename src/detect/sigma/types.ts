@@ -4,6 +4,7 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { ErrorCode } from '../../core/errors.ts';
+import type { RuleCacheReport } from './cache.ts';
 
 /** A problem found while loading rules, with a position a user can jump to. */
 export interface Diagnostic {
@@ -79,7 +80,25 @@ export interface LoadStats {
   rejected: number;
 }
 
+/** Where rule loading spent its time, in milliseconds (wall clock). */
+export interface LoadTimings {
+  /** Listing folders and reading files. */
+  read: number;
+  /** Stage 1: YAML (or the rule cache). */
+  parse: number;
+  /** Stages 2 and 3: validation and compilation. */
+  compile: number;
+  /** Stage 4: the rule index. */
+  index: number;
+  total: number;
+}
+
 export interface LoadOptions {
+  /**
+   * Folder of the rule cache (cache.ts): stage 1 results keyed by file content hash, so unchanged files
+   * are not parsed again. No cache when undefined.
+   */
+  cacheDir?: string;
   /** Values for `|expand` placeholders, keyed by name without the `%` signs. */
   placeholders?: Record<string, string[]>;
   /**
@@ -97,4 +116,7 @@ export interface LoadResult {
   ruleset: Ruleset;
   diagnostics: Diagnostic[];
   stats: LoadStats;
+  timings?: LoadTimings;
+  /** What the rule cache did, when one was used. */
+  cache?: RuleCacheReport;
 }

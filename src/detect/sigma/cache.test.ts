@@ -1,0 +1,150 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { loadRules } from './ruleset.ts';
+import type { LoadOptions } from './types.ts';
+
+const ingest = { collector: 'test', received_at: '2026-01-01T00:00:00Z', truncated: false, redacted: [] };
+const ct = (eventName: string): SeamEvent =>
+  ({ '@timestamp': '2026-03-04T05:06:07Z', eventSource: 'iam.amazonaws.com', eventName, seam: { id: 'e1', source: 'cloudtrail', ingest } }) as SeamEvent;
+
+const ctRule = (id: string, eventName: string): string => `title: Key made ${eventName}
+id: ${id}
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    sel:
+        eventName: ${eventName}
+    condition: sel
+level: high
+`;
+/** A rule whose logsource no Seam source feeds: with a warm cache it compiles on first use. */
+const winRule = (id: string, needle: string): string => `title: Encoded PowerShell ${needle}
+id: ${id}
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    sel:
+        CommandLine|contains: '${needle}'
+    condition: sel
+level: medium
+`;
+const CT = '11111111-2222-4333-8444-555555555551';
+const WIN = '11111111-2222-4333-8444-555555555552';
+const BAD = '11111111-2222-4333-8444-555555555553';
+
+let dir: string;
+let rules: string;
+let cacheDir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'seam-rule-cache-'));
+  rules = join(dir, 'rules');
+  cacheDir = join(dir, 'cache');
+  mkdirSync(rules);
+  // One mapped rule, one unmapped rule, one unmapped rule that does not compile.
+  for (const [f, text] of [
+    ['ct.yml', ctRule(CT, 'CreateAccessKey')],
+    ['win.yml', winRule(WIN, ' -enc ')],
+    ['bad.yml', winRule(BAD, 'x').replace('CommandLine|contains', 'CommandLine|nosuchmodifier')],
+  ] as const) {
+    writeFileSync(join(rules, f), text);
+  }
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function load(opts: LoadOptions = {}) {
+  return loadRules([rules], { cacheDir, ...opts });
+}
+
+/** What a load produced that must not depend on the cache: diagnostics, counts, matches, test(). */
+function observable(r: Awaited<ReturnType<typeof load>>) {
+  const win = r.ruleset.rules.find((x) => x.id === WIN);
+  return {
+    diagnostics: r.diagnostics,
+    stats: r.stats,
+    ids: r.ruleset.rules.map((x) => x.id),
+    create: r.ruleset.match(ct('CreateAccessKey')).map((m) => m.rule.id),
+    update: r.ruleset.match(ct('UpdateAccessKey')).map((m) => m.rule.id),
+    winHit: win?.test({ CommandLine: 'powershell.exe -enc SQBFAFgA' }),
+    winMiss: win?.test({ CommandLine: 'powershell.exe -File a.ps1' }),
+  };
+}
+
+describe('rule cache (stage 1 keyed by content hash, compile outcomes of unmapped rules)', () => {
+  it('a second load parses nothing and gives the same diagnostics, counts, matches and rule tests', async () => {
+    const none = observable(await loadRules([rules]));
+    const cold = await load();
+    expect(cold.cache).toMatchObject({ state: 'cold', hits: 0, misses: 3, warnings: [] });
+    const warm = await load();
+    expect(warm.cache).toMatchObject({ state: 'warm', hits: 3, misses: 0, warnings: [] });
+    expect(observable(cold)).toEqual(none);
+    expect(observable(warm)).toEqual(none);
+    // The rule that does not compile is still refused, with the same diagnostic, without compiling it.
+    expect(none.diagnostics.map((d) => [d.code, d.file.endsWith('bad.yml'), d.line])).toEqual([['SEAM_ERR_RULE_MODIFIER', true, 8]]);
+    expect(none.stats).toMatchObject({ files: 3, rules: 2, rejected: 1 });
+    expect(none).toMatchObject({ create: [CT], update: [], winHit: true, winMiss: false });
+  });
+
+  it('an edited rule is parsed and compiled again: the new text is what runs', async () => {
+    await load();
+    writeFileSync(join(rules, 'ct.yml'), ctRule(CT, 'UpdateAccessKey'));
+    writeFileSync(join(rules, 'win.yml'), winRule(WIN, '-File'));
+    const r = await load();
+    expect(r.cache).toMatchObject({ state: 'warm', hits: 1, misses: 2 });
+    expect(observable(r)).toMatchObject({ create: [], update: [CT], winHit: false, winMiss: true });
+    expect(observable(r)).toEqual(observable(await loadRules([rules])));
+  });
+
+  it('a corrupt pack is ignored with a warning, the rules load as without a cache, and it is rewritten', async () => {
+    await load();
+    const [pack] = readdirSync(cacheDir);
+    const file = join(cacheDir, pack!);
+    const expected = observable(await loadRules([rules]));
+    for (const junk of ['{"format":1,"entr', 'null', JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), entries: { x: 1 } })]) {
+      writeFileSync(file, junk);
+      const r = await load();
+      expect(observable(r)).toEqual(expected);
+      if (junk.includes('"x"')) {
+        // Well-formed JSON under another hash: nothing to use, nothing wrong.
+        expect(r.cache).toMatchObject({ state: 'warm', hits: 0, misses: 3 });
+      } else {
+        expect(r.cache!.state).toBe('corrupt');
+        expect(r.cache!.warnings.join()).toMatch(/not a readable rule cache.*ignoring it/);
+      }
+      expect((await load()).cache).toMatchObject({ state: 'warm', hits: 3, misses: 0, warnings: [] });
+    }
+  });
+
+  it('an entry with the wrong shape makes the whole pack untrusted, with a warning', async () => {
+    await load();
+    const [pack] = readdirSync(cacheDir);
+    const file = join(cacheDir, pack!);
+    const p = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, unknown> };
+    for (const k of Object.keys(p.entries)) p.entries[k] = { docs: 'not a list', diags: [] };
+    writeFileSync(file, JSON.stringify(p));
+    const r = await load();
+    expect(r.cache!.state).toBe('corrupt');
+    expect(r.cache!.warnings.join()).toMatch(/entry .*wrong shape; ignoring the cache/);
+    expect(observable(r)).toEqual(observable(await loadRules([rules])));
+  });
+
+  it('compile outcomes are reused only under the same placeholders', async () => {
+    const rule = winRule(WIN, 'x').replace("CommandLine|contains: 'x'", "CommandLine|expand: '%tool%'");
+    writeFileSync(join(rules, 'win.yml'), rule);
+    const a = await load({ placeholders: { tool: ['mimikatz.exe'] } });
+    const b = await load({ placeholders: { tool: ['rubeus.exe'] } });
+    expect(b.cache).toMatchObject({ state: 'warm', hits: 3 });
+    const t = (r: typeof a, cmd: string) => r.ruleset.rules.find((x) => x.id === WIN)!.test({ CommandLine: cmd });
+    expect([t(a, 'mimikatz.exe'), t(a, 'rubeus.exe')]).toEqual([true, false]);
+    expect([t(b, 'mimikatz.exe'), t(b, 'rubeus.exe')]).toEqual([false, true]);
+    // A placeholder with no value is a warning from compiling: replayed from the cache as it was said.
+    const c1 = await load({ placeholders: {} });
+    const c2 = await load({ placeholders: {} });
+    expect(c2.diagnostics).toEqual(c1.diagnostics);
+    expect(c2.diagnostics.map((d) => d.code)).toContain('SEAM_ERR_RULE_PLACEHOLDER');
+  });
+});
