@@ -3,7 +3,7 @@ import type { ChainStep, SeamEvent } from '../core/envelope.ts';
 import { buildChainGraph } from './chain-graph.ts';
 
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
-const IRSA = 'arn:aws:sts::111122223333:assumed-role/app-irsa/botocore-session-1';
+const IRSA = 'arn:aws:sts::111122223333:assumed-role/app-irsa/botocore-session-1730815835';
 const K8S_ALICE = `k8s:c1:user:${ALICE}`;
 const POD = 'k8s:c1:pod:app/web-1';
 const SA = 'k8s:c1:sa:app/web';
@@ -52,7 +52,7 @@ describe('buildChainGraph', () => {
 
   it('lists the calls made with the chain\'s credentials, whichever form named the caller, and marks denials', () => {
     const c = byId.get(`calls:${IRSA}`)!;
-    expect(c.label).toBe('2 calls as botocore-session-1');
+    expect(c.label).toBe('2 calls as role app-irsa');
     expect(c.lines).toEqual([
       { text: 'sts:GetCallerIdentity', count: 1, denied: false },
       { text: 'iam:ListUsers', count: 1, denied: true },

@@ -67,6 +67,11 @@ const KIND_TEXT: Record<string, string> = {
   calls: 'made AWS calls',
 };
 
+/** A session name an SDK or a pipeline generated (`botocore-session-1730815835`, a run id): the role says more than it. */
+export function machineSession(name: string): boolean {
+  return !name.includes('@') && /\d{6,}|^[0-9a-f-]{16,}$/i.test(name);
+}
+
 const arnRe = /^arn:aws[a-z-]*:(iam|sts)::(\d*):(.+)$/;
 
 function classify(id: string): Pick<GraphNode, 'plane' | 'tag' | 'label'> & { sub?: string } {
@@ -74,6 +79,7 @@ function classify(id: string): Pick<GraphNode, 'plane' | 'tag' | 'label'> & { su
   if (arn) {
     const rest = arn[3]!;
     const s = /^assumed-role\/([^/]+)\/(.+)$/.exec(rest);
+    if (s && machineSession(s[2]!)) return { plane: 'iam', tag: 'IAM ROLE SESSION', label: `role ${s[1]!}`, sub: `session ${s[2]!} · ${arn[2]!}` };
     if (s) return { plane: 'iam', tag: 'IAM ROLE SESSION', label: s[2]!, sub: `role ${s[1]!} · ${arn[2]!}` };
     const r = /^(role|user)\/(.+)$/.exec(rest);
     if (r) return { plane: 'iam', tag: r[1] === 'role' ? 'IAM ROLE' : 'IAM USER', label: r[2]!, sub: `account ${arn[2]!}` };
@@ -86,7 +92,10 @@ function classify(id: string): Pick<GraphNode, 'plane' | 'tag' | 'label'> & { su
     if (kind === 'user' && name.startsWith('arn:')) {
       // A Kubernetes user the EKS authenticator named after an IAM identity: say which person or session it is.
       const s = /:assumed-role\/([^/]+)\/(.+)$/.exec(name);
-      if (s) return { plane: 'k8s', tag: 'KUBERNETES USER', label: s[2]!.startsWith('{{') ? `any session of ${s[1]!}` : s[2]!, sub: `as IAM role ${s[1]!}${where ? ` · ${where}` : ''}` };
+      if (s) {
+        const label = s[2]!.startsWith('{{') ? `any session of ${s[1]!}` : machineSession(s[2]!) ? `role ${s[1]!}` : s[2]!;
+        return { plane: 'k8s', tag: 'KUBERNETES USER', label, sub: `${label.startsWith('role ') ? `session ${s[2]!}` : `as IAM role ${s[1]!}`}${where ? ` · ${where}` : ''}` };
+      }
       return { plane: 'k8s', tag: 'KUBERNETES USER', label: shortIdentity(name), ...(where ? { sub: where } : {}) };
     }
     const named = name;
@@ -226,7 +235,11 @@ export function buildChainGraph(input: GraphInput): ChainGraph {
   }
 
   for (const e of edges.values()) {
-    e.label = e.kinds.map((k) => KIND_TEXT[k] ?? k.replace(/_/g, ' ')).join(' · ');
+    const mapped = e.kinds.find((k) => k === 'access_entry' || k === 'aws_auth_mapping');
+    e.label =
+      e.kinds.includes('authenticates_as') && mapped !== undefined
+        ? `signed in to Kubernetes via ${mapped === 'access_entry' ? 'access entry' : 'aws-auth'}`
+        : e.kinds.map((k) => KIND_TEXT[k] ?? k.replace(/_/g, ' ')).join(' · ');
     const first = e.evidence[0];
     if (first !== undefined) e.evidenceText = e.kinds[0] === 'calls' ? `first ${evidenceLine(events.get(first) ?? input.awsCalls.find((c) => c.seam.id === first), first)}` : evidenceLine(events.get(first), first);
   }

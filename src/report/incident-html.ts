@@ -7,7 +7,7 @@
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert, AlertLevel } from '../detect/alert.ts';
 import { shortIdentity } from '../identity/chain-text.ts';
-import { buildChainGraph, shortAction, type ChainGraph, type GraphNode } from './chain-graph.ts';
+import { buildChainGraph, machineSession, shortAction, type ChainGraph, type GraphNode } from './chain-graph.ts';
 import { LEVEL_ORDER, type IncidentPage } from './incident-model.ts';
 
 const LEVEL_COLOUR: Record<AlertLevel, { bg: string; fg: string }> = {
@@ -302,7 +302,7 @@ section h2{margin:0 0 10px;font-size:17px;text-transform:uppercase;letter-spacin
 .graphwrap{overflow-x:auto}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif}
 .n-tag{font-size:11px;font-weight:700;letter-spacing:.08em}
-.n-label{font-size:16px;font-weight:700;fill:#111827}
+.n-label{font-size:15px;font-weight:700;fill:#111827}
 .n-label-sm{font-size:14px}
 .n-sub{font-size:12px;fill:#4b5563}
 .n-line{font-size:13px;fill:#111827;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
@@ -360,7 +360,8 @@ export function renderIncidentHtml(page: IncidentPage, generatedAt: Date = new D
   const lc = LEVEL_COLOUR[level];
   const graph = buildChainGraph({ chain: inc.chain, origin: inc.key, events: page.events, awsCalls: page.awsCalls });
   const who = inc.who;
-  const whoName = who?.session ?? (who?.arn ? shortIdentity(who.arn) : undefined) ?? shortIdentity(inc.key);
+  const role = /:assumed-role\/([^/]+)\//.exec(who?.arn ?? inc.key)?.[1];
+  const whoName = (who?.session && !(role && machineSession(who.session)) ? who.session : role ? `role ${role}` : undefined) ?? (who?.arn ? shortIdentity(who.arn) : undefined) ?? shortIdentity(inc.key);
   const whoSub = who?.arn ? shortIdentity(who.arn) : inc.key;
   const counts = LEVEL_ORDER.map((l) => [l, inc.alerts.filter((a) => a.rule.level === l).length] as const).filter(([, n]) => n > 0);
   const entries = timelineEntries(page);

@@ -7,9 +7,11 @@
  *    visualization's aggregations and every saved search run against it (a panel with nothing is empty).
  * 3. Delivery (test/soc/delivery-run.ts): the real `seam run --role deliver` on the real Kafka, a real HTTP
  *    receiver injecting 500s, SIGKILL mid-stream and a restart.
- * 4. Incident pages (test/soc/incident-pages.ts): each rendered in headless Chromium, screenshots in out/test/soc/.
+ * 4. Incident pages (test/soc/incident-pages.ts): npm start's, and one `seam report incident --from opensearch` draws
+ *    from the indexed demo, each rendered in headless Chromium; screenshots in out/test/soc/.
  * Fails (exit 1) on any missing field, empty panel, lost notification, browser error or missing page part.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +53,15 @@ try {
   say(`dashboards: ${fields.dashboards} dashboards, ${fields.visualizations} visualizations, ${fields.searches} saved searches; ${fields.fieldsChecked} field uses checked; demo indexed under ${prefix}: events=${indexed.events} alerts=${indexed.alerts} identity=${indexed.identity} (${secs()})`);
   if (fields.fieldsMissing.length > 0) failures.push(`${fields.fieldsMissing.length} fields missing`);
   for (const e of panels.emptyPanels) failures.push(`empty panel: ${e}`);
+
+  // The same demo, read back from OpenSearch: `seam report incident --latest --from opensearch` draws a page too.
+  const fromIndex = join(dir, 'from-opensearch', 'incident-latest.html');
+  const rep = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'report', 'incident', '--latest', '--from', 'opensearch', '--url', ep.opensearch.url, '--index-prefix', prefix, '--out', fromIndex], { cwd: ROOT, encoding: 'utf8' });
+  if (rep.status !== 0) failures.push(`seam report incident --from opensearch exited ${rep.status}: ${rep.stderr.slice(-1000)}`);
+  else {
+    pages.push(fromIndex);
+    say(`report from OpenSearch: ${rep.stderr.trim()}`);
+  }
 
   // 3. Delivery.
   const demoAlerts = readFileSync(join(dir, 'alerts.jsonl'), 'utf8')
