@@ -44,6 +44,7 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
   }
 
   it('emits every finding version once, re-reads updated findings, and survives throttling and a hard stop', async () => {
+    const from = await bus.endOffsets([TOPICS.raw('guardduty')]);
     const detector = uniqueName('detector');
     const findings: StubFinding[] = [];
     stub.detectors.clear();
@@ -89,8 +90,8 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
       got.push(`${f.Id}@${f.UpdatedAt}`);
       clusters.add(m.headers[RAW_HEADERS.cluster] ?? '');
     },
-    60_000,
-    { untilStable: true }, // also what was committed behind another run's open transaction
+    120_000,
+    { untilStable: true, from }, // also what was committed behind another run's open transaction; only since this test began
     );
     const { missing, duplicated } = account(expected, got);
     expect(missing).toEqual([]);
@@ -103,6 +104,7 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
     // GuardDuty takes only a static replica list (no lease, ADR 0004): replicas that agree on it never share a
     // detector. The worst misconfiguration is two replicas that both own it; then the transactional fence alone
     // must keep every finding version to one copy while both poll at the same time.
+    const from = await bus.endOffsets([TOPICS.raw('guardduty')]);
     const detector = uniqueName('detector-pair');
     const findings: StubFinding[] = [];
     stub.detectors.clear();
@@ -139,8 +141,8 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
         const f = JSON.parse(m.value.toString()) as { Id: string; UpdatedAt: string };
         got.push(`${f.Id}@${f.UpdatedAt}`);
       },
-      60_000,
-      { untilStable: true },
+      120_000,
+      { untilStable: true, from },
     );
     const { missing, duplicated } = account(expected, got);
     expect(missing).toEqual([]);

@@ -65,6 +65,9 @@ describe('sidecar ingest endpoint (HTTP + Kafka)', () => {
 
   it('answers 401/403/413/400 with reasons, takes the good lines of a mixed batch, and writes before answering', async () => {
     const marker = uniqueName('rt');
+    // Where the shared runtime topic ends now: the read below covers only what this test wrote (the topic holds
+    // every run's records — 625k with the sensor's — and reading it all took over a minute under load).
+    const from = await bus.endOffsets([TOPICS.raw('runtime')]);
     expect((await post(JSON.stringify(native(`${marker}-x`)), null)).status).toBe(401);
     expect((await post(JSON.stringify(native(`${marker}-x`)), 'wrong-token')).status).toBe(401);
     const forbidden = await post(JSON.stringify(native(`${marker}-x`)), TOKEN, { 'x-seam-cluster': 'someone-else' });
@@ -107,8 +110,8 @@ describe('sidecar ingest endpoint (HTTP + Kafka)', () => {
       expect(m.headers?.[RAW_HEADERS.source]).toBe('runtime');
       expect(m.headers?.[RAW_HEADERS.origin]).toMatch(/^sidecar:prod-sidecars#/);
     },
-    60_000,
-    { untilStable: true }, // also what was committed behind another run's open transaction
+    120_000,
+    { untilStable: true, from }, // also what was committed behind another run's open transaction
     );
     const { missing, duplicated } = account([`${marker}-1`, `${marker}-2`, `${marker}-3`, `${marker}-4`], got);
     expect(missing).toEqual([]);
