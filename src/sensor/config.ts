@@ -70,7 +70,7 @@ export const SensorConfig = z
     containers: z.array(SensorContainer).default([]).describe('The pod\'s other containers. With exactly one, every process is attributed to it; with more, events carry the cgroup container id.'),
     metadataAddresses: z.array(z.string()).default(DEFAULT_METADATA_ADDRESSES).describe('Connections to these addresses are flagged network.metadata_endpoint.'),
     sensitivePaths: z.array(z.string()).default(DEFAULT_SENSITIVE_PATHS).describe('Open descriptors on these files are reported as kind=file events (`*` prefix = suffix match).'),
-    connectionSweepMs: z.number().int().positive().default(2000).describe('How often the socket tables are read in full even when no watched process opened a socket: the latency for connections whose owner cannot be read (another UID).'),
+    connectionSweepMs: z.number().int().positive().default(2000).describe('How often the UDP socket tables (cheap) are read even when no watched process holds a new socket: the latency for UDP sockets whose owner cannot be read (another UID). The TCP tables are read when the network namespace\'s TCP open counters (/proc/net/snmp) move, or at this interval when they cannot be read.'),
     reportExisting: z.boolean().default(true).describe('Report the processes already running when the sensor starts (marked seen_at_start).'),
     reportUnownedConnections: z.boolean().default(true).describe('Report connections whose owning process cannot be read (another UID): network events without a process.'),
     statsIntervalMs: z.number().int().positive().default(60_000).describe('How often the sensor logs its counters (scans, cost, blind spot, spool).'),
