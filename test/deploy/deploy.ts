@@ -358,6 +358,50 @@ if (self.caught !== self.total) {
   invalid++;
 }
 
+// ── 2b. Docker: no engine here, so only what can be checked without one ──────────────────────────────────
+/**
+ * deploy/docker/Dockerfile and docker-compose.yml are not built or run here (no Docker engine). What is checked:
+ * every file the Dockerfile copies from the repository and compose mounts exists, compose's Seam services run
+ * commands the CLI has with the config file compose mounts, and that file loads with Seam's own loader.
+ */
+function dockerChecks(): string[] {
+  const problems: string[] = [];
+  const dockerfile = readFileSync(join(ROOT, 'deploy/docker/Dockerfile'), 'utf8');
+  for (const m of dockerfile.matchAll(/^COPY\s+(?!--from)(.+)$/gm)) {
+    const parts = m[1]!.trim().split(/\s+/);
+    for (const src of parts.slice(0, -1)) if (!existsSync(join(ROOT, src))) problems.push(`Dockerfile copies ${src}, which the repository does not have`);
+  }
+  for (const m of dockerfile.matchAll(/node (bin\/[\w.-]+\.mjs)/g)) if (!existsSync(join(ROOT, m[1]!))) problems.push(`Dockerfile runs ${m[1]}, which does not exist`);
+  if (!/SEAM_RUNTIME=dist/.test(dockerfile) || !/bin\/build\.mjs/.test(dockerfile)) problems.push('Dockerfile does not build dist/ and run it (SEAM_RUNTIME=dist, ADR 0013)');
+  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { build?: { dockerfile?: string }; command?: string[]; volumes?: string[]; environment?: Record<string, string> }> };
+  for (const [name, svc] of Object.entries(compose.services)) {
+    if (svc.build?.dockerfile && !existsSync(join(ROOT, svc.build.dockerfile))) problems.push(`compose ${name}: no ${svc.build.dockerfile}`);
+    for (const v of svc.volumes ?? []) {
+      const host = v.split(':')[0]!;
+      if (host.startsWith('./') && !existsSync(join(ROOT, host))) problems.push(`compose ${name} mounts ${host}, which does not exist`);
+    }
+    const cmd = svc.command ?? [];
+    if (cmd[1] !== 'bin/seam.mjs') continue;
+    const mounted = (svc.volumes ?? []).find((v) => v.split(':')[1] === svc.environment?.SEAM_CONFIG);
+    if (!mounted) {
+      problems.push(`compose ${name}: SEAM_CONFIG ${svc.environment?.SEAM_CONFIG} is not a mounted file`);
+      continue;
+    }
+    try {
+      const cfg = loadConfig(join(ROOT, mounted.split(':')[0]!), {}).config;
+      if (cmd[2] === 'run' && cfg.kafka === undefined) problems.push(`compose ${name}: its seam.yml has no kafka section (the role would run embedded)`);
+      if (cmd[2] === 'collect' && cfg.collect === undefined) problems.push(`compose ${name}: its seam.yml has no collect section`);
+      if (cmd[2] === 'run' && !['normalize', 'correlate', 'index', 'deliver'].includes(cmd[cmd.indexOf('--role') + 1] ?? '')) problems.push(`compose ${name}: unknown role in ${cmd.join(' ')}`);
+    } catch (e) {
+      problems.push(`compose ${name}: ${(e as Error).message.replaceAll('\n', ' ')}`);
+    }
+  }
+  return problems;
+}
+const docker = dockerChecks();
+for (const p of docker) failures.push(`docker: ${p}`);
+log(`docker: Dockerfile and docker-compose.yml consistent with the repository, the compiled build and seam.compose.yml: ${docker.length === 0 ? 'yes' : `NO (${docker.length} problems)`} (static checks: no Docker engine here, nothing is built or run)`);
+
 // ── 3. metrics and health of real role processes ────────────────────────────────────────────────────────
 interface Sample {
   name: string;
