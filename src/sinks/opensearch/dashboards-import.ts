@@ -34,10 +34,12 @@ export interface ImportResult {
 
 /** The files to import, in order, with their NDJSON text (titles rewritten for another prefix). */
 export function dashboardPayloads(dir: string = DASHBOARDS_DIR, prefix = 'seam'): { file: string; ndjson: string }[] {
-  return buildDashboardFiles().map(({ file }) => {
+  return buildDashboardFiles().map(({ file, objects }) => {
     const path = join(dir, file);
-    if (!existsSync(path)) throw new SeamError('SEAM_ERR_SINK_SETUP', `${path} not found: the dashboards ship in deploy/opensearch/dashboards/`);
-    let text = readFileSync(path, 'utf8');
+    // An install without deploy/ (the container image copies src/ only) imports what the spec gives: the same
+    // bytes, as the drift test keeps the shipped files equal to the spec. A folder given explicitly must hold them.
+    if (!existsSync(path) && dir !== DASHBOARDS_DIR) throw new SeamError('SEAM_ERR_SINK_SETUP', `${path} not found: the dashboards ship in deploy/opensearch/dashboards/`);
+    let text = existsSync(path) ? readFileSync(path, 'utf8') : toNdjson(objects);
     if (prefix !== 'seam') {
       text = text
         .split('\n')

@@ -36,3 +36,9 @@ describe('dashboards as code', () => {
     expect(overview!.ndjson).toBe(readFileSync(join(DASHBOARDS_DIR, overview!.file), 'utf8'));
   });
 });
+
+describe('dashboards without deploy/', () => {
+  it('an explicit folder that lacks a file is an error naming it', () => {
+    expect(() => dashboardPayloads('/nonexistent-seam-dashboards')).toThrow(/\/nonexistent-seam-dashboards\/index-patterns\.ndjson not found/);
+  });
+});
