@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
-import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, SignalBatcher } from './signal.ts';
+import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, SignalBatcher } from './signal.ts';
 
 const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
 const json = (id: string): Buffer => Buffer.from(JSON.stringify(ev(id)));
@@ -36,5 +36,30 @@ describe('seam.signals messages', () => {
     expect(decodeSignalMessage(m)).toEqual({ signals: [], progress: [{ src: 'seam.raw.cloudtrail/2', t: 1730815191384 }] });
     expect(decodeSignals(m)).toEqual([]);
     expect(decodeSignalMessage(Buffer.from('{"v":2,"signals":[],"progress":[{"src":"x"}]}'))).toBeUndefined();
+  });
+});
+
+describe('IdentityRelevance', () => {
+  const read = (username: string, at: string, verb = 'get'): SeamEvent =>
+    ({ '@timestamp': at, seam: { id: `${username}@${at}`, source: 'k8s_audit', cluster: 'c1' }, verb, user: { username }, objectRef: { resource: 'pods' } }) as unknown as SeamEvent;
+
+  it('forwards a system reader once per memo window (event time), and other events always', () => {
+    const r = new IdentityRelevance({ memoTtlMs: 60_000 });
+    expect(r.test(read('system:node:ip-10-0-0-1', '2024-11-05T14:00:00Z'))).toBe(true);
+    expect(r.test(read('system:node:ip-10-0-0-1', '2024-11-05T14:00:30Z'))).toBe(false);
+    expect(r.test(read('system:node:ip-10-0-0-1', '2024-11-05T14:01:00Z'))).toBe(true);
+    expect(r.test(read('alice', '2024-11-05T14:01:01Z'))).toBe(true);
+    expect(r.test(read('alice', '2024-11-05T14:01:02Z'))).toBe(true);
+    expect(r.test(read('system:node:ip-10-0-0-1', '2024-11-05T14:01:03Z', 'create'))).toBe(true);
+  });
+
+  it('forgets the least recently seen reader past maxMemo instead of clearing the whole memo', () => {
+    const r = new IdentityRelevance({ memoTtlMs: 3_600_000, maxMemo: 2 });
+    expect(r.test(read('system:node:a', '2024-11-05T14:00:00Z'))).toBe(true);
+    expect(r.test(read('system:node:b', '2024-11-05T14:00:01Z'))).toBe(true);
+    expect(r.test(read('system:node:a', '2024-11-05T14:00:02Z'))).toBe(false); // a is now the most recent
+    expect(r.test(read('system:node:c', '2024-11-05T14:00:03Z'))).toBe(true); // b goes
+    expect(r.test(read('system:node:a', '2024-11-05T14:00:04Z'))).toBe(false);
+    expect(r.test(read('system:node:b', '2024-11-05T14:00:05Z'))).toBe(true);
   });
 });

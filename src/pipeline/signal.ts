@@ -1,4 +1,5 @@
 import type { SeamEvent } from '../core/envelope.ts';
+import { boundedLru, type Lru } from '../core/lru.ts';
 
 /**
  * What travels on `seam.signals` (ADR 0005): normalized events, unannotated, each with the ids of
@@ -163,9 +164,12 @@ function first(v: unknown): string | undefined {
  * `memoTtlMs` is forwarded, which is what the graph needs to learn node roles and pod bindings.
  */
 export class IdentityRelevance {
-  private readonly seen = new Map<string, number>();
+  /** Key → event time of the read last forwarded; past `maxMemo` the least recently seen key goes (it used to be cleared whole). */
+  private readonly seen: Lru<string, number>;
 
-  constructor(private readonly opts: { memoTtlMs?: number; maxMemo?: number } = {}) {}
+  constructor(private readonly opts: { memoTtlMs?: number; maxMemo?: number } = {}) {
+    this.seen = boundedLru(opts.maxMemo ?? 100_000);
+  }
 
   test(e: SeamEvent): boolean {
     if (e.seam.source !== 'k8s_audit') return true;
@@ -183,7 +187,6 @@ export class IdentityRelevance {
     const last = this.seen.get(key);
     const ttl = this.opts.memoTtlMs ?? 10 * 60_000;
     if (last !== undefined && Number.isFinite(t) && t >= last && t - last < ttl) return false;
-    if (this.seen.size >= (this.opts.maxMemo ?? 100_000)) this.seen.clear();
     this.seen.set(key, Number.isFinite(t) ? t : 0);
     return true;
   }

@@ -9,7 +9,8 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { firstUse, remember, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { boundedLru } from '../../core/lru.ts';
 
 const ADMIN_POLICIES = new Set(['AmazonEKSClusterAdminPolicy', 'AmazonEKSAdminPolicy']);
 
@@ -26,7 +27,7 @@ export const accessEntryGrant: NativeDetection<State> = {
     'eks:CreateAccessEntry gave an IAM principal access to a cluster, or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
   triage:
     'Was the change made through your infrastructure pipeline? Who can assume the principal? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
-  createState: (c: NativeConfig): State => ({ pending: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
     const t = timeOf(event);

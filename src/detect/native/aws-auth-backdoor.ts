@@ -9,7 +9,8 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { firstUse, remember, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { boundedLru } from '../../core/lru.ts';
 
 interface State {
   pending: Pending;
@@ -24,7 +25,7 @@ export const awsAuthBackdoor: NativeDetection<State> = {
     'kube-system/aws-auth gained a mapping (or an existing one changed) for an IAM role or user. Critical when it lands in system:masters or a group bound to cluster-admin. A second alert ties the grant to the first request the mapped principal makes in the cluster.',
   triage:
     'Who edited aws-auth (the alert principal) and through which change process? Is the mapped role one your team owns, and who can assume it (its trust policy)? Revert the mapping; if the first-use alert fired, review everything that principal did since.',
-  createState: (c: NativeConfig): State => ({ pending: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
     const t = timeOf(event);

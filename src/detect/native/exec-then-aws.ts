@@ -9,7 +9,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, chainText, nativeAlert, remembered, timeOf } from './util.ts';
+import { chainText, nativeAlert, remembered, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** Recon and secret access worth tying to an exec. */
 export function isSensitiveCall(action: string | undefined): boolean {
@@ -36,7 +37,7 @@ export function isSensitiveCall(action: string | undefined): boolean {
 }
 
 interface State {
-  alerted: BoundedMap<string, true>;
+  alerted: Lru<string, true>;
 }
 
 export const execThenAws: NativeDetection<State> = {
@@ -48,7 +49,7 @@ export const execThenAws: NativeDetection<State> = {
     'Someone exec’d or attached into a pod, and within minutes the pod’s IRSA or Pod Identity credentials made reconnaissance or secret-access calls (sts:GetCallerIdentity, secretsmanager and ssm reads, any iam call).',
   triage:
     'Ask the person at the end of the chain what they ran (the exec command is in the audit event’s requestURI). Check the calls’ source address: the pod’s egress means from inside the pod, anything else means the keys were copied out.',
-  createState: (c: NativeConfig): State => ({ alerted: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || !isSensitiveCall(event.seam.action)) return [];
     const chain = ctx.resolution.chain;

@@ -2,7 +2,7 @@
 import type { SeamEvent } from '../../core/envelope.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { Contribution } from '../alert.ts';
-import type { BoundedMap} from './util.ts';
+import type { Lru } from '../../core/lru.ts';
 import { obj, remembered, str } from './util.ts';
 
 export interface Grant {
@@ -13,7 +13,7 @@ export interface Grant {
   admin: boolean;
 }
 
-export type Pending = BoundedMap<string, Grant>;
+export type Pending = Lru<string, Grant>;
 
 /** The IAM principal (role or user ARN, canonical) behind an audit event's authenticated user. */
 export function iamPrincipalOfAudit(event: SeamEvent): string | undefined {

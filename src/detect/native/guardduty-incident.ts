@@ -8,7 +8,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, chainText, nativeAlert, obj, str, timeOf } from './util.ts';
+import { chainText, nativeAlert, obj, str, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 import { nativeIdOf } from '../alert.ts';
 
 interface Activity {
@@ -32,8 +33,8 @@ interface Pending {
 
 interface State {
   /** join key → recent activity (bounded by time and count). */
-  activity: BoundedMap<string, Activity[]>;
-  pending: BoundedMap<string, Pending>;
+  activity: Lru<string, Activity[]>;
+  pending: Lru<string, Pending>;
 }
 
 const MAX_PER_KEY = 200;
@@ -64,7 +65,7 @@ export const guardDutyIncident: NativeDetection<State> = {
   description:
     'Every GuardDuty finding about an EKS cluster or an IAM principal becomes one incident: the finding, who the principal really is (identity chain), and what the same principal did in CloudTrail and the audit log from 15 minutes before to 15 minutes after.',
   triage: 'Start from the chain (who, through which mapping or pod), then read the joined events in time order; the finding’s own recommendation applies.',
-  createState: (c: NativeConfig): State => ({ activity: new BoundedMap(c.maxStateEntries), pending: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ activity: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const t = timeOf(event);
     const keys = keysOf(event, ctx);
@@ -103,7 +104,8 @@ export const guardDutyIncident: NativeDetection<State> = {
   },
   advance(nowMs: number, _graph: IdentityGraph, state: State): Alert[] {
     const out: Alert[] = [];
-    for (const [id, p] of state.pending) {
+    // Oldest first (lru-cache iterates most recent first), from a copy: the loop deletes.
+    for (const [id, p] of [...state.pending.entries()].reverse()) {
       if (nowMs <= p.toMs) continue;
       state.pending.delete(id);
       out.push(emit(this, state, p));
@@ -111,7 +113,7 @@ export const guardDutyIncident: NativeDetection<State> = {
     return out;
   },
   flush(_graph: IdentityGraph, state: State): Alert[] {
-    const out = [...state.pending.values()].map((p) => emit(this, state, p));
+    const out = [...state.pending.values()].reverse().map((p) => emit(this, state, p));
     state.pending.clear();
     return out;
   },

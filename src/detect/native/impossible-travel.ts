@@ -14,7 +14,8 @@ import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, eventNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, inCidr, nativeAlert, remembered, timeOf } from './util.ts';
+import { inCidr, nativeAlert, remembered, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 
 export interface GeoPoint {
   lat: number;
@@ -49,7 +50,7 @@ interface Sighting {
 
 interface State {
   lookup: GeoLookup | undefined;
-  last: BoundedMap<string, Sighting>;
+  last: Lru<string, Sighting>;
 }
 
 /** Was the network in the subject's baseline before this event (not learned by it)? */
@@ -69,7 +70,7 @@ export const impossibleTravel: NativeDetection<State> = {
     'Two CloudTrail calls of one principal came from locations (geoLocations table) further apart than travelSpeedKmh allows in the time between them (and at least travelMinKm apart), outside AWS, with at least one of the two networks new to the principal’s baseline.',
   triage:
     'Is one of the places a VPN or proxy egress the person uses (then add it to the table or let the baseline learn it)? Otherwise two parties hold the credentials: revoke the sessions and look at what the newer location did.',
-  createState: (c: NativeConfig): State => ({ lookup: tableGeoLookup(c.geoLocations), last: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ lookup: tableGeoLookup(c.geoLocations), last: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (state.lookup === undefined || !baselinable(event)) return [];
     const subject = baselineSubject(event, ctx.resolution.cluster);

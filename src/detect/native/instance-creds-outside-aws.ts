@@ -19,7 +19,8 @@ import type { Alert, AlertLevel } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily, type UaFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+import { nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** How recent the instance's own last call must be for a new address with a new client to count as a copy. */
 const RECENT_MS = 6 * 3600_000;
@@ -40,8 +41,8 @@ interface Session {
 }
 
 interface State {
-  sessions: BoundedMap<string, Session>;
-  alerted: BoundedMap<string, true>;
+  sessions: Lru<string, Session>;
+  alerted: Lru<string, true>;
 }
 
 /** The instance-role session of a CloudTrail call: role name, instance id, session ARN. */
@@ -74,7 +75,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems, or with an attack tool’s user agent (high). Medium: the session alternates between two AWS addresses, appears at a second AWS address with a CLI or script client it never used while the instance is active, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
   triage:
     'Which instance (session name) and what runs on it: a web application that fetches URLs (SSRF to 169.254.169.254), IMDSv1 still allowed (HttpTokens optional)? Revoke the role’s sessions issued before now (aws:TokenIssueTime), require IMDSv2, and list what the outside address did: ListBuckets/GetObject (exfiltration), GetCallerIdentity, IAM enumeration.',
-  createState: (c: NativeConfig): State => ({ sessions: new BoundedMap(c.maxStateEntries), alerted: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ sessions: boundedLru(c.maxStateEntries), alerted: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, _graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const s = instanceSession(event);
     const ip = event.seam.source_ip;

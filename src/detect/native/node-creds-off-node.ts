@@ -10,10 +10,11 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
-import { BoundedMap, chainText, configuredCidrs, fromCluster, nativeAlert, timeOf } from './util.ts';
+import { chainText, configuredCidrs, fromCluster, nativeAlert, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface State {
-  alerted: BoundedMap<string, true>;
+  alerted: Lru<string, true>;
 }
 
 export const nodeCredsOffNode: NativeDetection<State> = {
@@ -25,7 +26,7 @@ export const nodeCredsOffNode: NativeDetection<State> = {
     'A call signed by a session of an IAM role that the cluster’s nodes authenticate with (aws-auth system:nodes mapping, a node access entry, or kubelet audit events) came from an address outside the cluster’s egress addresses.',
   triage:
     'The session name is usually the instance id: find the node and the pods on it with hostNetwork or without IMDSv2 hop limit 1. Check what the address did with the keys; block the instance role sessions issued before now.',
-  createState: (c: NativeConfig): State => ({ alerted: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail') return [];
     const arn = event.seam.principal?.arn;

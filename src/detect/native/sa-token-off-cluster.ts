@@ -8,7 +8,8 @@ import { isPowerfulRule } from '../../identity/rbac.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, fromCluster, nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+import { fromCluster, nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface Minted {
   id: string;
@@ -19,7 +20,7 @@ interface Minted {
 }
 
 interface State {
-  minted: BoundedMap<string, Minted>;
+  minted: Lru<string, Minted>;
 }
 
 export const saTokenOffCluster: NativeDetection<State> = {
@@ -31,7 +32,7 @@ export const saTokenOffCluster: NativeDetection<State> = {
     'A person created a token for a service account whose RBAC is powerful (cluster-admin, secrets, exec, escalation verbs), and a request authenticated as that service account then came from an address outside the cluster (not a pod-bound token, not a private or egress address).',
   triage:
     'Who minted the token and why? Tokens cannot be revoked one by one: delete and recreate the service account (or rotate the signing key) and review what the token did.',
-  createState: (c: NativeConfig): State => ({ minted: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ minted: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'k8s_audit') return [];
     const cluster = event.seam.cluster ?? 'unknown';

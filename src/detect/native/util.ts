@@ -1,4 +1,4 @@
-/** Small helpers shared by native detections: addresses, alert building, chain text, bounded maps. */
+/** Small helpers shared by native detections: addresses, alert building, chain text. */
 import { shortChain } from '../../identity/chain-text.ts';
 import type { ChainStep, Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -66,24 +66,6 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
     ...(input.account === undefined ? {} : { account: input.account }),
     ...(input.cluster === undefined ? {} : { cluster: input.cluster }),
   });
-}
-
-/** A Map that forgets its oldest entries beyond `max` (insertion order). */
-export class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
-    super();
-  }
-
-  override set(key: K, value: V): this {
-    if (this.has(key)) this.delete(key);
-    super.set(key, value);
-    while (this.size > this.max) {
-      const oldest = this.keys().next();
-      if (oldest.done === true) break;
-      this.delete(oldest.value);
-    }
-    return this;
-  }
 }
 
 export function timeOf(event: SeamEvent): number {

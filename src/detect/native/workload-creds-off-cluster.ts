@@ -9,12 +9,13 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { BoundedMap, chainText, configuredCidrs, fromCluster, inCidr, nativeAlert, remembered, str, timeOf } from './util.ts';
+import { chainText, configuredCidrs, fromCluster, inCidr, nativeAlert, remembered, str, timeOf } from './util.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface State {
-  alerted: BoundedMap<string, true>;
+  alerted: Lru<string, true>;
   /** session ARN → distinct source addresses outside configured CIDRs, with the first event from each. */
-  addresses: BoundedMap<string, Map<string, { id: string; timeMs: number }>>;
+  addresses: Lru<string, Map<string, { id: string; timeMs: number }>>;
 }
 
 export const workloadCredsOffCluster: NativeDetection<State> = {
@@ -26,7 +27,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
     'An AWS call signed with credentials the identity graph ties to a Kubernetes service account (IRSA web-identity session or EKS Pod Identity session) came from an address that is not one of the cluster’s egress addresses, or one session was used from many addresses.',
   triage:
     'Look at the chain: which pod, and whether someone exec’d into it shortly before. Compare the source address with the cluster’s NAT gateways. Revoke the role’s sessions (aws:TokenIssueTime condition) and rotate whatever the calls touched; check what else the address did.',
-  createState: (c: NativeConfig): State => ({ alerted: new BoundedMap(c.maxStateEntries), addresses: new BoundedMap(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), addresses: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail') return [];
     const p = event.seam.principal;

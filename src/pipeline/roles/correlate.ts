@@ -3,6 +3,7 @@ import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError, stageThrew } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { Alert } from '../../detect/alert.ts';
 import type { DetectStage } from '../detect-stage.ts';
@@ -27,7 +28,7 @@ export interface CorrelateRoleOptions {
   fromBeginning?: boolean;
   /** Called for each alert once it is durable on `seam.alerts` (the console prints them). */
   onAlert?: (alert: Alert) => void;
-  /** Bound of the per-partition sets of seen event ids and emitted alert ids. */
+  /** Bound of the per-partition sets of seen event ids and emitted alert ids (least recently used forgotten first). */
   maxRemembered?: number;
   /** Test hook, called after a batch's alerts are produced and before its offset is committed. */
   afterProduce?: (batch: ConsumedMessage[]) => Promise<void>;
@@ -62,26 +63,13 @@ function safeJson(v: unknown): string {
   }
 }
 
-/** Insertion-ordered set that forgets its oldest entries past `max`. */
-class BoundedSet {
-  private readonly s = new Set<string>();
-  constructor(private readonly max: number) {}
-  has(k: string): boolean {
-    return this.s.has(k);
-  }
-  add(k: string): void {
-    this.s.add(k);
-    if (this.s.size > this.max) this.s.delete(this.s.values().next().value!);
-  }
-}
-
 /** State of one `seam.signals` partition: all cross-plane state of the accounts keyed to it. */
 interface PartitionState {
   stage: DetectStage;
   /** Next offset this state expects; anything else means the partition moved or a batch failed. */
   next: bigint;
-  seenEvents: BoundedSet;
-  emitted: BoundedSet;
+  seenEvents: Lru<string, true>;
+  emitted: Lru<string, true>;
   /** Identity versions the stage changed, for `seam.identity` (ADR 0008). */
   identity: IdentityPublisher;
   /** After a rebuild: what `seam.identity` already says, so the first batch does not repeat it. */
@@ -132,8 +120,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     return {
       stage,
       next,
-      seenEvents: new BoundedSet(max),
-      emitted: new BoundedSet(max),
+      seenEvents: boundedLru(max),
+      emitted: boundedLru(max),
       identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition),
       buffer: new ReorderBuffer<Held>(),
       clock: new ProgressClock(lateness),
@@ -201,7 +189,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           stats.duplicateSignals++;
           continue;
         }
-        st.seenEvents.add(id);
+        st.seenEvents.set(id, true);
       }
       if (watch !== undefined) {
         if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) continue;
@@ -238,7 +226,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         stats.duplicateAlerts++;
         continue;
       }
-      st.emitted.add(a.id);
+      st.emitted.set(a.id, true);
       out.push(a);
     }
     return out;
@@ -288,7 +276,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     st.identityKnown = restored.known;
     stats.restoredIdentity += restored.stats.before;
     stats.restoredIdentityAfter += restored.stats.after;
-    if (upTo > 0n) for (const id of await producedSince(from)) st.emitted.add(id);
+    if (upTo > 0n) for (const id of await producedSince(from)) st.emitted.set(id, true);
     stats.rebuilds++;
     stats.rebuiltSignals += n;
     if (n > 0 || restored.stats.records > 0) log.info({ partition, signals: n, identity: restored.stats, ms: Math.round(performance.now() - started) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
