@@ -6,7 +6,7 @@ export const CACHE: string;
 export const SERVICE_NAMES: readonly ServiceName[];
 
 export interface Endpoints {
-  kafka: { url: string; brokers: string[]; host: string; port: number; controllerPort: number };
+  kafka: { url: string; brokers: string[]; host: string; port: number; controllerPort: number; tlsPort?: number; saslPort?: number };
   opensearch: { url: string; host: string; port: number; transportPort: number };
   moto: { url: string; host: string; port: number };
 }
@@ -41,3 +41,20 @@ export function ensureUp(
   options?: Options,
 ): Promise<{ started: ServiceName[]; results: EnsureResult[] }>;
 export function stop(names?: readonly ServiceName[], options?: Options): Promise<ServiceName[]>;
+
+export interface TestTlsFiles {
+  dir: string;
+  /** The test CA (PEM) that signed the server and client certificates. */
+  ca: string;
+  serverPem: string;
+  serverKey: string;
+  serverCert: string;
+  clientCert: string;
+  clientKey: string;
+  /** A second CA and a client certificate it signed: a certificate the services do not trust. */
+  rogueCa: string;
+  rogueClientCert: string;
+  rogueClientKey: string;
+}
+export function ensureTestTls(log?: (line: string) => void): Promise<TestTlsFiles>;
+export const KAFKA_TEST_USERS: readonly { name: string; password: string }[];

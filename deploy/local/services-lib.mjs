@@ -9,6 +9,14 @@
 //   status(names, env)        → [{ name, url, up, pid }]
 //   ensureUp(names, options)  → { started: [names we started], results: [{ name, url, started, ms }] }
 //   stop(names, options)      → [names we stopped]  (only processes recorded in .cache/run/<name>.pid)
+//   ensureTestTls(log)        → the test CA and certificates under .cache/tls (openssl; made once)
+//   KAFKA_TEST_USERS          → the SCRAM users created on the authenticated listener
+//
+// Kafka's authenticated listeners (beside the plain one): SSL with client certificates required (mutual TLS)
+// on SEAM_KAFKA_TLS_PORT and SASL_SSL with SCRAM-SHA-256/512 on SEAM_KAFKA_SASL_PORT, both with a broker
+// certificate signed by a test CA generated at setup. The default instance (9092) has them on 9094 and 9095;
+// another instance only when the variables are set. The SCRAM users are created after start through the
+// broker's admin API (Kafka's own kafka-configs tool class, kafka.admin.ConfigCommand).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -46,6 +54,9 @@ export function endpoints(env = process.env) {
       host: kafka.host,
       port: kafka.port,
       controllerPort: Number(env.SEAM_KAFKA_CONTROLLER_PORT ?? kafka.port + 1),
+      // Authenticated listeners: on by default only for the default instance (other instances pick free ports).
+      tlsPort: optionalPort(env.SEAM_KAFKA_TLS_PORT, kafka.port === DEFAULT_PORT.kafka ? DEFAULT_PORT.kafka + 2 : undefined),
+      saslPort: optionalPort(env.SEAM_KAFKA_SASL_PORT, kafka.port === DEFAULT_PORT.kafka ? DEFAULT_PORT.kafka + 3 : undefined),
     },
     opensearch: {
       url: osUrl,
@@ -169,6 +180,8 @@ async function ensureOne(name, env, log) {
   if (await probe(name, env)) {
     const pid = livePid(name, env);
     log(`${name}: already up at ${url}${pid == null ? ' (not started by seam; using it)' : ` (pid ${pid})`}`);
+    // Ours, and started before its post-start step finished (or by an older services-lib): finish it.
+    if (pid != null) await POST_START[name]?.(env, log);
     return { name, url, started: false, ms: 0 };
   }
   const release = await acquireLock(key, name, log);
@@ -196,6 +209,7 @@ async function ensureOne(name, env, log) {
     const tStart = Date.now();
     const pid = await START[name](env, log);
     await waitHealthy(name, env, pid, logSize(key), START_TIMEOUT_MS[name]);
+    await POST_START[name]?.(env, log);
     const ms = Date.now() - t0;
     const provisionNote = tStart - t0 > 1_000 ? ` (provisioning ${secs(tStart - t0)}, start ${secs(Date.now() - tStart)})` : '';
     log(`${name}: up in ${secs(ms)} at ${url}${provisionNote}`);
@@ -295,7 +309,8 @@ const START = {
     // One data directory per broker port, so a second instance (other SEAM_KAFKA_BROKERS) never shares it.
     const dataDir = path.join(dir, key === 'kafka' ? 'data' : `data-${ep.port}`);
     const props = path.join(dir, key === 'kafka' ? 'server.properties' : `server-${ep.port}.properties`);
-    fs.writeFileSync(props, kafkaProperties(ep, dataDir));
+    const tls = ep.tlsPort !== undefined || ep.saslPort !== undefined ? await ensureTestTls(log) : undefined;
+    fs.writeFileSync(props, kafkaProperties(ep, dataDir, tls));
     const cp = `${path.join(dir, 'lib')}${path.sep}*`;
     const log4j = `-Dlog4j2.configurationFile=${path.join(HERE, 'kafka', 'log4j2.properties')}`;
     if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
@@ -337,17 +352,35 @@ const START = {
   },
 };
 
-function kafkaProperties(ep, dataDir) {
+function kafkaProperties(ep, dataDir, tls) {
+  const auth = [];
+  if (ep.tlsPort !== undefined) auth.push(['SSL', ep.tlsPort]);
+  if (ep.saslPort !== undefined) auth.push(['SASL_SSL', ep.saslPort]);
+  const extra = auth.map(([n, p]) => `,${n}://${ep.host}:${p}`).join('');
   return [
     '# Written by deploy/local/services-lib.mjs on every start; edit that file, not this one.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=${ep.host}:${ep.controllerPort}`,
-    `listeners=PLAINTEXT://${ep.host}:${ep.port},CONTROLLER://${ep.host}:${ep.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${ep.host}:${ep.port}`,
+    `listeners=PLAINTEXT://${ep.host}:${ep.port},CONTROLLER://${ep.host}:${ep.controllerPort}${extra}`,
+    `advertised.listeners=PLAINTEXT://${ep.host}:${ep.port}${extra}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${auth.map(([n]) => `,${n}:${n}`).join('')}`,
+    ...(tls
+      ? [
+          // PEM stores: the broker's key and certificate (signed by the test CA), and that CA as the trust store.
+          'ssl.keystore.type=PEM',
+          `ssl.keystore.location=${tls.serverPem}`,
+          'ssl.truststore.type=PEM',
+          `ssl.truststore.location=${tls.ca}`,
+          // The SSL listener authenticates clients by certificate; SASL_SSL by SCRAM password.
+          'listener.name.ssl.ssl.client.auth=required',
+          'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
+          'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+          'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        ]
+      : []),
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     // One node: every internal topic has one replica.
@@ -360,6 +393,90 @@ function kafkaProperties(ep, dataDir) {
     'group.initial.rebalance.delay.ms=0',
     '',
   ].join('\n');
+}
+
+/** SCRAM users of the SASL_SSL listener (local test credentials, not secrets). */
+export const KAFKA_TEST_USERS = Object.freeze([{ name: 'seam', password: 'seam-local-scram-password' }]);
+
+const POST_START = {
+  async kafka(env, log) {
+    const ep = endpoints(env).kafka;
+    if (ep.saslPort === undefined) return;
+    // Through the running broker's admin API (AlterUserScramCredentials), as an operator would with kafka-configs.sh.
+    const cp = `${path.join(CACHE, 'kafka', 'lib')}${path.sep}*`;
+    const log4j = `-Dlog4j2.configurationFile=${path.join(HERE, 'kafka', 'log4j2.properties')}`;
+    // The credentials live in the cluster metadata (the data directory): a marker there says they were made.
+    const key = instanceKey('kafka', env);
+    const marker = path.join(CACHE, 'kafka', key === 'kafka' ? 'data' : `data-${ep.port}`, 'seam-scram-users');
+    const want = JSON.stringify(KAFKA_TEST_USERS);
+    if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === want) return;
+    for (const u of KAFKA_TEST_USERS) {
+      // One mechanism per request: the broker refuses two changes of one user in one request.
+      for (const mech of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+        await runLogged(key, 'java', [
+          log4j, '-cp', cp, 'kafka.admin.ConfigCommand', '--bootstrap-server', `${ep.host}:${ep.port}`,
+          '--alter', '--add-config', `${mech}=[password=${u.password}]`, '--entity-type', 'users', '--entity-name', u.name,
+        ]);
+      }
+    }
+    fs.writeFileSync(marker, want);
+    log(`kafka: SCRAM users ${KAFKA_TEST_USERS.map((u) => u.name).join(', ')} on SASL_SSL ${ep.host}:${ep.saslPort}; mutual TLS on ${ep.host}:${ep.tlsPort ?? '(off)'}`);
+  },
+};
+
+/**
+ * The test CA and certificates (openssl), made once under .cache/tls: the CA, a server certificate for
+ * 127.0.0.1/localhost (Kafka's listeners, the OpenSearch TLS front), a client certificate signed by the CA
+ * (mutual TLS), and a second, unrelated CA with its own client certificate (what a wrong certificate looks like).
+ * @param {(line: string) => void} [log]
+ */
+export async function ensureTestTls(log = () => undefined) {
+  const dir = path.join(CACHE, 'tls');
+  const f = (n) => path.join(dir, n);
+  const files = {
+    dir,
+    ca: f('ca.pem'),
+    serverPem: f('server.pem'),
+    serverKey: f('server.key'),
+    serverCert: f('server.crt'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+    rogueCa: f('rogue-ca.pem'),
+    rogueClientCert: f('rogue-client.crt'),
+    rogueClientKey: f('rogue-client.key'),
+  };
+  if (fs.existsSync(f('done'))) return files;
+  requireTool('openssl', ['version'], 'openssl not found: install it (Debian: apt-get install openssl)');
+  log('tls: generating the test CA and certificates (openssl)');
+  // Made in a private folder and renamed into place, so two processes starting at once never see half a set.
+  const work = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+  const w = (n) => path.join(work, n);
+  const ossl = (...args) => {
+    const r = spawnSync('openssl', args, { cwd: work, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+  };
+  const ca = (name, cn) => ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '3650', '-subj', `/CN=${cn}`);
+  const leaf = (name, cn, caName, ext) => {
+    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    fs.writeFileSync(w(`${name}.ext`), ext);
+    ossl('x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '3650', '-extfile', `${name}.ext`);
+  };
+  ca('ca', 'Seam local test CA');
+  leaf('server', '127.0.0.1', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  leaf('client', 'seam', 'ca', 'extendedKeyUsage=clientAuth\n');
+  ca('rogue-ca', 'Not the Seam test CA');
+  leaf('rogue-client', 'seam', 'rogue-ca', 'extendedKeyUsage=clientAuth\n');
+  fs.writeFileSync(w('server.pem'), fs.readFileSync(w('server.key'), 'utf8') + fs.readFileSync(w('server.crt'), 'utf8'));
+  fs.writeFileSync(w('done'), new Date().toISOString());
+  try {
+    fs.renameSync(work, dir);
+  } catch {
+    // Another process got there first: use its set.
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return files;
 }
 
 /** Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (what `StorageTool random-uuid` prints). */
@@ -608,6 +725,14 @@ function hostPort(s, defaultPort) {
 function urlHostPort(url, defaultPort) {
   const u = new URL(url);
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : defaultPort };
+}
+
+function optionalPort(v, fallback) {
+  if (v === undefined || v === '') return fallback;
+  if (v === 'off') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`expected a port number or off (got '${v}')`);
+  return n;
 }
 
 function stripSlash(s) {

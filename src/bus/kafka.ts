@@ -252,6 +252,20 @@ export class KafkaBus implements Bus {
       const now = new Set(await admin.listTopics());
       if (missing.some((t) => !now.has(t.topic))) throw e;
     }
+    // A busy broker can list a new topic (and name its leaders) before its partitions answer offset requests
+    // ("This server does not host this topic-partition"): the roles' first look at offsets then failed their
+    // start when several pipelines created topics at once. Wait until every new topic answers.
+    for (const t of missing) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await admin.fetchTopicOffsets(t.topic);
+          break;
+        } catch (e) {
+          if (attempt >= 60) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    }
   }
 
   async partitions(topic: string): Promise<number> {

@@ -118,7 +118,16 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     err.write(`seam collect: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
   }
   const { runCollectors } = await import('../sources/registry.ts');
-  const running = await runCollectors(collect, bus, { faults: stallFault(env, err), topicPrefix: kafka?.topicPrefix ?? '' });
+  let running: RunningCollectors;
+  try {
+    running = await runCollectors(collect, bus, { faults: stallFault(env, err), topicPrefix: kafka?.topicPrefix ?? '' });
+  } catch (e) {
+    // Nothing was written; close the connections, or they keep the process alive after the error.
+    err.write(`seam collect: cannot start the collectors: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}\n`);
+    await bus.close().catch(() => undefined);
+    await metrics?.close();
+    return 1;
+  }
   live.running = running;
   err.write(`seam collect: running ${running.collectors.map((c) => c.name).join(', ')}; SIGTERM or SIGINT stops after the current polls\n`);
   const stopped = await Promise.race([

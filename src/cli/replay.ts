@@ -21,7 +21,11 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   const loaded = file === undefined ? undefined : await loadCliConfig(file);
   if (file !== undefined && loaded === undefined) return 2;
   const cfg = loaded?.config;
-  const rules = o.rules ? [o.rules] : cfg?.rules.paths;
+  // An explicit --rules folder must exist; seam.yml's missing folders are skipped (as seam run does), with a word.
+  const missingFromConfig = o.rules ? [] : (cfg?.rules.paths ?? []).filter((r) => !existsSync(r));
+  if (missingFromConfig.length > 0) process.stderr.write(`seam: skipping rule paths that do not exist: ${missingFromConfig.join(', ')}\n`);
+  const fromConfig = cfg?.rules.paths.filter((r) => existsSync(r));
+  const rules = o.rules ? [o.rules] : fromConfig && fromConfig.length > 0 ? fromConfig : undefined;
   const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
   const cluster = o.cluster ?? cfg?.cluster;
   const progress = terminalProgress('replay');
@@ -38,7 +42,11 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     const { IdentityGraph } = await import('../identity/graph.ts');
     // In event-time order, as the correlate role hands signals on (ADR 0009); the end of input flushes.
     const stage = createDetectStage({
-      detector: await buildDetector(rules, placeholdersFile ? { placeholdersFile } : {}),
+      detector: await buildDetector(rules, {
+        ...(placeholdersFile ? { placeholdersFile } : {}),
+        ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
+        ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
+      }),
       ...(cfg ? { native: { config: cfg.native, graph: new IdentityGraph(cfg.identity) } } : {}),
     });
     handler = new OrderedStage(stage, cfg?.rules.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);

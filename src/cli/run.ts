@@ -181,9 +181,7 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
   } catch (e) {
     return stopEarly(1, `SEAM_ERR_CONFIG_INVALID: cannot connect to Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}: ${(e as Error).message}`);
   }
-  const needsRules = roles.includes('normalize') || roles.includes('correlate');
-  const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
-  const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile)) : undefined;
+  // OpenSearch before the rules: a wrong credential or an unreachable node stops the command at once.
   if (roles.includes('index')) {
     const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');
     const { setupOpenSearch } = await import('../sinks/opensearch/setup.ts');
@@ -202,6 +200,9 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
       await client.close();
     }
   }
+  const needsRules = roles.includes('normalize') || roles.includes('correlate');
+  const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
+  const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile)) : undefined;
   if (metrics) {
     let sinkReachable: (() => Promise<string | undefined>) | undefined;
     if (sink) {
@@ -221,22 +222,30 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
     });
     alertHook = (a) => hooks.observeAlert(a);
   }
-  const running = await startKafkaRoles({
-    bus,
-    topics,
-    roles,
-    ...(detection ? { detection } : {}),
-    ...(sink ? { sink } : {}),
-    ...(deliverer ? { deliverer } : {}),
-    groupPrefix: kafka.groupPrefix,
-    partitions: kafka.partitions,
-    onAlert: (a) => {
-      alertHook?.(a);
-      printAlert(a);
-    },
-    ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
-    ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
-  });
+  let running: Awaited<ReturnType<typeof startKafkaRoles>>;
+  try {
+    running = await startKafkaRoles({
+      bus,
+      topics,
+      roles,
+      ...(detection ? { detection } : {}),
+      ...(sink ? { sink } : {}),
+      ...(deliverer ? { deliverer } : {}),
+      groupPrefix: kafka.groupPrefix,
+      partitions: kafka.partitions,
+      onAlert: (a) => {
+        alertHook?.(a);
+        printAlert(a);
+      },
+      ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
+      ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
+    });
+  } catch (e) {
+    // Close what is open, or the connections keep the process alive after the error.
+    await sink?.close().catch(() => undefined);
+    await closeProbe?.();
+    return stopEarly(1, `cannot start ${roles.join(', ')}: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}`);
+  }
   live.running = running;
   process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}; SIGTERM or SIGINT drains and stops\n`);
   await new Promise<void>((resolve) => {

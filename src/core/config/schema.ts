@@ -85,7 +85,7 @@ export const RulesConfig = z
     paths: z.array(z.string().min(1)).min(1).default(['detections']).describe('Rule files or folders (Sigma rules and correlations); missing ones are skipped with a warning.'),
     placeholdersFile: z.string().min(1).optional().describe('YAML map of rule placeholder values (%name% → list), e.g. deploy/config/placeholders.yml.'),
     placeholders: z.record(z.string(), z.array(z.string())).optional().describe('Placeholder values inline; merged over placeholdersFile.'),
-    allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 5 min).'),
+    allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 60000).'),
   })
   .describe('Detection rules.');
 
