@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import { incidentsFrom } from '../pipeline/incident.ts';
+import { renderIncidentHtml } from './incident-html.ts';
+import { incidentId } from './incident-model.ts';
+
+const EVIL = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
+
+function alert(over: Partial<Alert> = {}): Alert {
+  return {
+    id: 'a1',
+    '@timestamp': '2024-11-05T14:10:00.000Z',
+    rule: { id: 'r1', title: `Token theft ${EVIL}`, level: 'high', tags: ['attack.t1528'], type: 'native' },
+    events: ['ev1'],
+    native_ids: ['n1'],
+    principal: { id: `arn:aws:sts::111122223333:assumed-role/app/${EVIL}`, type: 'assumed_role', arn: `arn:aws:sts::111122223333:assumed-role/app/${EVIL}` },
+    chain: [{ kind: 'exec', from: `k8s:c1:pod:app/${EVIL}`, to: `k8s:c1:user:${EVIL}`, via: 'ev1' }],
+    summary: `summary ${EVIL}`,
+    ...over,
+  };
+}
+
+describe('renderIncidentHtml', () => {
+  it('escapes every value taken from events and alerts: hostile names render as text, never as markup', () => {
+    const [inc] = incidentsFrom([alert()]);
+    const ev: SeamEvent = { '@timestamp': '2024-11-05T14:10:00.000Z', seam: { id: 'ev1', source: 'k8s_audit', action: `create ${EVIL}`, resource: EVIL, ingest: { collector: 'file', received_at: 'x', truncated: false, redacted: [] } } };
+    const html = renderIncidentHtml({ id: incidentId(inc!.key), incident: inc!, events: new Map([['ev1', ev]]), awsCalls: [], notes: new Map([['r1', { triage: `check ${EVIL}` }]]), source: EVIL }, new Date(0));
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    // Still a page: the graph, the timeline entry and the alert card are there.
+    expect(html).toContain('<svg class="chain"');
+    expect(html).toMatch(/<tr class="timeline-entry/);
+    expect(html).toContain('<article class="alert alert-high"');
+  });
+
+  it('draws an incident without an identity chain or evidence: one node, the alert, no broken parts', () => {
+    const [inc] = incidentsFrom([alert({ chain: undefined, summary: 'plain', rule: { id: 'r2', title: 'Plain', level: 'critical', tags: [], type: 'sigma' } })]);
+    const html = renderIncidentHtml({ id: 'inc-x', incident: inc!, events: new Map(), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect((html.match(/<g class="node /g) ?? []).length).toBe(1);
+    expect(html).toContain('data-level="critical"');
+    expect(html).not.toContain('NaN');
+  });
+});
