@@ -20,7 +20,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -171,6 +171,21 @@ for (const s of sets) {
   const badObjects = new Set([...bad, ...sem.map((x) => x.object), ...(cfgProblems.length > 0 ? ['ConfigMap/config'] : [])]);
   invalid += badObjects.size;
   log(`render ${s.name}: ${objects.length} objects (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); invalid ${badObjects.size} (schema ${bad.size}, cross-object ${new Set(sem.map((x) => x.object)).size}, config files ${cfgProblems.length}); helm lint --strict ${lint.status === 0 ? 'ok' : 'FAILED'}`);
+}
+// The hand-written manifests in deploy/k8s (examples users copy) against the same schema.
+{
+  let n = 0;
+  let bad = 0;
+  for (const f of readdirSync(join(ROOT, 'deploy/k8s')).filter((x) => /\.ya?ml$/.test(x))) {
+    for (const o of parseRender(readFileSync(join(ROOT, 'deploy/k8s', f), 'utf8'))) {
+      n++;
+      const v = validator.validate(o);
+      if (v.length > 0) bad++;
+      for (const x of v.slice(0, 10)) failures.push(`deploy/k8s/${f}: ${o.kind}/${o.metadata?.name}: ${x.path}: ${x.message}`);
+    }
+  }
+  invalid += bad;
+  log(`deploy/k8s examples: ${n} objects, invalid ${bad}`);
 }
 for (const r of refused) {
   const out = runHelm(['template', 'seam', CHART, ...KUBE, ...r.files.flatMap((f) => ['-f', f])]);
