@@ -379,6 +379,18 @@ export class IdentityGraph {
     switch (event.seam.source) {
       case 'cloudtrail':
         this.resolveAws(r, principal.arn ?? principal.id, principal.access_key_id, t, 0);
+        // A service-account token exchanged for a role (AssumeRoleWithWebIdentity) is the service account
+        // acting: on to its pod and the exec behind it, so a token read in an exec and exchanged elsewhere
+        // is the exec'ing person's (the cluster is the one the exchange's session was issued for).
+        if (chain.length === 0 && principal.service_account !== undefined) {
+          const issued = (event.responseElements as { assumedRoleUser?: { arn?: unknown } } | undefined)?.assumedRoleUser?.arn;
+          const wis = typeof issued === 'string' ? this.store.at('wis|' + issued, t) : undefined;
+          const c = wis?.fact.cluster ?? event.seam.cluster;
+          if (c !== undefined) {
+            r.cluster ??= c;
+            this.resolveServiceAccount(r, c, principal.service_account, principal.pod, t, 0);
+          }
+        }
         break;
       case 'guardduty':
         if (principal.k8s_user !== undefined) {

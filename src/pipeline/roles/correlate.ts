@@ -99,7 +99,7 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0 };
+  const stats = { messages: 0, alerts: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -355,6 +355,32 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       }
     });
 
+  /**
+   * On stop: signals still held for event-time order were committed with their batches, so the next
+   * owner of the partition re-reads them only when a batch makes it rebuild, and an idle partition may
+   * never get one. Their events are indexed now, annotated by the stage as it stands (ADR 0014); their
+   * alerts are left to the next owner's rebuild (ADR 0009), which also indexes the events again, in order.
+   * A batch still in flight when stop begins is not covered: on Kafka it is committed as the consumer
+   * stops, and what it left held is indexed when the next batch reaches the partition's next owner.
+   */
+  const handOver = async (): Promise<void> => {
+    const out: Out = { alerts: [], events: [], dlq: [] };
+    if (watch !== undefined) await watch.refresh();
+    for (const [partition, st] of states) {
+      // Only a state at its partition's end: with more to read, whoever reads it rebuilds and indexes
+      // these in order (and a state that lost its partition to another member must not overwrite that).
+      const end = watch?.view?.signalsEnd.get(partition);
+      if (end === undefined || st.next < end) continue;
+      for (const h of st.buffer.drain()) process(st, h.event, h.ref, false, out);
+    }
+    states.clear();
+    if (out.events.length > 0) {
+      await producer!.send(out.events);
+      stats.events += out.events.length;
+      stats.handedOverEvents += out.events.length;
+    }
+  };
+
   return {
     name: 'correlate',
     async start() {
@@ -399,6 +425,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       }),
     async stop() {
       if (ticker !== undefined) clearInterval(ticker);
+      // Held signals' events go out while this member still owns the partitions, so a next owner that
+      // rebuilds produces its (ordered) copies after them. Not again after the consumer stopped: the
+      // partitions may be another member's by then, and an overwrite would undo its ordered copies.
+      await exclusive(handOver).catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not index the events of held signals on stop; the next owner indexes them when it rebuilds.'));
       await consumer?.stop();
       await turn;
       await producer?.close();
