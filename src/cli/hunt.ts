@@ -4,8 +4,12 @@ import { loadCliConfig } from './config.ts';
 
 /** Options of `seam hunt`, as the CLI parses them. */
 export interface HuntCommandOptions {
-  /** Rule files and folders (as for `seam rules lint`); default seam.yml's rules.paths. */
+  /** Rule files and folders (as for `seam rules lint`); default seam.yml's rules.paths; not with `who`. */
   rules?: string[];
+  /** Hunt by identity instead of rules: an IAM ARN, a Kubernetes user or namespace/serviceaccount (src/hunt/who.ts). */
+  who?: string;
+  /** With `who`: only this cluster's Kubernetes identities and events. */
+  cluster?: string;
   /** seam.yml (default SEAM_CONFIG): OpenSearch nodes, auth, TLS and index prefix; the flags win. */
   config?: string;
   env?: NodeJS.ProcessEnv;
@@ -16,7 +20,7 @@ export interface HuntCommandOptions {
   to?: string;
   /** Most matches printed per rule (default 10000). */
   size?: number;
-  /** Print each rule's compiled index and query (JSONL) instead of searching. */
+  /** Print each rule's compiled index and query (JSONL), or the `who` query, instead of searching. */
   printDsl?: boolean;
   /** Index prefix; default seam.yml's opensearch.indexPrefix (`seam`). */
   indexPrefix?: string;
@@ -35,6 +39,14 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
   const loaded = await loadCliConfig(opts.config, opts.env ?? process.env, err);
   if (loaded === undefined) return 2;
   const prefix = opts.indexPrefix ?? loaded.config.opensearch.indexPrefix;
+  if (opts.who !== undefined) {
+    if (opts.rules !== undefined && opts.rules.length > 0) {
+      err.write('seam hunt: give either --rules or --who, not both\n');
+      return 2;
+    }
+    const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
+    return huntWhoCommand({ ...opts, who: opts.who }, cfg, out, err);
+  }
   const rules = opts.rules ?? loaded.config.rules.paths;
   if (opts.printDsl) {
     const { compileRulesetToDsl } = await import('../hunt/compile.ts');
@@ -69,6 +81,41 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     const c = s.compiled.counts;
     err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
     return failed > 0 ? 1 : 0;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `seam hunt --who`: one JSON line per event attributed to the identity (time, id, plane, action, the
+ * acting principal, who acted really, the chain in short form), then a summary on `err` with the count
+ * per plane and the principals it acted through. `--print-dsl` prints the index pattern and query.
+ */
+async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: OpenSearchSinkConfig, out: Out, err: Out): Promise<number> {
+  const prefix = cfg.indexPrefix;
+  const { parseWho, whoSearch, huntWho } = await import('../hunt/who.ts');
+  let who: ReturnType<typeof parseWho>;
+  try {
+    who = parseWho(opts.who);
+  } catch (e) {
+    err.write(`seam hunt: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const o = { who, indexPrefix: prefix, ...(opts.cluster ? { cluster: opts.cluster } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) };
+  if (opts.printDsl) {
+    out.write(`${JSON.stringify({ who, ...whoSearch(o) })}\n`);
+    return 0;
+  }
+  const client = await createOpenSearchClient(cfg);
+  try {
+    const s = await huntWho(client, o, (h) => out.write(`${JSON.stringify(h)}\n`));
+    const planes = (['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((p) => `${p}=${s.bySource[p] ?? 0}`).join(' ');
+    err.write(`hunt --who ${who.value} (${who.kind}): events=${s.events} ${planes}${s.truncated ? ' (cut at --size)' : ''}\n`);
+    if (s.through.length > 0) err.write(`  acted through: ${s.through.join(', ')}\n`);
+    return 0;
+  } catch (e) {
+    err.write(`seam hunt: ${(e as Error).message}\n`);
+    return 1;
   } finally {
     await client.close();
   }

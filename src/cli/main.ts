@@ -120,16 +120,18 @@ export function buildCli(): Command {
 
   program
     .command('hunt')
-    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL)')
+    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who)')
     .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
+    .option('--who <identity>', 'every event attributed to an IAM ARN, a Kubernetes user or namespace/serviceaccount, across the planes and through the roles and service accounts it reached')
+    .option('--cluster <name>', 'with --who: only this cluster\'s Kubernetes identities and events')
     .option('--url <url>', 'OpenSearch URL (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')
     .option('--to <time>', 'latest @timestamp')
-    .option('--size <n>', 'most matches printed per rule', positiveInt, 10_000)
-    .option('--print-dsl', 'print each rule\'s index and query as JSONL instead of searching')
+    .option('--size <n>', 'most matches printed per rule (with --who: most events)', positiveInt, 10_000)
+    .option('--print-dsl', 'print each rule\'s index and query as JSONL (with --who: the query a dashboard can use) instead of searching')
     .option('--index-prefix <prefix>', 'index prefix (default: seam.yml opensearch.indexPrefix, `seam`)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { rules?: string[]; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix?: string; config?: string }) => {
+    .action(async (o: { rules?: string[]; who?: string; cluster?: string; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix?: string; config?: string }) => {
       const { huntCommand } = await import('./hunt.ts');
       process.exitCode = await huntCommand(o);
     });

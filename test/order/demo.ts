@@ -15,6 +15,8 @@ import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
 const ROOT = join(import.meta.dirname, '../..');
 export const DEMO_FILE = join(ROOT, 'deploy/demo/eks-demo.jsonl');
 export const DEMO_CLUSTER = 'prod-eks-01';
+/** Who the demo story's attack is: the IAM session that exec'd into the payments pod and stole its IRSA token. */
+export const DEMO_ATTACKER = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
 
 export interface DemoRecord {
   text: string;

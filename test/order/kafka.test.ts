@@ -18,7 +18,8 @@ import { pipelineTopics, topicPlan } from '../../src/pipeline/topics.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
-import { compare, compareIdentity, demoDetection, demoHeaders, demoRecords, embeddedRun, identityOf, type DemoRecord } from './demo.ts';
+import { huntWho, parseWho } from '../../src/hunt/who.ts';
+import { compare, compareIdentity, DEMO_ATTACKER, demoDetection, demoHeaders, demoRecords, embeddedRun, identityOf, type DemoRecord } from './demo.ts';
 import { recordOrderRun } from './tally.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -27,6 +28,8 @@ interface KafkaRun {
   alerts: Pick<Alert, 'id' | 'rule' | 'events' | 'late'>[];
   /** `seam.id` → identity of each event in the events index (ADR 0014). */
   identity: Map<string, string>;
+  /** `seam hunt --who` the demo's attacker over that index: events per plane. */
+  alice: Partial<Record<string, number>>;
   late: number;
   /** Signals messages the member that left had handled, and signals the others re-read to rebuild. */
   leaverMessages: number;
@@ -115,7 +118,8 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     const ev = await os.search({ index: `${indexPrefix}-events-*`, size: 10_000, body: { query: { match_all: {} }, _source: ['seam'] } as never });
     const identity = new Map<string, string>();
     for (const h of (ev.body as { hits: { hits: { _id: string; _source: SeamEvent }[] } }).hits.hits) identity.set(h._id, identityOf(h._source));
-    return { alerts: hits.map((h) => h._source), identity, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
+    const alice = await huntWho(os, { who: parseWho(DEMO_ATTACKER), indexPrefix }, () => undefined);
+    return { alerts: hits.map((h) => h._source), identity, alice: alice.bySource, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
   } finally {
     for (const r of running) await r.stop().catch(() => undefined);
     await sink.close().catch(() => undefined);
@@ -158,6 +162,9 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
       expect(id.differ).toEqual([]);
       expect(run.identity.size).toBe(identityReference.size);
       expect(id.chained).toBeGreaterThan(100);
+      // Hunting the attacker by identity over what Kafka mode indexed finds her in all four planes.
+      process.stdout.write(`order (kafka, ${partitions} partitions): hunt --who alice ${JSON.stringify(run.alice)}\n`);
+      for (const plane of ['k8s_audit', 'cloudtrail', 'guardduty', 'runtime']) expect(run.alice[plane] ?? 0, plane).toBeGreaterThan(0);
       expect(d.missing).toEqual([]);
       expect(d.extra).toEqual([]);
       expect(run.late).toBe(0);

@@ -1,0 +1,187 @@
+/**
+ * Hunting by identity: every indexed event attributed to one identity, across the four planes,
+ * including what it did through the roles, sessions and service accounts it reached. Indexed events
+ * carry the identity graph's answer (ADR 0014): `seam.principal` (who the record says, refined),
+ * `seam.chain` (the path from the acting credentials to where they came from) and `seam.origin` (the
+ * identity the chain reached). An event is attributed to an identity when the identity is its
+ * principal, its origin, or any node of its chain: the IRSA session's AWS calls after alice exec'd into
+ * the pod have chain `key → session → role → sa → pod → alice's k8s user → alice's session → role`, so
+ * they belong to alice, to the service account and to the pod's role alike.
+ *
+ * The query is plain DSL over keyword fields (term, prefix, wildcard), so a dashboard can use it as a
+ * filter as printed (`seam hunt --who X --print-dsl`).
+ */
+import type { SeamEvent, SourceType } from '../core/envelope.ts';
+import { shortChain } from '../identity/chain-text.ts';
+import type { HuntClient } from './hunt.ts';
+import type { Dsl } from './query.ts';
+
+export type WhoKind = 'iam' | 'k8s_user' | 'service_account';
+
+export interface Who {
+  kind: WhoKind;
+  /** The identity as given, canonical: an ARN (a role without its path), a user name, or `ns/name`. */
+  value: string;
+}
+
+const SA_PREFIX = 'system:serviceaccount:';
+
+/**
+ * What `--who` names: an IAM ARN (`arn:aws:iam::…:role/…`, `user/…`, `arn:aws:sts::…:assumed-role/…`),
+ * a service account (`namespace/name` or `system:serviceaccount:namespace:name`), else a Kubernetes user.
+ */
+export function parseWho(input: string): Who {
+  const v = input.trim();
+  if (v === '') throw new Error('--who needs an IAM ARN, a Kubernetes user or namespace/serviceaccount');
+  if (/^arn:aws[a-z-]*:(iam|sts)::/.test(v)) return { kind: 'iam', value: roleWithoutPath(v) };
+  if (v.startsWith(SA_PREFIX)) {
+    const rest = v.slice(SA_PREFIX.length);
+    const i = rest.indexOf(':');
+    if (i <= 0 || i === rest.length - 1) throw new Error(`'${v}' is not system:serviceaccount:<namespace>:<name>`);
+    return { kind: 'service_account', value: `${rest.slice(0, i)}/${rest.slice(i + 1)}` };
+  }
+  if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(v)) return { kind: 'service_account', value: v };
+  return { kind: 'k8s_user', value: v };
+}
+
+/** The graph names roles without their path (aws-auth, access entries and sessions do): `role/a/b/R` → `role/R`. */
+function roleWithoutPath(arn: string): string {
+  const m = /^(arn:aws[a-z-]*:iam::\d*:role\/)(?:.+\/)?([^/]+)$/.exec(arn);
+  return m ? `${m[1]}${m[2]}` : arn;
+}
+
+/** `*`, `?` and `\` taken literally in a wildcard query. */
+const escapeWildcard = (s: string): string => s.replace(/[\\*?]/g, (c) => `\\${c}`);
+
+const PRINCIPAL_FIELDS = ['id', 'arn', 'k8s_user'] as const;
+const CHAIN_FIELDS = ['seam.chain.from', 'seam.chain.to'] as const;
+const PRINCIPALS = ['seam.principal', 'seam.origin'] as const;
+
+const terms = (fields: readonly string[], values: string[]): Dsl[] => fields.map((f) => (values.length === 1 ? { term: { [f]: values[0] } } : { terms: { [f]: values } }));
+const prefixes = (fields: readonly string[], value: string): Dsl[] => fields.map((f) => ({ prefix: { [f]: value } }));
+const wildcards = (fields: readonly string[], value: string): Dsl[] => fields.map((f) => ({ wildcard: { [f]: { value } } }));
+
+/**
+ * The query matching every event attributed to `who`: a `bool` of `should` clauses, one of which must
+ * hold. With `cluster`, Kubernetes nodes of other clusters do not count (`payments/api` in two clusters
+ * is two identities).
+ */
+export function whoQuery(who: Who, opts: { cluster?: string } = {}): Dsl {
+  const k8s = opts.cluster === undefined ? 'k8s:*:' : `k8s:${escapeWildcard(opts.cluster)}:`;
+  const should: Dsl[] = [];
+  const principalFields = (names: readonly string[]): string[] => PRINCIPALS.flatMap((p) => names.map((n) => `${p}.${n}`));
+  if (who.kind === 'iam') {
+    const arn = who.value;
+    // The identity itself, wherever it appears; a Kubernetes user named by the ARN (IAM-authenticated).
+    should.push(...terms([...principalFields(PRINCIPAL_FIELDS), ...CHAIN_FIELDS], [arn]));
+    should.push(...wildcards(CHAIN_FIELDS, `${k8s}user:${escapeWildcard(arn)}`));
+    // A role also acted through every session of it, chained or not.
+    const role = /^arn:(aws[a-z-]*):iam::(\d*):role\/([^/]+)$/.exec(arn);
+    if (role) {
+      const session = `arn:${role[1]}:sts::${role[2]}:assumed-role/${role[3]}/`;
+      should.push(...prefixes([...principalFields(['arn', 'id', 'k8s_user']), ...CHAIN_FIELDS], session));
+      should.push(...wildcards(CHAIN_FIELDS, `${k8s}user:${escapeWildcard(session)}*`));
+    }
+  } else if (who.kind === 'service_account') {
+    const [ns, name] = who.value.split('/') as [string, string];
+    const user = `${SA_PREFIX}${ns}:${name}`;
+    should.push(...terms(principalFields(['service_account']), [who.value]));
+    should.push(...terms(principalFields(['id', 'k8s_user']), [user]));
+    should.push(...wildcards(CHAIN_FIELDS, `${k8s}sa:${escapeWildcard(who.value)}`));
+  } else {
+    should.push(...terms(principalFields(['id', 'k8s_user']), [who.value]));
+    should.push(...wildcards(CHAIN_FIELDS, `${k8s}user:${escapeWildcard(who.value)}`));
+  }
+  const bool: Dsl = { should, minimum_should_match: 1 };
+  if (opts.cluster !== undefined) bool.filter = [{ term: { 'seam.cluster': opts.cluster } }];
+  return { bool };
+}
+
+export interface WhoHuntOptions {
+  who: Who;
+  indexPrefix?: string;
+  cluster?: string;
+  /** Inclusive bounds on `@timestamp` (ISO 8601 or date math). */
+  from?: string;
+  to?: string;
+  /** Most events returned; default 10000. */
+  size?: number;
+}
+
+/** The index pattern and query `seam hunt --who` runs (what `--print-dsl` prints). */
+export function whoSearch(o: WhoHuntOptions): { index: string; query: Dsl } {
+  const q = whoQuery(o.who, o.cluster === undefined ? {} : { cluster: o.cluster });
+  const time: Dsl[] = o.from || o.to ? [{ range: { '@timestamp': { ...(o.from ? { gte: o.from } : {}), ...(o.to ? { lte: o.to } : {}) } } }] : [];
+  return { index: `${o.indexPrefix ?? 'seam'}-events-*`, query: time.length > 0 ? { bool: { filter: [q, ...time] } } : q };
+}
+
+/** One event attributed to the identity, as `seam hunt --who` prints it. */
+export interface WhoHit {
+  '@timestamp': string;
+  'seam.id': string;
+  source: SourceType;
+  action: string | undefined;
+  /** Who the event's credentials were (the acting principal). */
+  principal: string | undefined;
+  /** Who acted, really (the identity the chain reached), when the graph found one. */
+  origin: string | undefined;
+  /** The chain in short form. */
+  chain: string | undefined;
+}
+
+export interface WhoSummary {
+  events: number;
+  bySource: Partial<Record<SourceType, number>>;
+  /** Acting principals other than the identity itself: the roles, sessions and service accounts it acted through. */
+  through: string[];
+  /** True when `size` cut the results short. */
+  truncated: boolean;
+}
+
+const PAGE = 1000;
+
+const principalKey = (p: { id?: string; arn?: string } | undefined): string | undefined => p?.arn ?? p?.id;
+
+/** Runs the search, paging by `@timestamp` then `seam.id`; calls `onHit` per event in time order. */
+export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: WhoHit, e: SeamEvent) => void): Promise<WhoSummary> {
+  const { index, query } = whoSearch(o);
+  const limit = o.size ?? 10_000;
+  const sum: WhoSummary = { events: 0, bySource: {}, through: [], truncated: false };
+  const self = new Set([o.who.value, o.who.kind === 'service_account' ? `${SA_PREFIX}${o.who.value.replace('/', ':')}` : o.who.value]);
+  let after: unknown[] | undefined;
+  for (;;) {
+    const resp = await client.search(
+      { index, ignore_unavailable: true, allow_no_indices: true, body: { query, size: PAGE, sort: [{ '@timestamp': 'asc' }, { 'seam.id': 'asc' }], ...(after ? { search_after: after } : {}) } as never },
+      { ignore: [404] },
+    );
+    const body = resp.body as unknown as { _shards?: { failed?: number; failures?: { reason?: { reason?: string } }[] }; hits?: { hits?: { _source: SeamEvent; sort: unknown[] }[] }; error?: { reason?: string } };
+    if (body.error || (body._shards?.failed ?? 0) > 0) throw new Error(`hunt --who: search failed: ${body.error?.reason ?? body._shards?.failures?.[0]?.reason?.reason ?? 'on some shards'}`);
+    const hits = body.hits?.hits ?? [];
+    for (const h of hits) {
+      if (sum.events >= limit) {
+        sum.truncated = true;
+        return sum;
+      }
+      const e = h._source;
+      const s = e.seam;
+      sum.events++;
+      sum.bySource[s.source] = (sum.bySource[s.source] ?? 0) + 1;
+      const actor = principalKey(s.principal);
+      if (actor !== undefined && !self.has(actor) && !sum.through.includes(actor) && (s.chain?.length ?? 0) > 0) sum.through.push(actor);
+      onHit(
+        {
+          '@timestamp': e['@timestamp'],
+          'seam.id': s.id,
+          source: s.source,
+          action: s.action,
+          principal: actor,
+          origin: principalKey(s.origin),
+          chain: s.chain && s.chain.length > 0 ? shortChain(s.chain) : undefined,
+        },
+        e,
+      );
+    }
+    if (hits.length < PAGE) return sum;
+    after = hits[hits.length - 1]!.sort;
+  }
+}

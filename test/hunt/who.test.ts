@@ -1,0 +1,140 @@
+// `seam hunt --who` on the demo story in the real local OpenSearch: the demo replayed as `npm start` does
+// (embedded mode: the identity graph annotates every signal before it is indexed, ADR 0014), its events
+// indexed with Seam's templates, then hunted by identity through the CLI. Hunting the attacker (alice's
+// IAM session) must find her exec into the pod, the IRSA token theft (the token read in that exec, its
+// exchange with STS from outside) and the AWS calls made with the stolen role, with events from all four
+// planes; the DSL `--print-dsl` prints must return the same events when a dashboard runs it as is.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@opensearch-project/opensearch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { huntCommand } from '../../src/cli/hunt.ts';
+import type { SeamEvent } from '../../src/core/envelope.ts';
+import { parseWho, whoQuery, type WhoHit } from '../../src/hunt/who.ts';
+import { runEmbedded } from '../../src/pipeline/embedded.ts';
+import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
+import { DEMO_CLUSTER, DEMO_FILE, demoDetection } from '../order/demo.ts';
+import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
+
+const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
+const IRSA_ROLE = 'arn:aws:iam::111122223333:role/payments-api-irsa';
+
+/** Runs the CLI and returns its JSON lines and its summary. */
+async function cli(args: Parameters<typeof huntCommand>[0]): Promise<{ code: number; lines: unknown[]; err: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await huntCommand(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
+  return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown), err: stderr };
+}
+
+describe('seam hunt --who on the demo story', () => {
+  const prefix = `seamt_${RUN_ID}_who`.toLowerCase();
+  const os = new Client({ node: opensearchUrl() });
+  let events: SeamEvent[] = [];
+  const byId = new Map<string, SeamEvent>();
+
+  beforeAll(async () => {
+    const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-who-')), detection: await demoDetection(), maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER });
+    events = (await readFile(r.paths.events, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as SeamEvent);
+    for (const e of events) byId.set(e.seam.id, e);
+    const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
+    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
+    const results = await sink.writeEvents(events);
+    expect(results.filter((x) => x.status !== 'acked')).toEqual([]);
+    await sink.close();
+    await os.indices.refresh({ index: `${prefix}-events-*` });
+  }, 300_000);
+
+  afterAll(async () => {
+    await os.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_index_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_component_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.close();
+  });
+
+  it('finds alice’s exec, the IRSA token theft and the stolen role’s AWS calls, in all four planes', async () => {
+    const r = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
+    expect(r.code, r.err).toBe(0);
+    const hits = r.lines as WhoHit[];
+    const evs = hits.map((h) => byId.get(h['seam.id'])!);
+    const bySource = (s: string): SeamEvent[] => evs.filter((e) => e.seam.source === s);
+    process.stdout.write(`${r.err}`);
+
+    // Her exec into the payments pod: the command reads the pod's IRSA token.
+    const exec = bySource('k8s_audit').filter((e) => (e.objectRef as { subresource?: string } | undefined)?.subresource === 'exec');
+    expect(exec.length).toBeGreaterThan(0);
+    expect(exec.some((e) => String(e.requestURI).includes('eks.amazonaws.com%2Fserviceaccount%2Ftoken'))).toBe(true);
+    // The stolen token exchanged for the pod role's credentials, and the calls made with them: CloudTrail
+    // events whose acting principal is a session of the IRSA role, attributed to alice by the graph.
+    const stolen = bySource('cloudtrail').filter((e) => e.seam.principal?.arn?.startsWith('arn:aws:sts::111122223333:assumed-role/payments-api-irsa/') && e.seam.origin?.arn === ALICE);
+    expect(stolen.length).toBeGreaterThan(1);
+    expect(stolen.every((e) => e.seam.chain?.some((s) => s.kind === 'exec'))).toBe(true);
+    // The token read in the exec, exchanged with STS from outside the cluster: the service account acting, hers.
+    const exchange = bySource('cloudtrail').filter((e) => e.eventName === 'AssumeRoleWithWebIdentity');
+    expect(exchange.map((e) => [e.seam.principal?.service_account, e.seam.source_ip])).toEqual([['payments/api', '198.51.100.23']]);
+    expect(exchange[0]!.seam.chain?.map((s) => s.kind)).toEqual(['pod_service_account', 'exec', 'authenticates_as', 'session_of']);
+    const actions = new Set(stolen.map((e) => e.seam.action));
+    expect(actions.has('sts.amazonaws.com:GetCallerIdentity')).toBe(true);
+    // The runtime plane (the pod's process that read the token, her shell) and GuardDuty's findings on her.
+    expect(bySource('runtime').length).toBeGreaterThan(0);
+    expect(bySource('guardduty').length).toBeGreaterThan(0);
+    expect(r.err).toMatch(/events=\d+ k8s_audit=[1-9]\d* cloudtrail=[1-9]\d* guardduty=[1-9]\d* runtime=[1-9]\d*/);
+    expect(r.err).toContain('acted through:');
+    expect(r.err).toContain('payments-api-irsa');
+
+    // Exactly the events whose principal, origin or chain names her (the index agrees with the files).
+    const names = (e: SeamEvent): boolean => JSON.stringify([e.seam.principal, e.seam.origin, e.seam.chain]).includes(ALICE);
+    expect(new Set(hits.map((h) => h['seam.id']))).toEqual(new Set(events.filter(names).map((e) => e.seam.id)));
+    // Nobody else's: ci-deployer's backdoor is not hers.
+    expect(evs.some((e) => JSON.stringify(e.seam).includes('ci-deployer'))).toBe(false);
+  });
+
+  it('prints DSL a dashboard can run as is, returning the same events', async () => {
+    const dsl = await cli({ who: ALICE, indexPrefix: prefix, printDsl: true });
+    expect(dsl.code).toBe(0);
+    const printed = dsl.lines[0] as { index: string; query: Record<string, unknown> };
+    expect(printed.index).toBe(`${prefix}-events-*`);
+    const resp = await os.search({ index: printed.index, size: 10_000, body: { query: printed.query } as never });
+    const ids = (resp.body as { hits: { hits: { _id: string }[] } }).hits.hits.map((h) => h._id);
+    const run = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
+    expect(new Set(ids)).toEqual(new Set((run.lines as WhoHit[]).map((h) => h['seam.id'])));
+    expect(ids.length).toBeGreaterThan(20);
+  });
+
+  it('hunts a service account and a role through what reached them', async () => {
+    // The service account whose token was stolen: its own requests and the stolen role's calls.
+    const sa = await cli({ who: 'payments/api', indexPrefix: prefix, url: opensearchUrl(), cluster: DEMO_CLUSTER });
+    expect(sa.code, sa.err).toBe(0);
+    const saIds = new Set((sa.lines as WhoHit[]).map((h) => h['seam.id']));
+    const viaSa = events.filter((e) => JSON.stringify([e.seam.principal, e.seam.origin, e.seam.chain]).match(/k8s:prod-eks-01:sa:payments\/api"|"payments\/api"|system:serviceaccount:payments:api"/));
+    expect(saIds).toEqual(new Set(viaSa.map((e) => e.seam.id)));
+    // The IRSA role (path-less, as the graph names roles): every call by any of its sessions.
+    const role = await cli({ who: IRSA_ROLE, indexPrefix: prefix, url: opensearchUrl() });
+    const roleHits = role.lines as WhoHit[];
+    const sessions = events.filter((e) => e.seam.principal?.arn?.startsWith('arn:aws:sts::111122223333:assumed-role/payments-api-irsa/'));
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const e of sessions) expect(roleHits.map((h) => h['seam.id'])).toContain(e.seam.id);
+    // Both reach alice's stolen-credential calls.
+    const stolen = events.filter((e) => e.seam.source === 'cloudtrail' && e.seam.origin?.arn === ALICE && e.seam.principal?.arn?.includes('payments-api-irsa'));
+    for (const e of stolen) {
+      expect(saIds.has(e.seam.id)).toBe(true);
+      expect(roleHits.some((h) => h['seam.id'] === e.seam.id)).toBe(true);
+    }
+  });
+
+  it('reads what --who names', () => {
+    expect(parseWho('arn:aws:iam::111122223333:role/team/app/deployer')).toEqual({ kind: 'iam', value: 'arn:aws:iam::111122223333:role/deployer' });
+    expect(parseWho('system:serviceaccount:payments:api')).toEqual({ kind: 'service_account', value: 'payments/api' });
+    expect(parseWho('payments/api')).toEqual({ kind: 'service_account', value: 'payments/api' });
+    expect(parseWho('alice')).toEqual({ kind: 'k8s_user', value: 'alice' });
+    expect(parseWho('system:node:ip-10-0-1-5.ec2.internal').kind).toBe('k8s_user');
+    expect(() => parseWho(' ')).toThrow(/--who needs/);
+    // A user name with wildcard characters is matched literally.
+    expect(JSON.stringify(whoQuery(parseWho('ev*l?')))).toContain('ev\\\\*l\\\\?');
+  });
+});
