@@ -137,6 +137,11 @@ export interface ProcStat {
   threads: number;
   /** PF_KTHREAD (flags, field 9): a kernel thread, visible only from the host's pid namespace. */
   kernelThread: boolean;
+  /**
+   * Where the stack starts (field 28): set by execve, randomized by ASLR, so it changes when a process execs
+   * a program with the same name (`sh` forking and exec'ing `sh -i`). 0 without ptrace-read access.
+   */
+  startStack: number;
 }
 
 /** Parses /proc/<pid>/stat. `comm` may hold spaces and parentheses, so fields are counted from the last `)`. */
@@ -157,6 +162,7 @@ export function parseStat(text: string): ProcStat | undefined {
     childCpuTicks: num(16) + num(17),
     threads: num(20),
     kernelThread: (num(9) & 0x00200000) !== 0,
+    startStack: num(28) || 0,
   };
   return Number.isFinite(stat.startTicks) && Number.isFinite(stat.ppid) ? stat : undefined;
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,28 @@ describe('scanner on the real /proc', () => {
     // Nothing new: nothing reported again.
     expect(s.scan().filter(mine)).toEqual([]);
     expect(s.counters.unseenPids).toBeGreaterThanOrEqual(0);
+  });
+
+  it('sees an exec that keeps the program name (sh running sh -i) by the stack start execve randomizes', async () => {
+    const sh = spawn('sh', ['-c', 'sleep 0.6; exec sh -c "sleep 30; :" second-image'], { stdio: 'ignore' });
+    const cmdline = (): string => {
+      try {
+        return readFileSync(`/proc/${sh.pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    try {
+      for (let i = 0; i < 100 && !cmdline().includes('sleep 0.6'); i++) await new Promise((r) => setTimeout(r, 10));
+      const s = scanner();
+      const mine = (e: RuntimeRecord): boolean => e.kind === 'process' && (e.process as { pid?: number }).pid === sh.pid;
+      expect(s.scan().filter(mine).map((e) => (e.process as { cmdline: string }).cmdline)).toEqual([expect.stringContaining('sleep 0.6')]);
+      for (let i = 0; i < 300 && !cmdline().startsWith('sh\u0000-c\u0000sleep 30'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(s.scan().filter(mine).map((e) => (e.process as { cmdline: string }).cmdline)).toEqual([expect.stringMatching(/^sh -c sleep 30; : second-image$/)]);
+      expect(s.counters.execs).toBeGreaterThanOrEqual(1);
+    } finally {
+      sh.kill('SIGKILL');
+    }
   });
 
   it('gives the same ids to the same facts (a restarted sensor resends duplicates Seam drops)', () => {

@@ -21,8 +21,9 @@ interface Proc {
   start: number;
   ppid: number;
   comm: string;
-  /** Bumped when comm changes under the same pid and start time: the process called execve. */
+  /** Bumped when comm or the stack start changes under the same pid and start time: the process called execve. */
   generation: number;
+  startStack: number;
   exe: string;
   exeVerified: boolean;
   args: string[];
@@ -142,14 +143,17 @@ export class Scanner {
         p.ppid = st.ppid;
         if (st.threads > p.threads) newTasks += st.threads - p.threads;
         p.threads = st.threads;
-        if (st.comm !== p.comm && !p.excluded) {
-          // Same process, new program: fork() then execve(), and a scan fell between the two.
+        // Same process, new program: fork() then execve(), and a scan fell between the two. The name may not
+        // change (sh forks, the child execs sh -i); the stack start, which execve randomizes, does (0 = no access).
+        const newImage = st.startStack !== 0 && p.startStack !== 0 && st.startStack !== p.startStack;
+        if ((st.comm !== p.comm || newImage) && !p.excluded) {
           p.comm = st.comm;
           p.generation++;
           this.describe(p);
           this.counters.execs++;
           out.push(this.processEvent(p, now, false));
         }
+        if (st.startStack !== 0) p.startStack = st.startStack;
         continue;
       }
       newTasks += Math.max(1, st.threads);
@@ -159,6 +163,7 @@ export class Scanner {
         ppid: st.ppid,
         comm: st.comm,
         generation: 0,
+        startStack: st.startStack,
         exe: '',
         exeVerified: false,
         args: [],
