@@ -12,8 +12,10 @@
  * IPv4 only: for IPv6 addresses the lookup answers `undefined` ("cannot tell"), and detections fall back
  * to a /48 prefix as the network and to other evidence for the AWS question.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { seamCacheDir } from '../../core/cache-dir.ts';
 import { isPrivateIp, parseAddress } from '../../core/ip.ts';
 
 /** Amazon's autonomous systems (AWS regions, CloudFront, Amazon corporate): AS16509 and AS14618 announce almost all of AWS. */
@@ -50,7 +52,7 @@ export function ipv4ToInt(ip: string): number | undefined {
   return n;
 }
 
-interface AsnTable {
+export interface AsnTable {
   starts: Uint32Array;
   ends: Uint32Array;
   asns: Uint32Array;
@@ -60,38 +62,92 @@ interface AsnTable {
 let table: AsnTable | null | undefined;
 let tableError: string | undefined;
 
-/** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays, once per process. */
+/** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays. */
+export function parseAsnCsv(text: string): AsnTable {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  const starts = new Uint32Array(lines + 1);
+  const ends = new Uint32Array(lines + 1);
+  const asns = new Uint32Array(lines + 1);
+  const orgs = new Map<number, string>();
+  let n = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    const c1 = text.indexOf(',', pos);
+    const c2 = text.indexOf(',', c1 + 1);
+    const c3 = text.indexOf(',', c2 + 1);
+    if (c1 > pos && c2 > c1 && c2 < eol) {
+      starts[n] = Number(text.slice(pos, c1));
+      ends[n] = Number(text.slice(c1 + 1, c2));
+      const asn = Number(text.slice(c2 + 1, c3 > 0 && c3 < eol ? c3 : eol));
+      asns[n] = asn;
+      if (c3 > 0 && c3 < eol && !orgs.has(asn)) orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
+      n++;
+    }
+    pos = eol + 1;
+  }
+  return { starts: starts.subarray(0, n), ends: ends.subarray(0, n), asns: asns.subarray(0, n), orgs };
+}
+
+const MAGIC = 0x4e534153; // 'SASN' little-endian
+
+/** The parsed table as one binary file: magic, count, three uint32 arrays, the organisations as JSON. */
+function encodeTable(t: AsnTable): Buffer {
+  const n = t.starts.length;
+  const head = new Uint32Array([MAGIC, n]);
+  const orgs = Buffer.from(JSON.stringify([...t.orgs]));
+  return Buffer.concat([Buffer.from(head.buffer), Buffer.from(t.starts.buffer, t.starts.byteOffset, n * 4), Buffer.from(t.ends.buffer, t.ends.byteOffset, n * 4), Buffer.from(t.asns.buffer, t.asns.byteOffset, n * 4), orgs]);
+}
+
+function decodeTable(buf: Buffer): AsnTable | undefined {
+  if (buf.length < 8) return undefined;
+  const words = (off: number, n: number): Uint32Array => new Uint32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + n * 4));
+  const [magic, n] = words(0, 2) as unknown as [number, number];
+  if (magic !== MAGIC || buf.length < 8 + n * 12) return undefined;
+  const orgs = JSON.parse(buf.subarray(8 + n * 12).toString('utf8')) as unknown;
+  if (!Array.isArray(orgs)) return undefined;
+  return { starts: words(8, n), ends: words(8 + n * 4, n), asns: words(8 + n * 8, n), orgs: new Map(orgs as [number, string][]) };
+}
+
+/**
+ * The table of `csvFile`, from the parsed copy in `cacheDir` when there is one for this file's size and
+ * time (parsing the CSV costs ~250 ms of CPU, and the first event with a public address waits for it;
+ * the copy loads in a few ms). A copy that cannot be read is replaced; one that cannot be written only
+ * costs the parse next time.
+ */
+export function loadAsnTable(csvFile: string, cacheDir: string | undefined): AsnTable {
+  const st = statSync(csvFile);
+  const copy = cacheDir === undefined ? undefined : join(cacheDir, `asn-ipv4-${st.size}-${Math.floor(st.mtimeMs)}.bin`);
+  if (copy !== undefined && existsSync(copy)) {
+    try {
+      const t = decodeTable(readFileSync(copy));
+      if (t !== undefined) return t;
+    } catch {
+      // Unreadable: parse the CSV and write the copy again.
+    }
+  }
+  const t = parseAsnCsv(readFileSync(csvFile, 'utf8'));
+  if (copy !== undefined) {
+    try {
+      mkdirSync(cacheDir!, { recursive: true });
+      const tmp = `${copy}.${process.pid}.tmp`;
+      writeFileSync(tmp, encodeTable(t));
+      renameSync(tmp, copy);
+    } catch {
+      // A read-only cache folder costs the parse at the next start, nothing else.
+    }
+  }
+  return t;
+}
+
+/** The bundled table, once per process. */
 function loadTable(): AsnTable | null {
   if (table !== undefined) return table;
   try {
     const require = createRequire(import.meta.url);
-    const file = require.resolve('@ip-location-db/asn/asn-ipv4-num.csv');
-    const text = readFileSync(file, 'utf8');
-    let lines = 0;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-    const starts = new Uint32Array(lines + 1);
-    const ends = new Uint32Array(lines + 1);
-    const asns = new Uint32Array(lines + 1);
-    const orgs = new Map<number, string>();
-    let n = 0;
-    let pos = 0;
-    while (pos < text.length) {
-      let eol = text.indexOf('\n', pos);
-      if (eol < 0) eol = text.length;
-      const c1 = text.indexOf(',', pos);
-      const c2 = text.indexOf(',', c1 + 1);
-      const c3 = text.indexOf(',', c2 + 1);
-      if (c1 > pos && c2 > c1 && c2 < eol) {
-        starts[n] = Number(text.slice(pos, c1));
-        ends[n] = Number(text.slice(c1 + 1, c2));
-        const asn = Number(text.slice(c2 + 1, c3 > 0 && c3 < eol ? c3 : eol));
-        asns[n] = asn;
-        if (c3 > 0 && c3 < eol && !orgs.has(asn)) orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
-        n++;
-      }
-      pos = eol + 1;
-    }
-    table = { starts: starts.subarray(0, n), ends: ends.subarray(0, n), asns: asns.subarray(0, n), orgs };
+    table = loadAsnTable(require.resolve('@ip-location-db/asn/asn-ipv4-num.csv'), seamCacheDir());
   } catch (e) {
     tableError = (e as Error).message;
     table = null;
