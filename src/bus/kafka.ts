@@ -248,9 +248,17 @@ export class KafkaBus implements Bus {
         })),
       });
     } catch (e) {
-      // Another process may have created it between list and create: only a real failure is an error.
-      const now = new Set(await admin.listTopics());
-      if (missing.some((t) => !now.has(t.topic))) throw e;
+      // Another process may have created it between list and create; or the broker has just started and has
+      // not loaded the new topics' metadata yet (KRaft: "This server does not host this topic-partition", which
+      // kafkajs's wait for leaders does not retry — soak run D5 failed on it right after a broker start). Wait
+      // for every topic to be listed with a leader for each partition; only if they never are is it an error.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (await this.topicsLed(missing.map((t) => t.topic)).catch(() => false)) return;
+        if (Date.now() > deadline) throw e;
+        log.warn({ error: e, topics: missing.map((t) => t.topic) }, 'Creating topics failed or their leaders are not known yet; waiting for them.');
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
     // A busy broker can list a new topic (and name its leaders) before its partitions answer offset requests
     // ("This server does not host this topic-partition"): the roles' first look at offsets then failed their
@@ -266,6 +274,18 @@ export class KafkaBus implements Bus {
         }
       }
     }
+  }
+
+  /** True when every topic exists and each of its partitions has a leader. */
+  private async topicsLed(topics: string[]): Promise<boolean> {
+    const admin = await this.admin();
+    const listed = new Set(await admin.listTopics());
+    if (topics.some((t) => !listed.has(t))) return false;
+    const md = await admin.fetchTopicMetadata({ topics });
+    return topics.every((t) => {
+      const parts = md.topics.find((x) => x.name === t)?.partitions ?? [];
+      return parts.length > 0 && parts.every((p) => p.leader >= 0);
+    });
   }
 
   async partitions(topic: string): Promise<number> {
