@@ -2,7 +2,7 @@ import type { Alert } from '../../src/detect/alert.ts';
 
 /** An alert as the correlate role writes it to `seam.alerts`, for delivery tests. */
 export function testAlert(over: Partial<Alert> & { n?: number; level?: Alert['rule']['level']; ruleId?: string; tags?: string[] } = {}): Alert {
-  const { n = 1, level = 'high', ruleId = 'r-irsa-token-theft', tags = ['attack.credential_access', 'attack.t1528'], ...rest } = over;
+  const { n = 1, level = 'high', ruleId = 'r-irsa-token-theft', tags = ['attack.credential-access', 'attack.t1528'], ...rest } = over;
   return {
     id: `alert-${ruleId}-${n}`,
     '@timestamp': new Date(Date.UTC(2026, 11, 1, 10, 0, 0) + n * 1000).toISOString(),

@@ -17,7 +17,7 @@ const secretBurst = (gte: number, timespan = '5m', extra = ''): string => `
 title: Many secrets read by one role
 id: 0c7e1a64-1111-4c4e-9a7a-000000000001
 level: high
-tags: [attack.credential_access, attack.t1555.006]
+tags: [attack.credential-access, attack.t1555.006]
 correlation:
   type: event_count
   rules: [get_secret_value]

@@ -22,7 +22,7 @@ export const accessEntryGrant: NativeDetection<State> = {
   id: 'seam-native-access-entry-grant',
   title: 'EKS access entry created or admin access policy associated, and its first use',
   level: 'medium',
-  tags: ['attack.persistence', 'attack.privilege_escalation', 'attack.t1098', 'attack.t1098.003'],
+  tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1098.003'],
   description:
     'eks:CreateAccessEntry gave an IAM principal access to a cluster, or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
   triage:

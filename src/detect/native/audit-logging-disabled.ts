@@ -9,7 +9,7 @@ export const auditLoggingDisabled: NativeDetection<null> = {
   id: 'seam-native-audit-logging-disabled',
   title: 'EKS control-plane audit logging disabled',
   level: 'high',
-  tags: ['attack.defense_evasion', 'attack.t1562.008'],
+  tags: ['attack.defense-evasion', 'attack.t1562.008'],
   description: 'eks:UpdateClusterConfig set `enabled: false` for the audit or authenticator control-plane log types. From then on Kubernetes API activity in the cluster is invisible.',
   triage: 'Re-enable the log types now. Then review what the principal (and the cluster) did between this call and re-enabling — CloudTrail still sees the AWS side.',
   createState: () => null,

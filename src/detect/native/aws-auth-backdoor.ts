@@ -20,7 +20,7 @@ export const awsAuthBackdoor: NativeDetection<State> = {
   id: 'seam-native-aws-auth-backdoor',
   title: 'aws-auth mapping added or widened, and its first use',
   level: 'high',
-  tags: ['attack.persistence', 'attack.privilege_escalation', 'attack.t1098', 'attack.t1078.004'],
+  tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1078.004'],
   description:
     'kube-system/aws-auth gained a mapping (or an existing one changed) for an IAM role or user. Critical when it lands in system:masters or a group bound to cluster-admin. A second alert ties the grant to the first request the mapped principal makes in the cluster.',
   triage:

@@ -30,7 +30,7 @@ export const iamRbacDrift: NativeDetection<null> = {
   id: 'seam-native-iam-rbac-drift',
   title: 'IAM principal’s effective Kubernetes permissions exceed its mapping’s intent',
   level: 'high',
-  tags: ['attack.privilege_escalation', 'attack.t1078.004', 'attack.t1098'],
+  tags: ['attack.privilege-escalation', 'attack.t1078.004', 'attack.t1098'],
   description:
     'A read-only-named IAM role is mapped into groups whose RBAC bindings grant writes, secrets, exec or cluster-admin; or an RBAC binding/role change widened a group that IAM principals are mapped into (so their access grew without any IAM or aws-auth change).',
   triage:

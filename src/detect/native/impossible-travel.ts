@@ -65,7 +65,7 @@ export const impossibleTravel: NativeDetection<State> = {
   id: 'seam-native-impossible-travel',
   title: 'Impossible travel: one principal from two distant places too quickly',
   level: 'medium',
-  tags: ['attack.initial_access', 'attack.t1078.004', 'attack.credential_access', 'attack.t1550.001'],
+  tags: ['attack.initial-access', 'attack.t1078.004', 'attack.credential-access', 'attack.t1550.001'],
   description:
     'Two CloudTrail calls of one principal came from locations (geoLocations table) further apart than travelSpeedKmh allows in the time between them (and at least travelMinKm apart), outside AWS, with at least one of the two networks new to the principal’s baseline.',
   triage:

@@ -70,7 +70,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
   id: 'seam-native-instance-creds-outside-aws',
   title: 'EC2 instance credentials used from outside AWS',
   level: 'high',
-  tags: ['attack.credential_access', 'attack.t1552.005', 'attack.defense_evasion', 'attack.t1550.001', 'attack.initial_access', 'attack.t1078.004'],
+  tags: ['attack.credential-access', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
   description:
     'A call signed by an EC2 instance-profile session (session name = instance id, ASIA key) came from a public address outside AWS’s autonomous systems, or with an attack tool’s user agent (high). Medium: the session alternates between two AWS addresses, appears at a second AWS address with a CLI or script client it never used while the instance is active, is used with a macOS user agent from an AWS address, or comes from an address that cannot be placed with a script, attack-tool or macOS user agent.',
   triage:

@@ -27,7 +27,7 @@ export const irsaOverpermission: NativeDetection<null> = {
   id: 'seam-native-workload-role-overpermission',
   title: 'Workload (IRSA / Pod Identity) role given admin rights or a wider trust policy',
   level: 'high',
-  tags: ['attack.privilege_escalation', 'attack.persistence', 'attack.t1098.003', 'attack.t1484'],
+  tags: ['attack.privilege-escalation', 'attack.persistence', 'attack.t1098.003', 'attack.t1484'],
   description:
     'iam:AttachRolePolicy / PutRolePolicy gave AdministratorAccess (or iam:*, `*`) to a role that a Kubernetes service account can assume; or iam:UpdateAssumeRolePolicy let any service account (StringLike `system:serviceaccount:*`, a missing `sub` condition) or a foreign OIDC provider assume a role.',
   triage:

@@ -16,7 +16,7 @@ export const newNetwork: NativeDetection<null> = {
   id: 'seam-native-new-network',
   title: 'Principal acting from a network it was never seen in',
   level: 'low',
-  tags: ['attack.initial_access', 'attack.t1078.004', 'attack.defense_evasion', 'attack.t1550.001'],
+  tags: ['attack.initial-access', 'attack.t1078.004', 'attack.defense-evasion', 'attack.t1550.001'],
   description:
     'A CloudTrail call by a principal (the identity graph’s resolved principal: service account, person’s session, role) came from an autonomous system it had not used during its learning period (baselineLearningMs) or in the last baselineMemoryMs. Medium when every network it was seen in before was AWS or private and this one is a public network outside AWS.',
   triage:

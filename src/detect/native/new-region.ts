@@ -55,7 +55,7 @@ export const newRegion: NativeDetection<null> = {
   id: 'seam-native-new-region',
   title: 'Principal or account active in an AWS region it never used',
   level: 'low',
-  tags: ['attack.defense_evasion', 'attack.t1535', 'attack.discovery', 'attack.t1580'],
+  tags: ['attack.defense-evasion', 'attack.t1535', 'attack.discovery', 'attack.t1580'],
   description:
     'A regional CloudTrail call by a principal in a region it had not called in during its learning period or since (low). Medium when the call is a write and no principal of the account had used the region since the account’s own learning period: resources appearing in an unused region.',
   triage:

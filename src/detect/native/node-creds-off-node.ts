@@ -21,7 +21,7 @@ export const nodeCredsOffNode: NativeDetection<State> = {
   id: 'seam-native-node-creds-off-node',
   title: 'Node instance-role credentials used off the node',
   level: 'high',
-  tags: ['attack.credential_access', 'attack.t1552.005', 'attack.t1078.004'],
+  tags: ['attack.credential-access', 'attack.t1552.005', 'attack.t1078.004'],
   description:
     'A call signed by a session of an IAM role that the cluster’s nodes authenticate with (aws-auth system:nodes mapping, a node access entry, or kubelet audit events) came from an address outside the cluster’s egress addresses.',
   triage:

@@ -27,7 +27,7 @@ export const saTokenOffCluster: NativeDetection<State> = {
   id: 'seam-native-sa-token-off-cluster',
   title: 'Privileged service-account token minted, then used from outside the cluster',
   level: 'high',
-  tags: ['attack.credential_access', 'attack.t1528', 'attack.defense_evasion', 'attack.t1550.001'],
+  tags: ['attack.credential-access', 'attack.t1528', 'attack.defense-evasion', 'attack.t1550.001'],
   description:
     'A person created a token for a service account whose RBAC is powerful (cluster-admin, secrets, exec, escalation verbs), and a request authenticated as that service account then came from an address outside the cluster (not a pod-bound token, not a private or egress address).',
   triage:

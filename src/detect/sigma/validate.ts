@@ -8,6 +8,7 @@ import type { Diagnostic, Logsource } from './types.ts';
 import type { Pos, ReadDoc, YNode } from './read.ts';
 import { getKey, str } from './read.ts';
 import { diag, warn } from './diagnostics.ts';
+import { tacticTagProblem } from '../attack-tags.ts';
 
 export type DocKind = 'rule' | 'filter' | 'correlation';
 
@@ -115,6 +116,19 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
     }
     return out;
   };
+
+  // ATT&CK tactic tags in one spelling (Sigma tags appendix): an error in Seam's own rules (`author: Seam`,
+  // checked by `seam rules lint`), a warning in others'. Either way the rule loads.
+  const ours = str(getKey(node, 'author')?.value) === 'Seam';
+  const tagsE = getKey(node, 'tags');
+  if (tagsE?.value.kind === 'seq') {
+    for (const it of tagsE.value.items) {
+      const s = str(it);
+      const p = s === undefined ? undefined : tacticTagProblem(s);
+      if (p === undefined || (!ours && p.canonical === undefined)) continue;
+      diags.push(diag('SEAM_ERR_RULE_SCHEMA', file, it.pos, p.message, { severity: ours ? 'error' : 'warning', ...(ruleRef ? { rule: ruleRef } : {}) }));
+    }
+  }
 
   if (kind === 'correlation') {
     return validateCorrelation(node, file, meta, err, w, ok);
