@@ -10,6 +10,10 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
           environment: 'node',
+          // Several unit tests load the whole rule pack and replay the demo: ~2 s on a quiet machine, over
+          // vitest's 5 s default when the two cores are shared (a timed-out test says nothing about Seam;
+          // speed is measured in bench/, never here).
+          testTimeout: 60_000,
         },
       },
       {
