@@ -10,6 +10,7 @@ import { ChainStep, Principal } from '../core/envelope.ts';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { RuleMatch } from './sigma/types.ts';
 import { CORRELATION_TYPES } from './correlate/types.ts';
+import { strOrNumber } from '../core/values.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -137,10 +138,6 @@ export function buildAlert(input: AlertInput): Alert {
   return alert;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-
 /**
  * The id the source system gave the record, read from the raw fields by `seam.source`:
  * CloudTrail `eventID`, audit `auditID`, GuardDuty finding `Id`/`id` (also inside an EventBridge
@@ -149,17 +146,17 @@ function str(v: unknown): string | undefined {
 export function nativeIdOf(event: SeamEvent): string | undefined {
   switch (event.seam.source) {
     case 'cloudtrail':
-      return str(event['eventID']);
+      return strOrNumber(event['eventID']);
     case 'k8s_audit':
-      return str(event['auditID']);
+      return strOrNumber(event['auditID']);
     case 'guardduty': {
       const detail = event['detail'];
       const inner = detail !== null && typeof detail === 'object' ? (detail as Record<string, unknown>) : undefined;
       // An EventBridge envelope has its own top-level `id`; the finding's id is in `detail`.
-      return str(inner?.['id']) ?? str(inner?.['Id']) ?? str(event['Id']) ?? str(event['id']);
+      return strOrNumber(inner?.['id']) ?? strOrNumber(inner?.['Id']) ?? strOrNumber(event['Id']) ?? strOrNumber(event['id']);
     }
     case 'runtime':
-      return str(event['uuid']) ?? str(event['id']) ?? str(event['event_id']);
+      return strOrNumber(event['uuid']) ?? strOrNumber(event['id']) ?? strOrNumber(event['event_id']);
     default:
       return undefined;
   }

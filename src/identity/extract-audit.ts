@@ -7,11 +7,7 @@ import { isNodeMapping, parseAwsAuthData } from './aws-auth.ts';
 import type { ExtractContext, FactDraft } from './context.ts';
 import { canonicalIamArn, clusterKey, groupKey, podKey, rbacRoleKey, saKey, saOfUsername, userKey, UNKNOWN_CLUSTER } from './keys.ts';
 import { parseBinding, parseRules, type RbacSubject } from './rbac.ts';
-
-type Rec = Record<string, unknown>;
-const obj = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const first = (v: unknown): string | undefined => (Array.isArray(v) ? str(v[0]) : str(v));
+import { first, obj, str, type Rec } from '../core/values.ts';
 
 export const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
 

@@ -7,11 +7,7 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { accessKeyKey, canonicalIamArn, clusterKey, issuerOf, oidcKey, roleArnFromName, roleOfSession, saKey, saOfUsername, userKey, accessPolicyKey, accountOfArn } from './keys.ts';
 import type { ExtractContext } from './context.ts';
 import { accessPolicyName } from './rbac.ts';
-
-type Rec = Record<string, unknown>;
-const obj = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+import { obj, str, strs, type Rec } from '../core/values.ts';
 
 const NODE_ENTRY_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'EC2']);
 

@@ -2,6 +2,7 @@
  * Kubernetes RBAC objects as the graph stores them, the default ClusterRoles every cluster has (their
  * creation is never audited, so the graph knows them up front), and the meaning of EKS access policies.
  */
+import { strs } from '../core/values.ts';
 
 export interface RbacRule {
   verbs: string[];
@@ -24,10 +25,6 @@ export interface RbacBinding {
   namespace?: string;
   roleRef: { kind: 'Role' | 'ClusterRole'; name: string };
   subjects: RbacSubject[];
-}
-
-function strs(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 export function parseRules(v: unknown): RbacRule[] {

@@ -9,11 +9,7 @@ import { awsAuthFacts, bindingFacts, irsaFact, podFact, roleFact } from './extra
 import type { ExtractContext } from './context.ts';
 import { accessPolicyKey, canonicalIamArn, clusterKey, roleOfSession, userKey, accountOfArn } from './keys.ts';
 import { accessPolicyName } from './rbac.ts';
-
-type Rec = Record<string, unknown>;
-const obj = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+import { obj, str, strs, type Rec } from '../core/values.ts';
 
 function load(input: string | unknown): unknown {
   return typeof input === 'string' ? parse(input) : input;

@@ -1,5 +1,6 @@
 import type { SeamEvent } from '../core/envelope.ts';
 import { boundedLru, type Lru } from '../core/lru.ts';
+import { first, obj } from '../core/values.ts';
 
 /**
  * What travels on `seam.signals` (ADR 0005): normalized events, unannotated, each with the ids of
@@ -143,15 +144,6 @@ function isSystemReader(username: string): boolean {
     username.startsWith('eks:') ||
     username.startsWith('system:serviceaccount:kube-system:')
   );
-}
-
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
-function first(v: unknown): string | undefined {
-  const x = Array.isArray(v) ? v[0] : v;
-  return typeof x === 'string' && x !== '' ? x : undefined;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, newSeam } from './common.ts';
 import { cloudTrailPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
-import { arnAccount, hashId, isoTime, isRec, obj, str, type Rec } from './util.ts';
+import { arnAccount, hashId, isoTime } from './util.ts';
+import { isRec, obj, str, type Rec } from '../values.ts';
 
 /** Request parameters that name the thing acted on, in order of preference. */
 const RESOURCE_PARAMS = [

@@ -1,5 +1,5 @@
 import type { SourceType } from '../envelope.ts';
-import type { Rec } from './util.ts';
+import type { Rec } from '../values.ts';
 
 /**
  * Which format a record is, decided per record from a few cheap property reads (collectors may mix

@@ -3,7 +3,8 @@ import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
 import { guardDutyPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
-import { first, isoTime, num, obj, pick, str, type Rec } from './util.ts';
+import { isoTime, pick } from './util.ts';
+import { first, num, obj, str, type Rec } from '../values.ts';
 
 /**
  * Maps a GuardDuty finding in any of its shapes (REST camelCase, SDK PascalCase, EventBridge envelope).

@@ -3,7 +3,8 @@ import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
 import { extraAccount, k8sPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
-import { first, isoTime, num, obj, str, strArray, type Rec } from './util.ts';
+import { isoTime } from './util.ts';
+import { first, num, obj, str, strArray, type Rec } from '../values.ts';
 
 /** Non-resource requests (/healthz, /version, /openapi/v2): the path without the query. */
 function pathOf(uri: string | undefined): string {

@@ -12,7 +12,7 @@ import { mapK8sAudit } from './k8s-audit.ts';
 import { mayHoldToken, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
 import type { MapOut, Mapper } from './types.ts';
-import { isRec, obj, str, type Rec } from './util.ts';
+import { isRec, obj, str, type Rec } from '../values.ts';
 
 /**
  * Raw record → SeamEvent. The public API of normalization:

@@ -1,5 +1,6 @@
 import type { Principal } from '../envelope.ts';
-import { arnAccount, first, str, strArray, type Rec } from './util.ts';
+import { arnAccount } from './util.ts';
+import { first, str, strArray, type Rec } from '../values.ts';
 
 /**
  * First-pass principals, straight from one record. The identity graph refines them later

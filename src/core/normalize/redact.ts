@@ -1,5 +1,5 @@
 import type { SourceType } from '../envelope.ts';
-import { isRec, obj, str, type Rec } from './util.ts';
+import { isRec, obj, str, type Rec } from '../values.ts';
 
 /**
  * Secret redaction at normalization: secrets never reach the normalized topics or the index.

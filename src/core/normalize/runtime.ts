@@ -3,7 +3,8 @@ import type { SeamError } from '../errors.ts';
 import { RUNTIME_KINDS } from '../schemas/runtime.ts';
 import { fieldError, ipOrUndefined, newSeam } from './common.ts';
 import type { MapOut } from './types.ts';
-import { hashId, isoTime, num, obj, str, type Rec } from './util.ts';
+import { hashId, isoTime } from './util.ts';
+import { num, obj, str, type Rec } from '../values.ts';
 
 const KINDS = new Set<string>(RUNTIME_KINDS);
 

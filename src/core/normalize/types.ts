@@ -1,6 +1,6 @@
 import type { RawMeta, SeamMeta } from '../envelope.ts';
 import type { SeamError } from '../errors.ts';
-import type { Rec } from './util.ts';
+import type { Rec } from '../values.ts';
 
 /** Where a mapper writes the event time (a reused object: no allocation per record on the hot path). */
 export interface MapOut {

@@ -1,37 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** Small, allocation-free field readers for the hot path (no zod here: see normalize.ts). */
-
-export type Rec = Record<string, unknown>;
-
-export function isRec(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function obj(v: unknown): Rec | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-}
-
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
-
-export function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-/** First string of a string or string[] (EKS `user.extra` values are arrays). */
-export function first(v: unknown): string | undefined {
-  if (typeof v === 'string') return v.length > 0 ? v : undefined;
-  if (Array.isArray(v)) return str(v[0]);
-  return undefined;
-}
-
-export function strArray(v: unknown): string[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  for (const x of v) if (typeof x !== 'string') return v.filter((y): y is string => typeof y === 'string');
-  return v as string[];
-}
+/** Field readers for the normalizers (the general ones are in src/core/values.ts). */
+import { isRec, type Rec } from '../values.ts';
 
 /** Reads a field in either casing (GuardDuty REST/EventBridge camelCase or SDK PascalCase). */
 export function pick(o: Rec | undefined, camel: string): unknown {

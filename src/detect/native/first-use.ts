@@ -3,7 +3,8 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { Contribution } from '../alert.ts';
 import type { Lru } from '../../core/lru.ts';
-import { obj, remembered, str } from './util.ts';
+import { remembered } from './util.ts';
+import { obj, str } from '../../core/values.ts';
 
 export interface Grant {
   cluster: string;

@@ -8,7 +8,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { chainText, nativeAlert, obj, str, timeOf } from './util.ts';
+import { chainText, nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { nativeIdOf } from '../alert.ts';
 

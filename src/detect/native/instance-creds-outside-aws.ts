@@ -19,7 +19,8 @@ import type { Alert, AlertLevel } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily, type UaFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+import { nativeAlert, remembered, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** How recent the instance's own last call must be for a new address with a new client to count as a copy. */

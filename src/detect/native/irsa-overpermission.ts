@@ -9,7 +9,8 @@ import { federatedTrusts, parsePolicyDocument, statements } from '../../identity
 import { roleArnFromName } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, obj, str, timeOf } from './util.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
 
 const ADMIN_MANAGED = new Set(['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess', 'AWSCloudFormationFullAccess']);
 

@@ -10,7 +10,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, known, learning, learningStart, remember } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, str, timeOf } from './util.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { str } from '../../core/values.ts';
 
 const GLOBAL_SOURCES = new Set(
   [

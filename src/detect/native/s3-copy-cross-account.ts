@@ -11,7 +11,8 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, obj, str } from './util.ts';
+import { nativeAlert } from './util.ts';
+import { obj, str } from '../../core/values.ts';
 
 const COPY_ACTIONS = new Set(['s3.amazonaws.com:CopyObject', 's3.amazonaws.com:UploadPartCopy']);
 

@@ -8,7 +8,8 @@ import { isPowerfulRule } from '../../identity/rbac.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { fromCluster, nativeAlert, obj, remembered, str, timeOf } from './util.ts';
+import { fromCluster, nativeAlert, remembered, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface Minted {

@@ -71,11 +71,3 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
 export function timeOf(event: SeamEvent): number {
   return Date.parse(event['@timestamp']);
 }
-
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-export function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}

@@ -9,7 +9,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { chainText, configuredCidrs, fromCluster, inCidr, nativeAlert, remembered, str, timeOf } from './util.ts';
+import { chainText, configuredCidrs, fromCluster, inCidr, nativeAlert, remembered, timeOf } from './util.ts';
+import { str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface State {
