@@ -241,6 +241,7 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
       ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
     });
   } catch (e) {
+    (await import('../core/logger.ts')).childLogger('run').error({ error: e }, 'The roles could not start.');
     // Close what is open, or the connections keep the process alive after the error.
     await sink?.close().catch(() => undefined);
     await closeProbe?.();

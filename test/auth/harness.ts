@@ -108,13 +108,16 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `seam <args>`; with `until`, sends SIGTERM once it holds (or at the deadline). */
-function runSeam(args: string[], env: Record<string, string>, o: { until?: () => Promise<boolean>; timeoutMs: number }): Promise<SeamRun> {
+function runSeam(args: string[], env: Record<string, string>, o: { until?: () => Promise<boolean>; timeoutMs: number; onStderr?: (all: string) => void }): Promise<SeamRun> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'seam.mjs'), ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    o.onStderr?.(stderr);
+  });
   let exited = false;
   const done = new Promise<SeamRun>((resolve) => child.on('exit', (code) => ((exited = true), resolve({ code, stdout, stderr, ms: Date.now() - t0 }))));
   const deadline = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
@@ -179,7 +182,13 @@ export interface ScenarioResult {
  * `kind` 'scram': SASL_SSL SCRAM-SHA-512 + OpenSearch TLS/basic (stub); 'tls': mutual TLS + OpenSearch SigV4 (stub).
  */
 export async function runScenario(env: AuthEnv, kind: 'scram' | 'tls'): Promise<ScenarioResult> {
-  return (await collectPhase(env, kind))();
+  return (await collectPhase(env, kind))().result;
+}
+
+/** The roles' phase of a scenario: `started` resolves once its good `seam run` is running (or has ended). */
+export interface RunPhase {
+  started: Promise<void>;
+  result: Promise<ScenarioResult>;
 }
 
 /**
@@ -187,7 +196,7 @@ export async function runScenario(env: AuthEnv, kind: 'scram' | 'tls'): Promise<
  * creating theirs at once on a just-started broker have been refused with UNKNOWN_TOPIC_OR_PARTITION), the
  * roles and the wrong-credential commands when the returned function is called (those can overlap).
  */
-export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise<() => Promise<ScenarioResult>> {
+export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise<() => RunPhase> {
   const id = `${kind}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `seam-auth-${kind}-`));
   const topicPrefix = `auth.${id}.`;
@@ -241,48 +250,64 @@ export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise
   const collect = await runSeam(['collect', '--config', config(`${id}-good`, goodIndex)], good, { timeoutMs: 120_000 });
   const raw = await kafkaFootprint(env.kafka.plain, '-none-', `${topicPrefix}seam.raw.`);
   pipeline.details.push(`${kind}: seam collect exit=${collect.code} raw_records=${raw.records} in ${(collect.ms / 1000).toFixed(1)}s${collect.code === 0 ? '' : ` stderr: ${tail(collect.stderr)}`}`);
-  return async () => {
-    const before = { forwarded: stub.counts.forwarded, refused: stub.counts.refused };
+  return () => {
+    let markStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const result = (async (): Promise<ScenarioResult> => {
+      const before = { forwarded: stub.counts.forwarded, refused: stub.counts.refused };
 
-    // 2. At once (they share nothing but the topics): the three roles with good credentials, and the commands with
-    // wrong ones — collect (to other topics) and run (other groups and indices) with a wrong Kafka credential,
-    // run with a wrong OpenSearch credential while records wait on the topics.
-    const badCollectPrefix = `auth.${id}.badcollect.`;
-    const [run, badCollect, badRun, badOs] = await Promise.all([
-      runSeam(['run', '--config', config(`${id}-good`, goodIndex)], good, {
-        timeoutMs: 180_000,
-        until: async () => (await count(env.opensearchUrl, `${goodIndex}-alerts-*`)) > 0 && (await count(env.opensearchUrl, `${goodIndex}-events-*`)) >= raw.records,
-      }),
-      runSeam(['collect', '--config', config(`${id}-badkafka`, `${goodIndex}_badkafka`)], { ...wrongKafka, SEAM_TOPIC_PREFIX: badCollectPrefix }, { timeoutMs: 120_000 }),
-      runSeam(['run', '--config', config(`${id}-badkafka`, `${goodIndex}_badkafka`)], wrongKafka, { timeoutMs: 120_000 }),
-      runSeam(['run', '--config', config(`${id}-bados`, `${goodIndex}_bados`)], wrongOs, { timeoutMs: 120_000 }),
-    ]);
-    const events = await count(env.opensearchUrl, `${goodIndex}-events-*`);
-    const alerts = await count(env.opensearchUrl, `${goodIndex}-alerts-*`);
-    const groups = await kafkaFootprint(env.kafka.plain, `${id}-good.`, topicPrefix);
-    pipeline.details.push(
-      `${kind}: seam run (normalize, correlate, index) exit=${run.code} indexed events=${events} alerts=${alerts} via the ${kind === 'scram' ? 'basic' : 'sigv4'} stub groups=${groups.groups.length} in ${(run.ms / 1000).toFixed(1)}s${run.code === 0 ? '' : ` stderr: ${tail(run.stderr)}`}`,
-    );
-    pipeline.ok = collect.code === 0 && raw.records > 0 && run.code === 0 && events >= raw.records && alerts > 0 && stub.counts.forwarded > before.forwarded && groups.groups.length >= 3;
+      // 2. At once (they share nothing but the topics): the three roles with good credentials, and the commands with
+      // wrong ones — collect (to other topics) and run (other groups and indices) with a wrong Kafka credential,
+      // run with a wrong OpenSearch credential while records wait on the topics.
+      const badCollectPrefix = `auth.${id}.badcollect.`;
+      const [run, badCollect, badRun, badOs] = await Promise.all([
+        runSeam(['run', '--config', config(`${id}-good`, goodIndex)], good, {
+          timeoutMs: 180_000,
+          until: async () => (await count(env.opensearchUrl, `${goodIndex}-alerts-*`)) > 0 && (await count(env.opensearchUrl, `${goodIndex}-events-*`)) >= raw.records,
+          onStderr: (all) => {
+            if (all.includes('seam: running ')) markStarted();
+          },
+        }).finally(() => markStarted()),
+        runSeam(['collect', '--config', config(`${id}-badkafka`, `${goodIndex}_badkafka`)], { ...wrongKafka, SEAM_TOPIC_PREFIX: badCollectPrefix }, { timeoutMs: 120_000 }),
+        runSeam(['run', '--config', config(`${id}-badkafka`, `${goodIndex}_badkafka`)], wrongKafka, { timeoutMs: 120_000 }),
+        runSeam(['run', '--config', config(`${id}-bados`, `${goodIndex}_bados`)], wrongOs, { timeoutMs: 120_000 }),
+      ]);
+      const events = await count(env.opensearchUrl, `${goodIndex}-events-*`);
+      const alerts = await count(env.opensearchUrl, `${goodIndex}-alerts-*`);
+      const groups = await kafkaFootprint(env.kafka.plain, `${id}-good.`, topicPrefix);
+      // A failed run's whole stderr (log lines with stacks) stays in a file for whoever reads the failure.
+      const keep = (name: string, r: SeamRun): string => {
+        const f = path.join(os.tmpdir(), `seam-auth-${id}-${name}.stderr`);
+        fs.writeFileSync(f, r.stderr);
+        return f;
+      };
+      if (run.code !== 0) pipeline.details.push(`${kind}: seam run stderr in ${keep('run', run)}`);
+      if (collect.code !== 0) pipeline.details.push(`${kind}: seam collect stderr in ${keep('collect', collect)}`);
+      pipeline.details.push(
+        `${kind}: seam run (normalize, correlate, index) exit=${run.code} indexed events=${events} alerts=${alerts} via the ${kind === 'scram' ? 'basic' : 'sigv4'} stub groups=${groups.groups.length} in ${(run.ms / 1000).toFixed(1)}s${run.code === 0 ? '' : ` stderr: ${tail(run.stderr)}`}`,
+      );
+      pipeline.ok = collect.code === 0 && raw.records > 0 && run.code === 0 && events >= raw.records && alerts > 0 && stub.counts.forwarded > before.forwarded && groups.groups.length >= 3;
 
-    const kafkaWrong: CheckResult = { ok: false, details: [] };
-    const kfp = await kafkaFootprint(env.kafka.plain, `${id}-badkafka.`, badCollectPrefix);
-    const kIdx = await indicesWithPrefix(env.opensearchUrl, `${goodIndex}_badkafka`);
-    kafkaWrong.details.push(
-      `${kind}: wrong Kafka credential: collect exit=${badCollect.code} (${(badCollect.ms / 1000).toFixed(1)}s) run exit=${badRun.code} (${(badRun.ms / 1000).toFixed(1)}s) groups=${kfp.groups.length} topics=${kfp.topics.length} indices=${kIdx.length}; says: ${tail(badRun.stderr, 300)}`,
-    );
-    kafkaWrong.ok =
-      badCollect.code !== 0 && badCollect.code !== null && badRun.code !== 0 && badRun.code !== null && kafkaNeedle.test(badRun.stderr) && kafkaNeedle.test(badCollect.stderr) && kfp.groups.length === 0 && kfp.topics.length === 0 && kIdx.length === 0;
+      const kafkaWrong: CheckResult = { ok: false, details: [] };
+      const kfp = await kafkaFootprint(env.kafka.plain, `${id}-badkafka.`, badCollectPrefix);
+      const kIdx = await indicesWithPrefix(env.opensearchUrl, `${goodIndex}_badkafka`);
+      kafkaWrong.details.push(
+        `${kind}: wrong Kafka credential: collect exit=${badCollect.code} (${(badCollect.ms / 1000).toFixed(1)}s) run exit=${badRun.code} (${(badRun.ms / 1000).toFixed(1)}s) groups=${kfp.groups.length} topics=${kfp.topics.length} indices=${kIdx.length}; says: ${tail(badRun.stderr, 300)}`,
+      );
+      kafkaWrong.ok =
+        badCollect.code !== 0 && badCollect.code !== null && badRun.code !== 0 && badRun.code !== null && kafkaNeedle.test(badRun.stderr) && kafkaNeedle.test(badCollect.stderr) && kfp.groups.length === 0 && kfp.topics.length === 0 && kIdx.length === 0;
 
-    const opensearchWrong: CheckResult = { ok: false, details: [] };
-    const ofp = await kafkaFootprint(env.kafka.plain, `${id}-bados.`, topicPrefix);
-    const oIdx = await indicesWithPrefix(env.opensearchUrl, `${goodIndex}_bados`);
-    opensearchWrong.details.push(
-      `${kind}: wrong OpenSearch credential: run exit=${badOs.code} (${(badOs.ms / 1000).toFixed(1)}s) refused=${stub.counts.refused - before.refused} groups=${ofp.groups.length} indices=${oIdx.length}; says: ${tail(badOs.stderr, 300)}`,
-    );
-    opensearchWrong.ok = badOs.code !== 0 && badOs.code !== null && osNeedle.test(badOs.stderr) && stub.counts.refused > before.refused && ofp.groups.length === 0 && oIdx.length === 0;
+      const opensearchWrong: CheckResult = { ok: false, details: [] };
+      const ofp = await kafkaFootprint(env.kafka.plain, `${id}-bados.`, topicPrefix);
+      const oIdx = await indicesWithPrefix(env.opensearchUrl, `${goodIndex}_bados`);
+      opensearchWrong.details.push(
+        `${kind}: wrong OpenSearch credential: run exit=${badOs.code} (${(badOs.ms / 1000).toFixed(1)}s) refused=${stub.counts.refused - before.refused} groups=${ofp.groups.length} indices=${oIdx.length}; says: ${tail(badOs.stderr, 300)}`,
+      );
+      opensearchWrong.ok = badOs.code !== 0 && badOs.code !== null && osNeedle.test(badOs.stderr) && stub.counts.refused > before.refused && ofp.groups.length === 0 && oIdx.length === 0;
 
-    fs.rmSync(dir, { recursive: true, force: true });
-    return { pipeline, kafkaWrong, opensearchWrong };
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { pipeline, kafkaWrong, opensearchWrong };
+    })();
+    return { started, result };
   };
 }
