@@ -6,8 +6,10 @@
  *
  * - rsigma is built once with cargo into .cache/rsigma (`cargo install --locked rsigma@0.23.0`, ~12+ min
  *   here, under `nice`); the events are generated once by bench/lib/events.ts into .cache/bench-peers/.
- * - rsigma runs unrouted (every rule on every event: `engine eval -r RULES`) and routed
- *   (`--logsource-routing`, one run per source file: the events split by the source Seam assigns them).
+ * - rsigma runs unrouted (every rule on every event: `engine eval -r RULES -e @FILE`) and routed: one run
+ *   per source file (the events split by the source Seam assigns them) with `--logsource-routing
+ *   --event-logsource product=aws,service=cloudtrail` (kubernetes/audit, linux, aws/guardduty), since raw
+ *   records carry no product/service/category fields for rsigma to route on.
  * - Seam runs `seam replay FILE --rules RULES` from the compiled build (ADR 0013; built if stale), with its
  *   rule cache: first cold (empty cache), then warm (a restart with unchanged rules, what a deployment sees).
  * - Time to first alert: both on one event that a rule matches (a CloudTrail StopLogging call).
@@ -123,17 +125,15 @@ interface Run {
   stdoutLines: number;
   stderr: string;
 }
-function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Run {
+function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const timeFile = join(WORK, 'time.txt');
   const outFile = join(WORK, 'stdout.txt');
-  const inFd = stdin === undefined ? 'ignore' : openSync(stdin, 'r');
   const outFd = openSync(outFile, 'w');
   const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], {
     env: { ...process.env, ...env },
-    stdio: [inFd, outFd, 'pipe'],
+    stdio: ['ignore', outFd, 'pipe'],
     maxBuffer: 256 * 1024 * 1024,
   });
-  if (typeof inFd === 'number') closeSync(inFd);
   closeSync(outFd);
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-2000)}`);
   const [wall, user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
@@ -177,15 +177,23 @@ const version = spawnSync(RSIGMA, ['--version'], { encoding: 'utf8' }).stdout.tr
 if (!version.includes('0.23.0')) fail(`${RSIGMA} says '${version}', expected 0.23.0 (remove ${RSIGMA_ROOT} to rebuild)`);
 
 // ---- rsigma ------------------------------------------------------------------------------------------
-const rsigmaFirst = measure(RSIGMA, ['engine', 'eval', '-r', RULES], {}, ONE);
+const rsigmaFirst = measure(RSIGMA, ['engine', 'eval', '-r', RULES, '-e', `@${ONE}`]);
 const loadLine = rsigmaFirst.stderr.split('\n').find((l) => /load|compil/i.test(l));
 const reportedLoad = loadLine === undefined ? undefined : /([\d.]+)\s*(ms|s)\b/.exec(loadLine);
 const rsigmaLoadMs = reportedLoad ? Number(reportedLoad[1]) * (reportedLoad[2] === 's' ? 1000 : 1) : rsigmaFirst.wallS * 1000;
 say(`rsigma time to first alert (1 event, ${rsigmaFirst.stdoutLines} match): ${fmtRun(rsigmaFirst)}${loadLine ? `; it says: ${loadLine.trim()}` : ''}`);
-const unrouted = Array.from({ length: RUNS }, () => measure(RSIGMA, ['engine', 'eval', '-r', RULES], {}, EVENTS));
+const unrouted = Array.from({ length: RUNS }, () => measure(RSIGMA, ['engine', 'eval', '-r', RULES, '-e', `@${EVENTS}`]));
+// rsigma routes by the event's product/service/category fields, which raw records do not carry; one run per
+// source names the source's logsource for all its events (--event-logsource), as a one-source pipeline would.
+const LOGSOURCE: Record<(typeof SOURCES)[number], string> = {
+  cloudtrail: 'product=aws,service=cloudtrail',
+  k8s_audit: 'product=kubernetes,service=audit',
+  runtime: 'product=linux',
+  guardduty: 'product=aws,service=guardduty',
+};
 for (const r of unrouted) say(`rsigma unrouted: ${fmtRun(r)}, matches ${r.stdoutLines}`);
 const routed = Array.from({ length: RUNS }, () => {
-  const parts = SOURCES.filter((s) => counts[s]! > 0).map((s) => measure(RSIGMA, ['engine', 'eval', '-r', RULES, '--logsource-routing'], {}, bySource(s)));
+  const parts = SOURCES.filter((s) => counts[s]! > 0).map((s) => measure(RSIGMA, ['engine', 'eval', '-r', RULES, '--logsource-routing', '--event-logsource', LOGSOURCE[s], '-e', `@${bySource(s)}`]));
   const sum: Run = {
     wallS: parts.reduce((a, p) => a + p.wallS, 0),
     cpuS: parts.reduce((a, p) => a + p.cpuS, 0),
