@@ -243,7 +243,7 @@ async function setup(p: string): Promise<string[]> {
 async function cleanup(): Promise<void> {
   for (const p of [prefix, perfPrefix, plainPrefix]) {
     await client.indices.delete({ index: `${p}-*`, expand_wildcards: 'all' }, { ignore: [404] });
-    for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity']) {
+    for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity', 'incidents']) {
       await client.indices.deleteIndexTemplate({ name: `${p}-${t}` }, { ignore: [404] });
     }
     for (const t of ['settings', 'events-mappings']) await client.cluster.deleteComponentTemplate({ name: `${p}-${t}` }, { ignore: [404] });
@@ -270,10 +270,11 @@ describe('OpenSearch sink on a real OpenSearch node', () => {
   it('setup installs the templates, then finds them unchanged', async () => {
     const first = await setup(prefix);
     expect(first).toContain(`  created      index template ${prefix}-events-cloudtrail`);
-    expect(first.filter((l) => l.includes(' created '))).toHaveLength(9); // 2 component + 6 index templates + identity index
+    expect(first.filter((l) => l.includes(' created '))).toHaveLength(11); // 2 component + 7 index templates + identity and incidents indices
+    expect(first).toContain(`  created      index template ${prefix}-incidents`);
     expect(first.some((l) => l.includes('ism policy') && l.includes('skipped'))).toBe(true); // the local node has no ISM plugin
     const second = await setup(prefix);
-    expect(second.filter((l) => l.includes(' unchanged '))).toHaveLength(9);
+    expect(second.filter((l) => l.includes(' unchanged '))).toHaveLength(11);
     const t = await client.indices.getIndexTemplate({ name: `${prefix}-events-*` });
     expect(t.body.index_templates.map((x) => x.name).sort()).toEqual(['cloudtrail', 'guardduty', 'k8s_audit', 'runtime'].map((s) => `${prefix}-events-${s}`));
   });

@@ -14,6 +14,8 @@ export const TOPICS = {
    * `seam.signals` partition p derived (ADR 0008).
    */
   identity: 'seam.identity',
+  /** Incident updates (one per alert), keyed by incident id: who acted, really (ADR 0015). */
+  incidents: 'seam.incidents',
   /** Dead letters (src/core/dead-letter.ts), with the reason and the original bytes. */
   dlq: 'seam.dlq',
 } as const;

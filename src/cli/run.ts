@@ -125,7 +125,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const serious = incidentsFrom(alerts).filter((i) => i.level === 'critical' || i.level === 'high');
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
-  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
+  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}, ${paths.incidents}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
   // One page per serious incident, beside the events and alerts it is drawn from (`seam report incident` redraws one).
   if (serious.length > 0) {
     const { pagesForRun, writeIncidentPages } = await import('./report.ts');

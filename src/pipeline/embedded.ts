@@ -36,7 +36,7 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedResult {
   summary: ReplaySummary;
-  paths: { events: string; alerts: string; identity: string; dlq: string };
+  paths: { events: string; alerts: string; identity: string; incidents: string; dlq: string };
 }
 
 /**
@@ -150,7 +150,7 @@ async function drained(bus: MemoryBus, topics: PipelineTopics, deliver = false):
     ...(deliver ? [[defaultGroupId('deliver'), [topics.alerts]] as [string, readonly string[]]] : []),
     [defaultGroupId('normalize'), topics.rawAll],
     [defaultGroupId('correlate'), [topics.signals]],
-    [defaultGroupId('index'), [topics.events, topics.alerts, topics.identity]],
+    [defaultGroupId('index'), [topics.events, topics.alerts, topics.identity, topics.incidents]],
     ['seam-dlq-file', [topics.dlq]],
   ];
   for (;;) {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { IdentityDoc } from '../identity/types.ts';
+import { mergeIncident, type IncidentDoc, type IncidentUpdate } from './incident-topic.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
 import type { IndexSink } from './roles/indexer.ts';
 
 /**
- * Embedded mode's index: events, alerts and identity graph versions as JSONL files under the state
+ * Embedded mode's index: events, alerts, identity graph versions and incidents as JSONL files under the state
  * directory (a version re-sent when it closes is appended again: the last line of an id wins). Every write
  * is acked once it is handed to the file stream; nothing is deduplicated (a MemoryBus does not
  * redeliver after a crash: there is no after).
@@ -15,12 +16,31 @@ export class FileIndexSink implements IndexSink {
     private readonly events: JsonlSink,
     private readonly alerts: JsonlSink,
     private readonly identity: JsonlSink,
-    readonly paths: { events: string; alerts: string; identity: string },
+    private readonly incidents: JsonlSink,
+    readonly paths: { events: string; alerts: string; identity: string; incidents: string },
   ) {}
 
+  /** The incidents as merged so far (ADR 0015), by id. */
+  private readonly incidentDocs = new Map<string, IncidentDoc>();
+
   static async open(dir: string): Promise<FileIndexSink> {
-    const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl'), identity: join(dir, 'identity.jsonl') };
-    return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), await JsonlSink.open(paths.identity), paths);
+    const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl'), identity: join(dir, 'identity.jsonl'), incidents: join(dir, 'incidents.jsonl') };
+    return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), await JsonlSink.open(paths.identity), await JsonlSink.open(paths.incidents), paths);
+  }
+
+  /** Merges incident updates as the OpenSearch sink does (`mergeIncident`); each changed incident is appended (the last line of an id wins). */
+  async mergeIncidents(updates: readonly IncidentUpdate[]): Promise<number> {
+    const byId = new Map<string, IncidentUpdate[]>();
+    for (const u of updates) byId.set(u.incident, [...(byId.get(u.incident) ?? []), u]);
+    let changed = 0;
+    for (const [id, us] of byId) {
+      const merged = mergeIncident(this.incidentDocs.get(id), us);
+      if (merged === undefined) continue;
+      this.incidentDocs.set(id, merged);
+      await this.incidents.write(merged);
+      changed++;
+    }
+    return changed;
   }
 
   eventTarget(e: EventRouting): { index: string; id: string } {
@@ -45,6 +65,6 @@ export class FileIndexSink implements IndexSink {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.events.close(), this.alerts.close(), this.identity.close()]);
+    await Promise.all([this.events.close(), this.alerts.close(), this.identity.close(), this.incidents.close()]);
   }
 }

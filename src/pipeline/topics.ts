@@ -14,6 +14,8 @@ export interface PipelineTopics {
   readonly alerts: string;
   /** Identity graph versions, co-partitioned with `signals` (ADR 0008). */
   readonly identity: string;
+  /** Incident updates, keyed by incident id (ADR 0015). */
+  readonly incidents: string;
   readonly dlq: string;
   /** The source a raw topic carries, or undefined for any other topic. */
   sourceOfRaw(topic: string): SourceType | undefined;
@@ -30,6 +32,7 @@ export function pipelineTopics(prefix = ''): PipelineTopics {
     signals: p(TOPICS.signals),
     alerts: p(TOPICS.alerts),
     identity: p(TOPICS.identity),
+    incidents: p(TOPICS.incidents),
     dlq: p(TOPICS.dlq),
     sourceOfRaw: (t) => bySource.get(t),
   };
@@ -42,12 +45,13 @@ export const IDENTITY_TOPIC_CONFIG: Readonly<Record<string, string>> = { 'cleanu
  * Partitions per topic when Seam creates them: raw and events scale with normalize/index, signals with
  * correlate; identity has as many as signals, because the state of signals partition p writes to its p.
  */
-export function topicPlan(t: PipelineTopics, partitions: { raw?: number; events?: number; signals?: number; alerts?: number; dlq?: number } = {}): { topic: string; partitions: number; config?: Record<string, string> }[] {
+export function topicPlan(t: PipelineTopics, partitions: { raw?: number; events?: number; signals?: number; alerts?: number; incidents?: number; dlq?: number } = {}): { topic: string; partitions: number; config?: Record<string, string> }[] {
   return [
     ...t.rawAll.map((topic) => ({ topic, partitions: partitions.raw ?? 6 })),
     { topic: t.events, partitions: partitions.events ?? 6 },
     { topic: t.signals, partitions: partitions.signals ?? 3 },
     { topic: t.alerts, partitions: partitions.alerts ?? 3 },
+    { topic: t.incidents, partitions: partitions.incidents ?? partitions.alerts ?? 3 },
     { topic: t.dlq, partitions: partitions.dlq ?? 1 },
     { topic: t.identity, partitions: partitions.signals ?? 3, config: { ...IDENTITY_TOPIC_CONFIG } },
   ];

@@ -9,6 +9,7 @@ import type { Alert } from '../../src/detect/alert.ts';
 import { loadPlaceholdersFile } from '../../src/detect/load.ts';
 import { loadDetection, type Detection } from '../../src/pipeline/detection.ts';
 import { runEmbedded } from '../../src/pipeline/embedded.ts';
+import type { IncidentDoc } from '../../src/pipeline/incident-topic.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
 
@@ -54,7 +55,7 @@ export async function embeddedReference(detection: Detection): Promise<Map<strin
  * Embedded mode over the demo file (as `npm start` runs it): the alert reference, and the identity
  * each indexed event carries (`seam.id` → `identityOf`, from `events.jsonl`, ADR 0014).
  */
-export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<string, string>; identity: Map<string, string> }> {
+export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<string, string>; identity: Map<string, string>; incidents: Map<string, IncidentDoc> }> {
   const alerts: Alert[] = [];
   const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-order-ref-')), detection, maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER, onAlert: (a) => alerts.push(a) });
   const identity = new Map<string, string>();
@@ -63,7 +64,13 @@ export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<s
     const e = JSON.parse(line) as SeamEvent;
     identity.set(e.seam.id, identityOf(e));
   }
-  return { alerts: new Map(alerts.map((a) => [alertKey(a), a.rule.title])), identity };
+  const incidents = new Map<string, IncidentDoc>();
+  for (const line of (await readFile(r.paths.incidents, 'utf8')).split('\n')) {
+    if (line.trim() === '') continue;
+    const d = JSON.parse(line) as IncidentDoc;
+    incidents.set(d.id, d);
+  }
+  return { alerts: new Map(alerts.map((a) => [alertKey(a), a.rule.title])), identity, incidents };
 }
 
 /** JSON with object keys sorted, so the same value compares equal however it was serialized. */

@@ -12,7 +12,9 @@ import type { BusMessage } from '../../src/bus/types.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
+import type { IncidentDoc } from '../../src/pipeline/incident-topic.ts';
 import { startKafkaRoles, type RunningRoles } from '../../src/pipeline/kafka-roles.ts';
+import { createIndexRole } from '../../src/pipeline/roles/indexer.ts';
 import { defaultGroupId, PIPELINE_ROLES } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics, topicPlan } from '../../src/pipeline/topics.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
@@ -28,6 +30,10 @@ interface KafkaRun {
   alerts: Pick<Alert, 'id' | 'rule' | 'events' | 'late'>[];
   /** `seam.id` → identity of each event in the events index (ADR 0014). */
   identity: Map<string, string>;
+  /** `<prefix>-incidents` as Kafka mode merged it, then after an analyst's update and a full redelivery (ADR 0015). */
+  incidents: Map<string, IncidentDoc>;
+  afterRedelivery: Map<string, IncidentDoc>;
+  triaged: string;
   /** `seam hunt --who` the demo's attacker over that index: events per plane. */
   alice: Partial<Record<string, number>>;
   late: number;
@@ -85,7 +91,7 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     const groups: [string, string[]][] = [
       [defaultGroupId('normalize', groupPrefix), [...topics.rawAll]],
       [defaultGroupId('correlate', groupPrefix), [topics.signals]],
-      [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts, topics.identity]],
+      [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts, topics.identity, topics.incidents]],
     ];
     const behind = async (): Promise<number> => {
       let n = 0;
@@ -119,13 +125,29 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     const identity = new Map<string, string>();
     for (const h of (ev.body as { hits: { hits: { _id: string; _source: SeamEvent }[] } }).hits.hits) identity.set(h._id, identityOf(h._source));
     const alice = await huntWho(os, { who: parseWho(DEMO_ATTACKER), indexPrefix }, () => undefined);
-    return { alerts: hits.map((h) => h._source), identity, alice: alice.bySource, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
+    const readIncidents = async (): Promise<Map<string, IncidentDoc>> => {
+      await os.indices.refresh({ index: `${indexPrefix}-incidents` });
+      const r = await os.search({ index: `${indexPrefix}-incidents`, size: 1000, body: { query: { match_all: {} } } as never });
+      return new Map((r.body as { hits: { hits: { _id: string; _source: IncidentDoc }[] } }).hits.hits.map((h) => [h._id, h._source]));
+    };
+    const incidents = await readIncidents();
+    // An analyst triages the attacker's incident in OpenSearch; then every incident update is delivered
+    // again (a second index group from the beginning): the merge adds nothing and keeps the triage.
+    const triaged = [...incidents.values()].find((d) => d.key === DEMO_ATTACKER)?.id ?? '';
+    await os.update({ index: `${indexPrefix}-incidents`, id: triaged, body: { doc: { status: 'investigating', assignee: 'bob@example.com', notes: [{ by: 'bob', at: '2024-11-05T15:00:00Z', text: 'token theft confirmed' }] } } as never, refresh: true } as never);
+    const again = createIndexRole({ bus, topics, sink, groupId: `${id}-reindex`, alerts: false, identity: false });
+    await again.start();
+    const until = Date.now() + 120_000;
+    while ((again.stats() as { incidentUpdates: number }).incidentUpdates < hits.length && Date.now() < until) await sleep(100);
+    await again.stop();
+    const afterRedelivery = await readIncidents();
+    return { alerts: hits.map((h) => h._source), identity, incidents, afterRedelivery, triaged, alice: alice.bySource, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
   } finally {
     for (const r of running) await r.stop().catch(() => undefined);
     await sink.close().catch(() => undefined);
     const admin = await bus.admin();
     await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);
-    await admin.deleteGroups(PIPELINE_ROLES.map((r) => defaultGroupId(r, groupPrefix))).catch(() => undefined);
+    await admin.deleteGroups([...PIPELINE_ROLES.map((r) => defaultGroupId(r, groupPrefix)), `${id}-reindex`]).catch(() => undefined);
     await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
     await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
     await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
@@ -138,10 +160,11 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
   let detection: Detection;
   let reference: Map<string, string>;
   let identityReference: Map<string, string>;
+  let incidentsReference: Map<string, IncidentDoc>;
   let records: DemoRecord[];
   beforeAll(async () => {
     detection = await demoDetection();
-    ({ alerts: reference, identity: identityReference } = await embeddedRun(detection));
+    ({ alerts: reference, identity: identityReference, incidents: incidentsReference } = await embeddedRun(detection));
     records = await demoRecords();
   });
 
@@ -165,6 +188,14 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
       // Hunting the attacker by identity over what Kafka mode indexed finds her in all four planes.
       process.stdout.write(`order (kafka, ${partitions} partitions): hunt --who alice ${JSON.stringify(run.alice)}\n`);
       for (const plane of ['k8s_audit', 'cloudtrail', 'guardduty', 'runtime']) expect(run.alice[plane] ?? 0, plane).toBeGreaterThan(0);
+      // Incidents (ADR 0015): the ids, alerts, levels and risk embedded mode merges; an analyst's triage survives a redelivery.
+      const view = (m: Map<string, IncidentDoc>): unknown => [...m.values()].map((d) => ({ ...d, updated_at: undefined, risk: Math.round(d.risk * 1000) })).sort((a, b) => (a.id < b.id ? -1 : 1));
+      process.stdout.write(`order (kafka, ${partitions} partitions): incidents=${run.incidents.size} expected=${incidentsReference.size} triaged=${run.triaged} status=${run.afterRedelivery.get(run.triaged)?.status} alerts=${run.afterRedelivery.get(run.triaged)?.alert_count}\n`);
+      expect(view(run.incidents)).toEqual(view(incidentsReference));
+      expect(run.triaged).not.toBe('');
+      expect(run.afterRedelivery.get(run.triaged)).toMatchObject({ status: 'investigating', assignee: 'bob@example.com', notes: [{ by: 'bob', text: 'token theft confirmed' }] });
+      const untriaged = new Map([...run.afterRedelivery].map(([k, d]) => [k, k === run.triaged ? { ...d, status: 'open', assignee: null, notes: [] } : d]));
+      expect(view(untriaged)).toEqual(view(incidentsReference));
       expect(d.missing).toEqual([]);
       expect(d.extra).toEqual([]);
       expect(run.late).toBe(0);

@@ -13,6 +13,7 @@ import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { eventMessage } from '../event-route.ts';
+import { incidentMessages } from '../incident-topic.ts';
 import { decodeSignalMessage } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
@@ -285,7 +286,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
 
   const emit = async (alerts: Alert[], events: BusMessage[], extra: BusMessage[]): Promise<void> => {
     const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
-    msgs.push(...events, ...extra);
+    // Each alert is also an update of its incident, in the same send (ADR 0015).
+    msgs.push(...incidentMessages(o.topics.incidents, alerts), ...events, ...extra);
     await producer!.send(msgs);
     stats.alerts += alerts.length;
     stats.events += events.length;

@@ -8,6 +8,7 @@ import type { EventRouting, PerDocResult, SinkDoc } from '../../sinks/opensearch
 import { routeOf } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { decodeIdentityRecord } from '../../identity/record.ts';
+import { decodeIncidentUpdate, type IncidentUpdate } from '../incident-topic.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
@@ -16,6 +17,12 @@ export interface IndexSink {
   alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string };
   /** Where an identity graph version goes (`_id` = the version id); a sink without it does not read `seam.identity`. */
   identityTarget?(d: IdentityDoc): { index: string; id: string };
+  /**
+   * Merges incident updates into the incidents index (ADR 0015: alerts as a set, analysts' fields never
+   * written); resolves with how many incidents changed, throws when they are not durable (the batch is
+   * redelivered). A sink without it does not read `seam.incidents`.
+   */
+  mergeIncidents?(updates: readonly IncidentUpdate[]): Promise<number>;
   /** One result per document, in order: acked, dead_letter (refused for good) or failed (not durable). */
   write(docs: readonly SinkDoc[]): Promise<PerDocResult[]>;
 }
@@ -30,6 +37,8 @@ export interface IndexRoleOptions {
   alerts?: boolean;
   /** Index `seam.identity` too (default true, when the sink has `identityTarget`). */
   identity?: boolean;
+  /** Merge `seam.incidents` into the incidents index too (default true, when the sink has `mergeIncidents`). */
+  incidents?: boolean;
   /**
    * Group members in this process (default 1). A member handles one batch at a time, so with one
    * member OpenSearch sees one bulk request at a time; several members' batches share the sink's
@@ -48,12 +57,40 @@ export interface IndexRoleOptions {
  */
 export function createIndexRole(o: IndexRoleOptions): Role {
   const counters = new Counters('role.index');
-  const stats = { events: 0, alerts: 0, identity: 0, deadLetters: 0, failedBatches: 0 };
+  const stats = { events: 0, alerts: 0, identity: 0, incidentUpdates: 0, incidentsChanged: 0, deadLetters: 0, failedBatches: 0 };
   const identityTarget = o.identity === false ? undefined : o.sink.identityTarget?.bind(o.sink);
+  const mergeIncidents = o.incidents === false ? undefined : o.sink.mergeIncidents?.bind(o.sink);
+
+  /** A `seam.incidents` batch: updates merged per incident; an unreadable one is a dead letter. */
+  const handleIncidents = async (batch: ConsumedMessage[]): Promise<void> => {
+    const updates: IncidentUpdate[] = [];
+    const dlq: BusMessage[] = [];
+    for (const m of batch) {
+      counters.received++;
+      const u = decodeIncidentUpdate(m.value);
+      if (u === undefined) {
+        const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an incident update (v1 JSON with incident, key and alert)`);
+        counters.error(error.code);
+        dlq.push(dlqMessage(o.topics, deadLetter('index', error, m.value.toString('utf8')), m));
+      } else updates.push(u);
+    }
+    if (updates.length > 0) {
+      try {
+        stats.incidentsChanged += await mergeIncidents!(updates);
+      } catch (e) {
+        stats.failedBatches++;
+        throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `incident updates are not durable; the batch will be redelivered: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    if (dlq.length > 0) await producer!.send(dlq);
+    stats.incidentUpdates += updates.length;
+    counters.emitted += updates.length;
+  };
   let producer: BusProducer | undefined;
   const consumers: BusConsumer[] = [];
 
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
+    if (mergeIncidents !== undefined && batch[0]!.topic === o.topics.incidents) return handleIncidents(batch);
     const docs: SinkDoc[] = [];
     const from: ConsumedMessage[] = [];
     const dlq: BusMessage[] = [];
@@ -124,7 +161,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
       for (let i = 0; i < Math.max(1, o.consumers ?? 1); i++) {
         const c = await o.bus.consumer({
           groupId: o.groupId ?? defaultGroupId('index'),
-          topics: [o.topics.events, ...(o.alerts === false ? [] : [o.topics.alerts]), ...(identityTarget === undefined ? [] : [o.topics.identity])],
+          topics: [o.topics.events, ...(o.alerts === false ? [] : [o.topics.alerts]), ...(identityTarget === undefined ? [] : [o.topics.identity]), ...(mergeIncidents === undefined ? [] : [o.topics.incidents])],
           fromBeginning: o.fromBeginning ?? true,
           handle,
         });

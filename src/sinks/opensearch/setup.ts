@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@opensearch-project/opensearch';
 import { SeamError } from '../../core/errors.ts';
-import { bodyHash, buildTemplates, identityIndexName, type TemplateOptions } from './templates.ts';
+import { bodyHash, buildTemplates, identityIndexName, incidentsIndexName, type TemplateOptions } from './templates.ts';
 
 /**
  * Installs what Seam needs in OpenSearch, idempotently: component and index templates (compared by
@@ -77,13 +77,14 @@ export async function setupOpenSearch(client: TransportApi, o: SetupOptions): Pr
     }
   }
 
-  const identity = identityIndexName(o.templates.indexPrefix);
-  const head = await call('HEAD', `/${identity}`);
-  if (head.statusCode === 404) {
-    if (!o.dryRun) await call('PUT', `/${identity}`);
-    report({ kind: 'index', name: identity, action: o.dryRun ? 'would create' : 'created' });
-  } else {
-    report({ kind: 'index', name: identity, action: 'unchanged' });
+  for (const index of [identityIndexName(o.templates.indexPrefix), incidentsIndexName(o.templates.indexPrefix)]) {
+    const head = await call('HEAD', `/${index}`);
+    if (head.statusCode === 404) {
+      if (!o.dryRun) await call('PUT', `/${index}`);
+      report({ kind: 'index', name: index, action: o.dryRun ? 'would create' : 'created' });
+    } else {
+      report({ kind: 'index', name: index, action: 'unchanged' });
+    }
   }
 
   const policyId = `${o.templates.indexPrefix}-events-retention`;

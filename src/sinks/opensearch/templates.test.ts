@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SOURCE_TYPES } from '../../core/envelope.ts';
-import { alertsIndexName, buildTemplates, dayStamp, eventsIndexName, identityIndexName } from './templates.ts';
+import { alertsIndexName, buildTemplates, dayStamp, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
 
 const opts = { indexPrefix: 'seam', shards: 1, replicas: 0, refreshIntervalMs: 5000 };
 
@@ -26,6 +26,7 @@ describe('index names', () => {
       ...SOURCE_TYPES.flatMap((s) => [eventsIndexName('seam', s, '2025-06-01T00:00:00Z', true), eventsIndexName('seam', s, 0, false)]),
       alertsIndexName('seam', '2025-06-01T00:00:00Z', true),
       identityIndexName('seam'),
+      incidentsIndexName('seam'),
     ];
     for (const name of names) {
       const hits = indexTemplates.filter((t) => (t.body.index_patterns as string[]).some((p) => matches(p, name)));

@@ -190,6 +190,20 @@ const identityProperties = {
   attributes: flat,
 };
 
+// IncidentDoc (src/pipeline/incident-topic.ts, ADR 0015): Seam-owned fields and the analysts' status, assignee, notes.
+const incidentProperties = {
+  ...kws('id', 'key', 'accounts', 'clusters', 'level', 'alert_ids', 'rules', 'actors', 'status', 'assignee'),
+  who: principalMapping,
+  chain: chainMapping,
+  start: date,
+  end: date,
+  risk_at: date,
+  updated_at: date,
+  alert_count: { type: 'integer' },
+  risk: { type: 'double' },
+  notes: flat,
+};
+
 /** Template bodies in install order. `_meta.seam_hash` lets setup tell "unchanged" from "updated". */
 export function buildTemplates(o: TemplateOptions): TemplateSet {
   const p = o.indexPrefix;
@@ -261,6 +275,18 @@ export function buildTemplates(o: TemplateOptions): TemplateSet {
     },
   });
 
+  indexTemplates.push({
+    name: `${p}-incidents`,
+    body: {
+      index_patterns: [`${p}-incidents`],
+      composed_of: [settingsName],
+      priority: 200,
+      template: {
+        mappings: { dynamic: true, date_detection: false, dynamic_templates: dynamicTemplates, properties: { '@timestamp': date, ...incidentProperties } },
+      },
+    },
+  });
+
   for (const t of [...componentTemplates, ...indexTemplates]) t.body._meta = { managed_by: 'seam', seam_hash: bodyHash(t.body) };
   return { componentTemplates, indexTemplates };
 }
@@ -296,4 +322,9 @@ export function alertsIndexName(prefix: string, timestamp: unknown, daily: boole
 
 export function identityIndexName(prefix: string): string {
   return `${prefix}-identity`;
+}
+
+/** One index of incidents, `_id` = incident id (ADR 0015). */
+export function incidentsIndexName(prefix: string): string {
+  return `${prefix}-incidents`;
 }
