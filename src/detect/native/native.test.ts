@@ -98,6 +98,29 @@ describe('IRSA / Pod Identity credentials used outside the cluster', () => {
     // Same first 32 bits, outside the /36: the old text comparison (whole 16-bit groups) trusted it.
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '2600:1f14:2000::1'), undefined)], id, odd)).toHaveLength(1);
   });
+  it('reads IPv4-mapped IPv6 callers as their IPv4 address against configured ranges', () => {
+    const v4 = { clusters: [{ name: CLUSTER, egressCidrs: ['52.94.140.0/24'] }] };
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '::ffff:52.94.140.9'), undefined)], id, v4)).toEqual([]);
+    expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '::ffff:52.94.141.9'), undefined)], id, v4)).toHaveLength(1);
+  });
+  it('identity graph egress learning reads mapped and compressed IPv6: pods behind a VPC endpoint, a thief on public IPv6', () => {
+    // The pods' addresses are private only when read as addresses (::ffff:10.x, fd00::/8); read as text
+    // the graph would call them public, learn the thief's address as egress and stay quiet.
+    const stolen = session('payments-api-irsa', 'botocore-session-stolen6', 'ASIAEXAMPLESTOLEN006');
+    const thief = '2a05:d018:abc::66';
+    const alerts = run(
+      [
+        ev(saWrite(iamK8sUser(alice), 'payments/api', irsa.roleArn, t('12:00:00'))),
+        ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, t('14:00:00'), '::ffff:10.0.151.8'), undefined),
+        ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, t('14:01:00'), 'fd00:ec2::23'), undefined),
+        ev(assumeWebIdentity('payments/api', 'payments-api-irsa', stolen.session, stolen.key, t('14:10:35'), thief), undefined),
+        ev(callAs(stolen, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:10:44'), thief), undefined),
+      ],
+      id,
+    );
+    expect(alerts.length).toBeGreaterThanOrEqual(1);
+    expect(alerts[0]!.summary).toContain(thief);
+  });
   it('does not learn a public caller as egress of a cluster that reaches STS only through a VPC endpoint', () => {
     // The pods assume their role from private addresses; a stolen token is then exchanged from outside.
     const stolen = session('payments-api-irsa', 'botocore-session-stolen', 'ASIAEXAMPLESTOLEN001');
