@@ -94,12 +94,26 @@ afterAll(async () => {
 }, 120_000);
 
 /** Produces `records` in `chunks` with pauses, retrying a chunk while the broker is away. Retries may write a chunk twice. */
-function stream(p: Pipeline, records: RawRecord[], chunks: number, pauseMs: number): { done: Promise<void>; sent: () => number; retries: () => number } {
+/**
+ * Produces the records in `chunks` chunks, `pauseMs` apart. With `holdAfter`, it stops after that many chunks
+ * until release() is called, so a fault injected then is mid-stream however slow the machine is (a loaded CI
+ * machine once sent all 24 chunks before the index role wrote its first event, and the kill came after the end).
+ */
+function stream(
+  p: Pipeline,
+  records: RawRecord[],
+  chunks: number,
+  pauseMs: number,
+  holdAfter?: number,
+): { done: Promise<void>; sent: () => number; retries: () => number; release: () => void } {
   let sent = 0;
   let retries = 0;
+  let release = (): void => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
   const size = Math.ceil(records.length / chunks);
   const done = (async () => {
     for (let i = 0; i < records.length; i += size) {
+      if (holdAfter !== undefined && sent === holdAfter) await held;
       for (let attempt = 1; ; attempt++) {
         try {
           await p.produce(records.slice(i, i + size));
@@ -114,7 +128,7 @@ function stream(p: Pipeline, records: RawRecord[], chunks: number, pauseMs: numb
       await sleep(pauseMs);
     }
   })();
-  return { done, sent: () => sent, retries: () => retries };
+  return { done, sent: () => sent, retries: () => retries, release: () => release() };
 }
 
 /** Dead letters expected: bad records as they are on the raw topics (a retried produce can write one twice, each dead-lettered once by offset). */
@@ -171,15 +185,16 @@ describe('faults: private services restarted', () => {
     const roles = [p.normalize(), p.correlate(), p.index()];
     for (const r of roles) await r.start();
     const idx = roles[2]!;
-    const s = stream(p, mix(valid, bad), 24, 250);
+    // SEAM_FAULTS_KILL_AFTER_CHUNKS moves the kill to another point of the stream (1–20) when hunting a flaky window.
+    const killAfter = Math.min(20, Math.max(1, Number(process.env.SEAM_FAULTS_KILL_AFTER_CHUNKS ?? 8) || 8));
+    const s = stream(p, mix(valid, bad), 24, 250, killAfter);
     try {
-      // SEAM_FAULTS_KILL_AFTER_CHUNKS moves the kill to another point of the stream (1–20) when hunting a flaky window.
-      const killAfter = Math.min(20, Math.max(1, Number(process.env.SEAM_FAULTS_KILL_AFTER_CHUNKS ?? 8) || 8));
       await until(() => s.sent() >= killAfter && (idx.stats() as { events: number }).events > 0, 90_000, 'the pipeline to be indexing mid-stream');
       const sentAtKill = s.sent();
       const pid = Number(fs.readFileSync(path.join(CACHE, 'run', `kafka-${kafkaPort}.pid`), 'utf8').trim());
       expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('kafka.Kafka'); // ours, not a reused pid
       process.kill(-pid, 'SIGKILL'); // the broker is a process-group leader (spawned detached)
+      s.release(); // the rest of the stream is produced while the broker is down and restarting (retried)
       await until(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 30_000, 'the broker to die');
       await sleep(5000);
       const { started } = await ensureUp(['kafka'], { env, log });
