@@ -8,6 +8,7 @@ import { iamRbacDrift } from './iam-rbac-drift.ts';
 import { impossibleTravel } from './impossible-travel.ts';
 import { instanceCredsOutsideAws } from './instance-creds-outside-aws.ts';
 import { irsaOverpermission } from './irsa-overpermission.ts';
+import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
@@ -33,5 +34,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     newRegion,
     impossibleTravel,
     s3CopyCrossAccount,
+    lambdaNewDeployer,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
