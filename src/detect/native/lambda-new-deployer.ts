@@ -17,7 +17,8 @@ import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, learning, learningStart, remember } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, obj, str, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+import { nativeAlert, timeOf } from './util.ts';
 
 type Change = 'code' | 'layers' | 'create';
 
