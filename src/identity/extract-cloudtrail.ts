@@ -11,6 +11,28 @@ import { obj, str, strs, type Rec } from '../core/values.ts';
 
 const NODE_ENTRY_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'EC2']);
 
+/** The Kubernetes user EKS maps an access entry to when it names none. */
+export function defaultAccessEntryUsername(principalArn: string, type: string, account: string | undefined): string {
+  if (NODE_ENTRY_TYPES.has(type)) return 'system:node:{{EC2PrivateDNSName}}';
+  const role = roleOfSession(principalArn) ?? canonicalIamArn(principalArn);
+  return /:role\//.test(role) ? `arn:aws:sts::${account ?? ''}:assumed-role/${role.slice(role.lastIndexOf('/') + 1)}/{{SessionName}}` : principalArn;
+}
+
+/** An access entry's facts (from a CloudTrail call or a `describe-access-entry` seed): the user it maps to, and a node role for node types. */
+export function assertAccessEntry(x: ExtractContext, e: { cluster: string; principal: string; account: string | undefined; username: string; groups: string[]; type: string }): void {
+  const node = NODE_ENTRY_TYPES.has(e.type);
+  x.assert({
+    kind: 'access_entry',
+    key: 'access_entry|' + e.cluster + '|' + e.principal,
+    from: e.principal,
+    to: userKey(e.cluster, e.username),
+    account: e.account,
+    cluster: e.cluster,
+    attributes: { username: e.username, groups: node ? ['system:nodes'] : e.groups, type: e.type },
+  });
+  if (node) x.assert({ kind: 'node_role', key: `node_role|${e.cluster}|${e.principal}`, from: e.principal, to: clusterKey(e.cluster), account: e.account, cluster: e.cluster, attributes: { via: 'access_entry' } });
+}
+
 function plus(iso: string, seconds: number): string {
   return new Date(Date.parse(iso) + seconds * 1000).toISOString();
 }
@@ -162,25 +184,8 @@ function eks(ev: SeamEvent, name: string, x: ExtractContext): void {
       const prev = x.store.latest('access_entry|' + cluster + '|' + principal);
       const type = str(entry.type) ?? str(rp.type) ?? str(prev?.fact.attributes.type) ?? 'STANDARD';
       const groups = Array.isArray(entry.kubernetesGroups) ? strs(entry.kubernetesGroups) : Array.isArray(rp.kubernetesGroups) ? strs(rp.kubernetesGroups) : strs(prev?.fact.attributes.groups);
-      const node = NODE_ENTRY_TYPES.has(type);
-      const role = roleOfSession(principalArn) ?? principal;
-      const acct = accountOfArn(principalArn) ?? account ?? '';
-      const defaultName = node
-        ? 'system:node:{{EC2PrivateDNSName}}'
-        : /:role\//.test(role)
-          ? `arn:aws:sts::${acct}:assumed-role/${role.slice(role.lastIndexOf('/') + 1)}/{{SessionName}}`
-          : principalArn;
-      const username = str(entry.username) ?? str(rp.username) ?? str(prev?.fact.attributes.username) ?? defaultName;
-      x.assert({
-        kind: 'access_entry',
-        key: 'access_entry|' + cluster + '|' + principal,
-        from: principal,
-        to: userKey(cluster, username),
-        account,
-        cluster,
-        attributes: { username, groups: node ? ['system:nodes'] : groups, type },
-      });
-      if (node) x.assert({ kind: 'node_role', key: `node_role|${cluster}|${principal}`, from: principal, to: clusterKey(cluster), account, cluster, attributes: { via: 'access_entry' } });
+      const username = str(entry.username) ?? str(rp.username) ?? str(prev?.fact.attributes.username) ?? defaultAccessEntryUsername(principalArn, type, accountOfArn(principalArn) ?? account);
+      assertAccessEntry(x, { cluster, principal, account, username, groups, type });
       return;
     }
     case 'DeleteAccessEntry': {

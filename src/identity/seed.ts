@@ -6,8 +6,9 @@
  */
 import { parse } from 'yaml';
 import { awsAuthFacts, bindingFacts, irsaFact, podFact, roleFact } from './extract-audit.ts';
+import { assertAccessEntry, defaultAccessEntryUsername } from './extract-cloudtrail.ts';
 import type { ExtractContext } from './context.ts';
-import { accessPolicyKey, canonicalIamArn, clusterKey, roleOfSession, userKey, accountOfArn } from './keys.ts';
+import { accessPolicyKey, canonicalIamArn, accountOfArn } from './keys.ts';
 import { accessPolicyName } from './rbac.ts';
 import { obj, str, strs, type Rec } from '../core/values.ts';
 
@@ -24,30 +25,14 @@ export function seedAwsAuth(x: ExtractContext, input: string | unknown, cluster:
   return members.length;
 }
 
-const NODE_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'HYBRID_LINUX', 'EC2']);
-
 function accessEntry(x: ExtractContext, e: Rec, fallbackCluster: string | undefined): number {
   const principalArn = str(e.principalArn);
   const cluster = str(e.clusterName) ?? fallbackCluster;
   if (principalArn === undefined || cluster === undefined) return 0;
-  const principal = canonicalIamArn(principalArn);
   const type = str(e.type) ?? 'STANDARD';
-  const node = NODE_TYPES.has(type);
-  const role = roleOfSession(principalArn) ?? principal;
   const account = accountOfArn(principalArn);
-  const username =
-    str(e.username) ??
-    (node ? 'system:node:{{EC2PrivateDNSName}}' : /:role\//.test(role) ? `arn:aws:sts::${account ?? ''}:assumed-role/${role.slice(role.lastIndexOf('/') + 1)}/{{SessionName}}` : principalArn);
-  x.assert({
-    kind: 'access_entry',
-    key: 'access_entry|' + cluster + '|' + principal,
-    from: principal,
-    to: userKey(cluster, username),
-    account,
-    cluster,
-    attributes: { username, groups: node ? ['system:nodes'] : strs(e.kubernetesGroups), type },
-  });
-  if (node) x.assert({ kind: 'node_role', key: `node_role|${cluster}|${principal}`, from: principal, to: clusterKey(cluster), account, cluster, attributes: { via: 'access_entry' } });
+  const username = str(e.username) ?? defaultAccessEntryUsername(principalArn, type, account);
+  assertAccessEntry(x, { cluster, principal: canonicalIamArn(principalArn), account, username, groups: strs(e.kubernetesGroups), type });
   return 1;
 }
 
