@@ -479,9 +479,16 @@ export async function ensureTestTls(log = () => undefined) {
   return files;
 }
 
-/** Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (what `StorageTool random-uuid` prints). */
+/**
+ * Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (what `StorageTool random-uuid` prints).
+ * Never one that starts with '-': `kafka-storage format -t -2zn…` reads it as an option and fails ("argument
+ * --cluster-id/-t: expected one argument") — 1 format in 64 (Kafka's own Uuid.randomUuid skips those too).
+ */
 function kafkaClusterId() {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Kafka answers an ApiVersions (v0) request on its broker listener and lists Produce; a controller does not. */
