@@ -41,7 +41,7 @@ async function startImportStub(answer: (n: number, objects: number) => { status:
 const prefix = `seamt_${RUN_ID}_dash`;
 const client = new Client({ node: opensearchUrl() });
 afterAll(async () => {
-  for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${t}` }, { ignore: [404] });
+  for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity', 'incidents']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${t}` }, { ignore: [404] });
   for (const t of ['settings', 'events-mappings']) await client.cluster.deleteComponentTemplate({ name: `${prefix}-${t}` }, { ignore: [404] });
   await client.close();
 });
