@@ -18,6 +18,20 @@ export function defaultAccessEntryUsername(principalArn: string, type: string, a
   return /:role\//.test(role) ? `arn:aws:sts::${account ?? ''}:assumed-role/${role.slice(role.lastIndexOf('/') + 1)}/{{SessionName}}` : principalArn;
 }
 
+/** An access policy associated with an access entry's principal, with its scope (cluster or namespaces). */
+export function assertAccessPolicy(x: ExtractContext, a: { cluster: string; principal: string; account: string | undefined; policyArn: string; scope: Rec }): void {
+  const policy = accessPolicyName(a.policyArn);
+  x.assert({
+    kind: 'access_policy',
+    key: `access_policy|${a.cluster}|${a.principal}|${policy}`,
+    from: a.principal,
+    to: accessPolicyKey(policy),
+    account: a.account,
+    cluster: a.cluster,
+    attributes: { policy, scope: str(a.scope.type) ?? 'cluster', namespaces: strs(a.scope.namespaces) },
+  });
+}
+
 /** An access entry's facts (from a CloudTrail call or a `describe-access-entry` seed): the user it maps to, and a node role for node types. */
 export function assertAccessEntry(x: ExtractContext, e: { cluster: string; principal: string; account: string | undefined; username: string; groups: string[]; type: string }): void {
   const node = NODE_ENTRY_TYPES.has(e.type);
@@ -202,16 +216,7 @@ function eks(ev: SeamEvent, name: string, x: ExtractContext): void {
       const policyArn = str(rp.policyArn);
       if (principal === undefined || policyArn === undefined) return;
       const scope = obj(rp.accessScope) ?? obj(obj(re.associatedAccessPolicy)?.accessScope) ?? { type: 'cluster' };
-      const policy = accessPolicyName(policyArn);
-      x.assert({
-        kind: 'access_policy',
-        key: `access_policy|${cluster}|${principal}|${policy}`,
-        from: principal,
-        to: accessPolicyKey(policy),
-        account,
-        cluster,
-        attributes: { policy, scope: str(scope.type) ?? 'cluster', namespaces: strs(scope.namespaces) },
-      });
+      assertAccessPolicy(x, { cluster, principal, account, policyArn, scope });
       return;
     }
     case 'DisassociateAccessPolicy': {

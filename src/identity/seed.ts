@@ -6,10 +6,9 @@
  */
 import { parse } from 'yaml';
 import { awsAuthFacts, bindingFacts, irsaFact, podFact, roleFact } from './extract-audit.ts';
-import { assertAccessEntry, defaultAccessEntryUsername } from './extract-cloudtrail.ts';
+import { assertAccessEntry, assertAccessPolicy, defaultAccessEntryUsername } from './extract-cloudtrail.ts';
 import type { ExtractContext } from './context.ts';
-import { accessPolicyKey, canonicalIamArn, accountOfArn } from './keys.ts';
-import { accessPolicyName } from './rbac.ts';
+import { canonicalIamArn, accountOfArn } from './keys.ts';
 import { obj, str, strs, type Rec } from '../core/values.ts';
 
 function load(input: string | unknown): unknown {
@@ -46,17 +45,7 @@ function associated(x: ExtractContext, d: Rec, fallbackCluster: string | undefin
     const o = obj(p);
     const policyArn = str(o?.policyArn);
     if (o === undefined || policyArn === undefined) continue;
-    const scope = obj(o.accessScope) ?? {};
-    const policy = accessPolicyName(policyArn);
-    x.assert({
-      kind: 'access_policy',
-      key: `access_policy|${cluster}|${principal}|${policy}`,
-      from: principal,
-      to: accessPolicyKey(policy),
-      account: accountOfArn(principalArn),
-      cluster,
-      attributes: { policy, scope: str(scope.type) ?? 'cluster', namespaces: strs(scope.namespaces) },
-    });
+    assertAccessPolicy(x, { cluster, principal, account: accountOfArn(principalArn), policyArn, scope: obj(o.accessScope) ?? {} });
     n++;
   }
   return n;
