@@ -23,9 +23,11 @@ import { normalizeLine } from '../../src/core/normalize/normalize.ts';
 import { createDetector } from '../../src/detect/detector.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import type { Ruleset } from '../../src/detect/sigma/types.ts';
+import { SHARED } from '../helpers/shared.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const PEER_DIR = process.env.FALCO_PEER_TESTS ?? '/work/shared/peer-tests/falco-k8s-audit';
+// Falco's traces sit in the third-party corpus at ../shared beside the repository (or FALCO_PEER_TESTS).
+const PEER_DIR = process.env.FALCO_PEER_TESTS ?? join(SHARED, 'peer-tests', 'falco-k8s-audit');
 const MAP_FILE = join(import.meta.dirname, 'falco-map.yml');
 const DETECTIONS = join(ROOT, 'detections');
 
