@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupOpenSearchCommand } from '../src/cli/setup.ts';
 import type { SeamEvent, SourceType } from '../src/core/envelope.ts';
 import { OpenSearchSink, type PerDocResult } from '../src/sinks/opensearch/sink.ts';
+import { dropPrefix } from './helpers/opensearch-cleanup.ts';
 import { opensearchUrl, RUN_ID } from './helpers/services.ts';
 
 const prefix = `seamt_${RUN_ID}`;
@@ -241,13 +242,7 @@ async function setup(p: string): Promise<string[]> {
 }
 
 async function cleanup(): Promise<void> {
-  for (const p of [prefix, perfPrefix, plainPrefix]) {
-    await client.indices.delete({ index: `${p}-*`, expand_wildcards: 'all' }, { ignore: [404] });
-    for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity', 'incidents']) {
-      await client.indices.deleteIndexTemplate({ name: `${p}-${t}` }, { ignore: [404] });
-    }
-    for (const t of ['settings', 'events-mappings']) await client.cluster.deleteComponentTemplate({ name: `${p}-${t}` }, { ignore: [404] });
-  }
+  for (const p of [prefix, perfPrefix, plainPrefix]) await dropPrefix(client, p);
 }
 
 describe('OpenSearch sink on a real OpenSearch node', () => {

@@ -12,6 +12,7 @@ import type { RulesetHuntResult } from '../../src/hunt/compile.ts';
 import { huntRule, liveResolvers } from '../../src/hunt/hunt.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
 import { SHARED, sharedPresent } from '../helpers/shared.ts';
 import { buildEvents, PLACEHOLDERS, ruleFilesWhere } from './events.ts';
@@ -52,10 +53,7 @@ describe('hunting parity with the streaming engine', () => {
   }, 600_000);
 
   afterAll(async () => {
-    await client?.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] });
-    for (const n of ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']) await client?.indices.deleteIndexTemplate({ name: `${prefix}-events-${n}` }, { ignore: [404] });
-    for (const n of ['alerts', 'identity']) await client?.indices.deleteIndexTemplate({ name: `${prefix}-${n}` }, { ignore: [404] });
-    for (const n of ['settings', 'events-mappings']) await client?.cluster.deleteComponentTemplate({ name: `${prefix}-${n}` }, { ignore: [404] });
+    if (client) await dropPrefix(client, prefix);
     await client?.close();
   });
 

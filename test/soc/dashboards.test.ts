@@ -6,6 +6,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setupOpenSearchCommand } from '../../src/cli/setup.ts';
 import { DASHBOARDS_DIR } from '../../src/sinks/opensearch/dashboards-import.ts';
+import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
 import { checkFields } from './dashboards-check.ts';
 
@@ -41,8 +42,7 @@ async function startImportStub(answer: (n: number, objects: number) => { status:
 const prefix = `seamt_${RUN_ID}_dash`;
 const client = new Client({ node: opensearchUrl() });
 afterAll(async () => {
-  for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity', 'incidents']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${t}` }, { ignore: [404] });
-  for (const t of ['settings', 'events-mappings']) await client.cluster.deleteComponentTemplate({ name: `${prefix}-${t}` }, { ignore: [404] });
+  await dropPrefix(client, prefix);
   await client.close();
 });
 

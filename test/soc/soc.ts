@@ -19,6 +19,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { endpoints as serviceEndpoints, ensureUp, stop } from '../../deploy/local/services-lib.mjs';
 import type { Alert } from '../../src/detect/alert.ts';
 import { CHROMIUM_MISSING, findChromium } from '../helpers/chromium.ts';
+import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { checkFields, indexDemo, runPanels } from './dashboards-check.ts';
 import { runDelivery } from './delivery-run.ts';
 import { checkIncidentPage, ROOT, runDemo } from './incident-pages.ts';
@@ -88,9 +89,7 @@ try {
 } catch (e) {
   failures.push(`run failed: ${(e as Error).stack ?? String(e)}`);
 } finally {
-  await client.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
-  for (const t of ['events-k8s_audit', 'events-cloudtrail', 'events-guardduty', 'events-runtime', 'alerts', 'identity']) await client.indices.deleteIndexTemplate({ name: `${prefix}-${t}` }, { ignore: [404] }).catch(() => undefined);
-  for (const t of ['settings', 'events-mappings']) await client.cluster.deleteComponentTemplate({ name: `${prefix}-${t}` }, { ignore: [404] }).catch(() => undefined);
+  await dropPrefix(client, prefix).catch((e) => process.stderr.write(`soc: cleanup of ${prefix} failed: ${(e as Error).message}\n`));
   await client.close();
   if (started.length > 0 && !process.env.SEAM_KEEP_SERVICES) await stop(started, { log: (l: string) => process.stderr.write(`[services] ${l}\n`) });
 }
