@@ -36,6 +36,12 @@ interface State {
   /** join key → recent activity (bounded by time and count). */
   activity: Lru<string, Activity[]>;
   pending: Lru<string, Pending>;
+  /**
+   * No pending incident's window ends before this (a lower bound: eviction or a re-set finding may leave it
+   * low, which only costs one scan). `advance` runs on every event; this spares it a walk over every
+   * pending finding while none is due.
+   */
+  dueAfterMs: number;
 }
 
 const MAX_PER_KEY = 200;
@@ -66,7 +72,7 @@ export const guardDutyIncident: NativeDetection<State> = {
   description:
     'Every GuardDuty finding about an EKS cluster or an IAM principal becomes one incident: the finding, who the principal really is (identity chain), and what the same principal did in CloudTrail and the audit log from 15 minutes before to 15 minutes after.',
   triage: 'Start from the chain (who, through which mapping or pod), then read the joined events in time order; the finding’s own recommendation applies.',
-  createState: (c: NativeConfig): State => ({ activity: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ activity: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries), dueAfterMs: Infinity }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const t = timeOf(event);
     const keys = keysOf(event, ctx);
@@ -90,11 +96,13 @@ export const guardDutyIncident: NativeDetection<State> = {
     const severity = pickCase(f, 'severity');
     const nid = nativeIdOf(event);
     const chain = chainText(ctx.resolution.chain);
+    const toMs = (Number.isNaN(last) ? t : last) + ctx.config.guardDutyJoinMs;
+    if (!(toMs >= state.dueAfterMs)) state.dueAfterMs = toMs; // NaN too: the next advance scans
     state.pending.set(event.seam.id, {
       finding: { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: t },
       keys,
       fromMs: (Number.isNaN(first) ? t : first) - ctx.config.guardDutyJoinMs,
-      toMs: (Number.isNaN(last) ? t : last) + ctx.config.guardDutyJoinMs,
+      toMs,
       summary: `GuardDuty ${event.seam.action ?? 'finding'}${str(pickCase(f, 'title')) === undefined ? '' : ` (${str(pickCase(f, 'title'))})`} by ${describePrincipal(ctx.resolution.principal)}${ctx.resolution.origin === undefined ? '' : `, really ${describePrincipal(ctx.resolution.origin)}`}${chain === '' ? '' : `; chain: ${chain}`}`,
       level: levelOf(typeof severity === 'number' ? severity : undefined),
       ...(ctx.resolution.principal === undefined ? {} : { principal: ctx.resolution.principal }),
@@ -105,17 +113,24 @@ export const guardDutyIncident: NativeDetection<State> = {
   },
   advance(nowMs: number, _graph: IdentityGraph, state: State): Alert[] {
     const out: Alert[] = [];
+    if (nowMs <= state.dueAfterMs) return out;
+    let due = Infinity;
     // Oldest first (lru-cache iterates most recent first), from a copy: the loop deletes.
     for (const [id, p] of [...state.pending.entries()].reverse()) {
-      if (nowMs <= p.toMs) continue;
+      if (nowMs <= p.toMs) {
+        if (p.toMs < due) due = p.toMs;
+        continue;
+      }
       state.pending.delete(id);
       out.push(emit(this, state, p));
     }
+    state.dueAfterMs = due;
     return out;
   },
   flush(_graph: IdentityGraph, state: State): Alert[] {
     const out = [...state.pending.values()].reverse().map((p) => emit(this, state, p));
     state.pending.clear();
+    state.dueAfterMs = Infinity;
     return out;
   },
 };
