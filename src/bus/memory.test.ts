@@ -119,3 +119,64 @@ describe('memory bus', () => {
     await bus.close();
   });
 });
+
+describe('memory bus retention (trim)', () => {
+  const at = (topic: string, i: number) => ({ topic, key: 'k', value: Buffer.from(String(i)), timestampMs: i * 1000 });
+
+  it('drops what every group has committed, keeping keepMs before the oldest unread message, with offsets absolute', async () => {
+    const bus = new MemoryBus({ maxBatch: 10, trim: { t: 5_000 } });
+    const p = await bus.producer();
+    const fast: number[] = [];
+    const slow: number[] = [];
+    let slowOpen = false;
+    const c1 = await bus.consumer({ groupId: 'fast', topics: ['t'], fromBeginning: true, handle: async (b) => void fast.push(...b.map((m) => Number(m.offset))) });
+    const c2 = await bus.consumer({
+      groupId: 'slow',
+      topics: ['t'],
+      fromBeginning: true,
+      handle: async (b) => {
+        if (!slowOpen) throw new Error('not yet');
+        slow.push(...b.map((m) => Number(m.offset)));
+      },
+    });
+    await c1.run();
+    await c2.run();
+    await p.send(Array.from({ length: 100 }, (_, i) => at('t', i)));
+    await until(() => fast.length === 100);
+    // One group has read everything, the other nothing: nothing may go.
+    expect(bus.held().dropped).toBe(0);
+    slowOpen = true;
+    await until(() => slow.length === 100);
+    expect(slow).toEqual([...Array(100).keys()]);
+    // Both read up to offset 100 (message time 99 s): what is older than 94 s has gone, a batch at a time.
+    const kept = bus.read('t')[0]!.map((m) => Number(m.offset));
+    expect(kept[kept.length - 1]).toBe(99);
+    expect(kept[0]).toBeGreaterThan(0);
+    expect(kept[0]).toBeLessThanOrEqual(94);
+    expect(bus.ends('t')).toEqual([100]);
+    expect(bus.held().dropped).toBe(kept[0]);
+    // A new group from the beginning starts at the log's start; offsets go on from the end.
+    const late: number[] = [];
+    const c3 = await bus.consumer({ groupId: 'late', topics: ['t'], fromBeginning: true, handle: async (b) => void late.push(...b.map((m) => Number(m.offset))) });
+    await c3.run();
+    await p.send([at('t', 100)]);
+    await until(() => late.length === kept.length + 1 && fast.length === 101);
+    expect(late[0]).toBe(kept[0]);
+    expect(late[late.length - 1]).toBe(100);
+    for (const c of [c1, c2, c3]) await c.stop();
+  });
+
+  it('keeps every message of topics not named, and of all topics without trim', async () => {
+    const bus = new MemoryBus({ maxBatch: 5, trim: { t: 0 } });
+    const p = await bus.producer();
+    let n = 0;
+    const c = await bus.consumer({ groupId: 'g', topics: ['t', 'u'], fromBeginning: true, handle: async (b) => void (n += b.length) });
+    await c.run();
+    await p.send([...Array.from({ length: 20 }, (_, i) => at('t', i)), ...Array.from({ length: 20 }, (_, i) => at('u', i))]);
+    await until(() => n === 40);
+    await bus.waitCommitted('g', 't');
+    expect(bus.read('u')[0]).toHaveLength(20);
+    expect(bus.read('t')[0]!.length).toBeLessThan(20);
+    await c.stop();
+  });
+});

@@ -7,6 +7,12 @@ import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, Con
  * promise resolves. Members of one group split the partitions (partition % members). Nothing is
  * persisted: a crash loses the bus, which is why embedded mode's checkpoints are saved only after
  * records have been handed on (see src/sources/checkpoint/).
+ *
+ * Retention (`trim`): by default every message is kept (tests read whole topics). With `trim`, a
+ * named topic drops the messages every consumer group on it has committed, once they are older (by
+ * timestamp) than its `keepMs` before the oldest message a group has yet to read: what Kafka's
+ * retention would have deleted, while a redelivery's rebuild window (re-read through `read`) stays.
+ * Offsets stay absolute, as in Kafka: the log of a partition starts at its `start` offset.
  */
 
 const DEFAULT_PARTITIONS = 1;
@@ -24,8 +30,16 @@ export function partitionFor(key: string | null, partitions: number, roundRobin:
   return h % partitions;
 }
 
+interface Partition {
+  /** Offset of `msgs[0]`: what retention has dropped before it. */
+  start: number;
+  msgs: ConsumedMessage[];
+}
+
 interface Topic {
-  partitions: ConsumedMessage[][];
+  partitions: Partition[];
+  /** Retention of this topic's committed messages, in ms of message time (undefined: keep all). */
+  keepMs: number | undefined;
 }
 
 interface Member {
@@ -44,6 +58,12 @@ export interface MemoryBusOptions {
   defaultPartitions?: number;
   /** Largest batch handed to a consumer. */
   maxBatch?: number;
+  /**
+   * Topic → ms: drop what every group has committed on that topic, keeping that much message time
+   * before the oldest unread message (e.g. the correlate role's rebuild window; 0 for a topic nobody
+   * re-reads). Embedded mode sets it so a long replay does not hold every record in memory.
+   */
+  trim?: Readonly<Record<string, number>>;
 }
 
 export class MemoryBus implements Bus {
@@ -55,10 +75,13 @@ export class MemoryBus implements Bus {
   private closed = false;
   private readonly defaultPartitions: number;
   private readonly maxBatch: number;
+  private readonly trimmed: Map<string, number>;
+  private droppedCount = 0;
 
   constructor(opts: MemoryBusOptions = {}) {
     this.defaultPartitions = opts.defaultPartitions ?? DEFAULT_PARTITIONS;
     this.maxBatch = opts.maxBatch ?? MAX_BATCH;
+    this.trimmed = new Map(Object.entries(opts.trim ?? {}).map(([t, ms]) => [t, Math.max(0, ms)]));
   }
 
   async ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void> {
@@ -111,14 +134,21 @@ export class MemoryBus implements Bus {
     this.wake();
   }
 
-  /** Every message of a topic, partition by partition: for tests and the console sink. */
+  /** Every message a topic still holds, partition by partition (all of them unless the topic is trimmed). */
   read(topic: string): ConsumedMessage[][] {
-    return this.topics.get(topic)?.partitions.map((p) => [...p]) ?? [];
+    return this.topics.get(topic)?.partitions.map((p) => [...p.msgs]) ?? [];
   }
 
-  /** How many messages each partition of a topic holds (its end offsets), without copying them. */
+  /** End offsets of each partition of a topic (how many messages it was ever sent), without copying them. */
   ends(topic: string): number[] {
-    return this.topics.get(topic)?.partitions.map((p) => p.length) ?? [];
+    return this.topics.get(topic)?.partitions.map((p) => p.start + p.msgs.length) ?? [];
+  }
+
+  /** Messages held / dropped by retention over all topics (embedded mode's memory, in counts). */
+  held(): { messages: number; dropped: number } {
+    let messages = 0;
+    for (const t of this.topics.values()) for (const p of t.partitions) messages += p.msgs.length;
+    return { messages, dropped: this.droppedCount };
   }
 
   /** Committed next offsets of a group, as `topic/partition` → offset. */
@@ -130,7 +160,7 @@ export class MemoryBus implements Bus {
   async waitCommitted(groupId: string, topic: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const total = this.read(topic).reduce((s, p) => s + p.length, 0);
+      const total = this.ends(topic).reduce((s, end) => s + end, 0);
       const done = Object.entries(this.committed(groupId))
         .filter(([k]) => k.startsWith(topic + '/'))
         .reduce((s, [, v]) => s + v, 0);
@@ -143,11 +173,11 @@ export class MemoryBus implements Bus {
   private topic(name: string, partitions = this.defaultPartitions): Topic {
     let t = this.topics.get(name);
     if (t === undefined) {
-      t = { partitions: Array.from({ length: Math.max(1, partitions) }, () => []) };
+      t = { partitions: Array.from({ length: Math.max(1, partitions) }, () => ({ start: 0, msgs: [] })), keepMs: this.trimmed.get(name) };
       this.topics.set(name, t);
     } else {
       // Like Kafka, partitions can only grow.
-      while (t.partitions.length < partitions) t.partitions.push([]);
+      while (t.partitions.length < partitions) t.partitions.push({ start: 0, msgs: [] });
     }
     return t;
   }
@@ -162,8 +192,10 @@ export class MemoryBus implements Bus {
       const t = this.topic(topic);
       for (let p = 0; p < t.partitions.length; p++) {
         const k = `${topic}/${p}`;
-        // A new group starts at the end unless asked for the beginning, as Kafka's auto.offset.reset=latest.
-        if (!g.committed.has(k)) g.committed.set(k, opts.fromBeginning ? 0 : t.partitions[p]!.length);
+        // A new group starts at the end unless asked for the beginning (the log's start: what retention
+        // kept), as Kafka's auto.offset.reset=latest / earliest.
+        const part = t.partitions[p]!;
+        if (!g.committed.has(k)) g.committed.set(k, opts.fromBeginning ? part.start : part.start + part.msgs.length);
       }
     }
     return g;
@@ -177,18 +209,46 @@ export class MemoryBus implements Bus {
     for (const m of messages) {
       const t = this.topic(m.topic);
       const p = m.partition ?? partitionFor(m.key, t.partitions.length, this.rr++);
-      const log = t.partitions[p]!;
-      log.push({
+      const part = t.partitions[p]!;
+      part.msgs.push({
         topic: m.topic,
         key: m.key,
         value: m.value,
         ...(m.headers ? { headers: { ...m.headers } } : {}),
         timestampMs: m.timestampMs ?? Date.now(),
         partition: p,
-        offset: String(log.length),
+        offset: String(part.start + part.msgs.length),
       });
     }
     this.wake();
+  }
+
+  /**
+   * Drops the committed prefix of a partition older than `keepMs` before the oldest message some group
+   * has yet to read (its reference: a redelivered batch rebuilds from `keepMs` before its first message).
+   * Only a prefix goes, so offsets stay contiguous; out-of-order timestamps just keep more.
+   */
+  private trim(topic: string, p: number, keepMs: number, part: Partition): void {
+    const k = `${topic}/${p}`;
+    const end = part.start + part.msgs.length;
+    let low = end;
+    let refMs = Infinity;
+    for (const g of this.groups.values()) {
+      const c = g.committed.get(k);
+      if (c === undefined) continue;
+      if (c < low) low = c;
+      // The message a group reads next, or its last one when it has read everything.
+      const m = part.msgs[Math.min(c, end - 1) - part.start];
+      if (m !== undefined) refMs = Math.min(refMs, m.timestampMs ?? 0);
+    }
+    let n = 0;
+    const limit = low - part.start;
+    while (n < limit && (part.msgs[n]!.timestampMs ?? 0) < refMs - keepMs) n++;
+    // Splicing is O(held): wait for a batch's worth so a partition is not shifted message by message.
+    if (n === 0 || (n < this.maxBatch && n < limit)) return;
+    part.msgs.splice(0, n);
+    part.start += n;
+    this.droppedCount += n;
   }
 
   private wake(): void {
@@ -205,10 +265,10 @@ export class MemoryBus implements Bus {
         for (let p = 0; p < t.partitions.length && member.running; p++) {
           if (group.members.indexOf(member) !== p % group.members.length) continue;
           const k = `${topic}/${p}`;
-          const from = group.committed.get(k) ?? 0;
-          const log = t.partitions[p]!;
-          if (from >= log.length) continue;
-          const batch = log.slice(from, from + this.maxBatch);
+          const part = t.partitions[p]!;
+          const from = Math.max(group.committed.get(k) ?? 0, part.start);
+          if (from >= part.start + part.msgs.length) continue;
+          const batch = part.msgs.slice(from - part.start, from - part.start + this.maxBatch);
           try {
             await member.opts.handle(batch);
           } catch {
@@ -218,7 +278,10 @@ export class MemoryBus implements Bus {
             continue;
           }
           // Commit only if no rebalance moved the partition meanwhile (Kafka would reject a stale commit too).
-          if (member.running && (group.committed.get(k) ?? 0) === from) group.committed.set(k, from + batch.length);
+          if (member.running && (group.committed.get(k) ?? 0) === from) {
+            group.committed.set(k, from + batch.length);
+            if (t.keepMs !== undefined) this.trim(topic, p, t.keepMs, part);
+          }
           handled = true;
         }
       }

@@ -47,8 +47,12 @@ export interface EmbeddedResult {
  */
 export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const started = performance.now();
-  const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000 });
   const topics = pipelineTopics();
+  // Records, signals and events are dropped once every group has them (a long replay stays flat),
+  // keeping the correlate role's rebuild window of signals (it re-reads them after a failed batch);
+  // the small topics (alerts, identity, incidents, dead letters) are kept whole.
+  const trim = Object.fromEntries([...topics.rawAll.map((t) => [t, 0]), [topics.events, 0], [topics.signals, o.detection.rebuildWindowMs]]);
+  const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000, trim });
   const sink = await FileIndexSink.open(o.stateDir);
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
   const normalize = createNormalizeRole({ bus, topics, ...(o.detection.ruleset ? { ruleset: o.detection.ruleset } : {}), maxRecordBytes: o.maxRecordBytes });
@@ -158,8 +162,8 @@ async function drained(bus: MemoryBus, topics: PipelineTopics, deliver = false):
     for (const [g, ts] of groups) {
       const committed = bus.committed(g);
       for (const t of ts) {
-        bus.read(t).forEach((p, i) => {
-          if ((committed[`${t}/${i}`] ?? 0) < p.length) behind = true;
+        bus.ends(t).forEach((end, i) => {
+          if ((committed[`${t}/${i}`] ?? 0) < end) behind = true;
         });
       }
     }
