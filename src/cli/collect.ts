@@ -7,6 +7,7 @@ import type { WriterFaults } from '../sources/checkpoint/store.ts';
 import { configFile } from '../core/config/load.ts';
 import { loadCliConfig } from './config.ts';
 import { describeKafkaAuth } from './run.ts';
+import { listenForStop, type StopSignal } from './stop-signal.ts';
 
 export interface CollectCliOptions {
   /** seam.yml with a `collect` section, or a collectors file (top-level `sources`); default SEAM_CONFIG. */
@@ -50,8 +51,18 @@ function stallFault(env: NodeJS.ProcessEnv, err: { write(s: string): unknown }):
 
 /** `seam collect --config FILE`: runs the configured collectors until SIGTERM/SIGINT, then stops them gracefully. */
 export async function collectCommand(o: CollectCliOptions): Promise<number> {
-  const env = o.env ?? process.env;
   const err = o.err ?? process.stderr;
+  // From the first line: a SIGTERM while the collectors start must stop them gracefully too (src/cli/stop-signal.ts).
+  const stop = listenForStop('seam collect', err);
+  try {
+    return await collectUntilStopped(o, err, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function collectUntilStopped(o: CollectCliOptions, err: { write(s: string): unknown }, stop: StopSignal): Promise<number> {
+  const env = o.env ?? process.env;
   const file = configFile(o.config, env);
   if (file === undefined) {
     err.write('seam collect: needs --config FILE (seam.yml with a collect section, or a collectors file) or SEAM_CONFIG\n');
@@ -117,6 +128,12 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
     const bound = await metrics.listen(addr);
     err.write(`seam collect: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
   }
+  if (stop.signal) {
+    err.write(`seam collect: ${stop.signal} before the collectors started: stopped (nothing collected)\n`);
+    await bus.close().catch(() => undefined);
+    await metrics?.close();
+    return 0;
+  }
   const { runCollectors } = await import('../sources/registry.ts');
   let running: RunningCollectors;
   try {
@@ -130,14 +147,8 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
   }
   live.running = running;
   err.write(`seam collect: running ${running.collectors.map((c) => c.name).join(', ')}; SIGTERM or SIGINT stops after the current polls\n`);
-  const stopped = await Promise.race([
-    running.done.then(() => 'done' as const),
-    new Promise<'signal'>((resolve) => {
-      process.once('SIGTERM', () => resolve('signal'));
-      process.once('SIGINT', () => resolve('signal'));
-    }),
-  ]);
-  if (stopped === 'signal') err.write('seam collect: stopping\n');
+  const stopped = await Promise.race([running.done.then(() => 'done' as const), stop.requested]);
+  if (stopped !== 'done') err.write(`seam collect: ${stopped}: stopping\n`);
   stopping = true;
   await running.stop();
   err.write(`seam collect: ${JSON.stringify(running.stats())}\n`);

@@ -8,6 +8,7 @@ import type { DetectionOptions } from '../pipeline/detection.ts';
 import { redactUrlCredentials } from '../core/logger.ts';
 import { loadCliConfig } from './config.ts';
 import { formatSummary } from './replay.ts';
+import { listenForStop, type StopSignal } from './stop-signal.ts';
 
 export interface RunCliOptions {
   role?: string;
@@ -138,6 +139,16 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
 }
 
 async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<number> {
+  // From the first line: a SIGTERM while the roles start must stop them gracefully too (src/cli/stop-signal.ts).
+  const stop = listenForStop('seam');
+  try {
+    return await runRolesOnKafka(o, loaded, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: StopSignal): Promise<number> {
   const cfg = loaded.config;
   const kafka = cfg.kafka!;
   // kafka.ts first: it patches kafkajs before anything else loads it.
@@ -171,16 +182,21 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
   }
   const stopEarly = async (code: number, message: string): Promise<number> => {
     process.stderr.write(`seam: ${message}\n`);
+    await sink?.close().catch(() => undefined);
+    await closeProbe?.();
     await bus.close().catch(() => undefined);
     await metrics?.close();
     return code;
   };
+  // A stop asked for before the roles start: nothing was consumed, so nothing is left to drain or commit.
+  const stoppedBeforeStart = (): Promise<number> => stopEarly(0, `${stop.signal} before the roles started: stopped (nothing consumed, nothing committed)`);
   // Connect (and authenticate) before anything else, so wrong credentials stop the command with one clear line.
   try {
     await bus.admin();
   } catch (e) {
     return stopEarly(1, `SEAM_ERR_CONFIG_INVALID: cannot connect to Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}: ${(e as Error).message}`);
   }
+  if (stop.signal) return stoppedBeforeStart();
   // OpenSearch before the rules: a wrong credential or an unreachable node stops the command at once.
   if (roles.includes('index')) {
     const { OpenSearchSink } = await import('../sinks/opensearch/sink.ts');
@@ -194,7 +210,6 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
     try {
       await setupOpenSearch(client, { templates: sink.config, ism: 'skip' });
     } catch (e) {
-      await sink.close().catch(() => undefined);
       return stopEarly(1, `cannot prepare OpenSearch ${cfg.opensearch.nodeUrls.map(redactUrlCredentials).join(', ')} (auth ${cfg.opensearch.auth.type}): ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${redactUrlCredentials((e as Error).message)}`);
     } finally {
       await client.close();
@@ -203,6 +218,7 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
   const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
   const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile)) : undefined;
+  if (stop.signal) return stoppedBeforeStart();
   if (metrics) {
     let sinkReachable: (() => Promise<string | undefined>) | undefined;
     if (sink) {
@@ -242,18 +258,13 @@ async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<numbe
     });
   } catch (e) {
     (await import('../core/logger.ts')).childLogger('run').error({ error: e }, 'The roles could not start.');
-    // Close what is open, or the connections keep the process alive after the error.
-    await sink?.close().catch(() => undefined);
-    await closeProbe?.();
+    // stopEarly closes what is open, or the connections keep the process alive after the error.
     return stopEarly(1, `cannot start ${roles.join(', ')}: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}`);
   }
   live.running = running;
   process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}; SIGTERM or SIGINT drains and stops\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  process.stderr.write('seam: stopping: finishing and committing in-flight batches\n');
+  const signal = await stop.requested;
+  process.stderr.write(`seam: ${signal}: stopping: finishing and committing in-flight batches\n`);
   await running.stop();
   await sink?.close();
   await bus.close();

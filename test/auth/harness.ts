@@ -13,7 +13,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CACHE, endpoints, ensureTestTls, ensureUp, KAFKA_TEST_USERS, stop, type TestTlsFiles } from '../../deploy/local/services-lib.mjs';
+import { Client } from '@opensearch-project/opensearch';
 import { KafkaBus } from '../../src/bus/kafka.ts';
+import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { startAuthStub, type AuthStub } from './opensearch-auth-stub.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -95,6 +97,11 @@ export async function startAuthEnv(log: (line: string) => void = () => undefined
 
 interface SeamRun {
   code: number | null;
+  /** The signal that ended the process, when one did (code is then null). */
+  signal: NodeJS.Signals | null;
+  /** ms from spawn to SIGTERM sent by the harness, and to the 'seam: running' line (undefined: not seen). */
+  termAtMs?: number;
+  runningAtMs?: number;
   stdout: string;
   stderr: string;
   ms: number;
@@ -114,12 +121,15 @@ function runSeam(args: string[], env: Record<string, string>, o: { until?: () =>
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let runningAtMs: number | undefined;
+  let termAtMs: number | undefined;
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
+    if (runningAtMs === undefined && stderr.includes('seam: running ')) runningAtMs = Date.now() - t0;
     o.onStderr?.(stderr);
   });
   let exited = false;
-  const done = new Promise<SeamRun>((resolve) => child.on('exit', (code) => ((exited = true), resolve({ code, stdout, stderr, ms: Date.now() - t0 }))));
+  const done = new Promise<SeamRun>((resolve) => child.on('exit', (code, signal) => ((exited = true), resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, ...(termAtMs === undefined ? {} : { termAtMs }), ...(runningAtMs === undefined ? {} : { runningAtMs }) }))));
   const deadline = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs);
   void (async () => {
     if (o.until === undefined) return;
@@ -127,7 +137,10 @@ function runSeam(args: string[], env: Record<string, string>, o: { until?: () =>
       if (await o.until().catch(() => false)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    if (!exited) child.kill('SIGTERM');
+    if (!exited) {
+      termAtMs = Date.now() - t0;
+      child.kill('SIGTERM');
+    }
   })();
   return done.finally(() => clearTimeout(deadline));
 }
@@ -165,6 +178,7 @@ function writeConfig(dir: string, name: string, doc: string): string {
   return f;
 }
 
+const fmtMs = (ms: number | undefined): string => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)}s`);
 const tail = (s: string, n = 400): string => s.trim().split('\n').filter((l) => !l.startsWith('{')).join(' | ').slice(-n);
 
 export interface ScenarioResult {
@@ -254,6 +268,18 @@ export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise
     let markStarted: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (markStarted = resolve));
     const result = (async (): Promise<ScenarioResult> => {
+      try {
+        return await rolesPhase();
+      } finally {
+        // Indices and the index and component templates setupOpenSearch installed under the three prefixes.
+        const client = new Client({ node: env.opensearchUrl });
+        for (const prefix of [goodIndex, `${goodIndex}_badkafka`, `${goodIndex}_bados`]) await dropPrefix(client, prefix).catch((e: unknown) => env.log(`${kind}: cleanup of ${prefix}-* failed: ${(e as Error).message}`));
+        await client.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    })();
+    return { started, result };
+    async function rolesPhase(): Promise<ScenarioResult> {
       const before = { forwarded: stub.counts.forwarded, refused: stub.counts.refused };
 
       // 2. At once (they share nothing but the topics): the three roles with good credentials, and the commands with
@@ -284,7 +310,7 @@ export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise
       if (run.code !== 0) pipeline.details.push(`${kind}: seam run stderr in ${keep('run', run)}`);
       if (collect.code !== 0) pipeline.details.push(`${kind}: seam collect stderr in ${keep('collect', collect)}`);
       pipeline.details.push(
-        `${kind}: seam run (normalize, correlate, index) exit=${run.code} indexed events=${events} alerts=${alerts} via the ${kind === 'scram' ? 'basic' : 'sigv4'} stub groups=${groups.groups.length} in ${(run.ms / 1000).toFixed(1)}s${run.code === 0 ? '' : ` stderr: ${tail(run.stderr)}`}`,
+        `${kind}: seam run (normalize, correlate, index) exit=${run.code}${run.signal ? ` signal=${run.signal}` : ''} (SIGTERM at ${fmtMs(run.termAtMs)}, 'seam: running' at ${fmtMs(run.runningAtMs)}) indexed events=${events} alerts=${alerts} via the ${kind === 'scram' ? 'basic' : 'sigv4'} stub groups=${groups.groups.length} in ${(run.ms / 1000).toFixed(1)}s${run.code === 0 ? '' : ` stderr: ${tail(run.stderr)}`}`,
       );
       pipeline.ok = collect.code === 0 && raw.records > 0 && run.code === 0 && events >= raw.records && alerts > 0 && stub.counts.forwarded > before.forwarded && groups.groups.length >= 3;
 
@@ -305,9 +331,7 @@ export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise
       );
       opensearchWrong.ok = badOs.code !== 0 && badOs.code !== null && osNeedle.test(badOs.stderr) && stub.counts.refused > before.refused && ofp.groups.length === 0 && oIdx.length === 0;
 
-      fs.rmSync(dir, { recursive: true, force: true });
       return { pipeline, kafkaWrong, opensearchWrong };
-    })();
-    return { started, result };
+    }
   };
 }

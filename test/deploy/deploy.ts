@@ -24,6 +24,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Client } from '@opensearch-project/opensearch';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
@@ -33,6 +34,7 @@ import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { CollectConfig } from '../../src/sources/registry.ts';
+import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { OpenApiValidator, type Swagger, type Violation } from './openapi.ts';
 import { checkSemantics, type K8sObject } from './semantics.ts';
 import { ensureHelm, ensureKubernetesSchema, ensureServiceMonitorCrd, KUBERNETES_VERSION, ROOT } from './tools.ts';
@@ -588,8 +590,10 @@ async function metricsCheck(): Promise<{ ok: boolean; details: string[] }> {
       if (code !== 0) problem(`${p.role} exited ${code} on SIGTERM: ${p.stderr().slice(-1500)}`);
     }
     await bus.close().catch(() => {});
-    // The run's topics stay (the broker is shared; other runs leave theirs too); its indices are deleted.
-    await fetch(`${ep.opensearch.url}/${run}-*`, { method: 'DELETE' }).catch(() => {});
+    // The run's topics stay (the broker is shared; other runs leave theirs too); its indices and templates go.
+    const client = new Client({ node: ep.opensearch.url });
+    await dropPrefix(client, run).catch((e: unknown) => details.push(`cleanup of ${run}-* failed: ${(e as Error).message}`));
+    await client.close();
   }
   return { ok, details };
 }
