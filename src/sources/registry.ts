@@ -8,7 +8,7 @@ import { deadLetter } from '../core/dead-letter.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { FileCheckpointStore } from './checkpoint/file-store.ts';
-import { CHECKPOINT_TOPIC, KafkaCheckpointStore } from './checkpoint/kafka-store.ts';
+import { CHECKPOINT_TOPIC, KafkaCheckpointStore, LEASE_TOPIC } from './checkpoint/kafka-store.ts';
 import { KafkaLeaseMembership } from './checkpoint/lease.ts';
 import { rawHeaders } from './checkpoint/raw-record.ts';
 import { sequentialWriter, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './checkpoint/store.ts';
@@ -46,6 +46,8 @@ export interface CollectorContext {
   refreshCheckpoints(): Promise<void>;
   /** A plain producer (file replays, the sidecar endpoint); writes to the prefixed topics like the writers. */
   producer(): Promise<BusProducer>;
+  /** seam.yml kafka.topicPrefix, before every topic the collectors write or read ('' for none). */
+  topicPrefix: string;
   /** Client overrides for tests (a client pointed at moto or a stub). */
   clients?: { logs?: FilterLogEventsApi; guardduty?: GuardDutyApi };
 }
@@ -67,7 +69,7 @@ export const SOURCES = {
       }
       const membership =
         lease !== undefined && ctx.bus instanceof KafkaBus
-          ? new KafkaLeaseMembership(ctx.bus, { topic: lease.topic, collector: config.name, replicaId: config.ownership!.replicaId, ttlMs: lease.ttlMs, heartbeatMs: lease.heartbeatMs })
+          ? new KafkaLeaseMembership(ctx.bus, { topic: lease.topic ?? ctx.topicPrefix + LEASE_TOPIC, collector: config.name, replicaId: config.ownership!.replicaId, ttlMs: lease.ttlMs, heartbeatMs: lease.heartbeatMs })
           : undefined;
       const src = new CloudWatchLogsSource(config, {
         logs,
@@ -124,7 +126,11 @@ export const CollectConfig = z
     checkpoint: z
       .strictObject({
         path: z.string().default('.seam/state/checkpoints.json').describe('State file for checkpoints when the bus is in memory (embedded mode).'),
-        topic: z.string().default(CHECKPOINT_TOPIC).describe('Compacted topic for checkpoints when the bus is Kafka.'),
+        topic: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(`Compacted topic for checkpoints when the bus is Kafka. Default \`<kafka.topicPrefix>${CHECKPOINT_TOPIC}\`; a name set here is used as written (no prefix).`),
       })
       .prefault({})
       .describe('Where collectors keep their positions.'),
@@ -153,7 +159,10 @@ export interface CollectorOptions {
   clients?: CollectorContext['clients'];
   faults?: WriterFaults;
   transactionalIdPrefix?: string;
-  /** seam.yml kafka.topicPrefix: records go to <prefix>seam.raw.<source> and <prefix>seam.dlq, where the roles read. */
+  /**
+   * seam.yml kafka.topicPrefix: records go to <prefix>seam.raw.<source> and <prefix>seam.dlq, where the roles read;
+   * checkpoints and lease heartbeats to <prefix>seam.checkpoints and <prefix>seam.collect.leases unless the config names them.
+   */
   topicPrefix?: string;
 }
 
@@ -222,7 +231,7 @@ export async function collectorContext(config: CollectConfig, bus: Bus, opts: Co
   const clients = opts.clients === undefined ? {} : { clients: opts.clients };
   const topicPrefix = opts.topicPrefix ?? '';
   if (bus instanceof KafkaBus) {
-    const store = new KafkaCheckpointStore(bus, { topic: config.checkpoint.topic });
+    const store = new KafkaCheckpointStore(bus, { topic: config.checkpoint.topic ?? topicPrefix + CHECKPOINT_TOPIC });
     const prefix = opts.transactionalIdPrefix ?? 'seam-collect';
     return {
       bus,
@@ -230,6 +239,7 @@ export async function collectorContext(config: CollectConfig, bus: Bus, opts: Co
       writerFor: async (key) => prefixedWriter(await store.writer(`${prefix}:${key}`, opts.faults), topicPrefix),
       refreshCheckpoints: () => store.refresh(),
       producer: () => prefixedProducer(bus, topicPrefix),
+      topicPrefix,
       ...clients,
     };
   }
@@ -240,6 +250,7 @@ export async function collectorContext(config: CollectConfig, bus: Bus, opts: Co
     writerFor: async () => prefixedWriter(sequentialWriter(await bus.producer(), store, opts.faults), topicPrefix),
     refreshCheckpoints: async () => undefined,
     producer: () => prefixedProducer(bus, topicPrefix),
+    topicPrefix,
     ...clients,
   };
 }

@@ -4,6 +4,8 @@ import { SeamError } from '../../core/errors.ts';
 import { HardStop, isCheckpoint, type Checkpoint, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './store.ts';
 
 export const CHECKPOINT_TOPIC = 'seam.checkpoints';
+/** The lease heartbeat topic's name without kafka.topicPrefix (ADR 0004). */
+export const LEASE_TOPIC = 'seam.collect.leases';
 
 export interface KafkaCheckpointStoreOptions {
   topic?: string;

@@ -18,7 +18,11 @@ export type LogGroupConfig = z.infer<typeof LogGroupConfig>;
 
 export const LeaseConfig = z
   .strictObject({
-    topic: z.string().min(1).default('seam.collect.leases').describe('Compacted topic the replicas heartbeat on.'),
+    topic: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Compacted topic the replicas heartbeat on. Default `<kafka.topicPrefix>seam.collect.leases`; a name set here is used as written (no prefix).'),
     ttlMs: z.number().int().min(1000).default(15_000).describe('A replica not heard from for this long is dead: its log groups move to the live replicas.'),
     heartbeatMs: z.number().int().min(100).default(3_000).describe('How often a replica heartbeats; keep it well under ttlMs.'),
   })
