@@ -121,10 +121,12 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       printAlert(a);
     },
   });
-  // Then the story: alerts grouped by who acted, really (the identity graph's origin), worst first.
+  // Then the story: the incidents the index holds (who acted, really; split where they went quiet), worst first.
   const { incidentsFrom, formatIncident } = await import('../pipeline/incident.ts');
-  const serious = incidentsFrom(alerts).filter((i) => i.level === 'critical' || i.level === 'high');
-  if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n\n`);
+  const incidents = incidentsFrom(alerts);
+  const serious = incidents.filter((i) => i.level === 'critical' || i.level === 'high');
+  const rest = incidents.length - serious.length;
+  if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n${rest > 0 ? `\n${rest} more incident${rest === 1 ? '' : 's'} below high: ${incidents.filter((i) => !serious.includes(i)).map((i) => `${i.id} [${i.level}]`).join(', ')}\n` : ''}\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
   process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}, ${paths.incidents}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
   // One page per serious incident, beside the events and alerts it is drawn from (`seam report incident` redraws one).

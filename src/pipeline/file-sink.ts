@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { IdentityDoc } from '../identity/types.ts';
-import { mergeIncident, type IncidentDoc, type IncidentUpdate } from './incident-topic.ts';
+import { applyIncidentUpdates, type IncidentDoc, type IncidentUpdate } from './incident-topic.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
 import type { IndexSink } from './roles/indexer.ts';
@@ -28,18 +28,25 @@ export class FileIndexSink implements IndexSink {
     return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), await JsonlSink.open(paths.identity), await JsonlSink.open(paths.incidents), paths);
   }
 
-  /** Merges incident updates as the OpenSearch sink does (`mergeIncident`); each changed incident is appended (the last line of an id wins). */
+  /** Merges incident updates as the OpenSearch sink does (`applyIncidentUpdates`, ADR 0015/0020); each changed incident is appended (the last line of an id wins). */
   async mergeIncidents(updates: readonly IncidentUpdate[]): Promise<number> {
-    const byId = new Map<string, IncidentUpdate[]>();
-    for (const u of updates) byId.set(u.incident, [...(byId.get(u.incident) ?? []), u]);
-    let changed = 0;
-    for (const [id, us] of byId) {
-      const merged = mergeIncident(this.incidentDocs.get(id), us);
-      if (merged === undefined) continue;
-      this.incidentDocs.set(id, merged);
-      await this.incidents.write(merged);
-      changed++;
-    }
+    const docs = this.incidentDocs;
+    const written: IncidentDoc[] = [];
+    const changed = await applyIncidentUpdates(
+      {
+        read: async (ids) => new Map(ids.flatMap((id) => (docs.has(id) ? [[id, { doc: docs.get(id)!, version: docs.get(id) }] as const] : []))),
+        // One writer: the version read is the document itself, so a conflict cannot happen here.
+        write: async (ws) => {
+          for (const w of ws) {
+            docs.set(w.id, w.doc);
+            written.push(w.doc);
+          }
+          return new Set();
+        },
+      },
+      updates,
+    );
+    for (const d of written) await this.incidents.write(d);
     return changed;
   }
 

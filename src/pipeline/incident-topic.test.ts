@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { incidentId, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentUpdate } from './incident-topic.ts';
+import type { Alert } from '../detect/alert.ts';
+import { incidentsFrom } from './incident.ts';
+import { applyIncidentUpdates, incidentId, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
 
 const up = (id: string, t: string, level: IncidentUpdate['alert']['level'], principal = 'arn:aws:sts::1:assumed-role/app/s'): IncidentUpdate => ({
   v: 1,
@@ -32,5 +34,121 @@ describe('incident merge (ADR 0015)', () => {
     const next = mergeIncident(triaged, [...ups, up('d', '2024-01-03T00:00:00Z', 'low')])!;
     expect(next).toMatchObject({ status: 'investigating', assignee: 'bob', notes: [{ by: 'bob', text: 'looking' }], alert_count: 4 });
     expect(next.risk).toBeCloseTo(d.risk * 0.5 + 1, 5);
+  });
+});
+
+/** An incident store in memory with versions, as OpenSearch keeps them; `conflictOnce` makes the next write of those ids conflict (an analyst wrote meanwhile). */
+function memoryStore(): IncidentStore & { docs: Map<string, { doc: IncidentDoc; version: number }>; conflictOnce: Set<string> } {
+  const docs = new Map<string, { doc: IncidentDoc; version: number }>();
+  const conflictOnce = new Set<string>();
+  return {
+    docs,
+    conflictOnce,
+    read: async (ids) => new Map(ids.flatMap((id) => (docs.has(id) ? [[id, { doc: structuredClone(docs.get(id)!.doc), version: docs.get(id)!.version }] as const] : []))),
+    write: async (ws) => {
+      const conflicts = new Set<string>();
+      for (const w of ws) {
+        const cur = docs.get(w.id);
+        if (conflictOnce.delete(w.id) || (cur === undefined ? w.version !== undefined : cur.version !== w.version)) {
+          conflicts.add(w.id);
+          continue;
+        }
+        docs.set(w.id, { doc: structuredClone(w.doc), version: (cur?.version ?? 0) + 1 });
+      }
+      return conflicts;
+    },
+  };
+}
+
+const H = 3600_000;
+const at = (h: number): string => new Date(Date.parse('2024-01-01T00:00:00Z') + h * H).toISOString();
+const docsOf = (s: ReturnType<typeof memoryStore>): Record<string, unknown> => Object.fromEntries([...s.docs].sort().map(([id, d]) => [id, seamFields(d.doc)]));
+
+describe('incident lifecycle (ADR 0020)', () => {
+  const series = incidentId('alice');
+  // A burst, 30 h of quiet (more than the 24 h window), another burst; `late` belongs to the first burst by event time.
+  const first = [up('a1', at(0), 'high'), up('a2', at(2), 'medium')];
+  const second = [up('b1', at(32), 'low'), up('b2', at(33), 'critical')];
+  const late = up('a3', at(5), 'low');
+
+  it('closes an incident that went quiet for the window and opens a new one for the next alert', async () => {
+    const s = memoryStore();
+    expect(await applyIncidentUpdates(s, first)).toBe(1);
+    expect(s.docs.get(series)!.doc).toMatchObject({ status: 'open', closed_at: null, closes_at: at(26), episode: 1, episodes: 1 });
+    await applyIncidentUpdates(s, second);
+    expect(s.docs.get(series)!.doc).toMatchObject({ status: 'closed', closed_at: at(26), alert_count: 2, end: at(2), episodes: 2 });
+    expect(s.docs.get(`${series}-2`)!.doc).toMatchObject({ id: `${series}-2`, series, episode: 2, status: 'open', closed_at: null, alert_count: 2, start: at(32), level: 'critical', closes_at: at(57) });
+    // A late alert of the first burst joins the closed incident; it does not reopen it or open a third.
+    await applyIncidentUpdates(s, [late]);
+    expect(s.docs.get(series)!.doc).toMatchObject({ status: 'closed', alert_count: 3, end: at(5), closed_at: at(29) });
+    expect(s.docs.size).toBe(2);
+    // Redelivery of everything changes nothing.
+    expect(await applyIncidentUpdates(s, [...first, ...second, late])).toBe(0);
+  });
+
+  it('gives the same incidents in any order within a window, one by one or in one batch, and after a conflict', async () => {
+    // Incidents are numbered in the order they open: bursts further apart than the window arrive in event-time
+    // order unless a source lags by more than the window (ADR 0020); alerts within it may come in any order.
+    const all = [...first, ...second, late];
+    const batch = memoryStore();
+    await applyIncidentUpdates(batch, all);
+    const orders = [all, [first[1]!, first[0]!, second[1]!, late, second[0]!], [late, first[1]!, first[0]!, second[0]!, second[1]!]];
+    for (const order of orders) {
+      const s = memoryStore();
+      for (const u of order) await applyIncidentUpdates(s, [u]);
+      expect(docsOf(s)).toEqual(docsOf(batch));
+    }
+    const c = memoryStore();
+    await applyIncidentUpdates(c, first);
+    c.conflictOnce.add(series);
+    c.conflictOnce.add(`${series}-2`);
+    await applyIncidentUpdates(c, [...second, late]);
+    expect(docsOf(c)).toEqual(docsOf(batch));
+  });
+
+  it('leaves status to analysts once they moved it, and closes only once', async () => {
+    const s = memoryStore();
+    await applyIncidentUpdates(s, first);
+    s.docs.get(series)!.doc.status = 'investigating';
+    await applyIncidentUpdates(s, second);
+    expect(s.docs.get(series)!.doc).toMatchObject({ status: 'investigating', closed_at: at(26) });
+    // An analyst reopens it: Seam does not close it again.
+    s.docs.get(series)!.doc.status = 'open';
+    await applyIncidentUpdates(s, [up('b3', at(40), 'low')]);
+    expect(s.docs.get(series)!.doc.status).toBe('open');
+  });
+
+  it('takes the window from the updates (close_after_ms)', async () => {
+    const s = memoryStore();
+    await applyIncidentUpdates(s, [...first, ...second].map((u) => ({ ...u, close_after_ms: 48 * H })));
+    expect(s.docs.size).toBe(1);
+    expect(s.docs.get(series)!.doc).toMatchObject({ alert_count: 4, status: 'open', closes_at: at(33 + 48) });
+  });
+});
+
+describe('console incidents (incidentsFrom) match the index', () => {
+  const alert = (id: string, t: string, principal: string, origin?: string): Alert =>
+    ({
+      id,
+      '@timestamp': t,
+      rule: { id: `r-${id}`, title: id, level: 'high', tags: [], type: 'sigma' },
+      principal: { id: principal, arn: principal, type: 'assumed_role' },
+      ...(origin ? { origin: { id: origin, arn: origin, type: 'assumed_role' } } : {}),
+      events: [],
+    }) as unknown as Alert;
+  const alice = 'arn:aws:sts::1:assumed-role/Admin/alice';
+  const stolen = 'arn:aws:sts::1:assumed-role/app-irsa/botocore-session-1';
+  // alice acts through the stolen session (origin resolved); one alert on the session has no origin.
+  const alerts = [alert('x1', at(0), stolen, alice), alert('x2', at(1), alice), alert('x3', at(2), stolen), alert('x4', at(40), alice)];
+
+  it('names the same incidents, ids, alerts and status as the merged index, without folding the session into alice', async () => {
+    const s = memoryStore();
+    await applyIncidentUpdates(s, alerts.map((a) => incidentUpdate(a)));
+    const printed = incidentsFrom(alerts);
+    const fromIndex = [...s.docs.values()].map(({ doc }) => ({ id: doc.id, alerts: doc.alert_ids, status: doc.status, closed_at: doc.closed_at ?? undefined })).sort((a, b) => a.id.localeCompare(b.id));
+    const fromConsole = printed.map((i) => ({ id: i.id, alerts: i.alerts.map((a) => a.id).sort(), status: i.status, closed_at: i.closedAt })).sort((a, b) => a.id.localeCompare(b.id));
+    expect(fromConsole).toEqual(fromIndex);
+    expect(fromConsole.map((i) => i.alerts)).toEqual(expect.arrayContaining([['x1', 'x2'], ['x3'], ['x4']]));
+    expect(printed.find((i) => i.alerts.some((a) => a.id === 'x1'))).toMatchObject({ id: incidentId(alice), status: 'closed', closedAt: at(25) });
   });
 });

@@ -9,6 +9,12 @@ import type { Alert } from '../detect/alert.ts';
  * principal). The index role merges updates into `<prefix>-incidents` (`mergeIncident`): alerts are a set
  * by id, so a redelivered update changes nothing, and the fields analysts own (status, assignee, notes)
  * are set once when the incident is created and never written by Seam again.
+ *
+ * Lifecycle (ADR 0020): an identity's alerts form one incident while they come less than `close_after_ms`
+ * (event time, default 24 h) apart. An alert further than that from every incident of its identity opens a
+ * new one (`<series id>-2`, `-3`, ...; the first keeps the series id `inc-…`), and an incident that a later
+ * alert of its identity shows has gone quiet is closed once: `closed_at` = its end + the window, `status`
+ * `closed` if analysts still had it `open`. Event time only, so a replay or a restart closes the same ones.
  */
 
 export const INCIDENT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
@@ -18,6 +24,8 @@ type Level = (typeof INCIDENT_LEVELS)[number];
 export const RISK_WEIGHTS: Readonly<Record<Level, number>> = { informational: 0, low: 1, medium: 5, high: 20, critical: 50 };
 /** An alert's risk contribution halves every this many ms of event time (ADR 0015). */
 export const RISK_HALF_LIFE_MS = 24 * 3600_000;
+/** Event time without an alert after which an identity's incident is closed (ADR 0020). */
+export const DEFAULT_CLOSE_AFTER_MS = 24 * 3600_000;
 
 /** One alert's contribution to an incident: what travels on `seam.incidents`. */
 export interface IncidentUpdate {
@@ -27,6 +35,8 @@ export interface IncidentUpdate {
   who?: Principal;
   account?: string;
   cluster?: string;
+  /** The inactivity window (ms of event time) after which the incident closes; absent: the default (ADR 0020). */
+  close_after_ms?: number;
   alert: { id: string; '@timestamp': string; level: Level; rule: string; title: string; principal?: string; chain?: Alert['chain'] };
 }
 
@@ -50,7 +60,17 @@ export interface IncidentDoc {
   /** Σ weight(level) × 0.5^((risk_at − alert time) / half-life), at `risk_at` = the newest alert's time. */
   risk: number;
   risk_at: string;
-  /** Analysts' fields: created as below, never written by Seam afterwards. */
+  /** The identity's first incident's id (`inc-…`), shared by all its incidents (ADR 0020). */
+  series?: string;
+  /** 1 for the series' first incident, then 2, 3, ... in the order they were opened. */
+  episode?: number;
+  /** On the series' first incident: how many incidents the identity has had. */
+  episodes?: number;
+  /** When the incident closes if no alert comes (its end + the window), event time. */
+  closes_at?: string;
+  /** Set when a later alert of the identity shows it went quiet (= `closes_at`); never unset. */
+  closed_at?: string | null;
+  /** Analysts' fields: created as below; Seam only ever moves `status` from `open` to `closed` (ADR 0020). */
   status: string;
   assignee: string | null;
   notes: unknown[];
@@ -66,7 +86,12 @@ export function incidentId(key: string): string {
   return `inc-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 
-export function incidentUpdate(a: Alert): IncidentUpdate {
+/** The id of an identity's `episode`-th incident: the series id, then `<series>-2`, `-3`, ... */
+export function episodeId(series: string, episode: number): string {
+  return episode <= 1 ? series : `${series}-${episode}`;
+}
+
+export function incidentUpdate(a: Alert, closeAfterMs?: number): IncidentUpdate {
   const who = a.origin ?? a.principal;
   const key = identityKey(who) ?? 'unknown';
   const level = (INCIDENT_LEVELS as readonly string[]).includes(a.rule.level) ? (a.rule.level as Level) : 'medium';
@@ -78,14 +103,15 @@ export function incidentUpdate(a: Alert): IncidentUpdate {
     ...(who ? { who } : {}),
     ...(a.account ? { account: a.account } : {}),
     ...(a.cluster ? { cluster: a.cluster } : {}),
+    ...(closeAfterMs !== undefined && closeAfterMs !== DEFAULT_CLOSE_AFTER_MS ? { close_after_ms: closeAfterMs } : {}),
     alert: { id: a.id, '@timestamp': a['@timestamp'], level, rule: a.rule.id, title: a.rule.title, ...(principal ? { principal } : {}), ...(a.chain && a.chain.length > 0 ? { chain: a.chain } : {}) },
   };
 }
 
 /** The `seam.incidents` messages of alerts (keyed by incident id: one incident's updates stay in order). */
-export function incidentMessages(topic: string, alerts: readonly Alert[]): BusMessage[] {
+export function incidentMessages(topic: string, alerts: readonly Alert[], closeAfterMs?: number): BusMessage[] {
   return alerts.map((a) => {
-    const u = incidentUpdate(a);
+    const u = incidentUpdate(a, closeAfterMs);
     return { topic, key: u.incident, value: Buffer.from(JSON.stringify(u)) };
   });
 }
@@ -95,6 +121,7 @@ export function decodeIncidentUpdate(value: Buffer): IncidentUpdate | undefined 
     const u = JSON.parse(value.toString('utf8')) as Partial<IncidentUpdate> | null;
     if (u?.v !== 1 || typeof u.incident !== 'string' || typeof u.key !== 'string' || typeof u.alert?.id !== 'string' || typeof u.alert['@timestamp'] !== 'string') return undefined;
     if (!Number.isFinite(Date.parse(u.alert['@timestamp']))) return undefined;
+    if (u.close_after_ms !== undefined && !(typeof u.close_after_ms === 'number' && u.close_after_ms > 0)) return undefined;
     return u as IncidentUpdate;
   } catch {
     return undefined;
@@ -149,4 +176,123 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
   if (!changed || d === undefined) return undefined;
   d.updated_at = now.toISOString();
   return d;
+}
+
+/** Where an alert at `t` belongs among an identity's incidents: the first whose span widened by the window holds it, else a new one (-1). */
+export function placeAlert(spans: readonly { start: string; end: string }[], t: string, closeAfterMs: number): number {
+  const ms = Date.parse(t);
+  return spans.findIndex((s) => ms >= Date.parse(s.start) - closeAfterMs && ms <= Date.parse(s.end) + closeAfterMs);
+}
+
+/** When an incident ending at `end` closes if quiet. */
+export function closesAt(end: string, closeAfterMs: number): string {
+  return new Date(Date.parse(end) + closeAfterMs).toISOString();
+}
+
+/** A stored incident document and its version (OpenSearch seq_no/primary_term; a counter in the file sink). */
+export interface StoredIncident {
+  doc: IncidentDoc;
+  version: unknown;
+}
+
+/** What `applyIncidentUpdates` needs of an index: read by id, write conditionally (`version` undefined: create). */
+export interface IncidentStore {
+  read(ids: readonly string[]): Promise<Map<string, StoredIncident>>;
+  /** Writes each document only if its stored version is still `version`; returns the ids that conflicted. */
+  write(docs: readonly { id: string; doc: IncidentDoc; version: unknown }[]): Promise<Set<string>>;
+}
+
+const MAX_ROUNDS = 8;
+
+/**
+ * Merges incident updates into a store (both sinks' `mergeIncidents`), with the lifecycle of ADR 0020: per
+ * identity (series), read its incidents, place each new alert (time order) in the incident whose span
+ * widened by the window holds it or open the next one, close those a later alert shows went quiet, and write
+ * what changed conditionally; a series that conflicted is read and merged again. Idempotent (an alert
+ * already in one of the series' incidents changes nothing). Returns how many documents changed.
+ */
+export async function applyIncidentUpdates(store: IncidentStore, updates: readonly IncidentUpdate[], now: Date = new Date()): Promise<number> {
+  const pending = new Map<string, IncidentUpdate[]>();
+  for (const u of updates) pending.set(u.incident, [...(pending.get(u.incident) ?? []), u]);
+  let changed = 0;
+  for (let round = 0; pending.size > 0; round++) {
+    if (round >= MAX_ROUNDS) throw new Error(`${pending.size} incidents kept conflicting with concurrent updates`);
+    const heads = await store.read([...pending.keys()]);
+    // Every incident the head counts, and two more: a write that created one but not the head's count.
+    const more: string[] = [];
+    for (const series of pending.keys()) {
+      const n = heads.get(series)?.doc.episodes ?? 1;
+      for (let e = 2; e <= n + 2; e++) more.push(episodeId(series, e));
+    }
+    const rest = more.length > 0 ? await store.read(more) : new Map<string, StoredIncident>();
+    const writes: { id: string; doc: IncidentDoc; version: unknown }[] = [];
+    const bySeries = new Map<string, number>();
+    for (const [series, us] of pending) {
+      const stored: (StoredIncident | undefined)[] = [heads.get(series)];
+      for (let e = 2; rest.has(episodeId(series, e)) || e <= (heads.get(series)?.doc.episodes ?? 1); e++) stored.push(rest.get(episodeId(series, e)));
+      const out = mergeSeries(series, stored, us, now);
+      bySeries.set(series, out.length);
+      writes.push(...out);
+    }
+    for (const [series, n] of bySeries) if (n === 0) pending.delete(series);
+    if (writes.length === 0) break;
+    const conflicts = await store.write(writes);
+    const failed = new Set<string>();
+    for (const w of writes) {
+      if (conflicts.has(w.id)) failed.add(w.doc.series ?? w.id);
+      else changed++;
+    }
+    for (const series of [...pending.keys()]) if (!failed.has(series)) pending.delete(series);
+  }
+  return changed;
+}
+
+/** One identity's incidents after `updates`: the documents to write (changed or new), with the versions read. */
+function mergeSeries(series: string, stored: readonly (StoredIncident | undefined)[], updates: readonly IncidentUpdate[], now: Date): { id: string; doc: IncidentDoc; version: unknown }[] {
+  const window = updates.find((u) => u.close_after_ms !== undefined)?.close_after_ms ?? DEFAULT_CLOSE_AFTER_MS;
+  const docs: (IncidentDoc | undefined)[] = stored.map((s) => s?.doc);
+  const touched = new Set<number>();
+  const known = new Set(docs.flatMap((d) => d?.alert_ids ?? []));
+  const sorted = [...updates].sort((x, y) => (x.alert['@timestamp'] < y.alert['@timestamp'] ? -1 : x.alert['@timestamp'] > y.alert['@timestamp'] ? 1 : x.alert.id < y.alert.id ? -1 : 1));
+  for (const u of sorted) {
+    if (known.has(u.alert.id)) continue;
+    known.add(u.alert.id);
+    const spans = docs.map((d) => d ?? { start: '9999', end: '0000' });
+    let i = placeAlert(spans, u.alert['@timestamp'], window);
+    if (i < 0) {
+      // The first missing slot (a head never written), else the next episode.
+      i = docs.findIndex((d) => d === undefined);
+      if (i < 0) i = docs.length;
+    }
+    const id = episodeId(series, i + 1);
+    const merged = mergeIncident(docs[i], [{ ...u, incident: id }], now);
+    if (merged === undefined) continue;
+    merged.series = series;
+    merged.episode = i + 1;
+    docs[i] = merged;
+    touched.add(i);
+  }
+  // Lifecycle fields: the head counts the series, each knows when it closes, and the quiet ones close once.
+  const newestMs = Math.max(...docs.map((d) => (d ? Date.parse(d.end) : -Infinity)));
+  docs.forEach((d, i) => {
+    if (d === undefined) return;
+    const next = { ...d };
+    if (next.series === undefined) next.series = series;
+    if (next.episode === undefined) next.episode = i + 1;
+    next.closes_at = closesAt(d.end, window);
+    if ((next.closed_at ?? null) === null) {
+      if (newestMs > Date.parse(next.closes_at)) {
+        next.closed_at = next.closes_at;
+        if (next.status === 'open') next.status = 'closed';
+      } else next.closed_at = null;
+      // Closed stays closed; a late alert of its span moves its end, and so when it went quiet.
+    } else next.closed_at = next.closes_at;
+    if (i === 0) next.episodes = Math.max(next.episodes ?? 1, docs.length);
+    if (JSON.stringify(next) !== JSON.stringify(d)) {
+      if (!touched.has(i)) next.updated_at = now.toISOString();
+      docs[i] = next;
+      touched.add(i);
+    }
+  });
+  return [...touched].sort((a, b) => a - b).map((i) => ({ id: episodeId(series, i + 1), doc: docs[i]!, version: stored[i]?.version }));
 }

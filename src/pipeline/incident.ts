@@ -1,13 +1,19 @@
 import { shortChain } from '../identity/chain-text.ts';
 import type { Principal } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
+import { closesAt, DEFAULT_CLOSE_AFTER_MS, episodeId, incidentUpdate, placeAlert } from './incident-topic.ts';
 
 /**
- * Groups alerts into incidents by who acted, really: the origin the identity graph resolved (the IAM
- * session behind an IRSA key used after an exec, say), else the principal. One person's exec, the
- * stolen workload credentials' AWS calls and the backdoor they planted end up in one incident.
+ * Groups alerts into incidents exactly as the incidents index does (ADR 0015, lifecycle ADR 0020): by who
+ * acted, really (the alert's origin, the identity graph's answer, else its principal; `incidentUpdate`),
+ * split into incidents where the identity went quiet for longer than the window (`placeAlert`). So the
+ * console, the incident pages and `<prefix>-incidents` name the same incidents with the same ids. (The
+ * printout once also folded an identity's incident into the one whose identity it acted for: it then
+ * showed alice's and the stolen IRSA session's incidents as one, where the index had two.)
  */
 export interface Incident {
+  /** The incidents index's id: the series id `inc-…` for an identity's first incident, then `-2`, `-3`. */
+  id: string;
   key: string;
   who: Principal | undefined;
   level: Alert['rule']['level'];
@@ -18,57 +24,62 @@ export interface Incident {
   actors: string[];
   /** The longest identity chain seen among the alerts. */
   chain: NonNullable<Alert['chain']>;
+  /** `closed` once a later alert of the identity shows it went quiet for the window (event time). */
+  status: 'open' | 'closed';
+  /** When it closes if no alert comes (end + window). */
+  closesAt: string;
+  /** Set when closed (= closesAt). */
+  closedAt?: string;
 }
 
 const LEVELS: Alert['rule']['level'][] = ['informational', 'low', 'medium', 'high', 'critical'];
 
-function identityKey(p: Principal | undefined): string | undefined {
-  if (p === undefined) return undefined;
-  return p.arn ?? p.id;
-}
+const byTime = (x: Alert, y: Alert): number => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 
-export function incidentsFrom(alerts: readonly Alert[]): Incident[] {
-  const byKey = new Map<string, Incident>();
-  for (const a of alerts) {
-    const who = a.origin ?? a.principal;
-    const key = identityKey(who) ?? 'unknown';
-    let inc = byKey.get(key);
-    if (!inc) {
-      inc = { key, who, level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alerts: [], actors: [], chain: [] };
-      byKey.set(key, inc);
+export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = DEFAULT_CLOSE_AFTER_MS): Incident[] {
+  const series = new Map<string, Incident[]>();
+  const seen = new Set<string>();
+  for (const a of [...alerts].sort(byTime)) {
+    if (seen.has(a.id)) continue;
+    seen.add(a.id);
+    const u = incidentUpdate(a);
+    const list = series.get(u.incident) ?? [];
+    series.set(u.incident, list);
+    let inc = list[placeAlert(list, a['@timestamp'], closeAfterMs)];
+    if (inc === undefined) {
+      inc = { id: episodeId(u.incident, list.length + 1), key: u.key, who: a.origin ?? a.principal, level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alerts: [], actors: [], chain: [], status: 'open', closesAt: '' };
+      list.push(inc);
     }
     inc.alerts.push(a);
     if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(inc.level)) inc.level = a.rule.level;
     if (a['@timestamp'] < inc.start) inc.start = a['@timestamp'];
     if (a['@timestamp'] > inc.end) inc.end = a['@timestamp'];
-    const actor = identityKey(a.principal);
-    if (actor !== undefined && actor !== key && !inc.actors.includes(actor)) inc.actors.push(actor);
+    const actor = u.alert.principal;
+    if (actor !== undefined && actor !== u.key && !inc.actors.includes(actor)) inc.actors.push(actor);
     if ((a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
   }
-  // An incident whose identity acted as another incident's identity (alice → the service account whose
-  // token she took) absorbs that incident: it is the same story seen from the credentials' side.
-  for (const inc of [...byKey.values()].sort((x, y) => y.alerts.length - x.alerts.length)) {
-    if (!byKey.has(inc.key)) continue;
-    for (const actor of [...inc.actors]) {
-      const other = byKey.get(actor);
-      if (other === undefined || other === inc) continue;
-      byKey.delete(actor);
-      inc.alerts.push(...other.alerts);
-      if (LEVELS.indexOf(other.level) > LEVELS.indexOf(inc.level)) inc.level = other.level;
-      if (other.start < inc.start) inc.start = other.start;
-      if (other.end > inc.end) inc.end = other.end;
-      for (const a of other.actors) if (a !== inc.key && !inc.actors.includes(a)) inc.actors.push(a);
-      if (other.chain.length > inc.chain.length) inc.chain = other.chain;
+  const out: Incident[] = [];
+  for (const list of series.values()) {
+    const newest = Math.max(...list.map((i) => Date.parse(i.end)));
+    for (const inc of list) {
+      inc.alerts.sort(byTime);
+      inc.actors.sort();
+      inc.closesAt = closesAt(inc.end, closeAfterMs);
+      if (newest > Date.parse(inc.closesAt)) {
+        inc.status = 'closed';
+        inc.closedAt = inc.closesAt;
+      }
+      out.push(inc);
     }
   }
-  for (const inc of byKey.values()) inc.alerts.sort((x, y) => (x['@timestamp'] < y['@timestamp'] ? -1 : x['@timestamp'] > y['@timestamp'] ? 1 : 0));
-  return [...byKey.values()].sort((x, y) => LEVELS.indexOf(y.level) - LEVELS.indexOf(x.level) || y.alerts.length - x.alerts.length);
+  return out.sort((x, y) => LEVELS.indexOf(y.level) - LEVELS.indexOf(x.level) || y.alerts.length - x.alerts.length || (x.id < y.id ? -1 : 1));
 }
 
 /** A few lines per incident, for the console. */
 export function formatIncident(inc: Incident): string {
   const lines = [
-    `INCIDENT [${inc.level}] ${inc.key} — ${inc.alerts.length} alerts from ${inc.start} to ${inc.end}`,
+    `INCIDENT ${inc.id} [${inc.level}] ${inc.key} — ${inc.alerts.length} alerts from ${inc.start} to ${inc.end}`,
+    inc.status === 'closed' ? `  closed at ${inc.closedAt} (quiet since ${inc.end})` : `  open; closes at ${inc.closesAt} if no further alert`,
   ];
   if (inc.actors.length > 0) lines.push(`  acting as: ${inc.actors.join(', ')}`);
   if (inc.chain.length > 0) lines.push(`  identity chain: ${shortChain(inc.chain)}`);

@@ -3,7 +3,6 @@ import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom } from '../pipeline/incident.ts';
 import { renderIncidentHtml } from './incident-html.ts';
-import { incidentId } from './incident-model.ts';
 
 const EVIL = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
 
@@ -25,7 +24,7 @@ describe('renderIncidentHtml', () => {
   it('escapes every value taken from events and alerts: hostile names render as text, never as markup', () => {
     const [inc] = incidentsFrom([alert()]);
     const ev: SeamEvent = { '@timestamp': '2024-11-05T14:10:00.000Z', seam: { id: 'ev1', source: 'k8s_audit', action: `create ${EVIL}`, resource: EVIL, ingest: { collector: 'file', received_at: 'x', truncated: false, redacted: [] } } };
-    const html = renderIncidentHtml({ id: incidentId(inc!.key), incident: inc!, events: new Map([['ev1', ev]]), awsCalls: [], notes: new Map([['r1', { triage: `check ${EVIL}` }]]), source: EVIL }, new Date(0));
+    const html = renderIncidentHtml({ id: inc!.id, incident: inc!, events: new Map([['ev1', ev]]), awsCalls: [], notes: new Map([['r1', { triage: `check ${EVIL}` }]]), source: EVIL }, new Date(0));
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

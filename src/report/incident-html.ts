@@ -412,6 +412,7 @@ ${inc.actors.length ? `<dt>Acting as</dt><dd>${inc.actors.map((a) => esc(shortId
 ${ips.size ? `<dt>From</dt><dd>${[...ips].slice(0, 6).map(esc).join('<br>')}</dd>` : ''}
 <dt>AWS calls</dt><dd>${page.awsCalls.length} by the chain's credentials${page.awsCalls.some((c) => c.seam.outcome === 'failure') ? `, ${page.awsCalls.filter((c) => c.seam.outcome === 'failure').length} denied` : ''}</dd>
 <dt>Incident</dt><dd>${esc(page.id)}</dd>
+<dt>Status</dt><dd id="status" data-status="${esc(inc.status)}">${inc.status === 'closed' ? `closed at ${esc(when(inc.closedAt ?? inc.closesAt))} (quiet since its last alert)` : `open · closes at ${esc(when(inc.closesAt))} if no further alert`}</dd>
 </dl>
 <div class="legend">${LEVEL_ORDER.map((l) => badge(l)).join(' ')}</div>
 </section>

@@ -4,7 +4,6 @@
  * credentials made, and each rule's triage note. Built from `seam run`'s output folder or from OpenSearch
  * (incident-source.ts); rendered by incident-html.ts.
  */
-import { createHash } from 'node:crypto';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Incident } from '../pipeline/incident.ts';
@@ -16,7 +15,7 @@ export interface RuleNote {
 }
 
 export interface IncidentPage {
-  /** Stable: derived from the incident's identity key, so a re-run writes the same file name. */
+  /** The incident's id in the incidents index (`Incident.id`): stable, so a re-run writes the same file name. */
   id: string;
   incident: Incident;
   /** Events by `seam.id`: every alert's contributing events and every chain hop's evidence. */
@@ -27,11 +26,6 @@ export interface IncidentPage {
   notes: ReadonlyMap<string, RuleNote>;
   /** Where the data came from, for the page footer: `out/`, `OpenSearch http://…`. */
   source: string;
-}
-
-/** `inc-` and 12 hex digits of sha256 of the incident key (the origin's ARN or id). */
-export function incidentId(key: string): string {
-  return `inc-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 
 /** Every `seam.id` the page needs: the alerts' evidence and the chain's. */

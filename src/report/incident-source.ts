@@ -11,7 +11,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom, type Incident } from '../pipeline/incident.ts';
-import { callerKeys, incidentId, isCallOf, neededEventIds, type IncidentPage, type RuleNote } from './incident-model.ts';
+import { callerKeys, isCallOf, neededEventIds, type IncidentPage, type RuleNote } from './incident-model.ts';
 
 async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>> {
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -59,9 +59,14 @@ export function pickIncident(incidents: readonly Incident[], want: { id?: string
   if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
   if (want.latest || want.id === undefined) return [...incidents].sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : 0))[0]!;
   const id = want.id;
-  const hits = incidents.filter((i) => i.key === id || incidentId(i.key) === id || (id.length >= 6 && incidentId(i.key).startsWith(id)));
+  const exact = incidents.filter((i) => i.id === id);
+  if (exact.length === 1) return exact[0]!;
+  // An identity key names its latest incident (ADR 0020: an identity can have several over time).
+  const byKey = incidents.filter((i) => i.key === id).sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : 0));
+  if (byKey.length > 0) return byKey[0]!;
+  const hits = incidents.filter((i) => id.length >= 6 && i.id.startsWith(id));
   if (hits.length === 1) return hits[0]!;
-  const known = incidents.map((i) => `${incidentId(i.key)} (${i.key}, ${i.alerts.length} alerts)`).join('; ');
+  const known = incidents.map((i) => `${i.id} (${i.key}, ${i.alerts.length} alerts, ${i.status})`).join('; ');
   throw new Error(hits.length === 0 ? `no incident '${id}'; incidents: ${known}` : `'${id}' names ${hits.length} incidents; incidents: ${known}`);
 }
 
@@ -87,7 +92,7 @@ export async function pagesFromFolder(dir: string, incidents: readonly Incident[
       if (isCallOf(e, w.keys, w.inc)) w.calls.push(e);
     }
   }
-  return wanted.map((w) => ({ id: incidentId(w.inc.key), incident: w.inc, events: w.events, awsCalls: w.calls, notes, source: dir }));
+  return wanted.map((w) => ({ id: w.inc.id, incident: w.inc, events: w.events, awsCalls: w.calls, notes, source: dir }));
 }
 
 const SEARCH_CAP = 10_000;
@@ -139,5 +144,5 @@ export async function pageFromOpenSearch(client: Client, prefix: string, inc: In
     const ks = new Set(keys);
     for (const h of (res.body as { hits: { hits: { _source: SeamEvent }[] } }).hits.hits) if (isCallOf(h._source, ks, inc)) awsCalls.push(h._source);
   }
-  return { id: incidentId(inc.key), incident: inc, events, awsCalls, notes, source };
+  return { id: inc.id, incident: inc, events, awsCalls, notes, source };
 }

@@ -12,7 +12,7 @@ import { createOpenSearchClient } from './client.ts';
 import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from './config.ts';
 import type { IdentityDoc } from '../../identity/types.ts';
 import { alertsIndexName, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
-import { mergeIncident, type IncidentDoc, type IncidentUpdate } from '../../pipeline/incident-topic.ts';
+import { applyIncidentUpdates, type IncidentDoc, type IncidentUpdate, type StoredIncident } from '../../pipeline/incident-topic.ts';
 
 /**
  * Seam's bulk batcher on `client.bulk` (docs/adr/0003-own-bulk-batcher.md). A caller hands it
@@ -187,59 +187,51 @@ export class OpenSearchSink {
   }
 
   /**
-   * Merges incident updates into `<prefix>-incidents` (ADR 0015): per incident, read the document, merge
-   * the updates (`mergeIncident`: alerts as a set, analysts' status/assignee/notes copied untouched), write
-   * it back only if nobody changed it since (`if_seq_no`/`if_primary_term`; `create` for a new one), and on
-   * a conflict (an analyst's update, another index member) read and merge again. Returns how many incidents
+   * Merges incident updates into `<prefix>-incidents` (ADR 0015, lifecycle ADR 0020) through
+   * `applyIncidentUpdates`: documents are read with `mget` and written back only if nobody changed them
+   * since (`if_seq_no`/`if_primary_term`; `create` for a new one); a conflict (an analyst's update, another
+   * index member) makes that identity's incidents be read and merged again. Returns how many incidents
    * changed; throws when they could not be written (the batch is redelivered; the merge is idempotent).
    */
   async mergeIncidents(updates: readonly IncidentUpdate[]): Promise<number> {
     const client = this.client as Partial<Pick<Client, 'mget'>> & BulkApi;
-    if (client.mget === undefined) throw new SeamError('SEAM_ERR_SINK_WRITE', 'incidents need a client that can read (mget)');
+    const mget = client.mget?.bind(client);
+    if (mget === undefined) throw new SeamError('SEAM_ERR_SINK_WRITE', 'incidents need a client that can read (mget)');
     const index = incidentsIndexName(this.config.indexPrefix);
-    const pending = new Map<string, IncidentUpdate[]>();
-    for (const u of updates) pending.set(u.incident, [...(pending.get(u.incident) ?? []), u]);
-    let changed = 0;
-    for (let attempt = 0; pending.size > 0; attempt++) {
-      if (attempt >= 8) throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `${pending.size} incidents kept conflicting with concurrent updates`);
-      const ids = [...pending.keys()];
-      const got = await client.mget({ index, body: { ids } } as never, { ignore: [404] });
-      const docs = ((got.body as { docs?: { _id: string; found?: boolean; _source?: IncidentDoc; _seq_no?: number; _primary_term?: number; error?: { type?: string } }[] }).docs ?? []) as {
-        _id: string;
-        found?: boolean;
-        _source?: IncidentDoc;
-        _seq_no?: number;
-        _primary_term?: number;
-        error?: { type?: string };
-      }[];
-      const byId = new Map(docs.map((d) => [d._id, d]));
-      const body: unknown[] = [];
-      const order: string[] = [];
-      for (const id of ids) {
-        const d = byId.get(id);
-        if (d?.error !== undefined && d.error.type !== 'index_not_found_exception') throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `reading incident ${id}: ${d.error.type ?? 'error'}`);
-        const found = d?.found === true && d._source !== undefined;
-        const merged = mergeIncident(found ? d._source : undefined, pending.get(id)!);
-        if (merged === undefined) {
-          pending.delete(id);
-          continue;
-        }
-        body.push(found ? { index: { _index: index, _id: id, if_seq_no: d._seq_no, if_primary_term: d._primary_term } } : { create: { _index: index, _id: id } }, merged);
-        order.push(id);
-      }
-      if (order.length === 0) break;
-      const resp = await client.bulk({ body } as never);
-      const items = (resp.body as { items: Record<string, { status: number; error?: { type?: string; reason?: string } }>[] }).items;
-      items.forEach((item, i) => {
-        const r = Object.values(item)[0]!;
-        const id = order[i]!;
-        if (r.status >= 200 && r.status < 300) {
-          pending.delete(id);
-          changed++;
-        } else if (r.status !== 409) throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `writing incident ${id}: ${r.error?.type ?? r.status} ${r.error?.reason ?? ''}`);
-      });
+    type Got = { _id: string; found?: boolean; _source?: IncidentDoc; _seq_no?: number; _primary_term?: number; error?: { type?: string } };
+    try {
+      return await applyIncidentUpdates(
+        {
+          read: async (ids) => {
+            const got = await mget({ index, body: { ids } } as never, { ignore: [404] });
+            const out = new Map<string, StoredIncident>();
+            for (const d of ((got.body as { docs?: Got[] }).docs ?? []) as Got[]) {
+              if (d.error !== undefined && d.error.type !== 'index_not_found_exception') throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `reading incident ${d._id}: ${d.error.type ?? 'error'}`);
+              if (d.found === true && d._source !== undefined) out.set(d._id, { doc: d._source, version: { if_seq_no: d._seq_no, if_primary_term: d._primary_term } });
+            }
+            return out;
+          },
+          write: async (ws) => {
+            const body: unknown[] = [];
+            for (const w of ws) body.push(w.version === undefined ? { create: { _index: index, _id: w.id } } : { index: { _index: index, _id: w.id, ...(w.version as object) } }, w.doc);
+            const resp = await client.bulk({ body } as never);
+            const items = (resp.body as { items: Record<string, { status: number; error?: { type?: string; reason?: string } }>[] }).items;
+            const conflicts = new Set<string>();
+            items.forEach((item, i) => {
+              const r = Object.values(item)[0]!;
+              const id = ws[i]!.id;
+              if (r.status === 409) conflicts.add(id);
+              else if (r.status < 200 || r.status >= 300) throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `writing incident ${id}: ${r.error?.type ?? r.status} ${r.error?.reason ?? ''}`);
+            });
+            return conflicts;
+          },
+        },
+        updates,
+      );
+    } catch (e) {
+      if (e instanceof SeamError) throw e;
+      throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', (e as Error).message, { cause: e });
     }
-    return changed;
   }
 
   writeEvents(events: readonly SeamEvent[]): Promise<PerDocResult[]> {

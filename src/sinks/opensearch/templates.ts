@@ -190,13 +190,18 @@ const identityProperties = {
   attributes: flat,
 };
 
-// IncidentDoc (src/pipeline/incident-topic.ts, ADR 0015): Seam-owned fields and the analysts' status, assignee, notes.
+// IncidentDoc (src/pipeline/incident-topic.ts, ADR 0015, 0020): Seam-owned fields and the analysts' status, assignee, notes.
 const incidentProperties = {
-  ...kws('id', 'key', 'accounts', 'clusters', 'level', 'alert_ids', 'rules', 'actors', 'status', 'assignee'),
+  ...kws('id', 'key', 'series', 'accounts', 'clusters', 'level', 'alert_ids', 'rules', 'actors', 'status', 'assignee'),
   who: principalMapping,
   chain: chainMapping,
   start: date,
   end: date,
+  // Lifecycle (ADR 0020): when it closes if quiet, when it was closed, its place among the identity's incidents.
+  closes_at: date,
+  closed_at: date,
+  episode: { type: 'integer' },
+  episodes: { type: 'integer' },
   risk_at: date,
   updated_at: date,
   alert_count: { type: 'integer' },
