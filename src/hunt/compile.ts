@@ -1,6 +1,7 @@
 /**
- * Compiles Sigma rules to OpenSearch query DSL with the streaming engine's semantics
- * (src/detect/sigma/compile.ts), so one rule serves both streaming and retrospective hunting.
+ * Compiles Sigma rules to OpenSearch query DSL with the streaming engine's semantics, from the same rule
+ * model the engine compiles (src/detect/sigma/model.ts, ADR 0017: fields mapped, values mapped, placeholders
+ * expanded and string modifiers applied once), so one rule serves both streaming and retrospective hunting.
  *
  * Each part of a rule compiles to a pair of queries (see query.ts): where the DSL can say exactly
  * what the engine says, the rule's query is exact. Where it cannot (a field present with a null
@@ -9,23 +10,18 @@
  * superset, and `verify` is set: the hunter re-checks every hit with the streaming engine. A rule
  * whose superset would be "every event of the source" is reported as not huntable.
  */
-import { readFile } from 'node:fs/promises';
 import type { SourceType } from '../core/envelope.ts';
 import { parseCidr } from '../core/ip.ts';
-import { expandPattern, parseCondition } from '../detect/sigma/condition.ts';
-import type { Cond } from '../detect/sigma/condition.ts';
-import {
-  COMPARE, ONE, STAR, TIME_PARTS, encodeBase64, encodeBase64Offset, encodeUtf16, expandPlaceholderValues, hasWildcards, literalOf, parsePattern,
-} from '../detect/sigma/modifiers.ts';
-import type { Part, PipeValue } from '../detect/sigma/modifiers.ts';
-import { logsourceCovers, mapLogsource } from '../detect/sigma/logsource.ts';
+import { ONE, STAR, hasWildcards, literalOf } from '../detect/sigma/modifiers.ts';
+import type { Part } from '../detect/sigma/modifiers.ts';
+import { logsourceCovers } from '../detect/sigma/logsource.ts';
+import { buildRuleModel } from '../detect/sigma/model.ts';
+import type { MCond, MDetection, MEntry, MSearch, RuleModel } from '../detect/sigma/model.ts';
 import { readYaml } from '../detect/sigma/read.ts';
-import type { ReadDoc, YNode } from '../detect/sigma/read.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import type { SigmaRuleset } from '../detect/sigma/ruleset.ts';
 import type { Diagnostic, Logsource } from '../detect/sigma/types.ts';
 import { validateDoc } from '../detect/sigma/validate.ts';
-import type { RuleMeta } from '../detect/sigma/validate.ts';
 import { templateResolver } from './fields.ts';
 import type { FieldInfo, FieldResolver } from './fields.ts';
 import { bAnd, bAtLeast, bNot, bOr, exact, inexact, qAnd, qOr, toDsl } from './query.ts';
@@ -48,7 +44,8 @@ export interface HuntFilter {
   title: string;
   logsource: Logsource;
   targets: string[];
-  detection: YNode;
+  /** The filter's model, its fields mapped by its own logsource (as the engine compiles it). */
+  detection: MDetection;
 }
 
 export type HuntCompileResult =
@@ -64,20 +61,11 @@ export type HuntCompileResult =
     }
   | { ok: false; reason: string };
 
-export interface RuleDoc {
-  meta: RuleMeta;
-  file: string;
-}
-
 class NotHuntable extends Error {}
 
 interface Env {
   source: SourceType;
-  mapField: (f: string) => string;
-  /** Rule value → event value, as the engine applies it (LogsourceMapping.mapValue). */
-  mapValue?: (field: string, value: string) => string | undefined;
   field: FieldResolver;
-  placeholders: Record<string, string[]>;
 }
 
 // ---- field-level building blocks ----------------------------------------------------------------
@@ -174,42 +162,6 @@ function patternBounds(f: string, info: FieldInfo, parts: Part[], cased: boolean
   }
 }
 
-// ---- values and modifiers (mirrors compileEntry in src/detect/sigma/compile.ts) -----------------
-
-function expandPlaceholders(raw: string, env: Env): string[] | undefined {
-  const r = expandPlaceholderValues(raw, env.placeholders);
-  return 'values' in r ? r.values : undefined;
-}
-
-function wrap(p: Part[], left: boolean, right: boolean): Part[] {
-  const out = [...p];
-  if (left && out[0] !== STAR) out.unshift(STAR);
-  if (right && out[out.length - 1] !== STAR) out.push(STAR);
-  return out;
-}
-
-/** The encoded patterns one rule value stands for (any of them may match). */
-function stringValues(raw: string, mods: string[], env: Env): PipeValue[] | undefined {
-  let raws = [raw];
-  if (mods.includes('expand')) {
-    const e = expandPlaceholders(raw, env);
-    if (!e) return undefined;
-    raws = e;
-  }
-  let vals: PipeValue[] = raws.map((r) => ({ parts: parsePattern(r), binary: false }));
-  for (const m of mods) {
-    if (m === 'contains') vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, true) }));
-    else if (m === 'startswith') vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, false, true) }));
-    else if (m === 'endswith') vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, false) }));
-    else if (m === 'base64') vals = vals.map(encodeBase64);
-    else if (m === 'base64offset') vals = vals.flatMap(encodeBase64Offset);
-    else if (m === 'utf16le' || m === 'wide') vals = vals.map((v) => encodeUtf16(v, 'utf16le'));
-    else if (m === 'utf16be') vals = vals.map((v) => encodeUtf16(v, 'utf16be'));
-    else if (m === 'utf16') vals = vals.map((v) => encodeUtf16(v, 'utf16'));
-  }
-  return vals;
-}
-
 function cidrBounds(f: string, info: FieldInfo, spec: string): Bounds {
   const range = parseCidr(spec);
   if (range === undefined) throw new NotHuntable(`'${spec}' is not a CIDR range`);
@@ -261,89 +213,62 @@ function compareBounds(f: string, info: FieldInfo, op: string, n: number): Bound
   return inexact(false, scalarHi(f, info), `numeric comparison on ${info.kind} field '${f}' is checked by the engine`);
 }
 
-type Scalar = Extract<YNode, { kind: 'scalar' }>;
-
-function compileEntry(key: string, value: YNode, env: Env): Bounds {
-  const [rawField = '', ...mods] = key.split('|');
-  let items: Scalar[] = value.kind === 'scalar' ? [value] : value.kind === 'seq' ? (value.items as Scalar[]) : [];
-  // Same translation as the engine: plain (in)equality only, never under string or type modifiers.
-  if (env.mapValue !== undefined && rawField !== '' && mods.every((m) => m === 'neq')) {
-    const mv = env.mapValue;
-    items = items.map((it) => {
-      if (it.value === null) return it;
-      const to = mv(rawField, typeof it.value === 'string' ? it.value : it.text);
-      return to === undefined ? it : { ...it, value: to, text: to };
-    });
-  }
-  if (rawField === '') return inexact(false, true, 'keyword search (any field of the record contains the value) has no exact DSL form');
-  const f = env.mapField(rawField);
+/** One field entry of the model (see MEntry), as the engine's compileEntry reads it. */
+function compileEntry(e: MEntry, env: Env): Bounds {
+  if (e.keyword) return inexact(false, true, 'keyword search (any field of the record contains the value) has no exact DSL form');
+  const f = e.path;
   const info = env.field(f);
-  const all = mods.includes('all');
-  const neq = mods.includes('neq');
-  const cased = mods.includes('cased');
-  const windash = mods.includes('windash');
-  const cmp = mods.find((m) => COMPARE.has(m));
-  const tpart = mods.find((m) => TIME_PARTS.has(m));
-  const strMods = mods.filter((m) => ['contains', 'startswith', 'endswith', 'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash', 'expand'].includes(m));
+  const { all, neq, cased, windash } = e;
 
-  if (mods.includes('exists')) {
-    const v = items[0]!.value;
-    const want = v === true || v === 'true';
+  if (e.type === 'exists') {
     const p = present(f, info);
-    return want ? p : bNot(p);
+    return e.exists === true ? p : bNot(p);
   }
-  if (mods.includes('fieldref')) {
+  if (e.type === 'fieldref') {
     const hi = neq ? true : scalarHi(f, info);
     return inexact(false, hi, `'fieldref' compares two fields of one event; checked by the engine`);
   }
 
   let nullOk = false;
   const tests: Bounds[] = [];
-  for (const it of items) {
-    const v = it.value;
-    if (v === null) {
-      nullOk = true;
-      continue;
+  for (const it of e.items) {
+    switch (it.k) {
+      case 'null':
+        nullOk = true;
+        break;
+      case 're':
+        if (!stringLike(info)) {
+          tests.push(info.kind === 'object' ? exact(false) : inexact(false, scalarHi(f, info), `regex on ${info.kind} field '${f}'`));
+          break;
+        }
+        try {
+          tests.push(exact(regexpQ(f, jsRegexToLucene(it.src, it.flags))));
+        } catch (err) {
+          if (!(err instanceof Untranslatable)) throw err;
+          tests.push(inexact(false, scalarHi(f, info), `regex /${it.src}/: ${err.message} has no Lucene form; checked by the engine`));
+        }
+        break;
+      case 'cidr':
+        tests.push(cidrBounds(f, info, it.spec));
+        break;
+      case 'cmp':
+        if (e.tpart !== undefined) tests.push(inexact(false, scalarHi(f, info), `time part '${e.tpart}' of '${f}' is checked by the engine`));
+        else tests.push(compareBounds(f, info, e.cmp!, it.n));
+        break;
+      case 'bool':
+        if (stringLike(info)) tests.push(exact(term(f, String(it.v), false)));
+        else if (info.kind === 'boolean') tests.push(exact(term(f, it.v)));
+        else if (info.kind === 'mixed') tests.push(inexact(false, true, `'${f}' has different types in different indices`));
+        else tests.push(exact(false));
+        break;
+      case 'num':
+        tests.push(numberBounds(f, info, it.v, it.text));
+        break;
+      case 'str':
+        // An unknown placeholder: this value matches nothing, as in the engine.
+        if (it.vals !== undefined) tests.push(bOr(it.vals.map((pv) => patternBounds(f, info, pv.parts, cased, windash))));
+        break;
     }
-    if (mods.includes('re')) {
-      const flags = (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : '');
-      if (!stringLike(info)) {
-        tests.push(info.kind === 'object' ? exact(false) : inexact(false, scalarHi(f, info), `regex on ${info.kind} field '${f}'`));
-        continue;
-      }
-      try {
-        tests.push(exact(regexpQ(f, jsRegexToLucene(String(v), flags))));
-      } catch (e) {
-        if (!(e instanceof Untranslatable)) throw e;
-        tests.push(inexact(false, scalarHi(f, info), `regex /${String(v)}/: ${e.message} has no Lucene form; checked by the engine`));
-      }
-      continue;
-    }
-    if (mods.includes('cidr')) {
-      tests.push(cidrBounds(f, info, String(v)));
-      continue;
-    }
-    if (cmp || tpart) {
-      const n = typeof v === 'number' ? v : Number(v);
-      if (tpart) tests.push(inexact(false, scalarHi(f, info), `time part '${tpart}' of '${f}' is checked by the engine`));
-      else tests.push(compareBounds(f, info, cmp!, n));
-      continue;
-    }
-    if (typeof v === 'boolean') {
-      if (stringLike(info)) tests.push(exact(term(f, String(v), false)));
-      else if (info.kind === 'boolean') tests.push(exact(term(f, v)));
-      else if (info.kind === 'mixed') tests.push(inexact(false, true, `'${f}' has different types in different indices`));
-      else tests.push(exact(false));
-      continue;
-    }
-    if (typeof v === 'number' && strMods.length === 0) {
-      tests.push(numberBounds(f, info, v, it.text));
-      continue;
-    }
-    const raw = typeof v === 'string' ? v : it.text;
-    const vals = stringValues(raw, mods, env);
-    if (!vals) continue; // unknown placeholder: this value matches nothing, as in the engine
-    tests.push(bOr(vals.map((pv) => patternBounds(f, info, pv.parts, cased, windash))));
   }
 
   let b: Bounds;
@@ -355,36 +280,19 @@ function compileEntry(key: string, value: YNode, env: Env): Bounds {
   return b;
 }
 
-function compileSearch(node: YNode, env: Env): Bounds {
-  if (node.kind === 'map') return bAnd(node.entries.map((e) => compileEntry(e.key, e.value, env)));
-  if (node.kind === 'scalar') return compileEntry('', node, env);
-  const parts: Bounds[] = [];
-  const scalars = node.items.filter((i) => i.kind === 'scalar');
-  if (scalars.length) parts.push(compileEntry('', { kind: 'seq', pos: node.pos, items: scalars }, env));
-  for (const it of node.items) if (it.kind === 'map') parts.push(compileSearch(it, env));
-  return bOr(parts);
+function compileSearch(s: MSearch, env: Env): Bounds {
+  if (s.t === 'entry') return compileEntry(s.e, env);
+  const items = s.items.map((x) => compileSearch(x, env));
+  return s.t === 'and' ? bAnd(items) : bOr(items);
 }
 
-function compileDetection(det: YNode, env: Env, skip: readonly string[]): Bounds {
-  if (det.kind !== 'map') throw new NotHuntable('detection is not a map');
+function compileDetection(det: MDetection, env: Env): Bounds {
   const ids = new Map<string, Bounds>();
-  let conds: string[] = [];
-  for (const e of det.entries) {
-    if (e.key === 'condition') {
-      conds = e.value.kind === 'scalar' ? [String(e.value.value)] : e.value.kind === 'seq' ? e.value.items.map((i) => String((i as Scalar).value)) : [];
-      continue;
-    }
-    if (skip.includes(e.key)) continue;
-    ids.set(e.key, compileSearch(e.value, env));
-  }
-  const names = [...ids.keys()];
-  const walk = (c: Cond): Bounds => {
+  for (const [name, s] of det.ids) ids.set(name, compileSearch(s, env));
+  const walk = (c: MCond): Bounds => {
     switch (c.t) {
-      case 'id': {
-        const b = ids.get(c.name);
-        if (!b) throw new NotHuntable(`condition refers to undefined search identifier '${c.name}'`);
-        return b;
-      }
+      case 'id':
+        return ids.get(c.name)!;
       case 'and':
         return bAnd(c.items.map(walk));
       case 'or':
@@ -392,38 +300,35 @@ function compileDetection(det: YNode, env: Env, skip: readonly string[]): Bounds
       case 'not':
         return bNot(walk(c.item));
       case 'of': {
-        const hit = expandPattern(c.pattern, names).map((h) => ids.get(h)!);
-        if (hit.length === 0) throw new NotHuntable(`'${c.pattern}' matches no search identifier`);
+        const hit = c.names.map((h) => ids.get(h)!);
         if (c.quant === 'all') return bAnd(hit);
         return bAtLeast(c.quant, hit);
       }
     }
   };
-  if (conds.length === 0) throw new NotHuntable('detection has no condition');
-  return bOr(conds.map((c) => walk(parseCondition(c))));
+  if (det.conditions.length === 0) throw new NotHuntable('detection has no condition');
+  return bOr(det.conditions.map(walk));
 }
 
 // ---- public API ---------------------------------------------------------------------------------
 
-/** Compiles one rule (its validated document) to the index pattern and query to hunt it with. */
-export function compileRuleToDsl(rule: RuleDoc, opts: HuntCompileOptions = {}): HuntCompileResult {
+/** Compiles one rule (its model, as the loader built it) to the index pattern and query to hunt it with. */
+export function compileRuleToDsl(rule: RuleModel, opts: HuntCompileOptions = {}): HuntCompileResult {
   const meta = rule.meta;
-  if (meta.kind !== 'rule' || !meta.detection) return { ok: false, reason: 'not a detection rule' };
-  const mapping = mapLogsource(meta.logsource);
-  if (!mapping.source) {
+  if (rule.kind !== 'rule') return { ok: false, reason: 'not a detection rule' };
+  if (!rule.source) {
     const ls = ['product', 'category', 'service'].flatMap((k) => (meta.logsource[k as keyof Logsource] ? [`${k}: ${meta.logsource[k as keyof Logsource]}`] : []));
     return { ok: false, reason: `logsource (${ls.join(', ')}) maps to no Seam source` };
   }
-  const source = mapping.source;
-  const env: Env = { source, mapField: mapping.mapField, ...(mapping.mapValue ? { mapValue: mapping.mapValue } : {}), field: (opts.fields ?? templateResolver)(source), placeholders: opts.placeholders ?? {} };
+  if (!rule.detection) return { ok: false, reason: 'the detection has problems (seam rules lint)' };
+  const source = rule.source;
+  const env: Env = { source, field: (opts.fields ?? templateResolver)(source) };
   try {
-    let b = compileDetection(meta.detection, env, ['condition']);
+    let b = compileDetection(rule.detection, env);
     for (const flt of opts.filters ?? []) {
       if (!flt.targets.some((t) => t === meta.id || t === meta.name)) continue;
       if (!logsourceCovers(flt.logsource, meta.logsource)) continue;
-      const fm = mapLogsource(flt.logsource);
-      const fenv: Env = fm.source === source ? { ...env, mapField: fm.mapField, ...(fm.mapValue ? { mapValue: fm.mapValue } : {}) } : env;
-      b = bAnd([b, bNot(compileDetection(flt.detection, fenv, ['condition', 'rules']))]);
+      b = bAnd([b, bNot(compileDetection(flt.detection, env))]);
     }
     const prefix = opts.indexPrefix ?? 'seam';
     const restrict = term('seam.source', source);
@@ -464,36 +369,22 @@ export function reasonClass(reason: string): string {
  * not huntable either (with the engine's first error as the reason); meta-filters apply as in the engine.
  */
 export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompileOptions, 'filters'> = {}): Promise<RulesetHuntResult> {
-  const loaded = await loadRules(paths, opts.placeholders ? { placeholders: opts.placeholders } : {});
-  const files = [...new Set([...loaded.ruleset.rules.map((r) => r.file), ...loaded.diagnostics.map((d) => d.file)])];
-  // Re-read the files the engine read, for the detection trees.
-  const docs: { doc: ReadDoc; file: string; meta: RuleMeta }[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const doc of readYaml(text, file).docs) {
-      const meta = validateDoc(doc, file, []);
-      if (meta) docs.push({ doc, file, meta });
-    }
-  }
-  const filters: HuntFilter[] = docs
-    .filter((d) => d.meta.kind === 'filter' && d.meta.detection)
-    .map((d) => ({ ...(d.meta.id ? { id: d.meta.id } : {}), title: d.meta.title, logsource: d.meta.logsource, targets: (d.meta.targets ?? []).map((t) => t.ref), detection: d.meta.detection! }));
+  const loaded = await loadRules(paths, { keepModels: true, ...(opts.placeholders ? { placeholders: opts.placeholders } : {}) });
+  const models = loaded.models ?? [];
+  const filters: HuntFilter[] = models.flatMap((m) =>
+    m.kind === 'filter' && m.detection ? [{ ...(m.meta.id ? { id: m.meta.id } : {}), title: m.meta.title, logsource: m.meta.logsource, targets: (m.meta.targets ?? []).map((t) => t.ref), detection: m.detection }] : [],
+  );
   const loadedIds = new Set(loaded.ruleset.rules.map((r) => r.id));
   const rules: RulesetHuntEntry[] = [];
-  for (const d of docs) {
-    if (d.meta.kind !== 'rule') continue;
-    const id = d.meta.id ?? `${d.file}:${d.meta.pos.line}`;
+  for (const m of models) {
+    if (m.kind !== 'rule') continue;
+    const id = m.meta.id ?? `${m.file}:${m.meta.pos.line}`;
     let result: HuntCompileResult;
     if (!loadedIds.has(id)) {
-      const err = loaded.diagnostics.find((x) => x.severity === 'error' && x.file === d.file && (x.rule === id || x.rule === d.meta.title));
+      const err = loaded.diagnostics.find((x) => x.severity === 'error' && x.file === m.file && (x.rule === id || x.rule === m.meta.title));
       result = { ok: false, reason: `the streaming engine does not load this rule${err ? `: ${err.message}` : ''}` };
-    } else result = compileRuleToDsl({ meta: d.meta, file: d.file }, { ...opts, filters });
-    rules.push({ id, title: d.meta.title, file: d.file, result });
+    } else result = compileRuleToDsl(m, { ...opts, filters });
+    rules.push({ id, title: m.meta.title, file: m.file, result });
   }
   const byReason: Record<string, number> = {};
   let huntable = 0;
@@ -515,18 +406,20 @@ export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompil
   };
 }
 
-/** Convenience for tests and `--print-dsl` on one YAML text. */
+/** Convenience for tests on one YAML text (meta-filters in it are not applied). */
 export function compileRuleTextToDsl(text: string, file: string, opts: HuntCompileOptions = {}): HuntCompileResult[] {
   const out: HuntCompileResult[] = [];
   for (const doc of readYaml(text, file).docs) {
     const diags: Diagnostic[] = [];
     const meta = validateDoc(doc, file, diags);
-    if (!meta) {
-      out.push({ ok: false, reason: diags.find((d) => d.severity === 'error')?.message ?? 'invalid rule' });
+    const model = meta && meta.kind === 'rule' ? buildRuleModel(meta, file, { placeholders: opts.placeholders ?? {} }, diags) : undefined;
+    const error = diags.find((d) => d.severity === 'error');
+    if (!meta || (meta.kind === 'rule' && (error !== undefined || model?.detection === undefined))) {
+      out.push({ ok: false, reason: error?.message ?? 'invalid rule' });
       continue;
     }
-    if (meta.kind !== 'rule') continue;
-    out.push(compileRuleToDsl({ meta, file }, opts));
+    if (model === undefined) continue;
+    out.push(compileRuleToDsl(model, opts));
   }
   return out;
 }

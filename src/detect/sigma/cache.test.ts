@@ -74,7 +74,7 @@ function observable(r: Awaited<ReturnType<typeof load>>) {
   };
 }
 
-describe('rule cache (stage 1 keyed by content hash, compile outcomes of unmapped rules)', () => {
+describe('rule cache (stage 1 keyed by content hash)', () => {
   it('a second load parses nothing and gives the same diagnostics, counts, matches and rule tests', async () => {
     const none = observable(await loadRules([rules]));
     const cold = await load();
@@ -132,7 +132,7 @@ describe('rule cache (stage 1 keyed by content hash, compile outcomes of unmappe
     expect(observable(r)).toEqual(observable(await loadRules([rules])));
   });
 
-  it('compile outcomes are reused only under the same placeholders', async () => {
+  it('placeholders are resolved under each load\'s own values, warm cache or cold', async () => {
     const rule = winRule(WIN, 'x').replace("CommandLine|contains: 'x'", "CommandLine|expand: '%tool%'");
     writeFileSync(join(rules, 'win.yml'), rule);
     const a = await load({ placeholders: { tool: ['mimikatz.exe'] } });
@@ -141,7 +141,7 @@ describe('rule cache (stage 1 keyed by content hash, compile outcomes of unmappe
     const t = (r: typeof a, cmd: string) => r.ruleset.rules.find((x) => x.id === WIN)!.test({ CommandLine: cmd });
     expect([t(a, 'mimikatz.exe'), t(a, 'rubeus.exe')]).toEqual([true, false]);
     expect([t(b, 'mimikatz.exe'), t(b, 'rubeus.exe')]).toEqual([false, true]);
-    // A placeholder with no value is a warning from compiling: replayed from the cache as it was said.
+    // A placeholder with no value is a warning from building the rule model: said again on a warm load.
     const c1 = await load({ placeholders: {} });
     const c2 = await load({ placeholders: {} });
     expect(c2.diagnostics).toEqual(c1.diagnostics);

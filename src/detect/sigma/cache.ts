@@ -22,7 +22,7 @@ import type { Diagnostic } from './types.ts';
 import type { Pos, ReadDoc, ReadResult, YEntry, YNode } from './read.ts';
 
 /** Bump when the stored shape changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 let codeHash: string | undefined;
 /**
@@ -61,20 +61,11 @@ interface Entry {
   /** node, js (kept for correlations only, the one consumer), position */
   docs: [CNode, unknown][];
   diags: CDiag[];
-  /** Per document: what compiling it said, when it was compiled under the pack's options. */
-  out?: (Outcome | null)[];
-}
-/** What stage 3 made of one rule document: whether it compiled, and the diagnostics it raised. */
-export interface Outcome {
-  ok: boolean;
-  diags: CDiag[];
 }
 interface Pack {
   format: number;
   yaml: string;
   code: string;
-  /** The load options the outcomes were compiled under (placeholders...). */
-  opts: string;
   entries: Record<string, Entry>;
 }
 
@@ -147,14 +138,11 @@ export class RuleCache {
   private readonly old: Record<string, unknown>;
   private readonly next: Record<string, Entry> = {};
   private changed = false;
-  private sameOpts = false;
   readonly report: RuleCacheReport;
 
   constructor(
     dir: string,
     paths: string[],
-    /** Fingerprint of the options compilation depends on: outcomes stored under others are dropped. */
-    private readonly opts: string,
   ) {
     const key = createHash('sha256').update(JSON.stringify(paths.map((p) => resolve(p)))).digest('hex').slice(0, 16);
     const file = join(dir, `sigma-${key}.json`);
@@ -173,7 +161,6 @@ export class RuleCache {
         if (pack.format === FORMAT && pack.yaml === yamlVersion() && pack.code === engineCodeHash()) {
           old = pack.entries;
           this.report.state = 'warm';
-          this.sameOpts = pack.opts === opts;
         }
       } catch (e) {
         this.corrupt(`${file} is not a readable rule cache (${(e as Error).message}); ignoring it, it will be rewritten`);
@@ -205,7 +192,6 @@ export class RuleCache {
         return { node, js, pos: node.pos };
       });
       const diagnostics = e.diags.map((d) => withFile(d, file));
-      if (e.out !== undefined && (!this.sameOpts || !Array.isArray(e.out) || e.out.length !== e.docs.length)) delete e.out;
       this.next[hash] = e;
       this.report.hits++;
       return { docs, diagnostics };
@@ -230,27 +216,11 @@ export class RuleCache {
     }
   }
 
-  /** The stored compile outcome of document `i` of the file with this hash, with diagnostics for `file`. */
-  outcome(hash: string, i: number, file: string): { ok: boolean; diags: Diagnostic[] } | undefined {
-    const o = this.next[hash]?.out?.[i];
-    if (o === undefined || o === null || typeof o.ok !== 'boolean' || !Array.isArray(o.diags)) return undefined;
-    return { ok: o.ok, diags: o.diags.map((d) => withFile(d, file)) };
-  }
-
-  /** Records what compiling document `i` of the file with this hash said. */
-  putOutcome(hash: string, i: number, ok: boolean, diags: Diagnostic[]): void {
-    const e = this.next[hash];
-    if (e === undefined) return;
-    e.out ??= e.docs.map(() => null);
-    e.out[i] = { ok, diags: diags.map(({ file: _file, ...d }) => d) };
-    this.changed = true;
-  }
-
   /** Writes the pack when anything changed (a new or edited file, a file gone, a corrupt pack). */
   save(): void {
     const dropped = Object.keys(this.old).some((k) => !(k in this.next));
-    if (!this.changed && !dropped && this.report.state === 'warm' && this.sameOpts) return;
-    const pack: Pack = { format: FORMAT, yaml: yamlVersion(), code: engineCodeHash(), opts: this.opts, entries: this.next };
+    if (!this.changed && !dropped && this.report.state === 'warm') return;
+    const pack: Pack = { format: FORMAT, yaml: yamlVersion(), code: engineCodeHash(), entries: this.next };
     const tmp = `${this.report.file}.${process.pid}.tmp`;
     try {
       mkdirSync(join(this.report.file, '..'), { recursive: true });

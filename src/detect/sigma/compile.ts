@@ -1,22 +1,14 @@
 /**
- * Stage 3 of rule loading: a validated detection → one closure per search identifier and one for
- * the condition, so matching an event never walks an AST. Alongside, each node reports the
- * literals it *requires* (field → allowed lowercase values), which the rule index uses to skip
- * rules that cannot match.
+ * Stage 3 of rule loading: a rule's model (model.ts, ADR 0017) → one closure per search identifier and
+ * one for the condition, so matching an event never walks an AST. Every problem was reported when the
+ * model was built; compiling cannot fail. Alongside, each node reports the literals it *requires*
+ * (field → allowed lowercase values), which the rule index uses to skip rules that cannot match.
  */
-import type { Diagnostic } from './types.ts';
-import type { YNode } from './read.ts';
-import type { Pos } from './read.ts';
-import { diag, warn } from './diagnostics.ts';
 import type { Cand, EvalCtx, FieldTable } from './fields.ts';
-import type { Cond } from './condition.ts';
-import { ConditionError, expandPattern, parseCondition } from './condition.ts';
-import { regexHazard } from './regex-safety.ts';
-import {
-  COMPARE, MODIFIERS, ONE, STAR, TIME_PARTS, cidrTest, compareOp, encodeBase64, encodeBase64Offset, encodeUtf16,
-  DEFAULT_MAX_PLACEHOLDER_EXPANSION, expandPlaceholderValues, hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart, toJsRegex,
-} from './modifiers.ts';
-import type { Part, PipeValue, StrTest } from './modifiers.ts';
+import { ONE, cidrTest, compareOp, hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart } from './modifiers.ts';
+import type { StrTest } from './modifiers.ts';
+import type { MCond, MDetection, MEntry, MSearch } from './model.ts';
+import { wrapParts } from './model.ts';
 import { regexLiteral } from './regex-literal.ts';
 
 export type Pred = (ctx: EvalCtx) => boolean;
@@ -56,23 +48,6 @@ export interface Node {
   need: Set<string>;
 }
 
-export interface CompileEnv {
-  file: string;
-  rule: string;
-  fields: FieldTable;
-  /** Rule field name → event field path (the logsource's field-mapping pipeline). */
-  mapField: (name: string) => string;
-  /** Rule value → event value for fields the source encodes differently (LogsourceMapping.mapValue). */
-  mapValue?: (name: string, value: string) => string | undefined;
-  placeholders: Record<string, string[]>;
-  /** Bound on what one value's placeholders expand to (LoadOptions.maxPlaceholderExpansion). */
-  maxPlaceholderExpansion?: number;
-  diags: Diagnostic[];
-}
-
-class Fail extends Error {}
-
-const TRUE: Pred = () => true;
 const NONE: ReadonlySet<string> = new Set();
 
 function union(sets: Set<string>[]): Set<string> {
@@ -245,20 +220,6 @@ function atLeast(items: Node[], k: number): Node {
 
 // ---- values -------------------------------------------------------------------------------------
 
-type Scalar = Extract<YNode, { kind: 'scalar' }>;
-
-function expandPlaceholders(raw: string, env: CompileEnv, pos: Pos): string[] | undefined {
-  const r = expandPlaceholderValues(raw, env.placeholders, env.maxPlaceholderExpansion);
-  if ('values' in r) return r.values;
-  if ('tooMany' in r) {
-    throw failAt(env, pos, 'SEAM_ERR_RULE_PLACEHOLDER', `placeholders in this value expand to ${r.tooMany} values, over the limit of ${env.maxPlaceholderExpansion ?? DEFAULT_MAX_PLACEHOLDER_EXPANSION} (maxPlaceholderExpansion)`);
-  }
-  env.diags.push(
-    warn('SEAM_ERR_RULE_PLACEHOLDER', env.file, pos, `placeholder %${r.missing}% has no configured values; this value matches nothing (rule still loads)`, env.rule),
-  );
-  return undefined;
-}
-
 function orTests(tests: StrTest[]): StrTest {
   if (tests.length === 1) return tests[0]!;
   return (c) => {
@@ -285,58 +246,17 @@ function asciiRun(s: string): string | undefined {
 }
 
 /**
- * Applies the string transformation modifiers, in order, to one rule value. `subs` receives, per
- * resulting value, text the lowercase event value must contain for the test to pass (undefined when
- * there is none to be sure of).
+ * The test of one string value's patterns (from the model: placeholders and string modifiers applied).
+ * `subs` receives, per pattern, text the lowercase event value must contain for the test to pass
+ * (undefined when there is none to be sure of).
  */
-function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, keyword: boolean, needles?: string[], subs?: (string | undefined)[]): StrTest | undefined {
-  const cased = mods.includes('cased');
-  const windash = mods.includes('windash');
-  let raws = [raw];
-  if (mods.includes('expand')) {
-    const e = expandPlaceholders(raw, env, pos);
-    if (!e) return undefined;
-    raws = e;
-  }
-  let vals: PipeValue[] = raws.map((r) => ({ parts: parsePattern(r), binary: false }));
-  let positioned = false;
-  for (const m of mods) {
-    switch (m) {
-      case 'contains':
-        positioned = true;
-        vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, true) }));
-        break;
-      case 'startswith':
-        positioned = true;
-        vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, false, true) }));
-        break;
-      case 'endswith':
-        positioned = true;
-        vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, false) }));
-        break;
-      case 'base64':
-      case 'base64offset':
-        if (vals.some((v) => hasWildcards(v.parts))) {
-          throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `'${m}' cannot encode a value with wildcards`);
-        }
-        vals = m === 'base64' ? vals.map(encodeBase64) : vals.flatMap(encodeBase64Offset);
-        break;
-      case 'utf16le':
-      case 'wide':
-        vals = vals.map((v) => encodeUtf16(v, 'utf16le'));
-        break;
-      case 'utf16be':
-        vals = vals.map((v) => encodeUtf16(v, 'utf16be'));
-        break;
-      case 'utf16':
-        vals = vals.map((v) => encodeUtf16(v, 'utf16'));
-        break;
-      default:
-        break;
-    }
-  }
+function stringTests(item: Extract<MEntry['items'][number], { k: 'str' }>, e: MEntry, needles?: string[], subs?: (string | undefined)[]): StrTest | undefined {
+  if (item.vals === undefined) return undefined;
+  const { cased, windash } = e;
+  const positioned = e.mods.includes('contains') || e.mods.includes('startswith') || e.mods.includes('endswith');
+  let vals = item.vals;
   // A keyword is searched for inside every field value, unless the rule positions it explicitly.
-  if (keyword && !positioned) vals = vals.map((v) => ({ ...v, parts: wrap(v.parts, true, true) }));
+  if (e.keyword && !positioned) vals = vals.map((v) => ({ ...v, parts: wrapParts(v.parts, true, true) }));
   if (needles) {
     for (const v of vals) {
       let best = '';
@@ -362,18 +282,6 @@ function stringTests(raw: string, mods: string[], env: CompileEnv, pos: Pos, key
   return orTests(vals.map((v) => patternTest(v.parts, cased, windash)));
 }
 
-function wrap(p: Part[], left: boolean, right: boolean): Part[] {
-  const out = [...p];
-  if (left && out[0] !== STAR) out.unshift(STAR);
-  if (right && out[out.length - 1] !== STAR) out.push(STAR);
-  return out;
-}
-
-function failAt(env: CompileEnv, pos: Pos, code: Diagnostic['code'], message: string): Fail {
-  env.diags.push(diag(code, env.file, pos, message, { rule: env.rule }));
-  return new Fail(message);
-}
-
 // ---- field entries ------------------------------------------------------------------------------
 
 function isAscii(s: string): boolean {
@@ -386,73 +294,21 @@ export function basename(s: string): string {
   return s.slice(s.lastIndexOf('/') + 1);
 }
 
-const TYPE_MODS = ['re', 'cidr', 'fieldref', 'exists'];
-const STRING_MODS = ['contains', 'startswith', 'endswith', 'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash', 'expand'];
-
-/** Compiles `field|mod|mod: value(s)`; `field` empty means a keyword search over the whole record. */
-export function compileEntry(key: string, keyPos: Pos, value: YNode, env: CompileEnv): Node {
-  const [rawField = '', ...mods] = key.split('|');
-  const keyword = rawField === '';
-  for (const m of mods) {
-    if (!MODIFIERS.has(m)) throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `unknown modifier '${m}'`);
-    if ((m === 'i' || m === 'm' || m === 's') && !mods.includes('re')) {
-      throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifier '${m}' is only valid after 're'`);
-    }
-  }
-  const typeMods = mods.filter((m) => TYPE_MODS.includes(m));
-  const strMods = mods.filter((m) => STRING_MODS.includes(m));
-  const cmp = mods.filter((m) => COMPARE.has(m));
-  const tpart = mods.filter((m) => TIME_PARTS.has(m));
-  if (typeMods.length > 1 || (typeMods.length === 1 && typeMods[0] !== 'fieldref' && strMods.length > 0) || cmp.length > 1 || tpart.length > 1) {
-    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifiers '${mods.join('|')}' cannot be combined`);
-  }
-  if ((cmp.length || tpart.length) && (typeMods.length || strMods.length)) {
-    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `numeric/time modifiers cannot be combined with '${[...typeMods, ...strMods].join('|')}'`);
-  }
-  const field = keyword ? '' : env.mapField(rawField);
-  const all = mods.includes('all');
-  const neq = mods.includes('neq');
-  const cased = mods.includes('cased');
-
-  const items: Scalar[] = [];
-  if (value.kind === 'scalar') items.push(value);
-  else if (value.kind === 'seq') {
-    for (const it of value.items) {
-      if (it.kind !== 'scalar') throw failAt(env, it.pos, 'SEAM_ERR_RULE_SCHEMA', `values of '${key}' must be scalars`);
-      items.push(it);
-    }
-    if (items.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' has an empty value list`);
-  } else throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' must have a value or a list of values, not a map`);
-  const mapValue = env.mapValue;
-  if (mapValue !== undefined && !keyword && typeMods.length === 0 && strMods.length === 0 && cmp.length === 0 && tpart.length === 0) {
-    // Plain (in)equality only: a translated value under `contains` or a regex would mean something else.
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i]!;
-      if (it.value === null) continue;
-      const to = mapValue(rawField, typeof it.value === 'string' ? it.value : it.text);
-      if (to !== undefined) items[i] = { ...it, value: to, text: to };
-    }
-  }
-
-  if (keyword && (typeMods.includes('exists') || typeMods.includes('fieldref'))) {
-    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `'${typeMods[0]}' needs a field name`);
-  }
-  const fid = keyword ? -1 : env.fields.id(field);
+/** Compiles one field entry (or keyword search) of the model. */
+export function compileEntry(e: MEntry, fieldTable: FieldTable): Node {
+  const { keyword, mods, all, neq, cased } = e;
+  const field = e.path;
+  const fid = keyword ? -1 : fieldTable.id(field);
   const get = keyword ? (c: EvalCtx) => c.keywords() : (c: EvalCtx) => c.get(fid);
 
   // exists: presence only, whatever the value.
-  if (typeMods[0] === 'exists') {
-    const v = items[0]!;
-    const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
-    if (want === undefined || items.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
+  if (e.type === 'exists') {
+    const want = e.exists === true;
     return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 1, need: new Set(want ? [field] : []) };
   }
 
-  if (typeMods[0] === 'fieldref') {
-    const refs = items.map((it) => {
-      if (typeof it.value !== 'string') throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' takes field names`);
-      return env.fields.id(env.mapField(it.value));
-    });
+  if (e.type === 'fieldref') {
+    const refs = e.refs!.map((p) => fieldTable.id(p));
     const pos = mods.includes('contains') ? 'c' : mods.includes('startswith') ? 's' : mods.includes('endswith') ? 'e' : '=';
     const same = (a: Cand, b: Cand): boolean => {
       const x = cased ? a.s : a.l;
@@ -478,6 +334,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   const needles: string[] = [];
   const tests: StrTest[] = [];
   const literals = new Set<string>();
+  const items = e.items;
   let indexable = !keyword && !neq && !(all && items.length > 1) && mods.every((m) => m === 'cased');
   let cost = 1;
   const eqSet = !keyword && mods.length === 0 ? new Set<string>() : undefined;
@@ -488,28 +345,15 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
   // Substrings the value must contain (see Node.sub), per item: one set of alternatives each.
   const itemSubs: (Set<string> | undefined)[] = [];
   for (const it of items) {
-    const v = it.value;
-    if (v === null) {
-      if (items.length > 1) env.diags.push(warn('SEAM_ERR_RULE_VALUE', env.file, it.pos, `null in a value list (the specification asks for a separate selection)`, env.rule));
+    if (it.k === 'null') {
       nullOk = true;
       indexable = false;
       baseOk = false;
       continue;
     }
-    if (typeof v !== 'string') baseOk = false;
-    if (typeMods[0] === 're') {
-      const flags = (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : '');
-      let re: RegExp;
-      try {
-        re = toJsRegex(String(v), flags);
-      } catch (e) {
-        throw failAt(env, it.pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression: ${(e as Error).message}`);
-      }
-      // Rules run synchronously in the roles: a pattern that can backtrack exponentially is refused (ADR 0010).
-      const hazard = regexHazard(re.source, re.flags);
-      if (hazard !== undefined) {
-        throw failAt(env, { line: it.pos.line, column: it.pos.column + hazard.offset }, 'SEAM_ERR_RULE_REGEX', `regular expression refused at character ${hazard.offset + 1} of /${re.source}/: ${hazard.message}; rewrite it without nested or ambiguous repetition`);
-      }
+    if (it.k !== 'str' || !it.isString) baseOk = false;
+    if (it.k === 're') {
+      const re = it.re;
       // A literal the regex cannot match without rejects most values before the regex runs.
       const lit = regexLiteral(re);
       // Folded: the value's lowercase form must contain the text; otherwise the value itself must.
@@ -526,19 +370,16 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       cost = Math.max(cost, lit === undefined ? 8 : 3);
       continue;
     }
-    if (typeMods[0] === 'cidr') {
-      const t = cidrTest(String(v));
-      if (!t) throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'${String(v)}' is not a CIDR range`);
-      tests.push(t);
+    if (it.k === 'cidr') {
+      tests.push(cidrTest(it.spec)!);
       itemSubs.push(undefined);
       cost = Math.max(cost, 6);
       continue;
     }
-    if (cmp.length || tpart.length) {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      if (Number.isNaN(n)) throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'${mods.join('|')}' needs a number, got '${String(v)}'`);
-      const op = cmp[0] ?? 'eq';
-      const part = tpart[0];
+    if (it.k === 'cmp') {
+      const n = it.n;
+      const op = e.cmp ?? 'eq';
+      const part = e.tpart;
       tests.push(part ? (c) => {
         const x = timePart(c, part);
         return x !== undefined && compareOp(op, x, n);
@@ -550,14 +391,16 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       itemSubs.push(undefined);
       continue;
     }
-    if (typeof v === 'boolean') {
+    if (it.k === 'bool') {
+      const v = it.v;
       const s = String(v);
       tests.push((c) => c.v === v || c.l === s);
       literals.add(s);
       itemSubs.push(undefined);
       continue;
     }
-    if (typeof v === 'number' && strMods.length === 0) {
+    if (it.k === 'num') {
+      const v = it.v;
       const text = it.text.toLowerCase();
       itemSubs.push(undefined);
       tests.push((c) => c.v === v || c.l === text || (typeof c.v === 'string' && numberOf(c) === v));
@@ -566,9 +409,9 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       indexable = false;
       continue;
     }
-    const raw = typeof v === 'string' ? v : it.text;
-    if (eqSet !== undefined && typeof v === 'string') {
-      const parts = parsePattern(raw);
+    const raw = it.raw;
+    if (eqSet !== undefined) {
+      const parts = it.vals![0]!.parts;
       if (!hasWildcards(parts) && !parts.some((p) => p === ONE)) {
         // Plain case-insensitive equality: one Set lookup for the whole value list.
         const l = literalOf(parts).toLowerCase();
@@ -581,7 +424,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       }
     }
     const runs: (string | undefined)[] = [];
-    const t = stringTests(raw, mods, env, it.pos, keyword, keyword ? needles : undefined, runs);
+    const t = stringTests(it, e, keyword ? needles : undefined, runs);
     if (!t) {
       indexable = false;
       continue; // unknown placeholder: this value matches nothing
@@ -600,7 +443,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       else if (l.includes('/') && isAscii(l)) bases.add(basename(l));
       else baseOk = false;
     }
-    if (hasWildcards(parts) || strMods.length) cost = Math.max(cost, 2);
+    if (hasWildcards(parts) || e.strMods.length) cost = Math.max(cost, 2);
   }
 
   if (eqSet !== undefined && eqSet.size > 0) {
@@ -662,7 +505,7 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
       return nullOk && nulls(cs);
     };
   }
-  if (keyword && !all && !cased && !mods.includes('windash') && typeMods.length === 0 && needles.length === tests.length && needles.every((n) => n !== '')) {
+  if (keyword && !all && !cased && !mods.includes('windash') && e.type === undefined && needles.length === tests.length && needles.every((n) => n !== '')) {
     // Keyword prefilter: one substring search over the record's joined text before per-value tests.
     const inner = pred;
     pred = (c) => {
@@ -685,48 +528,20 @@ export function compileEntry(key: string, keyPos: Pos, value: YNode, env: Compil
 
 // ---- search identifiers and detections ----------------------------------------------------------
 
-function compileMap(node: Extract<YNode, { kind: 'map' }>, env: CompileEnv): Node {
-  if (node.entries.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier map is empty');
-  return andNode(node.entries.map((e) => compileEntry(e.key, e.keyPos, e.value, env)));
+export function compileSearch(s: MSearch, fields: FieldTable): Node {
+  if (s.t === 'entry') return compileEntry(s.e, fields);
+  const items = s.items.map((x) => compileSearch(x, fields));
+  return s.t === 'and' ? andNode(items) : orNode(items);
 }
 
-export function compileSearch(node: YNode, env: CompileEnv): Node {
-  if (node.kind === 'map') return compileMap(node, env);
-  if (node.kind === 'scalar') {
-    if (node.value === null) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier is empty');
-    return compileEntry('', node.pos, node, env);
-  }
-  if (node.items.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier list is empty');
-  const scalars = node.items.filter((i) => i.kind === 'scalar');
-  const parts: Node[] = [];
-  if (scalars.length) parts.push(compileEntry('', scalars[0]!.pos, { kind: 'seq', pos: node.pos, items: scalars }, env));
-  for (const it of node.items) {
-    if (it.kind === 'map') parts.push(compileMap(it, env));
-    else if (it.kind === 'seq') throw failAt(env, it.pos, 'SEAM_ERR_RULE_SCHEMA', 'nested lists are not allowed in a search identifier');
-  }
-  return orNode(parts);
-}
-
-function condPos(base: Pos, offset: number, quoted: boolean): Pos {
-  return { line: base.line, column: base.column + offset + (quoted ? 1 : 0) };
-}
-
-export function compileCondition(src: string, pos: Pos, quoted: boolean, ids: Map<string, Node>, env: CompileEnv): Node {
-  let ast: Cond;
-  try {
-    ast = parseCondition(src);
-  } catch (e) {
-    if (e instanceof ConditionError) throw failAt(env, condPos(pos, e.offset, quoted), 'SEAM_ERR_RULE_CONDITION', `condition: ${e.message}`);
-    throw e;
-  }
-  const names = [...ids.keys()];
-  const walk = (c: Cond): Node => {
+/** Compiles a detection's model (a rule's `detection`, a filter's `filter`). */
+export function compileDetection(det: MDetection, fields: FieldTable): Node {
+  const ids = new Map<string, Node>();
+  for (const [name, s] of det.ids) ids.set(name, compileSearch(s, fields));
+  const walk = (c: MCond): Node => {
     switch (c.t) {
-      case 'id': {
-        const n = ids.get(c.name);
-        if (!n) throw failAt(env, condPos(pos, c.offset, quoted), 'SEAM_ERR_RULE_REFERENCE', `condition refers to undefined search identifier '${c.name}'`);
-        return n;
-      }
+      case 'id':
+        return ids.get(c.name)!;
       case 'and':
         return andNode(c.items.map(walk));
       case 'or':
@@ -734,66 +549,12 @@ export function compileCondition(src: string, pos: Pos, quoted: boolean, ids: Ma
       case 'not':
         return notNode(walk(c.item));
       case 'of': {
-        const hit = expandPattern(c.pattern, names);
-        if (hit.length === 0) {
-          throw failAt(env, condPos(pos, c.offset, quoted), 'SEAM_ERR_RULE_REFERENCE', `'${c.pattern}' matches no search identifier`);
-        }
-        const nodes = hit.map((h) => ids.get(h)!);
+        const nodes = c.names.map((h) => ids.get(h)!);
         if (c.quant === 'all') return andNode(nodes);
         if (c.quant === 1) return orNode(nodes);
         return atLeast(nodes, c.quant);
       }
     }
   };
-  return walk(ast);
-}
-
-/**
- * Compiles a `detection` (or a filter's `filter`) map. `skip` names keys that are not search
- * identifiers (`condition`, and `rules` for filters). Returns undefined after recording diagnostics.
- */
-export function compileDetection(det: YNode, env: CompileEnv, skip: readonly string[] = ['condition']): Node | undefined {
-  if (det.kind !== 'map') {
-    env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, det.pos, 'detection must be a map', { rule: env.rule }));
-    return undefined;
-  }
-  const ids = new Map<string, Node>();
-  let failed = false;
-  let cond: Extract<YNode, { kind: 'scalar' }>[] = [];
-  for (const e of det.entries) {
-    if (e.key === 'condition') {
-      if (e.value.kind === 'scalar' && typeof e.value.value === 'string') cond = [e.value];
-      else if (e.value.kind === 'seq' && e.value.items.length && e.value.items.every((i) => i.kind === 'scalar' && typeof i.value === 'string')) {
-        cond = e.value.items as typeof cond;
-      } else {
-        env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, e.value.pos, 'condition must be a string or a list of strings', { rule: env.rule }));
-        failed = true;
-      }
-      continue;
-    }
-    if (skip.includes(e.key)) continue;
-    try {
-      ids.set(e.key, compileSearch(e.value, env));
-    } catch (err) {
-      if (!(err instanceof Fail)) throw err;
-      failed = true;
-      ids.set(e.key, { pred: TRUE, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 0, need: new Set() }); // placeholder so the condition still gets checked
-    }
-  }
-  if (cond.length === 0 && !failed) {
-    env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, det.pos, 'detection has no condition', { rule: env.rule }));
-    return undefined;
-  }
-  const nodes: Node[] = [];
-  for (const c of cond) {
-    try {
-      const quoted = false;
-      nodes.push(compileCondition(c.value as string, c.pos, quoted, ids, env));
-    } catch (err) {
-      if (!(err instanceof Fail)) throw err;
-      failed = true;
-    }
-  }
-  if (failed) return undefined;
-  return orNode(nodes);
+  return orNode(det.conditions.map(walk));
 }

@@ -15,7 +15,9 @@ import { RuleCache } from './cache.ts';
 import { validateDoc } from './validate.ts';
 import type { RuleMeta } from './validate.ts';
 import { compileDetection } from './compile.ts';
-import type { CompileEnv, Node, Pred } from './compile.ts';
+import type { Node, Pred } from './compile.ts';
+import { buildRuleModel } from './model.ts';
+import type { RuleModel } from './model.ts';
 import { EvalCtx, FieldTable } from './fields.ts';
 import { mapLogsource } from './logsource.ts';
 import { RuleIndex } from './rule-index.ts';
@@ -88,8 +90,12 @@ class Loader {
   private readonly ids = new Map<string, { file: string; pos: { line: number; column: number } }>();
   private readonly names = new Map<string, { file: string; pos: { line: number; column: number } }>();
   private readonly dups = new Set<string>();
+  /** Every validated document's model, when asked for (LoadOptions.keepModels: the hunt compiler). */
+  readonly models: RuleModel[] | undefined;
 
-  constructor(private readonly opts: LoadOptions) {}
+  constructor(private readonly opts: LoadOptions) {
+    if (opts.keepModels === true) this.models = [];
+  }
 
   addText(text: string, file: string, cache?: RuleCache): void {
     this.stats.files++;
@@ -101,9 +107,8 @@ class Loader {
     }
     let t = performance.now();
     let read: ReadResult | undefined;
-    let hash = '';
     if (cache) {
-      hash = RuleCache.hash(text);
+      const hash = RuleCache.hash(text);
       read = cache.get(hash, file);
       if (read === undefined) cache.put(hash, (read = readYaml(text, file)));
     } else read = readYaml(text, file);
@@ -113,7 +118,7 @@ class Loader {
     this.diags.push(...diagnostics);
     const yamlErrors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
     this.stats.rejected += yamlErrors.size > 0 ? 1 : 0;
-    for (let i = 0; i < docs.length; i++) this.addDoc(docs[i]!, file, cache ? { cache, hash, i } : undefined);
+    for (let i = 0; i < docs.length; i++) this.addDoc(docs[i]!, file);
     this.ms.compile += performance.now() - t;
   }
 
@@ -159,15 +164,19 @@ class Loader {
   }
 
   /**
-   * `slot`: where the rule cache keeps what compiling this document said. With a stored outcome, a rule
-   * that no Seam source can feed is not compiled now (see cache.ts); its predicate compiles on first use.
+   * Builds the document's model (model.ts), where every problem of its detection is reported, then compiles
+   * it. A rule that no Seam source can feed (three quarters of SigmaHQ: Windows, auditd, Azure...) is never
+   * offered an event unless `matchUnmapped`: its predicate compiles on first use (`test()`, rule tests, the
+   * index's statistics).
    */
-  private addDoc(doc: ReadDoc, file: string, slot?: { cache: RuleCache; hash: string; i: number }): void {
+  private addDoc(doc: ReadDoc, file: string): void {
     const meta = validateDoc(doc, file, this.diags);
     if (!meta) {
       this.stats.rejected++;
       return;
     }
+    const model = buildRuleModel(meta, file, this.opts.placeholders === undefined ? { placeholders: {}, maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion } : { placeholders: this.opts.placeholders, maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion }, this.diags);
+    this.models?.push(model);
     if (meta.kind === 'correlation') {
       if (!this.unique(meta, file)) {
         this.stats.rejected++;
@@ -180,30 +189,17 @@ class Loader {
       this.stats.correlations++;
       return;
     }
+    const det = model.detection;
+    if (!det) {
+      this.stats.rejected++;
+      return;
+    }
     const mapping = mapLogsource(meta.logsource);
-    const envFor = (diags: Diagnostic[]): CompileEnv => ({
-      file,
-      rule: meta.id ?? meta.title,
-      fields: this.fields,
-      mapField: mapping.mapField,
-      ...(mapping.mapValue === undefined ? {} : { mapValue: mapping.mapValue }),
-      placeholders: this.opts.placeholders ?? {},
-      ...(this.opts.maxPlaceholderExpansion === undefined ? {} : { maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion }),
-      diags,
-    });
-    const scope: ('condition' | 'rules')[] = meta.kind === 'filter' ? ['condition', 'rules'] : ['condition'];
     const deferrable = meta.kind === 'rule' && mapping.source === undefined && this.opts.matchUnmapped !== true;
-    const stored = deferrable && slot ? slot.cache.outcome(slot.hash, slot.i, file) : undefined;
-    let node: ReturnType<typeof compileDetection>;
-    if (stored !== undefined) {
-      this.diags.push(...stored.diags);
-      if (!stored.ok) {
-        this.stats.rejected++;
-        return;
-      }
-      // Compiled on first use (into a diagnostics list of its own: the load's is already returned).
-      const detection = meta.detection!;
+    let node: Node;
+    if (deferrable) {
       let real: Pred | undefined;
+      const fieldTable = this.fields;
       const lazy: DeferredNode = {
         pred: (c) => (real ?? lazy.materialize())(c),
         req: new Map(),
@@ -214,22 +210,14 @@ class Loader {
         need: new Set(),
         materialize: () => {
           if (real !== undefined) return real;
-          const n = compileDetection(detection, envFor([]), scope);
-          real = n ? n.pred : () => false;
-          if (n) Object.assign(rule, { req: n.req, base: n.base, sub: n.sub, need: n.need, ...(n.any === undefined ? {} : { any: n.any }) });
+          const n = compileDetection(det, fieldTable);
+          real = n.pred;
+          Object.assign(rule, { req: n.req, base: n.base, sub: n.sub, need: n.need, ...(n.any === undefined ? {} : { any: n.any }) });
           return real;
         },
       };
       node = lazy;
-    } else {
-      const before = this.diags.length;
-      node = compileDetection(meta.detection!, envFor(this.diags), scope);
-      if (deferrable && slot) slot.cache.putOutcome(slot.hash, slot.i, node !== undefined, this.diags.slice(before));
-    }
-    if (!node) {
-      this.stats.rejected++;
-      return;
-    }
+    } else node = compileDetection(det, this.fields);
     if (!this.unique(meta, file)) {
       this.stats.rejected++;
       return;
@@ -310,14 +298,8 @@ class Loader {
     const correlations: CorrelationDoc[] = this.correlations.map(({ meta: _meta, ...c }) => c);
     const ruleset = new SigmaRuleset(this.rules, correlations, index, this.fields);
     for (const k of ['read', 'parse', 'compile', 'index'] as const) this.ms[k] = Math.round(this.ms[k]);
-    return { ruleset, diagnostics: this.diags, stats: this.stats, timings: this.ms };
+    return { ruleset, diagnostics: this.diags, stats: this.stats, timings: this.ms, ...(this.models ? { models: this.models } : {}) };
   }
-}
-
-/** What compiling depends on besides the rule text and the engine's code: outcomes are reused only under the same. */
-function optionsKey(opts: LoadOptions): string {
-  const ph = Object.entries(opts.placeholders ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([ph, opts.maxPlaceholderExpansion ?? null]);
 }
 
 /** A node whose predicate compiles on first use. */
@@ -377,7 +359,7 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   }
   l.ms.read = performance.now() - t;
   const opened = performance.now();
-  const cache = opts.cacheDir === undefined ? undefined : new RuleCache(opts.cacheDir, paths, optionsKey(opts));
+  const cache = opts.cacheDir === undefined ? undefined : new RuleCache(opts.cacheDir, paths);
   l.ms.parse += performance.now() - opened;
   for (let i = 0; i < files.length; i++) {
     const text = texts[i]!;

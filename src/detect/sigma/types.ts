@@ -5,6 +5,7 @@
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { RuleCacheReport } from './cache.ts';
+import type { RuleModel } from './model.ts';
 
 /** A problem found while loading rules, with a position a user can jump to. */
 export interface Diagnostic {
@@ -106,6 +107,8 @@ export interface LoadOptions {
    * every event. Off in production; the benchmark turns it on to measure the whole corpus.
    */
   matchUnmapped?: boolean;
+  /** Keep every validated document's model in LoadResult.models (the hunt compiler consumes them). */
+  keepModels?: boolean;
   /** Rule files larger than this are refused (SEAM_ERR_RULE_FILE). Default 1 MiB. */
   maxRuleFileBytes?: number;
   /** Values one rule value may expand to through `|expand` placeholders; more is a load error. Default 4096. */
@@ -119,4 +122,6 @@ export interface LoadResult {
   timings?: LoadTimings;
   /** What the rule cache did, when one was used. */
   cache?: RuleCacheReport;
+  /** Every validated document's model (rules, filters, correlations), in load order, with `keepModels`. */
+  models?: RuleModel[];
 }

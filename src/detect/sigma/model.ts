@@ -1,0 +1,431 @@
+/**
+ * The Sigma rule model (ADR 0017): one parsed, validated form of a rule's detection that both the
+ * streaming matcher compiler (compile.ts) and the OpenSearch query compiler (src/hunt/compile.ts)
+ * consume. Building it is where every problem of a detection is found and reported with its position:
+ * modifiers checked and classified, the logsource's field and value mapping applied, placeholders
+ * expanded, string values run through their modifiers (wildcards, contains/startswith/endswith,
+ * base64/utf16 encodings) into the patterns to test, regexes compiled and checked for catastrophic
+ * backtracking (ADR 0010), CIDR ranges and numbers parsed, conditions parsed with `x of` patterns
+ * resolved to the identifiers they name. Compiling a model cannot fail, so a rule no event can reach
+ * is compiled only when something evaluates it, and the two compilers cannot drift on what a rule says.
+ */
+import type { Diagnostic } from './types.ts';
+import type { Pos, YNode } from './read.ts';
+import { diag, warn } from './diagnostics.ts';
+import { ConditionError, expandPattern, parseCondition } from './condition.ts';
+import type { Cond } from './condition.ts';
+import { regexHazard } from './regex-safety.ts';
+import {
+  COMPARE, DEFAULT_MAX_PLACEHOLDER_EXPANSION, MODIFIERS, TIME_PARTS, cidrTest, encodeBase64, encodeBase64Offset, encodeUtf16, expandPlaceholderValues,
+  hasWildcards, parsePattern, toJsRegex,
+} from './modifiers.ts';
+import type { Part, PipeValue } from './modifiers.ts';
+import { STAR } from './modifiers.ts';
+import type { LogsourceMapping } from './logsource.ts';
+import { mapLogsource } from './logsource.ts';
+import type { SourceType } from '../../core/envelope.ts';
+import type { DocKind, RuleMeta } from './validate.ts';
+
+/** One value of a field entry, resolved by the entry's modifiers. */
+export type MItem =
+  | { k: 'null'; pos: Pos }
+  /** `|re`: the compiled JavaScript regex (checked by regexHazard), and the rule's text for other dialects. */
+  | { k: 're'; re: RegExp; src: string; flags: string; pos: Pos }
+  | { k: 'cidr'; spec: string; pos: Pos }
+  /** `|lt|lte|gt|gte` or a time part: the number compared with. */
+  | { k: 'cmp'; n: number; pos: Pos }
+  | { k: 'bool'; v: boolean; pos: Pos }
+  /** A YAML number without string modifiers: matches the number and its spellings; `text` as written. */
+  | { k: 'num'; v: number; text: string; pos: Pos }
+  /**
+   * A string (or a number under string modifiers): `raw` as written (after value mapping), `vals` the
+   * patterns it stands for after placeholders and string modifiers, any of which may match; undefined when
+   * a placeholder has no configured values (the value matches nothing).
+   */
+  | { k: 'str'; raw: string; isString: boolean; vals: PipeValue[] | undefined; pos: Pos };
+
+/** `field|mod|mod: values`, or a keyword search (`field` empty). */
+export interface MEntry {
+  /** The field as the rule names it; '' for a keyword search over the whole record. */
+  field: string;
+  /** The event field path the logsource's mapping gives it; '' for keywords. */
+  path: string;
+  keyword: boolean;
+  /** Every modifier, in the rule's order (all known, combinable). */
+  mods: string[];
+  /** The type modifier, if any. */
+  type: 're' | 'cidr' | 'fieldref' | 'exists' | undefined;
+  /** The string modifiers (contains... expand), in order. */
+  strMods: string[];
+  cmp: string | undefined;
+  tpart: string | undefined;
+  all: boolean;
+  neq: boolean;
+  cased: boolean;
+  windash: boolean;
+  /** `|exists`: whether the field must be present. */
+  exists?: boolean;
+  /** `|fieldref`: the mapped paths of the fields compared with. */
+  refs?: string[];
+  items: MItem[];
+  pos: Pos;
+}
+
+export type MSearch = { t: 'entry'; e: MEntry } | { t: 'and'; items: MSearch[] } | { t: 'or'; items: MSearch[] };
+
+/** A condition with `x of pattern` resolved to the identifiers it names (in the detection's order). */
+export type MCond =
+  | { t: 'id'; name: string }
+  | { t: 'and'; items: MCond[] }
+  | { t: 'or'; items: MCond[] }
+  | { t: 'not'; item: MCond }
+  | { t: 'of'; quant: 'all' | number; names: string[] };
+
+export interface MDetection {
+  /** Search identifiers, in the rule's order. */
+  ids: Map<string, MSearch>;
+  /** One per `condition` string; the detection matches when any does. */
+  conditions: MCond[];
+}
+
+/** One validated Sigma document: its metadata and, for rules and filters, its detection's model. */
+export interface RuleModel {
+  kind: DocKind;
+  meta: Omit<RuleMeta, 'detection'>;
+  file: string;
+  /** Undefined for correlations, and for a rule or filter whose detection has problems (not loaded). */
+  detection: MDetection | undefined;
+  /** The Seam source its logsource maps to, if any. */
+  source: SourceType | undefined;
+}
+
+export interface ModelEnv {
+  file: string;
+  /** Rule id or title, for diagnostics. */
+  rule: string;
+  mapping: Pick<LogsourceMapping, 'mapField' | 'mapValue'>;
+  placeholders: Record<string, string[]>;
+  maxPlaceholderExpansion?: number;
+  diags: Diagnostic[];
+}
+
+class Fail extends Error {}
+
+function failAt(env: ModelEnv, pos: Pos, code: Diagnostic['code'], message: string): Fail {
+  env.diags.push(diag(code, env.file, pos, message, { rule: env.rule }));
+  return new Fail(message);
+}
+
+const TYPE_MODS = ['re', 'cidr', 'fieldref', 'exists'];
+const STRING_MODS = ['contains', 'startswith', 'endswith', 'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash', 'expand'];
+
+type Scalar = Extract<YNode, { kind: 'scalar' }>;
+
+export function wrapParts(p: Part[], left: boolean, right: boolean): Part[] {
+  const out = [...p];
+  if (left && out[0] !== STAR) out.unshift(STAR);
+  if (right && out[out.length - 1] !== STAR) out.push(STAR);
+  return out;
+}
+
+/** Runs one string value through placeholders and the string modifiers, in order. */
+function stringValues(raw: string, mods: string[], env: ModelEnv, pos: Pos): PipeValue[] | undefined {
+  let raws = [raw];
+  if (mods.includes('expand')) {
+    const r = expandPlaceholderValues(raw, env.placeholders, env.maxPlaceholderExpansion);
+    if ('tooMany' in r) {
+      throw failAt(env, pos, 'SEAM_ERR_RULE_PLACEHOLDER', `placeholders in this value expand to ${r.tooMany} values, over the limit of ${env.maxPlaceholderExpansion ?? DEFAULT_MAX_PLACEHOLDER_EXPANSION} (maxPlaceholderExpansion)`);
+    }
+    if (!('values' in r)) {
+      env.diags.push(warn('SEAM_ERR_RULE_PLACEHOLDER', env.file, pos, `placeholder %${r.missing}% has no configured values; this value matches nothing (rule still loads)`, env.rule));
+      return undefined;
+    }
+    raws = r.values;
+  }
+  let vals: PipeValue[] = raws.map((r) => ({ parts: parsePattern(r), binary: false }));
+  for (const m of mods) {
+    switch (m) {
+      case 'contains':
+        vals = vals.map((v) => ({ ...v, parts: wrapParts(v.parts, true, true) }));
+        break;
+      case 'startswith':
+        vals = vals.map((v) => ({ ...v, parts: wrapParts(v.parts, false, true) }));
+        break;
+      case 'endswith':
+        vals = vals.map((v) => ({ ...v, parts: wrapParts(v.parts, true, false) }));
+        break;
+      case 'base64':
+      case 'base64offset':
+        if (vals.some((v) => hasWildcards(v.parts))) throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `'${m}' cannot encode a value with wildcards`);
+        vals = m === 'base64' ? vals.map(encodeBase64) : vals.flatMap(encodeBase64Offset);
+        break;
+      case 'utf16le':
+      case 'wide':
+        vals = vals.map((v) => encodeUtf16(v, 'utf16le'));
+        break;
+      case 'utf16be':
+        vals = vals.map((v) => encodeUtf16(v, 'utf16be'));
+        break;
+      case 'utf16':
+        vals = vals.map((v) => encodeUtf16(v, 'utf16'));
+        break;
+      default:
+        break;
+    }
+  }
+  return vals;
+}
+
+/** Builds `key: value` of a search identifier; throws Fail after recording the problem. */
+function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEntry {
+  const [rawField = '', ...mods] = key.split('|');
+  const keyword = rawField === '';
+  for (const m of mods) {
+    if (!MODIFIERS.has(m)) throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `unknown modifier '${m}'`);
+    if ((m === 'i' || m === 'm' || m === 's') && !mods.includes('re')) {
+      throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifier '${m}' is only valid after 're'`);
+    }
+  }
+  const typeMods = mods.filter((m) => TYPE_MODS.includes(m));
+  const strMods = mods.filter((m) => STRING_MODS.includes(m));
+  const cmp = mods.filter((m) => COMPARE.has(m));
+  const tpart = mods.filter((m) => TIME_PARTS.has(m));
+  if (typeMods.length > 1 || (typeMods.length === 1 && typeMods[0] !== 'fieldref' && strMods.length > 0) || cmp.length > 1 || tpart.length > 1) {
+    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifiers '${mods.join('|')}' cannot be combined`);
+  }
+  if ((cmp.length || tpart.length) && (typeMods.length || strMods.length)) {
+    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `numeric/time modifiers cannot be combined with '${[...typeMods, ...strMods].join('|')}'`);
+  }
+  const scalars: Scalar[] = [];
+  if (value.kind === 'scalar') scalars.push(value);
+  else if (value.kind === 'seq') {
+    for (const it of value.items) {
+      if (it.kind !== 'scalar') throw failAt(env, it.pos, 'SEAM_ERR_RULE_SCHEMA', `values of '${key}' must be scalars`);
+      scalars.push(it);
+    }
+    if (scalars.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' has an empty value list`);
+  } else throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' must have a value or a list of values, not a map`);
+  const mapValue = env.mapping.mapValue;
+  if (mapValue !== undefined && !keyword && typeMods.length === 0 && strMods.length === 0 && cmp.length === 0 && tpart.length === 0) {
+    // Plain (in)equality only: a translated value under `contains` or a regex would mean something else.
+    for (let i = 0; i < scalars.length; i++) {
+      const it = scalars[i]!;
+      if (it.value === null) continue;
+      const to = mapValue(rawField, typeof it.value === 'string' ? it.value : it.text);
+      if (to !== undefined) scalars[i] = { ...it, value: to, text: to };
+    }
+  }
+  if (keyword && (typeMods.includes('exists') || typeMods.includes('fieldref'))) {
+    throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `'${typeMods[0]}' needs a field name`);
+  }
+  const e: MEntry = {
+    field: rawField,
+    path: keyword ? '' : env.mapping.mapField(rawField),
+    keyword,
+    mods,
+    type: typeMods[0] as MEntry['type'],
+    strMods,
+    cmp: cmp[0],
+    tpart: tpart[0],
+    all: mods.includes('all'),
+    neq: mods.includes('neq'),
+    cased: mods.includes('cased'),
+    windash: mods.includes('windash'),
+    items: [],
+    pos: keyPos,
+  };
+  if (e.type === 'exists') {
+    const v = scalars[0]!;
+    const want = v.value === true || v.value === 'true' ? true : v.value === false || v.value === 'false' ? false : undefined;
+    if (want === undefined || scalars.length !== 1) throw failAt(env, v.pos, 'SEAM_ERR_RULE_VALUE', `'exists' takes true or false`);
+    e.exists = want;
+    return e;
+  }
+  if (e.type === 'fieldref') {
+    e.refs = scalars.map((it) => {
+      if (typeof it.value !== 'string') throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' takes field names`);
+      return env.mapping.mapField(it.value);
+    });
+    return e;
+  }
+  for (const it of scalars) {
+    const v = it.value;
+    const pos = it.pos;
+    if (v === null) {
+      if (scalars.length > 1) env.diags.push(warn('SEAM_ERR_RULE_VALUE', env.file, pos, `null in a value list (the specification asks for a separate selection)`, env.rule));
+      e.items.push({ k: 'null', pos });
+      continue;
+    }
+    if (e.type === 're') {
+      const flags = (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : '');
+      let re: RegExp;
+      try {
+        re = toJsRegex(String(v), flags);
+      } catch (err) {
+        throw failAt(env, pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression: ${(err as Error).message}`);
+      }
+      // Rules run synchronously in the roles: a pattern that can backtrack exponentially is refused (ADR 0010).
+      const hazard = regexHazard(re.source, re.flags);
+      if (hazard !== undefined) {
+        throw failAt(env, { line: pos.line, column: pos.column + hazard.offset }, 'SEAM_ERR_RULE_REGEX', `regular expression refused at character ${hazard.offset + 1} of /${re.source}/: ${hazard.message}; rewrite it without nested or ambiguous repetition`);
+      }
+      e.items.push({ k: 're', re, src: String(v), flags, pos });
+      continue;
+    }
+    if (e.type === 'cidr') {
+      if (!cidrTest(String(v))) throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `'${String(v)}' is not a CIDR range`);
+      e.items.push({ k: 'cidr', spec: String(v), pos });
+      continue;
+    }
+    if (e.cmp !== undefined || e.tpart !== undefined) {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      if (Number.isNaN(n)) throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `'${mods.join('|')}' needs a number, got '${String(v)}'`);
+      e.items.push({ k: 'cmp', n, pos });
+      continue;
+    }
+    if (typeof v === 'boolean') {
+      e.items.push({ k: 'bool', v, pos });
+      continue;
+    }
+    if (typeof v === 'number' && strMods.length === 0) {
+      e.items.push({ k: 'num', v, text: it.text, pos });
+      continue;
+    }
+    const raw = typeof v === 'string' ? v : it.text;
+    e.items.push({ k: 'str', raw, isString: typeof v === 'string', vals: stringValues(raw, mods, env, pos), pos });
+  }
+  return e;
+}
+
+function buildMap(node: Extract<YNode, { kind: 'map' }>, env: ModelEnv): MSearch {
+  if (node.entries.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier map is empty');
+  const items: MSearch[] = node.entries.map((e) => ({ t: 'entry', e: buildEntry(e.key, e.keyPos, e.value, env) }));
+  return items.length === 1 ? items[0]! : { t: 'and', items };
+}
+
+function buildSearch(node: YNode, env: ModelEnv): MSearch {
+  if (node.kind === 'map') return buildMap(node, env);
+  if (node.kind === 'scalar') {
+    if (node.value === null) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier is empty');
+    return { t: 'entry', e: buildEntry('', node.pos, node, env) };
+  }
+  if (node.items.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier list is empty');
+  const scalars = node.items.filter((i) => i.kind === 'scalar');
+  const parts: MSearch[] = [];
+  if (scalars.length) parts.push({ t: 'entry', e: buildEntry('', scalars[0]!.pos, { kind: 'seq', pos: node.pos, items: scalars }, env) });
+  for (const it of node.items) {
+    if (it.kind === 'map') parts.push(buildMap(it, env));
+    else if (it.kind === 'seq') throw failAt(env, it.pos, 'SEAM_ERR_RULE_SCHEMA', 'nested lists are not allowed in a search identifier');
+  }
+  return parts.length === 1 ? parts[0]! : { t: 'or', items: parts };
+}
+
+function condPos(base: Pos, offset: number): Pos {
+  return { line: base.line, column: base.column + offset };
+}
+
+function buildCondition(src: string, pos: Pos, names: string[], env: ModelEnv): MCond {
+  let ast: Cond;
+  try {
+    ast = parseCondition(src);
+  } catch (e) {
+    if (e instanceof ConditionError) throw failAt(env, condPos(pos, e.offset), 'SEAM_ERR_RULE_CONDITION', `condition: ${e.message}`);
+    throw e;
+  }
+  const known = new Set(names);
+  const walk = (c: Cond): MCond => {
+    switch (c.t) {
+      case 'id':
+        if (!known.has(c.name)) throw failAt(env, condPos(pos, c.offset), 'SEAM_ERR_RULE_REFERENCE', `condition refers to undefined search identifier '${c.name}'`);
+        return { t: 'id', name: c.name };
+      case 'and':
+        return { t: 'and', items: c.items.map(walk) };
+      case 'or':
+        return { t: 'or', items: c.items.map(walk) };
+      case 'not':
+        return { t: 'not', item: walk(c.item) };
+      case 'of': {
+        const hit = expandPattern(c.pattern, names);
+        if (hit.length === 0) throw failAt(env, condPos(pos, c.offset), 'SEAM_ERR_RULE_REFERENCE', `'${c.pattern}' matches no search identifier`);
+        return { t: 'of', quant: c.quant, names: hit };
+      }
+    }
+  };
+  return walk(ast);
+}
+
+/**
+ * Builds the model of a `detection` (or a filter's `filter`) map. `skip` names keys that are not search
+ * identifiers (`condition`, and `rules` for filters). Returns undefined after recording diagnostics.
+ */
+export function buildDetection(det: YNode, env: ModelEnv, skip: readonly string[] = ['condition']): MDetection | undefined {
+  if (det.kind !== 'map') {
+    env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, det.pos, 'detection must be a map', { rule: env.rule }));
+    return undefined;
+  }
+  const ids = new Map<string, MSearch>();
+  let failed = false;
+  let cond: Scalar[] = [];
+  for (const e of det.entries) {
+    if (e.key === 'condition') {
+      if (e.value.kind === 'scalar' && typeof e.value.value === 'string') cond = [e.value];
+      else if (e.value.kind === 'seq' && e.value.items.length && e.value.items.every((i) => i.kind === 'scalar' && typeof i.value === 'string')) {
+        cond = e.value.items as Scalar[];
+      } else {
+        env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, e.value.pos, 'condition must be a string or a list of strings', { rule: env.rule }));
+        failed = true;
+      }
+      continue;
+    }
+    if (skip.includes(e.key)) continue;
+    try {
+      ids.set(e.key, buildSearch(e.value, env));
+    } catch (err) {
+      if (!(err instanceof Fail)) throw err;
+      failed = true;
+      // A placeholder so the condition still gets checked.
+      ids.set(e.key, { t: 'and', items: [] });
+    }
+  }
+  if (cond.length === 0 && !failed) {
+    env.diags.push(diag('SEAM_ERR_RULE_SCHEMA', env.file, det.pos, 'detection has no condition', { rule: env.rule }));
+    return undefined;
+  }
+  const names = [...ids.keys()];
+  const conditions: MCond[] = [];
+  for (const c of cond) {
+    try {
+      conditions.push(buildCondition(c.value as string, c.pos, names, env));
+    } catch (err) {
+      if (!(err instanceof Fail)) throw err;
+      failed = true;
+    }
+  }
+  if (failed) return undefined;
+  return { ids, conditions };
+}
+
+/**
+ * The model of one validated rule or filter document (`meta.detection` is its `detection` or `filter` map),
+ * its fields and values mapped by its own logsource; problems go to `diags`.
+ */
+export function buildRuleModel(
+  meta: RuleMeta,
+  file: string,
+  opts: { placeholders: Record<string, string[]>; maxPlaceholderExpansion?: number | undefined },
+  diags: Diagnostic[],
+): RuleModel {
+  const { detection: node, ...rest } = meta;
+  if (meta.kind === 'correlation' || node === undefined) return { kind: meta.kind, meta: rest, file, detection: undefined, source: undefined };
+  const mapping = mapLogsource(meta.logsource);
+  const env: ModelEnv = {
+    file,
+    rule: meta.id ?? meta.title,
+    mapping,
+    placeholders: opts.placeholders,
+    ...(opts.maxPlaceholderExpansion === undefined ? {} : { maxPlaceholderExpansion: opts.maxPlaceholderExpansion }),
+    diags,
+  };
+  const detection = buildDetection(node, env, meta.kind === 'filter' ? ['condition', 'rules'] : ['condition']);
+  return { kind: meta.kind, meta: rest, file, detection, source: mapping.source };
+}
