@@ -11,6 +11,7 @@ import type { SeamEvent } from '../core/envelope.ts';
 import type { RuleMatch } from './sigma/types.ts';
 import { CORRELATION_TYPES } from './correlate/types.ts';
 import { strOrNumber } from '../core/values.ts';
+import { isoMs } from '../core/time.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -164,7 +165,7 @@ export function nativeIdOf(event: SeamEvent): string | undefined {
 
 /** Event time in ms since the epoch, or NaN when `@timestamp` is unusable. */
 export function eventTimeMs(event: SeamEvent): number {
-  return Date.parse(event['@timestamp']);
+  return isoMs(event['@timestamp']);
 }
 
 /** One event as a contribution to an alert. */

@@ -19,8 +19,7 @@ export interface AwsAuthParse {
   problems: string[];
 }
 
-function entries(text: unknown, kind: 'role' | 'user', out: AwsAuthParse): void {
-  if (typeof text !== 'string' || text.trim() === '') return;
+function parseEntries(text: string, kind: 'role' | 'user', out: AwsAuthParse): void {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -45,6 +44,28 @@ function entries(text: unknown, kind: 'role' | 'user', out: AwsAuthParse): void 
     const username = typeof o.username === 'string' && o.username !== '' ? o.username : kind === 'role' ? arn : arn;
     out.mappings.push({ arn: canonicalIamArn(arn), kind, username, groups });
   }
+}
+
+/**
+ * Every audit event about the ConfigMap (each get, watch, update) carries its whole `data`, and the same
+ * text comes back again and again: its parse is remembered by the exact text (a few recent texts), and each
+ * caller gets fresh mapping objects.
+ */
+const PARSED_MAX = 16;
+const parsed = { role: new Map<string, AwsAuthParse>(), user: new Map<string, AwsAuthParse>() };
+
+function entries(text: unknown, kind: 'role' | 'user', out: AwsAuthParse): void {
+  if (typeof text !== 'string' || text.trim() === '') return;
+  const memo = parsed[kind];
+  let p = memo.get(text);
+  if (p === undefined) {
+    p = { mappings: [], problems: [] };
+    parseEntries(text, kind, p);
+    if (memo.size >= PARSED_MAX) memo.delete(memo.keys().next().value!);
+    memo.set(text, p);
+  }
+  for (const m of p.mappings) out.mappings.push({ arn: m.arn, kind: m.kind, username: m.username, groups: [...m.groups] });
+  for (const problem of p.problems) out.problems.push(problem);
 }
 
 /** Reads the mappings out of a ConfigMap's `data`. */

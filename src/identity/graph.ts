@@ -5,6 +5,7 @@
  * rebuilt by re-applying the facts it emitted. See docs/identity.md.
  */
 import { createHash } from 'node:crypto';
+import { isoMs } from '../core/time.ts';
 import { isPrivateIp } from '../core/ip.ts';
 import type { ChainStep, Principal, SeamEvent } from '../core/envelope.ts';
 import { templateMatches, expandTemplate } from './aws-auth.ts';
@@ -197,7 +198,7 @@ export class IdentityGraph {
   /** Derives facts from one event, applies them, and returns the ones that changed the graph. */
   observe(event: SeamEvent): IdentityFact[] {
     const out: IdentityFact[] = [];
-    const t = Date.parse(event['@timestamp']);
+    const t = isoMs(event['@timestamp']);
     if (Number.isNaN(t)) return out;
     this.counters.observed++;
     if (event.seam.cluster !== undefined) this.noteCluster(event.seam.cluster, event.seam.account);
@@ -371,7 +372,7 @@ export class IdentityGraph {
     const p = event.seam.principal;
     const chain: ChainStep[] = [];
     if (p === undefined) return { principal: undefined, chain };
-    const t = Date.parse(event['@timestamp']);
+    const t = isoMs(event['@timestamp']);
     const principal: Principal = { ...p };
     const r: Resolution = { principal, chain };
     if (event.seam.cluster !== undefined) r.cluster = event.seam.cluster;
@@ -458,24 +459,48 @@ export class IdentityGraph {
   /** Service account → pod → the last exec into one of its pods within the exec link window. */
   private resolveServiceAccount(r: Resolution, cluster: string, sa: string, pod: string | undefined, t: number, depth: number): void {
     const sak = saKey(cluster, sa);
-    const pods: { pod: string; via?: string }[] = [];
-    if (pod !== undefined) pods.push({ pod, via: this.store.latest(`pod|${cluster}|${pod}`)?.fact.provenance });
-    else {
-      for (const e of this.store.incomingLatest(sak, 'pod_service_account')) {
-        // A pod's service account never changes, so a link learned after `t` still holds, unless the pod was gone by then.
-        if (e.toMs > t - this.config.execLinkWindowMs) pods.push({ pod: e.fact.from.replace(/^k8s:[^:]*:pod:/, ''), via: e.fact.provenance });
-      }
-    }
+    // The pods that count (the one named, else the service account's pods not gone before the window), in
+    // index order; only pods someone exec'd into can give `best`, so the others cost one lookup each (a busy
+    // service account has hundreds of pods, and this runs for most of its events).
+    let nPods = 0;
+    let firstPod: { pod: string; via?: string } | undefined;
     let best: { edge: Edge; pod: string; via?: string } | undefined;
-    for (const p of pods) {
-      for (const e of this.store.outgoing(podKey(cluster, p.pod), 'exec', t)) {
-        if (e.fromMs <= t && (best === undefined || e.fromMs > best.edge.fromMs)) best = { edge: e, pod: p.pod, ...(p.via === undefined ? {} : { via: p.via }) };
+    const execsOf = (p: string, via: string | undefined, key: string): void => {
+      for (const e of this.store.outgoing(key, 'exec', t)) {
+        if (e.fromMs <= t && (best === undefined || e.fromMs > best.edge.fromMs)) best = { edge: e, pod: p, ...(via === undefined ? {} : { via }) };
+      }
+    };
+    if (pod !== undefined) {
+      nPods = 1;
+      firstPod = { pod, via: this.store.latest(`pod|${cluster}|${pod}`)?.fact.provenance };
+      execsOf(pod, firstPod.via, podKey(cluster, pod));
+    } else {
+      const keys = this.store.incomingKeys(sak, 'pod_service_account');
+      const since = t - this.config.execLinkWindowMs;
+      const prefix = podKey(cluster, '');
+      const plain = !cluster.includes(':');
+      if (keys !== undefined) {
+        for (const k of keys) {
+          const e = this.store.latest(k);
+          // A pod's service account never changes, so a link learned after `t` still holds, unless the pod was gone by then.
+          if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak || !(e.toMs > since)) continue;
+          nPods++;
+          const from = e.fact.from;
+          // The pod's node in this cluster is its own key when it lies in this cluster (the usual case).
+          const same = plain && from.startsWith(prefix);
+          const key = same ? from : podKey(cluster, from.replace(/^k8s:[^:]*:pod:/, ''));
+          const execd = this.store.hasOutgoing(key, 'exec');
+          if (nPods > 1 && !execd) continue;
+          const p = same ? from.slice(prefix.length) : from.replace(/^k8s:[^:]*:pod:/, '');
+          if (nPods === 1) firstPod = { pod: p, via: e.fact.provenance };
+          if (execd) execsOf(p, e.fact.provenance, key);
+        }
       }
     }
     if (best === undefined) {
-      if (pods.length === 1 && depth === 0 && r.principal !== undefined) {
-        r.principal.pod = pods[0]!.pod;
-        r.chain.push(step('pod_service_account', sak, podKey(cluster, pods[0]!.pod), pods[0]!.via));
+      if (nPods === 1 && firstPod !== undefined && depth === 0 && r.principal !== undefined) {
+        r.principal.pod = firstPod.pod;
+        r.chain.push(step('pod_service_account', sak, podKey(cluster, firstPod.pod), firstPod.via));
       }
       return;
     }

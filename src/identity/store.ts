@@ -3,6 +3,7 @@
  * indexed by source node, target node, set (`group`) and kind. Queries ask "which version was valid at t?",
  * so a late or replayed event resolves against the graph as it was at its own time.
  */
+import { isoMs } from '../core/time.ts';
 import type { Edge, FactKind, IdentityFact } from './types.ts';
 
 export interface StoreLimits {
@@ -27,7 +28,7 @@ function removeFrom(index: Map<string, Set<string>>, k: string, v: string): void
 
 export function timeMs(iso: string | undefined, fallback: number): number {
   if (iso === undefined) return fallback;
-  const t = Date.parse(iso);
+  const t = isoMs(iso);
   return Number.isNaN(t) ? fallback : t;
 }
 
@@ -142,6 +143,16 @@ export class EdgeStore {
 
   inGroup(group: string, t?: number): Edge[] {
     return this.select(this.byGroup.get(group), undefined, t, (e) => e.fact.group === group);
+  }
+
+  /** Does any key of this kind start at `from` (valid now or not)? One map lookup, nothing built. */
+  hasOutgoing(from: string, kind: FactKind): boolean {
+    return this.byFrom.has(kind + '\0' + from);
+  }
+
+  /** The keys of this kind pointing at `to` (for callers that walk them without building edge lists). */
+  incomingKeys(to: string, kind: FactKind): ReadonlySet<string> | undefined {
+    return this.byTo.get(kind + '\0' + to);
   }
 
   /** Latest version of every key in `to`'s index whatever its time (for immutable links such as pod → service account). */

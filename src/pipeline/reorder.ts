@@ -7,6 +7,7 @@
  */
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
+import { isoMs } from '../core/time.ts';
 import type { DetectStage } from './detect-stage.ts';
 
 interface Held<T> {
@@ -157,7 +158,7 @@ export class OrderedStage {
   ) {}
 
   process(event: SeamEvent): Alert[] {
-    const t = Date.parse(event['@timestamp']);
+    const t = isoMs(event['@timestamp']);
     if (!this.buffer.push(t, event.seam.id, event)) {
       this.late++;
       return markLate(this.stage.process(event));

@@ -15,6 +15,7 @@ import type { Edge } from '../../identity/types.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf, type NetworkInfo } from './networks.ts';
 import type { EvalContext } from './types.ts';
+import { isoMs } from '../../core/time.ts';
 
 /** Session names that are per process or per run, not per person or machine: baseline the role instead. */
 const EPHEMERAL_SESSION =
@@ -71,7 +72,7 @@ export function remember(
   graph: IdentityGraph,
   d: { kind: IdentityFact['kind']; key: string; from: string; to: string; attributes?: Record<string, unknown> },
 ): { before: Edge | undefined; firstSeenMs: number } {
-  const t = Date.parse(event['@timestamp']);
+  const t = isoMs(event['@timestamp']);
   const before = live(graph, d.key, t);
   const memory = ctx.config.baselineMemoryMs;
   const firstSeenMs = before === undefined ? t : Math.min(Date.parse(String(before.fact.attributes.first_seen ?? before.fact.valid_from)), t);
@@ -100,7 +101,7 @@ export function learningStart(event: SeamEvent, ctx: EvalContext, graph: Identit
 
 /** Still learning at the event's time? */
 export function learning(event: SeamEvent, config: NativeConfig, startMs: number): boolean {
-  return Date.parse(event['@timestamp']) - startMs < config.baselineLearningMs;
+  return isoMs(event['@timestamp']) - startMs < config.baselineLearningMs;
 }
 
 /** The event's source network (undefined: no address, e.g. an AWS service acting). */

@@ -5,6 +5,7 @@ import type { Contribution } from '../alert.ts';
 import type { Lru } from '../../core/lru.ts';
 import { remembered } from './util.ts';
 import { obj, str } from '../../core/values.ts';
+import { isoMs } from '../../core/time.ts';
 
 export interface Grant {
   cluster: string;
@@ -39,6 +40,6 @@ export function firstUse(pending: Pending, event: SeamEvent, windowMs: number): 
   const g = pending.get(key);
   if (g === undefined) return undefined;
   pending.delete(key);
-  const t = Date.parse(event['@timestamp']);
+  const t = isoMs(event['@timestamp']);
   return t - g.grant.timeMs <= windowMs && t >= g.grant.timeMs ? g : undefined;
 }

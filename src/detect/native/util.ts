@@ -5,6 +5,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { buildAlert, contributionOf, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { NativeDetection } from './types.ts';
+import { isoMs } from '../../core/time.ts';
 
 export { inCidr, isPrivateIp } from '../../core/ip.ts';
 import { inCidr, isPrivateIp } from '../../core/ip.ts';
@@ -25,7 +26,7 @@ export function fromCluster(event: SeamEvent, graph: IdentityGraph, cluster: str
   if (config.treatPrivateAsInternal && isPrivateIp(ip)) return true;
   if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return true;
   if (extra.includes(ip)) return true;
-  return graph.egressOf(cluster, Date.parse(event['@timestamp'])).includes(ip);
+  return graph.egressOf(cluster, isoMs(event['@timestamp'])).includes(ip);
 }
 
 /** The chain in its short, deduplicated form (src/identity/chain-text.ts), e.g. `role/payments-api-irsa (botocore…) → ASIA… → sa payments/api → pod payments/api-7f… → role/PlatformAdmin (alice@example.com)`. */
@@ -69,5 +70,5 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
 }
 
 export function timeOf(event: SeamEvent): number {
-  return Date.parse(event['@timestamp']);
+  return isoMs(event['@timestamp']);
 }
