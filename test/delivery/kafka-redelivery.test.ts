@@ -3,14 +3,11 @@
 // that sends are in flight); it is killed with SIGKILL mid-stream and restarted. Every alert must reach
 // the receiver (lost=0); the ones in flight when it died come again (duplicated=<n>, same delivery id).
 // The index role's group is untouched by delivery: a second group reads every alert too.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { testAlert } from '../helpers/alerts.ts';
+import { alertMessages, deliverGroupCaughtUp, seamDeliver, until, webhookDeliveryConfig, type DeliverProcess } from '../helpers/deliver.ts';
 import { startReceiver } from '../helpers/http-receiver.ts';
 import { kafkaBrokers, uniqueName } from '../helpers/services.ts';
 
@@ -20,27 +17,6 @@ const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function seamDeliver(config: string, prefix: string, groupPrefix: string): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
-  const root = join(import.meta.dirname, '../..');
-  const child = spawn(process.execPath, [join(root, 'bin/seam.mjs'), 'run', '--role', 'deliver', '--delivery', config], {
-    cwd: root,
-    env: { ...process.env, SEAM_KAFKA_BROKERS: kafkaBrokers().join(','), SEAM_TOPIC_PREFIX: prefix, SEAM_GROUP_PREFIX: groupPrefix, SEAM_LOG_LEVEL: 'warn', SEAM_TEST_HOOK_SECRET: SECRET },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => err };
-}
 
 describe('alert delivery on Kafka', () => {
   it('`seam run --role deliver` killed with SIGKILL mid-stream and restarted loses no notification', async () => {
@@ -55,50 +31,28 @@ describe('alert delivery on Kafka', () => {
     await bus.createTopics([{ topic: topics.alerts, partitions: 3 }, { topic: topics.dlq, partitions: 1 }]);
     closers.push(async () => (await bus.admin()).deleteTopics({ topics: topics.rawAll.concat([topics.events, topics.signals, topics.alerts, topics.identity, topics.dlq]) }));
 
-    const dir = mkdtempSync(join(tmpdir(), 'seam-deliver-'));
-    const config = join(dir, 'delivery.yml');
-    writeFileSync(
-      config,
-      [
-        'outputs:',
-        '  soc:',
-        '    type: webhook',
-        `    url: ${rx.url}`,
-        '    secret: { env: SEAM_TEST_HOOK_SECRET }',
-        '    retry: { maxAttempts: 5, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 2000 }',
-        'routes:',
-        '  - { name: everything, outputs: [soc], minLevel: informational }',
-        'throttle: { windowMs: 0 }',
-      ].join('\n'),
-    );
+    const config = webhookDeliveryConfig({ url: rx.url, secretEnv: 'SEAM_TEST_HOOK_SECRET', maxAttempts: 5 });
 
     // Distinct rules: nothing is throttled, so every alert is one notification.
     const alerts = Array.from({ length: N }, (_, i) => testAlert({ n: i + 1, ruleId: `r-${i + 1}` }));
     const producer = await bus.producer();
-    await producer.send(alerts.slice(0, N / 2).map((a) => ({ topic: topics.alerts, key: a.rule.id, value: Buffer.from(JSON.stringify(a)) })));
+    await producer.send(alertMessages(topics.alerts, alerts.slice(0, N / 2)));
 
-    const first = seamDeliver(config, prefix, groupPrefix);
+    const deliver = (): DeliverProcess => seamDeliver({ config, brokers: kafkaBrokers(), prefix, groupPrefix, env: { SEAM_TEST_HOOK_SECRET: SECRET } });
+    const first = deliver();
     await until(() => rx.requests.length >= 60, 90_000, 'the first deliver process to send 60 notifications');
     first.child.kill('SIGKILL');
     await first.exited;
     const beforeRestart = rx.requests.length;
     expect(beforeRestart).toBeLessThan(N);
 
-    await producer.send(alerts.slice(N / 2).map((a) => ({ topic: topics.alerts, key: a.rule.id, value: Buffer.from(JSON.stringify(a)) })));
+    await producer.send(alertMessages(topics.alerts, alerts.slice(N / 2)));
     await producer.close();
-    const second = seamDeliver(config, prefix, groupPrefix);
+    const second = deliver();
     const distinct = (): Set<string> => new Set(rx.requests.map((r) => String(r.headers['x-seam-delivery'])));
     await until(() => distinct().size >= N, 120_000, `all ${N} notifications (have ${distinct().size})`);
     // Everything is committed: the group's offsets reach the end of every partition.
-    const admin = await bus.admin();
-    await until(
-      async () => {
-        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topics.alerts), admin.fetchOffsets({ groupId: `${groupPrefix}seam-deliver`, topics: [topics.alerts] })]);
-        return ends.every((e) => committed[0]!.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
-      },
-      60_000,
-      'the deliver group to commit everything',
-    );
+    await deliverGroupCaughtUp(bus, groupPrefix, topics.alerts);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(second.stderr()).toMatch(/seam: deliver: \{.*"sent":\d+/);

@@ -19,6 +19,7 @@ import { defaultGroupId, PIPELINE_ROLES } from '../../src/pipeline/roles/role.ts
 import { pipelineTopics, topicPlan } from '../../src/pipeline/topics.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { waitSettled, type GroupInputs } from '../helpers/kafka-settle.ts';
 import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
 import { huntWho, parseWho } from '../../src/hunt/who.ts';
 import { compare, compareIdentity, DEMO_ATTACKER, demoDetection, demoHeaders, demoRecords, embeddedRun, identityOf, type DemoRecord } from './demo.ts';
@@ -88,33 +89,15 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
 
     // Done: every group has committed its input to the end, and no correlate member holds signals back.
     const admin = await bus.admin();
-    const groups: [string, string[]][] = [
+    const groups: GroupInputs = [
       [defaultGroupId('normalize', groupPrefix), [...topics.rawAll]],
       [defaultGroupId('correlate', groupPrefix), [topics.signals]],
       [defaultGroupId('index', groupPrefix), [topics.events, topics.alerts, topics.identity, topics.incidents]],
     ];
-    const behind = async (): Promise<number> => {
-      let n = 0;
-      for (const [groupId, ts] of groups) {
-        for (const t of await admin.fetchOffsets({ groupId, topics: ts })) {
-          for (const e of await admin.fetchTopicOffsets(t.topic)) {
-            const c = BigInt(t.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
-            n += Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
-          }
-        }
-      }
-      return n;
+    const timedOut = (): never => {
+      throw new Error(`demo on Kafka (${partitions} partitions) did not finish: ${JSON.stringify(stats())}`);
     };
-    const deadline = Date.now() + 240_000;
-    let quietSince = 0;
-    for (;;) {
-      const done = (await behind()) === 0 && stats().every((s) => s.settled);
-      if (done && quietSince === 0) quietSince = Date.now();
-      if (!done) quietSince = 0;
-      if (quietSince > 0 && Date.now() - quietSince > 1500) break;
-      if (Date.now() > deadline) throw new Error(`demo on Kafka (${partitions} partitions) did not finish: ${JSON.stringify(stats())}`);
-      await sleep(250);
-    }
+    await waitSettled({ admin, groups, settled: () => stats().every((st) => st.settled), timeoutMs: 240_000, onTimeout: timedOut });
     const s = stats();
     await os.indices.refresh({ index: `${indexPrefix}-alerts-*` });
     const r = await os.search({ index: `${indexPrefix}-alerts-*`, size: 10_000, body: { query: { match_all: {} } } as never });

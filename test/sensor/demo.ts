@@ -49,6 +49,7 @@ import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
 import { SidecarSource } from '../../src/sources/sidecar/source.ts';
 import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+import { waitSettled, type GroupInputs } from '../helpers/kafka-settle.ts';
 import { demoDetection } from '../order/demo.ts';
 import { asUser, buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT } from './pod-lib.ts';
 
@@ -240,33 +241,12 @@ async function pipeline(topics: PipelineTopics, name: string): Promise<Alert[]> 
   const running = await startKafkaRoles({ bus, topics, detection, groupPrefix, partitions: PLAN, roles: ['normalize', 'correlate'], idleMs: 500, pollMs: 250 });
   try {
     const admin = await bus.admin();
-    const groups: [string, string[]][] = [
+    const groups: GroupInputs = [
       [defaultGroupId('normalize', groupPrefix), [...topics.rawAll]],
       [defaultGroupId('correlate', groupPrefix), [topics.signals]],
     ];
-    const behind = async (): Promise<number> => {
-      let n = 0;
-      for (const [groupId, ts] of groups) {
-        for (const t of await admin.fetchOffsets({ groupId, topics: ts })) {
-          for (const e of await admin.fetchTopicOffsets(t.topic)) {
-            const c = BigInt(t.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1');
-            n += Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
-          }
-        }
-      }
-      return n;
-    };
     const settled = (): boolean => running.roles.filter((r) => r.name === 'correlate').every((r) => (r.stats() as { settled?: boolean }).settled === true);
-    const deadline = Date.now() + 240_000;
-    let quietSince = 0;
-    for (;;) {
-      const done = (await behind()) === 0 && settled();
-      if (done && quietSince === 0) quietSince = Date.now();
-      if (!done) quietSince = 0;
-      if (quietSince > 0 && Date.now() - quietSince > 1500) break;
-      if (Date.now() > deadline) fail(`the ${name} pipeline did not finish`);
-      await sleep(250);
-    }
+    await waitSettled({ admin, groups, settled, timeoutMs: 240_000, onTimeout: () => fail(`the ${name} pipeline did not finish`) });
   } finally {
     await running.stop();
   }

@@ -7,16 +7,13 @@
  * the receiver accepted: deliveries (2xx answers), lost (alerts never accepted), duplicated (accepted more than
  * once: the at-least-once price of the crash).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { testAlert } from '../helpers/alerts.ts';
+import { alertMessages, deliverGroupCaughtUp, seamDeliver, until, webhookDeliveryConfig, type DeliverProcess } from '../helpers/deliver.ts';
 import { startReceiver } from '../helpers/http-receiver.ts';
-import { ROOT } from './incident-pages.ts';
 
 const SECRET = 'soc-delivery-secret';
 
@@ -30,26 +27,6 @@ export interface DeliveryRun {
   firstProcess: number;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function seamDeliver(config: string, brokers: string[], prefix: string, groupPrefix: string): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'run', '--role', 'deliver', '--delivery', config], {
-    cwd: ROOT,
-    env: { ...process.env, SEAM_KAFKA_BROKERS: brokers.join(','), SEAM_TOPIC_PREFIX: prefix, SEAM_GROUP_PREFIX: groupPrefix, SEAM_LOG_LEVEL: 'warn', SEAM_SOC_HOOK_SECRET: SECRET },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => err };
-}
-
 export async function runDelivery(brokers: string[], demoAlerts: readonly Alert[], synthetic = 120): Promise<DeliveryRun> {
   const rx = await startReceiver({ secret: SECRET, delayMs: 15, behaviour: (n) => (n % 9 === 0 ? 500 : 200) });
   const id = `soc${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -60,50 +37,28 @@ export async function runDelivery(brokers: string[], demoAlerts: readonly Alert[
   const running: ChildProcess[] = [];
   try {
     await bus.createTopics([{ topic: topics.alerts, partitions: 3 }, { topic: topics.dlq, partitions: 1 }]);
-    const dir = mkdtempSync(join(tmpdir(), 'seam-soc-deliver-'));
-    const config = join(dir, 'delivery.yml');
-    writeFileSync(
-      config,
-      [
-        'outputs:',
-        '  soc:',
-        '    type: webhook',
-        `    url: ${rx.url}`,
-        '    secret: { env: SEAM_SOC_HOOK_SECRET }',
-        '    retry: { maxAttempts: 6, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 2000 }',
-        'routes:',
-        '  - { name: everything, outputs: [soc], minLevel: informational }',
-        'throttle: { windowMs: 0 }',
-      ].join('\n'),
-    );
+    const config = webhookDeliveryConfig({ url: rx.url, secretEnv: 'SEAM_SOC_HOOK_SECRET', maxAttempts: 6 });
     const alerts: Alert[] = [...demoAlerts, ...Array.from({ length: synthetic }, (_, i) => testAlert({ n: i + 1, ruleId: `soc-r-${i + 1}` }))];
     const producer = await bus.producer();
     const half = Math.floor(alerts.length / 2);
-    await producer.send(alerts.slice(0, half).map((a) => ({ topic: topics.alerts, key: a.rule.id, value: Buffer.from(JSON.stringify(a)) })));
+    await producer.send(alertMessages(topics.alerts, alerts.slice(0, half)));
     const accepted = (): typeof rx.requests => rx.requests.filter((r) => r.status === 200);
 
-    const first = seamDeliver(config, brokers, prefix, groupPrefix);
+    const deliver = (): DeliverProcess => seamDeliver({ config, brokers, prefix, groupPrefix, env: { SEAM_SOC_HOOK_SECRET: SECRET } });
+    const first = deliver();
     running.push(first.child);
     await until(() => accepted().length >= 40, 90_000, 'the first deliver process to deliver 40 notifications');
     first.child.kill('SIGKILL');
     await first.exited;
     const firstProcess = accepted().length;
 
-    await producer.send(alerts.slice(half).map((a) => ({ topic: topics.alerts, key: a.rule.id, value: Buffer.from(JSON.stringify(a)) })));
+    await producer.send(alertMessages(topics.alerts, alerts.slice(half)));
     await producer.close();
-    const second = seamDeliver(config, brokers, prefix, groupPrefix);
+    const second = deliver();
     running.push(second.child);
     const distinct = (): Set<string> => new Set(accepted().map((r) => String(r.headers['x-seam-delivery'])));
     await until(() => distinct().size >= alerts.length, 120_000, `all ${alerts.length} notifications (have ${distinct().size})`);
-    const admin = await bus.admin();
-    await until(
-      async () => {
-        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topics.alerts), admin.fetchOffsets({ groupId: `${groupPrefix}seam-deliver`, topics: [topics.alerts] })]);
-        return ends.every((e) => committed[0]!.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
-      },
-      60_000,
-      'the deliver group to commit everything',
-    );
+    await deliverGroupCaughtUp(bus, groupPrefix, topics.alerts);
     second.child.kill('SIGTERM');
     const code = await second.exited;
     if (code !== 0) throw new Error(`seam run --role deliver exited ${code} on SIGTERM: ${second.stderr().slice(-1000)}`);

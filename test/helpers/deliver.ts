@@ -1,0 +1,79 @@
+// A real `seam run --role deliver` process against the local Kafka, for the delivery tests that kill and restart
+// it (test/delivery/kafka-redelivery.test.ts, test/soc/delivery-run.ts): its webhook delivery config, the alerts
+// it reads, the process itself, and the wait for its consumer group to commit everything.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KafkaBus } from '../../src/bus/kafka.ts';
+import type { BusMessage } from '../../src/bus/types.ts';
+import type { Alert } from '../../src/detect/alert.ts';
+import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A delivery config file (in a fresh temp folder) sending every alert, unthrottled, to one signed webhook; the secret is read from `secretEnv`. */
+export function webhookDeliveryConfig(o: { url: string; secretEnv: string; maxAttempts: number }): string {
+  const config = join(mkdtempSync(join(tmpdir(), 'seam-deliver-')), 'delivery.yml');
+  writeFileSync(
+    config,
+    [
+      'outputs:',
+      '  soc:',
+      '    type: webhook',
+      `    url: ${o.url}`,
+      `    secret: { env: ${o.secretEnv} }`,
+      `    retry: { maxAttempts: ${o.maxAttempts}, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 2000 }`,
+      'routes:',
+      '  - { name: everything, outputs: [soc], minLevel: informational }',
+      'throttle: { windowMs: 0 }',
+    ].join('\n'),
+  );
+  return config;
+}
+
+/** Alerts as the correlate role puts them on `seam.alerts` (keyed by rule id). */
+export function alertMessages(topic: string, alerts: readonly Alert[]): BusMessage[] {
+  return alerts.map((a) => ({ topic, key: a.rule.id, value: Buffer.from(JSON.stringify(a)) }));
+}
+
+export interface DeliverProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+/** Starts `seam run --role deliver --delivery <config>` on `brokers` with topic and group prefixes; `env` adds the secret. */
+export function seamDeliver(o: { config: string; brokers: readonly string[]; prefix: string; groupPrefix: string; env: Record<string, string> }): DeliverProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'run', '--role', 'deliver', '--delivery', o.config], {
+    cwd: ROOT,
+    env: { ...process.env, SEAM_KAFKA_BROKERS: o.brokers.join(','), SEAM_TOPIC_PREFIX: o.prefix, SEAM_GROUP_PREFIX: o.groupPrefix, SEAM_LOG_LEVEL: 'warn', ...o.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => err };
+}
+
+/** Waits until the deliver group has committed every partition of the alerts topic to its end. */
+export async function deliverGroupCaughtUp(bus: KafkaBus, groupPrefix: string, alertsTopic: string, timeoutMs = 60_000): Promise<void> {
+  const admin = await bus.admin();
+  const groupId = defaultGroupId('deliver', groupPrefix);
+  await until(
+    async () => {
+      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(alertsTopic), admin.fetchOffsets({ groupId, topics: [alertsTopic] })]);
+      return ends.every((e) => committed[0]!.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
+    },
+    timeoutMs,
+    'the deliver group to commit everything',
+  );
+}
