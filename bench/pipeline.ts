@@ -22,6 +22,8 @@
  * SEAM_METRICS_ADDR=127.0.0.1:0 each role process also serves /metrics, /healthz and /readyz as `seam run --role`
  * does (the URLs are printed; curl them during the run), the progress lines add what each role's /metrics says
  * (records in, consumer lag) and a `metrics:` line sums it up; off by default, so the figures are taken without.
+ * With SEAM_BENCH_CPU_PROF=<dir> each role process writes `<role>.cpuprofile` (V8) there when it exits
+ * (rule loading included; open it in Chrome DevTools or speedscope).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -163,7 +165,10 @@ interface RoleHandle {
 }
 
 async function spawnRole(role: RoleName, setup: RoleSetup): Promise<RoleHandle> {
-  const child: ChildProcess = fork(join(ROOT, 'bin/tsx-run.mjs'), [join(ROOT, 'bench/pipeline.ts'), '--role-process', role, JSON.stringify(setup)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // SEAM_BENCH_CPU_PROF=<dir>: each role process writes a V8 CPU profile there when it exits (where the µs go).
+  const prof = process.env.SEAM_BENCH_CPU_PROF;
+  const execArgv = prof ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${role}.cpuprofile`] : process.execArgv;
+  const child: ChildProcess = fork(join(ROOT, 'bin/tsx-run.mjs'), [join(ROOT, 'bench/pipeline.ts'), '--role-process', role, JSON.stringify(setup)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const next = async <T extends FromChild>(pick: (m: FromChild) => m is T): Promise<T> => {
     for (;;) {
       const [m] = (await once(child, 'message')) as [FromChild];

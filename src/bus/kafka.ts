@@ -5,6 +5,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
+import { kafkaPartition } from './partition.ts';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
 /**
@@ -293,6 +294,10 @@ export class KafkaBus implements Bus {
     if (!(await admin.listTopics()).includes(topic)) return 0;
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     return md.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  }
+
+  partitionOf(key: string, partitions: number): number {
+    return kafkaPartition(key, partitions);
   }
 
   async producer(): Promise<BusProducer> {

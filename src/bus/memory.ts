@@ -92,6 +92,10 @@ export class MemoryBus implements Bus {
     return this.topics.get(topic)?.partitions.length ?? 0;
   }
 
+  partitionOf(key: string, partitions: number): number {
+    return partitionFor(key, partitions, 0);
+  }
+
   async producer(): Promise<BusProducer> {
     let open = true;
     return {

@@ -49,5 +49,11 @@ export interface Bus {
   ensureTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
   /** How many partitions `topic` has (0 when it does not exist): stage 1 marks its progress on every signals partition. */
   partitions(topic: string): Promise<number>;
+  /**
+   * The partition a message with this key goes to when the topic has `partitions` partitions: a producer
+   * that puts several keyed records into one message sends it there explicitly (ADR 0019). A bus
+   * without it gets one message per record.
+   */
+  partitionOf?(key: string, partitions: number): number;
   close(): Promise<void>;
 }

@@ -10,11 +10,78 @@ import type { EventRouting } from '../sinks/opensearch/sink.ts';
  */
 export const EVENT_ROUTE_HEADER = 'seam-route';
 
+/**
+ * A message carrying several events (ADR 0019): the value is the events' JSON, each followed by a
+ * newline (JSON.stringify never writes one), and this header holds one `[seam.id, source, @timestamp,
+ * received_at]` per event, in the same order. With kafkajs a produced message costs far more CPU than
+ * its bytes, on both ends; events are batched per partition of `seam.events`, each event in the
+ * partition its `seam.id` as a key would pick (the bus's `partitionOf`), so every copy of an event
+ * (a redelivery, a rebuild) still lands in the same partition after the copies before it.
+ */
+export const EVENT_BATCH_HEADER = 'seam-events';
+
 const SOURCES = new Set<string>(SOURCE_TYPES);
 
 export function eventMessage(topic: string, ev: SeamEvent, json: Buffer): BusMessage {
   const route = JSON.stringify([ev.seam.source, ev['@timestamp'], ev.seam.ingest?.received_at ?? null]);
   return { topic, key: ev.seam.id, value: json, headers: { [EVENT_ROUTE_HEADER]: route } };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * Builds `seam.events` messages from a batch's events. With the topic's partition count and the bus's
+ * key → partition mapping known, the events of each partition share messages of up to `maxBytes`
+ * (ADR 0019), in the order they were added; without them (0: a memory bus whose topic does not exist
+ * yet) each event is its own message, keyed by `seam.id`.
+ */
+export class EventBatcher {
+  private readonly open = new Map<number, { routes: unknown[]; parts: Buffer[]; bytes: number }>();
+  private readonly out: BusMessage[] = [];
+  /** Events added since the last take. */
+  count = 0;
+
+  constructor(
+    private readonly topic: string,
+    private readonly partitions: number,
+    private readonly partitionOf: ((key: string, partitions: number) => number) | undefined,
+    private readonly maxBytes = 256 * 1024,
+  ) {}
+
+  add(ev: SeamEvent, json: Buffer): void {
+    this.count++;
+    if (this.partitions <= 0 || this.partitionOf === undefined) {
+      this.out.push(eventMessage(this.topic, ev, json));
+      return;
+    }
+    const p = this.partitionOf(ev.seam.id, this.partitions);
+    let b = this.open.get(p);
+    if (b !== undefined && b.bytes + json.length + 1 > this.maxBytes) {
+      this.cut(p, b);
+      b = undefined;
+    }
+    if (b === undefined) this.open.set(p, (b = { routes: [], parts: [], bytes: 0 }));
+    b.routes.push([ev.seam.id, ev.seam.source, ev['@timestamp'], ev.seam.ingest?.received_at ?? null]);
+    b.parts.push(json, NEWLINE);
+    b.bytes += json.length + 1;
+  }
+
+  /** The messages so far; the batcher starts empty again. */
+  take(): BusMessage[] {
+    for (const [p, b] of this.open) this.cut(p, b);
+    this.count = 0;
+    return this.out.splice(0);
+  }
+
+  private cut(p: number, b: { routes: unknown[]; parts: Buffer[] }): void {
+    this.open.delete(p);
+    this.out.push({ topic: this.topic, key: null, partition: p, value: Buffer.concat(b.parts), headers: { [EVENT_BATCH_HEADER]: JSON.stringify(b.routes) } });
+  }
+}
+
+function routing(id: unknown, source: unknown, ts: unknown, received: unknown): EventRouting | undefined {
+  if (typeof id !== 'string' || id === '' || typeof source !== 'string' || !SOURCES.has(source) || typeof ts !== 'string') return undefined;
+  return { '@timestamp': ts, seam: { id, source: source as SourceType, ...(typeof received === 'string' ? { ingest: { received_at: received } } : {}) } };
 }
 
 /** The routing fields of a `seam.events` message from its key and header, or undefined when it has none (parse it). */
@@ -25,12 +92,60 @@ export function routeOf(m: ConsumedMessage): EventRouting | undefined {
     const r = JSON.parse(h) as unknown;
     if (!Array.isArray(r) || r.length !== 3) return undefined;
     const [source, ts, received] = r as unknown[];
-    if (typeof source !== 'string' || !SOURCES.has(source) || typeof ts !== 'string') return undefined;
-    return {
-      '@timestamp': ts,
-      seam: { id: m.key, source: source as SourceType, ...(typeof received === 'string' ? { ingest: { received_at: received } } : {}) },
-    };
+    return routing(m.key, source, ts, received);
   } catch {
     return undefined;
   }
+}
+
+/** One event of a batch message: where it goes, its bytes, and the message it would have been alone (for a dead letter). */
+export interface BatchedEvent {
+  route: EventRouting;
+  json: Buffer;
+  /** The single-event message (key `seam.id`, route header) this event would have been: what a dead letter of it carries. */
+  alone(): ConsumedMessage;
+}
+
+/**
+ * The events of a batch message (ADR 0019), or undefined when `m` is not one (no batch header), or a
+ * string saying why it is unreadable (a header that does not match the value).
+ */
+export function batchedEvents(m: ConsumedMessage): BatchedEvent[] | string | undefined {
+  const h = m.headers?.[EVENT_BATCH_HEADER];
+  if (h === undefined) return undefined;
+  let routes: unknown;
+  try {
+    routes = JSON.parse(h);
+  } catch (e) {
+    return `${EVENT_BATCH_HEADER} header is not JSON: ${(e as Error).message}`;
+  }
+  if (!Array.isArray(routes)) return `${EVENT_BATCH_HEADER} header is not an array`;
+  const out: BatchedEvent[] = [];
+  let at = 0;
+  for (const r of routes as unknown[]) {
+    const route = Array.isArray(r) && r.length === 4 ? routing(r[0], r[1], r[2], r[3]) : undefined;
+    if (route === undefined) return `${EVENT_BATCH_HEADER} entry ${out.length} is not [seam.id, source, @timestamp, received_at]`;
+    const end = m.value.indexOf(0x0a, at);
+    if (end < 0) return `${EVENT_BATCH_HEADER} names ${routes.length} events, the value holds ${out.length}`;
+    const json = m.value.subarray(at, end);
+    at = end + 1;
+    out.push({
+      route,
+      json,
+      alone: () => {
+        const { [EVENT_BATCH_HEADER]: _batch, ...headers } = m.headers ?? {};
+        const received = route.seam.ingest?.received_at ?? null;
+        return { ...m, key: route.seam.id, value: json, headers: { ...headers, [EVENT_ROUTE_HEADER]: JSON.stringify([route.seam.source, route['@timestamp'], received]) } };
+      },
+    });
+  }
+  if (at !== m.value.length) return `${EVENT_BATCH_HEADER} names ${routes.length} events, the value holds more`;
+  return out;
+}
+
+/** Every event JSON a `seam.events` message carries: one for a single-event message, each of a batch (tests, tools). */
+export function eventJsons(m: ConsumedMessage): Buffer[] {
+  const b = batchedEvents(m);
+  if (typeof b === 'string') throw new Error(b);
+  return b === undefined ? [m.value] : b.map((e) => e.json);
 }

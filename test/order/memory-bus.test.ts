@@ -8,6 +8,7 @@ import { MemoryBus } from '../../src/bus/memory.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
+import { eventJsons } from '../../src/pipeline/event-route.ts';
 import { memoryHistory } from '../../src/pipeline/history.ts';
 import { memoryUpstream } from '../../src/pipeline/progress.ts';
 import { createCorrelateRole } from '../../src/pipeline/roles/correlate.ts';
@@ -144,8 +145,11 @@ async function randomRun(detection: Detection, records: DemoRecord[], seed: numb
     .map((m) => JSON.parse(m.value.toString('utf8')) as Alert);
   const identity = new Map<string, string>();
   for (const m of bus.read(topics.events).flat()) {
-    const e = JSON.parse(m.value.toString('utf8')) as SeamEvent;
-    identity.set(e.seam.id, identityOf(e));
+    // A message is one event, or several (ADR 0019).
+    for (const json of eventJsons(m)) {
+      const e = JSON.parse(json.toString('utf8')) as SeamEvent;
+      identity.set(e.seam.id, identityOf(e));
+    }
   }
   const late = all.reduce((s, c) => s + (c.stats() as { lateSignals: number }).lateSignals, 0);
   await bus.close();

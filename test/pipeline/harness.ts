@@ -158,6 +158,9 @@ export class KillableBus implements Bus {
   partitions(topic: string): Promise<number> {
     return this.inner.partitions(topic);
   }
+  partitionOf(key: string, partitions: number): number {
+    return this.inner.partitionOf(key, partitions);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -12,7 +12,7 @@ import type { History } from '../history.ts';
 import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
-import { eventMessage } from '../event-route.ts';
+import { EventBatcher } from '../event-route.ts';
 import { incidentMessages } from '../incident-topic.ts';
 import { decodeSignalMessage } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
@@ -107,6 +107,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const pollMs = o.order?.pollMs ?? 1000;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
+  /** Partitions of `seam.events`: events are batched per partition (ADR 0019); 0 until the topic exists (one message per event). */
+  let eventPartitions = 0;
   let ticker: ReturnType<typeof setInterval> | undefined;
   // Batches and the ticker take turns: both change a partition's state and produce its alerts.
   let turn: Promise<unknown> = Promise.resolve();
@@ -135,9 +137,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   /** Alerts, annotated events (for `seam.events`, ADR 0014) and dead letters of signals handed to the stage. */
   interface Out {
     alerts: Alert[];
-    events: BusMessage[];
+    events: EventBatcher;
     dlq: BusMessage[];
   }
+  const newOut = (): Out => ({ alerts: [], events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
   /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
   const process = (st: PartitionState, event: SeamEvent, ref: SignalRef, late: boolean, out: Out): void => {
     st.processed++;
@@ -156,7 +159,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
     // The event goes to the index as the graph annotated it (`seam.principal`, `seam.chain`,
     // `seam.origin`); one the stage threw on goes as far as it got, so the index still has it.
-    out.events.push(eventMessage(o.topics.events, event, Buffer.from(JSON.stringify(event))));
+    out.events.add(event, Buffer.from(JSON.stringify(event)));
     if (late && raised.length > 0) {
       markLate(raised);
       stats.lateAlerts += raised.length;
@@ -264,7 +267,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         let signals = 0;
         await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
           // Produced before (alerts, events) or dead-lettered before (dlq): nothing here goes out again.
-          const out: Out = { alerts: [], events: [], dlq: [] };
+          const out: Out = newOut();
           const r = feed(st, m, out);
           stats.suppressedOnRebuild += out.alerts.length;
           signals += r.signals;
@@ -284,27 +287,34 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     return st;
   };
 
-  const emit = async (alerts: Alert[], events: BusMessage[], extra: BusMessage[]): Promise<void> => {
+  const emit = async (alerts: Alert[], events: EventBatcher, extra: BusMessage[]): Promise<void> => {
     const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
+    const n = events.count;
     // Each alert is also an update of its incident, in the same send (ADR 0015).
-    msgs.push(...incidentMessages(o.topics.incidents, alerts), ...events, ...extra);
-    await producer!.send(msgs);
+    msgs.push(...incidentMessages(o.topics.incidents, alerts), ...events.take(), ...extra);
+    if (msgs.length > 0) await producer!.send(msgs);
     stats.alerts += alerts.length;
-    stats.events += events.length;
+    stats.events += n;
     counters.emitted += alerts.length;
     for (const a of alerts) o.onAlert?.(a);
   };
 
   const handle = (batch: ConsumedMessage[]): Promise<void> => exclusive(() => handleBatch(batch));
+  let partitionsLookedAt = 0;
   const handleBatch = async (batch: ConsumedMessage[]): Promise<void> => {
     const partition = batch[0]!.partition;
+    // `seam.events` may not exist yet at start (the memory bus creates topics on first use): look again, at most every second.
+    if (eventPartitions === 0 && Date.now() - partitionsLookedAt >= 1000) {
+      partitionsLookedAt = Date.now();
+      eventPartitions = await o.bus.partitions(o.topics.events);
+    }
     let st = states.get(partition);
     if (st === undefined || st.next !== BigInt(batch[0]!.offset)) {
       states.delete(partition);
       st = await rebuild(partition, batch[0]!);
     }
     try {
-      const out: Out = { alerts: [], events: [], dlq: [] };
+      const out: Out = newOut();
       for (const m of batch) {
         const r = feed(st, m, out);
         counters.received += r.signals;
@@ -341,11 +351,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       if (watch === undefined || states.size === 0) return;
       await watch.refresh();
       for (const [partition, st] of states) {
-        const out: Out = { alerts: [], events: [], dlq: [] };
+        const out: Out = newOut();
         release(partition, st, out);
         const identity = st.identity.messages(st.identityKnown);
         delete st.identityKnown;
-        if (out.alerts.length === 0 && out.events.length === 0 && identity.length === 0 && out.dlq.length === 0) continue;
+        if (out.alerts.length === 0 && out.events.count === 0 && identity.length === 0 && out.dlq.length === 0) continue;
         stats.identityRecords += identity.length;
         try {
           await emit(out.alerts, out.events, [...identity, ...out.dlq]);
@@ -366,7 +376,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * stops, and what it left held is indexed when the next batch reaches the partition's next owner.
    */
   const handOver = async (): Promise<void> => {
-    const out: Out = { alerts: [], events: [], dlq: [] };
+    const out: Out = newOut();
     if (watch !== undefined) await watch.refresh();
     for (const [partition, st] of states) {
       // Only a state at its partition's end: with more to read, whoever reads it rebuilds and indexes
@@ -376,10 +386,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       for (const h of st.buffer.drain()) process(st, h.event, h.ref, false, out);
     }
     states.clear();
-    if (out.events.length > 0) {
-      await producer!.send(out.events);
-      stats.events += out.events.length;
-      stats.handedOverEvents += out.events.length;
+    if (out.events.count > 0) {
+      const n = out.events.count;
+      await producer!.send(out.events.take());
+      stats.events += n;
+      stats.handedOverEvents += n;
     }
   };
 
@@ -393,6 +404,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         await watch.refresh().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not look at stage 1 progress at start; held signals wait for the next look.'));
       }
       producer = await o.bus.producer();
+      eventPartitions = await o.bus.partitions(o.topics.events);
+      partitionsLookedAt = Date.now();
       consumer = await o.bus.consumer({
         groupId: o.groupId ?? defaultGroupId('correlate'),
         topics: [o.topics.signals],
@@ -410,7 +423,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     /** End of input (embedded replay only): hands on every held signal, judges open windows everywhere and produces their alerts. */
     flush: () =>
       exclusive(async () => {
-        const out: Out = { alerts: [], events: [], dlq: [] };
+        const out: Out = newOut();
         const extra: BusMessage[] = [];
         if (watch !== undefined) await watch.refresh();
         for (const [partition, st] of states) {

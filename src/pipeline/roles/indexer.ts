@@ -5,7 +5,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import { SeamError } from '../../core/errors.ts';
 import type { IdentityDoc } from '../../identity/types.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
-import { routeOf } from '../event-route.ts';
+import { batchedEvents, routeOf, type BatchedEvent } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { decodeIdentityRecord } from '../../identity/record.ts';
 import { decodeIncidentUpdate, type IncidentUpdate } from '../incident-topic.ts';
@@ -92,11 +92,29 @@ export function createIndexRole(o: IndexRoleOptions): Role {
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
     if (mergeIncidents !== undefined && batch[0]!.topic === o.topics.incidents) return handleIncidents(batch);
     const docs: SinkDoc[] = [];
-    const from: ConsumedMessage[] = [];
+    /** Where each document came from: its message, or its place in a batch message (ADR 0019). */
+    const from: (ConsumedMessage | BatchedEvent)[] = [];
     const dlq: BusMessage[] = [];
     const isAlerts = batch[0]!.topic === o.topics.alerts;
     const isIdentity = batch[0]!.topic === o.topics.identity;
     for (const m of batch) {
+      // Several events in one message: each indexed unparsed, as a single-event message's bytes are.
+      const many = isAlerts || isIdentity ? undefined : batchedEvents(m);
+      if (typeof many === 'string') {
+        counters.received++;
+        const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not a readable batch of events: ${many}`);
+        counters.error(error.code);
+        dlq.push(dlqMessage(o.topics, deadLetter('index', error, m.value.toString('utf8')), m));
+        continue;
+      }
+      if (many !== undefined) {
+        counters.received += many.length;
+        for (const e of many) {
+          docs.push({ ...o.sink.eventTarget(e.route), doc: undefined, json: e.json });
+          from.push(e);
+        }
+        continue;
+      }
       counters.received++;
       if (isIdentity && identityTarget !== undefined) {
         const d = identityDocument(m, identityTarget);
@@ -136,7 +154,8 @@ export function createIndexRole(o: IndexRoleOptions): Role {
       if (r.status === 'dead_letter') {
         counters.error(r.deadLetter.code);
         stats.deadLetters++;
-        dlq.push(dlqMessage(o.topics, r.deadLetter, from[i]));
+        const f = from[i];
+        dlq.push(dlqMessage(o.topics, r.deadLetter, f === undefined || 'offset' in f ? f : f.alone()));
       } else if (r.status === 'failed') failed++;
     });
     if (failed > 0) {

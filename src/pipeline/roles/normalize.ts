@@ -5,7 +5,7 @@ import { stageThrew } from '../../core/errors.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
-import { eventMessage } from '../event-route.ts';
+import { EventBatcher } from '../event-route.ts';
 import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
@@ -40,6 +40,9 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   let consumer: BusConsumer | undefined;
   /** Signals partitions, each told this instance's progress (ADR 0009); 0 until the topic exists. */
   let signalPartitions = 0;
+  /** Partitions of `seam.events`: events are batched per partition (ADR 0019); 0 until the topic exists (one message per event). */
+  let eventPartitions = 0;
+  let partitionsLookedAt = 0;
   /** Progress last marked per raw partition, so a batch that moved nothing forward sends no marks. */
   const marked = new Map<string, number>();
 
@@ -53,6 +56,12 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
     const out: BusMessage[] = [];
     const signals = new SignalBatcher();
+    // `seam.events` may not exist yet (the memory bus creates topics on first use): look again, at most every second.
+    if (eventPartitions === 0 && Date.now() - partitionsLookedAt >= 1000) {
+      partitionsLookedAt = Date.now();
+      eventPartitions = await o.bus.partitions(o.topics.events);
+    }
+    const events = new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus));
     let newestMs = -Infinity;
     for (const m of batch) {
       counters.received++;
@@ -69,10 +78,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       }
       const ev = r.value;
       let json: Buffer;
-      let evMsg: BusMessage;
       try {
         json = Buffer.from(JSON.stringify(ev));
-        evMsg = eventMessage(o.topics.events, ev, json);
       } catch (e) {
         // The record's content made this stage throw: a dead letter, never a batch to retry.
         const error = stageThrew('normalize', e);
@@ -106,9 +113,12 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         signals.add(signalKey(ev), rules, why, json);
       } else {
         stats.eventsOut++;
-        out.push(evMsg);
+        events.add(ev, json);
       }
     }
+    const eventsOut = events.count;
+    const eventMessages = events.take();
+    out.push(...eventMessages);
     for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value });
     // Marks go after the batch's signals, in the same send: a signals partition that reads a mark has
     // every signal of the records it covers (order holds per partition and producer).
@@ -127,7 +137,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     // Remembered once durable: a batch that failed marks again when it is redelivered.
     if (progress.length > 0) marked.set(src, newestMs);
     stats.marks += progress.length;
-    counters.emitted += out.length;
+    // Records out: dead letters, events (however many messages carry them) and signal messages.
+    counters.emitted += out.length - eventMessages.length + eventsOut;
   };
 
   return {

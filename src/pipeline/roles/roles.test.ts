@@ -17,6 +17,10 @@ import { pipelineTopics } from '../topics.ts';
 import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { createCorrelateRole } from './correlate.ts';
 import { createIndexRole, type IndexSink } from './indexer.ts';
+import { EventBatcher } from '../event-route.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { deadLetter } from '../../core/dead-letter.ts';
+import { SeamError } from '../../core/errors.ts';
 import { createNormalizeRole } from './normalize.ts';
 
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
@@ -141,5 +145,42 @@ describe('roles over the memory bus', () => {
     await role.stop();
     expect(maxHeld).toBeLessThanOrEqual(2 * 100);
     expect(written).toBe(2000);
+  });
+
+  it('the index role indexes each event of a batch message unparsed, and dead-letters one alone (ADR 0019)', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 2 });
+    const topics = pipelineTopics('eb.');
+    await bus.ensureTopics([{ topic: topics.events, partitions: 2 }]);
+    const batcher = new EventBatcher(topics.events, 2, bus.partitionOf.bind(bus));
+    const events = Array.from({ length: 50 }, (_, i) => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id: `e${i}`, source: 'runtime' } }) as unknown as SeamEvent);
+    for (const e of events) batcher.add(e, Buffer.from(JSON.stringify(e)));
+    const producer = await bus.producer();
+    const msgs = batcher.take();
+    expect(msgs.length).toBeLessThanOrEqual(2);
+    await producer.send(msgs);
+    const got = new Map<string, string>();
+    const sink: IndexSink = {
+      eventTarget: (e) => ({ index: `events-${e.seam.source}`, id: e.seam.id }),
+      alertTarget: (a) => ({ index: 'alerts', id: a.id }),
+      write: async (docs: readonly SinkDoc[]): Promise<PerDocResult[]> =>
+        docs.map((d) => {
+          got.set(d.id, d.json!.toString('utf8'));
+          if (d.id !== 'e7') return { status: 'acked', id: d.id, index: d.index, result: 'created' };
+          return { status: 'dead_letter', id: d.id, index: d.index, deadLetter: deadLetter('index', new SeamError('SEAM_ERR_SINK_REJECTED', 'refused'), d.json!.toString('utf8')) };
+        }),
+    };
+    const role = createIndexRole({ bus, topics, sink, groupId: 'eb' });
+    await role.start();
+    for (let i = 0; i < 200 && (bus.read(topics.dlq).flat().length === 0 || got.size < 50); i++) await new Promise((r) => setTimeout(r, 5));
+    await role.stop();
+    expect(got.size).toBe(50);
+    for (const e of events) expect(JSON.parse(got.get(e.seam.id)!)).toEqual(e);
+    const [dl] = bus.read(topics.dlq).flat();
+    // The dead letter is the one event, with the headers a single-event message of it would carry, so `seam dlq replay` puts back just it.
+    expect(dl!.key).toBe('e7');
+    expect(dl!.headers?.['seam-route']).toBe(JSON.stringify(['runtime', '2024-11-05T14:00:00Z', null]));
+    expect(dl!.headers?.['seam-events']).toBeUndefined();
+    expect(JSON.parse((JSON.parse(dl!.value.toString('utf8')) as { raw: string }).raw)).toEqual(events[7]);
+    expect((role.stats() as { events: number; deadLetters: number }).events).toBe(49);
   });
 });
