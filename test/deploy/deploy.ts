@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@opensearch-project/opensearch';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { applyReplicaId } from '../../src/cli/collect.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
@@ -598,6 +598,14 @@ async function metricsCheck(): Promise<{ ok: boolean; details: string[] }> {
   return { ok, details };
 }
 
+// The services the metrics and authentication checks use. In `npm test` this runs after vitest stopped the ones
+// it started: what this run starts it stops at the end (SEAM_KEEP_SERVICES=1 keeps them), as test/soc does.
+let startedServices: Awaited<ReturnType<typeof ensureUp>>['started'] = [];
+try {
+  startedServices = (await ensureUp(['kafka', 'opensearch'], { log: (l: string) => log(`services: ${l}`) })).started;
+} catch (e) {
+  failures.push(`cannot start Kafka and OpenSearch: ${(e as Error).message}`);
+}
 const metrics = await metricsCheck();
 for (const d of metrics.details) log(`metrics: ${d}`);
 
@@ -619,6 +627,7 @@ if (existsSync(authFile)) {
 }
 
 rmSync(work, { recursive: true, force: true });
+if (startedServices.length > 0 && !process.env.SEAM_KEEP_SERVICES) await stop(startedServices, { log: (l: string) => log(`services: ${l}`) }).catch((e: unknown) => log(`services: stopping failed: ${(e as Error).message}`));
 for (const f of failures) log(`FAIL ${f}`);
 const okf = (b: boolean | undefined): string => (b === true ? 'ok' : 'fail');
 const checks = {

@@ -32,16 +32,21 @@ function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0', ...extra };
 }
 
-function go(args: string[], env: NodeJS.ProcessEnv, what: string): string {
-  const p = spawnSync('go', args, { cwd: CACHE, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (p.error) throw new Error(`${what}: cannot run go (${p.error.message}); the Go toolchain must be on PATH`);
-  if (p.status !== 0) throw new Error(`${what}: go ${args.join(' ')} exited ${p.status}:\n${p.stderr.slice(-4000)}`);
-  return p.stdout;
+/** Runs go; a failed download or build is tried once more (a module proxy's transient error must not fail `npm test`). */
+function go(args: string[], env: NodeJS.ProcessEnv, what: string, log: (s: string) => void = () => {}): string {
+  for (let attempt = 1; ; attempt++) {
+    const p = spawnSync('go', args, { cwd: CACHE, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (p.error) throw new Error(`${what}: cannot run go (${p.error.message}); the Go toolchain must be on PATH`);
+    if (p.status === 0) return p.stdout;
+    const problem = `${what}: go ${args.join(' ')} exited ${p.status}:\n${(p.stderr || p.stdout).slice(-4000)}`;
+    if (attempt >= 2) throw new Error(problem);
+    log(`${problem.split('\n').slice(0, 3).join(' | ')}; trying once more`);
+  }
 }
 
 /** The directory of a module version in the module cache (downloaded from the module proxy when missing). */
-function moduleDir(module: string, version: string): string {
-  const out = go(['mod', 'download', '-json', `${module}@${version}`], goEnv(), `downloading ${module}@${version}`);
+function moduleDir(module: string, version: string, log: (s: string) => void): string {
+  const out = go(['mod', 'download', '-json', `${module}@${version}`], goEnv(), `downloading ${module}@${version}`, log);
   const info = JSON.parse(out) as { Dir?: string; Error?: string };
   if (info.Error || !info.Dir) throw new Error(`downloading ${module}@${version}: ${info.Error ?? 'no directory'}`);
   return info.Dir;
@@ -59,7 +64,7 @@ export function ensureHelm(log: (s: string) => void = () => {}): Tool {
   log(`installing helm ${HELM_VERSION}: go install helm.sh/helm/v3/cmd/helm@${HELM_VERSION} (from the Go module proxy; a cold build takes minutes)`);
   const t0 = Date.now();
   try {
-    go(['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], goEnv({ GOBIN: tmp }), `building helm ${HELM_VERSION}`);
+    go(['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], goEnv({ GOBIN: tmp }), `building helm ${HELM_VERSION}`, log);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   } finally {
@@ -74,7 +79,7 @@ function ensureFile(target: string, module: string, version: string, inModule: s
   if (existsSync(target)) return { path: target, installSeconds: 0 };
   const t0 = Date.now();
   log(`fetching ${inModule} of ${module}@${version} (Go module proxy)`);
-  const src = join(moduleDir(module, version), inModule);
+  const src = join(moduleDir(module, version, log), inModule);
   if (!existsSync(src)) throw new Error(`${module}@${version} has no ${inModule}`);
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;
