@@ -6,6 +6,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 
 import type { Node as YamlNodeRaw } from 'yaml';
 import type { Diagnostic } from './types.ts';
 import { diag } from './diagnostics.ts';
+import { readYamlFast } from './yaml-fast.ts';
 
 export interface Pos {
   line: number;
@@ -27,7 +28,7 @@ export interface YEntry {
 export interface ReadDoc {
   /** Position-carrying tree (for validation and compilation). */
   node: YNode;
-  /** Plain JS value of the same document (handed to the correlation engine). */
+  /** Plain JS value of the same document, for correlations (handed to the correlation engine); else undefined. */
   js: unknown;
   pos: Pos;
 }
@@ -43,8 +44,22 @@ const MAX_ALIAS_COUNT = 100;
 const MAX_NODES = 50_000;
 class TooLarge extends Error {}
 
-/** Parses every document of a file; YAML errors become diagnostics and the broken document is skipped. */
+/** Whether a node holds an alias anywhere below it. */
+function hasAlias(n: unknown): boolean {
+  if (isAlias(n)) return true;
+  if (isMap(n)) return n.items.some((p) => hasAlias(p.key) || hasAlias(p.value));
+  if (isSeq(n)) return n.items.some(hasAlias);
+  return false;
+}
+
+/**
+ * Parses every document of a file; YAML errors become diagnostics and the broken document is skipped.
+ * Plain block YAML (nearly every rule file) is read by yaml-fast.ts, which gives the same documents; the
+ * rest, and anything wrong, by the `yaml` package.
+ */
 export function readYaml(text: string, file: string): ReadResult {
+  const fast = readYamlFast(text);
+  if (fast !== undefined) return { docs: fast, diagnostics: [] };
   const lc = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const docs: ReadDoc[] = [];
@@ -69,10 +84,12 @@ export function readYaml(text: string, file: string): ReadResult {
       continue;
     }
     if (doc.contents === null) continue; // empty document, e.g. a trailing `---`
-    // Aliases are expanded below; yaml's own bound refuses an alias bomb before anything expands.
+    // Aliases are expanded below; yaml's own bound refuses an alias bomb before anything expands. The plain
+    // JS value is handed on for correlations only (ReadDoc.js).
     let js: unknown;
+    const correlation = isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'correlation');
     try {
-      js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      if (correlation || hasAlias(doc.contents)) js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       diagnostics.push(diag('SEAM_ERR_RULE_YAML', file, posAt(doc.contents.range?.[0]), `document refused: ${(e as Error).message} (aliases may expand at most ${MAX_ALIAS_COUNT} nodes)`));
       continue;
