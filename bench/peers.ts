@@ -2,7 +2,9 @@
  * Seam beside rsigma 0.23.0 (a Rust Sigma engine) on the same events and the same rule folder, each run
  * as its user would run it, whole process timed from outside (wall, CPU, peak RSS by /usr/bin/time).
  *
- *   npm run bench:peers [-- EVENTS=100000 RUNS=2 RULES=../shared/sigma/rules BUILD_RSIGMA=yes]
+ *   npm run bench:peers [-- EVENTS=100000 RUNS=2 RULES=../shared/sigma/rules BUILD_RSIGMA=yes ALERTS=FILE]
+ *
+ * ALERTS=FILE keeps the alerts of the last Seam run (to compare two builds: SEAM_DIST_DIR=DIR runs another build).
  *
  * - rsigma is built once with cargo into .cache/rsigma (`cargo install --locked rsigma@0.23.0`, ~12+ min
  *   here, under `nice`); the events are generated once by bench/lib/events.ts into .cache/bench-peers/.
@@ -39,7 +41,7 @@
  * for loading, or its whole process on the one-event file when it reports nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RawMeta } from '../src/core/envelope.ts';
@@ -87,7 +89,11 @@ if (!existsSync(EVENTS) || SOURCES.some((s) => !existsSync(bySource(s)))) {
 }
 const counts = Object.fromEntries(SOURCES.map((s) => [s, readFileSync(bySource(s), 'utf8').split('\n').filter(Boolean).length]));
 say(`events by source: ${SOURCES.map((s) => `${s}=${counts[s]}`).join(' ')} (${(readFileSync(EVENTS).length / 1e6).toFixed(0)} MB)`);
-const ONE = join(WORK, 'one-event.jsonl');
+// Each run's own files (timings, outputs, Seam's rule cache) live in a folder of its own, removed at the end:
+// .cache/ is shared by every worktree, and two benches writing one time.txt would swap their figures.
+const RUN = mkdtempSync(join(WORK, 'run-'));
+process.on('exit', () => rmSync(RUN, { recursive: true, force: true }));
+const ONE = join(RUN, 'one-event.jsonl');
 writeFileSync(
   ONE,
   JSON.stringify({
@@ -126,8 +132,8 @@ interface Run {
   stderr: string;
 }
 function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const timeFile = join(WORK, 'time.txt');
-  const outFile = join(WORK, 'stdout.txt');
+  const timeFile = join(RUN, 'time.txt');
+  const outFile = join(RUN, 'stdout.txt');
   const outFd = openSync(outFile, 'w');
   const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], {
     env: { ...process.env, ...env },
@@ -146,11 +152,11 @@ const best = <T extends Run>(runs: T[]): T => runs.reduce((a, b) => (b.wallS < a
 const fmtRun = (r: Run): string => `wall ${r.wallS.toFixed(2)} s, cpu ${r.cpuS.toFixed(2)} s, rss ${r.rssMb.toFixed(0)} MB`;
 
 // ---- Seam --------------------------------------------------------------------------------------------
-const SEAM_CACHE = join(WORK, 'seam-cache');
+const SEAM_CACHE = join(RUN, 'seam-cache');
 const seamEnv = { SEAM_RUNTIME: 'dist', SEAM_CACHE_DIR: SEAM_CACHE, SEAM_LOG_LEVEL: 'info' };
-const ALERTS = join(WORK, 'seam-alerts.jsonl');
+const ALERTS = join(RUN, 'seam-alerts.jsonl');
 function seam(file: string): Run & { loadMs: number; alerts: number; sigmaAlerts: number } {
-  const r = measure(process.execPath, [SEAM, 'replay', file, '--rules', RULES, '--dlq', join(WORK, 'seam-dlq.jsonl'), '--alerts-out', ALERTS], seamEnv);
+  const r = measure(process.execPath, [SEAM, 'replay', file, '--rules', RULES, '--dlq', join(RUN, 'seam-dlq.jsonl'), '--alerts-out', ALERTS], seamEnv);
   const loaded = r.stderr.split('\n').find((l) => l.includes('"msg":"loaded '));
   const loadMs = loaded === undefined ? NaN : Number((JSON.parse(loaded) as { ms?: { total?: number } }).ms?.total);
   const alerts = readFileSync(ALERTS, 'utf8').split('\n').filter(Boolean);
@@ -164,6 +170,7 @@ if (seamFirstCold.alerts < 1 || seamFirstWarm.alerts < 1) fail('Seam raised no a
 say(`seam time to first alert (1 event, ${seamFirstWarm.alerts} alert): cold cache ${fmtRun(seamFirstCold)}, rules ${seamFirstCold.loadMs} ms; warm ${fmtRun(seamFirstWarm)}, rules ${seamFirstWarm.loadMs} ms`);
 const seamRuns = Array.from({ length: RUNS }, () => seam(EVENTS));
 const seamBest = best(seamRuns);
+if (arg('ALERTS', '') !== '') copyFileSync(ALERTS, resolve(arg('ALERTS', '')));
 for (const r of seamRuns) say(`seam replay --rules (warm cache): ${fmtRun(r)}, rules ${r.loadMs} ms, alerts ${r.alerts} (sigma ${r.sigmaAlerts})`);
 
 // ---- rsigma, built once -----------------------------------------------------------------------------
