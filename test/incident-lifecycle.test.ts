@@ -1,15 +1,22 @@
 // Incident lifecycle (ADR 0020) in the real incidents index: the OpenSearch sink merges `seam.incidents`
 // updates of one identity that went quiet for more than the window into two incidents, closes the first in
 // event time, keeps an analyst's concurrent update, and gives the same documents as embedded mode's file sink.
+// Then the demo, embedded as `npm start` runs it, with a 2-minute window from the detection options (seam.yml
+// `incidents.closeAfterMs`): the console's incidents (`incidentsFrom`) are the file index's, id for id.
 import { Client } from '@opensearch-project/opensearch';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupOpenSearchCommand } from '../src/cli/setup.ts';
+import type { Alert } from '../src/detect/alert.ts';
+import { loadDetection } from '../src/pipeline/detection.ts';
+import { runEmbedded } from '../src/pipeline/embedded.ts';
 import { FileIndexSink } from '../src/pipeline/file-sink.ts';
+import { incidentsFrom } from '../src/pipeline/incident.ts';
 import { incidentId, type IncidentDoc, type IncidentUpdate } from '../src/pipeline/incident-topic.ts';
 import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
+import { loadPlaceholdersFile } from '../src/detect/load.ts';
 import { dropPrefix } from './helpers/opensearch-cleanup.ts';
 import { opensearchUrl, RUN_ID } from './helpers/services.ts';
 
@@ -71,4 +78,29 @@ describe('incident lifecycle in <prefix>-incidents (ADR 0020)', () => {
     expect(new Map([...embedded].map(([id, d]) => [id, seamFields(d)]))).toEqual(new Map([...got].map(([id, d]) => [id, seamFields({ ...d, assignee: null })])));
     expect(embedded.get(series)!.status).toBe('closed');
   });
+});
+
+describe('incident lifecycle embedded, console against index (ADR 0020)', () => {
+  it('splits the demo where an identity went quiet for the configured window, the same in the console as in incidents.jsonl', async () => {
+    const root = join(import.meta.dirname, '..');
+    const W = 120_000;
+    const detection = await loadDetection({ rules: [join(root, 'detections')], placeholders: await loadPlaceholdersFile(join(root, 'deploy/config/placeholders.yml')), incidentCloseAfterMs: W });
+    const alerts: Alert[] = [];
+    const r = await runEmbedded({ paths: [join(root, 'deploy/demo')], stateDir: await mkdtemp(join(tmpdir(), 'seam-lifecycle-demo-')), detection, maxRecordBytes: 1 << 20, cluster: 'prod-eks-01', onAlert: (a) => alerts.push(a) });
+    const index = new Map<string, IncidentDoc>();
+    for (const line of (await readFile(r.paths.incidents, 'utf8')).split('\n')) if (line.trim()) index.set((JSON.parse(line) as IncidentDoc).id, JSON.parse(line) as IncidentDoc);
+    const printed = incidentsFrom(alerts, W);
+    const view = (id: string, alertIds: string[], status: string, closedAt: string | null | undefined, level: string): unknown => ({ id, alertIds: [...alertIds].sort(), status, closedAt: closedAt ?? null, level });
+    const byId = (x: { id: string }, y: { id: string }): number => x.id.localeCompare(y.id);
+    const fromConsole = [...printed].sort(byId).map((i) => view(i.id, i.alerts.map((a) => a.id), i.status, i.closedAt, i.level));
+    const fromIndex = [...index.values()].sort(byId).map((d) => view(d.id, d.alert_ids, d.status, d.closed_at, d.level));
+    expect(fromConsole).toEqual(fromIndex);
+    expect(fromIndex.length).toBeGreaterThan(5);
+    // With a 2-minute window alice's ~11 minutes of alerts are more than one incident, and the earlier ones are closed.
+    const alice = printed.filter((i) => i.key.endsWith('PlatformAdmin/alice@example.com'));
+    expect(alice.length).toBeGreaterThan(1);
+    expect(alice.filter((i) => i.status === 'closed').length).toBeGreaterThan(0);
+    expect(new Set(alice.map((i) => i.id)).size).toBe(alice.length);
+    for (const i of alice.filter((x) => x.status === 'closed')) expect(i.closedAt).toBe(new Date(Date.parse(i.end) + W).toISOString());
+  }, 120_000);
 });

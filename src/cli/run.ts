@@ -49,6 +49,7 @@ async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFi
     identity: cfg.identity,
     ...(placeholders ? { placeholders } : {}),
     ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
+    incidentCloseAfterMs: cfg.incidents.closeAfterMs,
   };
 }
 
@@ -123,7 +124,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   });
   // Then the story: the incidents the index holds (who acted, really; split where they went quiet), worst first.
   const { incidentsFrom, formatIncident } = await import('../pipeline/incident.ts');
-  const incidents = incidentsFrom(alerts);
+  const incidents = incidentsFrom(alerts, detection.incidentCloseAfterMs);
   const serious = incidents.filter((i) => i.level === 'critical' || i.level === 'high');
   const rest = incidents.length - serious.length;
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n${rest > 0 ? `\n${rest} more incident${rest === 1 ? '' : 's'} below high: ${incidents.filter((i) => !serious.includes(i)).map((i) => `${i.id} [${i.level}]`).join(', ')}\n` : ''}\n`);

@@ -28,6 +28,8 @@ export interface Detection {
   readonly rebuildWindowMs: number;
   /** How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009). */
   readonly allowedLatenessMs: number;
+  /** Event time without an alert after which an identity's incident closes (ADR 0020); absent: the default. */
+  readonly incidentCloseAfterMs?: number;
 }
 
 export interface DetectionOptions {
@@ -37,6 +39,8 @@ export interface DetectionOptions {
   /** Identity graph options (seam.yml `identity`: clusters with egress CIDRs and OIDC issuers); each stage gets its own graph. */
   identity?: IdentityGraphOptions;
   allowedLatenessMs?: number;
+  /** seam.yml `incidents.closeAfterMs` (ADR 0020). */
+  incidentCloseAfterMs?: number;
   /** Cap on the rebuild window (the 7-day first-use window of native detections is not re-read). */
   maxRebuildMs?: number;
   /** Values of the rules' `%name%` placeholders (see deploy/config/placeholders.yml). */
@@ -67,6 +71,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     ruleset,
     rebuildWindowMs,
     allowedLatenessMs: lateness,
+    ...(o.incidentCloseAfterMs === undefined ? {} : { incidentCloseAfterMs: o.incidentCloseAfterMs }),
     newStage: (s) =>
       createDetectStage({
         ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness }) } : {}),

@@ -118,6 +118,12 @@ export const SeamConfig = z
       })
       .prefault({})
       .describe('Correlate role timing (ADR 0009).'),
+    incidents: z
+      .strictObject({
+        closeAfterMs: z.number().int().positive().default(86_400_000).describe('An incident closes once its identity has had no alert for this long in event time; the next alert opens a new incident (ADR 0020).'),
+      })
+      .prefault({})
+      .describe('Incident lifecycle (ADR 0020).'),
     metrics: MetricsConfig.prefault({}),
     delivery: z.string().min(1).optional().describe('Alert delivery config file (docs/alert-delivery.md), as `seam run --delivery`.'),
     cluster: z.string().min(1).optional().describe('EKS cluster to attribute records to when they do not say (embedded runs, replay, identity explain).'),

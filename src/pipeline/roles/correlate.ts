@@ -291,7 +291,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
     const n = events.count;
     // Each alert is also an update of its incident, in the same send (ADR 0015).
-    msgs.push(...incidentMessages(o.topics.incidents, alerts), ...events.take(), ...extra);
+    msgs.push(...incidentMessages(o.topics.incidents, alerts, o.detection.incidentCloseAfterMs), ...events.take(), ...extra);
     if (msgs.length > 0) await producer!.send(msgs);
     stats.alerts += alerts.length;
     stats.events += n;
