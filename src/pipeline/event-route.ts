@@ -27,8 +27,6 @@ export function eventMessage(topic: string, ev: SeamEvent, json: Buffer): BusMes
   return { topic, key: ev.seam.id, value: json, headers: { [EVENT_ROUTE_HEADER]: route } };
 }
 
-const NEWLINE = Buffer.from('\n');
-
 /**
  * Builds `seam.events` messages from a batch's events. With the topic's partition count and the bus's
  * key → partition mapping known, the events of each partition share messages of up to `maxBytes`
@@ -36,7 +34,7 @@ const NEWLINE = Buffer.from('\n');
  * yet) each event is its own message, keyed by `seam.id`.
  */
 export class EventBatcher {
-  private readonly open = new Map<number, { routes: unknown[]; parts: Buffer[]; bytes: number }>();
+  private readonly open = new Map<number, { routes: unknown[]; parts: string[]; bytes: number }>();
   private readonly out: BusMessage[] = [];
   /** Events added since the last take. */
   count = 0;
@@ -48,22 +46,25 @@ export class EventBatcher {
     private readonly maxBytes = 256 * 1024,
   ) {}
 
-  add(ev: SeamEvent, json: Buffer): void {
+  /** Adds an event and its JSON (a string is encoded once, with the rest of its message). */
+  add(ev: SeamEvent, json: Buffer | string): void {
     this.count++;
     if (this.partitions <= 0 || this.partitionOf === undefined) {
-      this.out.push(eventMessage(this.topic, ev, json));
+      this.out.push(eventMessage(this.topic, ev, typeof json === 'string' ? Buffer.from(json) : json));
       return;
     }
     const p = this.partitionOf(ev.seam.id, this.partitions);
+    const text = typeof json === 'string' ? json : json.toString('utf8');
+    // UTF-16 length: a lower bound of the bytes, exact for ASCII (the usual case); the cut is a target, not a limit.
     let b = this.open.get(p);
-    if (b !== undefined && b.bytes + json.length + 1 > this.maxBytes) {
+    if (b !== undefined && b.bytes + text.length + 1 > this.maxBytes) {
       this.cut(p, b);
       b = undefined;
     }
     if (b === undefined) this.open.set(p, (b = { routes: [], parts: [], bytes: 0 }));
     b.routes.push([ev.seam.id, ev.seam.source, ev['@timestamp'], ev.seam.ingest?.received_at ?? null]);
-    b.parts.push(json, NEWLINE);
-    b.bytes += json.length + 1;
+    b.parts.push(text);
+    b.bytes += text.length + 1;
   }
 
   /** The messages so far; the batcher starts empty again. */
@@ -73,9 +74,10 @@ export class EventBatcher {
     return this.out.splice(0);
   }
 
-  private cut(p: number, b: { routes: unknown[]; parts: Buffer[] }): void {
+  private cut(p: number, b: { routes: unknown[]; parts: string[] }): void {
     this.open.delete(p);
-    this.out.push({ topic: this.topic, key: null, partition: p, value: Buffer.concat(b.parts), headers: { [EVENT_BATCH_HEADER]: JSON.stringify(b.routes) } });
+    b.parts.push('');
+    this.out.push({ topic: this.topic, key: null, partition: p, value: Buffer.from(b.parts.join('\n')), headers: { [EVENT_BATCH_HEADER]: JSON.stringify(b.routes) } });
   }
 }
 

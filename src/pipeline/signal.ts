@@ -10,7 +10,10 @@ import { first, obj } from '../core/values.ts';
  * sends each signal's event, annotated, to `seam.events` (ADR 0014); stage 1 does not.
  */
 export interface SignalItem {
-  /** Ids of the Sigma rules the event matched in stage 1 (before identity annotation). */
+  /**
+   * Ids of the Sigma rules the event matched in stage 1 (before identity annotation). Stage 1 matches only
+   * events the identity predicate does not forward (ADR 0019): for `why: ['identity']` it is empty.
+   */
   rules: string[];
   /** Why stage 1 forwarded it: `rule` (a Sigma match) and/or `identity` (the identity graph or a native detection can use it). */
   why: ('rule' | 'identity')[];

@@ -159,7 +159,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
     // The event goes to the index as the graph annotated it (`seam.principal`, `seam.chain`,
     // `seam.origin`); one the stage threw on goes as far as it got, so the index still has it.
-    out.events.add(event, Buffer.from(JSON.stringify(event)));
+    out.events.add(event, JSON.stringify(event));
     if (late && raised.length > 0) {
       markLate(raised);
       stats.lateAlerts += raised.length;

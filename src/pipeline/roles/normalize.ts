@@ -77,9 +77,9 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         continue;
       }
       const ev = r.value;
-      let json: Buffer;
+      let json: string;
       try {
-        json = Buffer.from(JSON.stringify(ev));
+        json = JSON.stringify(ev);
       } catch (e) {
         // The record's content made this stage throw: a dead letter, never a batch to retry.
         const error = stageThrew('normalize', e);
@@ -92,25 +92,32 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (t > newestMs) newestMs = t;
       stats.events++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
-      let rules: string[] = [];
+      // The cheap predicate first: an event it forwards is a signal whatever the rules say, and the
+      // correlate role matches every signal again on the annotated event (ADR 0005), so stage 1 runs
+      // Sigma only on the events the predicate drops (ADR 0019: `rules` is then empty, `why` identity).
+      let identity = false;
       try {
-        rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
-      } catch {
-        // A rule that throws must not lose the event: forward it, the correlate role matches again.
-        counters.error('SEAM_ERR_RULE_EVAL');
-        rules = [];
-      }
-      const why: SignalItem['why'] = [];
-      if (rules.length > 0) why.push('rule');
-      try {
-        if (relevance.test(ev)) why.push('identity');
+        identity = relevance.test(ev);
       } catch {
         counters.error('SEAM_ERR_STAGE_THREW');
       }
+      let rules: string[] = [];
+      if (!identity) {
+        try {
+          rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
+        } catch {
+          // A rule that throws must not lose the event: forward it, the correlate role matches again.
+          counters.error('SEAM_ERR_RULE_EVAL');
+          rules = [];
+        }
+      }
+      const why: SignalItem['why'] = [];
+      if (rules.length > 0) why.push('rule');
+      if (identity) why.push('identity');
       if (why.length > 0) {
         // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
-        signals.add(signalKey(ev), rules, why, json);
+        signals.add(signalKey(ev), rules, why, Buffer.from(json));
       } else {
         stats.eventsOut++;
         events.add(ev, json);

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import '../bus/kafka.ts';
+import { crc32c, kafkajsSpeed } from './kafkajs-speed.ts';
+
+const require = createRequire(import.meta.url);
+
+describe('kafkajs speed patches (ADR 0019)', () => {
+  it('are installed on kafkajs 2.2.4, and the CRC kafkajs now uses is ours', () => {
+    expect(kafkajsSpeed).toEqual({ patched: true, crc: true, version: '2.2.4' });
+    expect(require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js')).toBe(crc32c);
+  });
+
+  it('CRC-32C matches the standard check value and a bytewise reference at every length and alignment', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    // The bytewise table algorithm kafkajs shipped, written out here as the reference.
+    const table = Array.from({ length: 256 }, (_, n) => {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      return c;
+    });
+    const reference = (b: Uint8Array): number => {
+      let crc = -1;
+      for (const x of b) crc = table[(crc ^ x) & 0xff]! ^ (crc >>> 8);
+      return (crc ^ -1) >>> 0;
+    };
+    const data = randomBytes(5000);
+    for (let len = 0; len < 70; len++) for (const start of [0, 1, 3]) expect(crc32c(data.subarray(start, start + len))).toBe(reference(data.subarray(start, start + len)));
+    expect(crc32c(data)).toBe(reference(data));
+  });
+
+  it('the encoder still writes what it wrote, across growth', () => {
+    const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => { writeInt32(v: number): unknown; writeVarIntBytes(b: Buffer): unknown; buffer: Buffer };
+    const e = new Encoder();
+    const payload = randomBytes(70_000);
+    e.writeInt32(7);
+    e.writeVarIntBytes(payload);
+    e.writeInt32(-1);
+    const out = e.buffer;
+    expect(out.readInt32BE(0)).toBe(7);
+    expect(out.subarray(out.length - 4).readInt32BE(0)).toBe(-1);
+    expect(out.subarray(out.length - 4 - payload.length, out.length - 4).equals(payload)).toBe(true);
+  });
+});
