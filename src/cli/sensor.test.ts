@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RuntimeEvent } from '../core/schemas/runtime.ts';
@@ -28,6 +30,19 @@ describe('seam sensor (the CLI, as a user runs it)', () => {
     const r = spawnSync(process.execPath, [SEAM, 'sensor', '--stdout'], { env: { ...process.env, SEAM_POD_NAMESPACE: '', SEAM_POD_NAME: '' }, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/SEAM_POD_NAMESPACE/);
+  }, 30_000);
+
+  it('--config reads seam.yml\'s sensor section, and a wrong field there stops it with the file position', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-sensor-cli-'));
+    try {
+      const file = join(dir, 'seam.yml');
+      writeFileSync(file, 'sensor:\n  intervalMs: 5\n');
+      const r = spawnSync(process.execPath, [SEAM, 'sensor', '--stdout', '--config', file], { env: ENV, encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`seam sensor: ${file}:2:15: sensor.intervalMs:`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('--probe prints what it may read of a process', () => {

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 
 export interface SensorOptions {
+  /** seam.yml whose `sensor` section is read (default SEAM_CONFIG); SEAM_* variables and flags win over it. */
+  config?: string;
   intervalMs?: number;
   stdout?: boolean;
   probe?: number[];
@@ -15,7 +17,8 @@ function positiveInt(v: string): number {
 /** Adds the options and action of `seam sensor` to a command (the `seam` CLI, or the sidecar's own entry). */
 export function defineSensorCommand(cmd: Command): Command {
   return cmd
-    .description('Fargate runtime sensor: scan the pod\'s shared pid namespace and send seam.runtime/v1 events to the ingest endpoint (configured from SEAM_* environment variables; see docs/runtime-schema.md)')
+    .description('Fargate runtime sensor: scan the pod\'s shared pid namespace and send seam.runtime/v1 events to the ingest endpoint (configured from seam.yml\'s sensor section and SEAM_* environment variables; see docs/runtime-schema.md)')
+    .option('--config <file>', 'seam.yml whose sensor section is read (default SEAM_CONFIG); SEAM_* variables and flags win over it (docs/config-reference.md, sensor)')
     .option('--interval-ms <n>', 'scan interval (default 250, or SEAM_SENSOR_INTERVAL_MS)', positiveInt)
     .option('--stdout', 'write events to stdout as NDJSON instead of sending them')
     .option('--probe <pid...>', 'print what this process can read of each pid\'s /proc entry, then exit', (v: string, prev: number[] = []) => [...prev, positiveInt(v)])
@@ -24,7 +27,7 @@ export function defineSensorCommand(cmd: Command): Command {
     });
 }
 
-/** Runs the sensor until SIGTERM/SIGINT. Thin: configuration from the environment, the work in src/sensor. */
+/** Runs the sensor until SIGTERM/SIGINT. Thin: configuration from seam.yml's sensor section and the environment, the work in src/sensor. */
 export async function sensorCommand(o: SensorOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (o.probe) {
     const { formatVisibility, probeVisibility } = await import('../sensor/visibility.ts');
@@ -35,7 +38,9 @@ export async function sensorCommand(o: SensorOptions, env: NodeJS.ProcessEnv = p
   const { Sensor } = await import('../sensor/sensor.ts');
   let config;
   try {
-    config = configFromEnv(env, { ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}), ...(o.stdout ? { ingest: undefined } : {}) });
+    const file = o.config ?? (env.SEAM_CONFIG || undefined);
+    const section = file === undefined ? {} : (await import('../sensor/config-file.ts')).readSensorSection(file);
+    config = configFromEnv(env, { ...(o.intervalMs ? { intervalMs: o.intervalMs } : {}), ...(o.stdout ? { ingest: undefined } : {}) }, section);
   } catch (error) {
     process.stderr.write(`seam sensor: ${(error as Error).message}\n`);
     return 2;

@@ -81,6 +81,15 @@ export type SensorConfig = z.infer<typeof SensorConfig>;
 export type SensorConfigInput = z.input<typeof SensorConfig>;
 
 /**
+ * The `sensor` section of seam.yml (`seam sensor --config FILE`, or SEAM_CONFIG): the same fields, with the pod
+ * identity optional, since the Downward API variables usually fill it in each pod.
+ */
+export const SensorFileConfig = SensorConfig.extend({
+  pod: PodIdentity.partial().optional().describe('Pod identity fields the Downward API variables do not set (SEAM_POD_NAMESPACE, SEAM_POD_NAME, … win over these).'),
+}).describe('The Fargate runtime sensor (`seam sensor --config FILE`): a sidecar in the application\'s pods, so the file it reads is mounted there; only this section is read (ADR 0016).');
+export type SensorFileConfig = z.input<typeof SensorFileConfig>;
+
+/**
  * The configuration from the environment, as a pod spec sets it: the Downward API fills the pod
  * identity (SEAM_POD_NAMESPACE, SEAM_POD_NAME, SEAM_POD_UID, SEAM_POD_SERVICE_ACCOUNT, SEAM_NODE_NAME), the
  * rest comes from SEAM_CLUSTER, SEAM_ACCOUNT, SEAM_REGION, SEAM_CONTAINERS (`name=image,...`),
@@ -88,11 +97,13 @@ export type SensorConfigInput = z.input<typeof SensorConfig>;
  * SEAM_METADATA_ADDRESSES and SEAM_SENSITIVE_PATHS (comma lists), and any other field from
  * SEAM_SENSOR_CONFIG (a JSON object, overridden by the variables above).
  */
-export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}): SensorConfig {
-  let base: Record<string, unknown> = {};
+export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}, file: Record<string, unknown> = {}): SensorConfig {
+  // Precedence as for every command: flag (overrides) > SEAM_* variables > the file's sensor section > defaults.
+  let base: Record<string, unknown> = file;
   if (env.SEAM_SENSOR_CONFIG) {
     try {
-      base = JSON.parse(env.SEAM_SENSOR_CONFIG) as Record<string, unknown>;
+      const fromEnv = JSON.parse(env.SEAM_SENSOR_CONFIG) as Record<string, unknown>;
+      base = { ...file, ...fromEnv, ...(file.pod || fromEnv.pod ? { pod: { ...(file.pod as object), ...(fromEnv.pod as object) } } : {}), ...(file.ingest || fromEnv.ingest ? { ingest: { ...(file.ingest as object), ...(fromEnv.ingest as object) } } : {}) };
     } catch (error) {
       throw new Error(`SEAM_SENSOR_CONFIG is not a JSON object: ${(error as Error).message}`);
     }

@@ -3,6 +3,7 @@ import { NativeConfig } from '../../detect/native/config.ts';
 import { IdentityGraphConfig } from '../../identity/config.ts';
 import { OpenSearchSinkConfig } from '../../sinks/opensearch/config.ts';
 import { CollectConfig } from '../../sources/registry.ts';
+import { SensorFileConfig } from '../../sensor/config.ts';
 
 /**
  * `seam.yml`: the one configuration file every command reads (`--config FILE` or SEAM_CONFIG). The
@@ -127,6 +128,7 @@ export const SeamConfig = z
     metrics: MetricsConfig.prefault({}),
     delivery: z.string().min(1).optional().describe('Alert delivery config file (docs/alert-delivery.md), as `seam run --delivery`.'),
     cluster: z.string().min(1).optional().describe('EKS cluster to attribute records to when they do not say (embedded runs, replay, identity explain).'),
+    sensor: SensorFileConfig.optional(),
     collect: CollectConfig.optional().describe('Collectors `seam collect` runs (the collectors config, docs below); they write to kafka.topicPrefix\'s topics.'),
   })
   .describe('seam.yml: the configuration of every Seam command.');
