@@ -2,11 +2,12 @@
  * The rule cache: what stage 1 (YAML → position-carrying documents) made of each rule file, keyed by the
  * SHA-256 of the file's content, so a restart with unchanged rules parses no YAML (the costliest stage:
  * ~1.4 s of CPU for SigmaHQ's 3,140 files). An edited file has a new hash and is parsed again; a file
- * whose content is back to an earlier version hits again. Validation, compilation and the index still
- * run on every load, with one exception: a rule whose logsource no Seam source feeds (three quarters of
- * SigmaHQ: Windows, Linux auditd, Azure...) is never offered an event unless `matchUnmapped`, so when the
- * pack holds what compiling it said last time (its diagnostics, under the same options and engine code),
- * the rule is compiled only if something evaluates it (`test()`, rule tests, the index's statistics).
+ * whose content is back to an earlier version hits again. Validation and the index still run on every
+ * load, with one exception: a rule whose logsource no Seam source feeds (three quarters of SigmaHQ:
+ * Windows, Linux auditd, Azure...) is never offered an event unless `matchUnmapped`, so when the pack holds
+ * what building its model said last time (model.ts: its diagnostics, under the same options and engine
+ * code), its model is built and compiled only if something evaluates it (`test()`, rule tests, the index's
+ * statistics). Without that outcome such a rule's model is built at load and only its compiling waits.
  *
  * One pack file per set of rule paths, `<dir>/sigma-<hash of the paths>.json`, holding only the entries
  * the last load used (it does not grow without bound). It is written atomically (temporary file, then
@@ -22,7 +23,7 @@ import type { Diagnostic } from './types.ts';
 import type { Pos, ReadDoc, ReadResult, YEntry, YNode } from './read.ts';
 
 /** Bump when the stored shape changes. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 let codeHash: string | undefined;
 /**
@@ -61,11 +62,20 @@ interface Entry {
   /** node, js (kept for correlations only, the one consumer), position */
   docs: [CNode, unknown][];
   diags: CDiag[];
+  /** Per document: what building its model said, under the pack's options. */
+  out?: (Outcome | null)[];
+}
+/** What building one rule document's model made of it: whether it loads, and the diagnostics it raised. */
+export interface Outcome {
+  ok: boolean;
+  diags: CDiag[];
 }
 interface Pack {
   format: number;
   yaml: string;
   code: string;
+  /** The load options the outcomes were found under (placeholders...). */
+  opts: string;
   entries: Record<string, Entry>;
 }
 
@@ -138,11 +148,14 @@ export class RuleCache {
   private readonly old: Record<string, unknown>;
   private readonly next: Record<string, Entry> = {};
   private changed = false;
+  private sameOpts = false;
   readonly report: RuleCacheReport;
 
   constructor(
     dir: string,
     paths: string[],
+    /** Fingerprint of the options models depend on: outcomes stored under others are dropped. */
+    private readonly opts: string,
   ) {
     const key = createHash('sha256').update(JSON.stringify(paths.map((p) => resolve(p)))).digest('hex').slice(0, 16);
     const file = join(dir, `sigma-${key}.json`);
@@ -161,6 +174,7 @@ export class RuleCache {
         if (pack.format === FORMAT && pack.yaml === yamlVersion() && pack.code === engineCodeHash()) {
           old = pack.entries;
           this.report.state = 'warm';
+          this.sameOpts = pack.opts === opts;
         }
       } catch (e) {
         this.corrupt(`${file} is not a readable rule cache (${(e as Error).message}); ignoring it, it will be rewritten`);
@@ -192,6 +206,7 @@ export class RuleCache {
         return { node, js, pos: node.pos };
       });
       const diagnostics = e.diags.map((d) => withFile(d, file));
+      if (e.out !== undefined && (!this.sameOpts || !Array.isArray(e.out) || e.out.length !== e.docs.length)) delete e.out;
       this.next[hash] = e;
       this.report.hits++;
       return { docs, diagnostics };
@@ -216,11 +231,27 @@ export class RuleCache {
     }
   }
 
+  /** The stored model outcome of document `i` of the file with this hash, with diagnostics for `file`. */
+  outcome(hash: string, i: number, file: string): { ok: boolean; diags: Diagnostic[] } | undefined {
+    const o = this.next[hash]?.out?.[i];
+    if (o === undefined || o === null || typeof o.ok !== 'boolean' || !Array.isArray(o.diags)) return undefined;
+    return { ok: o.ok, diags: o.diags.map((d) => withFile(d, file)) };
+  }
+
+  /** Records what building document `i`'s model (of the file with this hash) said. */
+  putOutcome(hash: string, i: number, ok: boolean, diags: Diagnostic[]): void {
+    const e = this.next[hash];
+    if (e === undefined) return;
+    e.out ??= e.docs.map(() => null);
+    e.out[i] = { ok, diags: diags.map(({ file: _file, ...d }) => d) };
+    this.changed = true;
+  }
+
   /** Writes the pack when anything changed (a new or edited file, a file gone, a corrupt pack). */
   save(): void {
     const dropped = Object.keys(this.old).some((k) => !(k in this.next));
-    if (!this.changed && !dropped && this.report.state === 'warm') return;
-    const pack: Pack = { format: FORMAT, yaml: yamlVersion(), code: engineCodeHash(), entries: this.next };
+    if (!this.changed && !dropped && this.report.state === 'warm' && this.sameOpts) return;
+    const pack: Pack = { format: FORMAT, yaml: yamlVersion(), code: engineCodeHash(), opts: this.opts, entries: this.next };
     const tmp = `${this.report.file}.${process.pid}.tmp`;
     try {
       mkdirSync(join(this.report.file, '..'), { recursive: true });

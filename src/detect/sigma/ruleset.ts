@@ -17,7 +17,7 @@ import type { RuleMeta } from './validate.ts';
 import { compileDetection } from './compile.ts';
 import type { Node, Pred } from './compile.ts';
 import { buildRuleModel } from './model.ts';
-import type { RuleModel } from './model.ts';
+import type { MDetection, RuleModel } from './model.ts';
 import { EvalCtx, FieldTable } from './fields.ts';
 import { mapLogsource } from './logsource.ts';
 import { RuleIndex } from './rule-index.ts';
@@ -107,8 +107,9 @@ class Loader {
     }
     let t = performance.now();
     let read: ReadResult | undefined;
+    let hash = '';
     if (cache) {
-      const hash = RuleCache.hash(text);
+      hash = RuleCache.hash(text);
       read = cache.get(hash, file);
       if (read === undefined) cache.put(hash, (read = readYaml(text, file)));
     } else read = readYaml(text, file);
@@ -118,7 +119,7 @@ class Loader {
     this.diags.push(...diagnostics);
     const yamlErrors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
     this.stats.rejected += yamlErrors.size > 0 ? 1 : 0;
-    for (let i = 0; i < docs.length; i++) this.addDoc(docs[i]!, file);
+    for (let i = 0; i < docs.length; i++) this.addDoc(docs[i]!, file, cache ? { cache, hash, i } : undefined);
     this.ms.compile += performance.now() - t;
   }
 
@@ -169,14 +170,31 @@ class Loader {
    * offered an event unless `matchUnmapped`: its predicate compiles on first use (`test()`, rule tests, the
    * index's statistics).
    */
-  private addDoc(doc: ReadDoc, file: string): void {
+  private addDoc(doc: ReadDoc, file: string, slot?: { cache: RuleCache; hash: string; i: number }): void {
     const meta = validateDoc(doc, file, this.diags);
     if (!meta) {
       this.stats.rejected++;
       return;
     }
-    const model = buildRuleModel(meta, file, this.opts.placeholders === undefined ? { placeholders: {}, maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion } : { placeholders: this.opts.placeholders, maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion }, this.diags);
-    this.models?.push(model);
+    const modelOpts = { placeholders: this.opts.placeholders ?? {}, maxPlaceholderExpansion: this.opts.maxPlaceholderExpansion };
+    const mapping = mapLogsource(meta.logsource);
+    const deferrable = meta.kind === 'rule' && mapping.source === undefined && this.opts.matchUnmapped !== true;
+    // What building this rule's model said last time (the rule cache), when nothing will evaluate it now.
+    const stored = deferrable && slot && this.models === undefined ? slot.cache.outcome(slot.hash, slot.i, file) : undefined;
+    let det: MDetection | undefined;
+    if (stored !== undefined) {
+      this.diags.push(...stored.diags);
+      if (!stored.ok) {
+        this.stats.rejected++;
+        return;
+      }
+    } else {
+      const before = this.diags.length;
+      const model = buildRuleModel(meta, file, modelOpts, this.diags);
+      this.models?.push(model);
+      if (deferrable && slot) slot.cache.putOutcome(slot.hash, slot.i, model.detection !== undefined, this.diags.slice(before));
+      det = model.detection;
+    }
     if (meta.kind === 'correlation') {
       if (!this.unique(meta, file)) {
         this.stats.rejected++;
@@ -189,13 +207,10 @@ class Loader {
       this.stats.correlations++;
       return;
     }
-    const det = model.detection;
-    if (!det) {
+    if (!det && stored === undefined) {
       this.stats.rejected++;
       return;
     }
-    const mapping = mapLogsource(meta.logsource);
-    const deferrable = meta.kind === 'rule' && mapping.source === undefined && this.opts.matchUnmapped !== true;
     let node: Node;
     if (deferrable) {
       let real: Pred | undefined;
@@ -210,14 +225,17 @@ class Loader {
         need: new Set(),
         materialize: () => {
           if (real !== undefined) return real;
-          const n = compileDetection(det, fieldTable);
+          // Built again from the document when the cache said it loads (its diagnostics were already reported).
+          const d = det ?? buildRuleModel(meta, file, modelOpts, []).detection;
+          if (d === undefined) return (real = () => false);
+          const n = compileDetection(d, fieldTable);
           real = n.pred;
           Object.assign(rule, { req: n.req, base: n.base, sub: n.sub, need: n.need, ...(n.any === undefined ? {} : { any: n.any }) });
           return real;
         },
       };
       node = lazy;
-    } else node = compileDetection(det, this.fields);
+    } else node = compileDetection(det!, this.fields);
     if (!this.unique(meta, file)) {
       this.stats.rejected++;
       return;
@@ -302,6 +320,12 @@ class Loader {
   }
 }
 
+/** What a rule's model depends on besides the rule text and the engine's code: outcomes are reused only under the same. */
+function optionsKey(opts: LoadOptions): string {
+  const ph = Object.entries(opts.placeholders ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([ph, opts.maxPlaceholderExpansion ?? null]);
+}
+
 /** A node whose predicate compiles on first use. */
 interface DeferredNode extends Node {
   materialize: () => Pred;
@@ -359,7 +383,7 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   }
   l.ms.read = performance.now() - t;
   const opened = performance.now();
-  const cache = opts.cacheDir === undefined ? undefined : new RuleCache(opts.cacheDir, paths);
+  const cache = opts.cacheDir === undefined ? undefined : new RuleCache(opts.cacheDir, paths, optionsKey(opts));
   l.ms.parse += performance.now() - opened;
   for (let i = 0; i < files.length; i++) {
     const text = texts[i]!;

@@ -106,6 +106,7 @@ describe('fast YAML reader', () => {
       '---\na: 1\n---\n# between\nb: 2\n',
       '# only a comment\n',
       'correlation:\n  type: event_count\n  rules:\n    - r1\n  timespan: 5m\n',
+      "a: constructor\nb: \"x\\\\y\" # c\nc: 'it''s'\nd: \"plain\"\n",
     ];
     for (const t of read) {
       const fast = readYamlFast(t);

@@ -26,7 +26,7 @@ interface Line {
 
 const INDICATORS = new Set(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`']);
 const NULLS = new Set(['~', 'null', 'Null', 'NULL']);
-const BOOLS: Record<string, boolean> = { true: true, True: true, TRUE: true, false: false, False: false, FALSE: false };
+const BOOLS = new Map<string, boolean>([['true', true], ['True', true], ['TRUE', true], ['false', false], ['False', false], ['FALSE', false]]);
 const INT = /^(?:0|-?[1-9][0-9]{0,14})$/;
 /** Plain scalars the core schema reads as something other than a string or a plain integer. */
 const OTHER_TYPED = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
@@ -153,7 +153,9 @@ class Reader {
       const first = this.text.charAt(at);
       if (INDICATORS.has(first)) throw NO;
       const key = this.text.slice(at, k).replace(/ +$/, '');
-      if (key === '' || NULLS.has(key) || key in BOOLS || INT.test(key) || OTHER_TYPED.test(key) || /^[-+]?[0-9]/.test(key)) throw NO;
+      const c0 = key.charCodeAt(0);
+      // Keys the core schema would type (numbers, null, booleans) are left to the full parser.
+      if (key === '' || (c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 46 || (c0 === 45 && key.length > 1) || NULLS.has(key) || BOOLS.has(key)) throw NO;
       if (seen.has(key)) throw NO;
       seen.add(key);
       const keyPos = this.pos(li, at);
@@ -243,37 +245,44 @@ class Reader {
     this.count();
     if (ch === "'" || ch === '"') {
       let value = '';
-      let i = v + 1;
       let closed = -1;
       if (ch === "'") {
-        for (; i < l.end; i++) {
-          if (t.charCodeAt(i) === 39) {
-            if (t.charCodeAt(i + 1) === 39) {
-              value += "'";
+        // Runs between quotes; '' is one quote.
+        let from = v + 1;
+        for (;;) {
+          const q = t.indexOf("'", from);
+          if (q < 0 || q >= l.end) break;
+          value += t.slice(from, q);
+          if (t.charCodeAt(q + 1) === 39) {
+            value += "'";
+            from = q + 2;
+            continue;
+          }
+          closed = q;
+          break;
+        }
+      } else {
+        const q = t.indexOf('"', v + 1);
+        const bs = t.indexOf('\\', v + 1);
+        if (q >= 0 && q < l.end && (bs < 0 || bs > q)) {
+          value = t.slice(v + 1, q);
+          closed = q;
+        } else {
+          for (let i = v + 1; i < l.end; i++) {
+            const c = t.charAt(i);
+            if (c === '"') {
+              closed = i;
+              break;
+            }
+            if (c === '\\') {
+              const m = ESCAPES[t.charAt(i + 1)];
+              if (m === undefined) throw NO;
+              value += m;
               i++;
               continue;
             }
-            closed = i;
-            break;
+            value += c;
           }
-          value += t.charAt(i);
-        }
-      } else {
-        for (; i < l.end; i++) {
-          const c = t.charAt(i);
-          if (c === '"') {
-            closed = i;
-            break;
-          }
-          if (c === '\\') {
-            const e = t.charAt(i + 1);
-            const m = ESCAPES[e];
-            if (m === undefined) throw NO;
-            value += m;
-            i++;
-            continue;
-          }
-          value += c;
         }
       }
       if (closed < 0) throw NO; // multi-line quoted scalar
@@ -298,7 +307,7 @@ class Reader {
     this.li = li + 1;
     this.noContinuation(indent);
     if (NULLS.has(raw)) return { kind: 'scalar', pos, value: null, text: raw };
-    const b = BOOLS[raw];
+    const b = BOOLS.get(raw);
     if (b !== undefined) return { kind: 'scalar', pos, value: b, text: raw };
     if (INT.test(raw)) return { kind: 'scalar', pos, value: Number(raw), text: raw };
     if (OTHER_TYPED.test(raw)) throw NO;
