@@ -1,7 +1,9 @@
 /**
  * The rule cache: what stage 1 (YAML → position-carrying documents) made of each rule file, keyed by the
- * SHA-256 of the file's content, so a restart with unchanged rules parses no YAML (the costliest stage:
- * ~1.4 s of CPU for SigmaHQ's 3,140 files). An edited file has a new hash and is parsed again; a file
+ * SHA-256 of the file's content, so a restart with unchanged rules parses no YAML with the `yaml` package
+ * (~1.4 s of CPU for SigmaHQ's 3,140 files). Files the fast reader reads (yaml-fast.ts: all but ~20 of
+ * SigmaHQ's) are read again, which costs less than storing and decoding their trees; only what building
+ * their rules' models said is kept for them. An edited file has a new hash and is parsed again; a file
  * whose content is back to an earlier version hits again. Validation and the index still run on every
  * load, with one exception: a rule whose logsource no Seam source feeds (three quarters of SigmaHQ:
  * Windows, Linux auditd, Azure...) is never offered an event unless `matchUnmapped`, so when the pack holds
@@ -21,9 +23,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from './types.ts';
 import type { Pos, ReadDoc, ReadResult, YEntry, YNode } from './read.ts';
+import { readYamlFast } from './yaml-fast.ts';
 
 /** Bump when the stored shape changes. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 let codeHash: string | undefined;
 /**
@@ -59,8 +62,13 @@ type CNode = [0, number, number, string | number | boolean | null, string] | [1,
 /** A diagnostic without its file (the file's name can change while its content hash does not). */
 type CDiag = Omit<Diagnostic, 'file'>;
 interface Entry {
-  /** node, js (kept for correlations only, the one consumer), position */
+  /** node, js (kept for correlations only, the one consumer), position; empty when `fast` */
   docs: [CNode, unknown][];
+  /**
+   * Set (to its number of documents) for a file the fast reader reads (yaml-fast.ts): reading it again costs
+   * less than storing and decoding its tree, so only its model outcomes are kept.
+   */
+  fast?: number;
   diags: CDiag[];
   /** Per document: what building its model said, under the pack's options. */
   out?: (Outcome | null)[];
@@ -130,7 +138,7 @@ function jsonSafe(v: unknown): unknown {
 
 /** Whether `x` has the shape of a pack's entry (checked per entry when used: a bad one is a corrupt pack). */
 function entryOk(x: unknown): x is Entry {
-  return typeof x === 'object' && x !== null && Array.isArray((x as Entry).docs) && Array.isArray((x as Entry).diags);
+  return typeof x === 'object' && x !== null && Array.isArray((x as Entry).docs) && Array.isArray((x as Entry).diags) && ((x as Entry).fast === undefined || Number.isInteger((x as Entry).fast));
 }
 
 export interface RuleCacheReport {
@@ -193,7 +201,7 @@ export class RuleCache {
   }
 
   /** The cached stage-1 result of a file with this content hash, if there is a sound one. */
-  get(hash: string, file: string): ReadResult | undefined {
+  get(hash: string, file: string, text: string): ReadResult | undefined {
     const e = this.old[hash];
     if (e === undefined) {
       this.report.misses++;
@@ -201,12 +209,19 @@ export class RuleCache {
     }
     try {
       if (!entryOk(e)) throw new Error('entry has the wrong shape');
-      const docs: ReadDoc[] = e.docs.map(([c, js]) => {
-        const node = dec(c);
-        return { node, js, pos: node.pos };
-      });
+      let docs: ReadDoc[];
+      if (e.fast !== undefined) {
+        const read = readYamlFast(text);
+        if (read === undefined || read.length !== e.fast) throw new Error('the fast reader does not read the file as stored');
+        docs = read;
+      } else {
+        docs = e.docs.map(([c, js]) => {
+          const node = dec(c);
+          return { node, js, pos: node.pos };
+        });
+      }
       const diagnostics = e.diags.map((d) => withFile(d, file));
-      if (e.out !== undefined && (!this.sameOpts || !Array.isArray(e.out) || e.out.length !== e.docs.length)) delete e.out;
+      if (e.out !== undefined && (!this.sameOpts || !Array.isArray(e.out) || e.out.length !== docs.length)) delete e.out;
       this.next[hash] = e;
       this.report.hits++;
       return { docs, diagnostics };
@@ -222,10 +237,10 @@ export class RuleCache {
   put(hash: string, r: ReadResult): void {
     this.changed = true;
     try {
-      this.next[hash] = {
-        docs: r.docs.map((d) => [enc(d.node), isCorrelation(d.node) ? jsonSafe(d.js) : null]),
-        diags: r.diagnostics.map(({ file: _file, ...d }) => d),
-      };
+      this.next[hash] =
+        r.fast === true
+          ? { docs: [], fast: r.docs.length, diags: [] }
+          : { docs: r.docs.map((d) => [enc(d.node), isCorrelation(d.node) ? jsonSafe(d.js) : null]), diags: r.diagnostics.map(({ file: _file, ...d }) => d) };
     } catch (e) {
       if (!(e instanceof NotJson)) throw e;
     }
@@ -242,7 +257,7 @@ export class RuleCache {
   putOutcome(hash: string, i: number, ok: boolean, diags: Diagnostic[]): void {
     const e = this.next[hash];
     if (e === undefined) return;
-    e.out ??= e.docs.map(() => null);
+    e.out ??= new Array<Outcome | null>(e.fast ?? e.docs.length).fill(null);
     e.out[i] = { ok, diags: diags.map(({ file: _file, ...d }) => d) };
     this.changed = true;
   }

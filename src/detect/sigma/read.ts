@@ -36,6 +36,8 @@ export interface ReadDoc {
 export interface ReadResult {
   docs: ReadDoc[];
   diagnostics: Diagnostic[];
+  /** Read by the fast reader (yaml-fast.ts). */
+  fast?: boolean;
 }
 
 /** yaml's bound on alias expansion (its default); a Sigma rule needs no aliases at all. */
@@ -59,7 +61,7 @@ function hasAlias(n: unknown): boolean {
  */
 export function readYaml(text: string, file: string): ReadResult {
   const fast = readYamlFast(text);
-  if (fast !== undefined) return { docs: fast, diagnostics: [] };
+  if (fast !== undefined) return { docs: fast, diagnostics: [], fast: true };
   const lc = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const docs: ReadDoc[] = [];

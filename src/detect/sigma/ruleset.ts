@@ -110,7 +110,7 @@ class Loader {
     let hash = '';
     if (cache) {
       hash = RuleCache.hash(text);
-      read = cache.get(hash, file);
+      read = cache.get(hash, file, text);
       if (read === undefined) cache.put(hash, (read = readYaml(text, file)));
     } else read = readYaml(text, file);
     const { docs, diagnostics } = read;
