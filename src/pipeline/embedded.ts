@@ -48,10 +48,11 @@ export interface EmbeddedResult {
 export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const started = performance.now();
   const topics = pipelineTopics();
-  // Records, signals and events are dropped once every group has them (a long replay stays flat),
-  // keeping the correlate role's rebuild window of signals (it re-reads them after a failed batch);
-  // the small topics (alerts, identity, incidents, dead letters) are kept whole.
-  const trim = Object.fromEntries([...topics.rawAll.map((t) => [t, 0]), [topics.events, 0], [topics.signals, o.detection.rebuildWindowMs]]);
+  // Records, signals, events and incident updates are dropped once every group has them (a long replay
+  // stays flat), keeping the correlate role's rebuild window of signals (it re-reads them after a failed
+  // batch). Kept whole: alerts (the rebuild reads them back by produce time), identity (restored from its
+  // start) and dead letters (counted at the end).
+  const trim = Object.fromEntries([...topics.rawAll.map((t) => [t, 0]), [topics.events, 0], [topics.incidents, 0], [topics.signals, o.detection.rebuildWindowMs]]);
   const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000, trim });
   const sink = await FileIndexSink.open(o.stateDir);
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
