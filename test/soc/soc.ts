@@ -55,9 +55,13 @@ try {
   if (fields.fieldsMissing.length > 0) failures.push(`${fields.fieldsMissing.length} fields missing`);
   for (const e of panels.emptyPanels) failures.push(`empty panel: ${e}`);
 
-  // The same demo, read back from OpenSearch: `seam report incident --latest --from opensearch` draws a page too.
-  const fromIndex = join(dir, 'from-opensearch', 'incident-latest.html');
-  const rep = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'report', 'incident', '--latest', '--from', 'opensearch', '--url', ep.opensearch.url, '--index-prefix', prefix, '--out', fromIndex], { cwd: ROOT, encoding: 'utf8' });
+  // The same demo, read back from OpenSearch: `seam report incident <who> --from opensearch` draws the attack's
+  // page too (an identity names its latest incident). Not `--latest`: since the printout stopped folding one
+  // identity's incident into another's (ADR 0020), the demo's latest incident is the stolen IRSA session's lone
+  // GuardDuty finding, which has no chain to draw.
+  const fromIndex = join(dir, 'from-opensearch', 'incident-attacker.html');
+  const attacker = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
+  const rep = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'report', 'incident', attacker, '--from', 'opensearch', '--url', ep.opensearch.url, '--index-prefix', prefix, '--out', fromIndex], { cwd: ROOT, encoding: 'utf8' });
   if (rep.status !== 0) failures.push(`seam report incident --from opensearch exited ${rep.status}: ${rep.stderr.slice(-1000)}`);
   else {
     pages.push(fromIndex);
