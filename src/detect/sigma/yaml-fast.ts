@@ -152,7 +152,7 @@ class Reader {
       if (k < 0) throw NO;
       const first = this.text.charAt(at);
       if (INDICATORS.has(first)) throw NO;
-      const key = this.text.slice(at, k).replace(/ +$/, '');
+      const key = this.text.slice(at, trimEnd(this.text, at, k));
       const c0 = key.charCodeAt(0);
       // Keys the core schema would type (numbers, null, booleans) are left to the full parser.
       if (key === '' || (c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 46 || (c0 === 45 && key.length > 1) || NULLS.has(key) || BOOLS.has(key)) throw NO;
@@ -303,14 +303,18 @@ class Reader {
       }
       if (c === 58 && (i + 1 === l.end || t.charCodeAt(i + 1) === 32)) throw NO; // `a: b: c`
     }
-    const raw = t.slice(v, end).replace(/ +$/, '');
+    const raw = t.slice(v, trimEnd(t, v, end));
     this.li = li + 1;
     this.noContinuation(indent);
     if (NULLS.has(raw)) return { kind: 'scalar', pos, value: null, text: raw };
     const b = BOOLS.get(raw);
     if (b !== undefined) return { kind: 'scalar', pos, value: b, text: raw };
-    if (INT.test(raw)) return { kind: 'scalar', pos, value: Number(raw), text: raw };
-    if (OTHER_TYPED.test(raw)) throw NO;
+    // Only text starting with a digit, a sign or a dot can be a number.
+    const c0 = raw.charCodeAt(0);
+    if ((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 43 || c0 === 46) {
+      if (INT.test(raw)) return { kind: 'scalar', pos, value: Number(raw), text: raw };
+      if (OTHER_TYPED.test(raw)) throw NO;
+    }
     return { kind: 'scalar', pos, value: raw, text: raw };
   }
 
@@ -382,6 +386,12 @@ class Reader {
     if (!strip) value += '\n';
     return { kind: 'scalar', pos, value, text: value };
   }
+}
+
+/** The end of `t` between `from` and `end` without trailing spaces. */
+function trimEnd(t: string, from: number, end: number): number {
+  while (end > from && t.charCodeAt(end - 1) === 32) end--;
+  return end;
 }
 
 const ESCAPES: Record<string, string> = { '\\': '\\', '"': '"', '/': '/', n: '\n', t: '\t', r: '\r', '0': '\0', ' ': ' ' };
