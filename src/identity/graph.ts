@@ -58,10 +58,39 @@ export interface GraphStats {
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
+/** Service accounts whose pods are remembered at once (`podsOf`); past this the memo starts over. */
+const MAX_SA_PODS_MEMO = 4096;
+
+interface SaPod {
+  pod: string;
+  via: string;
+  /** The link's end as the store had it when remembered (any change to it changes the store's stamp). */
+  toMs: number;
+  /** The pod's node in the service account's cluster (where its execs start). */
+  key: string;
+}
+
+interface SaPods {
+  cluster: string;
+  stampTo: number;
+  stampExec: number;
+  /** Every pod, in index order: kept only when fewer than two are open. */
+  all: SaPod[];
+  /** Pods whose link never closed. */
+  open: number;
+  execd: SaPod[];
+}
 const MAX_CHAIN_DEPTH = 6;
 
+/** A stored fact's attributes as JSON, serialized once (stored facts are never changed; asked of on every repeat sighting). */
+const storedJson = new WeakMap<object, string>();
+
 function sameFact(e: Edge, f: FactDraft): boolean {
-  return e.fact.to === f.to && JSON.stringify(e.fact.attributes) === JSON.stringify(f.attributes);
+  if (e.fact.to !== f.to) return false;
+  const a = e.fact.attributes;
+  let json = storedJson.get(a);
+  if (json === undefined) storedJson.set(a, (json = JSON.stringify(a)));
+  return json === JSON.stringify(f.attributes);
 }
 
 function step(kind: string, from: string, to: string, via?: string): ChainStep {
@@ -150,6 +179,7 @@ export class IdentityGraph {
   private watermarkMs = -Infinity;
   private sincePrune = 0;
   private counters = { observed: 0, factsEmitted: 0, pruned: 0 };
+  private readonly saPods = new Map<string, SaPods>();
 
   constructor(options: IdentityGraphOptions = {}) {
     this.config = IdentityGraphConfig.parse(options);
@@ -456,12 +486,58 @@ export class IdentityGraph {
     }
   }
 
+  /**
+   * The pods of a service account (its pod_service_account keys whose latest version points at it), in index
+   * order, with those someone exec'd into apart: remembered until the store says a version pointing at the
+   * service account, or the set of exec'd pods, changed. A busy service account has hundreds of pods and most
+   * of its events ask this; rebuilding on change costs one walk per pod added.
+   */
+  private podsOf(cluster: string, sak: string): SaPods {
+    const stampTo = this.store.stampTo(sak);
+    const stampExec = this.store.stampFromSet('exec');
+    const hit = this.saPods.get(sak);
+    if (hit !== undefined && hit.cluster === cluster && hit.stampTo === stampTo && hit.stampExec === stampExec) return hit;
+    const c: SaPods = { cluster, stampTo, stampExec, all: [], open: 0, execd: [] };
+    const keys = this.store.incomingKeys(sak, 'pod_service_account');
+    if (keys === undefined) return this.rememberPods(sak, c);
+    const prefix = podKey(cluster, '');
+    const plain = !cluster.includes(':');
+    const pod = (from: string, same: boolean): string => (same ? from.slice(prefix.length) : from.replace(/^k8s:[^:]*:pod:/, ''));
+    // Two passes: most pods stay open and nobody exec'd into them, so the first only counts and picks out
+    // the exec'd ones; the full list is kept only when fewer than two are open (then every pod's end matters).
+    for (const k of keys) {
+      const e = this.store.latest(k);
+      if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak) continue;
+      if (e.toMs === Infinity) c.open++;
+      const from = e.fact.from;
+      // The pod's node in this cluster is its own key when it lies in this cluster (the usual case).
+      const same = plain && from.startsWith(prefix);
+      const key = same ? from : podKey(cluster, pod(from, false));
+      if (this.store.hasOutgoing(key, 'exec')) c.execd.push({ pod: pod(from, same), via: e.fact.provenance, toMs: e.toMs, key });
+    }
+    if (c.open < 2) {
+      for (const k of keys) {
+        const e = this.store.latest(k);
+        if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak) continue;
+        const same = plain && e.fact.from.startsWith(prefix);
+        const p = pod(e.fact.from, same);
+        c.all.push({ pod: p, via: e.fact.provenance, toMs: e.toMs, key: same ? e.fact.from : podKey(cluster, p) });
+      }
+    }
+    return this.rememberPods(sak, c);
+  }
+
+  private rememberPods(sak: string, c: SaPods): SaPods {
+    if (this.saPods.size >= MAX_SA_PODS_MEMO) this.saPods.clear();
+    this.saPods.set(sak, c);
+    return c;
+  }
+
   /** Service account → pod → the last exec into one of its pods within the exec link window. */
   private resolveServiceAccount(r: Resolution, cluster: string, sa: string, pod: string | undefined, t: number, depth: number): void {
     const sak = saKey(cluster, sa);
-    // The pods that count (the one named, else the service account's pods not gone before the window), in
-    // index order; only pods someone exec'd into can give `best`, so the others cost one lookup each (a busy
-    // service account has hundreds of pods, and this runs for most of its events).
+    // The pods that count: the one named, else the service account's pods not gone before the window, in
+    // index order. Only pods someone exec'd into can give `best`; the rest matter only for "exactly one pod".
     let nPods = 0;
     let firstPod: { pod: string; via?: string } | undefined;
     let best: { edge: Edge; pod: string; via?: string } | undefined;
@@ -475,27 +551,17 @@ export class IdentityGraph {
       firstPod = { pod, via: this.store.latest(`pod|${cluster}|${pod}`)?.fact.provenance };
       execsOf(pod, firstPod.via, podKey(cluster, pod));
     } else {
-      const keys = this.store.incomingKeys(sak, 'pod_service_account');
+      const c = this.podsOf(cluster, sak);
       const since = t - this.config.execLinkWindowMs;
-      const prefix = podKey(cluster, '');
-      const plain = !cluster.includes(':');
-      if (keys !== undefined) {
-        for (const k of keys) {
-          const e = this.store.latest(k);
-          // A pod's service account never changes, so a link learned after `t` still holds, unless the pod was gone by then.
-          if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak || !(e.toMs > since)) continue;
-          nPods++;
-          const from = e.fact.from;
-          // The pod's node in this cluster is its own key when it lies in this cluster (the usual case).
-          const same = plain && from.startsWith(prefix);
-          const key = same ? from : podKey(cluster, from.replace(/^k8s:[^:]*:pod:/, ''));
-          const execd = this.store.hasOutgoing(key, 'exec');
-          if (nPods > 1 && !execd) continue;
-          const p = same ? from.slice(prefix.length) : from.replace(/^k8s:[^:]*:pod:/, '');
-          if (nPods === 1) firstPod = { pod: p, via: e.fact.provenance };
-          if (execd) execsOf(p, e.fact.provenance, key);
+      // A pod's service account never changes, so a link learned after `t` still holds, unless the pod was gone by then.
+      if (c.open >= 2) nPods = 2;
+      else {
+        for (const p of c.all) {
+          if (!(p.toMs > since)) continue;
+          if (++nPods === 1) firstPod = { pod: p.pod, via: p.via };
         }
       }
+      for (const p of c.execd) if (p.toMs > since) execsOf(p.pod, p.via, p.key);
     }
     if (best === undefined) {
       if (nPods === 1 && firstPod !== undefined && depth === 0 && r.principal !== undefined) {

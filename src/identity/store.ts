@@ -13,17 +13,23 @@ export interface StoreLimits {
   retentionMs: number;
 }
 
-function addTo(index: Map<string, Set<string>>, k: string, v: string): void {
+/** Adds to an index; true when `k` had no entry before. */
+function addTo(index: Map<string, Set<string>>, k: string, v: string): boolean {
   let s = index.get(k);
+  const created = s === undefined;
   if (s === undefined) index.set(k, (s = new Set()));
   s.add(v);
+  return created;
 }
 
-function removeFrom(index: Map<string, Set<string>>, k: string, v: string): void {
+/** Removes from an index; true when `k` has no entry left. */
+function removeFrom(index: Map<string, Set<string>>, k: string, v: string): boolean {
   const s = index.get(k);
-  if (s === undefined) return;
+  if (s === undefined) return false;
   s.delete(v);
-  if (s.size === 0) index.delete(k);
+  if (s.size > 0) return false;
+  index.delete(k);
+  return true;
 }
 
 export function timeMs(iso: string | undefined, fallback: number): number {
@@ -40,6 +46,17 @@ export class EdgeStore {
   private readonly byKind = new Map<string, Set<string>>();
   private nVersions = 0;
   evicted = 0;
+  /**
+   * Change stamps, for callers that memoize an answer derived from the store (the graph's pods per service
+   * account): `to` node → stamp of the last change to any version pointing at it (added, closed, dropped, or
+   * no longer its key's latest); kind → stamp of the last time a node gained its first, or lost its last, key
+   * of that kind starting at it. Stamps come from one counter, so an unchanged stamp means nothing changed.
+   */
+  private clock = 0;
+  private readonly toStamps = new Map<string, number>();
+  private readonly fromSetStamps = new Map<string, number>();
+  /** kind → the nodes at least one key of that kind starts at (the kind-prefixed `byFrom` entries, without building the prefix). */
+  private readonly fromNodes = new Map<string, Set<string>>();
 
   constructor(private readonly limits: StoreLimits) {}
 
@@ -64,6 +81,7 @@ export class EdgeStore {
           if (e.toMs <= at) return false;
           e.toMs = at;
           e.closedBy = fact.provenance;
+          this.touch(e.fact.to);
           return true;
         }
       }
@@ -77,6 +95,9 @@ export class EdgeStore {
     }
     for (const e of list) if (e.fromMs === at && e.fact.provenance === fact.provenance) return false;
     const edge: Edge = { fact, fromMs: at, toMs: until };
+    const latest = list[list.length - 1];
+    if (latest !== undefined) this.touch(latest.fact.to);
+    this.touch(fact.to);
     // Insert in time order; the previous version closes where this one starts, this one where the next starts.
     let i = list.length;
     while (i > 0 && list[i - 1]!.fromMs > at) i--;
@@ -84,22 +105,40 @@ export class EdgeStore {
     if (prev !== undefined && prev.toMs > at) {
       prev.toMs = at;
       prev.closedBy = fact.provenance;
+      this.touch(prev.fact.to);
     }
     const next = list[i];
     if (next !== undefined && edge.toMs > next.fromMs) edge.toMs = next.fromMs;
     list.splice(i, 0, edge);
     this.nVersions++;
-    addTo(this.byFrom, fact.kind + '\0' + fact.from, fact.key);
+    if (addTo(this.byFrom, fact.kind + '\0' + fact.from, fact.key)) {
+      this.fromSetStamps.set(fact.kind, ++this.clock);
+      addTo(this.fromNodes, fact.kind, fact.from);
+    }
     addTo(this.byTo, fact.kind + '\0' + fact.to, fact.key);
     addTo(this.byFrom, fact.from, fact.key);
     addTo(this.byTo, fact.to, fact.key);
     if (fact.group !== undefined) addTo(this.byGroup, fact.group, fact.key);
     while (list.length > this.limits.maxVersionsPerKey) {
-      list.shift();
+      this.touch(list.shift()!.fact.to);
       this.nVersions--;
       this.evicted++;
     }
     return true;
+  }
+
+  private touch(to: string): void {
+    this.toStamps.set(to, ++this.clock);
+  }
+
+  /** Stamp of the last change to the versions pointing at `to` (0: no key points at it, none ever did or all were dropped). */
+  stampTo(to: string): number {
+    return this.toStamps.get(to) ?? 0;
+  }
+
+  /** Stamp of the last change to the set of nodes that keys of `kind` start at. */
+  stampFromSet(kind: FactKind): number {
+    return this.fromSetStamps.get(kind) ?? 0;
   }
 
   /** The version of `key` valid at `t` (undefined t = the open version now). */
@@ -145,9 +184,9 @@ export class EdgeStore {
     return this.select(this.byGroup.get(group), undefined, t, (e) => e.fact.group === group);
   }
 
-  /** Does any key of this kind start at `from` (valid now or not)? One map lookup, nothing built. */
+  /** Does any key of this kind start at `from` (valid now or not)? Nothing built. */
   hasOutgoing(from: string, kind: FactKind): boolean {
-    return this.byFrom.has(kind + '\0' + from);
+    return this.fromNodes.get(kind)?.has(from) ?? false;
   }
 
   /** The keys of this kind pointing at `to` (for callers that walk them without building edge lists). */
@@ -186,9 +225,12 @@ export class EdgeStore {
     const cutoff = nowMs - this.limits.retentionMs;
     let dropped = 0;
     for (const [key, list] of this.versions) {
+      let stale = false;
+      for (const e of list) if (e.toMs < cutoff) stale = true;
+      if (!stale) continue;
+      for (const e of list) this.touch(e.fact.to);
       let keep = 0;
       for (const e of list) if (e.toMs >= cutoff) list[keep++] = e;
-      if (keep === list.length) continue;
       const gone = list.splice(keep);
       dropped += gone.length;
       if (list.length === 0) this.forget(key, gone);
@@ -201,8 +243,11 @@ export class EdgeStore {
     this.versions.delete(key);
     for (const e of gone) {
       removeFrom(this.byFrom, e.fact.from, key);
-      removeFrom(this.byTo, e.fact.to, key);
-      removeFrom(this.byFrom, e.fact.kind + '\0' + e.fact.from, key);
+      if (removeFrom(this.byTo, e.fact.to, key)) this.toStamps.delete(e.fact.to);
+      if (removeFrom(this.byFrom, e.fact.kind + '\0' + e.fact.from, key)) {
+        this.fromSetStamps.set(e.fact.kind, ++this.clock);
+        removeFrom(this.fromNodes, e.fact.kind, e.fact.from);
+      }
       removeFrom(this.byTo, e.fact.kind + '\0' + e.fact.to, key);
       if (e.fact.group !== undefined) removeFrom(this.byGroup, e.fact.group, key);
       removeFrom(this.byKind, e.fact.kind, key);

@@ -3,7 +3,7 @@ import type { SeamEvent, SourceType } from '../core/envelope.ts';
 import { stageThrew } from '../core/errors.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
-import { listInputFiles, readFiles } from '../sources/file/source.ts';
+import { listInputFiles, readFilesBatches } from '../sources/file/source.ts';
 
 /** What a replay can hand each normalized event to (the detector, when rules are loaded). */
 export interface EventHandler<A> {
@@ -69,21 +69,24 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   };
   let bytesRead = 0;
   const report = (): void => opts.onProgress?.({ bytesRead, bytesTotal, records: summary.records, rejected: summary.rejected });
-  const reject = async (dl: DeadLetter): Promise<void> => {
+  // Writes wait only when a sink asks to (its buffer is full): most records cost no promise at all.
+  const reject = (dl: DeadLetter): Promise<void> | undefined => {
     summary.rejected++;
     summary.rejectedByCode[dl.code] = (summary.rejectedByCode[dl.code] ?? 0) + 1;
-    await dlq.write(dl);
+    return dlq.write(dl);
   };
   const emitAlerts = async (alerts: A[]): Promise<void> => {
     for (const a of alerts) {
       summary.alerts++;
       opts.onAlert?.(a);
-      if (alertsOut) await alertsOut.write(a);
+      const w = alertsOut?.write(a);
+      if (w !== undefined) await w;
     }
   };
 
   try {
-    const items = readFiles(opts.paths, {
+    // One array of records per read chunk: the loop below handles each record synchronously.
+    const batches = readFilesBatches(opts.paths, {
       maxRecordBytes: opts.maxRecordBytes,
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
       onProgress: (n) => {
@@ -91,36 +94,46 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
       },
     });
     let sinceReport = 0;
-    for await (const item of items) {
-      summary.records++;
-      if (item.kind === 'error') {
-        await reject(deadLetter('read', item.error, item.raw, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
-      } else {
-        const r = normalizeLine(item.text, item.meta, { maxRecordBytes: opts.maxRecordBytes });
-        if (!r.ok) {
-          await reject(deadLetter('normalize', r.error, item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
+    for await (const batch of batches) {
+      for (const item of batch) {
+        summary.records++;
+        let wait: Promise<void> | undefined;
+        if (item.kind === 'error') {
+          wait = reject(deadLetter('read', item.error, item.raw, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
         } else {
-          const ev = r.value;
-          // A record whose content makes detection (or serialization) throw is a dead letter; the replay goes on.
-          let alerts: A[] = [];
-          let line: string | undefined;
-          try {
-            if (opts.handler) alerts = opts.handler.process(ev);
-            // After the handler: the detect stage writes who acted onto the event (ADR 0014).
-            if (out) line = JSON.stringify(ev);
-          } catch (e) {
-            await reject(deadLetter('detect', stageThrew(opts.handler ? 'detect' : 'serialize', e, { id: ev.seam.id }), item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
-            continue;
+          const r = normalizeLine(item.text, item.meta, { maxRecordBytes: opts.maxRecordBytes });
+          if (!r.ok) {
+            wait = reject(deadLetter('normalize', r.error, item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
+          } else {
+            const ev = r.value;
+            // A record whose content makes detection (or serialization) throw is a dead letter; the replay goes on.
+            let alerts: A[] | undefined;
+            let line: string | undefined;
+            let failed = false;
+            try {
+              if (opts.handler) alerts = opts.handler.process(ev);
+              // After the handler: the detect stage writes who acted onto the event (ADR 0014).
+              if (out) line = JSON.stringify(ev);
+            } catch (e) {
+              failed = true;
+              wait = reject(deadLetter('detect', stageThrew(opts.handler ? 'detect' : 'serialize', e, { id: ev.seam.id }), item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
+            }
+            if (!failed) {
+              summary.normalized++;
+              summary.bySource[ev.seam.source] = (summary.bySource[ev.seam.source] ?? 0) + 1;
+              if (out && line !== undefined) {
+                const w = out.writeLine(line);
+                if (w !== undefined) await w;
+              }
+              if (alerts !== undefined && alerts.length > 0) await emitAlerts(alerts);
+            }
           }
-          summary.normalized++;
-          summary.bySource[ev.seam.source] = (summary.bySource[ev.seam.source] ?? 0) + 1;
-          if (out && line !== undefined) await out.writeLine(line);
-          await emitAlerts(alerts);
         }
-      }
-      if (++sinceReport === 2048) {
-        sinceReport = 0;
-        report();
+        if (wait !== undefined) await wait;
+        if (++sinceReport === 2048) {
+          sinceReport = 0;
+          report();
+        }
       }
     }
     if (opts.handler) await emitAlerts(opts.handler.flush());

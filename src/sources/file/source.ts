@@ -76,6 +76,14 @@ function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; e
  * (`maxRecordBytes`), whatever the file size.
  */
 export async function* readFile(path: string, opts: FileReadOptions): AsyncGenerator<FileItem> {
+  for await (const batch of readFileBatches(path, opts)) yield* batch;
+}
+
+/**
+ * The records of one file, one array per read chunk: a consumer that handles records synchronously
+ * (`seam replay`) pays the async-iteration hop once per chunk rather than once per record.
+ */
+export async function* readFileBatches(path: string, opts: FileReadOptions): AsyncGenerator<FileItem[]> {
   const now = opts.now ?? (() => new Date().toISOString());
   const gz = await isGzip(path);
   const file = createReadStream(path, { highWaterMark: opts.readChunkBytes ?? 256 * 1024 });
@@ -93,16 +101,17 @@ export async function* readFile(path: string, opts: FileReadOptions): AsyncGener
     ...(opts.cluster ? { cluster: opts.cluster } : {}),
   });
 
-  function* drain(): Generator<FileItem> {
+  function drain(): FileItem[] {
+    const out: FileItem[] = [];
     for (const p of pieces) {
       const origin = `${path}:${p.line}`;
       if (p.kind === 'record') {
         const cw = unwrapCloudWatchEvent(p.text);
         if (cw) {
           const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
-          yield { kind: 'record', text: cw.text, meta };
+          out.push({ kind: 'record', text: cw.text, meta });
         } else {
-          yield { kind: 'record', text: p.text, meta: baseMeta(origin) };
+          out.push({ kind: 'record', text: p.text, meta: baseMeta(origin) });
         }
       } else if (p.kind === 'oversized') {
         const error = new SeamError(
@@ -110,15 +119,16 @@ export async function* readFile(path: string, opts: FileReadOptions): AsyncGener
           `record of ${p.bytes} bytes exceeds maxRecordBytes=${opts.maxRecordBytes}; it stays in ${path} at byte ${p.offset}`,
           { details: { path, line: p.line, offset: p.offset, bytes: p.bytes, limit: opts.maxRecordBytes } },
         );
-        yield { kind: 'error', error, raw: p.head, meta: baseMeta(origin) };
+        out.push({ kind: 'error', error, raw: p.head, meta: baseMeta(origin) });
       } else {
         const error = new SeamError('SEAM_ERR_INPUT_TRUNCATED', `input ends inside a record that started at line ${p.line}`, {
           details: { path, line: p.line, offset: p.offset },
         });
-        yield { kind: 'error', error, raw: p.text, meta: baseMeta(origin) };
+        out.push({ kind: 'error', error, raw: p.text, meta: baseMeta(origin) });
       }
     }
     pieces.length = 0;
+    return out;
   }
 
   try {
@@ -134,13 +144,14 @@ export async function* readFile(path: string, opts: FileReadOptions): AsyncGener
       } else {
         splitter.push(chunk, pieces);
       }
-      yield* drain();
+      const batch = drain();
+      if (batch.length > 0) yield batch;
       opts.onProgress?.(file.bytesRead);
       receivedAt = now();
     }
   } catch (cause) {
     const error = new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause, details: { path } });
-    yield { kind: 'error', error, raw: '', meta: baseMeta(path) };
+    yield [{ kind: 'error', error, raw: '', meta: baseMeta(path) }];
     return;
   }
   if (!splitter) {
@@ -149,17 +160,23 @@ export async function* readFile(path: string, opts: FileReadOptions): AsyncGener
     splitter.push(h, pieces);
   }
   splitter.end(pieces);
-  yield* drain();
+  const batch = drain();
+  if (batch.length > 0) yield batch;
   opts.onProgress?.(file.bytesRead);
 }
 
 /** Streams the records of many files and folders, in order. */
 export async function* readFiles(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem> {
+  for await (const batch of readFilesBatches(paths, opts)) yield* batch;
+}
+
+/** `readFiles`, one array of records per read chunk (see `readFileBatches`). */
+export async function* readFilesBatches(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem[]> {
   const files = await listInputFiles(paths);
   let before = 0;
   for (const f of files) {
     const inner = opts.onProgress;
-    yield* readFile(f.path, { ...opts, ...(inner ? { onProgress: (n: number) => inner(before + n) } : {}) });
+    yield* readFileBatches(f.path, { ...opts, ...(inner ? { onProgress: (n: number) => inner(before + n) } : {}) });
     before += f.bytes;
   }
 }
