@@ -108,8 +108,19 @@ export function learning(event: SeamEvent, config: NativeConfig, startMs: number
 export function eventNetwork(event: SeamEvent, config: NativeConfig): NetworkInfo | undefined {
   const ip = event.seam.source_ip;
   if (ip === undefined) return undefined;
-  return networkOf(ip, config.asnDatabase ? bundledAsnLookup : undefined, config.amazonAsns);
+  // The answer depends only on the address and the config: remembered per config for recent addresses
+  // (the same few addresses call again and again; each lookup parses the address and searches the table).
+  let memo = networks.get(config);
+  if (memo === undefined) networks.set(config, (memo = new Map()));
+  if (memo.has(ip)) return memo.get(ip);
+  const net = networkOf(ip, config.asnDatabase ? bundledAsnLookup : undefined, config.amazonAsns);
+  if (memo.size >= MAX_NETWORK_MEMO) memo.clear();
+  memo.set(ip, net === undefined ? undefined : Object.freeze(net));
+  return net;
 }
+
+const MAX_NETWORK_MEMO = 4096;
+const networks = new WeakMap<NativeConfig, Map<string, Readonly<NetworkInfo> | undefined>>();
 
 /** Baseline facts of one kind the subject holds at `t`. */
 export function known(graph: IdentityGraph, subjectKey: string, kind: IdentityFact['kind'], t: number): Edge[] {
