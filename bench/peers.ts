@@ -47,6 +47,7 @@ import { join, resolve } from 'node:path';
 import type { RawMeta } from '../src/core/envelope.ts';
 import { normalizeLine } from '../src/core/normalize/normalize.ts';
 import { generateLines } from './lib/events.ts';
+import { writeFirstAlertEvent } from './lib/first-alert-event.ts';
 
 const arg = (k: string, d: string): string => process.argv.slice(2).find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1) ?? d;
 const ROOT = resolve(import.meta.dirname, '..');
@@ -94,28 +95,7 @@ say(`events by source: ${SOURCES.map((s) => `${s}=${counts[s]}`).join(' ')} (${(
 const RUN = mkdtempSync(join(WORK, 'run-'));
 process.on('exit', () => rmSync(RUN, { recursive: true, force: true }));
 const ONE = join(RUN, 'one-event.jsonl');
-writeFileSync(
-  ONE,
-  JSON.stringify({
-    eventVersion: '1.08',
-    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE000000001', arn: 'arn:aws:iam::111122223333:user/ops', accountId: '111122223333', userName: 'ops' },
-    eventTime: '2024-11-05T14:09:12Z',
-    eventSource: 'cloudtrail.amazonaws.com',
-    eventName: 'StopLogging',
-    awsRegion: 'us-west-2',
-    sourceIPAddress: '198.51.100.7',
-    userAgent: 'aws-cli/2.15.0',
-    requestParameters: { name: 'org-trail' },
-    responseElements: null,
-    requestID: '11111111-2222-3333-4444-555555555555',
-    eventID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-    readOnly: false,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: '111122223333',
-    eventCategory: 'Management',
-  }) + '\n',
-);
+writeFirstAlertEvent(ONE);
 
 // ---- the compiled build ------------------------------------------------------------------------------
 if (spawnSync(process.execPath, [SEAM, '--help'], { env: { ...process.env, SEAM_RUNTIME: 'dist' }, encoding: 'utf8' }).status !== 0) {
