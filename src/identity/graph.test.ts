@@ -270,6 +270,43 @@ describe('identity graph: seeds, facts and bounds', () => {
   });
 });
 
+describe('identity graph: pods of a service account kept up to date', () => {
+  it('answers as a graph built afresh while pods come, go, are exec’d into and come back under another service account', () => {
+    const pod = (i: number): string => `payments/api-${i}`;
+    const del = (nsPod: string, time: string): SeamEvent => ev(audit({ verb: 'delete', user: controller, time, resource: 'pods', namespace: 'payments', name: nsPod.split('/')[1]! }));
+    // Minutes after 13:00; the exec link window is 30 minutes, so a pod gone at :06 no longer counts at :51.
+    const at = (min: number): string => t('13:00:00', min * 60);
+    const steps: [SeamEvent, number][] = [
+      [ev(podCreate(controller, pod(1), 'api', at(0))), 0],
+      [ev(execInto(iamK8sUser(alice), pod(1), at(1))), 1],
+      [ev(podCreate(controller, pod(1), 'worker', at(2))), 2], // the same pod name now under another service account
+      [ev(podCreate(controller, pod(2), 'api', at(4))), 4],
+      [ev(podCreate(controller, pod(3), 'api', at(5))), 5],
+      [del(pod(3), at(6)), 6],
+      [ev(podCreate(controller, 'payments/other-1', 'worker', at(50))), 50],
+      [ev(execInto(iamK8sUser(bob), pod(2), at(52))), 52],
+      [del(pod(2), at(53)), 53],
+      [ev(podCreate(controller, pod(1), 'api', at(54))), 54], // back under `api`, in its old place in the index
+    ];
+    // The service account's own call names no pod, so the graph looks at its pods (exactly one, or an exec'd one).
+    const asSa = (min: number): SeamEvent => ev(audit({ verb: 'list', user: saK8sUser('payments', 'api'), time: t('13:00:30', min * 60), resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' }));
+    const kept = new IdentityGraph();
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < steps.length; i++) {
+      const [e, min] = steps[i]!;
+      kept.observe(e);
+      const fresh = new IdentityGraph();
+      replay(fresh, steps.slice(0, i + 1).map(([x]) => x));
+      const r = kept.resolve(asSa(min));
+      expect(r, `after step ${i}`).toEqual(fresh.resolve(asSa(min)));
+      answers.push(r.principal?.pod);
+    }
+    // One pod; no pod once it moved away; one, then two (one gone but still in the window); one again once the
+    // gone pod left the window; the exec'd pod, still after it was deleted.
+    expect(answers).toEqual([pod(1), pod(1), undefined, pod(2), undefined, undefined, pod(2), pod(2), pod(2), pod(2)]);
+  });
+});
+
 describe('identity graph: order of facts', () => {
   it('keeps validity intervals right when an older version arrives after a newer one', () => {
     const versions = ['10:00:00', '11:00:00', '12:00:00'].map((at, i) => ({

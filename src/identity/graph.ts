@@ -70,6 +70,13 @@ interface SaPod {
   key: string;
 }
 
+interface PodEntry extends SaPod {
+  /** The key's latest version links the pod to this service account (else the key is only held for its place). */
+  linked: boolean;
+  /** Someone exec'd into the pod. */
+  execd: boolean;
+}
+
 interface SaPods {
   cluster: string;
   stampTo: number;
@@ -79,6 +86,10 @@ interface SaPods {
   /** Pods whose link never closed. */
   open: number;
   execd: SaPod[];
+  /** Every key of the store's index of pod links to this service account, in its order. */
+  entries: Map<string, PodEntry>;
+  /** Keys the store changed since (see `EdgeStore.onTouch`). */
+  pending: Set<string> | undefined;
 }
 const MAX_CHAIN_DEPTH = 6;
 
@@ -184,6 +195,12 @@ export class IdentityGraph {
   constructor(options: IdentityGraphOptions = {}) {
     this.config = IdentityGraphConfig.parse(options);
     this.store = new EdgeStore({ maxVersionsPerKey: this.config.maxVersionsPerKey, retentionMs: this.config.retentionMs });
+    this.store.onTouch = (to, key, dropped) => {
+      const c = this.saPods.get(to);
+      if (c === undefined) return;
+      if (dropped) this.saPods.delete(to);
+      else (c.pending ??= new Set()).add(key);
+    };
     for (const c of this.config.clusters) {
       this.noteCluster(c.name, c.account);
       if (c.oidcIssuer !== undefined) {
@@ -488,43 +505,99 @@ export class IdentityGraph {
 
   /**
    * The pods of a service account (its pod_service_account keys whose latest version points at it), in index
-   * order, with those someone exec'd into apart: remembered until the store says a version pointing at the
-   * service account, or the set of exec'd pods, changed. A busy service account has hundreds of pods and most
-   * of its events ask this; rebuilding on change costs one walk per pod added.
+   * order, with those someone exec'd into apart. Remembered per service account and brought up to date from
+   * the keys the store says changed since (`onTouch`): a busy service account has hundreds of pods and most of
+   * its events ask this, so a pod added or gone costs one key's update, not a walk over every pod. Only a
+   * change to the set of exec'd pods anywhere walks the remembered pods (no store look-up per pod).
    */
   private podsOf(cluster: string, sak: string): SaPods {
     const stampTo = this.store.stampTo(sak);
     const stampExec = this.store.stampFromSet('exec');
     const hit = this.saPods.get(sak);
-    if (hit !== undefined && hit.cluster === cluster && hit.stampTo === stampTo && hit.stampExec === stampExec) return hit;
-    const c: SaPods = { cluster, stampTo, stampExec, all: [], open: 0, execd: [] };
-    const keys = this.store.incomingKeys(sak, 'pod_service_account');
-    if (keys === undefined) return this.rememberPods(sak, c);
-    const prefix = podKey(cluster, '');
-    const plain = !cluster.includes(':');
-    const pod = (from: string, same: boolean): string => (same ? from.slice(prefix.length) : from.replace(/^k8s:[^:]*:pod:/, ''));
-    // Two passes: most pods stay open and nobody exec'd into them, so the first only counts and picks out
-    // the exec'd ones; the full list is kept only when fewer than two are open (then every pod's end matters).
-    for (const k of keys) {
-      const e = this.store.latest(k);
-      if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak) continue;
-      if (e.toMs === Infinity) c.open++;
-      const from = e.fact.from;
-      // The pod's node in this cluster is its own key when it lies in this cluster (the usual case).
-      const same = plain && from.startsWith(prefix);
-      const key = same ? from : podKey(cluster, pod(from, false));
-      if (this.store.hasOutgoing(key, 'exec')) c.execd.push({ pod: pod(from, same), via: e.fact.provenance, toMs: e.toMs, key });
-    }
-    if (c.open < 2) {
-      for (const k of keys) {
-        const e = this.store.latest(k);
-        if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak) continue;
-        const same = plain && e.fact.from.startsWith(prefix);
-        const p = pod(e.fact.from, same);
-        c.all.push({ pod: p, via: e.fact.provenance, toMs: e.toMs, key: same ? e.fact.from : podKey(cluster, p) });
+    if (hit !== undefined && hit.cluster === cluster) {
+      if (hit.stampTo === stampTo && hit.stampExec === stampExec) return hit;
+      if (this.updatePods(hit, sak, stampExec)) {
+        hit.stampTo = stampTo;
+        hit.stampExec = stampExec;
+        return hit;
       }
     }
+    const c: SaPods = { cluster, stampTo, stampExec, all: [], open: 0, execd: [], entries: new Map(), pending: undefined };
+    const keys = this.store.incomingKeys(sak, 'pod_service_account');
+    if (keys !== undefined) for (const k of keys) c.entries.set(k, this.podEntry(cluster, sak, k, undefined));
+    for (const p of c.entries.values()) {
+      if (p.linked && p.toMs === Infinity) c.open++;
+      if (p.execd) c.execd.push(p);
+    }
+    if (c.open < 2) for (const p of c.entries.values()) if (p.linked) c.all.push(p);
     return this.rememberPods(sak, c);
+  }
+
+  /** One pod_service_account key as `podsOf` sees it (`into`: the remembered entry to update in place). */
+  private podEntry(cluster: string, sak: string, k: string, into: PodEntry | undefined): PodEntry {
+    const e = this.store.latest(k);
+    const p = into ?? { pod: '', via: '', toMs: 0, key: '', linked: false, execd: false };
+    if (e === undefined || e.fact.kind !== 'pod_service_account' || e.fact.to !== sak) {
+      p.linked = false;
+      p.execd = false;
+      return p;
+    }
+    const prefix = podKey(cluster, '');
+    const from = e.fact.from;
+    // The pod's node in this cluster is its own key when it lies in this cluster (the usual case).
+    const same = !cluster.includes(':') && from.startsWith(prefix);
+    p.pod = same ? from.slice(prefix.length) : from.replace(/^k8s:[^:]*:pod:/, '');
+    p.via = e.fact.provenance;
+    p.toMs = e.toMs;
+    p.key = same ? from : podKey(cluster, p.pod);
+    p.linked = true;
+    p.execd = this.store.hasOutgoing(p.key, 'exec');
+    return p;
+  }
+
+  /** Applies the keys that changed since `c` was remembered; false when only a rebuild can tell. */
+  private updatePods(c: SaPods, sak: string, stampExec: number): boolean {
+    const keys = this.store.incomingKeys(sak, 'pod_service_account');
+    if (keys === undefined) return false;
+    let execdOrder = false;
+    if (c.pending !== undefined) {
+      for (const k of c.pending) {
+        const had = c.entries.get(k);
+        if (had === undefined) {
+          // A key new to the index goes last, as in the store's index (keys leave it only on prune, which forgets `c`).
+          if (!keys.has(k)) continue;
+          const p = this.podEntry(c.cluster, sak, k, undefined);
+          c.entries.set(k, p);
+          if (p.linked && p.toMs === Infinity) c.open++;
+          if (p.execd) c.execd.push(p);
+          continue;
+        }
+        const wasOpen = had.linked && had.toMs === Infinity;
+        const wasExecd = had.execd;
+        this.podEntry(c.cluster, sak, k, had);
+        if (wasOpen) c.open--;
+        if (had.linked && had.toMs === Infinity) c.open++;
+        if (wasExecd !== had.execd) execdOrder = true;
+      }
+      c.pending = undefined;
+    }
+    if (c.entries.size !== keys.size) return false;
+    if (stampExec !== c.stampExec) {
+      for (const p of c.entries.values()) {
+        const x = p.linked && this.store.hasOutgoing(p.key, 'exec');
+        if (x !== p.execd) {
+          p.execd = x;
+          execdOrder = true;
+        }
+      }
+    }
+    if (execdOrder) {
+      c.execd = [];
+      for (const p of c.entries.values()) if (p.execd) c.execd.push(p);
+    }
+    c.all = [];
+    if (c.open < 2) for (const p of c.entries.values()) if (p.linked) c.all.push(p);
+    return true;
   }
 
   private rememberPods(sak: string, c: SaPods): SaPods {

@@ -57,6 +57,12 @@ export class EdgeStore {
   private readonly fromSetStamps = new Map<string, number>();
   /** kind → the nodes at least one key of that kind starts at (the kind-prefixed `byFrom` entries, without building the prefix). */
   private readonly fromNodes = new Map<string, Set<string>>();
+  /**
+   * Told of every change `stampTo` counts, with the key whose versions changed (`dropped`: prune removed
+   * versions, and may have removed the key from the index), so a caller can update what it derived instead of
+   * rebuilding it (the graph's pods per service account).
+   */
+  onTouch: ((to: string, key: string, dropped: boolean) => void) | undefined;
 
   constructor(private readonly limits: StoreLimits) {}
 
@@ -81,7 +87,7 @@ export class EdgeStore {
           if (e.toMs <= at) return false;
           e.toMs = at;
           e.closedBy = fact.provenance;
-          this.touch(e.fact.to);
+          this.touch(e.fact.to, fact.key);
           return true;
         }
       }
@@ -96,8 +102,8 @@ export class EdgeStore {
     for (const e of list) if (e.fromMs === at && e.fact.provenance === fact.provenance) return false;
     const edge: Edge = { fact, fromMs: at, toMs: until };
     const latest = list[list.length - 1];
-    if (latest !== undefined) this.touch(latest.fact.to);
-    this.touch(fact.to);
+    if (latest !== undefined) this.touch(latest.fact.to, fact.key);
+    this.touch(fact.to, fact.key);
     // Insert in time order; the previous version closes where this one starts, this one where the next starts.
     let i = list.length;
     while (i > 0 && list[i - 1]!.fromMs > at) i--;
@@ -105,7 +111,7 @@ export class EdgeStore {
     if (prev !== undefined && prev.toMs > at) {
       prev.toMs = at;
       prev.closedBy = fact.provenance;
-      this.touch(prev.fact.to);
+      this.touch(prev.fact.to, fact.key);
     }
     const next = list[i];
     if (next !== undefined && edge.toMs > next.fromMs) edge.toMs = next.fromMs;
@@ -120,15 +126,16 @@ export class EdgeStore {
     addTo(this.byTo, fact.to, fact.key);
     if (fact.group !== undefined) addTo(this.byGroup, fact.group, fact.key);
     while (list.length > this.limits.maxVersionsPerKey) {
-      this.touch(list.shift()!.fact.to);
+      this.touch(list.shift()!.fact.to, fact.key);
       this.nVersions--;
       this.evicted++;
     }
     return true;
   }
 
-  private touch(to: string): void {
+  private touch(to: string, key: string, dropped = false): void {
     this.toStamps.set(to, ++this.clock);
+    this.onTouch?.(to, key, dropped);
   }
 
   /** Stamp of the last change to the versions pointing at `to` (0: no key points at it, none ever did or all were dropped). */
@@ -228,7 +235,7 @@ export class EdgeStore {
       let stale = false;
       for (const e of list) if (e.toMs < cutoff) stale = true;
       if (!stale) continue;
-      for (const e of list) this.touch(e.fact.to);
+      for (const e of list) this.touch(e.fact.to, key, true);
       let keep = 0;
       for (const e of list) if (e.toMs >= cutoff) list[keep++] = e;
       const gone = list.splice(keep);
