@@ -107,6 +107,12 @@ export interface ModelEnv {
   placeholders: Record<string, string[]>;
   maxPlaceholderExpansion?: number;
   diags: Diagnostic[];
+  /**
+   * Only find the problems (checkRuleModel): string values are not turned into patterns unless a step that
+   * can raise a diagnostic (`expand`, `base64`, `base64offset`) is among their modifiers. The detection built
+   * this way is thrown away, never compiled.
+   */
+  check?: boolean;
 }
 
 class Fail extends Error {}
@@ -206,7 +212,8 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
     if (scalars.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' has an empty value list`);
   } else throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}' must have a value or a list of values, not a map`);
   const mapValue = env.mapping.mapValue;
-  if (mapValue !== undefined && !keyword && typeMods.length === 0 && strMods.length === 0 && cmp.length === 0 && tpart.length === 0) {
+  // A check skips value and field mapping: they raise nothing, and no value they give can fail later.
+  if (mapValue !== undefined && env.check !== true && !keyword && typeMods.length === 0 && strMods.length === 0 && cmp.length === 0 && tpart.length === 0) {
     // Plain (in)equality only: a translated value under `contains` or a regex would mean something else.
     for (let i = 0; i < scalars.length; i++) {
       const it = scalars[i]!;
@@ -220,7 +227,7 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   }
   const e: MEntry = {
     field: rawField,
-    path: keyword ? '' : env.mapping.mapField(rawField),
+    path: keyword || env.check === true ? '' : env.mapping.mapField(rawField),
     keyword,
     mods,
     type: typeMods[0] as MEntry['type'],
@@ -244,7 +251,7 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   if (e.type === 'fieldref') {
     e.refs = scalars.map((it) => {
       if (typeof it.value !== 'string') throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' takes field names`);
-      return env.mapping.mapField(it.value);
+      return env.check === true ? '' : env.mapping.mapField(it.value);
     });
     return e;
   }
@@ -292,7 +299,9 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       continue;
     }
     const raw = typeof v === 'string' ? v : it.text;
-    e.items.push({ k: 'str', raw, isString: typeof v === 'string', vals: stringValues(raw, mods, env, pos), pos });
+    // Building the patterns raises nothing without these steps: a check leaves them out (most of a cold load).
+    const vals = env.check === true && !mods.some((m) => m === 'expand' || m === 'base64' || m === 'base64offset') ? [] : stringValues(raw, mods, env, pos);
+    e.items.push({ k: 'str', raw, isString: typeof v === 'string', vals, pos });
   }
   return e;
 }
@@ -418,14 +427,42 @@ export function buildRuleModel(
   const { detection: node, ...rest } = meta;
   if (meta.kind === 'correlation' || node === undefined) return { kind: meta.kind, meta: rest, file, detection: undefined, source: undefined };
   const mapping = mapLogsource(meta.logsource);
-  const env: ModelEnv = {
+  const detection = buildDetection(node, modelEnv(meta, file, mapping, opts, diags, false), meta.kind === 'filter' ? ['condition', 'rules'] : ['condition']);
+  return { kind: meta.kind, meta: rest, file, detection, source: mapping.source };
+}
+
+/**
+ * Whether buildRuleModel would give this rule or filter a detection, with the same diagnostics in the same
+ * order, without building the patterns of its string values (a rule nothing evaluates yet: its model is
+ * built when it compiles). Correlations and documents without a detection: false, as buildRuleModel.
+ */
+export function checkRuleModel(
+  meta: RuleMeta,
+  file: string,
+  opts: { placeholders: Record<string, string[]>; maxPlaceholderExpansion?: number | undefined },
+  diags: Diagnostic[],
+): boolean {
+  const node = meta.detection;
+  if (meta.kind === 'correlation' || node === undefined) return false;
+  const env = modelEnv(meta, file, mapLogsource(meta.logsource), opts, diags, true);
+  return buildDetection(node, env, meta.kind === 'filter' ? ['condition', 'rules'] : ['condition']) !== undefined;
+}
+
+function modelEnv(
+  meta: RuleMeta,
+  file: string,
+  mapping: LogsourceMapping,
+  opts: { placeholders: Record<string, string[]>; maxPlaceholderExpansion?: number | undefined },
+  diags: Diagnostic[],
+  check: boolean,
+): ModelEnv {
+  return {
     file,
     rule: meta.id ?? meta.title,
     mapping,
     placeholders: opts.placeholders,
     ...(opts.maxPlaceholderExpansion === undefined ? {} : { maxPlaceholderExpansion: opts.maxPlaceholderExpansion }),
     diags,
+    ...(check ? { check } : {}),
   };
-  const detection = buildDetection(node, env, meta.kind === 'filter' ? ['condition', 'rules'] : ['condition']);
-  return { kind: meta.kind, meta: rest, file, detection, source: mapping.source };
 }

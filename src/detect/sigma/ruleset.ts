@@ -16,7 +16,7 @@ import { validateDoc } from './validate.ts';
 import type { RuleMeta } from './validate.ts';
 import { compileDetection } from './compile.ts';
 import type { Node, Pred } from './compile.ts';
-import { buildRuleModel } from './model.ts';
+import { buildRuleModel, checkRuleModel } from './model.ts';
 import type { MDetection, RuleModel } from './model.ts';
 import { EvalCtx, FieldTable } from './fields.ts';
 import { mapLogsource } from './logsource.ts';
@@ -182,18 +182,27 @@ class Loader {
     // What building this rule's model said last time (the rule cache), when nothing will evaluate it now.
     const stored = deferrable && slot && this.models === undefined ? slot.cache.outcome(slot.hash, slot.i, file) : undefined;
     let det: MDetection | undefined;
+    // Whether the detection has no problem; `det` stays undefined for a deferred rule, built when it compiles.
+    let ok: boolean;
     if (stored !== undefined) {
       this.diags.push(...stored.diags);
       if (!stored.ok) {
         this.stats.rejected++;
         return;
       }
+      ok = true;
+    } else if (deferrable && this.models === undefined) {
+      // Every problem of the model, without building its patterns nor keeping it (most of a cold SigmaHQ load).
+      const before = this.diags.length;
+      ok = checkRuleModel(meta, file, modelOpts, this.diags);
+      if (slot) slot.cache.putOutcome(slot.hash, slot.i, ok, this.diags.slice(before));
     } else {
       const before = this.diags.length;
       const model = buildRuleModel(meta, file, modelOpts, this.diags);
       this.models?.push(model);
       if (deferrable && slot) slot.cache.putOutcome(slot.hash, slot.i, model.detection !== undefined, this.diags.slice(before));
       det = model.detection;
+      ok = det !== undefined;
     }
     if (meta.kind === 'correlation') {
       if (!this.unique(meta, file)) {
@@ -207,7 +216,7 @@ class Loader {
       this.stats.correlations++;
       return;
     }
-    if (!det && stored === undefined) {
+    if (!ok) {
       this.stats.rejected++;
       return;
     }
@@ -225,7 +234,7 @@ class Loader {
         need: new Set(),
         materialize: () => {
           if (real !== undefined) return real;
-          // Built again from the document when the cache said it loads (its diagnostics were already reported).
+          // Built from the document when only checked at load or the cache said it loads (its diagnostics were already reported).
           const d = det ?? buildRuleModel(meta, file, modelOpts, []).detection;
           if (d === undefined) return (real = () => false);
           const n = compileDetection(d, fieldTable);
