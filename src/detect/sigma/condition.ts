@@ -107,6 +107,28 @@ export function parseCondition(src: string): Cond {
 export function expandPattern(pattern: string, names: readonly string[]): string[] {
   if (pattern === 'them') return names.filter((n) => !n.startsWith('_'));
   if (!pattern.includes('*')) return names.filter((n) => n === pattern);
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
-  return names.filter((n) => re.test(n));
+  // Without a RegExp per pattern (one per rule of SigmaHQ's `1 of selection_*` was a tenth of checking a rule).
+  const parts = pattern.split('*');
+  return names.filter((n) => globMatch(parts, n));
+}
+
+/** A line terminator, which a `*` of a pattern (`.` in the regex it stood for) does not match. */
+const LINE_END = /[\n\r\u2028\u2029]/;
+
+/** Whether `s` is `parts` joined by runs of any characters but line terminators (`*`), whole. */
+export function globMatch(parts: readonly string[], s: string): boolean {
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (s.length < first.length + last.length || !s.startsWith(first) || !s.endsWith(last)) return false;
+  const end = s.length - last.length;
+  // Leftmost placement of each middle part leaves the most room for the rest: enough for `*` alone.
+  let at = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const p = parts[i]!;
+    const j = s.indexOf(p, at);
+    if (j < 0 || j + p.length > end) return false;
+    at = j + p.length;
+  }
+  // What the stars stand for holds no line end (a condition's token, so the middle parts, has no whitespace).
+  return !LINE_END.test(s.slice(first.length, end));
 }
