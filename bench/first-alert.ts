@@ -2,9 +2,11 @@
  * Time to first alert with the SigmaHQ rules, measured from outside the process (issue 13): `seam replay` of
  * one CloudTrail StopLogging event (the event bench:peers uses) with `--rules RULES`, from the compiled build,
  * whole process timed by /usr/bin/time (wall, user+sys CPU, peak RSS). Cold: an empty rule cache (a first
- * start or new rules); warm: a restart with unchanged rules. Runs alternate cold and warm so both see the same
- * load; the machine is shared, so the load average is printed beside each run. Last line:
- * `first-alert: cold_s=<best wall> warm_s=<best wall> cold_cpu_s=<n> warm_cpu_s=<n> cold_rss_mb=<n> warm_rss_mb=<n> rules=<n> load=<1-min avg>`
+ * start or new rules); warm: a restart with unchanged rules; rules-cold: only the rule cache emptied, the other
+ * copies in the cache folder kept (the ASN table's parsed copy): a restart with new rules on a machine that ran
+ * Seam before. Cold is a first start (the whole cache folder empty). Runs alternate the three so all see the
+ * same load; the machine is shared, so the load average is printed beside each run. Last line:
+ * `first-alert: cold_s=<best wall> warm_s=<best wall> cold_cpu_s=<n> warm_cpu_s=<n> cold_rss_mb=<n> warm_rss_mb=<n> rules_cold_s=<n> rules_cold_cpu_s=<n> rules=<n> load=<1-min avg>`
  *
  *   npm run bench:first-alert [-- RUNS=3 RULES=../shared/sigma/rules]
  */
@@ -74,6 +76,7 @@ const fmt = (k: string, r: Run): string =>
 
 const cold: Run[] = [];
 const warm: Run[] = [];
+const rulesCold: Run[] = [];
 for (let i = 0; i < RUNS; i++) {
   rmSync(CACHE, { recursive: true, force: true });
   const c = run();
@@ -82,12 +85,17 @@ for (let i = 0; i < RUNS; i++) {
   const w = run();
   console.log(fmt('warm', w));
   warm.push(w);
+  rmSync(join(CACHE, 'rules'), { recursive: true, force: true });
+  const r = run();
+  console.log(fmt('rules-cold', r));
+  rulesCold.push(r);
 }
 rmSync(WORK, { recursive: true, force: true });
 const best = (rs: Run[]): Run => rs.reduce((a, b) => (b.wallS < a.wallS ? b : a));
 const c = best(cold);
 const w = best(warm);
+const rc = best(rulesCold);
 console.log(`load average at end: ${load()}`);
 console.log(
-  `first-alert: cold_s=${c.wallS.toFixed(2)} warm_s=${w.wallS.toFixed(2)} cold_cpu_s=${c.cpuS.toFixed(2)} warm_cpu_s=${w.cpuS.toFixed(2)} cold_rss_mb=${c.rssMb.toFixed(0)} warm_rss_mb=${w.rssMb.toFixed(0)} rules=${w.rules} load=${loadavg()[0]!.toFixed(2)}`,
+  `first-alert: cold_s=${c.wallS.toFixed(2)} warm_s=${w.wallS.toFixed(2)} cold_cpu_s=${c.cpuS.toFixed(2)} warm_cpu_s=${w.cpuS.toFixed(2)} cold_rss_mb=${c.rssMb.toFixed(0)} warm_rss_mb=${w.rssMb.toFixed(0)} rules_cold_s=${rc.wallS.toFixed(2)} rules_cold_cpu_s=${rc.cpuS.toFixed(2)} rules=${w.rules} load=${loadavg()[0]!.toFixed(2)}`,
 );
