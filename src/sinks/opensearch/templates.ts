@@ -268,29 +268,23 @@ export function buildTemplates(o: TemplateOptions): TemplateSet {
       },
     },
   });
-  indexTemplates.push({
-    name: `${p}-identity`,
-    body: {
-      index_patterns: [`${p}-identity`],
-      composed_of: [settingsName],
-      priority: 200,
-      template: {
-        mappings: { dynamic: true, date_detection: false, dynamic_templates: dynamicTemplates, properties: { '@timestamp': date, ...identityProperties } },
+  // The identity graph and the incidents each live in one index (documents updated in place, no daily rollover).
+  for (const [name, properties] of [
+    ['identity', identityProperties],
+    ['incidents', incidentProperties],
+  ] as const) {
+    indexTemplates.push({
+      name: `${p}-${name}`,
+      body: {
+        index_patterns: [`${p}-${name}`],
+        composed_of: [settingsName],
+        priority: 200,
+        template: {
+          mappings: { dynamic: true, date_detection: false, dynamic_templates: dynamicTemplates, properties: { '@timestamp': date, ...properties } },
+        },
       },
-    },
-  });
-
-  indexTemplates.push({
-    name: `${p}-incidents`,
-    body: {
-      index_patterns: [`${p}-incidents`],
-      composed_of: [settingsName],
-      priority: 200,
-      template: {
-        mappings: { dynamic: true, date_detection: false, dynamic_templates: dynamicTemplates, properties: { '@timestamp': date, ...incidentProperties } },
-      },
-    },
-  });
+    });
+  }
 
   for (const t of [...componentTemplates, ...indexTemplates]) t.body._meta = { managed_by: 'seam', seam_hash: bodyHash(t.body) };
   return { componentTemplates, indexTemplates };
