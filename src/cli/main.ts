@@ -186,11 +186,12 @@ export function buildCli(): Command {
     .option('--latest', 'the incident that ended last')
     .option('--input <dir>', 'a `seam run` output folder with alerts.jsonl and events.jsonl', 'out')
     .option('--from <source>', "'opensearch': read the alerts and event indices instead of --input")
-    .option('--url <url>', 'with --from opensearch: node URL (default SEAM_OPENSEARCH_URL or http://127.0.0.1:9200)')
-    .option('--index-prefix <prefix>', 'with --from opensearch: index prefix', 'seam')
-    .option('--rules <dir>', 'rule folder the triage notes come from', 'detections')
+    .option('--config <file>', 'seam.yml: OpenSearch nodes, credentials, TLS, SigV4 and index prefix, rule paths (default SEAM_CONFIG)')
+    .option('--url <url>', "with --from opensearch: node URL (default: the config's opensearch.nodeUrls)")
+    .option('--index-prefix <prefix>', "with --from opensearch: index prefix (default: the config's opensearch.indexPrefix, seam)")
+    .option('--rules <path>', "rule file or folder the triage notes come from (default: the config's rules.paths, detections)")
     .option('--out <file>', 'output file (default <input>/incident-<id>.html)')
-    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix: string; rules: string; out?: string }) => {
+    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix?: string; rules?: string; config?: string; out?: string }) => {
       const { reportIncidentCommand } = await import('./report.ts');
       process.exitCode = await reportIncidentCommand({ ...o, ...(id !== undefined ? { id } : {}) });
     });

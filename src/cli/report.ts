@@ -13,7 +13,11 @@ export interface ReportIncidentOptions {
   input?: string;
   url?: string;
   indexPrefix?: string;
+  /** Rule files or folders the triage notes come from; default the config's `rules.paths`. */
   rules?: string;
+  /** seam.yml (else SEAM_CONFIG, else defaults): OpenSearch nodes, auth, TLS, SigV4 and index prefix, rule paths. */
+  config?: string;
+  env?: NodeJS.ProcessEnv;
   /** Output file; default `<input>/incident-<id>.html` (or `out/` when reading OpenSearch). */
   out?: string;
 }
@@ -49,17 +53,21 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
     err.write('seam report incident: name an incident id (inc-…, or the identity ARN) or pass --latest\n');
     return 2;
   }
+  const { loadCliConfig } = await import('./config.ts');
+  const loaded = await loadCliConfig(o.config, o.env ?? process.env, err);
+  if (loaded === undefined) return 2;
   const src = await import('../report/incident-source.ts');
-  const notes = await src.loadRuleNotes(o.rules ?? 'detections');
+  const notes = await src.loadRuleNotes(o.rules !== undefined ? [o.rules] : loaded.config.rules.paths);
   const from = (o.from ?? 'input').toLowerCase();
   let page: IncidentPage;
   let defaultDir: string;
   try {
     if (from === 'opensearch') {
       const { createOpenSearchClient } = await import('../sinks/opensearch/client.ts');
-      const { defaultNodeUrls, OpenSearchSinkConfig } = await import('../sinks/opensearch/config.ts');
-      const prefix = o.indexPrefix ?? 'seam';
-      const cfg = OpenSearchSinkConfig.parse({ nodeUrls: o.url ? [o.url] : defaultNodeUrls(process.env), indexPrefix: prefix });
+      const { OpenSearchSinkConfig } = await import('../sinks/opensearch/config.ts');
+      // The config's nodes, credentials, TLS and SigV4 settings; --url and --index-prefix override it.
+      const prefix = o.indexPrefix ?? loaded.config.opensearch.indexPrefix;
+      const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(o.url ? { nodeUrls: [o.url] } : {}), indexPrefix: prefix });
       const client = await createOpenSearchClient(cfg);
       try {
         const incidents = await src.incidentsFromOpenSearch(client, prefix);

@@ -27,30 +27,34 @@ async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>>
   }
 }
 
-/** The triage notes of every rule in `rulesDir` (Sigma YAML, by id and name) and of the native detections. */
-export async function loadRuleNotes(rulesDir: string | undefined): Promise<Map<string, RuleNote>> {
+/** The triage notes of every rule in `rules` (Sigma YAML files or folders, by id and name; missing paths skipped) and of the native detections. */
+export async function loadRuleNotes(rules: string | readonly string[] | undefined): Promise<Map<string, RuleNote>> {
   const notes = new Map<string, RuleNote>();
   const { NATIVE_DETECTIONS } = await import('../detect/native/registry.ts');
   for (const d of Object.values(NATIVE_DETECTIONS)) notes.set(d.id, { description: d.description, triage: d.triage });
-  if (rulesDir === undefined || !existsSync(rulesDir)) return notes;
+  const read = (p: string): void => {
+    for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
+      const r = doc.toJS() as { id?: unknown; name?: unknown; description?: unknown } | null;
+      if (r === null || typeof r !== 'object' || typeof r.description !== 'string') continue;
+      const [body, triage] = r.description.split(/\bTriage:\s*/);
+      const note: RuleNote = { description: body!.replace(/\s+/g, ' ').trim() };
+      if (triage !== undefined) note.triage = triage.replace(/\s+/g, ' ').trim();
+      if (typeof r.id === 'string') notes.set(r.id, note);
+      if (typeof r.name === 'string') notes.set(r.name, note);
+    }
+  };
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name)) {
-        for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
-          const r = doc.toJS() as { id?: unknown; name?: unknown; description?: unknown } | null;
-          if (r === null || typeof r !== 'object' || typeof r.description !== 'string') continue;
-          const [body, triage] = r.description.split(/\bTriage:\s*/);
-          const note: RuleNote = { description: body!.replace(/\s+/g, ' ').trim() };
-          if (triage !== undefined) note.triage = triage.replace(/\s+/g, ' ').trim();
-          if (typeof r.id === 'string') notes.set(r.id, note);
-          if (typeof r.name === 'string') notes.set(r.name, note);
-        }
-      }
+      else if (/\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name)) read(p);
     }
   };
-  walk(rulesDir);
+  for (const path of rules === undefined ? [] : typeof rules === 'string' ? [rules] : rules) {
+    if (!existsSync(path)) continue;
+    if (statSync(path).isDirectory()) walk(path);
+    else read(path);
+  }
   return notes;
 }
 
