@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Networks from '../../src/detect/native/networks.ts';
 
 // `npm run build` and bin/seam.mjs choosing between dist/ and the sources (ADR 0013). The build goes to
 // its own folder inside dist/ (compiled files must sit in the repository to find node_modules), so
@@ -50,6 +52,16 @@ describe('compiled build (npm run build)', () => {
     expect(compiled.trim().split('\n').length).toBeGreaterThan(5);
     expect(compiled).toBe(run('tsx'));
   }, 120_000);
+
+  it("ships the ASN table's parsed copy, made from the installed CSV, where the compiled loader reads it", async () => {
+    const networks = (await import(pathToFileURL(join(OUT, 'detect/native/networks.js')).href)) as typeof Networks;
+    expect(networks.SHIPPED_ASN_TABLE).toBe(join(OUT, 'data/asn-ipv4.bin'));
+    const csv = networks.bundledAsnCsv();
+    const copy = networks.decodeAsnTable(readFileSync(networks.SHIPPED_ASN_TABLE), networks.asnCsvKey(csv));
+    expect(copy).toBeDefined();
+    const parsed = networks.parseAsnCsv(readFileSync(csv, 'utf8'));
+    for (const ip of ['52.95.110.1', '8.8.8.8', '198.51.100.7']) expect(networks.lookupAsn(copy!, ip)).toEqual(networks.lookupAsn(parsed, ip));
+  });
 
   it('a build older than the sources never runs: auto falls back to tsx and says so, dist refuses', () => {
     const stamp = join(OUT, 'build-stamp.json');

@@ -14,7 +14,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { seamCacheDir } from '../../core/cache-dir.ts';
 import { isPrivateIp, parseAddress } from '../../core/ip.ts';
 
@@ -52,18 +53,23 @@ export function ipv4ToInt(ip: string): number | undefined {
   return n;
 }
 
+/** An AS's organisation, looked up by number. */
+export interface AsnOrgs {
+  get(asn: number): string | undefined;
+}
+
 export interface AsnTable {
   starts: Uint32Array;
   ends: Uint32Array;
   asns: Uint32Array;
-  orgs: Map<number, string>;
+  orgs: AsnOrgs;
 }
 
 let table: AsnTable | null | undefined;
 let tableError: string | undefined;
 
 /** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays. */
-export function parseAsnCsv(text: string): AsnTable {
+export function parseAsnCsv(text: string): AsnTable & { orgs: Map<number, string> } {
   let lines = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   const starts = new Uint32Array(lines + 1);
@@ -91,49 +97,144 @@ export function parseAsnCsv(text: string): AsnTable {
   return { starts: starts.subarray(0, n), ends: ends.subarray(0, n), asns: asns.subarray(0, n), orgs };
 }
 
-const MAGIC = 0x4e534153; // 'SASN' little-endian
+/** 'SAS2' little-endian: the second layout (the first held the organisations as JSON, ~40 ms to decode). */
+const MAGIC = 0x32534153;
 
-/** The parsed table as one binary file: magic, count, three uint32 arrays, the organisations as JSON. */
-function encodeTable(t: AsnTable): Buffer {
-  const n = t.starts.length;
-  const head = new Uint32Array([MAGIC, n]);
-  const orgs = Buffer.from(JSON.stringify([...t.orgs]));
-  return Buffer.concat([Buffer.from(head.buffer), Buffer.from(t.starts.buffer, t.starts.byteOffset, n * 4), Buffer.from(t.ends.buffer, t.ends.byteOffset, n * 4), Buffer.from(t.asns.buffer, t.asns.byteOffset, n * 4), orgs]);
+/**
+ * What a parsed copy was made from: the CSV's package version, file name and size. A copy is used only
+ * when its key is the CSV's, so an updated `@ip-location-db/asn` is never answered from an older copy.
+ * (No modification time: `npm ci` in an image's build stage and in its final stage give the same file
+ * different times.)
+ */
+export function asnCsvKey(csvFile: string, size = statSync(csvFile).size): string {
+  let version = 'unknown';
+  try {
+    const pkg = JSON.parse(readFileSync(join(dirname(csvFile), 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+    version = `${String(pkg.name)}@${String(pkg.version)}`;
+  } catch {
+    // No package.json beside it (a test's CSV): the name and size still key the copy.
+  }
+  return `${version} ${basename(csvFile)} ${size}`;
 }
 
-function decodeTable(buf: Buffer): AsnTable | undefined {
-  if (buf.length < 8) return undefined;
-  const words = (off: number, n: number): Uint32Array => new Uint32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + n * 4));
-  const [magic, n] = words(0, 2) as unknown as [number, number];
-  if (magic !== MAGIC || buf.length < 8 + n * 12) return undefined;
-  const orgs = JSON.parse(buf.subarray(8 + n * 12).toString('utf8')) as unknown;
-  if (!Array.isArray(orgs)) return undefined;
-  return { starts: words(8, n), ends: words(8 + n * 4, n), asns: words(8 + n * 8, n), orgs: new Map(orgs as [number, string][]) };
+/** Sorted ASNs, offsets into UTF-8 bytes: a name is decoded only when an alert or a baseline asks for it. */
+class PackedOrgs implements AsnOrgs {
+  private readonly seen = new Map<number, string>();
+  constructor(
+    private readonly keys: Uint32Array,
+    private readonly offsets: Uint32Array,
+    private readonly bytes: Buffer,
+  ) {}
+
+  get(asn: number): string | undefined {
+    const hit = this.seen.get(asn);
+    if (hit !== undefined) return hit;
+    let lo = 0;
+    let hi = this.keys.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = this.keys[mid]!;
+      if (k === asn) {
+        const s = this.bytes.toString('utf8', this.offsets[mid]!, this.offsets[mid + 1]!);
+        this.seen.set(asn, s);
+        return s;
+      }
+      if (k < asn) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
 }
 
 /**
- * The table of `csvFile`, from the parsed copy in `cacheDir` when there is one for this file's size and
- * time (parsing the CSV costs ~250 ms of CPU, and the first event with a public address waits for it;
- * the copy loads in a few ms). A copy that cannot be read is replaced; one that cannot be written only
- * costs the parse next time.
+ * The parsed table as one binary file: magic, key length, key (padded to 4 bytes), count of ranges, count of
+ * organisations, then uint32 arrays (starts, ends, ASNs; the organisations' ASNs sorted and their names'
+ * offsets) and the names' UTF-8 bytes. Every array is read in place, nothing is parsed.
  */
-export function loadAsnTable(csvFile: string, cacheDir: string | undefined): AsnTable {
+export function encodeAsnTable(t: AsnTable & { orgs: Map<number, string> }, key: string): Buffer {
+  const n = t.starts.length;
+  const keyBytes = Buffer.from(key, 'utf8');
+  const keyPadded = Buffer.alloc(Math.ceil(keyBytes.length / 4) * 4);
+  keyBytes.copy(keyPadded);
+  const orgAsns = [...t.orgs.keys()].sort((a, b) => a - b);
+  const names = orgAsns.map((a) => Buffer.from(t.orgs.get(a)!, 'utf8'));
+  const offsets = new Uint32Array(orgAsns.length + 1);
+  for (let i = 0; i < names.length; i++) offsets[i + 1] = offsets[i]! + names[i]!.length;
+  const u32 = (a: Uint32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return Buffer.concat([u32(new Uint32Array([MAGIC, keyBytes.length])), keyPadded, u32(new Uint32Array([n, orgAsns.length])), u32(t.starts), u32(t.ends), u32(t.asns), u32(Uint32Array.from(orgAsns)), u32(offsets), ...names]);
+}
+
+/** The table in `buf` when it is a whole copy made from the CSV with this key; undefined otherwise. */
+export function decodeAsnTable(buf: Buffer, key: string): AsnTable | undefined {
+  if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
+  const keyLength = buf.readUInt32LE(4);
+  let off = 8 + Math.ceil(keyLength / 4) * 4;
+  if (buf.length < off + 8 || buf.toString('utf8', 8, 8 + keyLength) !== key) return undefined;
+  const n = buf.readUInt32LE(off);
+  const m = buf.readUInt32LE(off + 4);
+  off += 8;
+  const bytesAt = off + (3 * n + 2 * m + 1) * 4;
+  if (buf.length < bytesAt) return undefined;
+  // In place when the buffer is aligned (readFileSync gives large files their own buffer), else copied.
+  const aligned = (buf.byteOffset & 3) === 0;
+  const words = (count: number): Uint32Array => {
+    const at = buf.byteOffset + off;
+    off += count * 4;
+    return aligned ? new Uint32Array(buf.buffer, at, count) : new Uint32Array(buf.buffer.slice(at, at + count * 4));
+  };
+  const starts = words(n);
+  const ends = words(n);
+  const asns = words(n);
+  const orgAsns = words(m);
+  const offsets = words(m + 1);
+  if (buf.length !== bytesAt + offsets[m]!) return undefined;
+  return { starts, ends, asns, orgs: new PackedOrgs(orgAsns, offsets, buf.subarray(bytesAt)) };
+}
+
+/** The parsed copy `npm run build` writes beside the compiled code (ADR 0013); absent when running the sources. */
+export const SHIPPED_ASN_TABLE = fileURLToPath(new URL('../../data/asn-ipv4.bin', import.meta.url));
+
+/** Writes `csvFile`'s parsed copy to `file` (`npm run build`), atomically. */
+export function writeAsnTableCopy(csvFile: string, file: string): void {
+  const t = parseAsnCsv(readFileSync(csvFile, 'utf8'));
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, encodeAsnTable(t, asnCsvKey(csvFile)));
+  renameSync(tmp, file);
+}
+
+/** The table in `file` when it exists and was made from the CSV with this key. */
+function readCopy(file: string, key: string): AsnTable | undefined {
+  try {
+    return decodeAsnTable(readFileSync(file), key);
+  } catch {
+    return undefined; // missing or unreadable: the next source is tried
+  }
+}
+
+/**
+ * The table of `csvFile`: from `shipped` (the build's copy, dist/data/asn-ipv4.bin) when it was made from
+ * this CSV; else from the parsed copy in `cacheDir` for this file's size and time; else parsed (~250 ms of
+ * CPU, and the first event with a public address waits for it; a copy loads in a few ms), and the copy
+ * written to `cacheDir`. A copy that cannot be read or is not this CSV's is passed over (a cache-folder
+ * one replaced); one that cannot be written only costs the parse next time.
+ */
+export function loadAsnTable(csvFile: string, cacheDir: string | undefined, shipped?: string): AsnTable {
   const st = statSync(csvFile);
-  const copy = cacheDir === undefined ? undefined : join(cacheDir, `asn-ipv4-${st.size}-${Math.floor(st.mtimeMs)}.bin`);
+  const key = asnCsvKey(csvFile, st.size);
+  const fromBuild = shipped === undefined ? undefined : readCopy(shipped, key);
+  if (fromBuild !== undefined) return fromBuild;
+  const copy = cacheDir === undefined ? undefined : join(cacheDir, `asn-ipv4-v2-${st.size}-${Math.floor(st.mtimeMs)}.bin`);
   if (copy !== undefined && existsSync(copy)) {
-    try {
-      const t = decodeTable(readFileSync(copy));
-      if (t !== undefined) return t;
-    } catch {
-      // Unreadable: parse the CSV and write the copy again.
-    }
+    const t = readCopy(copy, key);
+    if (t !== undefined) return t;
   }
   const t = parseAsnCsv(readFileSync(csvFile, 'utf8'));
   if (copy !== undefined) {
     try {
       mkdirSync(cacheDir!, { recursive: true });
       const tmp = `${copy}.${process.pid}.tmp`;
-      writeFileSync(tmp, encodeTable(t));
+      writeFileSync(tmp, encodeAsnTable(t, key));
       renameSync(tmp, copy);
     } catch {
       // A read-only cache folder costs the parse at the next start, nothing else.
@@ -142,12 +243,16 @@ export function loadAsnTable(csvFile: string, cacheDir: string | undefined): Asn
   return t;
 }
 
+/** The CSV of the bundled database. */
+export function bundledAsnCsv(): string {
+  return createRequire(import.meta.url).resolve('@ip-location-db/asn/asn-ipv4-num.csv');
+}
+
 /** The bundled table, once per process. */
 function loadTable(): AsnTable | null {
   if (table !== undefined) return table;
   try {
-    const require = createRequire(import.meta.url);
-    table = loadAsnTable(require.resolve('@ip-location-db/asn/asn-ipv4-num.csv'), seamCacheDir());
+    table = loadAsnTable(bundledAsnCsv(), seamCacheDir(), SHIPPED_ASN_TABLE);
   } catch (e) {
     tableError = (e as Error).message;
     table = null;
@@ -161,12 +266,10 @@ export function asnDatabaseError(): string | undefined {
   return tableError;
 }
 
-/** The bundled database's answer for an IPv4 address. */
-export const bundledAsnLookup: AsnLookup = (ip) => {
+/** `t`'s answer for an IPv4 address. */
+export function lookupAsn(t: AsnTable, ip: string): AsnInfo | undefined {
   const n = ipv4ToInt(ip);
   if (n === undefined) return undefined;
-  const t = loadTable();
-  if (t === null) return undefined;
   let lo = 0;
   let hi = t.starts.length - 1;
   while (lo <= hi) {
@@ -177,6 +280,13 @@ export const bundledAsnLookup: AsnLookup = (ip) => {
   if (hi < 0 || t.ends[hi]! < n) return undefined;
   const asn = t.asns[hi]!;
   return { asn, org: t.orgs.get(asn) ?? '' };
+}
+
+/** The bundled database's answer for an IPv4 address. */
+export const bundledAsnLookup: AsnLookup = (ip) => {
+  if (ipv4ToInt(ip) === undefined) return undefined;
+  const t = loadTable();
+  return t === null ? undefined : lookupAsn(t, ip);
 };
 
 function prefixOf(ip: string): string {
