@@ -4,7 +4,7 @@
  * The id is derived from the rule and the contributing events, so a redelivered or replayed input
  * re-creates the same alert id and the index never holds duplicates. See docs/alerts.md.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { ChainStep, Principal } from '../core/envelope.ts';
 import type { SeamEvent } from '../core/envelope.ts';
@@ -91,11 +91,9 @@ export interface AlertInput {
 
 /** Deterministic alert id: same rule + same set of events → same id, whatever the arrival order. */
 export function alertId(ruleId: string, eventIds: readonly string[]): string {
-  const sorted = [...new Set(eventIds)].sort();
-  const h = createHash('sha256');
-  h.update(ruleId);
-  for (const id of sorted) h.update('\n' + id);
-  return h.digest('hex').slice(0, 32);
+  // One-shot hash of the same bytes the streaming form hashed (rule id, then "\n" + each id).
+  const text = eventIds.length === 1 ? ruleId + '\n' + eventIds[0]! : ruleId + [...new Set(eventIds)].sort().map((id) => '\n' + id).join('');
+  return hash('sha256', text, 'hex').slice(0, 32);
 }
 
 export function toLevel(level: unknown): AlertLevel {
@@ -104,19 +102,28 @@ export function toLevel(level: unknown): AlertLevel {
 
 /** Builds and returns an alert; used by single-rule matches, correlations and native detections. */
 export function buildAlert(input: AlertInput): Alert {
-  const sorted = [...input.contributions].sort((a, b) => a.timeMs - b.timeMs);
-  const events: string[] = [];
-  const seen = new Set<string>();
-  const nativeIds: string[] = [];
-  const seenNative = new Set<string>();
-  for (const c of sorted) {
-    for (const id of c.ids) {
-      if (!seen.has(id)) events.push(id);
-      seen.add(id);
-    }
-    for (const id of c.nativeIds) {
-      if (!seenNative.has(id)) nativeIds.push(id);
-      seenNative.add(id);
+  const sorted = input.contributions.length === 1 ? input.contributions : [...input.contributions].sort((a, b) => a.timeMs - b.timeMs);
+  let events: string[];
+  let nativeIds: string[];
+  const only = sorted.length === 1 ? sorted[0]! : undefined;
+  if (only !== undefined && only.ids.length <= 1 && only.nativeIds.length <= 1) {
+    // One event (a single-rule match, most native detections): nothing to order or deduplicate.
+    events = [...only.ids];
+    nativeIds = [...only.nativeIds];
+  } else {
+    events = [];
+    nativeIds = [];
+    const seen = new Set<string>();
+    const seenNative = new Set<string>();
+    for (const c of sorted) {
+      for (const id of c.ids) {
+        if (!seen.has(id)) events.push(id);
+        seen.add(id);
+      }
+      for (const id of c.nativeIds) {
+        if (!seenNative.has(id)) nativeIds.push(id);
+        seenNative.add(id);
+      }
     }
   }
   let first = Infinity;

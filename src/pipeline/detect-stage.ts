@@ -37,7 +37,10 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
     native,
     process(event) {
       const out = native.process(event);
-      if (detector) out.push(...detector.process(event));
+      if (detector) {
+        const sigma = detector.process(event);
+        for (let i = 0; i < sigma.length; i++) out.push(sigma[i]!);
+      }
       // Alerts closed by this event carry who acted, really, as the graph resolved it.
       for (const a of out) {
         if (a.origin === undefined && a.chain === undefined && a.events[a.events.length - 1] === event.seam.id) {

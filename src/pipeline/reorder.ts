@@ -18,54 +18,73 @@ interface Held<T> {
 
 const before = (a: { t: number; id: string }, b: { t: number; id: string }): boolean => a.t < b.t || (a.t === b.t && a.id < b.id);
 
-/** A min-heap on (event time, id); `push` refuses what sorts before the last item released. */
+/** Released items at the front of `run` are dropped (one copy) once this many have piled up and they are most of it. */
+const RUN_COMPACT_AT = 4096;
+
+/**
+ * Items in (event time, id) order; `push` refuses what sorts before the last item released.
+ *
+ * Input is mostly in order already (one source, or sources a little apart): an item that sorts at or after
+ * the newest one in `run` is appended there (a sorted array read from `runHead`, no sifting), and only the
+ * others go to a min-heap. Release takes the smaller of the two fronts, so the order is the heap's alone.
+ */
 export class ReorderBuffer<T> {
+  private run: Held<T>[] = [];
+  private runHead = 0;
   private readonly heap: Held<T>[] = [];
-  private readonly ids = new Map<string, number>();
-  private last: { t: number; id: string } | undefined;
+  /** Held ids with their counts, for `holds` (the correlate role asks it while rebuilding); off for a single stream. */
+  private readonly ids: Map<string, number> | undefined;
+  private lastT = -Infinity;
+  private lastId: string | undefined;
+
+  constructor(opts: { trackIds?: boolean } = {}) {
+    this.ids = opts.trackIds === false ? undefined : new Map();
+  }
 
   get size(): number {
-    return this.heap.length;
+    return this.run.length - this.runHead + this.heap.length;
   }
 
   /** Event time of the oldest held item. */
   get oldestMs(): number | undefined {
-    return this.heap[0]?.t;
+    const r = this.run[this.runHead];
+    const h = this.heap[0];
+    if (r === undefined) return h?.t;
+    return h === undefined || r.t <= h.t ? r.t : h.t;
   }
 
   /** Event time of the last item released, -Infinity before the first. */
   get releasedMs(): number {
-    return this.last?.t ?? -Infinity;
+    return this.lastT;
   }
 
   /** Is an item with this id held? */
   holds(id: string): boolean {
-    return this.ids.has(id);
+    if (this.ids !== undefined) return this.ids.has(id);
+    for (let i = this.runHead; i < this.run.length; i++) if (this.run[i]!.id === id) return true;
+    return this.heap.some((h) => h.id === id);
   }
 
   /** Holds an item; false (not held) when it is late: it sorts before an item already released, or has no time. */
   push(t: number, id: string, value: T): boolean {
     if (!Number.isFinite(t)) return false;
+    if (this.lastId !== undefined && !(this.lastT < t || (this.lastT === t && this.lastId < id))) return false;
     const item = { t, id, value };
-    if (this.last !== undefined && !before(this.last, item)) return false;
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-    this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
+    const run = this.run;
+    const tail = run.length > this.runHead ? run[run.length - 1] : undefined;
+    if (tail === undefined || !before(item, tail)) run.push(item);
+    else this.heapPush(item);
+    if (this.ids !== undefined) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
     return true;
   }
 
-  /** Every held item with event time at or before `watermarkMs`, in order. */
-  releaseUpTo(watermarkMs: number): T[] {
-    const out: T[] = [];
-    while (this.heap.length > 0 && this.heap[0]!.t <= watermarkMs) out.push(this.pop());
-    return out;
+  /** Every held item with event time at or before `watermarkMs`, in order (appended to `into`). */
+  releaseUpTo(watermarkMs: number, into: T[] = []): T[] {
+    for (;;) {
+      const next = this.next();
+      if (next === undefined || next.t > watermarkMs) return into;
+      into.push(this.take(next));
+    }
   }
 
   /** Everything held, in order (end of input). */
@@ -73,29 +92,68 @@ export class ReorderBuffer<T> {
     return this.releaseUpTo(Infinity);
   }
 
-  private pop(): T {
-    const h = this.heap;
-    const top = h[0]!;
-    const end = h.pop()!;
-    if (h.length > 0) {
-      h[0] = end;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+  /** The oldest held item (not removed). */
+  private next(): Held<T> | undefined {
+    const r = this.run[this.runHead];
+    const h = this.heap[0];
+    if (r === undefined) return h;
+    return h === undefined || !before(h, r) ? r : h;
+  }
+
+  /** Removes `item`, which `next` just returned. */
+  private take(item: Held<T>): T {
+    if (item === this.run[this.runHead]) {
+      this.run[this.runHead++] = undefined as unknown as Held<T>;
+      if (this.runHead === this.run.length) {
+        this.run.length = 0;
+        this.runHead = 0;
+      } else if (this.runHead >= RUN_COMPACT_AT && this.runHead * 2 >= this.run.length) {
+        this.run = this.run.slice(this.runHead);
+        this.runHead = 0;
       }
+    } else {
+      this.heapPop();
     }
-    const n = this.ids.get(top.id)! - 1;
-    if (n === 0) this.ids.delete(top.id);
-    else this.ids.set(top.id, n);
-    this.last = { t: top.t, id: top.id };
-    return top.value;
+    if (this.ids !== undefined) {
+      const n = this.ids.get(item.id)! - 1;
+      if (n === 0) this.ids.delete(item.id);
+      else this.ids.set(item.id, n);
+    }
+    this.lastT = item.t;
+    this.lastId = item.id;
+    return item.value;
+  }
+
+  private heapPush(item: Held<T>): void {
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p]!;
+      if (!before(item, parent)) break;
+      h[i] = parent;
+      i = p;
+    }
+    h[i] = item;
+  }
+
+  private heapPop(): void {
+    const h = this.heap;
+    const end = h.pop()!;
+    const n = h.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[m]!, end)) break;
+      h[i] = h[m]!;
+      i = m;
+    }
+    h[i] = end;
   }
 }
 
@@ -148,7 +206,9 @@ export class ProgressClock {
  * event time seen minus the lateness, and the end of input hands on the rest.
  */
 export class OrderedStage {
-  private readonly buffer = new ReorderBuffer<SeamEvent>();
+  private readonly buffer = new ReorderBuffer<SeamEvent>({ trackIds: false });
+  /** Reused for the events each call releases. */
+  private readonly due: SeamEvent[] = [];
   private newest = -Infinity;
   late = 0;
 
@@ -165,14 +225,20 @@ export class OrderedStage {
     }
     if (t > this.newest) this.newest = t;
     const out: Alert[] = [];
-    for (const e of this.buffer.releaseUpTo(this.newest - this.latenessMs)) out.push(...this.stage.process(e));
+    const due = this.due;
+    due.length = 0;
+    this.buffer.releaseUpTo(this.newest - this.latenessMs, due);
+    for (let i = 0; i < due.length; i++) {
+      const alerts = this.stage.process(due[i]!);
+      for (let j = 0; j < alerts.length; j++) out.push(alerts[j]!);
+    }
     return out;
   }
 
   flush(): Alert[] {
     const out: Alert[] = [];
-    for (const e of this.buffer.drain()) out.push(...this.stage.process(e));
-    out.push(...this.stage.flush());
+    for (const e of this.buffer.drain()) for (const a of this.stage.process(e)) out.push(a);
+    for (const a of this.stage.flush()) out.push(a);
     return out;
   }
 }

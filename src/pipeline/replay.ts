@@ -75,13 +75,16 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     summary.rejectedByCode[dl.code] = (summary.rejectedByCode[dl.code] ?? 0) + 1;
     return dlq.write(dl);
   };
-  const emitAlerts = async (alerts: A[]): Promise<void> => {
-    for (const a of alerts) {
+  // Synchronous while the alert sink has room: a promise only when it asks the replay to wait.
+  const emitAlerts = (alerts: A[]): Promise<void> | undefined => {
+    for (let i = 0; i < alerts.length; i++) {
+      const a = alerts[i]!;
       summary.alerts++;
       opts.onAlert?.(a);
       const w = alertsOut?.write(a);
-      if (w !== undefined) await w;
+      if (w !== undefined) return w.then(() => emitAlerts(alerts.slice(i + 1)));
     }
+    return undefined;
   };
 
   try {
@@ -125,7 +128,10 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
                 const w = out.writeLine(line);
                 if (w !== undefined) await w;
               }
-              if (alerts !== undefined && alerts.length > 0) await emitAlerts(alerts);
+              if (alerts !== undefined && alerts.length > 0) {
+                const w = emitAlerts(alerts);
+                if (w !== undefined) await w;
+              }
             }
           }
         }
