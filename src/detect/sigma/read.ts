@@ -62,6 +62,11 @@ function hasAlias(n: unknown): boolean {
 export function readYaml(text: string, file: string): ReadResult {
   const fast = readYamlFast(text);
   if (fast !== undefined) return { docs: fast, diagnostics: [], fast: true };
+  return readYamlFull(text, file);
+}
+
+/** readYaml through the `yaml` package only (the fast reader's tests compare both). */
+export function readYamlFull(text: string, file: string): ReadResult {
   const lc = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const docs: ReadDoc[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { SHARED, sharedPresent } from '../../../test/helpers/shared.ts';
-import { readYaml } from './read.ts';
+import { readYamlFull } from './read.ts';
 import type { ReadDoc } from './read.ts';
 import { readYamlFast } from './yaml-fast.ts';
 
@@ -21,12 +21,10 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** What the `yaml` package makes of a text, through readYaml's own path (the fast reader bypassed). */
+/** What the `yaml` package makes of a text, through readYaml's own path with the fast reader bypassed. */
 function slow(text: string): { docs: ReadDoc[]; errors: number } {
   const errors = parseAllDocuments(text, { uniqueKeys: true }).reduce((n, d) => n + d.errors.length, 0);
-  // readYaml tries the fast reader first; a text the fast reader refuses goes to `yaml` unchanged, so
-  // compare with a copy that the fast reader refuses (a trailing tab on a comment line changes no document).
-  return { docs: readYaml(`${text}\n#\t\n`, 'x.yml').docs, errors };
+  return { docs: readYamlFull(text, 'x.yml').docs, errors };
 }
 
 /** Documents as compared: the position-carrying tree, and the plain value where it is handed on (correlations). */
@@ -80,22 +78,32 @@ describe('fast YAML reader', () => {
       'a: !!str 1\n', // tags
       'a: [1, 2]\n', // flow collections
       'a: {b: 1}\n',
-      'a: one\n  two\n', // a multi-line plain scalar
       "a: 'one\n  two'\n", // a multi-line quoted scalar
+      'a: one\n\n  two\n', // a folded plain scalar with a blank line, a comment, or what could be a key or an item
+      'a: one\n  # c\n  two\n',
+      'a: one # c\n  two\n',
+      'a: one\n  two: x\n',
+      'a: one\n  - two\n',
       'a: 1\na: 2\n', // a duplicate key (an error, with its position, from `yaml`)
-      'a: 1.5\n', // numbers other than plain integers
+      '"a": 1\n"a": 2\n',
+      'a: 1.5\n', // numbers other than decimal integers
       'a: 0x17\n',
-      'a: 007\n',
-      '"a": 1\n', // a quoted key
+      'a: 1234567890123456\n', // over 15 digits
+      '"a\\tb": 1\n', // a quoted key with an escape, or followed by a space before its ':'
+      "'a' : 1\n",
+      "'': 1\n",
       '1: a\n', // a key that is not a string
-      'a:\n', // an empty value
-      'a:\n\tb: 1\n', // a tab
+      'a:\n\tb: 1\n', // a tab outside a comment line
+      'a: 1 # c\t\n',
+      '\t# c\na: 1\n',
       'a: |+\n  x\n', // keep chomping
       'a: >\n  x\n\n  y\n', // a folded scalar with a blank line
       'a: b: c\n', // an error
       '--- a\n',
       'a: 1\n---\n', // `---` then nothing: an empty document to `yaml`
-      'a: "\\u0041"\n', // an escape it does not decode
+      'a: "\\u004"\n', // an escape that is not whole
+      'a: "\\U00110000"\n', // beyond Unicode
+      'a: "\\q"\n',
     ];
     for (const t of refused) expect(readYamlFast(t), t).toBeUndefined();
     // And what it reads, it reads as `yaml` does.
@@ -107,6 +115,14 @@ describe('fast YAML reader', () => {
       '# only a comment\n',
       'correlation:\n  type: event_count\n  rules:\n    - r1\n  timespan: 5m\n',
       "a: constructor\nb: \"x\\\\y\" # c\nc: 'it''s'\nd: \"plain\"\n",
+      // Folded plain scalars (a long condition, a sentence), in a map and in a list.
+      'condition: (a and not 1 of f_*)\n           or (b and not g)\nfalsepositives:\n    - one\n      two  \n       three\n    - four\n',
+      // Quoted keys (`'|all':`), empty values (a null), integers with leading zeros or a sign.
+      "k:\n    '|all':\n        - ':179'\n    \"b c\": 2\n    'it''s': 3\n",
+      'a:\nb:\n  c: # nothing\n  d:\ne:\n  - f:\n    g: 1\nh:',
+      'n:\n  - 00000429\n  - +5\n  - -0\n  - 0000042a\n',
+      // Escapes that name a code point; tabs inside comment lines (and a block scalar's lines that start with '#').
+      'a: "\\u0410\\x41\\U0001F600 \\u00e9"\n# a\ttab\nb: |\n  #\tkept\n',
     ];
     for (const t of read) {
       const fast = readYamlFast(t);

@@ -1,11 +1,14 @@
 /**
  * A fast reader for the plain block YAML that Sigma rules are written in (ADR 0017): block maps and
- * lists, plain and quoted one-line scalars, `|`/`>` block scalars, comments and `---` separators. It gives
+ * lists, plain and quoted scalars on one line, plain scalars folded over more-indented lines, `|`/`>`
+ * block scalars, plain or quoted (escape-free) keys, empty values, comments and `---` separators. It gives
  * exactly what readYaml (the `yaml` package) gives, positions included, or `undefined` for anything
- * else: anchors, aliases, tags, flow collections, multi-line plain or quoted scalars, keys that are not
- * plain strings, duplicate keys, numbers other than plain decimal integers, tabs, any error. The caller
- * then parses the text with the `yaml` package, which reports problems with their positions. Parsing
- * SigmaHQ's 3,140 rule files with `yaml` took ~1.4 s of CPU, most of a cold start; this takes a tenth.
+ * else: anchors, aliases, tags, flow collections, multi-line quoted scalars, folded plain scalars with
+ * blank lines, comments or `: ` inside, keys that are not strings, duplicate keys, numbers other than
+ * decimal integers, tabs outside comment lines, any error. The caller then parses the text with the `yaml`
+ * package, which reports problems with their positions. Parsing SigmaHQ's 3,140 rule files with `yaml`
+ * took ~1.4 s of CPU, most of a cold start; this takes a tenth, and reads every one of them (the few it
+ * left to `yaml` cost ~0.1 s more on a cold start, the `yaml` parser's code running for the first time).
  * yaml-fast.test.ts compares both on every rule file of SigmaHQ and of Seam.
  */
 import type { Pos, ReadDoc, YEntry, YNode } from './read.ts';
@@ -27,7 +30,8 @@ interface Line {
 const INDICATORS = new Set(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`']);
 const NULLS = new Set(['~', 'null', 'Null', 'NULL']);
 const BOOLS = new Map<string, boolean>([['true', true], ['True', true], ['TRUE', true], ['false', false], ['False', false], ['FALSE', false]]);
-const INT = /^(?:0|-?[1-9][0-9]{0,14})$/;
+/** Decimal integers the core schema reads as numbers (`007` is 7, `+5` is 5), at most 15 digits: exact as doubles. */
+const INT = /^[-+]?[0-9]{1,15}$/;
 /** Plain scalars the core schema reads as something other than a string or a plain integer. */
 const OTHER_TYPED = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
@@ -48,15 +52,20 @@ class Reader {
   private nodes = 0;
 
   constructor(private readonly text: string) {
-    // Tabs, carriage returns and a byte-order mark are left to the full parser.
-    if (/[\t\r\uFEFF]/.test(text)) throw NO;
+    // Carriage returns and a byte-order mark are left to the full parser, and tabs but in comment lines.
+    if (/[\r\uFEFF]/.test(text)) throw NO;
+    let tab = text.indexOf('\t');
     let start = 0;
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
       let i = start;
       while (i < end && text.charCodeAt(i) === 32) i++;
-      this.lines.push({ start, end, indent: i - start, skip: i === end || text.charCodeAt(i) === 35 /* # */ });
+      const skip = i === end || text.charCodeAt(i) === 35; /* # */
+      // A tab after a line's leading '#' is comment text (or, in a block scalar, content kept as it is).
+      while (tab >= 0 && tab < start) tab = text.indexOf('\t', tab + 1);
+      if (tab >= 0 && tab < end && (i === end || text.charCodeAt(i) !== 35)) throw NO;
+      this.lines.push({ start, end, indent: i - start, skip });
       if (end === text.length) break;
       start = end + 1;
     }
@@ -148,14 +157,23 @@ class Reader {
     for (;;) {
       const li = this.li;
       const l = this.lines[li]!;
-      const k = this.keyEnd(at, l.end);
-      if (k < 0) throw NO;
       const first = this.text.charAt(at);
-      if (INDICATORS.has(first)) throw NO;
-      const key = this.text.slice(at, trimEnd(this.text, at, k));
-      const c0 = key.charCodeAt(0);
-      // Keys the core schema would type (numbers, null, booleans) are left to the full parser.
-      if (key === '' || (c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 46 || (c0 === 45 && key.length > 1) || NULLS.has(key) || BOOLS.has(key)) throw NO;
+      let k: number;
+      let key: string;
+      if (first === "'" || first === '"') {
+        // A quoted key (`'|all': ...`): always a string; the ':' right after its closing quote.
+        const q = this.quotedKey(at, l.end);
+        key = q.key;
+        k = q.colon;
+      } else {
+        k = this.keyEnd(at, l.end);
+        if (k < 0) throw NO;
+        if (INDICATORS.has(first)) throw NO;
+        key = this.text.slice(at, trimEnd(this.text, at, k));
+        const c0 = key.charCodeAt(0);
+        // Keys the core schema would type (numbers, null, booleans) are left to the full parser.
+        if (key === '' || (c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 46 || (c0 === 45 && key.length > 1) || NULLS.has(key) || BOOLS.has(key)) throw NO;
+      }
       if (seen.has(key)) throw NO;
       seen.add(key);
       const keyPos = this.pos(li, at);
@@ -168,14 +186,17 @@ class Reader {
       if (v === l.end || this.text.charCodeAt(v) === 35) {
         this.li = li + 1;
         const n = this.next();
-        if (n === undefined) throw NO;
-        const nl = this.lines[n]!;
-        if (nl.indent > indent) {
-          if (this.isMarkerSafe(n)) throw NO;
-          value = this.block(nl.indent, n);
-        } else if (nl.indent === indent && this.text.charCodeAt(nl.start + nl.indent) === 45 && this.dashItem(nl.start + nl.indent, nl.end)) {
+        const nl = n === undefined ? undefined : this.lines[n]!;
+        if (nl !== undefined && nl.indent > indent) {
+          if (this.isMarkerSafe(n!)) throw NO;
+          value = this.block(nl.indent, n!);
+        } else if (nl !== undefined && nl.indent === indent && this.text.charCodeAt(nl.start + nl.indent) === 45 && this.dashItem(nl.start + nl.indent, nl.end)) {
           value = this.seq(indent);
-        } else throw NO; // an empty value: left to the full parser
+        } else {
+          // An empty value (`filter: ` then a sibling, a parent's key or the end): null, where its comment or its line's end is.
+          this.count();
+          value = { kind: 'scalar', pos: this.pos(li, v), value: null, text: '' };
+        }
       } else {
         value = this.inline(li, v, indent);
       }
@@ -190,6 +211,30 @@ class Reader {
       if (this.text.charCodeAt(at) === 45 && this.dashItem(at, nl.end)) break;
     }
     return { kind: 'map', pos: pos!, entries };
+  }
+
+  /** A quoted key from `at` (its quote): its text, and the offset of the ':' that must follow the closing quote. */
+  private quotedKey(at: number, end: number): { key: string; colon: number } {
+    const t = this.text;
+    const quote = t.charCodeAt(at);
+    let key = '';
+    let from = at + 1;
+    for (;;) {
+      const q = t.indexOf(quote === 39 ? "'" : '"', from);
+      if (q < 0 || q >= end) throw NO;
+      const part = t.slice(from, q);
+      // Escapes in a double-quoted key are left to the full parser.
+      if (quote === 34 && part.includes('\\')) throw NO;
+      key += part;
+      if (quote === 39 && t.charCodeAt(q + 1) === 39) {
+        key += "'";
+        from = q + 2;
+        continue;
+      }
+      const colon = q + 1;
+      if (key === '' || t.charCodeAt(colon) !== 58 || !(colon + 1 === end || t.charCodeAt(colon + 1) === 32)) throw NO;
+      return { key, colon };
+    }
   }
 
   private isMarkerSafe(li: number): boolean {
@@ -275,10 +320,21 @@ class Reader {
               break;
             }
             if (c === '\\') {
-              const m = ESCAPES[t.charAt(i + 1)];
-              if (m === undefined) throw NO;
-              value += m;
-              i++;
+              const e = t.charAt(i + 1);
+              const m = ESCAPES[e];
+              if (m !== undefined) {
+                value += m;
+                i++;
+                continue;
+              }
+              // \xXX, \uXXXX, \UXXXXXXXX: a code point, as `yaml` decodes it.
+              const length = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+              const hex = t.slice(i + 2, i + 2 + length);
+              if (length === 0 || i + 2 + length > l.end || !/^[0-9a-fA-F]+$/.test(hex)) throw NO;
+              const code = parseInt(hex, 16);
+              if (code > 0x10ffff) throw NO;
+              value += String.fromCodePoint(code);
+              i += 1 + length;
               continue;
             }
             value += c;
@@ -303,8 +359,16 @@ class Reader {
       }
       if (c === 58 && (i + 1 === l.end || t.charCodeAt(i + 1) === 32)) throw NO; // `a: b: c`
     }
-    const raw = t.slice(v, trimEnd(t, v, end));
+    let raw = t.slice(v, trimEnd(t, v, end));
     this.li = li + 1;
+    // Lines right below indented more than the block continue it: folded, each trimmed, joined by a space.
+    while (this.li < this.lines.length) {
+      const cl = this.lines[this.li]!;
+      if (cl.skip || cl.indent <= indent) break;
+      if (end !== l.end) throw NO; // a comment, then more of the scalar: an error
+      raw += ' ' + this.continuation(cl);
+      this.li++;
+    }
     this.noContinuation(indent);
     if (NULLS.has(raw)) return { kind: 'scalar', pos, value: null, text: raw };
     const b = BOOLS.get(raw);
@@ -312,10 +376,22 @@ class Reader {
     // Only text starting with a digit, a sign or a dot can be a number.
     const c0 = raw.charCodeAt(0);
     if ((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 43 || c0 === 46) {
-      if (INT.test(raw)) return { kind: 'scalar', pos, value: Number(raw), text: raw };
+      if (INT.test(raw)) return { kind: 'scalar', pos, value: parseInt(raw, 10), text: raw };
       if (OTHER_TYPED.test(raw)) throw NO;
     }
     return { kind: 'scalar', pos, value: raw, text: raw };
+  }
+
+  /** A plain scalar's continuation line, trimmed; what could be anything but more of the scalar is left to the full parser. */
+  private continuation(cl: Line): string {
+    const t = this.text;
+    const from = cl.start + cl.indent;
+    if (INDICATORS.has(t.charAt(from))) throw NO;
+    for (let i = from; i < cl.end; i++) {
+      const c = t.charCodeAt(i);
+      if ((c === 35 && t.charCodeAt(i - 1) === 32) || (c === 58 && (i + 1 === cl.end || t.charCodeAt(i + 1) === 32))) throw NO;
+    }
+    return t.slice(from, trimEnd(t, from, cl.end));
   }
 
   /** After a closing quote: only spaces and a comment. */
