@@ -34,6 +34,9 @@ interface Partition {
   /** Offset of `msgs[0]`: what retention has dropped before it. */
   start: number;
   msgs: ConsumedMessage[];
+  /** Retention's last scan: `msgs[0..scanned)` are older than `scannedBelow` (ms), so the next scan starts there. */
+  scanned?: number;
+  scannedBelow?: number;
 }
 
 interface Topic {
@@ -245,13 +248,19 @@ export class MemoryBus implements Bus {
       const m = part.msgs[Math.min(c, end - 1) - part.start];
       if (m !== undefined) refMs = Math.min(refMs, m.timestampMs ?? 0);
     }
-    let n = 0;
+    const below = refMs - keepMs;
     const limit = low - part.start;
-    while (n < limit && (part.msgs[n]!.timestampMs ?? 0) < refMs - keepMs) n++;
+    // What the last scan found older than a threshold this one's is not below is still old enough: go on from there
+    // (rescanning from 0 each batch cost O(batch) per commit while the prefix waited for a batch's worth).
+    let n = part.scanned !== undefined && part.scannedBelow !== undefined && below >= part.scannedBelow ? Math.min(part.scanned, limit) : 0;
+    while (n < limit && (part.msgs[n]!.timestampMs ?? 0) < below) n++;
+    part.scanned = n;
+    part.scannedBelow = below;
     // Splicing is O(held): wait for a batch's worth so a partition is not shifted message by message.
     if (n === 0 || (n < this.maxBatch && n < limit)) return;
     part.msgs.splice(0, n);
     part.start += n;
+    part.scanned = 0;
     this.droppedCount += n;
   }
 

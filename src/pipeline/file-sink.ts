@@ -11,6 +11,9 @@ import type { IndexSink } from './roles/indexer.ts';
  * is acked once it is handed to the file stream; nothing is deduplicated (a MemoryBus does not
  * redeliver after a crash: there is no after).
  */
+/** How often changed incidents are appended to incidents.jsonl (and at close). */
+const INCIDENT_WRITE_INTERVAL_MS = 1000;
+
 export class FileIndexSink implements IndexSink {
   private constructor(
     private readonly events: JsonlSink,
@@ -22,16 +25,22 @@ export class FileIndexSink implements IndexSink {
 
   /** The incidents as merged so far (ADR 0015), by id. */
   private readonly incidentDocs = new Map<string, IncidentDoc>();
+  /** Incidents changed since they were last appended to incidents.jsonl. */
+  private readonly dirtyIncidents = new Set<string>();
+  private incidentsWrittenAt = 0;
 
   static async open(dir: string): Promise<FileIndexSink> {
     const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl'), identity: join(dir, 'identity.jsonl'), incidents: join(dir, 'incidents.jsonl') };
     return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), await JsonlSink.open(paths.identity), await JsonlSink.open(paths.incidents), paths);
   }
 
-  /** Merges incident updates as the OpenSearch sink does (`applyIncidentUpdates`, ADR 0015/0020); each changed incident is appended (the last line of an id wins). */
+  /**
+   * Merges incident updates as the OpenSearch sink does (`applyIncidentUpdates`, ADR 0015/0020). Changed incidents
+   * are appended (the last line of an id wins) at most once a second and at close, each in its latest state:
+   * appending every version would write a large incident's alert ids again for every batch.
+   */
   async mergeIncidents(updates: readonly IncidentUpdate[]): Promise<number> {
     const docs = this.incidentDocs;
-    const written: IncidentDoc[] = [];
     const changed = await applyIncidentUpdates(
       {
         read: async (ids) => new Map(ids.flatMap((id) => (docs.has(id) ? [[id, { doc: docs.get(id)!, version: docs.get(id) }] as const] : []))),
@@ -39,15 +48,22 @@ export class FileIndexSink implements IndexSink {
         write: async (ws) => {
           for (const w of ws) {
             docs.set(w.id, w.doc);
-            written.push(w.doc);
+            this.dirtyIncidents.add(w.id);
           }
           return new Set();
         },
       },
       updates,
     );
-    for (const d of written) await this.incidents.write(d);
+    if (Date.now() - this.incidentsWrittenAt >= INCIDENT_WRITE_INTERVAL_MS) await this.writeIncidents();
     return changed;
+  }
+
+  private async writeIncidents(): Promise<void> {
+    this.incidentsWrittenAt = Date.now();
+    const ids = [...this.dirtyIncidents];
+    this.dirtyIncidents.clear();
+    for (const id of ids) await this.incidents.write(this.incidentDocs.get(id));
   }
 
   eventTarget(e: EventRouting): { index: string; id: string } {
@@ -65,13 +81,20 @@ export class FileIndexSink implements IndexSink {
   async write(docs: readonly SinkDoc[]): Promise<PerDocResult[]> {
     const out: PerDocResult[] = [];
     for (const d of docs) {
-      await (d.index === 'alerts' ? this.alerts : d.index === 'identity' ? this.identity : this.events).write(d.json === undefined ? d.doc : JSON.parse(d.json.toString('utf8')));
+      const sink = d.index === 'alerts' ? this.alerts : d.index === 'identity' ? this.identity : this.events;
+      if (d.json === undefined) await sink.write(d.doc);
+      else {
+        // Already serialized (JSON.stringify writes no newline): the line as it is, not parsed and written again.
+        const line = d.json.toString('utf8');
+        await (line.includes('\n') ? sink.write(JSON.parse(line)) : sink.writeLine(line));
+      }
       out.push({ status: 'acked', id: d.id, index: d.index, result: 'created' });
     }
     return out;
   }
 
   async close(): Promise<void> {
+    await this.writeIncidents();
     await Promise.all([this.events.close(), this.alerts.close(), this.identity.close(), this.incidents.close()]);
   }
 }

@@ -138,34 +138,52 @@ const round = (x: number): number => Math.round(x * 1e6) / 1e6;
  * copied from `doc` untouched.
  */
 export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly IncidentUpdate[], now: Date = new Date()): IncidentDoc | undefined {
-  let d: IncidentDoc | undefined = doc === undefined ? undefined : { ...doc, alert_ids: [...doc.alert_ids], rules: [...doc.rules], actors: [...doc.actors], accounts: [...doc.accounts], clusters: [...doc.clusters] };
+  let d: IncidentDoc | undefined = doc === undefined ? undefined : { ...doc };
+  // Sets while merging, sorted arrays once at the end: a batch costs O(size + updates), not O(size × updates).
+  const ids = new Set<string>();
+  const has = (id: string): boolean => ids.has(id) || (doc !== undefined && hasSorted(doc.alert_ids, id));
+  const rules = new Set(doc?.rules);
+  const accounts = new Set(doc?.accounts);
+  const clusters = new Set(doc?.clusters);
+  const actors = new Set(doc?.actors);
+  const fresh: string[] = [];
+  let chainText: string | undefined;
   let changed = false;
   for (const u of updates) {
     const a = u.alert;
     if (d === undefined) {
       d = { id: u.incident, key: u.key, ...(u.who ? { who: u.who } : {}), accounts: [], clusters: [], level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alert_count: 0, alert_ids: [], rules: [], actors: [], chain: [], risk: 0, risk_at: a['@timestamp'], status: 'open', assignee: null, notes: [], updated_at: '' };
     }
-    if (d.alert_ids.includes(a.id)) continue;
+    if (has(a.id)) continue;
     changed = true;
-    d.alert_ids.push(a.id);
-    d.alert_ids.sort();
-    d.alert_count = d.alert_ids.length;
-    if (!d.rules.includes(a.rule)) d.rules = [...d.rules, a.rule].sort();
-    if (u.account && !d.accounts.includes(u.account)) d.accounts = [...d.accounts, u.account].sort();
-    if (u.cluster && !d.clusters.includes(u.cluster)) d.clusters = [...d.clusters, u.cluster].sort();
-    if (a.principal !== undefined && a.principal !== d.key && !d.actors.includes(a.principal)) d.actors = [...d.actors, a.principal].sort();
+    ids.add(a.id);
+    fresh.push(a.id);
+    rules.add(a.rule);
+    if (u.account) accounts.add(u.account);
+    if (u.cluster) clusters.add(u.cluster);
+    if (a.principal !== undefined && a.principal !== d.key) actors.add(a.principal);
     if (INCIDENT_LEVELS.indexOf(a.level) > INCIDENT_LEVELS.indexOf(d.level)) d.level = a.level;
     if (a['@timestamp'] < d.start) d.start = a['@timestamp'];
     if (a['@timestamp'] > d.end) d.end = a['@timestamp'];
     // Longest chain; on a tie the one that sorts first, so the order of updates does not matter.
     const c = a.chain ?? [];
-    if (c.length > d.chain.length || (c.length === d.chain.length && c.length > 0 && JSON.stringify(c) < JSON.stringify(d.chain))) d.chain = c;
+    if (c.length > d.chain.length) {
+      d.chain = c;
+      chainText = undefined;
+    } else if (c.length === d.chain.length && c.length > 0) {
+      const text = JSON.stringify(c);
+      chainText ??= JSON.stringify(d.chain);
+      if (text < chainText) {
+        d.chain = c;
+        chainText = text;
+      }
+    }
     if (d.who === undefined && u.who !== undefined) d.who = u.who;
     // Risk at the newest alert's time: older contributions decay to it, a late one enters decayed.
     const w = RISK_WEIGHTS[a.level] ?? 0;
     const t = Date.parse(a['@timestamp']);
     const at = Date.parse(d.risk_at);
-    if (d.alert_count === 1) {
+    if (ids.size === 1 && (doc === undefined || doc.alert_ids.length === 0)) {
       d.risk = w;
       d.risk_at = a['@timestamp'];
     } else if (t > at) {
@@ -174,8 +192,41 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
     } else d.risk = round(d.risk + w * decay(at - t));
   }
   if (!changed || d === undefined) return undefined;
+  d.alert_ids = doc === undefined ? fresh.sort() : mergeSorted(doc.alert_ids, fresh.sort());
+  d.alert_count = d.alert_ids.length;
+  d.rules = [...rules].sort();
+  d.accounts = [...accounts].sort();
+  d.clusters = [...clusters].sort();
+  d.actors = [...actors].sort();
   d.updated_at = now.toISOString();
   return d;
+}
+
+/** Is `x` in the sorted list `a`? */
+function hasSorted(a: readonly string[], x: string): boolean {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = a[mid]!;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** Two sorted lists of distinct strings as one sorted list (the incident's ids and a batch's new ones, without sorting all again). */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  if (b.length === 0) return [...a];
+  const out: string[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 /** Where an alert at `t` belongs among an identity's incidents: the first whose span widened by the window holds it, else a new one (-1). */
@@ -213,7 +264,11 @@ const MAX_ROUNDS = 8;
  */
 export async function applyIncidentUpdates(store: IncidentStore, updates: readonly IncidentUpdate[], now: Date = new Date()): Promise<number> {
   const pending = new Map<string, IncidentUpdate[]>();
-  for (const u of updates) pending.set(u.incident, [...(pending.get(u.incident) ?? []), u]);
+  for (const u of updates) {
+    const list = pending.get(u.incident);
+    if (list === undefined) pending.set(u.incident, [u]);
+    else list.push(u);
+  }
   let changed = 0;
   for (let round = 0; pending.size > 0; round++) {
     if (round >= MAX_ROUNDS) throw new Error(`${pending.size} incidents kept conflicting with concurrent updates`);
@@ -247,25 +302,40 @@ export async function applyIncidentUpdates(store: IncidentStore, updates: readon
   return changed;
 }
 
+const LIFECYCLE_FIELDS = ['series', 'episode', 'closes_at', 'closed_at', 'status', 'episodes'] as const satisfies readonly (keyof IncidentDoc)[];
+
 /** One identity's incidents after `updates`: the documents to write (changed or new), with the versions read. */
 function mergeSeries(series: string, stored: readonly (StoredIncident | undefined)[], updates: readonly IncidentUpdate[], now: Date): { id: string; doc: IncidentDoc; version: unknown }[] {
   const window = updates.find((u) => u.close_after_ms !== undefined)?.close_after_ms ?? DEFAULT_CLOSE_AFTER_MS;
   const docs: (IncidentDoc | undefined)[] = stored.map((s) => s?.doc);
   const touched = new Set<number>();
-  const known = new Set(docs.flatMap((d) => d?.alert_ids ?? []));
+  // Alert ids already in the series (each document's are sorted: a binary search, no set of them all per batch) or placed now.
+  const known = new Set<string>();
+  const isKnown = (id: string): boolean => known.has(id) || docs.some((d) => d !== undefined && hasSorted(d.alert_ids, id));
   const sorted = [...updates].sort((x, y) => (x.alert['@timestamp'] < y.alert['@timestamp'] ? -1 : x.alert['@timestamp'] > y.alert['@timestamp'] ? 1 : x.alert.id < y.alert.id ? -1 : 1));
+  // Place every new alert in time order against the spans as they grow, then merge each incident's alerts at once.
+  const spans = docs.map((d) => d ?? { start: '9999', end: '0000' });
+  const placed = new Map<number, IncidentUpdate[]>();
   for (const u of sorted) {
-    if (known.has(u.alert.id)) continue;
+    if (isKnown(u.alert.id)) continue;
     known.add(u.alert.id);
-    const spans = docs.map((d) => d ?? { start: '9999', end: '0000' });
-    let i = placeAlert(spans, u.alert['@timestamp'], window);
+    const t = u.alert['@timestamp'];
+    let i = placeAlert(spans, t, window);
     if (i < 0) {
       // The first missing slot (a head never written), else the next episode.
-      i = docs.findIndex((d) => d === undefined);
-      if (i < 0) i = docs.length;
+      i = docs.findIndex((d, k) => d === undefined && !placed.has(k));
+      if (i < 0) i = Math.max(docs.length, spans.length);
     }
+    const span = spans[i];
+    if (span === undefined || (!placed.has(i) && docs[i] === undefined)) spans[i] = { start: t, end: t };
+    else spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
+    const list = placed.get(i);
+    if (list === undefined) placed.set(i, [u]);
+    else list.push(u);
+  }
+  for (const [i, us] of [...placed].sort((x, y) => x[0] - y[0])) {
     const id = episodeId(series, i + 1);
-    const merged = mergeIncident(docs[i], [{ ...u, incident: id }], now);
+    const merged = mergeIncident(docs[i], us.map((u) => ({ ...u, incident: id })), now);
     if (merged === undefined) continue;
     merged.series = series;
     merged.episode = i + 1;
@@ -288,7 +358,8 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
       // Closed stays closed; a late alert of its span moves its end, and so when it went quiet.
     } else next.closed_at = next.closes_at;
     if (i === 0) next.episodes = Math.max(next.episodes ?? 1, docs.length);
-    if (JSON.stringify(next) !== JSON.stringify(d)) {
+    // `next` differs from `d` only in the lifecycle fields set above.
+    if (LIFECYCLE_FIELDS.some((f) => next[f] !== d[f])) {
       if (!touched.has(i)) next.updated_at = now.toISOString();
       docs[i] = next;
       touched.add(i);
