@@ -1,6 +1,5 @@
 import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
 import { awsClientOptions } from './aws/client.ts';
-import { z } from 'zod';
 import { KafkaBus } from '../bus/kafka.ts';
 import { TOPICS } from '../bus/topics.ts';
 import type { Bus, BusMessage, BusProducer } from '../bus/types.ts';
@@ -9,6 +8,7 @@ import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { FileCheckpointStore } from './checkpoint/file-store.ts';
 import { CHECKPOINT_TOPIC, KafkaCheckpointStore, LEASE_TOPIC } from './checkpoint/kafka-store.ts';
+import type { CollectConfig, SourceConfig } from './collect-config.ts';
 import { KafkaLeaseMembership } from './checkpoint/lease.ts';
 import { rawHeaders } from './checkpoint/raw-record.ts';
 import { sequentialWriter, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './checkpoint/store.ts';
@@ -117,27 +117,7 @@ export const SOURCES = {
 
 export type SourceTypeId = keyof typeof SOURCES;
 
-export const SourceConfig = z.discriminatedUnion('type', [FileSourceConfig, CloudWatchLogsSourceConfig, GuardDutySourceConfig, SidecarSourceConfig]);
-export type SourceConfig = z.infer<typeof SourceConfig>;
-
-export const CollectConfig = z
-  .strictObject({
-    sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), SourceConfig).describe('Collectors by name; the name is part of logs and stats.'),
-    checkpoint: z
-      .strictObject({
-        path: z.string().default('.seam/state/checkpoints.json').describe('State file for checkpoints when the bus is in memory (embedded mode).'),
-        topic: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(`Compacted topic for checkpoints when the bus is Kafka. Default \`<kafka.topicPrefix>${CHECKPOINT_TOPIC}\`; a name set here is used as written (no prefix).`),
-      })
-      .prefault({})
-      .describe('Where collectors keep their positions.'),
-    rawTopicPartitions: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source> topics the collectors create.'),
-  })
-  .describe('`seam collect` configuration: which collectors run in this process.');
-export type CollectConfig = z.infer<typeof CollectConfig>;
+export { CollectConfig, SourceConfig } from './collect-config.ts';
 
 export interface RunningCollectors {
   collectors: Collector[];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NativeConfig } from '../../detect/native/config.ts';
 import { IdentityGraphConfig } from '../../identity/config.ts';
 import { OpenSearchSinkConfig } from '../../sinks/opensearch/config.ts';
-import { CollectConfig } from '../../sources/registry.ts';
+import { CollectConfig } from '../../sources/collect-config.ts';
 import { SensorFileConfig } from '../../sensor/config.ts';
 
 /**

@@ -1,0 +1,34 @@
+/**
+ * The schema of `seam collect`'s configuration (which collectors run, where they keep their positions), apart
+ * from the registry that builds them (registry.ts): seam.yml's schema (core/config/schema.ts) includes it, and
+ * every command reads seam.yml, so importing the registry there loaded the AWS SDK clients and kafkajs into
+ * `seam replay` and `seam rules` too (~0.1 s of a one-event replay's start).
+ */
+import { z } from 'zod';
+import { CHECKPOINT_TOPIC } from './checkpoint/kafka-store.ts';
+import { CloudWatchLogsSourceConfig } from './cloudwatch-logs/config.ts';
+import { FileSourceConfig } from './file/config.ts';
+import { GuardDutySourceConfig } from './guardduty/config.ts';
+import { SidecarSourceConfig } from './sidecar/config.ts';
+
+export const SourceConfig = z.discriminatedUnion('type', [FileSourceConfig, CloudWatchLogsSourceConfig, GuardDutySourceConfig, SidecarSourceConfig]);
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+export const CollectConfig = z
+  .strictObject({
+    sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), SourceConfig).describe('Collectors by name; the name is part of logs and stats.'),
+    checkpoint: z
+      .strictObject({
+        path: z.string().default('.seam/state/checkpoints.json').describe('State file for checkpoints when the bus is in memory (embedded mode).'),
+        topic: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(`Compacted topic for checkpoints when the bus is Kafka. Default \`<kafka.topicPrefix>${CHECKPOINT_TOPIC}\`; a name set here is used as written (no prefix).`),
+      })
+      .prefault({})
+      .describe('Where collectors keep their positions.'),
+    rawTopicPartitions: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source> topics the collectors create.'),
+  })
+  .describe('`seam collect` configuration: which collectors run in this process.');
+export type CollectConfig = z.infer<typeof CollectConfig>;
