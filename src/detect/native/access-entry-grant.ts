@@ -33,6 +33,8 @@ export const accessEntryGrant: NativeDetection<State> = {
     const t = timeOf(event);
     for (const f of ctx.facts) {
       if (f.op !== 'assert' || f.cluster === undefined) continue;
+      // Only the two kinds below are about access; any other fact (most events have some) asks nothing of the graph.
+      if (f.kind !== 'access_entry' && !(f.kind === 'access_policy' && ADMIN_POLICIES.has(String(f.attributes.policy)))) continue;
       const workloads = graph.serviceAccountsOfRole(f.from, t);
       const wl = workloads.length > 0 ? `; the role is assumable by service account${workloads.length > 1 ? 's' : ''} ${[...new Set(workloads.map((w) => w.serviceAccount))].join(', ')}` : '';
       if (f.kind === 'access_entry') {

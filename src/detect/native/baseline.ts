@@ -36,6 +36,27 @@ export interface BaselineSubject {
  * default session names); IAM users and roots per ARN. AWS services acting themselves are not baselined.
  */
 export function baselineSubject(event: SeamEvent, resolvedCluster?: string): BaselineSubject | undefined {
+  // Asked by each baseline of the same event: the last answer is kept for the same event, principal and clusters.
+  const m = subjectMemo;
+  if (m.event === event && m.principal === event.seam.principal && m.resolvedCluster === resolvedCluster && m.cluster === event.seam.cluster) return m.subject;
+  const subject = subjectOf(event, resolvedCluster);
+  m.event = event;
+  m.principal = event.seam.principal;
+  m.resolvedCluster = resolvedCluster;
+  m.cluster = event.seam.cluster;
+  m.subject = subject;
+  return subject;
+}
+
+const subjectMemo: { event: SeamEvent | undefined; principal: Principal | undefined; resolvedCluster: string | undefined; cluster: string | undefined; subject: BaselineSubject | undefined } = {
+  event: undefined,
+  principal: undefined,
+  resolvedCluster: undefined,
+  cluster: undefined,
+  subject: undefined,
+};
+
+function subjectOf(event: SeamEvent, resolvedCluster: string | undefined): BaselineSubject | undefined {
   const p = event.seam.principal;
   if (p === undefined || p.type === 'aws_service' || p.type === 'anonymous' || p.type === 'unknown') return undefined;
   if (p.service_account !== undefined) {
@@ -96,8 +117,22 @@ export function remember(
 
 /** When the subject's learning started (ms); learns it on first sight. */
 export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string): number {
-  return remember(event, ctx, graph, { kind: 'baseline_start', key: `baseline_start|${subjectKey}`, from: subjectKey, to: subjectKey }).firstSeenMs;
+  // Several baselines ask for the same subject while evaluating one event (one EvalContext): the first call
+  // learns (or refreshes) the fact, and a repeat would find that version and give the same answer, learning nothing.
+  if (startsCtx !== ctx) {
+    startsCtx = ctx;
+    starts.clear();
+  }
+  let ms = starts.get(subjectKey);
+  if (ms === undefined) {
+    ms = remember(event, ctx, graph, { kind: 'baseline_start', key: `baseline_start|${subjectKey}`, from: subjectKey, to: subjectKey }).firstSeenMs;
+    starts.set(subjectKey, ms);
+  }
+  return ms;
 }
+
+let startsCtx: EvalContext | undefined;
+const starts = new Map<string, number>();
 
 /** Still learning at the event's time? */
 export function learning(event: SeamEvent, config: NativeConfig, startMs: number): boolean {

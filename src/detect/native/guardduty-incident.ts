@@ -46,12 +46,22 @@ interface State {
 
 const MAX_PER_KEY = 200;
 
+/** Adds `k` once (first sighting keeps its place, as a Set would). */
+function addKey(keys: string[], k: string | undefined): void {
+  if (k !== undefined && k !== 'unknown' && !keys.includes(k)) keys.push(k);
+}
+
 function keysOf(event: SeamEvent, ctx: EvalContext): string[] {
   const p = ctx.resolution.principal;
-  const keys = new Set<string>();
-  for (const k of [p?.id, p?.arn, p?.access_key_id, ctx.resolution.origin?.arn, ctx.resolution.origin?.id]) if (k !== undefined && k !== 'unknown') keys.add(k);
-  if (p?.service_account !== undefined) keys.add('sa:' + (ctx.resolution.cluster ?? event.seam.cluster ?? '') + ':' + p.service_account);
-  return [...keys];
+  const o = ctx.resolution.origin;
+  const keys: string[] = [];
+  addKey(keys, p?.id);
+  addKey(keys, p?.arn);
+  addKey(keys, p?.access_key_id);
+  addKey(keys, o?.arn);
+  addKey(keys, o?.id);
+  if (p?.service_account !== undefined) addKey(keys, 'sa:' + (ctx.resolution.cluster ?? event.seam.cluster ?? '') + ':' + p.service_account);
+  return keys;
 }
 
 function levelOf(severity: number | undefined): Alert['rule']['level'] {
@@ -78,13 +88,15 @@ export const guardDutyIncident: NativeDetection<State> = {
     const keys = keysOf(event, ctx);
     if (event.seam.source !== 'guardduty') {
       const nid = nativeIdOf(event);
-      const a: Activity = { id: event.seam.id, timeMs: t, action: event.seam.action ?? event.seam.source, ...(nid === undefined ? {} : { nativeId: nid }) };
+      const a: Activity = { id: event.seam.id, timeMs: t, action: event.seam.action ?? event.seam.source };
+      if (nid !== undefined) a.nativeId = nid;
+      const horizon = t - 2 * ctx.config.guardDutyJoinMs - 3600_000;
       for (const k of keys) {
-        const list = state.activity.get(k) ?? [];
+        // `get` already makes the key the most recently used, as setting it again would.
+        let list = state.activity.get(k);
+        if (list === undefined) state.activity.set(k, (list = []));
         list.push(a);
-        const horizon = t - 2 * ctx.config.guardDutyJoinMs - 3600_000;
         while (list.length > MAX_PER_KEY || (list.length > 0 && list[0]!.timeMs < horizon)) list.shift();
-        state.activity.set(k, list);
       }
       return [];
     }
