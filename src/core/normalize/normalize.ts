@@ -13,6 +13,7 @@ import { mayHoldToken, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
 import type { MapOut, Mapper } from './types.ts';
 import { isRec, obj, str, type Rec } from '../values.ts';
+import { isoMs } from '../time.ts';
 
 /**
  * Raw record → SeamEvent. The public API of normalization:
@@ -311,10 +312,19 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
   return ok(ev as SeamEvent);
 }
 
+let lastReceivedAt: string | undefined;
+let lastReceivedMs = NaN;
+
 /** Event time minus receive time (ms) when it lies outside the allowed window; undefined inside it. */
 function timeSkew(timestamp: string, receivedAt: string, opts: NormalizeOptions): number | undefined {
-  const t = Date.parse(timestamp);
-  const r = Date.parse(receivedAt);
+  // isoMs remembers the event time for the next stage (the reorder buffer asks for it next); the receive
+  // time is one string for a whole read chunk, remembered here.
+  const t = isoMs(timestamp);
+  if (receivedAt !== lastReceivedAt) {
+    lastReceivedAt = receivedAt;
+    lastReceivedMs = Date.parse(receivedAt);
+  }
+  const r = lastReceivedMs;
   if (Number.isNaN(r) || Number.isNaN(t)) return undefined;
   const d = t - r;
   if (d > (opts.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS)) return d;

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const BLOCK_BYTES = 64 * 1024;
+const STREAM_BYTES = 1024 * 1024;
 
 /**
  * Writes one JSON document per line to a file or to stdout (`-`), honouring backpressure: `write`
@@ -25,7 +26,9 @@ export class JsonlSink {
   static async open(path: string, opts: { append?: boolean } = {}): Promise<JsonlSink> {
     if (path === '-') return new JsonlSink(process.stdout, undefined);
     await mkdir(dirname(path), { recursive: true });
-    const ws = createWriteStream(path, { flags: opts.append ? 'a' : 'w' });
+    // Room for several blocks: `write` then returns true while the previous block is still being written, and
+    // the producer waits (for `drain`) only when the disk really falls behind, not after every block.
+    const ws = createWriteStream(path, { flags: opts.append ? 'a' : 'w', highWaterMark: STREAM_BYTES });
     await once(ws, 'open');
     return new JsonlSink(ws, ws);
   }
