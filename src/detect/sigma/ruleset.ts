@@ -119,7 +119,7 @@ class Loader {
     this.diags.push(...diagnostics);
     const yamlErrors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.line));
     this.stats.rejected += yamlErrors.size > 0 ? 1 : 0;
-    for (let i = 0; i < docs.length; i++) this.addDoc(docs[i]!, file, cache ? { cache, hash, i } : undefined);
+    for (let i = 0; i < docs.length; i++) this.addDoc(docs[i]!, file, { text, i }, cache ? { cache, hash, i } : undefined);
     this.ms.compile += performance.now() - t;
   }
 
@@ -170,7 +170,7 @@ class Loader {
    * offered an event unless `matchUnmapped`: its predicate compiles on first use (`test()`, rule tests, the
    * index's statistics).
    */
-  private addDoc(doc: ReadDoc, file: string, slot?: { cache: RuleCache; hash: string; i: number }): void {
+  private addDoc(doc: ReadDoc, file: string, source: { text: string; i: number }, slot?: { cache: RuleCache; hash: string; i: number }): void {
     const meta = validateDoc(doc, file, this.diags);
     if (!meta) {
       this.stats.rejected++;
@@ -222,28 +222,20 @@ class Loader {
     }
     let node: Node;
     if (deferrable) {
-      let real: Pred | undefined;
-      const fieldTable = this.fields;
-      const lazy: DeferredNode = {
-        pred: (c) => (real ?? lazy.materialize())(c),
-        req: new Map(),
-        base: new Map(),
-        sub: new Map(),
-        any: undefined,
-        cost: 1,
-        need: new Set(),
-        materialize: () => {
-          if (real !== undefined) return real;
-          // Built from the document when only checked at load or the cache said it loads (its diagnostics were already reported).
-          const d = det ?? buildRuleModel(meta, file, modelOpts, []).detection;
-          if (d === undefined) return (real = () => false);
-          const n = compileDetection(d, fieldTable);
-          real = n.pred;
-          Object.assign(rule, { req: n.req, base: n.base, sub: n.sub, need: n.need, ...(n.any === undefined ? {} : { any: n.any }) });
-          return real;
-        },
-      };
-      node = lazy;
+      // Built when something evaluates the rule, from the model when there is one, else from the document read
+      // again from its text (its diagnostics were already reported): no closure here holds `meta` or `doc`, so
+      // the ~2,900 trees of SigmaHQ's rules no source feeds die young instead of being copied by every
+      // scavenge of the load (and held for the process's life).
+      const { text, i } = source;
+      const detection =
+        det !== undefined
+          ? (): MDetection | undefined => det
+          : (): MDetection | undefined => {
+              const again = readYaml(text, file).docs[i];
+              const m = again === undefined ? undefined : validateDoc(again, file, []);
+              return m ? buildRuleModel(m, file, modelOpts, []).detection : undefined;
+            };
+      node = deferredNode(detection, this.fields, (n) => Object.assign(rule, { req: n.req, base: n.base, sub: n.sub, need: n.need, ...(n.any === undefined ? {} : { any: n.any }) }));
     } else node = compileDetection(det!, this.fields);
     if (!this.unique(meta, file)) {
       this.stats.rejected++;
@@ -338,6 +330,30 @@ function optionsKey(opts: LoadOptions): string {
 /** A node whose predicate compiles on first use. */
 interface DeferredNode extends Node {
   materialize: () => Pred;
+}
+
+/** A node compiling `detection()` on first use, then handing the compiled node to `compiled`. */
+function deferredNode(detection: () => MDetection | undefined, fields: FieldTable, compiled: (n: Node) => void): DeferredNode {
+  let real: Pred | undefined;
+  const lazy: DeferredNode = {
+    pred: (c) => (real ?? lazy.materialize())(c),
+    req: new Map(),
+    base: new Map(),
+    sub: new Map(),
+    any: undefined,
+    cost: 1,
+    need: new Set(),
+    materialize: () => {
+      if (real !== undefined) return real;
+      const d = detection();
+      if (d === undefined) return (real = () => false);
+      const n = compileDetection(d, fields);
+      real = n.pred;
+      compiled(n);
+      return real;
+    },
+  };
+  return lazy;
 }
 
 /** Loads rules from one text (a file's content). */
