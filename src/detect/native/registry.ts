@@ -12,6 +12,7 @@ import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
+import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
 import type { AnyNativeDetection } from './types.ts';
@@ -35,5 +36,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     impossibleTravel,
     s3CopyCrossAccount,
     lambdaNewDeployer,
+    resourcePolicyOpenStatement,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
