@@ -4,7 +4,9 @@
  * whole process timed by /usr/bin/time (wall, user+sys CPU, peak RSS). Cold: an empty rule cache (a first
  * start or new rules); warm: a restart with unchanged rules; rules-cold: only the rule cache emptied, the other
  * copies in the cache folder kept (the ASN table's parsed copy): a restart with new rules on a machine that ran
- * Seam before. Cold is a first start (the whole cache folder empty). Runs alternate the three so all see the
+ * Seam before. Cold is a first start (the whole cache folder empty); the compiled build brings the ASN table's
+ * parsed copy in dist/data/ (ADR 0013), so cold and rules-cold now differ only by the cache folder's other
+ * contents (a build without it parses the ASN CSV on cold runs). Runs alternate the three so all see the
  * same load; the machine is shared, so the load average is printed beside each run. Last line:
  * `first-alert: cold_s=<best wall> warm_s=<best wall> cold_cpu_s=<n> warm_cpu_s=<n> cold_rss_mb=<n> warm_rss_mb=<n> rules_cold_s=<n> rules_cold_cpu_s=<n> rules=<n> load=<1-min avg>`
  *
