@@ -119,20 +119,23 @@ export function remember(
 export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string): number {
   // Several baselines ask for the same subject while evaluating one event (one EvalContext): the first call
   // learns (or refreshes) the fact, and a repeat would find that version and give the same answer, learning nothing.
+  // (Two subjects at most per event, the principal and its account: a short list, no map to clear per event.)
   if (startsCtx !== ctx) {
     startsCtx = ctx;
-    starts.clear();
+    startKeys.length = 0;
+    startMs.length = 0;
   }
-  let ms = starts.get(subjectKey);
-  if (ms === undefined) {
-    ms = remember(event, ctx, graph, { kind: 'baseline_start', key: `baseline_start|${subjectKey}`, from: subjectKey, to: subjectKey }).firstSeenMs;
-    starts.set(subjectKey, ms);
-  }
+  const i = startKeys.indexOf(subjectKey);
+  if (i >= 0) return startMs[i]!;
+  const ms = remember(event, ctx, graph, { kind: 'baseline_start', key: `baseline_start|${subjectKey}`, from: subjectKey, to: subjectKey }).firstSeenMs;
+  startKeys.push(subjectKey);
+  startMs.push(ms);
   return ms;
 }
 
 let startsCtx: EvalContext | undefined;
-const starts = new Map<string, number>();
+const startKeys: string[] = [];
+const startMs: number[] = [];
 
 /** Still learning at the event's time? */
 export function learning(event: SeamEvent, config: NativeConfig, startMs: number): boolean {

@@ -34,7 +34,7 @@ interface Pending {
 
 interface State {
   /** join key → recent activity (bounded by time and count). */
-  activity: Lru<string, Activity[]>;
+  activity: Lru<string, ActivityLog>;
   pending: Lru<string, Pending>;
   /**
    * No pending incident's window ends before this (a lower bound: eviction or a re-set finding may leave it
@@ -45,6 +45,16 @@ interface State {
 }
 
 const MAX_PER_KEY = 200;
+
+/**
+ * One key's recent activity, oldest first: `items` from `head` on. Dropping the oldest moves `head` (an
+ * Array.shift per event on a full list cost more than the rest of this detection); the dropped slots are cut
+ * off once there are MAX_PER_KEY of them.
+ */
+interface ActivityLog {
+  items: Activity[];
+  head: number;
+}
 
 /** Adds `k` once (first sighting keeps its place, as a Set would). */
 function addKey(keys: string[], k: string | undefined): void {
@@ -93,10 +103,15 @@ export const guardDutyIncident: NativeDetection<State> = {
       const horizon = t - 2 * ctx.config.guardDutyJoinMs - 3600_000;
       for (const k of keys) {
         // `get` already makes the key the most recently used, as setting it again would.
-        let list = state.activity.get(k);
-        if (list === undefined) state.activity.set(k, (list = []));
-        list.push(a);
-        while (list.length > MAX_PER_KEY || (list.length > 0 && list[0]!.timeMs < horizon)) list.shift();
+        let log = state.activity.get(k);
+        if (log === undefined) state.activity.set(k, (log = { items: [], head: 0 }));
+        const items = log.items;
+        items.push(a);
+        while (items.length - log.head > MAX_PER_KEY || (items.length > log.head && items[log.head]!.timeMs < horizon)) log.head++;
+        if (log.head >= MAX_PER_KEY) {
+          log.items = items.slice(log.head);
+          log.head = 0;
+        }
       }
       return [];
     }
@@ -149,7 +164,14 @@ export const guardDutyIncident: NativeDetection<State> = {
 
 function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
   const joined = new Map<string, Activity>();
-  for (const k of p.keys) for (const a of state.activity.get(k) ?? []) if (a.timeMs >= p.fromMs && a.timeMs <= p.toMs) joined.set(a.id, a);
+  for (const k of p.keys) {
+    const log = state.activity.get(k);
+    if (log === undefined) continue;
+    for (let i = log.head; i < log.items.length; i++) {
+      const a = log.items[i]!;
+      if (a.timeMs >= p.fromMs && a.timeMs <= p.toMs) joined.set(a.id, a);
+    }
+  }
   const acts = [...joined.values()].sort((a, b) => a.timeMs - b.timeMs);
   const actions = [...new Set(acts.map((a) => a.action))].slice(0, 6);
   return nativeAlert(d, {
