@@ -93,15 +93,58 @@ interface SaPods {
 }
 const MAX_CHAIN_DEPTH = 6;
 
-/** A stored fact's attributes as JSON, serialized once (stored facts are never changed; asked of on every repeat sighting). */
-const storedJson = new WeakMap<object, string>();
+/** Would `JSON.stringify` write these two values the same? (Plain JSON data compared in place, no string built.) */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (ownJson(a) || ownJson(b)) return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'string' || typeof a === 'boolean') return a === b;
+  if (typeof a === 'number' && Number.isFinite(a)) return typeof b === 'number' && a === b;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      // In an array JSON writes undefined, functions and symbols as null.
+      const x: unknown = a[i];
+      const y: unknown = b[i];
+      if (!sameJson(omitted(x) ? null : x, omitted(y) ? null : y)) return false;
+    }
+    return true;
+  }
+  if (isPlain(a) && isPlain(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    let i = 0;
+    let j = 0;
+    for (;;) {
+      // Properties JSON leaves out (undefined, functions, symbols) are skipped on both sides.
+      while (i < ka.length && omitted(a[ka[i]!])) i++;
+      while (j < kb.length && omitted(b[kb[j]!])) j++;
+      if (i === ka.length || j === kb.length) return i === ka.length && j === kb.length;
+      if (ka[i] !== kb[j] || !sameJson(a[ka[i]!], b[kb[j]!])) return false;
+      i++;
+      j++;
+    }
+  }
+  // null, non-finite numbers, Dates and anything else with its own JSON form: as JSON writes them.
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
+/** An object JSON does not write as its own properties (a Date, anything with toJSON, a class instance). */
+function ownJson(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isPlain(v);
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+function omitted(v: unknown): boolean {
+  return v === undefined || typeof v === 'function' || typeof v === 'symbol';
+}
+
+/** The stored version says what the draft says (same target, attributes equal as JSON). */
 function sameFact(e: Edge, f: FactDraft): boolean {
-  if (e.fact.to !== f.to) return false;
-  const a = e.fact.attributes;
-  let json = storedJson.get(a);
-  if (json === undefined) storedJson.set(a, (json = JSON.stringify(a)));
-  return json === JSON.stringify(f.attributes);
+  return e.fact.to === f.to && sameJson(e.fact.attributes, f.attributes);
 }
 
 function step(kind: string, from: string, to: string, via?: string): ChainStep {

@@ -10,24 +10,52 @@ export const UNKNOWN_CLUSTER = 'unknown';
 const ROLE_RE = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
 const ASSUMED_RE = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/;
 
+/**
+ * The few principals of a stream are parsed again and again (every event of a workload names its session and
+ * role): each answer below is remembered per ARN string, up to MEMO_MAX of them (then the memo starts over).
+ */
+const MEMO_MAX = 4096;
+
+function memo<T>(compute: (arn: string) => T): (arn: string) => T {
+  let m = new Map<string, T>();
+  return (arn) => {
+    const hit = m.get(arn);
+    if (hit !== undefined || m.has(arn)) return hit as T;
+    const v = compute(arn);
+    if (m.size >= MEMO_MAX) m = new Map();
+    m.set(arn, v);
+    return v;
+  };
+}
+
 /** `arn:aws:iam::1:role/path/Name` → `arn:aws:iam::1:role/Name`; other ARNs unchanged. */
-export function canonicalIamArn(arn: string): string {
+export const canonicalIamArn: (arn: string) => string = memo((arn) => {
   const m = ROLE_RE.exec(arn);
   return m === null ? arn : `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`;
+});
+
+interface Assumed {
+  role: string;
+  session: string;
 }
+
+/** An STS assumed-role ARN's role (as an IAM role ARN) and session name; undefined for any other ARN. */
+const assumedOf = memo((arn): Assumed | undefined => {
+  const m = ASSUMED_RE.exec(arn);
+  return m === null ? undefined : { role: `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`, session: m[4]! };
+});
 
 /** The IAM role behind an STS assumed-role ARN (`arn:aws:sts::1:assumed-role/R/s` → `arn:aws:iam::1:role/R`). */
 export function roleOfSession(arn: string): string | undefined {
-  const m = ASSUMED_RE.exec(arn);
-  return m === null ? undefined : `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`;
+  return assumedOf(arn)?.role;
 }
 
 export function sessionNameOf(arn: string): string | undefined {
-  return ASSUMED_RE.exec(arn)?.[4];
+  return assumedOf(arn)?.session;
 }
 
 export function isAssumedRoleArn(arn: string): boolean {
-  return ASSUMED_RE.test(arn);
+  return assumedOf(arn) !== undefined;
 }
 
 export function isRoleArn(arn: string): boolean {
