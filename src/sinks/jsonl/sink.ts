@@ -15,8 +15,9 @@ export class JsonlSink {
   private readonly stream: NodeJS.WritableStream;
   private readonly owned: WriteStream | undefined;
   written = 0;
-  private buf: string[] = [];
-  private bufBytes = 0;
+  /** The block being filled: lines are encoded straight into it (no joined string, no re-encoding by the stream). */
+  private block: Buffer = Buffer.allocUnsafe(BLOCK_BYTES);
+  private used = 0;
 
   private constructor(stream: NodeJS.WritableStream, owned: WriteStream | undefined) {
     this.stream = stream;
@@ -44,20 +45,37 @@ export class JsonlSink {
   /** Like `write`, for a document the caller already serialized (one line of JSON, no newline). */
   writeLine(json: string): Promise<void> | undefined {
     this.written++;
-    const line = `${json}\n`;
-    this.buf.push(line);
-    this.bufBytes += line.length;
-    if (this.bufBytes < BLOCK_BYTES) return undefined;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: a line that may not fit goes after what is buffered.
+    if (json.length * 3 + 1 > BLOCK_BYTES - this.used) {
+      const w = this.flush();
+      if (json.length * 3 + 1 > BLOCK_BYTES) {
+        // Longer than a block: written on its own.
+        const ok = this.stream.write(json + '\n');
+        if (w !== undefined) return ok ? w : w.then(() => this.drained());
+        return ok ? undefined : this.drained();
+      }
+      this.used += this.block.write(json, this.used, 'utf8');
+      this.block[this.used++] = 0x0a;
+      return w;
+    }
+    this.used += this.block.write(json, this.used, 'utf8');
+    this.block[this.used++] = 0x0a;
+    if (this.used < BLOCK_BYTES - 1024) return undefined;
     return this.flush();
   }
 
   /** Writes what is buffered. */
   flush(): Promise<void> | undefined {
-    if (this.buf.length === 0) return undefined;
-    const block = this.buf.join('');
-    this.buf = [];
-    this.bufBytes = 0;
-    if (this.stream.write(block)) return undefined;
+    if (this.used === 0) return undefined;
+    // The stream keeps the block until it is written: the next lines go to a new one.
+    const full = this.block.subarray(0, this.used);
+    this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+    this.used = 0;
+    if (this.stream.write(full)) return undefined;
+    return this.drained();
+  }
+
+  private drained(): Promise<void> {
     return once(this.stream, 'drain').then(() => undefined);
   }
 
