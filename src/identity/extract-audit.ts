@@ -130,7 +130,8 @@ export function extractAudit(ev: SeamEvent, x: ExtractContext): void {
   const podName = first(extra?.['authentication.kubernetes.io/pod-name']);
   if (sa !== undefined && podName !== undefined) {
     const ns = sa.slice(0, sa.indexOf('/'));
-    x.assertIfAbsent(podFact(cluster, account, ns, podName, sa.slice(ns.length + 1), first(extra?.['authentication.kubernetes.io/node-name']), 'token'));
+    if (x.store.latest(`pod|${cluster}|${ns}/${podName}`) === undefined)
+      x.assertIfAbsent(podFact(cluster, account, ns, podName, sa.slice(ns.length + 1), first(extra?.['authentication.kubernetes.io/node-name']), 'token'));
   }
   if (ev.seam.outcome === 'failure') return;
 
@@ -246,6 +247,8 @@ export function extractRuntime(ev: SeamEvent, x: ExtractContext): void {
   if (p?.service_account === undefined || p.pod === undefined) return;
   const ns = p.pod.slice(0, p.pod.indexOf('/'));
   const pod = p.pod.slice(ns.length + 1);
+  // Every runtime event of a pod names it: look its link up before building the fact.
+  if (x.store.latest(`pod|${cluster}|${ns}/${pod}`) !== undefined) return;
   const sa = p.service_account.slice(ns.length + 1);
   x.assertIfAbsent(podFact(cluster, ev.seam.account, ns, pod, sa, typeof ev.node === 'string' ? ev.node : undefined, 'runtime'));
 }

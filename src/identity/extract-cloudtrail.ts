@@ -62,7 +62,8 @@ function observeCaller(ev: SeamEvent, x: ExtractContext): void {
   if (type === 'AssumedRole') {
     const issuer = str(obj(obj(ui.sessionContext)?.sessionIssuer)?.arn);
     const role = issuer !== undefined ? canonicalIamArn(issuer) : roleOfSession(arn);
-    if (key !== undefined) {
+    // Repeat sightings are the rule: look the key up before building the fact (its expiry costs a date parse and format).
+    if (key !== undefined && x.store.latest('credential|' + key) === undefined) {
       x.assertIfAbsent({
         kind: 'credential',
         key: 'credential|' + key,
@@ -73,10 +74,10 @@ function observeCaller(ev: SeamEvent, x: ExtractContext): void {
         valid_to: plus(x.at, x.config.observedSessionSeconds),
       });
     }
-    if (role !== undefined) {
+    if (role !== undefined && x.store.latest('session_of|' + arn) === undefined) {
       x.assertIfAbsent({ kind: 'session_of', key: 'session_of|' + arn, from: arn, to: role, account: ev.seam.account, attributes: {}, valid_to: plus(x.at, x.config.observedSessionSeconds) });
     }
-  } else if (type === 'IAMUser' && key !== undefined && key.startsWith('AKIA')) {
+  } else if (type === 'IAMUser' && key !== undefined && key.startsWith('AKIA') && x.store.latest('credential|' + key) === undefined) {
     x.assertIfAbsent({ kind: 'credential', key: 'credential|' + key, from: accessKeyKey(key), to: arn, account: ev.seam.account, attributes: { origin: 'iam_user' } });
   }
 }
