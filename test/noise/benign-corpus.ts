@@ -871,6 +871,74 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   }
 
+  // ── Benign neighbours of the cross-account / exposure rules (generated last, so every record above keeps its
+  // random draws): a nightly DynamoDB export to the account's own bucket, payments pods reading their bucket
+  // through the S3 gateway endpoint (the endpoint owner's network activity records, private addresses), an
+  // organization-only RAM share of the VPC subnets and a VPC-endpoint-scoped bucket policy logged as an object
+  // (Terraform), the reporting user's MFA-gated CLI session, one key deactivated by its own user, and a
+  // mistyped MFA code followed by the right one.
+  for (let day = 0; day < Math.ceil(hours / 24); day++) {
+    const night = T0 + day * 86_400_000 + 2 * 3600_000;
+    if (night - T0 >= hours * 3600_000) break;
+    const exportRole = assumed('dynamodb-nightly-export-lambda-role', 'AROADYNAMODBEXPORT01', 'dynamodb-nightly-export', key());
+    ct(night + int(0, 600_000), exportRole, 'dynamodb.amazonaws.com', 'ExportTableToPointInTime', {
+      ip: '52.32.10.4',
+      ua: UA.lambda,
+      readOnly: false,
+      rp: { tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/checkout-orders`, s3Bucket: 'acme-analytics-exports', s3BucketOwner: ACCOUNT, s3Prefix: `checkout-orders/${ctTime(night).slice(0, 10)}/`, exportFormat: 'DYNAMODB_JSON', exportType: 'FULL_EXPORT' },
+      re: { exportDescription: { exportArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/checkout-orders/export/0${hex(16)}`, exportStatus: 'IN_PROGRESS' } },
+    });
+    const payments = apps[0]!;
+    for (let i = 0; i < 6; i++) {
+      const pod = assumed(payments.role, 'AROAPAYMENTSAPIIRSA1', `botocore-session-${Math.floor(night / 1000) + i}`, key());
+      const node = clusters[0]!.nodes[i % clusters[0]!.nodes.length]!;
+      ct(night + 3600_000 * (i + 3) + int(0, 3_000_000), pod, 's3.amazonaws.com', 'GetObject', {
+        ip: node.ip,
+        ua: UA.botoApp,
+        rp: { bucketName: payments.bucket, Host: `${payments.bucket}.s3.${REGION}.amazonaws.com`, key: `exports/${hex(8)}.csv` },
+        extra: { eventType: 'AwsVpceEvent', eventCategory: 'NetworkActivity', managementEvent: false, vpcEndpointId: 'vpce-0a1b2c3d4e5f60718', vpcEndpointAccountId: ACCOUNT },
+      });
+    }
+  }
+  if (hours > 30) {
+    const t = T0 + 24 * 3600_000 + 15 * 3600_000 + int(300_000, 900_000);
+    const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+    const runner = GH_RUNNERS[0]! + int(2, 250);
+    ct(t, tf, 'ram.amazonaws.com', 'CreateResourceShare', {
+      ip: runner,
+      ua: UA.terraform,
+      readOnly: false,
+      rp: { name: 'shared-app-subnets', resourceArns: [`arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/subnet-0${hex(16)}`], principals: ['222233334444'], allowExternalPrincipals: false },
+      re: { resourceShare: { resourceShareArn: `arn:aws:ram:${REGION}:${ACCOUNT}:resource-share/${uuid()}`, allowExternalPrincipals: false, status: 'ACTIVE' } },
+    });
+    ct(t + 20_000, tf, 's3.amazonaws.com', 'PutBucketPolicy', {
+      ip: runner,
+      ua: UA.terraform,
+      readOnly: false,
+      rp: {
+        bucketName: 'acme-search-snapshots',
+        Host: 'acme-search-snapshots.s3.us-west-2.amazonaws.com',
+        policy: '',
+        bucketPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::acme-search-snapshots', 'arn:aws:s3:::acme-search-snapshots/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+            { Sid: 'ThroughOurEndpointOnly', Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::acme-search-snapshots/*', Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-0a1b2c3d4e5f60718' } } },
+            { Sid: 'Indexer', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/search-indexer-pod-identity` }, Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::acme-search-snapshots/*' },
+          ],
+        },
+      },
+    });
+    const legacy: Rec = { type: 'IAMUser', principalId: 'AIDALEGACYREPORTING1', arn: `arn:aws:iam::${ACCOUNT}:user/svc-legacy-reporting`, accountId: ACCOUNT, accessKeyId: 'AKIALEGACYREPORTING1', userName: 'svc-legacy-reporting' };
+    const officeIp = people[1]!.ips[0]!;
+    const morning = T0 + 24 * 3600_000 + 9 * 3600_000 + int(0, 600_000);
+    const mfa = `arn:aws:iam::${ACCOUNT}:mfa/svc-legacy-reporting`;
+    ct(morning, legacy, 'sts.amazonaws.com', 'GetSessionToken', { ip: officeIp, ua: UA.cliMac + 'sts.get-session-token', rp: { durationSeconds: 43200, serialNumber: mfa }, error: 'AccessDenied' });
+    ctOut[ctOut.length - 1]!.line = ctOut[ctOut.length - 1]!.line.replace('User is not authorized to perform this operation', 'MultiFactorAuthentication failed with invalid MFA one time pass code.');
+    ct(morning + 40_000, legacy, 'sts.amazonaws.com', 'GetSessionToken', { ip: officeIp, ua: UA.cliMac + 'sts.get-session-token', rp: { durationSeconds: 43200, serialNumber: mfa }, re: { credentials: { accessKeyId: key(), sessionToken: '[REDACTED]', expiration: 'Nov 3, 2026, 9:00:00 PM' } } });
+    ct(morning + 900_000, legacy, 'iam.amazonaws.com', 'UpdateAccessKey', { ip: officeIp, ua: UA.cliMac + 'iam.update-access-key', region: 'us-east-1', readOnly: false, rp: { userName: 'svc-legacy-reporting', accessKeyId: 'AKIALEGACYREPORTING0', status: 'Inactive' } });
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }
