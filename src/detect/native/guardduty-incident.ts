@@ -53,6 +53,8 @@ const MAX_PER_KEY = 200;
  */
 interface ActivityLog {
   items: Activity[];
+  /** `items[i].timeMs`, side by side: trimming reads these, not the (long unvisited) activity objects. */
+  times: number[];
   head: number;
 }
 
@@ -104,12 +106,14 @@ export const guardDutyIncident: NativeDetection<State> = {
       for (const k of keys) {
         // `get` already makes the key the most recently used, as setting it again would.
         let log = state.activity.get(k);
-        if (log === undefined) state.activity.set(k, (log = { items: [], head: 0 }));
-        const items = log.items;
-        items.push(a);
-        while (items.length - log.head > MAX_PER_KEY || (items.length > log.head && items[log.head]!.timeMs < horizon)) log.head++;
+        if (log === undefined) state.activity.set(k, (log = { items: [], times: [], head: 0 }));
+        const times = log.times;
+        log.items.push(a);
+        times.push(t);
+        while (times.length - log.head > MAX_PER_KEY || (times.length > log.head && times[log.head]! < horizon)) log.head++;
         if (log.head >= MAX_PER_KEY) {
-          log.items = items.slice(log.head);
+          log.items = log.items.slice(log.head);
+          log.times = times.slice(log.head);
           log.head = 0;
         }
       }
