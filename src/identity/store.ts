@@ -13,8 +13,41 @@ export interface StoreLimits {
   retentionMs: number;
 }
 
+/**
+ * A per-node index: node → the keys at it. Most nodes have one key (a pod's link, an exec, a session), so
+ * a single key is held as itself and a Set is made only for the second: no Set per new node.
+ */
+type Index = Map<string, string | Set<string>>;
+
 /** Adds to an index; true when `k` had no entry before. */
-function addTo(index: Map<string, Set<string>>, k: string, v: string): boolean {
+function addTo(index: Index, k: string, v: string): boolean {
+  const s = index.get(k);
+  if (s === undefined) {
+    index.set(k, v);
+    return true;
+  }
+  if (typeof s === 'string') {
+    if (s !== v) index.set(k, new Set([s, v]));
+  } else s.add(v);
+  return false;
+}
+
+/** Removes from an index; true when `k` has no entry left. */
+function removeFrom(index: Index, k: string, v: string): boolean {
+  const s = index.get(k);
+  if (s === undefined) return false;
+  if (typeof s === 'string') {
+    if (s !== v) return false;
+  } else {
+    s.delete(v);
+    if (s.size > 0) return false;
+  }
+  index.delete(k);
+  return true;
+}
+
+/** Adds to a set-valued index (few entries, large sets); true when `k` had no entry before. */
+function addToSet(index: Map<string, Set<string>>, k: string, v: string): boolean {
   let s = index.get(k);
   const created = s === undefined;
   if (s === undefined) index.set(k, (s = new Set()));
@@ -22,8 +55,8 @@ function addTo(index: Map<string, Set<string>>, k: string, v: string): boolean {
   return created;
 }
 
-/** Removes from an index; true when `k` has no entry left. */
-function removeFrom(index: Map<string, Set<string>>, k: string, v: string): boolean {
+/** Removes from a set-valued index; true when `k` has no entry left. */
+function removeFromSet(index: Map<string, Set<string>>, k: string, v: string): boolean {
   const s = index.get(k);
   if (s === undefined) return false;
   s.delete(v);
@@ -40,9 +73,9 @@ export function timeMs(iso: string | undefined, fallback: number): number {
 
 export class EdgeStore {
   private readonly versions = new Map<string, Edge[]>();
-  private readonly byFrom = new Map<string, Set<string>>();
-  private readonly byTo = new Map<string, Set<string>>();
-  private readonly byGroup = new Map<string, Set<string>>();
+  private readonly byFrom: Index = new Map();
+  private readonly byTo: Index = new Map();
+  private readonly byGroup: Index = new Map();
   private readonly byKind = new Map<string, Set<string>>();
   private nVersions = 0;
   evicted = 0;
@@ -97,7 +130,7 @@ export class EdgeStore {
     if (list === undefined) {
       list = [];
       this.versions.set(fact.key, list);
-      addTo(this.byKind, fact.kind, fact.key);
+      addToSet(this.byKind, fact.kind, fact.key);
     }
     for (const e of list) if (e.fromMs === at && e.fact.provenance === fact.provenance) return false;
     const edge: Edge = { fact, fromMs: at, toMs: until };
@@ -119,7 +152,7 @@ export class EdgeStore {
     this.nVersions++;
     if (addTo(this.byFrom, fact.kind + '\0' + fact.from, fact.key)) {
       this.fromSetStamps.set(fact.kind, ++this.clock);
-      addTo(this.fromNodes, fact.kind, fact.from);
+      addToSet(this.fromNodes, fact.kind, fact.from);
     }
     addTo(this.byTo, fact.kind + '\0' + fact.to, fact.key);
     addTo(this.byFrom, fact.from, fact.key);
@@ -169,9 +202,14 @@ export class EdgeStore {
     return this.versions.get(key) ?? [];
   }
 
-  private select(keys: Set<string> | undefined, kind: FactKind | undefined, t: number | undefined, test: (e: Edge) => boolean): Edge[] {
+  private select(keys: string | Set<string> | undefined, kind: FactKind | undefined, t: number | undefined, test: (e: Edge) => boolean): Edge[] {
     if (keys === undefined) return [];
     const out: Edge[] = [];
+    if (typeof keys === 'string') {
+      const e = this.at(keys, t);
+      if (e !== undefined && (kind === undefined || e.fact.kind === kind) && test(e)) out.push(e);
+      return out;
+    }
     for (const k of keys) {
       const e = this.at(k, t);
       if (e !== undefined && (kind === undefined || e.fact.kind === kind) && test(e)) out.push(e);
@@ -198,7 +236,8 @@ export class EdgeStore {
 
   /** The keys of this kind pointing at `to` (for callers that walk them without building edge lists). */
   incomingKeys(to: string, kind: FactKind): ReadonlySet<string> | undefined {
-    return this.byTo.get(kind + '\0' + to);
+    const keys = this.byTo.get(kind + '\0' + to);
+    return typeof keys === 'string' ? new Set([keys]) : keys;
   }
 
   /** Latest version of every key in `to`'s index whatever its time (for immutable links such as pod → service account). */
@@ -206,7 +245,7 @@ export class EdgeStore {
     const keys = this.byTo.get(kind + '\0' + to);
     if (keys === undefined) return [];
     const out: Edge[] = [];
-    for (const k of keys) {
+    for (const k of typeof keys === 'string' ? [keys] : keys) {
       const e = this.latest(k);
       if (e !== undefined && e.fact.kind === kind && e.fact.to === to) out.push(e);
     }
@@ -215,7 +254,8 @@ export class EdgeStore {
 
   /** Has the set ever had a member (open or closed)? */
   groupSeen(group: string): boolean {
-    return (this.byGroup.get(group)?.size ?? 0) > 0;
+    const g = this.byGroup.get(group);
+    return g !== undefined && (typeof g === 'string' || g.size > 0);
   }
 
   ofKind(kind: FactKind, t?: number): Edge[] {
@@ -253,11 +293,11 @@ export class EdgeStore {
       if (removeFrom(this.byTo, e.fact.to, key)) this.toStamps.delete(e.fact.to);
       if (removeFrom(this.byFrom, e.fact.kind + '\0' + e.fact.from, key)) {
         this.fromSetStamps.set(e.fact.kind, ++this.clock);
-        removeFrom(this.fromNodes, e.fact.kind, e.fact.from);
+        removeFromSet(this.fromNodes, e.fact.kind, e.fact.from);
       }
       removeFrom(this.byTo, e.fact.kind + '\0' + e.fact.to, key);
       if (e.fact.group !== undefined) removeFrom(this.byGroup, e.fact.group, key);
-      removeFrom(this.byKind, e.fact.kind, key);
+      removeFromSet(this.byKind, e.fact.kind, key);
     }
   }
 }
