@@ -100,6 +100,17 @@ export function toLevel(level: unknown): AlertLevel {
   return (ALERT_LEVELS as readonly unknown[]).includes(level) ? (level as AlertLevel) : 'medium';
 }
 
+/** `new Date(ms).toISOString()`, remembered for the last time asked (an event's alerts come one after another). */
+let lastIsoMs = NaN;
+let lastIso = '';
+function isoOf(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 /** Builds and returns an alert; used by single-rule matches, correlations and native detections. */
 export function buildAlert(input: AlertInput): Alert {
   const sorted = input.contributions.length === 1 ? input.contributions : [...input.contributions].sort((a, b) => a.timeMs - b.timeMs);
@@ -131,7 +142,7 @@ export function buildAlert(input: AlertInput): Alert {
   const last = sorted[sorted.length - 1]?.timeMs ?? 0;
   const alert: Alert = {
     id: alertId(input.rule.id, events),
-    '@timestamp': new Date(last).toISOString(),
+    '@timestamp': isoOf(last),
     rule: input.rule,
     events,
     native_ids: nativeIds,

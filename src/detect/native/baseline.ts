@@ -182,6 +182,11 @@ export function baselinable(event: SeamEvent): boolean {
   return p.type === 'k8s_user' && (arn.includes(':assumed-role/') || arn.includes(':user/'));
 }
 
+/** The subject's live `seen_network` version for this network (what `rememberNetwork` returns, without learning). */
+export function knownNetwork(graph: IdentityGraph, subjectKey: string, net: NetworkInfo, t: number): Edge | undefined {
+  return live(graph, `seen_network|${subjectKey}|${net.key}`, t);
+}
+
 /** Learns the subject's network (shared by the new-network and impossible-travel baselines). */
 export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo): Edge | undefined {
   return remember(event, ctx, graph, {

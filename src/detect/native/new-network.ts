@@ -8,7 +8,7 @@
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
-import { baselinable, baselineSubject, eventNetwork, known, learning, learningStart, rememberNetwork } from './baseline.ts';
+import { baselinable, baselineSubject, eventNetwork, known, knownNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 
@@ -30,9 +30,10 @@ export const newNetwork: NativeDetection<null> = {
     if (net === undefined) return [];
     const t = timeOf(event);
     const start = learningStart(event, ctx, graph, subject.key);
-    const before = known(graph, subject.key, 'seen_network', t);
+    // The networks it had before this call matter only when this one is new (nearly never): asked only then.
+    const before = knownNetwork(graph, subject.key, net, t) === undefined ? known(graph, subject.key, 'seen_network', t) : undefined;
     const had = rememberNetwork(event, ctx, graph, subject.key, net);
-    if (had !== undefined || learning(event, ctx.config, start) || before.length === 0) return [];
+    if (had !== undefined || before === undefined || learning(event, ctx.config, start) || before.length === 0) return [];
     if (before.length >= ctx.config.maxNetworksPerPrincipal) return [];
     const insideOnly = before.every((e) => e.fact.attributes.aws === true || e.fact.to === 'net:private');
     const level = insideOnly && net.aws === false ? 'medium' : 'low';

@@ -94,12 +94,12 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   const pieces: Piece[] = [];
   // One receive time per chunk: a clock read per record costs more than it tells.
   let receivedAt = now();
-  const baseMeta = (origin: string): RawMeta => ({
-    collector: 'file',
-    receivedAt,
-    origin,
-    ...(opts.cluster ? { cluster: opts.cluster } : {}),
-  });
+  // Built field by field: a spread of a conditional object per record costs two objects more.
+  const baseMeta = (origin: string): RawMeta => {
+    const m: RawMeta = { collector: 'file', receivedAt, origin };
+    if (opts.cluster) m.cluster = opts.cluster;
+    return m;
+  };
 
   function drain(): FileItem[] {
     const out: FileItem[] = [];
