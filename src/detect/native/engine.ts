@@ -2,7 +2,7 @@
  * Runs native detections over the event stream: each event first updates the identity graph, is resolved once,
  * then meets every detection. Time-driven detections (GuardDuty joins) are advanced by event time.
  */
-import type { SeamEvent } from '../../core/envelope.ts';
+import type { SeamEvent, SourceType } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact, Resolution } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
@@ -65,6 +65,22 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
   // Only the detections that wait on time are advanced (one today); the rest never see `advance`.
   const timed = detections.filter((d) => d.advance !== undefined);
   const stateOf = detections.map((d) => states.get(d.id));
+  // Per source, the detections that look at its events (in registry order), with their states.
+  const bySource = new Map<string, { ds: AnyNativeDetection[]; ss: unknown[] }>();
+  const forSource = (source: string): { ds: AnyNativeDetection[]; ss: unknown[] } => {
+    let f = bySource.get(source);
+    if (f === undefined) {
+      f = { ds: [], ss: [] };
+      for (let i = 0; i < detections.length; i++) {
+        const d = detections[i]!;
+        if (d.sources !== undefined && !d.sources.includes(source as SourceType)) continue;
+        f.ds.push(d);
+        f.ss.push(stateOf[i]);
+      }
+      bySource.set(source, f);
+    }
+    return f;
+  };
   const timedState = timed.map((d) => states.get(d.id));
 
   const count = (d: AnyNativeDetection, alerts: Alert[], out: Alert[]): void => {
@@ -104,10 +120,11 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
       if (opts.annotate !== false) annotate(event, resolution);
       const ctx: EvalContext = { facts, resolution, config, learn };
       const out: Alert[] = [];
-      for (let i = 0; i < detections.length; i++) {
-        const d = detections[i]!;
+      const { ds, ss } = forSource(event.seam.source);
+      for (let i = 0; i < ds.length; i++) {
+        const d = ds[i]!;
         try {
-          count(d, d.evaluate(event, graph, stateOf[i], ctx), out);
+          count(d, d.evaluate(event, graph, ss[i], ctx), out);
         } catch {
           failed(d);
         }

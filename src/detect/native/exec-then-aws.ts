@@ -50,6 +50,7 @@ export const execThenAws: NativeDetection<State> = {
   triage:
     'Ask the person at the end of the chain what they ran (the exec command is in the audit event’s requestURI). Check the calls’ source address: the pod’s egress means from inside the pod, anything else means the keys were copied out.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || !isSensitiveCall(event.seam.action)) return [];
     const chain = ctx.resolution.chain;

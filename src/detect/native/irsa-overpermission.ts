@@ -34,6 +34,7 @@ export const irsaOverpermission: NativeDetection<null> = {
   triage:
     'Which service accounts (and so which pods) now hold these rights — the summary lists them. Was the change made by your IaC pipeline? Revert it, then look at what the role did since (the identity chain names the pods).',
   createState: () => null,
+  sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || event.seam.outcome !== 'success' || event.eventSource !== 'iam.amazonaws.com') return [];
     const rp = obj(event.requestParameters);

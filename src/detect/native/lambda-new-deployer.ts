@@ -78,6 +78,7 @@ export const lambdaNewDeployer: NativeDetection<null> = {
   triage:
     'Compare the new codeSha256 and layers with the function’s deployment pipeline; check who holds the role (the session name, source address, user agent) and what the function’s execution role can reach. Revert with the last known version if the change is not a release.',
   createState: () => null,
+  sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || event.eventSource !== 'lambda.amazonaws.com') return [];
     const change = changeOf(event);

@@ -27,6 +27,7 @@ export const nodeCredsOffNode: NativeDetection<State> = {
   triage:
     'The session name is usually the instance id: find the node and the pods on it with hostNetwork or without IMDSv2 hop limit 1. Check what the address did with the keys; block the instance role sessions issued before now.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail') return [];
     const arn = event.seam.principal?.arn;

@@ -41,6 +41,7 @@ export const s3CopyCrossAccount: NativeDetection<null> = {
   triage:
     'Which bucket is foreign (the alert summary names it and its owner) and is that account one of yours or a known partner? Who copied (principal, source address, user agent) and how much (other copies by the same principal)? If the account is unknown: block the principal, check the source bucket policy for a grant to that account, and list what else was copied (S3 data events or server access logs).',
   createState: () => null,
+  sources: ['cloudtrail'],
   evaluate(event: SeamEvent, _graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || event.seam.action === undefined || !COPY_ACTIONS.has(event.seam.action) || event.seam.outcome !== 'success') return [];
     const own = event.seam.account;

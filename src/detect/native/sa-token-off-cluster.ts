@@ -34,6 +34,7 @@ export const saTokenOffCluster: NativeDetection<State> = {
   triage:
     'Who minted the token and why? Tokens cannot be revoked one by one: delete and recreate the service account (or rotate the signing key) and review what the token did.',
   createState: (c: NativeConfig): State => ({ minted: boundedLru(c.maxStateEntries) }),
+  sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'k8s_audit') return [];
     const cluster = event.seam.cluster ?? 'unknown';

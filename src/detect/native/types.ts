@@ -3,7 +3,7 @@
  * small and stateless apart from an explicit, bounded `state` the engine owns, so a rebuild (replaying
  * `seam.signals`) recreates it and deterministic alert ids keep the index free of duplicates.
  */
-import type { SeamEvent } from '../../core/envelope.ts';
+import type { SeamEvent, SourceType } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact, Resolution } from '../../identity/types.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
@@ -33,6 +33,11 @@ export interface NativeDetection<S = unknown> {
   /** What to check first when it fires. */
   triage: string;
   createState(config: NativeConfig): S;
+  /**
+   * The only sources whose events `evaluate` looks at (it returns [] for any other, doing nothing): the
+   * engine does not call it for the rest. Leave it out when every event matters (or may, to its state).
+   */
+  sources?: readonly SourceType[];
   evaluate(event: SeamEvent, graph: IdentityGraph, state: S, ctx: EvalContext): Alert[];
   /** Time moved on to `nowMs` (newest event time): emit what was waiting for a window to close. */
   advance?(nowMs: number, graph: IdentityGraph, state: S, config: NativeConfig): Alert[];

@@ -29,6 +29,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
   triage:
     'Look at the chain: which pod, and whether someone exec’d into it shortly before. Compare the source address with the cluster’s NAT gateways. Revoke the role’s sessions (aws:TokenIssueTime condition) and rotate whatever the calls touched; check what else the address did.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), addresses: boundedLru(c.maxStateEntries) }),
+  sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail') return [];
     const p = event.seam.principal;
