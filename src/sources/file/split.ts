@@ -63,9 +63,15 @@ export class LineSplitter {
         this.offset += chunk.length - start;
         return;
       }
-      this.accumulate(chunk.subarray(start, nl));
-      this.offset += nl - start + 1;
-      this.endLine(out);
+      if (this.partBytes === 0 && !this.skipping && nl - start <= this.maxRecordBytes) {
+        // The whole line is in this chunk (the usual case): decoded from it directly, no slice or parts list.
+        this.offset += nl - start + 1;
+        this.endLine(out, nl > start ? chunk.toString('utf8', start, nl) : undefined, nl - start);
+      } else {
+        this.accumulate(chunk.subarray(start, nl));
+        this.offset += nl - start + 1;
+        this.endLine(out);
+      }
       start = nl + 1;
     }
   }
@@ -90,15 +96,16 @@ export class LineSplitter {
     }
   }
 
-  private endLine(out: Piece[]): void {
+  /** Ends the current line: its bytes are `parts`, or `direct` (`directBytes` long) when push decoded it whole. */
+  private endLine(out: Piece[], direct?: string, directBytes = 0): void {
     const line = this.line++;
     const offset = this.lineStart;
     this.lineStart = this.offset;
-    const bytes = this.partBytes;
+    const bytes = direct === undefined ? this.partBytes : directBytes;
     if (this.skipping) {
       out.push({ kind: 'oversized', line, offset, bytes, head: this.parts[0]!.toString('utf8') });
     } else if (bytes > 0) {
-      let text = (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8');
+      let text = direct ?? (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8');
       if (text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
       if (this.stripPrefix === undefined) this.stripPrefix = CW_EXPORT_PREFIX.test(text);
       if (this.stripPrefix) {
@@ -107,7 +114,7 @@ export class LineSplitter {
       }
       if (text.trim().length > 0) out.push({ kind: 'record', text, line, offset });
     }
-    this.parts = [];
+    if (this.parts.length > 0) this.parts = [];
     this.partBytes = 0;
     this.skipping = false;
   }
