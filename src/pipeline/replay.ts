@@ -97,6 +97,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
       },
     });
     let sinceReport = 0;
+    const normalizeOpts = { maxRecordBytes: opts.maxRecordBytes };
     for await (const batch of batches) {
       for (const item of batch) {
         summary.records++;
@@ -104,7 +105,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
         if (item.kind === 'error') {
           wait = reject(deadLetter('read', item.error, item.raw, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
         } else {
-          const r = normalizeLine(item.text, item.meta, { maxRecordBytes: opts.maxRecordBytes });
+          const r = normalizeLine(item.text, item.meta, normalizeOpts);
           if (!r.ok) {
             wait = reject(deadLetter('normalize', r.error, item.text, { origin: item.meta.origin ?? '', collector: item.meta.collector }));
           } else {
