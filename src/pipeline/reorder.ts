@@ -29,7 +29,10 @@ const RUN_COMPACT_AT = 4096;
  * others go to a min-heap. Release takes the smaller of the two fronts, so the order is the heap's alone.
  */
 export class ReorderBuffer<T> {
-  private run: Held<T>[] = [];
+  /** The in-order run, as three arrays read from `runHead` (no wrapper object per item). */
+  private runT: number[] = [];
+  private runId: string[] = [];
+  private runV: (T | undefined)[] = [];
   private runHead = 0;
   private readonly heap: Held<T>[] = [];
   /** Held ids with their counts, for `holds` (the correlate role asks it while rebuilding); off for a single stream. */
@@ -42,15 +45,15 @@ export class ReorderBuffer<T> {
   }
 
   get size(): number {
-    return this.run.length - this.runHead + this.heap.length;
+    return this.runT.length - this.runHead + this.heap.length;
   }
 
   /** Event time of the oldest held item. */
   get oldestMs(): number | undefined {
-    const r = this.run[this.runHead];
     const h = this.heap[0];
-    if (r === undefined) return h?.t;
-    return h === undefined || r.t <= h.t ? r.t : h.t;
+    if (this.runHead === this.runT.length) return h?.t;
+    const rt = this.runT[this.runHead]!;
+    return h === undefined || rt <= h.t ? rt : h.t;
   }
 
   /** Event time of the last item released, -Infinity before the first. */
@@ -61,7 +64,7 @@ export class ReorderBuffer<T> {
   /** Is an item with this id held? */
   holds(id: string): boolean {
     if (this.ids !== undefined) return this.ids.has(id);
-    for (let i = this.runHead; i < this.run.length; i++) if (this.run[i]!.id === id) return true;
+    for (let i = this.runHead; i < this.runId.length; i++) if (this.runId[i] === id) return true;
     return this.heap.some((h) => h.id === id);
   }
 
@@ -69,11 +72,12 @@ export class ReorderBuffer<T> {
   push(t: number, id: string, value: T): boolean {
     if (!Number.isFinite(t)) return false;
     if (this.lastId !== undefined && !(this.lastT < t || (this.lastT === t && this.lastId < id))) return false;
-    const item = { t, id, value };
-    const run = this.run;
-    const tail = run.length > this.runHead ? run[run.length - 1] : undefined;
-    if (tail === undefined || !before(item, tail)) run.push(item);
-    else this.heapPush(item);
+    const n = this.runT.length;
+    if (n === this.runHead || !(t < this.runT[n - 1]! || (t === this.runT[n - 1]! && id < this.runId[n - 1]!))) {
+      this.runT.push(t);
+      this.runId.push(id);
+      this.runV.push(value);
+    } else this.heapPush({ t, id, value });
     if (this.ids !== undefined) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
     return true;
   }
@@ -81,9 +85,39 @@ export class ReorderBuffer<T> {
   /** Every held item with event time at or before `watermarkMs`, in order (appended to `into`). */
   releaseUpTo(watermarkMs: number, into: T[] = []): T[] {
     for (;;) {
-      const next = this.next();
-      if (next === undefined || next.t > watermarkMs) return into;
-      into.push(this.take(next));
+      const h = this.heap[0];
+      let t: number;
+      let id: string;
+      let value: T;
+      if (this.runHead < this.runT.length) {
+        const rt = this.runT[this.runHead]!;
+        const rid = this.runId[this.runHead]!;
+        if (h === undefined || !(h.t < rt || (h.t === rt && h.id < rid))) {
+          // The run's front is the oldest.
+          if (rt > watermarkMs) return into;
+          t = rt;
+          id = rid;
+          value = this.runV[this.runHead] as T;
+          this.runV[this.runHead++] = undefined;
+          this.compactRun();
+        } else {
+          if (h.t > watermarkMs) return into;
+          this.heapPop();
+          ({ t, id, value } = h);
+        }
+      } else {
+        if (h === undefined || h.t > watermarkMs) return into;
+        this.heapPop();
+        ({ t, id, value } = h);
+      }
+      if (this.ids !== undefined) {
+        const c = this.ids.get(id)! - 1;
+        if (c === 0) this.ids.delete(id);
+        else this.ids.set(id, c);
+      }
+      this.lastT = t;
+      this.lastId = id;
+      into.push(value);
     }
   }
 
@@ -92,36 +126,20 @@ export class ReorderBuffer<T> {
     return this.releaseUpTo(Infinity);
   }
 
-  /** The oldest held item (not removed). */
-  private next(): Held<T> | undefined {
-    const r = this.run[this.runHead];
-    const h = this.heap[0];
-    if (r === undefined) return h;
-    return h === undefined || !before(h, r) ? r : h;
-  }
-
-  /** Removes `item`, which `next` just returned. */
-  private take(item: Held<T>): T {
-    if (item === this.run[this.runHead]) {
-      this.run[this.runHead++] = undefined as unknown as Held<T>;
-      if (this.runHead === this.run.length) {
-        this.run.length = 0;
-        this.runHead = 0;
-      } else if (this.runHead >= RUN_COMPACT_AT && this.runHead * 2 >= this.run.length) {
-        this.run = this.run.slice(this.runHead);
-        this.runHead = 0;
-      }
-    } else {
-      this.heapPop();
+  /** Drops the run's released front once it is empty, or once it is most of the run. */
+  private compactRun(): void {
+    const n = this.runT.length;
+    if (this.runHead === n) {
+      this.runT.length = 0;
+      this.runId.length = 0;
+      this.runV.length = 0;
+      this.runHead = 0;
+    } else if (this.runHead >= RUN_COMPACT_AT && this.runHead * 2 >= n) {
+      this.runT = this.runT.slice(this.runHead);
+      this.runId = this.runId.slice(this.runHead);
+      this.runV = this.runV.slice(this.runHead);
+      this.runHead = 0;
     }
-    if (this.ids !== undefined) {
-      const n = this.ids.get(item.id)! - 1;
-      if (n === 0) this.ids.delete(item.id);
-      else this.ids.set(item.id, n);
-    }
-    this.lastT = item.t;
-    this.lastId = item.id;
-    return item.value;
   }
 
   private heapPush(item: Held<T>): void {
