@@ -26,6 +26,12 @@ function summaryOf(rules: RbacRule[]): string {
     .join('; ');
 }
 
+/** Did the event assert any fact about a cluster? (A plain loop: no closure per event.) */
+function anyClusterAssert(facts: EvalContext['facts']): boolean {
+  for (let i = 0; i < facts.length; i++) if (facts[i]!.op === 'assert' && facts[i]!.cluster !== undefined) return true;
+  return false;
+}
+
 export const iamRbacDrift: NativeDetection<null> = {
   id: 'seam-native-iam-rbac-drift',
   title: 'IAM principal’s effective Kubernetes permissions exceed its mapping’s intent',
@@ -39,7 +45,7 @@ export const iamRbacDrift: NativeDetection<null> = {
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
     // Most events change nothing here: return before building the closures below (tsx names each one).
-    if (!ctx.facts.some((f) => f.op === 'assert' && f.cluster !== undefined)) return out;
+    if (!anyClusterAssert(ctx.facts)) return out;
     const t = timeOf(event);
     const checked = new Set<string>();
     const flag = (principal: string, cluster: string, why: string, before?: EffectivePermissions): void => {
