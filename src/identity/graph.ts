@@ -147,6 +147,28 @@ function sameFact(e: Edge, f: FactDraft): boolean {
   return e.fact.to === f.to && sameJson(e.fact.attributes, f.attributes);
 }
 
+interface SessionKeys {
+  sessionOf: string;
+  wis: string;
+  pis: string;
+  assumedBy: string;
+}
+
+/**
+ * The store keys `resolveAws` looks a session up under, built once per session ARN (the same sessions act
+ * on event after event; a key built per lookup is a new string to flatten and hash each time). Bounded.
+ */
+let sessionKeyMemo = new Map<string, SessionKeys>();
+function sessionKeys(session: string): SessionKeys {
+  let k = sessionKeyMemo.get(session);
+  if (k === undefined) {
+    if (sessionKeyMemo.size >= 4096) sessionKeyMemo = new Map();
+    k = { sessionOf: 'session_of|' + session, wis: 'wis|' + session, pis: 'pis|' + session, assumedBy: 'assumed_by|' + session };
+    sessionKeyMemo.set(session, k);
+  }
+  return k;
+}
+
 function step(kind: string, from: string, to: string, via?: string): ChainStep {
   return via === undefined || via.startsWith('builtin') ? { kind, from, to } : { kind, from, to, via };
 }
@@ -512,7 +534,8 @@ export class IdentityGraph {
       }
     }
     if (session === undefined) return;
-    const of = this.store.at('session_of|' + session, t);
+    const keys = sessionKeys(session);
+    const of = this.store.at(keys.sessionOf, t);
     const role = of?.fact.to ?? roleOfSession(session);
     if (of !== undefined) r.chain.push(step('session_of', session, of.fact.to, of.fact.provenance));
     if (role !== undefined) {
@@ -522,8 +545,8 @@ export class IdentityGraph {
         if (depth === 0 && r.principal !== undefined) r.principal.type = 'node';
       }
     }
-    const wis = this.store.at('wis|' + session, t);
-    const pis = this.store.at('pis|' + session, t);
+    const wis = this.store.at(keys.wis, t);
+    const pis = this.store.at(keys.pis, t);
     const ws = wis ?? pis;
     if (ws !== undefined) {
       const sa = String(ws.fact.attributes.service_account);
@@ -538,7 +561,7 @@ export class IdentityGraph {
       this.resolveServiceAccount(r, cluster, sa, pod, t, depth);
       return;
     }
-    const by = this.store.at('assumed_by|' + session, t);
+    const by = this.store.at(keys.assumedBy, t);
     if (by !== undefined) {
       r.chain.push(step('assumed_by', session, by.fact.to, by.fact.provenance));
       r.origin = { id: by.fact.to, type: isAssumedRoleArn(by.fact.to) ? 'assumed_role' : by.fact.to.includes(':user/') ? 'iam_user' : 'unknown', arn: by.fact.to };

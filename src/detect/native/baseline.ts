@@ -127,7 +127,7 @@ export function learningStart(event: SeamEvent, ctx: EvalContext, graph: Identit
   }
   const i = startKeys.indexOf(subjectKey);
   if (i >= 0) return startMs[i]!;
-  const ms = remember(event, ctx, graph, { kind: 'baseline_start', key: `baseline_start|${subjectKey}`, from: subjectKey, to: subjectKey }).firstSeenMs;
+  const ms = remember(event, ctx, graph, { kind: 'baseline_start', key: keysOf(subjectKey).start, from: subjectKey, to: subjectKey }).firstSeenMs;
   startKeys.push(subjectKey);
   startMs.push(ms);
   return ms;
@@ -184,14 +184,45 @@ export function baselinable(event: SeamEvent): boolean {
 
 /** The subject's live `seen_network` version for this network (what `rememberNetwork` returns, without learning). */
 export function knownNetwork(graph: IdentityGraph, subjectKey: string, net: NetworkInfo, t: number): Edge | undefined {
-  return live(graph, `seen_network|${subjectKey}|${net.key}`, t);
+  return live(graph, networkKey(subjectKey, net.key), t);
+}
+
+interface SubjectKeys {
+  start: string;
+  networks: Map<string, string>;
+}
+
+/**
+ * The store keys of a subject's baseline facts, built once per subject (the graph looks them up on every call
+ * of a principal; a key built per lookup is a new string to flatten and hash each time). Bounded.
+ */
+let subjectKeys = new Map<string, SubjectKeys>();
+function keysOf(subjectKey: string): SubjectKeys {
+  let k = subjectKeys.get(subjectKey);
+  if (k === undefined) {
+    if (subjectKeys.size >= 4096) subjectKeys = new Map();
+    k = { start: `baseline_start|${subjectKey}`, networks: new Map() };
+    subjectKeys.set(subjectKey, k);
+  }
+  return k;
+}
+
+function networkKey(subjectKey: string, netKey: string): string {
+  const nets = keysOf(subjectKey).networks;
+  let k = nets.get(netKey);
+  if (k === undefined) {
+    if (nets.size >= 256) nets.clear();
+    k = `seen_network|${subjectKey}|${netKey}`;
+    nets.set(netKey, k);
+  }
+  return k;
 }
 
 /** Learns the subject's network (shared by the new-network and impossible-travel baselines). */
 export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo): Edge | undefined {
   return remember(event, ctx, graph, {
     kind: 'seen_network',
-    key: `seen_network|${subjectKey}|${net.key}`,
+    key: networkKey(subjectKey, net.key),
     from: subjectKey,
     to: 'net:' + net.key,
     attributes: { label: net.label, aws: net.aws ?? null },
