@@ -190,6 +190,7 @@ export function knownNetwork(graph: IdentityGraph, subjectKey: string, net: Netw
 interface SubjectKeys {
   start: string;
   networks: Map<string, string>;
+  regions: Map<string, string>;
 }
 
 /**
@@ -201,10 +202,40 @@ function keysOf(subjectKey: string): SubjectKeys {
   let k = subjectKeys.get(subjectKey);
   if (k === undefined) {
     if (subjectKeys.size >= 4096) subjectKeys = new Map();
-    k = { start: `baseline_start|${subjectKey}`, networks: new Map() };
+    k = { start: `baseline_start|${subjectKey}`, networks: new Map(), regions: new Map() };
     subjectKeys.set(subjectKey, k);
   }
   return k;
+}
+
+/** `seen_region|<subject>|<region>`, built once per subject and region. */
+export function regionKey(subjectKey: string, region: string): string {
+  const regions = keysOf(subjectKey).regions;
+  let k = regions.get(region);
+  if (k === undefined) {
+    if (regions.size >= 256) regions.clear();
+    k = `seen_region|${subjectKey}|${region}`;
+    regions.set(region, k);
+  }
+  return k;
+}
+
+let accountKeys = new Map<string, string>();
+/** `account:<id>` (the subject an account's own baselines hang off), built once per account. */
+export function accountSubjectKey(account: string | undefined): string {
+  const a = account ?? 'unknown';
+  let k = accountKeys.get(a);
+  if (k === undefined) {
+    if (accountKeys.size >= 4096) accountKeys = new Map();
+    k = `account:${a}`;
+    accountKeys.set(a, k);
+  }
+  return k;
+}
+
+/** The latest version of a baseline fact if it still holds at `t` (what `remember` finds before it learns). */
+export function liveFact(graph: IdentityGraph, key: string, t: number): Edge | undefined {
+  return live(graph, key, t);
 }
 
 function networkKey(subjectKey: string, netKey: string): string {

@@ -8,7 +8,7 @@
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
-import { baselinable, baselineSubject, known, learning, learningStart, remember } from './baseline.ts';
+import { accountSubjectKey, baselinable, baselineSubject, known, learning, learningStart, liveFact, regionKey, remember } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 import { str } from '../../core/values.ts';
@@ -71,13 +71,15 @@ export const newRegion: NativeDetection<null> = {
     const subject = baselineSubject(event, ctx.resolution.cluster);
     if (subject === undefined) return [];
     const t = timeOf(event);
-    const accountKey = `account:${event.seam.account ?? 'unknown'}`;
+    const accountKey = accountSubjectKey(event.seam.account);
     const start = learningStart(event, ctx, graph, subject.key);
     const accountStart = learningStart(event, ctx, graph, accountKey);
-    const before = known(graph, subject.key, 'seen_region', t);
-    const mine = remember(event, ctx, graph, { kind: 'seen_region', key: `seen_region|${subject.key}|${region}`, from: subject.key, to: 'region:' + region });
-    const theirs = remember(event, ctx, graph, { kind: 'seen_region', key: `seen_region|${accountKey}|${region}`, from: accountKey, to: 'region:' + region });
-    if (mine.before !== undefined || learning(event, ctx.config, start) || before.length === 0) return [];
+    const mineKey = regionKey(subject.key, region);
+    // The regions it had used before matter only when this one is new (nearly never): listed only then, before learning it.
+    const before = liveFact(graph, mineKey, t) === undefined ? known(graph, subject.key, 'seen_region', t) : undefined;
+    const mine = remember(event, ctx, graph, { kind: 'seen_region', key: mineKey, from: subject.key, to: 'region:' + region });
+    const theirs = remember(event, ctx, graph, { kind: 'seen_region', key: regionKey(accountKey, region), from: accountKey, to: 'region:' + region });
+    if (mine.before !== undefined || before === undefined || learning(event, ctx.config, start) || before.length === 0) return [];
     const write = !READ.test(name) && event.readOnly !== true;
     const accountNew = theirs.before === undefined && !learning(event, ctx.config, accountStart);
     const level = accountNew && write && event.seam.outcome !== 'failure' ? 'medium' : 'low';
