@@ -48,7 +48,7 @@ import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
 import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
 import { SidecarSource } from '../../src/sources/sidecar/source.ts';
-import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { waitSettled, type GroupInputs } from '../helpers/kafka-settle.ts';
 import { demoDetection } from '../order/demo.ts';
 import { asUser, buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT } from './pod-lib.ts';
@@ -93,7 +93,8 @@ writeFileSync(truthFile, '');
 chmodSync(truthFile, 0o666);
 
 // ---- Kafka: one topic prefix per pipeline; the sensor's records go to the sensor pipeline's raw runtime topic ----
-await ensureUp(['kafka'], { log: () => {} });
+// What this script starts it stops at the end (SEAM_KEEP_SERVICES=1 keeps it), as test/deploy and test/soc do.
+const startedServices = (await ensureUp(['kafka'], { log: () => {} })).started;
 const id = `sensor-demo-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const runs = { hand: pipelineTopics(`${id}-hand.`), sensor: pipelineTopics(`${id}-sensor.`), capture: pipelineTopics(`${id}-capture.`) };
 const bus = new KafkaBus({ brokers: endpoints().kafka.brokers, clientId: id, replicationFactor: 1 });
@@ -326,4 +327,5 @@ say(
   `sensor-demo: hand_alerts=${hand.length} sensor_alerts=${sensor.length} same=${same} missing=${missing.length} extra=${extra.length} rt=${rtSensor.map((r) => r.split('@')[0]).join(',') || 'none'} ` +
     `joins=${js.webIdentity}/${js.podSa} exact_cat=${exactSeen ? 'seen' : 'missed'}`,
 );
+if (startedServices.length > 0 && !process.env.SEAM_KEEP_SERVICES) await stop(startedServices, { log: () => {} }).catch((e: unknown) => process.stderr.write(`sensor-demo: stopping Kafka failed: ${(e as Error).message}\n`));
 process.exit(failures.length > 0 ? 1 : 0);

@@ -33,7 +33,7 @@ import { TOPICS } from '../../src/bus/topics.ts';
 import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
 import { SidecarSource } from '../../src/sources/sidecar/source.ts';
-import { ensureUp, endpoints } from '../../deploy/local/services-lib.mjs';
+import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT } from './pod-lib.ts';
 
 const INTERVAL_MS = 250; // the sensor's default (src/sensor/config.ts): the figures are for the default
@@ -167,7 +167,8 @@ const svcPort = await listen(service, SVC_IP);
 const udpPort = await new Promise<number>((r) => udp.bind(0, SVC_IP, () => r(udp.address().port)));
 const appPort = 20000 + Math.floor(Math.random() * 20000);
 
-await ensureUp(['kafka'], { log: () => {} });
+// What this script starts it stops at the end (SEAM_KEEP_SERVICES=1 keeps it), as test/deploy and test/soc do.
+const startedServices = (await ensureUp(['kafka'], { log: () => {} })).started;
 const bus = new KafkaBus({ brokers: endpoints().kafka.brokers, clientId: 'seam-sensor-test', replicationFactor: 1 });
 await bus.ensureTopics([{ topic: TOPICS.raw('runtime'), partitions: 6 }]);
 const TOKEN = `sensor-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -463,4 +464,5 @@ say(
   `sensor: processes=${long.length} caught=${longCaught.length} short_lived_caught=${shortCaught.length}/${short.length} connections=${connections} caught=${connectionsCaught} ` +
     `token_reads=${reads.length} caught=${readCaught.length} cpu_ms_per_s=${cpuPerSec.toFixed(1)} rss_mb=${rssMb}`,
 );
+if (startedServices.length > 0 && !process.env.SEAM_KEEP_SERVICES) await stop(startedServices, { log: () => {} }).catch((e: unknown) => process.stderr.write(`sensor: stopping Kafka failed: ${(e as Error).message}\n`));
 process.exit(failures.length > 0 ? 1 : 0);
