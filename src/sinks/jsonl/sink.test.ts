@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JsonlSink } from './sink.ts';
 
@@ -23,5 +24,25 @@ describe('JsonlSink', () => {
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(docs);
+  });
+
+  it('resolves its back-pressure promise when a line longer than a block follows a block the stream could not take at once', async () => {
+    // A slow stream with a tiny buffer: the block's write and the long line's both return false; one 'drain' covers both.
+    const chunks: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk);
+        setTimeout(done, 5);
+      },
+    });
+    const Ctor = JsonlSink as unknown as new (stream: NodeJS.WritableStream, owned: undefined) => JsonlSink;
+    const sink = new Ctor(slow, undefined);
+    expect(sink.write({ short: 'a'.repeat(100) })).toBeUndefined();
+    const w = sink.write({ long: 'z'.repeat(30_000) });
+    expect(w).toBeInstanceOf(Promise);
+    await w;
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)).toEqual([{ short: 'a'.repeat(100) }, { long: 'z'.repeat(30_000) }]);
   });
 });

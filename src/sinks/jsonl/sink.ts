@@ -51,7 +51,9 @@ export class JsonlSink {
       if (json.length * 3 + 1 > BLOCK_BYTES) {
         // Longer than a block: written on its own.
         const ok = this.stream.write(json + '\n');
-        if (w !== undefined) return ok ? w : w.then(() => this.drained());
+        // A 'drain' already awaited for the block comes once everything written so far, this line included, is
+        // out: waiting for a second one would wait for a write that never comes.
+        if (w !== undefined) return w;
         return ok ? undefined : this.drained();
       }
       this.used += this.block.write(json, this.used, 'utf8');
