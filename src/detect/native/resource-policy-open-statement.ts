@@ -88,7 +88,6 @@ function conditionKeys(st: Statement): string[] {
   return Object.values(c).flatMap((op) => Object.keys(obj(op) ?? {}).map((k) => k.toLowerCase()));
 }
 
-
 function isOpen(st: Statement): boolean {
   if ((str(st.Effect) ?? str(st.effect) ?? '').toLowerCase() !== 'allow' || !grantsEveryone(st)) return false;
   return conditionKeys(st).every((k) => TRANSPORT_ONLY.has(k));
@@ -103,6 +102,7 @@ export const resourcePolicyOpenStatement: NativeDetection<null> = {
     'An S3 bucket, SQS queue or SNS topic policy (logged as an object) has an Allow statement for Principal "*" with no Condition (or only aws:SecureTransport) while another statement is scoped by a Condition: the policy reads as restricted, but that one statement opens the resource to anyone. High for S3 buckets.',
   triage:
     'Which statement is open (the alert names its Sid or position and actions) and was it meant to be? Who changed the policy, from where; compare with the previous policy version (the last PutBucketPolicy / SetQueueAttributes). If nobody owns the open statement, remove it and check the resource’s access logs since the change.',
+  sources: ['cloudtrail'],
   createState: () => null,
   evaluate(event: SeamEvent, _graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return [];
