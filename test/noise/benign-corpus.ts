@@ -22,6 +22,16 @@
  * - GuardDuty: low-severity findings about the bastion (port probes, SSH brute force against it), re-reported.
  * - Runtime (sidecar) telemetry of application pods: their processes, SDKs reading their web-identity token and
  *   calling the Pod Identity agent, connections to databases and AWS endpoints, DNS.
+ * - Operators, controllers and service chatter (most of the CloudTrail volume of such an account): AWS Config's
+ *   recorder and the Security Hub, Inspector, Access Analyzer and Trusted Advisor service-linked roles reading;
+ *   platform controllers with IRSA roles (cluster-autoscaler, AWS Load Balancer Controller opening 80/443 to
+ *   the internet on a new internet-facing ALB's own group, external-dns, EBS CSI, External Secrets reading every
+ *   synced secret hourly, Fluent Bit, a CloudWatch exporter) and their Kubernetes side (kube-state-metrics
+ *   listing secrets cluster-wide, the HPA reading the metrics API, cert-manager's CA injector updating webhook
+ *   configurations, Kyverno); operators' routine changes (manual RDS snapshot and reboot, an office /32 SSH
+ *   rule, an IRSA role trusting the cluster's own OIDC provider, an alarm).
+ *
+ * About 207k records over 72 hours, ~77k of them CloudTrail.
  */
 
 import { seededRandom } from '../helpers/random.ts';
@@ -937,6 +947,300 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     ctOut[ctOut.length - 1]!.line = ctOut[ctOut.length - 1]!.line.replace('User is not authorized to perform this operation', 'MultiFactorAuthentication failed with invalid MFA one time pass code.');
     ct(morning + 40_000, legacy, 'sts.amazonaws.com', 'GetSessionToken', { ip: officeIp, ua: UA.cliMac + 'sts.get-session-token', rp: { durationSeconds: 43200, serialNumber: mfa }, re: { credentials: { accessKeyId: key(), sessionToken: '[REDACTED]', expiration: 'Nov 3, 2026, 9:00:00 PM' } } });
     ct(morning + 900_000, legacy, 'iam.amazonaws.com', 'UpdateAccessKey', { ip: officeIp, ua: UA.cliMac + 'iam.update-access-key', region: 'us-east-1', readOnly: false, rp: { userName: 'svc-legacy-reporting', accessKeyId: 'AKIALEGACYREPORTING0', status: 'Inactive' } });
+  }
+
+  // ── Operators, controllers and service chatter (generated after everything above, so the records above keep
+  // their random draws). What a real account with two EKS clusters logs most of: AWS Config's recorder and the
+  // security services' service-linked roles describing everything; the clusters' controllers with IRSA roles
+  // (cluster-autoscaler, the AWS Load Balancer Controller, external-dns, the EBS CSI driver, External Secrets,
+  // Fluent Bit, a CloudWatch metrics exporter) polling their APIs and now and then changing their own
+  // resources; their Kubernetes side (kube-state-metrics, the HPA reading the metrics API, the load balancer
+  // controller's target group bindings, External Secrets writing the secrets it syncs, cert-manager's CA
+  // injector patching webhook CA bundles, Kyverno); and operators' routine changes in working hours (a
+  // manual RDS snapshot before a migration, a database reboot, an office /32 SSH rule on the bastion's group,
+  // an IAM role for a new IRSA workload trusting the cluster's own OIDC provider, a CloudWatch alarm).
+  {
+    const slr = (name: string, svc: string): Rec => {
+      const id = assumed(name, 'AROA' + (name.toUpperCase().replace(/[^A-Z0-9]/g, '') + '0000000000000000').slice(0, 16), svc.split('.')[0]!.replace(/^./, (x) => x.toUpperCase()), key());
+      (id as { invokedBy?: string }).invokedBy = svc;
+      return id;
+    };
+    const CONFIG_READS: [string, string, Rec | null][] = [
+      ['ec2.amazonaws.com', 'DescribeInstances', { instancesSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeSecurityGroups', { securityGroupSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeNetworkInterfaces', { networkInterfaceIdSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeVolumes', { volumeSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeSubnets', { subnetSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeRouteTables', { routeTableIdSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeNetworkAcls', { networkAclIdSet: {}, filterSet: {} }],
+      ['ec2.amazonaws.com', 'DescribeVpcEndpoints', { vpcEndpointId: {}, filterSet: {} }],
+      ['iam.amazonaws.com', 'GetAccountAuthorizationDetails', { filter: ['Role', 'User', 'Group', 'LocalManagedPolicy'], maxItems: 100 }],
+      ['iam.amazonaws.com', 'ListRoles', { maxItems: 100 }],
+      ['iam.amazonaws.com', 'GetRole', { roleName: pick(['payments-api-irsa', 'checkout-worker-irsa', 'github-actions-deploy', 'prod-eks-01-node-group-role']) }],
+      ['iam.amazonaws.com', 'ListAttachedRolePolicies', { roleName: 'github-actions-deploy' }],
+      ['iam.amazonaws.com', 'ListUsers', { maxItems: 100 }],
+      ['iam.amazonaws.com', 'GetPolicyVersion', { policyArn: `arn:aws:iam::${ACCOUNT}:policy/payments-exports-read`, versionId: 'v5' }],
+      ['s3.amazonaws.com', 'GetBucketAcl', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', acl: '' }],
+      ['s3.amazonaws.com', 'GetBucketPolicy', { bucketName: 'acme-checkout-receipts', Host: 'acme-checkout-receipts.s3.us-west-2.amazonaws.com', policy: '' }],
+      ['s3.amazonaws.com', 'GetBucketLogging', { bucketName: 'acme-search-snapshots', Host: 'acme-search-snapshots.s3.us-west-2.amazonaws.com', logging: '' }],
+      ['s3.amazonaws.com', 'GetBucketVersioning', { bucketName: 'acme-reports', Host: 'acme-reports.s3.us-west-2.amazonaws.com', versioning: '' }],
+      ['s3.amazonaws.com', 'GetBucketPublicAccessBlock', { bucketName: 'acme-batch-artifacts', Host: 'acme-batch-artifacts.s3.us-west-2.amazonaws.com', publicAccessBlock: '' }],
+      ['eks.amazonaws.com', 'DescribeCluster', { name: pick(['prod-eks-01', 'staging-eks-01']) }],
+      ['rds.amazonaws.com', 'DescribeDBInstances', null],
+      ['rds.amazonaws.com', 'DescribeDBSnapshots', { dBInstanceIdentifier: 'payments-db' }],
+      ['lambda.amazonaws.com', 'GetPolicy20150331v2', { functionName: pick(['receipt-mailer', 'thumbnailer', 'nightly-report']) }],
+      ['kms.amazonaws.com', 'DescribeKey', { keyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab` }],
+      ['kms.amazonaws.com', 'GetKeyRotationStatus', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' }],
+      ['cloudtrail.amazonaws.com', 'DescribeTrails', { includeShadowTrails: true }],
+      ['cloudtrail.amazonaws.com', 'GetTrailStatus', { name: `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/org-trail` }],
+      ['secretsmanager.amazonaws.com', 'DescribeSecret', { secretId: pick(['prod/payments/db', 'prod/checkout/stripe', 'prod/search/opensearch']) }],
+      ['sns.amazonaws.com', 'GetTopicAttributes', { topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts` }],
+      ['sqs.amazonaws.com', 'GetQueueAttributes', { queueUrl: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/receipt-mailer-queue`, attributeNames: ['All'] }],
+    ];
+    const SECURITY_READS: [string, string, string, Rec | null][] = [
+      ['AWSServiceRoleForSecurityHub', 'securityhub.amazonaws.com', 'DescribeFlowLogs', { filterSet: {} }],
+      ['AWSServiceRoleForSecurityHub', 'securityhub.amazonaws.com', 'GetEbsEncryptionByDefault', null],
+      ['AWSServiceRoleForSecurityHub', 'securityhub.amazonaws.com', 'GetAccountPasswordPolicy', null],
+      ['AWSServiceRoleForSecurityHub', 'securityhub.amazonaws.com', 'GetCredentialReport', null],
+      ['AWSServiceRoleForSecurityHub', 'securityhub.amazonaws.com', 'DescribeConfigurationRecorders', null],
+      ['AWSServiceRoleForAmazonInspector2', 'inspector2.amazonaws.com', 'DescribeInstances', { instancesSet: {}, filterSet: {} }],
+      ['AWSServiceRoleForAmazonInspector2', 'inspector2.amazonaws.com', 'DescribeImages', { imagesSet: {}, filterSet: {} }],
+      ['AWSServiceRoleForAmazonInspector2', 'inspector2.amazonaws.com', 'ListFunctions20150331', null],
+      ['AWSServiceRoleForAccessAnalyzer', 'access-analyzer.amazonaws.com', 'GetBucketPolicy', { bucketName: 'acme-payments-exports', Host: 'acme-payments-exports.s3.us-west-2.amazonaws.com', policy: '' }],
+      ['AWSServiceRoleForAccessAnalyzer', 'access-analyzer.amazonaws.com', 'GetKeyPolicy', { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', policyName: 'default' }],
+      ['AWSServiceRoleForTrustedAdvisor', 'trustedadvisor.amazonaws.com', 'DescribeAddresses', { publicIpsSet: {}, filterSet: {} }],
+      ['AWSServiceRoleForTrustedAdvisor', 'trustedadvisor.amazonaws.com', 'DescribeReservedInstances', null],
+    ];
+    const sourceFor = (name: string): string => {
+      if (/Bucket/.test(name)) return 's3.amazonaws.com';
+      if (/KeyPolicy/.test(name)) return 'kms.amazonaws.com';
+      if (/PasswordPolicy|CredentialReport/.test(name)) return 'iam.amazonaws.com';
+      if (/ConfigurationRecorders/.test(name)) return 'config.amazonaws.com';
+      if (/Functions/.test(name)) return 'lambda.amazonaws.com';
+      return 'ec2.amazonaws.com';
+    };
+
+    // IRSA workloads of the platform: one role per controller per cluster, credentials refreshed hourly.
+    interface Ctl {
+      ns: string;
+      sa: string;
+      role: string;
+      ua: string;
+      c: Cluster;
+    }
+    const ctlUa = (api: string, v = '1.32.2'): string => `aws-sdk-go-v2/${v} ua/2.1 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/${api}`;
+    const controllers = (c: Cluster): Ctl[] => [
+      { ns: 'kube-system', sa: 'cluster-autoscaler', role: `${c.name}-cluster-autoscaler`, ua: 'aws-sdk-go/1.48.7 (go1.22.5; linux; amd64) cluster-autoscaler/v1.30.2', c },
+      { ns: 'kube-system', sa: 'aws-load-balancer-controller', role: `${c.name}-aws-load-balancer-controller`, ua: ctlUa('elasticloadbalancingv2#1.38.0') + ' elbv2.k8s.aws/v2.9.2', c },
+      { ns: 'external-dns', sa: 'external-dns', role: `${c.name}-external-dns`, ua: 'aws-sdk-go/1.55.5 (go1.23.2; linux; amd64) ExternalDNS/v0.15.0', c },
+      { ns: 'kube-system', sa: 'ebs-csi-controller-sa', role: `${c.name}-ebs-csi-driver`, ua: ctlUa('ec2#1.177.0') + ' ebs-csi-driver/v1.36.0', c },
+      { ns: 'external-secrets', sa: 'external-secrets', role: `${c.name}-external-secrets`, ua: 'aws-sdk-go/1.55.5 (go1.23.1; linux; amd64) external-secrets/v0.10.4', c },
+      { ns: 'logging', sa: 'fluent-bit', role: `${c.name}-fluent-bit`, ua: 'aws-fluent-bit-plugins/1.9.10 aws-sdk-c/1.11.300', c },
+      { ns: 'monitoring', sa: 'yace', role: `${c.name}-cloudwatch-exporter`, ua: ctlUa('cloudwatch#1.42.0') + ' yace/v0.61.2', c },
+    ];
+    const syncedSecrets = ['prod/payments/db', 'prod/payments/api-keys', 'prod/checkout/stripe', 'prod/checkout/smtp', 'prod/search/opensearch', 'prod/search/admin', 'platform/grafana/admin', 'platform/argocd/github-app', 'platform/slack/webhook'];
+    const zones = [
+      { id: 'Z0123456789ABCDEFGHIJ', name: 'acme.example.' },
+      { id: 'Z9876543210ZYXWVUTSRQ', name: 'internal.acme.example.' },
+    ];
+    const sessions = new Map<string, { id: Rec; until: number }>();
+    const ctlSession = (x: Ctl, h: number): Rec => {
+      const k = `${x.c.name}|${x.sa}`;
+      const s = sessions.get(k);
+      if (s !== undefined && s.until > h) return s.id;
+      const session = `${x.sa}-${Math.floor((T0 + h * 3600_000) / 1000)}`.slice(0, 64);
+      const roleId = 'AROA' + (x.role.toUpperCase().replace(/[^A-Z0-9]/g, '') + '0000000000000000').slice(0, 16);
+      const k2 = key();
+      const subject = `system:serviceaccount:${x.ns}:${x.sa}`;
+      const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${x.c.oidc}`;
+      const sessionArn = `arn:aws:sts::${ACCOUNT}:assumed-role/${x.role}/${session}`;
+      ct(T0 + h * 3600_000 + int(0, 60_000), { type: 'WebIdentityUser', principalId: `${provider}:sts.amazonaws.com:${subject}`, userName: subject, identityProvider: provider }, 'sts.amazonaws.com', 'AssumeRoleWithWebIdentity', {
+        ip: x.c.nat,
+        ua: x.ua,
+        readOnly: true,
+        rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${x.role}`, roleSessionName: session, durationSeconds: 3600 },
+        re: { credentials: { accessKeyId: k2, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 1:00:00 AM' }, subjectFromWebIdentityToken: subject, assumedRoleUser: { assumedRoleId: `${roleId}:${session}`, arn: sessionArn }, provider, audience: 'sts.amazonaws.com' },
+      });
+      const id = assumed(x.role, roleId, session, k2, { webIdFederationData: { federatedProvider: provider, attributes: {} } });
+      sessions.set(k, { id, until: h + 1 });
+      return id;
+    };
+
+    for (let h = 0; h < hours; h++) {
+      const work = working(h);
+      const hod = h % 24;
+      const day = Math.floor(h / 24);
+      // AWS Config records configuration changes and re-reads resources continuously.
+      const config = slr('AWSServiceRoleForConfig', 'config.amazonaws.com');
+      for (let i = count(260); i > 0; i--) {
+        const [src, name, rp] = pick(CONFIG_READS);
+        ct(within(h), config, src, name, { ip: 'config.amazonaws.com', ua: 'config.amazonaws.com', rp, region: src === 'iam.amazonaws.com' ? 'us-east-1' : REGION, readOnly: true });
+      }
+      for (let i = count(50); i > 0; i--) {
+        const [role, svc, name, rp] = pick(SECURITY_READS);
+        const src = sourceFor(name);
+        ct(within(h), slr(role, svc), src, name, { ip: svc, ua: svc, rp, region: src === 'iam.amazonaws.com' ? 'us-east-1' : REGION, readOnly: true });
+      }
+      for (const c of clusters) {
+        const s = c.scale;
+        for (const x of controllers(c)) {
+          const id = ctlSession(x, h);
+          const call = (src: string, name: string, rp: Rec | null, o: { ro?: boolean; re?: unknown; at?: number; error?: string } = {}): void =>
+            ct(o.at ?? within(h), id, src, name, { ip: c.nat, ua: x.ua, rp, re: o.re, readOnly: o.ro ?? /^(Get|List|Describe)/.test(name), ...(o.error ? { error: o.error } : {}) });
+          if (x.sa === 'cluster-autoscaler') {
+            for (let i = count(80 * s + 20); i > 0; i--) call('autoscaling.amazonaws.com', pick(['DescribeAutoScalingGroups', 'DescribeAutoScalingGroups', 'DescribeScalingActivities', 'DescribeAutoScalingInstances']), { autoScalingGroupNames: [`eks-general-2026-${c.name}`] });
+            for (let i = count(6); i > 0; i--) call('ec2.amazonaws.com', pick(['DescribeLaunchTemplateVersions', 'DescribeInstanceTypes']), { launchTemplateId: 'lt-0a1b2c3d4e5f60718' });
+            if (rnd() < 0.12) call('autoscaling.amazonaws.com', 'SetDesiredCapacity', { autoScalingGroupName: `eks-general-2026-${c.name}`, desiredCapacity: int(3, 8), honorCooldown: false }, { ro: false });
+            if (rnd() < 0.05) call('autoscaling.amazonaws.com', 'TerminateInstanceInAutoScalingGroup', { instanceId: `i-0${hex(16)}`, shouldDecrementDesiredCapacity: true }, { ro: false });
+          } else if (x.sa === 'aws-load-balancer-controller') {
+            for (let i = count(30 * s + 10); i > 0; i--) call('elasticloadbalancing.amazonaws.com', pick(['DescribeTargetGroups', 'DescribeTargetHealth', 'DescribeLoadBalancers', 'DescribeListeners', 'DescribeTags', 'DescribeRules']), { targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/k8s-${pick(apps).ns}-${hex(10)}/${hex(16)}` });
+            for (let i = count(4); i > 0; i--) call('ec2.amazonaws.com', pick(['DescribeSecurityGroups', 'DescribeInstances', 'DescribeSubnets']), { filterSet: { items: [{ name: 'tag:elbv2.k8s.aws/cluster', valueSet: { items: [{ value: c.name }] } }] } });
+            if (rnd() < 0.25 * s + 0.05) {
+              const tg = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/k8s-${pick(apps).ns}-${hex(10)}/${hex(16)}`;
+              const t = within(h);
+              call('elasticloadbalancing.amazonaws.com', 'RegisterTargets', { targetGroupArn: tg, targets: [{ id: `10.0.${int(16, 190)}.${int(2, 250)}`, port: 8080 }] }, { ro: false, at: t });
+              call('elasticloadbalancing.amazonaws.com', 'DeregisterTargets', { targetGroupArn: tg, targets: [{ id: `10.0.${int(16, 190)}.${int(2, 250)}`, port: 8080 }] }, { ro: false, at: t + 30_000 });
+            }
+            // A new internet-facing Ingress, once: the controller creates the ALB's security group, opens 443 to the
+            // world on it (what an internet-facing ALB is for) and lets the ALB's group reach the nodes.
+            if (day === 1 && hod === 11 && s === 1) {
+              const t = within(h);
+              const sg = `sg-0${hex(16)}`;
+              call('ec2.amazonaws.com', 'CreateSecurityGroup', { groupName: `k8s-checkout-web-${hex(10)}`, groupDescription: '[k8s] Managed SecurityGroup for LoadBalancer', vpcId: 'vpc-0a1b2c3d4e5f67890' }, { ro: false, at: t, re: { _return: true, groupId: sg } });
+              call('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { groupId: sg, ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, ipRanges: { items: [{ cidrIp: '0.0.0.0/0', description: '' }] } }, { ipProtocol: 'tcp', fromPort: 80, toPort: 80, ipRanges: { items: [{ cidrIp: '0.0.0.0/0', description: '' }] } }] } }, { ro: false, at: t + 2000, re: { _return: true } });
+              call('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { groupId: 'sg-0a1b2c3d4e5f60718', ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 8080, toPort: 8080, groups: { items: [{ groupId: sg, description: 'elbv2.k8s.aws/targetGroupBinding=shared' }] } }] } }, { ro: false, at: t + 3000, re: { _return: true } });
+              call('elasticloadbalancing.amazonaws.com', 'CreateLoadBalancer', { name: `k8s-checkout-web-${hex(10)}`, scheme: 'internet-facing', type: 'application', securityGroups: [sg], subnets: ['subnet-0a1b2c3d', 'subnet-0e1f2a3b'] }, { ro: false, at: t + 5000 });
+              call('elasticloadbalancing.amazonaws.com', 'CreateTargetGroup', { name: `k8s-checkout-web-${hex(10)}`, protocol: 'HTTP', port: 8080, targetType: 'ip', vpcId: 'vpc-0a1b2c3d4e5f67890' }, { ro: false, at: t + 6000 });
+              call('elasticloadbalancing.amazonaws.com', 'CreateListener', { loadBalancerArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/k8s-checkout-web/${hex(16)}`, protocol: 'HTTPS', port: 443, certificates: [{ certificateArn: `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/${uuid()}` }] }, { ro: false, at: t + 7000 });
+            }
+          } else if (x.sa === 'external-dns') {
+            for (let i = count(60); i > 0; i--) {
+              const z = pick(zones);
+              call('route53.amazonaws.com', pick(['ListResourceRecordSets', 'ListResourceRecordSets', 'ListHostedZones', 'ListTagsForResources']), { hostedZoneId: z.id }, { ro: true });
+            }
+            if (rnd() < 0.1 * s) call('route53.amazonaws.com', 'ChangeResourceRecordSets', { hostedZoneId: zones[0]!.id, changeBatch: { changes: [{ action: 'UPSERT', resourceRecordSet: { name: `${pick(apps).ns}.${zones[0]!.name}`, type: 'A', aliasTarget: { hostedZoneId: 'Z1H1FL5HABSF5', dNSName: `k8s-${hex(10)}.${REGION}.elb.amazonaws.com`, evaluateTargetHealth: true } } }] } }, { ro: false, re: { changeInfo: { id: `/change/C${hex(12).toUpperCase()}`, status: 'PENDING' } } });
+          } else if (x.sa === 'ebs-csi-controller-sa') {
+            for (let i = count(12 * s + 4); i > 0; i--) call('ec2.amazonaws.com', pick(['DescribeVolumes', 'DescribeVolumesModifications', 'DescribeInstances']), { volumeSet: {}, filterSet: { items: [{ name: 'tag:ebs.csi.aws.com/cluster', valueSet: { items: [{ value: 'true' }] } }] } });
+            if (rnd() < 0.06) {
+              const vol = `vol-0${hex(16)}`;
+              const t = within(h);
+              call('ec2.amazonaws.com', 'CreateVolume', { size: 20, zone: `${REGION}a`, volumeType: 'gp3', encrypted: true, tagSpecificationSet: { items: [{ resourceType: 'volume', tags: [{ key: 'kubernetes.io/created-for/pvc/namespace', value: 'monitoring' }] }] } }, { ro: false, at: t, re: { volumeId: vol, status: 'creating', encrypted: true } });
+              call('ec2.amazonaws.com', 'AttachVolume', { volumeId: vol, instanceId: pick(c.nodes).instance, device: '/dev/xvdaa' }, { ro: false, at: t + 4000 });
+            }
+            if (rnd() < 0.04) {
+              const vol = `vol-0${hex(16)}`;
+              const t = within(h);
+              call('ec2.amazonaws.com', 'DetachVolume', { volumeId: vol }, { ro: false, at: t });
+              call('ec2.amazonaws.com', 'DeleteVolume', { volumeId: vol }, { ro: false, at: t + 60_000 });
+            }
+          } else if (x.sa === 'external-secrets') {
+            // Each ExternalSecret refreshes hourly: every synced secret is read once an hour.
+            for (const sec of c.scale < 1 ? syncedSecrets.slice(0, 4).map((x2) => x2.replace(/^prod\//, 'staging/')) : syncedSecrets) {
+              const t = T0 + h * 3600_000 + int(60_000, 3_500_000);
+              call('secretsmanager.amazonaws.com', 'GetSecretValue', { secretId: sec, versionStage: 'AWSCURRENT' }, { at: t });
+            }
+            for (let i = count(3); i > 0; i--) call('ssm.amazonaws.com', 'GetParameter', { name: `/platform/${pick(['grafana', 'argocd', 'alertmanager'])}/config`, withDecryption: true });
+          } else if (x.sa === 'fluent-bit') {
+            for (let i = count(8 * s + 2); i > 0; i--) call('logs.amazonaws.com', pick(['CreateLogStream', 'DescribeLogStreams']), { logGroupName: `/aws/eks/${c.name}/containers`, logStreamName: `${pick(c.nodes).name}-${pick(apps).ns}` }, { ro: false });
+          } else {
+            for (let i = count(40 * s + 10); i > 0; i--) {
+              const [src, name] = pick([['monitoring.amazonaws.com', 'GetMetricData'], ['monitoring.amazonaws.com', 'GetMetricData'], ['monitoring.amazonaws.com', 'ListMetrics'], ['tagging.amazonaws.com', 'GetResources']] as const);
+              call(src, name, src === 'tagging.amazonaws.com' ? { resourceTypeFilters: [pick(['rds:db', 'elasticloadbalancing:loadbalancer', 'sqs'])] } : { namespace: pick(['AWS/RDS', 'AWS/ApplicationELB', 'AWS/SQS', 'AWS/EBS']) }, { ro: true });
+            }
+          }
+        }
+      }
+
+      // Operators' routine changes, working hours.
+      if (work) {
+        const p = people[2]!; // carol, PowerUser, CLI
+        const cli = assumed(p.role, p.roleId, p.name, personKey(p, h, true));
+        const ip = personIp(p, h);
+        if (day === 0 && hod === 16) {
+          // Before a schema migration: a manual snapshot of the payments database, then a reboot to apply a parameter group.
+          const t = within(h);
+          ct(t, cli, 'rds.amazonaws.com', 'CreateDBSnapshot', { ip, ua: UA.cliMac + 'rds.create-db-snapshot', readOnly: false, rp: { dBSnapshotIdentifier: 'payments-db-pre-migration-20261102', dBInstanceIdentifier: 'payments-db' }, re: { dBSnapshotIdentifier: 'payments-db-pre-migration-20261102', dBInstanceIdentifier: 'payments-db', snapshotType: 'manual', status: 'creating', encrypted: true } });
+          ct(t + 1_800_000, cli, 'rds.amazonaws.com', 'RebootDBInstance', { ip, ua: UA.cliMac + 'rds.reboot-db-instance', readOnly: false, rp: { dBInstanceIdentifier: 'payments-db', forceFailover: false } });
+        }
+        if (day === 2 && hod === 9) {
+          // The bastion's group gets an SSH rule for the office (one address), then the old one is removed.
+          const t = within(h);
+          const a = people[0]!;
+          const cid = assumed(a.role, a.roleId, a.name, personKey(a, h, false));
+          (cid as Rec).sessionCredentialFromConsole = 'true';
+          ct(t, cid, 'ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { ip: personIp(a, h), ua: UA.console, readOnly: false, rp: { groupId: 'sg-0b45710a9c2d3e4f5', ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: `${personIp(a, h)}/32`, description: 'office' }] } }] } }, re: { _return: true } });
+          ct(t + 120_000, cid, 'ec2.amazonaws.com', 'RevokeSecurityGroupIngress', { ip: personIp(a, h), ua: UA.console, readOnly: false, rp: { groupId: 'sg-0b45710a9c2d3e4f5', ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '62.226.10.0/28' }] } }] } }, re: { _return: true } });
+        }
+        if (day === 1 && hod === 15) {
+          // Terraform adds an IRSA role for a new workload, trusting the prod cluster's own OIDC provider.
+          const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+          const runner = GH_RUNNERS[1]! + int(2, 250);
+          const prov = clusters[0]!.oidc;
+          const t = within(h);
+          ct(t, tf, 'iam.amazonaws.com', 'CreateRole', {
+            ip: runner,
+            ua: UA.terraform,
+            region: 'us-east-1',
+            readOnly: false,
+            rp: { roleName: 'reports-exporter-irsa', assumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${prov}` }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${prov}:sub`]: 'system:serviceaccount:reports:exporter', [`${prov}:aud`]: 'sts.amazonaws.com' } } }] }) },
+            re: { role: { roleName: 'reports-exporter-irsa', arn: `arn:aws:iam::${ACCOUNT}:role/reports-exporter-irsa`, roleId: 'AROA' + hex(16).toUpperCase(), path: '/' } },
+          });
+          ct(t + 3000, tf, 'iam.amazonaws.com', 'PutRolePolicy', { ip: runner, ua: UA.terraform, region: 'us-east-1', readOnly: false, rp: { roleName: 'reports-exporter-irsa', policyName: 'reports-write', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::acme-reports/exports/*' }] }) } });
+          ct(t + 6000, tf, 'monitoring.amazonaws.com', 'PutMetricAlarm', { ip: runner, ua: UA.terraform, readOnly: false, rp: { alarmName: 'reports-exporter-errors', metricName: 'Errors', namespace: 'AWS/Lambda', threshold: 1, comparisonOperator: 'GreaterThanOrEqualToThreshold', evaluationPeriods: 1, period: 300, statistic: 'Sum', alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:alerts`] } });
+        }
+      }
+    }
+
+    // The Kubernetes side of the same controllers, per cluster.
+    for (let h = 0; h < hours; h++) {
+      for (const c of clusters) {
+        const n = (rate: number): number => count(rate * c.scale);
+        const cp = '10.0.' + (c.scale < 1 ? '201.9' : '200.17');
+        const node = (): string => pick(c.nodes).ip;
+        const rbac = (sa: string, ns: string): string => `RBAC: allowed by ClusterRoleBinding "${sa}" of ClusterRole "${sa}" to ServiceAccount "${sa}/${ns}"`;
+        const ksm = saUser('monitoring', 'kube-state-metrics', `kube-state-metrics-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+        for (let i = n(40); i > 0; i--) {
+          const [res, group] = pick([['pods', undefined], ['deployments', 'apps'], ['replicasets', 'apps'], ['nodes', undefined], ['services', undefined], ['persistentvolumeclaims', undefined], ['jobs', 'batch'], ['cronjobs', 'batch'], ['horizontalpodautoscalers', 'autoscaling'], ['secrets', undefined], ['configmaps', undefined]] as const);
+          audit(c, within(h), ksm, pick(['list', 'watch']), { resource: res, ...(group ? { apiGroup: group } : {}) }, { ip: node(), ua: 'kube-state-metrics/v2.13.0 (linux/amd64) kubernetes/$Format', reason: rbac('kube-state-metrics', 'monitoring') });
+        }
+        // The HPA controller reads the resource metrics API for each HPA every 15 s.
+        const hpa = saUser('kube-system', 'horizontal-pod-autoscaler');
+        for (let i = n(120); i > 0; i--) {
+          const a = pick(apps);
+          audit(c, within(h), hpa, 'list', { resource: 'pods', namespace: a.ns, apiGroup: 'metrics.k8s.io', apiVersion: 'v1beta1' }, { ip: cp, ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:horizontal-pod-autoscaler', uri: `/apis/metrics.k8s.io/v1beta1/namespaces/${a.ns}/pods?labelSelector=app%3D${a.sa}` });
+        }
+        const lbc = saUser('kube-system', 'aws-load-balancer-controller', `aws-load-balancer-controller-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+        for (let i = n(40); i > 0; i--) {
+          const [verb, res, group, ns] = pick([['watch', 'targetgroupbindings', 'elbv2.k8s.aws', undefined], ['list', 'ingresses', 'networking.k8s.io', undefined], ['watch', 'endpointslices', 'discovery.k8s.io', undefined], ['get', 'leases', 'coordination.k8s.io', 'kube-system'], ['update', 'leases', 'coordination.k8s.io', 'kube-system'], ['patch', 'targetgroupbindings', 'elbv2.k8s.aws', pick(apps).ns]] as const);
+          audit(c, within(h), lbc, verb, { resource: res, apiGroup: group, ...(ns ? { namespace: ns } : {}), ...(res === 'leases' ? { name: 'aws-load-balancer-controller-leader' } : {}) }, { ip: node(), ua: 'controller/v0.0.0 (linux/amd64) kubernetes/$Format', reason: rbac('aws-load-balancer-controller', 'kube-system') });
+        }
+        // External Secrets writes the Kubernetes secrets it syncs (an update when the value or labels change).
+        const eso = saUser('external-secrets', 'external-secrets', `external-secrets-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+        for (let i = n(30); i > 0; i--) {
+          const a = pick(apps);
+          const [verb, res, group] = pick([['get', 'externalsecrets', 'external-secrets.io'], ['patch', 'externalsecrets', 'external-secrets.io'], ['get', 'secrets', undefined], ['update', 'secrets', undefined], ['watch', 'secretstores', 'external-secrets.io']] as const);
+          audit(c, within(h), eso, verb, { resource: res, namespace: a.ns, ...(group ? { apiGroup: group } : {}), ...(res === 'secrets' ? { name: `${a.sa}-credentials` } : {}) }, { ip: node(), ua: 'external-secrets/v0.10.4 (linux/amd64) kubernetes/$Format', reason: rbac('external-secrets-controller', 'external-secrets') });
+        }
+        // cert-manager's CA injector keeps the webhooks' caBundle current.
+        if (rnd() < 0.08) {
+          const inj = saUser('cert-manager', 'cert-manager-cainjector', `cert-manager-cainjector-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+          for (const [res, name] of [['validatingwebhookconfigurations', 'kyverno-resource-validating-webhook-cfg'], ['mutatingwebhookconfigurations', 'cert-manager-webhook']] as const) {
+            audit(c, within(h), inj, 'update', { resource: res, name, apiGroup: 'admissionregistration.k8s.io' }, { ip: node(), ua: 'cainjector/v1.16.1 (linux/amd64) kubernetes/$Format', reason: rbac('cert-manager-cainjector', 'cert-manager') });
+          }
+        }
+        // Kyverno: its admission controller and background controller.
+        const ky = saUser('kyverno', 'kyverno-admission-controller', `kyverno-admission-controller-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+        for (let i = n(25); i > 0; i--) {
+          const [verb, res, group, ns] = pick([['get', 'leases', 'coordination.k8s.io', 'kyverno'], ['update', 'leases', 'coordination.k8s.io', 'kyverno'], ['watch', 'clusterpolicies', 'kyverno.io', undefined], ['create', 'policyreports', 'wgpolicyk8s.io', pick(apps).ns], ['list', 'validatingwebhookconfigurations', 'admissionregistration.k8s.io', undefined]] as const);
+          audit(c, within(h), ky, verb, { resource: res, apiGroup: group, ...(ns ? { namespace: ns } : {}), ...(res === 'leases' ? { name: 'kyverno' } : {}) }, { ip: node(), ua: 'kyverno/v1.12.6 (linux/amd64) kubernetes/$Format', reason: rbac('kyverno:admission-controller', 'kyverno') });
+        }
+        // Cluster-autoscaler and the EBS CSI driver's Kubernetes side.
+        for (let i = n(30); i > 0; i--) {
+          const [verb, res, group] = pick([['list', 'pods', undefined], ['watch', 'nodes', undefined], ['list', 'poddisruptionbudgets', 'policy'], ['watch', 'csinodes', 'storage.k8s.io'], ['list', 'volumeattachments', 'storage.k8s.io']] as const);
+          audit(c, within(h), saUser('kube-system', 'cluster-autoscaler', `cluster-autoscaler-${hex(9)}-${hex(5)}`, pick(c.nodes).name), verb, { resource: res, ...(group ? { apiGroup: group } : {}) }, { ip: node(), ua: 'cluster-autoscaler/v1.30.2', reason: rbac('cluster-autoscaler', 'kube-system') });
+        }
+      }
+    }
   }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
