@@ -44,8 +44,9 @@ export function buildCli(): Command {
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say')
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
+    .option('--workers <n>', 'run detection on this many worker threads, records split by AWS account (ADR 0018)', positiveInt, 1)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; config?: string }) => {
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; workers: number; config?: string }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { runReplay, type ReplaySummary } from '../pipeline/replay.ts';
+import { buildReplayHandler, runReplay, type ReplayDetectSpec, type ReplaySummary } from '../pipeline/replay.ts';
 import { configFile } from '../core/config/load.ts';
 import { loadCliConfig } from './config.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
@@ -12,6 +12,8 @@ export interface ReplayCliOptions {
   cluster?: string;
   maxRecordBytes: number;
   placeholders?: string;
+  /** Worker threads for detection (ADR 0018); 1 = the single-thread replay. */
+  workers?: number;
   /** seam.yml (default SEAM_CONFIG): with one, detection runs with its rules, placeholders and cluster unless flags say otherwise. */
   config?: string;
 }
@@ -29,37 +31,50 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
   const cluster = o.cluster ?? cfg?.cluster;
   const progress = terminalProgress('replay');
-  let handler;
+  let spec: ReplayDetectSpec | undefined;
   if (rules) {
     const missing = rules.filter((r) => !existsSync(r));
     if (missing.length > 0) {
       process.stderr.write(`seam: rules folder ${missing.join(', ')} does not exist\n`);
       return 2;
     }
-    const { buildDetector, DEFAULT_ALLOWED_LATENESS_MS } = await import('../detect/load.ts');
-    const { createDetectStage } = await import('../pipeline/detect-stage.ts');
-    const { OrderedStage } = await import('../pipeline/reorder.ts');
-    const { IdentityGraph } = await import('../identity/graph.ts');
-    // In event-time order, as the correlate role hands signals on (ADR 0009); the end of input flushes.
-    const stage = createDetectStage({
-      detector: await buildDetector(rules, {
-        ...(placeholdersFile ? { placeholdersFile } : {}),
-        ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
-        ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
-      }),
-      ...(cfg ? { native: { config: cfg.native, graph: new IdentityGraph(cfg.identity) } } : {}),
-    });
-    handler = new OrderedStage(stage, cfg?.rules.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
+    spec = {
+      rules,
+      ...(placeholdersFile ? { placeholdersFile } : {}),
+      ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
+      ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
+      ...(cfg ? { native: cfg.native, identity: cfg.identity } : {}),
+    };
   }
-  const summary = await runReplay({
-    paths,
-    dlqPath: o.dlq,
-    maxRecordBytes: o.maxRecordBytes,
-    ...(o.out ? { outPath: o.out } : {}),
-    ...(cluster ? { cluster } : {}),
-    ...(handler ? { handler, alertsPath: o.alertsOut ?? '-' } : {}),
-    onProgress: progress.update,
-  });
+  const workers = o.workers ?? 1;
+  if (workers > 1 && spec === undefined) process.stderr.write('seam: --workers spreads detection over threads; without rules the replay runs on one thread\n');
+  let summary: ReplaySummary;
+  if (workers > 1 && spec !== undefined) {
+    const { runReplayWorkers } = await import('../pipeline/replay-workers.ts');
+    summary = await runReplayWorkers({
+      paths,
+      workers,
+      spec,
+      dlqPath: o.dlq,
+      alertsPath: o.alertsOut ?? '-',
+      maxRecordBytes: o.maxRecordBytes,
+      ...(o.out ? { outPath: o.out } : {}),
+      ...(cluster ? { cluster } : {}),
+      onProgress: progress.update,
+      onPlan: (line) => process.stderr.write(`replay: ${workers} workers, ${line}\n`),
+    });
+  } else {
+    const handler = spec ? await buildReplayHandler(spec) : undefined;
+    summary = await runReplay({
+      paths,
+      dlqPath: o.dlq,
+      maxRecordBytes: o.maxRecordBytes,
+      ...(o.out ? { outPath: o.out } : {}),
+      ...(cluster ? { cluster } : {}),
+      ...(handler ? { handler, alertsPath: o.alertsOut ?? '-' } : {}),
+      onProgress: progress.update,
+    });
+  }
   progress.done();
   process.stderr.write(`${formatSummary(summary, o.dlq)}\n`);
   return 0;

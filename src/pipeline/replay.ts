@@ -4,11 +4,45 @@ import { stageThrew } from '../core/errors.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches } from '../sources/file/source.ts';
+import type { OrderedStage } from './reorder.ts';
+import type { NativeConfig } from '../detect/native/config.ts';
+import type { IdentityGraphConfig } from '../identity/config.ts';
 
 /** What a replay can hand each normalized event to (the detector, when rules are loaded). */
 export interface EventHandler<A> {
   process(event: SeamEvent): A[];
   flush(): A[];
+}
+
+/**
+ * What `seam replay --rules` runs on each event, as plain data: the CLI builds its handler from it, and
+ * so does each worker thread of `--workers N` (ADR 0018), so both run the same detection stack.
+ */
+export interface ReplayDetectSpec {
+  rules: string[];
+  placeholdersFile?: string;
+  placeholders?: Record<string, string[]>;
+  allowedLatenessMs?: number;
+  /** From seam.yml: native detections and the identity graph run with these (defaults without a config). */
+  native?: NativeConfig;
+  identity?: IdentityGraphConfig;
+}
+
+/** The detect stage in event-time order, as the correlate role hands signals on (ADR 0009); the end of input flushes. */
+export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<OrderedStage> {
+  const { buildDetector, DEFAULT_ALLOWED_LATENESS_MS } = await import('../detect/load.ts');
+  const { createDetectStage } = await import('./detect-stage.ts');
+  const { OrderedStage } = await import('./reorder.ts');
+  const { IdentityGraph } = await import('../identity/graph.ts');
+  const stage = createDetectStage({
+    detector: await buildDetector(spec.rules, {
+      ...(spec.placeholdersFile ? { placeholdersFile: spec.placeholdersFile } : {}),
+      ...(spec.placeholders ? { placeholders: spec.placeholders } : {}),
+      ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
+    }),
+    ...(spec.native && spec.identity ? { native: { config: spec.native, graph: new IdentityGraph(spec.identity) } } : {}),
+  });
+  return new OrderedStage(stage, spec.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
 }
 
 export interface ReplayOptions<A = unknown> {

@@ -1,0 +1,50 @@
+/** Messages between `seam replay --workers N`'s main thread and its worker threads (ADR 0018). */
+import type { ReplayDetectSpec } from './replay.ts';
+
+export interface WorkerInit {
+  spec: ReplayDetectSpec;
+  cluster?: string;
+  maxRecordBytes: number;
+  /** `--out`: the worker sends each normalized event's JSON back. */
+  writeEvents: boolean;
+}
+
+/** One read chunk's records for one worker: input positions, texts, origins; all read at one time. */
+export interface WorkerBatch {
+  t: 'batch';
+  round: number;
+  idx: number[];
+  texts: string[];
+  origins: string[];
+  receivedAt: string;
+  /**
+   * The event-time order of the one-thread replay over the whole input (ADR 0009), which the main thread
+   * works out in its first pass: per record, whether it is late there (it sorts before an event already
+   * handed on), the watermark before and after it, and the newest event time handed on before it.
+   */
+  late: number[];
+  wmBefore: number[];
+  clockBefore: number[];
+  wmAfter: number[];
+}
+
+export type ToWorker = WorkerBatch | { t: 'end' };
+
+export const ITEM = { alert: 0, deadLetter: 1, event: 2 } as const;
+
+/** What a worker made of one batch (or, for `done`, of the end of input), in input order. */
+export interface WorkerOut {
+  t: 'out';
+  round: number;
+  /** Input position of the record whose processing produced each item. */
+  idx: number[];
+  kind: number[];
+  /** The JSON line to write. */
+  lines: string[];
+  /** Dead letter: its code; otherwise ''. */
+  keys: string[];
+  normalized: number;
+  bySource: Record<string, number>;
+}
+
+export type FromWorker = { t: 'ready' } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string };

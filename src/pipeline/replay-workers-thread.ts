@@ -1,0 +1,89 @@
+/**
+ * One worker thread of `seam replay --workers N` (ADR 0018): normalizes the records the main thread
+ * routes to it and runs them through the same detect stack as a single-thread replay (its own rule
+ * load, from the rule cache), in the order received. What it finds goes back tagged with each record's
+ * input position, so the main thread can write every worker's output in one deterministic order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { deadLetter } from '../core/dead-letter.ts';
+import type { RawMeta } from '../core/envelope.ts';
+import { stageThrew } from '../core/errors.ts';
+import { normalizeLine } from '../core/normalize/normalize.ts';
+import type { Alert } from '../detect/alert.ts';
+import { buildReplayHandler } from './replay.ts';
+import { FollowedOrder } from './replay-workers-order.ts';
+import { ITEM, type FromWorker, type ToWorker, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+function newOut(round: number): WorkerOut {
+  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {} };
+}
+
+try {
+  const handler = new FollowedOrder((await buildReplayHandler(init.spec)).stage);
+  const normalizeOpts = { maxRecordBytes: init.maxRecordBytes };
+  const emit = (out: WorkerOut, at: number, alerts: Alert[]): void => {
+    for (const a of alerts) {
+      out.idx.push(at);
+      out.kind.push(ITEM.alert);
+      out.lines.push(JSON.stringify(a));
+      out.keys.push('');
+    }
+  };
+  port.postMessage({ t: 'ready' } satisfies FromWorker);
+  port.on('message', (m: ToWorker) => {
+    try {
+      if (m.t === 'end') {
+        const out = newOut(-1);
+        emit(out, Number.MAX_SAFE_INTEGER, handler.flush());
+        port.postMessage({ ...out, t: 'done' } satisfies FromWorker);
+        return;
+      }
+      const out = newOut(m.round);
+      for (let i = 0; i < m.texts.length; i++) {
+        const text = m.texts[i]!;
+        const at = m.idx[i]!;
+        const meta: RawMeta = { collector: 'file', receivedAt: m.receivedAt, origin: m.origins[i]! };
+        if (init.cluster !== undefined) meta.cluster = init.cluster;
+        const dead = (stage: 'normalize' | 'detect', e: Parameters<typeof deadLetter>[1]): void => {
+          out.idx.push(at);
+          out.kind.push(ITEM.deadLetter);
+          out.lines.push(JSON.stringify(deadLetter(stage, e, text, { origin: meta.origin ?? '', collector: meta.collector })));
+          out.keys.push(e.code);
+        };
+        const r = normalizeLine(text, meta, normalizeOpts);
+        if (!r.ok) {
+          dead('normalize', r.error);
+          continue;
+        }
+        const ev = r.value;
+        let alerts: Alert[];
+        let line: string | undefined;
+        try {
+          alerts = handler.process(ev, m.late[i] === 1, m.wmBefore[i]!, m.clockBefore[i]!, m.wmAfter[i]!);
+          // After the handler, as the single-thread replay writes it (ADR 0014).
+          if (init.writeEvents) line = JSON.stringify(ev);
+        } catch (e) {
+          dead('detect', stageThrew('detect', e, { id: ev.seam.id }));
+          continue;
+        }
+        out.normalized++;
+        out.bySource[ev.seam.source] = (out.bySource[ev.seam.source] ?? 0) + 1;
+        if (line !== undefined) {
+          out.idx.push(at);
+          out.kind.push(ITEM.event);
+          out.lines.push(line);
+          out.keys.push('');
+        }
+        if (alerts.length > 0) emit(out, at, alerts);
+      }
+      port.postMessage(out satisfies FromWorker);
+    } catch (e) {
+      port.postMessage({ t: 'error', message: (e as Error).stack ?? String(e) } satisfies FromWorker);
+    }
+  });
+} catch (e) {
+  port.postMessage({ t: 'error', message: (e as Error).stack ?? String(e) } satisfies FromWorker);
+}

@@ -1,0 +1,249 @@
+/**
+ * `seam replay --workers N` (ADR 0018): the replay of `runReplay`, with detection spread over N worker
+ * threads by tenant (replay-workers-route.ts). The main thread reads the input twice: a first pass finds
+ * each record's tenant (while the workers load their rules), the second hands each read chunk's records
+ * to their workers and writes what comes back (alerts, dead letters, `--out` events) in input order: the
+ * items of record i before those of record i+1, workers in index order for one record, then what each
+ * worker's end of input flushes. The same input gives the same output, whatever the threads' timing.
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
+import { JsonlSink } from '../sinks/jsonl/sink.ts';
+import { listInputFiles, readFilesBatches, type FileItem } from '../sources/file/source.ts';
+import type { ReplayDetectSpec, ReplayProgress, ReplaySummary } from './replay.ts';
+import { normalizeLine } from '../core/normalize/normalize.ts';
+import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
+import { TenantPlanner, tenantOfEvent, type TenantPlan } from './replay-workers-route.ts';
+import { OneThreadOrder } from './replay-workers-order.ts';
+import { ITEM, type FromWorker, type ToWorker, type WorkerBatch, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
+
+export interface ReplayWorkersOptions {
+  paths: string[];
+  workers: number;
+  spec: ReplayDetectSpec;
+  dlqPath: string;
+  /** Alerts as JSONL (`-` for stdout). */
+  alertsPath: string;
+  outPath?: string;
+  maxRecordBytes: number;
+  cluster?: string;
+  onProgress?: (p: ReplayProgress) => void;
+  /** One line on how the input was split (tenants, records per worker). */
+  onPlan?: (line: string) => void;
+}
+
+/** Read chunks handed out and not yet written back; past this the reader waits (memory stays bounded). */
+const MAX_ROUNDS_IN_FLIGHT = 16;
+
+interface Round {
+  no: number;
+  waiting: number;
+  parts: WorkerOut[];
+  /** Dead letters of records the reader could not cut out (main thread), by input position. */
+  readErrors: { idx: number; dl: DeadLetter }[];
+  done: Promise<void>;
+  resolve: () => void;
+}
+
+function workerEntry(): { code: string; eval: true } | { url: URL } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { url: new URL('./replay-workers-thread.js', here) };
+  // Running the sources: the worker registers tsx's loader before it imports its TypeScript entry.
+  const tsx = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const entry = new URL('./replay-workers-thread.ts', here).href;
+  return { code: `import(${JSON.stringify(new URL(`file://${tsx}`).href)}).then((m) => m.register()).then(() => import(${JSON.stringify(entry)}))`, eval: true };
+}
+
+function grow<T extends Int32Array | Uint8Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<ReplaySummary & { plan: TenantPlan }> {
+  const started = performance.now();
+  const n = opts.workers;
+  const init: WorkerInit = { spec: opts.spec, maxRecordBytes: opts.maxRecordBytes, writeEvents: opts.outPath !== undefined, ...(opts.cluster ? { cluster: opts.cluster } : {}) };
+  const entry = workerEntry();
+  const workers: Worker[] = [];
+  let failure: Error | undefined;
+  let onFailure: (e: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    onFailure = (e) => {
+      failure ??= e;
+      reject(failure);
+    };
+  });
+  failed.catch(() => {});
+  const rounds = new Map<number, Round>();
+  const finals: (WorkerOut | undefined)[] = new Array(n).fill(undefined);
+  let finalsLeft = n;
+  let finalsDone: () => void = () => {};
+  const allFinal = new Promise<void>((r) => (finalsDone = r));
+  const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0 };
+  const addCounts = (o: WorkerOut): void => {
+    summary.normalized += o.normalized;
+    for (const [k, v] of Object.entries(o.bySource)) summary.bySource[k as keyof ReplaySummary['bySource']] = (summary.bySource[k as keyof ReplaySummary['bySource']] ?? 0) + v;
+  };
+
+  for (let w = 0; w < n; w++) {
+    const worker = 'url' in entry ? new Worker(entry.url, { workerData: init }) : new Worker(entry.code, { eval: true, workerData: init });
+    worker.on('message', (m: FromWorker) => {
+      if (m.t === 'error') onFailure(new Error(`replay worker ${w}: ${m.message}`));
+      else if (m.t === 'out') {
+        addCounts(m);
+        const r = rounds.get(m.round);
+        if (r === undefined) return onFailure(new Error(`replay worker ${w} answered round ${m.round}, which is not open`));
+        r.parts[w] = m;
+        if (--r.waiting === 0) r.resolve();
+      } else if (m.t === 'done') {
+        addCounts({ ...m, t: 'out' });
+        finals[w] = { ...m, t: 'out' };
+        if (--finalsLeft === 0) finalsDone();
+      }
+    });
+    worker.on('error', (e) => onFailure(new Error(`replay worker ${w} failed: ${e.message}`, { cause: e })));
+    worker.on('exit', (code) => {
+      if (finalsLeft > 0 && finals[w] === undefined) onFailure(new Error(`replay worker ${w} exited (code ${code}) before the end of input`));
+    });
+    workers.push(worker);
+  }
+
+  const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
+  const dlq = await JsonlSink.open(opts.dlqPath);
+  const alertsOut = await JsonlSink.open(opts.alertsPath);
+  const writeLine = (sink: JsonlSink | undefined, line: string): Promise<void> | undefined => sink?.writeLine(line);
+  /** Writes one round's items: by input position, then worker index (the parts are in that order already). */
+  const writeRound = async (r: Round): Promise<void> => {
+    const items: { idx: number; w: number; k: number; line: string; key: string }[] = [];
+    for (const e of r.readErrors) items.push({ idx: e.idx, w: -1, k: ITEM.deadLetter, line: JSON.stringify(e.dl), key: e.dl.code });
+    r.parts.forEach((p, w) => {
+      if (p !== undefined) for (let i = 0; i < p.idx.length; i++) items.push({ idx: p.idx[i]!, w, k: p.kind[i]!, line: p.lines[i]!, key: p.keys[i]! });
+    });
+    // Stable: a worker's items for one record keep their order.
+    items.sort((a, b) => a.idx - b.idx || a.w - b.w);
+    for (const it of items) {
+      let wait: Promise<void> | undefined;
+      if (it.k === ITEM.deadLetter) {
+        summary.rejected++;
+        summary.rejectedByCode[it.key] = (summary.rejectedByCode[it.key] ?? 0) + 1;
+        wait = writeLine(dlq, it.line);
+      } else if (it.k === ITEM.event) {
+        wait = writeLine(out, it.line);
+      } else {
+        summary.alerts++;
+        wait = writeLine(alertsOut, it.line);
+      }
+      if (wait !== undefined) await wait;
+    }
+  };
+
+  const readOpts = { maxRecordBytes: opts.maxRecordBytes, ...(opts.cluster ? { cluster: opts.cluster } : {}) };
+  try {
+    const files = await listInputFiles(opts.paths);
+    summary.files = files.length;
+    summary.bytes = files.reduce((s, f) => s + f.bytes, 0);
+
+    // ---- pass 1: each record's tenant, and the one-thread event-time order (the workers load their rules meanwhile) ----
+    const planner = new TenantPlanner();
+    for (const c of opts.spec.identity?.clusters ?? []) if (c.account !== undefined) planner.link(c.account, c.name);
+    const order = new OneThreadOrder(opts.spec.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
+    const normalizeOpts = { maxRecordBytes: opts.maxRecordBytes };
+    let keys = new Int32Array(1 << 16);
+    let late = new Uint8Array(1 << 16);
+    let wm = new Float64Array(1 << 16);
+    let clock = new Float64Array(1 << 16);
+    let count = 0;
+    for await (const batch of readFilesBatches(opts.paths, readOpts)) {
+      for (const item of batch) {
+        if (count === keys.length) {
+          keys = grow(keys, new Int32Array(keys.length * 2));
+          late = grow(late, new Uint8Array(late.length * 2));
+          wm = grow(wm, new Float64Array(wm.length * 2));
+          clock = grow(clock, new Float64Array(clock.length * 2));
+        }
+        let key = -1;
+        if (item.kind === 'record') {
+          const r = normalizeLine(item.text, item.meta, normalizeOpts);
+          if (r.ok) {
+            key = planner.keyOf(tenantOfEvent(r.value));
+            if (order.push(r.value)) late[count] = 1;
+          }
+        }
+        keys[count] = key;
+        clock[count] = order.clock;
+        wm[count++] = order.watermark;
+      }
+    }
+    const plan: TenantPlan = planner.plan(n);
+    opts.onPlan?.(plan.describe());
+
+    // ---- pass 2: records to their workers; output back in input order ----
+    let bytesRead = 0;
+    const report = (): void => opts.onProgress?.({ bytesRead, bytesTotal: summary.bytes, records: summary.records, rejected: summary.rejected });
+    const batches = readFilesBatches(opts.paths, {
+      ...readOpts,
+      onProgress: (b) => {
+        bytesRead = b;
+      },
+    });
+    let roundNo = 0;
+    const queue: Round[] = [];
+    const flushOldest = async (): Promise<void> => {
+      const r = queue.shift()!;
+      await Promise.race([r.done, failed]);
+      await writeRound(r);
+      rounds.delete(r.no);
+    };
+    for await (const batch of batches) {
+      const round = roundNo++;
+      const per: (WorkerBatch | undefined)[] = new Array(n).fill(undefined);
+      const readErrors: Round['readErrors'] = [];
+      const receivedAt = batch[0]?.meta.receivedAt ?? new Date().toISOString();
+      const to = (w: number, idx: number, item: Extract<FileItem, { kind: 'record' }>): void => {
+        let b = per[w];
+        if (b === undefined) per[w] = b = { t: 'batch', round, idx: [], texts: [], origins: [], receivedAt, late: [], wmBefore: [], wmAfter: [], clockBefore: [] };
+        b.idx.push(idx);
+        b.texts.push(item.text);
+        b.origins.push(item.meta.origin ?? '');
+        b.late.push(late[idx]!);
+        b.wmBefore.push(idx === 0 ? -Infinity : wm[idx - 1]!);
+        b.wmAfter.push(wm[idx]!);
+        b.clockBefore.push(idx === 0 ? -Infinity : clock[idx - 1]!);
+      };
+      for (const item of batch) {
+        const idx = summary.records++;
+        if (item.kind === 'error') {
+          readErrors.push({ idx, dl: deadLetter('read', item.error, item.raw, { origin: item.meta.origin ?? '', collector: item.meta.collector }) });
+          continue;
+        }
+        // The input must read the same twice: a file that grew in between is cut at what pass 1 saw.
+        if (idx >= count) throw new Error(`the input changed while it was replayed: more records than the first pass read (${count})`);
+        to(plan.workerOfKey(keys[idx]!), idx, item);
+      }
+      let resolve: () => void = () => {};
+      const done = new Promise<void>((r) => (resolve = r));
+      const r: Round = { no: round, waiting: 0, parts: [], readErrors, done, resolve };
+      for (let w = 0; w < n; w++) if (per[w] !== undefined) r.waiting++;
+      rounds.set(round, r);
+      queue.push(r);
+      if (r.waiting === 0) r.resolve();
+      for (let w = 0; w < n; w++) if (per[w] !== undefined) workers[w]!.postMessage(per[w] satisfies ToWorker | undefined);
+      if (failure) throw failure;
+      while (queue.length > MAX_ROUNDS_IN_FLIGHT) await flushOldest();
+      if (round % 16 === 0) report();
+    }
+    while (queue.length > 0) await flushOldest();
+    for (const w of workers) w.postMessage({ t: 'end' } satisfies ToWorker);
+    await Promise.race([allFinal, failed]);
+    // The end of input: what each worker's reorder buffer and windows still held, worker by worker.
+    const last: Round = { no: -1, waiting: 0, parts: finals.map((f) => f!), readErrors: [], done: Promise.resolve(), resolve: () => {} };
+    await writeRound(last);
+    report();
+    summary.elapsedMs = Math.round(performance.now() - started);
+    return { ...summary, plan };
+  } finally {
+    await Promise.all([out?.close(), dlq.close(), alertsOut.close()]);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
