@@ -132,6 +132,44 @@ describe('rule cache (stage 1 keyed by content hash)', () => {
     expect(observable(r)).toEqual(observable(await loadRules([rules])));
   });
 
+  it('a warm load takes what validating a rule no source feeds said from the pack, and still evaluates the rule', async () => {
+    // An unfed rule with validation warnings (an id that is not a UUID, a repeated tag), in a file of two documents.
+    const warned = winRule('not-a-uuid', ' -nop ').replace('level: medium', 'level: medium\ntags:\n    - attack.execution\n    - attack.execution');
+    writeFileSync(join(rules, 'warned.yml'), `${warned}---\n${winRule('11111111-2222-4333-8444-555555555554', ' -w hidden ')}`);
+    const none = await loadRules([rules]);
+    await load();
+    const warm = await load();
+    expect(warm.cache).toMatchObject({ state: 'warm', hits: 4, misses: 0, warnings: [] });
+    expect(observable(warm)).toEqual(observable(none));
+    expect(warm.diagnostics.filter((d) => d.file.endsWith('warned.yml')).map((d) => [d.severity, d.line])).toEqual([
+      ['warning', 2],
+      ['warning', 13],
+    ]);
+    const test = (r: typeof warm, id: string, cmd: string) => r.ruleset.rules.find((x) => x.id === id)!.test({ CommandLine: cmd });
+    expect([test(warm, 'not-a-uuid', 'powershell -nop -c x'), test(warm, '11111111-2222-4333-8444-555555555554', 'powershell -w hidden -c x'), test(warm, 'not-a-uuid', 'powershell')]).toEqual([true, true, false]);
+    expect(warm.ruleset.rules.find((x) => x.id === 'not-a-uuid')).toMatchObject({ title: expect.stringContaining('-nop'), level: 'medium', tags: ['attack.execution', 'attack.execution'] });
+  });
+
+  it('stored rule metadata of the wrong shape is not used: the file is read again', async () => {
+    await load();
+    const [pack] = readdirSync(cacheDir);
+    const file = join(cacheDir, pack!);
+    const p = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { out?: { meta?: unknown }[] }> };
+    let edited = 0;
+    for (const e of Object.values(p.entries)) {
+      for (const o of e.out ?? []) {
+        if (o?.meta === undefined) continue;
+        o.meta = { title: 42 };
+        edited++;
+      }
+    }
+    expect(edited).toBe(2);
+    writeFileSync(file, JSON.stringify(p));
+    const r = await load();
+    expect(r.cache).toMatchObject({ state: 'warm', hits: 3, misses: 0, warnings: [] });
+    expect(observable(r)).toEqual(observable(await loadRules([rules])));
+  });
+
   it('placeholders are resolved under each load\'s own values, warm cache or cold', async () => {
     const rule = winRule(WIN, 'x').replace("CommandLine|contains: 'x'", "CommandLine|expand: '%tool%'");
     writeFileSync(join(rules, 'win.yml'), rule);
