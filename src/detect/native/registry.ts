@@ -15,6 +15,7 @@ import { nodeCredsOffNode } from './node-creds-off-node.ts';
 import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
+import { ssmBulkDecrypt } from './ssm-bulk-decrypt.ts';
 import type { AnyNativeDetection } from './types.ts';
 import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
 
@@ -37,5 +38,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     s3CopyCrossAccount,
     lambdaNewDeployer,
     resourcePolicyOpenStatement,
+    ssmBulkDecrypt,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
