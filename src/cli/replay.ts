@@ -51,7 +51,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   let summary: ReplaySummary;
   if (workers > 1 && spec !== undefined) {
     const { runReplayWorkers } = await import('../pipeline/replay-workers.ts');
-    summary = await runReplayWorkers({
+    const s = await runReplayWorkers({
       paths,
       workers,
       spec,
@@ -63,6 +63,12 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       onProgress: progress.update,
       onPlan: (line) => process.stderr.write(`replay: ${workers} workers, ${line}\n`),
     });
+    const t = s.timing;
+    const secs = (ms: number): string => (ms / 1000).toFixed(2);
+    process.stderr.write(
+      `replay: main thread pass 1 ${secs(t.pass1Ms)}s, pass 2 ${secs(t.pass2Ms)}s; workers ready after ${t.loadMs.map(secs).join('/')}s, busy ${t.busyMs.map(secs).join('/')}s\n`,
+    );
+    summary = s;
   } else {
     const handler = spec ? await buildReplayHandler(spec) : undefined;
     summary = await runReplay({

@@ -45,6 +45,8 @@ export interface WorkerOut {
   keys: string[];
   normalized: number;
   bySource: Record<string, number>;
+  /** Time the worker spent on this batch (normalizing, detecting, serializing). */
+  busyMs: number;
 }
 
-export type FromWorker = { t: 'ready' } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string };
+export type FromWorker = { t: 'ready'; loadMs: number } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string };

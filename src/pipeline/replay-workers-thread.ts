@@ -18,10 +18,11 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 function newOut(round: number): WorkerOut {
-  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {} };
+  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, busyMs: 0 };
 }
 
 try {
+  const started = performance.now();
   const handler = new FollowedOrder((await buildReplayHandler(init.spec)).stage);
   const normalizeOpts = { maxRecordBytes: init.maxRecordBytes };
   const emit = (out: WorkerOut, at: number, alerts: Alert[]): void => {
@@ -32,12 +33,14 @@ try {
       out.keys.push('');
     }
   };
-  port.postMessage({ t: 'ready' } satisfies FromWorker);
+  port.postMessage({ t: 'ready', loadMs: Math.round(performance.now() - started) } satisfies FromWorker);
   port.on('message', (m: ToWorker) => {
+    const began = performance.now();
     try {
       if (m.t === 'end') {
         const out = newOut(-1);
         emit(out, Number.MAX_SAFE_INTEGER, handler.flush());
+        out.busyMs = performance.now() - began;
         port.postMessage({ ...out, t: 'done' } satisfies FromWorker);
         return;
       }
@@ -79,6 +82,7 @@ try {
         }
         if (alerts.length > 0) emit(out, at, alerts);
       }
+      out.busyMs = performance.now() - began;
       port.postMessage(out satisfies FromWorker);
     } catch (e) {
       port.postMessage({ t: 'error', message: (e as Error).stack ?? String(e) } satisfies FromWorker);

@@ -60,7 +60,19 @@ function grow<T extends Int32Array | Uint8Array | Float64Array>(from: T, to: T):
   return to;
 }
 
-export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<ReplaySummary & { plan: TenantPlan }> {
+/** Where a `--workers` replay's time went (ADR 0018's measurement). */
+export interface WorkersTiming {
+  /** Main thread: the first pass (read, normalize for tenants and order). */
+  pass1Ms: number;
+  /** Main thread: the second pass and the writing, until the last worker finished. */
+  pass2Ms: number;
+  /** Per worker: from start to rules loaded. */
+  loadMs: number[];
+  /** Per worker: time spent on records (normalize, detect, serialize). */
+  busyMs: number[];
+}
+
+export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<ReplaySummary & { plan: TenantPlan; timing: WorkersTiming }> {
   const started = performance.now();
   const n = opts.workers;
   const init: WorkerInit = { spec: opts.spec, maxRecordBytes: opts.maxRecordBytes, writeEvents: opts.outPath !== undefined, ...(opts.cluster ? { cluster: opts.cluster } : {}) };
@@ -81,7 +93,9 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   let finalsDone: () => void = () => {};
   const allFinal = new Promise<void>((r) => (finalsDone = r));
   const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0 };
-  const addCounts = (o: WorkerOut): void => {
+  const timing: WorkersTiming = { pass1Ms: 0, pass2Ms: 0, loadMs: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0) };
+  const addCounts = (o: WorkerOut, w: number): void => {
+    timing.busyMs[w]! += o.busyMs;
     summary.normalized += o.normalized;
     for (const [k, v] of Object.entries(o.bySource)) summary.bySource[k as keyof ReplaySummary['bySource']] = (summary.bySource[k as keyof ReplaySummary['bySource']] ?? 0) + v;
   };
@@ -90,14 +104,15 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     const worker = 'url' in entry ? new Worker(entry.url, { workerData: init }) : new Worker(entry.code, { eval: true, workerData: init });
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'error') onFailure(new Error(`replay worker ${w}: ${m.message}`));
+      else if (m.t === 'ready') timing.loadMs[w] = m.loadMs;
       else if (m.t === 'out') {
-        addCounts(m);
+        addCounts(m, w);
         const r = rounds.get(m.round);
         if (r === undefined) return onFailure(new Error(`replay worker ${w} answered round ${m.round}, which is not open`));
         r.parts[w] = m;
         if (--r.waiting === 0) r.resolve();
       } else if (m.t === 'done') {
-        addCounts({ ...m, t: 'out' });
+        addCounts({ ...m, t: 'out' }, w);
         finals[w] = { ...m, t: 'out' };
         if (--finalsLeft === 0) finalsDone();
       }
@@ -175,6 +190,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
         wm[count++] = order.watermark;
       }
     }
+    timing.pass1Ms = Math.round(performance.now() - started);
     const plan: TenantPlan = planner.plan(n);
     opts.onPlan?.(plan.describe());
 
@@ -241,7 +257,9 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     await writeRound(last);
     report();
     summary.elapsedMs = Math.round(performance.now() - started);
-    return { ...summary, plan };
+    timing.pass2Ms = summary.elapsedMs - timing.pass1Ms;
+    timing.busyMs = timing.busyMs.map((x) => Math.round(x));
+    return { ...summary, plan, timing };
   } finally {
     await Promise.all([out?.close(), dlq.close(), alertsOut.close()]);
     await Promise.all(workers.map((w) => w.terminate()));
