@@ -1241,6 +1241,27 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
         }
       }
     }
+
+    // Benign neighbours of the credential-harvesting and account-takeover detections (generated last, so the
+    // records above keep their draws): External Secrets batch-reading an app's SecureString parameters with its
+    // IRSA session each hour; a person decrypting three parameters from the CLI; Security Hub's control for the
+    // security contact reading the alternate contacts; CI copying release artifacts with SSE-KMS.
+    for (let h = 0; h < hours; h++) {
+      const c = clusters[0]!;
+      const eso = controllers(c).find((x) => x.sa === 'external-secrets')!;
+      const id = ctlSession(eso, h);
+      ct(T0 + h * 3600_000 + int(60_000, 3_500_000), id, 'ssm.amazonaws.com', 'GetParameters', { ip: c.nat, ua: eso.ua, rp: { names: ['db-host', 'db-user', 'db-password', 'api-key', 'smtp-password', 'sentry-dsn'].map((x) => `/payments/prod/${x}`), withDecryption: true }, readOnly: true });
+      if (h % 24 === 6) ct(within(h), slr('AWSServiceRoleForSecurityHub', 'securityhub.amazonaws.com'), 'account.amazonaws.com', 'GetAlternateContact', { ip: 'securityhub.amazonaws.com', ua: 'securityhub.amazonaws.com', rp: { alternateContactType: 'SECURITY' }, region: 'us-east-1', readOnly: true });
+      if (working(h) && h % 24 === 14) {
+        const p = people[2]!;
+        ct(within(h), assumed(p.role, p.roleId, p.name, personKey(p, h, true)), 'ssm.amazonaws.com', 'GetParameters', { ip: personIp(p, h), ua: UA.cliMac + 'ssm.get-parameters', rp: { names: ['/checkout/staging/db-host', '/checkout/staging/db-user', '/checkout/staging/db-password'], withDecryption: true }, readOnly: true });
+      }
+      if (working(h) && rnd() < 0.2) {
+        const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+        const objKey = `releases/${hex(8)}/bundle.zip`;
+        ct(within(h), tf, 's3.amazonaws.com', 'CopyObject', { ip: pick(GH_RUNNERS) + int(2, 250), ua: UA.terraform, data: true, readOnly: false, rp: { bucketName: 'acme-lambda-artifacts', key: objKey, 'x-amz-copy-source': `acme-batch-artifacts/${objKey}`, 'x-amz-server-side-encryption': 'aws:kms', Host: 'acme-lambda-artifacts.s3.us-west-2.amazonaws.com' }, extra: { additionalEventData: { SSEApplied: 'SSE_KMS', bytesTransferredIn: 0, bytesTransferredOut: 0 }, resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::acme-lambda-artifacts/${objKey}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-lambda-artifacts' }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-batch-artifacts' }] } });
+      }
+    }
   }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
