@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { SeamEventSchema } from '../envelope.ts';
-import { normalizeLine, normalizeRecord, unwrapRecords } from './normalize.ts';
+import { jsonDepthExceeds, normalizeLine, normalizeRecord, unwrapRecords } from './normalize.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -256,5 +256,22 @@ describe('CloudWatch Logs exports', () => {
     const evs = events.map((e) => must(normalizeRecord(e, { collector: 'cloudwatch-logs', receivedAt: meta.receivedAt })));
     expect(evs.map((e) => e.seam.id)).toEqual(audit.slice(4, 8).map((e) => e.seam.id));
     expect(evs[0]?.seam.ingest.origin).toBe('kube-apiserver-audit-5d3a1f0e8c7b6a594837261504f3e2d1');
+  });
+});
+
+describe('jsonDepthExceeds', () => {
+  const nest = (n: number, open: string, close: string): string => open.repeat(n) + close.repeat(n);
+  it('refuses nesting past the limit, of objects, arrays or both', () => {
+    expect(jsonDepthExceeds(nest(4, '[', ']'), 4)).toBe(false);
+    expect(jsonDepthExceeds(nest(5, '[', ']'), 4)).toBe(true);
+    expect(jsonDepthExceeds('{"a":'.repeat(5) + '1' + '}'.repeat(5), 4)).toBe(true);
+    expect(jsonDepthExceeds('{"a":[{"b":[1]}]}', 4)).toBe(false);
+    expect(jsonDepthExceeds('{"a":[{"b":[{"c":1}]}]}', 4)).toBe(true);
+  });
+  it('counts brackets inside strings as text: many of them, shallow record', () => {
+    expect(jsonDepthExceeds(`{"a":"${'[{'.repeat(50)}","b":[1,2,{"c":"]]]"}]}`, 4)).toBe(false);
+    // Many brackets side by side are not depth either.
+    expect(jsonDepthExceeds(`[${Array.from({ length: 50 }, () => '{"x":[1]}').join(',')}]`, 4)).toBe(false);
+    expect(jsonDepthExceeds(`{"a":"\\"[[[[[[","b":${nest(5, '[', ']')}}`, 5)).toBe(true);
   });
 });
