@@ -68,6 +68,9 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     process.stderr.write(
       `replay: main thread pass 1 ${secs(t.pass1Ms)}s, pass 2 ${secs(t.pass2Ms)}s; workers ready after ${t.loadMs.map(secs).join('/')}s, busy ${t.busyMs.map(secs).join('/')}s\n`,
     );
+    if (t.mismatched > 0) {
+      process.stderr.write(`seam: warning: the first pass read ${t.mismatched} records otherwise than their worker normalized them; alerts may differ from --workers 1 (please report it)\n`);
+    }
     summary = s;
   } else {
     const handler = spec ? await buildReplayHandler(spec) : undefined;

@@ -32,10 +32,9 @@ export class OneThreadOrder {
 
   constructor(private readonly latenessMs: number) {}
 
-  /** One event, in input order: true when the one thread finds it late. */
-  push(ev: SeamEvent): boolean {
-    const t = isoMs(ev['@timestamp']);
-    if (!this.buffer.push(t, ev.seam.id, null)) return true;
+  /** One event (its time and `seam.id`), in input order: true when the one thread finds it late. */
+  push(t: number, id: string): boolean {
+    if (!this.buffer.push(t, id, null)) return true;
     if (t > this.newest) this.newest = t;
     this.watermark = this.newest - this.latenessMs;
     this.buffer.releaseUpTo(this.watermark, this.due);

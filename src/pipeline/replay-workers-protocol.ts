@@ -26,6 +26,8 @@ export interface WorkerBatch {
   wmBefore: number[];
   clockBefore: number[];
   wmAfter: number[];
+  /** What the first pass read of each record (`seam.id|tenant key|event time`, '' when it does not normalize), for the worker to check. */
+  expect: string[];
 }
 
 export type ToWorker = WorkerBatch | { t: 'end' };
@@ -47,6 +49,8 @@ export interface WorkerOut {
   bySource: Record<string, number>;
   /** Time the worker spent on this batch (normalizing, detecting, serializing). */
   busyMs: number;
+  /** Records whose normalization disagreed with the first pass's reading of them (0 unless a bug). */
+  mismatched: number;
 }
 
 export type FromWorker = { t: 'ready'; loadMs: number } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string };

@@ -14,6 +14,7 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { arnAccount } from '../core/normalize/util.ts';
 import { obj, str } from '../core/values.ts';
 import { UNKNOWN_CLUSTER } from '../identity/keys.ts';
+import { isoMs } from '../core/time.ts';
 
 /** What places a record: the account and cluster normalization gives it, and for CloudTrail the caller's account. */
 export interface RecordTenant {
@@ -36,6 +37,16 @@ export function tenantOfEvent(ev: SeamEvent): RecordTenant {
   return t;
 }
 
+
+/** What the first pass reads of an event, as one string the worker can compare: `seam.id|tenant key|event time`. */
+export function firstPassView(ev: SeamEvent): string {
+  return `${ev.seam.id}|${tenantKey(tenantOfEvent(ev))}|${isoMs(ev['@timestamp'])}`;
+}
+
+/** The key a record's tenant is found by (`a:<account>`, else `c:<cluster>`), '' for none. */
+export function tenantKey(t: RecordTenant): string {
+  return t.account !== undefined ? 'a:' + t.account : t.cluster !== undefined ? 'c:' + t.cluster : '';
+}
 
 export interface TenantPlan {
   workers: number;

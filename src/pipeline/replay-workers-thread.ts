@@ -12,13 +12,14 @@ import { normalizeLine } from '../core/normalize/normalize.ts';
 import type { Alert } from '../detect/alert.ts';
 import { buildReplayHandler } from './replay.ts';
 import { FollowedOrder } from './replay-workers-order.ts';
+import { firstPassView } from './replay-workers-route.ts';
 import { ITEM, type FromWorker, type ToWorker, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
 function newOut(round: number): WorkerOut {
-  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, busyMs: 0 };
+  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, busyMs: 0, mismatched: 0 };
 }
 
 try {
@@ -58,10 +59,12 @@ try {
         };
         const r = normalizeLine(text, meta, normalizeOpts);
         if (!r.ok) {
+          if (m.expect[i] !== '') out.mismatched++;
           dead('normalize', r.error);
           continue;
         }
         const ev = r.value;
+        if (m.expect[i] !== firstPassView(ev)) out.mismatched++;
         let alerts: Alert[];
         let line: string | undefined;
         try {

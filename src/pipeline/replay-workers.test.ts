@@ -43,6 +43,7 @@ describe('seam replay --workers', () => {
     // The input really was split: three tenants, both workers busy.
     expect(s2.plan.tenants).toBe(3);
     expect(Math.min(...s2.plan.load)).toBeGreaterThan(1000);
+    expect(s2.timing.mismatched).toBe(0);
 
     const a1 = await jsonl<Alert>(one.alerts);
     const a2 = await jsonl<Alert>(two.alerts);

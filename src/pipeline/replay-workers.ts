@@ -14,7 +14,9 @@ import { listInputFiles, readFilesBatches, type FileItem } from '../sources/file
 import type { ReplayDetectSpec, ReplayProgress, ReplaySummary } from './replay.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
-import { TenantPlanner, tenantOfEvent, type TenantPlan } from './replay-workers-route.ts';
+import { firstPassView, TenantPlanner, tenantKey, tenantOfEvent, type TenantPlan } from './replay-workers-route.ts';
+import { quickRecord } from './replay-workers-scan.ts';
+import { isoMs } from '../core/time.ts';
 import { OneThreadOrder } from './replay-workers-order.ts';
 import { ITEM, type FromWorker, type ToWorker, type WorkerBatch, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
@@ -70,6 +72,11 @@ export interface WorkersTiming {
   loadMs: number[];
   /** Per worker: time spent on records (normalize, detect, serialize). */
   busyMs: number[];
+  /**
+   * Records the first pass read otherwise than their worker normalized them (id, tenant or time): 0 unless
+   * the quick reading and the normalizer drifted apart; then the order or the split may differ from one thread's.
+   */
+  mismatched: number;
 }
 
 export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<ReplaySummary & { plan: TenantPlan; timing: WorkersTiming }> {
@@ -77,7 +84,8 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   const n = opts.workers;
   const init: WorkerInit = { spec: opts.spec, maxRecordBytes: opts.maxRecordBytes, writeEvents: opts.outPath !== undefined, ...(opts.cluster ? { cluster: opts.cluster } : {}) };
   const entry = workerEntry();
-  const workers: Worker[] = [];
+  /** Started as needed: worker 0 at once (its rule load overlaps the first pass), the others once the split gives them records. */
+  const workers: (Worker | undefined)[] = new Array(n).fill(undefined);
   let failure: Error | undefined;
   let onFailure: (e: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
@@ -93,14 +101,15 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   let finalsDone: () => void = () => {};
   const allFinal = new Promise<void>((r) => (finalsDone = r));
   const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0 };
-  const timing: WorkersTiming = { pass1Ms: 0, pass2Ms: 0, loadMs: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0) };
+  const timing: WorkersTiming = { pass1Ms: 0, pass2Ms: 0, loadMs: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0), mismatched: 0 };
   const addCounts = (o: WorkerOut, w: number): void => {
     timing.busyMs[w]! += o.busyMs;
+    timing.mismatched += o.mismatched;
     summary.normalized += o.normalized;
     for (const [k, v] of Object.entries(o.bySource)) summary.bySource[k as keyof ReplaySummary['bySource']] = (summary.bySource[k as keyof ReplaySummary['bySource']] ?? 0) + v;
   };
 
-  for (let w = 0; w < n; w++) {
+  const start = (w: number): void => {
     const worker = 'url' in entry ? new Worker(entry.url, { workerData: init }) : new Worker(entry.code, { eval: true, workerData: init });
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'error') onFailure(new Error(`replay worker ${w}: ${m.message}`));
@@ -121,8 +130,9 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     worker.on('exit', (code) => {
       if (finalsLeft > 0 && finals[w] === undefined) onFailure(new Error(`replay worker ${w} exited (code ${code}) before the end of input`));
     });
-    workers.push(worker);
-  }
+    workers[w] = worker;
+  };
+  start(0);
 
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
   const dlq = await JsonlSink.open(opts.dlqPath);
@@ -169,6 +179,8 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     let wm = new Float64Array(1 << 16);
     let clock = new Float64Array(1 << 16);
     let count = 0;
+    // The first pass's reading of each record, which its worker checks against its own normalization.
+    const views: string[] = [];
     for await (const batch of readFilesBatches(opts.paths, readOpts)) {
       for (const item of batch) {
         if (count === keys.length) {
@@ -178,13 +190,25 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
           clock = grow(clock, new Float64Array(clock.length * 2));
         }
         let key = -1;
+        let view = '';
         if (item.kind === 'record') {
-          const r = normalizeLine(item.text, item.meta, normalizeOpts);
-          if (r.ok) {
-            key = planner.keyOf(tenantOfEvent(r.value));
-            if (order.push(r.value)) late[count] = 1;
+          // The quick read of the common shapes; the rest is normalized in full.
+          const q = quickRecord(item.text, item.meta, opts.maxRecordBytes);
+          if (q !== undefined) {
+            key = planner.keyOf(q.tenant);
+            if (order.push(q.t, q.id)) late[count] = 1;
+            view = `${q.id}|${tenantKey(q.tenant)}|${q.t}`;
+          } else {
+            const r = normalizeLine(item.text, item.meta, normalizeOpts);
+            if (r.ok) {
+              const tenant = tenantOfEvent(r.value);
+              key = planner.keyOf(tenant);
+              if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) late[count] = 1;
+              view = firstPassView(r.value);
+            }
           }
         }
+        views.push(view);
         keys[count] = key;
         clock[count] = order.clock;
         wm[count++] = order.watermark;
@@ -193,6 +217,14 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     timing.pass1Ms = Math.round(performance.now() - started);
     const plan: TenantPlan = planner.plan(n);
     opts.onPlan?.(plan.describe());
+    for (let w = 1; w < n; w++) {
+      if (plan.load[w]! > 0) start(w);
+      else {
+        // Nothing to do: not started, and its end-of-input output is empty.
+        finals[w] = { t: 'out', round: -1, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, busyMs: 0, mismatched: 0 };
+        if (--finalsLeft === 0) finalsDone();
+      }
+    }
 
     // ---- pass 2: records to their workers; output back in input order ----
     let bytesRead = 0;
@@ -218,7 +250,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       const receivedAt = batch[0]?.meta.receivedAt ?? new Date().toISOString();
       const to = (w: number, idx: number, item: Extract<FileItem, { kind: 'record' }>): void => {
         let b = per[w];
-        if (b === undefined) per[w] = b = { t: 'batch', round, idx: [], texts: [], origins: [], receivedAt, late: [], wmBefore: [], wmAfter: [], clockBefore: [] };
+        if (b === undefined) per[w] = b = { t: 'batch', round, idx: [], texts: [], origins: [], receivedAt, late: [], wmBefore: [], wmAfter: [], clockBefore: [], expect: [] };
         b.idx.push(idx);
         b.texts.push(item.text);
         b.origins.push(item.meta.origin ?? '');
@@ -226,6 +258,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
         b.wmBefore.push(idx === 0 ? -Infinity : wm[idx - 1]!);
         b.wmAfter.push(wm[idx]!);
         b.clockBefore.push(idx === 0 ? -Infinity : clock[idx - 1]!);
+        b.expect.push(views[idx]!);
       };
       for (const item of batch) {
         const idx = summary.records++;
@@ -244,13 +277,13 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       rounds.set(round, r);
       queue.push(r);
       if (r.waiting === 0) r.resolve();
-      for (let w = 0; w < n; w++) if (per[w] !== undefined) workers[w]!.postMessage(per[w] satisfies ToWorker | undefined);
+      for (let w = 0; w < n; w++) if (per[w] !== undefined) workers[w]!.postMessage(per[w]! satisfies WorkerBatch);
       if (failure) throw failure;
       while (queue.length > MAX_ROUNDS_IN_FLIGHT) await flushOldest();
       if (round % 16 === 0) report();
     }
     while (queue.length > 0) await flushOldest();
-    for (const w of workers) w.postMessage({ t: 'end' } satisfies ToWorker);
+    for (const w of workers) w?.postMessage({ t: 'end' } satisfies ToWorker);
     await Promise.race([allFinal, failed]);
     // The end of input: what each worker's reorder buffer and windows still held, worker by worker.
     const last: Round = { no: -1, waiting: 0, parts: finals.map((f) => f!), readErrors: [], done: Promise.resolve(), resolve: () => {} };
@@ -262,6 +295,6 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     return { ...summary, plan, timing };
   } finally {
     await Promise.all([out?.close(), dlq.close(), alertsOut.close()]);
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map((w) => w?.terminate()));
   }
 }
