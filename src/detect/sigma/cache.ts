@@ -20,6 +20,7 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -319,7 +320,8 @@ export class RuleCache {
     const dropped = Object.keys(this.old).some((k) => !(k in this.next));
     if (!this.changed && !dropped && this.report.state === 'warm' && this.sameOpts) return;
     const pack: Pack = { format: FORMAT, yaml: yamlVersion(), code: engineCodeHash(), opts: this.opts, entries: this.next };
-    const tmp = `${this.report.file}.${process.pid}.tmp`;
+    // Per thread: `seam replay --workers N` loads rules in several threads of one process.
+    const tmp = `${this.report.file}.${process.pid}.${threadId}.tmp`;
     try {
       mkdirSync(join(this.report.file, '..'), { recursive: true });
       writeFileSync(tmp, JSON.stringify(pack));
