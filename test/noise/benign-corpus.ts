@@ -1262,6 +1262,20 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
         ct(within(h), tf, 's3.amazonaws.com', 'CopyObject', { ip: pick(GH_RUNNERS) + int(2, 250), ua: UA.terraform, data: true, readOnly: false, rp: { bucketName: 'acme-lambda-artifacts', key: objKey, 'x-amz-copy-source': `acme-batch-artifacts/${objKey}`, 'x-amz-server-side-encryption': 'aws:kms', Host: 'acme-lambda-artifacts.s3.us-west-2.amazonaws.com' }, extra: { additionalEventData: { SSEApplied: 'SSE_KMS', bytesTransferredIn: 0, bytesTransferredOut: 0 }, resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::acme-lambda-artifacts/${objKey}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-lambda-artifacts' }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-batch-artifacts' }] } });
       }
     }
+    // Terraform hardens the region's defaults once: IMDSv2 required for new instances, EBS encrypted by default
+    // under the account's own key; the bastion's hop limit is raised for a container agent.
+    if (hours > 40) {
+      const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+      const runner = GH_RUNNERS[2]! + int(2, 250);
+      const t = T0 + 24 * 3600_000 + 15 * 3600_000 + int(1_000_000, 1_500_000);
+      ct(t, tf, 'ec2.amazonaws.com', 'ModifyInstanceMetadataDefaults', { ip: runner, ua: UA.terraform, readOnly: false, rp: { ModifyInstanceMetadataDefaultsRequest: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 } }, re: { ModifyInstanceMetadataDefaultsResponse: { return: true } } });
+      ct(t + 4000, tf, 'ec2.amazonaws.com', 'ModifyEbsDefaultKmsKeyId', { ip: runner, ua: UA.terraform, readOnly: false, rp: { ModifyEbsDefaultKmsKeyIdRequest: { KmsKeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab` } }, re: { ModifyEbsDefaultKmsKeyIdResponse: { kmsKeyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab` } } });
+      ct(t + 6000, tf, 'ec2.amazonaws.com', 'EnableEbsEncryptionByDefault', { ip: runner, ua: UA.terraform, readOnly: false, rp: { EnableEbsEncryptionByDefaultRequest: {} }, re: { EnableEbsEncryptionByDefaultResponse: { ebsEncryptionByDefault: true } } });
+      const p = people[0]!;
+      const cid = assumed(p.role, p.roleId, p.name, personKey(p, T0 + 24 * 3600_000 + 10 * 3600_000, false));
+      (cid as Rec).sessionCredentialFromConsole = 'true';
+      ct(T0 + 24 * 3600_000 + 10 * 3600_000 + int(0, 3_000_000), cid, 'ec2.amazonaws.com', 'ModifyInstanceMetadataOptions', { ip: personIp(p, 34), ua: UA.console, readOnly: false, rp: { ModifyInstanceMetadataOptionsRequest: { InstanceId: 'i-0b45710a9c2d3e4f5', HttpPutResponseHopLimit: 2 } } });
+    }
   }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
