@@ -61,7 +61,11 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       ...(o.out ? { outPath: o.out } : {}),
       ...(cluster ? { cluster } : {}),
       onProgress: progress.update,
-      onPlan: (line) => process.stderr.write(`replay: ${workers} workers, ${line}\n`),
+      onPlan: (line, tenants) =>
+        process.stderr.write(
+          `replay: ${workers} workers, ${line}\n` +
+            (tenants <= 1 ? 'replay: one tenant (an account and the clusters tied to it): every record goes to one worker, so --workers cannot speed this input up (ADR 0018)\n' : ''),
+        ),
     });
     const t = s.timing;
     const secs = (ms: number): string => (ms / 1000).toFixed(2);

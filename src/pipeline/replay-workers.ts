@@ -31,8 +31,8 @@ export interface ReplayWorkersOptions {
   maxRecordBytes: number;
   cluster?: string;
   onProgress?: (p: ReplayProgress) => void;
-  /** One line on how the input was split (tenants, records per worker). */
-  onPlan?: (line: string) => void;
+  /** One line on how the input was split (tenants, records per worker), and the number of tenants. */
+  onPlan?: (line: string, tenants: number) => void;
 }
 
 /** Read chunks handed out and not yet written back; past this the reader waits (memory stays bounded). */
@@ -216,7 +216,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     }
     timing.pass1Ms = Math.round(performance.now() - started);
     const plan: TenantPlan = planner.plan(n);
-    opts.onPlan?.(plan.describe());
+    opts.onPlan?.(plan.describe(), plan.tenants);
     for (let w = 1; w < n; w++) {
       if (plan.load[w]! > 0) start(w);
       else {
