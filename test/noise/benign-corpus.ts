@@ -591,7 +591,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
   }
 
   // ── EKS audit ────────────────────────────────────────────────────────────────────────────────────────
-  function audit(c: Cluster, ms: number, user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }, verb: string, ref: Rec, o: { ip: string; ua: string; code?: number; uri?: string; level?: string; reason?: string; requestObject?: Rec }): void {
+  function audit(c: Cluster, ms: number, user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }, verb: string, ref: Rec, o: { ip: string; ua: string; code?: number; uri?: string; level?: string; reason?: string; requestObject?: Rec; stage?: string }): void {
     const ns = ref.namespace as string | undefined;
     const res = ref.resource as string;
     const group = ref.apiGroup as string | undefined;
@@ -603,7 +603,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       apiVersion: 'audit.k8s.io/v1',
       level: o.level ?? 'Metadata',
       auditID: uuid(),
-      stage: 'ResponseComplete',
+      stage: o.stage ?? 'ResponseComplete',
       requestURI: uri,
       verb,
       user,
@@ -1261,6 +1261,27 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
         const objKey = `releases/${hex(8)}/bundle.zip`;
         ct(within(h), tf, 's3.amazonaws.com', 'CopyObject', { ip: pick(GH_RUNNERS) + int(2, 250), ua: UA.terraform, data: true, readOnly: false, rp: { bucketName: 'acme-lambda-artifacts', key: objKey, 'x-amz-copy-source': `acme-batch-artifacts/${objKey}`, 'x-amz-server-side-encryption': 'aws:kms', Host: 'acme-lambda-artifacts.s3.us-west-2.amazonaws.com' }, extra: { additionalEventData: { SSEApplied: 'SSE_KMS', bytesTransferredIn: 0, bytesTransferredOut: 0 }, resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::acme-lambda-artifacts/${objKey}` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-lambda-artifacts' }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-batch-artifacts' }] } });
       }
+    }
+    // On call, Tuesday afternoon: alice opens a shell in a payments pod to look at a stuck worker (an interactive
+    // exec in production: k8s_interactive_shell_exec_into_pod, medium, is meant to be looked at), restarts the
+    // deployment and deletes the stuck pod.
+    if (hours > 40) {
+      const c = clusters[0]!;
+      const p = people[0]!;
+      const h = 38;
+      const u = iamUser(p.role, p.roleId, p.name, personKey(p, h, true));
+      const a = apps[0]!;
+      const pod = appPods.get(a.ns)![0]!;
+      const ip = personIp(p, h);
+      const ua = 'kubectl/v1.31.2 (darwin/arm64) kubernetes/5864a46';
+      const reason = 'RBAC: allowed by ClusterRoleBinding "eks-access-entry-edit" of ClusterRole "edit" to Group "eks-edit"';
+      const t = T0 + h * 3600_000 + int(0, 3_000_000);
+      audit(c, t, u, 'get', { resource: 'pods', namespace: a.ns, name: pod }, { ip, ua, reason });
+      const uri = `/api/v1/namespaces/${a.ns}/pods/${pod}/exec?command=%2Fbin%2Fsh&container=${a.sa}&stdin=true&stdout=true&tty=true`;
+      audit(c, t + 300, u, 'create', { resource: 'pods', namespace: a.ns, name: pod, subresource: 'exec' }, { ip, ua, reason, uri, code: 101, stage: 'ResponseStarted' });
+      audit(c, t + 420_000, u, 'create', { resource: 'pods', namespace: a.ns, name: pod, subresource: 'exec' }, { ip, ua, reason, uri, code: 101 });
+      audit(c, t + 500_000, u, 'patch', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip, ua: ua.replace('kubectl/', 'kubectl-rollout/'), reason, level: 'RequestResponse', requestObject: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': iso(t + 500_000) } } } } } });
+      audit(c, t + 560_000, u, 'delete', { resource: 'pods', namespace: a.ns, name: pod }, { ip, ua, reason });
     }
     // Terraform hardens the region's defaults once: IMDSv2 required for new instances, EBS encrypted by default
     // under the account's own key; the bastion's hop limit is raised for a container agent.
