@@ -11,6 +11,12 @@ import { createRequire, Module } from 'node:module';
  * 2. `Encoder.ensureAvailable` grows its buffer with `Buffer.alloc` (zero-filled) by doubling, several
  *    times per produced message and per request; the encoder only ever writes contiguously from offset
  *    0 and exposes `buf.slice(0, offset)`, so the zeroing is never read: `Buffer.allocUnsafe` instead.
+ * 3. `RequestQueue.scheduleCheckPendingRequests` (ADR 0022) arms a timer even when no request is waiting:
+ *    after every response each connection re-arms a 1 ms timer that re-arms itself, for ever, so an idle
+ *    client burns ~35 ms of CPU per second and a busy role pays it on every connection all the time. A
+ *    waiting request is only ever held back by client-side throttling (which needs the timer) or by the
+ *    in-flight limit (a response or a timeout checks the queue again), so the timer is armed only while
+ *    something waits, as before for that case.
  */
 export const KAFKAJS_SPEED_VERSION = '2.2.4';
 
@@ -55,7 +61,20 @@ interface EncoderClass {
   prototype: { offset: number; buf: Buffer; ensureAvailable(length: number): void };
 }
 
-/** What was installed: both patches on kafkajs 2.2.4 (`crc` false if kafkajs had loaded its own first), nothing on another version. */
+interface RequestQueueClass {
+  prototype: {
+    pending: unknown[];
+    throttledUntil: number;
+    throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+    checkPendingRequests(): void;
+    scheduleCheckPendingRequests(): void;
+  };
+}
+
+/** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL: how soon a waiting request is looked at again when not throttled. */
+const CHECK_PENDING_MS = 10;
+
+/** What was installed: the patches on kafkajs 2.2.4 (`crc` false if kafkajs had loaded its own first), nothing on another version. */
 export let kafkajsSpeed: { patched: boolean; crc: boolean; version: string } = { patched: false, crc: false, version: 'unknown' };
 
 export function installKafkajsSpeed(): void {
@@ -80,6 +99,18 @@ export function installKafkajsSpeed(): void {
       this.buf.copy(grown, 0, 0, this.offset);
       this.buf = grown;
     }
+  };
+  const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as RequestQueueClass;
+  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueClass['prototype']): void {
+    if (this.pending.length === 0 || this.throttleCheckTimeoutId) return;
+    const throttled = this.throttledUntil - Date.now();
+    this.throttleCheckTimeoutId = setTimeout(
+      () => {
+        this.throttleCheckTimeoutId = null;
+        this.checkPendingRequests();
+      },
+      throttled > 0 ? throttled : CHECK_PENDING_MS,
+    );
   };
   kafkajsSpeed = { patched: true, crc, version };
 }
