@@ -498,6 +498,7 @@ export class KafkaBus implements Bus {
         await c.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: Math.max(1, opts.partitionsAtOnce ?? 1),
           eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, isRunning, isStale }) => {
             if (batch.messages.length === 0 || !isRunning() || isStale()) return;
             const msgs: ConsumedMessage[] = batch.messages.map((m) => ({

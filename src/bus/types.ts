@@ -36,6 +36,12 @@ export interface BusConsumerOptions {
    * committed after the promise resolves, never before.
    */
   handle(batch: ConsumedMessage[]): Promise<void>;
+  /**
+   * Batches of different partitions handled at once (default 1). Each partition's batches still come one
+   * after the other, in order; a handler shared by partitions must then tolerate overlapping calls. The
+   * memory bus ignores it.
+   */
+  partitionsAtOnce?: number;
 }
 
 export interface BusConsumer {

@@ -45,6 +45,12 @@ export interface IndexRoleOptions {
    * bulk requests and keep `maxConcurrentRequests` busy.
    */
   consumers?: number;
+  /**
+   * Partitions whose batches a member hands to the sink at once (default 4). kafkajs fetches the next
+   * batches only when every batch of the last fetch is handled: one at a time, each waits for its own bulk
+   * request, and OpenSearch idles between them (ADR 0022). Together they fill the sink's bulk requests.
+   */
+  partitionsAtOnce?: number;
 }
 
 /**
@@ -183,6 +189,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
           topics: [o.topics.events, ...(o.alerts === false ? [] : [o.topics.alerts]), ...(identityTarget === undefined ? [] : [o.topics.identity]), ...(mergeIncidents === undefined ? [] : [o.topics.incidents])],
           fromBeginning: o.fromBeginning ?? true,
           handle,
+          partitionsAtOnce: o.partitionsAtOnce ?? 4,
         });
         consumers.push(c);
         await c.run();
