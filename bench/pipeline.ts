@@ -17,8 +17,10 @@
  *
  *   node bin/tsx-run.mjs bench/pipeline.ts [events=200000] [trickle=20000]
  *
- * Last line: `pipeline: ratio=<n> events_per_s=<n> alert_p50_ms=<n> alert_p99_ms=<n>`. The `cpu:` line
- * says how much CPU each role's process and the two services used while Seam ran. With
+ * Last line: `pipeline: ratio=<n> events_per_s=<n> alert_p50_ms=<n> alert_p99_ms=<n> roles_us_per_event=<n> load=<n>`
+ * (roles_us_per_event: the three role processes' CPU over the events; NaN with inline roles; load: the 1-minute
+ * load average, as the machine is shared). The `raw bulk:` line says what CPU the raw bulk cost (OpenSearch, the
+ * client); the `cpu:` line how much CPU each role's process and the two services used while Seam ran. With
  * SEAM_METRICS_ADDR=127.0.0.1:0 each role process also serves /metrics, /healthz and /readyz as `seam run --role`
  * does (the URLs are printed; curl them during the run), the progress lines add what each role's /metrics says
  * (records in, consumer lag) and a `metrics:` line sums it up; off by default, so the figures are taken without.
@@ -321,6 +323,10 @@ async function main(): Promise<void> {
       );
     }
     let next = 0;
+    const kafkaPid = pidOnPort(Number(BROKERS[0]!.split(':')[1] ?? 9092));
+    const osPid = pidOnPort(Number(new URL(OS_URL).port || 9200));
+    const rawOs0 = cpuMsOf(osPid);
+    const rawSelf0 = process.cpuUsage();
     const rawStart = performance.now();
     await Promise.all(
       [0, 1].map(async () => {
@@ -333,7 +339,11 @@ async function main(): Promise<void> {
     );
     const rawMs = performance.now() - rawStart;
     const rawRate = docs.length / (rawMs / 1000);
-    process.stdout.write(`raw bulk:     ${docs.length} docs in ${(rawMs / 1000).toFixed(1)}s = ${Math.round(rawRate)} docs/s\n`);
+    const rawSelf = process.cpuUsage(rawSelf0);
+    // The CPU the raw bulk cost: OpenSearch's and this process' (the client), to compare with the cpu line below.
+    process.stdout.write(
+      `raw bulk:     ${docs.length} docs in ${(rawMs / 1000).toFixed(1)}s = ${Math.round(rawRate)} docs/s (cpu: client=${((rawSelf.user + rawSelf.system) / 1e6).toFixed(1)}s opensearch=${((cpuMsOf(osPid) - rawOs0) / 1000).toFixed(1)}s load=${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`,
+    );
 
     // ── 2. Seam end to end from pre-loaded raw topics ───────────────────────────────────────────────
     const producer = await bus.producer();
@@ -373,8 +383,6 @@ async function main(): Promise<void> {
       }
       return lag;
     };
-    const kafkaPid = pidOnPort(Number(BROKERS[0]!.split(':')[1] ?? 9092));
-    const osPid = pidOnPort(Number(new URL(OS_URL).port || 9200));
     const services0 = { kafka: cpuMsOf(kafkaPid), os: cpuMsOf(osPid) };
     const self0 = process.cpuUsage();
     const seamStart = performance.now();
@@ -412,13 +420,16 @@ async function main(): Promise<void> {
     const seamRate = docs.length / (seamMs / 1000);
     const st = await roleStats();
     const self = process.cpuUsage(self0);
-    const cs = st.find((r) => r.name === 'correlate')!.stats as { alerts: number; received: number };
+    const cs = st.find((r) => r.name === 'correlate')!.stats as { alerts: number; received: number; lateSignals?: number; lateAlerts?: number; duplicateSignals?: number };
+    // Role CPU per event: the figure issue 15 asks ≤ 30 µs of (normalize + correlate + index).
+    const roleUs = (st.reduce((a, r) => a + r.cpuMs, 0) * 1000) / docs.length;
     process.stdout.write(
       `seam:         ${docs.length} events (${cs.received} signals, ${cs.alerts} alerts) in ${(seamMs / 1000).toFixed(1)}s = ${Math.round(seamRate)} events/s (roles ${INLINE ? 'inline, in one process' : 'in one process each'}; includes consumer-group joins)\n`,
     );
     const sec = (ms: number): string => (ms / 1000).toFixed(1);
+    process.stdout.write(`stats:        late_signals=${cs.lateSignals ?? 0} late_alerts=${cs.lateAlerts ?? 0} duplicate_signals=${cs.duplicateSignals ?? 0}\n`);
     process.stdout.write(
-      `cpu:          ${INLINE ? `roles=${sec((self.user + self.system) / 1000)}s (with the bench's polling)` : st.map((r) => `${r.name}=${sec(r.cpuMs)}s`).join(' ')} kafka=${sec(cpuMsOf(kafkaPid) - services0.kafka)}s opensearch=${sec(cpuMsOf(osPid) - services0.os)}s load=${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}\n`,
+      `cpu:          ${INLINE ? `roles=${sec((self.user + self.system) / 1000)}s (with the bench's polling)` : st.map((r) => `${r.name}=${sec(r.cpuMs)}s`).join(' ')} kafka=${sec(cpuMsOf(kafkaPid) - services0.kafka)}s opensearch=${sec(cpuMsOf(osPid) - services0.os)}s${INLINE ? '' : ` roles_us_per_event=${Math.round(roleUs)}`} load=${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}\n`,
     );
 
     // ── 3. alert latency under a steady trickle ─────────────────────────────────────────────────────
@@ -455,7 +466,9 @@ async function main(): Promise<void> {
     process.stdout.write(`alerts:       ${latencies.length} alerts from ${TRICKLE} trickled records at ${TRICKLE_PER_S}/s: p50=${Math.round(p50)} ms p99=${Math.round(p99)} ms\n`);
     await producer.close();
     const ratio = seamRate / rawRate;
-    process.stdout.write(`pipeline: ratio=${ratio.toFixed(3)} events_per_s=${Math.round(seamRate)} alert_p50_ms=${Math.round(p50)} alert_p99_ms=${Math.round(p99)}\n`);
+    process.stdout.write(
+      `pipeline: ratio=${ratio.toFixed(3)} events_per_s=${Math.round(seamRate)} alert_p50_ms=${Math.round(p50)} alert_p99_ms=${Math.round(p99)} roles_us_per_event=${Math.round(roleUs)} load=${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}\n`,
+    );
   } finally {
     await inline?.running.stop().catch(() => undefined);
     await inline?.sink?.close().catch(() => undefined);
