@@ -64,7 +64,7 @@ function grow<T extends Int32Array | Uint8Array | Float64Array>(from: T, to: T):
 
 /** Where a `--workers` replay's time went (ADR 0018's measurement). */
 export interface WorkersTiming {
-  /** Main thread: the first pass (read, normalize for tenants and order). */
+  /** Main thread: the first pass (read; tenant, time and id of each record; the one-thread order). */
   pass1Ms: number;
   /** Main thread: the second pass and the writing, until the last worker finished. */
   pass2Ms: number;
@@ -132,7 +132,6 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     });
     workers[w] = worker;
   };
-  start(0);
 
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
   const dlq = await JsonlSink.open(opts.dlqPath);
@@ -165,6 +164,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
 
   const readOpts = { maxRecordBytes: opts.maxRecordBytes, ...(opts.cluster ? { cluster: opts.cluster } : {}) };
   try {
+    start(0);
     const files = await listInputFiles(opts.paths);
     summary.files = files.length;
     summary.bytes = files.reduce((s, f) => s + f.bytes, 0);
