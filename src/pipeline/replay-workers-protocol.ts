@@ -26,8 +26,8 @@ export interface WorkerBatch {
   wmBefore: number[];
   clockBefore: number[];
   wmAfter: number[];
-  /** What the first pass read of each record (`seam.id|tenant key|event time`, '' when it does not normalize), for the worker to check. */
-  expect: string[];
+  /** What the first pass read of each record (`viewHash`; 0 when it does not normalize), for the worker to check. */
+  expect: number[];
 }
 
 export type ToWorker = WorkerBatch | { t: 'end' };

@@ -14,7 +14,7 @@ import { listInputFiles, readFilesBatches, type FileItem } from '../sources/file
 import type { ReplayDetectSpec, ReplayProgress, ReplaySummary } from './replay.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
-import { firstPassView, TenantPlanner, tenantKey, tenantOfEvent, type TenantPlan } from './replay-workers-route.ts';
+import { TenantPlanner, tenantOfEvent, viewHash, type TenantPlan } from './replay-workers-route.ts';
 import { quickRecord } from './replay-workers-scan.ts';
 import { isoMs } from '../core/time.ts';
 import { OneThreadOrder } from './replay-workers-order.ts';
@@ -180,7 +180,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     let clock = new Float64Array(1 << 16);
     let count = 0;
     // The first pass's reading of each record, which its worker checks against its own normalization.
-    const views: string[] = [];
+    let views = new Int32Array(1 << 16);
     for await (const batch of readFilesBatches(opts.paths, readOpts)) {
       for (const item of batch) {
         if (count === keys.length) {
@@ -188,27 +188,28 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
           late = grow(late, new Uint8Array(late.length * 2));
           wm = grow(wm, new Float64Array(wm.length * 2));
           clock = grow(clock, new Float64Array(clock.length * 2));
+          views = grow(views, new Int32Array(views.length * 2));
         }
         let key = -1;
-        let view = '';
+        let view = 0;
         if (item.kind === 'record') {
           // The quick read of the common shapes; the rest is normalized in full.
           const q = quickRecord(item.text, item.meta, opts.maxRecordBytes);
           if (q !== undefined) {
             key = planner.keyOf(q.tenant);
             if (order.push(q.t, q.id)) late[count] = 1;
-            view = `${q.id}|${tenantKey(q.tenant)}|${q.t}`;
+            view = viewHash(q.id, q.tenant, q.t);
           } else {
             const r = normalizeLine(item.text, item.meta, normalizeOpts);
             if (r.ok) {
               const tenant = tenantOfEvent(r.value);
               key = planner.keyOf(tenant);
               if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) late[count] = 1;
-              view = firstPassView(r.value);
+              view = viewHash(r.value.seam.id, tenant, isoMs(r.value['@timestamp']));
             }
           }
         }
-        views.push(view);
+        views[count] = view;
         keys[count] = key;
         clock[count] = order.clock;
         wm[count++] = order.watermark;
