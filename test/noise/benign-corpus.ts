@@ -31,7 +31,8 @@
  *   configurations, Kyverno); operators' routine changes (manual RDS snapshot and reboot, an office /32 SSH
  *   rule, an IRSA role trusting the cluster's own OIDC provider, an alarm).
  *
- * About 207k records over 72 hours, ~77k of them CloudTrail.
+ * About 212k records over 72 hours, ~80k of them CloudTrail. staging-eks-01 scales with Karpenter (IRSA): instance-profile
+ * housekeeping, CreateFleet, consolidation.
  */
 
 import { seededRandom } from '../helpers/random.ts';
@@ -1282,6 +1283,50 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       audit(c, t + 420_000, u, 'create', { resource: 'pods', namespace: a.ns, name: pod, subresource: 'exec' }, { ip, ua, reason, uri, code: 101 });
       audit(c, t + 500_000, u, 'patch', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, { ip, ua: ua.replace('kubectl/', 'kubectl-rollout/'), reason, level: 'RequestResponse', requestObject: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': iso(t + 500_000) } } } } } });
       audit(c, t + 560_000, u, 'delete', { resource: 'pods', namespace: a.ns, name: pod }, { ip, ua, reason });
+    }
+    // staging-eks-01 scales with Karpenter (IRSA): it polls instance types, subnets, prices and the EKS AMI
+    // parameter, keeps its node class's instance profile (create, tag, add the node role: the housekeeping that
+    // ct_iam_changed_by_workload_session leaves out), launches capacity with CreateFleet and consolidates
+    // (TerminateInstances); on the Kubernetes side it writes NodeClaims, evicts pods and deletes drained nodes.
+    {
+      const c = clusters[1]!;
+      const kp: Ctl = { ns: 'kube-system', sa: 'karpenter', role: `${c.name}-karpenter`, ua: 'aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.187.0 karpenter.sh-1.0.6', c };
+      const kpSa = saUser('kube-system', 'karpenter', `karpenter-${hex(9)}-${hex(5)}`, c.nodes[0]!.name);
+      const profile = `${c.name}_${hex(20)}`;
+      for (let h = 0; h < hours; h++) {
+        const id = ctlSession(kp, h);
+        const call = (src: string, name: string, rp: Rec | null, o: { at?: number; re?: unknown; region?: string } = {}): void =>
+          ct(o.at ?? within(h), id, src, name, { ip: c.nat, ua: kp.ua, rp, re: o.re, region: o.region ?? REGION, readOnly: /^(Get|List|Describe)/.test(name) });
+        for (let i = count(45); i > 0; i--) call('ec2.amazonaws.com', pick(['DescribeInstanceTypes', 'DescribeInstanceTypeOfferings', 'DescribeSubnets', 'DescribeSecurityGroups', 'DescribeLaunchTemplates', 'DescribeImages', 'DescribeSpotPriceHistory', 'DescribeInstances']), { filterSet: { items: [{ name: 'tag:karpenter.sh/discovery', valueSet: { items: [{ value: c.name }] } }] } });
+        for (let i = count(4); i > 0; i--) call('ssm.amazonaws.com', 'GetParameter', { name: '/aws/service/eks/optimized-ami/1.30/amazon-linux-2023/x86_64/standard/recommended/image_id' });
+        if (h % 12 === 0) call('pricing.amazonaws.com', 'GetProducts', { serviceCode: 'AmazonEC2', filters: [{ field: 'regionCode', type: 'TERM_MATCH', value: REGION }] }, { region: 'us-east-1' });
+        for (let i = count(2); i > 0; i--) call('iam.amazonaws.com', 'GetInstanceProfile', { instanceProfileName: profile }, { region: 'us-east-1' });
+        if (h === 5) {
+          const t = within(h);
+          call('iam.amazonaws.com', 'CreateInstanceProfile', { instanceProfileName: profile, path: '/karpenter/', tags: [{ key: 'karpenter.k8s.aws/ec2nodeclass', value: 'default' }] }, { at: t, region: 'us-east-1' });
+          call('iam.amazonaws.com', 'AddRoleToInstanceProfile', { instanceProfileName: profile, roleName: c.nodeRole }, { at: t + 800, region: 'us-east-1' });
+          call('iam.amazonaws.com', 'TagInstanceProfile', { instanceProfileName: profile, tags: [{ key: 'kubernetes.io/cluster/staging-eks-01', value: 'owned' }] }, { at: t + 1500, region: 'us-east-1' });
+        }
+        if (rnd() < 0.25) {
+          const t = within(h);
+          const inst = `i-0${hex(16)}`;
+          call('ec2.amazonaws.com', 'CreateFleet', { CreateFleetRequest: { Type: 'instant', TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'spot' }, LaunchTemplateConfigs: { LaunchTemplateSpecification: { LaunchTemplateName: `karpenter.k8s.aws/${hex(16)}`, Version: '$Latest' } } } }, { at: t, re: { CreateFleetResponse: { fleetInstanceSet: { item: { instanceIds: { item: inst }, lifecycle: 'spot' } } } } });
+          call('ec2.amazonaws.com', 'CreateTags', { resourcesSet: { items: [{ resourceId: inst }] }, tagSet: { items: [{ key: 'karpenter.sh/nodepool', value: 'default' }, { key: 'eks:eks-cluster-name', value: c.name }] } }, { at: t + 4000 });
+          audit(c, t + 500, kpSa, 'create', { resource: 'nodeclaims', name: `default-${hex(5)}`, apiGroup: 'karpenter.sh' }, { ip: c.nodes[0]!.ip, ua: 'karpenter/v1.0.6', reason: 'RBAC: allowed by ClusterRoleBinding "karpenter-core" of ClusterRole "karpenter-core" to ServiceAccount "karpenter/kube-system"' });
+        }
+        if (rnd() < 0.15) {
+          const t = within(h);
+          const node = pick(c.nodes);
+          const a = pick(apps);
+          audit(c, t, kpSa, 'create', { resource: 'pods', namespace: a.ns, name: `stg-${pick(appPods.get(a.ns)!)}`, subresource: 'eviction' }, { ip: c.nodes[0]!.ip, ua: 'karpenter/v1.0.6', reason: 'RBAC: allowed by ClusterRoleBinding "karpenter-core" of ClusterRole "karpenter-core" to ServiceAccount "karpenter/kube-system"' });
+          audit(c, t + 60_000, kpSa, 'delete', { resource: 'nodes', name: node.name }, { ip: c.nodes[0]!.ip, ua: 'karpenter/v1.0.6', reason: 'RBAC: allowed by ClusterRoleBinding "karpenter-core" of ClusterRole "karpenter-core" to ServiceAccount "karpenter/kube-system"' });
+          call('ec2.amazonaws.com', 'TerminateInstances', { instancesSet: { items: [{ instanceId: node.instance }] } }, { at: t + 65_000 });
+        }
+        for (let i = count(20); i > 0; i--) {
+          const [verb, res, group] = pick([['watch', 'nodeclaims', 'karpenter.sh'], ['list', 'nodepools', 'karpenter.sh'], ['watch', 'ec2nodeclasses', 'karpenter.k8s.aws'], ['list', 'pods', undefined], ['watch', 'nodes', undefined], ['update', 'leases', 'coordination.k8s.io']] as const);
+          audit(c, within(h), kpSa, verb, { resource: res, ...(group ? { apiGroup: group } : {}), ...(res === 'leases' ? { namespace: 'kube-system', name: 'karpenter-leader-election' } : {}) }, { ip: c.nodes[0]!.ip, ua: 'karpenter/v1.0.6', reason: 'RBAC: allowed by ClusterRoleBinding "karpenter-core" of ClusterRole "karpenter-core" to ServiceAccount "karpenter/kube-system"' });
+        }
+      }
     }
     // Terraform hardens the region's defaults once: IMDSv2 required for new instances, EBS encrypted by default
     // under the account's own key; the bastion's hop limit is raised for a container agent.

@@ -1,6 +1,6 @@
 /**
  * Noise budget: replays a benign corpus (test/noise/benign-corpus.ts: three days of an account with two EKS
- * clusters, ~207k records of which ~77k CloudTrail, seeded) through `seam replay --rules detections` exactly as a user would run it (the
+ * clusters, ~212k records of which ~80k CloudTrail, seeded) through `seam replay --rules detections` exactly as a user would run it (the
  * CLI in a child process, every rule in detections/, no placeholders file), counts the alerts of level medium
  * or above and fails when there are more than 5 per 100k records. Also fails if any corpus record is rejected
  * (the corpus must be valid input) or the replay fails.
