@@ -24,6 +24,8 @@
  * SEAM_METRICS_ADDR=127.0.0.1:0 each role process also serves /metrics, /healthz and /readyz as `seam run --role`
  * does (the URLs are printed; curl them during the run), the progress lines add what each role's /metrics says
  * (records in, consumer lag) and a `metrics:` line sums it up; off by default, so the figures are taken without.
+ * With SEAM_BENCH_BUS=rdkafka the role processes produce and consume through librdkafka (src/bus/rdkafka.ts,
+ * ADR 0022: @confluentinc/kafka-javascript must be installed or on NODE_PATH; Seam does not depend on it).
  * With SEAM_BENCH_CPU_PROF=<dir> each role process writes `<role>.cpuprofile` (V8) there when it exits
  * (rule loading included; open it in Chrome DevTools or speedscope).
  */
@@ -96,7 +98,9 @@ async function roleProcess(): Promise<void> {
   const role = process.argv[3] as RoleName;
   const setup = JSON.parse(process.argv[4]!) as RoleSetup;
   const send = (m: FromChild): void => void process.send!(m);
-  const bus = new KafkaBus({ brokers: BROKERS, clientId: `seam-bench-${setup.run}-${role}` });
+  const busOpts = { brokers: BROKERS, clientId: `seam-bench-${setup.run}-${role}` };
+  // SEAM_BENCH_BUS=rdkafka: the roles produce and consume through librdkafka (ADR 0022; the package must be installed or on NODE_PATH).
+  const bus = process.env.SEAM_BENCH_BUS === 'rdkafka' ? new (await import('../src/bus/rdkafka.ts')).RdKafkaBus(busOpts) : new KafkaBus(busOpts);
   const os = new Client({ node: OS_URL });
   let started: Promise<{ running: RunningRoles; sink: OpenSearchSink | undefined }> | undefined;
   let cpu0 = process.cpuUsage();

@@ -1,0 +1,186 @@
+import { createRequire } from 'node:module';
+import { SeamError } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import { byTopic, chunkBySize, KafkaBus, type KafkaBusOptions } from './kafka.ts';
+import type { BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
+
+/**
+ * An optional Bus whose producers and consumers run on librdkafka through @confluentinc/kafka-javascript's
+ * KafkaJS-shaped API (ADR 0022), measured against kafkajs on `bench:pipeline` (SEAM_BENCH_BUS=rdkafka).
+ * Everything else (topics, offsets, history reads, transactional collectors) stays on kafkajs: this class
+ * only overrides `producer()` and `consumer()`, the two halves the roles spend their CPU in.
+ *
+ * The package is NOT a dependency of Seam: it is loaded with `require` only when this bus is built, so
+ * it must be installed (or on NODE_PATH). ADR 0022 says why kafkajs stays the default.
+ *
+ * Same contract as KafkaBus: produce is idempotent with acks=all and resolves once every message is
+ * durable; consumers never auto-commit, a batch's offsets are committed after the handler resolves. Keyed
+ * messages go where kafkajs sends them (librdkafka's murmur2_random, Kafka's Java partitioner).
+ * Measurement grade: its consumers report no group membership (so /readyz and the lag metric do not see
+ * them), and it has not been through test/faults.
+ */
+
+const log = childLogger('bus.rdkafka');
+
+/** The few parts of @confluentinc/kafka-javascript's KafkaJS API this file uses. */
+interface RdHeaders {
+  [k: string]: Buffer | string | (Buffer | string)[] | undefined;
+}
+interface RdMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  offset: string;
+  headers?: RdHeaders;
+}
+interface RdBatchPayload {
+  batch: { topic: string; partition: number; messages: RdMessage[] };
+  resolveOffset(offset: string): void;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+interface RdConsumer {
+  connect(): Promise<void>;
+  subscribe(o: { topics: string[] }): Promise<void>;
+  run(o: { eachBatch(p: RdBatchPayload): Promise<void>; eachBatchAutoResolve: boolean; partitionsConsumedConcurrently?: number }): Promise<void>;
+  commitOffsets(o: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+interface RdProducer {
+  connect(): Promise<void>;
+  sendBatch(o: { topicMessages: ReturnType<typeof byTopic> }): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
+interface RdKafka {
+  producer(config: Record<string, unknown>): RdProducer;
+  consumer(config: Record<string, unknown>): RdConsumer;
+}
+interface RdModule {
+  KafkaJS: { Kafka: new (config: Record<string, unknown>) => RdKafka; logLevel: Record<string, number> };
+  librdkafkaVersion: string;
+}
+
+/** The package, or a clear error when it is not installed. */
+export function loadRdKafka(): RdModule {
+  try {
+    return createRequire(import.meta.url)('@confluentinc/kafka-javascript') as RdModule;
+  } catch (cause) {
+    throw new SeamError('SEAM_ERR_CONFIG_INVALID', `the librdkafka bus needs @confluentinc/kafka-javascript, which is not installed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function headersOf(h: RdHeaders | undefined): Record<string, string> | undefined {
+  if (h === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[v.length - 1] : v;
+    if (one !== undefined) out[k] = one.toString();
+  }
+  return out;
+}
+
+export interface RdKafkaBusOptions extends KafkaBusOptions {
+  /** librdkafka producer linger.ms (default 0: a send is awaited whole, so waiting for more only adds latency). */
+  lingerMs?: number;
+  /** Most messages handed to one batch handler (default 5000). */
+  maxBatchMessages?: number;
+}
+
+export class RdKafkaBus extends KafkaBus {
+  private readonly rd: RdKafka;
+  readonly librdkafkaVersion: string;
+  private readonly rdOpts: RdKafkaBusOptions;
+
+  constructor(opts: RdKafkaBusOptions) {
+    super(opts);
+    const m = loadRdKafka();
+    this.librdkafkaVersion = m.librdkafkaVersion;
+    this.rdOpts = opts;
+    this.rd = new m.KafkaJS.Kafka({ kafkaJS: { brokers: opts.brokers, clientId: opts.clientId ?? 'seam', logLevel: m.KafkaJS.logLevel.WARN } });
+  }
+
+  override async producer(): Promise<BusProducer> {
+    const make = async (): Promise<RdProducer> => {
+      const p = this.rd.producer({ kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false }, 'linger.ms': this.rdOpts.lingerMs ?? 0, partitioner: 'murmur2_random' });
+      await p.connect();
+      return p;
+    };
+    let current: Promise<RdProducer> | undefined = make();
+    let closed = false;
+    await current;
+    return {
+      send: async (messages: BusMessage[]): Promise<void> => {
+        if (messages.length === 0) return;
+        if (closed) throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: the producer is closed`);
+        const mine = (current ??= make());
+        try {
+          const p = await mine;
+          // librdkafka batches per partition itself; the chunks only bound what one call holds.
+          await Promise.all(chunkBySize(messages, 8 * 1024 * 1024).map((chunk) => p.sendBatch({ topicMessages: byTopic(chunk) })));
+        } catch (cause) {
+          if (current === mine) current = undefined;
+          void mine.then((p) => p.disconnect()).catch(() => undefined);
+          log.warn({ error: cause, messages: messages.length }, 'A produce failed; the producer is replaced and the messages are left for the caller to send again.');
+          throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
+        }
+      },
+      close: async (): Promise<void> => {
+        closed = true;
+        const last = current;
+        current = undefined;
+        if (last !== undefined) await (await last.catch(() => undefined))?.disconnect();
+      },
+    };
+  }
+
+  override async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
+    const fetch = this.rdOpts.fetch ?? {};
+    const c = this.rd.consumer({
+      kafkaJS: {
+        groupId: opts.groupId,
+        fromBeginning: opts.fromBeginning ?? false,
+        autoCommit: false,
+        allowAutoTopicCreation: false,
+        ...(fetch.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: fetch.maxBytesPerPartition }),
+        ...(fetch.maxBytes === undefined ? {} : { maxBytes: fetch.maxBytes }),
+        ...(fetch.minBytes === undefined ? {} : { minBytes: fetch.minBytes }),
+        ...(fetch.maxWaitTimeMs === undefined ? {} : { maxWaitTimeInMs: fetch.maxWaitTimeMs }),
+      },
+      'js.consumer.max.batch.size': this.rdOpts.maxBatchMessages ?? 5000,
+    });
+    await c.connect();
+    await c.subscribe({ topics: opts.topics });
+    let running = false;
+    return {
+      run: async (): Promise<void> => {
+        if (running) return;
+        running = true;
+        await c.run({
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: Math.max(1, opts.partitionsAtOnce ?? 1),
+          eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+            if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+            const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key === null ? null : m.key.toString(),
+              value: m.value ?? Buffer.alloc(0),
+              ...(m.headers ? { headers: headersOf(m.headers)! } : {}),
+              timestampMs: Number(m.timestamp),
+            }));
+            // A throw leaves the batch unresolved: the client seeks back and hands it over again.
+            await opts.handle(msgs);
+            const last = msgs[msgs.length - 1]!.offset;
+            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            resolveOffset(last);
+          },
+        });
+      },
+      stop: async (): Promise<void> => {
+        await c.disconnect();
+      },
+    };
+  }
+}
