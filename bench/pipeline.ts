@@ -296,6 +296,21 @@ function pct(xs: number[], p: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `f` again (up to 20 times, 500 ms apart) while it fails with an error kafkajs marks retriable or a lost connection. */
+async function retried<T>(what: string, f: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      const err = e as { retriable?: boolean; name?: string; message?: string };
+      const retriable = err.retriable === true || /Connection|NumberOfRetriesExceeded|NOT_COORDINATOR|COORDINATOR_(NOT_AVAILABLE|LOAD)/i.test(`${err.name ?? ''} ${err.message ?? ''}`);
+      if (!retriable || attempt >= 20) throw e;
+      process.stdout.write(`  ${what}: ${err.name ?? 'error'}: ${err.message ?? ''}; retrying (${attempt})\n`);
+      await sleep(500);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const os = new Client({ node: OS_URL });
   const bus = new KafkaBus({ brokers: BROKERS, clientId: `seam-bench-${RUN}` });
@@ -371,7 +386,10 @@ async function main(): Promise<void> {
         ? (inline?.running.roles ?? []).map((r) => ({ name: r.name, stats: r.stats(), cpuMs: NaN }))
         : Promise.all(children.map(async (c, i) => ({ name: PIPELINE_ROLES[i]!, ...(await c.stats()) })));
     const admin = await bus.admin();
-    const behind = async (): Promise<number> => {
+    // The bench's own look at the groups' offsets retries what Kafka says is retriable (a coordinator that
+    // moved or is loading: NOT_COORDINATOR_FOR_GROUP crashed a run once) instead of failing the run.
+    const behind = (): Promise<number> => retried('offset check', behindOnce);
+    const behindOnce = async (): Promise<number> => {
       let lag = 0;
       for (const [g, ts] of [
         [group('normalize'), [...topics.rawAll]],
@@ -458,12 +476,15 @@ async function main(): Promise<void> {
       return st.filter((r) => r.name === 'correlate').every((r) => r.stats.settled !== false);
     };
     while ((await behind()) > 0 || !(await settled())) await sleep(200);
-    const latencies: number[] = [];
-    await kafkaHistory(bus).read(topics.alerts, 'all', trickleStart, undefined, (m) => {
-      const a = JSON.parse(m.value.toString('utf8')) as Alert;
-      let last = -Infinity;
-      for (const id of a.events) last = Math.max(last, producedAt.get(id) ?? -Infinity);
-      if (Number.isFinite(last) && m.timestampMs !== undefined) latencies.push(m.timestampMs - last);
+    const latencies = await retried('alert read', async () => {
+      const l: number[] = [];
+      await kafkaHistory(bus).read(topics.alerts, 'all', trickleStart, undefined, (m) => {
+        const a = JSON.parse(m.value.toString('utf8')) as Alert;
+        let last = -Infinity;
+        for (const id of a.events) last = Math.max(last, producedAt.get(id) ?? -Infinity);
+        if (Number.isFinite(last) && m.timestampMs !== undefined) l.push(m.timestampMs - last);
+      });
+      return l;
     });
     const p50 = pct(latencies, 50);
     const p99 = pct(latencies, 99);
