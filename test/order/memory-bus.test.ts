@@ -20,6 +20,8 @@ import { recordOrderRun } from './tally.ts';
 import { seededRandom } from '../helpers/random.ts';
 
 const RUNS = Number(process.env.SEAM_ORDER_RUNS ?? 200);
+/** The first run's seed (a failure names its seed: SEAM_ORDER_FIRST_SEED=<seed> SEAM_ORDER_RUNS=1 runs it again). */
+const FIRST_SEED = Number(process.env.SEAM_ORDER_FIRST_SEED ?? 10_000);
 
 const random = seededRandom;
 
@@ -178,7 +180,7 @@ describe('event-time order over the memory bus', () => {
     const failures: string[] = [];
     let restarts = 0;
     for (let i = 0; i < RUNS; i++) {
-      const seed = 10_000 + i;
+      const seed = FIRST_SEED + i;
       const r = await randomRun(detection, records, seed);
       const d = compare(reference, r.alerts);
       const id = compareIdentity(identityReference, r.identity);
@@ -190,6 +192,6 @@ describe('event-time order over the memory bus', () => {
     }
     process.stdout.write(`order (memory bus): runs=${RUNS} failed=${failures.length} with a correlate restart=${restarts}\n`);
     expect(failures).toEqual([]);
-    expect(restarts).toBeGreaterThan(RUNS / 4);
+    if (RUNS >= 20) expect(restarts).toBeGreaterThan(RUNS / 4);
   }, 1_200_000);
 });
