@@ -3,6 +3,12 @@
  * the pod's credentials and using them for reconnaissance or secrets. The identity graph supplies the link
  * (last exec into a pod of the service account before the call, within its window); this detection keeps the
  * calls that matter and the tighter window.
+ *
+ * A busy IRSA / Pod Identity workload keeps calling AWS whatever a person does in its pod: a call by a session
+ * that the pod already used before the exec, with a user agent that session already used before the exec, is the
+ * application's own routine work, not the person's (a shell user's `aws` CLI, curl or a fresh SDK either assumes a
+ * new web-identity session or shows a user agent that session never had). What it cannot see: someone who runs the
+ * application's own SDK with the application's cached credentials.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -38,6 +44,8 @@ export function isSensitiveCall(action: string | undefined): boolean {
 
 interface State {
   alerted: Lru<string, true>;
+  /** `<workload session>|<user agent>` → earliest time the session was seen calling with that user agent. */
+  uaSeen: Lru<string, number>;
 }
 
 export const execThenAws: NativeDetection<State> = {
@@ -49,21 +57,31 @@ export const execThenAws: NativeDetection<State> = {
     'Someone exec’d or attached into a pod, and within minutes the pod’s IRSA or Pod Identity credentials made reconnaissance or secret-access calls (sts:GetCallerIdentity, secretsmanager and ssm reads, any iam call).',
   triage:
     'Ask the person at the end of the chain what they ran (the exec command is in the audit event’s requestURI). Check the calls’ source address: the pod’s egress means from inside the pod, anything else means the keys were copied out.',
-  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), uaSeen: boundedLru(c.maxStateEntries) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
-    if (event.seam.source !== 'cloudtrail' || !isSensitiveCall(event.seam.action)) return [];
+    if (event.seam.source !== 'cloudtrail') return [];
     const chain = ctx.resolution.chain;
+    const issued = chain.find((s) => s.kind === 'web_identity_session' || s.kind === 'pod_identity_session');
+    const t = timeOf(event);
+    const ua = event.seam.user_agent;
+    const uaKey = issued === undefined || ua === undefined ? undefined : issued.from + '|' + ua;
+    if (uaKey !== undefined) {
+      const first = state.uaSeen.get(uaKey);
+      if (first === undefined || t < first) state.uaSeen.set(uaKey, t);
+    }
+    if (!isSensitiveCall(event.seam.action)) return [];
     const exec = chain.find((s) => s.kind === 'exec');
     if (exec?.via === undefined) return [];
     const execEdge = graph.store.latest('exec|' + exec.via);
     if (execEdge === undefined) return [];
-    const t = timeOf(event);
     if (t - execEdge.fromMs > ctx.config.execToAwsWindowMs || t < execEdge.fromMs) return [];
+    // The application's own session and client, both in use before the exec: its routine work.
+    const uaFirst = uaKey === undefined ? undefined : state.uaSeen.get(uaKey);
+    if (uaFirst !== undefined && uaFirst < execEdge.fromMs) return [];
     const session = event.seam.principal?.arn ?? event.seam.principal?.id ?? '';
     if (state.alerted.has(exec.via + '|' + session)) return [];
     state.alerted.set(exec.via + '|' + session, true);
-    const issued = chain.find((s) => s.kind === 'web_identity_session' || s.kind === 'pod_identity_session');
     const issuedEdge = issued === undefined ? undefined : graph.store.at((issued.kind === 'web_identity_session' ? 'wis|' : 'pis|') + issued.from, t);
     const events = [remembered(exec.via, execEdge.fromMs), event];
     if (issuedEdge !== undefined) events.splice(1, 0, remembered(issuedEdge.fact.provenance, issuedEdge.fromMs));

@@ -203,6 +203,44 @@ describe('exec into a pod, then its role calls AWS', () => {
   });
 });
 
+describe('exec into a busy IRSA pod: the application’s own calls are not the person’s', () => {
+  const id = 'seam-native-exec-then-aws';
+  const APP_UA = 'aws-sdk-java/2.28.11 Linux/5.10.227 OpenJDK_64-Bit_Server_VM/17.0.13 Java/17.0.13 vendor/Amazon.com_Inc. md/internal exec-env/AWS_ECS_EC2';
+  /** The pod exchanged its token at 13:30 and has been decrypting with KMS since; alice opens a shell at 14:09:08. */
+  function busyPod(): SeamEvent[] {
+    return [
+      ev(saWrite(iamK8sUser(alice), 'payments/api', irsa.roleArn, t('12:00:00'))),
+      ev(podCreate(controller, POD, 'api', t('13:00:00'))),
+      ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, t('13:30:00')), undefined),
+      ev(callAs(irsa, 'kms.amazonaws.com', 'Decrypt', t('13:31:10'), NAT_IP, null, { userAgent: APP_UA }), undefined),
+      ev(callAs(irsa, 'secretsmanager.amazonaws.com', 'GetSecretValue', t('13:58:00'), NAT_IP, null, { userAgent: APP_UA }), undefined),
+      ev(execInto(iamK8sUser(alice), POD, t('14:09:08'), 'sh')),
+    ];
+  }
+  it('stays quiet when the session the pod already held calls with the user agent it already used', () => {
+    const alerts = run(
+      [
+        ...busyPod(),
+        ev(callAs(irsa, 'kms.amazonaws.com', 'Decrypt', t('14:09:36'), NAT_IP, null, { userAgent: APP_UA }), undefined),
+        ev(callAs(irsa, 'secretsmanager.amazonaws.com', 'GetSecretValue', t('14:12:00'), NAT_IP, null, { userAgent: APP_UA }), undefined),
+      ],
+      id,
+    );
+    expect(alerts).toEqual([]);
+  });
+  it('still fires when that same session shows a client it never used before the exec (the person’s aws CLI)', () => {
+    const alerts = run([...busyPod(), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:10:02'), NAT_IP, null, { userAgent: 'aws-cli/2.18.0 md/command#sts.get-caller-identity' }), undefined)], id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toMatch(/exec'd into payments\/api-7c9d8f6b5-x2k4q \(sh\).*sts.amazonaws.com:GetCallerIdentity/);
+  });
+  it('still fires when the app’s client is first seen on the session only after the exec (a session issued after it)', () => {
+    const late = [...busyPod().slice(0, 2), ev(execInto(iamK8sUser(alice), POD, t('14:09:08'), 'sh'))];
+    late.push(ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, t('14:09:12')), undefined));
+    late.push(ev(callAs(irsa, 'kms.amazonaws.com', 'Decrypt', t('14:09:20'), NAT_IP, null, { userAgent: APP_UA }), undefined));
+    expect(run(late, id)).toHaveLength(1);
+  });
+});
+
 describe('aws-auth backdoor', () => {
   const id = 'seam-native-aws-auth-backdoor';
   const ci = session('ci-deployer', 'gha-run-4711', 'ASIAEXAMPLECIDEPLOY1', 'AROAEXAMPLECIDEPLOY1');
