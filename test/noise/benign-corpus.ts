@@ -1342,6 +1342,25 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       (cid as Rec).sessionCredentialFromConsole = 'true';
       ct(T0 + 24 * 3600_000 + 10 * 3600_000 + int(0, 3_000_000), cid, 'ec2.amazonaws.com', 'ModifyInstanceMetadataOptions', { ip: personIp(p, 34), ua: UA.console, readOnly: false, rp: { ModifyInstanceMetadataOptionsRequest: { InstanceId: 'i-0b45710a9c2d3e4f5', HttpPutResponseHopLimit: 2 } } });
     }
+    // Benign neighbours of the 2026-12-03 rules: Terraform's nightly plan reads the bastion's user data back
+    // (refresh), AWS Backup prunes the RDS snapshots it made, and a CloudFormation stack creates the SES SMTP
+    // user. None of these is a person acting by hand, so none should raise a medium alert.
+    if (hours > 40) {
+      for (let d = 0; d * 24 + 16 < hours; d++) {
+        const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+        const t = T0 + (d * 24 + 15) * 3600_000 + int(0, 1_800_000);
+        ct(t, tf, 'ec2.amazonaws.com', 'DescribeInstanceAttribute', { ip: GH_RUNNERS[1]! + int(2, 250), ua: UA.terraform.replace('api/iam#1.37.2', 'api/ec2#1.187.0'), rp: { instanceId: 'i-0b45710a9c2d3e4f5', attribute: 'userData' } });
+        const bk = assumed('AWSBackupDefaultServiceRole', 'AROAZ4BACKUPDEFAULT01', 'AWSBackup-AWSBackupDefaultServiceRole', key());
+        (bk as { invokedBy?: string }).invokedBy = 'backup.amazonaws.com';
+        const snap = `awsbackup:job-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`;
+        ct(T0 + (d * 24 + 5) * 3600_000 + int(0, 600_000), bk, 'rds.amazonaws.com', 'DeleteDBSnapshot', { ip: 'backup.amazonaws.com', ua: 'backup.amazonaws.com', readOnly: false, rp: { dBSnapshotIdentifier: snap }, re: { dBSnapshotIdentifier: snap, dBInstanceIdentifier: 'payments-db', snapshotType: 'awsbackup', status: 'deleted', encrypted: true } });
+      }
+      const cfn = assumed('cfn-exec-role', 'AROAZ4CFNEXECROLE001', 'AWSCloudFormation', key());
+      (cfn as { invokedBy?: string }).invokedBy = 'cloudformation.amazonaws.com';
+      const t = T0 + 26 * 3600_000 + int(0, 1_800_000);
+      ct(t, cfn, 'iam.amazonaws.com', 'CreateUser', { ip: 'cloudformation.amazonaws.com', ua: 'cloudformation.amazonaws.com', region: 'us-east-1', readOnly: false, rp: { userName: 'ses-smtp-receipts', path: '/' }, re: { user: { path: '/', userName: 'ses-smtp-receipts', userId: 'AIDAZ4SESSMTPRCPT01', arn: `arn:aws:iam::${ACCOUNT}:user/ses-smtp-receipts`, createDate: 'Nov 3, 2026, 2:10:00 AM' } } });
+      ct(t + 2000, cfn, 'iam.amazonaws.com', 'PutUserPolicy', { ip: 'cloudformation.amazonaws.com', ua: 'cloudformation.amazonaws.com', region: 'us-east-1', readOnly: false, rp: { userName: 'ses-smtp-receipts', policyName: 'ses-send', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ses:SendRawEmail', Resource: '*' }] }) } });
+    }
   }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
