@@ -4,11 +4,10 @@
  * (last exec into a pod of the service account before the call, within its window); this detection keeps the
  * calls that matter and the tighter window.
  *
- * A busy IRSA / Pod Identity workload keeps calling AWS whatever a person does in its pod: a call by a session
- * that the pod already used before the exec, with a user agent that session already used before the exec, is the
- * application's own routine work, not the person's (a shell user's `aws` CLI, curl or a fresh SDK either assumes a
- * new web-identity session or shows a user agent that session never had). What it cannot see: someone who runs the
- * application's own SDK with the application's cached credentials.
+ * A busy IRSA / Pod Identity workload keeps calling AWS whatever a person does in its pod: a call with a user agent
+ * the workload (its service account's sessions, including the ones its SDK refreshed) already used before the exec
+ * is the application's own routine work, not the person's (a shell user's `aws` CLI or curl shows a client the
+ * workload never used). What it cannot see: someone who runs the application's own SDK, same version, in the pod.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -44,7 +43,7 @@ export function isSensitiveCall(action: string | undefined): boolean {
 
 interface State {
   alerted: Lru<string, true>;
-  /** `<workload session>|<user agent>` → earliest time the session was seen calling with that user agent. */
+  /** `<service account (or session)>|<user agent>` → earliest time the workload was seen calling with that user agent. */
   uaSeen: Lru<string, number>;
 }
 
@@ -65,7 +64,8 @@ export const execThenAws: NativeDetection<State> = {
     const issued = chain.find((s) => s.kind === 'web_identity_session' || s.kind === 'pod_identity_session');
     const t = timeOf(event);
     const ua = event.seam.user_agent;
-    const uaKey = issued === undefined || ua === undefined ? undefined : issued.from + '|' + ua;
+    // Keyed by the service account the session was issued to, so that the SDK's hourly session refresh keeps it.
+    const uaKey = issued === undefined || ua === undefined ? undefined : issued.to + '|' + ua;
     if (uaKey !== undefined) {
       const first = state.uaSeen.get(uaKey);
       if (first === undefined || t < first) state.uaSeen.set(uaKey, t);
@@ -76,7 +76,7 @@ export const execThenAws: NativeDetection<State> = {
     const execEdge = graph.store.latest('exec|' + exec.via);
     if (execEdge === undefined) return [];
     if (t - execEdge.fromMs > ctx.config.execToAwsWindowMs || t < execEdge.fromMs) return [];
-    // The application's own session and client, both in use before the exec: its routine work.
+    // The workload's own client, in use before the exec: its routine work.
     const uaFirst = uaKey === undefined ? undefined : state.uaSeen.get(uaKey);
     if (uaFirst !== undefined && uaFirst < execEdge.fromMs) return [];
     const session = event.seam.principal?.arn ?? event.seam.principal?.id ?? '';

@@ -228,6 +228,18 @@ describe('exec into a busy IRSA pod: the application’s own calls are not the p
     );
     expect(alerts).toEqual([]);
   });
+  it('stays quiet when the app’s SDK refreshes its session after the exec and goes on with the same client', () => {
+    const refreshed = session('payments-api-irsa', 'botocore-session-1730816100', 'ASIAEXAMPLEIRSA00002');
+    const alerts = run(
+      [
+        ...busyPod(),
+        ev(assumeWebIdentity('payments/api', 'payments-api-irsa', refreshed.session, refreshed.key, t('14:10:30')), undefined),
+        ev(callAs(refreshed, 'kms.amazonaws.com', 'Decrypt', t('14:10:31'), NAT_IP, null, { userAgent: APP_UA }), undefined),
+      ],
+      id,
+    );
+    expect(alerts).toEqual([]);
+  });
   it('still fires when that same session shows a client it never used before the exec (the person’s aws CLI)', () => {
     const alerts = run([...busyPod(), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:10:02'), NAT_IP, null, { userAgent: 'aws-cli/2.18.0 md/command#sts.get-caller-identity' }), undefined)], id);
     expect(alerts).toHaveLength(1);
