@@ -8,7 +8,7 @@ const require = createRequire(import.meta.url);
 
 describe('kafkajs speed patches (ADR 0019, ADR 0022)', () => {
   it('are installed on kafkajs 2.2.4, and the CRC kafkajs now uses is ours', () => {
-    expect(kafkajsSpeed).toEqual({ patched: true, crc: true, version: '2.2.4' });
+    expect(kafkajsSpeed).toEqual({ patched: true, crc: true, produce: true, version: '2.2.4' });
     expect(require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js')).toBe(crc32c);
   });
 

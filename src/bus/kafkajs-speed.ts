@@ -1,8 +1,12 @@
 import { createRequire, Module } from 'node:module';
+import { crc32c } from './crc32c.ts';
+import { encodeProduce, frameRequest, type KafkajsEncoder, type LongClass, type ProduceArgs } from './kafkajs-produce.ts';
+
+export { crc32c };
 
 /**
- * Two CPU patches of kafkajs 2.2.4's producer encoding (ADR 0019), installed before kafkajs loads, and
- * only on that version: on any other the originals stay (a kafkajs upgrade must re-check both).
+ * CPU patches of kafkajs 2.2.4's producer encoding and request queue (ADR 0019, 0022, 0023), installed before
+ * kafkajs loads, and only on that version: on any other the originals stay (a kafkajs upgrade must re-check them).
  *
  * 1. CRC-32C of each record batch: kafkajs computes it in JavaScript one byte at a time
  *    (`protocol/recordBatch/crc32C/crc32C.js`); this one reads 8 bytes per step (slicing-by-8 tables),
@@ -17,44 +21,12 @@ import { createRequire, Module } from 'node:module';
  *    waiting request is only ever held back by client-side throttling (which needs the timer) or by the
  *    in-flight limit (a response or a timeout checks the queue again), so the timer is armed only while
  *    something waits, as before for that case.
+ * 4. The Produce request (v3, reused by v4–v7) and the request frame are encoded in one pass into buffers of
+ *    the exact size (./kafkajs-produce.ts, ADR 0023): each value is copied twice instead of about ten times.
+ *    Same bytes (the test compares them with kafkajs's encoder); requests it does not cover (compression)
+ *    go to kafkajs's own.
  */
 export const KAFKAJS_SPEED_VERSION = '2.2.4';
-
-const T = new Int32Array(256 * 8);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  T[n] = c;
-}
-for (let n = 0; n < 256; n++) {
-  let c = T[n]!;
-  for (let t = 1; t < 8; t++) {
-    c = T[c & 0xff]! ^ (c >>> 8);
-    T[t * 256 + n] = c;
-  }
-}
-
-/** CRC-32C (Castagnoli), unsigned, as kafkajs's `crc32C.js` returns it. */
-export function crc32c(buf: Uint8Array): number {
-  let crc = -1;
-  let i = 0;
-  const n = buf.length;
-  const end = n - (n & 7);
-  for (; i < end; i += 8) {
-    const a = (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)) ^ crc;
-    crc =
-      T[1792 + (a & 0xff)]! ^
-      T[1536 + ((a >>> 8) & 0xff)]! ^
-      T[1280 + ((a >>> 16) & 0xff)]! ^
-      T[1024 + (a >>> 24)]! ^
-      T[768 + buf[i + 4]!]! ^
-      T[512 + buf[i + 5]!]! ^
-      T[256 + buf[i + 6]!]! ^
-      T[buf[i + 7]!]!;
-  }
-  for (; i < n; i++) crc = T[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
 
 interface EncoderClass {
   nextPowerOfTwo(n: number): number;
@@ -74,23 +46,47 @@ interface RequestQueueClass {
 /** kafkajs's CHECK_PENDING_REQUESTS_INTERVAL: how soon a waiting request is looked at again when not throttled. */
 const CHECK_PENDING_MS = 10;
 
-/** What was installed: the patches on kafkajs 2.2.4 (`crc` false if kafkajs had loaded its own first), nothing on another version. */
-export let kafkajsSpeed: { patched: boolean; crc: boolean; version: string } = { patched: false, crc: false, version: 'unknown' };
+/** What was installed: the patches on kafkajs 2.2.4 (`crc`, `produce` false if kafkajs had loaded its own first), nothing on another version. */
+export let kafkajsSpeed: { patched: boolean; crc: boolean; produce: boolean; version: string } = { patched: false, crc: false, produce: false, version: 'unknown' };
+
+/** Puts `exports` in the module cache as the module at `path`, unless kafkajs already loaded it (then false). */
+function preload(require: NodeJS.Require, path: string, exports: unknown): boolean {
+  if (require.cache[path] !== undefined) return false;
+  const m = new Module(path);
+  m.filename = path;
+  m.loaded = true;
+  m.exports = exports;
+  require.cache[path] = m;
+  return true;
+}
+
+type ProduceRequest = (a: ProduceArgs) => { encode(): Promise<KafkajsEncoder> } & Record<string, unknown>;
+type RequestFramer = (o: { correlationId: number; clientId: string; request: { apiKey: number; apiVersion: number; encode(): Promise<KafkajsEncoder> } }) => Promise<KafkajsEncoder>;
 
 export function installKafkajsSpeed(): void {
   const require = createRequire(import.meta.url);
   const version = (require('kafkajs/package.json') as { version: string }).version;
-  kafkajsSpeed = { patched: false, crc: false, version };
+  kafkajsSpeed = { patched: false, crc: false, produce: false, version };
   if (version !== KAFKAJS_SPEED_VERSION) return;
-  const crcPath = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js');
-  // Already loaded (kafkajs imported before this file): leave it; the encoder patch below still applies.
-  const crc = require.cache[crcPath] === undefined;
-  if (crc) {
-    const m = new Module(crcPath);
-    m.filename = crcPath;
-    m.loaded = true;
-    m.exports = crc32c;
-    require.cache[crcPath] = m;
+  // Already loaded (kafkajs imported before this file): left alone; the encoder patch below still applies.
+  const crc = preload(require, require.resolve('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js'), crc32c);
+  // kafkajs's produce request is loaded first and kept for what ours does not cover; then ours takes its place
+  // in the module cache, and the frame's (request.js, which only the connection loads).
+  const producePath = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js');
+  const framePath = require.resolve('kafkajs/src/protocol/request.js');
+  let produce = false;
+  if (require.cache[producePath] === undefined && require.cache[framePath] === undefined) {
+    const kafkajsProduce = require(producePath) as ProduceRequest;
+    const Long = require('kafkajs/src/utils/long.js') as LongClass;
+    const Enc = require('kafkajs/src/protocol/encoder.js') as new (n?: number) => KafkajsEncoder;
+    const ours: ProduceRequest = (a) => {
+      const r = kafkajsProduce(a);
+      return { ...r, encode: async () => encodeProduce(a, Long, Enc) ?? r.encode() };
+    };
+    const frame: RequestFramer = async (o) => frameRequest(o, await o.request.encode(), Enc);
+    delete require.cache[producePath];
+    delete require.cache[framePath];
+    produce = preload(require, producePath, ours) && preload(require, framePath, frame);
   }
   const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
   Encoder.prototype.ensureAvailable = function ensureAvailable(this: EncoderClass['prototype'], length: number): void {
@@ -112,7 +108,7 @@ export function installKafkajsSpeed(): void {
       throttled > 0 ? throttled : CHECK_PENDING_MS,
     );
   };
-  kafkajsSpeed = { patched: true, crc, version };
+  kafkajsSpeed = { patched: true, crc, produce, version };
 }
 
 installKafkajsSpeed();
