@@ -478,15 +478,19 @@ export class KafkaBus implements Bus {
     // Membership for /readyz and the lag metric: joined since the last rebalance, and how many partitions.
     const member: ConsumerMember = { groupId: opts.groupId, topics: [...opts.topics], joined: false, partitions: 0 };
     this.members.add(member);
+    let assignment: Record<string, number[]> | undefined;
     c.on(c.events.GROUP_JOIN, (e) => {
       member.joined = true;
       member.partitions = Object.values(e.payload.memberAssignment).reduce((n, ps) => n + ps.length, 0);
+      assignment = e.payload.memberAssignment;
     });
     c.on(c.events.REBALANCING, () => {
       member.joined = false;
+      assignment = undefined;
     });
     c.on(c.events.CRASH, () => {
       member.joined = false;
+      assignment = undefined;
     });
     await c.connect();
     await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
@@ -546,8 +550,10 @@ export class KafkaBus implements Bus {
           },
         });
       },
+      assigned: (topic: string): number[] | undefined => (stopped || assignment === undefined ? undefined : [...(assignment[topic] ?? [])]),
       stop: async (): Promise<void> => {
         stopped = true;
+        assignment = undefined;
         this.open.delete(handle);
         this.members.delete(member);
         await c.disconnect();
@@ -556,6 +562,15 @@ export class KafkaBus implements Bus {
     };
     this.open.add(handle);
     return handle;
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>> {
+    const admin = await this.admin();
+    const out = new Map<number, bigint>();
+    for (const t of await admin.fetchOffsets({ groupId, topics: [topic] })) {
+      for (const p of t.partitions) if (BigInt(p.offset) >= 0n) out.set(p.partition, BigInt(p.offset));
+    }
+    return out;
   }
 
   /** The consumer group members this process runs: whether each has joined its group since its last rebalance, and its partitions. */

@@ -179,4 +179,28 @@ describe('memory bus retention (trim)', () => {
     expect(bus.read('t')[0]!.length).toBeLessThan(20);
     await c.stop();
   });
+
+  it('says which partitions each member owns and what the group committed, as Kafka would', async () => {
+    const bus = new MemoryBus();
+    await bus.ensureTopics([{ topic: 't', partitions: 3 }]);
+    const p = await bus.producer();
+    await p.send([0, 1, 2].map((n) => ({ topic: 't', key: null, partition: n, value: Buffer.from(String(n)) })));
+    const handle = async (): Promise<void> => undefined;
+    const a = await bus.consumer({ groupId: 'g', topics: ['t'], fromBeginning: true, handle });
+    const b = await bus.consumer({ groupId: 'g', topics: ['t'], fromBeginning: true, handle });
+    expect(a.assigned?.('t')).toBeUndefined(); // not running yet: no member of the group
+    await a.run();
+    expect(a.assigned?.('t')).toEqual([0, 1, 2]);
+    await b.run();
+    expect([...a.assigned!('t')!, ...b.assigned!('t')!].sort()).toEqual([0, 1, 2]);
+    expect(a.assigned!('t')).not.toEqual(b.assigned!('t'));
+    await until(() => Object.values(bus.committed('g')).reduce((x, y) => x + y, 0) === 3);
+    expect([...(await bus.committedOffsets('g', 't'))].sort()).toEqual([[0, 1n], [1, 1n], [2, 1n]]);
+    expect((await bus.committedOffsets('nobody', 't')).size).toBe(0);
+    await b.stop();
+    // The partitions of a member that left go to the others at once.
+    expect(a.assigned!('t')).toEqual([0, 1, 2]);
+    expect(b.assigned!('t')).toBeUndefined();
+    await a.stop();
+  });
 });

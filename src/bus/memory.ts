@@ -132,6 +132,15 @@ export class MemoryBus implements Bus {
         this.wake();
         await loop;
       },
+      // As the loop splits partitions: partition % members, by the member's place in the group.
+      assigned: (topic: string): number[] | undefined => {
+        const i = group.members.indexOf(member);
+        if (!member.running || i < 0) return undefined;
+        const n = this.topics.get(topic)?.partitions.length ?? 0;
+        const out: number[] = [];
+        for (let p = 0; p < n; p++) if (p % group.members.length === i) out.push(p);
+        return out;
+      },
     };
   }
 
@@ -161,6 +170,14 @@ export class MemoryBus implements Bus {
   /** Committed next offsets of a group, as `topic/partition` → offset. */
   committed(groupId: string): Record<string, number> {
     return Object.fromEntries(this.groups.get(groupId)?.committed ?? []);
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    for (const [k, v] of this.groups.get(groupId)?.committed ?? []) {
+      if (k.startsWith(topic + '/') && !k.slice(topic.length + 1).includes('/')) out.set(Number(k.slice(topic.length + 1)), BigInt(v));
+    }
+    return out;
   }
 
   /** Resolves once `groupId` has committed every message of `topic` (tests and embedded drains); throws after `timeoutMs`. */

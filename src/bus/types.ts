@@ -47,6 +47,12 @@ export interface BusConsumerOptions {
 export interface BusConsumer {
   run(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * The partitions of `topic` this member owns now, or undefined while it is not a settled member of
+   * its group (joining, rebalancing, stopped). A partition can be owned with nothing left to read: no
+   * batch will say so, and a role that keeps state per partition (the correlate) adopts it from here.
+   */
+  assigned?(topic: string): number[] | undefined;
 }
 
 export interface Bus {
@@ -61,5 +67,7 @@ export interface Bus {
    * without it gets one message per record.
    */
   partitionOf?(key: string, partitions: number): number;
+  /** The group's committed next offset of each partition of `topic` (a partition with none is absent). */
+  committedOffsets?(groupId: string, topic: string): Promise<Map<number, bigint>>;
   close(): Promise<void>;
 }

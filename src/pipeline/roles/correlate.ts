@@ -94,17 +94,19 @@ interface PartitionState {
  * rebalance gave it the partition), or that does not follow on from the last batch (the partition
  * went away and came back, or a batch failed), the state is rebuilt by re-reading the partition from
  * `rebuildWindowMs` before the batch up to the batch, with alerts remembered but not produced: they
- * were produced before that offset was committed. Event ids already seen are skipped, so a
+ * were produced before that offset was committed. A partition it owns with nothing left to read gets no
+ * batch: the ticker (and an embedded flush) rebuilds it at its end offset instead (`adopt`). Event ids already seen are skipped, so a
  * redelivered signal is not counted twice by a correlation.
  */
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0 };
+  const stats = { messages: 0, alerts: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
   const pollMs = o.order?.pollMs ?? 1000;
+  const groupId = o.groupId ?? defaultGroupId('correlate');
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
   /** Partitions of `seam.events`: events are batched per partition (ADR 0019); 0 until the topic exists (one message per event). */
@@ -345,11 +347,45 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
   };
 
-  /** The ticker: looks at the upstream again and hands on what the watermark now passes, with no batch. */
+  /**
+   * Partitions this member owns but has no state for, with nothing left to read (the group committed
+   * them to their end): no batch will come to make it rebuild, so the open windows and held signals an
+   * earlier owner left (it stopped, or this member restarted after the input ended) would wait for new
+   * input. Rebuilt here, as a batch at the end offset would (ADR 0009). States of partitions this
+   * member no longer owns are dropped: their next owner rebuilds them, and a stale copy must not come
+   * back if the partition returns. Needs the bus to say what it owns (`assigned`, `committedOffsets`).
+   */
+  const adopt = async (): Promise<void> => {
+    const owned = consumer?.assigned?.(o.topics.signals);
+    if (owned === undefined || o.bus.committedOffsets === undefined || watch?.view === undefined) return;
+    const mine = new Set(owned);
+    for (const partition of states.keys()) {
+      if (!mine.has(partition)) {
+        states.delete(partition);
+        stats.released++;
+      }
+    }
+    const candidates = owned.filter((p) => !states.has(p) && (watch.view!.signalsEnd.get(p) ?? 0n) > 0n);
+    if (candidates.length === 0) return;
+    const committed = await o.bus.committedOffsets(groupId, o.topics.signals);
+    for (const partition of candidates) {
+      const end = watch.view.signalsEnd.get(partition)!;
+      if (committed.get(partition) !== end) continue; // a batch is coming: it rebuilds
+      const st = await rebuild(partition, { topic: o.topics.signals, partition, offset: end.toString(), key: null, value: NO_BYTES, timestampMs: Date.now() });
+      states.set(partition, st);
+      stats.adopted++;
+      log.info({ partition, offset: end.toString() }, 'Adopted a partition with nothing left to read: rebuilt its state so the windows an earlier owner left open close.');
+    }
+  };
+
+  /** The ticker: looks at the upstream again, adopts owned partitions no batch will come for, and hands on what the watermark now passes. */
   const tick = (): Promise<void> =>
     exclusive(async () => {
-      if (watch === undefined || states.size === 0) return;
+      if (watch === undefined) return;
+      if (states.size === 0 && (consumer?.assigned?.(o.topics.signals)?.length ?? 0) === 0) return;
       await watch.refresh();
+      // A failed adoption (Kafka cannot say the committed offsets now) is tried again at the next tick.
+      await adopt().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not adopt owned partitions with nothing left to read; trying again at the next look.'));
       for (const [partition, st] of states) {
         const out: Out = newOut();
         release(partition, st, out);
@@ -369,9 +405,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
 
   /**
    * On stop: signals still held for event-time order were committed with their batches, so the next
-   * owner of the partition re-reads them only when a batch makes it rebuild, and an idle partition may
-   * never get one. Their events are indexed now, annotated by the stage as it stands (ADR 0014); their
-   * alerts are left to the next owner's rebuild (ADR 0009), which also indexes the events again, in order.
+   * owner of the partition re-reads them only when it rebuilds (a batch, or adoption at its next look;
+   * with no live member, not until one starts). Their events are indexed now, annotated by the stage as
+   * it stands (ADR 0014); their alerts are left to the next owner's rebuild (ADR 0009), which also
+   * indexes the events again, in order.
    * A batch still in flight when stop begins is not covered: on Kafka it is committed as the consumer
    * stops, and what it left held is indexed when the next batch reaches the partition's next owner.
    */
@@ -407,7 +444,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       eventPartitions = await o.bus.partitions(o.topics.events);
       partitionsLookedAt = Date.now();
       consumer = await o.bus.consumer({
-        groupId: o.groupId ?? defaultGroupId('correlate'),
+        groupId,
         topics: [o.topics.signals],
         fromBeginning: o.fromBeginning ?? true,
         handle,
@@ -426,6 +463,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         const out: Out = newOut();
         const extra: BusMessage[] = [];
         if (watch !== undefined) await watch.refresh();
+        // Partitions an earlier member left with nothing to read are this one's to flush (ADR 0009, 5a).
+        await adopt();
         for (const [partition, st] of states) {
           // A state short of its partition's end lost the partition to another member: that one flushes it.
           const end = watch?.view?.signalsEnd.get(partition);
@@ -461,7 +500,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         if (end !== undefined && st.next < end) continue; // lost to another member
         if (st.buffer.size > 0 || (st.processed > 0 && !(st.advancedMs > st.newestMs))) settled = false;
       }
-      // settled: nothing held, and every owned stage's clock is past its newest event (the input went quiet).
+      // An owned partition with signals and no state yet: a batch or adoption is still to come.
+      for (const p of consumer?.assigned?.(o.topics.signals) ?? []) {
+        if (!states.has(p) && (watch?.view?.signalsEnd.get(p) ?? 0n) > 0n) settled = false;
+      }
+      // settled: nothing held, every owned partition with signals has a state, and every owned stage's clock is past its newest event (the input went quiet).
       return { ...counters.snapshot(), ...stats, held, settled, partitions: states.size, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
