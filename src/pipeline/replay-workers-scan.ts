@@ -10,6 +10,7 @@
  * main thread said with what it normalized (a disagreement is counted and reported).
  */
 import type { RawMeta } from '../core/envelope.ts';
+import { closingQuote } from '../core/json-text.ts';
 import { extraAccount } from '../core/normalize/principal.ts';
 import { arnAccount, isoTime } from '../core/normalize/util.ts';
 import { obj, str } from '../core/values.ts';
@@ -62,13 +63,7 @@ class Top {
 
 /** End (index after the closing quote) of the string starting at `i`, or -1. */
 function stringEnd(text: string, i: number): number {
-  let j = text.indexOf('"', i + 1);
-  while (j > 0 && text.charCodeAt(j - 1) === 0x5c) {
-    let k = j - 1;
-    while (text.charCodeAt(k - 1) === 0x5c) k--;
-    if ((j - k) % 2 === 0) break;
-    j = text.indexOf('"', j + 1);
-  }
+  const j = closingQuote(text, i);
   return j < 0 ? -1 : j + 1;
 }
 

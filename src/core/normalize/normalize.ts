@@ -14,6 +14,7 @@ import { mapFalco, mapNativeRuntime } from './runtime.ts';
 import type { MapOut, Mapper } from './types.ts';
 import { isRec, obj, str, type Rec } from '../values.ts';
 import { isoMs } from '../time.ts';
+import { closingQuote } from '../json-text.ts';
 
 /**
  * Raw record → SeamEvent. The public API of normalization:
@@ -121,15 +122,7 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      // Jump over the string with indexOf (most of a record's bytes are in strings); a quote after an
-      // odd run of backslashes is escaped.
-      let j = text.indexOf('"', i + 1);
-      while (j > 0 && text.charCodeAt(j - 1) === 0x5c) {
-        let k = j - 1;
-        while (text.charCodeAt(k - 1) === 0x5c) k--;
-        if ((j - k) % 2 === 0) break;
-        j = text.indexOf('"', j + 1);
-      }
+      const j = closingQuote(text, i);
       if (j < 0) return false;
       i = j;
     } else if (c === 0x7b || c === 0x5b) {
