@@ -415,7 +415,7 @@ async function main(): Promise<void> {
     const scraped = new Map<RoleName, { in: number; out: number; lag: number }[]>();
     while ((await behind()) > 0) {
       await sleep(200);
-      // Progress every 2 s: which role is behind shows where the time goes.
+      // Progress every 2 s: which role is behind shows where the time goes (and what the correlate role holds for event-time order).
       if (++ticks % 10 === 0) {
         const st = await roleStats();
         let m = '';
@@ -426,7 +426,7 @@ async function main(): Promise<void> {
           scraped.set(name, [...(scraped.get(name) ?? []), x]);
           m += ` ${name}:in=${x.in},lag=${x.lag}`;
         }
-        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: ${st.map((r) => `${r.name}=${String(r.stats.received)}`).join(' ')}${m ? ` | /metrics${m}` : ''}\n`);
+        process.stdout.write(`  after ${((performance.now() - seamStart) / 1000).toFixed(0)}s: ${st.map((r) => `${r.name}=${String(r.stats.received)}${r.name === 'correlate' ? `(held=${String(r.stats.held)})` : ''}`).join(' ')}${m ? ` | /metrics${m}` : ''}\n`);
       }
     }
     for (const [i, c] of children.entries()) {

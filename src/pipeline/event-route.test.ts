@@ -47,6 +47,45 @@ describe('events batched per partition (ADR 0019)', () => {
     expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `id-${i}`));
   });
 
+  it('writes the messages the batcher wrote before it encoded in place (ADR 0023); non-ASCII events are cut by bytes', () => {
+    // The previous EventBatcher's cut, as the reference: parts joined with newlines, encoded once, cut by UTF-16 length.
+    const reference = (maxBytes: number, jsons: string[], partOf: (i: number) => number): { p: number; value: string; n: number }[] => {
+      const out: { p: number; value: string; n: number }[] = [];
+      const open = new Map<number, { parts: string[]; bytes: number }>();
+      const cut = (p: number): void => {
+        const b = open.get(p)!;
+        open.delete(p);
+        out.push({ p, value: [...b.parts, ''].join('\n'), n: b.parts.length });
+      };
+      jsons.forEach((j, i) => {
+        const p = partOf(i);
+        const b = open.get(p);
+        if (b !== undefined && b.bytes + j.length + 1 > maxBytes) cut(p);
+        const c = open.get(p) ?? { parts: [], bytes: 0 };
+        open.set(p, c);
+        c.parts.push(j);
+        c.bytes += j.length + 1;
+      });
+      for (const p of [...open.keys()]) cut(p);
+      return out;
+    };
+    const events = Array.from({ length: 300 }, (_, i) => ({ ...ev(i), pad: 'y'.repeat((i * 37) % 1500) }) as unknown as SeamEvent);
+    for (const maxBytes of [500, 4000, 256 * 1024]) {
+      const b = new EventBatcher('t.events', 3, byMod, maxBytes);
+      events.forEach((e, i) => b.add(e, i % 2 ? JSON.stringify(e) : Buffer.from(JSON.stringify(e))));
+      const got = b.take().map((m) => ({ p: m.partition, value: m.value.toString('utf8'), n: (JSON.parse(m.headers![EVENT_BATCH_HEADER]!) as unknown[]).length }));
+      const want = reference(maxBytes, events.map((e) => JSON.stringify(e)), (i) => byMod(`id-${i}`, 3));
+      expect(got.sort((x, y) => x.p! - y.p! || x.value.localeCompare(y.value))).toEqual(want.sort((x, y) => x.p - y.p || x.value.localeCompare(y.value)));
+    }
+    // Multi-byte text: every message within maxBytes unless it holds one event, every event back in order.
+    const wide = Array.from({ length: 50 }, (_, i) => ({ ...ev(i), msg: 'é日😀'.repeat(i * 3) }) as unknown as SeamEvent);
+    const b = new EventBatcher('t.events', 1, () => 0, 700);
+    for (const e of wide) b.add(e, JSON.stringify(e));
+    const msgs = b.take();
+    for (const m of msgs) expect(m.value.length <= 700 || (batchedEvents(consumed(m)) as unknown[]).length === 1).toBe(true);
+    expect(msgs.flatMap((m) => eventJsons(consumed(m)).map((j) => JSON.parse(j.toString('utf8')) as SeamEvent))).toEqual(wide);
+  });
+
   it('without partitions (or a bus that cannot place keys) sends one keyed message per event, as before', () => {
     for (const b of [new EventBatcher('t.events', 0, byMod), new EventBatcher('t.events', 4, undefined)]) {
       b.add(ev(1), Buffer.from(JSON.stringify(ev(1))));

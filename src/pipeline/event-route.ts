@@ -1,6 +1,7 @@
 import type { BusMessage, ConsumedMessage } from '../bus/types.ts';
 import { SOURCE_TYPES, type SeamEvent, type SourceType } from '../core/envelope.ts';
 import type { EventRouting } from '../sinks/opensearch/sink.ts';
+import { ByteRun } from './byte-run.ts';
 
 /**
  * What the index role needs to place an event, carried next to it on `seam.events` so the event is
@@ -34,10 +35,12 @@ export function eventMessage(topic: string, ev: SeamEvent, json: Buffer): BusMes
  * yet) each event is its own message, keyed by `seam.id`.
  */
 export class EventBatcher {
-  private readonly open = new Map<number, { routes: unknown[]; parts: string[]; bytes: number }>();
+  private readonly open = new Map<number, { routes: unknown[]; run: ByteRun }>();
   private readonly out: BusMessage[] = [];
   /** Events added since the last take. */
   count = 0;
+  /** Size of the last message cut, by any batcher: a new message starts with about that much room (a trickle needs little, a backlog maxBytes). */
+  private static lastBytes = 16 * 1024;
 
   constructor(
     private readonly topic: string,
@@ -46,7 +49,7 @@ export class EventBatcher {
     private readonly maxBytes = 256 * 1024,
   ) {}
 
-  /** Adds an event and its JSON (a string is encoded once, with the rest of its message). */
+  /** Adds an event and its JSON (a string is encoded once, straight into its message's bytes). */
   add(ev: SeamEvent, json: Buffer | string): void {
     this.count++;
     if (this.partitions <= 0 || this.partitionOf === undefined) {
@@ -54,17 +57,19 @@ export class EventBatcher {
       return;
     }
     const p = this.partitionOf(ev.seam.id, this.partitions);
-    const text = typeof json === 'string' ? json : json.toString('utf8');
-    // UTF-16 length: a lower bound of the bytes, exact for ASCII (the usual case); the cut is a target, not a limit.
     let b = this.open.get(p);
-    if (b !== undefined && b.bytes + text.length + 1 > this.maxBytes) {
+    if (b === undefined) this.open.set(p, (b = { routes: [], run: this.run() }));
+    const n = typeof json === 'string' ? b.run.text(json) : b.run.bytes(json);
+    b.run.byte(0x0a);
+    // Past maxBytes with events before it: those go as one message, this one starts the next (the cut is a
+    // target, not a limit: a single event larger than it goes alone).
+    if (b.routes.length > 0 && b.run.length > this.maxBytes) {
+      const tail = b.run.takeTail(n + 1);
       this.cut(p, b);
-      b = undefined;
+      this.open.set(p, (b = { routes: [], run: this.run() }));
+      b.run.bytes(tail);
     }
-    if (b === undefined) this.open.set(p, (b = { routes: [], parts: [], bytes: 0 }));
     b.routes.push([ev.seam.id, ev.seam.source, ev['@timestamp'], ev.seam.ingest?.received_at ?? null]);
-    b.parts.push(text);
-    b.bytes += text.length + 1;
   }
 
   /** The messages so far; the batcher starts empty again. */
@@ -74,10 +79,14 @@ export class EventBatcher {
     return this.out.splice(0);
   }
 
-  private cut(p: number, b: { routes: unknown[]; parts: string[] }): void {
+  private run(): ByteRun {
+    return new ByteRun(Math.min(this.maxBytes + 8192, Math.ceil(EventBatcher.lastBytes * 1.25)));
+  }
+
+  private cut(p: number, b: { routes: unknown[]; run: ByteRun }): void {
     this.open.delete(p);
-    b.parts.push('');
-    this.out.push({ topic: this.topic, key: null, partition: p, value: Buffer.from(b.parts.join('\n')), headers: { [EVENT_BATCH_HEADER]: JSON.stringify(b.routes) } });
+    EventBatcher.lastBytes = Math.max(4096, b.run.length);
+    this.out.push({ topic: this.topic, key: null, partition: p, value: b.run.done(), headers: { [EVENT_BATCH_HEADER]: JSON.stringify(b.routes) } });
   }
 }
 

@@ -26,6 +26,49 @@ describe('seam.signals messages', () => {
     expect(b.take()).toEqual([]);
   });
 
+  it('writes the bytes the batcher wrote before it encoded in place (ADR 0023), with strings or Buffers, and non-ASCII', () => {
+    // The previous SignalBatcher, written out here as the reference: a Buffer per part, concatenated at the cut.
+    const reference = (maxBytes: number, adds: [string, string[], ('rule' | 'identity')[], Buffer][]): { key: string; value: Buffer; signals: number }[] => {
+      const out: { key: string; value: Buffer; signals: number }[] = [];
+      let key: string | undefined;
+      let parts: Buffer[] = [];
+      let bytes = 0;
+      let count = 0;
+      const cut = (): void => {
+        if (count > 0 && key !== undefined) out.push({ key, value: Buffer.concat([Buffer.from('{"v":2,"signals":['), ...parts, Buffer.from(']}')]), signals: count });
+        parts = [];
+        bytes = 0;
+        count = 0;
+      };
+      for (const [k, rules, why, e] of adds) {
+        const head = Buffer.from(`{"rules":${JSON.stringify(rules)},"why":${JSON.stringify(why)},"event":`);
+        const size = head.length + e.length + 2;
+        if (key !== k || (count > 0 && bytes + size > maxBytes)) cut();
+        key = k;
+        if (count > 0) parts.push(Buffer.from(','));
+        parts.push(head, e, Buffer.from('}'));
+        bytes += size;
+        count++;
+      }
+      cut();
+      return out;
+    };
+    let seed = 11;
+    const r = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const maxBytes of [300, 600, 5000, 256 * 1024]) {
+      const adds: [string, string[], ('rule' | 'identity')[], Buffer][] = [];
+      for (let i = 0; i < 400; i++) {
+        const e = { ...ev(`e${i}`), msg: r() < 0.2 ? 'é日😀'.repeat(Math.floor(r() * 50)) : 'x'.repeat(Math.floor(r() * 900)) };
+        adds.push([r() < 0.8 ? 'a' : 'b', r() < 0.3 ? ['r1', 'r2'] : [], r() < 0.5 ? ['identity'] : ['rule', 'identity'], Buffer.from(JSON.stringify(e))]);
+      }
+      const b = new SignalBatcher(maxBytes);
+      adds.forEach(([k, rules, why, e], i) => b.add(k, rules, why, i % 2 === 0 ? e.toString('utf8') : e));
+      const got = b.take();
+      const want = reference(maxBytes, adds);
+      expect(got.map((m) => [m.key, m.signals, m.value.toString('base64')])).toEqual(want.map((m) => [m.key, m.signals, m.value.toString('base64')]));
+    }
+  });
+
   it('still reads version 1 messages (one signal each), and refuses what is not a signal', () => {
     expect(decodeSignals(encodeSignal({ v: 1, rules: ['r'], why: ['rule'], event: ev('e1') }))).toEqual([{ v: 1, rules: ['r'], why: ['rule'], event: ev('e1') }]);
     for (const bad of ['not json', '{"v":1}', '{"v":2,"signals":[{"rules":[]}]}', '{"v":3,"signals":[]}', 'null']) expect(decodeSignals(Buffer.from(bad))).toBeUndefined();

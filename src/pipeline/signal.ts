@@ -1,6 +1,7 @@
 import type { SeamEvent } from '../core/envelope.ts';
 import { boundedLru, type Lru } from '../core/lru.ts';
 import { first, obj } from '../core/values.ts';
+import { ByteRun } from './byte-run.ts';
 
 /**
  * What travels on `seam.signals` (ADR 0005): normalized events, unannotated, each with the ids of
@@ -62,30 +63,44 @@ function signalHead(rules: string[], why: SignalItem['why']): string {
 
 const OPEN = Buffer.from('{"v":2,"signals":[');
 const CLOSE = Buffer.from(']}');
-const COMMA = Buffer.from(',');
-const BRACE = Buffer.from('}');
 
 /**
  * Builds version 2 messages from signals in stage-1 order: one message per run of consecutive
  * signals with the same key, cut at `maxBytes`, so every partition sees its signals in the same
- * order as one message per signal would give it.
+ * order as one message per signal would give it. Each signal is written straight into its message's
+ * bytes (ADR 0023).
  */
 export class SignalBatcher {
   private key: string | undefined;
-  private parts: Buffer[] = [];
+  private run: ByteRun | undefined;
   private bytes = 0;
   private count = 0;
   private readonly out: { key: string; value: Buffer; signals: number }[] = [];
 
   constructor(private readonly maxBytes = 256 * 1024) {}
 
-  add(key: string, rules: string[], why: SignalItem['why'], eventJson: Buffer): void {
-    const head = Buffer.from(signalHead(rules, why));
-    const size = head.length + eventJson.length + 2;
-    if (this.key !== key || (this.count > 0 && this.bytes + size > this.maxBytes)) this.cut();
+  /** Adds a signal around its event's JSON (a string is encoded once, into the message). */
+  add(key: string, rules: string[], why: SignalItem['why'], eventJson: Buffer | string): void {
+    if (this.key !== key) this.cut();
     this.key = key;
-    if (this.count > 0) this.parts.push(COMMA);
-    this.parts.push(head, eventJson, BRACE);
+    this.run ??= this.fresh();
+    const start = this.run.length;
+    if (this.count > 0) this.run.byte(0x2c);
+    const at = this.run.length;
+    this.run.text(signalHead(rules, why));
+    if (typeof eventJson === 'string') this.run.text(eventJson);
+    else this.run.bytes(eventJson);
+    this.run.byte(0x7d);
+    // The signal's bytes and its separator, as counted before (head, event, brace and comma).
+    const size = this.run.length - at + 1;
+    if (this.count > 0 && this.bytes + size > this.maxBytes) {
+      const signal = this.run.takeTail(this.run.length - at);
+      this.run.takeTail(this.run.length - start);
+      this.cut();
+      this.key = key;
+      this.run = this.fresh();
+      this.run.bytes(signal);
+    }
     this.bytes += size;
     this.count++;
   }
@@ -96,9 +111,18 @@ export class SignalBatcher {
     return this.out.splice(0);
   }
 
+  private fresh(): ByteRun {
+    const r = new ByteRun(Math.min(this.maxBytes + 8192, 64 * 1024));
+    r.bytes(OPEN);
+    return r;
+  }
+
   private cut(): void {
-    if (this.count > 0 && this.key !== undefined) this.out.push({ key: this.key, value: Buffer.concat([OPEN, ...this.parts, CLOSE]), signals: this.count });
-    this.parts = [];
+    if (this.count > 0 && this.key !== undefined && this.run !== undefined) {
+      this.run.bytes(CLOSE);
+      this.out.push({ key: this.key, value: this.run.done(), signals: this.count });
+    }
+    this.run = undefined;
     this.bytes = 0;
     this.count = 0;
   }

@@ -117,7 +117,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (why.length > 0) {
         // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
-        signals.add(signalKey(ev), rules, why, Buffer.from(json));
+        signals.add(signalKey(ev), rules, why, json);
       } else {
         stats.eventsOut++;
         events.add(ev, json);

@@ -11,7 +11,7 @@ import { fullJitterMs } from '../../core/backoff.ts';
 import { createOpenSearchClient } from './client.ts';
 import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from './config.ts';
 import type { IdentityDoc } from '../../identity/types.ts';
-import { alertsIndexName, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
+import { alertsIndexName, dayStamp, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
 import { applyIncidentUpdates, type IncidentDoc, type IncidentUpdate, type StoredIncident } from '../../pipeline/incident-topic.ts';
 
 /**
@@ -171,8 +171,13 @@ export class OpenSearchSink {
 
   /** Where an event goes: `<prefix>-events-<source>-YYYY.MM.DD`, `_id` = `seam.id`. */
   eventTarget(e: EventRouting): { index: string; id: string } {
-    const received = new Date(e.seam.ingest?.received_at ?? Date.now());
-    const fallback = Number.isFinite(received.getTime()) ? received : new Date();
+    // The receive day only for an @timestamp that is not a date (no Date per document otherwise).
+    const ts: unknown = e['@timestamp'];
+    let fallback: Date | undefined;
+    if (this.config.dailyIndices && !((typeof ts === 'string' || typeof ts === 'number') && dayStamp(ts) !== undefined)) {
+      const received = new Date(e.seam.ingest?.received_at ?? Date.now());
+      fallback = Number.isFinite(received.getTime()) ? received : new Date();
+    }
     return { index: eventsIndexName(this.config.indexPrefix, e.seam.source, e['@timestamp'], this.config.dailyIndices, fallback), id: e.seam.id };
   }
 

@@ -15,6 +15,23 @@ describe('index names', () => {
     expect(identityIndexName('seam')).toBe('seam-identity');
   });
 
+  it('stamps the UTC day of any date form, also when consecutive calls change day (the stamp is kept per day)', () => {
+    const cases: [string | number | Date, string][] = [
+      ['2025-06-01T23:59:59.999Z', '2025.06.01'],
+      ['2025-06-02T00:00:00Z', '2025.06.02'],
+      ['2025-06-01T23:59:59-02:00', '2025.06.02'],
+      [Date.UTC(2025, 5, 1, 12), '2025.06.01'],
+      [new Date('1969-12-31T23:59:59Z'), '1969.12.31'],
+      ['1970-01-01T00:00:00Z', '1970.01.01'],
+      [-1, '1969.12.31'],
+      ['2025-06-02T10:00:00+14:00', '2025.06.01'],
+    ];
+    for (let round = 0; round < 2; round++) for (const [ts, day] of cases) expect(dayStamp(ts), String(ts)).toBe(day);
+    for (const [ts] of cases) expect(dayStamp(ts)).toBe((ts instanceof Date ? ts : new Date(ts)).toISOString().slice(0, 10).replaceAll('-', '.'));
+    expect(dayStamp(Number.NaN)).toBeUndefined();
+    expect(dayStamp('2025-13-01T00:00:00Z')).toBeUndefined();
+  });
+
   it('falls back to the receive day when @timestamp is not a date, so OpenSearch can say why', () => {
     expect(dayStamp('not a date')).toBeUndefined();
     expect(eventsIndexName('seam', 'runtime', 'not a date', true, new Date('2025-03-04T05:06:07Z'))).toBe('seam-events-runtime-2025.03.04');

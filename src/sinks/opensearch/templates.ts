@@ -296,26 +296,35 @@ export function bodyHash(body: unknown): string {
 
 /** `YYYY.MM.DD` in UTC, or undefined when `ts` is not a date. */
 export function dayStamp(ts: string | number | Date): string | undefined {
-  const d = ts instanceof Date ? ts : new Date(ts);
-  const ms = d.getTime();
+  // Date.parse is what new Date(string) does; the stamp is formatted only when the day changes (the index
+  // role names an index for every document, and a batch is mostly one day).
+  const ms = typeof ts === 'string' ? Date.parse(ts) : (ts instanceof Date ? ts : new Date(ts)).getTime();
   if (!Number.isFinite(ms)) return undefined;
-  return d.toISOString().slice(0, 10).replaceAll('-', '.');
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    lastStamp = new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '.');
+    lastDay = day;
+  }
+  return lastStamp;
 }
+const DAY_MS = 86_400_000;
+let lastDay = NaN;
+let lastStamp = '';
 
 /**
  * The index an event goes to: `<prefix>-events-<source>-YYYY.MM.DD` from `@timestamp`. An event
  * whose `@timestamp` is not a date goes to the day of `fallback` (its receive time), where
  * OpenSearch rejects it with the mapping error, which then reaches the dead-letter output.
  */
-export function eventsIndexName(prefix: string, source: SourceType, timestamp: unknown, daily: boolean, fallback: Date = new Date()): string {
+export function eventsIndexName(prefix: string, source: SourceType, timestamp: unknown, daily: boolean, fallback?: Date): string {
   if (!daily) return `${prefix}-events-${source}-all`;
-  const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback);
+  const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback ?? new Date());
   return `${prefix}-events-${source}-${day}`;
 }
 
-export function alertsIndexName(prefix: string, timestamp: unknown, daily: boolean, fallback: Date = new Date()): string {
+export function alertsIndexName(prefix: string, timestamp: unknown, daily: boolean, fallback?: Date): string {
   if (!daily) return `${prefix}-alerts-all`;
-  const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback);
+  const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback ?? new Date());
   return `${prefix}-alerts-${day}`;
 }
 
