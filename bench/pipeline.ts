@@ -23,7 +23,9 @@
  * client); the `cpu:` line how much CPU each role's process and the two services used while Seam ran. With
  * SEAM_METRICS_ADDR=127.0.0.1:0 each role process also serves /metrics, /healthz and /readyz as `seam run --role`
  * does (the URLs are printed; curl them during the run), the progress lines add what each role's /metrics says
- * (records in, consumer lag) and a `metrics:` line sums it up; off by default, so the figures are taken without.
+ * (records in, consumer lag) and a `metrics:` line sums it up, and another one what the correlate role's
+ * `seam_alert_ingest_latency_seconds` histogram saw over the trickle (bucket bounds of p50 and p99, beside the
+ * bench's own measure); off by default, so the figures are taken without.
  * With SEAM_BENCH_BUS=rdkafka the role processes produce and consume through librdkafka (src/bus/rdkafka.ts,
  * ADR 0022: @confluentinc/kafka-javascript must be installed or on NODE_PATH; Seam does not depend on it).
  * With SEAM_BENCH_CPU_PROF=<dir> each role process writes `<role>.cpuprofile` (V8) there when it exits
@@ -44,10 +46,11 @@ import { normalizeLine } from '../src/core/normalize/normalize.ts';
 import type { Alert } from '../src/detect/alert.ts';
 import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
 import { kafkaHistory } from '../src/pipeline/history.ts';
-import { startKafkaRoles, type RunningRoles } from '../src/pipeline/kafka-roles.ts';
+import { startKafkaRoles, type KafkaRolesOptions, type RunningRoles } from '../src/pipeline/kafka-roles.ts';
 import { defaultGroupId, PIPELINE_ROLES, type RoleName } from '../src/pipeline/roles/role.ts';
 import { metricsAddress } from '../src/core/listen-address.ts';
 import type { MetricsServer } from '../src/core/metrics.ts';
+import type { registerRoleMetrics } from '../src/pipeline/metrics.ts';
 import { pipelineTopics, topicPlan } from '../src/pipeline/topics.ts';
 import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
@@ -73,7 +76,14 @@ interface RoleSetup {
 const sinkConfig = (indexPrefix: string): ConstructorParameters<typeof OpenSearchSink>[1] => ({ nodeUrls: [OS_URL], indexPrefix, replicas: 0, refreshIntervalMs: 5000 });
 
 /** Builds roles as `seam run --role` does (startKafkaRoles) and starts them. */
-async function startRoles(names: RoleName[], setup: RoleSetup, bus: KafkaBus, os: Client, detection: Detection | undefined): Promise<{ running: RunningRoles; sink: OpenSearchSink | undefined }> {
+async function startRoles(
+  names: RoleName[],
+  setup: RoleSetup,
+  bus: KafkaBus,
+  os: Client,
+  detection: Detection | undefined,
+  onAlert?: KafkaRolesOptions['onAlert'],
+): Promise<{ running: RunningRoles; sink: OpenSearchSink | undefined }> {
   // A short flush interval: each index member waits for its batch's acks before it fetches more.
   const sink = names.includes('index') ? new OpenSearchSink(os, { ...sinkConfig(setup.indexPrefix), flushIntervalMs: 50 }) : undefined;
   const running = await startKafkaRoles({
@@ -83,6 +93,7 @@ async function startRoles(names: RoleName[], setup: RoleSetup, bus: KafkaBus, os
     ...(detection ? { detection } : {}),
     ...(sink ? { sink } : {}),
     groupPrefix: `${setup.run}-`,
+    ...(onAlert ? { onAlert } : {}),
   });
   return { running, sink };
 }
@@ -112,7 +123,8 @@ async function roleProcess(): Promise<void> {
   process.on('message', (m: ToChild) => {
     if ('go' in m) {
       cpu0 = process.cpuUsage();
-      started = startRoles([role], setup, bus, os, detection);
+      // With metrics on, each alert is timed into the latency histograms as `seam run` does.
+      started = startRoles([role], setup, bus, os, detection, metrics ? (a, info) => metrics.hooks.observeAlert(a, { newestIngestMs: info.newestIngestMs }) : undefined);
       void started.then((r) => {
         live.roles = r.running.roles;
       });
@@ -136,15 +148,20 @@ async function roleProcess(): Promise<void> {
 }
 
 /** The role's metrics listener when SEAM_METRICS_ADDR is set (off by default: the figures are taken without it). */
-async function roleMetrics(role: RoleName, bus: KafkaBus, detection: Detection | undefined, roles: () => RunningRoles['roles']): Promise<{ server: MetricsServer; url: string } | undefined> {
+async function roleMetrics(
+  role: RoleName,
+  bus: KafkaBus,
+  detection: Detection | undefined,
+  roles: () => RunningRoles['roles'],
+): Promise<{ server: MetricsServer; url: string; hooks: RoleMetricHooks } | undefined> {
   const addr = metricsAddress(undefined, process.env, undefined);
   if (addr === undefined) return undefined;
   const { MetricsServer } = await import('../src/core/metrics.ts');
   const { registerRoleMetrics } = await import('../src/pipeline/metrics.ts');
   const server = new MetricsServer();
-  registerRoleMetrics(server, { roleNames: [role], roles, bus, ...(detection ? { detection } : {}) });
+  const hooks = registerRoleMetrics(server, { roleNames: [role], roles, bus, ...(detection ? { detection } : {}) });
   const bound = await server.listen(addr);
-  return { server, url: `http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}` };
+  return { server, url: `http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`, hooks };
 }
 
 /** One scrape of a role's /metrics: records in and out, and the lag of its consumer groups (summed over partitions). */
@@ -161,6 +178,34 @@ async function scrape(url: string): Promise<{ in: number; out: number; lag: numb
     return undefined;
   }
 }
+
+/** The cumulative buckets (`le` → count, +Inf included) of a histogram on a role's /metrics, summed over labels. */
+async function histogram(url: string, name: string): Promise<Map<number, number> | undefined> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const out = new Map<number, number>();
+    for (const l of text.split('\n')) {
+      if (!l.startsWith(`${name}_bucket{`)) continue;
+      const le = /le="([^"]+)"/.exec(l)?.[1];
+      if (le === undefined) continue;
+      const k = le === '+Inf' ? Infinity : Number(le);
+      out.set(k, (out.get(k) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Observations between two scrapes of a histogram, and the bucket bound (seconds) under which `q` of them fall. */
+function histogramDelta(before: Map<number, number>, after: Map<number, number>): { count: number; le(q: number): number } {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const cum = les.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const count = cum.at(-1) ?? 0;
+  return { count, le: (q) => les[cum.findIndex((c) => c >= q * count)] ?? NaN };
+}
+
+type RoleMetricHooks = ReturnType<typeof registerRoleMetrics>;
 
 /** A role in a child process, as the main process sees it. */
 interface RoleHandle {
@@ -367,11 +412,12 @@ async function main(): Promise<void> {
     // ── 2. Seam end to end from pre-loaded raw topics ───────────────────────────────────────────────
     const producer = await bus.producer();
     const received = new Date().toISOString();
-    const toMsg = (r: Raw, i: number): BusMessage => ({
+    // receivedAt: when a collector read the record (the pre-loaded ones all at once; each trickled chunk when it is sent).
+    const toMsg = (r: Raw, i: number, receivedAt = received): BusMessage => ({
       topic: topics.raw(r.source ?? 'k8s_audit'),
       key: `stream-${i % 31}`,
       value: Buffer.from(r.text),
-      headers: rawHeaders({ collector: 'bench', receivedAt: received, ...(r.source ? { source: r.source } : {}) }),
+      headers: rawHeaders({ collector: 'bench', receivedAt, ...(r.source ? { source: r.source } : {}) }),
     });
     const loadStart = performance.now();
     for (let i = 0; i < records.length; i += 5000) await producer.send(records.slice(i, i + 5000).map((r, j) => toMsg(r, i + j)));
@@ -456,6 +502,10 @@ async function main(): Promise<void> {
 
     // ── 3. alert latency under a steady trickle ─────────────────────────────────────────────────────
     const producedAt = new Map<string, number>();
+    // With metrics on: the correlate role's own alert latency histogram (arrival of the newest event → alert
+    // durable), read before and after the trickle, beside the bench's measure below.
+    const correlateUrl = children[PIPELINE_ROLES.indexOf('correlate')]?.metricsUrl;
+    const histBefore = correlateUrl ? await histogram(correlateUrl, 'seam_alert_ingest_latency_seconds') : undefined;
     const trickleStart = Date.now();
     const chunk = Math.max(1, Math.round(TRICKLE_PER_S / 10));
     for (let i = 0; i < TRICKLE; i += chunk) {
@@ -466,7 +516,7 @@ async function main(): Promise<void> {
         const e = normalized(r);
         if (e) producedAt.set(e.seam.id, now);
       }
-      await producer.send(batch.map((r, j) => toMsg(r, i + j)));
+      await producer.send(batch.map((r, j) => toMsg(r, i + j, new Date(now).toISOString())));
       const wait = 100 - (performance.now() - t0);
       if (wait > 0) await sleep(wait);
     }
@@ -489,6 +539,11 @@ async function main(): Promise<void> {
     const p50 = pct(latencies, 50);
     const p99 = pct(latencies, 99);
     process.stdout.write(`alerts:       ${latencies.length} alerts from ${TRICKLE} trickled records at ${TRICKLE_PER_S}/s: p50=${Math.round(p50)} ms p99=${Math.round(p99)} ms\n`);
+    const histAfter = correlateUrl && histBefore ? await histogram(correlateUrl, 'seam_alert_ingest_latency_seconds') : undefined;
+    if (histBefore && histAfter) {
+      const h = histogramDelta(histBefore, histAfter);
+      process.stdout.write(`metrics:      correlate seam_alert_ingest_latency_seconds over the trickle: count=${h.count} p50<=${h.le(0.5)}s p99<=${h.le(0.99)}s\n`);
+    }
     await producer.close();
     const ratio = seamRate / rawRate;
     process.stdout.write(

@@ -1,6 +1,6 @@
 // The metrics and health listener (docs/metrics.md) on the real local Kafka: `seam run --role normalize`
-// as a real process, scraped over HTTP while records flow; and the lag a blocked consumer leaves,
-// read from the broker, going to 0 once it commits.
+// as a real process, scraped over HTTP while records flow; `seam run --role correlate`'s alert latency
+// histogram; and the lag a blocked consumer leaves, read from the broker, going to 0 once it commits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,6 +115,73 @@ describe('metrics and health', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('`seam run --role correlate`: the alert latency histogram from the arrival of the newest event counts every alert it produced', async () => {
+    const id = uniqueName('metrics-latency');
+    const topics = pipelineTopics(`${id}.`);
+    const groupPrefix = `${id}-`;
+    const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: `${id}-test` });
+    cleanup.push(() => bus.close());
+    await bus.createTopics(topicPlan(topics, { raw: 1, events: 1, signals: 1, alerts: 1, dlq: 1 }));
+    // Both roles as real processes; a raw partition idle for 1 s lets the watermark follow the wall clock (ADR 0009).
+    const env = { ...process.env, SEAM_KAFKA_BROKERS: kafkaBrokers().join(','), SEAM_TOPIC_PREFIX: `${id}.`, SEAM_GROUP_PREFIX: groupPrefix, SEAM_LOG_LEVEL: 'warn', SEAM_CORRELATE_IDLE_MS: '1000' };
+    const start = (role: string): { child: ChildProcess; err: () => string; exited: Promise<number | null> } => {
+      const child = spawn(process.execPath, [join(root, 'bin/seam.mjs'), 'run', '--role', role, '--rules', join(root, 'detections'), '--metrics-addr', '127.0.0.1:0'], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      cleanup.push(async () => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      });
+      return { child, err: () => err, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+    };
+    const normalize = start('normalize');
+    const correlate = start('correlate');
+    const base = await until(() => /metrics and health on (http:\/\/[^/\s]+)\/metrics/.exec(correlate.err())?.[1], 120_000, 'the listener', 10);
+    await until(async () => ((await get(base, '/readyz')).status === 200 ? true : undefined), 120_000, '/readyz 200');
+    expect(sample((await get(base, '/metrics')).body, 'seam_alert_ingest_latency_seconds_count')).toBeUndefined();
+
+    // The demo story (CloudTrail, audit, runtime, GuardDuty), each record read by a collector "now".
+    const lines = readFileSync(join(root, 'deploy/demo/eks-demo.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const sentAt = Date.now();
+    const producer = await bus.producer();
+    await producer.send(lines.map((text, i) => ({ topic: topics.raw('k8s_audit'), key: `${id}:${i % 7}`, value: Buffer.from(text), headers: rawHeaders({ collector: 'test', receivedAt: new Date(sentAt).toISOString() }) })));
+    await producer.close();
+
+    // Settled: every alert the role produced is in the histogram, and no more come.
+    let last = -1;
+    const settled = await until(
+      async () => {
+        const t = (await get(base, '/metrics')).body;
+        const out = sample(t, 'seam_records_out_total', { role: 'correlate' }) ?? 0;
+        const n = out > 0 && out === last && sample(t, 'seam_correlate_held_signals') === 0 ? t : undefined;
+        last = out;
+        return n;
+      },
+      120_000,
+      'the correlate role to produce its alerts and hold nothing',
+      2000,
+    );
+    const elapsed = (Date.now() - sentAt) / 1000;
+    const alerts = sample(settled, 'seam_records_out_total', { role: 'correlate' })!;
+    const count = sample(settled, 'seam_alert_ingest_latency_seconds_count')!;
+    const sum = sample(settled, 'seam_alert_ingest_latency_seconds_sum')!;
+    expect(alerts).toBeGreaterThan(5);
+    // Every alert's events arrived at sentAt: all observed, each between 0 and the time since.
+    expect(count).toBe(alerts);
+    expect(sum / count).toBeGreaterThan(0);
+    expect(sum / count).toBeLessThanOrEqual(elapsed);
+    // Prometheus text format: cumulative buckets by level, ending at +Inf = the count.
+    expect(sample(settled, 'seam_alert_ingest_latency_seconds_bucket', { le: '+Inf' })).toBe(count);
+    expect(sample(settled, 'seam_alert_ingest_latency_seconds_bucket', { le: '0.025' })).toBeLessThanOrEqual(count);
+    expect(settled).toMatch(/^# TYPE seam_alert_ingest_latency_seconds histogram$/m);
+    expect(settled).toMatch(/^seam_alert_ingest_latency_seconds_bucket\{le="1",level="(high|medium|low|critical|informational)"\} \d+$/m);
+    process.stdout.write(`metrics: alerts=${alerts} ingest_latency_count=${count} mean=${(sum / count).toFixed(2)}s elapsed=${elapsed.toFixed(1)}s\n`);
+
+    correlate.child.kill('SIGTERM');
+    normalize.child.kill('SIGTERM');
+    expect(await correlate.exited).toBe(0);
+    expect(await normalize.exited).toBe(0);
   });
 
   it('consumer lag from the broker: N while the handler holds the batch, 0 once it commits', async () => {

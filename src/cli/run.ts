@@ -5,6 +5,7 @@ import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
 import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
 import type { LoadedConfig } from '../core/config/load.ts';
 import type { DetectionOptions } from '../pipeline/detection.ts';
+import type { AlertTiming } from '../pipeline/roles/correlate.ts';
 import { redactUrlCredentials } from '../core/logger.ts';
 import { loadCliConfig } from './config.ts';
 import { formatSummary } from './replay.ts';
@@ -177,7 +178,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
   const live: { running?: Awaited<ReturnType<typeof startKafkaRoles>> } = {};
   let sink: Sink | undefined;
   let closeProbe: (() => Promise<void>) | undefined;
-  let alertHook: ((a: Alert) => void) | undefined;
+  let alertHook: ((a: Alert, info: AlertTiming) => void) | undefined;
   if (metrics && addr) {
     metrics.addReadiness({ name: 'roles', check: () => (live.running === undefined ? `starting ${roles.join(', ')} (loading rules, creating topics, joining groups)` : undefined) });
     const bound = await metrics.listen(addr);
@@ -239,7 +240,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       ...(sinkReachable ? { sinkReachable } : {}),
       ...(detection ? { detection } : {}),
     });
-    alertHook = (a) => hooks.observeAlert(a);
+    alertHook = (a, info) => hooks.observeAlert(a, { newestIngestMs: info.newestIngestMs });
   }
   let running: Awaited<ReturnType<typeof startKafkaRoles>>;
   try {
@@ -252,8 +253,8 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       ...(deliverer ? { deliverer } : {}),
       groupPrefix: kafka.groupPrefix,
       partitions: kafka.partitions,
-      onAlert: (a) => {
-        alertHook?.(a);
+      onAlert: (a, info) => {
+        alertHook?.(a, info);
         printAlert(a);
       },
       ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),

@@ -4,7 +4,7 @@ import type { Detection } from './detection.ts';
 import { kafkaHistory } from './history.ts';
 import { kafkaUpstream } from './progress.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
-import { createCorrelateRole } from './roles/correlate.ts';
+import { createCorrelateRole, type AlertTiming } from './roles/correlate.ts';
 import { createDeliverRole } from './roles/deliver.ts';
 import { createIndexRole, type IndexSink } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
@@ -25,7 +25,7 @@ export interface KafkaRolesOptions {
   groupPrefix?: string;
   /** Partitions of topics Seam creates when they are missing. */
   partitions?: Parameters<typeof topicPlan>[1];
-  onAlert?: (a: Alert) => void;
+  onAlert?: (a: Alert, info: AlertTiming) => void;
   maxRecordBytes?: number;
   /** Index role group members in this process (default 3; see createIndexRole). */
   indexConsumers?: number;

@@ -8,7 +8,8 @@ import type { Detection } from './detection.ts';
  * Seam's metrics on a MetricsServer (docs/metrics.md). Nothing is counted twice: at each scrape the
  * values are read from the counters the components already keep (Counters, role stats,
  * CollectorStats, the sink's stats) and from the broker (lag). Only two things are observed as they
- * happen, because no component keeps a distribution: bulk request durations and alert latency.
+ * happen, because no component keeps a distribution: bulk request durations and alert latency (from
+ * event time and from arrival).
  */
 
 /** The role stats this reads (src/pipeline/roles/*.ts `stats()`); every field optional. */
@@ -102,8 +103,16 @@ export interface RoleMetricsOptions {
   detection?: Detection;
 }
 
+/** When an alert was produced and when its newest event arrived (the correlate role's `onAlert`). */
+export interface AlertObservation {
+  /** Wall time the alert was durable on `seam.alerts` (default: now). */
+  nowMs?: number;
+  /** Arrival of its newest event (`seam.ingest.received_at`), when the correlate role knows it. */
+  newestIngestMs?: number | undefined;
+}
+
 /** Registers the roles' metrics and readiness; returns the hook that times alerts. */
-export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions): { observeAlert(a: Alert, nowMs?: number): void } {
+export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions): { observeAlert(a: Alert, at?: AlertObservation): void } {
   const r = server.registry;
   recordCounters(server, () => o.roles().map((role) => ({ role: role.name, source: 'all', stats: role.stats() as RoleStatsView })));
 
@@ -194,6 +203,15 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
     registers: [r],
   });
 
+  // What issue 15 item 5 and bench:pipeline measure: how long after its last record arrived an alert is out.
+  const ingestLatency = new Histogram({
+    name: 'seam_alert_ingest_latency_seconds',
+    help: "Wall-clock time from the arrival of an alert's newest event (seam.ingest.received_at, stamped by the collector that read it) to the moment the correlate role had the alert durable on seam.alerts: Kafka, normalize, the watermark wait (ADR 0009) and detection. Alerts whose events the role no longer remembers, or that carry no arrival time, are not observed.",
+    labelNames: ['level'],
+    buckets: [0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+    registers: [r],
+  });
+
   if (o.detection) {
     const rs = o.detection.ruleset;
     const rules = new Gauge({ name: 'seam_rules_loaded', help: 'Sigma rules and correlations loaded.', labelNames: ['kind'], registers: [r] });
@@ -222,9 +240,12 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
   }
 
   return {
-    observeAlert(a, nowMs = Date.now()) {
+    observeAlert(a, at = {}) {
+      const nowMs = at.nowMs ?? Date.now();
       const t = Date.parse(a['@timestamp']);
       if (Number.isFinite(t)) latency.observe({ level: a.rule.level }, Math.max(0, (nowMs - t) / 1000));
+      const ingest = at.newestIngestMs;
+      if (ingest !== undefined && Number.isFinite(ingest)) ingestLatency.observe({ level: a.rule.level }, Math.max(0, (nowMs - ingest) / 1000));
     },
   };
 }

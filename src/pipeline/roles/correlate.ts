@@ -27,8 +27,12 @@ export interface CorrelateRoleOptions {
   history: History;
   groupId?: string;
   fromBeginning?: boolean;
-  /** Called for each alert once it is durable on `seam.alerts` (the console prints them). */
-  onAlert?: (alert: Alert) => void;
+  /**
+   * Called for each alert once it is durable on `seam.alerts` (the console prints them), with the arrival time
+   * (`seam.ingest.received_at`, ms) of the newest of its events this member still remembers (the alert
+   * latency histogram, docs/metrics.md); undefined when it remembers none or they carry no arrival time.
+   */
+  onAlert?: (alert: Alert, info: AlertTiming) => void;
   /** Bound of the per-partition sets of seen event ids and emitted alert ids (least recently used forgotten first). */
   maxRemembered?: number;
   /** Test hook, called after a batch's alerts are produced and before its offset is committed. */
@@ -45,6 +49,11 @@ export interface CorrelateRoleOptions {
     /** How often the upstream is looked at again, and held signals released when nothing arrives (0: at every batch, no timer). */
     pollMs?: number;
   };
+}
+
+/** What the correlate role tells about an alert besides the alert itself (`onAlert`). */
+export interface AlertTiming {
+  newestIngestMs: number | undefined;
 }
 
 /** A signal held for event-time order: the event and the signal message it came in (seam.identity, dead letters). */
@@ -69,7 +78,8 @@ interface PartitionState {
   stage: DetectStage;
   /** Next offset this state expects; anything else means the partition moved or a batch failed. */
   next: bigint;
-  seenEvents: Lru<string, true>;
+  /** Event ids seen, each with its `seam.ingest.received_at` when it has one (the alert latency histogram). */
+  seenEvents: Lru<string, string | true>;
   emitted: Lru<string, true>;
   /** Identity versions the stage changed, for `seam.identity` (ADR 0008). */
   identity: IdentityPublisher;
@@ -195,7 +205,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           stats.duplicateSignals++;
           continue;
         }
-        st.seenEvents.set(id, true);
+        const received = sig.event.seam.ingest?.received_at;
+        st.seenEvents.set(id, typeof received === 'string' ? received : true);
       }
       if (watch !== undefined) {
         if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) continue;
@@ -225,6 +236,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       out.alerts.push(...novel(st, st.stage.advance(watermarkMs)));
     }
   };
+  /** Arrival of each alert's newest event, noted where it is raised (its partition's state), read once it is durable. */
+  const timing = new WeakMap<Alert, number>();
   const novel = (st: PartitionState, alerts: Alert[]): Alert[] => {
     const out: Alert[] = [];
     for (const a of alerts) {
@@ -233,9 +246,24 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         continue;
       }
       st.emitted.set(a.id, true);
+      if (o.onAlert !== undefined) {
+        const t = newestIngest(st, a);
+        if (t !== undefined) timing.set(a, t);
+      }
       out.push(a);
     }
     return out;
+  };
+  /** The newest `seam.ingest.received_at` (ms) of the alert's events the state still remembers. */
+  const newestIngest = (st: PartitionState, a: Alert): number | undefined => {
+    let newest: number | undefined;
+    for (const id of a.events) {
+      const r = st.seenEvents.peek(id);
+      if (typeof r !== 'string') continue;
+      const t = Date.parse(r);
+      if (Number.isFinite(t) && (newest === undefined || t > newest)) newest = t;
+    }
+    return newest;
   };
 
   /**
@@ -298,7 +326,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     stats.alerts += alerts.length;
     stats.events += n;
     counters.emitted += alerts.length;
-    for (const a of alerts) o.onAlert?.(a);
+    if (o.onAlert !== undefined) for (const a of alerts) o.onAlert(a, { newestIngestMs: timing.get(a) });
   };
 
   const handle = (batch: ConsumedMessage[]): Promise<void> => exclusive(() => handleBatch(batch));
