@@ -1361,6 +1361,46 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       ct(t, cfn, 'iam.amazonaws.com', 'CreateUser', { ip: 'cloudformation.amazonaws.com', ua: 'cloudformation.amazonaws.com', region: 'us-east-1', readOnly: false, rp: { userName: 'ses-smtp-receipts', path: '/' }, re: { user: { path: '/', userName: 'ses-smtp-receipts', userId: 'AIDAZ4SESSMTPRCPT01', arn: `arn:aws:iam::${ACCOUNT}:user/ses-smtp-receipts`, createDate: 'Nov 3, 2026, 2:10:00 AM' } } });
       ct(t + 2000, cfn, 'iam.amazonaws.com', 'PutUserPolicy', { ip: 'cloudformation.amazonaws.com', ua: 'cloudformation.amazonaws.com', region: 'us-east-1', readOnly: false, rp: { userName: 'ses-smtp-receipts', policyName: 'ses-send', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ses:SendRawEmail', Resource: '*' }] }) } });
     }
+    // Benign neighbours of the destruction and sign-in correlations (ct2, 2026-12-03): CI's Terraform destroys a
+    // preview environment (functions, their log groups, a bucket, a secret, a database) in one run; a scheduler
+    // Lambda stops the two development databases every evening; carol deletes two retired functions and their
+    // log groups in the console; a legacy IAM user's (billing console) password is mistyped three times from the office
+    // and from home before it works.
+    if (hours > 40) {
+      const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+      const runner = GH_RUNNERS[0]! + int(2, 250);
+      let t = T0 + 24 * 3600_000 + 17 * 3600_000 + int(0, 600_000);
+      const env = `preview-pr-${int(400, 900)}`;
+      const tfUa = (api: string): string => UA.terraform.replace('api/iam#1.37.2', api);
+      for (const fn of ['api', 'worker', 'webhook', 'authorizer', 'thumbnails', 'cron']) {
+        ct((t += 1500), tf, 'lambda.amazonaws.com', 'DeleteFunction20150331', { ip: runner, ua: tfUa('api/lambda#1.64.0'), readOnly: false, rp: { functionName: `${env}-${fn}` } });
+        ct((t += 800), tf, 'logs.amazonaws.com', 'DeleteLogGroup', { ip: runner, ua: tfUa('api/cloudwatchlogs#1.43.0'), readOnly: false, rp: { logGroupName: `/aws/lambda/${env}-${fn}` } });
+      }
+      ct((t += 2000), tf, 's3.amazonaws.com', 'DeleteBucket', { ip: runner, ua: tfUa('api/s3#1.66.0'), readOnly: false, rp: { bucketName: `acme-${env}-assets`, host: [`acme-${env}-assets.s3.${REGION}.amazonaws.com`] } });
+      ct((t += 2000), tf, 'secretsmanager.amazonaws.com', 'DeleteSecret', { ip: runner, ua: tfUa('api/secretsmanager#1.34.0'), readOnly: false, rp: { secretId: `${env}/db`, forceDeleteWithoutRecovery: true } });
+      ct((t += 2000), tf, 'rds.amazonaws.com', 'DeleteDBInstance', { ip: runner, ua: tfUa('api/rds#1.89.0'), readOnly: false, rp: { dBInstanceIdentifier: `${env}-db`, skipFinalSnapshot: true, deleteAutomatedBackups: true }, re: { dBInstanceIdentifier: `${env}-db`, dBInstanceStatus: 'deleting' } });
+      const sched = assumed('rds-dev-scheduler', 'AROAZ4RDSDEVSCHED001', 'rds-dev-scheduler', key());
+      for (let d = 0; d * 24 + 20 < hours; d++) {
+        const ts = T0 + (d * 24 + 19) * 3600_000 + int(0, 120_000);
+        for (const [i, db] of ['orders-dev', 'payments-dev'].entries()) {
+          ct(ts + i * 900, sched, 'rds.amazonaws.com', 'StopDBInstance', { ip: '44.230.10.1', ua: UA.lambda.replace('api/dynamodb#3.679.0', 'api/rds#3.679.0'), readOnly: false, rp: { dBInstanceIdentifier: db }, re: { dBInstanceIdentifier: db, dBInstanceStatus: 'stopping' } });
+        }
+      }
+      const carol = people[2]!;
+      const cid = assumed(carol.role, carol.roleId, carol.name, personKey(carol, 35, false));
+      (cid as Rec).sessionCredentialFromConsole = 'true';
+      t = T0 + 35 * 3600_000 + int(0, 1_200_000);
+      for (const fn of ['legacy-invoice-pdf', 'legacy-invoice-mail']) {
+        ct((t += 20_000), cid, 'lambda.amazonaws.com', 'DeleteFunction20150331', { ip: personIp(carol, 35), ua: UA.console, readOnly: false, rp: { functionName: fn } });
+        ct((t += 30_000), cid, 'logs.amazonaws.com', 'DeleteLogGroup', { ip: personIp(carol, 35), ua: UA.console, readOnly: false, rp: { logGroupName: `/aws/lambda/${fn}` } });
+      }
+      const bg = { type: 'IAMUser', principalId: 'AIDAZ4BILLINGRPTS001', arn: `arn:aws:iam::${ACCOUNT}:user/billing-reports`, accountId: ACCOUNT, userName: 'billing-reports' };
+      t = T0 + 50 * 3600_000 + int(0, 600_000);
+      for (const [i, ip] of ['62.226.10.41', '62.226.10.41', '91.64.10.77', '91.64.10.77'].entries()) {
+        const ok = i === 3;
+        ct((t += 40_000 + i * 200_000), { ...bg, accessKeyId: '' }, 'signin.amazonaws.com', 'ConsoleLogin', { ip, ua: UA.consoleBrowser, readOnly: false, region: 'us-east-1', re: { ConsoleLogin: ok ? 'Success' : 'Failure' }, extra: { additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: 'Yes' }, eventType: 'AwsConsoleSignIn', ...(ok ? {} : { errorMessage: 'Failed authentication' }) } });
+      }
+    }
   }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
