@@ -1385,6 +1385,23 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
         for (const [i, db] of ['orders-dev', 'payments-dev'].entries()) {
           ct(ts + i * 900, sched, 'rds.amazonaws.com', 'StopDBInstance', { ip: '44.230.10.1', ua: UA.lambda.replace('api/dynamodb#3.679.0', 'api/rds#3.679.0'), readOnly: false, rp: { dBInstanceIdentifier: db }, re: { dBInstanceIdentifier: db, dBInstanceStatus: 'stopping' } });
         }
+        // The same scheduler stops the development instances in one call; CI prunes old image tags nightly.
+        const devs = [0, 1, 2, 3].map(() => `i-0${hex(16)}`);
+        ct(ts + 3000, sched, 'ec2.amazonaws.com', 'StopInstances', { ip: '44.230.10.1', ua: UA.lambda.replace('api/dynamodb#3.679.0', 'api/ec2#3.679.0'), readOnly: false, rp: { instancesSet: { items: devs.map((instanceId) => ({ instanceId })) }, force: false }, re: { instancesSet: { items: devs.map((instanceId) => ({ instanceId, currentState: { code: 64, name: 'stopping' }, previousState: { code: 16, name: 'running' } })) } } });
+        const prune = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+        const tp = T0 + (d * 24 + 2) * 3600_000 + int(0, 600_000);
+        for (const [i, repo] of ['payments-api', 'checkout-worker', 'search-indexer'].entries()) {
+          ct(tp + i * 4000, prune, 'ecr.amazonaws.com', 'BatchDeleteImage', { ip: GH_RUNNERS[1]! + int(2, 250), ua: UA.ghaAssume.replace('configure-aws-credentials-for-github-actions', 'ecr-prune'), readOnly: false, rp: { repositoryName: repo, registryId: ACCOUNT, imageIds: [{ imageTag: `sha-${hex(7)}` }, { imageTag: `sha-${hex(7)}` }] }, re: { imageIds: [], failures: [] } });
+        }
+      }
+      // A developer's `cdk destroy --all` of their three sandbox stacks.
+      {
+        const dev = people[2]!;
+        const t0 = T0 + 52 * 3600_000 + int(0, 600_000);
+        const sid = assumed(dev.role, dev.roleId, dev.name, personKey(dev, 52, true));
+        for (const [i, st] of ['carol-sandbox-network', 'carol-sandbox-api', 'carol-sandbox-data'].entries()) {
+          ct(t0 + i * 30_000, sid, 'cloudformation.amazonaws.com', 'DeleteStack', { ip: personIp(dev, 52), ua: 'aws-sdk-js/3.699.0 ua/2.1 os/darwin#24.1.0 lang/js md/nodejs#20.18.1 api/cloudformation#3.699.0 aws-cdk/2.171.1', readOnly: false, rp: { stackName: st } });
+        }
       }
       const carol = people[2]!;
       const cid = assumed(carol.role, carol.roleId, carol.name, personKey(carol, 35, false));
