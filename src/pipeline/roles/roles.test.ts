@@ -105,6 +105,48 @@ describe('roles over the memory bus', () => {
     expect(new Set(got)).toEqual(refIds);
   });
 
+  it('a correlate role killed after producing its very first batch (offset 0) does not produce those alerts again', async () => {
+    const detection = await loadDetection({ rules: [RULES] });
+    const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000 });
+    const topics = pipelineTopics('first.');
+    const lines = (await readFile(join(DEMO, 'eks-demo.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    const normalize = createNormalizeRole({ bus, topics, ...(detection.ruleset ? { ruleset: detection.ruleset } : {}), groupId: 'n' });
+    await normalize.start();
+    const producer = await bus.producer();
+    await producer.send(lines.map((text) => ({ topic: topics.raw(detectSource(text)!), key: 'k', value: Buffer.from(text), headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source: detectSource(text)! }) })));
+    for (const t of topics.rawAll) await bus.waitCommitted('n', t);
+    await normalize.stop();
+    const order = { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 };
+    // One signals partition and one batch: the first batch is the whole partition, from offset 0.
+    let killed = false;
+    const first = createCorrelateRole({
+      bus,
+      topics,
+      detection,
+      history: memoryHistory(bus),
+      groupId: 'c',
+      order,
+      afterProduce: async () => {
+        killed = true;
+        throw new Error('killed between produce and commit');
+      },
+    });
+    await first.start();
+    while (!killed) await new Promise((r) => setTimeout(r, 1));
+    await first.stop();
+    const before = bus.read(topics.alerts).flat().length;
+    expect(before).toBeGreaterThan(5);
+    const second = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c', order });
+    await second.start();
+    await bus.waitCommitted('c', topics.signals);
+    await second.flush();
+    await second.stop();
+    const got = bus.read(topics.alerts).flat().map((m) => m.key!);
+    // The second raises what the first held back (flush), and nothing the first already produced.
+    expect(got.length).toBeGreaterThan(before);
+    expect(new Set(got).size).toBe(got.length);
+  });
+
   it('the index role stops reading while the sink is slow, instead of buffering', async () => {
     const bus = new MemoryBus({ defaultPartitions: 4, maxBatch: 100 });
     const topics = pipelineTopics('bp.');
