@@ -1394,6 +1394,8 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
           ct(tp + i * 4000, prune, 'ecr.amazonaws.com', 'BatchDeleteImage', { ip: GH_RUNNERS[1]! + int(2, 250), ua: UA.ghaAssume.replace('configure-aws-credentials-for-github-actions', 'ecr-prune'), readOnly: false, rp: { repositoryName: repo, registryId: ACCOUNT, imageIds: [{ imageTag: `sha-${hex(7)}` }, { imageTag: `sha-${hex(7)}` }] }, re: { imageIds: [], failures: [] } });
         }
       }
+      // Terraform adds the CI runners' range to staging's public API endpoint allow-list (not the whole internet).
+      ct(T0 + 28 * 3600_000 + int(0, 600_000), tf, 'eks.amazonaws.com', 'UpdateClusterConfig', { ip: runner, ua: tfUa('api/eks#1.51.0'), readOnly: false, rp: { name: 'staging-eks-01', resourcesVpcConfig: { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['62.226.10.0/24', '91.64.10.77/32', `${GH_RUNNERS[0]!}0/24`] } }, re: { update: { id: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`, status: 'InProgress', type: 'EndpointAccessUpdate', params: [{ type: 'PublicAccessCidrs', value: '["62.226.10.0/24","91.64.10.77/32","20.42.10.0/24"]' }], errors: [] } } });
       // A developer's `cdk destroy --all` of their three sandbox stacks.
       {
         const dev = people[2]!;
