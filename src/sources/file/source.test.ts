@@ -37,6 +37,31 @@ describe('file source', () => {
     expect(eventIds(await collect([join(dir, 'packed.json.gz')]))).toEqual(['a', 'b', 'c']);
   });
 
+  it('unwraps `aws cloudtrail lookup-events` output (newest first) to its records, handed on oldest first', async () => {
+    const at = (id: string, time: string): Record<string, unknown> => ({ ...ct(id), eventTime: time });
+    const item = (r: Record<string, unknown>, eventTime: unknown): Record<string, unknown> => ({
+      EventId: r.eventID,
+      EventName: r.eventName,
+      ReadOnly: 'true',
+      EventTime: eventTime,
+      EventSource: r.eventSource,
+      Resources: [],
+      CloudTrailEvent: JSON.stringify(r),
+    });
+    const a = at('a', '2026-11-26T10:00:00Z');
+    const b = at('b', '2026-11-26T10:05:00Z');
+    const c = at('c', '2026-11-26T10:09:00Z');
+    // As the CLI writes it (pretty-printed, newest first, a NextToken after the array) …
+    const doc = JSON.stringify({ Events: [item(c, '2026-11-26T10:09:00+00:00'), item(b, '2026-11-26T10:05:00+00:00'), item(a, '2026-11-26T10:00:00+00:00')], NextToken: 'x' }, null, 4);
+    await writeFile(join(dir, 'lookup.json'), doc);
+    const got = await collect([join(dir, 'lookup.json')]);
+    expect(eventIds(got)).toEqual(['a', 'b', 'c']);
+    expect(got[0]!.meta.origin).toMatch(/lookup\.json:\d+ \(a\)$/);
+    // … as JSONL items (`jq -c '.Events[]'`), with epoch-second times (SDK output) or none (the record's own time).
+    await writeFile(join(dir, 'lookup.jsonl'), [item(c, Date.parse('2026-11-26T10:09:00Z') / 1000), item(b, undefined), item(a, Date.parse('2026-11-26T10:00:00Z') / 1000)].map((i) => JSON.stringify(i)).join('\n') + '\n');
+    expect(eventIds(await collect([join(dir, 'lookup.jsonl')]))).toEqual(['a', 'b', 'c']);
+  });
+
   it('unwraps filter-log-events output to the log messages, keeping the stream as origin', async () => {
     const out = {
       events: [

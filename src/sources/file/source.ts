@@ -72,6 +72,37 @@ function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; e
 }
 
 /**
+ * Unwraps a CloudTrail LookupEvents item (`aws cloudtrail lookup-events` output: `{EventId, EventName,
+ * EventTime, ..., CloudTrailEvent: "<the record as a JSON string>"}`) to its record, with its event time.
+ */
+function unwrapLookupEvent(text: string): { text: string; eventId?: string; timeMs: number } | undefined {
+  if (!text.includes('"CloudTrailEvent"')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.CloudTrailEvent !== 'string') return undefined;
+  // EventTime: ISO text (CLI v2) or epoch seconds (SDK JSON, CLI v1); else the record's own eventTime.
+  let timeMs = typeof o.EventTime === 'number' ? o.EventTime * 1000 : typeof o.EventTime === 'string' ? Date.parse(o.EventTime) : NaN;
+  if (Number.isNaN(timeMs)) {
+    const m = /"eventTime"\s*:\s*"([^"]+)"/.exec(o.CloudTrailEvent);
+    timeMs = m ? Date.parse(m[1]!) : NaN;
+  }
+  return { text: o.CloudTrailEvent, ...(typeof o.EventId === 'string' ? { eventId: o.EventId } : {}), timeMs };
+}
+
+/**
+ * LookupEvents items held to be handed on oldest first (the API returns the newest first, and the
+ * correlate stage and the raw topics assume each input is in event-time order within the allowed
+ * lateness): at most this many per file at once; a larger file is handed on in sorted runs of this size.
+ */
+const LOOKUP_HOLD = 100_000;
+
+/**
  * Streams the records of one file. Memory is bounded by the read chunk plus one record
  * (`maxRecordBytes`), whatever the file size.
  */
@@ -92,6 +123,14 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   let head: Buffer[] = [];
   let headBytes = 0;
   const pieces: Piece[] = [];
+  /** LookupEvents items of this file, handed on sorted by event time (`LOOKUP_HOLD`). */
+  let lookup: { item: FileItem; timeMs: number; seq: number }[] = [];
+  const releaseLookup = (): FileItem[] => {
+    // Stable: items with no readable time keep their place relative to each other, after the timed ones.
+    const sorted = lookup.sort((a, b) => (Number.isNaN(a.timeMs) ? Infinity : a.timeMs) - (Number.isNaN(b.timeMs) ? Infinity : b.timeMs) || a.seq - b.seq).map((h) => h.item);
+    lookup = [];
+    return sorted;
+  };
   // One receive time per chunk: a clock read per record costs more than it tells.
   let receivedAt = now();
   // Built field by field: a spread of a conditional object per record costs two objects more.
@@ -106,8 +145,12 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
     for (const p of pieces) {
       const origin = `${path}:${p.line}`;
       if (p.kind === 'record') {
-        const cw = unwrapCloudWatchEvent(p.text);
-        if (cw) {
+        const ct = unwrapLookupEvent(p.text);
+        const cw = ct === undefined ? unwrapCloudWatchEvent(p.text) : undefined;
+        if (ct) {
+          lookup.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs, seq: lookup.length });
+          if (lookup.length >= LOOKUP_HOLD) out.push(...releaseLookup());
+        } else if (cw) {
           const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
           out.push({ kind: 'record', text: cw.text, meta });
         } else {
@@ -151,7 +194,8 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
     }
   } catch (cause) {
     const error = new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause, details: { path } });
-    yield [{ kind: 'error', error, raw: '', meta: baseMeta(path) }];
+    // What was read before the failure still goes on, LookupEvents items included.
+    yield [...drain(), ...releaseLookup(), { kind: 'error', error, raw: '', meta: baseMeta(path) }];
     return;
   }
   if (!splitter) {
@@ -161,6 +205,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   }
   splitter.end(pieces);
   const batch = drain();
+  if (lookup.length > 0) batch.push(...releaseLookup());
   if (batch.length > 0) yield batch;
   opts.onProgress?.(file.bytesRead);
 }
