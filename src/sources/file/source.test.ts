@@ -62,6 +62,19 @@ describe('file source', () => {
     expect(eventIds(await collect([join(dir, 'lookup.jsonl')]))).toEqual(['a', 'b', 'c']);
   });
 
+  it("hands on a JSON document's CloudTrail records oldest first (the console's event history download is newest first)", async () => {
+    const at = (id: string, minute: number): Record<string, unknown> => ({ ...ct(id), eventTime: `2026-11-26T10:${String(minute).padStart(2, '0')}:00Z` });
+    await writeFile(join(dir, 'history.json'), JSON.stringify({ Records: [at('c', 9), at('b', 5), at('a', 0)] }, null, 2));
+    expect(eventIds(await collect([join(dir, 'history.json')]))).toEqual(['a', 'b', 'c']);
+    // A run holding a record of another kind (here a Kubernetes audit event) is handed on as the file has it.
+    const audit = { kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'k', stage: 'ResponseComplete', requestReceivedTimestamp: '2026-11-26T10:01:00Z' };
+    await writeFile(join(dir, 'mixed.json'), JSON.stringify([at('c', 9), audit, at('a', 0)]));
+    expect(eventIds(await collect([join(dir, 'mixed.json')]))).toEqual(['c', undefined, 'a']);
+    // JSONL streams in file order.
+    await writeFile(join(dir, 'lines.jsonl'), [at('c', 9), at('a', 0)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(eventIds(await collect([join(dir, 'lines.jsonl')]))).toEqual(['c', 'a']);
+  });
+
   it('unwraps filter-log-events output to the log messages, keeping the stream as origin', async () => {
     const out = {
       events: [

@@ -96,11 +96,21 @@ function unwrapLookupEvent(text: string): { text: string; eventId?: string; time
 }
 
 /**
- * LookupEvents items held to be handed on oldest first (the API returns the newest first, and the
- * correlate stage and the raw topics assume each input is in event-time order within the allowed
- * lateness): at most this many per file at once; a larger file is handed on in sorted runs of this size.
+ * Records handed on oldest first, per file: LookupEvents items (the API returns the newest first) and
+ * the CloudTrail records of a JSON document (`{"Records": [...]}` as the console's event history
+ * download writes it, newest first, or an S3 file in delivery order). The correlate stage and the raw
+ * topics assume each input is in event-time order within the allowed lateness; a reversed recording
+ * otherwise loses its correlations. At most this many are held at once: a larger file is handed on in
+ * sorted runs of this size. JSONL and CloudWatch exports stream in file order.
  */
-const LOOKUP_HOLD = 100_000;
+const SORT_HOLD = 50_000;
+
+/** `eventTime` of a CloudTrail record's text, or NaN (not CloudTrail, or no readable time). */
+function cloudTrailTimeMs(text: string): number {
+  if (!text.includes('"eventSource"')) return NaN;
+  const m = /"eventTime"\s*:\s*"([^"]+)"/.exec(text);
+  return m ? Date.parse(m[1]!) : NaN;
+}
 
 /**
  * Streams the records of one file. Memory is bounded by the read chunk plus one record
@@ -123,13 +133,16 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   let head: Buffer[] = [];
   let headBytes = 0;
   const pieces: Piece[] = [];
-  /** LookupEvents items of this file, handed on sorted by event time (`LOOKUP_HOLD`). */
-  let lookup: { item: FileItem; timeMs: number; seq: number }[] = [];
-  const releaseLookup = (): FileItem[] => {
-    // Stable: items with no readable time keep their place relative to each other, after the timed ones.
-    const sorted = lookup.sort((a, b) => (Number.isNaN(a.timeMs) ? Infinity : a.timeMs) - (Number.isNaN(b.timeMs) ? Infinity : b.timeMs) || a.seq - b.seq).map((h) => h.item);
-    lookup = [];
-    return sorted;
+  /** Records of this file held to be handed on sorted by event time (`SORT_HOLD`). */
+  let held: { item: FileItem; timeMs: number }[] = [];
+  let scanMode = false;
+  const releaseHeld = (): FileItem[] => {
+    // Sorted only when every held record has a time (stable: equal times keep file order); a run
+    // with a record of another kind is handed on as it came.
+    const timed = held.every((h) => !Number.isNaN(h.timeMs));
+    const run = timed ? held.map((h, i) => ({ ...h, i })).sort((a, b) => a.timeMs - b.timeMs || a.i - b.i) : held;
+    held = [];
+    return run.map((h) => h.item);
   };
   // One receive time per chunk: a clock read per record costs more than it tells.
   let receivedAt = now();
@@ -148,15 +161,23 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         const ct = unwrapLookupEvent(p.text);
         const cw = ct === undefined ? unwrapCloudWatchEvent(p.text) : undefined;
         if (ct) {
-          lookup.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs, seq: lookup.length });
-          if (lookup.length >= LOOKUP_HOLD) out.push(...releaseLookup());
+          held.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs });
+          if (held.length >= SORT_HOLD) out.push(...releaseHeld());
         } else if (cw) {
           const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
           out.push({ kind: 'record', text: cw.text, meta });
+        } else if (scanMode) {
+          held.push({ item: { kind: 'record', text: p.text, meta: baseMeta(origin) }, timeMs: cloudTrailTimeMs(p.text) });
+          if (held.length >= SORT_HOLD) out.push(...releaseHeld());
         } else {
           out.push({ kind: 'record', text: p.text, meta: baseMeta(origin) });
         }
-      } else if (p.kind === 'oversized') {
+      } else if (held.length > 0) {
+        // A record that could not be cut out ends the sorted run: it stays where the file has it.
+        out.push(...releaseHeld());
+      }
+      if (p.kind === 'record') continue;
+      if (p.kind === 'oversized') {
         const error = new SeamError(
           'SEAM_ERR_INPUT_OVERSIZED',
           `record of ${p.bytes} bytes exceeds maxRecordBytes=${opts.maxRecordBytes}; it stays in ${path} at byte ${p.offset}`,
@@ -183,6 +204,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         const h = Buffer.concat(head);
         head = [];
         splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+        scanMode = splitter instanceof ScanSplitter;
         splitter.push(h, pieces);
       } else {
         splitter.push(chunk, pieces);
@@ -195,17 +217,18 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   } catch (cause) {
     const error = new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause, details: { path } });
     // What was read before the failure still goes on, LookupEvents items included.
-    yield [...drain(), ...releaseLookup(), { kind: 'error', error, raw: '', meta: baseMeta(path) }];
+    yield [...drain(), ...releaseHeld(), { kind: 'error', error, raw: '', meta: baseMeta(path) }];
     return;
   }
   if (!splitter) {
     const h = Buffer.concat(head);
     splitter = sniff(h.toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+    scanMode = splitter instanceof ScanSplitter;
     splitter.push(h, pieces);
   }
   splitter.end(pieces);
   const batch = drain();
-  if (lookup.length > 0) batch.push(...releaseLookup());
+  if (held.length > 0) batch.push(...releaseHeld());
   if (batch.length > 0) yield batch;
   opts.onProgress?.(file.bytesRead);
 }
