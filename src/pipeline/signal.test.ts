@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
-import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, SignalBatcher } from './signal.ts';
+import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, parseSpan, SIGNAL_SPANS_HEADER, SignalBatcher, signalSpans } from './signal.ts';
 
 const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
 const json = (id: string): Buffer => Buffer.from(JSON.stringify(ev(id)));
@@ -67,6 +67,55 @@ describe('seam.signals messages', () => {
       const want = reference(maxBytes, adds);
       expect(got.map((m) => [m.key, m.signals, m.value.toString('base64')])).toEqual(want.map((m) => [m.key, m.signals, m.value.toString('base64')]));
     }
+  });
+
+  it('says where each signal lies in the message (spans header, ADR 0023), across cuts; the spans parse to what the whole message says', () => {
+    const b = new SignalBatcher(900);
+    const evs = Array.from({ length: 12 }, (_, i) => ({ ...ev(`e${i}`), seam: { id: `e${i}`, source: 'cloudtrail', ingest: { received_at: `2024-11-05T14:00:0${i % 10}Z` } }, msg: 'é'.repeat(i * 10) }) as unknown as SeamEvent);
+    evs.forEach((e, i) => b.add(i < 8 ? 'a' : 'b', i % 3 ? [] : ['r1'], ['identity'], JSON.stringify(e), { id: e.seam.id, ts: e['@timestamp'], received: e.seam.ingest?.received_at }));
+    const msgs = b.take();
+    expect(msgs.length).toBeGreaterThan(2);
+    const seen: string[] = [];
+    for (const m of msgs) {
+      expect(m.headers?.[SIGNAL_SPANS_HEADER]).toBeDefined();
+      const spans = signalSpans(m.value, m.headers)!;
+      expect(spans).toHaveLength(m.signals);
+      const whole = decodeSignals(m.value)!;
+      expect(spans.map((sp) => parseSpan(sp.bytes))).toEqual(whole);
+      spans.forEach((sp, i) => {
+        expect(sp.id).toBe(whole[i]!.event.seam.id);
+        expect(sp.ts).toBe(whole[i]!.event['@timestamp']);
+        expect(sp.received).toBe(whole[i]!.event.seam.ingest?.received_at);
+        seen.push(sp.id as string);
+      });
+    }
+    expect(seen).toEqual(evs.map((e) => e.seam.id));
+  });
+
+  it('spans are used only when they describe the value exactly; otherwise the message is read whole', () => {
+    const b = new SignalBatcher();
+    for (const i of [1, 2, 3]) b.add('a', [], ['identity'], json(`e${i}`), { id: `e${i}`, ts: '2024-11-05T14:00:00Z', received: null });
+    const [m] = b.take();
+    const entries = JSON.parse(m!.headers![SIGNAL_SPANS_HEADER]!) as [unknown, unknown, unknown, number, number][];
+    const withHeader = (x: unknown): Record<string, string> => ({ [SIGNAL_SPANS_HEADER]: typeof x === 'string' ? x : JSON.stringify(x) });
+    expect(signalSpans(m!.value, m!.headers)).toHaveLength(3);
+    expect(signalSpans(m!.value, undefined)).toBeUndefined();
+    expect(signalSpans(m!.value, withHeader('not json'))).toBeUndefined();
+    expect(signalSpans(m!.value, withHeader([]))).toBeUndefined();
+    expect(signalSpans(m!.value, withHeader(entries.slice(0, 2)))).toBeUndefined();
+    expect(signalSpans(m!.value, withHeader(entries.map((e, i) => (i === 1 ? [e[0], e[1], e[2], e[3] + 1, e[4]] : e))))).toBeUndefined();
+    expect(signalSpans(m!.value, withHeader(entries.map((e, i) => (i === 2 ? [e[0], e[1], e[2], e[3], e[4] - 1] : e))))).toBeUndefined();
+    expect(signalSpans(m!.value, withHeader(entries.map((e) => e.slice(0, 4))))).toBeUndefined();
+    // A message that also carries progress marks is not what spans describe.
+    const withMarks = Buffer.concat([m!.value.subarray(0, m!.value.length - 1), Buffer.from(',"progress":[{"src":"x/0","t":1}]}')]);
+    expect(signalSpans(withMarks, m!.headers)).toBeUndefined();
+    // A signal added without what its span needs: no header on that message.
+    const c = new SignalBatcher();
+    c.add('a', [], ['identity'], json('e1'), { id: 'e1', ts: 't', received: null });
+    c.add('a', [], ['identity'], json('e2'));
+    expect(c.take()[0]!.headers).toBeUndefined();
+    expect(parseSpan(Buffer.from('{"rules":[],"why":[],"event":{'))).toBeUndefined();
+    expect(parseSpan(Buffer.from('{"rules":[],"why":[]}'))).toBeUndefined();
   });
 
   it('still reads version 1 messages (one signal each), and refuses what is not a signal', () => {

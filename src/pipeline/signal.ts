@@ -65,22 +65,39 @@ const OPEN = Buffer.from('{"v":2,"signals":[');
 const CLOSE = Buffer.from(']}');
 
 /**
+ * Where each signal of a version 2 message lies in its bytes (ADR 0023), so the correlate role can hold a
+ * signal's bytes for event-time order and parse its event only when it hands it on, instead of parsing
+ * the whole message on arrival and holding the objects: one `[seam.id, @timestamp, received_at, start,
+ * end]` per signal, as JSON (values as the event has them, null when absent). A reader that does not know
+ * the header parses the message whole, as before; one that finds it inconsistent with the value does too.
+ */
+export const SIGNAL_SPANS_HEADER = 'seam-signal-spans';
+
+/** What a signal's span entry says about its event, without parsing it. */
+export interface SignalSpanMeta {
+  id: unknown;
+  ts: unknown;
+  received: unknown;
+}
+
+/**
  * Builds version 2 messages from signals in stage-1 order: one message per run of consecutive
  * signals with the same key, cut at `maxBytes`, so every partition sees its signals in the same
  * order as one message per signal would give it. Each signal is written straight into its message's
- * bytes (ADR 0023).
+ * bytes (ADR 0023); with `meta` for every signal of a message, the message gets the spans header.
  */
 export class SignalBatcher {
   private key: string | undefined;
   private run: ByteRun | undefined;
   private bytes = 0;
   private count = 0;
-  private readonly out: { key: string; value: Buffer; signals: number }[] = [];
+  private spans: unknown[][] | undefined = [];
+  private readonly out: { key: string; value: Buffer; signals: number; headers?: Record<string, string> }[] = [];
 
   constructor(private readonly maxBytes = 256 * 1024) {}
 
   /** Adds a signal around its event's JSON (a string is encoded once, into the message). */
-  add(key: string, rules: string[], why: SignalItem['why'], eventJson: Buffer | string): void {
+  add(key: string, rules: string[], why: SignalItem['why'], eventJson: Buffer | string, meta?: SignalSpanMeta): void {
     if (this.key !== key) this.cut();
     this.key = key;
     this.run ??= this.fresh();
@@ -93,20 +110,24 @@ export class SignalBatcher {
     this.run.byte(0x7d);
     // The signal's bytes and its separator, as counted before (head, event, brace and comma).
     const size = this.run.length - at + 1;
+    let from = at;
     if (this.count > 0 && this.bytes + size > this.maxBytes) {
       const signal = this.run.takeTail(this.run.length - at);
       this.run.takeTail(this.run.length - start);
       this.cut();
       this.key = key;
       this.run = this.fresh();
+      from = this.run.length;
       this.run.bytes(signal);
     }
+    if (meta === undefined) this.spans = undefined;
+    else this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, this.run.length]);
     this.bytes += size;
     this.count++;
   }
 
   /** The messages so far, in order; the batcher starts empty again. */
-  take(): { key: string; value: Buffer; signals: number }[] {
+  take(): { key: string; value: Buffer; signals: number; headers?: Record<string, string> }[] {
     this.cut();
     return this.out.splice(0);
   }
@@ -120,11 +141,60 @@ export class SignalBatcher {
   private cut(): void {
     if (this.count > 0 && this.key !== undefined && this.run !== undefined) {
       this.run.bytes(CLOSE);
-      this.out.push({ key: this.key, value: this.run.done(), signals: this.count });
+      const spans = this.spans;
+      this.out.push({ key: this.key, value: this.run.done(), signals: this.count, ...(spans !== undefined && spans.length === this.count ? { headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(spans) } } : {}) });
     }
     this.run = undefined;
     this.bytes = 0;
     this.count = 0;
+    this.spans = [];
+  }
+}
+
+/** One signal of a message with the spans header: what the header says, and its bytes, parsed on demand. */
+export interface SignalSpan extends SignalSpanMeta {
+  /** The signal's JSON (`{"rules":…,"why":…,"event":…}`), a view of the message's value. */
+  bytes: Buffer;
+}
+
+/**
+ * The signals of a version 2 message by its spans header, unparsed, or undefined when it has none or the
+ * header does not describe the value exactly (`{"v":2,"signals":[` + the spans, comma-separated, each
+ * `{…}` + `]}`): the caller then parses the message whole (and a message with progress marks is never
+ * described by spans).
+ */
+export function signalSpans(value: Buffer, headers: Record<string, string> | undefined): SignalSpan[] | undefined {
+  const h = headers?.[SIGNAL_SPANS_HEADER];
+  if (h === undefined || value.length < OPEN.length + CLOSE.length || !value.subarray(0, OPEN.length).equals(OPEN)) return undefined;
+  let entries: unknown;
+  try {
+    entries = JSON.parse(h);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(entries) || entries.length === 0) return undefined;
+  const out: SignalSpan[] = [];
+  let next = OPEN.length;
+  for (const e of entries as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 5) return undefined;
+    const [id, ts, received, start, end] = e as unknown[];
+    if (typeof start !== 'number' || typeof end !== 'number' || start !== next || !(end > start + 1) || end > value.length) return undefined;
+    if (value[start] !== 0x7b || value[end - 1] !== 0x7d) return undefined;
+    out.push({ id, ts, received, bytes: value.subarray(start, end) });
+    next = end + 1;
+    if (value[end] !== (out.length === entries.length ? 0x5d : 0x2c)) return undefined;
+  }
+  if (next + 1 !== value.length || value[value.length - 1] !== 0x7d) return undefined;
+  return out;
+}
+
+/** The signal a span holds, or undefined when its bytes are not one. */
+export function parseSpan(bytes: Buffer): SignalItem | undefined {
+  try {
+    const s = JSON.parse(bytes.toString('utf8')) as unknown;
+    return isItem(s) ? s : undefined;
+  } catch {
+    return undefined;
   }
 }
 const isItem = (x: unknown): x is SignalItem => {

@@ -14,7 +14,7 @@ import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
 import { incidentMessages } from '../incident-topic.ts';
-import { decodeSignalMessage } from '../signal.ts';
+import { decodeSignalMessage, parseSpan, signalSpans } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -63,6 +63,29 @@ interface Held {
 }
 type SignalRef = Omit<ConsumedMessage, 'value'>;
 const NO_BYTES = Buffer.alloc(0);
+
+/** Marks the stand-in event of a signal whose bytes are not a signal (its text, for the dead letter). */
+const UNREADABLE = Symbol('unreadable signal');
+
+/**
+ * A signal of a message with spans (ADR 0023): held as its bytes, its event parsed when it is handed on, so
+ * signals waiting for the watermark are not object graphs that survive garbage collections. Bytes that do
+ * not parse give a stand-in event the stage never sees: `process` dead-letters it.
+ */
+class LazyHeld implements Held {
+  private parsed: SeamEvent | undefined;
+  constructor(
+    private readonly bytes: Buffer,
+    readonly ref: SignalRef,
+    private readonly id: unknown,
+    private readonly ts: unknown,
+  ) {}
+
+  get event(): SeamEvent {
+    this.parsed ??= parseSpan(this.bytes)?.event ?? ({ [UNREADABLE]: this.bytes.toString('utf8'), '@timestamp': this.ts, seam: { id: this.id } } as unknown as SeamEvent);
+    return this.parsed;
+  }
+}
 
 /** An event as a dead letter's `raw` (already normalized and redacted); never throws. */
 function safeJson(v: unknown): string {
@@ -155,6 +178,13 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const newOut = (): Out => ({ alerts: [], events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
   /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
   const process = (st: PartitionState, event: SeamEvent, ref: SignalRef, late: boolean, out: Out): void => {
+    const unreadable = (event as { [UNREADABLE]?: string })[UNREADABLE];
+    if (unreadable !== undefined) {
+      const error = new SeamError('SEAM_ERR_INPUT_JSON', 'signal is not JSON with an event (its span in a seam.signals message)', { details: { topic: ref.topic, partition: ref.partition, offset: ref.offset } });
+      counters.error(error.code);
+      out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, unreadable), { ...ref, value: NO_BYTES }));
+      return;
+    }
     st.processed++;
     const t = Date.parse(event['@timestamp']);
     if (t > st.newestMs) st.newestMs = t;
@@ -186,6 +216,31 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * was processed, or a dead letter for an unreadable message.
    */
   const feed = (st: PartitionState, m: ConsumedMessage, out: Out): { signals: number; unreadable: boolean } => {
+    // Signals with spans (ADR 0023) are held as bytes and parsed when handed on; others are parsed whole here.
+    const spans = signalSpans(m.value, m.headers);
+    if (spans !== undefined) {
+      const { value: _bytes, ...ref } = m;
+      // Held signals keep a copy of their message, not the fetch response it is a view of.
+      const value = watch === undefined ? m.value : Buffer.from(m.value);
+      for (const sp of spans) {
+        const id = sp.id;
+        if (typeof id === 'string') {
+          if (st.seenEvents.has(id)) {
+            stats.duplicateSignals++;
+            continue;
+          }
+          st.seenEvents.set(id, typeof sp.received === 'string' ? sp.received : true);
+        }
+        const at = sp.bytes.byteOffset - m.value.byteOffset;
+        const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts);
+        if (watch !== undefined) {
+          if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) continue;
+          stats.lateSignals++;
+          process(st, held.event, ref, true, out);
+        } else process(st, held.event, ref, false, out);
+      }
+      return { signals: spans.length, unreadable: false };
+    }
     let msg: ReturnType<typeof decodeSignalMessage>;
     try {
       msg = decodeSignalMessage(m.value);

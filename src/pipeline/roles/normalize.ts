@@ -117,7 +117,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (why.length > 0) {
         // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
-        signals.add(signalKey(ev), rules, why, json);
+        signals.add(signalKey(ev), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at });
       } else {
         stats.eventsOut++;
         events.add(ev, json);
@@ -126,7 +126,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     const eventsOut = events.count;
     const eventMessages = events.take();
     out.push(...eventMessages);
-    for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value });
+    for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value, ...(s.headers ? { headers: s.headers } : {}) });
     // Marks go after the batch's signals, in the same send: a signals partition that reads a mark has
     // every signal of the records it covers (order holds per partition and producer).
     const src = `${batch[0]!.topic}/${batch[0]!.partition}`;

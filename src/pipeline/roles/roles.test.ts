@@ -12,12 +12,12 @@ import { runEmbedded } from '../embedded.ts';
 import { memoryHistory } from '../history.ts';
 import { memoryUpstream } from '../progress.ts';
 import { runReplay } from '../replay.ts';
-import { decodeSignals } from '../signal.ts';
+import { decodeSignals, SIGNAL_SPANS_HEADER, SignalBatcher } from '../signal.ts';
 import { pipelineTopics } from '../topics.ts';
 import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { createCorrelateRole } from './correlate.ts';
 import { createIndexRole, type IndexSink } from './indexer.ts';
-import { EventBatcher } from '../event-route.ts';
+import { EventBatcher, eventJsons } from '../event-route.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError } from '../../core/errors.ts';
@@ -145,6 +145,32 @@ describe('roles over the memory bus', () => {
     // The second raises what the first held back (flush), and nothing the first already produced.
     expect(got.length).toBeGreaterThan(before);
     expect(new Set(got).size).toBe(got.length);
+  });
+
+  it('the correlate role reads signals by their spans (ADR 0023): every one is handed on, one that does not parse is dead-lettered alone', async () => {
+    const detection = await loadDetection({ rules: [RULES] });
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('sp.');
+    const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', seam: { id, source: 'cloudtrail', account: '111122223333' } }) as unknown as SeamEvent;
+    const b = new SignalBatcher();
+    for (const id of ['s1', 's2', 's3']) b.add('111122223333', [], ['identity'], JSON.stringify(ev(id)), { id, ts: '2024-11-05T14:00:00Z', received: null });
+    const [m] = b.take();
+    // The second signal's bytes broken inside (a trailing comma), its span still well formed.
+    const text = m!.value.toString('utf8').replace('"id":"s2"', '"id":"s2",');
+    const spans = (JSON.parse(m!.headers![SIGNAL_SPANS_HEADER]!) as number[][]).map((e, i) => (i === 0 ? e : [e[0], e[1], e[2], e[3]! + (i === 1 ? 0 : 1), e[4]! + 1]));
+    const producer = await bus.producer();
+    await producer.send([{ topic: topics.signals, key: '111122223333', value: Buffer.from(text), headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(spans) } }]);
+    const correlate = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c' });
+    await correlate.start();
+    await bus.waitCommitted('c', topics.signals);
+    await correlate.stop();
+    const events = bus.read(topics.events).flat().flatMap((x) => eventJsons(x).map((j) => (JSON.parse(j.toString('utf8')) as SeamEvent).seam.id));
+    expect(events.sort()).toEqual(['s1', 's3']);
+    const dlq = bus.read(topics.dlq).flat().map((x) => JSON.parse(x.value.toString('utf8')) as { code: string; raw: string });
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.code).toBe('SEAM_ERR_INPUT_JSON');
+    expect(dlq[0]!.raw).toContain('"id":"s2",');
+    expect((correlate.stats() as { received: number }).received).toBe(3);
   });
 
   it('the index role stops reading while the sink is slow, instead of buffering', async () => {
