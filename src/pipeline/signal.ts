@@ -132,8 +132,11 @@ export class SignalBatcher {
     return this.out.splice(0);
   }
 
+  /** Size of the last message cut, by any batcher: a new message starts with about that much room (runs of one key are often short). */
+  private static lastBytes = 4096;
+
   private fresh(): ByteRun {
-    const r = new ByteRun(Math.min(this.maxBytes + 8192, 64 * 1024));
+    const r = new ByteRun(Math.min(this.maxBytes + 8192, Math.ceil(SignalBatcher.lastBytes * 1.25)));
     r.bytes(OPEN);
     return r;
   }
@@ -141,6 +144,7 @@ export class SignalBatcher {
   private cut(): void {
     if (this.count > 0 && this.key !== undefined && this.run !== undefined) {
       this.run.bytes(CLOSE);
+      SignalBatcher.lastBytes = Math.max(1024, this.run.length);
       const spans = this.spans;
       this.out.push({ key: this.key, value: this.run.done(), signals: this.count, ...(spans !== undefined && spans.length === this.count ? { headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(spans) } } : {}) });
     }
