@@ -41,6 +41,19 @@ export interface RunningRoles {
   stop(): Promise<void>;
 }
 
+/** How long a stop waits for this process's downstream roles to read what the upstream ones produced last. */
+const DRAIN_ON_STOP_MS = 15_000;
+
+/** Resolves once this process's remaining consumer groups have no lag, or after `timeoutMs` (a sink that is down must not hold a stop). */
+async function drained(bus: KafkaBus, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const lag = await bus.consumerLag().catch(() => undefined);
+    if (lag !== undefined && lag.every((l) => l.lag === 0n)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Builds the requested roles on Kafka, creates missing topics, and starts them. */
 export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRoles> {
   await o.bus.createTopics(topicPlan(o.topics, o.partitions));
@@ -91,7 +104,15 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
   return {
     roles,
     stop: async () => {
-      await Promise.all(roles.map((r) => r.stop()));
+      // Upstream first: the correlate role produces on its way out (the events of signals it still
+      // held, ADR 0014), and a downstream consumer that left before them would leave them as lag
+      // until it runs again. Then the index and deliver roles read up to the end, for a bounded time.
+      const downstream = (r: Role): boolean => r.name === 'index' || r.name === 'deliver';
+      const up = roles.filter((r) => !downstream(r));
+      const down = roles.filter(downstream);
+      await Promise.all(up.map((r) => r.stop()));
+      if (up.length > 0 && down.length > 0) await drained(o.bus, DRAIN_ON_STOP_MS);
+      await Promise.all(down.map((r) => r.stop()));
     },
   };
 }
