@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   // Collectors (src/sources/): AWS APIs, checkpoints, the sidecar ingest endpoint, the bus.
   SEAM_ERR_SOURCE_THROTTLED: { retriable: true, summary: 'the AWS API throttled the collector or answered 5xx' },
   SEAM_ERR_SOURCE_API: { retriable: false, summary: 'the AWS API refused the request (permission, missing log group or detector)' },
+  SEAM_ERR_SOURCE_START: { retriable: true, summary: 'a collector could not start (list detectors, create its writers, read its checkpoints); it is tried again with back-off' },
   SEAM_ERR_CHECKPOINT_LOAD: { retriable: true, summary: 'reading a collector checkpoint failed' },
   SEAM_ERR_CHECKPOINT_SAVE: { retriable: true, summary: 'saving a collector checkpoint failed' },
   SEAM_ERR_CHECKPOINT_FENCED: { retriable: false, summary: 'another collector instance took over this checkpoint (fenced)' },

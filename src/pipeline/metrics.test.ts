@@ -9,7 +9,7 @@ afterEach(async () => {
 });
 
 describe('collector metrics', () => {
-  it('serve the CollectorStats a collector keeps: records, errors by code, checkpoint age per log group; ready while running', async () => {
+  it('serve the CollectorStats a collector keeps: records, errors by code, checkpoint age per log group; ready while running and started', async () => {
     const stats = new CollectorStats('cloudwatch-logs:audit');
     let running = false;
     const server = new MetricsServer({ defaultMetrics: false });
@@ -23,6 +23,11 @@ describe('collector metrics', () => {
     expect((await get('/healthz')).status).toBe(200);
     expect(await get('/readyz')).toEqual({ status: 503, body: 'not ready\ncollectors: the collectors are not running\n' });
     running = true;
+    // Running, but its start has not succeeded yet (retried with back-off): not ready, and the reason is named.
+    stats.startFailures = 1;
+    stats.lastStartError = 'SEAM_ERR_SOURCE_API: ListDetectors failed: denied';
+    expect(await get('/readyz')).toEqual({ status: 503, body: 'not ready\ncollectors: not started yet: audit (SEAM_ERR_SOURCE_API: ListDetectors failed: denied)\n' });
+    stats.started = true;
     expect((await get('/readyz')).status).toBe(200);
 
     const now = Date.now();

@@ -286,5 +286,14 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
       }
     },
   });
-  server.addReadiness({ name: 'collectors', check: () => (o.running() ? undefined : 'the collectors are not running') });
+  server.addReadiness({
+    name: 'collectors',
+    check: () => {
+      if (!o.running()) return 'the collectors are not running';
+      // A collector whose start keeps failing is retried with back-off (src/sources/start-retry.ts); until it starts, not ready.
+      const waiting = o.collectors().filter((c) => (c.stats() as { started?: boolean }).started === false);
+      if (waiting.length === 0) return undefined;
+      return `not started yet: ${waiting.map((c) => `${c.name} (${String((c.stats() as { lastStartError?: string }).lastStartError ?? 'starting')})`).join(', ')}`;
+    },
+  });
 }

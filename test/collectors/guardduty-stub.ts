@@ -21,6 +21,8 @@ export class GuardDutyStub {
   readonly detectors = new Map<string, StubFinding[]>();
   /** Answer this many of the next requests with 429 ThrottlingException. */
   throttleNext = 0;
+  /** Answer this many of the next requests with 403 AccessDeniedException (a pod whose credentials are not usable yet). */
+  denyNext = 0;
   requests = 0;
   throttled = 0;
   private server: Server | undefined;
@@ -39,6 +41,10 @@ export class GuardDutyStub {
           this.throttleNext--;
           this.throttled++;
           return send(429, { message: 'Rate exceeded (stub)' }, { 'x-amzn-errortype': 'TooManyRequestsException' });
+        }
+        if (this.denyNext > 0) {
+          this.denyNext--;
+          return send(403, { message: 'User is not authorized to perform: guardduty:ListDetectors (stub)' }, { 'x-amzn-errortype': 'AccessDeniedException' });
         }
         const url = new URL(req.url ?? '/', 'http://stub');
         const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {};

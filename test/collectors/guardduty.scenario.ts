@@ -100,6 +100,45 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
     await b.close();
   });
 
+  it('a collector whose start fails (ListDetectors denied twice) is started again with back-off and then collects', async () => {
+    const from = await bus.endOffsets([TOPICS.raw('guardduty')]);
+    const detector = uniqueName('detector-late');
+    const findings: StubFinding[] = [];
+    stub.detectors.clear();
+    stub.detectors.set(detector, findings);
+    const base = Date.now() - 60_000;
+    for (let i = 0; i < 7; i++) findings.push({ id: `${detector}-f${i}`, createdAtMs: base, updatedAtMs: base + i * 100, type: 'Discovery:Kubernetes/SuccessfulAnonymousAccess', cluster: 'prod' });
+    const ctx = await collectorContext(CollectConfig.parse({ sources: {}, checkpoint: { topic: uniqueName('seam-checkpoints-gd-late') } }), bus, { transactionalIdPrefix: uniqueName('seam-gd-late') });
+    // maxAttempts 1: the SDK does not retry a 403 anyway; the collector's own start retry is what is tested.
+    const config = GuardDutySourceConfig.parse({ type: 'guardduty', name: 'gd-late', endpoint, region: 'us-east-1', maxAttempts: 1, pollIntervalMs: 200 });
+    const gd = new GuardDuty({ ...awsClientOptions(config), credentials: { accessKeyId: 'stub', secretAccessKey: 'stub' } });
+    const src = new GuardDutySource(config, { guardduty: gd, store: ctx.checkpoints, writerFor: (k) => ctx.writerFor(k), refresh: () => ctx.refreshCheckpoints() });
+    stub.denyNext = 2;
+    const ac = new AbortController();
+    const running = src.run(ac.signal);
+    // Backs off 1 s, then 2 s, then starts; until then the snapshot says why it has not started.
+    await expect.poll(() => src.stats.snapshot().startFailures, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    expect(src.stats.snapshot()).toMatchObject({ started: false, lastStartError: expect.stringContaining('SEAM_ERR_SOURCE_API: ListDetectors failed') });
+    await expect.poll(() => src.stats.snapshot().emitted, { timeout: 30_000, interval: 200 }).toBe(7);
+    ac.abort();
+    await running;
+    await src.close();
+    const snap = src.stats.snapshot();
+    expect(snap).toMatchObject({ started: true, startFailures: 2, errors: { SEAM_ERR_SOURCE_API: 2 } });
+    expect(snap).not.toHaveProperty('lastStartError');
+    const got: string[] = [];
+    await bus.readToEnd(
+      [TOPICS.raw('guardduty')],
+      (m) => {
+        if (!m.headers?.[RAW_HEADERS.origin]?.startsWith(`guardduty:${detector}/`)) return;
+        got.push((JSON.parse(m.value.toString()) as { Id: string }).Id);
+      },
+      120_000,
+      { untilStable: true, from },
+    );
+    expect(got.sort()).toEqual(findings.map((f) => f.id).sort());
+  });
+
   it('two replicas that both claim the same detector (no ownership split) emit each finding version once: the later writer fences the earlier', async () => {
     // GuardDuty takes only a static replica list (no lease, ADR 0004): replicas that agree on it never share a
     // detector. The worst misconfiguration is two replicas that both own it; then the transactional fence alone

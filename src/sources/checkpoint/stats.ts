@@ -13,6 +13,11 @@ export class CollectorStats {
   private readonly buckets = new Map<number, number>(); // second → events emitted
   /** When this process last saved each checkpoint (by log group or detector), or started owning it. */
   readonly checkpointAtMs = new Map<string, number>();
+  /** Whether the collector's start (detectors listed, writers created, checkpoints read) has succeeded. */
+  started = false;
+  /** Start attempts that failed, and the last one's reason (src/sources/start-retry.ts). */
+  startFailures = 0;
+  lastStartError: string | undefined;
 
   constructor(component: string) {
     this.counters = new Counters(component);
@@ -33,7 +38,7 @@ export class CollectorStats {
     if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
   }
 
-  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; checkpointAgeMs?: Record<string, number> } {
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number> } {
     const s = Math.floor(nowMs / 1000);
     let n = 0;
     let oldest = s;
@@ -50,6 +55,9 @@ export class CollectorStats {
       duplicatesSkipped: this.duplicatesSkipped,
       lagMs: this.newestEventMs === undefined ? null : Math.max(0, nowMs - this.newestEventMs),
       eventsPerSec: n / span,
+      started: this.started,
+      startFailures: this.startFailures,
+      ...(this.lastStartError === undefined || this.started ? {} : { lastStartError: this.lastStartError }),
       ...(this.checkpointAtMs.size === 0 ? {} : { checkpointAgeMs: Object.fromEntries([...this.checkpointAtMs].map(([k, at]) => [k, Math.max(0, nowMs - at)])) }),
     };
   }

@@ -9,6 +9,7 @@ import type { Membership } from '../checkpoint/lease.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { sleep } from '../../core/backoff.ts';
+import { startWithRetry } from '../start-retry.ts';
 import { callAws } from '../aws/client.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
@@ -187,7 +188,7 @@ export class CloudWatchLogsSource {
 
   /** Polls until the signal aborts; with a lease, ownership is re-read before every poll. */
   async run(signal: AbortSignal): Promise<void> {
-    if (!this.joined && this.groups.length === 0) await this.start();
+    if (!this.joined && this.groups.length === 0 && !(await startWithRetry(() => this.start(), { collector: this.config.name, stats: this.stats, signal }))) return;
     while (!signal.aborted) {
       if (this.deps.membership !== undefined) {
         await this.rebalance().catch((error: unknown) => {

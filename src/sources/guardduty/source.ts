@@ -12,6 +12,7 @@ import type { BusMessage } from '../../bus/types.ts';
 import type { RawMeta } from '../../core/envelope.ts';
 import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
+import { startWithRetry } from '../start-retry.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { sleep } from '../../core/backoff.ts';
@@ -87,18 +88,27 @@ export class GuardDutySource {
     const own = this.config.ownership;
     const owned = ids.filter((id) => own === undefined || owns(own.replicaId, id, own.replicas ?? [own.replicaId]));
     const keyed = owned.map((detectorId) => ({ detectorId, key: checkpointKey(this.config.name, detectorId) }));
-    const writers = await Promise.all(keyed.map((k) => this.deps.writerFor(k.key)));
-    await this.deps.refresh?.();
-    const initialStartMs = this.now() - this.config.initialLookbackMs;
-    this.detectors = await Promise.all(
-      keyed.map(async ({ detectorId, key }, i) => ({
-        detectorId,
-        key,
-        writer: writers[i]!,
-        stopped: false,
-        window: new ReadWindow(await this.deps.store.load(key), { lookbackMs: this.config.lookbackMs, initialStartMs, maxWindowMs: this.config.maxPollWindowMs }),
-      })),
-    );
+    const created = await Promise.allSettled(keyed.map((k) => this.deps.writerFor(k.key)));
+    const writers = created.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
+    try {
+      const failed = created.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      await this.deps.refresh?.();
+      const initialStartMs = this.now() - this.config.initialLookbackMs;
+      this.detectors = await Promise.all(
+        keyed.map(async ({ detectorId, key }, i) => ({
+          detectorId,
+          key,
+          writer: writers[i]!,
+          stopped: false,
+          window: new ReadWindow(await this.deps.store.load(key), { lookbackMs: this.config.lookbackMs, initialStartMs, maxWindowMs: this.config.maxPollWindowMs }),
+        })),
+      );
+    } catch (e) {
+      // A start that failed half-way leaves no writer open: the next attempt creates them again (and fences these).
+      for (const w of writers) await w.close().catch(() => undefined);
+      throw e;
+    }
     log.info({ collector: this.config.name, detectors: owned }, 'GuardDuty collector owns its detectors.');
   }
 
@@ -120,7 +130,7 @@ export class GuardDutySource {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    if (this.detectors.length === 0) await this.start();
+    if (this.detectors.length === 0 && !(await startWithRetry(() => this.start(), { collector: this.config.name, stats: this.stats, signal }))) return;
     while (!signal.aborted) {
       await this.pollOnce(signal);
       await sleep(this.config.pollIntervalMs, signal);
