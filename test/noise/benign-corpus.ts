@@ -1420,6 +1420,41 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
         ct((t += 40_000 + i * 200_000), { ...bg, accessKeyId: '' }, 'signin.amazonaws.com', 'ConsoleLogin', { ip, ua: UA.consoleBrowser, readOnly: false, region: 'us-east-1', re: { ConsoleLogin: ok ? 'Success' : 'Failure' }, extra: { additionalEventData: { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: 'Yes' }, eventType: 'AwsConsoleSignIn', ...(ok ? {} : { errorMessage: 'Failed authentication' }) } });
       }
     }
+    // Benign neighbours of seam-native-device-code-token-elsewhere (ct, 2026-12-03): every CLI user's morning
+    // `aws sso login`: the browser's Identity Center sign-in steps, then the CLI's CreateToken polls (pending,
+    // then the token) from the same address; on the second day bob's browser reaches the sign-in page over
+    // IPv6 while his CLI uses IPv4 (not comparable, so silent by design); a password typo before the right one.
+    if (hours > 40) {
+      const store = `arn:aws:identitystore::${ACCOUNT}:identitystore/d-9067f4a2b1`;
+      const userIds = people.map(() => `${hex(10)}-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`);
+      for (let d = 0; d * 24 + 9 < hours; d++) {
+        const h = d * 24 + 8;
+        if (!working(h)) continue;
+        for (const [pi, p] of people.entries()) {
+          if (!p.kubectl) continue;
+          const userId = userIds[pi]!;
+          const browser = { type: 'Unknown', principalId: ACCOUNT, arn: '', accountId: ACCOUNT, accessKeyId: '', userName: p.name, onBehalfOf: { userId, identityStoreArn: store } };
+          const ip = personIp(p, h);
+          const browserIp = d === 1 && pi === 1 ? '2001:db8:4b1:7e00:1c2d:3e4f:5a6b:7c8d' : ip;
+          const wf = `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+          const signInStep = (at: number, name: string, cred: string, verdict?: string): void =>
+            ct(at, browser, 'signin.amazonaws.com', name, { ip: browserIp, ua: UA.consoleBrowser, readOnly: false, region: 'us-east-1', extra: { additionalEventData: { AuthWorkflowID: wf, LoginTo: 'https://d-9067f4a2b1.awsapps.com/start/', CredentialType: cred }, eventType: 'AwsServiceEvent', ...(verdict === undefined ? {} : { serviceEventDetails: { [name]: verdict } }) } });
+          let t = h * 3600_000 + T0 + int(0, 1_800_000);
+          const tokenAs = { type: 'Unknown', principalId: userId, accountId: ACCOUNT, userName: p.name, onBehalfOf: { userId, identityStoreArn: store } };
+          const token = (at: number, pending: boolean): void =>
+            ct(at, tokenAs, 'sso-oauth.amazonaws.com', 'CreateToken', { ip, ua: UA.cliMac + 'sso.login', readOnly: false, rp: { clientId: `${hex(22)}`, clientSecret: 'HIDDEN_DUE_TO_SECURITY_REASONS', deviceCode: 'HIDDEN_DUE_TO_SECURITY_REASONS', grantType: 'urn:ietf:params:oauth:grant-type:device_code' }, re: pending ? null : { accessToken: 'HIDDEN_DUE_TO_SECURITY_REASONS', expiresIn: 28800, refreshToken: 'HIDDEN_DUE_TO_SECURITY_REASONS', tokenType: 'Bearer' }, ...(pending ? { error: 'AuthorizationPendingException' } : {}) });
+          token((t += 5_000), true);
+          signInStep((t += 3_000), 'CredentialChallenge', 'PASSWORD');
+          if (d === 2 && pi === 0) signInStep((t += 9_000), 'CredentialVerification', 'PASSWORD', 'Failure');
+          signInStep((t += 9_000), 'CredentialVerification', 'PASSWORD', 'Success');
+          signInStep((t += 1_000), 'CredentialChallenge', 'TOTP');
+          signInStep((t += 12_000), 'CredentialVerification', 'TOTP', 'Success');
+          signInStep((t += 500), 'UserAuthentication', 'TOTP', 'Success');
+          token((t += 4_000), true);
+          token((t += 6_000), false);
+        }
+      }
+    }
   }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);

@@ -2,6 +2,7 @@
 import { accessEntryGrant } from './access-entry-grant.ts';
 import { auditLoggingDisabled } from './audit-logging-disabled.ts';
 import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
+import { deviceCodeTokenElsewhere } from './device-code-token-elsewhere.ts';
 import { execThenAws } from './exec-then-aws.ts';
 import { guardDutyIncident } from './guardduty-incident.ts';
 import { iamRbacDrift } from './iam-rbac-drift.ts';
@@ -39,5 +40,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     lambdaNewDeployer,
     resourcePolicyOpenStatement,
     ssmBulkDecrypt,
+    deviceCodeTokenElsewhere,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
