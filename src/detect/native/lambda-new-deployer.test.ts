@@ -111,6 +111,21 @@ describe('seam-native-lambda-new-deployer', () => {
     expect(alerts[0]!.rule.tags).toEqual(expect.arrayContaining(['attack.persistence', 'attack.t1525']));
   });
 
+  it('medium when a role that never changed the function adds a permission to its resource policy (Stratus lambda-backdoor-function, and a same-account grant)', () => {
+    const grant = (who: Record<string, unknown>, hours: number, principal: string): SeamEvent =>
+      lambdaCall(who, 'AddPermission20150331v2', hours, { functionName: 'orders-webhook', statementId: `grant-${hours}`, action: 'lambda:InvokeFunction', principal }, { sourceIPAddress: OUTSIDE });
+    const alerts = run([...learningDay(), grant(role('stratus-red-team', 'stratus-backdoor'), 30, '*'), grant(role('Developer', 'dave@example.com'), 31, `arn:aws:iam::${ACCOUNT}:role/reporting`)]);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'medium']);
+    expect(alerts[0]!.summary).toContain('added a resource-policy permission to Lambda function orders-webhook');
+    // The deployer wiring a trigger of its own function, and a refused grant, stay silent.
+    const quiet = [
+      ...learningDay(),
+      grant(ciRun(5200), 30, 'events.amazonaws.com'),
+      lambdaCall(role('Developer', 'dave@example.com'), 'AddPermission20150331v2', 31, { functionName: 'orders-webhook', statementId: 's3', action: 'lambda:InvokeFunction', principal: 's3.amazonaws.com' }, { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' }),
+    ];
+    expect(run(quiet)).toEqual([]);
+  });
+
   it('once per principal and function: the same role changing it again is its own deployer now', () => {
     expect(run([...learningDay(), overwrite(30), overwrite(30.2)])).toHaveLength(1);
   });

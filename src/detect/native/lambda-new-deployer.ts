@@ -1,9 +1,13 @@
 /**
  * First-seen Lambda deployer: a principal changes a function's code or layers (UpdateFunctionCode*,
- * UpdateFunctionConfiguration* with Layers) for a function it never changed before. CI pipelines deploy code
+ * UpdateFunctionConfiguration* with Layers) or adds a statement to its resource policy (AddPermission*) for a
+ * function it never changed before. CI pipelines deploy code
  * all day, so "who changed Lambda code" is noise; "someone other than the function's usual deployer changed
  * its code" is the persistence/backdoor move (Stratus aws.persistence.lambda-overwrite-code,
- * aws.persistence.lambda-layer-extension) whatever kind of identity made it.
+ * aws.persistence.lambda-layer-extension) whatever kind of identity made it. A permission added by someone
+ * other than the function's deployer is the quieter variant (aws.persistence.lambda-backdoor-function): the
+ * deployer's pipeline wires its own triggers; a grant from elsewhere lets a new principal or service invoke a
+ * function whose execution role it does not hold (the foreign-account and `*` grants are Sigma rules of their own).
  *
  * The deployer is the session's issuing role (or the IAM user), never the session name: CI sessions are per
  * run. Who changed which function is learned as `changed_function` facts (ADR 0011: they travel on
@@ -20,13 +24,14 @@ import type { EvalContext, NativeDetection } from './types.ts';
 import { obj, str } from '../../core/values.ts';
 import { nativeAlert, timeOf } from './util.ts';
 
-type Change = 'code' | 'layers' | 'create';
+type Change = 'code' | 'layers' | 'policy' | 'create';
 
 /** What the call does to a function, if it is one of the calls this baseline reads. */
 function changeOf(event: SeamEvent): Change | undefined {
   const name = str(event.eventName) ?? '';
   if (name.startsWith('UpdateFunctionCode')) return 'code';
   if (name.startsWith('CreateFunction')) return 'create';
+  if (name.startsWith('AddPermission')) return 'policy';
   if (!name.startsWith('UpdateFunctionConfiguration')) return undefined;
   const rp = obj(event.requestParameters);
   const layers = rp?.layers ?? rp?.Layers;
@@ -70,13 +75,13 @@ export function functionKey(event: SeamEvent): { key: string; name: string } | u
 
 export const lambdaNewDeployer: NativeDetection<null> = {
   id: 'seam-native-lambda-new-deployer',
-  title: 'Lambda function code or layers changed by a principal that never changed it',
+  title: 'Lambda function code, layers or resource policy changed by a principal that never changed it',
   level: 'medium',
   tags: ['attack.persistence', 'attack.t1525', 'attack.execution', 'attack.t1648', 'attack.privilege-escalation'],
   description:
-    'UpdateFunctionCode, or UpdateFunctionConfiguration adding layers, by an IAM role or user (a session counts as its role) that had not changed or created this function since the account’s learning period: someone other than the function’s usual deployer replaced what it runs.',
+    'UpdateFunctionCode, UpdateFunctionConfiguration adding layers, or AddPermission, by an IAM role or user (a session counts as its role) that had not changed or created this function since the account’s learning period: someone other than the function’s usual deployer replaced what it runs or who may invoke it.',
   triage:
-    'Compare the new codeSha256 and layers with the function’s deployment pipeline; check who holds the role (the session name, source address, user agent) and what the function’s execution role can reach. Revert with the last known version if the change is not a release.',
+    'Compare the new codeSha256 and layers with the function’s deployment pipeline; for a permission, read the statement (requestParameters.principal, sourceArn, action) and GetPolicy of the function; check who holds the role (the session name, source address, user agent) and what the function’s execution role can reach. Revert with the last known version, or RemovePermission, if the change is not a release.',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -95,7 +100,7 @@ export const lambdaNewDeployer: NativeDetection<null> = {
       .filter((f) => f !== deployer);
     const mine = remember(event, ctx, graph, { kind: 'changed_function', key: `changed_function|${deployer}|${fn.key}`, from: deployer, to: fn.key, attributes: { function: fn.name } });
     if (change === 'create' || mine.before !== undefined || learning(event, ctx.config, start)) return [];
-    const what = change === 'code' ? 'replaced the code of' : 'attached layers to';
+    const what = change === 'code' ? 'replaced the code of' : change === 'layers' ? 'attached layers to' : 'added a resource-policy permission to';
     const by = usual.length === 0 ? 'no deployer of it seen since learning' : `usually changed by ${usual.slice(0, 3).join(', ')}${usual.length > 3 ? ', …' : ''}`;
     return [
       nativeAlert(this, {
