@@ -1452,6 +1452,15 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
           signInStep((t += 500), 'UserAuthentication', 'TOTP', 'Success');
           token((t += 4_000), true);
           token((t += 6_000), false);
+          // Then the CLI takes role credentials for the profiles the person uses (alice, the platform admin,
+          // works in four accounts), and again as each role session expires through the day.
+          const pairs = (pi === 0 ? [[ACCOUNT, 'AdministratorAccess'], ['222233334444', 'AdministratorAccess'], ['333344445555', 'AdministratorAccess'], ['444455556666', 'SecurityAudit']] : pi === 1 ? [[ACCOUNT, 'ReadOnlyAccess']] : [[ACCOUNT, 'PowerUserAccess'], ['222233334444', 'PowerUserAccess']]) as [string, string][];
+          const fetchAs = { type: 'IdentityCenterUser', accountId: ACCOUNT, onBehalfOf: { userId, identityStoreArn: store }, credentialId: `AAAAA${hex(40)}` };
+          for (let k = 0; k < 9; k += 2) {
+            for (const [acct, role] of k === 0 ? pairs : [pairs[k % pairs.length]!]) {
+              ct(k === 0 ? (t += 2_000) : t + k * 3600_000 + int(0, 600_000), fetchAs, 'sso.amazonaws.com', 'GetRoleCredentials', { ip, ua: UA.cliMac + 'eks.describe-cluster', readOnly: true, extra: { eventType: 'AwsServiceEvent', serviceEventDetails: { role_name: role, account_id: acct } } });
+            }
+          }
         }
       }
     }

@@ -17,6 +17,7 @@ import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
 import { ssmBulkDecrypt } from './ssm-bulk-decrypt.ts';
+import { ssoRoleCredentialsSweep } from './sso-role-credentials-sweep.ts';
 import type { AnyNativeDetection } from './types.ts';
 import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
 
@@ -41,5 +42,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     resourcePolicyOpenStatement,
     ssmBulkDecrypt,
     deviceCodeTokenElsewhere,
+    ssoRoleCredentialsSweep,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
