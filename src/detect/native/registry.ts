@@ -13,6 +13,7 @@ import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
+import { rdsAuditLoggingOff } from './rds-audit-logging-off.ts';
 import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
@@ -43,5 +44,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     ssmBulkDecrypt,
     deviceCodeTokenElsewhere,
     ssoRoleCredentialsSweep,
+    rdsAuditLoggingOff,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
