@@ -1456,6 +1456,12 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
           // works in four accounts), and again as each role session expires through the day.
           const pairs = (pi === 0 ? [[ACCOUNT, 'AdministratorAccess'], ['222233334444', 'AdministratorAccess'], ['333344445555', 'AdministratorAccess'], ['444455556666', 'SecurityAudit']] : pi === 1 ? [[ACCOUNT, 'ReadOnlyAccess']] : [[ACCOUNT, 'PowerUserAccess'], ['222233334444', 'PowerUserAccess']]) as [string, string][];
           const fetchAs = { type: 'IdentityCenterUser', accountId: ACCOUNT, onBehalfOf: { userId, identityStoreArn: store }, credentialId: `AAAAA${hex(40)}` };
+          if (d === 1 && pi === 0) {
+            // CI's Terraform turns on log file validation for the account trail (home region): UpdateTrail re-sends the bucket.
+            const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+            const bucket = `acme-cloudtrail-${ACCOUNT}`;
+            ct(t + 5 * 3600_000, tf, 'cloudtrail.amazonaws.com', 'UpdateTrail', { ip: GH_RUNNERS[0]! + int(2, 250), ua: UA.terraform.replace('api/iam#1.37.2', 'api/cloudtrail#1.46.2'), readOnly: false, rp: { name: 'account-trail', s3BucketName: bucket, enableLogFileValidation: true, includeGlobalServiceEvents: true, isMultiRegionTrail: true }, re: { name: 'account-trail', s3BucketName: bucket, includeGlobalServiceEvents: true, isMultiRegionTrail: true, trailARN: `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/account-trail`, logFileValidationEnabled: true, isOrganizationTrail: false } });
+          }
           for (let k = 0; k < 9; k += 2) {
             for (const [acct, role] of k === 0 ? pairs : [pairs[k % pairs.length]!]) {
               ct(k === 0 ? (t += 2_000) : t + k * 3600_000 + int(0, 600_000), fetchAs, 'sso.amazonaws.com', 'GetRoleCredentials', { ip, ua: UA.cliMac + 'eks.describe-cluster', readOnly: true, extra: { eventType: 'AwsServiceEvent', serviceEventDetails: { role_name: role, account_id: acct } } });
