@@ -3,6 +3,7 @@ import { accessEntryGrant } from './access-entry-grant.ts';
 import { auditLoggingDisabled } from './audit-logging-disabled.ts';
 import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
 import { deviceCodeTokenElsewhere } from './device-code-token-elsewhere.ts';
+import { ec2BulkStop } from './ec2-bulk-stop.ts';
 import { execThenAws } from './exec-then-aws.ts';
 import { guardDutyIncident } from './guardduty-incident.ts';
 import { iamRbacDrift } from './iam-rbac-drift.ts';
@@ -45,5 +46,6 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     deviceCodeTokenElsewhere,
     ssoRoleCredentialsSweep,
     rdsAuditLoggingOff,
+    ec2BulkStop,
   ].map((d) => [d.id, d as AnyNativeDetection]),
 );
