@@ -1425,6 +1425,33 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     // then the token) from the same address; on the second day bob's browser reaches the sign-in page over
     // IPv6 while his CLI uses IPv4 (not comparable, so silent by design); a password typo before the right one.
     if (hours > 40) {
+      // GuardDuty flags the legacy billing-reports user's unusual API use; alice (platform admin, not that user)
+      // resolves it in Security Hub with a note the next morning: triage, not a finding hidden by its subject.
+      const gdId = hex(32);
+      const seen = T0 + 30 * 3600_000 + int(0, 1_800_000);
+      prod.push({
+        t: seen + 300_000,
+        line: JSON.stringify({
+          accountId: ACCOUNT,
+          arn: `arn:aws:guardduty:${REGION}:${ACCOUNT}:detector/4eb0a1f0c2d3e4f5a6b7c8d9e0f1a2b3/finding/${gdId}`,
+          createdAt: iso(seen),
+          description: 'APIs commonly used in Discovery tactics were invoked by user IAMUser : billing-reports under unusual circumstances.',
+          id: gdId,
+          partition: 'aws',
+          region: REGION,
+          resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIAZ4BILLINGRPTS001', principalId: 'AIDAZ4BILLINGRPTS001', userName: 'billing-reports', userType: 'IAMUser' } },
+          schemaVersion: '2.0',
+          service: { action: { actionType: 'AWS_API_CALL', awsApiCallAction: { api: 'GetCostAndUsage', serviceName: 'ce.amazonaws.com', callerType: 'Remote IP', remoteIpDetails: { ipAddressV4: '62.226.10.41', organization: { asn: '3320', asnOrg: 'Deutsche Telekom AG' }, country: { countryName: 'Germany' } } } }, archived: false, count: 1, detectorId: '4eb0a1f0c2d3e4f5a6b7c8d9e0f1a2b3', eventFirstSeen: iso(seen), eventLastSeen: iso(seen), resourceRole: 'TARGET', serviceName: 'guardduty' },
+          severity: 2,
+          title: 'User billing-reports is anomalously invoking APIs commonly used in Discovery tactics.',
+          type: 'Discovery:IAMUser/AnomalousBehavior',
+          updatedAt: iso(seen + 300_000),
+        }),
+      });
+      const admin = people[0]!;
+      const adminConsole = assumed(admin.role, admin.roleId, admin.name, personKey(admin, 33, false));
+      (adminConsole as Rec).sessionCredentialFromConsole = 'true';
+      ct(T0 + 33 * 3600_000 + int(0, 1_800_000), adminConsole, 'securityhub.amazonaws.com', 'BatchUpdateFindings', { ip: personIp(admin, 33), ua: UA.console, readOnly: false, rp: { FindingIdentifiers: [{ Id: `arn:aws:guardduty:${REGION}:${ACCOUNT}:detector/4eb0a1f0c2d3e4f5a6b7c8d9e0f1a2b3/finding/${gdId}`, ProductArn: `arn:aws:securityhub:${REGION}::product/aws/guardduty` }], Workflow: { Status: 'RESOLVED' }, Note: { Text: 'Monthly cost report run from the office; expected.', UpdatedBy: admin.name } } });
       const store = `arn:aws:identitystore::${ACCOUNT}:identitystore/d-9067f4a2b1`;
       const userIds = people.map(() => `${hex(10)}-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`);
       for (let d = 0; d * 24 + 9 < hours; d++) {

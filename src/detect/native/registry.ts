@@ -5,6 +5,7 @@ import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
 import { deviceCodeTokenElsewhere } from './device-code-token-elsewhere.ts';
 import { ec2BulkStop } from './ec2-bulk-stop.ts';
 import { execThenAws } from './exec-then-aws.ts';
+import { findingHiddenByItsSubject } from './finding-hidden-by-its-subject.ts';
 import { guardDutyIncident } from './guardduty-incident.ts';
 import { iamRbacDrift } from './iam-rbac-drift.ts';
 import { impossibleTravel } from './impossible-travel.ts';
@@ -45,6 +46,7 @@ export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = O
     ssmBulkDecrypt,
     deviceCodeTokenElsewhere,
     ssoRoleCredentialsSweep,
+    findingHiddenByItsSubject,
     rdsAuditLoggingOff,
     ec2BulkStop,
   ].map((d) => [d.id, d as AnyNativeDetection]),
