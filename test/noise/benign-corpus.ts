@@ -1499,6 +1499,59 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   }
 
+  // Benign neighbours of ct2's compute and data rules (2026-12-03), generated after everything above so the
+  // records above keep their random draws: the payments service decrypting its envelope-encrypted records
+  // directly with its KMS key every hour (a second key after a key rotation on day two; Decrypt logs the key in
+  // resources[]); AWS Backup's nightly cross-region copy of the payments database snapshot; alice reading the
+  // payments database's error log (and its replica's) during a working-hours incident; Terraform setting a
+  // function's reserved concurrency, turning ECR scan-on-push and continuous registry scanning on, raising
+  // work_mem with pgaudit on in the payments parameter group and exporting the PostgreSQL log; Karpenter
+  // terminating a consolidated batch of twelve nodes in one call.
+  {
+    const prodNat = clusters[0]!.nat;
+    const keyArn = (id: string): string => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
+    const KEYS = [keyArn('7d0c3b1a-2f4e-4a6b-9c8d-1e2f3a4b5c6d'), keyArn('8e1d4c2b-3a5f-4b7c-8d9e-2f3a4b5c6d7e')];
+    const payRoleId = 'AROA' + hex(16).toUpperCase();
+    for (let h = 0; h < hours; h++) {
+      const session = `botocore-session-${1_762_041_600 + h * 3600}`;
+      const id = assumed('payments-api-irsa', payRoleId, session, key(), { webIdFederationData: { federatedProvider: `arn:aws:iam::${ACCOUNT}:oidc-provider/${clusters[0]!.oidc}`, attributes: {} } });
+      const k = KEYS[h >= 30 && rnd() < 0.5 ? 1 : 0]!;
+      for (let i = count(working(h) ? 12 : 4); i > 0; i--) {
+        ct(T0 + h * 3600_000 + int(0, 3_599_000), id, 'kms.amazonaws.com', 'Decrypt', { ip: prodNat, ua: UA.botoApp, readOnly: true, rp: { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: { app: 'payments', table: 'cards' } }, re: null, extra: { resources: [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: k }] } });
+      }
+    }
+    const backup = assumed('AWSBackupDefaultServiceRole', 'AROA' + hex(16).toUpperCase(), 'AWSBackup-AWSBackupDefaultServiceRole', key());
+    (backup as { invokedBy?: string }).invokedBy = 'backup.amazonaws.com';
+    for (let d = 0; d * 24 + 3 < hours; d++) {
+      const day = new Date(T0 + d * 86_400_000).toISOString().slice(0, 10);
+      ct(T0 + (d * 24 + 3) * 3600_000 + int(0, 600_000), backup, 'rds.amazonaws.com', 'CopyDBSnapshot', { ip: 'backup.amazonaws.com', ua: 'backup.amazonaws.com', readOnly: false, region: 'us-east-2', rp: { sourceDBSnapshotIdentifier: `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:awsbackup:job-${hex(8)}-${day}`, targetDBSnapshotIdentifier: `awsbackup:copyjob-${hex(8)}`, kmsKeyId: `arn:aws:kms:us-east-2:${ACCOUNT}:key/${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`, copyTags: true, sourceRegion: REGION }, re: { dBSnapshotIdentifier: `awsbackup:copyjob-${hex(8)}`, status: 'pending' } });
+    }
+    if (hours > 40) {
+      const alice = people[0]!;
+      const h = 33;
+      const sid = assumed(alice.role, alice.roleId, alice.name, personKey(alice, h, true));
+      let t = T0 + h * 3600_000 + int(0, 600_000);
+      for (const [db, file] of [['payments-db', 'error/postgresql.log.2026-11-03-09'], ['payments-db', 'error/postgresql.log.2026-11-03-09'], ['payments-db', 'error/postgresql.log.2026-11-03-08'], ['payments-db-replica-1', 'error/postgresql.log.2026-11-03-09']] as const) {
+        ct((t += int(20_000, 90_000)), sid, 'rds.amazonaws.com', 'DownloadDBLogFilePortion', { ip: personIp(alice, h), ua: UA.cliMac + 'rds.download-db-log-file-portion', readOnly: true, rp: { dBInstanceIdentifier: db, logFileName: file, numberOfLines: 10000 }, re: { logFileData: 'HIDDEN_DUE_TO_SECURITY_REASONS', additionalDataPending: false } });
+      }
+      const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+      const runner = GH_RUNNERS[1]! + int(2, 250);
+      const tfUa = (api: string): string => UA.terraform.replace('api/iam#1.37.2', api);
+      t = T0 + 45 * 3600_000 + int(0, 600_000);
+      ct((t += 3_000), tf, 'lambda.amazonaws.com', 'PutFunctionConcurrency20171031', { ip: runner, ua: tfUa('api/lambda#1.64.0'), readOnly: false, rp: { functionName: 'receipt-mailer', reservedConcurrentExecutions: 20 }, re: { reservedConcurrentExecutions: 20 } });
+      for (const repo of ['payments-api', 'checkout-worker', 'search-indexer']) {
+        ct((t += 2_000), tf, 'ecr.amazonaws.com', 'PutImageScanningConfiguration', { ip: runner, ua: tfUa('api/ecr#1.36.2'), readOnly: false, rp: { repositoryName: repo, registryId: ACCOUNT, imageScanningConfiguration: { scanOnPush: true } }, re: { registryId: ACCOUNT, repositoryName: repo, imageScanningConfiguration: { scanOnPush: true } } });
+      }
+      const rules = [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }];
+      ct((t += 2_000), tf, 'ecr.amazonaws.com', 'PutRegistryScanningConfiguration', { ip: runner, ua: tfUa('api/ecr#1.36.2'), readOnly: false, rp: { scanType: 'ENHANCED', rules }, re: { registryScanningConfiguration: { scanType: 'ENHANCED', rules } } });
+      ct((t += 4_000), tf, 'rds.amazonaws.com', 'ModifyDBParameterGroup', { ip: runner, ua: tfUa('api/rds#1.89.0'), readOnly: false, rp: { dBParameterGroupName: 'payments-pg16', parameters: [{ parameterName: 'work_mem', parameterValue: '65536', applyMethod: 'immediate' }, { parameterName: 'pgaudit.log', parameterValue: 'ddl,role', applyMethod: 'immediate' }, { parameterName: 'log_connections', parameterValue: '1', applyMethod: 'immediate' }] }, re: { dBParameterGroupName: 'payments-pg16' } });
+      ct((t += 4_000), tf, 'rds.amazonaws.com', 'ModifyDBInstance', { ip: runner, ua: tfUa('api/rds#1.89.0'), readOnly: false, rp: { dBInstanceIdentifier: 'payments-db', cloudwatchLogsExportConfiguration: { enableLogTypes: ['postgresql'], disableLogTypes: ['upgrade'] }, applyImmediately: true }, re: { dBInstanceIdentifier: 'payments-db', dBInstanceStatus: 'available' } });
+      const karpenter = assumed('karpenter-controller', 'AROA' + hex(16).toUpperCase(), `${1_762_200_000 + int(0, 99_999)}`, key(), { webIdFederationData: { federatedProvider: `arn:aws:iam::${ACCOUNT}:oidc-provider/${clusters[0]!.oidc}`, attributes: {} } });
+      const consolidated = Array.from({ length: 12 }, () => `i-0${hex(16)}`);
+      ct(T0 + 47 * 3600_000 + int(0, 600_000), karpenter, 'ec2.amazonaws.com', 'TerminateInstances', { ip: prodNat, ua: 'aws-sdk-go-v2/1.32.6 ua/2.1 os/linux lang/go#1.23.4 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.198.1 karpenter.sh-1.1.1', readOnly: false, rp: { instancesSet: { items: consolidated.map((instanceId) => ({ instanceId })) } }, re: { instancesSet: { items: consolidated.map((instanceId) => ({ instanceId, currentState: { code: 32, name: 'shutting-down' }, previousState: { code: 16, name: 'running' } })) } } });
+    }
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }
