@@ -64,7 +64,7 @@ function irsaStory(execAt = '14:09:08'): SeamEvent[] {
 describe('registry', () => {
   it('lists every detection once with title, level, ATT&CK tags and triage', () => {
     const ds = Object.values(NATIVE_DETECTIONS);
-    expect(ds).toHaveLength(22);
+    expect(ds).toHaveLength(23);
     for (const d of ds) {
       expect(d.id).toMatch(/^seam-native-[a-z0-9-]+$/);
       expect(d.title.length).toBeGreaterThan(10);
