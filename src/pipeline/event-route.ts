@@ -111,10 +111,42 @@ export function routeOf(m: ConsumedMessage): EventRouting | undefined {
 
 /** One event of a batch message: where it goes, its bytes, and the message it would have been alone (for a dead letter). */
 export interface BatchedEvent {
-  route: EventRouting;
+  /** `seam.id`, `seam.source`, `@timestamp` and `seam.ingest.received_at` from the header (the routing fields). */
+  readonly id: string;
+  readonly source: SourceType;
+  readonly timestamp: string;
+  readonly receivedAt: string | undefined;
+  /** The routing fields as an event's shape (built when asked). */
+  readonly route: EventRouting;
   json: Buffer;
   /** The single-event message (key `seam.id`, route header) this event would have been: what a dead letter of it carries. */
   alone(): ConsumedMessage;
+}
+
+/**
+ * An event of a batch message as the index role reads it: four strings and a view of its bytes. No route
+ * object or closure per event (the index role holds every event of a bulk request until OpenSearch answers,
+ * so whatever is made per event is carried through scavenges); the route and the single message are made
+ * only when asked (a dead letter, a test).
+ */
+class EventOfBatch implements BatchedEvent {
+  constructor(
+    private readonly m: ConsumedMessage,
+    readonly id: string,
+    readonly source: SourceType,
+    readonly timestamp: string,
+    readonly receivedAt: string | undefined,
+    readonly json: Buffer,
+  ) {}
+
+  get route(): EventRouting {
+    return { '@timestamp': this.timestamp, seam: { id: this.id, source: this.source, ...(this.receivedAt !== undefined ? { ingest: { received_at: this.receivedAt } } : {}) } };
+  }
+
+  alone(): ConsumedMessage {
+    const { [EVENT_BATCH_HEADER]: _batch, ...headers } = this.m.headers ?? {};
+    return { ...this.m, key: this.id, value: this.json, headers: { ...headers, [EVENT_ROUTE_HEADER]: JSON.stringify([this.source, this.timestamp, this.receivedAt ?? null]) } };
+  }
 }
 
 /**
@@ -131,26 +163,23 @@ export function batchedEvents(m: ConsumedMessage): BatchedEvent[] | string | und
     return `${EVENT_BATCH_HEADER} header is not JSON: ${(e as Error).message}`;
   }
   if (!Array.isArray(routes)) return `${EVENT_BATCH_HEADER} header is not an array`;
-  const out: BatchedEvent[] = [];
+  const out: BatchedEvent[] = new Array<BatchedEvent>(routes.length);
+  const value = m.value;
   let at = 0;
-  for (const r of routes as unknown[]) {
-    const route = Array.isArray(r) && r.length === 4 ? routing(r[0], r[1], r[2], r[3]) : undefined;
-    if (route === undefined) return `${EVENT_BATCH_HEADER} entry ${out.length} is not [seam.id, source, @timestamp, received_at]`;
-    const end = m.value.indexOf(0x0a, at);
-    if (end < 0) return `${EVENT_BATCH_HEADER} names ${routes.length} events, the value holds ${out.length}`;
-    const json = m.value.subarray(at, end);
+  for (let i = 0; i < routes.length; i++) {
+    const r: unknown = routes[i];
+    // The checks of `routing`, without its objects.
+    if (!Array.isArray(r) || r.length !== 4) return `${EVENT_BATCH_HEADER} entry ${i} is not [seam.id, source, @timestamp, received_at]`;
+    const [id, source, ts, received] = r as unknown[];
+    if (typeof id !== 'string' || id === '' || typeof source !== 'string' || !SOURCES.has(source) || typeof ts !== 'string') {
+      return `${EVENT_BATCH_HEADER} entry ${i} is not [seam.id, source, @timestamp, received_at]`;
+    }
+    const end = value.indexOf(0x0a, at);
+    if (end < 0) return `${EVENT_BATCH_HEADER} names ${routes.length} events, the value holds ${i}`;
+    out[i] = new EventOfBatch(m, id, source as SourceType, ts, typeof received === 'string' ? received : undefined, value.subarray(at, end));
     at = end + 1;
-    out.push({
-      route,
-      json,
-      alone: () => {
-        const { [EVENT_BATCH_HEADER]: _batch, ...headers } = m.headers ?? {};
-        const received = route.seam.ingest?.received_at ?? null;
-        return { ...m, key: route.seam.id, value: json, headers: { ...headers, [EVENT_ROUTE_HEADER]: JSON.stringify([route.seam.source, route['@timestamp'], received]) } };
-      },
-    });
   }
-  if (at !== m.value.length) return `${EVENT_BATCH_HEADER} names ${routes.length} events, the value holds more`;
+  if (at !== value.length) return `${EVENT_BATCH_HEADER} names ${routes.length} events, the value holds more`;
   return out;
 }
 

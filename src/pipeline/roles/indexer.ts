@@ -1,7 +1,7 @@
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
-import type { SeamEvent } from '../../core/envelope.ts';
+import type { SeamEvent, SourceType } from '../../core/envelope.ts';
 import { SeamError } from '../../core/errors.ts';
 import type { IdentityDoc } from '../../identity/types.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
@@ -14,6 +14,8 @@ import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
 export interface IndexSink {
   eventTarget(e: EventRouting): { index: string; id: string };
+  /** The index `eventTarget` names for these routing fields (`_id` is `seam.id`), without building an object per event. */
+  eventIndex?(source: SourceType, timestamp: string, receivedAt: string | undefined): string;
   alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string };
   /** Where an identity graph version goes (`_id` = the version id); a sink without it does not read `seam.identity`. */
   identityTarget?(d: IdentityDoc): { index: string; id: string };
@@ -66,6 +68,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
   const stats = { events: 0, alerts: 0, identity: 0, incidentUpdates: 0, incidentsChanged: 0, deadLetters: 0, failedBatches: 0 };
   const identityTarget = o.identity === false ? undefined : o.sink.identityTarget?.bind(o.sink);
   const mergeIncidents = o.incidents === false ? undefined : o.sink.mergeIncidents?.bind(o.sink);
+  const eventIndex = o.sink.eventIndex?.bind(o.sink);
 
   /** A `seam.incidents` batch: updates merged per incident; an unreadable one is a dead letter. */
   const handleIncidents = async (batch: ConsumedMessage[]): Promise<void> => {
@@ -116,7 +119,8 @@ export function createIndexRole(o: IndexRoleOptions): Role {
       if (many !== undefined) {
         counters.received += many.length;
         for (const e of many) {
-          docs.push({ ...o.sink.eventTarget(e.route), doc: undefined, json: e.json });
+          // The index from the header's strings when the sink names it so (no route object per event).
+          docs.push(eventIndex !== undefined ? { index: eventIndex(e.source, e.timestamp, e.receivedAt), id: e.id, doc: undefined, json: e.json } : { ...o.sink.eventTarget(e.route), doc: undefined, json: e.json });
           from.push(e);
         }
         continue;

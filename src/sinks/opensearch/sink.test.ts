@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenSearchClient } from './client.ts';
 import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from './config.ts';
+import type { SourceType } from '../../core/envelope.ts';
 import { durablePrefix, OpenSearchSink, type SinkDoc } from './sink.ts';
 
 /**
@@ -252,6 +253,47 @@ describe('OpenSearchSink against a stub answering like OpenSearch', () => {
     const dl = results[1]!;
     if (dl.status !== 'dead_letter') throw new Error('expected a dead letter');
     expect(dl.deadLetter).toMatchObject({ origin: 'group/b1', collector: 'cw', raw: event('b1').toString() });
+  });
+
+  it('writes action lines with escaped ids and index changes between documents, each counted to the byte', async () => {
+    const [s, url] = await stub(() => ({}));
+    const sink = await sinkFor(url);
+    const want = [
+      ['i1', 'plain'],
+      ['i1', 'quote"and\\backslash'],
+      ['i2', 'é✓ non-ascii'],
+      ['i2', 'control\u0001\n'],
+      ['i1', 'lone\ud800surrogate'],
+      ['i-é', 'x'],
+    ] as const;
+    const results = await sink.write(want.map(([index, id], n) => ({ index, id, doc: undefined, json: Buffer.from(JSON.stringify({ n })) })));
+    expect(results.map((r) => r.status)).toEqual(want.map(() => 'acked'));
+    expect(s.requests.flat().map((op) => [op.index, op.id, op.doc.n])).toEqual(want.map(([index, id], n) => [index, JSON.parse(JSON.stringify(id)) as string, n]));
+    const ndjson = want.map(([index, id], n) => `${JSON.stringify({ index: { _index: index, _id: id } })}\n${JSON.stringify({ n })}\n`).join('');
+    expect(s.bodyBytes).toEqual([Buffer.byteLength(ndjson)]);
+  });
+
+  it('names event indices per source and day, with the receive day for an @timestamp that is not a date', async () => {
+    for (const dailyIndices of [true, false]) {
+      const sink = await sinkFor('http://127.0.0.1:1', { indexPrefix: 'p', dailyIndices });
+      const cases: [SourceType, string, string | undefined, string | RegExp][] = [
+        ['cloudtrail', '2025-01-02T03:04:05Z', undefined, 'cloudtrail-2025.01.02'],
+        ['cloudtrail', '2025-01-02T23:59:59.999Z', '2025-01-05T00:00:00Z', 'cloudtrail-2025.01.02'],
+        ['k8s_audit', '2025-01-02T00:00:00Z', undefined, 'k8s_audit-2025.01.02'],
+        ['cloudtrail', '2025-01-03T00:00:00+00:00', undefined, 'cloudtrail-2025.01.03'],
+        ['runtime', 'not a date', '2025-02-03T04:05:06Z', 'runtime-2025.02.03'],
+        ['guardduty', '', 'also not a date', /^guardduty-\d{4}\.\d{2}\.\d{2}$/],
+        ['cloudtrail', '2025-01-02T03:04:05Z', undefined, 'cloudtrail-2025.01.02'],
+      ];
+      for (const [source, ts, received, want] of cases) {
+        const route = { '@timestamp': ts, seam: { id: 'x', source, ...(received !== undefined ? { ingest: { received_at: received } } : {}) } };
+        const name = sink.eventIndex(source, ts, received);
+        expect(sink.eventTarget(route)).toEqual({ index: name, id: 'x' });
+        if (!dailyIndices) expect(name).toBe(`p-events-${source}-all`);
+        else if (typeof want === 'string') expect(name).toBe(`p-events-${want}`);
+        else expect(name.slice('p-events-'.length)).toMatch(want);
+      }
+    }
   });
 
   it('dead-letters what cannot be serialized or has an unusable _id without sending it', async () => {

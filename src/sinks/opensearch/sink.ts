@@ -106,9 +106,17 @@ interface Item {
   origin: string | undefined;
   collector: string | undefined;
   lastError: string;
-  resolve: (r: PerDocResult) => void;
+  /** The `write` call this document came in, and its place there (one promise per call, not per document). */
+  call: WriteCall | undefined;
+  slot: number;
 }
 
+/** One `write` call: its results by input order, how many are still unsettled, and how to wake the caller. */
+interface WriteCall {
+  results: PerDocResult[];
+  left: number;
+  done: () => void;
+}
 const noop = (): void => undefined;
 const utf8 = (json: Buffer | string): string => (typeof json === 'string' ? json : json.toString('utf8'));
 
@@ -148,6 +156,11 @@ export class OpenSearchSink {
   onBulk: ((seconds: number, outcome: 'ok' | 'error') => void) | undefined;
   private requestBytes = 0;
   private closed = false;
+  /** The last index an action line was built for, and that line's head up to the `_id` value. */
+  private actionIndex: string | undefined;
+  private actionHead = '';
+  private actionHeadBytes = 0;
+  private readonly eventIndexNames = new Map<string, { day: string; name: string }>();
 
   constructor(
     private readonly client: BulkApi,
@@ -171,14 +184,24 @@ export class OpenSearchSink {
 
   /** Where an event goes: `<prefix>-events-<source>-YYYY.MM.DD`, `_id` = `seam.id`. */
   eventTarget(e: EventRouting): { index: string; id: string } {
-    // The receive day only for an @timestamp that is not a date (no Date per document otherwise).
-    const ts: unknown = e['@timestamp'];
-    let fallback: Date | undefined;
-    if (this.config.dailyIndices && !((typeof ts === 'string' || typeof ts === 'number') && dayStamp(ts) !== undefined)) {
-      const received = new Date(e.seam.ingest?.received_at ?? Date.now());
-      fallback = Number.isFinite(received.getTime()) ? received : new Date();
+    return { index: this.eventIndex(e.seam.source, e['@timestamp'], e.seam.ingest?.received_at), id: e.seam.id };
+  }
+
+  /** The index of an event from its routing fields (what `eventTarget` names, without an object per event). */
+  eventIndex(source: SourceType, timestamp: unknown, receivedAt: string | undefined): string {
+    if (!this.config.dailyIndices) return eventsIndexName(this.config.indexPrefix, source, timestamp, false);
+    let day = typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined;
+    if (day === undefined) {
+      // The receive day only for an @timestamp that is not a date (no Date per document otherwise).
+      const received = new Date(receivedAt ?? Date.now());
+      day = dayStamp(Number.isFinite(received.getTime()) ? received : new Date())!;
     }
-    return { index: eventsIndexName(this.config.indexPrefix, e.seam.source, e['@timestamp'], this.config.dailyIndices, fallback), id: e.seam.id };
+    // One name per source and day, reused while the day lasts (eventsIndexName's `<prefix>-events-<source>-<day>`).
+    const last = this.eventIndexNames.get(source);
+    if (last !== undefined && last.day === day) return last.name;
+    const name = `${this.config.indexPrefix}-events-${source}-${day}`;
+    this.eventIndexNames.set(source, { day, name });
+    return name;
   }
 
   /** Where an alert goes: `<prefix>-alerts-YYYY.MM.DD`, `_id` = the alert id. */
@@ -257,23 +280,27 @@ export class OpenSearchSink {
   async write(docs: readonly SinkDoc[]): Promise<PerDocResult[]> {
     if (this.closed) throw new SeamError('SEAM_ERR_SINK_WRITE', 'the OpenSearch sink is closed');
     this.counters.received += docs.length;
-    const results: Array<Promise<PerDocResult> | PerDocResult> = [];
-    for (const d of docs) {
-      const item = this.prepare(d);
+    // One promise for the call: a document's result goes into its slot and the last one settled wakes the
+    // caller (a promise, a resolver and a Promise.all element per document were most of the index role's garbage).
+    const call: WriteCall = { results: new Array<PerDocResult>(docs.length), left: docs.length, done: noop };
+    const settled = new Promise<void>((resolve) => {
+      call.done = resolve;
+    });
+    for (let i = 0; i < docs.length; i++) {
+      const item = this.prepare(docs[i]!);
       if ('status' in item) {
-        results.push(item);
+        call.results[i] = item;
+        call.left--;
         continue;
       }
       if (this.bufferedBytes > 0 && this.bufferedBytes + item.bytes > this.config.maxBufferedBytes) await this.waitForSpace(item.bytes);
       this.bufferedBytes += item.bytes;
-      results.push(
-        new Promise<PerDocResult>((resolve) => {
-          item.resolve = resolve;
-        }),
-      );
+      item.call = call;
+      item.slot = i;
       this.enqueue(item);
     }
-    return Promise.all(results);
+    if (call.left > 0) await settled;
+    return call.results;
   }
 
   /** Sends the partial batch now and waits until everything accepted so far is settled. */
@@ -320,10 +347,19 @@ export class OpenSearchSink {
     if (json === undefined || (typeof json === 'string' ? json[0] !== '{' : json[0] !== 0x7b)) {
       return this.reject(d, 'SEAM_ERR_SINK_SERIALIZE', 'serialize', 'document is not a JSON object', json === undefined ? '' : utf8(json), origin, collector);
     }
-    const action = `{"index":{"_index":${JSON.stringify(d.index)},"_id":${JSON.stringify(d.id)}}}\n`;
-    const bytes = Buffer.byteLength(action) + (typeof json === 'string' ? Buffer.byteLength(json) : json.length) + 1;
-    const item: Item = { id: d.id, index: d.index, action, json, bytes, origin, collector, lastError: '', resolve: noop };
+    // The action line's head is the same for every document of an index: built once per index in a row.
+    if (d.index !== this.actionIndex) {
+      this.actionIndex = d.index;
+      this.actionHead = `{"index":{"_index":${JSON.stringify(d.index)},"_id":`;
+      this.actionHeadBytes = Buffer.byteLength(this.actionHead);
+    }
+    const idJson = JSON.stringify(d.id);
     const idBytes = Buffer.byteLength(d.id);
+    // An id JSON needs no escape for is its bytes and two quotes.
+    const idJsonBytes = idJson.length === d.id.length + 2 ? idBytes + 2 : Buffer.byteLength(idJson);
+    const action = `${this.actionHead}${idJson}}}\n`;
+    const bytes = this.actionHeadBytes + idJsonBytes + 3 + (typeof json === 'string' ? Buffer.byteLength(json) : json.length) + 1;
+    const item: Item = { id: d.id, index: d.index, action, json, bytes, origin, collector, lastError: '', call: undefined, slot: 0 };
     if (idBytes === 0 || idBytes > MAX_ID_BYTES) {
       return this.rejectItem(item, 'SEAM_ERR_SINK_REJECTED', 'invalid_id', `document _id must be 1 to ${MAX_ID_BYTES} bytes, got ${idBytes}`);
     }
@@ -524,7 +560,13 @@ export class OpenSearchSink {
 
   private settle(item: Item, result: PerDocResult): void {
     this.bufferedBytes -= item.bytes;
-    item.resolve(result);
+    const call = item.call;
+    if (call !== undefined) {
+      // Settled once: a batcher failure that reports a batch as failed cannot count a document twice.
+      item.call = undefined;
+      call.results[item.slot] = result;
+      if (--call.left === 0) call.done();
+    }
     // Wake every waiter; each re-checks whether its document fits now.
     const waiters = this.spaceWaiters.splice(0);
     for (const w of waiters) w();
