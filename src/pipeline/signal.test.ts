@@ -69,6 +69,18 @@ describe('seam.signals messages', () => {
     }
   });
 
+  it('never changes a message it handed out: later messages are written behind it or in a new buffer (ADR 0024)', () => {
+    const b = new SignalBatcher(2000);
+    const first: { value: Buffer; copy: Buffer }[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 300; i++) b.add(i % 3 === 0 ? 'a' : `k${i % 7}`, [], ['identity'], JSON.stringify({ ...ev(`r${round}-${i}`), pad: 'y'.repeat((i * 37) % 1500) }));
+      for (const m of b.take()) first.push({ value: m.value, copy: Buffer.from(m.value) });
+    }
+    expect(first.length).toBeGreaterThan(300);
+    for (const m of first) expect(m.value.equals(m.copy)).toBe(true);
+    for (const m of first) expect(() => decodeSignals(m.value)).not.toThrow();
+  });
+
   it('says where each signal lies in the message (spans header, ADR 0023), across cuts; the spans parse to what the whole message says', () => {
     const b = new SignalBatcher(900);
     const evs = Array.from({ length: 12 }, (_, i) => ({ ...ev(`e${i}`), seam: { id: `e${i}`, source: 'cloudtrail', ingest: { received_at: `2024-11-05T14:00:0${i % 10}Z` } }, msg: 'é'.repeat(i * 10) }) as unknown as SeamEvent);

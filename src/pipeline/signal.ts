@@ -88,7 +88,13 @@ export interface SignalSpanMeta {
  */
 export class SignalBatcher {
   private key: string | undefined;
+  /**
+   * Every message of the batcher, one behind the other (ADR 0024): a message is handed out as a view and
+   * the next one is written behind it, so runs of one key (often a few signals) cost no buffer each.
+   */
   private run: ByteRun | undefined;
+  /** A message is open in `run` (its `{"v":2,"signals":[` written). */
+  private open = false;
   private bytes = 0;
   private count = 0;
   private spans: unknown[][] | undefined = [];
@@ -100,28 +106,29 @@ export class SignalBatcher {
   add(key: string, rules: string[], why: SignalItem['why'], eventJson: Buffer | string, meta?: SignalSpanMeta): void {
     if (this.key !== key) this.cut();
     this.key = key;
-    this.run ??= this.fresh();
-    const start = this.run.length;
-    if (this.count > 0) this.run.byte(0x2c);
-    const at = this.run.length;
-    this.run.text(signalHead(rules, why));
-    if (typeof eventJson === 'string') this.run.text(eventJson);
-    else this.run.bytes(eventJson);
-    this.run.byte(0x7d);
+    const run = (this.run ??= new ByteRun(16 * 1024, this.maxBytes + 8192));
+    if (!this.open) this.begin(run);
+    const start = run.length;
+    if (this.count > 0) run.byte(0x2c);
+    const at = run.length;
+    run.text(signalHead(rules, why));
+    if (typeof eventJson === 'string') run.text(eventJson);
+    else run.bytes(eventJson);
+    run.byte(0x7d);
     // The signal's bytes and its separator, as counted before (head, event, brace and comma).
-    const size = this.run.length - at + 1;
+    const size = run.length - at + 1;
     let from = at;
     if (this.count > 0 && this.bytes + size > this.maxBytes) {
-      const signal = this.run.takeTail(this.run.length - at);
-      this.run.takeTail(this.run.length - start);
+      const signal = run.takeTail(run.length - at);
+      run.takeTail(run.length - start);
       this.cut();
       this.key = key;
-      this.run = this.fresh();
-      from = this.run.length;
-      this.run.bytes(signal);
+      this.begin(run);
+      from = run.length;
+      run.bytes(signal);
     }
     if (meta === undefined) this.spans = undefined;
-    else this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, this.run.length]);
+    else this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, run.length]);
     this.bytes += size;
     this.count++;
   }
@@ -132,23 +139,22 @@ export class SignalBatcher {
     return this.out.splice(0);
   }
 
-  /** Size of the last message cut, by any batcher: a new message starts with about that much room (runs of one key are often short). */
-  private static lastBytes = 4096;
-
-  private fresh(): ByteRun {
-    const r = new ByteRun(Math.min(this.maxBytes + 8192, Math.ceil(SignalBatcher.lastBytes * 1.25)));
-    r.bytes(OPEN);
-    return r;
+  private begin(run: ByteRun): void {
+    run.bytes(OPEN);
+    this.open = true;
   }
 
   private cut(): void {
-    if (this.count > 0 && this.key !== undefined && this.run !== undefined) {
-      this.run.bytes(CLOSE);
-      SignalBatcher.lastBytes = Math.max(1024, this.run.length);
-      const spans = this.spans;
-      this.out.push({ key: this.key, value: this.run.done(), signals: this.count, ...(spans !== undefined && spans.length === this.count ? { headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(spans) } } : {}) });
+    if (this.open && this.run !== undefined) {
+      if (this.count > 0 && this.key !== undefined) {
+        this.run.bytes(CLOSE);
+        const spans = this.spans;
+        this.out.push({ key: this.key, value: this.run.done(), signals: this.count, ...(spans !== undefined && spans.length === this.count ? { headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(spans) } } : {}) });
+      } else {
+        this.run.takeTail(this.run.length);
+      }
     }
-    this.run = undefined;
+    this.open = false;
     this.bytes = 0;
     this.count = 0;
     this.spans = [];
