@@ -103,10 +103,10 @@ const suppress = (who: Record<string, unknown>, ids: string[], status: string, t
   });
 
 describe('GuardDuty finding archived or suppressed by the principal it is about', () => {
-  it('alerts (high) when the leaked key archives the finding about itself', () => {
+  it('alerts (medium) when the leaked key archives the finding about itself', () => {
     const alerts = run([finding(FINDING, t('14:00:00')), archive(LEAKED, [FINDING], t('14:20:00'))]);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.rule.level).toBe('high');
+    expect(alerts[0]!.rule.level).toBe('medium');
     expect(alerts[0]!.summary).toContain('archived a GuardDuty finding about itself (Discovery:IAMUser/AnomalousBehavior)');
     expect(alerts[0]!.events).toHaveLength(2);
   });

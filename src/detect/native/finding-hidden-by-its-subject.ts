@@ -5,7 +5,8 @@
  * cover the wholesale case. What an analyst does not do is close a finding about their own credentials; an
  * attacker holding those credentials does, to keep the finding from reaching the SOC's queue (T1562). The
  * identity graph joins the two: the finding's principal (its access key, session, role and the person behind
- * it) and the caller of the archive or suppress call, resolved the same way.
+ * it) and the caller of the archive or suppress call, resolved the same way. Medium, not high: in a small team
+ * the engineer whose own scanner or test tripped the finding may close it themselves (ask them).
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -67,7 +68,7 @@ export function hiddenFindingIds(event: SeamEvent): string[] {
 export const findingHiddenByItsSubject: NativeDetection<State> = {
   id: 'seam-native-finding-hidden-by-its-subject',
   title: 'GuardDuty finding archived or suppressed by the principal it is about',
-  level: 'high',
+  level: 'medium',
   tags: ['attack.defense-evasion', 'attack.t1562', 'attack.t1562.001'],
   description:
     'GuardDuty ArchiveFindings, or Security Hub BatchUpdateFindings setting the workflow to SUPPRESSED or RESOLVED, for a GuardDuty finding whose principal (access key, session, role, or the person behind it in the identity graph) is the caller: the subject of a finding closing it.',
