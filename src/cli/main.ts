@@ -197,6 +197,18 @@ export function buildCli(): Command {
       process.exitCode = await reportIncidentCommand({ ...o, ...(id !== undefined ? { id } : {}) });
     });
 
+  program
+    .command('coverage')
+    .description("ATT&CK coverage of the rules (techniques × detections × levels, from the rules' tags) and the Stratus Red Team table, as Markdown and a self-contained HTML page")
+    .option('--rules <paths...>', 'rule files or folders', ['detections'])
+    .option('--out <dir>', 'where coverage.md and coverage.html go', 'out/coverage')
+    .option('--doc <file>', "also rewrite the generated blocks of this page (<!-- seam coverage: NAME --> markers), e.g. docs/coverage.md")
+    .option('--check', 'with --doc: change nothing, exit 1 if the page is out of date')
+    .action(async (o: { rules: string[]; out: string; doc?: string; check?: boolean }) => {
+      const { coverageCommand } = await import('./coverage.ts');
+      process.exitCode = await coverageCommand(o);
+    });
+
   defineSensorCommand(program.command('sensor'));
 
   const rules = program.command('rules').description('Work with Sigma rules');

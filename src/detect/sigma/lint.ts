@@ -3,6 +3,7 @@ import type { SourceType } from '../../core/envelope.ts';
 import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
+import type { LoadStats } from './types.ts';
 
 /** Names of the per-product counts on the summary line, in the order they are printed. */
 const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
@@ -25,13 +26,18 @@ export async function lintCommand(paths: string[], out: NodeJS.WritableStream): 
   const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules));
   const diagnostics = [...loaded.diagnostics, ...correlations.diagnostics];
   for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
+  out.write(lintSummaryLine(ruleset.rules, stats) + '\n');
+  return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+/** `lint: files=… rules=… correlations=… rejected=… cloudtrail=… …` (also shown by `seam coverage`). */
+export function lintSummaryLine(rules: readonly { source?: SourceType | undefined }[], stats: LoadStats): string {
   const counts = new Map<SourceType | undefined, number>();
-  for (const r of ruleset.rules) counts.set(r.source, (counts.get(r.source) ?? 0) + 1);
+  for (const r of rules) counts.set(r.source, (counts.get(r.source) ?? 0) + 1);
   let products = Object.entries(PRODUCT_NAMES)
     .map(([source, name]) => `${name}=${counts.get(source as SourceType) ?? 0}`)
     .join(' ');
   const other = counts.get(undefined) ?? 0;
   if (other > 0) products += ` other=${other}`;
-  out.write(`lint: files=${stats.files} rules=${stats.rules} correlations=${stats.correlations} rejected=${stats.rejected} ${products}\n`);
-  return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  return `lint: files=${stats.files} rules=${stats.rules} correlations=${stats.correlations} rejected=${stats.rejected} ${products}`;
 }

@@ -1,0 +1,61 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+
+export interface CoverageCliOptions {
+  rules: string[];
+  out: string;
+  doc?: string;
+  check?: boolean;
+  out_?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+}
+
+/**
+ * `seam coverage`: writes <out>/coverage.md and <out>/coverage.html from the rules' ATT&CK tags and the
+ * Stratus table; with --doc FILE rewrites the generated blocks of that page (or, with --check, only says
+ * whether they are current). Exit 1 on a Stratus technique without a medium+ detection, an unknown
+ * detection name, missing markers or (with --check) a page that drifted.
+ */
+export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
+  const out = o.out_ ?? process.stdout;
+  const err = o.err ?? process.stderr;
+  const { computeCoverage, coverageHtml, coverageMarkdown, renderBlocks, updateDoc } = await import('../report/coverage.ts');
+  const root = process.cwd();
+  const c = await computeCoverage(o.rules, { root });
+  const outDir = resolve(o.out);
+  await mkdir(outDir, { recursive: true });
+  const md = join(outDir, 'coverage.md');
+  const html = join(outDir, 'coverage.html');
+  await writeFile(md, coverageMarkdown(c, { docDir: outDir, root, paths: o.rules }));
+  await writeFile(html, coverageHtml(c, { docDir: outDir, root, paths: o.rules, generatedAt: new Date().toISOString() }));
+  let code = 0;
+  for (const p of c.problems) {
+    err.write(`seam coverage: ${p}\n`);
+    code = 1;
+  }
+  let docState = '';
+  if (o.doc !== undefined) {
+    const docPath = resolve(o.doc);
+    const before = await readFile(docPath, 'utf8');
+    const { text, missing } = updateDoc(before, renderBlocks(c, { docDir: dirname(docPath), root, paths: o.rules }));
+    if (missing.length > 0) {
+      err.write(`seam coverage: ${o.doc} has no markers for ${missing.join(', ')} (<!-- seam coverage: NAME ... --> … <!-- /seam coverage: NAME -->)\n`);
+      code = 1;
+    }
+    if (o.check) {
+      docState = text === before ? ' doc=current' : ' doc=drifted';
+      if (text !== before) {
+        err.write(`seam coverage: ${o.doc} is out of date: run \`seam coverage --doc ${o.doc}\`\n`);
+        code = 1;
+      }
+    } else if (text !== before) {
+      await writeFile(docPath, text);
+      docState = ' doc=updated';
+    } else docState = ' doc=current';
+  }
+  const mediumPlus = c.techniques.filter((t) => t.byLevel.critical + t.byLevel.high + t.byLevel.medium > 0).length;
+  out.write(
+    `coverage: detections=${c.entries.length} techniques=${c.techniques.length} techniques_medium_plus=${mediumPlus} tactics=${c.tactics.length} stratus=${c.stratus.filter((s) => s.caught).length}/${c.stratus.length}${docState} markdown=${md} html=${html}\n`,
+  );
+  return code;
+}

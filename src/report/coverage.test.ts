@@ -1,0 +1,59 @@
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { computeCoverage, coverageHtml, renderBlocks, updateDoc } from './coverage.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+describe('seam coverage', () => {
+  it("docs/coverage.md's generated blocks are what `seam coverage` computes from detections/ today (run `node bin/seam.mjs coverage --doc docs/coverage.md` after changing rules)", async () => {
+    const c = await computeCoverage(['detections'], { root: ROOT });
+    const doc = await readFile(join(ROOT, 'docs/coverage.md'), 'utf8');
+    const { text, missing } = updateDoc(doc, renderBlocks(c, { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections'] }));
+    expect(missing).toEqual([]);
+    // Compared line by line, so a failure shows which rows drifted.
+    expect(doc.split('\n')).toEqual(text.split('\n'));
+  });
+
+  it('every Stratus Red Team technique names detections that exist, at least one of them at medium or above', async () => {
+    const c = await computeCoverage(['detections'], { root: ROOT });
+    expect(c.problems).toEqual([]);
+    expect(c.stratus.length).toBeGreaterThanOrEqual(54);
+    expect(c.stratus.filter((s) => !s.caught).map((s) => s.technique)).toEqual([]);
+  });
+
+  it('counts techniques and tactics from the tags, levels per technique, and renders one self-contained HTML page', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-coverage-'));
+    await mkdir(join(dir, 'pack/cloudtrail'), { recursive: true });
+    const rule = (id: string, level: string, tags: string[]): string =>
+      [`title: Rule ${id}`, `id: 00000000-0000-4000-8000-00000000000${id}`, 'status: test', 'logsource:', '  product: aws', '  service: cloudtrail', 'detection:', '  sel:', `    eventName: Call${id}`, '  condition: sel', `level: ${level}`, 'tags:', ...tags.map((t) => `  - ${t}`), ''].join('\n');
+    await writeFile(join(dir, 'pack/cloudtrail/a_rule.yml'), rule('1', 'medium', ['attack.persistence', 'attack.t1098', 'attack.t1098.001']));
+    await writeFile(join(dir, 'pack/cloudtrail/b_rule.yml'), rule('2', 'low', ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098']));
+    const c = await computeCoverage(['pack'], { root: dir });
+    const rules = c.entries.filter((e) => e.kind !== 'native');
+    expect(rules.map((e) => `${e.name}:${e.level}:${e.folder}:${e.file}`)).toEqual(['a_rule:medium:cloudtrail:pack/cloudtrail/a_rule.yml', 'b_rule:low:cloudtrail:pack/cloudtrail/b_rule.yml']);
+    const t1098 = c.techniques.find((t) => t.id === 'T1098')!;
+    // Native detections carry ATT&CK tags too and count beside the rules.
+    const nativeAt = (lv: string): number => t1098.entries.filter((e) => e.kind === 'native' && e.level === lv).length;
+    expect([t1098.byLevel.medium - nativeAt('medium'), t1098.byLevel.low - nativeAt('low')]).toEqual([1, 1]);
+    expect(t1098.entries.filter((e) => e.kind !== 'native').map((e) => e.name)).toEqual(['a_rule', 'b_rule']);
+    expect(t1098.tactics.slice(0, 2)).toEqual(['persistence', 'privilege-escalation']);
+    expect(c.techniques.find((t) => t.id === 'T1098.001')!.entries.filter((e) => e.kind !== 'native').map((e) => e.name)).toEqual(['a_rule']);
+    const persistence = c.tactics.find((t) => t.tactic === 'persistence')!;
+    expect([persistence.rules, persistence.mediumPlus]).toEqual([2, 1]);
+    expect(persistence.natives).toBeGreaterThan(0);
+    // This pack has none of the Stratus table's rules: named as problems, not silently dropped.
+    expect(c.problems.some((p) => p.includes('no detection named'))).toBe(true);
+
+    const html = coverageHtml(c, { docDir: dir, root: dir, paths: ['pack'] });
+    expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);
+    expect(html).toContain('T1098.001');
+    expect(html).toContain('a_rule <small>(medium)</small>');
+    const doc = 'x\n<!-- seam coverage: tactics -->\nold\n<!-- /seam coverage: tactics -->\ny\n';
+    const u = updateDoc(doc, renderBlocks(c, { docDir: dir, root: dir, paths: ['pack'] }));
+    expect(u.missing).toEqual(['glance', 'techniques', 'stratus']);
+    expect(u.text).toContain(`| Persistence | 2 | 1 | ${persistence.natives} |`);
+    expect(u.text).not.toContain('old');
+  });
+});
