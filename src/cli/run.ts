@@ -74,7 +74,8 @@ async function delivererFrom(file: string | undefined): Promise<Deliverer | unde
 }
 
 function printAlert(a: Alert): void {
-  process.stdout.write(`ALERT [${a.rule.level}] ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
+  // An early alert (ADR 0025) says so; its final version, same id, is printed again when the watermark passes it.
+  process.stdout.write(`ALERT [${a.rule.level}]${a.provisional === true ? ' (provisional)' : ''} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
 }
 
 /**
@@ -240,7 +241,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       ...(sinkReachable ? { sinkReachable } : {}),
       ...(detection ? { detection } : {}),
     });
-    alertHook = (a, info) => hooks.observeAlert(a, { newestIngestMs: info.newestIngestMs });
+    alertHook = (a, info) => hooks.observeAlert(a, { newestIngestMs: info.newestIngestMs, first: info.first });
   }
   let running: Awaited<ReturnType<typeof startKafkaRoles>>;
   try {

@@ -61,6 +61,10 @@ export const Alert = z
       .literal(true)
       .optional()
       .describe('Raised by evidence that reached the correlate stage after its watermark had passed it (ADR 0009): evaluated out of event-time order, so a cross-plane join may be incomplete.'),
+    provisional: z
+      .literal(true)
+      .optional()
+      .describe('Raised early, when its event arrived, before the identity graph annotated it (ADR 0025): no origin or chain yet, principal as the record says it. The final alert (same id, without this field) replaces it once the event-time watermark passes the event.'),
   })
   .describe('An alert raised by a Sigma rule, a Sigma correlation or a native detection.');
 export type Alert = z.infer<typeof Alert>;

@@ -58,8 +58,9 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
   const normalize = createNormalizeRole({ bus, topics, ...(o.detection.ruleset ? { ruleset: o.detection.ruleset } : {}), maxRecordBytes: o.maxRecordBytes });
   // Event-time order with the watermark of stage 1's marks; the end of input hands on the rest (flush).
+  // No early alerts (ADR 0025): a replay has no one waiting, and its files hold each alert once.
   const order = { upstream: memoryUpstream(bus, topics, defaultGroupId('normalize')), idleMs: Infinity, pollMs: 0 };
-  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), order, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
+  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), order, early: false, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
   const index = createIndexRole({ bus, topics, sink });
   // Dead letters end up in a file: an extra consumer group on seam.dlq.
   const dlqFile = await JsonlSink.open(dlqPath);

@@ -85,7 +85,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
       );
     } else if (name === 'deliver') {
       if (!o.deliverer) throw new Error('the deliver role needs a delivery config (--delivery <file>)');
-      roles.push(createDeliverRole({ bus: o.bus, topics: o.topics, deliverer: o.deliverer, groupId: group('deliver') }));
+      roles.push(createDeliverRole({ bus: o.bus, topics: o.topics, deliverer: o.deliverer, groupId: group('deliver'), history: kafkaHistory(o.bus) }));
     } else {
       if (!o.sink) throw new Error('the index role needs a sink');
       roles.push(createIndexRole({ bus: o.bus, topics: o.topics, sink: o.sink, groupId: group('index'), consumers: o.indexConsumers ?? 3 }));

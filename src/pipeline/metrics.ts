@@ -109,6 +109,11 @@ export interface AlertObservation {
   nowMs?: number;
   /** Arrival of its newest event (`seam.ingest.received_at`), when the correlate role knows it. */
   newestIngestMs?: number | undefined;
+  /**
+   * False for a later version of an alert this member already made durable (the final of an early alert,
+   * ADR 0025): the histograms time each alert once, at its first version.
+   */
+  first?: boolean;
 }
 
 /** Registers the roles' metrics and readiness; returns the hook that times alerts. */
@@ -206,7 +211,7 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
   // What issue 15 item 5 and bench:pipeline measure: how long after its last record arrived an alert is out.
   const ingestLatency = new Histogram({
     name: 'seam_alert_ingest_latency_seconds',
-    help: "Wall-clock time from the arrival of an alert's newest event (seam.ingest.received_at, stamped by the collector that read it) to the moment the correlate role had the alert durable on seam.alerts: Kafka, normalize, the watermark wait (ADR 0009) and detection. Alerts whose events the role no longer remembers, or that carry no arrival time, are not observed.",
+    help: "Wall-clock time from the arrival of an alert's newest event (seam.ingest.received_at, stamped by the collector that read it) to the moment the correlate role had the alert durable on seam.alerts: Kafka, normalize, the watermark wait (ADR 0009) and detection. Each alert once, at its first version (an early, provisional alert skips the watermark wait, ADR 0025). Alerts whose events the role no longer remembers, or that carry no arrival time, are not observed.",
     labelNames: ['level'],
     buckets: [0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
     registers: [r],
@@ -241,6 +246,7 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
 
   return {
     observeAlert(a, at = {}) {
+      if (at.first === false) return;
       const nowMs = at.nowMs ?? Date.now();
       const t = Date.parse(a['@timestamp']);
       if (Number.isFinite(t)) latency.observe({ level: a.rule.level }, Math.max(0, (nowMs - t) / 1000));

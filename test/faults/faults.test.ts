@@ -94,6 +94,11 @@ describe('faults', () => {
     const second = seamRun(p);
     await until(() => second.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to restart');
     await p.drain(240_000);
+    // The process's correlate role hands its last held signals on once the raw partitions are idle (10 s):
+    // their early alerts' finals (ADR 0025) come then; a SIGTERM before leaves their alerts to a next owner.
+    const deadline = Date.now() + 60_000;
+    while ((await p.provisionalLeft()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    await p.drain(60_000);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(second.stderr()).toContain('finishing and committing in-flight batches');

@@ -55,7 +55,7 @@ export async function embeddedReference(detection: Detection): Promise<Map<strin
  * Embedded mode over the demo file (as `npm start` runs it): the alert reference, and the identity
  * each indexed event carries (`seam.id` → `identityOf`, from `events.jsonl`, ADR 0014).
  */
-export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<string, string>; identity: Map<string, string>; incidents: Map<string, IncidentDoc> }> {
+export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<string, string>; docs: Map<string, Alert>; identity: Map<string, string>; incidents: Map<string, IncidentDoc> }> {
   const alerts: Alert[] = [];
   const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-order-ref-')), detection, maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER, onAlert: (a) => alerts.push(a) });
   const identity = new Map<string, string>();
@@ -70,7 +70,8 @@ export async function embeddedRun(detection: Detection): Promise<{ alerts: Map<s
     const d = JSON.parse(line) as IncidentDoc;
     incidents.set(d.id, d);
   }
-  return { alerts: new Map(alerts.map((a) => [alertKey(a), a.rule.title])), identity, incidents };
+  // docs: each alert as embedded mode raises it, by id (what every final alert document must equal, ADR 0025).
+  return { alerts: new Map(alerts.map((a) => [alertKey(a), a.rule.title])), docs: new Map(alerts.map((a) => [a.id, JSON.parse(JSON.stringify(a)) as Alert])), identity, incidents };
 }
 
 /** JSON with object keys sorted, so the same value compares equal however it was serialized. */

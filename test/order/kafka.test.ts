@@ -28,7 +28,7 @@ import { recordOrderRun } from './tally.ts';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface KafkaRun {
-  alerts: Pick<Alert, 'id' | 'rule' | 'events' | 'late'>[];
+  alerts: Alert[];
   /** `seam.id` → identity of each event in the events index (ADR 0014). */
   identity: Map<string, string>;
   /** `<prefix>-incidents` as Kafka mode merged it, then after an analyst's update and a full redelivery (ADR 0015). */
@@ -41,6 +41,8 @@ interface KafkaRun {
   /** Signals messages the member that left had handled, and signals the others re-read to rebuild. */
   leaverMessages: number;
   rebuiltSignals: number;
+  /** Early (provisional) alerts the correlate members produced (ADR 0025). */
+  early: number;
 }
 
 async function demoOnKafka(detection: Detection, records: DemoRecord[], partitions: number, correlators: number): Promise<KafkaRun> {
@@ -74,16 +76,18 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     running.push(...extra);
     running.push(await startKafkaRoles({ ...opts, bus, roles: [...PIPELINE_ROLES], sink, indexConsumers: 2 }));
     const correlates = () => running.flatMap((r) => r.roles.filter((x) => x.name === 'correlate'));
-    const stats = (): { messages: number; settled: boolean; lateSignals: number; rebuiltSignals: number }[] => correlates().map((c) => c.stats() as never);
+    const stats = (): { messages: number; settled: boolean; lateSignals: number; rebuiltSignals: number; earlyAlerts: number }[] => correlates().map((c) => c.stats() as never);
 
     // One correlate member leaves as soon as it has handled signals: the other takes its partitions.
     let leaverMessages = 0;
+    let leaverEarly = 0;
     if (extra.length > 0) {
       const leaver = extra[0]!;
       const deadline = Date.now() + 120_000;
       while ((leaver.roles[0]!.stats() as { messages: number }).messages === 0 && Date.now() < deadline) await sleep(20);
       await leaver.stop();
       leaverMessages = (leaver.roles[0]!.stats() as { messages: number }).messages;
+      leaverEarly = (leaver.roles[0]!.stats() as { earlyAlerts: number }).earlyAlerts;
       running.splice(running.indexOf(leaver), 1);
     }
 
@@ -124,7 +128,7 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     while ((again.stats() as { incidentUpdates: number }).incidentUpdates < hits.length && Date.now() < until) await sleep(100);
     await again.stop();
     const afterRedelivery = await readIncidents();
-    return { alerts: hits.map((h) => h._source), identity, incidents, afterRedelivery, triaged, alice: alice.bySource, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0) };
+    return { alerts: hits.map((h) => h._source), identity, incidents, afterRedelivery, triaged, alice: alice.bySource, late: s.reduce((n, x) => n + x.lateSignals, 0), leaverMessages, rebuiltSignals: s.reduce((n, x) => n + x.rebuiltSignals, 0), early: s.reduce((n, x) => n + x.earlyAlerts, 0) + leaverEarly };
   } finally {
     for (const r of running) await r.stop().catch(() => undefined);
     await sink.close().catch(() => undefined);
@@ -139,15 +143,23 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
   }
 }
 
+/** A JSON value with object keys sorted, to compare documents whatever order their fields were written in. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+}
+
 describe('the demo story on Kafka raises the alerts of embedded mode', () => {
   let detection: Detection;
   let reference: Map<string, string>;
+  let referenceDocs: Map<string, Alert>;
   let identityReference: Map<string, string>;
   let incidentsReference: Map<string, IncidentDoc>;
   let records: DemoRecord[];
   beforeAll(async () => {
     detection = await demoDetection();
-    ({ alerts: reference, identity: identityReference, incidents: incidentsReference } = await embeddedRun(detection));
+    ({ alerts: reference, docs: referenceDocs, identity: identityReference, incidents: incidentsReference } = await embeddedRun(detection));
     records = await demoRecords();
   });
 
@@ -162,7 +174,7 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
       const id = compareIdentity(identityReference, run.identity);
       recordOrderRun({ name: `kafka partitions=${partitions} correlate=${correlators}`, path: 'kafka', expected: reference.size, missing: d.missing.length, extra: d.extra.length, identityDiffer: id.missing.length + id.differ.length });
       process.stdout.write(
-        `order (kafka, ${partitions} partitions, ${correlators} correlate): alerts=${run.alerts.length} expected=${reference.size} missing=${d.missing.length} extra=${d.extra.length} late=${run.late} leaver_messages=${run.leaverMessages} rebuilt_signals=${run.rebuiltSignals} events=${run.identity.size} identity_same=${identityReference.size - id.missing.length - id.differ.length} identity_chained=${id.chained} identity_differ=${id.differ.length} not_indexed=${id.missing.length}\n`,
+        `order (kafka, ${partitions} partitions, ${correlators} correlate): alerts=${run.alerts.length} expected=${reference.size} missing=${d.missing.length} extra=${d.extra.length} late=${run.late} leaver_messages=${run.leaverMessages} rebuilt_signals=${run.rebuiltSignals} events=${run.identity.size} identity_same=${identityReference.size - id.missing.length - id.differ.length} identity_chained=${id.chained} identity_differ=${id.differ.length} not_indexed=${id.missing.length} early=${run.early}\n`,
       );
       expect(id.missing).toEqual([]);
       expect(id.differ).toEqual([]);
@@ -183,6 +195,11 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
       expect(d.extra).toEqual([]);
       expect(run.late).toBe(0);
       expect(run.alerts.filter((a) => a.late === true)).toEqual([]);
+      // Early alerts (ADR 0025) were raised, and every document in the index is the final one, equal to embedded mode's.
+      expect(run.early).toBeGreaterThan(0);
+      expect(run.alerts.filter((a) => a.provisional === true).map((a) => a.rule.title)).toEqual([]);
+      const differ = run.alerts.filter((a) => JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(referenceDocs.get(a.id)))).map((a) => a.rule.title);
+      expect(differ).toEqual([]);
       if (correlators > 1) expect(run.leaverMessages).toBeGreaterThan(0);
     });
   }

@@ -196,6 +196,12 @@ export interface Pipeline {
   produce(records: RawRecord[]): Promise<void>;
   /** Waits until every role group has committed its input topics to the end. */
   drain(timeoutMs?: number): Promise<void>;
+  /**
+   * Alert documents in the index that are still provisional (ADR 0025): their final comes when the correlate
+   * role's watermark passes their signal. A `seam run` process's correlate is not visible to `drain`: waiting for
+   * none tells that its held signals were handed on (the idle upstream releases them after `idleMs`).
+   */
+  provisionalLeft(): Promise<number>;
   verdict(expected: Set<string>, bad: RawRecord[], referenceSigmaAlerts?: Set<string>): Promise<Verdict>;
   cleanup(): Promise<void>;
 }
@@ -362,14 +368,26 @@ export async function pipeline(
         await new Promise((r) => setTimeout(r, 250));
       }
     },
+    async provisionalLeft() {
+      await os.indices.refresh({ index: `${indexPrefix}-alerts-*` }, { ignore: [404] });
+      const r = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { term: { provisional: true } } } as never }, { ignore: [404] });
+      return (r.body as { count?: number }).count ?? 0;
+    },
     async verdict(expected, bad, referenceSigmaAlerts) {
       const details: string[] = [];
       await os.indices.refresh({ index: `${indexPrefix}-*` });
       const eventIds = await allIds(os, `${indexPrefix}-events-*`);
       const alertDocIds = await allIds(os, `${indexPrefix}-alerts-*`);
       const onTopic: string[] = [];
+      const early: string[] = [];
+      const earlyRule = new Map<string, string>();
       const dls: { dl: DeadLetter; key: string }[] = [];
-      await admin.readToEnd([topics.alerts], (m) => onTopic.push((JSON.parse(m.value.toString('utf8')) as Alert).id));
+      // Early (provisional) alerts are versions, not alerts (ADR 0025): the finals are counted; each early one needs its final.
+      await admin.readToEnd([topics.alerts], (m) => {
+        const a = JSON.parse(m.value.toString('utf8')) as Alert;
+        (a.provisional === true ? early : onTopic).push(a.id);
+        if (a.provisional === true) earlyRule.set(a.id, `${a.rule.id} ${a.rule.title} events=${a.events.join(',')} at ${a['@timestamp']}`);
+      });
       await admin.readToEnd([topics.dlq], (m) =>
         dls.push({ dl: JSON.parse(m.value.toString('utf8')) as DeadLetter, key: `${m.headers?.[DLQ_HEADERS.topic]}/${m.headers?.[DLQ_HEADERS.partition]}/${m.headers?.[DLQ_HEADERS.offset]}` }),
       );
@@ -393,6 +411,19 @@ export async function pipeline(
           details.push(`alert ${id} produced ${n} times`);
         }
         if (!al.has(id)) lost++;
+      }
+      for (const id of new Set(early)) {
+        if (!top.has(id)) {
+          lost++;
+          details.push(`early alert ${id} has no final: ${earlyRule.get(id)}`);
+        }
+      }
+      // No index document stays provisional: the final replaced each, whatever the order of the two writes.
+      const stillEarly = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { term: { provisional: true } } } as never }, { ignore: [404] });
+      const left = (stillEarly.body as { count?: number }).count ?? 0;
+      if (left > 0) {
+        lost += left;
+        details.push(`${left} alert documents still provisional`);
       }
       for (const id of referenceSigmaAlerts ?? []) {
         if (!al.has(id)) {

@@ -8,6 +8,7 @@ import type { Pred } from './compile.ts';
 import type { InternalRule } from './rule-index.ts';
 import { logsourceCovers } from './logsource.ts';
 import { warn } from './diagnostics.ts';
+import { mergeReads, type RuleReads } from './reads.ts';
 
 export interface CompiledFilter {
   title: string;
@@ -17,6 +18,8 @@ export interface CompiledFilter {
   logsource: Logsource;
   targets: { ref: string; pos: Pos }[];
   pred: Pred;
+  /** What the filter's detection reads (ADR 0025); undefined when not known. */
+  reads?: RuleReads;
 }
 
 /** Attaches filters to their rules; unknown targets and logsource mismatches are warnings. */
@@ -41,6 +44,11 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
       const base = rule.pred;
       const fp = f.pred;
       rule.pred = (c) => base(c) && !fp(c);
+      // What the rule reads now includes what the filter reads; unknown when either is.
+      if (rule.reads !== undefined) {
+        if (f.reads === undefined) delete rule.reads;
+        else rule.reads = mergeReads(rule.reads, f.reads);
+      }
       // Said at every load: a filter dropped into the rules folder narrows a rule, and lint shows where.
       diags.push(warn('SEAM_ERR_RULE_SUPPRESSED', f.file, t.pos, `filter narrows rule '${t.ref}' (${rule.file}:${rule.line}): events it matches raise no alert`, ref));
     }

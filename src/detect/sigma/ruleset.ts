@@ -23,6 +23,7 @@ import { mapLogsource } from './logsource.ts';
 import { RuleIndex } from './rule-index.ts';
 import type { IndexStats, InternalRule } from './rule-index.ts';
 import { applyFilters } from './filters.ts';
+import { detectionReads } from './reads.ts';
 import type { CompiledFilter } from './filters.ts';
 import { diag, warn } from './diagnostics.ts';
 
@@ -276,7 +277,7 @@ class Loader {
       return;
     }
     if (meta.kind === 'filter') {
-      const f: CompiledFilter = { title: meta.title, file, pos: meta.pos, logsource: meta.logsource, targets: meta.targets ?? [], pred: node.pred };
+      const f: CompiledFilter = { title: meta.title, file, pos: meta.pos, logsource: meta.logsource, targets: meta.targets ?? [], pred: node.pred, ...(det === undefined ? {} : { reads: detectionReads(det) }) };
       if (meta.id !== undefined) f.id = meta.id;
       this.filters.push(f);
       this.stats.filters++;
@@ -308,6 +309,7 @@ class Loader {
       order: this.rules.length,
       seen: 0,
       ...(materialize === undefined ? {} : { materialize: () => void materialize() }),
+      ...(det === undefined ? {} : { reads: detectionReads(det) }),
       test(event: Record<string, unknown>): boolean {
         // The index offers a rule with a kind only events of that kind; alone, the rule checks it.
         return (kind === undefined || event.kind === kind) && this.pred(new EvalCtx(fields).reset(event));

@@ -6,6 +6,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { RuleCacheReport } from './cache.ts';
 import type { RuleModel } from './model.ts';
+import type { RuleReads } from './reads.ts';
 
 /** A problem found while loading rules, with a position a user can jump to. */
 export interface Diagnostic {
@@ -57,6 +58,11 @@ export interface CompiledRule {
   /** Fields the rule asks alerts to carry (`fields:`), if any. */
   fields?: string[];
   falsepositives?: string[];
+  /**
+   * What the detection and the filters applied to it read (ADR 0025: early alerts); undefined when not known
+   * (a rule no Seam source feeds, compiled on first use).
+   */
+  reads?: RuleReads;
   /** Evaluates the detection (including filters applied to this rule) against one event. */
   test(event: Record<string, unknown>): boolean;
 }

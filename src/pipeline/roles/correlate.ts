@@ -13,6 +13,7 @@ import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
+import { ALERT_VERSION_HEADER, EarlyAlerts, isProvisionalMessage, type AlertVersion } from '../early.ts';
 import { incidentMessages } from '../incident-topic.ts';
 import { decodeSignalMessage, parseSpan, signalSpans } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
@@ -49,11 +50,22 @@ export interface CorrelateRoleOptions {
     /** How often the upstream is looked at again, and held signals released when nothing arrives (0: at every batch, no timer). */
     pollMs?: number;
   };
+  /**
+   * Early (provisional) alerts (ADR 0025, default on with `order`): a signal that arrives is matched at once
+   * against the Sigma rules whose alert depends neither on order nor on the identity graph, and their alerts
+   * go to `seam.alerts` marked `provisional` (not to `seam.incidents`), before the watermark hands the signal
+   * on; the ordered path's alert, with the same id, replaces each. Embedded mode turns it off (a replay).
+   */
+  early?: boolean;
 }
 
 /** What the correlate role tells about an alert besides the alert itself (`onAlert`). */
 export interface AlertTiming {
   newestIngestMs: number | undefined;
+  /** `provisional`: an early alert (ADR 0025); `final`: the ordered path's. */
+  version: AlertVersion;
+  /** Whether this is the first version of the alert this member made durable (false: the final of an early alert it produced). */
+  first: boolean;
 }
 
 /** A signal held for event-time order: the event and the signal message it came in (seam.identity, dead letters). */
@@ -85,6 +97,11 @@ class LazyHeld implements Held {
     this.parsed ??= parseSpan(this.bytes)?.event ?? ({ [UNREADABLE]: this.bytes.toString('utf8'), '@timestamp': this.ts, seam: { id: this.id } } as unknown as SeamEvent);
     return this.parsed;
   }
+
+  /** The event parsed without keeping it (early alerts, ADR 0025: the held signal stays bytes), or undefined when it does not parse. */
+  peek(): SeamEvent | undefined {
+    return this.parsed ?? parseSpan(this.bytes)?.event;
+  }
 }
 
 /** An event as a dead letter's `raw` (already normalized and redacted); never throws. */
@@ -104,6 +121,8 @@ interface PartitionState {
   /** Event ids seen, each with its `seam.ingest.received_at` when it has one (the alert latency histogram). */
   seenEvents: Lru<string, string | true>;
   emitted: Lru<string, true>;
+  /** Ids of provisional alerts produced (by this member, or found on `seam.alerts` on a rebuild), ADR 0025. */
+  early: Lru<string, true>;
   /** Identity versions the stage changed, for `seam.identity` (ADR 0008). */
   identity: IdentityPublisher;
   /** After a rebuild: what `seam.identity` already says, so the first batch does not repeat it. */
@@ -134,12 +153,15 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
-  const stats = { messages: 0, alerts: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
+  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
   const pollMs = o.order?.pollMs ?? 1000;
   const groupId = o.groupId ?? defaultGroupId('correlate');
+  /** Early alerts need the watermark's wait to be worth anything, and rules that qualify. */
+  const earlyAlerts = o.early !== false && watch !== undefined && o.detection.ruleset !== undefined ? new EarlyAlerts(o.detection.ruleset) : undefined;
+  const early = earlyAlerts !== undefined && earlyAlerts.rules.size > 0 ? earlyAlerts : undefined;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
   /** Partitions of `seam.events`: events are batched per partition (ADR 0019); 0 until the topic exists (one message per event). */
@@ -160,6 +182,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       next,
       seenEvents: boundedLru(max),
       emitted: boundedLru(max),
+      early: boundedLru(max),
       identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition),
       buffer: new ReorderBuffer<Held>(),
       clock: new ProgressClock(lateness),
@@ -172,10 +195,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   /** Alerts, annotated events (for `seam.events`, ADR 0014) and dead letters of signals handed to the stage. */
   interface Out {
     alerts: Alert[];
+    /** Provisional alerts of signals that arrived (ADR 0025). */
+    early: Alert[];
     events: EventBatcher;
     dlq: BusMessage[];
   }
-  const newOut = (): Out => ({ alerts: [], events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
+  const newOut = (): Out => ({ alerts: [], early: [], events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
   /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
   const process = (st: PartitionState, event: SeamEvent, ref: SignalRef, late: boolean, out: Out): void => {
     const unreadable = (event as { [UNREADABLE]?: string })[UNREADABLE];
@@ -215,7 +240,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * processed at once) and its progress marks move the partition's clock. Returns the alerts of what
    * was processed, or a dead letter for an unreadable message.
    */
-  const feed = (st: PartitionState, m: ConsumedMessage, out: Out): { signals: number; unreadable: boolean } => {
+  const feed = (st: PartitionState, m: ConsumedMessage, out: Out, raiseEarly = false): { signals: number; unreadable: boolean } => {
     // Signals with spans (ADR 0023) are held as bytes and parsed when handed on; others are parsed whole here.
     const spans = signalSpans(m.value, m.headers);
     if (spans !== undefined) {
@@ -234,7 +259,13 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         const at = sp.bytes.byteOffset - m.value.byteOffset;
         const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts);
         if (watch !== undefined) {
-          if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) continue;
+          if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) {
+            if (raiseEarly && early !== undefined) {
+              const e = held.peek();
+              if (e !== undefined) earlyOf(st, e, out);
+            }
+            continue;
+          }
           stats.lateSignals++;
           process(st, held.event, ref, true, out);
         } else process(st, held.event, ref, false, out);
@@ -264,7 +295,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         st.seenEvents.set(id, typeof received === 'string' ? received : true);
       }
       if (watch !== undefined) {
-        if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) continue;
+        if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) {
+          if (raiseEarly && early !== undefined) earlyOf(st, sig.event, out);
+          continue;
+        }
         // Later than the watermark: evaluated now, out of order, and what it raises says so.
         stats.lateSignals++;
         process(st, sig.event, ref, true, out);
@@ -292,7 +326,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
   };
   /** Arrival of each alert's newest event, noted where it is raised (its partition's state), read once it is durable. */
-  const timing = new WeakMap<Alert, number>();
+  const timing = new WeakMap<Alert, AlertTiming>();
   const novel = (st: PartitionState, alerts: Alert[]): Alert[] => {
     const out: Alert[] = [];
     for (const a of alerts) {
@@ -301,13 +335,30 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         continue;
       }
       st.emitted.set(a.id, true);
-      if (o.onAlert !== undefined) {
-        const t = newestIngest(st, a);
-        if (t !== undefined) timing.set(a, t);
-      }
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: !st.early.has(a.id) });
       out.push(a);
     }
     return out;
+  };
+  /**
+   * The provisional alerts of a signal that arrived and waits for the watermark (ADR 0025), unless its alert
+   * is already out: the final (produced, or found on `seam.alerts` by a rebuild) or a provisional one.
+   */
+  const earlyOf = (st: PartitionState, event: SeamEvent, out: Out): void => {
+    let raised: Alert[];
+    try {
+      raised = early!.raise(event);
+    } catch {
+      // The ordered path evaluates the event again (and dead-letters it if the stage throws).
+      stats.earlyErrors++;
+      return;
+    }
+    for (const a of raised) {
+      if (st.emitted.has(a.id) || st.early.has(a.id)) continue;
+      st.early.set(a.id, true);
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'provisional', first: true });
+      out.early.push(a);
+    }
   };
   /** The newest `seam.ingest.received_at` (ms) of the alert's events the state still remembers. */
   const newestIngest = (st: PartitionState, a: Alert): number | undefined => {
@@ -322,15 +373,35 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
 
   /**
+   * The provisional alerts of a batch still worth producing: a signal the watermark released in the same batch
+   * has its final alert in this send (an early alert only ever skips what it finds final), which is then the
+   * first version out.
+   */
+  const earlyStill = (st: PartitionState, out: Out): Alert[] => {
+    if (out.early.length === 0) return out.early;
+    const keep = out.early.filter((a) => !st.emitted.has(a.id));
+    if (keep.length < out.early.length && o.onAlert !== undefined) {
+      const dropped = new Set(out.early.filter((a) => st.emitted.has(a.id)).map((a) => a.id));
+      for (const a of out.alerts) {
+        const t = timing.get(a);
+        if (t !== undefined && dropped.has(a.id)) t.first = true;
+      }
+    }
+    return keep;
+  };
+
+  /**
    * Alert ids on `seam.alerts` since `fromTimeMs`: what earlier owners already produced, including
    * alerts of a batch they produced but did not get to commit. Read once per rebuild.
    */
-  const producedSince = async (fromTimeMs: number): Promise<Set<string>> => {
-    const ids = new Set<string>();
+  const producedSince = async (fromTimeMs: number): Promise<{ final: Set<string>; provisional: Set<string> }> => {
+    const final = new Set<string>();
+    const provisional = new Set<string>();
     await o.history.read(o.topics.alerts, 'all', fromTimeMs, undefined, (m) => {
-      if (m.key !== null) ids.add(m.key);
+      // A provisional alert (ADR 0025) is not the alert: its final must still be produced.
+      if (m.key !== null) (isProvisionalMessage(m.headers) ? provisional : final).add(m.key);
     });
-    return ids;
+    return { final, provisional };
   };
 
   const rebuild = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
@@ -367,23 +438,31 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     stats.restoredIdentityAfter += restored.stats.after;
     // Also at offset 0: a first batch that produced its alerts and was killed before its commit comes
     // back at offset 0, and its alerts are on the topic (the faults suite once saw 14 produced twice).
-    for (const id of await producedSince(from)) st.emitted.set(id, true);
+    const produced = await producedSince(from);
+    for (const id of produced.final) st.emitted.set(id, true);
+    for (const id of produced.provisional) st.early.set(id, true);
     stats.rebuilds++;
     stats.rebuiltSignals += n;
     if (n > 0 || restored.stats.records > 0) log.info({ partition, signals: n, identity: restored.stats, ms: Math.round(performance.now() - started) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
     return st;
   };
 
-  const emit = async (alerts: Alert[], events: EventBatcher, extra: BusMessage[]): Promise<void> => {
-    const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
+  const emit = async (alerts: Alert[], events: EventBatcher, extra: BusMessage[], early: Alert[] = []): Promise<void> => {
+    // Provisional alerts first (ADR 0025): on one partition, a final produced in the same send comes after them.
+    const msgs: BusMessage[] = early.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'provisional' } }));
+    for (const a of alerts) msgs.push({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) });
     const n = events.count;
     // Each alert is also an update of its incident, in the same send (ADR 0015).
     msgs.push(...incidentMessages(o.topics.incidents, alerts, o.detection.incidentCloseAfterMs), ...events.take(), ...extra);
     if (msgs.length > 0) await producer!.send(msgs);
     stats.alerts += alerts.length;
+    stats.earlyAlerts += early.length;
     stats.events += n;
     counters.emitted += alerts.length;
-    if (o.onAlert !== undefined) for (const a of alerts) o.onAlert(a, { newestIngestMs: timing.get(a) });
+    if (o.onAlert !== undefined) {
+      for (const a of early) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'provisional', first: true });
+      for (const a of alerts) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'final', first: true });
+    }
   };
 
   const handle = (batch: ConsumedMessage[]): Promise<void> => exclusive(() => handleBatch(batch));
@@ -403,7 +482,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     try {
       const out: Out = newOut();
       for (const m of batch) {
-        const r = feed(st, m, out);
+        const r = feed(st, m, out, true);
         counters.received += r.signals;
         stats.messages++;
         if (r.unreadable) {
@@ -422,7 +501,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const identity = st.identity.messages(st.identityKnown);
       delete st.identityKnown;
       stats.identityRecords += identity.length;
-      await emit(out.alerts, out.events, [...identity, ...out.dlq]);
+      await emit(out.alerts, out.events, [...identity, ...out.dlq], earlyStill(st, out));
       await o.afterProduce?.(batch);
       states.set(partition, st);
     } catch (e) {
@@ -525,6 +604,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       if (watch !== undefined) {
         await watch.refresh().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not look at stage 1 progress at start; held signals wait for the next look.'));
       }
+      if (early !== undefined) log.info({ rules: early.rules.size, of: o.detection.ruleset?.rules.length ?? 0 }, 'Early alerts (ADR 0025): these Sigma rules are raised when their signal arrives, before the watermark; the ordered path replaces each with its final alert.');
       producer = await o.bus.producer();
       eventPartitions = await o.bus.partitions(o.topics.events);
       partitionsLookedAt = Date.now();

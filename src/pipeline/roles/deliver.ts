@@ -5,6 +5,8 @@ import { SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { Alert } from '../../detect/alert.ts';
 import type { Deliverer, Outcome } from '../../sinks/delivery/deliverer.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+import type { History } from '../history.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -16,6 +18,17 @@ export interface DeliverRoleOptions {
   fromBeginning?: boolean;
   /** How often closed throttle windows are looked for (default 1 s). */
   flushEveryMs?: number;
+  /**
+   * Where the alert ids earlier members already handled are read back from, per `seam.alerts` partition, when
+   * this member starts reading one (start, rebalance, a failed batch): an early alert's final (ADR 0025) that
+   * reaches a member other than the one that notified its provisional version is then not notified again.
+   * Without it only the ids this member handled are remembered.
+   */
+  history?: History;
+  /** How far back (produce time) that read goes, before the first batch (default 24 h, the correlate role's longest rebuild window). */
+  rememberMs?: number;
+  /** Alert ids remembered per partition (default 200,000; least recently seen forgotten first). */
+  maxRemembered?: number;
 }
 
 const log = childLogger('deliver');
@@ -26,10 +39,19 @@ const log = childLogger('deliver');
  * notification in it was sent or dead-lettered (the dead letter on `seam.dlq`, stage `deliver`, with
  * the output's last reason): a crash before that redelivers the batch — at-least-once, and a
  * receiver can drop duplicates by the notification id.
+ *
+ * One notification per alert id (ADR 0025): an early (provisional) alert is notified when it arrives; its
+ * final version, same id, is indexed but not notified again. Ids are remembered per partition (alerts are
+ * keyed by id, so both versions share one), and read back from `seam.alerts` when a member starts reading a
+ * partition, so a restart or a rebalance between the two versions does not notify twice.
  */
 export function createDeliverRole(o: DeliverRoleOptions): Role {
   const counters = new Counters('role.deliver');
-  const stats = { deadLetters: 0 };
+  const stats = { deadLetters: 0, laterVersions: 0, rememberedOnStart: 0 };
+  const maxRemembered = o.maxRemembered ?? 200_000;
+  const rememberMs = o.rememberMs ?? 24 * 3600_000;
+  /** Per `seam.alerts` partition: the next offset expected and the alert ids already handled there. */
+  const partitions = new Map<number, { next: bigint; seen: Lru<string, true> }>();
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -46,24 +68,57 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
       return [dlqMessage(o.topics, deadLetter('deliver', error, JSON.stringify(x.notification.alert)), from)];
     });
 
-  const handle = async (batch: ConsumedMessage[]): Promise<void> => {
-    const dlq: BusMessage[] = [];
-    for (const m of batch) {
-      counters.received++;
-      let alert: Alert;
-      try {
-        alert = Alert.parse(JSON.parse(m.value.toString('utf8')));
-      } catch (cause) {
-        const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an alert: ${(cause as Error).message.slice(0, 300)}`, { cause });
-        counters.error(error.code);
-        dlq.push(dlqMessage(o.topics, deadLetter('deliver', error, m.value.toString('utf8')), m));
-        continue;
-      }
-      const outcomes = await o.deliverer.deliver(alert);
-      counters.emitted += outcomes.filter((x) => x.result.ok).length;
-      dlq.push(...deadLetters(outcomes, m));
+  /**
+   * The alert ids handled in a partition before `first`: what earlier members (or this one before a failed
+   * batch) read there, from `seam.alerts` itself. A partition read on from where this member left it keeps its set.
+   */
+  const seenIn = async (first: ConsumedMessage): Promise<Lru<string, true>> => {
+    const known = partitions.get(first.partition);
+    if (known !== undefined && known.next === BigInt(first.offset)) return known.seen;
+    const seen = boundedLru<string, true>(maxRemembered);
+    if (o.history !== undefined && BigInt(first.offset) > 0n) {
+      const from = (first.timestampMs ?? Date.now()) - rememberMs;
+      stats.rememberedOnStart += await o.history.read(first.topic, first.partition, from, BigInt(first.offset), (m) => {
+        if (m.key !== null) seen.set(m.key, true);
+      });
     }
-    if (dlq.length > 0) await producer!.send(dlq);
+    partitions.set(first.partition, { next: BigInt(first.offset), seen });
+    return seen;
+  };
+
+  const handle = async (batch: ConsumedMessage[]): Promise<void> => {
+    const first = batch[0]!;
+    const seen = await seenIn(first);
+    try {
+      const dlq: BusMessage[] = [];
+      for (const m of batch) {
+        counters.received++;
+        let alert: Alert;
+        try {
+          alert = Alert.parse(JSON.parse(m.value.toString('utf8')));
+        } catch (cause) {
+          const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an alert: ${(cause as Error).message.slice(0, 300)}`, { cause });
+          counters.error(error.code);
+          dlq.push(dlqMessage(o.topics, deadLetter('deliver', error, m.value.toString('utf8')), m));
+          continue;
+        }
+        // The later version of an alert already notified (an early alert's final, ADR 0025): indexed, not sent again.
+        if (seen.has(alert.id)) {
+          stats.laterVersions++;
+          continue;
+        }
+        seen.set(alert.id, true);
+        const outcomes = await o.deliverer.deliver(alert);
+        counters.emitted += outcomes.filter((x) => x.result.ok).length;
+        dlq.push(...deadLetters(outcomes, m));
+      }
+      if (dlq.length > 0) await producer!.send(dlq);
+      partitions.get(first.partition)!.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
+    } catch (e) {
+      // Redelivered from its first offset: what this batch added to the set must not hide its alerts then.
+      partitions.delete(first.partition);
+      throw e;
+    }
   };
 
   const flush = (all: boolean): Promise<void> =>

@@ -9,6 +9,7 @@ import { batchedEvents, routeOf, type BatchedEvent } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { decodeIdentityRecord } from '../../identity/record.ts';
 import { decodeIncidentUpdate, type IncidentUpdate } from '../incident-topic.ts';
+import { ALERT_DOC_VERSION } from '../early.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
@@ -150,7 +151,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
         if (typeof target.id !== 'string' || target.id === '') throw new Error(isAlerts ? 'alert has no id' : 'event has no seam.id');
         const origin = isAlerts ? undefined : doc.seam?.ingest?.origin;
         const collector = isAlerts ? undefined : doc.seam?.ingest?.collector;
-        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}) });
+        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}), ...(isAlerts ? { version: alertVersion(doc) } : {}) });
         from.push(m);
       } catch (cause) {
         const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an indexable document: ${(cause as Error).message}`, { cause });
@@ -205,6 +206,14 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     },
     stats: () => ({ ...counters.snapshot(), ...stats }),
   };
+}
+
+/**
+ * The external version an alert is indexed with (ADR 0025): a provisional (early) alert 1, the final one 2,
+ * so whatever order the two writes reach OpenSearch in, the final document stays.
+ */
+function alertVersion(doc: unknown): number {
+  return ALERT_DOC_VERSION[(doc as { provisional?: unknown }).provisional === true ? 'provisional' : 'final'];
 }
 
 /** The index document of a `seam.identity` record (its `doc`: no attributes), or why it is not one. */

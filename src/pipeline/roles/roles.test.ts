@@ -16,6 +16,7 @@ import { decodeSignals, SIGNAL_SPANS_HEADER, SignalBatcher } from '../signal.ts'
 import { pipelineTopics } from '../topics.ts';
 import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { createCorrelateRole } from './correlate.ts';
+import { isProvisionalMessage } from '../early.ts';
 import { createIndexRole, type IndexSink } from './indexer.ts';
 import { EventBatcher, eventJsons } from '../event-route.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
@@ -25,6 +26,9 @@ import { createNormalizeRole } from './normalize.ts';
 
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
 const RULES = join(import.meta.dirname, '../../../detections');
+
+/** The final alerts of `seam.alerts` messages: not the provisional (early) ones, ADR 0025. */
+const finals = <M extends { headers?: Record<string, string> }>(ms: M[]): M[] => ms.filter((m) => !isProvisionalMessage(m.headers));
 
 describe('roles over the memory bus', () => {
   it('embedded mode raises exactly the alerts of the single-stage replay on the demo dataset', async () => {
@@ -72,7 +76,7 @@ describe('roles over the memory bus', () => {
     await bus.waitCommitted('ref', topics.signals);
     await ref.flush();
     await ref.stop();
-    const refIds = new Set(bus.read(topics.alerts).flat().map((m) => m.key));
+    const refIds = new Set(finals(bus.read(topics.alerts).flat()).map((m) => m.key));
     expect(refIds.size).toBeGreaterThan(5);
 
     // A second pipeline on its own alerts topic: stopped half-way, restarted (rebuild), finished.
@@ -99,10 +103,16 @@ describe('roles over the memory bus', () => {
     await bus.waitCommitted('c', topics.signals);
     await second.flush();
     await second.stop();
-    const got = bus.read(t2.alerts).flat().map((m) => m.key!);
+    const all = bus.read(t2.alerts).flat();
+    const got = finals(all).map((m) => m.key!);
     expect((second.stats() as { rebuilds: number }).rebuilds).toBeGreaterThan(0);
     expect(new Set(got).size).toBe(got.length);
     expect(new Set(got)).toEqual(refIds);
+    // Early alerts (ADR 0025): none produced twice across the restart, each one replaced by its final.
+    const early = all.filter((m) => isProvisionalMessage(m.headers)).map((m) => m.key!);
+    expect(early.length).toBeGreaterThan(0);
+    expect(new Set(early).size).toBe(early.length);
+    expect(early.filter((id) => !refIds.has(id))).toEqual([]);
   });
 
   it('a correlate role killed after producing its very first batch (offset 0) does not produce those alerts again', async () => {
@@ -134,17 +144,20 @@ describe('roles over the memory bus', () => {
     await first.start();
     while (!killed) await new Promise((r) => setTimeout(r, 1));
     await first.stop();
-    const before = bus.read(topics.alerts).flat().length;
+    const before = finals(bus.read(topics.alerts).flat()).length;
     expect(before).toBeGreaterThan(5);
     const second = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c', order });
     await second.start();
     await bus.waitCommitted('c', topics.signals);
     await second.flush();
     await second.stop();
-    const got = bus.read(topics.alerts).flat().map((m) => m.key!);
+    const all = bus.read(topics.alerts).flat();
+    const got = finals(all).map((m) => m.key!);
     // The second raises what the first held back (flush), and nothing the first already produced.
     expect(got.length).toBeGreaterThan(before);
     expect(new Set(got).size).toBe(got.length);
+    const early = all.filter((m) => isProvisionalMessage(m.headers)).map((m) => m.key!);
+    expect(new Set(early).size).toBe(early.length);
   });
 
   it('the correlate role reads signals by their spans (ADR 0023): every one is handed on, one that does not parse is dead-lettered alone', async () => {

@@ -49,6 +49,12 @@ export interface SinkDoc {
   /** Copied into a dead letter; taken from `doc.seam.ingest` when absent. */
   origin?: string;
   collector?: string;
+  /**
+   * An external version (`version_type: external_gte`, ADR 0025: alerts, provisional 1 and final 2): the write
+   * replaces a document of the same or a lower version only; one that finds a higher version is acked
+   * (`result: superseded`) and changes nothing.
+   */
+  version?: number;
 }
 
 /** The fields of an event its index and `_id` are derived from (the whole event has them too). */
@@ -109,6 +115,8 @@ interface Item {
   /** The `write` call this document came in, and its place there (one promise per call, not per document). */
   call: WriteCall | undefined;
   slot: number;
+  /** Written with an external version: a version conflict means a newer version is there (ADR 0025). */
+  versioned?: true;
 }
 
 /** One `write` call: its results by input order, how many are still unsettled, and how to wake the caller. */
@@ -131,6 +139,11 @@ function ingestOf(json: Buffer | string): { origin?: unknown; collector?: unknow
 
 /** Only what the sink reads from a bulk answer: OpenSearch then neither builds nor sends the rest. */
 const BULK_FILTER_PATH = ['items.*.status', 'items.*.result', 'items.*.error'];
+
+/** An `index` action with an external version (ADR 0025): replaces the same or a lower version only. */
+function versionedAction(index: string, id: string, version: number): string {
+  return `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)},"version":${Math.trunc(version)},"version_type":"external_gte"}}\n`;
+}
 
 /** Lucene refuses ids over 512 bytes, and OpenSearch does so for the whole bulk request: catch it first. */
 const MAX_ID_BYTES = 512;
@@ -357,9 +370,17 @@ export class OpenSearchSink {
     const idBytes = Buffer.byteLength(d.id);
     // An id JSON needs no escape for is its bytes and two quotes.
     const idJsonBytes = idJson.length === d.id.length + 2 ? idBytes + 2 : Buffer.byteLength(idJson);
-    const action = `${this.actionHead}${idJson}}}\n`;
-    const bytes = this.actionHeadBytes + idJsonBytes + 3 + (typeof json === 'string' ? Buffer.byteLength(json) : json.length) + 1;
-    const item: Item = { id: d.id, index: d.index, action, json, bytes, origin, collector, lastError: '', call: undefined, slot: 0 };
+    let action: string;
+    let bytes: number;
+    if (d.version === undefined) {
+      action = `${this.actionHead}${idJson}}}\n`;
+      bytes = this.actionHeadBytes + idJsonBytes + 3 + (typeof json === 'string' ? Buffer.byteLength(json) : json.length) + 1;
+    } else {
+      // An alert with its version (ADR 0025): few, so the whole line is built.
+      action = versionedAction(d.index, d.id, d.version);
+      bytes = Buffer.byteLength(action) + (typeof json === 'string' ? Buffer.byteLength(json) : json.length) + 1;
+    }
+    const item: Item = { id: d.id, index: d.index, action, json, bytes, origin, collector, lastError: '', call: undefined, slot: 0, ...(d.version === undefined ? {} : { versioned: true as const }) };
     if (idBytes === 0 || idBytes > MAX_ID_BYTES) {
       return this.rejectItem(item, 'SEAM_ERR_SINK_REJECTED', 'invalid_id', `document _id must be 1 to ${MAX_ID_BYTES} bytes, got ${idBytes}`);
     }
@@ -532,7 +553,11 @@ export class OpenSearchSink {
       }
       const type = r.error?.type;
       const verdict = classifyItem(r.status, type ?? undefined);
-      if (verdict === 'ok') {
+      if (item.versioned === true && r.status === 409) {
+        // A newer version of the document is there (an early alert's final, ADR 0025): this one is not needed.
+        this.counters.emitted++;
+        this.settle(item, { status: 'acked', id: item.id, index: item.index, result: 'superseded' });
+      } else if (verdict === 'ok') {
         this.counters.emitted++;
         this.settle(item, { status: 'acked', id: item.id, index: item.index, result: r.result ?? 'created' });
       } else if (verdict === 'retry') {

@@ -180,6 +180,8 @@ const alertProperties = {
   window: obj({ start: date, end: date }),
   aggregate: { type: 'double' },
   late: { type: 'boolean' },
+  /** An early alert the final has not replaced yet (ADR 0025). */
+  provisional: { type: 'boolean' },
 };
 
 // IdentityDoc (src/identity/types.ts): provenance is the `seam.id` of the event (or `seed:<name>`, `config`).

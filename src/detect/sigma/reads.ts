@@ -1,0 +1,37 @@
+/**
+ * What a rule's detection reads from an event (ADR 0025): the event paths its entries name (after the
+ * logsource's field mapping), those its `|fieldref` entries compare with, and whether it searches keywords
+ * (which read every value). Filters that narrow the rule add theirs. The pipeline uses it to tell which
+ * rules can be raised before the identity graph has annotated the event (early alerts).
+ */
+import type { MDetection, MSearch } from './model.ts';
+
+export interface RuleReads {
+  /** Event paths the detection (and its filters) reads. */
+  paths: string[];
+  /** A keyword search over the whole record: it reads every field, including those the graph writes. */
+  keyword: boolean;
+}
+
+function walk(s: MSearch, paths: Set<string>, r: { keyword: boolean }): void {
+  if (s.t === 'entry') {
+    if (s.e.keyword || s.e.path === '') r.keyword = true;
+    else paths.add(s.e.path);
+    for (const p of s.e.refs ?? []) paths.add(p);
+    return;
+  }
+  for (const x of s.items) walk(x, paths, r);
+}
+
+/** The fields a detection model reads. */
+export function detectionReads(det: MDetection): RuleReads {
+  const paths = new Set<string>();
+  const r = { keyword: false };
+  for (const s of det.ids.values()) walk(s, paths, r);
+  return { paths: [...paths].sort(), keyword: r.keyword };
+}
+
+/** Both together: a rule and a filter applied to it. */
+export function mergeReads(a: RuleReads, b: RuleReads): RuleReads {
+  return { paths: [...new Set([...a.paths, ...b.paths])].sort(), keyword: a.keyword || b.keyword };
+}

@@ -1,0 +1,71 @@
+/**
+ * Early (provisional) alerts (ADR 0025): the alerts the correlate role can raise when a signal arrives,
+ * before the event-time watermark (ADR 0009) hands the signal to the detect stage. Only alerts whose firing
+ * depends neither on event order nor on state qualify: single-event Sigma rules that generate their own
+ * alert (no correlation withholds them) and whose detection, filters included, reads no field the identity
+ * graph writes onto the event (`seam.principal`, `seam.chain`, `seam.origin`, `seam.cluster`) and searches
+ * no keywords. For those, matching the unannotated event gives the same answer as matching the annotated
+ * one, so the alert the ordered path raises later has the same id; it replaces the provisional one.
+ * Native detections and correlations read the graph or windows: never early.
+ */
+import type { SeamEvent } from '../core/envelope.ts';
+import { alertFromMatch, type Alert } from '../detect/alert.ts';
+import { ruleLookupFrom } from '../detect/correlate/compile.ts';
+import { CorrelationEngine } from '../detect/correlate/engine.ts';
+import type { CompiledRule, Ruleset } from '../detect/sigma/types.ts';
+
+/** Header on a `seam.alerts` message whose alert is provisional (its value also says `provisional: true`). */
+export const ALERT_VERSION_HEADER = 'seam-alert-version';
+export type AlertVersion = 'provisional' | 'final';
+
+/** OpenSearch external versions (ADR 0025): a provisional write never replaces a final one. */
+export const ALERT_DOC_VERSION: Record<AlertVersion, number> = { provisional: 1, final: 2 };
+
+/** Event paths the identity graph writes (src/detect/native/engine.ts `annotate`), and everything under them. */
+export const GRAPH_FIELDS = ['seam.principal', 'seam.chain', 'seam.origin', 'seam.cluster'] as const;
+
+const readsGraph = (path: string): boolean => path === 'seam' || GRAPH_FIELDS.some((f) => path === f || path.startsWith(`${f}.`));
+
+/** Why a rule is not raised early, or undefined when it is. */
+export function notEarlyBecause(rule: CompiledRule, suppressed: (id: string) => boolean): string | undefined {
+  if (suppressed(rule.id)) return 'a correlation withholds its alerts';
+  if (rule.reads === undefined) return 'what it reads is not known';
+  if (rule.reads.keyword) return 'it searches keywords (every field, including those the graph writes)';
+  const g = rule.reads.paths.find(readsGraph);
+  if (g !== undefined) return `it reads ${g}, which the identity graph writes`;
+  return undefined;
+}
+
+/** The early matcher of a ruleset: which rules qualify, and the provisional alerts of an unannotated event. */
+export class EarlyAlerts {
+  /** Ids of the rules raised early. */
+  readonly rules: ReadonlySet<string>;
+
+  constructor(private readonly ruleset: Ruleset) {
+    const engine = new CorrelationEngine(ruleset.correlations, { ruleLookup: ruleLookupFrom(ruleset.rules) });
+    const ids = new Set<string>();
+    for (const r of ruleset.rules) if (notEarlyBecause(r, (id) => engine.isSuppressed(id)) === undefined) ids.add(r.id);
+    this.rules = ids;
+  }
+
+  /**
+   * The provisional alerts of an event as stage 1 normalized it (no graph annotation): a rule match the
+   * ordered path will repeat on the annotated event. Never throws (a rule that throws is counted by the ruleset).
+   */
+  raise(event: SeamEvent): Alert[] {
+    if (this.rules.size === 0) return [];
+    let out: Alert[] | undefined;
+    for (const m of this.ruleset.match(event)) {
+      if (!this.rules.has(m.rule.id)) continue;
+      const a = alertFromMatch(m);
+      a.provisional = true;
+      (out ??= []).push(a);
+    }
+    return out ?? [];
+  }
+}
+
+/** Whether a `seam.alerts` message carries a provisional alert (its header). */
+export function isProvisionalMessage(headers: Record<string, string | undefined> | undefined): boolean {
+  return headers?.[ALERT_VERSION_HEADER] === 'provisional';
+}

@@ -1,0 +1,282 @@
+// Early (provisional) alerts, ADR 0025, on the memory bus and the real local OpenSearch: an alert of a
+// qualifying rule is on seam.alerts while the watermark still holds its signal; the final alert (same id)
+// replaces it in the index whichever of the two writes comes last; a rule that reads a field the identity
+// graph writes (or searches keywords, or is withheld by a correlation) is never early; the deliver role
+// notifies each alert once, also across a restart between the two versions.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@opensearch-project/opensearch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../src/bus/memory.ts';
+import type { BusMessage } from '../src/bus/types.ts';
+import { alertId, type Alert } from '../src/detect/alert.ts';
+import { EarlyAlerts, isProvisionalMessage, notEarlyBecause, ALERT_VERSION_HEADER } from '../src/pipeline/early.ts';
+import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
+import { memoryHistory } from '../src/pipeline/history.ts';
+import { memoryUpstream } from '../src/pipeline/progress.ts';
+import { createCorrelateRole } from '../src/pipeline/roles/correlate.ts';
+import { createDeliverRole } from '../src/pipeline/roles/deliver.ts';
+import { createIndexRole } from '../src/pipeline/roles/indexer.ts';
+import { createNormalizeRole } from '../src/pipeline/roles/normalize.ts';
+import { pipelineTopics, type PipelineTopics } from '../src/pipeline/topics.ts';
+import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
+import { Deliverer } from '../src/sinks/delivery/deliverer.ts';
+import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
+import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
+import { buildOutputs, DeliveryConfig } from '../src/sinks/registry.ts';
+import { testAlert } from './helpers/alerts.ts';
+import { startReceiver } from './helpers/http-receiver.ts';
+import { opensearchUrl, RUN_ID } from './helpers/services.ts';
+
+const ID = { plain: '5e0b3c1a-0000-4000-8000-00000000e001', graph: '5e0b3c1a-0000-4000-8000-00000000e002', keyword: '5e0b3c1a-0000-4000-8000-00000000e003', withheld: '5e0b3c1a-0000-4000-8000-00000000e004' };
+
+// Four rules on the same call: one that qualifies, one on the graph's principal, one keyword search, one a correlation withholds.
+const RULES: Record<string, string> = {
+  'plain.yml': `title: Early test, access key created
+id: ${ID.plain}
+status: test
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventSource: iam.amazonaws.com, eventName: CreateAccessKey }
+  condition: selection
+level: medium
+`,
+  'graph.yml': `title: Early test, access key created by an IAM user as the graph resolves it
+id: ${ID.graph}
+status: test
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection:
+    eventName: CreateAccessKey
+    seam.principal.arn|contains: ':user/'
+  condition: selection
+level: medium
+`,
+  'keyword.yml': `title: Early test, keyword
+id: ${ID.keyword}
+status: test
+logsource: { product: aws, service: cloudtrail }
+detection:
+  keywords: [CreateAccessKey]
+  condition: keywords
+level: low
+`,
+  'withheld.yml': `title: Early test, withheld feeder
+id: ${ID.withheld}
+name: early_test_feeder
+status: test
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventName: CreateAccessKey }
+  condition: selection
+level: low
+---
+title: Early test, two keys
+id: 5e0b3c1a-0000-4000-8000-00000000e005
+correlation:
+  type: event_count
+  rules: [early_test_feeder]
+  group-by: [recipientAccountId]
+  timespan: 10m
+  condition: { gte: 2 }
+level: high
+`,
+};
+
+function createAccessKey(n: number, at: Date): string {
+  return JSON.stringify({
+    eventVersion: '1.10',
+    userIdentity: { type: 'IAMUser', principalId: 'AIDAEARLYTEST0000001', arn: 'arn:aws:iam::111122223333:user/build-legacy', accountId: '111122223333', accessKeyId: 'AKIAEARLYTEST0000001', userName: 'build-legacy' },
+    eventTime: at.toISOString().replace(/\.\d+Z$/, 'Z'),
+    eventSource: 'iam.amazonaws.com',
+    eventName: 'CreateAccessKey',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.200',
+    userAgent: 'aws-cli/2.22.4',
+    requestParameters: { userName: `svc-${n}` },
+    responseElements: { accessKey: { userName: `svc-${n}`, status: 'Active', accessKeyId: `AKIAEARLYKEY${String(n).padStart(8, '0')}` } },
+    requestID: `0e0b3c1a-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    eventID: `1e0b3c1a-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: '111122223333',
+    eventCategory: 'Management',
+  });
+}
+
+const until = async (what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+const alertsOn = (bus: MemoryBus, topics: PipelineTopics): { alert: Alert; provisional: boolean }[] =>
+  bus
+    .read(topics.alerts)
+    .flat()
+    .map((m) => ({ alert: JSON.parse(m.value.toString('utf8')) as Alert, provisional: isProvisionalMessage(m.headers) }));
+
+let detection: Detection;
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'seam-early-rules-'));
+  for (const [f, text] of Object.entries(RULES)) await writeFile(join(dir, f), text);
+  detection = await loadDetection({ rules: [dir], ruleCacheDir: false });
+});
+
+describe('which rules are raised early (ADR 0025)', () => {
+  it('a single-event rule that reads only the record qualifies; one on a field the graph writes, a keyword search and a withheld feeder do not', () => {
+    const early = new EarlyAlerts(detection.ruleset!);
+    expect([...early.rules]).toEqual([ID.plain]);
+    const rules = new Map(detection.ruleset!.rules.map((r) => [r.id, r]));
+    const never = (): boolean => false;
+    expect(notEarlyBecause(rules.get(ID.graph)!, never)).toBe('it reads seam.principal.arn, which the identity graph writes');
+    expect(notEarlyBecause(rules.get(ID.keyword)!, never)).toMatch(/keywords/);
+    expect(notEarlyBecause(rules.get(ID.plain)!, never)).toBeUndefined();
+  });
+
+  it('most shipped rules qualify, and none that reads seam.principal, seam.chain, seam.origin or seam.cluster', async () => {
+    const shipped = await loadDetection({ rules: [join(import.meta.dirname, '..', 'detections')] });
+    const early = new EarlyAlerts(shipped.ruleset!);
+    expect(early.rules.size).toBeGreaterThan(shipped.ruleset!.rules.length / 2);
+    for (const r of shipped.ruleset!.rules) {
+      if (!early.rules.has(r.id)) continue;
+      expect(r.reads, r.id).toBeDefined();
+      expect(r.reads!.keyword, r.id).toBe(false);
+      expect(r.reads!.paths.filter((p) => /^seam\.(principal|chain|origin|cluster)(\.|$)/.test(p)), r.id).toEqual([]);
+    }
+  });
+});
+
+describe('early alerts through the roles', () => {
+  const os = new Client({ node: opensearchUrl() });
+  const indexPrefix = `seamt_${RUN_ID}_early`.toLowerCase();
+  let sink: OpenSearchSink;
+  beforeAll(async () => {
+    sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
+    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
+  });
+  afterAll(async () => {
+    await sink.close().catch(() => undefined);
+    await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.close();
+  });
+
+  const indexed = async (id: string): Promise<Alert | undefined> => {
+    await os.indices.refresh({ index: `${indexPrefix}-alerts-*` });
+    const r = await os.search({ index: `${indexPrefix}-alerts-*`, body: { query: { ids: { values: [id] } } } as never });
+    const hits = (r.body as { hits: { hits: { _source: Alert }[] } }).hits.hits;
+    expect(hits.length).toBeLessThanOrEqual(1);
+    return hits[0]?._source;
+  };
+
+  it('the alert is out before the watermark passes its signal, and the final one (same id) replaces it', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('early-1.');
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ruleset: detection.ruleset! });
+    const correlate = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c', order: { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 } });
+    await normalize.start();
+    await correlate.start();
+    const producer = await bus.producer();
+    // Event time now: the watermark (newest mark − 60 s) stays behind it until the end of input.
+    await producer.send([{ topic: topics.raw('cloudtrail'), key: null, value: Buffer.from(createAccessKey(1, new Date())), headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source: 'cloudtrail' }) }]);
+    await until('the early alert', () => alertsOn(bus, topics).length > 0);
+    await bus.waitCommitted('c', topics.signals);
+    const before = alertsOn(bus, topics);
+    expect(before.map((x) => [x.alert.rule.id, x.provisional, x.alert.provisional])).toEqual([[ID.plain, true, true]]);
+    expect(correlate.stats()).toMatchObject({ held: 1, earlyAlerts: 1, alerts: 0 });
+    const early = before[0]!.alert;
+    expect(early.origin).toBeUndefined();
+    // Not an incident update: incidents come from final alerts (their origin is the graph's answer).
+    expect(bus.read(topics.incidents).flat()).toHaveLength(0);
+
+    // End of input: the watermark hands the signal on; the ordered path raises the final alerts.
+    await correlate.flush();
+    const after = alertsOn(bus, topics);
+    const finals = after.filter((x) => !x.provisional).map((x) => x.alert);
+    expect(finals.map((a) => a.rule.id).sort()).toEqual([ID.graph, ID.keyword, ID.plain].sort());
+    const final = finals.find((a) => a.rule.id === ID.plain)!;
+    expect(final.id).toBe(early.id);
+    expect(final.provisional).toBeUndefined();
+    expect(after.filter((x) => x.provisional)).toHaveLength(1);
+
+    // The index role: the final document is what the index holds.
+    const index = createIndexRole({ bus, topics, sink, groupId: 'i', incidents: false, identity: false });
+    await index.start();
+    await bus.waitCommitted('i', topics.alerts);
+    await index.stop();
+    expect(await indexed(final.id)).toEqual(JSON.parse(JSON.stringify(final)));
+    await correlate.stop();
+    await normalize.stop();
+    await bus.close();
+  });
+
+  it('a provisional write that reaches OpenSearch after the final one changes nothing', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('early-2.');
+    const ts = new Date().toISOString();
+    const final: Alert = { ...testAlert({ n: 1 }), id: alertId(ID.plain, ['ev-late-early']), '@timestamp': ts, events: ['ev-late-early'] };
+    const provisional: Alert = { ...final, provisional: true, summary: 'as the record says it' };
+    delete provisional.origin;
+    delete provisional.chain;
+    const producer = await bus.producer();
+    const msg = (a: Alert, p: boolean): BusMessage => ({ topic: topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), ...(p ? { headers: { [ALERT_VERSION_HEADER]: 'provisional' } } : {}) });
+    // Final first (a member that lost the partition produced its provisional version late), then the provisional one.
+    await producer.send([msg(final, false)]);
+    const first = createIndexRole({ bus, topics, sink, groupId: 'i1', incidents: false, identity: false });
+    await first.start();
+    await bus.waitCommitted('i1', topics.alerts);
+    await producer.send([msg(provisional, true)]);
+    await bus.waitCommitted('i1', topics.alerts);
+    await first.stop();
+    expect(await indexed(final.id)).toEqual(final);
+    // And a full redelivery, in the topic's order (final, then provisional), by a second index group: still the final.
+    const again = createIndexRole({ bus, topics, sink, groupId: 'i2', incidents: false, identity: false });
+    await again.start();
+    await bus.waitCommitted('i2', topics.alerts);
+    await again.stop();
+    expect(await indexed(final.id)).toEqual(final);
+    expect(again.stats()).toMatchObject({ alerts: 2, deadLetters: 0 });
+    await bus.close();
+  });
+});
+
+describe('the deliver role notifies each alert once (ADR 0025)', () => {
+  it('the provisional version is notified; its final is not, also after a restart between the two', async () => {
+    const rx = await startReceiver();
+    const bus = new MemoryBus({ defaultPartitions: 2 });
+    const topics = pipelineTopics('early-deliver.');
+    await bus.ensureTopics([{ topic: topics.alerts, partitions: 2 }, { topic: topics.dlq, partitions: 1 }]);
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const role = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'd', history: memoryHistory(bus) });
+    const producer = await bus.producer();
+    const alerts = Array.from({ length: 6 }, (_, i) => testAlert({ n: i + 1, ruleId: `r-${i + 1}` }));
+    const msg = (a: Alert, p: boolean): BusMessage => ({ topic: topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(p ? { ...a, provisional: true } : a)), ...(p ? { headers: { [ALERT_VERSION_HEADER]: 'provisional' } } : {}) });
+    try {
+      // Member 1 reads the provisional versions of the first three, then stops (a restart, a rebalance).
+      const first = role();
+      await first.start();
+      await producer.send(alerts.slice(0, 3).map((a) => msg(a, true)));
+      await bus.waitCommitted('d', topics.alerts);
+      await first.stop();
+      // The finals arrive for a new member; also the other three alerts, provisional then final in one batch.
+      await producer.send([...alerts.slice(0, 3).map((a) => msg(a, false)), ...alerts.slice(3).flatMap((a) => [msg(a, true), msg(a, false)])]);
+      const second = role();
+      await second.start();
+      await bus.waitCommitted('d', topics.alerts);
+      await second.stop();
+      const notified = rx.requests.map((r) => (r.json as { alert: Alert }).alert);
+      expect(notified.map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
+      expect(notified.every((a) => a.provisional === true)).toBe(true);
+      expect(second.stats()).toMatchObject({ laterVersions: 6, rememberedOnStart: 3 });
+    } finally {
+      await rx.close();
+      await bus.close();
+    }
+  });
+});
