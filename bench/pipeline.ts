@@ -53,6 +53,7 @@ import { metricsAddress } from '../src/core/listen-address.ts';
 import type { MetricsServer } from '../src/core/metrics.ts';
 import type { registerRoleMetrics } from '../src/pipeline/metrics.ts';
 import { pipelineTopics, topicPlan } from '../src/pipeline/topics.ts';
+import { SIGNAL_SPANS_HEADER } from '../src/pipeline/signal.ts';
 import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
 import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
@@ -529,9 +530,21 @@ async function main(): Promise<void> {
     while ((await behind()) > 0 || !(await settled())) await sleep(200);
     // Each alert once, at its first version on seam.alerts (an early alert's provisional one, ADR 0025: what a SOC
     // is notified of); the final versions are measured apart, beside it.
-    const { latencies, finalLatencies, early } = await retried('alert read', async () => {
+    // Where an early alert's time goes: raw record → its signal on seam.signals (normalize), signal → alert (correlate).
+    const signalAt = await retried('signal read', async () => {
+      const at = new Map<string, number>();
+      await kafkaHistory(bus).read(topics.signals, 'all', trickleStart, undefined, (m) => {
+        const spans = m.headers?.[SIGNAL_SPANS_HEADER];
+        if (spans === undefined || m.timestampMs === undefined) return;
+        for (const s of JSON.parse(spans) as unknown[][]) if (typeof s[0] === 'string') at.set(s[0], m.timestampMs);
+      });
+      return at;
+    });
+    const { latencies, finalLatencies, early, earlyLatencies, hops } = await retried('alert read', async () => {
       const first = new Map<string, { ms: number; provisional: boolean }>();
       const finals: number[] = [];
+      const earlyMs: number[] = [];
+      const hop = { normalize: [] as number[], correlate: [] as number[] };
       await kafkaHistory(bus).read(topics.alerts, 'all', trickleStart, undefined, (m) => {
         const a = JSON.parse(m.value.toString('utf8')) as Alert;
         let last = -Infinity;
@@ -539,15 +552,29 @@ async function main(): Promise<void> {
         if (!Number.isFinite(last) || m.timestampMs === undefined) return;
         const ms = m.timestampMs - last;
         if (a.provisional !== true) finals.push(ms);
+        else {
+          earlyMs.push(ms);
+          const id = a.events[a.events.length - 1]!;
+          const s = signalAt.get(id);
+          const r = producedAt.get(id);
+          if (s !== undefined && r !== undefined) {
+            hop.normalize.push(s - r);
+            hop.correlate.push(m.timestampMs - s);
+          }
+        }
         const seen = first.get(a.id);
         if (seen === undefined || ms < seen.ms) first.set(a.id, { ms, provisional: a.provisional === true });
       });
       const l = [...first.values()];
-      return { latencies: l.map((x) => x.ms), finalLatencies: finals, early: l.filter((x) => x.provisional).length };
+      return { latencies: l.map((x) => x.ms), finalLatencies: finals, early: l.filter((x) => x.provisional).length, earlyLatencies: earlyMs, hops: hop };
     });
     const p50 = pct(latencies, 50);
     const p99 = pct(latencies, 99);
     process.stdout.write(`alerts:       ${latencies.length} alerts from ${TRICKLE} trickled records at ${TRICKLE_PER_S}/s: p50=${Math.round(p50)} ms p99=${Math.round(p99)} ms (first version; ${early} of them early, ADR 0025)\n`);
+    const ms = (xs: number[], p: number): number => Math.round(pct(xs, p));
+    process.stdout.write(
+      `alerts:       early versions: ${earlyLatencies.length}, p50=${ms(earlyLatencies, 50)} ms p99=${ms(earlyLatencies, 99)} ms; raw → signal (normalize) p50=${ms(hops.normalize, 50)} p99=${ms(hops.normalize, 99)} ms, signal → early alert (correlate) p50=${ms(hops.correlate, 50)} p99=${ms(hops.correlate, 99)} ms\n`,
+    );
     process.stdout.write(`alerts:       final versions: ${finalLatencies.length}, p50=${Math.round(pct(finalLatencies, 50))} ms p99=${Math.round(pct(finalLatencies, 99))} ms (the watermark's allowed lateness, ADR 0009)\n`);
     const histAfter = correlateUrl && histBefore ? await histogram(correlateUrl, 'seam_alert_ingest_latency_seconds') : undefined;
     if (histBefore && histAfter) {
