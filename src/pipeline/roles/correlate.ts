@@ -373,24 +373,6 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
 
   /**
-   * The provisional alerts of a batch still worth producing: a signal the watermark released in the same batch
-   * has its final alert in this send (an early alert only ever skips what it finds final), which is then the
-   * first version out.
-   */
-  const earlyStill = (st: PartitionState, out: Out): Alert[] => {
-    if (out.early.length === 0) return out.early;
-    const keep = out.early.filter((a) => !st.emitted.has(a.id));
-    if (keep.length < out.early.length && o.onAlert !== undefined) {
-      const dropped = new Set(out.early.filter((a) => st.emitted.has(a.id)).map((a) => a.id));
-      for (const a of out.alerts) {
-        const t = timing.get(a);
-        if (t !== undefined && dropped.has(a.id)) t.first = true;
-      }
-    }
-    return keep;
-  };
-
-  /**
    * Alert ids on `seam.alerts` since `fromTimeMs`: what earlier owners already produced, including
    * alerts of a batch they produced but did not get to commit. Read once per rebuild.
    */
@@ -447,22 +429,28 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     return st;
   };
 
-  const emit = async (alerts: Alert[], events: EventBatcher, extra: BusMessage[], early: Alert[] = []): Promise<void> => {
-    // Provisional alerts first (ADR 0025): on one partition, a final produced in the same send comes after them.
-    const msgs: BusMessage[] = early.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'provisional' } }));
-    for (const a of alerts) msgs.push({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) });
+  /**
+   * Early alerts (ADR 0025) go out on their own, as soon as the batch's signals are read: before the look at
+   * stage 1's progress (admin requests) and before the released signals go through the detect stage and out
+   * with their events, which is what the watermark's alerts wait for. Still before the batch's commit; a batch
+   * that fails after is redelivered, and its rebuild finds them on `seam.alerts` (not raised again).
+   */
+  const emitEarly = async (early: Alert[]): Promise<void> => {
+    await producer!.send(early.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'provisional' } })));
+    stats.earlyAlerts += early.length;
+    if (o.onAlert !== undefined) for (const a of early) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'provisional', first: true });
+  };
+
+  const emit = async (alerts: Alert[], events: EventBatcher, extra: BusMessage[]): Promise<void> => {
+    const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
     const n = events.count;
     // Each alert is also an update of its incident, in the same send (ADR 0015).
     msgs.push(...incidentMessages(o.topics.incidents, alerts, o.detection.incidentCloseAfterMs), ...events.take(), ...extra);
     if (msgs.length > 0) await producer!.send(msgs);
     stats.alerts += alerts.length;
-    stats.earlyAlerts += early.length;
     stats.events += n;
     counters.emitted += alerts.length;
-    if (o.onAlert !== undefined) {
-      for (const a of early) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'provisional', first: true });
-      for (const a of alerts) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'final', first: true });
-    }
+    if (o.onAlert !== undefined) for (const a of alerts) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'final', first: true });
   };
 
   const handle = (batch: ConsumedMessage[]): Promise<void> => exclusive(() => handleBatch(batch));
@@ -491,6 +479,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
       }
       st.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
+      if (out.early.length > 0) await emitEarly(out.early.splice(0));
       if (watch !== undefined) {
         if (pollMs === 0 || watch.view === undefined || Date.now() - watch.view.atMs >= pollMs) {
           // A look that fails (broker restarting) keeps the last one: held signals wait, the batch goes on.
@@ -501,7 +490,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const identity = st.identity.messages(st.identityKnown);
       delete st.identityKnown;
       stats.identityRecords += identity.length;
-      await emit(out.alerts, out.events, [...identity, ...out.dlq], earlyStill(st, out));
+      await emit(out.alerts, out.events, [...identity, ...out.dlq]);
       await o.afterProduce?.(batch);
       states.set(partition, st);
     } catch (e) {
