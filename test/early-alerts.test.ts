@@ -279,4 +279,38 @@ describe('the deliver role notifies each alert once (ADR 0025)', () => {
       await bus.close();
     }
   });
+
+  it('a rebalance between the two versions (a second member takes a partition) does not notify twice', async () => {
+    const rx = await startReceiver();
+    const bus = new MemoryBus({ defaultPartitions: 2 });
+    const topics = pipelineTopics('early-rebalance.');
+    await bus.ensureTopics([{ topic: topics.alerts, partitions: 2 }, { topic: topics.dlq, partitions: 1 }]);
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const role = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'd', history: memoryHistory(bus) });
+    const producer = await bus.producer();
+    const alerts = Array.from({ length: 12 }, (_, i) => testAlert({ n: i + 1, ruleId: `r-${i + 1}` }));
+    // Both partitions hold alerts (as keys by id spread them); both versions of one alert share a partition.
+    const msg = (a: Alert, p: boolean, i: number): BusMessage => ({ topic: topics.alerts, key: a.id, partition: i % 2, value: Buffer.from(JSON.stringify(p ? { ...a, provisional: true } : a)), ...(p ? { headers: { [ALERT_VERSION_HEADER]: 'provisional' } } : {}) });
+    const first = role();
+    const second = role();
+    try {
+      // One member reads both partitions' provisional versions; a second joins and takes one partition.
+      await first.start();
+      await producer.send(alerts.map((a, i) => msg(a, true, i)));
+      await bus.waitCommitted('d', topics.alerts);
+      await second.start();
+      await producer.send(alerts.map((a, i) => msg(a, false, i)));
+      await bus.waitCommitted('d', topics.alerts);
+      const notified = rx.requests.map((r) => (r.json as { alert: Alert }).alert.id);
+      expect(notified.sort()).toEqual(alerts.map((a) => a.id).sort());
+      // The second member read back what the first had handled on the partition it took over.
+      expect((second.stats() as { rememberedOnStart: number; laterVersions: number }).rememberedOnStart).toBeGreaterThan(0);
+      expect((first.stats() as { laterVersions: number }).laterVersions + (second.stats() as { laterVersions: number }).laterVersions).toBe(12);
+    } finally {
+      await first.stop();
+      await second.stop();
+      await rx.close();
+      await bus.close();
+    }
+  });
 });
