@@ -197,10 +197,13 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     alerts: Alert[];
     /** Provisional alerts of signals that arrived (ADR 0025). */
     early: Alert[];
+    /** Signals of this batch that were held for the watermark (early alert candidates), and ids handed to the stage since. */
+    arrived: { id: string; event: () => SeamEvent | undefined }[];
+    handed: Set<string>;
     events: EventBatcher;
     dlq: BusMessage[];
   }
-  const newOut = (): Out => ({ alerts: [], early: [], events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
+  const newOut = (): Out => ({ alerts: [], early: [], arrived: [], handed: new Set(), events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
   /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
   const process = (st: PartitionState, event: SeamEvent, ref: SignalRef, late: boolean, out: Out): void => {
     const unreadable = (event as { [UNREADABLE]?: string })[UNREADABLE];
@@ -211,6 +214,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       return;
     }
     st.processed++;
+    if (out.arrived.length > 0) out.handed.add(event.seam?.id);
     const t = Date.parse(event['@timestamp']);
     if (t > st.newestMs) st.newestMs = t;
     let raised: Alert[];
@@ -260,10 +264,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts);
         if (watch !== undefined) {
           if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) {
-            if (raiseEarly && early !== undefined) {
-              const e = held.peek();
-              if (e !== undefined) earlyOf(st, e, out);
-            }
+            if (raiseEarly && early !== undefined && typeof id === 'string') out.arrived.push({ id, event: () => held.peek() });
             continue;
           }
           stats.lateSignals++;
@@ -296,7 +297,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       }
       if (watch !== undefined) {
         if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) {
-          if (raiseEarly && early !== undefined) earlyOf(st, sig.event, out);
+          if (raiseEarly && early !== undefined && typeof id === 'string') out.arrived.push({ id, event: () => sig.event });
           continue;
         }
         // Later than the watermark: evaluated now, out of order, and what it raises says so.
@@ -479,13 +480,20 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
       }
       st.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
-      if (out.early.length > 0) await emitEarly(out.early.splice(0));
       if (watch !== undefined) {
         if (pollMs === 0 || watch.view === undefined || Date.now() - watch.view.atMs >= pollMs) {
           // A look that fails (broker restarting) keeps the last one: held signals wait, the batch goes on.
           await watch.refresh().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Could not look at stage 1 progress; using the last look.'));
         }
         release(partition, st, out);
+        // Early alerts (ADR 0025) of the batch's signals the watermark still holds: those that wait. A signal
+        // handed on in this batch (a backlog) gets its final alert now, and no provisional version before it.
+        for (const a of out.arrived) {
+          if (out.handed.has(a.id)) continue;
+          const e = a.event();
+          if (e !== undefined) earlyOf(st, e, out);
+        }
+        if (out.early.length > 0) await emitEarly(out.early.splice(0));
       }
       const identity = st.identity.messages(st.identityKnown);
       delete st.identityKnown;
