@@ -431,10 +431,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
 
   /**
-   * Early alerts (ADR 0025) go out on their own, as soon as the batch's signals are read: before the look at
-   * stage 1's progress (admin requests) and before the released signals go through the detect stage and out
-   * with their events, which is what the watermark's alerts wait for. Still before the batch's commit; a batch
-   * that fails after is redelivered, and its rebuild finds them on `seam.alerts` (not raised again).
+   * Early alerts (ADR 0025) go out on their own, once the batch's release is done and before its final alerts
+   * and events (the larger send). Still before the batch's commit; a batch that fails after is redelivered, and
+   * its rebuild finds them on `seam.alerts` (not raised again).
    */
   const emitEarly = async (early: Alert[]): Promise<void> => {
     await producer!.send(early.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'provisional' } })));
