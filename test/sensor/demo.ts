@@ -253,7 +253,13 @@ async function pipeline(topics: PipelineTopics, name: string): Promise<Alert[]> 
   }
   const alerts: Alert[] = [];
   await bus.readToEnd([topics.alerts], (m) => alerts.push(JSON.parse(m.value.toString()) as Alert));
-  return alerts;
+  // Early (provisional) versions (ADR 0025) are replaced by their final alert of the same id: compare finals,
+  // and fail if an early alert never got its final.
+  const finals = alerts.filter((a) => a.provisional !== true);
+  const finalIds = new Set(finals.map((a) => a.id));
+  const stranded = alerts.filter((a) => a.provisional === true && !finalIds.has(a.id));
+  if (stranded.length > 0) fail(`the ${name} pipeline left ${stranded.length} early alert(s) without a final: ${stranded.map((a) => a.rule.title).join(', ')}`);
+  return finals;
 }
 const hand = await pipeline(runs.hand, 'hand');
 const sensor = await pipeline(runs.sensor, 'sensor');
