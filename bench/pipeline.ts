@@ -58,7 +58,7 @@ import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
 import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
-import { shiftTimes } from '../test/helpers/shift-times.ts';
+import { pipelineRecords } from './lib/pipeline-records.ts';
 
 const ROLE_PROCESS = process.argv[2] === '--role-process';
 const N = ROLE_PROCESS ? 0 : Number(process.argv[2] ?? 200_000);
@@ -285,47 +285,16 @@ function pidOnPort(port: number): number | undefined {
   return undefined;
 }
 
-const lines = (p: string): string[] => readFileSync(join(ROOT, p), 'utf8').split('\n').filter((l) => l.trim() !== '');
-// In event-time order (ADR 0009: each raw partition in order within the allowed lateness).
-const BASE = [
-  ...lines('deploy/demo/eks-demo.jsonl'),
-  ...lines('test/fixtures/k8s-audit/eks-audit.jsonl'),
-  ...lines('test/fixtures/runtime/falco.jsonl'),
-  ...lines('test/fixtures/runtime/native.jsonl'),
-  ...lines('test/fixtures/guardduty/findings-rest.jsonl'),
-  ...lines('test/fixtures/cloudtrail/redaction-cases.jsonl'),
-]
-  .map((text, i) => {
-    const n = normalizeLine(text, { collector: 'bench', receivedAt: new Date().toISOString() });
-    return { text, i, t: n.ok ? Date.parse(n.value['@timestamp']) : 0 };
-  })
-  .sort((a, b) => a.t - b.t || a.i - b.i);
-const BASE_TEXT = BASE.map((b) => b.text);
-const BASE_TIMES = BASE.map((b) => b.t);
+const RECORDS = pipelineRecords(ROOT, RUN);
 
 interface Raw {
   text: string;
   source: SourceType | undefined;
 }
 
-/**
- * Record `i` of the endless copy stream: a base record with its source ids suffixed by the copy number and,
- * unless `atMs` is given, its times moved by the copy number in hours (the base spans half an hour), so
- * the stream is in event-time order copy after copy, as a collector delivers it. With `atMs`, the record
- * happens then (the trickle: event time is the wall clock, as on a live cluster).
- */
+/** Record `i` of the endless copy stream (bench/lib/pipeline-records.ts), with its source. */
 function record(i: number, atMs?: number): Raw {
-  const k = Math.floor(i / BASE.length);
-  const shift = atMs === undefined ? k * 3600_000 : atMs - BASE_TIMES[i % BASE.length]!;
-  const base = JSON.parse(shiftTimes(BASE_TEXT[i % BASE.length]!, shift)) as Record<string, unknown>;
-  const o: Record<string, unknown> = { ...base };
-  for (const f of ['eventID', 'auditID', 'uuid', 'id', 'Id', 'event_id']) if (typeof o[f] === 'string') o[f] = `${o[f] as string}-${RUN}-${k}`;
-  if (o.detail && typeof o.detail === 'object') {
-    const d = { ...(o.detail as Record<string, unknown>) };
-    for (const f of ['id', 'Id']) if (typeof d[f] === 'string') d[f] = `${d[f] as string}-${RUN}-${k}`;
-    o.detail = d;
-  }
-  const text = JSON.stringify(o);
+  const text = RECORDS.record(i, atMs);
   return { text, source: detectSource(text) };
 }
 

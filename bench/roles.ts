@@ -19,10 +19,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { pipelineRecords } from './lib/pipeline-records.ts';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { MemoryBus } from '../src/bus/memory.ts';
-import { normalizeLine } from '../src/core/normalize/normalize.ts';
 import { loadDetection } from '../src/pipeline/detection.ts';
 import { memoryHistory } from '../src/pipeline/history.ts';
 import { memoryUpstream } from '../src/pipeline/progress.ts';
@@ -34,7 +34,6 @@ import { rawHeaders } from '../src/sources/checkpoint/raw-record.ts';
 import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
 import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
-import { shiftTimes } from '../test/helpers/shift-times.ts';
 import type { BusMessage } from '../src/bus/types.ts';
 
 const N = Number(process.argv[2] ?? 60_000);
@@ -43,33 +42,9 @@ const ROOT = join(import.meta.dirname, '..');
 const RUN = `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
 
-// The records of bench:pipeline (bench/pipeline.ts `record`): in event-time order, copy after copy.
-const lines = (p: string): string[] => readFileSync(join(ROOT, p), 'utf8').split('\n').filter((l) => l.trim() !== '');
-const BASE = [
-  ...lines('deploy/demo/eks-demo.jsonl'),
-  ...lines('test/fixtures/k8s-audit/eks-audit.jsonl'),
-  ...lines('test/fixtures/runtime/falco.jsonl'),
-  ...lines('test/fixtures/runtime/native.jsonl'),
-  ...lines('test/fixtures/guardduty/findings-rest.jsonl'),
-  ...lines('test/fixtures/cloudtrail/redaction-cases.jsonl'),
-]
-  .map((text, i) => {
-    const n = normalizeLine(text, { collector: 'bench', receivedAt: new Date().toISOString() });
-    return { text, i, t: n.ok ? Date.parse(n.value['@timestamp']) : 0 };
-  })
-  .sort((a, b) => a.t - b.t || a.i - b.i);
-
-function record(i: number): string {
-  const k = Math.floor(i / BASE.length);
-  const o = { ...(JSON.parse(shiftTimes(BASE[i % BASE.length]!.text, k * 3600_000)) as Record<string, unknown>) };
-  for (const f of ['eventID', 'auditID', 'uuid', 'id', 'Id', 'event_id']) if (typeof o[f] === 'string') o[f] = `${o[f] as string}-${RUN}-${k}`;
-  if (o.detail && typeof o.detail === 'object') {
-    const d = { ...(o.detail as Record<string, unknown>) };
-    for (const f of ['id', 'Id']) if (typeof d[f] === 'string') d[f] = `${d[f] as string}-${RUN}-${k}`;
-    o.detail = d;
-  }
-  return JSON.stringify(o);
-}
+// The records of bench:pipeline, copy after copy (bench/lib/pipeline-records.ts).
+const RECORDS = pipelineRecords(ROOT, RUN);
+const record = (i: number): string => RECORDS.record(i);
 
 /**
  * Resolves once `group` has committed every message of `topics`. Looked at every 50 ms: the memory bus's own
