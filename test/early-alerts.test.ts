@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../src/bus/memory.ts';
 import type { BusMessage } from '../src/bus/types.ts';
 import { alertId, type Alert } from '../src/detect/alert.ts';
-import { EarlyAlerts, isProvisionalMessage, notEarlyBecause, ALERT_VERSION_HEADER } from '../src/pipeline/early.ts';
+import { EarlyAlerts, isProvisionalMessage, messageVersion, notEarlyBecause, ALERT_VERSION_HEADER, type AlertVersion } from '../src/pipeline/early.ts';
 import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
 import { memoryHistory } from '../src/pipeline/history.ts';
 import { memoryUpstream } from '../src/pipeline/progress.ts';
@@ -114,11 +114,19 @@ const until = async (what: string, ok: () => boolean, timeoutMs = 15_000): Promi
   }
 };
 
-const alertsOn = (bus: MemoryBus, topics: PipelineTopics): { alert: Alert; provisional: boolean }[] =>
+const alertsOn = (bus: MemoryBus, topics: PipelineTopics): { alert: Alert; provisional: boolean; version: AlertVersion }[] =>
   bus
     .read(topics.alerts)
     .flat()
-    .map((m) => ({ alert: JSON.parse(m.value.toString('utf8')) as Alert, provisional: isProvisionalMessage(m.headers) }));
+    .map((m) => ({ alert: JSON.parse(m.value.toString('utf8')) as Alert, provisional: isProvisionalMessage(m.headers), version: messageVersion(m.headers) }));
+
+/** A CloudTrail record as the collector writes it to its raw topic, event time now. */
+const rawAccessKey = (topics: PipelineTopics, n: number): BusMessage => ({
+  topic: topics.raw('cloudtrail'),
+  key: null,
+  value: Buffer.from(createAccessKey(n, new Date())),
+  headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source: 'cloudtrail' }),
+});
 
 let detection: Detection;
 beforeAll(async () => {
@@ -242,6 +250,139 @@ describe('early alerts through the roles', () => {
     await again.stop();
     expect(await indexed(final.id)).toEqual(final);
     expect(again.stats()).toMatchObject({ alerts: 2, deadLetters: 0 });
+    await bus.close();
+  });
+});
+
+describe('an early alert whose final the ordered path cannot produce (ADR 0027)', () => {
+  const os = new Client({ node: opensearchUrl() });
+  const indexPrefix = `seamt_${RUN_ID}_early_close`.toLowerCase();
+  let sink: OpenSearchSink;
+  beforeAll(async () => {
+    sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
+    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
+  });
+  afterAll(async () => {
+    await sink.close().catch(() => undefined);
+    await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.close();
+  });
+  const indexed = async (id: string): Promise<Alert | undefined> => {
+    await os.indices.refresh({ index: `${indexPrefix}-alerts-*` });
+    const r = await os.search({ index: `${indexPrefix}-alerts-*`, body: { query: { ids: { values: [id] } } } as never });
+    const hits = (r.body as { hits: { hits: { _source: Alert }[] } }).hits.hits;
+    expect(hits.length).toBeLessThanOrEqual(1);
+    return hits[0]?._source;
+  };
+  const indexAll = async (bus: MemoryBus, topics: PipelineTopics, groupId: string): Promise<void> => {
+    const index = createIndexRole({ bus, topics, sink, groupId, incidents: false, identity: false });
+    await index.start();
+    await bus.waitCommitted(groupId, topics.alerts);
+    await index.stop();
+  };
+
+  it('the detect stage throws on its event: the event is dead-lettered and the final version says enrichment_failed', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('early-throws.');
+    // Fault injection: the detect stage throws on the event of key svc-2 (a bug, a record the graph cannot take).
+    const throwing: Detection = {
+      ...detection,
+      newStage: (s) => {
+        const stage = detection.newStage(s);
+        return {
+          ...stage,
+          native: stage.native,
+          process: (e) => {
+            if (JSON.stringify(e).includes('"svc-2"')) throw new Error('injected: the detect stage cannot take this event');
+            return stage.process(e);
+          },
+        };
+      },
+    };
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ruleset: detection.ruleset! });
+    const correlate = createCorrelateRole({ bus, topics, detection: throwing, history: memoryHistory(bus), groupId: 'c', order: { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 } });
+    await normalize.start();
+    await correlate.start();
+    const producer = await bus.producer();
+    await producer.send([rawAccessKey(topics, 1), rawAccessKey(topics, 2)]);
+    await until('both early alerts', () => alertsOn(bus, topics).length === 2);
+    await bus.waitCommitted('c', topics.signals);
+    const early = alertsOn(bus, topics).map((x) => x.alert);
+    expect(early.every((a) => a.provisional === true && a.rule.id === ID.plain)).toBe(true);
+
+    await correlate.flush();
+    const all = alertsOn(bus, topics);
+    const finals = all.filter((x) => x.version === 'final').map((x) => x.alert);
+    // Every early alert has a final version; the one of the event the stage threw on is the early content, not provisional, unenriched.
+    for (const e of early) expect(finals.filter((f) => f.id === e.id), e.id).toHaveLength(1);
+    const failed = finals.filter((f) => f.unenriched !== undefined);
+    expect(failed).toHaveLength(1);
+    const { provisional: _p, ...content } = early.find((e) => e.id === failed[0]!.id)!;
+    expect(failed[0]).toEqual({ ...content, unenriched: 'enrichment_failed' });
+    expect(finals.filter((f) => f.unenriched === undefined).map((f) => f.rule.id).sort()).toEqual([ID.graph, ID.keyword, ID.plain].sort());
+    expect(correlate.stats()).toMatchObject({ stageErrors: 1, unenriched: { enrichment_failed: 1, not_confirmed: 0, member_stopped: 0 } });
+    expect(bus.read(topics.dlq).flat()).toHaveLength(1);
+    // A final: it is an incident update (keyed by the principal the record names) like every final alert.
+    const incidentAlerts = bus.read(topics.incidents).flat().map((m) => (JSON.parse(m.value.toString('utf8')) as { alert: { id: string } }).alert.id);
+    expect(incidentAlerts).toContain(failed[0]!.id);
+    // The index holds it as the final document (version 2 over the provisional 1).
+    await indexAll(bus, topics, 'i');
+    expect(await indexed(failed[0]!.id)).toEqual(failed[0]);
+    await correlate.stop();
+    await normalize.stop();
+    await bus.close();
+  });
+
+  it('the member stops while the signal is held: a stopped version closes it, and the next owner\'s final replaces that', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('early-stops.');
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ruleset: detection.ruleset! });
+    const member = () => createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c', order: { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 } });
+    const first = member();
+    await normalize.start();
+    await first.start();
+    const producer = await bus.producer();
+    await producer.send([rawAccessKey(topics, 3)]);
+    await until('the early alert', () => alertsOn(bus, topics).length === 1);
+    await bus.waitCommitted('c', topics.signals);
+    const early = alertsOn(bus, topics)[0]!.alert;
+    // The member stops with the signal held (a scale-down, the last member going away).
+    await first.stop();
+    const afterStop = alertsOn(bus, topics);
+    expect(afterStop.map((x) => x.version)).toEqual(['provisional', 'stopped']);
+    const { provisional: _p, ...content } = early;
+    expect(afterStop[1]!.alert).toEqual({ ...content, unenriched: 'member_stopped' });
+    expect(first.stats()).toMatchObject({ unenriched: { member_stopped: 1 } });
+    // Not an incident update: the final, if it comes, is.
+    expect(bus.read(topics.incidents).flat()).toHaveLength(0);
+    // If no member takes the partition again, the index says so instead of "provisional" for ever.
+    await indexAll(bus, topics, 'i1');
+    expect(await indexed(early.id)).toEqual(afterStop[1]!.alert);
+
+    // A member takes the partition (adoption at end of input): its rebuild re-reads the signal and produces the final.
+    const second = member();
+    await second.start();
+    await second.flush();
+    const finals = alertsOn(bus, topics).filter((x) => x.version === 'final').map((x) => x.alert);
+    const final = finals.find((a) => a.id === early.id)!;
+    expect(final).toBeDefined();
+    expect(final.unenriched).toBeUndefined();
+    expect(final.provisional).toBeUndefined();
+    expect(second.stats()).toMatchObject({ adopted: 1, earlyAlerts: 0, unenriched: { member_stopped: 0 } });
+    await indexAll(bus, topics, 'i1');
+    expect(await indexed(early.id)).toEqual(JSON.parse(JSON.stringify(final)));
+    // A full re-index in the topic's order (provisional, stopped, final): still the final.
+    await indexAll(bus, topics, 'i2');
+    expect(await indexed(early.id)).toEqual(JSON.parse(JSON.stringify(final)));
+    // The finals (this rule's and the two that are never early) are the incident updates; the second member's stop has nothing left to close.
+    const incidentAlerts = bus.read(topics.incidents).flat().map((m) => (JSON.parse(m.value.toString('utf8')) as { alert: { id: string } }).alert.id);
+    expect(incidentAlerts.sort()).toEqual(finals.map((a) => a.id).sort());
+    expect(finals.map((a) => a.rule.id).sort()).toEqual([ID.graph, ID.keyword, ID.plain].sort());
+    await second.stop();
+    expect(alertsOn(bus, topics).filter((x) => x.alert.id === early.id).map((x) => x.version)).toEqual(['provisional', 'stopped', 'final']);
+    await normalize.stop();
     await bus.close();
   });
 });

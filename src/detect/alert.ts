@@ -65,6 +65,12 @@ export const Alert = z
       .literal(true)
       .optional()
       .describe('Raised early, when its event arrived, before the identity graph annotated it (ADR 0025): no origin or chain yet, principal as the record says it. The final alert (same id, without this field) replaces it once the event-time watermark passes the event.'),
+    unenriched: z
+      .enum(['enrichment_failed', 'not_confirmed', 'member_stopped'])
+      .optional()
+      .describe(
+        'An early alert closed without the identity graph (ADR 0027), its content the provisional version (principal as the record says it, no origin or chain): enrichment_failed, the detect stage threw on its event (dead-lettered) — final; not_confirmed, the ordered path ran on the annotated event and did not raise it — final; member_stopped, the correlate member stopped while the event was held — the next owner\'s final replaces it, if one takes the partition within the rebuild window.',
+      ),
   })
   .describe('An alert raised by a Sigma rule, a Sigma correlation or a native detection.');
 export type Alert = z.infer<typeof Alert>;

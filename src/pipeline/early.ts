@@ -14,12 +14,47 @@ import { ruleLookupFrom } from '../detect/correlate/compile.ts';
 import { CorrelationEngine } from '../detect/correlate/engine.ts';
 import type { CompiledRule, Ruleset } from '../detect/sigma/types.ts';
 
-/** Header on a `seam.alerts` message whose alert is provisional (its value also says `provisional: true`). */
+/**
+ * Header on a `seam.alerts` message whose alert is not the final version: `provisional` (its value also says
+ * `provisional: true`) or `stopped` (its value says `unenriched: member_stopped`, ADR 0027). Absent: the final.
+ */
 export const ALERT_VERSION_HEADER = 'seam-alert-version';
-export type AlertVersion = 'provisional' | 'final';
+/**
+ * `provisional`: an early alert (ADR 0025). `stopped`: an early alert's stand-in final, produced by a correlate
+ * member that stopped while its signal was held (ADR 0027): the next owner's final replaces it, if one comes.
+ * `final`: the alert (also a final the ordered path could not enrich, `unenriched` set).
+ */
+export type AlertVersion = 'provisional' | 'stopped' | 'final';
 
-/** OpenSearch external versions (ADR 0025): a provisional write never replaces a final one. */
-export const ALERT_DOC_VERSION: Record<AlertVersion, number> = { provisional: 1, final: 2 };
+/**
+ * OpenSearch external versions (ADR 0025, 0027): neither a provisional nor a stopped write ever replaces a final
+ * one (`external_gte`: of two writes of the same version, the later one stays).
+ */
+export const ALERT_DOC_VERSION: Record<AlertVersion, number> = { provisional: 1, stopped: 1, final: 2 };
+
+/** Why an alert's final version carries no enrichment by the identity graph (ADR 0027; `Alert.unenriched`). */
+export type Unenriched = NonNullable<Alert['unenriched']>;
+
+/** The version an alert is (its fields; the header says the same). */
+export function alertVersion(a: Pick<Alert, 'provisional' | 'unenriched'>): AlertVersion {
+  if (a.provisional === true) return 'provisional';
+  return a.unenriched === 'member_stopped' ? 'stopped' : 'final';
+}
+
+/** The version a `seam.alerts` message carries, by its header (no header: final). */
+export function messageVersion(headers: Record<string, string | undefined> | undefined): AlertVersion {
+  const v = headers?.[ALERT_VERSION_HEADER];
+  return v === 'provisional' || v === 'stopped' ? v : 'final';
+}
+
+/**
+ * The version of an early alert that closes it when the ordered path will not (ADR 0027): its provisional
+ * content (the rule matched the record), no longer provisional, saying why it is not enriched.
+ */
+export function unenrichedVersion(provisional: Alert, reason: Unenriched): Alert {
+  const { provisional: _p, ...rest } = provisional;
+  return { ...rest, unenriched: reason };
+}
 
 /** Event paths the identity graph writes (src/detect/native/engine.ts `annotate`), and everything under them. */
 export const GRAPH_FIELDS = ['seam.principal', 'seam.chain', 'seam.origin', 'seam.cluster'] as const;
@@ -67,5 +102,5 @@ export class EarlyAlerts {
 
 /** Whether a `seam.alerts` message carries a provisional alert (its header). */
 export function isProvisionalMessage(headers: Record<string, string | undefined> | undefined): boolean {
-  return headers?.[ALERT_VERSION_HEADER] === 'provisional';
+  return messageVersion(headers) === 'provisional';
 }

@@ -20,6 +20,7 @@ interface RoleStatsView {
   bySource?: Record<string, number>;
   identityGraphKeys?: number;
   held?: number;
+  unenriched?: Record<string, number>;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -240,6 +241,18 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
       registers: [r],
       collect() {
         this.set(correlates().reduce((n, s) => n + (s.held ?? 0), 0));
+      },
+    });
+    new Counter({
+      name: 'seam_alerts_unenriched_total',
+      help: "Early (provisional) alerts closed without their enriched final (ADR 0027), by reason: enrichment_failed (the detect stage threw on the event), not_confirmed (the ordered path did not raise it), member_stopped (the member stopped while the event was held; the next owner's final replaces it).",
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const by: Record<string, number> = { enrichment_failed: 0, not_confirmed: 0, member_stopped: 0 };
+        for (const s of correlates()) for (const [k, n] of Object.entries(s.unenriched ?? {})) by[k] = (by[k] ?? 0) + n;
+        for (const [reason, n] of Object.entries(by)) this.inc({ reason }, n);
       },
     });
   }

@@ -8,6 +8,7 @@ import { MemoryBus } from '../../src/bus/memory.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
+import { alertVersion } from '../../src/pipeline/early.ts';
 import { eventJsons } from '../../src/pipeline/event-route.ts';
 import { memoryHistory } from '../../src/pipeline/history.ts';
 import { memoryUpstream } from '../../src/pipeline/progress.ts';
@@ -48,6 +49,9 @@ interface RunResult {
   /** Early alerts (ADR 0025): how many, and those no final alert of the same id, rule and events followed. */
   early: number;
   orphans: string[];
+  /** Stand-ins of stopping members (ADR 0027), each replaced by its final; finals closed unenriched (none expected: no stage throws here). */
+  stopped: number;
+  unenriched: string[];
 }
 
 async function randomRun(detection: Detection, records: DemoRecord[], seed: number): Promise<RunResult> {
@@ -151,11 +155,14 @@ async function randomRun(detection: Detection, records: DemoRecord[], seed: numb
     .read(topics.alerts)
     .flat()
     .map((m) => JSON.parse(m.value.toString('utf8')) as Alert);
-  // The final alerts are the run's answer; each early one must be followed by a final of the same id (ADR 0025).
-  const alerts = produced.filter((a) => a.provisional !== true);
+  // The final alerts are the run's answer; each early one (and a stopping member's stand-in of it, ADR 0027)
+  // must be followed by a final of the same id (ADR 0025), enriched: nothing here makes the stage throw.
+  const alerts = produced.filter((a) => alertVersion(a) === 'final');
   const finalById = new Map(alerts.map((a) => [a.id, a]));
-  const provisional = produced.filter((a) => a.provisional === true);
-  const orphans = provisional.filter((p) => finalById.get(p.id)?.rule.id !== p.rule.id || finalById.get(p.id)?.events.join() !== p.events.join()).map((p) => p.rule.title);
+  const provisional = produced.filter((a) => alertVersion(a) === 'provisional');
+  const stopped = produced.filter((a) => alertVersion(a) === 'stopped');
+  const orphans = [...provisional, ...stopped].filter((p) => finalById.get(p.id)?.rule.id !== p.rule.id || finalById.get(p.id)?.events.join() !== p.events.join()).map((p) => p.rule.title);
+  const unenriched = alerts.filter((a) => a.unenriched !== undefined).map((a) => `${a.rule.title}: ${a.unenriched}`);
   const identity = new Map<string, string>();
   for (const m of bus.read(topics.events).flat()) {
     // A message is one event, or several (ADR 0019).
@@ -166,7 +173,7 @@ async function randomRun(detection: Detection, records: DemoRecord[], seed: numb
   }
   const late = all.reduce((s, c) => s + (c.stats() as { lateSignals: number }).lateSignals, 0);
   await bus.close();
-  return { shape, alerts, identity, late, restarted: replaced, early: provisional.length, orphans };
+  return { shape, alerts, identity, late, restarted: replaced, early: provisional.length, orphans, stopped: stopped.length, unenriched };
 }
 
 describe('event-time order over the memory bus', () => {
@@ -191,6 +198,7 @@ describe('event-time order over the memory bus', () => {
     const failures: string[] = [];
     let restarts = 0;
     let early = 0;
+    let stopped = 0;
     for (let i = 0; i < RUNS; i++) {
       const seed = FIRST_SEED + i;
       const r = await randomRun(detection, records, seed);
@@ -198,12 +206,13 @@ describe('event-time order over the memory bus', () => {
       const id = compareIdentity(identityReference, r.identity);
       if (r.restarted) restarts++;
       early += r.early;
+      stopped += r.stopped;
       const identityDiffer = id.missing.length + id.differ.length;
       recordOrderRun({ name: `memory seed=${seed}`, path: 'embedded', expected: reference.size, missing: d.missing.length, extra: d.extra.length, identityDiffer });
-      if (d.missing.length > 0 || d.extra.length > 0 || r.late > 0 || identityDiffer > 0 || id.chained < 100 || r.orphans.length > 0)
-        failures.push(`seed ${seed} (${r.shape}): missing ${JSON.stringify(d.missing)} extra ${JSON.stringify(d.extra)} early without a final ${JSON.stringify(r.orphans)} late=${r.late} chained=${id.chained} events not indexed ${JSON.stringify(id.missing.slice(0, 3))} identity differs ${JSON.stringify(id.differ.slice(0, 2))}`);
+      if (d.missing.length > 0 || d.extra.length > 0 || r.late > 0 || identityDiffer > 0 || id.chained < 100 || r.orphans.length > 0 || r.unenriched.length > 0)
+        failures.push(`seed ${seed} (${r.shape}): missing ${JSON.stringify(d.missing)} extra ${JSON.stringify(d.extra)} early without a final ${JSON.stringify(r.orphans)} unenriched finals ${JSON.stringify(r.unenriched)} late=${r.late} chained=${id.chained} events not indexed ${JSON.stringify(id.missing.slice(0, 3))} identity differs ${JSON.stringify(id.differ.slice(0, 2))}`);
     }
-    process.stdout.write(`order (memory bus): runs=${RUNS} failed=${failures.length} with a correlate restart=${restarts} early_alerts=${early}\n`);
+    process.stdout.write(`order (memory bus): runs=${RUNS} failed=${failures.length} with a correlate restart=${restarts} early_alerts=${early} stopped_versions=${stopped}\n`);
     expect(failures).toEqual([]);
     expect(early).toBeGreaterThan(0);
     if (RUNS >= 20) expect(restarts).toBeGreaterThan(RUNS / 4);
@@ -241,11 +250,18 @@ describe('event-time order over the memory bus', () => {
       expect((second.stats() as { adopted: number }).adopted).toBeGreaterThan(0);
       await second.stop();
       await normalize.stop();
-      const alerts = bus.read(topics.alerts).flat().map((m) => JSON.parse(m.value.toString('utf8')) as Alert);
+      const produced = bus.read(topics.alerts).flat().map((m) => JSON.parse(m.value.toString('utf8')) as Alert);
       await bus.close();
+      const alerts = produced.filter((a) => alertVersion(a) === 'final');
       // The first member held some alerts back (open windows, held signals); the second raised them.
       expect(before).toBeLessThan(reference.size);
       expect(compare(reference, alerts)).toEqual({ missing: [], extra: [] });
+      expect(alerts.filter((a) => a.unenriched !== undefined)).toEqual([]);
+      // Early alerts of the signals the first member held were closed by it on stop (ADR 0027), each then replaced by the second's final.
+      const stopped = produced.filter((a) => alertVersion(a) === 'stopped');
+      expect(stopped.length).toBeGreaterThan(0);
+      const finalIds = new Set(alerts.map((a) => a.id));
+      expect(stopped.filter((a) => !finalIds.has(a.id)).map((a) => a.rule.title)).toEqual([]);
     });
   }
 });

@@ -26,6 +26,7 @@ import { detectSource } from '../../src/sources/cloudwatch-logs/parse.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import type { OpenSearchSinkConfigInput } from '../../src/sinks/opensearch/config.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { alertVersion } from '../../src/pipeline/early.ts';
 import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
 import { shiftTimes } from '../helpers/shift-times.ts';
 
@@ -197,7 +198,7 @@ export interface Pipeline {
   /** Waits until every role group has committed its input topics to the end. */
   drain(timeoutMs?: number): Promise<void>;
   /**
-   * Alert documents in the index that are still provisional (ADR 0025): their final comes when the correlate
+   * Alert documents in the index that are still provisional (ADR 0025) or a stopped member's stand-in (ADR 0027): their final comes when the correlate
    * role's watermark passes their signal. A `seam run` process's correlate is not visible to `drain`: waiting for
    * none tells that its held signals were handed on (the idle upstream releases them after `idleMs`).
    */
@@ -370,7 +371,7 @@ export async function pipeline(
     },
     async provisionalLeft() {
       await os.indices.refresh({ index: `${indexPrefix}-alerts-*` }, { ignore: [404] });
-      const r = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { term: { provisional: true } } } as never }, { ignore: [404] });
+      const r = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { bool: { should: [{ term: { provisional: true } }, { term: { unenriched: 'member_stopped' } }] } } } as never }, { ignore: [404] });
       return (r.body as { count?: number }).count ?? 0;
     },
     async verdict(expected, bad, referenceSigmaAlerts) {
@@ -382,11 +383,13 @@ export async function pipeline(
       const early: string[] = [];
       const earlyRule = new Map<string, string>();
       const dls: { dl: DeadLetter; key: string }[] = [];
-      // Early (provisional) alerts are versions, not alerts (ADR 0025): the finals are counted; each early one needs its final.
+      // Early (provisional) alerts and a stopping member's stand-ins (ADR 0027) are versions, not alerts (ADR 0025):
+      // the finals are counted; each early one needs its final.
       await admin.readToEnd([topics.alerts], (m) => {
         const a = JSON.parse(m.value.toString('utf8')) as Alert;
-        (a.provisional === true ? early : onTopic).push(a.id);
-        if (a.provisional === true) earlyRule.set(a.id, `${a.rule.id} ${a.rule.title} events=${a.events.join(',')} at ${a['@timestamp']}`);
+        const final = alertVersion(a) === 'final';
+        (final ? onTopic : early).push(a.id);
+        if (!final) earlyRule.set(a.id, `${a.rule.id} ${a.rule.title} events=${a.events.join(',')} at ${a['@timestamp']}`);
       });
       await admin.readToEnd([topics.dlq], (m) =>
         dls.push({ dl: JSON.parse(m.value.toString('utf8')) as DeadLetter, key: `${m.headers?.[DLQ_HEADERS.topic]}/${m.headers?.[DLQ_HEADERS.partition]}/${m.headers?.[DLQ_HEADERS.offset]}` }),
@@ -418,12 +421,12 @@ export async function pipeline(
           details.push(`early alert ${id} has no final: ${earlyRule.get(id)}`);
         }
       }
-      // No index document stays provisional: the final replaced each, whatever the order of the two writes.
-      const stillEarly = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { term: { provisional: true } } } as never }, { ignore: [404] });
+      // No index document stays provisional, or a stopped member's stand-in: the final replaced each, whatever the order of the writes.
+      const stillEarly = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { bool: { should: [{ term: { provisional: true } }, { term: { unenriched: 'member_stopped' } }] } } } as never }, { ignore: [404] });
       const left = (stillEarly.body as { count?: number }).count ?? 0;
       if (left > 0) {
         lost += left;
-        details.push(`${left} alert documents still provisional`);
+        details.push(`${left} alert documents still provisional or stopped versions`);
       }
       for (const id of referenceSigmaAlerts ?? []) {
         if (!al.has(id)) {

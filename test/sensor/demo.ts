@@ -40,6 +40,7 @@ import type { SourceType } from '../../src/core/envelope.ts';
 import { normalizeLine } from '../../src/core/normalize/normalize.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { Detection } from '../../src/pipeline/detection.ts';
+import { alertVersion } from '../../src/pipeline/early.ts';
 import { startKafkaRoles } from '../../src/pipeline/kafka-roles.ts';
 import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics, topicPlan, type PipelineTopics } from '../../src/pipeline/topics.ts';
@@ -255,9 +256,10 @@ async function pipeline(topics: PipelineTopics, name: string): Promise<Alert[]> 
   await bus.readToEnd([topics.alerts], (m) => alerts.push(JSON.parse(m.value.toString()) as Alert));
   // Early (provisional) versions (ADR 0025) are replaced by their final alert of the same id: compare finals,
   // and fail if an early alert never got its final.
-  const finals = alerts.filter((a) => a.provisional !== true);
+  // A stopping correlate member's stand-in (ADR 0027) is not a final either; a final closed unenriched is one.
+  const finals = alerts.filter((a) => alertVersion(a) === 'final');
   const finalIds = new Set(finals.map((a) => a.id));
-  const stranded = alerts.filter((a) => a.provisional === true && !finalIds.has(a.id));
+  const stranded = alerts.filter((a) => alertVersion(a) !== 'final' && !finalIds.has(a.id));
   if (stranded.length > 0) fail(`the ${name} pipeline left ${stranded.length} early alert(s) without a final: ${stranded.map((a) => a.rule.title).join(', ')}`);
   return finals;
 }

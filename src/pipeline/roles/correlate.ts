@@ -13,7 +13,7 @@ import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
-import { ALERT_VERSION_HEADER, EarlyAlerts, isProvisionalMessage, type AlertVersion } from '../early.ts';
+import { ALERT_VERSION_HEADER, EarlyAlerts, messageVersion, unenrichedVersion, type AlertVersion, type Unenriched } from '../early.ts';
 import { incidentMessages } from '../incident-topic.ts';
 import { decodeSignalMessage, parseSpan, signalSpans } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
@@ -123,6 +123,12 @@ interface PartitionState {
   emitted: Lru<string, true>;
   /** Ids of provisional alerts produced (by this member, or found on `seam.alerts` on a rebuild), ADR 0025. */
   early: Lru<string, true>;
+  /**
+   * Early alerts whose final is not out yet, by their event's `seam.id` (ADR 0027): when the event is handed to
+   * the stage and the final does not follow, or the member stops first, a closing version replaces each.
+   * `stopped`: a stopped member's version is already on `seam.alerts` (found by a rebuild): not produced again on stop.
+   */
+  awaiting: Map<string, { alert: Alert; stopped: boolean }[]>;
   /** Identity versions the stage changed, for `seam.identity` (ADR 0008). */
   identity: IdentityPublisher;
   /** After a rebuild: what `seam.identity` already says, so the first batch does not repeat it. */
@@ -153,6 +159,8 @@ interface PartitionState {
 export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
+  /** Early alerts closed without their enriched final (ADR 0027), by reason: `seam_alerts_unenriched_total`. */
+  const unenriched: Record<Unenriched, number> = { enrichment_failed: 0, not_confirmed: 0, member_stopped: 0 };
   const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
@@ -183,6 +191,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       seenEvents: boundedLru(max),
       emitted: boundedLru(max),
       early: boundedLru(max),
+      awaiting: new Map(),
       identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition),
       buffer: new ReorderBuffer<Held>(),
       clock: new ProgressClock(lateness),
@@ -218,9 +227,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const t = Date.parse(event['@timestamp']);
     if (t > st.newestMs) st.newestMs = t;
     let raised: Alert[];
+    let threw = false;
     try {
       raised = st.stage.process(event);
     } catch (e) {
+      threw = true;
       // A record's content never stalls the partition: this event is dead-lettered, the rest goes on.
       const error = stageThrew('detect', e, { id: event.seam?.id, topic: ref.topic, partition: ref.partition, offset: ref.offset });
       counters.error(error.code);
@@ -237,6 +248,30 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
     st.identity.note(st.stage.drainFacts(), ref);
     out.alerts.push(...novel(st, raised));
+    if (st.awaiting.size > 0) closeAwaiting(st, event, threw, out);
+  };
+
+  /**
+   * The early alerts of an event just handed to the stage (ADR 0027): their final is normally among what the
+   * stage raised. One it did not raise — the stage threw (the event is dead-lettered) or the ordered path did
+   * not match the annotated event — would stay provisional for ever: its final version is the early content,
+   * not provisional, with `unenriched` saying why. An alert, like any final: to `seam.incidents` too.
+   */
+  const closeAwaiting = (st: PartitionState, event: SeamEvent, threw: boolean, out: Out): void => {
+    const id = event.seam?.id;
+    const waiting = typeof id === 'string' ? st.awaiting.get(id) : undefined;
+    if (waiting === undefined) return;
+    st.awaiting.delete(id!);
+    const reason: Unenriched = threw ? 'enrichment_failed' : 'not_confirmed';
+    for (const w of waiting) {
+      if (st.emitted.has(w.alert.id)) continue;
+      const a = unenrichedVersion(w.alert, reason);
+      st.emitted.set(a.id, true);
+      unenriched[reason]++;
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: false });
+      out.alerts.push(a);
+      log.warn({ alert: a.id, rule: a.rule.id, event: id, reason }, 'Early alert closed without its enriched final (ADR 0027).');
+    }
   };
 
   /**
@@ -357,9 +392,18 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     for (const a of raised) {
       if (st.emitted.has(a.id) || st.early.has(a.id)) continue;
       st.early.set(a.id, true);
+      awaitFinal(st, a, false);
       if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'provisional', first: true });
       out.early.push(a);
     }
+  };
+  /** Notes an early alert (single-event: its event is `events[0]`) as waiting for its final (ADR 0027). */
+  const awaitFinal = (st: PartitionState, a: Alert, stopped: boolean): void => {
+    const eventId = a.events[0];
+    if (eventId === undefined) return;
+    const list = st.awaiting.get(eventId);
+    if (list === undefined) st.awaiting.set(eventId, [{ alert: a, stopped }]);
+    else list.push({ alert: a, stopped });
   };
   /** The newest `seam.ingest.received_at` (ms) of the alert's events the state still remembers. */
   const newestIngest = (st: PartitionState, a: Alert): number | undefined => {
@@ -375,16 +419,29 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
 
   /**
    * Alert ids on `seam.alerts` since `fromTimeMs`: what earlier owners already produced, including
-   * alerts of a batch they produced but did not get to commit. Read once per rebuild.
+   * alerts of a batch they produced but did not get to commit. Read once per rebuild. Early alerts still
+   * without their final come back whole (provisional or a stopped member's version, ADR 0027), last version first.
    */
-  const producedSince = async (fromTimeMs: number): Promise<{ final: Set<string>; provisional: Set<string> }> => {
+  const producedSince = async (fromTimeMs: number): Promise<{ final: Set<string>; pending: Map<string, { alert: Alert; stopped: boolean }> }> => {
     const final = new Set<string>();
-    const provisional = new Set<string>();
+    const pending = new Map<string, { alert: Alert; stopped: boolean }>();
     await o.history.read(o.topics.alerts, 'all', fromTimeMs, undefined, (m) => {
-      // A provisional alert (ADR 0025) is not the alert: its final must still be produced.
-      if (m.key !== null) (isProvisionalMessage(m.headers) ? provisional : final).add(m.key);
+      if (m.key === null) return;
+      // A provisional alert (ADR 0025) or a stopped member's version (ADR 0027) is not the alert: its final must still be produced.
+      const v = messageVersion(m.headers);
+      if (v === 'final') {
+        final.add(m.key);
+        pending.delete(m.key);
+        return;
+      }
+      if (final.has(m.key) || (v === 'provisional' && pending.get(m.key)?.stopped === true)) return;
+      try {
+        pending.set(m.key, { alert: JSON.parse(m.value.toString('utf8')) as Alert, stopped: v === 'stopped' });
+      } catch {
+        // Not an alert: nothing to close.
+      }
     });
-    return { final, provisional };
+    return { final, pending };
   };
 
   const rebuild = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
@@ -423,7 +480,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     // back at offset 0, and its alerts are on the topic (the faults suite once saw 14 produced twice).
     const produced = await producedSince(from);
     for (const id of produced.final) st.emitted.set(id, true);
-    for (const id of produced.provisional) st.early.set(id, true);
+    for (const [id, p] of produced.pending) {
+      st.early.set(id, true);
+      awaitFinal(st, p.alert, p.stopped);
+    }
     stats.rebuilds++;
     stats.rebuiltSignals += n;
     if (n > 0 || restored.stats.records > 0) log.info({ partition, signals: n, identity: restored.stats, ms: Math.round(performance.now() - started) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
@@ -574,6 +634,20 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    */
   const handOver = async (): Promise<void> => {
     const out: Out = newOut();
+    // Early alerts still waiting for their final (ADR 0027): the next owner's rebuild produces it, if a member
+    // takes the partition within the rebuild window; until then, and if none does, a stopped version (not
+    // provisional, `unenriched: member_stopped`, header `stopped`, index version 1) says the enrichment is not
+    // pending any more. Not to `seam.incidents`: the final is, when it comes.
+    const stopped: Alert[] = [];
+    for (const st of states.values()) {
+      for (const list of st.awaiting.values()) for (const w of list) if (!w.stopped && !st.emitted.has(w.alert.id)) stopped.push(unenrichedVersion(w.alert, 'member_stopped'));
+      st.awaiting.clear();
+    }
+    if (stopped.length > 0) {
+      await producer!.send(stopped.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'stopped' } })));
+      unenriched.member_stopped += stopped.length;
+      log.info({ alerts: stopped.length }, 'Stopping with early alerts whose signals are held: produced their stopped versions; the next owner of the partition produces the finals (ADR 0027).');
+    }
     if (watch !== undefined) await watch.refresh();
     for (const [partition, st] of states) {
       // Only a state at its partition's end: with more to read, whoever reads it rebuilds and indexes
@@ -666,7 +740,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         if (!states.has(p) && (watch?.view?.signalsEnd.get(p) ?? 0n) > 0n) settled = false;
       }
       // settled: nothing held, every owned partition with signals has a state, and every owned stage's clock is past its newest event (the input went quiet).
-      return { ...counters.snapshot(), ...stats, held, settled, partitions: states.size, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
+      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
 }

@@ -4,12 +4,13 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import type { SeamEvent, SourceType } from '../../core/envelope.ts';
 import { SeamError } from '../../core/errors.ts';
 import type { IdentityDoc } from '../../identity/types.ts';
+import type { Alert } from '../../detect/alert.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { batchedEvents, routeOf, type BatchedEvent } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { decodeIdentityRecord } from '../../identity/record.ts';
 import { decodeIncidentUpdate, type IncidentUpdate } from '../incident-topic.ts';
-import { ALERT_DOC_VERSION } from '../early.ts';
+import { ALERT_DOC_VERSION, alertVersion } from '../early.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
@@ -151,7 +152,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
         if (typeof target.id !== 'string' || target.id === '') throw new Error(isAlerts ? 'alert has no id' : 'event has no seam.id');
         const origin = isAlerts ? undefined : doc.seam?.ingest?.origin;
         const collector = isAlerts ? undefined : doc.seam?.ingest?.collector;
-        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}), ...(isAlerts ? { version: alertVersion(doc) } : {}) });
+        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}), ...(isAlerts ? { version: alertDocVersion(doc) } : {}) });
         from.push(m);
       } catch (cause) {
         const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an indexable document: ${(cause as Error).message}`, { cause });
@@ -209,11 +210,11 @@ export function createIndexRole(o: IndexRoleOptions): Role {
 }
 
 /**
- * The external version an alert is indexed with (ADR 0025): a provisional (early) alert 1, the final one 2,
- * so whatever order the two writes reach OpenSearch in, the final document stays.
+ * The external version an alert is indexed with (ADR 0025, 0027): a provisional (early) alert and a stopped
+ * member's stand-in 1, the final one 2, so whatever order the writes reach OpenSearch in, the final document stays.
  */
-function alertVersion(doc: unknown): number {
-  return ALERT_DOC_VERSION[(doc as { provisional?: unknown }).provisional === true ? 'provisional' : 'final'];
+function alertDocVersion(doc: unknown): number {
+  return ALERT_DOC_VERSION[alertVersion(doc as Alert)];
 }
 
 /** The index document of a `seam.identity` record (its `doc`: no attributes), or why it is not one. */

@@ -16,7 +16,7 @@ import { decodeSignals, SIGNAL_SPANS_HEADER, SignalBatcher } from '../signal.ts'
 import { pipelineTopics } from '../topics.ts';
 import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { createCorrelateRole } from './correlate.ts';
-import { isProvisionalMessage } from '../early.ts';
+import { isProvisionalMessage, messageVersion } from '../early.ts';
 import { createIndexRole, type IndexSink } from './indexer.ts';
 import { EventBatcher, eventJsons } from '../event-route.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
@@ -27,8 +27,8 @@ import { createNormalizeRole } from './normalize.ts';
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
 const RULES = join(import.meta.dirname, '../../../detections');
 
-/** The final alerts of `seam.alerts` messages: not the provisional (early) ones, ADR 0025. */
-const finals = <M extends { headers?: Record<string, string> }>(ms: M[]): M[] => ms.filter((m) => !isProvisionalMessage(m.headers));
+/** The final alerts of `seam.alerts` messages: not the provisional (early) ones, ADR 0025, nor a stopping member's stand-ins, ADR 0027. */
+const finals = <M extends { headers?: Record<string, string> }>(ms: M[]): M[] => ms.filter((m) => messageVersion(m.headers) === 'final');
 
 describe('roles over the memory bus', () => {
   it('embedded mode raises exactly the alerts of the single-stage replay on the demo dataset', async () => {

@@ -182,6 +182,8 @@ const alertProperties = {
   late: { type: 'boolean' },
   /** An early alert the final has not replaced yet (ADR 0025). */
   provisional: { type: 'boolean' },
+  /** Why an early alert's closing version carries no graph enrichment (ADR 0027). */
+  unenriched: { type: 'keyword' },
 };
 
 // IdentityDoc (src/identity/types.ts): provenance is the `seam.id` of the event (or `seed:<name>`, `config`).
