@@ -24,30 +24,32 @@ import { ssoRoleCredentialsSweep } from './sso-role-credentials-sweep.ts';
 import type { AnyNativeDetection } from './types.ts';
 import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
 
-export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = Object.fromEntries(
-  [
-    workloadCredsOffCluster,
-    nodeCredsOffNode,
-    execThenAws,
-    awsAuthBackdoor,
-    accessEntryGrant,
-    iamRbacDrift,
-    irsaOverpermission,
-    saTokenOffCluster,
-    auditLoggingDisabled,
-    guardDutyIncident,
-    instanceCredsOutsideAws,
-    newNetwork,
-    newRegion,
-    impossibleTravel,
-    s3CopyCrossAccount,
-    lambdaNewDeployer,
-    resourcePolicyOpenStatement,
-    ssmBulkDecrypt,
-    deviceCodeTokenElsewhere,
-    ssoRoleCredentialsSweep,
-    findingHiddenByItsSubject,
-    rdsAuditLoggingOff,
-    ec2BulkStop,
-  ].map((d) => [d.id, d as AnyNativeDetection]),
-);
+/** Every native detection, in the order the engine runs them. */
+export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
+  workloadCredsOffCluster,
+  nodeCredsOffNode,
+  execThenAws,
+  awsAuthBackdoor,
+  accessEntryGrant,
+  iamRbacDrift,
+  irsaOverpermission,
+  saTokenOffCluster,
+  auditLoggingDisabled,
+  guardDutyIncident,
+  instanceCredsOutsideAws,
+  newNetwork,
+  newRegion,
+  impossibleTravel,
+  s3CopyCrossAccount,
+  lambdaNewDeployer,
+  resourcePolicyOpenStatement,
+  ssmBulkDecrypt,
+  deviceCodeTokenElsewhere,
+  ssoRoleCredentialsSweep,
+  findingHiddenByItsSubject,
+  rdsAuditLoggingOff,
+  ec2BulkStop,
+];
+
+/** The native detections by id (the registry test checks that ids are unique, so none hides another here). */
+export const NATIVE_DETECTIONS: Readonly<Record<string, AnyNativeDetection>> = Object.fromEntries(NATIVE_DETECTION_LIST.map((d) => [d.id, d]));
