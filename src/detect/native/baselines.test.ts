@@ -3,7 +3,8 @@ import { alice, assumeWebIdentity, audit, callAs, ev, iamK8sUser, saK8sUser, ses
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { Alert } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 import type { NativeOptions } from './config.ts';
 import { createNativeEngine } from './engine.ts';
 import { distanceKm } from './impossible-travel.ts';
@@ -37,14 +38,7 @@ function call(s: IamSession, name: string, hours: number, ip: string, extra: { s
   return ev(raw, undefined);
 }
 
-function run(events: SeamEvent[], only: string, config: NativeOptions = {}, graph = new IdentityGraph()): Alert[] {
-  const engine = createNativeEngine({ only: [only], graph, config });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[], only: string, config: NativeOptions = {}, graph = new IdentityGraph()): Alert[] => runNative(only, events, { config, graph });
 
 /** A person's first working day (learning): office and home, a few regions. */
 function aliceDayOne(): SeamEvent[] {

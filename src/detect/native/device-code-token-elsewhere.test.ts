@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ev, t } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import { cloudTrailEvent, eventIds, runNative } from '../../../test/helpers/native.ts';
+import type { Alert } from '../alert.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 import { identityCenterUserKeys } from './device-code-token-elsewhere.ts';
 
 const id = 'seam-native-device-code-token-elsewhere';
@@ -15,21 +15,13 @@ const CHROME = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.
 const CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source md/prompt#off md/command#sso.login';
 const BOTO = 'Boto3/1.35.64 md/Botocore#1.35.64 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.3 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.64';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
-let n = 0;
-const eventId = (): string => `5e0c${String(++n).padStart(4, '0')}-3b1f-4a6e-9c2d-${String(n).padStart(12, '0')}`;
+const eventId = eventIds('5e0c', '3b1f-4a6e-9c2d');
 
 /** An Identity Center sign-in step as signin.amazonaws.com logs it (user-guide "Understanding IAM Identity Center sign-in events"). */
 function signIn(name: 'CredentialChallenge' | 'CredentialVerification' | 'UserAuthentication', time: string, ip: string, verdict = 'Success'): SeamEvent {
-  return ev(
+  return cloudTrailEvent(
     {
       eventVersion: '1.09',
       userIdentity: { type: 'Unknown', principalId: ACCOUNT, arn: '', accountId: ACCOUNT, accessKeyId: '', userName: 'dana', onBehalfOf: { userId: USER_ID, identityStoreArn: STORE }, credentialId: 'b41f0a02-1635-4d07-a414-aecf9e14b906' },
@@ -39,46 +31,32 @@ function signIn(name: 'CredentialChallenge' | 'CredentialVerification' | 'UserAu
       awsRegion: 'us-east-1',
       sourceIPAddress: ip,
       userAgent: CHROME,
-      requestParameters: null,
-      responseElements: null,
-      additionalEventData: { AuthWorkflowID: '7a4ef12c-7c4b-4bc3-b5bd-c2469afcc795', LoginTo: 'https://d-9067f4a2b1.awsapps.com/start/', CredentialType: 'PASSWORD' },
-      requestID: eventId(),
-      eventID: eventId(),
-      readOnly: false,
       eventType: 'AwsServiceEvent',
-      managementEvent: true,
-      recipientAccountId: ACCOUNT,
-      ...(name === 'CredentialChallenge' ? {} : { serviceEventDetails: { [name]: verdict } }),
-      eventCategory: 'Management',
+      extra: {
+        additionalEventData: { AuthWorkflowID: '7a4ef12c-7c4b-4bc3-b5bd-c2469afcc795', LoginTo: 'https://d-9067f4a2b1.awsapps.com/start/', CredentialType: 'PASSWORD' },
+        ...(name === 'CredentialChallenge' ? {} : { serviceEventDetails: { [name]: verdict } }),
+      },
     },
-    undefined,
+    eventId,
   );
 }
 
 /** The OIDC CreateToken that ends a device authorization (sso-oidc API reference: CreateToken). */
 function createToken(time: string, ip: string, o: { grant?: string; ua?: string; error?: string; source?: string; identity?: Record<string, unknown> } = {}): SeamEvent {
-  return ev(
+  return cloudTrailEvent(
     {
       eventVersion: '1.08',
       userIdentity: o.identity ?? { type: 'Unknown', principalId: USER_ID, accountId: ACCOUNT, userName: 'dana', onBehalfOf: { userId: USER_ID, identityStoreArn: STORE } },
       eventTime: time,
       eventSource: o.source ?? 'sso-oauth.amazonaws.com',
       eventName: 'CreateToken',
-      awsRegion: 'us-west-2',
       sourceIPAddress: ip,
       userAgent: o.ua ?? CLI,
       requestParameters: { clientId: 'EXAMPLEclientid1234567890', clientSecret: 'HIDDEN_DUE_TO_SECURITY_REASONS', deviceCode: 'HIDDEN_DUE_TO_SECURITY_REASONS', grantType: o.grant ?? 'urn:ietf:params:oauth:grant-type:device_code' },
       responseElements: o.error === undefined ? { accessToken: 'HIDDEN_DUE_TO_SECURITY_REASONS', expiresIn: 28800, refreshToken: 'HIDDEN_DUE_TO_SECURITY_REASONS', tokenType: 'Bearer' } : null,
       ...(o.error === undefined ? {} : { errorCode: o.error, errorMessage: 'Authorization is still pending' }),
-      requestID: eventId(),
-      eventID: eventId(),
-      readOnly: false,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: ACCOUNT,
-      eventCategory: 'Management',
     },
-    undefined,
+    eventId,
   );
 }
 

@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { alice, callAs, ev, t, type CtOpts } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { Alert } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 import { instanceIds } from './ec2-bulk-stop.ts';
 
 // StopInstances / TerminateInstances as CloudTrail logs them: requestParameters.instancesSet.items[].instanceId.
 const id = 'seam-native-ec2-bulk-stop';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
 const ids = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `i-0a1b2c3d4e5f${(0x10000 + from + i).toString(16)}`);
 const items = (list: string[]) => ({ items: list.map((instanceId) => ({ instanceId })) });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ev, t } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import { cloudTrailEvent, eventIds, runNative } from '../../../test/helpers/native.ts';
+import type { Alert } from '../alert.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 import { hiddenFindingIds } from './finding-hidden-by-its-subject.ts';
 
 const id = 'seam-native-finding-hidden-by-its-subject';
@@ -24,14 +24,7 @@ const ANALYST = {
 };
 const BOTO = 'Boto3/1.35.64 md/Botocore#1.35.64 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.3 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.64';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
 /** A GuardDuty finding about an IAM user's access key, as GetFindings returns it. */
 function finding(findingId: string, time: string): SeamEvent {
@@ -65,33 +58,10 @@ function finding(findingId: string, time: string): SeamEvent {
   );
 }
 
-let n = 0;
-const eventId = (): string => `6d2e${String(++n).padStart(4, '0')}-7a1b-4c3d-9e8f-${String(n).padStart(12, '0')}`;
+const eventId = eventIds('6d2e', '7a1b-4c3d-9e8f');
 
 function call(who: Record<string, unknown>, source: string, name: string, time: string, rp: Record<string, unknown>, error?: string): SeamEvent {
-  return ev(
-    {
-      eventVersion: '1.10',
-      userIdentity: who,
-      eventTime: time,
-      eventSource: source,
-      eventName: name,
-      awsRegion: 'us-west-2',
-      sourceIPAddress: '198.51.100.23',
-      userAgent: BOTO,
-      requestParameters: rp,
-      responseElements: null,
-      ...(error === undefined ? {} : { errorCode: error, errorMessage: 'not authorized' }),
-      requestID: eventId(),
-      eventID: eventId(),
-      readOnly: false,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: ACCOUNT,
-      eventCategory: 'Management',
-    },
-    undefined,
-  );
+  return cloudTrailEvent({ userIdentity: who, eventTime: time, eventSource: source, eventName: name, sourceIPAddress: '198.51.100.23', userAgent: BOTO, requestParameters: rp, recipientAccountId: ACCOUNT, ...(error === undefined ? {} : { errorCode: error }) }, eventId);
 }
 
 const archive = (who: Record<string, unknown>, ids: string[], time: string, error?: string): SeamEvent => call(who, 'guardduty.amazonaws.com', 'ArchiveFindings', time, { detectorId: DETECTOR, findingIds: ids }, error);

@@ -3,7 +3,8 @@ import { ev } from '../../../test/identity/records.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { Alert } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 import type { NativeOptions } from './config.ts';
 import { createNativeEngine } from './engine.ts';
 
@@ -78,14 +79,7 @@ function learningDay(): SeamEvent[] {
   return out;
 }
 
-function run(events: SeamEvent[], config: NativeOptions = {}, graph = new IdentityGraph()): Alert[] {
-  const engine = createNativeEngine({ only: [ID], graph, config });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[], config: NativeOptions = {}, graph = new IdentityGraph()): Alert[] => runNative(ID, events, { config, graph });
 
 // Stratus aws.persistence.lambda-overwrite-code, through a plain assumed role.
 const overwrite = (hours: number): SeamEvent =>

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityGraphOptions } from '../../identity/config.ts';
 import type { Alert } from '../alert.ts';
 import {
@@ -38,20 +37,14 @@ import {
 } from '../../../test/identity/records.ts';
 import { createNativeEngine } from './engine.ts';
 import { NATIVE_DETECTION_LIST, NATIVE_DETECTIONS } from './registry.ts';
-import { ALERT_LEVELS, Alert as AlertSchema } from '../alert.ts';
+import { ALERT_LEVELS } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 
 const controller = { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'] };
 const irsa = session('payments-api-irsa', 'botocore-session-1730815740', 'ASIAEXAMPLEIRSA00001');
 const POD = 'payments/api-7c9d8f6b5-x2k4q';
 
-function run(events: SeamEvent[], only: string, graph: IdentityGraphOptions = {}): Alert[] {
-  const engine = createNativeEngine({ only: [only], graph: new IdentityGraph(graph) });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[], only: string, graph: IdentityGraphOptions = {}): Alert[] => runNative(only, events, { graph });
 
 /** Pod of payments/api, alice execs into it, the pod exchanges its token (from the NAT) for IRSA keys. */
 function irsaStory(execAt = '14:09:08'): SeamEvent[] {
@@ -69,11 +62,11 @@ describe('registry', () => {
   const coverage = readFileSync(join(here, '..', '..', '..', 'docs', 'coverage.md'), 'utf8');
   /** Ids with a row in docs/coverage.md's table of native detections (`| \`seam-native-…\` | level | what |`). */
   const documented = new Map([...coverage.matchAll(/^\| `(seam-native-[a-z0-9-]+)` \| ([a-z]+)/gm)].map((m) => [m[1]!, m[2]!]));
-  /** Test files of this folder that build an engine. */
+  /** Test files of this folder that build an engine, directly or with the shared helper. */
   const tests = readdirSync(here)
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => ({ f, text: readFileSync(join(here, f), 'utf8') }))
-    .filter((x) => x.text.includes('createNativeEngine'));
+    .filter((x) => x.text.includes('createNativeEngine') || x.text.includes('test/helpers/native.ts'));
 
   it('registers each detection once, under its own id', () => {
     expect(NATIVE_DETECTION_LIST.length).toBeGreaterThan(0);

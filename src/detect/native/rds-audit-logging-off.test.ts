@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { alice, callAs, ev, t } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { Alert } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 import { auditParametersTurnedOff } from './rds-audit-logging-off.ts';
 
 // ModifyDBParameterGroup / ModifyDBClusterParameterGroup as CloudTrail logs them (API reference: the Parameters
 // list of {ParameterName, ParameterValue, ApplyMethod}, logged in camel case).
 const id = 'seam-native-rds-audit-logging-off';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
 const param = (parameterName: string, parameterValue: string, applyMethod = 'immediate') => ({ parameterName, parameterValue, applyMethod, isModifiable: false });
 

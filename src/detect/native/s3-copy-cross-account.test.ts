@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT, ATTACKER_IP, alice, callAs, ev, t } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { Alert } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 
 const id = 'seam-native-s3-copy-cross-account';
 const OTHER = '444455556666';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
 /** A CopyObject data event as CloudTrail logs it: both buckets and objects in resources, buckets with their owner. */
 function copy(dest: string, destOwner: string, src: string, srcOwner: string, extra: { errorCode?: string; name?: string } = {}): SeamEvent {

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ATTACKER_IP, NAT_IP, alice, callAs, ev, t } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import type { Alert } from '../alert.ts';
+import { runNative } from '../../../test/helpers/native.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 
 const id = 'seam-native-ssm-bulk-decrypt';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
 const params = (n: number, prefix = '/prod/payments/'): string[] => Array.from({ length: n }, (_, i) => `${prefix}secret-${i + 1}`);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ev, t } from '../../../test/identity/records.ts';
-import { Alert as AlertSchema, type Alert } from '../alert.ts';
+import { t } from '../../../test/identity/records.ts';
+import { cloudTrailEvent, eventIds, runNative } from '../../../test/helpers/native.ts';
+import type { Alert } from '../alert.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { createNativeEngine } from './engine.ts';
 
 const id = 'seam-native-sso-role-credentials-sweep';
 const MGMT = '111122223333';
@@ -12,22 +12,14 @@ const ACCOUNTS = ['210987654321', '322233334444', '433344445555', '544455556666'
 const BOTO = 'Boto3/1.35.64 md/Botocore#1.35.64 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.3 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.35.64';
 const CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source md/prompt#off md/command#s3.ls';
 
-function run(events: SeamEvent[]): Alert[] {
-  const engine = createNativeEngine({ only: [id] });
-  const alerts = events.flatMap((e) => engine.process(e));
-  alerts.push(...engine.flush());
-  expect(engine.stats().errors).toEqual({});
-  for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
-  return alerts;
-}
+const run = (events: SeamEvent[]): Alert[] => runNative(id, events);
 
-let n = 0;
-const eventId = (): string => `7c1d${String(++n).padStart(4, '0')}-5e2f-4a6b-8c9d-${String(n).padStart(12, '0')}`;
+const eventId = eventIds('7c1d', '5e2f-4a6b-8c9d');
 
 /** sso GetRoleCredentials as CloudTrail logs it (IdentityCenterUser, account and role in serviceEventDetails). */
 function fetchCreds(account: string, role: string, time: string, o: { ua?: string; ip?: string; error?: string; user?: string; older?: boolean } = {}): SeamEvent {
   const userId = o.user ?? USER_ID;
-  return ev(
+  return cloudTrailEvent(
     {
       eventVersion: '1.11',
       userIdentity: o.older
@@ -36,22 +28,15 @@ function fetchCreds(account: string, role: string, time: string, o: { ua?: strin
       eventTime: time,
       eventSource: 'sso.amazonaws.com',
       eventName: 'GetRoleCredentials',
-      awsRegion: 'us-west-2',
       sourceIPAddress: o.ip ?? '198.51.100.77',
       userAgent: o.ua ?? BOTO,
       requestParameters: o.older ? { accountId: account, roleName: role } : null,
-      responseElements: null,
       ...(o.error === undefined ? {} : { errorCode: o.error, errorMessage: 'No access' }),
-      requestID: eventId(),
-      eventID: eventId(),
       readOnly: true,
       eventType: 'AwsServiceEvent',
-      managementEvent: true,
-      recipientAccountId: MGMT,
-      ...(o.older ? {} : { serviceEventDetails: { role_name: role, account_id: account } }),
-      eventCategory: 'Management',
+      ...(o.older ? {} : { extra: { serviceEventDetails: { role_name: role, account_id: account } } }),
     },
-    undefined,
+    eventId,
   );
 }
 
