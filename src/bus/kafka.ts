@@ -150,7 +150,8 @@ export function byTopic(messages: BusMessage[]): TopicMessages[] {
   return [...out].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
-function headersOf(h: IHeaders | undefined): Record<string, string> | undefined {
+/** A consumed message's headers as strings (the last value of a repeated header); both Kafka clients' shape. */
+export function headersOf(h: IHeaders | undefined): Record<string, string> | undefined {
   if (h === undefined) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) {

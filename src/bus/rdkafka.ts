@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
-import { byTopic, chunkBySize, KafkaBus, type KafkaBusOptions } from './kafka.ts';
+import { byTopic, chunkBySize, headersOf, KafkaBus, type KafkaBusOptions } from './kafka.ts';
 import type { BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
 /**
@@ -67,17 +67,6 @@ export function loadRdKafka(): RdModule {
   } catch (cause) {
     throw new SeamError('SEAM_ERR_CONFIG_INVALID', `the librdkafka bus needs @confluentinc/kafka-javascript, which is not installed: ${(cause as Error).message}`, { cause });
   }
-}
-
-function headersOf(h: RdHeaders | undefined): Record<string, string> | undefined {
-  if (h === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    const one = Array.isArray(v) ? v[v.length - 1] : v;
-    if (one !== undefined) out[k] = one.toString();
-  }
-  return out;
 }
 
 export interface RdKafkaBusOptions extends KafkaBusOptions {
