@@ -75,7 +75,9 @@ async function delivererFrom(file: string | undefined): Promise<Deliverer | unde
 
 function printAlert(a: Alert): void {
   // An early alert (ADR 0025) says so; its final version, same id, is printed again when the watermark passes it.
-  process.stdout.write(`ALERT [${a.rule.level}]${a.provisional === true ? ' (provisional)' : ''} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
+  // A final the graph could not enrich (ADR 0027) says why.
+  const mark = a.provisional === true ? ' (provisional)' : a.unenriched !== undefined ? ` (unenriched: ${a.unenriched})` : '';
+  process.stdout.write(`ALERT [${a.rule.level}]${mark} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
 }
 
 /**
