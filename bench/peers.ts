@@ -41,15 +41,15 @@
  * for loading, or its whole process on the one-event file when it reports nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RawMeta } from '../src/core/envelope.ts';
 import { normalizeLine } from '../src/core/normalize/normalize.ts';
 import { generateLines } from './lib/events.ts';
 import { writeFirstAlertEvent } from './lib/first-alert-event.ts';
+import { benchCli, ensureCompiledBuild, fastest as best, measureProcess, needGnuTime, type Measured as Run } from './lib/processes.ts';
 
-const arg = (k: string, d: string): string => process.argv.slice(2).find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1) ?? d;
+const { arg, say, fail, load } = benchCli('bench:peers');
 const ROOT = resolve(import.meta.dirname, '..');
 const N = Number(arg('EVENTS', '100000'));
 const RUNS = Number(arg('RUNS', '2'));
@@ -59,16 +59,10 @@ const RSIGMA_ROOT = join(CACHE, 'rsigma');
 const RSIGMA = join(RSIGMA_ROOT, 'bin', 'rsigma');
 const WORK = join(CACHE, 'bench-peers');
 const SEAM = join(ROOT, 'bin', 'seam.mjs');
-const TIME = '/usr/bin/time';
 
-const say = (s: string): void => void process.stdout.write(s + '\n');
-const fail = (s: string): never => {
-  process.stderr.write(`bench:peers: ${s}\n`);
-  process.exit(1);
-};
-say(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${process.version}); events=${N} runs=${RUNS} rules=${RULES}`);
+say(`load average at start: ${load()} (${process.version}); events=${N} runs=${RUNS} rules=${RULES}`);
 if (!existsSync(RULES)) fail(`rule folder ${RULES} not found`);
-if (!existsSync(TIME)) fail(`${TIME} (GNU time) is needed to measure peak RSS: apt-get install time`);
+needGnuTime(fail);
 
 // ---- events, generated once --------------------------------------------------------------------------
 mkdirSync(WORK, { recursive: true });
@@ -98,37 +92,10 @@ const ONE = join(RUN, 'one-event.jsonl');
 writeFirstAlertEvent(ONE);
 
 // ---- the compiled build ------------------------------------------------------------------------------
-if (spawnSync(process.execPath, [SEAM, '--help'], { env: { ...process.env, SEAM_RUNTIME: 'dist' }, encoding: 'utf8' }).status !== 0) {
-  say('dist/ is missing or older than the sources: npm run build');
-  if (spawnSync(process.execPath, [join(ROOT, 'bin/build.mjs')], { stdio: 'inherit' }).status !== 0) fail('npm run build failed');
-}
+ensureCompiledBuild(ROOT, say, fail);
 
 // ---- measuring one process ---------------------------------------------------------------------------
-interface Run {
-  wallS: number;
-  cpuS: number;
-  rssMb: number;
-  stdoutLines: number;
-  stderr: string;
-}
-function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const timeFile = join(RUN, 'time.txt');
-  const outFile = join(RUN, 'stdout.txt');
-  const outFd = openSync(outFile, 'w');
-  const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', outFd, 'pipe'],
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  closeSync(outFd);
-  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-2000)}`);
-  const [wall, user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
-  const out = readFileSync(outFile);
-  let lines = 0;
-  for (let i = out.indexOf(10); i >= 0; i = out.indexOf(10, i + 1)) lines++;
-  return { wallS: wall, cpuS: user + sys, rssMb: rss / 1024, stdoutLines: lines, stderr: r.stderr.toString() };
-}
-const best = <T extends Run>(runs: T[]): T => runs.reduce((a, b) => (b.wallS < a.wallS ? b : a));
+const measure = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run => measureProcess(RUN, cmd, args, { ...process.env, ...env }, fail);
 const fmtRun = (r: Run): string => `wall ${r.wallS.toFixed(2)} s, cpu ${r.cpuS.toFixed(2)} s, rss ${r.rssMb.toFixed(0)} MB`;
 
 // ---- Seam --------------------------------------------------------------------------------------------
@@ -197,7 +164,7 @@ const seamRate = N / seamBest.wallS;
 const rsigmaRate = N / routedBest.wallS;
 const cpuRatio = routedBest.cpuS / seamBest.cpuS;
 say(`per CPU second: seam ${(N / seamBest.cpuS).toFixed(0)} events, rsigma routed ${(N / routedBest.cpuS).toFixed(0)} (ratio ${cpuRatio.toFixed(3)}); unrouted rsigma ${(N / best(unrouted).wallS).toFixed(0)} events/s`);
-say(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+say(`load average at end: ${load()}`);
 say(
   `rsigma: ratio=${(seamRate / rsigmaRate).toFixed(3)} seam_events_per_s=${seamRate.toFixed(0)} rsigma_events_per_s=${rsigmaRate.toFixed(0)} seam_load_ms=${seamBest.loadMs} rsigma_load_ms=${rsigmaLoadMs.toFixed(0)} seam_rss_mb=${seamBest.rssMb.toFixed(0)} rsigma_rss_mb=${routedBest.rssMb.toFixed(0)} alerts_seam=${seamBest.alerts} matches_rsigma=${routedBest.stdoutLines}`,
 );

@@ -22,14 +22,13 @@
  * Last line:
  * `workers: speedup=<w1_wall/w2_wall> w1_events_per_s=<n> w2_events_per_s=<n> w1_rss_mb=<n> w2_rss_mb=<n> alerts_w1=<n> alerts_w2=<n>`
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateLines } from './lib/events.ts';
+import { benchCli, ensureCompiledBuild, fastest as best, measureProcess, needGnuTime } from './lib/processes.ts';
 import { multiAccountLines } from './workers-input.ts';
 
-const arg = (k: string, d: string): string => process.argv.slice(2).find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1) ?? d;
+const { arg, say, fail, load } = benchCli('bench:workers');
 const ROOT = resolve(import.meta.dirname, '..');
 const N = Number(arg('EVENTS', '100000'));
 const RUNS = Number(arg('RUNS', '2'));
@@ -37,17 +36,10 @@ const TENANTS = Number(arg('TENANTS', '7'));
 const RULES = resolve(ROOT, arg('RULES', '../shared/sigma/rules'));
 const WORK = join(ROOT, '.cache', 'bench-workers');
 const SEAM = join(ROOT, 'bin', 'seam.mjs');
-const TIME = '/usr/bin/time';
 
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
-const say = (s: string): void => void process.stdout.write(s + '\n');
-const fail = (s: string): never => {
-  process.stderr.write(`bench:workers: ${s}\n`);
-  process.exit(1);
-};
 say(`load average at start: ${load()} (${process.version}); events=${N} runs=${RUNS} tenants=${TENANTS} rules=${RULES}`);
 if (!existsSync(RULES)) fail(`rule folder ${RULES} not found`);
-if (!existsSync(TIME)) fail(`${TIME} (GNU time) is needed to measure peak RSS: apt-get install time`);
+needGnuTime(fail);
 
 // ---- events, generated once (bench/lib/events.ts, as bench:peers) -------------------------------------
 mkdirSync(WORK, { recursive: true });
@@ -65,10 +57,7 @@ const RUN = mkdtempSync(join(WORK, 'run-'));
 process.on('exit', () => rmSync(RUN, { recursive: true, force: true }));
 
 // ---- the compiled build ------------------------------------------------------------------------------
-if (spawnSync(process.execPath, [SEAM, '--help'], { env: { ...process.env, SEAM_RUNTIME: 'dist' }, encoding: 'utf8' }).status !== 0) {
-  say('dist/ is missing or older than the sources: npm run build');
-  if (spawnSync(process.execPath, [join(ROOT, 'bin/build.mjs')], { stdio: 'inherit' }).status !== 0) fail('npm run build failed');
-}
+ensureCompiledBuild(ROOT, say, fail);
 
 // ---- one run -----------------------------------------------------------------------------------------
 interface Run {
@@ -83,22 +72,15 @@ interface Run {
 }
 const env = { ...process.env, SEAM_RUNTIME: 'dist', SEAM_CACHE_DIR: join(RUN, 'seam-cache'), SEAM_LOG_LEVEL: 'warn' };
 function seam(file: string, workers: number): Run {
-  const timeFile = join(RUN, 'time.txt');
   const alertsFile = join(RUN, `alerts-${workers}.jsonl`);
-  const errFile = join(RUN, 'stderr.txt');
-  const errFd = openSync(errFile, 'w');
   const args = [SEAM, 'replay', file, '--rules', RULES, '--dlq', join(RUN, 'dlq.jsonl'), '--alerts-out', alertsFile, '--workers', String(workers)];
-  const r = spawnSync(TIME, ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, ...args], { env, stdio: ['ignore', 'ignore', errFd] });
-  closeSync(errFd);
-  const stderr = readFileSync(errFile, 'utf8');
-  if (r.status !== 0) fail(`seam replay --workers ${workers} exited ${r.status}: ${stderr.slice(-2000)}`);
-  const [wall, user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
-  const lines = stderr.split('\n');
+  const m = measureProcess(RUN, process.execPath, args, env, fail);
+  const lines = m.stderr.split('\n');
   return {
     workers,
-    wallS: wall,
-    cpuS: user + sys,
-    rssMb: rss / 1024,
+    wallS: m.wallS,
+    cpuS: m.cpuS,
+    rssMb: m.rssMb,
     alerts: readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean).sort(),
     split: lines.find((l) => l.startsWith('replay: main thread'))?.slice('replay: '.length) ?? '',
     plan: lines.find((l) => l.includes(' workers, tenants='))?.slice('replay: '.length) ?? '',
@@ -106,7 +88,6 @@ function seam(file: string, workers: number): Run {
   };
 }
 const fmt = (r: Run): string => `wall ${r.wallS.toFixed(2)} s, cpu ${r.cpuS.toFixed(2)} s, rss ${r.rssMb.toFixed(0)} MB, alerts ${r.alerts.length} (load ${r.load})`;
-const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.wallS < a.wallS ? b : a));
 
 // Warm the rule cache (a restart with unchanged rules, as bench:peers measures Seam).
 const ONE = join(RUN, 'one.jsonl');
