@@ -11,6 +11,7 @@ import { iamRbacDrift } from './iam-rbac-drift.ts';
 import { impossibleTravel } from './impossible-travel.ts';
 import { instanceCredsOutsideAws } from './instance-creds-outside-aws.ts';
 import { irsaOverpermission } from './irsa-overpermission.ts';
+import { k8sNodeIdentityOutsideAws } from './k8s-node-identity-outside-aws.ts';
 import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
@@ -28,6 +29,7 @@ import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
 export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   workloadCredsOffCluster,
   nodeCredsOffNode,
+  k8sNodeIdentityOutsideAws,
   execThenAws,
   awsAuthBackdoor,
   accessEntryGrant,

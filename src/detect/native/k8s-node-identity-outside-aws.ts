@@ -1,0 +1,64 @@
+/**
+ * A Kubernetes request authenticated as a node (`system:node:<name>`) from a public address outside AWS. On EKS a
+ * node is an EC2 instance in the cluster's VPC: its kubelet reaches the API server from the instance's private
+ * address, or, through a public endpoint, from the instance's public address or its NAT gateway (AWS addresses).
+ * A node identity arriving from anywhere else means the node's credentials left the node: its instance-role
+ * session (which aws-auth or a node access entry maps to `system:node:*`) or a kubelet client certificate, taken
+ * by a pod that reached IMDS or the host's files. The Sigma rule k8s_node_credentials_used_from_public_ip sees
+ * every public address and stays low, since a NAT gateway's address is public too; this detection places the
+ * address with the bundled ASN table (networks.ts) and counts only those outside Amazon's networks. EKS Hybrid
+ * Nodes run on premises: list their egress as the cluster's `egressCidrs`.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import { bundledAsnLookup, networkOf } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { configuredCidrs, inCidr, nativeAlert } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+
+interface State {
+  /** node username | address pairs already reported: one alert per node and outside address. */
+  alerted: Lru<string, true>;
+}
+
+export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
+  id: 'seam-native-k8s-node-identity-outside-aws',
+  title: 'Kubernetes node identity used from outside AWS',
+  level: 'medium',
+  tags: ['attack.credential-access', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.lateral-movement'],
+  description:
+    'A Kubernetes API request authenticated as a node (system:node:*) came from a public IPv4 address that the bundled ASN table places outside Amazon’s networks (not the node’s own address, not a NAT gateway, not a configured egress CIDR). The node’s instance-role session or kubelet certificate is being used off the node.',
+  triage:
+    'Which node (the username names it) and what the request did (node identities can read the secrets and configmaps of pods scheduled on them, and create pod-bound tokens). Find the pods on that node with hostNetwork, hostPath mounts or IMDSv1 reachable; revoke the node role’s sessions issued before now, rotate the node (drain and replace), and list what else the outside address did in both planes. EKS Hybrid Nodes run outside AWS: add their egress to the cluster’s egressCidrs.',
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  sources: ['k8s_audit'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'k8s_audit') return [];
+    const username = str(obj(event.user)?.username) ?? '';
+    if (!username.startsWith('system:node:')) return [];
+    const ip = event.seam.source_ip;
+    if (ip === undefined) return [];
+    const cluster = event.seam.cluster ?? 'unknown';
+    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    // Only an address Seam can place outside AWS counts: private, Amazon's, IPv6 or unknown without a database stay quiet.
+    if (net === undefined || net.private || net.aws !== false) return [];
+    const key = username + '|' + ip;
+    if (state.alerted.has(key)) return [];
+    state.alerted.set(key, true);
+    const ref = obj(event.objectRef);
+    const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `Node identity ${username} called the API server (${what || str(event.requestURI) || 'request'}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster,
+      }),
+    ];
+  },
+};
