@@ -84,10 +84,10 @@ level: high
 `,
 };
 
-function createAccessKey(n: number, at: Date): string {
+function createAccessKey(n: number, at: Date, account = '111122223333'): string {
   return JSON.stringify({
     eventVersion: '1.10',
-    userIdentity: { type: 'IAMUser', principalId: 'AIDAEARLYTEST0000001', arn: 'arn:aws:iam::111122223333:user/build-legacy', accountId: '111122223333', accessKeyId: 'AKIAEARLYTEST0000001', userName: 'build-legacy' },
+    userIdentity: { type: 'IAMUser', principalId: 'AIDAEARLYTEST0000001', arn: `arn:aws:iam::${account}:user/build-legacy`, accountId: account, accessKeyId: 'AKIAEARLYTEST0000001', userName: 'build-legacy' },
     eventTime: at.toISOString().replace(/\.\d+Z$/, 'Z'),
     eventSource: 'iam.amazonaws.com',
     eventName: 'CreateAccessKey',
@@ -101,7 +101,7 @@ function createAccessKey(n: number, at: Date): string {
     readOnly: false,
     eventType: 'AwsApiCall',
     managementEvent: true,
-    recipientAccountId: '111122223333',
+    recipientAccountId: account,
     eventCategory: 'Management',
   });
 }
@@ -121,10 +121,10 @@ const alertsOn = (bus: MemoryBus, topics: PipelineTopics): { alert: Alert; provi
     .map((m) => ({ alert: JSON.parse(m.value.toString('utf8')) as Alert, provisional: isProvisionalMessage(m.headers), version: messageVersion(m.headers) }));
 
 /** A CloudTrail record as the collector writes it to its raw topic, event time now. */
-const rawAccessKey = (topics: PipelineTopics, n: number): BusMessage => ({
+const rawAccessKey = (topics: PipelineTopics, n: number, account?: string): BusMessage => ({
   topic: topics.raw('cloudtrail'),
   key: null,
-  value: Buffer.from(createAccessKey(n, new Date())),
+  value: Buffer.from(createAccessKey(n, new Date(), account)),
   headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source: 'cloudtrail' }),
 });
 
@@ -382,6 +382,56 @@ describe('an early alert whose final the ordered path cannot produce (ADR 0027)'
     expect(finals.map((a) => a.rule.id).sort()).toEqual([ID.graph, ID.keyword, ID.plain].sort());
     await second.stop();
     expect(alertsOn(bus, topics).filter((x) => x.alert.id === early.id).map((x) => x.version)).toEqual(['provisional', 'stopped', 'final']);
+    await normalize.stop();
+    await bus.close();
+  });
+
+  it('a rebuild remembers only its own partition\'s early alerts: a stop closes each early alert once, by the state that holds its signal', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('early-partitions.');
+    await bus.ensureTopics([{ topic: topics.signals, partitions: 2 }]);
+    let kill: number | undefined;
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ruleset: detection.ruleset! });
+    const correlate = createCorrelateRole({
+      bus,
+      topics,
+      detection,
+      history: memoryHistory(bus),
+      groupId: 'c',
+      order: { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 },
+      // Fault injection: one batch of partition `kill` fails after its produce (redelivered, its state rebuilt).
+      afterProduce: async (batch) => {
+        if (batch[0]!.partition === kill) {
+          kill = undefined;
+          throw new Error('killed between produce and commit');
+        }
+      },
+    });
+    await normalize.start();
+    await correlate.start();
+    const producer = await bus.producer();
+    // Accounts key the signals partitions: four accounts, two on each partition (the memory bus's hash), one early alert each.
+    const accounts = ['100000000000', '100111111111', '100222222222', '100333333333'];
+    await producer.send(accounts.map((a, i) => rawAccessKey(topics, 10 + i, a)));
+    await until('four early alerts', () => alertsOn(bus, topics).length === 4);
+    await bus.waitCommitted('c', topics.signals);
+    const withSignals = bus.read(topics.signals).map((ms) => ms.filter((m) => !m.value.toString('utf8').includes('"signals":[]')).length);
+    expect(withSignals).toEqual([2, 2]);
+    // A batch of partition 0 fails after its produce: the redelivery rebuilds partition 0 from seam.signals and
+    // seam.alerts, where the early alerts of partition 1's held signals are too.
+    const account0 = accounts.find((a) => bus.read(topics.signals)[0]!.some((m) => m.value.toString('utf8').includes(a)))!;
+    kill = 0;
+    await producer.send([rawAccessKey(topics, 20, account0)]);
+    await until('the fifth early alert', () => alertsOn(bus, topics).length === 5);
+    // Two rebuilds at the first batches, one after the failure.
+    await until('the redelivered batch', () => kill === undefined && (correlate.stats() as { rebuilds: number }).rebuilds === 3);
+    await bus.waitCommitted('c', topics.signals);
+    await correlate.stop();
+    const all = alertsOn(bus, topics);
+    const early = all.filter((x) => x.version === 'provisional').map((x) => x.alert.id);
+    const stopped = all.filter((x) => x.version === 'stopped').map((x) => x.alert.id);
+    expect(new Set(early).size).toBe(5);
+    expect(stopped.sort()).toEqual([...new Set(early)].sort());
     await normalize.stop();
     await bus.close();
   });

@@ -173,6 +173,8 @@ describe('metrics and health', () => {
     expect(sum / count).toBeLessThanOrEqual(elapsed);
     // Prometheus text format: cumulative buckets by level, ending at +Inf = the count.
     expect(sample(settled, 'seam_alert_ingest_latency_seconds_bucket', { le: '+Inf' })).toBe(count);
+    // Early alerts closed without their enriched final (ADR 0027): exported by reason, none on the demo.
+    for (const reason of ['enrichment_failed', 'not_confirmed', 'member_stopped']) expect(sample(settled, 'seam_alerts_unenriched_total', { reason }), reason).toBe(0);
     expect(sample(settled, 'seam_alert_ingest_latency_seconds_bucket', { le: '0.025' })).toBeLessThanOrEqual(count);
     expect(settled).toMatch(/^# TYPE seam_alert_ingest_latency_seconds histogram$/m);
     expect(settled).toMatch(/^seam_alert_ingest_latency_seconds_bucket\{le="1",level="(high|medium|low|critical|informational)"\} \d+$/m);

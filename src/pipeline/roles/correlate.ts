@@ -125,7 +125,8 @@ interface PartitionState {
   early: Lru<string, true>;
   /**
    * Early alerts whose final is not out yet, by their event's `seam.id` (ADR 0027): when the event is handed to
-   * the stage and the final does not follow, or the member stops first, a closing version replaces each.
+   * the stage and the final does not follow, or the member stops first, a closing version replaces each. A
+   * rebuild adds those it finds on `seam.alerts`, other partitions' included (never handed to this stage).
    * `stopped`: a stopped member's version is already on `seam.alerts` (found by a rebuild): not produced again on stop.
    */
   awaiting: Map<string, { alert: Alert; stopped: boolean }[]>;
@@ -640,7 +641,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     // pending any more. Not to `seam.incidents`: the final is, when it comes.
     const stopped: Alert[] = [];
     for (const st of states.values()) {
-      for (const list of st.awaiting.values()) for (const w of list) if (!w.stopped && !st.emitted.has(w.alert.id)) stopped.push(unenrichedVersion(w.alert, 'member_stopped'));
+      // `seam.alerts` holds every partition's alerts, so a rebuild also found early alerts of other partitions'
+      // signals: only those of signals this state read (re-read, or fed since) are its to close.
+      for (const [eventId, list] of st.awaiting) {
+        if (!st.seenEvents.has(eventId)) continue;
+        for (const w of list) if (!w.stopped && !st.emitted.has(w.alert.id)) stopped.push(unenrichedVersion(w.alert, 'member_stopped'));
+      }
       st.awaiting.clear();
     }
     if (stopped.length > 0) {
