@@ -15,10 +15,14 @@
  *
  *   node bin/tsx-run.mjs bench/roles.ts [events=60000]
  *
+ * With SEAM_BENCH_CPU_PROF=<dir>, each phase also writes a V8 CPU profile of exactly its working time
+ * (`<dir>/<phase>.cpuprofile`, main thread; open it in Chrome's DevTools), which adds a little CPU to every phase.
+ *
  * Last line: `roles: normalize_us=<n> correlate_us=<n> index_us=<n> total_us=<n> signals=<n> alerts=<n> load=<n>`
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { pipelineRecords } from './lib/pipeline-records.ts';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
@@ -62,11 +66,26 @@ async function drained(bus: MemoryBus, group: string, topics: readonly string[])
   }
 }
 
-/** CPU of this process while `run` works, in µs per event of the run. */
-async function cpuPerEvent(run: () => Promise<void>): Promise<number> {
+const PROF = process.env.SEAM_BENCH_CPU_PROF;
+let session: Session | undefined;
+
+/** CPU of this process while `run` works, in µs per event of the run (and its profile, with SEAM_BENCH_CPU_PROF). */
+async function cpuPerEvent(phase: string, run: () => Promise<void>): Promise<number> {
+  if (PROF !== undefined && session === undefined) {
+    mkdirSync(PROF, { recursive: true });
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  }
+  if (session !== undefined) await session.post('Profiler.start');
   const c0 = process.cpuUsage();
   await run();
   const c = process.cpuUsage(c0);
+  if (session !== undefined) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(PROF!, `${phase}.cpuprofile`), JSON.stringify(profile));
+  }
   return (c.user + c.system) / N;
 }
 
@@ -100,7 +119,7 @@ async function main(): Promise<void> {
     await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
 
     const normalize = createNormalizeRole({ bus, topics, ...(detection.ruleset ? { ruleset: detection.ruleset } : {}), groupId: 'n' });
-    const normalizeUs = await cpuPerEvent(async () => {
+    const normalizeUs = await cpuPerEvent('normalize', async () => {
       await normalize.start();
       await drained(bus, 'n', topics.rawAll);
       await normalize.stop();
@@ -110,7 +129,7 @@ async function main(): Promise<void> {
 
     const order = { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 };
     const correlate = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), order, early: false, groupId: 'c' });
-    const correlateUs = await cpuPerEvent(async () => {
+    const correlateUs = await cpuPerEvent('correlate', async () => {
       await correlate.start();
       await drained(bus, 'c', [topics.signals]);
       await correlate.flush();
@@ -120,7 +139,7 @@ async function main(): Promise<void> {
     process.stdout.write(`correlate:    ${correlateUs.toFixed(1)} us/event (${alerts} alerts) load=${load()}\n`);
 
     const index = createIndexRole({ bus, topics, sink, groupId: 'i' });
-    const indexUs = await cpuPerEvent(async () => {
+    const indexUs = await cpuPerEvent('index', async () => {
       await index.start();
       await drained(bus, 'i', [topics.events, topics.alerts, topics.identity, topics.incidents]);
       await index.stop();

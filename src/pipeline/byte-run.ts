@@ -58,6 +58,11 @@ export class ByteRun {
     this.buf[this.base + this.length++] = x;
   }
 
+  /** Removes the last `n` bytes written (an event's closing brace before its `seam`, ADR 0026). */
+  drop(n: number): void {
+    this.length = Math.max(0, this.length - n);
+  }
+
   /** The last `n` bytes written, removed from this run (copied out), to start the next message with. */
   takeTail(n: number): Buffer {
     const end = this.base + this.length;

@@ -9,6 +9,10 @@ import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from 
  * graph observes it and writes who acted onto it (`seam.principal`, `seam.chain`, `seam.origin`), the
  * native cross-plane detections run on the graph, then Sigma rules and correlations run on the
  * annotated event, so their alerts name the resolved principal.
+ *
+ * The stage writes onto `event.seam` only, never elsewhere in the event: the correlate role writes each
+ * annotated event to `seam.events` as stage 1's bytes up to `seam` and the annotated `seam` (ADR 0026;
+ * src/pipeline/roles/roles.test.ts compares that with JSON.stringify of the whole event).
  */
 export interface DetectStage {
   readonly native: NativeEngine;

@@ -2,6 +2,7 @@ import type { BusMessage, ConsumedMessage } from '../bus/types.ts';
 import { SOURCE_TYPES, type SeamEvent, type SourceType } from '../core/envelope.ts';
 import type { EventRouting } from '../sinks/opensearch/sink.ts';
 import { ByteRun } from './byte-run.ts';
+import { eventJsonBytes, writeEventJson, type EventJson } from './event-json.ts';
 
 /**
  * What the index role needs to place an event, carried next to it on `seam.events` so the event is
@@ -49,17 +50,19 @@ export class EventBatcher {
     private readonly maxBytes = 256 * 1024,
   ) {}
 
-  /** Adds an event and its JSON (a string is encoded once, straight into its message's bytes). */
-  add(ev: SeamEvent, json: Buffer | string): void {
+  /** Adds an event and its JSON, whole or in parts (ADR 0026; a string is encoded once, straight into its message's bytes). */
+  add(ev: SeamEvent, json: EventJson): void {
     this.count++;
     if (this.partitions <= 0 || this.partitionOf === undefined) {
-      this.out.push(eventMessage(this.topic, ev, typeof json === 'string' ? Buffer.from(json) : json));
+      this.out.push(eventMessage(this.topic, ev, eventJsonBytes(json)));
       return;
     }
     const p = this.partitionOf(ev.seam.id, this.partitions);
     let b = this.open.get(p);
     if (b === undefined) this.open.set(p, (b = { routes: [], run: this.run() }));
-    const n = typeof json === 'string' ? b.run.text(json) : b.run.bytes(json);
+    const start = b.run.length;
+    writeEventJson(b.run, json);
+    const n = b.run.length - start;
     b.run.byte(0x0a);
     // Past maxBytes with events before it: those go as one message, this one starts the next (the cut is a
     // target, not a limit: a single event larger than it goes alone).

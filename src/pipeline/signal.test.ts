@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
+import { eventJson } from './event-json.ts';
 import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, parseSpan, SIGNAL_SPANS_HEADER, SignalBatcher, signalSpans } from './signal.ts';
 
 const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
@@ -128,6 +129,31 @@ describe('seam.signals messages', () => {
     expect(c.take()[0]!.headers).toBeUndefined();
     expect(parseSpan(Buffer.from('{"rules":[],"why":[],"event":{'))).toBeUndefined();
     expect(parseSpan(Buffer.from('{"rules":[],"why":[]}'))).toBeUndefined();
+  });
+
+  it('a signal written in parts says where its event and seam start (ADR 0026); offsets the bytes do not bear out are ignored', () => {
+    const b = new SignalBatcher(250);
+    const evs = ['p1', 'p2', 'p3', 'p4'].map((id) => ev(id));
+    for (const e of evs) b.add('a', ['r'], ['rule'], eventJson(e), { id: e.seam.id, ts: e['@timestamp'], received: null });
+    const ms = b.take();
+    expect(ms.length).toBeGreaterThan(1);
+    let n = 0;
+    for (const m of ms) {
+      const entries = JSON.parse(m.headers![SIGNAL_SPANS_HEADER]!) as number[][];
+      expect(entries.every((e) => e.length === 7)).toBe(true);
+      for (const sp of signalSpans(m.value, m.headers)!) {
+        const e = evs[n++]!;
+        expect(sp.bytes.subarray(sp.eventAt!, sp.bytes.length - 1).toString('utf8')).toBe(JSON.stringify(e));
+        expect(sp.bytes.subarray(sp.seamAt!, sp.bytes.length - 2).toString('utf8')).toBe(JSON.stringify(e.seam));
+      }
+      const withHeader = (x: unknown): Record<string, string> => ({ [SIGNAL_SPANS_HEADER]: JSON.stringify(x) });
+      for (const bad of [(e: number[]) => [...e.slice(0, 6), e[6]! + 1], (e: number[]) => [...e.slice(0, 5), e[5]! + 1, e[6]], (e: number[]) => [...e.slice(0, 5), 0, e[6]], (e: number[]) => [...e.slice(0, 5), e[5], e[4]! - e[3]!]]) {
+        const spans = signalSpans(m.value, withHeader(entries.map(bad)))!;
+        expect(spans).toHaveLength(entries.length);
+        expect(spans.every((sp) => sp.seamAt === undefined && sp.eventAt === undefined)).toBe(true);
+      }
+    }
+    expect(n).toBe(evs.length);
   });
 
   it('still reads version 1 messages (one signal each), and refuses what is not a signal', () => {

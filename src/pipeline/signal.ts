@@ -2,6 +2,7 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { boundedLru, type Lru } from '../core/lru.ts';
 import { first, obj } from '../core/values.ts';
 import { ByteRun } from './byte-run.ts';
+import { writeEventJson, type EventJson } from './event-json.ts';
 
 /**
  * What travels on `seam.signals` (ADR 0005): normalized events, unannotated, each with the ids of
@@ -70,6 +71,10 @@ const CLOSE = Buffer.from(']}');
  * the whole message on arrival and holding the objects: one `[seam.id, @timestamp, received_at, start,
  * end]` per signal, as JSON (values as the event has them, null when absent). A reader that does not know
  * the header parses the message whole, as before; one that finds it inconsistent with the value does too.
+ * An entry may have two more numbers (ADR 0026), `[…, end, eventAt, seamAt]`: where the event's JSON and its
+ * top-level `seam` value start, in bytes from the signal's start, when `seam` is the event's last key; the
+ * correlate role then writes the annotated event as those bytes and the annotated `seam` (`event-json.ts`).
+ * A reader of ADR 0023 finds seven numbers inconsistent and parses such a message whole.
  */
 export const SIGNAL_SPANS_HEADER = 'seam-signal-spans';
 
@@ -102,8 +107,8 @@ export class SignalBatcher {
 
   constructor(private readonly maxBytes = 256 * 1024) {}
 
-  /** Adds a signal around its event's JSON (a string is encoded once, into the message). */
-  add(key: string, rules: string[], why: SignalItem['why'], eventJson: Buffer | string, meta?: SignalSpanMeta): void {
+  /** Adds a signal around its event's JSON, whole or in parts (a string is encoded once, into the message). */
+  add(key: string, rules: string[], why: SignalItem['why'], eventJson: EventJson, meta?: SignalSpanMeta): void {
     if (this.key !== key) this.cut();
     this.key = key;
     const run = (this.run ??= new ByteRun(16 * 1024, this.maxBytes + 8192));
@@ -112,8 +117,8 @@ export class SignalBatcher {
     if (this.count > 0) run.byte(0x2c);
     const at = run.length;
     run.text(signalHead(rules, why));
-    if (typeof eventJson === 'string') run.text(eventJson);
-    else run.bytes(eventJson);
+    const eventAt = run.length - at;
+    const seamAt = writeEventJson(run, eventJson);
     run.byte(0x7d);
     // The signal's bytes and its separator, as counted before (head, event, brace and comma).
     const size = run.length - at + 1;
@@ -128,7 +133,8 @@ export class SignalBatcher {
       run.bytes(signal);
     }
     if (meta === undefined) this.spans = undefined;
-    else this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, run.length]);
+    else if (seamAt < 0) this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, run.length]);
+    else this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, run.length, eventAt, eventAt + seamAt]);
     this.bytes += size;
     this.count++;
   }
@@ -165,7 +171,16 @@ export class SignalBatcher {
 export interface SignalSpan extends SignalSpanMeta {
   /** The signal's JSON (`{"rules":…,"why":…,"event":…}`), a view of the message's value. */
   bytes: Buffer;
+  /**
+   * Where the event's JSON and its top-level `seam` value start in `bytes` (ADR 0026), when the header says so
+   * and the bytes agree (`{` there, `"seam":` before the value, the event's and the signal's closing braces at
+   * the end).
+   */
+  eventAt?: number;
+  seamAt?: number;
 }
+
+const SEAM_KEY = Buffer.from('"seam":');
 
 /**
  * The signals of a version 2 message by its spans header, unparsed, or undefined when it has none or the
@@ -186,16 +201,32 @@ export function signalSpans(value: Buffer, headers: Record<string, string> | und
   const out: SignalSpan[] = [];
   let next = OPEN.length;
   for (const e of entries as unknown[]) {
-    if (!Array.isArray(e) || e.length !== 5) return undefined;
-    const [id, ts, received, start, end] = e as unknown[];
+    if (!Array.isArray(e) || (e.length !== 5 && e.length !== 7)) return undefined;
+    const [id, ts, received, start, end, eventAt, seamAt] = e as unknown[];
     if (typeof start !== 'number' || typeof end !== 'number' || start !== next || !(end > start + 1) || end > value.length) return undefined;
     if (value[start] !== 0x7b || value[end - 1] !== 0x7d) return undefined;
-    out.push({ id, ts, received, bytes: value.subarray(start, end) });
+    const bytes = value.subarray(start, end);
+    // The parts are a shortcut: a header whose offsets the bytes do not bear out is read as if it had none.
+    if (Number.isInteger(eventAt) && Number.isInteger(seamAt) && seamParts(bytes, eventAt as number, seamAt as number)) out.push({ id, ts, received, bytes, eventAt: eventAt as number, seamAt: seamAt as number });
+    else out.push({ id, ts, received, bytes });
     next = end + 1;
     if (value[end] !== (out.length === entries.length ? 0x5d : 0x2c)) return undefined;
   }
   if (next + 1 !== value.length || value[value.length - 1] !== 0x7d) return undefined;
   return out;
+}
+
+/** Whether a signal's bytes have an event at `eventAt` whose last member's value, `seam`, starts at `seamAt` and ends with the event. */
+function seamParts(bytes: Buffer, eventAt: number, seamAt: number): boolean {
+  return (
+    eventAt > 0 &&
+    seamAt >= eventAt + 1 + SEAM_KEY.length &&
+    seamAt < bytes.length - 3 &&
+    bytes[eventAt] === 0x7b &&
+    bytes[seamAt] === 0x7b &&
+    bytes[bytes.length - 2] === 0x7d &&
+    bytes.subarray(seamAt - SEAM_KEY.length, seamAt).equals(SEAM_KEY)
+  );
 }
 
 /** The signal a span holds, or undefined when its bytes are not one. */

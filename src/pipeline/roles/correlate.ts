@@ -72,6 +72,8 @@ export interface AlertTiming {
 interface Held {
   event: SeamEvent;
   ref: SignalRef;
+  /** The bytes of the event's JSON up to its top-level `seam` value, when stage 1 said where that is (ADR 0026). */
+  head?(): Uint8Array | undefined;
 }
 type SignalRef = Omit<ConsumedMessage, 'value'>;
 const NO_BYTES = Buffer.alloc(0);
@@ -91,7 +93,13 @@ class LazyHeld implements Held {
     readonly ref: SignalRef,
     private readonly id: unknown,
     private readonly ts: unknown,
+    private readonly eventAt = -1,
+    private readonly seamAt = -1,
   ) {}
+
+  head(): Uint8Array | undefined {
+    return this.eventAt > 0 ? this.bytes.subarray(this.eventAt, this.seamAt) : undefined;
+  }
 
   get event(): SeamEvent {
     this.parsed ??= parseSpan(this.bytes)?.event ?? ({ [UNREADABLE]: this.bytes.toString('utf8'), '@timestamp': this.ts, seam: { id: this.id } } as unknown as SeamEvent);
@@ -215,7 +223,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   }
   const newOut = (): Out => ({ alerts: [], early: [], arrived: [], handed: new Set(), events: new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus)), dlq: [] });
   /** Hands one signal to the stage; adds its alerts not emitted before, or its dead letter, to `out`. */
-  const process = (st: PartitionState, event: SeamEvent, ref: SignalRef, late: boolean, out: Out): void => {
+  const process = (st: PartitionState, h: Held, late: boolean, out: Out): void => {
+    const event = h.event;
+    const ref = h.ref;
     const unreadable = (event as { [UNREADABLE]?: string })[UNREADABLE];
     if (unreadable !== undefined) {
       const error = new SeamError('SEAM_ERR_INPUT_JSON', 'signal is not JSON with an event (its span in a seam.signals message)', { details: { topic: ref.topic, partition: ref.partition, offset: ref.offset } });
@@ -241,8 +251,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       raised = [];
     }
     // The event goes to the index as the graph annotated it (`seam.principal`, `seam.chain`,
-    // `seam.origin`); one the stage threw on goes as far as it got, so the index still has it.
-    out.events.add(event, JSON.stringify(event));
+    // `seam.origin`); one the stage threw on goes as far as it got, so the index still has it. The stage
+    // writes under `seam` only: stage 1's bytes up to `seam`, then the annotated `seam` (ADR 0026), are
+    // what JSON.stringify of the whole event gives.
+    const head = h.head?.();
+    const seam = head === undefined ? undefined : (JSON.stringify(event.seam) as string | undefined);
+    out.events.add(event, head !== undefined && seam !== undefined ? { head, seam } : JSON.stringify(event));
     if (late && raised.length > 0) {
       markLate(raised);
       stats.lateAlerts += raised.length;
@@ -297,15 +311,15 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           st.seenEvents.set(id, typeof sp.received === 'string' ? sp.received : true);
         }
         const at = sp.bytes.byteOffset - m.value.byteOffset;
-        const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts);
+        const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts, sp.eventAt, sp.seamAt);
         if (watch !== undefined) {
           if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) {
             if (raiseEarly && early !== undefined && typeof id === 'string') out.arrived.push({ id, event: () => held.peek() });
             continue;
           }
           stats.lateSignals++;
-          process(st, held.event, ref, true, out);
-        } else process(st, held.event, ref, false, out);
+          process(st, held, true, out);
+        } else process(st, held, false, out);
       }
       return { signals: spans.length, unreadable: false };
     }
@@ -338,8 +352,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
         // Later than the watermark: evaluated now, out of order, and what it raises says so.
         stats.lateSignals++;
-        process(st, sig.event, ref, true, out);
-      } else process(st, sig.event, ref, false, out);
+        process(st, { event: sig.event, ref }, true, out);
+      } else process(st, { event: sig.event, ref }, false, out);
     }
     for (const p of msg.progress) st.clock.mark(p.src, p.t);
     return { signals: msg.signals.length, unreadable: false };
@@ -355,7 +369,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     if (watch === undefined || view === undefined) return;
     const end = view.signalsEnd.get(partition) ?? 0n;
     const { watermarkMs, quiet } = st.clock.watermark(view.raw, st.next >= end, Date.now());
-    for (const h of st.buffer.releaseUpTo(watermarkMs)) process(st, h.event, h.ref, false, out);
+    for (const h of st.buffer.releaseUpTo(watermarkMs)) process(st, h, false, out);
     if (quiet && st.processed > 0 && st.buffer.size === 0 && watermarkMs > st.advancedMs) {
       st.advancedMs = watermarkMs;
       stats.quietAdvances++;
@@ -660,7 +674,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       // these in order (and a state that lost its partition to another member must not overwrite that).
       const end = watch?.view?.signalsEnd.get(partition);
       if (end === undefined || st.next < end) continue;
-      for (const h of st.buffer.drain()) process(st, h.event, h.ref, false, out);
+      for (const h of st.buffer.drain()) process(st, h, false, out);
     }
     states.clear();
     if (out.events.count > 0) {
@@ -710,7 +724,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           // A state short of its partition's end lost the partition to another member: that one flushes it.
           const end = watch?.view?.signalsEnd.get(partition);
           if (end !== undefined && st.next < end) continue;
-          for (const h of st.buffer.drain()) process(st, h.event, h.ref, false, out);
+          for (const h of st.buffer.drain()) process(st, h, false, out);
           out.alerts.push(...novel(st, st.stage.flush()));
           extra.push(...st.identity.messages(st.identityKnown));
           delete st.identityKnown;

@@ -5,6 +5,7 @@ import { stageThrew } from '../../core/errors.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
+import { eventJson, type EventJson } from '../event-json.ts';
 import { EventBatcher } from '../event-route.ts';
 import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
@@ -77,9 +78,11 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         continue;
       }
       const ev = r.value;
-      let json: string;
+      let json: EventJson;
       try {
-        json = JSON.stringify(ev);
+        // In two parts around `seam` (ADR 0026): a signal's header then says where its `seam` is, and the
+        // correlate role writes the annotated event from these bytes and its annotated `seam`.
+        json = eventJson(ev);
       } catch (e) {
         // The record's content made this stage throw: a dead letter, never a batch to retry.
         const error = stageThrew('normalize', e);

@@ -12,7 +12,7 @@ import { runEmbedded } from '../embedded.ts';
 import { memoryHistory } from '../history.ts';
 import { memoryUpstream } from '../progress.ts';
 import { runReplay } from '../replay.ts';
-import { decodeSignals, SIGNAL_SPANS_HEADER, SignalBatcher } from '../signal.ts';
+import { decodeSignals, SIGNAL_SPANS_HEADER, SignalBatcher, signalSpans } from '../signal.ts';
 import { pipelineTopics } from '../topics.ts';
 import type { PerDocResult, SinkDoc } from '../../sinks/opensearch/sink.ts';
 import { createCorrelateRole } from './correlate.ts';
@@ -184,6 +184,59 @@ describe('roles over the memory bus', () => {
     expect(dlq[0]!.code).toBe('SEAM_ERR_INPUT_JSON');
     expect(dlq[0]!.raw).toContain('"id":"s2",');
     expect((correlate.stats() as { received: number }).received).toBe(3);
+  });
+
+  it('the correlate role writes each annotated event as stage 1 bytes up to seam and the annotated seam, byte for byte what JSON.stringify writes (ADR 0026)', async () => {
+    const detection = await loadDetection({ rules: [RULES] });
+    const bus = new MemoryBus({ defaultPartitions: 2, maxBatch: 50 });
+    const a = pipelineTopics('sa.');
+    const b = pipelineTopics('sb.');
+    const fixtures = join(import.meta.dirname, '../../../test/fixtures');
+    const files = [join(DEMO, 'eks-demo.jsonl'), ...['k8s-audit/eks-audit.jsonl', 'runtime/falco.jsonl', 'runtime/native.jsonl', 'guardduty/findings-rest.jsonl', 'cloudtrail/redaction-cases.jsonl'].map((f) => join(fixtures, f))];
+    const lines = (await Promise.all(files.map((f) => readFile(f, 'utf8')))).flatMap((t) => t.split('\n').filter(Boolean));
+    // A record with a top-level `seam` of its own: the envelope takes its place, not the last, and the event is serialized whole.
+    const own = JSON.parse(lines.find((l) => l.includes('"eventSource"'))!) as Record<string, unknown>;
+    lines.push(JSON.stringify({ seam: { planted: true }, ...own, eventID: 'own-seam' }));
+    const producer = await bus.producer();
+    const normalize = createNormalizeRole({ bus, topics: a, ...(detection.ruleset ? { ruleset: detection.ruleset } : {}), groupId: 'n' });
+    await normalize.start();
+    for (const text of lines) {
+      const source = detectSource(text)!;
+      await producer.send([{ topic: a.raw(source), key: 'k', value: Buffer.from(text), headers: rawHeaders({ collector: 'test', receivedAt: '2024-11-05T14:00:00.000Z', source }) }]);
+    }
+    for (const t of a.rawAll) await bus.waitCommitted('n', t);
+    await normalize.stop();
+    // The same signals again with ADR 0023 headers (five numbers per signal): the correlate role serializes each event whole.
+    let parts = 0;
+    for (const [p, ms] of bus.read(a.signals).entries()) {
+      const copies = ms.map((m) => {
+        const h = m.headers?.[SIGNAL_SPANS_HEADER];
+        if (h === undefined) return { topic: b.signals, key: m.key, partition: p, value: m.value };
+        const entries = JSON.parse(h) as unknown[][];
+        parts += signalSpans(m.value, m.headers)?.filter((sp) => sp.seamAt !== undefined).length ?? 0;
+        return { topic: b.signals, key: m.key, partition: p, value: m.value, headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(entries.map((e) => e.slice(0, 5))) } };
+      });
+      await producer.send(copies);
+    }
+    const byId = async (topics: typeof a, group: string): Promise<Map<string, string>> => {
+      const correlate = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: group });
+      await correlate.start();
+      await bus.waitCommitted(group, topics.signals);
+      await correlate.stop();
+      return new Map(bus.read(topics.events).flat().flatMap((x) => eventJsons(x).map((j) => [(JSON.parse(j.toString('utf8')) as SeamEvent).seam.id, j.toString('utf8')] as const)));
+    };
+    const spliced = await byId(a, 'ca');
+    const whole = await byId(b, 'cb');
+    expect(parts).toBeGreaterThan(100);
+    expect(whole.size).toBeGreaterThan(100);
+    let annotated = 0;
+    for (const [id, json] of whole) {
+      expect(spliced.get(id)).toBe(json);
+      if (/"seam":\{.*"(origin|chain)":/.test(json)) annotated++;
+    }
+    expect(annotated).toBeGreaterThan(10);
+    expect(whole.get('own-seam')).toContain('"seam":{"id":"own-seam"');
+    expect(Object.keys(JSON.parse(whole.get('own-seam')!) as object)[0]).toBe('seam');
   });
 
   it('the index role stops reading while the sink is slow, instead of buffering', async () => {
