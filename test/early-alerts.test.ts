@@ -3,7 +3,7 @@
 // replaces it in the index whichever of the two writes comes last; a rule that reads a field the identity
 // graph writes (or searches keywords, or is withheld by a correlation) is never early; the deliver role
 // notifies each alert once, also across a restart between the two versions.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../src/bus/memory.ts';
 import type { BusMessage } from '../src/bus/types.ts';
 import { alertId, type Alert } from '../src/detect/alert.ts';
-import { EarlyAlerts, isProvisionalMessage, messageVersion, notEarlyBecause, ALERT_VERSION_HEADER, type AlertVersion } from '../src/pipeline/early.ts';
+import { EarlyAlerts, isProvisionalMessage, messageVersion, notEarlyBecause, ALERT_VERSION_HEADER, EARLY_HINT_HEADER, type AlertVersion } from '../src/pipeline/early.ts';
+import { detectSource } from '../src/sources/cloudwatch-logs/parse.ts';
 import { loadDetection, type Detection } from '../src/pipeline/detection.ts';
 import { memoryHistory } from '../src/pipeline/history.ts';
 import { memoryUpstream } from '../src/pipeline/progress.ts';
@@ -433,6 +434,68 @@ describe('an early alert whose final the ordered path cannot produce (ADR 0027)'
     expect(new Set(early).size).toBe(5);
     expect(stopped.sort()).toEqual([...new Set(early)].sort());
     await normalize.stop();
+    await bus.close();
+  });
+});
+
+describe("stage 1's early hints (ADR 0026)", () => {
+  it('the correlate role parses and matches on arrival only the signals stage 1 names, and raises the same early alerts', async () => {
+    const shipped = await loadDetection({ rules: [join(import.meta.dirname, '..', 'detections')] });
+    const lines = (await readFile(join(import.meta.dirname, '..', 'deploy', 'demo', 'eks-demo.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    const bus = new MemoryBus({ defaultPartitions: 2, maxBatch: 40 });
+    const producer = await bus.producer();
+    const topics = pipelineTopics('hints.');
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ruleset: shipped.ruleset!, earlyHints: true });
+    await normalize.start();
+    // Event time a few minutes ahead, a second apart, in file order: the wall clock never releases a signal, and
+    // every signal waits for the watermark (stage 1's marks) when it arrives.
+    const t0 = Date.now() + 5 * 60_000;
+    for (const [i, text] of lines.entries()) {
+      const source = detectSource(text)!;
+      const at = new Date(t0 + i * 1000).toISOString();
+      const record = text.replace(/"(eventTime|requestReceivedTimestamp|stageTimestamp|time|updatedAt|createdAt)":"[^"]*"/g, `"$1":"${at}"`);
+      await producer.send([{ topic: topics.raw(source), key: 'k', value: Buffer.from(record), headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source }) }]);
+    }
+    for (const t of topics.rawAll) await bus.waitCommitted('n', t);
+    await normalize.stop();
+    const signals = bus.read(topics.signals);
+    expect(signals.flat().filter((m) => m.headers?.[EARLY_HINT_HEADER] !== undefined).length).toBeGreaterThan(10);
+    // The same signal messages with the hints (as stage 1 wrote them), without (an older stage 1), and for another set of early rules.
+    const run = async (name: string, hint: (h: string) => string | undefined): Promise<{ early: string[]; final: string[]; stats: Record<string, unknown> }> => {
+      const own = pipelineTopics(`hints-${name}.`);
+      const t: PipelineTopics = { ...own, raw: topics.raw, rawAll: topics.rawAll, sourceOfRaw: topics.sourceOfRaw };
+      for (const [p, ms] of signals.entries()) {
+        await producer.send(
+          ms.map((m) => {
+            const headers = { ...m.headers };
+            const h = headers[EARLY_HINT_HEADER];
+            delete headers[EARLY_HINT_HEADER];
+            const v = h === undefined ? undefined : hint(h);
+            if (v !== undefined) headers[EARLY_HINT_HEADER] = v;
+            return { topic: t.signals, key: m.key, partition: p, value: m.value, headers };
+          }),
+        );
+      }
+      const correlate = createCorrelateRole({ bus, topics: t, detection: shipped, history: memoryHistory(bus), groupId: 'c', order: { upstream: memoryUpstream(bus, t, 'n'), idleMs: Infinity, pollMs: 0 } });
+      await correlate.start();
+      await bus.waitCommitted('c', t.signals);
+      const stats = correlate.stats();
+      await correlate.flush();
+      await correlate.stop();
+      const all = alertsOn(bus, t);
+      return { early: all.filter((x) => x.provisional).map((x) => x.alert.id).sort(), final: all.filter((x) => !x.provisional).map((x) => x.alert.id).sort(), stats };
+    };
+    const hinted = await run('on', (h) => h);
+    const without = await run('off', () => undefined);
+    const other = await run('other', () => JSON.stringify(['not-these-rules', []]));
+    expect(without.early.length).toBeGreaterThan(3);
+    expect(hinted.early).toEqual(without.early);
+    expect(hinted.final).toEqual(without.final);
+    expect(other.early).toEqual(without.early);
+    expect(without.stats).toMatchObject({ earlySkipped: 0 });
+    expect(other.stats).toMatchObject({ earlySkipped: 0 });
+    // Most held signals match no early rule: stage 1 said so, and they were not parsed on arrival.
+    expect(hinted.stats.earlySkipped as number).toBeGreaterThan(without.early.length);
     await bus.close();
   });
 });

@@ -8,6 +8,7 @@
  * one, so the alert the ordered path raises later has the same id; it replaces the provisional one.
  * Native detections and correlations read the graph or windows: never early.
  */
+import { createHash } from 'node:crypto';
 import type { SeamEvent } from '../core/envelope.ts';
 import { alertFromMatch, type Alert } from '../detect/alert.ts';
 import { ruleLookupFrom } from '../detect/correlate/compile.ts';
@@ -75,12 +76,21 @@ export function notEarlyBecause(rule: CompiledRule, suppressed: (id: string) => 
 export class EarlyAlerts {
   /** Ids of the rules raised early. */
   readonly rules: ReadonlySet<string>;
+  /** Names the set of early rules (ADR 0026): stage 1's hints are used only by a correlate role whose set has the same name. */
+  readonly fingerprint: string;
 
   constructor(private readonly ruleset: Ruleset) {
     const engine = new CorrelationEngine(ruleset.correlations, { ruleLookup: ruleLookupFrom(ruleset.rules) });
     const ids = new Set<string>();
     for (const r of ruleset.rules) if (notEarlyBecause(r, (id) => engine.isSuppressed(id)) === undefined) ids.add(r.id);
     this.rules = ids;
+    this.fingerprint = createHash('sha256').update([...ids].sort().join('\n')).digest('hex').slice(0, 16);
+  }
+
+  /** Whether stage 1's matches of an unannotated event include an early rule (the event's early hint, ADR 0026). */
+  hit(matches: readonly { rule: { id: string } }[]): boolean {
+    for (const m of matches) if (this.rules.has(m.rule.id)) return true;
+    return false;
   }
 
   /**
@@ -103,4 +113,30 @@ export class EarlyAlerts {
 /** Whether a `seam.alerts` message carries a provisional alert (its header). */
 export function isProvisionalMessage(headers: Record<string, string | undefined> | undefined): boolean {
   return messageVersion(headers) === 'provisional';
+}
+
+/**
+ * Stage 1's early hints on a `seam.signals` message (ADR 0026): `[fingerprint, [i, …]]`, the indexes (in the
+ * message's spans) of the signals whose event matched one of the early rules named by the fingerprint. The
+ * correlate role parses and matches for early alerts only those; the others cannot raise one. The hint only
+ * saves work: a signal it names is matched again, and one it leaves out still gets its final alert.
+ */
+export const EARLY_HINT_HEADER = 'seam-signal-early';
+
+/** The indexes of a message's signals that may raise an early alert, or undefined when its hint is absent, unreadable or for other rules. */
+export function earlyHints(headers: Record<string, string> | undefined, fingerprint: string): ReadonlySet<number> | undefined {
+  const h = headers?.[EARLY_HINT_HEADER];
+  if (h === undefined) return undefined;
+  try {
+    const x = JSON.parse(h) as unknown;
+    if (!Array.isArray(x) || x.length !== 2 || x[0] !== fingerprint || !Array.isArray(x[1])) return undefined;
+    const out = new Set<number>();
+    for (const i of x[1] as unknown[]) {
+      if (!Number.isInteger(i)) return undefined;
+      out.add(i as number);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }

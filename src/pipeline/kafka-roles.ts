@@ -68,6 +68,8 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           groupId: group('normalize'),
           ...(o.detection?.ruleset ? { ruleset: o.detection.ruleset } : {}),
           ...(o.maxRecordBytes ? { maxRecordBytes: o.maxRecordBytes } : {}),
+          // The correlate role raises early alerts on Kafka (ADR 0025): tell it which signals can (ADR 0026).
+          earlyHints: true,
         }),
       );
     } else if (name === 'correlate') {

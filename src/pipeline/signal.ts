@@ -2,6 +2,7 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { boundedLru, type Lru } from '../core/lru.ts';
 import { first, obj } from '../core/values.ts';
 import { ByteRun } from './byte-run.ts';
+import { EARLY_HINT_HEADER } from './early.ts';
 import { writeEventJson, type EventJson } from './event-json.ts';
 
 /**
@@ -83,6 +84,8 @@ export interface SignalSpanMeta {
   id: unknown;
   ts: unknown;
   received: unknown;
+  /** Stage 1 matched its event against the early rules (ADR 0026): whether one matched. */
+  early?: boolean;
 }
 
 /**
@@ -103,9 +106,15 @@ export class SignalBatcher {
   private bytes = 0;
   private count = 0;
   private spans: unknown[][] | undefined = [];
+  /** Indexes of the open message's signals that matched an early rule; undefined once a signal came without the answer. */
+  private hits: number[] | undefined = [];
   private readonly out: { key: string; value: Buffer; signals: number; headers?: Record<string, string> }[] = [];
 
-  constructor(private readonly maxBytes = 256 * 1024) {}
+  /** @param earlyFingerprint with it, messages whose every signal says whether it matched an early rule carry the early hint header (ADR 0026) */
+  constructor(
+    private readonly maxBytes = 256 * 1024,
+    private readonly earlyFingerprint?: string,
+  ) {}
 
   /** Adds a signal around its event's JSON, whole or in parts (a string is encoded once, into the message). */
   add(key: string, rules: string[], why: SignalItem['why'], eventJson: EventJson, meta?: SignalSpanMeta): void {
@@ -132,6 +141,8 @@ export class SignalBatcher {
       from = run.length;
       run.bytes(signal);
     }
+    if (meta?.early === undefined) this.hits = undefined;
+    else if (meta.early) this.hits?.push(this.count);
     if (meta === undefined) this.spans = undefined;
     else if (seamAt < 0) this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, run.length]);
     else this.spans?.push([meta.id ?? null, meta.ts ?? null, meta.received ?? null, from, run.length, eventAt, eventAt + seamAt]);
@@ -155,7 +166,12 @@ export class SignalBatcher {
       if (this.count > 0 && this.key !== undefined) {
         this.run.bytes(CLOSE);
         const spans = this.spans;
-        this.out.push({ key: this.key, value: this.run.done(), signals: this.count, ...(spans !== undefined && spans.length === this.count ? { headers: { [SIGNAL_SPANS_HEADER]: JSON.stringify(spans) } } : {}) });
+        const headers: Record<string, string> = {};
+        if (spans !== undefined && spans.length === this.count) {
+          headers[SIGNAL_SPANS_HEADER] = JSON.stringify(spans);
+          if (this.earlyFingerprint !== undefined && this.hits !== undefined) headers[EARLY_HINT_HEADER] = JSON.stringify([this.earlyFingerprint, this.hits]);
+        }
+        this.out.push({ key: this.key, value: this.run.done(), signals: this.count, ...(headers[SIGNAL_SPANS_HEADER] !== undefined ? { headers } : {}) });
       } else {
         this.run.takeTail(this.run.length);
       }
@@ -164,6 +180,7 @@ export class SignalBatcher {
     this.bytes = 0;
     this.count = 0;
     this.spans = [];
+    this.hits = [];
   }
 }
 

@@ -13,7 +13,7 @@ import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
-import { ALERT_VERSION_HEADER, EarlyAlerts, messageVersion, unenrichedVersion, type AlertVersion, type Unenriched } from '../early.ts';
+import { ALERT_VERSION_HEADER, EarlyAlerts, earlyHints, messageVersion, unenrichedVersion, type AlertVersion, type Unenriched } from '../early.ts';
 import { incidentMessages } from '../incident-topic.ts';
 import { decodeSignalMessage, parseSpan, signalSpans } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
@@ -170,7 +170,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const states = new Map<number, PartitionState>();
   /** Early alerts closed without their enriched final (ADR 0027), by reason: `seam_alerts_unenriched_total`. */
   const unenriched: Record<Unenriched, number> = { enrichment_failed: 0, not_confirmed: 0, member_stopped: 0 };
-  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
+  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -301,7 +301,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const { value: _bytes, ...ref } = m;
       // Held signals keep a copy of their message, not the fetch response it is a view of.
       const value = watch === undefined ? m.value : Buffer.from(m.value);
-      for (const sp of spans) {
+      // Stage 1's early hints (ADR 0026): only the signals it names can raise an early alert.
+      const hints = raiseEarly && early !== undefined ? earlyHints(m.headers, early.fingerprint) : undefined;
+      for (let i = 0; i < spans.length; i++) {
+        const sp = spans[i]!;
         const id = sp.id;
         if (typeof id === 'string') {
           if (st.seenEvents.has(id)) {
@@ -314,7 +317,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts, sp.eventAt, sp.seamAt);
         if (watch !== undefined) {
           if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) {
-            if (raiseEarly && early !== undefined && typeof id === 'string') out.arrived.push({ id, event: () => held.peek() });
+            if (raiseEarly && early !== undefined && typeof id === 'string') {
+              if (hints === undefined || hints.has(i)) out.arrived.push({ id, event: () => held.peek() });
+              else stats.earlySkipped++;
+            }
             continue;
           }
           stats.lateSignals++;

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/no
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
 import { eventJson, type EventJson } from '../event-json.ts';
+import { EarlyAlerts } from '../early.ts';
 import { EventBatcher } from '../event-route.ts';
 import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
@@ -19,6 +20,14 @@ export interface NormalizeRoleOptions {
   ruleset?: Ruleset;
   maxRecordBytes?: number;
   fromBeginning?: boolean;
+  /**
+   * Early hints (ADR 0026): match every signal's event against the Sigma rules the correlate role raises early
+   * (ADR 0025) and say on each signal message which signals matched one, so the correlate role parses and
+   * matches only those on arrival. Costs a Sigma match per signal the identity predicate forwards (otherwise
+   * not matched here, ADR 0019); worth it only where the correlate role raises early alerts (Kafka roles, not
+   * embedded mode).
+   */
+  earlyHints?: boolean;
   /** Test hook, called after a batch's outputs are built and before they are produced. */
   beforeProduce?: (batch: ConsumedMessage[]) => Promise<void>;
 }
@@ -44,6 +53,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   /** Partitions of `seam.events`: events are batched per partition (ADR 0019); 0 until the topic exists (one message per event). */
   let eventPartitions = 0;
   let partitionsLookedAt = 0;
+  const earlyRules = o.earlyHints === true && o.ruleset !== undefined ? new EarlyAlerts(o.ruleset) : undefined;
+  const early = earlyRules !== undefined && earlyRules.rules.size > 0 ? earlyRules : undefined;
   /** Progress last marked per raw partition, so a batch that moved nothing forward sends no marks. */
   const marked = new Map<string, number>();
 
@@ -56,7 +67,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
 
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
     const out: BusMessage[] = [];
-    const signals = new SignalBatcher();
+    const signals = new SignalBatcher(undefined, early?.fingerprint);
     // `seam.events` may not exist yet (the memory bus creates topics on first use): look again, at most every second.
     if (eventPartitions === 0 && Date.now() - partitionsLookedAt >= 1000) {
       partitionsLookedAt = Date.now();
@@ -105,13 +116,18 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         counters.error('SEAM_ERR_STAGE_THREW');
       }
       let rules: string[] = [];
-      if (!identity) {
+      // Whether an early rule matched (ADR 0026); a match that throws leaves it to the correlate role (true).
+      let earlyHit: boolean | undefined;
+      if (!identity || early !== undefined) {
         try {
-          rules = o.ruleset ? o.ruleset.match(ev).map((x) => x.rule.id) : [];
+          const matches = o.ruleset ? o.ruleset.match(ev) : [];
+          if (!identity) rules = matches.map((x) => x.rule.id);
+          earlyHit = early?.hit(matches);
         } catch {
           // A rule that throws must not lose the event: forward it, the correlate role matches again.
           counters.error('SEAM_ERR_RULE_EVAL');
           rules = [];
+          if (early !== undefined) earlyHit = true;
         }
       }
       const why: SignalItem['why'] = [];
@@ -120,7 +136,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (why.length > 0) {
         // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
-        signals.add(signalKey(ev), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at });
+        signals.add(signalKey(ev), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at, ...(earlyHit === undefined ? {} : { early: earlyHit }) });
       } else {
         stats.eventsOut++;
         events.add(ev, json);
