@@ -15,6 +15,13 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
 describe('memory bus', () => {
   it('partitions by key hash, stably', () => {
     expect(partitionFor('a/b', 8, 0)).toBe(partitionFor('a/b', 8, 99));
+    // FNV-1a of the key's UTF-8 bytes, ASCII or not (the ASCII path reads char codes, ADR 0026).
+    const fnv = (k: string, n: number): number => {
+      let h = 0x811c9dc5;
+      for (const b of Buffer.from(k, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h % n;
+    };
+    for (const k of ['', 'a', 'seam-id-123', '111122223333', 'ünï', 'a✓b', 'x\u007f', '\ud83d\ude00', `${'k'.repeat(300)}é`]) for (const n of [1, 3, 6, 7]) expect(partitionFor(k, n, 0), k).toBe(fnv(k, n));
     const used = new Set(['k1', 'k2', 'k3', 'k4', 'k5', 'k6'].map((k) => partitionFor(k, 4, 0)));
     expect(used.size).toBeGreaterThan(1);
   });

@@ -22,8 +22,19 @@ const MAX_BATCH = 500;
 export function partitionFor(key: string | null, partitions: number, roundRobin: number): number {
   if (key === null) return roundRobin % partitions;
   let h = 0x811c9dc5;
-  const bytes = Buffer.from(key, 'utf8');
-  for (const b of bytes) {
+  // FNV-1a over the key's UTF-8 bytes; an ASCII key's bytes are its char codes (no Buffer per key: ADR 0026).
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) return fnvBytes(key, partitions);
+    h ^= c;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+function fnvBytes(key: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(key, 'utf8')) {
     h ^= b;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
