@@ -1,3 +1,4 @@
+import { coalescingProducer } from '../../bus/coalesce.ts';
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
@@ -28,6 +29,12 @@ export interface NormalizeRoleOptions {
    * embedded mode).
    */
   earlyHints?: boolean;
+  /**
+   * Raw partitions whose batches are handled at once (default 24: the 4 raw topics' 6 partitions each). One
+   * fetch brings a batch per raw partition with records; one at a time, each waited for its own produce and
+   * offset commit before the next began, and a record waited for every batch before it (issue 15 item 5).
+   */
+  partitionsAtOnce?: number;
   /** Test hook, called after a batch's outputs are built and before they are produced. */
   beforeProduce?: (batch: ConsumedMessage[]) => Promise<void>;
 }
@@ -170,13 +177,15 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   return {
     name: 'normalize',
     async start() {
-      producer = await o.bus.producer();
+      // Batches of several raw partitions are handled at once: their sends share produce requests.
+      producer = coalescingProducer(await o.bus.producer());
       signalPartitions = await o.bus.partitions(o.topics.signals);
       consumer = await o.bus.consumer({
         groupId: o.groupId ?? defaultGroupId('normalize'),
         topics: [...o.topics.rawAll],
         fromBeginning: o.fromBeginning ?? true,
         handle,
+        partitionsAtOnce: o.partitionsAtOnce ?? 24,
       });
       await consumer.run();
     },
