@@ -160,9 +160,13 @@ describe('which rules are raised early (ADR 0025)', () => {
   });
 });
 
-describe('early alerts through the roles', () => {
+/**
+ * An OpenSearch sink under a prefix of its own for one describe block (templates set up before, indices and
+ * templates removed after), and the alert document indexed under an id.
+ */
+function alertStore(name: string): { sink: () => OpenSearchSink; indexed: (id: string) => Promise<Alert | undefined> } {
   const os = new Client({ node: opensearchUrl() });
-  const indexPrefix = `seamt_${RUN_ID}_early`.toLowerCase();
+  const indexPrefix = `seamt_${RUN_ID}_${name}`.toLowerCase();
   let sink: OpenSearchSink;
   beforeAll(async () => {
     sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
@@ -175,7 +179,6 @@ describe('early alerts through the roles', () => {
     await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
     await os.close();
   });
-
   const indexed = async (id: string): Promise<Alert | undefined> => {
     await os.indices.refresh({ index: `${indexPrefix}-alerts-*` });
     const r = await os.search({ index: `${indexPrefix}-alerts-*`, body: { query: { ids: { values: [id] } } } as never });
@@ -183,6 +186,12 @@ describe('early alerts through the roles', () => {
     expect(hits.length).toBeLessThanOrEqual(1);
     return hits[0]?._source;
   };
+  return { sink: () => sink, indexed };
+}
+
+describe('early alerts through the roles', () => {
+  const store = alertStore('early');
+  const indexed = store.indexed;
 
   it('the alert is out before the watermark passes its signal, and the final one (same id) replaces it', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1 });
@@ -215,7 +224,7 @@ describe('early alerts through the roles', () => {
     expect(after.filter((x) => x.provisional)).toHaveLength(1);
 
     // The index role: the final document is what the index holds.
-    const index = createIndexRole({ bus, topics, sink, groupId: 'i', incidents: false, identity: false });
+    const index = createIndexRole({ bus, topics, sink: store.sink(), groupId: 'i', incidents: false, identity: false });
     await index.start();
     await bus.waitCommitted('i', topics.alerts);
     await index.stop();
@@ -237,7 +246,7 @@ describe('early alerts through the roles', () => {
     const msg = (a: Alert, p: boolean): BusMessage => ({ topic: topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), ...(p ? { headers: { [ALERT_VERSION_HEADER]: 'provisional' } } : {}) });
     // Final first (a member that lost the partition produced its provisional version late), then the provisional one.
     await producer.send([msg(final, false)]);
-    const first = createIndexRole({ bus, topics, sink, groupId: 'i1', incidents: false, identity: false });
+    const first = createIndexRole({ bus, topics, sink: store.sink(), groupId: 'i1', incidents: false, identity: false });
     await first.start();
     await bus.waitCommitted('i1', topics.alerts);
     await producer.send([msg(provisional, true)]);
@@ -245,7 +254,7 @@ describe('early alerts through the roles', () => {
     await first.stop();
     expect(await indexed(final.id)).toEqual(final);
     // And a full redelivery, in the topic's order (final, then provisional), by a second index group: still the final.
-    const again = createIndexRole({ bus, topics, sink, groupId: 'i2', incidents: false, identity: false });
+    const again = createIndexRole({ bus, topics, sink: store.sink(), groupId: 'i2', incidents: false, identity: false });
     await again.start();
     await bus.waitCommitted('i2', topics.alerts);
     await again.stop();
@@ -256,29 +265,10 @@ describe('early alerts through the roles', () => {
 });
 
 describe('an early alert whose final the ordered path cannot produce (ADR 0027)', () => {
-  const os = new Client({ node: opensearchUrl() });
-  const indexPrefix = `seamt_${RUN_ID}_early_close`.toLowerCase();
-  let sink: OpenSearchSink;
-  beforeAll(async () => {
-    sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
-    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
-  });
-  afterAll(async () => {
-    await sink.close().catch(() => undefined);
-    await os.indices.delete({ index: `${indexPrefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_index_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_component_template/${indexPrefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.close();
-  });
-  const indexed = async (id: string): Promise<Alert | undefined> => {
-    await os.indices.refresh({ index: `${indexPrefix}-alerts-*` });
-    const r = await os.search({ index: `${indexPrefix}-alerts-*`, body: { query: { ids: { values: [id] } } } as never });
-    const hits = (r.body as { hits: { hits: { _source: Alert }[] } }).hits.hits;
-    expect(hits.length).toBeLessThanOrEqual(1);
-    return hits[0]?._source;
-  };
+  const store = alertStore('early_close');
+  const indexed = store.indexed;
   const indexAll = async (bus: MemoryBus, topics: PipelineTopics, groupId: string): Promise<void> => {
-    const index = createIndexRole({ bus, topics, sink, groupId, incidents: false, identity: false });
+    const index = createIndexRole({ bus, topics, sink: store.sink(), groupId, incidents: false, identity: false });
     await index.start();
     await bus.waitCommitted(groupId, topics.alerts);
     await index.stop();
