@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
+import { scrub } from './redact.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -145,5 +146,59 @@ describe('redaction', () => {
     // Words that merely contain "authorization" are not tokens.
     const plain = must(normalizeLine(JSON.stringify({ ...base, eventName: 'GetAuthorizationToken', requestParameters: { note: 'authorization.k8s.io/decision' } }), meta));
     expect((plain.requestParameters as { note: string }).note).toBe('authorization.k8s.io/decision');
+  });
+});
+
+describe('scrub', () => {
+  // The pattern chain scrub gates (each replacement runs only when its text can be there), written out
+  // without gates: both must give the same string for every input.
+  const chain = (s: string): string =>
+    s
+      .replace(/-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----')
+      .replace(/((?:proxy-)?authorization\\?\s*["']?\s*[:=]\s*\\?["']?\s*)((?:bearer|basic|token|aws4-hmac-sha256)\s+)?[^\s"',;[\]{}\\]+/gi, '$1$2' + REDACTED)
+      .replace(/\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi, '$1$2' + REDACTED)
+      .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED)
+      .replace(/((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g, '$1' + REDACTED)
+      .replace(/((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\n\\]+/gi, '$1$2' + REDACTED)
+      .replace(/\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k: string, v: string) =>
+        v === REDACTED ? m : k + REDACTED,
+      )
+      .replace(
+        /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|\b(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+        (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED),
+      );
+
+  it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {
+    const key = 'AKIAIOSFODNN7EXAMPLE';
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const inputs = [
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----',
+      '-----BEGIN PRIVATE KEY-----\nMIIEvg',
+      'curl -H "Authorization: Bearer abcdefgh12345678" https://x',
+      'Proxy-Authorization=Basic dXNlcjpwYXNz',
+      'authorization: AWS4-HMAC-SHA256 Credential=x',
+      'BEARER abcdefgh12345678==',
+      'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig',
+      `aws configure set ${key} ${secret}`,
+      `AccessKeyId: ${key}, SecretAccessKey: ${secret}`,
+      'Cookie: session=abc123; Set-Cookie: id=1',
+      'x-amz-security-token: IQoJb3JpZ2luX2VjEPLAIN',
+      'PGPASSWORD=hunter22 psql -h db',
+      'export AWS_SECRET_ACCESS_KEY="abc def" GITHUB_TOKEN=ghp_x MY_API_KEY=k DB_PWD=p',
+      'mysql --password=hunter22 -u root',
+      'app --api-key abc123 --client-secret=xyz --auth-token t0k3n --access-key AK',
+      '{"password": "hunter22", "secret":"s", "api_key": "k", "client_secret": "c"}',
+      'password = hunter22; passwd: root; pwd=/home',
+      'secret=[REDACTED] token=[REDACTED-x]',
+      'TOKEN=[REDACTED] SECRET=abc',
+      'Authorization: Bearer [REDACTED]',
+      '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+      'authorization.k8s.io/decision',
+      'GetAuthorizationToken',
+      'passing through the tokenizer, a secretive asian api-keyboard',
+      'Pass the PASSWORD_HINT=x and PasswordPolicy',
+      'nothing to see in this string at all',
+    ];
+    for (const s of inputs) expect(scrub(s), s).toBe(chain(s));
   });
 });

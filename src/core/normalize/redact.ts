@@ -245,18 +245,31 @@ export function mayHoldToken(text: string): boolean {
   return LINE_HINT_RE.test(text);
 }
 
+/*
+ * One gate per pattern: a text each pattern needs to match (so a string without it cannot match). A
+ * string that passes HINT_RE usually holds one word of it ("secret", "token"...), and a gate scan costs
+ * less than a global replace that finds nothing. Each gate tests the string as the earlier replacements
+ * left it, so the result is the chain's, replacement for replacement.
+ */
+const AUTH_GATE = /authorization/i;
+const BEARER_GATE = /bearer/i;
+const AWS_KEY_GATE = /AKIA|ASIA/;
+const HEADER_GATE = /cookie|x-amz-security-token/i;
+const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
+const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
+
 /** Redacts tokens, keys and passwords in free text (also used on dead letters that are not JSON). */
 export function scrub(s: string): string {
   if (!HINT_RE.test(s)) return s;
-  return s
-    .replace(PRIVATE_KEY_RE, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----')
-    .replace(AUTH_RE, '$1$2' + REDACTED)
-    .replace(BEARER_RE, '$1$2' + REDACTED)
-    .replace(JWT_RE, REDACTED)
-    .replace(AWS_SECRET_RE, '$1' + REDACTED)
-    .replace(HEADER_RE, '$1$2' + REDACTED)
-    .replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED))
-    .replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (s.includes('PRIVATE KEY-----')) s = s.replace(PRIVATE_KEY_RE, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----');
+  if (AUTH_GATE.test(s)) s = s.replace(AUTH_RE, '$1$2' + REDACTED);
+  if (BEARER_GATE.test(s)) s = s.replace(BEARER_RE, '$1$2' + REDACTED);
+  if (s.includes('eyJ')) s = s.replace(JWT_RE, REDACTED);
+  if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
+  if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, '$1$2' + REDACTED);
+  if (SECRET_ENV_GATE.test(s)) s = s.replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED));
+  if (SECRET_ARG_GATE.test(s)) s = s.replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
+  return s;
 }
 
 interface Hit {
@@ -311,7 +324,8 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], envCtx = false): void
     }
   }
   const top = path.length === 0;
-  for (const k of Object.keys(o)) {
+  // for-in, not Object.keys: no key array per object (parsed records inherit no enumerable keys).
+  for (const k in o) {
     if (top && k === 'seam') continue;
     path.push(k);
     walkStrings(o[k], path, hits, envCtx || ENV_KEY_RE.test(k));

@@ -52,6 +52,9 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** A key one of the two wrappers below needs (`"CloudTrailEvent"` or `"message"`): without one the text is no wrapper. */
+const MAY_BE_WRAPPED = /"(?:CloudTrailEvent|message)"/;
+
 /** Unwraps a filter-log-events / GetLogEvents item (`{timestamp, message, eventId...}`) to its message. */
 function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; eventId?: string } | undefined {
   if (!text.includes('"message"') || !(text.includes('"ingestionTime"') || text.includes('"eventId"'))) return undefined;
@@ -158,8 +161,10 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
     for (const p of pieces) {
       const origin = `${path}:${p.line}`;
       if (p.kind === 'record') {
-        const ct = unwrapLookupEvent(p.text);
-        const cw = ct === undefined ? unwrapCloudWatchEvent(p.text) : undefined;
+        // One scan for both wrappers' keys; most records are neither, and each `includes` is a pass of its own.
+        const wrapped = MAY_BE_WRAPPED.test(p.text);
+        const ct = wrapped ? unwrapLookupEvent(p.text) : undefined;
+        const cw = wrapped && ct === undefined ? unwrapCloudWatchEvent(p.text) : undefined;
         if (ct) {
           held.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs });
           if (held.length >= SORT_HOLD) out.push(...releaseHeld());
