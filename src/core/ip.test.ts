@@ -62,6 +62,24 @@ describe('isPrivateIp', () => {
   });
 });
 
+describe('isPrivateIp on dotted IPv4 (the octet fast path)', () => {
+  it('answers as the address parser does (the same text with a leading space takes the parser)', () => {
+    const edges = [0, 1, 9, 10, 11, 99, 100, 126, 127, 128, 168, 169, 171, 172, 173, 191, 192, 193, 254, 255, 256, 999];
+    const seconds = [0, 15, 16, 31, 32, 63, 64, 127, 128, 167, 168, 169, 254, 255];
+    let privates = 0;
+    for (const a of edges) {
+      for (const b of seconds) {
+        for (const ip of [`${a}.${b}.0.1`, `${a}.${b}.255.255`, `0${a}.${b}.1.1`, `${a}.0${b}.1.1`, `${a}.${b}.300.1`, `${a}.${b}.1`, `${a}.${b}.1.1.1`]) {
+          const fast = isPrivateIp(ip);
+          expect(fast, ip).toBe(isPrivateIp(' ' + ip));
+          if (fast) privates++;
+        }
+      }
+    }
+    expect(privates).toBeGreaterThan(0);
+  });
+});
+
 // Property test against the library: whatever spelling an address is written in (compressed, full, upper
 // case, bracketed, IPv4-mapped), the answer is the library's own bit comparison on the canonical addresses.
 describe('property: same answer as ipaddr.js on canonical addresses', () => {

@@ -92,6 +92,42 @@ const PRIVATE: readonly Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16
  * workload inside a VPC calls from. Loopback and link-local are not private networks here (not a VPC caller).
  */
 export function isPrivateIp(ip: string): boolean {
+  // Plain dotted IPv4 (what nearly every caller passes): the same ranges, read from the octets, no address object.
+  const n = dottedIpv4(ip);
+  if (n !== undefined) {
+    const a = n >>> 24;
+    const b = (n >>> 16) & 255;
+    return a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128);
+  }
   const a = parseAddress(ip);
   return a !== undefined && PRIVATE.some((r) => contains(r, a));
+}
+
+/**
+ * The 32-bit value of a text that is exactly four dot-separated decimal octets of 1–3 digits each ≤ 255 (what
+ * `parseAddress` reads as IPv4 when there is no surrounding space); undefined for anything else, which then takes
+ * the full path.
+ */
+function dottedIpv4(text: string): number | undefined {
+  const len = text.length;
+  if (len < 7 || len > 15) return undefined;
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || ++dots > 3) return undefined;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
+  n = n * 256 + octet;
+  return n;
 }

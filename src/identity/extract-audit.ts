@@ -111,6 +111,59 @@ function execCommand(uri: string | undefined): string | undefined {
   return parts.length === 0 ? undefined : parts.join(' ');
 }
 
+interface AuthKeys {
+  key: string;
+  to: string;
+}
+
+/**
+ * The key and target of an `authenticates_as` fact, built once per cluster, IAM principal and user name (the
+ * same few users send request after request; a key built per request is a long string to flatten and hash). Bounded.
+ */
+let authKeyMemo = new Map<string, Map<string, Map<string, AuthKeys>>>();
+let authKeyCount = 0;
+function authKeys(cluster: string, arn: string, username: string): AuthKeys {
+  let byArn = authKeyMemo.get(cluster);
+  if (byArn === undefined) authKeyMemo.set(cluster, (byArn = new Map()));
+  let byUser = byArn.get(arn);
+  if (byUser === undefined) byArn.set(arn, (byUser = new Map()));
+  let k = byUser.get(username);
+  if (k === undefined) {
+    if (++authKeyCount > 4096) {
+      authKeyMemo = new Map([[cluster, (byArn = new Map([[arn, (byUser = new Map())]]))]]);
+      authKeyCount = 1;
+    }
+    k = { key: `authenticates_as|${cluster}|${arn}|${username}`, to: userKey(cluster, username) };
+    byUser.set(username, k);
+  }
+  return k;
+}
+
+/**
+ * Would `sameJson` find `attributes` equal to `{ username, groups: <the strings of groups> }`? True only in the
+ * shape this extractor writes (a plain object, `username` then `groups`, nothing else); any other shape says
+ * false, and the full comparison in `assert` decides.
+ */
+function sameUserGroups(attributes: Record<string, unknown>, username: string, groups: unknown): boolean {
+  if (Object.getPrototypeOf(attributes) !== Object.prototype || attributes.username !== username) return false;
+  let i = 0;
+  for (const key in attributes) {
+    if ((i === 0 && key !== 'username') || (i === 1 && key !== 'groups') || i > 1) return false;
+    i++;
+  }
+  const had = attributes.groups;
+  if (i !== 2 || !Array.isArray(had)) return false;
+  let j = 0;
+  if (Array.isArray(groups)) {
+    for (const g of groups as unknown[]) {
+      if (typeof g !== 'string') continue;
+      if (j >= had.length || had[j] !== g) return false;
+      j++;
+    }
+  }
+  return j === had.length;
+}
+
 export function extractAudit(ev: SeamEvent, x: ExtractContext): void {
   const cluster = ev.seam.cluster ?? UNKNOWN_CLUSTER;
   const account = ev.seam.account;
@@ -120,8 +173,13 @@ export function extractAudit(ev: SeamEvent, x: ExtractContext): void {
   const canonical = first(extra?.canonicalArn);
   if (username !== undefined && canonical !== undefined) {
     const arn = canonicalIamArn(canonical);
-    const groups = Array.isArray(user?.groups) ? (user.groups as unknown[]).filter((g): g is string => typeof g === 'string') : [];
-    x.assert({ kind: 'authenticates_as', key: `authenticates_as|${cluster}|${arn}|${username}`, from: arn, to: userKey(cluster, username), account, cluster, attributes: { username, groups } });
+    // Every request of an IAM-authenticated user says the same: when the version valid now already does, nothing is built.
+    const k = authKeys(cluster, arn, username);
+    const cur = x.store.at(k.key, x.atMs);
+    if (cur === undefined || cur.fact.to !== k.to || !sameUserGroups(cur.fact.attributes, username, user?.groups)) {
+      const groups = Array.isArray(user?.groups) ? (user.groups as unknown[]).filter((g): g is string => typeof g === 'string') : [];
+      x.assert({ kind: 'authenticates_as', key: k.key, from: arn, to: k.to, account, cluster, attributes: { username, groups } });
+    }
     if (username.startsWith('system:node:')) {
       x.assertIfAbsent({ kind: 'node_role', key: `node_role|${cluster}|${arn}`, from: arn, to: clusterKey(cluster), account, cluster, attributes: { via: 'authenticator' } });
     }

@@ -399,7 +399,8 @@ export class IdentityGraph {
   private learnEgress(x: ExtractContext, cluster: string, ip: string | undefined, account: string | undefined, how: string): void {
     if (ip === undefined || cluster === UNKNOWN_CLUSTER) return;
     const known = this.store.outgoing(clusterKey(cluster), 'egress_ip', x.atMs);
-    if (known.some((e) => e.fact.to === ipKey(ip))) return;
+    const to = ipKey(ip);
+    if (known.some((e) => e.fact.to === to)) return;
     const firstMs = known.reduce((m, e) => Math.min(m, e.fromMs), Infinity);
     if (known.length >= this.config.maxEgressPerCluster) return;
     if (Number.isFinite(firstMs) && x.atMs - firstMs > this.config.egressLearningMs) return;
@@ -408,7 +409,7 @@ export class IdentityGraph {
     // so it must not be learned as egress (that would hide a stolen web-identity token).
     if ((this.config.clusters.find((c) => c.name === cluster)?.egressCidrs.length ?? 0) > 0) return;
     if (!isPrivateIp(ip) && known.length > 0 && known.every((e) => isPrivateIp(e.fact.to.slice(3)))) return;
-    x.assert({ kind: 'egress_ip', key: `egress_ip|${cluster}|${ip}`, from: clusterKey(cluster), to: ipKey(ip), cluster, account, attributes: { learned_from: how } });
+    x.assert({ kind: 'egress_ip', key: `egress_ip|${cluster}|${ip}`, from: clusterKey(cluster), to, cluster, account, attributes: { learned_from: how } });
   }
 
   // ── questions detections ask ─────────────────────────────────────────────────────────────────────────────

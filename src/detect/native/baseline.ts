@@ -96,7 +96,7 @@ export function remember(
   const t = isoMs(event['@timestamp']);
   const before = live(graph, d.key, t);
   const memory = ctx.config.baselineMemoryMs;
-  const firstSeenMs = before === undefined ? t : Math.min(Date.parse(String(before.fact.attributes.first_seen ?? before.fact.valid_from)), t);
+  const firstSeenMs = before === undefined ? t : Math.min(firstSeenOf(before), t);
   if (before === undefined || t - before.fromMs > memory / 2) {
     const f: IdentityFact = {
       kind: d.kind,
@@ -114,6 +114,23 @@ export function remember(
   }
   return { before, firstSeenMs };
 }
+
+/**
+ * `Date.parse` of a baseline version's first sighting, remembered per text (every call of a known principal
+ * asks it of the same few versions; the texts are the facts' own strings, so a look-up hashes nothing new). Bounded.
+ */
+function firstSeenOf(e: Edge): number {
+  const text = String(e.fact.attributes.first_seen ?? e.fact.valid_from);
+  let ms = firstSeenMemo.get(text);
+  if (ms === undefined) {
+    if (firstSeenMemo.size >= 4096) firstSeenMemo.clear();
+    ms = Date.parse(text);
+    firstSeenMemo.set(text, ms);
+  }
+  return ms;
+}
+
+const firstSeenMemo = new Map<string, number>();
 
 /** When the subject's learning started (ms); learns it on first sight. */
 export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string): number {
@@ -148,17 +165,28 @@ export function eventNetwork(event: SeamEvent, config: NativeConfig): NetworkInf
   if (ip === undefined) return undefined;
   // The answer depends only on the address and the config: remembered per config for recent addresses
   // (the same few addresses call again and again; each lookup parses the address and searches the table).
-  let memo = networks.get(config);
-  if (memo === undefined) networks.set(config, (memo = new Map()));
-  if (memo.has(ip)) return memo.get(ip);
+  // (The last config's memo is held apart: one engine runs with one config, and a WeakMap look-up per event costs.)
+  let memo = lastNetworks;
+  if (lastConfig !== config) {
+    memo = networks.get(config);
+    if (memo === undefined) networks.set(config, (memo = new Map()));
+    lastConfig = config;
+    lastNetworks = memo;
+  }
+  const hit = memo!.get(ip);
+  if (hit !== undefined) return hit === NO_NETWORK ? undefined : hit;
   const net = networkOf(ip, config.asnDatabase ? bundledAsnLookup : undefined, config.amazonAsns);
-  if (memo.size >= MAX_NETWORK_MEMO) memo.clear();
-  memo.set(ip, net === undefined ? undefined : Object.freeze(net));
+  if (memo!.size >= MAX_NETWORK_MEMO) memo!.clear();
+  memo!.set(ip, net === undefined ? NO_NETWORK : Object.freeze(net));
   return net;
 }
 
 const MAX_NETWORK_MEMO = 4096;
-const networks = new WeakMap<NativeConfig, Map<string, Readonly<NetworkInfo> | undefined>>();
+/** What the memo holds for an address with no network (one look-up tells it from an address not asked yet). */
+const NO_NETWORK: Readonly<NetworkInfo> = Object.freeze({ key: '', label: '', aws: undefined, private: false });
+const networks = new WeakMap<NativeConfig, Map<string, Readonly<NetworkInfo>>>();
+let lastConfig: NativeConfig | undefined;
+let lastNetworks: Map<string, Readonly<NetworkInfo>> | undefined;
 
 /** Baseline facts of one kind the subject holds at `t`. */
 export function known(graph: IdentityGraph, subjectKey: string, kind: IdentityFact['kind'], t: number): Edge[] {

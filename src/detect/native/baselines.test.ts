@@ -57,6 +57,17 @@ describe('networks', () => {
     expect(networkOf('10.0.3.4', bundledAsnLookup)?.private).toBe(true);
     expect(networkOf('s3.amazonaws.com', bundledAsnLookup)).toBeUndefined();
   });
+  it('answers a plain dotted IPv4 address (its fast path) as the address parser does (the same text with a leading space)', () => {
+    const ips = [EC2_IP, EC2_OTHER, NAT, OFFICE, HOME, ABROAD, ATTACKER, '10.0.3.4', '127.0.0.1', '169.254.169.254', '169.253.1.1', '172.15.0.1', '172.16.0.1', '172.31.255.255', '172.32.0.1'];
+    ips.push('192.168.1.1', '192.169.1.1', '100.63.0.1', '100.64.0.1', '100.127.0.1', '100.128.0.1', '0.0.0.0', '255.255.255.255', '1.2.3.4', '203.0.113.24', '8.8.8.8');
+    for (const ip of ips) {
+      for (const lookup of [bundledAsnLookup, undefined]) expect(networkOf(ip, lookup), ip).toEqual(networkOf(' ' + ip, lookup));
+    }
+    // Not the plain form: leading zeros, out of range, too few parts: the parser's answer (or none).
+    expect(networkOf('010.0.0.1', bundledAsnLookup)?.private).toBe(true);
+    expect(networkOf('1.2.3.256', bundledAsnLookup)).toBeUndefined();
+    expect(networkOf('1.2.3', bundledAsnLookup)).toBeUndefined();
+  });
   it('tells user-agent families apart', () => {
     expect(userAgentFamily(SSM_UA)).toBe('ec2-agent');
     expect(userAgentFamily('aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2 exec-env/AWS_ECS_EC2')).toBe('ec2-agent');

@@ -20,6 +20,19 @@ import { boundedLru, type Lru } from '../../core/lru.ts';
 /** Recon and secret access worth tying to an exec. */
 export function isSensitiveCall(action: string | undefined): boolean {
   if (action === undefined) return false;
+  // Asked of every CloudTrail call; a stream has few distinct actions: each answer is remembered (bounded).
+  let yes = sensitiveMemo.get(action);
+  if (yes === undefined) {
+    if (sensitiveMemo.size >= 4096) sensitiveMemo.clear();
+    yes = sensitive(action);
+    sensitiveMemo.set(action, yes);
+  }
+  return yes;
+}
+
+const sensitiveMemo = new Map<string, boolean>();
+
+function sensitive(action: string): boolean {
   const [svc, name = ''] = action.split(':') as [string, string | undefined];
   switch (svc) {
     case 'sts.amazonaws.com':

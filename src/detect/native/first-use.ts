@@ -34,6 +34,8 @@ export function remember(pending: Pending, cluster: string, principal: string, i
 
 /** The grant this event is the first use of, if any (and forgets it). */
 export function firstUse(pending: Pending, event: SeamEvent, windowMs: number): Grant | undefined {
+  // Nearly always nothing waits: no principal to work out, no key to build.
+  if (pending.size === 0) return undefined;
   const principal = iamPrincipalOfAudit(event);
   if (principal === undefined) return undefined;
   const key = (event.seam.cluster ?? 'unknown') + '|' + principal;

@@ -302,6 +302,8 @@ function prefixOf(ip: string): string {
  * the AWS question has no answer.
  */
 export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS): NetworkInfo | undefined {
+  const n = canonicalIpv4(text);
+  if (n !== undefined) return networkOfIpv4(text, n, lookup, amazonAsns);
   const a = parseAddress(text);
   if (a === undefined) return undefined;
   // An IPv4-mapped IPv6 address is its IPv4 address.
@@ -317,6 +319,51 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
   const p = prefixOf(ip);
   // A public IPv4 address no AS announces is not one of Amazon's; without a database (or for IPv6) we cannot tell.
   return { key: p, label: p, aws: v4 && lookup !== undefined && table !== null ? false : undefined, private: false };
+}
+
+/**
+ * `text` as a 32-bit number when it is an IPv4 address written the way ipaddr.js writes it back (four decimal
+ * octets ≤ 255, no leading zero, nothing around): then `parseAddress(text).toString()` is `text` itself, and
+ * `networkOfIpv4` answers as `networkOf` would without building the address object. Else undefined.
+ */
+function canonicalIpv4(text: string): number | undefined {
+  const len = text.length;
+  if (len < 7 || len > 15) return undefined;
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return undefined; // a leading zero
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return undefined;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return n * 256 + octet;
+}
+
+/** `networkOf` for a canonical IPv4 address `ip` (its number `n`): the same answers, read from the number. */
+function networkOfIpv4(ip: string, n: number, lookup: AsnLookup | undefined, amazonAsns: readonly number[]): NetworkInfo {
+  const a = Math.floor(n / 16777216);
+  const b = Math.floor(n / 65536) % 256;
+  // isPrivateIp's IPv4 ranges (10/8, 172.16/12, 192.168/16, 100.64/10), then loopback and link-local.
+  const priv = a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128) || a === 127 || (a === 169 && b === 254);
+  if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
+  const hit = lookup !== undefined ? lookup(ip) : undefined;
+  if (hit !== undefined) {
+    const aws = amazonAsns.includes(hit.asn);
+    return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
+  }
+  const p = `${a}.${b}.0.0/16`;
+  return { key: p, label: p, aws: lookup !== undefined && table !== null ? false : undefined, private: false };
 }
 
 /**
