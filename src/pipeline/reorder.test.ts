@@ -49,6 +49,38 @@ describe('ReorderBuffer', () => {
       expect(accepted.length).toBeLessThan(items.length); // some came too late, and were refused
     }
   });
+
+  it('releases in order when several streams each in order interleave (more streams than runs, so the heap takes some), ids tracked or not', () => {
+    // Six sources, each in time order, a little apart, picked at random; a few equal times so ids break ties.
+    let seed = 11;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const offsets = [0, 5, 12, 20, 3, 8];
+    const clocks = offsets.map(() => 0);
+    const items: [number, string][] = [];
+    for (let i = 0; i < 6000; i++) {
+      const s = Math.floor(rand() * clocks.length);
+      clocks[s] = Math.max(clocks[s]!, Math.floor(i / 4) + offsets[s]! + Math.floor(rand() * 3));
+      items.push([clocks[s]!, `s${s}-${Math.floor(rand() * 1e6)}`]);
+    }
+    for (const trackIds of [true, false]) {
+      const b = new ReorderBuffer<string>({ trackIds });
+      const got: string[] = [];
+      const accepted: [number, string][] = [];
+      let newest = -Infinity;
+      for (const [t, id] of items) {
+        if (b.push(t, id, `${t}/${id}`)) accepted.push([t, id]);
+        newest = Math.max(newest, t);
+        b.releaseUpTo(newest - 40, got);
+      }
+      expect(b.oldestMs).toBe(Math.min(...accepted.map((a) => a[0]).filter((t, i) => !got.includes(`${t}/${accepted[i]![1]}`))));
+      b.releaseUpTo(Infinity, got);
+      expect(b.size).toBe(0);
+      expect(b.oldestMs).toBeUndefined();
+      const want = accepted.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0)).map(([t, id]) => `${t}/${id}`);
+      expect(got).toEqual(want);
+      expect(accepted.length).toBe(items.length); // within the lateness: none refused
+    }
+  });
 });
 
 describe('ProgressClock', () => {

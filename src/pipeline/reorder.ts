@@ -18,22 +18,70 @@ interface Held<T> {
 
 const before = (a: { t: number; id: string }, b: { t: number; id: string }): boolean => a.t < b.t || (a.t === b.t && a.id < b.id);
 
-/** Released items at the front of `run` are dropped (one copy) once this many have piled up and they are most of it. */
+/** Released items at the front of a run are dropped (one copy) once this many have piled up and they are most of it. */
 const RUN_COMPACT_AT = 4096;
+/** Sorted runs kept at most; an item that extends none of them goes to the heap. */
+const MAX_RUNS = 4;
+
+/** One sorted run, as three arrays read from `head` (no wrapper object per item). */
+class Run<T> {
+  t: number[] = [];
+  id: string[] = [];
+  v: (T | undefined)[] = [];
+  head = 0;
+
+  get empty(): boolean {
+    return this.head === this.t.length;
+  }
+
+  /** Can (t, id) go at the end (it sorts at or after the newest item)? */
+  fits(t: number, id: string): boolean {
+    const n = this.t.length;
+    if (n === this.head) return true;
+    const lt = this.t[n - 1]!;
+    return !(t < lt || (t === lt && id < this.id[n - 1]!));
+  }
+
+  push(t: number, id: string, value: T): void {
+    if (this.head === this.t.length && this.head > 0) this.clear();
+    this.t.push(t);
+    this.id.push(id);
+    this.v.push(value);
+  }
+
+  /** Takes the front item's value (the caller read its time and id). */
+  shift(): T {
+    const value = this.v[this.head] as T;
+    this.v[this.head++] = undefined;
+    const n = this.t.length;
+    if (this.head === n) this.clear();
+    else if (this.head >= RUN_COMPACT_AT && this.head * 2 >= n) {
+      this.t = this.t.slice(this.head);
+      this.id = this.id.slice(this.head);
+      this.v = this.v.slice(this.head);
+      this.head = 0;
+    }
+    return value;
+  }
+
+  private clear(): void {
+    this.t.length = 0;
+    this.id.length = 0;
+    this.v.length = 0;
+    this.head = 0;
+  }
+}
 
 /**
  * Items in (event time, id) order; `push` refuses what sorts before the last item released.
  *
- * Input is mostly in order already (one source, or sources a little apart): an item that sorts at or after
- * the newest one in `run` is appended there (a sorted array read from `runHead`, no sifting), and only the
- * others go to a min-heap. Release takes the smaller of the two fronts, so the order is the heap's alone.
+ * Input is mostly a few streams each in order (one per source, or sources a little apart): an item goes at
+ * the end of the first of up to `MAX_RUNS` sorted runs it does not sort before (sorted arrays read from their
+ * head, no sifting), and only items that extend no run go to a min-heap. Release takes the smallest of the
+ * fronts (a run wins a tie with the heap, an earlier run one with a later), so the order is (time, id).
  */
 export class ReorderBuffer<T> {
-  /** The in-order run, as three arrays read from `runHead` (no wrapper object per item). */
-  private runT: number[] = [];
-  private runId: string[] = [];
-  private runV: (T | undefined)[] = [];
-  private runHead = 0;
+  private readonly runs: Run<T>[] = [new Run<T>()];
   private readonly heap: Held<T>[] = [];
   /** Held ids with their counts, for `holds` (the correlate role asks it while rebuilding); off for a single stream. */
   private readonly ids: Map<string, number> | undefined;
@@ -45,15 +93,16 @@ export class ReorderBuffer<T> {
   }
 
   get size(): number {
-    return this.runT.length - this.runHead + this.heap.length;
+    let n = this.heap.length;
+    for (const r of this.runs) n += r.t.length - r.head;
+    return n;
   }
 
   /** Event time of the oldest held item. */
   get oldestMs(): number | undefined {
-    const h = this.heap[0];
-    if (this.runHead === this.runT.length) return h?.t;
-    const rt = this.runT[this.runHead]!;
-    return h === undefined || rt <= h.t ? rt : h.t;
+    let t = this.heap[0]?.t;
+    for (const r of this.runs) if (!r.empty && (t === undefined || r.t[r.head]! < t)) t = r.t[r.head]!;
+    return t;
   }
 
   /** Event time of the last item released, -Infinity before the first. */
@@ -64,7 +113,7 @@ export class ReorderBuffer<T> {
   /** Is an item with this id held? */
   holds(id: string): boolean {
     if (this.ids !== undefined) return this.ids.has(id);
-    for (let i = this.runHead; i < this.runId.length; i++) if (this.runId[i] === id) return true;
+    for (const r of this.runs) for (let i = r.head; i < r.id.length; i++) if (r.id[i] === id) return true;
     return this.heap.some((h) => h.id === id);
   }
 
@@ -72,39 +121,50 @@ export class ReorderBuffer<T> {
   push(t: number, id: string, value: T): boolean {
     if (!Number.isFinite(t)) return false;
     if (this.lastId !== undefined && !(this.lastT < t || (this.lastT === t && this.lastId < id))) return false;
-    const n = this.runT.length;
-    if (n === this.runHead || !(t < this.runT[n - 1]! || (t === this.runT[n - 1]! && id < this.runId[n - 1]!))) {
-      this.runT.push(t);
-      this.runId.push(id);
-      this.runV.push(value);
-    } else this.heapPush({ t, id, value });
+    const runs = this.runs;
+    let placed = false;
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i]!;
+      if (r.fits(t, id)) {
+        r.push(t, id, value);
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) {
+      if (runs.length < MAX_RUNS) {
+        const r = new Run<T>();
+        r.push(t, id, value);
+        runs.push(r);
+      } else this.heapPush({ t, id, value });
+    }
     if (this.ids !== undefined) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
     return true;
   }
 
   /** Every held item with event time at or before `watermarkMs`, in order (appended to `into`). */
   releaseUpTo(watermarkMs: number, into: T[] = []): T[] {
+    const runs = this.runs;
     for (;;) {
-      const h = this.heap[0];
-      let t: number;
-      let id: string;
-      let value: T;
-      if (this.runHead < this.runT.length) {
-        const rt = this.runT[this.runHead]!;
-        const rid = this.runId[this.runHead]!;
-        if (h === undefined || !(h.t < rt || (h.t === rt && h.id < rid))) {
-          // The run's front is the oldest.
-          if (rt > watermarkMs) return into;
+      // The smallest run front: its run, time and id.
+      let best: Run<T> | undefined;
+      let t = Infinity;
+      let id = '';
+      for (let i = 0; i < runs.length; i++) {
+        const r = runs[i]!;
+        if (r.head === r.t.length) continue;
+        const rt = r.t[r.head]!;
+        if (best === undefined || rt < t || (rt === t && r.id[r.head]! < id)) {
+          best = r;
           t = rt;
-          id = rid;
-          value = this.runV[this.runHead] as T;
-          this.runV[this.runHead++] = undefined;
-          this.compactRun();
-        } else {
-          if (h.t > watermarkMs) return into;
-          this.heapPop();
-          ({ t, id, value } = h);
+          id = r.id[r.head]!;
         }
+      }
+      const h = this.heap[0];
+      let value: T;
+      if (best !== undefined && (h === undefined || !(h.t < t || (h.t === t && h.id < id)))) {
+        if (t > watermarkMs) return into;
+        value = best.shift();
       } else {
         if (h === undefined || h.t > watermarkMs) return into;
         this.heapPop();
@@ -124,22 +184,6 @@ export class ReorderBuffer<T> {
   /** Everything held, in order (end of input). */
   drain(): T[] {
     return this.releaseUpTo(Infinity);
-  }
-
-  /** Drops the run's released front once it is empty, or once it is most of the run. */
-  private compactRun(): void {
-    const n = this.runT.length;
-    if (this.runHead === n) {
-      this.runT.length = 0;
-      this.runId.length = 0;
-      this.runV.length = 0;
-      this.runHead = 0;
-    } else if (this.runHead >= RUN_COMPACT_AT && this.runHead * 2 >= n) {
-      this.runT = this.runT.slice(this.runHead);
-      this.runId = this.runId.slice(this.runHead);
-      this.runV = this.runV.slice(this.runHead);
-      this.runHead = 0;
-    }
   }
 
   private heapPush(item: Held<T>): void {
