@@ -61,18 +61,51 @@ function subjectOf(event: SeamEvent, resolvedCluster: string | undefined): Basel
   if (p === undefined || p.type === 'aws_service' || p.type === 'anonymous' || p.type === 'unknown') return undefined;
   if (p.service_account !== undefined) {
     const cluster = resolvedCluster ?? event.seam.cluster ?? 'unknown';
-    return { key: `k8s:${cluster}:sa:${p.service_account}`, label: `service account ${p.service_account} (${cluster})`, principal: p };
+    const n = saSubjectNames(cluster, p.service_account);
+    return { key: n.key, label: n.label, principal: p };
   }
   const arn = p.arn ?? p.id;
   // An IAM-authenticated Kubernetes user (kubectl with an IAM session) is the same subject as the session's CloudTrail calls.
   if (p.type === 'assumed_role' || (p.type === 'k8s_user' && arn.includes(':assumed-role/'))) {
     const role = roleOfSession(arn);
     const session = p.session ?? arn.slice(arn.lastIndexOf('/') + 1);
-    if (role !== undefined && (session === '' || EPHEMERAL_SESSION.test(session))) return { key: canonicalIamArn(role), label: `role ${canonicalIamArn(role)}`, principal: p };
+    if (role !== undefined && (session === '' || EPHEMERAL_SESSION.test(session))) return { key: canonicalIamArn(role), label: roleLabel(canonicalIamArn(role)), principal: p };
     return { key: arn, label: arn, principal: p };
   }
   if (!arn.startsWith('arn:')) return undefined;
   return { key: arn, label: arn, principal: p };
+}
+
+/**
+ * A service account's subject key and label, built once per cluster and service account (its every call asks,
+ * and the key is then looked up again and again: a string built once is hashed once). Bounded.
+ */
+let saNames = new Map<string, Map<string, { key: string; label: string }>>();
+let saNameCount = 0;
+function saSubjectNames(cluster: string, sa: string): { key: string; label: string } {
+  let bySa = saNames.get(cluster);
+  if (bySa === undefined) saNames.set(cluster, (bySa = new Map()));
+  let n = bySa.get(sa);
+  if (n === undefined) {
+    if (++saNameCount > 4096) {
+      saNames = new Map([[cluster, (bySa = new Map())]]);
+      saNameCount = 1;
+    }
+    n = { key: `k8s:${cluster}:sa:${sa}`, label: `service account ${sa} (${cluster})` };
+    bySa.set(sa, n);
+  }
+  return n;
+}
+
+let roleLabels = new Map<string, string>();
+function roleLabel(role: string): string {
+  let l = roleLabels.get(role);
+  if (l === undefined) {
+    if (roleLabels.size >= 4096) roleLabels = new Map();
+    l = `role ${role}`;
+    roleLabels.set(role, l);
+  }
+  return l;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();

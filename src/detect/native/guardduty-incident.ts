@@ -42,6 +42,14 @@ interface State {
    * pending finding while none is due.
    */
   dueAfterMs: number;
+  /**
+   * The keys the last activity was recorded under, in order, with their logs: `activity` was last touched by
+   * `get` of exactly these keys in this order, so an event with the same keys (the same principal acting again,
+   * the usual case) finds the same logs, and getting them again would leave the LRU order as it is. Cleared by
+   * anything else that touches `activity`.
+   */
+  lastKeys: string[];
+  lastLogs: ActivityLog[];
 }
 
 const MAX_PER_KEY = 200;
@@ -94,7 +102,7 @@ export const guardDutyIncident: NativeDetection<State> = {
   description:
     'Every GuardDuty finding about an EKS cluster or an IAM principal becomes one incident: the finding, who the principal really is (identity chain), and what the same principal did in CloudTrail and the audit log from 15 minutes before to 15 minutes after.',
   triage: 'Start from the chain (who, through which mapping or pod), then read the joined events in time order; the finding’s own recommendation applies.',
-  createState: (c: NativeConfig): State => ({ activity: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries), dueAfterMs: Infinity }),
+  createState: (c: NativeConfig): State => ({ activity: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries), dueAfterMs: Infinity, lastKeys: [], lastLogs: [] }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const t = timeOf(event);
     const keys = keysOf(event, ctx);
@@ -103,10 +111,22 @@ export const guardDutyIncident: NativeDetection<State> = {
       const a: Activity = { id: event.seam.id, timeMs: t, action: event.seam.action ?? event.seam.source };
       if (nid !== undefined) a.nativeId = nid;
       const horizon = t - 2 * ctx.config.guardDutyJoinMs - 3600_000;
-      for (const k of keys) {
-        // `get` already makes the key the most recently used, as setting it again would.
-        let log = state.activity.get(k);
-        if (log === undefined) state.activity.set(k, (log = { items: [], times: [], head: 0 }));
+      // (All of the last keys are still held unless the map holds fewer entries than there are keys.)
+      const same = keys.length <= state.activity.maxSize && sameKeys(keys, state.lastKeys);
+      if (!same) {
+        state.lastKeys = keys;
+        state.lastLogs = [];
+      }
+      for (let i = 0; i < keys.length; i++) {
+        let log: ActivityLog | undefined;
+        if (same) log = state.lastLogs[i]!;
+        else {
+          const k = keys[i]!;
+          // `get` already makes the key the most recently used, as setting it again would.
+          log = state.activity.get(k);
+          if (log === undefined) state.activity.set(k, (log = { items: [], times: [], head: 0 }));
+          state.lastLogs.push(log);
+        }
         const times = log.times;
         log.items.push(a);
         times.push(t);
@@ -166,7 +186,16 @@ export const guardDutyIncident: NativeDetection<State> = {
   },
 };
 
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
+  // The gets below change the LRU order: the next event looks its logs up again.
+  state.lastKeys = [];
+  state.lastLogs = [];
   const joined = new Map<string, Activity>();
   for (const k of p.keys) {
     const log = state.activity.get(k);
