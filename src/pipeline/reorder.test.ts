@@ -51,10 +51,11 @@ describe('ReorderBuffer', () => {
   });
 
   it('releases in order when several streams each in order interleave (more streams than runs, so the heap takes some), ids tracked or not', () => {
-    // Six sources, each in time order, a little apart, picked at random; a few equal times so ids break ties.
+    // Twenty sources (more than the buffer keeps runs), each in time order, a little apart, picked at random;
+    // equal times, so ids break ties.
     let seed = 11;
     const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const offsets = [0, 5, 12, 20, 3, 8];
+    const offsets = Array.from({ length: 20 }, (_, i) => (i * 7) % 23);
     const clocks = offsets.map(() => 0);
     const items: [number, string][] = [];
     for (let i = 0; i < 6000; i++) {

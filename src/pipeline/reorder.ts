@@ -21,7 +21,7 @@ const before = (a: { t: number; id: string }, b: { t: number; id: string }): boo
 /** Released items at the front of a run are dropped (one copy) once this many have piled up and they are most of it. */
 const RUN_COMPACT_AT = 4096;
 /** Sorted runs kept at most; an item that extends none of them goes to the heap. */
-const MAX_RUNS = 4;
+const MAX_RUNS = 16;
 
 /** One sorted run, as three arrays read from `head` (no wrapper object per item). */
 class Run<T> {
