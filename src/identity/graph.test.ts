@@ -307,6 +307,38 @@ describe('identity graph: pods of a service account kept up to date', () => {
   });
 });
 
+describe('identity graph: last exec per pod remembered', () => {
+  it('answers as a graph asked afresh at times before, inside, across and after the exec windows, also going back', () => {
+    const at = (min: number): string => t('13:00:00', min * 60);
+    const facts: SeamEvent[] = [
+      ev(podCreate(controller, 'payments/api-1', 'api', at(0))),
+      ev(podCreate(controller, 'payments/api-2', 'api', at(0))),
+      ev(execInto(iamK8sUser(alice), 'payments/api-1', at(1))),
+      ev(execInto(iamK8sUser(bob), 'payments/api-2', at(10))),
+      ev(execInto(iamK8sUser(alice), 'payments/api-2', at(10))), // same start as bob's: the first in the index wins
+    ];
+    const asSa = (min: number): SeamEvent => ev(audit({ verb: 'list', user: saK8sUser('payments', 'api'), time: at(min), resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' }));
+    const kept = new IdentityGraph();
+    replay(kept, facts);
+    const origins: (string | undefined)[] = [];
+    // Minutes; the exec link window is 30 minutes: alice's first exec holds [1, 31), the two at :10 hold [10, 40).
+    for (const min of [0.5, 1, 1.5, 5, 9.99, 10, 10.5, 20, 30.99, 31, 31.5, 5, 39.99, 40, 45, 1]) {
+      const fresh = new IdentityGraph();
+      replay(fresh, facts);
+      const r = kept.resolve(asSa(min));
+      expect(r, `at minute ${min}`).toEqual(fresh.resolve(asSa(min)));
+      origins.push(r.origin?.k8s_user);
+    }
+    expect(origins.filter((o) => o !== undefined).length).toBeGreaterThan(5);
+    // A new exec changes the answer at once, inside a span the pod's last answer was remembered for.
+    const again = ev(execInto(iamK8sUser(alice), 'payments/api-1', at(20)));
+    kept.observe(again);
+    const fresh = new IdentityGraph();
+    replay(fresh, [...facts, again]);
+    for (const min of [20, 25]) expect(kept.resolve(asSa(min)), `after the new exec, minute ${min}`).toEqual(fresh.resolve(asSa(min)));
+  });
+});
+
 describe('identity graph: order of facts', () => {
   it('keeps validity intervals right when an older version arrives after a newer one', () => {
     const versions = ['10:00:00', '11:00:00', '12:00:00'].map((at, i) => ({

@@ -92,6 +92,8 @@ interface SaPods {
   pending: Set<string> | undefined;
 }
 const MAX_CHAIN_DEPTH = 6;
+/** Pods whose last exec is remembered at once (`lastExec`); past this the memo starts over. */
+const MAX_EXEC_MEMO = 4096;
 
 /** Would `JSON.stringify` write these two values the same? (Plain JSON data compared in place, no string built.) */
 export function sameJson(a: unknown, b: unknown): boolean {
@@ -256,6 +258,7 @@ export class IdentityGraph {
   private sincePrune = 0;
   private counters = { observed: 0, factsEmitted: 0, pruned: 0 };
   private readonly saPods = new Map<string, SaPods>();
+  private readonly execMemo = new Map<string, { stamp: number; fromT: number; untilT: number; edge: Edge | undefined }>();
 
   constructor(options: IdentityGraphOptions = {}) {
     this.config = IdentityGraphConfig.parse(options);
@@ -673,6 +676,25 @@ export class IdentityGraph {
     return c;
   }
 
+  /**
+   * The exec into the pod node `key` valid at `t` that started last (the first such in the store's index order
+   * when several started at once), or undefined. Remembered per pod with the store's stamp for the pod's execs
+   * and the span of time its answer holds (no exec of the pod starts or ends in it): a busy service account's
+   * every event asks this of each exec'd pod, and the pod's execs change rarely.
+   */
+  private lastExec(key: string, t: number): Edge | undefined {
+    const stamp = this.store.stampFrom(key, 'exec');
+    const m = this.execMemo.get(key);
+    if (m !== undefined && m.stamp === stamp && t >= m.fromT && t < m.untilT) return m.edge;
+    let last: Edge | undefined;
+    for (const e of this.store.outgoing(key, 'exec', t)) {
+      if (e.fromMs <= t && (last === undefined || e.fromMs > last.fromMs)) last = e;
+    }
+    if (this.execMemo.size >= MAX_EXEC_MEMO) this.execMemo.clear();
+    this.execMemo.set(key, { stamp, fromT: t, untilT: this.store.outgoingBoundAfter(key, 'exec', t), edge: last });
+    return last;
+  }
+
   /** Service account → pod → the last exec into one of its pods within the exec link window. */
   private resolveServiceAccount(r: Resolution, cluster: string, sa: string, pod: string | undefined, t: number, depth: number): void {
     const sak = saKey(cluster, sa);
@@ -682,9 +704,8 @@ export class IdentityGraph {
     let firstPod: { pod: string; via?: string } | undefined;
     let best: { edge: Edge; pod: string; via?: string } | undefined;
     const execsOf = (p: string, via: string | undefined, key: string): void => {
-      for (const e of this.store.outgoing(key, 'exec', t)) {
-        if (e.fromMs <= t && (best === undefined || e.fromMs > best.edge.fromMs)) best = { edge: e, pod: p, ...(via === undefined ? {} : { via }) };
-      }
+      const e = this.lastExec(key, t);
+      if (e !== undefined && (best === undefined || e.fromMs > best.edge.fromMs)) best = { edge: e, pod: p, ...(via === undefined ? {} : { via }) };
     };
     if (pod !== undefined) {
       nPods = 1;

@@ -88,6 +88,11 @@ export class EdgeStore {
   private clock = 0;
   private readonly toStamps = new Map<string, number>();
   private readonly fromSetStamps = new Map<string, number>();
+  /**
+   * `kind\0from` → stamp of the last change to a version of that kind starting at that node (added, closed,
+   * retracted, evicted or dropped): while it holds, `outgoing(from, kind, t)` answers the same for the same `t`.
+   */
+  private readonly fromStamps = new Map<string, number>();
   /** kind → the nodes at least one key of that kind starts at (the kind-prefixed `byFrom` entries, without building the prefix). */
   private readonly fromNodes = new Map<string, Set<string>>();
   /**
@@ -121,6 +126,7 @@ export class EdgeStore {
           e.toMs = at;
           e.closedBy = fact.provenance;
           this.touch(e.fact.to, fact.key);
+          this.touchFrom(e);
           return true;
         }
       }
@@ -145,10 +151,12 @@ export class EdgeStore {
       prev.toMs = at;
       prev.closedBy = fact.provenance;
       this.touch(prev.fact.to, fact.key);
+      this.touchFrom(prev);
     }
     const next = list[i];
     if (next !== undefined && edge.toMs > next.fromMs) edge.toMs = next.fromMs;
     list.splice(i, 0, edge);
+    this.touchFrom(edge);
     this.nVersions++;
     if (addTo(this.byFrom, fact.kind + '\0' + fact.from, fact.key)) {
       this.fromSetStamps.set(fact.kind, ++this.clock);
@@ -159,7 +167,9 @@ export class EdgeStore {
     addTo(this.byTo, fact.to, fact.key);
     if (fact.group !== undefined) addTo(this.byGroup, fact.group, fact.key);
     while (list.length > this.limits.maxVersionsPerKey) {
-      this.touch(list.shift()!.fact.to, fact.key);
+      const gone = list.shift()!;
+      this.touch(gone.fact.to, fact.key);
+      this.touchFrom(gone);
       this.nVersions--;
       this.evicted++;
     }
@@ -169,6 +179,39 @@ export class EdgeStore {
   private touch(to: string, key: string, dropped = false): void {
     this.toStamps.set(to, ++this.clock);
     this.onTouch?.(to, key, dropped);
+  }
+
+  private touchFrom(e: Edge): void {
+    this.fromStamps.set(e.fact.kind + '\0' + e.fact.from, ++this.clock);
+  }
+
+  /**
+   * Stamp of the last change to the versions of `kind` starting at `from` (0: none ever changed). Unchanged, and
+   * for a time no version of those keys starts or ends at (see `outgoingBounds`), `outgoing(from, kind, t)` is too.
+   */
+  stampFrom(from: string, kind: FactKind): number {
+    return this.fromStamps.get(kind + '\0' + from) ?? 0;
+  }
+
+  /**
+   * The first time after `t` at which a version of a key in `from`'s index for `kind` starts or ends (Infinity: none
+   * does): `outgoing(from, kind, t')` gives the same edges for every `t'` from `t` up to, not including, it.
+   */
+  outgoingBoundAfter(from: string, kind: FactKind, t: number): number {
+    const keys = this.byFrom.get(kind + '\0' + from);
+    if (keys === undefined) return Infinity;
+    let until = Infinity;
+    const scan = (k: string): void => {
+      const list = this.versions.get(k);
+      if (list === undefined) return;
+      for (const e of list) {
+        if (e.fromMs > t && e.fromMs < until) until = e.fromMs;
+        if (e.toMs > t && e.toMs < until) until = e.toMs;
+      }
+    };
+    if (typeof keys === 'string') scan(keys);
+    else for (const k of keys) scan(k);
+    return until;
   }
 
   /** Stamp of the last change to the versions pointing at `to` (0: no key points at it, none ever did or all were dropped). */
@@ -275,7 +318,10 @@ export class EdgeStore {
       let stale = false;
       for (const e of list) if (e.toMs < cutoff) stale = true;
       if (!stale) continue;
-      for (const e of list) this.touch(e.fact.to, key, true);
+      for (const e of list) {
+        this.touch(e.fact.to, key, true);
+        this.touchFrom(e);
+      }
       let keep = 0;
       for (const e of list) if (e.toMs >= cutoff) list[keep++] = e;
       const gone = list.splice(keep);
