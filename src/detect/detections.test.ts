@@ -35,4 +35,13 @@ describe("Seam's detection content", () => {
     expect(s.cases).toBeGreaterThanOrEqual(2 * s.files);
     expect(s.passed).toBe(s.cases);
   }, 120_000);
+
+  it('tests one rule file named on its own with its sibling test file', async () => {
+    const out = sink();
+    const s = await runRuleTests([join(DETECTIONS, 'kubernetes/k8s_admission_webhook_or_policy_deleted.yml')], out.stream);
+    expect(out.text()).not.toMatch(/^MISSING/m);
+    expect(s).toMatchObject({ files: 1, missing: 0, failed: 0, errors: 0 });
+    expect(s.cases).toBeGreaterThanOrEqual(2);
+    expect(s.passed).toBe(s.cases);
+  });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -101,7 +102,8 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
 
   for (const ruleFile of ruleFiles) {
     const testFile = siblingTest(ruleFile);
-    if (!testFiles.has(testFile)) {
+    // A rule file named on its own (`seam rules test foo.yml`) brings its sibling along.
+    if (!testFiles.has(testFile) && !existsSync(testFile)) {
       out.write(`MISSING ${ruleFile}: no sibling ${basename(testFile)}\n`);
       s.missing++;
       continue;
