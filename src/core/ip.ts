@@ -93,7 +93,7 @@ const PRIVATE: readonly Cidr[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16
  */
 export function isPrivateIp(ip: string): boolean {
   // Plain dotted IPv4 (what nearly every caller passes): the same ranges, read from the octets, no address object.
-  const n = dottedIpv4(ip);
+  const n = ipv4Number(ip);
   if (n !== undefined) {
     const a = n >>> 24;
     const b = (n >>> 16) & 255;
@@ -106,9 +106,10 @@ export function isPrivateIp(ip: string): boolean {
 /**
  * The 32-bit value of a text that is exactly four dot-separated decimal octets of 1–3 digits each ≤ 255 (what
  * `parseAddress` reads as IPv4 when there is no surrounding space); undefined for anything else, which then takes
- * the full path.
+ * the full path. `canonical`: also undefined when an octet has a leading zero, so that the text is exactly what
+ * `parseAddress(text).toString()` writes back.
  */
-function dottedIpv4(text: string): number | undefined {
+export function ipv4Number(text: string, canonical = false): number | undefined {
   const len = text.length;
   if (len < 7 || len > 15) return undefined;
   let n = 0;
@@ -118,16 +119,16 @@ function dottedIpv4(text: string): number | undefined {
   for (let i = 0; i < len; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || octet > 255 || ++dots > 3) return undefined;
+      if (digits === 0 || ++dots > 3) return undefined;
       n = n * 256 + octet;
       octet = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
+      if (canonical && digits > 0 && octet === 0) return undefined; // a leading zero
       octet = octet * 10 + (c - 48);
-      if (++digits > 3) return undefined;
+      if (++digits > 3 || octet > 255) return undefined;
     } else return undefined;
   }
-  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
-  n = n * 256 + octet;
-  return n;
+  if (dots !== 3 || digits === 0) return undefined;
+  return n * 256 + octet;
 }

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seamCacheDir } from '../../core/cache-dir.ts';
-import { isPrivateIp, parseAddress } from '../../core/ip.ts';
+import { ipv4Number, isPrivateIp, parseAddress } from '../../core/ip.ts';
 
 /** Amazon's autonomous systems (AWS regions, CloudFront, Amazon corporate): AS16509 and AS14618 announce almost all of AWS. */
 export const AMAZON_ASNS: readonly number[] = [16509, 14618, 8987, 9059, 7224, 10124, 17493, 36263, 38895, 39111, 58588, 62785, 135630, 400098, 401395];
@@ -302,7 +302,8 @@ function prefixOf(ip: string): string {
  * the AWS question has no answer.
  */
 export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS): NetworkInfo | undefined {
-  const n = canonicalIpv4(text);
+  // An IPv4 address as ipaddr.js writes it back (no leading zero): answered from its number, no address object.
+  const n = ipv4Number(text, true);
   if (n !== undefined) return networkOfIpv4(text, n, lookup, amazonAsns);
   const a = parseAddress(text);
   if (a === undefined) return undefined;
@@ -319,35 +320,6 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
   const p = prefixOf(ip);
   // A public IPv4 address no AS announces is not one of Amazon's; without a database (or for IPv6) we cannot tell.
   return { key: p, label: p, aws: v4 && lookup !== undefined && table !== null ? false : undefined, private: false };
-}
-
-/**
- * `text` as a 32-bit number when it is an IPv4 address written the way ipaddr.js writes it back (four decimal
- * octets ≤ 255, no leading zero, nothing around): then `parseAddress(text).toString()` is `text` itself, and
- * `networkOfIpv4` answers as `networkOf` would without building the address object. Else undefined.
- */
-function canonicalIpv4(text: string): number | undefined {
-  const len = text.length;
-  if (len < 7 || len > 15) return undefined;
-  let n = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < len; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return undefined;
-      n = n * 256 + octet;
-      octet = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return undefined; // a leading zero
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return undefined;
-    } else return undefined;
-  }
-  if (dots !== 3 || digits === 0) return undefined;
-  return n * 256 + octet;
 }
 
 /** `networkOf` for a canonical IPv4 address `ip` (its number `n`): the same answers, read from the number. */
