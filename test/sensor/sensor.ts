@@ -17,7 +17,8 @@
  * Before the pod, a visibility matrix: what each kind of prober can read of each kind of target's /proc.
  *
  * Needs root (to create the users and the namespace) and Kafka (npm run services:up). Ends with
- *   sensor: processes=<n> caught=<n> short_lived_caught=<n>/<n> connections=<n> caught=<n> token_reads=<n> caught=<n> cpu_ms_per_s=<x> rss_mb=<n>
+ *   sensor: processes=<n> caught=<n> short_lived_caught=<n>/<n> connections=<n> caught=<n> token_reads=<n> caught=<n> cpu_ms_per_s=<x> cpu_budget=within|over rss_mb=<n>
+ * It fails on a miss or on memory over budget; CPU is reported against its budget, not failed on (a speed figure).
  * The CPU and memory are the sensor process's own (utime+stime and VmRSS from the host's /proc), over the app's
  * burst and a quiet stretch after it (both printed). The machine is shared and loaded: the load average is printed beside them.
  */
@@ -451,7 +452,9 @@ check(joined, `the service account's pod (from the sensor) and its IRSA session 
 const cpuBusyPerSec = cpuBusy / busySec;
 const cpuPerSec = (cpuBusy + cpuIdle * idleSec) / (busySec + idleSec);
 const rssMb = Math.round(maxRssKb / 1024);
-check(cpuPerSec < CPU_BUDGET_MS_PER_S, `sensor CPU ${cpuPerSec.toFixed(1)} ms/s is over the ${CPU_BUDGET_MS_PER_S} ms/s budget`);
+// CPU is a speed figure: reported against its budget, never a pass/fail line here (speed lives in benchmarks; on
+// 2 shared cores the same build measured 23.4 and 25.9 ms/s in two CI runs). Memory stays a check.
+const cpuBudget = cpuPerSec < CPU_BUDGET_MS_PER_S ? 'within' : 'over';
 check(rssMb < RSS_BUDGET_MB, `sensor RSS ${rssMb} MB is over the ${RSS_BUDGET_MB} MB budget`);
 say(`  cost: ${cpuPerSec.toFixed(1)} ms CPU/s over the run = burst ${cpuBusyPerSec.toFixed(1)} ms/s over ${busySec.toFixed(1)} s + quiet ${cpuIdle.toFixed(1)} ms/s over ${idleSec.toFixed(1)} s, peak VmRSS ${rssMb} MB; interval ${INTERVAL_MS} ms; load average ${load} on ${execFileSync('nproc', { encoding: 'utf8' }).trim()} shared cores`);
 say(`  short token reads (cat, milliseconds) caught: ${shortReadCaught.length}/${shortReads.length} (a blind spot of polling, ADR 0012)`);
@@ -462,7 +465,7 @@ if (failures.length > 0) {
 }
 say(
   `sensor: processes=${long.length} caught=${longCaught.length} short_lived_caught=${shortCaught.length}/${short.length} connections=${connections} caught=${connectionsCaught} ` +
-    `token_reads=${reads.length} caught=${readCaught.length} cpu_ms_per_s=${cpuPerSec.toFixed(1)} rss_mb=${rssMb}`,
+    `token_reads=${reads.length} caught=${readCaught.length} cpu_ms_per_s=${cpuPerSec.toFixed(1)} cpu_budget=${cpuBudget} rss_mb=${rssMb}`,
 );
 if (startedServices.length > 0 && !process.env.SEAM_KEEP_SERVICES) await stop(startedServices, { log: () => {} }).catch((e: unknown) => process.stderr.write(`sensor: stopping Kafka failed: ${(e as Error).message}\n`));
 process.exit(failures.length > 0 ? 1 : 0);
