@@ -5,6 +5,34 @@ import { normalizeLine } from '../core/normalize/normalize.ts';
 import { loadDetection } from './detection.ts';
 import { OrderedStage, ProgressClock, ReorderBuffer } from './reorder.ts';
 
+/** A fixed pseudo-random sequence in [0, 1). */
+function seeded(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+/**
+ * Pushes `items` through a buffer, releasing up to `lag` behind the newest time after each push (`each` runs
+ * after every push), then drains it; returns what was accepted and what came out, and the (time, id) order
+ * the accepted items must come out in.
+ */
+function throughBuffer(items: [number, string][], lag: number, trackIds: boolean, each?: (b: ReorderBuffer<string>, id: string, accepted: [number, string][], got: string[]) => void) {
+  const b = new ReorderBuffer<string>({ trackIds });
+  const got: string[] = [];
+  const accepted: [number, string][] = [];
+  let newest = -Infinity;
+  for (const [t, id] of items) {
+    if (b.push(t, id, `${t}/${id}`)) accepted.push([t, id]);
+    newest = Math.max(newest, t);
+    each?.(b, id, accepted, got);
+    b.releaseUpTo(newest - lag, got);
+  }
+  const pending = b.oldestMs;
+  const pendingWant = Math.min(...accepted.map((a) => a[0]).filter((t, i) => !got.includes(`${t}/${accepted[i]![1]}`)));
+  b.releaseUpTo(Infinity, got);
+  const want = [...accepted].sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0)).map(([t, id]) => `${t}/${id}`);
+  return { b, got, want, accepted, pending, pendingWant };
+}
+
 describe('ReorderBuffer', () => {
   it('hands items on in (event time, id) order up to the watermark, whatever order they came in', () => {
     const b = new ReorderBuffer<string>();
@@ -26,25 +54,16 @@ describe('ReorderBuffer', () => {
     expect(b.push(10, 'c', 'c')).toBe(true);
   });
   it('releases in order through its in-order run and its heap alike (mostly ordered input with stragglers), ids tracked or not', () => {
-    // A fixed pseudo-random sequence: times mostly rising, every few items one from up to 50 back.
-    let seed = 7;
-    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    // Times mostly rising, every few items one from up to 50 back.
+    const rand = seeded(7);
     const items: [number, string][] = [];
     for (let i = 0; i < 5000; i++) items.push([rand() < 0.2 ? Math.max(0, i - Math.floor(rand() * 50)) : i, `e${Math.floor(rand() * 1e6)}`]);
     for (const trackIds of [true, false]) {
-      const b = new ReorderBuffer<string>({ trackIds });
-      const got: string[] = [];
-      const accepted: [number, string][] = [];
-      let newest = -Infinity;
-      for (const [t, id] of items) {
-        if (b.push(t, id, `${t}/${id}`)) accepted.push([t, id]);
-        newest = Math.max(newest, t);
-        if (b.holds(id) !== accepted.some((a) => a[1] === id && !got.includes(`${a[0]}/${a[1]}`))) throw new Error(`holds(${id}) wrong`);
-        b.releaseUpTo(newest - 30, got);
-      }
-      b.releaseUpTo(Infinity, got);
+      const { b, got, want, accepted } = throughBuffer(items, 30, trackIds, (buf, id, acc, out) => {
+        // Held: accepted and not yet released (checked before this push's release).
+        if (buf.holds(id) !== acc.some((a) => a[1] === id && !out.includes(`${a[0]}/${a[1]}`))) throw new Error(`holds(${id}) wrong`);
+      });
       expect(b.size).toBe(0);
-      const want = accepted.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0)).map(([t, id]) => `${t}/${id}`);
       expect(got).toEqual(want);
       expect(accepted.length).toBeLessThan(items.length); // some came too late, and were refused
     }
@@ -53,8 +72,7 @@ describe('ReorderBuffer', () => {
   it('releases in order when several streams each in order interleave (more streams than runs, so the heap takes some), ids tracked or not', () => {
     // Twenty sources (more than the buffer keeps runs), each in time order, a little apart, picked at random;
     // equal times, so ids break ties.
-    let seed = 11;
-    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const rand = seeded(11);
     const offsets = Array.from({ length: 20 }, (_, i) => (i * 7) % 23);
     const clocks = offsets.map(() => 0);
     const items: [number, string][] = [];
@@ -64,20 +82,10 @@ describe('ReorderBuffer', () => {
       items.push([clocks[s]!, `s${s}-${Math.floor(rand() * 1e6)}`]);
     }
     for (const trackIds of [true, false]) {
-      const b = new ReorderBuffer<string>({ trackIds });
-      const got: string[] = [];
-      const accepted: [number, string][] = [];
-      let newest = -Infinity;
-      for (const [t, id] of items) {
-        if (b.push(t, id, `${t}/${id}`)) accepted.push([t, id]);
-        newest = Math.max(newest, t);
-        b.releaseUpTo(newest - 40, got);
-      }
-      expect(b.oldestMs).toBe(Math.min(...accepted.map((a) => a[0]).filter((t, i) => !got.includes(`${t}/${accepted[i]![1]}`))));
-      b.releaseUpTo(Infinity, got);
+      const { b, got, want, accepted, pending, pendingWant } = throughBuffer(items, 40, trackIds);
+      expect(pending).toBe(pendingWant);
       expect(b.size).toBe(0);
       expect(b.oldestMs).toBeUndefined();
-      const want = accepted.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0)).map(([t, id]) => `${t}/${id}`);
       expect(got).toEqual(want);
       expect(accepted.length).toBe(items.length); // within the lateness: none refused
     }
