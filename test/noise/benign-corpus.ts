@@ -1264,8 +1264,8 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       }
     }
     // On call, Tuesday afternoon: alice opens a shell in a payments pod to look at a stuck worker (an interactive
-    // exec in production: k8s_interactive_shell_exec_into_pod, medium, is meant to be looked at), restarts the
-    // deployment and deletes the stuck pod.
+    // exec by a person: k8s_interactive_shell_exec_into_pod, low context; a shell driven by a service-account token
+    // would be medium), restarts the deployment and deletes the stuck pod.
     if (hours > 40) {
       const c = clusters[0]!;
       const p = people[0]!;
