@@ -2,7 +2,7 @@
  * Seam beside rsigma 0.23.0 (a Rust Sigma engine) on the same events and the same rule folder, each run
  * as its user would run it, whole process timed from outside (wall, CPU, peak RSS by /usr/bin/time).
  *
- *   npm run bench:peers [-- EVENTS=100000 RUNS=2 RULES=../shared/sigma/rules BUILD_RSIGMA=yes ALERTS=FILE]
+ *   npm run bench:peers [-- EVENTS=100000 RUNS=3 RULES=../shared/sigma/rules BUILD_RSIGMA=yes ALERTS=FILE]
  *
  * ALERTS=FILE keeps the alerts of the last Seam run (to compare two builds: SEAM_DIST_DIR=DIR runs another build).
  *
@@ -15,6 +15,8 @@
  * - Seam runs `seam replay FILE --rules RULES` from the compiled build (ADR 0013; built if stale), with its
  *   rule cache: first cold (empty cache), then warm (a restart with unchanged rules, what a deployment sees).
  * - Time to first alert: both on one event that a rule matches (a CloudTrail StopLogging call).
+ * - RUNS times, Seam and routed rsigma take turns (so a change of load falls on both); the fastest run of each
+ *   is compared. Unrouted rsigma runs after them.
  *
  * Why the match counts differ (they are not expected to agree):
  * - Logsource routing. Seam offers a rule only events of the source its logsource maps to (aws/cloudtrail
@@ -52,7 +54,7 @@ import { benchCli, ensureCompiledBuild, fastest as best, measureProcess, needGnu
 const { arg, say, fail, load } = benchCli('bench:peers');
 const ROOT = resolve(import.meta.dirname, '..');
 const N = Number(arg('EVENTS', '100000'));
-const RUNS = Number(arg('RUNS', '2'));
+const RUNS = Number(arg('RUNS', '3'));
 const RULES = resolve(ROOT, arg('RULES', '../shared/sigma/rules'));
 const CACHE = join(ROOT, '.cache');
 const RSIGMA_ROOT = join(CACHE, 'rsigma');
@@ -115,10 +117,6 @@ const seamFirstCold = seam(ONE);
 const seamFirstWarm = seam(ONE);
 if (seamFirstCold.alerts < 1 || seamFirstWarm.alerts < 1) fail('Seam raised no alert on the one-event file');
 say(`seam time to first alert (1 event, ${seamFirstWarm.alerts} alert): cold cache ${fmtRun(seamFirstCold)}, rules ${seamFirstCold.loadMs} ms; warm ${fmtRun(seamFirstWarm)}, rules ${seamFirstWarm.loadMs} ms`);
-const seamRuns = Array.from({ length: RUNS }, () => seam(EVENTS));
-const seamBest = best(seamRuns);
-if (arg('ALERTS', '') !== '') copyFileSync(ALERTS, resolve(arg('ALERTS', '')));
-for (const r of seamRuns) say(`seam replay --rules (warm cache): ${fmtRun(r)}, rules ${r.loadMs} ms, alerts ${r.alerts} (sigma ${r.sigmaAlerts})`);
 
 // ---- rsigma, built once -----------------------------------------------------------------------------
 if (!existsSync(RSIGMA)) {
@@ -136,7 +134,6 @@ const loadLine = rsigmaFirst.stderr.split('\n').find((l) => /load|compil/i.test(
 const reportedLoad = loadLine === undefined ? undefined : /([\d.]+)\s*(ms|s)\b/.exec(loadLine);
 const rsigmaLoadMs = reportedLoad ? Number(reportedLoad[1]) * (reportedLoad[2] === 's' ? 1000 : 1) : rsigmaFirst.wallS * 1000;
 say(`rsigma time to first alert (1 event, ${rsigmaFirst.stdoutLines} match): ${fmtRun(rsigmaFirst)}${loadLine ? `; it says: ${loadLine.trim()}` : ''}`);
-const unrouted = Array.from({ length: RUNS }, () => measure(RSIGMA, ['engine', 'eval', '-r', RULES, '-e', `@${EVENTS}`]));
 // rsigma routes by the event's product/service/category fields, which raw records do not carry; one run per
 // source names the source's logsource for all its events (--event-logsource), as a one-source pipeline would.
 const LOGSOURCE: Record<(typeof SOURCES)[number], string> = {
@@ -145,8 +142,7 @@ const LOGSOURCE: Record<(typeof SOURCES)[number], string> = {
   runtime: 'product=linux',
   guardduty: 'product=aws,service=guardduty',
 };
-for (const r of unrouted) say(`rsigma unrouted: ${fmtRun(r)}, matches ${r.stdoutLines}`);
-const routed = Array.from({ length: RUNS }, () => {
+function routedRun(): Run {
   const parts = SOURCES.filter((s) => counts[s]! > 0).map((s) => measure(RSIGMA, ['engine', 'eval', '-r', RULES, '--logsource-routing', '--event-logsource', LOGSOURCE[s], '-e', `@${bySource(s)}`]));
   const sum: Run = {
     wallS: parts.reduce((a, p) => a + p.wallS, 0),
@@ -157,8 +153,22 @@ const routed = Array.from({ length: RUNS }, () => {
   };
   say(`rsigma routed, one run per source: ${fmtRun(sum)} (${parts.map((p, i) => `${SOURCES.filter((s) => counts[s]! > 0)[i]} ${p.wallS.toFixed(2)} s`).join(', ')}), matches ${sum.stdoutLines}`);
   return sum;
-});
+}
+// Seam and routed rsigma take turns, so that a change of the machine's load during the bench falls on both;
+// each side's fastest run is compared.
+const seamRuns: ReturnType<typeof seam>[] = [];
+const routed: Run[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const r = seam(EVENTS);
+  seamRuns.push(r);
+  say(`seam replay --rules (warm cache): ${fmtRun(r)}, rules ${r.loadMs} ms, alerts ${r.alerts} (sigma ${r.sigmaAlerts})`);
+  routed.push(routedRun());
+}
+const seamBest = best(seamRuns);
 const routedBest = best(routed);
+if (arg('ALERTS', '') !== '') copyFileSync(ALERTS, resolve(arg('ALERTS', '')));
+const unrouted = Array.from({ length: RUNS }, () => measure(RSIGMA, ['engine', 'eval', '-r', RULES, '-e', `@${EVENTS}`]));
+for (const r of unrouted) say(`rsigma unrouted: ${fmtRun(r)}, matches ${r.stdoutLines}`);
 
 const seamRate = N / seamBest.wallS;
 const rsigmaRate = N / routedBest.wallS;
