@@ -357,6 +357,30 @@ describe('OpenSearch sink on a real OpenSearch node', () => {
     );
   });
 
+  it('indexes raw times in the spellings the normalizer accepts, and keeps a document whose raw time no format reads', async () => {
+    // Data-lake exports write `2025-06-02 09:15:00+00:00` or nanoseconds without a zone; normalize accepts them
+    // (isoTime), so the index must not refuse the document for its raw copy of the time.
+    const spaced = audit(PER_SOURCE + 1000);
+    spaced.requestReceivedTimestamp = '2025-06-02 09:15:00+00:00';
+    spaced.stageTimestamp = '2025-06-02 09:15:00.123456789';
+    const unreadable = cloudtrail(PER_SOURCE + 1001);
+    unreadable.eventTime = 'Tuesday, around nine';
+    const results = await sink.writeEvents([spaced, unreadable]);
+    expect(tally(results)).toEqual({ acked: 2 });
+    await client.indices.refresh({ index: `${prefix}-events-*` });
+    const ids = async (query: Record<string, unknown>): Promise<string[]> => {
+      const r = await client.search({ index: `${prefix}-events`, body: { query, _source: ['seam.id', 'eventTime'] } });
+      return (r.body.hits.hits as { _source: { seam: { id: string } } }[]).map((h) => h._source.seam.id);
+    };
+    expect(await ids({ range: { requestReceivedTimestamp: { gte: '2025-06-02T09:15:00Z', lte: '2025-06-02T09:15:00Z' } } })).toEqual([spaced.seam.id]);
+    expect(await ids({ range: { stageTimestamp: { gte: '2025-06-02T09:15:00.123Z', lt: '2025-06-02T09:15:00.124Z' } } })).toEqual([spaced.seam.id]);
+    // The unreadable value stays in _source and is named in _ignored; the document is searchable by everything else.
+    const r = await client.search({ index: `${prefix}-events`, body: { query: { term: { eventID: unreadable.eventID as string } } } });
+    const hit = r.body.hits.hits[0] as { _source: { eventTime: string }; _ignored?: string[] };
+    expect(hit._source.eventTime).toBe('Tuesday, around nine');
+    expect(hit._ignored).toEqual(['eventTime']);
+  });
+
   it('measures bulk throughput of the batcher next to a plain client.bulk loop (printed, not asserted)', { timeout: 600_000 }, async () => {
     await setup(perfPrefix);
     await setup(plainPrefix);

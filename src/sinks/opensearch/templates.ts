@@ -65,6 +65,18 @@ export const FLAT_OBJECT_FIELD_NAMES = [
 const kw = { type: 'keyword', ignore_above: KEYWORD_IGNORE_ABOVE };
 const longKw = { type: 'keyword', ignore_above: LONG_KEYWORD_IGNORE_ABOVE };
 const date = { type: 'date' };
+/**
+ * A time field of a raw record (CloudTrail `eventTime`, audit `stageTimestamp`, GuardDuty `CreatedAt`...).
+ * Exporters write more than RFC 3339, and the normalizer accepts those spellings (core/normalize/util.ts
+ * `isoTime`: a space separator, a `+00:00` offset, nanoseconds, no zone meaning UTC), so the index reads
+ * them too. A value no format reads is left out of the index (kept in `_source`, named in `_ignored`)
+ * instead of failing the whole document: the record's own time is `@timestamp`, which stays strict.
+ */
+const rawDate = {
+  type: 'date',
+  format: 'strict_date_optional_time||epoch_millis||yyyy-MM-dd HH:mm:ss[.SSSSSSSSS][.SSSSSS][.SSS][XXX]',
+  ignore_malformed: true,
+};
 const flat = { type: 'flat_object' };
 const bool = { type: 'boolean' };
 /** A keyword that also answers CIDR and range queries when its value is an address. */
@@ -105,7 +117,7 @@ const userInfo = obj({ ...kws('username', 'uid', 'groups'), extra: { type: 'obje
 /** Raw fields of each source that need more than the dynamic defaults. */
 const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
   cloudtrail: {
-    eventTime: date,
+    eventTime: rawDate,
     ...kws('eventVersion', 'eventSource', 'eventName', 'awsRegion', 'errorCode', 'requestID', 'eventID', 'eventType', 'apiVersion', 'recipientAccountId', 'sharedEventID', 'vpcEndpointId', 'eventCategory'),
     sourceIPAddress: kwIp,
     userAgent: kw,
@@ -124,7 +136,7 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
         sourceIdentity: kw,
         sessionIssuer: obj(kws('type', 'principalId', 'arn', 'accountId', 'userName')),
         webIdFederationData: obj({ federatedProvider: kw, attributes: flat }),
-        attributes: obj({ creationDate: date, mfaAuthenticated: kw }),
+        attributes: obj({ creationDate: rawDate, mfaAuthenticated: kw }),
       }),
     }),
     resources: obj(kws('ARN', 'accountId', 'type')),
@@ -142,8 +154,8 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
     requestObject: flat,
     responseObject: flat,
     annotations: flat,
-    requestReceivedTimestamp: date,
-    stageTimestamp: date,
+    requestReceivedTimestamp: rawDate,
+    stageTimestamp: rawDate,
   },
   // GuardDuty's API (GetFindings) writes PascalCase and EventBridge writes camelCase; map both.
   guardduty: {
@@ -151,18 +163,18 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
     ...kws('accountId', 'arn', 'id', 'partition', 'region', 'schemaVersion', 'type', 'title'),
     Description: longKw,
     description: longKw,
-    CreatedAt: date,
-    UpdatedAt: date,
-    createdAt: date,
-    updatedAt: date,
+    CreatedAt: rawDate,
+    UpdatedAt: rawDate,
+    createdAt: rawDate,
+    updatedAt: rawDate,
     Severity: { type: 'float' },
     severity: { type: 'float' },
-    Service: obj({ Evidence: flat, AdditionalInfo: flat, Count: { type: 'long' }, EventFirstSeen: date, EventLastSeen: date, Archived: bool }),
-    service: obj({ evidence: flat, additionalInfo: flat, count: { type: 'long' }, eventFirstSeen: date, eventLastSeen: date, archived: bool }),
+    Service: obj({ Evidence: flat, AdditionalInfo: flat, Count: { type: 'long' }, EventFirstSeen: rawDate, EventLastSeen: rawDate, Archived: bool }),
+    service: obj({ evidence: flat, additionalInfo: flat, count: { type: 'long' }, eventFirstSeen: rawDate, eventLastSeen: rawDate, archived: bool }),
   },
   // Falco's JSON output, plus whatever the native sidecar format adds (dynamic keywords).
   runtime: {
-    time: date,
+    time: rawDate,
     ...kws('rule', 'priority', 'source', 'tags', 'hostname', 'uuid'),
     output: longKw,
     output_fields: flat,
