@@ -361,3 +361,127 @@ describe('identity graph: order of facts', () => {
     }
   });
 });
+
+describe('identity graph: resolutions remembered per principal', () => {
+  it('answers as a graph asked afresh, byte for byte, while pods, execs, sessions and mappings come and go, at times before, inside, across and after what changed', () => {
+    const at = (min: number): string => t('13:00:00', min * 60);
+    const del = (nsPod: string, time: string): SeamEvent => ev(audit({ verb: 'delete', user: controller, time, resource: 'pods', namespace: 'payments', name: nsPod.split('/')[1]! }));
+    const pivot = session('prod-admin', 'pivot', 'ASIAEXAMPLEPIVOT0001');
+    const podId = 'ASIAEXAMPLEPODID0001';
+    const podSession = session('payments-api-podid', `eks-${CLUSTER}-api-2-3f9a1c2e`, podId);
+    const steps: SeamEvent[] = [
+      ev(podCreate(controller, 'payments/api-1', 'api', at(0))),
+      ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ReadOnly', 'readonly:{{SessionName}}', ['viewers']), at(0.5))),
+      ev(execInto(iamK8sUser(alice), 'payments/api-1', at(1))),
+      ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, at(5)), undefined),
+      ev(podCreate(controller, 'payments/api-2', 'api', at(10))),
+      ev(execInto(iamK8sUser(bob), 'payments/api-2', at(20))),
+      ev(eksCall(alice, 'CreateAccessEntry', at(25), { name: CLUSTER, principalArn: bob.roleArn, kubernetesGroups: ['auditors'] })),
+      del('payments/api-1', at(40)),
+      ...podIdentityAssume('payments/api', 'api-2', 'payments-api-podid', podId, at(45)).map((r) => ev(r, undefined)),
+      ev(
+        callAs(irsa, 'sts.amazonaws.com', 'AssumeRole', at(50), ATTACKER_IP, { roleArn: pivot.roleArn, roleSessionName: 'pivot' }, {
+          re: { credentials: { accessKeyId: pivot.key, expiration: 'x' }, assumedRoleUser: { arn: pivot.arn, assumedRoleId: 'AROAPIVOT:pivot' } },
+        }),
+        undefined,
+      ),
+      ev(execInto(iamK8sUser(alice), 'payments/api-2', at(60))),
+      ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ReadOnly', 'readonly:{{SessionName}}', ['viewers', 'editors']), at(62))),
+    ];
+    // The principals asked about: a service account with no pod named, one with its pod, an IAM-authenticated
+    // Kubernetes user (aws-auth, then an access entry), IRSA keys, a Pod Identity session and a chained role.
+    const queries: ((time: string) => SeamEvent)[] = [
+      (time) => ev(audit({ verb: 'list', user: saK8sUser('payments', 'api'), time, resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' })),
+      (time) => ev(audit({ verb: 'get', user: saK8sUser('payments', 'api', 'api-2'), time, resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' })),
+      (time) => ev(audit({ verb: 'list', user: iamK8sUser(bob, 'readonly:bob-example.com'), time, resource: 'pods', namespace: 'payments' })),
+      (time) => ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', time, ATTACKER_IP), undefined),
+      (time) => ev(callAs(podSession, 's3.amazonaws.com', 'ListBuckets', time), undefined),
+      (time) => ev(callAs(pivot, 'iam.amazonaws.com', 'CreateUser', time, ATTACKER_IP), undefined),
+      // The same user with other groups; the service account's token exchanged for a known session, then an unknown one.
+      (time) => ev(audit({ verb: 'list', user: iamK8sUser(bob, 'readonly:bob-example.com', ['system:authenticated', 'oncall']), time, resource: 'pods', namespace: 'payments' })),
+      (time) => ev(assumeWebIdentity('payments/api', 'payments-api-irsa', irsa.session, irsa.key, time), undefined),
+      (time) => ev(assumeWebIdentity('payments/api', 'payments-api-irsa', 'botocore-session-unknown', 'ASIAEXAMPLEUNKNOWN01', time), undefined),
+      // The service account in another cluster; the IRSA session's ARN with another key; a node's session.
+      (time) => ev(audit({ verb: 'list', user: saK8sUser('payments', 'api'), time, resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' }), 'staging-eks-01'),
+      (time) => ev(callAs(session('payments-api-irsa', irsa.session, 'ASIAEXAMPLEOTHER0001'), 'sts.amazonaws.com', 'GetCallerIdentity', time, ATTACKER_IP), undefined),
+      (time) => ev(callAs(session('eks-node-role', 'i-0123456789abcdef0', 'ASIAEXAMPLENODE00001'), 'ec2.amazonaws.com', 'DescribeInstances', time), undefined),
+    ];
+    // Minutes; going back in time among them, and the last is the first (a principal's answer from before a step,
+    // asked again at the same time after it). The exec link window is 30 minutes.
+    const mins = [100, 0.2, 0.7, 1, 3, 6, 12, 21, 26, 31, 41, 50.5, 55, 61, 63, 70, 85, 2, 30.99, 150, 100];
+    const asked = queries.map((q) => mins.map((min) => q(at(min))));
+    // One graph per principal asked over time (its memo carried from the step before), and one asked in turn by all
+    // principals at each time (principals of the same id one after the other).
+    const keptEach = queries.map(() => new IdentityGraph());
+    const kept = new IdentityGraph();
+    const chains = new Set<string>();
+    const check = (g: IdentityGraph, i: number, qi: number, mi: number): void => {
+      const fresh = new IdentityGraph();
+      replay(fresh, steps.slice(0, i + 1));
+      const want = JSON.stringify(fresh.resolve(asked[qi]![mi]!));
+      expect(JSON.stringify(g.resolve(asked[qi]![mi]!)), `after step ${i}, query ${qi}, minute ${mins[mi]}`).toBe(want);
+      chains.add(want);
+    };
+    for (let i = 0; i < steps.length; i++) {
+      kept.observe(steps[i]!);
+      for (const g of keptEach) g.observe(steps[i]!);
+      for (let qi = 0; qi < queries.length; qi++) for (let mi = 0; mi < mins.length; mi++) check(keptEach[qi]!, i, qi, mi);
+      for (let mi = 0; mi < mins.length; mi++) for (let qi = 0; qi < queries.length; qi++) check(kept, i, qi, mi);
+    }
+    // The timeline gives many different answers, and the memo answered many of the questions.
+    expect(chains.size).toBeGreaterThan(20);
+    const hits = keptEach.reduce((n, g) => n + g.resolveCounts.hits, kept.resolveCounts.hits);
+    const misses = keptEach.reduce((n, g) => n + g.resolveCounts.misses, kept.resolveCounts.misses);
+    expect(hits).toBeGreaterThan(misses / 2);
+  });
+
+  it('lets a pod leave the window: one no longer exec\'d, and one whose exec outlives its link', () => {
+    const at = (min: number): string => t('13:00:00', min * 60);
+    const del = (nsPod: string, time: string): SeamEvent => ev(audit({ verb: 'delete', user: controller, time, resource: 'pods', namespace: 'payments', name: nsPod.split('/')[1]! }));
+    const asSa = (min: number): SeamEvent => ev(audit({ verb: 'list', user: saK8sUser('payments', 'api'), time: at(min), resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' }));
+    const timelines: [SeamEvent[], number[]][] = [
+      // Two pods, one gone at :10: two pods until :40, then exactly one.
+      [[ev(podCreate(controller, 'payments/api-1', 'api', at(0))), ev(podCreate(controller, 'payments/api-2', 'api', at(0))), del('payments/api-1', at(10))], [20, 45, 39.99, 40]],
+      // Three pods, two open; an exec recorded into the gone pod after it went: its exec counts until the pod leaves the window.
+      [
+        [
+          ev(podCreate(controller, 'payments/api-1', 'api', at(0))),
+          ev(podCreate(controller, 'payments/api-2', 'api', at(0))),
+          ev(podCreate(controller, 'payments/api-3', 'api', at(0))),
+          del('payments/api-1', at(40)),
+          ev(execInto(iamK8sUser(alice), 'payments/api-1', at(45))),
+        ],
+        [60, 72, 69.99, 70],
+      ],
+    ];
+    for (const [facts, mins] of timelines) {
+      const kept = new IdentityGraph();
+      replay(kept, facts);
+      const answers = new Set<string>();
+      for (const min of mins) {
+        const fresh = new IdentityGraph();
+        replay(fresh, facts);
+        const want = JSON.stringify(fresh.resolve(asSa(min)));
+        expect(JSON.stringify(kept.resolve(asSa(min))), `minute ${min}`).toBe(want);
+        answers.add(want);
+      }
+      expect(answers.size).toBe(2);
+    }
+  });
+
+  it('gives each event its own principal, chain and origin objects', () => {
+    const g = new IdentityGraph();
+    replay(g, [ev(podCreate(controller, 'payments/api-1', 'api', t('13:00:00'))), ev(execInto(iamK8sUser(alice), 'payments/api-1', t('13:01:00')))]);
+    const q = (): SeamEvent => ev(audit({ verb: 'list', user: saK8sUser('payments', 'api'), time: t('13:02:00'), resource: 'secrets', namespace: 'payments', ip: '10.0.142.21' }));
+    const a = g.resolve(q());
+    const b = g.resolve(q());
+    expect(g.resolveCounts.hits).toBe(1);
+    expect(b).toEqual(a);
+    expect(b.principal).not.toBe(a.principal);
+    expect(b.chain).not.toBe(a.chain);
+    expect(b.origin).not.toBe(a.origin);
+    a.chain.push({ kind: 'exec', from: 'x', to: 'y' });
+    a.principal!.pod = 'changed';
+    expect(g.resolve(q())).toEqual(b);
+  });
+});
