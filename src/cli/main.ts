@@ -1,6 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { replayCommand } from './replay.ts';
-import { runCommand } from './run.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
 import { defineSensorCommand } from './sensor.ts';
 
@@ -30,6 +29,8 @@ export function buildCli(): Command {
     .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .action(async (o: { role?: string; input?: string[]; rules?: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
+      // Loaded when asked for: `seam run` brings the config schema (every source's, sink's and sensor's section), which `seam replay` does not need.
+      const { runCommand } = await import('./run.ts');
       process.exitCode = await runCommand(o);
     });
 

@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec, type ReplaySummary } from '../pipeline/replay.ts';
-import { configFile } from '../core/config/load.ts';
-import { loadCliConfig } from './config.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
 
 export interface ReplayCliOptions {
@@ -19,8 +17,11 @@ export interface ReplayCliOptions {
 }
 
 export async function replayCommand(paths: string[], o: ReplayCliOptions): Promise<number> {
-  const file = configFile(o.config);
-  const loaded = file === undefined ? undefined : await loadCliConfig(file);
+  // The config loader and its schema (every source's, sink's and sensor's section: ~0.1-0.3 s of module
+  // loading, ADR 0031) load only when a config file may be named, by the flag or SEAM_CONFIG.
+  const named = o.config !== undefined || process.env.SEAM_CONFIG !== undefined;
+  const file = named ? (await import('../core/config/load.ts')).configFile(o.config) : undefined;
+  const loaded = file === undefined ? undefined : await (await import('./config.ts')).loadCliConfig(file);
   if (file !== undefined && loaded === undefined) return 2;
   const cfg = loaded?.config;
   // An explicit --rules folder must exist; seam.yml's missing folders are skipped (as seam run does), with a word.
