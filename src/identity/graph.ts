@@ -92,58 +92,6 @@ interface SaPods {
   pending: Set<string> | undefined;
 }
 const MAX_CHAIN_DEPTH = 6;
-/** Principals whose last resolution is remembered at once (`resolve`); past this the memo starts over. */
-const MAX_RESOLVE_MEMO = 4096;
-
-/**
- * What a resolution read from the store, while it is computed: the stamps it depends on (triples: which stamp,
- * its name, its value; see `stampHolds`) and the span of event times around its own in which none of what it read
- * starts or ends.
- */
-interface ReadLog {
-  deps: (number | string)[];
-  lo: number;
-  hi: number;
-}
-
-const STAMP_KEY = 0;
-const STAMP_FROM = 1;
-const STAMP_TO = 2;
-const STAMP_FROM_SET = 3;
-
-/**
- * One principal's last resolution, with what it was computed from: the event's fields `resolve` reads, the store's
- * stamps and the span of time it holds for. A hit gives the same answer as a fresh resolution: the principal copied
- * from the event with the same fields written over it, and the same chain, origin and cluster.
- */
-interface ResolveMemo {
-  source: string;
-  cluster: string | undefined;
-  arn: string | undefined;
-  accessKey: string | undefined;
-  k8sUser: string | undefined;
-  sa: string | undefined;
-  pod: string | undefined;
-  groups: string[] | undefined;
-  issued: string | undefined;
-  /** The store's clock when the stamps were last found to hold (equal: nothing changed, no stamp to look up). */
-  clock: number;
-  lo: number;
-  hi: number;
-  deps: (number | string)[];
-  /** The principal's fields the resolution wrote or changed, as (field, value) pairs in the resolved principal's order. */
-  patch: unknown[];
-  chain: ChainStep[];
-  origin: Principal | undefined;
-  rcluster: string | undefined;
-}
-
-function sameGroups(a: string[] | undefined, b: string[] | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 /** Pods whose last exec is remembered at once (`lastExec`); past this the memo starts over. */
 const MAX_EXEC_MEMO = 4096;
 
@@ -311,11 +259,6 @@ export class IdentityGraph {
   private counters = { observed: 0, factsEmitted: 0, pruned: 0 };
   private readonly saPods = new Map<string, SaPods>();
   private readonly execMemo = new Map<string, { stamp: number; fromT: number; untilT: number; edge: Edge | undefined }>();
-  private readonly resolveMemo = new Map<string, ResolveMemo>();
-  /** Set while a resolution is computed for the memo: what it reads is logged here. */
-  private readLog: ReadLog | undefined;
-  /** Resolutions answered from the memo / computed (for tests and measurements). */
-  readonly resolveCounts = { hits: 0, misses: 0 };
 
   constructor(options: IdentityGraphOptions = {}) {
     this.config = IdentityGraphConfig.parse(options);
@@ -520,8 +463,7 @@ export class IdentityGraph {
   }
 
   authenticationMode(cluster: string, t?: number): string | undefined {
-    const k = 'cluster_config|' + cluster;
-    const e = this.at(k, t) ?? (t === undefined ? undefined : this.store.latest(k));
+    const e = this.store.at('cluster_config|' + cluster, t) ?? (t === undefined ? undefined : this.store.latest('cluster_config|' + cluster));
     const m = e?.fact.attributes.authenticationMode;
     return typeof m === 'string' ? m : undefined;
   }
@@ -541,135 +483,12 @@ export class IdentityGraph {
 
   // ── resolution ───────────────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * `store.at` as a resolution reads it: while one is computed for the memo, the key's stamp and the span in
-   * which its answer holds are logged.
-   */
-  private at(key: string, t: number | undefined): Edge | undefined {
-    const log = this.readLog;
-    if (log !== undefined && t !== undefined) {
-      log.deps.push(STAMP_KEY, key, this.store.stampKey(key));
-      this.store.narrowAt(key, t, log);
-    }
-    return this.store.at(key, t);
-  }
-
-  private latest(key: string): Edge | undefined {
-    const log = this.readLog;
-    if (log !== undefined) log.deps.push(STAMP_KEY, key, this.store.stampKey(key));
-    return this.store.latest(key);
-  }
-
-  /** Do the stamps a remembered resolution read still hold? */
-  private stampsHold(deps: (number | string)[]): boolean {
-    for (let i = 0; i < deps.length; i += 3) {
-      const name = deps[i + 1] as string;
-      let now: number;
-      switch (deps[i]) {
-        case STAMP_KEY:
-          now = this.store.stampKey(name);
-          break;
-        case STAMP_FROM:
-          now = this.store.stampFromKey(name);
-          break;
-        case STAMP_TO:
-          now = this.store.stampTo(name);
-          break;
-        default:
-          now = this.store.stampFromSet(name as IdentityFact['kind']);
-      }
-      if (now !== deps[i + 2]) return false;
-    }
-    return true;
-  }
-
-  /**
-   * "Who is this, really?" for one event, at its own time. The last resolution of each principal is remembered
-   * with the store stamps it read and the span of time it holds for: a principal acting again while nothing it
-   * depends on changed gets the same answer without the walk.
-   */
+  /** "Who is this, really?" for one event, at its own time. */
   resolve(event: SeamEvent): Resolution {
     const p = event.seam.principal;
-    if (p === undefined) return { principal: undefined, chain: [] };
-    const t = isoMs(event['@timestamp']);
-    if (Number.isNaN(t)) return this.resolveAt(event, p, t);
-    const source = event.seam.source;
-    const cluster = event.seam.cluster;
-    let issued: string | undefined;
-    if (source === 'cloudtrail' && p.service_account !== undefined) {
-      const a = (event.responseElements as { assumedRoleUser?: { arn?: unknown } } | undefined)?.assumedRoleUser?.arn;
-      if (typeof a === 'string') issued = a;
-    }
-    const m = this.resolveMemo.get(p.id);
-    if (
-      m !== undefined &&
-      m.source === source &&
-      m.cluster === cluster &&
-      m.arn === p.arn &&
-      m.accessKey === p.access_key_id &&
-      m.k8sUser === p.k8s_user &&
-      m.sa === p.service_account &&
-      m.pod === p.pod &&
-      m.issued === issued &&
-      sameGroups(m.groups, p.k8s_groups) &&
-      t >= m.lo &&
-      t < m.hi &&
-      (m.clock === this.store.stamp || this.stampsHold(m.deps))
-    ) {
-      m.clock = this.store.stamp;
-      this.resolveCounts.hits++;
-      const principal: Principal = { ...p };
-      const patch = m.patch;
-      for (let i = 0; i < patch.length; i += 2) {
-        const v = patch[i + 1];
-        (principal as unknown as Record<string, unknown>)[patch[i] as string] = Array.isArray(v) ? [...(v as unknown[])] : v;
-      }
-      const r: Resolution = { principal, chain: m.chain.slice() };
-      if (m.rcluster !== undefined) r.cluster = m.rcluster;
-      if (m.origin !== undefined) r.origin = { ...m.origin };
-      return r;
-    }
-    this.resolveCounts.misses++;
-    const log: ReadLog = { deps: [], lo: -Infinity, hi: Infinity };
-    this.readLog = log;
-    let r: Resolution;
-    try {
-      r = this.resolveAt(event, p, t);
-    } finally {
-      this.readLog = undefined;
-    }
-    const patch: unknown[] = [];
-    const res = r.principal! as unknown as Record<string, unknown>;
-    const was = p as unknown as Record<string, unknown>;
-    for (const k of Object.keys(res)) {
-      const v = res[k];
-      if (!(k in was) || was[k] !== v) patch.push(k, Array.isArray(v) ? [...(v as unknown[])] : v);
-    }
-    if (this.resolveMemo.size >= MAX_RESOLVE_MEMO) this.resolveMemo.clear();
-    this.resolveMemo.set(p.id, {
-      source,
-      cluster,
-      arn: p.arn,
-      accessKey: p.access_key_id,
-      k8sUser: p.k8s_user,
-      sa: p.service_account,
-      pod: p.pod,
-      groups: p.k8s_groups === undefined ? undefined : [...p.k8s_groups],
-      issued,
-      clock: this.store.stamp,
-      lo: log.lo,
-      hi: log.hi,
-      deps: log.deps,
-      patch,
-      chain: r.chain.slice(),
-      origin: r.origin === undefined ? undefined : { ...r.origin },
-      rcluster: r.cluster,
-    });
-    return r;
-  }
-
-  private resolveAt(event: SeamEvent, p: Principal, t: number): Resolution {
     const chain: ChainStep[] = [];
+    if (p === undefined) return { principal: undefined, chain };
+    const t = isoMs(event['@timestamp']);
     const principal: Principal = { ...p };
     const r: Resolution = { principal, chain };
     if (event.seam.cluster !== undefined) r.cluster = event.seam.cluster;
@@ -682,7 +501,7 @@ export class IdentityGraph {
         // is the exec'ing person's (the cluster is the one the exchange's session was issued for).
         if (chain.length === 0 && principal.service_account !== undefined) {
           const issued = (event.responseElements as { assumedRoleUser?: { arn?: unknown } } | undefined)?.assumedRoleUser?.arn;
-          const wis = typeof issued === 'string' ? this.at('wis|' + issued, t) : undefined;
+          const wis = typeof issued === 'string' ? this.store.at('wis|' + issued, t) : undefined;
           const c = wis?.fact.cluster ?? event.seam.cluster;
           if (c !== undefined) {
             r.cluster ??= c;
@@ -711,7 +530,7 @@ export class IdentityGraph {
     if (depth > MAX_CHAIN_DEPTH) return;
     let session = isAssumedRoleArn(arnOrId) ? arnOrId : undefined;
     if (key !== undefined) {
-      const cred = this.at('credential|' + key, t);
+      const cred = this.store.at('credential|' + key, t);
       if (cred !== undefined) {
         r.chain.push(step('credential', key, cred.fact.to, cred.fact.provenance));
         session ??= cred.fact.to;
@@ -720,23 +539,18 @@ export class IdentityGraph {
     }
     if (session === undefined) return;
     const keys = sessionKeys(session);
-    const of = this.at(keys.sessionOf, t);
+    const of = this.store.at(keys.sessionOf, t);
     const role = of?.fact.to ?? roleOfSession(session);
     if (of !== undefined) r.chain.push(step('session_of', session, of.fact.to, of.fact.provenance));
     if (role !== undefined) {
-      const log = this.readLog;
-      if (log !== undefined) {
-        log.deps.push(STAMP_FROM, 'node_role\0' + role, this.store.stampFrom(role, 'node_role'));
-        this.store.narrowOutgoing(role, 'node_role', t, log);
-      }
       for (const e of this.store.outgoing(role, 'node_role', t)) {
         r.chain.push(step('node_role', role, e.fact.to, e.fact.provenance));
         r.cluster ??= e.fact.cluster;
         if (depth === 0 && r.principal !== undefined) r.principal.type = 'node';
       }
     }
-    const wis = this.at(keys.wis, t);
-    const pis = this.at(keys.pis, t);
+    const wis = this.store.at(keys.wis, t);
+    const pis = this.store.at(keys.pis, t);
     const ws = wis ?? pis;
     if (ws !== undefined) {
       const sa = String(ws.fact.attributes.service_account);
@@ -751,7 +565,7 @@ export class IdentityGraph {
       this.resolveServiceAccount(r, cluster, sa, pod, t, depth);
       return;
     }
-    const by = this.at(keys.assumedBy, t);
+    const by = this.store.at(keys.assumedBy, t);
     if (by !== undefined) {
       r.chain.push(step('assumed_by', session, by.fact.to, by.fact.provenance));
       r.origin = { id: by.fact.to, type: isAssumedRoleArn(by.fact.to) ? 'assumed_role' : by.fact.to.includes(':user/') ? 'iam_user' : 'unknown', arn: by.fact.to };
@@ -870,23 +684,15 @@ export class IdentityGraph {
    */
   private lastExec(key: string, t: number): Edge | undefined {
     const stamp = this.store.stampFrom(key, 'exec');
-    let m = this.execMemo.get(key);
-    if (m === undefined || m.stamp !== stamp || t < m.fromT || t >= m.untilT) {
-      let last: Edge | undefined;
-      for (const e of this.store.outgoing(key, 'exec', t)) {
-        if (e.fromMs <= t && (last === undefined || e.fromMs > last.fromMs)) last = e;
-      }
-      if (this.execMemo.size >= MAX_EXEC_MEMO) this.execMemo.clear();
-      m = { stamp, fromT: t, untilT: this.store.outgoingBoundAfter(key, 'exec', t), edge: last };
-      this.execMemo.set(key, m);
+    const m = this.execMemo.get(key);
+    if (m !== undefined && m.stamp === stamp && t >= m.fromT && t < m.untilT) return m.edge;
+    let last: Edge | undefined;
+    for (const e of this.store.outgoing(key, 'exec', t)) {
+      if (e.fromMs <= t && (last === undefined || e.fromMs > last.fromMs)) last = e;
     }
-    const log = this.readLog;
-    if (log !== undefined) {
-      log.deps.push(STAMP_FROM, 'exec\0' + key, stamp);
-      if (m.fromT > log.lo) log.lo = m.fromT;
-      if (m.untilT < log.hi) log.hi = m.untilT;
-    }
-    return m.edge;
+    if (this.execMemo.size >= MAX_EXEC_MEMO) this.execMemo.clear();
+    this.execMemo.set(key, { stamp, fromT: t, untilT: this.store.outgoingBoundAfter(key, 'exec', t), edge: last });
+    return last;
   }
 
   /** Service account → pod → the last exec into one of its pods within the exec link window. */
@@ -903,27 +709,20 @@ export class IdentityGraph {
     };
     if (pod !== undefined) {
       nPods = 1;
-      firstPod = { pod, via: this.latest(`pod|${cluster}|${pod}`)?.fact.provenance };
+      firstPod = { pod, via: this.store.latest(`pod|${cluster}|${pod}`)?.fact.provenance };
       execsOf(pod, firstPod.via, podKey(cluster, pod));
     } else {
       const c = this.podsOf(cluster, sak);
-      const log = this.readLog;
-      if (log !== undefined) log.deps.push(STAMP_TO, sak, c.stampTo, STAMP_FROM_SET, 'exec', c.stampExec);
-      const w = this.config.execLinkWindowMs;
-      const since = t - w;
+      const since = t - this.config.execLinkWindowMs;
       // A pod's service account never changes, so a link learned after `t` still holds, unless the pod was gone by then.
       if (c.open >= 2) nPods = 2;
       else {
         for (const p of c.all) {
-          if (log !== undefined) narrowWindow(log, p.toMs + w, t);
           if (!(p.toMs > since)) continue;
           if (++nPods === 1) firstPod = { pod: p.pod, via: p.via };
         }
       }
-      for (const p of c.execd) {
-        if (log !== undefined) narrowWindow(log, p.toMs + w, t);
-        if (p.toMs > since) execsOf(p.pod, p.via, p.key);
-      }
+      for (const p of c.execd) if (p.toMs > since) execsOf(p.pod, p.via, p.key);
     }
     if (best === undefined) {
       if (nPods === 1 && firstPod !== undefined && depth === 0 && r.principal !== undefined) {
@@ -990,9 +789,9 @@ export class IdentityGraph {
   mappingOf(arn: string, cluster: string, t?: number): Edge | undefined {
     const principal = canonicalIamArn(roleOfSession(arn) ?? arn);
     const mode = this.authenticationMode(cluster, t);
-    const entry = mode === 'CONFIG_MAP' ? undefined : this.at(`access_entry|${cluster}|${principal}`, t);
+    const entry = mode === 'CONFIG_MAP' ? undefined : this.store.at(`access_entry|${cluster}|${principal}`, t);
     if (entry !== undefined) return entry;
-    return mode === 'API' ? undefined : this.at(`aws_auth|${cluster}|${principal}`, t);
+    return mode === 'API' ? undefined : this.store.at(`aws_auth|${cluster}|${principal}`, t);
   }
 
   // ── permissions ──────────────────────────────────────────────────────────────────────────────────────────
@@ -1159,13 +958,6 @@ export class IdentityGraph {
     if (Number.isFinite(this.watermarkMs)) s.watermark = new Date(this.watermarkMs).toISOString();
     return s;
   }
-}
-
-/** A pod counts at `t` while `t` is before `b` (its link's end plus the window): `b` bounds the span on one side. */
-function narrowWindow(log: ReadLog, b: number, t: number): void {
-  if (b <= t) {
-    if (b > log.lo) log.lo = b;
-  } else if (b < log.hi) log.hi = b;
 }
 
 function toPermission(rule: RbacRule, namespaces: string[], via: ChainStep[]): PermissionRule {

@@ -65,18 +65,6 @@ function removeFromSet(index: Map<string, Set<string>>, k: string, v: string): b
   return true;
 }
 
-/** Narrows [lo, hi) around `t` to exclude every start and end of these versions other than those at or before `t`. */
-function narrowBy(list: readonly Edge[], t: number, span: { lo: number; hi: number }): void {
-  for (const e of list) {
-    if (e.fromMs <= t) {
-      if (e.fromMs > span.lo) span.lo = e.fromMs;
-    } else if (e.fromMs < span.hi) span.hi = e.fromMs;
-    if (e.toMs <= t) {
-      if (e.toMs > span.lo) span.lo = e.toMs;
-    } else if (e.toMs < span.hi) span.hi = e.toMs;
-  }
-}
-
 export function timeMs(iso: string | undefined, fallback: number): number {
   if (iso === undefined) return fallback;
   const t = isoMs(iso);
@@ -105,8 +93,6 @@ export class EdgeStore {
    * retracted, evicted or dropped): while it holds, `outgoing(from, kind, t)` answers the same for the same `t`.
    */
   private readonly fromStamps = new Map<string, number>();
-  /** key → stamp of the last change to its versions (added, closed, retracted, evicted or dropped); forgotten with the key. */
-  private readonly keyStamps = new Map<string, number>();
   /** kind → the nodes at least one key of that kind starts at (the kind-prefixed `byFrom` entries, without building the prefix). */
   private readonly fromNodes = new Map<string, Set<string>>();
   /**
@@ -192,7 +178,6 @@ export class EdgeStore {
 
   private touch(to: string, key: string, dropped = false): void {
     this.toStamps.set(to, ++this.clock);
-    this.keyStamps.set(key, this.clock);
     this.onTouch?.(to, key, dropped);
   }
 
@@ -227,41 +212,6 @@ export class EdgeStore {
     if (typeof keys === 'string') scan(keys);
     else for (const k of keys) scan(k);
     return until;
-  }
-
-  /** The store's clock: unchanged, nothing in the store changed (every change takes a new stamp). */
-  get stamp(): number {
-    return this.clock;
-  }
-
-  /**
-   * Stamp of the last change to the versions of `key` (0: it has none, and none it had are kept). Unchanged, and
-   * for a time no version of it starts or ends at (see `narrowAt`), `at(key, t)` and `latest(key)` are too.
-   */
-  stampKey(key: string): number {
-    return this.keyStamps.get(key) ?? 0;
-  }
-
-  /** `stampFrom` by its map key (`kind\0from`, built once by the caller). */
-  stampFromKey(kindFrom: string): number {
-    return this.fromStamps.get(kindFrom) ?? 0;
-  }
-
-  /**
-   * Narrows `span` to the times around `t` in which no version of `key` starts or ends: `at(key, t')` gives the
-   * same version for every `t'` in it (while `stampKey(key)` holds).
-   */
-  narrowAt(key: string, t: number, span: { lo: number; hi: number }): void {
-    const list = this.versions.get(key);
-    if (list !== undefined) narrowBy(list, t, span);
-  }
-
-  /** As `narrowAt`, for every key of `kind` starting at `from`: `outgoing(from, kind, t')` answers the same in it (while `stampFrom` holds). */
-  narrowOutgoing(from: string, kind: FactKind, t: number, span: { lo: number; hi: number }): void {
-    const keys = this.byFrom.get(kind + '\0' + from);
-    if (keys === undefined) return;
-    if (typeof keys === 'string') this.narrowAt(keys, t, span);
-    else for (const k of keys) this.narrowAt(k, t, span);
   }
 
   /** Stamp of the last change to the versions pointing at `to` (0: no key points at it, none ever did or all were dropped). */
@@ -384,7 +334,6 @@ export class EdgeStore {
 
   private forget(key: string, gone: Edge[]): void {
     this.versions.delete(key);
-    this.keyStamps.delete(key);
     for (const e of gone) {
       removeFrom(this.byFrom, e.fact.from, key);
       if (removeFrom(this.byTo, e.fact.to, key)) this.toStamps.delete(e.fact.to);
