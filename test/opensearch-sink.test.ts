@@ -381,6 +381,38 @@ describe('OpenSearch sink on a real OpenSearch node', () => {
     expect(hit._ignored).toEqual(['eventTime']);
   });
 
+  it('keeps a document whose raw number is written as a word, the word left out of the index and named in _ignored', async () => {
+    // A number the normalizer does not read (an exporter quoting the status as `"OK"`, a severity as `"High"`)
+    // must not send the whole record to the dead letters: the index leaves the value out, as for raw times.
+    const quoted = audit(PER_SOURCE + 1100);
+    quoted.responseStatus = { metadata: {}, code: 'OK' };
+    const worded = guardduty(PER_SOURCE + 1101);
+    const sev = 'Severity' in worded ? 'Severity' : 'severity';
+    worded[sev] = 'High';
+    const results = await sink.writeEvents([quoted, worded]);
+    expect(tally(results)).toEqual({ acked: 2 });
+    await client.indices.refresh({ index: `${prefix}-events-*` });
+    const one = async (id: string): Promise<{ _source: Record<string, unknown>; _ignored?: string[] }> => {
+      const r = await client.search({ index: `${prefix}-events`, body: { query: { term: { 'seam.id': id } } } });
+      expect(r.body.hits.hits).toHaveLength(1);
+      return r.body.hits.hits[0] as { _source: Record<string, unknown>; _ignored?: string[] };
+    };
+    const a = await one(quoted.seam.id);
+    expect(a._source.responseStatus).toEqual({ metadata: {}, code: 'OK' });
+    expect(a._ignored).toEqual(['responseStatus.code']);
+    const g = await one(worded.seam.id);
+    expect(g._source[sev]).toBe('High');
+    expect(g._ignored).toEqual([sev]);
+    // Range queries on the field still answer for the documents whose value is a number, and skip the word.
+    const inRange = async (id: string): Promise<number> => {
+      const query = { bool: { filter: [{ term: { 'seam.id': id } }, { range: { 'responseStatus.code': { gte: 100, lt: 600 } } }] } };
+      return (await client.count({ index: `${prefix}-events`, body: { query } })).body.count;
+    };
+    const numbered = indexed.find((e) => typeof (e.responseStatus as { code?: unknown } | undefined)?.code === 'number')!;
+    expect(await inRange(numbered.seam.id)).toBe(1);
+    expect(await inRange(quoted.seam.id)).toBe(0);
+  });
+
   it('measures bulk throughput of the batcher next to a plain client.bulk loop (printed, not asserted)', { timeout: 600_000 }, async () => {
     await setup(perfPrefix);
     await setup(plainPrefix);

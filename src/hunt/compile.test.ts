@@ -25,6 +25,24 @@ describe('compileRuleToDsl', () => {
   });
 });
 
+describe('fields that ignore malformed values', () => {
+  const audit = 'product: kubernetes\n  service: audit';
+  it('finds a word on a numeric field only through _ignored, and asks the engine to confirm it', () => {
+    // responseStatus.code is an integer with ignore_malformed: a record quoting it as a word is indexed without it.
+    const [w] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code: 'ALLOW'\n  condition: sel", audit), 'r.yml');
+    expect(w).toMatchObject({ ok: true, verify: true });
+    expect(JSON.stringify(w?.ok && w.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
+    // A number stays an exact term on the field.
+    const [n] = compileRuleTextToDsl(rule('  sel:\n    responseStatus.code: 403\n  condition: sel', audit), 'r.yml');
+    expect(n).toMatchObject({ ok: true, verify: false });
+    expect(JSON.stringify(n?.ok && n.query)).toContain('{"term":{"responseStatus.code":{"value":403}}}');
+    // A text pattern's superset ("has a value") must include values the index ignored: _ignored beside exists.
+    const [e] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code|startswith: '4'\n  condition: sel", audit), 'r.yml');
+    expect(e).toMatchObject({ ok: true, verify: true });
+    expect(JSON.stringify(e?.ok && e.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
+  });
+});
+
 describe('runtime value mapping', () => {
   it("translates values the way the engine does (Sigma Initiated: 'true' is the runtime schema's direction: egress)", () => {
     const [r] = compileRuleTextToDsl(rule("  sel:\n    Initiated: 'true'\n  condition: sel", 'product: linux\n  category: network_connection'), 'r.yml');

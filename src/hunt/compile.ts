@@ -73,6 +73,10 @@ interface Env {
 const ci = (q: Record<string, unknown>, cased: boolean): Record<string, unknown> => (cased ? q : { ...q, case_insensitive: true });
 const term = (f: string, value: unknown, cased = true): Dsl => ({ term: { [f]: ci({ value }, cased || typeof value !== 'string') } });
 const existsQ = (f: string): Dsl => ({ exists: { field: f } });
+/** Documents whose value of `f` the index kept out because it was not of the field's type (`ignore_malformed`). */
+const ignoredQ = (f: string): Dsl => ({ term: { _ignored: f } });
+/** Superset of "the field has a value": on a lenient field, a value of the wrong type is only found through `_ignored`. */
+const valuedQ = (f: string, info: FieldInfo): Q => (info.lenient ? qOr([existsQ(f), ignoredQ(f)]) : existsQ(f));
 const anyValue = (f: string): Dsl => ({ wildcard: { [f]: { value: '*' } } });
 const regexpQ = (f: string, value: string): Dsl => ({ regexp: { [f]: { value, flags: 'NONE', max_determinized_states: 100000 } } });
 
@@ -85,7 +89,9 @@ function notNull(f: string, info: FieldInfo): Bounds {
     case 'boolean':
     case 'date':
     case 'ip':
-      return exact(existsQ(f));
+      return info.lenient
+        ? inexact(existsQ(f), valuedQ(f, info), `'${f}' may hold a value the index ignored as malformed, which only the engine sees`)
+        : exact(existsQ(f));
     case 'flat':
       // `exists` works one level into a flat_object, a `*` wildcard on leaves at any depth; an object value deeper down is invisible.
       return inexact(qOr([existsQ(f), anyValue(f)]), true, `'${f}' may hold an object inside a flat_object, which only the engine sees`);
@@ -110,7 +116,7 @@ function scalarHi(f: string, info: FieldInfo): Q {
     case 'mixed':
       return true;
     default:
-      return existsQ(f);
+      return valuedQ(f, info);
   }
 }
 
@@ -143,10 +149,12 @@ function patternBounds(f: string, info: FieldInfo, parts: Part[], cased: boolean
   const literal = hasWildcards(parts) || windash ? undefined : literalOf(parts);
   switch (info.kind) {
     case 'long': {
-      if (literal === undefined) return inexact(false, existsQ(f), `text pattern on numeric field '${f}'`);
+      if (literal === undefined) return inexact(false, valuedQ(f, info), `text pattern on numeric field '${f}'`);
       const n = Number(literal);
       // A number's text is canonical: only canonical literals can equal it.
-      return exact(literal.trim() === literal && literal !== '' && Number.isSafeInteger(n) && String(n) === literal ? term(f, n) : false);
+      if (literal.trim() === literal && literal !== '' && Number.isSafeInteger(n) && String(n) === literal) return exact(term(f, n));
+      // Other text can only equal a value of the wrong type, which a lenient field keeps out of the index.
+      return info.lenient ? inexact(false, ignoredQ(f), `text '${literal}' on numeric field '${f}' can only be a value the index ignored as malformed`) : exact(false);
     }
     case 'boolean': {
       if (literal === undefined) return inexact(false, existsQ(f), `text pattern on boolean field '${f}'`);
@@ -158,7 +166,7 @@ function patternBounds(f: string, info: FieldInfo, parts: Part[], cased: boolean
     case 'mixed':
       return inexact(false, true, `'${f}' has different types in different indices`);
     default:
-      return inexact(false, existsQ(f), `text pattern on ${info.kind} field '${f}'`);
+      return inexact(false, valuedQ(f, info), `text pattern on ${info.kind} field '${f}'`);
   }
 }
 

@@ -14,12 +14,22 @@ export interface FieldInfo {
   kind: FieldKind;
   /** A field of type `ip` holding the same value (the `.ip` sub-field of an address keyword). */
   ipField?: string;
+  /**
+   * The mapping sets `ignore_malformed` (in at least one index): a value of the wrong type is kept in
+   * `_source` but not indexed, and the document names the field in `_ignored`. Neither `exists` nor a
+   * query on the field finds such a value; only a `term` on `_ignored` does.
+   */
+  lenient?: true;
 }
 
 export type FieldResolver = (path: string) => FieldInfo;
 
-/** Flattened mapping: path → OpenSearch type (`object` for paths with properties). */
-export type FlatMapping = Map<string, string>;
+/** Flattened mapping: path → OpenSearch type (`object` for paths with properties), and the paths with `ignore_malformed`. */
+export type FlatMapping = Map<string, string> & { lenient: Set<string> };
+
+export function newFlatMapping(): FlatMapping {
+  return Object.assign(new Map<string, string>(), { lenient: new Set<string>() });
+}
 
 const LONG = new Set(['long', 'integer', 'short', 'byte', 'unsigned_long']);
 const FLOAT = new Set(['float', 'double', 'half_float', 'scaled_float']);
@@ -39,8 +49,9 @@ function kindOf(type: string): FieldKind {
 /** Adds one index's `properties` (recursively, with multi-fields) to `out`; conflicts become `mixed`. */
 export function addProperties(props: Record<string, unknown>, out: FlatMapping, prefix = ''): void {
   for (const [name, def] of Object.entries(props)) {
-    const d = def as { type?: string; properties?: Record<string, unknown>; fields?: Record<string, { type?: string }> };
+    const d = def as { type?: string; ignore_malformed?: boolean; properties?: Record<string, unknown>; fields?: Record<string, { type?: string; ignore_malformed?: boolean }> };
     const path = prefix + name;
+    if (d.ignore_malformed === true) out.lenient.add(path);
     const type = d.type ?? (d.properties ? 'object' : 'object');
     const prev = out.get(path);
     out.set(path, prev === undefined || prev === type ? type : 'mixed');
@@ -48,6 +59,7 @@ export function addProperties(props: Record<string, unknown>, out: FlatMapping, 
     for (const [sub, sd] of Object.entries(d.fields ?? {})) {
       const sp = `${path}.${sub}`;
       const st = sd.type ?? 'object';
+      if (sd.ignore_malformed === true) out.lenient.add(sp);
       const sprev = out.get(sp);
       out.set(sp, sprev === undefined || sprev === st ? st : 'mixed');
     }
@@ -74,6 +86,7 @@ export function resolverFor(mapping: FlatMapping, opts: { guessFlat?: boolean } 
         continue;
       }
       const info: FieldInfo = { kind: kindOf(t) };
+      if (mapping.lenient.has(p)) info.lenient = true;
       const ipSub = mapping.get(`${p}.ip`);
       if (info.kind === 'ip') info.ipField = p;
       else if (ipSub === 'ip') info.ipField = `${p}.ip`;
@@ -86,7 +99,7 @@ export function resolverFor(mapping: FlatMapping, opts: { guessFlat?: boolean } 
 /** Field kinds from Seam's own index templates for one source (used when no cluster is asked). */
 export function templateResolver(source: SourceType): FieldResolver {
   const t = buildTemplates({ indexPrefix: 'seam', shards: 1, replicas: 0, refreshIntervalMs: 1000 });
-  const mapping: FlatMapping = new Map();
+  const mapping = newFlatMapping();
   for (const c of t.componentTemplates) {
     const props = (c.body.template as { mappings?: { properties?: Record<string, unknown> } }).mappings?.properties;
     if (props) addProperties(props, mapping);
@@ -99,7 +112,7 @@ export function templateResolver(source: SourceType): FieldResolver {
 
 /** Flattens a `GET <indices>/_mapping` response over every index it lists. */
 export function mappingFromResponse(body: unknown): FlatMapping {
-  const out: FlatMapping = new Map();
+  const out = newFlatMapping();
   for (const idx of Object.values((body ?? {}) as Record<string, { mappings?: { properties?: Record<string, unknown> } }>)) {
     const props = idx.mappings?.properties;
     if (props) addProperties(props, out);

@@ -77,6 +77,12 @@ const rawDate = {
   format: 'strict_date_optional_time||epoch_millis||yyyy-MM-dd HH:mm:ss[.SSSSSSSSS][.SSSSSS][.SSS][XXX]',
   ignore_malformed: true,
 };
+/**
+ * A number of a raw record (audit `responseStatus.code`, GuardDuty `Severity`, `Service.Count`). A value that is
+ * not a number (an exporter that quotes it as a word) is left out of the index, kept in `_source` and named in
+ * `_ignored`, instead of failing the whole document, as for raw times.
+ */
+const rawNumber = (type: 'integer' | 'long' | 'float') => ({ type, ignore_malformed: true });
 const flat = { type: 'flat_object' };
 const bool = { type: 'boolean' };
 /** A keyword that also answers CIDR and range queries when its value is an address. */
@@ -150,7 +156,7 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
     sourceIPs: kwIp,
     userAgent: kw,
     objectRef: obj(kws('resource', 'namespace', 'name', 'uid', 'apiGroup', 'apiVersion', 'resourceVersion', 'subresource')),
-    responseStatus: obj({ ...kws('status', 'reason'), message: longKw, code: { type: 'integer' }, metadata: flat, details: flat }),
+    responseStatus: obj({ ...kws('status', 'reason'), message: longKw, code: rawNumber('integer'), metadata: flat, details: flat }),
     requestObject: flat,
     responseObject: flat,
     annotations: flat,
@@ -167,10 +173,10 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
     UpdatedAt: rawDate,
     createdAt: rawDate,
     updatedAt: rawDate,
-    Severity: { type: 'float' },
-    severity: { type: 'float' },
-    Service: obj({ Evidence: flat, AdditionalInfo: flat, Count: { type: 'long' }, EventFirstSeen: rawDate, EventLastSeen: rawDate, Archived: bool }),
-    service: obj({ evidence: flat, additionalInfo: flat, count: { type: 'long' }, eventFirstSeen: rawDate, eventLastSeen: rawDate, archived: bool }),
+    Severity: rawNumber('float'),
+    severity: rawNumber('float'),
+    Service: obj({ Evidence: flat, AdditionalInfo: flat, Count: rawNumber('long'), EventFirstSeen: rawDate, EventLastSeen: rawDate, Archived: bool }),
+    service: obj({ evidence: flat, additionalInfo: flat, count: rawNumber('long'), eventFirstSeen: rawDate, eventLastSeen: rawDate, archived: bool }),
   },
   // Falco's JSON output, plus whatever the native sidecar format adds (dynamic keywords).
   runtime: {
