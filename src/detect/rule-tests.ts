@@ -19,7 +19,8 @@ import { loadRules } from './sigma/ruleset.ts';
  * positive and a near-miss case without emitting alerts in production.
  *
  * A test file may set `placeholders:` (name → values) for the `|expand` placeholders of its rule, to
- * test the rule as a site would configure it; the rule set is then loaded again with those values.
+ * test the rule as a site would configure it; the rule set is then loaded again with those values. A case
+ * may set its own `placeholders:` too, over the file's (same form), when only some cases need a site's list.
  *
  * ```yaml
  * placeholders: { allowed_namespaces: [kube-system, monitoring] }
@@ -33,6 +34,8 @@ export interface RuleTestCase {
   name: string;
   alerts: number;
   events: unknown[];
+  /** Placeholder values for this case, over the file's. */
+  placeholders?: Record<string, string[]>;
 }
 
 export interface RuleTestSummary {
@@ -60,22 +63,24 @@ function parseTestFile(text: string, file: string): RuleTestFile {
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { cases?: unknown }).cases)) {
     throw new Error(`${file}: expected a top-level "cases" list`);
   }
-  const ph = (doc as { placeholders?: unknown }).placeholders;
-  let placeholders: Record<string, string[]> | undefined;
-  if (ph !== undefined) {
-    if (!ph || typeof ph !== 'object' || Array.isArray(ph)) throw new Error(`${file}: "placeholders" must map names to lists of values`);
-    placeholders = {};
+  const readPlaceholders = (ph: unknown, where: string): Record<string, string[]> | undefined => {
+    if (ph === undefined) return undefined;
+    if (!ph || typeof ph !== 'object' || Array.isArray(ph)) throw new Error(`${file}: ${where}"placeholders" must map names to lists of values`);
+    const out: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(ph)) {
       const values = Array.isArray(v) ? v : [v];
-      placeholders[k] = values.map((x) => String(x));
+      out[k] = values.map((x) => String(x));
     }
-  }
+    return out;
+  };
+  const placeholders = readPlaceholders((doc as { placeholders?: unknown }).placeholders, '');
   const cases = ((doc as { cases: unknown[] }).cases).map((c, i) => {
     const o = (c ?? {}) as Record<string, unknown>;
     if (typeof o.alerts !== 'number' || !Array.isArray(o.events) || o.events.length === 0) {
       throw new Error(`${file}: case ${i + 1} needs "alerts" (a number) and a non-empty "events" list`);
     }
-    return { name: typeof o.name === 'string' ? o.name : `case ${i + 1}`, alerts: o.alerts, events: o.events };
+    const own = readPlaceholders(o.placeholders, `case ${i + 1}: `);
+    return { name: typeof o.name === 'string' ? o.name : `case ${i + 1}`, alerts: o.alerts, events: o.events, ...(own ? { placeholders: own } : {}) };
   });
   return { ...(placeholders ? { placeholders } : {}), cases };
 }
@@ -121,7 +126,8 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
     const ids = idsByFile.get(ruleFile) ?? new Set<string>();
     for (const c of cases) {
       s.cases++;
-      const detector = createDetector({ ruleset: rs, allowedLatenessMs: 0, emitWithheld: true });
+      const caseRs = c.placeholders ? (await loadRules(ruleFiles, { placeholders: { ...tf.placeholders, ...c.placeholders } })).ruleset : rs;
+      const detector = createDetector({ ruleset: caseRs, allowedLatenessMs: 0, emitWithheld: true });
       let fired = 0;
       let bad: string | undefined;
       c.events.forEach((raw, i) => {

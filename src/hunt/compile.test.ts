@@ -43,6 +43,20 @@ describe('fields that ignore malformed values', () => {
   });
 });
 
+describe('array blocks', () => {
+  it('says an array block is checked by the engine: a superset narrowed by the rest of the rule, or not huntable alone', () => {
+    const k8s = 'product: kubernetes\n  service: audit';
+    const [r] = compileRuleTextToDsl(
+      rule("  sel:\n    verb: create\n  trusted:\n    requestObject.spec.containers[any]:\n      condition: not ok\n      ok:\n        image|startswith: 'registry.k8s.io/'\n  condition: sel and not trusted", k8s),
+      'r.yml',
+    );
+    expect(r).toMatchObject({ ok: true, verify: true, notes: [expect.stringContaining("array block 'requestObject.spec.containers[any]' is judged member by member") as unknown] });
+    expect(JSON.stringify(r?.ok && r.query)).toContain('{"term":{"verb":{"value":"create","case_insensitive":true}}}');
+    const [n] = compileRuleTextToDsl(rule('  sel:\n    requestObject.spec.containers[any]:\n      image: x\n  condition: sel', k8s), 'r.yml');
+    expect(n).toMatchObject({ ok: false, reason: expect.stringContaining('array block') as unknown });
+  });
+});
+
 describe('runtime value mapping', () => {
   it("translates values the way the engine does (Sigma Initiated: 'true' is the runtime schema's direction: egress)", () => {
     const [r] = compileRuleTextToDsl(rule("  sel:\n    Initiated: 'true'\n  condition: sel", 'product: linux\n  category: network_connection'), 'r.yml');

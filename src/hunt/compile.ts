@@ -290,6 +290,11 @@ function compileEntry(e: MEntry, env: Env): Bounds {
 
 function compileSearch(s: MSearch, env: Env): Bounds {
   if (s.t === 'entry') return compileEntry(s.e, env);
+  if (s.t === 'array') {
+    // Seam's array block (model.ts, MArray): the index flattens arrays of objects, so no query can tie two
+    // tests to one member. Nothing is certain either way; the rest of the rule narrows, the engine decides.
+    return inexact(false, true, `array block '${s.a.field}[${s.a.quant}]' is judged member by member, which the index's flattened arrays cannot; checked by the engine`);
+  }
   const items = s.items.map((x) => compileSearch(x, env));
   return s.t === 'and' ? bAnd(items) : bOr(items);
 }

@@ -4,10 +4,11 @@
  * model was built; compiling cannot fail. Alongside, each node reports the literals it *requires*
  * (field → allowed lowercase values), which the rule index uses to skip rules that cannot match.
  */
-import type { Cand, EvalCtx, FieldTable } from './fields.ts';
+import { EvalCtx, FieldTable, pathKeys, resolveMembers } from './fields.ts';
+import type { Cand } from './fields.ts';
 import { ONE, cidrTest, compareOp, hasWildcards, literalOf, numberOf, parsePattern, patternTest, timePart } from './modifiers.ts';
 import type { StrTest } from './modifiers.ts';
-import type { MCond, MDetection, MEntry, MSearch } from './model.ts';
+import type { MArray, MCond, MDetection, MEntry, MSearch } from './model.ts';
 import { wrapParts } from './model.ts';
 import { regexLiteral } from './regex-literal.ts';
 
@@ -528,8 +529,48 @@ export function compileEntry(e: MEntry, fieldTable: FieldTable): Node {
 
 // ---- search identifiers and detections ----------------------------------------------------------
 
+/**
+ * An array block (model.ts, MArray): the member's detection is compiled against a field table of its own
+ * and run on each member through one reusable context (a block's body never runs inside itself). It files
+ * the rule under no key: what a member must hold says nothing certain about the event's own fields.
+ */
+export function compileArray(a: MArray): Node {
+  const table = new FieldTable();
+  const body = compileDetection(a.body, table).pred;
+  const ctx = new EvalCtx(table);
+  const parts = a.path.split('.');
+  const keys = pathKeys(parts);
+  const n = parts.length;
+  const one = (m: unknown): boolean => body(ctx.reset((typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>));
+  const members = (c: EvalCtx): unknown[] => {
+    const out: unknown[] = [];
+    resolveMembers(c.event, keys, n, 0, out);
+    return out;
+  };
+  let pred: Pred;
+  switch (a.quant) {
+    case 'any':
+      pred = (c) => members(c).some(one);
+      break;
+    case 'all':
+      pred = (c) => {
+        const ms = members(c);
+        return ms.length > 0 && ms.every(one);
+      };
+      break;
+    case 'all_or_empty':
+      pred = (c) => members(c).every(one);
+      break;
+    case 'none':
+      pred = (c) => !members(c).some(one);
+      break;
+  }
+  return { pred, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 12, need: new Set() };
+}
+
 export function compileSearch(s: MSearch, fields: FieldTable): Node {
   if (s.t === 'entry') return compileEntry(s.e, fields);
+  if (s.t === 'array') return compileArray(s.a);
   const items = s.items.map((x) => compileSearch(x, fields));
   return s.t === 'and' ? andNode(items) : orNode(items);
 }

@@ -104,6 +104,31 @@ function resolveInto(obj: unknown, keys: PathKeys, n: number, i: number, out: Ca
   }
 }
 
+/**
+ * The members of the array(s) at a path, for an array block (model.ts, MArray): each element of an array
+ * found there (arrays on the way fan out, as in resolveInto), an object or scalar found there as one
+ * member; null elements and a missing or null value give none.
+ */
+export function resolveMembers(obj: unknown, keys: PathKeys, n: number, i: number, out: unknown[]): void {
+  if (Array.isArray(obj)) {
+    for (const x of obj) resolveMembers(x, keys, n, i, out);
+    return;
+  }
+  if (obj === null || typeof obj !== 'object') return;
+  const rec = obj as Record<string, unknown>;
+  const row = keys[i]!;
+  for (let j = n; j > i; j--) {
+    const key = row[j]!;
+    if (!hasOwn.call(rec, key)) continue;
+    const v = rec[key];
+    if (j < n) resolveMembers(v, keys, n, j, out);
+    else if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && x !== undefined) out.push(x);
+    } else if (v !== null && v !== undefined) out.push(v);
+    return;
+  }
+}
+
 export function resolveField(event: unknown, name: string): Cand[] {
   const out: Cand[] = [];
   const parts = name.split('.');

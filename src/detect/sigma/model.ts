@@ -71,7 +71,30 @@ export interface MEntry {
   pos: Pos;
 }
 
-export type MSearch = { t: 'entry'; e: MEntry } | { t: 'and'; items: MSearch[] } | { t: 'or'; items: MSearch[] };
+export type MSearch = { t: 'entry'; e: MEntry } | { t: 'and'; items: MSearch[] } | { t: 'or'; items: MSearch[] } | { t: 'array'; a: MArray };
+
+/**
+ * Seam's extension to Sigma 2.1 (the object-scope blocks of SEP 212, sigma-specification issue 212):
+ * `field[any]:`, `field[all]:`, `field[all_or_empty]:` or `field[none]:` over a map judges each member of
+ * the array at `field` on its own, so two of the block's tests hold for one member, not for two different
+ * ones. The map is the member's detection: a plain map of fields (all must hold), or named selections and a
+ * `condition` over them. Field names inside are relative to the member and are not mapped by the logsource.
+ * `any`: some member matches; `all`: there are members and every one matches; `all_or_empty`: every member
+ * matches, or there is none; `none`: no member matches (true when there is none). A missing or null field
+ * has no members; an object that is not an array is one member.
+ */
+export type ArrayQuant = 'any' | 'all' | 'all_or_empty' | 'none';
+
+export interface MArray {
+  /** The array's field as the rule names it (without the quantifier). */
+  field: string;
+  /** Its event path, mapped by the logsource; '' when only checking. */
+  path: string;
+  quant: ArrayQuant;
+  /** What one member must satisfy; its field paths are relative to the member. */
+  body: MDetection;
+  pos: Pos;
+}
 
 /** A condition with `x of pattern` resolved to the identifiers it names (in the detection's order). */
 export type MCond =
@@ -306,9 +329,43 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   return e;
 }
 
+/** `field[quantifier]` with nothing after it: an array block's key. */
+const ARRAY_BLOCK = /^([^|[\]]+)\[(any|all|all_or_empty|none)\]$/;
+/** An array selector of SEP 212 anywhere in a field name (`[any]`, `[all]`, `[all_or_empty]`, `[none]`, `[N]`). */
+const ARRAY_SELECTOR = /\[(?:any|all|all_or_empty|none|-?\d+)\]/;
+const memberMapping: Pick<LogsourceMapping, 'mapField' | 'mapValue'> = { mapField: (f) => f };
+
+/** `field[quantifier]: {...}` (see MArray); throws Fail after recording the problem. */
+function buildArrayBlock(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MSearch {
+  const m = ARRAY_BLOCK.exec(key);
+  if (m === null || value.kind !== 'map') {
+    throw failAt(
+      env,
+      keyPos,
+      'SEAM_ERR_RULE_SCHEMA',
+      `'${key}': Seam reads array selectors only as an object-scope block, 'field[any|all|all_or_empty|none]:' over a map of the member's fields (no modifiers, no positions, no selector inside a path)`,
+    );
+  }
+  const field = m[1]!;
+  const quant = m[2] as ArrayQuant;
+  if (value.entries.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}': the block is empty`);
+  // Inside the block, fields are the member's own: the logsource's mapping (taxonomy names) does not apply.
+  const inner: ModelEnv = { ...env, mapping: memberMapping };
+  let body: MDetection | undefined;
+  if (value.entries.some((e) => e.key === 'condition')) body = buildDetection(value, inner);
+  else {
+    const search = buildMap(value, inner);
+    body = { ids: new Map([['', search]]), conditions: [{ t: 'id', name: '' }] };
+  }
+  if (body === undefined) throw new Fail(`'${key}' has problems`);
+  return { t: 'array', a: { field, path: env.check === true ? '' : env.mapping.mapField(field), quant, body, pos: keyPos } };
+}
+
 function buildMap(node: Extract<YNode, { kind: 'map' }>, env: ModelEnv): MSearch {
   if (node.entries.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier map is empty');
-  const items: MSearch[] = node.entries.map((e) => ({ t: 'entry', e: buildEntry(e.key, e.keyPos, e.value, env) }));
+  const items: MSearch[] = node.entries.map((e) =>
+    ARRAY_SELECTOR.test(e.key.split('|')[0]!) ? buildArrayBlock(e.key, e.keyPos, e.value, env) : { t: 'entry', e: buildEntry(e.key, e.keyPos, e.value, env) },
+  );
   return items.length === 1 ? items[0]! : { t: 'and', items };
 }
 

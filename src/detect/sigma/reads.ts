@@ -20,6 +20,16 @@ function walk(s: MSearch, paths: Set<string>, r: { keyword: boolean }): void {
     for (const p of s.e.refs ?? []) paths.add(p);
     return;
   }
+  if (s.t === 'array') {
+    // The block reads the array and, in each member, the body's fields (under the array's path).
+    paths.add(s.a.path);
+    for (const b of s.a.body.ids.values()) {
+      const inner = new Set<string>();
+      walk(b, inner, r);
+      for (const p of inner) paths.add(`${s.a.path}.${p}`);
+    }
+    return;
+  }
   for (const x of s.items) walk(x, paths, r);
 }
 

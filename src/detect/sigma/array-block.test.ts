@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { Diagnostic } from './types.ts';
+import { loadRulesFromText } from './ruleset.ts';
+
+// Seam's array blocks (model.ts, MArray; SEP 212's object-scope blocks): each member judged on its own.
+
+const ingest = { collector: 'test', received_at: '2026-01-01T00:00:00Z', truncated: false, redacted: [] };
+
+function pod(containers: unknown, initContainers?: unknown): SeamEvent {
+  return {
+    '@timestamp': '2026-03-04T05:06:07Z',
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    stage: 'ResponseComplete',
+    verb: 'create',
+    objectRef: { resource: 'pods', namespace: 'kube-system', name: 'p', apiVersion: 'v1' },
+    requestObject: { spec: { containers, ...(initContainers === undefined ? {} : { initContainers }) } },
+    seam: { id: 'a1', source: 'k8s_audit', ingest },
+  } as unknown as SeamEvent;
+}
+
+const rule = (detection: string): string => `title: Array block
+id: 11111111-2222-4333-8444-555555555555
+status: test
+logsource:
+    product: kubernetes
+    service: audit
+detection:
+${detection}
+level: high
+`;
+
+function load(detection: string): { match: (e: SeamEvent) => boolean; diagnostics: Diagnostic[] } {
+  const { ruleset, diagnostics } = loadRulesFromText(rule(detection), 'r.yml', { placeholders: { trusted: ['*/falco:*'] } });
+  return { match: (e) => ruleset.match(e).length === 1, diagnostics };
+}
+
+function matcher(detection: string): (e: SeamEvent) => boolean {
+  const { match, diagnostics } = load(detection);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new Error(errors.map((e) => `${e.line}:${e.column} ${e.code} ${e.message}`).join('; '));
+  return match;
+}
+
+const alpine = { name: 'shell', image: 'alpine:3.19', securityContext: { privileged: true } };
+const alpineQuiet = { name: 'shell', image: 'alpine:3.19' };
+const falco = { name: 'falco', image: 'docker.io/falcosecurity/falco:0.39.0', securityContext: { privileged: true } };
+const proxy = { name: 'kube-proxy', image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.29', securityContext: { privileged: true } };
+
+describe('array blocks', () => {
+  it('[any] ties the tests of its map to one member, where plain fields match across members', () => {
+    const flat = matcher(`    sel:
+        requestObject.spec.containers.image|startswith: 'alpine'
+        requestObject.spec.containers.securityContext.privileged: true
+    condition: sel`);
+    const block = matcher(`    sel:
+        requestObject.spec.containers[any]:
+            image|startswith: 'alpine'
+            securityContext.privileged: true
+    condition: sel`);
+    // alpine unprivileged beside a privileged EKS image: the flat fields match (two members), the block does not.
+    expect(flat(pod([alpineQuiet, proxy]))).toBe(true);
+    expect(block(pod([alpineQuiet, proxy]))).toBe(false);
+    expect(block(pod([proxy, alpine]))).toBe(true);
+    expect(block(pod([]))).toBe(false);
+    expect(block(pod(undefined))).toBe(false);
+  });
+
+  it('a condition inside the block (negation per member): one trusted container no longer vouches for another', () => {
+    const untrusted = matcher(`    sel:
+        requestObject.spec.containers[any]:
+            condition: not (builtin or configured)
+            builtin:
+                image|startswith: '602401143452.dkr.ecr.'
+            configured:
+                image|expand: '%trusted%'
+    condition: sel`);
+    // The placeholder list trusts falco; the EKS registry is built in; alpine is neither.
+    expect(untrusted(pod([falco, alpine]))).toBe(true);
+    expect(untrusted(pod([proxy, alpine]))).toBe(true);
+    expect(untrusted(pod([falco, proxy]))).toBe(false);
+    expect(untrusted(pod([falco]))).toBe(false);
+    // A container without an image is trusted by neither list.
+    expect(untrusted(pod([falco, { name: 'x' }]))).toBe(true);
+  });
+
+  it('[all], [all_or_empty] and [none] differ only on empty and missing arrays', () => {
+    const q = (quant: string): ((e: SeamEvent) => boolean) =>
+      matcher(`    sel:
+        requestObject.spec.containers[${quant}]:
+            securityContext.privileged: true
+    condition: sel`);
+    const all = q('all');
+    const allOrEmpty = q('all_or_empty');
+    const none = q('none');
+    expect([all(pod([alpine, proxy])), allOrEmpty(pod([alpine, proxy])), none(pod([alpine, proxy]))]).toEqual([true, true, false]);
+    expect([all(pod([alpine, alpineQuiet])), allOrEmpty(pod([alpine, alpineQuiet])), none(pod([alpine, alpineQuiet]))]).toEqual([false, false, false]);
+    expect([all(pod([alpineQuiet])), allOrEmpty(pod([alpineQuiet])), none(pod([alpineQuiet]))]).toEqual([false, false, true]);
+    expect([all(pod([])), allOrEmpty(pod([])), none(pod([]))]).toEqual([false, true, true]);
+    expect([all(pod(null)), allOrEmpty(pod(null)), none(pod(null))]).toEqual([false, true, true]);
+    // An object where an array was expected is one member.
+    expect(all(pod(alpine))).toBe(true);
+  });
+
+  it('blocks sit beside plain fields, in lists and under not, and nest', () => {
+    const m = matcher(`    sel:
+        objectRef.namespace: kube-system
+        requestObject.spec.initContainers[any]:
+            image|contains: 'alpine'
+    other:
+        - requestObject.spec.containers[any]:
+              securityContext.privileged: true
+              image|contains: 'falco'
+        - objectRef.name: never
+    condition: sel and not other`);
+    expect(m(pod([proxy], [alpineQuiet]))).toBe(true);
+    expect(m(pod([falco], [alpineQuiet]))).toBe(false);
+    expect(m(pod([proxy], []))).toBe(false);
+    const nested = matcher(`    sel:
+        requestObject.spec.containers[any]:
+            ports[any]:
+                containerPort: 22
+                protocol: TCP
+    condition: sel`);
+    expect(nested(pod([{ image: 'a', ports: [{ containerPort: 22, protocol: 'UDP' }, { containerPort: 80, protocol: 'TCP' }] }]))).toBe(false);
+    expect(nested(pod([{ image: 'a', ports: [{ containerPort: 80, protocol: 'TCP' }] }, { image: 'b', ports: [{ containerPort: 22, protocol: 'TCP' }] }]))).toBe(true);
+  });
+
+  it('refuses the selector forms Seam does not read, with the position, instead of matching a literal field name', () => {
+    for (const [key, value] of [
+      ['requestObject.spec.containers[any].image', "'alpine'"],
+      ['requestObject.spec.containers[0]', '\n            image: alpine'],
+      ['requestObject.spec.containers[any]|contains', '\n            image: alpine'],
+      ['requestObject.spec.containers[any]', "'alpine'"],
+    ] as const) {
+      const { diagnostics } = load(`    sel:
+        ${key}: ${value}
+    condition: sel`);
+      const e = diagnostics.find((d) => d.severity === 'error');
+      expect(e?.code, key).toBe('SEAM_ERR_RULE_SCHEMA');
+      expect(e?.message, key).toContain('object-scope block');
+      expect(e?.line, key).toBe(9);
+    }
+    const { diagnostics } = load(`    sel:
+        requestObject.spec.containers[any]:
+            condition: a and b
+            a:
+                image: x
+    condition: sel`);
+    expect(diagnostics.find((d) => d.severity === 'error')?.code).toBe('SEAM_ERR_RULE_REFERENCE');
+  });
+});
