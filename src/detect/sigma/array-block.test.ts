@@ -127,6 +127,20 @@ describe('array blocks', () => {
     expect(nested(pod([{ image: 'a', ports: [{ containerPort: 80, protocol: 'TCP' }] }, { image: 'b', ports: [{ containerPort: 22, protocol: 'TCP' }] }]))).toBe(true);
   });
 
+  it("reads the array's path and the block's fields under it (what early alerts check, ADR 0025)", () => {
+    const { ruleset } = loadRulesFromText(
+      rule(`    sel:
+        verb: create
+        requestObject.spec.containers[any]:
+            condition: not ok
+            ok:
+                image|startswith: 'registry.k8s.io/'
+    condition: sel`),
+      'r.yml',
+    );
+    expect(ruleset.rules[0]?.reads).toEqual({ paths: ['requestObject.spec.containers', 'requestObject.spec.containers.image', 'verb'], keyword: false });
+  });
+
   it('refuses the selector forms Seam does not read, with the position, instead of matching a literal field name', () => {
     for (const [key, value] of [
       ['requestObject.spec.containers[any].image', "'alpine'"],
