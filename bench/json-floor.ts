@@ -2,7 +2,7 @@
  * The JSON work no pipeline role can avoid, per event, on the events `bench:peers` and `bench:pipeline` use
  * (bench/lib/events.ts): `JSON.parse` of a record and `JSON.stringify` of the parsed value, in this process, with
  * nothing else. It is the floor under `bench:roles` and `bench:pipeline`'s roles_us_per_event (ADR 0032): the
- * normalize role parses each raw record and writes its signal, the correlate role parses each signal, so three
+ * normalize role parses each raw record and writes its signal, the correlate role parses each signal, so two
  * roles spend at least `2 × parse + stringify` per event before any rule, Kafka record or index request.
  *
  *   node bin/tsx-run.mjs bench/json-floor.ts [events=100000] [rounds=3]
