@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupOpenSearchCommand } from '../src/cli/setup.ts';
 import type { SeamEvent, SourceType } from '../src/core/envelope.ts';
 import { OpenSearchSink, type PerDocResult } from '../src/sinks/opensearch/sink.ts';
+import { loadRulesFromText } from '../src/detect/sigma/ruleset.ts';
+import { compileRuleTextToDsl } from '../src/hunt/compile.ts';
 import { dropPrefix } from './helpers/opensearch-cleanup.ts';
 import { opensearchUrl, RUN_ID } from './helpers/services.ts';
 
@@ -411,6 +413,36 @@ describe('OpenSearch sink on a real OpenSearch node', () => {
     const numbered = indexed.find((e) => typeof (e.responseStatus as { code?: unknown } | undefined)?.code === 'number')!;
     expect(await inRange(numbered.seam.id)).toBe(1);
     expect(await inRange(quoted.seam.id)).toBe(0);
+  });
+
+  it('hunts a number field as the engine matches it, whatever kind of value a record holds there', async () => {
+    // The engine reads "0403" and "0x193" as 403 and 403 as the text '403'; the index keeps only JSON numbers
+    // (coerce: false) and names the rest in _ignored. A hunt's query must find every record the engine matches
+    // (the engine then confirms the hits when the query says verify), never fewer, and no more when it is exact.
+    const codes: unknown[] = [403, '403', '0403', '0x193', 403.5, true, 'true', 404, ' 403', 'Forbidden'];
+    const docs = codes.map((code, k) => {
+      const e = audit(PER_SOURCE + 1200 + k);
+      e.responseStatus = { metadata: {}, code };
+      return e;
+    });
+    expect(tally(await sink.writeEvents(docs))).toEqual({ acked: codes.length });
+    await client.indices.refresh({ index: `${prefix}-events-*` });
+    const ids = docs.map((d) => d.seam.id);
+    const detections = ['responseStatus.code: 403', "responseStatus.code: '403'", "responseStatus.code: '0403'", 'responseStatus.code: true', 'responseStatus.code|gte: 403'];
+    for (const det of detections) {
+      for (const negated of [false, true]) {
+        const text = `title: t\nid: 00000000-0000-4000-8000-00000000000${negated ? 2 : 1}\nlogsource:\n  product: kubernetes\n  service: audit\ndetection:\n  sel:\n    verb: create\n  f:\n    ${det}\n  condition: sel and ${negated ? 'not ' : ''}f\nlevel: low\n`;
+        const { ruleset } = loadRulesFromText(text, 'r.yml', { placeholders: {} });
+        const engine = docs.filter((d) => ruleset.match(d).length === 1).map((d) => d.seam.id).sort();
+        const [r] = compileRuleTextToDsl(text, 'r.yml', { indexPrefix: prefix });
+        if (!r?.ok) throw new Error(`${det}: not huntable: ${r?.reason}`);
+        const res = await client.search({ index: `${prefix}-events`, size: 100, body: { query: { bool: { filter: [{ terms: { 'seam.id': ids } }, r.query] } } } });
+        const hunted = (res.body.hits.hits as { _source: { seam: { id: string } } }[]).map((h) => h._source.seam.id).sort();
+        const label = `${negated ? 'not ' : ''}${det}`;
+        expect(engine.filter((id) => !hunted.includes(id)), `${label}: engine matches the hunt misses`).toEqual([]);
+        if (!r.verify) expect(hunted, `${label}: an exact query finds what the engine finds`).toEqual(engine);
+      }
+    }
   });
 
   it('measures bulk throughput of the batcher next to a plain client.bulk loop (printed, not asserted)', { timeout: 600_000 }, async () => {

@@ -32,14 +32,50 @@ describe('fields that ignore malformed values', () => {
     const [w] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code: 'ALLOW'\n  condition: sel", audit), 'r.yml');
     expect(w).toMatchObject({ ok: true, verify: true });
     expect(JSON.stringify(w?.ok && w.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
-    // A number stays an exact term on the field.
+    // A number is a term on the field, widened by _ignored: the engine also reads the text "0403" or "0x193" as
+    // 403, and the index (coerce: false) keeps such text out.
     const [n] = compileRuleTextToDsl(rule('  sel:\n    responseStatus.code: 403\n  condition: sel', audit), 'r.yml');
-    expect(n).toMatchObject({ ok: true, verify: false });
+    expect(n).toMatchObject({ ok: true, verify: true });
     expect(JSON.stringify(n?.ok && n.query)).toContain('{"term":{"responseStatus.code":{"value":403}}}');
+    expect(JSON.stringify(n?.ok && n.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
     // A text pattern's superset ("has a value") must include values the index ignored: _ignored beside exists.
     const [e] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code|startswith: '4'\n  condition: sel", audit), 'r.yml');
     expect(e).toMatchObject({ ok: true, verify: true });
     expect(JSON.stringify(e?.ok && e.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
+  });
+});
+
+describe('values of another kind on lenient and coercing number fields', () => {
+  const audit = 'product: kubernetes\n  service: audit';
+  const q = (det: string, fields?: Parameters<typeof compileRuleTextToDsl>[2]) => {
+    const [r] = compileRuleTextToDsl(rule(det, audit), 'r.yml', fields);
+    if (!r?.ok) throw new Error(`not huntable: ${r?.reason}`);
+    return { verify: r.verify, dsl: JSON.stringify(r.query) };
+  };
+  it("searches _ignored for a boolean or non-canonical text, which the index leaves out but the engine matches ('true', \"0403\")", () => {
+    for (const v of ['true', "'0403'", "'ALLOW'", "'403.0'"]) {
+      const r = q(`  sel:\n    verb: get\n    responseStatus.code: ${v}\n  condition: sel`);
+      expect(r.verify, v).toBe(true);
+      expect(r.dsl, v).toContain('{"term":{"_ignored":"responseStatus.code"}}');
+    }
+  });
+  it("keeps 'not' a superset: a document the index ignored is not excluded by the negated term", () => {
+    const r = q('  sel:\n    verb: get\n  f:\n    responseStatus.code: 403\n  condition: sel and not f');
+    expect(r.verify).toBe(true);
+    // not(term 403): the superset may exclude only documents whose indexed value is 403, never the ignored ones.
+    expect(r.dsl).toContain('"must_not":[{"term":{"responseStatus.code":{"value":403}}}]');
+    expect(r.dsl).not.toContain('"must_not":[{"bool"');
+  });
+  it('asks the engine for every value on an index whose number field coerces (made by an older template)', async () => {
+    const { mappingFromResponse, resolverFor } = await import('./fields.ts');
+    const coercing = mappingFromResponse({ 'seam-events-k8s_audit-old': { mappings: { properties: { verb: { type: 'keyword' }, responseStatus: { properties: { code: { type: 'integer', ignore_malformed: true } } } } } } });
+    const fields = () => resolverFor(coercing);
+    const r = q('  sel:\n    verb: get\n    responseStatus.code: 403\n  condition: sel', { fields });
+    expect(r.verify).toBe(true);
+    expect(r.dsl).toContain('{"exists":{"field":"responseStatus.code"}}');
+    const strict = mappingFromResponse({ i: { mappings: { properties: { responseStatus: { properties: { code: { type: 'integer', ignore_malformed: true, coerce: false } } } } } } });
+    expect(resolverFor(strict)('responseStatus.code')).toEqual({ kind: 'long', lenient: true });
+    expect(resolverFor(coercing)('responseStatus.code')).toEqual({ kind: 'long', lenient: true, coerced: true });
   });
 });
 

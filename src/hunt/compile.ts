@@ -153,8 +153,8 @@ function patternBounds(f: string, info: FieldInfo, parts: Part[], cased: boolean
       const n = Number(literal);
       // A number's text is canonical: only canonical literals can equal it.
       if (literal.trim() === literal && literal !== '' && Number.isSafeInteger(n) && String(n) === literal) return exact(term(f, n));
-      // Other text can only equal a value of the wrong type, which a lenient field keeps out of the index.
-      return info.lenient ? inexact(false, ignoredQ(f), `text '${literal}' on numeric field '${f}' can only be a value the index ignored as malformed`) : exact(false);
+      // Other text can only equal a value of the wrong type: not indexed (see loosened for the fields that keep it).
+      return exact(false);
     }
     case 'boolean': {
       if (literal === undefined) return inexact(false, existsQ(f), `text pattern on boolean field '${f}'`);
@@ -221,6 +221,18 @@ function compareBounds(f: string, info: FieldInfo, op: string, n: number): Bound
   return inexact(false, scalarHi(f, info), `numeric comparison on ${info.kind} field '${f}' is checked by the engine`);
 }
 
+/**
+ * One value's test on a field whose index does not hold every value the engine reads. The engine reads text as
+ * a number (`"0403"`, `"0x193"` equal 403) and numbers as text (403 equals `'403'`), and tests `true` against
+ * the text `"true"`; on a lenient field each such value of the wrong kind is only named in `_ignored`, so the
+ * superset takes those documents in and the engine decides. A field that coerces indexes `"0403"` and 403.5
+ * as 403: no hit of a term is certain there, and any value may be one the engine matches.
+ */
+function loosened(f: string, info: FieldInfo, t: Bounds): Bounds {
+  if (info.coerced) return inexact(false, qOr([t.hi, valuedQ(f, info)]), `'${f}' coerces text and fractions to numbers in the index; the engine confirms each value`);
+  return inexact(t.lo, qOr([t.hi, ignoredQ(f)]), `'${f}' may hold a value the index ignored as malformed (text on a number field), which only the engine reads`);
+}
+
 /** One field entry of the model (see MEntry), as the engine's compileEntry reads it. */
 function compileEntry(e: MEntry, env: Env): Bounds {
   if (e.keyword) return inexact(false, true, 'keyword search (any field of the record contains the value) has no exact DSL form');
@@ -279,6 +291,7 @@ function compileEntry(e: MEntry, env: Env): Bounds {
     }
   }
 
+  if (info.lenient || info.coerced) for (let i = 0; i < tests.length; i++) tests[i] = loosened(f, info, tests[i]!);
   let b: Bounds;
   const isNull = (): Bounds => bNot(notNull(f, info));
   if (tests.length === 0) b = nullOk ? isNull() : exact(false);

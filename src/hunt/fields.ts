@@ -20,15 +20,24 @@ export interface FieldInfo {
    * query on the field finds such a value; only a `term` on `_ignored` does.
    */
   lenient?: true;
+  /**
+   * A number field that coerces (the mapping does not say `coerce: false`, in at least one index): text such as
+   * `"0403"` and fractions are indexed as the number they round down to, so a term on the field can find records
+   * the engine would not match. Seam's templates set `coerce: false`; indices made by older templates coerce.
+   */
+  coerced?: true;
 }
 
 export type FieldResolver = (path: string) => FieldInfo;
 
-/** Flattened mapping: path → OpenSearch type (`object` for paths with properties), and the paths with `ignore_malformed`. */
-export type FlatMapping = Map<string, string> & { lenient: Set<string> };
+/**
+ * Flattened mapping: path → OpenSearch type (`object` for paths with properties), the paths with
+ * `ignore_malformed`, and the number paths that coerce.
+ */
+export type FlatMapping = Map<string, string> & { lenient: Set<string>; coerced: Set<string> };
 
 export function newFlatMapping(): FlatMapping {
-  return Object.assign(new Map<string, string>(), { lenient: new Set<string>() });
+  return Object.assign(new Map<string, string>(), { lenient: new Set<string>(), coerced: new Set<string>() });
 }
 
 const LONG = new Set(['long', 'integer', 'short', 'byte', 'unsigned_long']);
@@ -49,10 +58,11 @@ function kindOf(type: string): FieldKind {
 /** Adds one index's `properties` (recursively, with multi-fields) to `out`; conflicts become `mixed`. */
 export function addProperties(props: Record<string, unknown>, out: FlatMapping, prefix = ''): void {
   for (const [name, def] of Object.entries(props)) {
-    const d = def as { type?: string; ignore_malformed?: boolean; properties?: Record<string, unknown>; fields?: Record<string, { type?: string; ignore_malformed?: boolean }> };
+    const d = def as { type?: string; ignore_malformed?: boolean; coerce?: boolean | string; properties?: Record<string, unknown>; fields?: Record<string, { type?: string; ignore_malformed?: boolean }> };
     const path = prefix + name;
     if (d.ignore_malformed === true) out.lenient.add(path);
-    const type = d.type ?? (d.properties ? 'object' : 'object');
+    const type = d.type ?? 'object';
+    if ((LONG.has(type) || FLOAT.has(type)) && d.coerce !== false && d.coerce !== 'false') out.coerced.add(path);
     const prev = out.get(path);
     out.set(path, prev === undefined || prev === type ? type : 'mixed');
     if (d.properties) addProperties(d.properties, out, path + '.');
@@ -87,6 +97,7 @@ export function resolverFor(mapping: FlatMapping, opts: { guessFlat?: boolean } 
       }
       const info: FieldInfo = { kind: kindOf(t) };
       if (mapping.lenient.has(p)) info.lenient = true;
+      if (mapping.coerced.has(p)) info.coerced = true;
       const ipSub = mapping.get(`${p}.ip`);
       if (info.kind === 'ip') info.ipField = p;
       else if (ipSub === 'ip') info.ipField = `${p}.ip`;

@@ -80,9 +80,11 @@ const rawDate = {
 /**
  * A number of a raw record (audit `responseStatus.code`, GuardDuty `Severity`, `Service.Count`). A value that is
  * not a number (an exporter that quotes it as a word) is left out of the index, kept in `_source` and named in
- * `_ignored`, instead of failing the whole document, as for raw times.
+ * `_ignored`, instead of failing the whole document, as for raw times. `coerce: false`: only a JSON number of
+ * the field's kind is indexed; text (`"403"`, `"0403"`) and fractions in an integer field go to `_ignored` too,
+ * so a term on the field finds exactly the records whose value is that number (the hunt compiler relies on it).
  */
-const rawNumber = (type: 'integer' | 'long' | 'float') => ({ type, ignore_malformed: true });
+const rawNumber = (type: 'integer' | 'long' | 'float') => ({ type, ignore_malformed: true, coerce: false });
 const flat = { type: 'flat_object' };
 const bool = { type: 'boolean' };
 /** A keyword that also answers CIDR and range queries when its value is an address. */
