@@ -164,4 +164,47 @@ describe('array blocks', () => {
     condition: sel`);
     expect(diagnostics.find((d) => d.severity === 'error')?.code).toBe('SEAM_ERR_RULE_REFERENCE');
   });
+
+  it("refuses the '.' member marker, in a plain block and in a block's selection, with its position", () => {
+    for (const [body, line] of [
+      ["\n            '.': alpine", 10],
+      ["\n            '.|startswith': alp", 10],
+      ["\n            condition: s\n            s:\n                '.': alpine", 12],
+    ] as const) {
+      const { diagnostics } = load(`    sel:
+        requestObject.spec.containers[any]:${body}
+    condition: sel`);
+      const e = diagnostics.find((d) => d.severity === 'error');
+      expect(e?.code, body).toBe('SEAM_ERR_RULE_SCHEMA');
+      expect(e?.message, body).toContain("'.' member marker");
+      expect(e?.line, body).toBe(line);
+    }
+  });
+
+  it("refuses a key beside a block's condition that the condition does not use, instead of dropping it", () => {
+    // securityContext.privileged here is a named selection the condition never names: read silently, the block
+    // would hold for any container outside the EKS registry, privileged or not.
+    const { diagnostics } = load(`    sel:
+        requestObject.spec.containers[any]:
+            condition: not builtin
+            builtin:
+                image|startswith: '602401143452.dkr.ecr.'
+            securityContext.privileged: true
+    condition: sel`);
+    const e = diagnostics.find((d) => d.severity === 'error');
+    expect(e?.code).toBe('SEAM_ERR_RULE_SCHEMA');
+    expect(e?.message).toContain("'securityContext.privileged' in 'requestObject.spec.containers[any]' is not used by the block's condition");
+    expect(e?.line).toBe(13);
+    // Named in the condition (directly or through 'of'), the same key is a selection like any other.
+    const ok = matcher(`    sel:
+        requestObject.spec.containers[any]:
+            condition: not builtin and 1 of priv*
+            builtin:
+                image|startswith: '602401143452.dkr.ecr.'
+            priv:
+                securityContext.privileged: true
+    condition: sel`);
+    expect(ok(pod([proxy, alpine]))).toBe(true);
+    expect(ok(pod([proxy, alpineQuiet]))).toBe(false);
+  });
 });

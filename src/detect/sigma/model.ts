@@ -136,6 +136,8 @@ export interface ModelEnv {
    * this way is thrown away, never compiled.
    */
   check?: boolean;
+  /** Inside an array block (its key): fields are the member's own, and the `.` member marker is refused. */
+  block?: string;
 }
 
 class Fail extends Error {}
@@ -208,6 +210,14 @@ function stringValues(raw: string, mods: string[], env: ModelEnv, pos: Pos): Pip
 /** Builds `key: value` of a search identifier; throws Fail after recording the problem. */
 function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEntry {
   const [rawField = '', ...mods] = key.split('|');
+  if (env.block !== undefined && rawField === '.') {
+    throw failAt(
+      env,
+      keyPos,
+      'SEAM_ERR_RULE_SCHEMA',
+      `'${key}' in '${env.block}': Seam does not read the '.' member marker (an array of scalars); its blocks are over arrays of objects, and a list of scalars is matched by a plain field`,
+    );
+  }
   const keyword = rawField === '';
   for (const m of mods) {
     if (!MODIFIERS.has(m)) throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `unknown modifier '${m}'`);
@@ -350,10 +360,32 @@ function buildArrayBlock(key: string, keyPos: Pos, value: YNode, env: ModelEnv):
   const quant = m[2] as ArrayQuant;
   if (value.entries.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}': the block is empty`);
   // Inside the block, fields are the member's own: the logsource's mapping (taxonomy names) does not apply.
-  const inner: ModelEnv = { ...env, mapping: memberMapping };
+  const inner: ModelEnv = { ...env, mapping: memberMapping, block: key };
   let body: MDetection | undefined;
-  if (value.entries.some((e) => e.key === 'condition')) body = buildDetection(value, inner);
-  else {
+  if (value.entries.some((e) => e.key === 'condition')) {
+    body = buildDetection(value, inner);
+    // Beside a condition every key is a named selection: one the condition never uses (a plain field written
+    // next to it, say) would be dropped without a word and the block would match more than it says.
+    if (body !== undefined) {
+      const used = new Set<string>();
+      const walk = (c: MCond): void => {
+        if (c.t === 'id') used.add(c.name);
+        else if (c.t === 'of') for (const n of c.names) used.add(n);
+        else if (c.t === 'not') walk(c.item);
+        else for (const x of c.items) walk(x);
+      };
+      for (const c of body.conditions) walk(c);
+      const unused = value.entries.find((e) => e.key !== 'condition' && !used.has(e.key));
+      if (unused !== undefined) {
+        throw failAt(
+          env,
+          unused.keyPos,
+          'SEAM_ERR_RULE_SCHEMA',
+          `'${unused.key}' in '${key}' is not used by the block's condition: beside a condition, every key is a named selection; use it in the condition, or put plain fields in a selection of their own`,
+        );
+      }
+    }
+  } else {
     const search = buildMap(value, inner);
     body = { ids: new Map([['', search]]), conditions: [{ t: 'id', name: '' }] };
   }
