@@ -101,6 +101,11 @@ describe('array blocks', () => {
     expect([all(pod(null)), allOrEmpty(pod(null)), none(pod(null))]).toEqual([false, true, true]);
     // An object where an array was expected is one member.
     expect(all(pod(alpine))).toBe(true);
+    // An array inside the array gives its own elements as members (not one member holding both), nulls none;
+    // a scalar is a member with no fields.
+    expect([all(pod([[alpineQuiet, proxy]])), none(pod([[alpineQuiet, proxy]]))]).toEqual([false, false]);
+    expect([all(pod([[alpine], [proxy], null])), allOrEmpty(pod([null, [null]]))]).toEqual([true, true]);
+    expect([all(pod(['alpine'])), none(pod(['alpine']))]).toEqual([false, true]);
   });
 
   it('blocks sit beside plain fields, in lists and under not, and nest', () => {

@@ -544,7 +544,7 @@ export function compileArray(a: MArray): Node {
   const one = (m: unknown): boolean => body(ctx.reset((typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>));
   const members = (c: EvalCtx): unknown[] => {
     const out: unknown[] = [];
-    resolveMembers(c.event, keys, n, 0, out);
+    resolveMembers(c.event, keys, n, out);
     return out;
   };
   let pred: Pred;

@@ -83,11 +83,12 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * Resolves `a.b.c` against nested objects, also accepting literal dotted keys at any level
- * (`{"a.b": {"c": 1}}`); arrays on the way fan out, so any element may match.
+ * (`{"a.b": {"c": 1}}`); arrays on the way fan out, so any element may match. What is found at the end of
+ * the path goes to `out` as a field's values (`pushLeaf`) or, for an array block, as its members.
  */
-function resolveInto(obj: unknown, keys: PathKeys, n: number, i: number, out: Cand[]): void {
+function resolveInto(obj: unknown, keys: PathKeys, n: number, i: number, out: unknown[], members: boolean): void {
   if (Array.isArray(obj)) {
-    for (const x of obj) resolveInto(x, keys, n, i, out);
+    for (const x of obj) resolveInto(x, keys, n, i, out, members);
     return;
   }
   if (obj === null || typeof obj !== 'object') return;
@@ -98,41 +99,32 @@ function resolveInto(obj: unknown, keys: PathKeys, n: number, i: number, out: Ca
     const key = row[j]!;
     if (!hasOwn.call(rec, key)) continue;
     const v = rec[key];
-    if (j === n) pushLeaf(v, out);
-    else resolveInto(v, keys, n, j, out);
+    if (j < n) resolveInto(v, keys, n, j, out, members);
+    else if (members) pushMembers(v, out);
+    else pushLeaf(v, out as Cand[]);
     return;
   }
 }
 
+/** An array block's members in a value found at its path: the elements of an array, nested arrays flattened, nulls left out; any other value is one member. */
+function pushMembers(v: unknown, out: unknown[]): void {
+  if (Array.isArray(v)) for (const x of v) pushMembers(x, out);
+  else if (v !== null && v !== undefined) out.push(v);
+}
+
 /**
  * The members of the array(s) at a path, for an array block (model.ts, MArray): each element of an array
- * found there (arrays on the way fan out, as in resolveInto), an object or scalar found there as one
- * member; null elements and a missing or null value give none.
+ * found there (arrays on the way fan out; an array nested in it gives its own elements), an object or
+ * scalar found there as one member; null elements and a missing or null value give none.
  */
-export function resolveMembers(obj: unknown, keys: PathKeys, n: number, i: number, out: unknown[]): void {
-  if (Array.isArray(obj)) {
-    for (const x of obj) resolveMembers(x, keys, n, i, out);
-    return;
-  }
-  if (obj === null || typeof obj !== 'object') return;
-  const rec = obj as Record<string, unknown>;
-  const row = keys[i]!;
-  for (let j = n; j > i; j--) {
-    const key = row[j]!;
-    if (!hasOwn.call(rec, key)) continue;
-    const v = rec[key];
-    if (j < n) resolveMembers(v, keys, n, j, out);
-    else if (Array.isArray(v)) {
-      for (const x of v) if (x !== null && x !== undefined) out.push(x);
-    } else if (v !== null && v !== undefined) out.push(v);
-    return;
-  }
+export function resolveMembers(obj: unknown, keys: PathKeys, n: number, out: unknown[]): void {
+  resolveInto(obj, keys, n, 0, out, true);
 }
 
 export function resolveField(event: unknown, name: string): Cand[] {
   const out: Cand[] = [];
   const parts = name.split('.');
-  resolveInto(event, pathKeys(parts), parts.length, 0, out);
+  resolveInto(event, pathKeys(parts), parts.length, 0, out, false);
   return out;
 }
 
@@ -210,7 +202,7 @@ export class EvalCtx {
       }
     } else {
       out = [];
-      resolveInto(this.event, this.table.keys[id]!, parts.length, 0, out);
+      resolveInto(this.event, this.table.keys[id]!, parts.length, 0, out, false);
       if (out.length === 0) out = EMPTY;
     }
     this.stamps[id] = this.gen;
