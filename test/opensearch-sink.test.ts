@@ -434,6 +434,7 @@ describe('OpenSearch sink on a real OpenSearch node', () => {
         const text = `title: t\nid: 00000000-0000-4000-8000-00000000000${negated ? 2 : 1}\nlogsource:\n  product: kubernetes\n  service: audit\ndetection:\n  sel:\n    verb: create\n  f:\n    ${det}\n  condition: sel and ${negated ? 'not ' : ''}f\nlevel: low\n`;
         const { ruleset } = loadRulesFromText(text, 'r.yml', { placeholders: {} });
         const engine = docs.filter((d) => ruleset.match(d).length === 1).map((d) => d.seam.id).sort();
+        expect(engine.length, `${negated ? 'not ' : ''}${det}: the engine matches some of the records`).toBeGreaterThan(0);
         const [r] = compileRuleTextToDsl(text, 'r.yml', { indexPrefix: prefix });
         if (!r?.ok) throw new Error(`${det}: not huntable: ${r?.reason}`);
         const res = await client.search({ index: `${prefix}-events`, size: 100, body: { query: { bool: { filter: [{ terms: { 'seam.id': ids } }, r.query] } } } });
