@@ -1,6 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRuleTests } from './rule-tests.ts';
 import { loadRules } from './sigma/ruleset.ts';
 
@@ -43,5 +45,76 @@ describe("Seam's detection content", () => {
     expect(s).toMatchObject({ files: 1, missing: 0, failed: 0, errors: 0 });
     expect(s.cases).toBeGreaterThanOrEqual(2);
     expect(s.passed).toBe(s.cases);
+  });
+});
+
+// The rule-test runner's placeholders (rule-tests.ts): a test file's values, and a case's own over them.
+
+const RULE = `title: Delete outside the allowed namespaces
+id: 0b7a3c1e-6f2d-4e8a-9c55-2d1f3a4b5c6d
+status: test
+logsource:
+    product: kubernetes
+    service: audit
+detection:
+    sel:
+        verb: delete
+        objectRef.resource: configmaps
+    allowed:
+        objectRef.namespace|expand: '%allowed_ns%'
+    condition: sel and not allowed
+level: medium
+`;
+
+const del = (ns: string, n: number): Record<string, unknown> => ({
+  kind: 'Event',
+  apiVersion: 'audit.k8s.io/v1',
+  level: 'Metadata',
+  auditID: `7d1f0c2a-0000-4000-8000-00000000000${n}`,
+  stage: 'ResponseComplete',
+  requestURI: `/api/v1/namespaces/${ns}/configmaps/settings`,
+  verb: 'delete',
+  user: { username: 'alice', groups: ['system:authenticated'] },
+  sourceIPs: ['10.0.0.5'],
+  objectRef: { resource: 'configmaps', namespace: ns, name: 'settings', apiVersion: 'v1' },
+  responseStatus: { metadata: {}, code: 200 },
+  requestReceivedTimestamp: `2026-03-04T05:06:0${n}.000000Z`,
+  stageTimestamp: `2026-03-04T05:06:0${n}.100000Z`,
+});
+
+describe('rule tests with placeholders', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seam-rule-tests-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(cases: unknown[]): Promise<{ passed: number; failed: number; text: string }> {
+    await writeFile(join(dir, 'r.yml'), RULE);
+    await writeFile(join(dir, 'r.test.yml'), JSON.stringify({ placeholders: { allowed_ns: ['kube-system'] }, cases }));
+    const out = sink();
+    const s = await runRuleTests([join(dir, 'r.yml')], out.stream);
+    expect(s).toMatchObject({ files: 1, missing: 0, errors: 0 });
+    return { passed: s.passed, failed: s.failed, text: out.text() };
+  }
+
+  it("reads the file's values, and a case's own values for a name replace the file's for that case only", async () => {
+    const r = await run([
+      { name: 'file list allows kube-system', alerts: 0, events: [del('kube-system', 1)] },
+      { name: 'monitoring is not on the file list', alerts: 1, events: [del('monitoring', 2)] },
+      { name: 'case list allows monitoring', alerts: 0, events: [del('monitoring', 3)], placeholders: { allowed_ns: ['monitoring'] } },
+      { name: 'case list replaces the file list', alerts: 1, events: [del('kube-system', 4)], placeholders: { allowed_ns: ['monitoring'] } },
+      { name: 'the next case is back on the file list', alerts: 0, events: [del('kube-system', 5)] },
+    ]);
+    expect(r.text).not.toMatch(/^(FAIL|ERROR)/m);
+    expect(r).toMatchObject({ passed: 5, failed: 0 });
+  });
+
+  it('fails a case whose count the placeholders contradict', async () => {
+    const r = await run([{ name: 'monitoring wrongly expected silent', alerts: 0, events: [del('monitoring', 6)] }]);
+    expect(r).toMatchObject({ passed: 0, failed: 1 });
+    expect(r.text).toMatch(/^FAIL .*monitoring wrongly expected silent/m);
   });
 });
