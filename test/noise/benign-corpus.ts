@@ -32,7 +32,9 @@
  *   rule, an IRSA role trusting the cluster's own OIDC provider, an alarm).
  *
  * About 212k records over 72 hours, ~80k of them CloudTrail. staging-eks-01 scales with Karpenter (IRSA): instance-profile
- * housekeeping, CreateFleet, consolidation.
+ * housekeeping, CreateFleet, consolidation. prod-eks-01 has private endpoint access (its audit log shows pods and
+ * kubelets at their VPC addresses); staging-eks-01 keeps the EKS API's default, a public endpoint only, so its
+ * pods and kubelets reach the API server from its NAT gateway's public (AWS) address.
  */
 
 import { seededRandom } from '../helpers/random.ts';
@@ -92,6 +94,14 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     oidc: string;
     nodeRole: string;
     nodeRoleId: string;
+    /**
+     * Endpoint access: 'private' (requests from inside the VPC use the private endpoint: pods and kubelets show
+     * their VPC addresses) or 'public' (the EKS API's default, endpointPrivateAccess=false: they leave the VPC and
+     * reach the public endpoint from the NAT gateway's address).
+     */
+    endpoint: 'private' | 'public';
+    /** The VPC's prefix (its nodes' and pods' addresses). */
+    vpc: string;
   }
   const mkNodes = (n: number, subnet: number): Cluster['nodes'] =>
     Array.from({ length: n }, () => {
@@ -99,8 +109,8 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       return { name: `ip-${ip.replace(/\./g, '-')}.${REGION}.compute.internal`, ip, instance: `i-0${hex(16)}` };
     });
   const clusters: Cluster[] = [
-    { name: 'prod-eks-01', nat: '44.230.10.1', out: prod, nodes: mkNodes(6, 0), scale: 1, oidc: `oidc.eks.${REGION}.amazonaws.com/id/${hex(32).toUpperCase()}`, nodeRole: 'prod-eks-01-node-group-role', nodeRoleId: 'AROA' + hex(16).toUpperCase() },
-    { name: 'staging-eks-01', nat: '35.90.20.7', out: staging, nodes: mkNodes(3, 1), scale: 0.4, oidc: `oidc.eks.${REGION}.amazonaws.com/id/${hex(32).toUpperCase()}`, nodeRole: 'staging-eks-01-node-group-role', nodeRoleId: 'AROA' + hex(16).toUpperCase() },
+    { name: 'prod-eks-01', nat: '44.230.10.1', out: prod, nodes: mkNodes(6, 0), scale: 1, oidc: `oidc.eks.${REGION}.amazonaws.com/id/${hex(32).toUpperCase()}`, nodeRole: 'prod-eks-01-node-group-role', nodeRoleId: 'AROA' + hex(16).toUpperCase(), endpoint: 'private', vpc: '10.0.' },
+    { name: 'staging-eks-01', nat: '35.90.20.7', out: staging, nodes: mkNodes(3, 1), scale: 0.4, oidc: `oidc.eks.${REGION}.amazonaws.com/id/${hex(32).toUpperCase()}`, nodeRole: 'staging-eks-01-node-group-role', nodeRoleId: 'AROA' + hex(16).toUpperCase(), endpoint: 'public', vpc: '10.1.' },
   ];
 
   interface Person {
@@ -608,7 +618,8 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       requestURI: uri,
       verb,
       user,
-      sourceIPs: [o.ip],
+      // through a public-only endpoint, what runs in the VPC arrives from the NAT gateway
+      sourceIPs: [c.endpoint === 'public' && o.ip.startsWith(c.vpc) ? c.nat : o.ip],
       userAgent: o.ua,
       objectRef: { apiVersion: 'v1', ...ref },
       responseStatus: { metadata: {}, code: o.code ?? (verb === 'create' ? 201 : 200) },

@@ -7,7 +7,8 @@
  * by a pod that reached IMDS or the host's files. The Sigma rule k8s_node_credentials_used_from_public_ip sees
  * every public address and stays low, since a NAT gateway's address is public too; this detection places the
  * address with the bundled ASN table (networks.ts) and counts only those outside Amazon's networks. EKS Hybrid
- * Nodes run on premises: list their egress as the cluster's `egressCidrs`.
+ * Nodes run on premises: list their egress as the cluster's `egressCidrs`. The address judged is the connection's
+ * (util.ts connectionAddress), not an X-Forwarded-For entry the client wrote.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -15,7 +16,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { configuredCidrs, inCidr, nativeAlert } from './util.ts';
+import { configuredCidrs, connectionAddress, inCidr, nativeAlert } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -39,7 +40,7 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
     if (event.seam.source !== 'k8s_audit') return [];
     const username = str(obj(event.user)?.username) ?? '';
     if (!username.startsWith('system:node:')) return [];
-    const ip = event.seam.source_ip;
+    const ip = connectionAddress(event);
     if (ip === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];

@@ -8,10 +8,24 @@ import type { NativeDetection } from './types.ts';
 import { isoMs } from '../../core/time.ts';
 
 export { inCidr, isPrivateIp } from '../../core/ip.ts';
-import { inCidr, isPrivateIp } from '../../core/ip.ts';
+import { inCidr, isPrivateIp, parseAddress } from '../../core/ip.ts';
 
 export function configuredCidrs(graph: IdentityGraph, cluster: string): string[] {
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
+}
+
+/**
+ * The address of the connection a Kubernetes request came in on: the last of `sourceIPs`. The API server lists the
+ * request's X-Forwarded-For entries (and X-Real-Ip) first and the remote address last, so a client that sends
+ * `X-Forwarded-For: 10.0.0.5` shows a private address first (`seam.source_ip`), and only the last entry is not
+ * its own word. On EKS no proxy sits in front of the API server (its load balancer passes connections through).
+ * Other sources: `seam.source_ip`.
+ */
+export function connectionAddress(event: SeamEvent): string | undefined {
+  const ips = event.sourceIPs;
+  if (event.seam.source !== 'k8s_audit' || !Array.isArray(ips) || ips.length === 0) return event.seam.source_ip;
+  const last = ips[ips.length - 1];
+  return typeof last === 'string' && parseAddress(last) !== undefined ? last : event.seam.source_ip;
 }
 
 /**

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { ATTACKER_IP, CLUSTER, NAT_IP, alice, audit, ev, iamK8sUser, t, type K8sUser } from '../../../test/identity/records.ts';
+import { runNative } from '../../../test/helpers/native.ts';
+
+const id = 'seam-native-k8s-sa-token-outside-aws';
+const nodeId = 'seam-native-k8s-node-identity-outside-aws';
+const sa: K8sUser = { username: 'system:serviceaccount:payments:api', groups: ['system:serviceaccounts', 'system:serviceaccounts:payments', 'system:authenticated'] };
+const node: K8sUser = { username: 'system:node:ip-10-0-142-21.us-west-2.compute.internal', groups: ['system:nodes', 'system:authenticated'] };
+
+/** A request by `user` at `time` whose `sourceIPs` are `ips` (X-Forwarded-For entries first, the connection's address last). */
+function request(ips: string[], time = t('14:20:00'), user: K8sUser = sa, extra: Record<string, unknown> = {}): SeamEvent {
+  const raw = audit({ verb: 'get', user, time, resource: 'secrets', namespace: 'payments', name: 'api-db', userAgent: 'kubectl/v1.30.2 (linux/amd64) kubernetes/3968350' });
+  return ev({ ...raw, sourceIPs: ips, ...extra });
+}
+
+describe('Kubernetes service-account token used from outside AWS', () => {
+  it('fires for a token used from an address outside AWS, once per account and address per day', () => {
+    const alerts = runNative(id, [request([ATTACKER_IP]), request([ATTACKER_IP], t('14:50:00')), request([ATTACKER_IP], t('14:20:00', 25 * 3600))]);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]!.rule.level).toBe('medium');
+    expect(alerts[0]!.summary).toContain('payments:api');
+    expect(alerts[0]!.summary).toContain('get secrets');
+    expect(alerts[0]!.summary).toContain(ATTACKER_IP);
+    expect(alerts[0]!.cluster).toBe(CLUSTER);
+    // another account from the same address, or the same account from another outside address, is its own alert
+    const other: K8sUser = { ...sa, username: 'system:serviceaccount:payments:worker' };
+    expect(runNative(id, [request([ATTACKER_IP]), request([ATTACKER_IP], t('14:21:00'), other), request(['192.0.2.77'], t('14:22:00'))])).toHaveLength(3);
+  });
+
+  it('stays quiet for pods reaching a public endpoint from their NAT gateway (an AWS address) or the private endpoint, and for people', () => {
+    expect(runNative(id, [request([NAT_IP])])).toEqual([]);
+    expect(runNative(id, [request(['10.0.142.21'])])).toEqual([]);
+    expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), iamK8sUser(alice))])).toEqual([]);
+  });
+
+  it('judges the connection’s address, not X-Forwarded-For entries the client wrote', () => {
+    // a client outside AWS claiming to be a pod: the private entry is its own header, the last is where it is
+    expect(runNative(id, [request(['10.0.0.5', ATTACKER_IP])])).toHaveLength(1);
+    expect(runNative(nodeId, [request(['10.0.0.5', ATTACKER_IP], t('14:20:00'), node)])).toHaveLength(1);
+    // a request relayed by something inside the VPC: the connection is private
+    expect(runNative(id, [request([ATTACKER_IP, '10.0.3.4'])])).toEqual([]);
+    expect(runNative(nodeId, [request([ATTACKER_IP, '10.0.3.4'], t('14:20:00'), node)])).toEqual([]);
+  });
+
+  it('stays quiet for configured egress, unplaceable addresses, and the RequestReceived stage', () => {
+    expect(runNative(id, [request([ATTACKER_IP])], { graph: { clusters: [{ name: CLUSTER, egressCidrs: ['198.51.100.0/24'] }] } })).toEqual([]);
+    expect(runNative(id, [request([ATTACKER_IP])], { config: { asnDatabase: false } })).toEqual([]);
+    expect(runNative(id, [request(['2001:db8::7'])])).toEqual([]);
+    expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), sa, { stage: 'RequestReceived' })])).toEqual([]);
+  });
+
+  it('counts each request at one stage: a watch when it ends, an exec session when it opens', () => {
+    const watch = { verb: 'watch', requestURI: '/api/v1/secrets?watch=true' };
+    expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), sa, { ...watch, stage: 'ResponseStarted' })])).toEqual([]);
+    expect(runNative(id, [request([ATTACKER_IP], t('14:25:00'), sa, { ...watch, stage: 'ResponseComplete' })])).toHaveLength(1);
+    const exec = { verb: 'create', objectRef: { resource: 'pods', subresource: 'exec', namespace: 'payments', name: 'api-0', apiVersion: 'v1' }, responseStatus: { metadata: {}, code: 101 } };
+    expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), sa, { ...exec, stage: 'ResponseStarted' })])).toHaveLength(1);
+    expect(runNative(id, [request([ATTACKER_IP], t('14:30:00'), sa, { ...exec, stage: 'ResponseComplete' })])).toEqual([]);
+    // refused: logged only at ResponseComplete
+    expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), sa, { ...exec, responseStatus: { metadata: {}, code: 403 }, stage: 'ResponseComplete' })])).toHaveLength(1);
+  });
+});

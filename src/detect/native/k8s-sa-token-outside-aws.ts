@@ -1,0 +1,90 @@
+/**
+ * A Kubernetes request authenticated as a service account (`system:serviceaccount:*`) from a public address
+ * outside AWS. Pods reach the API server from inside AWS: through the private endpoint from their VPC addresses,
+ * or, when the cluster's endpoint is public only (the EKS API's default: `endpointPrivateAccess=false`), through
+ * the public endpoint from their node's public address or their NAT gateway's Elastic IP, both Amazon's. So the
+ * Sigma rule k8s_service_account_token_used_from_public_ip, which sees every public address, stays low (on such a
+ * cluster it matches every in-cluster request), and this detection raises medium only for an address the bundled
+ * ASN table places outside Amazon's networks and outside the cluster's configured `egressCidrs`: a token taken out
+ * of the cluster (read from a pod, a Secret, a CI log) and replayed from elsewhere.
+ *
+ * The address judged is the connection's, the last entry of `sourceIPs`: the API server lists the request's
+ * X-Forwarded-For entries first, and a client writes those itself (`sourceIPs: ["10.0.0.5", "<its own address>"]`
+ * must not pass for a pod). One alert per cluster, account and outside address per `reportEveryMs` of event time:
+ * a replayed token makes hundreds of requests. Each request counts at one stage (countedStage).
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import { bundledAsnLookup, networkOf } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+
+const SESSIONS = new Set(['exec', 'attach', 'portforward']);
+
+/**
+ * Each request counts at one stage, as in the Sigma rule: a long-running request (a watch, a followed log, a
+ * proxied connection) is logged when its response starts and again when it ends, and counts at ResponseComplete;
+ * an exec, attach or port-forward session counts at ResponseStarted, when it opens (its ResponseComplete repeats
+ * the 101; a refused session is logged only at ResponseComplete and counts there). RequestReceived never counts.
+ */
+function countedStage(event: SeamEvent): boolean {
+  const sub = str(obj(event.objectRef)?.subresource);
+  const session = sub !== undefined && SESSIONS.has(sub);
+  if (event.stage === 'ResponseStarted') return session;
+  if (event.stage === 'ResponseComplete') return !(session && obj(event.responseStatus)?.code === 101);
+  return event.stage === undefined;
+}
+
+/** The same account from the same outside address is reported again after this long of event time. */
+const REPORT_EVERY_MS = 24 * 3600_000;
+
+interface State {
+  /** cluster | account | address → event time of the last alert. */
+  reported: Lru<string, number>;
+}
+
+export const k8sSaTokenOutsideAws: NativeDetection<State> = {
+  id: 'seam-native-k8s-sa-token-outside-aws',
+  title: 'Kubernetes service-account token used from outside AWS',
+  level: 'medium',
+  tags: ['attack.credential-access', 'attack.t1528', 'attack.initial-access', 'attack.t1078.004', 'attack.defense-evasion', 'attack.t1550.001'],
+  description:
+    'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public IPv4 address that the bundled ASN table places outside Amazon’s networks and that is not a configured egress CIDR of the cluster. Pods reach the API server from their VPC or, through a public endpoint, from their node’s or NAT gateway’s AWS address; a token used from anywhere else was taken out of the cluster.',
+  triage:
+    'Which service account, from which address, and what it did (the request here; the address’s other requests in both planes). Find where the token leaked (a pod exec’d into, a Secret of type service-account-token, a CI log, a kubeconfig). Rotate: delete the token Secret, or for bound tokens delete the pods using it or recreate the service account. Controllers that run outside AWS on purpose (Argo CD managing a remote cluster, CI runners): list their egress as the cluster’s egressCidrs.',
+  createState: (c: NativeConfig): State => ({ reported: boundedLru(c.maxStateEntries) }),
+  sources: ['k8s_audit'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'k8s_audit' || !countedStage(event)) return [];
+    const username = str(obj(event.user)?.username) ?? '';
+    if (!username.startsWith('system:serviceaccount:')) return [];
+    const ip = connectionAddress(event);
+    if (ip === undefined) return [];
+    const cluster = event.seam.cluster ?? 'unknown';
+    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    // Only an address Seam can place outside AWS counts: private, Amazon's, IPv6 or unknown without a database stay quiet.
+    if (net === undefined || net.private || net.aws !== false) return [];
+    const key = cluster + '|' + username + '|' + ip;
+    const t = timeOf(event);
+    const last = state.reported.get(key);
+    if (last !== undefined && Math.abs(t - last) < REPORT_EVERY_MS) return [];
+    state.reported.set(key, t);
+    const ref = obj(event.objectRef);
+    const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
+    const code = obj(event.responseStatus)?.code;
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${what || str(event.requestURI) || 'request'}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster,
+      }),
+    ];
+  },
+};
