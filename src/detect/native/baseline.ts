@@ -16,6 +16,7 @@ import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf, type NetworkInfo } from './networks.ts';
 import type { EvalContext } from './types.ts';
 import { isoMs } from '../../core/time.ts';
+import { connectionAddress } from './util.ts';
 
 /** Session names that are per process or per run, not per person or machine: baseline the role instead. */
 const EPHEMERAL_SESSION =
@@ -192,9 +193,13 @@ export function learning(event: SeamEvent, config: NativeConfig, startMs: number
   return isoMs(event['@timestamp']) - startMs < config.baselineLearningMs;
 }
 
-/** The event's source network (undefined: no address, e.g. an AWS service acting). */
+/**
+ * The event's source network (undefined: no address, e.g. an AWS service acting). For a Kubernetes request, the
+ * connection's address (the last of `sourceIPs`: util.ts connectionAddress), not an X-Forwarded-For entry the client
+ * wrote, which would let it pick a network its subject already used.
+ */
 export function eventNetwork(event: SeamEvent, config: NativeConfig): NetworkInfo | undefined {
-  const ip = event.seam.source_ip;
+  const ip = connectionAddress(event);
   if (ip === undefined) return undefined;
   // The answer depends only on the address and the config: remembered per config for recent addresses
   // (the same few addresses call again and again; each lookup parses the address and searches the table).
@@ -232,7 +237,7 @@ export function known(graph: IdentityGraph, subjectKey: string, kind: IdentityFa
  * accounts (the network baselines; audit events have no region).
  */
 export function baselinable(event: SeamEvent): boolean {
-  if (event.seam.source_ip === undefined) return false;
+  if (connectionAddress(event) === undefined) return false;
   if (event.seam.source === 'cloudtrail') return typeof event.vpcEndpointId !== 'string';
   if (event.seam.source !== 'k8s_audit') return false;
   // Audit: people and pipelines (IAM-authenticated users) and service accounts; not kubelets, controllers, EKS.

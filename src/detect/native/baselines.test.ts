@@ -225,6 +225,18 @@ describe('new network', () => {
     const alerts = run(events, id);
     expect(alerts.map((a) => `${a.rule.level} ${a.summary.includes('AS1221') ? 'abroad' : a.summary.includes('payments:api') ? 'sa' : '?'}`)).toEqual(['low abroad', 'medium sa']);
   });
+  it('judges a Kubernetes request by its connection’s address: an X-Forwarded-For entry the client wrote does not pass for a pod', () => {
+    const sa = (hours: number, ips: string[]): SeamEvent => {
+      const raw = audit({ verb: 'get', user: saK8sUser('payments', 'api'), time: at(hours), resource: 'configmaps', namespace: 'payments', ip: ips[0], code: 200 });
+      return ev({ ...raw, sourceIPs: ips });
+    };
+    const learned = [sa(1, ['10.0.142.21']), sa(20, ['10.0.142.21'])];
+    const alerts = run([...learned, sa(32, ['10.0.142.21', ATTACKER])], id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+    expect(alerts[0]!.summary).toContain(ATTACKER);
+    // relayed by something in the VPC: the connection is private, and known
+    expect(run([...learned, sa(32, [ATTACKER, '10.0.142.21'])], id)).toEqual([]);
+  });
   it('a learning period of 0 still needs something learned first', () => {
     expect(run([call(alice, 'DescribeInstances', 1, OFFICE)], id, { baselineLearningMs: 0 })).toEqual([]);
   });

@@ -14,7 +14,7 @@ import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, eventNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { inCidr, nativeAlert, remembered, timeOf } from './util.ts';
+import { connectionAddress, inCidr, nativeAlert, remembered, timeOf } from './util.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 export interface GeoPoint {
@@ -74,7 +74,7 @@ export const impossibleTravel: NativeDetection<State> = {
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (state.lookup === undefined || !baselinable(event)) return [];
     const subject = baselineSubject(event, ctx.resolution.cluster);
-    const ip = event.seam.source_ip!;
+    const ip = connectionAddress(event)!;
     if (subject === undefined) return [];
     const net = eventNetwork(event, ctx.config);
     if (net === undefined || net.private || net.aws === true) return [];

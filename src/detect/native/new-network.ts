@@ -10,7 +10,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, eventNetwork, known, knownNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { connectionAddress, nativeAlert, timeOf } from './util.ts';
 
 export const newNetwork: NativeDetection<null> = {
   id: 'seam-native-new-network',
@@ -45,7 +45,7 @@ export const newNetwork: NativeDetection<null> = {
       nativeAlert(this, {
         level,
         events: [event],
-        summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? ''} from ${event.seam.source_ip} (${net.label}), a network it was never seen in${level === 'medium' ? ' and outside AWS, having only ever acted from inside AWS' : ''}; known: ${was}${before.length > 5 ? ', …' : ''}`,
+        summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? ''} from ${connectionAddress(event) ?? ''} (${net.label}), a network it was never seen in${level === 'medium' ? ' and outside AWS, having only ever acted from inside AWS' : ''}; known: ${was}${before.length > 5 ? ', …' : ''}`,
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: ctx.resolution.cluster ?? event.seam.cluster,
