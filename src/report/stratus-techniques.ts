@@ -336,8 +336,8 @@ export const STRATUS_TECHNIQUES: readonly StratusTechnique[] = [
   },
   {
     technique: "k8s.privilege-escalation.nodes-proxy",
-    detections: ["k8s_node_proxy_subresource_accessed", "k8s_service_account_token_requested_by_user", "seam-native-k8s-sa-token-outside-aws", "k8s_service_account_token_used_from_public_ip"],
-    keysOn: "`get nodes/proxy` (e.g. `/proxy/runningpods/`) by a service account or user; the TokenRequest before it; native: the token used from outside AWS (the Sigma rule, low: from any public address)",
+    detections: ["k8s_node_proxy_subresource_accessed", "k8s_service_account_token_requested_by_user", "seam-native-k8s-sa-token-outside-aws"],
+    keysOn: "`get nodes/proxy` (e.g. `/proxy/runningpods/`) by a service account or user; the TokenRequest before it; native: the token used from outside AWS",
     verified: "fixture replayed + test case",
   },
   {

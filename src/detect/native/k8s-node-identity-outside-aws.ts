@@ -4,9 +4,10 @@
  * address, or, through a public endpoint, from the instance's public address or its NAT gateway (AWS addresses).
  * A node identity arriving from anywhere else means the node's credentials left the node: its instance-role
  * session (which aws-auth or a node access entry maps to `system:node:*`) or a kubelet client certificate, taken
- * by a pod that reached IMDS or the host's files. The Sigma rule k8s_node_credentials_used_from_public_ip sees
- * every public address and stays low, since a NAT gateway's address is public too; this detection places the
- * address with the bundled ASN table (networks.ts) and counts only those outside Amazon's networks. EKS Hybrid
+ * by a pod that reached IMDS or the host's files. A NAT gateway's address is public too, so "public" is not
+ * "outside" (a Sigma rule on any public address matched every kubelet request of a public-only endpoint and was
+ * removed, ADR 0037); this detection places the address with the bundled ASN table (networks.ts) and counts only
+ * those outside Amazon's networks. EKS Hybrid
  * Nodes run on premises: list their egress as the cluster's `egressCidrs`. The address judged is the connection's
  * (util.ts connectionAddress), not an X-Forwarded-For entry the client wrote.
  */

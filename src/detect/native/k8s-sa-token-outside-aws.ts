@@ -2,9 +2,9 @@
  * A Kubernetes request authenticated as a service account (`system:serviceaccount:*`) from a public address
  * outside AWS. Pods reach the API server from inside AWS: through the private endpoint from their VPC addresses,
  * or, when the cluster's endpoint is public only (the EKS API's default: `endpointPrivateAccess=false`), through
- * the public endpoint from their node's public address or their NAT gateway's Elastic IP, both Amazon's. So the
- * Sigma rule k8s_service_account_token_used_from_public_ip, which sees every public address, stays low (on such a
- * cluster it matches every in-cluster request), and this detection raises medium only for an address the bundled
+ * the public endpoint from their node's public address or their NAT gateway's Elastic IP, both Amazon's. A Sigma
+ * rule on any public address (k8s_service_account_token_used_from_public_ip, medium until ADR 0037 removed it)
+ * matched every in-cluster request of such a cluster. This detection raises medium only for an address the bundled
  * ASN table places outside Amazon's networks and outside the cluster's configured `egressCidrs`: a token taken out
  * of the cluster (read from a pod, a Secret, a CI log) and replayed from elsewhere.
  *
@@ -26,7 +26,7 @@ import { boundedLru, type Lru } from '../../core/lru.ts';
 const SESSIONS = new Set(['exec', 'attach', 'portforward']);
 
 /**
- * Each request counts at one stage, as in the Sigma rule: a long-running request (a watch, a followed log, a
+ * Each request counts at one stage: a long-running request (a watch, a followed log, a
  * proxied connection) is logged when its response starts and again when it ends, and counts at ResponseComplete;
  * an exec, attach or port-forward session counts at ResponseStarted, when it opens (its ResponseComplete repeats
  * the 101; a refused session is logged only at ResponseComplete and counts there). RequestReceived never counts.
