@@ -34,7 +34,8 @@
  * About 212k records over 72 hours, ~80k of them CloudTrail. staging-eks-01 scales with Karpenter (IRSA): instance-profile
  * housekeeping, CreateFleet, consolidation. prod-eks-01 has private endpoint access (its audit log shows pods and
  * kubelets at their VPC addresses); staging-eks-01 keeps the EKS API's default, a public endpoint only, so its
- * pods and kubelets reach the API server from its NAT gateway's public (AWS) address.
+ * pods and kubelets reach the API server from its NAT gateway's public (AWS) address. Nodes join both clusters, and
+ * the DaemonSet controller starts the EKS add-ons, a privileged runtime security agent and the node exporter on each.
  */
 
 import { seededRandom } from '../helpers/random.ts';
@@ -1560,6 +1561,52 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       const karpenter = assumed('karpenter-controller', 'AROA' + hex(16).toUpperCase(), `${1_762_200_000 + int(0, 99_999)}`, key(), { webIdFederationData: { federatedProvider: `arn:aws:iam::${ACCOUNT}:oidc-provider/${clusters[0]!.oidc}`, attributes: {} } });
       const consolidated = Array.from({ length: 12 }, () => `i-0${hex(16)}`);
       ct(T0 + 47 * 3600_000 + int(0, 600_000), karpenter, 'ec2.amazonaws.com', 'TerminateInstances', { ip: prodNat, ua: 'aws-sdk-go-v2/1.32.6 ua/2.1 os/linux lang/go#1.23.4 md/GOOS#linux md/GOARCH#amd64 api/ec2#1.198.1 karpenter.sh-1.1.1', readOnly: false, rp: { instancesSet: { items: consolidated.map((instanceId) => ({ instanceId })) } }, re: { instancesSet: { items: consolidated.map((instanceId) => ({ instanceId, currentState: { code: 32, name: 'shutting-down' }, previousState: { code: 16, name: 'running' } })) } } });
+    }
+  }
+
+  // Nodes joining (node-group scaling on prod, Karpenter on staging): the DaemonSet controller makes each
+  // DaemonSet's pod for the new node from its template, logged at RequestResponse like any pod write. Besides the
+  // EKS add-ons (aws-node, kube-proxy), the site runs a runtime security agent (privileged, /proc and the
+  // containerd socket) and Prometheus's node exporter (hostPID, hostNetwork, the node's root read-only): the
+  // templates were installed before these three days. Generated last, so the records above are unchanged.
+  for (const c of clusters) {
+    const joins = Math.round((c.scale < 1 ? 6 : 2) * (hours / 24));
+    for (let j = 0; j < joins; j++) {
+      const at = T0 + Math.floor(((j + 0.5) * hours * 3600_000) / joins) + int(0, 600_000);
+      const nodeIp = `${c.vpc}${int(16, 190)}.${int(2, 250)}`;
+      const nodeName = `ip-${nodeIp.replace(/\./g, '-')}.${REGION}.compute.internal`;
+      const cp = c.vpc === '10.0.' ? '10.0.200.17' : '10.0.201.9';
+      const ds = (ns: string, name: string, spec: Rec, i: number): void => {
+        const pod = `${name}-${hex(5)}`;
+        audit(c, at + 2_000 + i * 150, saUser('kube-system', 'daemon-set-controller'), 'create', { resource: 'pods', namespace: ns }, {
+          ip: cp,
+          ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:daemon-set-controller',
+          level: 'RequestResponse',
+          reason: 'RBAC: allowed by ClusterRoleBinding "system:controller:daemon-set-controller" of ClusterRole "system:controller:daemon-set-controller" to ServiceAccount "daemon-set-controller/kube-system"',
+          requestObject: {
+            kind: 'Pod',
+            apiVersion: 'v1',
+            metadata: { generateName: `${name}-`, name: pod, namespace: ns, labels: { 'app.kubernetes.io/name': name }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name, uid: uuid(), controller: true, blockOwnerDeletion: true }] },
+            spec: { ...spec, nodeName, tolerations: [{ operator: 'Exists' }] },
+            status: {},
+          },
+        });
+      };
+      const eks = `602401143452.dkr.ecr.${REGION}.amazonaws.com/`;
+      ds('kube-system', 'aws-node', { hostNetwork: true, serviceAccountName: 'aws-node', containers: [{ name: 'aws-node', image: `${eks}amazon-k8s-cni:v1.19.0-eksbuild.1`, securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } } }], initContainers: [{ name: 'aws-vpc-cni-init', image: `${eks}amazon-k8s-cni-init:v1.19.0-eksbuild.1`, securityContext: { privileged: true } }] }, 0);
+      ds('kube-system', 'kube-proxy', { hostNetwork: true, serviceAccountName: 'kube-proxy', containers: [{ name: 'kube-proxy', image: `${eks}eks/kube-proxy:v1.30.6-minimal-eksbuild.3`, securityContext: { privileged: true } }] }, 1);
+      ds('falco', 'falco', {
+        serviceAccountName: 'falco',
+        containers: [{ name: 'falco', image: 'docker.io/falcosecurity/falco:0.39.2', securityContext: { privileged: true }, volumeMounts: [{ name: 'proc-fs', mountPath: '/host/proc', readOnly: true }, { name: 'containerd-socket', mountPath: '/host/run/containerd/containerd.sock' }, { name: 'boot-fs', mountPath: '/host/boot', readOnly: true }] }],
+        volumes: [{ name: 'proc-fs', hostPath: { path: '/proc' } }, { name: 'containerd-socket', hostPath: { path: '/run/containerd/containerd.sock' } }, { name: 'boot-fs', hostPath: { path: '/boot' } }],
+      }, 2);
+      ds('monitoring', 'node-exporter', {
+        hostPID: true,
+        hostNetwork: true,
+        serviceAccountName: 'node-exporter',
+        containers: [{ name: 'node-exporter', image: 'quay.io/prometheus/node-exporter:v1.8.2', args: ['--path.rootfs=/host/root'], volumeMounts: [{ name: 'root', mountPath: '/host/root', readOnly: true, mountPropagation: 'HostToContainer' }] }],
+        volumes: [{ name: 'root', hostPath: { path: '/' } }],
+      }, 3);
     }
   }
 
