@@ -36,6 +36,7 @@
  * kubelets at their VPC addresses); staging-eks-01 keeps the EKS API's default, a public endpoint only, so its
  * pods and kubelets reach the API server from its NAT gateway's public (AWS) address. Nodes join both clusters, and
  * the DaemonSet controller starts the EKS add-ons, a privileged runtime security agent and the node exporter on each.
+ * Both run Cilium in chaining mode in kube-system (images from quay.io), whose pods start on each joining node.
  */
 
 import { seededRandom } from '../helpers/random.ts';
@@ -1569,6 +1570,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
   // EKS add-ons (aws-node, kube-proxy), the site runs a runtime security agent (privileged, /proc and the
   // containerd socket) and Prometheus's node exporter (hostPID, hostNetwork, the node's root read-only): the
   // templates were installed before these three days. Generated last, so the records above are unchanged.
+  const joined: { c: Cluster; at: number; nodeName: string; cp: string }[] = []; // read by realK8sAddOns below (no draw)
   for (const c of clusters) {
     const joins = Math.round((c.scale < 1 ? 6 : 2) * (hours / 24));
     for (let j = 0; j < joins; j++) {
@@ -1576,6 +1578,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       const nodeIp = `${c.vpc}${int(16, 190)}.${int(2, 250)}`;
       const nodeName = `ip-${nodeIp.replace(/\./g, '-')}.${REGION}.compute.internal`;
       const cp = c.vpc === '10.0.' ? '10.0.200.17' : '10.0.201.9';
+      joined.push({ c, at, nodeName, cp });
       const ds = (ns: string, name: string, spec: Rec, i: number): void => {
         const pod = `${name}-${hex(5)}`;
         audit(c, at + 2_000 + i * 150, saUser('kube-system', 'daemon-set-controller'), 'create', { resource: 'pods', namespace: ns }, {
@@ -1609,6 +1612,64 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       }, 3);
     }
   }
+
+  // realk8s (issue 12): routine shapes of common EKS add-ons, generated after everything above so those records
+  // are unchanged. Kept in one function so other appended blocks stay separate.
+  const realK8sAddOns = (): void => {
+    // Cilium in chaining mode with the VPC CNI (its documented EKS install, Helm into kube-system): at each node
+    // join the DaemonSet controller makes the agent's pod (capabilities, a privileged bpf-fs mount, host paths)
+    // and cilium-envoy's, from images on quay.io.
+    for (const { c, at, nodeName, cp } of joined) {
+      const ds = (name: string, spec: Rec, i: number): void => {
+        audit(c, at + 3_000 + i * 150, saUser('kube-system', 'daemon-set-controller'), 'create', { resource: 'pods', namespace: 'kube-system' }, {
+          ip: cp,
+          ua: KUBE('kube-controller-manager') + '/system:serviceaccount:kube-system:daemon-set-controller',
+          level: 'RequestResponse',
+          reason: 'RBAC: allowed by ClusterRoleBinding "system:controller:daemon-set-controller" of ClusterRole "system:controller:daemon-set-controller" to ServiceAccount "daemon-set-controller/kube-system"',
+          requestObject: {
+            kind: 'Pod',
+            apiVersion: 'v1',
+            metadata: { generateName: `${name}-`, name: `${name}-${hex(5)}`, namespace: 'kube-system', labels: { 'k8s-app': name }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name, uid: uuid(), controller: true, blockOwnerDeletion: true }] },
+            spec: { ...spec, nodeName, tolerations: [{ operator: 'Exists' }] },
+            status: {},
+          },
+        });
+      };
+      const img = 'quay.io/cilium/cilium:v1.16.4@sha256:d55ec38938854133e06739b1af237932b9c4dd4e75e9b7b2ca3acc72540a44bf';
+      const agentCaps = ['CHOWN', 'KILL', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'SYS_MODULE', 'SYS_ADMIN', 'SYS_RESOURCE', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
+      ds('cilium', {
+        hostNetwork: true,
+        serviceAccountName: 'cilium',
+        priorityClassName: 'system-node-critical',
+        containers: [{ name: 'cilium-agent', image: img, command: ['cilium-agent'], args: ['--config-dir=/tmp/cilium/config-map'], securityContext: { capabilities: { add: agentCaps, drop: ['ALL'] }, seLinuxOptions: { level: 's0', type: 'spc_t' } }, volumeMounts: [{ name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' }, { name: 'cilium-run', mountPath: '/var/run/cilium' }, { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true }, { name: 'xtables-lock', mountPath: '/run/xtables.lock' }] }],
+        initContainers: [
+          { name: 'config', image: img, command: ['cilium-dbg', 'build-config'] },
+          { name: 'mount-cgroup', image: img, securityContext: { capabilities: { add: ['SYS_ADMIN', 'SYS_CHROOT', 'SYS_PTRACE'], drop: ['ALL'] } }, volumeMounts: [{ name: 'hostproc', mountPath: '/hostproc' }, { name: 'cni-path', mountPath: '/hostbin' }] },
+          { name: 'apply-sysctl-overwrites', image: img, securityContext: { capabilities: { add: ['SYS_ADMIN', 'SYS_CHROOT', 'SYS_PTRACE'], drop: ['ALL'] } }, volumeMounts: [{ name: 'hostproc', mountPath: '/hostproc' }, { name: 'cni-path', mountPath: '/hostbin' }] },
+          { name: 'mount-bpf-fs', image: img, args: ['mount | grep "/sys/fs/bpf type bpf" || mount -t bpf bpf /sys/fs/bpf'], command: ['/bin/bash', '-c', '--'], securityContext: { privileged: true }, volumeMounts: [{ name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'Bidirectional' }] },
+          { name: 'clean-cilium-state', image: img, command: ['/init-container.sh'], securityContext: { capabilities: { add: ['NET_ADMIN', 'SYS_MODULE', 'SYS_ADMIN', 'SYS_RESOURCE'], drop: ['ALL'] } }, volumeMounts: [{ name: 'bpf-maps', mountPath: '/sys/fs/bpf' }, { name: 'cilium-run', mountPath: '/var/run/cilium' }] },
+          { name: 'install-cni-binaries', image: img, command: ['/install-plugin.sh'], securityContext: { capabilities: { drop: ['ALL'] } }, volumeMounts: [{ name: 'cni-path', mountPath: '/host/opt/cni/bin' }] },
+        ],
+        volumes: [
+          { name: 'cilium-run', hostPath: { path: '/var/run/cilium', type: 'DirectoryOrCreate' } },
+          { name: 'bpf-maps', hostPath: { path: '/sys/fs/bpf', type: 'DirectoryOrCreate' } },
+          { name: 'hostproc', hostPath: { path: '/proc', type: 'Directory' } },
+          { name: 'cilium-cgroup', hostPath: { path: '/run/cilium/cgroupv2', type: 'DirectoryOrCreate' } },
+          { name: 'cni-path', hostPath: { path: '/opt/cni/bin', type: 'DirectoryOrCreate' } },
+          { name: 'etc-cni-netd', hostPath: { path: '/etc/cni/net.d', type: 'DirectoryOrCreate' } },
+          { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+          { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+        ],
+      }, 0);
+      ds('cilium-envoy', {
+        hostNetwork: true,
+        serviceAccountName: 'cilium-envoy',
+        containers: [{ name: 'cilium-envoy', image: 'quay.io/cilium/cilium-envoy:v1.30.7-1731393961-97edc2815e2c6a174d3d12e71731d54f5d32ea16', command: ['/usr/bin/cilium-envoy-starter'], securityContext: { capabilities: { add: ['NET_ADMIN', 'SYS_ADMIN'], drop: ['ALL'] }, seLinuxOptions: { level: 's0', type: 'spc_t' } }, volumeMounts: [{ name: 'envoy-sockets', mountPath: '/var/run/cilium/envoy/sockets' }, { name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' }] }],
+        volumes: [{ name: 'envoy-sockets', hostPath: { path: '/var/run/cilium/envoy/sockets', type: 'DirectoryOrCreate' } }, { name: 'bpf-maps', hostPath: { path: '/sys/fs/bpf', type: 'DirectoryOrCreate' } }],
+      }, 1);
+    }
+  };
+  realK8sAddOns();
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
