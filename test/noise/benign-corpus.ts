@@ -37,6 +37,9 @@
  * pods and kubelets reach the API server from its NAT gateway's public (AWS) address. Nodes join both clusters, and
  * the DaemonSet controller starts the EKS add-ons, a privileged runtime security agent and the node exporter on each.
  * Both run Cilium in chaining mode in kube-system (images from quay.io), whose pods start on each joining node.
+ * The account is a member of an AWS Organization: IAM Identity Center provisions permission sets into it, a CDK app
+ * deploys through its bootstrap CloudFormation role, AWS Backup copies recovery points to the organisation's backup
+ * account every night, EC2 Image Builder distributes the golden AMI, a security StackSet updates its baseline.
  */
 
 import { seededRandom } from '../helpers/random.ts';
@@ -1670,6 +1673,121 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   };
   realK8sAddOns();
+
+  // ── Organisation services acting in this member account (realct) ───────────────────────────────────
+  // The account is a member of an AWS Organization. AWS services and the organisation's own automation act in it
+  // for the customer, each call logged with the service as source address and user agent and the session of the
+  // role the service assumed (a service-linked role, or a role the organisation's tooling made for the service):
+  // IAM Identity Center provisioning permission sets (the AWSReservedSSO_* roles, their managed and inline
+  // policies, the SAML provider), a CDK app deployed through its bootstrap CloudFormation execution role, AWS
+  // Backup's nightly cross-account copies to the organisation's backup account (it shares the EBS and RDS
+  // recovery points it made), EC2 Image Builder distributing the golden AMI to the organisation's workload
+  // accounts, a service-managed StackSet of the security team, KMS rotating a key. Generated last, after the
+  // 'nodes joining' section, so the records above are unchanged.
+  if (hours > 40) {
+    const svcRole = (role: string, path: string, session: string, svc: string): Rec => {
+      const roleId = 'AROA' + hex(16).toUpperCase();
+      return {
+        type: 'AssumedRole',
+        principalId: `${roleId}:${session}`,
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+        accountId: ACCOUNT,
+        accessKeyId: key(),
+        sessionContext: {
+          sessionIssuer: { type: 'Role', principalId: roleId, arn: `arn:aws:iam::${ACCOUNT}:role/${path}${role}`, accountId: ACCOUNT, userName: role },
+          attributes: { creationDate: '2026-11-03T00:00:00Z', mfaAuthenticated: 'false' },
+        },
+        invokedBy: svc,
+      };
+    };
+    const bySvc = (svc: string): { ip: string; ua: string; readOnly: boolean } => ({ ip: svc, ua: svc, readOnly: false });
+    const iamRegion = 'us-east-1';
+    const BACKUP_ACCOUNT = '444455556666';
+    const SECURITY_ACCOUNT = '777788889999';
+    const WORKLOAD_ACCOUNTS = ['222233334444', '555566667777'];
+
+    // IAM Identity Center: a permission set assigned to this account for the first time (day 2), and the
+    // administrators' set updated and re-provisioned (day 3): the service creates or updates the role and
+    // its policies, and refreshes the SAML provider's metadata.
+    const ssoSvc = svcRole('AWSServiceRoleForSSO', 'aws-service-role/sso.amazonaws.com/', 'AWS-SSO', 'sso.amazonaws.com');
+    const samlArn = `arn:aws:iam::${ACCOUNT}:saml-provider/AWSSSO_${hex(16)}_DO_NOT_DELETE`;
+    const ssoTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: samlArn }, Action: ['sts:AssumeRoleWithSAML', 'sts:TagSession'], Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } } }] });
+    const provision = (at: number, perm: string, managed: string[], inline: Rec | null, create: boolean): void => {
+      const role = sso(perm);
+      let t = at;
+      ct((t += 1_000), ssoSvc, 'iam.amazonaws.com', 'UpdateSAMLProvider', { ...bySvc('sso.amazonaws.com'), region: iamRegion, rp: { sAMLProviderArn: samlArn, sAMLMetadataDocument: '<?xml version="1.0" encoding="UTF-8"?><md:EntityDescriptor ...' }, re: { sAMLProviderArn: samlArn } });
+      if (create) {
+        ct((t += 1_000), ssoSvc, 'iam.amazonaws.com', 'CreateRole', { ...bySvc('sso.amazonaws.com'), region: iamRegion, rp: { path: '/aws-reserved/sso.amazonaws.com/', roleName: role, assumeRolePolicyDocument: ssoTrust, description: '', maxSessionDuration: 43200 }, re: { role: { path: '/aws-reserved/sso.amazonaws.com/', roleName: role, roleId: 'AROA' + hex(16).toUpperCase(), arn: `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${role}`, createDate: 'Nov 3, 2026 10:00:00 AM', assumeRolePolicyDocument: encodeURIComponent(ssoTrust) } } });
+      }
+      for (const p of managed) ct((t += 700), ssoSvc, 'iam.amazonaws.com', 'AttachRolePolicy', { ...bySvc('sso.amazonaws.com'), region: iamRegion, rp: { roleName: role, policyArn: `arn:aws:iam::aws:policy/${p}` } });
+      if (inline !== null) ct((t += 700), ssoSvc, 'iam.amazonaws.com', 'PutRolePolicy', { ...bySvc('sso.amazonaws.com'), region: iamRegion, rp: { roleName: role, policyName: 'AwsSSOInlinePolicy', policyDocument: JSON.stringify(inline) } });
+    };
+    provision(T0 + 34 * 3600_000 + int(0, 900_000), 'DataEngineer', ['AmazonAthenaFullAccess', 'AWSGlueConsoleFullAccess'], { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: ['arn:aws:s3:::acme-datalake-*'] }] }, true);
+    provision(T0 + 34 * 3600_000 + int(1_000_000, 1_800_000), 'BreakGlassAdmin', ['AdministratorAccess'], null, true);
+    provision(T0 + 58 * 3600_000 + int(0, 900_000), 'AdministratorAccess', ['AdministratorAccess'], { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: ['organizations:LeaveOrganization', 'account:CloseAccount'], Resource: '*' }] }, false);
+
+    // A CDK app (the receipts API) deployed from CI: CloudFormation runs the change set with the bootstrap
+    // stack's execution role, which is what CDK bootstrap creates and (by default) gives AdministratorAccess.
+    const cdkExec = `cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`;
+    const cfn = svcRole(cdkExec, '', 'AWSCloudFormation', 'cloudformation.amazonaws.com');
+    {
+      let t = T0 + 39 * 3600_000 + int(0, 900_000);
+      const fnRole = `ReceiptsApiStack-HandlerServiceRole${hex(8).toUpperCase()}-${hex(12).toUpperCase()}`;
+      const lambdaTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+      ct((t += 2_000), cfn, 'iam.amazonaws.com', 'CreateRole', { ...bySvc('cloudformation.amazonaws.com'), region: iamRegion, rp: { roleName: fnRole, assumeRolePolicyDocument: lambdaTrust, tags: [{ key: 'aws:cloudformation:stack-name', value: 'ReceiptsApiStack' }] }, re: { role: { path: '/', roleName: fnRole, roleId: 'AROA' + hex(16).toUpperCase(), arn: `arn:aws:iam::${ACCOUNT}:role/${fnRole}`, createDate: 'Nov 3, 2026 3:00:00 PM', assumeRolePolicyDocument: encodeURIComponent(lambdaTrust) } } });
+      ct((t += 1_500), cfn, 'iam.amazonaws.com', 'AttachRolePolicy', { ...bySvc('cloudformation.amazonaws.com'), region: iamRegion, rp: { roleName: fnRole, policyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' } });
+      ct((t += 1_500), cfn, 'iam.amazonaws.com', 'PutRolePolicy', { ...bySvc('cloudformation.amazonaws.com'), region: iamRegion, rp: { roleName: fnRole, policyName: 'HandlerServiceRoleDefaultPolicy', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/receipts`, Effect: 'Allow' }] }) } });
+      const bucket = `receiptsapistack-archive${hex(8)}-${hex(12)}`;
+      ct((t += 2_000), cfn, 's3.amazonaws.com', 'CreateBucket', { ...bySvc('cloudformation.amazonaws.com'), rp: { bucketName: bucket, Host: `${bucket}.s3.${REGION}.amazonaws.com` } });
+      ct((t += 1_500), cfn, 's3.amazonaws.com', 'PutBucketPolicy', { ...bySvc('cloudformation.amazonaws.com'), rp: { bucketName: bucket, policy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] } } });
+      ct((t += 4_000), cfn, 'lambda.amazonaws.com', 'CreateFunction20150331', { ...bySvc('cloudformation.amazonaws.com'), rp: { functionName: 'ReceiptsApiStack-Handler', runtime: 'nodejs20.x', role: `arn:aws:iam::${ACCOUNT}:role/${fnRole}`, handler: 'index.handler', code: { s3Bucket: `cdk-hnb659fds-assets-${ACCOUNT}-${REGION}`, s3Key: `${hex(64)}.zip` } } });
+      ct((t += 2_000), cfn, 'lambda.amazonaws.com', 'AddPermission20150331v2', { ...bySvc('cloudformation.amazonaws.com'), rp: { functionName: 'ReceiptsApiStack-Handler', statementId: `ReceiptsApiStack-ApiPermission${hex(8)}`, action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', sourceArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:${hex(10)}/*/*/receipts` } });
+    }
+
+    // AWS Backup's nightly copy of the recovery points to the organisation's backup account: the service
+    // shares the EBS snapshot and the RDS snapshot it made with the destination account, then stops sharing.
+    const backup = svcRole('AWSBackupDefaultServiceRole', 'service-role/', 'AWSBackup-AWSBackupDefaultServiceRole', 'backup.amazonaws.com');
+    for (let d = 0; d < Math.floor(hours / 24); d++) {
+      let t = T0 + (d * 24 + 5) * 3600_000 + int(0, 1_800_000);
+      for (let v = 0; v < 3; v++) {
+        const snap = `snap-0${hex(16)}`;
+        ct((t += int(60_000, 300_000)), backup, 'ec2.amazonaws.com', 'ModifySnapshotAttribute', { ...bySvc('backup.amazonaws.com'), rp: { snapshotId: snap, createVolumePermission: { add: { items: [{ userId: BACKUP_ACCOUNT }] } }, attributeType: 'CREATE_VOLUME_PERMISSION' }, re: { _return: true } });
+        ct((t += int(600_000, 1_200_000)), backup, 'ec2.amazonaws.com', 'ModifySnapshotAttribute', { ...bySvc('backup.amazonaws.com'), rp: { snapshotId: snap, createVolumePermission: { remove: { items: [{ userId: BACKUP_ACCOUNT }] } }, attributeType: 'CREATE_VOLUME_PERMISSION' }, re: { _return: true } });
+      }
+      const dbSnap = `awsbackup:job-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`;
+      ct((t += int(60_000, 300_000)), backup, 'rds.amazonaws.com', 'ModifyDBSnapshotAttribute', { ...bySvc('backup.amazonaws.com'), rp: { dBSnapshotIdentifier: dbSnap, attributeName: 'restore', valuesToAdd: [BACKUP_ACCOUNT] }, re: { dBSnapshotIdentifier: dbSnap, dBSnapshotAttributes: [{ attributeName: 'restore', attributeValues: [BACKUP_ACCOUNT] }] } });
+      ct((t += int(900_000, 1_800_000)), backup, 'rds.amazonaws.com', 'ModifyDBSnapshotAttribute', { ...bySvc('backup.amazonaws.com'), rp: { dBSnapshotIdentifier: dbSnap, attributeName: 'restore', valuesToRemove: [BACKUP_ACCOUNT] }, re: { dBSnapshotIdentifier: dbSnap, dBSnapshotAttributes: [{ attributeName: 'restore', attributeValues: [] }] } });
+    }
+
+    // EC2 Image Builder's weekly pipeline distributes the golden AMI (and its snapshot) to the workload accounts.
+    {
+      const ib = svcRole('AWSServiceRoleForImageBuilder', 'aws-service-role/imagebuilder.amazonaws.com/', 'Ec2ImageBuilderDistribution', 'imagebuilder.amazonaws.com');
+      let t = T0 + 50 * 3600_000 + int(0, 900_000);
+      const ami = `ami-0${hex(16)}`;
+      ct((t += 5_000), ib, 'ec2.amazonaws.com', 'ModifyImageAttribute', { ...bySvc('imagebuilder.amazonaws.com'), rp: { imageId: ami, launchPermission: { add: { items: WORKLOAD_ACCOUNTS.map((userId) => ({ userId })) } }, attributeType: 'launchPermission' }, re: { _return: true } });
+      ct((t += 2_000), ib, 'ec2.amazonaws.com', 'ModifySnapshotAttribute', { ...bySvc('imagebuilder.amazonaws.com'), rp: { snapshotId: `snap-0${hex(16)}`, createVolumePermission: { add: { items: WORKLOAD_ACCOUNTS.map((userId) => ({ userId })) } }, attributeType: 'CREATE_VOLUME_PERMISSION' }, re: { _return: true } });
+    }
+
+    // The security team's service-managed StackSet updates its baseline in every member account: CloudFormation
+    // (stacksets-exec role) keeps the audit role the security account assumes, the Config recorder and the
+    // account's S3 Block Public Access.
+    {
+      const ss = svcRole(`stacksets-exec-${hex(32)}`, '', `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`, 'cloudformation.amazonaws.com');
+      let t = T0 + 52 * 3600_000 + int(0, 900_000);
+      const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SECURITY_ACCOUNT}:root` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } }] });
+      ct((t += 2_000), ss, 'iam.amazonaws.com', 'UpdateAssumeRolePolicy', { ...bySvc('cloudformation.amazonaws.com'), region: iamRegion, rp: { roleName: 'SecurityAuditFromSecurityAccount', policyDocument: trust } });
+      ct((t += 1_500), ss, 'iam.amazonaws.com', 'AttachRolePolicy', { ...bySvc('cloudformation.amazonaws.com'), region: iamRegion, rp: { roleName: 'SecurityAuditFromSecurityAccount', policyArn: 'arn:aws:iam::aws:policy/SecurityAudit' } });
+      ct((t += 2_000), ss, 'config.amazonaws.com', 'PutConfigurationRecorder', { ...bySvc('cloudformation.amazonaws.com'), rp: { configurationRecorder: { name: 'default', roleARN: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig`, recordingGroup: { allSupported: true, includeGlobalResourceTypes: false } } } });
+      ct((t += 2_000), ss, 's3.amazonaws.com', 'PutAccountPublicAccessBlock', { ...bySvc('cloudformation.amazonaws.com'), rp: { accountId: ACCOUNT, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } } });
+    }
+
+    // KMS rotating a customer managed key on its schedule (an AWS service event).
+    {
+      const t = T0 + 44 * 3600_000 + int(0, 3_000_000);
+      const keyId = uuid();
+      ctOut.push({ t, line: JSON.stringify({ eventVersion: '1.10', userIdentity: { accountId: ACCOUNT, invokedBy: 'kms.amazonaws.com' }, eventTime: ctTime(t), eventSource: 'kms.amazonaws.com', eventName: 'RotateKey', awsRegion: REGION, sourceIPAddress: 'kms.amazonaws.com', userAgent: 'kms.amazonaws.com', requestParameters: null, responseElements: null, additionalEventData: { keyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, rotationType: 'AUTO_ROTATION' }, eventID: uuid(), readOnly: false, resources: [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}` }], eventType: 'AwsServiceEvent', managementEvent: true, recipientAccountId: ACCOUNT, serviceEventDetails: { keyId }, eventCategory: 'Management' }) });
+    }
+  }
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
