@@ -36,7 +36,8 @@
  * kubelets at their VPC addresses); staging-eks-01 keeps the EKS API's default, a public endpoint only, so its
  * pods and kubelets reach the API server from its NAT gateway's public (AWS) address. Nodes join both clusters, and
  * the DaemonSet controller starts the EKS add-ons, a privileged runtime security agent and the node exporter on each.
- * Both run Cilium in chaining mode in kube-system (images from quay.io), whose pods start on each joining node.
+ * Both run Cilium in chaining mode in kube-system (images from quay.io), whose pods start on each joining node, and
+ * External Secrets mints the teams' IRSA tokens for STS (TokenRequest) at each hourly refresh.
  * The account is a member of an AWS Organization: IAM Identity Center provisions permission sets into it, a CDK app
  * deploys through its bootstrap CloudFormation role, AWS Backup copies recovery points to the organisation's backup
  * account every night, EC2 Image Builder distributes the golden AMI, a security StackSet updates its baseline.
@@ -1788,6 +1789,32 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       ctOut.push({ t, line: JSON.stringify({ eventVersion: '1.10', userIdentity: { accountId: ACCOUNT, invokedBy: 'kms.amazonaws.com' }, eventTime: ctTime(t), eventSource: 'kms.amazonaws.com', eventName: 'RotateKey', awsRegion: REGION, sourceIPAddress: 'kms.amazonaws.com', userAgent: 'kms.amazonaws.com', requestParameters: null, responseElements: null, additionalEventData: { keyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, rotationType: 'AUTO_ROTATION' }, eventID: uuid(), readOnly: false, resources: [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}` }], eventType: 'AwsServiceEvent', managementEvent: true, recipientAccountId: ACCOUNT, serviceEventDetails: { keyId }, eventCategory: 'Management' }) });
     }
   }
+
+  // realk8s (issue 12), second part: generated after the organisation services above so their records are unchanged.
+  const realK8sTokenRequests = (): void => {
+    // External Secrets with namespace SecretStores authenticating to AWS as the team's own IRSA service account
+    // (provider.aws.auth.jwt.serviceAccountRef): at each ExternalSecret refresh (hourly) the operator asks the API
+    // server for a short-lived token of that account for STS (TokenRequest, audience sts.amazonaws.com, 10 minutes).
+    for (const c of clusters) {
+      const esoPod = `external-secrets-${hex(9)}-${hex(5)}`;
+      const esoNode = pick(c.nodes);
+      const eso = saUser('external-secrets', 'external-secrets', esoPod, esoNode.name);
+      for (let h = 0; h < hours; h++) {
+        for (const a of apps.filter((x) => !x.podIdentity)) {
+          for (let k = 0; k < (c.scale < 1 ? 1 : 2); k++) {
+            audit(c, within(h), eso, 'create', { resource: 'serviceaccounts', namespace: a.ns, name: a.sa, subresource: 'token' }, {
+              ip: esoNode.ip,
+              ua: 'external-secrets/v0.10.4 (linux/amd64) kubernetes/$Format',
+              level: 'Request',
+              reason: 'RBAC: allowed by ClusterRoleBinding "external-secrets-controller" of ClusterRole "external-secrets-controller" to ServiceAccount "external-secrets/external-secrets"',
+              requestObject: { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec: { audiences: ['sts.amazonaws.com'], expirationSeconds: 600, boundObjectRef: null }, status: { token: '', expirationTimestamp: null } },
+            });
+          }
+        }
+      }
+    }
+  };
+  realK8sTokenRequests();
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
