@@ -1788,6 +1788,20 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       const keyId = uuid();
       ctOut.push({ t, line: JSON.stringify({ eventVersion: '1.10', userIdentity: { accountId: ACCOUNT, invokedBy: 'kms.amazonaws.com' }, eventTime: ctTime(t), eventSource: 'kms.amazonaws.com', eventName: 'RotateKey', awsRegion: REGION, sourceIPAddress: 'kms.amazonaws.com', userAgent: 'kms.amazonaws.com', requestParameters: null, responseElements: null, additionalEventData: { keyId: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, rotationType: 'AUTO_ROTATION' }, eventID: uuid(), readOnly: false, resources: [{ accountId: ACCOUNT, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}` }], eventType: 'AwsServiceEvent', managementEvent: true, recipientAccountId: ACCOUNT, serviceEventDetails: { keyId }, eventCategory: 'Management' }) });
     }
+
+    // GuardDuty Malware Protection for EC2 scanning the bastion (GuardDuty-initiated, after a finding about it on
+    // day 2): its service-linked role snapshots the instance's volumes and shares the snapshots with GuardDuty's
+    // own service account, which scans them; the snapshots are deleted when the scan ends.
+    {
+      const gd = svcRole('AWSServiceRoleForAmazonGuardDutyMalwareProtection', 'aws-service-role/malware-protection.guardduty.amazonaws.com/', 'GuardDutyMalwareProtection', 'malware-protection.guardduty.amazonaws.com');
+      const GUARDDUTY_SERVICE_ACCOUNT = '655088467813';
+      let t = T0 + 38 * 3600_000 + int(0, 1_800_000);
+      for (let v = 0; v < 2; v++) {
+        const snap = `snap-0${hex(16)}`;
+        ct((t += int(20_000, 60_000)), gd, 'ec2.amazonaws.com', 'ModifySnapshotAttribute', { ...bySvc('malware-protection.guardduty.amazonaws.com'), rp: { snapshotId: snap, createVolumePermission: { add: { items: [{ userId: GUARDDUTY_SERVICE_ACCOUNT }] } }, attributeType: 'CREATE_VOLUME_PERMISSION' }, re: { _return: true } });
+        ct((t += int(600_000, 900_000)), gd, 'ec2.amazonaws.com', 'DeleteSnapshot', { ...bySvc('malware-protection.guardduty.amazonaws.com'), rp: { snapshotId: snap }, re: { _return: true } });
+      }
+    }
   }
 
   // realk8s (issue 12), second part: generated after the organisation services above so their records are unchanged.
