@@ -37,7 +37,8 @@
  * pods and kubelets reach the API server from its NAT gateway's public (AWS) address. Nodes join both clusters, and
  * the DaemonSet controller starts the EKS add-ons, a privileged runtime security agent and the node exporter on each.
  * Both run Cilium in chaining mode in kube-system (images from quay.io), whose pods start on each joining node, and
- * External Secrets mints the teams' IRSA tokens for STS (TokenRequest) at each hourly refresh.
+ * External Secrets mints the teams' IRSA tokens for STS (TokenRequest) at each hourly refresh. Flux's helm-controller
+ * reads its HelmReleases' records every 10 minutes, and people run `helm list -A`.
  * The account is a member of an AWS Organization: IAM Identity Center provisions permission sets into it, a CDK app
  * deploys through its bootstrap CloudFormation role, AWS Backup copies recovery points to the organisation's backup
  * account every night, EC2 Image Builder distributes the golden AMI, a security StackSet updates its baseline.
@@ -1829,6 +1830,43 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   };
   realK8sTokenRequests();
+
+  // realk8s (issue 12), third part: Helm release records read the way Helm reads them. Flux's helm-controller
+  // reconciles the platform's HelmReleases (ingress, cert-manager, monitoring, logging, external-dns, external-secrets,
+  // each in its own namespace) every 10 minutes: Helm's storage lists the release's records (secrets labelled
+  // owner=helm) in the target namespace. People with kubectl run `helm list -A` a few times a working day: one list
+  // of owner=helm secrets across all namespaces.
+  const realK8sHelmReleases = (): void => {
+    const releases = ['ingress-nginx', 'cert-manager', 'monitoring', 'logging', 'external-dns', 'external-secrets'];
+    for (const c of clusters) {
+      const hc = saUser('flux-system', 'helm-controller', `helm-controller-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+      const hcIp = pick(c.nodes).ip;
+      const offsets = releases.map(() => int(0, 599_999));
+      for (let t = T0; t < T0 + hours * 3600_000; t += 600_000) {
+        releases.forEach((r, i) => {
+          audit(c, t + offsets[i]!, hc, 'list', { resource: 'secrets', namespace: r }, {
+            ip: hcIp,
+            ua: 'helm-controller/v1.1.0 (linux/amd64) kubernetes/$Format',
+            reason: 'RBAC: allowed by ClusterRoleBinding "cluster-reconciler-flux-system" of ClusterRole "cluster-admin" to ServiceAccount "helm-controller/flux-system"',
+            uri: `/api/v1/namespaces/${r}/secrets?labelSelector=name%3D${r}%2Cowner%3Dhelm`,
+          });
+        });
+      }
+      for (let h = 0; h < hours; h++) {
+        if (!working(h)) continue;
+        for (const p of people.filter((x) => x.kubectl)) {
+          if (rnd() > 0.15 * c.scale) continue;
+          audit(c, within(h), iamUser(p.role, p.roleId, p.name, personKey(p, h, true)), 'list', { resource: 'secrets' }, {
+            ip: personIp(p, h),
+            ua: 'Helm/3.16.2',
+            reason: 'EKS Access Policy: allowed by ClusterRoleBinding "platform-admin" of ClusterRole "cluster-admin"',
+            uri: '/api/v1/secrets?labelSelector=owner%3Dhelm',
+          });
+        }
+      }
+    }
+  };
+  realK8sHelmReleases();
 
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
