@@ -40,6 +40,9 @@ describe('Kubernetes service-account token used from outside AWS', () => {
     expect(runNative(nodeId, [request(['10.0.0.5', ATTACKER_IP], t('14:20:00'), node)])).toHaveLength(1);
     // a request relayed by something inside the VPC: the connection is private
     expect(runNative(id, [request([ATTACKER_IP, '10.0.3.4'])])).toEqual([]);
+    // an unparseable last entry falls back to the first; no addresses at all is no question
+    expect(runNative(id, [request([ATTACKER_IP, 'not-an-ip'])])).toHaveLength(1);
+    expect(runNative(id, [request([])])).toEqual([]);
     expect(runNative(nodeId, [request([ATTACKER_IP, '10.0.3.4'], t('14:20:00'), node)])).toEqual([]);
   });
 

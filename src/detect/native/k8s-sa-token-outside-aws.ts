@@ -10,7 +10,8 @@
  *
  * The address judged is the connection's, the last entry of `sourceIPs`: the API server lists the request's
  * X-Forwarded-For entries first, and a client writes those itself (`sourceIPs: ["10.0.0.5", "<its own address>"]`
- * must not pass for a pod). One alert per cluster, account and outside address per `reportEveryMs` of event time:
+ * must not pass for a pod). One alert per AWS account, cluster, service account and outside address, and again only
+ * 24 h of event time after the last one:
  * a replayed token makes hundreds of requests. Each request counts at one stage (countedStage).
  */
 import type { SeamEvent } from '../../core/envelope.ts';
@@ -43,7 +44,7 @@ function countedStage(event: SeamEvent): boolean {
 const REPORT_EVERY_MS = 24 * 3600_000;
 
 interface State {
-  /** cluster | account | address → event time of the last alert. */
+  /** AWS account | cluster | service account | address → event time of the last alert. */
   reported: Lru<string, number>;
 }
 
@@ -69,7 +70,7 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only an address Seam can place outside AWS counts: private, Amazon's, IPv6 or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
-    const key = cluster + '|' + username + '|' + ip;
+    const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + ip;
     const t = timeOf(event);
     const last = state.reported.get(key);
     if (last !== undefined && Math.abs(t - last) < REPORT_EVERY_MS) return [];

@@ -18,7 +18,9 @@ export function configuredCidrs(graph: IdentityGraph, cluster: string): string[]
  * The address of the connection a Kubernetes request came in on: the last of `sourceIPs`. The API server lists the
  * request's X-Forwarded-For entries (and X-Real-Ip) first and the remote address last, so a client that sends
  * `X-Forwarded-For: 10.0.0.5` shows a private address first (`seam.source_ip`), and only the last entry is not
- * its own word. On EKS no proxy sits in front of the API server (its load balancer passes connections through).
+ * its own word (kubernetes/kubernetes#87167). On EKS no proxy sits in front of the API server (its load balancer
+ * passes connections through); a proxy the customer runs in front of it (Rancher, Teleport, kube-oidc-proxy) is
+ * the connection then, so its users all share its address here.
  * Other sources: `seam.source_ip`.
  */
 export function connectionAddress(event: SeamEvent): string | undefined {
