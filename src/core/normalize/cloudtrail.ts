@@ -47,7 +47,7 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   seam.source_ip = ipOrUndefined(str(r.sourceIPAddress));
   seam.user_agent = str(r.userAgent);
   seam.action = eventSource + ':' + eventName;
-  seam.outcome = str(r.errorCode) === undefined ? 'success' : 'failure';
+  seam.outcome = str(r.errorCode) === undefined && !signInFailed(r, eventSource, eventName) ? 'success' : 'failure';
 
   const resources = r.resources;
   let resource: string | undefined;
@@ -119,4 +119,12 @@ export function canonicalCloudTrail(r: Rec): Rec {
       });
     });
   });
+}
+
+/**
+ * A refused sign-in step: AWS sign-in writes no errorCode, only `"responseElements": {"ConsoleLogin":
+ * "Failure"}` (the step's own name: ConsoleLogin, CheckMfa, SwitchRole...) and an errorMessage.
+ */
+function signInFailed(r: Rec, eventSource: string, eventName: string): boolean {
+  return eventSource === 'signin.amazonaws.com' && str(obj(r.responseElements)?.[eventName]) === 'Failure';
 }

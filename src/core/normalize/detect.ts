@@ -14,9 +14,18 @@ export type RecordFormat =
   | 'runtime_native'
   | 'runtime_falco'
   /** A CloudWatch Logs event (`filter-log-events` / `get-log-events` / subscription) whose `message` holds the record. */
-  | 'cloudwatch_event';
+  | 'cloudwatch_event'
+  /**
+   * A CloudTrail record as EventBridge delivers it (`{"detail-type":"AWS API Call via CloudTrail", "detail":
+   * {...}}`; also Console Sign In, Service Event, Console Action): the record is `detail`.
+   */
+  | 'cloudtrail_eventbridge';
+
+/** Formats that wrap a record of another format; normalization unwraps them. */
+export type WrapperFormat = 'cloudwatch_event' | 'cloudtrail_eventbridge';
 
 export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event'>, SourceType> = {
+  cloudtrail_eventbridge: 'cloudtrail',
   k8s_audit: 'k8s_audit',
   cloudtrail: 'cloudtrail',
   guardduty_api: 'guardduty',
@@ -36,10 +45,17 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.eventsource !== undefined && r.eventname !== undefined) return 'cloudtrail';
   if (r.schema === 'seam.runtime/v1') return 'runtime_native';
   if (r.source === 'aws.guardduty' && r.detail !== undefined) return 'guardduty_eventbridge';
+  if (typeof r['detail-type'] === 'string' && isCloudTrailDetail(r.detail)) return 'cloudtrail_eventbridge';
   if (r.rule !== undefined && r.output !== undefined && r.priority !== undefined) return 'runtime_falco';
   if (r.Type !== undefined && r.Service !== undefined && (r.SchemaVersion !== undefined || r.Resource !== undefined)) return 'guardduty_sdk';
   if (r.type !== undefined && r.service !== undefined && (r.schemaVersion !== undefined || r.resource !== undefined)) return 'guardduty_api';
   if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
   if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
   return undefined;
+}
+
+function isCloudTrailDetail(d: unknown): boolean {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return false;
+  const r = d as Rec;
+  return r.eventSource !== undefined && r.eventName !== undefined;
 }

@@ -115,6 +115,8 @@ describe('detectFormat', () => {
     expect(detectFormat({ rule: 'r', output: 'o', priority: 'Notice' })).toBe('runtime_falco');
     expect(detectFormat({ schema: 'seam.runtime/v1' })).toBe('runtime_native');
     expect(detectFormat({ message: '{}', timestamp: 1 })).toBe('cloudwatch_event');
+    expect(detectFormat({ 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 's', eventName: 'n' } })).toBe('cloudtrail_eventbridge');
+    expect(detectFormat({ 'detail-type': 'Scheduled Event', detail: {} })).toBeUndefined();
     expect(detectFormat({ kind: 'Event', apiVersion: 'v1' })).toBeUndefined();
   });
 });

@@ -145,6 +145,14 @@ describe('CloudTrail records cut down by other tools', () => {
     expect(must(normalizeRecord({ ...login, eventTime: '2024-11-05T14:00:01Z' }, meta)).seam.id).not.toBe(a.seam.id);
   });
 
+  it('takes a refused sign-in step (no errorCode, the step answered Failure) as a failure', () => {
+    const failed = { ...login, responseElements: { ConsoleLogin: 'Failure' }, errorMessage: 'Failed authentication' };
+    expect(must(normalizeRecord(failed, meta, opts)).seam.outcome).toBe('failure');
+    const mfa = { ...login, eventName: 'CheckMfa', responseElements: { CheckMfa: 'Failure' } };
+    expect(must(normalizeRecord(mfa, meta, opts)).seam.outcome).toBe('failure');
+    expect(must(normalizeRecord({ ...mfa, responseElements: { CheckMfa: 'Success' } }, meta, opts)).seam.outcome).toBe('success');
+  });
+
   it('accepts a service name as sourceIPAddress and a record with only eventSource and eventName', () => {
     const a = must(normalizeRecord({ ...login, sourceIPAddress: 'AWS Internal' }, meta, opts));
     expect(a.seam.source_ip).toBeUndefined();
@@ -168,6 +176,54 @@ describe('CloudTrail records cut down by other tools', () => {
     expect(e.seam.principal).toMatchObject({ id: 'arn:aws:iam::111122223333:user/bob', type: 'iam_user' });
     expect(raw.eventsource).toBe('iam.amazonaws.com');
     expect(Object.keys(raw)).not.toContain('eventSource');
+  });
+});
+
+describe('CloudTrail records delivered by EventBridge', () => {
+  // What an EventBridge rule on CloudTrail (and a target such as Firehose, SQS or a Lambda) hands on.
+  const records = unwrapRecords(JSON.parse(text('cloudtrail/s3-export.json'))) ?? [];
+  const wrap = (d: Record<string, unknown>, detailType = 'AWS API Call via CloudTrail'): Record<string, unknown> => ({
+    version: '0',
+    id: '7bf73129-1428-4cd3-a780-95db273d1602',
+    'detail-type': detailType,
+    source: 'aws.iam',
+    account: '111122223333',
+    time: '2024-11-05T14:12:40Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: d,
+  });
+
+  it('gives every record the same event as the bare record, the envelope kept under eventBridge', () => {
+    for (const r of records) {
+      const bare = must(normalizeRecord(r, meta, opts));
+      const line = JSON.stringify(wrap(r as Record<string, unknown>));
+      for (const e of [must(normalizeLine(line, meta, opts)), must(normalizeRecord(JSON.parse(line), meta, opts))]) {
+        const { format, ...view } = e.seam;
+        expect(format).toBe('eventbridge');
+        expect(view).toEqual(bare.seam);
+        expect(e.detail).toBeUndefined();
+        expect(e.eventName).toBe(bare.eventName);
+        expect(e.eventBridge).toMatchObject({ 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.iam', id: '7bf73129-1428-4cd3-a780-95db273d1602' });
+      }
+    }
+  });
+
+  it('reads console sign-ins and fills what a trimmed detail lacks from the envelope, without changing the input', () => {
+    const detail = { eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice' }, responseElements: { ConsoleLogin: 'Failure' }, errorMessage: 'Failed authentication' };
+    const raw = wrap(detail, 'AWS Console Sign In via CloudTrail');
+    const e = must(normalizeRecord(raw, { ...meta, region: undefined }, opts));
+    expect(e['@timestamp']).toBe('2024-11-05T14:12:40Z');
+    expect(e).toMatchObject({ eventTime: '2024-11-05T14:12:40Z', awsRegion: 'us-east-1', recipientAccountId: '111122223333' });
+    expect(e.seam).toMatchObject({ source: 'cloudtrail', format: 'eventbridge', action: 'signin.amazonaws.com:ConsoleLogin', account: '111122223333', region: 'us-east-1', outcome: 'failure' });
+    expect(Object.keys(detail)).toEqual(['eventSource', 'eventName', 'userIdentity', 'responseElements', 'errorMessage']);
+    expect(raw.detail).toBe(detail);
+  });
+
+  it('refuses an EventBridge event whose detail is not a CloudTrail record', () => {
+    const r = normalizeRecord(wrap({ state: 'running', 'instance-id': 'i-0abc' }, 'EC2 Instance State-change Notification'), meta);
+    expect(!r.ok && r.error.code).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
+    expect(!r.ok && r.error.message).toContain('EventBridge');
   });
 });
 

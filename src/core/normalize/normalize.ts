@@ -6,7 +6,7 @@ import { GuardDutyEventBridge, GuardDutyFinding, GuardDutyFindingSdk } from '../
 import { K8sAuditEvent } from '../schemas/k8s-audit.ts';
 import { FalcoAlert, RuntimeEvent } from '../schemas/runtime.ts';
 import { canonicalCloudTrail, mapCloudTrail } from './cloudtrail.ts';
-import { detectFormat, FORMAT_SOURCE, type RecordFormat } from './detect.ts';
+import { detectFormat, FORMAT_SOURCE, type RecordFormat, type WrapperFormat } from './detect.ts';
 import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
 import { mayHoldToken, redact, redactInPlace } from './redact.ts';
@@ -49,7 +49,7 @@ export interface NormalizeOptions {
 
 const NO_OPTIONS: NormalizeOptions = Object.freeze({});
 
-type Format = Exclude<RecordFormat, 'cloudwatch_event'>;
+type Format = Exclude<RecordFormat, WrapperFormat>;
 
 const MAPPERS: Record<Format, Mapper> = {
   k8s_audit: mapK8sAudit,
@@ -250,6 +250,12 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     const inner: RawMeta = stream === undefined || meta.origin !== undefined ? meta : { ...meta, origin: stream };
     return normalizeText(r.message as string, inner, opts);
   }
+  if (format === 'cloudtrail_eventbridge') {
+    // The record is `detail` (one level down, and a CloudTrail record is never itself a wrapper).
+    const res = normalizeObject(eventBridgeDetail(r), meta, opts, owned, scan);
+    if (res.ok) res.value.seam.format = 'eventbridge';
+    return res;
+  }
   if (format === undefined) {
     if (meta.source !== undefined) {
       const f = SOURCE_DEFAULT_FORMAT[meta.source];
@@ -331,11 +337,27 @@ function timeSkew(timestamp: string, receivedAt: string, opts: NormalizeOptions)
   return undefined;
 }
 
+/**
+ * The CloudTrail record inside an EventBridge event, in a shallow copy: rules see the record as CloudTrail
+ * writes it, and the envelope is kept under `eventBridge` (as for GuardDuty findings). EventBridge copies the
+ * whole record into `detail`; where a forwarder trimmed it of the event time, region or account, the
+ * envelope's `time`, `region` and `account` (the same values, by EventBridge's definition) fill them in.
+ */
+function eventBridgeDetail(r: Rec): Rec {
+  const { detail, ...envelope } = r;
+  const c: Rec = { ...(detail as Rec) };
+  if (c.eventTime === undefined && str(r.time) !== undefined) c.eventTime = r.time;
+  if (c.awsRegion === undefined && str(r.region) !== undefined) c.awsRegion = r.region;
+  if (c.recipientAccountId === undefined && str(r.account) !== undefined) c.recipientAccountId = r.account;
+  c.eventBridge = envelope;
+  return c;
+}
+
 function unknownFormat(r: Rec, meta: RawMeta): SeamError {
   const keys = Object.keys(r).slice(0, 12);
   return new SeamError(
     'SEAM_ERR_INPUT_UNKNOWN_FORMAT',
-    `record matches no known format (k8s audit Event, CloudTrail record, GuardDuty finding, Falco alert, seam.runtime/v1); keys: ${keys.join(', ')}`,
+    `record matches no known format (k8s audit Event, CloudTrail record or its EventBridge event, GuardDuty finding, Falco alert, seam.runtime/v1); keys: ${keys.join(', ')}`,
     { details: { keys, origin: meta.origin } },
   );
 }
