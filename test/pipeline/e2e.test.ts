@@ -20,6 +20,8 @@ describe('pipeline e2e (Kafka → normalize → correlate → index → OpenSear
     const bad = badRecords(300);
     const expected = expectedIds(valid);
     expect(expected.size).toBeGreaterThan(2500);
+    // Half the copies carry their CloudTrail records inside EventBridge events (harness.ts).
+    expect(valid.filter((r) => r.text.includes('"detail-type":"AWS API Call via CloudTrail"')).length).toBeGreaterThan(100);
     const sigma = referenceSigmaAlerts(p.detection, valid);
     const embedded = await embeddedAlerts(p.detection, valid);
     await p.produce(mix(valid, bad));

@@ -79,12 +79,31 @@ export function validRecords(copies: number): RawRecord[] {
   const out: RawRecord[] = [];
   for (let k = 0; k < copies; k++) {
     for (const line of base) {
-      const text = vary(line, k);
+      // Odd copies carry their CloudTrail records as EventBridge delivers them, which must change nothing.
+      const text = k % 2 === 1 ? viaEventBridge(vary(line, k)) : vary(line, k);
       const source = detectSource(text);
       out.push(source ? { text, source } : { text });
     }
   }
   return out;
+}
+
+/** A CloudTrail record in the EventBridge event that carries it (other records unchanged). */
+function viaEventBridge(text: string): string {
+  const o = JSON.parse(text) as Record<string, unknown>;
+  if (typeof o.eventSource !== 'string' || typeof o.eventName !== 'string') return text;
+  const service = o.eventSource.split('.')[0] ?? 'cloudtrail';
+  return JSON.stringify({
+    version: '0',
+    id: `eb-${String(o.eventID)}`,
+    'detail-type': o.eventSource === 'signin.amazonaws.com' ? 'AWS Console Sign In via CloudTrail' : 'AWS API Call via CloudTrail',
+    source: `aws.${service}`,
+    account: o.recipientAccountId,
+    time: o.eventTime,
+    region: o.awsRegion,
+    resources: [],
+    detail: o,
+  });
 }
 
 /** Malformed records: the bad fixtures and generated garbage, `n` in all. */
