@@ -364,14 +364,14 @@ function unknownFormat(r: Rec, meta: RawMeta): SeamError {
 
 /**
  * Records inside a wrapper document: CloudTrail `{"Records":[...]}`, GetFindings `{"Findings":[...]}`
- * or `{"findings":[...]}`, `filter-log-events` `{"events":[...]}`, a subscription's `logEvents`, or a
- * bare array. Undefined when `doc` is a single record.
+ * or `{"findings":[...]}`, `filter-log-events` `{"events":[...]}`, a subscription's `logEvents`, a
+ * Kubernetes audit `{"kind":"EventList","items":[...]}`, or a bare array. Undefined when `doc` is a single record.
  */
 export function unwrapRecords(doc: unknown): unknown[] | undefined {
   if (Array.isArray(doc)) return doc;
   const o = obj(doc);
   if (o === undefined) return undefined;
-  for (const k of ['Records', 'Findings', 'findings', 'events', 'logEvents']) {
+  for (const k of ['Records', 'Findings', 'findings', 'events', 'logEvents', 'items']) {
     const v = o[k];
     if (Array.isArray(v)) return v;
   }

@@ -14,5 +14,5 @@ export const FileSourceConfig = z
     readChunkBytes: z.number().int().positive().default(256 * 1024).describe('Read buffer size per file.'),
     cluster: z.string().optional().describe('EKS cluster name to attribute records to when the record does not say.'),
   })
-  .describe('Reads JSONL, JSON arrays, CloudTrail S3 exports ({"Records": [...]}), CloudTrail LookupEvents output (aws cloudtrail lookup-events, handed on oldest first), CloudWatch Logs exports and filter-log-events output, CloudTrail records as EventBridge delivers them (detail-type "AWS API Call via CloudTrail" and the other CloudTrail detail-types), gzipped or not.');
+  .describe('Reads JSONL, JSON arrays, CloudTrail S3 exports ({"Records": [...]}), CloudTrail LookupEvents output (aws cloudtrail lookup-events, handed on oldest first), CloudWatch Logs exports and filter-log-events output, CloudTrail records as EventBridge delivers them (detail-type "AWS API Call via CloudTrail" and the other CloudTrail detail-types), Kubernetes audit EventList documents, gzipped or not.');
 export type FileSourceConfig = z.infer<typeof FileSourceConfig>;

@@ -37,6 +37,16 @@ describe('file source', () => {
     expect(eventIds(await collect([join(dir, 'packed.json.gz')]))).toEqual(['a', 'b', 'c']);
   });
 
+  it('reads a Kubernetes audit EventList (what the audit webhook backend posts), on one line or pretty-printed', async () => {
+    const ev = (id: string): Record<string, unknown> => ({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: id, stage: 'ResponseComplete', verb: 'get', requestURI: '/api/v1/namespaces/a/pods/p', user: { username: 'alice' }, requestReceivedTimestamp: '2026-11-26T10:00:00Z', stageTimestamp: '2026-11-26T10:00:00Z' });
+    const doc = { kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items: [ev('a'), ev('b'), ev('c')] };
+    const ids = (items: FileItem[]): (string | undefined)[] => items.map((i) => (i.kind === 'record' ? (JSON.parse(i.text) as { auditID?: string }).auditID : i.error.code));
+    await writeFile(join(dir, 'eventlist.json'), JSON.stringify(doc));
+    await writeFile(join(dir, 'eventlist-pretty.json'), JSON.stringify(doc, null, 2));
+    expect(ids(await collect([join(dir, 'eventlist.json')]))).toEqual(['a', 'b', 'c']);
+    expect(ids(await collect([join(dir, 'eventlist-pretty.json')]))).toEqual(['a', 'b', 'c']);
+  });
+
   it('unwraps `aws cloudtrail lookup-events` output (newest first) to its records, handed on oldest first', async () => {
     const at = (id: string, time: string): Record<string, unknown> => ({ ...ct(id), eventTime: time });
     const item = (r: Record<string, unknown>, eventTime: unknown): Record<string, unknown> => ({

@@ -17,6 +17,7 @@ describe('sniff', () => {
     expect(sniff('{"a":1}\n{"a":2}\n')).toBe('lines');
     expect(sniff('{"Records":[{"a":1}]}\n')).toBe('scan');
     expect(sniff('{"Records":[{"a":1}]}')).toBe('scan');
+    expect(sniff('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"a":1}]}\n')).toBe('scan');
     expect(sniff('[{"a":1}]')).toBe('scan');
     expect(sniff('[{"a":1}]\n"s"\n42\n')).toBe('lines');
     expect(sniff('{\n  "a": 1\n}\n')).toBe('scan');

@@ -5,8 +5,8 @@
  *  - `lines`: JSONL or a CloudWatch Logs export (`<ISO timestamp> <message>` per line). A bad line
  *    costs one record, never the rest of the file.
  *  - `scan`: a JSON array of records, a wrapper object whose `Records` (CloudTrail S3 export),
- *    `events` (filter-log-events output), `logEvents` or `Events` (CloudTrail LookupEvents output) array
- *    holds them, or pretty-printed
+ *    `events` (filter-log-events output), `logEvents`, `Events` (CloudTrail LookupEvents output) or `items`
+ *    (a Kubernetes audit EventList) array holds them, or pretty-printed
  *    concatenated objects. A byte-level scanner tracks strings and depth and cuts each element.
  *
  * Records larger than `maxRecordBytes` are not accumulated: the splitter skips to their end and
@@ -32,10 +32,13 @@ const HEAD_BYTES = 512;
 /** recordDepth while inside a wrapper object whose record array has closed. */
 const WRAPPER_DONE = -2;
 
-/** Keys whose array holds the records: CloudTrail S3 files, filter-log-events / GetLogEvents output, GetFindings output, CloudTrail LookupEvents output. */
-const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents', 'Findings', 'findings', 'Events']);
+/**
+ * Keys whose array holds the records: CloudTrail S3 files, filter-log-events / GetLogEvents output, GetFindings
+ * output, CloudTrail LookupEvents output, a Kubernetes audit EventList (what the audit webhook backend posts).
+ */
+const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents', 'Findings', 'findings', 'Events', 'items']);
 /** A wrapper whose array opens on the first line: `{"Records": [`. */
-const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents|Findings|findings|Events)"\s*:\s*\[/;
+const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents|Findings|findings|Events|items)"\s*:\s*\[/;
 /** `2024-05-01T12:00:00.000Z ` — the prefix CloudWatch Logs puts on each line of an S3 export. */
 const CW_EXPORT_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
 
