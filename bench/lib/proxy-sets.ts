@@ -1,0 +1,257 @@
+/**
+ * The third-party sample sets bench:proxies scores Seam against, read from local copies of public repositories
+ * (never committed): each set lists its labelled samples (positive: the suite's author expects an alert;
+ * negative: a benign near miss) with the source rule they test.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { pyRuleTests, type PyValue } from './python-literal.ts';
+
+export type Json = PyValue;
+export type Obj = { [k: string]: Json };
+export type Kind = 'cloudtrail' | 'k8s_audit' | 'guardduty';
+
+export interface Sample {
+  /** The rule (or fixture folder) of the suite the sample belongs to. */
+  sourceRule: string;
+  /** The suite's name for the case (test name or file). */
+  name: string;
+  positive: boolean;
+  kind: Kind;
+  /** The record as the suite has it. */
+  record: Obj;
+}
+
+export interface SampleSet {
+  name: string;
+  /** Where it was read: repository and commit (or folder). */
+  from: string;
+  samples: Sample[];
+  /** Cases left out, by reason (another log type, a log that is not a literal...). */
+  skipped: Map<string, number>;
+}
+
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Read-only view of one repository: a bare git directory (the `fetch` tool's mirror) or a working tree (`git clone`). */
+export interface Repo {
+  label: string;
+  list(dir: string): string[];
+  read(path: string): string;
+}
+
+/** Finds `owner/name` under `root` as root/owner+name/repo (bare), root/owner+name or root/name (either kind). */
+export function openRepo(root: string, slug: string): Repo | undefined {
+  const [owner, name] = slug.split('/') as [string, string];
+  for (const dir of [join(root, `${owner}+${name}`, 'repo'), join(root, `${owner}+${name}`), join(root, name)]) {
+    if (!existsSync(dir)) continue;
+    const bare = existsSync(join(dir, 'HEAD')) && existsSync(join(dir, 'objects'));
+    if (bare) {
+      const git = (...args: string[]): string => {
+        const r = spawnSync('git', ['--git-dir', dir, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+        if (r.status !== 0) throw new Error(`git ${args.join(' ')} in ${dir}: ${r.stderr}`);
+        return r.stdout;
+      };
+      const head = git('rev-parse', 'HEAD').trim();
+      return {
+        label: `${slug}@${head.slice(0, 12)}`,
+        list: (d) => git('ls-tree', '-r', '--name-only', head, '--', d + '/').split('\n').filter(Boolean).sort(),
+        read: (p) => git('show', `${head}:${p}`),
+      };
+    }
+    if (statSync(dir).isDirectory()) {
+      const walk = (d: string): string[] =>
+        existsSync(d)
+          ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [relative(dir, join(d, e.name))]))
+          : [];
+      return { label: `${slug} (${dir})`, list: (d) => walk(join(dir, d)).sort(), read: (p) => readFileSync(join(dir, p), 'utf8') };
+    }
+  }
+  return undefined;
+}
+
+const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
+
+/** Panther's pipeline fields (p_log_type, p_event_time, p_any_*...) are not part of the log as AWS writes it. */
+function stripPanther(o: Obj): Obj {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('p_')));
+}
+
+const looksCloudTrail = (o: Obj): boolean => o.eventName !== undefined || o.eventSource !== undefined;
+const looksAudit = (o: Obj): boolean => o.auditID !== undefined || o.verb !== undefined || o.objectRef !== undefined || o.kind === 'Event';
+const looksGuardDuty = (o: Obj): boolean => o.type !== undefined && (o.service !== undefined || o.severity !== undefined);
+
+interface PantherTest {
+  rule: string;
+  name: string;
+  expected: boolean;
+  log: Obj;
+}
+
+/** The `Tests:` of every panther-analysis rule in `dir` (YAML: RuleID, Tests[].Name/ExpectedResult/Log). */
+function pantherTests(repo: Repo, dir: string, skipped: Map<string, number>): PantherTest[] {
+  const out: PantherTest[] = [];
+  for (const f of repo.list(dir).filter((p) => p.endsWith('.yml') || p.endsWith('.yaml'))) {
+    const doc = parseYaml(repo.read(f)) as Obj | null;
+    if (!isObj(doc) || doc.AnalysisType !== 'rule') continue;
+    const rule = String(doc.RuleID ?? f);
+    for (const t of Array.isArray(doc.Tests) ? doc.Tests : []) {
+      if (!isObj(t) || typeof t.ExpectedResult !== 'boolean') {
+        bump(skipped, 'test without ExpectedResult');
+        continue;
+      }
+      let log = t.Log;
+      if (typeof log === 'string') {
+        try {
+          log = JSON.parse(log) as Json;
+        } catch {
+          bump(skipped, 'Log is a string that is not JSON');
+          continue;
+        }
+      }
+      if (!isObj(log)) {
+        bump(skipped, 'Log is not an object');
+        continue;
+      }
+      out.push({ rule, name: String(t.Name ?? '?'), expected: t.ExpectedResult, log });
+    }
+  }
+  return out;
+}
+
+/** panther-analysis' CloudTrail rules; tests of other log types the rules also cover are skipped. */
+export function pantherCloudTrail(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const t of pantherTests(repo, 'rules/aws_cloudtrail_rules', skipped)) {
+    if (!looksCloudTrail(t.log)) {
+      bump(skipped, 'not a CloudTrail record');
+      continue;
+    }
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'cloudtrail', record: stripPanther(t.log) });
+  }
+  return { name: 'panther-cloudtrail', from: repo.label, samples, skipped };
+}
+
+/**
+ * panther-analysis' Kubernetes audit rules (`rules/kubernetes_rules` or `rules/aws_eks_rules`), their EKS tests.
+ * The same rules' AKS tests (the EKS cases again, the audit event as a string inside an Azure Monitor record)
+ * and GKE tests (Cloud Audit Logs, another schema) are left out and counted.
+ */
+export function pantherK8s(repo: Repo, dir: string, name: string): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const t of pantherTests(repo, dir, skipped)) {
+    const log = t.log;
+    if (log.category === 'kube-audit' || log.p_log_type === 'Azure.MonitorActivity') {
+      bump(skipped, 'AKS copy of a test (Azure Monitor)');
+      continue;
+    }
+    if (log.protoPayload !== undefined) {
+      bump(skipped, 'GKE Cloud Audit Log (another schema)');
+      continue;
+    }
+    if (!isObj(log) || !looksAudit(log)) {
+      bump(skipped, 'not a Kubernetes audit event');
+      continue;
+    }
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'k8s_audit', record: stripPanther(log) });
+  }
+  return { name, from: repo.label, samples, skipped };
+}
+
+/** panther-analysis' GuardDuty severity rules: findings in the GuardDuty API's shape. */
+export function pantherGuardDuty(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const t of pantherTests(repo, 'rules/aws_guardduty_rules', skipped)) {
+    if (!looksGuardDuty(t.log)) {
+      bump(skipped, 'not a GuardDuty finding');
+      continue;
+    }
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'guardduty', record: stripPanther(t.log) });
+  }
+  return { name: 'panther-guardduty', from: repo.label, samples, skipped };
+}
+
+/** Key-order-free text of a value, to tell whether two suites hold the same record. */
+export function canonical(v: Json): string {
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
+  if (isObj(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonical(v[k]!)).join(',') + '}';
+  return JSON.stringify(v);
+}
+
+/** pypanther's CloudTrail rules (Python): their literal test logs that panther-analysis does not also hold. */
+export function pypantherCloudTrail(repo: Repo, panther: SampleSet | undefined): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const known = new Set((panther?.samples ?? []).map((s) => canonical(s.record)));
+  const seen = new Set<string>();
+  for (const f of repo.list('pypanther/rules/aws_cloudtrail').filter((p) => p.endsWith('.py'))) {
+    for (const t of pyRuleTests(repo.read(f))) {
+      if (t.problem !== undefined || !isObj(t.log) || t.expected === undefined) {
+        bump(skipped, t.problem ?? 'log or expected_result missing');
+        continue;
+      }
+      if (!looksCloudTrail(t.log)) {
+        bump(skipped, 'not a CloudTrail record');
+        continue;
+      }
+      const record = stripPanther(t.log);
+      const key = canonical(record);
+      if (known.has(key)) {
+        bump(skipped, 'also in panther-analysis');
+        continue;
+      }
+      if (seen.has(key)) {
+        bump(skipped, 'same record as another pypanther test');
+        continue;
+      }
+      seen.add(key);
+      samples.push({ sourceRule: t.ruleId, name: t.name, positive: t.expected, kind: 'cloudtrail', record });
+    }
+  }
+  return { name: 'pypanther-cloudtrail', from: repo.label, samples, skipped };
+}
+
+/**
+ * nordicsnow1/aws-cloudtrail-detection-rules: tests/fixtures/<RULE>/positive*.json must match, negative*.json must not;
+ * each a whole EventBridge event. LOG-004 keeps its positive as event.json (its regression test's event).
+ */
+export function nordicsnow(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const f of repo.list('tests/fixtures').filter((p) => p.endsWith('.json'))) {
+    const [, , rule, file] = f.split('/') as [string, string, string, string];
+    const positive = file.startsWith('positive') || file === 'event.json' ? true : file.startsWith('negative') ? false : undefined;
+    if (positive === undefined) {
+      bump(skipped, 'not a fixture (pattern file)');
+      continue;
+    }
+    const record = JSON.parse(repo.read(f)) as Json;
+    if (!isObj(record)) {
+      bump(skipped, 'not a JSON object');
+      continue;
+    }
+    samples.push({ sourceRule: rule, name: file, positive, kind: 'cloudtrail', record });
+  }
+  return { name: 'nordicsnow', from: repo.label, samples, skipped };
+}
+
+/** jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, suspicious scenarios (all positive); an array is one sample per record. */
+export function jfrance(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const f of repo.list('evidence/synthetic').filter((p) => p.endsWith('.json'))) {
+    const doc = JSON.parse(repo.read(f)) as Json;
+    const records = Array.isArray(doc) ? doc : [doc];
+    const base = f.split('/').pop()!.replace(/\.json$/, '');
+    records.forEach((r, i) => {
+      if (!isObj(r)) return bump(skipped, 'not a JSON object');
+      samples.push({ sourceRule: base, name: records.length > 1 ? `${base}#${i + 1}` : base, positive: true, kind: 'cloudtrail', record: r });
+    });
+  }
+  return { name: 'jfrance', from: repo.label, samples, skipped };
+}

@@ -1,0 +1,334 @@
+/**
+ * Proxies: how much of what other detection-as-code suites label as attacks Seam's detection pack catches,
+ * and how many of their benign near misses it alerts on. A weak, third-party proxy for recall and precision:
+ * the samples are the unit-test records of other people's rules (often cut down to the fields their rule reads),
+ * not recordings of attacks.
+ *
+ *   npm run bench:proxies [-- --misses] [--data DIR]... [--set NAME]... [--rules DIR] [--unwrap-eventbridge]
+ *
+ * Data: local copies of public repositories, read at run time and never committed. Get them with the `fetch`
+ * tool (bare git directories at /work/.mirror/OWNER+NAME/repo) or `git clone` (a working tree at
+ * DIR/OWNER+NAME or DIR/NAME). `--data DIR` (repeatable; or SEAM_PROXY_DATA, colon-separated; default
+ * /work/.mirror) says where to look. A set whose repository is not found is reported and left out.
+ *   - panther-labs/panther-analysis: rules/aws_cloudtrail_rules, rules/kubernetes_rules, rules/aws_eks_rules,
+ *     rules/aws_guardduty_rules, each rule's YAML `Tests:` (ExpectedResult true/false, Log). AKS tests are read
+ *     as the audit event they wrap; GKE tests (another schema) are left out.
+ *   - panther-labs/pypanther: CloudTrail rules' literal RuleTest logs not also in panther-analysis.
+ *   - nordicsnow1/aws-cloudtrail-detection-rules: tests/fixtures/<RULE>/positive*.json and negative*.json
+ *     (EventBridge events; LOG-004's positive is event.json).
+ *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per record).
+ *
+ * Method: every sample gets a fresh unique event id (suites reuse ids across tests) and its own day (eventTime;
+ * the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/eventFirstSeen/
+ * eventLastSeen; related times such as a session's creationDate move with it), one day after another in suite
+ * order, so no correlation window or short baseline joins two samples. Panther's partial audit events get the
+ * envelope fields the audit.k8s.io/v1 schema requires when missing (kind, apiVersion, level, auditID, stage:
+ * ResponseStarted for an exec/attach that was not refused, ResponseComplete otherwise, requestURI from objectRef
+ * with an exec's options as its query, both timestamps);
+ * fields that say what happened (verb, user) are never made up, so such a record is rejected and counted.
+ * Each set is one JSONL file in a temporary folder, replayed once with `seam replay FILE --rules detections
+ * --dlq <tmp>/<set>.dlq.jsonl`. A sample is caught when an alert of level medium, high or critical cites its
+ * id (alert `events` / `native_ids`); a record Seam rejects is counted as rejected (and not caught).
+ * EventBridge-wrapped CloudTrail records are handed to Seam as they are; `--unwrap-eventbridge` hands it
+ * `detail` instead (for builds that do not unwrap them).
+ *
+ * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r>`, then a
+ * totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
+ * the Seam alerts (any level) each one raised.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  isObj,
+  jfrance,
+  nordicsnow,
+  openRepo,
+  pantherCloudTrail,
+  pantherGuardDuty,
+  pantherK8s,
+  pypantherCloudTrail,
+  type Json,
+  type Obj,
+  type Repo,
+  type Sample,
+  type SampleSet,
+} from './lib/proxy-sets.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const flag = (f: string): boolean => argv.includes(f);
+const values = (f: string): string[] => argv.flatMap((a, i) => (a === f && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
+const say = (s: string): void => void process.stdout.write(s + '\n');
+
+const DATA = values('--data').length ? values('--data') : (process.env.SEAM_PROXY_DATA ?? '/work/.mirror').split(':').filter(Boolean);
+const RULES = resolve(values('--rules')[0] ?? join(ROOT, 'detections'));
+const ONLY = new Set(values('--set'));
+const MISSES = flag('--misses');
+const UNWRAP = flag('--unwrap-eventbridge');
+const ALERT_LEVELS = new Set(['medium', 'high', 'critical']);
+const DAY_MS = 86_400_000;
+// Day 0 of the samples; each sample i sits on BASE + i days at noon UTC.
+const BASE_MS = Date.UTC(2025, 0, 1, 12);
+
+function findRepo(slug: string): Repo | undefined {
+  for (const d of DATA) {
+    const r = openRepo(d, slug);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** Every set, in a fixed order; a set whose repository is missing yields a note instead. */
+function loadSets(): { sets: SampleSet[]; missing: string[] } {
+  const sets: SampleSet[] = [];
+  const missing: string[] = [];
+  const want = (name: string): boolean => ONLY.size === 0 || ONLY.has(name);
+  const panther = findRepo('panther-labs/panther-analysis');
+  let pantherCt: SampleSet | undefined;
+  if (panther) {
+    pantherCt = pantherCloudTrail(panther);
+    if (want('panther-cloudtrail')) sets.push(pantherCt);
+    if (want('panther-k8s')) sets.push(pantherK8s(panther, 'rules/kubernetes_rules', 'panther-k8s'));
+    if (want('panther-eks')) sets.push(pantherK8s(panther, 'rules/aws_eks_rules', 'panther-eks'));
+    if (want('panther-guardduty')) sets.push(pantherGuardDuty(panther));
+  } else missing.push('panther-labs/panther-analysis (panther-cloudtrail, panther-k8s, panther-eks, panther-guardduty)');
+  const pyp = findRepo('panther-labs/pypanther');
+  if (pyp) {
+    if (want('pypanther-cloudtrail')) sets.push(pypantherCloudTrail(pyp, pantherCt));
+  } else missing.push('panther-labs/pypanther (pypanther-cloudtrail)');
+  const nordic = findRepo('nordicsnow1/aws-cloudtrail-detection-rules');
+  if (nordic) {
+    if (want('nordicsnow')) sets.push(nordicsnow(nordic));
+  } else missing.push('nordicsnow1/aws-cloudtrail-detection-rules (nordicsnow)');
+  const jf = findRepo('jfrance167/aws-cloudtrail-iam-detection-lab');
+  if (jf) {
+    if (want('jfrance')) sets.push(jfrance(jf));
+  } else missing.push('jfrance167/aws-cloudtrail-iam-detection-lab (jfrance)');
+  return { sets, missing };
+}
+
+/** Epoch ms of an AWS or Kubernetes timestamp (ISO 8601, or Panther's `2024-04-02 15:13:06.000000000`). */
+function timeOf(v: Json | undefined): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  let s = v.trim().replace(' ', 'T');
+  s = s.replace(/(\.\d{3})\d+/, '$1');
+  if (!/[zZ]|[+-]\d\d:?\d\d$/.test(s)) s += 'Z';
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** Moves `o[k]` by `delta` ms when it is a timestamp; leaves it alone otherwise. */
+function shift(o: Json | undefined, k: string, delta: number): void {
+  if (!isObj(o)) return;
+  const t = timeOf(o[k]);
+  if (t !== undefined) o[k] = iso(t + delta);
+}
+
+const clone = (o: Obj): Obj => structuredClone(o);
+const isEventBridgeCloudTrail = (r: Obj): boolean => isObj(r.detail) && typeof r['detail-type'] === 'string' && r['detail-type'].endsWith('via CloudTrail');
+
+/** The record to replay for sample `s`, with its unique id `id` and its own day `at` (ms). */
+function prepare(s: Sample, id: string, at: number): Obj {
+  let r = clone(s.record);
+  if (s.kind === 'cloudtrail') {
+    const wrapped = isEventBridgeCloudTrail(r);
+    if (wrapped && UNWRAP) r = r.detail as Obj;
+    const ct = wrapped && !UNWRAP ? (r.detail as Obj) : r;
+    const from = timeOf(ct.eventTime) ?? (wrapped ? timeOf(s.record.time) : undefined);
+    const delta = from === undefined ? 0 : at - from;
+    ct.eventID = id;
+    ct.eventTime = iso(at);
+    const ui = ct.userIdentity;
+    if (isObj(ui) && isObj(ui.sessionContext)) shift(ui.sessionContext.attributes, 'creationDate', delta);
+    if (wrapped && !UNWRAP) {
+      r.id = id;
+      r.time = iso(at);
+    }
+    return r;
+  }
+  if (s.kind === 'k8s_audit') {
+    const ref = isObj(r.objectRef) ? r.objectRef : undefined;
+    const sub = typeof ref?.subresource === 'string' ? ref.subresource : undefined;
+    r.kind ??= 'Event';
+    r.apiVersion ??= 'audit.k8s.io/v1';
+    r.level ??= r.requestObject !== undefined || r.responseObject !== undefined ? 'RequestResponse' : 'Metadata';
+    r.auditID = id;
+    // A stream that was opened (101, or no status) is logged at ResponseStarted; a refused one only completes.
+    const code = isObj(r.responseStatus) && typeof r.responseStatus.code === 'number' ? r.responseStatus.code : undefined;
+    r.stage ??= (sub === 'exec' || sub === 'attach') && (code === undefined || code < 400) ? 'ResponseStarted' : 'ResponseComplete';
+    if (r.requestURI === undefined && ref) r.requestURI = uriOf(ref, r.requestObject);
+    const from = timeOf(r.stageTimestamp) ?? timeOf(r.requestReceivedTimestamp) ?? timeOf(s.record.p_event_time);
+    const received = timeOf(r.requestReceivedTimestamp);
+    const stage = timeOf(r.stageTimestamp);
+    const delta = from === undefined ? 0 : at - from;
+    r.requestReceivedTimestamp = new Date(received !== undefined ? received + delta : at).toISOString();
+    r.stageTimestamp = new Date(stage !== undefined ? stage + delta : at).toISOString();
+    return r;
+  }
+  // GuardDuty finding: its times move together, updatedAt onto the sample's day.
+  const svc = isObj(r.service) ? r.service : undefined;
+  const from = timeOf(r.updatedAt) ?? timeOf(svc?.eventLastSeen) ?? timeOf(r.createdAt);
+  const delta = from === undefined ? 0 : at - from;
+  r.id = id;
+  for (const k of ['createdAt', 'updatedAt']) shift(r, k, delta);
+  for (const k of ['eventFirstSeen', 'eventLastSeen']) shift(svc, k, delta);
+  if (r.updatedAt === undefined) r.updatedAt = iso(at);
+  return r;
+}
+
+/**
+ * The request path an objectRef stands for (what the API server would have logged as requestURI). Panther's exec
+ * tests put the PodExecOptions (command, container, stdout...) in requestObject; the API server receives and logs
+ * them as the query of the exec request, so they go there.
+ */
+function uriOf(ref: Obj, body: Json | undefined): string {
+  const group = typeof ref.apiGroup === 'string' && ref.apiGroup !== '' ? ref.apiGroup : undefined;
+  const version = typeof ref.apiVersion === 'string' ? ref.apiVersion.split('/').pop() : 'v1';
+  let p = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  if (typeof ref.namespace === 'string') p += `/namespaces/${ref.namespace}`;
+  if (typeof ref.resource === 'string') p += `/${ref.resource}`;
+  if (typeof ref.name === 'string') p += `/${ref.name}`;
+  if (typeof ref.subresource === 'string') p += `/${ref.subresource}`;
+  if ((ref.subresource === 'exec' || ref.subresource === 'attach') && isObj(body)) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(body)) {
+      if (k === 'kind' || k === 'apiVersion') continue;
+      for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' || typeof x === 'boolean' || typeof x === 'number') q.append(k, String(x));
+    }
+    if (q.size) p += `?${q.toString()}`;
+  }
+  return p;
+}
+
+/** What the sample does, for the miss lists. */
+function actionOf(s: Sample): string {
+  const r = isEventBridgeCloudTrail(s.record) ? (s.record.detail as Obj) : s.record;
+  if (s.kind === 'cloudtrail') return `${String(r.eventSource ?? '?').replace('.amazonaws.com', '')}:${String(r.eventName ?? '?')}`;
+  if (s.kind === 'k8s_audit') {
+    const ref = isObj(r.objectRef) ? r.objectRef : {};
+    const res = [ref.resource, ref.subresource].filter((x) => typeof x === 'string').join('/');
+    return `${String(r.verb ?? '?')} ${res || String(r.requestURI ?? '?')}`;
+  }
+  return String(r.type ?? '?');
+}
+
+interface Alert {
+  rule?: { id?: string; title?: string; level?: string };
+  events?: string[];
+  native_ids?: string[];
+}
+
+/** Rule id → file name (without .yml) of the rules folder, to name Seam's rules in the miss lists. */
+function ruleNames(dir: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.yml') && !e.name.endsWith('.test.yml')) {
+        for (const m of readFileSync(p, 'utf8').matchAll(/^id:\s*['"]?([^'"\s]+)/gm)) names.set(m[1]!, e.name.replace(/\.yml$/, ''));
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return names;
+}
+
+interface SetResult {
+  set: SampleSet;
+  caught: number;
+  positives: number;
+  alerted: number;
+  negatives: number;
+  /** Rejected records: positives, negatives. */
+  rejected: [number, number];
+  lines: string[];
+}
+
+function score(set: SampleSet, dir: string, names: Map<string, string>): SetResult {
+  const ids = set.samples.map((_, i) => `proxy-${set.name}-${String(i).padStart(4, '0')}`);
+  const file = join(dir, `${set.name}.jsonl`);
+  const dlq = join(dir, `${set.name}.dlq.jsonl`);
+  const alertsFile = join(dir, `${set.name}.alerts.jsonl`);
+  writeFileSync(file, set.samples.map((s, i) => JSON.stringify(prepare(s, ids[i]!, BASE_MS + i * DAY_MS))).join('\n') + '\n');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', file, '--rules', RULES, '--dlq', dlq, '--alerts-out', alertsFile], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`seam replay ${file} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  const summary = r.stderr.split('\n').find((l) => l.startsWith('replay:')) ?? '';
+
+  // Alerts by sample index (any level), from the ids they cite: our id, or our id plus a suffix (auditID:stage).
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const bySample = new Map<number, Alert[]>();
+  const alerts = existsSync(alertsFile) ? readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean) : [];
+  for (const line of alerts) {
+    const a = JSON.parse(line) as Alert;
+    const cited = new Set<number>();
+    for (const x of [...(a.events ?? []), ...(a.native_ids ?? [])]) {
+      const i = index.get(x) ?? index.get(x.split(':')[0]!);
+      if (i !== undefined) cited.add(i);
+    }
+    for (const i of cited) bySample.set(i, [...(bySample.get(i) ?? []), a]);
+  }
+  // Rejected records by line (origin FILE:LINE), with the reason.
+  const rejected = new Map<number, string>();
+  if (existsSync(dlq)) {
+    for (const line of readFileSync(dlq, 'utf8').split('\n').filter(Boolean)) {
+      const d = JSON.parse(line) as { origin?: string; code?: string; reason?: string };
+      const n = Number(/:(\d+)$/.exec(d.origin ?? '')?.[1]);
+      if (Number.isInteger(n)) rejected.set(n - 1, `${d.code}: ${(d.reason ?? '').split(';')[0]}`);
+    }
+  }
+
+  const res: SetResult = { set, caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: [0, 0], lines: [] };
+  const fired = (as: Alert[]): string =>
+    [...new Set(as.map((a) => `${names.get(a.rule?.id ?? '') ?? a.rule?.id ?? a.rule?.title ?? '?'}(${a.rule?.level ?? '?'})`))].join(', ') || 'none';
+  set.samples.forEach((s, i) => {
+    const as = bySample.get(i) ?? [];
+    const hit = as.some((a) => ALERT_LEVELS.has(a.rule?.level ?? ''));
+    const rej = rejected.get(i);
+    const what = `${s.sourceRule} "${s.name}" ${actionOf(s)}`;
+    if (rej) res.rejected[s.positive ? 0 : 1]++;
+    if (s.positive) {
+      res.positives++;
+      if (hit) res.caught++;
+      else res.lines.push(`  miss    ${set.name} ${what}${rej ? ` REJECTED ${rej}` : ''} alerts: ${fired(as)}`);
+    } else {
+      res.negatives++;
+      if (hit) {
+        res.alerted++;
+        res.lines.push(`  alerted ${set.name} ${what} alerts: ${fired(as)}`);
+      } else if (rej) res.lines.push(`  rejected-negative ${set.name} ${what} REJECTED ${rej}`);
+    }
+  });
+  if (summary) res.lines.unshift(`  ${summary.trim()}`);
+  return res;
+}
+
+const { sets, missing } = loadSets();
+for (const m of missing) say(`proxy: missing ${m}: not found under ${DATA.join(', ')}`);
+if (sets.length === 0) {
+  process.stderr.write('bench:proxies: no sample set found (see the header of bench/proxies.ts for where the data comes from)\n');
+  process.exit(1);
+}
+const dir = mkdtempSync(join(tmpdir(), 'seam-proxies-'));
+const names = ruleNames(RULES);
+const total = { caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: 0 };
+for (const set of sets) {
+  const r = score(set, dir, names);
+  const skipped = [...set.skipped].map(([k, v]) => `${k}=${v}`).join('; ');
+  say(`proxy: set=${set.name} positives=${r.caught}/${r.positives} negatives_alerted=${r.alerted}/${r.negatives} rejected=${r.rejected[0] + r.rejected[1]}${r.rejected[0] + r.rejected[1] ? ` (positives ${r.rejected[0]}, negatives ${r.rejected[1]})` : ''} (${set.from}${skipped ? `; left out: ${skipped}` : ''})`);
+  if (MISSES) for (const l of r.lines) say(l);
+  total.caught += r.caught;
+  total.positives += r.positives;
+  total.alerted += r.alerted;
+  total.negatives += r.negatives;
+  total.rejected += r.rejected[0] + r.rejected[1];
+}
+say(`proxy: total positives=${total.caught}/${total.positives} negatives_alerted=${total.alerted}/${total.negatives} rejected=${total.rejected} sets=${sets.length}${UNWRAP ? ' eventbridge=unwrapped' : ''} (files, alerts and dead letters in ${dir})`);
