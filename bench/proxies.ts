@@ -17,15 +17,18 @@
  *   - nordicsnow1/aws-cloudtrail-detection-rules: tests/fixtures/<RULE>/positive*.json and negative*.json
  *     (EventBridge events; LOG-004's positive is event.json).
  *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per record).
+ *   - UmerJidda/cloud-threat-detection-response-lab-aws-splunk: sample_logs/cloudtrail/malicious/*.ndjson (positive)
+ *     and benign/*.ndjson (negative), one sample per file (a scenario of one or more records, kept together on its
+ *     day; caught when a medium+ alert cites any of its records); edge_cases/ left out.
  *
- * Method: every sample gets a fresh unique event id (suites reuse ids across tests) and its own day (eventTime;
- * the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/eventFirstSeen/
- * eventLastSeen; related times such as a session's creationDate move with it), one day after another in suite
- * order, so no correlation window or short baseline joins two samples. Panther's partial audit events get the
- * envelope fields the audit.k8s.io/v1 schema requires when missing (kind, apiVersion, level, auditID, stage:
- * ResponseStarted for an exec/attach that was not refused, ResponseComplete otherwise, requestURI from objectRef
- * with an exec's options as its query, both timestamps);
- * fields that say what happened (verb, user) are never made up, so such a record is rejected and counted.
+ * Method: every record gets a fresh unique event id (suites reuse ids across tests) and each sample its own
+ * day (eventTime; the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/
+ * eventFirstSeen/eventLastSeen; related times such as a session's creationDate move with it), one day after
+ * another in suite order, so no correlation window or short baseline joins two samples. Panther's partial audit
+ * events get the envelope fields the audit.k8s.io/v1 schema requires when missing (kind, apiVersion, level,
+ * auditID, stage: ResponseStarted for an exec/attach that was not refused, ResponseComplete otherwise,
+ * requestURI from objectRef with an exec's options as its query, both timestamps); fields that say what
+ * happened (verb, user) are never made up, so such a record is rejected and counted.
  * Each set is one JSONL file in a temporary folder, replayed once with `seam replay FILE --rules detections
  * --dlq <tmp>/<set>.dlq.jsonl`. A sample is caught when an alert of level medium, high or critical cites its
  * id (alert `events` / `native_ids`); a record Seam rejects is counted as rejected (and not caught).
@@ -49,6 +52,7 @@ import {
   pantherGuardDuty,
   pantherK8s,
   pypantherCloudTrail,
+  umerJidda,
   type Json,
   type Obj,
   type Repo,
@@ -106,6 +110,10 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   if (jf) {
     if (want('jfrance')) sets.push(jfrance(jf));
   } else missing.push('jfrance167/aws-cloudtrail-iam-detection-lab (jfrance)');
+  const uj = findRepo('UmerJidda/cloud-threat-detection-response-lab-aws-splunk');
+  if (uj) {
+    if (want('umerjidda')) sets.push(umerJidda(uj));
+  } else missing.push('UmerJidda/cloud-threat-detection-response-lab-aws-splunk (umerjidda)');
   return { sets, missing };
 }
 
@@ -131,26 +139,51 @@ function shift(o: Json | undefined, k: string, delta: number): void {
 const clone = (o: Obj): Obj => structuredClone(o);
 const isEventBridgeCloudTrail = (r: Obj): boolean => isObj(r.detail) && typeof r['detail-type'] === 'string' && r['detail-type'].endsWith('via CloudTrail');
 
-/** The record to replay for sample `s`, with its unique id `id` and its own day `at` (ms). */
-function prepare(s: Sample, id: string, at: number): Obj {
-  let r = clone(s.record);
-  if (s.kind === 'cloudtrail') {
+/** When a record happened (ms), by its kind; undefined when it does not say. */
+function timeOfRecord(r: Obj, kind: Sample['kind']): number | undefined {
+  if (kind === 'cloudtrail') {
+    const wrapped = isEventBridgeCloudTrail(r);
+    return timeOf((wrapped ? (r.detail as Obj) : r).eventTime) ?? (wrapped ? timeOf(r.time) : undefined);
+  }
+  if (kind === 'k8s_audit') return timeOf(r.stageTimestamp) ?? timeOf(r.requestReceivedTimestamp);
+  const svc = isObj(r.service) ? r.service : undefined;
+  return timeOf(r.updatedAt) ?? timeOf(svc?.eventLastSeen) ?? timeOf(r.createdAt);
+}
+
+/**
+ * The records to replay for sample `s`, each with a unique id (`id`, or `id-rN` for a sample of several
+ * records) and moved onto the sample's own day: the first record's time becomes `at` (ms) and the others keep
+ * their distance to it; a record without a time is put at `at`.
+ */
+function prepare(s: Sample, id: string, at: number): { id: string; record: Obj }[] {
+  const from = timeOfRecord(s.records[0]!, s.kind);
+  const delta = from === undefined ? undefined : at - from;
+  return s.records.map((rec, j) => {
+    const rid = s.records.length > 1 ? `${id}-r${j}` : id;
+    return { id: rid, record: prepareOne(rec, s.kind, rid, delta, at) };
+  });
+}
+
+function prepareOne(rec: Obj, kind: Sample['kind'], id: string, sampleDelta: number | undefined, at: number): Obj {
+  let r = clone(rec);
+  const own = timeOfRecord(r, kind);
+  const delta = own === undefined ? 0 : sampleDelta ?? at - own;
+  const when = own === undefined ? at : own + delta;
+  if (kind === 'cloudtrail') {
     const wrapped = isEventBridgeCloudTrail(r);
     if (wrapped && UNWRAP) r = r.detail as Obj;
     const ct = wrapped && !UNWRAP ? (r.detail as Obj) : r;
-    const from = timeOf(ct.eventTime) ?? (wrapped ? timeOf(s.record.time) : undefined);
-    const delta = from === undefined ? 0 : at - from;
     ct.eventID = id;
-    ct.eventTime = iso(at);
+    ct.eventTime = iso(when);
     const ui = ct.userIdentity;
     if (isObj(ui) && isObj(ui.sessionContext)) shift(ui.sessionContext.attributes, 'creationDate', delta);
     if (wrapped && !UNWRAP) {
       r.id = id;
-      r.time = iso(at);
+      r.time = iso(when);
     }
     return r;
   }
-  if (s.kind === 'k8s_audit') {
+  if (kind === 'k8s_audit') {
     const ref = isObj(r.objectRef) ? r.objectRef : undefined;
     const sub = typeof ref?.subresource === 'string' ? ref.subresource : undefined;
     r.kind ??= 'Event';
@@ -161,22 +194,18 @@ function prepare(s: Sample, id: string, at: number): Obj {
     const code = isObj(r.responseStatus) && typeof r.responseStatus.code === 'number' ? r.responseStatus.code : undefined;
     r.stage ??= (sub === 'exec' || sub === 'attach') && (code === undefined || code < 400) ? 'ResponseStarted' : 'ResponseComplete';
     if (r.requestURI === undefined && ref) r.requestURI = uriOf(ref, r.requestObject);
-    const from = timeOf(r.stageTimestamp) ?? timeOf(r.requestReceivedTimestamp) ?? timeOf(s.record.p_event_time);
     const received = timeOf(r.requestReceivedTimestamp);
     const stage = timeOf(r.stageTimestamp);
-    const delta = from === undefined ? 0 : at - from;
-    r.requestReceivedTimestamp = new Date(received !== undefined ? received + delta : at).toISOString();
-    r.stageTimestamp = new Date(stage !== undefined ? stage + delta : at).toISOString();
+    r.requestReceivedTimestamp = new Date(received !== undefined ? received + delta : when).toISOString();
+    r.stageTimestamp = new Date(stage !== undefined ? stage + delta : when).toISOString();
     return r;
   }
-  // GuardDuty finding: its times move together, updatedAt onto the sample's day.
+  // GuardDuty finding: its times move together.
   const svc = isObj(r.service) ? r.service : undefined;
-  const from = timeOf(r.updatedAt) ?? timeOf(svc?.eventLastSeen) ?? timeOf(r.createdAt);
-  const delta = from === undefined ? 0 : at - from;
   r.id = id;
   for (const k of ['createdAt', 'updatedAt']) shift(r, k, delta);
   for (const k of ['eventFirstSeen', 'eventLastSeen']) shift(svc, k, delta);
-  if (r.updatedAt === undefined) r.updatedAt = iso(at);
+  if (r.updatedAt === undefined) r.updatedAt = iso(when);
   return r;
 }
 
@@ -206,9 +235,14 @@ function uriOf(ref: Obj, body: Json | undefined): string {
 
 /** What the sample does, for the miss lists. */
 function actionOf(s: Sample): string {
-  const r = isEventBridgeCloudTrail(s.record) ? (s.record.detail as Obj) : s.record;
-  if (s.kind === 'cloudtrail') return `${String(r.eventSource ?? '?').replace('.amazonaws.com', '')}:${String(r.eventName ?? '?')}`;
-  if (s.kind === 'k8s_audit') {
+  const acts = [...new Set(s.records.map((r) => actionOfRecord(r, s.kind)))];
+  return acts.length > 3 ? `${acts.slice(0, 3).join(',')},+${acts.length - 3}` : acts.join(',');
+}
+
+function actionOfRecord(rec: Obj, kind: Sample['kind']): string {
+  const r = isEventBridgeCloudTrail(rec) ? (rec.detail as Obj) : rec;
+  if (kind === 'cloudtrail') return `${String(r.eventSource ?? '?').replace('.amazonaws.com', '')}:${String(r.eventName ?? '?')}`;
+  if (kind === 'k8s_audit') {
     const ref = isObj(r.objectRef) ? r.objectRef : {};
     const res = [ref.resource, ref.subresource].filter((x) => typeof x === 'string').join('/');
     return `${String(r.verb ?? '?')} ${res || String(r.requestURI ?? '?')}`;
@@ -254,7 +288,18 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
   const file = join(dir, `${set.name}.jsonl`);
   const dlq = join(dir, `${set.name}.dlq.jsonl`);
   const alertsFile = join(dir, `${set.name}.alerts.jsonl`);
-  writeFileSync(file, set.samples.map((s, i) => JSON.stringify(prepare(s, ids[i]!, BASE_MS + i * DAY_MS))).join('\n') + '\n');
+  // One line per record; lineSample[n] is the sample of line n + 1, index maps each record id to its sample.
+  const lineSample: number[] = [];
+  const index = new Map<string, number>();
+  const lines: string[] = [];
+  set.samples.forEach((s, i) => {
+    for (const p of prepare(s, ids[i]!, BASE_MS + i * DAY_MS)) {
+      lineSample.push(i);
+      index.set(p.id, i);
+      lines.push(JSON.stringify(p.record));
+    }
+  });
+  writeFileSync(file, lines.join('\n') + '\n');
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', file, '--rules', RULES, '--dlq', dlq, '--alerts-out', alertsFile], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -264,7 +309,6 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
   const summary = r.stderr.split('\n').find((l) => l.startsWith('replay:')) ?? '';
 
   // Alerts by sample index (any level), from the ids they cite: our id, or our id plus a suffix (auditID:stage).
-  const index = new Map(ids.map((id, i) => [id, i]));
   const bySample = new Map<number, Alert[]>();
   const alerts = existsSync(alertsFile) ? readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean) : [];
   for (const line of alerts) {
@@ -282,7 +326,8 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
     for (const line of readFileSync(dlq, 'utf8').split('\n').filter(Boolean)) {
       const d = JSON.parse(line) as { origin?: string; code?: string; reason?: string };
       const n = Number(/:(\d+)$/.exec(d.origin ?? '')?.[1]);
-      if (Number.isInteger(n)) rejected.set(n - 1, `${d.code}: ${(d.reason ?? '').split(';')[0]}`);
+      const i = lineSample[n - 1];
+      if (i !== undefined && !rejected.has(i)) rejected.set(i, `${d.code}: ${(d.reason ?? '').split(';')[0]}`);
     }
   }
 

@@ -20,8 +20,8 @@ export interface Sample {
   name: string;
   positive: boolean;
   kind: Kind;
-  /** The record as the suite has it. */
-  record: Obj;
+  /** The record(s) as the suite has them: one test log, or a scenario of several records. */
+  records: Obj[];
 }
 
 export interface SampleSet {
@@ -130,7 +130,7 @@ export function pantherCloudTrail(repo: Repo): SampleSet {
       bump(skipped, 'not a CloudTrail record');
       continue;
     }
-    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'cloudtrail', record: stripPanther(t.log) });
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'cloudtrail', records: [stripPanther(t.log)] });
   }
   return { name: 'panther-cloudtrail', from: repo.label, samples, skipped };
 }
@@ -157,7 +157,7 @@ export function pantherK8s(repo: Repo, dir: string, name: string): SampleSet {
       bump(skipped, 'not a Kubernetes audit event');
       continue;
     }
-    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'k8s_audit', record: stripPanther(log) });
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'k8s_audit', records: [stripPanther(log)] });
   }
   return { name, from: repo.label, samples, skipped };
 }
@@ -171,7 +171,7 @@ export function pantherGuardDuty(repo: Repo): SampleSet {
       bump(skipped, 'not a GuardDuty finding');
       continue;
     }
-    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'guardduty', record: stripPanther(t.log) });
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'guardduty', records: [stripPanther(t.log)] });
   }
   return { name: 'panther-guardduty', from: repo.label, samples, skipped };
 }
@@ -187,7 +187,7 @@ export function canonical(v: Json): string {
 export function pypantherCloudTrail(repo: Repo, panther: SampleSet | undefined): SampleSet {
   const skipped = new Map<string, number>();
   const samples: Sample[] = [];
-  const known = new Set((panther?.samples ?? []).map((s) => canonical(s.record)));
+  const known = new Set((panther?.samples ?? []).map((s) => canonical(s.records[0]!)));
   const seen = new Set<string>();
   for (const f of repo.list('pypanther/rules/aws_cloudtrail').filter((p) => p.endsWith('.py'))) {
     for (const t of pyRuleTests(repo.read(f))) {
@@ -210,7 +210,7 @@ export function pypantherCloudTrail(repo: Repo, panther: SampleSet | undefined):
         continue;
       }
       seen.add(key);
-      samples.push({ sourceRule: t.ruleId, name: t.name, positive: t.expected, kind: 'cloudtrail', record });
+      samples.push({ sourceRule: t.ruleId, name: t.name, positive: t.expected, kind: 'cloudtrail', records: [record] });
     }
   }
   return { name: 'pypanther-cloudtrail', from: repo.label, samples, skipped };
@@ -235,7 +235,7 @@ export function nordicsnow(repo: Repo): SampleSet {
       bump(skipped, 'not a JSON object');
       continue;
     }
-    samples.push({ sourceRule: rule, name: file, positive, kind: 'cloudtrail', record });
+    samples.push({ sourceRule: rule, name: file, positive, kind: 'cloudtrail', records: [record] });
   }
   return { name: 'nordicsnow', from: repo.label, samples, skipped };
 }
@@ -250,8 +250,37 @@ export function jfrance(repo: Repo): SampleSet {
     const base = f.split('/').pop()!.replace(/\.json$/, '');
     records.forEach((r, i) => {
       if (!isObj(r)) return bump(skipped, 'not a JSON object');
-      samples.push({ sourceRule: base, name: records.length > 1 ? `${base}#${i + 1}` : base, positive: true, kind: 'cloudtrail', record: r });
+      samples.push({ sourceRule: base, name: records.length > 1 ? `${base}#${i + 1}` : base, positive: true, kind: 'cloudtrail', records: [r] });
     });
   }
   return { name: 'jfrance', from: repo.label, samples, skipped };
+}
+
+/**
+ * UmerJidda/cloud-threat-detection-response-lab-aws-splunk: sample_logs/cloudtrail/malicious/*.ndjson (one attack
+ * scenario a file, positive) and benign/*.ndjson (negative); each file is one sample of one or more records, caught
+ * when an alert cites any of them. edge_cases/ (boundary cases whose expected outcome the lab documents per case,
+ * some of them expected gaps) is left out.
+ */
+export function umerJidda(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const f of repo.list('sample_logs/cloudtrail').filter((p) => p.endsWith('.ndjson'))) {
+    const kind = f.split('/')[2];
+    if (kind !== 'malicious' && kind !== 'benign') {
+      bump(skipped, `${kind} file`);
+      continue;
+    }
+    const records: Obj[] = [];
+    for (const line of repo.read(f).split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as Json;
+      if (isObj(r)) records.push(r);
+      else bump(skipped, 'line that is not a JSON object');
+    }
+    if (records.length === 0) continue;
+    const base = f.split('/').pop()!.replace(/\.ndjson$/, '');
+    samples.push({ sourceRule: base.split('_')[0]!, name: base, positive: kind === 'malicious', kind: 'cloudtrail', records });
+  }
+  return { name: 'umerjidda', from: repo.label, samples, skipped };
 }
