@@ -32,7 +32,7 @@ const SESSIONS = new Set(['exec', 'attach', 'portforward']);
  * an exec, attach or port-forward session counts at ResponseStarted, when it opens (its ResponseComplete repeats
  * the 101; a refused session is logged only at ResponseComplete and counts there). RequestReceived never counts.
  */
-function countedStage(event: SeamEvent): boolean {
+export function countedStage(event: SeamEvent): boolean {
   const sub = str(obj(event.objectRef)?.subresource);
   const session = sub !== undefined && SESSIONS.has(sub);
   if (event.stage === 'ResponseStarted') return session;

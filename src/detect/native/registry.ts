@@ -12,6 +12,7 @@ import { impossibleTravel } from './impossible-travel.ts';
 import { instanceCredsOutsideAws } from './instance-creds-outside-aws.ts';
 import { irsaOverpermission } from './irsa-overpermission.ts';
 import { k8sNodeIdentityOutsideAws } from './k8s-node-identity-outside-aws.ts';
+import { k8sSaTokenFromUnknownAwsAddress } from './k8s-sa-token-from-unknown-aws-address.ts';
 import { k8sSaTokenOutsideAws } from './k8s-sa-token-outside-aws.ts';
 import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
@@ -32,6 +33,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   nodeCredsOffNode,
   k8sNodeIdentityOutsideAws,
   k8sSaTokenOutsideAws,
+  k8sSaTokenFromUnknownAwsAddress,
   execThenAws,
   awsAuthBackdoor,
   accessEntryGrant,

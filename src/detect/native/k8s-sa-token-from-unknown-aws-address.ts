@@ -1,0 +1,96 @@
+/**
+ * A Kubernetes request authenticated as a service account from a public AWS address the cluster itself does not
+ * use. `seam-native-k8s-sa-token-outside-aws` raises a token replayed from outside Amazon's networks; a token
+ * taken out of the cluster and replayed from an EC2 instance (the attacker's account, a rented instance) comes from
+ * an Amazon address too, and the ASN table cannot tell it from the cluster's NAT gateway (ADR 0037).
+ *
+ * The cluster's own addresses are learned from its nodes: every kubelet renews its lease every few seconds, from
+ * the address its pods use as well (a node's private address through the private endpoint; its public address or
+ * its NAT gateway's Elastic IP through a public endpoint, which its pods share by source NAT). A service-account
+ * request from a public AWS address that no node of the cluster has used, that is not the cluster's learned STS
+ * egress (identity graph: IRSA and Pod Identity calls) and not a configured egress CIDR, came from somewhere the
+ * cluster's pods are not. The detection judges only clusters whose nodes it has watched for `LEARN_MS` of event
+ * time, so a replay or a restart starting in the middle of the day stays quiet rather than guessing.
+ *
+ * One alert per AWS account, cluster, service account and address, and again only 24 h of event time after the last
+ * one; each request counts at one stage (countedStage). The address is the connection's (util.ts connectionAddress).
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Alert } from '../alert.ts';
+import type { NativeConfig } from './config.ts';
+import { countedStage } from './k8s-sa-token-outside-aws.ts';
+import { bundledAsnLookup, networkOf } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+
+/** How long the nodes of a cluster are watched before its service accounts' addresses are judged. */
+export const LEARN_MS = 3600_000;
+/** The same account from the same address is reported again after this long of event time. */
+const REPORT_EVERY_MS = 24 * 3600_000;
+
+interface State {
+  /** AWS account | cluster → event time of the first node request seen. */
+  watchedSince: Lru<string, number>;
+  /** AWS account | cluster | address → true: an address a node of the cluster connected from. */
+  nodeAddresses: Lru<string, true>;
+  /** AWS account | cluster | service account | address → event time of the last alert. */
+  reported: Lru<string, number>;
+}
+
+export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
+  id: 'seam-native-k8s-sa-token-from-unknown-aws-address',
+  title: 'Kubernetes service-account token used from an AWS address the cluster does not use',
+  level: 'medium',
+  tags: ['attack.credential-access', 'attack.t1528', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
+  description:
+    'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public address inside Amazon’s networks that none of the cluster’s nodes has connected from, that is not the cluster’s learned STS egress and not a configured egress CIDR. Pods reach the API server from their node’s address or their NAT gateway’s, which the nodes use too; a token used from another AWS address was taken out of the cluster and replayed from an EC2 instance or another AWS service.',
+  triage:
+    'Which service account, from which address, and what it did (the request here; the address’s other requests in both planes: is it an instance of one of your accounts?). Find where the token leaked (a pod exec’d into, a Secret of type service-account-token, a CI log). Rotate: delete the token Secret, or for bound tokens delete the pods using it. Tune: controllers that manage this cluster from another VPC or account on purpose (an Argo CD or Flux hub, CI runners on EC2, pods set to use the cluster’s public endpoint while nodes use the private one) — list their egress as the cluster’s egressCidrs.',
+  createState: (c: NativeConfig): State => ({ watchedSince: boundedLru(c.maxStateEntries), nodeAddresses: boundedLru(c.maxStateEntries), reported: boundedLru(c.maxStateEntries) }),
+  sources: ['k8s_audit'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'k8s_audit') return [];
+    const username = str(obj(event.user)?.username) ?? '';
+    const node = username.startsWith('system:node:');
+    if (!node && !username.startsWith('system:serviceaccount:')) return [];
+    const ip = connectionAddress(event);
+    if (ip === undefined) return [];
+    const cluster = event.seam.cluster ?? 'unknown';
+    const where = (event.seam.account ?? '') + '|' + cluster;
+    const t = timeOf(event);
+    if (node) {
+      state.nodeAddresses.set(where + '|' + ip, true);
+      const since = state.watchedSince.get(where);
+      if (since === undefined || t < since) state.watchedSince.set(where, t);
+      return [];
+    }
+    if (!countedStage(event)) return [];
+    const since = state.watchedSince.get(where);
+    if (since === undefined || t - since < LEARN_MS) return [];
+    if (state.nodeAddresses.has(where + '|' + ip)) return [];
+    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
+    if (net === undefined || net.private || net.aws !== true) return [];
+    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    if (graph.egressOf(cluster, t).includes(ip)) return [];
+    const key = where + '|' + username + '|' + ip;
+    const last = state.reported.get(key);
+    if (last !== undefined && Math.abs(t - last) < REPORT_EVERY_MS) return [];
+    state.reported.set(key, t);
+    const ref = obj(event.objectRef);
+    const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
+    const code = obj(event.responseStatus)?.code;
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${what || str(event.requestURI) || 'request'}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${net.label}), an AWS address none of the cluster's nodes uses`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster,
+      }),
+    ];
+  },
+};
