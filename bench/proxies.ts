@@ -4,7 +4,7 @@
  * the samples are the unit-test records of other people's rules (often cut down to the fields their rule reads),
  * not recordings of attacks.
  *
- *   npm run bench:proxies [-- --misses] [--data DIR]... [--set NAME]... [--rules DIR] [--unwrap-eventbridge]
+ *   npm run bench:proxies [-- --misses] [--data DIR]... [--set NAME]... [--rules DIR] [--gap-days N] [--unwrap-eventbridge]
  *
  * Data: local copies of public repositories, read at run time and never committed. Get them with the `fetch`
  * tool (bare git directories at /work/.mirror/OWNER+NAME/repo) or `git clone` (a working tree at
@@ -73,6 +73,14 @@ const MISSES = flag('--misses');
 const UNWRAP = flag('--unwrap-eventbridge');
 const ALERT_LEVELS = new Set(['medium', 'high', 'critical']);
 const DAY_MS = 86_400_000;
+// Days between two samples (`--gap-days N`, default 1). Baselines that learn over weeks (who deploys a function,
+// which networks a principal uses) still see earlier samples a day apart; a gap longer than their window tells
+// those cross-sample alerts apart.
+const GAP_DAYS = Number(values('--gap-days')[0] ?? '1');
+if (!Number.isInteger(GAP_DAYS) || GAP_DAYS < 1) {
+  process.stderr.write('bench:proxies: --gap-days takes a whole number of days, 1 or more\n');
+  process.exit(1);
+}
 // Day 0 of the samples; each sample i sits on BASE + i days at noon UTC.
 const BASE_MS = Date.UTC(2025, 0, 1, 12);
 
@@ -293,7 +301,7 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
   const index = new Map<string, number>();
   const lines: string[] = [];
   set.samples.forEach((s, i) => {
-    for (const p of prepare(s, ids[i]!, BASE_MS + i * DAY_MS)) {
+    for (const p of prepare(s, ids[i]!, BASE_MS + i * GAP_DAYS * DAY_MS)) {
       lineSample.push(i);
       index.set(p.id, i);
       lines.push(JSON.stringify(p.record));
@@ -376,4 +384,4 @@ for (const set of sets) {
   total.negatives += r.negatives;
   total.rejected += r.rejected[0] + r.rejected[1];
 }
-say(`proxy: total positives=${total.caught}/${total.positives} negatives_alerted=${total.alerted}/${total.negatives} rejected=${total.rejected} sets=${sets.length}${UNWRAP ? ' eventbridge=unwrapped' : ''} (files, alerts and dead letters in ${dir})`);
+say(`proxy: total positives=${total.caught}/${total.positives} negatives_alerted=${total.alerted}/${total.negatives} rejected=${total.rejected} sets=${sets.length}${GAP_DAYS !== 1 ? ` gap_days=${GAP_DAYS}` : ''}${UNWRAP ? ' eventbridge=unwrapped' : ''} (files, alerts and dead letters in ${dir})`);
