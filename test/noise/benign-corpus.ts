@@ -162,9 +162,11 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
   const key = (): string => 'ASIA' + hex(16).toUpperCase();
 
   function ct(ms: number, identity: Rec, source: string, name: string, o: { ip: string; ua: string; rp?: unknown; re?: unknown; region?: string; readOnly?: boolean; data?: boolean; error?: string; extra?: Rec }): void {
+    // Console sessions are marked on their identity below; CloudTrail writes the flag at the record's top level.
+    const { sessionCredentialFromConsole, ...userIdentity } = identity;
     const r: Rec = {
       eventVersion: o.data ? '1.10' : '1.09',
-      userIdentity: identity,
+      userIdentity,
       eventTime: ctTime(ms),
       eventSource: source,
       eventName: name,
@@ -180,6 +182,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       managementEvent: !o.data,
       recipientAccountId: ACCOUNT,
       eventCategory: o.data ? 'Data' : 'Management',
+      ...(sessionCredentialFromConsole === undefined ? {} : { sessionCredentialFromConsole }),
       tlsDetails: o.ip.endsWith('.amazonaws.com') ? undefined : { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${source.split('.')[0]}.${o.region ?? REGION}.amazonaws.com` },
       ...o.extra,
     };
