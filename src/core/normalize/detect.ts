@@ -44,8 +44,9 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   // Data-lake exports (Athena, Snowflake) lower-case CloudTrail's column names.
   if (r.eventsource !== undefined && r.eventname !== undefined) return 'cloudtrail';
   if (r.schema === 'seam.runtime/v1') return 'runtime_native';
-  if (r.source === 'aws.guardduty' && r.detail !== undefined) return 'guardduty_eventbridge';
+  // Before GuardDuty's: a CloudTrail record of a GuardDuty call (DeleteDetector) comes with source aws.guardduty too.
   if (typeof r['detail-type'] === 'string' && isCloudTrailDetail(r.detail)) return 'cloudtrail_eventbridge';
+  if (r.source === 'aws.guardduty' && r.detail !== undefined) return 'guardduty_eventbridge';
   if (r.rule !== undefined && r.output !== undefined && r.priority !== undefined) return 'runtime_falco';
   if (r.Type !== undefined && r.Service !== undefined && (r.SchemaVersion !== undefined || r.Resource !== undefined)) return 'guardduty_sdk';
   if (r.type !== undefined && r.service !== undefined && (r.schemaVersion !== undefined || r.resource !== undefined)) return 'guardduty_api';

@@ -117,6 +117,8 @@ describe('detectFormat', () => {
     expect(detectFormat({ message: '{}', timestamp: 1 })).toBe('cloudwatch_event');
     expect(detectFormat({ 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 's', eventName: 'n' } })).toBe('cloudtrail_eventbridge');
     expect(detectFormat({ 'detail-type': 'Scheduled Event', detail: {} })).toBeUndefined();
+    expect(detectFormat({ source: 'aws.guardduty', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'guardduty.amazonaws.com', eventName: 'DeleteDetector' } })).toBe('cloudtrail_eventbridge');
+    expect(detectFormat({ source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', detail: { id: 'f', type: 't' } })).toBe('guardduty_eventbridge');
     expect(detectFormat({ kind: 'Event', apiVersion: 'v1' })).toBeUndefined();
   });
 });

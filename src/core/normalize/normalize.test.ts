@@ -220,6 +220,12 @@ describe('CloudTrail records delivered by EventBridge', () => {
     expect(raw.detail).toBe(detail);
   });
 
+  it('reads a CloudTrail record of a GuardDuty call, which EventBridge sends with source aws.guardduty like a finding', () => {
+    const detail = { eventSource: 'guardduty.amazonaws.com', eventName: 'DeleteDetector', eventTime: '2024-11-05T14:12:40Z', eventID: 'gd-delete-1', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice' }, requestParameters: { detectorId: 'd1' } };
+    const e = must(normalizeRecord({ ...wrap(detail), source: 'aws.guardduty' }, meta, opts));
+    expect(e.seam).toMatchObject({ source: 'cloudtrail', format: 'eventbridge', action: 'guardduty.amazonaws.com:DeleteDetector' });
+  });
+
   it('refuses an EventBridge event whose detail is not a CloudTrail record', () => {
     const r = normalizeRecord(wrap({ state: 'running', 'instance-id': 'i-0abc' }, 'EC2 Instance State-change Notification'), meta);
     expect(!r.ok && r.error.code).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
