@@ -153,6 +153,18 @@ describe('CloudTrail records cut down by other tools', () => {
     expect(must(normalizeRecord({ ...mfa, responseElements: { CheckMfa: 'Success' } }, meta, opts)).seam.outcome).toBe('success');
   });
 
+  it('reads a null or empty errorCode / errorMessage (data-lake exports, test suites) as a successful call', () => {
+    const raw = { ...login, errorCode: '', errorMessage: null };
+    const e = must(normalizeRecord(raw, meta, opts));
+    expect(e.seam.outcome).toBe('success');
+    expect(Object.keys(e)).not.toContain('errorCode');
+    expect(Object.keys(e)).not.toContain('errorMessage');
+    expect(raw.errorCode).toBe('');
+    expect(must(normalizeRecord({ ...login, errorCode: 'AccessDenied', errorMessage: '' }, meta, opts)).seam.outcome).toBe('failure');
+    const lower = { eventsource: 's3.amazonaws.com', eventname: 'DeleteBucket', eventtime: '2024-11-05 14:00:00', errorcode: '', useridentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' } };
+    expect(must(normalizeRecord(lower, meta, opts)).seam.outcome).toBe('success');
+  });
+
   it('accepts a service name as sourceIPAddress and a record with only eventSource and eventName', () => {
     const a = must(normalizeRecord({ ...login, sourceIPAddress: 'AWS Internal' }, meta, opts));
     expect(a.seam.source_ip).toBeUndefined();

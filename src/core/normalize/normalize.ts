@@ -272,6 +272,7 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     // Lower-cased keys: restore CloudTrail's names first (a copy; the shared subtrees are not changed).
     r = canonicalCloudTrail(r);
   }
+  if (format === 'cloudtrail' && (blank(r.errorCode) || blank(r.errorMessage))) r = withoutBlankErrors(r);
   const seam = MAPPERS[format](r, meta, out);
   if (seam instanceof SeamError) {
     seam.details.format = format;
@@ -335,6 +336,21 @@ function timeSkew(timestamp: string, receivedAt: string, opts: NormalizeOptions)
   if (d > (opts.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS)) return d;
   if (opts.maxBehindMs !== undefined && -d > opts.maxBehindMs) return d;
   return undefined;
+}
+
+/** A field a data-lake export or a test suite wrote for "absent": present, but null or empty. */
+const blank = (v: unknown): boolean => v === '' || v === null;
+
+/**
+ * A copy without a null or empty `errorCode` / `errorMessage`. CloudTrail writes them only for a failed call;
+ * exports from Athena or Snowflake and some test suites write `"errorCode": ""` on every record, which rules
+ * (`errorCode|exists`) and the outcome would read as a failure.
+ */
+function withoutBlankErrors(r: Rec): Rec {
+  const c: Rec = { ...r };
+  if (blank(c.errorCode)) delete c.errorCode;
+  if (blank(c.errorMessage)) delete c.errorMessage;
+  return c;
 }
 
 /**
