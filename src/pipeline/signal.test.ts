@@ -183,6 +183,15 @@ describe('IdentityRelevance', () => {
     expect(r.test(read('system:node:ip-10-0-0-1', '2024-11-05T14:01:03Z', 'create'))).toBe(true);
   });
 
+  it('forwards a kube-system token read from a new connection address while its pod keeps reading from its own', () => {
+    const r = new IdentityRelevance({ memoTtlMs: 600_000 });
+    const from = (ip: string, at: string): SeamEvent => ({ ...read('system:serviceaccount:kube-system:ebs-csi-controller-sa', at, 'list'), sourceIPs: [ip] }) as unknown as SeamEvent;
+    expect(r.test(from('10.0.1.5', '2024-11-05T14:00:00Z'))).toBe(true);
+    expect(r.test(from('10.0.1.5', '2024-11-05T14:00:30Z'))).toBe(false);
+    expect(r.test(from('3.120.10.20', '2024-11-05T14:01:00Z'))).toBe(true);
+    expect(r.test(from('10.0.1.5', '2024-11-05T14:01:30Z'))).toBe(false);
+  });
+
   it('forgets the least recently seen reader past maxMemo instead of clearing the whole memo', () => {
     const r = new IdentityRelevance({ memoTtlMs: 3_600_000, maxMemo: 2 });
     expect(r.test(read('system:node:a', '2024-11-05T14:00:00Z'))).toBe(true);

@@ -307,7 +307,7 @@ function isSystemReader(username: string): boolean {
  * credentials can sign any CloudTrail call; runtime events bind pods to service accounts; the
  * GuardDuty incident joins all activity of a principal). Audit events always, except reads
  * (get/list/watch) by system components (kubelets, controllers, EKS, kube-system service accounts),
- * which are most of an audit log: of those, only the first per (cluster, user, pod) in
+ * which are most of an audit log: of those, only the first per (cluster, user, pod, connection address) in
  * `memoTtlMs` is forwarded, which is what the graph needs to learn node roles and pod bindings.
  */
 export class IdentityRelevance {
@@ -329,7 +329,11 @@ export class IdentityRelevance {
     const username = typeof user?.username === 'string' ? user.username : '';
     if (!isSystemReader(username)) return true;
     const extra = obj(user?.extra);
-    const key = `${e.seam.cluster ?? ''}|${username}|${first(extra?.canonicalArn) ?? ''}|${first(extra?.['authentication.kubernetes.io/pod-name']) ?? ''}`;
+    // The connection address is part of the key: a kube-system token read from a new address (stolen, replayed
+    // elsewhere) must reach the detections that judge addresses even while its pod keeps reading from its own.
+    const ips = e.sourceIPs;
+    const address = Array.isArray(ips) && ips.length > 0 ? String(ips[ips.length - 1]) : '';
+    const key = `${e.seam.cluster ?? ''}|${username}|${first(extra?.canonicalArn) ?? ''}|${first(extra?.['authentication.kubernetes.io/pod-name']) ?? ''}|${address}`;
     const t = Date.parse(e['@timestamp']);
     const last = this.seen.get(key);
     const ttl = this.opts.memoTtlMs ?? 10 * 60_000;

@@ -44,6 +44,19 @@ describe('Kubernetes service-account token used from an AWS address the cluster 
     expect(runNative(id, [...nodeBeats('10.0.142.21', '12:00:00', 120), request(OTHER_EC2, t('14:20:00'))])).toHaveLength(1);
   });
 
+  it('learns nodes whose audit events carry the node role’s account while the service account’s carry none', () => {
+    const withArn: K8sUser = { ...node, extra: { arn: ['arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc'], canonicalArn: ['arn:aws:iam::111122223333:role/eks-node-role'] } };
+    const beats = nodeBeats(NAT_IP, '12:00:00', 120).map((e) => ({ ...e, user: withArn, seam: { ...e.seam, account: '111122223333' } }) as SeamEvent);
+    const stolen = request(OTHER_EC2, t('14:20:00'));
+    const { account: _a, ...noAccount } = stolen.seam;
+    expect(runNative(id, [...beats, { ...stolen, seam: noAccount } as SeamEvent])).toHaveLength(1);
+  });
+
+  it('does not learn an address from a node request the API server refused', () => {
+    const refused = nodeBeats(OTHER_EC2, '13:00:00', 20).map((e) => ({ ...e, responseStatus: { metadata: {}, code: 403 } }) as SeamEvent);
+    expect(runNative(id, [...nodeBeats('10.0.142.21', '12:00:00', 120), ...refused, request(OTHER_EC2, t('14:20:00'))])).toHaveLength(1);
+  });
+
   it('judges nothing before it has watched the cluster’s nodes for an hour, nor clusters whose nodes it has not seen', () => {
     expect(runNative(id, [request(OTHER_EC2, t('14:20:00'))])).toEqual([]);
     expect(runNative(id, [...nodeBeats(NAT_IP, '14:00:00', 30), request(OTHER_EC2, t('14:30:00'))])).toEqual([]);

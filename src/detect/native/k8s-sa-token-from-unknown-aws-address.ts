@@ -12,8 +12,13 @@
  * cluster's pods are not. The detection judges only clusters whose nodes it has watched for `LEARN_MS` of event
  * time, so a replay or a restart starting in the middle of the day stays quiet rather than guessing.
  *
- * One alert per AWS account, cluster, service account and address, and again only 24 h of event time after the last
- * one; each request counts at one stage (countedStage). The address is the connection's (util.ts connectionAddress).
+ * One alert per cluster, service account and address, and again only 24 h of event time after the last one; each
+ * request counts at one stage (countedStage). The address is the connection's (util.ts connectionAddress). State is
+ * keyed by cluster name alone (two clusters of one name in two accounts share what they learned: quieter, not
+ * noisier). Not judged: IPv6 (the ASN table places only IPv4), private addresses (a peered VPC or a transit gateway
+ * reaching the private endpoint looks like the cluster's own VPC), and an attacker's instance behind the cluster's
+ * own NAT gateway. Pods that leave through an address no kubelet uses (custom networking with external SNAT to
+ * other NAT gateways, an egress gateway with its own Elastic IP, a proxy set for pods only) need `egressCidrs`.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -32,11 +37,11 @@ export const LEARN_MS = 3600_000;
 const REPORT_EVERY_MS = 24 * 3600_000;
 
 interface State {
-  /** AWS account | cluster → event time of the first node request seen. */
+  /** cluster → event time of the first node request seen. */
   watchedSince: Lru<string, number>;
-  /** AWS account | cluster | address → true: an address a node of the cluster connected from. */
+  /** cluster | address → true: an address a node of the cluster connected from (and was served). */
   nodeAddresses: Lru<string, true>;
-  /** AWS account | cluster | service account | address → event time of the last alert. */
+  /** cluster | service account | address → event time of the last alert. */
   reported: Lru<string, number>;
 }
 
@@ -59,9 +64,14 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
-    const where = (event.seam.account ?? '') + '|' + cluster;
+    // Keyed by cluster, not account: a node's audit event takes its account from the node role's ARN
+    // (user.extra.arn), a service account's has none unless the source is configured with one.
+    const where = cluster;
     const t = timeOf(event);
     if (node) {
+      // Only requests the API server served teach an address (a refused one proves nothing about where nodes are).
+      const code = obj(event.responseStatus)?.code;
+      if (typeof code === 'number' && code >= 400) return [];
       state.nodeAddresses.set(where + '|' + ip, true);
       const since = state.watchedSince.get(where);
       if (since === undefined || t < since) state.watchedSince.set(where, t);
