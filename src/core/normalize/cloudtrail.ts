@@ -35,7 +35,8 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   if (timestamp === undefined) return fieldError('cloudtrail', 'eventTime', 'is not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
 
   // Without an eventID the id is a hash of the record's content: the same record dedups to one event.
-  const seam = newSeam('cloudtrail', str(r.eventID) ?? hashId(r), meta);
+  // The EventBridge envelope (kept under eventBridge) is not part of the record: bare or wrapped, one id.
+  const seam = newSeam('cloudtrail', str(r.eventID) ?? hashId(r.eventBridge === undefined ? r : withoutKey(r, 'eventBridge')), meta);
   const ui = obj(r.userIdentity);
   seam.account = str(r.recipientAccountId) ?? str(ui?.accountId) ?? arnAccount(str(ui?.arn)) ?? meta.account;
   seam.region = str(r.awsRegion) ?? meta.region;
@@ -123,8 +124,16 @@ export function canonicalCloudTrail(r: Rec): Rec {
 
 /**
  * A refused sign-in step: AWS sign-in writes no errorCode, only `"responseElements": {"ConsoleLogin":
- * "Failure"}` (the step's own name: ConsoleLogin, CheckMfa, SwitchRole...) and an errorMessage.
+ * "Failure"}` (the step's own name: ConsoleLogin, CheckMfa, SwitchRole...) and an errorMessage; IAM Identity
+ * Center's steps write `"serviceEventDetails": {"CredentialVerification": "Failure"}`.
  */
 function signInFailed(r: Rec, eventSource: string, eventName: string): boolean {
-  return eventSource === 'signin.amazonaws.com' && str(obj(r.responseElements)?.[eventName]) === 'Failure';
+  if (eventSource !== 'signin.amazonaws.com') return false;
+  // IAM Identity Center's sign-in steps (CredentialChallenge, CredentialVerification...) answer in serviceEventDetails.
+  return str(obj(r.responseElements)?.[eventName]) === 'Failure' || str(obj(r.serviceEventDetails)?.[eventName]) === 'Failure';
+}
+
+function withoutKey(r: Rec, key: string): Rec {
+  const { [key]: _dropped, ...rest } = r;
+  return rest;
 }

@@ -45,7 +45,7 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.eventsource !== undefined && r.eventname !== undefined) return 'cloudtrail';
   if (r.schema === 'seam.runtime/v1') return 'runtime_native';
   // Before GuardDuty's: a CloudTrail record of a GuardDuty call (DeleteDetector) comes with source aws.guardduty too.
-  if (typeof r['detail-type'] === 'string' && isCloudTrailDetail(r.detail)) return 'cloudtrail_eventbridge';
+  if (isCloudTrailEnvelope(r)) return 'cloudtrail_eventbridge';
   if (r.source === 'aws.guardduty' && r.detail !== undefined) return 'guardduty_eventbridge';
   if (r.rule !== undefined && r.output !== undefined && r.priority !== undefined) return 'runtime_falco';
   if (r.Type !== undefined && r.Service !== undefined && (r.SchemaVersion !== undefined || r.Resource !== undefined)) return 'guardduty_sdk';
@@ -53,6 +53,16 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
   if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
   return undefined;
+}
+
+/**
+ * An EventBridge event AWS sent for a CloudTrail record: source `aws.*` (EventBridge refuses PutEvents with an
+ * `aws.` source, so an application cannot forge one) and a detail-type `... via CloudTrail`.
+ */
+function isCloudTrailEnvelope(r: Rec): boolean {
+  const type = r['detail-type'];
+  const source = r.source;
+  return typeof type === 'string' && type.endsWith('via CloudTrail') && typeof source === 'string' && source.startsWith('aws.') && isCloudTrailDetail(r.detail);
 }
 
 function isCloudTrailDetail(d: unknown): boolean {

@@ -115,7 +115,10 @@ describe('detectFormat', () => {
     expect(detectFormat({ rule: 'r', output: 'o', priority: 'Notice' })).toBe('runtime_falco');
     expect(detectFormat({ schema: 'seam.runtime/v1' })).toBe('runtime_native');
     expect(detectFormat({ message: '{}', timestamp: 1 })).toBe('cloudwatch_event');
-    expect(detectFormat({ 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 's', eventName: 'n' } })).toBe('cloudtrail_eventbridge');
+    expect(detectFormat({ source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 's', eventName: 'n' } })).toBe('cloudtrail_eventbridge');
+    // an application's own event (PutEvents cannot use an aws. source) is not trusted as a CloudTrail record
+    expect(detectFormat({ source: 'my.app', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'sts.amazonaws.com', eventName: 'AssumeRole' } })).toBeUndefined();
+    expect(detectFormat({ source: 'aws.sts', 'detail-type': 'Order Placed', detail: { eventSource: 'sts.amazonaws.com', eventName: 'AssumeRole' } })).toBeUndefined();
     expect(detectFormat({ 'detail-type': 'Scheduled Event', detail: {} })).toBeUndefined();
     expect(detectFormat({ source: 'aws.guardduty', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'guardduty.amazonaws.com', eventName: 'DeleteDetector' } })).toBe('cloudtrail_eventbridge');
     expect(detectFormat({ source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', detail: { id: 'f', type: 't' } })).toBe('guardduty_eventbridge');

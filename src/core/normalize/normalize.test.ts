@@ -151,6 +151,9 @@ describe('CloudTrail records cut down by other tools', () => {
     const mfa = { ...login, eventName: 'CheckMfa', responseElements: { CheckMfa: 'Failure' } };
     expect(must(normalizeRecord(mfa, meta, opts)).seam.outcome).toBe('failure');
     expect(must(normalizeRecord({ ...mfa, responseElements: { CheckMfa: 'Success' } }, meta, opts)).seam.outcome).toBe('success');
+    const idc = { ...login, eventName: 'CredentialVerification', responseElements: null, serviceEventDetails: { CredentialVerification: 'Failure' } };
+    expect(must(normalizeRecord(idc, meta, opts)).seam.outcome).toBe('failure');
+    expect(must(normalizeRecord({ ...idc, serviceEventDetails: { CredentialVerification: 'Success' } }, meta, opts)).seam.outcome).toBe('success');
   });
 
   it('reads a null or empty errorCode / errorMessage (data-lake exports, test suites) as a successful call', () => {
@@ -236,6 +239,11 @@ describe('CloudTrail records delivered by EventBridge', () => {
     const detail = { eventSource: 'guardduty.amazonaws.com', eventName: 'DeleteDetector', eventTime: '2024-11-05T14:12:40Z', eventID: 'gd-delete-1', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice' }, requestParameters: { detectorId: 'd1' } };
     const e = must(normalizeRecord({ ...wrap(detail), source: 'aws.guardduty' }, meta, opts));
     expect(e.seam).toMatchObject({ source: 'cloudtrail', format: 'eventbridge', action: 'guardduty.amazonaws.com:DeleteDetector' });
+  });
+
+  it('gives a record without eventID the same content id bare and wrapped', () => {
+    const { eventID: _id, ...noId } = records[1] as Record<string, unknown>;
+    expect(must(normalizeRecord(wrap(noId), meta, opts)).seam.id).toBe(must(normalizeRecord(noId, meta, opts)).seam.id);
   });
 
   it('refuses an EventBridge event whose detail is not a CloudTrail record', () => {
