@@ -62,6 +62,15 @@ describe('console session used from two places at once', () => {
     expect(run(quiet)).toEqual([]);
   });
 
+  it('silent: one network operator spreading the browser’s calls over two ranges (carrier NAT, proxy service)', () => {
+    expect(run(alternating(['62.226.10.41', '62.226.20.9', '62.226.10.41', '62.226.20.9', '62.226.10.41']))).toEqual([]);
+  });
+
+  it('silent: the console reached through VPC endpoints (private addresses) between calls through the public egress', () => {
+    const viaEndpoint = (time: string): SeamEvent => ev({ ...callAs(alice, 'ec2.amazonaws.com', 'DescribeInstances', time, '10.20.30.40', { maxResults: 1000 }, { userAgent: 'AWS Internal' }), sessionCredentialFromConsole: 'true', vpcEndpointId: 'vpce-0a1b2c3d4e5f60718' }, undefined);
+    expect(run([consoleCall(t('10:00:00'), HOME), viaEndpoint(t('10:01:00')), consoleCall(t('10:02:00'), HOME), viaEndpoint(t('10:03:00')), consoleCall(t('10:04:00'), HOME)])).toEqual([]);
+  });
+
   it('reads an address as its /24 or /64', () => {
     expect(placeOf('62.226.10.41')).toBe(placeOf('62.226.10.200'));
     expect(placeOf('62.226.10.41')).not.toBe(placeOf('62.226.11.41'));

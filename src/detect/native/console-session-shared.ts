@@ -7,15 +7,19 @@
  * office to hotspot) moves once, so a Sigma count of addresses per session cannot tell the two apart (the benign
  * corpus' people switching networks mid-session raised it); the order can: this alerts when the session has
  * switched places 3 times within 10 minutes (A → B → A → B), i.e. has gone back to a place it had left, twice.
- * A place is the address's /24 (IPv4) or /64 (IPv6), so a proxy rotating its egress inside one range stays one
- * place; IPv4 and IPv6 are followed apart (a dual-stack browser uses both). Calls the console makes inside AWS
- * (no address, invokedBy) and AWS CloudShell (console credentials forwarded to a shell on AWS's network, user
- * agent exec-env/CloudShell) are left out. One alert per session.
+ * A place is the address's network operator (AS, from the bundled ASN table), so a proxy service, a carrier's NAT
+ * or a dual-stack ISP spreading one browser's calls over many ranges stays one place; where the table has no
+ * answer (IPv6, no database) it is the /24 or /64; IPv4 and IPv6 are followed apart. Calls the console makes inside AWS
+ * (no address, invokedBy), through VPC endpoints (private addresses, vpcEndpointId) and AWS CloudShell (console
+ * credentials forwarded to a shell on AWS's network, user agent exec-env/CloudShell) are left out. One alert per
+ * session. Not told apart: an office balancing each connection over two internet providers (two operators); a
+ * thief on IPv6 while the owner stays on IPv4 without the table.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
+import { bundledAsnLookup, networkOf } from './networks.ts';
 import { nativeAlert, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
@@ -70,10 +74,17 @@ export const consoleSessionShared: NativeDetection<State> = {
     const ip = event.seam.source_ip;
     if (key === undefined || key === '' || ip === undefined || str(uid?.invokedBy) !== undefined) return [];
     if ((str(event.userAgent) ?? '').includes('exec-env/CloudShell')) return [];
-    const place = placeOf(ip);
+    // Private addresses are the console reached through VPC endpoints (Console Private Access, Direct Connect):
+    // the same tab's calls to other services leave through the public egress, which is not a second place.
+    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    if (net === undefined || net.private || typeof event.vpcEndpointId === 'string') return [];
+    // A place is the network operator where the ASN table knows it (a proxy service, a carrier's NAT or a
+    // dual-stack ISP spreading one browser's calls over many ranges stays one place), else the /24 or /64.
+    const place = net.asn !== undefined ? `as:${net.asn}` : placeOf(ip);
     if (place === undefined || state.alerted.get(key) !== undefined) return [];
     const t = timeOf(event);
-    const runKey = `${key}|${place[0]}`;
+    // IPv4 and IPv6 are followed apart (a dual-stack browser uses both; the table places only IPv4).
+    const runKey = `${key}|${ip.includes(':') ? '6' : '4'}`;
     const runs = (state.runs.get(runKey) ?? []).filter((r) => r.lastMs > t - WINDOW_MS && r.firstMs <= t);
     const last = runs[runs.length - 1];
     if (last !== undefined && last.place === place) {
