@@ -35,7 +35,8 @@
  * EventBridge-wrapped CloudTrail records are handed to Seam as they are; `--unwrap-eventbridge` hands it
  * `detail` instead (for builds that do not unwrap them).
  *
- * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r>`, then a
+ * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r> cross_sample=<c>`
+ * (c: medium+ alerts citing records of several samples, which credit none of them), then a
  * totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
  * the Seam alerts (any level) each one raised.
  */
@@ -288,6 +289,8 @@ interface SetResult {
   negatives: number;
   /** Rejected records: positives, negatives. */
   rejected: [number, number];
+  /** Medium+ alerts citing records of more than one sample (credited to none). */
+  crossSample: number;
   lines: string[];
 }
 
@@ -318,6 +321,7 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
 
   // Alerts by sample index (any level), from the ids they cite: our id, or our id plus a suffix (auditID:stage).
   const bySample = new Map<number, Alert[]>();
+  let crossSample = 0;
   const alerts = existsSync(alertsFile) ? readFileSync(alertsFile, 'utf8').split('\n').filter(Boolean) : [];
   for (const line of alerts) {
     const a = JSON.parse(line) as Alert;
@@ -326,7 +330,10 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
       const i = index.get(x) ?? index.get(x.split(':')[0]!);
       if (i !== undefined) cited.add(i);
     }
-    for (const i of cited) bySample.set(i, [...(bySample.get(i) ?? []), a]);
+    // An alert citing records of several samples was raised by what other samples taught a baseline or a
+    // correlation: credited to none of them, counted apart.
+    if (cited.size > 1 && ALERT_LEVELS.has(a.rule?.level ?? '')) crossSample++;
+    else for (const i of cited) bySample.set(i, [...(bySample.get(i) ?? []), a]);
   }
   // Rejected records by line (origin FILE:LINE), with the reason.
   const rejected = new Map<number, string>();
@@ -339,7 +346,7 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
     }
   }
 
-  const res: SetResult = { set, caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: [0, 0], lines: [] };
+  const res: SetResult = { set, caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: [0, 0], crossSample, lines: [] };
   const fired = (as: Alert[]): string =>
     [...new Set(as.map((a) => `${names.get(a.rule?.id ?? '') ?? a.rule?.id ?? a.rule?.title ?? '?'}(${a.rule?.level ?? '?'})`))].join(', ') || 'none';
   set.samples.forEach((s, i) => {
@@ -376,7 +383,7 @@ const total = { caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: 0 }
 for (const set of sets) {
   const r = score(set, dir, names);
   const skipped = [...set.skipped].map(([k, v]) => `${k}=${v}`).join('; ');
-  say(`proxy: set=${set.name} positives=${r.caught}/${r.positives} negatives_alerted=${r.alerted}/${r.negatives} rejected=${r.rejected[0] + r.rejected[1]}${r.rejected[0] + r.rejected[1] ? ` (positives ${r.rejected[0]}, negatives ${r.rejected[1]})` : ''} (${set.from}${skipped ? `; left out: ${skipped}` : ''})`);
+  say(`proxy: set=${set.name} positives=${r.caught}/${r.positives} negatives_alerted=${r.alerted}/${r.negatives} rejected=${r.rejected[0] + r.rejected[1]}${r.rejected[0] + r.rejected[1] ? ` (positives ${r.rejected[0]}, negatives ${r.rejected[1]})` : ''} cross_sample=${r.crossSample} (${set.from}${skipped ? `; left out: ${skipped}` : ''})`);
   if (MISSES) for (const l of r.lines) say(l);
   total.caught += r.caught;
   total.positives += r.positives;
