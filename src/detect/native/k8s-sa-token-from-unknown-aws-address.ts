@@ -24,17 +24,15 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { countedStage } from './k8s-sa-token-outside-aws.ts';
+import { countedStage, dueReport, saTokenAlert } from './k8s-sa-token-outside-aws.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { configuredCidrs, connectionAddress, inCidr, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** How long the nodes of a cluster are watched before its service accounts' addresses are judged. */
 export const LEARN_MS = 3600_000;
-/** The same account from the same address is reported again after this long of event time. */
-const REPORT_EVERY_MS = 24 * 3600_000;
 
 interface State {
   /** cluster → event time of the first node request seen. */
@@ -86,21 +84,7 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     if (net === undefined || net.private || net.aws !== true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
     if (graph.egressOf(cluster, t).includes(ip)) return [];
-    const key = where + '|' + username + '|' + ip;
-    const last = state.reported.get(key);
-    if (last !== undefined && Math.abs(t - last) < REPORT_EVERY_MS) return [];
-    state.reported.set(key, t);
-    const ref = obj(event.objectRef);
-    const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
-    const code = obj(event.responseStatus)?.code;
-    return [
-      nativeAlert(this, {
-        events: [event],
-        summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${what || str(event.requestURI) || 'request'}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${net.label}), an AWS address none of the cluster's nodes uses`,
-        principal: ctx.resolution.principal,
-        account: event.seam.account,
-        cluster,
-      }),
-    ];
+    if (!dueReport(state.reported, where + '|' + username + '|' + ip, t)) return [];
+    return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, "an AWS address none of the cluster's nodes uses")];
   },
 };

@@ -19,7 +19,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
-import type { EvalContext, NativeDetection } from './types.ts';
+import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
 import { configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
@@ -42,6 +42,28 @@ export function countedStage(event: SeamEvent): boolean {
 
 /** The same account from the same outside address is reported again after this long of event time. */
 const REPORT_EVERY_MS = 24 * 3600_000;
+
+/** Whether `key` is due an alert at event time `t` (none within REPORT_EVERY_MS before); records it when it is. */
+export function dueReport(reported: Lru<string, number>, key: string, t: number): boolean {
+  const last = reported.get(key);
+  if (last !== undefined && Math.abs(t - last) < REPORT_EVERY_MS) return false;
+  reported.set(key, t);
+  return true;
+}
+
+/** The alert of a service account's request from `ip` (its network `label`): what it did, where, and `why` the address is wrong. */
+export function saTokenAlert(d: AnyNativeDetection, event: SeamEvent, ctx: EvalContext, username: string, cluster: string, ip: string, label: string, why: string): Alert {
+  const ref = obj(event.objectRef);
+  const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
+  const code = obj(event.responseStatus)?.code;
+  return nativeAlert(d, {
+    events: [event],
+    summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${what || str(event.requestURI) || 'request'}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${label}), ${why}`,
+    principal: ctx.resolution.principal,
+    account: event.seam.account,
+    cluster,
+  });
+}
 
 interface State {
   /** AWS account | cluster | service account | address → event time of the last alert. */
@@ -71,21 +93,7 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
     // Only an address Seam can place outside AWS counts: private, Amazon's, IPv6 or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
     const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + ip;
-    const t = timeOf(event);
-    const last = state.reported.get(key);
-    if (last !== undefined && Math.abs(t - last) < REPORT_EVERY_MS) return [];
-    state.reported.set(key, t);
-    const ref = obj(event.objectRef);
-    const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
-    const code = obj(event.responseStatus)?.code;
-    return [
-      nativeAlert(this, {
-        events: [event],
-        summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${what || str(event.requestURI) || 'request'}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
-        principal: ctx.resolution.principal,
-        account: event.seam.account,
-        cluster,
-      }),
-    ];
+    if (!dueReport(state.reported, key, timeOf(event))) return [];
+    return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, 'outside AWS')];
   },
 };
