@@ -12,6 +12,7 @@ import { iamRbacDrift } from './iam-rbac-drift.ts';
 import { impossibleTravel } from './impossible-travel.ts';
 import { instanceCredsOutsideAws } from './instance-creds-outside-aws.ts';
 import { irsaOverpermission } from './irsa-overpermission.ts';
+import { k8sNodeIdentityMoved } from './k8s-node-identity-moved.ts';
 import { k8sNodeIdentityOutsideAws } from './k8s-node-identity-outside-aws.ts';
 import { k8sSaTokenFromUnknownAwsAddress } from './k8s-sa-token-from-unknown-aws-address.ts';
 import { k8sSaTokenOutsideAws } from './k8s-sa-token-outside-aws.ts';
@@ -33,6 +34,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   workloadCredsOffCluster,
   nodeCredsOffNode,
   k8sNodeIdentityOutsideAws,
+  k8sNodeIdentityMoved,
   k8sSaTokenOutsideAws,
   k8sSaTokenFromUnknownAwsAddress,
   execThenAws,
