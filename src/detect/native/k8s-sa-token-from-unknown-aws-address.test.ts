@@ -57,6 +57,13 @@ describe('Kubernetes service-account token used from an AWS address the cluster 
     expect(runNative(id, [...nodeBeats('10.0.142.21', '12:00:00', 120), ...refused, request(OTHER_EC2, t('14:20:00'))])).toHaveLength(1);
   });
 
+  it('learns the addresses service accounts use while the nodes are watched (pods egressing where no kubelet does)', () => {
+    const podsOnNatB = [request(NAT_B, t('12:10:00')), request(NAT_B, t('12:40:00'))];
+    expect(runNative(id, [...nodeBeats(NAT_IP, '12:00:00', 180), ...podsOnNatB, request(NAT_B, t('14:20:00'))])).toEqual([]);
+    // an address first used after the learning hour is judged
+    expect(runNative(id, [...nodeBeats(NAT_IP, '12:00:00', 180), ...podsOnNatB, request(OTHER_EC2, t('14:20:00'))])).toHaveLength(1);
+  });
+
   it('judges nothing before it has watched the cluster’s nodes for an hour, nor clusters whose nodes it has not seen', () => {
     expect(runNative(id, [request(OTHER_EC2, t('14:20:00'))])).toEqual([]);
     expect(runNative(id, [...nodeBeats(NAT_IP, '14:00:00', 30), request(OTHER_EC2, t('14:30:00'))])).toEqual([]);

@@ -10,7 +10,8 @@
  * request from a public AWS address that no node of the cluster has used, that is not the cluster's learned STS
  * egress (identity graph: IRSA and Pod Identity calls) and not a configured egress CIDR, came from somewhere the
  * cluster's pods are not. The detection judges only clusters whose nodes it has watched for `LEARN_MS` of event
- * time, so a replay or a restart starting in the middle of the day stays quiet rather than guessing.
+ * time, so a replay or a restart starting in the middle of the day stays quiet rather than guessing; the addresses
+ * service accounts use during that hour are learned with the nodes' (pods whose egress is not the kubelets').
  *
  * One alert per cluster, service account and address, and again only 24 h of event time after the last one; each
  * request counts at one stage (countedStage). The address is the connection's (util.ts connectionAddress). State is
@@ -37,7 +38,7 @@ export const LEARN_MS = 3600_000;
 interface State {
   /** cluster → event time of the first node request seen. */
   watchedSince: Lru<string, number>;
-  /** cluster | address → true: an address a node of the cluster connected from (and was served). */
+  /** cluster | address → true: an address a node of the cluster was served from, or a service account used while learning. */
   nodeAddresses: Lru<string, true>;
   /** cluster | service account | address → event time of the last alert. */
   reported: Lru<string, number>;
@@ -77,7 +78,13 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     }
     if (!countedStage(event)) return [];
     const since = state.watchedSince.get(where);
-    if (since === undefined || t - since < LEARN_MS) return [];
+    if (since === undefined) return [];
+    if (t - since < LEARN_MS) {
+      // While the nodes are watched, the addresses service accounts already use are the cluster's too: pods
+      // whose egress differs from the kubelets' (custom networking, an egress gateway) are learned, not alerted on.
+      state.nodeAddresses.set(where + '|' + ip, true);
+      return [];
+    }
     if (state.nodeAddresses.has(where + '|' + ip)) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
