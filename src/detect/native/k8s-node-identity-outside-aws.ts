@@ -17,7 +17,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { configuredCidrs, connectionAddress, inCidr, nativeAlert } from './util.ts';
+import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -51,12 +51,10 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
     const key = username + '|' + ip;
     if (state.alerted.has(key)) return [];
     state.alerted.set(key, true);
-    const ref = obj(event.objectRef);
-    const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
     return [
       nativeAlert(this, {
         events: [event],
-        summary: `Node identity ${username} called the API server (${what || str(event.requestURI) || 'request'}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
+        summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster,

@@ -20,7 +20,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -53,12 +53,10 @@ export function dueReport(reported: Lru<string, number>, key: string, t: number)
 
 /** The alert of a service account's request from `ip` (its network `label`): what it did, where, and `why` the address is wrong. */
 export function saTokenAlert(d: AnyNativeDetection, event: SeamEvent, ctx: EvalContext, username: string, cluster: string, ip: string, label: string, why: string): Alert {
-  const ref = obj(event.objectRef);
-  const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
   const code = obj(event.responseStatus)?.code;
   return nativeAlert(d, {
     events: [event],
-    summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${what || str(event.requestURI) || 'request'}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${label}), ${why}`,
+    summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${auditRequestText(event)}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${label}), ${why}`,
     principal: ctx.resolution.principal,
     account: event.seam.account,
     cluster,

@@ -9,6 +9,7 @@ import { isoMs } from '../../core/time.ts';
 
 export { inCidr, isPrivateIp } from '../../core/ip.ts';
 import { inCidr, isPrivateIp, parseAddress } from '../../core/ip.ts';
+import { obj, str } from '../../core/values.ts';
 
 export function configuredCidrs(graph: IdentityGraph, cluster: string): string[] {
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
@@ -87,4 +88,11 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
 
 export function timeOf(event: SeamEvent): number {
   return isoMs(event['@timestamp']);
+}
+
+/** What a Kubernetes audit request did, for a summary: `get secrets`, `create pods exec`, else its URI. */
+export function auditRequestText(event: SeamEvent): string {
+  const ref = obj(event.objectRef);
+  const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
+  return what || str(event.requestURI) || 'request';
 }
