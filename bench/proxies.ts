@@ -38,7 +38,7 @@
  * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r> cross_sample=<c>`
  * (c: medium+ alerts citing records of several samples, which credit none of them), then a
  * totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
- * the Seam alerts (any level) each one raised.
+ * the Seam alerts (any level) each one raised; `--all` lists the caught positives too, with the medium+ alerts that caught them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,8 @@ const say = (s: string): void => void process.stdout.write(s + '\n');
 const DATA = values('--data').length ? values('--data') : (process.env.SEAM_PROXY_DATA ?? '/work/.mirror').split(':').filter(Boolean);
 const RULES = resolve(values('--rules')[0] ?? join(ROOT, 'detections'));
 const ONLY = new Set(values('--set'));
-const MISSES = flag('--misses');
+const ALL = flag('--all');
+const MISSES = flag('--misses') || ALL;
 const UNWRAP = flag('--unwrap-eventbridge');
 const ALERT_LEVELS = new Set(['medium', 'high', 'critical']);
 const DAY_MS = 86_400_000;
@@ -357,8 +358,10 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
     if (rej) res.rejected[s.positive ? 0 : 1]++;
     if (s.positive) {
       res.positives++;
-      if (hit) res.caught++;
-      else res.lines.push(`  miss    ${set.name} ${what}${rej ? ` REJECTED ${rej}` : ''} alerts: ${fired(as)}`);
+      if (hit) {
+        res.caught++;
+        if (ALL) res.lines.push(`  caught  ${set.name} ${what} alerts: ${fired(as.filter((a) => ALERT_LEVELS.has(a.rule?.level ?? '')))}`);
+      } else res.lines.push(`  miss    ${set.name} ${what}${rej ? ` REJECTED ${rej}` : ''} alerts: ${fired(as)}`);
     } else {
       res.negatives++;
       if (hit) {
