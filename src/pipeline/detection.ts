@@ -10,6 +10,7 @@ import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
 import { createDetectStage, type DetectStage } from './detect-stage.ts';
+import { clusterAccountsOf } from './signal.ts';
 
 const log = childLogger('pipeline.detection');
 
@@ -30,6 +31,8 @@ export interface Detection {
   readonly allowedLatenessMs: number;
   /** Event time without an alert after which an identity's incident closes (ADR 0020); absent: the default. */
   readonly incidentCloseAfterMs?: number;
+  /** Cluster → account from seam.yml `identity.clusters`: the normalize role keys a cluster's signals by it. */
+  readonly clusterAccounts: ReadonlyMap<string, string>;
 }
 
 export interface DetectionOptions {
@@ -71,6 +74,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     ruleset,
     rebuildWindowMs,
     allowedLatenessMs: lateness,
+    clusterAccounts: clusterAccountsOf(o.identity?.clusters),
     ...(o.incidentCloseAfterMs === undefined ? {} : { incidentCloseAfterMs: o.incidentCloseAfterMs }),
     newStage: (s) =>
       createDetectStage({

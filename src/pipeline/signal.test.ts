@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
 import { eventJson } from './event-json.ts';
-import { decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, parseSpan, SIGNAL_SPANS_HEADER, SignalBatcher, signalSpans } from './signal.ts';
+import { clusterAccountsOf, decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, parseSpan, SIGNAL_SPANS_HEADER, SignalBatcher, signalKey, signalSpans } from './signal.ts';
+import { normalizeLine } from '../core/normalize/normalize.ts';
 
 const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
 const json = (id: string): Buffer => Buffer.from(JSON.stringify(ev(id)));
@@ -200,5 +201,31 @@ describe('IdentityRelevance', () => {
     expect(r.test(read('system:node:c', '2024-11-05T14:00:03Z'))).toBe(true); // b goes
     expect(r.test(read('system:node:a', '2024-11-05T14:00:04Z'))).toBe(false);
     expect(r.test(read('system:node:b', '2024-11-05T14:00:05Z'))).toBe(true);
+  });
+});
+
+describe('signalKey', () => {
+  // Two requests of one cluster as normalization sees them: a node (its IAM role ARN names an account) and a
+  // service account (nothing in the record names one).
+  const audit = (username: string, extra: Record<string, string[]>): SeamEvent => {
+    const n = normalizeLine(
+      JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: username, stage: 'ResponseComplete', verb: 'get', requestURI: '/api/v1/pods', user: { username, extra }, sourceIPs: ['10.0.1.5'], stageTimestamp: '2024-11-05T14:00:00Z' }),
+      { collector: 'test', receivedAt: '2024-11-05T14:00:01Z', cluster: 'prod' },
+    );
+    if (!n.ok) throw new Error(n.error.message);
+    return n.value;
+  };
+  const node = audit('system:node:ip-10-0-1-5.ec2.internal', { arn: ['arn:aws:sts::111122223333:assumed-role/prod-node-role/i-0abc'] });
+  const sa = audit('system:serviceaccount:payments:api', {});
+
+  it("keys a cluster's events by the account the configuration gives the cluster, whatever each record names", () => {
+    const accounts = clusterAccountsOf([{ name: 'prod', account: '111122223333' }, { name: 'other' }]);
+    expect([signalKey(node, accounts), signalKey(sa, accounts)]).toEqual(['111122223333', '111122223333']);
+  });
+
+  it('without it, falls back to the account the event names, then the cluster (which can split a cluster: the reason to configure it)', () => {
+    expect(signalKey(node)).toBe('111122223333');
+    expect(signalKey(sa)).toBe('prod');
+    expect(signalKey(ev('x'))).toBe('unknown');
   });
 });

@@ -283,9 +283,23 @@ export function decodeSignals(value: Buffer): SignalItem[] | undefined {
   return decodeSignalMessage(value)?.signals;
 }
 
-/** Signals are keyed by AWS account: all cross-plane state for one account lives in one partition. */
-export function signalKey(e: SeamEvent): string {
-  return e.seam.account ?? e.seam.cluster ?? 'unknown';
+/**
+ * Signals are keyed by AWS account: all cross-plane state for one account lives in one partition. A cluster's
+ * events take the account the configuration gives the cluster (seam.yml `identity.clusters[].account`) before
+ * the event's own: an audit event names an account only when its record or collector does (the collector's
+ * log group account, or the ARN of an IAM-authenticated user), so without it a cluster's service-account
+ * requests and its nodes' requests could be keyed apart (ADR 0037 addendum).
+ */
+export function signalKey(e: SeamEvent, clusterAccounts?: ReadonlyMap<string, string>): string {
+  const cluster = e.seam.cluster;
+  return (cluster === undefined ? undefined : clusterAccounts?.get(cluster)) ?? e.seam.account ?? cluster ?? 'unknown';
+}
+
+/** Cluster → account, from the clusters the configuration names with an account. */
+export function clusterAccountsOf(clusters: readonly { name: string; account?: string | undefined }[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of clusters ?? []) if (c.account !== undefined) out.set(c.name, c.account);
+  return out;
 }
 
 const READS = new Set(['get', 'list', 'watch']);

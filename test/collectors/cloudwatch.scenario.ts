@@ -170,7 +170,12 @@ describe('cloudwatch-logs collector (moto + Kafka)', () => {
     expect(b.source.stats.snapshot().truncated).toBe(1);
 
     // Attribution: cluster from the group name; CloudTrail has none; the authenticator stream is never read.
+    // No group names an account in the config: each record carries the account of its group's ARN
+    // (DescribeLogGroups; moto's account), so a cluster's signals share one key on Kafka.
+    const motoAccount = /:(\d{12}):log-group:/.exec((await cw.describeLogGroups({ logGroupNamePrefix: groups[0]! })).logGroups?.[0]?.logGroupArn ?? '')?.[1];
+    expect(motoAccount).toMatch(/^\d{12}$/);
     for (const m of got) {
+      expect(m.headers?.[RAW_HEADERS.account]).toBe(motoAccount);
       const origin = m.headers?.[RAW_HEADERS.origin] ?? '';
       const gi = groups.findIndex((g) => origin.startsWith(`${g}/`));
       if (gi >= 0) {

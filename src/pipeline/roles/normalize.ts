@@ -36,6 +36,8 @@ export interface NormalizeRoleOptions {
    * role CPU and less throughput in the bench's backlog, so it is not the default.
    */
   partitionsAtOnce?: number;
+  /** Cluster → account (seam.yml `identity.clusters`): a cluster's signals are keyed by its account (`signalKey`). */
+  clusterAccounts?: ReadonlyMap<string, string>;
   /** Test hook, called after a batch's outputs are built and before they are produced. */
   beforeProduce?: (batch: ConsumedMessage[]) => Promise<void>;
 }
@@ -144,7 +146,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (why.length > 0) {
         // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
-        signals.add(signalKey(ev), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at, ...(earlyHit === undefined ? {} : { early: earlyHit }) });
+        signals.add(signalKey(ev, o.clusterAccounts), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at, ...(earlyHit === undefined ? {} : { early: earlyHit }) });
       } else {
         stats.eventsOut++;
         events.add(ev, json);

@@ -11,7 +11,7 @@ export const LogGroupConfig = z
       .describe('Only streams whose name starts with this; defaults to kube-apiserver-audit- for /aws/eks/<cluster>/cluster groups.'),
     source: SourceType.optional().describe('Source of every record in the group; when omitted it follows from the group name, else is detected per record.'),
     cluster: z.string().optional().describe('EKS cluster to attribute records to; defaults to <cluster> of /aws/eks/<cluster>/cluster.'),
-    account: z.string().regex(/^\d{12}$/).optional().describe('AWS account id of the log group.'),
+    account: z.string().regex(/^\d{12}$/).optional().describe('AWS account id of the log group; when omitted it is read once from the group\'s ARN (DescribeLogGroups). A cluster\'s signals are keyed by it on Kafka.'),
   })
   .describe('One log group the collector reads.');
 export type LogGroupConfig = z.infer<typeof LogGroupConfig>;

@@ -1,4 +1,4 @@
-import type { FilterLogEventsCommandInput, FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import type { DescribeLogGroupsCommandInput, DescribeLogGroupsCommandOutput, FilterLogEventsCommandInput, FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { TOPICS } from '../../bus/topics.ts';
 import type { BusMessage } from '../../bus/types.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
@@ -17,9 +17,20 @@ import { ReadWindow } from '../checkpoint/window.ts';
 import type { CloudWatchLogsSourceConfig } from './config.ts';
 import { detectSource, eventOrigin, isTruncated, resolveGroup, streamKey, type ResolvedGroup } from './parse.ts';
 
-/** The one CloudWatch Logs call the collector makes (a real client, or one pointed at moto). */
+/**
+ * The CloudWatch Logs calls the collector makes (a real client, or one pointed at moto): FilterLogEvents to
+ * read, and DescribeLogGroups once per group whose account the configuration does not name (optional: a
+ * client without it leaves such groups without an account).
+ */
 export interface FilterLogEventsApi {
   filterLogEvents(input: FilterLogEventsCommandInput): Promise<FilterLogEventsCommandOutput>;
+  describeLogGroups?(input: DescribeLogGroupsCommandInput): Promise<DescribeLogGroupsCommandOutput>;
+}
+
+/** The account id in a log group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]). */
+export function accountOfLogGroupArn(arn: string | undefined): string | undefined {
+  const m = /^arn:aws[a-z-]*:logs:[^:]*:(\d{12}):log-group:/.exec(arn ?? '');
+  return m?.[1];
 }
 
 export interface CloudWatchLogsDeps {
@@ -59,6 +70,8 @@ export class CloudWatchLogsSource {
   private groups: GroupState[] = [];
   private joined = false;
   private announced = false;
+  /** Accounts learned from DescribeLogGroups, by group name (null: looked up, none found). */
+  private readonly accounts = new Map<string, string | null>();
   private readonly now: () => number;
 
   constructor(
@@ -117,6 +130,7 @@ export class CloudWatchLogsSource {
     const have = new Set(keep.map((g) => unitOf(g.group)));
     const added = owned.filter((g) => !have.has(unitOf(g)));
     if (added.length > 0) {
+      await this.learnAccounts(added);
       const keyed = added.map((group) => ({ group, key: checkpointKey(this.config.name, group.logGroupName, group.logStreamNamePrefix) }));
       // Writers first: on Kafka creating one fences a previous owner, and only then is its checkpoint final.
       const writers = await Promise.allSettled(keyed.map((k) => this.deps.writerFor(k.key)));
@@ -151,6 +165,38 @@ export class CloudWatchLogsSource {
         { collector: this.config.name, owned: keep.map((g) => g.group.logGroupName), taken: added.map((g) => g.logGroupName), released, replicas: this.deps.membership?.live() },
         'CloudWatch Logs collector owns its log groups.',
       );
+    }
+  }
+
+  /**
+   * Fills the account of groups the configuration names none for, from the group's ARN (DescribeLogGroups).
+   * Every record then carries its account, and the normalize role keys a cluster's signals by it: without
+   * it a cluster's service-account requests (which name no account) and its nodes' and IAM users' requests
+   * (whose ARNs do) were keyed apart and could reach different correlate instances (ADR 0037 addendum).
+   * A lookup that fails (no logs:DescribeLogGroups permission) is warned about once and the group is read
+   * without an account, as before.
+   */
+  private async learnAccounts(groups: ResolvedGroup[]): Promise<void> {
+    const describe = this.deps.logs.describeLogGroups?.bind(this.deps.logs);
+    if (describe === undefined) return;
+    for (const g of groups) {
+      if (g.account !== undefined) continue;
+      if (!this.accounts.has(g.logGroupName)) {
+        try {
+          const out = await callAws('DescribeLogGroups', () => describe({ logGroupNamePrefix: g.logGroupName, limit: 50 }));
+          const found = (out.logGroups ?? []).find((x) => x.logGroupName === g.logGroupName);
+          this.accounts.set(g.logGroupName, accountOfLogGroupArn(found?.logGroupArn ?? found?.arn) ?? null);
+          if (this.accounts.get(g.logGroupName) === null) {
+            log.warn({ logGroup: g.logGroupName }, 'The log group\'s account could not be read from DescribeLogGroups; its records carry no account unless `account` is set on the group.');
+          }
+        } catch (error) {
+          this.stats.counters.error('SEAM_ERR_SOURCE_API');
+          log.warn({ logGroup: g.logGroupName, error }, 'DescribeLogGroups failed: the group is read without an account. Set `account` on the log group, or allow logs:DescribeLogGroups.');
+          this.accounts.set(g.logGroupName, null);
+        }
+      }
+      const account = this.accounts.get(g.logGroupName);
+      if (account) g.account = account;
     }
   }
 
