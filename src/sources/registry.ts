@@ -249,7 +249,7 @@ function buildFileCollector(name: string, config: FileSourceConfig, ctx: Collect
         emitted += batch.length;
         batch = [];
       };
-      for await (const item of readFiles(config.paths, { maxRecordBytes: config.maxRecordBytes, readChunkBytes: config.readChunkBytes, ...(config.cluster ? { cluster: config.cluster } : {}) })) {
+      for await (const item of readFiles(config.paths, { maxRecordBytes: config.maxRecordBytes, readChunkBytes: config.readChunkBytes, ...(config.cluster ? { cluster: config.cluster } : {}), ...(config.account ? { account: config.account } : {}) })) {
         if (signal.aborted) break;
         received++;
         const key = item.meta.origin ?? null;

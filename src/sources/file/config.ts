@@ -13,6 +13,11 @@ export const FileSourceConfig = z
       .describe('Records larger than this are dead-lettered as oversized (with their byte range) instead of parsed.'),
     readChunkBytes: z.number().int().positive().default(256 * 1024).describe('Read buffer size per file.'),
     cluster: z.string().optional().describe('EKS cluster name to attribute records to when the record does not say.'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional()
+      .describe("AWS account id to attribute records to when the record does not say: set it with `cluster` for an audit log export, so on Kafka the cluster's signals share its account's key."),
   })
   .describe('Reads JSONL, JSON arrays, CloudTrail S3 exports ({"Records": [...]}), CloudTrail LookupEvents output (aws cloudtrail lookup-events, handed on oldest first), CloudWatch Logs exports and filter-log-events output, CloudTrail records as EventBridge delivers them (detail-type "AWS API Call via CloudTrail" and the other CloudTrail detail-types), Kubernetes audit EventList documents, gzipped or not.');
 export type FileSourceConfig = z.infer<typeof FileSourceConfig>;

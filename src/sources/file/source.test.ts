@@ -29,6 +29,16 @@ beforeAll(async () => {
 });
 
 describe('file source', () => {
+  it('attributes every record to the configured cluster and account (an audit export names neither)', async () => {
+    await writeFile(join(dir, 'attributed.jsonl'), JSON.stringify(ct('a')) + '\n' + JSON.stringify(ct('b')) + '\n');
+    const out: FileItem[] = [];
+    for await (const it of readFiles([join(dir, 'attributed.jsonl')], { maxRecordBytes: 4096, cluster: 'prod', account: '111122223333' })) out.push(it);
+    expect(out.map((i) => [i.meta.cluster, i.meta.account])).toEqual([
+      ['prod', '111122223333'],
+      ['prod', '111122223333'],
+    ]);
+  });
+
   it('reads a gzipped CloudTrail S3 export the same as the plain one', async () => {
     const doc = JSON.stringify({ Records: [ct('a'), ct('b'), ct('c')] });
     await writeFile(join(dir, 'plain.json'), doc);

@@ -15,6 +15,8 @@ export interface FileReadOptions {
   maxRecordBytes: number;
   readChunkBytes?: number;
   cluster?: string;
+  /** AWS account id the records are attributed to when they do not say (a cluster's audit export). */
+  account?: string;
   /** Called after every chunk with bytes consumed so far (compressed bytes for gzip files). */
   onProgress?: (bytesRead: number) => void;
   now?: () => string;
@@ -153,6 +155,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   const baseMeta = (origin: string): RawMeta => {
     const m: RawMeta = { collector: 'file', receivedAt, origin };
     if (opts.cluster) m.cluster = opts.cluster;
+    if (opts.account) m.account = opts.account;
     return m;
   };
 
