@@ -240,18 +240,23 @@ export function nordicsnow(repo: Repo): SampleSet {
   return { name: 'nordicsnow', from: repo.label, samples, skipped };
 }
 
-/** jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, suspicious scenarios (all positive); an array is one sample per record. */
+/**
+ * jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, suspicious scenarios (all positive). A
+ * file is one scenario, so one sample, caught when an alert cites any of its records: an array is a sequence
+ * (access-denied-sequence.json: three refused IAM reads in two minutes from one address), not separate samples.
+ */
 export function jfrance(repo: Repo): SampleSet {
   const skipped = new Map<string, number>();
   const samples: Sample[] = [];
   for (const f of repo.list('evidence/synthetic').filter((p) => p.endsWith('.json'))) {
     const doc = JSON.parse(repo.read(f)) as Json;
-    const records = Array.isArray(doc) ? doc : [doc];
-    const base = f.split('/').pop()!.replace(/\.json$/, '');
-    records.forEach((r, i) => {
-      if (!isObj(r)) return bump(skipped, 'not a JSON object');
-      samples.push({ sourceRule: base, name: records.length > 1 ? `${base}#${i + 1}` : base, positive: true, kind: 'cloudtrail', records: [r] });
+    const records = (Array.isArray(doc) ? doc : [doc]).filter((r): r is Obj => {
+      if (isObj(r)) return true;
+      bump(skipped, 'not a JSON object');
+      return false;
     });
+    const base = f.split('/').pop()!.replace(/\.json$/, '');
+    if (records.length > 0) samples.push({ sourceRule: base, name: base, positive: true, kind: 'cloudtrail', records });
   }
   return { name: 'jfrance', from: repo.label, samples, skipped };
 }
