@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asnCsvKey, bundledAsnCsv, decodeAsnTable, loadAsnTable, lookupAsn, parseAsnCsv, writeAsnTableCopy, type AsnTable } from './networks.ts';
+import { asn6DatabaseError, asnCsvKey, bundledAsnCsv, bundledAsnLookup, decodeAsnTable, loadAsnTable, lookupAsn, lookupAsn6, parseAsn6Csv, parseAsnCsv, writeAsnTableCopy, type AsnTable } from './networks.ts';
 
 // A small table in the bundled file's shape (start,end,asn,org; an org with a comma is quoted).
 const CSV = ['16777216,16777471,13335,"Cloudflare, Inc."', '16778240,16779263,38803,Gtelecom Pty Ltd', '50331648,67108863,16509,"Amazon.com, Inc."', '67108864,67109119,16509,Amazon.com Inc. (2)', ''].join('\n');
@@ -98,5 +98,40 @@ describe("the build's copy of the ASN table (dist/data/asn-ipv4.bin, ADR 0013)",
     }
     expect(lookupAsn(copy, '52.95.110.1')?.asn).toBe(16509);
     expect(lookupAsn(copy, '8.8.8.8')?.org).toBe(parsed.orgs.get(15169));
+  });
+});
+
+describe('the IPv6 table (asn-ipv6-num.csv)', () => {
+  const v6 = (text: string): bigint => {
+    // Test helper: a full 8-group address to its 128-bit value.
+    return text.split(':').reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+  };
+  const csv = [
+    [v6('2001:0db8:0000:0000:0000:0000:0000:0000'), v6('2001:0db8:0000:0000:0000:0000:0000:002f'), 64500, 'Sub-64 One'],
+    [v6('2001:0db8:0000:0000:0000:0000:0000:0030'), v6('2001:0db8:0000:0000:0000:0000:0000:0030'), 64501, '"Single, Address"'],
+    [v6('2001:0db8:0000:0000:0000:0000:0000:0031'), v6('2001:0db8:0000:ffff:ffff:ffff:ffff:ffff'), 64500, 'Sub-64 One'],
+    [v6('2a05:d000:0000:0000:0000:0000:0000:0000'), v6('2a05:d07f:ffff:ffff:ffff:ffff:ffff:ffff'), 16509, 'Amazon.com, Inc.'],
+  ]
+    .map((r) => r.join(','))
+    .join('\n');
+  const t = parseAsn6Csv(csv + '\nnot,a,line\n');
+
+  it('reads 128-bit bounds exactly, below /64 too, and skips lines whose bounds are not numbers', () => {
+    expect(t.asns.length).toBe(4);
+    expect(lookupAsn6(t, '2001:db8::2f')).toEqual({ asn: 64500, org: 'Sub-64 One' });
+    expect(lookupAsn6(t, '2001:db8::30')).toEqual({ asn: 64501, org: 'Single, Address' });
+    expect(lookupAsn6(t, '2001:db8::31')?.asn).toBe(64500);
+    expect(lookupAsn6(t, '2001:db8:0:ffff:ffff:ffff:ffff:ffff')?.asn).toBe(64500);
+    expect(lookupAsn6(t, '2001:db8:1::')).toBeUndefined(); // past the range's end
+    expect(lookupAsn6(t, '2a05:d014:abc::1')?.asn).toBe(16509);
+    expect(lookupAsn6(t, '2000::1')).toBeUndefined(); // before the first range
+    expect(lookupAsn6(t, '10.0.0.1')).toBeUndefined(); // not IPv6
+  });
+
+  it('the bundled table places Amazon, another provider and unannounced space', () => {
+    expect(bundledAsnLookup('2600:1f18:4a3:6f00::7')?.asn).toBeOneOf([16509, 14618]);
+    expect(bundledAsnLookup('2a01:4f8:1c1c::1')?.asn).toBe(24940);
+    expect(bundledAsnLookup('2001:db8::1')).toBeUndefined();
+    expect(asn6DatabaseError()).toBeUndefined();
   });
 });

@@ -53,7 +53,12 @@ describe('networks', () => {
     for (const ip of [EC2_IP, EC2_OTHER, NAT]) expect(networkOf(ip, bundledAsnLookup)?.aws).toBe(true);
     for (const ip of [OFFICE, HOME, ABROAD, ATTACKER]) expect(networkOf(ip, bundledAsnLookup)).toMatchObject({ aws: false, key: expect.stringMatching(/^AS\d+$/) });
     expect(networkOf(OFFICE, undefined)).toEqual({ key: '62.226.0.0/16', label: '62.226.0.0/16', aws: undefined, private: false });
-    expect(networkOf('2a05:d014::1', bundledAsnLookup)).toMatchObject({ key: '2a05:d014:0::/48', aws: undefined });
+    // IPv6 from the package's IPv6 table: Amazon's (eu-central-1), a hosting provider's, unannounced space; /48 without the database.
+    expect(networkOf('2a05:d014::1', bundledAsnLookup)).toMatchObject({ key: 'AS16509', aws: true });
+    expect(networkOf('2a01:4f8:1c1c::1', bundledAsnLookup)).toMatchObject({ key: 'AS24940', aws: false });
+    expect(networkOf('2001:db8::7', bundledAsnLookup)).toMatchObject({ key: '2001:db8:0::/48', aws: false });
+    expect(networkOf('2a05:d014::1', undefined)).toMatchObject({ key: '2a05:d014:0::/48', aws: undefined });
+    expect(networkOf('fd12:3456::1', bundledAsnLookup)?.private).toBe(true);
     expect(networkOf('10.0.3.4', bundledAsnLookup)?.private).toBe(true);
     expect(networkOf('s3.amazonaws.com', bundledAsnLookup)).toBeUndefined();
   });
@@ -162,7 +167,7 @@ describe('instance credentials used outside AWS', () => {
     ];
     expect(run(own, id)).toEqual([]);
   });
-  it('medium: an IPv6 address it cannot place, with a script user agent; nothing with the instance’s agent', () => {
+  it('high: an IPv6 address outside AWS (the IPv6 table places it), as for IPv4; nothing with the instance’s agent', () => {
     const alerts = run(
       [
         call(instance, 'UpdateInstanceInformation', 1, '2600:1f14:abc:1::10', { source: 'ssm.amazonaws.com', userAgent: SSM_UA }),
@@ -170,6 +175,11 @@ describe('instance credentials used outside AWS', () => {
       ],
       id,
     );
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high']);
+    expect(alerts[0]!.summary).toContain('AS24940');
+  });
+  it('medium: an IPv6 address it cannot place (no database), with a script user agent', () => {
+    const alerts = run([call(instance, 'ListBuckets', 2, '2a01:4f8:1c1c::1', { source: 's3.amazonaws.com', userAgent: 'python-requests/2.32.3' })], id, { asnDatabase: false });
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
   });
   it('without the database (asnDatabase: false) the address alone is not enough, a script user agent from IPv4 still is not', () => {

@@ -9,11 +9,11 @@
  * switched places 3 times within 10 minutes (A → B → A → B), i.e. has gone back to a place it had left, twice.
  * A place is the address's network operator (AS, from the bundled ASN table), so a proxy service, a carrier's NAT
  * or a dual-stack ISP spreading one browser's calls over many ranges stays one place; where the table has no
- * answer (IPv6, no database) it is the /24 or /64; IPv4 and IPv6 are followed apart. Calls the console makes inside AWS
+ * answer (no database, unannounced space) it is the /24 or /64; IPv4 and IPv6 are followed apart. Calls the console makes inside AWS
  * (no address, invokedBy), through VPC endpoints (private addresses, vpcEndpointId) and AWS CloudShell (console
  * credentials forwarded to a shell on AWS's network, user agent exec-env/CloudShell) are left out. One alert per
  * session. Not told apart: an office balancing each connection over two internet providers (two operators); a
- * thief on IPv6 while the owner stays on IPv4 without the table.
+ * thief on IPv6 while the owner stays on IPv4 (the families are followed apart).
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -83,7 +83,7 @@ export const consoleSessionShared: NativeDetection<State> = {
     const place = net.asn !== undefined ? `as:${net.asn}` : placeOf(ip);
     if (place === undefined || state.alerted.get(key) !== undefined) return [];
     const t = timeOf(event);
-    // IPv4 and IPv6 are followed apart (a dual-stack browser uses both; the table places only IPv4).
+    // IPv4 and IPv6 are followed apart (a dual-stack browser uses both, often through different operators).
     const runKey = `${key}|${ip.includes(':') ? '6' : '4'}`;
     const runs = (state.runs.get(runKey) ?? []).filter((r) => r.lastMs > t - WINDOW_MS && r.firstMs <= t);
     const last = runs[runs.length - 1];

@@ -10,7 +10,7 @@
  * Also, at medium: the session alternating between two AWS addresses (its keys used from another EC2 host
  * while the instance keeps using them), a second AWS address bringing a CLI or script the instance never used
  * within hours of its own calls, the session used with a macOS user agent from an AWS address (a
- * workstation behind a cloud VPN or proxy), and, where the address cannot be placed (IPv6, no database), the
+ * workstation behind a cloud VPN or proxy), and, where the address cannot be placed (no database), the
  * session used by a script, an attack tool or a macOS desktop.
  */
 import type { SeamEvent } from '../../core/envelope.ts';

@@ -38,6 +38,10 @@ describe('Kubernetes node identity used from another AWS address', () => {
     expect(runNative(id, [...beats(nodeA, NAT_IP, '12:00:00', 60), req(nodeA, '10.0.3.4', t('13:10:00')), req(nodeA, ATTACKER_IP, t('13:11:00'))])).toEqual([]);
   });
 
+  it('leaves IPv6 alone (a VPC’s IPv6 addresses are Amazon’s global ones)', () => {
+    expect(runNative(id, [...beats(nodeA, '2600:1f14:abc:1::10', '12:00:00', 60), req(nodeA, '2600:1f14:abc:2::99', t('13:10:00'), 200, 'get', 'secrets')])).toEqual([]);
+  });
+
   it('judges nothing in the node’s first half hour, and learns nothing from refused requests', () => {
     expect(runNative(id, [req(nodeA, NAT_IP, t('12:00:00')), req(nodeA, OTHER_EC2, t('12:10:00'))])).toEqual([]);
     expect(runNative(id, [...beats(nodeA, NAT_IP, '12:00:00', 60), req(nodeA, OTHER_EC2, t('13:05:00'), 403), req(nodeA, OTHER_EC2, t('13:06:00'))])).toHaveLength(1);

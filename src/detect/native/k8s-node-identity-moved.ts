@@ -53,7 +53,8 @@ export const k8sNodeIdentityMoved: NativeDetection<State> = {
     const code = obj(event.responseStatus)?.code;
     if (typeof code === 'number' && code >= 400) return [];
     const ip = connectionAddress(event);
-    if (ip === undefined) return [];
+    // IPv6 teaches and judges nothing: a VPC's IPv6 addresses are Amazon's global ones, seen from inside the VPC too.
+    if (ip === undefined || ip.includes(':')) return [];
     // Keyed by cluster, not account (see k8s-sa-token-from-unknown-aws-address.ts).
     const cluster = event.seam.cluster ?? 'unknown';
     const t = timeOf(event);

@@ -52,6 +52,11 @@ describe('Kubernetes service-account token used from an AWS address the cluster 
     expect(runNative(id, [...beats, { ...stolen, seam: noAccount } as SeamEvent])).toHaveLength(1);
   });
 
+  it('leaves IPv6 alone: in an IPv6 cluster each pod reaches the API server from an Amazon IPv6 address of its own', () => {
+    // 2600:1f14::/32 is Amazon's (us-west-2): a VPC's IPv6 space, which no node of the cluster used.
+    expect(runNative(id, [...nodeBeats('2600:1f14:abc:1::10', '12:00:00', 120), request('2600:1f14:abc:1:8f00::5', t('14:20:00')), request('2600:1f14:abc:2:9a00::7', t('14:21:00'))])).toEqual([]);
+  });
+
   it('does not learn an address from a node request the API server refused', () => {
     const refused = nodeBeats(OTHER_EC2, '13:00:00', 20).map((e) => ({ ...e, responseStatus: { metadata: {}, code: 403 } }) as SeamEvent);
     expect(runNative(id, [...nodeBeats('10.0.142.21', '12:00:00', 120), ...refused, request(OTHER_EC2, t('14:20:00'))])).toHaveLength(1);

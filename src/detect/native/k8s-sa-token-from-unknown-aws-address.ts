@@ -16,7 +16,8 @@
  * One alert per cluster, service account and address, and again only 24 h of event time after the last one; each
  * request counts at one stage (countedStage). The address is the connection's (util.ts connectionAddress). State is
  * keyed by cluster name alone (two clusters of one name in two accounts share what they learned: quieter, not
- * noisier). Not judged: IPv6 (the ASN table places only IPv4), private addresses (a peered VPC or a transit gateway
+ * noisier). Not judged: IPv6 (a VPC's IPv6 addresses are Amazon's global ones: each pod of an IPv6 cluster has
+ * its own, which no node used), private addresses (a peered VPC or a transit gateway
  * reaching the private endpoint looks like the cluster's own VPC), and an attacker's instance behind the cluster's
  * own NAT gateway. Pods that leave through an address no kubelet uses (custom networking with external SNAT to
  * other NAT gateways, an egress gateway with its own Elastic IP, a proxy set for pods only) need `egressCidrs`.
@@ -86,6 +87,10 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
       return [];
     }
     if (state.nodeAddresses.has(where + '|' + ip)) return [];
+    // IPv6 is not judged: a VPC's IPv6 addresses are Amazon's global ones, so in an IPv6 cluster every pod
+    // reaching the API server through the cluster's own network interfaces has a "public Amazon" address of
+    // its own, which no node used.
+    if (ip.includes(':')) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];

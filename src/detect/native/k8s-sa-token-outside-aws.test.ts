@@ -49,8 +49,15 @@ describe('Kubernetes service-account token used from outside AWS', () => {
   it('stays quiet for configured egress, unplaceable addresses, and the RequestReceived stage', () => {
     expect(runNative(id, [request([ATTACKER_IP])], { graph: { clusters: [{ name: CLUSTER, egressCidrs: ['198.51.100.0/24'] }] } })).toEqual([]);
     expect(runNative(id, [request([ATTACKER_IP])], { config: { asnDatabase: false } })).toEqual([]);
-    expect(runNative(id, [request(['2001:db8::7'])])).toEqual([]);
+    expect(runNative(id, [request(['2600:1f18:4a3:6f00::7'])])).toEqual([]); // Amazon's IPv6 (us-east-1)
+    expect(runNative(id, [request(['2a01:4f8:1c1c::1'])], { config: { asnDatabase: false } })).toEqual([]); // IPv6 without the database
     expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), sa, { stage: 'RequestReceived' })])).toEqual([]);
+  });
+
+  it('judges an IPv6 connection address by the IPv6 table like an IPv4 one', () => {
+    const alerts = runNative(id, [request(['2a01:4f8:1c1c::1'])]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain('AS24940');
   });
 
   it('counts each request at one stage: a watch when it ends, an exec session when it opens', () => {

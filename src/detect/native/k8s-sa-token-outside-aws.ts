@@ -74,7 +74,7 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
   level: 'medium',
   tags: ['attack.credential-access', 'attack.t1528', 'attack.initial-access', 'attack.t1078.004', 'attack.defense-evasion', 'attack.t1550.001'],
   description:
-    'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public IPv4 address that the bundled ASN table places outside Amazon’s networks and that is not a configured egress CIDR of the cluster. Pods reach the API server from their VPC or, through a public endpoint, from their node’s or NAT gateway’s AWS address; a token used from anywhere else was taken out of the cluster.',
+    'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks and that is not a configured egress CIDR of the cluster. Pods reach the API server from their VPC or, through a public endpoint, from their node’s or NAT gateway’s AWS address; a token used from anywhere else was taken out of the cluster.',
   triage:
     'Which service account, from which address, and what it did (the request here; the address’s other requests in both planes). Find where the token leaked (a pod exec’d into, a Secret of type service-account-token, a CI log, a kubeconfig). Rotate: delete the token Secret, or for bound tokens delete the pods using it or recreate the service account. Controllers that run outside AWS on purpose (Argo CD managing a remote cluster, CI runners): list their egress as the cluster’s egressCidrs.',
   createState: (c: NativeConfig): State => ({ reported: boundedLru(c.maxStateEntries) }),
@@ -88,7 +88,7 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
     const cluster = event.seam.cluster ?? 'unknown';
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
-    // Only an address Seam can place outside AWS counts: private, Amazon's, IPv6 or unknown without a database stay quiet.
+    // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
     const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + ip;
     if (!dueReport(state.reported, key, timeOf(event))) return [];

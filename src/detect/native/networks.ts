@@ -9,8 +9,10 @@
  * ranges" (it also counts CloudFront and Amazon's corporate ranges as Amazon's: the safe side for a
  * detection that fires on "outside AWS"). Refresh: `npm update @ip-location-db/asn` (published daily).
  *
- * IPv4 only: for IPv6 addresses the lookup answers `undefined` ("cannot tell"), and detections fall back
- * to a /48 prefix as the network and to other evidence for the AWS question.
+ * IPv6 from the package's IPv6 table (`asn-ipv6-num.csv`, ~100k ranges), loaded the first time an IPv6
+ * address is asked about (~0.2 s once per process; IPv4-only deployments never load it). Without it (no
+ * database, or it cannot be read) IPv6 addresses fall back to their /48 prefix as the network and to other
+ * evidence for the AWS question.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,6 +69,105 @@ export interface AsnTable {
 
 let table: AsnTable | null | undefined;
 let tableError: string | undefined;
+
+/** IPv6 ranges: each bound as two 64-bit halves, sorted by start; ASNs and organisations as in the IPv4 table. */
+export interface Asn6Table {
+  startHi: BigUint64Array;
+  startLo: BigUint64Array;
+  endHi: BigUint64Array;
+  endLo: BigUint64Array;
+  asns: Uint32Array;
+  orgs: AsnOrgs;
+}
+
+let table6: Asn6Table | null | undefined;
+let table6Error: string | undefined;
+
+const LOW64 = (1n << 64n) - 1n;
+
+/** Parses `asn-ipv6-num.csv` (`start,end,asn,org`, 128-bit decimal bounds, sorted by start). */
+export function parseAsn6Csv(text: string): Asn6Table & { orgs: Map<number, string> } {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  const startHi = new BigUint64Array(lines + 1);
+  const startLo = new BigUint64Array(lines + 1);
+  const endHi = new BigUint64Array(lines + 1);
+  const endLo = new BigUint64Array(lines + 1);
+  const asns = new Uint32Array(lines + 1);
+  const orgs = new Map<number, string>();
+  let n = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let eol = text.indexOf('\n', pos);
+    if (eol < 0) eol = text.length;
+    const c1 = text.indexOf(',', pos);
+    const c2 = text.indexOf(',', c1 + 1);
+    const c3 = text.indexOf(',', c2 + 1);
+    if (c1 > pos && c2 > c1 && c2 < eol) {
+      try {
+        const start = BigInt(text.slice(pos, c1));
+        const end = BigInt(text.slice(c1 + 1, c2));
+        const asn = Number(text.slice(c2 + 1, c3 > 0 && c3 < eol ? c3 : eol));
+        startHi[n] = start >> 64n;
+        startLo[n] = start & LOW64;
+        endHi[n] = end >> 64n;
+        endLo[n] = end & LOW64;
+        asns[n] = asn;
+        if (c3 > 0 && c3 < eol && !orgs.has(asn)) orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
+        n++;
+      } catch {
+        // A line whose bounds are not integers is skipped, like one without enough fields.
+      }
+    }
+    pos = eol + 1;
+  }
+  return { startHi: startHi.subarray(0, n), startLo: startLo.subarray(0, n), endHi: endHi.subarray(0, n), endLo: endLo.subarray(0, n), asns: asns.subarray(0, n), orgs };
+}
+
+/** The two 64-bit halves of an IPv6 address (not an IPv4-mapped one: that is its IPv4 address). */
+function ipv6Halves(ip: string): [bigint, bigint] | undefined {
+  const a = parseAddress(ip);
+  if (a === undefined || a.kind() !== 'ipv6') return undefined;
+  const parts = (a as { parts: number[] }).parts;
+  let hi = 0n;
+  let lo = 0n;
+  for (let i = 0; i < 4; i++) hi = (hi << 16n) | BigInt(parts[i]!);
+  for (let i = 4; i < 8; i++) lo = (lo << 16n) | BigInt(parts[i]!);
+  return [hi, lo];
+}
+
+/** `t`'s answer for an IPv6 address. */
+export function lookupAsn6(t: Asn6Table, ip: string): AsnInfo | undefined {
+  const h = ipv6Halves(ip);
+  if (h === undefined) return undefined;
+  const [hi, lo] = h;
+  let l = 0;
+  let r = t.asns.length - 1;
+  // The last range starting at or before the address.
+  while (l <= r) {
+    const mid = (l + r) >>> 1;
+    const sh = t.startHi[mid]!;
+    if (sh < hi || (sh === hi && t.startLo[mid]! <= lo)) l = mid + 1;
+    else r = mid - 1;
+  }
+  if (r < 0) return undefined;
+  const eh = t.endHi[r]!;
+  if (eh < hi || (eh === hi && t.endLo[r]! < lo)) return undefined;
+  const asn = t.asns[r]!;
+  return { asn, org: t.orgs.get(asn) ?? '' };
+}
+
+/** The bundled IPv6 table, once per process, the first time an IPv6 address is looked up. */
+function loadTable6(): Asn6Table | null {
+  if (table6 !== undefined) return table6;
+  try {
+    table6 = parseAsn6Csv(readFileSync(createRequire(import.meta.url).resolve('@ip-location-db/asn/asn-ipv6-num.csv'), 'utf8'));
+  } catch (e) {
+    table6Error = (e as Error).message;
+    table6 = null;
+  }
+  return table6;
+}
 
 /** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays. */
 export function parseAsnCsv(text: string): AsnTable & { orgs: Map<number, string> } {
@@ -266,6 +367,12 @@ export function asnDatabaseError(): string | undefined {
   return tableError;
 }
 
+/** Why the bundled IPv6 table could not be read, if it could not (loads it). */
+export function asn6DatabaseError(): string | undefined {
+  loadTable6();
+  return table6Error;
+}
+
 /** `t`'s answer for an IPv4 address. */
 export function lookupAsn(t: AsnTable, ip: string): AsnInfo | undefined {
   const n = ipv4ToInt(ip);
@@ -282,9 +389,13 @@ export function lookupAsn(t: AsnTable, ip: string): AsnInfo | undefined {
   return { asn, org: t.orgs.get(asn) ?? '' };
 }
 
-/** The bundled database's answer for an IPv4 address. */
+/** The bundled database's answer for an IPv4 or IPv6 address. */
 export const bundledAsnLookup: AsnLookup = (ip) => {
-  if (ipv4ToInt(ip) === undefined) return undefined;
+  if (ipv4ToInt(ip) === undefined) {
+    if (!ip.includes(':')) return undefined;
+    const t6 = loadTable6();
+    return t6 === null ? undefined : lookupAsn6(t6, ip);
+  }
   const t = loadTable();
   return t === null ? undefined : lookupAsn(t, ip);
 };
@@ -312,14 +423,17 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
   const v4 = a.kind() === 'ipv4';
   const priv = isPrivateIp(ip) || (v4 ? /^(127|169\.254)\./.test(ip) : /^(fe80:|::1$)/i.test(ip));
   if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
-  const hit = v4 && lookup !== undefined ? lookup(ip) : undefined;
+  const hit = lookup !== undefined ? lookup(ip) : undefined;
   if (hit !== undefined) {
     const aws = amazonAsns.includes(hit.asn);
     return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
   }
   const p = prefixOf(ip);
-  // A public IPv4 address no AS announces is not one of Amazon's; without a database (or for IPv6) we cannot tell.
-  return { key: p, label: p, aws: v4 && lookup !== undefined && table !== null ? false : undefined, private: false };
+  // A public address no AS announces is not one of Amazon's; without a database (or its IPv6 table) we cannot tell.
+  // Only unique local (fc00::/7) and link-local IPv6 are private above; other non-global space (documentation,
+  // 6to4 relays, multicast) is announced by nobody and then counts as outside AWS, like unannounced IPv4.
+  const known = lookup !== undefined && (v4 ? table !== null : lookup !== bundledAsnLookup || table6 !== null);
+  return { key: p, label: p, aws: known ? false : undefined, private: false };
 }
 
 /** `networkOf` for a canonical IPv4 address `ip` (its number `n`): the same answers, read from the number. */
