@@ -45,6 +45,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  h3llka1serSigma,
   isObj,
   jfrance,
   nordicsnow,
@@ -53,7 +54,10 @@ import {
   pantherGuardDuty,
   pantherK8s,
   pypantherCloudTrail,
+  scannerCloudTrail,
+  stratusAws,
   umerJidda,
+  wazuhCloudTrail,
   type Json,
   type Obj,
   type Repo,
@@ -87,11 +91,12 @@ if (!Number.isInteger(GAP_DAYS) || GAP_DAYS < 1) {
 const BASE_MS = Date.UTC(2025, 0, 1, 12);
 
 function findRepo(slug: string): Repo | undefined {
-  for (const d of DATA) {
-    const r = openRepo(d, slug);
-    if (r) return r;
-  }
-  return undefined;
+  return findRepos(slug)[0];
+}
+
+/** Every copy of a repository under the data folders, in --data order. */
+function findRepos(slug: string): Repo[] {
+  return DATA.flatMap((d) => openRepo(d, slug) ?? []);
 }
 
 /** Every set, in a fixed order; a set whose repository is missing yields a note instead. */
@@ -124,6 +129,22 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   if (uj) {
     if (want('umerjidda')) sets.push(umerJidda(uj));
   } else missing.push('UmerJidda/cloud-threat-detection-response-lab-aws-splunk (umerjidda)');
+  const stratus = findRepo('DataDog/stratus-red-team');
+  if (stratus) {
+    if (want('stratus-aws')) sets.push(stratusAws(stratus));
+  } else missing.push('DataDog/stratus-red-team (stratus-aws)');
+  const scanner = findRepos('scanner-inc/detection-rules-aws-cloudtrail');
+  if (scanner.length) {
+    if (want('scanner')) sets.push(scannerCloudTrail(scanner));
+  } else missing.push('scanner-inc/detection-rules-aws-cloudtrail (scanner)');
+  const h3 = findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab');
+  if (h3) {
+    if (want('h3llka1ser-sigma')) sets.push(h3llka1serSigma(h3));
+  } else missing.push('H3llKa1ser/AWS-Detection-Engineering-Lab (h3llka1ser-sigma)');
+  const wazuh = findRepo('wazuh/wazuh');
+  if (wazuh) {
+    if (want('wazuh-cloudtrail')) sets.push(wazuhCloudTrail(wazuh));
+  } else missing.push('wazuh/wazuh (wazuh-cloudtrail)');
   return { sets, missing };
 }
 

@@ -289,3 +289,120 @@ export function umerJidda(repo: Repo): SampleSet {
   }
   return { name: 'umerjidda', from: repo.label, samples, skipped };
 }
+
+/**
+ * DataDog/stratus-red-team: docs/detonation-logs/aws.<technique>.json, the CloudTrail records one detonation of each
+ * AWS technique left (a JSON array); one positive sample per technique, caught when an alert cites any of its records.
+ */
+export function stratusAws(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const f of repo.list('docs/detonation-logs').filter((p) => /\/aws\.[^/]+\.json$/.test(p))) {
+    const doc = JSON.parse(repo.read(f)) as Json;
+    const records = (Array.isArray(doc) ? doc : [doc]).filter(isObj);
+    if (records.length === 0) {
+      bump(skipped, 'no records');
+      continue;
+    }
+    const technique = f.split('/').pop()!.replace(/\.json$/, '');
+    samples.push({ sourceRule: technique, name: technique, positive: true, kind: 'cloudtrail', records });
+  }
+  return { name: 'stratus-aws', from: repo.label, samples, skipped };
+}
+
+/**
+ * scanner-inc/detection-rules-aws-cloudtrail: each rule's inline `tests` (dataset_inline: one JSON event a line;
+ * expected_detection_result true/false), one sample per test. Several copies may be given (the `fetch` snapshot and
+ * files rebuilt from newer text); a later copy's file replaces an earlier one's of the same path. Scanner's ingest
+ * fields (`%ingest.*`, `@scnr.*`) are not part of the record; its `timestamp` becomes eventTime when the record has
+ * none (it is when the event happened, and keeps a test's records in order).
+ */
+export function scannerCloudTrail(repos: Repo[]): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const files = new Map<string, Repo>();
+  for (const r of repos) for (const f of r.list('rules').filter((p) => p.endsWith('.yml'))) files.set(f, r);
+  for (const [f, repo] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    const doc = parseYaml(repo.read(f)) as Obj | null;
+    const tests = isObj(doc) && Array.isArray(doc.tests) ? doc.tests : [];
+    if (tests.length === 0) {
+      bump(skipped, 'rule without tests');
+      continue;
+    }
+    const rule = f.split('/').pop()!.replace(/\.yml$/, '');
+    for (const t of tests) {
+      if (!isObj(t) || typeof t.expected_detection_result !== 'boolean' || typeof t.dataset_inline !== 'string') {
+        bump(skipped, 'test without expected_detection_result or dataset_inline');
+        continue;
+      }
+      const records: Obj[] = [];
+      for (const line of t.dataset_inline.split('\n')) {
+        if (!line.trim()) continue;
+        const r = JSON.parse(line) as Json;
+        if (!isObj(r)) continue;
+        const rec = Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('%') && !k.startsWith('@scnr.') && k !== 'timestamp'));
+        if (rec.eventTime === undefined && typeof r.timestamp === 'string') rec.eventTime = r.timestamp;
+        records.push(rec);
+      }
+      if (records.length === 0) {
+        bump(skipped, 'test without records');
+        continue;
+      }
+      // Oldest first, as a stream would deliver them.
+      records.sort((a, b) => String(a.eventTime ?? '').localeCompare(String(b.eventTime ?? '')));
+      samples.push({ sourceRule: rule, name: String(t.name ?? '?'), positive: t.expected_detection_result, kind: 'cloudtrail', records });
+    }
+  }
+  return { name: 'scanner', from: repos.map((r) => r.label).join(' + '), samples, skipped };
+}
+
+/**
+ * H3llKa1ser/AWS-Detection-Engineering-Lab: the hand-written expectations of its Sigma lab rules (tests/sigma/test_sigma.py:
+ * a full CloudTrail base event with each case's fields changed, and whether the rule must match), as
+ * tests/sigma/expectations.json ([{rule, name, expected, record}], rebuilt from the test file's text).
+ */
+export function h3llka1serSigma(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const doc = JSON.parse(repo.read('tests/sigma/expectations.json')) as Json;
+  for (const c of Array.isArray(doc) ? doc : []) {
+    if (!isObj(c) || typeof c.expected !== 'boolean' || !isObj(c.record)) {
+      bump(skipped, 'case without expected or record');
+      continue;
+    }
+    samples.push({ sourceRule: String(c.rule), name: String(c.name), positive: c.expected, kind: 'cloudtrail', records: [c.record] });
+  }
+  return { name: 'h3llka1ser-sigma', from: repo.label, samples, skipped };
+}
+
+/** Alert level from which a Wazuh rule marks something worth a look (its levels 0-6 are successes, system notices and user errors). */
+const WAZUH_NOTABLE_LEVEL = 7;
+
+/**
+ * wazuh/wazuh ruleset/testing/tests/aws_cloudtrail.ini: wazuh-logtest cases, each one or more log lines
+ * ({"integration":"aws","aws":{CloudTrail record}}) with the alert level Wazuh expects; positive when the level is
+ * 7 or more. The fields Wazuh's aws-s3 module adds to the record (source, source_ip_address, aws_account_id) are left out.
+ */
+export function wazuhCloudTrail(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const text = repo.read('ruleset/testing/tests/aws_cloudtrail.ini');
+  for (const block of text.split(/\n(?=\[)/)) {
+    const name = /^\[(.+)\]/.exec(block.trim())?.[1];
+    const alert = Number(/^alert\s*=\s*(\d+)/m.exec(block)?.[1]);
+    const rule = /^rule\s*=\s*(\d+)/m.exec(block)?.[1] ?? '?';
+    if (!name || Number.isNaN(alert)) continue;
+    const records: Obj[] = [];
+    for (const m of block.matchAll(/^log \d+ pass = (.+)$/gm)) {
+      const line = JSON.parse(m[1]!) as Json;
+      if (!isObj(line) || !isObj(line.aws)) {
+        bump(skipped, 'log line without an aws record');
+        continue;
+      }
+      records.push(Object.fromEntries(Object.entries(line.aws).filter(([k]) => !['source', 'source_ip_address', 'aws_account_id'].includes(k))));
+    }
+    if (records.length === 0) continue;
+    samples.push({ sourceRule: `rule ${rule} level ${alert}`, name, positive: alert >= WAZUH_NOTABLE_LEVEL, kind: 'cloudtrail', records });
+  }
+  return { name: 'wazuh-cloudtrail', from: repo.label, samples, skipped };
+}
