@@ -20,6 +20,16 @@
  *   - UmerJidda/cloud-threat-detection-response-lab-aws-splunk: sample_logs/cloudtrail/malicious/*.ndjson (positive)
  *     and benign/*.ndjson (negative), one sample per file (a scenario of one or more records, kept together on its
  *     day; caught when a medium+ alert cites any of its records); edge_cases/ left out.
+ *   - DataDog/stratus-red-team: docs/detonation-logs/aws.*.json, the CloudTrail records of one detonation of each AWS
+ *     technique (all positive, one sample per technique).
+ *   - scanner-inc/detection-rules-aws-cloudtrail: each rule's inline `tests` (dataset_inline, expected_detection_result),
+ *     one sample per test; every copy found under the data folders is read, a later folder's file replacing an
+ *     earlier one's of the same path (the `fetch` snapshot is of 2024; newer rules rebuilt from the search index).
+ *     Scanner's ingest fields (`%ingest.*`, `@scnr.*`) are dropped and its `timestamp` becomes eventTime.
+ *   - H3llKa1ser/AWS-Detection-Engineering-Lab: tests/sigma/expectations.json, the hand-written cases of its Sigma lab
+ *     rules (test_sigma.py: a full CloudTrail base event with a few fields changed, and the expected match).
+ *   - wazuh/wazuh: ruleset/testing/tests/aws_cloudtrail.ini, wazuh-logtest cases (the record under `aws`); positive when
+ *     Wazuh's expected alert level is 7 or more, negative below.
  *
  * Method: every record gets a fresh unique event id (suites reuse ids across tests) and each sample its own
  * day (eventTime; the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/
