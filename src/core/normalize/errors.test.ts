@@ -51,6 +51,13 @@ describe('bad input', () => {
     expect(!r.ok && r.error.details.keys).toEqual(['level', 'ts', 'msg', 'path', 'status']);
   });
 
+  it('says which field a cut-down CloudTrail record lacks (a test suite record with eventName but no eventSource)', () => {
+    const r = normalizeLine(JSON.stringify({ eventTime: '2024-05-01T10:00:00Z', eventName: 'PutBucketAcl', userIdentity: { arn: 'arn:aws:iam::111122223333:user/a' }, requestParameters: { bucketName: 'b' } }), meta);
+    expect(code(r)).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
+    expect(!r.ok && r.error.details.missing).toBe('eventSource');
+    expect(!r.ok && r.error.message).toContain('has no eventSource');
+  });
+
   it('explains schema failures with the failing field', () => {
     const rs = lines('bad/schema-violations.jsonl').map((l) => normalizeLine(l, meta));
     expect(rs.map(code)).toEqual(['SEAM_ERR_NORMALIZE_SCHEMA', 'SEAM_ERR_NORMALIZE_TIMESTAMP', 'SEAM_ERR_NORMALIZE_SCHEMA']);

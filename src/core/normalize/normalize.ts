@@ -371,6 +371,16 @@ function eventBridgeDetail(r: Rec): Rec {
 
 function unknownFormat(r: Rec, meta: RawMeta): SeamError {
   const keys = Object.keys(r).slice(0, 12);
+  // A CloudTrail record cut down to its event name (detection test suites, some exports): say what is missing.
+  const half = (r.eventName !== undefined) !== (r.eventSource !== undefined) && (r.userIdentity !== undefined || r.eventTime !== undefined || r.awsRegion !== undefined);
+  if (half) {
+    const missing = r.eventSource === undefined ? 'eventSource' : 'eventName';
+    return new SeamError(
+      'SEAM_ERR_INPUT_UNKNOWN_FORMAT',
+      `record looks like a CloudTrail record but has no ${missing}: Seam needs both eventSource (the service, e.g. iam.amazonaws.com) and eventName to read it (an event name alone does not say which service: CreateUser is IAM's, Transfer Family's, Amazon MQ's…); keys: ${keys.join(', ')}`,
+      { details: { keys, missing, origin: meta.origin } },
+    );
+  }
   return new SeamError(
     'SEAM_ERR_INPUT_UNKNOWN_FORMAT',
     `record matches no known format (k8s audit Event, CloudTrail record or its EventBridge event, GuardDuty finding, Falco alert, seam.runtime/v1); keys: ${keys.join(', ')}`,
