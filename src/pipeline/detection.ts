@@ -10,7 +10,7 @@ import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
 import { createDetectStage, type DetectStage } from './detect-stage.ts';
-import { clusterAccountsOf } from './signal.ts';
+import { clusterAccountsOf, type ClusterAccounts } from './signal.ts';
 
 const log = childLogger('pipeline.detection');
 
@@ -32,7 +32,7 @@ export interface Detection {
   /** Event time without an alert after which an identity's incident closes (ADR 0020); absent: the default. */
   readonly incidentCloseAfterMs?: number;
   /** Cluster → account from seam.yml `identity.clusters`: the normalize role keys a cluster's signals by it. */
-  readonly clusterAccounts: ReadonlyMap<string, string>;
+  readonly clusterAccounts: ClusterAccounts;
 }
 
 export interface DetectionOptions {

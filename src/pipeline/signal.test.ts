@@ -223,6 +223,18 @@ describe('signalKey', () => {
     expect([signalKey(node, accounts), signalKey(sa, accounts)]).toEqual(['111122223333', '111122223333']);
   });
 
+  it('a name configured in two accounts keys by the event\'s own account when it is one of them, and never moves CloudTrail or GuardDuty', () => {
+    const accounts = clusterAccountsOf([{ name: 'prod', account: '111122223333' }, { name: 'prod', account: '444455556666' }]);
+    expect(signalKey(node, accounts)).toBe('111122223333');
+    expect(signalKey(sa, accounts)).toBe('prod'); // names no account: which "prod" it is cannot be told
+    const one = clusterAccountsOf([{ name: 'prod', account: '444455556666' }]);
+    // A CloudTrail EKS call about a cluster named prod in another account stays with the account it names.
+    const ct = { ...ev('ct'), seam: { id: 'ct', source: 'cloudtrail', account: '111122223333', cluster: 'prod' } } as unknown as SeamEvent;
+    expect(signalKey(ct, one)).toBe('111122223333');
+    // An IAM user of another account acting in the configured cluster: the cluster's account.
+    expect(signalKey(node, one)).toBe('444455556666');
+  });
+
   it('without it, falls back to the account the event names, then the cluster (which can split a cluster: the reason to configure it)', () => {
     expect(signalKey(node)).toBe('111122223333');
     expect(signalKey(sa)).toBe('prod');

@@ -284,21 +284,33 @@ export function decodeSignals(value: Buffer): SignalItem[] | undefined {
 }
 
 /**
- * Signals are keyed by AWS account: all cross-plane state for one account lives in one partition. A cluster's
- * events take the account the configuration gives the cluster (seam.yml `identity.clusters[].account`) before
- * the event's own: an audit event names an account only when its record or collector does (the collector's
- * log group account, or the ARN of an IAM-authenticated user), so without it a cluster's service-account
- * requests and its nodes' requests could be keyed apart (ADR 0037 addendum).
+ * Signals are keyed by AWS account: all cross-plane state for one account lives in one partition. CloudTrail
+ * records and GuardDuty findings name their account. A cluster's audit and runtime events name one only when
+ * their collector or record does (the collector's log group account, the sidecar token's binding, the ARN of an
+ * IAM-authenticated user), so without it a cluster's service-account and node requests could be keyed apart
+ * (ADR 0037 addendum): for those, the account the configuration gives the cluster (seam.yml
+ * `identity.clusters[].account`) comes first. A cluster name configured in several accounts is taken from the
+ * event when its account is one of them, and is not used otherwise (two clusters may share a name).
  */
-export function signalKey(e: SeamEvent, clusterAccounts?: ReadonlyMap<string, string>): string {
-  const cluster = e.seam.cluster;
-  return (cluster === undefined ? undefined : clusterAccounts?.get(cluster)) ?? e.seam.account ?? cluster ?? 'unknown';
+export function signalKey(e: SeamEvent, clusterAccounts?: ClusterAccounts): string {
+  const { cluster, account, source } = e.seam;
+  if (cluster !== undefined && (source === 'k8s_audit' || source === 'runtime')) {
+    const configured = clusterAccounts?.get(cluster);
+    if (configured !== undefined) {
+      if (account !== undefined && configured.has(account)) return account;
+      if (configured.size === 1) return configured.values().next().value!;
+    }
+  }
+  return account ?? cluster ?? 'unknown';
 }
 
-/** Cluster → account, from the clusters the configuration names with an account. */
-export function clusterAccountsOf(clusters: readonly { name: string; account?: string | undefined }[] | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const c of clusters ?? []) if (c.account !== undefined) out.set(c.name, c.account);
+/** Cluster name → the accounts the configuration names for a cluster of that name. */
+export type ClusterAccounts = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** Cluster → accounts, from the clusters the configuration names with an account. */
+export function clusterAccountsOf(clusters: readonly { name: string; account?: string | undefined }[] | undefined): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const c of clusters ?? []) if (c.account !== undefined) out.set(c.name, (out.get(c.name) ?? new Set()).add(c.account));
   return out;
 }
 

@@ -9,7 +9,7 @@ import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
 import { eventJson, type EventJson } from '../event-json.ts';
 import { EarlyAlerts } from '../early.ts';
 import { EventBatcher } from '../event-route.ts';
-import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type SignalItem } from '../signal.ts';
+import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type ClusterAccounts, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
@@ -37,7 +37,7 @@ export interface NormalizeRoleOptions {
    */
   partitionsAtOnce?: number;
   /** Cluster → account (seam.yml `identity.clusters`): a cluster's signals are keyed by its account (`signalKey`). */
-  clusterAccounts?: ReadonlyMap<string, string>;
+  clusterAccounts?: ClusterAccounts;
   /** Test hook, called after a batch's outputs are built and before they are produced. */
   beforeProduce?: (batch: ConsumedMessage[]) => Promise<void>;
 }

@@ -47,7 +47,8 @@ describe('AWS calls under throttling', () => {
         region: 'us-east-1',
         endpoint,
         maxAttempts,
-        logGroups: [{ logGroupName: '/aws/eks/prod/cluster', source: 'k8s_audit' }],
+        // With its account named, the group needs no DescribeLogGroups: the stub's requests are all FilterLogEvents.
+        logGroups: [{ logGroupName: '/aws/eks/prod/cluster', source: 'k8s_audit', account: '111122223333' }],
       });
       const logs = new CloudWatchLogs({ ...awsClientOptions(config), credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } });
       const src = new CloudWatchLogsSource(config, {

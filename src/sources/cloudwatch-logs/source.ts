@@ -58,6 +58,9 @@ interface GroupState {
 
 const log = childLogger('source.cloudwatch-logs');
 
+/** How long after a transient DescribeLogGroups failure a group's account is looked up again. */
+const ACCOUNT_RETRY_MS = 5 * 60_000;
+
 /**
  * Reads log groups with FilterLogEvents, each poll covering [watermark − lookback, now]; events whose
  * id is already in the checkpoint are skipped, so late arrivals are caught and nothing is emitted
@@ -70,8 +73,10 @@ export class CloudWatchLogsSource {
   private groups: GroupState[] = [];
   private joined = false;
   private announced = false;
-  /** Accounts learned from DescribeLogGroups, by group name (null: looked up, none found). */
+  /** Accounts learned from DescribeLogGroups, by group name (null: a definite none: not listed, or refused). */
   private readonly accounts = new Map<string, string | null>();
+  /** Groups whose lookup failed transiently: when it may be tried again. */
+  private readonly accountRetryAt = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(
@@ -173,26 +178,35 @@ export class CloudWatchLogsSource {
    * Every record then carries its account, and the normalize role keys a cluster's signals by it: without
    * it a cluster's service-account requests (which name no account) and its nodes' and IAM users' requests
    * (whose ARNs do) were keyed apart and could reach different correlate instances (ADR 0037 addendum).
-   * A lookup that fails (no logs:DescribeLogGroups permission) is warned about once and the group is read
-   * without an account, as before.
+   * An answer is kept for the life of the process: the account, or a definite "none" (the group is not listed,
+   * or the call is refused, e.g. no logs:DescribeLogGroups permission: warned about once). A transient failure
+   * (throttling, network) is not kept: the lookup is tried again before a poll, at most every
+   * ACCOUNT_RETRY_MS, and until then the group is read without an account, as before.
    */
   private async learnAccounts(groups: ResolvedGroup[]): Promise<void> {
     const describe = this.deps.logs.describeLogGroups?.bind(this.deps.logs);
     if (describe === undefined) return;
     for (const g of groups) {
       if (g.account !== undefined) continue;
-      if (!this.accounts.has(g.logGroupName)) {
+      if (!this.accounts.has(g.logGroupName) && (this.accountRetryAt.get(g.logGroupName) ?? 0) <= this.now()) {
         try {
           const out = await callAws('DescribeLogGroups', () => describe({ logGroupNamePrefix: g.logGroupName, limit: 50 }));
           const found = (out.logGroups ?? []).find((x) => x.logGroupName === g.logGroupName);
-          this.accounts.set(g.logGroupName, accountOfLogGroupArn(found?.logGroupArn ?? found?.arn) ?? null);
-          if (this.accounts.get(g.logGroupName) === null) {
-            log.warn({ logGroup: g.logGroupName }, 'The log group\'s account could not be read from DescribeLogGroups; its records carry no account unless `account` is set on the group.');
+          const account = accountOfLogGroupArn(found?.logGroupArn ?? found?.arn);
+          this.accounts.set(g.logGroupName, account ?? null);
+          if (account === undefined) {
+            log.warn({ logGroup: g.logGroupName }, 'DescribeLogGroups does not list the group with an ARN: its records carry no account unless `account` is set on the group.');
           }
         } catch (error) {
-          this.stats.counters.error('SEAM_ERR_SOURCE_API');
-          log.warn({ logGroup: g.logGroupName, error }, 'DescribeLogGroups failed: the group is read without an account. Set `account` on the log group, or allow logs:DescribeLogGroups.');
-          this.accounts.set(g.logGroupName, null);
+          const code = isSeamError(error) ? error.code : 'SEAM_ERR_SOURCE_API';
+          this.stats.counters.error(code);
+          if (code === 'SEAM_ERR_SOURCE_THROTTLED') {
+            this.accountRetryAt.set(g.logGroupName, this.now() + ACCOUNT_RETRY_MS);
+            log.warn({ logGroup: g.logGroupName, error }, 'DescribeLogGroups failed for now: the group is read without an account until a later lookup succeeds.');
+          } else {
+            this.accounts.set(g.logGroupName, null);
+            log.warn({ logGroup: g.logGroupName, error }, 'DescribeLogGroups was refused: the group is read without an account. Set `account` on the log group, or allow logs:DescribeLogGroups.');
+          }
         }
       }
       const account = this.accounts.get(g.logGroupName);
@@ -202,6 +216,9 @@ export class CloudWatchLogsSource {
 
   /** One poll of every owned group; a group's failure is counted and retried next poll. */
   async pollOnce(signal?: AbortSignal): Promise<void> {
+    // Groups whose account lookup failed transiently try again (learnAccounts keeps to ACCOUNT_RETRY_MS).
+    const unknown = this.groups.filter((g) => !g.stopped && g.group.account === undefined && !this.accounts.has(g.group.logGroupName));
+    if (unknown.length > 0) await this.learnAccounts(unknown.map((g) => g.group));
     await Promise.all(
       this.groups
         .filter((g) => !g.stopped)
