@@ -16,7 +16,7 @@
  *   - panther-labs/pypanther: CloudTrail rules' literal RuleTest logs not also in panther-analysis.
  *   - nordicsnow1/aws-cloudtrail-detection-rules: tests/fixtures/<RULE>/positive*.json and negative*.json
  *     (EventBridge events; LOG-004's positive is event.json).
- *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per record).
+ *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per file: a file is one scenario).
  *   - UmerJidda/cloud-threat-detection-response-lab-aws-splunk: sample_logs/cloudtrail/malicious/*.ndjson (positive)
  *     and benign/*.ndjson (negative), one sample per file (a scenario of one or more records, kept together on its
  *     day; caught when a medium+ alert cites any of its records); edge_cases/ left out.

@@ -56,7 +56,7 @@ describe('networks', () => {
     // IPv6 from the package's IPv6 table: Amazon's (eu-central-1), a hosting provider's, unannounced space; /48 without the database.
     expect(networkOf('2a05:d014::1', bundledAsnLookup)).toMatchObject({ key: 'AS16509', aws: true });
     expect(networkOf('2a01:4f8:1c1c::1', bundledAsnLookup)).toMatchObject({ key: 'AS24940', aws: false });
-    expect(networkOf('2001:db8::7', bundledAsnLookup)).toMatchObject({ key: '2001:db8:0::/48', aws: false });
+    expect(networkOf('2001:db8::7', bundledAsnLookup)).toMatchObject({ key: '2001:db8:0::/48', aws: undefined });
     expect(networkOf('2a05:d014::1', undefined)).toMatchObject({ key: '2a05:d014:0::/48', aws: undefined });
     expect(networkOf('fd12:3456::1', bundledAsnLookup)?.private).toBe(true);
     expect(networkOf('10.0.3.4', bundledAsnLookup)?.private).toBe(true);
@@ -138,6 +138,27 @@ describe('instance credentials used outside AWS', () => {
       id,
     );
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+  it('a dual-stack instance (IPv4 for some endpoints, its IPv6 addresses for others) is one host; two IPv6 /64s in turn are two', () => {
+    const v6a = '2600:1f14:abc:1:8f00::5';
+    const v6a2 = '2600:1f14:abc:1:77::9'; // same /64: another address of the same host
+    const v6b = '2600:1f14:def:7::20';
+    const ssm = { source: 'ssm.amazonaws.com', userAgent: SSM_UA };
+    const dual = [call(instance, 'UpdateInstanceInformation', 1, EC2_IP, ssm), call(instance, 'UpdateInstanceInformation', 1.1, v6a, ssm), call(instance, 'UpdateInstanceInformation', 1.2, EC2_IP, ssm), call(instance, 'UpdateInstanceInformation', 1.3, v6a2, ssm), call(instance, 'UpdateInstanceInformation', 1.4, EC2_IP, ssm)];
+    expect(run(dual, id)).toEqual([]);
+    const two = [call(instance, 'UpdateInstanceInformation', 1, v6a, ssm), call(instance, 'UpdateInstanceInformation', 1.1, v6b, ssm), call(instance, 'UpdateInstanceInformation', 1.2, v6a2, ssm)];
+    expect(run(two, id).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+  it('special-purpose IPv6 cannot be placed: documentation, Teredo, NAT64 and 6to4 (placed by their IPv4), link-local', () => {
+    expect(networkOf('2001:db8::7', bundledAsnLookup)).toMatchObject({ aws: undefined, private: false });
+    expect(networkOf('3fff:1::7', bundledAsnLookup)).toMatchObject({ aws: undefined });
+    expect(networkOf('2001:0:4136:e378::1', bundledAsnLookup)).toMatchObject({ aws: undefined });
+    expect(networkOf('ff02::1', bundledAsnLookup)).toMatchObject({ aws: undefined });
+    expect(networkOf('fe90::1', bundledAsnLookup)?.private).toBe(true);
+    expect(networkOf('64:ff9b::' + '342a:92cd', bundledAsnLookup)).toEqual(networkOf('52.42.146.205', bundledAsnLookup));
+    expect(networkOf('2002:342a:92cd::1', bundledAsnLookup)).toEqual(networkOf('52.42.146.205', bundledAsnLookup));
+    // A lookup passed in that knows IPv4 only: its silence about an IPv6 address places nothing.
+    expect(networkOf('2a01:4f8:1c1c::1', () => undefined)).toMatchObject({ aws: undefined });
   });
   it('high: an attack tool’s user agent, even from an AWS address', () => {
     const kali = 'aws-cli/1.22.34 Python/3.9.12 Linux/5.16.0-kali7-amd64 botocore/1.24.23';

@@ -17,7 +17,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily, type UaFamily } from './networks.ts';
+import { addressPlace, bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily, type UaFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -34,9 +34,10 @@ interface Sighting {
 }
 
 interface Session {
-  /** Public AWS addresses the session was seen from, with the last sighting of each. */
+  /** Public AWS addresses the session was seen from (IPv6 by /64, addressPlace), with the last sighting of each. */
   addresses: Map<string, Sighting>;
-  lastIp: string | undefined;
+  /** The last address per family: a dual-stack instance calls some endpoints over IPv4 and others over IPv6. */
+  lastPlace: { '4'?: string; '6'?: string };
   /** User-agent families the session was seen with (from any address). */
   families: Set<UaFamily>;
 }
@@ -87,7 +88,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     const family = userAgentFamily(ua);
     const t = timeOf(event);
     let sess = state.sessions.get(s.arn);
-    if (sess === undefined) state.sessions.set(s.arn, (sess = { addresses: new Map(), lastIp: undefined, families: new Set() }));
+    if (sess === undefined) state.sessions.set(s.arn, (sess = { addresses: new Map(), lastPlace: {}, families: new Set() }));
     const what = `${event.seam.action ?? str(event.eventName) ?? ''}`;
     const who = `Instance ${s.instance}'s credentials (role ${s.role})`;
     const alert = (level: AlertLevel, key: string, summary: string, before?: Sighting): Alert[] => {
@@ -121,18 +122,22 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     if (desktopUserAgent(ua) && family !== 'aws-service') {
       return alert('medium', 'desktop|' + ip, `${who} called ${what} from ${ip} (${net.label}) with a macOS user agent (${ua}): the keys are on someone's workstation, even if its traffic leaves through AWS`);
     }
-    // Returning to an address after another one was used means two hosts share the keys.
-    const prior = sess.addresses.get(ip);
-    const last = sess.lastIp;
+    // Returning to an address after another one of the same family was used means two hosts share the keys.
+    // An IPv6 address counts by its /64 (a host's addresses change within it); IPv4 and IPv6 are followed apart.
+    const where = addressPlace(ip);
+    if (where === undefined) return [];
+    const place = where.place;
+    const prior = sess.addresses.get(place);
+    const last = sess.lastPlace[where.family];
     const newFamily = !sess.families.has(family);
     // Bounded: an instance has one or two egress addresses; past a handful the session is roaming anyway.
-    if (prior !== undefined || sess.addresses.size < 16) sess.addresses.set(ip, { id: event.seam.id, timeMs: t });
-    sess.lastIp = ip;
+    if (prior !== undefined || sess.addresses.size < 16) sess.addresses.set(place, { id: event.seam.id, timeMs: t });
+    sess.lastPlace[where.family] = place;
     sess.families.add(family);
     const other = last === undefined ? undefined : sess.addresses.get(last);
-    if (other === undefined || last === ip) return [];
+    if (other === undefined || last === place) return [];
     if (prior !== undefined) {
-      return alert('medium', 'copied', `${who} are used from two AWS addresses in turn (${last} and ${ip}, ${net.label}): another EC2 host holds the instance's keys`, other);
+      return alert('medium', 'copied', `${who} are used from two AWS addresses in turn (${last} and ${place}, ${net.label}): another EC2 host holds the instance's keys`, other);
     }
     // A second address that brings a kind of client the instance never used (its agents and SDKs, then a CLI or
     // a script from elsewhere), while the first address was in use within the last hours: the keys were copied.

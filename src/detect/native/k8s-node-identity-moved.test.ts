@@ -38,8 +38,9 @@ describe('Kubernetes node identity used from another AWS address', () => {
     expect(runNative(id, [...beats(nodeA, NAT_IP, '12:00:00', 60), req(nodeA, '10.0.3.4', t('13:10:00')), req(nodeA, ATTACKER_IP, t('13:11:00'))])).toEqual([]);
   });
 
-  it('leaves IPv6 alone (a VPC’s IPv6 addresses are Amazon’s global ones)', () => {
-    expect(runNative(id, [...beats(nodeA, '2600:1f14:abc:1::10', '12:00:00', 60), req(nodeA, '2600:1f14:abc:2::99', t('13:10:00'), 200, 'get', 'secrets')])).toEqual([]);
+  it('judges IPv6 by the VPC block (/56): another address of the node’s VPC is not a move, another VPC is', () => {
+    expect(runNative(id, [...beats(nodeA, '2600:1f14:abc:101::10', '12:00:00', 60), req(nodeA, '2600:1f14:abc:1a2::99', t('13:10:00'), 200, 'get', 'secrets')])).toEqual([]);
+    expect(runNative(id, [...beats(nodeA, '2600:1f14:abc:101::10', '12:00:00', 60), req(nodeA, '2600:1f14:def:7700::99', t('13:10:00'), 200, 'get', 'secrets')])).toHaveLength(1);
   });
 
   it('judges nothing in the node’s first half hour, and learns nothing from refused requests', () => {

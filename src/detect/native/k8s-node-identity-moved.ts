@@ -9,13 +9,14 @@
  * The detection remembers the addresses each node was served from and alerts when a node it has watched for
  * `LEARN_MS` of event time is served from a public Amazon address that neither it nor any other node of the cluster
  * has used (a NAT gateway replaced under all nodes at once is one alert, for the first node that moves, not one per
- * node). Private addresses, IPv6 and refused requests teach and judge nothing. One alert per node and address.
+ * node). Private addresses and refused requests teach and judge nothing; an IPv6 address counts by its /56 (the VPC's
+ * block, in which each node of an IPv6 cluster has its own address). One alert per node and address.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, networkOf } from './networks.ts';
+import { bundledAsnLookup, clusterPlace, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -53,33 +54,35 @@ export const k8sNodeIdentityMoved: NativeDetection<State> = {
     const code = obj(event.responseStatus)?.code;
     if (typeof code === 'number' && code >= 400) return [];
     const ip = connectionAddress(event);
-    // IPv6 teaches and judges nothing: a VPC's IPv6 addresses are Amazon's global ones, seen from inside the VPC too.
-    if (ip === undefined || ip.includes(':')) return [];
+    if (ip === undefined) return [];
+    // An IPv6 address counts by its /56, the VPC's block (a VPC's IPv6 addresses are Amazon's global ones, seen from inside the VPC too).
+    const place = clusterPlace(ip);
+    if (place === undefined) return [];
     // Keyed by cluster, not account (see k8s-sa-token-from-unknown-aws-address.ts).
     const cluster = event.seam.cluster ?? 'unknown';
     const t = timeOf(event);
     const nodeKey = cluster + '|' + username;
     const node = state.nodes.get(nodeKey);
-    const knownByCluster = state.clusterAddresses.has(cluster + '|' + ip);
-    state.clusterAddresses.set(cluster + '|' + ip, true);
+    const knownByCluster = state.clusterAddresses.has(cluster + '|' + place);
+    state.clusterAddresses.set(cluster + '|' + place, true);
     if (node === undefined) {
-      state.nodes.set(nodeKey, { sinceMs: t, addresses: [ip] });
+      state.nodes.set(nodeKey, { sinceMs: t, addresses: [place] });
       return [];
     }
-    if (node.addresses.includes(ip)) return [];
-    if (node.addresses.length < MAX_PER_NODE) node.addresses.push(ip);
+    if (node.addresses.includes(place)) return [];
+    if (node.addresses.length < MAX_PER_NODE) node.addresses.push(place);
     if (t - node.sinceMs < NODE_LEARN_MS || knownByCluster) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
-    const key = nodeKey + '|' + ip;
+    const key = nodeKey + '|' + place;
     if (state.alerted.has(key)) return [];
     state.alerted.set(key, true);
     return [
       nativeAlert(this, {
         events: [event],
-        summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}); it had been served from ${node.addresses.filter((a) => a !== ip).join(', ')}`,
+        summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}); it had been served from ${node.addresses.filter((a) => a !== place).join(', ')}`,
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster,

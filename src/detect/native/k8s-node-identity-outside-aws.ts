@@ -15,15 +15,17 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, networkOf } from './networks.ts';
+import { addressPlace, bundledAsnLookup, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert } from './util.ts';
+import { auditRequestText, ClusterV6Blocks, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface State {
-  /** node username | address pairs already reported: one alert per node and outside address. */
+  /** node username | address (IPv6: its /64) pairs already reported: one alert per node and outside address. */
   alerted: Lru<string, true>;
+  /** The cluster's own IPv6 blocks (an IPv6 cluster whose VPC block Amazon does not announce). */
+  v6: ClusterV6Blocks;
 }
 
 export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
@@ -35,7 +37,7 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
     'A Kubernetes API request authenticated as a node (system:node:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks (not the node’s own address, not a NAT gateway, not a configured egress CIDR). The node’s instance-role session or kubelet certificate is being used off the node.',
   triage:
     'Which node (the username names it) and what the request did (node identities can read the secrets and configmaps of pods scheduled on them, and create pod-bound tokens). Find the pods on that node with hostNetwork, hostPath mounts or IMDSv1 reachable; revoke the node role’s sessions issued before now, rotate the node (drain and replace), and list what else the outside address did in both planes. EKS Hybrid Nodes run outside AWS: add their egress to the cluster’s egressCidrs.',
-  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), v6: new ClusterV6Blocks(c.maxStateEntries) }),
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'k8s_audit') return [];
@@ -44,11 +46,14 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
+    // IPv6: the nodes served while the cluster's IPv6 traffic is first watched teach its own blocks.
+    const code = obj(event.responseStatus)?.code;
+    if (state.v6.own(cluster, ip, timeOf(event), !(typeof code === 'number' && code >= 400)) === true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
-    const key = username + '|' + ip;
+    const key = username + '|' + (addressPlace(ip)?.place ?? ip);
     if (state.alerted.has(key)) return [];
     state.alerted.set(key, true);
     return [

@@ -52,9 +52,13 @@ describe('Kubernetes service-account token used from an AWS address the cluster 
     expect(runNative(id, [...beats, { ...stolen, seam: noAccount } as SeamEvent])).toHaveLength(1);
   });
 
-  it('leaves IPv6 alone: in an IPv6 cluster each pod reaches the API server from an Amazon IPv6 address of its own', () => {
-    // 2600:1f14::/32 is Amazon's (us-west-2): a VPC's IPv6 space, which no node of the cluster used.
-    expect(runNative(id, [...nodeBeats('2600:1f14:abc:1::10', '12:00:00', 120), request('2600:1f14:abc:1:8f00::5', t('14:20:00')), request('2600:1f14:abc:2:9a00::7', t('14:21:00'))])).toEqual([]);
+  it('judges IPv6 by the VPC block (/56): pods of an IPv6 cluster each have an address of their own in it; another VPC is another block', () => {
+    // 2600:1f14::/32 is Amazon's (us-west-2). The nodes' /56 is 2600:1f14:abc:100::/56.
+    const beats = nodeBeats('2600:1f14:abc:101::10', '12:00:00', 120);
+    expect(runNative(id, [...beats, request('2600:1f14:abc:101:8f00::5', t('14:20:00')), request('2600:1f14:abc:1a2:9a00::7', t('14:21:00'))])).toEqual([]);
+    const alerts = runNative(id, [...beats, request('2600:1f14:def:7700::20', t('14:20:00')), request('2600:1f14:def:7700::21', t('14:22:00'))]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain('2600:1f14:def:7700::20');
   });
 
   it('does not learn an address from a node request the API server refused', () => {

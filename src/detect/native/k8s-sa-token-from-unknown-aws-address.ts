@@ -16,8 +16,8 @@
  * One alert per cluster, service account and address, and again only 24 h of event time after the last one; each
  * request counts at one stage (countedStage). The address is the connection's (util.ts connectionAddress). State is
  * keyed by cluster name alone (two clusters of one name in two accounts share what they learned: quieter, not
- * noisier). Not judged: IPv6 (a VPC's IPv6 addresses are Amazon's global ones: each pod of an IPv6 cluster has
- * its own, which no node used), private addresses (a peered VPC or a transit gateway
+ * noisier). IPv6 addresses count by their /56, the block AWS gives a VPC: a VPC's IPv6 addresses are Amazon's
+ * global ones and each node and pod of an IPv6 cluster has its own, all in that block. Not judged: private addresses (a peered VPC or a transit gateway
  * reaching the private endpoint looks like the cluster's own VPC), and an attacker's instance behind the cluster's
  * own NAT gateway. Pods that leave through an address no kubelet uses (custom networking with external SNAT to
  * other NAT gateways, an egress gateway with its own Elastic IP, a proxy set for pods only) need `egressCidrs`.
@@ -27,7 +27,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { countedStage, dueReport, saTokenAlert } from './k8s-sa-token-outside-aws.ts';
-import { bundledAsnLookup, networkOf } from './networks.ts';
+import { bundledAsnLookup, clusterPlace, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { configuredCidrs, connectionAddress, inCidr, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -63,6 +63,9 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     if (!node && !username.startsWith('system:serviceaccount:')) return [];
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
+    // An IPv6 address counts by its /56 (the VPC's block: each pod of an IPv6 cluster has an address of its own in it).
+    const place = clusterPlace(ip);
+    if (place === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
     // Keyed by cluster, not account: a node's audit event takes its account from the node role's ARN
     // (user.extra.arn), a service account's has none unless the source is configured with one.
@@ -72,7 +75,7 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
       // Only requests the API server served teach an address (a refused one proves nothing about where nodes are).
       const code = obj(event.responseStatus)?.code;
       if (typeof code === 'number' && code >= 400) return [];
-      state.nodeAddresses.set(where + '|' + ip, true);
+      state.nodeAddresses.set(where + '|' + place, true);
       const since = state.watchedSince.get(where);
       if (since === undefined || t < since) state.watchedSince.set(where, t);
       return [];
@@ -83,20 +86,16 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     if (t - since < LEARN_MS) {
       // While the nodes are watched, the addresses service accounts already use are the cluster's too: pods
       // whose egress differs from the kubelets' (custom networking, an egress gateway) are learned, not alerted on.
-      state.nodeAddresses.set(where + '|' + ip, true);
+      state.nodeAddresses.set(where + '|' + place, true);
       return [];
     }
-    if (state.nodeAddresses.has(where + '|' + ip)) return [];
-    // IPv6 is not judged: a VPC's IPv6 addresses are Amazon's global ones, so in an IPv6 cluster every pod
-    // reaching the API server through the cluster's own network interfaces has a "public Amazon" address of
-    // its own, which no node used.
-    if (ip.includes(':')) return [];
+    if (state.nodeAddresses.has(where + '|' + place)) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
     if (graph.egressOf(cluster, t).includes(ip)) return [];
-    if (!dueReport(state.reported, where + '|' + username + '|' + ip, t)) return [];
+    if (!dueReport(state.reported, where + '|' + username + '|' + place, t)) return [];
     return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, "an AWS address none of the cluster's nodes uses")];
   },
 };

@@ -54,10 +54,24 @@ describe('Kubernetes service-account token used from outside AWS', () => {
     expect(runNative(id, [request([ATTACKER_IP], t('14:20:00'), sa, { stage: 'RequestReceived' })])).toEqual([]);
   });
 
-  it('judges an IPv6 connection address by the IPv6 table like an IPv4 one', () => {
-    const alerts = runNative(id, [request(['2a01:4f8:1c1c::1'])]);
-    expect(alerts).toHaveLength(1);
+  it('judges an IPv6 connection address by the IPv6 table like an IPv4 one, once the cluster’s own IPv6 blocks are learned', () => {
+    // An IPv6 cluster in Amazon's space (2600:1f14::/32): its nodes teach nothing the table does not already say.
+    const own = [request(['2600:1f14:abc:101::10'], t('12:00:00'), node), request(['2600:1f14:abc:101:8f00::5'], t('12:01:00'))];
+    const alerts = runNative(id, [...own, request(['2a01:4f8:1c1c::1'], t('14:20:00')), request(['2a01:4f8:1c1c::2'], t('14:21:00'))]);
+    expect(alerts).toHaveLength(1); // one per /64
     expect(alerts[0]!.summary).toContain('AS24940');
+    // The same address within the cluster's first hour of IPv6 traffic is learned, not judged.
+    expect(runNative(id, [...own, request(['2a01:4f8:1c1c::1'], t('12:30:00'))])).toEqual([]);
+  });
+
+  it('an IPv6 cluster whose VPC block Amazon does not announce (BYOIPv6): its nodes and pods are learned, a stranger after the hour is not', () => {
+    const byoip = '2001:470:1f0b:100'; // an /56 announced by another AS (Hurricane Electric's space)
+    const own = [request([`${byoip}::10`], t('12:00:00'), node), request([`${byoip}:8f00::5`], t('12:10:00')), request([`${byoip}:9a00::7`], t('12:40:00'), node)];
+    // After the hour, new pods in the same block (each its own address) stay quiet; nodes are the sibling detection's.
+    expect(runNative(id, [...own, request([`${byoip}:7700::1`], t('14:20:00')), request([`${byoip}:7701::2`], t('15:20:00'))])).toEqual([]);
+    expect(runNative(nodeId, [...own, request([`${byoip}:5500::1`], t('14:20:00'), node)])).toEqual([]);
+    expect(runNative(id, [...own, request(['2a01:4f8:1c1c::1'], t('14:20:00'))])).toHaveLength(1);
+    expect(runNative(nodeId, [...own, request(['2a01:4f8:1c1c::1'], t('14:20:00'), node)])).toHaveLength(1);
   });
 
   it('counts each request at one stage: a watch when it ends, an exec session when it opens', () => {

@@ -18,9 +18,9 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, networkOf } from './networks.ts';
+import { addressPlace, bundledAsnLookup, networkOf } from './networks.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { auditRequestText, ClusterV6Blocks, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -64,8 +64,10 @@ export function saTokenAlert(d: AnyNativeDetection, event: SeamEvent, ctx: EvalC
 }
 
 interface State {
-  /** AWS account | cluster | service account | address → event time of the last alert. */
+  /** AWS account | cluster | service account | address (IPv6: its /64) → event time of the last alert. */
   reported: Lru<string, number>;
+  /** The cluster's own IPv6 blocks (an IPv6 cluster whose VPC block Amazon does not announce). */
+  v6: ClusterV6Blocks;
 }
 
 export const k8sSaTokenOutsideAws: NativeDetection<State> = {
@@ -77,20 +79,25 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
     'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks and that is not a configured egress CIDR of the cluster. Pods reach the API server from their VPC or, through a public endpoint, from their node’s or NAT gateway’s AWS address; a token used from anywhere else was taken out of the cluster.',
   triage:
     'Which service account, from which address, and what it did (the request here; the address’s other requests in both planes). Find where the token leaked (a pod exec’d into, a Secret of type service-account-token, a CI log, a kubeconfig). Rotate: delete the token Secret, or for bound tokens delete the pods using it or recreate the service account. Controllers that run outside AWS on purpose (Argo CD managing a remote cluster, CI runners): list their egress as the cluster’s egressCidrs.',
-  createState: (c: NativeConfig): State => ({ reported: boundedLru(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ reported: boundedLru(c.maxStateEntries), v6: new ClusterV6Blocks(c.maxStateEntries) }),
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
-    if (event.seam.source !== 'k8s_audit' || !countedStage(event)) return [];
+    if (event.seam.source !== 'k8s_audit') return [];
     const username = str(obj(event.user)?.username) ?? '';
-    if (!username.startsWith('system:serviceaccount:')) return [];
+    const node = username.startsWith('system:node:');
+    if (!node && !username.startsWith('system:serviceaccount:')) return [];
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
+    // IPv6: nodes and pods served while the cluster's IPv6 traffic is first watched teach its own blocks.
+    const code = obj(event.responseStatus)?.code;
+    const own = state.v6.own(cluster, ip, timeOf(event), !(typeof code === 'number' && code >= 400));
+    if (node || own === true || !countedStage(event)) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
     const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
     // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
-    const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + ip;
+    const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + (addressPlace(ip)?.place ?? ip);
     if (!dueReport(state.reported, key, timeOf(event))) return [];
     return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, 'outside AWS')];
   },

@@ -10,7 +10,8 @@
  * detection that fires on "outside AWS"). Refresh: `npm update @ip-location-db/asn` (published daily).
  *
  * IPv6 from the package's IPv6 table (`asn-ipv6-num.csv`, ~100k ranges), loaded the first time an IPv6
- * address is asked about (~0.2 s once per process; IPv4-only deployments never load it). Without it (no
+ * address is asked about (~0.1 s once per process, inside that event's evaluation; IPv4-only deployments never
+ * load it). Without it (no
  * database, or it cannot be read) IPv6 addresses fall back to their /48 prefix as the network and to other
  * evidence for the AWS question.
  */
@@ -35,7 +36,7 @@ export interface NetworkInfo {
   /** Human label: `AS16509 Amazon.com Inc.` or `198.51.0.0/16`. */
   label: string;
   asn?: number;
-  /** True inside Amazon's ASes, false for a public address the database puts elsewhere or does not know, undefined when it cannot tell (IPv6, no database). */
+  /** True inside Amazon's ASes, false for a public address the database puts elsewhere or does not know, undefined when it cannot tell (no database, special-purpose IPv6). */
   aws: boolean | undefined;
   private: boolean;
 }
@@ -389,12 +390,22 @@ export function lookupAsn(t: AsnTable, ip: string): AsnInfo | undefined {
   return { asn, org: t.orgs.get(asn) ?? '' };
 }
 
+/** Recent IPv6 answers: an IPv6 lookup parses the address and compares BigInts (~3 µs); a busy address repeats. */
+const v6Answers = new Map<string, AsnInfo | null>();
+const V6_MEMO = 4096;
+
 /** The bundled database's answer for an IPv4 or IPv6 address. */
 export const bundledAsnLookup: AsnLookup = (ip) => {
   if (ipv4ToInt(ip) === undefined) {
     if (!ip.includes(':')) return undefined;
+    const hit = v6Answers.get(ip);
+    if (hit !== undefined) return hit ?? undefined;
     const t6 = loadTable6();
-    return t6 === null ? undefined : lookupAsn6(t6, ip);
+    if (t6 === null) return undefined;
+    const answer = lookupAsn6(t6, ip);
+    if (v6Answers.size >= V6_MEMO) v6Answers.clear();
+    v6Answers.set(ip, answer ?? null);
+    return answer;
   }
   const t = loadTable();
   return t === null ? undefined : lookupAsn(t, ip);
@@ -421,7 +432,27 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
   // An IPv4-mapped IPv6 address is its IPv4 address.
   const ip = a.toString();
   const v4 = a.kind() === 'ipv4';
-  const priv = isPrivateIp(ip) || (v4 ? /^(127|169\.254)\./.test(ip) : /^(fe80:|::1$)/i.test(ip));
+  if (!v4) {
+    const parts = (a as { parts: number[] }).parts;
+    // 6to4 (2002::/16) and NAT64's well-known prefix (64:ff9b::/96) carry an IPv4 address: it is what to place.
+    const embedded = parts[0] === 0x2002 ? [parts[1]! >> 8, parts[1]! & 255, parts[2]! >> 8, parts[2]! & 255] : parts[0] === 0x64 && parts[1] === 0xff9b && parts.slice(2, 6).every((x) => x === 0) ? [parts[6]! >> 8, parts[6]! & 255, parts[7]! >> 8, parts[7]! & 255] : undefined;
+    if (embedded !== undefined) return networkOf(embedded.join('.'), lookup, amazonAsns);
+    // Link-local (fe80::/10), unique local (fc00::/7, isPrivateIp) and loopback are private.
+    if ((parts[0]! & 0xffc0) === 0xfe80 || (parts[0]! & 0xfe00) === 0xfc00 || ip === '::1') return { key: 'private', label: 'private address', aws: undefined, private: true };
+    // Only global unicast (2000::/3) is anyone's on the Internet; in it, documentation (2001:db8::/32,
+    // 3fff::/20) and Teredo (2001::/32, a tunnel whose relay is not the client) say nothing about where a
+    // caller is. Those cannot be placed, as without a database.
+    const global = (parts[0]! & 0xe000) === 0x2000;
+    const unplaceable = !global || (parts[0] === 0x2001 && (parts[1] === 0x0db8 || parts[1] === 0)) || (parts[0]! & 0xfff0) === 0x3ff0;
+    const p = prefixOf(ip);
+    if (unplaceable) return { key: p, label: p, aws: undefined, private: false };
+    const hit = lookup !== undefined ? lookup(ip) : undefined;
+    if (hit !== undefined) return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws: amazonAsns.includes(hit.asn), private: false };
+    // A global address no AS announces is not one of Amazon's, when the bundled IPv6 table answered; a lookup
+    // passed in by an embedder may know IPv4 only, and its silence says nothing.
+    return { key: p, label: p, aws: lookup === bundledAsnLookup && table6 !== null ? false : undefined, private: false };
+  }
+  const priv = isPrivateIp(ip) || /^(127|169\.254)\./.test(ip);
   if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
   const hit = lookup !== undefined ? lookup(ip) : undefined;
   if (hit !== undefined) {
@@ -429,11 +460,34 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
     return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
   }
   const p = prefixOf(ip);
-  // A public address no AS announces is not one of Amazon's; without a database (or its IPv6 table) we cannot tell.
-  // Only unique local (fc00::/7) and link-local IPv6 are private above; other non-global space (documentation,
-  // 6to4 relays, multicast) is announced by nobody and then counts as outside AWS, like unannounced IPv4.
-  const known = lookup !== undefined && (v4 ? table !== null : lookup !== bundledAsnLookup || table6 !== null);
-  return { key: p, label: p, aws: known ? false : undefined, private: false };
+  // A public IPv4 address no AS announces is not one of Amazon's; without a database we cannot tell.
+  return { key: p, label: p, aws: lookup !== undefined && table !== null ? false : undefined, private: false };
+}
+
+/**
+ * Where an address counts as one host for "the same address again" comparisons: an IPv4 address itself, an IPv6
+ * address its /64 (a host picks new addresses in its /64: privacy extensions, several per interface). With
+ * the family, so IPv4 and IPv6 sightings of a dual-stack host are followed apart.
+ */
+export function addressPlace(text: string): { family: '4' | '6'; place: string } | undefined {
+  const a = parseAddress(text);
+  if (a === undefined) return undefined;
+  if (a.kind() === 'ipv4') return { family: '4', place: a.toString() };
+  const parts = (a as { parts: number[] }).parts;
+  return { family: '6', place: parts.slice(0, 4).map((x) => x.toString(16)).join(':') + '::/64' };
+}
+
+/**
+ * Where a cluster's own traffic comes from, for "an address the cluster uses" comparisons: an IPv4 address
+ * itself (a node's, a NAT gateway's); an IPv6 address its /56, the block AWS gives a VPC, in which each node and
+ * each pod of an IPv6 cluster has addresses of its own.
+ */
+export function clusterPlace(text: string): string | undefined {
+  const a = parseAddress(text);
+  if (a === undefined) return undefined;
+  if (a.kind() === 'ipv4') return a.toString();
+  const parts = (a as { parts: number[] }).parts;
+  return `${parts[0]!.toString(16)}:${parts[1]!.toString(16)}:${parts[2]!.toString(16)}:${(parts[3]! & 0xff00).toString(16)}::/56`;
 }
 
 /** `networkOf` for a canonical IPv4 address `ip` (its number `n`): the same answers, read from the number. */

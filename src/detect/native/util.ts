@@ -10,6 +10,8 @@ import { isoMs } from '../../core/time.ts';
 export { inCidr, isPrivateIp } from '../../core/ip.ts';
 import { inCidr, isPrivateIp, parseAddress } from '../../core/ip.ts';
 import { obj, str } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+import { clusterPlace } from './networks.ts';
 
 export function configuredCidrs(graph: IdentityGraph, cluster: string): string[] {
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
@@ -95,4 +97,39 @@ export function auditRequestText(event: SeamEvent): string {
   const ref = obj(event.objectRef);
   const what = [str(event.verb), str(ref?.resource), str(ref?.subresource)].filter((x) => x !== undefined).join(' ');
   return what || str(event.requestURI) || 'request';
+}
+
+/** How long after Seam first sees a cluster's IPv6 traffic the IPv6 blocks it comes from are learned as the cluster's own. */
+export const CLUSTER_V6_LEARN_MS = 3600_000;
+
+/**
+ * The IPv6 blocks (/56, a VPC's) a cluster's own nodes and pods reach the API server from, learned from the requests
+ * the API server served during the first CLUSTER_V6_LEARN_MS of event time after the cluster's first IPv6 request.
+ * An IPv6 cluster whose VPC block is not announced by Amazon (BYOIPv6 with the customer's own AS, or not advertised)
+ * gives each node and pod a public-looking address outside Amazon's networks; these are the cluster's own. A block
+ * first used after the learning window is not learned (a stolen token replayed from an attacker's IPv6 host).
+ */
+export class ClusterV6Blocks {
+  private readonly since: Lru<string, number>;
+  private readonly blocks: Lru<string, true>;
+
+  constructor(maxEntries: number) {
+    this.since = boundedLru(maxEntries);
+    this.blocks = boundedLru(maxEntries);
+  }
+
+  /** Undefined for an IPv4 address; else whether its block is the cluster's own (teaching it while learning, when `served`). */
+  own(cluster: string, ip: string, t: number, served: boolean): boolean | undefined {
+    if (!ip.includes(':')) return undefined;
+    const block = clusterPlace(ip);
+    if (block === undefined || !block.includes(':')) return undefined;
+    let since = this.since.get(cluster);
+    if (since === undefined || t < since) this.since.set(cluster, (since = t));
+    const key = cluster + '|' + block;
+    if (served && t - since < CLUSTER_V6_LEARN_MS) {
+      this.blocks.set(key, true);
+      return true;
+    }
+    return this.blocks.has(key);
+  }
 }
