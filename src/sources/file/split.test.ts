@@ -71,6 +71,14 @@ describe('ScanSplitter', () => {
     expect(texts(run(new ScanSplitter(1000), doc, 4))).toEqual(['{"message":"{}","timestamp":1}']);
   });
 
+  it('unwraps a wrapper that follows a plain top-level object (concatenated values)', () => {
+    // The plain object's last key left "a value is expected" set; the next object's first key was not read as a key.
+    const input = '{"a":1,"b":"x"}\n{"Records":[{"eventID":"1"},{"eventID":"2"}]}\n{"c":{"d":1}}\n{"events":[{"message":"{}","timestamp":1}]}\n';
+    for (const size of [1, 7, 4096]) {
+      expect(texts(run(new ScanSplitter(1000), input, size))).toEqual(['{"a":1,"b":"x"}', '{"eventID":"1"}', '{"eventID":"2"}', '{"c":{"d":1}}', '{"message":"{}","timestamp":1}']);
+    }
+  });
+
   it('reports an input that ends inside a record as truncated', () => {
     const out = run(new ScanSplitter(1000), '{"Records":[{"eventID":"1"},{"eventID":"2","x":', 8);
     expect(out.map((p) => p.kind)).toEqual(['record', 'truncated']);

@@ -221,7 +221,9 @@ export class ScanSplitter {
       }
       if (b === RBRACE || b === RBRACKET) {
         this.depth--;
-        if (this.depth === 1 && !this.topIsArray) this.expectingValueForKey = false;
+        // Back at a top-level object's keys, or at the end of a top-level value (whose last key's "value
+        // expected" must not make the next value's first key unreadable: a wrapper after a plain record).
+        if (this.depth <= 1 && !this.topIsArray) this.expectingValueForKey = false;
         if (this.inRecord && this.depth === this.recordDepth) {
           this.appendSeg(chunk, segStart, i + 1);
           this.finishRecord(out);
