@@ -10,7 +10,7 @@
  * main thread said with what it normalized (a disagreement is counted and reported).
  */
 import type { RawMeta } from '../core/envelope.ts';
-import { closingQuote } from '../core/json-text.ts';
+import { topLevel, type TopLevel } from '../core/json-text.ts';
 import { extraAccount } from '../core/normalize/principal.ts';
 import { arnAccount, isoTime } from '../core/normalize/util.ts';
 import { obj, str } from '../core/values.ts';
@@ -28,108 +28,6 @@ const RUNTIME_KINDS = new Set(['process', 'network', 'file', 'dns']);
 /** normalize's limit on the whole record; a top-level value is one level in. */
 const MAX_VALUE_DEPTH = 127;
 
-/** The top-level values of one record, parsed when asked. */
-class Top {
-  private readonly at = new Map<string, number>();
-  private readonly end = new Map<string, number>();
-  private readonly parsed = new Map<string, unknown>();
-
-  constructor(private readonly text: string) {}
-
-  set(key: string, start: number, end: number): void {
-    this.at.set(key, start);
-    this.end.set(key, end);
-    this.parsed.delete(key);
-  }
-
-  has(key: string): boolean {
-    return this.at.has(key);
-  }
-
-  /** Is the value a JSON object (without parsing it)? */
-  isObject(key: string): boolean {
-    const i = this.at.get(key);
-    return i !== undefined && this.text.charCodeAt(i) === 0x7b;
-  }
-
-  get(key: string): unknown {
-    if (this.parsed.has(key)) return this.parsed.get(key);
-    const i = this.at.get(key);
-    const v = i === undefined ? undefined : (JSON.parse(this.text.slice(i, this.end.get(key))) as unknown);
-    this.parsed.set(key, v);
-    return v;
-  }
-}
-
-/** End (index after the closing quote) of the string starting at `i`, or -1. */
-function stringEnd(text: string, i: number): number {
-  const j = closingQuote(text, i);
-  return j < 0 ? -1 : j + 1;
-}
-
-const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
-/** End of the value starting at `i` (object, array, string or scalar), or -1 when it is too deep or cut short. */
-function valueEnd(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  if (c === 0x22) return stringEnd(text, i);
-  if (c === 0x7b || c === 0x5b) {
-    let depth = 0;
-    for (let j = i; j < text.length; j++) {
-      const d = text.charCodeAt(j);
-      if (d === 0x22) {
-        j = stringEnd(text, j) - 1;
-        if (j < 0) return -1;
-      } else if (d === 0x7b || d === 0x5b) {
-        if (++depth > MAX_VALUE_DEPTH) return -1;
-      } else if (d === 0x7d || d === 0x5d) {
-        if (--depth === 0) return j + 1;
-      }
-    }
-    return -1;
-  }
-  let j = i;
-  while (j < text.length) {
-    const d = text.charCodeAt(j);
-    if (d === 0x2c || d === 0x7d || d === 0x5d || isWs(d)) break;
-    j++;
-  }
-  return j === i ? -1 : j;
-}
-
-/** The top-level values of a JSON object; undefined when the text is not a plain object. */
-function topLevel(text: string): Top | undefined {
-  if (text.charCodeAt(0) !== 0x7b) return undefined;
-  const out = new Top(text);
-  let i = 1;
-  const n = text.length;
-  for (;;) {
-    while (i < n && isWs(text.charCodeAt(i))) i++;
-    if (text.charCodeAt(i) === 0x7d) break;
-    if (text.charCodeAt(i) !== 0x22) return undefined;
-    const ke = stringEnd(text, i);
-    if (ke < 0) return undefined;
-    const key = text.slice(i + 1, ke - 1);
-    if (key.includes('\\')) return undefined;
-    i = ke;
-    while (i < n && isWs(text.charCodeAt(i))) i++;
-    if (text.charCodeAt(i) !== 0x3a) return undefined;
-    i++;
-    while (i < n && isWs(text.charCodeAt(i))) i++;
-    const ve = valueEnd(text, i);
-    if (ve < 0) return undefined;
-    out.set(key, i, ve);
-    i = ve;
-    while (i < n && isWs(text.charCodeAt(i))) i++;
-    const c = text.charCodeAt(i);
-    if (c === 0x2c) i++;
-    else if (c === 0x7d) break;
-    else return undefined;
-  }
-  for (i++; i < n; i++) if (!isWs(text.charCodeAt(i))) return undefined;
-  return out;
-}
-
 function record(account: string | undefined, cluster: string | undefined, kube: boolean, timestamp: string, id: string, caller?: string): QuickRecord {
   const tenant: RecordTenant = { account, cluster: cluster ?? (kube ? UNKNOWN_CLUSTER : undefined) };
   if (caller !== undefined && caller !== account) tenant.caller = caller;
@@ -141,14 +39,14 @@ export function quickRecord(text: string, meta: RawMeta, maxRecordBytes: number)
   // Records near the size limit, with a BOM, a CloudWatch export prefix or leading blanks: the full path.
   if (text.length * 3 > maxRecordBytes) return undefined;
   try {
-    const r = topLevel(text);
+    const r = topLevel(text, MAX_VALUE_DEPTH);
     return r === undefined ? undefined : quick(r, meta);
   } catch {
     return undefined;
   }
 }
 
-function quick(r: Top, meta: RawMeta): QuickRecord | undefined {
+function quick(r: TopLevel, meta: RawMeta): QuickRecord | undefined {
   // The format, in detectFormat's order; only the common shapes.
   const apiVersion = r.get('apiVersion');
   if (r.get('kind') === 'Event' && typeof apiVersion === 'string' && apiVersion.startsWith('audit.k8s.io/')) {

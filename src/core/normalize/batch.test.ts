@@ -1,0 +1,140 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { documentOf } from '../../../test/helpers/batches.ts';
+import type { RawMeta } from '../envelope.ts';
+import { BatchCounts, batchOrigin, mayBeBatch, splitBatch } from './batch.ts';
+import { normalizeLine, unwrapRecords } from './normalize.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../test/fixtures');
+const text = (p: string): string => readFileSync(join(FIXTURES, p), 'utf8');
+const lines = (p: string): string[] => text(p).split('\n').filter((l) => l.length > 0);
+const meta: RawMeta = { collector: 'file', receivedAt: '2024-11-05T15:00:00.000Z', cluster: 'prod-eks-01', origin: 'in.jsonl:7' };
+
+const audit = lines('k8s-audit/eks-audit.jsonl');
+const cloudtrail = (unwrapRecords(JSON.parse(text('cloudtrail/s3-export.json'))) ?? []).map((r) => JSON.stringify(r));
+
+/** What normalization makes of each text: the event's id, or the error code. */
+const outcome = (texts: string[]): string[] =>
+  texts.map((t) => {
+    const r = normalizeLine(t, meta);
+    return r.ok ? r.value.seam.id : r.error.code;
+  });
+
+describe('batch documents read as one record (ADR 0038)', () => {
+  it('cuts an audit EventList and a CloudTrail file into their records, whose ids are the bare records\' ids', () => {
+    const list = splitBatch(documentOf('k8s_audit', audit));
+    expect(list?.shape).toBe('k8s_audit');
+    expect(list?.records.map((r) => r.text)).toEqual(audit);
+    expect(list?.records.map((r) => r.index)).toEqual(audit.map((_, i) => i));
+    expect(outcome(list!.records.map((r) => r.text))).toEqual(outcome(audit));
+
+    const file = splitBatch(documentOf('cloudtrail', cloudtrail));
+    expect(file?.shape).toBe('cloudtrail');
+    expect(new Set(outcome(file!.records.map((r) => r.text)))).toEqual(new Set(outcome(cloudtrail)));
+    expect(outcome(cloudtrail).every((id) => !id.startsWith('SEAM_ERR'))).toBe(true);
+  });
+
+  it('gives a record without eventID (a content id) the same id in a batch as alone', () => {
+    const bare = JSON.stringify({ eventVersion: '1.09', eventTime: '2024-11-05T14:00:00Z', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' } });
+    const [alone] = outcome([bare]);
+    expect(alone).toMatch(/^sha256:/);
+    for (const doc of [`{"Records":[${bare}]}`, `{ "Records" : [\n  ${bare}\n] }`, documentOf('cloudtrail', [bare], 2)]) {
+      expect(outcome(splitBatch(doc)!.records.map((r) => r.text))).toEqual([alone]);
+    }
+  });
+
+  it('reads EventLists in any key order, pretty-printed, after a byte-order mark or blanks', () => {
+    for (const v of [0, 1, 2]) expect(splitBatch(documentOf('k8s_audit', audit.slice(0, 3), v))?.records.map((r) => r.text)).toEqual(audit.slice(0, 3));
+    expect(splitBatch(`\ufeff  ${documentOf('k8s_audit', audit.slice(0, 2))}\r`)?.records).toHaveLength(2);
+    const sorted = JSON.stringify({ apiVersion: 'audit.k8s.io/v1beta1', items: [JSON.parse(audit[0]!)], kind: 'EventList', metadata: { resourceVersion: '1' } });
+    expect(splitBatch(sorted)?.shape).toBe('k8s_audit');
+  });
+
+  it('keeps every element, good or bad: each normalizes (or fails) alone', () => {
+    const bad = ['{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get"}', '42', '"text"', 'null', '{"a":tru}', '[1,2]'];
+    const doc = `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[${audit[0]},${bad.join(',')},${audit[1]}]}`;
+    const b = splitBatch(doc)!;
+    expect(b.records.map((r) => r.text)).toEqual([audit[0], ...bad, audit[1]]);
+    expect(outcome(b.records.map((r) => r.text))).toEqual([
+      ...outcome([audit[0]!]),
+      'SEAM_ERR_NORMALIZE_SCHEMA',
+      'SEAM_ERR_INPUT_NOT_OBJECT',
+      'SEAM_ERR_INPUT_NOT_OBJECT',
+      'SEAM_ERR_INPUT_NOT_OBJECT',
+      'SEAM_ERR_INPUT_JSON',
+      'SEAM_ERR_INPUT_NOT_OBJECT',
+      ...outcome([audit[1]!]),
+    ]);
+    // An element nested past normalize's depth limit is refused alone; the batch itself may be deeper than one record.
+    const deep = `${'['.repeat(200)}${']'.repeat(200)}`;
+    const d = splitBatch(`{"Records":[${cloudtrail[0]},{"eventSource":"s3.amazonaws.com","eventName":"PutObject","x":${deep}}]}`)!;
+    expect(outcome(d.records.map((r) => r.text))).toEqual([...outcome([cloudtrail[0]!]), 'SEAM_ERR_INPUT_DEPTH']);
+    expect(batchOrigin('in.jsonl:7', 3)).toBe('in.jsonl:7#3');
+  });
+
+  it('hands a CloudTrail file\'s records on oldest first (as the file source does with a whole file), keeping their positions', () => {
+    const at = (id: string, t: string): string => JSON.stringify({ eventTime: t, eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', eventID: id });
+    const b = splitBatch(`{"Records":[${at('c', '2024-11-05T14:03:00Z')},${at('a', '2024-11-05T14:01:00Z')},${at('b', '2024-11-05T14:02:00Z')}]}`)!;
+    expect(b.records.map((r) => [(JSON.parse(r.text) as { eventID: string }).eventID, r.index])).toEqual([['a', 1], ['b', 2], ['c', 0]]);
+    // An EventList stays in the order the API server wrote it.
+    const list = splitBatch(documentOf('k8s_audit', [audit[3]!, audit[0]!]))!;
+    expect(list.records.map((r) => r.index)).toEqual([0, 1]);
+  });
+
+  it('counts empty documents as batches of nothing', () => {
+    const counts = new BatchCounts();
+    for (const doc of ['{"Records":[]}', '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[ ]}', documentOf('cloudtrail', cloudtrail.slice(0, 2))]) counts.add(splitBatch(doc)!);
+    expect(counts.snapshot()).toEqual({ documents: { cloudtrail: 2, k8s_audit: 1 }, records: { cloudtrail: 2, k8s_audit: 0 }, empty: { cloudtrail: 1, k8s_audit: 1 } });
+  });
+
+  it('leaves alone what is not a CloudTrail file or an audit EventList', () => {
+    const not = [
+      // Another service's Records beside other keys (its elements are not CloudTrail records).
+      '{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"x"}}],"note":"forwarded"}',
+      // A core/v1 EventList (Kubernetes Events, not audit events).
+      '{"kind":"EventList","apiVersion":"v1","items":[{"kind":"Event","reason":"BackOff"}]}',
+      // An audit EventList without its items array, or with items that are not an array.
+      '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{}}',
+      '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":{}}',
+      '{"Records":{"a":1}}',
+      // Cut short, or not well formed: normalization dead-letters it whole with its reason.
+      `{"Records":[${cloudtrail[0]},${cloudtrail[1]!.slice(0, 40)}`,
+      '{"Records":[1,,2]}',
+      '{"Records":[1] x}',
+      '{"Rec\\u006frds":[1]}',
+      '[{"Records":[]}]',
+    ];
+    for (const t of not) expect(splitBatch(t), t).toBeUndefined();
+    // A document over the size limit is not cut: normalization refuses it whole, as any record.
+    const doc = documentOf('k8s_audit', audit);
+    expect(splitBatch(doc, doc.length - 1)).toBeUndefined();
+    expect(normalizeLine(doc, meta, { maxRecordBytes: doc.length - 1 }).ok).toBe(false);
+    expect(splitBatch(doc, doc.length)).toBeDefined();
+  });
+
+  it('takes no ordinary record for a batch, deciding from its first key', () => {
+    let n = 0;
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.jsonl')) {
+          for (const l of readFileSync(p, 'utf8').split('\n').filter((x) => x.length > 0)) {
+            n++;
+            expect(splitBatch(l), l.slice(0, 80)).toBeUndefined();
+          }
+        }
+      }
+    };
+    walk(FIXTURES);
+    walk(join(FIXTURES, '../../deploy/demo'));
+    expect(n).toBeGreaterThan(500);
+    // Decided from the first key: an audit Event, a CloudTrail record, GuardDuty and runtime records.
+    for (const l of [audit[0]!, cloudtrail[0]!, ...lines('runtime/falco.jsonl'), ...lines('runtime/native.jsonl'), ...lines('guardduty/findings-rest.jsonl')]) expect(mayBeBatch(l)).toBe(false);
+    // Keys in another order need a search of the text, and an audit Event with sorted keys is still not a batch.
+    const sortedEvent = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(audit[0]!) as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))));
+    expect(sortedEvent.startsWith('{"annotations"') || sortedEvent.startsWith('{"apiVersion"')).toBe(true);
+    expect(splitBatch(sortedEvent)).toBeUndefined();
+  });
+});

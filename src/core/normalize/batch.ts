@@ -1,0 +1,228 @@
+import { isJsonWs, topLevel, valueEnd, type TopLevel } from '../json-text.ts';
+import { DEFAULT_MAX_RECORD_BYTES } from './normalize.ts';
+
+/**
+ * Batch documents that arrive as ONE record: a JSONL line or a Kafka message holding a CloudTrail log file
+ * (`{"Records":[...]}`: a Firehose export that wrote one S3 object per line, a Lambda forwarding S3 objects)
+ * or a Kubernetes audit `EventList` (what the audit webhook backend POSTs, appended per line by a receiver
+ * or bridged to the raw topic). `splitBatch` cuts such a record into the texts of its elements, each then
+ * normalized as if it had arrived alone (same `seam.id`, its own dead letter when it fails), ADR 0038. A
+ * whole file that is one document is cut by the file source's splitter instead (src/sources/file/split.ts).
+ *
+ * The check costs a few character reads on an ordinary record: only a record whose first key is `Records`
+ * or `kind: "EventList"` (or, keys in another order, `apiVersion`, `metadata` or `items` with "EventList"
+ * somewhere in the text) is looked at further. The elements are cut from the text (no JSON.parse of the
+ * document), so each element's text is exactly its bytes in the document.
+ */
+
+export type BatchShape = 'cloudtrail' | 'k8s_audit';
+export const BATCH_SHAPES: readonly BatchShape[] = ['cloudtrail', 'k8s_audit'];
+
+/** One element of a batch: its text and its position in the document's array (from 0, as jq's `.Records[i]`). */
+export interface BatchRecord {
+  text: string;
+  index: number;
+}
+
+export interface Batch {
+  shape: BatchShape;
+  /** In array order, except a CloudTrail file's records: oldest first (as the file source hands on a whole file), when every one has an eventTime. */
+  records: BatchRecord[];
+}
+
+/** The origin of a batch's element: the batch's origin plus `#index` (`FILE:LINE#3`). */
+export const batchOrigin = (origin: string, index: number): string => `${origin}#${index}`;
+
+const BOM = 0xfeff;
+const LBRACE = 0x7b;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const QUOTE = 0x22;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+/** Index of the opening brace (after a byte-order mark and blanks), or -1: not an object. */
+function openBrace(text: string): number {
+  let i = text.charCodeAt(0) === BOM ? 1 : 0;
+  while (isJsonWs(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === LBRACE ? i : -1;
+}
+
+/**
+ * Whether the record may be a batch document, from its first key: the cheap test every record takes.
+ * An audit Event (`{"kind":"Event",...`) and a CloudTrail record (`{"eventVersion":...`) are answered after
+ * reading a dozen characters.
+ */
+export function mayBeBatch(text: string): boolean {
+  // Character reads, not startsWith: this runs on every record, and most are decided by the key's first letter.
+  let i = text.charCodeAt(0) === BOM ? 1 : 0;
+  let c = text.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+  if (c !== LBRACE) return false;
+  c = text.charCodeAt(++i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+  if (c !== QUOTE) return false;
+  switch (text.charCodeAt(i + 1)) {
+    case 0x52 /* R */:
+      return text.startsWith('Records"', i + 1);
+    case 0x6b /* k */: {
+      // `"kind"`, read a character at a time (startsWith costs more than the rest of this check).
+      if (text.charCodeAt(i + 2) !== 0x69 || text.charCodeAt(i + 3) !== 0x6e || text.charCodeAt(i + 4) !== 0x64 || text.charCodeAt(i + 5) !== QUOTE) return false;
+      i += 6;
+      c = text.charCodeAt(i);
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+      if (c !== COLON) return false;
+      c = text.charCodeAt(++i);
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+      // `"Event"` (an audit event, the usual record) differs from `"EventList"` at its seventh character.
+      return text.charCodeAt(i + 6) === 0x4c /* L */ && text.startsWith('"EventList"', i);
+    }
+    case 0x61 /* a */:
+    case 0x6d /* m */:
+    case 0x69 /* i */:
+      // Keys sorted or in another order (a bridge that re-serialized the list): one search of the text.
+      return (text.startsWith('apiVersion"', i + 1) || text.startsWith('metadata"', i + 1) || text.startsWith('items"', i + 1)) && text.includes('"EventList"');
+    default:
+      return false;
+  }
+}
+
+/**
+ * The elements of the array opening at `start` in `text` and the index after its `]`, or undefined when it
+ * is not a well-formed array. No depth limit while cutting (the walk does not recurse): each element meets
+ * normalization's limit alone.
+ */
+function elements(text: string, start: number): { records: BatchRecord[]; end: number } | undefined {
+  const records: BatchRecord[] = [];
+  let i = start + 1;
+  while (isJsonWs(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) === RBRACKET) return { records, end: i + 1 };
+  for (;;) {
+    const e = valueEnd(text, i, Infinity);
+    if (e < 0) return undefined;
+    records.push({ text: text.slice(i, e), index: records.length });
+    i = e;
+    while (isJsonWs(text.charCodeAt(i))) i++;
+    const c = text.charCodeAt(i);
+    if (c === RBRACKET) return { records, end: i + 1 };
+    if (c !== COMMA) return undefined;
+    i++;
+    while (isJsonWs(text.charCodeAt(i))) i++;
+  }
+}
+
+/** A string value of the document (parsed only when the text holds a string there), else undefined. */
+function stringOf(top: TopLevel, text: string, key: string): string | undefined {
+  const s = top.span(key);
+  if (s === undefined || text.charCodeAt(s[0]) !== QUOTE) return undefined;
+  const v = top.get(key);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** An element that is a CloudTrail record by its top-level keys (either case, as detectFormat reads them). */
+function looksCloudTrail(text: string): boolean {
+  if (text.charCodeAt(0) !== LBRACE || !(text.includes('"eventSource"') || text.includes('"eventsource"'))) return false;
+  const t = topLevel(text, Infinity);
+  return t !== undefined && ((t.has('eventSource') && t.has('eventName')) || (t.has('eventsource') && t.has('eventname')));
+}
+
+const EVENT_TIME = /"eventTime"\s*:\s*"([^"]+)"/;
+
+/** `eventTime` of a CloudTrail record's text, or NaN (not CloudTrail, or no readable time). */
+export function cloudTrailTimeMs(text: string): number {
+  if (!text.includes('"eventSource"')) return NaN;
+  const m = EVENT_TIME.exec(text);
+  return m ? Date.parse(m[1]!) : NaN;
+}
+
+/** Oldest first (stable), when every record has a time; else as they are. */
+function byEventTime(records: BatchRecord[]): BatchRecord[] {
+  const times = records.map((r) => cloudTrailTimeMs(r.text));
+  if (times.some((t) => Number.isNaN(t))) return records;
+  let sorted = true;
+  for (let i = 1; i < times.length && sorted; i++) if (times[i]! < times[i - 1]!) sorted = false;
+  if (sorted) return records;
+  return records.map((r, i) => ({ r, t: times[i]! })).sort((a, b) => a.t - b.t || a.r.index - b.r.index).map((x) => x.r);
+}
+
+/**
+ * The elements of a batch document, or undefined when `text` is not one (then it is normalized as one
+ * record, and a document that could not be cut, e.g. one cut short, is dead-lettered whole with the reason
+ * normalization gives). A batch is:
+ *  - a Kubernetes audit EventList: `kind` "EventList", `apiVersion` audit.k8s.io/*, an `items` array;
+ *  - a CloudTrail log file: a `Records` array, when the document has no other key or one of its elements
+ *    is a CloudTrail record (eventSource and eventName), so another service's `Records` (an S3 or SNS
+ *    notification beside other keys) is not taken for one.
+ * Other keys of the document (an EventList's `metadata`) are not carried. A text over `maxRecordBytes` is
+ * never cut: normalization dead-letters it whole as oversized, as any record.
+ */
+export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES): Batch | undefined {
+  if (!mayBeBatch(text)) return undefined;
+  if (text.length > maxRecordBytes || (text.length * 3 > maxRecordBytes && Buffer.byteLength(text, 'utf8') > maxRecordBytes)) return undefined;
+  try {
+    const brace = openBrace(text);
+    const doc = brace === 0 ? text : text.slice(brace);
+    // One walk of the document: the `items` and `Records` arrays are cut into their elements on the way.
+    const arrays = new Map<string, BatchRecord[]>();
+    const top = topLevel(doc, Infinity, (key, i) => {
+      if ((key !== 'items' && key !== 'Records') || doc.charCodeAt(i) !== LBRACKET) return valueEnd(doc, i, Infinity);
+      const a = elements(doc, i);
+      if (a === undefined) return -1;
+      arrays.set(key, a.records);
+      return a.end;
+    });
+    if (top === undefined) return undefined;
+    const items = arrays.get('items');
+    if (items !== undefined && stringOf(top, doc, 'kind') === 'EventList' && stringOf(top, doc, 'apiVersion')?.startsWith('audit.k8s.io/') === true) {
+      return { shape: 'k8s_audit', records: items };
+    }
+    const records = arrays.get('Records');
+    if (records !== undefined && (top.size === 1 || records.some((r) => looksCloudTrail(r.text)))) {
+      return { shape: 'cloudtrail', records: byEventTime(records) };
+    }
+    return undefined;
+  } catch {
+    // A value that would not parse (an escape in `kind`): not cut; normalization says what is wrong with the record.
+    return undefined;
+  }
+}
+
+/**
+ * Batches expanded, per shape: documents, the records they held, and the empty ones (a document with no
+ * records is counted, not an error: nothing was lost). The normalize role reports these in its stats
+ * (`seam_batch_*` metrics), the file source in `seam replay`'s summary.
+ */
+export class BatchCounts {
+  readonly documents: Record<BatchShape, number> = { cloudtrail: 0, k8s_audit: 0 };
+  readonly records: Record<BatchShape, number> = { cloudtrail: 0, k8s_audit: 0 };
+  readonly empty: Record<BatchShape, number> = { cloudtrail: 0, k8s_audit: 0 };
+
+  add(b: Batch): void {
+    this.documents[b.shape]++;
+    this.records[b.shape] += b.records.length;
+    if (b.records.length === 0) this.empty[b.shape]++;
+  }
+
+  /** Adds another count's figures (embedded mode: the file source's and the normalize role's). */
+  merge(o: BatchCountsSnapshot): void {
+    for (const s of BATCH_SHAPES) {
+      this.documents[s] += o.documents[s];
+      this.records[s] += o.records[s];
+      this.empty[s] += o.empty[s];
+    }
+  }
+
+  get total(): number {
+    return this.documents.cloudtrail + this.documents.k8s_audit;
+  }
+
+  snapshot(): BatchCountsSnapshot {
+    return { documents: { ...this.documents }, records: { ...this.records }, empty: { ...this.empty } };
+  }
+}
+
+export interface BatchCountsSnapshot {
+  documents: Record<BatchShape, number>;
+  records: Record<BatchShape, number>;
+  empty: Record<BatchShape, number>;
+}
