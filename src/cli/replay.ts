@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec, type ReplaySummary } from '../pipeline/replay.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
+import { BATCH_SHAPES } from '../core/normalize/batch.ts';
 
 export interface ReplayCliOptions {
   out?: string;
@@ -106,6 +107,12 @@ export function formatSummary(s: ReplaySummary, dlqPath: string): string {
     `replay: files=${s.files} bytes=${fmtBytes(s.bytes)} records=${s.records} normalized=${s.normalized} rejected=${s.rejected} alerts=${s.alerts} in ${secs.toFixed(1)}s (${Math.round(s.records / Math.max(secs, 0.001))} records/s)`,
     `  by source: ${sources || 'none'}`,
   ];
+  const b = s.batches;
+  const shapes = BATCH_SHAPES.filter((k) => b.documents[k] > 0);
+  if (shapes.length > 0) {
+    // Documents (a CloudTrail file, an audit EventList) that came as one record: their records are counted above (ADR 0038).
+    lines.push(`  batch documents unwrapped: ${shapes.map((k) => `${k}=${b.documents[k]} (${b.records[k]} records${b.empty[k] > 0 ? `, ${b.empty[k]} empty` : ''})`).join(' ')}`);
+  }
   if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${dlqPath}`);
   return lines.join('\n');
 }

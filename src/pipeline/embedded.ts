@@ -3,6 +3,7 @@ import { MemoryBus } from '../bus/memory.ts';
 import type { BusMessage } from '../bus/types.ts';
 import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
 import type { SourceType } from '../core/envelope.ts';
+import { BatchCounts, type BatchCountsSnapshot } from '../core/normalize/batch.ts';
 import type { Alert } from '../detect/alert.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { rawHeaders } from '../sources/checkpoint/raw-record.ts';
@@ -77,6 +78,8 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   await dlqConsumer.run();
 
   const files = o.items ? [] : await listInputFiles(o.paths);
+  // Batch documents on a line are cut by the file source; fed items (dead letters replayed) by the normalize role.
+  const batches = new BatchCounts();
   const summary: ReplaySummary = {
     files: files.length,
     bytes: files.reduce((s, f) => s + f.bytes, 0),
@@ -87,6 +90,7 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
     rejectedByCode: {},
     alerts: 0,
     elapsedMs: 0,
+    batches: batches.snapshot(),
   };
   try {
     const producer = await bus.producer();
@@ -105,7 +109,7 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
       if (topic === topics.dlq) return;
       while ((bus.committed(group)[`${topic}/0`] ?? 0) < produced.get(topic)!) await new Promise((r) => setImmediate(r));
     };
-    const items = o.items ?? readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, ...(o.cluster ? { cluster: o.cluster } : {}) });
+    const items = o.items ?? readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, batches, ...(o.cluster ? { cluster: o.cluster } : {}) });
     for await (const item of items) {
       summary.records++;
       const m = rawMessage(topics, item);
@@ -121,10 +125,12 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
     await dlqConsumer.stop();
     await Promise.all([sink.close(), dlqFile.close()]);
   }
-  const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>> };
+  const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>>; batches: BatchCountsSnapshot };
   const c = correlate.stats() as { alerts: number };
   summary.normalized = n.events;
   summary.bySource = n.bySource;
+  batches.merge(n.batches);
+  summary.batches = batches.snapshot();
   for (const p of bus.read(topics.dlq)) {
     for (const m of p) {
       const code = (JSON.parse(m.value.toString('utf8')) as DeadLetter).code;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsServer } from '../core/metrics.ts';
 import { CollectorStats } from '../sources/checkpoint/stats.ts';
-import { registerCollectorMetrics } from './metrics.ts';
+import { registerCollectorMetrics, registerRoleMetrics } from './metrics.ts';
 
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -43,5 +43,20 @@ describe('collector metrics', () => {
     expect(Number(age?.[1])).toBeGreaterThanOrEqual(90);
     expect(Number(age?.[1])).toBeLessThan(200);
     expect((await get('/nope')).status).toBe(404);
+  });
+});
+
+describe('role metrics', () => {
+  it('count the batch documents the normalize role read as their records (ADR 0038), by shape', async () => {
+    const server = new MetricsServer({ defaultMetrics: false });
+    servers.push(server);
+    const batches = { documents: { cloudtrail: 3, k8s_audit: 2 }, records: { cloudtrail: 40, k8s_audit: 7 }, empty: { cloudtrail: 1, k8s_audit: 0 } };
+    registerRoleMetrics(server, { roleNames: ['normalize'], roles: () => [{ name: 'normalize', stats: () => ({ received: 9, batches }) }] });
+    const { port } = await server.listen('127.0.0.1:0');
+    const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(m).toContain('seam_batch_documents_total{role="normalize",source="all",shape="cloudtrail"} 3');
+    expect(m).toContain('seam_batch_documents_total{role="normalize",source="all",shape="k8s_audit"} 2');
+    expect(m).toContain('seam_batch_records_total{role="normalize",source="all",shape="cloudtrail"} 40');
+    expect(m).toContain('seam_batch_empty_total{role="normalize",source="all",shape="cloudtrail"} 1');
   });
 });

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ConsumerMember } from '../bus/kafka.ts';
 import type { MetricsServer } from '../core/metrics.ts';
+import { BATCH_SHAPES, type BatchCountsSnapshot } from '../core/normalize/batch.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Detection } from './detection.ts';
 
@@ -21,6 +22,7 @@ interface RoleStatsView {
   identityGraphKeys?: number;
   held?: number;
   unenriched?: Record<string, number>;
+  batches?: BatchCountsSnapshot;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -92,6 +94,32 @@ function recordCounters(server: MetricsServer, read: () => { role: string; sourc
   });
 }
 
+/**
+ * Batch documents that came as one record (a CloudTrail file or an audit EventList on a JSONL line or a Kafka
+ * message) and were read as their records (ADR 0038): the normalize role's and the file collector's `batches`.
+ */
+function batchCounters(server: MetricsServer, read: () => { role: string; source: string; stats: RoleStatsView }[]): void {
+  const r = server.registry;
+  const counter = (name: string, help: string, pick: (b: BatchCountsSnapshot) => Record<string, number>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['role', 'source', 'shape'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const x of read()) {
+          const b = x.stats.batches;
+          if (b !== undefined) for (const shape of BATCH_SHAPES) this.inc({ role: x.role, source: x.source, shape }, pick(b)[shape] ?? 0);
+        }
+      },
+    });
+  };
+  counter('seam_batch_documents_total', 'Records that were batch documents (shape="cloudtrail": a Records file; shape="k8s_audit": an audit EventList), read as the records they hold.', (b) => b.documents);
+  counter('seam_batch_records_total', 'Records taken out of batch documents, each normalized as if it had arrived alone.', (b) => b.records);
+  counter('seam_batch_empty_total', 'Batch documents that held no record (counted, not an error).', (b) => b.empty);
+}
+
 export interface RoleMetricsOptions {
   /** The roles this process runs (known before they start, so the listener can answer while they do). */
   roleNames: readonly string[];
@@ -120,7 +148,9 @@ export interface AlertObservation {
 /** Registers the roles' metrics and readiness; returns the hook that times alerts. */
 export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions): { observeAlert(a: Alert, at?: AlertObservation): void } {
   const r = server.registry;
-  recordCounters(server, () => o.roles().map((role) => ({ role: role.name, source: 'all', stats: role.stats() as RoleStatsView })));
+  const roleStats = (): { role: string; source: string; stats: RoleStatsView }[] => o.roles().map((role) => ({ role: role.name, source: 'all', stats: role.stats() as RoleStatsView }));
+  recordCounters(server, roleStats);
+  if (o.roleNames.includes('normalize')) batchCounters(server, () => roleStats().filter((x) => x.role === 'normalize'));
 
   if (o.bus) {
     const bus = o.bus;
@@ -278,7 +308,9 @@ export interface CollectorView {
 /** Registers the collectors' metrics and readiness (started, not all stopped). */
 export function registerCollectorMetrics(server: MetricsServer, o: { collectors: () => CollectorView[]; running: () => boolean }): void {
   const r = server.registry;
-  recordCounters(server, () => o.collectors().map((c) => ({ role: 'collect', source: c.name, stats: c.stats() as RoleStatsView })));
+  const collectorStats = (): { role: string; source: string; stats: RoleStatsView }[] => o.collectors().map((c) => ({ role: 'collect', source: c.name, stats: c.stats() as RoleStatsView }));
+  recordCounters(server, collectorStats);
+  batchCounters(server, collectorStats);
   new Gauge({
     name: 'seam_collector_checkpoint_age_seconds',
     help: 'Seconds since the collector last saved its checkpoint for the log group (since it took the group over, before the first save).',

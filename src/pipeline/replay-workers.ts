@@ -13,6 +13,7 @@ import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches, type FileItem } from '../sources/file/source.ts';
 import type { ReplayDetectSpec, ReplayProgress, ReplaySummary } from './replay.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
+import { BatchCounts } from '../core/normalize/batch.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
 import { TenantPlanner, tenantOfEvent, viewHash, type TenantPlan } from './replay-workers-route.ts';
 import { quickRecord } from './replay-workers-scan.ts';
@@ -100,7 +101,9 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   let finalsLeft = n;
   let finalsDone: () => void = () => {};
   const allFinal = new Promise<void>((r) => (finalsDone = r));
-  const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0 };
+  // Counted in the second pass (the first reads the same records).
+  const batches = new BatchCounts();
+  const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0, batches: batches.snapshot() };
   const timing: WorkersTiming = { pass1Ms: 0, pass2Ms: 0, loadMs: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0), mismatched: 0 };
   const addCounts = (o: WorkerOut, w: number): void => {
     timing.busyMs[w]! += o.busyMs;
@@ -230,8 +233,9 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     // ---- pass 2: records to their workers; output back in input order ----
     let bytesRead = 0;
     const report = (): void => opts.onProgress?.({ bytesRead, bytesTotal: summary.bytes, records: summary.records, rejected: summary.rejected });
-    const batches = readFilesBatches(opts.paths, {
+    const chunks = readFilesBatches(opts.paths, {
       ...readOpts,
+      batches,
       onProgress: (b) => {
         bytesRead = b;
       },
@@ -244,7 +248,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       await writeRound(r);
       rounds.delete(r.no);
     };
-    for await (const batch of batches) {
+    for await (const batch of chunks) {
       const round = roundNo++;
       const per: (WorkerBatch | undefined)[] = new Array(n).fill(undefined);
       const readErrors: Round['readErrors'] = [];
@@ -290,6 +294,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     const last: Round = { no: -1, waiting: 0, parts: finals.map((f) => f!), readErrors: [], done: Promise.resolve(), resolve: () => {} };
     await writeRound(last);
     report();
+    summary.batches = batches.snapshot();
     summary.elapsedMs = Math.round(performance.now() - started);
     timing.pass2Ms = summary.elapsedMs - timing.pass1Ms;
     timing.busyMs = timing.busyMs.map((x) => Math.round(x));

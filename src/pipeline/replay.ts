@@ -1,6 +1,7 @@
 import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
 import type { SeamEvent, SourceType } from '../core/envelope.ts';
 import { stageThrew } from '../core/errors.ts';
+import { BatchCounts, type BatchCountsSnapshot } from '../core/normalize/batch.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches } from '../sources/file/source.ts';
@@ -77,6 +78,8 @@ export interface ReplaySummary {
   rejectedByCode: Record<string, number>;
   alerts: number;
   elapsedMs: number;
+  /** Batch documents read as one record (a JSONL line holding a CloudTrail file or an audit EventList) and handed on as their records (ADR 0038). */
+  batches: BatchCountsSnapshot;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
   const dlq = await JsonlSink.open(opts.dlqPath);
   const alertsOut = opts.handler && opts.alertsPath ? await JsonlSink.open(opts.alertsPath) : undefined;
+  const batches = new BatchCounts();
   const summary: ReplaySummary = {
     files: files.length,
     bytes: bytesTotal,
@@ -100,6 +104,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     rejectedByCode: {},
     alerts: 0,
     elapsedMs: 0,
+    batches: batches.snapshot(),
   };
   let bytesRead = 0;
   const report = (): void => opts.onProgress?.({ bytesRead, bytesTotal, records: summary.records, rejected: summary.rejected });
@@ -123,8 +128,9 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
 
   try {
     // One array of records per read chunk: the loop below handles each record synchronously.
-    const batches = readFilesBatches(opts.paths, {
+    const chunks = readFilesBatches(opts.paths, {
       maxRecordBytes: opts.maxRecordBytes,
+      batches,
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
       onProgress: (n) => {
         bytesRead = n;
@@ -132,8 +138,8 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     });
     let sinceReport = 0;
     const normalizeOpts = { maxRecordBytes: opts.maxRecordBytes };
-    for await (const batch of batches) {
-      for (const item of batch) {
+    for await (const chunk of chunks) {
+      for (const item of chunk) {
         summary.records++;
         let wait: Promise<void> | undefined;
         if (item.kind === 'error') {
@@ -182,6 +188,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   } finally {
     await Promise.all([out?.close(), dlq.close(), alertsOut?.close()]);
   }
+  summary.batches = batches.snapshot();
   summary.elapsedMs = Math.round(performance.now() - started);
   return summary;
 }

@@ -6,6 +6,7 @@ import type { Bus, BusMessage, BusProducer } from '../bus/types.ts';
 import { deadLetter } from '../core/dead-letter.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
+import { BatchCounts } from '../core/normalize/batch.ts';
 import { FileCheckpointStore } from './checkpoint/file-store.ts';
 import { CHECKPOINT_TOPIC, KafkaCheckpointStore, LEASE_TOPIC } from './checkpoint/kafka-store.ts';
 import type { CollectConfig, SourceConfig } from './collect-config.ts';
@@ -239,6 +240,7 @@ export async function collectorContext(config: CollectConfig, bus: Bus, opts: Co
 function buildFileCollector(name: string, config: FileSourceConfig, ctx: CollectorContext): Collector {
   let emitted = 0;
   let received = 0;
+  const batches = new BatchCounts();
   return {
     name,
     run: async (signal) => {
@@ -249,7 +251,7 @@ function buildFileCollector(name: string, config: FileSourceConfig, ctx: Collect
         emitted += batch.length;
         batch = [];
       };
-      for await (const item of readFiles(config.paths, { maxRecordBytes: config.maxRecordBytes, readChunkBytes: config.readChunkBytes, ...(config.cluster ? { cluster: config.cluster } : {}), ...(config.account ? { account: config.account } : {}) })) {
+      for await (const item of readFiles(config.paths, { maxRecordBytes: config.maxRecordBytes, readChunkBytes: config.readChunkBytes, batches, ...(config.cluster ? { cluster: config.cluster } : {}), ...(config.account ? { account: config.account } : {}) })) {
         if (signal.aborted) break;
         received++;
         const key = item.meta.origin ?? null;
@@ -270,6 +272,6 @@ function buildFileCollector(name: string, config: FileSourceConfig, ctx: Collect
       await producer.close();
     },
     close: async () => undefined,
-    stats: () => ({ component: `file:${name}`, received, emitted }),
+    stats: () => ({ component: `file:${name}`, received, emitted, batches: batches.snapshot() }),
   };
 }

@@ -393,7 +393,8 @@ function unknownFormat(r: Rec, meta: RawMeta): SeamError {
  * or `{"findings":[...]}`, `filter-log-events` `{"events":[...]}`, a subscription's `logEvents`, a
  * Kubernetes audit `{"kind":"EventList","items":[...]}`, or a bare array. (Files are unwrapped by their
  * splitter, src/sources/file/split.ts, with the same keys, when the file is a document rather than JSONL; a line
- * of JSONL or a Kafka message holding a whole document is one record, dead-lettered as an unknown format.) Undefined when `doc` is a single record.
+ * of JSONL or a Kafka message holding a CloudTrail file or an audit EventList is cut into its records before
+ * normalization, src/core/normalize/batch.ts, ADR 0038.) Undefined when `doc` is a single record.
  */
 export function unwrapRecords(doc: unknown): unknown[] | undefined {
   if (Array.isArray(doc)) return doc;

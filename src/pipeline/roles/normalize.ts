@@ -2,8 +2,11 @@ import { coalescingProducer } from '../../bus/coalesce.ts';
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
-import { stageThrew } from '../../core/errors.ts';
+import { stageThrew, type SeamError } from '../../core/errors.ts';
+import { RAW_HEADERS } from '../../bus/topics.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
+import { BatchCounts, batchOrigin, splitBatch } from '../../core/normalize/batch.ts';
+import type { RawMeta } from '../../core/envelope.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
 import { eventJson, type EventJson } from '../event-json.ts';
@@ -56,6 +59,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const relevance = new IdentityRelevance();
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
+  /** Raw records that were batch documents (a CloudTrail file, an audit EventList), normalized as their records (ADR 0038). */
+  const batches = new BatchCounts();
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
   /** Signals partitions, each told this instance's progress (ADR 0009); 0 until the topic exists. */
@@ -85,18 +90,22 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     }
     const events = new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus));
     let newestMs = -Infinity;
-    for (const m of batch) {
-      counters.received++;
-      // The topic only routes: without a source header, normalizeLine tells the format per record.
-      const meta = metaFromHeaders(m.headers);
-      const text = m.value.toString('utf8');
+    /**
+     * One record (a raw message, or one element of a batch document in it) → a signal, an event or a dead letter.
+     * An element's dead letter carries the message's headers with the element's origin, so `seam dlq replay`
+     * sends it back as the record it is.
+     */
+    const dead = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean, error: SeamError): void => {
+      counters.error(error.code);
+      stats.rejectedByCode[error.code] = (stats.rejectedByCode[error.code] ?? 0) + 1;
+      const dl = deadLetter('normalize', error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
+      out.push(dlqMessage(o.topics, dl, element ? { ...m, headers: { ...m.headers, [RAW_HEADERS.origin]: meta.origin! } } : m));
+    };
+    const one = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean): void => {
       const r = normalizeLine(text, meta, { maxRecordBytes });
       if (!r.ok) {
-        counters.error(r.error.code);
-        stats.rejectedByCode[r.error.code] = (stats.rejectedByCode[r.error.code] ?? 0) + 1;
-        const dl = deadLetter('normalize', r.error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
-        out.push(dlqMessage(o.topics, dl, m));
-        continue;
+        dead(m, text, meta, element, r.error);
+        return;
       }
       const ev = r.value;
       let json: EventJson;
@@ -106,11 +115,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         json = eventJson(ev);
       } catch (e) {
         // The record's content made this stage throw: a dead letter, never a batch to retry.
-        const error = stageThrew('normalize', e);
-        counters.error(error.code);
-        stats.rejectedByCode[error.code] = (stats.rejectedByCode[error.code] ?? 0) + 1;
-        out.push(dlqMessage(o.topics, deadLetter('normalize', error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector }), m));
-        continue;
+        dead(m, text, meta, element, stageThrew('normalize', e));
+        return;
       }
       const t = Date.parse(ev['@timestamp']);
       if (t > newestMs) newestMs = t;
@@ -151,6 +157,22 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         stats.eventsOut++;
         events.add(ev, json);
       }
+    };
+    for (const m of batch) {
+      counters.received++;
+      // The topic only routes: without a source header, normalizeLine tells the format per record.
+      const meta = metaFromHeaders(m.headers);
+      const text = m.value.toString('utf8');
+      // A message holding a batch document (a webhook-to-Kafka bridge, a Lambda forwarding CloudTrail's S3
+      // objects) is its records, each normalized alone, as the file source hands them on (ADR 0038).
+      const b = splitBatch(text, maxRecordBytes);
+      if (b === undefined) {
+        one(m, text, meta, false);
+        continue;
+      }
+      batches.add(b);
+      const origin = meta.origin ?? `${m.topic}/${m.partition}@${m.offset}`;
+      for (const r of b.records) one(m, r.text, { ...meta, origin: batchOrigin(origin, r.index) }, true);
     }
     const eventsOut = events.count;
     const eventMessages = events.take();
@@ -196,6 +218,6 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       await consumer?.stop();
       await producer?.close();
     },
-    stats: () => ({ ...counters.snapshot(), ...stats }),
+    stats: () => ({ ...counters.snapshot(), ...stats, batches: batches.snapshot() }),
   };
 }

@@ -10,7 +10,7 @@ export const FileSourceConfig = z
       .int()
       .positive()
       .default(1024 * 1024)
-      .describe('Records larger than this are dead-lettered as oversized (with their byte range) instead of parsed.'),
+      .describe('Records larger than this are dead-lettered as oversized (with their byte range) instead of parsed; a batch document on one JSONL line counts as one record here.'),
     readChunkBytes: z.number().int().positive().default(256 * 1024).describe('Read buffer size per file.'),
     cluster: z.string().optional().describe('EKS cluster name to attribute records to when the record does not say.'),
     account: z
@@ -19,5 +19,5 @@ export const FileSourceConfig = z
       .optional()
       .describe("AWS account id to attribute records to when the record does not say: set it with `cluster` for an audit log export, so on Kafka the cluster's signals share its account's key."),
   })
-  .describe('Reads JSONL, JSON arrays, CloudTrail S3 exports ({"Records": [...]}), CloudTrail LookupEvents output (aws cloudtrail lookup-events, handed on oldest first), CloudWatch Logs exports and filter-log-events output, CloudTrail records as EventBridge delivers them (detail-type "AWS API Call via CloudTrail" and the other CloudTrail detail-types), Kubernetes audit EventList documents, gzipped or not.');
+  .describe('Reads JSONL, JSON arrays, CloudTrail S3 exports ({"Records": [...]}), CloudTrail LookupEvents output (aws cloudtrail lookup-events, handed on oldest first), CloudWatch Logs exports and filter-log-events output, CloudTrail records as EventBridge delivers them (detail-type "AWS API Call via CloudTrail" and the other CloudTrail detail-types), Kubernetes audit EventList documents, gzipped or not. A CloudTrail file or an audit EventList on one line of a JSONL file is read as its records (origin FILE:LINE#i, ADR 0038).');
 export type FileSourceConfig = z.infer<typeof FileSourceConfig>;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchCounts } from '../../core/normalize/batch.ts';
 import { readFiles, type FileItem } from './source.ts';
 
 const ct = (id: string): Record<string, unknown> => ({
@@ -55,6 +56,25 @@ describe('file source', () => {
     await writeFile(join(dir, 'eventlist-pretty.json'), JSON.stringify(doc, null, 2));
     expect(ids(await collect([join(dir, 'eventlist.json')]))).toEqual(['a', 'b', 'c']);
     expect(ids(await collect([join(dir, 'eventlist-pretty.json')]))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('hands on the records of a batch document on a JSONL line, each with the line and its position (ADR 0038)', async () => {
+    const ev = (id: string): string => JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: id, stage: 'ResponseComplete', verb: 'get', user: { username: 'alice' }, stageTimestamp: '2026-11-26T10:00:00Z' });
+    const list = `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${ev('e1')},${ev('e2')}]}`;
+    const trail = JSON.stringify({ Records: [ct('b'), { eventSource: 'sts.amazonaws.com' }, ct('a')] });
+    const view = (items: FileItem[]): string[] =>
+      items.map((i) => `${i.meta.origin!.replace(/^.*\//, '')} ${i.kind === 'record' ? ((JSON.parse(i.text) as { eventID?: string; auditID?: string }).eventID ?? (JSON.parse(i.text) as { auditID?: string }).auditID ?? '-') : i.error.code}`);
+    // After an ordinary first line, and as the first line (the file is JSONL all the same).
+    await writeFile(join(dir, 'batch-lines.jsonl'), [JSON.stringify(ct('x')), list, trail, '{"Records":[]}', ''].join('\n'));
+    await writeFile(join(dir, 'batch-first.jsonl'), [list, trail, ''].join('\n'));
+    const counts = new BatchCounts();
+    const items: FileItem[] = [];
+    for await (const it of readFiles([join(dir, 'batch-lines.jsonl')], { maxRecordBytes: 4096, batches: counts })) items.push(it);
+    expect(view(items)).toEqual(['batch-lines.jsonl:1 x', 'batch-lines.jsonl:2#0 e1', 'batch-lines.jsonl:2#1 e2', 'batch-lines.jsonl:3#0 b', 'batch-lines.jsonl:3#1 -', 'batch-lines.jsonl:3#2 a']);
+    expect(counts.snapshot()).toEqual({ documents: { cloudtrail: 2, k8s_audit: 1 }, records: { cloudtrail: 3, k8s_audit: 2 }, empty: { cloudtrail: 1, k8s_audit: 0 } });
+    expect(view(await collect([join(dir, 'batch-first.jsonl')]))).toEqual(['batch-first.jsonl:1#0 e1', 'batch-first.jsonl:1#1 e2', 'batch-first.jsonl:2#0 b', 'batch-first.jsonl:2#1 -', 'batch-first.jsonl:2#2 a']);
+    // A document over maxRecordBytes on a line is one oversized record, as any line.
+    expect(view(await collect([join(dir, 'batch-lines.jsonl')], 300)).slice(1, 3)).toEqual(['batch-lines.jsonl:2 SEAM_ERR_INPUT_OVERSIZED', 'batch-lines.jsonl:3 SEAM_ERR_INPUT_OVERSIZED']);
   });
 
   it('unwraps `aws cloudtrail lookup-events` output (newest first) to its records, handed on oldest first', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
+import { batchOrigin, cloudTrailTimeMs, splitBatch, type BatchCounts } from '../../core/normalize/batch.ts';
 import { LineSplitter, ScanSplitter, sniff, type Piece } from './split.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
@@ -20,6 +21,11 @@ export interface FileReadOptions {
   /** Called after every chunk with bytes consumed so far (compressed bytes for gzip files). */
   onProgress?: (bytesRead: number) => void;
   now?: () => string;
+  /**
+   * Counts the batch documents read as one record (a JSONL line holding a CloudTrail file or an audit
+   * EventList), which are handed on as their records (ADR 0038).
+   */
+  batches?: BatchCounts;
 }
 
 /** Expands folders (recursively, name order) and returns files with their sizes. */
@@ -110,13 +116,6 @@ function unwrapLookupEvent(text: string): { text: string; eventId?: string; time
  */
 const SORT_HOLD = 50_000;
 
-/** `eventTime` of a CloudTrail record's text, or NaN (not CloudTrail, or no readable time). */
-function cloudTrailTimeMs(text: string): number {
-  if (!text.includes('"eventSource"')) return NaN;
-  const m = /"eventTime"\s*:\s*"([^"]+)"/.exec(text);
-  return m ? Date.parse(m[1]!) : NaN;
-}
-
 /**
  * Streams the records of one file. Memory is bounded by the read chunk plus one record
  * (`maxRecordBytes`), whatever the file size.
@@ -161,24 +160,34 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
 
   function drain(): FileItem[] {
     const out: FileItem[] = [];
+    /** One record's text on its way out: unwrapped (LookupEvents, CloudWatch event), held to be sorted, or handed on. */
+    const take = (text: string, origin: string): void => {
+      // One scan for both wrappers' keys; most records are neither, and each `includes` is a pass of its own.
+      const wrapped = MAY_BE_WRAPPED.test(text);
+      const ct = wrapped ? unwrapLookupEvent(text) : undefined;
+      const cw = wrapped && ct === undefined ? unwrapCloudWatchEvent(text) : undefined;
+      if (ct) {
+        held.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs });
+        if (held.length >= SORT_HOLD) out.push(...releaseHeld());
+      } else if (cw) {
+        const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
+        out.push({ kind: 'record', text: cw.text, meta });
+      } else if (scanMode) {
+        held.push({ item: { kind: 'record', text, meta: baseMeta(origin) }, timeMs: cloudTrailTimeMs(text) });
+        if (held.length >= SORT_HOLD) out.push(...releaseHeld());
+      } else {
+        out.push({ kind: 'record', text, meta: baseMeta(origin) });
+      }
+    };
     for (const p of pieces) {
       const origin = `${path}:${p.line}`;
       if (p.kind === 'record') {
-        // One scan for both wrappers' keys; most records are neither, and each `includes` is a pass of its own.
-        const wrapped = MAY_BE_WRAPPED.test(p.text);
-        const ct = wrapped ? unwrapLookupEvent(p.text) : undefined;
-        const cw = wrapped && ct === undefined ? unwrapCloudWatchEvent(p.text) : undefined;
-        if (ct) {
-          held.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs });
-          if (held.length >= SORT_HOLD) out.push(...releaseHeld());
-        } else if (cw) {
-          const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
-          out.push({ kind: 'record', text: cw.text, meta });
-        } else if (scanMode) {
-          held.push({ item: { kind: 'record', text: p.text, meta: baseMeta(origin) }, timeMs: cloudTrailTimeMs(p.text) });
-          if (held.length >= SORT_HOLD) out.push(...releaseHeld());
-        } else {
-          out.push({ kind: 'record', text: p.text, meta: baseMeta(origin) });
+        // A line (or array element) holding a whole batch document: its records, each with the batch's origin and its index.
+        const batch = splitBatch(p.text, opts.maxRecordBytes);
+        if (batch === undefined) take(p.text, origin);
+        else {
+          opts.batches?.add(batch);
+          for (const r of batch.records) take(r.text, batchOrigin(origin, r.index));
         }
       } else if (held.length > 0) {
         // A record that could not be cut out ends the sorted run: it stays where the file has it.

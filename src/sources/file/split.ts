@@ -3,7 +3,8 @@
  *
  * Two modes, chosen from the first line of the file (see `sniff`):
  *  - `lines`: JSONL or a CloudWatch Logs export (`<ISO timestamp> <message>` per line). A bad line
- *    costs one record, never the rest of the file.
+ *    costs one record, never the rest of the file. A line holding a CloudTrail file or an audit EventList
+ *    is one record here; the file source hands on its records (src/core/normalize/batch.ts, ADR 0038).
  *  - `scan`: a JSON array of records, a wrapper object whose `Records` (CloudTrail S3 export),
  *    `events` (filter-log-events output), `logEvents`, `Events` (CloudTrail LookupEvents output) or `items`
  *    (a Kubernetes audit EventList) array holds them, or pretty-printed
@@ -12,6 +13,8 @@
  * Records larger than `maxRecordBytes` are not accumulated: the splitter skips to their end and
  * reports their byte range, so memory stays bounded on any input.
  */
+
+import { splitBatch } from '../../core/normalize/batch.ts';
 
 export type Piece =
   | { kind: 'record'; text: string; line: number; offset: number }
@@ -313,6 +316,10 @@ export function sniff(head: string): SplitMode {
     return 'scan';
   }
   const first = t.slice(0, nl);
+  // JSONL of batch documents (a CloudTrail file or an audit EventList a line, and more lines after it): read
+  // by line, each line's records taken out by the batch check (ADR 0038). A file that is one document is
+  // scanned, whatever its size.
+  if (splitBatch(first) !== undefined && t.slice(nl + 1).trim().length > 0) return 'lines';
   if (WRAPPER_OPENING.test(first)) return 'scan';
   const parsed = tryParse(first);
   if (parsed !== undefined) {
