@@ -30,6 +30,9 @@ export const FACT_KINDS = [
   'baseline_start', // principal → itself (or account → itself): when the behavioural baselines first saw it
   'seen_network', // principal → network (`net:AS16509`, `net:198.51.0.0/16`) it acted from; learned by the baselines
   'seen_region', // principal (or account) → AWS region it acted in; learned by the baselines
+  'seen_service', // principal → AWS service (`svc:ec2`) whose API it called; learned by the baselines
+  'seen_client', // principal → user-agent family (`ua:cli`, `ua:sdk`, …) it called AWS with; learned by the baselines
+  'seen_secret_verb', // principal → Kubernetes verb (`verb:list`) it used on secrets; learned by the baselines
   'changed_function', // IAM role/user → Lambda function (`lambda:<account>:<region>:<name>`) whose code or layers it changed (or that it created)
 ] as const;
 export type FactKind = (typeof FACT_KINDS)[number];

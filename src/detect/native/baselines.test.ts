@@ -390,3 +390,60 @@ describe('on the benign corpus (test/noise/benign-corpus.ts)', () => {
     expect(alerts.filter((a) => a.rule.level !== 'low' && a.rule.level !== 'informational').map((a) => a.summary)).toEqual([]);
   }, 60_000);
 });
+
+describe('new terms: service, client, verb on secrets', () => {
+  it('new service: low once for a service the person never called after learning; routine services and refused calls never count', () => {
+    const events = [
+      ...aliceDayOne(),
+      call(alice, 'GetCallerIdentity', 30, OFFICE, { source: 'sts.amazonaws.com' }),
+      call(alice, 'ListSecrets', 30.1, OFFICE, { source: 'secretsmanager.amazonaws.com', errorCode: 'AccessDenied' }),
+      call(alice, 'ListSecrets', 30.2, OFFICE, { source: 'secretsmanager.amazonaws.com' }),
+      call(alice, 'GetSecretValue', 30.3, OFFICE, { source: 'secretsmanager.amazonaws.com' }),
+      call(alice, 'DescribeInstances', 30.4, OFFICE),
+    ];
+    const alerts = run(events, 'seam-native-new-service');
+    expect(alerts.map((a) => a.rule.level)).toEqual(['low']);
+    expect(alerts[0]!.summary).toContain('secretsmanager (ListSecrets)');
+    expect(alerts[0]!.summary).toContain('usual: ec2');
+    expect(alerts[0]!.events).toEqual([events[events.length - 3]!.seam.id]);
+  });
+  it('new service: silent during learning', () => {
+    expect(run([...aliceDayOne(), call(alice, 'ListSecrets', 5, OFFICE, { source: 'secretsmanager.amazonaws.com' })], 'seam-native-new-service')).toEqual([]);
+  });
+  it('new client: low once when a principal used by an SDK is used from the AWS CLI; unknown user agents say nothing', () => {
+    const events: SeamEvent[] = [];
+    for (let h = 0; h < 30; h++) events.push(call(ci, 'DescribeStacks', h, NAT, { source: 'cloudformation.amazonaws.com' }));
+    events.push(call(ci, 'DescribeStacks', 30, NAT, { source: 'cloudformation.amazonaws.com', userAgent: 'some-internal-tool/1.0' }));
+    events.push(call(ci, 'ListBuckets', 31, NAT, { source: 's3.amazonaws.com', userAgent: CLI_UA }));
+    events.push(call(ci, 'ListBuckets', 31.1, NAT, { source: 's3.amazonaws.com', userAgent: CLI_UA }));
+    const alerts = run(events, 'seam-native-new-client');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('low');
+    expect(alerts[0]!.summary).toContain('a cli client');
+    expect(alerts[0]!.summary).toContain('usual: sdk');
+  });
+  it('new verb on secrets: a service account that only ever got its secret starts listing them (low, once)', () => {
+    const sa = saK8sUser('payments', 'api');
+    const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'payments', name: 'api-db', ip: '10.0.3.4' }), 'prod-eks-01');
+    const events = [...Array.from({ length: 30 }, (_, h) => get(h)), ev(audit({ verb: 'list', user: sa, time: at(30), resource: 'secrets', ip: '10.0.3.4' }), 'prod-eks-01'), ev(audit({ verb: 'list', user: sa, time: at(30.1), resource: 'secrets', ip: '10.0.3.4' }), 'prod-eks-01'), get(31)];
+    const alerts = run(events, 'seam-native-new-secret-verb');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain('used list on secrets across all namespaces');
+    expect(alerts[0]!.summary).toContain('usual: get');
+  });
+  it('what the new-terms baselines learned survives a restart (a graph rebuilt from the published facts)', () => {
+    const only = ['seam-native-new-service', 'seam-native-new-client'];
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only, onFacts: (fs) => published.push(...fs) });
+    for (const e of aliceDayOne()) expect(first.process(e)).toEqual([]);
+    expect(published.filter((f) => f.kind === 'seen_service').map((f) => f.to).sort()).toEqual(['svc:ec2', 'svc:lambda']);
+    expect(published.some((f) => f.kind === 'seen_client')).toBe(true);
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    const after = createNativeEngine({ only, graph: g });
+    const day2 = [call(alice, 'DescribeInstances', 30, OFFICE), call(alice, 'ListSecrets', 30.5, OFFICE, { source: 'secretsmanager.amazonaws.com' })];
+    expect(day2.flatMap((e) => after.process(e)).map((a) => a.rule.id)).toEqual(['seam-native-new-service']);
+    // Without the facts, alice would be new again: learning, silent.
+    expect(day2.flatMap((e) => createNativeEngine({ only }).process(e))).toEqual([]);
+  });
+});

@@ -19,6 +19,7 @@ import { k8sSaTokenOutsideAws } from './k8s-sa-token-outside-aws.ts';
 import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
+import { newClient, newSecretVerb, newService } from './new-terms.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
 import { rdsAuditLoggingOff } from './rds-audit-logging-off.ts';
 import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
@@ -48,6 +49,9 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   instanceCredsOutsideAws,
   newNetwork,
   newRegion,
+  newService,
+  newClient,
+  newSecretVerb,
   impossibleTravel,
   s3CopyCrossAccount,
   lambdaNewDeployer,

@@ -1,0 +1,167 @@
+/**
+ * First-seen ("new terms") baselines beyond networks and regions, per resolved principal (the identity graph's:
+ * the person behind a session, the service account behind IRSA credentials), learned as identity facts so they
+ * survive restarts (ADR 0011):
+ * - a principal calling an AWS service (API family, `eventSource`) it never called before;
+ * - a principal calling AWS with a kind of client (user-agent family: console, cli, sdk, script, ...) it never used;
+ * - a principal (person or service account) using a Kubernetes verb on secrets it never used (a workload that only
+ *   ever got its own secret starts listing or watching them).
+ * Each is context, not an incident on its own (people start using a new service; a pipeline changes its SDK):
+ * low, silent during the principal's learning period, once per principal and term for the baseline memory. They
+ * feed incidents and hunting ("what did this principal do for the first time around the alert?").
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { FactKind } from '../../identity/types.ts';
+import { describePrincipal, type Alert } from '../alert.ts';
+import { baselinable, baselineSubject, known, learning, learningStart, liveFact, remember } from './baseline.ts';
+import { userAgentFamily } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+
+/** Services every principal touches as a matter of course: a first call says nothing. */
+const ROUTINE_SERVICES = new Set(['sts', 'signin', 'sso', 'sso-oauth', 'health', 'notifications', 'tagging', 'resource-groups', 'resource-explorer-2', 'servicequotas']);
+
+/** Client families worth a first-seen: `none`/`other` say nothing, `aws-service` is AWS acting, `attack-tool` is its own high rule. */
+const CLIENTS = new Set(['console', 'ec2-agent', 'cli', 'sdk', 'script']);
+
+/** Keys built once per subject and term (the graph is asked on every call of a principal). Bounded. */
+let termKeys = new Map<string, string>();
+function termKey(kind: FactKind, subject: string, term: string): string {
+  const id = kind + '|' + subject + '|' + term;
+  let k = termKeys.get(id);
+  if (k === undefined) {
+    if (termKeys.size >= 16_384) termKeys = new Map();
+    k = id;
+    termKeys.set(id, k);
+  }
+  return k;
+}
+
+/**
+ * The shared body: learns `term` for the event's principal; returns the alert text's parts when the term is new to a
+ * principal past its learning period that already had terms of this kind.
+ */
+function firstSeen(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, kind: FactKind, term: string): { who: string; usual: string[] } | undefined {
+  const subject = baselineSubject(event, ctx.resolution.cluster);
+  if (subject === undefined) return undefined;
+  const t = timeOf(event);
+  const key = termKey(kind, subject.key, term);
+  const live = liveFact(graph, key, t);
+  // Nearly every call: a known term learned recently enough that `remember` would not refresh it. Nothing to do.
+  if (live !== undefined && t >= live.fromMs && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return undefined;
+  const start = learningStart(event, ctx, graph, subject.key);
+  const before = live === undefined ? known(graph, subject.key, kind, t) : undefined;
+  const had = remember(event, ctx, graph, { kind, key, from: subject.key, to: term }).before;
+  if (had !== undefined || before === undefined || before.length === 0 || learning(event, ctx.config, start)) return undefined;
+  return { who: describePrincipal(ctx.resolution.principal ?? subject.principal), usual: before.slice(0, 6).map((e) => e.fact.to.slice(e.fact.to.indexOf(':') + 1)) };
+}
+
+const list = (xs: string[]): string => xs.join(', ') + (xs.length >= 6 ? ', …' : '');
+
+export const newService: NativeDetection<null> = {
+  id: 'seam-native-new-service',
+  title: 'Principal calling an AWS service it never used',
+  level: 'low',
+  tags: ['attack.discovery', 'attack.t1526', 'attack.execution', 'attack.t1059.009'],
+  description:
+    'A successful CloudTrail call by a principal (the identity graph’s resolved principal) to an AWS service (eventSource) it had not called during its learning period (baselineLearningMs) or within its baseline memory. Routine services (STS, sign-in, IAM Identity Center, tagging, health) and AWS services acting on the principal’s behalf are left out. Context: a workload or a person stepping outside the services it uses.',
+  triage:
+    'Is the service one the principal’s job plausibly needs (a new feature, a new team member)? A workload role suddenly calling IAM, Secrets Manager, Bedrock or EC2 is the pattern of stolen credentials exploring; list its other first-time calls around this one.',
+  createState: () => null,
+  sources: ['cloudtrail'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail' || !baselinable(event) || event.seam.outcome === 'failure') return [];
+    const source = str(event.eventSource);
+    const service = source?.endsWith('.amazonaws.com') ? source.slice(0, -'.amazonaws.com'.length) : undefined;
+    if (service === undefined || ROUTINE_SERVICES.has(service)) return [];
+    const seen = firstSeen(event, graph, ctx, 'seen_service', 'svc:' + service);
+    if (seen === undefined) return [];
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `${seen.who} called ${service} (${str(event.eventName) ?? ''}), a service it never used; usual: ${list(seen.usual)}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster: ctx.resolution.cluster ?? event.seam.cluster,
+      }),
+    ];
+  },
+};
+
+/** User-agent family by user agent: a principal's calls repeat a handful of user agents. Bounded. */
+let families = new Map<string, string>();
+function familyOf(ua: string | undefined): string {
+  if (ua === undefined) return 'none';
+  let f = families.get(ua);
+  if (f === undefined) {
+    if (families.size >= 4096) families = new Map();
+    f = userAgentFamily(ua);
+    families.set(ua, f);
+  }
+  return f;
+}
+
+export const newClient: NativeDetection<null> = {
+  id: 'seam-native-new-client',
+  title: 'Principal calling AWS with a kind of client it never used',
+  level: 'low',
+  tags: ['attack.initial-access', 'attack.t1078.004', 'attack.defense-evasion', 'attack.t1550.001'],
+  description:
+    'A CloudTrail call by a principal with a user-agent family (console, AWS CLI, SDK, script/HTTP library, EC2 agent) it had not used during its learning period or within its baseline memory. Attack tools have their own high rule. Context: a pipeline’s role used from a CLI, a console user’s session driven by curl.',
+  triage:
+    'Who uses this principal, and with what? A role only ever used by an SDK in a workload, now used from the AWS CLI or a script, suggests its credentials were copied; compare the address with the principal’s usual networks.',
+  createState: () => null,
+  sources: ['cloudtrail'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail' || !baselinable(event)) return [];
+    const family = familyOf(str(event.userAgent));
+    if (!CLIENTS.has(family)) return [];
+    const seen = firstSeen(event, graph, ctx, 'seen_client', 'ua:' + family);
+    if (seen === undefined) return [];
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `${seen.who} called ${event.seam.action ?? ''} with a ${family} client (${str(event.userAgent) ?? ''}), a kind it never used; usual: ${list(seen.usual)}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster: ctx.resolution.cluster ?? event.seam.cluster,
+      }),
+    ];
+  },
+};
+
+export const newSecretVerb: NativeDetection<null> = {
+  id: 'seam-native-new-secret-verb',
+  title: 'Principal using a Kubernetes verb on secrets it never used',
+  level: 'low',
+  tags: ['attack.credential-access', 'attack.t1552.007', 'attack.discovery', 'attack.t1613'],
+  description:
+    'A Kubernetes request on secrets (get, list, watch, create, update, patch, delete) by a person (IAM-authenticated) or a service account with a verb it had not used on secrets during its learning period or within its baseline memory, whatever the API server answered. Context: a workload that only ever read its own secret starts listing or watching them.',
+  triage:
+    'Which secrets (namespace, name), and does the principal’s job need this verb? A service account that lists or watches secrets it used to get one by one is the pattern of a stolen token harvesting; check where the request came from and what followed.',
+  createState: () => null,
+  sources: ['k8s_audit'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'k8s_audit' || !baselinable(event)) return [];
+    const ref = obj(event.objectRef);
+    if (str(ref?.resource) !== 'secrets' || str(ref?.subresource) !== undefined) return [];
+    // One stage per request: the one that ends it.
+    if (event.stage !== undefined && event.stage !== 'ResponseComplete') return [];
+    const verb = str(event.verb);
+    if (verb === undefined) return [];
+    const seen = firstSeen(event, graph, ctx, 'seen_secret_verb', 'verb:' + verb);
+    if (seen === undefined) return [];
+    const where = str(ref?.namespace) === undefined ? 'across all namespaces' : `in ${str(ref?.namespace)}`;
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `${seen.who} used ${verb} on secrets ${where}${str(ref?.name) ? ` (${str(ref?.name)})` : ''}, a verb it never used on secrets; usual: ${list(seen.usual)}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account,
+        cluster: ctx.resolution.cluster ?? event.seam.cluster,
+      }),
+    ];
+  },
+};
