@@ -161,7 +161,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     for (const m of batch) {
       counters.received++;
       // The topic only routes: without a source header, normalizeLine tells the format per record.
-      const meta = metaFromHeaders(m.headers);
+      const meta = metaFromHeaders(m.headers, m.timestampMs);
       const text = m.value.toString('utf8');
       // A message holding a batch document (a webhook-to-Kafka bridge, a Lambda forwarding CloudTrail's S3
       // objects) is its records, each normalized alone, as the file source hands them on (ADR 0038).

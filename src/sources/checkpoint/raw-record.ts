@@ -20,9 +20,12 @@ export function rawHeaders(meta: RawMeta): Record<string, string> {
 }
 
 /** Reads RawMeta back from headers (the normalize role's side of rawHeaders). */
-export function metaFromHeaders(h: Record<string, string> | undefined): RawMeta {
+export function metaFromHeaders(h: Record<string, string> | undefined, fallbackReceivedMs?: number): RawMeta {
   const g = (k: string): string | undefined => h?.[k];
-  const meta: RawMeta = { collector: g(RAW_HEADERS.collector) ?? 'unknown', receivedAt: g(RAW_HEADERS.receivedAt) ?? new Date(0).toISOString() };
+  // A message produced by something else than Seam's collectors (a webhook-to-Kafka bridge) has no receive-time
+  // header: the message's own timestamp (its produce or log-append time) is when Seam received it, else now.
+  const fallback = fallbackReceivedMs !== undefined && Number.isFinite(fallbackReceivedMs) && fallbackReceivedMs > 0 ? fallbackReceivedMs : Date.now();
+  const meta: RawMeta = { collector: g(RAW_HEADERS.collector) ?? 'unknown', receivedAt: g(RAW_HEADERS.receivedAt) ?? new Date(fallback).toISOString() };
   const source = g(RAW_HEADERS.source);
   if (source !== undefined) meta.source = source as SourceType;
   for (const k of ['cluster', 'account', 'region', 'origin'] as const) {
