@@ -431,6 +431,33 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(alerts[0]!.summary).toContain('used list on secrets across all namespaces');
     expect(alerts[0]!.summary).toContain('usual: get');
   });
+  it('an upgrade does not alert on what the older baselines already know: the new terms learn with a start of their own', () => {
+    const published: IdentityFact[] = [];
+    const old = createNativeEngine({ only: ['seam-native-new-network', 'seam-native-new-region'], onFacts: (fs) => published.push(...fs) });
+    for (const e of aliceDayOne()) old.process(e);
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    const upgraded = createNativeEngine({ only: ['seam-native-new-service', 'seam-native-new-client'], graph: g });
+    const day11 = [call(alice, 'DescribeInstances', 240, OFFICE), call(alice, 'ListBuckets', 240.1, OFFICE, { source: 's3.amazonaws.com' }), call(alice, 'ListFunctions', 240.2, OFFICE, { source: 'lambda.amazonaws.com' }), call(alice, 'DescribeLogGroups', 240.3, OFFICE, { source: 'logs.amazonaws.com', userAgent: CLI_UA })];
+    expect(day11.flatMap((e) => upgraded.process(e))).toEqual([]);
+    // A day later its learning is over: a service it never called is new again.
+    expect(upgraded.process(call(alice, 'ListSecrets', 270, OFFICE, { source: 'secretsmanager.amazonaws.com' })).map((a) => a.rule.id)).toEqual(['seam-native-new-service']);
+  });
+  it('new service: the console calling services for a person says nothing', () => {
+    const consoleUa = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+    const events = [...aliceDayOne(), call(alice, 'DescribeAlarms', 30, OFFICE, { source: 'monitoring.amazonaws.com', userAgent: consoleUa }), call(alice, 'GetCostAndUsage', 30.1, OFFICE, { source: 'ce.amazonaws.com' })];
+    expect(run(events, 'seam-native-new-service')).toEqual([]);
+  });
+  it('new verb on secrets: a service account that never touched secrets and starts listing them (its first term); kube-system controllers never', () => {
+    const sa = saK8sUser('payments', 'api');
+    const pods = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'configmaps', namespace: 'payments', name: 'cfg', ip: '10.0.3.4' }), 'prod-eks-01');
+    const list = (user: ReturnType<typeof saK8sUser>, h: number): SeamEvent => ev(audit({ verb: 'list', user, time: at(h), resource: 'secrets', ip: '10.0.3.4' }), 'prod-eks-01');
+    const alerts = run([...Array.from({ length: 30 }, (_, h) => pods(h)), list(sa, 30)], 'seam-native-new-secret-verb');
+    expect(alerts.map((a) => a.summary)).toEqual([expect.stringContaining('usual: none')]);
+    const ns = saK8sUser('kube-system', 'namespace-controller');
+    const ctrl = (verb: string, h: number): SeamEvent => ev(audit({ verb, user: ns, time: at(h), resource: 'secrets', namespace: 'gone', ip: '10.0.3.9' }), 'prod-eks-01');
+    expect(run([...Array.from({ length: 30 }, (_, h) => ctrl('list', h)), ctrl('deletecollection', 40)], 'seam-native-new-secret-verb')).toEqual([]);
+  });
   it('what the new-terms baselines learned survives a restart (a graph rebuilt from the published facts)', () => {
     const only = ['seam-native-new-service', 'seam-native-new-client'];
     const published: IdentityFact[] = [];

@@ -14,14 +14,28 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { FactKind } from '../../identity/types.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
-import { baselinable, baselineSubject, known, learning, learningStart, liveFact, remember } from './baseline.ts';
+import { baselinable, baselineSubject, known, learning, learningStart, liveFact, remember, type BaselineSubject } from './baseline.ts';
 import { userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
-/** Services every principal touches as a matter of course: a first call says nothing. */
-const ROUTINE_SERVICES = new Set(['sts', 'signin', 'sso', 'sso-oauth', 'health', 'notifications', 'tagging', 'resource-groups', 'resource-explorer-2', 'servicequotas']);
+/** Services every principal touches as a matter of course (the console's home and account pages call most of them): a first call says nothing. */
+const ROUTINE_SERVICES = new Set([
+  'sts', 'signin', 'sso', 'sso-oauth', 'health', 'notifications', 'tagging', 'resource-groups', 'resource-explorer-2', 'servicequotas',
+  'ce', 'cost-optimization-hub', 'trustedadvisor', 'freetier', 'account', 'billingconsole', 'billing', 'uxc', 'servicecatalog-appregistry', 'cloudshell',
+]);
+
+/**
+ * A call the AWS console made for a person (its pages call many services at once, from the person's address): the
+ * console's session (`sessionCredentialFromConsole`), or the console's or an AWS service's user agent.
+ */
+function fromConsole(event: SeamEvent): boolean {
+  const flag = event.sessionCredentialFromConsole ?? obj(event.userIdentity)?.sessionCredentialFromConsole;
+  if (flag === 'true' || flag === true) return true;
+  const family = familyOf(str(event.userAgent));
+  return family === 'console' || family === 'aws-service';
+}
 
 /** Client families worth a first-seen: `none`/`other` say nothing, `aws-service` is AWS acting, `attack-tool` is its own high rule. */
 const CLIENTS = new Set(['console', 'ec2-agent', 'cli', 'sdk', 'script']);
@@ -40,25 +54,35 @@ function termKey(kind: FactKind, subject: string, term: string): string {
 }
 
 /**
- * The shared body: learns `term` for the event's principal; returns the alert text's parts when the term is new to a
- * principal past its learning period that already had terms of this kind.
+ * The event's baseline subject, with when its new-terms learning started (learned on every call of the subject these
+ * baselines look at). The new-terms baselines keep a start of their own (`baseline_start|terms|…`), not the one the
+ * network and region baselines share: a principal those already know, met by a version of Seam that has these,
+ * learns its services, clients and verbs first instead of alerting on each (and a principal first seen by kubectl
+ * still learns its AWS calls).
  */
-function firstSeen(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, kind: FactKind, term: string): { who: string; usual: string[] } | undefined {
+function subjectOf(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext): (BaselineSubject & { start: number }) | undefined {
   const subject = baselineSubject(event, ctx.resolution.cluster);
   if (subject === undefined) return undefined;
+  return { ...subject, start: learningStart(event, ctx, graph, 'terms|' + subject.key) };
+}
+
+/**
+ * Learns `term` for the subject; returns the alert text's parts when the term is new to a subject past its learning
+ * period (its first term of a kind too: a service account that never read secrets and now lists them).
+ */
+function firstSeen(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, subject: BaselineSubject & { start: number }, kind: FactKind, term: string): { who: string; usual: string[] } | undefined {
   const t = timeOf(event);
   const key = termKey(kind, subject.key, term);
   const live = liveFact(graph, key, t);
   // Nearly every call: a known term learned recently enough that `remember` would not refresh it. Nothing to do.
   if (live !== undefined && t >= live.fromMs && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return undefined;
-  const start = learningStart(event, ctx, graph, subject.key);
   const before = live === undefined ? known(graph, subject.key, kind, t) : undefined;
   const had = remember(event, ctx, graph, { kind, key, from: subject.key, to: term }).before;
-  if (had !== undefined || before === undefined || before.length === 0 || learning(event, ctx.config, start)) return undefined;
+  if (had !== undefined || before === undefined || learning(event, ctx.config, subject.start)) return undefined;
   return { who: describePrincipal(ctx.resolution.principal ?? subject.principal), usual: before.slice(0, 6).map((e) => e.fact.to.slice(e.fact.to.indexOf(':') + 1)) };
 }
 
-const list = (xs: string[]): string => xs.join(', ') + (xs.length >= 6 ? ', …' : '');
+const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.join(', ') + (xs.length >= 6 ? ', …' : ''));
 
 export const newService: NativeDetection<null> = {
   id: 'seam-native-new-service',
@@ -72,11 +96,13 @@ export const newService: NativeDetection<null> = {
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
-    if (event.seam.source !== 'cloudtrail' || !baselinable(event) || event.seam.outcome === 'failure') return [];
+    if (event.seam.source !== 'cloudtrail' || !baselinable(event)) return [];
+    const subject = subjectOf(event, graph, ctx);
+    if (subject === undefined || event.seam.outcome === 'failure' || fromConsole(event)) return [];
     const source = str(event.eventSource);
     const service = source?.endsWith('.amazonaws.com') ? source.slice(0, -'.amazonaws.com'.length) : undefined;
     if (service === undefined || ROUTINE_SERVICES.has(service)) return [];
-    const seen = firstSeen(event, graph, ctx, 'seen_service', 'svc:' + service);
+    const seen = firstSeen(event, graph, ctx, subject, 'seen_service', 'svc:' + service);
     if (seen === undefined) return [];
     return [
       nativeAlert(this, {
@@ -116,9 +142,10 @@ export const newClient: NativeDetection<null> = {
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail' || !baselinable(event)) return [];
+    const subject = subjectOf(event, graph, ctx);
     const family = familyOf(str(event.userAgent));
-    if (!CLIENTS.has(family)) return [];
-    const seen = firstSeen(event, graph, ctx, 'seen_client', 'ua:' + family);
+    if (subject === undefined || !CLIENTS.has(family)) return [];
+    const seen = firstSeen(event, graph, ctx, subject, 'seen_client', 'ua:' + family);
     if (seen === undefined) return [];
     return [
       nativeAlert(this, {
@@ -145,13 +172,17 @@ export const newSecretVerb: NativeDetection<null> = {
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'k8s_audit' || !baselinable(event)) return [];
+    // kube-system's service accounts are the control plane's controllers (namespace deletion, garbage collection,
+    // token cleanup): their verbs on secrets follow the cluster's life, not a person's intent.
+    if ((str(obj(event.user)?.username) ?? '').startsWith('system:serviceaccount:kube-system:')) return [];
+    const subject = subjectOf(event, graph, ctx);
     const ref = obj(event.objectRef);
-    if (str(ref?.resource) !== 'secrets' || str(ref?.subresource) !== undefined) return [];
+    if (subject === undefined || str(ref?.resource) !== 'secrets' || str(ref?.subresource) !== undefined) return [];
     // One stage per request: the one that ends it.
     if (event.stage !== undefined && event.stage !== 'ResponseComplete') return [];
     const verb = str(event.verb);
     if (verb === undefined) return [];
-    const seen = firstSeen(event, graph, ctx, 'seen_secret_verb', 'verb:' + verb);
+    const seen = firstSeen(event, graph, ctx, subject, 'seen_secret_verb', 'verb:' + verb);
     if (seen === undefined) return [];
     const where = str(ref?.namespace) === undefined ? 'across all namespaces' : `in ${str(ref?.namespace)}`;
     return [
