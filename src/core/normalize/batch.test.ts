@@ -104,6 +104,10 @@ describe('batch documents read as one record (ADR 0038)', () => {
       '{"Records":[1] x}',
       '{"Rec\\u006frds":[1]}',
       '[{"Records":[]}]',
+      // A Lambda trigger payload (S3 notifications): its elements name an aws: source, not a service endpoint.
+      '{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-12-04T10:00:00.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"AWS:AIDAEXAMPLE"},"s3":{"bucket":{"name":"b"}}}]}',
+      // The same array twice: not cut (which copy counts is not Seam's to pick).
+      `{"Records":[${cloudtrail[0]}],"Records":[${cloudtrail[1]}]}`,
     ];
     for (const t of not) expect(splitBatch(t), t).toBeUndefined();
     // A document over the size limit is not cut: normalization refuses it whole, as any record.

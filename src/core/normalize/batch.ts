@@ -119,6 +119,8 @@ function stringOf(top: TopLevel, text: string, key: string): string | undefined 
   return typeof v === 'string' ? v : undefined;
 }
 
+const AWS_TRIGGER = /"eventSource"\s*:\s*"aws:/i;
+
 /** An element that is a CloudTrail record by its top-level keys (either case, as detectFormat reads them). */
 function looksCloudTrail(text: string): boolean {
   if (text.charCodeAt(0) !== LBRACE || !(text.includes('"eventSource"') || text.includes('"eventsource"'))) return false;
@@ -166,6 +168,8 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
     const arrays = new Map<string, BatchRecord[]>();
     const top = topLevel(doc, Infinity, (key, i) => {
       if ((key !== 'items' && key !== 'Records') || doc.charCodeAt(i) !== LBRACKET) return valueEnd(doc, i, Infinity);
+      // The same array twice: which one a reader takes is the reader's choice; not cut, dead-lettered whole.
+      if (arrays.has(key)) return -1;
       const a = elements(doc, i);
       if (a === undefined) return -1;
       arrays.set(key, a.records);
@@ -177,7 +181,9 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
       return { shape: 'k8s_audit', records: items };
     }
     const records = arrays.get('Records');
-    if (records !== undefined && (top.size === 1 || records.some((r) => looksCloudTrail(r.text)))) {
+    // Lambda's S3, SQS, SNS, Kinesis and DynamoDB trigger payloads are `Records` arrays too, of notifications
+    // (eventSource `aws:s3`, `aws:sqs`…): not CloudTrail, not cut.
+    if (records !== undefined && !records.some((r) => AWS_TRIGGER.test(r.text)) && (top.size === 1 || records.some((r) => looksCloudTrail(r.text)))) {
       return { shape: 'cloudtrail', records: byEventTime(records) };
     }
     return undefined;

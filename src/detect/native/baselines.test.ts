@@ -149,13 +149,15 @@ describe('instance credentials used outside AWS', () => {
     const two = [call(instance, 'UpdateInstanceInformation', 1, v6a, ssm), call(instance, 'UpdateInstanceInformation', 1.1, v6b, ssm), call(instance, 'UpdateInstanceInformation', 1.2, v6a2, ssm)];
     expect(run(two, id).map((a) => a.rule.level)).toEqual(['medium']);
   });
-  it('special-purpose IPv6 cannot be placed: documentation, Teredo, NAT64 and 6to4 (placed by their IPv4), link-local', () => {
+  it('special-purpose IPv6 cannot be placed: documentation, Teredo, NAT64; 6to4 is placed by its IPv4; all of fe80::/10 is link-local', () => {
     expect(networkOf('2001:db8::7', bundledAsnLookup)).toMatchObject({ aws: undefined, private: false });
     expect(networkOf('3fff:1::7', bundledAsnLookup)).toMatchObject({ aws: undefined });
     expect(networkOf('2001:0:4136:e378::1', bundledAsnLookup)).toMatchObject({ aws: undefined });
     expect(networkOf('ff02::1', bundledAsnLookup)).toMatchObject({ aws: undefined });
     expect(networkOf('fe90::1', bundledAsnLookup)?.private).toBe(true);
-    expect(networkOf('64:ff9b::' + '342a:92cd', bundledAsnLookup)).toEqual(networkOf('52.42.146.205', bundledAsnLookup));
+    expect(networkOf('64:ff9b::' + '342a:92cd', bundledAsnLookup)).toMatchObject({ aws: undefined }); // NAT64: the destination's IPv4
+    // Documentation is 3fff::/20 only: 3fff:fff::7 cannot be placed, 3fff:1000::7 is global space nobody announces.
+    expect([networkOf('3fff:fff::7', bundledAsnLookup)?.aws, networkOf('3fff:1000::7', bundledAsnLookup)?.aws]).toEqual([undefined, false]);
     expect(networkOf('2002:342a:92cd::1', bundledAsnLookup)).toEqual(networkOf('52.42.146.205', bundledAsnLookup));
     // A lookup passed in that knows IPv4 only: its silence about an IPv6 address places nothing.
     expect(networkOf('2a01:4f8:1c1c::1', () => undefined)).toMatchObject({ aws: undefined });

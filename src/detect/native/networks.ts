@@ -434,16 +434,16 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
   const v4 = a.kind() === 'ipv4';
   if (!v4) {
     const parts = (a as { parts: number[] }).parts;
-    // 6to4 (2002::/16) and NAT64's well-known prefix (64:ff9b::/96) carry an IPv4 address: it is what to place.
-    const embedded = parts[0] === 0x2002 ? [parts[1]! >> 8, parts[1]! & 255, parts[2]! >> 8, parts[2]! & 255] : parts[0] === 0x64 && parts[1] === 0xff9b && parts.slice(2, 6).every((x) => x === 0) ? [parts[6]! >> 8, parts[6]! & 255, parts[7]! >> 8, parts[7]! & 255] : undefined;
-    if (embedded !== undefined) return networkOf(embedded.join('.'), lookup, amazonAsns);
+    // A 6to4 address (2002::/16) is its host's IPv4 address. (NAT64's 64:ff9b::/96 embeds the destination's
+    // IPv4, not the caller's: outside 2000::/3, unplaceable below.)
+    if (parts[0] === 0x2002) return networkOf([parts[1]! >> 8, parts[1]! & 255, parts[2]! >> 8, parts[2]! & 255].join('.'), lookup, amazonAsns);
     // Link-local (fe80::/10), unique local (fc00::/7, isPrivateIp) and loopback are private.
     if ((parts[0]! & 0xffc0) === 0xfe80 || (parts[0]! & 0xfe00) === 0xfc00 || ip === '::1') return { key: 'private', label: 'private address', aws: undefined, private: true };
     // Only global unicast (2000::/3) is anyone's on the Internet; in it, documentation (2001:db8::/32,
     // 3fff::/20) and Teredo (2001::/32, a tunnel whose relay is not the client) say nothing about where a
     // caller is. Those cannot be placed, as without a database.
     const global = (parts[0]! & 0xe000) === 0x2000;
-    const unplaceable = !global || (parts[0] === 0x2001 && (parts[1] === 0x0db8 || parts[1] === 0)) || (parts[0]! & 0xfff0) === 0x3ff0;
+    const unplaceable = !global || (parts[0] === 0x2001 && (parts[1] === 0x0db8 || parts[1] === 0)) || (parts[0] === 0x3fff && parts[1]! < 0x1000);
     const p = prefixOf(ip);
     if (unplaceable) return { key: p, label: p, aws: undefined, private: false };
     const hit = lookup !== undefined ? lookup(ip) : undefined;

@@ -14,7 +14,7 @@ import { accountOfLogGroupArn, CloudWatchLogsSource } from './source.ts';
 // A stub of the CloudWatch Logs JSON 1.1 wire protocol (moto cannot be made to throttle or refuse): DescribeLogGroups
 // answers from a script per log group (throttled, refused, or the group with its ARN); FilterLogEvents returns one
 // event per call. It counts DescribeLogGroups requests per group.
-type Answer = 'throttle' | 'denied' | 'ok';
+type Answer = 'throttle' | 'denied' | 'expired' | 'ok';
 const script = new Map<string, Answer[]>();
 const describes = new Map<string, number>();
 let server: Server;
@@ -36,6 +36,7 @@ beforeAll(async () => {
         describes.set(name, (describes.get(name) ?? 0) + 1);
         const next = script.get(name)?.shift() ?? 'ok';
         if (next === 'throttle') return send(400, { __type: 'ThrottlingException', message: 'Rate exceeded' }, 'ThrottlingException');
+        if (next === 'expired') return send(400, { __type: 'ExpiredTokenException', message: 'The security token included in the request is expired' }, 'ExpiredTokenException');
         if (next === 'denied') return send(400, { __type: 'AccessDeniedException', message: 'not authorized to perform: logs:DescribeLogGroups' }, 'AccessDeniedException');
         return send(200, { logGroups: [{ logGroupName: name, logGroupArn: `arn:aws:logs:us-east-1:444455556666:log-group:${name}`, arn: `arn:aws:logs:us-east-1:444455556666:log-group:${name}:*` }] });
       }
@@ -85,6 +86,19 @@ describe("the CloudWatch Logs collector reads a log group's account from its ARN
     await src.pollOnce();
     expect(describes.get(group)).toBe(2);
     expect(accountsOf(written)).toEqual([undefined, undefined, '444455556666']);
+    await src.close();
+  });
+
+  it('an expired token is not a refusal: looked up again after the retry delay', async () => {
+    const group = '/aws/eks/expired/cluster';
+    script.set(group, ['expired', 'ok']);
+    const clock = { now: Date.now() };
+    const { src, written } = await source(group, clock);
+    await src.start();
+    clock.now += 6 * 60_000;
+    await src.pollOnce();
+    expect(describes.get(group)).toBe(2);
+    expect(accountsOf(written)).toEqual(['444455556666']);
     await src.close();
   });
 

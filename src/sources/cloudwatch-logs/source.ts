@@ -200,7 +200,11 @@ export class CloudWatchLogsSource {
         } catch (error) {
           const code = isSeamError(error) ? error.code : 'SEAM_ERR_SOURCE_API';
           this.stats.counters.error(code);
-          if (code === 'SEAM_ERR_SOURCE_THROTTLED') {
+          // Only a refusal is final (no permission, no such group); anything else (throttling, an expired or
+          // not yet available web-identity token, the network) is tried again later.
+          const cause = (isSeamError(error) ? error.cause : error) as { name?: string } | undefined;
+          const refused = code !== 'SEAM_ERR_SOURCE_THROTTLED' && /AccessDenied|Unauthorized|NotAuthorized|ResourceNotFound/.test(cause?.name ?? '');
+          if (!refused) {
             this.accountRetryAt.set(g.logGroupName, this.now() + ACCOUNT_RETRY_MS);
             log.warn({ logGroup: g.logGroupName, error }, 'DescribeLogGroups failed for now: the group is read without an account until a later lookup succeeds.');
           } else {

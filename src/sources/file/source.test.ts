@@ -72,7 +72,13 @@ describe('file source', () => {
     for await (const it of readFiles([join(dir, 'batch-lines.jsonl')], { maxRecordBytes: 4096, batches: counts })) items.push(it);
     expect(view(items)).toEqual(['batch-lines.jsonl:1 x', 'batch-lines.jsonl:2#0 e1', 'batch-lines.jsonl:2#1 e2', 'batch-lines.jsonl:3#0 b', 'batch-lines.jsonl:3#1 -', 'batch-lines.jsonl:3#2 a']);
     expect(counts.snapshot()).toEqual({ documents: { cloudtrail: 2, k8s_audit: 1 }, records: { cloudtrail: 3, k8s_audit: 2 }, empty: { cloudtrail: 1, k8s_audit: 0 } });
-    expect(view(await collect([join(dir, 'batch-first.jsonl')]))).toEqual(['batch-first.jsonl:1#0 e1', 'batch-first.jsonl:1#1 e2', 'batch-first.jsonl:2#0 b', 'batch-first.jsonl:2#1 -', 'batch-first.jsonl:2#2 a']);
+    // A file that starts with a document is scanned (documents of any size are cut): the same records, by position.
+    expect(view(await collect([join(dir, 'batch-first.jsonl')])).map((v) => v.split(' ')[1])).toEqual(['e1', 'e2', 'b', 'SEAM_ERR_INPUT_NOT_OBJECT', 'a'].map((x) => (x === 'SEAM_ERR_INPUT_NOT_OBJECT' ? '-' : x)));
+    // ...also when a later document is bigger than maxRecordBytes (zcat of CloudTrail files, one a line).
+    const big = JSON.stringify({ Records: Array.from({ length: 12 }, (_, i) => ct(`big-${i}`)) });
+    await writeFile(join(dir, 'batch-big.jsonl'), [trail, big, ''].join('\n'));
+    expect(big.length).toBeGreaterThan(2000);
+    expect(view(await collect([join(dir, 'batch-big.jsonl')], 2000)).map((v) => v.split(' ')[1])).toEqual(['b', '-', 'a', ...Array.from({ length: 12 }, (_, i) => `big-${i}`)]);
     // A document over maxRecordBytes on a line is one oversized record, as any line.
     expect(view(await collect([join(dir, 'batch-lines.jsonl')], 300)).slice(1, 3)).toEqual(['batch-lines.jsonl:2 SEAM_ERR_INPUT_OVERSIZED', 'batch-lines.jsonl:3 SEAM_ERR_INPUT_OVERSIZED']);
   });

@@ -316,11 +316,11 @@ export function sniff(head: string): SplitMode {
     return 'scan';
   }
   const first = t.slice(0, nl);
-  // JSONL of batch documents (a CloudTrail file or an audit EventList a line, and more lines after it): read
-  // by line, each line's records taken out by the batch check (ADR 0038). A file that is one document is
-  // scanned, whatever its size.
-  if (splitBatch(first) !== undefined && t.slice(nl + 1).trim().length > 0) return 'lines';
-  if (WRAPPER_OPENING.test(first)) return 'scan';
+  // A file that starts with a wrapper document (one document, or JSONL of documents: a CloudTrail file or an
+  // audit EventList a line) is scanned: the scanner cuts every record of every document whatever a document's
+  // size, where a line over maxRecordBytes would be one oversized dead letter (review of ADR 0038). A batch
+  // line after plain JSONL lines is cut by the batch check instead.
+  if (WRAPPER_OPENING.test(first) || splitBatch(first) !== undefined) return 'scan';
   const parsed = tryParse(first);
   if (parsed !== undefined) {
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
