@@ -460,6 +460,14 @@ describe('new terms: service, client, verb on secrets', () => {
     const ctrl = (verb: string, h: number): SeamEvent => ev(audit({ verb, user: ns, time: at(h), resource: 'secrets', namespace: 'gone', ip: '10.0.3.9' }), 'prod-eks-01');
     expect(run([...Array.from({ length: 30 }, (_, h) => ctrl('list', h)), ctrl('deletecollection', 40)], 'seam-native-new-secret-verb')).toEqual([]);
   });
+  it('instances of one instance profile are one subject: a new instance calling the fleet\'s services says nothing', () => {
+    const other = session('web-app-instance-role', 'i-0fedcba9876543210', 'ASIAEXAMPLEINSTANCE2', 'AROAEXAMPLEWEBAPP0001');
+    const ssm = { source: 'ssm.amazonaws.com', userAgent: SSM_UA };
+    const fleet: SeamEvent[] = [];
+    for (let h = 0; h < 30; h++) fleet.push(call(instance, 'UpdateInstanceInformation', h, EC2_IP, ssm), call(instance, 'GetObject', h + 0.5, EC2_IP, { source: 's3.amazonaws.com', userAgent: SSM_UA }));
+    const alerts = run([...fleet, call(other, 'UpdateInstanceInformation', 31, EC2_OTHER, ssm), call(other, 'GetObject', 31.1, EC2_OTHER, { source: 's3.amazonaws.com', userAgent: SSM_UA }), call(other, 'ListUsers', 31.2, EC2_OTHER, { source: 'iam.amazonaws.com', userAgent: SSM_UA })], 'seam-native-new-service');
+    expect(alerts.map((a) => a.summary.match(/called (\S+)/)?.[1])).toEqual(['iam']);
+  });
   it('what the new-terms baselines learned survives a restart (a graph rebuilt from the published facts)', () => {
     const only = ['seam-native-new-service', 'seam-native-new-client'];
     const published: IdentityFact[] = [];

@@ -16,6 +16,7 @@ import type { FactKind } from '../../identity/types.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, known, learning, learningStart, liveFact, remember, type BaselineSubject } from './baseline.ts';
 import { userAgentFamily } from './networks.ts';
+import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -61,10 +62,16 @@ function termKey(kind: FactKind, subject: string, term: string): string {
  * still learns its AWS calls).
  */
 function subjectOf(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext): (BaselineSubject & { start: number }) | undefined {
-  const subject = baselineSubject(event, ctx.resolution.cluster);
+  let subject = baselineSubject(event, ctx.resolution.cluster);
   if (subject === undefined) return undefined;
+  // An instance-profile session (`…/i-0abc…`) is learned under its role: a fleet's instances share their services
+  // and clients, and a subject per instance would add ~10 facts per instance for the baseline memory (node churn).
+  const role = INSTANCE_SESSION.test(subject.key) ? roleOfSession(subject.key) : undefined;
+  if (role !== undefined) subject = { ...subject, key: canonicalIamArn(role) };
   return { ...subject, start: learningStart(event, ctx, graph, 'terms|' + subject.key) };
 }
+
+const INSTANCE_SESSION = /:assumed-role\/[^/]+\/i-[0-9a-f]{8,17}$/;
 
 /**
  * Learns `term` for the subject; returns the alert text's parts when the term is new to a subject past its learning
