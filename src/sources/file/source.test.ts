@@ -83,6 +83,15 @@ describe('file source', () => {
     expect(view(await collect([join(dir, 'batch-lines.jsonl')], 300)).slice(1, 3)).toEqual(['batch-lines.jsonl:2 SEAM_ERR_INPUT_OVERSIZED', 'batch-lines.jsonl:3 SEAM_ERR_INPUT_OVERSIZED']);
   });
 
+  it('cuts a batch document that is the message of a CloudWatch Logs event (filter-log-events output), as the normalize role does', async () => {
+    const doc = JSON.stringify({ Records: [ct('m2'), ct('m1')] });
+    const line = JSON.stringify({ logStreamName: '111122223333_CloudTrail_us-east-1', timestamp: 1764151200000, message: doc, ingestionTime: 1764151201000, eventId: 'ev1' });
+    await writeFile(join(dir, 'cw-batch.jsonl'), [JSON.stringify(ct('plain')), line, ''].join('\n'));
+    const items = await collect([join(dir, 'cw-batch.jsonl')]);
+    expect(eventIds(items)).toEqual(['plain', 'm2', 'm1']);
+    expect(items[2]!.meta.origin).toMatch(/cw-batch\.jsonl:2 \(111122223333_CloudTrail_us-east-1 ev1\)#1$/);
+  });
+
   it('unwraps `aws cloudtrail lookup-events` output (newest first) to its records, handed on oldest first', async () => {
     const at = (id: string, time: string): Record<string, unknown> => ({ ...ct(id), eventTime: time });
     const item = (r: Record<string, unknown>, eventTime: unknown): Record<string, unknown> => ({

@@ -170,8 +170,15 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         held.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs });
         if (held.length >= SORT_HOLD) out.push(...releaseHeld());
       } else if (cw) {
-        const meta = baseMeta(cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin);
-        out.push({ kind: 'record', text: cw.text, meta });
+        const at = cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin;
+        // A log event whose message is a whole batch document (a CloudTrail file or an EventList forwarded to a log
+        // group): its records, as the normalize role cuts the same message on Kafka (ADR 0038).
+        const batch = splitBatch(cw.text, opts.maxRecordBytes);
+        if (batch === undefined) out.push({ kind: 'record', text: cw.text, meta: baseMeta(at) });
+        else {
+          opts.batches?.add(batch);
+          for (const r of batch.records) out.push({ kind: 'record', text: r.text, meta: baseMeta(batchOrigin(at, r.index)) });
+        }
       } else if (scanMode) {
         held.push({ item: { kind: 'record', text, meta: baseMeta(origin) }, timeMs: cloudTrailTimeMs(text) });
         if (held.length >= SORT_HOLD) out.push(...releaseHeld());
