@@ -140,4 +140,16 @@ describe('seam.yml', () => {
     expect(await configCheckCommand(file('bad2.yml', 'metrics: { addr: 1, x: 2 }\n'), {}, { write: () => 0 }, { write: (s: string) => (bad += s) })).toBe(2);
     expect(bad).toContain('bad2.yml:1:18 metrics.addr: ');
   });
+
+  it('`config check` warns on Kafka when a collector attributes records to a cluster no account is given for', async () => {
+    const yaml = (clusters: string): string =>
+      `kafka:\n  brokers: [a:1]\nidentity:\n  clusters: [${clusters}]\ncollect:\n  sources:\n    export:\n      type: file\n      paths: [audit.jsonl]\n      cluster: prod\n    archive:\n      type: file\n      paths: [old.jsonl]\n      cluster: old\n      account: '111122223333'\n`;
+    let err = '';
+    expect(await configCheckCommand(file('acct.yml', yaml('')), {}, { write: () => 0 }, { write: (s: string) => (err += s) })).toBe(0);
+    expect(err).toContain('warning: collect.sources.export attributes records to cluster prod but no account');
+    expect(err).not.toContain('collect.sources.archive');
+    let none = '';
+    expect(await configCheckCommand(file('acct2.yml', yaml("{ name: prod, account: '111122223333' }")), {}, { write: () => 0 }, { write: (s: string) => (none += s) })).toBe(0);
+    expect(none).not.toContain('attributes records to cluster');
+  });
 });
