@@ -40,7 +40,8 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.kind === 'Event' && typeof apiVersion === 'string' && apiVersion.startsWith('audit.k8s.io/')) return 'k8s_audit';
   // eventSource and eventName are enough: no other format has both, and records cut down by other
   // tools may have nothing else (no eventVersion, eventTime or userIdentity).
-  if (r.eventSource !== undefined && r.eventName !== undefined) return 'cloudtrail';
+  // (An AWS event notification, a Lambda trigger's S3/SQS/DynamoDB record, has both too, with an `aws:` source: not CloudTrail.)
+  if (r.eventSource !== undefined && r.eventName !== undefined) return isNotification(r.eventSource) ? undefined : 'cloudtrail';
   // Data-lake exports (Athena, Snowflake) lower-case CloudTrail's column names.
   if (r.eventsource !== undefined && r.eventname !== undefined) return 'cloudtrail';
   if (r.schema === 'seam.runtime/v1') return 'runtime_native';
@@ -53,6 +54,11 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
   if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
   return undefined;
+}
+
+/** `aws:s3`, `aws:sqs`, `aws:dynamodb`, `aws:kinesis`…: the eventSource of an AWS event notification. */
+function isNotification(eventSource: unknown): boolean {
+  return typeof eventSource === 'string' && eventSource.startsWith('aws:');
 }
 
 /**

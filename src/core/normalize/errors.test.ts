@@ -58,6 +58,12 @@ describe('bad input', () => {
     expect(!r.ok && r.error.message).toContain('has no eventSource');
   });
 
+  it('refuses an AWS event notification (an S3 trigger record), saying what it is', () => {
+    const r = normalizeLine(JSON.stringify({ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: '2026-12-04T10:00:00.000Z', eventName: 'ObjectCreated:Put', userIdentity: { principalId: 'AWS:AIDAEXAMPLE' }, s3: { bucket: { name: 'b' } } }), meta);
+    expect(code(r)).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
+    expect(!r.ok && r.error.message).toContain('AWS event notification');
+  });
+
   it('explains schema failures with the failing field', () => {
     const rs = lines('bad/schema-violations.jsonl').map((l) => normalizeLine(l, meta));
     expect(rs.map(code)).toEqual(['SEAM_ERR_NORMALIZE_SCHEMA', 'SEAM_ERR_NORMALIZE_TIMESTAMP', 'SEAM_ERR_NORMALIZE_SCHEMA']);

@@ -371,6 +371,13 @@ function eventBridgeDetail(r: Rec): Rec {
 
 function unknownFormat(r: Rec, meta: RawMeta): SeamError {
   const keys = Object.keys(r).slice(0, 12);
+  if (typeof r.eventSource === 'string' && r.eventSource.startsWith('aws:') && r.eventName !== undefined) {
+    return new SeamError(
+      'SEAM_ERR_INPUT_UNKNOWN_FORMAT',
+      `record is an AWS event notification (eventSource ${r.eventSource}, eventName ${String(r.eventName)}: a Lambda trigger's S3, SQS, SNS, DynamoDB or Kinesis record), not a CloudTrail record; CloudTrail logs the API calls behind it (its data events); keys: ${keys.join(', ')}`,
+      { details: { keys, eventSource: r.eventSource, origin: meta.origin } },
+    );
+  }
   // A CloudTrail record cut down to its event name (detection test suites, some exports): say what is missing.
   const half = (r.eventName !== undefined) !== (r.eventSource !== undefined) && (r.userIdentity !== undefined || r.eventTime !== undefined || r.awsRegion !== undefined);
   if (half) {
