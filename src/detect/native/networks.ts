@@ -88,40 +88,30 @@ const LOW64 = (1n << 64n) - 1n;
 
 /** Parses `asn-ipv6-num.csv` (`start,end,asn,org`, 128-bit decimal bounds, sorted by start). */
 export function parseAsn6Csv(text: string): Asn6Table & { orgs: Map<number, string> } {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  const startHi = new BigUint64Array(lines + 1);
-  const startLo = new BigUint64Array(lines + 1);
-  const endHi = new BigUint64Array(lines + 1);
-  const endLo = new BigUint64Array(lines + 1);
-  const asns = new Uint32Array(lines + 1);
+  const lines = lineCount(text);
+  const startHi = new BigUint64Array(lines);
+  const startLo = new BigUint64Array(lines);
+  const endHi = new BigUint64Array(lines);
+  const endLo = new BigUint64Array(lines);
+  const asns = new Uint32Array(lines);
   const orgs = new Map<number, string>();
   let n = 0;
-  let pos = 0;
-  while (pos < text.length) {
-    let eol = text.indexOf('\n', pos);
-    if (eol < 0) eol = text.length;
-    const c1 = text.indexOf(',', pos);
-    const c2 = text.indexOf(',', c1 + 1);
-    const c3 = text.indexOf(',', c2 + 1);
-    if (c1 > pos && c2 > c1 && c2 < eol) {
-      try {
-        const start = BigInt(text.slice(pos, c1));
-        const end = BigInt(text.slice(c1 + 1, c2));
-        const asn = Number(text.slice(c2 + 1, c3 > 0 && c3 < eol ? c3 : eol));
-        startHi[n] = start >> 64n;
-        startLo[n] = start & LOW64;
-        endHi[n] = end >> 64n;
-        endLo[n] = end & LOW64;
-        asns[n] = asn;
-        if (c3 > 0 && c3 < eol && !orgs.has(asn)) orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
-        n++;
-      } catch {
-        // A line whose bounds are not integers is skipped, like one without enough fields.
-      }
+  forEachRange(text, orgs, (start, end, asn) => {
+    let s: bigint;
+    let e: bigint;
+    try {
+      s = BigInt(start);
+      e = BigInt(end);
+    } catch {
+      return false; // a line whose bounds are not integers is skipped, like one without enough fields
     }
-    pos = eol + 1;
-  }
+    startHi[n] = s >> 64n;
+    startLo[n] = s & LOW64;
+    endHi[n] = e >> 64n;
+    endLo[n] = e & LOW64;
+    asns[n++] = asn;
+    return true;
+  });
   return { startHi: startHi.subarray(0, n), startLo: startLo.subarray(0, n), endHi: endHi.subarray(0, n), endLo: endLo.subarray(0, n), asns: asns.subarray(0, n), orgs };
 }
 
@@ -170,15 +160,18 @@ function loadTable6(): Asn6Table | null {
   return table6;
 }
 
-/** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays. */
-export function parseAsnCsv(text: string): AsnTable & { orgs: Map<number, string> } {
-  let lines = 0;
+/** Lines of `text` (an upper bound on its ranges). */
+function lineCount(text: string): number {
+  let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  const starts = new Uint32Array(lines + 1);
-  const ends = new Uint32Array(lines + 1);
-  const asns = new Uint32Array(lines + 1);
-  const orgs = new Map<number, string>();
-  let n = 0;
+  return lines;
+}
+
+/**
+ * Walks the `start,end,asn[,org]` lines of an ip-location-db ASN CSV: `range` gets each line's bounds (as text) and
+ * AS number and says whether it kept the line; the first organisation name of each kept AS goes into `orgs`.
+ */
+function forEachRange(text: string, orgs: Map<number, string>, range: (start: string, end: string, asn: number) => boolean): void {
   let pos = 0;
   while (pos < text.length) {
     let eol = text.indexOf('\n', pos);
@@ -187,15 +180,29 @@ export function parseAsnCsv(text: string): AsnTable & { orgs: Map<number, string
     const c2 = text.indexOf(',', c1 + 1);
     const c3 = text.indexOf(',', c2 + 1);
     if (c1 > pos && c2 > c1 && c2 < eol) {
-      starts[n] = Number(text.slice(pos, c1));
-      ends[n] = Number(text.slice(c1 + 1, c2));
       const asn = Number(text.slice(c2 + 1, c3 > 0 && c3 < eol ? c3 : eol));
-      asns[n] = asn;
-      if (c3 > 0 && c3 < eol && !orgs.has(asn)) orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
-      n++;
+      if (range(text.slice(pos, c1), text.slice(c1 + 1, c2), asn) && c3 > 0 && c3 < eol && !orgs.has(asn)) {
+        orgs.set(asn, text.slice(c3 + 1, eol).replace(/^"|"$/g, '').replace(/""/g, '"').trim());
+      }
     }
     pos = eol + 1;
   }
+}
+
+/** Parses `asn-ipv4-num.csv` (`start,end,asn,org`, sorted by start) into typed arrays. */
+export function parseAsnCsv(text: string): AsnTable & { orgs: Map<number, string> } {
+  const lines = lineCount(text);
+  const starts = new Uint32Array(lines);
+  const ends = new Uint32Array(lines);
+  const asns = new Uint32Array(lines);
+  const orgs = new Map<number, string>();
+  let n = 0;
+  forEachRange(text, orgs, (start, end, asn) => {
+    starts[n] = Number(start);
+    ends[n] = Number(end);
+    asns[n++] = asn;
+    return true;
+  });
   return { starts: starts.subarray(0, n), ends: ends.subarray(0, n), asns: asns.subarray(0, n), orgs };
 }
 

@@ -17,7 +17,7 @@ import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, known, learning, learningStart, liveFact, remember, type BaselineSubject } from './baseline.ts';
 import { userAgentFamily } from './networks.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
-import type { EvalContext, NativeDetection } from './types.ts';
+import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
@@ -74,19 +74,38 @@ function subjectOf(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext): (B
 const INSTANCE_SESSION = /:assumed-role\/[^/]+\/i-[0-9a-f]{8,17}$/;
 
 /**
- * Learns `term` for the subject; returns the alert text's parts when the term is new to a subject past its learning
- * period (its first term of a kind too: a service account that never read secrets and now lists them).
+ * Learns `term` for the subject; when the term is new to a subject past its learning period (its first term of a
+ * kind too: a service account that never read secrets and now lists them), the detection's one alert, whose summary
+ * `says` writes from who acted and the terms the subject had.
  */
-function firstSeen(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, subject: BaselineSubject & { start: number }, kind: FactKind, term: string): { who: string; usual: string[] } | undefined {
+function firstSeen(
+  d: AnyNativeDetection,
+  event: SeamEvent,
+  graph: IdentityGraph,
+  ctx: EvalContext,
+  subject: BaselineSubject & { start: number },
+  kind: FactKind,
+  term: string,
+  says: (who: string, usual: string) => string,
+): Alert[] {
   const t = timeOf(event);
   const key = termKey(kind, subject.key, term);
   const live = liveFact(graph, key, t);
   // Nearly every call: a known term learned recently enough that `remember` would not refresh it. Nothing to do.
-  if (live !== undefined && t >= live.fromMs && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return undefined;
+  if (live !== undefined && t >= live.fromMs && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return [];
   const before = live === undefined ? known(graph, subject.key, kind, t) : undefined;
   const had = remember(event, ctx, graph, { kind, key, from: subject.key, to: term }).before;
-  if (had !== undefined || before === undefined || learning(event, ctx.config, subject.start)) return undefined;
-  return { who: describePrincipal(ctx.resolution.principal ?? subject.principal), usual: before.slice(0, 6).map((e) => e.fact.to.slice(e.fact.to.indexOf(':') + 1)) };
+  if (had !== undefined || before === undefined || learning(event, ctx.config, subject.start)) return [];
+  const usual = before.slice(0, 6).map((e) => e.fact.to.slice(e.fact.to.indexOf(':') + 1));
+  return [
+    nativeAlert(d, {
+      events: [event],
+      summary: says(describePrincipal(ctx.resolution.principal ?? subject.principal), list(usual)),
+      principal: ctx.resolution.principal,
+      account: event.seam.account,
+      cluster: ctx.resolution.cluster ?? event.seam.cluster,
+    }),
+  ];
 }
 
 const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.join(', ') + (xs.length >= 6 ? ', …' : ''));
@@ -109,17 +128,7 @@ export const newService: NativeDetection<null> = {
     const source = str(event.eventSource);
     const service = source?.endsWith('.amazonaws.com') ? source.slice(0, -'.amazonaws.com'.length) : undefined;
     if (service === undefined || ROUTINE_SERVICES.has(service)) return [];
-    const seen = firstSeen(event, graph, ctx, subject, 'seen_service', 'svc:' + service);
-    if (seen === undefined) return [];
-    return [
-      nativeAlert(this, {
-        events: [event],
-        summary: `${seen.who} called ${service} (${str(event.eventName) ?? ''}), a service it never used; usual: ${list(seen.usual)}`,
-        principal: ctx.resolution.principal,
-        account: event.seam.account,
-        cluster: ctx.resolution.cluster ?? event.seam.cluster,
-      }),
-    ];
+    return firstSeen(this, event, graph, ctx, subject, 'seen_service', 'svc:' + service, (who, usual) => `${who} called ${service} (${str(event.eventName) ?? ''}), a service it never used; usual: ${usual}`);
   },
 };
 
@@ -152,17 +161,7 @@ export const newClient: NativeDetection<null> = {
     const subject = subjectOf(event, graph, ctx);
     const family = familyOf(str(event.userAgent));
     if (subject === undefined || !CLIENTS.has(family)) return [];
-    const seen = firstSeen(event, graph, ctx, subject, 'seen_client', 'ua:' + family);
-    if (seen === undefined) return [];
-    return [
-      nativeAlert(this, {
-        events: [event],
-        summary: `${seen.who} called ${event.seam.action ?? ''} with a ${family} client (${str(event.userAgent) ?? ''}), a kind it never used; usual: ${list(seen.usual)}`,
-        principal: ctx.resolution.principal,
-        account: event.seam.account,
-        cluster: ctx.resolution.cluster ?? event.seam.cluster,
-      }),
-    ];
+    return firstSeen(this, event, graph, ctx, subject, 'seen_client', 'ua:' + family, (who, usual) => `${who} called ${event.seam.action ?? ''} with a ${family} client (${str(event.userAgent) ?? ''}), a kind it never used; usual: ${usual}`);
   },
 };
 
@@ -189,17 +188,8 @@ export const newSecretVerb: NativeDetection<null> = {
     if (event.stage !== undefined && event.stage !== 'ResponseComplete') return [];
     const verb = str(event.verb);
     if (verb === undefined) return [];
-    const seen = firstSeen(event, graph, ctx, subject, 'seen_secret_verb', 'verb:' + verb);
-    if (seen === undefined) return [];
     const where = str(ref?.namespace) === undefined ? 'across all namespaces' : `in ${str(ref?.namespace)}`;
-    return [
-      nativeAlert(this, {
-        events: [event],
-        summary: `${seen.who} used ${verb} on secrets ${where}${str(ref?.name) ? ` (${str(ref?.name)})` : ''}, a verb it never used on secrets; usual: ${list(seen.usual)}`,
-        principal: ctx.resolution.principal,
-        account: event.seam.account,
-        cluster: ctx.resolution.cluster ?? event.seam.cluster,
-      }),
-    ];
+    const name = str(ref?.name);
+    return firstSeen(this, event, graph, ctx, subject, 'seen_secret_verb', 'verb:' + verb, (who, usual) => `${who} used ${verb} on secrets ${where}${name ? ` (${name})` : ''}, a verb it never used on secrets; usual: ${usual}`);
   },
 };
