@@ -15,19 +15,12 @@ import { loadDetection } from './detection.ts';
 import { runEmbedded } from './embedded.ts';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec } from './replay.ts';
 import { runReplayWorkers } from './replay-workers.ts';
+import { alertRuleAndEvents, readJsonl as jsonl } from '../../test/helpers/jsonl.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const spec: ReplayDetectSpec = { rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') };
 const MAX = 1 << 20;
 
-async function jsonl<T>(path: string): Promise<T[]> {
-  return (await readFile(path, 'utf8'))
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as T);
-}
-/** An alert as the comparison sees it: its rule and the events it is made of. */
-const key = (a: Alert): string => `${a.rule.id} ${[...a.events].sort().join(',')}`;
 
 let dir: string;
 let bare: string;
@@ -77,7 +70,7 @@ describe('batch documents on a line are read as their records', () => {
     const a2 = await jsonl<Alert>(two.alerts);
     expect(a1.length).toBeGreaterThan(30);
     expect(a2.map((a) => a.id).sort()).toEqual(a1.map((a) => a.id).sort());
-    expect(a2.map(key).sort()).toEqual(a1.map(key).sort());
+    expect(a2.map(alertRuleAndEvents).sort()).toEqual(a1.map(alertRuleAndEvents).sort());
 
     const d2 = await jsonl<DeadLetter>(two.dlq);
     expect(d2.map((d) => d.raw).sort()).toEqual([...input.bad].sort());
@@ -97,7 +90,7 @@ describe('batch documents on a line are read as their records', () => {
     expect(s2.timing.mismatched).toBe(0);
     for (const k of ['records', 'normalized', 'rejected', 'alerts'] as const) expect(s2[k]).toBe(s1[k]);
     expect(s2.batches).toEqual(s1.batches);
-    expect((await jsonl<Alert>(two.alerts)).map(key).sort()).toEqual((await jsonl<Alert>(one.alerts)).map(key).sort());
+    expect((await jsonl<Alert>(two.alerts)).map(alertRuleAndEvents).sort()).toEqual((await jsonl<Alert>(one.alerts)).map(alertRuleAndEvents).sort());
     const dl = (ds: DeadLetter[]): string[] => ds.map((d) => `${d.origin} ${d.code} ${d.reason}`);
     expect(dl(await jsonl<DeadLetter>(two.dlq))).toEqual(dl(await jsonl<DeadLetter>(one.dlq)));
   });

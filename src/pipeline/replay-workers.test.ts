@@ -7,18 +7,11 @@ import type { DeadLetter } from '../core/dead-letter.ts';
 import type { Alert } from '../detect/alert.ts';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec } from './replay.ts';
 import { runReplayWorkers } from './replay-workers.ts';
+import { alertRuleAndEvents, readJsonl as jsonl } from '../../test/helpers/jsonl.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const spec: ReplayDetectSpec = { rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') };
 
-async function jsonl<T>(path: string): Promise<T[]> {
-  return (await readFile(path, 'utf8'))
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as T);
-}
-/** An alert as the comparison sees it: its rule and the events it is made of. */
-const key = (a: Alert): string => `${a.rule.id} ${[...a.events].sort().join(',')}`;
 
 let dir: string;
 let input: string;
@@ -48,7 +41,7 @@ describe('seam replay --workers', () => {
     const a1 = await jsonl<Alert>(one.alerts);
     const a2 = await jsonl<Alert>(two.alerts);
     expect(a1.length).toBeGreaterThan(30);
-    expect(a2.map(key).sort()).toEqual(a1.map(key).sort());
+    expect(a2.map(alertRuleAndEvents).sort()).toEqual(a1.map(alertRuleAndEvents).sort());
     expect(new Set(a2.map((a) => a.id)).size).toBe(a2.length);
     // Alerts of every account, so both workers' output is in the comparison.
     const accounts = new Set(a1.map((a) => a.account));

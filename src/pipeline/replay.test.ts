@@ -6,16 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../core/dead-letter.ts';
 import type { SeamEvent } from '../core/envelope.ts';
 import { runReplay } from './replay.ts';
+import { readJsonl as jsonl } from '../../test/helpers/jsonl.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../test/fixtures');
 
-async function jsonl<T>(path: string): Promise<T[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as T);
-}
 
 let dir: string;
 beforeAll(async () => {
