@@ -20,7 +20,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
-import { nativeAlert, remembered, timeOf } from './util.ts';
+import { consoleSessionCall, nativeAlert, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { parseAddress } from '../../core/ip.ts';
@@ -52,11 +52,6 @@ export function placeOf(ip: string): string | undefined {
   return bytes.length === 4 ? `4:${bytes.slice(0, 3).join('.')}` : `6:${bytes.slice(0, 8).join('.')}`;
 }
 
-function fromConsole(event: SeamEvent): boolean {
-  const flag = event.sessionCredentialFromConsole;
-  return flag === 'true' || flag === true;
-}
-
 export const consoleSessionShared: NativeDetection<State> = {
   id: 'seam-native-console-session-shared',
   title: 'Console session used from two places at once',
@@ -68,7 +63,7 @@ export const consoleSessionShared: NativeDetection<State> = {
   createState: () => ({ runs: boundedLru(20_000), alerted: boundedLru(20_000) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, _graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
-    if (event.seam.source !== 'cloudtrail' || !fromConsole(event)) return [];
+    if (event.seam.source !== 'cloudtrail' || !consoleSessionCall(event)) return [];
     const uid = obj(event.userIdentity);
     const key = str(uid?.accessKeyId);
     const ip = event.seam.source_ip;

@@ -18,7 +18,7 @@ import { baselinable, baselineSubject, known, learning, learningStart, liveFact,
 import { userAgentFamily } from './networks.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { consoleSessionCall, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
 /** Services every principal touches as a matter of course (the console's home and account pages call most of them): a first call says nothing. */
@@ -32,8 +32,7 @@ const ROUTINE_SERVICES = new Set([
  * console's session (`sessionCredentialFromConsole`), or the console's or an AWS service's user agent.
  */
 function fromConsole(event: SeamEvent): boolean {
-  const flag = event.sessionCredentialFromConsole ?? obj(event.userIdentity)?.sessionCredentialFromConsole;
-  if (flag === 'true' || flag === true) return true;
+  if (consoleSessionCall(event)) return true;
   const family = familyOf(str(event.userAgent));
   return family === 'console' || family === 'aws-service';
 }

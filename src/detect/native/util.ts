@@ -133,3 +133,9 @@ export class ClusterV6Blocks {
     return this.blocks.has(key);
   }
 }
+
+/** A CloudTrail call made with a console session's credentials (`sessionCredentialFromConsole`, a top-level field). */
+export function consoleSessionCall(event: SeamEvent): boolean {
+  const flag = event.sessionCredentialFromConsole;
+  return flag === 'true' || flag === true;
+}
