@@ -102,7 +102,7 @@ export const STRATUS_TECHNIQUES: readonly StratusTechnique[] = [
   {
     technique: "aws.discovery.ses-enumerate",
     detections: ["corr_ses_enumeration_by_one_identity"],
-    keysOn: "≥ 3 distinct SES account reconnaissance calls (GetAccountSendingEnabled, GetSendQuota, ListIdentities, …) per identity in 15 min",
+    keysOn: "≥ 3 distinct SES account reconnaissance calls (GetAccountSendingEnabled, GetSendQuota, ListIdentities, …) per identity in 10 min (console sessions and AWS services left out)",
     verified: "test case from the technique page",
   },
   {
