@@ -73,7 +73,8 @@ export function deadLetter(
   ctx: { origin?: string; collector?: string; at?: string } = {},
 ): DeadLetter {
   const redacted = redactRaw(raw);
-  const partial = error.code === 'SEAM_ERR_INPUT_OVERSIZED' && typeof error.details.bytes === 'number' && raw.length < (error.details.bytes as number);
+  // `raw` is the record's start only: an oversized record's head, or what a caller kept of bytes it could not read (`rawCut`).
+  const partial = (error.code === 'SEAM_ERR_INPUT_OVERSIZED' && typeof error.details.bytes === 'number' && raw.length < (error.details.bytes as number)) || error.details.rawCut === true;
   return {
     at: ctx.at ?? new Date().toISOString(),
     stage,

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   SEAM_ERR_INPUT_NOT_OBJECT: { retriable: false, summary: 'record is not a JSON object' },
   SEAM_ERR_INPUT_FILE: { retriable: false, summary: 'input file cannot be read' },
   SEAM_ERR_INPUT_DEPTH: { retriable: false, summary: 'record nests objects or arrays deeper than the limit' },
+  SEAM_ERR_INPUT_COMPRESSION: { retriable: false, summary: 'record is gzip-compressed and does not inflate' },
   // A stage threw on one record: the record is dead-lettered, never retried (only transport and sinks are).
   SEAM_ERR_STAGE_THREW: { retriable: false, summary: 'a pipeline stage threw on this record' },
   // Normalization: the record was recognised but fails its source's schema.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { multiAccountLines } from '../../bench/workers-input.ts';
-import { intoBatches, type BatchInput } from '../../test/helpers/batches.ts';
+import { countsOf, intoBatches, SUBSCRIPTION_CLUSTER, SUBSCRIPTION_OWNER, type BatchInput } from '../../test/helpers/batches.ts';
 import type { DeadLetter } from '../core/dead-letter.ts';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -52,7 +52,7 @@ describe('batch documents on a line are read as their records', () => {
     const s2 = await runReplay({ paths: [batched], outPath: two.out, dlqPath: two.dlq, alertsPath: two.alerts, maxRecordBytes: MAX, handler: await buildReplayHandler(spec) });
 
     expect(s1.rejected).toBe(0);
-    expect(s2.batches).toEqual({ documents: input.documents, records: input.records, empty: input.empty });
+    expect(s2.batches).toEqual(countsOf(input));
     expect(s2.records).toBe(s1.records + input.bad.length);
     expect(s2.normalized).toBe(s1.normalized);
     expect(s2.bySource).toEqual(s1.bySource);
@@ -115,9 +115,50 @@ describe('batch documents on a line are read as their records', () => {
     expect(byRole.ids).toEqual(plain.ids);
     for (const r of [byFile, byRole]) {
       expect(r.summary.normalized).toBe(plain.summary.normalized);
-      expect(r.summary.batches).toEqual({ documents: input.documents, records: input.records, empty: input.empty });
+      expect(r.summary.batches).toEqual(countsOf(input));
       expect(r.dlq.map((d) => d.raw).sort()).toEqual([...input.bad].sort());
     }
     expect(byRole.dlq.every((d) => /^bridge:\d+#1$/.test(d.origin ?? ''))).toBe(true);
+  });
+
+  it('CloudWatch Logs subscription payloads, one per line or as raw records (ADR 0039): the events of the records one per line, with the payload\'s account and cluster, and the same alerts either way', async () => {
+    const subs = intoBatches(bareLines.slice(1), { badEvery: 5, empty: true, subscriptions: true });
+    const file = join(dir, 'subscriptions.jsonl');
+    await writeFile(file, [bareLines[0]!, ...subs.texts].join('\n') + '\n');
+    const out = { out: join(dir, 'es.jsonl'), alerts: join(dir, 'as.jsonl'), dlq: join(dir, 'ds.jsonl') };
+    const one = { out: join(dir, 'eb.jsonl'), alerts: join(dir, 'ab.jsonl'), dlq: join(dir, 'db.jsonl') };
+    const sb = await runReplay({ paths: [bare], outPath: one.out, dlqPath: one.dlq, alertsPath: one.alerts, maxRecordBytes: MAX, handler: await buildReplayHandler(spec) });
+    const ss = await runReplay({ paths: [file], outPath: out.out, dlqPath: out.dlq, alertsPath: out.alerts, maxRecordBytes: MAX, handler: await buildReplayHandler(spec) });
+    expect(subs.documents.cloudwatch_logs).toBeGreaterThan(200);
+    expect(ss.batches).toEqual(countsOf(subs));
+    expect(ss.normalized).toBe(sb.normalized);
+    expect(ss.rejected).toBe(subs.bad.length);
+    const eb = await jsonl<SeamEvent>(one.out);
+    const es = await jsonl<SeamEvent>(out.out);
+    expect(es.map((e) => e.seam.id).sort()).toEqual(eb.map((e) => e.seam.id).sort());
+    // An audit event out of an EKS group's payload carries the payload's account and cluster (a CloudTrail record names its own account).
+    const inPayload = es.filter((e) => /#\d+$/.test(e.seam.ingest.origin ?? ''));
+    expect(inPayload.length).toBe(subs.records.cloudwatch_logs - subs.bad.length);
+    const audit = inPayload.filter((e) => e.seam.source === 'k8s_audit');
+    expect(audit.length).toBeGreaterThan(100);
+    for (const e of audit) expect([e.seam.account, e.seam.cluster]).toEqual([SUBSCRIPTION_OWNER, SUBSCRIPTION_CLUSTER]);
+    // One per line, the same events know no cluster: it came from the payload.
+    expect(eb.filter((e) => e.seam.source === 'k8s_audit' && e.seam.cluster !== undefined)).toEqual([]);
+    const d = await jsonl<DeadLetter>(out.dlq);
+    expect(d.map((x) => x.raw).sort()).toEqual([...subs.bad].sort());
+
+    // Embedded mode: the file source cuts them, or the normalize role when they come as raw records (a connector): the same alerts.
+    const detection = await loadDetection({ rules: spec.rules });
+    const alertIds = async (o: { paths?: string[]; items?: FileItem[] }): Promise<string[]> => {
+      const ids: string[] = [];
+      await runEmbedded({ paths: o.paths ?? [], ...(o.items ? { items: o.items } : {}), stateDir: await mkdtemp(join(dir, 'embedded-')), detection, maxRecordBytes: MAX, onAlert: (a) => ids.push(a.id) });
+      return ids.sort();
+    };
+    const receivedAt = new Date().toISOString();
+    const byFile = await alertIds({ paths: [file] });
+    const byRole = await alertIds({ items: [bareLines[0]!, ...subs.texts].map((text, i) => ({ kind: 'record', text, meta: { collector: 'test', receivedAt, origin: `connector:${i}` } })) });
+    expect(byFile.length).toBeGreaterThan(30);
+    expect(byRole).toEqual(byFile);
+    expect((await jsonl<Alert>(out.alerts)).length).toBeGreaterThan(30);
   });
 });

@@ -50,13 +50,21 @@ describe('role metrics', () => {
   it('count the batch documents the normalize role read as their records (ADR 0038), by shape', async () => {
     const server = new MetricsServer({ defaultMetrics: false });
     servers.push(server);
-    const batches = { documents: { cloudtrail: 3, k8s_audit: 2 }, records: { cloudtrail: 40, k8s_audit: 7 }, empty: { cloudtrail: 1, k8s_audit: 0 } };
-    registerRoleMetrics(server, { roleNames: ['normalize'], roles: () => [{ name: 'normalize', stats: () => ({ received: 9, batches }) }] });
+    const batches = {
+      documents: { cloudtrail: 3, k8s_audit: 2, cloudwatch_logs: 4 },
+      records: { cloudtrail: 40, k8s_audit: 7, cloudwatch_logs: 12 },
+      empty: { cloudtrail: 1, k8s_audit: 0, cloudwatch_logs: 1 },
+      skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 5 },
+    };
+    registerRoleMetrics(server, { roleNames: ['normalize'], roles: () => [{ name: 'normalize', stats: () => ({ received: 9, batches, inflated: 3 }) }] });
     const { port } = await server.listen('127.0.0.1:0');
     const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(m).toContain('seam_batch_documents_total{role="normalize",source="all",shape="cloudtrail"} 3');
     expect(m).toContain('seam_batch_documents_total{role="normalize",source="all",shape="k8s_audit"} 2');
     expect(m).toContain('seam_batch_records_total{role="normalize",source="all",shape="cloudtrail"} 40');
     expect(m).toContain('seam_batch_empty_total{role="normalize",source="all",shape="cloudtrail"} 1');
+    expect(m).toContain('seam_batch_documents_total{role="normalize",source="all",shape="cloudwatch_logs"} 4');
+    expect(m).toContain('seam_batch_skipped_total{role="normalize",source="all",shape="cloudwatch_logs"} 5');
+    expect(m).toContain('seam_raw_inflated_total{role="normalize",source="all"} 3');
   });
 });

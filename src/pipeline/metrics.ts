@@ -23,6 +23,8 @@ interface RoleStatsView {
   held?: number;
   unenriched?: Record<string, number>;
   batches?: BatchCountsSnapshot;
+  /** normalize: raw messages that came gzip-compressed and were inflated (ADR 0039). */
+  inflated?: number;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -115,9 +117,20 @@ function batchCounters(server: MetricsServer, read: () => { role: string; source
       },
     });
   };
-  counter('seam_batch_documents_total', 'Records that were batch documents (shape="cloudtrail": a Records file; shape="k8s_audit": an audit EventList), read as the records they hold.', (b) => b.documents);
+  counter('seam_batch_documents_total', 'Records that were batch documents (shape="cloudtrail": a Records file; shape="k8s_audit": an audit EventList; shape="cloudwatch_logs": a CloudWatch Logs subscription payload), read as the records they hold.', (b) => b.documents);
   counter('seam_batch_records_total', 'Records taken out of batch documents, each normalized as if it had arrived alone.', (b) => b.records);
-  counter('seam_batch_empty_total', 'Batch documents that held no record (counted, not an error).', (b) => b.empty);
+  counter('seam_batch_empty_total', 'Batch documents that held no record (counted, not an error; shape="cloudwatch_logs": also CloudWatch Logs control messages).', (b) => b.empty);
+  counter('seam_batch_skipped_total', 'Elements of batch documents left out on purpose: log events of an EKS log group\'s streams other than the audit log, in CloudWatch Logs subscription payloads (ADR 0039).', (b) => b.skipped);
+  new Counter({
+    name: 'seam_raw_inflated_total',
+    help: 'Raw messages that arrived gzip-compressed (a CloudWatch Logs subscription payload from Kinesis, a forwarded .json.gz) and were inflated before normalization (ADR 0039).',
+    labelNames: ['role', 'source'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const x of read()) if (x.stats.inflated !== undefined) this.inc({ role: x.role, source: x.source }, x.stats.inflated);
+    },
+  });
 }
 
 export interface RoleMetricsOptions {

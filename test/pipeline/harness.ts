@@ -35,6 +35,10 @@ const ROOT = join(import.meta.dirname, '../..');
 export interface RawRecord {
   text: string;
   source?: SourceType;
+  /** The message's bytes when they are not `text` (a gzip-compressed payload); `text` is then what they inflate to. */
+  value?: Buffer;
+  /** Produced without Seam's headers, as something other than a Seam collector would (a Kinesis-to-Kafka connector). */
+  noHeaders?: boolean;
 }
 
 function jsonLines(path: string): string[] {
@@ -335,8 +339,8 @@ export async function pipeline(
       const msgs: BusMessage[] = records.map((r, i) => ({
         topic: topics.raw(r.source ?? 'k8s_audit'),
         key: `stream-${i % 7}`,
-        value: Buffer.from(r.text),
-        headers: rawHeaders({ collector: 'test', receivedAt: received, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}) }),
+        value: r.value ?? Buffer.from(r.text),
+        ...(r.noHeaders === true ? {} : { headers: rawHeaders({ collector: 'test', receivedAt: received, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}) }) }),
       }));
       for (let i = 0; i < msgs.length; i += 2000) await p.send(msgs.slice(i, i + 2000));
       await p.close();

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { documentOf } from '../../../test/helpers/batches.ts';
+import { gzipSync } from 'node:zlib';
+import { CONTROL_MESSAGE, documentOf, logEventOf, SUBSCRIPTION_OWNER, subscriptionOf } from '../../../test/helpers/batches.ts';
 import type { RawMeta } from '../envelope.ts';
-import { BatchCounts, batchOrigin, mayBeBatch, splitBatch } from './batch.ts';
+import { BatchCounts, batchOrigin, elementMeta, mayBeBatch, splitBatch } from './batch.ts';
+import { inflateMessage, isGzip } from './inflate.ts';
 import { normalizeLine, unwrapRecords } from './normalize.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures');
@@ -85,7 +87,12 @@ describe('batch documents read as one record (ADR 0038)', () => {
   it('counts empty documents as batches of nothing', () => {
     const counts = new BatchCounts();
     for (const doc of ['{"Records":[]}', '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[ ]}', documentOf('cloudtrail', cloudtrail.slice(0, 2))]) counts.add(splitBatch(doc)!);
-    expect(counts.snapshot()).toEqual({ documents: { cloudtrail: 2, k8s_audit: 1 }, records: { cloudtrail: 2, k8s_audit: 0 }, empty: { cloudtrail: 1, k8s_audit: 1 } });
+    expect(counts.snapshot()).toEqual({
+      documents: { cloudtrail: 2, k8s_audit: 1, cloudwatch_logs: 0 },
+      records: { cloudtrail: 2, k8s_audit: 0, cloudwatch_logs: 0 },
+      empty: { cloudtrail: 1, k8s_audit: 1, cloudwatch_logs: 0 },
+      skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0 },
+    });
   });
 
   it('leaves alone what is not a CloudTrail file or an audit EventList', () => {
@@ -140,5 +147,90 @@ describe('batch documents read as one record (ADR 0038)', () => {
     const sortedEvent = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(audit[0]!) as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))));
     expect(sortedEvent.startsWith('{"annotations"') || sortedEvent.startsWith('{"apiVersion"')).toBe(true);
     expect(splitBatch(sortedEvent)).toBeUndefined();
+  });
+});
+
+describe('CloudWatch Logs subscription payloads (ADR 0039)', () => {
+  const events = audit.slice(0, 3).map((m, i) => logEventOf(i, m));
+  const rawMeta: RawMeta = { collector: 'unknown', receivedAt: '2024-11-05T15:00:00.000Z' };
+
+  it('cuts a DATA_MESSAGE into its log events, whose records get the ids of the bare records and the payload\'s account and cluster', () => {
+    for (const v of [0, 1]) {
+      for (const pretty of [false, true]) {
+        const doc = subscriptionOf('/aws/eks/prod/cluster', 'kube-apiserver-audit-0a1b', events, v, pretty);
+        expect(mayBeBatch(doc)).toBe(true);
+        const b = splitBatch(doc)!;
+        expect(b.shape).toBe('cloudwatch_logs');
+        expect(b.from).toEqual({ logGroup: '/aws/eks/prod/cluster', logStream: 'kube-apiserver-audit-0a1b', account: SUBSCRIPTION_OWNER, cluster: 'prod' });
+        expect(b.records.map((r) => r.text)).toEqual(events);
+        expect(b.records.map((r) => r.id)).toEqual(events.map((e) => (JSON.parse(e) as { id: string }).id));
+        const evs = b.records.map((r) => normalizeLine(r.text, elementMeta(rawMeta, 'topic/0@5', b, r)));
+        expect(evs.map((e) => (e.ok ? e.value.seam.id : e.error.code))).toEqual(outcome(audit.slice(0, 3)));
+        for (const e of evs) {
+          if (!e.ok) throw e.error;
+          expect(e.value.seam.cluster).toBe('prod');
+          expect(e.value.seam.account).toBe(SUBSCRIPTION_OWNER);
+          expect(e.value.seam.ingest.origin).toMatch(/^\/aws\/eks\/prod\/cluster\/kube-apiserver-audit-0a1b#\d+$/);
+        }
+      }
+    }
+  });
+
+  it('keeps the account and cluster the record already has (a configured or collector-given value wins)', () => {
+    const b = splitBatch(subscriptionOf('/aws/eks/prod/cluster', 'kube-apiserver-audit-0', events))!;
+    const m = elementMeta({ ...rawMeta, cluster: 'configured', account: '111122223333' }, 'o', b, b.records[0]!);
+    expect([m.cluster, m.account]).toEqual(['configured', '111122223333']);
+    // Without an event id, the element is named by the message's origin and its position.
+    const noId = splitBatch(subscriptionOf('cloudtrail-logs', 's', [JSON.stringify({ timestamp: 1, message: cloudtrail[0] })]))!;
+    expect(elementMeta(rawMeta, 'topic/0@5', noId, noId.records[0]!).origin).toBe(batchOrigin('topic/0@5', 0));
+    expect(noId.from?.cluster).toBeUndefined();
+  });
+
+  it('skips and counts the log events of an EKS group\'s other streams; a control message is an empty batch', () => {
+    const counts = new BatchCounts();
+    const auth = splitBatch(subscriptionOf('/aws/eks/prod/cluster', 'authenticator-0a1b', [logEventOf(9, 'time="x" level=info msg="access granted"'), logEventOf(10, 'y')]))!;
+    expect(auth.records).toEqual([]);
+    expect(auth.skipped).toBe(2);
+    const control = splitBatch(CONTROL_MESSAGE)!;
+    expect(control.records).toEqual([]);
+    counts.add(auth);
+    counts.add(control);
+    // A CloudTrail log group's payload: every stream is read.
+    counts.add(splitBatch(subscriptionOf('aws-cloudtrail-logs-444455556666', '444455556666_CloudTrail_us-east-1', cloudtrail.slice(0, 2).map((m, i) => logEventOf(i, m))))!);
+    const s = counts.snapshot();
+    expect([s.documents.cloudwatch_logs, s.records.cloudwatch_logs, s.empty.cloudwatch_logs, s.skipped.cloudwatch_logs]).toEqual([3, 2, 1, 2]);
+  });
+
+  it('leaves alone what is not a subscription payload', () => {
+    for (const t of [
+      '{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}',
+      '{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s","logEvents":{}}',
+      '{"messageType":"OTHER","logGroup":"g","logStream":"s","logEvents":[]}',
+      '{"messageType":"DATA_MESSAGE","logGroup":1,"logStream":"s","logEvents":[]}',
+      '{"message":"x","timestamp":1}',
+    ])
+      expect(splitBatch(t), t).toBeUndefined();
+    // A foreign owner value is not taken for an account.
+    expect(splitBatch('{"messageType":"DATA_MESSAGE","owner":"CloudwatchLogs","logGroup":"g","logStream":"s","logEvents":[]}')!.from?.account).toBeUndefined();
+  });
+
+  it('inflates a gzip-compressed message within its limit, and says why when it cannot', () => {
+    const doc = subscriptionOf('/aws/eks/prod/cluster', 'kube-apiserver-audit-0', events);
+    const z = gzipSync(doc);
+    expect(isGzip(z)).toBe(true);
+    expect(isGzip(Buffer.from(doc))).toBe(false);
+    expect(inflateMessage(z, doc.length)).toEqual({ ok: true, text: doc });
+    const big = inflateMessage(z, doc.length - 1);
+    expect(big.ok ? '' : `${big.error.code} ${big.error.message}`).toMatch(/^SEAM_ERR_INPUT_OVERSIZED gzip-compressed message of \d+ bytes inflates past/);
+    // A compression bomb stops at the limit.
+    const bomb = inflateMessage(gzipSync(Buffer.alloc(64 << 20)), 1 << 20);
+    expect(bomb.ok ? '' : bomb.error.code).toBe('SEAM_ERR_INPUT_OVERSIZED');
+    const cut = inflateMessage(z.subarray(0, z.length - 10), 1 << 20);
+    expect(cut.ok ? '' : cut.error.code).toBe('SEAM_ERR_INPUT_TRUNCATED');
+    const bad = Buffer.from(z);
+    bad[12] = bad[12]! ^ 0xff;
+    bad[13] = bad[13]! ^ 0xff;
+    const r = inflateMessage(bad, 1 << 20);
+    expect(r.ok ? '' : r.error.code).toMatch(/^SEAM_ERR_INPUT_(COMPRESSION|TRUNCATED)$/);
   });
 });

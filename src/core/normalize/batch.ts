@@ -1,4 +1,6 @@
+import { EKS_AUDIT_STREAM_PREFIX, eksClusterOfLogGroup } from '../eks-log-group.ts';
 import { isJsonWs, topLevel, valueEnd, type TopLevel } from '../json-text.ts';
+import type { RawMeta } from '../envelope.ts';
 import { DEFAULT_MAX_RECORD_BYTES } from './normalize.ts';
 
 /**
@@ -15,23 +17,63 @@ import { DEFAULT_MAX_RECORD_BYTES } from './normalize.ts';
  * document), so each element's text is exactly its bytes in the document.
  */
 
-export type BatchShape = 'cloudtrail' | 'k8s_audit';
-export const BATCH_SHAPES: readonly BatchShape[] = ['cloudtrail', 'k8s_audit'];
+export type BatchShape = 'cloudtrail' | 'k8s_audit' | 'cloudwatch_logs';
+export const BATCH_SHAPES: readonly BatchShape[] = ['cloudtrail', 'k8s_audit', 'cloudwatch_logs'];
 
 /** One element of a batch: its text and its position in the document's array (from 0, as jq's `.Records[i]`). */
 export interface BatchRecord {
   text: string;
   index: number;
+  /** A CloudWatch Logs event's `id` (cloudwatch_logs), when the element starts with it. */
+  id?: string;
+}
+
+/** Where a CloudWatch Logs subscription payload's events come from (ADR 0039). */
+export interface BatchSource {
+  logGroup: string;
+  logStream: string;
+  /** `owner`: the log group's account, when it is an account id. */
+  account?: string;
+  /** The EKS cluster of an /aws/eks/<cluster>/cluster group. */
+  cluster?: string;
 }
 
 export interface Batch {
   shape: BatchShape;
   /** In array order, except a CloudTrail file's records: oldest first (as the file source hands on a whole file), when every one has an eventTime. */
   records: BatchRecord[];
+  /** cloudwatch_logs: the payload's log group, stream and owner. */
+  from?: BatchSource;
+  /** cloudwatch_logs: log events left out, not normalized (those of an EKS group's streams other than the audit log). */
+  skipped?: number;
 }
+
+/**
+ * A CloudWatch Logs subscription payload (in a file, or inflated from a gzipped message) may be a document this
+ * many times `maxRecordBytes`: a payload holds up to 10,000 log events, and CloudWatch compresses it to fit one
+ * Kinesis record (1 MiB). Each of its records still meets `maxRecordBytes` alone (ADR 0039).
+ */
+export const MAX_DOCUMENT_FACTOR = 16;
 
 /** The origin of a batch's element: the batch's origin plus `#index` (`FILE:LINE#3`). */
 export const batchOrigin = (origin: string, index: number): string => `${origin}#${index}`;
+
+/**
+ * The metadata one element of a batch is normalized with: the record's own (`meta`, from Seam's headers or the
+ * file source), its origin, and for a CloudWatch Logs subscription payload the account and cluster the payload
+ * names where `meta` has none (a configured or collector-given value wins). Its origin is then
+ * `<group>/<stream>#<event id>`, as the CloudWatch Logs collector names the same event.
+ */
+export function elementMeta(meta: RawMeta, origin: string, b: Batch, r: BatchRecord): RawMeta {
+  return withBatchSource({ ...meta, origin: b.from !== undefined && r.id !== undefined ? `${b.from.logGroup}/${b.from.logStream}#${r.id}` : batchOrigin(origin, r.index) }, b.from);
+}
+
+/** `meta` (changed in place) with the account and cluster a subscription payload names, where it has none. */
+export function withBatchSource(meta: RawMeta, from: BatchSource | undefined): RawMeta {
+  if (from?.account !== undefined && meta.account === undefined) meta.account = from.account;
+  if (from?.cluster !== undefined && meta.cluster === undefined) meta.cluster = from.cluster;
+  return meta;
+}
 
 const BOM = 0xfeff;
 const LBRACE = 0x7b;
@@ -77,11 +119,22 @@ export function mayBeBatch(text: string): boolean {
       // `"Event"` (an audit event, the usual record) differs from `"EventList"` at its seventh character.
       return text.charCodeAt(i + 6) === 0x4c /* L */ && text.startsWith('"EventList"', i);
     }
-    case 0x61 /* a */:
     case 0x6d /* m */:
+      // A CloudWatch Logs subscription payload (`{"messageType":"DATA_MESSAGE",...`) starts so.
+      if (text.startsWith('messageType"', i + 1)) return true;
+      return text.startsWith('metadata"', i + 1) && text.includes('"EventList"');
+    case 0x61 /* a */:
     case 0x69 /* i */:
       // Keys sorted or in another order (a bridge that re-serialized the list): one search of the text.
-      return (text.startsWith('apiVersion"', i + 1) || text.startsWith('metadata"', i + 1) || text.startsWith('items"', i + 1)) && text.includes('"EventList"');
+      return (text.startsWith('apiVersion"', i + 1) || text.startsWith('items"', i + 1)) && text.includes('"EventList"');
+    case 0x6c /* l */:
+    case 0x6f /* o */:
+    case 0x73 /* s */:
+      // A subscription payload whose keys a bridge re-ordered (sorted: `logEvents` first).
+      return (
+        (text.startsWith('logEvents"', i + 1) || text.startsWith('logGroup"', i + 1) || text.startsWith('logStream"', i + 1) || text.startsWith('owner"', i + 1) || text.startsWith('subscriptionFilters"', i + 1)) &&
+        text.includes('"messageType"')
+      );
     default:
       return false;
   }
@@ -120,6 +173,39 @@ function stringOf(top: TopLevel, text: string, key: string): string | undefined 
 }
 
 const AWS_TRIGGER = /"eventSource"\s*:\s*"aws:/i;
+const ACCOUNT_ID = /^\d{12}$/;
+const EVENT_ID = /^\{\s*"id"\s*:\s*"([^"\\]{1,128})"/;
+
+/**
+ * A CloudWatch Logs subscription payload (what a subscription filter delivers to Kinesis, Firehose or Lambda,
+ * once gunzipped): `{"messageType":"DATA_MESSAGE","owner":"<account>","logGroup":...,"logStream":...,
+ * "subscriptionFilters":[...],"logEvents":[{"id","timestamp","message"}...]}`. Its elements are the log events,
+ * each normalized as a CloudWatch Logs event (its message is the record). A CONTROL_MESSAGE (the health check
+ * CloudWatch sends when a destination is set up) holds no record: an empty batch. An EKS group's streams other
+ * than the API server's audit log (authenticator, API server, controller manager, scheduler logs: a
+ * subscription filter takes a whole group, never chosen streams) are skipped and counted, as the CloudWatch
+ * Logs collector does not read them either.
+ */
+function subscriptionBatch(top: TopLevel, doc: string, events: BatchRecord[] | undefined): Batch | undefined {
+  const type = stringOf(top, doc, 'messageType');
+  if (type === 'CONTROL_MESSAGE') return { shape: 'cloudwatch_logs', records: [] };
+  const logGroup = stringOf(top, doc, 'logGroup');
+  const logStream = stringOf(top, doc, 'logStream');
+  if (type !== 'DATA_MESSAGE' || events === undefined || logGroup === undefined || logStream === undefined) return undefined;
+  const from: BatchSource = { logGroup, logStream };
+  const owner = stringOf(top, doc, 'owner');
+  if (owner !== undefined && ACCOUNT_ID.test(owner)) from.account = owner;
+  const cluster = eksClusterOfLogGroup(logGroup);
+  if (cluster !== undefined) {
+    from.cluster = cluster;
+    if (!logStream.startsWith(EKS_AUDIT_STREAM_PREFIX)) return { shape: 'cloudwatch_logs', records: [], from, skipped: events.length };
+  }
+  for (const e of events) {
+    const m = EVENT_ID.exec(e.text);
+    if (m !== null) e.id = m[1]!;
+  }
+  return { shape: 'cloudwatch_logs', records: events, from };
+}
 
 /** An element that is a CloudTrail record by its top-level keys (either case, as detectFormat reads them). */
 function looksCloudTrail(text: string): boolean {
@@ -158,16 +244,16 @@ function byEventTime(records: BatchRecord[]): BatchRecord[] {
  * Other keys of the document (an EventList's `metadata`) are not carried. A text over `maxRecordBytes` is
  * never cut: normalization dead-letters it whole as oversized, as any record.
  */
-export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES): Batch | undefined {
+export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES, maxDocumentBytes: number = maxRecordBytes): Batch | undefined {
   if (!mayBeBatch(text)) return undefined;
-  if (text.length > maxRecordBytes || (text.length * 3 > maxRecordBytes && Buffer.byteLength(text, 'utf8') > maxRecordBytes)) return undefined;
+  if (text.length > maxDocumentBytes || (text.length * 3 > maxDocumentBytes && Buffer.byteLength(text, 'utf8') > maxDocumentBytes)) return undefined;
   try {
     const brace = openBrace(text);
     const doc = brace === 0 ? text : text.slice(brace);
     // One walk of the document: the `items` and `Records` arrays are cut into their elements on the way.
     const arrays = new Map<string, BatchRecord[]>();
     const top = topLevel(doc, Infinity, (key, i) => {
-      if ((key !== 'items' && key !== 'Records') || doc.charCodeAt(i) !== LBRACKET) return valueEnd(doc, i, Infinity);
+      if ((key !== 'items' && key !== 'Records' && key !== 'logEvents') || doc.charCodeAt(i) !== LBRACKET) return valueEnd(doc, i, Infinity);
       // The same array twice: which one a reader takes is the reader's choice; not cut, dead-lettered whole.
       if (arrays.has(key)) return -1;
       const a = elements(doc, i);
@@ -176,6 +262,7 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
       return a.end;
     });
     if (top === undefined) return undefined;
+    if (top.has('messageType')) return subscriptionBatch(top, doc, arrays.get('logEvents'));
     const items = arrays.get('items');
     if (items !== undefined && stringOf(top, doc, 'kind') === 'EventList' && stringOf(top, doc, 'apiVersion')?.startsWith('audit.k8s.io/') === true) {
       return { shape: 'k8s_audit', records: items };
@@ -198,15 +285,19 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
  * records is counted, not an error: nothing was lost). The normalize role reports these in its stats
  * (`seam_batch_*` metrics), the file source in `seam replay`'s summary.
  */
+const zero = (): Record<BatchShape, number> => ({ cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0 });
+
 export class BatchCounts {
-  readonly documents: Record<BatchShape, number> = { cloudtrail: 0, k8s_audit: 0 };
-  readonly records: Record<BatchShape, number> = { cloudtrail: 0, k8s_audit: 0 };
-  readonly empty: Record<BatchShape, number> = { cloudtrail: 0, k8s_audit: 0 };
+  readonly documents = zero();
+  readonly records = zero();
+  readonly empty = zero();
+  readonly skipped = zero();
 
   add(b: Batch): void {
     this.documents[b.shape]++;
     this.records[b.shape] += b.records.length;
-    if (b.records.length === 0) this.empty[b.shape]++;
+    if (b.skipped !== undefined) this.skipped[b.shape] += b.skipped;
+    else if (b.records.length === 0) this.empty[b.shape]++;
   }
 
   /** Adds another count's figures (embedded mode: the file source's and the normalize role's). */
@@ -215,20 +306,24 @@ export class BatchCounts {
       this.documents[s] += o.documents[s];
       this.records[s] += o.records[s];
       this.empty[s] += o.empty[s];
+      this.skipped[s] += o.skipped[s];
     }
   }
 
   get total(): number {
-    return this.documents.cloudtrail + this.documents.k8s_audit;
+    return this.documents.cloudtrail + this.documents.k8s_audit + this.documents.cloudwatch_logs;
   }
 
   snapshot(): BatchCountsSnapshot {
-    return { documents: { ...this.documents }, records: { ...this.records }, empty: { ...this.empty } };
+    return { documents: { ...this.documents }, records: { ...this.records }, empty: { ...this.empty }, skipped: { ...this.skipped } };
   }
 }
 
 export interface BatchCountsSnapshot {
   documents: Record<BatchShape, number>;
   records: Record<BatchShape, number>;
+  /** Documents that held no record: an empty list, a CloudWatch Logs control message. */
   empty: Record<BatchShape, number>;
+  /** Elements left out on purpose (cloudwatch_logs: log events of an EKS group's non-audit streams). */
+  skipped: Record<BatchShape, number>;
 }

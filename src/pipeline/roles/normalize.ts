@@ -5,7 +5,8 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import { stageThrew, type SeamError } from '../../core/errors.ts';
 import { RAW_HEADERS } from '../../bus/topics.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
-import { BatchCounts, batchOrigin, splitBatch } from '../../core/normalize/batch.ts';
+import { BatchCounts, elementMeta, MAX_DOCUMENT_FACTOR, splitBatch } from '../../core/normalize/batch.ts';
+import { inflateMessage, isGzip } from '../../core/normalize/inflate.ts';
 import type { RawMeta } from '../../core/envelope.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
@@ -15,6 +16,11 @@ import { EventBatcher } from '../event-route.ts';
 import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type ClusterAccounts, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
+
+/** Bytes of a gzipped message that does not inflate kept (in base64) in its dead letter. */
+const GZIP_RAW_KEPT_BYTES = 192 * 1024;
+/** Characters of an oversized record kept in its dead letter. */
+const OVERSIZED_RAW_KEPT_CHARS = 256 * 1024;
 
 export interface NormalizeRoleOptions {
   bus: Bus;
@@ -58,7 +64,9 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const counters = new Counters('role.normalize');
   const relevance = new IdentityRelevance();
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
+  /** A message may be a batch document this large (inflated, if it came gzipped); its records meet `maxRecordBytes` one by one. */
+  const maxDocumentBytes = maxRecordBytes * MAX_DOCUMENT_FACTOR;
+  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
   /** Raw records that were batch documents (a CloudTrail file, an audit EventList), normalized as their records (ADR 0038). */
   const batches = new BatchCounts();
   let producer: BusProducer | undefined;
@@ -98,7 +106,10 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     const dead = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean, error: SeamError): void => {
       counters.error(error.code);
       stats.rejectedByCode[error.code] = (stats.rejectedByCode[error.code] ?? 0) + 1;
-      const dl = deadLetter('normalize', error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
+      // An oversized record keeps its head only (flagged raw_partial): a dead letter must fit a Kafka message, and
+      // the raw topic may allow larger messages than the dead-letter topic (or the message inflated from gzip).
+      const raw = error.code === 'SEAM_ERR_INPUT_OVERSIZED' && text.length > OVERSIZED_RAW_KEPT_CHARS ? text.slice(0, OVERSIZED_RAW_KEPT_CHARS) : text;
+      const dl = deadLetter('normalize', error, raw, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
       out.push(dlqMessage(o.topics, dl, element ? { ...m, headers: { ...m.headers, [RAW_HEADERS.origin]: meta.origin! } } : m));
     };
     const one = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean): void => {
@@ -162,17 +173,34 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       counters.received++;
       // The topic only routes: without a source header, normalizeLine tells the format per record.
       const meta = metaFromHeaders(m.headers, m.timestampMs);
-      const text = m.value.toString('utf8');
+      let text: string;
+      if (isGzip(m.value)) {
+        // Gzipped as CloudWatch Logs delivers subscription payloads to Kinesis (ADR 0039): inflated first, up to a
+        // document several records large (its records meet the record limit one by one).
+        const inflated = inflateMessage(m.value, maxDocumentBytes);
+        if (!inflated.ok) {
+          // The bytes are not text: the dead letter keeps them in base64, their first 192 KiB (a dead letter must fit a Kafka message).
+          inflated.error.details.encoding = 'gzip+base64';
+          if (m.value.length > GZIP_RAW_KEPT_BYTES) inflated.error.details.rawCut = true;
+          dead(m, m.value.subarray(0, GZIP_RAW_KEPT_BYTES).toString('base64'), meta, false, inflated.error);
+          continue;
+        }
+        text = inflated.text;
+        stats.inflated++;
+      } else {
+        text = m.value.toString('utf8');
+      }
       // A message holding a batch document (a webhook-to-Kafka bridge, a Lambda forwarding CloudTrail's S3
-      // objects) is its records, each normalized alone, as the file source hands them on (ADR 0038).
-      const b = splitBatch(text, maxRecordBytes);
+      // objects, a CloudWatch Logs subscription payload) is its records, each normalized alone, as the file
+      // source hands them on (ADR 0038, 0039).
+      const b = splitBatch(text, maxRecordBytes, maxDocumentBytes);
       if (b === undefined) {
         one(m, text, meta, false);
         continue;
       }
       batches.add(b);
       const origin = meta.origin ?? `${m.topic}/${m.partition}@${m.offset}`;
-      for (const r of b.records) one(m, r.text, { ...meta, origin: batchOrigin(origin, r.index) }, true);
+      for (const r of b.records) one(m, r.text, elementMeta(meta, origin, b, r), true);
     }
     const eventsOut = events.count;
     const eventMessages = events.take();

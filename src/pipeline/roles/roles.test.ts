@@ -1,6 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../bus/memory.ts';
 import type { Alert } from '../../detect/alert.ts';
@@ -316,5 +317,47 @@ describe('roles over the memory bus', () => {
     expect(dl!.headers?.['seam-events']).toBeUndefined();
     expect(JSON.parse((JSON.parse(dl!.value.toString('utf8')) as { raw: string }).raw)).toEqual(events[7]);
     expect((role.stats() as { events: number; deadLetters: number }).events).toBe(49);
+  });
+
+  it('the normalize role inflates gzipped messages (ADR 0039) and keeps a dead letter within a Kafka message: an oversized record\'s head, a gzip that does not inflate in base64', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 100 });
+    const topics = pipelineTopics('z.');
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'z', maxRecordBytes: 64 * 1024 });
+    await normalize.start();
+    const lines = (await readFile(join(DEMO, 'eks-demo.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    const audit = lines.filter((l) => detectSource(l) === 'k8s_audit').slice(0, 5);
+    const payload = JSON.stringify({
+      messageType: 'DATA_MESSAGE',
+      owner: '111122223333',
+      logGroup: '/aws/eks/prod-eks-01/cluster',
+      logStream: 'kube-apiserver-audit-1',
+      subscriptionFilters: ['seam'],
+      logEvents: audit.map((message, i) => ({ id: String(1000 + i), timestamp: 1730815200000 + i, message })),
+    });
+    const big = JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', pad: 'x'.repeat(300 * 1024) });
+    const zipped = gzipSync(payload);
+    const producer = await bus.producer();
+    await producer.send([
+      { topic: topics.raw('k8s_audit'), key: 'a', value: zipped },
+      // An oversized record (the raw topic allows more than the dead-letter topic), and a gzip bomb.
+      { topic: topics.raw('k8s_audit'), key: 'b', value: Buffer.from(big) },
+      { topic: topics.raw('k8s_audit'), key: 'c', value: gzipSync(Buffer.alloc(8 << 20)) },
+      { topic: topics.raw('k8s_audit'), key: 'd', value: zipped.subarray(0, zipped.length - 8) },
+    ]);
+    await bus.waitCommitted('z', topics.raw('k8s_audit'));
+    await normalize.stop();
+    const stats = normalize.stats() as { events: number; inflated: number; bySource: Record<string, number>; batches: { records: Record<string, number> } };
+    expect(stats.events).toBe(5);
+    expect(stats.bySource).toEqual({ k8s_audit: 5 });
+    expect(stats.inflated).toBe(1);
+    expect(stats.batches.records.cloudwatch_logs).toBe(5);
+    const dls = bus.read(topics.dlq).flat().map((m) => ({ bytes: m.value.length, dl: JSON.parse(m.value.toString('utf8')) as ReturnType<typeof deadLetter> }));
+    expect(dls.map((d) => d.dl.code)).toEqual(['SEAM_ERR_INPUT_OVERSIZED', 'SEAM_ERR_INPUT_OVERSIZED', 'SEAM_ERR_INPUT_TRUNCATED']);
+    for (const d of dls) expect(d.bytes).toBeLessThan(1 << 19);
+    expect(dls[0]!.dl.raw_partial).toBe(true);
+    expect(big.startsWith(dls[0]!.dl.raw)).toBe(true);
+    expect(dls[1]!.dl.reason).toMatch(/^gzip-compressed message of \d+ bytes inflates past 1048576 bytes$/);
+    expect(dls[2]!.dl.details).toMatchObject({ encoding: 'gzip+base64' });
+    expect(Buffer.from(dls[2]!.dl.raw, 'base64').equals(zipped.subarray(0, zipped.length - 8))).toBe(true);
   });
 });

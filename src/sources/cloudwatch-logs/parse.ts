@@ -1,11 +1,12 @@
 import type { SourceType } from '../../core/envelope.ts';
+import { EKS_AUDIT_STREAM_PREFIX, eksClusterOfLogGroup } from '../../core/eks-log-group.ts';
 import { detectFormat, FORMAT_SOURCE } from '../../core/normalize/detect.ts';
 import type { LogGroupConfig } from './config.ts';
 
+export { EKS_AUDIT_STREAM_PREFIX };
+
 /** Pure helpers of the CloudWatch Logs collector: what a log group is, and what one event becomes. */
 
-const EKS_GROUP = /^\/aws\/eks\/([^/]+)\/cluster$/;
-export const EKS_AUDIT_STREAM_PREFIX = 'kube-apiserver-audit-';
 const CW_TRUNCATED_SUFFIX = '[Truncated...]';
 
 export interface ResolvedGroup {
@@ -18,18 +19,18 @@ export interface ResolvedGroup {
 
 /** Fills what the group name says: /aws/eks/<cluster>/cluster is the cluster's audit log; CloudTrail's groups name themselves. */
 export function resolveGroup(g: LogGroupConfig): ResolvedGroup {
-  const eks = EKS_GROUP.exec(g.logGroupName);
+  const eks = eksClusterOfLogGroup(g.logGroupName);
   let source = g.source;
   if (source === undefined) {
-    if (eks) source = 'k8s_audit';
+    if (eks !== undefined) source = 'k8s_audit';
     else if (/cloudtrail/i.test(g.logGroupName)) source = 'cloudtrail';
     else if (/guardduty/i.test(g.logGroupName)) source = 'guardduty';
   }
   return {
     logGroupName: g.logGroupName,
-    logStreamNamePrefix: g.logStreamNamePrefix ?? (eks ? EKS_AUDIT_STREAM_PREFIX : undefined),
+    logStreamNamePrefix: g.logStreamNamePrefix ?? (eks !== undefined ? EKS_AUDIT_STREAM_PREFIX : undefined),
     source,
-    cluster: g.cluster ?? eks?.[1],
+    cluster: g.cluster ?? eks,
     account: g.account,
   };
 }

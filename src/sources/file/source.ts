@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
-import { batchOrigin, cloudTrailTimeMs, splitBatch, type BatchCounts } from '../../core/normalize/batch.ts';
+import { batchOrigin, cloudTrailTimeMs, MAX_DOCUMENT_FACTOR, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
 import { LineSplitter, ScanSplitter, sniff, type Piece } from './split.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
@@ -158,43 +158,46 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
     return m;
   };
 
+  // A subscription payload's elements take its account and cluster where the file source was given none (ADR 0039).
+  const metaOf = (origin: string, from: BatchSource | undefined): RawMeta => (from === undefined ? baseMeta(origin) : withBatchSource(baseMeta(origin), from));
+
   function drain(): FileItem[] {
     const out: FileItem[] = [];
     /** One record's text on its way out: unwrapped (LookupEvents, CloudWatch event), held to be sorted, or handed on. */
-    const take = (text: string, origin: string): void => {
+    const take = (text: string, origin: string, from?: BatchSource): void => {
       // One scan for both wrappers' keys; most records are neither, and each `includes` is a pass of its own.
       const wrapped = MAY_BE_WRAPPED.test(text);
       const ct = wrapped ? unwrapLookupEvent(text) : undefined;
       const cw = wrapped && ct === undefined ? unwrapCloudWatchEvent(text) : undefined;
       if (ct) {
-        held.push({ item: { kind: 'record', text: ct.text, meta: baseMeta(ct.eventId ? `${origin} (${ct.eventId})` : origin) }, timeMs: ct.timeMs });
+        held.push({ item: { kind: 'record', text: ct.text, meta: metaOf(ct.eventId ? `${origin} (${ct.eventId})` : origin, from) }, timeMs: ct.timeMs });
         if (held.length >= SORT_HOLD) out.push(...releaseHeld());
       } else if (cw) {
         const at = cw.stream ? `${origin} (${cw.stream}${cw.eventId ? ` ${cw.eventId}` : ''})` : origin;
         // A log event whose message is a whole batch document (a CloudTrail file or an EventList forwarded to a log
         // group): its records, as the normalize role cuts the same message on Kafka (ADR 0038).
         const batch = splitBatch(cw.text, opts.maxRecordBytes);
-        if (batch === undefined) out.push({ kind: 'record', text: cw.text, meta: baseMeta(at) });
+        if (batch === undefined) out.push({ kind: 'record', text: cw.text, meta: metaOf(at, from) });
         else {
           opts.batches?.add(batch);
-          for (const r of batch.records) out.push({ kind: 'record', text: r.text, meta: baseMeta(batchOrigin(at, r.index)) });
+          for (const r of batch.records) out.push({ kind: 'record', text: r.text, meta: metaOf(batchOrigin(at, r.index), from) });
         }
       } else if (scanMode) {
-        held.push({ item: { kind: 'record', text, meta: baseMeta(origin) }, timeMs: cloudTrailTimeMs(text) });
+        held.push({ item: { kind: 'record', text, meta: metaOf(origin, from) }, timeMs: cloudTrailTimeMs(text) });
         if (held.length >= SORT_HOLD) out.push(...releaseHeld());
       } else {
-        out.push({ kind: 'record', text, meta: baseMeta(origin) });
+        out.push({ kind: 'record', text, meta: metaOf(origin, from) });
       }
     };
     for (const p of pieces) {
       const origin = `${path}:${p.line}`;
       if (p.kind === 'record') {
         // A line (or array element) holding a whole batch document: its records, each with the batch's origin and its index.
-        const batch = splitBatch(p.text, opts.maxRecordBytes);
+        const batch = splitBatch(p.text, opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
         if (batch === undefined) take(p.text, origin);
         else {
           opts.batches?.add(batch);
-          for (const r of batch.records) take(r.text, batchOrigin(origin, r.index));
+          for (const r of batch.records) take(r.text, batchOrigin(origin, r.index), batch.from);
         }
       } else if (held.length > 0) {
         // A record that could not be cut out ends the sorted run: it stays where the file has it.
@@ -227,7 +230,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         if (headBytes < 64 * 1024) continue;
         const h = Buffer.concat(head);
         head = [];
-        splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+        splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
         scanMode = splitter instanceof ScanSplitter;
         splitter.push(h, pieces);
       } else {
@@ -246,7 +249,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   }
   if (!splitter) {
     const h = Buffer.concat(head);
-    splitter = sniff(h.toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+    splitter = sniff(h.toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
     scanMode = splitter instanceof ScanSplitter;
     splitter.push(h, pieces);
   }

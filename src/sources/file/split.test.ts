@@ -96,4 +96,16 @@ describe('ScanSplitter', () => {
     const out = run(new ScanSplitter(200), `{"Records":[{"a":1},${big},{"b":2}]}`, 100);
     expect(texts(out)).toEqual(['{"a":1}', '<oversized>', '{"b":2}']);
   });
+
+  it('keeps a CloudWatch Logs subscription payload whole for the batch check (ADR 0039), up to its document limit', () => {
+    const payload = (n: number): string => JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's', subscriptionFilters: [], logEvents: Array.from({ length: n }, (_, i) => ({ id: String(i), timestamp: i, message: '{"a":1}' })) });
+    for (const size of [3, 64, 4096]) {
+      // Firehose writes them one after another, without a separator.
+      expect(texts(run(new ScanSplitter(1000, 4000), payload(2) + payload(3), size))).toEqual([payload(2), payload(3)]);
+    }
+    // Another wrapper is still unwrapped; a payload over the document limit is oversized.
+    expect(texts(run(new ScanSplitter(1000, 4000), '{"logEvents":[{"message":"{}","timestamp":1}]}', 7))).toEqual(['{"message":"{}","timestamp":1}']);
+    const out = run(new ScanSplitter(1000, 4000), payload(200), 512);
+    expect(out.map((p) => p.kind)).toEqual(['oversized']);
+  });
 });

@@ -152,8 +152,18 @@ export class ScanSplitter {
   private expectingValueForKey = false;
   /** A top-level object being held until we know whether it is a wrapper. */
   private pendingTop = false;
+  /** The held top-level object's first key is still to come. */
+  private firstKey = false;
+  /**
+   * The held top-level object is a CloudWatch Logs subscription payload (first key `messageType`): kept whole,
+   * up to `maxDocumentBytes`, for the batch check to cut with its owner and log group (ADR 0039), not unwrapped.
+   */
+  private subscription = false;
 
-  constructor(private readonly maxRecordBytes: number) {}
+  constructor(
+    private readonly maxRecordBytes: number,
+    private readonly maxDocumentBytes: number = maxRecordBytes,
+  ) {}
 
   push(chunk: Buffer, out: Piece[]): void {
     let segStart = this.inRecord ? 0 : -1;
@@ -168,6 +178,10 @@ export class ScanSplitter {
           if (this.keyBuf) {
             this.lastKey = Buffer.from(this.keyBuf).toString('utf8');
             this.keyBuf = null;
+            if (this.firstKey) {
+              this.firstKey = false;
+              this.subscription = this.pendingTop && this.lastKey === 'messageType';
+            }
           }
         } else if (this.keyBuf && this.keyBuf.length < 64) this.keyBuf.push(b);
         continue;
@@ -203,13 +217,15 @@ export class ScanSplitter {
               // Unknown yet: treat the top-level object as a record candidate until a wrapper key shows.
               this.recordDepth = 0;
               this.pendingTop = true;
+              this.firstKey = true;
+              this.subscription = false;
               this.inRecord = true;
               this.recordLine = this.line;
               this.recordOffset = this.offset + i;
               segStart = i;
             }
           }
-        } else if (this.depth === 1 && !this.topIsArray && b === LBRACKET && this.expectingValueForKey && WRAPPER_KEYS.has(this.lastKey) && this.pendingTop) {
+        } else if (this.depth === 1 && !this.topIsArray && b === LBRACKET && this.expectingValueForKey && WRAPPER_KEYS.has(this.lastKey) && this.pendingTop && !this.subscription) {
           // It is a wrapper: drop the held top-level bytes and cut elements of this array instead.
           this.pendingTop = false;
           this.inRecord = false;
@@ -271,7 +287,7 @@ export class ScanSplitter {
     // Copy: the chunk buffer is reused by the stream after we return.
     this.parts.push(Buffer.from(chunk.subarray(from, to)));
     this.partBytes += len;
-    if (this.partBytes > this.maxRecordBytes) {
+    if (this.partBytes > (this.subscription ? this.maxDocumentBytes : this.maxRecordBytes)) {
       this.parts = [Buffer.concat(this.parts).subarray(0, HEAD_BYTES)];
       this.skipping = true;
     }
@@ -288,6 +304,8 @@ export class ScanSplitter {
       this.pendingTop = false;
       this.recordDepth = -1;
     }
+    this.firstKey = false;
+    this.subscription = false;
     this.inRecord = false;
     this.parts = [];
     this.partBytes = 0;
