@@ -110,8 +110,9 @@ describe('pipeline with CloudWatch Logs subscription payloads on the raw topics'
       }
       return { text, source, noHeaders: true };
     });
-    const cutShort = gzipSync(input.texts.find((t) => t.includes('"DATA_MESSAGE"'))!);
-    const broken: RawRecord = { text: cutShort.subarray(0, cutShort.length - 12).toString('base64'), source: 'k8s_audit', value: cutShort.subarray(0, cutShort.length - 12), noHeaders: true };
+    const cutText = input.texts.find((t) => t.includes('"DATA_MESSAGE"'))!;
+    const cutShort = gzipSync(cutText);
+    const broken: RawRecord = { text: cutText, source: 'k8s_audit', value: cutShort.subarray(0, cutShort.length - 12), noHeaders: true };
     expect(input.documents.cloudwatch_logs).toBeGreaterThan(150);
     expect(zipped).toBeGreaterThan(70);
 
@@ -125,7 +126,7 @@ describe('pipeline with CloudWatch Logs subscription payloads on the raw topics'
     const roles = [normalize, p.correlate(), p.index()];
     for (const r of roles) await r.start();
     await p.drain();
-    const v = await p.verdict(expected, [...input.bad.map((text) => ({ text })), broken], sigma);
+    const v = await p.verdict(expected, input.bad.map((text) => ({ text })), sigma);
     const indexed = new Set(await allIds(p.os, `${p.indexPrefix}-alerts-*`));
     const stats = normalize.stats() as { batches: BatchCountsSnapshot; inflated: number };
     // Where the payload put them: the account and cluster of every event out of an audit payload.
@@ -151,12 +152,22 @@ describe('pipeline with CloudWatch Logs subscription payloads on the raw topics'
     expect(aggs.c!.buckets.map((b) => b.key)).toEqual([SUBSCRIPTION_CLUSTER]);
     expect(aggs.a!.buckets.map((b) => b.key)).toEqual([SUBSCRIPTION_OWNER]);
     // A bad record names its log event, as the CloudWatch Logs collector would; the cut-short message is one dead letter, its bytes kept.
-    const dls: DeadLetter[] = [];
-    await p.admin.readToEnd([p.topics.dlq], (m) => dls.push(JSON.parse(m.value.toString('utf8')) as DeadLetter));
+    const dls: { dl: DeadLetter; headers: Record<string, string> }[] = [];
+    await p.admin.readToEnd([p.topics.dlq], (m) => dls.push({ dl: JSON.parse(m.value.toString('utf8')) as DeadLetter, headers: m.headers ?? {} }));
     expect(dls).toHaveLength(input.bad.length + 1);
-    const gz = dls.filter((d) => d.code === 'SEAM_ERR_INPUT_TRUNCATED');
+    // The cut-short message: what inflated is kept (the start of the payload), partial, so `seam dlq replay` skips it.
+    const gz = dls.filter((d) => d.dl.code === 'SEAM_ERR_INPUT_TRUNCATED');
     expect(gz).toHaveLength(1);
-    expect(gz[0]!.reason).toMatch(/gzip-compressed message of \d+ bytes ends before its stream does/);
-    for (const d of dls.filter((x) => x !== gz[0])) expect(d.origin).toMatch(/^(\/aws\/eks\/prod-eks-01\/cluster\/kube-apiserver-audit-\d|aws-cloudtrail-logs-111122223333-0a1b2c3d\/111122223333_CloudTrail_us-east-1_\d)#\d+$/);
+    expect(gz[0]!.dl.reason).toMatch(/gzip-compressed message of \d+ bytes ends before its stream does/);
+    expect(gz[0]!.dl.raw_partial).toBe(true);
+    expect(gz[0]!.dl.raw.length).toBeGreaterThan(100);
+    expect(cutText.startsWith(gz[0]!.dl.raw)).toBe(true);
+    // Each bad record names its log event, and its headers carry the payload's account and cluster (a replay sends it back as it was).
+    for (const d of dls.filter((x) => x !== gz[0])) {
+      expect(d.dl.origin).toMatch(/^(\/aws\/eks\/prod-eks-01\/cluster\/kube-apiserver-audit-\d|aws-cloudtrail-logs-111122223333-0a1b2c3d\/111122223333_CloudTrail_us-east-1_\d)#\d+$/);
+      expect(d.headers[RAW_HEADERS.origin]).toBe(d.dl.origin);
+      expect(d.headers[RAW_HEADERS.account]).toBe(SUBSCRIPTION_OWNER);
+      if (d.dl.origin!.startsWith('/aws/eks/')) expect(d.headers[RAW_HEADERS.cluster]).toBe(SUBSCRIPTION_CLUSTER);
+    }
   });
 });

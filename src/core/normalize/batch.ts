@@ -1,6 +1,7 @@
 import { EKS_AUDIT_STREAM_PREFIX, eksClusterOfLogGroup } from '../eks-log-group.ts';
 import { isJsonWs, topLevel, valueEnd, type TopLevel } from '../json-text.ts';
 import type { RawMeta } from '../envelope.ts';
+import { SeamError } from '../errors.ts';
 import { DEFAULT_MAX_RECORD_BYTES } from './normalize.ts';
 
 /**
@@ -46,7 +47,24 @@ export interface Batch {
   from?: BatchSource;
   /** cloudwatch_logs: log events left out, not normalized (those of an EKS group's streams other than the audit log). */
   skipped?: number;
+  /**
+   * Why the document is not cut although it is one (more elements than `MAX_BATCH_RECORDS`): the caller
+   * dead-letters it whole as oversized. `records` is then empty.
+   */
+  refused?: string;
 }
+
+/**
+ * Elements one batch document may hold: a subscription payload's log events number at most 10,000 (CloudWatch
+ * Logs' batch limit); an EventList or a CloudTrail file is given more room. A document of a million tiny
+ * elements (`{"Records":[{},{},…]}`, a few MB gzipped) would otherwise become a million dead letters held at once.
+ */
+export const MAX_BATCH_RECORDS: Record<BatchShape, number> = { cloudwatch_logs: 10_000, cloudtrail: 50_000, k8s_audit: 50_000 };
+const ARRAY_SHAPE = new Map<string, BatchShape>([
+  ['items', 'k8s_audit'],
+  ['Records', 'cloudtrail'],
+  ['logEvents', 'cloudwatch_logs'],
+]);
 
 /**
  * A CloudWatch Logs subscription payload (in a file, or inflated from a gzipped message) may be a document this
@@ -54,6 +72,11 @@ export interface Batch {
  * Kinesis record (1 MiB). Each of its records still meets `maxRecordBytes` alone (ADR 0039).
  */
 export const MAX_DOCUMENT_FACTOR = 16;
+
+/** The error that dead-letters a batch document whole because it holds too many records (`Batch.refused`). */
+export function refusedBatch(reason: string, text: string): SeamError {
+  return new SeamError('SEAM_ERR_INPUT_OVERSIZED', reason, { details: { bytes: Buffer.byteLength(text, 'utf8'), whole: true } });
+}
 
 /** The origin of a batch's element: the batch's origin plus `#index` (`FILE:LINE#3`). */
 export const batchOrigin = (origin: string, index: number): string => `${origin}#${index}`;
@@ -145,7 +168,7 @@ export function mayBeBatch(text: string): boolean {
  * is not a well-formed array. No depth limit while cutting (the walk does not recurse): each element meets
  * normalization's limit alone.
  */
-function elements(text: string, start: number): { records: BatchRecord[]; end: number } | undefined {
+function elements(text: string, start: number, max: number): { records: BatchRecord[]; end: number } | 'too many' | undefined {
   const records: BatchRecord[] = [];
   let i = start + 1;
   while (isJsonWs(text.charCodeAt(i))) i++;
@@ -153,6 +176,7 @@ function elements(text: string, start: number): { records: BatchRecord[]; end: n
   for (;;) {
     const e = valueEnd(text, i, Infinity);
     if (e < 0) return undefined;
+    if (records.length === max) return 'too many';
     records.push({ text: text.slice(i, e), index: records.length });
     i = e;
     while (isJsonWs(text.charCodeAt(i))) i++;
@@ -187,24 +211,38 @@ const EVENT_ID = /^\{\s*"id"\s*:\s*"([^"\\]{1,128})"/;
  * Logs collector does not read them either.
  */
 function subscriptionBatch(top: TopLevel, doc: string, events: BatchRecord[] | undefined): Batch | undefined {
-  const type = stringOf(top, doc, 'messageType');
-  if (type === 'CONTROL_MESSAGE') return { shape: 'cloudwatch_logs', records: [] };
-  const logGroup = stringOf(top, doc, 'logGroup');
-  const logStream = stringOf(top, doc, 'logStream');
-  if (type !== 'DATA_MESSAGE' || events === undefined || logGroup === undefined || logStream === undefined) return undefined;
-  const from: BatchSource = { logGroup, logStream };
-  const owner = stringOf(top, doc, 'owner');
-  if (owner !== undefined && ACCOUNT_ID.test(owner)) from.account = owner;
-  const cluster = eksClusterOfLogGroup(logGroup);
-  if (cluster !== undefined) {
-    from.cluster = cluster;
-    if (!logStream.startsWith(EKS_AUDIT_STREAM_PREFIX)) return { shape: 'cloudwatch_logs', records: [], from, skipped: events.length };
-  }
+  const c = classifySubscription(stringOf(top, doc, 'messageType'), stringOf(top, doc, 'logGroup'), stringOf(top, doc, 'logStream'), stringOf(top, doc, 'owner'));
+  // A control message holds CloudWatch's one health-check event; one holding more is not taken for one (its
+  // events would be dropped unread).
+  if (c === 'control') return events === undefined || events.length <= 1 ? { shape: 'cloudwatch_logs', records: [] } : undefined;
+  if (c === undefined || events === undefined) return undefined;
+  if (c.skip) return { shape: 'cloudwatch_logs', records: [], from: c.from, skipped: events.length };
   for (const e of events) {
     const m = EVENT_ID.exec(e.text);
     if (m !== null) e.id = m[1]!;
   }
-  return { shape: 'cloudwatch_logs', records: events, from };
+  return { shape: 'cloudwatch_logs', records: events, from: c.from };
+}
+
+/**
+ * What a CloudWatch Logs subscription payload is, from its top-level fields: a control message, a data message
+ * (where its records come from, and whether they are skipped: an EKS group's stream other than the audit log),
+ * or not a payload (undefined). Shared by the batch check and the file scanner, which reads the fields as it
+ * passes them (src/sources/file/split.ts).
+ */
+export function classifySubscription(
+  messageType: string | undefined,
+  logGroup: string | undefined,
+  logStream: string | undefined,
+  owner: string | undefined,
+): 'control' | { from: BatchSource; skip: boolean } | undefined {
+  if (messageType === 'CONTROL_MESSAGE') return 'control';
+  if (messageType !== 'DATA_MESSAGE' || logGroup === undefined || logStream === undefined) return undefined;
+  const from: BatchSource = { logGroup, logStream };
+  if (owner !== undefined && ACCOUNT_ID.test(owner)) from.account = owner;
+  const cluster = eksClusterOfLogGroup(logGroup);
+  if (cluster !== undefined) from.cluster = cluster;
+  return { from, skip: cluster !== undefined && !logStream.startsWith(EKS_AUDIT_STREAM_PREFIX) };
 }
 
 /** An element that is a CloudTrail record by its top-level keys (either case, as detectFormat reads them). */
@@ -252,15 +290,21 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
     const doc = brace === 0 ? text : text.slice(brace);
     // One walk of the document: the `items` and `Records` arrays are cut into their elements on the way.
     const arrays = new Map<string, BatchRecord[]>();
+    let tooMany: BatchShape | undefined;
     const top = topLevel(doc, Infinity, (key, i) => {
-      if ((key !== 'items' && key !== 'Records' && key !== 'logEvents') || doc.charCodeAt(i) !== LBRACKET) return valueEnd(doc, i, Infinity);
+      const shape = ARRAY_SHAPE.get(key);
+      if (shape === undefined || doc.charCodeAt(i) !== LBRACKET) return valueEnd(doc, i, Infinity);
       // The same array twice: which one a reader takes is the reader's choice; not cut, dead-lettered whole.
       if (arrays.has(key)) return -1;
-      const a = elements(doc, i);
-      if (a === undefined) return -1;
+      const a = elements(doc, i, MAX_BATCH_RECORDS[shape]);
+      if (a === 'too many') tooMany = shape;
+      if (a === undefined || a === 'too many') return -1;
       arrays.set(key, a.records);
       return a.end;
     });
+    if (tooMany !== undefined) {
+      return { shape: tooMany, records: [], refused: `batch document holds more than ${MAX_BATCH_RECORDS[tooMany]} records (${tooMany}), the most Seam cuts from one document` };
+    }
     if (top === undefined) return undefined;
     if (top.has('messageType')) return subscriptionBatch(top, doc, arrays.get('logEvents'));
     const items = arrays.get('items');
@@ -292,6 +336,11 @@ export class BatchCounts {
   readonly records = zero();
   readonly empty = zero();
   readonly skipped = zero();
+
+  /** One more of `what` (a file scanner's count, which meets a document's elements one by one). */
+  note(what: 'documents' | 'records' | 'empty' | 'skipped', shape: BatchShape): void {
+    this[what][shape]++;
+  }
 
   add(b: Batch): void {
     this.documents[b.shape]++;

@@ -5,7 +5,7 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import { stageThrew, type SeamError } from '../../core/errors.ts';
 import { RAW_HEADERS } from '../../bus/topics.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
-import { BatchCounts, elementMeta, MAX_DOCUMENT_FACTOR, splitBatch } from '../../core/normalize/batch.ts';
+import { BatchCounts, elementMeta, MAX_DOCUMENT_FACTOR, refusedBatch, splitBatch } from '../../core/normalize/batch.ts';
 import { inflateMessage, isGzip } from '../../core/normalize/inflate.ts';
 import type { RawMeta } from '../../core/envelope.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
@@ -19,8 +19,18 @@ import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** Bytes of a gzipped message that does not inflate kept (in base64) in its dead letter. */
 const GZIP_RAW_KEPT_BYTES = 192 * 1024;
-/** Characters of an oversized record kept in its dead letter. */
-const OVERSIZED_RAW_KEPT_CHARS = 256 * 1024;
+
+/**
+ * Headers of the dead letter of an element of a batch document: the message's, with the element's origin, and
+ * the account and cluster the document named (a subscription payload's) where the message had none, so
+ * `seam dlq replay` sends the element back as the record it was (ADR 0039).
+ */
+function elementHeaders(h: Record<string, string> | undefined, meta: RawMeta): Record<string, string> {
+  const out: Record<string, string> = { ...h, [RAW_HEADERS.origin]: meta.origin! };
+  if (meta.account !== undefined && out[RAW_HEADERS.account] === undefined) out[RAW_HEADERS.account] = meta.account;
+  if (meta.cluster !== undefined && out[RAW_HEADERS.cluster] === undefined) out[RAW_HEADERS.cluster] = meta.cluster;
+  return out;
+}
 
 export interface NormalizeRoleOptions {
   bus: Bus;
@@ -106,11 +116,10 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     const dead = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean, error: SeamError): void => {
       counters.error(error.code);
       stats.rejectedByCode[error.code] = (stats.rejectedByCode[error.code] ?? 0) + 1;
-      // An oversized record keeps its head only (flagged raw_partial): a dead letter must fit a Kafka message, and
-      // the raw topic may allow larger messages than the dead-letter topic (or the message inflated from gzip).
-      const raw = error.code === 'SEAM_ERR_INPUT_OVERSIZED' && text.length > OVERSIZED_RAW_KEPT_CHARS ? text.slice(0, OVERSIZED_RAW_KEPT_CHARS) : text;
-      const dl = deadLetter('normalize', error, raw, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
-      out.push(dlqMessage(o.topics, dl, element ? { ...m, headers: { ...m.headers, [RAW_HEADERS.origin]: meta.origin! } } : m));
+      // Redacted whole, then cut to fit a Kafka message (dlqMessage): the raw topic may allow larger messages than
+      // the dead-letter topic, and a message inflated from gzip may be larger still.
+      const dl = deadLetter('normalize', error, text, { ...(meta.origin ? { origin: meta.origin } : {}), collector: meta.collector });
+      out.push(dlqMessage(o.topics, dl, element ? { ...m, headers: elementHeaders(m.headers, meta) } : m));
     };
     const one = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean): void => {
       const r = normalizeLine(text, meta, { maxRecordBytes });
@@ -179,10 +188,12 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         // document several records large (its records meet the record limit one by one).
         const inflated = inflateMessage(m.value, maxDocumentBytes);
         if (!inflated.ok) {
-          // The bytes are not text: the dead letter keeps them in base64, their first 192 KiB (a dead letter must fit a Kafka message).
-          inflated.error.details.encoding = 'gzip+base64';
-          if (m.value.length > GZIP_RAW_KEPT_BYTES) inflated.error.details.rawCut = true;
-          dead(m, m.value.subarray(0, GZIP_RAW_KEPT_BYTES).toString('base64'), meta, false, inflated.error);
+          // The dead letter keeps what the bytes inflate to, as far as they do (redacted as any record), else the
+          // bytes themselves in base64 (nothing readable in them). Either way not the message whole: not replayed
+          // by `seam dlq replay` (raw_partial); the message stays at the topic, partition and offset its headers name.
+          inflated.error.details.rawCut = true;
+          if (inflated.head === undefined) inflated.error.details.encoding = 'gzip+base64';
+          dead(m, inflated.head ?? m.value.subarray(0, GZIP_RAW_KEPT_BYTES).toString('base64'), meta, false, inflated.error);
           continue;
         }
         text = inflated.text;
@@ -196,6 +207,10 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       const b = splitBatch(text, maxRecordBytes, maxDocumentBytes);
       if (b === undefined) {
         one(m, text, meta, false);
+        continue;
+      }
+      if (b.refused !== undefined) {
+        dead(m, text, meta, false, refusedBatch(b.refused, text));
         continue;
       }
       batches.add(b);

@@ -39,5 +39,30 @@ export function dlqMessage(topics: PipelineTopics, dl: DeadLetter, from: Consume
     headers[DLQ_HEADERS.partition] = String(from.partition);
     headers[DLQ_HEADERS.offset] = from.offset;
   }
-  return { topic: topics.dlq, key: from?.key ?? dl.origin ?? null, value: Buffer.from(JSON.stringify(dl)), headers };
+  return { topic: topics.dlq, key: from?.key ?? dl.origin ?? null, value: fittedDeadLetter(dl), headers };
+}
+
+/**
+ * Bytes of a dead letter on the dead-letter topic at most: under the broker's default `message.max.bytes`
+ * (1 MiB), which the dead-letter topic keeps even where a raw topic allows larger messages. A dead letter the
+ * broker refuses would fail its batch again on every redelivery and stall the role.
+ */
+export const DLQ_MESSAGE_MAX_BYTES = 900 * 1024;
+
+/**
+ * The dead letter's JSON, its `raw` cut (and flagged `raw_partial`) until it fits `DLQ_MESSAGE_MAX_BYTES`. The
+ * cut counts serialized bytes, not characters: a control character is six bytes once escaped, a letter of
+ * another script up to three. `raw` was redacted whole before (deadLetter), so the cut cannot undo redaction.
+ */
+export function fittedDeadLetter(dl: DeadLetter, max: number = DLQ_MESSAGE_MAX_BYTES): Buffer {
+  let b = Buffer.from(JSON.stringify(dl));
+  if (b.length <= max) return b;
+  let keep = dl.raw.length;
+  for (let i = 0; i < 40 && b.length > max && keep > 0; i++) {
+    keep = Math.floor(keep * Math.min(0.9, max / b.length));
+    // Never between the two halves of a surrogate pair.
+    if (keep > 0 && /[\ud800-\udbff]/.test(dl.raw[keep - 1]!)) keep--;
+    b = Buffer.from(JSON.stringify({ ...dl, raw: dl.raw.slice(0, keep), raw_partial: true }));
+  }
+  return b;
 }

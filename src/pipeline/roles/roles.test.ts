@@ -24,6 +24,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError } from '../../core/errors.ts';
 import { createNormalizeRole } from './normalize.ts';
+import { DLQ_MESSAGE_MAX_BYTES } from './role.ts';
 
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
 const RULES = join(import.meta.dirname, '../../../detections');
@@ -319,7 +320,7 @@ describe('roles over the memory bus', () => {
     expect((role.stats() as { events: number; deadLetters: number }).events).toBe(49);
   });
 
-  it('the normalize role inflates gzipped messages (ADR 0039) and keeps a dead letter within a Kafka message: an oversized record\'s head, a gzip that does not inflate in base64', async () => {
+  it('the normalize role inflates gzipped messages (ADR 0039) and keeps every dead letter within a Kafka message, redacted before it is cut', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 100 });
     const topics = pipelineTopics('z.');
     const normalize = createNormalizeRole({ bus, topics, groupId: 'z', maxRecordBytes: 64 * 1024 });
@@ -334,30 +335,49 @@ describe('roles over the memory bus', () => {
       subscriptionFilters: ['seam'],
       logEvents: audit.map((message, i) => ({ id: String(1000 + i), timestamp: 1730815200000 + i, message })),
     });
+    // A secret being created, in a gzipped message cut short: what inflates is kept, redacted.
+    const secret = JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', verb: 'create', objectRef: { resource: 'secrets' }, requestObject: { kind: 'Secret', data: { password: 'aHVudGVyMi1zZWNyZXQtdmFsdWU=' } }, pad: 'y'.repeat(4000) });
+    const secretZipped = gzipSync(secret);
     const big = JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', pad: 'x'.repeat(300 * 1024) });
+    // Control characters: six bytes each once escaped in the dead letter's JSON.
+    const control = JSON.stringify({ kind: 'Event', pad: '\u0001'.repeat(1100 * 1024) });
     const zipped = gzipSync(payload);
     const producer = await bus.producer();
     await producer.send([
       { topic: topics.raw('k8s_audit'), key: 'a', value: zipped },
-      // An oversized record (the raw topic allows more than the dead-letter topic), and a gzip bomb.
+      // An oversized record (the raw topic allows more than the dead-letter topic), a gzip bomb, a cut-short stream.
       { topic: topics.raw('k8s_audit'), key: 'b', value: Buffer.from(big) },
       { topic: topics.raw('k8s_audit'), key: 'c', value: gzipSync(Buffer.alloc(8 << 20)) },
-      { topic: topics.raw('k8s_audit'), key: 'd', value: zipped.subarray(0, zipped.length - 8) },
+      { topic: topics.raw('k8s_audit'), key: 'd', value: secretZipped.subarray(0, secretZipped.length - 8) },
+      { topic: topics.raw('k8s_audit'), key: 'e', value: Buffer.from(control) },
+      // A document of many tiny elements is one dead letter, not a hundred thousand.
+      { topic: topics.raw('cloudtrail'), key: 'f', value: gzipSync(`{"Records":[${'{},'.repeat(99_999)}{}]}`) },
     ]);
     await bus.waitCommitted('z', topics.raw('k8s_audit'));
+    await bus.waitCommitted('z', topics.raw('cloudtrail'));
     await normalize.stop();
     const stats = normalize.stats() as { events: number; inflated: number; bySource: Record<string, number>; batches: { records: Record<string, number> } };
     expect(stats.events).toBe(5);
     expect(stats.bySource).toEqual({ k8s_audit: 5 });
-    expect(stats.inflated).toBe(1);
+    expect(stats.inflated).toBe(2);
     expect(stats.batches.records.cloudwatch_logs).toBe(5);
-    const dls = bus.read(topics.dlq).flat().map((m) => ({ bytes: m.value.length, dl: JSON.parse(m.value.toString('utf8')) as ReturnType<typeof deadLetter> }));
-    expect(dls.map((d) => d.dl.code)).toEqual(['SEAM_ERR_INPUT_OVERSIZED', 'SEAM_ERR_INPUT_OVERSIZED', 'SEAM_ERR_INPUT_TRUNCATED']);
-    for (const d of dls) expect(d.bytes).toBeLessThan(1 << 19);
-    expect(dls[0]!.dl.raw_partial).toBe(true);
-    expect(big.startsWith(dls[0]!.dl.raw)).toBe(true);
-    expect(dls[1]!.dl.reason).toMatch(/^gzip-compressed message of \d+ bytes inflates past 1048576 bytes$/);
-    expect(dls[2]!.dl.details).toMatchObject({ encoding: 'gzip+base64' });
-    expect(Buffer.from(dls[2]!.dl.raw, 'base64').equals(zipped.subarray(0, zipped.length - 8))).toBe(true);
+    const dls = bus.read(topics.dlq).flat().map((m) => ({ key: m.key, bytes: m.value.length, dl: JSON.parse(m.value.toString('utf8')) as ReturnType<typeof deadLetter> }));
+    const by = new Map(dls.map((d) => [d.key, d]));
+    expect(dls.map((d) => `${d.key} ${d.dl.code}`).sort()).toEqual(['b SEAM_ERR_INPUT_OVERSIZED', 'c SEAM_ERR_INPUT_OVERSIZED', 'd SEAM_ERR_INPUT_TRUNCATED', 'e SEAM_ERR_INPUT_OVERSIZED', 'f SEAM_ERR_INPUT_OVERSIZED']);
+    for (const d of dls) expect(d.bytes).toBeLessThanOrEqual(DLQ_MESSAGE_MAX_BYTES);
+    // Whole when it fits; cut (and flagged) when it does not.
+    expect(by.get('b')!.dl.raw).toBe(big);
+    expect(by.get('b')!.dl.raw_partial).toBeUndefined();
+    expect(by.get('e')!.dl.raw_partial).toBe(true);
+    expect(control.startsWith(by.get('e')!.dl.raw)).toBe(true);
+    expect(by.get('c')!.dl.reason).toMatch(/^gzip-compressed message of \d+ bytes inflates past 1048576 bytes$/);
+    expect(by.get('c')!.dl.raw_partial).toBe(true);
+    const cut = by.get('d')!.dl;
+    expect(cut.raw_partial).toBe(true);
+    expect(cut.raw.length).toBeGreaterThan(1000);
+    expect(cut.raw).toContain('"kind":"Event"');
+    expect(cut.raw).not.toContain('aHVudGVyMi1zZWNyZXQtdmFsdWU=');
+    expect(by.get('f')!.dl.reason).toMatch(/^batch document holds more than 50000 records \(cloudtrail\)/);
   });
+
 });

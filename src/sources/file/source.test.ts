@@ -169,4 +169,32 @@ describe('file source', () => {
   it('reports a missing path as a clear error', async () => {
     await expect(collect([join(dir, 'nope')])).rejects.toMatchObject({ code: 'SEAM_ERR_INPUT_FILE' });
   });
+
+  it('reads a Firehose S3 object of CloudWatch Logs subscription payloads (gzip members one after another, cut short at the end) with each payload\'s account and cluster (ADR 0039)', async () => {
+    const ev = (id: string): string => JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: id, stage: 'ResponseComplete', verb: 'get', user: { username: 'alice' }, stageTimestamp: '2026-11-26T10:00:00Z' });
+    const payload = (group: string, stream: string, messages: string[]): string =>
+      JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '444455556666', logGroup: group, logStream: stream, subscriptionFilters: ['f'], logEvents: messages.map((message, i) => ({ id: `${stream}-${i}`, timestamp: i, message })) });
+    const control = JSON.stringify({ messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [{ id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }] });
+    const audit = payload('/aws/eks/prod/cluster', 'kube-apiserver-audit-1', [ev('k1'), ev('k2')]);
+    const auth = payload('/aws/eks/prod/cluster', 'authenticator-1', ['time="x" level=info msg="access granted"', 'y', 'z']);
+    const trail = payload('aws-cloudtrail-logs', '444455556666_CloudTrail_us-east-1', [JSON.stringify(ct('t1')), JSON.stringify(ct('t2'))]);
+    const last = payload('/aws/eks/prod/cluster', 'kube-apiserver-audit-2', [ev('k3'), ev('k4')]);
+    const gz = Buffer.concat([control, audit, auth, trail, last.slice(0, last.length - 40)].map((t) => gzipSync(t)));
+    await writeFile(join(dir, 'firehose-object.gz'), gz);
+    const counts = new BatchCounts();
+    const items: FileItem[] = [];
+    // A file source given a cluster keeps it over the payload's (an operator's setting wins); without, the payload's.
+    for await (const it of readFiles([join(dir, 'firehose-object.gz')], { maxRecordBytes: 4096, batches: counts })) items.push(it);
+    const view = items.map((i) => {
+      if (i.kind !== 'record') return `${i.error.code}`;
+      const r = JSON.parse(i.text) as { message: string };
+      const inner = JSON.parse(r.message) as { auditID?: string; eventID?: string };
+      return `${inner.auditID ?? inner.eventID} ${i.meta.account ?? '-'} ${i.meta.cluster ?? '-'}`;
+    });
+    expect(view).toEqual(['k1 444455556666 prod', 'k2 444455556666 prod', 't1 444455556666 -', 't2 444455556666 -', 'k3 444455556666 prod', 'SEAM_ERR_INPUT_TRUNCATED']);
+    expect(counts.snapshot()).toMatchObject({ documents: { cloudwatch_logs: 5 }, records: { cloudwatch_logs: 5 }, empty: { cloudwatch_logs: 1 }, skipped: { cloudwatch_logs: 3 } });
+    const configured: FileItem[] = [];
+    for await (const it of readFiles([join(dir, 'firehose-object.gz')], { maxRecordBytes: 4096, cluster: 'configured' })) configured.push(it);
+    expect(configured.filter((i) => i.kind === 'record').map((i) => i.meta.cluster)).toEqual(['configured', 'configured', 'configured', 'configured', 'configured']);
+  });
 });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
-import { batchOrigin, cloudTrailTimeMs, MAX_DOCUMENT_FACTOR, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
-import { LineSplitter, ScanSplitter, sniff, type Piece } from './split.ts';
+import { batchOrigin, classifySubscription, cloudTrailTimeMs, MAX_DOCUMENT_FACTOR, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
+import { LineSplitter, ScanSplitter, sniff, type Piece, type ScanDoc } from './split.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
 export type FileItem =
@@ -158,6 +158,19 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
     return m;
   };
 
+  /** The scanner's subscription payloads, each classified (and counted) once. */
+  let lastDoc: ScanDoc | undefined;
+  let lastClass: ReturnType<typeof classifySubscription>;
+  const scanned = (doc: ScanDoc): ReturnType<typeof classifySubscription> => {
+    if (doc === lastDoc) return lastClass;
+    lastDoc = doc;
+    lastClass = classifySubscription(doc.messageType, doc.logGroup, doc.logStream, doc.owner);
+    if (lastClass !== undefined) {
+      opts.batches?.note('documents', 'cloudwatch_logs');
+      if (lastClass === 'control') opts.batches?.note('empty', 'cloudwatch_logs');
+    }
+    return lastClass;
+  };
   // A subscription payload's elements take its account and cluster where the file source was given none (ADR 0039).
   const metaOf = (origin: string, from: BatchSource | undefined): RawMeta => (from === undefined ? baseMeta(origin) : withBatchSource(baseMeta(origin), from));
 
@@ -178,6 +191,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         // group): its records, as the normalize role cuts the same message on Kafka (ADR 0038).
         const batch = splitBatch(cw.text, opts.maxRecordBytes);
         if (batch === undefined) out.push({ kind: 'record', text: cw.text, meta: metaOf(at, from) });
+        else if (batch.refused !== undefined) out.push({ kind: 'error', error: refusedBatch(batch.refused, cw.text), raw: cw.text, meta: metaOf(at, from) });
         else {
           opts.batches?.add(batch);
           for (const r of batch.records) out.push({ kind: 'record', text: r.text, meta: metaOf(batchOrigin(at, r.index), from) });
@@ -191,10 +205,26 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
     };
     for (const p of pieces) {
       const origin = `${path}:${p.line}`;
+      if (p.kind === 'record' && p.doc !== undefined) {
+        // A log event the scanner cut out of a subscription payload: read with the payload's account and cluster,
+        // or left out as the batch check would leave it (ADR 0039).
+        const c = scanned(p.doc);
+        if (c === 'control' && p.text.includes('"CWL CONTROL MESSAGE')) continue;
+        if (c !== undefined && c !== 'control') {
+          if (c.skip) {
+            opts.batches?.note('skipped', 'cloudwatch_logs');
+            continue;
+          }
+          opts.batches?.note('records', 'cloudwatch_logs');
+          take(p.text, origin, c.from);
+          continue;
+        }
+      }
       if (p.kind === 'record') {
         // A line (or array element) holding a whole batch document: its records, each with the batch's origin and its index.
         const batch = splitBatch(p.text, opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
         if (batch === undefined) take(p.text, origin);
+        else if (batch.refused !== undefined) out.push({ kind: 'error', error: refusedBatch(batch.refused, p.text), raw: p.text, meta: baseMeta(origin) });
         else {
           opts.batches?.add(batch);
           for (const r of batch.records) take(r.text, batchOrigin(origin, r.index), batch.from);
@@ -230,7 +260,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         if (headBytes < 64 * 1024) continue;
         const h = Buffer.concat(head);
         head = [];
-        splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
+        splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
         scanMode = splitter instanceof ScanSplitter;
         splitter.push(h, pieces);
       } else {
@@ -249,7 +279,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   }
   if (!splitter) {
     const h = Buffer.concat(head);
-    splitter = sniff(h.toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
+    splitter = sniff(h.toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
     scanMode = splitter instanceof ScanSplitter;
     splitter.push(h, pieces);
   }

@@ -97,15 +97,29 @@ describe('ScanSplitter', () => {
     expect(texts(out)).toEqual(['{"a":1}', '<oversized>', '{"b":2}']);
   });
 
-  it('keeps a CloudWatch Logs subscription payload whole for the batch check (ADR 0039), up to its document limit', () => {
-    const payload = (n: number): string => JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's', subscriptionFilters: [], logEvents: Array.from({ length: n }, (_, i) => ({ id: String(i), timestamp: i, message: '{"a":1}' })) });
-    for (const size of [3, 64, 4096]) {
-      // Firehose writes them one after another, without a separator.
-      expect(texts(run(new ScanSplitter(1000, 4000), payload(2) + payload(3), size))).toEqual([payload(2), payload(3)]);
+  it('cuts a CloudWatch Logs subscription payload\'s log events, each told the payload\'s fields read on the way (ADR 0039)', () => {
+    const payload = (n: number, group = 'g', keys?: string[]): string =>
+      JSON.stringify(
+        { messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: group, logStream: 's"x', subscriptionFilters: [], logEvents: Array.from({ length: n }, (_, i) => ({ id: String(i), timestamp: i, message: `{"a":${i}}` })) },
+        keys,
+      );
+    const doc = { messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's"x' };
+    for (const size of [3, 7, 64, 4096]) {
+      // Firehose writes them one after another, without a separator; the second payload's fields are its own.
+      const out = run(new ScanSplitter(1000), payload(2) + payload(1, 'h'), size);
+      expect(out.map((p) => (p.kind === 'record' ? [p.text, p.doc] : p.kind))).toEqual([
+        ['{"id":"0","timestamp":0,"message":"{\\"a\\":0}"}', doc],
+        ['{"id":"1","timestamp":1,"message":"{\\"a\\":1}"}', doc],
+        ['{"id":"0","timestamp":0,"message":"{\\"a\\":0}"}', { ...doc, logGroup: 'h' }],
+      ]);
     }
-    // Another wrapper is still unwrapped; a payload over the document limit is oversized.
-    expect(texts(run(new ScanSplitter(1000, 4000), '{"logEvents":[{"message":"{}","timestamp":1}]}', 7))).toEqual(['{"message":"{}","timestamp":1}']);
-    const out = run(new ScanSplitter(1000, 4000), payload(200), 512);
-    expect(out.map((p) => p.kind)).toEqual(['oversized']);
+    // Another wrapper's records, and a payload whose keys come after logEvents (sorted), carry no payload fields.
+    expect(run(new ScanSplitter(1000), '{"logEvents":[{"message":"{}","timestamp":1}]}', 7).map((p) => (p.kind === 'record' ? p.doc : p.kind))).toEqual([undefined]);
+    const sorted = payload(1, 'g', ['logEvents', 'id', 'timestamp', 'message', 'logGroup', 'logStream', 'messageType', 'owner', 'subscriptionFilters']);
+    expect(run(new ScanSplitter(1000), sorted, 5).map((p) => (p.kind === 'record' ? p.doc : p.kind))).toEqual([undefined]);
+    // A payload cut short: the events before the cut are read, the last one is truncated.
+    const cut = payload(3);
+    expect(run(new ScanSplitter(1000), cut.slice(0, cut.length - 20), 9).map((p) => p.kind)).toEqual(['record', 'record', 'truncated']);
   });
+
 });

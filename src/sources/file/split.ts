@@ -16,8 +16,19 @@
 
 import { splitBatch } from '../../core/normalize/batch.ts';
 
+/**
+ * The top-level fields of the CloudWatch Logs subscription payload whose `logEvents` a scanned record came from
+ * (read as the scanner passes them: in CloudWatch's order they come before `logEvents`), ADR 0039.
+ */
+export interface ScanDoc {
+  messageType: string;
+  owner?: string;
+  logGroup?: string;
+  logStream?: string;
+}
+
 export type Piece =
-  | { kind: 'record'; text: string; line: number; offset: number }
+  | { kind: 'record'; text: string; line: number; offset: number; doc?: ScanDoc }
   | { kind: 'oversized'; line: number; offset: number; bytes: number; head: string }
   | { kind: 'truncated'; line: number; offset: number; text: string };
 
@@ -42,6 +53,8 @@ const WRAPPER_DONE = -2;
 const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents', 'Findings', 'findings', 'Events', 'items']);
 /** A wrapper whose array opens on the first line: `{"Records": [`. */
 const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents|Findings|findings|Events|items)"\s*:\s*\[/;
+/** Top-level string fields of a CloudWatch Logs subscription payload the scanner keeps for its records (ADR 0039). */
+const DOC_FIELDS = ['messageType', 'owner', 'logGroup', 'logStream'] as const;
 /** `2024-05-01T12:00:00.000Z ` — the prefix CloudWatch Logs puts on each line of an S3 export. */
 const CW_EXPORT_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z /;
 
@@ -152,18 +165,14 @@ export class ScanSplitter {
   private expectingValueForKey = false;
   /** A top-level object being held until we know whether it is a wrapper. */
   private pendingTop = false;
-  /** The held top-level object's first key is still to come. */
-  private firstKey = false;
-  /**
-   * The held top-level object is a CloudWatch Logs subscription payload (first key `messageType`): kept whole,
-   * up to `maxDocumentBytes`, for the batch check to cut with its owner and log group (ADR 0039), not unwrapped.
-   */
-  private subscription = false;
+  /** A string value of the held top-level object being read (a subscription payload's field, `DOC_FIELDS`). */
+  private valBuf: number[] | null = null;
+  /** Fields of the held top-level object read so far (`DOC_FIELDS`). */
+  private fields: Partial<Record<(typeof DOC_FIELDS)[number], string>> = {};
+  /** The subscription payload whose `logEvents` are being cut, if the wrapper is one. */
+  private doc: ScanDoc | undefined;
 
-  constructor(
-    private readonly maxRecordBytes: number,
-    private readonly maxDocumentBytes: number = maxRecordBytes,
-  ) {}
+  constructor(private readonly maxRecordBytes: number) {}
 
   push(chunk: Buffer, out: Piece[]): void {
     let segStart = this.inRecord ? 0 : -1;
@@ -171,19 +180,22 @@ export class ScanSplitter {
       const b = chunk[i]!;
       if (b === NL) this.line++;
       if (this.inString) {
-        if (this.escape) this.escape = false;
-        else if (b === BACKSLASH) this.escape = true;
+        if (this.escape) {
+          this.escape = false;
+          // A payload field's escaped character (`\"`, `\\`, `\/`) as itself; `\uXXXX` is kept as its letters.
+          if (this.valBuf && this.valBuf.length < 1024) this.valBuf.push(b);
+        } else if (b === BACKSLASH) this.escape = true;
         else if (b === QUOTE) {
           this.inString = false;
           if (this.keyBuf) {
             this.lastKey = Buffer.from(this.keyBuf).toString('utf8');
             this.keyBuf = null;
-            if (this.firstKey) {
-              this.firstKey = false;
-              this.subscription = this.pendingTop && this.lastKey === 'messageType';
-            }
+          } else if (this.valBuf) {
+            this.fields[this.lastKey as (typeof DOC_FIELDS)[number]] = Buffer.from(this.valBuf).toString('utf8');
+            this.valBuf = null;
           }
         } else if (this.keyBuf && this.keyBuf.length < 64) this.keyBuf.push(b);
+        else if (this.valBuf && this.valBuf.length < 1024) this.valBuf.push(b);
         continue;
       }
       if (isWs(b)) continue;
@@ -198,6 +210,8 @@ export class ScanSplitter {
         this.inString = true;
         // A key of a top-level object (depth 1, not inside an array) while deciding wrapper-ness.
         if (this.depth === 1 && !this.topIsArray && !this.expectingValueForKey) this.keyBuf = [];
+        // A subscription payload's fields, read on the way to its `logEvents` (ADR 0039).
+        else if (this.depth === 1 && !this.topIsArray && this.pendingTop && (DOC_FIELDS as readonly string[]).includes(this.lastKey)) this.valBuf = [];
         continue;
       }
       if (b === COLON && this.depth === 1 && !this.topIsArray) {
@@ -217,16 +231,18 @@ export class ScanSplitter {
               // Unknown yet: treat the top-level object as a record candidate until a wrapper key shows.
               this.recordDepth = 0;
               this.pendingTop = true;
-              this.firstKey = true;
-              this.subscription = false;
+              this.fields = {};
+              this.doc = undefined;
               this.inRecord = true;
               this.recordLine = this.line;
               this.recordOffset = this.offset + i;
               segStart = i;
             }
           }
-        } else if (this.depth === 1 && !this.topIsArray && b === LBRACKET && this.expectingValueForKey && WRAPPER_KEYS.has(this.lastKey) && this.pendingTop && !this.subscription) {
+        } else if (this.depth === 1 && !this.topIsArray && b === LBRACKET && this.expectingValueForKey && WRAPPER_KEYS.has(this.lastKey) && this.pendingTop) {
           // It is a wrapper: drop the held top-level bytes and cut elements of this array instead.
+          const t = this.fields.messageType;
+          this.doc = this.lastKey === 'logEvents' && t !== undefined ? { ...this.fields, messageType: t } : undefined;
           this.pendingTop = false;
           this.inRecord = false;
           this.parts = [];
@@ -253,6 +269,7 @@ export class ScanSplitter {
         if (this.depth === 0 && (this.recordDepth === 2 || this.recordDepth === WRAPPER_DONE)) {
           // End of a wrapper object: the next top-level value decides its own mode again.
           this.recordDepth = -1;
+          this.doc = undefined;
         }
         if (this.depth === 0 && this.recordDepth === 1 && this.topIsArray) this.recordDepth = -1;
         continue;
@@ -287,7 +304,7 @@ export class ScanSplitter {
     // Copy: the chunk buffer is reused by the stream after we return.
     this.parts.push(Buffer.from(chunk.subarray(from, to)));
     this.partBytes += len;
-    if (this.partBytes > (this.subscription ? this.maxDocumentBytes : this.maxRecordBytes)) {
+    if (this.partBytes > this.maxRecordBytes) {
       this.parts = [Buffer.concat(this.parts).subarray(0, HEAD_BYTES)];
       this.skipping = true;
     }
@@ -298,14 +315,12 @@ export class ScanSplitter {
       out.push({ kind: 'oversized', line: this.recordLine, offset: this.recordOffset, bytes: this.partBytes, head: this.parts[0]!.toString('utf8') });
     } else {
       const text = (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8');
-      out.push({ kind: 'record', text, line: this.recordLine, offset: this.recordOffset });
+      out.push(this.doc !== undefined && this.recordDepth === 2 ? { kind: 'record', text, line: this.recordLine, offset: this.recordOffset, doc: this.doc } : { kind: 'record', text, line: this.recordLine, offset: this.recordOffset });
     }
     if (this.pendingTop) {
       this.pendingTop = false;
       this.recordDepth = -1;
     }
-    this.firstKey = false;
-    this.subscription = false;
     this.inRecord = false;
     this.parts = [];
     this.partBytes = 0;
