@@ -1,5 +1,6 @@
 import type { SourceType } from '../envelope.ts';
 import type { Rec } from '../values.ts';
+import { isCloudTrailOcsf } from './ocsf.ts';
 
 /**
  * Which format a record is, decided per record from a few cheap property reads (collectors may mix
@@ -19,13 +20,16 @@ export type RecordFormat =
    * A CloudTrail record as EventBridge delivers it (`{"detail-type":"AWS API Call via CloudTrail", "detail":
    * {...}}`; also Console Sign In, Service Event, Console Action): the record is `detail`.
    */
-  | 'cloudtrail_eventbridge';
+  | 'cloudtrail_eventbridge'
+  /** A CloudTrail record as Amazon Security Lake stores it: an OCSF event of product CloudTrail (ADR 0041). */
+  | 'cloudtrail_ocsf';
 
 /** Formats that wrap a record of another format; normalization unwraps them. */
-export type WrapperFormat = 'cloudwatch_event' | 'cloudtrail_eventbridge';
+export type WrapperFormat = 'cloudwatch_event' | 'cloudtrail_eventbridge' | 'cloudtrail_ocsf';
 
 export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event'>, SourceType> = {
   cloudtrail_eventbridge: 'cloudtrail',
+  cloudtrail_ocsf: 'cloudtrail',
   k8s_audit: 'k8s_audit',
   cloudtrail: 'cloudtrail',
   guardduty_api: 'guardduty',
@@ -53,6 +57,7 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.type !== undefined && r.service !== undefined && (r.schemaVersion !== undefined || r.resource !== undefined)) return 'guardduty_api';
   if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
   if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
+  if (r.class_uid !== undefined && isCloudTrailOcsf(r)) return 'cloudtrail_ocsf';
   return undefined;
 }
 

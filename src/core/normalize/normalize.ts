@@ -9,6 +9,7 @@ import { canonicalCloudTrail, mapCloudTrail } from './cloudtrail.ts';
 import { detectFormat, FORMAT_SOURCE, type RecordFormat, type WrapperFormat } from './detect.ts';
 import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
+import { cloudTrailFromOcsf } from './ocsf.ts';
 import { mayHoldToken, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
 import type { MapOut, Mapper } from './types.ts';
@@ -256,6 +257,13 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     if (res.ok) res.value.seam.format = 'eventbridge';
     return res;
   }
+  if (format === 'cloudtrail_ocsf') {
+    // Security Lake's OCSF event: the CloudTrail record rebuilt from it, the event kept under `ocsf`. The rebuilt
+    // record shares its bodies with `r`, so it is owned only when `r` is.
+    const res = normalizeObject(cloudTrailFromOcsf(r), meta, opts, owned, scan);
+    if (res.ok) res.value.seam.format = 'ocsf';
+    return res;
+  }
   if (format === undefined) {
     if (meta.source !== undefined) {
       const f = SOURCE_DEFAULT_FORMAT[meta.source];
@@ -390,7 +398,7 @@ function unknownFormat(r: Rec, meta: RawMeta): SeamError {
   }
   return new SeamError(
     'SEAM_ERR_INPUT_UNKNOWN_FORMAT',
-    `record matches no known format (k8s audit Event, CloudTrail record or its EventBridge event, GuardDuty finding, Falco alert, seam.runtime/v1); keys: ${keys.join(', ')}`,
+    `record matches no known format (k8s audit Event, CloudTrail record, its EventBridge event or Security Lake OCSF event, GuardDuty finding, Falco alert, seam.runtime/v1); keys: ${keys.join(', ')}`,
     { details: { keys, origin: meta.origin } },
   );
 }
