@@ -63,6 +63,10 @@ describe('CloudTrail records as Security Lake stores them (OCSF)', () => {
     });
     expect(e.eventTime).toBe('2026-11-02T10:01:44Z');
     expect(e.readOnly).toBe(false);
+    // A name Security Lake filled in for a role session is not CloudTrail's userName.
+    const base = OCSF_PAIRS[0]!.ocsf as { actor: { user: Rec } };
+    const named = ok(normalizeRecord({ ...base, actor: { ...base.actor, user: { ...base.actor.user, name: 'alice' } } }, meta)) as unknown as { userIdentity: Rec };
+    expect(named.userIdentity.userName).toBeUndefined();
   });
 
   it('reads a failed call: error code and message, outcome failure', () => {

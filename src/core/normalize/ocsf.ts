@@ -97,8 +97,10 @@ function userIdentity(actor: Rec | undefined): Rec | undefined {
   if (accountId !== undefined) ui.accountId = accountId;
   const keyId = str(user?.credential_uid);
   if (keyId !== undefined) ui.accessKeyId = keyId;
+  // CloudTrail writes no userName for a role session or a service; Security Lake may fill actor.user.name from
+  // elsewhere (additionalEventData.UserName), which rules comparing userName with the request would misread.
   const name = str(user?.name);
-  if (name !== undefined) ui.userName = name;
+  if (name !== undefined && type !== 'AssumedRole' && type !== 'AWSService') ui.userName = name;
 
   const session = obj(actor.session);
   const sessionContext: Rec = {};
