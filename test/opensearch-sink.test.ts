@@ -11,6 +11,8 @@ import { OpenSearchSink, type PerDocResult } from '../src/sinks/opensearch/sink.
 import { loadRulesFromText } from '../src/detect/sigma/ruleset.ts';
 import { compileRuleTextToDsl } from '../src/hunt/compile.ts';
 import { dropPrefix } from './helpers/opensearch-cleanup.ts';
+import { OCSF_PAIRS } from './helpers/ocsf-pairs.ts';
+import { normalizeRecord } from '../src/core/normalize/normalize.ts';
 import { opensearchUrl, RUN_ID } from './helpers/services.ts';
 
 const prefix = `seamt_${RUN_ID}`;
@@ -381,6 +383,21 @@ describe('OpenSearch sink on a real OpenSearch node', () => {
     const hit = r.body.hits.hits[0] as { _source: { eventTime: string }; _ignored?: string[] };
     expect(hit._source.eventTime).toBe('Tuesday, around nine');
     expect(hit._ignored).toEqual(['eventTime']);
+  });
+
+  it('indexes CloudTrail events rebuilt from Security Lake OCSF events whatever their unmapped holds (ADR 0041)', async () => {
+    // `ocsf` is a flat object: Security Lake's `unmapped` is an object in one export and text in another, which
+    // dynamic mapping would refuse for whichever comes second.
+    const events = OCSF_PAIRS.map((p, i) => {
+      const raw = i % 2 === 0 ? p.ocsf : { ...p.ocsf, unmapped: 'notjsonstring' };
+      const r = normalizeRecord(raw, { collector: 'file', receivedAt: '2026-11-02T15:00:00.000Z' });
+      if (!r.ok) throw r.error;
+      return r.value;
+    });
+    expect(tally(await sink.writeEvents(events))).toEqual({ acked: OCSF_PAIRS.length });
+    await client.indices.refresh({ index: `${prefix}-events-*` });
+    const r = await client.search({ index: `${prefix}-events`, body: { query: { term: { 'seam.format': 'ocsf' } } } });
+    expect(r.body.hits.hits).toHaveLength(OCSF_PAIRS.length);
   });
 
   it('keeps a document whose raw number is written as a word, the word left out of the index and named in _ignored', async () => {

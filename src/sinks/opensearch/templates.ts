@@ -149,6 +149,9 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
     }),
     resources: obj(kws('ARN', 'accountId', 'type')),
     tlsDetails: obj(kws('tlsVersion', 'cipherSuite', 'clientProvidedHostHeader')),
+    // The Security Lake OCSF event a record was rebuilt from (ADR 0041): its `unmapped` holds any keys, and a
+    // string there where another record has an object would fail the document under dynamic mapping.
+    ocsf: flat,
   },
   k8s_audit: {
     ...kws('kind', 'apiVersion', 'level', 'auditID', 'stage', 'verb'),
