@@ -260,7 +260,11 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
   if (format === 'cloudtrail_ocsf') {
     // Security Lake's OCSF event: the CloudTrail record rebuilt from it, the event kept under `ocsf`. The rebuilt
     // record shares its bodies with `r`, so it is owned only when `r` is.
-    const res = normalizeObject(cloudTrailFromOcsf(r), meta, opts, owned, scan);
+    const rebuilt = cloudTrailFromOcsf(r);
+    // Bodies that were JSON text were parsed here, past the check of the record's depth: checked again.
+    const maxDepth = opts.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH;
+    if (valueDepthExceeds(rebuilt, maxDepth)) return err(tooDeep(maxDepth, meta));
+    const res = normalizeObject(rebuilt, meta, opts, owned, scan);
     if (res.ok) res.value.seam.format = 'ocsf';
     return res;
   }

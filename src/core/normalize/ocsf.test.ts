@@ -133,4 +133,73 @@ describe('CloudTrail records as Security Lake stores them (OCSF)', () => {
     expect(detectFormat(noApi)).toBeUndefined();
     expect(detectFormat({ ...OCSF_PAIRS[0]!.ocsf, api: { operation: 'CreateAccessKey' } })).toBeUndefined();
   });
+
+  describe('review of ADR 0041', () => {
+    const base = OCSF_PAIRS[0]!.ocsf;
+    const irsaProvider = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+
+    it('an IRSA pod session keeps its OIDC provider where CloudTrail writes it, so the workload rules see it', () => {
+      const irsa = {
+        ...base,
+        actor: {
+          user: { type: 'AssumedRole', uid: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1', uid_alt: 'AROAEXAMPLE:botocore-session-1', account: { uid: '111122223333' }, credential_uid: 'ASIAEXAMPLE', name: 'payments-api-irsa' },
+          session: { issuer: 'arn:aws:iam::111122223333:role/payments-api-irsa', created_time: 1793613600000, is_mfa: false },
+          idp: { name: irsaProvider },
+        },
+      };
+      const ui = (ok(normalizeRecord(irsa, meta)) as unknown as { userIdentity: Rec }).userIdentity;
+      expect(ui.sessionContext).toMatchObject({ webIdFederationData: { federatedProvider: irsaProvider }, sessionIssuer: { type: 'Role', userName: 'payments-api-irsa' } });
+      expect(ui.identityProvider).toBeUndefined();
+      // CloudTrail writes no userName for a role session.
+      expect(ui.userName).toBeUndefined();
+      // A web identity user's provider stays identityProvider.
+      const web = { ...base, actor: { user: { type: 'WebIdentityUser', uid: 'arn:aws:sts::111122223333:x', name: 'sub' }, idp: { name: 'accounts.google.com' } } };
+      const wui = (ok(normalizeRecord(web, meta)) as unknown as { userIdentity: Rec }).userIdentity;
+      expect([wui.identityProvider, wui.userName, wui.sessionContext]).toEqual(['accounts.google.com', 'sub', undefined]);
+    });
+
+    it('keeps neither raw_data nor an unmapped it cannot read (they would keep what redaction removes)', () => {
+      const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+      const creds = JSON.stringify({ responseElements: { credentials: { secretAccessKey: secret, sessionToken: 'FQoGZXIvYXdzEXAMPLE' } } });
+      for (const extra of [{ raw_data: creds }, { unmapped: `{responseElements={credentials={secretAccessKey=${secret}}}}` }, { unmapped: `\n${creds}` }]) {
+        const e = ok(normalizeLine(JSON.stringify({ ...base, ...extra }), meta));
+        expect(JSON.stringify(e)).not.toContain(secret);
+      }
+      // An unmapped that is JSON text after blanks is read (its bodies moved and redacted).
+      const e = ok(normalizeLine(JSON.stringify({ ...base, api: { operation: 'AssumeRole', service: { name: 'sts.amazonaws.com' } }, unmapped: `\n${creds}` }), meta)) as unknown as { responseElements: { credentials: Rec } };
+      expect(e.responseElements.credentials.secretAccessKey).toBe(REDACTED);
+    });
+
+    it('refuses bodies nested past the depth limit, as it refuses a CloudTrail record', () => {
+      let deep = '{"a":1}';
+      for (let i = 0; i < 300; i++) deep = `{"a":${deep}}`;
+      const r = normalizeLine(JSON.stringify({ ...base, api: { operation: 'CreateUser', service: { name: 'iam.amazonaws.com' }, request: { data: deep } } }), meta);
+      expect(r.ok ? 'ok' : r.error.code).toBe('SEAM_ERR_INPUT_DEPTH');
+    });
+
+    it('reads the time from time when time_dt is not a time; sets no prototype from unmapped keys', () => {
+      const e = ok(normalizeRecord({ ...base, time_dt: 'garbage', time: 1793613704000 }, meta));
+      expect(e['@timestamp']).toBe('2026-11-02T10:01:44Z');
+      const p = ok(normalizeRecord({ ...base, unmapped: { 'requestParameters.__proto__': { polluted: 'yes' }, 'requestParameters.userName': 'bob', __proto__x: 1 } }, meta)) as unknown as { requestParameters: Rec };
+      expect(p.requestParameters).toEqual({ userName: 'bob' });
+      expect(Object.getPrototypeOf(p.requestParameters)).toBe(Object.prototype);
+    });
+
+    it('tells rc.2 from 1.1.0 by the event\'s version: a web identity\'s ARN-like principal id stays its principal id', () => {
+      const rc2 = {
+        ...base,
+        metadata: { ...(base.metadata as Rec), version: '1.0.0-rc.2' },
+        actor: { user: { type: 'WebIdentityUser', uid: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/X:system:serviceaccount:ns:sa', name: 'system:serviceaccount:ns:sa' } },
+      };
+      const ui = (ok(normalizeRecord(rc2, meta)) as unknown as { userIdentity: Rec }).userIdentity;
+      expect(ui.principalId).toMatch(/:system:serviceaccount:ns:sa$/);
+      expect(ui.arn).toBeUndefined();
+    });
+
+    it('reads vpcEndpointAccountId and an instance session\'s ec2RoleDelivery kept in unmapped', () => {
+      const e = ok(normalizeRecord({ ...base, unmapped: { vpcEndpointAccountId: '999988887777', 'userIdentity.sessionContext.ec2RoleDelivery': '1.0' } }, meta)) as unknown as { vpcEndpointAccountId: string; userIdentity: { sessionContext: Rec } };
+      expect(e.vpcEndpointAccountId).toBe('999988887777');
+      expect(e.userIdentity.sessionContext.ec2RoleDelivery).toBe('1.0');
+    });
+  });
 });

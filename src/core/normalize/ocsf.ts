@@ -31,14 +31,19 @@ export function isCloudTrailOcsf(r: Rec): boolean {
 /** Parquet's `map<string,string>` and some exports write objects as JSON text: read them back. */
 function objOrJson(v: unknown): Rec | undefined {
   if (isRec(v)) return v;
-  if (typeof v !== 'string' || v.charCodeAt(0) !== 0x7b /* { */) return undefined;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trimStart();
+  if (t.charCodeAt(0) !== 0x7b /* { */) return undefined;
   try {
-    const p: unknown = JSON.parse(v);
+    const p: unknown = JSON.parse(t);
     return isRec(p) ? p : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** Keys that would set an object's prototype if assigned (an `unmapped` key is the record's word). */
+const UNSAFE_KEY = /(?:^|\.)(?:__proto__|prototype|constructor)(?:\.|$)/;
 
 /** CloudTrail's booleans (readOnly, managementEvent) from a boolean or the text a string map holds. */
 function bool(v: unknown): boolean | undefined {
@@ -66,7 +71,7 @@ function unmappedObject(unmapped: Rec | undefined, key: string): Rec | undefined
   let out: Rec | undefined;
   const prefix = key + '.';
   for (const k of Object.keys(unmapped)) {
-    if (k.startsWith(prefix)) (out ??= {})[k.slice(prefix.length)] = unmapped[k];
+    if (k.startsWith(prefix) && !UNSAFE_KEY.test(k)) (out ??= {})[k.slice(prefix.length)] = unmapped[k];
   }
   return out;
 }
@@ -80,27 +85,31 @@ function roleArnParts(arn: string): { accountId: string; userName: string } | un
   return m === null ? undefined : { accountId: m[1] as string, userName: m[2] as string };
 }
 
+/** The identity types CloudTrail writes a userName for. */
+const USER_NAME_TYPES = new Set(['IAMUser', 'Unknown', 'WebIdentityUser', 'SAMLUser']);
+
 /** userIdentity from OCSF's actor (1.1.0 and rc.2 names both read). */
-function userIdentity(actor: Rec | undefined): Rec | undefined {
+function userIdentity(actor: Rec | undefined, rc2: boolean): Rec | undefined {
   if (actor === undefined) return undefined;
   const user = obj(actor.user);
   const ui: Rec = {};
   const type = str(user?.type);
   if (type !== undefined) ui.type = type;
-  // 1.1.0: uid is the ARN and uid_alt the principal id; rc.2: uid is the principal id and uuid the ARN.
+  // 1.1.0: uid is the ARN and uid_alt the principal id; rc.2: uid is the principal id and uuid the ARN. Told by
+  // the event's OCSF version, not by the value (a web identity's principal id is itself an ARN-like string).
   const uid = str(user?.uid);
-  const arn = uid?.startsWith('arn:') === true ? uid : str(user?.uuid);
-  const principalId = uid !== undefined && !uid.startsWith('arn:') ? uid : str(user?.uid_alt);
+  const arn = rc2 ? str(user?.uuid) : uid;
+  const principalId = rc2 ? uid : str(user?.uid_alt);
   if (principalId !== undefined) ui.principalId = principalId;
   if (arn !== undefined) ui.arn = arn;
   const accountId = str(obj(user?.account)?.uid) ?? str(user?.account_uid);
   if (accountId !== undefined) ui.accountId = accountId;
   const keyId = str(user?.credential_uid);
   if (keyId !== undefined) ui.accessKeyId = keyId;
-  // CloudTrail writes no userName for a role session or a service; Security Lake may fill actor.user.name from
+  // CloudTrail writes userName for these identity types only; Security Lake may fill actor.user.name from
   // elsewhere (additionalEventData.UserName), which rules comparing userName with the request would misread.
   const name = str(user?.name);
-  if (name !== undefined && type !== 'AssumedRole' && type !== 'AWSService') ui.userName = name;
+  if (name !== undefined && type !== undefined && USER_NAME_TYPES.has(type)) ui.userName = name;
 
   const session = obj(actor.session);
   const sessionContext: Rec = {};
@@ -111,7 +120,7 @@ function userIdentity(actor: Rec | undefined): Rec | undefined {
     sessionContext.sessionIssuer = parts === undefined ? { arn: issuerArn } : { type: 'Role', arn: issuerArn, accountId: parts.accountId, userName: parts.userName };
   }
   const attributes: Rec = {};
-  const created = cloudTrailTime(session?.created_time_dt ?? session?.created_time);
+  const created = cloudTrailTime(session?.created_time_dt) ?? cloudTrailTime(session?.created_time);
   if (created !== undefined) attributes.creationDate = created;
   const mfa = bool(session?.is_mfa ?? session?.mfa);
   // CloudTrail writes mfaAuthenticated as text.
@@ -122,7 +131,16 @@ function userIdentity(actor: Rec | undefined): Rec | undefined {
   const invokedBy = str(actor.invoked_by);
   if (invokedBy !== undefined) ui.invokedBy = invokedBy;
   const idp = str(obj(actor.idp)?.name);
-  if (idp !== undefined) ui.identityProvider = idp;
+  if (idp !== undefined) {
+    // A role session's provider (an IRSA pod's EKS OIDC provider) is CloudTrail's
+    // sessionContext.webIdFederationData.federatedProvider, which the workload rules read; a web identity or SAML
+    // user's is userIdentity.identityProvider.
+    if (type === 'AssumedRole' || issuerArn !== undefined) {
+      const sc = (ui.sessionContext ?? {}) as Rec;
+      sc.webIdFederationData = { federatedProvider: idp };
+      ui.sessionContext = sc;
+    } else ui.identityProvider = idp;
+  }
   return Object.keys(ui).length > 0 ? ui : undefined;
 }
 
@@ -145,9 +163,9 @@ export function cloudTrailFromOcsf(r: Rec): Rec {
   const c: Rec = {};
   const version = str(obj(metadata?.product)?.version);
   if (version !== undefined) c.eventVersion = version;
-  const ui = userIdentity(obj(r.actor));
+  const ui = userIdentity(obj(r.actor), isRc2(r, metadata));
   if (ui !== undefined) c.userIdentity = ui;
-  const eventTime = cloudTrailTime(r.time_dt ?? r.time);
+  const eventTime = cloudTrailTime(r.time_dt) ?? cloudTrailTime(r.time);
   if (eventTime !== undefined) c.eventTime = eventTime;
   c.eventSource = eventSource;
   c.eventName = eventName;
@@ -202,6 +220,15 @@ export function cloudTrailFromOcsf(r: Rec): Rec {
   if (sharedEventId !== undefined) c.sharedEventID = sharedEventId;
   const vpcEndpointId = str(src?.uid);
   if (vpcEndpointId !== undefined) c.vpcEndpointId = vpcEndpointId;
+  const vpcEndpointAccountId = str(unmapped?.vpcEndpointAccountId);
+  if (vpcEndpointAccountId !== undefined) c.vpcEndpointAccountId = vpcEndpointAccountId;
+  // Kept in unmapped by Security Lake: an instance profile session's credential delivery (IMDS version).
+  const roleDelivery = str(unmapped?.['userIdentity.sessionContext.ec2RoleDelivery']) ?? str(obj(obj(unmappedObject(unmapped, 'userIdentity')?.sessionContext))?.ec2RoleDelivery);
+  if (roleDelivery !== undefined && ui !== undefined) {
+    const sc = (ui.sessionContext ?? {}) as Rec;
+    sc.ec2RoleDelivery = roleDelivery;
+    ui.sessionContext = sc;
+  }
   const category = str(obj(obj(metadata?.product)?.feature)?.name);
   // Security Lake writes eventCategory here; rc.2 records hold a fixed "Management, Data, and Insights" instead.
   if (category === 'Management' || category === 'Data' || category === 'Insight' || category === 'NetworkActivity') c.eventCategory = category;
@@ -212,6 +239,14 @@ export function cloudTrailFromOcsf(r: Rec): Rec {
 
   c.ocsf = withoutBodies(r, api, request, response, unmapped);
   return c;
+}
+
+/** Whether the event is OCSF 1.0.0-rc.2 (Security Lake source version 1): its version, else its class (3005 is rc.2's API Activity). */
+function isRc2(r: Rec, metadata: Rec | undefined): boolean {
+  const v = str(metadata?.version);
+  if (v !== undefined) return v.startsWith('1.0.0-rc');
+  const cls = typeof r.class_uid === 'string' ? Number(r.class_uid) : r.class_uid;
+  return cls === 3005;
 }
 
 /** OCSF resources[] (uid, type, owner.account.uid) → CloudTrail's (ARN, type, accountId). */
@@ -237,6 +272,10 @@ function cloudTrailResources(v: unknown): Rec[] | undefined {
 /** The OCSF event without what was moved into the CloudTrail record's bodies (shallow copies on that path). */
 function withoutBodies(r: Rec, api: Rec, request: Rec | undefined, response: Rec | undefined, unmapped: Rec | undefined): Rec {
   const o: Rec = { ...r };
+  // The original record as text (OCSF's raw_data, filled by some producers) would keep what redaction removes from
+  // the rebuilt record's bodies; an `unmapped` that is text Seam cannot read, likewise. Neither is kept.
+  delete o.raw_data;
+  if (unmapped === undefined) delete o.unmapped;
   if (request?.data !== undefined || response?.data !== undefined) {
     const a: Rec = { ...api };
     if (request?.data !== undefined) {
@@ -252,7 +291,7 @@ function withoutBodies(r: Rec, api: Rec, request: Rec | undefined, response: Rec
   if (unmapped !== undefined) {
     const u: Rec = {};
     for (const [k, v] of Object.entries(unmapped)) {
-      if (!MOVED_UNMAPPED.some((m) => k === m || k.startsWith(m + '.'))) u[k] = v;
+      if (!UNSAFE_KEY.test(k) && !MOVED_UNMAPPED.some((m) => k === m || k.startsWith(m + '.'))) u[k] = v;
     }
     o.unmapped = u;
   }

@@ -13,9 +13,9 @@ import { bodyHash, buildTemplates, identityIndexName, incidentsIndexName, type T
 export type TransportApi = Pick<Client, 'transport'>;
 
 export interface SetupAction {
-  kind: 'component_template' | 'index_template' | 'index' | 'ism_policy';
+  kind: 'component_template' | 'index_template' | 'index' | 'index_mapping' | 'ism_policy';
   name: string;
-  action: 'created' | 'updated' | 'unchanged' | 'skipped' | 'would create' | 'would update';
+  action: 'created' | 'updated' | 'unchanged' | 'skipped' | 'would create' | 'would update' | 'conflict';
   note?: string;
 }
 
@@ -77,6 +77,8 @@ export async function setupOpenSearch(client: TransportApi, o: SetupOptions): Pr
     }
   }
 
+  await addedFields(call, o, report);
+
   for (const index of [identityIndexName(o.templates.indexPrefix), incidentsIndexName(o.templates.indexPrefix)]) {
     const head = await call('HEAD', `/${index}`);
     if (head.statusCode === 404) {
@@ -132,6 +134,39 @@ interface IsmPolicyBody {
 }
 
 /** The shipped policy with the index prefix and retention applied; its description carries a hash so reruns can tell it is unchanged. */
+/**
+ * Fields added to an events template after its indices were made, put into the indices that already exist (a
+ * template applies to indices created from then on): without it, a backfill writing into past day indices meets
+ * dynamic mapping there. Today: `ocsf` (a flat object, ADR 0041) of the cloudtrail indices. An index where the
+ * field is already mapped otherwise cannot be changed: reported as a conflict (reindex it, or let it age out).
+ */
+const ADDED_FIELDS: readonly { source: string; field: string; mapping: Record<string, unknown> }[] = [{ source: 'cloudtrail', field: 'ocsf', mapping: { type: 'flat_object' } }];
+
+async function addedFields(call: (method: string, path: string, body?: unknown) => Promise<Resp>, o: SetupOptions, report: (a: SetupAction) => void): Promise<void> {
+  for (const f of ADDED_FIELDS) {
+    const pattern = `${o.templates.indexPrefix}-events-${f.source}-*`;
+    const r = await call('GET', `/${pattern}/_mapping/field/${f.field}`);
+    if (r.statusCode === 404 || typeof r.body !== 'object' || r.body === null) continue;
+    for (const [index, v] of Object.entries(r.body as Record<string, { mappings?: Record<string, { mapping?: Record<string, { type?: string }> }> }>)) {
+      const current = v.mappings?.[f.field]?.mapping?.[f.field];
+      const name = `${index}.${f.field}`;
+      if (current === undefined) {
+        try {
+          if (!o.dryRun) await call('PUT', `/${encodeURIComponent(index)}/_mapping`, { properties: { [f.field]: f.mapping } });
+          report({ kind: 'index_mapping', name, action: o.dryRun ? 'would create' : 'created' });
+        } catch (e) {
+          // Mapped otherwise after all (an object whose field mapping was not listed): the index keeps it.
+          report({ kind: 'index_mapping', name, action: 'conflict', note: `not changed: ${(e as Error).message.slice(0, 300)}` });
+        }
+      } else if ((current.type ?? 'object') === f.mapping.type) {
+        report({ kind: 'index_mapping', name, action: 'unchanged' });
+      } else {
+        report({ kind: 'index_mapping', name, action: 'conflict', note: `mapped as ${current.type ?? 'object'} before the template said ${String(f.mapping.type)}; events whose ${f.field} does not fit are refused there: reindex it, or let it age out` });
+      }
+    }
+  }
+}
+
 export async function ismPolicy(o: Pick<SetupOptions, 'templates' | 'retentionDays' | 'ismPolicyFile'>): Promise<IsmPolicyBody> {
   const body = JSON.parse(await readFile(o.ismPolicyFile ?? DEFAULT_ISM_POLICY_FILE, 'utf8')) as IsmPolicyBody;
   const p = body.policy;
