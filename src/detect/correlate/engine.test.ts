@@ -51,6 +51,20 @@ describe('event_count', () => {
     expect(a.summary).toMatch(/^Correlation 'Many secrets read by one role': 10 events by group userIdentity\.arn=arn:aws:sts::.*alice within 5m/);
   });
 
+  it('counts two copies of one event once (the same seam.id: a trail read twice, or CloudTrail beside its Security Lake copy)', () => {
+    const e = engineFor(secretBurst(5), RULES);
+    const five = secretsAt([0, 20, 40, 60, 80]);
+    // Three events, each arriving twice: not five.
+    const twice = five.slice(0, 3).flatMap((x) => [x, x]);
+    expect(run(e, twice)).toEqual([]);
+    expect(e.stats().dropped.duplicate).toBe(3);
+    // The five events, the first three twice, fire once, with five events.
+    const f = engineFor(secretBurst(5), RULES);
+    const alerts = run(f, [...twice, ...five.slice(3)]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.events).toHaveLength(5);
+  });
+
   it('does not fire when the same reads are spread too far apart', () => {
     const e = engineFor(secretBurst(10), RULES);
     expect(run(e, secretsAt([0, 60, 120, 180, 240, 300, 360, 420, 480, 540]))).toEqual([]);

@@ -65,7 +65,7 @@ export interface CorrelationStats {
   fired: number;
   /** Alerts returned to the caller. */
   emitted: number;
-  dropped: { late: number; missing_group_field: number; missing_value: number; bad_time: number; group_limit: number };
+  dropped: { late: number; missing_group_field: number; missing_value: number; bad_time: number; group_limit: number; duplicate: number };
   /** Current watermark (ms since the epoch), -Infinity before the first event. */
   watermarkMs: number;
 }
@@ -136,6 +136,15 @@ function lowerBound(buf: readonly Entry[], t: number, seq = -Infinity): number {
   return lo;
 }
 
+/** Whether the group holds the match of rule reference `r` on event `id` at time `t` (entries are sorted by time). */
+function heldAlready(g: { buf: readonly Entry[] }, t: number, r: number, id: string): boolean {
+  for (let i = lowerBound(g.buf, t); i < g.buf.length && g.buf[i]!.t === t; i++) {
+    const e = g.buf[i]!;
+    if (e.r === r && e.sig.ids.length === 1 && e.sig.ids[0] === id) return true;
+  }
+  return false;
+}
+
 function scalar(v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v === 'string') return v;
@@ -161,7 +170,7 @@ export class CorrelationEngine {
     evictedGroups: 0,
     fired: 0,
     emitted: 0,
-    dropped: { late: 0, missing_group_field: 0, missing_value: 0, bad_time: 0, group_limit: 0 },
+    dropped: { late: 0, missing_group_field: 0, missing_value: 0, bad_time: 0, group_limit: 0, duplicate: 0 },
   };
 
   private readonly maxGroups: number;
@@ -329,6 +338,13 @@ export class CorrelationEngine {
       }
       g = { key, values, buf: [], maxT: -Infinity, agg: createAggregate(c.type), lo: 0, chains: [], due: Infinity, dead: false };
       s.groups.set(key, g);
+    }
+    // A second copy of one event (the same seam.id, so the same event time): a trail read both from S3 and through
+    // EventBridge, or CloudTrail beside Security Lake's copy (ADR 0041). Counted once, or a count reaches its
+    // threshold on half the events.
+    if (!sig.derived && sig.ids.length === 1 && heldAlready(g, sig.t, r, sig.ids[0]!)) {
+      this.counters.dropped.duplicate++;
+      return;
     }
     const e: Entry = { t: sig.t, seq: this.seq++, r, v, sig };
     if (c.type === 'temporal_ordered') this.insertOrdered(s, g, e, out);
