@@ -36,7 +36,7 @@ export function buildCli(): Command {
 
   program
     .command('replay')
-    .description('Replay JSONL, JSON arrays, CloudTrail S3 exports, CloudTrail LookupEvents output, CloudWatch Logs exports and EventBridge events of CloudTrail records (gzipped or not) through normalization, and detection with --rules.')
+    .description('Replay JSONL, JSON arrays, CloudTrail S3 exports, CloudTrail LookupEvents output, CloudWatch Logs exports and subscription payloads, EventBridge events of CloudTrail records, Kubernetes audit EventLists and Security Lake OCSF events of CloudTrail records (gzipped or not) through normalization, and detection with --rules.')
     .argument('<paths...>', 'files or folders')
     .option('--out <file>', 'write normalized events as JSONL (- for stdout)')
     .option('--dlq <file>', 'dead-letter file for rejected records', 'seam-dlq.jsonl')

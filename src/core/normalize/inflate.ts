@@ -9,8 +9,8 @@ import { SeamError } from '../errors.ts';
 
 export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Characters of a message that does not inflate kept for its dead letter (what could be inflated, redacted there). */
-export const INFLATED_HEAD_CHARS = 256 * 1024;
+/** Bytes of what a message that does not inflate fully inflates to, kept for its dead letter (redacted there). */
+export const INFLATED_HEAD_BYTES = 256 * 1024;
 /** Compressed bytes read for that head: deflate expands at most ~1,032:1, so the head costs at most ~17 MB once. */
 const HEAD_INPUT_BYTES = 16 * 1024;
 
@@ -26,7 +26,7 @@ export type Inflated =
 function inflatedHead(b: Uint8Array): string | undefined {
   try {
     const out = gunzipSync(b.subarray(0, HEAD_INPUT_BYTES), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_INPUT_BYTES * 1100 });
-    return out.length === 0 ? undefined : out.subarray(0, INFLATED_HEAD_CHARS).toString('utf8');
+    return out.length === 0 ? undefined : out.subarray(0, INFLATED_HEAD_BYTES).toString('utf8');
   } catch {
     return undefined;
   }

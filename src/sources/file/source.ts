@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
-import { batchOrigin, classifySubscription, cloudTrailTimeMs, MAX_DOCUMENT_FACTOR, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
+import { batchOrigin, classifySubscription, cloudTrailTimeMs, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
 import { LineSplitter, ScanSplitter, sniff, type Piece, type ScanDoc } from './split.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
@@ -222,7 +222,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
       }
       if (p.kind === 'record') {
         // A line (or array element) holding a whole batch document: its records, each with the batch's origin and its index.
-        const batch = splitBatch(p.text, opts.maxRecordBytes, opts.maxRecordBytes * MAX_DOCUMENT_FACTOR);
+        const batch = splitBatch(p.text, opts.maxRecordBytes);
         if (batch === undefined) take(p.text, origin);
         else if (batch.refused !== undefined) out.push({ kind: 'error', error: refusedBatch(batch.refused, p.text), raw: p.text, meta: baseMeta(origin) });
         else {
