@@ -170,20 +170,153 @@ describe('array blocks', () => {
     expect(diagnostics.find((d) => d.severity === 'error')?.code).toBe('SEAM_ERR_RULE_REFERENCE');
   });
 
-  it("refuses the '.' member marker, in a plain block and in a block's selection, with its position", () => {
-    for (const [body, line] of [
-      ["\n            '.': alpine", 10],
-      ["\n            '.|startswith': alp", 10],
-      ["\n            condition: s\n            s:\n                '.': alpine", 12],
-    ] as const) {
-      const { diagnostics } = load(`    sel:
-        requestObject.spec.containers[any]:${body}
+  it("refuses the '.' member marker outside a block, with its position", () => {
+    const { diagnostics } = load(`    sel:
+        '.': alpine
     condition: sel`);
-      const e = diagnostics.find((d) => d.severity === 'error');
-      expect(e?.code, body).toBe('SEAM_ERR_RULE_SCHEMA');
-      expect(e?.message, body).toContain("'.' member marker");
-      expect(e?.line, body).toBe(line);
-    }
+    const e = diagnostics.find((d) => d.severity === 'error');
+    expect(e?.code).toBe('SEAM_ERR_RULE_SCHEMA');
+    expect(e?.message).toContain("'.' is the member marker of an array block");
+    expect(e?.line).toBe(9);
+  });
+
+  it("'.' names each member of a list of scalars, in a plain block and in a block's selection", () => {
+    const byImage = (containers: string[]): SeamEvent => {
+      const e = pod([]);
+      (e as unknown as { requestObject: { images: string[] } }).requestObject.images = containers;
+      return e;
+    };
+    const plain = matcher(`    sel:
+        requestObject.images[any]:
+            '.|startswith': alp
+    condition: sel`);
+    expect(plain(byImage(['registry.k8s.io/pause', 'alpine:3']))).toBe(true);
+    expect(plain(byImage(['registry.k8s.io/pause']))).toBe(false);
+    const all = matcher(`    sel:
+        requestObject.images[all]:
+            condition: not untrusted
+            untrusted:
+                '.|startswith': alp
+    condition: sel`);
+    expect(all(byImage(['registry.k8s.io/pause', 'busybox']))).toBe(true);
+    expect(all(byImage(['registry.k8s.io/pause', 'alpine:3']))).toBe(false);
+    // Over objects, '.' is the member's values (any of its leaves), as a plain field over the member would be.
+    const objects = matcher(`    sel:
+        requestObject.spec.containers[any]:
+            '.': kube-proxy
+    condition: sel`);
+    expect(objects(pod([alpine, proxy]))).toBe(true);
+    expect(objects(pod([alpine]))).toBe(false);
+  });
+
+  describe("'|fieldref' inside a block compares a member with the event's fields", () => {
+    const ct = (detection: string): ((e: Record<string, unknown>) => boolean) => {
+      const { ruleset, diagnostics } = loadRulesFromText(
+        `title: Shared with another account
+id: 21111111-2222-4333-8444-555555555555
+status: test
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+${detection}
+level: high
+`,
+        'ct.yml',
+        { placeholders: { org: ['333333333333'] } },
+      );
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length) throw new Error(errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('; '));
+      return (e) => ruleset.match({ ...e, seam: { id: 'c1', source: 'cloudtrail', ingest } } as unknown as SeamEvent).length === 1;
+    };
+    const share = (ids: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      eventSource: 'ssm.amazonaws.com',
+      eventName: 'ModifyDocumentPermission',
+      recipientAccountId: '111111111111',
+      userIdentity: { accountId: '111111111111' },
+      requestParameters: { accountIdsToAdd: ids },
+      ...extra,
+    });
+
+    it('[any] over a list of ids: one foreign id alerts even beside the own account (the flat form missed it)', () => {
+      const flat = ct(`    selection:
+        requestParameters.accountIdsToAdd|re: '^\\d{12}$'
+    own:
+        requestParameters.accountIdsToAdd|fieldref: recipientAccountId
+    condition: selection and not own`);
+      const block = ct(`    foreign:
+        requestParameters.accountIdsToAdd[any]:
+            condition: id and not own
+            id:
+                '.|re': '^\\d{12}$'
+            own:
+                '.|fieldref':
+                    - recipientAccountId
+                    - userIdentity.accountId
+    condition: foreign`);
+      expect(flat(share(['222222222222']))).toBe(true);
+      expect(block(share(['222222222222']))).toBe(true);
+      // The evasion: the own account named beside the foreign one.
+      expect(flat(share(['111111111111', '222222222222']))).toBe(false);
+      expect(block(share(['111111111111', '222222222222']))).toBe(true);
+      expect(block(share(['111111111111']))).toBe(false);
+      expect(block(share('222222222222'))).toBe(true); // a scalar where a list was expected: one member
+      expect(block(share([]))).toBe(false);
+      expect(block(share(['all']))).toBe(false);
+      // The event's field, not a member's field of the same name.
+      const objects = ct(`    foreign:
+        requestParameters.accountIdsToAdd[any]:
+            condition: not own
+            own:
+                id|fieldref: recipientAccountId
+    condition: foreign`);
+      expect(objects(share([{ id: '222222222222', recipientAccountId: '222222222222' }]))).toBe(true);
+      expect(objects(share([{ id: '111111111111' }]))).toBe(false);
+    });
+
+    it('nested blocks compare with the event too, and [all] with a placeholder filters only when every id is listed', () => {
+      const nested = ct(`    foreign:
+        requestParameters.rules[any]:
+            destinations[any]:
+                condition: not own
+                own:
+                    registryId|fieldref: recipientAccountId
+    condition: foreign`);
+      const rules = (...ids: string[][]): Record<string, unknown> =>
+        share([], { requestParameters: { rules: ids.map((d) => ({ destinations: d.map((registryId) => ({ registryId })) })) } });
+      expect(nested(rules(['111111111111'], ['111111111111', '222222222222']))).toBe(true);
+      expect(nested(rules(['111111111111'], ['111111111111']))).toBe(false);
+      const org = ct(`    selection:
+        eventName: ModifyDocumentPermission
+    filter_org:
+        requestParameters.accountIdsToAdd[all]:
+            '.|expand': '%org%'
+    condition: selection and not filter_org`);
+      expect(org(share(['333333333333']))).toBe(false);
+      expect(org(share(['333333333333', '222222222222']))).toBe(true);
+    });
+
+    it("reads the event fields a block compares with at the event's level, and the list itself for the marker", () => {
+      const { ruleset } = loadRulesFromText(
+        `title: Reads
+id: 31111111-2222-4333-8444-555555555555
+status: test
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    foreign:
+        requestParameters.accountIdsToAdd[any]:
+            condition: not own
+            own:
+                '.|fieldref': recipientAccountId
+    condition: foreign
+level: high
+`,
+        'reads.yml',
+      );
+      expect(ruleset.rules[0]?.reads).toEqual({ paths: ['recipientAccountId', 'requestParameters.accountIdsToAdd'], keyword: false });
+    });
   });
 
   it("refuses a key beside a block's condition that the condition does not use, instead of dropping it", () => {

@@ -296,7 +296,7 @@ export function basename(s: string): string {
 }
 
 /** Compiles one field entry (or keyword search) of the model. */
-export function compileEntry(e: MEntry, fieldTable: FieldTable): Node {
+export function compileEntry(e: MEntry, fieldTable: FieldTable, root?: FieldTable): Node {
   const { keyword, mods, all, neq, cased } = e;
   const field = e.path;
   const fid = keyword ? -1 : fieldTable.id(field);
@@ -309,7 +309,8 @@ export function compileEntry(e: MEntry, fieldTable: FieldTable): Node {
   }
 
   if (e.type === 'fieldref') {
-    const refs = e.refs!.map((p) => fieldTable.id(p));
+    // The fields compared with are the event's, also inside an array block (its context's root).
+    const refs = e.refs!.map((p) => (root ?? fieldTable).id(p));
     const pos = mods.includes('contains') ? 'c' : mods.includes('startswith') ? 's' : mods.includes('endswith') ? 'e' : '=';
     const same = (a: Cand, b: Cand): boolean => {
       const x = cased ? a.s : a.l;
@@ -319,7 +320,7 @@ export function compileEntry(e: MEntry, fieldTable: FieldTable): Node {
     };
     const one = (c: EvalCtx, r: number): boolean => {
       const as = get(c);
-      const bs = c.get(r);
+      const bs = c.root.get(r);
       for (const a of as) for (const b of bs) if (same(a, b)) return true;
       return false;
     };
@@ -534,14 +535,20 @@ export function compileEntry(e: MEntry, fieldTable: FieldTable): Node {
  * and run on each member through one reusable context (a block's body never runs inside itself). It files
  * the rule under no key: what a member must hold says nothing certain about the event's own fields.
  */
-export function compileArray(a: MArray): Node {
+export function compileArray(a: MArray, fields: FieldTable, root?: FieldTable): Node {
   const table = new FieldTable();
-  const body = compileDetection(a.body, table).pred;
+  const body = compileDetection(a.body, table, root ?? fields).pred;
   const ctx = new EvalCtx(table);
   const parts = a.path.split('.');
   const keys = pathKeys(parts);
   const n = parts.length;
-  const one = (m: unknown): boolean => body(ctx.reset((typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>));
+  // The member's context: its fields, the member itself (`.`) and, for `|fieldref`, the event's context.
+  const one = (c: EvalCtx, m: unknown): boolean => {
+    ctx.reset((typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>);
+    ctx.member = m;
+    ctx.root = c.root;
+    return body(ctx);
+  };
   const members = (c: EvalCtx): unknown[] => {
     const out: unknown[] = [];
     resolveMembers(c.event, keys, n, out);
@@ -550,35 +557,36 @@ export function compileArray(a: MArray): Node {
   let pred: Pred;
   switch (a.quant) {
     case 'any':
-      pred = (c) => members(c).some(one);
+      pred = (c) => members(c).some((m) => one(c, m));
       break;
     case 'all':
       pred = (c) => {
         const ms = members(c);
-        return ms.length > 0 && ms.every(one);
+        return ms.length > 0 && ms.every((m) => one(c, m));
       };
       break;
     case 'all_or_empty':
-      pred = (c) => members(c).every(one);
+      pred = (c) => members(c).every((m) => one(c, m));
       break;
     case 'none':
-      pred = (c) => !members(c).some(one);
+      pred = (c) => !members(c).some((m) => one(c, m));
       break;
   }
   return { pred, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 12, need: new Set() };
 }
 
-export function compileSearch(s: MSearch, fields: FieldTable): Node {
-  if (s.t === 'entry') return compileEntry(s.e, fields);
-  if (s.t === 'array') return compileArray(s.a);
-  const items = s.items.map((x) => compileSearch(x, fields));
+/** `root`: inside an array block, the event's field table (what a `|fieldref` there compares with). */
+export function compileSearch(s: MSearch, fields: FieldTable, root?: FieldTable): Node {
+  if (s.t === 'entry') return compileEntry(s.e, fields, root);
+  if (s.t === 'array') return compileArray(s.a, fields, root);
+  const items = s.items.map((x) => compileSearch(x, fields, root));
   return s.t === 'and' ? andNode(items) : orNode(items);
 }
 
 /** Compiles a detection's model (a rule's `detection`, a filter's `filter`). */
-export function compileDetection(det: MDetection, fields: FieldTable): Node {
+export function compileDetection(det: MDetection, fields: FieldTable, root?: FieldTable): Node {
   const ids = new Map<string, Node>();
-  for (const [name, s] of det.ids) ids.set(name, compileSearch(s, fields));
+  for (const [name, s] of det.ids) ids.set(name, compileSearch(s, fields, root));
   const walk = (c: MCond): Node => {
     switch (c.t) {
       case 'id':

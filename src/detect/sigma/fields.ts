@@ -129,6 +129,9 @@ export function resolveField(event: unknown, name: string): Cand[] {
 }
 
 /** Field names → ids, shared by all rules of a rule set. */
+/** The member marker of an array block over scalars (`.`): the field that is the member itself. */
+export const MEMBER = '.';
+
 export class FieldTable {
   readonly ids = new Map<string, number>();
   readonly names: string[] = [];
@@ -141,7 +144,8 @@ export class FieldTable {
       id = this.names.length;
       this.ids.set(name, id);
       this.names.push(name);
-      const parts = name.split('.').map(internal);
+      // `.`, an array block's member marker (SEP 212): the member itself, no path (EvalCtx.get).
+      const parts = name === MEMBER ? [] : name.split('.').map(internal);
       this.parts.push(parts);
       this.keys.push(pathKeys(parts));
     }
@@ -154,6 +158,13 @@ const EMPTY: Cand[] = [];
 /** Per-event memo of resolved fields. One instance is reused across events (generation stamps). */
 export class EvalCtx {
   event: Record<string, unknown> = {};
+  /** Inside an array block: the member as it is (a scalar too), which the `.` marker reads. */
+  member: unknown = undefined;
+  /**
+   * The context of the event itself: a block's `|fieldref` compares a member with the event's fields
+   * (compile.ts compileArray sets it on the member's context; the event's context is its own root).
+   */
+  root: EvalCtx = this;
   private gen = 0;
   private stamps: Uint32Array;
   private vals: Cand[][];
@@ -188,7 +199,15 @@ export class EvalCtx {
     if (this.stamps[id] === this.gen) return this.vals[id]!;
     const parts = this.table.parts[id]!;
     let out: Cand[];
-    if (parts.length === 1) {
+    if (parts.length === 0) {
+      // The member marker: the member's own value (its leaves when it is an object or an array).
+      const m = this.member;
+      if (m === undefined || m === null) out = EMPTY;
+      else if (typeof m === 'object') {
+        out = [];
+        pushLeaf(m, out);
+      } else out = [cand(m)];
+    } else if (parts.length === 1) {
       // Fast path for top-level fields.
       const ev = this.event;
       const key = parts[0]!;

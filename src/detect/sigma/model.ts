@@ -25,6 +25,7 @@ import type { LogsourceMapping } from './logsource.ts';
 import { mapLogsource } from './logsource.ts';
 import type { SourceType } from '../../core/envelope.ts';
 import type { DocKind, RuleMeta } from './validate.ts';
+import { MEMBER } from './fields.ts';
 
 /** One value of a field entry, resolved by the entry's modifiers. */
 export type MItem =
@@ -136,8 +137,10 @@ export interface ModelEnv {
    * this way is thrown away, never compiled.
    */
   check?: boolean;
-  /** Inside an array block (its key): fields are the member's own, and the `.` member marker is refused. */
+  /** Inside an array block (its key): fields are the member's own, and `.` is the member itself. */
   block?: string;
+  /** Inside an array block: the logsource's mapping, for the event fields a `|fieldref` names. */
+  rootMapping?: Pick<LogsourceMapping, 'mapField' | 'mapValue'>;
 }
 
 class Fail extends Error {}
@@ -210,12 +213,12 @@ function stringValues(raw: string, mods: string[], env: ModelEnv, pos: Pos): Pip
 /** Builds `key: value` of a search identifier; throws Fail after recording the problem. */
 function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEntry {
   const [rawField = '', ...mods] = key.split('|');
-  if (env.block !== undefined && rawField === '.') {
+  if (env.block === undefined && rawField === MEMBER) {
     throw failAt(
       env,
       keyPos,
       'SEAM_ERR_RULE_SCHEMA',
-      `'${key}' in '${env.block}': Seam does not read the '.' member marker (an array of scalars); its blocks are over arrays of objects, and a list of scalars is matched by a plain field`,
+      `'${key}': '.' is the member marker of an array block ('field[any]:' with '.' inside names each member of a list of scalars); outside a block it names no field`,
     );
   }
   const keyword = rawField === '';
@@ -284,7 +287,8 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   if (e.type === 'fieldref') {
     e.refs = scalars.map((it) => {
       if (typeof it.value !== 'string') throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' takes field names`);
-      return env.check === true ? '' : env.mapping.mapField(it.value);
+      // In a block, the fields compared with are the event's (a member against the request's account, say).
+      return env.check === true ? '' : (env.rootMapping ?? env.mapping).mapField(it.value);
     });
     return e;
   }
@@ -360,7 +364,7 @@ function buildArrayBlock(key: string, keyPos: Pos, value: YNode, env: ModelEnv):
   const quant = m[2] as ArrayQuant;
   if (value.entries.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}': the block is empty`);
   // Inside the block, fields are the member's own: the logsource's mapping (taxonomy names) does not apply.
-  const inner: ModelEnv = { ...env, mapping: memberMapping, block: key };
+  const inner: ModelEnv = { ...env, mapping: memberMapping, rootMapping: env.rootMapping ?? env.mapping, block: key };
   let body: MDetection | undefined;
   if (value.entries.some((e) => e.key === 'condition')) {
     body = buildDetection(value, inner);

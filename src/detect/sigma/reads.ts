@@ -5,6 +5,7 @@
  * rules can be raised before the identity graph has annotated the event (early alerts).
  */
 import type { MDetection, MSearch } from './model.ts';
+import { MEMBER } from './fields.ts';
 
 export interface RuleReads {
   /** Event paths the detection (and its filters) reads. */
@@ -13,31 +14,33 @@ export interface RuleReads {
   keyword: boolean;
 }
 
-function walk(s: MSearch, paths: Set<string>, r: { keyword: boolean }): void {
+/** `paths` gets what the entries read (relative to a block's member inside one), `root` the event paths `|fieldref` compares with. */
+function walk(s: MSearch, paths: Set<string>, root: Set<string>, r: { keyword: boolean }): void {
   if (s.t === 'entry') {
     if (s.e.keyword || s.e.path === '') r.keyword = true;
     else paths.add(s.e.path);
-    for (const p of s.e.refs ?? []) paths.add(p);
+    for (const p of s.e.refs ?? []) root.add(p);
     return;
   }
   if (s.t === 'array') {
-    // The block reads the array and, in each member, the body's fields (under the array's path).
+    // The block reads the array and, in each member, the body's fields (under the array's path; the member
+    // marker `.` is the array's own values).
     paths.add(s.a.path);
     for (const b of s.a.body.ids.values()) {
       const inner = new Set<string>();
-      walk(b, inner, r);
-      for (const p of inner) paths.add(`${s.a.path}.${p}`);
+      walk(b, inner, root, r);
+      for (const p of inner) paths.add(p === MEMBER ? s.a.path : `${s.a.path}.${p}`);
     }
     return;
   }
-  for (const x of s.items) walk(x, paths, r);
+  for (const x of s.items) walk(x, paths, root, r);
 }
 
 /** The fields a detection model reads. */
 export function detectionReads(det: MDetection): RuleReads {
   const paths = new Set<string>();
   const r = { keyword: false };
-  for (const s of det.ids.values()) walk(s, paths, r);
+  for (const s of det.ids.values()) walk(s, paths, paths, r);
   return { paths: [...paths].sort(), keyword: r.keyword };
 }
 
