@@ -20,7 +20,7 @@ export interface DlqCliOptions {
   /** Only dead letters with this code. */
   code?: string;
   dryRun?: boolean;
-  rules?: string;
+  rules?: string[];
   /** seam.yml (default SEAM_CONFIG): Kafka connection, auth and topic prefix. */
   config?: string;
   out?: { write(s: string): unknown };
@@ -174,8 +174,9 @@ export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
   const { existsSync } = await import('node:fs');
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
-  const rules = o.rules ?? 'detections';
-  const detection = await loadDetection({ rules: existsSync(rules) ? [rules] : [] });
+  // Explicit paths must give rules (loadDetection says so); the default folder is optional, as in `seam run`.
+  const rules = o.rules ?? (existsSync('detections') ? ['detections'] : []);
+  const detection = await loadDetection({ rules, explicitRules: o.rules !== undefined });
   const { summary, paths } = await runEmbedded({ paths: [], items, stateDir: dir, detection, maxRecordBytes: 1024 * 1024 });
   out.write(
     `dlq replay: re-ran ${whole.length} of ${entries.length} dead letters from ${where}: normalized=${summary.normalized} still rejected=${summary.rejected} alerts=${summary.alerts}${partial ? `; ${partial} partial records skipped` : ''}\n`,

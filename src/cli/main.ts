@@ -3,6 +3,11 @@ import { replayCommand } from './replay.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
 import { defineSensorCommand } from './sensor.ts';
 
+/** A repeatable option: `--rules a --rules b` gives ['a', 'b']. */
+function repeated(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
@@ -22,13 +27,13 @@ export function buildCli(): Command {
     .option('--role <role>', 'run one role against Kafka: normalize, correlate, index or deliver')
     .option('--delivery <file>', 'alert delivery config (YAML: outputs, routes, throttle, suppressions; docs/alert-delivery.md); needed by --role deliver, and turns delivery on in embedded and all-roles runs')
     .option('--input <path...>', 'embedded mode: files or folders to replay instead of the demo dataset')
-    .option('--rules <dir>', 'rule folder (default: seam.yml rules.paths, `detections`)')
+    .option('--rules <path>', 'rule file or folder, repeatable (default: seam.yml rules.paths, `detections`); a path that yields no rules is an error', repeated)
     .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
     .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { role?: string; input?: string[]; rules?: string; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
+    .action(async (o: { role?: string; input?: string[]; rules?: string[]; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
       // Loaded when asked for: `seam run` brings the config schema (every source's, sink's and sensor's section), which `seam replay` does not need.
       const { runCommand } = await import('./run.ts');
       process.exitCode = await runCommand(o);
@@ -40,14 +45,14 @@ export function buildCli(): Command {
     .argument('<paths...>', 'files or folders')
     .option('--out <file>', 'write normalized events as JSONL (- for stdout)')
     .option('--dlq <file>', 'dead-letter file for rejected records', 'seam-dlq.jsonl')
-    .option('--rules <dir>', 'run the Sigma rules and correlations in this folder')
+    .option('--rules <path>', 'run the Sigma rules and correlations in this file or folder (repeatable: --rules a --rules b); a path that yields no rules is an error', repeated)
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say')
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
     .option('--workers <n>', 'run detection on this many worker threads, records split by AWS account (ADR 0018)', positiveInt, 1)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; workers: number; config?: string }) => {
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; workers: number; config?: string }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 
@@ -73,10 +78,10 @@ export function buildCli(): Command {
     .option('--state-dir <dir>', 'embedded mode state directory', 'out')
     .option('--code <code>', 'only this error code')
     .option('--limit <n>', 'replay at most this many', positiveInt)
-    .option('--rules <dir>', 'embedded mode: rule folder', 'detections')
+    .option('--rules <path>', 'embedded mode: rule file or folder, repeatable (default detections)', repeated)
     .option('--dry-run', 'say what would be replayed')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit?: number; rules: string; dryRun?: boolean; config?: string }) => {
+    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit?: number; rules?: string[]; dryRun?: boolean; config?: string }) => {
       const { dlqReplayCommand } = await import('./dlq.ts');
       process.exitCode = await dlqReplayCommand(o);
     });
@@ -191,9 +196,9 @@ export function buildCli(): Command {
     .option('--config <file>', 'seam.yml: OpenSearch nodes, credentials, TLS, SigV4 and index prefix, rule paths (default SEAM_CONFIG)')
     .option('--url <url>', "with --from opensearch: node URL (default: the config's opensearch.nodeUrls)")
     .option('--index-prefix <prefix>', "with --from opensearch: index prefix (default: the config's opensearch.indexPrefix, seam)")
-    .option('--rules <path>', "rule file or folder the triage notes come from (default: the config's rules.paths, detections)")
+    .option('--rules <path>', "rule file or folder the triage notes come from, repeatable (default: the config's rules.paths, detections)", repeated)
     .option('--out <file>', 'output file (default <input>/incident-<id>.html)')
-    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix?: string; rules?: string; config?: string; out?: string }) => {
+    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix?: string; rules?: string[]; config?: string; out?: string }) => {
       const { reportIncidentCommand } = await import('./report.ts');
       process.exitCode = await reportIncidentCommand({ ...o, ...(id !== undefined ? { id } : {}) });
     });

@@ -6,7 +6,7 @@ import { BATCH_SHAPES } from '../core/normalize/batch.ts';
 export interface ReplayCliOptions {
   out?: string;
   dlq: string;
-  rules?: string;
+  rules?: string[];
   alertsOut?: string;
   cluster?: string;
   maxRecordBytes: number;
@@ -29,7 +29,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   const missingFromConfig = o.rules ? [] : (cfg?.rules.paths ?? []).filter((r) => !existsSync(r));
   if (missingFromConfig.length > 0) process.stderr.write(`seam: skipping rule paths that do not exist: ${missingFromConfig.join(', ')}\n`);
   const fromConfig = cfg?.rules.paths.filter((r) => existsSync(r));
-  const rules = o.rules ? [o.rules] : fromConfig && fromConfig.length > 0 ? fromConfig : undefined;
+  const rules = o.rules ? o.rules : fromConfig && fromConfig.length > 0 ? fromConfig : undefined;
   const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
   const cluster = o.cluster ?? cfg?.cluster;
   const progress = terminalProgress('replay');
@@ -37,7 +37,15 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   if (rules) {
     const missing = rules.filter((r) => !existsSync(r));
     if (missing.length > 0) {
-      process.stderr.write(`seam: rules folder ${missing.join(', ')} does not exist\n`);
+      process.stderr.write(`seam: rules path ${missing.join(', ')} does not exist\n`);
+      return 2;
+    }
+    // A path with no rule file under it is a mistake, said before anything runs (one with files that give no
+    // rule is found when they load: SEAM_ERR_RULES_EMPTY).
+    const { ruleFilesUnder } = await import('../detect/sigma/ruleset.ts');
+    const empty = ruleFilesUnder(rules).empty;
+    if (empty.length > 0) {
+      process.stderr.write(`seam: SEAM_ERR_RULES_EMPTY: no rule files under ${empty.join(', ')} (Seam reads *.yml and *.yaml files, not *.test.yml, in a folder and its subfolders)\n`);
       return 2;
     }
     spec = {

@@ -14,7 +14,7 @@ export interface ReportIncidentOptions {
   url?: string;
   indexPrefix?: string;
   /** Rule files or folders the triage notes come from; default the config's `rules.paths`. */
-  rules?: string;
+  rules?: string[];
   /** seam.yml (else SEAM_CONFIG, else defaults): OpenSearch nodes, auth, TLS, SigV4 and index prefix, rule paths. */
   config?: string;
   env?: NodeJS.ProcessEnv;
@@ -38,7 +38,7 @@ export async function writeIncidentPages(pages: readonly IncidentPage[], dir: st
 }
 
 /** The pages of the given incidents from a `seam run` output folder (used by `seam run` itself). */
-export async function pagesForRun(dir: string, incidents: readonly Incident[], rules: string | undefined): Promise<IncidentPage[]> {
+export async function pagesForRun(dir: string, incidents: readonly Incident[], rules: string[] | undefined): Promise<IncidentPage[]> {
   const { loadRuleNotes, pagesFromFolder } = await import('../report/incident-source.ts');
   return pagesFromFolder(dir, incidents, await loadRuleNotes(rules));
 }
@@ -57,7 +57,7 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   const loaded = await loadCliConfig(o.config, o.env ?? process.env, err);
   if (loaded === undefined) return 2;
   const src = await import('../report/incident-source.ts');
-  const notes = await src.loadRuleNotes(o.rules !== undefined ? [o.rules] : loaded.config.rules.paths);
+  const notes = await src.loadRuleNotes(o.rules !== undefined ? o.rules : loaded.config.rules.paths);
   const from = (o.from ?? 'input').toLowerCase();
   let page: IncidentPage;
   let defaultDir: string;

@@ -14,8 +14,8 @@ import { listenForStop, type StopSignal } from './stop-signal.ts';
 export interface RunCliOptions {
   role?: string;
   input?: string[];
-  /** Rule folder; default seam.yml's rules.paths (`detections`). */
-  rules?: string;
+  /** Rule files or folders (--rules, repeatable); default seam.yml's rules.paths (`detections`). */
+  rules?: string[];
   stateDir: string;
   placeholders?: string;
   cluster?: string;
@@ -41,11 +41,12 @@ async function placeholdersFrom(file: string | undefined): Promise<Record<string
 }
 
 /** Detection options from seam.yml: rules, placeholders (file, then inline), lateness, native and identity options. */
-async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined): Promise<DetectionOptions> {
+async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined, explicitRules: boolean): Promise<DetectionOptions> {
   const fromFile = await placeholdersFrom(placeholdersFile);
   const placeholders = fromFile || cfg.rules.placeholders ? { ...fromFile, ...cfg.rules.placeholders } : undefined;
   return {
     rules,
+    explicitRules,
     native: cfg.native,
     identity: cfg.identity,
     ...(placeholders ? { placeholders } : {}),
@@ -101,7 +102,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   }
   const demo = o.input === undefined;
   const inputs = o.input ?? [DEMO_DATASET];
-  const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
+  const rulePaths = o.rules ?? cfg.rules.paths;
   const haveRules = rulePaths.some((p) => existsSync(p));
   const placeholdersFile = o.placeholders ?? cfg.rules.placeholdersFile ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
   const cluster = o.cluster ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
@@ -111,7 +112,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
-  const detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile));
+  const detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile, o.rules !== undefined));
   const alerts: Alert[] = [];
   const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);
   const { summary, paths } = await runEmbedded({
@@ -137,7 +138,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   // One page per serious incident, beside the events and alerts it is drawn from (`seam report incident` redraws one).
   if (serious.length > 0) {
     const { pagesForRun, writeIncidentPages } = await import('./report.ts');
-    const pages = await writeIncidentPages(await pagesForRun(o.stateDir, serious, haveRules ? o.rules : undefined), o.stateDir);
+    const pages = await writeIncidentPages(await pagesForRun(o.stateDir, serious, haveRules ? rulePaths : undefined), o.stateDir);
     for (const p of pages) process.stdout.write(`  incident page: ${p}\n`);
   }
   if (deliverer) process.stdout.write(`  delivery: ${JSON.stringify(deliverer.stats)}\n`);
@@ -223,8 +224,8 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
     }
   }
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
-  const rulePaths = o.rules ? [o.rules] : cfg.rules.paths;
-  const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile)) : undefined;
+  const rulePaths = o.rules ?? cfg.rules.paths;
+  const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile, o.rules !== undefined)) : undefined;
   if (stop.signal) return stoppedBeforeStart();
   if (metrics) {
     let sinkReachable: (() => Promise<string | undefined>) | undefined;

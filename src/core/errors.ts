@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   SEAM_ERR_RULE_REFERENCE: { retriable: false, summary: 'rule refers to a rule or identifier that does not exist' },
   SEAM_ERR_RULE_EVAL: { retriable: false, summary: 'rule evaluation failed on an event' },
   SEAM_ERR_RULE_FILE: { retriable: false, summary: 'rule file or folder cannot be read' },
+  SEAM_ERR_RULES_EMPTY: { retriable: false, summary: 'a rules path yields no rules' },
   SEAM_ERR_RULE_DUPLICATE: { retriable: false, summary: 'rule id or name is used by more than one rule' },
   SEAM_ERR_RULE_PLACEHOLDER: { retriable: false, summary: 'rule uses a placeholder that has no configured values' },
   SEAM_ERR_RULE_REGEX: { retriable: false, summary: 'rule regular expression cannot be compiled' },

@@ -6,7 +6,8 @@ import { seamCacheDir } from '../core/cache-dir.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createDetector } from './detector.ts';
-import { loadRules } from './sigma/ruleset.ts';
+import { loadRules, throwIfEmpty } from './sigma/ruleset.ts';
+export { throwIfEmpty } from './sigma/ruleset.ts';
 import { formatDiagnostic } from './sigma/diagnostics.ts';
 import type { LoadOptions, LoadResult } from './sigma/types.ts';
 
@@ -68,6 +69,7 @@ export async function buildDetector(
   const placeholders = opts.placeholdersFile ? { ...(await loadPlaceholdersFile(opts.placeholdersFile)), ...opts.placeholders } : opts.placeholders;
   const cacheDir = opts.cacheDir ?? ruleCacheDir();
   const loaded = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+  throwIfEmpty(loaded);
   const { ruleset, diagnostics } = loaded;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);

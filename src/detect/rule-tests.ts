@@ -4,9 +4,8 @@ import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { RawMeta, SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
-import { listInputFiles } from '../sources/file/source.ts';
 import { createDetector } from './detector.ts';
-import { loadRules } from './sigma/ruleset.ts';
+import { loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
 
 /**
  * Runs the sibling test files of rules: `foo.yml` is tested by `foo.test.yml`, whose `cases` are
@@ -49,8 +48,7 @@ export interface RuleTestSummary {
   errors: number;
 }
 
-const isTestFile = (p: string): boolean => /\.test\.ya?ml$/.test(p);
-const isRuleFile = (p: string): boolean => /\.ya?ml$/.test(p) && !isTestFile(p);
+const isRuleFile = (p: string): boolean => /\.ya?ml$/.test(p) && !/\.test\.ya?ml$/.test(p);
 const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/, '.test.$1');
 
 interface RuleTestFile {
@@ -86,10 +84,14 @@ function parseTestFile(text: string, file: string): RuleTestFile {
 }
 
 export async function runRuleTests(paths: string[], out: NodeJS.WritableStream): Promise<RuleTestSummary> {
-  const files = (await listInputFiles(paths)).map((f) => f.path);
-  const ruleFiles = files.filter(isRuleFile);
-  const testFiles = new Set(files.filter(isTestFile));
+  // The rule files the loader reads (symlinked folders followed); each brings its sibling test file.
+  const under = ruleFilesUnder(paths);
+  const ruleFiles = under.files.filter(isRuleFile);
   const s: RuleTestSummary = { files: ruleFiles.length, cases: 0, passed: 0, failed: 0, missing: 0, errors: 0 };
+  for (const p of under.empty) {
+    out.write(`ERROR ${p}: SEAM_ERR_RULES_EMPTY no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders)\n`);
+    s.errors++;
+  }
   const { ruleset, diagnostics } = await loadRules(ruleFiles);
   for (const d of diagnostics.filter((x) => x.severity === 'error')) {
     out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
@@ -108,7 +110,7 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
   for (const ruleFile of ruleFiles) {
     const testFile = siblingTest(ruleFile);
     // A rule file named on its own (`seam rules test foo.yml`) brings its sibling along.
-    if (!testFiles.has(testFile) && !existsSync(testFile)) {
+    if (!existsSync(testFile)) {
       out.write(`MISSING ${ruleFile}: no sibling ${basename(testFile)}\n`);
       s.missing++;
       continue;

@@ -18,7 +18,7 @@ import { logsourceCovers } from '../detect/sigma/logsource.ts';
 import { buildRuleModel } from '../detect/sigma/model.ts';
 import type { MCond, MDetection, MEntry, MSearch, RuleModel } from '../detect/sigma/model.ts';
 import { readYaml } from '../detect/sigma/read.ts';
-import { loadRules } from '../detect/sigma/ruleset.ts';
+import { loadRules, throwIfEmpty } from '../detect/sigma/ruleset.ts';
 import type { SigmaRuleset } from '../detect/sigma/ruleset.ts';
 import type { Diagnostic, Logsource } from '../detect/sigma/types.ts';
 import { validateDoc } from '../detect/sigma/validate.ts';
@@ -396,6 +396,7 @@ export function reasonClass(reason: string): string {
  */
 export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompileOptions, 'filters'> = {}): Promise<RulesetHuntResult> {
   const loaded = await loadRules(paths, { keepModels: true, ...(opts.placeholders ? { placeholders: opts.placeholders } : {}) });
+  throwIfEmpty(loaded);
   const models = loaded.models ?? [];
   const filters: HuntFilter[] = models.flatMap((m) =>
     m.kind === 'filter' && m.detection ? [{ ...(m.meta.id ? { id: m.meta.id } : {}), title: m.meta.title, logsource: m.meta.logsource, targets: (m.meta.targets ?? []).map((t) => t.ref), detection: m.detection }] : [],

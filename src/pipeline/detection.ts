@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { childLogger } from '../core/logger.ts';
 import { parseTimespan } from '../detect/correlate/compile.ts';
 import { createDetector } from '../detect/detector.ts';
-import { DEFAULT_ALLOWED_LATENESS_MS, logRuleLoad, ruleCacheDir } from '../detect/load.ts';
+import { DEFAULT_ALLOWED_LATENESS_MS, logRuleLoad, ruleCacheDir, throwIfEmpty } from '../detect/load.ts';
+import { SeamError } from '../core/errors.ts';
 import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import type { Ruleset } from '../detect/sigma/types.ts';
@@ -36,8 +37,13 @@ export interface Detection {
 }
 
 export interface DetectionOptions {
-  /** Rule folders; missing ones are skipped (only native detections then run). */
+  /**
+   * Rule files and folders. A path that exists but yields no rule is an error (SEAM_ERR_RULES_EMPTY); a
+   * missing one is an error too when `explicitRules` (the user named it), else skipped with a warning (the
+   * config's default paths; only native detections run when none is left).
+   */
   rules?: string[];
+  explicitRules?: boolean;
   native?: NativeOptions;
   /** Identity graph options (seam.yml `identity`: clusters with egress CIDRs and OIDC issuers); each stage gets its own graph. */
   identity?: IdentityGraphOptions;
@@ -54,11 +60,15 @@ export interface DetectionOptions {
 
 export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
   const lateness = o.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
+  const missing = (o.rules ?? []).filter((p) => !existsSync(p));
+  if (missing.length > 0 && o.explicitRules === true) throw new SeamError('SEAM_ERR_RULES_EMPTY', `rules path ${missing.join(', ')} does not exist`, { details: { paths: missing } });
+  if (missing.length > 0) log.warn({ paths: missing }, `skipping rule paths that do not exist: ${missing.join(', ')}`);
   const paths = (o.rules ?? []).filter((p) => existsSync(p));
   let ruleset: Ruleset | undefined;
   if (paths.length > 0) {
     const cacheDir = o.ruleCacheDir === undefined ? ruleCacheDir() : o.ruleCacheDir === false ? undefined : o.ruleCacheDir;
     const loaded = await loadRules(paths, { ...(o.placeholders ? { placeholders: o.placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+    throwIfEmpty(loaded);
     ruleset = loaded.ruleset;
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);

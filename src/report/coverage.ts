@@ -8,7 +8,7 @@ import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { ATTACK_TACTICS } from '../detect/attack-tags.ts';
 import { NATIVE_DETECTIONS } from '../detect/native/registry.ts';
 import { lintSummaryLine } from '../detect/sigma/lint.ts';
-import { loadRules } from '../detect/sigma/ruleset.ts';
+import { loadRules, throwIfEmpty } from '../detect/sigma/ruleset.ts';
 import { STRATUS_TECHNIQUES, type StratusTechnique } from './stratus-techniques.ts';
 
 export const LEVELS = ['critical', 'high', 'medium', 'low', 'informational'] as const;
@@ -89,6 +89,7 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
   const root = resolve(opts.root ?? process.cwd());
   const roots = paths.map((p) => resolve(root, p));
   const loaded = await loadRules(roots);
+  throwIfEmpty(loaded);
   const { ruleset, stats } = loaded;
   const entries: CoverageEntry[] = [];
   for (const r of ruleset.rules) {

@@ -3,7 +3,7 @@
  * OpenSearch indices the index role writes. Both build incidents with the same grouping as `seam run`
  * (src/pipeline/incident.ts), then gather the events each page needs.
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseAllDocuments } from 'yaml';
@@ -43,18 +43,10 @@ export async function loadRuleNotes(rules: string | readonly string[] | undefine
       if (typeof r.name === 'string') notes.set(r.name, note);
     }
   };
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name)) read(p);
-    }
-  };
-  for (const path of rules === undefined ? [] : typeof rules === 'string' ? [rules] : rules) {
-    if (!existsSync(path)) continue;
-    if (statSync(path).isDirectory()) walk(path);
-    else read(path);
-  }
+  // The same files the rule loader reads (symlinked folders followed, tests and hidden files left out).
+  const { ruleFilesUnder } = await import('../detect/sigma/ruleset.ts');
+  const paths = (rules === undefined ? [] : typeof rules === 'string' ? [rules] : [...rules]).filter((p) => existsSync(p));
+  for (const p of ruleFilesUnder(paths).files) read(p);
   return notes;
 }
 

@@ -3,7 +3,8 @@
  * events. Loading never stops at the first problem: every diagnostic is collected and the other
  * rules and files still load.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { SeamError } from '../../core/errors.ts';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { SeamEvent } from '../../core/envelope.ts';
@@ -407,18 +408,54 @@ export function loadRulesFromText(text: string, file: string, opts: LoadOptions 
   return l.finish() as LoadResult & { ruleset: SigmaRuleset };
 }
 
-function collectFiles(path: string, out: string[], diags: Diagnostic[]): void {
+/** Folders and files already walked (by real path): a symlink loop, or two paths reaching one file, reads it once. */
+interface Walked {
+  dirs: Set<string>;
+  files: Set<string>;
+  /** Rule files and folders met again (through a link, or under an earlier path) and not read twice. */
+  again: number;
+}
+
+/** Whether a name is a rule file: `.yml`/`.yaml`, but not a `*.test.yml` file of rule test cases. */
+function isRuleFileName(name: string): boolean {
+  return /\.ya?ml$/i.test(name) && !/\.test\.ya?ml$/i.test(name);
+}
+
+function realOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The rule files under one path (a file is taken as it is). Folders are walked depth first in name order,
+ * hidden entries skipped; symlinks are followed, to folders too (rule packs are often linked into a
+ * folder), each real folder and file once. Returns false when the path itself cannot be read.
+ */
+function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: Walked): boolean {
   let st;
   try {
     st = statSync(path);
   } catch (e) {
     diags.push(diag('SEAM_ERR_RULE_FILE', path, { line: 0, column: 0 }, `cannot read: ${(e as Error).message}`));
-    return;
+    return false;
   }
   if (st.isFile()) {
-    out.push(path);
-    return;
+    const real = realOf(path);
+    if (!walked.files.has(real)) {
+      walked.files.add(real);
+      out.push(path);
+    } else walked.again++;
+    return true;
   }
+  const real = realOf(path);
+  if (walked.dirs.has(real)) {
+    walked.again++;
+    return true;
+  }
+  walked.dirs.add(real);
   const entries = readdirSync(path, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // join(path, name) for every entry, with join's normalizing done once per folder: for an entry name (no
@@ -427,10 +464,56 @@ function collectFiles(path: string, out: string[], diags: Diagnostic[]): void {
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = prefix + e.name;
-    if (e.isDirectory()) collectFiles(p, out, diags);
-    // `*.test.yml` files hold rule test cases, not rules.
-    else if (/\.ya?ml$/i.test(e.name) && !/\.test\.ya?ml$/i.test(e.name)) out.push(p);
+    let dir = e.isDirectory();
+    let file = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const t = statSync(p);
+        dir = t.isDirectory();
+        file = t.isFile();
+      } catch (err) {
+        diags.push(diag('SEAM_ERR_RULE_FILE', p, { line: 0, column: 0 }, `cannot follow the symlink: ${(err as Error).message}`));
+        continue;
+      }
+    }
+    if (dir) collectFiles(p, out, diags, walked);
+    else if (file && isRuleFileName(e.name)) {
+      // A plain file's real path is its real folder's plus its name (one realpath per folder, not per file).
+      const r = e.isSymbolicLink() ? realOf(p) : join(real, e.name);
+      if (walked.files.has(r)) {
+        walked.again++;
+        continue;
+      }
+      walked.files.add(r);
+      out.push(p);
+    }
   }
+  return true;
+}
+
+/** The rule files `loadRules` would read under these paths (for a quick check before loading). */
+export function ruleFilesUnder(paths: string[]): { files: string[]; empty: string[] } {
+  const walked: Walked = { dirs: new Set(), files: new Set(), again: 0 };
+  const files: string[] = [];
+  const empty: string[] = [];
+  for (const p of paths) {
+    const before = files.length;
+    const again = walked.again;
+    collectFiles(p, files, [], walked);
+    if (files.length === before && walked.again === again) empty.push(p);
+  }
+  return { files, empty };
+}
+
+/**
+ * A rules path that yields no rule is a mistake (a typo, a folder of tests, a link not followed), never a
+ * quiet run with fewer rules than the user thinks: SEAM_ERR_RULES_EMPTY, naming each path and why.
+ */
+export function throwIfEmpty(loaded: Pick<LoadResult, 'emptyPaths' | 'diagnostics'>): void {
+  const empty = loaded.emptyPaths ?? [];
+  if (empty.length === 0) return;
+  const why = empty.map((p) => loaded.diagnostics.find((d) => d.file === p && (d.code === 'SEAM_ERR_RULES_EMPTY' || d.code === 'SEAM_ERR_RULE_FILE'))?.message ?? 'no rules');
+  throw new SeamError('SEAM_ERR_RULES_EMPTY', empty.map((p, i) => `${p}: ${why[i]}`).join('; '), { details: { paths: empty } });
 }
 
 /**
@@ -444,7 +527,17 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   const l = new Loader(opts);
   const files: string[] = [];
   const t = performance.now();
-  for (const p of paths) collectFiles(p, files, l.diags);
+  const walked: Walked = { dirs: new Set(), files: new Set(), again: 0 };
+  /** Per path: where its files end in `files`, whether it could be read at all, and what it met again. */
+  const ends: number[] = [];
+  const readable: boolean[] = [];
+  const again: number[] = [];
+  for (const p of paths) {
+    const a = walked.again;
+    readable.push(collectFiles(p, files, l.diags, walked));
+    ends.push(files.length);
+    again.push(walked.again - a);
+  }
   const texts: (string | Error)[] = [];
   for (const f of files) {
     try {
@@ -457,17 +550,40 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   const opened = performance.now();
   const cache = opts.cacheDir === undefined ? undefined : new RuleCache(opts.cacheDir, paths, optionsKey(opts));
   l.ms.parse += performance.now() - opened;
-  for (let i = 0; i < files.length; i++) {
-    const text = texts[i]!;
-    if (typeof text !== 'string') {
-      l.diags.push(diag('SEAM_ERR_RULE_FILE', files[i]!, { line: 0, column: 0 }, `cannot read: ${text.message}`));
-      l.stats.files++;
-      l.stats.rejected++;
-      continue;
+  const emptyPaths: string[] = [];
+  const documents = (): number => l.stats.rules + l.stats.correlations + l.stats.filters;
+  let i = 0;
+  for (let k = 0; k < paths.length; k++) {
+    const start = i;
+    const before = documents();
+    for (; i < ends[k]!; i++) {
+      const text = texts[i]!;
+      if (typeof text !== 'string') {
+        l.diags.push(diag('SEAM_ERR_RULE_FILE', files[i]!, { line: 0, column: 0 }, `cannot read: ${text.message}`));
+        l.stats.files++;
+        l.stats.rejected++;
+        continue;
+      }
+      l.addText(text, files[i]!, cache);
     }
-    l.addText(text, files[i]!, cache);
+    // A path that gives nothing is a mistake (a typo, a folder of tests, a link not followed), not a quiet run
+    // with fewer rules than the user thinks.
+    if (documents() === before) {
+      emptyPaths.push(paths[k]!);
+      if (readable[k]) {
+        const n = i - start;
+        const why =
+          n === 0 && again[k]! > 0
+            ? 'its rule files were already read from an earlier path (or through a link): it adds nothing'
+            : n === 0
+            ? 'no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders; hidden ones are skipped)'
+            : `${n} rule file${n === 1 ? '' : 's'} here, and none gave a rule, filter or correlation (see the problems above)`;
+        l.diags.push(diag('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, `this rules path yields no rules: ${why}`));
+      }
+    }
   }
   const result = l.finish() as LoadResult & { ruleset: SigmaRuleset };
+  if (emptyPaths.length > 0) result.emptyPaths = emptyPaths;
   if (cache) {
     const saving = performance.now();
     cache.save();

@@ -130,4 +130,9 @@ export interface LoadResult {
   cache?: RuleCacheReport;
   /** Every validated document's model (rules, filters, correlations), in load order, with `keepModels`. */
   models?: RuleModel[];
+  /**
+   * The given paths that yielded no rule, filter or correlation (missing, no rule files under them, or every
+   * file rejected or already loaded from an earlier path): each also has a SEAM_ERR_RULES_EMPTY diagnostic.
+   */
+  emptyPaths?: string[];
 }
