@@ -89,7 +89,11 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
   const ruleFiles = under.files.filter(isRuleFile);
   const s: RuleTestSummary = { files: ruleFiles.length, cases: 0, passed: 0, failed: 0, missing: 0, errors: 0 };
   for (const p of under.empty) {
-    out.write(`ERROR ${p}: SEAM_ERR_RULES_EMPTY no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders)\n`);
+    out.write(
+      existsSync(p)
+        ? `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders)\n`
+        : `ERROR ${p}: SEAM_ERR_RULES_EMPTY does not exist\n`,
+    );
     s.errors++;
   }
   const { ruleset, diagnostics } = await loadRules(ruleFiles);

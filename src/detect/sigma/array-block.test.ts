@@ -180,6 +180,17 @@ describe('array blocks', () => {
     expect(e?.line).toBe(9);
   });
 
+  it("refuses '.' as a block's array and as a fieldref target, where it could never match", () => {
+    for (const [detection, message] of [
+      ["    sel:\n        '.[any]':\n            image: x\n    condition: sel", "'.' names a member, not an array"],
+      ["    sel:\n        requestObject.spec.containers[any]:\n            '.[any]':\n                image: x\n    condition: sel", "'.' names a member, not an array"],
+      ["    sel:\n        requestObject.spec.containers[any]:\n            name|fieldref: '.'\n    condition: sel", "'.' (a block's member) is not one"],
+    ] as const) {
+      const e = load(detection).diagnostics.find((d) => d.severity === 'error');
+      expect(e?.message, detection).toContain(message);
+    }
+  });
+
   it("'.' names each member of a list of scalars, in a plain block and in a block's selection", () => {
     const byImage = (containers: string[]): SeamEvent => {
       const e = pod([]);

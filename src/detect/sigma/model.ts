@@ -287,6 +287,7 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   if (e.type === 'fieldref') {
     e.refs = scalars.map((it) => {
       if (typeof it.value !== 'string') throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' takes field names`);
+      if (it.value === MEMBER) throw failAt(env, it.pos, 'SEAM_ERR_RULE_VALUE', `'fieldref' compares with the event's fields; '.' (a block's member) is not one`);
       // In a block, the fields compared with are the event's (a member against the request's account, say).
       return env.check === true ? '' : (env.rootMapping ?? env.mapping).mapField(it.value);
     });
@@ -362,6 +363,7 @@ function buildArrayBlock(key: string, keyPos: Pos, value: YNode, env: ModelEnv):
   }
   const field = m[1]!;
   const quant = m[2] as ArrayQuant;
+  if (field === MEMBER) throw failAt(env, keyPos, 'SEAM_ERR_RULE_SCHEMA', `'${key}': '.' names a member, not an array: put the block on the field that holds the list`);
   if (value.entries.length === 0) throw failAt(env, value.pos, 'SEAM_ERR_RULE_SCHEMA', `'${key}': the block is empty`);
   // Inside the block, fields are the member's own: the logsource's mapping (taxonomy names) does not apply.
   const inner: ModelEnv = { ...env, mapping: memberMapping, rootMapping: env.rootMapping ?? env.mapping, block: key };
