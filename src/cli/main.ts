@@ -245,6 +245,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     const err = e as Error & { code?: string };
     process.stderr.write(`seam: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
-    return 1;
+    // A rules path that gives nothing is a usage error, as the checks made before loading say (exit 2).
+    return err.code === 'SEAM_ERR_RULES_EMPTY' ? 2 : 1;
   }
 }

@@ -42,10 +42,11 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     }
     // A path with no rule file under it is a mistake, said before anything runs (one with files that give no
     // rule is found when they load: SEAM_ERR_RULES_EMPTY).
-    const { ruleFilesUnder } = await import('../detect/sigma/ruleset.ts');
-    const empty = ruleFilesUnder(rules).empty;
-    if (empty.length > 0) {
-      process.stderr.write(`seam: SEAM_ERR_RULES_EMPTY: no rule files under ${empty.join(', ')} (Seam reads *.yml and *.yaml files, not *.test.yml, in a folder and its subfolders)\n`);
+    const { problemsUnder, ruleFilesUnder } = await import('../detect/sigma/ruleset.ts');
+    const under = ruleFilesUnder(rules);
+    if (under.empty.length > 0) {
+      const why = under.empty.flatMap((p) => problemsUnder(p, under.diagnostics)).map((x) => `\n  ${x}`).join('');
+      process.stderr.write(`seam: SEAM_ERR_RULES_EMPTY: no rule files under ${under.empty.join(', ')} (Seam reads *.yml and *.yaml files, not *.test.yml, in a folder and its subfolders)${why}\n`);
       return 2;
     }
     spec = {

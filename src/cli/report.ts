@@ -57,6 +57,17 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   const loaded = await loadCliConfig(o.config, o.env ?? process.env, err);
   if (loaded === undefined) return 2;
   const src = await import('../report/incident-source.ts');
+  if (o.rules !== undefined) {
+    // The triage notes come from these rules: a typo or an empty folder must not quietly drop them.
+    const { existsSync } = await import('node:fs');
+    const { ruleFilesUnder } = await import('../detect/sigma/ruleset.ts');
+    const missing = o.rules.filter((r) => !existsSync(r));
+    const empty = ruleFilesUnder(o.rules.filter((r) => existsSync(r))).empty;
+    if (missing.length > 0 || empty.length > 0) {
+      err.write(`seam report incident: SEAM_ERR_RULES_EMPTY: ${[...missing.map((m) => `${m} does not exist`), ...empty.map((e) => `no rule files under ${e}`)].join('; ')}\n`);
+      return 2;
+    }
+  }
   const notes = await src.loadRuleNotes(o.rules !== undefined ? o.rules : loaded.config.rules.paths);
   const from = (o.from ?? 'input').toLowerCase();
   let page: IncidentPage;

@@ -48,8 +48,7 @@ export interface RuleTestSummary {
   errors: number;
 }
 
-const isRuleFile = (p: string): boolean => /\.ya?ml$/.test(p) && !/\.test\.ya?ml$/.test(p);
-const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/, '.test.$1');
+const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/i, '.test.$1');
 
 interface RuleTestFile {
   placeholders?: Record<string, string[]>;
@@ -84,9 +83,11 @@ function parseTestFile(text: string, file: string): RuleTestFile {
 }
 
 export async function runRuleTests(paths: string[], out: NodeJS.WritableStream): Promise<RuleTestSummary> {
-  // The rule files the loader reads (symlinked folders followed); each brings its sibling test file.
-  const under = ruleFilesUnder(paths);
-  const ruleFiles = under.files.filter(isRuleFile);
+  // A test file named on its own (`seam rules test foo.test.yml`) stands for its rule file. The rule files are
+  // the loader's (symlinked folders followed); each brings its sibling test file.
+  const given = paths.map((p) => (/\.test\.ya?ml$/i.test(p) ? p.replace(/\.test\.(ya?ml)$/i, '.$1') : p));
+  const under = ruleFilesUnder(given);
+  const ruleFiles = under.files;
   const s: RuleTestSummary = { files: ruleFiles.length, cases: 0, passed: 0, failed: 0, missing: 0, errors: 0 };
   for (const p of under.empty) {
     out.write(
@@ -97,7 +98,9 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
     s.errors++;
   }
   const { ruleset, diagnostics } = await loadRules(ruleFiles);
-  for (const d of diagnostics.filter((x) => x.severity === 'error')) {
+  // Files are loaded one by one here: a file with no rule in it (a commented template) is lint's business, not
+  // an empty rules path; the paths the user gave were judged above.
+  for (const d of diagnostics.filter((x) => x.severity === 'error' && x.code !== 'SEAM_ERR_RULES_EMPTY')) {
     out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
     s.errors++;
   }

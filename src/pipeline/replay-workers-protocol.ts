@@ -53,4 +53,4 @@ export interface WorkerOut {
   mismatched: number;
 }
 
-export type FromWorker = { t: 'ready'; loadMs: number } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string };
+export type FromWorker = { t: 'ready'; loadMs: number } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string; code?: string };

@@ -88,9 +88,16 @@ try {
       out.busyMs = performance.now() - began;
       port.postMessage(out satisfies FromWorker);
     } catch (e) {
-      port.postMessage({ t: 'error', message: (e as Error).stack ?? String(e) } satisfies FromWorker);
+      port.postMessage(workerError(e) satisfies FromWorker);
     }
   });
 } catch (e) {
-  port.postMessage({ t: 'error', message: (e as Error).stack ?? String(e) } satisfies FromWorker);
+  port.postMessage(workerError(e) satisfies FromWorker);
+}
+
+/** A Seam error (a rules path that yields no rule, say) keeps its code and says only its message; anything else brings its stack. */
+function workerError(e: unknown): FromWorker {
+  const code = (e as { code?: unknown }).code;
+  if (e instanceof Error && typeof code === 'string' && code.startsWith('SEAM_ERR_')) return { t: 'error', message: e.message, code };
+  return { t: 'error', message: (e as Error).stack ?? String(e) };
 }

@@ -115,7 +115,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   const start = (w: number): void => {
     const worker = 'url' in entry ? new Worker(entry.url, { workerData: init }) : new Worker(entry.code, { eval: true, workerData: init });
     worker.on('message', (m: FromWorker) => {
-      if (m.t === 'error') onFailure(new Error(`replay worker ${w}: ${m.message}`));
+      if (m.t === 'error') onFailure(m.code !== undefined ? Object.assign(new Error(m.message), { code: m.code }) : new Error(`replay worker ${w}: ${m.message}`));
       else if (m.t === 'ready') timing.loadMs[w] = m.loadMs;
       else if (m.t === 'out') {
         addCounts(m, w);

@@ -63,12 +63,11 @@ describe('rule paths', () => {
     expect(ruleFilesUnder([linked]).files).toHaveLength(2);
   });
 
-  it('a path with no rule file, only test files or hidden ones, or that only repeats an earlier path, is an error naming it', async () => {
+  it('a path with no rule file, only test files or hidden ones, or only rejected files, is an error naming it and why; one that repeats an earlier path is a warning', async () => {
     const p = packs();
     for (const [path, why] of [
       [p.empty, 'no rule files here'],
       [p.tests, 'no rule files here'],
-      [join(p.a, 'one.yml'), 'already read from an earlier path'],
     ] as const) {
       const r = await loadRules([p.a, path]);
       expect(r.emptyPaths, path).toEqual([path]);
@@ -78,13 +77,34 @@ describe('rule paths', () => {
       expect(d?.message).toContain(why);
       expect(() => throwIfEmpty(r)).toThrow(expect.objectContaining({ code: 'SEAM_ERR_RULES_EMPTY', message: expect.stringContaining(path) }));
     }
-    // Files that are there but give no rule (all rejected) are an error too, after their own problems.
+    // Overlapping paths load the same rules in either order: the path that adds nothing only gets a warning.
+    for (const order of [[p.a, join(p.a, 'one.yml')], [p.base, p.b], [p.b, join(p.b, 'nested')]]) {
+      const r = await loadRules(order);
+      expect(r.emptyPaths, order.join(' ')).toBeUndefined();
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    }
+    const over = await loadRules([p.a, join(p.a, 'one.yml')]);
+    expect(over.diagnostics.find((d) => d.code === 'SEAM_ERR_RULES_EMPTY')).toMatchObject({ severity: 'warning', file: join(p.a, 'one.yml') });
+    // A folder that only links to itself is empty, not 'already read'; a link to nowhere is named as the reason.
+    const loop = join(p.base, 'loop');
+    mkdirSync(loop);
+    symlinkSync('.', join(loop, 'self'));
+    expect((await loadRules([loop])).emptyPaths).toEqual([loop]);
+    const dangling = join(p.base, 'dangling');
+    mkdirSync(dangling);
+    symlinkSync(join(p.base, 'gone'), join(dangling, 'pack'));
+    const d = await loadRules([dangling]);
+    expect(() => throwIfEmpty(d)).toThrow(/cannot follow the symlink/);
+    // Something that is neither a file nor a folder is a diagnostic, not a crash.
+    expect((await loadRules(['/dev/null'])).diagnostics.map((x) => x.message)).toContain('not a file or a folder');
+    // Files that are there but give no rule (all rejected) are an error too, naming their problems.
     const broken = join(p.base, 'broken');
     mkdirSync(broken);
     writeFileSync(join(broken, 'bad.yml'), 'title: [unclosed\n');
     const r = await loadRules([broken]);
     expect(r.emptyPaths).toEqual([broken]);
     expect(r.diagnostics.find((x) => x.code === 'SEAM_ERR_RULES_EMPTY')?.message).toContain('1 rule file here, and none gave a rule');
+    expect(() => throwIfEmpty(r)).toThrow(/bad\.yml:\d+:\d+: SEAM_ERR_RULE_YAML/);
     // A missing path is reported once, as unreadable, and is empty.
     const missing = await loadRules([join(p.base, 'nope')]);
     expect(missing.emptyPaths).toEqual([join(p.base, 'nope')]);
@@ -100,6 +120,16 @@ describe('rule paths', () => {
     const test = seam('rules', 'test', p.empty);
     expect(test.status).toBe(1);
     expect(test.stdout).toContain(`ERROR ${p.empty}: SEAM_ERR_RULES_EMPTY`);
+    // A test file named on its own stands for its rule; an upper-case .YML is a rule file as for the loader.
+    const upper = join(p.base, 'upper');
+    mkdirSync(upper);
+    writeFileSync(join(upper, 'R.YML'), rule('44444444-4444-4444-8444-444444444444', 'StopLogging'));
+    writeFileSync(join(upper, 'R.test.YML'), 'cases:\n  - name: fires\n    alerts: 1\n    events:\n      - {eventVersion: "1.08", eventSource: cloudtrail.amazonaws.com, eventName: StopLogging, eventTime: "2026-01-01T00:00:00Z", awsRegion: us-east-1, eventID: e1, recipientAccountId: "111122223333", userIdentity: {type: IAMUser, arn: "arn:aws:iam::111122223333:user/a", accountId: "111122223333"}}\n');
+    for (const arg of [upper, join(upper, 'R.test.YML')]) {
+      const r = seam('rules', 'test', arg);
+      expect(r.stdout, arg).toContain('rules-test: files=1 cases=1 passed=1');
+      expect(r.status, arg).toBe(0);
+    }
     const input = join(p.base, 'in.jsonl');
     const record = (name: string, id: string) =>
       JSON.stringify({ eventVersion: '1.08', eventSource: 'cloudtrail.amazonaws.com', eventName: name, eventTime: '2026-01-01T00:00:00Z', awsRegion: 'us-east-1', eventID: id, recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/a', accountId: '111122223333' } });
@@ -111,6 +141,20 @@ describe('rule paths', () => {
     const empty = seam('replay', input, '--rules', p.a, '--rules', p.empty, '--dlq', join(p.base, 'dlq.jsonl'));
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain(`SEAM_ERR_RULES_EMPTY: no rule files under ${p.empty}`);
+    // Overlapping paths run, in either order.
+    for (const order of [[p.a, p.base], [p.base, p.a]]) {
+      const r = seam('replay', input, '--rules', order[0]!, '--rules', order[1]!, '--dlq', join(p.base, 'dlq.jsonl'));
+      expect(r.status, order.join(' ')).toBe(0);
+    }
+    // Files that give no rule: the worker threads say so with the code and the file's problem, no stack.
+    const broken = join(p.base, 'broken-cli');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'x.yml'), 'title: x\n');
+    const workers = seam('replay', input, '--rules', broken, '--workers', '2', '--dlq', join(p.base, 'dlq.jsonl'));
+    expect(workers.status).toBe(2);
+    expect(workers.stderr).toContain(`SEAM_ERR_RULES_EMPTY: ${broken}: this rules path yields no rules`);
+    expect(workers.stderr).toContain("missing required 'detection'");
+    expect(workers.stderr).not.toContain('    at ');
   }, 60_000);
 
   const AWS = join(SHARED, 'sigma', 'rules', 'cloud', 'aws');

@@ -412,12 +412,12 @@ export function loadRulesFromText(text: string, file: string, opts: LoadOptions 
 interface Walked {
   dirs: Set<string>;
   files: Set<string>;
-  /** Rule files and folders met again (through a link, or under an earlier path) and not read twice. */
+  /** Rule files met again (through a link, or under an earlier path) and not read twice. */
   again: number;
 }
 
 /** Whether a name is a rule file: `.yml`/`.yaml`, but not a `*.test.yml` file of rule test cases. */
-function isRuleFileName(name: string): boolean {
+export function isRuleFileName(name: string): boolean {
   return /\.ya?ml$/i.test(name) && !/\.test\.ya?ml$/i.test(name);
 }
 
@@ -429,10 +429,17 @@ function realOf(path: string): string {
   }
 }
 
+/** Whether a path given by the user was walked already, as a folder or a file, under an earlier path. */
+function walkedBefore(path: string, walked: Walked): boolean {
+  const real = realOf(path);
+  return walked.dirs.has(real) || walked.files.has(real);
+}
+
 /**
  * The rule files under one path (a file is taken as it is). Folders are walked depth first in name order,
  * hidden entries skipped; symlinks are followed, to folders too (rule packs are often linked into a
- * folder), each real folder and file once. Returns false when the path itself cannot be read.
+ * folder), each real folder and file once. A folder that cannot be listed and a link that leads nowhere are
+ * diagnostics, never a crash. Returns false when the path itself cannot be read.
  */
 function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: Walked): boolean {
   let st;
@@ -450,17 +457,25 @@ function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: 
     } else walked.again++;
     return true;
   }
-  const real = realOf(path);
-  if (walked.dirs.has(real)) {
-    walked.again++;
-    return true;
+  if (!st.isDirectory()) {
+    diags.push(diag('SEAM_ERR_RULE_FILE', path, { line: 0, column: 0 }, 'not a file or a folder'));
+    return false;
   }
+  const real = realOf(path);
+  if (walked.dirs.has(real)) return true;
   walked.dirs.add(real);
-  const entries = readdirSync(path, { withFileTypes: true });
+  let entries;
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch (e) {
+    diags.push(diag('SEAM_ERR_RULE_FILE', path, { line: 0, column: 0 }, `cannot list the folder: ${(e as Error).message}`));
+    return false;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // join(path, name) for every entry, with join's normalizing done once per folder: for an entry name (no
   // '/', never '.' or '..') it is this prefix plus the name. (join per entry cost ~20 ms of a cold start.)
   const prefix = join(path, 'x').slice(0, -1);
+  const realPrefix = join(real, 'x').slice(0, -1);
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = prefix + e.name;
@@ -472,14 +487,17 @@ function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: 
         dir = t.isDirectory();
         file = t.isFile();
       } catch (err) {
-        diags.push(diag('SEAM_ERR_RULE_FILE', p, { line: 0, column: 0 }, `cannot follow the symlink: ${(err as Error).message}`));
+        // Said (a rules folder linked from elsewhere that went missing), but only a rule file's or a folder's
+        // name is worth an error: a dangling link to notes or a README is not a rules problem.
+        const msg = `cannot follow the symlink: ${(err as Error).message}`;
+        diags.push(isRuleFileName(e.name) ? diag('SEAM_ERR_RULE_FILE', p, { line: 0, column: 0 }, msg) : warn('SEAM_ERR_RULE_FILE', p, { line: 0, column: 0 }, msg));
         continue;
       }
     }
     if (dir) collectFiles(p, out, diags, walked);
     else if (file && isRuleFileName(e.name)) {
       // A plain file's real path is its real folder's plus its name (one realpath per folder, not per file).
-      const r = e.isSymbolicLink() ? realOf(p) : join(real, e.name);
+      const r = e.isSymbolicLink() ? realOf(p) : realPrefix + e.name;
       if (walked.files.has(r)) {
         walked.again++;
         continue;
@@ -491,36 +509,53 @@ function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: 
   return true;
 }
 
-/** The rule files `loadRules` would read under these paths (for a quick check before loading). */
-export function ruleFilesUnder(paths: string[]): { files: string[]; empty: string[] } {
+/** The rule files `loadRules` would read under these paths, for a quick check before loading: `empty` names the paths that hold no rule file at all (overlapping paths are not empty), `diagnostics` why. */
+export function ruleFilesUnder(paths: string[]): { files: string[]; empty: string[]; diagnostics: Diagnostic[] } {
   const walked: Walked = { dirs: new Set(), files: new Set(), again: 0 };
   const files: string[] = [];
   const empty: string[] = [];
+  const diagnostics: Diagnostic[] = [];
   for (const p of paths) {
     const before = files.length;
     const again = walked.again;
-    collectFiles(p, files, [], walked);
-    if (files.length === before && walked.again === again) empty.push(p);
+    const seen = walkedBefore(p, walked);
+    collectFiles(p, files, diagnostics, walked);
+    if (files.length === before && walked.again === again && !seen) empty.push(p);
   }
-  return { files, empty };
+  return { files, empty, diagnostics };
+}
+
+/** The problems found under a path (its own, its files' and its links'), first few, for an error message. */
+export function problemsUnder(path: string, diagnostics: readonly Diagnostic[], max = 3): string[] {
+  const inside = (f: string): boolean => f === path || f.startsWith(path.endsWith('/') ? path : path + '/');
+  const mine = diagnostics.filter((d) => d.code !== 'SEAM_ERR_RULES_EMPTY' && inside(d.file) && (d.severity === 'error' || d.code === 'SEAM_ERR_RULE_FILE'));
+  const shown = mine.slice(0, max).map((d) => `${d.file}${d.line > 0 ? `:${d.line}:${d.column}` : ''}: ${d.code} ${d.message}`);
+  if (mine.length > max) shown.push(`${mine.length - max} more (seam rules lint ${path})`);
+  return shown;
 }
 
 /**
  * A rules path that yields no rule is a mistake (a typo, a folder of tests, a link not followed), never a
- * quiet run with fewer rules than the user thinks: SEAM_ERR_RULES_EMPTY, naming each path and why.
+ * quiet run with fewer rules than the user thinks: SEAM_ERR_RULES_EMPTY, naming each path, why, and the
+ * first problems found under it.
  */
 export function throwIfEmpty(loaded: Pick<LoadResult, 'emptyPaths' | 'diagnostics'>): void {
   const empty = loaded.emptyPaths ?? [];
   if (empty.length === 0) return;
-  const why = empty.map((p) => loaded.diagnostics.find((d) => d.file === p && (d.code === 'SEAM_ERR_RULES_EMPTY' || d.code === 'SEAM_ERR_RULE_FILE'))?.message ?? 'no rules');
-  throw new SeamError('SEAM_ERR_RULES_EMPTY', empty.map((p, i) => `${p}: ${why[i]}`).join('; '), { details: { paths: empty } });
+  const lines = empty.map((p) => {
+    const why = loaded.diagnostics.find((d) => d.file === p && (d.code === 'SEAM_ERR_RULES_EMPTY' || d.code === 'SEAM_ERR_RULE_FILE'))?.message ?? 'no rules';
+    const under = problemsUnder(p, loaded.diagnostics).filter((x) => !x.endsWith(why));
+    return `${p}: ${why}${under.length ? `\n  ${under.join('\n  ')}` : ''}`;
+  });
+  throw new SeamError('SEAM_ERR_RULES_EMPTY', lines.join('\n'), { details: { paths: empty } });
 }
 
 /**
  * Loads every `.yml`/`.yaml` file under the given files and folders. Files are read synchronously: a
  * loader that awaits 3,000 reads through the thread pool spends longer waiting than reading, and nothing
  * else runs while rules load. With `opts.cacheDir`, stage 1 comes from the rule cache (cache.ts) for
- * files whose content it has seen.
+ * files whose content it has seen. A path that yields no rule is reported (`emptyPaths`, an error); one
+ * whose rule files were all read from an earlier path only gets a warning (the same rules load either way).
  */
 export async function loadRules(paths: string[], opts: LoadOptions = {}): Promise<LoadResult & { ruleset: SigmaRuleset }> {
   const started = performance.now();
@@ -528,15 +563,16 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   const files: string[] = [];
   const t = performance.now();
   const walked: Walked = { dirs: new Set(), files: new Set(), again: 0 };
-  /** Per path: where its files end in `files`, whether it could be read at all, and what it met again. */
+  /** Per path: where its files end in `files`, whether it could be read at all, and how many it met again. */
   const ends: number[] = [];
   const readable: boolean[] = [];
   const again: number[] = [];
   for (const p of paths) {
     const a = walked.again;
+    const seen = walkedBefore(p, walked) ? 1 : 0;
     readable.push(collectFiles(p, files, l.diags, walked));
     ends.push(files.length);
-    again.push(walked.again - a);
+    again.push(walked.again - a + seen);
   }
   const texts: (string | Error)[] = [];
   for (const f of files) {
@@ -569,15 +605,18 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
     // A path that gives nothing is a mistake (a typo, a folder of tests, a link not followed), not a quiet run
     // with fewer rules than the user thinks.
     if (documents() === before) {
+      const n = i - start;
+      if (readable[k] && n === 0 && again[k]! > 0) {
+        // Overlapping paths (a folder and its subfolder, a link into the pack): the rules load once either way.
+        l.diags.push(warn('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, 'this rules path adds nothing: its rule files were already read from an earlier path (or through a link)'));
+        continue;
+      }
       emptyPaths.push(paths[k]!);
       if (readable[k]) {
-        const n = i - start;
         const why =
-          n === 0 && again[k]! > 0
-            ? 'its rule files were already read from an earlier path (or through a link): it adds nothing'
-            : n === 0
+          n === 0
             ? 'no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders; hidden ones are skipped)'
-            : `${n} rule file${n === 1 ? '' : 's'} here, and none gave a rule, filter or correlation (see the problems above)`;
+            : `${n} rule file${n === 1 ? '' : 's'} here, and none gave a rule, filter or correlation`;
         l.diags.push(diag('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, `this rules path yields no rules: ${why}`));
       }
     }
