@@ -417,7 +417,7 @@ interface Walked {
 }
 
 /** Whether a name is a rule file: `.yml`/`.yaml`, but not a `*.test.yml` file of rule test cases. */
-export function isRuleFileName(name: string): boolean {
+function isRuleFileName(name: string): boolean {
   return /\.ya?ml$/i.test(name) && !/\.test\.ya?ml$/i.test(name);
 }
 
@@ -509,19 +509,32 @@ function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: 
   return true;
 }
 
-/** The rule files `loadRules` would read under these paths, for a quick check before loading: `empty` names the paths that hold no rule file at all (overlapping paths are not empty), `diagnostics` why. */
-export function ruleFilesUnder(paths: string[]): { files: string[]; empty: string[]; diagnostics: Diagnostic[] } {
+/** One given path's part of a walk: where its files end in `files`, whether it could be read, how many rule files it met that an earlier path (or a link) had already given. */
+interface PathWalk {
+  end: number;
+  readable: boolean;
+  again: number;
+}
+
+/** Walks the given paths in order, each real folder and file once (collectFiles), keeping what each path gave. */
+function walkPaths(paths: readonly string[], diagnostics: Diagnostic[]): { files: string[]; perPath: PathWalk[] } {
   const walked: Walked = { dirs: new Set(), files: new Set(), again: 0 };
   const files: string[] = [];
-  const empty: string[] = [];
+  const perPath = paths.map((p) => {
+    const a = walked.again;
+    // A path that is itself a folder or file an earlier path walked adds nothing new, as a repeated file does.
+    const seen = walkedBefore(p, walked) ? 1 : 0;
+    const readable = collectFiles(p, files, diagnostics, walked);
+    return { end: files.length, readable, again: walked.again - a + seen };
+  });
+  return { files, perPath };
+}
+
+/** The rule files `loadRules` would read under these paths, for a quick check before loading: `empty` names the paths that hold no rule file at all (missing ones included; overlapping paths are not empty), `diagnostics` why. */
+export function ruleFilesUnder(paths: string[]): { files: string[]; empty: string[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  for (const p of paths) {
-    const before = files.length;
-    const again = walked.again;
-    const seen = walkedBefore(p, walked);
-    collectFiles(p, files, diagnostics, walked);
-    if (files.length === before && walked.again === again && !seen) empty.push(p);
-  }
+  const { files, perPath } = walkPaths(paths, diagnostics);
+  const empty = paths.filter((_, k) => perPath[k]!.end === (k === 0 ? 0 : perPath[k - 1]!.end) && perPath[k]!.again === 0);
   return { files, empty, diagnostics };
 }
 
@@ -560,20 +573,8 @@ export function throwIfEmpty(loaded: Pick<LoadResult, 'emptyPaths' | 'diagnostic
 export async function loadRules(paths: string[], opts: LoadOptions = {}): Promise<LoadResult & { ruleset: SigmaRuleset }> {
   const started = performance.now();
   const l = new Loader(opts);
-  const files: string[] = [];
   const t = performance.now();
-  const walked: Walked = { dirs: new Set(), files: new Set(), again: 0 };
-  /** Per path: where its files end in `files`, whether it could be read at all, and how many it met again. */
-  const ends: number[] = [];
-  const readable: boolean[] = [];
-  const again: number[] = [];
-  for (const p of paths) {
-    const a = walked.again;
-    const seen = walkedBefore(p, walked) ? 1 : 0;
-    readable.push(collectFiles(p, files, l.diags, walked));
-    ends.push(files.length);
-    again.push(walked.again - a + seen);
-  }
+  const { files, perPath } = walkPaths(paths, l.diags);
   const texts: (string | Error)[] = [];
   for (const f of files) {
     try {
@@ -592,7 +593,7 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   for (let k = 0; k < paths.length; k++) {
     const start = i;
     const before = documents();
-    for (; i < ends[k]!; i++) {
+    for (; i < perPath[k]!.end; i++) {
       const text = texts[i]!;
       if (typeof text !== 'string') {
         l.diags.push(diag('SEAM_ERR_RULE_FILE', files[i]!, { line: 0, column: 0 }, `cannot read: ${text.message}`));
@@ -606,13 +607,13 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
     // with fewer rules than the user thinks.
     if (documents() === before) {
       const n = i - start;
-      if (readable[k] && n === 0 && again[k]! > 0) {
+      if (perPath[k]!.readable && n === 0 && perPath[k]!.again > 0) {
         // Overlapping paths (a folder and its subfolder, a link into the pack): the rules load once either way.
         l.diags.push(warn('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, 'this rules path adds nothing: its rule files were already read from an earlier path (or through a link)'));
         continue;
       }
       emptyPaths.push(paths[k]!);
-      if (readable[k]) {
+      if (perPath[k]!.readable) {
         const why =
           n === 0
             ? 'no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders; hidden ones are skipped)'
