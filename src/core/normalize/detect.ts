@@ -22,12 +22,14 @@ export type RecordFormat =
    */
   | 'cloudtrail_eventbridge'
   /** A CloudTrail record as Amazon Security Lake stores it: an OCSF event of product CloudTrail (ADR 0041). */
-  | 'cloudtrail_ocsf';
+  | 'cloudtrail_ocsf'
+  /** A record as a SIEM exports it, the original kept inside (`siemInner`): Splunk, Elastic, OpenSearch. */
+  | 'siem_export';
 
 /** Formats that wrap a record of another format; normalization unwraps them. */
-export type WrapperFormat = 'cloudwatch_event' | 'cloudtrail_eventbridge' | 'cloudtrail_ocsf';
+export type WrapperFormat = 'cloudwatch_event' | 'cloudtrail_eventbridge' | 'cloudtrail_ocsf' | 'siem_export';
 
-export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event'>, SourceType> = {
+export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event' | 'siem_export'>, SourceType> = {
   cloudtrail_eventbridge: 'cloudtrail',
   cloudtrail_ocsf: 'cloudtrail',
   k8s_audit: 'k8s_audit',
@@ -58,7 +60,39 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
   if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
   if (r.class_uid !== undefined && isCloudTrailOcsf(r)) return 'cloudtrail_ocsf';
+  if (siemInner(r) !== undefined) return 'siem_export';
   return undefined;
+}
+
+/**
+ * The original record inside a SIEM's export of it, when the export kept it: Splunk's `_raw` (an event as
+ * `| table _raw` or the REST / CLI export writes it, or under `result` in the export's JSON lines), ECS's
+ * `event.original` (Elastic Agent's AWS and Kubernetes integrations keep it when told to preserve the original
+ * event; also as a flattened key), and an Elasticsearch / OpenSearch hit's `_source` (elasticdump, a `_search`
+ * answer's hits, OpenSearch Dashboards' raw export), which may in turn hold one of the others. A string is
+ * taken only when it is a JSON object (Splunk's `_raw` of a syslog line is not a record Seam reads). Undefined
+ * when `r` is none of these.
+ */
+export function siemInner(r: Rec): string | Rec | undefined {
+  const raw = r._raw;
+  if (typeof raw === 'string') return jsonObjectText(raw);
+  const result = r.result;
+  if (isObject(result) && typeof result._raw === 'string') return jsonObjectText(result._raw);
+  const event = r.event;
+  if (isObject(event) && typeof event.original === 'string') return jsonObjectText(event.original);
+  const flat = r['event.original'];
+  if (typeof flat === 'string') return jsonObjectText(flat);
+  const source = r._source;
+  if (isObject(source) && (typeof r._index === 'string' || typeof r._id === 'string')) return source;
+  return undefined;
+}
+
+function jsonObjectText(s: string): string | undefined {
+  return /^\s*\{/.test(s) ? s : undefined;
+}
+
+function isObject(v: unknown): v is Rec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `aws:s3`, `aws:sqs`, `aws:dynamodb`, `aws:kinesis`…: the eventSource of an AWS event notification. */

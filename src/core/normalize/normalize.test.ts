@@ -341,6 +341,41 @@ describe('CloudWatch Logs exports', () => {
   });
 });
 
+describe('SIEM exports (the original record kept inside)', () => {
+  const ct = (unwrapRecords(JSON.parse(text('cloudtrail/s3-export.json'))) ?? [])[6] as Record<string, unknown>;
+  const rawText = JSON.stringify(ct);
+  const audit = lines('k8s-audit/eks-audit.jsonl')[0] as string;
+  const direct = must(normalizeLine(rawText, meta));
+  const directAudit = must(normalizeLine(audit, meta));
+  const same = (e: SeamEvent, d: SeamEvent): void => {
+    expect([e.seam.id, e.seam.source, e.seam.action, e['@timestamp']]).toEqual([d.seam.id, d.seam.source, d.seam.action, d['@timestamp']]);
+  };
+
+  it('reads Splunk events (_raw, also under a search export\'s result)', () => {
+    same(must(normalizeLine(JSON.stringify({ _raw: rawText, sourcetype: 'aws:cloudtrail', _time: '2024-11-05T14:09:12Z' }), meta)), direct);
+    same(must(normalizeLine(JSON.stringify({ preview: false, result: { _raw: audit, sourcetype: 'aws:eks', host: 'x' } }), meta)), directAudit);
+  });
+
+  it('reads ECS documents with event.original (nested or flattened) and Elasticsearch / OpenSearch hits', () => {
+    const ecs = { '@timestamp': '2024-11-05T14:09:12Z', event: { original: rawText, dataset: 'aws.cloudtrail' }, aws: { cloudtrail: { event_version: '1.08' } } };
+    same(must(normalizeLine(JSON.stringify(ecs), meta)), direct);
+    same(must(normalizeLine(JSON.stringify({ 'event.original': rawText, 'event.dataset': 'aws.cloudtrail' }), meta)), direct);
+    same(must(normalizeRecord({ _index: 'logs-aws.cloudtrail-default', _id: 'a1', _source: ecs }, meta)), direct);
+    same(must(normalizeLine(JSON.stringify({ _index: 'audit', _id: 'b2', _source: JSON.parse(audit) }), meta)), directAudit);
+  });
+
+  it('still redacts what the original holds, and says what is wrong inside the export', () => {
+    const withKey = { ...ct, responseElements: { credentials: { accessKeyId: 'ASIAEXAMPLEKEY', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE' } } };
+    const e = must(normalizeLine(JSON.stringify({ _raw: JSON.stringify(withKey) }), meta));
+    expect(JSON.stringify(e)).not.toContain('wJalrXUtnFEMI');
+    const bad = normalizeLine(JSON.stringify({ _raw: '{"eventName": "StopLogging", "eventTime": "2024-11-05T14:09:12Z"' }), meta);
+    expect(!bad.ok && bad.error.code).toBe('SEAM_ERR_INPUT_TRUNCATED');
+    const syslog = normalizeLine(JSON.stringify({ _raw: 'Nov  5 14:09:12 host sshd[1]: Accepted publickey', sourcetype: 'syslog' }), meta);
+    expect(!syslog.ok && syslog.error.code).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
+    expect(!syslog.ok && syslog.error.details.keys).toEqual(['_raw', 'sourcetype']);
+  });
+});
+
 describe('jsonDepthExceeds', () => {
   const nest = (n: number, open: string, close: string): string => open.repeat(n) + close.repeat(n);
   it('refuses nesting past the limit, of objects, arrays or both', () => {

@@ -6,7 +6,7 @@ import { GuardDutyEventBridge, GuardDutyFinding, GuardDutyFindingSdk } from '../
 import { K8sAuditEvent } from '../schemas/k8s-audit.ts';
 import { FalcoAlert, RuntimeEvent } from '../schemas/runtime.ts';
 import { canonicalCloudTrail, mapCloudTrail } from './cloudtrail.ts';
-import { detectFormat, FORMAT_SOURCE, type RecordFormat, type WrapperFormat } from './detect.ts';
+import { detectFormat, FORMAT_SOURCE, siemInner, type RecordFormat, type WrapperFormat } from './detect.ts';
 import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
 import { cloudTrailFromOcsf } from './ocsf.ts';
@@ -251,6 +251,12 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     const inner: RawMeta = stream === undefined || meta.origin !== undefined ? meta : { ...meta, origin: stream };
     return normalizeText(r.message as string, inner, opts);
   }
+  if (format === 'siem_export') {
+    // The record a SIEM kept: its text (a shorter string) or a hit's `_source` (a smaller object), so the
+    // recursion ends. The export's own fields (index, host, sourcetype, ECS copies) are not kept.
+    const inner = siemInner(r) as string | Rec;
+    return typeof inner === 'string' ? normalizeText(inner, meta, opts) : normalizeObject(inner, meta, opts, owned, scan);
+  }
   if (format === 'cloudtrail_eventbridge') {
     // The record is `detail` (one level down, and a CloudTrail record is never itself a wrapper).
     const res = normalizeObject(eventBridgeDetail(r), meta, opts, owned, scan);
@@ -410,7 +416,7 @@ function unknownFormat(r: Rec, meta: RawMeta): SeamError {
 /**
  * Records inside a wrapper document: CloudTrail `{"Records":[...]}`, GetFindings `{"Findings":[...]}`
  * or `{"findings":[...]}`, `filter-log-events` `{"events":[...]}`, a subscription's `logEvents`, a
- * Kubernetes audit `{"kind":"EventList","items":[...]}`, or a bare array. (Files are unwrapped by their
+ * Kubernetes audit `{"kind":"EventList","items":[...]}`, a Splunk search's `{"results":[...]}`, or a bare array. (Files are unwrapped by their
  * splitter, src/sources/file/split.ts, with the same keys, when the file is a document rather than JSONL; a line
  * of JSONL or a Kafka message holding a CloudTrail file or an audit EventList is cut into its records before
  * normalization, src/core/normalize/batch.ts, ADR 0038.) Undefined when `doc` is a single record.
@@ -419,7 +425,7 @@ export function unwrapRecords(doc: unknown): unknown[] | undefined {
   if (Array.isArray(doc)) return doc;
   const o = obj(doc);
   if (o === undefined) return undefined;
-  for (const k of ['Records', 'Findings', 'findings', 'events', 'logEvents', 'items']) {
+  for (const k of ['Records', 'Findings', 'findings', 'events', 'logEvents', 'items', 'results']) {
     const v = o[k];
     if (Array.isArray(v)) return v;
   }

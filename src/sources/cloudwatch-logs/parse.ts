@@ -60,7 +60,7 @@ export function detectSource(message: string): SourceType | undefined {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
   const f = detectFormat(parsed as Record<string, unknown>);
-  return f === undefined || f === 'cloudwatch_event' ? undefined : FORMAT_SOURCE[f];
+  return f === undefined || f === 'cloudwatch_event' || f === 'siem_export' ? undefined : FORMAT_SOURCE[f];
 }
 
 /** Kafka key of an event: its stream, so each stream keeps its order on one partition. */

@@ -122,4 +122,13 @@ describe('ScanSplitter', () => {
     expect(run(new ScanSplitter(1000), cut.slice(0, cut.length - 20), 9).map((p) => p.kind)).toEqual(['record', 'record', 'truncated']);
   });
 
+  it('cuts a Splunk search\'s JSON results into its results (each holding the record as _raw)', () => {
+    const doc = JSON.stringify({ preview: false, init_offset: 0, messages: [], fields: [{ name: '_raw' }], results: [{ _raw: '{"a":1}' }, { _raw: '{"a":2}', _time: 't' }] });
+    expect(sniff(doc)).toBe('scan');
+    expect(sniff(doc + '\n' + doc + '\n')).toBe('scan');
+    for (const size of [5, 64, 4096]) {
+      expect(run(new ScanSplitter(1000), doc, size).map((p) => (p.kind === 'record' ? p.text : p.kind))).toEqual(['{"_raw":"{\\"a\\":1}"}', '{"_raw":"{\\"a\\":2}","_time":"t"}']);
+    }
+  });
+
 });

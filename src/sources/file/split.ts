@@ -6,8 +6,8 @@
  *    costs one record, never the rest of the file. A line holding a CloudTrail file or an audit EventList
  *    is one record here; the file source hands on its records (src/core/normalize/batch.ts, ADR 0038).
  *  - `scan`: a JSON array of records, a wrapper object whose `Records` (CloudTrail S3 export),
- *    `events` (filter-log-events output), `logEvents`, `Events` (CloudTrail LookupEvents output) or `items`
- *    (a Kubernetes audit EventList) array holds them, or pretty-printed
+ *    `events` (filter-log-events output), `logEvents`, `Events` (CloudTrail LookupEvents output), `items`
+ *    (a Kubernetes audit EventList) or `results` (a Splunk search's JSON results) array holds them, or pretty-printed
  *    concatenated objects. A byte-level scanner tracks strings and depth and cuts each element.
  *
  * Records larger than `maxRecordBytes` are not accumulated: the splitter skips to their end and
@@ -48,11 +48,12 @@ const WRAPPER_DONE = -2;
 
 /**
  * Keys whose array holds the records: CloudTrail S3 files, filter-log-events / GetLogEvents output, GetFindings
- * output, CloudTrail LookupEvents output, a Kubernetes audit EventList (what the audit webhook backend posts).
+ * output, CloudTrail LookupEvents output, a Kubernetes audit EventList (what the audit webhook backend posts),
+ * a Splunk search's JSON results (`output_mode=json`: each result's `_raw` is the record).
  */
-const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents', 'Findings', 'findings', 'Events', 'items']);
+const WRAPPER_KEYS = new Set(['Records', 'events', 'logEvents', 'Findings', 'findings', 'Events', 'items', 'results']);
 /** A wrapper whose array opens on the first line: `{"Records": [`. */
-const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents|Findings|findings|Events|items)"\s*:\s*\[/;
+const WRAPPER_OPENING = /^\s*\{\s*"(?:Records|events|logEvents|Findings|findings|Events|items|results)"\s*:\s*\[/;
 /** Top-level string fields of a CloudWatch Logs subscription payload the scanner keeps for its records (ADR 0039). */
 const DOC_FIELDS = ['messageType', 'owner', 'logGroup', 'logStream'] as const;
 /** `2024-05-01T12:00:00.000Z ` — the prefix CloudWatch Logs puts on each line of an S3 export. */
