@@ -30,6 +30,24 @@
  *     rules (test_sigma.py: a full CloudTrail base event with a few fields changed, and the expected match).
  *   - wazuh/wazuh: ruleset/testing/tests/aws_cloudtrail.ini, wazuh-logtest cases (the record under `aws`); positive when
  *     Wazuh's expected alert level is 7 or more, negative below.
+ * Recordings (CloudTrail as AWS delivered it during an attack simulation, not test records):
+ *   - Yamato-Security/suzaku-sample-data invictus-ir/ (invictus-stratus): Invictus IR's July 2023 run of Stratus Red Team
+ *     against a test account (invictus-ir/aws_dataset), all 2,900 records of it. Stratus tags each call of a technique's
+ *     Detonate or Revert with the user agent `stratus-red-team_<uuid>`, a uuid per call; a sample is one uuid's records,
+ *     positive for a detonation, negative for a revert (the tool's undo: StartLogging, RevokeSecurityGroupIngress, a share
+ *     removed, the detonation's key, user, trust anchor or permission deleted, the trust policy or function code put back;
+ *     told apart by Stratus' technique definitions, see isStratusRevert). Terraform's warm-up/clean-up records, the
+ *     account's background and Stratus' pre-flight DescribeAccountAttributes are left out (not labelled). Several
+ *     detonations failed (AccessDenied, TrailNotFoundException); they stay positive: attempts a SOC wants to see.
+ *   - Yamato-Security/suzaku-sample-data SANS-504-S3-ransomware-lab/ (sans504-ransomware): a SANS SEC504 lab account's
+ *     CloudTrail files (.json.gz, 30,477 records); one positive sample, the records of IAM user jmerckle, the only
+ *     principal besides the owner (one home address: set-up and investigation) and AWS services: the intrusion.
+ *     (Its stratus-red-team.cloud/ folder is the same Grimoire recordings as DataDog's detonation logs, so not read.)
+ *   - Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo): the CloudTrail evidence of two CloudGoat labs
+ *     (iam_privesc_by_attachment/logs/cloudtrail.json, a Sumo Logic result page; rce_web_app/logs/*.json), one positive
+ *     sample per file as the lab labels them, though most records are the scenario's Terraform deployment. The last copy
+ *     found under the data folders is read: /work/proxy-data/make-cloudgoat-sumo.mjs rebuilds the full records of an older
+ *     commit (the fetch snapshot's HEAD cut them down to a few fields, without eventSource).
  *
  * Method: every record gets a fresh unique event id (suites reuse ids across tests) and each sample its own
  * day (eventTime; the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/
@@ -55,7 +73,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  cloudgoatSumo,
   h3llka1serSigma,
+  invictusStratus,
   isObj,
   jfrance,
   nordicsnow,
@@ -64,6 +84,7 @@ import {
   pantherGuardDuty,
   pantherK8s,
   pypantherCloudTrail,
+  sans504Ransomware,
   scannerCloudTrail,
   stratusAws,
   umerJidda,
@@ -155,6 +176,16 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   if (wazuh) {
     if (want('wazuh-cloudtrail')) sets.push(wazuhCloudTrail(wazuh));
   } else missing.push('wazuh/wazuh (wazuh-cloudtrail)');
+  const suzaku = findRepo('Yamato-Security/suzaku-sample-data');
+  if (suzaku) {
+    if (want('invictus-stratus')) sets.push(invictusStratus(suzaku));
+    if (want('sans504-ransomware')) sets.push(sans504Ransomware(suzaku));
+  } else missing.push('Yamato-Security/suzaku-sample-data (invictus-stratus, sans504-ransomware)');
+  // The rebuilt copy (full records, from an older commit) replaces the fetch snapshot, whose records were cut down.
+  const cgs = findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').at(-1);
+  if (cgs) {
+    if (want('cloudgoat-sumo')) sets.push(cloudgoatSumo(cgs));
+  } else missing.push('Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo)');
   return { sets, missing };
 }
 

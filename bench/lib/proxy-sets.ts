@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { pyRuleTests, type PyValue } from './python-literal.ts';
 
@@ -40,6 +41,8 @@ export interface Repo {
   label: string;
   list(dir: string): string[];
   read(path: string): string;
+  /** The file's bytes (for compressed recordings). */
+  readBytes(path: string): Buffer;
 }
 
 /** Finds `owner/name` under `root` as root/owner+name/repo (bare), root/owner+name or root/name (either kind). */
@@ -49,16 +52,18 @@ export function openRepo(root: string, slug: string): Repo | undefined {
     if (!existsSync(dir)) continue;
     const bare = existsSync(join(dir, 'HEAD')) && existsSync(join(dir, 'objects'));
     if (bare) {
-      const git = (...args: string[]): string => {
-        const r = spawnSync('git', ['--git-dir', dir, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-        if (r.status !== 0) throw new Error(`git ${args.join(' ')} in ${dir}: ${r.stderr}`);
+      const gitBytes = (...args: string[]): Buffer => {
+        const r = spawnSync('git', ['--git-dir', dir, ...args], { maxBuffer: 256 * 1024 * 1024 });
+        if (r.status !== 0) throw new Error(`git ${args.join(' ')} in ${dir}: ${r.stderr.toString()}`);
         return r.stdout;
       };
+      const git = (...args: string[]): string => gitBytes(...args).toString('utf8');
       const head = git('rev-parse', 'HEAD').trim();
       return {
         label: `${slug}@${head.slice(0, 12)}`,
         list: (d) => git('ls-tree', '-r', '--name-only', head, '--', d + '/').split('\n').filter(Boolean).sort(),
         read: (p) => git('show', `${head}:${p}`),
+        readBytes: (p) => gitBytes('show', `${head}:${p}`),
       };
     }
     if (statSync(dir).isDirectory()) {
@@ -66,7 +71,12 @@ export function openRepo(root: string, slug: string): Repo | undefined {
         existsSync(d)
           ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [relative(dir, join(d, e.name))]))
           : [];
-      return { label: `${slug} (${dir})`, list: (d) => walk(join(dir, d)).sort(), read: (p) => readFileSync(join(dir, p), 'utf8') };
+      return {
+        label: `${slug} (${dir})`,
+        list: (d) => walk(join(dir, d)).sort(),
+        read: (p) => readFileSync(join(dir, p), 'utf8'),
+        readBytes: (p) => readFileSync(join(dir, p)),
+      };
     }
   }
   return undefined;
@@ -405,4 +415,163 @@ export function wazuhCloudTrail(repo: Repo): SampleSet {
     samples.push({ sourceRule: `rule ${rule} level ${alert}`, name, positive: alert >= WAZUH_NOTABLE_LEVEL, kind: 'cloudtrail', records });
   }
   return { name: 'wazuh-cloudtrail', from: repo.label, samples, skipped };
+}
+
+/** The records of one CloudTrail log file: `{"Records": [...]}` as delivered to S3, an array, or one record. */
+function cloudTrailFile(text: string): Obj[] {
+  const doc = JSON.parse(text) as Json;
+  const list = isObj(doc) && Array.isArray(doc.Records) ? doc.Records : Array.isArray(doc) ? doc : [doc];
+  return list.filter(isObj);
+}
+
+const byEventTime = (a: Obj, b: Obj): number => String(a.eventTime ?? '').localeCompare(String(b.eventTime ?? ''));
+
+/** Stratus Red Team's own calls carry the user agent `stratus-red-team_<uuid>` (S3 logs it in brackets); the uuid, or undefined. */
+function stratusCall(r: Obj): string | undefined {
+  return /^\[?stratus-red-team_([0-9a-f-]{36})\]?$/.exec(String(r.userAgent ?? ''))?.[1];
+}
+
+/** Calls that only a technique's Revert makes (undoing what its Detonate did). */
+const STRATUS_REVERT_CALLS = new Set([
+  'StartLogging',
+  'RevokeSecurityGroupIngress',
+  'DeleteLoginProfile',
+  'DeleteAccessKey',
+  'DetachUserPolicy',
+  'DeleteUser',
+  'DeleteTrustAnchor',
+  'DeleteProfile',
+  'RemovePermission20150331v2',
+  'DeleteBucketLifecycle',
+  'DeleteBucketPolicy',
+]);
+
+/**
+ * Whether one uuid's calls are a technique's Revert rather than its Detonate, from Stratus' technique definitions: the
+ * revert-only calls above, a share removed (ModifyImageAttribute / ModifySnapshotAttribute `remove`,
+ * ModifyDBSnapshotAttribute `valuesToRemove`), management events put back into a trail's selectors, and the second
+ * UpdateAssumeRolePolicy / UpdateFunctionCode of the same role or function (putting back what the detonation replaced).
+ * `seen` carries the roles and functions already changed, in time order.
+ */
+function isStratusRevert(records: Obj[], seen: Set<string>): boolean {
+  for (const r of records) {
+    const name = String(r.eventName ?? '');
+    const rp = isObj(r.requestParameters) ? r.requestParameters : {};
+    if (STRATUS_REVERT_CALLS.has(name)) return true;
+    if ((name === 'ModifyImageAttribute' || name === 'ModifySnapshotAttribute') && JSON.stringify(rp).includes('"remove"')) return true;
+    if (name === 'ModifyDBSnapshotAttribute' && rp.valuesToRemove !== undefined) return true;
+    if (name === 'PutEventSelectors' && Array.isArray(rp.eventSelectors) && rp.eventSelectors.some((s) => isObj(s) && s.includeManagementEvents === true)) return true;
+    if (name === 'UpdateAssumeRolePolicy' || name.startsWith('UpdateFunctionCode')) {
+      const key = `${name}:${String(rp.roleName ?? rp.functionName ?? '')}`;
+      if (seen.has(key)) return true;
+      seen.add(key);
+    }
+  }
+  return false;
+}
+
+/**
+ * Yamato-Security/suzaku-sample-data invictus-ir/: the CloudTrail log files of Invictus IR's run of Stratus Red Team
+ * against a test account in July 2023 (invictus-ir/aws_dataset), as delivered: Terraform warm-ups and clean-ups,
+ * detonations, reverts and the account's own background. Stratus tags each call of a technique's Detonate or Revert
+ * with the user agent `stratus-red-team_<uuid>`, a uuid per run of a technique; a sample is one uuid's records,
+ * positive for a detonation and negative for a revert (see isStratusRevert). The Terraform warm-up and clean-up a run
+ * makes carry the run's tag inside Terraform's user agent: one negative sample per uuid (the tool's set-up of the
+ * technique's prerequisites, infrastructure-as-code work). Left out: Terraform records without the tag and the
+ * account's background (not labelled), and uuids whose only call is DescribeAccountAttributes (Stratus' pre-flight check).
+ */
+export function invictusStratus(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const records = repo
+    .list('invictus-ir')
+    .filter((p) => p.endsWith('.json'))
+    .flatMap((f) => cloudTrailFile(repo.read(f)))
+    .sort(byEventTime);
+  const groups = new Map<string, Obj[]>();
+  const terraform = new Map<string, Obj[]>();
+  for (const r of records) {
+    const ua = String(r.userAgent ?? '');
+    const id = stratusCall(r);
+    const tf = /Terraform\//.test(ua) ? /stratus-red-team_([0-9a-f-]{36})/.exec(ua)?.[1] : undefined;
+    if (id !== undefined) groups.set(id, [...(groups.get(id) ?? []), r]);
+    else if (tf !== undefined) terraform.set(tf, [...(terraform.get(tf) ?? []), r]);
+    else bump(skipped, /Terraform\//.test(ua) ? 'Terraform record without the Stratus tag' : 'background record (not Stratus, not Terraform)');
+  }
+  const seen = new Set<string>();
+  const samples: Sample[] = [];
+  for (const [id, recs] of groups) {
+    const calls = [...new Set(recs.map((r) => String(r.eventName)))];
+    if (calls.length === 1 && calls[0] === 'DescribeAccountAttributes') {
+      bump(skipped, 'pre-flight check (DescribeAccountAttributes only)');
+      continue;
+    }
+    const revert = isStratusRevert(recs, seen);
+    const what = calls.filter((c) => c !== 'AssumeRole').join('+');
+    samples.push({ sourceRule: revert ? 'stratus revert' : 'stratus detonation', name: `${what} ${id.slice(0, 8)}`, positive: !revert, kind: 'cloudtrail', records: recs });
+  }
+  for (const [id, recs] of terraform) {
+    const writes = new Set(recs.filter((r) => r.readOnly !== true).map((r) => String(r.eventName)));
+    samples.push({ sourceRule: 'stratus warm-up/clean-up (Terraform)', name: `${writes.size} kinds of write ${id.slice(0, 8)}`, positive: false, kind: 'cloudtrail', records: recs });
+  }
+  return { name: 'invictus-stratus', from: repo.label, samples, skipped };
+}
+
+/**
+ * Yamato-Security/suzaku-sample-data SANS-504-S3-ransomware-lab/: the account's CloudTrail log files (.json.gz) of a SANS
+ * SEC504 lab that simulates an S3 ransomware intrusion. One positive sample: the records of IAM user jmerckle, the only
+ * principal besides the account's owner (FalsimentisRoot and root, one home address: the lab's set-up and the
+ * investigation) and AWS services; its records are the intrusion (denied reconnaissance, a policy put on itself, a new
+ * access key, bucket reads). The owner's and the services' records are left out (not labelled).
+ */
+export function sans504Ransomware(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const records: Obj[] = [];
+  for (const f of repo.list('SANS-504-S3-ransomware-lab').filter((p) => p.endsWith('.json.gz'))) {
+    for (const r of cloudTrailFile(gunzipSync(repo.readBytes(f)).toString('utf8'))) {
+      const ui = isObj(r.userIdentity) ? r.userIdentity : {};
+      if (String(ui.arn ?? '').endsWith(':user/jmerckle')) records.push(r);
+      else bump(skipped, 'record of the owner or an AWS service');
+    }
+  }
+  records.sort(byEventTime);
+  const samples: Sample[] = records.length ? [{ sourceRule: 'SEC504 S3 ransomware lab', name: 'jmerckle', positive: true, kind: 'cloudtrail', records }] : [];
+  return { name: 'sans504-ransomware', from: repo.label, samples, skipped };
+}
+
+/**
+ * A Sumo Logic search result copied from the web page (CloudTrail records shown with unquoted keys, `▼` before each
+ * nested object, a header and footer around each message): the records, as JSON.
+ */
+export function sumoPaste(text: string): Obj[] {
+  const out: Obj[] = [];
+  for (const m of text.matchAll(/^\{\n([\s\S]*?)\n\}$/gm)) {
+    const body = m[1]!
+      .replace(/:\s*\n\s*▼\{/g, ': {')
+      .replace(/^(\s*)([A-Za-z_][\w-]*):/gm, '$1"$2":');
+    const r = JSON.parse(`{${body}}`) as Json;
+    if (isObj(r)) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Mohammedalkahala/cloudgoat-sumo-detection-lab: the CloudTrail records its two CloudGoat labs keep as their attack
+ * evidence (iam_privesc_by_attachment/logs/cloudtrail.json, a Sumo Logic result page; rce_web_app/logs/*.json, one
+ * record each); one positive sample per file, as the lab labels them. Most of them are the scenario's Terraform
+ * deployment by the account's admin rather than the attacker's calls, which the miss list shows.
+ */
+export function cloudgoatSumo(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const f of [...repo.list('iam_privesc_by_attachment/logs'), ...repo.list('rce_web_app/logs')].filter((p) => p.endsWith('.json'))) {
+    const text = repo.read(f);
+    const records = text.trimStart().startsWith('{') ? cloudTrailFile(text) : sumoPaste(text);
+    if (records.length === 0) {
+      bump(skipped, 'file without records');
+      continue;
+    }
+    records.sort(byEventTime);
+    samples.push({ sourceRule: f.split('/')[0]!, name: f.split('/').pop()!.replace(/\.json$/, ''), positive: true, kind: 'cloudtrail', records });
+  }
+  return { name: 'cloudgoat-sumo', from: repo.label, samples, skipped };
 }
