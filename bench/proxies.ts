@@ -48,6 +48,11 @@
  *     sample per file as the lab labels them, though most records are the scenario's Terraform deployment. The last copy
  *     found under the data folders is read: /work/proxy-data/make-cloudgoat-sumo.mjs rebuilds the full records of an older
  *     commit (the fetch snapshot's HEAD cut them down to a few fields, without eventSource).
+ *   - falcosecurity/falco (falco-k8s-audit): test/trace_files/k8s_audit/*.json, Kubernetes audit events a minikube API
+ *     server wrote while Falco's authors ran kubectl, labelled by test/falco_k8s_audit_tests.yaml (both rebuilt from the
+ *     fetch mirror's history by /work/proxy-data/make-falco.mjs: Falco moved the tests out in 2023). One sample per
+ *     trace file: positive when a test with Falco's own rule files expects a detection at WARNING or above, negative
+ *     when such a test expects none; tests with their own allow/trust lists and NOTICE/INFO-only files left out.
  *
  * Method: every record gets a fresh unique event id (suites reuse ids across tests) and each sample its own
  * day (eventTime; the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/
@@ -74,6 +79,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   cloudgoatSumo,
+  falcoK8sAudit,
   h3llka1serSigma,
   invictusStratus,
   isObj,
@@ -186,6 +192,11 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   if (cgs) {
     if (want('cloudgoat-sumo')) sets.push(cloudgoatSumo(cgs));
   } else missing.push('Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo)');
+  // Falco moved these tests out in 2023: only the rebuilt copy (an older commit) has them.
+  const falco = findRepos('falcosecurity/falco').find((r) => r.list('test').includes('test/falco_k8s_audit_tests.yaml'));
+  if (falco) {
+    if (want('falco-k8s-audit')) sets.push(falcoK8sAudit(falco));
+  } else missing.push('falcosecurity/falco test/falco_k8s_audit_tests.yaml (falco-k8s-audit; /work/proxy-data/make-falco.mjs)');
   return { sets, missing };
 }
 

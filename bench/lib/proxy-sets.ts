@@ -575,3 +575,64 @@ export function cloudgoatSumo(repo: Repo): SampleSet {
   }
   return { name: 'cloudgoat-sumo', from: repo.label, samples, skipped };
 }
+
+/** Falco priorities at which its k8s_audit rules flag something suspicious (below: NOTICE and INFO, activity tracking). */
+const FALCO_NOTABLE = new Set(['WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY']);
+/** Falco's own rule files; a test that adds an allow or trust list of its own checks that list, not the rules. */
+const FALCO_STANDARD_RULES = /(?:falco_rules|k8s_audit_rules|engine_v4_k8s_audit_rules|disallow_kactivity)\.yaml$/;
+
+/**
+ * falcosecurity/falco test/trace_files/k8s_audit/*.json (audit events a minikube API server wrote while Falco's authors
+ * ran kubectl, one event a line) labelled by test/falco_k8s_audit_tests.yaml, both as of 2583ea9bfdb2 (the commit before
+ * the regression tests left the repository): one sample per trace file, positive when a test with Falco's own rule
+ * files expects a detection at WARNING or above, negative when such a test expects none. Tests that add their own
+ * allow/trust lists, and files Falco only reports at NOTICE/INFO (exec, attach, object created/deleted), are left out.
+ */
+export function falcoK8sAudit(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const doc = parseYaml(repo.read('test/falco_k8s_audit_tests.yaml'), { logLevel: 'error' }) as Obj | null;
+  const tests = isObj(doc) && isObj(doc.trace_files) ? doc.trace_files : {};
+  const labels = new Map<string, { positive: boolean; rule: string; test: string }>();
+  for (const [test, t] of Object.entries(tests)) {
+    const file = isObj(t) ? /open_params=(trace_files\/k8s_audit\/[^\s]+\.json)/.exec(String(t.addl_cmdline_opts ?? ''))?.[1] : undefined;
+    if (!isObj(t) || file === undefined) continue;
+    const rules = Array.isArray(t.rules_file) ? t.rules_file.map(String) : [];
+    if (!rules.every((r) => FALCO_STANDARD_RULES.test(r))) {
+      bump(skipped, 'test with its own allow/trust list');
+      continue;
+    }
+    const counts = Array.isArray(t.detect_counts) ? t.detect_counts.filter(isObj).flatMap((c) => Object.keys(c)) : [];
+    let positive: boolean;
+    if (t.detect === false) positive = false;
+    else if (FALCO_NOTABLE.has(String(t.detect_level))) positive = true;
+    else {
+      bump(skipped, 'detection below WARNING (activity tracking)');
+      continue;
+    }
+    const prev = labels.get(file);
+    if (prev?.positive) continue;
+    labels.set(file, { positive, rule: counts.join('+') || 'no detection', test });
+  }
+  const samples: Sample[] = [];
+  for (const [file, l] of [...labels].sort(([a], [b]) => a.localeCompare(b))) {
+    let text: string;
+    try {
+      text = repo.read(`test/${file}`);
+    } catch {
+      bump(skipped, 'trace file missing');
+      continue;
+    }
+    const records = text
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as Json)
+      .filter(isObj);
+    // fal_01_003.json ({"kind": 0}) checks that Falco survives malformed input; it is not an audit event.
+    if (!records.some((r) => r.verb !== undefined)) {
+      bump(skipped, 'not an audit event (input robustness test)');
+      continue;
+    }
+    samples.push({ sourceRule: l.rule, name: l.test, positive: l.positive, kind: 'k8s_audit', records });
+  }
+  return { name: 'falco-k8s-audit', from: repo.label, samples, skipped };
+}
