@@ -29,9 +29,10 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   const eventName = str(r.eventName);
   if (eventName === undefined) return fieldError('cloudtrail', 'eventName', 'is missing or not a string');
   // Records cut down by hand or by another tool (detection test suites, data-lake exports) may lack
-  // eventTime: Panther's p_event_time, else the time Seam received the record, stands in. A time that
-  // is there but unreadable is still an error.
-  const timestamp = r.eventTime === undefined ? (isoTime(r.p_event_time) ?? meta.receivedAt) : isoTime(r.eventTime);
+  // eventTime: Panther's p_event_time, or `@timestamp` (Logstash's cloudtrail codec moves eventTime there, so
+  // records that went through Logstash to Elasticsearch or Kafka have no eventTime), else the time Seam
+  // received the record, stands in. A time that is there but unreadable is still an error.
+  const timestamp = r.eventTime === undefined ? (isoTime(r.p_event_time) ?? isoTime(r['@timestamp']) ?? meta.receivedAt) : isoTime(r.eventTime);
   if (timestamp === undefined) return fieldError('cloudtrail', 'eventTime', 'is not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
 
   // Without an eventID the id is a hash of the record's content: the same record dedups to one event.

@@ -183,6 +183,14 @@ describe('CloudTrail records cut down by other tools', () => {
     expect(!bad.ok && bad.error.code).toBe('SEAM_ERR_NORMALIZE_TIMESTAMP');
   });
 
+  it("takes Logstash's @timestamp when its cloudtrail codec moved eventTime there", () => {
+    const { eventTime: _t, ...noTime } = login;
+    const viaLogstash = { ...noTime, '@timestamp': '2020-09-14T01:05:12.000Z', '@version': '1' };
+    expect(must(normalizeRecord(viaLogstash, meta))['@timestamp']).toBe('2020-09-14T01:05:12.000Z');
+    // eventTime, when the record still has it, is the event's own time.
+    expect(must(normalizeRecord({ ...login, '@timestamp': '2020-09-14T01:05:12.000Z' }, meta))['@timestamp']).toBe(must(normalizeRecord(login, meta))['@timestamp']);
+  });
+
   it('restores CloudTrail names on lower-cased keys (data-lake exports)', () => {
     const raw = { eventsource: 'iam.amazonaws.com', eventname: 'GetAccountPasswordPolicy', eventtime: '2023-01-10 23:10:06', awsregion: 'us-east-1', useridentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', sessioncontext: { attributes: { mfaauthenticated: 'false' } } }, additionaleventdata: { mfaused: 'No' } };
     const e = must(normalizeRecord(raw, meta, opts));
