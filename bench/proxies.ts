@@ -48,6 +48,10 @@
  *     sample per file as the lab labels them, though most records are the scenario's Terraform deployment. The last copy
  *     found under the data folders is read: /work/proxy-data/make-cloudgoat-sumo.mjs rebuilds the full records of an older
  *     commit (the fetch snapshot's HEAD cut them down to a few fields, without eventSource).
+ *   - OTRF/Security-Datasets (otrf-cloud-breach-s3): datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip
+ *     (SDAWS-200914011940), a CloudGoat cloud_breach_s3 run recorded through Logstash and Kafka (eventTime in @timestamp,
+ *     addresses anonymized to 1.2.3.4). One positive sample: the records made with the instance-profile key that the
+ *     dataset's metadata (adversary_view) shows the adversary stealing through the EC2 proxy; the rest is left out.
  *   - falcosecurity/falco (falco-k8s-audit): test/trace_files/k8s_audit/*.json, Kubernetes audit events a minikube API
  *     server wrote while Falco's authors ran kubectl, labelled by test/falco_k8s_audit_tests.yaml (both rebuilt from the
  *     fetch mirror's history by /work/proxy-data/make-falco.mjs: Falco moved the tests out in 2023). One sample per
@@ -55,7 +59,8 @@
  *     when such a test expects none; tests with their own allow/trust lists and NOTICE/INFO-only files left out.
  *
  * Method: every record gets a fresh unique event id (suites reuse ids across tests) and each sample its own
- * day (eventTime; the audit event's requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/
+ * day (eventTime, or @timestamp for a record that went through Logstash's cloudtrail codec; the audit event's
+ * requestReceivedTimestamp/stageTimestamp; a finding's createdAt/updatedAt/
  * eventFirstSeen/eventLastSeen; related times such as a session's creationDate move with it), one day after
  * another in suite order, so no correlation window or short baseline joins two samples. Panther's partial audit
  * events get the envelope fields the audit.k8s.io/v1 schema requires when missing (kind, apiVersion, level,
@@ -82,6 +87,7 @@ import {
   falcoK8sAudit,
   h3llka1serSigma,
   invictusStratus,
+  otrfCloudBreachS3,
   isObj,
   jfrance,
   nordicsnow,
@@ -192,6 +198,10 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   if (cgs) {
     if (want('cloudgoat-sumo')) sets.push(cloudgoatSumo(cgs));
   } else missing.push('Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo)');
+  const otrf = findRepo('OTRF/Security-Datasets');
+  if (otrf) {
+    if (want('otrf-cloud-breach-s3')) sets.push(otrfCloudBreachS3(otrf));
+  } else missing.push('OTRF/Security-Datasets (otrf-cloud-breach-s3)');
   // Falco moved these tests out in 2023: only the rebuilt copy (an older commit) has them.
   const falco = findRepos('falcosecurity/falco').find((r) => r.list('test').includes('test/falco_k8s_audit_tests.yaml'));
   if (falco) {
@@ -226,7 +236,8 @@ const isEventBridgeCloudTrail = (r: Obj): boolean => isObj(r.detail) && typeof r
 function timeOfRecord(r: Obj, kind: Sample['kind']): number | undefined {
   if (kind === 'cloudtrail') {
     const wrapped = isEventBridgeCloudTrail(r);
-    return timeOf((wrapped ? (r.detail as Obj) : r).eventTime) ?? (wrapped ? timeOf(r.time) : undefined);
+    const ct = wrapped ? (r.detail as Obj) : r;
+    return timeOf(ct.eventTime) ?? timeOf(ct['@timestamp']) ?? (wrapped ? timeOf(r.time) : undefined);
   }
   if (kind === 'k8s_audit') return timeOf(r.stageTimestamp) ?? timeOf(r.requestReceivedTimestamp);
   const svc = isObj(r.service) ? r.service : undefined;
@@ -257,7 +268,9 @@ function prepareOne(rec: Obj, kind: Sample['kind'], id: string, sampleDelta: num
     if (wrapped && UNWRAP) r = r.detail as Obj;
     const ct = wrapped && !UNWRAP ? (r.detail as Obj) : r;
     ct.eventID = id;
-    ct.eventTime = iso(when);
+    // A record that went through Logstash keeps its time in @timestamp only; it moves there.
+    if (ct.eventTime === undefined && ct['@timestamp'] !== undefined) ct['@timestamp'] = iso(when);
+    else ct.eventTime = iso(when);
     const ui = ct.userIdentity;
     if (isObj(ui) && isObj(ui.sessionContext)) shift(ui.sessionContext.attributes, 'creationDate', delta);
     if (wrapped && !UNWRAP) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invictusStratus, sumoPaste, type Obj, type Repo } from './proxy-sets.ts';
+import { invictusStratus, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
 
 /** A repository of one folder of files, in memory. */
 function repoOf(files: Record<string, string>): Repo {
@@ -74,5 +74,50 @@ describe('sumoPaste', () => {
       '      Sumo Cloud',
     ].join('\n');
     expect(sumoPaste(page)).toEqual([{ eventName: 'CreateAccessKey', userIdentity: { type: 'IAMUser', userName: 'alice' }, responseElements: null, readOnly: false }]);
+  });
+});
+
+describe('unzip', () => {
+  it('reads the stored and deflated members of an archive', async () => {
+    const { deflateRawSync } = await import('node:zlib');
+    // A zip written by hand: each member's local header and data, then the central directory and its end record.
+    const members = [
+      { name: 'a.json', method: 8, body: Buffer.from('{"eventName":"ListBuckets"}\n') },
+      { name: 'b.txt', method: 0, body: Buffer.from('stored') },
+    ];
+    const parts: Buffer[] = [];
+    const central: Buffer[] = [];
+    let offset = 0;
+    for (const m of members) {
+      const data = m.method === 8 ? deflateRawSync(m.body) : m.body;
+      const name = Buffer.from(m.name);
+      const local = Buffer.alloc(30);
+      local.writeUInt32LE(0x04034b50, 0);
+      local.writeUInt16LE(m.method, 8);
+      local.writeUInt32LE(data.length, 18);
+      local.writeUInt32LE(m.body.length, 22);
+      local.writeUInt16LE(name.length, 26);
+      const dir = Buffer.alloc(46);
+      dir.writeUInt32LE(0x02014b50, 0);
+      dir.writeUInt16LE(m.method, 10);
+      dir.writeUInt32LE(data.length, 20);
+      dir.writeUInt32LE(m.body.length, 24);
+      dir.writeUInt16LE(name.length, 28);
+      dir.writeUInt32LE(offset, 42);
+      parts.push(local, name, data);
+      central.push(dir, name);
+      offset += local.length + name.length + data.length;
+    }
+    const dir = Buffer.concat(central);
+    const eocd = Buffer.alloc(22);
+    eocd.writeUInt32LE(0x06054b50, 0);
+    eocd.writeUInt16LE(members.length, 10);
+    eocd.writeUInt32LE(dir.length, 12);
+    eocd.writeUInt32LE(offset, 16);
+    const got = unzip(Buffer.concat([...parts, dir, eocd]));
+    expect(got.map((m) => [m.name, m.data.toString()])).toEqual([
+      ['a.json', '{"eventName":"ListBuckets"}\n'],
+      ['b.txt', 'stored'],
+    ]);
   });
 });

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { pyRuleTests, type PyValue } from './python-literal.ts';
 
@@ -635,4 +635,59 @@ export function falcoK8sAudit(repo: Repo): SampleSet {
     samples.push({ sourceRule: l.rule, name: l.test, positive: l.positive, kind: 'k8s_audit', records });
   }
   return { name: 'falco-k8s-audit', from: repo.label, samples, skipped };
+}
+
+/** The files of a zip archive (stored or deflated members, read through its central directory). */
+export function unzip(buf: Buffer): { name: string; data: Buffer }[] {
+  let end = buf.length - 22;
+  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end--;
+  if (end < 0) throw new Error('not a zip archive (no end of central directory)');
+  const count = buf.readUInt16LE(end + 10);
+  let at = buf.readUInt32LE(end + 16);
+  const out: { name: string; data: Buffer }[] = [];
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error('zip central directory entry expected');
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString('utf8', at + 46, at + 46 + nameLen);
+    at += 46 + nameLen + extraLen + commentLen;
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(start, start + size);
+    if (method !== 0 && method !== 8) throw new Error(`zip member ${name}: compression method ${method} not read`);
+    out.push({ name, data: method === 8 ? inflateRawSync(raw) : raw });
+  }
+  return out;
+}
+
+/**
+ * OTRF/Security-Datasets datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip (SDAWS-200914011940, "AWS Cloud
+ * Bank Breach S3"): a CloudGoat cloud_breach_s3 run's CloudTrail records, collected through Logstash and Kafka (one a
+ * line; eventTime moved into @timestamp by Logstash's cloudtrail codec; addresses replaced by 1.2.3.4). One positive
+ * sample: the records made with the instance-profile key the dataset's metadata shows the adversary stealing through the
+ * proxy and using (its adversary_view). The lab user's console browsing and AWS services' records are left out.
+ */
+export function otrfCloudBreachS3(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const meta = parseYaml(repo.read('datasets/atomic/_metadata/SDAWS-200914011940.yaml')) as Json;
+  const simulation = isObj(meta) && isObj(meta.simulation) ? meta.simulation : {};
+  const key = /AccessKeyId"\s*:\s*"(A[SK]IA[A-Z0-9]+)"/.exec(String(simulation.adversary_view ?? ''))?.[1];
+  const records: Obj[] = [];
+  for (const m of unzip(repo.readBytes('datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip'))) {
+    if (!m.name.endsWith('.json')) continue;
+    for (const line of m.data.toString('utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as Json;
+      if (!isObj(r)) continue;
+      const ui = isObj(r.userIdentity) ? r.userIdentity : {};
+      if (key !== undefined && ui.accessKeyId === key) records.push(r);
+      else bump(skipped, 'record not made with the stolen key (lab user, AWS services)');
+    }
+  }
+  records.sort((a, b) => String(a['@timestamp'] ?? '').localeCompare(String(b['@timestamp'] ?? '')));
+  const samples: Sample[] = records.length ? [{ sourceRule: 'SDAWS-200914011940', name: `stolen instance-profile key ${key}`, positive: true, kind: 'cloudtrail', records }] : [];
+  return { name: 'otrf-cloud-breach-s3', from: repo.label, samples, skipped };
 }
