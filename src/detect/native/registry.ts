@@ -5,6 +5,7 @@ import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
 import { consoleSessionShared } from './console-session-shared.ts';
 import { deviceCodeTokenElsewhere } from './device-code-token-elsewhere.ts';
 import { ec2BulkStop } from './ec2-bulk-stop.ts';
+import { ecsTaskCredsOutsideAws } from './ecs-task-creds-outside-aws.ts';
 import { execThenAws } from './exec-then-aws.ts';
 import { findingHiddenByItsSubject } from './finding-hidden-by-its-subject.ts';
 import { guardDutyIncident } from './guardduty-incident.ts';
@@ -47,6 +48,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   auditLoggingDisabled,
   guardDutyIncident,
   instanceCredsOutsideAws,
+  ecsTaskCredsOutsideAws,
   newNetwork,
   newRegion,
   newService,
