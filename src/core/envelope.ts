@@ -70,6 +70,10 @@ export const SeamMeta = z.object({
   action: z.string().optional().describe('eventSource:eventName for CloudTrail, verb + resource for audit, finding type, runtime kind.'),
   outcome: z.enum(['success', 'failure', 'unknown']).optional(),
   resource: z.string().optional(),
+  policy: z
+    .object({ field: z.string(), Version: z.string().optional(), Id: z.string().optional(), Statement: z.array(z.record(z.string(), z.unknown())) })
+    .optional()
+    .describe('The policy document a CloudTrail request sets, as an object whatever form it was logged in (JSON text, URL-encoded text, an object), Statement always a list, each statement with seam_conditions (its condition operator and key pairs, lower-cased); field names where it came from (ADR 0042).'),
   time_skew: z
     .number()
     .optional()

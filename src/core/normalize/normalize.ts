@@ -10,6 +10,7 @@ import { detectFormat, FORMAT_SOURCE, siemInner, type RecordFormat, type Wrapper
 import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
 import { cloudTrailFromOcsf } from './ocsf.ts';
+import { policyView } from './policy.ts';
 import { mayHoldToken, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
 import type { MapOut, Mapper } from './types.ts';
@@ -332,6 +333,12 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     ev = { '@timestamp': timestamp, ...red.record, seam };
     // A raw `@timestamp` must not win over the event time.
     ev['@timestamp'] = timestamp;
+  }
+  if (format === 'cloudtrail') {
+    // From the record as redacted (ADR 0042): what rules read here is what the index keeps.
+    const maxDepth = opts.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH;
+    const policy = policyView(ev, (text) => jsonDepthExceeds(text, maxDepth));
+    if (policy !== undefined) seam.policy = policy;
   }
   return ok(ev as SeamEvent);
 }
