@@ -36,19 +36,19 @@ export const STRATUS_TECHNIQUES: readonly StratusTechnique[] = [
   {
     technique: "aws.credential-access.secretsmanager-retrieve-secrets",
     detections: ["corr_secrets_harvested_from_secrets_manager_and_parameter_store"],
-    keysOn: "≥ 10 distinct secrets / decrypted parameters read (GetSecretValue, BatchGetSecretValue, SSM withDecryption) per identity in 10 min",
+    keysOn: "≥ 10 distinct secrets / decrypted parameters read (GetSecretValue, BatchGetSecretValue, SSM withDecryption) per identity in 10 min; infrastructure code reading back what it manages (Terraform/Pulumi user agent with a version-pinned GetSecretValue or one GetParameter per parameter) not counted",
     verified: "detonation log replayed",
   },
   {
     technique: "aws.credential-access.ssm-retrieve-securestring-parameters",
     detections: ["corr_ssm_parameters_listed_then_read_with_decryption", "seam-native-ssm-bulk-decrypt", "ct_ssm_all_parameters_read_recursively", "corr_secrets_harvested_from_secrets_manager_and_parameter_store"],
-    keysOn: "ssm DescribeParameters then GetParameter(s)/GetParametersByPath withDecryption=true by one identity in 10 min; GetParameters decrypting ≥ 5 names in one call by a non-workload; GetParametersByPath path=/ recursive, decrypted",
+    keysOn: "ssm DescribeParameters (not a lookup by exact name) then GetParameter(s)/GetParametersByPath withDecryption=true by one identity in 10 min; GetParameters decrypting ≥ 5 names in one call by a non-workload; GetParametersByPath path=/ recursive, decrypted",
     verified: "detonation log replayed",
   },
   {
     technique: "aws.defense-evasion.cloudtrail-delete",
-    detections: ["ct_cloudtrail_logging_stopped_or_trail_deleted"],
-    keysOn: "cloudtrail DeleteTrail, no errorCode",
+    detections: ["ct_cloudtrail_logging_stopped_or_trail_deleted", "ct_cloudtrail_switch_off_attempt_failed"],
+    keysOn: "cloudtrail DeleteTrail, no errorCode; failed for a reason other than a refusal (e.g. TrailNotFoundException), not Terraform/Pulumi destroying a trail already gone",
     verified: "detonation log replayed",
   },
   {
@@ -65,8 +65,8 @@ export const STRATUS_TECHNIQUES: readonly StratusTechnique[] = [
   },
   {
     technique: "aws.defense-evasion.cloudtrail-stop",
-    detections: ["ct_cloudtrail_logging_stopped_or_trail_deleted"],
-    keysOn: "cloudtrail StopLogging, no errorCode",
+    detections: ["ct_cloudtrail_logging_stopped_or_trail_deleted", "ct_cloudtrail_switch_off_attempt_failed"],
+    keysOn: "cloudtrail StopLogging, no errorCode; or failed for a reason other than a refusal (e.g. TrailNotFoundException)",
     verified: "detonation log replayed",
   },
   {
@@ -227,19 +227,19 @@ export const STRATUS_TECHNIQUES: readonly StratusTechnique[] = [
   },
   {
     technique: "aws.persistence.iam-create-admin-user",
-    detections: ["corr_iam_user_created_granted_admin_and_given_credentials", "corr_iam_user_created_then_granted_admin", "ct_administrator_policy_attached", "ct_iam_access_key_created_for_another_user"],
+    detections: ["corr_iam_user_created_granted_admin_and_given_credentials", "corr_iam_user_created_then_granted_admin", "ct_administrator_policy_attached_outside_infrastructure_code", "ct_administrator_policy_attached", "ct_iam_access_key_created_for_another_user"],
     keysOn: "iam CreateUser + AttachUserPolicy AdministratorAccess (or equivalent) + CreateAccessKey for that user within 1 h",
     verified: "detonation log replayed",
   },
   {
     technique: "aws.persistence.iam-create-backdoor-role",
-    detections: ["corr_iam_role_created_with_foreign_trust_then_granted_admin", "ct_administrator_policy_attached", "ct_iam_role_created_with_foreign_or_public_trust"],
+    detections: ["corr_iam_role_created_with_foreign_trust_then_granted_admin", "ct_administrator_policy_attached_outside_infrastructure_code", "ct_administrator_policy_attached", "ct_iam_role_created_with_foreign_or_public_trust"],
     keysOn: "iam CreateRole trusting another account or \"*\", + AttachRolePolicy AdministratorAccess, same role within 1 h",
     verified: "detonation log replayed",
   },
   {
     technique: "aws.persistence.iam-create-user-login-profile",
-    detections: ["ct_iam_login_profile_created_for_another_user", "corr_console_password_created_for_another_user_then_used"],
+    detections: ["ct_iam_login_profile_created_for_another_user_outside_infrastructure_code", "ct_iam_login_profile_created_for_another_user", "corr_console_password_created_for_another_user_then_used"],
     keysOn: "iam CreateLoginProfile for another user without passwordResetRequired; then that user signs in",
     verified: "detonation log replayed",
   },
