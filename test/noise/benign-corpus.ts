@@ -1871,6 +1871,53 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
   };
   realK8sHelmReleases();
 
+  // Benign neighbours of the ECS, instance-tag and instance-profile rules (cloudgoat, 2026-12-04), generated last so
+  // the records above keep their random draws: a Fargate reports service whose task role (the role session named
+  // after the 32-hex task id) reads its bucket and its secret from the prod NAT every hour, with new tasks after
+  // CI's daily deploy (Terraform registering a revision whose entry point is a shell running the worker, then
+  // UpdateService); an operator tagging a batch host in the morning and opening a session on the bastion; Terraform
+  // replacing the batch hosts' instance-profile role (remove, then add) once.
+  {
+    const prodNat = clusters[0]!.nat;
+    const taskRoleId = 'AROA' + hex(16).toUpperCase();
+    const goEcs = 'aws-sdk-go-v2/1.32.6 ua/2.1 os/linux lang/go#1.23.4 md/GOOS#linux md/GOARCH#amd64 exec-env/AWS_ECS_FARGATE';
+    const tf = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+    const tfUa = (api: string): string => UA.terraform.replace('api/iam#1.37.2', api);
+    let tasks = [hex(32), hex(32)];
+    for (let h = 0; h < hours; h++) {
+      if (h % 24 === 14) {
+        const runner = GH_RUNNERS[0]! + int(2, 250);
+        const t = T0 + h * 3600_000 + int(0, 600_000);
+        const revision = 40 + Math.floor(h / 24);
+        ct(t, tf, 'ecs.amazonaws.com', 'RegisterTaskDefinition', { ip: runner, ua: tfUa('api/ecs#1.52.1'), readOnly: false, rp: { family: 'reports-worker', taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/reports-worker-task`, executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/ecsTaskExecutionRole`, networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], cpu: '512', memory: '1024', containerDefinitions: [{ name: 'worker', image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/reports-worker:2026.11.${2 + Math.floor(h / 24)}`, essential: true, entryPoint: ['/bin/sh', '-c'], command: ['exec /app/bin/worker --queue reports --metrics-port 9102 2>&1'], environment: [{ name: 'LOG_LEVEL', value: 'info' }], logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/reports-worker', 'awslogs-region': REGION, 'awslogs-stream-prefix': 'worker' } } }] }, re: { taskDefinition: { taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/reports-worker:${revision}`, family: 'reports-worker', revision, status: 'ACTIVE' } } });
+        ct(t + 4_000, tf, 'ecs.amazonaws.com', 'UpdateService', { ip: runner, ua: tfUa('api/ecs#1.52.1'), readOnly: false, rp: { cluster: 'reports', service: 'reports-worker', taskDefinition: `reports-worker:${revision}` }, re: { service: { serviceName: 'reports-worker', status: 'ACTIVE', desiredCount: 2 } } });
+        tasks = [hex(32), hex(32)];
+      }
+      for (const task of tasks) {
+        const id = assumed('reports-worker-task', taskRoleId, task, key());
+        for (let i = count(working(h) ? 3 : 1); i > 0; i--) {
+          ct(within(h), id, 's3.amazonaws.com', 'GetObject', { ip: prodNat, ua: goEcs + ' api/s3#1.67.0', data: true, readOnly: true, rp: { bucketName: 'acme-reports', key: `in/${hex(12)}.json`, Host: 'acme-reports.s3.us-west-2.amazonaws.com' }, extra: { resources: [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::acme-reports/in/x.json` }, { accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-reports' }] } });
+        }
+        if (rnd() < 0.5) ct(within(h), id, 'secretsmanager.amazonaws.com', 'GetSecretValue', { ip: prodNat, ua: goEcs + ' api/secretsmanager#1.34.3', readOnly: true, rp: { secretId: 'prod/reports/smtp' } });
+      }
+    }
+    if (hours > 40) {
+      const p = people[0]!;
+      const h = 34;
+      const id = assumed(p.role, p.roleId, p.name, personKey(p, h, false));
+      (id as Rec).sessionCredentialFromConsole = 'true';
+      const t = T0 + h * 3600_000 + int(0, 600_000);
+      const batchHost = `i-0${hex(16)}`;
+      ct(t, id, 'ec2.amazonaws.com', 'CreateTags', { ip: personIp(p, h), ua: UA.console, readOnly: false, rp: { resourcesSet: { items: [{ resourceId: batchHost }] }, tagSet: { items: [{ key: 'PatchGroup', value: 'batch-weekly' }] } }, re: { _return: true } });
+      const sessionId = `${p.name}-${hex(17)}`;
+      ct(t + int(60_000, 600_000), id, 'ssm.amazonaws.com', 'StartSession', { ip: personIp(p, h), ua: UA.console, readOnly: false, rp: { target: 'i-0b45710a9c2d3e4f5' }, re: { sessionId, tokenValue: 'Value hidden due to security reasons.', streamUrl: `wss://ssmmessages.${REGION}.amazonaws.com/v1/data-channel/${sessionId}?role=publish_subscribe` } });
+      const runner = GH_RUNNERS[2]! + int(2, 250);
+      const t2 = T0 + 38 * 3600_000 + int(0, 600_000);
+      ct(t2, tf, 'iam.amazonaws.com', 'RemoveRoleFromInstanceProfile', { ip: runner, ua: UA.terraform, region: 'us-east-1', readOnly: false, rp: { instanceProfileName: 'batch-hosts', roleName: 'batch-hosts-2025' } });
+      ct(t2 + 2_000, tf, 'iam.amazonaws.com', 'AddRoleToInstanceProfile', { ip: runner, ua: UA.terraform, region: 'us-east-1', readOnly: false, rp: { instanceProfileName: 'batch-hosts', roleName: 'batch-hosts-2026' } });
+    }
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }
