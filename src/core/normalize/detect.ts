@@ -42,6 +42,10 @@ export const FORMAT_SOURCE: Record<Exclude<RecordFormat, 'cloudwatch_event' | 's
 };
 
 export function detectFormat(r: Rec): RecordFormat | undefined {
+  // First: a SIEM's export may carry its own field extractions beside the original (Splunk's JSON extraction of
+  // `aws:cloudtrail` puts eventSource and eventName at the top, flattened), which would read as a cut-down record.
+  // No record of the formats below has these keys, so ordinary records pay a few property reads.
+  if (siemInner(r) !== undefined) return 'siem_export';
   const apiVersion = r.apiVersion;
   if (r.kind === 'Event' && typeof apiVersion === 'string' && apiVersion.startsWith('audit.k8s.io/')) return 'k8s_audit';
   // eventSource and eventName are enough: no other format has both, and records cut down by other
@@ -60,7 +64,6 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
   if (r.auditID !== undefined && r.verb !== undefined && r.stage !== undefined) return 'k8s_audit';
   if (typeof r.message === 'string' && typeof r.timestamp === 'number') return 'cloudwatch_event';
   if (r.class_uid !== undefined && isCloudTrailOcsf(r)) return 'cloudtrail_ocsf';
-  if (siemInner(r) !== undefined) return 'siem_export';
   return undefined;
 }
 

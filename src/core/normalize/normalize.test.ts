@@ -372,12 +372,21 @@ describe('SIEM exports (the original record kept inside)', () => {
     same(must(normalizeLine(JSON.stringify({ _index: 'audit', _id: 'b2', _source: JSON.parse(audit) }), meta)), directAudit);
   });
 
+  it('prefers the original to the SIEM\'s own field extractions beside it', () => {
+    const extracted = { _raw: rawText, sourcetype: 'aws:cloudtrail', eventSource: ct.eventSource, eventName: ct.eventName, 'userIdentity.arn': 'x' };
+    const e = must(normalizeLine(JSON.stringify(extracted), meta));
+    same(e, direct);
+    expect(e.userIdentity).toEqual(ct.userIdentity);
+    expect(e._raw).toBeUndefined();
+  });
+
   it('still redacts what the original holds, and says what is wrong inside the export', () => {
     const withKey = { ...ct, responseElements: { credentials: { accessKeyId: 'ASIAEXAMPLEKEY', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE' } } };
     const e = must(normalizeLine(JSON.stringify({ _raw: JSON.stringify(withKey) }), meta));
     expect(JSON.stringify(e)).not.toContain('wJalrXUtnFEMI');
     const bad = normalizeLine(JSON.stringify({ _raw: '{"eventName": "StopLogging", "eventTime": "2024-11-05T14:09:12Z"' }), meta);
     expect(!bad.ok && bad.error.code).toBe('SEAM_ERR_INPUT_TRUNCATED');
+    expect(!bad.ok && bad.error.details.wrapper).toBe('siem_export');
     const syslog = normalizeLine(JSON.stringify({ _raw: 'Nov  5 14:09:12 host sshd[1]: Accepted publickey', sourcetype: 'syslog' }), meta);
     expect(!syslog.ok && syslog.error.code).toBe('SEAM_ERR_INPUT_UNKNOWN_FORMAT');
     expect(!syslog.ok && syslog.error.details.keys).toEqual(['_raw', 'sourcetype']);

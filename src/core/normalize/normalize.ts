@@ -10,8 +10,8 @@ import { detectFormat, FORMAT_SOURCE, siemInner, type RecordFormat, type Wrapper
 import { canonicalGuardDuty, mapGuardDuty } from './guardduty.ts';
 import { mapK8sAudit } from './k8s-audit.ts';
 import { cloudTrailFromOcsf } from './ocsf.ts';
-import { policyView } from './policy.ts';
-import { mayHoldToken, redact, redactInPlace } from './redact.ts';
+import { readPolicy } from './policy.ts';
+import { mayHoldToken, REDACTED, redact, redactInPlace } from './redact.ts';
 import { mapFalco, mapNativeRuntime } from './runtime.ts';
 import type { MapOut, Mapper } from './types.ts';
 import { isRec, obj, str, type Rec } from '../values.ts';
@@ -256,7 +256,10 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
     // The record a SIEM kept: its text (a shorter string) or a hit's `_source` (a smaller object), so the
     // recursion ends. The export's own fields (index, host, sourcetype, ECS copies) are not kept.
     const inner = siemInner(r) as string | Rec;
-    return typeof inner === 'string' ? normalizeText(inner, meta, opts) : normalizeObject(inner, meta, opts, owned, scan);
+    const res = typeof inner === 'string' ? normalizeText(inner, meta, opts) : normalizeObject(inner, meta, opts, owned, scan);
+    // A dead letter says its reason came from the record inside the export (its keys are the inner record's).
+    if (!res.ok && res.error.details.wrapper === undefined) res.error.details.wrapper = 'siem_export';
+    return res;
   }
   if (format === 'cloudtrail_eventbridge') {
     // The record is `detail` (one level down, and a CloudTrail record is never itself a wrapper).
@@ -337,10 +340,32 @@ function normalizeObject(r: Rec, meta: RawMeta, opts: NormalizeOptions, owned: b
   if (format === 'cloudtrail') {
     // From the record as redacted (ADR 0042): what rules read here is what the index keeps.
     const maxDepth = opts.maxRecordDepth ?? DEFAULT_MAX_RECORD_DEPTH;
-    const policy = policyView(ev, (text) => jsonDepthExceeds(text, maxDepth));
-    if (policy !== undefined) seam.policy = policy;
+    const policy = readPolicy(ev, (text) => jsonDepthExceeds(text, maxDepth));
+    if (policy !== undefined) {
+      seam.policy = policy.view;
+      // A URL-encoded document hid a secret from the text scan: the raw field goes too (copied on the way
+      // down: the record's objects may be the caller's).
+      if (policy.secretInEncoded) {
+        setCopied(ev, policy.path, REDACTED);
+        seam.ingest.redacted.push(policy.path.join('.'));
+      }
+    }
   }
   return ok(ev as SeamEvent);
+}
+
+/** Sets `path` in `r` to `value`, copying each object on the way so no object `r` shares with a caller changes. */
+function setCopied(r: Rec, path: string[], value: unknown): void {
+  let o = r;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    const next = obj(o[k]);
+    if (next === undefined) return;
+    const copy = { ...next };
+    o[k] = copy;
+    o = copy;
+  }
+  o[path[path.length - 1]!] = value;
 }
 
 let lastReceivedAt: string | undefined;

@@ -31,7 +31,7 @@ const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal:
 describe('seam.policy: the request\'s policy document as an object (ADR 0042)', () => {
   it('parses IAM policy text, keeping the field it came from and the raw text as logged', () => {
     const e = norm(ct('iam.amazonaws.com', 'UpdateAssumeRolePolicy', { roleName: 'r', policyDocument: JSON.stringify(trust, null, 2) }));
-    expect(e.seam.policy).toEqual({ field: 'requestParameters.policyDocument', Version: '2012-10-17', Statement: trust.Statement.map((x) => ({ ...x, seam_conditions: [] })) });
+    expect(e.seam.policy).toEqual({ field: 'requestParameters.policyDocument', Version: '2012-10-17', Statement: trust.Statement.map((x) => ({ ...x, seam_conditions: [], seam_condition_values: [] })) });
     expect(typeof (e.requestParameters as { policyDocument: unknown }).policyDocument).toBe('string');
     const c = norm(ct('iam.amazonaws.com', 'CreateRole', { roleName: 'r', assumeRolePolicyDocument: JSON.stringify(trust) }));
     expect(c.seam.policy?.field).toBe('requestParameters.assumeRolePolicyDocument');
@@ -39,10 +39,10 @@ describe('seam.policy: the request\'s policy document as an object (ADR 0042)', 
 
   it('reads URL-encoded text, an object (S3), a single statement, and the SNS / SQS / Glacier shapes', () => {
     const enc = norm(ct('iam.amazonaws.com', 'PutRolePolicy', { roleName: 'r', policyName: 'p', policyDocument: encodeURIComponent(JSON.stringify(trust)) }));
-    expect(enc.seam.policy?.Statement).toEqual(trust.Statement.map((x) => ({ ...x, seam_conditions: [] })));
+    expect(enc.seam.policy?.Statement).toEqual(trust.Statement.map((x) => ({ ...x, seam_conditions: [], seam_condition_values: [] })));
     const single = { Version: '2012-10-17', Statement: { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' } };
     const s3 = norm(ct('s3.amazonaws.com', 'PutBucketPolicy', { bucketName: 'b', bucketPolicy: single }));
-    expect(s3.seam.policy).toEqual({ field: 'requestParameters.bucketPolicy', Version: '2012-10-17', Statement: [{ ...single.Statement, seam_conditions: [] }] });
+    expect(s3.seam.policy).toEqual({ field: 'requestParameters.bucketPolicy', Version: '2012-10-17', Statement: [{ ...single.Statement, seam_conditions: [], seam_condition_values: [] }] });
     // The record's own statement object is not changed.
     expect(JSON.stringify(s3.requestParameters)).not.toContain('seam_conditions');
     const sns = norm(ct('sns.amazonaws.com', 'SetTopicAttributes', { topicArn: 'arn:aws:sns:us-east-1:111122223333:t', attributeName: 'Policy', attributeValue: JSON.stringify(single) }));
@@ -66,6 +66,30 @@ describe('seam.policy: the request\'s policy document as an object (ADR 0042)', 
     expect(norm(ct('iam.amazonaws.com', 'PutRolePolicy', { roleName: 'r', policyDocument: '{"Version":"2012-10-17"}' })).seam.policy).toBeUndefined();
     const deep = `{"Statement":[{"Effect":"Allow","Condition":${'{"a":'.repeat(200)}1${'}'.repeat(200)}}]}`;
     expect(norm(ct('iam.amazonaws.com', 'PutRolePolicy', { roleName: 'r', policyDocument: deep })).seam.policy).toBeUndefined();
+  });
+
+  it('redacts a URL-encoded document after decoding it, the view and the raw field both', () => {
+    const leaky = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sqs:SendMessage', Resource: '*', Sid: 'ASIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', Condition: { StringEquals: { 'aws:Referer': 'Authorization: Bearer abcdefghijklmnopqrstu' } } }] };
+    const e = norm(ct('iam.amazonaws.com', 'PutRolePolicy', { roleName: 'r', policyName: 'p', policyDocument: encodeURIComponent(JSON.stringify(leaky)) }));
+    const text = JSON.stringify(e);
+    expect(text).not.toContain('wJalrXUtnFEMI');
+    expect(text).not.toContain('abcdefghijklmnopqrstu');
+    expect(text).not.toContain('wJalrXUtnFEMI%2FK7MDENG');
+    expect(e.seam.ingest.redacted).toContain('requestParameters.policyDocument');
+    expect(e.seam.policy?.Statement[0]?.Effect).toBe('Allow');
+    // Nothing to hide: the encoded raw field is kept as logged.
+    const clean = norm(ct('iam.amazonaws.com', 'PutRolePolicy', { roleName: 'r', policyName: 'p', policyDocument: encodeURIComponent(JSON.stringify(trust)) }));
+    expect((clean.requestParameters as { policyDocument: string }).policyDocument).toMatch(/^%7B/);
+  });
+
+  it('reads keys written with JSON escapes, and lists each condition value', () => {
+    const escaped = '{"\\u0053tatement":[{"Effect":"Allow","\\u0050rincipal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"AWS:PrincipalAccount":["444455556666",111122223333]}}}]}';
+    const e = norm(ct('kms.amazonaws.com', 'PutKeyPolicy', { keyId: 'k', policyName: 'default', policy: escaped }));
+    expect(e.seam.policy?.Statement[0]?.Principal).toBe('*');
+    expect(e.seam.policy?.Statement[0]?.seam_condition_values).toEqual([
+      { op: 'stringequals', key: 'aws:principalaccount', value: '444455556666' },
+      { op: 'stringequals', key: 'aws:principalaccount', value: '111122223333' },
+    ]);
   });
 
   it('is built from the redacted record: a secret in the document never reaches seam.policy', () => {

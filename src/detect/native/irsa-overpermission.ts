@@ -10,6 +10,7 @@ import { roleArnFromName } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
+import { allowsEveryone } from '../../core/normalize/policy.ts';
 import { obj, str } from '../../core/values.ts';
 
 const ADMIN_MANAGED = new Set(['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess', 'AWSCloudFormationFullAccess']);
@@ -65,6 +66,8 @@ export const irsaOverpermission: NativeDetection<null> = {
     }
     if (name === 'UpdateAssumeRolePolicy') {
       const after = federatedTrusts(parsePolicyDocument(rp?.policyDocument));
+      // Not a workload role before or after: the Sigma trust-policy rules judge it.
+      if (sas.length === 0 && after.length === 0) return [];
       const before = graph.roleTrusts(role, t - 1);
       const known = graph.knownIssuers();
       const problems: string[] = [];
@@ -73,7 +76,8 @@ export const irsaOverpermission: NativeDetection<null> = {
         if (tr.wildcard && prev?.wildcard !== true) problems.push(`${tr.subjects.length === 0 ? 'no sub condition' : 'wildcard subject ' + tr.subjects.join(', ')} for ${tr.issuer}`);
         if (prev === undefined && known.size > 0 && !known.has(tr.issuer)) problems.push(`trust in a foreign OIDC provider ${tr.issuer}`);
       }
-      const anyAws = statements(parsePolicyDocument(rp?.policyDocument)).some((s) => s.Effect === 'Allow' && (obj(s.Principal)?.AWS === '*' || s.Principal === '*'));
+      // Everyone, unless the statement's own condition keeps it to an organisation, account or ARN (seam.policy, ADR 0042).
+      const anyAws = (event.seam.policy?.Statement ?? []).some(allowsEveryone);
       if (anyAws) problems.push('Principal "*"');
       if (problems.length === 0) return [];
       return [

@@ -390,6 +390,23 @@ describe('over-permissioned workload roles', () => {
     const exact = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE` }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub': 'system:serviceaccount:payments:api2' } } }] });
     expect(run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: exact })], id)).toEqual([]);
   });
+  it('reads Principal "*" with its statement\'s condition (seam.policy, ADR 0042), and only for workload roles', () => {
+    const oidc = { Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE` }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub': 'system:serviceaccount:payments:api' } } };
+    const doc = (star: Record<string, unknown>): string => JSON.stringify({ Version: '2012-10-17', Statement: [oidc, { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole', ...star }] });
+    const open = run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: doc({}) })], id);
+    expect(open.map((a) => a.rule.level)).toEqual(['critical']);
+    expect(open[0]!.summary).toContain('Principal "*"');
+    const org = doc({ Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } });
+    expect(run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: org })], id)).toEqual([]);
+    // A wildcard organisation, or a condition that holds when the key is missing, narrows nothing.
+    const anyOrg = doc({ Condition: { StringLike: { 'aws:PrincipalOrgID': 'o-*' } } });
+    expect(run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: anyOrg })], id)).toHaveLength(1);
+    const ifExists = doc({ Condition: { StringEqualsIfExists: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } });
+    expect(run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: ifExists })], id)).toHaveLength(1);
+    // A role no service account assumes and with no OIDC trust: the Sigma trust-policy rules judge it.
+    const plain = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] });
+    expect(run([...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'breakglass', policyDocument: plain })], id)).toEqual([]);
+  });
 });
 
 describe('privileged service-account token minted and used outside', () => {
