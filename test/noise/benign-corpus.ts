@@ -1915,6 +1915,20 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       const t2 = T0 + 38 * 3600_000 + int(0, 600_000);
       ct(t2, tf, 'iam.amazonaws.com', 'RemoveRoleFromInstanceProfile', { ip: runner, ua: UA.terraform, region: 'us-east-1', readOnly: false, rp: { instanceProfileName: 'batch-hosts', roleName: 'batch-hosts-2025' } });
       ct(t2 + 2_000, tf, 'iam.amazonaws.com', 'AddRoleToInstanceProfile', { ip: runner, ua: UA.terraform, region: 'us-east-1', readOnly: false, rp: { instanceProfileName: 'batch-hosts', roleName: 'batch-hosts-2026' } });
+      // Secrets Manager listed, then a value read, the benign ways: a person on the console page, Terraform resolving
+      // a data source (list by name, then read the version) in CI's nightly plan.
+      const p2 = people[1]!;
+      const cid = assumed(p2.role, p2.roleId, p2.name, personKey(p2, 35, false));
+      (cid as Rec).sessionCredentialFromConsole = 'true';
+      const t3 = T0 + 35 * 3600_000 + int(0, 600_000);
+      ct(t3, cid, 'secretsmanager.amazonaws.com', 'ListSecrets', { ip: personIp(p2, 35), ua: UA.console, readOnly: true, rp: { maxResults: 25, sortOrder: 'asc' } });
+      ct(t3 + int(20_000, 90_000), cid, 'secretsmanager.amazonaws.com', 'GetSecretValue', { ip: personIp(p2, 35), ua: UA.console, readOnly: true, rp: { secretId: 'prod/checkout/stripe' } });
+      for (let d = 0; d * 24 + 2 < hours; d++) {
+        const t4 = T0 + (d * 24 + 2) * 3600_000 + int(0, 600_000);
+        const r2 = GH_RUNNERS[1]! + int(2, 250);
+        ct(t4, tf, 'secretsmanager.amazonaws.com', 'ListSecrets', { ip: r2, ua: tfUa('api/secretsmanager#1.34.6'), readOnly: true, rp: { filters: [{ key: 'name', values: ['prod/reports/smtp'] }] } });
+        ct(t4 + 1_500, tf, 'secretsmanager.amazonaws.com', 'GetSecretValue', { ip: r2, ua: tfUa('api/secretsmanager#1.34.6'), readOnly: true, rp: { secretId: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/reports/smtp-AbC123` } });
+      }
     }
   }
 
