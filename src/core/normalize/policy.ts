@@ -80,11 +80,6 @@ export function readPolicy(r: Rec, deep: (text: string) => boolean): PolicyRead 
   return undefined;
 }
 
-/** The view alone (tests, callers that do not redact). */
-export function policyView(r: Rec, deep: (text: string) => boolean): PolicyView | undefined {
-  return readPolicy(r, deep)?.view;
-}
-
 function read(path: string[], found: { doc: Rec; encoded: boolean }): PolicyRead {
   let doc = found.doc;
   let secretInEncoded = false;
@@ -101,7 +96,10 @@ function view(field: string, doc: Rec): PolicyView {
   // Copies: an object-form document is the record's own, which is indexed as logged.
   const statements = (Array.isArray(st) ? st : [st])
     .filter(isRec)
-    .map((x) => ({ ...x, seam_conditions: conditionPairs(x.Condition), seam_condition_values: conditionValues(x.Condition) }));
+    .map((x) => {
+      const c = conditionsOf(x.Condition);
+      return { ...x, seam_conditions: c.pairs, seam_condition_values: c.values };
+    });
   const v: PolicyView = { field, Statement: statements };
   if (typeof doc.Version === 'string') v.Version = doc.Version;
   if (typeof doc.Id === 'string') v.Id = doc.Id;
@@ -137,30 +135,32 @@ function hasStatements(d: Rec): boolean {
   return isRec(d.Statement) || Array.isArray(d.Statement);
 }
 
-/** `"<operator> <key>"` for each key of each condition operator, lower-cased. */
-function conditionPairs(c: unknown): string[] {
-  const out: string[] = [];
-  if (!isRec(c)) return out;
-  for (const [op, keys] of Object.entries(c)) {
-    if (!isRec(keys)) continue;
-    for (const k of Object.keys(keys)) out.push(`${op} ${k}`.toLowerCase());
-  }
-  return out;
+interface ConditionValue {
+  op: string;
+  key: string;
+  value: string;
 }
 
-/** `{op, key, value}` for each value of each condition key (operator and key lower-cased; a number or boolean as text). */
-function conditionValues(c: unknown): { op: string; key: string; value: string }[] {
-  const out: { op: string; key: string; value: string }[] = [];
-  if (!isRec(c)) return out;
-  for (const [op, keys] of Object.entries(c)) {
+/**
+ * One walk of a statement's Condition: `"<operator> <key>"` for each key of each operator, and `{op, key, value}`
+ * for each of its values (operator and key lower-cased; a number or boolean as text).
+ */
+function conditionsOf(c: unknown): { pairs: string[]; values: ConditionValue[] } {
+  const pairs: string[] = [];
+  const values: ConditionValue[] = [];
+  if (!isRec(c)) return { pairs, values };
+  for (const [operator, keys] of Object.entries(c)) {
     if (!isRec(keys)) continue;
+    const op = operator.toLowerCase();
     for (const [k, vs] of Object.entries(keys)) {
+      const key = k.toLowerCase();
+      pairs.push(`${op} ${key}`);
       for (const v of Array.isArray(vs) ? vs : [vs]) {
-        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.push({ op: op.toLowerCase(), key: k.toLowerCase(), value: String(v) });
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') values.push({ op, key, value: String(v) });
       }
     }
   }
-  return out;
+  return { pairs, values };
 }
 
 /** Condition operators that name who may call and fail when the key is missing (not ...IfExists, ForAllValues:, Not...). */
@@ -177,7 +177,7 @@ export function allowsEveryone(st: Rec): boolean {
   const aws = isRec(p) ? p.AWS : undefined;
   const everyone = p === '*' || aws === '*' || (Array.isArray(aws) && aws.includes('*')) || st.NotPrincipal !== undefined;
   if (!everyone) return false;
-  const values = Array.isArray(st.seam_condition_values) ? (st.seam_condition_values as { op: string; key: string; value: string }[]) : conditionValues(st.Condition);
+  const values = Array.isArray(st.seam_condition_values) ? (st.seam_condition_values as ConditionValue[]) : conditionsOf(st.Condition).values;
   return !values.some(
     (c) =>
       NAMING_OPERATOR.test(c.op) &&
