@@ -147,66 +147,42 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   const sets: SampleSet[] = [];
   const missing: string[] = [];
   const want = (name: string): boolean => ONLY.size === 0 || ONLY.has(name);
+  /** The sets of one repository (`found`: its copy or copies), or a note naming them when it is not here. */
+  const add = <T>(found: T | undefined, what: string, named: [string, (r: T) => SampleSet][], hint?: string): void => {
+    if (found === undefined) {
+      missing.push(`${what} (${named.map(([n]) => n).join(', ')}${hint === undefined ? '' : '; ' + hint})`);
+      return;
+    }
+    for (const [name, make] of named) if (want(name)) sets.push(make(found));
+  };
+  const some = (rs: Repo[]): Repo[] | undefined => (rs.length > 0 ? rs : undefined);
   const panther = findRepo('panther-labs/panther-analysis');
-  let pantherCt: SampleSet | undefined;
-  if (panther) {
-    pantherCt = pantherCloudTrail(panther);
-    if (want('panther-cloudtrail')) sets.push(pantherCt);
-    if (want('panther-k8s')) sets.push(pantherK8s(panther, 'rules/kubernetes_rules', 'panther-k8s'));
-    if (want('panther-eks')) sets.push(pantherK8s(panther, 'rules/aws_eks_rules', 'panther-eks'));
-    if (want('panther-guardduty')) sets.push(pantherGuardDuty(panther));
-  } else missing.push('panther-labs/panther-analysis (panther-cloudtrail, panther-k8s, panther-eks, panther-guardduty)');
-  const pyp = findRepo('panther-labs/pypanther');
-  if (pyp) {
-    if (want('pypanther-cloudtrail')) sets.push(pypantherCloudTrail(pyp, pantherCt));
-  } else missing.push('panther-labs/pypanther (pypanther-cloudtrail)');
-  const nordic = findRepo('nordicsnow1/aws-cloudtrail-detection-rules');
-  if (nordic) {
-    if (want('nordicsnow')) sets.push(nordicsnow(nordic));
-  } else missing.push('nordicsnow1/aws-cloudtrail-detection-rules (nordicsnow)');
-  const jf = findRepo('jfrance167/aws-cloudtrail-iam-detection-lab');
-  if (jf) {
-    if (want('jfrance')) sets.push(jfrance(jf));
-  } else missing.push('jfrance167/aws-cloudtrail-iam-detection-lab (jfrance)');
-  const uj = findRepo('UmerJidda/cloud-threat-detection-response-lab-aws-splunk');
-  if (uj) {
-    if (want('umerjidda')) sets.push(umerJidda(uj));
-  } else missing.push('UmerJidda/cloud-threat-detection-response-lab-aws-splunk (umerjidda)');
-  const stratus = findRepo('DataDog/stratus-red-team');
-  if (stratus) {
-    if (want('stratus-aws')) sets.push(stratusAws(stratus));
-  } else missing.push('DataDog/stratus-red-team (stratus-aws)');
-  const scanner = findRepos('scanner-inc/detection-rules-aws-cloudtrail');
-  if (scanner.length) {
-    if (want('scanner')) sets.push(scannerCloudTrail(scanner));
-  } else missing.push('scanner-inc/detection-rules-aws-cloudtrail (scanner)');
-  const h3 = findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab');
-  if (h3) {
-    if (want('h3llka1ser-sigma')) sets.push(h3llka1serSigma(h3));
-  } else missing.push('H3llKa1ser/AWS-Detection-Engineering-Lab (h3llka1ser-sigma)');
-  const wazuh = findRepo('wazuh/wazuh');
-  if (wazuh) {
-    if (want('wazuh-cloudtrail')) sets.push(wazuhCloudTrail(wazuh));
-  } else missing.push('wazuh/wazuh (wazuh-cloudtrail)');
-  const suzaku = findRepo('Yamato-Security/suzaku-sample-data');
-  if (suzaku) {
-    if (want('invictus-stratus')) sets.push(invictusStratus(suzaku));
-    if (want('sans504-ransomware')) sets.push(sans504Ransomware(suzaku));
-  } else missing.push('Yamato-Security/suzaku-sample-data (invictus-stratus, sans504-ransomware)');
+  // pypanther's set leaves out the tests panther-analysis already has, so this one is read even when not shown.
+  const pantherCt = panther === undefined ? undefined : pantherCloudTrail(panther);
+  add(panther, 'panther-labs/panther-analysis', [
+    ['panther-cloudtrail', () => pantherCt!],
+    ['panther-k8s', (r) => pantherK8s(r, 'rules/kubernetes_rules', 'panther-k8s')],
+    ['panther-eks', (r) => pantherK8s(r, 'rules/aws_eks_rules', 'panther-eks')],
+    ['panther-guardduty', pantherGuardDuty],
+  ]);
+  add(findRepo('panther-labs/pypanther'), 'panther-labs/pypanther', [['pypanther-cloudtrail', (r) => pypantherCloudTrail(r, pantherCt)]]);
+  add(findRepo('nordicsnow1/aws-cloudtrail-detection-rules'), 'nordicsnow1/aws-cloudtrail-detection-rules', [['nordicsnow', nordicsnow]]);
+  add(findRepo('jfrance167/aws-cloudtrail-iam-detection-lab'), 'jfrance167/aws-cloudtrail-iam-detection-lab', [['jfrance', jfrance]]);
+  add(findRepo('UmerJidda/cloud-threat-detection-response-lab-aws-splunk'), 'UmerJidda/cloud-threat-detection-response-lab-aws-splunk', [['umerjidda', umerJidda]]);
+  add(findRepo('DataDog/stratus-red-team'), 'DataDog/stratus-red-team', [['stratus-aws', stratusAws]]);
+  add(some(findRepos('scanner-inc/detection-rules-aws-cloudtrail')), 'scanner-inc/detection-rules-aws-cloudtrail', [['scanner', scannerCloudTrail]]);
+  add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]]);
+  add(findRepo('wazuh/wazuh'), 'wazuh/wazuh', [['wazuh-cloudtrail', wazuhCloudTrail]]);
+  add(findRepo('Yamato-Security/suzaku-sample-data'), 'Yamato-Security/suzaku-sample-data', [
+    ['invictus-stratus', invictusStratus],
+    ['sans504-ransomware', sans504Ransomware],
+  ]);
   // The rebuilt copy (full records, from an older commit) replaces the fetch snapshot, whose records were cut down.
-  const cgs = findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').at(-1);
-  if (cgs) {
-    if (want('cloudgoat-sumo')) sets.push(cloudgoatSumo(cgs));
-  } else missing.push('Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo)');
-  const otrf = findRepo('OTRF/Security-Datasets');
-  if (otrf) {
-    if (want('otrf-cloud-breach-s3')) sets.push(otrfCloudBreachS3(otrf));
-  } else missing.push('OTRF/Security-Datasets (otrf-cloud-breach-s3)');
+  add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').at(-1), 'Mohammedalkahala/cloudgoat-sumo-detection-lab', [['cloudgoat-sumo', cloudgoatSumo]]);
+  add(findRepo('OTRF/Security-Datasets'), 'OTRF/Security-Datasets', [['otrf-cloud-breach-s3', otrfCloudBreachS3]]);
   // Falco moved these tests out in 2023: only the rebuilt copy (an older commit) has them.
   const falco = findRepos('falcosecurity/falco').find((r) => r.list('test').includes('test/falco_k8s_audit_tests.yaml'));
-  if (falco) {
-    if (want('falco-k8s-audit')) sets.push(falcoK8sAudit(falco));
-  } else missing.push('falcosecurity/falco test/falco_k8s_audit_tests.yaml (falco-k8s-audit; /work/proxy-data/make-falco.mjs)');
+  add(falco, 'falcosecurity/falco test/falco_k8s_audit_tests.yaml', [['falco-k8s-audit', falcoK8sAudit]], '/work/proxy-data/make-falco.mjs');
   return { sets, missing };
 }
 
