@@ -30,6 +30,11 @@
  *     rules (test_sigma.py: a full CloudTrail base event with a few fields changed, and the expected match).
  *   - wazuh/wazuh: ruleset/testing/tests/aws_cloudtrail.ini, wazuh-logtest cases (the record under `aws`); positive when
  *     Wazuh's expected alert level is 7 or more, negative below.
+ *   - alpha0490/aws-cloudtrail-attack-detections: tests/test_cases.yaml, a positive event (must match) and a negative one
+ *     (must not) for each of its 30 Sigma rules, cut down to the fields the rule reads (most without userIdentity or
+ *     eventTime; rebuilt from the search index by /work/proxy-data/make-alpha0490.mjs, no fetch snapshot exists).
+ *   - raajheshkannaa/aws-cloudtrail-lake-detections: tests/fixtures/sample_events.json, one record per detection; the key
+ *     `benign_put_bucket_policy` (a bucket policy granting another account) is the near miss, the 7 others positive.
  * Recordings (CloudTrail as AWS delivered it during an attack simulation, not test records):
  *   - Yamato-Security/suzaku-sample-data invictus-ir/ (invictus-stratus): Invictus IR's July 2023 run of Stratus Red Team
  *     against a test account (invictus-ir/aws_dataset), all 2,900 records of it. Stratus tags each call of a technique's
@@ -83,6 +88,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  alpha0490,
   cloudgoatSumo,
   falcoK8sAudit,
   h3llka1serSigma,
@@ -96,6 +102,7 @@ import {
   pantherGuardDuty,
   pantherK8s,
   pypantherCloudTrail,
+  raajheshkannaaLake,
   sans504Ransomware,
   scannerCloudTrail,
   stratusAws,
@@ -173,6 +180,8 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   add(some(findRepos('scanner-inc/detection-rules-aws-cloudtrail')), 'scanner-inc/detection-rules-aws-cloudtrail', [['scanner', scannerCloudTrail]]);
   add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]]);
   add(findRepo('wazuh/wazuh'), 'wazuh/wazuh', [['wazuh-cloudtrail', wazuhCloudTrail]]);
+  add(findRepo('alpha0490/aws-cloudtrail-attack-detections'), 'alpha0490/aws-cloudtrail-attack-detections', [['alpha0490', alpha0490]], '/work/proxy-data/make-alpha0490.mjs');
+  add(findRepo('raajheshkannaa/aws-cloudtrail-lake-detections'), 'raajheshkannaa/aws-cloudtrail-lake-detections', [['raajheshkannaa-lake', raajheshkannaaLake]]);
   add(findRepo('Yamato-Security/suzaku-sample-data'), 'Yamato-Security/suzaku-sample-data', [
     ['invictus-stratus', invictusStratus],
     ['sans504-ransomware', sans504Ransomware],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invictusStratus, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
+import { alpha0490, invictusStratus, raajheshkannaaLake, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
 
 /** A repository of one folder of files, in memory. */
 function repoOf(files: Record<string, string>): Repo {
@@ -118,6 +118,39 @@ describe('unzip', () => {
     expect(got.map((m) => [m.name, m.data.toString()])).toEqual([
       ['a.json', '{"eventName":"ListBuckets"}\n'],
       ['b.txt', 'stored'],
+    ]);
+  });
+});
+
+describe('alpha0490', () => {
+  it('makes a positive and a negative sample of each rule case, named by the rule file', () => {
+    const yaml = [
+      '- rule: rules/defense-evasion/cloudtrail-stop-logging.yml',
+      '  positive:',
+      '    note: CloudTrail logging stopped',
+      '    event: { eventSource: cloudtrail.amazonaws.com, eventName: StopLogging }',
+      '  negative:',
+      '    note: Logging started',
+      '    event: { eventSource: cloudtrail.amazonaws.com, eventName: StartLogging }',
+      '- rule: rules/x.yml',
+      '  positive: { note: no event }',
+    ].join('\n');
+    const set = alpha0490(repoOf({ 'tests/test_cases.yaml': yaml }));
+    expect(set.samples.map((s) => [s.sourceRule, s.name, s.positive, s.records[0]!.eventName])).toEqual([
+      ['cloudtrail-stop-logging', 'CloudTrail logging stopped', true, 'StopLogging'],
+      ['cloudtrail-stop-logging', 'Logging started', false, 'StartLogging'],
+    ]);
+    expect(Object.fromEntries(set.skipped)).toEqual({ 'case without a positive event': 1, 'case without a negative event': 1 });
+  });
+});
+
+describe('raajheshkannaaLake', () => {
+  it('labels the benign_ key negative and every other key positive', () => {
+    const doc = { cloudtrail_stopped: { eventSource: 'cloudtrail.amazonaws.com', eventName: 'DeleteTrail' }, benign_put_bucket_policy: { eventSource: 's3.amazonaws.com', eventName: 'PutBucketPolicy' } };
+    const set = raajheshkannaaLake(repoOf({ 'tests/fixtures/sample_events.json': JSON.stringify(doc) }));
+    expect(set.samples.map((s) => [s.sourceRule, s.positive])).toEqual([
+      ['cloudtrail_stopped', true],
+      ['put_bucket_policy', false],
     ]);
   });
 });

@@ -691,3 +691,47 @@ export function otrfCloudBreachS3(repo: Repo): SampleSet {
   const samples: Sample[] = records.length ? [{ sourceRule: 'SDAWS-200914011940', name: `stolen instance-profile key ${key}`, positive: true, kind: 'cloudtrail', records }] : [];
   return { name: 'otrf-cloud-breach-s3', from: repo.label, samples, skipped };
 }
+
+/**
+ * alpha0490/aws-cloudtrail-attack-detections tests/test_cases.yaml: for each of its Sigma rules one event that must
+ * match (positive) and one that must not (negative), cut down to the fields the rule reads (most have no userIdentity
+ * or eventTime).
+ */
+export function alpha0490(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const doc = parseYaml(repo.read('tests/test_cases.yaml')) as Json;
+  for (const c of Array.isArray(doc) ? doc : []) {
+    if (!isObj(c)) continue;
+    const rule = String(c.rule ?? '?').split('/').pop()!.replace(/\.ya?ml$/, '');
+    for (const [key, positive] of [['positive', true], ['negative', false]] as const) {
+      const side = c[key];
+      if (!isObj(side) || !isObj(side.event)) {
+        bump(skipped, `case without a ${key} event`);
+        continue;
+      }
+      samples.push({ sourceRule: rule, name: String(side.note ?? key), positive, kind: 'cloudtrail', records: [side.event] });
+    }
+  }
+  return { name: 'alpha0490', from: repo.label, samples, skipped };
+}
+
+/**
+ * raajheshkannaa/aws-cloudtrail-lake-detections tests/fixtures/sample_events.json: one CloudTrail record per detection,
+ * keyed by what it shows; a key starting with `benign_` is the near miss (a bucket policy granting another account),
+ * every other key a positive.
+ */
+export function raajheshkannaaLake(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const doc = JSON.parse(repo.read('tests/fixtures/sample_events.json')) as Json;
+  for (const [key, record] of Object.entries(isObj(doc) ? doc : {})) {
+    if (!isObj(record)) {
+      bump(skipped, 'entry that is not a record');
+      continue;
+    }
+    const positive = !key.startsWith('benign');
+    samples.push({ sourceRule: key.replace(/^benign_/, ''), name: key, positive, kind: 'cloudtrail', records: [record] });
+  }
+  return { name: 'raajheshkannaa-lake', from: repo.label, samples, skipped };
+}
