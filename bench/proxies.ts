@@ -57,6 +57,10 @@
  *     (SDAWS-200914011940), a CloudGoat cloud_breach_s3 run recorded through Logstash and Kafka (eventTime in @timestamp,
  *     addresses anonymized to 1.2.3.4). One positive sample: the records made with the instance-profile key that the
  *     dataset's metadata (adversary_view) shows the adversary stealing through the EC2 proxy; the rest is left out.
+ *   - hhieon/cloud-incident-log-analysis (hhieon-scenarios): evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl, the
+ *     four records of a root-account misuse the authors ran in their own account (root console sign-in, an IAM user created,
+ *     given AdministratorAccess and an access key; account, address and keys masked), one positive sample per scenario;
+ *     rebuilt from the fetch mirror's develop branch by /work/proxy-data/make-hhieon.mjs (its HEAD predates the evidence).
  *   - falcosecurity/falco (falco-k8s-audit): test/trace_files/k8s_audit/*.json, Kubernetes audit events a minikube API
  *     server wrote while Falco's authors ran kubectl, labelled by test/falco_k8s_audit_tests.yaml (both rebuilt from the
  *     fetch mirror's history by /work/proxy-data/make-falco.mjs: Falco moved the tests out in 2023). One sample per
@@ -92,6 +96,7 @@ import {
   cloudgoatSumo,
   falcoK8sAudit,
   h3llka1serSigma,
+  hhieonScenarios,
   invictusStratus,
   otrfCloudBreachS3,
   isObj,
@@ -189,6 +194,9 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   // The rebuilt copy (full records, from an older commit) replaces the fetch snapshot, whose records were cut down.
   add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').at(-1), 'Mohammedalkahala/cloudgoat-sumo-detection-lab', [['cloudgoat-sumo', cloudgoatSumo]]);
   add(findRepo('OTRF/Security-Datasets'), 'OTRF/Security-Datasets', [['otrf-cloud-breach-s3', otrfCloudBreachS3]]);
+  // The evidence is on the repository's develop branch; the fetch snapshot's HEAD (main) predates it.
+  const hhieon = findRepos('hhieon/cloud-incident-log-analysis').find((r) => r.list('evidence').some((p) => p.endsWith('.jsonl')));
+  add(hhieon, 'hhieon/cloud-incident-log-analysis evidence/', [['hhieon-scenarios', hhieonScenarios]], '/work/proxy-data/make-hhieon.mjs');
   // Falco moved these tests out in 2023: only the rebuilt copy (an older commit) has them.
   const falco = findRepos('falcosecurity/falco').find((r) => r.list('test').includes('test/falco_k8s_audit_tests.yaml'));
   add(falco, 'falcosecurity/falco test/falco_k8s_audit_tests.yaml', [['falco-k8s-audit', falcoK8sAudit]], '/work/proxy-data/make-falco.mjs');

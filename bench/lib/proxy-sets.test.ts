@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alpha0490, invictusStratus, raajheshkannaaLake, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
+import { alpha0490, hhieonScenarios, invictusStratus, raajheshkannaaLake, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
 
 /** A repository of one folder of files, in memory. */
 function repoOf(files: Record<string, string>): Repo {
@@ -152,5 +152,13 @@ describe('raajheshkannaaLake', () => {
       ['cloudtrail_stopped', true],
       ['put_bucket_policy', false],
     ]);
+  });
+});
+
+describe('hhieonScenarios', () => {
+  it('makes one positive sample of each scenario folder\'s records', () => {
+    const lines = [JSON.stringify({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin' }), '', JSON.stringify({ eventSource: 'iam.amazonaws.com', eventName: 'CreateUser' })].join('\n');
+    const set = hhieonScenarios(repoOf({ 'evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl': lines, 'evidence/README.md': '# Evidence' }));
+    expect(set.samples.map((s) => [s.name, s.positive, s.records.map((r) => r.eventName)])).toEqual([['scenario-01-root-misuse', true, ['ConsoleLogin', 'CreateUser']]]);
   });
 });

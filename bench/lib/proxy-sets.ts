@@ -735,3 +735,26 @@ export function raajheshkannaaLake(repo: Repo): SampleSet {
   }
   return { name: 'raajheshkannaa-lake', from: repo.label, samples, skipped };
 }
+
+/**
+ * hhieon/cloud-incident-log-analysis evidence/<scenario>/cloudtrail_samples.jsonl: the CloudTrail records of an attack
+ * scenario the authors ran in their own account (scenario 01: root console sign-in, then an IAM user created, given
+ * AdministratorAccess and an access key), with account, address and keys masked. One positive sample per scenario.
+ */
+export function hhieonScenarios(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  for (const f of repo.list('evidence').filter((p) => p.endsWith('/cloudtrail_samples.jsonl'))) {
+    const records: Obj[] = [];
+    for (const line of repo.read(f).split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as Json;
+      if (isObj(r)) records.push(r);
+      else bump(skipped, 'line that is not a JSON object');
+    }
+    if (records.length === 0) continue;
+    const scenario = f.split('/').at(-2)!;
+    samples.push({ sourceRule: scenario, name: scenario, positive: true, kind: 'cloudtrail', records });
+  }
+  return { name: 'hhieon-scenarios', from: repo.label, samples, skipped };
+}
