@@ -248,8 +248,19 @@ function eks(ev: SeamEvent, name: string, x: ExtractContext): void {
   }
 }
 
-/** A trust policy document (CloudTrail writes it as a JSON string, sometimes URL-encoded). */
-export function parsePolicyDocument(v: unknown): Rec | undefined {
+/**
+ * The policy document of `requestParameters[key]`: the normalizer's reading (`seam.policy`, ADR 0042: parsed once,
+ * after redaction) when it came from that field, else the raw value parsed here (events built without the
+ * normalizer, e.g. unit fixtures).
+ */
+export function requestPolicy(ev: SeamEvent, key: string): Rec | undefined {
+  const view = ev.seam.policy;
+  if (view !== undefined && view.field === 'requestParameters.' + key) return view as unknown as Rec;
+  return parsePolicyDocument(obj(ev.requestParameters)?.[key]);
+}
+
+/** A policy document as CloudTrail wrote it (a JSON string, sometimes URL-encoded, or an object). */
+function parsePolicyDocument(v: unknown): Rec | undefined {
   if (typeof v !== 'string') return obj(v);
   for (const text of [v, safeDecode(v)]) {
     try {
@@ -316,11 +327,11 @@ export function federatedTrusts(doc: Rec | undefined): FederatedTrust[] {
   return out;
 }
 
-function trust(ev: SeamEvent, x: ExtractContext, roleName: string | undefined, doc: unknown): void {
+function trust(ev: SeamEvent, x: ExtractContext, roleName: string | undefined, docKey: string): void {
   const account = ev.seam.account;
   if (roleName === undefined || account === undefined) return;
   const role = roleArnFromName(account, roleName);
-  const trusts = federatedTrusts(parsePolicyDocument(doc));
+  const trusts = federatedTrusts(requestPolicy(ev, docKey));
   x.replaceGroup(
     'role_trust|' + role,
     trusts.map((t) => ({
@@ -374,8 +385,8 @@ export function extractCloudTrail(ev: SeamEvent, x: ExtractContext): void {
   }
   if (source === 'eks.amazonaws.com' && name !== undefined) return eks(ev, name, x);
   if (source === 'iam.amazonaws.com') {
-    if (name === 'CreateRole') return trust(ev, x, str(rp?.roleName), rp?.assumeRolePolicyDocument);
-    if (name === 'UpdateAssumeRolePolicy') return trust(ev, x, str(rp?.roleName), rp?.policyDocument);
+    if (name === 'CreateRole') return trust(ev, x, str(rp?.roleName), 'assumeRolePolicyDocument');
+    if (name === 'UpdateAssumeRolePolicy') return trust(ev, x, str(rp?.roleName), 'policyDocument');
   }
 }
 

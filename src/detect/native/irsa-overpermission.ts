@@ -5,7 +5,7 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { federatedTrusts, parsePolicyDocument, statements } from '../../identity/extract-cloudtrail.ts';
+import { federatedTrusts, requestPolicy, statements } from '../../identity/extract-cloudtrail.ts';
 import { roleArnFromName } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
@@ -52,7 +52,7 @@ export const irsaOverpermission: NativeDetection<null> = {
       if (sas.length === 0) return [];
       const policyArn = str(rp?.policyArn);
       const managed = policyArn === undefined ? undefined : policyArn.slice(policyArn.lastIndexOf('/') + 1);
-      const broad = name === 'PutRolePolicy' ? broadActions(parsePolicyDocument(rp?.policyDocument)) : [];
+      const broad = name === 'PutRolePolicy' ? broadActions(requestPolicy(event, 'policyDocument')) : [];
       const admin = managed !== undefined && ADMIN_MANAGED.has(managed);
       if (!admin && broad.length === 0) return [];
       return [
@@ -65,7 +65,7 @@ export const irsaOverpermission: NativeDetection<null> = {
       ];
     }
     if (name === 'UpdateAssumeRolePolicy') {
-      const after = federatedTrusts(parsePolicyDocument(rp?.policyDocument));
+      const after = federatedTrusts(requestPolicy(event, 'policyDocument'));
       // Not a workload role before or after: the Sigma trust-policy rules judge it.
       if (sas.length === 0 && after.length === 0) return [];
       const before = graph.roleTrusts(role, t - 1);

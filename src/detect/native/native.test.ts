@@ -383,6 +383,9 @@ describe('over-permissioned workload roles', () => {
     expect(wild[0]!.summary).toContain('wildcard subject');
     const foreign = run([created, ...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: trust('system:serviceaccount:payments:api', 'StringEquals', 'oidc.eks.eu-west-1.amazonaws.com/id/FOREIGN0000') })], id);
     expect(foreign[0]!.summary).toContain('foreign OIDC provider');
+    // URL-encoded, as IAM sometimes logs a document: read once by the normalizer (seam.policy), the same verdict.
+    const encoded = run([created, ...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: encodeURIComponent(trust('system:serviceaccount:*', 'StringLike')) })], id);
+    expect(encoded.map((a) => a.summary)).toEqual(wild.map((a) => a.summary));
   });
   it('stays quiet for admin on a non-workload role, read-only policies on a workload role, and exact-subject trust edits', () => {
     expect(run([...irsaStory(), iam('AttachRolePolicy', { roleName: 'breakglass', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' })], id)).toEqual([]);
