@@ -69,7 +69,8 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
 
 /**
  * The original record inside a SIEM's export of it, when the export kept it: Splunk's `_raw` (an event as
- * `| table _raw` or the REST / CLI export writes it, or under `result` in the export's JSON lines), ECS's
+ * `| table _raw` or the REST / CLI export writes it, or under `result` in the export's JSON lines), Sumo Logic's
+ * `map._raw` (a Search Job API message, e.g. `jq -c '.messages[]'` of its pages), ECS's
  * `event.original` (Elastic Agent's AWS and Kubernetes integrations keep it when told to preserve the original
  * event; also as a flattened key), and an Elasticsearch / OpenSearch hit's `_source` (elasticdump, a `_search`
  * answer's hits, OpenSearch Dashboards' raw export), which may in turn hold one of the others. A string is
@@ -81,6 +82,9 @@ export function siemInner(r: Rec): string | Rec | undefined {
   if (typeof raw === 'string') return jsonObjectText(raw);
   const result = r.result;
   if (isObject(result) && typeof result._raw === 'string') return jsonObjectText(result._raw);
+  // Sumo Logic's Search Job API: each of a page's `messages` is `{"map": {"_raw": ..., "_messagetime": ...}}`.
+  const map = r.map;
+  if (isObject(map) && typeof map._raw === 'string') return jsonObjectText(map._raw);
   const event = r.event;
   if (isObject(event) && typeof event.original === 'string') return jsonObjectText(event.original);
   const flat = r['event.original'];

@@ -359,9 +359,11 @@ describe('SIEM exports (the original record kept inside)', () => {
     expect([e.seam.id, e.seam.source, e.seam.action, e['@timestamp']]).toEqual([d.seam.id, d.seam.source, d.seam.action, d['@timestamp']]);
   };
 
-  it('reads Splunk events (_raw, also under a search export\'s result)', () => {
+  it('reads Splunk events (_raw, also under a search export\'s result) and Sumo Logic messages (map._raw)', () => {
     same(must(normalizeLine(JSON.stringify({ _raw: rawText, sourcetype: 'aws:cloudtrail', _time: '2024-11-05T14:09:12Z' }), meta)), direct);
     same(must(normalizeLine(JSON.stringify({ preview: false, result: { _raw: audit, sourcetype: 'aws:eks', host: 'x' } }), meta)), directAudit);
+    // Sumo Logic's Search Job API message.
+    same(must(normalizeLine(JSON.stringify({ map: { _raw: rawText, _messagetime: '1730815752000', _sourcecategory: 'aws/cloudtrail' } }), meta)), direct);
   });
 
   it('reads ECS documents with event.original (nested or flattened) and Elasticsearch / OpenSearch hits', () => {
