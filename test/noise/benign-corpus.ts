@@ -1932,6 +1932,41 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   }
 
+  // Other accounts reading and writing this account's buckets (object-level data events in the owner's trail,
+  // userIdentity type AWSAccount): the organisation's security account's SIEM role pulls the ALB access logs every
+  // 15 minutes, and a partner uploads its nightly feed. Appended last, so the records above are unchanged.
+  {
+    const SECURITY = '210987654321';
+    const PARTNER = '345678901234';
+    const other = (account: string, roleId: string, session: string): Rec => ({ type: 'AWSAccount', principalId: `${roleId}:${session}`, accountId: account });
+    const s3 = (ms: number, who: Rec, name: string, bucket: string, objectKey: string | undefined, ip: string, ua: string): void => {
+      const rp: Rec = { bucketName: bucket, Host: `${bucket}.s3.${REGION}.amazonaws.com` };
+      if (objectKey === undefined) Object.assign(rp, { 'list-type': '2', prefix: 'AWSLogs/', 'max-keys': '1000' });
+      else rp.key = objectKey;
+      const resources: Rec[] = [{ accountId: ACCOUNT, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` }];
+      if (objectKey !== undefined) resources.unshift({ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${objectKey}` });
+      ct(ms, who, 's3.amazonaws.com', name, { ip, ua, rp, data: true, readOnly: name !== 'PutObject', extra: { resources, additionalEventData: { SignatureVersion: 'SigV4', AuthenticationMethod: 'AuthHeader', 'x-amz-id-2': hex(32) } } });
+    };
+    const siem = other(SECURITY, 'AROA' + hex(16).toUpperCase(), 'siem-s3-poller');
+    const siemUa = 'aws-sdk-java/2.29.6 Linux/5.10.228-219.884.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.13+11-LTS Java/17.0.13 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy';
+    const bucket = `alb-access-logs-${ACCOUNT}`;
+    for (let q = 0; q < hours * 4; q++) {
+      const t = T0 + q * 900_000 + int(0, 60_000);
+      const ip = `3.${int(80, 95)}.${int(0, 255)}.${int(1, 254)}`;
+      s3(t, siem, 'ListObjects', bucket, undefined, ip, siemUa);
+      for (let i = 0; i < 3; i++) {
+        const day = new Date(t).toISOString().slice(0, 10).replace(/-/g, '/');
+        s3(t + 500 + i * 200, siem, 'GetObject', bucket, `AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/${day}/${ACCOUNT}_elasticloadbalancing_${REGION}_app.prod-ingress.${hex(16)}_${hex(8)}.log.gz`, ip, siemUa);
+      }
+    }
+    const partner = other(PARTNER, 'AROA' + hex(16).toUpperCase(), 'feed-uploader');
+    for (let d = 0; d * 24 + 1 < hours; d++) {
+      const t = T0 + (d * 24 + 1) * 3600_000 + int(0, 1_200_000);
+      const day = new Date(t).toISOString().slice(0, 10);
+      s3(t, partner, 'PutObject', 'partner-inbound-feeds', `acme/${day}/orders.csv.gz`, `198.18.${int(0, 255)}.${int(1, 254)}`, 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/command#s3.cp');
+    }
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }

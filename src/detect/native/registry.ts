@@ -25,6 +25,7 @@ import { nodeCredsOffNode } from './node-creds-off-node.ts';
 import { rdsAuditLoggingOff } from './rds-audit-logging-off.ts';
 import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
+import { s3ForeignAccountAccess } from './s3-foreign-account-access.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
 import { ssmBulkDecrypt } from './ssm-bulk-decrypt.ts';
 import { ssoRoleCredentialsSweep } from './sso-role-credentials-sweep.ts';
@@ -56,6 +57,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   newSecretVerb,
   impossibleTravel,
   s3CopyCrossAccount,
+  s3ForeignAccountAccess,
   lambdaNewDeployer,
   resourcePolicyOpenStatement,
   ssmBulkDecrypt,
