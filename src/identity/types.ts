@@ -33,6 +33,7 @@ export const FACT_KINDS = [
   'seen_service', // principal → AWS service (`svc:ec2`) whose API it called; learned by the baselines
   'seen_client', // principal → user-agent family (`ua:cli`, `ua:sdk`, …) it called AWS with; learned by the baselines
   'seen_secret_verb', // principal → Kubernetes verb (`verb:list`) it used on secrets; learned by the baselines
+  'seen_k8s_action', // principal → kind of sensitive Kubernetes request (`k8s:exec`, `k8s:binding-write`, …) it made; learned by the baselines
   'changed_function', // IAM role/user → Lambda function (`lambda:<account>:<region>:<name>`) whose code or layers it changed (or that it created)
   'accessed_bucket', // another AWS account (`account:<id>`) → bucket (`s3:<owner>:<bucket>`) whose objects it read or wrote (attributes.access); learned by the baselines
 ] as const;

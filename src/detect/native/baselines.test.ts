@@ -460,6 +460,36 @@ describe('new terms: service, client, verb on secrets', () => {
     const ctrl = (verb: string, h: number): SeamEvent => ev(audit({ verb, user: ns, time: at(h), resource: 'secrets', namespace: 'gone', ip: '10.0.3.9' }), 'prod-eks-01');
     expect(run([...Array.from({ length: 30 }, (_, h) => ctrl('list', h)), ctrl('deletecollection', 40)], 'seam-native-new-secret-verb')).toEqual([]);
   });
+  it('new Kubernetes action: a workload token that only read its secret execs, binds and checks its permissions (medium, low), once each', () => {
+    const sa = saK8sUser('payments', 'api');
+    const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'payments', name: 'api-db', ip: '10.0.3.4' }), 'prod-eks-01');
+    const exec = (h: number, code = 101): SeamEvent => ev(audit({ verb: 'create', user: sa, time: at(h), resource: 'pods', namespace: 'orders', name: 'orders-0', subresource: 'exec', code, ip: '10.0.3.4' }), 'prod-eks-01');
+    const review = ev(audit({ verb: 'create', user: sa, time: at(30.2), resource: 'selfsubjectaccessreviews', apiGroup: 'authorization.k8s.io', ip: '10.0.3.4', requestObject: { kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'orders' } } } }), 'prod-eks-01');
+    const bind = ev(audit({ verb: 'create', user: sa, time: at(30.3), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', ip: '10.0.3.4' }), 'prod-eks-01');
+    // A refused exec neither alerts nor teaches: the allowed one after it is still the first.
+    const alerts = run([...Array.from({ length: 30 }, (_, h) => get(h)), exec(30, 403), review, exec(30.4), exec(30.5), bind], 'seam-native-new-k8s-action');
+    expect(alerts.map((a) => [a.rule.level, a.summary.match(/made a (\S+) request/)?.[1]])).toEqual([
+      ['low', 'permission-check'],
+      ['medium', 'exec'],
+      ['medium', 'binding-write'],
+    ]);
+    expect(alerts[0]!.summary).toContain('(create pods/exec in orders)');
+    expect(alerts[1]!.summary).toContain('usual: permission-check');
+  });
+  it('new Kubernetes action: a person\'s first exec is low; silent while learning, for known kinds, for kube-system controllers and for reads', () => {
+    const person = iamK8sUser(alice);
+    const deploy = (h: number): SeamEvent => ev(audit({ verb: 'patch', user: person, time: at(h), resource: 'deployments', apiGroup: 'apps', namespace: 'orders', name: 'api' }), 'prod-eks-01');
+    const exec = (h: number): SeamEvent => ev(audit({ verb: 'create', user: person, time: at(h), resource: 'pods', namespace: 'orders', name: 'api-0', subresource: 'exec', code: 101 }), 'prod-eks-01');
+    const read = (h: number): SeamEvent => ev(audit({ verb: 'list', user: person, time: at(h), resource: 'pods', namespace: 'orders' }), 'prod-eks-01');
+    // Learning: the exec on day one is learned, not alerted; day two's deployments and pod lists are known or not sensitive.
+    expect(run([exec(1), ...Array.from({ length: 30 }, (_, h) => deploy(h)), exec(40), read(41)], 'seam-native-new-k8s-action')).toEqual([]);
+    const late = run([...Array.from({ length: 30 }, (_, h) => deploy(h)), exec(40)], 'seam-native-new-k8s-action');
+    expect(late.map((a) => [a.rule.level, a.summary.match(/usual: (.*)$/)?.[1]])).toEqual([['low', 'workload-write']]);
+    const rs = saK8sUser('kube-system', 'replicaset-controller');
+    const pod = (h: number): SeamEvent => ev(audit({ verb: 'create', user: rs, time: at(h), resource: 'pods', namespace: 'orders', ip: '10.0.3.9' }), 'prod-eks-01');
+    const bind = ev(audit({ verb: 'create', user: rs, time: at(40), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', ip: '10.0.3.9' }), 'prod-eks-01');
+    expect(run([...Array.from({ length: 30 }, (_, h) => pod(h)), bind], 'seam-native-new-k8s-action')).toEqual([]);
+  });
   it('instances of one instance profile are one subject: a new instance calling the fleet\'s services says nothing', () => {
     const other = session('web-app-instance-role', 'i-0fedcba9876543210', 'ASIAEXAMPLEINSTANCE2', 'AROAEXAMPLEWEBAPP0001');
     const ssm = { source: 'ssm.amazonaws.com', userAgent: SSM_UA };

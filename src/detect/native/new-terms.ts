@@ -5,7 +5,11 @@
  * - a principal calling an AWS service (API family, `eventSource`) it never called before;
  * - a principal calling AWS with a kind of client (user-agent family: console, cli, sdk, script, ...) it never used;
  * - a principal (person or service account) using a Kubernetes verb on secrets it never used (a workload that only
- *   ever got its own secret starts listing or watching them).
+ *   ever got its own secret starts listing or watching them);
+ * - a principal making a kind of sensitive Kubernetes request it never made: exec or attach, port-forward, a debug
+ *   container, a token for a service account, a Role or binding written, a workload written, its own permissions
+ *   checked (GuardDuty's AnomalousBehavior.ExecInPod / WorkloadDeployed / RoleCreated / RoleBindingCreated /
+ *   PermissionChecked, as first-seen terms rather than a model).
  * Each is context, not an incident on its own (people start using a new service; a pipeline changes its SDK):
  * low, silent during the principal's learning period, once per principal and term for the baseline memory. They
  * feed incidents and hunting ("what did this principal do for the first time around the alert?").
@@ -86,6 +90,7 @@ function firstSeen(
   kind: FactKind,
   term: string,
   says: (who: string, usual: string) => string,
+  level?: 'medium',
 ): Alert[] {
   const t = timeOf(event);
   const key = termKey(kind, subject.key, term);
@@ -98,6 +103,7 @@ function firstSeen(
   const usual = before.slice(0, 6).map((e) => e.fact.to.slice(e.fact.to.indexOf(':') + 1));
   return [
     nativeAlert(d, {
+      ...(level !== undefined ? { level } : {}),
       events: [event],
       summary: says(describePrincipal(ctx.resolution.principal ?? subject.principal), list(usual)),
       principal: ctx.resolution.principal,
@@ -190,5 +196,84 @@ export const newSecretVerb: NativeDetection<null> = {
     const where = str(ref?.namespace) === undefined ? 'across all namespaces' : `in ${str(ref?.namespace)}`;
     const name = str(ref?.name);
     return firstSeen(this, event, graph, ctx, subject, 'seen_secret_verb', 'verb:' + verb, (who, usual) => `${who} used ${verb} on secrets ${where}${name ? ` (${name})` : ''}, a verb it never used on secrets; usual: ${usual}`);
+  },
+};
+
+/** Verbs that write an object. */
+const WRITES = new Set(['create', 'update', 'patch']);
+/** Objects that run containers (a pod written by hand, or a controller's template). */
+const WORKLOADS = new Set(['pods', 'deployments', 'daemonsets', 'statefulsets', 'replicasets', 'replicationcontrollers', 'jobs', 'cronjobs']);
+
+/**
+ * The kind of sensitive Kubernetes request an audit record is (undefined: none of them). One term per kind, not per
+ * namespace or object: a principal that execs daily into ten namespaces is one known term, and the baseline memory
+ * holds at most seven facts per principal.
+ */
+export function k8sAction(verb: string | undefined, resource: string | undefined, subresource: string | undefined): string | undefined {
+  if (verb === undefined || resource === undefined) return undefined;
+  if (resource === 'pods' && subresource !== undefined) {
+    if (verb === 'create' && (subresource === 'exec' || subresource === 'attach')) return 'exec';
+    if (verb === 'create' && subresource === 'portforward') return 'port-forward';
+    if ((verb === 'patch' || verb === 'update') && subresource === 'ephemeralcontainers') return 'debug-container';
+    return undefined;
+  }
+  if (subresource !== undefined) return resource === 'serviceaccounts' && subresource === 'token' && verb === 'create' ? 'token-request' : undefined;
+  if (WRITES.has(verb)) {
+    if (resource === 'roles' || resource === 'clusterroles') return 'role-write';
+    if (resource === 'rolebindings' || resource === 'clusterrolebindings') return 'binding-write';
+    if (WORKLOADS.has(resource)) return 'workload-write';
+  }
+  if (verb === 'create' && (resource === 'selfsubjectaccessreviews' || resource === 'selfsubjectrulesreviews')) return 'permission-check';
+  return undefined;
+}
+
+/**
+ * Kinds a workload's service account has no business starting on its own: an interactive session into another pod,
+ * a tunnel, a debug container, a token for another account, a binding. Its first one, after a history without it,
+ * is medium; a person's first of any kind, and a service account's first workload, Role or permission check (an
+ * operator's new release), stay low.
+ */
+const SA_MEDIUM = new Set(['exec', 'port-forward', 'debug-container', 'token-request', 'binding-write']);
+
+/** What a permission check asked (`create pods/exec in prod`), from the review's spec when the record has it. */
+function reviewAsked(event: SeamEvent): string | undefined {
+  const attrs = obj(obj(obj(event.requestObject)?.spec)?.resourceAttributes);
+  if (attrs === undefined) return undefined;
+  const sub = str(attrs.subresource);
+  const ns = str(attrs.namespace);
+  return `${str(attrs.verb) ?? '*'} ${str(attrs.resource) ?? '*'}${sub ? '/' + sub : ''}${ns ? ' in ' + ns : ''}`;
+}
+
+export const newK8sAction: NativeDetection<null> = {
+  id: 'seam-native-new-k8s-action',
+  title: 'Principal making a kind of sensitive Kubernetes request it never made',
+  level: 'low',
+  tags: ['attack.execution', 'attack.t1609', 'attack.t1610', 'attack.persistence', 'attack.t1098.006', 'attack.discovery', 'attack.t1613'],
+  description:
+    'A Kubernetes request allowed for a person (IAM-authenticated) or a service account (not kube-system’s controllers) of a kind it had not made during its learning period or within its baseline memory: exec or attach into a pod, port-forward, an ephemeral debug container, a token minted for a service account, a Role or ClusterRole written, a RoleBinding or ClusterRoleBinding written, a workload (pod, Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob) written, or its own permissions checked (SelfSubjectAccessReview / SelfSubjectRulesReview, `kubectl auth can-i`). Refused requests neither alert nor teach. Medium when a service account’s first is an exec or attach, a port-forward, a debug container, a token request or a binding (what a workload’s token does once stolen). Otherwise context, like GuardDuty’s AnomalousBehavior findings: the rules for the risky shapes (privileged, host mounts, cluster-admin, shells, tokens) raise the alerts to look at.',
+  triage:
+    'Does the principal’s job include this kind of request (an engineer on call for the first time, a pipeline deploying a new kind of object)? A workload’s service account that starts exec-ing, binding roles or checking what it may do is the pattern of a stolen token; look at its address and the requests around this one.',
+  createState: () => null,
+  sources: ['k8s_audit'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'k8s_audit' || !baselinable(event)) return [];
+    // Streaming requests (exec, attach, port-forward) are logged at ResponseStarted and again at ResponseComplete:
+    // the first to arrive counts, the second finds the term known.
+    if (event.stage !== undefined && event.stage !== 'ResponseComplete' && event.stage !== 'ResponseStarted') return [];
+    if ((str(obj(event.user)?.username) ?? '').startsWith('system:serviceaccount:kube-system:')) return [];
+    // Asked on every request of the subject, so that its learning starts with its first request, not its first
+    // sensitive one (which would then always fall in the learning period).
+    const subject = subjectOf(event, graph, ctx);
+    const ref = obj(event.objectRef);
+    const action = k8sAction(str(event.verb), str(ref?.resource), str(ref?.subresource));
+    if (subject === undefined || action === undefined) return [];
+    // A refused request did nothing and must not teach the baseline what an attacker tried.
+    const code = obj(event.responseStatus)?.code;
+    if (typeof code === 'number' && code >= 400) return [];
+    const ns = str(ref?.namespace);
+    const name = str(ref?.name);
+    const what = action === 'permission-check' ? (reviewAsked(event) ?? str(ref?.resource) ?? '') : `${str(event.verb) ?? ''} ${str(ref?.resource) ?? ''}${str(ref?.subresource) ? '/' + str(ref?.subresource) : ''} ${ns ? ns + '/' : ''}${name ?? ''}`.trim();
+    const level = event.seam.principal?.type === 'service_account' && SA_MEDIUM.has(action) ? 'medium' : undefined;
+    return firstSeen(this, event, graph, ctx, subject, 'seen_k8s_action', 'k8s:' + action, (who, usual) => `${who} made a ${action} request (${what}), a kind of sensitive Kubernetes request it never made; usual: ${usual}`, level);
   },
 };

@@ -20,7 +20,7 @@ import { k8sSaTokenOutsideAws } from './k8s-sa-token-outside-aws.ts';
 import { lambdaNewDeployer } from './lambda-new-deployer.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
-import { newClient, newSecretVerb, newService } from './new-terms.ts';
+import { newClient, newK8sAction, newSecretVerb, newService } from './new-terms.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
 import { rdsAuditLoggingOff } from './rds-audit-logging-off.ts';
 import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
@@ -55,6 +55,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   newService,
   newClient,
   newSecretVerb,
+  newK8sAction,
   impossibleTravel,
   s3CopyCrossAccount,
   s3ForeignAccountAccess,
