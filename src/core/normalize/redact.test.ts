@@ -101,6 +101,19 @@ describe('redaction', () => {
     expect(must(normalizeRecord(pw, meta)).seam.ingest.redacted).toEqual(['requestObject.data.password']);
   });
 
+  it('redacts a secret-named env value of a pod template, and leaves a blank one blank', () => {
+    const base = JSON.parse(lines('k8s-audit/eks-audit.jsonl')[0] as string) as Record<string, unknown>;
+    const env = [{ name: 'DB_PASSWORD', value: 'hunter22-orders' }, { name: 'AWS_SESSION_TOKEN', value: '' }, { name: 'AWS_REGION', value: 'us-west-2' }];
+    const rec = { ...base, requestObject: { kind: 'Deployment', spec: { template: { spec: { containers: [{ name: 'app', env }] } } } } };
+    const ev = must(normalizeRecord(rec, meta));
+    expect(ev.seam.ingest.redacted).toEqual(['requestObject.spec.template.spec.containers.0.env.0.value']);
+    expect((ev.requestObject as { spec: { template: { spec: { containers: { env: unknown }[] } } } }).spec.template.spec.containers[0]!.env).toEqual([
+      { name: 'DB_PASSWORD', value: REDACTED },
+      { name: 'AWS_SESSION_TOKEN', value: '' },
+      { name: 'AWS_REGION', value: 'us-west-2' },
+    ]);
+  });
+
   it('redacts Secrets inside a generic List by their kind', () => {
     const base = JSON.parse(lines('k8s-audit/eks-audit.jsonl')[0] as string) as Record<string, unknown>;
     const rec = { ...base, responseObject: { kind: 'List', items: [{ kind: 'ConfigMap', data: { a: 'visible' } }, { kind: 'Secret', data: { b: 'aGlkZGVu' } }] } };

@@ -312,8 +312,9 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], envCtx = false): void
     return;
   }
   const o = v as Rec;
-  // `{ name: DB_PASSWORD, value: ... }` in an env list (pods, pod templates, ECS container definitions).
-  if (envCtx && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && SECRET_NAME_RE.test(o.name)) {
+  // `{ name: DB_PASSWORD, value: ... }` in an env list (pods, pod templates, ECS container definitions). A blank
+  // value holds nothing and stays blank, so rules can tell a literal secret from an empty placeholder.
+  if (envCtx && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && o.value !== '' && SECRET_NAME_RE.test(o.name)) {
     hits.push({ path: [...path, 'value'], value: REDACTED });
   }
   // A Kubernetes Secret in any wrapper the structured pass does not know (kind in any case).
