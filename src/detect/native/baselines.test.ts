@@ -468,7 +468,7 @@ describe('new terms: service, client, verb on secrets', () => {
     const bind = ev(audit({ verb: 'create', user: sa, time: at(30.3), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', ip: '10.0.3.4' }), 'prod-eks-01');
     // A refused exec neither alerts nor teaches: the allowed one after it is still the first.
     const alerts = run([...Array.from({ length: 30 }, (_, h) => get(h)), exec(30, 403), review, exec(30.4), exec(30.5), bind], 'seam-native-new-k8s-action');
-    expect(alerts.map((a) => [a.rule.level, a.summary.match(/made a (\S+) request/)?.[1]])).toEqual([
+    expect(alerts.map((a) => [a.rule.level, a.summary.match(/made an? (\S+) request/)?.[1]])).toEqual([
       ['low', 'permission-check'],
       ['medium', 'exec'],
       ['medium', 'binding-write'],

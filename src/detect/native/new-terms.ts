@@ -274,6 +274,6 @@ export const newK8sAction: NativeDetection<null> = {
     const name = str(ref?.name);
     const what = action === 'permission-check' ? (reviewAsked(event) ?? str(ref?.resource) ?? '') : `${str(event.verb) ?? ''} ${str(ref?.resource) ?? ''}${str(ref?.subresource) ? '/' + str(ref?.subresource) : ''} ${ns ? ns + '/' : ''}${name ?? ''}`.trim();
     const level = event.seam.principal?.type === 'service_account' && SA_MEDIUM.has(action) ? 'medium' : undefined;
-    return firstSeen(this, event, graph, ctx, subject, 'seen_k8s_action', 'k8s:' + action, (who, usual) => `${who} made a ${action} request (${what}), a kind of sensitive Kubernetes request it never made; usual: ${usual}`, level);
+    return firstSeen(this, event, graph, ctx, subject, 'seen_k8s_action', 'k8s:' + action, (who, usual) => `${who} made ${/^[aeiou]/.test(action) ? 'an' : 'a'} ${action} request (${what}), a kind of sensitive Kubernetes request it never made; usual: ${usual}`, level);
   },
 };
