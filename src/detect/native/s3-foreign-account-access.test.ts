@@ -89,6 +89,15 @@ describe('seam-native-s3-foreign-account-access', () => {
     expect(run([...learningDays(), s3(STRANGER, 'GetBucketAcl', 50, 'org-central-logs')])).toEqual([]);
   });
 
+  it('learns from the first data event even when the account itself is long known (data events switched on later)', () => {
+    // The account's management events taught the other baselines its learning start ten days ago.
+    const g = new IdentityGraph();
+    const old = new Date(BASE - 10 * 24 * H).toISOString();
+    g.applyFacts([{ kind: 'baseline_start', key: `baseline_start|account:${OWNER}`, op: 'assert', from: `account:${OWNER}`, to: `account:${OWNER}`, attributes: { first_seen: old }, provenance: 'seed:test', valid_from: old, valid_to: new Date(BASE + 100 * 24 * H).toISOString() }]);
+    // Data events start now: the partners met in their first day are learned, not raised; a stranger after it is.
+    expect(run([...learningDays(), s3(STRANGER, 'PutObject', 50, 'org-central-logs')], g).map((a) => a.summary)).toEqual([expect.stringContaining(`account ${STRANGER} wrote to`)]);
+  });
+
   it('keeps what it learned across a restart (accessed_bucket facts)', () => {
     const published: IdentityFact[] = [];
     const first = createNativeEngine({ only: [ID], config: { baselineLearningMs: 24 * H }, onFacts: (fs) => published.push(...fs) });

@@ -7,8 +7,9 @@
  * ACL rules raise when it is made (T1537 / T1530: data taken without a download from this account), or a bucket
  * that takes writes from anyone (scanners drop test objects, attackers plant content). Central logging, backup
  * and partner accounts do this all day: they are learned as `accessed_bucket` facts (ADR 0011: they survive
- * restarts) while the owner account is in its learning period, so only a new account or a new bucket after that
- * alerts, once per account, bucket and direction (read, write). Calls an AWS service makes (type AWSService, or
+ * restarts) while the owner account's S3 data events are in their learning period (from the first object-level
+ * event seen for that account, whoever made it: data events are often switched on long after management events),
+ * so only a new account or a new bucket after that alerts, once per account, bucket and direction (read, write). Calls an AWS service makes (type AWSService, or
  * invokedBy: CloudTrail's, Config's and ELB's log delivery, replication) and anonymous requests (rules of their
  * own) are left out.
  */
@@ -46,7 +47,7 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
   level: 'medium',
   tags: ['attack.exfiltration', 'attack.t1537', 'attack.collection', 'attack.t1530', 'attack.impact', 'attack.t1565.001'],
   description:
-    'An object-level S3 call (GetObject, List*, PutObject, CopyObject, multipart upload, PutObjectAcl, DeleteObject[s]) on a bucket of this account, made by a principal of another AWS account that had not read (or written) that bucket since the owner account’s learning period. A bucket policy, ACL or access point lets that account in; partners and organisation accounts that use the bucket routinely are learned.',
+    'An object-level S3 call (GetObject, List*, PutObject, CopyObject, multipart upload, PutObjectAcl, DeleteObject[s]) on a bucket of this account, made by a principal of another AWS account that had not read (or written) that bucket since the learning period of the owner account’s S3 data events (which starts at the first one seen). A bucket policy, ACL or access point lets that account in; partners and organisation accounts that use the bucket routinely are learned; a new account of your organisation reaching a shared bucket later is raised once.',
   triage:
     'Who is the other account (userIdentity.accountId, principalId): one of your organisation’s, a vendor’s, or unknown? Which grant lets it in (GetBucketPolicy, GetBucketAcl, access points) and when was it made (PutBucketPolicy / PutBucketAcl in CloudTrail)? For reads: which objects and how many (the account’s other data events on the bucket). For writes: what was written (key names, sizes) and whether anything reads it. Remove the grant unless a reviewed change made it.',
   createState: () => null,
@@ -58,14 +59,16 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
     const ui = obj(event.userIdentity);
     const caller = str(ui?.accountId);
     const owner = str(event.recipientAccountId);
-    if (caller === undefined || owner === undefined || caller === owner || !ACCOUNT_ID.test(caller) || !ACCOUNT_ID.test(owner)) return [];
+    if (owner === undefined || !ACCOUNT_ID.test(owner)) return [];
+    // Learning is the owner account's S3 data events' own, started by the first one seen (any caller): data events
+    // are often switched on long after management events, and an existing install meets its partners only then.
+    const start = learningStart(event, ctx, graph, s3DataSubject(owner));
+    if (caller === undefined || caller === owner || !ACCOUNT_ID.test(caller)) return [];
     if (str(ui?.type) === 'AWSService' || str(ui?.invokedBy) !== undefined) return [];
     const p = event.seam.principal;
     if (p !== undefined && (p.type === 'aws_service' || p.type === 'anonymous')) return [];
     const bucket = str(obj(event.requestParameters)?.bucketName);
     if (bucket === undefined) return [];
-    const ownerKey = accountSubjectKey(owner);
-    const start = learningStart(event, ctx, graph, ownerKey);
     const target = `s3:${owner}:${bucket}`;
     const seen = remember(event, ctx, graph, {
       kind: 'accessed_bucket',
@@ -87,6 +90,18 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
     ];
   },
 };
+
+let subjects = new Map<string, string>();
+/** `s3-data:<account>`, the subject whose learning period this detection uses, built once per account. */
+function s3DataSubject(owner: string): string {
+  let k = subjects.get(owner);
+  if (k === undefined) {
+    if (subjects.size >= 4096) subjects = new Map();
+    k = 's3-data:' + owner;
+    subjects.set(owner, k);
+  }
+  return k;
+}
 
 function key(event: SeamEvent): string {
   const k = str(obj(event.requestParameters)?.key);
