@@ -161,4 +161,10 @@ describe('hhieonScenarios', () => {
     const set = hhieonScenarios(repoOf({ 'evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl': lines, 'evidence/README.md': '# Evidence' }));
     expect(set.samples.map((s) => [s.name, s.positive, s.records.map((r) => r.eventName)])).toEqual([['scenario-01-root-misuse', true, ['ConsoleLogin', 'CreateUser']]]);
   });
+  it('skips a line that is not JSON and keeps the rest of the scenario', () => {
+    const lines = [JSON.stringify({ eventName: 'ConsoleLogin' }), '{"eventName": "CreateUser", "requestParam', '[1]', JSON.stringify({ eventName: 'CreateAccessKey' })].join('\n');
+    const set = hhieonScenarios(repoOf({ 'evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl': lines }));
+    expect(set.samples.map((s) => s.records.map((r) => r.eventName))).toEqual([['ConsoleLogin', 'CreateAccessKey']]);
+    expect(Object.fromEntries(set.skipped)).toEqual({ 'line that is not JSON': 1, 'line that is not a JSON object': 1 });
+  });
 });

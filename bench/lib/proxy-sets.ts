@@ -748,7 +748,14 @@ export function hhieonScenarios(repo: Repo): SampleSet {
     const records: Obj[] = [];
     for (const line of repo.read(f).split('\n')) {
       if (!line.trim()) continue;
-      const r = JSON.parse(line) as Json;
+      let r: Json;
+      try {
+        r = JSON.parse(line) as Json;
+      } catch {
+        // One damaged line costs that line, not the whole bench:proxies run.
+        bump(skipped, 'line that is not JSON');
+        continue;
+      }
       if (isObj(r)) records.push(r);
       else bump(skipped, 'line that is not a JSON object');
     }
