@@ -84,6 +84,16 @@ export function openRepo(root: string, slug: string): Repo | undefined {
 
 const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
 
+/** One line of a JSON-lines file; a damaged line is counted as skipped and costs that line, not the whole run. */
+function jsonLine(line: string, skipped: Map<string, number>): Json | undefined {
+  try {
+    return JSON.parse(line) as Json;
+  } catch {
+    bump(skipped, 'line that is not JSON');
+    return undefined;
+  }
+}
+
 /** Panther's pipeline fields (p_log_type, p_event_time, p_any_*...) are not part of the log as AWS writes it. */
 function stripPanther(o: Obj): Obj {
   return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('p_')));
@@ -289,7 +299,8 @@ export function umerJidda(repo: Repo): SampleSet {
     const records: Obj[] = [];
     for (const line of repo.read(f).split('\n')) {
       if (!line.trim()) continue;
-      const r = JSON.parse(line) as Json;
+      const r = jsonLine(line, skipped);
+      if (r === undefined) continue;
       if (isObj(r)) records.push(r);
       else bump(skipped, 'line that is not a JSON object');
     }
@@ -348,7 +359,7 @@ export function scannerCloudTrail(repos: Repo[]): SampleSet {
       const records: Obj[] = [];
       for (const line of t.dataset_inline.split('\n')) {
         if (!line.trim()) continue;
-        const r = JSON.parse(line) as Json;
+        const r = jsonLine(line, skipped);
         if (!isObj(r)) continue;
         const rec = Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('%') && !k.startsWith('@scnr.') && k !== 'timestamp'));
         if (rec.eventTime === undefined && typeof r.timestamp === 'string') rec.eventTime = r.timestamp;
@@ -625,7 +636,7 @@ export function falcoK8sAudit(repo: Repo): SampleSet {
     const records = text
       .split('\n')
       .filter((line) => line.trim())
-      .map((line) => JSON.parse(line) as Json)
+      .map((line) => jsonLine(line, skipped))
       .filter(isObj);
     // fal_01_003.json ({"kind": 0}) checks that Falco survives malformed input; it is not an audit event.
     if (!records.some((r) => r.verb !== undefined)) {
@@ -680,7 +691,7 @@ export function otrfCloudBreachS3(repo: Repo): SampleSet {
     if (!m.name.endsWith('.json')) continue;
     for (const line of m.data.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
-      const r = JSON.parse(line) as Json;
+      const r = jsonLine(line, skipped);
       if (!isObj(r)) continue;
       const ui = isObj(r.userIdentity) ? r.userIdentity : {};
       if (key !== undefined && ui.accessKeyId === key) records.push(r);
@@ -748,14 +759,8 @@ export function hhieonScenarios(repo: Repo): SampleSet {
     const records: Obj[] = [];
     for (const line of repo.read(f).split('\n')) {
       if (!line.trim()) continue;
-      let r: Json;
-      try {
-        r = JSON.parse(line) as Json;
-      } catch {
-        // One damaged line costs that line, not the whole bench:proxies run.
-        bump(skipped, 'line that is not JSON');
-        continue;
-      }
+      const r = jsonLine(line, skipped);
+      if (r === undefined) continue;
       if (isObj(r)) records.push(r);
       else bump(skipped, 'line that is not a JSON object');
     }
