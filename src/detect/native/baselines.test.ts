@@ -485,6 +485,10 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(run([exec(1), ...Array.from({ length: 30 }, (_, h) => deploy(h)), exec(40), read(41)], 'seam-native-new-k8s-action')).toEqual([]);
     const late = run([...Array.from({ length: 30 }, (_, h) => deploy(h)), exec(40)], 'seam-native-new-k8s-action');
     expect(late.map((a) => [a.rule.level, a.summary.match(/usual: (.*)$/)?.[1]])).toEqual([['low', 'workload-write']]);
+    // kubectl 1.30 and later open the session with a WebSocket upgrade, logged as get: the same kind of request.
+    const wsExec = (h: number): SeamEvent => ev(audit({ verb: 'get', user: person, time: at(h), resource: 'pods', namespace: 'orders', name: 'api-0', subresource: 'exec', code: 101 }), 'prod-eks-01');
+    expect(run([...Array.from({ length: 30 }, (_, h) => deploy(h)), wsExec(40)], 'seam-native-new-k8s-action').map((a) => a.rule.level)).toEqual(['low']);
+    expect(run([wsExec(1), ...Array.from({ length: 30 }, (_, h) => deploy(h)), exec(40)], 'seam-native-new-k8s-action')).toEqual([]);
     const rs = saK8sUser('kube-system', 'replicaset-controller');
     const pod = (h: number): SeamEvent => ev(audit({ verb: 'create', user: rs, time: at(h), resource: 'pods', namespace: 'orders', ip: '10.0.3.9' }), 'prod-eks-01');
     const bind = ev(audit({ verb: 'create', user: rs, time: at(40), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', ip: '10.0.3.9' }), 'prod-eks-01');

@@ -212,8 +212,10 @@ const WORKLOADS = new Set(['pods', 'deployments', 'daemonsets', 'statefulsets', 
 export function k8sAction(verb: string | undefined, resource: string | undefined, subresource: string | undefined): string | undefined {
   if (verb === undefined || resource === undefined) return undefined;
   if (resource === 'pods' && subresource !== undefined) {
-    if (verb === 'create' && (subresource === 'exec' || subresource === 'attach')) return 'exec';
-    if (verb === 'create' && subresource === 'portforward') return 'port-forward';
+    // A session opened by POST (SPDY) is logged as create, by a WebSocket upgrade (kubectl 1.30 and later) as get.
+    const opens = verb === 'create' || verb === 'get';
+    if (opens && (subresource === 'exec' || subresource === 'attach')) return 'exec';
+    if (opens && subresource === 'portforward') return 'port-forward';
     if ((verb === 'patch' || verb === 'update') && subresource === 'ephemeralcontainers') return 'debug-container';
     return undefined;
   }
