@@ -114,6 +114,150 @@ describe('redaction', () => {
     ]);
   });
 
+  /** Both entry points: a line (redacted in place) and a parsed record (copy-on-write). */
+  function both(rec: Record<string, unknown>): SeamEvent[] {
+    return [must(normalizeLine(JSON.stringify(rec), meta)), must(normalizeRecord(rec, meta))];
+  }
+  const auditBase = (): Record<string, unknown> => JSON.parse(lines('k8s-audit/eks-audit.jsonl')[0] as string) as Record<string, unknown>;
+  const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+  const annotation = (o: unknown, at: 'requestObject' | 'responseObject' = 'requestObject'): string =>
+    ((o as Record<string, { metadata: { annotations: Record<string, string> } }>)[at] as { metadata: { annotations: Record<string, string> } }).metadata.annotations[LAST_APPLIED] as string;
+
+  it('redacts inside the last-applied annotation of any object by the rules of the object itself', () => {
+    const applied = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'orders-api', namespace: 'orders' },
+      spec: { template: { spec: { containers: [{ name: 'app', image: 'orders:1', env: [{ name: 'DB_PASSWORD', value: 's3cret-lastapplied' }, { name: 'AWS_REGION', value: 'us-west-2' }, { name: 'API_KEY', value: '' }] }] } } },
+    };
+    const text = JSON.stringify(applied);
+    const rec = {
+      ...auditBase(),
+      objectRef: { resource: 'deployments', apiGroup: 'apps', namespace: 'orders', name: 'orders-api' },
+      verb: 'patch',
+      requestObject: { metadata: { annotations: { [LAST_APPLIED]: text } } },
+      responseObject: { kind: 'Deployment', metadata: { name: 'orders-api', annotations: { [LAST_APPLIED]: text } } },
+    };
+    for (const ev of both(rec)) {
+      expect(JSON.stringify(ev)).not.toContain('s3cret-lastapplied');
+      expect(ev.seam.ingest.redacted).toEqual([`requestObject.metadata.annotations.${LAST_APPLIED}`, `responseObject.metadata.annotations.${LAST_APPLIED}`]);
+      // Still the applied object, neighbours untouched, blank kept blank.
+      const back = JSON.parse(annotation(ev)) as typeof applied;
+      expect(back.spec.template.spec.containers[0]!.env).toEqual([{ name: 'DB_PASSWORD', value: REDACTED }, { name: 'AWS_REGION', value: 'us-west-2' }, { name: 'API_KEY', value: '' }]);
+      expect(back.metadata).toEqual(applied.metadata);
+      expect(annotation(ev, 'responseObject')).toBe(annotation(ev));
+    }
+    // A ConfigMap's and a Secret's applied text; a text that does not parse is redacted whole.
+    const cm = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'orders' }, data: { DB_PASSWORD: 's3cret-cm-applied', COLOR: 'blue' } });
+    const secret = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'orders' }, stringData: { dsn: 's3cret-secret-applied' } });
+    const broken = '{"kind":"Deployment","spec":{"env":[{"name":"DB_PASSWORD","value":"s3cret-broken"';
+    const list = {
+      ...auditBase(),
+      objectRef: { resource: 'configmaps', namespace: 'orders' },
+      responseObject: { kind: 'List', items: [cm, secret, broken].map((t, i) => ({ kind: 'ConfigMap', metadata: { name: `c${i}`, annotations: { [LAST_APPLIED]: t } }, data: { COLOR: 'blue' } })) },
+    };
+    for (const ev of both(list)) {
+      const out = JSON.stringify(ev);
+      for (const s of ['s3cret-cm-applied', 's3cret-secret-applied', 's3cret-broken']) expect(out).not.toContain(s);
+      const items = (ev.responseObject as { items: { metadata: { annotations: Record<string, string> } }[] }).items;
+      expect(JSON.parse(items[0]!.metadata.annotations[LAST_APPLIED] as string)).toMatchObject({ data: { DB_PASSWORD: REDACTED, COLOR: 'blue' } });
+      expect(items[1]!.metadata.annotations[LAST_APPLIED]).toBe(REDACTED);
+      expect(items[2]!.metadata.annotations[LAST_APPLIED]).toBe(REDACTED);
+    }
+    // Nothing secret in it: the text is left byte for byte.
+    const plain = JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } });
+    for (const ev of both({ ...rec, requestObject: { metadata: { annotations: { [LAST_APPLIED]: plain } } }, responseObject: undefined })) {
+      expect(annotation(ev)).toBe(plain);
+      expect(ev.seam.ingest.redacted).toEqual([]);
+    }
+  });
+
+  it('redacts the value of a JSON-patch operation as the object form would be', () => {
+    const dep = { ...auditBase(), objectRef: { resource: 'deployments', apiGroup: 'apps', namespace: 'orders', name: 'orders-api' }, verb: 'patch', responseObject: undefined };
+    const ops = [
+      { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'DB_PASSWORD', value: 's3cret-jsonpatch' } },
+      { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'LOG_LEVEL', value: 'debug-verbose' } },
+      { op: 'add', path: '/spec/template/spec/containers/0/env', value: [{ name: 'ORDERS_DB_PASSWORD', value: 's3cret-envlist' }, { name: 'EMPTY_TOKEN', value: ' ' }] },
+      { op: 'replace', path: '/spec/replicas', value: 3 },
+      { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'orders:2' },
+    ];
+    for (const ev of both({ ...dep, requestObject: ops })) {
+      expect(JSON.stringify(ev)).not.toContain('s3cret-');
+      expect(ev.seam.ingest.redacted).toEqual(['requestObject.0.value.value', 'requestObject.2.value.0.value']);
+      expect(ev.requestObject).toEqual([
+        { ...ops[0], value: { name: 'DB_PASSWORD', value: REDACTED } },
+        ops[1],
+        { ...ops[2], value: [{ name: 'ORDERS_DB_PASSWORD', value: REDACTED }, { name: 'EMPTY_TOKEN', value: ' ' }] },
+        ops[3],
+        ops[4],
+      ]);
+    }
+    // An env value replaced by index: the response names the variable; without a response it may be a secret.
+    const byIndex = [{ op: 'replace', path: '/spec/template/spec/containers/0/env/1/value', value: 's3cret-byindex' }];
+    const after = (name: string): unknown => ({ kind: 'Deployment', spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'A', value: 'a' }, { name, value: 's3cret-byindex' }] }] } } } });
+    for (const ev of [...both({ ...dep, requestObject: byIndex }), ...both({ ...dep, requestObject: byIndex, responseObject: after('DB_PASSWORD') })]) {
+      expect(JSON.stringify(ev)).not.toContain('s3cret-byindex');
+      expect(ev.seam.ingest.redacted).toContain('requestObject.0.value');
+    }
+    for (const ev of both({ ...dep, requestObject: byIndex, responseObject: after('LOG_LEVEL') })) {
+      expect((ev.requestObject as { value: string }[])[0]!.value).toBe('s3cret-byindex');
+    }
+    // Secret data added by a JSON patch (also under an escaped key), and a ConfigMap's secret-named key.
+    const sec = { ...dep, objectRef: { resource: 'secrets', namespace: 'orders', name: 'db' } };
+    const secOps = [
+      { op: 'add', path: '/data', value: { password: 'czNjcmV0LWRhdGE=' } },
+      { op: 'add', path: '/stringData/tls~1key', value: 's3cret-escaped' },
+      { op: 'replace', path: '/metadata/labels/app', value: 'orders' },
+    ];
+    for (const ev of both({ ...sec, requestObject: secOps })) {
+      expect(JSON.stringify(ev)).not.toMatch(/czNjcmV0LWRhdGE=|s3cret-escaped/);
+      expect(ev.seam.ingest.redacted).toEqual(['requestObject.0.value.password', 'requestObject.1.value']);
+      expect((ev.requestObject as { value: string }[])[2]!.value).toBe('orders');
+    }
+    const cmOps = [
+      { op: 'add', path: '/data/DB_PASSWORD', value: 's3cret-cm-patch' },
+      { op: 'add', path: '/data/COLOR', value: 'blue' },
+    ];
+    for (const ev of both({ ...dep, objectRef: { resource: 'configmaps', namespace: 'orders', name: 'cfg' }, requestObject: cmOps })) {
+      expect(JSON.stringify(ev)).not.toContain('s3cret-cm-patch');
+      expect(ev.requestObject).toEqual([{ ...cmOps[0], value: REDACTED }, cmOps[1]]);
+    }
+  });
+
+  it('redacts ConfigMap values under a secret-named key, keeping blank ones and every other key', () => {
+    const base = { ...auditBase(), objectRef: { resource: 'configmaps', namespace: 'orders', name: 'orders-env' }, verb: 'create', responseObject: undefined };
+    const data = { DB_PASSWORD: 's3cret-cm', AWS_SECRET_ACCESS_KEY: 's3cret-aws-key', AWS_REGION: 'us-west-2', LOG_LEVEL: 'info', SMTP_PASSWORD: '', GITHUB_TOKEN: ' ' };
+    const created = { ...base, requestObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'orders-env' }, data, binaryData: { API_TOKEN: 'czNjcmV0LWJpbmFyeQ==', 'logo.png': 'iVBORw0KGgo=' } } };
+    for (const ev of both(created)) {
+      const out = JSON.stringify(ev);
+      for (const s of ['s3cret-cm', 's3cret-aws-key', 'czNjcmV0LWJpbmFyeQ==']) expect(out).not.toContain(s);
+      expect(ev.requestObject).toMatchObject({
+        data: { DB_PASSWORD: REDACTED, AWS_SECRET_ACCESS_KEY: REDACTED, AWS_REGION: 'us-west-2', LOG_LEVEL: 'info', SMTP_PASSWORD: '', GITHUB_TOKEN: ' ' },
+        binaryData: { API_TOKEN: REDACTED, 'logo.png': 'iVBORw0KGgo=' },
+      });
+    }
+    // Kind-less bodies of a configmaps request: a merge patch, the items of a ConfigMapList.
+    const merge = { ...base, verb: 'patch', requestObject: { data: { DB_PASSWORD: 's3cret-merge', COLOR: 'blue' } } };
+    const listed = { ...base, verb: 'list', requestObject: undefined, responseObject: { kind: 'ConfigMapList', items: [{ metadata: { name: 'a' }, data: { REDIS_PASSWORD: 's3cret-listed', COLOR: 'blue' } }] } };
+    for (const ev of [...both(merge), ...both(listed)]) {
+      expect(JSON.stringify(ev)).not.toMatch(/s3cret-merge|s3cret-listed/);
+      expect(JSON.stringify(ev)).toContain('"COLOR":"blue"');
+    }
+  });
+
+  it('keeps a whitespace-only secret-named env value as it is (it holds nothing, like a blank one)', () => {
+    const env = [{ name: 'DB_PASSWORD', value: ' ' }, { name: 'password', value: '  ' }, { name: 'API_KEY', value: 's3cret-api' }];
+    const rec = { ...auditBase(), requestObject: { kind: 'Deployment', spec: { template: { spec: { containers: [{ name: 'app', env }] } } } } };
+    for (const ev of both(rec)) {
+      expect(JSON.stringify(ev)).not.toContain('s3cret-api');
+      expect((ev.requestObject as { spec: { template: { spec: { containers: { env: unknown }[] } } } }).spec.template.spec.containers[0]!.env).toEqual([
+        { name: 'DB_PASSWORD', value: ' ' },
+        { name: 'password', value: '  ' },
+        { name: 'API_KEY', value: REDACTED },
+      ]);
+    }
+  });
+
   it('redacts Secrets inside a generic List by their kind', () => {
     const base = JSON.parse(lines('k8s-audit/eks-audit.jsonl')[0] as string) as Record<string, unknown>;
     const rec = { ...base, responseObject: { kind: 'List', items: [{ kind: 'ConfigMap', data: { a: 'visible' } }, { kind: 'Secret', data: { b: 'aGlkZGVu' } }] } };

@@ -11,8 +11,18 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  *
  * What is redacted (replaced by "[REDACTED]", keys kept so rules can still see which keys changed):
  * - Kubernetes Secret `data` / `stringData` values in requestObject / responseObject, including
- *   SecretList and List items and JSON-patch operations on /data or /stringData, and the
- *   `kubectl.kubernetes.io/last-applied-configuration` annotation of a Secret (it embeds the data);
+ *   SecretList and List items, and the `kubectl.kubernetes.io/last-applied-configuration` annotation
+ *   of a Secret (it embeds the data);
+ * - ConfigMap `data` / `binaryData` values under a secret-named key (DB_PASSWORD, AWS_SECRET_ACCESS_KEY:
+ *   envFrom-style ConfigMaps), and secret-named container env values (`{ name: DB_PASSWORD, value }`);
+ *   under these name-based rules a blank value (empty or whitespace only) holds nothing and is kept,
+ *   so rules can tell "no value" from "a value" (a redacted value still counts as present);
+ * - inside the last-applied annotation of any other object (a JSON text of the object): the text is
+ *   parsed, redacted by these same rules and re-serialized; a text that does not parse is redacted whole;
+ * - the `value` of each JSON-patch operation, redacted as the object form would be: the value is placed
+ *   at the operation's path in an otherwise empty object of the patched resource (so /data/x of a Secret,
+ *   an env entry added at /spec/.../env/-). An env value replaced by index (/env/3/value) is redacted
+ *   when the response names a secret-named variable at that index, or when there is no response to ask;
  * - TokenRequest `status.token` (serviceaccounts/token) and TokenReview `spec.token`;
  * - CloudTrail `credentials.sessionToken` / `secretAccessKey` in responseElements (STS, SSO role
  *   credentials), Secrets Manager `secretString` / `secretBinary`, SSM SecureString or decrypted
@@ -39,6 +49,16 @@ export interface Redacted {
 
 type Key = string | number;
 
+interface Hit {
+  path: Key[];
+  value: string;
+}
+
+/** Nothing to hide in an empty or whitespace-only value: name-based rules keep it (rules read it as "no value"). */
+function isBlank(v: string): boolean {
+  return v.trim() === '';
+}
+
 class Cow {
   // Allocated on the first redaction only: most records have nothing to redact.
   private owned: Set<object> | undefined;
@@ -47,10 +67,16 @@ class Cow {
   constructor(
     public root: Rec,
     private readonly copy: boolean,
+    /** Record mode: `set` only lists the change here (redacting a synthetic object, see redactJsonPatch). */
+    private readonly record?: Hit[],
   ) {}
 
   /** Replaces the value at `path` (which must exist) and records the path. */
   set(path: readonly Key[], value: unknown): void {
+    if (this.record !== undefined) {
+      this.record.push({ path: path.slice(), value: value as string });
+      return;
+    }
     let owned = this.owned;
     if (this.copy) {
       if (owned === undefined) {
@@ -97,33 +123,126 @@ function redactSecret(cow: Cow, o: Rec, path: Key[]): void {
   if (ann !== undefined && typeof ann[LAST_APPLIED] === 'string') cow.set([...path, 'metadata', 'annotations', LAST_APPLIED], REDACTED);
 }
 
-/** Walks a request/response body; `secretCtx` = the request targets secrets, so kind-less objects are Secrets. */
-function redactK8sBody(cow: Cow, body: unknown, path: Key[], secretCtx: boolean): void {
-  if (Array.isArray(body)) {
-    // JSON patch: [{ op, path: "/data/password", value }]
-    if (!secretCtx) return;
-    for (let i = 0; i < body.length; i++) {
-      const op = obj(body[i]);
-      const p = str(op?.path);
-      if (op !== undefined && p !== undefined && (p.startsWith('/data') || p.startsWith('/stringData') || p.includes('last-applied-configuration') || p === '/metadata/annotations') && op.value !== undefined) {
-        cow.set([...path, i, 'value'], REDACTED);
-      }
+/** What the audited request targets: kind-less bodies (patches, list items) are taken to be of that kind. */
+type BodyCtx = 'secret' | 'configmap' | undefined;
+
+/** A ConfigMap: values of secret-named keys (envFrom-style DB_PASSWORD); a blank value stays. */
+function redactConfigMap(cow: Cow, o: Rec, path: Key[]): void {
+  for (const field of ['data', 'binaryData'] as const) {
+    const m = o[field];
+    if (!isRec(m)) continue;
+    for (const k of Object.keys(m)) {
+      const v = m[k];
+      if (typeof v === 'string' && v !== REDACTED && !isBlank(v) && SECRET_NAME_RE.test(k)) cow.set([...path, field, k], REDACTED);
     }
+  }
+}
+
+/** Decodes a JSON pointer (RFC 6901): "/a~1b/0" -> ["a/b", "0"]. */
+function pointer(p: string): string[] {
+  if (p === '') return [];
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+const INDEX_RE = /^(?:\d+|-)$/;
+
+/** An object holding `value` at the pointer's segments (arrays for indexes), and the keys that lead to it. */
+function placeAt(segs: readonly string[], value: unknown): { root: unknown; leaf: Key[] } {
+  let node = value;
+  const leaf: Key[] = [];
+  for (let j = segs.length - 1; j >= 0; j--) {
+    const s = segs[j] as string;
+    if (INDEX_RE.test(s)) {
+      node = [node];
+      leaf.unshift(0);
+    } else {
+      node = { [s]: node };
+      leaf.unshift(s);
+    }
+  }
+  return { root: node, leaf };
+}
+
+function at(v: unknown, segs: readonly string[]): unknown {
+  for (const s of segs) {
+    if (Array.isArray(v)) v = /^\d+$/.test(s) ? v[Number(s)] : undefined;
+    else if (isRec(v)) v = v[s];
+    else return undefined;
+  }
+  return v;
+}
+
+/**
+ * JSON patch (`kubectl patch --type=json`): each operation's value is redacted as the object form would
+ * be, by placing it at its path in an otherwise empty body of the patched resource and redacting that.
+ * `target` is the object after the patch (the response), read for the name of an env entry replaced by index.
+ */
+function redactJsonPatch(cow: Cow, ops: unknown[], path: Key[], ctx: BodyCtx, target: unknown): void {
+  for (let i = 0; i < ops.length; i++) {
+    const op = obj(ops[i]);
+    const p = str(op?.path);
+    if (op === undefined || p === undefined || op.value === undefined) continue;
+    const segs = pointer(p);
+    const valuePath = [...path, i, 'value'];
+    let placed = placeAt(segs, op.value);
+    const n = segs.length;
+    // /spec/.../env/3/value: the variable's name is not in the operation.
+    if (n >= 3 && segs[n - 1] === 'value' && /^\d+$/.test(segs[n - 2] as string) && ENV_KEY_RE.test(segs[n - 3] as string) && typeof op.value === 'string') {
+      const name = obj(at(target, segs.slice(0, -1)))?.name;
+      if (typeof name !== 'string') {
+        // No response to ask (Request-level audit): the value may be a secret's.
+        if (op.value !== REDACTED && !isBlank(op.value)) cow.set(valuePath, REDACTED);
+        continue;
+      }
+      const entry = placeAt(segs.slice(0, -1), { name, value: op.value });
+      placed = { root: entry.root, leaf: [...entry.leaf, 'value'] };
+    }
+    const hits: Hit[] = [];
+    redactK8sBody(new Cow({}, false, hits), placed.root, ['$'], ctx, undefined);
+    walkStrings(placed.root, ['$'], hits);
+    // One change per path (both passes may name it); a whole-value redaction wins over a scrubbed copy.
+    const byPath = new Map<string, Hit>();
+    for (const h of hits) {
+      const id = h.path.join('\u0000');
+      const seen = byPath.get(id);
+      if (seen === undefined || (h.value === REDACTED && seen.value !== REDACTED)) byPath.set(id, h);
+    }
+    const leaf = placed.leaf;
+    for (const h of byPath.values()) {
+      const rest = h.path.slice(1);
+      const under = leaf.every((k, j) => rest[j] === k);
+      cow.set(under ? [...valuePath, ...rest.slice(leaf.length)] : valuePath, under ? h.value : REDACTED);
+    }
+  }
+}
+
+/** Walks a request/response body; `ctx` = the request's resource, the kind of kind-less objects. */
+function redactK8sBody(cow: Cow, body: unknown, path: Key[], ctx: BodyCtx, target: unknown): void {
+  if (Array.isArray(body)) {
+    redactJsonPatch(cow, body, path, ctx, target);
     return;
   }
   const o = obj(body);
   if (o === undefined) return;
-  const kind = typeof o.kind === 'string' && o.kind.toLowerCase() === 'secret' ? 'Secret' : o.kind;
+  const lower = typeof o.kind === 'string' ? o.kind.toLowerCase() : undefined;
+  const kind = lower === 'secret' ? 'Secret' : lower === 'configmap' ? 'ConfigMap' : o.kind;
   if (kind === 'Table' && Array.isArray(o.rows)) {
     // `kubectl get secrets -o ...` answers a Table whose rows carry the objects.
     for (let i = 0; i < o.rows.length; i++) {
       const row = obj(o.rows[i]);
-      if (row !== undefined && row.object !== undefined) redactK8sBody(cow, row.object, [...path, 'rows', i, 'object'], secretCtx);
+      if (row !== undefined && row.object !== undefined) redactK8sBody(cow, row.object, [...path, 'rows', i, 'object'], ctx, undefined);
     }
     return;
   }
-  if (kind === 'Secret' || (kind === undefined && secretCtx)) {
+  if (kind === 'Secret' || (kind === undefined && ctx === 'secret')) {
     redactSecret(cow, o, path);
+    return;
+  }
+  if (kind === 'ConfigMap' || (kind === undefined && ctx === 'configmap')) {
+    redactConfigMap(cow, o, path);
     return;
   }
   if (kind === 'TokenRequest') {
@@ -138,13 +257,15 @@ function redactK8sBody(cow: Cow, body: unknown, path: Key[], secretCtx: boolean)
   }
   const items = o.items;
   if (Array.isArray(items)) {
-    const itemCtx = kind === 'SecretList' || (secretCtx && kind !== 'List');
+    const secretItems = kind === 'SecretList' || (ctx === 'secret' && kind !== 'List');
+    const configItems = kind === 'ConfigMapList' || (ctx === 'configmap' && kind !== 'List');
     for (let i = 0; i < items.length; i++) {
       const it = obj(items[i]);
       if (it === undefined) continue;
       const ik = typeof it.kind === 'string' ? it.kind.toLowerCase() : undefined;
-      if (ik === 'secret' || (ik === undefined && itemCtx)) redactSecret(cow, it, [...path, 'items', i]);
-      else if (ik === 'table' || ik === 'list') redactK8sBody(cow, it, [...path, 'items', i], secretCtx);
+      if (ik === 'secret' || (ik === undefined && secretItems)) redactSecret(cow, it, [...path, 'items', i]);
+      else if (ik === 'configmap' || (ik === undefined && configItems)) redactConfigMap(cow, it, [...path, 'items', i]);
+      else if (ik === 'table' || ik === 'list') redactK8sBody(cow, it, [...path, 'items', i], ctx, undefined);
     }
   }
 }
@@ -153,10 +274,10 @@ function redactK8sAudit(cow: Cow, r: Rec): void {
   const ref = obj(r.objectRef);
   const resource = ref?.resource;
   const sub = ref?.subresource;
-  const secretCtx = resource === 'secrets' && sub === undefined;
-  if (r.requestObject !== undefined) redactK8sBody(cow, r.requestObject, ['requestObject'], secretCtx);
+  const ctx: BodyCtx = sub !== undefined ? undefined : resource === 'secrets' ? 'secret' : resource === 'configmaps' ? 'configmap' : undefined;
+  if (r.requestObject !== undefined) redactK8sBody(cow, r.requestObject, ['requestObject'], ctx, r.responseObject);
   if (r.responseObject !== undefined) {
-    redactK8sBody(cow, r.responseObject, ['responseObject'], secretCtx);
+    redactK8sBody(cow, r.responseObject, ['responseObject'], ctx, undefined);
     if (resource === 'serviceaccounts' && sub === 'token') {
       const status = obj(obj(r.responseObject)?.status);
       if (status !== undefined && typeof status.token === 'string' && status.token !== REDACTED) cow.set(['responseObject', 'status', 'token'], REDACTED);
@@ -272,11 +393,6 @@ export function scrub(s: string): string {
   return s;
 }
 
-interface Hit {
-  path: Key[];
-  value: string;
-}
-
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
 const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|session_?token|secret_?access_?key|secret_?key|password|passwd|private_?key|client_?secret|secret_?string|secret_?binary|api_?key)$/i;
 /** Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments). */
@@ -284,17 +400,58 @@ const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|cred
 const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables)$/i;
 const LAST_APPLIED_KEY = 'kubectl.kubernetes.io/last-applied-configuration';
 const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
+/**
+ * A word every rule of walkStrings needs in a text before it can redact anything in it (names, keys,
+ * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
+ */
+const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|\\u/i;
 
-function walkStrings(v: unknown, path: Key[], hits: Hit[], envCtx = false): void {
+/**
+ * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
+ * applied): redacted by the rules of the object itself. Returns the new text, or undefined if unchanged.
+ */
+function redactEmbeddedManifest(text: string): string | undefined {
+  if (SECRET_KIND_IN_TEXT_RE.test(text)) return REDACTED;
+  if (!EMBEDDED_HINT_RE.test(text)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return REDACTED;
+  }
+  const hits: Hit[] = [];
+  walkStrings(parsed, ['$'], hits);
+  if (hits.length === 0) return undefined;
+  const holder: Rec = { $: parsed };
+  const cow = new Cow(holder, false);
+  for (const h of hits) cow.set(h.path, h.value);
+  return JSON.stringify(holder.$);
+}
+
+// What the strings under a key are: plain, env values (by their name), every value (a Secret's data),
+// or values redacted by their key's name (a ConfigMap's data).
+const PLAIN = 0;
+const ENV = 1;
+const SECRET_VALUES = 2;
+const CONFIG_VALUES = 3;
+type Ctx = typeof PLAIN | typeof ENV | typeof SECRET_VALUES | typeof CONFIG_VALUES;
+
+function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): void {
   if (typeof v === 'string') {
-    if (v === REDACTED || v === '') return;
-    const last = path[path.length - 1];
-    if (typeof last === 'string' && (SECRET_KEY_RE.test(last) || (envCtx && SECRET_NAME_RE.test(last)))) {
+    if (v === REDACTED) return;
+    if (ctx === SECRET_VALUES) {
       hits.push({ path: path.slice(), value: REDACTED });
       return;
     }
-    if (last === LAST_APPLIED_KEY && SECRET_KIND_IN_TEXT_RE.test(v)) {
+    if (isBlank(v)) return;
+    const last = path[path.length - 1];
+    if (typeof last === 'string' && (SECRET_KEY_RE.test(last) || (ctx !== PLAIN && SECRET_NAME_RE.test(last)))) {
       hits.push({ path: path.slice(), value: REDACTED });
+      return;
+    }
+    if (last === LAST_APPLIED_KEY) {
+      const t = redactEmbeddedManifest(v);
+      if (t !== undefined) hits.push({ path: path.slice(), value: t });
       return;
     }
     if (v.length < 8) return;
@@ -306,7 +463,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], envCtx = false): void
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       path.push(i);
-      walkStrings(v[i], path, hits, envCtx);
+      walkStrings(v[i], path, hits, ctx);
       path.pop();
     }
     return;
@@ -314,22 +471,21 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], envCtx = false): void
   const o = v as Rec;
   // `{ name: DB_PASSWORD, value: ... }` in an env list (pods, pod templates, ECS container definitions). A blank
   // value holds nothing and stays blank, so rules can tell a literal secret from an empty placeholder.
-  if (envCtx && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && o.value !== '' && SECRET_NAME_RE.test(o.name)) {
-    hits.push({ path: [...path, 'value'], value: REDACTED });
-  }
-  // A Kubernetes Secret in any wrapper the structured pass does not know (kind in any case).
-  if (typeof o.kind === 'string' && o.kind.toLowerCase() === 'secret') {
-    for (const k of ['data', 'stringData'] as const) {
-      const m = o[k];
-      if (isRec(m)) for (const dk of Object.keys(m)) if (m[dk] !== REDACTED) hits.push({ path: [...path, k, dk], value: REDACTED });
-    }
-  }
+  const envSecret = ctx === ENV && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && !isBlank(o.value) && SECRET_NAME_RE.test(o.name);
+  if (envSecret) hits.push({ path: [...path, 'value'], value: REDACTED });
+  // A Secret or ConfigMap in any wrapper the structured pass does not know (kind in any case).
+  const kind = typeof o.kind === 'string' ? o.kind.toLowerCase() : undefined;
   const top = path.length === 0;
   // for-in, not Object.keys: no key array per object (parsed records inherit no enumerable keys).
   for (const k in o) {
     if (top && k === 'seam') continue;
+    if (envSecret && k === 'value') continue;
+    let c = ctx;
+    if (kind === 'secret' && (k === 'data' || k === 'stringData')) c = SECRET_VALUES;
+    else if (kind === 'configmap' && (k === 'data' || k === 'binaryData')) c = CONFIG_VALUES;
+    else if (c === PLAIN && ENV_KEY_RE.test(k)) c = ENV;
     path.push(k);
-    walkStrings(o[k], path, hits, envCtx || ENV_KEY_RE.test(k));
+    walkStrings(o[k], path, hits, c);
     path.pop();
   }
 }
