@@ -170,7 +170,7 @@ const firstSeenMemo = new Map<string, number>();
 export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string): number {
   // Several baselines ask for the same subject while evaluating one event (one EvalContext): the first call
   // learns (or refreshes) the fact, and a repeat would find that version and give the same answer, learning nothing.
-  // (Two subjects at most per event, the principal and its account: a short list, no map to clear per event.)
+  // (A few subjects per event: the principal, its account, the new-terms starts: a short list, no map to clear per event.)
   if (startsCtx !== ctx) {
     startsCtx = ctx;
     startKeys.length = 0;

@@ -460,7 +460,7 @@ describe('new terms: service, client, verb on secrets', () => {
     const ctrl = (verb: string, h: number): SeamEvent => ev(audit({ verb, user: ns, time: at(h), resource: 'secrets', namespace: 'gone', ip: '10.0.3.9' }), 'prod-eks-01');
     expect(run([...Array.from({ length: 30 }, (_, h) => ctrl('list', h)), ctrl('deletecollection', 40)], 'seam-native-new-secret-verb')).toEqual([]);
   });
-  it('new Kubernetes action: a workload token that only read its secret execs, binds and checks its permissions (medium, low), once each', () => {
+  it('new Kubernetes action: a workload token that only read its secret execs, binds and checks its permissions (medium for the exec, low otherwise), once each', () => {
     const sa = saK8sUser('payments', 'api');
     const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'payments', name: 'api-db', ip: '10.0.3.4' }), 'prod-eks-01');
     const exec = (h: number, code = 101): SeamEvent => ev(audit({ verb: 'create', user: sa, time: at(h), resource: 'pods', namespace: 'orders', name: 'orders-0', subresource: 'exec', code, ip: '10.0.3.4' }), 'prod-eks-01');
@@ -471,10 +471,40 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(alerts.map((a) => [a.rule.level, a.summary.match(/made an? (\S+) request/)?.[1]])).toEqual([
       ['low', 'permission-check'],
       ['medium', 'exec'],
-      ['medium', 'binding-write'],
+      ['low', 'binding-write'],
     ]);
     expect(alerts[0]!.summary).toContain('(create pods/exec in orders)');
     expect(alerts[1]!.summary).toContain('usual: permission-check');
+  });
+  it('new Kubernetes action learns with a start of its own: a service account the secret-verb baseline knew for ten days is learning again', () => {
+    const sa = saK8sUser('argocd', 'argocd-application-controller');
+    const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'argocd', name: 'repo-creds', ip: '10.0.3.4' }), 'prod-eks-01');
+    const bind = (h: number): SeamEvent => ev(audit({ verb: 'create', user: sa, time: at(h), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'tenant-a', ip: '10.0.3.4' }), 'prod-eks-01');
+    const token = (h: number): SeamEvent => ev(audit({ verb: 'create', user: sa, time: at(h), resource: 'serviceaccounts', subresource: 'token', namespace: 'argocd', name: 'argocd-repo-server', code: 201, ip: '10.0.3.4' }), 'prod-eks-01');
+    const exec = (h: number): SeamEvent => ev(audit({ verb: 'create', user: sa, time: at(h), resource: 'pods', namespace: 'orders', name: 'orders-0', subresource: 'exec', code: 101, ip: '10.0.3.4' }), 'prod-eks-01');
+    // An earlier version ran the secret-verb baseline (the shared `terms|` start) for ten days.
+    const published: IdentityFact[] = [];
+    const old = createNativeEngine({ only: ['seam-native-new-secret-verb'], onFacts: (fs) => published.push(...fs) });
+    for (let h = 0; h < 240; h += 6) old.process(get(h));
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    const upgraded = createNativeEngine({ only: ['seam-native-new-k8s-action'], graph: g });
+    // Its first day under the new detection: a binding, a token and an exec are learned, not raised.
+    expect([get(240), bind(241), token(242), exec(243)].flatMap((e) => upgraded.process(e))).toEqual([]);
+    // After learning, known kinds stay silent; a new kind is raised (a port-forward: medium for a service account).
+    const pf = ev(audit({ verb: 'create', user: sa, time: at(270), resource: 'pods', namespace: 'orders', name: 'orders-0', subresource: 'portforward', code: 101, ip: '10.0.3.4' }), 'prod-eks-01');
+    expect([bind(268), exec(269), pf].flatMap((e) => upgraded.process(e)).map((a) => [a.rule.level, a.summary.match(/made an? (\S+) request/)?.[1]])).toEqual([['medium', 'port-forward']]);
+  });
+  it('new Kubernetes action: a service account\'s first token request or binding after learning is low (GitOps, cert-manager, External Secrets)', () => {
+    const sa = saK8sUser('external-secrets', 'external-secrets');
+    const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'payments', name: 'api-db', ip: '10.0.3.4' }), 'prod-eks-01');
+    const token = ev(audit({ verb: 'create', user: sa, time: at(30), resource: 'serviceaccounts', subresource: 'token', namespace: 'payments', name: 'vault-auth', code: 201, ip: '10.0.3.4' }), 'prod-eks-01');
+    const bind = ev(audit({ verb: 'patch', user: sa, time: at(31), resource: 'clusterrolebindings', apiGroup: 'rbac.authorization.k8s.io', name: 'eso-tenant', ip: '10.0.3.4' }), 'prod-eks-01');
+    const alerts = run([...Array.from({ length: 30 }, (_, h) => get(h)), token, bind], 'seam-native-new-k8s-action');
+    expect(alerts.map((a) => [a.rule.level, a.summary.match(/made an? (\S+) request/)?.[1]])).toEqual([
+      ['low', 'token-request'],
+      ['low', 'binding-write'],
+    ]);
   });
   it('new Kubernetes action: a person\'s first exec is low; silent while learning, for known kinds, for kube-system controllers and for reads', () => {
     const person = iamK8sUser(alice);

@@ -64,14 +64,14 @@ function termKey(kind: FactKind, subject: string, term: string): string {
  * learns its services, clients and verbs first instead of alerting on each (and a principal first seen by kubectl
  * still learns its AWS calls).
  */
-function subjectOf(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext): (BaselineSubject & { start: number }) | undefined {
+function subjectOf(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, startPrefix: 'terms|' | 'k8saction|' = 'terms|'): (BaselineSubject & { start: number }) | undefined {
   let subject = baselineSubject(event, ctx.resolution.cluster);
   if (subject === undefined) return undefined;
   // An instance-profile session (`…/i-0abc…`) is learned under its role: a fleet's instances share their services
   // and clients, and a subject per instance would add ~10 facts per instance for the baseline memory (node churn).
   const role = INSTANCE_SESSION.test(subject.key) ? roleOfSession(subject.key) : undefined;
   if (role !== undefined) subject = { ...subject, key: canonicalIamArn(role) };
-  return { ...subject, start: learningStart(event, ctx, graph, 'terms|' + subject.key) };
+  return { ...subject, start: learningStart(event, ctx, graph, startPrefix + subject.key) };
 }
 
 const INSTANCE_SESSION = /:assumed-role\/[^/]+\/i-[0-9a-f]{8,17}$/;
@@ -231,11 +231,12 @@ export function k8sAction(verb: string | undefined, resource: string | undefined
 
 /**
  * Kinds a workload's service account has no business starting on its own: an interactive session into another pod,
- * a tunnel, a debug container, a token for another account, a binding. Its first one, after a history without it,
- * is medium; a person's first of any kind, and a service account's first workload, Role or permission check (an
- * operator's new release), stay low.
+ * a tunnel, a debug container. Its first one, after a history without it, is medium; a person's first of any kind,
+ * and a service account's first token request, workload, Role, binding or permission check, stay low: GitOps
+ * controllers (Argo CD, Flux), cert-manager and External Secrets mint tokens and write bindings routinely but rarely,
+ * so their first one often falls after learning (an operator's new release, a new tenant).
  */
-const SA_MEDIUM = new Set(['exec', 'port-forward', 'debug-container', 'token-request', 'binding-write']);
+const SA_MEDIUM = new Set(['exec', 'port-forward', 'debug-container']);
 
 /** What a permission check asked (`create pods/exec in prod`), from the review's spec when the record has it. */
 function reviewAsked(event: SeamEvent): string | undefined {
@@ -252,7 +253,7 @@ export const newK8sAction: NativeDetection<null> = {
   level: 'low',
   tags: ['attack.execution', 'attack.t1609', 'attack.t1610', 'attack.persistence', 'attack.t1098.006', 'attack.discovery', 'attack.t1613'],
   description:
-    'A Kubernetes request allowed for a person (IAM-authenticated) or a service account (not kube-system’s controllers) of a kind it had not made during its learning period or within its baseline memory: exec or attach into a pod, port-forward, an ephemeral debug container, a token minted for a service account, a Role or ClusterRole written, a RoleBinding or ClusterRoleBinding written, a workload (pod, Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob) written, or its own permissions checked (SelfSubjectAccessReview / SelfSubjectRulesReview, `kubectl auth can-i`). Refused requests neither alert nor teach. Medium when a service account’s first is an exec or attach, a port-forward, a debug container, a token request or a binding (what a workload’s token does once stolen). Otherwise context, like GuardDuty’s AnomalousBehavior findings: the rules for the risky shapes (privileged, host mounts, cluster-admin, shells, tokens) raise the alerts to look at.',
+    'A Kubernetes request allowed for a person (IAM-authenticated) or a service account (not kube-system’s controllers) of a kind it had not made during its learning period or within its baseline memory: exec or attach into a pod, port-forward, an ephemeral debug container, a token minted for a service account, a Role or ClusterRole written, a RoleBinding or ClusterRoleBinding written, a workload (pod, Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob) written, or its own permissions checked (SelfSubjectAccessReview / SelfSubjectRulesReview, `kubectl auth can-i`). Refused requests neither alert nor teach. Medium when a service account’s first is an exec or attach, a port-forward or a debug container (what a workload’s token does once stolen, and what controllers do not do); its first token request or binding stays low (GitOps controllers, cert-manager and External Secrets make them, rarely). Learning starts at the principal’s first Kubernetes request seen by this detection, not at the other baselines’ start, so an upgrade or audit logs switched on after CloudTrail learn first. Otherwise context, like GuardDuty’s AnomalousBehavior findings: the rules for the risky shapes (privileged, host mounts, cluster-admin, shells, tokens) raise the alerts to look at.',
   triage:
     'Does the principal’s job include this kind of request (an engineer on call for the first time, a pipeline deploying a new kind of object)? A workload’s service account that starts exec-ing, binding roles or checking what it may do is the pattern of a stolen token; look at its address and the requests around this one.',
   createState: () => null,
@@ -264,8 +265,10 @@ export const newK8sAction: NativeDetection<null> = {
     if (event.stage !== undefined && event.stage !== 'ResponseComplete' && event.stage !== 'ResponseStarted') return [];
     if ((str(obj(event.user)?.username) ?? '').startsWith('system:serviceaccount:kube-system:')) return [];
     // Asked on every request of the subject, so that its learning starts with its first request, not its first
-    // sensitive one (which would then always fall in the learning period).
-    const subject = subjectOf(event, graph, ctx);
+    // sensitive one (which would then always fall in the learning period). A start of its own (`k8saction|…`), not
+    // the `terms|` one: on an install that already ran the other new-terms baselines, or where audit logs are
+    // switched on after CloudTrail, every principal would be past learning and its first request of each kind alert.
+    const subject = subjectOf(event, graph, ctx, 'k8saction|');
     const ref = obj(event.objectRef);
     const action = k8sAction(str(event.verb), str(ref?.resource), str(ref?.subresource));
     if (subject === undefined || action === undefined) return [];
