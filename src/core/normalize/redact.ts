@@ -404,13 +404,23 @@ const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
  * A word every rule of walkStrings needs in a text before it can redact anything in it (names, keys,
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
-const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|\\u/i;
+const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
  * applied): redacted by the rules of the object itself. Returns the new text, or undefined if unchanged.
  */
 function redactEmbeddedManifest(text: string): string | undefined {
+  // A patch's request and response usually carry the same text: one parse for both.
+  if (text === lastManifest.text) return lastManifest.result;
+  const result = redactManifestText(text);
+  lastManifest = { text, result };
+  return result;
+}
+
+let lastManifest: { text: string | undefined; result: string | undefined } = { text: undefined, result: undefined };
+
+function redactManifestText(text: string): string | undefined {
   if (SECRET_KIND_IN_TEXT_RE.test(text)) return REDACTED;
   if (!EMBEDDED_HINT_RE.test(text)) return undefined;
   let parsed: unknown;
