@@ -94,6 +94,19 @@ function jsonLine(line: string, skipped: Map<string, number>): Json | undefined 
   }
 }
 
+/** The JSON objects of a JSON-lines text; blank lines are passed over, other lines counted as skipped. */
+function jsonObjectLines(text: string, skipped: Map<string, number>): Obj[] {
+  const out: Obj[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const r = jsonLine(line, skipped);
+    if (r === undefined) continue;
+    if (isObj(r)) out.push(r);
+    else bump(skipped, 'line that is not a JSON object');
+  }
+  return out;
+}
+
 /** Panther's pipeline fields (p_log_type, p_event_time, p_any_*...) are not part of the log as AWS writes it. */
 function stripPanther(o: Obj): Obj {
   return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('p_')));
@@ -296,14 +309,7 @@ export function umerJidda(repo: Repo): SampleSet {
       bump(skipped, `${kind} file`);
       continue;
     }
-    const records: Obj[] = [];
-    for (const line of repo.read(f).split('\n')) {
-      if (!line.trim()) continue;
-      const r = jsonLine(line, skipped);
-      if (r === undefined) continue;
-      if (isObj(r)) records.push(r);
-      else bump(skipped, 'line that is not a JSON object');
-    }
+    const records = jsonObjectLines(repo.read(f), skipped);
     if (records.length === 0) continue;
     const base = f.split('/').pop()!.replace(/\.ndjson$/, '');
     samples.push({ sourceRule: base.split('_')[0]!, name: base, positive: kind === 'malicious', kind: 'cloudtrail', records });
@@ -356,15 +362,11 @@ export function scannerCloudTrail(repos: Repo[]): SampleSet {
         bump(skipped, 'test without expected_detection_result or dataset_inline');
         continue;
       }
-      const records: Obj[] = [];
-      for (const line of t.dataset_inline.split('\n')) {
-        if (!line.trim()) continue;
-        const r = jsonLine(line, skipped);
-        if (!isObj(r)) continue;
+      const records = jsonObjectLines(t.dataset_inline, skipped).map((r) => {
         const rec = Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('%') && !k.startsWith('@scnr.') && k !== 'timestamp'));
         if (rec.eventTime === undefined && typeof r.timestamp === 'string') rec.eventTime = r.timestamp;
-        records.push(rec);
-      }
+        return rec;
+      });
       if (records.length === 0) {
         bump(skipped, 'test without records');
         continue;
@@ -633,11 +635,7 @@ export function falcoK8sAudit(repo: Repo): SampleSet {
       bump(skipped, 'trace file missing');
       continue;
     }
-    const records = text
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line) => jsonLine(line, skipped))
-      .filter(isObj);
+    const records = jsonObjectLines(text, skipped);
     // fal_01_003.json ({"kind": 0}) checks that Falco survives malformed input; it is not an audit event.
     if (!records.some((r) => r.verb !== undefined)) {
       bump(skipped, 'not an audit event (input robustness test)');
@@ -689,10 +687,7 @@ export function otrfCloudBreachS3(repo: Repo): SampleSet {
   const records: Obj[] = [];
   for (const m of unzip(repo.readBytes('datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip'))) {
     if (!m.name.endsWith('.json')) continue;
-    for (const line of m.data.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const r = jsonLine(line, skipped);
-      if (!isObj(r)) continue;
+    for (const r of jsonObjectLines(m.data.toString('utf8'), skipped)) {
       const ui = isObj(r.userIdentity) ? r.userIdentity : {};
       if (key !== undefined && ui.accessKeyId === key) records.push(r);
       else bump(skipped, 'record not made with the stolen key (lab user, AWS services)');
@@ -756,14 +751,7 @@ export function hhieonScenarios(repo: Repo): SampleSet {
   const skipped = new Map<string, number>();
   const samples: Sample[] = [];
   for (const f of repo.list('evidence').filter((p) => p.endsWith('/cloudtrail_samples.jsonl'))) {
-    const records: Obj[] = [];
-    for (const line of repo.read(f).split('\n')) {
-      if (!line.trim()) continue;
-      const r = jsonLine(line, skipped);
-      if (r === undefined) continue;
-      if (isObj(r)) records.push(r);
-      else bump(skipped, 'line that is not a JSON object');
-    }
+    const records = jsonObjectLines(repo.read(f), skipped);
     if (records.length === 0) continue;
     const scenario = f.split('/').at(-2)!;
     samples.push({ sourceRule: scenario, name: scenario, positive: true, kind: 'cloudtrail', records });
