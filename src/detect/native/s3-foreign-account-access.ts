@@ -62,7 +62,7 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
     if (owner === undefined || !ACCOUNT_ID.test(owner)) return [];
     // Learning is the owner account's S3 data events' own, started by the first one seen (any caller): data events
     // are often switched on long after management events, and an existing install meets its partners only then.
-    const start = learningStart(event, ctx, graph, s3DataSubject(owner));
+    const start = learningStart(event, ctx, graph, 's3-data:' + owner);
     if (caller === undefined || caller === owner || !ACCOUNT_ID.test(caller)) return [];
     if (str(ui?.type) === 'AWSService' || str(ui?.invokedBy) !== undefined) return [];
     const p = event.seam.principal;
@@ -90,18 +90,6 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
     ];
   },
 };
-
-let subjects = new Map<string, string>();
-/** `s3-data:<account>`, the subject whose learning period this detection uses, built once per account. */
-function s3DataSubject(owner: string): string {
-  let k = subjects.get(owner);
-  if (k === undefined) {
-    if (subjects.size >= 4096) subjects = new Map();
-    k = 's3-data:' + owner;
-    subjects.set(owner, k);
-  }
-  return k;
-}
 
 function key(event: SeamEvent): string {
   const k = str(obj(event.requestParameters)?.key);
