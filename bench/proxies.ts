@@ -184,7 +184,9 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   add(findRepo('DataDog/stratus-red-team'), 'DataDog/stratus-red-team', [['stratus-aws', stratusAws]]);
   add(some(findRepos('scanner-inc/detection-rules-aws-cloudtrail')), 'scanner-inc/detection-rules-aws-cloudtrail', [['scanner', scannerCloudTrail]]);
   add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]]);
-  add(findRepo('wazuh/wazuh'), 'wazuh/wazuh', [['wazuh-cloudtrail', wazuhCloudTrail]]);
+  // Wazuh removed these tests from its main branch: the copy that still has them (an older commit's file) is read.
+  const wazuh = findRepos('wazuh/wazuh').find((r) => r.list('ruleset/testing/tests').includes('ruleset/testing/tests/aws_cloudtrail.ini'));
+  add(wazuh, 'wazuh/wazuh ruleset/testing/tests/aws_cloudtrail.ini', [['wazuh-cloudtrail', wazuhCloudTrail]], 'git show b9d487f7c7^:ruleset/testing/tests/aws_cloudtrail.ini from the fetch mirror');
   add(findRepo('alpha0490/aws-cloudtrail-attack-detections'), 'alpha0490/aws-cloudtrail-attack-detections', [['alpha0490', alpha0490]], '/work/proxy-data/make-alpha0490.mjs');
   add(findRepo('raajheshkannaa/aws-cloudtrail-lake-detections'), 'raajheshkannaa/aws-cloudtrail-lake-detections', [['raajheshkannaa-lake', raajheshkannaaLake]]);
   add(findRepo('Yamato-Security/suzaku-sample-data'), 'Yamato-Security/suzaku-sample-data', [
