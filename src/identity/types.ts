@@ -35,6 +35,7 @@ export const FACT_KINDS = [
   'seen_secret_verb', // principal → Kubernetes verb (`verb:list`) it used on secrets; learned by the baselines
   'seen_k8s_action', // principal → kind of sensitive Kubernetes request (`k8s:exec`, `k8s:binding-write`, …) it made; learned by the baselines
   'changed_function', // IAM role/user → Lambda function (`lambda:<account>:<region>:<name>`) whose code or layers it changed (or that it created)
+  'lambda_execution_session', // IAM role (`role:<account>:<name>`) → the session named after a Lambda function that runs as it (`lambda-session:<function>`); learned from the Lambda runtime's user agent or CreateFunction/UpdateFunctionConfiguration
   'accessed_bucket', // another AWS account (`account:<id>`) → bucket (`s3:<owner>:<bucket>`) whose objects it read or wrote (attributes.access); learned by the baselines
 ] as const;
 export type FactKind = (typeof FACT_KINDS)[number];

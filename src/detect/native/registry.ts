@@ -13,6 +13,7 @@ import { iamRbacDrift } from './iam-rbac-drift.ts';
 import { impossibleTravel } from './impossible-travel.ts';
 import { instanceCredsOutsideAws } from './instance-creds-outside-aws.ts';
 import { irsaOverpermission } from './irsa-overpermission.ts';
+import { lambdaCredsOutsideAws } from './lambda-creds-outside-aws.ts';
 import { k8sNodeIdentityMoved } from './k8s-node-identity-moved.ts';
 import { k8sNodeIdentityOutsideAws } from './k8s-node-identity-outside-aws.ts';
 import { k8sSaTokenFromUnknownAwsAddress } from './k8s-sa-token-from-unknown-aws-address.ts';
@@ -50,6 +51,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   guardDutyIncident,
   instanceCredsOutsideAws,
   ecsTaskCredsOutsideAws,
+  lambdaCredsOutsideAws,
   newNetwork,
   newRegion,
   newService,

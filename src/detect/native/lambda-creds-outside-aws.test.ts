@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, callAs, ciDeployer, ev, session, t } from '../../../test/identity/records.ts';
+import { runNative } from '../../../test/helpers/native.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import { createNativeEngine } from './engine.ts';
+
+// A function's execution-role session as CloudTrail names it (assumed-role/<execution role>/<function name>),
+// its own calls made by an AWS SDK inside Lambda (the runtime puts exec-env/AWS_Lambda_<runtime> in the user
+// agent), then the same credentials from a laptop (the aws CLI) after they were read out of the environment.
+const id = 'seam-native-lambda-creds-outside-aws';
+const LAMBDA_EGRESS = '44.230.10.1'; // AS16509: Lambda's own addresses / a NAT gateway
+const OTHER_AWS = '52.94.133.131'; // AS16509, another AWS host
+const ATTACKER = '185.220.101.1'; // a hosting AS, not Amazon
+const IN_LAMBDA = 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.10.224-233.876.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.5 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.34.145';
+const CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/command#s3.ls';
+const PACU = 'aws-cli/1.16.301 Python/3.8.10 Linux/5.15.0 botocore/1.13.37 Pacu/1.5.2';
+const fn = session('image-resizer-role', 'image-resizer', 'ASIAEXAMPLELAMBDAFN1', 'AROAEXAMPLELAMBDAFN01');
+const created = session('orders-fn-exec', 'orders-webhook', 'ASIAEXAMPLEORDERSFN1', 'AROAEXAMPLEORDERSFN01');
+
+const call = (s: typeof fn, name: string, time: string, ip: string, ua: string, source = 's3.amazonaws.com', extra: Record<string, unknown> = {}): SeamEvent =>
+  ev({ ...callAs(s, source, name, time, ip, null, { userAgent: ua }), ...extra }, undefined);
+const own = (time: string): SeamEvent => call(fn, 'GetObject', time, LAMBDA_EGRESS, IN_LAMBDA);
+const createFunction = (time: string, extra: Record<string, unknown> = {}): SeamEvent =>
+  ev(
+    {
+      ...callAs(ciDeployer, 'lambda.amazonaws.com', 'CreateFunction20150331', time, LAMBDA_EGRESS, {
+        functionName: 'orders-webhook',
+        runtime: 'nodejs20.x',
+        role: `arn:aws:iam::${ACCOUNT}:role/service-role/orders-fn-exec`,
+        handler: 'index.handler',
+      }, { userAgent: 'terraform-provider-aws/5.70.0' }),
+      ...extra,
+    },
+    undefined,
+  );
+
+describe('Lambda execution-role credentials used from outside AWS', () => {
+  it('fires (high) when a function seen calling AWS from Lambda is used by a CLI outside AWS, once per session and address', () => {
+    const theft = [call(fn, 'GetCallerIdentity', t('14:20:00'), ATTACKER, CLI, 'sts.amazonaws.com'), call(fn, 'ListBuckets', t('14:20:30'), ATTACKER, CLI)];
+    const alerts = runNative(id, [own(t('14:00:00')), own(t('14:05:00')), ...theft]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('high');
+    expect(alerts[0]!.summary).toContain('image-resizer');
+    expect(alerts[0]!.summary).toContain('image-resizer-role');
+    expect(alerts[0]!.summary).toContain(ATTACKER);
+    expect(alerts[0]!.events).toEqual([theft[0]!.seam.id]);
+  });
+
+  it('knows a function’s session from CreateFunction naming its execution role (a role path is not part of the session ARN)', () => {
+    const alerts = runNative(id, [createFunction(t('09:00:00')), call(created, 'ListSecrets', t('14:20:00'), ATTACKER, CLI, 'secretsmanager.amazonaws.com')]);
+    expect(alerts.map((a) => a.rule.id)).toEqual([id]);
+    expect(alerts[0]!.summary).toContain('orders-webhook');
+  });
+
+  it('fires for an attack tool’s user agent even from an AWS address', () => {
+    const alerts = runNative(id, [own(t('14:00:00')), call(fn, 'ListBuckets', t('14:10:00'), OTHER_AWS, PACU)]);
+    expect(alerts.map((a) => a.rule.id)).toEqual([id]);
+    expect(alerts[0]!.summary).toContain('attack tool');
+  });
+
+  it('stays quiet: the function’s own calls (even through an on-premises egress), another AWS host with a CLI, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {
+    const quiet = [
+      own(t('14:00:00')),
+      // Centralised egress through an on-premises firewall: the function's own SDK calls, outside AWS.
+      call(fn, 'PutObject', t('14:01:00'), ATTACKER, IN_LAMBDA),
+      // The function shelling out to the CLI from Lambda's addresses, or a copy on another AWS host: not outside AWS.
+      call(fn, 'ListBuckets', t('14:02:00'), OTHER_AWS, CLI),
+      call(fn, 'GetObject', t('14:03:00'), '10.0.4.17', CLI, 's3.amazonaws.com', { vpcEndpointId: 'vpce-0a1b2c3d' }),
+      // A person's session of another role, outside AWS: not a function's.
+      call(session('Developer', 'image-resizer', 'ASIAEXAMPLEDEVELOPER1'), 'ListBuckets', t('14:04:00'), ATTACKER, CLI),
+      // CreateFunction refused: it taught nothing.
+      createFunction(t('14:05:00'), { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' }),
+      call(created, 'ListSecrets', t('14:06:00'), ATTACKER, CLI, 'secretsmanager.amazonaws.com'),
+    ];
+    expect(runNative(id, quiet)).toEqual([]);
+  });
+
+  it('a long-term key is not a function’s session, and an address that cannot be placed (no ASN database) stays quiet', () => {
+    const raw = callAs(fn, 's3.amazonaws.com', 'ListBuckets', t('14:20:00'), ATTACKER, null, { userAgent: CLI });
+    (raw.userIdentity as Record<string, unknown>).accessKeyId = 'AKIAEXAMPLELONGTERM1';
+    expect(runNative(id, [own(t('14:00:00')), ev(raw, undefined)])).toEqual([]);
+    expect(runNative(id, [own(t('14:00:00')), call(fn, 'ListBuckets', t('14:20:00'), ATTACKER, CLI)], { config: { asnDatabase: false } })).toEqual([]);
+  });
+
+  it('remembers a function’s session across a restart (identity facts rebuilt from seam.identity)', () => {
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only: [id], onFacts: (fs) => published.push(...fs) });
+    expect(first.process(own(t('14:00:00')))).toEqual([]);
+    expect(first.process(createFunction(t('14:01:00')))).toEqual([]);
+    expect(published.filter((f) => f.kind === 'lambda_execution_session').map((f) => `${f.from} ${f.to}`).sort()).toEqual([
+      `role:${ACCOUNT}:image-resizer-role lambda-session:image-resizer`,
+      `role:${ACCOUNT}:orders-fn-exec lambda-session:orders-webhook`,
+    ]);
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    const later = [call(fn, 'ListBuckets', t('16:00:00'), ATTACKER, CLI), call(created, 'ListSecrets', t('16:01:00'), ATTACKER, CLI, 'secretsmanager.amazonaws.com')];
+    expect(runNative(id, later, { graph: g })).toHaveLength(2);
+    // Without the facts nothing marks these sessions as a function's.
+    expect(runNative(id, later)).toEqual([]);
+  });
+});

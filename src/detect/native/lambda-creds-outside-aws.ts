@@ -1,0 +1,126 @@
+/**
+ * Lambda execution-role credentials used from outside AWS. Lambda hands a function its execution role's
+ * credentials as environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), and the
+ * role session is named after the function (`…:assumed-role/<execution role>/<function name>`, key `ASIA…`).
+ * Code that can read its own environment (/proc/self/environ through a path traversal or an SSRF with file://,
+ * command injection, a dependency that posts `env`) hands them to whoever asked; they work anywhere until they
+ * expire, for hours. The function's own calls leave from Lambda's AWS addresses, a VPC's NAT gateway or a VPC
+ * endpoint, and AWS SDKs running in Lambda say so in their user agent (`exec-env/AWS_Lambda_<runtime>`, from
+ * AWS_EXECUTION_ENV). GuardDuty's InstanceCredentialExfiltration findings cover EC2 instance credentials only;
+ * this is their Lambda twin (Hacking the Cloud: "Steal credentials from Lambda environment variables").
+ *
+ * A session is known to be a function's when a call of it carried the Lambda runtime's user agent, or when
+ * CreateFunction / UpdateFunctionConfiguration named the role as the function's execution role. Both are learned
+ * as `lambda_execution_session` facts (ADR 0011: they travel on seam.identity and survive restarts). Then a call
+ * signed by that session, without the Lambda runtime's user agent, from a public address that the ASN table places
+ * outside Amazon's networks (or with an attack tool's user agent, from anywhere) is the credentials in someone
+ * else's hands. An address Seam cannot place (no ASN database) is left alone. One alert per session and address.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { sessionNameOf } from '../../identity/keys.ts';
+import type { Alert } from '../alert.ts';
+import { liveFact, remember } from './baseline.ts';
+import type { NativeConfig } from './config.ts';
+import { addressPlace, bundledAsnLookup, networkOf, userAgentFamily } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+
+/** The AWS SDKs' user-agent mark of the Lambda runtime (`exec-env/AWS_Lambda_python3.12`, `…nodejs20.x`, `…java21`). */
+const LAMBDA_RUNTIME_UA = /exec-env\/AWS_Lambda_/i;
+
+const ASSUMED = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/([^/]+)$/;
+const ROLE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
+
+interface State {
+  /** session ARN | address (IPv6: its /64) already reported. */
+  alerted: Lru<string, true>;
+}
+
+/** Graph key of "this role's session named after this function is the function's execution session". */
+export function lambdaSessionKey(account: string, role: string, functionName: string): string {
+  return `lambda_execution_session|${account}|${role}|${functionName}`;
+}
+
+/** A call's role session: account, role name, session name; only for temporary (ASIA) credentials. */
+function sessionOf(event: SeamEvent): { arn: string; account: string; role: string; name: string } | undefined {
+  const ui = obj(event.userIdentity);
+  if (str(ui?.type) !== 'AssumedRole' || str(ui?.invokedBy) !== undefined) return undefined;
+  const arn = str(ui?.arn) ?? event.seam.principal?.arn;
+  if (arn === undefined) return undefined;
+  const m = ASSUMED.exec(arn);
+  if (m === null) return undefined;
+  const key = str(ui?.accessKeyId);
+  if (key !== undefined && !key.startsWith('ASIA')) return undefined;
+  return { arn, account: m[1]!, role: m[2]!, name: sessionNameOf(arn) ?? m[3]! };
+}
+
+/** The function a CreateFunction / UpdateFunctionConfiguration call gives an execution role: its name and the role's. */
+function executionRoleSet(event: SeamEvent): { account: string; role: string; fn: string } | undefined {
+  if (event.eventSource !== 'lambda.amazonaws.com') return undefined;
+  const name = str(event.eventName) ?? '';
+  if (!name.startsWith('CreateFunction') && !name.startsWith('UpdateFunctionConfiguration')) return undefined;
+  if (event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return undefined;
+  const rp = obj(event.requestParameters);
+  const role = ROLE.exec(str(rp?.role) ?? str(rp?.Role) ?? '');
+  const ref = str(rp?.functionName) ?? str(rp?.FunctionName);
+  if (role === null || ref === undefined) return undefined;
+  // A name, a partial ARN (<account>:function:<name>) or an ARN (…:function:<name>[:<qualifier>]): the session is the name.
+  const parts = ref.split(':');
+  const i = parts.indexOf('function');
+  const fn = i >= 0 ? parts[i + 1] : parts[0];
+  return fn === undefined || fn === '' ? undefined : { account: role[1]!, role: role[2]!, fn };
+}
+
+export const lambdaCredsOutsideAws: NativeDetection<State> = {
+  id: 'seam-native-lambda-creds-outside-aws',
+  title: 'Lambda execution-role credentials used from outside AWS',
+  level: 'high',
+  tags: ['attack.credential-access', 'attack.t1552.001', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
+  description:
+    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, or from CreateFunction / UpdateFunctionConfiguration naming the role) came without the Lambda runtime’s user agent from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere.',
+  triage:
+    'Which function (the session name) and what it runs: code that fetches URLs or file paths it is given (SSRF, file:// or /proc/self/environ path traversal), command injection, a new dependency. Its credentials stay valid for hours: deny the role’s sessions issued before now (an inline policy with aws:TokenIssueTime), update the function so it gets new ones, and list what the outside address did with them (GetCallerIdentity, List*, GetObject, secrets). A developer who copied a function’s credentials to test from a laptop looks the same: that is worth stopping too.',
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  sources: ['cloudtrail'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail') return [];
+    const set = executionRoleSet(event);
+    if (set !== undefined) {
+      const key = lambdaSessionKey(set.account, set.role, set.fn);
+      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${set.account}:${set.role}`, to: `lambda-session:${set.fn}`, attributes: { learned_from: str(event.eventName) } });
+    }
+    const s = sessionOf(event);
+    if (s === undefined) return [];
+    const ua = str(event.userAgent);
+    const key = lambdaSessionKey(s.account, s.role, s.name);
+    if (ua !== undefined && LAMBDA_RUNTIME_UA.test(ua)) {
+      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: 'runtime user agent' } });
+      return [];
+    }
+    const ip = event.seam.source_ip;
+    if (ip === undefined || typeof event.vpcEndpointId === 'string') return [];
+    const family = userAgentFamily(ua);
+    if (family === 'aws-service') return [];
+    if (liveFact(graph, key, timeOf(event)) === undefined) return [];
+    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    if (net === undefined || net.private) return [];
+    const outside = net.aws === false;
+    if (!outside && family !== 'attack-tool') return [];
+    const alertKey = s.arn + '|' + (addressPlace(ip)?.place ?? ip);
+    if (state.alerted.has(alertKey)) return [];
+    state.alerted.set(alertKey, true);
+    const what = event.seam.action ?? str(event.eventName) ?? '';
+    const where = outside ? `from ${ip} (${net.label}), outside AWS` : `from ${ip} (${net.label}) with an attack tool`;
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `Lambda function ${s.name}'s execution-role credentials (role ${s.role}) called ${what} ${where}${ua === undefined ? '' : `, user agent ${ua}`}`,
+        principal: ctx.resolution.principal,
+        account: event.seam.account ?? s.account,
+      }),
+    ];
+  },
+};
