@@ -31,6 +31,7 @@ import { saTokenOffCluster } from './sa-token-off-cluster.ts';
 import { ssmBulkDecrypt } from './ssm-bulk-decrypt.ts';
 import { ssoRoleCredentialsSweep } from './sso-role-credentials-sweep.ts';
 import type { AnyNativeDetection } from './types.ts';
+import { webIdentityCredsElsewhere } from './web-identity-creds-elsewhere.ts';
 import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
 
 /** Every native detection, in the order the engine runs them. */
@@ -51,6 +52,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   guardDutyIncident,
   instanceCredsOutsideAws,
   ecsTaskCredsOutsideAws,
+  webIdentityCredsElsewhere,
   lambdaCredsOutsideAws,
   newNetwork,
   newRegion,

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, ev, t } from '../../../test/identity/records.ts';
+import { runNative } from '../../../test/helpers/native.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import { createNativeEngine } from './engine.ts';
+
+// A GitHub Actions job trading its OIDC token for a deploy role's credentials (the exchange as CloudTrail records
+// sts:AssumeRoleWithWebIdentity, the key in responseElements.credentials), its own calls from the runner, then
+// the same key used from a host elsewhere after a workflow step leaked the job's environment.
+const id = 'seam-native-web-identity-creds-elsewhere';
+const RUNNER = '20.57.10.20'; // AS8075, where GitHub-hosted runners run
+const RUNNER_2 = '40.84.170.5'; // AS8075 as well: another runner of the same provider
+const ATTACKER = '185.220.101.1'; // AS60729
+const EC2_ELSEWHERE = '52.94.133.131'; // AS16509
+const ROLE = 'gha-deploy';
+const GH = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+const EKS = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+const TF = 'aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/sts#1.30.3 Terraform/1.9.5 terraform-provider-aws/5.62.0';
+const CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard';
+let n = 0;
+const ids = (): string => `6c1f${String(++n).padStart(4, '0')}-0b7a-4d5e-9f10-${String(n).padStart(12, '0')}`;
+
+function exchange(time: string, ip: string, key: string, o: { provider?: string; subject?: string; durationSeconds?: number; errorCode?: string } = {}): SeamEvent {
+  const provider = o.provider ?? GH;
+  const subject = o.subject ?? 'repo:acme/payments:ref:refs/heads/main';
+  return ev(
+    {
+      eventVersion: '1.08',
+      userIdentity: { type: 'WebIdentityUser', principalId: `${provider}:sts.amazonaws.com:${subject}`, userName: subject, identityProvider: provider },
+      eventTime: time,
+      eventSource: 'sts.amazonaws.com',
+      eventName: 'AssumeRoleWithWebIdentity',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: ip,
+      userAgent: 'aws-sdk-nodejs/2.1692.0 linux/v20.18.0 configure-aws-credentials-for-github-actions promise',
+      requestParameters: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, roleSessionName: 'GitHubActions', ...(o.durationSeconds === undefined ? {} : { durationSeconds: o.durationSeconds }) },
+      responseElements:
+        o.errorCode !== undefined
+          ? null
+          : {
+              credentials: { accessKeyId: key, sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE', expiration: 'Nov 5, 2024, 3:20:00 PM' },
+              subjectFromWebIdentityToken: subject,
+              assumedRoleUser: { assumedRoleId: 'AROAEXAMPLEGHADEPLOY1:GitHubActions', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${ROLE}/GitHubActions` },
+              provider,
+              audience: 'sts.amazonaws.com',
+            },
+      ...(o.errorCode === undefined ? {} : { errorCode: o.errorCode, errorMessage: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' }),
+      requestID: ids(),
+      eventID: ids(),
+      readOnly: true,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: ACCOUNT,
+    },
+    undefined,
+  );
+}
+
+function use(time: string, ip: string, key: string, name = 'GetObject', source = 's3.amazonaws.com', ua = TF, extra: Record<string, unknown> = {}): SeamEvent {
+  return ev(
+    {
+      eventVersion: '1.10',
+      userIdentity: {
+        type: 'AssumedRole',
+        principalId: 'AROAEXAMPLEGHADEPLOY1:GitHubActions',
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${ROLE}/GitHubActions`,
+        accountId: ACCOUNT,
+        accessKeyId: key,
+        sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEGHADEPLOY1', arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, accountId: ACCOUNT, userName: ROLE }, attributes: { creationDate: time, mfaAuthenticated: 'false' } },
+      },
+      eventTime: time,
+      eventSource: source,
+      eventName: name,
+      awsRegion: 'us-west-2',
+      sourceIPAddress: ip,
+      userAgent: ua,
+      requestParameters: null,
+      responseElements: null,
+      requestID: ids(),
+      eventID: ids(),
+      readOnly: true,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: ACCOUNT,
+      ...extra,
+    },
+    undefined,
+  );
+}
+
+describe('CI pipeline or federated workload credentials used from another network', () => {
+  it('fires (high) when a GitHub Actions job’s key is used from another autonomous system, once per key and network', () => {
+    const K = 'ASIAEXAMPLEGHAJOB0001';
+    const leak = [use(t('14:06:00'), ATTACKER, K, 'GetCallerIdentity', 'sts.amazonaws.com', CLI), use(t('14:06:30'), ATTACKER, K, 'ListBuckets', 's3.amazonaws.com', CLI)];
+    const alerts = runNative(id, [exchange(t('14:00:00'), RUNNER, K), use(t('14:00:20'), RUNNER, K), use(t('14:01:00'), RUNNER, K, 'DescribeCluster', 'eks.amazonaws.com'), ...leak, use(t('14:07:00'), EC2_ELSEWHERE, K, 'ListSecrets', 'secretsmanager.amazonaws.com', CLI)]);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high', 'high']);
+    expect(alerts[0]!.events).toEqual([leak[0]!.seam.id]);
+    expect(alerts[0]!.summary).toContain('repo:acme/payments:ref:refs/heads/main');
+    expect(alerts[0]!.summary).toContain('token.actions.githubusercontent.com');
+    expect(alerts[0]!.summary).toContain(RUNNER);
+    expect(alerts[0]!.summary).toContain(ATTACKER);
+    expect(alerts[1]!.summary).toContain('AWS');
+  });
+
+  it('stays quiet: the runner’s own calls (another address of the same provider too), a VPC endpoint, an AWS service acting with the session, other keys', () => {
+    const K = 'ASIAEXAMPLEGHAJOB0002';
+    const quiet = [
+      exchange(t('14:00:00'), RUNNER, K),
+      use(t('14:00:20'), RUNNER, K),
+      use(t('14:00:40'), RUNNER_2, K, 'PutObject'),
+      use(t('14:01:00'), '10.0.4.17', K, 'GetObject', 's3.amazonaws.com', TF, { vpcEndpointId: 'vpce-0a1b2c3d' }),
+      use(t('14:01:10'), 'cloudformation.amazonaws.com', K, 'CreateBucket', 's3.amazonaws.com', 'cloudformation.amazonaws.com'),
+      // A key this detection never saw issued, from anywhere.
+      use(t('14:02:00'), ATTACKER, 'ASIAEXAMPLEOTHERKEY01', 'ListBuckets', 's3.amazonaws.com', CLI),
+    ];
+    expect(runNative(id, quiet)).toEqual([]);
+  });
+
+  it('leaves out EKS service-account exchanges, refused exchanges, exchanges from private addresses, expired credentials and runs without the ASN database', () => {
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLEIRSA00001', { provider: EKS, subject: 'system:serviceaccount:payments:api' }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEIRSA00001')])).toEqual([]);
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLEDENIED001', { errorCode: 'AccessDenied' }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEDENIED001')])).toEqual([]);
+    expect(runNative(id, [exchange(t('14:00:00'), '10.20.0.15', 'ASIAEXAMPLEPRIVATE01'), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEPRIVATE01')])).toEqual([]);
+    // 900 s sessions: an hour later the key is dead (AWS refuses it), and anything named so is not this job's.
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001', { durationSeconds: 900 }), use(t('15:00:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toEqual([]);
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLENODB00001'), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLENODB00001')], { config: { asnDatabase: false } })).toEqual([]);
+    // Within its lifetime the same key alerts (the case above is not quiet for another reason).
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001', { durationSeconds: 900 }), use(t('14:10:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toHaveLength(1);
+  });
+
+  it('keeps the exchange across a restart (identity facts rebuilt from seam.identity)', () => {
+    const K = 'ASIAEXAMPLEGHAJOB0003';
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only: [id], onFacts: (fs) => published.push(...fs) });
+    expect(first.process(exchange(t('14:00:00'), RUNNER, K))).toEqual([]);
+    expect(published.filter((f) => f.kind === 'web_identity_origin').map((f) => `${f.from} ${f.to} ${f.valid_to}`)).toEqual([`akid:${K} net:AS8075 2024-11-05T15:00:00.000Z`]);
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    expect(runNative(id, [use(t('14:06:00'), ATTACKER, K, 'ListBuckets', 's3.amazonaws.com', CLI)], { graph: g })).toHaveLength(1);
+    expect(runNative(id, [use(t('14:06:00'), ATTACKER, K, 'ListBuckets', 's3.amazonaws.com', CLI)])).toEqual([]);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Web-identity credentials of a CI pipeline or federated workload used from another network than the one that
+ * obtained them. A GitHub Actions job, a GitLab or CircleCI pipeline, an HCP Terraform run or a workload of
+ * another cloud trades its OIDC token for role credentials (sts:AssumeRoleWithWebIdentity) and uses them from
+ * the same machine a moment later: the runner's address, one network for the job's life. A workflow that
+ * prints or uploads its environment (a poisoned pull request, a compromised action such as tj-actions/
+ * changed-files in 2025, a build script that posts `env`) hands the key to someone who uses it from their own
+ * host, where the same key shows up on another network. CloudTrail gives both ends: the exchange names the key
+ * (responseElements.credentials.accessKeyId) and the address it came from; every later call names its key.
+ *
+ * The exchange is remembered per access key as a `web_identity_origin` fact until the credentials expire (ADR
+ * 0011: it travels on seam.identity, so a restart keeps it): issuer, address and network (the ASN the bundled
+ * table gives). A call signed by that key from a public address of another autonomous system alerts, once per
+ * key and network. EKS service-account tokens (IRSA: workload-creds-off-cluster judges those against the
+ * cluster's egress), Cognito identity pools and consumer sign-ins (Google, Facebook, Login with Amazon, Apple:
+ * phones change networks mid-session) are left out, as are exchanges from private or unplaceable addresses
+ * (nothing to compare), VPC-endpoint calls, calls an AWS service makes with the session (invokedBy, a service
+ * name as the address) and any comparison without the ASN database.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import { accessKeyKey } from '../../identity/keys.ts';
+import type { Alert } from '../alert.ts';
+import { liveFact } from './baseline.ts';
+import type { NativeConfig } from './config.ts';
+import { bundledAsnLookup, networkOf } from './networks.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert, timeOf } from './util.ts';
+import { obj, str } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+
+/** Issuers whose web-identity sessions are not a pipeline's or a workload's (see the module comment). */
+const NOT_WORKLOAD_ISSUER = /(^|\/)(oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\/|cognito-identity\.amazonaws\.com|accounts\.google\.com|graph\.facebook\.com|www\.amazon\.com|appleid\.apple\.com)/;
+
+/** Session lifetime when the exchange names none (the STS default for AssumeRoleWithWebIdentity). */
+const DEFAULT_SECONDS = 3600;
+/** The longest a role session can last. */
+const MAX_SECONDS = 12 * 3600;
+
+interface State {
+  /** access key | network already reported. */
+  alerted: Lru<string, true>;
+}
+
+export function webIdentityOriginKey(accessKeyId: string): string {
+  return `web_identity_origin|${accessKeyId}`;
+}
+
+/** The issuer an AssumeRoleWithWebIdentity names: `token.actions.githubusercontent.com`, `gitlab.com`, … */
+function issuerOf(event: SeamEvent): string | undefined {
+  const re = obj(event.responseElements);
+  const ui = obj(event.userIdentity);
+  const provider = str(re?.provider) ?? str(ui?.identityProvider);
+  if (provider === undefined) return undefined;
+  // arn:aws:iam::<account>:oidc-provider/<issuer host and path>
+  const i = provider.indexOf(':oidc-provider/');
+  return i >= 0 ? provider.slice(i + ':oidc-provider/'.length) : provider.replace(/^https:\/\//, '');
+}
+
+export const webIdentityCredsElsewhere: NativeDetection<State> = {
+  id: 'seam-native-web-identity-creds-elsewhere',
+  title: 'CI pipeline or federated workload credentials used from another network than the one that obtained them',
+  level: 'high',
+  tags: ['attack.credential-access', 'attack.t1528', 'attack.t1552.001', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004', 'attack.t1195.002'],
+  description:
+    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, another cloud’s workload identity; not EKS service accounts, Cognito or consumer sign-ins) were used from a public address in another autonomous system than the address that made the exchange. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment).',
+  triage:
+    'Which repository, branch or pipeline got the credentials (the exchange’s subjectFromWebIdentityToken, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one.',
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  sources: ['cloudtrail'],
+  evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'cloudtrail' || !ctx.config.asnDatabase) return [];
+    const ip = event.seam.source_ip;
+    if (ip === undefined) return [];
+    if (event.eventName === 'AssumeRoleWithWebIdentity' && event.eventSource === 'sts.amazonaws.com') {
+      learnOrigin(event, ip, ctx);
+      return [];
+    }
+    const ui = obj(event.userIdentity);
+    const key = str(ui?.accessKeyId);
+    if (key === undefined || !key.startsWith('ASIA') || str(ui?.type) !== 'AssumedRole' || str(ui?.invokedBy) !== undefined) return [];
+    const origin = liveFact(graph, webIdentityOriginKey(key), timeOf(event));
+    if (origin === undefined || typeof event.vpcEndpointId === 'string') return [];
+    const net = networkOf(ip, bundledAsnLookup, ctx.config.amazonAsns);
+    if (net === undefined || net.private || net.asn === undefined) return [];
+    const a = origin.fact.attributes;
+    if (net.key === a.network) return [];
+    const alertKey = key + '|' + net.key;
+    if (state.alerted.has(alertKey)) return [];
+    state.alerted.set(alertKey, true);
+    const what = event.seam.action ?? str(event.eventName) ?? '';
+    const ua = str(event.userAgent);
+    return [
+      nativeAlert(this, {
+        events: [event],
+        summary: `Credentials ${key} that ${String(a.subject ?? 'a workload')} obtained from ${String(a.issuer)} at ${String(a.ip)} (${String(a.label)}) called ${what} from ${ip} (${net.label}${net.aws === true ? ', AWS' : ''})${ua === undefined ? '' : `, user agent ${ua}`}`,
+        principal: ctx.resolution.principal ?? event.seam.principal,
+        account: event.seam.account,
+      }),
+    ];
+  },
+};
+
+/** Remembers a successful exchange's key, issuer and network until the credentials expire. */
+function learnOrigin(event: SeamEvent, ip: string, ctx: EvalContext): void {
+  if (event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return;
+  const issuer = issuerOf(event);
+  if (issuer === undefined || NOT_WORKLOAD_ISSUER.test(issuer)) return;
+  const re = obj(event.responseElements);
+  const key = str(obj(re?.credentials)?.accessKeyId);
+  if (key === undefined) return;
+  const net = networkOf(ip, bundledAsnLookup, ctx.config.amazonAsns);
+  if (net === undefined || net.private || net.asn === undefined) return;
+  const rp = obj(event.requestParameters);
+  const seconds = typeof rp?.durationSeconds === 'number' && rp.durationSeconds > 0 ? Math.min(rp.durationSeconds, MAX_SECONDS) : DEFAULT_SECONDS;
+  const t = timeOf(event);
+  const subject = str(re?.subjectFromWebIdentityToken) ?? str(obj(event.userIdentity)?.userName);
+  const session = str(obj(re?.assumedRoleUser)?.arn);
+  ctx.learn({
+    kind: 'web_identity_origin',
+    key: webIdentityOriginKey(key),
+    op: 'assert',
+    from: accessKeyKey(key),
+    to: 'net:' + net.key,
+    ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
+    attributes: { issuer, ip, network: net.key, label: net.label, ...(subject === undefined ? {} : { subject }), ...(session === undefined ? {} : { session }) },
+    provenance: event.seam.id,
+    valid_from: event['@timestamp'],
+    valid_to: new Date(t + seconds * 1000).toISOString(),
+  });
+}
