@@ -15,8 +15,10 @@
  *     as the audit event they wrap; GKE tests (another schema) are left out.
  *   - panther-labs/pypanther: CloudTrail rules' literal RuleTest logs not also in panther-analysis.
  *   - nordicsnow1/aws-cloudtrail-detection-rules: tests/fixtures/<RULE>/positive*.json and negative*.json
- *     (EventBridge events; LOG-004's positive is event.json).
- *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per file: a file is one scenario).
+ *     (EventBridge events; LOG-004's positive is event.json). No fetch snapshot exists: rebuilt from the search index
+ *     by /work/proxy-data/make-nordicsnow.mjs.
+ *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per file: a file is
+ *     one scenario). No fetch snapshot exists: rebuilt from the search index by /work/proxy-data/make-jfrance.mjs.
  *   - UmerJidda/cloud-threat-detection-response-lab-aws-splunk: sample_logs/cloudtrail/malicious/*.ndjson (positive)
  *     and benign/*.ndjson (negative), one sample per file (a scenario of one or more records, kept together on its
  *     day; caught when a medium+ alert cites any of its records); edge_cases/ left out.
@@ -24,12 +26,15 @@
  *     technique (all positive, one sample per technique).
  *   - scanner-inc/detection-rules-aws-cloudtrail: each rule's inline `tests` (dataset_inline, expected_detection_result),
  *     one sample per test; every copy found under the data folders is read, a later folder's file replacing an
- *     earlier one's of the same path (the `fetch` snapshot is of 2024; newer rules rebuilt from the search index).
+ *     earlier one's of the same path (the `fetch` snapshot is of 2024, 2 rules with tests; two newer rules with tests rebuilt
+ *     from the search index by /work/proxy-data/make-scanner.mjs).
  *     Scanner's ingest fields (`%ingest.*`, `@scnr.*`) are dropped and its `timestamp` becomes eventTime.
  *   - H3llKa1ser/AWS-Detection-Engineering-Lab: tests/sigma/expectations.json, the hand-written cases of its Sigma lab
- *     rules (test_sigma.py: a full CloudTrail base event with a few fields changed, and the expected match).
+ *     rules (test_sigma.py: a full CloudTrail base event with a few fields changed, and the expected match). No fetch
+ *     snapshot exists: written from the test file's text in the search index by /work/proxy-data/make-h3llka1ser.mjs.
  *   - wazuh/wazuh: ruleset/testing/tests/aws_cloudtrail.ini, wazuh-logtest cases (the record under `aws`); positive when
- *     Wazuh's expected alert level is 7 or more, negative below.
+ *     Wazuh's expected alert level is 7 or more, negative below. Wazuh removed the file from its main branch:
+ *     /work/proxy-data/make-wazuh.mjs takes it from the fetch mirror's history (b9d487f7c7^).
  *   - alpha0490/aws-cloudtrail-attack-detections: tests/test_cases.yaml, a positive event (must match) and a negative one
  *     (must not) for each of its 30 Sigma rules, cut down to the fields the rule reads (most without userIdentity or
  *     eventTime; rebuilt from the search index by /work/proxy-data/make-alpha0490.mjs, no fetch snapshot exists).
@@ -50,9 +55,10 @@
  *     (Its stratus-red-team.cloud/ folder is the same Grimoire recordings as DataDog's detonation logs, so not read.)
  *   - Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo): the CloudTrail evidence of two CloudGoat labs
  *     (iam_privesc_by_attachment/logs/cloudtrail.json, a Sumo Logic result page; rce_web_app/logs/*.json), one positive
- *     sample per file as the lab labels them, though most records are the scenario's Terraform deployment. The last copy
- *     found under the data folders is read: /work/proxy-data/make-cloudgoat-sumo.mjs rebuilds the full records of an older
- *     commit (the fetch snapshot's HEAD cut them down to a few fields, without eventSource).
+ *     sample per file as the lab labels them, though most records are the scenario's Terraform deployment. The copy whose
+ *     records are whole is read (cloudgoatSumoComplete): /work/proxy-data/make-cloudgoat-sumo.mjs rebuilds the full records
+ *     of older commits (the fetch snapshot's HEAD cut them down to a few fields, without eventSource); without it the set
+ *     is reported missing.
  *   - OTRF/Security-Datasets (otrf-cloud-breach-s3): datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip
  *     (SDAWS-200914011940), a CloudGoat cloud_breach_s3 run recorded through Logstash and Kafka (eventTime in @timestamp,
  *     addresses anonymized to 1.2.3.4). One positive sample: the records made with the instance-profile key that the
@@ -94,6 +100,7 @@ import { join, resolve } from 'node:path';
 import {
   alpha0490,
   cloudgoatSumo,
+  cloudgoatSumoComplete,
   falcoK8sAudit,
   h3llka1serSigma,
   hhieonScenarios,
@@ -178,23 +185,23 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
     ['panther-guardduty', pantherGuardDuty],
   ]);
   add(findRepo('panther-labs/pypanther'), 'panther-labs/pypanther', [['pypanther-cloudtrail', (r) => pypantherCloudTrail(r, pantherCt)]]);
-  add(findRepo('nordicsnow1/aws-cloudtrail-detection-rules'), 'nordicsnow1/aws-cloudtrail-detection-rules', [['nordicsnow', nordicsnow]]);
-  add(findRepo('jfrance167/aws-cloudtrail-iam-detection-lab'), 'jfrance167/aws-cloudtrail-iam-detection-lab', [['jfrance', jfrance]]);
+  add(findRepo('nordicsnow1/aws-cloudtrail-detection-rules'), 'nordicsnow1/aws-cloudtrail-detection-rules', [['nordicsnow', nordicsnow]], '/work/proxy-data/make-nordicsnow.mjs');
+  add(findRepo('jfrance167/aws-cloudtrail-iam-detection-lab'), 'jfrance167/aws-cloudtrail-iam-detection-lab', [['jfrance', jfrance]], '/work/proxy-data/make-jfrance.mjs');
   add(findRepo('UmerJidda/cloud-threat-detection-response-lab-aws-splunk'), 'UmerJidda/cloud-threat-detection-response-lab-aws-splunk', [['umerjidda', umerJidda]]);
   add(findRepo('DataDog/stratus-red-team'), 'DataDog/stratus-red-team', [['stratus-aws', stratusAws]]);
   add(some(findRepos('scanner-inc/detection-rules-aws-cloudtrail')), 'scanner-inc/detection-rules-aws-cloudtrail', [['scanner', scannerCloudTrail]]);
-  add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]]);
+  add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]], '/work/proxy-data/make-h3llka1ser.mjs');
   // Wazuh removed these tests from its main branch: the copy that still has them (an older commit's file) is read.
   const wazuh = findRepos('wazuh/wazuh').find((r) => r.list('ruleset/testing/tests').includes('ruleset/testing/tests/aws_cloudtrail.ini'));
-  add(wazuh, 'wazuh/wazuh ruleset/testing/tests/aws_cloudtrail.ini', [['wazuh-cloudtrail', wazuhCloudTrail]], 'git show b9d487f7c7^:ruleset/testing/tests/aws_cloudtrail.ini from the fetch mirror');
+  add(wazuh, 'wazuh/wazuh ruleset/testing/tests/aws_cloudtrail.ini', [['wazuh-cloudtrail', wazuhCloudTrail]], '/work/proxy-data/make-wazuh.mjs: git show b9d487f7c7^:ruleset/testing/tests/aws_cloudtrail.ini from the fetch mirror');
   add(findRepo('alpha0490/aws-cloudtrail-attack-detections'), 'alpha0490/aws-cloudtrail-attack-detections', [['alpha0490', alpha0490]], '/work/proxy-data/make-alpha0490.mjs');
   add(findRepo('raajheshkannaa/aws-cloudtrail-lake-detections'), 'raajheshkannaa/aws-cloudtrail-lake-detections', [['raajheshkannaa-lake', raajheshkannaaLake]]);
   add(findRepo('Yamato-Security/suzaku-sample-data'), 'Yamato-Security/suzaku-sample-data', [
     ['invictus-stratus', invictusStratus],
     ['sans504-ransomware', sans504Ransomware],
   ]);
-  // The rebuilt copy (full records, from an older commit) replaces the fetch snapshot, whose records were cut down.
-  add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').at(-1), 'Mohammedalkahala/cloudgoat-sumo-detection-lab', [['cloudgoat-sumo', cloudgoatSumo]]);
+  // The fetch snapshot's HEAD cut the records down (no eventSource): the copy with the full records of an older commit is read.
+  add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').find(cloudgoatSumoComplete), 'Mohammedalkahala/cloudgoat-sumo-detection-lab with full records', [['cloudgoat-sumo', cloudgoatSumo]], '/work/proxy-data/make-cloudgoat-sumo.mjs');
   add(findRepo('OTRF/Security-Datasets'), 'OTRF/Security-Datasets', [['otrf-cloud-breach-s3', otrfCloudBreachS3]]);
   // The evidence is on the repository's develop branch; the fetch snapshot's HEAD (main) predates it.
   const hhieon = findRepos('hhieon/cloud-incident-log-analysis').find((r) => r.list('evidence').some((p) => p.endsWith('.jsonl')));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alpha0490, hhieonScenarios, invictusStratus, raajheshkannaaLake, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
+import { alpha0490, cloudgoatSumoComplete, hhieonScenarios, invictusStratus, raajheshkannaaLake, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
 
 /** A repository of one folder of files, in memory. */
 function repoOf(files: Record<string, string>): Repo {
@@ -74,6 +74,25 @@ describe('sumoPaste', () => {
       '      Sumo Cloud',
     ].join('\n');
     expect(sumoPaste(page)).toEqual([{ eventName: 'CreateAccessKey', userIdentity: { type: 'IAMUser', userName: 'alice' }, responseElements: null, readOnly: false }]);
+  });
+});
+
+describe('cloudgoatSumoComplete', () => {
+  const sumoPage = (fields: string[]): string => ['', '1', '&sumocbchar;', '{', '', ...fields.map((f) => `    ${f},`), '    readOnly:false', '', '}', ''].join('\n');
+  const runInstances = JSON.stringify({ eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', eventTime: '2025-09-18T20:00:00Z' });
+  it('takes the copy whose evidence files hold whole records', () => {
+    const full = repoOf({
+      'iam_privesc_by_attachment/logs/cloudtrail.json': sumoPage(['eventSource:"iam.amazonaws.com"', 'eventName:"CreateAccessKey"']),
+      'rce_web_app/logs/cloudtrail_run_instances.json': runInstances,
+    });
+    expect(cloudgoatSumoComplete(full)).toBe(true);
+  });
+  it('refuses the cut-down copy: a privesc file the page reader finds no record in, or records without eventSource', () => {
+    // As the repository's HEAD has it: a JSON array of a few fields each, no eventSource.
+    const cut = JSON.stringify([{ eventTime: '2025-09-18T21:20:29Z', eventName: 'CreateAccessKey', userIdentity: { userName: 'kerrigan' } }], null, 2);
+    expect(cloudgoatSumoComplete(repoOf({ 'iam_privesc_by_attachment/logs/cloudtrail.json': cut, 'rce_web_app/logs/cloudtrail_run_instances.json': runInstances }))).toBe(false);
+    expect(cloudgoatSumoComplete(repoOf({ 'iam_privesc_by_attachment/logs/cloudtrail.json': sumoPage(['eventName:"CreateAccessKey"']) }))).toBe(false);
+    expect(cloudgoatSumoComplete(repoOf({}))).toBe(false);
   });
 });
 

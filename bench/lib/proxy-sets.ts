@@ -589,6 +589,17 @@ export function cloudgoatSumo(repo: Repo): SampleSet {
   return { name: 'cloudgoat-sumo', from: repo.label, samples, skipped };
 }
 
+/**
+ * Whether a copy of the cloudgoat-sumo lab holds its evidence as recorded: every file yields records and every record
+ * names its eventSource. The repository's HEAD (and so the fetch snapshot) cut iam_privesc_by_attachment/logs/cloudtrail.json
+ * down to a few fields without eventSource, which the lab's set would silently lose; the full copy of an older commit
+ * (/work/proxy-data/make-cloudgoat-sumo.mjs) passes.
+ */
+export function cloudgoatSumoComplete(repo: Repo): boolean {
+  const set = cloudgoatSumo(repo);
+  return set.samples.length > 0 && set.skipped.size === 0 && set.samples.every((s) => s.records.every((r) => typeof r.eventSource === 'string'));
+}
+
 /** Falco priorities at which its k8s_audit rules flag something suspicious (below: NOTICE and INFO, activity tracking). */
 const FALCO_NOTABLE = new Set(['WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY']);
 /** Falco's own rule files; a test that adds an allow or trust list of its own checks that list, not the rules. */
