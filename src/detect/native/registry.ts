@@ -28,6 +28,7 @@ import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { s3ForeignAccountAccess } from './s3-foreign-account-access.ts';
 import { saTokenOffCluster } from './sa-token-off-cluster.ts';
+import { secretsFirstReadBurst } from './secrets-first-read-burst.ts';
 import { ssmBulkDecrypt } from './ssm-bulk-decrypt.ts';
 import { ssoRoleCredentialsSweep } from './sso-role-credentials-sweep.ts';
 import type { AnyNativeDetection } from './types.ts';
@@ -66,6 +67,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   lambdaNewDeployer,
   resourcePolicyOpenStatement,
   ssmBulkDecrypt,
+  secretsFirstReadBurst,
   deviceCodeTokenElsewhere,
   ssoRoleCredentialsSweep,
   findingHiddenByItsSubject,

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, REGION, alice, callAs, ciDeployer, ev, session } from '../../../test/identity/records.ts';
+import { runNative } from '../../../test/helpers/native.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import { createNativeEngine } from './engine.ts';
+import { MIN_NEW, secretsRead } from './secrets-first-read-burst.ts';
+
+// Secrets Manager and Parameter Store reads as CloudTrail records them (GetSecretValue's secretId, GetParameter's
+// name and withDecryption, GetParameters' names), over two days: the first is the principals' learning period
+// (24 h), the second has the harvest.
+const id = 'seam-native-secrets-first-read-burst';
+const H = 3600_000;
+const BASE = Date.parse('2024-11-05T08:00:00Z');
+const at = (hours: number): string => new Date(BASE + hours * H).toISOString().replace(/\.\d+Z$/, 'Z');
+const TF = 'APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.62.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/ssm#1.52.4';
+const LAMBDA = 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.10.224 lang/python#3.12.5 exec-env/AWS_Lambda_python3.12';
+const param = (s: typeof alice, name: string, hours: number, ua = TF, extra: Record<string, unknown> = {}): SeamEvent =>
+  ev({ ...callAs(s, 'ssm.amazonaws.com', 'GetParameter', at(hours), undefined, { name, withDecryption: true }, { userAgent: ua }), ...extra }, undefined);
+const secret = (s: typeof alice, secretId: string, hours: number): SeamEvent => ev(callAs(s, 'secretsmanager.amazonaws.com', 'GetSecretValue', at(hours), undefined, { secretId }), undefined);
+const names = (n: number, prefix = '/prod/payments/'): string[] => Array.from({ length: n }, (_, i) => `${prefix}key-${String(i).padStart(2, '0')}`);
+
+/** Day 1: Alice reads two secrets, the CI role reads its 15 parameters with Terraform (learning). */
+const learningDay = (): SeamEvent[] => [
+  secret(alice, 'prod/payments/stripe', 1),
+  param(alice, '/prod/payments/key-00', 2, 'aws-cli/2.22.4'),
+  ...names(15, '/prod/infra/').map((n, i) => param(ciDeployer, n, 3 + i / 600)),
+];
+
+describe('Many secrets read for the first time by one principal within minutes', () => {
+  it('fires (medium) once when a person reads ten parameters it never read, one GetParameter each under a Terraform user agent', () => {
+    const harvest = names(12).map((n, i) => param(alice, n, 30 + i / 120)); // one every 30 s
+    const alerts = runNative(id, [...learningDay(), ...harvest]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('medium');
+    // key-00 was read on day 1: the eleven others are new, and all came within the alert's grace period.
+    expect(alerts[0]!.events).toEqual(harvest.slice(1).map((e) => e.seam.id));
+    expect(alerts[0]!.summary).toContain('read 11 secrets it had never read');
+    expect(MIN_NEW).toBe(10);
+  });
+
+  it('counts Secrets Manager by name (an ARN and its name are one secret) and GetParameters by each name', () => {
+    const arn = (n: string): string => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-AbC123`;
+    const mixed = [
+      secret(alice, arn('prod/payments/stripe'), 30), // read on day 1 by name
+      ...['a', 'b', 'c', 'd'].map((n, i) => secret(alice, arn(`prod/app/${n}`), 30 + i / 600)),
+      ev(callAs(alice, 'ssm.amazonaws.com', 'GetParameters', at(30.01), undefined, { names: names(7, '/prod/web/'), withDecryption: true }), undefined),
+    ];
+    expect(runNative(id, [...learningDay(), ...mixed]).map((a) => a.rule.id)).toEqual([id]);
+    expect(secretsRead(mixed[0]!)).toEqual(['sm:prod/payments/stripe']);
+  });
+
+  it('stays quiet: Terraform re-reading what it read before or reading back what it created, nine new secrets, new secrets spread over an hour, the learning day, Lambda code, failed or plain reads', () => {
+    const quiet = [
+      ...learningDay(),
+      ...names(15, '/prod/infra/').map((n, i) => param(ciDeployer, n, 30 + i / 600)),
+      ...names(9, '/prod/api/').map((n, i) => param(alice, n, 31 + i / 600)),
+      // Terraform creating twelve parameters and secrets, then reading each back.
+      ...names(12, '/prod/new-service/').flatMap((n, i) => [
+        ev(callAs(ciDeployer, 'ssm.amazonaws.com', 'PutParameter', at(33 + i / 600), undefined, { name: n, type: 'SecureString', overwrite: false }, { userAgent: TF }), undefined),
+        param(ciDeployer, n, 33.1 + i / 600),
+      ]),
+      // The same, with each read reaching Seam before its write (CloudTrail does not order calls of one second).
+      ...names(12, '/prod/other-service/').flatMap((n, i) => [
+        param(ciDeployer, n, 33.5 + i / 600),
+        ev(callAs(ciDeployer, 'ssm.amazonaws.com', 'PutParameter', at(33.5 + i / 600), undefined, { name: n, type: 'SecureString', overwrite: false }, { userAgent: TF }), undefined),
+      ]),
+      ...['db', 'api', 'smtp', 'queue', 'cache', 'search', 'auth', 'pay', 'mail', 'sms', 'cdn', 'log'].flatMap((n, i) => [
+        ev(callAs(ciDeployer, 'secretsmanager.amazonaws.com', 'CreateSecret', at(34 + i / 600), undefined, { name: `prod/new-service/${n}` }, { userAgent: TF }), undefined),
+        secret(ciDeployer, `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/new-service/${n}-Xy12Ab`, 34.1 + i / 600),
+      ]),
+      ...names(12, '/prod/batch/').map((n, i) => param(alice, n, 32 + i / 10)), // one every 6 minutes
+      ...names(12, '/prod/rotation/').map((n, i) => param(session('rds-rotator', 'rds-rotator', 'ASIAEXAMPLEROTATOR01'), n, 40 + i / 600, LAMBDA)),
+      ...names(12, '/prod/denied/').map((n, i) => param(alice, n, 41 + i / 600, TF, { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' })),
+      ...names(12, '/prod/plain/').map((n, i) => ev(callAs(alice, 'ssm.amazonaws.com', 'GetParameter', at(42 + i / 600), undefined, { name: n }), undefined)),
+    ];
+    expect(runNative(id, quiet)).toEqual([]);
+    // The same harvest inside the learning day.
+    expect(runNative(id, names(12).map((n, i) => param(alice, n, 1 + i / 120)))).toEqual([]);
+  });
+
+  it('remembers who read what across a restart (identity facts rebuilt from seam.identity)', () => {
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only: [id], onFacts: (fs) => published.push(...fs) });
+    for (const e of [...learningDay(), ...names(12, '/prod/api/').map((n, i) => param(alice, n, 25 + i / 10))]) expect(first.process(e)).toEqual([]);
+    expect(published.filter((f) => f.kind === 'read_secret')).toHaveLength(2 + 15 + 12);
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    // Re-reading the twelve is not new after the restart; twelve others are.
+    expect(runNative(id, names(12, '/prod/api/').map((n, i) => param(alice, n, 30 + i / 120)), { graph: g })).toEqual([]);
+    expect(runNative(id, names(12, '/prod/other/').map((n, i) => param(alice, n, 31 + i / 120)), { graph: g })).toHaveLength(1);
+  });
+});
