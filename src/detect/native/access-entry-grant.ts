@@ -1,7 +1,8 @@
 /**
- * EKS access entries: a new entry, an admin access policy associated to a principal, and the first request the
- * principal then makes. Access entries grant cluster access from the AWS side, without touching the cluster,
- * which is what makes them a quiet persistence path.
+ * EKS access entries: a new entry, Kubernetes groups added to an existing entry (eks:UpdateAccessEntry), an admin
+ * access policy associated to a principal, and the first request the principal then makes. Access entries grant
+ * cluster access from the AWS side, without touching the cluster, which is what makes them a quiet persistence
+ * path: a group added to an entry gives the principal whatever RBAC binds to that group.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -10,6 +11,10 @@ import type { NativeConfig } from './config.ts';
 import { firstUse, remember, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
+import { groupKey } from '../../identity/keys.ts';
+import { isPowerfulRule, ruleText } from '../../identity/rbac.ts';
+import type { ChainStep } from '../../core/envelope.ts';
+import type { IdentityFact } from '../../identity/types.ts';
 import { boundedLru } from '../../core/lru.ts';
 
 const ADMIN_POLICIES = new Set(['AmazonEKSClusterAdminPolicy', 'AmazonEKSAdminPolicy']);
@@ -24,7 +29,7 @@ export const accessEntryGrant: NativeDetection<State> = {
   level: 'medium',
   tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1098.003'],
   description:
-    'eks:CreateAccessEntry gave an IAM principal access to a cluster, or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
+    'eks:CreateAccessEntry gave an IAM principal access to a cluster, eks:UpdateAccessEntry added Kubernetes groups to its entry (high when a group it gained carries powerful RBAC), or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
   triage:
     'Was the change made through your infrastructure pipeline? Who can assume the principal? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
   createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
@@ -38,7 +43,13 @@ export const accessEntryGrant: NativeDetection<State> = {
       const workloads = graph.serviceAccountsOfRole(f.from, t);
       const wl = workloads.length > 0 ? `; the role is assumable by service account${workloads.length > 1 ? 's' : ''} ${[...new Set(workloads.map((w) => w.serviceAccount))].join(', ')}` : '';
       if (f.kind === 'access_entry') {
-        if (graph.store.history(f.key).length > 1 || graph.nodeRoleClusters(f.from, t).includes(f.cluster)) continue;
+        if (graph.nodeRoleClusters(f.from, t).includes(f.cluster)) continue;
+        const history = graph.store.history(f.key);
+        if (history.length > 1) {
+          const grown = groupsAdded(this, graph, f, history[history.length - 2]!.fact, event, ctx, t, wl);
+          if (grown !== undefined) out.push(grown);
+          continue;
+        }
         out.push(
           nativeAlert(this, {
             level: workloads.length > 0 ? 'high' : 'medium',
@@ -84,3 +95,38 @@ export const accessEntryGrant: NativeDetection<State> = {
     return out;
   },
 };
+
+/**
+ * Kubernetes groups an UpdateAccessEntry (or a re-sent CreateAccessEntry) added to an entry that already had a
+ * version: medium, high when a group it gained carries powerful RBAC (cluster-admin, wildcards, secrets, escalate,
+ * bind, impersonate, exec) through the bindings the graph knows. An entry deleted and created again is a new
+ * entry for the creation alert's sake only when the previous version was retracted; here only groups count.
+ */
+function groupsAdded(
+  d: NativeDetection<State>,
+  graph: IdentityGraph,
+  f: IdentityFact,
+  prev: IdentityFact,
+  event: SeamEvent,
+  ctx: EvalContext,
+  t: number,
+  workloads: string,
+): Alert | undefined {
+  const before = new Set(prev.op === 'assert' ? ((prev.attributes.groups as string[] | undefined) ?? []) : []);
+  const added = ((f.attributes.groups as string[] | undefined) ?? []).filter((g) => !before.has(g));
+  if (added.length === 0 || f.cluster === undefined) return undefined;
+  const keys = new Set(added.map((g) => groupKey(f.cluster!, g)));
+  const viaAdded = (via: readonly ChainStep[] | undefined): boolean => via?.some((s) => keys.has(s.to) || keys.has(s.from)) ?? false;
+  const perms = graph.effectivePermissions(f.from, f.cluster, t);
+  const strong = perms.rules.filter((r) => viaAdded(r.via) && isPowerfulRule(r));
+  const admin = perms.isClusterAdmin && viaAdded(perms.adminVia);
+  const what = admin ? '; that makes it cluster admin' : strong.length > 0 ? `; they grant ${strong.slice(0, 3).map((r) => ruleText(r)).join('; ')}` : '';
+  return nativeAlert(d, {
+    level: admin || strong.length > 0 ? 'high' : 'medium',
+    events: [event],
+    summary: `Kubernetes group${added.length > 1 ? 's' : ''} ${added.join(', ')} added to the access entry of ${f.from} in ${f.cluster} by ${event.seam.principal?.id ?? 'unknown'} (groups before: ${[...before].join(', ') || 'none'})${what}${workloads}`,
+    principal: ctx.resolution.principal,
+    account: event.seam.account,
+    cluster: f.cluster,
+  });
+}

@@ -332,6 +332,27 @@ describe('access entry created or admin policy associated', () => {
   });
 });
 
+describe('access entry groups added by UpdateAccessEntry', () => {
+  const id = 'seam-native-access-entry-grant';
+  const role = `arn:aws:iam::${ACCOUNT}:role/reporting`;
+  const create = (): SeamEvent => ev(eksCall(alice, 'CreateAccessEntry', t('10:00:00'), { clusterName: CLUSTER, principalArn: role, kubernetesGroups: ['report-readers'] }));
+  const update = (groups: string[], time = t('11:00:00'), extra: Record<string, unknown> = {}): SeamEvent =>
+    ev(eksCall(alice, 'UpdateAccessEntry', time, { clusterName: CLUSTER, principalArn: role, kubernetesGroups: groups, ...extra }));
+  it('fires (high) when a group bound to cluster-admin is added, (medium) for a group without powerful RBAC', () => {
+    const adminBinding = ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'platform-admins', { kind: 'ClusterRole', name: 'cluster-admin' }, [{ kind: 'Group', name: 'platform-admins' }], t('09:00:00')));
+    const alerts = run([adminBinding, create(), update(['report-readers', 'platform-admins'])], id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'high']);
+    expect(alerts[1]!.summary).toContain('platform-admins added to the access entry');
+    expect(alerts[1]!.summary).toContain('groups before: report-readers');
+    const plain = run([create(), update(['report-readers', 'dashboards'])], id);
+    expect(plain.map((a) => a.rule.level)).toEqual(['medium', 'medium']);
+    expect(plain[1]!.summary).toContain('dashboards added');
+  });
+  it('stays quiet for an update that keeps or removes groups (a new username only)', () => {
+    expect(run([create(), update(['report-readers'], t('11:00:00'), { username: 'reporting-bot' }), update([], t('12:00:00'))], id).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+});
+
 describe('IAM-to-RBAC drift', () => {
   const id = 'seam-native-iam-rbac-drift';
   const mapRo = (): SeamEvent => ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ReadOnly', 'readonly:{{SessionName}}', ['viewers']), t('09:00:00'), 'create'));
