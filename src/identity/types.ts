@@ -38,6 +38,7 @@ export const FACT_KINDS = [
   'lambda_execution_session', // IAM role (`role:<account>:<name>`) → the session named after a Lambda function that runs as it (`lambda-session:<function>`); learned from the Lambda runtime's user agent or CreateFunction/UpdateFunctionConfiguration
   'web_identity_origin', // access key issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or federated workload → the network (`net:AS<n>`) that made the exchange (attributes: issuer, ip, subject); until the credentials expire
   'read_secret', // principal (baseline subject) → secret it read (`secret:<account>:<region>:sm:<name>` or `…:ssm:<parameter>`); learned by the baselines
+  'pushed_image', // IAM role/user → ECR repository (`ecr:<registry account>:<region>:<name>`) it pushed an image to (or created); learned by the baselines
   'accessed_bucket', // another AWS account (`account:<id>`) → bucket (`s3:<owner>:<bucket>`) whose objects it read or wrote (attributes.access); learned by the baselines
 ] as const;
 export type FactKind = (typeof FACT_KINDS)[number];

@@ -5,6 +5,7 @@ import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
 import { consoleSessionShared } from './console-session-shared.ts';
 import { deviceCodeTokenElsewhere } from './device-code-token-elsewhere.ts';
 import { ec2BulkStop } from './ec2-bulk-stop.ts';
+import { ecrNewPusher } from './ecr-new-pusher.ts';
 import { ecsTaskCredsOutsideAws } from './ecs-task-creds-outside-aws.ts';
 import { execThenAws } from './exec-then-aws.ts';
 import { findingHiddenByItsSubject } from './finding-hidden-by-its-subject.ts';
@@ -65,6 +66,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   s3CopyCrossAccount,
   s3ForeignAccountAccess,
   lambdaNewDeployer,
+  ecrNewPusher,
   resourcePolicyOpenStatement,
   ssmBulkDecrypt,
   secretsFirstReadBurst,
