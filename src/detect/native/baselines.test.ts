@@ -220,6 +220,26 @@ describe('new network', () => {
     expect(alerts[0]!.summary).toContain('AS1221');
     expect(alerts[0]!.events).toEqual([events[events.length - 2]!.seam.id]);
   });
+  it('medium on the third network new to a person within an hour (a leaked key tried from several hosts), kept across a restart', () => {
+    const GOOGLE = '34.120.10.10'; // AS396982
+    const spray = [call(alice, 'GetCallerIdentity', 30, ABROAD, { source: 'sts.amazonaws.com', userAgent: CLI_UA }), call(alice, 'ListBuckets', 30.3, ATTACKER, { source: 's3.amazonaws.com', userAgent: CLI_UA }), call(alice, 'ListUsers', 30.6, GOOGLE, { source: 'iam.amazonaws.com', userAgent: CLI_UA })];
+    const alerts = run([...aliceDayOne(), ...spray], id);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['low', 'low', 'medium']);
+    expect(alerts[2]!.summary).toContain('3 new networks within 60 minutes');
+    // The same three networks over three hours: a person travelling, low each time.
+    const slow = [call(alice, 'DescribeInstances', 30, ABROAD), call(alice, 'DescribeInstances', 31.5, ATTACKER), call(alice, 'DescribeInstances', 33, GOOGLE)];
+    expect(run([...aliceDayOne(), ...slow], id).map((a) => a.rule.level)).toEqual(['low', 'low', 'low']);
+    // Networks first seen while learning do not count toward a burst.
+    const learnedThenOne = [...aliceDayOne(), call(alice, 'DescribeInstances', 23.9, ABROAD), call(alice, 'DescribeInstances', 23.95, ATTACKER), call(alice, 'DescribeInstances', 24.3, GOOGLE)];
+    expect(run(learnedThenOne, id).map((a) => a.rule.level)).toEqual(['low']);
+    // A restart between the second and the third: the first sightings are facts, so the third is still medium.
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only: [id], onFacts: (fs) => published.push(...fs) });
+    for (const e of [...aliceDayOne(), spray[0]!, spray[1]!]) first.process(e);
+    const g = new IdentityGraph();
+    g.applyFacts(published);
+    expect(run([spray[2]!], id, {}, g).map((a) => a.rule.level)).toEqual(['medium']);
+  });
   it('is silent during learning, whatever the networks', () => {
     expect(run([...aliceDayOne(), call(alice, 'DescribeInstances', 12, ABROAD), call(alice, 'DescribeInstances', 13, ATTACKER)], id)).toEqual([]);
   });

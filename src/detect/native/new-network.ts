@@ -3,7 +3,9 @@
  * system (or, without the database, a /16) it was not seen in during its learning period or since. Alone
  * this is context (people travel, ISPs change): low. It is worth a look (medium) when a principal that had
  * only ever acted from inside AWS or from private addresses — a workload, a pipeline running in AWS — acts
- * from a public network outside AWS: its credentials are being used somewhere they never were.
+ * from a public network outside AWS: its credentials are being used somewhere they never were. Also medium: the
+ * third network new to the principal within an hour (after learning), counted from the `seen_network` facts' first
+ * sightings, so a restart keeps the count: a leaked key tried by scanners and bots from their own hosts.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -12,13 +14,17 @@ import { baselinable, baselineSubject, eventNetwork, known, knownNetwork, learni
 import type { EvalContext, NativeDetection } from './types.ts';
 import { connectionAddress, nativeAlert, timeOf } from './util.ts';
 
+/** New networks of one principal within BURST_MS (this one included) that make the new-network alert medium. */
+export const BURST_NETWORKS = 3;
+export const BURST_MS = 60 * 60_000;
+
 export const newNetwork: NativeDetection<null> = {
   id: 'seam-native-new-network',
   title: 'Principal acting from a network it was never seen in',
   level: 'low',
   tags: ['attack.initial-access', 'attack.t1078.004', 'attack.defense-evasion', 'attack.t1550.001'],
   description:
-    'A CloudTrail call by a principal (the identity graph’s resolved principal: service account, person’s session, role) came from an autonomous system it had not used during its learning period (baselineLearningMs) or in the last baselineMemoryMs. Medium when every network it was seen in before was AWS or private and this one is a public network outside AWS.',
+    'A CloudTrail call by a principal (the identity graph’s resolved principal: service account, person’s session, role) came from an autonomous system it had not used during its learning period (baselineLearningMs) or in the last baselineMemoryMs. Medium when every network it was seen in before was AWS or private and this one is a public network outside AWS, or when it is the third network new to the principal within an hour (a leaked key used from several hosts).',
   triage:
     'Is the network one the person or pipeline plausibly uses (new ISP, travel, a new CI provider)? For medium: the principal never acted from outside AWS before; find where its credentials could have been copied from (instance metadata, CI secrets, a developer laptop) and what this address did.',
   createState: () => null,
@@ -36,7 +42,15 @@ export const newNetwork: NativeDetection<null> = {
     if (had !== undefined || before === undefined || learning(event, ctx.config, start) || before.length === 0) return [];
     if (before.length >= ctx.config.maxNetworksPerPrincipal) return [];
     const insideOnly = before.every((e) => e.fact.attributes.aws === true || e.fact.to === 'net:private');
-    const level = insideOnly && net.aws === false ? 'medium' : 'low';
+    // Networks first seen in the last BURST_MS, after learning: with this one, BURST_NETWORKS of them is a key in
+    // several hands (a leaked key tried by scanners and bots from their own hosts), not a person on the move.
+    const learnedBy = start + ctx.config.baselineLearningMs;
+    const recent = 1 + before.filter((e) => {
+      const first = Date.parse(String(e.fact.attributes.first_seen ?? e.fact.valid_from));
+      return first > t - BURST_MS && first >= learnedBy;
+    }).length;
+    const burst = recent >= BURST_NETWORKS;
+    const level = (insideOnly && net.aws === false) || burst ? 'medium' : 'low';
     const was = before
       .slice(0, 5)
       .map((e) => String(e.fact.attributes.label ?? e.fact.to))
@@ -45,7 +59,7 @@ export const newNetwork: NativeDetection<null> = {
       nativeAlert(this, {
         level,
         events: [event],
-        summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? ''} from ${connectionAddress(event) ?? ''} (${net.label}), a network it was never seen in${level === 'medium' ? ' and outside AWS, having only ever acted from inside AWS' : ''}; known: ${was}${before.length > 5 ? ', …' : ''}`,
+        summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? ''} from ${connectionAddress(event) ?? ''} (${net.label}), a network it was never seen in${insideOnly && net.aws === false ? ' and outside AWS, having only ever acted from inside AWS' : ''}${burst ? `, ${recent} new networks within ${BURST_MS / 60_000} minutes` : ''}; known: ${was}${before.length > 5 ? ', …' : ''}`,
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: ctx.resolution.cluster ?? event.seam.cluster,
