@@ -16,6 +16,10 @@ const ATTACKER = '185.220.101.1'; // a hosting AS, not Amazon
 const IN_LAMBDA = 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.10.224-233.876.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.5 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.34.145';
 const CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/command#s3.ls';
 const PACU = 'aws-cli/1.16.301 Python/3.8.10 Linux/5.15.0 botocore/1.13.37 Pacu/1.5.2';
+const BROWSER = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+const HOME = '82.132.10.20'; // a residential / mobile provider, not Amazon
+/** An S3 data event's authentication: `QueryString` for a presigned URL, `AuthHeader` for a signed request. */
+const s3Auth = (method: 'QueryString' | 'AuthHeader'): Record<string, unknown> => ({ eventCategory: 'Data', managementEvent: false, additionalEventData: { SignatureVersion: 'SigV4', AuthenticationMethod: method } });
 const fn = session('image-resizer-role', 'image-resizer', 'ASIAEXAMPLELAMBDAFN1', 'AROAEXAMPLELAMBDAFN01');
 const created = session('orders-fn-exec', 'orders-webhook', 'ASIAEXAMPLEORDERSFN1', 'AROAEXAMPLEORDERSFN01');
 
@@ -82,6 +86,15 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     (raw.userIdentity as Record<string, unknown>).accessKeyId = 'AKIAEXAMPLELONGTERM1';
     expect(runNative(id, [own(t('14:00:00')), ev(raw, undefined)])).toEqual([]);
     expect(runNative(id, [own(t('14:00:00')), call(fn, 'ListBuckets', t('14:20:00'), ATTACKER, CLI)], { config: { asnDatabase: false } })).toEqual([]);
+  });
+
+  it('leaves out presigned-URL requests (a browser uploading through a link the function signed), not header-signed calls from the same network', () => {
+    // The function hands an end user a presigned PUT URL: the data event names the function's session, the phone's address and browser.
+    const upload = call(fn, 'PutObject', t('14:10:00'), HOME, BROWSER, 's3.amazonaws.com', s3Auth('QueryString'));
+    expect(runNative(id, [own(t('14:00:00')), upload])).toEqual([]);
+    // Near miss: the same session and address signing the request itself (keys in hand, not a link) fires.
+    const signed = call(fn, 'PutObject', t('14:10:00'), HOME, BROWSER, 's3.amazonaws.com', s3Auth('AuthHeader'));
+    expect(runNative(id, [own(t('14:00:00')), upload, signed]).map((a) => a.events)).toEqual([[signed.seam.id]]);
   });
 
   it('remembers a function’s session across a restart (identity facts rebuilt from seam.identity)', () => {

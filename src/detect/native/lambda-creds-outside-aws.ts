@@ -15,6 +15,12 @@
  * signed by that session, without the Lambda runtime's user agent, from a public address that the ASN table places
  * outside Amazon's networks (or with an attack tool's user agent, from anywhere) is the credentials in someone
  * else's hands. An address Seam cannot place (no ASN database) is left alone. One alert per session and address.
+ *
+ * S3 requests made with a presigned URL (AuthenticationMethod `QueryString`) are left out: a function that hands
+ * a browser an upload or download link signs it with its own session, and CloudTrail records the browser's address
+ * and user agent under that session (one alert per end user otherwise). The trade-off: someone holding the stolen
+ * keys who only ever presigns S3 URLs and opens them is missed; any header-signed call they make from that network
+ * (ListBuckets, GetCallerIdentity, a CLI) is judged as usual.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -24,7 +30,7 @@ import { liveFact, remember } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, bundledAsnLookup, networkOf, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, presignedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -80,7 +86,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1552.001', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
   description:
-    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, or from CreateFunction / UpdateFunctionConfiguration naming the role) came without the Lambda runtime’s user agent from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere.',
+    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, or from CreateFunction / UpdateFunctionConfiguration naming the role) came without the Lambda runtime’s user agent from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
   triage:
     'Which function (the session name) and what it runs: code that fetches URLs or file paths it is given (SSRF, file:// or /proc/self/environ path traversal), command injection, a new dependency. Its credentials stay valid for hours: deny the role’s sessions issued before now (an inline policy with aws:TokenIssueTime), update the function so it gets new ones, and list what the outside address did with them (GetCallerIdentity, List*, GetObject, secrets). A developer who copied a function’s credentials to test from a laptop looks the same: that is worth stopping too.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
@@ -92,6 +98,8 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
       const key = lambdaSessionKey(set.account, set.role, set.fn);
       remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${set.account}:${set.role}`, to: `lambda-session:${set.fn}`, attributes: { learned_from: str(event.eventName) } });
     }
+    // A presigned URL's request: the signer is the function, the caller whoever got the link (see the module comment).
+    if (presignedRequest(event)) return [];
     const s = sessionOf(event);
     if (s === undefined) return [];
     const ua = str(event.userAgent);

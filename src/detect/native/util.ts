@@ -88,6 +88,15 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
   });
 }
 
+/**
+ * An S3 request made with a presigned URL (`additionalEventData.AuthenticationMethod` `QueryString`): CloudTrail
+ * names the URL's signer (userIdentity, its access key) but the address and user agent of whoever opened the link.
+ */
+export function presignedRequest(event: SeamEvent): boolean {
+  const d = event.additionalEventData;
+  return typeof d === 'object' && d !== null && (d as Record<string, unknown>).AuthenticationMethod === 'QueryString';
+}
+
 export function timeOf(event: SeamEvent): number {
   return isoMs(event['@timestamp']);
 }

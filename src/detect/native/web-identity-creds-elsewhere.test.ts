@@ -129,6 +129,17 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001', { durationSeconds: 900 }), use(t('14:10:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toHaveLength(1);
   });
 
+  it('leaves out presigned-URL requests (a link the job posted, opened from home), not header-signed calls from the same network', () => {
+    const K = 'ASIAEXAMPLEPRESIGN01';
+    const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
+    const data = (method: string): Record<string, unknown> => ({ eventCategory: 'Data', managementEvent: false, additionalEventData: { SignatureVersion: 'SigV4', AuthenticationMethod: method } });
+    const opened = use(t('14:20:00'), ATTACKER, K, 'GetObject', 's3.amazonaws.com', BROWSER, data('QueryString'));
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, K), opened])).toEqual([]);
+    // Near miss: the key itself signing a request from that network fires.
+    const signed = use(t('14:21:00'), ATTACKER, K, 'GetObject', 's3.amazonaws.com', CLI, data('AuthHeader'));
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, K), opened, signed]).map((a) => a.events)).toEqual([[signed.seam.id]]);
+  });
+
   it('keeps the exchange across a restart (identity facts rebuilt from seam.identity)', () => {
     const K = 'ASIAEXAMPLEGHAJOB0003';
     const published: IdentityFact[] = [];

@@ -16,6 +16,11 @@
  * phones change networks mid-session) are left out, as are exchanges from private or unplaceable addresses
  * (nothing to compare), VPC-endpoint calls, calls an AWS service makes with the session (invokedBy, a service
  * name as the address) and any comparison without the ASN database.
+ *
+ * S3 requests made with a presigned URL (AuthenticationMethod `QueryString`) are left out too: a job that posts a
+ * presigned artifact or preview link (a pull-request comment, a chat message) signed it with its key, and CloudTrail
+ * records the address of whoever opens it under that key. The trade-off: someone holding the leaked key who only
+ * presigns S3 URLs is missed; any header-signed call they make from their network is judged as usual.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -25,7 +30,7 @@ import { liveFact } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import { bundledAsnLookup, networkOf } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, presignedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -63,7 +68,7 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1528', 'attack.t1552.001', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004', 'attack.t1195.002'],
   description:
-    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, another cloud’s workload identity; not EKS service accounts, Cognito or consumer sign-ins) were used from a public address in another autonomous system than the address that made the exchange. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment).',
+    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, another cloud’s workload identity; not EKS service accounts, Cognito or consumer sign-ins) were used from a public address in another autonomous system than the address that made the exchange. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment). S3 requests made with a presigned URL (AuthenticationMethod QueryString: the job’s signature, the address of whoever opened the link) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
   triage:
     'Which repository, branch or pipeline got the credentials (the exchange’s subjectFromWebIdentityToken, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
@@ -80,7 +85,7 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
     const key = str(ui?.accessKeyId);
     if (key === undefined || !key.startsWith('ASIA') || str(ui?.type) !== 'AssumedRole' || str(ui?.invokedBy) !== undefined) return [];
     const origin = liveFact(graph, webIdentityOriginKey(key), timeOf(event));
-    if (origin === undefined || typeof event.vpcEndpointId === 'string') return [];
+    if (origin === undefined || typeof event.vpcEndpointId === 'string' || presignedRequest(event)) return [];
     const net = networkOf(ip, bundledAsnLookup, ctx.config.amazonAsns);
     if (net === undefined || net.private || net.asn === undefined) return [];
     const a = origin.fact.attributes;
