@@ -38,6 +38,10 @@ export const NativeConfig = z.strictObject({
     .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it.'),
   asnDatabase: z.boolean().default(true).describe('Map addresses to autonomous systems with the bundled offline database (@ip-location-db/asn); false: networks are /16 (IPv6 /48) prefixes and "outside AWS" rests on other evidence.'),
   amazonAsns: z.array(z.number().int().positive()).default([...AMAZON_ASNS]).describe('Autonomous systems that count as AWS (instance credentials used from any other are outside AWS).'),
+  lambdaEgressCidrs: z
+    .array(z.string())
+    .default([])
+    .describe('Public CIDRs outside Amazon’s networks that the accounts’ Lambda functions reach AWS through (an on-premises firewall behind Direct Connect, a static-IP egress proxy): lambda-creds-outside-aws treats them as the functions’ own egress. Such networks are also learned from the functions’ own calls during the learning period.'),
   travelSpeedKmh: z.number().positive().default(1000).describe('Impossible travel: two locations of one principal further apart than this speed allows in the time between them (airliners cruise at ~900 km/h).'),
   travelMinKm: z.number().nonnegative().default(500).describe('Impossible travel: locations closer than this never count (geolocation error, neighbouring cities).'),
   geoLocations: z

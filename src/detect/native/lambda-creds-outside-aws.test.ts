@@ -16,6 +16,14 @@ const ATTACKER = '185.220.101.1'; // a hosting AS, not Amazon
 const IN_LAMBDA = 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.10.224-233.876.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.5 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.34.145';
 const CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/command#s3.ls';
 const PACU = 'aws-cli/1.16.301 Python/3.8.10 Linux/5.15.0 botocore/1.13.37 Pacu/1.5.2';
+// The attacker sourced the whole stolen environment (AWS_EXECUTION_ENV too) on a Mac: the CLI adds the runtime's mark itself.
+const STOLEN_ENV_CLI = 'aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/macos#23.6.0 md/arch#arm64 lang/python#3.12.6 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#standard md/command#s3.ls';
+const STOLEN_ENV_WINDOWS = 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/windows#10 md/arch#amd64 lang/python#3.12.5 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 Botocore/1.34.145';
+// The same stolen environment on a Linux host: an SDK's user agent with the mark, like the function's own.
+const STOLEN_ENV_LINUX = 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#6.8.0-45-generic md/arch#x86_64 lang/python#3.12.3 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 Botocore/1.34.145';
+// A Go function (provided.al2023): no AWS_EXECUTION_ENV, no mark.
+const GO_FN = 'aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2';
+const ONPREM = '62.226.10.1'; // the company's own network (Deutsche Telekom): functions' egress through an on-premises firewall
 const BROWSER = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const HOME = '82.132.10.20'; // a residential / mobile provider, not Amazon
 /** An S3 data event's authentication: `QueryString` for a presigned URL, `AuthHeader` for a signed request. */
@@ -64,11 +72,40 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     expect(alerts[0]!.summary).toContain('attack tool');
   });
 
-  it('stays quiet: the function’s own calls (even through an on-premises egress), another AWS host with a CLI, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {
+  it('the runtime’s mark is no alibi outside AWS: the stolen environment sourced whole on a Mac or Windows desktop alerts (high)', () => {
+    const mac = call(fn, 'ListBuckets', t('14:10:00'), HOME, STOLEN_ENV_CLI);
+    const win = call(fn, 'GetObject', t('14:11:00'), ATTACKER, STOLEN_ENV_WINDOWS);
+    const alerts = runNative(id, [own(t('14:00:00')), mac, win]);
+    expect(alerts.map((a) => a.events)).toEqual([[mac.seam.id], [win.seam.id]]);
+    expect(alerts.map((a) => a.rule.level)).toEqual(['high', 'high']);
+    expect(alerts[0]!.summary).toContain('AWS_EXECUTION_ENV');
+  });
+
+  it('a network outside AWS counts as the functions’ own only when learned during the account’s learning period or configured, never on first sight', () => {
+    const day2 = (hms: string): string => t(hms, 24 * 3600);
+    // Day 1 (learning): the account's functions call AWS through the company's on-premises firewall.
+    const learningDay = [own(t('14:00:00')), call(fn, 'PutObject', t('14:01:00'), ONPREM, IN_LAMBDA)];
+    // Day 2, after the 24 h learning period: the function's marked calls and a Go function's unmarked calls (same role, session named after it) from that network: quiet.
+    const goFn = session('image-resizer-role', 'thumbnailer', 'ASIAEXAMPLEGOFUNCTN1');
+    const day2Own = [call(fn, 'PutObject', day2('15:00:00'), ONPREM, IN_LAMBDA), call(goFn, 'GetObject', day2('15:00:10'), LAMBDA_EGRESS, IN_LAMBDA), call(goFn, 'PutObject', day2('15:01:00'), ONPREM, GO_FN)];
+    // Day 2: the stolen environment on a Linux host elsewhere, mark and all: a network never learned.
+    const theft = call(fn, 'ListBuckets', day2('16:00:00'), HOME, STOLEN_ENV_LINUX);
+    const alerts = runNative(id, [...learningDay, ...day2Own, theft]);
+    expect(alerts.map((a) => a.events)).toEqual([[theft.seam.id]]);
+    expect(alerts[0]!.summary).toContain('not seen using while learning');
+    // Not on first sight: functions seen from AWS only for two days, then a marked call from outside alerts.
+    const late = call(fn, 'PutObject', day2('15:00:00'), ONPREM, IN_LAMBDA);
+    expect(runNative(id, [own(t('14:00:00')), own(day2('14:00:00')), late]).map((a) => a.events)).toEqual([[late.seam.id]]);
+    // Configured egress (native.lambdaEgressCidrs): quiet for marked and unmarked calls; a CLI from there still alerts.
+    const cfg = { config: { lambdaEgressCidrs: ['62.226.0.0/16'] } };
+    expect(runNative(id, [own(t('14:00:00')), own(day2('14:00:00')), late, call(fn, 'GetObject', day2('15:01:00'), ONPREM, GO_FN)], cfg)).toEqual([]);
+    const cli = call(fn, 'ListBuckets', day2('15:02:00'), ONPREM, STOLEN_ENV_CLI);
+    expect(runNative(id, [own(t('14:00:00')), cli], cfg).map((a) => a.events)).toEqual([[cli.seam.id]]);
+  });
+
+  it('stays quiet: the function’s own calls, another AWS host with a CLI, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {
     const quiet = [
       own(t('14:00:00')),
-      // Centralised egress through an on-premises firewall: the function's own SDK calls, outside AWS.
-      call(fn, 'PutObject', t('14:01:00'), ATTACKER, IN_LAMBDA),
       // The function shelling out to the CLI from Lambda's addresses, or a copy on another AWS host: not outside AWS.
       call(fn, 'ListBuckets', t('14:02:00'), OTHER_AWS, CLI),
       call(fn, 'GetObject', t('14:03:00'), '10.0.4.17', CLI, 's3.amazonaws.com', { vpcEndpointId: 'vpce-0a1b2c3d' }),

@@ -9,12 +9,22 @@
  * AWS_EXECUTION_ENV). GuardDuty's InstanceCredentialExfiltration findings cover EC2 instance credentials only;
  * this is their Lambda twin (Hacking the Cloud: "Steal credentials from Lambda environment variables").
  *
- * A session is known to be a function's when a call of it carried the Lambda runtime's user agent, or when
+ * A session is known to be a function's when a call of it carried the Lambda runtime's user agent from where
+ * functions run (Amazon's networks, a private address, a VPC endpoint, or a known egress network, below), or when
  * CreateFunction / UpdateFunctionConfiguration named the role as the function's execution role. Both are learned
  * as `lambda_execution_session` facts (ADR 0011: they travel on seam.identity and survive restarts). Then a call
- * signed by that session, without the Lambda runtime's user agent, from a public address that the ASN table places
- * outside Amazon's networks (or with an attack tool's user agent, from anywhere) is the credentials in someone
- * else's hands. An address Seam cannot place (no ASN database) is left alone. One alert per session and address.
+ * signed by that session from a public address that the ASN table places outside Amazon's networks (or with an
+ * attack tool's user agent, from anywhere) is the credentials in someone else's hands. An address Seam cannot place
+ * (no ASN database) is left alone. One alert per session and address.
+ *
+ * The runtime's user-agent mark is no alibi outside AWS: it comes from AWS_EXECUTION_ENV, which sits in the very
+ * environment that is stolen, and the CLI and SDKs add it wherever that environment is sourced. So outside
+ * Amazon's networks a CLI or a desktop (macOS, Windows) user agent alerts with or without the mark (Lambda runs
+ * Linux and ships no CLI). Any other call from outside is the function's only from a known egress network of the
+ * account's functions: one configured (`lambdaEgressCidrs`), or one that calls carrying the mark came from during
+ * the account's learning period (`baselineLearningMs` after its functions' first marked call; `seen_network`
+ * facts of `lambda:<account>`, kept `baselineMemoryMs` after the last such call). A network first used after
+ * the learning period is not learned: a function whose egress moves off AWS later alerts until it is configured.
  *
  * S3 requests made with a presigned URL (AuthenticationMethod `QueryString`) are left out: a function that hands
  * a browser an upload or download link signs it with its own session, and CloudTrail records the browser's address
@@ -26,16 +36,19 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { sessionNameOf } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
-import { liveFact, remember } from './baseline.ts';
+import { eventNetwork, knownNetwork, learning, learningStart, liveFact, remember, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
-import { addressPlace, bundledAsnLookup, networkOf, userAgentFamily } from './networks.ts';
+import { addressPlace, desktopUserAgent, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, presignedRequest, timeOf } from './util.ts';
+import { inCidr, nativeAlert, presignedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** The AWS SDKs' user-agent mark of the Lambda runtime (`exec-env/AWS_Lambda_python3.12`, `…nodejs20.x`, `…java21`). */
 const LAMBDA_RUNTIME_UA = /exec-env\/AWS_Lambda_/i;
+
+/** A workstation's user agent: Lambda runs Linux. */
+const WINDOWS_UA = /os\/windows|md\/os#windows/i;
 
 const ASSUMED = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/([^/]+)$/;
 const ROLE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
@@ -48,6 +61,18 @@ interface State {
 /** Graph key of "this role's session named after this function is the function's execution session". */
 export function lambdaSessionKey(account: string, role: string, functionName: string): string {
   return `lambda_execution_session|${account}|${role}|${functionName}`;
+}
+
+/** The node the account's Lambda functions' egress networks (`seen_network`) and learning period hang off. */
+const egressSubjects = new Map<string, string>();
+function egressSubject(account: string): string {
+  let k = egressSubjects.get(account);
+  if (k === undefined) {
+    if (egressSubjects.size >= 4096) egressSubjects.clear();
+    k = `lambda:${account}`;
+    egressSubjects.set(account, k);
+  }
+  return k;
 }
 
 /** A call's role session: account, role name, session name; only for temporary (ASIA) credentials. */
@@ -86,7 +111,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1552.001', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
   description:
-    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, or from CreateFunction / UpdateFunctionConfiguration naming the role) came without the Lambda runtime’s user agent from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
+    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, or from CreateFunction / UpdateFunctionConfiguration naming the role) came from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. The runtime’s user-agent mark (exec-env/AWS_Lambda_, from AWS_EXECUTION_ENV, which is stolen with the keys) clears nothing outside AWS: a CLI or macOS/Windows user agent there alerts with it, and any other call from outside is the function’s only from a known egress network of the account’s functions (native.lambdaEgressCidrs, or a network their marked calls used during the account’s learning period); a function whose calls lack the mark (provided.* runtimes, non-SDK signers) behind such egress needs it configured. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
   triage:
     'Which function (the session name) and what it runs: code that fetches URLs or file paths it is given (SSRF, file:// or /proc/self/environ path traversal), command injection, a new dependency. Its credentials stay valid for hours: deny the role’s sessions issued before now (an inline policy with aws:TokenIssueTime), update the function so it gets new ones, and list what the outside address did with them (GetCallerIdentity, List*, GetObject, secrets). A developer who copied a function’s credentials to test from a laptop looks the same: that is worth stopping too.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
@@ -102,26 +127,58 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     if (presignedRequest(event)) return [];
     const s = sessionOf(event);
     if (s === undefined) return [];
-    const ua = str(event.userAgent);
-    const key = lambdaSessionKey(s.account, s.role, s.name);
-    if (ua !== undefined && LAMBDA_RUNTIME_UA.test(ua)) {
-      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: 'runtime user agent' } });
-      return [];
-    }
     const ip = event.seam.source_ip;
-    if (ip === undefined || typeof event.vpcEndpointId === 'string') return [];
+    if (ip === undefined) return [];
+    const ua = str(event.userAgent);
     const family = userAgentFamily(ua);
     if (family === 'aws-service') return [];
-    if (liveFact(graph, key, timeOf(event)) === undefined) return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
-    if (net === undefined || net.private) return [];
+    const mark = ua !== undefined && LAMBDA_RUNTIME_UA.test(ua);
+    const key = lambdaSessionKey(s.account, s.role, s.name);
+    const learnSession = (): void => {
+      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: 'runtime user agent' } });
+    };
+    const vpce = typeof event.vpcEndpointId === 'string';
+    const net = vpce ? undefined : eventNetwork(event, ctx.config);
+    // The function's own calls: the runtime's mark from where functions run (a VPC endpoint, a private address, Amazon).
+    if (mark && family !== 'attack-tool' && (vpce || net?.private === true || net?.aws === true)) {
+      learnSession();
+      learningStart(event, ctx, graph, egressSubject(s.account));
+      return [];
+    }
+    if (net === undefined || net.private || net.aws === undefined) return [];
     const outside = net.aws === false;
     if (!outside && family !== 'attack-tool') return [];
+    const t = timeOf(event);
+    const workstation = family === 'cli' || desktopUserAgent(ua) || (ua !== undefined && WINDOWS_UA.test(ua));
+    if (outside && family !== 'attack-tool' && !workstation) {
+      // A known egress network of the account's functions (configured, or learned from their marked calls while learning).
+      const subject = egressSubject(s.account);
+      if (ctx.config.lambdaEgressCidrs.some((c) => inCidr(ip, c))) return [];
+      if (knownNetwork(graph, subject, net, t) !== undefined) {
+        if (mark) {
+          rememberNetwork(event, ctx, graph, subject, net);
+          learnSession();
+        }
+        return [];
+      }
+      if (mark && learning(event, ctx.config, learningStart(event, ctx, graph, subject))) {
+        rememberNetwork(event, ctx, graph, subject, net);
+        learnSession();
+        return [];
+      }
+    }
+    if (liveFact(graph, key, t) === undefined) return [];
     const alertKey = s.arn + '|' + (addressPlace(ip)?.place ?? ip);
     if (state.alerted.has(alertKey)) return [];
     state.alerted.set(alertKey, true);
     const what = event.seam.action ?? str(event.eventName) ?? '';
-    const where = outside ? `from ${ip} (${net.label}), outside AWS` : `from ${ip} (${net.label}) with an attack tool`;
+    const where = !outside
+      ? `from ${ip} (${net.label}) with an attack tool`
+      : mark && workstation
+        ? `from ${ip} (${net.label}), outside AWS, with a CLI or workstation that carries the Lambda runtime's mark (the stolen environment's AWS_EXECUTION_ENV)`
+        : mark
+          ? `from ${ip} (${net.label}), outside AWS, a network the account's functions were not seen using while learning`
+          : `from ${ip} (${net.label}), outside AWS`;
     return [
       nativeAlert(this, {
         events: [event],
