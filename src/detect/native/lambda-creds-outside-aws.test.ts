@@ -103,6 +103,28 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     expect(runNative(id, [own(t('14:00:00')), cli], cfg).map((a) => a.events)).toEqual([[cli.seam.id]]);
   });
 
+  it('does not take a role the function chains into (sts:AssumeRole, fixed session name) for its execution session', () => {
+    const chained = session('InventoryReader', 'inventory', 'ASIAEXAMPLECHAINED01');
+    const onprem = session('InventoryReader', 'inventory', 'ASIAEXAMPLEONPREM001');
+    const assumeRole = (caller: typeof fn, target: typeof fn, time: string): SeamEvent =>
+      ev(callAs(caller, 'sts.amazonaws.com', 'AssumeRole', time, LAMBDA_EGRESS, { roleArn: target.roleArn, roleSessionName: target.session }, { userAgent: IN_LAMBDA, re: { credentials: { accessKeyId: target.key, expiration: 'x' }, assumedRoleUser: { assumedRoleId: `${target.roleId}:${target.session}`, arn: target.arn } } }), undefined);
+    // The function (its execution session) assumes InventoryReader as "inventory" and reads with it, runtime mark and all.
+    const timeline = [own(t('13:59:00')), assumeRole(fn, chained, t('14:00:00')), call(chained, 'ListBuckets', t('14:00:05'), LAMBDA_EGRESS, IN_LAMBDA)];
+    // An on-premises scanner holding the same role under the same session name: not a Lambda function's credentials.
+    const scanner = call(onprem, 'ListBuckets', t('15:00:00'), HOME, 'Boto3/1.34.145 md/Botocore#1.34.145 ua/2.0 os/linux#5.15 lang/python#3.11');
+    expect(runNative(id, [...timeline, scanner])).toEqual([]);
+    // Near miss: the execution session itself, issued by Lambda (an AWS service's AssumeRole), is learned as before.
+    const byLambda = ev(
+      {
+        ...callAs(fn, 'sts.amazonaws.com', 'AssumeRole', t('13:58:00'), 'lambda.amazonaws.com', { roleArn: fn.roleArn, roleSessionName: fn.session }, { userAgent: 'lambda.amazonaws.com', re: { credentials: { accessKeyId: fn.key, expiration: 'x' }, assumedRoleUser: { assumedRoleId: `${fn.roleId}:${fn.session}`, arn: fn.arn } } }),
+        userIdentity: { type: 'AWSService', invokedBy: 'lambda.amazonaws.com' },
+      },
+      undefined,
+    );
+    const theft = call(fn, 'ListBuckets', t('15:00:00'), HOME, CLI);
+    expect(runNative(id, [byLambda, ...timeline, theft]).map((a) => a.events)).toEqual([[theft.seam.id]]);
+  });
+
   it('stays quiet: the function’s own calls, another AWS host with a CLI, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {
     const quiet = [
       own(t('14:00:00')),

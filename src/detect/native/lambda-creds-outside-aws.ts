@@ -26,6 +26,13 @@
  * facts of `lambda:<account>`, kept `baselineMemoryMs` after the last such call). A network first used after
  * the learning period is not learned: a function whose egress moves off AWS later alerts until it is configured.
  *
+ * A function that chains into another role (sts:AssumeRole to a cross-account reader, a tenant role) calls with
+ * the runtime's mark under that role's session, named whatever the code chose (`inventory`, `audit`): not the
+ * function's execution session. A session the identity graph saw issued by sts:AssumeRole to a caller other than
+ * an AWS service (`assumed_by`; Lambda's own AssumeRole of the execution role is the service's) is not learned.
+ * A chained session whose AssumeRole arrives after its calls is learned and stays so (a false positive possible
+ * if another holder of that role uses the same session name outside AWS).
+ *
  * S3 requests made with a presigned URL (AuthenticationMethod `QueryString`) are left out: a function that hands
  * a browser an upload or download link signs it with its own session, and CloudTrail records the browser's address
  * and user agent under that session (one alert per end user otherwise). The trade-off: someone holding the stolen
@@ -88,6 +95,12 @@ function sessionOf(event: SeamEvent): { arn: string; account: string; role: stri
   return { arn, account: m[1]!, role: m[2]!, name: sessionNameOf(arn) ?? m[3]! };
 }
 
+/** Was this session issued by sts:AssumeRole to a principal (role chaining), not to an AWS service? */
+function chained(graph: IdentityGraph, sessionArn: string): boolean {
+  const by = graph.store.latest('assumed_by|' + sessionArn);
+  return by !== undefined && by.fact.op === 'assert' && by.fact.attributes.caller_type !== 'AWSService';
+}
+
 /** The function a CreateFunction / UpdateFunctionConfiguration call gives an execution role: its name and the role's. */
 function executionRoleSet(event: SeamEvent): { account: string; role: string; fn: string } | undefined {
   if (event.eventSource !== 'lambda.amazonaws.com') return undefined;
@@ -111,7 +124,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1552.001', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
   description:
-    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, or from CreateFunction / UpdateFunctionConfiguration naming the role) came from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. The runtime’s user-agent mark (exec-env/AWS_Lambda_, from AWS_EXECUTION_ENV, which is stolen with the keys) clears nothing outside AWS: a CLI or macOS/Windows user agent there alerts with it, and any other call from outside is the function’s only from a known egress network of the account’s functions (native.lambdaEgressCidrs, or a network their marked calls used during the account’s learning period); a function whose calls lack the mark (provided.* runtimes, non-SDK signers) behind such egress needs it configured. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
+    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, unless sts:AssumeRole issued that session to another principal (role chaining), or from CreateFunction / UpdateFunctionConfiguration naming the role) came from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. The runtime’s user-agent mark (exec-env/AWS_Lambda_, from AWS_EXECUTION_ENV, which is stolen with the keys) clears nothing outside AWS: a CLI or macOS/Windows user agent there alerts with it, and any other call from outside is the function’s only from a known egress network of the account’s functions (native.lambdaEgressCidrs, or a network their marked calls used during the account’s learning period); a function whose calls lack the mark (provided.* runtimes, non-SDK signers) behind such egress needs it configured. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
   triage:
     'Which function (the session name) and what it runs: code that fetches URLs or file paths it is given (SSRF, file:// or /proc/self/environ path traversal), command injection, a new dependency. Its credentials stay valid for hours: deny the role’s sessions issued before now (an inline policy with aws:TokenIssueTime), update the function so it gets new ones, and list what the outside address did with them (GetCallerIdentity, List*, GetObject, secrets). A developer who copied a function’s credentials to test from a laptop looks the same: that is worth stopping too.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
@@ -135,6 +148,8 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     const mark = ua !== undefined && LAMBDA_RUNTIME_UA.test(ua);
     const key = lambdaSessionKey(s.account, s.role, s.name);
     const learnSession = (): void => {
+      // Learned already (the usual case): refresh. Else not when the session was chained into by a principal.
+      if (liveFact(graph, key, timeOf(event)) === undefined && chained(graph, s.arn)) return;
       remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: 'runtime user agent' } });
     };
     const vpce = typeof event.vpcEndpointId === 'string';
