@@ -125,11 +125,26 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     expect(runNative(id, [byLambda, ...timeline, theft]).map((a) => a.events)).toEqual([[theft.seam.id]]);
   });
 
-  it('stays quiet: the function’s own calls, another AWS host with a CLI, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {
+  it('medium: a CLI or script without the runtime’s mark, or a desktop, from an AWS address using a session whose own calls carry the mark (another machine in AWS)', () => {
+    const ec2Cli = call(fn, 'ListBuckets', t('14:10:00'), OTHER_AWS, CLI);
+    const script = call(fn, 'GetObject', t('14:11:00'), '35.90.10.1', 'python-requests/2.32.3');
+    const alerts = runNative(id, [own(t('14:00:00')), ec2Cli, script]);
+    expect(alerts.map((a) => [a.rule.level, a.events])).toEqual([
+      ['medium', [ec2Cli.seam.id]],
+      ['medium', [script.seam.id]],
+    ]);
+    expect(alerts[0]!.summary).toContain('exec-env/AWS_Lambda_');
+    // Known from CreateFunction first, then its marked calls: the mark counts from then on.
+    const created2 = call(created, 'GetObject', t('14:00:00'), LAMBDA_EGRESS, IN_LAMBDA);
+    const copy = call(created, 'ListBuckets', t('14:10:00'), OTHER_AWS, CLI);
+    expect(runNative(id, [createFunction(t('09:00:00')), created2, copy]).map((a) => [a.rule.level, a.events])).toEqual([['medium', [copy.seam.id]]]);
+  });
+
+  it('stays quiet: the function’s own calls, a CLI with the runtime’s mark or a session known only from CreateFunction on another AWS host, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {
     const quiet = [
       own(t('14:00:00')),
-      // The function shelling out to the CLI from Lambda's addresses, or a copy on another AWS host: not outside AWS.
-      call(fn, 'ListBuckets', t('14:02:00'), OTHER_AWS, CLI),
+      // A CLI inside Lambda inherits AWS_EXECUTION_ENV: the mark, from an AWS address (a CLI layer).
+      call(fn, 'ListBuckets', t('14:02:00'), OTHER_AWS, CLI + ' exec-env/AWS_Lambda_python3.12'),
       call(fn, 'GetObject', t('14:03:00'), '10.0.4.17', CLI, 's3.amazonaws.com', { vpcEndpointId: 'vpce-0a1b2c3d' }),
       // A person's session of another role, outside AWS: not a function's.
       call(session('Developer', 'image-resizer', 'ASIAEXAMPLEDEVELOPER1'), 'ListBuckets', t('14:04:00'), ATTACKER, CLI),
@@ -138,6 +153,8 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
       call(created, 'ListSecrets', t('14:06:00'), ATTACKER, CLI, 'secretsmanager.amazonaws.com'),
     ];
     expect(runNative(id, quiet)).toEqual([]);
+    // A session known only from CreateFunction (its runtime may not mark its calls) with a CLI from an AWS address.
+    expect(runNative(id, [createFunction(t('14:00:00')), call(created, 'ListBuckets', t('14:02:00'), OTHER_AWS, CLI)])).toEqual([]);
   });
 
   it('a long-term key is not a function’s session, and an address that cannot be placed (no ASN database) stays quiet', () => {

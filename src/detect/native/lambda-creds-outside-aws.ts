@@ -26,6 +26,11 @@
  * facts of `lambda:<account>`, kept `baselineMemoryMs` after the last such call). A network first used after
  * the learning period is not learned: a function whose egress moves off AWS later alerts until it is configured.
  *
+ * Medium: from an AWS address, a CLI or script user agent without the mark (or a desktop's) using a session learned
+ * from marked calls. A CLI run inside Lambda inherits AWS_EXECUTION_ENV and carries the mark, so this is another
+ * machine in AWS (the thief's EC2 instance, Lambda or CloudShell). Not for sessions known only from CreateFunction
+ * (provided.* runtimes and non-SDK signers lack the mark).
+ *
  * A function that chains into another role (sts:AssumeRole to a cross-account reader, a tenant role) calls with
  * the runtime's mark under that role's session, named whatever the code chose (`inventory`, `audit`): not the
  * function's execution session. A session the identity graph saw issued by sts:AssumeRole to a caller other than
@@ -42,7 +47,9 @@
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { sessionNameOf } from '../../identity/keys.ts';
-import type { Alert } from '../alert.ts';
+import type { Alert, AlertLevel } from '../alert.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import { isoMs } from '../../core/time.ts';
 import { eventNetwork, knownNetwork, learning, learningStart, liveFact, remember, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, desktopUserAgent, userAgentFamily } from './networks.ts';
@@ -53,6 +60,9 @@ import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** The AWS SDKs' user-agent mark of the Lambda runtime (`exec-env/AWS_Lambda_python3.12`, `…nodejs20.x`, `…java21`). */
 const LAMBDA_RUNTIME_UA = /exec-env\/AWS_Lambda_/i;
+
+/** `learned_from` of a session learned from the runtime's user-agent mark. */
+const RUNTIME_UA = 'runtime user agent';
 
 /** A workstation's user agent: Lambda runs Linux. */
 const WINDOWS_UA = /os\/windows|md\/os#windows/i;
@@ -93,6 +103,24 @@ function sessionOf(event: SeamEvent): { arn: string; account: string; role: stri
   const key = str(ui?.accessKeyId);
   if (key !== undefined && !key.startsWith('ASIA')) return undefined;
   return { arn, account: m[1]!, role: m[2]!, name: sessionNameOf(arn) ?? m[3]! };
+}
+
+/** Learns that the session is a function's, from a call with the runtime's mark. */
+function learnSession(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, s: { arn: string; account: string; role: string; name: string }, key: string): void {
+  const live = liveFact(graph, key, timeOf(event));
+  // Not learned yet: not when the session was chained into by a principal.
+  if (live === undefined && chained(graph, s.arn)) return;
+  const d = { kind: 'lambda_execution_session' as const, key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: RUNTIME_UA } };
+  // Known from CreateFunction only: say now that the runtime marks its calls (the medium tier rests on it).
+  if (live !== undefined && live.fact.attributes.learned_from !== RUNTIME_UA) learnNow(event, ctx, d);
+  else remember(event, ctx, graph, d);
+}
+
+/** Learns a fact now (what `remember` does when the fact is new), kept `baselineMemoryMs`. */
+function learnNow(event: SeamEvent, ctx: EvalContext, d: { kind: IdentityFact['kind']; key: string; from: string; to: string; attributes: Record<string, unknown> }): void {
+  const f: IdentityFact = { ...d, op: 'assert', attributes: { ...d.attributes, first_seen: event['@timestamp'] }, provenance: event.seam.id, valid_from: event['@timestamp'], valid_to: new Date(isoMs(event['@timestamp']) + ctx.config.baselineMemoryMs).toISOString() };
+  if (event.seam.account !== undefined) f.account = event.seam.account;
+  ctx.learn(f);
 }
 
 /** Was this session issued by sts:AssumeRole to a principal (role chaining), not to an AWS service? */
@@ -147,24 +175,27 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     if (family === 'aws-service') return [];
     const mark = ua !== undefined && LAMBDA_RUNTIME_UA.test(ua);
     const key = lambdaSessionKey(s.account, s.role, s.name);
-    const learnSession = (): void => {
-      // Learned already (the usual case): refresh. Else not when the session was chained into by a principal.
-      if (liveFact(graph, key, timeOf(event)) === undefined && chained(graph, s.arn)) return;
-      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: 'runtime user agent' } });
-    };
     const vpce = typeof event.vpcEndpointId === 'string';
     const net = vpce ? undefined : eventNetwork(event, ctx.config);
     // The function's own calls: the runtime's mark from where functions run (a VPC endpoint, a private address, Amazon).
-    if (mark && family !== 'attack-tool' && (vpce || net?.private === true || net?.aws === true)) {
-      learnSession();
+    const workstation = family === 'cli' || desktopUserAgent(ua) || (ua !== undefined && WINDOWS_UA.test(ua));
+    const desktop = workstation && family !== 'cli';
+    if (mark && family !== 'attack-tool' && !desktop && (vpce || net?.private === true || net?.aws === true)) {
+      learnSession(event, ctx, graph, s, key);
       learningStart(event, ctx, graph, egressSubject(s.account));
       return [];
     }
     if (net === undefined || net.private || net.aws === undefined) return [];
     const outside = net.aws === false;
-    if (!outside && family !== 'attack-tool') return [];
     const t = timeOf(event);
-    const workstation = family === 'cli' || desktopUserAgent(ua) || (ua !== undefined && WINDOWS_UA.test(ua));
+    let level: AlertLevel = 'high';
+    if (!outside && family !== 'attack-tool') {
+      // From AWS: a CLI or script without the runtime's mark, or a desktop, using a session whose calls carry the mark
+      // (a CLI run inside Lambda inherits AWS_EXECUTION_ENV) is another machine: the keys on someone's EC2 or CloudShell.
+      if (!(desktop || (!mark && (family === 'cli' || family === 'script')))) return [];
+      if (liveFact(graph, key, t)?.fact.attributes.learned_from !== RUNTIME_UA) return [];
+      level = 'medium';
+    }
     if (outside && family !== 'attack-tool' && !workstation) {
       // A known egress network of the account's functions (configured, or learned from their marked calls while learning).
       const subject = egressSubject(s.account);
@@ -172,13 +203,13 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
       if (knownNetwork(graph, subject, net, t) !== undefined) {
         if (mark) {
           rememberNetwork(event, ctx, graph, subject, net);
-          learnSession();
+          learnSession(event, ctx, graph, s, key);
         }
         return [];
       }
       if (mark && learning(event, ctx.config, learningStart(event, ctx, graph, subject))) {
         rememberNetwork(event, ctx, graph, subject, net);
-        learnSession();
+        learnSession(event, ctx, graph, s, key);
         return [];
       }
     }
@@ -187,7 +218,9 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     if (state.alerted.has(alertKey)) return [];
     state.alerted.set(alertKey, true);
     const what = event.seam.action ?? str(event.eventName) ?? '';
-    const where = !outside
+    const where = level === 'medium'
+      ? `from ${ip} (${net.label}), an AWS address, with a client the function's runtime does not use (its own calls carry exec-env/AWS_Lambda_)`
+      : !outside
       ? `from ${ip} (${net.label}) with an attack tool`
       : mark && workstation
         ? `from ${ip} (${net.label}), outside AWS, with a CLI or workstation that carries the Lambda runtime's mark (the stolen environment's AWS_EXECUTION_ENV)`
@@ -196,6 +229,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
           : `from ${ip} (${net.label}), outside AWS`;
     return [
       nativeAlert(this, {
+        level,
         events: [event],
         summary: `Lambda function ${s.name}'s execution-role credentials (role ${s.role}) called ${what} ${where}${ua === undefined ? '' : `, user agent ${ua}`}`,
         principal: ctx.resolution.principal,
