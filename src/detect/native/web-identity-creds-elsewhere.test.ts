@@ -140,6 +140,32 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(runNative(id, [exchange(t('14:00:00'), RUNNER, K), opened, signed]).map((a) => a.events)).toEqual([[signed.seam.id]]);
   });
 
+  it('follows role chaining: a key the job got with sts:AssumeRole inherits the exchange’s origin (until it expires)', () => {
+    const K = 'ASIAEXAMPLECHAIN0001';
+    const K2 = 'ASIAEXAMPLECHAIN0002';
+    const chain = (time: string, signer: string, issued: string, ip = RUNNER): SeamEvent =>
+      use(time, ip, signer, 'AssumeRole', 'sts.amazonaws.com', TF, {
+        requestParameters: { roleArn: `arn:aws:iam::${ACCOUNT}:role/deployer`, roleSessionName: 'deploy' },
+        responseElements: { credentials: { accessKeyId: issued, expiration: 'x' }, assumedRoleUser: { assumedRoleId: 'AROAEXAMPLEDEPLOYER1:deploy', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/deployer/deploy` } },
+      });
+    const leaked = use(t('14:10:00'), ATTACKER, K2, 'ListBuckets', 's3.amazonaws.com', CLI);
+    const alerts = runNative(id, [exchange(t('14:00:00'), RUNNER, K), chain(t('14:01:00'), K, K2), use(t('14:02:00'), RUNNER, K2), leaked]);
+    expect(alerts.map((a) => a.events)).toEqual([[leaked.seam.id]]);
+    expect(alerts[0]!.summary).toContain(K2);
+    expect(alerts[0]!.summary).toContain(RUNNER);
+    // Near misses: a chain signed by a key with no origin; the chained key after its hour.
+    expect(runNative(id, [chain(t('14:01:00'), 'ASIAEXAMPLENOORIGIN1', 'ASIAEXAMPLECHAIN0003'), use(t('14:10:00'), ATTACKER, 'ASIAEXAMPLECHAIN0003', 'ListBuckets', 's3.amazonaws.com', CLI)])).toEqual([]);
+    const engineFacts: IdentityFact[] = [];
+    const e = createNativeEngine({ only: [id], onFacts: (fs) => engineFacts.push(...fs) });
+    e.process(exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLECHAIN0004', { durationSeconds: 4 * 3600 }));
+    e.process(chain(t('14:01:00'), 'ASIAEXAMPLECHAIN0004', 'ASIAEXAMPLECHAIN0005'));
+    expect(e.process(use(t('15:01:00'), ATTACKER, 'ASIAEXAMPLECHAIN0005', 'ListBuckets', 's3.amazonaws.com', CLI))).toEqual([]);
+    expect(engineFacts.filter((f) => f.kind === 'web_identity_origin').map((f) => [f.from, f.valid_to, f.attributes.via])).toEqual([
+      ['akid:ASIAEXAMPLECHAIN0004', '2024-11-05T18:00:00.000Z', undefined],
+      ['akid:ASIAEXAMPLECHAIN0005', '2024-11-05T15:01:00.000Z', 'ASIAEXAMPLECHAIN0004'],
+    ]);
+  });
+
   it('keeps the exchange across a restart (identity facts rebuilt from seam.identity)', () => {
     const K = 'ASIAEXAMPLEGHAJOB0003';
     const published: IdentityFact[] = [];

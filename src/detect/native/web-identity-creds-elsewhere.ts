@@ -8,6 +8,10 @@
  * host, where the same key shows up on another network. CloudTrail gives both ends: the exchange names the key
  * (responseElements.credentials.accessKeyId) and the address it came from; every later call names its key.
  *
+ * A job that chains into another role (sts:AssumeRole signed by its key: configure-aws-credentials'
+ * role-chaining, Terraform's assume_role) gets a key as leakable as the first: it inherits the first key's origin
+ * (`attributes.via` names the first key) until it expires (an hour at most).
+ *
  * The exchange is remembered per access key as a `web_identity_origin` fact until the credentials expire (ADR
  * 0011: it travels on seam.identity, so a restart keeps it): issuer, address and network (the ASN the bundled
  * table gives). A call signed by that key from a public address of another autonomous system alerts, once per
@@ -68,7 +72,7 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1528', 'attack.t1552.001', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004', 'attack.t1195.002'],
   description:
-    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, another cloud’s workload identity; not EKS service accounts, Cognito or consumer sign-ins) were used from a public address in another autonomous system than the address that made the exchange. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment). S3 requests made with a presigned URL (AuthenticationMethod QueryString: the job’s signature, the address of whoever opened the link) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
+    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, another cloud’s workload identity; not EKS service accounts, Cognito or consumer sign-ins) were used from a public address in another autonomous system than the address that made the exchange (also a key the job got by chaining into another role with sts:AssumeRole). A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment). S3 requests made with a presigned URL (AuthenticationMethod QueryString: the job’s signature, the address of whoever opened the link) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
   triage:
     'Which repository, branch or pipeline got the credentials (the exchange’s subjectFromWebIdentityToken, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
@@ -85,7 +89,10 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
     const key = str(ui?.accessKeyId);
     if (key === undefined || !key.startsWith('ASIA') || str(ui?.type) !== 'AssumedRole' || str(ui?.invokedBy) !== undefined) return [];
     const origin = liveFact(graph, webIdentityOriginKey(key), timeOf(event));
-    if (origin === undefined || typeof event.vpcEndpointId === 'string' || presignedRequest(event)) return [];
+    if (origin === undefined) return [];
+    // Role chaining: the job's key assuming another role hands the new key the same origin.
+    if (event.eventName === 'AssumeRole' && event.eventSource === 'sts.amazonaws.com') learnChained(event, key, origin.fact.attributes, ctx);
+    if (typeof event.vpcEndpointId === 'string' || presignedRequest(event)) return [];
     const net = networkOf(ip, bundledAsnLookup, ctx.config.amazonAsns);
     if (net === undefined || net.private || net.asn === undefined) return [];
     const a = origin.fact.attributes;
@@ -105,6 +112,35 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
     ];
   },
 };
+
+/** A role-chained session lasts at most an hour, whatever it asks. */
+const CHAINED_MAX_SECONDS = 3600;
+
+/** Remembers the origin of a key issued by sts:AssumeRole to a key with an origin (role chaining), until it expires. */
+function learnChained(event: SeamEvent, parent: string, origin: Record<string, unknown>, ctx: EvalContext): void {
+  if (event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return;
+  const re = obj(event.responseElements);
+  const key = str(obj(re?.credentials)?.accessKeyId);
+  if (key === undefined || key === parent) return;
+  const rp = obj(event.requestParameters);
+  const seconds = typeof rp?.durationSeconds === 'number' && rp.durationSeconds > 0 ? Math.min(rp.durationSeconds, CHAINED_MAX_SECONDS) : CHAINED_MAX_SECONDS;
+  const session = str(obj(re?.assumedRoleUser)?.arn);
+  const attributes: Record<string, unknown> = { ...origin, via: parent };
+  if (session === undefined) delete attributes.session;
+  else attributes.session = session;
+  ctx.learn({
+    kind: 'web_identity_origin',
+    key: webIdentityOriginKey(key),
+    op: 'assert',
+    from: accessKeyKey(key),
+    to: 'net:' + String(origin.network),
+    ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
+    attributes,
+    provenance: event.seam.id,
+    valid_from: event['@timestamp'],
+    valid_to: new Date(timeOf(event) + seconds * 1000).toISOString(),
+  });
+}
 
 /** Remembers a successful exchange's key, issuer and network until the credentials expire. */
 function learnOrigin(event: SeamEvent, ip: string, ctx: EvalContext): void {
