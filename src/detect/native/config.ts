@@ -17,6 +17,10 @@ export const NativeConfig = z.strictObject({
     .boolean()
     .default(true)
     .describe('RFC 1918 / unique-local addresses count as inside the cluster’s VPC (calls through VPC endpoints show them).'),
+  gitOpsUsers: z
+    .array(z.string())
+    .default(['system:serviceaccount:argocd:argocd-application-controller', 'system:serviceaccount:flux-system:kustomize-controller', 'system:serviceaccount:flux-system:helm-controller'])
+    .describe('Kubernetes usernames of GitOps controllers (Argo CD, Flux): a container they add to a workload comes from their reviewed source, so seam-native-container-added-to-workload reports it low.'),
   maxStateEntries: z.number().int().positive().default(50_000).describe('Cap on entries any one detection keeps; the oldest go first.'),
   baselineLearningMs: z
     .number()

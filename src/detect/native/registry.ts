@@ -2,6 +2,7 @@
 import { accessEntryGrant } from './access-entry-grant.ts';
 import { auditLoggingDisabled } from './audit-logging-disabled.ts';
 import { awsAuthBackdoor } from './aws-auth-backdoor.ts';
+import { containerAdded } from './container-added.ts';
 import { consoleSessionShared } from './console-session-shared.ts';
 import { deviceCodeTokenElsewhere } from './device-code-token-elsewhere.ts';
 import { ec2BulkStop } from './ec2-bulk-stop.ts';
@@ -76,6 +77,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   rdsAuditLoggingOff,
   ec2BulkStop,
   consoleSessionShared,
+  containerAdded,
 ];
 
 /** The native detections by id (the registry test checks that ids are unique, so none hides another here). */

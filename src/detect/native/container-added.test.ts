@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { runNative } from '../../../test/helpers/native.ts';
+import { CLUSTER, alice, audit, ciDeployer, ev, iamK8sUser, saK8sUser, t, type K8sUser } from '../../../test/identity/records.ts';
+import type { SeamEvent } from '../../core/envelope.ts';
+import { createNativeEngine } from './engine.ts';
+
+// Audit records as the API server writes them at RequestResponse: the request body (a strategic-merge patch,
+// a JSON patch, kubectl apply's patch, an update's whole object) and the object after the write.
+const ID = 'seam-native-container-added-to-workload';
+const ECR = '111122223333.dkr.ecr.us-west-2.amazonaws.com';
+const admin = iamK8sUser(alice);
+const ci = iamK8sUser(ciDeployer);
+const KUBECTL = 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46';
+
+interface C {
+  name: string;
+  image: string;
+  [k: string]: unknown;
+}
+const app: C = { name: 'api', image: `${ECR}/payments-api:1.40.2` };
+const proxy: C = { name: 'envoy', image: 'docker.io/envoyproxy/envoy:v1.31.2' };
+const miner: C = { name: 'log-helper', image: 'docker.io/evil/helper:1', command: ['sh', '-c', 'sleep infinity'] };
+
+function deployment(ns: string, name: string, containers: C[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    metadata: { name, namespace: ns, generation: 3 },
+    spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: name, containers, ...extra } } },
+  };
+}
+
+/** One write of `resource` ns/name at `time` by `user`. */
+function write(verb: string, user: K8sUser, time: string, o: { ns?: string; name?: string; resource?: string; request?: unknown; response?: unknown; subresource?: string; code?: number; ua?: string; group?: string } = {}): SeamEvent {
+  const ns = o.ns ?? 'payments';
+  return ev(
+    audit({
+      verb,
+      user,
+      time,
+      resource: o.resource ?? 'deployments',
+      namespace: ns,
+      apiGroup: o.group ?? 'apps',
+      userAgent: o.ua ?? KUBECTL,
+      ...(verb === 'create' ? {} : { name: o.name ?? 'payments-api' }),
+      ...(o.subresource === undefined ? {} : { subresource: o.subresource }),
+      ...(o.request === undefined ? {} : { requestObject: o.request }),
+      ...(o.response === undefined ? {} : { responseObject: o.response }),
+      ...(o.code === undefined ? {} : { code: o.code }),
+    }),
+  );
+}
+
+const created = (containers: C[] = [app, proxy], ns = 'payments', name = 'payments-api'): SeamEvent =>
+  write('create', ci, t('09:00:00'), { ns, name, request: deployment(ns, name, containers), response: deployment(ns, name, containers) });
+/** `kubectl patch` / `kubectl set image` strategic-merge body naming `containers`. */
+const smp = (containers: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ spec: { template: { spec: { containers, ...extra } } } });
+
+describe('Container added to an existing Kubernetes workload', () => {
+  it('fires (medium) for a strategic-merge patch that gives a known Deployment a container it did not have, naming it, its image and what the workload had', () => {
+    const patch = write('patch', admin, t('14:00:00'), { request: smp([miner]), response: deployment('payments', 'payments-api', [app, proxy, miner]) });
+    const alerts = runNative(ID, [created(), patch]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rule.level).toBe('medium');
+    expect(alerts[0]!.events).toEqual([patch.seam.id]);
+    expect(alerts[0]!.summary).toContain('container log-helper (docker.io/evil/helper:1) added to deployment payments/payments-api');
+    expect(alerts[0]!.summary).toContain('it had api, envoy');
+    expect(alerts[0]!.cluster).toBe(CLUSTER);
+    // The same body without a response (Request-level audit) is judged against the remembered list too.
+    expect(runNative(ID, [created(), write('patch', admin, t('14:00:00'), { request: smp([miner]) })]).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+
+  it('fires for a JSON patch add of a container, even on a workload it never saw (an add inserts whatever was there)', () => {
+    const op = [{ op: 'add', path: '/spec/template/spec/containers/-', value: miner }];
+    expect(runNative(ID, [write('patch', admin, t('14:00:00'), { request: op })]).map((a) => a.summary)).toEqual([
+      `container log-helper (docker.io/evil/helper:1) added to deployment payments/payments-api by ${alice.arn} (patch, JSON patch)`,
+    ]);
+    // An init container at the head of a CronJob's job template.
+    const cron = [{ op: 'add', path: '/spec/jobTemplate/spec/template/spec/initContainers/0', value: { name: 'x', image: 'docker.io/evil/helper:1' } }];
+    const alerts = runNative(ID, [write('patch', admin, t('14:00:00'), { resource: 'cronjobs', group: 'batch', name: 'nightly-report', request: cron })]);
+    expect(alerts.map((a) => a.summary)).toEqual([expect.stringContaining('init container x (docker.io/evil/helper:1) added to cronjob payments/nightly-report')]);
+    // A whole list replaced by JSON patch, on a known workload: the name it did not have.
+    const replace = [{ op: 'replace', path: '/spec/template/spec/containers', value: [app, proxy, miner] }];
+    expect(runNative(ID, [created(), write('patch', admin, t('14:00:00'), { request: replace })])).toHaveLength(1);
+  });
+
+  it('fires for kubectl apply ($setElementOrder/containers) and for an update whose body has one more container; high when it is privileged, mounts the host or the workload is in kube-system', () => {
+    const apply = {
+      metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"Deployment"}' } },
+      spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'api' }, { name: 'envoy' }, { name: 'log-helper' }], containers: [miner] } } },
+    };
+    expect(runNative(ID, [created(), write('patch', admin, t('14:00:00'), { request: apply, ua: 'kubectl-client-side-apply/v1.31.2 (linux/amd64) kubernetes/5864a46' })]).map((a) => a.rule.level)).toEqual(['medium']);
+    // $setElementOrder names a container the patch's entries do not (added, with its fields elsewhere): still new.
+    const orderOnly = { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'api' }, { name: 'log-helper' }] } } } };
+    expect(runNative(ID, [created(), write('patch', admin, t('14:00:00'), { request: orderOnly })])).toHaveLength(1);
+
+    const hostMiner = { ...miner, securityContext: { privileged: true }, volumeMounts: [{ name: 'root', mountPath: '/host' }] };
+    const body = deployment('payments', 'payments-api', [app, proxy, hostMiner], { volumes: [{ name: 'root', hostPath: { path: '/' } }] });
+    const update = write('update', admin, t('14:00:00'), { request: body, response: body });
+    const high = runNative(ID, [created(), update]);
+    expect(high.map((a) => a.rule.level)).toEqual(['high']);
+    expect(high[0]!.summary).toContain('(update)');
+    expect(high[0]!.summary).toContain('privileged; mounts the host at /host');
+
+    const ds = { kind: 'DaemonSet', apiVersion: 'apps/v1', metadata: { name: 'aws-node', namespace: 'kube-system' }, spec: { template: { spec: { containers: [{ name: 'aws-node', image: 'amazon-k8s-cni:v1.19.0' }] } } } };
+    const dsPatch = write('patch', admin, t('14:00:00'), { ns: 'kube-system', name: 'aws-node', resource: 'daemonsets', request: smp([miner]) });
+    const kubeSystem = runNative(ID, [write('create', ci, t('09:00:00'), { ns: 'kube-system', resource: 'daemonsets', request: ds, response: ds }), dsPatch]);
+    expect(kubeSystem.map((a) => [a.rule.level, a.summary])).toEqual([['high', expect.stringContaining('added to daemonset kube-system/aws-node')]]);
+    expect(kubeSystem[0]!.summary).toContain('in kube-system');
+  });
+
+  it('stays quiet for an image update (kubectl set image), an annotation-only patch (rollout restart), scale, a removed container, a refused patch, and EKS or controllers', () => {
+    const quiet = [
+      created(),
+      write('patch', ci, t('10:00:00'), { request: smp([{ name: 'api', image: `${ECR}/payments-api:1.41.0` }]), response: deployment('payments', 'payments-api', [{ ...app, image: `${ECR}/payments-api:1.41.0` }, proxy]) }),
+      write('patch', admin, t('10:05:00'), { request: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': t('10:05:00') } } } } }, ua: KUBECTL.replace('kubectl/', 'kubectl-rollout/') }),
+      write('patch', admin, t('10:06:00'), { subresource: 'scale', request: { spec: { replicas: 5 } } }),
+      write('patch', admin, t('10:07:00'), { request: smp([{ name: 'envoy', $patch: 'delete' }]) }),
+      write('patch', admin, t('10:08:00'), { request: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'docker.io/evil/api:1' }, { op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'X', value: '1' } }] }),
+      write('patch', admin, t('10:09:00'), { request: smp([miner]), code: 403 }),
+      write('patch', { username: 'eks:addon-manager', groups: ['system:authenticated'] }, t('10:10:00'), { request: smp([miner]) }),
+      write('patch', saK8sUser('kube-system', 'deployment-controller'), t('10:11:00'), { request: smp([miner]) }),
+      // A custom resource called deployments in another API group is not a workload.
+      write('patch', admin, t('10:12:00'), { group: 'example.com', request: smp([miner]) }),
+    ];
+    expect(runNative(ID, quiet)).toEqual([]);
+  });
+
+  it('cannot decide a strategic-merge patch of a workload it never saw whole: quiet, and learns the list from the response', () => {
+    // After a restart (a new engine), the first patch names a container it has no list to judge by.
+    const first = createNativeEngine({ only: [ID] });
+    expect(first.process(created())).toEqual([]);
+    const restarted = createNativeEngine({ only: [ID] });
+    expect(restarted.process(write('patch', admin, t('14:00:00'), { request: smp([miner]) }))).toEqual([]);
+    // The set-image shape without a response teaches nothing (a partial list would make the next name look new).
+    expect(restarted.process(write('patch', ci, t('14:01:00'), { request: smp([{ name: 'api', image: 'x:2' }]) }))).toEqual([]);
+    expect(restarted.process(write('patch', ci, t('14:02:00'), { request: smp([{ name: 'envoy', image: 'y:2' }]) }))).toEqual([]);
+    // A patch logged with its response teaches the list after it; the next added name is judged.
+    expect(restarted.process(write('patch', ci, t('15:00:00'), { request: smp([{ name: 'api', image: 'x:3' }]), response: deployment('payments', 'payments-api', [app, proxy, miner]) }))).toEqual([]);
+    expect(restarted.process(write('patch', admin, t('15:01:00'), { request: smp([{ name: 'log-helper', image: 'z:1' }]) }))).toEqual([]);
+    const second = restarted.process(write('patch', admin, t('15:02:00'), { request: smp([{ name: 'miner2', image: 'docker.io/evil/helper:2' }]) }));
+    expect(second.map((a) => a.summary)).toEqual([expect.stringContaining('container miner2')]);
+  });
+
+  it('forgets a deleted workload and the oldest beyond maxStateEntries (quiet, not alerts); a GitOps controller’s addition is low', () => {
+    const del = write('delete', admin, t('11:00:00'));
+    expect(runNative(ID, [created(), del, write('patch', admin, t('14:00:00'), { request: smp([miner]) })])).toEqual([]);
+    const other = created([app], 'checkout', 'checkout-api');
+    expect(runNative(ID, [created(), other, write('patch', admin, t('14:00:00'), { request: smp([miner]) })], { config: { maxStateEntries: 1 } })).toEqual([]);
+    expect(runNative(ID, [created(), other, write('patch', admin, t('14:00:00'), { request: smp([miner]) })], { config: { maxStateEntries: 2 } })).toHaveLength(1);
+
+    const argo = saK8sUser('argocd', 'argocd-application-controller');
+    const gitops = runNative(ID, [created(), write('patch', argo, t('14:00:00'), { request: smp([miner]) })]);
+    expect(gitops.map((a) => a.rule.level)).toEqual(['low']);
+    expect(gitops[0]!.summary).toContain('GitOps controller');
+    // The list is the operator's: without Argo CD on it, the same patch is medium.
+    expect(runNative(ID, [created(), write('patch', argo, t('14:00:00'), { request: smp([miner]) })], { config: { gitOpsUsers: [] } }).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+});

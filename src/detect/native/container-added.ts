@@ -1,0 +1,260 @@
+/**
+ * Sidecar injection (Threat Matrix for Kubernetes "Sidecar Injection"; ATT&CK T1610): a container added to an
+ * existing Deployment, DaemonSet, StatefulSet, ReplicaSet, Job or CronJob by a patch or an update, so the attacker's
+ * code runs beside the workload with its service account token, IAM role and network. A strategic-merge patch
+ * (`kubectl set image`, `kubectl apply`'s `$setElementOrder/containers`), a JSON merge patch or a server-side apply
+ * names containers by their names, changed or new alike: only knowing the workload's containers tells an added
+ * one from an image update. So the detection remembers each workload's container, init container and ephemeral
+ * container names from the full objects it sees (create and update bodies, the response of any write logged at
+ * RequestResponse), and judges patch and update requests against them.
+ *
+ * What it can decide:
+ * - a known workload (a full object seen since this process started): a name in the request that none of its
+ *   lists had is added;
+ * - any workload: a JSON patch `add` of one member of a container list (`.../containers/-`, `.../containers/2`)
+ *   inserts a container whatever was there (a duplicate name is refused by validation, and refusals are left out);
+ *   the Sigma rule k8s_container_injected_into_workload_by_patch sees the same operation without state.
+ * What it cannot: a strategic-merge, merge or apply patch of a workload it never saw whole (after a restart, or
+ * created before Seam watched): the request alone does not say which names were there, and the response shows
+ * the list after the patch. It stays quiet and learns the list from the response, when there is one.
+ *
+ * State: one entry per workload in a bounded LRU (`maxStateEntries`), not identity facts: a restart forgets the
+ * lists and the detection is quiet (never alerts) until it sees each workload whole again. A patch without a
+ * response only extends what is known (a removal by index is not understood, so a removed name may be
+ * remembered: a miss later, not a false alert); a delete forgets the workload.
+ *
+ * Level: medium; high when an added container is privileged (or adds SYS_ADMIN, SYS_MODULE, SYS_PTRACE, ALL),
+ * mounts a hostPath volume, comes with host namespaces, or the workload is in kube-system; low when the writer is
+ * a GitOps controller (`gitOpsUsers`: Argo CD, Flux apply what is in Git). The control plane, EKS and kube-system's
+ * controllers (EKS add-on updates add containers to aws-node) are not judged; their objects still teach.
+ */
+import type { SeamEvent } from '../../core/envelope.ts';
+import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Alert, AlertLevel } from '../alert.ts';
+import { isRec, num, obj, str, type Rec } from '../../core/values.ts';
+import { boundedLru, type Lru } from '../../core/lru.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
+import { nativeAlert } from './util.ts';
+
+/** Workload resources with a pod template, and where the template's pod spec sits. */
+const SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
+  deployments: ['spec', 'template', 'spec'],
+  daemonsets: ['spec', 'template', 'spec'],
+  statefulsets: ['spec', 'template', 'spec'],
+  replicasets: ['spec', 'template', 'spec'],
+  jobs: ['spec', 'template', 'spec'],
+  cronjobs: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+const GROUPS = new Set(['apps', 'batch', 'extensions']);
+const LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+type ListName = (typeof LISTS)[number];
+const LIST_TEXT: Record<ListName, string> = { containers: 'container', initContainers: 'init container', ephemeralContainers: 'ephemeral container' };
+
+/** A workload's container names per list. */
+type Known = Record<ListName, string[]>;
+
+interface Candidate {
+  list: ListName;
+  name: string;
+  /** The container as the request gives it (a JSON patch value, a merge patch entry). */
+  spec: Rec | undefined;
+  /** Added whatever the workload had (a JSON patch add of one list member). */
+  certain: boolean;
+}
+
+export interface ContainerAddedState {
+  workloads: Lru<string, Known>;
+}
+
+const SYSTEM = /^(system:node:|system:kube-|system:serviceaccount:kube-system:|eks:)/;
+const STRONG_CAPS = new Set(['SYS_ADMIN', 'CAP_SYS_ADMIN', 'SYS_MODULE', 'CAP_SYS_MODULE', 'SYS_PTRACE', 'CAP_SYS_PTRACE', 'ALL']);
+
+function at(v: unknown, path: readonly string[]): unknown {
+  for (const k of path) {
+    const o = obj(v);
+    if (o === undefined) return undefined;
+    v = o[k];
+  }
+  return v;
+}
+
+/** Names per list of a full pod spec (an object's), or undefined when `spec` is not one. */
+function knownOf(spec: unknown): Known | undefined {
+  const s = obj(spec);
+  if (s === undefined || !Array.isArray(s.containers)) return undefined;
+  const k: Known = { containers: [], initContainers: [], ephemeralContainers: [] };
+  for (const l of LISTS) for (const c of Array.isArray(s[l]) ? (s[l] as unknown[]) : []) {
+    const n = str(obj(c)?.name);
+    if (n !== undefined) k[l].push(n);
+  }
+  return k;
+}
+
+const has = (k: Known, name: string): boolean => k.containers.includes(name) || k.initContainers.includes(name) || k.ephemeralContainers.includes(name);
+
+/** Decodes a JSON pointer (RFC 6901). */
+const pointer = (p: string): string[] => (p === '' ? [] : p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')));
+
+/** The containers a request body names (with their list), from a JSON patch or an object (merge patch, apply, update body). */
+function candidatesOf(body: unknown, specPath: readonly string[]): { cands: Candidate[]; ordered: Partial<Known> } {
+  const cands: Candidate[] = [];
+  const ordered: Partial<Known> = {};
+  if (Array.isArray(body)) {
+    for (const raw of body) {
+      const op = obj(raw);
+      const kind = str(op?.op);
+      const path = str(op?.path);
+      if (op === undefined || path === undefined || (kind !== 'add' && kind !== 'replace')) continue;
+      const segs = pointer(path);
+      const n = specPath.length;
+      if (segs.length < n || specPath.some((s, i) => segs[i] !== s)) {
+        // An operation on an ancestor (/spec/template, /spec): the value holds the pod spec further down.
+        if (specPath.slice(0, segs.length).every((s, i) => segs[i] === s)) addFromSpec(cands, at(op.value, specPath.slice(segs.length)), false);
+        continue;
+      }
+      const list = segs[n] as ListName | undefined;
+      if (list === undefined) {
+        addFromSpec(cands, op.value, false);
+        continue;
+      }
+      if (!LISTS.includes(list)) continue;
+      if (segs.length === n + 1) {
+        // The whole list set: its names are the list now.
+        for (const c of Array.isArray(op.value) ? op.value : []) addOne(cands, list, c, false);
+      } else if (segs.length === n + 2 && /^(\d+|-)$/.test(segs[n + 1]!)) {
+        addOne(cands, list, op.value, kind === 'add');
+      } else if (segs.length === n + 3 && segs[n + 2] === 'name' && typeof op.value === 'string') {
+        // A container renamed in place (its image replaced beside it): a name the workload did not have.
+        cands.push({ list, name: op.value, spec: undefined, certain: false });
+      }
+    }
+    return { cands, ordered };
+  }
+  const spec = obj(at(body, specPath));
+  if (spec === undefined) return { cands, ordered };
+  addFromSpec(cands, spec, false);
+  for (const l of LISTS) {
+    const order = spec[`$setElementOrder/${l}`];
+    if (!Array.isArray(order)) continue;
+    const names = order.map((e) => str(obj(e)?.name)).filter((x): x is string => x !== undefined);
+    ordered[l] = names;
+    for (const name of names) if (!cands.some((c) => c.list === l && c.name === name)) cands.push({ list: l, name, spec: undefined, certain: false });
+  }
+  return { cands, ordered };
+}
+
+function addFromSpec(cands: Candidate[], spec: unknown, certain: boolean): void {
+  const s = obj(spec);
+  if (s === undefined) return;
+  for (const l of LISTS) if (Array.isArray(s[l])) for (const c of s[l] as unknown[]) addOne(cands, l, c, certain);
+}
+
+function addOne(cands: Candidate[], list: ListName, c: unknown, certain: boolean): void {
+  const o = obj(c);
+  const name = str(o?.name);
+  // `$patch: delete` removes the entry (strategic merge): not a container the workload gets.
+  if (o === undefined || name === undefined || o.$patch === 'delete') return;
+  cands.push({ list, name, spec: o, certain });
+}
+
+/** Why an added container is worse than any: privileged, host mounts, host namespaces. */
+function dangerOf(c: Rec | undefined, podSpecs: readonly (Rec | undefined)[]): string[] {
+  const why: string[] = [];
+  if (c === undefined) return why;
+  const sc = obj(c.securityContext);
+  if (sc?.privileged === true) why.push('privileged');
+  const caps = (Array.isArray(obj(sc?.capabilities)?.add) ? (obj(sc?.capabilities)!.add as unknown[]) : []).map((x) => String(x).toUpperCase());
+  const strong = caps.filter((x) => STRONG_CAPS.has(x));
+  if (strong.length > 0) why.push(`adds ${strong.join(', ')}`);
+  const hostVolumes = new Set<string>();
+  for (const s of podSpecs) {
+    for (const v of Array.isArray(s?.volumes) ? (s.volumes as unknown[]) : []) {
+      const vo = obj(v);
+      const n = str(vo?.name);
+      if (n !== undefined && isRec(vo?.hostPath)) hostVolumes.add(n);
+    }
+  }
+  const mounts = (Array.isArray(c.volumeMounts) ? (c.volumeMounts as unknown[]) : []).map((m) => obj(m)).filter((m) => m !== undefined && hostVolumes.has(str(m.name) ?? ''));
+  if (mounts.length > 0) why.push(`mounts the host at ${mounts.map((m) => str(m!.mountPath) ?? '?').join(', ')}`);
+  for (const f of ['hostPID', 'hostIPC', 'hostNetwork'] as const) if (podSpecs.some((s) => s?.[f] === true)) why.push(f);
+  return why;
+}
+
+function union(k: Known, cands: readonly Candidate[], ordered: Partial<Known>): Known {
+  const out: Known = { containers: ordered.containers ?? [...k.containers], initContainers: ordered.initContainers ?? [...k.initContainers], ephemeralContainers: ordered.ephemeralContainers ?? [...k.ephemeralContainers] };
+  for (const c of cands) if (!has(out, c.name)) out[c.list].push(c.name);
+  return out;
+}
+
+export const containerAdded: NativeDetection<ContainerAddedState> = {
+  id: 'seam-native-container-added-to-workload',
+  title: 'Container added to an existing Kubernetes workload',
+  level: 'medium',
+  tags: ['attack.execution', 'attack.persistence', 'attack.t1610'],
+  description:
+    'A patch or update that gives an existing Deployment, DaemonSet, StatefulSet, ReplicaSet, Job or CronJob a container (or init container) it did not have, judged against the container names Seam remembers from the workload’s full objects (strategic-merge and merge patches, kubectl apply, server-side apply, updates), or a JSON patch add of a container list member: a sidecar that runs with the workload’s service account, IAM role and network.',
+  triage:
+    'Which container was added (name, image, command) and by whom (user, source address, user agent)? Is it in the workload’s source of truth (Git, Helm chart)? Check its image registry and what it runs; list the pods already started from the new template, and the service account’s and IAM role’s calls since. If unexpected: roll the workload back, rotate what the service account and role can reach, and find how the writer got its access.',
+  sources: ['k8s_audit'],
+  createState: (config) => ({ workloads: boundedLru(config.maxStateEntries) }),
+  evaluate(event: SeamEvent, _graph: IdentityGraph, state: ContainerAddedState, ctx: EvalContext): Alert[] {
+    if (event.seam.source !== 'k8s_audit' || event.stage !== 'ResponseComplete') return [];
+    const ref = obj(event.objectRef);
+    const resource = str(ref?.resource);
+    if (resource === undefined) return [];
+    const specPath = SPEC_PATH[resource];
+    if (specPath === undefined || str(ref?.subresource) !== undefined || !GROUPS.has(str(ref?.apiGroup) ?? '')) return [];
+    const code = num(obj(event.responseStatus)?.code);
+    if (event.seam.outcome === 'failure' || (code !== undefined && code >= 400)) return [];
+    const verb = str(event.verb);
+    const request = event.requestObject;
+    const response = obj(event.responseObject);
+    const ns = str(ref?.namespace) ?? str(at(request, ['metadata', 'namespace'])) ?? str(at(response, ['metadata', 'namespace'])) ?? '';
+    const name = str(ref?.name) ?? str(at(request, ['metadata', 'name'])) ?? str(at(response, ['metadata', 'name']));
+    if (name === undefined) return [];
+    const key = `${event.seam.cluster ?? 'unknown'}|${resource}|${ns}|${name}`;
+    if (verb === 'delete') {
+      state.workloads.delete(key);
+      return [];
+    }
+    if (verb !== 'create' && verb !== 'update' && verb !== 'patch') return [];
+    // The response of a write is the object after it (a Status for a delete): the list as it now is.
+    const after = response?.kind === 'Status' ? undefined : knownOf(at(response, specPath));
+    const before = state.workloads.get(key);
+    if (verb === 'create') {
+      const k = after ?? knownOf(at(request, specPath));
+      if (k !== undefined) state.workloads.set(key, k);
+      return [];
+    }
+    const { cands, ordered } = candidatesOf(request, specPath);
+    const added = cands.filter((c) => (before === undefined ? c.certain : !has(before, c.name)));
+    // What the workload has now: the response, else a whole body (update), else what was known plus the request's names.
+    const now = after ?? (verb === 'update' && !Array.isArray(request) ? knownOf(at(request, specPath)) : undefined) ?? (before === undefined ? undefined : union(before, cands, ordered));
+    if (now !== undefined) state.workloads.set(key, now);
+    if (added.length === 0) return [];
+    const username = str(obj(event.user)?.username) ?? '';
+    if (SYSTEM.test(username) || username === 'system:apiserver') return [];
+    const responseSpec = obj(at(response, specPath));
+    const requestSpec = Array.isArray(request) ? undefined : obj(at(request, specPath));
+    const entryOf = (c: Candidate): Rec | undefined =>
+      (Array.isArray(responseSpec?.[c.list]) ? (responseSpec[c.list] as unknown[]).map((x) => obj(x)).find((x) => str(x?.name) === c.name) : undefined) ?? c.spec;
+    const reasons = [...new Set(added.flatMap((c) => dangerOf(entryOf(c), [responseSpec, requestSpec])))];
+    if (ns === 'kube-system') reasons.push('in kube-system');
+    const gitOps = ctx.config.gitOpsUsers.includes(username);
+    const level: AlertLevel = gitOps ? 'low' : reasons.length > 0 ? 'high' : 'medium';
+    const what = added.map((c) => `${LIST_TEXT[c.list]} ${c.name}${str(entryOf(c)?.image) === undefined ? '' : ` (${str(entryOf(c)?.image)})`}`).join(', ');
+    const had = before === undefined ? '' : `; it had ${[...before.containers, ...before.initContainers].join(', ') || 'none'}`;
+    const by = username === '' ? '' : ` by ${username}`;
+    const kind = resource.replace(/s$/, '');
+    return [
+      nativeAlert(this, {
+        level,
+        events: [event],
+        summary: `${what} added to ${kind} ${ns === '' ? '' : ns + '/'}${name}${by} (${verb}${Array.isArray(request) ? ', JSON patch' : ''})${had}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}${gitOps ? ' (a GitOps controller: from its source)' : ''}`,
+        principal: ctx.resolution.principal ?? event.seam.principal,
+        account: event.seam.account,
+        cluster: event.seam.cluster,
+      }),
+    ];
+  },
+};
