@@ -119,17 +119,19 @@ function live(graph: IdentityGraph, key: string, t: number): Edge | undefined {
 
 /**
  * Learns (or refreshes) one baseline fact; returns the version in force before this event (undefined =
- * it was new). `firstSeen` carries the first sighting across refreshes.
+ * it was new). `firstSeen` carries the first sighting across refreshes. `memoryMs`: how long it holds unseen
+ * (default baselineMemoryMs).
  */
 export function remember(
   event: SeamEvent,
   ctx: EvalContext,
   graph: IdentityGraph,
-  d: { kind: IdentityFact['kind']; key: string; from: string; to: string; attributes?: Record<string, unknown> },
+  d: { kind: IdentityFact['kind']; key: string; from: string; to: string; attributes?: Record<string, unknown>; memoryMs?: number },
 ): { before: Edge | undefined; firstSeenMs: number } {
   const t = isoMs(event['@timestamp']);
   const before = live(graph, d.key, t);
-  const memory = ctx.config.baselineMemoryMs;
+  // A detection may keep its facts longer than the shared memory (read_secret: monthly and quarterly jobs).
+  const memory = d.memoryMs ?? ctx.config.baselineMemoryMs;
   const firstSeenMs = before === undefined ? t : Math.min(firstSeenOf(before), t);
   if (before === undefined || t - before.fromMs > memory / 2) {
     const f: IdentityFact = {

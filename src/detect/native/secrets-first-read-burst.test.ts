@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT, REGION, alice, callAs, ciDeployer, ev, session } from '../../../test/identity/records.ts';
+import { ACCOUNT, REGION, alice, audit, bob, callAs, ciDeployer, ev, iamK8sUser, session } from '../../../test/identity/records.ts';
 import { runNative } from '../../../test/helpers/native.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
@@ -90,5 +90,64 @@ describe('Many secrets read for the first time by one principal within minutes',
     // Re-reading the twelve is not new after the restart; twelve others are.
     expect(runNative(id, names(12, '/prod/api/').map((n, i) => param(alice, n, 30 + i / 120)), { graph: g })).toEqual([]);
     expect(runNative(id, names(12, '/prod/other/').map((n, i) => param(alice, n, 31 + i / 120)), { graph: g })).toHaveLength(1);
+  });
+});
+
+describe('secrets-first-read-burst: timing (review2 H1–H3)', () => {
+  const m = (hours: number, minutes: number): number => hours + minutes / 60;
+  it('settles on its own CloudTrail clock: Terraform reading back twelve parameters whose writes arrive after EKS audit events moved the engine ahead (H1, P6)', () => {
+    const ns = names(12, '/prod/tf-module/');
+    const kube = (minutes: number): SeamEvent =>
+      ev(audit({ verb: 'get', user: iamK8sUser(bob), time: new Date(BASE + 33 * H + minutes * 60_000).toISOString(), resource: 'pods', namespace: 'default' }));
+    const events = [
+      ...learningDay(),
+      ...ns.map((n) => param(ciDeployer, n, 33)),
+      kube(2),
+      kube(6),
+      ...ns.map((n) => ev(callAs(ciDeployer, 'ssm.amazonaws.com', 'PutParameter', at(33), undefined, { name: n, type: 'SecureString' }, { userAgent: TF }), undefined)),
+    ];
+    expect(runNative(id, events)).toEqual([]);
+    // Without the writes, the same reads alert, also when the trail then goes quiet and only audit events arrive.
+    const alerts = runNative(id, [...learningDay(), ...ns.map((n) => param(ciDeployer, n, 33)), kube(2), kube(30)]);
+    expect(alerts).toHaveLength(1);
+  });
+
+  it('a late first read inside the grace does not erase a burst; the calls shown start with the burst (H2, P1)', () => {
+    const ns = names(11, '/prod/h2/');
+    const burst = [...ns.slice(0, 5).map((n) => param(alice, n, 30)), ...ns.slice(5, 10).map((n) => param(alice, n, m(30, 9))), param(alice, ns[10]!, m(30, 13.5))];
+    const alerts = runNative(id, [...learningDay(), ...burst]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.events).toEqual(burst.map((e) => e.seam.id));
+  });
+
+  it('a record arriving late (an older CloudTrail file) does not throw away newer reads (H3, P2)', () => {
+    const ns = names(10, '/prod/h3/');
+    const newer = ns.map((n, i) => param(alice, n, m(30, 11 + i / 10)));
+    const late = param(alice, '/prod/elsewhere/old', 30);
+    expect(runNative(id, [...learningDay(), ...newer.slice(0, 9), late, newer[9]!])).toHaveLength(1);
+  });
+
+  it('a burst that writes emptied re-arms: a later window that reaches ten alerts after its own grace', () => {
+    const ns = names(12, '/prod/rearm/');
+    const events = [
+      ...learningDay(),
+      ...ns.slice(0, 10).map((n) => param(alice, n, 30)),
+      // Two of the ten were Alice's own writes (reaching Seam after the reads), so the first window holds eight.
+      ...ns.slice(0, 2).map((n) => ev(callAs(alice, 'ssm.amazonaws.com', 'PutParameter', at(30), undefined, { name: n, type: 'SecureString' }), undefined)),
+      // Two more in one call, six minutes later: the window ending there holds ten.
+      ev(callAs(alice, 'ssm.amazonaws.com', 'GetParameters', at(m(30, 6)), undefined, { names: ns.slice(10), withDecryption: true }), undefined),
+    ];
+    expect(runNative(id, events)).toHaveLength(1);
+    expect(runNative(id, events.slice(0, -1))).toEqual([]);
+  });
+
+  it('a harvest of thousands: one alert that shows the first and the last calls', () => {
+    const ns = names(3000, '/prod/big/').map((n) => n + '-x');
+    const harvest = ns.map((n, i) => param(alice, n, 30 + i / 200_000));
+    const alerts = runNative(id, [...learningDay(), ...harvest]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.events).toHaveLength(50);
+    expect(alerts[0]!.events[0]).toBe(harvest[0]!.seam.id);
+    expect(alerts[0]!.events.at(-1)).toBe(harvest.at(-1)!.seam.id);
   });
 });
