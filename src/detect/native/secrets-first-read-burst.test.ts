@@ -5,7 +5,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
 import { createNativeEngine } from './engine.ts';
-import { MIN_NEW, secretsRead } from './secrets-first-read-burst.ts';
+import { MIN_NEW, parameterName, secretName, secretsRead } from './secrets-first-read-burst.ts';
 
 // Secrets Manager and Parameter Store reads as CloudTrail records them (GetSecretValue's secretId, GetParameter's
 // name and withDecryption, GetParameters' names), over two days: the first is the principals' learning period
@@ -51,7 +51,7 @@ describe('Many secrets read for the first time by one principal within minutes',
     expect(secretsRead(mixed[0]!)).toEqual(['sm:prod/payments/stripe']);
   });
 
-  it('stays quiet: Terraform re-reading what it read before or reading back what it created, nine new secrets, new secrets spread over an hour, the learning day, Lambda code, failed or plain reads', () => {
+  it('stays quiet: Terraform re-reading what it read before or reading back what it created, nine new secrets, new secrets spread over an hour, the learning day, failed or plain reads', () => {
     const quiet = [
       ...learningDay(),
       ...names(15, '/prod/infra/').map((n, i) => param(ciDeployer, n, 30 + i / 600)),
@@ -71,7 +71,6 @@ describe('Many secrets read for the first time by one principal within minutes',
         secret(ciDeployer, `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/new-service/${n}-Xy12Ab`, 34.1 + i / 600),
       ]),
       ...names(12, '/prod/batch/').map((n, i) => param(alice, n, 32 + i / 10)), // one every 6 minutes
-      ...names(12, '/prod/rotation/').map((n, i) => param(session('rds-rotator', 'rds-rotator', 'ASIAEXAMPLEROTATOR01'), n, 40 + i / 600, LAMBDA)),
       ...names(12, '/prod/denied/').map((n, i) => param(alice, n, 41 + i / 600, TF, { errorCode: 'AccessDeniedException', errorMessage: 'not authorized' })),
       ...names(12, '/prod/plain/').map((n, i) => ev(callAs(alice, 'ssm.amazonaws.com', 'GetParameter', at(42 + i / 600), undefined, { name: n }), undefined)),
     ];
@@ -149,5 +148,69 @@ describe('secrets-first-read-burst: timing (review2 H1–H3)', () => {
     expect(alerts[0]!.events).toHaveLength(50);
     expect(alerts[0]!.events[0]).toBe(harvest[0]!.seam.id);
     expect(alerts[0]!.events.at(-1)).toBe(harvest.at(-1)!.seam.id);
+  });
+});
+
+describe('secrets-first-read-burst: evasions (review2 H4) and names (L3)', () => {
+  const ATTACKER = '185.220.101.1'; // a hosting AS, not Amazon
+  /** This detection with seam-native-lambda-creds-outside-aws, which learns Lambda execution sessions: its alerts. */
+  const withLambda = (events: SeamEvent[]): string[] => {
+    const engine = createNativeEngine({ only: ['seam-native-lambda-creds-outside-aws', id] });
+    const alerts = [...events.flatMap((e) => engine.process(e)), ...engine.flush()];
+    expect(engine.stats().errors).toEqual({});
+    return alerts.map((a) => a.rule.id).filter((r) => r === id);
+  };
+  const rotator = session('rds-rotator', 'SecretsManagerRotation-db', 'ASIAEXAMPLEROTATOR01');
+
+  it('the Lambda runtime user agent clears only a known execution session calling from Amazon: not a person with a forged one, not the function’s keys elsewhere', () => {
+    const day1 = [...learningDay(), param(rotator, '/prod/rotation/seed', 4, LAMBDA)];
+    const rotation = names(12, '/prod/rotation/').map((n, i) => param(rotator, n, 40 + i / 600, LAMBDA));
+    expect(withLambda([...day1, ...rotation])).toEqual([]);
+    // Alice's session (no function's) with the runtime's mark in its user agent.
+    expect(withLambda([...day1, ...names(12).map((n, i) => param(alice, n, 30 + i / 600, LAMBDA))])).toEqual([id]);
+    // The function's keys, mark and all, from outside Amazon.
+    expect(withLambda([...day1, ...names(12, '/prod/rotation/').map((n, i) => ev(callAs(rotator, 'ssm.amazonaws.com', 'GetParameter', at(40 + i / 600), ATTACKER, { name: n, withDecryption: true }, { userAgent: LAMBDA }), undefined))])).toEqual([id]);
+  });
+
+  it('a new session name of a role whose sessions read secrets before is not learning (aws sts assume-role --role-session-name anything)', () => {
+    const fresh = session('PlatformAdmin', 'anything', 'ASIAEXAMPLEFRESH0001', alice.roleId);
+    expect(runNative(id, [...learningDay(), ...names(20, '/prod/fresh/').map((n, i) => param(fresh, n, 30 + i / 600, 'aws-cli/2.22.4'))])).toHaveLength(1);
+    // A role never seen reading secrets: its new session is learning.
+    const other = session('DataScience', 'carol@example.com', 'ASIAEXAMPLECAROL0001');
+    expect(runNative(id, [...learningDay(), ...names(20, '/prod/fresh/').map((n, i) => param(other, n, 30 + i / 600, 'aws-cli/2.22.4'))])).toEqual([]);
+  });
+
+  it('reads through a VPC interface endpoint count', () => {
+    const viaVpce = names(12).map((n, i) =>
+      ev(callAs(alice, 'ssm.amazonaws.com', 'GetParameter', at(30 + i / 600), '10.0.17.42', { name: n, withDecryption: true }, { vpcEndpointId: 'vpce-0a1b2c3d4e5f60718' }), undefined),
+    );
+    expect(runNative(id, [...learningDay(), ...viaVpce])).toHaveLength(1);
+  });
+
+  it('a slow harvest: 25 new secrets within an hour (one every 70 s) alerts; 24 do not', () => {
+    const slow = names(30, '/prod/slow/').map((n, i) => param(alice, n, 30 + (i * 70) / 3600, 'aws-cli/2.22.4'));
+    const alerts = runNative(id, [...learningDay(), ...slow]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.summary).toContain('within 60 minutes');
+    expect(runNative(id, [...learningDay(), ...names(24, '/prod/slow/').map((n, i) => param(alice, n, 30 + (i * 150) / 3600, 'aws-cli/2.22.4'))])).toEqual([]);
+  });
+
+  it('a recursive GetParametersByPath counts as half a burst; its pages as one', () => {
+    const byPath = (path: string, hours: number, recursive: boolean): SeamEvent =>
+      ev(callAs(alice, 'ssm.amazonaws.com', 'GetParametersByPath', at(hours), undefined, { path, recursive, withDecryption: true }), undefined);
+    expect(runNative(id, [...learningDay(), byPath('/prod/a', 30, true), byPath('/prod/b', 30.01, true)])).toHaveLength(1);
+    expect(runNative(id, [...learningDay(), ...Array.from({ length: 30 }, (_, i) => byPath('/prod/a', 30 + i / 3600, true))])).toEqual([]);
+    expect(runNative(id, [...learningDay(), byPath('/prod/a', 30, false), byPath('/prod/b', 30.01, false)])).toEqual([]);
+  });
+
+  it('one secret or parameter under its name, ARN, partial ARN, version or label is one', () => {
+    const arn = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter`;
+    const forms = ['/prod/web/db', '/prod/web/db:3', '/prod/web/db:live', `${arn}/prod/web/db`, `${arn}/prod/web/db:2`];
+    const reads = [...forms.map((n, i) => param(alice, n, 30 + i / 3600)), ...names(8, '/prod/web/k-').map((n, i) => param(alice, n, 30.01 + i / 3600))];
+    expect(runNative(id, [...learningDay(), ...reads])).toEqual([]);
+    expect(parameterName(`${arn}/prod/web/db:2`)).toBe('/prod/web/db');
+    expect(parameterName(`${arn}/TopLevel`)).toBe('TopLevel');
+    expect(secretName(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-secret`)).toBe('prod/db-secret');
+    expect(secretName(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-secret-a1B2c3`)).toBe('prod/db-secret');
   });
 });

@@ -11,12 +11,23 @@
  *
  * A secret is a Secrets Manager secret (GetSecretValue, BatchGetSecretValue by id list; ARN suffixes dropped, so
  * a name and its ARN are one secret) or an SSM parameter read with decryption (GetParameter, GetParameters,
- * GetParametersByPath: the path counts as one). Who read what is learned as `read_secret` facts per baseline
- * subject (ADR 0011: they survive restarts; forgotten after baselineMemoryMs unread). After the subject's learning
- * period, MIN_NEW secrets new to it within WINDOW_MS alert once for that window. A secret the principal wrote
- * (CreateSecret, PutSecretValue, UpdateSecret, PutParameter) counts as read: Terraform reads back what it
- * creates. Failed reads, AWS services, and code running in Lambda (the runtime's user agent: Secrets Manager
- * rotation functions walk many secrets on their schedule) are left out.
+ * GetParametersByPath; names, ARNs, versions and labels are one parameter). A GetParametersByPath path counts as
+ * one secret, RECURSIVE_PATH_WEIGHT when recursive (its pages: once); a root-path dump is
+ * ct_ssm_all_parameters_read_recursively's. BatchGetSecretValue with Filters names no secret and counts nothing
+ * (ct_secrets_manager_batch_read_by_filter). Who read what is learned as `read_secret` facts per baseline subject
+ * (ADR 0011: they survive restarts; forgotten after baselineMemoryMs unread). After the subject's learning period,
+ * MIN_NEW secrets new to it within WINDOW_MS alert, or LONG_MIN_NEW within LONG_WINDOW_MS (a slow harvest, one
+ * read a minute). A secret the principal wrote (CreateSecret, PutSecretValue, UpdateSecret, PutParameter) counts
+ * as read: Terraform reads back what it creates. Failed reads and AWS services (invokedBy, a service name for an
+ * address) are left out; calls through VPC interface endpoints count. Code running in Lambda (Secrets Manager
+ * rotation functions walk many secrets on their schedule) teaches its baseline but makes no burst when the call
+ * carries the runtime's user agent, comes from a session known as a function's for a learning period (or from
+ * CreateFunction naming the role), and not from outside Amazon's networks (lambdaCode).
+ *
+ * A role's session with a stable name (a person's, or `aws sts assume-role --role-session-name anything`) is its
+ * own baseline subject and starts learning at its first call; per-run names (SDK defaults, CI) are baselined per
+ * role already (baseline.ts). A new session of a role whose sessions read secrets before is not learning: its
+ * learning starts when the role's first did (`secrets-role:<role>`). Novelty is still judged per session.
  *
  * Timing: a window that reaches MIN_NEW waits GRACE_MS on the detection's own CloudTrail clock (a write of the
  * same second may arrive after the read), then alerts if any window ending at or after it still holds MIN_NEW;
@@ -27,7 +38,9 @@
 import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
-import { baselinable, baselineSubject, learning, learningStart, remember } from './baseline.ts';
+import { canonicalIamArn, roleOfSession, sessionNameOf } from '../../identity/keys.ts';
+import { baselineSubject, eventNetwork, learning, learningStart, liveFact, remember } from './baseline.ts';
+import { lambdaSessionKey } from './lambda-creds-outside-aws.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, remembered, timeOf } from './util.ts';
@@ -37,8 +50,15 @@ import { boundedLru, type Lru } from '../../core/lru.ts';
 /** Secrets new to the principal, within WINDOW_MS, that alert. */
 export const MIN_NEW = 10;
 export const WINDOW_MS = 10 * 60_000;
+/** The slow harvest's tier (one read a minute or so): LONG_MIN_NEW new secrets within LONG_WINDOW_MS, same level. */
+export const LONG_MIN_NEW = 25;
+export const LONG_WINDOW_MS = 60 * 60_000;
 
-const LAMBDA_RUNTIME = /exec-env\/AWS_Lambda_|AWS_Lambda_/i;
+/** What a recursive GetParametersByPath (a path and everything under it, with decryption) counts as. */
+export const RECURSIVE_PATH_WEIGHT = MIN_NEW / 2;
+
+const LAMBDA_RUNTIME = /exec-env\/AWS_Lambda_/i;
+const ASSUMED = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/([^/]+)$/;
 
 /**
  * How long (event time) a burst waits before it alerts: CloudTrail does not order calls made in the same second,
@@ -52,7 +72,7 @@ export const GRACE_MS = 5 * 60_000;
 export const TRAIL_LAG_MS = 15 * 60_000;
 
 /** First reads kept per subject (reads older than the windows and the grace are dropped; past this, the oldest after the first SHOWN_EACH_END). */
-export const MAX_READS = 4 * MIN_NEW + 60;
+export const MAX_READS = 4 * LONG_MIN_NEW;
 
 /** An alert shows the first and the last this many calls of its burst. */
 const SHOWN_EACH_END = 25;
@@ -61,6 +81,8 @@ interface Read {
   t: number;
   secret: string;
   id: string;
+  /** How many secrets it counts as (RECURSIVE_PATH_WEIGHT for a recursive path read, else 1). */
+  weight: number;
 }
 
 interface Burst {
@@ -68,8 +90,9 @@ interface Burst {
   reads: Read[];
   /** The newest read's time: reads are kept relative to it, never to a late record's. */
   maxT: number;
-  /** No new alert for this subject before this event time. */
+  /** No new alert for this subject before this event time; reads up to shownUntil were in an alert and count no more. */
   quietUntil: number;
+  shownUntil: number;
   /** A window that reached MIN_NEW, waiting for GRACE_MS: when it is due, where it ends, whose it is. */
   pending?: { dueMs: number; atMs: number; label: string; principal: Principal | undefined; account: string | undefined };
 }
@@ -89,10 +112,29 @@ const clockOf = (s: State): number => Math.max(s.ctNowMs, s.engineNowMs - TRAIL_
 
 const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
 
-/** `name` from a Secrets Manager id: a name, or an ARN `arn:…:secret:<name>-<6 chars>`. */
-function secretName(id: string): string {
+/**
+ * `name` from a Secrets Manager id: a name, an ARN `arn:…:secret:<name>-<6 random chars>`, or a partial ARN (no
+ * suffix). The suffix is told from a name's own last word by its letters: AWS's six random characters hold a digit
+ * or a capital (all six lower-case letters: about 1 in 200 suffixes, then read as part of the name, so that secret
+ * read by ARN and by name counts twice); `…:secret:prod/db-secret` stays `prod/db-secret`.
+ */
+export function secretName(id: string): string {
   const m = /^arn:[^:]+:secretsmanager:[^:]*:\d*:secret:(.+)$/.exec(id);
-  return m === null ? id : m[1]!.replace(/-[A-Za-z0-9]{6}$/, '');
+  if (m === null) return id;
+  const n = m[1]!;
+  const suffix = /-([A-Za-z0-9]{6})$/.exec(n);
+  return suffix !== null && /[A-Z0-9]/.test(suffix[1]!) ? n.slice(0, -7) : n;
+}
+
+/**
+ * A parameter's name from a name or ARN (`arn:aws:ssm:<region>:<account>:parameter/<name without its leading
+ * slash>`), without a version or label selector (`/p/x:3`, `/p/x:prod`: names hold no colon).
+ */
+export function parameterName(ref: string): string {
+  const m = /^arn:[^:]+:ssm:[^:]*:\d*:parameter\/(.+)$/.exec(ref);
+  const n = m === null ? ref : m[1]!.includes('/') ? '/' + m[1]! : m[1]!;
+  const c = n.indexOf(':');
+  return c < 0 ? n : n.slice(0, c);
 }
 
 function list(v: unknown): string[] {
@@ -115,7 +157,7 @@ export function secretsWritten(event: SeamEvent): string[] {
   }
   if (event.eventSource !== 'ssm.amazonaws.com' || name !== 'PutParameter') return [];
   const n = str(rp.name) ?? str(rp.Name);
-  return n === undefined ? [] : ['ssm:' + n];
+  return n === undefined ? [] : ['ssm:' + parameterName(n)];
 }
 
 /** The secrets a successful call read (`sm:<name>`, `ssm:<name or path>`), none for any other call. */
@@ -134,9 +176,9 @@ export function secretsRead(event: SeamEvent): string[] {
   if (event.eventSource !== 'ssm.amazonaws.com' || !truthy(rp.withDecryption ?? rp.WithDecryption)) return [];
   if (name === 'GetParameter') {
     const n = str(rp.name) ?? str(rp.Name);
-    return n === undefined ? [] : ['ssm:' + n.replace(/:\d+$/, '')];
+    return n === undefined ? [] : ['ssm:' + parameterName(n)];
   }
-  if (name === 'GetParameters') return [...new Set(list(rp.names ?? rp.Names).map((n) => 'ssm:' + n.replace(/:\d+$/, '')))];
+  if (name === 'GetParameters') return [...new Set(list(rp.names ?? rp.Names).map((n) => 'ssm:' + parameterName(n)))];
   if (name === 'GetParametersByPath') {
     const p = str(rp.path) ?? str(rp.Path);
     return p === undefined ? [] : ['ssm:' + p];
@@ -144,12 +186,39 @@ export function secretsRead(event: SeamEvent): string[] {
   return [];
 }
 
+/** Is a read a recursive GetParametersByPath (the path and every parameter under it)? */
+function recursivePath(event: SeamEvent): boolean {
+  const rp = obj(event.requestParameters);
+  return str(event.eventName) === 'GetParametersByPath' && truthy(rp?.recursive ?? rp?.Recursive);
+}
+
+/**
+ * Code running in Lambda: the runtime's user agent, from a session known as a function's execution session
+ * (`lambda_execution_session` facts, learned by seam-native-lambda-creds-outside-aws: that detection must run),
+ * not from an address the ASN table places outside Amazon. The mark alone is not enough: it sits in the environment
+ * a thief copies, and anyone can write it into a user agent. And since that detection learns a session from the
+ * mark itself, a session learned so counts only once it was known for a learning period (a function's session is
+ * its name, the same at every cold start; a person's session that first sent the mark during its harvest is not);
+ * one learned from CreateFunction / UpdateFunctionConfiguration naming the role counts at once.
+ */
+function lambdaCode(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, t: number): boolean {
+  if (!LAMBDA_RUNTIME.test(str(event.userAgent) ?? '')) return false;
+  const arn = str(obj(event.userIdentity)?.arn) ?? event.seam.principal?.arn ?? '';
+  const m = ASSUMED.exec(arn);
+  const known = m === null ? undefined : liveFact(graph, lambdaSessionKey(m[1]!, m[2]!, sessionNameOf(arn) ?? m[3]!), t);
+  if (known === undefined) return false;
+  const a = known.fact.attributes;
+  const since = Date.parse(String(a.first_seen ?? known.fact.valid_from));
+  if (a.learned_from === 'runtime user agent' && !(t - since >= ctx.config.baselineLearningMs)) return false;
+  return typeof event.vpcEndpointId === 'string' || eventNetwork(event, ctx.config)?.aws !== false;
+}
+
 export const secretsFirstReadBurst: NativeDetection<State> = {
   id: 'seam-native-secrets-first-read-burst',
   title: 'Many secrets read for the first time by one principal within minutes',
   level: 'medium',
   tags: ['attack.credential-access', 'attack.t1555.006', 'attack.t1552'],
-  description: `${MIN_NEW} or more Secrets Manager secrets or decrypted SSM parameters that the principal (the baselines’ subject: a person’s session, a role for CI and SDK sessions, a service account) had never read, read within ${WINDOW_MS / 60_000} minutes after its learning period: secrets harvested with its credentials, whatever user agent or call shape the reads use.`,
+  description: `${MIN_NEW} or more Secrets Manager secrets or decrypted SSM parameters that the principal (the baselines’ subject: a person’s session, a role for CI and SDK sessions, a service account) had never read, read within ${WINDOW_MS / 60_000} minutes (or ${LONG_MIN_NEW} within ${LONG_WINDOW_MS / 60_000} minutes) after its learning period: secrets harvested with its credentials, whatever user agent, call shape or network path (VPC endpoints count) the reads use. A new session name of a role whose sessions read secrets before is past learning.`,
   triage:
     'Which secrets (the alert’s events; requestParameters.secretId / name / names) and who read them (principal, source address, user agent: does a Terraform or SDK user agent match where the calls came from?). Is there a change that explains a new set of secrets (a new Terraform module, a new application release)? If not: revoke the credentials, rotate every secret read, and look for ListSecrets / DescribeParameters and other reads by the same principal.',
   createState: (c: NativeConfig): State => ({
@@ -184,11 +253,18 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
   if (event.eventSource !== 'secretsmanager.amazonaws.com' && event.eventSource !== 'ssm.amazonaws.com') return;
   const read = secretsRead(event);
   const secrets = read.length > 0 ? read : secretsWritten(event);
-  if (secrets.length === 0 || event.seam.outcome === 'failure' || str(event.errorCode) !== undefined || !baselinable(event)) return;
-  if (str(obj(event.userIdentity)?.invokedBy) !== undefined || LAMBDA_RUNTIME.test(str(event.userAgent) ?? '')) return;
+  if (secrets.length === 0 || event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return;
+  // AWS services (a service name for an address, invokedBy) are left out; calls through a VPC endpoint count (a pod
+  // in a private cluster reads through them), so not the network baselines' filter (`baselinable`).
+  if (event.seam.source_ip === undefined || str(obj(event.userIdentity)?.invokedBy) !== undefined) return;
   const subject = baselineSubject(event, ctx.resolution.cluster);
   if (subject === undefined) return;
-  const start = learningStart(event, ctx, graph, subject.key);
+  let start = learningStart(event, ctx, graph, subject.key);
+  // A role's session with a name of its own (a person's, or `--role-session-name anything`) is its own subject,
+  // learning from its first call; its role's secret reads started earlier: a new session of an old role is not learning.
+  const p = event.seam.principal;
+  const role = p?.type === 'assumed_role' ? roleOfSession(p.arn ?? p.id) : undefined;
+  if (role !== undefined) start = Math.min(start, learningStart(event, ctx, graph, 'secrets-role:' + canonicalIamArn(role)));
   const account = event.seam.account ?? str(event.recipientAccountId) ?? 'unknown';
   const region = str(event.awsRegion) ?? 'unknown';
   const fresh: string[] = [];
@@ -203,22 +279,24 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
     if (b !== undefined) b.reads = b.reads.filter((r) => !secrets.includes(r.secret) || Math.abs(r.t - t) > GRACE_MS);
     return;
   }
-  if (fresh.length === 0 || learning(event, ctx.config, start)) return;
+  // A function's own reads teach its baseline (its keys read elsewhere are judged against it) but make no burst.
+  if (fresh.length === 0 || learning(event, ctx.config, start) || lambdaCode(event, graph, ctx, t)) return;
   let b = state.bursts.get(subject.key);
-  if (b === undefined) state.bursts.set(subject.key, (b = { reads: [], maxT: t, quietUntil: Number.NEGATIVE_INFINITY }));
+  if (b === undefined) state.bursts.set(subject.key, (b = { reads: [], maxT: t, quietUntil: Number.NEGATIVE_INFINITY, shownUntil: Number.NEGATIVE_INFINITY }));
   if (t > b.maxT) b.maxT = t;
-  for (const s of fresh) b.reads.push({ t, secret: s, id: event.seam.id });
+  const weight = recursivePath(event) ? RECURSIVE_PATH_WEIGHT : 1;
+  for (const s of fresh) b.reads.push({ t, secret: s, id: event.seam.id, weight });
   // Kept relative to the subject's newest read (a late record is one read, not the clock): a pending burst ends
   // after clock − GRACE_MS ≥ maxT − GRACE_MS, so its window is still whole.
-  const horizon = b.maxT - WINDOW_MS - GRACE_MS;
+  const horizon = b.maxT - LONG_WINDOW_MS - GRACE_MS;
   if (b.reads.some((r) => r.t <= horizon)) b.reads = b.reads.filter((r) => r.t > horizon);
   // A harvest of thousands: the window holds MIN_NEW many times over; keep the first reads (shown) and the newest.
   if (b.reads.length > MAX_READS) b.reads.splice(SHOWN_EACH_END, b.reads.length - MAX_READS);
   if (b.pending !== undefined || t < b.quietUntil) return;
   // Any window this read belongs to (it may complete a window ending at a later read that came in earlier).
-  const end = burstEnd(b.reads, t);
-  if (end === undefined) return;
-  pend(state, b, subject.key, end, { label: subject.label, principal: ctx.resolution.principal ?? event.seam.principal, account: event.seam.account });
+  const hit = burstEnd(b, t);
+  if (hit === undefined) return;
+  pend(state, b, subject.key, hit.end, { label: subject.label, principal: ctx.resolution.principal ?? event.seam.principal, account: event.seam.account });
 }
 
 function pend(state: State, b: Burst, key: string, atMs: number, who: { label: string; principal: Principal | undefined; account: string | undefined }): void {
@@ -227,17 +305,26 @@ function pend(state: State, b: Burst, key: string, atMs: number, who: { label: s
   if (!(b.pending.dueMs >= state.dueAfterMs)) state.dueAfterMs = b.pending.dueMs;
 }
 
-/** The distinct secrets first read within the WINDOW_MS that ends at `t`. */
-function distinctNew(reads: readonly Read[], t: number): string[] {
-  const out = new Set<string>();
-  for (const r of reads) if (r.t > t - WINDOW_MS && r.t <= t) out.add(r.secret);
-  return [...out];
+/** How many secrets were first read within the `window` that ends at `t` (distinct; a recursive path counts more), after `after`. */
+function countNew(reads: readonly Read[], t: number, window: number, after: number): number {
+  const w = new Map<string, number>();
+  for (const r of reads) if (r.t > t - window && r.t > after && r.t <= t) w.set(r.secret, Math.max(w.get(r.secret) ?? 0, r.weight));
+  let n = 0;
+  for (const x of w.values()) n += x;
+  return n;
 }
 
-/** The earliest time ≥ `from` (a read's) at which the window ending there holds MIN_NEW first reads. */
-function burstEnd(reads: readonly Read[], from: number): number | undefined {
-  const ends = [...new Set(reads.filter((r) => r.t >= from).map((r) => r.t))].sort((x, y) => x - y);
-  return ends.find((e) => distinctNew(reads, e).length >= MIN_NEW);
+/**
+ * The earliest time ≥ `from` (a read's) at which a window ending there holds enough first reads not shown in an
+ * earlier alert: MIN_NEW within WINDOW_MS, or LONG_MIN_NEW within LONG_WINDOW_MS (which window, for the summary).
+ */
+function burstEnd(b: Burst, from: number): { end: number; window: number } | undefined {
+  const ends = [...new Set(b.reads.filter((r) => r.t >= from).map((r) => r.t))].sort((x, y) => x - y);
+  for (const e of ends) {
+    if (countNew(b.reads, e, WINDOW_MS, b.shownUntil) >= MIN_NEW) return { end: e, window: WINDOW_MS };
+    if (countNew(b.reads, e, LONG_WINDOW_MS, b.shownUntil) >= LONG_MIN_NEW) return { end: e, window: LONG_WINDOW_MS };
+  }
+  return undefined;
 }
 
 /**
@@ -261,8 +348,9 @@ function settle(d: NativeDetection<State>, state: State, clockMs: number): Alert
     }
     state.pending.delete(key);
     b.pending = undefined;
-    const end = burstEnd(b.reads, p.atMs);
-    if (end === undefined) continue;
+    const hit = burstEnd(b, p.atMs);
+    if (hit === undefined) continue;
+    const { end, window } = hit;
     if (end + GRACE_MS > clockMs) {
       // A later window reached MIN_NEW (writes emptied the first): it gets its own grace.
       b.pending = { ...p, dueMs: end + GRACE_MS, atMs: end };
@@ -271,11 +359,13 @@ function settle(d: NativeDetection<State>, state: State, clockMs: number): Alert
       continue;
     }
     // The window, and the reads that followed it within the grace (context: the harvest went on).
-    const shown = b.reads.filter((r) => r.t > end - WINDOW_MS && r.t <= end + GRACE_MS).sort((x, y) => x.t - y.t);
+    const shown = b.reads.filter((r) => r.t > end - window && r.t > b.shownUntil && r.t <= end + GRACE_MS).sort((x, y) => x.t - y.t);
     const distinct = [...new Set(shown.map((r) => r.secret))];
     let last = end;
     for (const r of shown) if (r.t > last) last = r.t;
     b.quietUntil = last + WINDOW_MS;
+    b.shownUntil = last;
+    const paths = shown.some((r) => r.weight > 1) ? `; a recursive path read counts as ${RECURSIVE_PATH_WEIGHT}` : '';
     const calls = new Map<string, number>();
     for (const r of shown) if (!calls.has(r.id)) calls.set(r.id, r.t);
     const all = [...calls];
@@ -285,7 +375,7 @@ function settle(d: NativeDetection<State>, state: State, clockMs: number): Alert
     out.push(
       nativeAlert(d, {
         events: events.map(([id, ms]) => remembered(id, ms)),
-        summary: `${p.label} read ${distinct.length} secrets it had never read within ${WINDOW_MS / 60_000} minutes (${names}${distinct.length > 5 ? ', …' : ''}; ${calls.size} calls)`,
+        summary: `${p.label} read ${distinct.length} secrets it had never read within ${window / 60_000} minutes (${names}${distinct.length > 5 ? ', …' : ''}; ${calls.size} calls${paths})`,
         principal: p.principal,
         account: p.account,
       }),
