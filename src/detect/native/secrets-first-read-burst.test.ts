@@ -5,7 +5,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
 import { createNativeEngine } from './engine.ts';
-import { MIN_NEW, parameterName, secretName, secretsRead } from './secrets-first-read-burst.ts';
+import { MIN_NEW, parameterName, prefixOf, secretName, secretsRead } from './secrets-first-read-burst.ts';
 
 // Secrets Manager and Parameter Store reads as CloudTrail records them (GetSecretValue's secretId, GetParameter's
 // name and withDecryption, GetParameters' names), over two days: the first is the principals' learning period
@@ -212,5 +212,26 @@ describe('secrets-first-read-burst: evasions (review2 H4) and names (L3)', () =>
     expect(parameterName(`${arn}/TopLevel`)).toBe('TopLevel');
     expect(secretName(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-secret`)).toBe('prod/db-secret');
     expect(secretName(`arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-secret-a1B2c3`)).toBe('prod/db-secret');
+  });
+});
+
+describe('secrets-first-read-burst: level and memory (review2 M1, M2)', () => {
+  it('a workload (a CI role) reading a new module’s secrets under one prefix is low; across four prefixes medium; a person stays medium', () => {
+    const oneModule = names(12, '/prod/new-module/').map((n, i) => param(ciDeployer, n, 30 + i / 600));
+    const low = runNative(id, [...learningDay(), ...oneModule]);
+    expect(low.map((a) => a.rule.level)).toEqual(['low']);
+    expect(low[0]!.summary).toContain('1 name prefix)');
+    const spread = ['/prod/payments/', '/prod/identity/', '/staging/db/', '/shared/keys/'].flatMap((p, j) => names(3, p).map((n, i) => param(ciDeployer, n, 30 + (3 * j + i) / 600)));
+    expect(runNative(id, [...learningDay(), ...spread]).map((a) => a.rule.level)).toEqual(['medium']);
+    expect(runNative(id, [...learningDay(), ...oneModule.map((e, i) => param(alice, names(12, '/prod/new-module/')[i]!, 30 + i / 600))]).map((a) => a.rule.level)).toEqual(['medium']);
+    expect([prefixOf('ssm:/prod/payments/db'), prefixOf('sm:prod/db'), prefixOf('sm:prod-db-password')]).toEqual(['prod/payments', 'prod', 'prod']);
+  });
+
+  it('a monthly job reading its twelve secrets again after 31 and 62 days raises one alert, the first time', () => {
+    const D = 24;
+    const daily = Array.from({ length: 70 }, (_, d) => secret(alice, 'prod/payments/stripe', 1 + d * D));
+    const job = (day: number): SeamEvent[] => names(12, '/prod/monthly/').map((n, i) => param(alice, n, day * D + 10 + i / 600));
+    const events = [...learningDay(), ...daily.slice(1), ...job(2), ...job(33), ...job(64)].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
+    expect(runNative(id, events)).toHaveLength(1);
   });
 });

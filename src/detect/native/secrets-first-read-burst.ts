@@ -24,6 +24,14 @@
  * carries the runtime's user agent, comes from a session known as a function's for a learning period (or from
  * CreateFunction naming the role), and not from outside Amazon's networks (lambdaCode).
  *
+ * Level: medium for people, IAM users and other keys. A workload (a service account, a role baselined as a whole:
+ * CI runs and SDK default sessions, an EC2 instance's session) reads many new secrets in routine ways: External
+ * Secrets Operator or the Secrets Store CSI driver syncing a newly onboarded namespace, a new task definition, a
+ * `terraform plan` of a new module reading data sources another pipeline created. Those sit under one or two name
+ * prefixes (prefixOf: the first two path segments); a dump spans more. A workload's burst under fewer than
+ * WORKLOAD_MEDIUM_PREFIXES prefixes is low. The trade-off: stolen workload credentials that read one
+ * application's secrets only are low. `read_secret` facts are kept READ_MEMORY_MS unread (monthly jobs).
+ *
  * A role's session with a stable name (a person's, or `aws sts assume-role --role-session-name anything`) is its
  * own baseline subject and starts learning at its first call; per-run names (SDK defaults, CI) are baselined per
  * role already (baseline.ts). A new session of a role whose sessions read secrets before is not learning: its
@@ -74,6 +82,16 @@ export const TRAIL_LAG_MS = 15 * 60_000;
 /** First reads kept per subject (reads older than the windows and the grace are dropped; past this, the oldest after the first SHOWN_EACH_END). */
 export const MAX_READS = 4 * LONG_MIN_NEW;
 
+/**
+ * How long a `read_secret` fact holds unread: at least 400 days, so monthly, quarterly and yearly jobs (DR drills,
+ * audits, certificate renewals) read what they read last time, not new secrets (facts are small; baselineMemoryMs
+ * when longer).
+ */
+export const READ_MEMORY_MS = 400 * 24 * 3600_000;
+
+/** A workload's burst whose new secrets sit under fewer name prefixes than this is low (see prefixOf). */
+export const WORKLOAD_MEDIUM_PREFIXES = 3;
+
 /** An alert shows the first and the last this many calls of its burst. */
 const SHOWN_EACH_END = 25;
 
@@ -94,7 +112,7 @@ interface Burst {
   quietUntil: number;
   shownUntil: number;
   /** A window that reached MIN_NEW, waiting for GRACE_MS: when it is due, where it ends, whose it is. */
-  pending?: { dueMs: number; atMs: number; label: string; principal: Principal | undefined; account: string | undefined };
+  pending?: { dueMs: number; atMs: number; label: string; principal: Principal | undefined; account: string | undefined; workload: boolean };
 }
 
 interface State {
@@ -270,7 +288,13 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
   const fresh: string[] = [];
   for (const s of secrets) {
     const target = `secret:${account}:${region}:${s}`;
-    const seen = remember(event, ctx, graph, { kind: 'read_secret', key: `read_secret|${subject.key}|${target}`, from: subject.key, to: target });
+    const seen = remember(event, ctx, graph, {
+      kind: 'read_secret',
+      key: `read_secret|${subject.key}|${target}`,
+      from: subject.key,
+      to: target,
+      memoryMs: Math.max(ctx.config.baselineMemoryMs, READ_MEMORY_MS),
+    });
     if (seen.before === undefined) fresh.push(s);
   }
   if (read.length === 0) {
@@ -296,10 +320,32 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
   // Any window this read belongs to (it may complete a window ending at a later read that came in earlier).
   const hit = burstEnd(b, t);
   if (hit === undefined) return;
-  pend(state, b, subject.key, hit.end, { label: subject.label, principal: ctx.resolution.principal ?? event.seam.principal, account: event.seam.account });
+  pend(state, b, subject.key, hit.end, {
+    label: subject.label,
+    principal: ctx.resolution.principal ?? event.seam.principal,
+    account: event.seam.account,
+    workload: workloadSubject(subject.key),
+  });
 }
 
-function pend(state: State, b: Burst, key: string, atMs: number, who: { label: string; principal: Principal | undefined; account: string | undefined }): void {
+/** Whose reads are a workload's: a service account, a role baselined as a whole (CI runs, SDK default sessions), an EC2 instance's session. */
+function workloadSubject(key: string): boolean {
+  return key.startsWith('k8s:') || /^arn:aws[a-z-]*:iam::\d{12}:role\//.test(key) || /:assumed-role\/[^/]+\/i-[0-9a-f]{8,17}$/.test(key);
+}
+
+/**
+ * A secret's name prefix: its first two path segments (`/prod/payments/db` → `prod/payments`), the first of two,
+ * else the name's first word (`prod-db-password` → `prod`).
+ */
+export function prefixOf(secret: string): string {
+  const name = secret.slice(secret.indexOf(':') + 1).replace(/^\/+/, '');
+  const parts = name.split('/').filter((x) => x !== '');
+  if (parts.length >= 3) return parts[0] + '/' + parts[1];
+  if (parts.length === 2) return parts[0]!;
+  return name.split(/[-_.]/)[0]!;
+}
+
+function pend(state: State, b: Burst, key: string, atMs: number, who: { label: string; principal: Principal | undefined; account: string | undefined; workload: boolean }): void {
   b.pending = { dueMs: atMs + GRACE_MS, atMs, ...who };
   state.pending.add(key);
   if (!(b.pending.dueMs >= state.dueAfterMs)) state.dueAfterMs = b.pending.dueMs;
@@ -366,6 +412,10 @@ function settle(d: NativeDetection<State>, state: State, clockMs: number): Alert
     b.quietUntil = last + WINDOW_MS;
     b.shownUntil = last;
     const paths = shown.some((r) => r.weight > 1) ? `; a recursive path read counts as ${RECURSIVE_PATH_WEIGHT}` : '';
+    // A workload onboarding an application or a module reads a set under one or two prefixes; a dump spans more.
+    const prefixes = new Set(distinct.map(prefixOf)).size;
+    const low = p.workload && prefixes < WORKLOAD_MEDIUM_PREFIXES;
+    const scope = p.workload ? `; ${prefixes} name prefix${prefixes === 1 ? '' : 'es'}` : '';
     const calls = new Map<string, number>();
     for (const r of shown) if (!calls.has(r.id)) calls.set(r.id, r.t);
     const all = [...calls];
@@ -375,7 +425,8 @@ function settle(d: NativeDetection<State>, state: State, clockMs: number): Alert
     out.push(
       nativeAlert(d, {
         events: events.map(([id, ms]) => remembered(id, ms)),
-        summary: `${p.label} read ${distinct.length} secrets it had never read within ${window / 60_000} minutes (${names}${distinct.length > 5 ? ', …' : ''}; ${calls.size} calls${paths})`,
+        summary: `${p.label} read ${distinct.length} secrets it had never read within ${window / 60_000} minutes (${names}${distinct.length > 5 ? ', …' : ''}; ${calls.size} calls${paths}${scope})`,
+        ...(low ? { level: 'low' as const } : {}),
         principal: p.principal,
         account: p.account,
       }),
