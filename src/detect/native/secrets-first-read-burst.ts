@@ -25,7 +25,7 @@
  * CreateFunction naming the role), and not from outside Amazon's networks (lambdaCode).
  *
  * Level: medium for people, IAM users and other keys. A workload (a service account, a role baselined as a whole:
- * CI runs and SDK default sessions, an EC2 instance's session) reads many new secrets in routine ways: External
+ * CI runs and SDK default sessions, an EC2 instance's session, a session known as a Lambda function's) reads many new secrets in routine ways: External
  * Secrets Operator or the Secrets Store CSI driver syncing a newly onboarded namespace, a new task definition, a
  * `terraform plan` of a new module reading data sources another pipeline created. Those sit under one or two name
  * prefixes (prefixOf: the first two path segments); a dump spans more. A workload's burst under fewer than
@@ -45,6 +45,7 @@
  */
 import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Edge } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
 import { canonicalIamArn, roleOfSession, sessionNameOf } from '../../identity/keys.ts';
 import { baselineSubject, eventNetwork, learning, learningStart, liveFact, remember } from './baseline.ts';
@@ -211,6 +212,20 @@ function recursivePath(event: SeamEvent): boolean {
 }
 
 /**
+ * The call's session's `lambda_execution_session` fact, if the session is known as a function's and its name can
+ * be a function's (letters, digits, - and _, up to 64: a person's e-mail session that sent the mark is not).
+ */
+function functionSession(event: SeamEvent, graph: IdentityGraph, t: number): Edge | undefined {
+  const arn = str(obj(event.userIdentity)?.arn) ?? event.seam.principal?.arn ?? '';
+  const m = ASSUMED.exec(arn);
+  if (m === null) return undefined;
+  const name = sessionNameOf(arn) ?? m[3]!;
+  return FUNCTION_NAME.test(name) ? liveFact(graph, lambdaSessionKey(m[1]!, m[2]!, name), t) : undefined;
+}
+
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
  * Code running in Lambda: the runtime's user agent, from a session known as a function's execution session
  * (`lambda_execution_session` facts, learned by seam-native-lambda-creds-outside-aws: that detection must run),
  * not from an address the ASN table places outside Amazon. The mark alone is not enough: it sits in the environment
@@ -219,12 +234,8 @@ function recursivePath(event: SeamEvent): boolean {
  * its name, the same at every cold start; a person's session that first sent the mark during its harvest is not);
  * one learned from CreateFunction / UpdateFunctionConfiguration naming the role counts at once.
  */
-function lambdaCode(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, t: number): boolean {
-  if (!LAMBDA_RUNTIME.test(str(event.userAgent) ?? '')) return false;
-  const arn = str(obj(event.userIdentity)?.arn) ?? event.seam.principal?.arn ?? '';
-  const m = ASSUMED.exec(arn);
-  const known = m === null ? undefined : liveFact(graph, lambdaSessionKey(m[1]!, m[2]!, sessionNameOf(arn) ?? m[3]!), t);
-  if (known === undefined) return false;
+function lambdaCode(event: SeamEvent, known: Edge | undefined, ctx: EvalContext, t: number): boolean {
+  if (known === undefined || !LAMBDA_RUNTIME.test(str(event.userAgent) ?? '')) return false;
   const a = known.fact.attributes;
   const since = Date.parse(String(a.first_seen ?? known.fact.valid_from));
   if (a.learned_from === 'runtime user agent' && !(t - since >= ctx.config.baselineLearningMs)) return false;
@@ -304,7 +315,9 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
     return;
   }
   // A function's own reads teach its baseline (its keys read elsewhere are judged against it) but make no burst.
-  if (fresh.length === 0 || learning(event, ctx.config, start) || lambdaCode(event, graph, ctx, t)) return;
+  if (fresh.length === 0 || learning(event, ctx.config, start)) return;
+  const fn = functionSession(event, graph, t);
+  if (lambdaCode(event, fn, ctx, t)) return;
   let b = state.bursts.get(subject.key);
   if (b === undefined) state.bursts.set(subject.key, (b = { reads: [], maxT: t, quietUntil: Number.NEGATIVE_INFINITY, shownUntil: Number.NEGATIVE_INFINITY }));
   if (t > b.maxT) b.maxT = t;
@@ -324,7 +337,8 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
     label: subject.label,
     principal: ctx.resolution.principal ?? event.seam.principal,
     account: event.seam.account,
-    workload: workloadSubject(subject.key),
+    // A function's session is a workload too (a new function of an old role rotating secrets on its first day).
+    workload: fn !== undefined || workloadSubject(subject.key),
   });
 }
 
