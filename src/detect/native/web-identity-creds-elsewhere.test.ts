@@ -166,6 +166,24 @@ describe('CI pipeline or federated workload credentials used from another networ
     ]);
   });
 
+  it('judges uses that arrive before their exchange (another region’s CloudTrail file) when the exchange is learned', () => {
+    const K = 'ASIAEXAMPLELATE00001';
+    const early = use(t('14:05:00'), ATTACKER, K, 'ListBuckets', 's3.amazonaws.com', CLI);
+    const ex = exchange(t('14:00:00'), RUNNER, K);
+    const alerts = runNative(id, [use(t('14:04:00'), RUNNER, K), early, use(t('14:05:30'), ATTACKER, K), ex]);
+    expect(alerts.map((a) => a.events)).toEqual([[ex.seam.id, early.seam.id]]);
+    expect(alerts[0]!.summary).toContain('before the exchange arrived');
+    expect(alerts[0]!.summary).toContain(ATTACKER);
+    // Near misses: only the runner's own calls; a sighting more than 30 min after the exchange; one before it; a VPC endpoint.
+    const K2 = 'ASIAEXAMPLELATE00002';
+    expect(runNative(id, [use(t('14:05:00'), RUNNER_2, K2), exchange(t('14:00:00'), RUNNER, K2)])).toEqual([]);
+    expect(runNative(id, [use(t('14:31:00'), ATTACKER, K2), exchange(t('14:00:00'), RUNNER, K2)])).toEqual([]);
+    expect(runNative(id, [use(t('13:59:00'), ATTACKER, K2), exchange(t('14:00:00'), RUNNER, K2)])).toEqual([]);
+    expect(runNative(id, [use(t('14:05:00'), '10.0.4.17', K2, 'GetObject', 's3.amazonaws.com', TF, { vpcEndpointId: 'vpce-0a1b2c3d' }), exchange(t('14:00:00'), RUNNER, K2)])).toEqual([]);
+    // Once judged, later uses from that network do not alert again.
+    expect(runNative(id, [early, ex, use(t('14:06:00'), ATTACKER, K)]).map((a) => a.events)).toEqual([[ex.seam.id, early.seam.id]]);
+  });
+
   it('keeps the exchange across a restart (identity facts rebuilt from seam.identity)', () => {
     const K = 'ASIAEXAMPLEGHAJOB0003';
     const published: IdentityFact[] = [];
