@@ -46,6 +46,10 @@ export const NativeConfig = z.strictObject({
     .array(z.string())
     .default([])
     .describe('Public CIDRs outside Amazon’s networks that the accounts’ Lambda functions reach AWS through (an on-premises firewall behind Direct Connect, a static-IP egress proxy): lambda-creds-outside-aws treats them as the functions’ own egress. Such networks are also learned from the functions’ own calls during the learning period.'),
+  webIdentityBrokerIssuers: z
+    .array(z.string())
+    .default(['api.pulumi.com/oidc'])
+    .describe('OIDC issuers (host and path, as in the IAM OIDC provider’s ARN) of credential brokers that exchange the token on their own hosts and hand the keys to users elsewhere (Pulumi ESC: api.pulumi.com/oidc): web-identity-creds-elsewhere leaves their exchanges out, since every use is on another network.'),
   travelSpeedKmh: z.number().positive().default(1000).describe('Impossible travel: two locations of one principal further apart than this speed allows in the time between them (airliners cruise at ~900 km/h).'),
   travelMinKm: z.number().nonnegative().default(500).describe('Impossible travel: locations closer than this never count (geolocation error, neighbouring cities).'),
   geoLocations: z

@@ -184,6 +184,21 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(runNative(id, [early, ex, use(t('14:06:00'), ATTACKER, K)]).map((a) => a.events)).toEqual([[ex.seam.id, early.seam.id]]);
   });
 
+  it('leaves out credential brokers (Pulumi ESC exchanges on Pulumi Cloud and hands the keys to a laptop) and, as stated, GCP workloads', () => {
+    const ESC = `arn:aws:iam::${ACCOUNT}:oidc-provider/api.pulumi.com/oidc`;
+    const PULUMI_CLOUD = '52.94.133.131'; // the broker's own hosts (here an AWS address)
+    const laptop = use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEPULUMI001', 'ListBuckets', 's3.amazonaws.com', CLI);
+    const esc = [exchange(t('14:00:00'), PULUMI_CLOUD, 'ASIAEXAMPLEPULUMI001', { provider: ESC, subject: 'pulumi:environments:org:acme:env:prod' }), laptop];
+    expect(runNative(id, esc)).toEqual([]);
+    // Near miss: with no broker configured the same exchange is judged like a pipeline's.
+    expect(runNative(id, esc, { config: { webIdentityBrokerIssuers: [] } }).map((a) => a.events)).toEqual([[laptop.seam.id]]);
+    // A configured broker prefix covers paths under it, not a longer host name.
+    expect(runNative(id, [exchange(t('14:00:00'), PULUMI_CLOUD, 'ASIAEXAMPLEVENDOR01', { provider: `arn:aws:iam::${ACCOUNT}:oidc-provider/vault.example.com/v1/identity/oidc` }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEVENDOR01')], { config: { webIdentityBrokerIssuers: ['vault.example.com/v1'] } })).toEqual([]);
+    expect(runNative(id, [exchange(t('14:00:00'), PULUMI_CLOUD, 'ASIAEXAMPLEVENDOR02', { provider: `arn:aws:iam::${ACCOUNT}:oidc-provider/vault.example.com/v10` }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEVENDOR02')], { config: { webIdentityBrokerIssuers: ['vault.example.com/v1'] } })).toHaveLength(1);
+    // GCP service accounts federate with issuer accounts.google.com, the consumer sign-in issuer: not covered (description says so).
+    expect(runNative(id, [exchange(t('14:00:00'), '35.231.1.1', 'ASIAEXAMPLEGCPWI0001', { provider: 'accounts.google.com', subject: '107318212415839463327' }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEGCPWI0001')])).toEqual([]);
+  });
+
   it('keeps the exchange across a restart (identity facts rebuilt from seam.identity)', () => {
     const K = 'ASIAEXAMPLEGHAJOB0003';
     const published: IdentityFact[] = [];

@@ -23,7 +23,11 @@
  * table gives). A call signed by that key from a public address of another autonomous system alerts, once per
  * key and network. EKS service-account tokens (IRSA: workload-creds-off-cluster judges those against the
  * cluster's egress), Cognito identity pools and consumer sign-ins (Google, Facebook, Login with Amazon, Apple:
- * phones change networks mid-session) are left out, as are exchanges from private or unplaceable addresses
+ * phones change networks mid-session) are left out. So are GCP workloads: Google-signed service-account tokens
+ * carry the consumer sign-in issuer `accounts.google.com`, which this cannot tell apart. So are credential brokers
+ * that make the exchange on their own hosts and hand the keys to users elsewhere (config `webIdentityBrokerIssuers`,
+ * default Pulumi ESC's `api.pulumi.com/oidc`; any other token-vending service needs adding): every use would be on
+ * another network. Also left out are exchanges from private or unplaceable addresses
  * (nothing to compare), VPC-endpoint calls, calls an AWS service makes with the session (invokedBy, a service
  * name as the address) and any comparison without the ASN database.
  *
@@ -46,6 +50,12 @@ import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** Issuers whose web-identity sessions are not a pipeline's or a workload's (see the module comment). */
 const NOT_WORKLOAD_ISSUER = /(^|\/)(oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\/|cognito-identity\.amazonaws\.com|accounts\.google\.com|graph\.facebook\.com|www\.amazon\.com|appleid\.apple\.com)/;
+
+/** A credential broker's issuer (config `webIdentityBrokerIssuers`): the issuer itself or a path under it. */
+function brokerIssuer(issuer: string, brokers: readonly string[]): boolean {
+  for (const b of brokers) if (issuer === b || issuer.startsWith(b.endsWith('/') ? b : b + '/')) return true;
+  return false;
+}
 
 /** Session lifetime when the exchange names none (the STS default for AssumeRoleWithWebIdentity). */
 const DEFAULT_SECONDS = 3600;
@@ -102,9 +112,9 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1528', 'attack.t1552.001', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004', 'attack.t1195.002'],
   description:
-    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, another cloud’s workload identity; not EKS service accounts, Cognito or consumer sign-ins) were used from a public address in another autonomous system than the address that made the exchange (also a key the job got by chaining into another role with sts:AssumeRole). A use recorded before its exchange arrived (another region’s CloudTrail file) is judged when the exchange arrives, if within 30 minutes of it. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment). S3 requests made with a presigned URL (AuthenticationMethod QueryString: the job’s signature, the address of whoever opened the link) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
+    'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, Azure and other OIDC issuers; not EKS service accounts, Cognito, consumer sign-ins, GCP workloads (their issuer accounts.google.com is the consumer sign-in’s), or credential brokers that exchange on their own hosts and hand the keys out (native.webIdentityBrokerIssuers, default Pulumi ESC api.pulumi.com/oidc)) were used from a public address in another autonomous system than the address that made the exchange (also a key the job got by chaining into another role with sts:AssumeRole). A use recorded before its exchange arrived (another region’s CloudTrail file) is judged when the exchange arrives, if within 30 minutes of it. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment). S3 requests made with a presigned URL (AuthenticationMethod QueryString: the job’s signature, the address of whoever opened the link) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
   triage:
-    'Which repository, branch or pipeline got the credentials (the exchange’s subjectFromWebIdentityToken, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one.',
+    'Which repository, branch or pipeline got the credentials (the exchange’s subjectFromWebIdentityToken, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one. A token-vending service or broker that exchanges on its own hosts and hands the keys to users looks the same too: add its issuer to native.webIdentityBrokerIssuers.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
@@ -228,7 +238,7 @@ function learnChained(event: SeamEvent, parent: string, origin: Record<string, u
 function learnOrigin(event: SeamEvent, ip: string, ctx: EvalContext): Learned | undefined {
   if (event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return undefined;
   const issuer = issuerOf(event);
-  if (issuer === undefined || NOT_WORKLOAD_ISSUER.test(issuer)) return undefined;
+  if (issuer === undefined || NOT_WORKLOAD_ISSUER.test(issuer) || brokerIssuer(issuer, ctx.config.webIdentityBrokerIssuers)) return undefined;
   const re = obj(event.responseElements);
   const key = str(obj(re?.credentials)?.accessKeyId);
   if (key === undefined) return undefined;
