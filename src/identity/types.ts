@@ -35,7 +35,7 @@ export const FACT_KINDS = [
   'seen_secret_verb', // principal → Kubernetes verb (`verb:list`) it used on secrets; learned by the baselines
   'seen_k8s_action', // principal → kind of sensitive Kubernetes request (`k8s:exec`, `k8s:binding-write`, …) it made; learned by the baselines
   'changed_function', // IAM role/user → Lambda function (`lambda:<account>:<region>:<name>`) whose code or layers it changed (or that it created)
-  'lambda_execution_session', // IAM role (`role:<account>:<name>`) → the session named after a Lambda function that runs as it (`lambda-session:<function>`); learned from the Lambda runtime's user agent or CreateFunction/UpdateFunctionConfiguration
+  'lambda_execution_session', // STS session named after a Lambda function (`arn:aws:sts::<account>:assumed-role/<role>/<function>`) → its execution role (IAM role ARN); learned from the Lambda runtime's user agent or CreateFunction/UpdateFunctionConfiguration
   'web_identity_origin', // access key issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or federated workload → the network (`net:AS<n>`) that made the exchange (attributes: issuer, ip, subject); until the credentials expire
   'read_secret', // principal (baseline subject) → secret it read (`secret:<account>:<region>:sm:<name>` or `…:ssm:<parameter>`); learned by the baselines
   'pushed_image', // IAM role/user → ECR repository (`ecr:<registry account>:<region>:<name>`) it pushed an image to (or created); learned by the baselines

@@ -173,14 +173,35 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     expect(runNative(id, [own(t('14:00:00')), upload, signed]).map((a) => a.events)).toEqual([[signed.seam.id]]);
   });
 
+  it('guards: a service acting for the session (invokedBy, a service user agent), a VPC endpoint with a public address, a private address; UpdateFunctionConfiguration with a qualified ARN teaches the function', () => {
+    const quiet = [
+      own(t('14:00:00')),
+      // An AWS service acting with the session from a public address: invokedBy, or a service name as the user agent.
+      ev(callAs(fn, 's3.amazonaws.com', 'PutObject', t('14:01:00'), ATTACKER, null, { userAgent: CLI, identity: { ...callAs(fn, 's3.amazonaws.com', 'x', t('14:01:00')).userIdentity as Record<string, unknown>, invokedBy: 'athena.amazonaws.com' } }), undefined),
+      call(fn, 'PutObject', t('14:02:00'), ATTACKER, 'athena.amazonaws.com'),
+      // Through a VPC endpoint, whatever address the record shows; a private address without one.
+      call(fn, 'GetObject', t('14:03:00'), ATTACKER, CLI, 's3.amazonaws.com', { vpcEndpointId: 'vpce-0a1b2c3d' }),
+      call(fn, 'GetObject', t('14:04:00'), '10.0.4.17', CLI),
+    ];
+    expect(runNative(id, quiet)).toEqual([]);
+    // Each guard alone: the same calls without it alert.
+    expect(runNative(id, [own(t('14:00:00')), call(fn, 'PutObject', t('14:01:00'), ATTACKER, CLI)])).toHaveLength(1);
+    const update = ev(
+      callAs(ciDeployer, 'lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2', t('09:00:00'), LAMBDA_EGRESS, { functionName: `arn:aws:lambda:us-west-2:${ACCOUNT}:function:orders-webhook:live`, role: `arn:aws:iam::${ACCOUNT}:role/orders-fn-exec` }, { userAgent: 'terraform-provider-aws/5.70.0' }),
+      undefined,
+    );
+    const theft = call(created, 'ListSecrets', t('14:20:00'), ATTACKER, CLI, 'secretsmanager.amazonaws.com');
+    expect(runNative(id, [update, theft]).map((a) => a.events)).toEqual([[theft.seam.id]]);
+  });
+
   it('remembers a function’s session across a restart (identity facts rebuilt from seam.identity)', () => {
     const published: IdentityFact[] = [];
     const first = createNativeEngine({ only: [id], onFacts: (fs) => published.push(...fs) });
     expect(first.process(own(t('14:00:00')))).toEqual([]);
     expect(first.process(createFunction(t('14:01:00')))).toEqual([]);
     expect(published.filter((f) => f.kind === 'lambda_execution_session').map((f) => `${f.from} ${f.to}`).sort()).toEqual([
-      `role:${ACCOUNT}:image-resizer-role lambda-session:image-resizer`,
-      `role:${ACCOUNT}:orders-fn-exec lambda-session:orders-webhook`,
+      `arn:aws:sts::${ACCOUNT}:assumed-role/image-resizer-role/image-resizer arn:aws:iam::${ACCOUNT}:role/image-resizer-role`,
+      `arn:aws:sts::${ACCOUNT}:assumed-role/orders-fn-exec/orders-webhook arn:aws:iam::${ACCOUNT}:role/orders-fn-exec`,
     ]);
     const g = new IdentityGraph();
     g.applyFacts(published);

@@ -31,6 +31,10 @@
  * machine in AWS (the thief's EC2 instance, Lambda or CloudShell). Not for sessions known only from CreateFunction
  * (provided.* runtimes and non-SDK signers lack the mark).
  *
+ * Cross-account: a call recorded only in the resource owner's account (S3 data events, KMS calls on another
+ * account's keys) lands in that account's partition (keyed by recipientAccountId), whose graph lacks the function's
+ * fact: not judged there (the caller's own copy of a record, when CloudTrail delivers one, still is).
+ *
  * A function that chains into another role (sts:AssumeRole to a cross-account reader, a tenant role) calls with
  * the runtime's mark under that role's session, named whatever the code chose (`inventory`, `audit`): not the
  * function's execution session. A session the identity graph saw issued by sts:AssumeRole to a caller other than
@@ -46,7 +50,7 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { sessionNameOf } from '../../identity/keys.ts';
+import { roleOfSession, sessionNameOf } from '../../identity/keys.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import type { IdentityFact } from '../../identity/types.ts';
 import { isoMs } from '../../core/time.ts';
@@ -68,7 +72,7 @@ const RUNTIME_UA = 'runtime user agent';
 const WINDOWS_UA = /os\/windows|md\/os#windows/i;
 
 const ASSUMED = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/([^/]+)$/;
-const ROLE = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
+const ROLE = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
 
 interface State {
   /** session ARN | address (IPv6: its /64) already reported. */
@@ -110,7 +114,7 @@ function learnSession(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, 
   const live = liveFact(graph, key, timeOf(event));
   // Not learned yet: not when the session was chained into by a principal.
   if (live === undefined && chained(graph, s.arn)) return;
-  const d = { kind: 'lambda_execution_session' as const, key, from: `role:${s.account}:${s.role}`, to: `lambda-session:${s.name}`, attributes: { learned_from: RUNTIME_UA } };
+  const d = { kind: 'lambda_execution_session' as const, key, from: s.arn, to: roleOfSession(s.arn) ?? s.arn, attributes: { learned_from: RUNTIME_UA } };
   // Known from CreateFunction only: say now that the runtime marks its calls (the medium tier rests on it).
   if (live !== undefined && live.fact.attributes.learned_from !== RUNTIME_UA) learnNow(event, ctx, d);
   else remember(event, ctx, graph, d);
@@ -130,7 +134,7 @@ function chained(graph: IdentityGraph, sessionArn: string): boolean {
 }
 
 /** The function a CreateFunction / UpdateFunctionConfiguration call gives an execution role: its name and the role's. */
-function executionRoleSet(event: SeamEvent): { account: string; role: string; fn: string } | undefined {
+function executionRoleSet(event: SeamEvent): { partition: string; account: string; role: string; roleArn: string; fn: string } | undefined {
   if (event.eventSource !== 'lambda.amazonaws.com') return undefined;
   const name = str(event.eventName) ?? '';
   if (!name.startsWith('CreateFunction') && !name.startsWith('UpdateFunctionConfiguration')) return undefined;
@@ -143,7 +147,7 @@ function executionRoleSet(event: SeamEvent): { account: string; role: string; fn
   const parts = ref.split(':');
   const i = parts.indexOf('function');
   const fn = i >= 0 ? parts[i + 1] : parts[0];
-  return fn === undefined || fn === '' ? undefined : { account: role[1]!, role: role[2]!, fn };
+  return fn === undefined || fn === '' ? undefined : { partition: role[1]!, account: role[2]!, role: role[3]!, roleArn: `arn:${role[1]!}:iam::${role[2]!}:role/${role[3]!}`, fn };
 }
 
 export const lambdaCredsOutsideAws: NativeDetection<State> = {
@@ -152,7 +156,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
   level: 'high',
   tags: ['attack.credential-access', 'attack.t1552.001', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
   description:
-    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, unless sts:AssumeRole issued that session to another principal (role chaining), or from CreateFunction / UpdateFunctionConfiguration naming the role) came from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. The runtime’s user-agent mark (exec-env/AWS_Lambda_, from AWS_EXECUTION_ENV, which is stolen with the keys) clears nothing outside AWS: a CLI or macOS/Windows user agent there alerts with it, and any other call from outside is the function’s only from a known egress network of the account’s functions (native.lambdaEgressCidrs, or a network their marked calls used during the account’s learning period); a function whose calls lack the mark (provided.* runtimes, non-SDK signers) behind such egress needs it configured. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts.',
+    'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, unless sts:AssumeRole issued that session to another principal (role chaining), or from CreateFunction / UpdateFunctionConfiguration naming the role) came from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. The runtime’s user-agent mark (exec-env/AWS_Lambda_, from AWS_EXECUTION_ENV, which is stolen with the keys) clears nothing outside AWS: a CLI or macOS/Windows user agent there alerts with it, and any other call from outside is the function’s only from a known egress network of the account’s functions (native.lambdaEgressCidrs, or a network their marked calls used during the account’s learning period); a function whose calls lack the mark (provided.* runtimes, non-SDK signers) behind such egress needs it configured. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts. Medium: from an AWS address, a CLI or script without the mark, or a desktop user agent, using a session whose own calls carry the mark (a CLI inside Lambda inherits it): the keys on another machine in AWS. A call recorded only in another account (the resource owner’s: S3 data events, KMS) is judged in that account’s partition, which does not know the function: missed.',
   triage:
     'Which function (the session name) and what it runs: code that fetches URLs or file paths it is given (SSRF, file:// or /proc/self/environ path traversal), command injection, a new dependency. Its credentials stay valid for hours: deny the role’s sessions issued before now (an inline policy with aws:TokenIssueTime), update the function so it gets new ones, and list what the outside address did with them (GetCallerIdentity, List*, GetObject, secrets). A developer who copied a function’s credentials to test from a laptop looks the same: that is worth stopping too.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
@@ -162,7 +166,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     const set = executionRoleSet(event);
     if (set !== undefined) {
       const key = lambdaSessionKey(set.account, set.role, set.fn);
-      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `role:${set.account}:${set.role}`, to: `lambda-session:${set.fn}`, attributes: { learned_from: str(event.eventName) } });
+      remember(event, ctx, graph, { kind: 'lambda_execution_session', key, from: `arn:${set.partition}:sts::${set.account}:assumed-role/${set.role}/${set.fn}`, to: set.roleArn, attributes: { learned_from: str(event.eventName) } });
     }
     // A presigned URL's request: the signer is the function, the caller whoever got the link (see the module comment).
     if (presignedRequest(event)) return [];

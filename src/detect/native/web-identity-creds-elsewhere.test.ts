@@ -122,8 +122,9 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLEIRSA00001', { provider: EKS, subject: 'system:serviceaccount:payments:api' }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEIRSA00001')])).toEqual([]);
     expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLEDENIED001', { errorCode: 'AccessDenied' }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEDENIED001')])).toEqual([]);
     expect(runNative(id, [exchange(t('14:00:00'), '10.20.0.15', 'ASIAEXAMPLEPRIVATE01'), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEPRIVATE01')])).toEqual([]);
-    // 900 s sessions: an hour later the key is dead (AWS refuses it), and anything named so is not this job's.
-    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001', { durationSeconds: 900 }), use(t('15:00:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toEqual([]);
+    // 900 s sessions: 20 minutes later the key is dead (AWS refuses it), and anything named so is not this job's (alive at the 3600 s default).
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001', { durationSeconds: 900 }), use(t('14:20:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toEqual([]);
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001'), use(t('14:20:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toHaveLength(1);
     expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLENODB00001'), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLENODB00001')], { config: { asnDatabase: false } })).toEqual([]);
     // Within its lifetime the same key alerts (the case above is not quiet for another reason).
     expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLESHORT0001', { durationSeconds: 900 }), use(t('14:10:00'), ATTACKER, 'ASIAEXAMPLESHORT0001')])).toHaveLength(1);
@@ -197,6 +198,37 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(runNative(id, [exchange(t('14:00:00'), PULUMI_CLOUD, 'ASIAEXAMPLEVENDOR02', { provider: `arn:aws:iam::${ACCOUNT}:oidc-provider/vault.example.com/v10` }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEVENDOR02')], { config: { webIdentityBrokerIssuers: ['vault.example.com/v1'] } })).toHaveLength(1);
     // GCP service accounts federate with issuer accounts.google.com, the consumer sign-in issuer: not covered (description says so).
     expect(runNative(id, [exchange(t('14:00:00'), '35.231.1.1', 'ASIAEXAMPLEGCPWI0001', { provider: 'accounts.google.com', subject: '107318212415839463327' }), use(t('14:05:00'), ATTACKER, 'ASIAEXAMPLEGCPWI0001')])).toEqual([]);
+  });
+
+  it('guards: consumer and Cognito issuers, AWS services acting, long-term keys, non-role identities, VPC endpoints, unplaceable addresses, the 12 h cap', () => {
+    const leak = (key: string, extra: Record<string, unknown> = {}, ip = ATTACKER): SeamEvent => use(t('14:05:00'), ip, key, 'ListBuckets', 's3.amazonaws.com', CLI, extra);
+    // Issuers that are not pipelines or workloads.
+    for (const provider of ['cognito-identity.amazonaws.com', 'graph.facebook.com', 'www.amazon.com', 'appleid.apple.com', 'accounts.google.com']) {
+      expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'ASIAEXAMPLECONSUMER1', { provider }), leak('ASIAEXAMPLECONSUMER1')]), provider).toEqual([]);
+    }
+    const K = 'ASIAEXAMPLEGUARDS001';
+    const ui = (extra: Record<string, unknown>): Record<string, unknown> => ({ ...(use(t('14:05:00'), ATTACKER, K).userIdentity as Record<string, unknown>), ...extra }) as Record<string, unknown>;
+    const quiet = [
+      exchange(t('14:00:00'), RUNNER, K),
+      // An AWS service acting with the session, from a public address.
+      leak(K, { userIdentity: ui({ invokedBy: 'cloudformation.amazonaws.com' }) }),
+      // Not a role session (the same key id named by another identity type).
+      leak(K, { userIdentity: ui({ type: 'IAMUser' }) }),
+      // A VPC endpoint, whatever address the record shows.
+      leak(K, { vpcEndpointId: 'vpce-0a1b2c3d' }),
+      // An address the table cannot place (documentation range).
+      leak(K, {}, '203.0.113.24'),
+    ];
+    expect(runNative(id, quiet)).toEqual([]);
+    expect(runNative(id, [...quiet, leak(K)])).toHaveLength(1);
+    // A long-term key issued by nothing here: not judged even if an origin was somehow learned for it.
+    expect(runNative(id, [exchange(t('14:00:00'), RUNNER, 'AKIAEXAMPLELONGTERM1'), leak('AKIAEXAMPLELONGTERM1')])).toEqual([]);
+    // An exchange from an address the table cannot place: nothing to compare.
+    expect(runNative(id, [exchange(t('14:00:00'), '203.0.113.24', 'ASIAEXAMPLEUNPLACED1'), leak('ASIAEXAMPLEUNPLACED1')])).toEqual([]);
+    // 24 h asked, 12 h at most: dead after 12 h, alive before.
+    const long = exchange(t('02:00:00'), RUNNER, 'ASIAEXAMPLELONG00001', { durationSeconds: 24 * 3600 });
+    expect(runNative(id, [long, use(t('14:30:00'), ATTACKER, 'ASIAEXAMPLELONG00001')])).toEqual([]);
+    expect(runNative(id, [long, use(t('13:30:00'), ATTACKER, 'ASIAEXAMPLELONG00001')])).toHaveLength(1);
   });
 
   it('keeps the exchange across a restart (identity facts rebuilt from seam.identity)', () => {
