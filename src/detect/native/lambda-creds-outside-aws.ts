@@ -77,7 +77,12 @@ const ROLE = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
 interface State {
   /** session ARN | address (IPv6: its /64) already reported. */
   alerted: Lru<string, true>;
+  /** account → event time its learning start was last asserted or refreshed (asked again a day later, not per call). */
+  started: Lru<string, number>;
 }
+
+/** How often a marked call re-asserts its account's learning start (the fact itself lives baselineMemoryMs). */
+const START_REFRESH_MS = 24 * 3600_000;
 
 /** Graph key of "this role's session named after this function is the function's execution session". */
 export function lambdaSessionKey(account: string, role: string, functionName: string): string {
@@ -111,7 +116,10 @@ function sessionOf(event: SeamEvent): { arn: string; account: string; role: stri
 
 /** Learns that the session is a function's, from a call with the runtime's mark. */
 function learnSession(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, s: { arn: string; account: string; role: string; name: string }, key: string): void {
-  const live = liveFact(graph, key, timeOf(event));
+  const t = timeOf(event);
+  const live = liveFact(graph, key, t);
+  // Learned from the mark and fresh (the usual case): nothing to do.
+  if (live !== undefined && live.fact.attributes.learned_from === RUNTIME_UA && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return;
   // Not learned yet: not when the session was chained into by a principal.
   if (live === undefined && chained(graph, s.arn)) return;
   const d = { kind: 'lambda_execution_session' as const, key, from: s.arn, to: roleOfSession(s.arn) ?? s.arn, attributes: { learned_from: RUNTIME_UA } };
@@ -159,7 +167,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     'A call signed by a Lambda function’s execution-role session (session name = the function name, ASIA key; known as the function’s from an earlier call with the Lambda runtime’s user agent, unless sts:AssumeRole issued that session to another principal (role chaining), or from CreateFunction / UpdateFunctionConfiguration naming the role) came from a public address that the bundled ASN table places outside Amazon’s networks, or with an attack tool’s user agent. Functions call AWS from Lambda’s own addresses, a NAT gateway or a VPC endpoint; the credentials were read out of the function’s environment and are used elsewhere. The runtime’s user-agent mark (exec-env/AWS_Lambda_, from AWS_EXECUTION_ENV, which is stolen with the keys) clears nothing outside AWS: a CLI or macOS/Windows user agent there alerts with it, and any other call from outside is the function’s only from a known egress network of the account’s functions (native.lambdaEgressCidrs, or a network their marked calls used during the account’s learning period); a function whose calls lack the mark (provided.* runtimes, non-SDK signers) behind such egress needs it configured. S3 requests made with a presigned URL (AuthenticationMethod QueryString: the function’s signature, the browser’s address) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts. Medium: from an AWS address, a CLI or script without the mark, or a desktop user agent, using a session whose own calls carry the mark (a CLI inside Lambda inherits it): the keys on another machine in AWS. A call recorded only in another account (the resource owner’s: S3 data events, KMS) is judged in that account’s partition, which does not know the function: missed.',
   triage:
     'Which function (the session name) and what it runs: code that fetches URLs or file paths it is given (SSRF, file:// or /proc/self/environ path traversal), command injection, a new dependency. Its credentials stay valid for hours: deny the role’s sessions issued before now (an inline policy with aws:TokenIssueTime), update the function so it gets new ones, and list what the outside address did with them (GetCallerIdentity, List*, GetObject, secrets). A developer who copied a function’s credentials to test from a laptop looks the same: that is worth stopping too.',
-  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries) }),
+  createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), started: boundedLru(c.maxStateEntries) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'cloudtrail') return [];
@@ -186,7 +194,12 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
     const desktop = workstation && family !== 'cli';
     if (mark && family !== 'attack-tool' && !desktop && (vpce || net?.private === true || net?.aws === true)) {
       learnSession(event, ctx, graph, s, key);
-      learningStart(event, ctx, graph, egressSubject(s.account));
+      const t = timeOf(event);
+      const last = state.started.get(s.account);
+      if (last === undefined || t - last > START_REFRESH_MS || t < last) {
+        learningStart(event, ctx, graph, egressSubject(s.account));
+        state.started.set(s.account, t);
+      }
       return [];
     }
     if (net === undefined || net.private || net.aws === undefined) return [];
@@ -201,6 +214,8 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
       level = 'medium';
     }
     if (outside && family !== 'attack-tool' && !workstation) {
+      // Unmarked and not a function's session: nothing to judge (the common case for other roles' sessions).
+      if (!mark && liveFact(graph, key, t) === undefined) return [];
       // A known egress network of the account's functions (configured, or learned from their marked calls while learning).
       const subject = egressSubject(s.account);
       if (ctx.config.lambdaEgressCidrs.some((c) => inCidr(ip, c))) return [];
