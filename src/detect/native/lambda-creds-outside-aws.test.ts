@@ -138,6 +138,15 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     const created2 = call(created, 'GetObject', t('14:00:00'), LAMBDA_EGRESS, IN_LAMBDA);
     const copy = call(created, 'ListBuckets', t('14:10:00'), OTHER_AWS, CLI);
     expect(runNative(id, [createFunction(t('09:00:00')), created2, copy]).map((a) => [a.rule.level, a.events])).toEqual([['medium', [copy.seam.id]]]);
+    // The fact keeps how and since when the session was learned (secrets-first-read-burst reads both) and adds the mark.
+    const facts: IdentityFact[] = [];
+    const e = createNativeEngine({ only: [id], onFacts: (fs) => facts.push(...fs) });
+    e.process(createFunction(t('09:00:00')));
+    e.process(created2);
+    expect(facts.filter((f) => f.kind === 'lambda_execution_session').map((f) => [f.attributes.learned_from, f.attributes.first_seen, f.attributes.runtime_mark])).toEqual([
+      ['CreateFunction20150331', '2024-11-05T09:00:00.000Z', undefined],
+      ['CreateFunction20150331', '2024-11-05T09:00:00.000Z', true],
+    ]);
   });
 
   it('stays quiet: the function’s own calls, a CLI with the runtime’s mark or a session known only from CreateFunction on another AWS host, a VPC endpoint, sessions never seen as a function’s, a failed CreateFunction', () => {

@@ -53,7 +53,6 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { roleOfSession, sessionNameOf } from '../../identity/keys.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import type { IdentityFact } from '../../identity/types.ts';
-import { isoMs } from '../../core/time.ts';
 import { eventNetwork, knownNetwork, learning, learningStart, liveFact, remember, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, desktopUserAgent, userAgentFamily } from './networks.ts';
@@ -118,21 +117,26 @@ function sessionOf(event: SeamEvent): { arn: string; account: string; role: stri
 function learnSession(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, s: { arn: string; account: string; role: string; name: string }, key: string): void {
   const t = timeOf(event);
   const live = liveFact(graph, key, t);
-  // Learned from the mark and fresh (the usual case): nothing to do.
-  if (live !== undefined && live.fact.attributes.learned_from === RUNTIME_UA && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return;
+  // Known to send the mark and fresh (the usual case): nothing to do.
+  if (live !== undefined && marked(live.fact.attributes) && t - live.fromMs <= ctx.config.baselineMemoryMs / 2) return;
   // Not learned yet: not when the session was chained into by a principal.
   if (live === undefined && chained(graph, s.arn)) return;
-  const d = { kind: 'lambda_execution_session' as const, key, from: s.arn, to: roleOfSession(s.arn) ?? s.arn, attributes: { learned_from: RUNTIME_UA } };
-  // Known from CreateFunction only: say now that the runtime marks its calls (the medium tier rests on it).
-  if (live !== undefined && live.fact.attributes.learned_from !== RUNTIME_UA) learnNow(event, ctx, d);
-  else remember(event, ctx, graph, d);
+  const d = { kind: 'lambda_execution_session' as const, key, from: s.arn, to: roleOfSession(s.arn) ?? s.arn, attributes: { learned_from: RUNTIME_UA } as Record<string, unknown> };
+  if (live === undefined) return void remember(event, ctx, graph, d);
+  // Known from CreateFunction: keep how and since when it was learned (secrets-first-read-burst reads both), and say
+  // that its calls carry the mark (the medium tier rests on it). Learned now, or refreshed after half its memory.
+  const { first_seen: _first, ...kept } = live.fact.attributes;
+  d.attributes = { ...kept, runtime_mark: true };
+  if (!marked(live.fact.attributes)) {
+    const f: IdentityFact = { ...d, op: 'assert', attributes: { ...live.fact.attributes, runtime_mark: true }, provenance: event.seam.id, valid_from: event['@timestamp'], valid_to: new Date(t + ctx.config.baselineMemoryMs).toISOString() };
+    if (event.seam.account !== undefined) f.account = event.seam.account;
+    ctx.learn(f);
+  } else remember(event, ctx, graph, d);
 }
 
-/** Learns a fact now (what `remember` does when the fact is new), kept `baselineMemoryMs`. */
-function learnNow(event: SeamEvent, ctx: EvalContext, d: { kind: IdentityFact['kind']; key: string; from: string; to: string; attributes: Record<string, unknown> }): void {
-  const f: IdentityFact = { ...d, op: 'assert', attributes: { ...d.attributes, first_seen: event['@timestamp'] }, provenance: event.seam.id, valid_from: event['@timestamp'], valid_to: new Date(isoMs(event['@timestamp']) + ctx.config.baselineMemoryMs).toISOString() };
-  if (event.seam.account !== undefined) f.account = event.seam.account;
-  ctx.learn(f);
+/** Does a session's fact say its calls carry the runtime's mark (learned from it, or seen with it since)? */
+function marked(a: Record<string, unknown>): boolean {
+  return a.learned_from === RUNTIME_UA || a.runtime_mark === true;
 }
 
 /** Was this session issued by sts:AssumeRole to a principal (role chaining), not to an AWS service? */
@@ -210,7 +214,8 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
       // From AWS: a CLI or script without the runtime's mark, or a desktop, using a session whose calls carry the mark
       // (a CLI run inside Lambda inherits AWS_EXECUTION_ENV) is another machine: the keys on someone's EC2 or CloudShell.
       if (!(desktop || (!mark && (family === 'cli' || family === 'script')))) return [];
-      if (liveFact(graph, key, t)?.fact.attributes.learned_from !== RUNTIME_UA) return [];
+      const f = liveFact(graph, key, t);
+      if (f === undefined || !marked(f.fact.attributes)) return [];
       level = 'medium';
     }
     if (outside && family !== 'attack-tool' && !workstation) {
