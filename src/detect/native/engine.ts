@@ -62,7 +62,7 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
     if (graph.applyFact(f)) learned.push(f);
   };
 
-  // Only the detections that wait on time are advanced (one today); the rest never see `advance`.
+  // Only the detections that wait on time are advanced; the rest never see `advance`.
   const timed = detections.filter((d) => d.advance !== undefined);
   const stateOf = detections.map((d) => states.get(d.id));
   // Per source, the detections that look at its events (in registry order), with their states.
