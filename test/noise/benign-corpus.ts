@@ -1967,6 +1967,66 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   }
 
+  // ── Benign neighbours of session 22's credential detections (generated last, so every record above is unchanged) ──
+  // A Lambda function that hands out presigned S3 links: its own calls carry the runtime's user agent from Lambda's
+  // addresses, and customers' browsers open the links from home (S3 records the signer's session with the browser's
+  // address, AuthenticationMethod QueryString). A GitHub Actions deploy job that chains from its OIDC role into a
+  // per-environment deploy role (configure-aws-credentials role-chaining) and uses both from its runner.
+  if (hours > 40) {
+    const fnRole = 'media-links-lambda-role';
+    const fnRoleId = 'AROA' + hex(16).toUpperCase();
+    const bucket = 'acme-customer-media';
+    for (let h = 0; h < hours; h++) {
+      const k = key();
+      const fnId = assumed(fnRole, fnRoleId, 'media-links', k);
+      const t = T0 + h * 3600_000 + int(0, 600_000);
+      ct(t, fnId, 's3.amazonaws.com', 'HeadObject', { ip: pick(['52.32.10.4', '54.70.10.9']), ua: UA.lambda.replace('api/dynamodb', 'api/s3'), data: true, readOnly: true, rp: { bucketName: bucket, key: `uploads/${hex(12)}.jpg`, Host: `${bucket}.s3.${REGION}.amazonaws.com` }, extra: { additionalEventData: { SignatureVersion: 'SigV4', AuthenticationMethod: 'AuthHeader' } } });
+      for (let i = count(h % 24 >= 8 && h % 24 < 22 ? 6 : 1); i > 0; i--) {
+        const ip = `${pick(['84.160', '91.64', '62.226', '77.11'])}.${int(0, 255)}.${int(1, 254)}`;
+        const get = rnd() < 0.7;
+        ct(t + int(1000, 3_000_000), fnId, 's3.amazonaws.com', get ? 'GetObject' : 'PutObject', {
+          ip,
+          ua: pick([UA.consoleBrowser, 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1']),
+          data: true,
+          readOnly: get,
+          rp: { bucketName: bucket, key: `${get ? 'media' : 'uploads'}/${hex(12)}.jpg`, Host: `${bucket}.s3.${REGION}.amazonaws.com`, 'X-Amz-Expires': '900' },
+          extra: { additionalEventData: { SignatureVersion: 'SigV4', AuthenticationMethod: 'QueryString', 'x-amz-id-2': hex(32) } },
+        });
+      }
+    }
+    const ghProvider = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+    const oidcRole = 'gha-oidc-entry';
+    const oidcRoleId = 'AROA' + hex(16).toUpperCase();
+    const deployRole = 'prod-deployer';
+    const deployRoleId = 'AROA' + hex(16).toUpperCase();
+    for (let d = 0; d * 24 + 10 < hours; d++) {
+      const runner = pick(GH_RUNNERS) + int(2, 250);
+      const t = T0 + (d * 24 + 10) * 3600_000 + int(0, 1_800_000);
+      const k1 = key();
+      const k2 = key();
+      const subject = 'repo:acme/platform:environment:production';
+      ct(t, { type: 'WebIdentityUser', principalId: `${ghProvider}:sts.amazonaws.com:${subject}`, userName: subject, identityProvider: ghProvider }, 'sts.amazonaws.com', 'AssumeRoleWithWebIdentity', {
+        ip: runner,
+        ua: UA.ghaAssume,
+        readOnly: true,
+        rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${oidcRole}`, roleSessionName: 'GitHubActions', durationSeconds: 3600 },
+        re: { credentials: { accessKeyId: k1, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 11:00:00 AM' }, subjectFromWebIdentityToken: subject, assumedRoleUser: { assumedRoleId: `${oidcRoleId}:GitHubActions`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${oidcRole}/GitHubActions` }, provider: ghProvider, audience: 'sts.amazonaws.com' },
+      });
+      const entry = assumed(oidcRole, oidcRoleId, 'GitHubActions', k1);
+      ct(t + 2000, entry, 'sts.amazonaws.com', 'AssumeRole', {
+        ip: runner,
+        ua: UA.ghaAssume,
+        readOnly: true,
+        rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${deployRole}`, roleSessionName: 'GitHubActions', durationSeconds: 3600 },
+        re: { credentials: { accessKeyId: k2, sessionToken: '[REDACTED]', expiration: 'Nov 2, 2026, 11:00:00 AM' }, assumedRoleUser: { assumedRoleId: `${deployRoleId}:GitHubActions`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${deployRole}/GitHubActions` } },
+      });
+      const deployer = assumed(deployRole, deployRoleId, 'GitHubActions', k2);
+      ct(t + 5000, deployer, 'eks.amazonaws.com', 'DescribeCluster', { ip: runner, ua: UA.terraform, rp: { name: 'prod-eks-01' } });
+      ct(t + 9000, deployer, 'ecr.amazonaws.com', 'GetAuthorizationToken', { ip: runner, ua: UA.docker, rp: null });
+      ct(t + 60_000, deployer, 's3.amazonaws.com', 'GetObject', { ip: runner, ua: UA.terraform, data: true, readOnly: true, rp: { bucketName: 'acme-terraform-state', key: 'platform/prod.tfstate', Host: `acme-terraform-state.s3.${REGION}.amazonaws.com` } });
+    }
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }
