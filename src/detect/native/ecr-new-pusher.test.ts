@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ev } from '../../../test/identity/records.ts';
+import { ACCOUNT, assumedRoleIdentity, ev, session } from '../../../test/identity/records.ts';
 import { runNative } from '../../../test/helpers/native.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
@@ -9,7 +9,6 @@ import { createNativeEngine } from './engine.ts';
 // ECR calls as CloudTrail records them (PutImage with repositoryName, imageTag and the pushed image's id in
 // responseElements; CreateRepository), over two days: the first is the account's learning period (24 h).
 const ID = 'seam-native-ecr-new-pusher';
-const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
 const H = 3600_000;
 const BASE = Date.parse('2026-11-02T08:00:00Z');
@@ -17,16 +16,8 @@ const at = (hours: number): string => new Date(BASE + hours * H).toISOString().r
 const DOCKER = 'docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.8.0-1017-azure os/linux arch/amd64 UpstreamClient(Docker-Client/27.3.1 \\(linux\\))';
 let n = 0;
 
-function role(name: string, sessionName: string): Record<string, unknown> {
-  return {
-    type: 'AssumedRole',
-    principalId: `AROAEXAMPLE${name.toUpperCase().replace(/[^A-Z]/g, '').slice(0, 9).padEnd(9, 'X')}:${sessionName}`,
-    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/${sessionName}`,
-    accountId: ACCOUNT,
-    accessKeyId: `ASIAEXAMPLE${String(++n).padStart(9, '0')}`,
-    sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, accountId: ACCOUNT, userName: name } },
-  };
-}
+/** An assumed-role identity (the shared test records' shape), a fresh ASIA key each time. */
+const role = (name: string, sessionName: string): Record<string, unknown> => assumedRoleIdentity(session(name, sessionName, `ASIAEXAMPLE${String(++n).padStart(9, '0')}`));
 
 const ci = (run: number): Record<string, unknown> => role('gha-image-builder', `GitHubActions-${run}`);
 const dev = role('Developer', 'dave@example.com');
