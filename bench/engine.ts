@@ -155,13 +155,15 @@ interface Lat {
   max: number;
   totalP99: number;
   matchesPerEvent: number;
-  candidates?: number;
+  /** Rules the index offered per event (each evaluated its predicate). */
+  offeredPerEvent: number;
 }
 function latency(rs: SigmaRuleset, n: number): Lat {
   const m = new Float64Array(n);
   const all = new Float64Array(n);
   let matches = 0;
   let k = 0;
+  const offered0 = rs.offered;
   for (let i = 0; i < n; i++) {
     const a = process.hrtime.bigint();
     const r = normalizeLine(lines[i]!, meta);
@@ -176,13 +178,13 @@ function latency(rs: SigmaRuleset, n: number): Lat {
   const ms = m.subarray(0, k).sort();
   const as = all.subarray(0, k).sort();
   const q = (xs: Float64Array, p: number): number => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
-  return { p50: q(ms, 0.5), p99: q(ms, 0.99), max: ms[k - 1]!, totalP99: q(as, 0.99), matchesPerEvent: matches / k };
+  return { p50: q(ms, 0.5), p99: q(ms, 0.99), max: ms[k - 1]!, totalP99: q(as, 0.99), matchesPerEvent: matches / k, offeredPerEvent: (rs.offered - offered0) / k };
 }
 console.log(`\nper-event latency (separate pass, ${fmt(N)} events), microseconds:`);
 const lats = configs.map((c) => {
   const l = latency(c.ruleset, N);
   console.log(
-    `  ${c.name.padEnd(18)} rules=${String(c.rules).padStart(4)}  match p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(0)}  normalize+match p99=${l.totalP99.toFixed(1)}  matches/event=${l.matchesPerEvent.toFixed(3)}`,
+    `  ${c.name.padEnd(18)} rules=${String(c.rules).padStart(4)}  match p50=${l.p50.toFixed(1)} p99=${l.p99.toFixed(1)} max=${l.max.toFixed(0)}  normalize+match p99=${l.totalP99.toFixed(1)}  matches/event=${l.matchesPerEvent.toFixed(3)}  offered/event=${l.offeredPerEvent.toFixed(2)}`,
   );
   return l;
 });

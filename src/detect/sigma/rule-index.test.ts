@@ -236,6 +236,28 @@ describe('index fields', () => {
     expect(ids(ev('list', 'secrets'))).toEqual(['secrets']);
     expect(ids(ev('get', 'pods', { subresource: 'exec' }))).toEqual([]);
   });
+
+  it('files a rule under the field that splits events finely, not under one every event carries', () => {
+    // `stage: ResponseComplete` is asked by three rules only, `objectRef.resource: pods` by four, but
+    // stage has one value across the rules and resource has six: an audit event almost always carries
+    // the stage, rarely a given resource. Counting rules alone would file the first three under stage.
+    const wl = ['pods', 'deployments', 'daemonsets', 'jobs', 'cronjobs', 'statefulsets'];
+    const staged = (id: string): string => rule(id, `    stage: ResponseComplete\n    verb: create\n    objectRef.resource: [${wl.join(', ')}]`);
+    const others = ['secrets', 'configmaps', 'pods', 'nodes', 'roles', 'leases'].map((r, i) => rule(`o${i}`, `    verb: get\n    objectRef.resource: ${r}`));
+    const { ruleset } = loadRulesFromText([staged('s1'), staged('s2'), staged('s3'), ...others].join('---\n'), 'stage.yml');
+    const idx = (ruleset as unknown as { index: { collect(s: string, c: unknown, g: number, o: InternalRule[]): void } }).index;
+    const ctx = (ruleset as unknown as { ctx: { reset(e: SeamEvent): unknown } }).ctx;
+    const offered = (e: SeamEvent): string[] => {
+      const out: InternalRule[] = [];
+      idx.collect('k8s_audit', ctx.reset(e), 1e9 + Math.random(), out);
+      return out.map((r) => r.id).sort();
+    };
+    const lease = { ...ev('get', 'leases'), stage: 'ResponseComplete' } as SeamEvent;
+    expect(offered(lease)).toEqual(['o5']);
+    expect(ruleset.indexStats().buckets['k8s_audit']!.fields).not.toContain('stage');
+    const pod = { ...ev('create', 'pods'), stage: 'ResponseComplete' } as SeamEvent;
+    expect(ruleset.match(pod).map((m) => m.rule.id)).toEqual(['s1', 's2', 's3']);
+  });
 });
 
 describe('literal keys', () => {

@@ -36,6 +36,8 @@ export const DEFAULT_MAX_RULE_FILE_BYTES = 1024 * 1024;
 /** The rule set returned by the loader; `match` is the hot path. */
 export class SigmaRuleset implements Ruleset {
   readonly counters = new Counters('sigma');
+  /** Rules the index offered events (each then evaluates its predicate): the cost `bench:engine` reports per event. */
+  offered = 0;
   private readonly ctx: EvalCtx;
   private gen = 0;
 
@@ -56,6 +58,7 @@ export class SigmaRuleset implements Ruleset {
     // A new array each time: cheaper than truncating a reused one.
     const cands: InternalRule[] = [];
     this.index.collect(event.seam?.source, ctx, gen, cands);
+    this.offered += cands.length;
     for (let i = 0; i < cands.length; i++) {
       const r = cands[i]!;
       try {
