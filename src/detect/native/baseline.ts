@@ -317,13 +317,16 @@ function networkKey(subjectKey: string, netKey: string): string {
   return k;
 }
 
-/** Learns the subject's network (shared by the new-network and impossible-travel baselines). */
-export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo): Edge | undefined {
+/**
+ * Learns the subject's network (shared by the network baselines); `extra`: attributes a baseline keeps beside the
+ * label (what it shows of the network later).
+ */
+export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo, extra?: Record<string, unknown>): Edge | undefined {
   return remember(event, ctx, graph, {
     kind: 'seen_network',
     key: networkKey(subjectKey, net.key),
     from: subjectKey,
     to: 'net:' + net.key,
-    attributes: { label: net.label, aws: net.aws ?? null },
+    attributes: { ...extra, label: net.label, aws: net.aws ?? null },
   }).before;
 }

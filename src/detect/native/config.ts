@@ -27,7 +27,7 @@ export const NativeConfig = z.strictObject({
     .int()
     .nonnegative()
     .default(24 * 3600_000)
-    .describe('Behavioural baselines (new network, new region, impossible travel) only learn for this long of event time after a principal is first seen (per account for the account-wide region baseline).'),
+    .describe('Behavioural baselines (new network, new region, impossible travel, the networks that exchange web-identity tokens for a role) only learn for this long of event time after a principal is first seen (per account for the account-wide region baseline; per role and OIDC issuer for the web-identity exchanges).'),
   baselineMemoryMs: z
     .number()
     .int()
@@ -39,7 +39,7 @@ export const NativeConfig = z.strictObject({
     .int()
     .positive()
     .default(64)
-    .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it.'),
+    .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it (and web-identity-exchange-new-network a role and issuer whose exchanges came from this many networks; it learns no more of them).'),
   asnDatabase: z.boolean().default(true).describe('Map addresses to autonomous systems with the bundled offline database (@ip-location-db/asn); false: networks are /16 (IPv6 /48) prefixes and "outside AWS" rests on other evidence.'),
   amazonAsns: z.array(z.number().int().positive()).default([...AMAZON_ASNS]).describe('Autonomous systems that count as AWS (instance credentials used from any other are outside AWS).'),
   lambdaEgressCidrs: z
@@ -50,6 +50,18 @@ export const NativeConfig = z.strictObject({
     .array(z.string())
     .default(['api.pulumi.com/oidc'])
     .describe('OIDC issuers (host and path, as in the IAM OIDC provider’s ARN) of credential brokers that exchange the token on their own hosts and hand the keys to users elsewhere (Pulumi ESC: api.pulumi.com/oidc): web-identity-creds-elsewhere leaves their exchanges out, since every use is on another network.'),
+  webIdentityHostedRunners: z
+    .array(
+      z.strictObject({
+        issuer: z.string().min(1).describe('OIDC issuer (host and path, as in the IAM OIDC provider’s ARN); a path under it counts too.'),
+        asns: z.array(z.number().int().positive()).min(1).describe('Autonomous systems (as the bundled ASN table names them) its hosted runners exchange tokens from.'),
+      }),
+    )
+    .default([
+      { issuer: 'token.actions.githubusercontent.com', asns: [8075] },
+      { issuer: 'gitlab.com', asns: [396982, 15169] },
+    ])
+    .describe('Networks a CI service’s own hosted runners exchange its OIDC tokens from (GitHub-hosted runners run in Azure, AS8075; GitLab.com’s hosted runners in Google Cloud, AS396982 and AS15169): web-identity-exchange-new-network does not report an exchange from them even when the role’s exchanges never came from there (a workflow moved from self-hosted to hosted runners). The trade-off: a thief who exchanges a stolen token from a VM in that cloud, or from a hosted runner of their own, is not reported. [] reports every new network.'),
   travelSpeedKmh: z.number().positive().default(1000).describe('Impossible travel: two locations of one principal further apart than this speed allows in the time between them (airliners cruise at ~900 km/h).'),
   travelMinKm: z.number().nonnegative().default(500).describe('Impossible travel: locations closer than this never count (geolocation error, neighbouring cities).'),
   geoLocations: z

@@ -35,6 +35,7 @@ import { ssmBulkDecrypt } from './ssm-bulk-decrypt.ts';
 import { ssoRoleCredentialsSweep } from './sso-role-credentials-sweep.ts';
 import type { AnyNativeDetection } from './types.ts';
 import { webIdentityCredsElsewhere } from './web-identity-creds-elsewhere.ts';
+import { webIdentityExchangeNewNetwork } from './web-identity-exchange-new-network.ts';
 import { workloadCredsOffCluster } from './workload-creds-off-cluster.ts';
 
 /** Every native detection, in the order the engine runs them. */
@@ -56,6 +57,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   instanceCredsOutsideAws,
   ecsTaskCredsOutsideAws,
   webIdentityCredsElsewhere,
+  webIdentityExchangeNewNetwork,
   lambdaCredsOutsideAws,
   newNetwork,
   newRegion,

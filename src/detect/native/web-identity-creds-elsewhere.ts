@@ -57,8 +57,24 @@ const NOT_WORKLOAD_ISSUER = /(^|\/)(oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?
 
 /** A credential broker's issuer (config `webIdentityBrokerIssuers`): the issuer itself or a path under it. */
 function brokerIssuer(issuer: string, brokers: readonly string[]): boolean {
-  for (const b of brokers) if (issuer === b || issuer.startsWith(b.endsWith('/') ? b : b + '/')) return true;
+  for (const b of brokers) if (issuerUnder(issuer, b)) return true;
   return false;
+}
+
+/**
+ * The issuer of an AssumeRoleWithWebIdentity when it is a CI pipeline's or a federated workload's (see the module
+ * comment): not an EKS cluster's, Cognito's, a consumer sign-in's, nor a credential broker's (config
+ * `webIdentityBrokerIssuers`). Also read by web-identity-exchange-new-network.
+ */
+export function workloadIssuer(event: SeamEvent, config: NativeConfig): string | undefined {
+  const issuer = issuerOf(event);
+  if (issuer === undefined || NOT_WORKLOAD_ISSUER.test(issuer) || brokerIssuer(issuer, config.webIdentityBrokerIssuers)) return undefined;
+  return issuer;
+}
+
+/** Does `issuer` name `entry` or a path under it (`token.actions.githubusercontent.com/<enterprise>`)? */
+export function issuerUnder(issuer: string, entry: string): boolean {
+  return issuer === entry || issuer.startsWith(entry.endsWith('/') ? entry : entry + '/');
 }
 
 /** Session lifetime when the exchange names none (the STS default for AssumeRoleWithWebIdentity). */
@@ -241,8 +257,8 @@ function learnChained(event: SeamEvent, parent: string, origin: Record<string, u
 /** Remembers a successful exchange's key, issuer and network until the credentials expire. */
 function learnOrigin(event: SeamEvent, ip: string, ctx: EvalContext): Learned | undefined {
   if (event.seam.outcome === 'failure' || str(event.errorCode) !== undefined) return undefined;
-  const issuer = issuerOf(event);
-  if (issuer === undefined || NOT_WORKLOAD_ISSUER.test(issuer) || brokerIssuer(issuer, ctx.config.webIdentityBrokerIssuers)) return undefined;
+  const issuer = workloadIssuer(event, ctx.config);
+  if (issuer === undefined) return undefined;
   const re = obj(event.responseElements);
   const key = str(obj(re?.credentials)?.accessKeyId);
   if (key === undefined) return undefined;
