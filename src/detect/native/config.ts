@@ -49,7 +49,7 @@ export const NativeConfig = z.strictObject({
   webIdentityBrokerIssuers: z
     .array(z.string())
     .default(['api.pulumi.com/oidc'])
-    .describe('OIDC issuers (host and path, as in the IAM OIDC provider’s ARN) of credential brokers that exchange the token on their own hosts and hand the keys to users elsewhere (Pulumi ESC: api.pulumi.com/oidc): web-identity-creds-elsewhere leaves their exchanges out, since every use is on another network.'),
+    .describe('OIDC issuers (host and path, as in the IAM OIDC provider’s ARN) of credential brokers that exchange the token on their own hosts and hand the keys to users elsewhere (Pulumi ESC: api.pulumi.com/oidc): web-identity-creds-elsewhere leaves their exchanges out, since every use is on another network, and web-identity-exchange-new-network too (their exchanges come from the broker’s hosts, not the users’ runners).'),
   webIdentityHostedRunners: z
     .array(
       z.strictObject({
