@@ -18,7 +18,9 @@
  *   people in the console (SSO sessions) and the CLI from their offices and homes; GitHub Actions with OIDC
  *   running Terraform plans (reads) and a daily apply (non-admin policies and policy versions, scoped inline
  *   policies, internal bucket policies, security-group rules for the VPC, tags), image pushes and a Lambda
- *   deploy; console sign-ins through IAM Identity Center.
+ *   deploy; more CI roles exchanging OIDC tokens from their runners (GitHub-hosted runners all over Azure's address
+ *   space, a self-managed GitLab's runner behind the office egress, runners on EC2 in two regions, two workflows moved
+ *   to their CI service's hosted runners); console sign-ins through IAM Identity Center.
  * - GuardDuty: low-severity findings about the bastion (port probes, SSH brute force against it), re-reported.
  * - Runtime (sidecar) telemetry of application pods: their processes, SDKs reading their web-identity token and
  *   calling the Pod Identity agent, connections to databases and AWS endpoints, DNS.
@@ -2024,6 +2026,67 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       ct(t + 5000, deployer, 'eks.amazonaws.com', 'DescribeCluster', { ip: runner, ua: UA.terraform, rp: { name: 'prod-eks-01' } });
       ct(t + 9000, deployer, 'ecr.amazonaws.com', 'GetAuthorizationToken', { ip: runner, ua: UA.docker, rp: null });
       ct(t + 60_000, deployer, 's3.amazonaws.com', 'GetObject', { ip: runner, ua: UA.terraform, data: true, readOnly: true, rp: { bucketName: 'acme-terraform-state', key: 'platform/prod.tfstate', Host: `acme-terraform-state.s3.${REGION}.amazonaws.com` } });
+    }
+  }
+
+  // ── Benign neighbours of the OIDC exchange baseline (seam-native-web-identity-exchange-new-network; generated last) ──
+  // CI roles whose tokens are exchanged the way CI services do it: GitHub-hosted runners from addresses all over Azure's
+  // space (one AS), a self-managed GitLab's runner behind the office's egress, self-hosted runners on EC2 in two regions
+  // (two Amazon ASes from the third day), a docs workflow moved from the office runner to GitHub-hosted runners on the
+  // third day, and a GitLab.com project moved from the office runner to GitLab's hosted runners (Google Cloud) then too.
+  // Each job uses its key from its runner.
+  if (hours > 40) {
+    const AZURE = ['20.42', '20.57', '40.84', '4.148', '172.183', '52.154', '13.105', '20.1', '20.14', '20.22', '40.70', '52.184', '20.119', '4.227', '20.98', '172.200', '52.225', '74.235', '40.65', '20.161'];
+    const GCP = ['34.74', '35.231', '104.196', '34.145', '35.196', '34.73', '35.237'];
+    const addr = (prefixes: readonly string[]): string => `${pick(prefixes)}.${int(0, 255)}.${int(1, 254)}`;
+    interface CiRole {
+      role: string;
+      roleId: string;
+      issuer: string;
+      session: string;
+    }
+    const ciRole = (role: string, issuer: string, session: string): CiRole => ({ role, roleId: 'AROA' + hex(16).toUpperCase(), issuer, session });
+    const job = (t: number, r: CiRole, subject: string, ip: string, uses: [string, string, Rec | null, boolean][]): void => {
+      const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${r.issuer}`;
+      const k = key();
+      ct(t, { type: 'WebIdentityUser', principalId: `${provider}:sts.amazonaws.com:${subject}`, userName: subject, identityProvider: provider }, 'sts.amazonaws.com', 'AssumeRoleWithWebIdentity', {
+        ip,
+        ua: UA.ghaAssume,
+        readOnly: true,
+        region: 'us-east-1',
+        rp: { roleArn: `arn:aws:iam::${ACCOUNT}:role/${r.role}`, roleSessionName: r.session, durationSeconds: 3600 },
+        re: {
+          credentials: { accessKeyId: k, sessionToken: '[REDACTED]', expiration: ctTime(t + 3600_000) },
+          subjectFromWebIdentityToken: subject,
+          assumedRoleUser: { assumedRoleId: `${r.roleId}:${r.session}`, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${r.role}/${r.session}` },
+          provider,
+          audience: 'sts.amazonaws.com',
+        },
+      });
+      const id = assumed(r.role, r.roleId, r.session, k);
+      let at = t;
+      for (const [src, name, rp, data] of uses) ct((at += int(2000, 40_000)), id, src, name, { ip, ua: src === 'ecr.amazonaws.com' ? UA.docker : UA.terraform, rp, ...(data ? { data: true, readOnly: true } : {}) });
+    };
+    const cache = (bucket: string): [string, string, Rec, boolean] => ['s3.amazonaws.com', 'GetObject', { bucketName: bucket, key: `cache/${hex(16)}.tar.zst`, Host: `${bucket}.s3.${REGION}.amazonaws.com` }, true];
+    const ecrLogin: [string, string, null, boolean] = ['ecr.amazonaws.com', 'GetAuthorizationToken', null, false];
+    const GH = 'token.actions.githubusercontent.com';
+    const matrix = ciRole('gha-ci-matrix', GH, 'GitHubActions');
+    const gitlabSelf = ciRole('gitlab-deploy', 'gitlab.acme.example', 'GitLabRunner');
+    const fleet = ciRole('runner-fleet-deploy', GH, 'GitHubActions');
+    const docs = ciRole('gha-docs-publish', GH, 'GitHubActions');
+    const gitlabCom = ciRole('gitlab-com-publish', 'gitlab.com', 'GitLabRunner');
+    const OFFICE_RUNNER = '62.226.10.';
+    for (let h = 0; h < hours; h++) {
+      if (!working(h)) continue;
+      const day = Math.floor(h / 24);
+      for (let i = count(4); i > 0; i--) {
+        const repo = pick(['payments', 'checkout', 'search', 'web']);
+        job(within(h), matrix, `repo:acme/${repo}:${pick(['pull_request', 'ref:refs/heads/main'])}`, addr(AZURE), [ecrLogin, cache('acme-ci-cache')]);
+      }
+      if (h % 2 === 0) job(within(h), gitlabSelf, 'project_path:platform/infra:ref_type:branch:ref:main', OFFICE_RUNNER + int(200, 210), [cache('acme-terraform-state')]);
+      if (rnd() < 0.5) job(within(h), fleet, 'repo:acme/platform:ref:refs/heads/main', day < 2 ? `54.210.${int(0, 255)}.${int(1, 254)}` : pick([`54.210.${int(0, 255)}.${int(1, 254)}`, `3.80.${int(0, 255)}.${int(1, 254)}`, `18.204.${int(0, 255)}.${int(1, 254)}`]), [ecrLogin]);
+      if (h % 3 === 0) job(within(h), docs, 'repo:acme/docs:ref:refs/heads/main', day < 2 ? OFFICE_RUNNER + int(200, 210) : addr(AZURE), [cache('acme-docs-site')]);
+      if (h % 4 === 1) job(within(h), gitlabCom, 'project_path:acme/website:ref_type:branch:ref:main', day < 2 ? OFFICE_RUNNER + int(200, 210) : addr(GCP), [cache('acme-website')]);
     }
   }
 
