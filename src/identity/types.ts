@@ -40,6 +40,7 @@ export const FACT_KINDS = [
   'read_secret', // principal (baseline subject) → secret it read (`secret:<account>:<region>:sm:<name>` or `…:ssm:<parameter>`); learned by the baselines
   'pushed_image', // IAM role/user → ECR repository (`ecr:<registry account>:<region>:<name>`) it pushed an image to (or created); learned by the baselines
   'accessed_bucket', // another AWS account (`account:<id>`) → bucket (`s3:<owner>:<bucket>`) whose objects it read or wrote (attributes.access); learned by the baselines
+  'workload_containers', // workload (`k8s:<cluster>:<kind>:<ns>/<name>`) → itself; attributes: its pod template's container, init and ephemeral container names (WorkloadContainersAttributes); learned by seam-native-container-added-to-workload from full objects, retracted on delete (ADR 0043)
 ] as const;
 export type FactKind = (typeof FACT_KINDS)[number];
 

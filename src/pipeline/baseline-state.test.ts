@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alice, callAs, ev } from '../../test/identity/records.ts';
+import { alice, audit, callAs, ciDeployer, ev, iamK8sUser } from '../../test/identity/records.ts';
 import { MemoryBus } from '../bus/memory.ts';
 import type { BusMessage } from '../bus/types.ts';
 import type { SeamEvent } from '../core/envelope.ts';
@@ -72,6 +72,57 @@ describe('behavioural baselines across a correlate restart', () => {
     // Without seam.identity the restarted role has forgotten alice: she is learning again and nothing fires.
     const lost = await run(false);
     expect(lost.restored).toBe(0);
+    expect(lost.alerts).toEqual([]);
+  });
+});
+
+describe('workload container names across a correlate restart', () => {
+  it('a restarted role still knows a Deployment’s containers (workload_containers facts from seam.identity): an added one alerts, an image change does not', async () => {
+    const detection = await loadDetection({ maxRebuildMs: 3600_000 });
+    const deployment = (containers: { name: string; image: string }[]): Record<string, unknown> => ({
+      kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      metadata: { name: 'payments-api', namespace: 'payments' },
+      spec: { template: { spec: { containers } } },
+    });
+    const app = { name: 'api', image: '111122223333.dkr.ecr.us-west-2.amazonaws.com/payments-api:1.40.2' };
+    const write = (verb: string, who: typeof alice, time: string, request: unknown, response?: unknown): SeamEvent =>
+      ev(audit({ verb, user: iamK8sUser(who), time, resource: 'deployments', apiGroup: 'apps', namespace: 'payments', ...(verb === 'create' ? {} : { name: 'payments-api' }), requestObject: request, ...(response === undefined ? {} : { responseObject: response }) }));
+    const smp = (containers: unknown[]): Record<string, unknown> => ({ spec: { template: { spec: { containers } } } });
+    const run = async (withIdentityTopic: boolean): Promise<{ alerts: Alert[]; restored: number; learned: number }> => {
+      const bus = new MemoryBus({ defaultPartitions: 1 });
+      const topics = pipelineTopics('w.');
+      const producer = await bus.producer();
+      const now = Date.now();
+      const created = deployment([app, { name: 'envoy', image: 'docker.io/envoyproxy/envoy:v1.31.2' }]);
+      await producer.send([signal(topics, write('create', ciDeployer, '2026-11-02T09:00:00Z', created, created), now - 3 * DAY_MS)]);
+      await runCorrelate(bus, topics, detection);
+      const learned = bus
+        .read(topics.identity)
+        .flat()
+        .filter((m) => decodeIdentityRecord(m.value)!.fact.kind === 'workload_containers').length;
+      // Three days later, a new process; Request-level audit (no response): an image change, then a container that was not there.
+      const later = [write('patch', ciDeployer, '2026-11-05T10:00:00Z', smp([{ name: 'envoy', image: 'docker.io/envoyproxy/envoy:v1.32.0' }])), write('patch', alice, '2026-11-05T10:05:00Z', smp([{ name: 'log-helper', image: 'docker.io/evil/helper:1' }]))];
+      await producer.send(later.map((e) => signal(topics, e, now)));
+      const restarted = await runCorrelate(bus, withIdentityTopic ? topics : { ...topics, identity: 'w.elsewhere' }, detection);
+      expect(restarted.rebuilds).toBe(1);
+      const alerts = bus
+        .read(topics.alerts)
+        .flat()
+        .map((m) => JSON.parse(m.value.toString('utf8')) as Alert)
+        .filter((a) => a.rule.id === 'seam-native-container-added-to-workload');
+      return { alerts, restored: restarted.restoredIdentity, learned };
+    };
+
+    const kept = await run(true);
+    expect(kept.learned).toBe(1);
+    expect(kept.restored).toBeGreaterThan(0);
+    expect(kept.alerts.map((a) => a.rule.level)).toEqual(['medium']);
+    expect(kept.alerts[0]!.summary).toContain('container log-helper (docker.io/evil/helper:1) added to deployment payments/payments-api');
+    expect(kept.alerts[0]!.summary).toContain('it had api, envoy');
+
+    // Without seam.identity the restarted role does not know the Deployment: neither patch can be judged.
+    const lost = await run(false);
     expect(lost.alerts).toEqual([]);
   });
 });

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { runNative } from '../../../test/helpers/native.ts';
 import { CLUSTER, alice, audit, ciDeployer, ev, iamK8sUser, saK8sUser, t, type K8sUser } from '../../../test/identity/records.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
+import { decodeIdentityRecord, identityRecord, restoreRecord } from '../../identity/record.ts';
+import type { IdentityFact } from '../../identity/types.ts';
+import { MAX_NAMES } from './container-added.ts';
 import { createNativeEngine } from './engine.ts';
 
 // Audit records as the API server writes them at RequestResponse: the request body (a strategic-merge patch,
@@ -127,7 +131,7 @@ describe('Container added to an existing Kubernetes workload', () => {
   });
 
   it('cannot decide a strategic-merge patch of a workload it never saw whole: quiet, and learns the list from the response', () => {
-    // After a restart (a new engine), the first patch names a container it has no list to judge by.
+    // Created before Seam watched (another engine, whose graph this one never gets): no list to judge the first patch by.
     const first = createNativeEngine({ only: [ID] });
     expect(first.process(created())).toEqual([]);
     const restarted = createNativeEngine({ only: [ID] });
@@ -142,12 +146,16 @@ describe('Container added to an existing Kubernetes workload', () => {
     expect(second.map((a) => a.summary)).toEqual([expect.stringContaining('container miner2')]);
   });
 
-  it('forgets a deleted workload and the oldest beyond maxStateEntries (quiet, not alerts); a GitOps controller’s addition is low', () => {
+  it('forgets a deleted workload and one with more than MAX_NAMES containers (quiet, not alerts); a GitOps controller’s addition is low', () => {
     const del = write('delete', admin, t('11:00:00'));
     expect(runNative(ID, [created(), del, write('patch', admin, t('14:00:00'), { request: smp([miner]) })])).toEqual([]);
-    const other = created([app], 'checkout', 'checkout-api');
-    expect(runNative(ID, [created(), other, write('patch', admin, t('14:00:00'), { request: smp([miner]) })], { config: { maxStateEntries: 1 } })).toEqual([]);
-    expect(runNative(ID, [created(), other, write('patch', admin, t('14:00:00'), { request: smp([miner]) })], { config: { maxStateEntries: 2 } })).toHaveLength(1);
+    // Too many names to keep: not remembered, and a workload that grows past the bound is forgotten.
+    const many: C[] = Array.from({ length: MAX_NAMES + 1 }, (_, i) => ({ name: `c${i}`, image: `${ECR}/c:${i}` }));
+    expect(runNative(ID, [created(many), write('patch', admin, t('14:00:00'), { request: smp([miner]) })])).toEqual([]);
+    const grown = write('update', ci, t('12:00:00'), { request: deployment('payments', 'payments-api', many), response: deployment('payments', 'payments-api', many) });
+    // (The update adds containers the workload did not have; the patch after it is not judged.)
+    expect(runNative(ID, [created(), grown, write('patch', admin, t('14:00:00'), { request: smp([miner]) })]).map((a) => a.events)).toEqual([[grown.seam.id]]);
+    expect(runNative(ID, [created(many.slice(0, MAX_NAMES)), write('patch', admin, t('14:00:00'), { request: smp([miner]) })])).toHaveLength(1);
 
     const argo = saK8sUser('argocd', 'argocd-application-controller');
     const gitops = runNative(ID, [created(), write('patch', argo, t('14:00:00'), { request: smp([miner]) })]);
@@ -155,5 +163,63 @@ describe('Container added to an existing Kubernetes workload', () => {
     expect(gitops[0]!.summary).toContain('GitOps controller');
     // The list is the operator's: without Argo CD on it, the same patch is medium.
     expect(runNative(ID, [created(), write('patch', argo, t('14:00:00'), { request: smp([miner]) })], { config: { gitOpsUsers: [] } }).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+
+  it('keeps what it learned across a restart: workload_containers facts rebuilt from seam.identity', () => {
+    const published: IdentityFact[] = [];
+    const first = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
+    const checkout = created([app], 'checkout', 'checkout-api');
+    const cron = { kind: 'CronJob', apiVersion: 'batch/v1', metadata: { name: 'nightly-report', namespace: 'payments' }, spec: { jobTemplate: { spec: { template: { spec: { containers: [app] } } } } } };
+    const job = { kind: 'Job', apiVersion: 'batch/v1', metadata: { name: 'nightly-report-29001', namespace: 'payments' }, spec: { template: { spec: { containers: [app] } } } };
+    const day1 = [
+      created(),
+      checkout,
+      write('create', ci, t('09:01:00'), { resource: 'cronjobs', group: 'batch', request: cron, response: cron }),
+      write('create', saK8sUser('kube-system', 'cronjob-controller'), t('09:02:00'), { resource: 'jobs', group: 'batch', request: job, response: job }),
+      // A rollout that changes an image only: the names are the same, nothing new to write.
+      write('patch', ci, t('10:00:00'), { request: smp([{ name: 'api', image: `${ECR}/payments-api:1.41.0` }]), response: deployment('payments', 'payments-api', [{ ...app, image: `${ECR}/payments-api:1.41.0` }, proxy]) }),
+      write('delete', admin, t('11:00:00'), { ns: 'checkout', name: 'checkout-api' }),
+    ];
+    for (const e of day1) expect(first.process(e)).toEqual([]);
+    const mine = published.filter((f) => f.kind === 'workload_containers');
+    expect(mine.map((f) => [f.op, f.key, f.attributes.containers])).toEqual([
+      ['assert', `workload_containers|${CLUSTER}|payments|deployment|payments-api`, ['api', 'envoy']],
+      ['assert', `workload_containers|${CLUSTER}|checkout|deployment|checkout-api`, ['api']],
+      ['assert', `workload_containers|${CLUSTER}|payments|cronjob|nightly-report`, ['api']],
+      ['retract', `workload_containers|${CLUSTER}|checkout|deployment|checkout-api`, undefined],
+    ]);
+    expect(mine[0]!.from).toBe(`k8s:${CLUSTER}:deployment:payments/payments-api`);
+    expect(Date.parse(mine[0]!.valid_to!) - Date.parse(mine[0]!.valid_from)).toBe(400 * 24 * 3600_000);
+
+    // The restarted member rebuilds its graph from the seam.identity records of the first one's versions (JSON on the topic).
+    const rebuilt = (): IdentityGraph => {
+      const g = new IdentityGraph();
+      for (const edge of first.graph.store.all()) {
+        const r = decodeIdentityRecord(Buffer.from(JSON.stringify(identityRecord(edge))));
+        expect(r).toBeDefined();
+        restoreRecord((f) => g.applyFact(f), g.store, r!);
+      }
+      return g;
+    };
+    // Request-level audit (no response): only the remembered lists can tell an added container from a changed one.
+    const added = write('patch', admin, t('14:00:00'), { request: smp([miner]) });
+    const setImage = write('patch', ci, t('14:01:00'), { request: smp([{ name: 'envoy', image: 'docker.io/envoyproxy/envoy:v1.32.0' }]) });
+    const cronAdded = write('patch', admin, t('14:02:00'), { resource: 'cronjobs', group: 'batch', name: 'nightly-report', request: { spec: { jobTemplate: { spec: { template: { spec: { containers: [miner] } } } } } } });
+    const recreated = write('patch', admin, t('14:03:00'), { ns: 'checkout', name: 'checkout-api', request: smp([miner]) });
+    const after = runNative(ID, [added, setImage, cronAdded, recreated], { graph: rebuilt() });
+    expect(after.map((a) => [a.rule.level, a.events])).toEqual([
+      ['medium', [added.seam.id]],
+      ['medium', [cronAdded.seam.id]],
+    ]);
+    expect(after[0]!.summary).toContain('container log-helper (docker.io/evil/helper:1) added to deployment payments/payments-api');
+    expect(after[0]!.summary).toContain('it had api, envoy');
+    // An image change alone, after the restart, is not an added container.
+    expect(runNative(ID, [setImage], { graph: rebuilt() })).toEqual([]);
+    // Without the facts the same patches are undecidable: quiet.
+    expect(runNative(ID, [added, setImage, cronAdded, recreated])).toEqual([]);
+    // A fact whose attributes are not names (written by another version, damaged) leaves the workload unknown.
+    const g = new IdentityGraph();
+    g.applyFacts([{ ...mine[0]!, attributes: { containers: 'api,envoy' } }]);
+    expect(runNative(ID, [added], { graph: g })).toEqual([]);
   });
 });

@@ -9,32 +9,37 @@
  * RequestResponse), and judges patch and update requests against them.
  *
  * What it can decide:
- * - a known workload (a full object seen since this process started): a name in the request that none of its
- *   lists had is added;
+ * - a known workload (its `workload_containers` fact holds at the request's time): a name in the request that none
+ *   of its lists had is added;
  * - any workload: a JSON patch `add` of one member of a container list (`.../containers/-`, `.../containers/2`)
- *   inserts a container whatever was there (a duplicate name is refused by validation, and refusals are left out);
- *   the Sigma rule k8s_container_injected_into_workload_by_patch sees the same operation without state.
- * What it cannot: a strategic-merge, merge or apply patch of a workload it never saw whole (after a restart, or
- * created before Seam watched): the request alone does not say which names were there, and the response shows
- * the list after the patch. It stays quiet and learns the list from the response, when there is one.
+ *   inserts a container whatever was there (a duplicate name is refused by validation, and refusals are left out).
+ *   The Sigma rule k8s_container_injected_into_workload_by_patch sees the same operation without state.
+ * What it cannot: a strategic-merge, merge or apply patch of a workload it does not know (created before Seam
+ * watched, not written for WORKLOAD_MEMORY_MS, or with more than MAX_NAMES containers): the request alone does not
+ * say which names were there, and the response shows the list after the patch. It stays quiet and learns the list
+ * from the response, when there is one.
  *
- * State: one entry per workload in a bounded LRU (`maxStateEntries`), not identity facts: a restart forgets the
- * lists and the detection is quiet (never alerts) until it sees each workload whole again. A patch without a
- * response only extends what is known (a removal by index is not understood, so a removed name may be
- * remembered: a miss later, not a false alert); a delete forgets the workload.
+ * State: the names are identity facts (`workload_containers`, one key per cluster, namespace, kind and name; ADR
+ * 0043), learned through `ctx.learn`: they go out on seam.identity and come back when a restarted correlate member
+ * (or embedded mode) rebuilds its graph, so a restart forgets nothing. A new version is written when the lists
+ * change, or to refresh one older than half its memory; a delete retracts it. A patch without a response only
+ * extends what is known (a removal by index is not understood, so a removed name may be remembered: a miss later,
+ * not a false alert). Jobs are judged but not remembered: a Job's pod template cannot change after creation (the API
+ * server refuses it), and CronJobs create one Job per run.
  *
  * Level: medium; high when an added container is privileged (or adds SYS_ADMIN, SYS_MODULE, SYS_PTRACE, ALL),
  * mounts a hostPath volume, comes with host namespaces, or the workload is in kube-system; low when the writer is
  * a GitOps controller (`gitOpsUsers`: Argo CD, Flux apply what is in Git). The control plane, EKS and kube-system's
  * controllers (EKS add-on updates add containers to aws-node) are not judged; their objects still teach.
  */
+import { z } from 'zod';
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
+import type { Edge, IdentityFact } from '../../identity/types.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import { isRec, num, obj, str, type Rec } from '../../core/values.ts';
-import { boundedLru, type Lru } from '../../core/lru.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { nativeAlert, timeOf } from './util.ts';
 
 /** Workload resources with a pod template, and where the template's pod spec sits. */
 const SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
@@ -62,8 +67,97 @@ interface Candidate {
   certain: boolean;
 }
 
-export interface ContainerAddedState {
-  workloads: Lru<string, Known>;
+/**
+ * How long a workload's names hold without a full object of it seen again (the fact's `valid_to`; refreshed when
+ * seen after half of it). Long: a stable workload is written at its rollouts, months apart, and forgetting it only
+ * makes the detection quiet about it; the memory mainly bounds what a delete Seam never saw leaves behind.
+ */
+export const WORKLOAD_MEMORY_MS = 400 * 24 * 3600_000;
+/** More names than this (all lists together) are not remembered: the workload is judged as unknown. */
+export const MAX_NAMES = 64;
+/** A container name is a DNS label (RFC 1123): at most 63 characters. */
+const MAX_NAME_CHARS = 63;
+
+const Names = z.array(z.string().min(1).max(MAX_NAME_CHARS)).max(MAX_NAMES);
+/**
+ * `attributes` of a `workload_containers` fact, as written and as read back from seam.identity (a record another
+ * version wrote, or one damaged in transit, is not trusted: the workload is then unknown).
+ */
+export const WorkloadContainersAttributes = z.object({
+  containers: Names.describe('Names of the pod template’s containers.'),
+  initContainers: Names.describe('Names of its init containers.'),
+  ephemeralContainers: Names.describe('Names of its ephemeral containers (none in a valid template; kept for a body that names some).'),
+});
+
+/** Kinds whose names are remembered: a Job's pod template cannot change after creation (see the module comment). */
+const REMEMBERED = new Set(['deployments', 'daemonsets', 'statefulsets', 'replicasets', 'cronjobs']);
+
+interface Workload {
+  /** The fact key: `workload_containers|<cluster>|<namespace>|<kind>|<name>`. */
+  key: string;
+  /** The graph node: `k8s:<cluster>:<kind>:<namespace>/<name>`. */
+  node: string;
+  cluster: string;
+}
+
+function workloadOf(cluster: string, resource: string, ns: string, name: string): Workload {
+  const kind = resource.replace(/s$/, '');
+  return { key: `workload_containers|${cluster}|${ns}|${kind}|${name}`, node: `k8s:${cluster}:${kind}:${ns}/${name}`, cluster };
+}
+
+/** The workload's fact version in force at `t`, with its names (undefined when its attributes are not names). */
+interface Prior {
+  edge: Edge;
+  known: Known | undefined;
+}
+
+function priorAt(graph: IdentityGraph, w: Workload, t: number): Prior | undefined {
+  const edge = graph.store.at(w.key, t);
+  if (edge === undefined) return undefined;
+  const a = WorkloadContainersAttributes.safeParse(edge.fact.attributes);
+  return { edge, known: a.success ? a.data : undefined };
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+/** Fact fields every version of the workload's fact shares. */
+function factBase(event: SeamEvent, w: Workload): Pick<IdentityFact, 'kind' | 'key' | 'from' | 'to' | 'cluster' | 'provenance' | 'valid_from'> & { account?: string } {
+  return {
+    kind: 'workload_containers',
+    key: w.key,
+    from: w.node,
+    to: w.node,
+    cluster: w.cluster,
+    ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
+    provenance: event.seam.id,
+    valid_from: event['@timestamp'],
+  };
+}
+
+/**
+ * Learns the workload's names as they are after this event: a new version when they differ from the one in force
+ * (or that one is older than half the memory). Too many names, or a name no API server accepts: the version in
+ * force is closed instead (unknown from here on: quiet, never a false alert).
+ */
+function learnNames(event: SeamEvent, ctx: EvalContext, w: Workload, k: Known, prior: Prior | undefined): void {
+  const t = timeOf(event);
+  if (!WorkloadContainersAttributes.safeParse(k).success) {
+    if (prior !== undefined) forget(event, ctx, w);
+    return;
+  }
+  const was = prior?.known;
+  if (was !== undefined && LISTS.every((l) => sameNames(was[l], k[l])) && t - prior!.edge.fromMs < WORKLOAD_MEMORY_MS / 2) return;
+  ctx.learn({
+    ...factBase(event, w),
+    op: 'assert',
+    attributes: { containers: [...k.containers], initContainers: [...k.initContainers], ephemeralContainers: [...k.ephemeralContainers] },
+    valid_to: new Date(t + WORKLOAD_MEMORY_MS).toISOString(),
+  });
+}
+
+/** Closes the workload's fact at the event's time (a delete; a list too long to keep). */
+function forget(event: SeamEvent, ctx: EvalContext, w: Workload): void {
+  ctx.learn({ ...factBase(event, w), op: 'retract', attributes: {} });
 }
 
 const SYSTEM = /^(system:node:|system:kube-|system:serviceaccount:kube-system:|eks:)/;
@@ -186,7 +280,7 @@ function union(k: Known, cands: readonly Candidate[], ordered: Partial<Known>): 
   return out;
 }
 
-export const containerAdded: NativeDetection<ContainerAddedState> = {
+export const containerAdded: NativeDetection<null> = {
   id: 'seam-native-container-added-to-workload',
   title: 'Container added to an existing Kubernetes workload',
   level: 'medium',
@@ -196,8 +290,8 @@ export const containerAdded: NativeDetection<ContainerAddedState> = {
   triage:
     'Which container was added (name, image, command) and by whom (user, source address, user agent)? Is it in the workload’s source of truth (Git, Helm chart)? Check its image registry and what it runs; list the pods already started from the new template, and the service account’s and IAM role’s calls since. If unexpected: roll the workload back, rotate what the service account and role can reach, and find how the writer got its access.',
   sources: ['k8s_audit'],
-  createState: (config) => ({ workloads: boundedLru(config.maxStateEntries) }),
-  evaluate(event: SeamEvent, _graph: IdentityGraph, state: ContainerAddedState, ctx: EvalContext): Alert[] {
+  createState: () => null,
+  evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'k8s_audit' || event.stage !== 'ResponseComplete') return [];
     const ref = obj(event.objectRef);
     const resource = str(ref?.resource);
@@ -212,25 +306,28 @@ export const containerAdded: NativeDetection<ContainerAddedState> = {
     const ns = str(ref?.namespace) ?? str(at(request, ['metadata', 'namespace'])) ?? str(at(response, ['metadata', 'namespace'])) ?? '';
     const name = str(ref?.name) ?? str(at(request, ['metadata', 'name'])) ?? str(at(response, ['metadata', 'name']));
     if (name === undefined) return [];
-    const key = `${event.seam.cluster ?? 'unknown'}|${resource}|${ns}|${name}`;
+    const w = workloadOf(event.seam.cluster ?? 'unknown', resource, ns, name);
+    const remembered = REMEMBERED.has(resource);
+    const t = timeOf(event);
+    const prior = remembered ? priorAt(graph, w, t) : undefined;
     if (verb === 'delete') {
-      state.workloads.delete(key);
+      if (prior !== undefined) forget(event, ctx, w);
       return [];
     }
     if (verb !== 'create' && verb !== 'update' && verb !== 'patch') return [];
     // The response of a write is the object after it (a Status for a delete): the list as it now is.
     const after = response?.kind === 'Status' ? undefined : knownOf(at(response, specPath));
-    const before = state.workloads.get(key);
+    const before = prior?.known;
     if (verb === 'create') {
       const k = after ?? knownOf(at(request, specPath));
-      if (k !== undefined) state.workloads.set(key, k);
+      if (k !== undefined && remembered) learnNames(event, ctx, w, k, prior);
       return [];
     }
     const { cands, ordered } = candidatesOf(request, specPath);
     const added = cands.filter((c) => (before === undefined ? c.certain : !has(before, c.name)));
     // What the workload has now: the response, else a whole body (update), else what was known plus the request's names.
     const now = after ?? (verb === 'update' && !Array.isArray(request) ? knownOf(at(request, specPath)) : undefined) ?? (before === undefined ? undefined : union(before, cands, ordered));
-    if (now !== undefined) state.workloads.set(key, now);
+    if (now !== undefined && remembered) learnNames(event, ctx, w, now, prior);
     if (added.length === 0) return [];
     const username = str(obj(event.user)?.username) ?? '';
     if (SYSTEM.test(username) || username === 'system:apiserver') return [];
