@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNative } from '../../../test/helpers/native.ts';
 import { CLUSTER, alice, audit, ciDeployer, ev, iamK8sUser, saK8sUser, t, type K8sUser } from '../../../test/identity/records.ts';
@@ -7,6 +8,8 @@ import { decodeIdentityRecord, identityRecord, restoreRecord } from '../../ident
 import type { IdentityFact } from '../../identity/types.ts';
 import { MAX_NAMES } from './container-added.ts';
 import { createNativeEngine } from './engine.ts';
+import { createDetectStage } from '../../pipeline/detect-stage.ts';
+import { buildDetector } from '../load.ts';
 
 // Audit records as the API server writes them at RequestResponse: the request body (a strategic-merge patch,
 // a JSON patch, kubectl apply's patch, an update's whole object) and the object after the write.
@@ -222,4 +225,20 @@ describe('Container added to an existing Kubernetes workload', () => {
     g.applyFacts([{ ...mine[0]!, attributes: { containers: 'api,envoy' } }]);
     expect(runNative(ID, [added], { graph: g })).toEqual([]);
   });
+
+  it('a JSON patch add of a container is one medium+ alert with the Kubernetes rules and every native detection (the Sigma rule for it is low)', async () => {
+    const detector = await buildDetector([join(import.meta.dirname, '../../../detections/kubernetes')]);
+    const levels = async (events: SeamEvent[]): Promise<string[]> => {
+      const stage = createDetectStage({ detector });
+      return events
+        .flatMap((e) => stage.process(e))
+        .filter((a) => a.rule.level !== 'low' && a.rule.level !== 'informational')
+        .map((a) => `${a.rule.id} ${a.rule.level}`);
+    };
+    const op = [{ op: 'add', path: '/spec/template/spec/containers/-', value: miner }];
+    expect(await levels([write('patch', admin, t('14:00:00'), { request: op })])).toEqual([`${ID} medium`]);
+    // Privileged: the native's high is the one medium+ alert.
+    const priv = [{ op: 'add', path: '/spec/template/spec/containers/-', value: { ...miner, securityContext: { privileged: true } } }];
+    expect(await levels([write('patch', admin, t('14:00:00'), { request: priv })])).toEqual([`${ID} high`]);
+  }, 30_000);
 });

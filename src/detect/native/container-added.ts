@@ -13,7 +13,8 @@
  *   of its lists had is added;
  * - any workload: a JSON patch `add` of one member of a container list (`.../containers/-`, `.../containers/2`)
  *   inserts a container whatever was there (a duplicate name is refused by validation, and refusals are left out).
- *   The Sigma rule k8s_container_injected_into_workload_by_patch sees the same operation without state.
+ *   The Sigma rule k8s_container_injected_into_workload_by_patch sees the same operation without state; it is low
+ *   so that the operation raises one medium+ alert, this one, at this detection's level (ADR 0043).
  * What it cannot: a strategic-merge, merge or apply patch of a workload it does not know (created before Seam
  * watched, not written for WORKLOAD_MEMORY_MS, or with more than MAX_NAMES containers): the request alone does not
  * say which names were there, and the response shows the list after the patch. It stays quiet and learns the list
