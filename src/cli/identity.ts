@@ -97,8 +97,13 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
     }
     for (const c of clusters) known = writePermissions(out, graph.effectivePermissions(target, c)) || known;
   } else if (sa !== undefined) {
+    // The username every service account has, and the groups every identity is in, are no evidence of this one:
+    // it is known if the inputs show it acting, a fact names it, or a binding names it (not one of its groups).
+    const acted = events.filter((e) => e.seam.principal?.service_account === sa);
+    known = acted.length > 0;
     for (const c of clusters) {
       out.write(`Service account ${sa} in ${c}\n`);
+      writeActed(out, acted, c);
       for (const e of [...graph.store.outgoing(saKey(c, sa), 'irsa'), ...graph.store.outgoing(saKey(c, sa), 'pod_identity_association')]) {
         known = true;
         out.write(`  ${e.fact.kind.replace(/_/g, ' ')} → ${e.fact.to} (since ${e.fact.valid_from}, ${e.fact.provenance})\n`);
@@ -113,20 +118,38 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
         known = true;
         out.write(`  ${e.fact.kind.replace(/_/g, ' ')} ${e.fact.from} at ${e.fact.valid_from}\n`);
       }
-      known = writePermissions(out, graph.effectivePermissions(sa, c)) || known;
+      const p = graph.effectivePermissions(sa, c);
+      writePermissions(out, p);
+      known = boundDirectly(p, saKey(c, sa)) || known;
     }
   } else {
+    const acted = events.filter((e) => e.seam.principal?.k8s_user === target);
+    known = acted.length > 0;
     for (const c of clusters) {
       out.write(`Kubernetes user ${target} in ${c}\n`);
+      writeActed(out, acted, c);
       for (const e of graph.store.incoming(userKey(c, target))) {
         known = true;
         out.write(`  ${e.fact.kind.replace(/_/g, ' ')} from ${e.fact.from} (${e.fact.provenance})\n`);
       }
-      known = writePermissions(out, graph.effectivePermissions(target, c)) || known;
+      const p = graph.effectivePermissions(target, c);
+      writePermissions(out, p);
+      known = boundDirectly(p, userKey(c, target)) || known;
     }
   }
   if (!known) out.write(`\n${target} is not in the identity graph built from these inputs.\n`);
   return known ? 0 : 1;
+}
+
+/** "acted in N events (first …, last …)" for the events of one cluster (events without a cluster count everywhere). */
+function writeActed(out: Out, acted: SeamEvent[], cluster: string): void {
+  const here = acted.filter((e) => e.seam.cluster === undefined || e.seam.cluster === null || e.seam.cluster === cluster);
+  if (here.length > 0) out.write(`  acted in ${here.length} event${here.length === 1 ? '' : 's'} (first ${here[0]!['@timestamp']}, last ${here[here.length - 1]!['@timestamp']})\n`);
+}
+
+/** Whether a permission comes from an RBAC binding that names `subject` itself (not a group it is in). */
+function boundDirectly(p: EffectivePermissions, subject: string): boolean {
+  return p.rules.some((r) => r.via.some((s) => s.kind === 'rbac_binding' && s.from === subject));
 }
 
 function writePermissions(out: Out, p: EffectivePermissions): boolean {

@@ -32,6 +32,19 @@ describe('seam identity explain', () => {
     expect(text).toContain('aws auth mapping from arn:aws:iam::111122223333:role/ci-deployer');
     expect(text).toContain('CLUSTER ADMIN via aws_auth_mapping');
   });
+  it('says so for a service account or a Kubernetes user the inputs never show (their default groups are no evidence)', async () => {
+    for (const target of ['payments/apii', 'nobody', 'system:serviceaccount:payments:apii']) {
+      const { code, text } = await explain(target);
+      expect(code, target).toBe(1);
+      expect(text, target).toContain(`${target} is not in the identity graph built from these inputs`);
+    }
+  });
+  it('knows a Kubernetes user from its own audit events alone', async () => {
+    const { code, text } = await explain('eks:addon-manager');
+    expect(code).toBe(0);
+    expect(text).not.toContain('is not in the identity graph');
+    expect(text).toContain('acted in 1 event (first ');
+  });
   it('says so when the target is unknown', async () => {
     const { code, text } = await explain('arn:aws:iam::111122223333:role/nobody');
     expect(code).toBe(1);
