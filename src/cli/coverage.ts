@@ -12,8 +12,8 @@ export interface CoverageCliOptions {
 
 /**
  * `seam coverage`: writes <out>/coverage.md and <out>/coverage.html from the rules' ATT&CK tags and the
- * Stratus table; with --doc FILE rewrites the generated blocks of that page (or, with --check, only says
- * whether they are current). Exit 1 on a Stratus technique without a medium+ detection, an unknown
+ * Stratus table; with --doc FILE rewrites the generated blocks of that page. With --check it writes nothing
+ * (no report files, no page) and only says whether the page is current. Exit 1 on a Stratus technique without a medium+ detection, an unknown
  * detection name, missing markers or (with --check) a page that drifted.
  */
 export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
@@ -22,12 +22,17 @@ export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
   const { computeCoverage, coverageHtml, coverageMarkdown, renderBlocks, updateDoc } = await import('../report/coverage.ts');
   const root = process.cwd();
   const c = await computeCoverage(o.rules, { root });
-  const outDir = resolve(o.out);
-  await mkdir(outDir, { recursive: true });
-  const md = join(outDir, 'coverage.md');
-  const html = join(outDir, 'coverage.html');
-  await writeFile(md, coverageMarkdown(c, { docDir: outDir, root, paths: o.rules }));
-  await writeFile(html, coverageHtml(c, { docDir: outDir, root, paths: o.rules, generatedAt: new Date().toISOString() }));
+  // --check writes nothing: neither the page nor the report files (CI runs it in a read-only checkout).
+  let written = '';
+  if (!o.check) {
+    const outDir = resolve(o.out);
+    await mkdir(outDir, { recursive: true });
+    const md = join(outDir, 'coverage.md');
+    const html = join(outDir, 'coverage.html');
+    await writeFile(md, coverageMarkdown(c, { docDir: outDir, root, paths: o.rules }));
+    await writeFile(html, coverageHtml(c, { docDir: outDir, root, paths: o.rules, generatedAt: new Date().toISOString() }));
+    written = ` markdown=${md} html=${html}`;
+  }
   let code = 0;
   for (const p of c.problems) {
     err.write(`seam coverage: ${p}\n`);
@@ -55,7 +60,7 @@ export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
   }
   const mediumPlus = c.techniques.filter((t) => t.byLevel.critical + t.byLevel.high + t.byLevel.medium > 0).length;
   out.write(
-    `coverage: detections=${c.entries.length} techniques=${c.techniques.length} techniques_medium_plus=${mediumPlus} tactics=${c.tactics.length} stratus=${c.stratus.filter((s) => s.caught).length}/${c.stratus.length}${docState} markdown=${md} html=${html}\n`,
+    `coverage: detections=${c.entries.length} techniques=${c.techniques.length} techniques_medium_plus=${mediumPlus} tactics=${c.tactics.length} stratus=${c.stratus.filter((s) => s.caught).length}/${c.stratus.length}${docState}${written}\n`,
   );
   return code;
 }

@@ -209,7 +209,7 @@ export function buildCli(): Command {
     .option('--rules <paths...>', 'rule files or folders', ['detections'])
     .option('--out <dir>', 'where coverage.md and coverage.html go', 'out/coverage')
     .option('--doc <file>', "also rewrite the generated blocks of this page (<!-- seam coverage: NAME --> markers), e.g. docs/coverage.md")
-    .option('--check', 'with --doc: change nothing, exit 1 if the page is out of date')
+    .option('--check', 'write nothing (neither --out files nor the --doc page); with --doc, exit 1 if the page is out of date')
     .action(async (o: { rules: string[]; out: string; doc?: string; check?: boolean }) => {
       const { coverageCommand } = await import('./coverage.ts');
       process.exitCode = await coverageCommand(o);
