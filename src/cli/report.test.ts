@@ -51,3 +51,49 @@ describe('seam report incident --config', () => {
     expect(notes.get('rule_b')).toEqual({ description: 'Other thing.' });
   });
 });
+
+describe('seam report incident --latest', () => {
+  // Three identities: a high incident, then a critical one, then a medium one that ends last of all.
+  const principal = (arn: string) => ({ id: arn, type: 'assumed_role' as const, arn });
+  const alert = (n: number, who: string, level: string, at: string) => ({
+    id: `a${n}`.padEnd(32, '0'),
+    '@timestamp': at,
+    rule: { id: `rule-${n}`, title: `Rule ${n}`, level, tags: [], type: 'sigma' },
+    events: [`ev-${n}`],
+    native_ids: [],
+    principal: principal(who),
+    summary: `rule ${n}`,
+  });
+  const event = (n: number, who: string, at: string) => ({ '@timestamp': at, eventName: 'Call', seam: { id: `ev-${n}`, source: 'cloudtrail', principal: principal(who) } });
+  const who = ['arn:aws:sts::111122223333:assumed-role/a/s', 'arn:aws:sts::111122223333:assumed-role/b/s', 'arn:aws:sts::111122223333:assumed-role/c/s'];
+  const rows: [number, string, string, string][] = [
+    [1, who[0]!, 'high', '2024-11-05T14:00:00Z'],
+    [2, who[1]!, 'critical', '2024-11-05T14:05:00Z'],
+    [3, who[2]!, 'medium', '2024-11-05T14:30:00Z'],
+  ];
+
+  async function latest(only: number[]): Promise<{ code: number; out: string; err: string }> {
+    const folder = mkdtempSync(join(dir, 'run-'));
+    const picked = rows.filter((r) => only.includes(r[0]));
+    writeFileSync(join(folder, 'alerts.jsonl'), picked.map(([n, w, l, t]) => JSON.stringify(alert(n, w, l, t))).join('\n') + '\n');
+    writeFileSync(join(folder, 'events.jsonl'), picked.map(([n, w, , t]) => JSON.stringify(event(n, w, t))).join('\n') + '\n');
+    const out = sink();
+    const err = sink();
+    const code = await reportIncidentCommand({ latest: true, input: folder, rules: [], env: {} }, out, err);
+    return { code, out: out.text, err: err.text };
+  }
+
+  it('draws the last incident of the highest level, not a lower one that ended later, and says why', async () => {
+    const r = await latest([1, 2, 3]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('[critical] arn:aws:sts::111122223333:assumed-role/b/s');
+    expect(r.err).toContain('--latest: the only critical incident (the highest level among 3 incidents)');
+    expect(r.out).toMatch(/incident-inc-[0-9a-f]+\.html\n$/);
+  });
+
+  it('says "1 alert, 1 event, 1 AWS call", not "1 alerts"', async () => {
+    const r = await latest([1, 3]);
+    expect(r.err).toContain('[high] arn:aws:sts::111122223333:assumed-role/a/s: 1 alert, 1 event, 1 AWS call; --latest: the only high incident (the highest level among 2 incidents)');
+  });
+});
+

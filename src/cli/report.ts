@@ -72,6 +72,8 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   const from = (o.from ?? 'input').toLowerCase();
   let page: IncidentPage;
   let defaultDir: string;
+  /** With --latest: why this incident (`latestIncident`). */
+  let chosen: string | undefined;
   try {
     if (from === 'opensearch') {
       const { createOpenSearchClient } = await import('../sinks/opensearch/client.ts');
@@ -83,6 +85,7 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
       try {
         const incidents = await src.incidentsFromOpenSearch(client, prefix);
         const inc = src.pickIncident(incidents, { ...(o.id !== undefined ? { id: o.id } : {}), ...(o.latest ? { latest: true } : {}) });
+        if (o.id === undefined) chosen = src.latestIncident(incidents).why;
         page = await src.pageFromOpenSearch(client, prefix, inc, notes, `OpenSearch ${cfg.nodeUrls.join(',')} (${prefix}-alerts-*, ${prefix}-events-*)`);
       } finally {
         await client.close();
@@ -92,6 +95,7 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
       const dir = o.input ?? 'out';
       const incidents = await src.incidentsFromFolder(dir);
       const inc = src.pickIncident(incidents, { ...(o.id !== undefined ? { id: o.id } : {}), ...(o.latest ? { latest: true } : {}) });
+      if (o.id === undefined) chosen = src.latestIncident(incidents).why;
       [page] = (await src.pagesFromFolder(dir, [inc], notes)) as [IncidentPage];
       defaultDir = dir;
     } else {
@@ -107,6 +111,7 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, renderIncidentHtml(page));
   out.write(`${file}\n`);
-  err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${page.incident.alerts.length} alerts, ${page.events.size} events, ${page.awsCalls.length} AWS calls\n`);
+  const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+  err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${n(page.incident.alerts.length, 'alert')}, ${n(page.events.size, 'event')}, ${n(page.awsCalls.length, 'AWS call')}${chosen === undefined ? '' : `; --latest: ${chosen}`}\n`);
   return 0;
 }

@@ -78,7 +78,7 @@ export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = D
 /** A few lines per incident, for the console. */
 export function formatIncident(inc: Incident): string {
   const lines = [
-    `INCIDENT ${inc.id} [${inc.level}] ${inc.key} — ${inc.alerts.length} alerts from ${inc.start} to ${inc.end}`,
+    `INCIDENT ${inc.id} [${inc.level}] ${inc.key} — ${inc.alerts.length} alert${inc.alerts.length === 1 ? '' : 's'} from ${inc.start} to ${inc.end}`,
     inc.status === 'closed' ? `  closed at ${inc.closedAt} (quiet since ${inc.end})` : `  open; closes at ${inc.closesAt} if no further alert`,
   ];
   if (inc.actors.length > 0) lines.push(`  acting as: ${inc.actors.join(', ')}`);

@@ -50,10 +50,31 @@ export async function loadRuleNotes(rules: string | readonly string[] | undefine
   return notes;
 }
 
-/** Picks one incident: by id (`inc-…`, or a unique prefix), by identity key, or the one that ended last. */
+const LEVEL_ORDER: readonly Incident['level'][] = ['informational', 'low', 'medium', 'high', 'critical'];
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * `--latest`: of the incidents at the highest level present, the one that ended last (ties: the greater id). So
+ * after `seam run` it is one of the pages the run wrote (it writes one per high or critical incident), not a
+ * medium one that happened to end later. `why` says so in a line.
+ */
+export function latestIncident(incidents: readonly Incident[]): { incident: Incident; why: string } {
+  if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
+  const top = Math.max(...incidents.map((i) => LEVEL_ORDER.indexOf(i.level)));
+  const worst = incidents.filter((i) => LEVEL_ORDER.indexOf(i.level) === top);
+  const incident = [...worst].sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : a.id < b.id ? 1 : -1))[0]!;
+  const level = LEVEL_ORDER[top]!;
+  const why =
+    worst.length === 1
+      ? `the only ${level} incident (the highest level among ${plural(incidents.length, 'incident')})`
+      : `the last to end of ${worst.length} ${level} incidents (the highest level among ${plural(incidents.length, 'incident')})`;
+  return { incident, why };
+}
+
+/** Picks one incident: by id (`inc-…`, or a unique prefix), by identity key, or the latest of the highest level (`latestIncident`). */
 export function pickIncident(incidents: readonly Incident[], want: { id?: string; latest?: boolean }): Incident {
   if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
-  if (want.latest || want.id === undefined) return [...incidents].sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : 0))[0]!;
+  if (want.latest || want.id === undefined) return latestIncident(incidents).incident;
   const id = want.id;
   const exact = incidents.filter((i) => i.id === id);
   if (exact.length === 1) return exact[0]!;
@@ -62,7 +83,7 @@ export function pickIncident(incidents: readonly Incident[], want: { id?: string
   if (byKey.length > 0) return byKey[0]!;
   const hits = incidents.filter((i) => id.length >= 6 && i.id.startsWith(id));
   if (hits.length === 1) return hits[0]!;
-  const known = incidents.map((i) => `${i.id} (${i.key}, ${i.alerts.length} alerts, ${i.status})`).join('; ');
+  const known = incidents.map((i) => `${i.id} (${i.key}, ${plural(i.alerts.length, 'alert')}, ${i.status})`).join('; ');
   throw new Error(hits.length === 0 ? `no incident '${id}'; incidents: ${known}` : `'${id}' names ${hits.length} incidents; incidents: ${known}`);
 }
 
