@@ -7,8 +7,8 @@
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { ATTACK_TACTICS } from '../detect/attack-tags.ts';
 import { NATIVE_DETECTIONS } from '../detect/native/registry.ts';
-import { lintSummaryLine } from '../detect/sigma/lint.ts';
-import { loadRules, throwIfEmpty } from '../detect/sigma/ruleset.ts';
+import { lintRules } from '../detect/sigma/lint.ts';
+import { throwIfEmpty } from '../detect/sigma/ruleset.ts';
 import { STRATUS_TECHNIQUES, type StratusTechnique } from './stratus-techniques.ts';
 
 export const LEVELS = ['critical', 'high', 'medium', 'low', 'informational'] as const;
@@ -88,7 +88,9 @@ export function tacticName(t: string): string {
 export async function computeCoverage(paths: string[], opts: { root?: string } = {}): Promise<Coverage> {
   const root = resolve(opts.root ?? process.cwd());
   const roots = paths.map((p) => resolve(root, p));
-  const loaded = await loadRules(roots);
+  // As `seam rules lint` sees the pack, so the line shown is the one lint prints.
+  const lint = await lintRules(roots);
+  const loaded = lint.loaded;
   throwIfEmpty(loaded);
   const { ruleset, stats } = loaded;
   const entries: CoverageEntry[] = [];
@@ -148,7 +150,7 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
     return { ...s, resolved, caught };
   });
 
-  return { entries: all, lintLine: lintSummaryLine(ruleset.rules, stats), files: stats.files, tactics, techniques, stratus, problems };
+  return { entries: all, lintLine: lint.line, files: stats.files, tactics, techniques, stratus, problems };
 }
 
 // ---------------------------------------------------------------------------------------------- Markdown

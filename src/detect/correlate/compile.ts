@@ -93,10 +93,11 @@ function isStringList(v: unknown): v is string[] {
 
 export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup: RuleLookup): CompileResult {
   const diagnostics: Diagnostic[] = [];
-  const report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity: 'error' | 'warning' = 'error', rule?: string): void => {
+  const report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity: 'error' | 'warning' = 'error', rule?: string, ref?: string): void => {
     const d: Diagnostic = { code, severity, file: cd.file, line: cd.line, column: cd.column, message };
     const r = rule ?? cd.id ?? cd.name;
     if (r !== undefined) d.rule = r;
+    if (ref !== undefined) d.ref = ref;
     diagnostics.push(d);
   };
 
@@ -140,7 +141,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
         ids.push(rule.id);
         names.push(rule.name);
       } else {
-        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', which is neither a loaded rule nor a correlation`);
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', which is neither a loaded rule nor a correlation`, 'error', undefined, ref);
         broken.add(d);
       }
     }

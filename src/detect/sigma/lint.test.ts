@@ -47,4 +47,23 @@ describe('seam rules lint', () => {
     const { text } = await lint([join(dir, 'a.yml'), join(dir, 'c.yml')]);
     expect(text.trimEnd().split('\n').at(-1)).toBe('lint: files=2 rules=2 correlations=0 rejected=0 cloudtrail=1 kubernetes=1 guardduty=0 runtime=0');
   });
+
+  it('reports a correlation naming a rule that is not loaded once, as an error at the reference, and counts it rejected', async () => {
+    const file = join(dir, 'corr.yml');
+    await writeFile(
+      file,
+      ['title: Two things', 'id: 6c1f9a3e-2b4d-4f8a-9e7c-1a2b3c4d5e6f', 'name: corr_two_things', 'correlation:', '    type: event_count', '    rules:', '        - lint_count_1', '        - no_such_rule', '    group-by:', '        - seam.principal.id', '    timespan: 10m', '    condition:', '        gte: 2', 'level: medium', ''].join('\n'),
+    );
+    const first = rule(1, '  product: aws\n  service: cloudtrail').replace('title: Lint Count 1', 'title: Lint Count 1\nname: lint_count_1');
+    const a = join(dir, 'named.yml');
+    await writeFile(a, first.replace('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000009'));
+    const { code, text } = await lint([a, file]);
+    const problems = text.split('\n').filter((l) => l.includes('no_such_rule'));
+    expect(problems).toEqual([`${file}:8:11: SEAM_ERR_RULE_REFERENCE correlation 'Two things' refers to rule 'no_such_rule', which is neither a loaded rule nor a correlation`]);
+    expect(code).toBe(1);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('lint: files=2 rules=1 correlations=0 rejected=1 cloudtrail=1 kubernetes=0 guardduty=0 runtime=0');
+    await rm(file);
+    await rm(a);
+  });
 });
+

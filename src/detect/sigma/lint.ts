@@ -3,7 +3,7 @@ import type { SourceType } from '../../core/envelope.ts';
 import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
-import type { LoadStats } from './types.ts';
+import type { Diagnostic, LoadResult, LoadStats } from './types.ts';
 
 /** Names of the per-product counts on the summary line, in the order they are printed. */
 const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
@@ -19,15 +19,57 @@ const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
  * rules whose logsource maps to no Seam source, when there are any.
  */
 export async function lintCommand(paths: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { diagnostics, line } = await lintRules(paths);
+  for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
+  out.write(line + '\n');
+  return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+export interface LintResult {
+  loaded: LoadResult;
+  /** Every problem, each once, in the order found. */
+  diagnostics: Diagnostic[];
+  /** The summary line (`lintSummaryLine`), correlations that cannot be used counted as rejected. */
+  line: string;
+}
+
+/** What `seam rules lint` reports (also read by `seam coverage`): load, then compile the correlations as the detector does. */
+export async function lintRules(paths: string[]): Promise<LintResult> {
   const loaded = await loadRules(paths);
   const { ruleset, stats } = loaded;
   // Correlations are compiled where the detector compiles them: their problems (a window over the
-  // bound, a missing reference) are lint errors too.
+  // bound, a missing reference) are lint errors too, and a correlation that does not compile is rejected.
   const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules));
-  const diagnostics = [...loaded.diagnostics, ...correlations.diagnostics];
-  for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
-  out.write(lintSummaryLine(ruleset.rules, stats) + '\n');
-  return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  const dropped = ruleset.correlations.length - correlations.correlations.length;
+  const line = lintSummaryLine(ruleset.rules, { ...stats, correlations: stats.correlations - dropped, rejected: stats.rejected + dropped });
+  return { loaded, diagnostics: mergeReferenceProblems(loaded.diagnostics, correlations.diagnostics), line };
+}
+
+/**
+ * A correlation naming a rule that is not loaded is found twice: the loader warns at the reference, compiling
+ * makes it an error (the correlation is dropped). Reported once: the error, at the reference's position.
+ */
+function mergeReferenceProblems(load: readonly Diagnostic[], compiled: readonly Diagnostic[]): Diagnostic[] {
+  const out = [...load];
+  const used = new Set<Diagnostic>();
+  const rest: Diagnostic[] = [];
+  for (const c of compiled) {
+    if (c.ref === undefined || c.severity !== 'error') {
+      rest.push(c);
+      continue;
+    }
+    // The loader's warning of the same file and reference, nearest after the correlation's first line.
+    const twin = load
+      .filter((d) => d.ref === c.ref && d.file === c.file && d.severity === 'warning' && d.line >= c.line && !used.has(d))
+      .sort((a, b) => a.line - b.line)[0];
+    if (twin === undefined) {
+      rest.push(c);
+      continue;
+    }
+    used.add(twin);
+    out[out.indexOf(twin)] = { ...c, line: twin.line, column: twin.column };
+  }
+  return [...out, ...rest];
 }
 
 /** `lint: files=… rules=… correlations=… rejected=… cloudtrail=… …` (also shown by `seam coverage`). */

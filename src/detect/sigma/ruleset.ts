@@ -340,7 +340,7 @@ class Loader {
       const generate = typeof c.doc === 'object' && c.doc !== null && (c.doc as Record<string, unknown>).generate === true;
       for (const t of c.meta.targets ?? []) {
         if (!known.has(t.ref)) {
-          this.diags.push(warn('SEAM_ERR_RULE_REFERENCE', c.file, t.pos, `correlation refers to rule '${t.ref}', which is not loaded`, c.id ?? c.meta.title));
+          this.diags.push({ ...warn('SEAM_ERR_RULE_REFERENCE', c.file, t.pos, `correlation refers to rule '${t.ref}', which is not loaded`, c.id ?? c.meta.title), ref: t.ref });
           continue;
         }
         // A correlation silences the alerts of the rules it names unless it says `generate: true`: say so, so

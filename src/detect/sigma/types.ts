@@ -20,6 +20,8 @@ export interface Diagnostic {
   message: string;
   /** Rule id or title, when the problem belongs to one rule. */
   rule?: string;
+  /** A reference (to a rule or correlation) that resolves to nothing: the reference as written. */
+  ref?: string;
 }
 
 /** The `logsource` block of a rule. */
