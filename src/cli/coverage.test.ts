@@ -19,7 +19,7 @@ async function pack(): Promise<{ dir: string; rules: string; doc: string; out: s
   const rule = ['title: Rule 1', 'id: 00000000-0000-4000-8000-000000000001', 'status: test', 'logsource:', '  product: aws', '  service: cloudtrail', 'detection:', '  sel:', '    eventName: Call1', '  condition: sel', 'level: medium', 'tags:', '  - attack.persistence', '  - attack.t1098', ''].join('\n');
   await writeFile(join(rules, 'a_rule.yml'), rule);
   const doc = join(dir, 'page.md');
-  const blocks = ['glance', 'tactics', 'techniques', 'stratus'].map((b) => `<!-- seam coverage: ${b} -->\nold\n<!-- /seam coverage: ${b} -->`);
+  const blocks = ['glance', 'checks', 'tactics', 'techniques', 'stratus'].map((b) => `<!-- seam coverage: ${b} -->\nold\n<!-- /seam coverage: ${b} -->`);
   await writeFile(doc, `# Page\n\n${blocks.join('\n\n')}\n`);
   return { dir, rules: join(dir, 'pack'), doc, out: join(dir, 'out') };
 }

@@ -82,6 +82,29 @@ function parseTestFile(text: string, file: string): RuleTestFile {
   return { ...(placeholders ? { placeholders } : {}), cases };
 }
 
+/**
+ * What `runRuleTests` would run, without running it: rule files under `paths`, their test files' cases (read with
+ * the runner's own parser), rule files without a test file, and test files that do not parse. For pages that state
+ * the size of the pack's tests (`seam coverage --doc`); whether they pass is the runner's business.
+ */
+export async function countRuleTests(paths: string[]): Promise<Pick<RuleTestSummary, 'files' | 'cases' | 'missing' | 'errors'>> {
+  const files = ruleFilesUnder(paths).files;
+  const s = { files: files.length, cases: 0, missing: 0, errors: 0 };
+  for (const f of files) {
+    const testFile = siblingTest(f);
+    if (!existsSync(testFile)) {
+      s.missing++;
+      continue;
+    }
+    try {
+      s.cases += parseTestFile(await readFile(testFile, 'utf8'), testFile).cases.length;
+    } catch {
+      s.errors++;
+    }
+  }
+  return s;
+}
+
 export async function runRuleTests(paths: string[], out: NodeJS.WritableStream): Promise<RuleTestSummary> {
   // A test file named on its own (`seam rules test foo.test.yml`) stands for its rule file. The rule files are
   // the loader's (symlinked folders followed); each brings its sibling test file.

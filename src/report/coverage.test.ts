@@ -6,9 +6,13 @@ import { computeCoverage, coverageHtml, renderBlocks, updateDoc } from './covera
 
 const ROOT = join(import.meta.dirname, '../..');
 
+// The pack's coverage, computed once for the tests that read it (it loads every rule and reads every test file).
+let pack: ReturnType<typeof computeCoverage> | undefined;
+const packCoverage = (): ReturnType<typeof computeCoverage> => (pack ??= computeCoverage(['detections'], { root: ROOT }));
+
 describe('seam coverage', () => {
   it("docs/coverage.md's generated blocks are what `seam coverage` computes from detections/ today (run `node bin/seam.mjs coverage --doc docs/coverage.md` after changing rules)", async () => {
-    const c = await computeCoverage(['detections'], { root: ROOT });
+    const c = await packCoverage();
     const doc = await readFile(join(ROOT, 'docs/coverage.md'), 'utf8');
     const { text, missing } = updateDoc(doc, renderBlocks(c, { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections'] }));
     expect(missing).toEqual([]);
@@ -17,7 +21,7 @@ describe('seam coverage', () => {
   });
 
   it('every Stratus Red Team technique names detections that exist, at least one of them at medium or above', async () => {
-    const c = await computeCoverage(['detections'], { root: ROOT });
+    const c = await packCoverage();
     expect(c.problems).toEqual([]);
     expect(c.stratus.length).toBeGreaterThanOrEqual(54);
     expect(c.stratus.filter((s) => !s.caught).map((s) => s.technique)).toEqual([]);
@@ -52,7 +56,13 @@ describe('seam coverage', () => {
     expect(html).toContain('a_rule <small>(medium)</small>');
     const doc = 'x\n<!-- seam coverage: tactics -->\nold\n<!-- /seam coverage: tactics -->\ny\n';
     const u = updateDoc(doc, renderBlocks(c, { docDir: dir, root: dir, paths: ['pack'] }));
-    expect(u.missing).toEqual(['glance', 'techniques', 'stratus']);
+    expect(u.missing).toEqual(['glance', 'checks', 'techniques', 'stratus']);
+    // The checks rows: lint's own summary line and the rule tests counted (this pack has no test files).
+    expect(c.lintLine).toBe('lint: files=2 rules=2 correlations=0 rejected=0 cloudtrail=2 kubernetes=0 guardduty=0 runtime=0');
+    expect(c.ruleTests).toEqual({ files: 2, cases: 0, missing: 2, errors: 0 });
+    const checks = renderBlocks(c, { docDir: dir, root: dir, paths: ['pack'] }).checks;
+    expect(checks).toContain('`lint: files=2 rules=2 correlations=0 rejected=0 cloudtrail=2 kubernetes=0 guardduty=0 runtime=0` (no warnings)');
+    expect(checks).toContain('`files=2 cases=0`, 2 rule files without a test file');
     expect(u.text).toContain(`| Persistence | 2 | 1 | ${persistence.natives} |`);
     expect(u.text).not.toContain('old');
   });

@@ -7,6 +7,7 @@
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { ATTACK_TACTICS } from '../detect/attack-tags.ts';
 import { NATIVE_DETECTIONS } from '../detect/native/registry.ts';
+import { countRuleTests } from '../detect/rule-tests.ts';
 import { lintRules } from '../detect/sigma/lint.ts';
 import { throwIfEmpty } from '../detect/sigma/ruleset.ts';
 import { STRATUS_TECHNIQUES, type StratusTechnique } from './stratus-techniques.ts';
@@ -43,6 +44,10 @@ export interface StratusRow extends StratusTechnique {
 export interface Coverage {
   entries: CoverageEntry[];
   lintLine: string;
+  /** Lint warnings by code (`seam rules lint` prints each; the pack loads with them). */
+  lintWarnings: Record<string, number>;
+  /** The pack's rule tests as `seam rules test` would run them (counted, not run). */
+  ruleTests: { files: number; cases: number; missing: number; errors: number };
   files: number;
   tactics: { tactic: string; rules: number; mediumPlus: number; natives: number }[];
   techniques: TechniqueRow[];
@@ -93,6 +98,9 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
   const loaded = lint.loaded;
   throwIfEmpty(loaded);
   const { ruleset, stats } = loaded;
+  const lintWarnings: Record<string, number> = {};
+  for (const d of lint.diagnostics) if (d.severity === 'warning') lintWarnings[d.code] = (lintWarnings[d.code] ?? 0) + 1;
+  const ruleTests = await countRuleTests(roots);
   const entries: CoverageEntry[] = [];
   for (const r of ruleset.rules) {
     entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? 'informational', tags: r.tags, file: posix(relative(root, r.file)), folder: folderOf(r.file, roots) });
@@ -150,7 +158,7 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
     return { ...s, resolved, caught };
   });
 
-  return { entries: all, lintLine: lint.line, files: stats.files, tactics, techniques, stratus, problems };
+  return { entries: all, lintLine: lint.line, lintWarnings, ruleTests, files: stats.files, tactics, techniques, stratus, problems };
 }
 
 // ---------------------------------------------------------------------------------------------- Markdown
@@ -244,11 +252,32 @@ export function stratusBlock(c: Coverage, o: RenderOptions): string {
   ].join('\n');
 }
 
-export const BLOCKS = ['glance', 'tactics', 'techniques', 'stratus'] as const;
+/** What each lint warning code means, for the checks table. */
+const WARNING_TEXT: Readonly<Record<string, string>> = {
+  SEAM_ERR_RULE_PLACEHOLDER: 'placeholders with no site values (see "Configuration placeholders")',
+};
+
+/** The first rows of "How the pack was checked": lint and the rule tests, as the pack is now. */
+export function checksBlock(c: Coverage, o: RenderOptions): string {
+  const paths = o.paths.join(' ');
+  const warnings = Object.entries(c.lintWarnings).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const total = warnings.reduce((n, [, k]) => n + k, 0);
+  const warned = total === 0 ? 'no warnings' : `${total} warning${total === 1 ? '' : 's'}: ${warnings.map(([code, k]) => `${k} ${code}${WARNING_TEXT[code] ? `, ${WARNING_TEXT[code]}` : ''}`).join('; ')}`;
+  const t = c.ruleTests;
+  const tests = `\`files=${t.files} cases=${t.cases}\`${t.missing > 0 ? `, ${t.missing} rule files without a test file` : ''}${t.errors > 0 ? `, ${t.errors} test files that do not parse` : ''}`;
+  return [
+    '| Check | Command | Result | Source |',
+    '|---|---|---|---|',
+    `| Every rule loads | \`node bin/seam.mjs rules lint ${paths}\` | \`${c.lintLine}\` (${warned}) | \`seam coverage --doc\` (this block) |`,
+    `| Rule tests (each rule's sibling \`*.test.yml\`: positives and near-miss negatives; correlations get timelines incl. "too far apart" / "below threshold") | \`node bin/seam.mjs rules test ${paths}\` | ${tests}; every case passes: \`src/detect/detections.test.ts\` (part of \`npm test\`) runs them all and fails on a \`FAIL\`, \`ERROR\` or \`MISSING\` line | counted by \`seam coverage --doc\` (this block) |`,
+  ].join('\n');
+}
+
+export const BLOCKS = ['glance', 'checks', 'tactics', 'techniques', 'stratus'] as const;
 export type BlockName = (typeof BLOCKS)[number];
 
 export function renderBlocks(c: Coverage, o: RenderOptions): Record<BlockName, string> {
-  return { glance: glanceBlock(c, o), tactics: tacticsBlock(c), techniques: techniquesBlock(c, o), stratus: stratusBlock(c, o) };
+  return { glance: glanceBlock(c, o), checks: checksBlock(c, o), tactics: tacticsBlock(c), techniques: techniquesBlock(c, o), stratus: stratusBlock(c, o) };
 }
 
 /** The whole report as one Markdown page (written by `seam coverage` next to the HTML page). */
@@ -259,6 +288,10 @@ export function coverageMarkdown(c: Coverage, o: RenderOptions): string {
     '## The pack at a glance',
     '',
     glanceBlock(c, o),
+    '',
+    '## How the pack was checked',
+    '',
+    checksBlock(c, o),
     '',
     '## ATT&CK tactics',
     '',
