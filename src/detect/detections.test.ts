@@ -118,3 +118,28 @@ describe('rule tests with placeholders', () => {
     expect(r.text).toMatch(/^FAIL .*monitoring wrongly expected silent/m);
   });
 });
+
+describe('rule tests of a correlation', () => {
+  it('say why a correlation naming a rule that is not among the paths cannot run, instead of a silent FAIL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-rule-tests-corr-'));
+    try {
+      const corr = ['title: Two Deletes', 'id: 1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b', 'name: corr_two_deletes', 'correlation:', '    type: event_count', '    rules:', '        - r_delete_outside_allowed', '    group-by:', '        - user.username', '    timespan: 10m', '    condition:', '        gte: 2', 'level: medium', ''].join('\n');
+      await writeFile(join(dir, 'c.yml'), corr);
+      await writeFile(join(dir, 'c.test.yml'), JSON.stringify({ placeholders: { allowed_ns: ['kube-system'] }, cases: [{ name: 'two deletes', alerts: 1, events: [del('monitoring', 1), del('monitoring', 2)] }] }));
+      const alone = sink();
+      const s = await runRuleTests([join(dir, 'c.yml')], alone.stream);
+      expect(alone.text()).toContain(`ERROR ${join(dir, 'c.yml')}:1:1: SEAM_ERR_RULE_REFERENCE correlation 'Two Deletes' refers to rule 'r_delete_outside_allowed', which is neither a loaded rule nor a correlation`);
+      expect(s).toMatchObject({ errors: 1, failed: 1 });
+      // With the rule it counts given beside it (its own file and tests), the correlation's case passes.
+      await writeFile(join(dir, 'r.yml'), RULE.replace('id: 0b7a3c1e', 'name: r_delete_outside_allowed\nid: 0b7a3c1e'));
+      await writeFile(join(dir, 'r.test.yml'), JSON.stringify({ placeholders: { allowed_ns: ['kube-system'] }, cases: [{ name: 'one delete', alerts: 1, events: [del('monitoring', 3)] }] }));
+      const both = sink();
+      const t = await runRuleTests([join(dir, 'c.yml'), join(dir, 'r.yml')], both.stream);
+      expect(both.text()).not.toMatch(/^(FAIL|ERROR)/m);
+      expect(t).toMatchObject({ files: 2, cases: 2, passed: 2, errors: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -127,6 +127,12 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
     out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
     s.errors++;
   }
+  // Correlations compile where the detector compiles them. One that cannot be used (a rule it names is not among
+  // the paths given) would only show as cases that FAIL with 0 alerts: say why, once.
+  for (const d of createDetector({ ruleset, allowedLatenessMs: 0 }).diagnostics.filter((x) => x.severity === 'error')) {
+    out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
+    s.errors++;
+  }
   const idsByFile = new Map<string, Set<string>>();
   const addId = (file: string, id: string | undefined): void => {
     if (!id) return;
