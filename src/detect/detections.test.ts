@@ -38,6 +38,14 @@ describe("Seam's detection content", () => {
     expect(s.passed).toBe(s.cases);
   }, 600_000); // a hang guard, not a speed check: the cases grow with the pack, and CI runs this beside the other unit files
 
+  it("passes the tests of docs/writing-rules.md's examples, with the pack rule their correlation counts named beside them", async () => {
+    const out = sink();
+    const s = await runRuleTests([join(DETECTIONS, '../docs/examples/rules'), join(DETECTIONS, 'kubernetes/k8s_bootstrap_token_created.yml')], out.stream);
+    expect(out.text().split('\n').filter((l) => /^(FAIL|ERROR|MISSING)/.test(l))).toEqual([]);
+    expect(s).toMatchObject({ files: 3, failed: 0, errors: 0, missing: 0 });
+    expect(s.passed).toBe(s.cases);
+  });
+
   it('tests one rule file named on its own with its sibling test file', async () => {
     const out = sink();
     const s = await runRuleTests([join(DETECTIONS, 'kubernetes/k8s_admission_webhook_or_policy_deleted.yml')], out.stream);
