@@ -258,6 +258,33 @@ describe('index fields', () => {
     const pod = { ...ev('create', 'pods'), stage: 'ResponseComplete' } as SeamEvent;
     expect(ruleset.match(pod).map((m) => m.rule.id)).toEqual(['s1', 's2', 's3']);
   });
+
+  it("keeps rules that ask an error code behind it: a successful call is not offered the pack's refused-call rules", async () => {
+    // errorCode has few values across the rules but is absent on most CloudTrail records: unlike `stage`, it is
+    // selective. (A heuristic that discounted fields by their number of values filed these under eventSource.)
+    const { ruleset } = await loadRules([join(PACK, 'cloudtrail')]);
+    const idx = (ruleset as unknown as { index: { collect(s: string, c: unknown, g: number, o: InternalRule[]): void } }).index;
+    const ctx = (ruleset as unknown as { ctx: { reset(e: SeamEvent): unknown } }).ctx;
+    const call = (eventSource: string, eventName: string, extra: Record<string, unknown> = {}): SeamEvent =>
+      ({
+        eventSource,
+        eventName,
+        awsRegion: 'eu-west-1',
+        sourceIPAddress: '10.0.3.7',
+        userAgent: 'aws-sdk-go-v2/1.30',
+        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/node-provisioner/i-1' },
+        ...extra,
+        seam: { id: eventName, source: 'cloudtrail', ingest },
+      }) as unknown as SeamEvent;
+    const calls = [call('ec2.amazonaws.com', 'DescribeInstances'), call('ec2.amazonaws.com', 'CreateFleet'), call('iam.amazonaws.com', 'ListRoles'), call('iam.amazonaws.com', 'TagRole')];
+    const refusedRules = (ruleset.rules as InternalRule[]).filter((r) => r.req.has('errorCode')).map((r) => r.id);
+    expect(refusedRules.length).toBeGreaterThan(3);
+    for (const e of calls) {
+      const out: InternalRule[] = [];
+      idx.collect('cloudtrail', ctx.reset(e), 1e9 + Math.random(), out);
+      expect(out.map((r) => r.id).filter((id) => refusedRules.includes(id)), String(e.eventName)).toEqual([]);
+    }
+  }, 60_000);
 });
 
 describe('literal keys', () => {

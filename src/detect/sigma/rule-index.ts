@@ -118,6 +118,17 @@ export interface IndexStats {
  */
 const SLACK = 4;
 
+/**
+ * Fields every event of its source carries, with one of a handful of values: a rule filed under one of
+ * them is offered most events (`stage: ResponseComplete` is on nearly every audit event, `verb: get` or
+ * `userIdentity.type: AssumedRole` on most). Counting the rules that share a literal cannot see that: a
+ * pack where three rules ask `stage: ResponseComplete` and forty ask `objectRef.resource: pods` would
+ * file those three under the stage and offer them every event. These fields are chosen only when a rule
+ * requires nothing else. Optional fields (`errorCode`, absent on most CloudTrail records) stay
+ * selective however few values they have, which is why this is a list and not a count of values.
+ */
+const UBIQUITOUS = new Set(['stage', 'verb', 'level', 'userIdentity.type', 'eventType', 'eventCategory', 'readOnly', 'managementEvent', 'kind', 'network.direction']);
+
 /** Substring alternatives a field's rules must have between them to be worth a trigram scan of the field. */
 const MIN_GRAM_ALTERNATIVES = 4;
 
@@ -337,28 +348,15 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
   const share = new Map<string, number>();
   const key = (f: string, v: string): string => f + '\u0000' + v;
   const bkey = (f: string, v: string): string => f + '\u0001' + v;
-  // Distinct values per field and key space (keyed by `key(f, '')` / `bkey(f, '')`), for `score`.
-  const distinct = new Map<string, number>();
-  const count = (k: string, space: string): void => {
-    const n = share.get(k);
-    if (n === undefined) distinct.set(space, (distinct.get(space) ?? 0) + 1);
-    share.set(k, (n ?? 0) + 1);
-  };
+  const count = (k: string): void => void share.set(k, (share.get(k) ?? 0) + 1);
   for (const r of rules) {
-    for (const [f, vals] of r.req) for (const v of vals) count(key(f, v), key(f, ''));
-    for (const [f, vals] of r.base) for (const v of vals) count(bkey(f, v), bkey(f, ''));
+    for (const [f, vals] of r.req) for (const v of vals) count(key(f, v));
+    for (const [f, vals] of r.base) for (const v of vals) count(bkey(f, v));
   }
-  // How many values the rules ask of each field: a field asked few values (`stage`, `verb`,
-  // `userIdentity.type`) has a small domain, so most events carry one of them, while one asked hundreds
-  // (`eventName`, `objectRef.resource`) splits events finely. A literal's share is weighted by the
-  // chance an event carries it, estimated as one over the field's distinct values: without this,
-  // `stage: ResponseComplete`, which only a few rules ask but every audit event carries, would win
-  // over `objectRef.resource: pods` for those rules and offer them every event.
   const score = (f: string, vals: Set<string>, k: (f: string, v: string) => string): number => {
     let n = 0;
     for (const v of vals) n += share.get(k(f, v))!;
-    const kf = k(f, '');
-    return n / distinct.get(kf)!;
+    return UBIQUITOUS.has(f) ? n + 1e9 : n;
   };
   const byName = new Map<string, Map<string, InternalRule[]>>();
   const byBaseName = new Map<string, Map<string, InternalRule[]>>();
@@ -377,13 +375,11 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
     field: string;
     isBase: boolean;
     score: number;
-    /** The field's distinct values (of its key space): one more rule sharing a literal adds 1 / this. */
-    distinct: number;
   }
   const options = (r: InternalRule): Choice[] => {
     const out: Choice[] = [];
-    for (const [f, vals] of r.req) if (vals.size > 0) out.push({ field: f, isBase: false, score: score(f, vals, key), distinct: distinct.get(key(f, ''))! });
-    for (const [f, vals] of r.base) if (vals.size > 0) out.push({ field: f, isBase: true, score: score(f, vals, bkey), distinct: distinct.get(bkey(f, ''))! });
+    for (const [f, vals] of r.req) if (vals.size > 0) out.push({ field: f, isBase: false, score: score(f, vals, key) });
+    for (const [f, vals] of r.base) if (vals.size > 0) out.push({ field: f, isBase: true, score: score(f, vals, bkey) });
     return out;
   };
   // Ties go to the exact literal (fewer false candidates), then to the smaller field name.
@@ -414,7 +410,7 @@ function buildBucket(rules: InternalRule[], fields: FieldTable): Bucket {
         const c = chosen.get(r)!;
         let to: Choice | undefined;
         for (const o of c.opts) {
-          if (o.field === field || !byUse.has(o.field) || o.score > c.best.score + SLACK / o.distinct) continue;
+          if (o.field === field || !byUse.has(o.field) || o.score > c.best.score + SLACK) continue;
           if (to === undefined || better(o, to)) to = o;
         }
         if (to === undefined) break;
