@@ -33,6 +33,7 @@ import { applyReplicaId } from '../../src/cli/collect.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
+import { DeliveryConfig } from '../../src/sinks/registry.ts';
 import { CollectConfig } from '../../src/sources/registry.ts';
 import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { OpenApiValidator, type Swagger, type Violation } from './openapi.ts';
@@ -96,12 +97,36 @@ const variants = {
   },
   collect: { replicas: 3, ownership: 'static', pdb: { enabled: true, minAvailable: 2 } },
   ingest: { tls: { requireClientCert: true }, extra: { maxBodyBytes: 1048576 } },
-  roles: { index: { enabled: false }, normalize: { replicas: 5, pdb: { enabled: true, minAvailable: '60%' } }, correlate: { replicas: 2 } },
+  roles: {
+    index: { enabled: false },
+    normalize: { replicas: 5, pdb: { enabled: true, minAvailable: '60%' } },
+    correlate: { replicas: 2 },
+    // Alert delivery with secrets from both kinds of Secret reference, two replicas (a PDB), inline suppressions.
+    deliver: {
+      enabled: true,
+      replicas: 2,
+      delivery: {
+        outputs: {
+          soc: { type: 'webhook', url: 'https://soar.example/hooks/seam', secret: { env: 'SEAM_WEBHOOK_SECRET' } },
+          pager: { type: 'pagerduty', routingKey: { file: '/etc/seam/delivery/pagerduty-routing-key' } },
+        },
+        routes: [
+          { name: 'all', outputs: ['soc'], minLevel: 'medium' },
+          { name: 'page', outputs: ['pager'], minLevel: 'high', tags: ['attack.credential-access'] },
+        ],
+        suppressions: [{ rule: '*', entity: 'arn:aws:iam::111122223333:role/red-team', expires: '2027-01-31T00:00:00Z', reason: 'CHG-2041 red-team exercise' }],
+      },
+    },
+  },
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
-  secretEnv: [{ name: 'SEAM_KAFKA_PASSWORD', secretName: 'seam-kafka', key: 'password' }],
+  secretEnv: [
+    { name: 'SEAM_KAFKA_PASSWORD', secretName: 'seam-kafka', key: 'password' },
+    { name: 'SEAM_WEBHOOK_SECRET', secretName: 'seam-delivery', key: 'webhook-secret' },
+  ],
   secretFiles: [
     { name: 'kafka-ca', secretName: 'seam-kafka-ca', mountPath: '/etc/seam/kafka-ca' },
     { name: 'opensearch', secretName: 'seam-opensearch', mountPath: '/etc/seam/opensearch' },
+    { name: 'delivery', secretName: 'seam-delivery-files', mountPath: '/etc/seam/delivery' },
   ],
 };
 const sets: ValueSet[] = [
@@ -119,6 +144,8 @@ const refused = [
   { name: 'defaults (no collectors, no ingest certificate)', files: [] as string[], message: 'collect.sources is empty' },
   { name: 'ingest without TLS', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('no-tls', { ingest: { tls: { secretName: '' } } })], message: 'ingest.tls.secretName is required' },
   { name: 'collectors in config', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('cfg-collect', { config: { collect: { sources: {} } } })], message: 'config.collect: leave it out' },
+  { name: 'deliver without a delivery config', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('deliver-empty', { roles: { deliver: { enabled: true } } })], message: 'roles.deliver.delivery is empty' },
+  { name: 'deliver without routes', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('deliver-no-routes', { roles: { deliver: { enabled: true, delivery: { outputs: { hook: { type: 'webhook', url: 'https://x.example/h' } } } } } })], message: 'roles.deliver.delivery.routes is empty' },
   { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
 ];
 
@@ -307,9 +334,40 @@ function checkSeamConfigs(objects: K8sObject[]): string[] {
         }
       } else if (collect !== undefined) problems.push(`${where}: a role's config carries a collect section`);
       if (args[0] === 'run' && loaded.config.kafka === undefined) problems.push(`${where}: no kafka section: seam run would run embedded, not as a role`);
+      const role = args[args.indexOf('--role') + 1];
+      const delivery = args.indexOf('--delivery') >= 0 ? args[args.indexOf('--delivery') + 1] : undefined;
+      if (role === 'deliver' && delivery === undefined) problems.push(`${where}: --role deliver without --delivery (the role exits at start)`);
+      if (delivery !== undefined) problems.push(...checkDeliveryFile(delivery, data, mounts, secretMounts, env, `${o.kind}/${o.metadata.name}`));
       if (loaded.config.metrics.addr === undefined) problems.push(`${where}: no metrics.addr: the probes would find nothing`);
     }
   }
+  return problems;
+}
+
+/**
+ * The deliver role's delivery file as the pod reads it (`--delivery`): mounted from the ConfigMap, valid for Seam's
+ * own schema (which takes secrets only as { env } / { file } references), every such reference provided by the pod's
+ * environment or a mounted Secret, a suppressionsFile mounted or in the image.
+ */
+function checkDeliveryFile(file: string, data: Record<string, string>, mounts: string[], secretMounts: string[], env: NodeJS.ProcessEnv, where: string): string[] {
+  const problems: string[] = [];
+  const key = file.replace(/^\/etc\/seam\//, '');
+  if (!mounts.includes(file)) problems.push(`${where}: reads --delivery ${file}, which no volume mounts`);
+  const text = data[key];
+  if (text === undefined) return [...problems, `${where}: reads --delivery ${file}, which the ConfigMap does not hold`];
+  const parsed = DeliveryConfig.safeParse(parseYaml(text));
+  if (!parsed.success) return [...problems, `${where}: ${key}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`];
+  const under = (p: string, roots: string[]): boolean => roots.some((r) => p.startsWith(`${r.replace(/\/$/, '')}/`));
+  const walk = (v: unknown, path: string): void => {
+    if (v === null || typeof v !== 'object') return;
+    const ref = v as { env?: unknown; file?: unknown };
+    if (typeof ref.env === 'string' && env[ref.env] === undefined) problems.push(`${where}: ${key}: ${path}.env = ${ref.env}, which no secretEnv or env gives the pod`);
+    if (typeof ref.file === 'string' && !under(ref.file, secretMounts)) problems.push(`${where}: ${key}: ${path}.file = ${ref.file} is not under a mounted Secret`);
+    for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+  };
+  walk(parsed.data.outputs, 'outputs');
+  const sf = parsed.data.suppressionsFile;
+  if (sf !== undefined && !(sf.startsWith('/') ? under(sf, mounts) : existsSync(join(ROOT, sf)))) problems.push(`${where}: ${key}: suppressionsFile ${sf} is neither mounted nor in the image`);
   return problems;
 }
 
@@ -350,6 +408,7 @@ function selfTest(): { caught: number; total: number; missed: string[] } {
     ['a field seam.yml does not have (kafka.replication)', (t) => t.replace('replicationFactor: 3', 'replication: 3')],
     ['${env:NAME} that no Secret provides', (t) => `${t}cluster: \${env:SEAM_CLUSTER_NOT_PROVIDED}\n`],
     ['a CA file the pod does not mount', (t) => t.replace('tls: {}', 'tls: { caFile: /etc/seam/kafka-ca/ca.pem }')],
+    ['a delivery secret from a variable no Secret provides', (t) => t.replace(/^outputs:\n/m, 'outputs:\n  hook: { type: webhook, url: https://x.example/h, secret: { env: SEAM_DELIVERY_NOT_PROVIDED } }\n')],
     ['a password written in the ConfigMap', (t) => t.replace(/ {4}type: aws-sigv4\n/, '    type: basic\n    username: seam\n    password: hunter2\n').replace(/ {4}region: us-west-2\n {4}service: es\n/, '')],
   ];
   for (const [name, edit] of configCases) {

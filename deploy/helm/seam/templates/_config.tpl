@@ -57,3 +57,12 @@ section is refused there: the collectors and the ingest endpoint get their own f
 {{- $_ := set $out "collect" (dict "sources" (dict "sidecar" $src)) -}}
 {{ toYaml $out }}
 {{- end -}}
+
+{{/* delivery.yml: the deliver role's `roles.deliver.delivery`, refused when empty (the role would exit at start). */}}
+{{- define "seam.deliveryConfig" -}}
+{{- $d := .Values.roles.deliver.delivery -}}
+{{- if not $d }}{{ fail "roles.deliver.delivery is empty: give the delivery config (outputs and routes, docs/alert-delivery.md), or set roles.deliver.enabled=false" }}{{ end -}}
+{{- if not $d.outputs }}{{ fail "roles.deliver.delivery.outputs is empty: name at least one output (webhook, slack, sns, pagerduty)" }}{{ end -}}
+{{- if not $d.routes }}{{ fail "roles.deliver.delivery.routes is empty: at least one route must send alerts to an output" }}{{ end -}}
+{{ toYaml $d }}
+{{- end -}}
