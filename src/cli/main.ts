@@ -29,11 +29,15 @@ export function buildCli(): Command {
     .option('--input <path...>', 'embedded mode: files or folders to replay instead of the demo dataset')
     .option('--rules <path>', 'rule file or folder, repeatable (default: seam.yml rules.paths, `detections`); a path that yields no rules is an error', repeated)
     .option('--state-dir <dir>', 'where embedded mode writes events, alerts and dead letters', 'out')
+    .option(
+      '--resume',
+      'embedded mode: continue from <state-dir>/identity-state.jsonl (what earlier --resume runs learned: behavioural baselines and their learning periods, identity mappings) and save it again at the end; events, alerts, incidents and dead letters are appended to. Correlation windows do not span runs. Without it (the default) every run starts empty and rewrites the files',
+    )
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
     .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { role?: string; input?: string[]; rules?: string[]; stateDir: string; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
+    .action(async (o: { role?: string; input?: string[]; rules?: string[]; stateDir: string; resume?: boolean; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
       // Loaded when asked for: `seam run` brings the config schema (every source's, sink's and sensor's section), which `seam replay` does not need.
       const { runCommand } = await import('./run.ts');
       process.exitCode = await runCommand(o);

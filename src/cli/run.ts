@@ -26,6 +26,8 @@ export interface RunCliOptions {
   /** seam.yml (default SEAM_CONFIG); SEAM_* variables apply with or without it. */
   config?: string;
   env?: NodeJS.ProcessEnv;
+  /** Embedded mode: continue from `<stateDir>/identity-state.jsonl` and save it again; append to the output files (ADR 0044). */
+  resume?: boolean;
 }
 
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
@@ -95,6 +97,10 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const loaded = await loadCliConfig(o.config, o.env ?? process.env);
   if (loaded === undefined) return 2;
   const cfg = loaded.config;
+  if (cfg.kafka && o.resume) {
+    process.stderr.write('seam: --resume is for embedded mode; on Kafka the identity graph and the behavioural baselines are kept on seam.identity and restored at every start (ADR 0011)\n');
+    return 2;
+  }
   if (cfg.kafka) return runOnKafka(o, loaded);
   if (o.role) {
     process.stderr.write(`seam: --role ${o.role} runs against Kafka; set SEAM_KAFKA_BROKERS (e.g. 127.0.0.1:9092), or omit --role to run embedded.\n`);
@@ -107,7 +113,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const placeholdersFile = o.placeholders ?? cfg.rules.placeholdersFile ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
   const cluster = o.cluster ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
   process.stderr.write(
-    `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}\n`,
+    `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}${o.resume ? `; resuming from ${o.stateDir}` : ''}\n`,
   );
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
@@ -115,18 +121,30 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile, o.rules !== undefined));
   const alerts: Alert[] = [];
   const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);
-  const { summary, paths } = await runEmbedded({
-    ...(deliverer ? { deliverer } : {}),
-    paths: inputs,
-    stateDir: o.stateDir,
-    detection,
-    maxRecordBytes: 1024 * 1024,
-    ...(cluster ? { cluster } : {}),
-    onAlert: (a) => {
-      alerts.push(a);
-      printAlert(a);
-    },
-  });
+  let result: Awaited<ReturnType<typeof runEmbedded>>;
+  try {
+    result = await runEmbedded({
+      ...(deliverer ? { deliverer } : {}),
+      ...(o.resume ? { resume: true } : {}),
+      paths: inputs,
+      stateDir: o.stateDir,
+      detection,
+      maxRecordBytes: 1024 * 1024,
+      ...(cluster ? { cluster } : {}),
+      onAlert: (a) => {
+        alerts.push(a);
+        printAlert(a);
+      },
+    });
+  } catch (e) {
+    // A state file that cannot be resumed from: one line naming it, nothing written (it is read first).
+    if ((e as { code?: string }).code === 'SEAM_ERR_STATE_LOAD') {
+      process.stderr.write(`seam: SEAM_ERR_STATE_LOAD: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { summary, paths, identityState } = result;
   // Then the story: the incidents the index holds (who acted, really; split where they went quiet), worst first.
   const { incidentsFrom, formatIncident } = await import('../pipeline/incident.ts');
   const incidents = incidentsFrom(alerts, detection.incidentCloseAfterMs);
@@ -134,7 +152,11 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const rest = incidents.length - serious.length;
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n${rest > 0 ? `\n${rest} more incident${rest === 1 ? '' : 's'} below high: ${incidents.filter((i) => !serious.includes(i)).map((i) => `${i.id} [${i.level}]`).join(', ')}\n` : ''}\n`);
   process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
-  process.stdout.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.identity}, ${paths.incidents}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
+  process.stdout.write(`  ${o.resume ? 'appended to' : 'written'}: ${paths.events}, ${paths.alerts}, ${paths.identity}, ${paths.incidents}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
+  if (identityState) {
+    const from = identityState.found ? `resumed from ${identityState.loaded} identity versions` : 'no identity state yet (first resumed run: baselines start learning)';
+    process.stdout.write(`  identity state: ${from}; saved ${identityState.saved} to ${identityState.path} (${identityState.expired} expired left out)\n`);
+  }
   // One page per serious incident, beside the events and alerts it is drawn from (`seam report incident` redraws one).
   if (serious.length > 0) {
     const { pagesForRun, writeIncidentPages } = await import('./report.ts');

@@ -38,6 +38,9 @@ export const ERROR_CODES = {
   SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
   SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },
   SEAM_ERR_SINK_WRITE: { retriable: true, summary: 'writing to a sink failed' },
+  // Embedded mode's identity state file (`seam run --resume`, ADR 0044).
+  SEAM_ERR_STATE_LOAD: { retriable: false, summary: 'the embedded identity state file cannot be read or is not a state file Seam wrote' },
+  SEAM_ERR_STATE_SAVE: { retriable: true, summary: 'saving the embedded identity state file failed' },
   // OpenSearch sink: per-document outcomes of bulk indexing, and setup.
   SEAM_ERR_SINK_REJECTED: { retriable: false, summary: 'OpenSearch rejected the document (mapping or argument error)' },
   SEAM_ERR_SINK_TOO_LARGE: { retriable: false, summary: 'document is larger than OpenSearch accepts in one request' },

@@ -20,6 +20,7 @@ import { createDeliverRole } from './roles/deliver.ts';
 import { createIndexRole } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
 import { defaultGroupId } from './roles/role.ts';
+import { compactIdentityState, IDENTITY_STATE_FILE, identityStateMessages, loadIdentityState, saveIdentityState } from './identity-state.ts';
 import { pipelineTopics, type PipelineTopics } from './topics.ts';
 
 export interface EmbeddedOptions {
@@ -33,11 +34,32 @@ export interface EmbeddedOptions {
   onAlert?: (a: Alert) => void;
   /** Alert delivery (`seam run --delivery`): a deliver role reads `seam.alerts` in its own group. */
   deliverer?: Deliverer;
+  /**
+   * `seam run --resume` (ADR 0044): `seam.identity` as the last resumed run left it (`<stateDir>/identity-state.jsonl`)
+   * is put back on the bus before the roles start, and saved again when the run ends; the output files are
+   * appended to. Without it every run starts with an empty identity graph and fresh files.
+   */
+  resume?: boolean;
+}
+
+/** What a resumed run read and saved of `<stateDir>/identity-state.jsonl`. */
+export interface IdentityStateSummary {
+  path: string;
+  /** Records read at the start (0: there was no file yet). */
+  loaded: number;
+  /** Whether the file existed. */
+  found: boolean;
+  /** Records saved at the end, and what compaction left out. */
+  saved: number;
+  superseded: number;
+  expired: number;
 }
 
 export interface EmbeddedResult {
   summary: ReplaySummary;
   paths: { events: string; alerts: string; identity: string; incidents: string; dlq: string };
+  /** With `resume`. */
+  identityState?: IdentityStateSummary;
 }
 
 /**
@@ -54,17 +76,29 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
   // batch). Kept whole: alerts (the rebuild reads them back by produce time), identity (restored from its
   // start) and dead letters (counted at the end).
   const trim = Object.fromEntries([...topics.rawAll.map((t) => [t, 0]), [topics.events, 0], [topics.incidents, 0], [topics.signals, o.detection.rebuildWindowMs]]);
+  // The state file is read before any output file is opened: a bad one stops the run with nothing touched.
+  const statePath = join(o.stateDir, IDENTITY_STATE_FILE);
+  const earlier = o.resume === true ? await loadIdentityState(statePath) : undefined;
   const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000, trim });
-  const sink = await FileIndexSink.open(o.stateDir);
+  const sink = await FileIndexSink.open(o.stateDir, { append: o.resume === true });
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
+  // On the identity topic before any role starts: the correlate role's first batch rebuilds its partition from it
+  // (restoreIdentity), as on Kafka. Without `signal` the records are older than any window: applied before the re-read.
+  if (earlier !== undefined && earlier.length > 0) {
+    const p = await bus.producer();
+    await p.send(identityStateMessages(topics.identity, earlier));
+    await p.close();
+  }
   const normalize = createNormalizeRole({ bus, topics, ...(o.detection.ruleset ? { ruleset: o.detection.ruleset } : {}), maxRecordBytes: o.maxRecordBytes });
   // Event-time order with the watermark of stage 1's marks; the end of input hands on the rest (flush).
   // No early alerts (ADR 0025): a replay has no one waiting, and its files hold each alert once.
   const order = { upstream: memoryUpstream(bus, topics, defaultGroupId('normalize')), idleMs: Infinity, pollMs: 0 };
   const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), order, early: false, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
-  const index = createIndexRole({ bus, topics, sink });
+  // A new group starts at the end of what is there (as Kafka's auto.offset.reset=latest): past the records put back,
+  // which an earlier run already wrote to identity.jsonl. Every other topic is still empty.
+  const index = createIndexRole({ bus, topics, sink, ...(earlier !== undefined && earlier.length > 0 ? { fromBeginning: false } : {}) });
   // Dead letters end up in a file: an extra consumer group on seam.dlq.
-  const dlqFile = await JsonlSink.open(dlqPath);
+  const dlqFile = await JsonlSink.open(dlqPath, { append: o.resume === true });
   const dlqConsumer = await bus.consumer({
     groupId: 'seam-dlq-file',
     topics: [topics.dlq],
@@ -139,9 +173,19 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
     }
   }
   summary.alerts = c.alerts;
+  // Only a run that went to its end saves: one that failed leaves the state file as the last whole run left it.
+  let identityState: IdentityStateSummary | undefined;
+  if (o.resume === true) {
+    const compacted = compactIdentityState(
+      bus.read(topics.identity).flatMap((p) => p.map((m) => m.value)),
+      o.detection.newStage().native.graph,
+    );
+    await saveIdentityState(statePath, compacted.records);
+    identityState = { path: statePath, found: earlier !== undefined, loaded: earlier?.length ?? 0, saved: compacted.records.length, superseded: compacted.superseded, expired: compacted.expired };
+  }
   summary.elapsedMs = Math.round(performance.now() - started);
   await bus.close();
-  return { summary, paths: { ...sink.paths, dlq: dlqPath } };
+  return { summary, paths: { ...sink.paths, dlq: dlqPath }, ...(identityState ? { identityState } : {}) };
 }
 
 /** A file record as the file collector puts it on the bus; unreadable ones go to the dead letters at once. */

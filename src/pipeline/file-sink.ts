@@ -1,9 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SeamError } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
 import type { IdentityDoc } from '../identity/types.ts';
 import { applyIncidentUpdates, type IncidentDoc, type IncidentUpdate } from './incident-topic.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import type { EventRouting, PerDocResult, SinkDoc } from '../sinks/opensearch/sink.ts';
 import type { IndexSink } from './roles/indexer.ts';
+
+const log = childLogger('pipeline.file-sink');
 
 /**
  * Embedded mode's index: events, alerts, identity graph versions and incidents as JSONL files under the state
@@ -29,9 +34,19 @@ export class FileIndexSink implements IndexSink {
   private readonly dirtyIncidents = new Set<string>();
   private incidentsWrittenAt = 0;
 
-  static async open(dir: string): Promise<FileIndexSink> {
+  /**
+   * `append` (`seam run --resume`, ADR 0044): the files of earlier runs are kept and appended to, and the
+   * incidents they hold are read back first (the last line of an id wins), so an alert of this run joins its
+   * identity's open incident (or opens the next episode, ADR 0020) as it would in the incidents index.
+   * Without it the files are started afresh.
+   */
+  static async open(dir: string, opts: { append?: boolean } = {}): Promise<FileIndexSink> {
     const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl'), identity: join(dir, 'identity.jsonl'), incidents: join(dir, 'incidents.jsonl') };
-    return new FileIndexSink(await JsonlSink.open(paths.events), await JsonlSink.open(paths.alerts), await JsonlSink.open(paths.identity), await JsonlSink.open(paths.incidents), paths);
+    const earlier = opts.append === true ? await readIncidents(paths.incidents) : [];
+    const mode = { append: opts.append === true };
+    const sink = new FileIndexSink(await JsonlSink.open(paths.events, mode), await JsonlSink.open(paths.alerts, mode), await JsonlSink.open(paths.identity, mode), await JsonlSink.open(paths.incidents, mode), paths);
+    for (const d of earlier) sink.incidentDocs.set(d.id, d);
+    return sink;
   }
 
   /**
@@ -97,4 +112,38 @@ export class FileIndexSink implements IndexSink {
     await this.writeIncidents();
     await Promise.all([this.events.close(), this.alerts.close(), this.identity.close(), this.incidents.close()]);
   }
+}
+
+/**
+ * The incidents an earlier run appended (the last line of an id wins). A line that is not JSON is what a run
+ * killed mid-write leaves (the next append ends it, `JsonlSink.open`): skipped, with a warning; that
+ * incident's previous line stands. JSON that is not an incident means this is not Seam's incidents file: an
+ * error naming it, since merging on top of a guess would lose alerts.
+ */
+async function readIncidents(path: string): Promise<IncidentDoc[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new SeamError('SEAM_ERR_STATE_LOAD', `cannot read incidents file ${path} to resume: ${(e as Error).message}`, { cause: e, details: { path } });
+  }
+  const docs = new Map<string, IncidentDoc>();
+  let torn = 0;
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let d: Partial<IncidentDoc> | null;
+    try {
+      d = JSON.parse(line) as Partial<IncidentDoc> | null;
+    } catch {
+      torn++;
+      return;
+    }
+    if (typeof d?.id !== 'string' || !Array.isArray(d.alert_ids)) {
+      throw new SeamError('SEAM_ERR_STATE_LOAD', `incidents file ${path} line ${i + 1} is not an incident; fix or move the file away to resume`, { details: { path, line: i + 1 } });
+    }
+    docs.set(d.id, d as IncidentDoc);
+  });
+  if (torn > 0) log.warn({ path, lines: torn }, 'Skipped lines of the incidents file that are not JSON (an earlier run stopped mid-write).');
+  return [...docs.values()];
 }

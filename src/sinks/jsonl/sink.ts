@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const BLOCK_BYTES = 64 * 1024;
@@ -29,8 +29,11 @@ export class JsonlSink {
     await mkdir(dirname(path), { recursive: true });
     // Room for several blocks: `write` then returns true while the previous block is still being written, and
     // the producer waits (for `drain`) only when the disk really falls behind, not after every block.
+    const torn = opts.append === true && (await endsMidLine(path));
     const ws = createWriteStream(path, { flags: opts.append ? 'a' : 'w', highWaterMark: STREAM_BYTES });
     await once(ws, 'open');
+    // A file an earlier writer left mid-line (killed): the torn line is ended, so the first new line is whole.
+    if (torn) ws.write('\n');
     return new JsonlSink(ws, ws);
   }
 
@@ -86,5 +89,24 @@ export class JsonlSink {
     if (!this.owned) return;
     this.owned.end();
     await once(this.owned, 'finish');
+  }
+}
+
+/** Whether a file exists, is not empty and does not end with a newline. */
+async function endsMidLine(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await fh.close();
   }
 }

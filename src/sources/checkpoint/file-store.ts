@@ -1,12 +1,12 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../../core/atomic-file.ts';
 import { SeamError } from '../../core/errors.ts';
 import { isCheckpoint, type Checkpoint, type CheckpointStore } from './store.ts';
 
 /**
- * Checkpoints of embedded mode in one local state file (JSON: key → checkpoint). Every save writes
- * a temp file beside it, fsyncs it, renames it over the old one and fsyncs the folder, so a crash
- * leaves either the old file or the new one, never a torn one. Saves are serialized.
+ * Checkpoints of embedded mode in one local state file (JSON: key → checkpoint). Every save replaces the
+ * file atomically (`writeFileAtomically`: temp file, fsync, rename, fsync the folder), so a crash leaves
+ * either the old file or the new one, never a torn one. Saves are serialized.
  */
 export class FileCheckpointStore implements CheckpointStore {
   private state: Record<string, Checkpoint> | undefined;
@@ -52,24 +52,8 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   private async writeAtomically(text: string): Promise<void> {
-    const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.tmp`);
     try {
-      await mkdir(dir, { recursive: true });
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path);
-      const d = await open(dir, 'r');
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
-      }
+      await writeFileAtomically(this.path, text);
     } catch (e) {
       throw new SeamError('SEAM_ERR_CHECKPOINT_SAVE', `cannot save checkpoint file ${this.path}: ${(e as Error).message}`, { cause: e, details: { path: this.path } });
     }
