@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -44,5 +44,19 @@ describe('JsonlSink', () => {
     await w;
     const text = Buffer.concat(chunks).toString('utf8');
     expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)).toEqual([{ short: 'a'.repeat(100) }, { long: 'z'.repeat(30_000) }]);
+  });
+
+  it('appends after what is there, ending a line a killed writer left without its newline first', async () => {
+    const path = join(dir, 'append.jsonl');
+    writeFileSync(path, '{"a":1}\n{"b":');
+    const torn = await JsonlSink.open(path, { append: true });
+    await torn.write({ c: 3 });
+    await torn.close();
+    expect(readFileSync(path, 'utf8')).toBe('{"a":1}\n{"b":\n{"c":3}\n');
+    // A whole file gets no blank line.
+    const whole = await JsonlSink.open(path, { append: true });
+    await whole.write({ d: 4 });
+    await whole.close();
+    expect(readFileSync(path, 'utf8')).toBe('{"a":1}\n{"b":\n{"c":3}\n{"d":4}\n');
   });
 });
