@@ -21,7 +21,12 @@ export const NativeConfig = z.strictObject({
     .array(z.string())
     .default(['system:serviceaccount:argocd:argocd-application-controller', 'system:serviceaccount:flux-system:kustomize-controller', 'system:serviceaccount:flux-system:helm-controller'])
     .describe('Kubernetes usernames of GitOps controllers (Argo CD, Flux): a container they add to a workload comes from their reviewed source, so seam-native-container-added-to-workload reports it low.'),
-  maxStateEntries: z.number().int().positive().default(50_000).describe('Cap on entries any one detection keeps; the oldest go first.'),
+  maxStateEntries: z
+    .number()
+    .int()
+    .positive()
+    .default(50_000)
+    .describe('Cap on entries any one detection keeps in its own state; the oldest go first. What detections learn as identity facts (the behavioural baselines, the workload container names of seam-native-container-added-to-workload) is not counted: their expiry (and, for workloads, deletes) bounds it (docs/identity.md, Bounds).'),
   baselineLearningMs: z
     .number()
     .int()

@@ -49,7 +49,7 @@ function write(verb: string, user: K8sUser, time: string, o: { ns?: string; name
       namespace: ns,
       apiGroup: o.group ?? 'apps',
       userAgent: o.ua ?? KUBECTL,
-      ...(verb === 'create' ? {} : { name: o.name ?? 'payments-api' }),
+      ...(verb === 'create' || verb === 'deletecollection' ? {} : { name: o.name ?? 'payments-api' }),
       ...(o.subresource === undefined ? {} : { subresource: o.subresource }),
       ...(o.request === undefined ? {} : { requestObject: o.request }),
       ...(o.response === undefined ? {} : { responseObject: o.response }),
@@ -60,6 +60,13 @@ function write(verb: string, user: K8sUser, time: string, o: { ns?: string; name
 
 const created = (containers: C[] = [app, proxy], ns = 'payments', name = 'payments-api'): SeamEvent =>
   write('create', ci, t('09:00:00'), { ns, name, request: deployment(ns, name, containers), response: deployment(ns, name, containers) });
+/** `kubectl delete namespace ns` as the API server logs it (core group; the namespace is its own objectRef namespace). */
+const namespaceDeleted = (ns: string, time: string, code?: number): SeamEvent =>
+  ev(audit({ verb: 'delete', user: admin, time, resource: 'namespaces', namespace: ns, name: ns, userAgent: KUBECTL, ...(code === undefined ? {} : { code }) }));
+/** The namespace controller emptying a deleted namespace: one deletecollection per resource, no delete per object. */
+const NS_CONTROLLER = saK8sUser('kube-system', 'namespace-controller');
+/** The workload_containers facts an engine published, as `op key`. */
+const ops = (published: IdentityFact[]): string[] => published.filter((f) => f.kind === 'workload_containers').map((f) => `${f.op} ${f.key.replace(`workload_containers|${CLUSTER}|`, '')}`);
 /** `kubectl patch` / `kubectl set image` strategic-merge body naming `containers`. */
 const smp = (containers: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ spec: { template: { spec: { containers, ...extra } } } });
 
@@ -168,6 +175,108 @@ describe('Container added to an existing Kubernetes workload', () => {
     expect(runNative(ID, [created(), write('patch', argo, t('14:00:00'), { request: smp([miner]) })], { config: { gitOpsUsers: [] } }).map((a) => a.rule.level)).toEqual(['medium']);
   });
 
+  it('MAX_NAMES bounds the three lists together, as written and as read back', () => {
+    const names = (prefix: string, n: number): C[] => Array.from({ length: n }, (_, i) => ({ name: `${prefix}${i}`, image: `${ECR}/c:${i}` }));
+    const remembered = (containers: number, init: number): unknown[] => {
+      const published: IdentityFact[] = [];
+      const eng = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
+      const body = deployment('payments', 'payments-api', names('c', containers), { initContainers: names('i', init) });
+      eng.process(write('create', ci, t('09:00:00'), { request: body, response: body }));
+      return published.filter((f) => f.kind === 'workload_containers').map((f) => [(f.attributes.containers as string[]).length, (f.attributes.initContainers as string[]).length]);
+    };
+    expect(remembered(MAX_NAMES - 24, 24)).toEqual([[MAX_NAMES - 24, 24]]);
+    expect(remembered(MAX_NAMES - 24, 25)).toEqual([]);
+    expect(remembered(MAX_NAMES, MAX_NAMES)).toEqual([]);
+    // A fact read back with more names in all (each list within the bound) counts as none: the patch is not judged.
+    const judged = (containers: number, init: number): number => {
+      const g = new IdentityGraph();
+      const n = (p: string, k: number): string[] => names(p, k).map((c) => c.name);
+      const node = `k8s:${CLUSTER}:deployment:payments/payments-api`;
+      g.applyFacts([
+        { kind: 'workload_containers', key: `workload_containers|${CLUSTER}|payments|deployment|payments-api`, op: 'assert', from: node, to: node, cluster: CLUSTER, attributes: { containers: n('c', containers), initContainers: n('i', init), ephemeralContainers: [] }, provenance: 'x', valid_from: t('09:00:00') },
+      ]);
+      return runNative(ID, [write('patch', admin, t('14:00:00'), { request: smp([miner]) })], { graph: g }).length;
+    };
+    expect(judged(40, 24)).toBe(1);
+    expect(judged(40, 30)).toBe(0);
+  });
+
+  it('forgets the workloads of a deleted namespace (the namespace’s delete, the namespace controller’s deletecollection of each kind), and only those', () => {
+    const published: IdentityFact[] = [];
+    const eng = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
+    const sts = { kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: { name: 'db', namespace: 'pr-123' }, spec: { template: { spec: { containers: [app] } } } };
+    const setup = [
+      created([app, proxy], 'pr-123', 'web'),
+      created([app], 'pr-123', 'worker'),
+      write('create', ci, t('09:00:00'), { ns: 'pr-123', resource: 'statefulsets', request: sts, response: sts }),
+      created([app, proxy], 'pr-124', 'web'),
+    ];
+    for (const e of setup) expect(eng.process(e)).toEqual([]);
+    // A refused namespace delete (forbidden) forgets nothing.
+    expect(eng.process(namespaceDeleted('pr-123', t('09:30:00'), 403))).toEqual([]);
+    expect(ops(published)).toEqual(['assert pr-123|deployment|web', 'assert pr-123|deployment|worker', 'assert pr-123|statefulset|db', 'assert pr-124|deployment|web']);
+    published.length = 0;
+    // `kubectl delete namespace pr-123`: the namespace's delete, then the controller's deletecollection per kind.
+    const teardown = [
+      namespaceDeleted('pr-123', t('10:00:00')),
+      write('deletecollection', NS_CONTROLLER, t('10:00:01'), { ns: 'pr-123', ua: 'kube-controller-manager/v1.31.2 (linux/amd64) kubernetes/5864a46/system:serviceaccount:kube-system:namespace-controller' }),
+      write('deletecollection', NS_CONTROLLER, t('10:00:01'), { ns: 'pr-123', resource: 'statefulsets' }),
+    ];
+    for (const e of teardown) expect(eng.process(e)).toEqual([]);
+    expect(ops(published).sort()).toEqual(['retract pr-123|deployment|web', 'retract pr-123|deployment|worker', 'retract pr-123|statefulset|db']);
+    const open = (tMs: number): string[] => eng.graph.store.ofKind('workload_containers', tMs).map((e) => e.fact.key.replace(`workload_containers|${CLUSTER}|`, ''));
+    expect(open(Date.parse(t('10:00:00')) + 30 * 24 * 3600_000)).toEqual(['pr-124|deployment|web']);
+    // The namespace made again with the same name: its web is unknown, a merge-style patch of it is not judged.
+    expect(eng.process(write('patch', admin, t('14:00:00'), { ns: 'pr-123', name: 'web', request: smp([miner]) }))).toEqual([]);
+    expect(eng.process(write('patch', admin, t('14:00:00'), { ns: 'pr-124', name: 'web', request: smp([miner]) })).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+
+  it('a deletecollection without the namespace’s delete forgets that kind in that namespace, or only the objects its response lists', () => {
+    const published: IdentityFact[] = [];
+    const eng = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
+    const cron = { kind: 'CronJob', apiVersion: 'batch/v1', metadata: { name: 'nightly', namespace: 'payments' }, spec: { jobTemplate: { spec: { template: { spec: { containers: [app] } } } } } };
+    for (const e of [created(), created([app], 'payments', 'ledger'), write('create', ci, t('09:00:00'), { resource: 'cronjobs', group: 'batch', request: cron, response: cron })]) eng.process(e);
+    published.length = 0;
+    // A client's deletecollection with a label selector, logged with its response (the deleted objects): ledger only.
+    const list = { kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: {}, items: [deployment('payments', 'ledger', [app])] };
+    expect(eng.process(write('deletecollection', admin, t('10:00:00'), { response: list }))).toEqual([]);
+    expect(ops(published)).toEqual(['retract payments|deployment|ledger']);
+    // Refused: nothing. Without a response: every Deployment of the namespace (the CronJob stays).
+    expect(eng.process(write('deletecollection', admin, t('10:30:00'), { code: 403 }))).toEqual([]);
+    expect(eng.process(write('deletecollection', admin, t('11:00:00')))).toEqual([]);
+    expect(ops(published)).toEqual(['retract payments|deployment|ledger', 'retract payments|deployment|payments-api']);
+  });
+
+  it('a write that comes in after a later delete or version (another API server’s audit stream) is judged at its time but teaches nothing', () => {
+    const key = `workload_containers|${CLUSTER}|payments|deployment|payments-api`;
+    const later = Date.parse(t('11:00:01')) + 30 * 24 * 3600_000;
+    const published: IdentityFact[] = [];
+    const eng = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
+    expect(eng.process(created([app]))).toEqual([]);
+    expect(eng.process(write('delete', admin, t('11:00:01')))).toEqual([]);
+    // Written at 11:00:00 on the other API server, processed after the delete: the workload then had api only.
+    const late = write('patch', ci, t('11:00:00'), { request: smp([proxy]), response: deployment('payments', 'payments-api', [app, proxy]) });
+    expect(eng.process(late).map((a) => a.summary)).toEqual([expect.stringContaining('container envoy (docker.io/envoyproxy/envoy:v1.31.2) added to deployment payments/payments-api')]);
+    expect(eng.graph.store.at(key, later)).toBeUndefined();
+    expect(ops(published)).toEqual(['assert payments|deployment|payments-api', 'retract payments|deployment|payments-api']);
+    // The same after a restart: the retraction comes back from seam.identity with the version it closed.
+    const g = new IdentityGraph();
+    for (const edge of eng.graph.store.all()) restoreRecord((f) => g.applyFact(f), g.store, decodeIdentityRecord(Buffer.from(JSON.stringify(identityRecord(edge))))!);
+    expect(runNative(ID, [late], { graph: g })).toHaveLength(1);
+    expect(g.store.at(key, later)).toBeUndefined();
+    // Made again after the delete: a new workload, learned.
+    published.length = 0;
+    const again = deployment('payments', 'payments-api', [app, proxy]);
+    expect(eng.process(write('create', ci, t('12:00:00'), { request: again, response: again }))).toEqual([]);
+    expect(ops(published)).toEqual(['assert payments|deployment|payments-api']);
+
+    // A create processed after a later version: the older list is not put over the newer one.
+    const other = createNativeEngine({ only: [ID] });
+    expect(other.process(write('update', ci, t('10:00:00'), { request: deployment('payments', 'payments-api', [app, proxy]), response: deployment('payments', 'payments-api', [app, proxy]) }))).toEqual([]);
+    expect(other.process(created([app]))).toEqual([]);
+    expect(other.graph.store.history(key).map((e) => [e.fact.valid_from, e.fact.attributes.containers])).toEqual([[t('10:00:00'), ['api', 'envoy']]]);
+  });
+
   it('keeps what it learned across a restart: workload_containers facts rebuilt from seam.identity', () => {
     const published: IdentityFact[] = [];
     const first = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
@@ -220,6 +329,13 @@ describe('Container added to an existing Kubernetes workload', () => {
     expect(runNative(ID, [setImage], { graph: rebuilt() })).toEqual([]);
     // Without the facts the same patches are undecidable: quiet.
     expect(runNative(ID, [added, setImage, cronAdded, recreated])).toEqual([]);
+    // The namespace deleted after the restart: its workloads are found through the group restored with their facts.
+    const afterDelete: IdentityFact[] = [];
+    const g2 = rebuilt();
+    const restarted = createNativeEngine({ only: [ID], graph: g2, onFacts: (fs) => afterDelete.push(...fs) });
+    expect(restarted.process(namespaceDeleted('payments', t('13:00:00')))).toEqual([]);
+    expect(ops(afterDelete).sort()).toEqual(['retract payments|cronjob|nightly-report', 'retract payments|deployment|payments-api']);
+    expect(runNative(ID, [added, setImage, cronAdded], { graph: g2 })).toEqual([]);
     // A fact whose attributes are not names (written by another version, damaged) leaves the workload unknown.
     const g = new IdentityGraph();
     g.applyFacts([{ ...mine[0]!, attributes: { containers: 'api,envoy' } }]);

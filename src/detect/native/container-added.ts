@@ -23,10 +23,16 @@
  * State: the names are identity facts (`workload_containers`, one key per cluster, namespace, kind and name; ADR
  * 0043), learned through `ctx.learn`: they go out on seam.identity and come back when a restarted correlate member
  * (or embedded mode) rebuilds its graph, so a restart forgets nothing. A new version is written when the lists
- * change, or to refresh one older than half its memory; a delete retracts it. A patch without a response only
- * extends what is known (a removal by index is not understood, so a removed name may be remembered: a miss later,
- * not a false alert). Jobs are judged but not remembered: a Job's pod template cannot change after creation (the API
- * server refuses it), and CronJobs create one Job per run.
+ * change, or to refresh one older than half its memory. A delete retracts it, and so does the end of its namespace
+ * (`kubectl delete namespace`: the namespace's delete, then the namespace controller's `deletecollection` of each
+ * kind, no delete per object); a namespace's facts are one `group` of the edge store, so finding them costs that
+ * namespace's workloads, not all. A write processed after something later is stored of its workload (a version or a
+ * delete after the write's time: EKS runs several API servers, each with its own audit stream, so a write can come
+ * in after the delete that followed it) is judged but teaches nothing: it would bring the deleted workload back, or
+ * put an older list over a newer one. A patch without a response only extends what is known (a removal by index is
+ * not understood, so a removed name may be remembered: a miss later, not a false alert). Jobs are judged but not
+ * remembered: a Job's pod template cannot change after creation (the API server refuses it), and CronJobs create
+ * one Job per run.
  *
  * Level: medium; high when an added container is privileged (or adds SYS_ADMIN, SYS_MODULE, SYS_PTRACE, ALL),
  * mounts a hostPath volume, comes with host namespaces, or the workload is in kube-system; low when the writer is
@@ -82,13 +88,16 @@ const MAX_NAME_CHARS = 63;
 const Names = z.array(z.string().min(1).max(MAX_NAME_CHARS)).max(MAX_NAMES);
 /**
  * `attributes` of a `workload_containers` fact, as written and as read back from seam.identity (a record another
- * version wrote, or one damaged in transit, is not trusted: the workload is then unknown).
+ * version wrote, or one damaged in transit, is not trusted: the workload is then unknown). At most MAX_NAMES names
+ * in the three lists together.
  */
-export const WorkloadContainersAttributes = z.object({
-  containers: Names.describe('Names of the pod template’s containers.'),
-  initContainers: Names.describe('Names of its init containers.'),
-  ephemeralContainers: Names.describe('Names of its ephemeral containers (none in a valid template; kept for a body that names some).'),
-});
+export const WorkloadContainersAttributes = z
+  .object({
+    containers: Names.describe('Names of the pod template’s containers.'),
+    initContainers: Names.describe('Names of its init containers.'),
+    ephemeralContainers: Names.describe('Names of its ephemeral containers (none in a valid template; kept for a body that names some).'),
+  })
+  .refine((a) => a.containers.length + a.initContainers.length + a.ephemeralContainers.length <= MAX_NAMES, { message: `more than ${MAX_NAMES} names in all` });
 
 /** Kinds whose names are remembered: a Job's pod template cannot change after creation (see the module comment). */
 const REMEMBERED = new Set(['deployments', 'daemonsets', 'statefulsets', 'replicasets', 'cronjobs']);
@@ -99,11 +108,18 @@ interface Workload {
   /** The graph node: `k8s:<cluster>:<kind>:<namespace>/<name>`. */
   node: string;
   cluster: string;
+  /** The store's set of the namespace's facts (`namespaceGroup`). */
+  group: string;
 }
+
+/** The edge-store group of every workload_containers fact of one namespace: what its deletion retracts. */
+const namespaceGroup = (cluster: string, ns: string): string => `workload_containers|${cluster}|${ns}`;
+/** The start of the keys of one kind in a namespace (`deletecollection` of that kind). */
+const kindPrefix = (cluster: string, ns: string, resource: string): string => `${namespaceGroup(cluster, ns)}|${resource.replace(/s$/, '')}|`;
 
 function workloadOf(cluster: string, resource: string, ns: string, name: string): Workload {
   const kind = resource.replace(/s$/, '');
-  return { key: `workload_containers|${cluster}|${ns}|${kind}|${name}`, node: `k8s:${cluster}:${kind}:${ns}/${name}`, cluster };
+  return { key: `${kindPrefix(cluster, ns, resource)}${name}`, node: `k8s:${cluster}:${kind}:${ns}/${name}`, cluster, group: namespaceGroup(cluster, ns) };
 }
 
 /** The workload's fact version in force at `t`, with its names (undefined when its attributes are not names). */
@@ -122,13 +138,14 @@ function priorAt(graph: IdentityGraph, w: Workload, t: number): Prior | undefine
 const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 
 /** Fact fields every version of the workload's fact shares. */
-function factBase(event: SeamEvent, w: Workload): Pick<IdentityFact, 'kind' | 'key' | 'from' | 'to' | 'cluster' | 'provenance' | 'valid_from'> & { account?: string } {
+function factBase(event: SeamEvent, w: Workload): Pick<IdentityFact, 'kind' | 'key' | 'from' | 'to' | 'cluster' | 'group' | 'provenance' | 'valid_from'> & { account?: string } {
   return {
     kind: 'workload_containers',
     key: w.key,
     from: w.node,
     to: w.node,
     cluster: w.cluster,
+    group: w.group,
     ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
     provenance: event.seam.id,
     valid_from: event['@timestamp'],
@@ -136,12 +153,23 @@ function factBase(event: SeamEvent, w: Workload): Pick<IdentityFact, 'kind' | 'k
 }
 
 /**
+ * Something of the workload later than `t` is already stored: a version that starts after it, or a delete (or
+ * forgetting) after it. An event at `t` then came in late (another API server's stream) and is older news.
+ */
+function laterKnown(graph: IdentityGraph, w: Workload, t: number): boolean {
+  const last = graph.store.latest(w.key);
+  return last !== undefined && (last.fromMs > t || (last.closedBy !== undefined && last.toMs > t));
+}
+
+/**
  * Learns the workload's names as they are after this event: a new version when they differ from the one in force
  * (or that one is older than half the memory). Too many names, or a name no API server accepts: the version in
- * force is closed instead (unknown from here on: quiet, never a false alert).
+ * force is closed instead (unknown from here on: quiet, never a false alert). Nothing when something later is
+ * known of the workload (`laterKnown`): a late write must not bring back a workload deleted after it.
  */
-function learnNames(event: SeamEvent, ctx: EvalContext, w: Workload, k: Known, prior: Prior | undefined): void {
+function learnNames(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, w: Workload, k: Known, prior: Prior | undefined): void {
   const t = timeOf(event);
+  if (laterKnown(graph, w, t)) return;
   if (!WorkloadContainersAttributes.safeParse(k).success) {
     if (prior !== undefined) forget(event, ctx, w);
     return;
@@ -159,6 +187,28 @@ function learnNames(event: SeamEvent, ctx: EvalContext, w: Workload, k: Known, p
 /** Closes the workload's fact at the event's time (a delete; a list too long to keep). */
 function forget(event: SeamEvent, ctx: EvalContext, w: Workload): void {
   ctx.learn({ ...factBase(event, w), op: 'retract', attributes: {} });
+}
+
+/**
+ * Forgets the workloads of a namespace that hold at the event's time, found through the namespace's group: all of
+ * them (the namespace deleted), those of one kind (a `deletecollection`), or those named (a `deletecollection`
+ * whose response, logged at RequestResponse, lists what it deleted). Versions that start after the event are a
+ * later incarnation and stay.
+ */
+function forgetIn(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, cluster: string, ns: string, which: (key: string) => boolean): void {
+  const group = namespaceGroup(cluster, ns);
+  for (const e of graph.store.inGroup(group, timeOf(event))) if (e.fact.kind === 'workload_containers' && which(e.fact.key)) forget(event, ctx, { key: e.fact.key, node: e.fact.from, cluster, group });
+}
+
+/** The names a `deletecollection` response lists (the API server answers with the deleted objects), if it is a list. */
+function deletedNames(response: Rec | undefined): Set<string> | undefined {
+  if (response === undefined || !Array.isArray(response.items)) return undefined;
+  const names = new Set<string>();
+  for (const i of response.items as unknown[]) {
+    const n = str(at(i, ['metadata', 'name']));
+    if (n !== undefined) names.add(n);
+  }
+  return names;
 }
 
 const SYSTEM = /^(system:node:|system:kube-|system:serviceaccount:kube-system:|eks:)/;
@@ -296,19 +346,36 @@ export const containerAdded: NativeDetection<null> = {
     if (event.seam.source !== 'k8s_audit' || event.stage !== 'ResponseComplete') return [];
     const ref = obj(event.objectRef);
     const resource = str(ref?.resource);
-    if (resource === undefined) return [];
+    if (resource === undefined || str(ref?.subresource) !== undefined) return [];
+    const namespaces = resource === 'namespaces';
     const specPath = SPEC_PATH[resource];
-    if (specPath === undefined || str(ref?.subresource) !== undefined || !GROUPS.has(str(ref?.apiGroup) ?? '')) return [];
+    if (namespaces ? (str(ref?.apiGroup) ?? '') !== '' : specPath === undefined || !GROUPS.has(str(ref?.apiGroup) ?? '')) return [];
     const code = num(obj(event.responseStatus)?.code);
     if (event.seam.outcome === 'failure' || (code !== undefined && code >= 400)) return [];
     const verb = str(event.verb);
+    const cluster = event.seam.cluster ?? 'unknown';
+    if (namespaces) {
+      // Deleting a namespace deletes its workloads (by the namespace controller's deletecollection, no delete each).
+      const gone = str(ref?.name) ?? str(ref?.namespace);
+      if (verb === 'delete' && gone !== undefined) forgetIn(event, graph, ctx, cluster, gone, () => true);
+      return [];
+    }
+    if (specPath === undefined) return [];
     const request = event.requestObject;
     const response = obj(event.responseObject);
     const ns = str(ref?.namespace) ?? str(at(request, ['metadata', 'namespace'])) ?? str(at(response, ['metadata', 'namespace'])) ?? '';
+    const remembered = REMEMBERED.has(resource);
+    if (verb === 'deletecollection') {
+      // The deleted objects when the response lists them; else every one of the kind in the namespace (a label or
+      // field selector without a logged response: forgetting one that stays only makes the detection quiet about it).
+      const names = deletedNames(response);
+      const prefix = kindPrefix(cluster, ns, resource);
+      if (remembered && str(ref?.namespace) !== undefined) forgetIn(event, graph, ctx, cluster, ns, (key) => key.startsWith(prefix) && (names === undefined || names.has(key.slice(prefix.length))));
+      return [];
+    }
     const name = str(ref?.name) ?? str(at(request, ['metadata', 'name'])) ?? str(at(response, ['metadata', 'name']));
     if (name === undefined) return [];
-    const w = workloadOf(event.seam.cluster ?? 'unknown', resource, ns, name);
-    const remembered = REMEMBERED.has(resource);
+    const w = workloadOf(cluster, resource, ns, name);
     const t = timeOf(event);
     const prior = remembered ? priorAt(graph, w, t) : undefined;
     if (verb === 'delete') {
@@ -321,14 +388,14 @@ export const containerAdded: NativeDetection<null> = {
     const before = prior?.known;
     if (verb === 'create') {
       const k = after ?? knownOf(at(request, specPath));
-      if (k !== undefined && remembered) learnNames(event, ctx, w, k, prior);
+      if (k !== undefined && remembered) learnNames(event, graph, ctx, w, k, prior);
       return [];
     }
     const { cands, ordered } = candidatesOf(request, specPath);
     const added = cands.filter((c) => (before === undefined ? c.certain : !has(before, c.name)));
     // What the workload has now: the response, else a whole body (update), else what was known plus the request's names.
     const now = after ?? (verb === 'update' && !Array.isArray(request) ? knownOf(at(request, specPath)) : undefined) ?? (before === undefined ? undefined : union(before, cands, ordered));
-    if (now !== undefined && remembered) learnNames(event, ctx, w, now, prior);
+    if (now !== undefined && remembered) learnNames(event, graph, ctx, w, now, prior);
     if (added.length === 0) return [];
     const username = str(obj(event.user)?.username) ?? '';
     if (SYSTEM.test(username) || username === 'system:apiserver') return [];
