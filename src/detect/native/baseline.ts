@@ -4,8 +4,9 @@
  * doing. Everything a baseline learns is an identity fact (`baseline_start`, `seen_network`, `seen_region`)
  * learned through `ctx.learn`: it lands in the graph, goes out on `seam.identity` with the graph's other
  * versions and comes back on a rebuild (ADR 0008), so a restart neither forgets the baseline nor starts a
- * new learning period. Each fact expires `baselineMemoryMs` after it was last refreshed (refreshed when
- * seen again after half that), so the graph holds only what was seen recently.
+ * new learning period. Each fact expires `baselineMemoryMs` (or a detection's own longer memory) after it was
+ * last refreshed (refreshed when seen again with less than half that left), so the graph holds only what was seen
+ * recently.
  */
 import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
@@ -133,7 +134,10 @@ export function remember(
   // A detection may keep its facts longer than the shared memory (read_secret: monthly and quarterly jobs).
   const memory = d.memoryMs ?? ctx.config.baselineMemoryMs;
   const firstSeenMs = before === undefined ? t : Math.min(firstSeenOf(before), t);
-  if (before === undefined || t - before.fromMs > memory / 2) {
+  // Refreshed when it would otherwise be forgotten within half its memory (for a version learned with this memory:
+  // seen again more than half of it after; one learned with a shorter memory, before the detection kept it longer, is
+  // refreshed at its next sighting).
+  if (before === undefined || before.toMs - t < memory / 2) {
     const f: IdentityFact = {
       kind: d.kind,
       key: d.key,
@@ -168,8 +172,12 @@ function firstSeenOf(e: Edge): number {
 
 const firstSeenMemo = new Map<string, number>();
 
-/** When the subject's learning started (ms); learns it on first sight. */
-export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string): number {
+/**
+ * When the subject's learning started (ms); learns it on first sight. `memoryMs`: how long the start holds unseen
+ * (default baselineMemoryMs; a detection that keeps its facts longer keeps the start as long, or a subject quiet for
+ * longer than the shared memory would start learning again while its facts are still known).
+ */
+export function learningStart(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, memoryMs?: number): number {
   // Several baselines ask for the same subject while evaluating one event (one EvalContext): the first call
   // learns (or refreshes) the fact, and a repeat would find that version and give the same answer, learning nothing.
   // (A few subjects per event: the principal, its account, the new-terms starts: a short list, no map to clear per event.)
@@ -180,7 +188,7 @@ export function learningStart(event: SeamEvent, ctx: EvalContext, graph: Identit
   }
   const i = startKeys.indexOf(subjectKey);
   if (i >= 0) return startMs[i]!;
-  const ms = remember(event, ctx, graph, { kind: 'baseline_start', key: keysOf(subjectKey).start, from: subjectKey, to: subjectKey }).firstSeenMs;
+  const ms = remember(event, ctx, graph, { kind: 'baseline_start', key: keysOf(subjectKey).start, from: subjectKey, to: subjectKey, ...(memoryMs === undefined ? {} : { memoryMs }) }).firstSeenMs;
   startKeys.push(subjectKey);
   startMs.push(ms);
   return ms;
@@ -321,12 +329,13 @@ function networkKey(subjectKey: string, netKey: string): string {
  * Learns the subject's network (shared by the network baselines); `extra`: attributes a baseline keeps beside the
  * label (what it shows of the network later).
  */
-export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo, extra?: Record<string, unknown>): Edge | undefined {
+export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: IdentityGraph, subjectKey: string, net: NetworkInfo, extra?: Record<string, unknown>, memoryMs?: number): Edge | undefined {
   return remember(event, ctx, graph, {
     kind: 'seen_network',
     key: networkKey(subjectKey, net.key),
     from: subjectKey,
     to: 'net:' + net.key,
     attributes: { ...extra, label: net.label, aws: net.aws ?? null },
+    ...(memoryMs === undefined ? {} : { memoryMs }),
   }).before;
 }

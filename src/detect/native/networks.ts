@@ -418,7 +418,8 @@ export const bundledAsnLookup: AsnLookup = (ip) => {
   return t === null ? undefined : lookupAsn(t, ip);
 };
 
-function prefixOf(ip: string): string {
+/** An address's /16 (IPv4) or /48 (IPv6): the network of an address no AS is known for. */
+export function networkPrefix(ip: string): string {
   const n = ipv4ToInt(ip);
   if (n !== undefined) return `${Math.floor(n / 16777216)}.${Math.floor(n / 65536) % 256}.0.0/16`;
   const a = parseAddress(ip);
@@ -451,7 +452,7 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
     // caller is. Those cannot be placed, as without a database.
     const global = (parts[0]! & 0xe000) === 0x2000;
     const unplaceable = !global || (parts[0] === 0x2001 && (parts[1] === 0x0db8 || parts[1] === 0)) || (parts[0] === 0x3fff && parts[1]! < 0x1000);
-    const p = prefixOf(ip);
+    const p = networkPrefix(ip);
     if (unplaceable) return { key: p, label: p, aws: undefined, private: false };
     const hit = lookup !== undefined ? lookup(ip) : undefined;
     if (hit !== undefined) return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws: amazonAsns.includes(hit.asn), private: false };
@@ -466,7 +467,7 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
     const aws = amazonAsns.includes(hit.asn);
     return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
   }
-  const p = prefixOf(ip);
+  const p = networkPrefix(ip);
   // A public IPv4 address no AS announces is not one of Amazon's; without a database we cannot tell.
   return { key: p, label: p, aws: lookup !== undefined && table !== null ? false : undefined, private: false };
 }
