@@ -28,7 +28,7 @@ export const FACT_KINDS = [
   'cluster_logging', // cluster → itself; attributes.enabled (control-plane log types on)
   'egress_ip', // cluster → address its workloads reach AWS from
   'baseline_start', // principal → itself (or account → itself, or `oidc_role:<issuer>|<role>` → itself): when the behavioural baselines first saw it
-  'seen_network', // principal → network (`net:AS16509`, `net:198.51.0.0/16`) it acted from (`oidc_role:<issuer>|<role>`: a network that exchanged that issuer's tokens for the role); learned by the baselines
+  'seen_network', // principal → network (`net:AS16509`, `net:198.51.0.0/16`) it acted from (`oidc_role:<issuer>|<role, lower-cased>`: a network that exchanged that issuer's tokens for the role; `net:aws:<prefix>` inside Amazon's); learned by the baselines
   'seen_region', // principal (or account) → AWS region it acted in; learned by the baselines
   'seen_service', // principal → AWS service (`svc:ec2`) whose API it called; learned by the baselines
   'seen_client', // principal → user-agent family (`ua:cli`, `ua:sdk`, …) it called AWS with; learned by the baselines

@@ -38,13 +38,13 @@ export const NativeConfig = z.strictObject({
     .int()
     .positive()
     .default(30 * 24 * 3600_000)
-    .describe('A network or region not seen again for this long is forgotten (its next use is new again); seen again, it is remembered anew.'),
+    .describe('A network or region not seen again for this long is forgotten (its next use is new again); seen again, it is remembered anew. (web-identity-exchange-new-network keeps its networks webIdentityNetworkMemoryMs, this when longer.)'),
   maxNetworksPerPrincipal: z
     .number()
     .int()
     .positive()
     .default(64)
-    .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it (and web-identity-exchange-new-network a role and issuer whose exchanges came from this many networks; it learns no more of them).'),
+    .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it (and web-identity-exchange-new-network a role and issuer whose exchanges came from this many networks, Amazon’s counted as one; it learns no more of them).'),
   asnDatabase: z.boolean().default(true).describe('Map addresses to autonomous systems with the bundled offline database (@ip-location-db/asn); false: networks are /16 (IPv6 /48) prefixes and "outside AWS" rests on other evidence.'),
   amazonAsns: z.array(z.number().int().positive()).default([...AMAZON_ASNS]).describe('Autonomous systems that count as AWS (instance credentials used from any other are outside AWS).'),
   lambdaEgressCidrs: z
@@ -64,9 +64,15 @@ export const NativeConfig = z.strictObject({
     )
     .default([
       { issuer: 'token.actions.githubusercontent.com', asns: [8075] },
-      { issuer: 'gitlab.com', asns: [396982, 15169] },
+      { issuer: 'gitlab.com', asns: [396982] },
     ])
-    .describe('Networks a CI service’s own hosted runners exchange its OIDC tokens from (GitHub-hosted runners run in Azure, AS8075; GitLab.com’s hosted runners in Google Cloud, AS396982 and AS15169): web-identity-exchange-new-network does not report an exchange from them even when the role’s exchanges never came from there (a workflow moved from self-hosted to hosted runners). The trade-off: a thief who exchanges a stolen token from a VM in that cloud, or from a hosted runner of their own, is not reported. [] reports every new network.'),
+    .describe('Networks a CI service’s own hosted runners exchange its OIDC tokens from (GitHub-hosted runners run in Azure, AS8075; GitLab.com’s hosted Linux runners on Google Compute Engine, AS396982; not AS15169, Google’s own services, Apps Script’s URL fetches among them, which anyone can send). web-identity-exchange-new-network counts them as one network of the issuer’s: a role whose exchanges already came from one of them is not reported from another (GitHub-hosted runners come from hundreds of Azure /16s); a role whose exchanges never came from one is, with a hint that its workflows may have moved to hosted runners. The trade-off: a thief who exchanges a stolen token from a VM in that cloud, or from a hosted runner of their own, for a role that already uses hosted runners is not reported. [] judges those networks like any other.'),
+  webIdentityNetworkMemoryMs: z
+    .number()
+    .int()
+    .positive()
+    .default(400 * 24 * 3600_000)
+    .describe('How long web-identity-exchange-new-network remembers a network (and a role’s learning start) unseen; baselineMemoryMs when longer. Long, because CI jobs that exchange from their own runner are often monthly or quarterly (releases, audits): a shorter memory reports each of them again.'),
   travelSpeedKmh: z.number().positive().default(1000).describe('Impossible travel: two locations of one principal further apart than this speed allows in the time between them (airliners cruise at ~900 km/h).'),
   travelMinKm: z.number().nonnegative().default(500).describe('Impossible travel: locations closer than this never count (geolocation error, neighbouring cities).'),
   geoLocations: z

@@ -4,7 +4,9 @@ import { cloudTrailEvent, eventIds, runNative } from '../../../test/helpers/nati
 import type { SeamEvent } from '../../core/envelope.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import type { IdentityFact } from '../../identity/types.ts';
+import type { IdentityGraphOptions } from '../../identity/config.ts';
 import { createNativeEngine } from './engine.ts';
+import { MAX_AWS_PREFIXES } from './web-identity-exchange-new-network.ts';
 
 // sts:AssumeRoleWithWebIdentity as CloudTrail records it (a WebIdentityUser named by the token's subject; the role in
 // requestParameters; provider, audience, subjectFromWebIdentityToken and the issued key in responseElements), over two
@@ -24,6 +26,8 @@ const THIEF = '185.220.101.1'; // AS60729
 const EC2_WEST = '54.210.1.1'; // AS16509
 const EC2_EAST = '3.80.0.1'; // AS14618, Amazon too
 const GCP = '34.74.90.64'; // AS396982
+const GOOGLE = '64.233.160.5'; // AS15169
+const DAY = 24;
 const MAIN = 'repo:acme/payments:ref:refs/heads/main';
 let k = 0;
 
@@ -79,10 +83,12 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     const s = alerts[0]!.summary;
     expect(s).toContain('repo:acme/payments:ref:refs/heads/feature-x');
     expect(s).toContain(`${THIEF} (AS60729`);
+    expect(s).toContain('a network no exchange for this role and issuer came from since the first one seen (2026-11-02)');
     expect(s).toContain('AS8075 Microsoft Corporation');
     expect(s).toContain('AS3320 Deutsche Telekom AG (repo:acme/payments:environment:production)');
     expect(s).toContain(`arn:aws:iam::${ACCOUNT}:role/gha-deploy`);
     expect(s).toContain(GH);
+    expect(s).not.toContain('hosted runners?');
     // Once per network: the thief's next exchanges from there are known.
     expect(runNative(ID, [...learningDay(), theft, exchange(31, '185.220.101.9'), exchange(32, THIEF)])).toHaveLength(1);
   });
@@ -96,7 +102,17 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     expect(alerts[0]!.summary).toContain('known: private address');
   });
 
-  it('stays quiet: runners of the same networks (other Azure addresses, another Amazon AS), the learning day, another role’s own baseline', () => {
+  it('keys the role regardless of case: a role ARN in another case is the same role, not a new one still learning', () => {
+    // IAM role names are unique regardless of case ("you cannot create resources named both MyResource and myresource").
+    const recased = exchange(30, THIEF, { role: 'GHA-Deploy' });
+    const alerts = runNative(ID, [...learningDay(), recased]);
+    expect(alerts.map((a) => a.events)).toEqual([[recased.seam.id]]);
+    expect(alerts[0]!.summary).toContain(`arn:aws:iam::${ACCOUNT}:role/GHA-Deploy`);
+    // Its known networks are the role's: another case from the office is quiet.
+    expect(runNative(ID, [...learningDay(), exchange(30, OFFICE, { role: 'Gha-Deploy' }), exchange(31, AZURE[4]!, { role: 'GHA-DEPLOY' })])).toEqual([]);
+  });
+
+  it('stays quiet: runners of the same networks (other Azure addresses, another address of an AWS /16), the learning day, another role’s own baseline', () => {
     const ec2 = { role: 'ec2-runners' };
     const quiet = [
       ...learningDay(),
@@ -104,9 +120,9 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
       exchange(29, AZURE[3]!),
       exchange(30, AZURE[4]!, { subject: 'repo:acme/ledger:ref:refs/heads/main' }),
       exchange(31, OFFICE),
-      // Self-hosted runners on EC2 in two regions: Amazon's networks count as one.
+      // Self-hosted runners on EC2: another address of the same /16.
       exchange(1, EC2_WEST, ec2),
-      exchange(30, EC2_EAST, ec2),
+      exchange(30, '54.210.200.7', ec2),
       // A role first seen on day 2 is learning then, from anywhere.
       exchange(30, OFFICE, { role: 'gha-docs' }),
       exchange(31, THIEF, { role: 'gha-docs' }),
@@ -114,6 +130,60 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     expect(runNative(ID, quiet)).toEqual([]);
     // Within the learning day a new network is learned, not reported.
     expect(runNative(ID, [exchange(1, AZURE[0]!), exchange(20, THIEF), exchange(30, THIEF)])).toEqual([]);
+  });
+
+  it('AWS by /16: a /16 new to a role whose runners are on EC2 is low; an exchange from AWS for a role that never exchanged from AWS is medium', () => {
+    const ec2 = { role: 'ec2-runners' };
+    const other = exchange(30, EC2_EAST, ec2);
+    const low = runNative(ID, [exchange(1, EC2_WEST, ec2), exchange(5, EC2_WEST, ec2), exchange(28, EC2_WEST, ec2), other]);
+    expect(low.map((a) => [a.events, a.rule.level])).toEqual([[[other.seam.id], 'low']]);
+    expect(low[0]!.summary).toContain('from 3.80.0.1 (3.80.0.0/16 in AS14618 Amazon.com, Inc.)');
+    expect(low[0]!.summary).toContain('an AWS /16 new to the role');
+    expect(low[0]!.summary).toContain('known: 54.210.0.0/16 in AS16509 Amazon.com, Inc.');
+    // A role whose runners are in the office: an exchange from any AWS address is a new network, medium.
+    const fromAws = runNative(ID, [exchange(1, OFFICE, ec2), exchange(28, OFFICE, ec2), exchange(30, EC2_WEST, ec2)]);
+    expect(fromAws.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+
+  it('AWS: an exchange from a cluster’s egress (runners in the cluster) is learned, not reported; its neighbour in the /16 is', () => {
+    const ec2 = { role: 'ec2-runners' };
+    const NAT = '44.230.10.1';
+    const irsa = exchange(2, NAT, { issuer: EKS, role: 'payments-api-irsa', subject: 'system:serviceaccount:payments:api' });
+    const graph = (): IdentityGraphOptions => ({ clusters: [{ name: 'prod', account: ACCOUNT, oidcIssuer: `https://${EKS}` }] });
+    const day1 = [exchange(1, EC2_WEST, ec2), irsa, exchange(20, EC2_WEST, ec2)];
+    // Learned egress: the cluster's IRSA exchanges came from its NAT gateway.
+    expect(runNative(ID, [...day1, exchange(30, NAT, ec2)], { graph: graph() })).toEqual([]);
+    expect(runNative(ID, [...day1, exchange(30, '44.230.10.2', ec2)], { graph: graph() }).map((a) => a.rule.level)).toEqual(['low']);
+    // Configured egress (egressCidrs), and outside AWS: a runner pool behind the cluster's own on-premises proxy.
+    const configured: IdentityGraphOptions = { clusters: [{ name: 'prod', account: ACCOUNT, egressCidrs: ['3.80.0.0/24', '185.220.101.0/28'] }] };
+    expect(runNative(ID, [exchange(1, EC2_WEST, ec2), exchange(20, EC2_WEST, ec2), exchange(30, EC2_EAST, ec2), exchange(31, THIEF, ec2)], { graph: configured })).toEqual([]);
+    // Another account's cluster is not this role's: its egress counts for its own account only.
+    const elsewhere: IdentityGraphOptions = { clusters: [{ name: 'prod', account: '999988887777', egressCidrs: ['3.80.0.0/24'] }] };
+    expect(runNative(ID, [exchange(1, EC2_WEST, ec2), exchange(20, EC2_WEST, ec2), exchange(30, EC2_EAST, ec2)], { graph: elsewhere })).toHaveLength(1);
+  });
+
+  it(`AWS: after ${MAX_AWS_PREFIXES} /16s of a role’s exchanges, Amazon’s networks count as one for it; for the network cap they always count as one`, () => {
+    const fleet = { role: 'spot-runners' };
+    const prefixes = (n: number): SeamEvent[] => Array.from({ length: n }, (_, i) => exchange(1 + i / 10, `3.${80 + i}.7.7`, fleet));
+    expect(runNative(ID, [...prefixes(MAX_AWS_PREFIXES), exchange(30, '18.204.1.1', fleet)])).toEqual([]);
+    expect(runNative(ID, [...prefixes(MAX_AWS_PREFIXES - 1), exchange(30, '18.204.1.1', fleet)]).map((a) => a.rule.level)).toEqual(['low']);
+    // Two AWS /16s and the office are two networks: with a cap of three, a third is still judged.
+    const events = [exchange(1, EC2_WEST, fleet), exchange(2, EC2_EAST, fleet), exchange(3, OFFICE, fleet), exchange(30, THIEF, fleet)];
+    expect(runNative(ID, events, { config: { maxNetworksPerPrincipal: 3 } }).map((a) => a.rule.level)).toEqual(['medium']);
+    expect(runNative(ID, events, { config: { maxNetworksPerPrincipal: 2 } })).toEqual([]);
+  });
+
+  it('remembers a role’s networks for webIdentityNetworkMemoryMs: a monthly release from the office runner beside daily hosted-runner jobs is known', () => {
+    const evs: SeamEvent[] = [];
+    for (let d = 0; d < 100; d++) evs.push(exchange(d * DAY + 1, AZURE[d % 5]!));
+    const release = (d: number, tag: string): SeamEvent => exchange(d * DAY + 2, OFFICE, { subject: `repo:acme/payments:ref:refs/tags/${tag}` });
+    const timeline = [...evs, release(0, 'v1'), release(35, 'v2'), release(70, 'v3')].sort((a, b) => Date.parse(String(a['@timestamp'])) - Date.parse(String(b['@timestamp'])));
+    expect(runNative(ID, timeline)).toEqual([]);
+    // Kept only 30 days (the shared baselineMemoryMs), each release is new again, and the text says what is known.
+    const short = runNative(ID, timeline, { config: { webIdentityNetworkMemoryMs: 30 * DAY * H } });
+    expect(short.map((a) => a.events)).toEqual([[timeline.find((e) => e.seam.source_ip === OFFICE && e['@timestamp'] > at(35 * DAY))!.seam.id], [timeline.find((e) => e.seam.source_ip === OFFICE && e['@timestamp'] > at(70 * DAY))!.seam.id]]);
+    expect(short[0]!.summary).toContain('a network no exchange for this role and issuer came from in the last 15 days');
+    expect(short[0]!.summary).not.toContain('since the first one seen');
   });
 
   it('leaves out EKS service-account tokens, credential brokers, failed exchanges and runs without the ASN database', () => {
@@ -128,20 +198,30 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     expect(runNative(ID, [...learningDay(), exchange(30, THIEF)], { config: { asnDatabase: false } })).toEqual([]);
   });
 
-  it('does not report the issuer’s hosted-runner networks (webIdentityHostedRunners), unless told to', () => {
-    // A workflow that ran on the office runner moves to GitHub-hosted runners; a GitLab.com job lands on Google Cloud.
-    const moved = [exchange(1, OFFICE), exchange(30, AZURE[0]!)];
+  it('knows the issuer’s hosted-runner networks (webIdentityHostedRunners) for a role that uses them; for one that never did they are medium, with a hint', () => {
+    // A role only ever exchanged from the office runner: a thief exchanging from their own GitHub-hosted runner or a
+    // Codespace (Azure, AS8075) is reported, and so is a workflow moved to GitHub-hosted runners (once: then known).
+    const selfHosted = [exchange(1, OFFICE), exchange(5, OFFICE), exchange(20, OFFICE), exchange(28, OFFICE)];
+    const moved = exchange(30, AZURE[0]!);
+    const alerts = runNative(ID, [...selfHosted, moved, exchange(31, AZURE[2]!), exchange(32, AZURE[4]!)]);
+    expect(alerts.map((a) => [a.events, a.rule.level])).toEqual([[[moved.seam.id], 'medium']]);
+    expect(alerts[0]!.summary).toContain('one of token.actions.githubusercontent.com’s hosted-runner networks, and no exchange for this role came from one: moved to hosted runners?');
+    // GitLab.com: a project moved from the office runner to GitLab's hosted runners (Google Cloud, AS396982).
     const gl = { issuer: 'gitlab.com', role: 'gitlab-deploy', subject: 'project_path:acme/infra:ref_type:branch:ref:main' };
     const toGcp = [exchange(1, OFFICE, gl), exchange(30, GCP, gl)];
-    expect(runNative(ID, [...moved, ...toGcp])).toEqual([]);
-    const told = runNative(ID, [...moved, ...toGcp], { config: { webIdentityHostedRunners: [] } });
-    expect(told.map((a) => a.events)).toEqual([[moved[1]!.seam.id], [toGcp[1]!.seam.id]]);
-    expect(told[1]!.summary).toContain('AS396982 Google LLC');
-    // Only the issuer's own entry counts: GitLab.com's networks are not GitHub's.
-    expect(runNative(ID, [exchange(1, OFFICE), exchange(30, GCP)], { config: { webIdentityHostedRunners: [{ issuer: 'gitlab.com', asns: [396982] }] } })).toHaveLength(1);
-    // Another issuer's runners: not GitHub's, so Azure is a new network for it.
+    expect(runNative(ID, toGcp).map((a) => a.summary.includes('moved to hosted runners?'))).toEqual([true]);
+    // A role on GitLab's hosted runners: another Google Cloud address is known; Google's own AS15169 (Apps Script's
+    // fetches, not Compute Engine) is not one of them by default.
+    expect(runNative(ID, [exchange(1, GCP, gl), exchange(30, '35.231.4.4', gl)])).toEqual([]);
+    expect(runNative(ID, [exchange(1, GCP, gl), exchange(30, GOOGLE, gl)]).map((a) => [a.rule.level, a.summary.includes('hosted runners?')])).toEqual([['medium', false]]);
+    // [] judges them like any network: no hint.
+    const told = runNative(ID, [...selfHosted, moved], { config: { webIdentityHostedRunners: [] } });
+    expect(told.map((a) => a.summary.includes('hosted runners?'))).toEqual([false]);
+    // Only the issuer's own entry counts: Google Cloud is not GitHub's hosted runners' network.
+    expect(runNative(ID, [exchange(1, AZURE[0]!), exchange(2, OFFICE), exchange(30, GCP)], { config: { webIdentityHostedRunners: [{ issuer: 'gitlab.com', asns: [396982, 8075] }] } })).toHaveLength(1);
+    // Another issuer's runners: not GitHub's, so Azure is a new network for it, without the hint.
     const tfc = { issuer: 'app.terraform.io', role: 'tfc-apply', subject: 'organization:acme:project:infra:workspace:prod:run_phase:apply' };
-    expect(runNative(ID, [exchange(1, EC2_WEST, tfc), exchange(30, AZURE[0]!, tfc)])).toHaveLength(1);
+    expect(runNative(ID, [exchange(1, OFFICE, tfc), exchange(30, AZURE[0]!, tfc)]).map((a) => a.summary.includes('hosted runners?'))).toEqual([false]);
   });
 
   it('stops judging (and learning for) a role whose exchanges came from maxNetworksPerPrincipal networks', () => {
