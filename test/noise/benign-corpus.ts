@@ -20,7 +20,8 @@
  *   policies, internal bucket policies, security-group rules for the VPC, tags), image pushes and a Lambda
  *   deploy; more CI roles exchanging OIDC tokens from their runners (GitHub-hosted runners all over Azure's address
  *   space, a self-managed GitLab's runner behind the office egress, runners on EC2 in two regions, two workflows moved
- *   to their CI service's hosted runners); console sign-ins through IAM Identity Center.
+ *   to their CI service's hosted runners, a deploy's runners moved from EC2 into the prod cluster); console sign-ins
+ *   through IAM Identity Center.
  * - GuardDuty: low-severity findings about the bastion (port probes, SSH brute force against it), re-reported.
  * - Runtime (sidecar) telemetry of application pods: their processes, SDKs reading their web-identity token and
  *   calling the Pod Identity agent, connections to databases and AWS endpoints, DNS.
@@ -2087,6 +2088,14 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       if (rnd() < 0.5) job(within(h), fleet, 'repo:acme/platform:ref:refs/heads/main', day < 2 ? `54.210.${int(0, 255)}.${int(1, 254)}` : pick([`54.210.${int(0, 255)}.${int(1, 254)}`, `3.80.${int(0, 255)}.${int(1, 254)}`, `18.204.${int(0, 255)}.${int(1, 254)}`]), [ecrLogin]);
       if (h % 3 === 0) job(within(h), docs, 'repo:acme/docs:ref:refs/heads/main', day < 2 ? OFFICE_RUNNER + int(200, 210) : addr(AZURE), [cache('acme-docs-site')]);
       if (h % 4 === 1) job(within(h), gitlabCom, 'project_path:acme/website:ref_type:branch:ref:main', day < 2 ? OFFICE_RUNNER + int(200, 210) : addr(GCP), [cache('acme-website')]);
+    }
+    // A production deploy's runners moved from EC2 instances into the prod cluster (actions-runner-controller) on the
+    // third day: their exchanges then come from the cluster's NAT gateway, an AWS /16 new to the role but the address
+    // the cluster's own IRSA exchanges reach STS from (its learned egress).
+    const arc = ciRole('arc-deploy', GH, 'GitHubActions');
+    for (let h = 0; h < hours; h++) {
+      if (!working(h) || h % 2 === 1) continue;
+      job(within(h), arc, 'repo:acme/payments:environment:production', Math.floor(h / 24) < 2 ? `54.210.${int(0, 255)}.${int(1, 254)}` : clusters[0]!.nat, [ecrLogin]);
     }
   }
 
