@@ -235,4 +235,12 @@ describe('secrets-first-read-burst: level and memory (review2 M1, M2)', () => {
     const events = [...learningDay(), ...daily.slice(1), ...job(2), ...job(33), ...job(64)].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
     expect(runNative(id, events)).toHaveLength(1);
   });
+
+  it('a principal silent for six weeks does not start learning again: its harvest on return alerts', () => {
+    // Dormant credentials are what a thief likes: the principal's shared learning start lasts the baselines'
+    // memory (30 days), its secret reads 400 days; the detection keeps a start of its own as long as its reads.
+    const back = 24 * 42;
+    const harvest = names(12).map((n, i) => param(alice, n, back + i / 120));
+    expect(runNative(id, [...learningDay(), ...harvest]).map((a) => a.rule.level)).toEqual(['medium']);
+  });
 });

@@ -288,12 +288,15 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
   if (event.seam.source_ip === undefined || str(obj(event.userIdentity)?.invokedBy) !== undefined) return;
   const subject = baselineSubject(event, ctx.resolution.cluster);
   if (subject === undefined) return;
-  let start = learningStart(event, ctx, graph, subject.key);
+  const memoryMs = Math.max(ctx.config.baselineMemoryMs, READ_MEMORY_MS);
+  // The shared start (the principal's first call of any kind) lasts the baselines' memory; a start of this
+  // detection's own lasts as long as the reads it remembers, so a principal back after months is not learning.
+  let start = Math.min(learningStart(event, ctx, graph, subject.key), learningStart(event, ctx, graph, 'secrets-subject:' + subject.key, memoryMs));
   // A role's session with a name of its own (a person's, or `--role-session-name anything`) is its own subject,
   // learning from its first call; its role's secret reads started earlier: a new session of an old role is not learning.
   const p = event.seam.principal;
   const role = p?.type === 'assumed_role' ? roleOfSession(p.arn ?? p.id) : undefined;
-  if (role !== undefined) start = Math.min(start, learningStart(event, ctx, graph, 'secrets-role:' + canonicalIamArn(role)));
+  if (role !== undefined) start = Math.min(start, learningStart(event, ctx, graph, 'secrets-role:' + canonicalIamArn(role), memoryMs));
   const account = event.seam.account ?? str(event.recipientAccountId) ?? 'unknown';
   const region = str(event.awsRegion) ?? 'unknown';
   const fresh: string[] = [];
@@ -304,7 +307,7 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
       key: `read_secret|${subject.key}|${target}`,
       from: subject.key,
       to: target,
-      memoryMs: Math.max(ctx.config.baselineMemoryMs, READ_MEMORY_MS),
+      memoryMs,
     });
     if (seen.before === undefined) fresh.push(s);
   }
