@@ -100,11 +100,17 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     });
   }
   progress.done();
-  process.stderr.write(`${formatSummary(summary, o.dlq)}\n`);
+  process.stderr.write(`${formatSummary(summary, { dlqPath: o.dlq, detection: spec !== undefined })}\n`);
   return 0;
 }
 
-export function formatSummary(s: ReplaySummary, dlqPath: string): string {
+export interface SummaryContext {
+  dlqPath: string;
+  /** Whether rules ran: without them there is no alert count to give (`alerts=0` would read as "nothing found"). */
+  detection: boolean;
+}
+
+export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
   const secs = s.elapsedMs / 1000;
   const sources = Object.entries(s.bySource)
     .map(([k, v]) => `${k}=${v}`)
@@ -113,7 +119,7 @@ export function formatSummary(s: ReplaySummary, dlqPath: string): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const lines = [
-    `replay: files=${s.files} bytes=${fmtBytes(s.bytes)} records=${s.records} normalized=${s.normalized} rejected=${s.rejected} alerts=${s.alerts} in ${secs.toFixed(1)}s (${Math.round(s.records / Math.max(secs, 0.001))} records/s)`,
+    `replay: files=${s.files} bytes=${fmtBytes(s.bytes)} records=${s.records} normalized=${s.normalized} rejected=${s.rejected} ${c.detection ? `alerts=${s.alerts}` : 'detection not run (no --rules)'} in ${secs.toFixed(1)}s (${Math.round(s.records / Math.max(secs, 0.001))} records/s)`,
     `  by source: ${sources || 'none'}`,
   ];
   const b = s.batches;
@@ -122,6 +128,6 @@ export function formatSummary(s: ReplaySummary, dlqPath: string): string {
     // Documents (a CloudTrail file, an audit EventList) that came as one record: their records are counted above (ADR 0038).
     lines.push(`  batch documents unwrapped: ${shapes.map((k) => `${k}=${b.documents[k]} (${b.records[k]} records${b.empty[k] > 0 ? `, ${b.empty[k]} empty` : ''})`).join(' ')}`);
   }
-  if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${dlqPath}`);
+  if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);
   return lines.join('\n');
 }

@@ -151,7 +151,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const serious = incidents.filter((i) => i.level === 'critical' || i.level === 'high');
   const rest = incidents.length - serious.length;
   if (serious.length > 0) process.stdout.write(`\n${serious.map(formatIncident).join('\n\n')}\n${rest > 0 ? `\n${rest} more incident${rest === 1 ? '' : 's'} below high: ${incidents.filter((i) => !serious.includes(i)).map((i) => `${i.id} [${i.level}]`).join(', ')}\n` : ''}\n`);
-  process.stdout.write(`${formatSummary(summary, paths.dlq)}\n`);
+  process.stdout.write(`${formatSummary(summary, { dlqPath: paths.dlq, detection: true })}\n`);
   process.stdout.write(`  ${o.resume ? 'appended to' : 'written'}: ${paths.events}, ${paths.alerts}, ${paths.identity}, ${paths.incidents}${placeholdersFile ? `; placeholders from ${placeholdersFile}` : ''}\n`);
   if (identityState) {
     const from = identityState.found ? `resumed from ${identityState.loaded} identity versions` : 'no identity state yet (first resumed run: baselines start learning)';
