@@ -27,4 +27,21 @@ describe('seam replay', () => {
     expect(r.stderr).toMatch(/^replay: files=1 .* rejected=0 detection not run \(no --rules\) in /m);
     expect(r.stderr).not.toContain('alerts=');
   });
+
+  it('refuses --out - when the alerts would go to stdout too, and says how to split them', () => {
+    for (const extra of [[], ['--alerts-out', '-']]) {
+      const r = seam(['replay', AUDIT, '--rules', 'detections', '--out', '-', ...extra, '--dlq', join(dir, 'stdout-dlq.jsonl')]);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('--out - and the alerts would both go to stdout');
+      expect(r.stderr).toContain('--alerts-out alerts.jsonl');
+    }
+    // Either one on stdout alone is fine: events on stdout, alerts in a file.
+    const alerts = join(dir, 'split-alerts.jsonl');
+    const ok = seam(['replay', AUDIT, '--rules', join(ROOT, 'detections/kubernetes'), '--out', '-', '--alerts-out', alerts, '--dlq', join(dir, 'split-dlq.jsonl')]);
+    expect(ok.status).toBe(0);
+    const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seam: { source: string } });
+    expect(events).toHaveLength(11);
+    expect(events.every((e) => e.seam.source === 'k8s_audit')).toBe(true);
+  });
 });

@@ -32,6 +32,13 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   const rules = o.rules ? o.rules : fromConfig && fromConfig.length > 0 ? fromConfig : undefined;
   const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
   const cluster = o.cluster ?? cfg?.cluster;
+  // Events and alerts on one stream cannot be told apart by what reads it: one of them needs a file.
+  if (rules && o.out === '-' && (o.alertsOut ?? '-') === '-') {
+    process.stderr.write(
+      `seam: --out - and the alerts would both go to stdout (alerts go there unless --alerts-out names a file); give one of them a file: --alerts-out alerts.jsonl (events stay on stdout) or --out events.jsonl\n`,
+    );
+    return 2;
+  }
   const progress = terminalProgress('replay');
   let spec: ReplayDetectSpec | undefined;
   if (rules) {
