@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,5 +43,31 @@ describe('seam replay', () => {
     const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seam: { source: string } });
     expect(events).toHaveLength(11);
     expect(events.every((e) => e.seam.source === 'k8s_audit')).toBe(true);
+  });
+
+  it('says "looks like a rule file; use one --rules per path" for a YAML input or a folder of only YAML, before running anything', () => {
+    const rules = join(dir, 'myrules');
+    mkdirSync(join(rules, 'nested'), { recursive: true });
+    const rule = 'title: t\nid: 11111111-1111-4111-8111-111111111111\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: {eventName: StopLogging}, condition: sel}\nlevel: low\n';
+    writeFileSync(join(rules, 'one.yml'), rule);
+    writeFileSync(join(rules, 'nested', 'two.yaml'), rule);
+    // The documented mistake: a second path after one --rules is read as an input.
+    for (const input of [rules, join(rules, 'one.yml')]) {
+      const dlq = join(dir, 'rules-as-input-dlq.jsonl');
+      const r = seam(['replay', AUDIT, '--rules', join(ROOT, 'detections/kubernetes'), input, '--dlq', dlq]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`input ${input} `);
+      expect(r.stderr).toContain('looks like a rule file');
+      expect(r.stderr).toContain(`use one --rules per path (--rules ${join(ROOT, 'detections/kubernetes')} --rules ${input})`);
+      expect(r.stderr).not.toContain('replay: files=');
+    }
+    // A folder with records beside YAML is an input folder: read (its YAML lines are dead letters, as any unreadable record).
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    writeFileSync(join(mixed, 'a.yml'), rule);
+    writeFileSync(join(mixed, 'b.jsonl'), `${JSON.stringify({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: 'x1', stage: 'ResponseComplete', verb: 'get', user: { username: 'u' }, requestReceivedTimestamp: '2024-01-01T00:00:00Z', stageTimestamp: '2024-01-01T00:00:00Z' })}\n`);
+    const m = seam(['replay', mixed, '--dlq', join(dir, 'mixed-dlq.jsonl')]);
+    expect(m.status).toBe(0);
+    expect(m.stderr).toMatch(/replay: files=2 .* normalized=1 /);
   });
 });

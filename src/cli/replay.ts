@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec, type ReplaySummary } from '../pipeline/replay.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
 import { BATCH_SHAPES } from '../core/normalize/batch.ts';
@@ -17,7 +18,49 @@ export interface ReplayCliOptions {
   config?: string;
 }
 
+const YAML_FILE = /\.ya?ml$/i;
+
+/**
+ * Whether an input path is rules rather than records: a YAML file, or a folder whose files (subfolders too,
+ * hidden ones aside, as the replay reads them) are all YAML. `--rules a b` reads `b` as an input, and its
+ * lines would each be a dead letter (the mistake README's "Rules as you keep them" warns of). A folder is
+ * walked only until its first other file, so a trail bucket's copy costs one look.
+ */
+function ruleLike(path: string): 'file' | 'folder' | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return undefined; // a missing input is reported when the replay opens it
+  }
+  if (st.isFile()) return YAML_FILE.test(path) ? 'file' : undefined;
+  if (!st.isDirectory()) return undefined;
+  let yaml = 0;
+  const walk = (d: string): boolean => {
+    for (const n of readdirSync(d).filter((x) => !x.startsWith('.')).sort()) {
+      const p = join(d, n);
+      const s = statSync(p, { throwIfNoEntry: false });
+      if (s?.isDirectory()) {
+        if (!walk(p)) return false;
+      } else if (s?.isFile()) {
+        if (!YAML_FILE.test(n)) return false;
+        yaml++;
+      }
+    }
+    return true;
+  };
+  return walk(path) && yaml > 0 ? 'folder' : undefined;
+}
+
 export async function replayCommand(paths: string[], o: ReplayCliOptions): Promise<number> {
+  for (const p of paths) {
+    const kind = ruleLike(p);
+    if (kind === undefined) continue;
+    process.stderr.write(
+      `seam: input ${p} ${kind === 'file' ? 'is a YAML file' : 'holds only YAML files'}: it looks like a rule file, and seam replay reads records (JSON, JSONL, gzipped or not) from its inputs; use one --rules per path (${[...(o.rules ?? []), p].map((r) => `--rules ${r}`).join(' ')})\n`,
+    );
+    return 2;
+  }
   // The config loader and its schema (every source's, sink's and sensor's section: ~0.1-0.3 s of module
   // loading, ADR 0031) load only when a config file may be named, by the flag or SEAM_CONFIG.
   const named = o.config !== undefined || process.env.SEAM_CONFIG !== undefined;
