@@ -56,7 +56,8 @@ export function buildCli(): Command {
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
     .option('--workers <n>', 'run detection on this many worker threads, records split by AWS account (ADR 0018)', positiveInt, 1)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; workers: number; config?: string }) => {
+    .option('--strict', 'exit 1 when any record was rejected (default: exit 0 once the replay ran to its end, dead letters or not)')
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 

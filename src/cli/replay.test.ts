@@ -70,4 +70,16 @@ describe('seam replay', () => {
     expect(m.status).toBe(0);
     expect(m.stderr).toMatch(/replay: files=2 .* normalized=1 /);
   });
+
+  it('exits 0 with rejected records by default, and 1 with --strict; --strict with nothing rejected exits 0', () => {
+    const bad = join(FIXTURES, 'bad/malformed.jsonl');
+    const plain = seam(['replay', bad, '--dlq', join(dir, 'strict-dlq.jsonl')]);
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toMatch(/normalized=0 rejected=[1-9]/);
+    const strict = seam(['replay', bad, '--strict', '--dlq', join(dir, 'strict-dlq.jsonl')]);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/seam: --strict: \d+ of \d+ records rejected \(dead letters in .*strict-dlq\.jsonl\): exit 1/);
+    const clean = seam(['replay', AUDIT, '--strict', '--dlq', join(dir, 'strict-clean-dlq.jsonl')]);
+    expect(clean.status).toBe(0);
+  });
 });

@@ -16,6 +16,8 @@ export interface ReplayCliOptions {
   workers?: number;
   /** seam.yml (default SEAM_CONFIG): with one, detection runs with its rules, placeholders and cluster unless flags say otherwise. */
   config?: string;
+  /** Exit 1 when any record was rejected (for scripts); by default a replay that ran to the end exits 0. */
+  strict?: boolean;
 }
 
 const YAML_FILE = /\.ya?ml$/i;
@@ -151,6 +153,10 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   }
   progress.done();
   process.stderr.write(`${formatSummary(summary, { dlqPath: o.dlq, detection: spec !== undefined })}\n`);
+  if (o.strict === true && summary.rejected > 0) {
+    process.stderr.write(`seam: --strict: ${summary.rejected} of ${summary.records} records rejected (dead letters in ${o.dlq}): exit 1\n`);
+    return 1;
+  }
   return 0;
 }
 
