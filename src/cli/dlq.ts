@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RAW_HEADERS, TOPICS } from '../bus/topics.ts';
@@ -9,12 +10,14 @@ import { configFile, loadConfig } from '../core/config/load.ts';
 import type { KafkaConfig } from '../core/config/schema.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
 import type { FileItem } from '../sources/file/source.ts';
+import { REPLAY_DLQ_FILE } from './replay.ts';
 
 export interface DlqCliOptions {
   /** Kafka topic (default seam.dlq, prefixed by SEAM_TOPIC_PREFIX) when SEAM_KAFKA_BROKERS is set. */
   topic?: string;
-  /** A dead-letter file (embedded mode, `seam replay --dlq`); the default without Kafka: <state-dir>/dlq.jsonl. */
+  /** A dead-letter file (embedded mode, `seam replay --dlq`); the default without Kafka: see `defaultFile`. */
   file?: string;
+  /** Embedded mode's state directory: its dlq.jsonl is the one read (when no --file), and `dlq replay` writes under it (default out). */
   stateDir?: string;
   limit?: number;
   /** Only dead letters with this code. */
@@ -40,7 +43,7 @@ function kafkaOf(o: DlqCliOptions): KafkaConfig | undefined {
 }
 
 /** Reads dead letters from the topic or file, oldest first, one per original record. */
-async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string; kafka?: KafkaConfig }> {
+async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string; kafka?: KafkaConfig; none?: true; note?: string }> {
   const kafkaCfg = kafkaOf(o);
   const brokers = kafkaCfg?.brokers ?? [];
   const useKafka = o.file === undefined && (o.topic !== undefined || brokers.length > 0);
@@ -77,7 +80,9 @@ async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string
     }
     return { entries, where: topic, kafka: kafkaCfg };
   }
-  const file = o.file ?? join(o.stateDir ?? 'out', 'dlq.jsonl');
+  const chosen = o.file !== undefined ? { file: o.file } : defaultFile(o.stateDir);
+  if (chosen === undefined) return { entries, where: `no dead-letter file here: neither seam run's out/dlq.jsonl nor seam replay's ${REPLAY_DLQ_FILE} (--file names another)`, none: true };
+  const { file, note } = chosen;
   const text = await readFile(file, 'utf8');
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -87,7 +92,23 @@ async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string
       // A torn last line of a file being written: skip it.
     }
   }
-  return { entries, where: file };
+  return { entries, where: file, ...(note ? { note } : {}) };
+}
+
+/**
+ * The dead-letter file read when none is named and there is no Kafka. `seam run` (embedded) writes
+ * <state-dir>/dlq.jsonl and `seam replay` seam-dlq.jsonl (its --dlq default): the newer of the two that
+ * exist, i.e. the last run's, said with the other's name so the user can ask for it. `--state-dir` names one.
+ */
+function defaultFile(stateDir: string | undefined): { file: string; note?: string } | undefined {
+  if (stateDir !== undefined) return { file: join(stateDir, 'dlq.jsonl') };
+  const run = join('out', 'dlq.jsonl');
+  const has = { run: existsSync(run), replay: existsSync(REPLAY_DLQ_FILE) };
+  if (!has.run && !has.replay) return undefined;
+  if (!has.run || !has.replay) return { file: has.run ? run : REPLAY_DLQ_FILE };
+  const runNewer = statSync(run).mtimeMs >= statSync(REPLAY_DLQ_FILE).mtimeMs;
+  const [older, whose] = runNewer ? [REPLAY_DLQ_FILE, 'seam replay'] : [run, 'seam run'];
+  return { file: runNewer ? run : REPLAY_DLQ_FILE, note: `the newer of two dead-letter files; ${older} (${whose}'s) is older: --file ${older} reads it` };
 }
 
 function oneLine(s: string, max: number): string {
@@ -98,7 +119,11 @@ function oneLine(s: string, max: number): string {
 /** `seam dlq list`: one line per dead letter (time, stage, code, origin, reason), then counts by code. */
 export async function dlqListCommand(o: DlqCliOptions): Promise<number> {
   const out = o.out ?? process.stdout;
-  const { entries, where } = await load(o);
+  const { entries, where, none, note } = await load(o);
+  if (none) {
+    out.write(`dlq: 0 dead letters: ${where}\n`);
+    return 0;
+  }
   const limit = o.limit ?? 50;
   const byCode = new Map<string, number>();
   for (const e of entries) byCode.set(e.dl.code, (byCode.get(e.dl.code) ?? 0) + 1);
@@ -108,6 +133,7 @@ export async function dlqListCommand(o: DlqCliOptions): Promise<number> {
   }
   if (entries.length > limit) out.write(`… ${entries.length - limit} more (--limit)\n`);
   out.write(`dlq: ${entries.length} dead letters in ${where}${byCode.size ? ` (${[...byCode].map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}\n`);
+  if (note) out.write(`  ${note}\n`);
   return 0;
 }
 
@@ -129,7 +155,12 @@ function target(e: Entry, prefix: string): string | undefined {
  */
 export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
   const out = o.out ?? process.stdout;
-  const { entries, where, kafka } = await load(o);
+  const { entries, where, kafka, none, note } = await load(o);
+  if (none) {
+    out.write(`dlq replay: nothing to replay: ${where}\n`);
+    return 0;
+  }
+  if (note) out.write(`dlq replay: reading ${where}: ${note}\n`);
   const limit = o.limit ?? Infinity;
   const whole = entries.filter((e) => !e.dl.raw_partial).slice(0, limit);
   const partial = entries.filter((e) => e.dl.raw_partial).length;

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { replayCommand } from './replay.ts';
+import { REPLAY_DLQ_FILE, replayCommand } from './replay.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
 import { defineSensorCommand } from './sensor.ts';
 
@@ -48,7 +48,7 @@ export function buildCli(): Command {
     .description('Replay JSONL, JSON arrays, CloudTrail S3 exports, CloudTrail LookupEvents output, CloudWatch Logs exports and subscription payloads, EventBridge events of CloudTrail records, Kubernetes audit EventLists and Security Lake OCSF events of CloudTrail records (gzipped or not) through normalization, and detection with --rules.')
     .argument('<paths...>', 'files or folders')
     .option('--out <file>', 'write normalized events as JSONL (- for stdout; with rules, alerts then need --alerts-out FILE)')
-    .option('--dlq <file>', 'dead-letter file for rejected records', 'seam-dlq.jsonl')
+    .option('--dlq <file>', 'dead-letter file for rejected records (seam dlq list reads it when it is the newer default)', REPLAY_DLQ_FILE)
     .option('--rules <path>', 'run the Sigma rules and correlations in this file or folder (repeatable: --rules a --rules b); a path that yields no rules is an error', repeated)
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
@@ -66,12 +66,12 @@ export function buildCli(): Command {
     .command('list')
     .description('Print dead letters (time, stage, code, origin, reason) from seam.dlq (with SEAM_KAFKA_BROKERS) or a file')
     .option('--topic <topic>', 'dead-letter topic (default seam.dlq)')
-    .option('--file <file>', 'dead-letter file (default without Kafka: <state-dir>/dlq.jsonl)')
-    .option('--state-dir <dir>', 'embedded mode state directory', 'out')
+    .option('--file <file>', `dead-letter file (default without Kafka: the newer of seam run's out/dlq.jsonl and seam replay's ${REPLAY_DLQ_FILE}; it says which it read)`)
+    .option('--state-dir <dir>', 'embedded mode state directory: read <dir>/dlq.jsonl (only)')
     .option('--code <code>', 'only this error code')
     .option('--limit <n>', 'print at most this many', positiveInt, 50)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit: number; config?: string }) => {
+    .action(async (o: { topic?: string; file?: string; stateDir?: string; code?: string; limit: number; config?: string }) => {
       const { dlqListCommand } = await import('./dlq.ts');
       process.exitCode = await dlqListCommand(o);
     });
@@ -79,14 +79,14 @@ export function buildCli(): Command {
     .command('replay')
     .description('After a fix, send dead letters\' original bytes back to the topic they came from (Kafka), or re-run them through the roles embedded')
     .option('--topic <topic>', 'dead-letter topic (default seam.dlq)')
-    .option('--file <file>', 'dead-letter file (default without Kafka: <state-dir>/dlq.jsonl)')
-    .option('--state-dir <dir>', 'embedded mode state directory', 'out')
+    .option('--file <file>', `dead-letter file (default without Kafka: the newer of seam run's out/dlq.jsonl and seam replay's ${REPLAY_DLQ_FILE}; it says which it read)`)
+    .option('--state-dir <dir>', 'embedded mode state directory: read <dir>/dlq.jsonl (only); the re-run writes under <dir>/dlq-replay (default out)')
     .option('--code <code>', 'only this error code')
     .option('--limit <n>', 'replay at most this many', positiveInt)
     .option('--rules <path>', 'embedded mode: rule file or folder, repeatable (default detections)', repeated)
     .option('--dry-run', 'say what would be replayed')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { topic?: string; file?: string; stateDir: string; code?: string; limit?: number; rules?: string[]; dryRun?: boolean; config?: string }) => {
+    .action(async (o: { topic?: string; file?: string; stateDir?: string; code?: string; limit?: number; rules?: string[]; dryRun?: boolean; config?: string }) => {
       const { dlqReplayCommand } = await import('./dlq.ts');
       process.exitCode = await dlqReplayCommand(o);
     });

@@ -20,6 +20,9 @@ export interface ReplayCliOptions {
   strict?: boolean;
 }
 
+/** Where `seam replay` writes dead letters unless `--dlq` says; `seam dlq list|replay` look here too. */
+export const REPLAY_DLQ_FILE = 'seam-dlq.jsonl';
+
 const YAML_FILE = /\.ya?ml$/i;
 
 /**
