@@ -11,9 +11,16 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures');
 const AUDIT = join(FIXTURES, 'k8s-audit/eks-audit.jsonl');
 
+const RULE = 'title: t\nid: 11111111-1111-4111-8111-111111111111\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: {eventName: StopLogging}, condition: sel}\nlevel: low\n';
+
 let dir: string;
+/** A rules folder of one small rule: detection runs, quickly. */
+let tinyRules: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'seam-replay-cli-'));
+  tinyRules = join(dir, 'tiny-rules');
+  mkdirSync(tinyRules);
+  writeFileSync(join(tinyRules, 'stop-logging.yml'), RULE);
 });
 
 function seam(args: string[], cwd: string = ROOT): SpawnSyncReturns<string> {
@@ -48,7 +55,7 @@ describe('seam replay', () => {
   it('says "looks like a rule file; use one --rules per path" for a YAML input or a folder of only YAML, before running anything', () => {
     const rules = join(dir, 'myrules');
     mkdirSync(join(rules, 'nested'), { recursive: true });
-    const rule = 'title: t\nid: 11111111-1111-4111-8111-111111111111\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: {eventName: StopLogging}, condition: sel}\nlevel: low\n';
+    const rule = RULE;
     writeFileSync(join(rules, 'one.yml'), rule);
     writeFileSync(join(rules, 'nested', 'two.yaml'), rule);
     // The documented mistake: a second path after one --rules is read as an input.
@@ -81,5 +88,25 @@ describe('seam replay', () => {
     expect(strict.stderr).toMatch(/seam: --strict: \d+ of \d+ records rejected \(dead letters in .*strict-dlq\.jsonl\): exit 1/);
     const clean = seam(['replay', AUDIT, '--strict', '--dlq', join(dir, 'strict-clean-dlq.jsonl')]);
     expect(clean.status).toBe(0);
+  });
+
+  it('counts Kubernetes audit records that name no cluster and says how to name it, in one line; not with --cluster', () => {
+    const hint = /^ {2}cluster: 11 Kubernetes audit records name no EKS cluster, so cross-plane detections cannot tie them to AWS activity; give --cluster NAME \(or cluster: in seam\.yml\)$/m;
+    const dlq = join(dir, 'cluster-dlq.jsonl');
+    const bare = seam(['replay', AUDIT, '--dlq', dlq]);
+    expect(bare.stderr).toMatch(hint);
+    expect(bare.stderr.match(/name no EKS cluster/g)).toHaveLength(1);
+    // With detection on worker threads (counted where the records are normalized) and in an embedded run.
+    const workers = seam(['replay', AUDIT, '--rules', tinyRules, '--workers', '2', '--alerts-out', join(dir, 'cluster-alerts.jsonl'), '--dlq', dlq]);
+    expect(workers.status).toBe(0);
+    expect(workers.stderr).toMatch(hint);
+    const run = seam(['run', '--input', AUDIT, '--rules', tinyRules, '--state-dir', join(dir, 'cluster-run')]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(hint);
+    for (const named of [seam(['replay', AUDIT, '--cluster', 'prod-eks-01', '--dlq', dlq]), seam(['replay', AUDIT, '--cluster', 'prod-eks-01', '--rules', tinyRules, '--workers', '2', '--alerts-out', join(dir, 'cluster-alerts.jsonl'), '--dlq', dlq])]) {
+      expect(named.status).toBe(0);
+      expect(named.stderr).toMatch(/^replay: files=1 .* normalized=11 /m);
+      expect(named.stderr).not.toContain('name no EKS cluster');
+    }
   });
 });

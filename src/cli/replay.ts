@@ -187,6 +187,11 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
     // Documents (a CloudTrail file, an audit EventList) that came as one record: their records are counted above (ADR 0038).
     lines.push(`  batch documents unwrapped: ${shapes.map((k) => `${k}=${b.documents[k]} (${b.records[k]} records${b.empty[k] > 0 ? `, ${b.empty[k]} empty` : ''})`).join(' ')}`);
   }
+  const n = s.notes;
+  if (n.auditWithoutCluster > 0) {
+    // Not guessed: a wrong cluster would join the wrong identities. One line, with the way to say it.
+    lines.push(`  cluster: ${n.auditWithoutCluster} Kubernetes audit records name no EKS cluster, so cross-plane detections cannot tie them to AWS activity; give --cluster NAME (or cluster: in seam.yml)`);
+  }
   if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);
   return lines.join('\n');
 }

@@ -14,6 +14,7 @@ import { FileIndexSink } from './file-sink.ts';
 import { memoryHistory } from './history.ts';
 import { memoryUpstream } from './progress.ts';
 import type { ReplaySummary } from './replay.ts';
+import { addNotes, noNotes, type EventNotes } from './event-notes.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
 import { createDeliverRole } from './roles/deliver.ts';
@@ -125,6 +126,7 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
     alerts: 0,
     elapsedMs: 0,
     batches: batches.snapshot(),
+    notes: noNotes(),
   };
   try {
     const producer = await bus.producer();
@@ -159,10 +161,11 @@ export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
     await dlqConsumer.stop();
     await Promise.all([sink.close(), dlqFile.close()]);
   }
-  const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>>; batches: BatchCountsSnapshot };
+  const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>>; batches: BatchCountsSnapshot; notes: EventNotes };
   const c = correlate.stats() as { alerts: number };
   summary.normalized = n.events;
   summary.bySource = n.bySource;
+  addNotes(summary.notes, n.notes);
   batches.merge(n.batches);
   summary.batches = batches.snapshot();
   for (const p of bus.read(topics.dlq)) {

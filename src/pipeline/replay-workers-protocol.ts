@@ -1,5 +1,6 @@
 /** Messages between `seam replay --workers N`'s main thread and its worker threads (ADR 0018). */
 import type { ReplayDetectSpec } from './replay.ts';
+import type { EventNotes } from './event-notes.ts';
 
 export interface WorkerInit {
   spec: ReplayDetectSpec;
@@ -47,6 +48,7 @@ export interface WorkerOut {
   keys: string[];
   normalized: number;
   bySource: Record<string, number>;
+  notes: EventNotes;
   /** Time the worker spent on this batch (normalizing, detecting, serializing). */
   busyMs: number;
   /** Records whose normalization disagreed with the first pass's reading of them (0 unless a bug). */

@@ -11,6 +11,7 @@ import { stageThrew } from '../core/errors.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import type { Alert } from '../detect/alert.ts';
 import { buildReplayHandler } from './replay.ts';
+import { noNotes, noteEvent } from './event-notes.ts';
 import { FollowedOrder } from './replay-workers-order.ts';
 import { eventViewHash } from './replay-workers-route.ts';
 import { ITEM, type FromWorker, type ToWorker, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
@@ -19,7 +20,7 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 function newOut(round: number): WorkerOut {
-  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, busyMs: 0, mismatched: 0 };
+  return { t: 'out', round, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, notes: noNotes(), busyMs: 0, mismatched: 0 };
 }
 
 try {
@@ -77,6 +78,7 @@ try {
         }
         out.normalized++;
         out.bySource[ev.seam.source] = (out.bySource[ev.seam.source] ?? 0) + 1;
+        noteEvent(out.notes, ev);
         if (line !== undefined) {
           out.idx.push(at);
           out.kind.push(ITEM.event);

@@ -19,6 +19,7 @@ import { TenantPlanner, tenantOfEvent, viewHash, type TenantPlan } from './repla
 import { quickRecord } from './replay-workers-scan.ts';
 import { isoMs } from '../core/time.ts';
 import { OneThreadOrder } from './replay-workers-order.ts';
+import { addNotes, noNotes } from './event-notes.ts';
 import { ITEM, type FromWorker, type ToWorker, type WorkerBatch, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
 export interface ReplayWorkersOptions {
@@ -103,12 +104,13 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   const allFinal = new Promise<void>((r) => (finalsDone = r));
   // Counted in the second pass (the first reads the same records).
   const batches = new BatchCounts();
-  const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0, batches: batches.snapshot() };
+  const summary: ReplaySummary = { files: 0, bytes: 0, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0, batches: batches.snapshot(), notes: noNotes() };
   const timing: WorkersTiming = { pass1Ms: 0, pass2Ms: 0, loadMs: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0), mismatched: 0 };
   const addCounts = (o: WorkerOut, w: number): void => {
     timing.busyMs[w]! += o.busyMs;
     timing.mismatched += o.mismatched;
     summary.normalized += o.normalized;
+    addNotes(summary.notes, o.notes);
     for (const [k, v] of Object.entries(o.bySource)) summary.bySource[k as keyof ReplaySummary['bySource']] = (summary.bySource[k as keyof ReplaySummary['bySource']] ?? 0) + v;
   };
 
@@ -225,7 +227,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       if (plan.load[w]! > 0) start(w);
       else {
         // Nothing to do: not started, and its end-of-input output is empty.
-        finals[w] = { t: 'out', round: -1, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, busyMs: 0, mismatched: 0 };
+        finals[w] = { t: 'out', round: -1, idx: [], kind: [], lines: [], keys: [], normalized: 0, bySource: {}, notes: noNotes(), busyMs: 0, mismatched: 0 };
         if (--finalsLeft === 0) finalsDone();
       }
     }

@@ -8,6 +8,7 @@ import { listInputFiles, readFilesBatches } from '../sources/file/source.ts';
 import type { OrderedStage } from './reorder.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
 import type { IdentityGraphConfig } from '../identity/config.ts';
+import { noNotes, noteEvent, type EventNotes } from './event-notes.ts';
 
 /** What a replay can hand each normalized event to (the detector, when rules are loaded). */
 export interface EventHandler<A> {
@@ -80,6 +81,8 @@ export interface ReplaySummary {
   elapsedMs: number;
   /** Batch documents read as one record (a JSONL line holding a CloudTrail file or an audit EventList) and handed on as their records (ADR 0038). */
   batches: BatchCountsSnapshot;
+  /** Normalized events the summary warns about (audit events with no cluster...). */
+  notes: EventNotes;
 }
 
 /**
@@ -105,6 +108,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     alerts: 0,
     elapsedMs: 0,
     batches: batches.snapshot(),
+    notes: noNotes(),
   };
   let bytesRead = 0;
   const report = (): void => opts.onProgress?.({ bytesRead, bytesTotal, records: summary.records, rejected: summary.rejected });
@@ -165,6 +169,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
             if (!failed) {
               summary.normalized++;
               summary.bySource[ev.seam.source] = (summary.bySource[ev.seam.source] ?? 0) + 1;
+              noteEvent(summary.notes, ev);
               if (out && line !== undefined) {
                 const w = out.writeLine(line);
                 if (w !== undefined) await w;

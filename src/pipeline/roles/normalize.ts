@@ -16,6 +16,7 @@ import { EventBatcher } from '../event-route.ts';
 import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type ClusterAccounts, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
+import { noNotes, noteEvent } from '../event-notes.ts';
 
 /** Bytes of a gzipped message that does not inflate kept (in base64) in its dead letter. */
 const GZIP_RAW_KEPT_BYTES = 192 * 1024;
@@ -76,7 +77,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   /** A message may be a batch document this large (inflated, if it came gzipped); its records meet `maxRecordBytes` one by one. */
   const maxDocumentBytes = maxRecordBytes * MAX_DOCUMENT_FACTOR;
-  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number> };
+  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number>, notes: noNotes() };
   /** Raw records that were batch documents (a CloudTrail file, an audit EventList), normalized as their records (ADR 0038). */
   const batches = new BatchCounts();
   let producer: BusProducer | undefined;
@@ -142,6 +143,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (t > newestMs) newestMs = t;
       stats.events++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
+      noteEvent(stats.notes, ev);
       // The cheap predicate first: an event it forwards is a signal whatever the rules say, and the
       // correlate role matches every signal again on the annotated event (ADR 0005), so stage 1 runs
       // Sigma only on the events the predicate drops (ADR 0019: `rules` is then empty, `why` identity).
