@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +108,21 @@ describe('seam replay', () => {
       expect(named.stderr).toMatch(/^replay: files=1 .* normalized=11 /m);
       expect(named.stderr).not.toContain('name no EKS cluster');
     }
+  });
+
+  it('keeps a CloudTrail record with no eventTime, marks it seam.time_missing and warns in the summary', () => {
+    const record = { eventVersion: '1.08', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', awsRegion: 'us-east-1', eventID: 'no-time-1', recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/a', accountId: '111122223333' } };
+    const input = join(dir, 'no-time.jsonl');
+    writeFileSync(input, `${JSON.stringify(record)}\n${JSON.stringify({ ...record, eventID: 'timed-1', eventTime: '2024-11-05T14:00:00Z' })}\n`);
+    const out = join(dir, 'no-time-events.jsonl');
+    const r = seam(['replay', input, '--out', out, '--dlq', join(dir, 'no-time-dlq.jsonl')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/normalized=2 rejected=0 /);
+    expect(r.stderr).toMatch(/^ {2}warning: 1 records carry no event time \(CloudTrail without eventTime\): kept, with @timestamp = when Seam read them and seam\.time_missing: true$/m);
+    const [untimed, timed] = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { '@timestamp': string; seam: { time_missing?: boolean; ingest: { received_at: string } } });
+    expect(untimed!.seam.time_missing).toBe(true);
+    expect(untimed!['@timestamp']).toBe(untimed!.seam.ingest.received_at);
+    expect(timed!.seam.time_missing).toBeUndefined();
+    expect(timed!['@timestamp']).toBe('2024-11-05T14:00:00Z');
   });
 });

@@ -192,6 +192,9 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
     // Not guessed: a wrong cluster would join the wrong identities. One line, with the way to say it.
     lines.push(`  cluster: ${n.auditWithoutCluster} Kubernetes audit records name no EKS cluster, so cross-plane detections cannot tie them to AWS activity; give --cluster NAME (or cluster: in seam.yml)`);
   }
+  if (n.timeMissing > 0) {
+    lines.push(`  warning: ${n.timeMissing} records carry no event time (CloudTrail without eventTime): kept, with @timestamp = when Seam read them and seam.time_missing: true`);
+  }
   if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);
   return lines.join('\n');
 }

@@ -78,6 +78,10 @@ export const SeamMeta = z.object({
     .number()
     .optional()
     .describe('Set when the event time lies outside the allowed window around `ingest.received_at`: event time minus receive time, in ms. The time is kept as the source wrote it, but should not be trusted for watermarks.'),
+  time_missing: z
+    .boolean()
+    .optional()
+    .describe('True when the record carries no event time (a CloudTrail record cut down without eventTime, p_event_time or a Logstash @timestamp): `@timestamp` is then `ingest.received_at`, when Seam read the record, not when it happened. Absent otherwise.'),
   ingest: Ingest,
 });
 export type SeamMeta = z.infer<typeof SeamMeta>;

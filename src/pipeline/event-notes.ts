@@ -12,16 +12,20 @@ export interface EventNotes {
    * tie them to the AWS side, and cross-plane detections stay silent.
    */
   auditWithoutCluster: number;
+  /** Records with no event time of their own (`seam.time_missing`): their `@timestamp` is when Seam read them. */
+  timeMissing: number;
 }
 
-export const noNotes = (): EventNotes => ({ auditWithoutCluster: 0 });
+export const noNotes = (): EventNotes => ({ auditWithoutCluster: 0, timeMissing: 0 });
 
 /** Counts what `ev` calls for into `n`. */
 export function noteEvent(n: EventNotes, ev: SeamEvent): void {
   if (ev.seam.source === 'k8s_audit' && ev.seam.cluster === undefined) n.auditWithoutCluster++;
+  if (ev.seam.time_missing === true) n.timeMissing++;
 }
 
 /** Adds `b`'s counts to `a`. */
 export function addNotes(a: EventNotes, b: EventNotes): void {
   a.auditWithoutCluster += b.auditWithoutCluster;
+  a.timeMissing += b.timeMissing;
 }

@@ -31,13 +31,17 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   // Records cut down by hand or by another tool (detection test suites, data-lake exports) may lack
   // eventTime: Panther's p_event_time, or `@timestamp` (Logstash's cloudtrail codec moves eventTime there, so
   // records that went through Logstash to Elasticsearch or Kafka have no eventTime), else the time Seam
-  // received the record, stands in. A time that is there but unreadable is still an error.
-  const timestamp = r.eventTime === undefined ? (isoTime(r.p_event_time) ?? isoTime(r['@timestamp']) ?? meta.receivedAt) : isoTime(r.eventTime);
-  if (timestamp === undefined) return fieldError('cloudtrail', 'eventTime', 'is not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  // received the record, stands in. The record is kept (third-party samples often omit the time), but one
+  // with no time of its own says so (`seam.time_missing`, counted by the replay summary): the receive
+  // time is not when it happened. A time that is there but unreadable is still an error.
+  const own = r.eventTime === undefined ? (isoTime(r.p_event_time) ?? isoTime(r['@timestamp'])) : isoTime(r.eventTime);
+  if (own === undefined && r.eventTime !== undefined) return fieldError('cloudtrail', 'eventTime', 'is not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  const timestamp = own ?? meta.receivedAt;
 
   // Without an eventID the id is a hash of the record's content: the same record dedups to one event.
   // The EventBridge envelope (kept under eventBridge) is not part of the record: bare or wrapped, one id.
   const seam = newSeam('cloudtrail', str(r.eventID) ?? hashId(r.eventBridge === undefined ? r : withoutKey(r, 'eventBridge')), meta);
+  if (own === undefined) seam.time_missing = true;
   const ui = obj(r.userIdentity);
   seam.account = str(r.recipientAccountId) ?? str(ui?.accountId) ?? arnAccount(str(ui?.arn)) ?? meta.account;
   seam.region = str(r.awsRegion) ?? meta.region;

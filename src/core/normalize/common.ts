@@ -28,6 +28,7 @@ export function newSeam(source: SourceType, id: string, meta: RawMeta): SeamMeta
     outcome: undefined,
     resource: undefined,
     time_skew: undefined,
+    time_missing: undefined,
     ingest,
   };
 }

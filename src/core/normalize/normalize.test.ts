@@ -175,10 +175,17 @@ describe('CloudTrail records cut down by other tools', () => {
     expect(bare.seam).toMatchObject({ action: 'secretsmanager.amazonaws.com:BatchGetSecretValue', account: '111122223333' });
   });
 
-  it('takes p_event_time, else the receive time, when eventTime is absent; rejects one that is unreadable', () => {
+  it('takes p_event_time, else the receive time, when eventTime is absent, and marks a record with no time of its own; rejects one that is unreadable', () => {
     const { eventTime: _t, ...noTime } = login;
-    expect(must(normalizeRecord(noTime, meta))['@timestamp']).toBe(meta.receivedAt);
-    expect(must(normalizeRecord({ ...noTime, p_event_time: '2024-11-05 13:59:58.000000000' }, meta))['@timestamp']).toBe('2024-11-05T13:59:58.000Z');
+    const received = must(normalizeRecord(noTime, meta));
+    expect(received['@timestamp']).toBe(meta.receivedAt);
+    expect(received.seam.time_missing).toBe(true);
+    const panther = must(normalizeRecord({ ...noTime, p_event_time: '2024-11-05 13:59:58.000000000' }, meta));
+    expect(panther['@timestamp']).toBe('2024-11-05T13:59:58.000Z');
+    expect(panther.seam.time_missing).toBeUndefined();
+    expect(must(normalizeRecord(login, meta)).seam.time_missing).toBeUndefined();
+    // An unreadable stand-in is no time either.
+    expect(must(normalizeRecord({ ...noTime, p_event_time: 'soon' }, meta)).seam.time_missing).toBe(true);
     const bad = normalizeRecord({ ...login, eventTime: 'redacted' }, meta);
     expect(!bad.ok && bad.error.code).toBe('SEAM_ERR_NORMALIZE_TIMESTAMP');
   });

@@ -61,7 +61,7 @@ export const CloudTrailRecord = z
     eventTime: z
       .string()
       .optional()
-      .describe('When the request completed, ISO 8601 UTC (second precision); a time without a zone is UTC. When absent: p_event_time, else the time Seam received the record.'),
+      .describe('When the request completed, ISO 8601 UTC (second precision); a time without a zone is UTC. When absent: p_event_time, else a Logstash @timestamp, else the time Seam received the record (and seam.time_missing is true).'),
     eventSource: z.string().describe('Service endpoint, e.g. sts.amazonaws.com.'),
     eventName: z.string().describe('API action, e.g. AssumeRoleWithWebIdentity.'),
     awsRegion: z.string().optional().describe('Region the request was made to.'),
