@@ -1,7 +1,8 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // `seam replay` as a new user meets it (review session 23): what the summary says, and what the command refuses.
@@ -124,5 +125,45 @@ describe('seam replay', () => {
     expect(untimed!['@timestamp']).toBe(untimed!.seam.ingest.received_at);
     expect(timed!.seam.time_missing).toBeUndefined();
     expect(timed!['@timestamp']).toBe('2024-11-05T14:00:00Z');
+  });
+
+  it('skips and counts the CloudTrail digest files of a trail bucket copy, a large one too, and reads its log files', () => {
+    const bucket = join(dir, 'trail-bucket');
+    const put = (key: string, doc: unknown): void => {
+      const file = join(bucket, 'AWSLogs/111122223333', key);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, gzipSync(JSON.stringify(doc)));
+    };
+    const record = (id: string, t: string) => ({ eventVersion: '1.09', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', eventTime: t, eventID: id, awsRegion: 'us-east-1', recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/a', accountId: '111122223333' } });
+    put('CloudTrail/us-east-1/2024/11/05/111122223333_CloudTrail_us-east-1_20241105T1305Z_a.json.gz', { Records: [record('e1', '2024-11-05T13:01:00Z'), record('e2', '2024-11-05T13:02:00Z')] });
+    const digest = (end: string, logFiles: unknown[]) => ({
+      awsAccountId: '111122223333',
+      digestStartTime: '2024-11-05T13:00:00Z',
+      digestEndTime: end,
+      digestS3Bucket: 'trail-bucket',
+      digestS3Object: `AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/11/05/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_${end}.json.gz`,
+      digestPublicKeyFingerprint: '0123456789abcdef0123456789abcdef',
+      digestSignatureAlgorithm: 'SHA256withRSA',
+      newestEventTime: '2024-11-05T13:02:00Z',
+      oldestEventTime: '2024-11-05T13:01:00Z',
+      previousDigestS3Bucket: null,
+      previousDigestS3Object: null,
+      previousDigestHashValue: null,
+      previousDigestHashAlgorithm: null,
+      previousDigestSignature: null,
+      logFiles,
+    });
+    const logFile = (i: number) => ({ s3Bucket: 'trail-bucket', s3Object: `AWSLogs/111122223333/CloudTrail/us-east-1/2024/11/05/f${i}.json.gz`, hashValue: 'ab'.repeat(32), hashAlgorithm: 'SHA-256', newestEventTime: '2024-11-05T13:02:00Z', oldestEventTime: '2024-11-05T13:01:00Z' });
+    put('CloudTrail-Digest/us-east-1/2024/11/05/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20241105T140000Z.json.gz', digest('20241105T140000Z', [logFile(0)]));
+    // No log file delivered that hour: an empty list.
+    put('CloudTrail-Digest/us-east-1/2024/11/05/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20241105T150000Z.json.gz', digest('20241105T150000Z', []));
+    // A busy hour: a digest larger than --max-record-bytes is still known for one.
+    put('CloudTrail-Digest/us-east-1/2024/11/05/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20241105T160000Z.json.gz', digest('20241105T160000Z', Array.from({ length: 40 }, (_, i) => logFile(i))));
+    const dlq = join(dir, 'digest-dlq.jsonl');
+    const r = seam(['replay', bucket, '--max-record-bytes', '4096', '--strict', '--dlq', dlq]);
+    expect(r.stderr).toMatch(/^replay: files=4 .* records=2 normalized=2 rejected=0 /m);
+    expect(r.stderr).toMatch(/^ {2}skipped: 3 CloudTrail digest files \(log file validation: hashes and signatures, no events\)$/m);
+    expect(r.status).toBe(0);
+    expect(readFileSync(dlq, 'utf8')).toBe('');
   });
 });

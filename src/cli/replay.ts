@@ -182,10 +182,13 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
     `  by source: ${sources || 'none'}`,
   ];
   const b = s.batches;
-  const shapes = BATCH_SHAPES.filter((k) => b.documents[k] > 0);
+  const shapes = BATCH_SHAPES.filter((k) => k !== 'cloudtrail_digest' && b.documents[k] > 0);
   if (shapes.length > 0) {
     // Documents (a CloudTrail file, an audit EventList) that came as one record: their records are counted above (ADR 0038).
     lines.push(`  batch documents unwrapped: ${shapes.map((k) => `${k}=${b.documents[k]} (${b.records[k]} records${b.empty[k] > 0 ? `, ${b.empty[k]} empty` : ''})`).join(' ')}`);
+  }
+  if (b.documents.cloudtrail_digest > 0) {
+    lines.push(`  skipped: ${b.documents.cloudtrail_digest} CloudTrail digest files (log file validation: hashes and signatures, no events)`);
   }
   const n = s.notes;
   if (n.auditWithoutCluster > 0) {

@@ -117,7 +117,7 @@ function batchCounters(server: MetricsServer, read: () => { role: string; source
       },
     });
   };
-  counter('seam_batch_documents_total', 'Records that were batch documents (shape="cloudtrail": a Records file; shape="k8s_audit": an audit EventList; shape="cloudwatch_logs": a CloudWatch Logs subscription payload), read as the records they hold.', (b) => b.documents);
+  counter('seam_batch_documents_total', 'Records that were batch documents (shape="cloudtrail": a Records file; shape="k8s_audit": an audit EventList; shape="cloudwatch_logs": a CloudWatch Logs subscription payload), read as the records they hold; shape="cloudtrail_digest": CloudTrail digest files, which hold no record, skipped.', (b) => b.documents);
   counter('seam_batch_records_total', 'Records taken out of batch documents, each normalized as if it had arrived alone.', (b) => b.records);
   counter('seam_batch_empty_total', 'Batch documents that held no record (counted, not an error; shape="cloudwatch_logs": also CloudWatch Logs control messages).', (b) => b.empty);
   counter('seam_batch_skipped_total', 'Elements of batch documents left out on purpose: log events of an EKS log group\'s streams other than the audit log, in CloudWatch Logs subscription payloads (ADR 0039).', (b) => b.skipped);

@@ -89,7 +89,7 @@ const BAD: Record<Shape, (n: number) => string> = {
 /** `texts` with runs of audit events and CloudTrail records put into batch documents. */
 export function intoBatches(texts: string[], o: BatchOptions = {}): BatchInput {
   const maxRun = o.maxRun ?? 6;
-  const zero = (): Record<BatchShape, number> => ({ k8s_audit: 0, cloudtrail: 0, cloudwatch_logs: 0 });
+  const zero = (): Record<BatchShape, number> => ({ k8s_audit: 0, cloudtrail: 0, cloudwatch_logs: 0, cloudtrail_digest: 0 });
   const out: BatchInput = { texts: [], bad: [], documents: zero(), records: zero(), empty: zero(), skipped: zero() };
   let events = 0;
   let run: string[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { CONTROL_MESSAGE, documentOf, logEventOf, SUBSCRIPTION_OWNER, subscriptionOf } from '../../../test/helpers/batches.ts';
 import type { RawMeta } from '../envelope.ts';
-import { BatchCounts, batchOrigin, elementMeta, mayBeBatch, splitBatch } from './batch.ts';
+import { BatchCounts, batchOrigin, elementMeta, isCloudTrailDigest, mayBeBatch, splitBatch } from './batch.ts';
 import { inflateMessage, isGzip } from './inflate.ts';
 import { normalizeLine, unwrapRecords } from './normalize.ts';
 
@@ -84,14 +84,51 @@ describe('batch documents read as one record (ADR 0038)', () => {
     expect(list.records.map((r) => r.index)).toEqual([0, 1]);
   });
 
+  it('recognises a CloudTrail digest file, in CloudTrail\'s key order or sorted, as a document of no record; not a look-alike', () => {
+    // The fields of AWS's digest file structure (values made up here).
+    const digest = {
+      awsAccountId: '111122223333',
+      digestStartTime: '2024-11-05T13:00:00Z',
+      digestEndTime: '2024-11-05T14:00:00Z',
+      digestS3Bucket: 'trail-bucket',
+      digestS3Object: 'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/11/05/111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20241105T140000Z.json.gz',
+      digestPublicKeyFingerprint: '0123456789abcdef0123456789abcdef',
+      digestSignatureAlgorithm: 'SHA256withRSA',
+      newestEventTime: '2024-11-05T13:58:00Z',
+      oldestEventTime: '2024-11-05T13:01:00Z',
+      previousDigestS3Bucket: null,
+      previousDigestS3Object: null,
+      previousDigestHashValue: null,
+      previousDigestHashAlgorithm: null,
+      previousDigestSignature: null,
+      logFiles: [{ s3Bucket: 'trail-bucket', s3Object: 'AWSLogs/111122223333/CloudTrail/us-east-1/2024/11/05/a.json.gz', hashValue: 'ab', hashAlgorithm: 'SHA-256', newestEventTime: '2024-11-05T13:58:00Z', oldestEventTime: '2024-11-05T13:01:00Z' }],
+    };
+    const sorted = Object.fromEntries(Object.entries(digest).sort(([a], [b]) => a.localeCompare(b)));
+    const counts = new BatchCounts();
+    for (const text of [JSON.stringify(digest), JSON.stringify(sorted), JSON.stringify({ ...digest, logFiles: [] }, null, 2)]) {
+      expect(mayBeBatch(text)).toBe(true);
+      const b = splitBatch(text);
+      expect(b).toEqual({ shape: 'cloudtrail_digest', records: [] });
+      expect(isCloudTrailDigest(text.slice(0, 512))).toBe(true);
+      counts.add(b!);
+    }
+    expect(counts.snapshot().documents.cloudtrail_digest).toBe(3);
+    expect(counts.snapshot().empty.cloudtrail_digest).toBe(0);
+    // An account id alone, or a digest's times without it, is something else: normalized (and dead-lettered) as a record.
+    for (const text of ['{"awsAccountId":"111122223333","eventName":"x"}', JSON.stringify({ digestStartTime: digest.digestStartTime, digestEndTime: digest.digestEndTime })]) {
+      expect(splitBatch(text)).toBeUndefined();
+      expect(isCloudTrailDigest(text)).toBe(false);
+    }
+  });
+
   it('counts empty documents as batches of nothing', () => {
     const counts = new BatchCounts();
     for (const doc of ['{"Records":[]}', '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[ ]}', documentOf('cloudtrail', cloudtrail.slice(0, 2))]) counts.add(splitBatch(doc)!);
     expect(counts.snapshot()).toEqual({
-      documents: { cloudtrail: 2, k8s_audit: 1, cloudwatch_logs: 0 },
-      records: { cloudtrail: 2, k8s_audit: 0, cloudwatch_logs: 0 },
-      empty: { cloudtrail: 1, k8s_audit: 1, cloudwatch_logs: 0 },
-      skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0 },
+      documents: { cloudtrail: 2, k8s_audit: 1, cloudwatch_logs: 0, cloudtrail_digest: 0 },
+      records: { cloudtrail: 2, k8s_audit: 0, cloudwatch_logs: 0, cloudtrail_digest: 0 },
+      empty: { cloudtrail: 1, k8s_audit: 1, cloudwatch_logs: 0, cloudtrail_digest: 0 },
+      skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0, cloudtrail_digest: 0 },
     });
   });
 

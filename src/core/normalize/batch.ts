@@ -18,8 +18,9 @@ import { DEFAULT_MAX_RECORD_BYTES } from './normalize.ts';
  * document), so each element's text is exactly its bytes in the document.
  */
 
-export type BatchShape = 'cloudtrail' | 'k8s_audit' | 'cloudwatch_logs';
-export const BATCH_SHAPES: readonly BatchShape[] = ['cloudtrail', 'k8s_audit', 'cloudwatch_logs'];
+/** `cloudtrail_digest`: a CloudTrail digest file, which holds no record (see `isCloudTrailDigest`): counted and skipped. */
+export type BatchShape = 'cloudtrail' | 'k8s_audit' | 'cloudwatch_logs' | 'cloudtrail_digest';
+export const BATCH_SHAPES: readonly BatchShape[] = ['cloudtrail', 'k8s_audit', 'cloudwatch_logs', 'cloudtrail_digest'];
 
 /** One element of a batch: its text and its position in the document's array (from 0, as jq's `.Records[i]`). */
 export interface BatchRecord {
@@ -59,7 +60,7 @@ export interface Batch {
  * Logs' batch limit); an EventList or a CloudTrail file is given more room. A document of a million tiny
  * elements (`{"Records":[{},{},…]}`, a few MB gzipped) would otherwise become a million dead letters held at once.
  */
-export const MAX_BATCH_RECORDS: Record<BatchShape, number> = { cloudwatch_logs: 10_000, cloudtrail: 50_000, k8s_audit: 50_000 };
+export const MAX_BATCH_RECORDS: Record<BatchShape, number> = { cloudwatch_logs: 10_000, cloudtrail: 50_000, k8s_audit: 50_000, cloudtrail_digest: 0 };
 const ARRAY_SHAPE = new Map<string, BatchShape>([
   ['items', 'k8s_audit'],
   ['Records', 'cloudtrail'],
@@ -147,6 +148,9 @@ export function mayBeBatch(text: string): boolean {
       if (text.startsWith('messageType"', i + 1)) return true;
       return text.startsWith('metadata"', i + 1) && text.includes('"EventList"');
     case 0x61 /* a */:
+      // A CloudTrail digest file starts with its account, in CloudTrail's key order and sorted alike.
+      if (text.startsWith('awsAccountId"', i + 1)) return text.includes('"digestStartTime"');
+      return text.startsWith('apiVersion"', i + 1) && text.includes('"EventList"');
     case 0x69 /* i */:
       // Keys sorted or in another order (a bridge that re-serialized the list): one search of the text.
       return (text.startsWith('apiVersion"', i + 1) || text.startsWith('items"', i + 1)) && text.includes('"EventList"');
@@ -245,6 +249,22 @@ export function classifySubscription(
   return { from, skip: cluster !== undefined && !logStream.startsWith(EKS_AUDIT_STREAM_PREFIX) };
 }
 
+/**
+ * A CloudTrail digest file (`AWSLogs/<account>/CloudTrail-Digest/<region>/…/*_CloudTrail-Digest_*.json.gz`),
+ * which CloudTrail writes beside the log files when log file validation is on: once an hour, the hashes of
+ * the log files it delivered and a signature (`awsAccountId`, `digestStartTime`, `digestEndTime`,
+ * `digestS3Bucket`, `digestS3Object`, `logFiles`, `previousDigest…`). It holds no event: a copy of a trail
+ * bucket (`aws s3 sync`) has one per region and hour, and dead-lettering each would bury the dead letters
+ * that mean something. So it is recognised, counted (`cloudtrail_digest`) and skipped. `awsAccountId` comes
+ * first in CloudTrail's key order and in sorted order alike; this reads the start of a text (a digest too
+ * large to be read whole is known from its first bytes).
+ */
+export function isCloudTrailDigest(head: string): boolean {
+  return DIGEST_START.test(head) && (head.includes('"digestStartTime"') || head.includes('"digestEndTime"'));
+}
+
+const DIGEST_START = /^\uFEFF?\s*\{\s*"awsAccountId"\s*:/;
+
 /** An element that is a CloudTrail record by its top-level keys (either case, as detectFormat reads them). */
 function looksCloudTrail(text: string): boolean {
   if (text.charCodeAt(0) !== LBRACE || !(text.includes('"eventSource"') || text.includes('"eventsource"'))) return false;
@@ -278,7 +298,8 @@ function byEventTime(records: BatchRecord[]): BatchRecord[] {
  *  - a Kubernetes audit EventList: `kind` "EventList", `apiVersion` audit.k8s.io/*, an `items` array;
  *  - a CloudTrail log file: a `Records` array, when the document has no other key or one of its elements
  *    is a CloudTrail record (eventSource and eventName), so another service's `Records` (an S3 or SNS
- *    notification beside other keys) is not taken for one.
+ *    notification beside other keys) is not taken for one;
+ *  - a CloudTrail digest file, an empty batch of its own shape (see `isCloudTrailDigest`).
  * Other keys of the document (an EventList's `metadata`) are not carried. A text over `maxRecordBytes` is
  * never cut: normalization dead-letters it whole as oversized, as any record.
  */
@@ -307,6 +328,9 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
     }
     if (top === undefined) return undefined;
     if (top.has('messageType')) return subscriptionBatch(top, doc, arrays.get('logEvents'));
+    if (stringOf(top, doc, 'awsAccountId') !== undefined && stringOf(top, doc, 'digestStartTime') !== undefined && stringOf(top, doc, 'digestEndTime') !== undefined) {
+      return { shape: 'cloudtrail_digest', records: [] };
+    }
     const items = arrays.get('items');
     if (items !== undefined && stringOf(top, doc, 'kind') === 'EventList' && stringOf(top, doc, 'apiVersion')?.startsWith('audit.k8s.io/') === true) {
       return { shape: 'k8s_audit', records: items };
@@ -329,7 +353,7 @@ export function splitBatch(text: string, maxRecordBytes: number = DEFAULT_MAX_RE
  * records is counted, not an error: nothing was lost). The normalize role reports these in its stats
  * (`seam_batch_*` metrics), the file source in `seam replay`'s summary.
  */
-const zero = (): Record<BatchShape, number> => ({ cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0 });
+const zero = (): Record<BatchShape, number> => ({ cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0, cloudtrail_digest: 0 });
 
 export class BatchCounts {
   readonly documents = zero();
@@ -346,7 +370,8 @@ export class BatchCounts {
     this.documents[b.shape]++;
     this.records[b.shape] += b.records.length;
     if (b.skipped !== undefined) this.skipped[b.shape] += b.skipped;
-    else if (b.records.length === 0) this.empty[b.shape]++;
+    // A digest file is no batch of records that happened to be empty: its count is its documents'.
+    else if (b.records.length === 0 && b.shape !== 'cloudtrail_digest') this.empty[b.shape]++;
   }
 
   /** Adds another count's figures (embedded mode: the file source's and the normalize role's). */
@@ -360,7 +385,7 @@ export class BatchCounts {
   }
 
   get total(): number {
-    return this.documents.cloudtrail + this.documents.k8s_audit + this.documents.cloudwatch_logs;
+    return this.documents.cloudtrail + this.documents.k8s_audit + this.documents.cloudwatch_logs + this.documents.cloudtrail_digest;
   }
 
   snapshot(): BatchCountsSnapshot {

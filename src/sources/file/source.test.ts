@@ -72,10 +72,10 @@ describe('file source', () => {
     for await (const it of readFiles([join(dir, 'batch-lines.jsonl')], { maxRecordBytes: 4096, batches: counts })) items.push(it);
     expect(view(items)).toEqual(['batch-lines.jsonl:1 x', 'batch-lines.jsonl:2#0 e1', 'batch-lines.jsonl:2#1 e2', 'batch-lines.jsonl:3#0 b', 'batch-lines.jsonl:3#1 -', 'batch-lines.jsonl:3#2 a']);
     expect(counts.snapshot()).toEqual({
-      documents: { cloudtrail: 2, k8s_audit: 1, cloudwatch_logs: 0 },
-      records: { cloudtrail: 3, k8s_audit: 2, cloudwatch_logs: 0 },
-      empty: { cloudtrail: 1, k8s_audit: 0, cloudwatch_logs: 0 },
-      skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0 },
+      documents: { cloudtrail: 2, k8s_audit: 1, cloudwatch_logs: 0, cloudtrail_digest: 0 },
+      records: { cloudtrail: 3, k8s_audit: 2, cloudwatch_logs: 0, cloudtrail_digest: 0 },
+      empty: { cloudtrail: 1, k8s_audit: 0, cloudwatch_logs: 0, cloudtrail_digest: 0 },
+      skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 0, cloudtrail_digest: 0 },
     });
     // A file that starts with a document is scanned (documents of any size are cut): the same records, by position.
     expect(view(await collect([join(dir, 'batch-first.jsonl')])).map((v) => v.split(' ')[1])).toEqual(['e1', 'e2', 'b', 'SEAM_ERR_INPUT_NOT_OBJECT', 'a'].map((x) => (x === 'SEAM_ERR_INPUT_NOT_OBJECT' ? '-' : x)));

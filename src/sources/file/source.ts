@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
-import { batchOrigin, classifySubscription, cloudTrailTimeMs, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
+import { batchOrigin, classifySubscription, cloudTrailTimeMs, isCloudTrailDigest, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
 import { LineSplitter, ScanSplitter, sniff, type Piece, type ScanDoc } from './split.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
@@ -235,6 +235,11 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
       }
       if (p.kind === 'record') continue;
       if (p.kind === 'oversized') {
+        // A digest file of a busy trail may be larger than a record may be: still a digest, skipped (its records' files are read).
+        if (isCloudTrailDigest(p.head)) {
+          opts.batches?.note('documents', 'cloudtrail_digest');
+          continue;
+        }
         const error = new SeamError(
           'SEAM_ERR_INPUT_OVERSIZED',
           `record of ${p.bytes} bytes exceeds maxRecordBytes=${opts.maxRecordBytes}; it stays in ${path} at byte ${p.offset}`,
