@@ -72,9 +72,18 @@ describe('seam report incident --latest', () => {
     [3, who[2]!, 'medium', '2024-11-05T14:30:00Z'],
   ];
 
+  // A day later: the critical identity (b) came back with a low alert, which closes its critical incident; a
+  // fourth identity (d) has an old critical incident, quiet for over the 24 h window; today a high one opens (a).
+  const later: [number, string, string, string][] = [
+    [4, who[1]!, 'low', '2024-11-07T09:00:00Z'],
+    [5, 'arn:aws:sts::111122223333:assumed-role/d/s', 'critical', '2024-11-05T15:00:00Z'],
+    [6, who[0]!, 'high', '2024-11-07T10:00:00Z'],
+    [7, who[2]!, 'high', '2024-11-07T09:30:00Z'],
+  ];
+
   async function latest(only: number[]): Promise<{ code: number; out: string; err: string }> {
     const folder = mkdtempSync(join(dir, 'run-'));
-    const picked = rows.filter((r) => only.includes(r[0]));
+    const picked = [...rows, ...later].filter((r) => only.includes(r[0]));
     writeFileSync(join(folder, 'alerts.jsonl'), picked.map(([n, w, l, t]) => JSON.stringify(alert(n, w, l, t))).join('\n') + '\n');
     writeFileSync(join(folder, 'events.jsonl'), picked.map(([n, w, , t]) => JSON.stringify(event(n, w, t))).join('\n') + '\n');
     const out = sink();
@@ -87,13 +96,21 @@ describe('seam report incident --latest', () => {
     const r = await latest([1, 2, 3]);
     expect(r.code).toBe(0);
     expect(r.err).toContain('[critical] arn:aws:sts::111122223333:assumed-role/b/s');
-    expect(r.err).toContain('--latest: the only critical incident (the highest level among 3 incidents)');
+    expect(r.err).toContain('--latest: the only open critical incident (the highest level among 3 open incidents of 3 as of 2024-11-05T14:30:00Z)');
     expect(r.out).toMatch(/incident-inc-[0-9a-f]+\.html\n$/);
+  });
+
+  it('prefers an open incident: a closed critical one and a long-quiet critical one do not shadow today\'s open high ones', async () => {
+    const r = await latest([2, 4, 5, 6, 7]);
+    expect(r.code).toBe(0);
+    // Open as of 2024-11-07T10:00Z: b's low (closed b's critical), a's high and c's high; of the two highs, a's ended last.
+    expect(r.err).toContain('[high] arn:aws:sts::111122223333:assumed-role/a/s');
+    expect(r.err).toContain('--latest: the last to end of 2 open high incidents (the highest level among 3 open incidents of 5 as of 2024-11-07T10:00:00Z)');
   });
 
   it('says "1 alert, 1 event, 1 AWS call", not "1 alerts"', async () => {
     const r = await latest([1, 3]);
-    expect(r.err).toContain('[high] arn:aws:sts::111122223333:assumed-role/a/s: 1 alert, 1 event, 1 AWS call; --latest: the only high incident (the highest level among 2 incidents)');
+    expect(r.err).toContain('[high] arn:aws:sts::111122223333:assumed-role/a/s: 1 alert, 1 event, 1 AWS call; --latest: the only open high incident (the highest level among 2 open incidents of 2 as of 2024-11-05T14:30:00Z)');
   });
 });
 

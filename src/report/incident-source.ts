@@ -54,24 +54,35 @@ const LEVEL_ORDER: readonly Incident['level'][] = ['informational', 'low', 'medi
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * `--latest`: of the incidents at the highest level present, the one that ended last (ties: the greater id). So
- * after `seam run` it is one of the pages the run wrote (it writes one per high or critical incident), not a
- * medium one that happened to end later. `why` says so in a line.
+ * `--latest`: open incidents first, then the highest level among them, then the one that ended last (ties: the
+ * greater id). Open means open as of the newest alert in the data: no quiet window (`closesAt`) has passed since
+ * its last alert, and no later incident of its identity closed it. So an old critical incident, closed or long
+ * quiet, does not shadow today's open high one; only when none is open (never after `seam run`: the incident with
+ * the newest alert is open) is the choice among the closed ones. `why` says so in a line.
  */
 export function latestIncident(incidents: readonly Incident[]): { incident: Incident; why: string } {
   if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
-  const top = Math.max(...incidents.map((i) => LEVEL_ORDER.indexOf(i.level)));
-  const worst = incidents.filter((i) => LEVEL_ORDER.indexOf(i.level) === top);
+  const asOf = incidents.reduce((m, i) => (i.end > m ? i.end : m), incidents[0]!.end);
+  const isOpen = (i: Incident): boolean => i.status === 'open' && Date.parse(i.closesAt) >= Date.parse(asOf);
+  const open = incidents.filter(isOpen);
+  const pool = open.length > 0 ? open : incidents;
+  const top = Math.max(...pool.map((i) => LEVEL_ORDER.indexOf(i.level)));
+  const worst = pool.filter((i) => LEVEL_ORDER.indexOf(i.level) === top);
   const incident = [...worst].sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : a.id < b.id ? 1 : -1))[0]!;
   const level = LEVEL_ORDER[top]!;
+  const state = open.length > 0 ? 'open' : 'closed';
+  const among =
+    open.length > 0
+      ? `the highest level among ${plural(open.length, 'open incident')} of ${incidents.length} as of ${asOf}`
+      : `none of ${plural(incidents.length, 'incident')} is open as of ${asOf}; the highest level among them`;
   const why =
     worst.length === 1
-      ? `the only ${level} incident (the highest level among ${plural(incidents.length, 'incident')})`
-      : `the last to end of ${worst.length} ${level} incidents (the highest level among ${plural(incidents.length, 'incident')})`;
+      ? `the only ${state} ${level} incident (${among})`
+      : `the last to end of ${worst.length} ${state} ${level} incidents (${among})`;
   return { incident, why };
 }
 
-/** Picks one incident: by id (`inc-…`, or a unique prefix), by identity key, or the latest of the highest level (`latestIncident`). */
+/** Picks one incident: by id (`inc-…`, or a unique prefix), by identity key, or `--latest` (open first, then the highest level, then the last to end: `latestIncident`). */
 export function pickIncident(incidents: readonly Incident[], want: { id?: string; latest?: boolean }): Incident {
   if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
   if (want.latest || want.id === undefined) return latestIncident(incidents).incident;
