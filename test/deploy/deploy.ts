@@ -105,6 +105,9 @@ const variants = {
     deliver: {
       enabled: true,
       replicas: 2,
+      // The delivery secrets in this role's own secretEnv/secretFiles: no other pod may get them.
+      secretEnv: [{ name: 'SEAM_WEBHOOK_SECRET', secretName: 'seam-delivery', key: 'webhook-secret' }],
+      secretFiles: [{ name: 'delivery', secretName: 'seam-delivery-files', mountPath: '/etc/seam/delivery' }],
       delivery: {
         outputs: {
           soc: { type: 'webhook', url: 'https://soar.example/hooks/seam', secret: { env: 'SEAM_WEBHOOK_SECRET' } },
@@ -121,12 +124,10 @@ const variants = {
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
   secretEnv: [
     { name: 'SEAM_KAFKA_PASSWORD', secretName: 'seam-kafka', key: 'password' },
-    { name: 'SEAM_WEBHOOK_SECRET', secretName: 'seam-delivery', key: 'webhook-secret' },
   ],
   secretFiles: [
     { name: 'kafka-ca', secretName: 'seam-kafka-ca', mountPath: '/etc/seam/kafka-ca' },
     { name: 'opensearch', secretName: 'seam-opensearch', mountPath: '/etc/seam/opensearch' },
-    { name: 'delivery', secretName: 'seam-delivery-files', mountPath: '/etc/seam/delivery' },
   ],
 };
 const sets: ValueSet[] = [
@@ -341,13 +342,68 @@ function checkSeamConfigs(objects: K8sObject[]): string[] {
       if (loaded.config.metrics.addr === undefined) problems.push(`${where}: no metrics.addr: the probes would find nothing`);
     }
   }
+  problems.push(...checkDeliverySecretsConfined(objects, data));
+  return problems;
+}
+
+/**
+ * The deliver role's secrets (webhook signing secret, Slack URL, PagerDuty key: every { env } / { file } in
+ * delivery.yml's outputs) reach the deliver pods only. Any other pod (normalize, correlate, index, collect, the
+ * sensor-facing ingest endpoint) holding one could sign or send messages the SOC trusts: a variable of the same
+ * name or taken from the same Secret key, or a mount of the Secret a { file } reference reads, is a problem.
+ */
+function checkDeliverySecretsConfined(objects: K8sObject[], data: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const pods = objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => {
+      const spec = (o.spec?.template as { spec: { containers: PodContainer[]; volumes?: PodVolume[] } }).spec;
+      const c = spec.containers[0]!;
+      const args = c.args ?? [];
+      return { o, c, volumes: spec.volumes ?? [], deliver: args[0] === 'run' && args[args.indexOf('--role') + 1] === 'deliver' };
+    });
+  const deliverPods = pods.filter((p) => p.deliver);
+  if (deliverPods.length === 0 || data['delivery.yml'] === undefined) return problems;
+  const refs: { env: string[]; file: string[] } = { env: [], file: [] };
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    const r = v as { env?: unknown; file?: unknown };
+    if (typeof r.env === 'string') refs.env.push(r.env);
+    if (typeof r.file === 'string') refs.file.push(r.file);
+    for (const x of Object.values(v)) walk(x);
+  };
+  walk((parseYaml(data['delivery.yml']) as { outputs?: unknown } | null)?.outputs);
+  // What provides them in the deliver pods: Secret keys (by variable) and Secrets (by mount).
+  const secretKeys = new Set<string>();
+  const secretNames = new Set<string>();
+  for (const p of deliverPods) {
+    for (const e of p.c.env ?? []) if (refs.env.includes(e.name) && e.valueFrom?.secretKeyRef) secretKeys.add(`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
+    for (const m of p.c.volumeMounts ?? []) {
+      const vol = p.volumes.find((v) => v.name === m.name);
+      const secretName = (vol?.secret as { secretName?: string } | undefined)?.secretName;
+      if (secretName !== undefined && refs.file.some((f) => f.startsWith(`${m.mountPath.replace(/\/$/, '')}/`))) secretNames.add(secretName);
+    }
+  }
+  for (const p of pods.filter((x) => !x.deliver)) {
+    const where = `${p.o.kind}/${p.o.metadata.name}`;
+    for (const e of p.c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (refs.env.includes(e.name)) problems.push(`${where}: gets ${e.name}, a delivery secret (delivery.yml), which only the deliver role may have: put it in roles.deliver.secretEnv, not the global secretEnv`);
+      else if (ref && secretKeys.has(`${ref.name}/${ref.key}`)) problems.push(`${where}: ${e.name} reads Secret ${ref.name} key ${ref.key}, the deliver role's delivery secret`);
+    }
+    for (const v of p.volumes) {
+      const secretName = (v.secret as { secretName?: string } | undefined)?.secretName;
+      if (secretName !== undefined && secretNames.has(secretName)) problems.push(`${where}: mounts Secret ${secretName}, which holds a delivery secret (delivery.yml { file }): put it in roles.deliver.secretFiles, not the global secretFiles`);
+    }
+  }
   return problems;
 }
 
 /**
  * The deliver role's delivery file as the pod reads it (`--delivery`): mounted from the ConfigMap, valid for Seam's
  * own schema (which takes secrets only as { env } / { file } references), every such reference provided by the pod's
- * environment or a mounted Secret, a suppressionsFile mounted or in the image.
+ * environment or a mounted Secret, a suppressionsFile mounted or in the image (and, checkDeliverySecretsConfined, no
+ * other pod given those secrets).
  */
 function checkDeliveryFile(file: string, data: Record<string, string>, mounts: string[], secretMounts: string[], env: NodeJS.ProcessEnv, where: string): string[] {
   const problems: string[] = [];
@@ -425,7 +481,20 @@ function selfTest(): { caught: number; total: number; missed: string[] } {
     else missed.push(name);
     if (process.env.DEPLOY_VERBOSE) log(`self-test: ${name}: ${found[0] ?? 'not caught'}`);
   }
-  return { caught, total: cases.length + configCases.length, missed };
+  // Delivery secrets given to every component (the global secretEnv/secretFiles, as deploy/helm/README.md once
+  // showed): the chart renders them, the confinement check must refuse them.
+  const leaks: [string, Record<string, unknown>][] = [
+    ['the webhook secret in the global secretEnv', { secretEnv: [...variants.secretEnv, ...variants.roles.deliver.secretEnv], roles: { deliver: { secretEnv: [] } } }],
+    ['the PagerDuty key file in the global secretFiles', { secretFiles: [...variants.secretFiles, ...variants.roles.deliver.secretFiles], roles: { deliver: { secretFiles: [] } } }],
+  ];
+  for (const [name, over] of leaks) {
+    const r = runHelm(['template', 'soc-seam-prod', CHART, ...KUBE, '--namespace', 'security', '-f', join(EXAMPLES, 'values-local.yaml'), '-f', valuesFile('variants', variants), '-f', valuesFile(`leak-${leaks.findIndex((l) => l[0] === name)}`, over)]);
+    const found = r.status === 0 ? checkSeamConfigs(parseRender(r.stdout)).filter((x) => /delivery secret/.test(x)) : [];
+    if (found.length > 0) caught++;
+    else missed.push(`${name}${r.status !== 0 ? ` (helm template exited ${r.status}: ${r.stderr.trim().slice(0, 200)})` : ''}`);
+    if (process.env.DEPLOY_VERBOSE) log(`self-test: ${name}: ${found.length} pods flagged, e.g. ${found[0] ?? 'not caught'}`);
+  }
+  return { caught, total: cases.length + configCases.length + leaks.length, missed };
 }
 const self = selfTest();
 log(`self-test: ${self.caught}/${self.total} deliberately broken objects rejected${self.missed.length ? ` (missed: ${self.missed.join('; ')})` : ''}`);

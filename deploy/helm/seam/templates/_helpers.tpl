@@ -50,23 +50,30 @@ app.kubernetes.io/part-of: seam
 
 {{/*
 Environment of every component: SEAM_CONFIG (the file it reads, also for `kubectl exec … seam dlq list`), the
-Secret references, then the plain variables. Everything else is in the ConfigMap's seam.yml; a SEAM_* variable
-set here overrides one field of it (docs/config-reference.md, "Environment overrides").
+Secret references (the global `secretEnv`, which every component gets, then the component's own `secretEnv`, which
+only its pods get: a secret only one role needs, such as the deliver role's webhook secret, goes there), then the
+plain variables. Everything else is in the ConfigMap's seam.yml; a SEAM_* variable set here overrides one field of
+it (docs/config-reference.md, "Environment overrides").
 */}}
-{{- define "seam.env" -}}
-{{- $root := .root -}}
-- name: SEAM_CONFIG
-  value: {{ printf "/etc/seam/%s" (default "seam.yml" .configKey) }}
-{{- range $root.Values.secretEnv }}
-- name: {{ required "secretEnv[].name is required" .name }}
+{{- define "seam.secretEnv" -}}
+{{- range .list }}
+- name: {{ required (printf "%s[].name is required" $.where) .name }}
   valueFrom:
     secretKeyRef:
-      name: {{ required "secretEnv[].secretName is required" .secretName }}
-      key: {{ required "secretEnv[].key is required" .key }}
+      name: {{ required (printf "%s[].secretName is required" $.where) .secretName }}
+      key: {{ required (printf "%s[].key is required" $.where) .key }}
       {{- if .optional }}
       optional: true
       {{- end }}
 {{- end }}
+{{- end -}}
+
+{{- define "seam.env" -}}
+{{- $root := .root -}}
+- name: SEAM_CONFIG
+  value: {{ printf "/etc/seam/%s" (default "seam.yml" .configKey) }}
+{{- include "seam.secretEnv" (dict "list" $root.Values.secretEnv "where" "secretEnv") }}
+{{- include "seam.secretEnv" (dict "list" .c.secretEnv "where" (printf "%s.secretEnv" .name)) }}
 {{- with $root.Values.env }}
 {{ toYaml . }}
 {{- end }}
@@ -142,7 +149,7 @@ spec:
         - { name: config, mountPath: {{ printf "/etc/seam/%s" . }}, subPath: {{ . }}, readOnly: true }
         {{- end }}
         - { name: tmp, mountPath: /tmp }
-        {{- range $root.Values.secretFiles }}
+        {{- range (concat $root.Values.secretFiles (default (list) $c.secretFiles)) }}
         - { name: {{ printf "secret-%s" .name }}, mountPath: {{ .mountPath }}, readOnly: true }
         {{- end }}
         {{- with .extraMounts }}
@@ -154,7 +161,7 @@ spec:
         name: {{ include "seam.fullname" $root }}-config
     - name: tmp
       emptyDir: { sizeLimit: 256Mi }
-    {{- range $root.Values.secretFiles }}
+    {{- range (concat $root.Values.secretFiles (default (list) $c.secretFiles)) }}
     - name: {{ printf "secret-%s" .name }}
       secret:
         secretName: {{ .secretName }}
