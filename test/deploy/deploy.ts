@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { applyReplicaId } from '../../src/cli/collect.ts';
+import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
@@ -546,6 +547,54 @@ function dockerChecks(): string[] {
 const docker = dockerChecks();
 for (const p of docker) failures.push(`docker: ${p}`);
 log(`docker: Dockerfile and docker-compose.yml consistent with the repository, the compiled build and seam.compose.yml: ${docker.length === 0 ? 'yes' : `NO (${docker.length} problems)`} (static checks: no Docker engine here, nothing is built or run)`);
+
+// ── 2c. IAM policies (deploy/iam): static, no AWS account here ────────────────────────────────────────────
+/**
+ * Every policy in deploy/iam parses as an IAM policy document (Version, Statements with Effect, Action, Resource),
+ * every policy file the docs name exists, and the deliver role's MSK policy is least privilege: no CreateTopic,
+ * data read only from seam.alerts and written only to seam.dlq (the topics src/pipeline/roles/deliver.ts uses),
+ * groups only its own (seam-deliver) and the history readers' (seam-reader-*).
+ */
+function iamChecks(): string[] {
+  const problems: string[] = [];
+  const dir = join(ROOT, 'deploy/iam');
+  type Statement = { Effect?: string; Action?: string | string[]; Resource?: string | string[]; Principal?: unknown };
+  const policies = new Map<string, Statement[]>();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+    try {
+      const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { Version?: string; Statement?: Statement[] };
+      if (doc.Version !== '2012-10-17' || !Array.isArray(doc.Statement) || doc.Statement.length === 0) problems.push(`${f}: not an IAM policy document (Version 2012-10-17, Statement[])`);
+      for (const [i, st] of (doc.Statement ?? []).entries()) {
+        if (st.Effect === undefined || st.Action === undefined || (st.Resource === undefined && st.Principal === undefined)) problems.push(`${f}: Statement ${i} lacks Effect, Action or Resource`);
+      }
+      policies.set(f, doc.Statement ?? []);
+    } catch (e) {
+      problems.push(`${f}: ${(e as Error).message}`);
+    }
+  }
+  for (const doc of ['deploy/iam/README.md', 'deploy/helm/README.md', 'README.md', 'deploy/helm/seam/values.yaml', 'deploy/helm/examples/values-production.yaml']) {
+    for (const m of readFileSync(join(ROOT, doc), 'utf8').matchAll(/([a-z0-9-]+-policy\.json)/g)) if (!policies.has(m[1]!)) problems.push(`${doc} names ${m[1]}, which deploy/iam does not have`);
+  }
+  const deliver = policies.get('msk-deliver-policy.json');
+  if (deliver === undefined) return [...problems, 'deploy/iam/msk-deliver-policy.json is missing'];
+  const topics = pipelineTopics();
+  const list = (x: string | string[] | undefined): string[] => (x === undefined ? [] : typeof x === 'string' ? [x] : x);
+  const grants = (action: string): string[] => deliver.filter((st) => st.Effect === 'Allow' && list(st.Action).includes(action)).flatMap((st) => list(st.Resource));
+  const last = (arn: string): string => arn.split('/').pop()!.replace(/^(TOPIC|GROUP)_PREFIX/, '');
+  const same = (a: string[], b: string[]): boolean => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+  if (deliver.some((st) => list(st.Action).some((a) => a.includes('*') || /CreateTopic|DeleteTopic|AlterTopic|AlterCluster/.test(a)))) problems.push('msk-deliver-policy.json: grants a wildcard action, or creates, deletes or alters topics or the cluster');
+  const read = grants('kafka-cluster:ReadData').map(last);
+  const write = grants('kafka-cluster:WriteData').map(last);
+  const groups = grants('kafka-cluster:AlterGroup').map(last);
+  if (!same(read, [topics.alerts])) problems.push(`msk-deliver-policy.json: ReadData on ${read.join(', ') || 'nothing'}, not ${topics.alerts} alone`);
+  if (!same(write, [topics.dlq])) problems.push(`msk-deliver-policy.json: WriteData on ${write.join(', ') || 'nothing'}, not ${topics.dlq} alone`);
+  if (!same(groups, [defaultGroupId('deliver'), 'seam-reader-*'])) problems.push(`msk-deliver-policy.json: AlterGroup on ${groups.join(', ') || 'nothing'}, not ${defaultGroupId('deliver')} and seam-reader-* alone`);
+  return problems;
+}
+const iam = iamChecks();
+for (const p of iam) failures.push(`iam: ${p}`);
+if (iam.length > 0) invalid++;
+log(`iam: deploy/iam policies parse, the ones the docs name exist, msk-deliver-policy.json least privilege: ${iam.length === 0 ? 'yes' : `NO (${iam.length} problems)`}`);
 
 // ── 3. metrics and health of real role processes ────────────────────────────────────────────────────────
 interface Sample {
