@@ -138,8 +138,9 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
     });
   } catch (e) {
     // A state file that cannot be resumed from: one line naming it, nothing written (it is read first).
-    if ((e as { code?: string }).code === 'SEAM_ERR_STATE_LOAD') {
-      process.stderr.write(`seam: SEAM_ERR_STATE_LOAD: ${(e as Error).message}\n`);
+    const code = (e as { code?: string }).code;
+    if (code === 'SEAM_ERR_STATE_LOAD' || code === 'SEAM_ERR_STATE_LOCKED') {
+      process.stderr.write(`seam: ${code}: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;

@@ -1,15 +1,17 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
 /**
  * Replaces a file so that a crash leaves either the old content or the new, never a torn file: the data goes
  * to a temp file beside it, which is fsynced, renamed over the old one, and the folder is fsynced. `data` may be
  * a string or an iterable of chunks (written in order, so a large state is never one string). Throws the
- * filesystem's error; callers wrap it in their own code.
+ * filesystem's error; callers wrap it in their own code. The temp name carries the pid and random bytes: two
+ * writers with the same pid (two containers, each pid 1, on one volume) never share a temp file.
  */
 export async function writeFileAtomically(path: string, data: string | Iterable<string>): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   await mkdir(dir, { recursive: true });
   const fh = await open(tmp, 'w');
   try {

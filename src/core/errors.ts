@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   // Embedded mode's identity state file (`seam run --resume`, ADR 0044).
   SEAM_ERR_STATE_LOAD: { retriable: false, summary: 'the embedded identity state file cannot be read or is not a state file Seam wrote' },
   SEAM_ERR_STATE_SAVE: { retriable: true, summary: 'saving the embedded identity state file failed' },
+  SEAM_ERR_STATE_LOCKED: { retriable: true, summary: 'another seam run --resume holds the state directory lock' },
   // OpenSearch sink: per-document outcomes of bulk indexing, and setup.
   SEAM_ERR_SINK_REJECTED: { retriable: false, summary: 'OpenSearch rejected the document (mapping or argument error)' },
   SEAM_ERR_SINK_TOO_LARGE: { retriable: false, summary: 'document is larger than OpenSearch accepts in one request' },

@@ -22,6 +22,7 @@ import { createIndexRole } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
 import { defaultGroupId } from './roles/role.ts';
 import { compactIdentityState, IDENTITY_STATE_FILE, identityStateMessages, loadIdentityState, saveIdentityState } from './identity-state.ts';
+import { lockStateDir } from './state-lock.ts';
 import { pipelineTopics, type PipelineTopics } from './topics.ts';
 
 export interface EmbeddedOptions {
@@ -70,6 +71,17 @@ export interface EmbeddedResult {
  * are judged (end of input) and the roles stop.
  */
 export async function runEmbedded(o: EmbeddedOptions): Promise<EmbeddedResult> {
+  if (o.resume !== true) return runUnlocked(o);
+  // One resumed run per state directory (ADR 0044): taken before the state file is read, removed however the run ends.
+  const lock = await lockStateDir(o.stateDir);
+  try {
+    return await runUnlocked(o);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const started = performance.now();
   const topics = pipelineTopics();
   // Records, signals, events and incident updates are dropped once every group has them (a long replay

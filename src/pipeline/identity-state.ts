@@ -4,6 +4,7 @@ import { writeFileAtomically } from '../core/atomic-file.ts';
 import { SeamError } from '../core/errors.ts';
 import type { BusMessage } from '../bus/types.ts';
 import type { IdentityGraph } from '../identity/graph.ts';
+import { expiryNowMs } from './identity-topic.ts';
 import { decodeIdentityRecord, restoreRecord, versionId, type IdentityRecord } from '../identity/record.ts';
 
 /**
@@ -93,9 +94,10 @@ export interface CompactedState {
  * versions a restore into `graph` (a fresh one, with the run's identity options) keeps once it prunes as
  * `restoreIdentity` does. Versions that closed long ago (expired credentials, forgotten networks) would only
  * be read and dropped again by every later run, so the file stays the size of what is alive, not of history
- * (`identity.jsonl` keeps the history).
+ * (`identity.jsonl` keeps the history). "Now" for expiry is the newest fact's event time, capped at `wallClockMs` plus
+ * FUTURE_TOLERANCE_MS (`expiryNowMs`), so a future-dated outlier cannot expire everything.
  */
-export function compactIdentityState(values: Iterable<Buffer>, graph: IdentityGraph): CompactedState {
+export function compactIdentityState(values: Iterable<Buffer>, graph: IdentityGraph, wallClockMs: number = Date.now()): CompactedState {
   const latest = new Map<string, IdentityRecord>();
   let superseded = 0;
   let unreadable = 0;
@@ -115,7 +117,9 @@ export function compactIdentityState(values: Iterable<Buffer>, graph: IdentityGr
     const t = Date.parse(r.fact.valid_from);
     if (t > newestMs) newestMs = t;
   }
-  graph.prune(newestMs);
+  // Expiry is measured from the newest fact's event time, but never from past the wall clock plus a day: one record
+  // from a skewed clock (dated weeks ahead) would otherwise expire every baseline for good.
+  graph.prune(expiryNowMs(newestMs, wallClockMs));
   const alive = new Set<string>();
   for (const e of graph.store.all()) alive.add(versionId(e.fact));
   const records = [...latest.values()].filter((r) => alive.has(r.doc.id));

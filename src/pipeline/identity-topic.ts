@@ -64,6 +64,18 @@ function sameness(r: IdentityRecord): string {
 
 const PRUNE_EVERY_RECORDS = 4096;
 
+/** How far past the wall clock an event time still counts as "now" for expiry (clock skew, time zones). */
+export const FUTURE_TOLERANCE_MS = 24 * 3600_000;
+
+/**
+ * "Now" for expiring restored identity versions: the newest fact's event time, but never past the wall clock plus
+ * FUTURE_TOLERANCE_MS. One record from a skewed clock (dated weeks ahead) would otherwise expire every baseline
+ * and credential version at once, for good (ADR 0044).
+ */
+export function expiryNowMs(newestMs: number, wallClockMs: number = Date.now()): number {
+  return Math.min(newestMs, wallClockMs + FUTURE_TOLERANCE_MS);
+}
+
 export interface RestoreStats {
   /** Records read from the partition. */
   records: number;
@@ -129,10 +141,10 @@ export async function restoreIdentity(
     if (t > newestMs) newestMs = t;
     if (++sincePrune >= PRUNE_EVERY_RECORDS) {
       sincePrune = 0;
-      graph.prune(newestMs);
+      graph.prune(expiryNowMs(newestMs));
     }
   });
-  graph.prune(newestMs);
+  graph.prune(expiryNowMs(newestMs));
   const signals = await reread();
   for (const r of later) {
     if (held?.(r.fact.provenance)) continue;
