@@ -149,16 +149,34 @@ describe('FileIndexSink appending (--resume)', () => {
     const second = await FileIndexSink.open(dir, { append: true });
     await second.mergeIncidents([incidentUpdate(alert('a2', at(5)))]);
     await second.close();
-    // The torn line was ended before the new one: three lines, the last one whole and holding both alerts.
+    // Compacted on open (the torn line dropped, one line per id), then this run's version appended: the last line
+    // holds both alerts.
     const rows = (await readFile(join(dir, 'incidents.jsonl'), 'utf8')).split('\n');
-    expect(rows).toHaveLength(4);
-    expect(rows[1]).toBe('{"id":"inc-');
-    expect(rows[3]).toBe('');
-    const last = JSON.parse(rows[2]!) as IncidentDoc;
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toBe('');
+    expect((JSON.parse(rows[0]!) as IncidentDoc).alert_ids).toEqual(['a1']);
+    const last = JSON.parse(rows[1]!) as IncidentDoc;
     expect(last.alert_ids).toEqual(['a1', 'a2']);
     expect(last.alert_count).toBe(2);
 
     await writeFile(join(dir, 'incidents.jsonl'), '{"alerts":[]}\n');
     await expect(FileIndexSink.open(dir, { append: true })).rejects.toMatchObject({ code: 'SEAM_ERR_STATE_LOAD', message: expect.stringContaining('incidents.jsonl line 1 is not an incident') });
+  });
+
+  it('an incident that grows every run is kept as its last version: the file does not grow with the square of the runs', async () => {
+    const dir = join(root, 'incidents-growth');
+    const alert = (id: string, time: string): Alert => ({ id, '@timestamp': time, rule: { id: 'r', title: 'R', level: 'medium' }, principal: { id: alice.arn, type: 'assumed_role', arn: alice.arn } }) as unknown as Alert;
+    const runs = 30;
+    for (let n = 0; n < runs; n++) {
+      const sink = await FileIndexSink.open(dir, { append: n > 0 });
+      await sink.mergeIncidents([incidentUpdate(alert(`a${n}`, at(1 + n / 10)))]);
+      await sink.close();
+    }
+    const rows = (await readFile(join(dir, 'incidents.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
+    // The compacted version from before the last run, and the last run's.
+    expect(rows).toHaveLength(2);
+    const last = JSON.parse(rows[1]!) as IncidentDoc;
+    expect(last.alert_count).toBe(runs);
+    expect([...last.alert_ids].sort()).toEqual(Array.from({ length: runs }, (_, n) => `a${n}`).sort());
   });
 });

@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { writeFileAtomically } from '../core/atomic-file.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import type { IdentityDoc } from '../identity/types.ts';
@@ -42,10 +44,19 @@ export class FileIndexSink implements IndexSink {
    */
   static async open(dir: string, opts: { append?: boolean } = {}): Promise<FileIndexSink> {
     const paths = { events: join(dir, 'events.jsonl'), alerts: join(dir, 'alerts.jsonl'), identity: join(dir, 'identity.jsonl'), incidents: join(dir, 'incidents.jsonl') };
-    const earlier = opts.append === true ? await readIncidents(paths.incidents) : [];
+    const earlier = opts.append === true ? await readIncidents(paths.incidents) : { docs: [], lines: 0 };
+    // Compacted to the last line of each id before this run appends: an incident that grows each day would
+    // otherwise be appended whole every run, and the file would grow with the square of the runs.
+    if (earlier.lines > earlier.docs.length) {
+      try {
+        await writeFileAtomically(paths.incidents, earlier.docs.map((d) => JSON.stringify(d) + '\n'));
+      } catch (e) {
+        throw new SeamError('SEAM_ERR_STATE_SAVE', `cannot compact incidents file ${paths.incidents}: ${(e as Error).message}`, { cause: e, details: { path: paths.incidents } });
+      }
+    }
     const mode = { append: opts.append === true };
     const sink = new FileIndexSink(await JsonlSink.open(paths.events, mode), await JsonlSink.open(paths.alerts, mode), await JsonlSink.open(paths.identity, mode), await JsonlSink.open(paths.incidents, mode), paths);
-    for (const d of earlier) sink.incidentDocs.set(d.id, d);
+    for (const d of earlier.docs) sink.incidentDocs.set(d.id, d);
     return sink;
   }
 
@@ -115,35 +126,41 @@ export class FileIndexSink implements IndexSink {
 }
 
 /**
- * The incidents an earlier run appended (the last line of an id wins). A line that is not JSON is what a run
- * killed mid-write leaves (the next append ends it, `JsonlSink.open`): skipped, with a warning; that
- * incident's previous line stands. JSON that is not an incident means this is not Seam's incidents file: an
- * error naming it, since merging on top of a guess would lose alerts.
+ * The incidents an earlier run appended (the last line of an id wins), read line by line, and how many
+ * non-empty lines the file had. A line that is not JSON is what a run killed mid-write leaves (the next append
+ * ends it, `JsonlSink.open`): skipped, with a warning; that incident's previous line stands. JSON that is not
+ * an incident means this is not Seam's incidents file: an error naming it, since merging on top of a guess
+ * would lose alerts.
  */
-async function readIncidents(path: string): Promise<IncidentDoc[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new SeamError('SEAM_ERR_STATE_LOAD', `cannot read incidents file ${path} to resume: ${(e as Error).message}`, { cause: e, details: { path } });
-  }
+async function readIncidents(path: string): Promise<{ docs: IncidentDoc[]; lines: number }> {
   const docs = new Map<string, IncidentDoc>();
   let torn = 0;
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let d: Partial<IncidentDoc> | null;
-    try {
-      d = JSON.parse(line) as Partial<IncidentDoc> | null;
-    } catch {
-      torn++;
-      return;
+  let lines = 0;
+  let i = 0;
+  try {
+    for await (const line of createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })) {
+      i++;
+      if (line.trim() === '') continue;
+      lines++;
+      let d: Partial<IncidentDoc> | null;
+      try {
+        d = JSON.parse(line) as Partial<IncidentDoc> | null;
+      } catch {
+        torn++;
+        continue;
+      }
+      if (typeof d?.id !== 'string' || !Array.isArray(d.alert_ids)) {
+        throw new SeamError('SEAM_ERR_STATE_LOAD', `incidents file ${path} line ${i} is not an incident; fix or move the file away to resume`, { details: { path, line: i } });
+      }
+      // Deleted first: the file keeps the order of each id's last line, as the compacted file is written.
+      docs.delete(d.id);
+      docs.set(d.id, d as IncidentDoc);
     }
-    if (typeof d?.id !== 'string' || !Array.isArray(d.alert_ids)) {
-      throw new SeamError('SEAM_ERR_STATE_LOAD', `incidents file ${path} line ${i + 1} is not an incident; fix or move the file away to resume`, { details: { path, line: i + 1 } });
-    }
-    docs.set(d.id, d as IncidentDoc);
-  });
+  } catch (e) {
+    if (e instanceof SeamError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { docs: [], lines: 0 };
+    throw new SeamError('SEAM_ERR_STATE_LOAD', `cannot read incidents file ${path} to resume: ${(e as Error).message}`, { cause: e, details: { path } });
+  }
   if (torn > 0) log.warn({ path, lines: torn }, 'Skipped lines of the incidents file that are not JSON (an earlier run stopped mid-write).');
-  return [...docs.values()];
+  return { docs: [...docs.values()], lines };
 }
