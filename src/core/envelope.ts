@@ -74,6 +74,12 @@ export const SeamMeta = z.object({
     .object({ field: z.string(), Version: z.string().optional(), Id: z.string().optional(), Statement: z.array(z.record(z.string(), z.unknown())) })
     .optional()
     .describe('The policy document a CloudTrail request sets, as an object whatever form it was logged in (JSON text, URL-encoded text, an object), Statement always a list, each statement with seam_conditions (its condition operator and key pairs, lower-cased); field names where it came from (ADR 0042).'),
+  dry_run: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Set on a Kubernetes audit event whose request was a server-side dry run (`kubectl apply --dry-run=server`, `kubectl diff`, GitOps drift checks): the dryRun query parameter of a create, update or patch, DeleteOptions.dryRun (body, else query) of a delete. The API server admitted and validated it and stored nothing. The request itself (who, from where, with which credentials) is real; what it would have written is not, so the identity graph learns nothing from its object (ADR 0045). Absent otherwise.',
+    ),
   time_skew: z
     .number()
     .optional()

@@ -27,6 +27,7 @@ export function newSeam(source: SourceType, id: string, meta: RawMeta): SeamMeta
     action: undefined,
     outcome: undefined,
     resource: undefined,
+    dry_run: undefined,
     time_skew: undefined,
     time_missing: undefined,
     ingest,

@@ -1,6 +1,7 @@
 import type { RawMeta, SeamMeta } from '../envelope.ts';
 import type { SeamError } from '../errors.ts';
 import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
+import { isDryRunRequest } from './dry-run.ts';
 import { extraAccount, k8sPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
 import { isoTime } from './util.ts';
@@ -47,6 +48,7 @@ export function mapK8sAudit(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Seam
   const code = num(obj(r.responseStatus)?.code);
   const decision = str(obj(r.annotations)?.['authorization.k8s.io/decision']);
   seam.outcome = decision === 'forbid' ? 'failure' : code === undefined ? 'unknown' : code < 400 ? 'success' : 'failure';
+  if (isDryRunRequest(verb, r)) seam.dry_run = true;
   seam.source_ip = ipOrUndefined(first(r.sourceIPs));
   seam.user_agent = str(r.userAgent);
   out.timestamp = timestamp;

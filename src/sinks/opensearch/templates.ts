@@ -117,6 +117,8 @@ const seamMapping = obj({
   // The normalizer sets this only for addresses; ignore_malformed keeps a stray name from failing the document.
   source_ip: { type: 'ip', ignore_malformed: true },
   user_agent: kw,
+  // A Kubernetes write that was a server-side dry run (ADR 0045): set only when true.
+  dry_run: bool,
   // A request's policy document as an object (ADR 0042): open-ended keys (condition operators and keys).
   policy: flat,
   ingest: obj({ collector: kw, received_at: date, truncated: bool, redacted: kw, origin: longKw }),
