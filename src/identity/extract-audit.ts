@@ -191,7 +191,11 @@ export function extractAudit(ev: SeamEvent, x: ExtractContext): void {
     if (x.store.latest(`pod|${cluster}|${ns}/${podName}`) === undefined)
       x.assertIfAbsent(podFact(cluster, account, ns, podName, sa.slice(ns.length + 1), first(extra?.['authentication.kubernetes.io/node-name']), 'token'));
   }
-  if (ev.seam.outcome === 'failure') return;
+  // Everything below reads what the request wrote. A refused request wrote nothing; nor did a server-side dry run
+  // (`seam.dry_run`, ADR 0045), though the API server answered with the object as if it had: its aws-auth, bindings,
+  // roles, annotations and pods are what would have been, so they assert and retract nothing. What is above (who
+  // authenticated as whom, which pod a token belongs to) the request shows whether it was a dry run or not.
+  if (ev.seam.outcome === 'failure' || ev.seam.dry_run === true) return;
 
   const ref = obj(ev.objectRef);
   const resource = str(ref?.resource);
