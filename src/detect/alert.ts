@@ -57,6 +57,12 @@ export const Alert = z
       .number()
       .optional()
       .describe('For correlations: the value the condition was checked against (count, distinct values, rules seen, sum, average or share in percent).'),
+    dry_run: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Every event the alert rests on was a Kubernetes server-side dry run (`seam.dry_run`, ADR 0045): the API server admitted and validated the request and wrote nothing. The request is real (who sent it, from where, with which credentials); its change is not. The summary starts with "Dry run". Absent when any contributing event was not a dry run (a correlation mixing both says so in its summary).',
+      ),
     late: z
       .literal(true)
       .optional()
@@ -84,6 +90,8 @@ export interface Contribution {
   timeMs: number;
   /** Event time of the first event, when the contribution is itself a window (nested correlation). */
   startMs?: number;
+  /** Every event of the contribution was a server-side dry run (`seam.dry_run`; a nested alert's `dry_run`). */
+  dryRun?: boolean;
 }
 
 export interface AlertInput {
@@ -121,6 +129,9 @@ function isoOf(ms: number): string {
   return lastIso;
 }
 
+/** How an alert whose every event was a server-side dry run starts its summary (ADR 0045). */
+export const DRY_RUN_PREFIX = 'Dry run (the API server wrote nothing): ';
+
 /** Builds and returns an alert; used by single-rule matches, correlations and native detections. */
 export function buildAlert(input: AlertInput): Alert {
   const sorted = input.contributions.length === 1 ? input.contributions : [...input.contributions].sort((a, b) => a.timeMs - b.timeMs);
@@ -150,14 +161,17 @@ export function buildAlert(input: AlertInput): Alert {
   let first = Infinity;
   for (const c of sorted) first = Math.min(first, c.startMs ?? c.timeMs);
   const last = sorted[sorted.length - 1]?.timeMs ?? 0;
+  let dry = 0;
+  for (const c of sorted) if (c.dryRun === true) dry++;
   const alert: Alert = {
     id: alertId(input.rule.id, events),
     '@timestamp': isoOf(last),
     rule: input.rule,
     events,
     native_ids: nativeIds,
-    summary: input.summary,
+    summary: dry === 0 ? input.summary : dry === sorted.length ? DRY_RUN_PREFIX + input.summary : `${input.summary} (${dry} of its ${sorted.length} contributing signals were dry runs)`,
   };
+  if (dry > 0 && dry === sorted.length) alert.dry_run = true;
   if (input.group !== undefined) alert.group = input.group;
   if (input.principal !== undefined) alert.principal = input.principal;
   if (input.account !== undefined) alert.account = input.account;
@@ -199,7 +213,9 @@ export function eventTimeMs(event: SeamEvent): number {
 /** One event as a contribution to an alert. */
 export function contributionOf(event: SeamEvent): Contribution {
   const nid = nativeIdOf(event);
-  return { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: eventTimeMs(event) };
+  const c: Contribution = { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: eventTimeMs(event) };
+  if (event.seam.dry_run === true) c.dryRun = true;
+  return c;
 }
 
 /** "alice (arn:aws:iam::1:role/x)" — who acted, as a person reads it. */

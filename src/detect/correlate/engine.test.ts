@@ -65,6 +65,31 @@ describe('event_count', () => {
     expect(alerts[0]!.events).toHaveLength(5);
   });
 
+  it('marks a correlation of dry runs only when every signal was one, and counts them when some were (ADR 0045)', () => {
+    const execs = (dry: number[]): [CompiledRule, SeamEvent][] =>
+      [0, 20, 40].map((s, i) => {
+        const e = audit(`x${i}`, s, 'create', 'rolebindings');
+        if (dry.includes(i)) e.seam.dry_run = true;
+        return [exec, e];
+      });
+    const corr = `
+title: Bindings written
+id: 0c7e1a64-1111-4c4e-9a7a-000000000099
+level: medium
+correlation:
+  type: event_count
+  rules: [kubectl_exec]
+  group-by: [seam.account]
+  timespan: 5m
+  condition:
+    gte: 3
+`;
+    const all = validAlerts(run(engineFor(corr, RULES), execs([0, 1, 2])));
+    expect(all.map((a) => [a.dry_run, a.summary.startsWith('Dry run')])).toEqual([[true, true]]);
+    const some = validAlerts(run(engineFor(corr, RULES), execs([1])));
+    expect(some.map((a) => [a.dry_run, a.summary.endsWith('(1 of its 3 contributing signals were dry runs)')])).toEqual([[undefined, true]]);
+  });
+
   it('does not fire when the same reads are spread too far apart', () => {
     const e = engineFor(secretBurst(10), RULES);
     expect(run(e, secretsAt([0, 60, 120, 180, 240, 300, 360, 420, 480, 540]))).toEqual([]);

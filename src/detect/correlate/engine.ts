@@ -85,6 +85,8 @@ interface Signal {
   /** Group-by values of a nested correlation's alert, looked up before the event. */
   group: Record<string, string> | undefined;
   derived: boolean;
+  /** Every event behind it was a server-side dry run (`seam.dry_run`, a nested alert's `dry_run`). */
+  dryRun: boolean;
 }
 
 interface Entry {
@@ -223,6 +225,7 @@ export class CorrelationEngine {
         event,
         group: undefined,
         derived: false,
+        dryRun: event.seam.dry_run === true,
       },
       out,
     );
@@ -541,7 +544,7 @@ export class CorrelationEngine {
     const last = sorted[sorted.length - 1]!.sig;
     const input: AlertInput = {
       rule: { id: c.id, title: c.title, level: c.level as AlertInput['rule']['level'], tags: [...c.tags], type: 'correlation', correlation_type: c.type },
-      contributions: sorted.map((x) => ({ ids: x.sig.ids, nativeIds: x.sig.nativeIds, timeMs: x.t, startMs: x.sig.start })),
+      contributions: sorted.map((x) => ({ ids: x.sig.ids, nativeIds: x.sig.nativeIds, timeMs: x.t, startMs: x.sig.start, ...(x.sig.dryRun ? { dryRun: true } : {}) })),
       summary: this.summary(c, g, sorted, verdict),
       group: { ...g.values },
       windowed: true,
@@ -569,6 +572,7 @@ export class CorrelationEngine {
           event: last.event,
           group: alert.group,
           derived: true,
+          dryRun: alert.dry_run === true,
         },
         out,
       );

@@ -496,6 +496,18 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(alerts[0]!.summary).toContain('(create pods/exec in orders)');
     expect(alerts[1]!.summary).toContain('usual: permission-check');
   });
+  it('new Kubernetes action: a server-side dry run of a write neither alerts nor teaches; the write for real is still the first', () => {
+    const sa = saK8sUser('payments', 'api');
+    const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'payments', name: 'api-db', ip: '10.0.3.4' }), 'prod-eks-01');
+    const bind = (h: number, dryRun: boolean): SeamEvent => {
+      const raw = audit({ verb: 'create', user: sa, time: at(h), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', ip: '10.0.3.4' });
+      if (dryRun) raw.requestURI = `${String(raw.requestURI)}?dryRun=All&fieldManager=kubectl-create`;
+      return ev(raw, 'prod-eks-01');
+    };
+    expect(bind(30, true).seam.dry_run).toBe(true);
+    const alerts = run([...Array.from({ length: 30 }, (_, h) => get(h)), bind(30, true), bind(30.5, false)], 'seam-native-new-k8s-action');
+    expect(alerts.map((a) => [a.rule.level, a.summary.match(/made an? (\S+) request/)?.[1], a.dry_run])).toEqual([['low', 'binding-write', undefined]]);
+  });
   it('new Kubernetes action learns with a start of its own: a service account the secret-verb baseline knew for ten days is learning again', () => {
     const sa = saK8sUser('argocd', 'argocd-application-controller');
     const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'argocd', name: 'repo-creds', ip: '10.0.3.4' }), 'prod-eks-01');

@@ -38,10 +38,9 @@ function deployment(ns: string, name: string, containers: C[], extra: Record<str
 }
 
 /** One write of `resource` ns/name at `time` by `user`. */
-function write(verb: string, user: K8sUser, time: string, o: { ns?: string; name?: string; resource?: string; request?: unknown; response?: unknown; subresource?: string; code?: number; ua?: string; group?: string } = {}): SeamEvent {
+function write(verb: string, user: K8sUser, time: string, o: { ns?: string; name?: string; resource?: string; request?: unknown; response?: unknown; subresource?: string; code?: number; ua?: string; group?: string; dryRun?: boolean } = {}): SeamEvent {
   const ns = o.ns ?? 'payments';
-  return ev(
-    audit({
+  const raw = audit({
       verb,
       user,
       time,
@@ -54,8 +53,10 @@ function write(verb: string, user: K8sUser, time: string, o: { ns?: string; name
       ...(o.request === undefined ? {} : { requestObject: o.request }),
       ...(o.response === undefined ? {} : { responseObject: o.response }),
       ...(o.code === undefined ? {} : { code: o.code }),
-    }),
-  );
+    });
+  // A server-side dry run as kubectl diff / apply --dry-run=server sends it.
+  if (o.dryRun === true) raw.requestURI = `${String(raw.requestURI)}?dryRun=All&fieldManager=kubectl-client-side-apply&fieldValidation=Strict`;
+  return ev(raw);
 }
 
 const created = (containers: C[] = [app, proxy], ns = 'payments', name = 'payments-api'): SeamEvent =>
@@ -229,6 +230,36 @@ describe('Container added to an existing Kubernetes workload', () => {
     // The namespace made again with the same name: its web is unknown, a merge-style patch of it is not judged.
     expect(eng.process(write('patch', admin, t('14:00:00'), { ns: 'pr-123', name: 'web', request: smp([miner]) }))).toEqual([]);
     expect(eng.process(write('patch', admin, t('14:00:00'), { ns: 'pr-124', name: 'web', request: smp([miner]) })).map((a) => a.rule.level)).toEqual(['medium']);
+  });
+
+  it('a server-side dry run neither teaches, forgets nor alerts: a dry-run namespace delete keeps the namespace’s names, a dry-run added container is not judged', () => {
+    const published: IdentityFact[] = [];
+    const eng = createNativeEngine({ only: [ID], onFacts: (fs) => published.push(...fs) });
+    for (const e of [created([app, proxy], 'pr-123', 'web'), created([app, proxy], 'pr-123', 'worker')]) expect(eng.process(e)).toEqual([]);
+    published.length = 0;
+    // `kubectl delete namespace pr-123 --dry-run=server`: DeleteOptions with dryRun in the body, as kubectl sends it.
+    const dryNs = ev(audit({ verb: 'delete', user: admin, time: t('10:00:00'), resource: 'namespaces', namespace: 'pr-123', name: 'pr-123', userAgent: KUBECTL, requestObject: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'], propagationPolicy: 'Background' } }));
+    expect(dryNs.seam.dry_run).toBe(true);
+    expect(eng.process(dryNs)).toEqual([]);
+    const dryColl = write('deletecollection', admin, t('10:00:01'), { ns: 'pr-123', dryRun: true });
+    expect(dryColl.seam.dry_run).toBe(true);
+    expect(eng.process(dryColl)).toEqual([]);
+    expect(eng.process(write('delete', admin, t('10:00:02'), { ns: 'pr-123', name: 'worker', dryRun: true }))).toEqual([]);
+    expect(ops(published)).toEqual([]);
+    // kubectl diff of a patch that adds a container (the response is the object as it would be): no alert, nothing learned.
+    const dryAdd = write('patch', admin, t('11:00:00'), { ns: 'pr-123', name: 'web', request: smp([miner]), response: deployment('pr-123', 'web', [app, proxy, miner]), dryRun: true });
+    expect(eng.process(dryAdd)).toEqual([]);
+    // A dry-run create of a workload teaches nothing either.
+    expect(eng.process(write('create', ci, t('11:00:01'), { ns: 'pr-123', name: 'ledger', request: deployment('pr-123', 'ledger', [app]), response: deployment('pr-123', 'ledger', [app]), dryRun: true }))).toEqual([]);
+    expect(ops(published)).toEqual([]);
+    // Both workloads are still known with api and envoy: the same patch for real is judged against them.
+    const realAdd = write('patch', admin, t('12:00:00'), { ns: 'pr-123', name: 'web', request: smp([miner]), response: deployment('pr-123', 'web', [app, proxy, miner]) });
+    expect(eng.process(realAdd).map((a) => a.summary)).toEqual([expect.stringContaining('container log-helper (docker.io/evil/helper:1) added to deployment pr-123/web')]);
+    expect(eng.process(write('patch', admin, t('12:00:01'), { ns: 'pr-123', name: 'worker', request: smp([miner]) })).map((a) => a.rule.level)).toEqual(['medium']);
+    // And the namespace's delete for real forgets them.
+    published.length = 0;
+    expect(eng.process(namespaceDeleted('pr-123', t('13:00:00')))).toEqual([]);
+    expect(ops(published).sort()).toEqual(['retract pr-123|deployment|web', 'retract pr-123|deployment|worker']);
   });
 
   it('a deletecollection without the namespace’s delete forgets that kind in that namespace, or only the objects its response lists', () => {

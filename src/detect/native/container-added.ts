@@ -34,6 +34,9 @@
  * remembered: a Job's pod template cannot change after creation (the API server refuses it), and CronJobs create
  * one Job per run.
  *
+ * Server-side dry runs (`seam.dry_run`: kubectl diff, `kubectl apply --dry-run=server`, GitOps drift checks) are
+ * skipped altogether: they change no workload, so they neither teach, forget nor alert (ADR 0045).
+ *
  * Level: medium; high when an added container is privileged (or adds SYS_ADMIN, SYS_MODULE, SYS_PTRACE, ALL),
  * mounts a hostPath volume, comes with host namespaces, or the workload is in kube-system; low when the writer is
  * a GitOps controller (`gitOpsUsers`: Argo CD, Flux apply what is in Git). The control plane, EKS and kube-system's
@@ -344,6 +347,10 @@ export const containerAdded: NativeDetection<null> = {
   createState: () => null,
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
     if (event.seam.source !== 'k8s_audit' || event.stage !== 'ResponseComplete') return [];
+    // A server-side dry run (kubectl diff, Argo CD and Flux drift checks) added no container and deleted nothing: it
+    // neither teaches nor forgets names, and is not judged (ADR 0045). The object in its response is what would have
+    // been; the Sigma rule for a JSON patch add still matches it, marked as a dry run.
+    if (event.seam.dry_run === true) return [];
     const ref = obj(event.objectRef);
     const resource = str(ref?.resource);
     if (resource === undefined || str(ref?.subresource) !== undefined) return [];

@@ -253,7 +253,7 @@ export const newK8sAction: NativeDetection<null> = {
   level: 'low',
   tags: ['attack.execution', 'attack.t1609', 'attack.t1610', 'attack.persistence', 'attack.t1098.006', 'attack.discovery', 'attack.t1613'],
   description:
-    'A Kubernetes request allowed for a person (IAM-authenticated) or a service account (not kube-system’s controllers) of a kind it had not made during its learning period or within its baseline memory: exec or attach into a pod, port-forward, an ephemeral debug container, a token minted for a service account, a Role or ClusterRole written, a RoleBinding or ClusterRoleBinding written, a workload (pod, Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob) written, or its own permissions checked (SelfSubjectAccessReview / SelfSubjectRulesReview, `kubectl auth can-i`). Refused requests neither alert nor teach. Medium when a service account’s first is an exec or attach, a port-forward or a debug container (what a workload’s token does once stolen, and what controllers do not do); its first token request or binding stays low (GitOps controllers, cert-manager and External Secrets make them, rarely). Learning starts at the principal’s first Kubernetes request seen by this detection, not at the other baselines’ start, so an upgrade or audit logs switched on after CloudTrail learn first. Otherwise context, like GuardDuty’s AnomalousBehavior findings: the rules for the risky shapes (privileged, host mounts, cluster-admin, shells, tokens) raise the alerts to look at.',
+    'A Kubernetes request allowed for a person (IAM-authenticated) or a service account (not kube-system’s controllers) of a kind it had not made during its learning period or within its baseline memory: exec or attach into a pod, port-forward, an ephemeral debug container, a token minted for a service account, a Role or ClusterRole written, a RoleBinding or ClusterRoleBinding written, a workload (pod, Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob) written, or its own permissions checked (SelfSubjectAccessReview / SelfSubjectRulesReview, `kubectl auth can-i`). Refused requests and server-side dry runs (kubectl diff, GitOps drift checks) neither alert nor teach. Medium when a service account’s first is an exec or attach, a port-forward or a debug container (what a workload’s token does once stolen, and what controllers do not do); its first token request or binding stays low (GitOps controllers, cert-manager and External Secrets make them, rarely). Learning starts at the principal’s first Kubernetes request seen by this detection, not at the other baselines’ start, so an upgrade or audit logs switched on after CloudTrail learn first. Otherwise context, like GuardDuty’s AnomalousBehavior findings: the rules for the risky shapes (privileged, host mounts, cluster-admin, shells, tokens) raise the alerts to look at.',
   triage:
     'Does the principal’s job include this kind of request (an engineer on call for the first time, a pipeline deploying a new kind of object)? A workload’s service account that starts exec-ing, binding roles or checking what it may do is the pattern of a stolen token; look at its address and the requests around this one.',
   createState: () => null,
@@ -272,9 +272,10 @@ export const newK8sAction: NativeDetection<null> = {
     const ref = obj(event.objectRef);
     const action = k8sAction(str(event.verb), str(ref?.resource), str(ref?.subresource));
     if (subject === undefined || action === undefined) return [];
-    // A refused request did nothing and must not teach the baseline what an attacker tried.
+    // A refused request did nothing and must not teach the baseline what an attacker tried; nor did a server-side dry
+    // run of a write (kubectl diff, GitOps drift checks: ADR 0045), which a Sigma rule still sees, marked.
     const code = obj(event.responseStatus)?.code;
-    if (typeof code === 'number' && code >= 400) return [];
+    if ((typeof code === 'number' && code >= 400) || event.seam.dry_run === true) return [];
     const ns = str(ref?.namespace);
     const name = str(ref?.name);
     const what = action === 'permission-check' ? (reviewAsked(event) ?? str(ref?.resource) ?? '') : `${str(event.verb) ?? ''} ${str(ref?.resource) ?? ''}${str(ref?.subresource) ? '/' + str(ref?.subresource) : ''} ${ns ? ns + '/' : ''}${name ?? ''}`.trim();

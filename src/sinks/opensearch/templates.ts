@@ -207,6 +207,8 @@ const alertProperties = {
   window: obj({ start: date, end: date }),
   aggregate: { type: 'double' },
   late: { type: 'boolean' },
+  /** Every event behind the alert was a Kubernetes server-side dry run (ADR 0045). */
+  dry_run: { type: 'boolean' },
   /** An early alert the final has not replaced yet (ADR 0025). */
   provisional: { type: 'boolean' },
   /** Why an early alert's closing version carries no graph enrichment (ADR 0027). */
