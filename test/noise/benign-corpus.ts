@@ -615,7 +615,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
   }
 
   // ── EKS audit ────────────────────────────────────────────────────────────────────────────────────────
-  function audit(c: Cluster, ms: number, user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }, verb: string, ref: Rec, o: { ip: string; ua: string; code?: number; uri?: string; level?: string; reason?: string; requestObject?: Rec; stage?: string }): void {
+  function audit(c: Cluster, ms: number, user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }, verb: string, ref: Rec, o: { ip: string; ua: string; code?: number; uri?: string; level?: string; reason?: string; requestObject?: Rec; responseObject?: Rec; stage?: string }): void {
     const ns = ref.namespace as string | undefined;
     const res = ref.resource as string;
     const group = ref.apiGroup as string | undefined;
@@ -641,6 +641,7 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
       annotations: { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': o.reason ?? 'RBAC: allowed by ClusterRoleBinding "system:controller" of ClusterRole "system:controller" to User' },
     };
     if (o.requestObject !== undefined) r.requestObject = o.requestObject;
+    if (o.responseObject !== undefined) r.responseObject = o.responseObject;
     c.out.push({ t: ms, line: JSON.stringify(r) });
   }
   const sys = (username: string, groups: string[] = ['system:authenticated']): { username: string; groups: string[] } => ({ username, groups });
@@ -2096,6 +2097,104 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     for (let h = 0; h < hours; h++) {
       if (!working(h) || h % 2 === 1) continue;
       job(within(h), arc, 'repo:acme/payments:environment:production', Math.floor(h / 24) < 2 ? `54.210.${int(0, 255)}.${int(1, 254)}` : clusters[0]!.nat, [ecrLogin]);
+    }
+  }
+
+  // ── Server-side dry runs (ADR 0045; generated last, so every record above is unchanged) ──
+  // Flux's kustomize-controller checks the platform Kustomization for drift every 10 minutes in each cluster: a
+  // server-side apply with dryRun=All of each object it manages (namespaces, the applications' service accounts with
+  // their IRSA annotation, a viewer ClusterRole and its binding, the applications' Deployments), logged at
+  // RequestResponse with the object as it would be. Argo CD's server-side diff does the same for the applications'
+  // Deployments. People run `kubectl diff` on a Deployment now and then in working hours, and on the second day one
+  // tries a manifest that adds an OpenTelemetry collector sidecar to payments/api (not applied). Nothing here is
+  // written; before Seam told dry runs apart, the Deployments' dry-run objects taught the container detection their
+  // names, and the diff with the sidecar raised it.
+  if (hours > 40) {
+    const fluxReason = 'RBAC: allowed by ClusterRoleBinding "cluster-reconciler-flux-system" of ClusterRole "cluster-admin" to ServiceAccount "kustomize-controller/flux-system"';
+    const argoReason = 'RBAC: allowed by ClusterRoleBinding "argocd-application-controller" of ClusterRole "argocd-application-controller" to ServiceAccount "argocd-application-controller/argocd"';
+    const deployment = (c: Cluster, a: (typeof apps)[number], extra: Rec[] = []): Rec => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: a.sa, namespace: a.ns, labels: { 'app.kubernetes.io/name': a.sa, 'kustomize.toolkit.fluxcd.io/name': 'apps' } },
+      spec: {
+        replicas: c.scale < 1 ? 1 : 2,
+        selector: { matchLabels: { app: a.sa } },
+        template: {
+          metadata: { labels: { app: a.sa } },
+          spec: { serviceAccountName: a.sa, containers: [{ name: a.sa, image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${a.ns}-${a.sa}:1.52.0`, ports: [{ containerPort: 8080 }] }, ...extra] },
+        },
+      },
+    });
+    interface Managed {
+      ref: Rec;
+      body: Rec;
+    }
+    const managed = (c: Cluster): Managed[] => [
+      ...apps.map((a) => ({ ref: { resource: 'namespaces', name: a.ns }, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.ns, labels: { 'kustomize.toolkit.fluxcd.io/name': 'platform' } } } })),
+      ...apps.map((a) => ({
+        ref: { resource: 'serviceaccounts', namespace: a.ns, name: a.sa },
+        body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: a.sa, namespace: a.ns, annotations: a.podIdentity ? {} : { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${ACCOUNT}:role/${c.scale < 1 ? 'staging-' : ''}${a.role}` } } },
+      })),
+      { ref: { resource: 'clusterroles', name: 'platform-viewer', apiGroup: 'rbac.authorization.k8s.io' }, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'platform-viewer' }, rules: [{ apiGroups: ['', 'apps'], resources: ['pods', 'deployments', 'services', 'events'], verbs: ['get', 'list', 'watch'] }] } },
+      {
+        ref: { resource: 'clusterrolebindings', name: 'platform-viewers', apiGroup: 'rbac.authorization.k8s.io' },
+        body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'platform-viewers' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'platform-viewer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'platform:viewers' }] },
+      },
+      ...apps.map((a) => ({ ref: { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, body: deployment(c, a) })),
+    ];
+    const dryApply = (c: Cluster, t: number, user: ReturnType<typeof saUser>, m: Managed, o: { ip: string; ua: string; reason: string; manager: string }): void => {
+      const ref = m.ref;
+      const group = ref.apiGroup as string | undefined;
+      const path = `${group ? `/apis/${group}/v1` : '/api/v1'}${ref.namespace ? `/namespaces/${String(ref.namespace)}` : ''}/${String(ref.resource)}/${String(ref.name)}`;
+      audit(c, t, user, 'patch', ref, { ip: o.ip, ua: o.ua, reason: o.reason, level: 'RequestResponse', uri: `${path}?dryRun=All&fieldManager=${o.manager}&force=true`, requestObject: m.body, responseObject: { ...m.body, metadata: { ...(m.body.metadata as Rec), resourceVersion: String(int(1_000_000, 9_999_999)), generation: 3 } } });
+    };
+    for (const c of clusters) {
+      const kc = saUser('flux-system', 'kustomize-controller', `kustomize-controller-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+      const kcIp = pick(c.nodes).ip;
+      const objects = managed(c);
+      const offset = int(0, 599_999);
+      for (let t = T0 + offset; t < T0 + hours * 3600_000; t += 600_000) {
+        objects.forEach((m, i) => dryApply(c, t + i * 40, kc, m, { ip: kcIp, ua: 'kustomize-controller/v1.4.0 (linux/amd64) kubernetes/$Format', reason: fluxReason, manager: 'kustomize-controller' }));
+      }
+      const argo = saUser('argocd', 'argocd-application-controller', `argocd-application-controller-0`, pick(c.nodes).name);
+      const argoIp = pick(c.nodes).ip;
+      const argoOffset = int(0, 599_999);
+      for (let t = T0 + argoOffset; t < T0 + hours * 3600_000; t += 600_000) {
+        apps.forEach((a, i) => dryApply(c, t + i * 60, argo, { ref: { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, body: deployment(c, a) }, { ip: argoIp, ua: 'argocd-application-controller/v2.12.6 (linux/amd64) kubernetes/$Format', reason: argoReason, manager: 'argocd-controller' }));
+      }
+      for (let h = 0; h < hours; h++) {
+        if (!working(h)) continue;
+        for (const p of people.filter((x) => x.kubectl)) {
+          if (rnd() > 0.2 * c.scale) continue;
+          const a = pick(apps);
+          const body = deployment(c, a);
+          const path = `/apis/apps/v1/namespaces/${a.ns}/deployments/${a.sa}`;
+          audit(c, within(h), iamUser(p.role, p.roleId, p.name, personKey(p, h, true)), 'patch', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, {
+            ip: personIp(p, h),
+            ua: 'kubectl/v1.31.2 (darwin/arm64) kubernetes/5864a46',
+            reason: 'RBAC: allowed by ClusterRoleBinding "eks-access-entry-edit" of ClusterRole "edit" to Group "eks-edit"',
+            level: 'RequestResponse',
+            uri: `${path}?dryRun=All&fieldManager=kubectl-client-side-apply&fieldValidation=Strict`,
+            requestObject: { spec: { template: { spec: { containers: (body.spec as { template: { spec: { containers: Rec[] } } }).template.spec.containers } } } },
+            responseObject: body,
+          });
+        }
+      }
+      // The day-two sidecar diff (kubectl's three-way patch: $setElementOrder names the new container).
+      if (c.scale === 1) {
+        const p = people[0]!;
+        const a = apps[0]!;
+        const body = deployment(c, a, [{ name: 'otel-collector', image: 'otel/opentelemetry-collector-contrib:0.114.0', args: ['--config=/conf/otel.yaml'] }]);
+        audit(c, T0 + 34 * 3600_000 + int(0, 3_000_000), iamUser(p.role, p.roleId, p.name, personKey(p, 34, true)), 'patch', { resource: 'deployments', namespace: a.ns, name: a.sa, apiGroup: 'apps' }, {
+          ip: personIp(p, 34),
+          ua: 'kubectl/v1.31.2 (darwin/arm64) kubernetes/5864a46',
+          reason: 'RBAC: allowed by ClusterRoleBinding "eks-access-entry-edit" of ClusterRole "edit" to Group "eks-edit"',
+          level: 'RequestResponse',
+          uri: `/apis/apps/v1/namespaces/${a.ns}/deployments/${a.sa}?dryRun=All&fieldManager=kubectl-client-side-apply&fieldValidation=Strict`,
+          requestObject: { spec: { template: { spec: { '$setElementOrder/containers': [{ name: a.sa }, { name: 'otel-collector' }], containers: [{ name: 'otel-collector', image: 'otel/opentelemetry-collector-contrib:0.114.0', args: ['--config=/conf/otel.yaml'] }] } } } },
+          responseObject: body,
+        });
+      }
     }
   }
 
