@@ -41,7 +41,8 @@
  * the DaemonSet controller starts the EKS add-ons, a privileged runtime security agent and the node exporter on each.
  * Both run Cilium in chaining mode in kube-system (images from quay.io), whose pods start on each joining node, and
  * External Secrets mints the teams' IRSA tokens for STS (TokenRequest) at each hourly refresh. Flux's helm-controller
- * reads its HelmReleases' records every 10 minutes, and people run `helm list -A`.
+ * reads its HelmReleases' records every 10 minutes, and people run `helm list -A`. Flux's kustomize-controller and Argo CD
+ * check for drift every 10 minutes with server-side dry-run applies, and people run `kubectl diff` (ADR 0045).
  * The account is a member of an AWS Organization: IAM Identity Center provisions permission sets into it, a CDK app
  * deploys through its bootstrap CloudFormation role, AWS Backup copies recovery points to the organisation's backup
  * account every night, EC2 Image Builder distributes the golden AMI, a security StackSet updates its baseline.
