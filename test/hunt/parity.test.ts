@@ -30,7 +30,7 @@ let sigmaFiles: string[] = [];
 
 describe('hunting parity with the streaming engine', () => {
   beforeAll(async () => {
-    client = new Client({ node: opensearchUrl() });
+    client = new Client({ node: opensearchUrl(), requestTimeout: 120_000 });
     const { existsSync } = await import('node:fs');
     // The SigmaHQ corpus at ../shared: under CI its absence fails here; elsewhere the reason is printed.
     const sigmaDirs = sharedPresent(SIGMA) ? SIGMA_DIRS.filter((d) => existsSync(d)) : [];

@@ -195,8 +195,10 @@ describe('the demo story on Kafka raises the alerts of embedded mode', () => {
       expect(d.extra).toEqual([]);
       expect(run.late).toBe(0);
       expect(run.alerts.filter((a) => a.late === true)).toEqual([]);
-      // Early alerts (ADR 0025) were raised, and every document in the index is the final one, equal to embedded mode's.
-      expect(run.early).toBeGreaterThan(0);
+      // Every document in the index is the final one, equal to embedded mode's, whatever early alerts (ADR 0025)
+      // were raised. How many are raised here depends on timing (a signal qualifies only while the watermark still
+      // holds it when its batch is released: 16 or 1 with 6 partitions on a quiet machine, 0 under load), so their
+      // existence is asserted by the seeded memory-bus order test (early_alerts > 0 over its 200 runs), not here.
       expect(run.alerts.filter((a) => a.provisional === true || a.unenriched !== undefined).map((a) => a.rule.title)).toEqual([]);
       const differ = run.alerts.filter((a) => JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(referenceDocs.get(a.id)))).map((a) => a.rule.title);
       expect(differ).toEqual([]);
