@@ -226,16 +226,20 @@ export function buildCli(): Command {
   rules
     .command('lint')
     .description('Load rules and correlations and print every problem with file, line and column')
-    .argument('<paths...>', 'rule files or folders')
-    .action(async (paths: string[]) => {
-      process.exitCode = await rulesLintCommand(paths);
+    .argument('[paths...]', 'rule files or folders (default: seam.yml rules.paths, `detections`)')
+    .option('--placeholders <file>', "YAML map of rule placeholder values, as replay's (default: seam.yml rules.placeholdersFile); placeholders it sets are not reported unset")
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG): its rules.paths and placeholders (rules.placeholdersFile, rules.placeholders)')
+    .action(async (paths: string[], o: { placeholders?: string; config?: string }) => {
+      process.exitCode = await rulesLintCommand(paths, o);
     });
   rules
     .command('test')
     .description("Run each rule's sibling *.test.yml cases")
-    .argument('[paths...]', 'rule files or folders', ['detections'])
-    .action(async (paths: string[]) => {
-      process.exitCode = await rulesTestCommand(paths);
+    .argument('[paths...]', 'rule files or folders (default: seam.yml rules.paths, `detections`)')
+    .option('--placeholders <file>', "YAML map of rule placeholder values, as replay's (default: seam.yml rules.placeholdersFile), under each test file's and case's own `placeholders:`")
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG): its rules.paths and placeholders (rules.placeholdersFile, rules.placeholders)')
+    .action(async (paths: string[], o: { placeholders?: string; config?: string }) => {
+      process.exitCode = await rulesTestCommand(paths, o);
     });
 
   return program;

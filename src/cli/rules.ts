@@ -1,11 +1,51 @@
-// The rule commands load the engine lazily, so `seam replay` without rules starts fast.
-export async function rulesLintCommand(paths: string[]): Promise<number> {
-  const { lintCommand } = await import('../detect/sigma/lint.ts');
-  return lintCommand(paths, process.stdout);
+import type { SeamConfig } from '../core/config/schema.ts';
+import type { RuleSite } from '../detect/load.ts';
+
+/** Options of `seam rules lint` and `seam rules test`: where the site's placeholder values come from. */
+export interface RulesCliOptions {
+  /** YAML map of placeholder values (as `seam replay --placeholders`); wins over seam.yml's rules.placeholdersFile. */
+  placeholders?: string;
+  /** seam.yml (default SEAM_CONFIG): its rules.paths, rules.placeholdersFile and rules.placeholders. */
+  config?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function rulesTestCommand(paths: string[]): Promise<number> {
+/**
+ * The rule paths and placeholder values the rule commands use, as `seam replay` and `seam run` take them: the paths
+ * given, else seam.yml's rules.paths, else `detections`; placeholders from --placeholders or rules.placeholdersFile,
+ * with seam.yml's inline rules.placeholders over the file's. Undefined when seam.yml is invalid (already reported).
+ */
+async function ruleSite(paths: string[], o: RulesCliOptions): Promise<{ paths: string[]; site: RuleSite } | undefined> {
+  const env = o.env ?? process.env;
+  // seam.yml is read only when one is named, by the flag or SEAM_CONFIG (its schema takes a moment to load).
+  let cfg: SeamConfig | undefined;
+  if (o.config !== undefined || (env.SEAM_CONFIG ?? '').trim() !== '') {
+    const { loadCliConfig } = await import('./config.ts');
+    const loaded = await loadCliConfig(o.config, env);
+    if (loaded === undefined) return undefined;
+    cfg = loaded.config;
+  }
+  const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
+  return {
+    paths: paths.length > 0 ? paths : (cfg?.rules.paths ?? ['detections']),
+    site: { ...(placeholdersFile ? { placeholdersFile } : {}), ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}) },
+  };
+}
+
+// The rule commands load the engine lazily, so `seam replay` without rules starts fast.
+export async function rulesLintCommand(paths: string[], o: RulesCliOptions = {}): Promise<number> {
+  const r = await ruleSite(paths, o);
+  if (r === undefined) return 2;
+  const { lintCommand } = await import('../detect/sigma/lint.ts');
+  const { sitePlaceholders } = await import('../detect/load.ts');
+  return lintCommand(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site) });
+}
+
+export async function rulesTestCommand(paths: string[], o: RulesCliOptions = {}): Promise<number> {
+  const r = await ruleSite(paths, o);
+  if (r === undefined) return 2;
   const { runRuleTests } = await import('../detect/rule-tests.ts');
-  const r = await runRuleTests(paths, process.stdout);
-  return r.failed === 0 && r.missing === 0 && r.errors === 0 ? 0 : 1;
+  const { sitePlaceholders } = await import('../detect/load.ts');
+  const s = await runRuleTests(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site) });
+  return s.failed === 0 && s.missing === 0 && s.errors === 0 ? 0 : 1;
 }

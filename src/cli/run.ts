@@ -36,16 +36,10 @@ export const DEMO_DATASET = 'deploy/demo';
 export const DEMO_CLUSTER = 'prod-eks-01';
 export const DEMO_PLACEHOLDERS = 'deploy/config/placeholders.yml';
 
-async function placeholdersFrom(file: string | undefined): Promise<Record<string, string[]> | undefined> {
-  if (file === undefined) return undefined;
-  const { loadPlaceholdersFile } = await import('../detect/load.ts');
-  return loadPlaceholdersFile(file);
-}
-
 /** Detection options from seam.yml: rules, placeholders (file, then inline), lateness, native and identity options. */
 async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined, explicitRules: boolean): Promise<DetectionOptions> {
-  const fromFile = await placeholdersFrom(placeholdersFile);
-  const placeholders = fromFile || cfg.rules.placeholders ? { ...fromFile, ...cfg.rules.placeholders } : undefined;
+  const { sitePlaceholders } = await import('../detect/load.ts');
+  const placeholders = await sitePlaceholders({ placeholdersFile, placeholders: cfg.rules.placeholders });
   return {
     rules,
     explicitRules,

@@ -38,6 +38,21 @@ export async function loadPlaceholdersFile(path: string): Promise<Record<string,
   return out;
 }
 
+/** Where a site's placeholder values come from: a file, and values given inline (seam.yml rules.placeholders). */
+export interface RuleSite {
+  placeholdersFile?: string | undefined;
+  placeholders?: Record<string, string[]> | undefined;
+}
+
+/**
+ * The placeholder values of a site, as every command that loads rules takes them: the file's, then the inline
+ * values over them (seam.yml's rules.placeholders over its rules.placeholdersFile). Undefined when neither is set.
+ */
+export async function sitePlaceholders(site: RuleSite): Promise<Record<string, string[]> | undefined> {
+  const fromFile = site.placeholdersFile ? await loadPlaceholdersFile(site.placeholdersFile) : undefined;
+  return fromFile || site.placeholders ? { ...fromFile, ...site.placeholders } : undefined;
+}
+
 /**
  * The rule cache folder of commands that load rules to run them (replay, run and the roles): under
  * seamCacheDir() (SEAM_CACHE_DIR), none when that is `off`. `seam rules lint` and `seam rules test` read
@@ -66,7 +81,7 @@ export async function buildDetector(
   paths: string[],
   opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string } = {},
 ): Promise<ReturnType<typeof createDetector>> {
-  const placeholders = opts.placeholdersFile ? { ...(await loadPlaceholdersFile(opts.placeholdersFile)), ...opts.placeholders } : opts.placeholders;
+  const placeholders = await sitePlaceholders(opts);
   const cacheDir = opts.cacheDir ?? ruleCacheDir();
   const loaded = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
   throwIfEmpty(loaded);

@@ -105,7 +105,11 @@ export async function countRuleTests(paths: string[]): Promise<Pick<RuleTestSumm
   return s;
 }
 
-export async function runRuleTests(paths: string[], out: NodeJS.WritableStream): Promise<RuleTestSummary> {
+/**
+ * `site`: the placeholder values of a site (`seam rules test --placeholders FILE` or seam.yml's), under every test
+ * file's and case's own, so the cases run against the rules as that site configures them.
+ */
+export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, site: { placeholders?: Record<string, string[]> | undefined } = {}): Promise<RuleTestSummary> {
   // A test file named on its own (`seam rules test foo.test.yml`) stands for its rule file. The rule files are
   // the loader's (symlinked folders followed); each brings its sibling test file.
   const given = paths.map((p) => (/\.test\.ya?ml$/i.test(p) ? p.replace(/\.test\.(ya?ml)$/i, '.$1') : p));
@@ -120,7 +124,9 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
     );
     s.errors++;
   }
-  const { ruleset, diagnostics } = await loadRules(ruleFiles);
+  const base = site.placeholders;
+  const withBase = (own: Record<string, string[]> | undefined): { placeholders?: Record<string, string[]> } => (base || own ? { placeholders: { ...base, ...own } } : {});
+  const { ruleset, diagnostics } = await loadRules(ruleFiles, withBase(undefined));
   // Files are loaded one by one here: a file with no rule in it (a commented template) is lint's business, not
   // an empty rules path; the paths the user gave were judged above.
   for (const d of diagnostics.filter((x) => x.severity === 'error' && x.code !== 'SEAM_ERR_RULES_EMPTY')) {
@@ -160,11 +166,11 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream):
       continue;
     }
     const cases = tf.cases;
-    const rs = tf.placeholders ? (await loadRules(ruleFiles, { placeholders: tf.placeholders })).ruleset : ruleset;
+    const rs = tf.placeholders ? (await loadRules(ruleFiles, withBase(tf.placeholders))).ruleset : ruleset;
     const ids = idsByFile.get(ruleFile) ?? new Set<string>();
     for (const c of cases) {
       s.cases++;
-      const caseRs = c.placeholders ? (await loadRules(ruleFiles, { placeholders: { ...tf.placeholders, ...c.placeholders } })).ruleset : rs;
+      const caseRs = c.placeholders ? (await loadRules(ruleFiles, withBase({ ...tf.placeholders, ...c.placeholders }))).ruleset : rs;
       const detector = createDetector({ ruleset: caseRs, allowedLatenessMs: 0, emitWithheld: true });
       let fired = 0;
       let bad: string | undefined;

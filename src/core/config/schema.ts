@@ -6,7 +6,7 @@ import { CollectConfig } from '../../sources/collect-config.ts';
 import { SensorFileConfig } from '../../sensor/config.ts';
 
 /**
- * `seam.yml`: the one configuration file every command reads (`--config FILE` or SEAM_CONFIG). The
+ * `seam.yml`: the one configuration file the commands read (`--config FILE` or SEAM_CONFIG; docs/config-reference.md says which). The
  * schema is the documentation (docs/config-reference.md is generated from it). Any string may be
  * `${env:NAME}` or `${file:PATH}` (resolved at load, src/core/config/load.ts), which is how secrets
  * stay out of the file; SEAM_* variables override single fields (src/core/config/env.ts).

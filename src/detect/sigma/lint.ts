@@ -18,8 +18,8 @@ const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
  * summary counts loaded rules per product (the Seam source their logsource maps to), and `other=` for
  * rules whose logsource maps to no Seam source, when there are any.
  */
-export async function lintCommand(paths: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { diagnostics, line } = await lintRules(paths);
+export async function lintCommand(paths: string[], out: NodeJS.WritableStream, opts: LintOptions = {}): Promise<number> {
+  const { diagnostics, line } = await lintRules(paths, opts);
   for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
   out.write(line + '\n');
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
@@ -34,8 +34,13 @@ export interface LintResult {
 }
 
 /** What `seam rules lint` reports (also read by `seam coverage`): load, then compile the correlations as the detector does. */
-export async function lintRules(paths: string[]): Promise<LintResult> {
-  const loaded = await loadRules(paths);
+export interface LintOptions {
+  /** The site's placeholder values (--placeholders, seam.yml): a placeholder they set is not reported unset. */
+  placeholders?: Record<string, string[]> | undefined;
+}
+
+export async function lintRules(paths: string[], opts: LintOptions = {}): Promise<LintResult> {
+  const loaded = await loadRules(paths, opts.placeholders ? { placeholders: opts.placeholders } : {});
   const { ruleset, stats } = loaded;
   // Correlations are compiled where the detector compiles them: their problems (a window over the
   // bound, a missing reference) are lint errors too, and a correlation that does not compile is rejected.
