@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Bus } from '../bus/types.ts';
@@ -83,6 +84,9 @@ async function collectUntilStopped(o: CollectCliOptions, err: { write(s: string)
   const cfg = loaded.config;
   let collect: CollectConfig;
   if (legacy) {
+    // Relative paths in it resolve against its folder, as in seam.yml (src/core/config/paths.ts).
+    const { COLLECTORS_FILE_PATH_FIELDS, resolveRelativePaths } = await import('../core/config/paths.ts');
+    resolveRelativePaths(raw, COLLECTORS_FILE_PATH_FIELDS, dirname(file));
     const parsed = CollectConfig.safeParse(applyReplicaId(raw, env.SEAM_REPLICA_ID));
     if (!parsed.success) {
       err.write(`seam collect: SEAM_ERR_CONFIG_INVALID in ${file}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}\n`);

@@ -42,7 +42,24 @@ export function clusterAccountWarnings(config: LoadedConfig['config']): string[]
   return out;
 }
 
-/** `seam config check [FILE]`: validates, then prints the effective config (defaults filled in) with secrets masked. */
+/**
+ * Files and folders the config names that a command run here would stop on (`error`), or skip (`warning`: some of
+ * rules.paths missing, the rest still load; all of them missing is an error, as for the commands).
+ */
+export function pathFindings(loaded: LoadedConfig): { level: 'error' | 'warning'; text: string }[] {
+  const rulePaths = loaded.missingPaths.filter((p) => p.path.startsWith('rules.paths.'));
+  const allRulesMissing = rulePaths.length > 0 && rulePaths.length === loaded.config.rules.paths.length;
+  return loaded.missingPaths.map((p) => ({
+    level: p.path.startsWith('rules.paths.') && !allRulesMissing ? 'warning' : 'error',
+    text: `${p.where} ${p.path}: ${p.message}${p.path.startsWith('rules.paths.') ? (allRulesMissing ? ' (no rules path exists: the commands that run rules stop)' : ' (skipped, the other rules paths load)') : ''}`,
+  }));
+}
+
+/**
+ * `seam config check [FILE]`: validates, then prints the effective config (defaults filled in) with secrets masked.
+ * Exit 2: invalid; 1: valid, but a file or folder it names is missing here, so a command run here with it would
+ * stop; 0: neither.
+ */
 export async function configCheckCommand(file: string | undefined, env: NodeJS.ProcessEnv = process.env, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const loaded = await loadCliConfig(file, env, err);
   if (loaded === undefined) return 2;
@@ -51,6 +68,11 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
   out.write(`# mode: ${loaded.config.kafka ? `Kafka ${loaded.config.kafka.brokers.join(',')}` : 'embedded (no kafka section, no SEAM_KAFKA_BROKERS)'}\n`);
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
+  const paths = pathFindings(loaded);
+  for (const p of paths) err.write(`seam config check: ${p.level}: ${p.text}\n`);
   out.write(stringify(maskSecrets(loaded.config), { lineWidth: 0 }));
-  return 0;
+  const missing = paths.filter((p) => p.level === 'error').length;
+  if (missing === 0) return 0;
+  err.write(`seam config check: ${loaded.file ?? 'the configuration'} is valid, but ${missing} file${missing === 1 ? '' : 's'} or folder${missing === 1 ? '' : 's'} it names ${missing === 1 ? 'is' : 'are'} missing here (above): a command run here with it would stop (relative paths in the file resolve against its folder)\n`);
+  return 1;
 }

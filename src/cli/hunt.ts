@@ -47,13 +47,19 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
     return huntWhoCommand({ ...opts, who: opts.who }, cfg, out, err);
   }
-  // seam.yml's missing rule paths are skipped with a word (as seam run and replay do); an explicit --rules path must exist.
+  // seam.yml's missing rule paths are skipped with a word (as seam run and replay do), unless none exists; an
+  // explicit --rules path must exist.
   let rules = opts.rules ?? loaded.config.rules.paths;
   if (opts.rules === undefined) {
-    const { existsSync } = await import('node:fs');
-    const missing = rules.filter((r) => !existsSync(r));
-    if (missing.length > 0) err.write(`seam: skipping rule paths that do not exist: ${missing.join(', ')}\n`);
-    rules = rules.filter((r) => existsSync(r));
+    const { existingRulePaths } = await import('../detect/rule-paths.ts');
+    try {
+      const r = existingRulePaths(rules, false);
+      if (r.skipped.length > 0) err.write(`seam: skipping rule paths that do not exist: ${r.skipped.join(', ')}\n`);
+      rules = r.paths;
+    } catch (e) {
+      err.write(`seam hunt: ${(e as { code?: string }).code}: ${(e as Error).message}\n`);
+      return 2;
+    }
   }
   if (opts.printDsl) {
     const { compileRulesetToDsl } = await import('../hunt/compile.ts');

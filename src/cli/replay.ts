@@ -73,11 +73,21 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   const loaded = file === undefined ? undefined : await (await import('./config.ts')).loadCliConfig(file);
   if (file !== undefined && loaded === undefined) return 2;
   const cfg = loaded?.config;
-  // An explicit --rules folder must exist; seam.yml's missing folders are skipped (as seam run does), with a word.
-  const missingFromConfig = o.rules ? [] : (cfg?.rules.paths ?? []).filter((r) => !existsSync(r));
-  if (missingFromConfig.length > 0) process.stderr.write(`seam: skipping rule paths that do not exist: ${missingFromConfig.join(', ')}\n`);
-  const fromConfig = cfg?.rules.paths.filter((r) => existsSync(r));
-  const rules = o.rules ? o.rules : fromConfig && fromConfig.length > 0 ? fromConfig : undefined;
+  // An explicit --rules folder must exist; seam.yml's missing folders are skipped (as seam run does), with a word,
+  // unless none of them exists (an error, src/detect/rule-paths.ts).
+  let fromConfig: string[] | undefined;
+  if (!o.rules && cfg) {
+    const { existingRulePaths } = await import('../detect/rule-paths.ts');
+    try {
+      const r = existingRulePaths(cfg.rules.paths, false);
+      if (r.skipped.length > 0) process.stderr.write(`seam: skipping rule paths that do not exist: ${r.skipped.join(', ')}\n`);
+      fromConfig = r.paths;
+    } catch (e) {
+      process.stderr.write(`seam: ${(e as { code?: string }).code}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+  const rules = o.rules ?? fromConfig;
   const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
   const cluster = o.cluster ?? cfg?.cluster;
   // Events and alerts on one stream cannot be told apart by what reads it: one of them needs a file.

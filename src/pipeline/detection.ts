@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { childLogger } from '../core/logger.ts';
 import { parseTimespan } from '../detect/correlate/compile.ts';
 import { createDetector } from '../detect/detector.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS, logRuleLoad, ruleCacheDir, throwIfEmpty } from '../detect/load.ts';
-import { SeamError } from '../core/errors.ts';
 import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
+import { existingRulePaths } from '../detect/rule-paths.ts';
 import type { Ruleset } from '../detect/sigma/types.ts';
 import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
@@ -39,8 +38,8 @@ export interface Detection {
 export interface DetectionOptions {
   /**
    * Rule files and folders. A path that exists but yields no rule is an error (SEAM_ERR_RULES_EMPTY); a
-   * missing one is an error too when `explicitRules` (the user named it), else skipped with a warning (the
-   * config's default paths; only native detections run when none is left).
+   * missing one is an error too when `explicitRules` (the user named it), else skipped with a warning (seam.yml's
+   * paths, or the default) unless none exists (src/detect/rule-paths.ts). An empty list: native detections only.
    */
   rules?: string[];
   explicitRules?: boolean;
@@ -60,10 +59,8 @@ export interface DetectionOptions {
 
 export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
   const lateness = o.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS;
-  const missing = (o.rules ?? []).filter((p) => !existsSync(p));
-  if (missing.length > 0 && o.explicitRules === true) throw new SeamError('SEAM_ERR_RULES_EMPTY', `rules path ${missing.join(', ')} does not exist`, { details: { paths: missing } });
-  if (missing.length > 0) log.warn({ paths: missing }, `skipping rule paths that do not exist: ${missing.join(', ')}`);
-  const paths = (o.rules ?? []).filter((p) => existsSync(p));
+  const { paths, skipped } = existingRulePaths(o.rules ?? [], o.explicitRules === true);
+  if (skipped.length > 0) log.warn({ paths: skipped }, `skipping rule paths that do not exist: ${skipped.join(', ')}`);
   let ruleset: Ruleset | undefined;
   if (paths.length > 0) {
     const cacheDir = o.ruleCacheDir === undefined ? ruleCacheDir() : o.ruleCacheDir === false ? undefined : o.ruleCacheDir;

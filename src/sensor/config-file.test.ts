@@ -44,6 +44,13 @@ describe('seam sensor reads the sensor section of seam.yml', () => {
     expect(loaded.config.sensor?.intervalMs).toBe(500);
   });
 
+  it('resolves relative paths against the file\'s folder, as the other commands\' loader does', () => {
+    const f = write('rel.yml', SEAM_YML.replace('/var/run/seam/token', 'secrets/token').replace('/var/run/seam/ca.crt', 'ca.crt'));
+    const section = readSensorSection(f) as { ingest: { tokenFile: string; caFile: string } };
+    expect(section.ingest).toMatchObject({ tokenFile: join(dir, 'secrets/token'), caFile: join(dir, 'ca.crt') });
+    expect(loadConfig(f, {}).config.sensor?.ingest).toMatchObject({ tokenFile: join(dir, 'secrets/token'), caFile: join(dir, 'ca.crt') });
+  });
+
   it('says where a field is wrong, and when the file has no sensor section', () => {
     const bad = write('bad.yml', ['kafka: { brokers: [\'b:9092\'] }', 'sensor:', '  intervalMs: 5', '  ingest: { url: not-a-url }', ''].join('\n'));
     expect(() => readSensorSection(bad)).toThrow(/bad\.yml:3:15: sensor\.intervalMs: .*bad\.yml:4:18: sensor\.ingest\.url/s);

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DELIVERY_PATH_FIELDS, resolveRelativePaths } from '../core/config/paths.ts';
 import { z } from 'zod';
 import { Route, Suppression, Throttle } from './delivery/config.ts';
 import type { AlertOutput } from './delivery/output.ts';
@@ -67,7 +69,10 @@ export function buildOutputs(c: DeliveryConfig): Map<string, AlertOutput> {
 
 /** Reads and validates a delivery config YAML file; errors name the path of the offending field. */
 export function loadDeliveryConfig(path: string): DeliveryConfig {
-  const parsed = DeliveryConfig.safeParse(parseYaml(readFileSync(path, 'utf8')));
+  const raw: unknown = parseYaml(readFileSync(path, 'utf8'));
+  // Relative paths in it (suppressionsFile, secrets' `file`) resolve against its folder, as in seam.yml.
+  resolveRelativePaths(raw, DELIVERY_PATH_FIELDS, dirname(path));
+  const parsed = DeliveryConfig.safeParse(raw);
   if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

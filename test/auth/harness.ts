@@ -240,11 +240,12 @@ export async function collectPhase(env: AuthEnv, kind: 'scram' | 'tls'): Promise
         `  indexPrefix: ${indexPrefix}`,
         '  replicas: 0',
         '  refreshIntervalMs: 1000',
-        'rules: { paths: [detections], placeholdersFile: deploy/config/placeholders.yml }',
+        // Absolute: relative paths in seam.yml resolve against its folder (this temporary one).
+        `rules: { paths: ['${path.join(ROOT, 'detections')}'], placeholdersFile: '${path.join(ROOT, 'deploy/config/placeholders.yml')}' }`,
         'correlate: { idleMs: 1000, pollMs: 200 }',
         'collect:',
         '  sources:',
-        '    demo: { type: file, paths: [deploy/demo], cluster: prod-eks-01 }',
+        `    demo: { type: file, paths: ['${path.join(ROOT, 'deploy/demo')}'], cluster: prod-eks-01 }`,
         '',
       ].join('\n'),
     );

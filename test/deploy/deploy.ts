@@ -22,7 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@opensearch-project/opensearch';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -35,6 +35,7 @@ import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { DeliveryConfig } from '../../src/sinks/registry.ts';
+import { pathValues, SEAM_YML_PATH_FIELDS } from '../../src/core/config/paths.ts';
 import { CollectConfig } from '../../src/sources/registry.ts';
 import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
 import { OpenApiValidator, type Swagger, type Violation } from './openapi.ts';
@@ -300,23 +301,21 @@ function checkSeamConfigs(objects: K8sObject[]): string[] {
       const where = `${o.kind}/${o.metadata.name}${replicas > 1 ? ` (${podName})` : ''}: ${key}`;
       let loaded: ReturnType<typeof loadConfig>;
       try {
-        loaded = loadConfig(f, env);
+        // Relative paths in it resolve against the folder the pod reads it from (/etc/seam), not this copy's.
+        loaded = loadConfig(f, env, { baseDir: dirname(file) });
       } catch (e) {
         problems.push(`${where}: ${(e as Error).message.replaceAll(f, key).replaceAll('\n', ' ')}`);
         continue;
       }
-      // Files the config names must be in the pod: under a mounted volume (absolute) or in the image (relative).
-      const walk = (v: unknown, path: string): void => {
-        if (v === null || typeof v !== 'object') return;
-        for (const [k, x] of Object.entries(v)) {
-          const p = path ? `${path}.${k}` : k;
-          if (typeof x === 'string' && /File$/.test(k)) {
-            const ok = x.startsWith('/') ? under(x, mounts) : existsSync(join(ROOT, x));
-            if (!ok) problems.push(`${where}: ${p} = ${x} is ${x.startsWith('/') ? 'not under any volume the pod mounts' : 'not in the image (relative to /app)'}`);
-          } else walk(x, p);
-        }
-      };
-      walk(loaded.input, '');
+      // Files and folders the config names (rule paths too) must be in the pod: under a mounted volume, or in the
+      // image (/app, the repository's files; a relative value from a SEAM_* variable is relative to /app too).
+      for (const p of pathValues(loaded.config, SEAM_YML_PATH_FIELDS)) {
+        if (!p.field.mustExist) continue;
+        const x = p.value;
+        const inImage = x.startsWith('/app/') ? relative('/app', x) : x.startsWith('/') ? undefined : x;
+        const ok = under(x, mounts) || (inImage !== undefined && existsSync(join(ROOT, inImage)));
+        if (!ok) problems.push(`${where}: ${p.at.join('.')} = ${x} is neither under a volume the pod mounts nor in the image (/app)`);
+      }
       if (loaded.literalSecrets.length > 0) problems.push(`${where}: secrets written in the ConfigMap (${loaded.literalSecrets.join(', ')}): use \${env:NAME} or \${file:PATH}`);
       const collect = loaded.config.collect;
       if (args[0] === 'collect') {
@@ -423,8 +422,9 @@ function checkDeliveryFile(file: string, data: Record<string, string>, mounts: s
     for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
   };
   walk(parsed.data.outputs, 'outputs');
-  const sf = parsed.data.suppressionsFile;
-  if (sf !== undefined && !(sf.startsWith('/') ? under(sf, mounts) : existsSync(join(ROOT, sf)))) problems.push(`${where}: ${key}: suppressionsFile ${sf} is neither mounted nor in the image`);
+  // A relative suppressionsFile resolves against the delivery file's folder in the pod (/etc/seam), as Seam reads it.
+  const sf = parsed.data.suppressionsFile === undefined ? undefined : posix.resolve(posix.dirname(file), parsed.data.suppressionsFile);
+  if (sf !== undefined && !(under(sf, mounts) || (sf.startsWith('/app/') && existsSync(join(ROOT, relative('/app', sf)))))) problems.push(`${where}: ${key}: suppressionsFile ${sf} is neither mounted nor in the image`);
   return problems;
 }
 
@@ -466,6 +466,7 @@ function selfTest(): { caught: number; total: number; missed: string[] } {
     ['${env:NAME} that no Secret provides', (t) => `${t}cluster: \${env:SEAM_CLUSTER_NOT_PROVIDED}\n`],
     ['a CA file the pod does not mount', (t) => t.replace('tls: {}', 'tls: { caFile: /etc/seam/kafka-ca/ca.pem }')],
     ['a delivery secret from a variable no Secret provides', (t) => t.replace(/^outputs:\n/m, 'outputs:\n  hook: { type: webhook, url: https://x.example/h, secret: { env: SEAM_DELIVERY_NOT_PROVIDED } }\n')],
+    ['a relative rules path (resolves against /etc/seam, not /app)', (t) => t.replace('- /app/detections', '- detections')],
     ['a password written in the ConfigMap', (t) => t.replace(/ {4}type: aws-sigv4\n/, '    type: basic\n    username: seam\n    password: hunter2\n').replace(/ {4}region: us-west-2\n {4}service: es\n/, '')],
   ];
   for (const [name, edit] of configCases) {
@@ -534,7 +535,11 @@ function dockerChecks(): string[] {
       continue;
     }
     try {
-      const cfg = loadConfig(join(ROOT, mounted.split(':')[0]!), {}).config;
+      // Relative paths resolve against the folder the container reads it from; what it names must be in the image.
+      const cfg = loadConfig(join(ROOT, mounted.split(':')[0]!), {}, { baseDir: dirname(svc.environment!.SEAM_CONFIG!) }).config;
+      for (const p of pathValues(cfg, SEAM_YML_PATH_FIELDS)) {
+        if (p.field.mustExist && !(p.value.startsWith('/app/') && existsSync(join(ROOT, relative('/app', p.value))))) problems.push(`compose ${name}: ${p.at.join('.')} = ${p.value} is not in the image (/app)`);
+      }
       if (cmd[2] === 'run' && cfg.kafka === undefined) problems.push(`compose ${name}: its seam.yml has no kafka section (the role would run embedded)`);
       if (cmd[2] === 'collect' && cfg.collect === undefined) problems.push(`compose ${name}: its seam.yml has no collect section`);
       if (cmd[2] === 'run' && !['normalize', 'correlate', 'index', 'deliver'].includes(cmd[cmd.indexOf('--role') + 1] ?? '')) problems.push(`compose ${name}: unknown role in ${cmd.join(' ')}`);

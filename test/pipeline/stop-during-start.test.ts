@@ -70,7 +70,7 @@ describe('SIGTERM while starting', () => {
     const config = join(dir, 'seam.yml');
     writeFileSync(
       config,
-      [`kafka: { brokers: ['${kafkaBrokers()[0]}'], topicPrefix: '${id}.', groupPrefix: '${id}-' }`, 'collect:', '  sources:', '    demo: { type: file, paths: [deploy/demo], cluster: prod-eks-01 }', ''].join('\n'),
+      [`kafka: { brokers: ['${kafkaBrokers()[0]}'], topicPrefix: '${id}.', groupPrefix: '${id}-' }`, 'collect:', '  sources:', `    demo: { type: file, paths: ['${join(root, 'deploy/demo')}'], cluster: prod-eks-01 }`, ''].join('\n'),
     );
     const r = await termWhileStarting(['collect', '--config', config], {});
     expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 0, signal: null });

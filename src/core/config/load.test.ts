@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { configCheckCommand } from '../../cli/config.ts';
 import { isSeamError } from '../errors.ts';
 import { applyEnvOverrides, ENV_OVERRIDES } from './env.ts';
 import { loadConfig, maskSecrets } from './load.ts';
+import { SEAM_YML_PATH_FIELDS } from './paths.ts';
 import { SeamConfig } from './schema.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -144,6 +145,8 @@ describe('seam.yml', () => {
   it('`config check` warns on Kafka when a collector attributes records to a cluster no account is given for', async () => {
     const yaml = (clusters: string): string =>
       `kafka:\n  brokers: [a:1]\nidentity:\n  clusters: [${clusters}]\ncollect:\n  sources:\n    export:\n      type: file\n      paths: [audit.jsonl]\n      cluster: prod\n    archive:\n      type: file\n      paths: [old.jsonl]\n      cluster: old\n      account: '111122223333'\n`;
+    file('audit.jsonl', '');
+    file('old.jsonl', '');
     let err = '';
     expect(await configCheckCommand(file('acct.yml', yaml('')), {}, { write: () => 0 }, { write: (s: string) => (err += s) })).toBe(0);
     expect(err).toContain('warning: collect.sources.export attributes records to cluster prod but no account');
@@ -152,4 +155,87 @@ describe('seam.yml', () => {
     expect(await configCheckCommand(file('acct2.yml', yaml("{ name: prod, account: '111122223333' }")), {}, { write: () => 0 }, { write: (s: string) => (none += s) })).toBe(0);
     expect(none).not.toContain('attributes records to cluster');
   });
+
+  it('relative paths written in seam.yml resolve against its folder (as ${file:} does); SEAM_* values and defaults against the working folder', () => {
+    const d = mkdtempSync(join(tmpdir(), 'seam-config-paths-'));
+    const f = join(d, 'seam.yml');
+    writeFileSync(
+      f,
+      [
+        'kafka: { brokers: [a:1], tls: { caFile: ca.pem } }',
+        'rules: { paths: [rules, /abs/rules], placeholdersFile: ph.yml }',
+        'delivery: delivery.yml',
+        'sensor: { ingest: { url: "https://x:1/v1/ingest", tokenFile: token } }',
+        'collect: { sources: { files: { type: file, paths: [../logs] }, ingest: { type: sidecar, path: /v1/ingest, tokens: [{ id: a, sha256: "' + 'a'.repeat(64) + '", cluster: c }] } } }',
+        '',
+      ].join('\n'),
+    );
+    const c = loadConfig(f, {}).config;
+    expect(c.kafka?.tls?.caFile).toBe(join(d, 'ca.pem'));
+    expect(c.rules.paths).toEqual([join(d, 'rules'), '/abs/rules']);
+    expect(c.rules.placeholdersFile).toBe(join(d, 'ph.yml'));
+    expect(c.delivery).toBe(join(d, 'delivery.yml'));
+    expect(c.sensor?.ingest?.tokenFile).toBe(join(d, 'token'));
+    expect((c.collect?.sources.files as { paths: string[] }).paths).toEqual([join(d, '../logs')]);
+    // The sidecar's `path` is a URL path, not a file.
+    expect((c.collect?.sources.ingest as { path: string }).path).toBe('/v1/ingest');
+    // A variable is relative to where the command runs, as a flag is; so is a default.
+    expect(loadConfig(f, { SEAM_PLACEHOLDERS_FILE: 'site/ph.yml' }).config.rules.placeholdersFile).toBe('site/ph.yml');
+    expect(loadConfig(join(d, 'seam.yml'), {}).config.collect?.checkpoint.path).toBe('.seam/state/checkpoints.json');
+    expect(loadConfig(undefined, {}).config.rules.paths).toEqual(['detections']);
+  });
+
+  it('`config check` names the files and folders seam.yml refers to that are missing here (exit 1), at their position; some rules paths missing is a warning, all of them an error', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'seam-config-missing-'));
+    const check = async (text: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> => {
+      const f = join(d, 'seam.yml');
+      writeFileSync(f, text);
+      let out = '';
+      let err = '';
+      const code = await configCheckCommand(f, env, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
+      return { code, out, err };
+    };
+    // The review's case: the placeholders file beside seam.yml, checked and used from another folder.
+    writeFileSync(join(d, 'ph.yml'), 'x: [1]\n');
+    mkdirSync(join(d, 'rules'));
+    const ok = await check('rules:\n  paths: [rules]\n  placeholdersFile: ph.yml\n');
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain(`placeholdersFile: ${join(d, 'ph.yml')}`);
+    const missing = await check('rules:\n  paths: [rules]\n  placeholdersFile: nope.yml\nkafka:\n  brokers: [a:1]\n  tls: { caFile: ca.pem }\n');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`error: ${join(d, 'seam.yml')}:3:21 rules.placeholdersFile: ${join(d, 'nope.yml')} does not exist`);
+    expect(missing.err).toContain(`error: ${join(d, 'seam.yml')}:6:18 kafka.tls.caFile: ${join(d, 'ca.pem')} does not exist`);
+    expect(missing.err).toContain('is valid, but 2 files or folders it names are missing here');
+    const some = await check('rules:\n  paths: [rules, gone]\n');
+    expect(some.code).toBe(0);
+    expect(some.err).toContain(`warning: ${join(d, 'seam.yml')}:2:18 rules.paths.1: ${join(d, 'gone')} does not exist (skipped, the other rules paths load)`);
+    const none = await check('rules:\n  paths: [gone]\n');
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('rules.paths.0: ' + join(d, 'gone') + ' does not exist (no rules path exists: the commands that run rules stop)');
+    const fromEnv = await check('rules:\n  paths: [rules]\n', { SEAM_PLACEHOLDERS_FILE: join(d, 'env-ph.yml') });
+    expect(fromEnv.err).toContain(`error: SEAM_PLACEHOLDERS_FILE rules.placeholdersFile: ${join(d, 'env-ph.yml')} does not exist`);
+    const folder = await check('rules:\n  paths: [rules]\n  placeholdersFile: rules\n');
+    expect(folder.err).toContain('is a folder, not a file');
+  });
+
+  it('every field named like a file or folder is in the list of path fields (so it resolves against seam.yml and config check looks for it)', () => {
+    type Node = { properties?: Record<string, Node>; items?: Node; additionalProperties?: Node | boolean; anyOf?: Node[]; oneOf?: Node[] };
+    const found = new Set<string>();
+    const walk = (n: Node, path: string[]): void => {
+      for (const [k, v] of Object.entries(n.properties ?? {})) {
+        const at = [...path, k];
+        if (/(File|Path|^paths|^path|^delivery)$/.test(k)) found.add(at.join('.') + ((v as { type?: string }).type === 'array' ? '[]' : ''));
+        walk(v, at);
+      }
+      if (n.items) walk(n.items, path);
+      if (n.additionalProperties && typeof n.additionalProperties === 'object') walk(n.additionalProperties, [...path, '*']);
+      for (const alt of [...(n.anyOf ?? []), ...(n.oneOf ?? [])]) walk(alt, path);
+    };
+    walk(z.toJSONSchema(SeamConfig, { io: 'input', unrepresentable: 'any' }) as Node, []);
+    // Not a file Seam opens: the ingest endpoint's URL path.
+    const notFiles = ['collect.sources.*.path'];
+    expect([...found].filter((p) => !notFiles.includes(p)).sort()).toEqual(SEAM_YML_PATH_FIELDS.map((p) => p.pattern).sort());
+  });
 });
+

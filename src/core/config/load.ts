@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { SeamError } from '../errors.ts';
 import { redactUrlCredentials } from '../logger.ts';
 import { applyEnvOverrides, ENV_OVERRIDES, EnvValueError } from './env.ts';
+import { pathProblem, pathValues, resolveRelativePaths, SEAM_YML_PATH_FIELDS } from './paths.ts';
 import { SeamConfig, type SeamConfigInput } from './schema.ts';
 
 /**
- * Loads seam.yml: YAML (with positions) → `${env:NAME}` / `${file:PATH}` references resolved → SEAM_*
- * overrides applied → zod validation. Every problem is reported at once as `file:line:col path: message`
+ * Loads seam.yml: YAML (with positions) → `${env:NAME}` / `${file:PATH}` references resolved → relative paths
+ * resolved against the file's folder (src/core/config/paths.ts) → SEAM_* overrides applied → zod validation. Every problem is reported at once as `file:line:col path: message`
  * (or `SEAM_X path: message` for a field an environment variable set), in one SEAM_ERR_CONFIG_INVALID.
  */
 
@@ -23,6 +24,11 @@ export interface LoadedConfig {
   fromEnv: Map<string, string>;
   /** Secret-looking fields written literally in the file (not by reference): `config check` warns. */
   literalSecrets: string[];
+  /**
+   * Files and folders the config names (or defaults to) that cannot be used here: missing, or a folder where a
+   * file is wanted. `config check` reports them; the commands fail when they reach them.
+   */
+  missingPaths: ConfigProblem[];
 }
 
 export interface ConfigProblem {
@@ -110,7 +116,15 @@ export function configFile(flag: string | undefined, env: NodeJS.ProcessEnv = pr
   return f === undefined || f.trim() === '' ? undefined : f;
 }
 
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export interface LoadConfigOptions {
+  /**
+   * The folder relative paths in the file resolve against; default the file's own. A test that loads a copy of a
+   * pod's file names the folder the pod reads it from.
+   */
+  baseDir?: string;
+}
+
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): LoadedConfig {
   const lc = new LineCounter();
   let doc: Document | undefined;
   let raw: unknown = {};
@@ -137,7 +151,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const literalSecrets: string[] = [];
   literalSecretsOf(raw, [], literalSecrets);
   const refProblems: { path: (string | number)[]; message: string }[] = [];
-  const input = resolveRefs(raw, [], file === undefined ? process.cwd() : dirname(file), env, refProblems) as Record<string, unknown>;
+  const baseDir = opts.baseDir ?? (file === undefined ? process.cwd() : dirname(file));
+  const input = resolveRefs(raw, [], baseDir, env, refProblems) as Record<string, unknown>;
+  // Written in the file: relative to it. SEAM_* values (applied below) and defaults stay relative to the working folder.
+  resolveRelativePaths(input, SEAM_YML_PATH_FIELDS, baseDir);
+  const written = new Set(pathValues(input, SEAM_YML_PATH_FIELDS).map((p) => p.at.join('.')));
   const at = (path: (string | number)[], fromEnv?: Map<string, string>, atKey = false): string => {
     const v = fromEnv?.get(path.join('.'));
     if (v !== undefined) return `${v}`;
@@ -165,7 +183,17 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       }),
     );
   }
-  return { config: parsed.data, file, input, fromEnv, literalSecrets };
+  const missingPaths: ConfigProblem[] = [];
+  for (const p of pathValues(parsed.data, SEAM_YML_PATH_FIELDS)) {
+    const why = pathProblem(p);
+    if (why === undefined) continue;
+    const key = p.at.join('.');
+    // A list a variable set (SEAM_RULES) is named by the variable; a value nobody wrote is the default.
+    const variable = [...fromEnv].find(([field]) => key === field || key.startsWith(`${field}.`))?.[1];
+    const where = variable ?? (written.has(key) ? at(p.at) : '(default)');
+    missingPaths.push({ path: key, where, message: why });
+  }
+  return { config: parsed.data, file, input, fromEnv, literalSecrets, missingPaths };
 }
 
 /** The config as `config check` prints it: every secret-looking field masked. */

@@ -85,8 +85,8 @@ export type KafkaConfig = z.infer<typeof KafkaConfig>;
 
 export const RulesConfig = z
   .strictObject({
-    paths: z.array(z.string().min(1)).min(1).default(['detections']).describe('Rule files or folders (Sigma rules and correlations; symlinked folders are followed). Missing ones are skipped with a warning; one that exists but yields no rule is an error (SEAM_ERR_RULES_EMPTY).'),
-    placeholdersFile: z.string().min(1).optional().describe('YAML map of rule placeholder values (%name% → list), e.g. deploy/config/placeholders.yml.'),
+    paths: z.array(z.string().min(1)).min(1).default(['detections']).describe('Rule files or folders (Sigma rules and correlations; symlinked folders are followed). Relative to the folder of seam.yml. Missing ones are skipped with a warning, unless none exists; one that exists but yields no rule is an error (SEAM_ERR_RULES_EMPTY).'),
+    placeholdersFile: z.string().min(1).optional().describe('YAML map of rule placeholder values (%name% → list), e.g. deploy/config/placeholders.yml; relative to the folder of seam.yml.'),
     placeholders: z.record(z.string(), z.array(z.string())).optional().describe('Placeholder values inline; merged over placeholdersFile.'),
     allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 60000).'),
   })

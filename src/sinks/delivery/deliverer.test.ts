@@ -135,6 +135,8 @@ describe('the example config', () => {
     const c = loadDeliveryConfig(join(root, 'deploy/config/delivery.example.yml'));
     expect(Object.keys(c.outputs)).toEqual(['soc-webhook', 'slack-soc', 'sns-security', 'pager']);
     expect(c.routes.map((r) => r.name)).toEqual(['everything-a-human-should-see', 'slack-prod', 'page-on-credential-theft']);
-    expect(loadSuppressions(join(root, c.suppressionsFile!))).toHaveLength(1);
+    // Relative to the delivery file, wherever the command runs.
+    expect(c.suppressionsFile).toBe(join(root, 'deploy/config/suppressions.example.yml'));
+    expect(loadSuppressions(c.suppressionsFile!)).toHaveLength(1);
   });
 });
