@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { isSeamError } from '../core/errors.ts';
-import { configFile, envOverridesSet, loadConfig, maskSecrets, type LoadedConfig } from '../core/config/load.ts';
+import { configFile, loadConfig, maskSecrets, type LoadConfigOptions, type LoadedConfig } from '../core/config/load.ts';
 
 interface Out {
   write(s: string): unknown;
@@ -10,9 +10,9 @@ interface Out {
  * seam.yml for a command: `--config`, else SEAM_CONFIG, else defaults plus SEAM_* variables. On an
  * invalid config, prints every problem (file:line:col path: message) and returns undefined (exit 2).
  */
-export async function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, err: Out = process.stderr): Promise<LoadedConfig | undefined> {
+export async function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, err: Out = process.stderr, opts: LoadConfigOptions = {}): Promise<LoadedConfig | undefined> {
   try {
-    return loadConfig(configFile(flag, env), env);
+    return loadConfig(configFile(flag, env), env, opts);
   } catch (e) {
     if (isSeamError(e)) {
       err.write(`seam: ${e.code}: ${e.message}\n`);
@@ -43,36 +43,46 @@ export function clusterAccountWarnings(config: LoadedConfig['config']): string[]
 }
 
 /**
- * Files and folders the config names that a command run here would stop on (`error`), or skip (`warning`: some of
- * rules.paths missing, the rest still load; all of them missing is an error, as for the commands).
+ * What the config refers to that this machine lacks: variables not set and files that cannot be read by its
+ * `${env:}`/`${file:}` references, and files and folders it names. A command run here would stop on each
+ * (`missing`), or skip it (`warning`: some of rules.paths missing, the rest still load; all of them missing stops
+ * the commands that run rules).
  */
-export function pathFindings(loaded: LoadedConfig): { level: 'error' | 'warning'; text: string }[] {
+export function missingHere(loaded: LoadedConfig): { level: 'missing' | 'warning'; text: string }[] {
   const rulePaths = loaded.missingPaths.filter((p) => p.path.startsWith('rules.paths.'));
   const allRulesMissing = rulePaths.length > 0 && rulePaths.length === loaded.config.rules.paths.length;
-  return loaded.missingPaths.map((p) => ({
-    level: p.path.startsWith('rules.paths.') && !allRulesMissing ? 'warning' : 'error',
-    text: `${p.where} ${p.path}: ${p.message}${p.path.startsWith('rules.paths.') ? (allRulesMissing ? ' (no rules path exists: the commands that run rules stop)' : ' (skipped, the other rules paths load)') : ''}`,
-  }));
+  return [
+    ...loaded.unresolvedRefs.map((p) => ({ level: 'missing' as const, text: `${p.where} ${p.path}: ${p.message} here (checked as written)` })),
+    ...loaded.missingPaths.map((p) => ({
+      level: p.path.startsWith('rules.paths.') && !allRulesMissing ? ('warning' as const) : ('missing' as const),
+      text: `${p.where} ${p.path}: ${p.message}${p.path.startsWith('rules.paths.') ? (allRulesMissing ? ' (no rules path exists: the commands that run rules stop)' : ' (skipped, the other rules paths load)') : ''}`,
+    })),
+  ];
 }
 
 /**
  * `seam config check [FILE]`: validates, then prints the effective config (defaults filled in) with secrets masked.
- * Exit 2: invalid; 1: valid, but a file or folder it names is missing here, so a command run here with it would
- * stop; 0: neither.
+ * Exit 2: invalid; 1: valid, but something it refers to is missing here (a variable, a file), so a command run here
+ * with it would stop; 0: neither. A variable not set here does not make the file invalid: a deployment's secrets are
+ * often only in its pods.
  */
 export async function configCheckCommand(file: string | undefined, env: NodeJS.ProcessEnv = process.env, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
-  const loaded = await loadCliConfig(file, env, err);
+  const loaded = await loadCliConfig(file, env, err, { unresolvedRefs: 'report' });
   if (loaded === undefined) return 2;
-  const overrides = envOverridesSet(env);
-  out.write(`# ${loaded.file ?? '(no file: defaults)'} is valid${overrides.length > 0 ? `; overridden by ${overrides.join(', ')}` : ''}\n`);
+  out.write(`# ${loaded.file ?? '(no file: defaults)'} is valid\n`);
+  // SEAM_* variables set here take precedence over the file (docs/config-reference.md): say which field each one sets.
+  const fromEnv = [...loaded.fromEnv].map(([field, variable]) => `${variable} -> ${field}`);
+  if (fromEnv.length > 0) out.write(`# set from the environment (over the file): ${fromEnv.join(', ')}\n`);
   out.write(`# mode: ${loaded.config.kafka ? `Kafka ${loaded.config.kafka.brokers.join(',')}` : 'embedded (no kafka section, no SEAM_KAFKA_BROKERS)'}\n`);
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
-  const paths = pathFindings(loaded);
-  for (const p of paths) err.write(`seam config check: ${p.level}: ${p.text}\n`);
+  const findings = missingHere(loaded);
+  for (const f of findings) err.write(`seam config check: ${f.level === 'missing' ? 'missing here' : 'warning'}: ${f.text}\n`);
   out.write(stringify(maskSecrets(loaded.config), { lineWidth: 0 }));
-  const missing = paths.filter((p) => p.level === 'error').length;
+  const missing = findings.filter((f) => f.level === 'missing').length;
   if (missing === 0) return 0;
-  err.write(`seam config check: ${loaded.file ?? 'the configuration'} is valid, but ${missing} file${missing === 1 ? '' : 's'} or folder${missing === 1 ? '' : 's'} it names ${missing === 1 ? 'is' : 'are'} missing here (above): a command run here with it would stop (relative paths in the file resolve against its folder)\n`);
+  err.write(
+    `seam config check: ${loaded.file ?? 'the configuration'} is valid, but ${missing} thing${missing === 1 ? '' : 's'} it refers to ${missing === 1 ? 'is' : 'are'} missing here (above): a command run here with it would stop (relative paths in the file resolve against its folder)\n`,
+  );
   return 1;
 }

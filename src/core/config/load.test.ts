@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -204,9 +204,9 @@ describe('seam.yml', () => {
     expect(ok.out).toContain(`placeholdersFile: ${join(d, 'ph.yml')}`);
     const missing = await check('rules:\n  paths: [rules]\n  placeholdersFile: nope.yml\nkafka:\n  brokers: [a:1]\n  tls: { caFile: ca.pem }\n');
     expect(missing.code).toBe(1);
-    expect(missing.err).toContain(`error: ${join(d, 'seam.yml')}:3:21 rules.placeholdersFile: ${join(d, 'nope.yml')} does not exist`);
-    expect(missing.err).toContain(`error: ${join(d, 'seam.yml')}:6:18 kafka.tls.caFile: ${join(d, 'ca.pem')} does not exist`);
-    expect(missing.err).toContain('is valid, but 2 files or folders it names are missing here');
+    expect(missing.err).toContain(`missing here: ${join(d, 'seam.yml')}:3:21 rules.placeholdersFile: ${join(d, 'nope.yml')} does not exist`);
+    expect(missing.err).toContain(`missing here: ${join(d, 'seam.yml')}:6:18 kafka.tls.caFile: ${join(d, 'ca.pem')} does not exist`);
+    expect(missing.err).toContain('is valid, but 2 things it refers to are missing here');
     const some = await check('rules:\n  paths: [rules, gone]\n');
     expect(some.code).toBe(0);
     expect(some.err).toContain(`warning: ${join(d, 'seam.yml')}:2:18 rules.paths.1: ${join(d, 'gone')} does not exist (skipped, the other rules paths load)`);
@@ -214,7 +214,7 @@ describe('seam.yml', () => {
     expect(none.code).toBe(1);
     expect(none.err).toContain('rules.paths.0: ' + join(d, 'gone') + ' does not exist (no rules path exists: the commands that run rules stop)');
     const fromEnv = await check('rules:\n  paths: [rules]\n', { SEAM_PLACEHOLDERS_FILE: join(d, 'env-ph.yml') });
-    expect(fromEnv.err).toContain(`error: SEAM_PLACEHOLDERS_FILE rules.placeholdersFile: ${join(d, 'env-ph.yml')} does not exist`);
+    expect(fromEnv.err).toContain(`missing here: SEAM_PLACEHOLDERS_FILE rules.placeholdersFile: ${join(d, 'env-ph.yml')} does not exist`);
     const folder = await check('rules:\n  paths: [rules]\n  placeholdersFile: rules\n');
     expect(folder.err).toContain('is a folder, not a file');
   });
@@ -236,6 +236,47 @@ describe('seam.yml', () => {
     // Not a file Seam opens: the ingest endpoint's URL path.
     const notFiles = ['collect.sources.*.path'];
     expect([...found].filter((p) => !notFiles.includes(p)).sort()).toEqual(SEAM_YML_PATH_FIELDS.map((p) => p.pattern).sort());
+  });
+
+  it('`config check` reports a variable not set here (or a ${file:} it cannot read) as missing here, exit 1, and validates the rest; the fields SEAM_* variables set are named as such', async () => {
+    const run = async (f: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await configCheckCommand(f, env, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
+      return { code, out, err };
+    };
+    const f = file('unset.yml', 'kafka:\n  brokers: [a:1]\n  tls: {}\n  sasl: { mechanism: scram-sha-512, username: seam, password: "${env:KAFKA_PW}" }\nopensearch:\n  auth: { type: basic, username: seam, password: "${file:os-pw}" }\n');
+    const r = await run(f, {});
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`# ${f} is valid`);
+    expect(r.err).toMatch(/missing here: .*unset\.yml:4:\d+ kafka\.sasl\.password: \$\{env:KAFKA_PW\}: environment variable KAFKA_PW is not set here/);
+    expect(r.err).toMatch(/missing here: .*unset\.yml:6:\d+ opensearch\.auth\.password: \$\{file:os-pw\}: cannot read .*os-pw: ENOENT/);
+    // Still invalid where it is invalid, with the unset variable named too.
+    const bad = await run(file('unset-bad.yml', 'kafka:\n  brokers: [a:1]\n  replicationFactor: 0\n  tls: {}\n  sasl: { mechanism: scram-sha-512, username: seam, password: "${env:KAFKA_PW}" }\n'), {});
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('kafka.replicationFactor');
+    expect(bad.err).toContain('KAFKA_PW is not set');
+    // The commands themselves stop on it.
+    expect(problems(f, {})).toContain('environment variable KAFKA_PW is not set');
+    // A SEAM_* variable is named with the field it sets, not as something wrong.
+    file('os-pw', 'x\n');
+    const set = await run(f, { KAFKA_PW: 'k', SEAM_OPENSEARCH_PASSWORD: 'o' });
+    expect(set.code, set.err).toBe(0);
+    expect(set.out).toContain('# set from the environment (over the file): SEAM_OPENSEARCH_PASSWORD -> opensearch.auth.password\n');
+    expect(set.out).not.toContain('overridden');
+  });
+
+  it('deploy/config/seam.example.yml: `config check` lists what its comment says this machine lacks, and nothing else', async () => {
+    const f = join(ROOT, 'deploy/config/seam.example.yml');
+    const comment = readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('#')).join(' ');
+    let err = '';
+    const code = await configCheckCommand(f, {}, { write: () => 0 }, { write: (s: string) => (err += s) });
+    expect(code).toBe(1);
+    const lines = err.split('\n').filter((l) => l.startsWith('seam config check: missing here') || l.startsWith('seam config check: warning'));
+    const named = lines.map((l) => /environment variable (\S+)|(\/etc\/seam\/\S+) does not exist/.exec(l)?.slice(1).find(Boolean));
+    expect(named.sort()).toEqual(['/etc/seam/kafka/ca.pem', '/etc/seam/opensearch/ca.pem', '/etc/seam/rules-local', 'SEAM_KAFKA_PASSWORD', 'SEAM_OPENSEARCH_PASSWORD']);
+    for (const n of ['SEAM_KAFKA_PASSWORD', 'SEAM_OPENSEARCH_PASSWORD', '/etc/seam/', '/etc/seam/rules-local', 'exits 1']) expect(comment).toContain(n);
+    expect(lines.find((l) => l.includes('rules-local'))).toContain('warning');
   });
 });
 

@@ -4,7 +4,7 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml
 import { z } from 'zod';
 import { SeamError } from '../errors.ts';
 import { redactUrlCredentials } from '../logger.ts';
-import { applyEnvOverrides, ENV_OVERRIDES, EnvValueError } from './env.ts';
+import { applyEnvOverrides, EnvValueError } from './env.ts';
 import { pathProblem, pathValues, resolveRelativePaths, SEAM_YML_PATH_FIELDS } from './paths.ts';
 import { SeamConfig, type SeamConfigInput } from './schema.ts';
 
@@ -29,6 +29,11 @@ export interface LoadedConfig {
    * file is wanted. `config check` reports them; the commands fail when they reach them.
    */
   missingPaths: ConfigProblem[];
+  /**
+   * `${env:}`/`${file:}` references that do not resolve here (only with `unresolvedRefs: 'report'`, which
+   * `config check` uses; the commands stop on them). Their fields keep the reference as written.
+   */
+  unresolvedRefs: ConfigProblem[];
 }
 
 export interface ConfigProblem {
@@ -43,14 +48,21 @@ export const SECRET_KEY = /password|secret|token|passphrase/i;
 
 const REF = /\$\{(env|file):([^}]+)\}/g;
 
-function resolveRefs(v: unknown, path: (string | number)[], baseDir: string, env: NodeJS.ProcessEnv, problems: { path: (string | number)[]; message: string }[]): unknown {
+/** A reference that did not resolve here: an unset variable, an unreadable file. */
+interface RefProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Resolves `${env:}`/`${file:}` references; one that fails is recorded and left as written (`${env:NAME}`). */
+function resolveRefs(v: unknown, path: (string | number)[], baseDir: string, env: NodeJS.ProcessEnv, problems: RefProblem[]): unknown {
   if (typeof v === 'string') {
-    return v.replace(REF, (_m, kind: string, arg: string) => {
+    return v.replace(REF, (m, kind: string, arg: string) => {
       if (kind === 'env') {
         const x = env[arg];
         if (x === undefined) {
           problems.push({ path, message: `\${env:${arg}}: environment variable ${arg} is not set` });
-          return '';
+          return m;
         }
         return x;
       }
@@ -60,7 +72,7 @@ function resolveRefs(v: unknown, path: (string | number)[], baseDir: string, env
         return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
       } catch (e) {
         problems.push({ path, message: `\${file:${arg}}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-        return '';
+        return m;
       }
     });
   }
@@ -122,6 +134,12 @@ export interface LoadConfigOptions {
    * pod's file names the folder the pod reads it from.
    */
   baseDir?: string;
+  /**
+   * An unset `${env:NAME}` or unreadable `${file:PATH}`: an error (the default: a command cannot run without it), or
+   * reported in LoadedConfig.unresolvedRefs while the rest of the file is validated, the field keeping the reference
+   * as written (`config check` on a machine that lacks a deployment's secrets).
+   */
+  unresolvedRefs?: 'error' | 'report';
 }
 
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): LoadedConfig {
@@ -150,7 +168,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const literalSecrets: string[] = [];
   literalSecretsOf(raw, [], literalSecrets);
-  const refProblems: { path: (string | number)[]; message: string }[] = [];
+  const refProblems: RefProblem[] = [];
   const baseDir = opts.baseDir ?? (file === undefined ? process.cwd() : dirname(file));
   const input = resolveRefs(raw, [], baseDir, env, refProblems) as Record<string, unknown>;
   // Written in the file: relative to it. SEAM_* values (applied below) and defaults stay relative to the working folder.
@@ -162,7 +180,8 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     const pos = position(doc, lc, path, atKey);
     return file === undefined ? '(environment)' : `${file}:${pos ?? '1:1'}`;
   };
-  if (refProblems.length > 0) fail(file, refProblems.map((p) => ({ path: p.path.join('.'), where: at(p.path), message: p.message })));
+  const unresolvedRefs = refProblems.map((p) => ({ path: p.path.join('.'), where: at(p.path), message: p.message }));
+  if (unresolvedRefs.length > 0 && opts.unresolvedRefs !== 'report') fail(file, unresolvedRefs);
   let fromEnv: Map<string, string>;
   try {
     fromEnv = applyEnvOverrides(input, env);
@@ -172,19 +191,21 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   }
   const parsed = SeamConfig.safeParse(input satisfies SeamConfigInput | Record<string, unknown>);
   if (!parsed.success) {
-    fail(
-      file,
-      parsed.error.issues.map((i) => {
+    fail(file, [
+      ...parsed.error.issues.map((i) => {
         const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
         // An unknown key is reported at the key itself.
         const keys = i.code === 'unrecognized_keys' ? i.keys : [];
         const full = keys.length > 0 ? [...path, keys[0]!] : path;
         return { path: full.join('.'), where: at(full, fromEnv, keys.length > 0), message: i.message };
       }),
-    );
+      // A reference left as written may be what fails (a URL written as ${env:URL}): say it did not resolve.
+      ...unresolvedRefs,
+    ]);
   }
   const missingPaths: ConfigProblem[] = [];
   for (const p of pathValues(parsed.data, SEAM_YML_PATH_FIELDS)) {
+    if (/\$\{(env|file):/.test(p.value)) continue; // a reference that did not resolve: reported as such
     const why = pathProblem(p);
     if (why === undefined) continue;
     const key = p.at.join('.');
@@ -193,7 +214,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     const where = variable ?? (written.has(key) ? at(p.at) : '(default)');
     missingPaths.push({ path: key, where, message: why });
   }
-  return { config: parsed.data, file, input, fromEnv, literalSecrets, missingPaths };
+  return { config: parsed.data, file, input, fromEnv, literalSecrets, missingPaths, unresolvedRefs };
 }
 
 /** The config as `config check` prints it: every secret-looking field masked. */
@@ -205,10 +226,6 @@ export function maskSecrets(v: unknown): unknown {
   return typeof v === 'string' ? redactUrlCredentials(v) : v;
 }
 
-/** Names of the SEAM_* variables that are set (for `config check`). */
-export function envOverridesSet(env: NodeJS.ProcessEnv): string[] {
-  return ENV_OVERRIDES.filter((o) => env[o.name] !== undefined && env[o.name]!.trim() !== '').map((o) => o.name);
-}
 
 /** A zod error as one line per issue (for callers that validate a section on its own). */
 export function issuesText(e: z.ZodError): string {
