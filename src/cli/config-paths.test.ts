@@ -42,7 +42,7 @@ level: low
 }
 
 const seam = (cwd: string, args: string[]): { status: number | null; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [SEAM, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_CACHE_DIR: 'off', SEAM_LOG_LEVEL: 'error' } });
+  const r = spawnSync(process.execPath, [SEAM, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_RULES: '', SEAM_PLACEHOLDERS_FILE: '', SEAM_CACHE_DIR: 'off', SEAM_LOG_LEVEL: 'error' } });
   return { status: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -73,4 +73,12 @@ describe('seam.yml paths from another folder', () => {
     expect(check.status).toBe(1);
     expect(check.err).toContain('no rules path exists: the commands that run rules stop');
   });
+
+  it('collect --config deploy/config/demo-collect.yml reads the demo from any working folder (its paths are relative to the file)', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'seam-cwd-'));
+    const r = seam(elsewhere, ['collect', '--config', resolve(import.meta.dirname, '../../deploy/config/demo-collect.yml')]);
+    expect(r.status, r.err).toBe(0);
+    expect(r.err).toContain('"received":464,"emitted":464');
+  });
 });
+

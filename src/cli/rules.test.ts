@@ -48,7 +48,7 @@ level: low
 }
 
 const seam = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; out: string } => {
-  const r = spawnSync(process.execPath, [SEAM, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_LOG_LEVEL: 'error', ...env } });
+  const r = spawnSync(process.execPath, [SEAM, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_RULES: '', SEAM_PLACEHOLDERS_FILE: '', SEAM_LOG_LEVEL: 'error', ...env } });
   return { status: r.status, out: r.stdout + r.stderr };
 };
 

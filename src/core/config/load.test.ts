@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -277,6 +277,24 @@ describe('seam.yml', () => {
     expect(named.sort()).toEqual(['/etc/seam/kafka/ca.pem', '/etc/seam/opensearch/ca.pem', '/etc/seam/rules-local', 'SEAM_KAFKA_PASSWORD', 'SEAM_OPENSEARCH_PASSWORD']);
     for (const n of ['SEAM_KAFKA_PASSWORD', 'SEAM_OPENSEARCH_PASSWORD', '/etc/seam/', '/etc/seam/rules-local', 'exits 1']) expect(comment).toContain(n);
     expect(lines.find((l) => l.includes('rules-local'))).toContain('warning');
+  });
+
+  it('deploy/config/demo-collect.yml (README: `seam collect --config`) passes `config check`; an older collectors file gets a hint; the README sections the config comments name exist', async () => {
+    let err = '';
+    let out = '';
+    expect(await configCheckCommand(join(ROOT, 'deploy/config/demo-collect.yml'), {}, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) }), err).toBe(0);
+    expect(loadConfig(join(ROOT, 'deploy/config/demo-collect.yml'), {}).config.collect?.sources.demo).toMatchObject({ type: 'file', paths: [join(ROOT, 'deploy/demo')] });
+    expect(problems(file('legacy.yml', 'sources:\n  demo: { type: file, paths: [x] }\n'))).toContain('sources: Unrecognized key: "sources" (a collectors file\'s top level, which `seam collect` still reads; in seam.yml the collectors go under collect.sources)');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const headings = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim()));
+    let refs = 0;
+    for (const name of readdirSync(join(ROOT, 'deploy/config'))) {
+      for (const m of readFileSync(join(ROOT, 'deploy/config', name), 'utf8').matchAll(/README,\s*(?:#\s*)?"([^"]+)"/g)) {
+        refs++;
+        expect(headings.has(m[1]!), `${name} names README section "${m[1]}"`).toBe(true);
+      }
+    }
+    expect(refs).toBeGreaterThan(0);
   });
 });
 

@@ -117,6 +117,13 @@ function position(doc: Document | undefined, lc: LineCounter, path: (string | nu
   return undefined;
 }
 
+/** Top-level keys of Seam's other file shapes, and where they go in seam.yml. */
+const ROOT_KEY_HINTS: Readonly<Record<string, string>> = {
+  sources: ' (a collectors file\'s top level, which `seam collect` still reads; in seam.yml the collectors go under collect.sources)',
+  outputs: ' (an alert delivery file\'s: give that file to `seam run --delivery FILE`, or name it in seam.yml as delivery: FILE)',
+  routes: ' (an alert delivery file\'s: give that file to `seam run --delivery FILE`, or name it in seam.yml as delivery: FILE)',
+};
+
 function fail(file: string | undefined, problems: ConfigProblem[]): never {
   const lines = problems.map((p) => `  ${p.where} ${p.path || '(root)'}: ${p.message}`);
   throw new SeamError('SEAM_ERR_CONFIG_INVALID', `${file ?? 'configuration'} is invalid:\n${lines.join('\n')}`, { details: { file, problems } });
@@ -197,7 +204,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
         // An unknown key is reported at the key itself.
         const keys = i.code === 'unrecognized_keys' ? i.keys : [];
         const full = keys.length > 0 ? [...path, keys[0]!] : path;
-        return { path: full.join('.'), where: at(full, fromEnv, keys.length > 0), message: i.message };
+        return { path: full.join('.'), where: at(full, fromEnv, keys.length > 0), message: `${i.message}${full.length === 1 ? (ROOT_KEY_HINTS[String(full[0])] ?? '') : ''}` };
       }),
       // A reference left as written may be what fails (a URL written as ${env:URL}): say it did not resolve.
       ...unresolvedRefs,
