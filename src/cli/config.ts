@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { isSeamError } from '../core/errors.ts';
 import { configFile, loadConfig, maskSecrets, type LoadConfigOptions, type LoadedConfig } from '../core/config/load.ts';
@@ -69,6 +70,16 @@ export function missingHere(loaded: LoadedConfig): { level: 'missing' | 'warning
 export async function configCheckCommand(file: string | undefined, env: NodeJS.ProcessEnv = process.env, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const loaded = await loadCliConfig(file, env, err, { unresolvedRefs: 'report' });
   if (loaded === undefined) return 2;
+  // The alert delivery file seam.yml names is validated too (`seam run` reads it before anything else).
+  if (loaded.config.delivery !== undefined && existsSync(loaded.config.delivery)) {
+    const { loadDeliveryConfig } = await import('../sinks/registry.ts');
+    try {
+      loadDeliveryConfig(loaded.config.delivery);
+    } catch (e) {
+      err.write(`seam: ${isSeamError(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   out.write(`# ${loaded.file ?? '(no file: defaults)'} is valid\n`);
   // SEAM_* variables set here take precedence over the file (docs/config-reference.md): say which field each one sets.
   const fromEnv = [...loaded.fromEnv].map(([field, variable]) => `${variable} -> ${field}`);

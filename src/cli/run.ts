@@ -109,12 +109,13 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   process.stderr.write(
     `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}${o.resume ? `; resuming from ${o.stateDir}` : ''}\n`,
   );
+  // The delivery file first: a mistake in it stops the command before the rules take their seconds to load.
+  const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
   const detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile, o.rules !== undefined));
   const alerts: Alert[] = [];
-  const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);
   let result: Awaited<ReturnType<typeof runEmbedded>>;
   try {
     result = await runEmbedded({

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { DELIVERY_PATH_FIELDS, resolveRelativePaths } from '../core/config/paths.ts';
 import { z } from 'zod';
+import { DELIVERY_PATH_FIELDS } from '../core/config/paths.ts';
+import { loadYamlFile } from '../core/config/yaml-file.ts';
 import { Route, Suppression, Throttle } from './delivery/config.ts';
-import type { AlertOutput } from './delivery/output.ts';
+import { secretRefHint, type AlertOutput } from './delivery/output.ts';
 import { PagerDutyOutputConfig } from './pagerduty/config.ts';
 import { PagerDutyOutput } from './pagerduty/sink.ts';
 import { SlackOutputConfig } from './slack/config.ts';
@@ -67,12 +65,11 @@ export function buildOutputs(c: DeliveryConfig): Map<string, AlertOutput> {
   return new Map(Object.entries(c.outputs).map(([name, oc]) => [name, buildOutput(name, oc)]));
 }
 
-/** Reads and validates a delivery config YAML file; errors name the path of the offending field. */
+/**
+ * Reads and validates a delivery config YAML file: every problem at `file:line:col field.path` (a YAML syntax error
+ * too), SEAM_ERR_CONFIG_INVALID. Relative paths in it (suppressionsFile, secrets' `file`) resolve against its folder,
+ * as in seam.yml; a secret written as seam.yml writes it (`${env:NAME}`) gets the form this file wants.
+ */
 export function loadDeliveryConfig(path: string): DeliveryConfig {
-  const raw: unknown = parseYaml(readFileSync(path, 'utf8'));
-  // Relative paths in it (suppressionsFile, secrets' `file`) resolve against its folder, as in seam.yml.
-  resolveRelativePaths(raw, DELIVERY_PATH_FIELDS, dirname(path));
-  const parsed = DeliveryConfig.safeParse(raw);
-  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return loadYamlFile(path, DeliveryConfig, { pathFields: DELIVERY_PATH_FIELDS, hint: secretRefHint });
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { SeamError } from '../errors.ts';
 import { redactUrlCredentials } from '../logger.ts';
 import { applyEnvOverrides, EnvValueError } from './env.ts';
 import { pathProblem, pathValues, resolveRelativePaths, SEAM_YML_PATH_FIELDS } from './paths.ts';
+import { configInvalid as fail, parseYamlWithPositions, yamlPosition as position, type ConfigProblem } from './yaml-file.ts';
+export type { ConfigProblem } from './yaml-file.ts';
 import { SeamConfig, type SeamConfigInput } from './schema.ts';
 
 /**
@@ -36,12 +38,6 @@ export interface LoadedConfig {
   unresolvedRefs: ConfigProblem[];
 }
 
-export interface ConfigProblem {
-  path: string;
-  message: string;
-  /** `file:line:col`, or the environment variable that set the field. */
-  where: string;
-}
 
 /** A key holding a secret: masked by `config check`, never logged. */
 export const SECRET_KEY = /password|secret|token|passphrase/i;
@@ -91,31 +87,6 @@ function literalSecretsOf(v: unknown, path: string[], out: string[]): void {
   }
 }
 
-function position(doc: Document | undefined, lc: LineCounter, path: (string | number)[], atKey = false): string | undefined {
-  if (doc === undefined) return undefined;
-  if (atKey && path.length > 0) {
-    // An unknown key: point at the key itself, not its value.
-    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
-      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-      if (range) {
-        const p = lc.linePos(range[0]);
-        return `${p.line}:${p.col}`;
-      }
-    }
-  }
-  // The deepest node that exists on the path (a missing field is reported at its parent).
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) {
-      const p = lc.linePos(range[0]);
-      return `${p.line}:${p.col}`;
-    }
-  }
-  return undefined;
-}
 
 /** Top-level keys of Seam's other file shapes, and where they go in seam.yml. */
 const ROOT_KEY_HINTS: Readonly<Record<string, string>> = {
@@ -124,10 +95,6 @@ const ROOT_KEY_HINTS: Readonly<Record<string, string>> = {
   routes: ' (an alert delivery file\'s: give that file to `seam run --delivery FILE`, or name it in seam.yml as delivery: FILE)',
 };
 
-function fail(file: string | undefined, problems: ConfigProblem[]): never {
-  const lines = problems.map((p) => `  ${p.where} ${p.path || '(root)'}: ${p.message}`);
-  throw new SeamError('SEAM_ERR_CONFIG_INVALID', `${file ?? 'configuration'} is invalid:\n${lines.join('\n')}`, { details: { file, problems } });
-}
 
 /** Which file: the flag, else SEAM_CONFIG, else none (defaults and SEAM_* variables only). */
 export function configFile(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -150,7 +117,7 @@ export interface LoadConfigOptions {
 }
 
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): LoadedConfig {
-  const lc = new LineCounter();
+  let lc = new LineCounter();
   let doc: Document | undefined;
   let raw: unknown = {};
   if (file !== undefined) {
@@ -160,16 +127,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     } catch (e) {
       throw new SeamError('SEAM_ERR_CONFIG_INVALID', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, details: { file } });
     }
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      fail(
-        file,
-        doc.errors.map((e) => {
-          const p = lc.linePos(e.pos[0]);
-          return { path: '', where: `${file}:${p.line}:${p.col}`, message: e.message.split('\n')[0] ?? e.message };
-        }),
-      );
-    }
+    ({ doc, lc } = parseYamlWithPositions(file, text));
     raw = doc.toJS() ?? {};
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, [{ path: '', where: `${file}:1:1`, message: 'expected a mapping (key: value) at the top level' }]);
   }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadYamlFile } from '../../core/config/yaml-file.ts';
 import { ALERT_LEVELS } from '../../detect/alert.ts';
 
 /**
@@ -50,9 +49,7 @@ export type Suppression = z.infer<typeof Suppression>;
 
 export const SuppressionsFile = z.strictObject({ suppressions: z.array(Suppression) }).describe('A suppressions YAML file.');
 
-/** Reads a suppressions YAML file (`suppressions: [{ rule, entity, expires, reason }]`); a bad file stops with the precise path of the error. */
+/** Reads a suppressions YAML file (`suppressions: [{ rule, entity, expires, reason }]`); a bad file stops with every problem at file:line:col. */
 export function loadSuppressions(path: string): Suppression[] {
-  const parsed = SuppressionsFile.safeParse(parseYaml(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data.suppressions;
+  return loadYamlFile(path, SuppressionsFile).suppressions;
 }

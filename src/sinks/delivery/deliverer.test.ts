@@ -114,11 +114,27 @@ describe('suppressions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'seam-supp-'));
     const file = join(dir, 's.yml');
     writeFileSync(file, 'suppressions:\n  - rule: x\n    entity: y\n    reason: forever\n');
-    await expect(deliverer({ suppressionsFile: file, routes: [{ name: 'r', outputs: ['soc'] }] })).rejects.toThrow(/s\.yml: suppressions\.0\.expires/);
+    await expect(deliverer({ suppressionsFile: file, routes: [{ name: 'r', outputs: ['soc'] }] })).rejects.toThrow(/s\.yml:2:5 suppressions\.0\.expires: /);
   });
 });
 
 describe('config', () => {
+  it('a delivery file\'s problems name the file, line and column: a YAML syntax error, and a secret written as seam.yml writes it (${env:NAME}) or inline, with what to write', async () => {
+    const { loadDeliveryConfig } = await import('../registry.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'seam-delivery-'));
+    const f = join(dir, 'delivery.yml');
+    writeFileSync(f, ['outputs:', '  hook: { type: webhook, url: "https://soar.example/hooks/seam", secret: "${env:SEAM_WEBHOOK_SECRET}" }', '  chat: { type: slack, webhookUrl: "https://hooks.slack.com/services/T0/B0/x" }', 'routes:', '  - { name: all, outputs: [hook, chat] }', ''].join('\n'));
+    expect(() => loadDeliveryConfig(f)).toThrow(
+      expect.objectContaining({
+        code: 'SEAM_ERR_CONFIG_INVALID',
+        message: expect.stringContaining(`${f}:2:74 outputs.hook.secret: Invalid input: expected object, received string (the delivery file names a secret's source as an object: write { env: SEAM_WEBHOOK_SECRET }; \${env:…} is seam.yml's form)`),
+      }),
+    );
+    expect(() => loadDeliveryConfig(f)).toThrow(/delivery\.yml:3:\d+ outputs\.chat\.webhookUrl: .*\(a secret is never written inline: give its source, \{ env: NAME \} or \{ file: \/path \}\)/);
+    writeFileSync(f, 'outputs:\n  hook: { type: webhook, url: x\nroutes: []\n');
+    expect(() => loadDeliveryConfig(f)).toThrow(new RegExp(`${f.replaceAll('.', '\\.')}:\\d+:\\d+ \\(root\\): `));
+  });
+
   it('a route naming an unknown output is refused with its path', () => {
     const r = DeliveryConfig.safeParse({ outputs: { soc: { type: 'webhook', url: 'http://127.0.0.1:1/' } }, routes: [{ name: 'r', outputs: ['soc', 'pager'] }] });
     expect(r.success).toBe(false);

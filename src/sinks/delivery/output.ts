@@ -56,6 +56,18 @@ export const SecretRef = z
   .describe('Where a secret comes from: `{ env: NAME }` or `{ file: /path }`.');
 export type SecretRef = z.infer<typeof SecretRef>;
 
+/**
+ * What to write instead, when a secret field holds a string: seam.yml's `${env:NAME}` / `${file:PATH}` (the delivery
+ * file takes `{ env: NAME }` / `{ file: PATH }`), or the secret itself (never inline).
+ */
+export function secretRefHint(issue: z.core.$ZodIssue, value: unknown): string | undefined {
+  if (issue.code !== 'invalid_type' || typeof value !== 'string') return undefined;
+  if (!['secret', 'webhookUrl', 'routingKey'].includes(String(issue.path.at(-1)))) return undefined;
+  const ref = /^\$\{(env|file):([^}]+)\}$/.exec(value.trim());
+  if (ref) return ` (the delivery file names a secret's source as an object: write { ${ref[1]}: ${ref[2]} }; \${${ref[1]}:…} is seam.yml's form)`;
+  return ' (a secret is never written inline: give its source, { env: NAME } or { file: /path })';
+}
+
 export function readSecret(ref: SecretRef, what: string): string {
   const v = ref.env !== undefined ? process.env[ref.env] : readFileSync(ref.file!, 'utf8').trim();
   if (v === undefined || v === '') throw new Error(`${what}: the secret in ${ref.env !== undefined ? `$${ref.env}` : ref.file!} is empty or unset`);
