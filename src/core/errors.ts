@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   SEAM_ERR_RULE_SUPPRESSED: { retriable: false, summary: 'a correlation or filter silences or narrows a rule (reported so it is never silent)' },
   SEAM_ERR_RULE_LIMIT: { retriable: false, summary: 'a rule exceeds a resource bound (timespan, group cardinality, placeholder expansion)' },
   SEAM_ERR_RULE_VALUE: { retriable: false, summary: 'rule value does not suit its field modifiers' },
+  SEAM_ERR_RULE_LOGSOURCE: { retriable: false, summary: 'rule logsource names a Seam product but maps to no source Seam collects, or misspells one: the rule never runs' },
+  SEAM_ERR_RULE_FIELD: { retriable: false, summary: 'rule field differs only in letter case from a field Seam events carry (field names are case-sensitive): it never matches' },
   // Configuration and services.
   SEAM_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },
   SEAM_ERR_SERVICE_MISSING_TOOL: { retriable: false, summary: 'a required tool is not installed' },

@@ -109,6 +109,11 @@ export function resolverFor(mapping: FlatMapping, opts: { guessFlat?: boolean } 
 
 /** Field kinds from Seam's own index templates for one source (used when no cluster is asked). */
 export function templateResolver(source: SourceType): FieldResolver {
+  return resolverFor(templateMapping(source), { guessFlat: true });
+}
+
+/** The fields Seam's index templates map for one source's events (the envelope's and the source's), flattened. */
+export function templateMapping(source: SourceType): FlatMapping {
   const t = buildTemplates({ indexPrefix: 'seam', shards: 1, replicas: 0, refreshIntervalMs: 1000 });
   const mapping = newFlatMapping();
   for (const c of t.componentTemplates) {
@@ -118,7 +123,7 @@ export function templateResolver(source: SourceType): FieldResolver {
   const it = t.indexTemplates.find((x) => x.name === `seam-events-${source}`);
   const props = (it?.body.template as { mappings?: { properties?: Record<string, unknown> } } | undefined)?.mappings?.properties;
   if (props) addProperties(props, mapping);
-  return resolverFor(mapping, { guessFlat: true });
+  return mapping;
 }
 
 /** Flattens a `GET <indices>/_mapping` response over every index it lists. */

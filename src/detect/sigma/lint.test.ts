@@ -65,6 +65,27 @@ describe('seam rules lint', () => {
     await rm(file);
     await rm(a);
   });
+
+  it('warns, naming the file, when a rule meant for Seam can never fire: a logsource that maps to no Seam source, a field in the wrong case', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-never-'));
+    try {
+      await writeFile(join(d, 'typo.yml'), rule(5, '  product: aws\n  service: cloudtrial'));
+      await writeFile(join(d, 'noproduct.yml'), rule(6, '  service: cloudtrail'));
+      await writeFile(join(d, 'windows.yml'), rule(7, '  product: windows\n  category: process_creation'));
+      await writeFile(join(d, 'case.yml'), rule(8, '  product: aws\n  service: cloudtrail').replace('eventName: X8', 'EventName: X8'));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toContain(`${join(d, 'typo.yml')}:1:1: SEAM_ERR_RULE_LOGSOURCE (warning) logsource {product: aws, service: cloudtrial} maps to no source Seam collects, so this rule loads but never runs (did you mean service: cloudtrail?)`);
+      expect(lines).toContain(`${join(d, 'noproduct.yml')}:1:1: SEAM_ERR_RULE_LOGSOURCE (warning) logsource {service: cloudtrail} maps to no source Seam collects, so this rule loads but never runs (did you mean product: aws?)`);
+      expect(lines).toContain(`${join(d, 'case.yml')}:1:1: SEAM_ERR_RULE_FIELD (warning) field EventName: Seam's cloudtrail events carry eventName (field names are case-sensitive), so as written it never matches`);
+      // A rule for a product Seam does not collect is only counted.
+      expect(text).not.toContain('windows.yml');
+      expect(lines.at(-1)).toBe('lint: files=4 rules=4 correlations=0 rejected=0 cloudtrail=1 kubernetes=0 guardduty=0 runtime=0 other=3');
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
 });
 
 
@@ -76,3 +97,4 @@ describe("Seam's pack lints clean", () => {
     expect(other).toEqual([]);
   }, 120_000);
 });
+

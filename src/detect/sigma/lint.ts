@@ -3,6 +3,7 @@ import type { SourceType } from '../../core/envelope.ts';
 import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
+import { fieldCaseWarnings, logsourceWarnings } from './lint-checks.ts';
 import type { Diagnostic, LoadResult, LoadStats } from './types.ts';
 
 /** Names of the per-product counts on the summary line, in the order they are printed. */
@@ -47,7 +48,9 @@ export async function lintRules(paths: string[], opts: LintOptions = {}): Promis
   const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules));
   const dropped = ruleset.correlations.length - correlations.correlations.length;
   const line = lintSummaryLine(ruleset.rules, { ...stats, correlations: stats.correlations - dropped, rejected: stats.rejected + dropped });
-  return { loaded, diagnostics: mergeReferenceProblems(loaded.diagnostics, correlations.diagnostics), line };
+  // Rules that load but can never fire: a logsource meant for Seam that maps to nothing, a field in the wrong case.
+  const never = [...logsourceWarnings(ruleset.rules), ...fieldCaseWarnings(ruleset.rules)];
+  return { loaded, diagnostics: [...mergeReferenceProblems(loaded.diagnostics, correlations.diagnostics), ...never], line };
 }
 
 /**

@@ -1,0 +1,100 @@
+/**
+ * Lint warnings for rules that load but can never fire (review item 15): a logsource that names one of Seam's
+ * products (or misspells one) yet maps to no source Seam collects, and a field that differs only in letter case from
+ * a field Seam's events carry (Sigma field names are case-sensitive, so `EventName` never matches `eventName`).
+ * Rules for products Seam does not collect (windows, macos, azure...) are only counted (`other=` on the summary).
+ */
+import type { SourceType } from '../../core/envelope.ts';
+import { templateMapping } from '../../hunt/fields.ts';
+import { warn } from './diagnostics.ts';
+import { RUNTIME_CATEGORY_KIND } from './logsource.ts';
+import type { CompiledRule, Diagnostic } from './types.ts';
+
+/** A loaded rule with the Seam source its logsource maps to (undefined: none). */
+type LintedRule = CompiledRule & { source?: SourceType | undefined };
+
+/** The logsource values src/detect/sigma/logsource.ts maps to a Seam source. */
+const PRODUCTS = ['aws', 'kubernetes', 'eks', 'fargate', 'seam'];
+const SERVICES = ['cloudtrail', 'guardduty', 'audit', 'runtime'];
+const CATEGORIES = [...Object.keys(RUNTIME_CATEGORY_KIND), 'audit'];
+const READS =
+  'Seam reads product: aws with service: cloudtrail or guardduty; product: kubernetes with service: audit (or category: audit); product: kubernetes, eks, fargate or seam with service: runtime, or with category: process_creation, network_connection, file_event or dns_query (linux too)';
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+/** A known value `v` is probably a misspelling of (one or two edits; one for short words), if any. */
+function misspelt(v: string, known: readonly string[]): string | undefined {
+  if (known.includes(v)) return undefined;
+  const limit = v.length <= 5 ? 1 : 2;
+  return known.find((k) => distance(v, k) <= limit);
+}
+
+/** A warning per rule whose logsource is meant for Seam (its product, a misspelling of one) but maps to no source. */
+export function logsourceWarnings(rules: readonly LintedRule[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const r of rules) {
+    if (r.source !== undefined) continue;
+    const product = r.logsource.product?.toLowerCase();
+    const service = r.logsource.service?.toLowerCase();
+    const category = r.logsource.category?.toLowerCase();
+    const productTypo = product === undefined ? undefined : misspelt(product, PRODUCTS);
+    const serviceTypo = service === undefined ? undefined : misspelt(service, SERVICES);
+    const meantForSeam =
+      (product !== undefined && (PRODUCTS.includes(product) || productTypo !== undefined)) ||
+      // No product: a Seam service (or a misspelling of one) without the product it needs.
+      (product === undefined && service !== undefined && (SERVICES.includes(service) || serviceTypo !== undefined));
+    if (!meantForSeam) continue;
+    const hints = [
+      productTypo && `product: ${productTypo}`,
+      serviceTypo && `service: ${serviceTypo}`,
+      category === undefined ? undefined : misspelt(category, CATEGORIES) && `category: ${misspelt(category, CATEGORIES)}`,
+      product === undefined && service === 'cloudtrail' ? 'product: aws' : undefined,
+      product === undefined && service === 'guardduty' ? 'product: aws' : undefined,
+      product === undefined && service === 'audit' ? 'product: kubernetes' : undefined,
+    ].filter((h): h is string => typeof h === 'string');
+    const written = Object.entries(r.logsource)
+      .filter(([k]) => k === 'product' || k === 'service' || k === 'category')
+      .map(([k, v]) => `${k}: ${String(v)}`)
+      .join(', ');
+    out.push(
+      warn('SEAM_ERR_RULE_LOGSOURCE', r.file, r, `logsource {${written}} maps to no source Seam collects, so this rule loads but never runs${hints.length > 0 ? ` (did you mean ${hints.join(', ')}?)` : ` (${READS})`}`, r.id),
+    );
+  }
+  return out;
+}
+
+/** A warning per field a rule reads that differs only in case from a field Seam's index templates map for its source. */
+export function fieldCaseWarnings(rules: readonly LintedRule[]): Diagnostic[] {
+  const known = new Map<SourceType, { exact: Set<string>; lower: Map<string, string> }>();
+  const fieldsOf = (s: SourceType): { exact: Set<string>; lower: Map<string, string> } => {
+    let k = known.get(s);
+    if (k === undefined) {
+      const exact = new Set(templateMapping(s).keys());
+      known.set(s, (k = { exact, lower: new Map([...exact].map((f) => [f.toLowerCase(), f])) }));
+    }
+    return k;
+  };
+  const out: Diagnostic[] = [];
+  for (const r of rules) {
+    if (r.source === undefined || r.reads === undefined) continue;
+    const k = fieldsOf(r.source);
+    for (const p of r.reads.paths) {
+      if (k.exact.has(p)) continue;
+      const meant = k.lower.get(p.toLowerCase());
+      if (meant !== undefined) out.push(warn('SEAM_ERR_RULE_FIELD', r.file, r, `field ${p}: Seam's ${r.source} events carry ${meant} (field names are case-sensitive), so as written it never matches`, r.id));
+    }
+  }
+  return out;
+}
