@@ -42,10 +42,12 @@ function kafkajsLogLevel(): logLevel {
 }
 /** The same kafkajs line (namespace and message) at most once per this many ms; the next one says how many were held back. */
 const KAFKAJS_REPEAT_MS = 10_000;
-const kafkajsLogCreator = (): ((entry: { level: logLevel; namespace: string; log: { message: string; [k: string]: unknown } }) => void) => {
+const kafkajsLogCreator = (muted: () => boolean) => (): ((entry: { level: logLevel; namespace: string; log: { message: string; [k: string]: unknown } }) => void) => {
   // While a broker is away every client logs each failed connection attempt: keep one line per kind.
   const recent = new Map<string, { at: number; held: number }>();
   return ({ level, namespace, log: { message, timestamp: _t, logger: _l, ...fields } }) => {
+    // A bus whose connect failed has said what went wrong, once: its clients' last retries after that are noise.
+    if (muted()) return;
     const key = `${namespace}|${message}`;
     const now = Date.now();
     const r = recent.get(key);
@@ -180,17 +182,34 @@ export class KafkaBus implements Bus {
   private readonly open = new Set<{ close(): Promise<void> }>();
   /** This process's consumer group members, for readiness and lag (src/core/metrics.ts). */
   private readonly members = new Set<ConsumerMember>();
+  private readonly brokers: string[];
+  private muted = false;
 
   constructor(opts: KafkaBusOptions) {
+    this.brokers = opts.brokers;
     this.kafka = new Kafka({
       logLevel: kafkajsLogLevel(),
-      logCreator: kafkajsLogCreator,
+      logCreator: kafkajsLogCreator(() => this.muted),
       ...opts.kafka,
       brokers: opts.brokers,
       clientId: opts.clientId ?? 'seam',
     });
     this.replicationFactor = opts.replicationFactor ?? 1;
     this.fetch = opts.fetch ?? {};
+  }
+
+  /**
+   * Connects (and authenticates) the admin client: what a command does first on Kafka, so a broker that is down or
+   * refuses the credentials stops it with one line. On failure the bus's kafkajs clients stop logging (the caller
+   * says what failed, once, instead of their retries after it) and SEAM_ERR_BUS_CONNECT is thrown, with the cause.
+   */
+  async connect(): Promise<void> {
+    try {
+      await this.admin();
+    } catch (e) {
+      this.muted = true;
+      throw new SeamError('SEAM_ERR_BUS_CONNECT', `cannot connect to Kafka ${this.brokers.join(',')}: ${(e as Error).message}`, { cause: e, details: { brokers: this.brokers } });
+    }
   }
 
   async admin(): Promise<Admin> {

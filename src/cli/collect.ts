@@ -9,6 +9,7 @@ import { configFile } from '../core/config/load.ts';
 import { loadCliConfig } from './config.ts';
 import { describeKafkaAuth } from './run.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
+import { kafkaUnreachable, settingOrigin } from './unreachable.ts';
 
 export interface CollectCliOptions {
   /** seam.yml with a `collect` section, or a collectors file (top-level `sources`); default SEAM_CONFIG. */
@@ -107,9 +108,10 @@ async function collectUntilStopped(o: CollectCliOptions, err: { write(s: string)
     const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
     bus = new KafkaBus(kafkaBusOptions(kafka, `collect${env.SEAM_REPLICA_ID ? `-${env.SEAM_REPLICA_ID}` : ''}`));
     try {
-      await (bus as InstanceType<typeof KafkaBus>).admin();
+      await (bus as InstanceType<typeof KafkaBus>).connect();
     } catch (e) {
-      err.write(`seam collect: SEAM_ERR_CONFIG_INVALID: cannot connect to Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}: ${(e as Error).message}\n`);
+      await (await import('../core/logger.ts')).flushLogs();
+      err.write(`seam collect: ${kafkaUnreachable(kafka.brokers, settingOrigin(loaded, 'kafka.brokers'), describeKafkaAuth(kafka), e)}\n`);
       await bus.close().catch(() => undefined);
       return 1;
     }

@@ -1,6 +1,7 @@
 import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
 import { OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
 import { loadCliConfig } from './config.ts';
+import { isConnectionFailure, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 
 /** Options of `seam hunt`, as the CLI parses them. */
 export interface HuntCommandOptions {
@@ -45,7 +46,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
       return 2;
     }
     const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
-    return huntWhoCommand({ ...opts, who: opts.who }, cfg, out, err);
+    return huntWhoCommand({ ...opts, who: opts.who }, cfg, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), out, err);
   }
   // seam.yml's missing rule paths are skipped with a word (as seam run and replay do), unless none exists; an
   // explicit --rules path must exist.
@@ -94,6 +95,10 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     const c = s.compiled.counts;
     err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
     return failed > 0 ? 1 : 0;
+  } catch (e) {
+    if (!isConnectionFailure(e)) throw e;
+    err.write(`seam hunt: ${openSearchUnreachable(cfg.nodeUrls, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), e)}; how events get there: docs/hunting.md\n`);
+    return 1;
   } finally {
     await client.close();
   }
@@ -104,7 +109,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
  * acting principal, who acted really, the chain in short form), then a summary on `err` with the count
  * per plane and the principals it acted through. `--print-dsl` prints the index pattern and query.
  */
-async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: OpenSearchSinkConfig, out: Out, err: Out): Promise<number> {
+async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: OpenSearchSinkConfig, urlOrigin: string, out: Out, err: Out): Promise<number> {
   const prefix = cfg.indexPrefix;
   const { parseWho, whoSearch, huntWho } = await import('../hunt/who.ts');
   let who: ReturnType<typeof parseWho>;
@@ -127,7 +132,7 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
     if (s.through.length > 0) err.write(`  acted through: ${s.through.join(', ')}\n`);
     return 0;
   } catch (e) {
-    err.write(`seam hunt: ${(e as Error).message}\n`);
+    err.write(`seam hunt: ${isConnectionFailure(e) ? `${openSearchUnreachable(cfg.nodeUrls, urlOrigin, e)}; how events get there: docs/hunting.md` : (e as Error).message}\n`);
     return 1;
   } finally {
     await client.close();

@@ -103,7 +103,11 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
       return 2;
     }
   } catch (e) {
-    err.write(`seam report incident: ${(e as Error).message}\n`);
+    const { isConnectionFailure, openSearchUnreachable, settingOrigin } = await import('./unreachable.ts');
+    if (from === 'opensearch' && isConnectionFailure(e)) {
+      const urls = o.url ? [o.url] : loaded.config.opensearch.nodeUrls;
+      err.write(`seam report incident: ${openSearchUnreachable(urls, settingOrigin(loaded, 'opensearch.nodeUrls', o.url ? '--url' : undefined), e)}\n`);
+    } else err.write(`seam report incident: ${(e as Error).message}\n`);
     return 1;
   }
   const { renderIncidentHtml } = await import('../report/incident-html.ts');

@@ -6,10 +6,11 @@ import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
 import type { LoadedConfig } from '../core/config/load.ts';
 import type { DetectionOptions } from '../pipeline/detection.ts';
 import type { AlertTiming } from '../pipeline/roles/correlate.ts';
-import { redactUrlCredentials } from '../core/logger.ts';
+import { flushLogs, redactUrlCredentials } from '../core/logger.ts';
 import { loadCliConfig } from './config.ts';
 import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
+import { isConnectionFailure, kafkaUnreachable, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 
 export interface RunCliOptions {
   role?: string;
@@ -218,9 +219,10 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
   const stoppedBeforeStart = (): Promise<number> => stopEarly(0, `${stop.signal} before the roles started: stopped (nothing consumed, nothing committed)`);
   // Connect (and authenticate) before anything else, so wrong credentials stop the command with one clear line.
   try {
-    await bus.admin();
+    await bus.connect();
   } catch (e) {
-    return stopEarly(1, `SEAM_ERR_CONFIG_INVALID: cannot connect to Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}: ${(e as Error).message}`);
+    await flushLogs();
+    return stopEarly(1, kafkaUnreachable(kafka.brokers, settingOrigin(loaded, 'kafka.brokers'), describeKafkaAuth(kafka), e));
   }
   if (stop.signal) return stoppedBeforeStart();
   // OpenSearch before the rules: a wrong credential or an unreachable node stops the command at once.
@@ -236,6 +238,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
     try {
       await setupOpenSearch(client, { templates: sink.config, ism: 'skip' });
     } catch (e) {
+      if (isConnectionFailure(e)) return stopEarly(1, openSearchUnreachable(cfg.opensearch.nodeUrls, settingOrigin(loaded, 'opensearch.nodeUrls'), e));
       return stopEarly(1, `cannot prepare OpenSearch ${cfg.opensearch.nodeUrls.map(redactUrlCredentials).join(', ')} (auth ${cfg.opensearch.auth.type}): ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${redactUrlCredentials((e as Error).message)}`);
     } finally {
       await client.close();

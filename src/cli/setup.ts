@@ -4,6 +4,7 @@ import { isSeamError } from '../core/errors.ts';
 import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
 import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from '../sinks/opensearch/config.ts';
 import { loadCliConfig } from './config.ts';
+import { isConnectionFailure, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 import { setupOpenSearch, type SetupAction } from '../sinks/opensearch/setup.ts';
 
 /** Options of `seam setup opensearch`, as the CLI parses them. */
@@ -91,6 +92,10 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
     }
     return 0;
   } catch (e) {
+    if (isConnectionFailure(e)) {
+      errOut.write(`seam setup opensearch: ${openSearchUnreachable(cfg.nodeUrls, settingOrigin(loaded, 'opensearch.nodeUrls', o.url && o.url.length > 0 ? '--url' : undefined), e)}\n`);
+      return 1;
+    }
     const code = isSeamError(e) ? `${e.code}: ` : '';
     errOut.write(`seam setup opensearch: ${code}${redactUrlCredentials((e as Error).message)}\n`);
     return 1;

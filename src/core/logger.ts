@@ -40,3 +40,8 @@ export const logger: Logger = pino(
 export function childLogger(component: string): Logger {
   return logger.child({ component });
 }
+
+/** Writes out what the logger holds (its destination is asynchronous), so a line printed next comes after it. */
+export function flushLogs(): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
