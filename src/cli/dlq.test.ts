@@ -11,7 +11,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const BAD = join(ROOT, 'test/fixtures/bad/malformed.jsonl');
 
 function seam(args: string[], cwd: string): SpawnSyncReturns<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' };
   delete env.SEAM_KAFKA_BROKERS;
   delete env.SEAM_CONFIG;
   return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd, encoding: 'utf8', env });

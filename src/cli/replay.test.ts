@@ -25,7 +25,7 @@ beforeAll(() => {
 });
 
 function seam(args: string[], cwd: string = ROOT): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' } });
+  return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' } });
 }
 
 describe('seam replay', () => {
