@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SITE_CREATE_USER, SITE_PLACEHOLDERS, writeSiteRule } from '../../test/helpers/site-rule.ts';
 
 // Review item 8: a seam.yml beside its rules and placeholders file works from any folder (its relative paths
 // resolve against its own folder, as ${file:} does), and a seam.yml whose rules paths all miss stops the command
@@ -13,30 +14,13 @@ const SEAM = resolve(import.meta.dirname, '../../bin/seam.mjs');
 function site(): { dir: string; elsewhere: string; trail: string } {
   const dir = mkdtempSync(join(tmpdir(), 'seam-site-'));
   mkdirSync(join(dir, 'rules'));
-  writeFileSync(
-    join(dir, 'rules', 'site_user_created.yml'),
-    `title: Site User Created
-id: 0b7c1f0e-58a4-4d3e-9d0a-3c2e8f1a6b21
-status: test
-logsource:
-    product: aws
-    service: cloudtrail
-detection:
-    selection:
-        eventName: CreateUser
-        userIdentity.arn|expand: '%site_admins%'
-    condition: selection
-falsepositives:
-    - the site's admins at work
-level: low
-`,
-  );
-  writeFileSync(join(dir, 'ph.yml'), "site_admins: ['arn:aws:sts::111122223333:assumed-role/Admin/alice']\n");
+  writeSiteRule(join(dir, 'rules'), '0b7c1f0e-58a4-4d3e-9d0a-3c2e8f1a6b21');
+  writeFileSync(join(dir, 'ph.yml'), SITE_PLACEHOLDERS);
   const elsewhere = mkdtempSync(join(tmpdir(), 'seam-cwd-'));
   const trail = join(elsewhere, 'trail.jsonl');
   writeFileSync(
     trail,
-    `${JSON.stringify({ eventVersion: '1.08', eventTime: '2026-01-01T00:00:00Z', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', awsRegion: 'us-east-1', eventID: 'e1', recipientAccountId: '111122223333', userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice', accountId: '111122223333' } })}\n`,
+    `${JSON.stringify(SITE_CREATE_USER)}\n`,
   );
   return { dir, elsewhere, trail };
 }

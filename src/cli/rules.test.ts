@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SITE_ADMIN_ARN, SITE_CREATE_USER, SITE_PLACEHOLDERS, writeSiteRule } from '../../test/helpers/site-rule.ts';
 
 // `seam rules lint` and `seam rules test` take a site's placeholder values the way `seam replay` does: from
 // --placeholders FILE, or from seam.yml (--config FILE / SEAM_CONFIG: rules.placeholdersFile, rules.placeholders),
@@ -15,35 +16,18 @@ function site(): { dir: string; rules: string; ph: string } {
   const dir = mkdtempSync(join(tmpdir(), 'seam-rules-cli-'));
   const rules = join(dir, 'rules');
   mkdirSync(rules);
-  writeFileSync(
-    join(rules, 'site_user_created.yml'),
-    `title: Site User Created
-id: 6f0c2a52-0d5e-4c55-9a43-7b1f7d0f2b11
-status: test
-logsource:
-    product: aws
-    service: cloudtrail
-detection:
-    selection:
-        eventName: CreateUser
-        userIdentity.arn|expand: '%site_admins%'
-    condition: selection
-falsepositives:
-    - the site's admins at work
-level: low
-`,
-  );
+  writeSiteRule(rules, '6f0c2a52-0d5e-4c55-9a43-7b1f7d0f2b11');
   writeFileSync(
     join(rules, 'site_user_created.test.yml'),
     `cases:
   - name: an admin of the site creates a user
     alerts: 1
     events:
-      - { eventVersion: '1.08', eventTime: '2026-01-01T00:00:00Z', eventSource: iam.amazonaws.com, eventName: CreateUser, awsRegion: us-east-1, eventID: e1, recipientAccountId: '111122223333', userIdentity: { type: AssumedRole, arn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice', accountId: '111122223333' } }
+      - ${JSON.stringify(SITE_CREATE_USER)}
 `,
   );
   const ph = join(dir, 'ph.yml');
-  writeFileSync(ph, "site_admins: ['arn:aws:sts::111122223333:assumed-role/Admin/alice']\n");
+  writeFileSync(ph, SITE_PLACEHOLDERS);
   return { dir, rules, ph };
 }
 
@@ -63,7 +47,7 @@ describe('seam rules lint / test with a site\'s placeholders', () => {
     expect(flag.out).toContain('lint: files=1 rules=1 ');
     // seam.yml: inline values, and its rules.paths as the default paths.
     const yml = join(s.dir, 'seam.yml');
-    writeFileSync(yml, `rules:\n  paths: [${JSON.stringify(s.rules)}]\n  placeholders:\n    site_admins: ['arn:aws:sts::111122223333:assumed-role/Admin/alice']\n`);
+    writeFileSync(yml, `rules:\n  paths: [${JSON.stringify(s.rules)}]\n  placeholders:\n    site_admins: ['${SITE_ADMIN_ARN}']\n`);
     for (const r of [seam(['rules', 'lint', '--config', yml]), seam(['rules', 'lint'], { SEAM_CONFIG: yml })]) {
       expect(r.status, r.out).toBe(0);
       expect(r.out).not.toContain('SEAM_ERR_RULE_PLACEHOLDER');
