@@ -50,7 +50,7 @@ export async function pagesForRun(dir: string, incidents: readonly Incident[], r
  */
 export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   if (o.id === undefined && !o.latest) {
-    err.write('seam report incident: name an incident id (inc-…, or the identity ARN) or pass --latest\n');
+    err.write('seam report incident: name an incident id (inc-…, or its key: the identity ARN) or pass --latest\n');
     return 2;
   }
   const { loadCliConfig } = await import('./config.ts');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom } from './incident.ts';
-import { applyIncidentUpdates, incidentId, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
+import { applyIncidentUpdates, incidentId, incidentKey, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
 
 const up = (id: string, t: string, level: IncidentUpdate['alert']['level'], principal = 'arn:aws:sts::1:assumed-role/app/s'): IncidentUpdate => ({
   v: 1,
@@ -150,5 +150,77 @@ describe('console incidents (incidentsFrom) match the index', () => {
     expect(fromConsole).toEqual(fromIndex);
     expect(fromConsole.map((i) => i.alerts)).toEqual(expect.arrayContaining([['x1', 'x2'], ['x3'], ['x4']]));
     expect(printed.find((i) => i.alerts.some((a) => a.id === 'x1'))).toMatchObject({ id: incidentId(alice), status: 'closed', closedAt: at(25) });
+  });
+});
+
+describe('incident keys are scoped where a name is not global (ADR 0048)', () => {
+  const alert = (id: string, over: Partial<Alert>): Alert =>
+    ({ id, '@timestamp': at(0), rule: { id: `r-${id}`, title: id, level: 'high', tags: [], type: 'sigma' }, events: [], native_ids: [], summary: id, ...over }) as Alert;
+  const anonymous = { id: 'system:anonymous', type: 'anonymous', k8s_user: 'system:anonymous' } as const;
+  const role = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice';
+
+  /** The incidents of `alerts` as the console groups them, checked against the merged index: alert ids per incident. */
+  async function grouped(alerts: Alert[]): Promise<string[][]> {
+    const s = memoryStore();
+    await applyIncidentUpdates(s, alerts.map((a) => incidentUpdate(a)));
+    const fromIndex = [...s.docs.values()].map(({ doc }) => doc.alert_ids).sort();
+    const fromConsole = incidentsFrom(alerts).map((i) => i.alerts.map((a) => a.id).sort()).sort();
+    expect(fromConsole).toEqual(fromIndex);
+    return fromConsole;
+  }
+
+  it('system:anonymous in two clusters is two incidents, and in two accounts with the same cluster name too', async () => {
+    const a = alert('a', { principal: anonymous, account: '111122223333', cluster: 'prod-a' });
+    const b = alert('b', { principal: anonymous, account: '111122223333', cluster: 'prod-b' });
+    const c = alert('c', { principal: anonymous, account: '444455556666', cluster: 'prod-a' });
+    const a2 = alert('a2', { principal: anonymous, account: '111122223333', cluster: 'prod-a', '@timestamp': at(1) });
+    expect(await grouped([a, b, c, a2])).toEqual([['a', 'a2'], ['b'], ['c']]);
+    expect(incidentKey(a)).toBe('eks:111122223333:prod-a/system:anonymous');
+    expect(incidentKey(alert('n', { principal: anonymous, cluster: 'prod-a' }))).toBe('eks::prod-a/system:anonymous');
+    // The console names the identity once: it is not an actor of its own incident.
+    expect(incidentsFrom([a, a2])[0]).toMatchObject({ key: 'eks:111122223333:prod-a/system:anonymous', actors: [] });
+  });
+
+  it('kubernetes-admin, a service account and a node user are per cluster; an AWS service principal per account', () => {
+    const admin = { id: 'kubernetes-admin', type: 'k8s_user', k8s_user: 'kubernetes-admin' } as const;
+    const sa = { id: 'system:serviceaccount:default:app', type: 'service_account', service_account: 'default/app', k8s_user: 'system:serviceaccount:default:app' } as const;
+    const node = { id: 'system:node:ip-10-0-1-5.ec2.internal', type: 'node', k8s_user: 'system:node:ip-10-0-1-5.ec2.internal' } as const;
+    for (const p of [admin, sa, node]) {
+      const keys = ['prod-a', 'prod-b'].map((cluster) => incidentKey(alert('x', { principal: p, account: '111122223333', cluster })));
+      expect(keys).toEqual([`eks:111122223333:prod-a/${p.id}`, `eks:111122223333:prod-b/${p.id}`]);
+    }
+    const svc = { id: 'eks.amazonaws.com', type: 'aws_service' } as const;
+    expect(incidentKey(alert('s', { principal: svc, account: '111122223333', cluster: 'prod-a' }))).toBe('aws:111122223333/eks.amazonaws.com');
+    // A person behind an exec, reached through the chain, is in the exec's cluster even when the alert names none (a CloudTrail call).
+    const chain = [{ kind: 'exec', from: 'k8s:prod-b:pod:default/app-1', to: 'k8s:prod-b:user:kubernetes-admin' }];
+    expect(incidentKey(alert('e', { principal: { id: role, arn: role, type: 'assumed_role' }, origin: admin, chain, account: '111122223333' }))).toBe('eks:111122223333:prod-b/kubernetes-admin');
+  });
+
+  it('the same ARN-resolved role acting in two clusters is one incident, keyed by the ARN as before', async () => {
+    // An IAM-authenticated Kubernetes user (EKS names the session in user.extra.arn), and a service account whose
+    // exec the graph traced to the same session: both resolve to the role session's ARN.
+    const asUser = alert('u', { principal: { id: 'alice', type: 'k8s_user', k8s_user: 'alice', arn: role }, account: '111122223333', cluster: 'prod-a' });
+    const viaExec = alert('v', {
+      principal: { id: 'system:serviceaccount:payments:api', type: 'service_account', service_account: 'payments/api' },
+      origin: { id: role, arn: role, type: 'assumed_role' },
+      account: '111122223333',
+      cluster: 'prod-b',
+      '@timestamp': at(1),
+    });
+    expect(await grouped([asUser, viaExec])).toEqual([['u', 'v']]);
+    expect(incidentKey(asUser)).toBe(role);
+    expect(incidentUpdate(viaExec).incident).toBe(incidentId(role));
+    // Access key ids and IAM unique ids name one identity across AWS, like an ARN.
+    expect(incidentKey(alert('k', { principal: { id: 'AROAEXAMPLEROLEID0001:alice', type: 'unknown', access_key_id: 'ASIAEXAMPLE000000001' }, account: '111122223333' }))).toBe('AROAEXAMPLEROLEID0001:alice');
+  });
+
+  it('alerts with no principal are keyed by their cluster, else their account, not one global incident', async () => {
+    const inA = alert('a', { account: '111122223333', cluster: 'prod-a' });
+    const inB = alert('b', { account: '111122223333', cluster: 'prod-b' });
+    const acct1 = alert('c', { account: '111122223333' });
+    const acct2 = alert('d', { account: '444455556666' });
+    expect(await grouped([inA, inB, acct1, acct2])).toEqual([['a'], ['b'], ['c'], ['d']]);
+    expect([inA, acct1].map(incidentKey)).toEqual(['eks:111122223333:prod-a', 'aws:111122223333']);
+    expect(incidentKey(alert('e', {}))).toBe('unknown');
   });
 });

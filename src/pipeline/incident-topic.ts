@@ -6,7 +6,7 @@ import type { Alert } from '../detect/alert.ts';
 /**
  * Incidents in Kafka mode (ADR 0015): every alert the correlate role produces is also an *incident
  * update* on `seam.incidents`, keyed by the incident id of who acted, really (the alert's origin, else its
- * principal). The index role merges updates into `<prefix>-incidents` (`mergeIncident`): alerts are a set
+ * principal; a name that is not global scoped by its cluster and account, ADR 0048: `incidentKey`). The index role merges updates into `<prefix>-incidents` (`mergeIncident`): alerts are a set
  * by id, so a redelivered update changes nothing, and the fields analysts own (status, assignee, notes)
  * are set once when the incident is created and never written by Seam again.
  *
@@ -77,8 +77,58 @@ export interface IncidentDoc {
   updated_at: string;
 }
 
-function identityKey(p: Principal | undefined): string | undefined {
+/** An identity's own name: its ARN, else its id (unscoped; `incidentKey` scopes it). */
+export function identityKey(p: Principal | undefined): string | undefined {
   return p === undefined ? undefined : (p.arn ?? p.id);
+}
+
+/**
+ * Names that mean one identity wherever it acts: ARNs (an IAM ARN includes its account), access key ids and
+ * IAM unique ids (`AIDA…`, `AROA…:session`), unique across AWS. Incidents keep them as their key (ADR 0048).
+ */
+const GLOBAL_ID = /^(?:arn:|(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA|APKA)[A-Z0-9]{8,}(?::|$))/;
+
+/** A Kubernetes identity (user, service account, node, anonymous, a pod): its name means something only in its cluster. */
+function isKubernetes(p: Principal): boolean {
+  return p.type === 'k8s_user' || p.type === 'service_account' || p.type === 'node' || p.type === 'anonymous' || p.k8s_user !== undefined || p.service_account !== undefined || p.pod !== undefined;
+}
+
+/** The cluster the chain's last Kubernetes node lies in (`k8s:<cluster>:user:…`, `…:pod:…`): where an origin reached through an exec acted. */
+function chainCluster(chain: Alert['chain']): string | undefined {
+  for (let i = (chain?.length ?? 0) - 1; i >= 0; i--) {
+    const s = chain![i]!;
+    const m = /^k8s:([^:]+):/.exec(s.to) ?? /^k8s:([^:]+):/.exec(s.from);
+    if (m !== null) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * The incident key of an alert (ADR 0015, scoped by ADR 0048): who acted, really (`origin`, else `principal`).
+ * - An ARN, access key id or IAM unique id is the key as it is: it names one identity in every account.
+ * - A Kubernetes identity without one (`system:anonymous`, `kubernetes-admin`, a service account, a node, a
+ *   pod) is named only within its cluster: `eks:<account>:<cluster>/<name>` (account empty when the alert does
+ *   not know it), so the same name in two clusters or two accounts is two incidents. An IAM-authenticated
+ *   Kubernetes user, or a service account the graph traced to an IAM session through an exec, has an ARN
+ *   origin and keeps the ARN key.
+ * - Any other identity without an ARN (an AWS service principal, `root` without its ARN): `aws:<account>/<name>`.
+ * - No principal: what the alert is about: `eks:<account>:<cluster>`, else `aws:<account>`, else `unknown`.
+ * With nothing to scope by (no cluster, no account) a name stays as it is.
+ */
+export function incidentKey(a: Pick<Alert, 'principal' | 'origin' | 'account' | 'cluster' | 'chain'>): string {
+  const who = a.origin ?? a.principal;
+  const account = a.account === undefined || a.account === '' ? undefined : a.account;
+  const inAccount = account === undefined ? undefined : `aws:${account}`;
+  if (who === undefined) {
+    return a.cluster !== undefined && a.cluster !== '' ? `eks:${account ?? ''}:${a.cluster}` : (inAccount ?? 'unknown');
+  }
+  const id = identityKey(who)!;
+  if (GLOBAL_ID.test(id)) return id;
+  if (isKubernetes(who)) {
+    const cluster = (a.cluster === '' ? undefined : a.cluster) ?? chainCluster(a.chain);
+    if (cluster !== undefined) return `eks:${account ?? ''}:${cluster}/${id}`;
+  }
+  return inAccount === undefined ? id : `${inAccount}/${id}`;
 }
 
 /** `inc-` and 12 hex digits of sha256 of the incident key (the same ids `seam report incident` names). */
@@ -93,7 +143,7 @@ export function episodeId(series: string, episode: number): string {
 
 export function incidentUpdate(a: Alert, closeAfterMs?: number): IncidentUpdate {
   const who = a.origin ?? a.principal;
-  const key = identityKey(who) ?? 'unknown';
+  const key = incidentKey(a);
   const level = (INCIDENT_LEVELS as readonly string[]).includes(a.rule.level) ? (a.rule.level as Level) : 'medium';
   const principal = identityKey(a.principal);
   return {
@@ -161,7 +211,7 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
     rules.add(a.rule);
     if (u.account) accounts.add(u.account);
     if (u.cluster) clusters.add(u.cluster);
-    if (a.principal !== undefined && a.principal !== d.key) actors.add(a.principal);
+    if (a.principal !== undefined && a.principal !== d.key && a.principal !== identityKey(u.who)) actors.add(a.principal);
     if (INCIDENT_LEVELS.indexOf(a.level) > INCIDENT_LEVELS.indexOf(d.level)) d.level = a.level;
     if (a['@timestamp'] < d.start) d.start = a['@timestamp'];
     if (a['@timestamp'] > d.end) d.end = a['@timestamp'];

@@ -1,7 +1,7 @@
 import { shortChain } from '../identity/chain-text.ts';
 import type { Principal } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
-import { closesAt, DEFAULT_CLOSE_AFTER_MS, episodeId, incidentUpdate, placeAlert } from './incident-topic.ts';
+import { closesAt, DEFAULT_CLOSE_AFTER_MS, episodeId, identityKey, incidentUpdate, placeAlert } from './incident-topic.ts';
 
 /**
  * Groups alerts into incidents exactly as the incidents index does (ADR 0015, lifecycle ADR 0020): by who
@@ -55,7 +55,7 @@ export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = D
     if (a['@timestamp'] < inc.start) inc.start = a['@timestamp'];
     if (a['@timestamp'] > inc.end) inc.end = a['@timestamp'];
     const actor = u.alert.principal;
-    if (actor !== undefined && actor !== u.key && !inc.actors.includes(actor)) inc.actors.push(actor);
+    if (actor !== undefined && actor !== u.key && actor !== identityKey(u.who) && !inc.actors.includes(actor)) inc.actors.push(actor);
     if ((a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
   }
   const out: Incident[] = [];
