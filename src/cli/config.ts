@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { isSeamError } from '../core/errors.ts';
+import { awsRangesStaleWarning, loadAwsRanges } from '../detect/native/aws-ranges.ts';
 import { configFile, loadConfig, maskSecrets, type LoadConfigOptions, type LoadedConfig } from '../core/config/load.ts';
 
 interface Out {
@@ -13,7 +14,15 @@ interface Out {
  */
 export async function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, err: Out = process.stderr, opts: LoadConfigOptions = {}): Promise<LoadedConfig | undefined> {
   try {
-    return loadConfig(configFile(flag, env), env, opts);
+    const loaded = loadConfig(configFile(flag, env), env, opts);
+    // AWS's ranges file: checked now, so a wrong file stops the command before it starts (a missing one is
+    // reported with the other missing paths), and one left to age is said so.
+    const ranges = loaded.config.native.awsIpRangesFile;
+    if (ranges !== undefined && !loaded.missingPaths.some((p) => p.path === 'native.awsIpRangesFile')) {
+      const stale = awsRangesStaleWarning(loadAwsRanges(ranges));
+      if (stale !== undefined) err.write(`seam: warning: ${stale}\n`);
+    }
+    return loaded;
   } catch (e) {
     if (isSeamError(e)) {
       err.write(`seam: ${e.code}: ${e.message}\n`);

@@ -220,6 +220,19 @@ export function buildCli(): Command {
       process.exitCode = await coverageCommand(o);
     });
 
+  const networks = program.command('networks').description('Where addresses are: AWS’s published IP ranges, offline');
+  networks
+    .command('import-aws-ranges')
+    .description(
+      "Check an ip-ranges.json you downloaded (curl -fsSL -o ip-ranges.json https://ip-ranges.amazonaws.com/ip-ranges.json; Seam downloads nothing), print what it holds (prefix counts, createDate, syncToken; a warning when older than 30 days) and, with --out, write the gzipped copy seam.yml's native.awsIpRangesFile reads (small enough for a ConfigMap). With it, 'inside AWS' is answered from AWS's exact ranges and AWS addresses are placed in their region (docs/identity.md, Outside AWS)",
+    )
+    .argument('<file>', 'ip-ranges.json as downloaded, or gzipped')
+    .option('--out <file>', 'write the compact gzipped copy here (e.g. ip-ranges.json.gz)')
+    .action(async (file: string, o: { out?: string }) => {
+      const { importAwsRangesCommand } = await import('./networks.ts');
+      process.exitCode = await importAwsRangesCommand(file, o);
+    });
+
   defineSensorCommand(program.command('sensor'));
 
   const rules = program.command('rules').description('Work with Sigma rules');

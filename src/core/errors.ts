@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   SEAM_ERR_RULE_FIELD: { retriable: false, summary: 'rule field differs only in letter case from a field Seam events carry (field names are case-sensitive): it never matches' },
   // Configuration and services.
   SEAM_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },
+  SEAM_ERR_AWS_RANGES_INVALID: { retriable: false, summary: "the AWS IP ranges file (native.awsIpRangesFile, seam networks import-aws-ranges) cannot be read or is not AWS's ip-ranges.json (an HTML page, a truncated download, another file)" },
   SEAM_ERR_SERVICE_MISSING_TOOL: { retriable: false, summary: 'a required tool is not installed' },
   SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
   SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },

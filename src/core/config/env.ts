@@ -39,6 +39,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'SEAM_RULES', path: ['rules', 'paths'], kind: 'list', doc: 'Comma-separated rule files or folders.' },
   { name: 'SEAM_PLACEHOLDERS_FILE', path: ['rules', 'placeholdersFile'], kind: 'string', doc: 'Placeholder values file.' },
   { name: 'SEAM_ALLOWED_LATENESS_MS', path: ['rules', 'allowedLatenessMs'], kind: 'int', doc: 'Allowed lateness (ms).' },
+  { name: 'SEAM_AWS_IP_RANGES', path: ['native', 'awsIpRangesFile'], kind: 'string', doc: 'AWS IP ranges file (ip-ranges.json, or gzipped).' },
   { name: 'SEAM_CORRELATE_IDLE_MS', path: ['correlate', 'idleMs'], kind: 'int', doc: 'Correlate idle advance (ms).' },
   { name: 'SEAM_CORRELATE_POLL_MS', path: ['correlate', 'pollMs'], kind: 'int', doc: 'Correlate poll interval (ms).' },
   { name: 'SEAM_METRICS_ADDR', path: ['metrics', 'addr'], kind: 'string', doc: 'Metrics and health listener (host:port; off/none turns it off).' },

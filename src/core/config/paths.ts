@@ -39,6 +39,7 @@ export const SEAM_YML_PATH_FIELDS: readonly PathField[] = [
   f('rules.paths[]', 'file or folder'),
   f('rules.placeholdersFile'),
   f('delivery'),
+  f('native.awsIpRangesFile'),
   ...SENSOR_PATH_FIELDS.map((p) => ({ ...p, pattern: `sensor.${p.pattern}` })),
   ...COLLECT.map((p) => ({ ...p, pattern: `collect.${p.pattern}` })),
 ];

@@ -14,7 +14,7 @@ import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { IdentityFact } from '../../identity/types.ts';
 import type { Edge } from '../../identity/types.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, networkOf, type NetworkInfo } from './networks.ts';
+import { networkFor, type NetworkInfo } from './networks.ts';
 import type { EvalContext } from './types.ts';
 import { isoMs } from '../../core/time.ts';
 import { connectionAddress } from './util.ts';
@@ -223,7 +223,7 @@ export function eventNetwork(event: SeamEvent, config: NativeConfig): NetworkInf
   }
   const hit = memo!.get(ip);
   if (hit !== undefined) return hit === NO_NETWORK ? undefined : hit;
-  const net = networkOf(ip, config.asnDatabase ? bundledAsnLookup : undefined, config.amazonAsns);
+  const net = networkFor(ip, config);
   if (memo!.size >= MAX_NETWORK_MEMO) memo!.clear();
   memo!.set(ip, net === undefined ? NO_NETWORK : Object.freeze(net));
   return net;

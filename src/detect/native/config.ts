@@ -46,6 +46,13 @@ export const NativeConfig = z.strictObject({
     .default(64)
     .describe('A principal seen from more networks than this has no useful network baseline: the new-network detection stops reporting it (and web-identity-exchange-new-network a role and issuer whose exchanges came from this many networks, Amazon’s counted as one; it learns no more of them).'),
   asnDatabase: z.boolean().default(true).describe('Map addresses to autonomous systems with the bundled offline database (@ip-location-db/asn); false: networks are /16 (IPv6 /48) prefixes and "outside AWS" rests on other evidence.'),
+  awsIpRangesFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'AWS’s published IP ranges, offline: the path of ip-ranges.json as downloaded (curl -fsSL -o ip-ranges.json https://ip-ranges.amazonaws.com/ip-ranges.json) or gzipped (what `seam networks import-aws-ranges FILE --out ip-ranges.json.gz` writes, small enough for a ConfigMap). Read at start (a file that is not AWS’s stops the command with SEAM_ERR_AWS_RANGES_INVALID; one older than 30 days is warned about). Given, "inside AWS" is answered from these exact ranges (IPv4 and IPv6) and AWS addresses are placed in their region and service (the network baselines key them by region); the AS (asnDatabase) still names every other network. Unset: the AS answers, as amazonAsns says.',
+    ),
   amazonAsns: z.array(z.number().int().positive()).default([...AMAZON_ASNS]).describe('Autonomous systems that count as AWS (instance credentials used from any other are outside AWS).'),
   lambdaEgressCidrs: z
     .array(z.string())

@@ -19,7 +19,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { bundledAsnLookup, networkOf } from './networks.ts';
+import { networkFor } from './networks.ts';
 import { consoleSessionCall, nativeAlert, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
@@ -71,7 +71,7 @@ export const consoleSessionShared: NativeDetection<State> = {
     if ((str(event.userAgent) ?? '').includes('exec-env/CloudShell')) return [];
     // Private addresses are the console reached through VPC endpoints (Console Private Access, Direct Connect):
     // the same tab's calls to other services leave through the public egress, which is not a second place.
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     if (net === undefined || net.private || typeof event.vpcEndpointId === 'string') return [];
     // A place is the network operator where the ASN table knows it (a proxy service, a carrier's NAT or a
     // dual-stack ISP spreading one browser's calls over many ranges stays one place), else the /24 or /64.

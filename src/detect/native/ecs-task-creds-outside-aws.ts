@@ -14,7 +14,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { addressPlace, bundledAsnLookup, networkOf, userAgentFamily } from './networks.ts';
+import { addressPlace, networkFor, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -57,7 +57,7 @@ export const ecsTaskCredsOutsideAws: NativeDetection<State> = {
     const s = taskSession(event);
     const ip = event.seam.source_ip;
     if (s === undefined || ip === undefined || typeof event.vpcEndpointId === 'string') return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     if (net === undefined || net.private || net.aws !== false) return [];
     const ua = str(event.userAgent);
     if (userAgentFamily(ua) === 'aws-service') return [];

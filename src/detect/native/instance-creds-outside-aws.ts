@@ -17,7 +17,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { addressPlace, bundledAsnLookup, desktopUserAgent, networkOf, userAgentFamily, type UaFamily } from './networks.ts';
+import { addressPlace, desktopUserAgent, networkFor, type UaFamily, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -82,7 +82,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     const s = instanceSession(event);
     const ip = event.seam.source_ip;
     if (s === undefined || ip === undefined || typeof event.vpcEndpointId === 'string') return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     if (net === undefined || net.private) return [];
     const ua = str(event.userAgent);
     const family = userAgentFamily(ua);

@@ -16,7 +16,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { bundledAsnLookup, clusterPlace, networkOf } from './networks.ts';
+import { clusterPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -72,7 +72,7 @@ export const k8sNodeIdentityMoved: NativeDetection<State> = {
     if (node.addresses.includes(place)) return [];
     if (node.addresses.length < MAX_PER_NODE) node.addresses.push(place);
     if (t - node.sinceMs < NODE_LEARN_MS || knownByCluster) return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];

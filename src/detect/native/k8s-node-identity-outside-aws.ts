@@ -15,7 +15,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { addressPlace, bundledAsnLookup, networkOf } from './networks.ts';
+import { addressPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { auditRequestText, ClusterV6Blocks, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -50,7 +50,7 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
     const code = obj(event.responseStatus)?.code;
     if (state.v6.own(cluster, ip, timeOf(event), !(typeof code === 'number' && code >= 400)) === true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
     const key = username + '|' + (addressPlace(ip)?.place ?? ip);

@@ -27,7 +27,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { countedStage, dueReport, saTokenAlert } from './k8s-sa-token-outside-aws.ts';
-import { bundledAsnLookup, clusterPlace, networkOf } from './networks.ts';
+import { clusterPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { configuredCidrs, connectionAddress, inCidr, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -90,7 +90,7 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
       return [];
     }
     if (state.nodeAddresses.has(where + '|' + place)) return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];

@@ -18,7 +18,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { addressPlace, bundledAsnLookup, networkOf } from './networks.ts';
+import { addressPlace, networkFor } from './networks.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
 import { auditRequestText, ClusterV6Blocks, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -94,7 +94,7 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
     const own = state.v6.own(cluster, ip, timeOf(event), !(typeof code === 'number' && code >= 400));
     if (node || own === true || !countedStage(event)) return [];
     if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
-    const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+    const net = networkFor(ip, ctx.config);
     // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];
     const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + (addressPlace(ip)?.place ?? ip);

@@ -21,6 +21,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seamCacheDir } from '../../core/cache-dir.ts';
 import { ipv4Number, isPrivateIp, parseAddress } from '../../core/ip.ts';
+import { awsRangesOf, lookupAwsRange4, lookupAwsRange6, type AwsRange, type AwsRanges } from './aws-ranges.ts';
 
 /** Amazon's autonomous systems (AWS regions, CloudFront, Amazon corporate): AS16509 and AS14618 announce almost all of AWS. */
 export const AMAZON_ASNS: readonly number[] = [16509, 14618, 8987, 9059, 7224, 10124, 17493, 36263, 38895, 39111, 58588, 62785, 135630, 400098, 401395];
@@ -31,14 +32,39 @@ export interface AsnInfo {
 }
 
 export interface NetworkInfo {
-  /** The baseline's notion of "network": `AS<n>` when the database knows the address, else its /16 (IPv4) or /48 (IPv6) prefix. */
+  /**
+   * The baseline's notion of "network": `AS<n>` when the database knows the address, else its /16 (IPv4) or /48
+   * (IPv6) prefix; with AWS's ip-ranges.json (native.awsIpRangesFile), `aws:<region>` for an address in AWS's ranges.
+   */
   key: string;
-  /** Human label: `AS16509 Amazon.com Inc.` or `198.51.0.0/16`. */
+  /** Human label: `AS16509 Amazon.com Inc.`, `198.51.0.0/16`, or with AWS's ranges `AWS us-east-1 (EC2)`. */
   label: string;
   asn?: number;
-  /** True inside Amazon's ASes, false for a public address the database puts elsewhere or does not know, undefined when it cannot tell (no database, special-purpose IPv6). */
+  /**
+   * True inside Amazon's ASes (with AWS's ranges given: inside those ranges), false for a public address the
+   * database puts elsewhere or does not know (or outside the ranges given), undefined when it cannot tell (no
+   * database and no ranges, special-purpose IPv6).
+   */
   aws: boolean | undefined;
+  /** With AWS's ranges: the AWS region (or GLOBAL) and services (`EC2`, `S3`, `AMAZON`...) of an AWS address. */
+  region?: string;
+  service?: string;
   private: boolean;
+}
+
+/** What `networkFor` reads of the native detections' config. */
+export interface NetworkConfig {
+  asnDatabase: boolean;
+  amazonAsns: readonly number[];
+  awsIpRangesFile?: string | undefined;
+}
+
+/**
+ * What the native detections know about an address under their config: the bundled ASN database unless
+ * `asnDatabase` is false, Amazon's ASes, and AWS's exact ranges when `awsIpRangesFile` names a file.
+ */
+export function networkFor(ip: string, config: NetworkConfig): NetworkInfo | undefined {
+  return networkOf(ip, config.asnDatabase ? bundledAsnLookup : undefined, config.amazonAsns, awsRangesOf(config));
 }
 
 /** An address → AS lookup; the default reads the bundled database, tests and embedders may pass their own. */
@@ -431,10 +457,10 @@ export function networkPrefix(ip: string): string {
  * What the baselines know about an address. `lookup` undefined = no database: networks are prefixes and
  * the AWS question has no answer.
  */
-export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS): NetworkInfo | undefined {
+export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsns: readonly number[] = AMAZON_ASNS, awsRanges?: AwsRanges): NetworkInfo | undefined {
   // An IPv4 address as ipaddr.js writes it back (no leading zero): answered from its number, no address object.
   const n = ipv4Number(text, true);
-  if (n !== undefined) return networkOfIpv4(text, n, lookup, amazonAsns);
+  if (n !== undefined) return networkOfIpv4(text, n, lookup, amazonAsns, awsRanges);
   const a = parseAddress(text);
   if (a === undefined) return undefined;
   // An IPv4-mapped IPv6 address is its IPv4 address.
@@ -444,7 +470,7 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
     const parts = (a as { parts: number[] }).parts;
     // A 6to4 address (2002::/16) is its host's IPv4 address. (NAT64's 64:ff9b::/96 embeds the destination's
     // IPv4, not the caller's: outside 2000::/3, unplaceable below.)
-    if (parts[0] === 0x2002) return networkOf([parts[1]! >> 8, parts[1]! & 255, parts[2]! >> 8, parts[2]! & 255].join('.'), lookup, amazonAsns);
+    if (parts[0] === 0x2002) return networkOf([parts[1]! >> 8, parts[1]! & 255, parts[2]! >> 8, parts[2]! & 255].join('.'), lookup, amazonAsns, awsRanges);
     // Link-local (fe80::/10), unique local (fc00::/7, isPrivateIp) and loopback are private.
     if ((parts[0]! & 0xffc0) === 0xfe80 || (parts[0]! & 0xfe00) === 0xfc00 || ip === '::1') return { key: 'private', label: 'private address', aws: undefined, private: true };
     // Only global unicast (2000::/3) is anyone's on the Internet; in it, documentation (2001:db8::/32,
@@ -455,6 +481,7 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
     const p = networkPrefix(ip);
     if (unplaceable) return { key: p, label: p, aws: undefined, private: false };
     const hit = lookup !== undefined ? lookup(ip) : undefined;
+    if (awsRanges !== undefined) return exactNetwork(lookupAwsRange6(awsRanges, parts), hit, p);
     if (hit !== undefined) return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws: amazonAsns.includes(hit.asn), private: false };
     // A global address no AS announces is not one of Amazon's, when the bundled IPv6 table answered; a lookup
     // passed in by an embedder may know IPv4 only, and its silence says nothing.
@@ -463,6 +490,7 @@ export function networkOf(text: string, lookup: AsnLookup | undefined, amazonAsn
   const priv = isPrivateIp(ip) || /^(127|169\.254)\./.test(ip);
   if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
   const hit = lookup !== undefined ? lookup(ip) : undefined;
+  if (awsRanges !== undefined) return exactNetwork(lookupAwsRange4(awsRanges, ipv4Number(ip)!), hit, networkPrefix(ip));
   if (hit !== undefined) {
     const aws = amazonAsns.includes(hit.asn);
     return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
@@ -499,19 +527,35 @@ export function clusterPlace(text: string): string | undefined {
 }
 
 /** `networkOf` for a canonical IPv4 address `ip` (its number `n`): the same answers, read from the number. */
-function networkOfIpv4(ip: string, n: number, lookup: AsnLookup | undefined, amazonAsns: readonly number[]): NetworkInfo {
+function networkOfIpv4(ip: string, n: number, lookup: AsnLookup | undefined, amazonAsns: readonly number[], awsRanges: AwsRanges | undefined): NetworkInfo {
   const a = Math.floor(n / 16777216);
   const b = Math.floor(n / 65536) % 256;
   // isPrivateIp's IPv4 ranges (10/8, 172.16/12, 192.168/16, 100.64/10), then loopback and link-local.
   const priv = a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128) || a === 127 || (a === 169 && b === 254);
   if (priv) return { key: 'private', label: 'private address', aws: undefined, private: true };
   const hit = lookup !== undefined ? lookup(ip) : undefined;
+  if (awsRanges !== undefined) return exactNetwork(lookupAwsRange4(awsRanges, n), hit, `${a}.${b}.0.0/16`);
   if (hit !== undefined) {
     const aws = amazonAsns.includes(hit.asn);
     return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws, private: false };
   }
   const p = `${a}.${b}.0.0/16`;
   return { key: p, label: p, aws: lookup !== undefined && table !== null ? false : undefined, private: false };
+}
+
+/**
+ * A public address's network when AWS's ranges are given: they alone say whether it is AWS's (an address in an
+ * Amazon AS but in no published range, Amazon's corporate space, is outside AWS), and place an AWS address in its
+ * region (the key the baselines learn); the AS (or the prefix, without the database) still names every other network.
+ */
+function exactNetwork(range: AwsRange | undefined, hit: AsnInfo | undefined, prefix: string): NetworkInfo {
+  const as = hit === undefined ? {} : { asn: hit.asn };
+  if (range !== undefined) {
+    const where = range.border === range.region ? range.service : `${range.service}, ${range.border}`;
+    return { key: `aws:${range.region}`, label: `AWS ${range.region} (${where})`, ...as, aws: true, region: range.region, service: range.service, private: false };
+  }
+  if (hit !== undefined) return { key: `AS${hit.asn}`, label: `AS${hit.asn}${hit.org ? ' ' + hit.org : ''}`, asn: hit.asn, aws: false, private: false };
+  return { key: prefix, label: prefix, aws: false, private: false };
 }
 
 /**

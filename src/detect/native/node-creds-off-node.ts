@@ -9,7 +9,7 @@ import { roleOfSession } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { bundledAsnLookup, networkOf } from './networks.ts';
+import { networkFor } from './networks.ts';
 import { chainText, configuredCidrs, fromCluster, nativeAlert, timeOf } from './util.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -44,7 +44,7 @@ export const nodeCredsOffNode: NativeDetection<State> = {
     // "off node". Then only an address outside AWS's networks counts — a NAT gateway's address is AWS's.
     const egressKnown = clusters.some((c) => graph.egressOf(c, timeOf(event)).length > 0 || configuredCidrs(graph, c).length > 0);
     if (!egressKnown) {
-      const net = networkOf(ip, ctx.config.asnDatabase ? bundledAsnLookup : undefined, ctx.config.amazonAsns);
+      const net = networkFor(ip, ctx.config);
       if (net === undefined || net.aws !== false) return [];
     }
     if (state.alerted.has(arn + '|' + ip)) return [];
