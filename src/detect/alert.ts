@@ -48,6 +48,12 @@ export const Alert = z
     chain: z.array(ChainStep).optional().describe('The identity path from the acting credentials to the origin (`seam.chain`).'),
     account: z.string().optional().describe('AWS account of the last contributing event.'),
     cluster: z.string().optional().describe('EKS cluster of the last contributing event.'),
+    resource: z
+      .string()
+      .optional()
+      .describe(
+        'What the alert is about when its last contributing event is a GuardDuty finding about a resource other than an EKS cluster: `ec2:<instance id>`, `s3:<bucket>`, `akid:<access key id>`, `ecs:<cluster>`, `container:<id>`, `lambda:<function>`, `rds:<database>`. An alert with no principal is grouped into incidents by it (ADR 0048).',
+      ),
     summary: z.string().describe('One line a person can read in a pager.'),
     window: z
       .strictObject({ start: z.string(), end: z.string() })

@@ -3,6 +3,8 @@ import type { Alert } from '../detect/alert.ts';
 import type { Detector } from '../detect/detector.ts';
 import type { IdentityFact } from '../identity/types.ts';
 import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from '../detect/native/engine.ts';
+import { findingResource } from '../core/normalize/guardduty.ts';
+import type { Rec } from '../core/values.ts';
 
 /**
  * Everything that happens to a normalized event before it is indexed, in one place: the identity
@@ -45,12 +47,16 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
         const sigma = detector.process(event);
         for (let i = 0; i < sigma.length; i++) out.push(sigma[i]!);
       }
-      // Alerts closed by this event carry who acted, really, as the graph resolved it.
+      // Alerts closed by this event carry who acted, really, as the graph resolved it, and the resource a
+      // GuardDuty finding is about (what groups them into incidents when no one acted: ADR 0048).
+      const resource = out.length > 0 && event.seam.source === 'guardduty' ? findingResource(event as unknown as Rec) : undefined;
       for (const a of out) {
-        if (a.origin === undefined && a.chain === undefined && a.events[a.events.length - 1] === event.seam.id) {
+        if (a.events[a.events.length - 1] !== event.seam.id) continue;
+        if (a.origin === undefined && a.chain === undefined) {
           if (event.seam.origin !== undefined) a.origin = event.seam.origin;
           if (event.seam.chain !== undefined && event.seam.chain.length > 0) a.chain = event.seam.chain;
         }
+        if (resource !== undefined && a.resource === undefined) a.resource = resource;
       }
       return out;
     },

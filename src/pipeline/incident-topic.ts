@@ -112,14 +112,16 @@ function chainCluster(chain: Alert['chain']): string | undefined {
  *   Kubernetes user, or a service account the graph traced to an IAM session through an exec, has an ARN
  *   origin and keeps the ARN key.
  * - Any other identity without an ARN (an AWS service principal, `root` without its ARN): `aws:<account>/<name>`.
- * - No principal: what the alert is about: `eks:<account>:<cluster>`, else `aws:<account>`, else `unknown`.
+ * - No principal: what the alert is about: the GuardDuty finding's resource (`aws:<account>/ec2:i-…`, `…/s3:<bucket>`;
+ *   `Alert.resource`), else its cluster `eks:<account>:<cluster>`, else `aws:<account>`, else `unknown`.
  * With nothing to scope by (no cluster, no account) a name stays as it is.
  */
-export function incidentKey(a: Pick<Alert, 'principal' | 'origin' | 'account' | 'cluster' | 'chain'>): string {
+export function incidentKey(a: Pick<Alert, 'principal' | 'origin' | 'account' | 'cluster' | 'chain' | 'resource'>): string {
   const who = a.origin ?? a.principal;
   const account = a.account === undefined || a.account === '' ? undefined : a.account;
   const inAccount = account === undefined ? undefined : `aws:${account}`;
   if (who === undefined) {
+    if (a.resource !== undefined && a.resource !== '') return inAccount === undefined ? a.resource : `${inAccount}/${a.resource}`;
     return a.cluster !== undefined && a.cluster !== '' ? `eks:${account ?? ''}:${a.cluster}` : (inAccount ?? 'unknown');
   }
   const id = identityKey(who)!;

@@ -68,6 +68,39 @@ export function mapGuardDuty(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Sea
 }
 
 /**
+ * What a GuardDuty finding is about, as `<kind>:<id>`, read from its `resource` (camelCase, as normalized): the EC2
+ * instance (`ec2:i-…`), the S3 bucket(s) (`s3:<name>`, sorted and joined by `,` when several), the access key
+ * (`akid:<id>`), the ECS cluster, the container, the Lambda function or the RDS database. Undefined for an EKS
+ * cluster (the alert's `cluster` says it) and for a resource this does not know: then the resource type alone
+ * would not tell two resources apart. Incidents of alerts with no principal are keyed by it (ADR 0048).
+ */
+export function findingResource(f: Rec): string | undefined {
+  const resource = obj(pick(f, 'resource'));
+  if (resource === undefined) return undefined;
+  const instance = str(pick(obj(pick(resource, 'instanceDetails')), 'instanceId'));
+  if (instance !== undefined) return `ec2:${instance}`;
+  const buckets = pick(resource, 's3BucketDetails');
+  if (Array.isArray(buckets)) {
+    const names = [...new Set(buckets.map((b) => str(pick(obj(b), 'name')) ?? str(pick(obj(b), 'arn'))).filter((n): n is string => n !== undefined))].sort();
+    if (names.length > 0) return `s3:${names.join(',')}`;
+  }
+  const key = str(pick(obj(pick(resource, 'accessKeyDetails')), 'accessKeyId'));
+  if (key !== undefined) return `akid:${key}`;
+  const ecs = obj(pick(resource, 'ecsClusterDetails'));
+  const ecsName = str(pick(ecs, 'arn')) ?? str(pick(ecs, 'name'));
+  if (ecsName !== undefined) return `ecs:${ecsName}`;
+  const container = str(pick(obj(pick(resource, 'containerDetails')), 'id'));
+  if (container !== undefined) return `container:${container}`;
+  const lambda = obj(pick(resource, 'lambdaDetails'));
+  const fn = str(pick(lambda, 'functionArn')) ?? str(pick(lambda, 'functionName'));
+  if (fn !== undefined) return `lambda:${fn}`;
+  const rds = obj(pick(resource, 'rdsDbInstanceDetails'));
+  const db = str(pick(rds, 'dbInstanceArn')) ?? str(pick(rds, 'dbClusterIdentifier')) ?? str(pick(rds, 'dbInstanceIdentifier'));
+  if (db !== undefined) return `rds:${db}`;
+  return undefined;
+}
+
+/**
  * One shape for rules: a GuardDuty finding as the REST API and EventBridge's `detail` write it
  * (camelCase). The SDK's PascalCase is an artefact of the JavaScript client, and the EventBridge
  * envelope is delivery metadata, so both are settled here (STYLE: rules never special-case a

@@ -197,7 +197,7 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
 };
 
 const alertProperties = {
-  ...kws('id', 'events', 'native_ids', 'account', 'cluster'),
+  ...kws('id', 'events', 'native_ids', 'account', 'cluster', 'resource'),
   rule: obj({ ...kws('id', 'level', 'tags', 'type', 'correlation_type'), title: { ...kw, fields: { text: { type: 'text' } } } }),
   group: flat,
   principal: principalMapping,
