@@ -8,6 +8,7 @@ import { runNative } from '../../../test/helpers/native.ts';
 import { importAwsRangesCommand } from '../../cli/networks.ts';
 import { loadCliConfig } from '../../cli/config.ts';
 import { isSeamError } from '../../core/errors.ts';
+import { IdentityGraph } from '../../identity/graph.ts';
 import { buildAwsRanges, lookupAwsRange, readAwsRanges, type AwsIpRangesFile } from './aws-ranges.ts';
 import { bundledAsnLookup, networkFor, networkOf } from './networks.ts';
 
@@ -44,7 +45,7 @@ function failure(text: string | Buffer): string {
 describe('AWS ip-ranges.json: reading', () => {
   it('reads the documented format: counts, createDate, syncToken, regions and services', () => {
     const t = readAwsRanges(FIXTURE);
-    expect(t).toMatchObject({ syncToken: '1795168800', createDate: '2026-11-20-10-00-00', createdMs: CREATED, prefixes4: 8, prefixes6: 3 });
+    expect(t).toMatchObject({ syncToken: '1795168800', createDate: '2026-11-20-10-00-00', createdMs: CREATED, prefixes4: 9, prefixes6: 3 });
     expect(t.regions).toEqual(['GLOBAL', 'eu-central-1', 'us-east-1', 'us-west-2']);
     expect(t.services).toEqual(['AMAZON', 'CLOUDFRONT', 'EC2', 'S3']);
   });
@@ -155,7 +156,7 @@ describe('seam networks import-aws-ranges', () => {
     const err = sink();
     const copy = join(tmp(), 'aws', 'ip-ranges.json.gz');
     expect(await importAwsRangesCommand(FIXTURE, { out: copy, nowMs: CREATED + 5 * DAY }, out, err)).toBe(0);
-    expect(out.text).toContain(`aws ranges: file=${FIXTURE} createDate=2026-11-20-10-00-00 age_days=5 syncToken=1795168800 ipv4_prefixes=8 ipv6_prefixes=3`);
+    expect(out.text).toContain(`aws ranges: file=${FIXTURE} createDate=2026-11-20-10-00-00 age_days=5 syncToken=1795168800 ipv4_prefixes=9 ipv6_prefixes=3`);
     expect(out.text).toContain(`wrote ${copy} (`);
     expect(err.text).toBe('');
     const a = readAwsRanges(FIXTURE);
@@ -238,5 +239,28 @@ describe('instance credentials used outside AWS, with and without AWS’s ranges
     const dir = tmp();
     writeFileSync(join(dir, 'ip-ranges.json'), '<html></html>');
     expect(() => runNative(id, events, { config: { awsIpRangesFile: join(dir, 'ip-ranges.json') } })).toThrow(/SEAM_ERR_AWS_RANGES_INVALID|HTML page/);
+  });
+});
+
+describe('new-network with AWS’s ranges: AWS addresses are networks by region', () => {
+  const id = 'seam-native-new-network';
+  const ci = session('ci-deployer', 'botocore-session-1762070400', 'ASIAEXAMPLECIDEPLOY1', 'AROAEXAMPLECIDEPLOY1');
+  const H = 3600_000;
+  const BASE = Date.parse('2026-11-02T08:00:00Z');
+  const call = (hours: number, ip: string) => ev(callAs(ci, 'ec2.amazonaws.com', 'DescribeInstances', new Date(BASE + hours * H).toISOString(), ip), undefined);
+  // Day 1 (learning): the pipeline runs on EC2 in us-east-1 (3.5.0.0/16 in the fixture).
+  const day1 = [call(1, '3.5.1.1'), call(5, '3.5.1.1'), call(9, '3.5.2.7')];
+  it('a region the principal never used is new (low, named by region); another address of its region is not', () => {
+    const other = call(30, '3.121.0.9');
+    const alerts = runNative(id, [...day1, call(29, '3.80.0.1'), other], { config: { awsIpRangesFile: FIXTURE } });
+    expect(alerts.map((a) => [a.events, a.rule.level])).toEqual([[[other.seam.id], 'low']]);
+    expect(alerts[0]!.summary).toContain('from 3.121.0.9 (AWS eu-central-1 (EC2)), a network it was never seen in; known: AWS us-east-1 (EC2)');
+  });
+  it('a principal learned as Amazon’s AS before the file was given: its first region is learned, the next reported', () => {
+    const graph = new IdentityGraph();
+    expect(runNative(id, day1, { graph })).toEqual([]);
+    const other = call(31, '3.121.0.9');
+    const alerts = runNative(id, [call(30, '3.80.0.1'), other], { config: { awsIpRangesFile: FIXTURE }, graph });
+    expect(alerts.map((a) => [a.events, a.rule.level])).toEqual([[[other.seam.id], 'low']]);
   });
 });

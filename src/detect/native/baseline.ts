@@ -258,6 +258,23 @@ export function baselinable(event: SeamEvent): boolean {
   return p.type === 'k8s_user' && (arn.includes(':assumed-role/') || arn.includes(':user/'));
 }
 
+/**
+ * The first AWS region a subject is seen in after AWS's ranges were given (native.awsIpRangesFile) to a baseline that
+ * learned its AWS networks without them (as Amazon's AS, or an AWS /16): those networks were somewhere in AWS, so the
+ * first region is learned, not reported as new; the regions after it are judged like any network. `before`: the
+ * subject's live `seen_network` facts.
+ */
+export function firstRegionOverAsBaseline(before: readonly Edge[], net: NetworkInfo): boolean {
+  if (net.region === undefined) return false;
+  let regionless = false;
+  for (const e of before) {
+    if (e.fact.attributes.aws !== true) continue;
+    if (e.fact.attributes.region !== undefined) return false;
+    regionless = true;
+  }
+  return regionless;
+}
+
 /** The subject's live `seen_network` version for this network (what `rememberNetwork` returns, without learning). */
 export function knownNetwork(graph: IdentityGraph, subjectKey: string, net: NetworkInfo, t: number): Edge | undefined {
   return live(graph, networkKey(subjectKey, net.key), t);
@@ -335,7 +352,7 @@ export function rememberNetwork(event: SeamEvent, ctx: EvalContext, graph: Ident
     key: networkKey(subjectKey, net.key),
     from: subjectKey,
     to: 'net:' + net.key,
-    attributes: { ...extra, label: net.label, aws: net.aws ?? null },
+    attributes: { ...extra, label: net.label, aws: net.aws ?? null, ...(net.region === undefined ? {} : { region: net.region }) },
     ...(memoryMs === undefined ? {} : { memoryMs }),
   }).before;
 }

@@ -6,11 +6,15 @@
  * from a public network outside AWS: its credentials are being used somewhere they never were. Also medium: the
  * third network new to the principal within an hour (after learning), counted from the `seen_network` facts' first
  * sightings, so a restart keeps the count: a leaked key tried by scanners and bots from their own hosts.
+ *
+ * With AWS's ranges (native.awsIpRangesFile) an AWS address's network is its region (`aws:us-east-1`), not Amazon's
+ * AS: a principal's first call from an AWS region it never used is new (low). The first region after the ranges were
+ * given to a principal whose AWS networks were learned as Amazon's AS is learned, not reported.
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
-import { baselinable, baselineSubject, eventNetwork, known, knownNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
+import { baselinable, baselineSubject, eventNetwork, firstRegionOverAsBaseline, known, knownNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { connectionAddress, nativeAlert, timeOf } from './util.ts';
 
@@ -40,6 +44,7 @@ export const newNetwork: NativeDetection<null> = {
     const before = knownNetwork(graph, subject.key, net, t) === undefined ? known(graph, subject.key, 'seen_network', t) : undefined;
     const had = rememberNetwork(event, ctx, graph, subject.key, net);
     if (had !== undefined || before === undefined || learning(event, ctx.config, start) || before.length === 0) return [];
+    if (firstRegionOverAsBaseline(before, net)) return [];
     if (before.length >= ctx.config.maxNetworksPerPrincipal) return [];
     const insideOnly = before.every((e) => e.fact.attributes.aws === true || e.fact.to === 'net:private');
     // Networks first seen in the last BURST_MS, after learning: with this one, BURST_NETWORKS of them is a key in

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT } from '../../../test/identity/records.ts';
 import { cloudTrailEvent, eventIds, runNative } from '../../../test/helpers/native.ts';
@@ -28,6 +29,8 @@ const EC2_EAST = '3.80.0.1'; // AS14618, Amazon too
 const GCP = '34.74.90.64'; // AS396982
 const GOOGLE = '64.233.160.5'; // AS15169
 const DAY = 24;
+/** Hand-written made-up AWS ranges (aws-ranges.test.ts): 3.5.0.0/16 and 3.80.0.0/16 us-east-1, 3.121.0.0/16 eu-central-1. */
+const RANGES = join(import.meta.dirname, '../../../test/fixtures/aws-ip-ranges/ip-ranges.json');
 const MAIN = 'repo:acme/payments:ref:refs/heads/main';
 let k = 0;
 
@@ -143,6 +146,25 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     // A role whose runners are in the office: an exchange from any AWS address is a new network, medium.
     const fromAws = runNative(ID, [exchange(1, OFFICE, ec2), exchange(28, OFFICE, ec2), exchange(30, EC2_WEST, ec2)]);
     expect(fromAws.map((a) => a.rule.level)).toEqual(['medium']);
+  });
+
+  it('AWS by region with AWS’s ranges (native.awsIpRangesFile): another /16 of the runners’ region is known; a region new to the role is medium', () => {
+    const ec2 = { role: 'ec2-runners' };
+    const config = { awsIpRangesFile: RANGES };
+    const sameRegion = exchange(30, '3.80.0.1', ec2); // us-east-1 in the fixture, another /16
+    const otherRegion = exchange(31, '3.121.0.9', ec2); // eu-central-1
+    const learned = [exchange(1, '3.5.1.1', ec2), exchange(5, '3.5.40.2', ec2), exchange(28, '3.5.1.1', ec2)];
+    const alerts = runNative(ID, [...learned, sameRegion, otherRegion], { config });
+    expect(alerts.map((a) => [a.events, a.rule.level])).toEqual([[[otherRegion.seam.id], 'medium']]);
+    expect(alerts[0]!.summary).toContain('from 3.121.0.9 (AWS eu-central-1 (EC2))');
+    expect(alerts[0]!.summary).toContain('known: AWS us-east-1 (EC2)');
+    // Without the file the same exchanges are judged by /16: the other /16 is low, as before.
+    expect(runNative(ID, [...learned, sameRegion]).map((a) => a.rule.level)).toEqual(['low']);
+    // A role learned by /16s before the file was given: its first region is learned, the next one reported.
+    const g = new IdentityGraph();
+    expect(runNative(ID, learned, { graph: g })).toEqual([]);
+    const after = runNative(ID, [sameRegion, otherRegion], { config, graph: g });
+    expect(after.map((a) => [a.events, a.rule.level])).toEqual([[[otherRegion.seam.id], 'medium']]);
   });
 
   it('AWS: an exchange from a cluster’s egress (runners in the cluster) is learned, not reported; its neighbour in the /16 is', () => {

@@ -22,11 +22,14 @@
  *
  * A network is an autonomous system, with two exceptions. Inside Amazon's networks it is the address's /16 (IPv6:
  * /48): one network for all of AWS would let a thief exchange from an instance of their own, in any account and
- * region, for every role whose runners run on EC2. Seam ships no copy of AWS's ip-ranges.json (networks.ts), so a /16
+ * region, for every role whose runners run on EC2. Without AWS's ip-ranges.json (native.awsIpRangesFile; Seam ships no copy), a /16
  * cannot be placed in a region, and one region's public addresses span dozens of /16s (a fleet of runners with
  * public addresses draws new ones every day): a /16 new to a role that already exchanged from AWS is reported low,
  * not medium (an exchange from AWS for a role that never did is medium), and once a role's exchanges came from
- * MAX_AWS_PREFIXES of them Amazon's networks count as one for it. The other: an issuer's hosted-runner networks
+ * MAX_AWS_PREFIXES of them Amazon's networks count as one for it. With AWS's ranges (native.awsIpRangesFile) the
+ * network inside AWS is the address's region instead: a region new to a role is medium (a thief's instance in a
+ * region the role's runners never used), a thief in the runners' own region is missed; the first region after the
+ * ranges were given to a role learned by /16s is learned, not reported. The other: an issuer's hosted-runner networks
  * (`webIdentityHostedRunners`: GitHub-hosted runners in Azure, AS8075, from hundreds of /16s; GitLab.com's in Google
  * Cloud, AS396982) count as known for a role whose exchanges already came from one of them; for a role whose
  * exchanges never did (its jobs ran on self-hosted runners), an exchange from there is reported medium, with the hint
@@ -48,7 +51,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { Edge } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
-import { eventNetwork, known, knownNetwork, learningStart, rememberNetwork } from './baseline.ts';
+import { eventNetwork, firstRegionOverAsBaseline, known, knownNetwork, learningStart, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import { networkPrefix, type NetworkInfo } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
@@ -81,9 +84,9 @@ function asnOf(e: Edge): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/** The network an exchange is judged by: its AS; inside Amazon's, its /16 (IPv6 /48). */
+/** The network an exchange is judged by: its AS; inside Amazon's, its /16 (IPv6 /48); with AWS's ranges, its AWS region. */
 function exchangeNetwork(ip: string, net: NetworkInfo): NetworkInfo {
-  if (net.aws !== true) return net;
+  if (net.aws !== true || net.region !== undefined) return net;
   const p = networkPrefix(ip);
   return { ...net, key: `aws:${p}`, label: `${p} in ${net.label}` };
 }
@@ -121,7 +124,7 @@ export const webIdentityExchangeNewNetwork: NativeDetection<null> = {
   level: 'medium',
   tags: ['attack.credential-access', 'attack.t1528', 'attack.defense-evasion', 'attack.t1550.001', 'attack.initial-access', 'attack.t1078.004'],
   description:
-    'A successful sts:AssumeRoleWithWebIdentity with a CI pipeline’s or federated workload’s OIDC token (GitHub Actions, GitLab CI, HCP Terraform, Buildkite, CircleCI and other issuers; not EKS service accounts, Cognito, consumer sign-ins, GCP workloads, or credential brokers in native.webIdentityBrokerIssuers) came from a network that no exchange for this role (its ARN in any case) with this issuer came from since its learning period (baselineLearningMs after the first exchange seen for them; networks forgotten after native.webIdentityNetworkMemoryMs unseen, 400 days; the baseline survives restarts). A network is an autonomous system; inside Amazon’s, a /16. A token read out of a job and exchanged by the thief from their own host looks like this, and nothing else sees it: the key is then used from the same network. Medium, not high: a new self-hosted runner pool, a runner whose egress moved, or a repository newly allowed to assume the role from other infrastructure looks the same, and the exchange alone cannot tell them apart. An exchange from the issuer’s hosted-runner networks (native.webIdentityHostedRunners: GitHub-hosted runners in Azure, GitLab.com’s in Google Cloud) is medium only for a role whose exchanges never came from them (moved to hosted runners, or a thief on a hosted runner or VM of their own); for a role that uses hosted runners it is known, so a thief there is missed. An AWS /16 new to a role that already exchanged from AWS is low (a runner fleet’s public addresses span many /16s of a region; Seam cannot place a /16 in a region), and after 16 of them AWS counts as one network for the role. Exchanges from an address a cluster of the account reaches AWS from (learned egress, configured egressCidrs) and from private addresses (an STS VPC endpoint) are learned, never reported; failed exchanges, unplaceable addresses and runs without the ASN database are left out.',
+    'A successful sts:AssumeRoleWithWebIdentity with a CI pipeline’s or federated workload’s OIDC token (GitHub Actions, GitLab CI, HCP Terraform, Buildkite, CircleCI and other issuers; not EKS service accounts, Cognito, consumer sign-ins, GCP workloads, or credential brokers in native.webIdentityBrokerIssuers) came from a network that no exchange for this role (its ARN in any case) with this issuer came from since its learning period (baselineLearningMs after the first exchange seen for them; networks forgotten after native.webIdentityNetworkMemoryMs unseen, 400 days; the baseline survives restarts). A network is an autonomous system; inside Amazon’s, a /16. A token read out of a job and exchanged by the thief from their own host looks like this, and nothing else sees it: the key is then used from the same network. Medium, not high: a new self-hosted runner pool, a runner whose egress moved, or a repository newly allowed to assume the role from other infrastructure looks the same, and the exchange alone cannot tell them apart. An exchange from the issuer’s hosted-runner networks (native.webIdentityHostedRunners: GitHub-hosted runners in Azure, GitLab.com’s in Google Cloud) is medium only for a role whose exchanges never came from them (moved to hosted runners, or a thief on a hosted runner or VM of their own); for a role that uses hosted runners it is known, so a thief there is missed. An AWS /16 new to a role that already exchanged from AWS is low (a runner fleet’s public addresses span many /16s of a region; without AWS’s ranges Seam cannot place a /16 in a region), and after 16 of them AWS counts as one network for the role. With AWS’s ranges (native.awsIpRangesFile) a network inside AWS is its region: a region new to the role is medium, the runners’ own region is known. Exchanges from an address a cluster of the account reaches AWS from (learned egress, configured egressCidrs) and from private addresses (an STS VPC endpoint) are learned, never reported; failed exchanges, unplaceable addresses and runs without the ASN database are left out.',
   triage:
     'Which repository, branch or pipeline the token was issued to (the subject, e.g. repo:org/name:ref:refs/heads/main) and which run (the CI system’s job logs at that time: did a job of that pipeline run then, on which runner?). A runner you operate on that network explains it (for an issuer’s hosted-runner network: did this workflow move to hosted runners, runs-on changed?); otherwise treat the token as stolen: what the issued key did (its access key id, all from that network), deny the role’s sessions issued before now (aws:TokenIssueTime), look for a workflow or action change that prints or uploads the environment or the ID-token request variables, and tighten the role’s trust policy (sub on a protected branch or environment). Runners in an EKS cluster whose egress Seam does not know: list it as the cluster’s egressCidrs.',
   createState: () => null,
@@ -158,11 +161,14 @@ export const webIdentityExchangeNewNetwork: NativeDetection<null> = {
     if (networks >= ctx.config.maxNetworksPerPrincipal && !(net.aws === true && awsPrefixes > 0)) return [];
     rememberNetwork(event, ctx, graph, subjectKey, net, extra, memory);
     if (net.private || t - start < ctx.config.baselineLearningMs || before.length === 0) return [];
+    if (firstRegionOverAsBaseline(before, net)) return [];
     // Runners in a cluster of the account (actions-runner-controller, GitLab's Kubernetes executor) leave through its egress.
     if (clusterEgress(graph, event.seam.account, ip, t) !== undefined) return [];
     const hosted = hostedRunners(issuer, net.asn, ctx.config);
     if (hosted && before.some((e) => hostedRunners(issuer, asnOf(e), ctx.config))) return [];
-    const low = net.aws === true && awsPrefixes > 0;
+    // An AWS /16 new to a role already seen in AWS is low (its runners' addresses span many /16s of their region);
+    // a region new to it (AWS's ranges given) is not: its runners do not move regions by themselves.
+    const low = net.aws === true && awsPrefixes > 0 && net.region === undefined;
     const was = before
       .slice(0, 5)
       .map((e) => `${String(e.fact.attributes.label ?? e.fact.to)}${e.fact.attributes.subject === undefined ? '' : ` (${String(e.fact.attributes.subject)})`}`)
