@@ -119,6 +119,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       ...(placeholdersFile ? { placeholdersFile } : {}),
       ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
       ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
+      ...(cfg ? { driftCheckUsers: cfg.rules.driftCheckUsers } : {}),
       ...(cfg ? { native: cfg.native, identity: cfg.identity } : {}),
     };
   }

@@ -48,6 +48,7 @@ async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFi
     identity: cfg.identity,
     ...(placeholders ? { placeholders } : {}),
     ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
+    driftCheckUsers: cfg.rules.driftCheckUsers,
     incidentCloseAfterMs: cfg.incidents.closeAfterMs,
   };
 }

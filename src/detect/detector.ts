@@ -3,11 +3,12 @@
  * correlation claims the rule, `generate` unset), and the correlation engine.
  */
 import type { SeamEvent } from '../core/envelope.ts';
-import { alertFromMatch, eventTimeMs } from './alert.ts';
+import { alertFromMatch, asDriftCheck, eventTimeMs } from './alert.ts';
 import type { Alert } from './alert.ts';
 import { ruleLookupFrom } from './correlate/compile.ts';
 import { CorrelationEngine } from './correlate/engine.ts';
 import type { CorrelationStats } from './correlate/engine.ts';
+import { DriftChecks } from './drift-check.ts';
 import type { Diagnostic, Ruleset } from './sigma/types.ts';
 
 export interface DetectorOptions {
@@ -22,6 +23,11 @@ export interface DetectorOptions {
   emitWithheld?: boolean;
   /** Open groups one correlation may hold (default 100,000); see CorrelationEngineOptions. */
   maxGroupsPerCorrelation?: number;
+  /**
+   * Kubernetes usernames whose server-side dry runs are GitOps drift checks (seam.yml `rules.driftCheckUsers`,
+   * ADR 0047): their rule matches alert informational and feed no correlation. Default DEFAULT_DRIFT_CHECK_USERS.
+   */
+  driftCheckUsers?: readonly string[];
 }
 
 export interface DetectorStats {
@@ -29,6 +35,8 @@ export interface DetectorStats {
   matches: number;
   /** Single-rule alerts withheld because a correlation uses the rule (`generate` not set). */
   suppressed: number;
+  /** Rule matches on GitOps drift checks (ADR 0047): alerted informational, kept out of correlations. */
+  driftChecks: number;
   alerts: number;
   correlation: CorrelationStats;
 }
@@ -53,15 +61,29 @@ export function createDetector(opts: DetectorOptions): Detector {
     ...(opts.emitWithheld === true ? { emitWithheld: true } : {}),
     ...(opts.maxGroupsPerCorrelation === undefined ? {} : { maxGroupsPerCorrelation: opts.maxGroupsPerCorrelation }),
   });
-  const counts = { events: 0, matches: 0, suppressed: 0, alerts: 0 };
+  const drift = new DriftChecks(opts.driftCheckUsers);
+  const counts = { events: 0, matches: 0, suppressed: 0, driftChecks: 0, alerts: 0 };
 
   return {
     diagnostics: engine.diagnostics,
     process(event) {
       counts.events++;
       const out: Alert[] = [];
-      for (const m of ruleset.match(event)) {
+      const matches = ruleset.match(event);
+      // A GitOps controller's drift check (ADR 0047): its matches repeat a change that is never made every
+      // reconcile, so they alert informational and no correlation counts or sequences them.
+      const checker = matches.length > 0 ? drift.by(event) : undefined;
+      for (const m of matches) {
         counts.matches++;
+        if (checker !== undefined) {
+          counts.driftChecks++;
+          if (engine.isSuppressed(m.rule.id)) {
+            counts.suppressed++;
+            if (opts.emitWithheld !== true) continue;
+          }
+          out.push(asDriftCheck(alertFromMatch(m), checker));
+          continue;
+        }
         if (engine.isSuppressed(m.rule.id)) {
           counts.suppressed++;
           if (opts.emitWithheld === true) out.push(alertFromMatch(m));

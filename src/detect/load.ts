@@ -79,7 +79,7 @@ export const DEFAULT_ALLOWED_LATENESS_MS = 60_000;
 
 export async function buildDetector(
   paths: string[],
-  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string } = {},
+  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; driftCheckUsers?: readonly string[] } = {},
 ): Promise<ReturnType<typeof createDetector>> {
   const placeholders = await sitePlaceholders(opts);
   const cacheDir = opts.cacheDir ?? ruleCacheDir();
@@ -90,7 +90,7 @@ export async function buildDetector(
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
   logRuleLoad(log, loaded);
-  const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS });
+  const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS, ...(opts.driftCheckUsers === undefined ? {} : { driftCheckUsers: opts.driftCheckUsers }) });
   // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
   for (const d of detector.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
   return detector;

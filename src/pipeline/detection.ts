@@ -33,6 +33,8 @@ export interface Detection {
   readonly incidentCloseAfterMs?: number;
   /** Cluster → account from seam.yml `identity.clusters`: the normalize role keys a cluster's signals by it. */
   readonly clusterAccounts: ClusterAccounts;
+  /** seam.yml `rules.driftCheckUsers` (ADR 0047), for the early alerts; undefined: the default list. */
+  readonly driftCheckUsers?: readonly string[];
 }
 
 export interface DetectionOptions {
@@ -53,6 +55,8 @@ export interface DetectionOptions {
   maxRebuildMs?: number;
   /** Values of the rules' `%name%` placeholders (see deploy/config/placeholders.yml). */
   placeholders?: Record<string, string[]>;
+  /** seam.yml `rules.driftCheckUsers`: whose dry runs are GitOps drift checks (ADR 0047); default DEFAULT_DRIFT_CHECK_USERS. */
+  driftCheckUsers?: readonly string[];
   /** Rule cache folder (LoadOptions.cacheDir); default ruleCacheDir() (under SEAM_CACHE_DIR), false for none. */
   ruleCacheDir?: string | false;
 }
@@ -83,9 +87,10 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     allowedLatenessMs: lateness,
     clusterAccounts: clusterAccountsOf(o.identity?.clusters),
     ...(o.incidentCloseAfterMs === undefined ? {} : { incidentCloseAfterMs: o.incidentCloseAfterMs }),
+    ...(o.driftCheckUsers === undefined ? {} : { driftCheckUsers: o.driftCheckUsers }),
     newStage: (s) =>
       createDetectStage({
-        ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness }) } : {}),
+        ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness, ...(o.driftCheckUsers === undefined ? {} : { driftCheckUsers: o.driftCheckUsers }) }) } : {}),
         ...(o.native || o.identity ? { native: { ...(o.native ? { config: o.native } : {}), ...(o.identity ? { graph: new IdentityGraph(o.identity) } : {}) } } : {}),
         ...(s?.collectFacts ? { collectFacts: true } : {}),
       }),

@@ -10,9 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { SeamEvent } from '../core/envelope.ts';
-import { alertFromMatch, type Alert } from '../detect/alert.ts';
+import { alertFromMatch, asDriftCheck, type Alert } from '../detect/alert.ts';
 import { ruleLookupFrom } from '../detect/correlate/compile.ts';
 import { CorrelationEngine } from '../detect/correlate/engine.ts';
+import { DriftChecks } from '../detect/drift-check.ts';
 import type { CompiledRule, Ruleset } from '../detect/sigma/types.ts';
 
 /**
@@ -79,7 +80,14 @@ export class EarlyAlerts {
   /** Names the set of early rules (ADR 0026): stage 1's hints are used only by a correlate role whose set has the same name. */
   readonly fingerprint: string;
 
-  constructor(private readonly ruleset: Ruleset) {
+  private readonly drift: DriftChecks;
+
+  /** `driftCheckUsers`: as the detector's (DetectorOptions), so a drift check's early alert is informational too. */
+  constructor(
+    private readonly ruleset: Ruleset,
+    opts: { driftCheckUsers?: readonly string[] | undefined } = {},
+  ) {
+    this.drift = new DriftChecks(opts.driftCheckUsers);
     const engine = new CorrelationEngine(ruleset.correlations, { ruleLookup: ruleLookupFrom(ruleset.rules) });
     const ids = new Set<string>();
     for (const r of ruleset.rules) if (notEarlyBecause(r, (id) => engine.isSuppressed(id)) === undefined) ids.add(r.id);
@@ -100,9 +108,12 @@ export class EarlyAlerts {
   raise(event: SeamEvent): Alert[] {
     if (this.rules.size === 0) return [];
     let out: Alert[] | undefined;
+    let checker: string | undefined | null = null;
     for (const m of this.ruleset.match(event)) {
       if (!this.rules.has(m.rule.id)) continue;
-      const a = alertFromMatch(m);
+      // A GitOps drift check (ADR 0047) reads no field the graph writes: the ordered path lowers it the same way.
+      if (checker === null) checker = this.drift.by(event);
+      const a = checker === undefined ? alertFromMatch(m) : asDriftCheck(alertFromMatch(m), checker);
       a.provisional = true;
       (out ??= []).push(a);
     }

@@ -25,6 +25,8 @@ export interface ReplayDetectSpec {
   placeholdersFile?: string;
   placeholders?: Record<string, string[]>;
   allowedLatenessMs?: number;
+  /** seam.yml `rules.driftCheckUsers` (ADR 0047); absent: the default list. */
+  driftCheckUsers?: string[];
   /** From seam.yml: native detections and the identity graph run with these (defaults without a config). */
   native?: NativeConfig;
   identity?: IdentityGraphConfig;
@@ -41,6 +43,7 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
       ...(spec.placeholdersFile ? { placeholdersFile: spec.placeholdersFile } : {}),
       ...(spec.placeholders ? { placeholders: spec.placeholders } : {}),
       ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
+      ...(spec.driftCheckUsers === undefined ? {} : { driftCheckUsers: spec.driftCheckUsers }),
     }),
     ...(spec.native && spec.identity ? { native: { config: spec.native, graph: new IdentityGraph(spec.identity) } } : {}),
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DRIFT_CHECK_USERS } from '../../detect/drift-check.ts';
 import { NativeConfig } from '../../detect/native/config.ts';
 import { IdentityGraphConfig } from '../../identity/config.ts';
 import { OpenSearchSinkConfig } from '../../sinks/opensearch/config.ts';
@@ -89,6 +90,12 @@ export const RulesConfig = z
     placeholdersFile: z.string().min(1).optional().describe('YAML map of rule placeholder values (%name% → list), e.g. deploy/config/placeholders.yml; relative to the folder of seam.yml.'),
     placeholders: z.record(z.string(), z.array(z.string())).optional().describe('Placeholder values inline; merged over placeholdersFile.'),
     allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 60000).'),
+    driftCheckUsers: z
+      .array(z.string().min(1))
+      .default([...DEFAULT_DRIFT_CHECK_USERS])
+      .describe(
+        'Kubernetes usernames (`user.username` in the audit log) whose server-side dry runs are GitOps drift checks (ADR 0047): Flux and Argo CD dry-run apply every object they manage on every reconcile. A Sigma rule matching such a dry run alerts informational (`drift_check` keeps its level) and feeds no correlation; their real writes, and everyone else\'s dry runs, alert at the rule\'s level. The default names Flux\'s and Argo CD\'s service accounts in their default namespaces (flux-system, argocd; kube-system:argocd-manager for a cluster a central Argo CD manages): installed elsewhere, list yours (system:serviceaccount:NAMESPACE:NAME, or the username an access entry or aws-auth gives a remote Argo CD\'s IAM role) — and in native.gitOpsUsers. [] reports every dry run at its rule\'s level.',
+      ),
   })
   .describe('Detection rules.');
 

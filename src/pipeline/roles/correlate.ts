@@ -177,7 +177,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const pollMs = o.order?.pollMs ?? 1000;
   const groupId = o.groupId ?? defaultGroupId('correlate');
   /** Early alerts need the watermark's wait to be worth anything, and rules that qualify. */
-  const earlyAlerts = o.early !== false && watch !== undefined && o.detection.ruleset !== undefined ? new EarlyAlerts(o.detection.ruleset) : undefined;
+  const earlyAlerts = o.early !== false && watch !== undefined && o.detection.ruleset !== undefined ? new EarlyAlerts(o.detection.ruleset, { driftCheckUsers: o.detection.driftCheckUsers }) : undefined;
   const early = earlyAlerts !== undefined && earlyAlerts.rules.size > 0 ? earlyAlerts : undefined;
   let producer: BusProducer | undefined;
   let consumer: BusConsumer | undefined;
