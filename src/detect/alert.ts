@@ -20,7 +20,7 @@ export const AlertRule = z
   .strictObject({
     id: z.string().describe('Rule id (Sigma `id`; for correlations without one, their `name` or a hash of the title).'),
     title: z.string(),
-    level: z.enum(ALERT_LEVELS).describe('Severity; Sigma `level`, `medium` when the rule states none; `informational` for a GitOps drift check (`drift_check` keeps the rule\'s level).'),
+    level: z.enum(ALERT_LEVELS).describe('Severity; Sigma `level`, `medium` when the rule states none.'),
     tags: z.array(z.string()).describe('Sigma tags, e.g. attack.t1611.'),
     type: z.enum(['sigma', 'correlation', 'native']).describe('Which kind of detection raised the alert.'),
     correlation_type: z.enum(CORRELATION_TYPES).optional().describe('For correlations: the Sigma correlation type.'),
@@ -68,15 +68,6 @@ export const Alert = z
       .optional()
       .describe(
         'Every event the alert rests on was a Kubernetes server-side dry run (`seam.dry_run`, ADR 0045): the API server admitted and validated the request and wrote nothing. The request is real (who sent it, from where, with which credentials); its change is not. The summary starts with "Dry run". Absent when any contributing event was not a dry run (a correlation mixing both says so in its summary).',
-      ),
-    drift_check: z
-      .strictObject({
-        user: z.string().describe('The listed identity that sent the dry run (`user.username`).'),
-        level: z.enum(ALERT_LEVELS).describe('The rule\'s own level, which a real write would have raised.'),
-      })
-      .optional()
-      .describe(
-        'A single-rule Sigma alert on a GitOps drift check (ADR 0047): a server-side dry run sent by an identity listed in `rules.driftCheckUsers` (Flux and Argo CD compare every object they manage this way on every reconcile). Reported `informational`; the summary starts `Dry run, a GitOps drift check by USER`. The same request without `dryRun` alerts at the rule\'s level; other identities\' dry runs keep it (`dry_run`). Absent otherwise.',
       ),
     late: z
       .literal(true)
@@ -146,21 +137,6 @@ function isoOf(ms: number): string {
 
 /** How an alert whose every event was a server-side dry run starts its summary (ADR 0045). */
 export const DRY_RUN_PREFIX = 'Dry run (the API server wrote nothing): ';
-
-/**
- * The alert of a rule match on a GitOps drift check (ADR 0047): `informational`, the rule's level kept in
- * `drift_check`, the summary saying whose check it was instead of the plain dry-run prefix.
- */
-export function asDriftCheck(alert: Alert, user: string): Alert {
-  const level = alert.rule.level;
-  const rest = alert.summary.startsWith(DRY_RUN_PREFIX) ? alert.summary.slice(DRY_RUN_PREFIX.length) : alert.summary;
-  return {
-    ...alert,
-    rule: { ...alert.rule, level: 'informational' },
-    drift_check: { user, level },
-    summary: `Dry run, a GitOps drift check by ${user} (the API server wrote nothing; a ${level} rule, reported informational): ${rest}`,
-  };
-}
 
 /** Builds and returns an alert; used by single-rule matches, correlations and native detections. */
 export function buildAlert(input: AlertInput): Alert {

@@ -3,7 +3,7 @@
  * correlation claims the rule, `generate` unset), and the correlation engine.
  */
 import type { SeamEvent } from '../core/envelope.ts';
-import { alertFromMatch, asDriftCheck, eventTimeMs } from './alert.ts';
+import { alertFromMatch, eventTimeMs } from './alert.ts';
 import type { Alert } from './alert.ts';
 import { ruleLookupFrom } from './correlate/compile.ts';
 import { CorrelationEngine } from './correlate/engine.ts';
@@ -25,7 +25,7 @@ export interface DetectorOptions {
   maxGroupsPerCorrelation?: number;
   /**
    * Kubernetes usernames whose server-side dry runs are GitOps drift checks (seam.yml `rules.driftCheckUsers`,
-   * ADR 0047): their rule matches alert informational and feed no correlation. Default DEFAULT_DRIFT_CHECK_USERS.
+   * ADR 0047): their rule matches raise no alert and feed no correlation. Default DEFAULT_DRIFT_CHECK_USERS.
    */
   driftCheckUsers?: readonly string[];
 }
@@ -35,7 +35,7 @@ export interface DetectorStats {
   matches: number;
   /** Single-rule alerts withheld because a correlation uses the rule (`generate` not set). */
   suppressed: number;
-  /** Rule matches on GitOps drift checks (ADR 0047): alerted informational, kept out of correlations. */
+  /** Rule matches on GitOps drift checks (ADR 0047): no alert, no correlation. */
   driftChecks: number;
   alerts: number;
   correlation: CorrelationStats;
@@ -70,20 +70,15 @@ export function createDetector(opts: DetectorOptions): Detector {
       counts.events++;
       const out: Alert[] = [];
       const matches = ruleset.match(event);
-      // A GitOps controller's drift check (ADR 0047): its matches repeat a change that is never made every
-      // reconcile, so they alert informational and no correlation counts or sequences them.
-      const checker = matches.length > 0 ? drift.by(event) : undefined;
-      for (const m of matches) {
+      // A GitOps controller's drift check (ADR 0047): its matches repeat, every reconcile, a change that is never
+      // made. No alert, and no correlation counts or sequences them; the event itself is kept (and indexed) as any.
+      const driftCheck = matches.length > 0 && drift.by(event) !== undefined;
+      if (driftCheck) {
+        counts.matches += matches.length;
+        counts.driftChecks += matches.length;
+      }
+      for (const m of driftCheck ? [] : matches) {
         counts.matches++;
-        if (checker !== undefined) {
-          counts.driftChecks++;
-          if (engine.isSuppressed(m.rule.id)) {
-            counts.suppressed++;
-            if (opts.emitWithheld !== true) continue;
-          }
-          out.push(asDriftCheck(alertFromMatch(m), checker));
-          continue;
-        }
         if (engine.isSuppressed(m.rule.id)) {
           counts.suppressed++;
           if (opts.emitWithheld === true) out.push(alertFromMatch(m));

@@ -5,14 +5,14 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { SeamConfig } from '../core/config/schema.ts';
 import { EarlyAlerts } from '../pipeline/early.ts';
 import { createDetectStage } from '../pipeline/detect-stage.ts';
-import { Alert, DRY_RUN_PREFIX } from './alert.ts';
+import { DRY_RUN_PREFIX, type Alert } from './alert.ts';
 import { createDetector } from './detector.ts';
 import { DEFAULT_DRIFT_CHECK_USERS } from './drift-check.ts';
 import { loadRules, loadRulesFromText } from './sigma/ruleset.ts';
 import type { Ruleset } from './sigma/types.ts';
 
 // GitOps drift checks (ADR 0047) through the production Kubernetes rules and the detect stage: a listed controller's
-// dry run alerts informational, its real write and anyone else's dry run at the rule's level.
+// dry run raises no Sigma alert, its real write and anyone else's dry run alert at the rule's level.
 const AWS_AUTH_RULE = 'cf629643-ffd3-4ad5-b96e-471f0944b36b';
 const kustomize = saK8sUser('flux-system', 'kustomize-controller', 'kustomize-controller-6b8f9c7d5-x2k4q');
 const mapRoles = NODE_MAPPING + roleMapping('PlatformAdmin', 'platform-admin', ['system:masters']);
@@ -31,42 +31,44 @@ describe('GitOps drift checks', () => {
   beforeAll(async () => {
     ruleset = (await loadRules([join(import.meta.dirname, '../../detections/kubernetes')])).ruleset;
   }, 30_000);
+  let lastStats: Record<string, unknown> = {};
   const run = (events: SeamEvent[], driftCheckUsers?: string[]): Alert[] => {
     const stage = createDetectStage({ detector: createDetector({ ruleset, allowedLatenessMs: 0, ...(driftCheckUsers ? { driftCheckUsers } : {}) }) });
-    return [...events.flatMap((e) => stage.process(e)), ...stage.flush()];
+    const out = [...events.flatMap((e) => stage.process(e)), ...stage.flush()];
+    lastStats = stage.stats();
+    return out;
   };
+  const sigma = (alerts: Alert[]): Alert[] => alerts.filter((a) => a.rule.type !== 'native');
   const loud = (alerts: Alert[]): Alert[] => alerts.filter((a) => a.rule.level === 'medium' || a.rule.level === 'high' || a.rule.level === 'critical');
 
-  it("kustomize-controller's dry-run aws-auth update raises no medium+ alert: the rule's alert is informational, saying whose check it was", () => {
+  it("kustomize-controller's dry-run aws-auth update raises no medium+ alert and no Sigma alert at all; the detector counts the match", () => {
     const e = ev(dryRun(inCluster(awsAuthUpdate(kustomize, mapRoles, t('10:00:00')))));
     expect(e.seam.dry_run).toBe(true);
     const alerts = run([e]);
     expect(loud(alerts)).toEqual([]);
-    const a = alerts.find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    expect([a.rule.level, a.drift_check, a.dry_run]).toEqual(['informational', { user: 'system:serviceaccount:flux-system:kustomize-controller', level: 'high' }, true]);
-    expect(a.summary).toMatch(/^Dry run, a GitOps drift check by system:serviceaccount:flux-system:kustomize-controller \(the API server wrote nothing; a high rule, reported informational\): Rule 'AWS Auth ConfigMap Modified' matched: /);
-    expect(Alert.parse(a)).toEqual(a);
+    expect(sigma(alerts)).toEqual([]);
+    expect(lastStats.sigma).toMatchObject({ events: 1, matches: 1, driftChecks: 1, alerts: 0 });
   });
 
   it("the controller's real apply of the same change (no dryRun) alerts high, unmarked", () => {
     const alerts = loud(run([ev(inCluster(awsAuthUpdate(kustomize, mapRoles, t('10:00:00'))))]));
     const a = alerts.find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    expect([a.rule.level, a.drift_check, a.dry_run]).toEqual(['high', undefined, undefined]);
+    expect([a.rule.level, a.dry_run]).toEqual(['high', undefined]);
     expect(a.summary.startsWith("Rule 'AWS Auth ConfigMap Modified' matched: ")).toBe(true);
   });
 
   it("a person's dry run of the same change alerts high, marked Dry run (ADR 0045 unchanged)", () => {
     const alerts = loud(run([ev(dryRun(awsAuthUpdate(iamK8sUser(alice), mapRoles, t('10:00:00'))))]));
     const a = alerts.find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    expect([a.rule.level, a.drift_check, a.dry_run]).toEqual(['high', undefined, true]);
+    expect([a.rule.level, a.dry_run]).toEqual(['high', true]);
     expect(a.summary.startsWith(DRY_RUN_PREFIX)).toBe(true);
   });
 
   it('a configured controller name is a drift check; a list without kustomize-controller reports its dry run at the rule level', () => {
     const mine = saK8sUser('gitops', 'flux-kustomize');
     const custom = ['system:serviceaccount:gitops:flux-kustomize'];
-    const lowered = run([ev(dryRun(inCluster(awsAuthUpdate(mine, mapRoles, t('10:00:00')))))], custom).find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    expect([lowered.rule.level, lowered.drift_check?.user]).toEqual(['informational', 'system:serviceaccount:gitops:flux-kustomize']);
+    expect(sigma(run([ev(dryRun(inCluster(awsAuthUpdate(mine, mapRoles, t('10:00:00')))))], custom))).toEqual([]);
+    expect(lastStats.sigma).toMatchObject({ driftChecks: 1 });
     // Under the default list that name is anyone's.
     expect(loud(run([ev(dryRun(inCluster(awsAuthUpdate(mine, mapRoles, t('10:00:00')))))])).map((a) => [a.rule.id, a.dry_run])).toEqual([[AWS_AUTH_RULE, true]]);
     expect(loud(run([ev(dryRun(inCluster(awsAuthUpdate(kustomize, mapRoles, t('10:00:00')))))], custom)).map((a) => [a.rule.id, a.rule.level])).toEqual([[AWS_AUTH_RULE, 'high']]);
@@ -78,13 +80,13 @@ describe('GitOps drift checks', () => {
     expect(loud(run([ev(raw)])).map((a) => [a.rule.id, a.rule.level])).toEqual([[AWS_AUTH_RULE, 'high']]);
   });
 
-  it('the early (provisional) alert of a drift check is informational too, the same id as the final one', () => {
+  it('a drift check raises no early (provisional) alert either; with an empty list it does, at the rule level', () => {
     const e = ev(dryRun(inCluster(awsAuthUpdate(kustomize, mapRoles, t('10:00:00')))));
-    const early = new EarlyAlerts(ruleset).raise(e).find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    const final = run([e]).find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    expect([early.provisional, early.rule.level, early.drift_check, early.id]).toEqual([true, 'informational', final.drift_check, final.id]);
-    const custom = new EarlyAlerts(ruleset, { driftCheckUsers: [] }).raise(e).find((x) => x.rule.id === AWS_AUTH_RULE)!;
-    expect([custom.rule.level, custom.drift_check]).toEqual(['high', undefined]);
+    const early = new EarlyAlerts(ruleset);
+    expect(early.rules.has(AWS_AUTH_RULE)).toBe(true);
+    expect(early.raise(e)).toEqual([]);
+    const none = new EarlyAlerts(ruleset, { driftCheckUsers: [] }).raise(e);
+    expect(none.map((a) => [a.rule.id, a.rule.level, a.provisional, a.dry_run])).toEqual([[AWS_AUTH_RULE, 'high', true, true]]);
   });
 
   it('seam.yml rules.driftCheckUsers defaults to the Flux and Argo CD service accounts', () => {
@@ -125,7 +127,7 @@ correlation:
   condition:
     gte: 3
 `;
-  it("a drift check feeds no correlation: three reconciles' dry runs raise only informational alerts; three real writes raise the correlation", () => {
+  it("a drift check feeds no correlation: three reconciles' dry runs raise nothing; three real writes raise the correlation", () => {
     const { ruleset } = loadRulesFromText(BUNDLE, 'drift-check-correlation.yml');
     const go = (events: SeamEvent[]): Alert[] => {
       const d = createDetector({ ruleset, allowedLatenessMs: 0 });
@@ -136,12 +138,7 @@ correlation:
         const raw = inCluster(awsAuthUpdate(kustomize, mapRoles, t(x), 'patch'));
         return ev(dry ? dryRun(raw) : raw);
       });
-    const dry = go(writes(true));
-    expect(dry.map((a) => [a.rule.type, a.rule.level])).toEqual([
-      ['sigma', 'informational'],
-      ['sigma', 'informational'],
-      ['sigma', 'informational'],
-    ]);
+    expect(go(writes(true))).toEqual([]);
     const real = go(writes(false));
     expect(real.filter((a) => a.rule.type === 'correlation').map((a) => [a.rule.level, a.aggregate])).toEqual([['high', 3]]);
   });

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SeamEvent } from '../core/envelope.ts';
-import { alertFromMatch, asDriftCheck, type Alert } from '../detect/alert.ts';
+import { alertFromMatch, type Alert } from '../detect/alert.ts';
 import { ruleLookupFrom } from '../detect/correlate/compile.ts';
 import { CorrelationEngine } from '../detect/correlate/engine.ts';
 import { DriftChecks } from '../detect/drift-check.ts';
@@ -82,7 +82,7 @@ export class EarlyAlerts {
 
   private readonly drift: DriftChecks;
 
-  /** `driftCheckUsers`: as the detector's (DetectorOptions), so a drift check's early alert is informational too. */
+  /** `driftCheckUsers`: as the detector's (DetectorOptions): a drift check raises no early alert either. */
   constructor(
     private readonly ruleset: Ruleset,
     opts: { driftCheckUsers?: readonly string[] | undefined } = {},
@@ -107,13 +107,12 @@ export class EarlyAlerts {
    */
   raise(event: SeamEvent): Alert[] {
     if (this.rules.size === 0) return [];
+    // A GitOps drift check (ADR 0047) reads no field the graph writes: the ordered path drops it the same way.
+    if (this.drift.by(event) !== undefined) return [];
     let out: Alert[] | undefined;
-    let checker: string | undefined | null = null;
     for (const m of this.ruleset.match(event)) {
       if (!this.rules.has(m.rule.id)) continue;
-      // A GitOps drift check (ADR 0047) reads no field the graph writes: the ordered path lowers it the same way.
-      if (checker === null) checker = this.drift.by(event);
-      const a = checker === undefined ? alertFromMatch(m) : asDriftCheck(alertFromMatch(m), checker);
+      const a = alertFromMatch(m);
       a.provisional = true;
       (out ??= []).push(a);
     }

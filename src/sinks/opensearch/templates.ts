@@ -209,8 +209,6 @@ const alertProperties = {
   late: { type: 'boolean' },
   /** Every event behind the alert was a Kubernetes server-side dry run (ADR 0045). */
   dry_run: { type: 'boolean' },
-  /** A GitOps drift check reported informational, and the rule's own level (ADR 0047). */
-  drift_check: obj(kws('user', 'level')),
   /** An early alert the final has not replaced yet (ADR 0025). */
   provisional: { type: 'boolean' },
   /** Why an early alert's closing version carries no graph enrichment (ADR 0027). */
