@@ -8,6 +8,7 @@ import { createDetectStage } from './detect-stage.ts';
 import { findingResource } from '../core/normalize/guardduty.ts';
 import { incidentsFrom } from './incident.ts';
 import { incidentKey } from './incident-topic.ts';
+import { pickIncident } from '../report/incident-source.ts';
 import { runReplay } from './replay.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -68,5 +69,15 @@ describe('incidents of GuardDuty findings that name no principal (ADR 0048)', ()
     // Without a resource, a principal-less alert is the cluster's; a resource with no account stays as it is.
     expect(incidentKey({ account: '111122223333', cluster: 'prod-eks-01' })).toBe('eks:111122223333:prod-eks-01');
     expect(incidentKey({ resource: 's3:logs-a' })).toBe('s3:logs-a');
+  });
+
+  it('seam report incident finds a scoped incident by its key, or by the bare name when one cluster has it', () => {
+    const anon = (id: string, cluster: string, minute: number): Alert =>
+      ({ id, '@timestamp': `2024-11-05T14:0${minute}:00.000Z`, rule: { id: 'r', title: 'r', level: 'low', tags: [], type: 'sigma' }, events: [], native_ids: [], summary: id, principal: { id: 'system:anonymous', type: 'anonymous', k8s_user: 'system:anonymous' }, account: '111122223333', cluster }) as Alert;
+    const one = incidentsFrom([anon('a', 'prod-a', 1)]);
+    expect(pickIncident(one, { id: 'system:anonymous' }).key).toBe('eks:111122223333:prod-a/system:anonymous');
+    const two = incidentsFrom([anon('a', 'prod-a', 1), anon('b', 'prod-b', 2)]);
+    expect(pickIncident(two, { id: 'eks:111122223333:prod-b/system:anonymous' }).alerts.map((a) => a.id)).toEqual(['b']);
+    expect(() => pickIncident(two, { id: 'system:anonymous' })).toThrow("'system:anonymous' has incidents under 2 keys (ADR 0048: one per cluster or account): eks:111122223333:prod-a/system:anonymous, eks:111122223333:prod-b/system:anonymous");
   });
 });

@@ -82,7 +82,7 @@ export function latestIncident(incidents: readonly Incident[]): { incident: Inci
   return { incident, why };
 }
 
-/** Picks one incident: by id (`inc-…`, or a unique prefix), by identity key, or `--latest` (open first, then the highest level, then the last to end: `latestIncident`). */
+/** Picks one incident: by id (`inc-…`, or a unique prefix), by incident key (or an identity name its scoped key ends in), or `--latest` (open first, then the highest level, then the last to end: `latestIncident`). */
 export function pickIncident(incidents: readonly Incident[], want: { id?: string; latest?: boolean }): Incident {
   if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
   if (want.latest || want.id === undefined) return latestIncident(incidents).incident;
@@ -90,8 +90,15 @@ export function pickIncident(incidents: readonly Incident[], want: { id?: string
   const exact = incidents.filter((i) => i.id === id);
   if (exact.length === 1) return exact[0]!;
   // An identity key names its latest incident (ADR 0020: an identity can have several over time).
-  const byKey = incidents.filter((i) => i.key === id).sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : 0));
+  const newestFirst = (a: Incident, b: Incident): number => (a.end < b.end ? 1 : a.end > b.end ? -1 : 0);
+  const byKey = incidents.filter((i) => i.key === id).sort(newestFirst);
   if (byKey.length > 0) return byKey[0]!;
+  // A name without its scope (`system:anonymous` for `eks:<account>:<cluster>/system:anonymous`, ADR 0048): its
+  // latest incident when one cluster or account has it, else say which keys it could mean.
+  const byName = incidents.filter((i) => i.key.endsWith('/' + id)).sort(newestFirst);
+  const names = [...new Set(byName.map((i) => i.key))].sort();
+  if (names.length === 1) return byName[0]!;
+  if (names.length > 1) throw new Error(`'${id}' has incidents under ${names.length} keys (ADR 0048: one per cluster or account): ${names.join(', ')}; name one of them, or an incident id`);
   const hits = incidents.filter((i) => id.length >= 6 && i.id.startsWith(id));
   if (hits.length === 1) return hits[0]!;
   const known = incidents.map((i) => `${i.id} (${i.key}, ${plural(i.alerts.length, 'alert')}, ${i.status})`).join('; ');
