@@ -12,6 +12,7 @@ import type { RuleMatch } from './sigma/types.ts';
 import { CORRELATION_TYPES } from './correlate/types.ts';
 import { strOrNumber } from '../core/values.ts';
 import { isoMs } from '../core/time.ts';
+import { FINDING_LEVELS, findingVersionOf, type FindingVersion } from './finding.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -32,7 +33,9 @@ export const Alert = z
   .strictObject({
     id: z
       .string()
-      .describe('Deterministic: sha256 of the rule id and the sorted contributing `seam.id`s (first 32 hex digits).'),
+      .describe(
+        'Deterministic: sha256 of the rule id and the sorted contributing `seam.id`s (first 32 hex digits); when every contributing event is a GuardDuty finding, of the rule id and the sorted finding ids instead, so later versions of a finding update the same alert (ADR 0046).',
+      ),
     '@timestamp': z.string().describe('Event time of the last contributing event, ISO 8601.'),
     rule: AlertRule,
     events: z.array(z.string()).describe('`seam.id` of every contributing event, in event-time order.'),
@@ -77,6 +80,21 @@ export const Alert = z
       .literal(true)
       .optional()
       .describe('Raised early, when its event arrived, before the identity graph annotated it (ADR 0025): no origin or chain yet, principal as the record says it. The final alert (same id, without this field) replaces it once the event-time watermark passes the event.'),
+    finding: z
+      .strictObject({
+        id: z.string().describe('The finding id (`id`): the same in every version.'),
+        updated_at: z.string().describe('`updatedAt` of the newest version the alert was raised on.'),
+        created_at: z.string().optional().describe('`createdAt`: when GuardDuty created the finding (the same in every version).'),
+        first_seen: z.string().optional().describe('`service.eventFirstSeen`: the first sighting of the activity (the same in every version).'),
+        last_seen: z.string().optional().describe('`service.eventLastSeen` of that version: the latest sighting.'),
+        count: z.number().optional().describe('`service.count` of that version: how many times GuardDuty saw the activity.'),
+        severity: z.number().optional().describe('`severity` of that version.'),
+        severity_level: z.enum(FINDING_LEVELS).optional().describe('GuardDuty\'s band for `severity`: low < 4, medium 4–6.9, high 7–8.9, critical ≥ 9.'),
+      })
+      .optional()
+      .describe(
+        'For an alert resting on the versions of one GuardDuty finding (ADR 0046): that finding as its newest version says. The alert id is named by the finding, so each later version replaces this alert (index document, `seam.alerts` message) instead of raising a new one; it is notified again only when `severity_level` rose above every level notified before.',
+      ),
     unenriched: z
       .enum(['enrichment_failed', 'not_confirmed', 'member_stopped'])
       .optional()
@@ -98,6 +116,8 @@ export interface Contribution {
   startMs?: number;
   /** Every event of the contribution was a server-side dry run (`seam.dry_run`; a nested alert's `dry_run`). */
   dryRun?: boolean;
+  /** The contribution is one version of a GuardDuty finding (ADR 0046). */
+  finding?: FindingVersion;
 }
 
 export interface AlertInput {
@@ -111,6 +131,11 @@ export interface AlertInput {
   /** Set for correlations: the window is the span of the contributions. */
   windowed?: boolean;
   aggregate?: number;
+  /**
+   * The GuardDuty finding version the alert is about, when other events joined to it (a native detection's
+   * surrounding activity) should not name it: the alert is then named by the rule and the finding id (ADR 0046).
+   */
+  finding?: FindingVersion;
 }
 
 /** Deterministic alert id: same rule + same set of events → same id, whatever the arrival order. */
@@ -169,14 +194,31 @@ export function buildAlert(input: AlertInput): Alert {
   const last = sorted[sorted.length - 1]?.timeMs ?? 0;
   let dry = 0;
   for (const c of sorted) if (c.dryRun === true) dry++;
+  // Versions of GuardDuty findings only: named by the findings, so a later version is the same alert (ADR 0046).
+  let findings: FindingVersion[] | undefined = [];
+  for (const c of sorted) {
+    if (c.finding === undefined) {
+      findings = undefined;
+      break;
+    }
+    findings.push(c.finding);
+  }
+  if (input.finding !== undefined) findings = [input.finding];
+  const findingIds = findings === undefined || findings.length === 0 ? undefined : [...new Set(findings.map((f) => f.id))];
   const alert: Alert = {
-    id: alertId(input.rule.id, events),
+    id: alertId(input.rule.id, findingIds ?? events),
     '@timestamp': isoOf(last),
     rule: input.rule,
     events,
     native_ids: nativeIds,
     summary: dry === 0 ? input.summary : dry === sorted.length ? DRY_RUN_PREFIX + input.summary : `${input.summary} (${dry} of its ${sorted.length} contributing signals were dry runs)`,
   };
+  if (findingIds?.length === 1) {
+    // The newest version speaks for the finding (its first sighting and creation are the same in every version).
+    let newest = findings![0]!;
+    for (const f of findings!) if (f.updated_at > newest.updated_at) newest = f;
+    alert.finding = { ...newest };
+  }
   if (dry > 0 && dry === sorted.length) alert.dry_run = true;
   if (input.group !== undefined) alert.group = input.group;
   if (input.principal !== undefined) alert.principal = input.principal;
@@ -221,6 +263,8 @@ export function contributionOf(event: SeamEvent): Contribution {
   const nid = nativeIdOf(event);
   const c: Contribution = { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: eventTimeMs(event) };
   if (event.seam.dry_run === true) c.dryRun = true;
+  const finding = findingVersionOf(event);
+  if (finding !== undefined) c.finding = finding;
   return c;
 }
 

@@ -34,6 +34,18 @@ export type AlertVersion = 'provisional' | 'stopped' | 'final';
  */
 export const ALERT_DOC_VERSION: Record<AlertVersion, number> = { provisional: 1, stopped: 1, final: 2 };
 
+/**
+ * The external version an alert is indexed with (ADR 0025, 0027): a provisional (early) alert and a stopped
+ * member's stand-in 1, the final one 2, so whatever order the writes reach OpenSearch in, the final document stays.
+ * A GuardDuty finding alert (ADR 0046) puts its finding's `updatedAt` (ms) in front, ×4: a later version of the
+ * finding replaces the document, an earlier one arriving after it (a redelivery, a replay) changes nothing.
+ */
+export function alertDocVersion(a: Pick<Alert, 'provisional' | 'unenriched' | 'finding'>): number {
+  const base = ALERT_DOC_VERSION[alertVersion(a)];
+  const t = a.finding === undefined ? NaN : Date.parse(a.finding.updated_at);
+  return Number.isFinite(t) && t > 0 ? t * 4 + base : base;
+}
+
 /** Why an alert's final version carries no enrichment by the identity graph (ADR 0027; `Alert.unenriched`). */
 export type Unenriched = NonNullable<Alert['unenriched']>;
 

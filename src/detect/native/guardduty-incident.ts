@@ -12,6 +12,7 @@ import { chainText, nativeAlert, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { nativeIdOf } from '../alert.ts';
+import { findingLevel, findingVersionOf } from '../finding.ts';
 
 interface Activity {
   id: string;
@@ -85,8 +86,7 @@ function keysOf(event: SeamEvent, ctx: EvalContext): string[] {
 }
 
 function levelOf(severity: number | undefined): Alert['rule']['level'] {
-  if (severity === undefined) return 'medium';
-  return severity >= 9 ? 'critical' : severity >= 7 ? 'high' : severity >= 4 ? 'medium' : 'low';
+  return severity === undefined ? 'medium' : findingLevel(severity);
 }
 
 function pickCase(o: Record<string, unknown> | undefined, camel: string): unknown {
@@ -146,11 +146,12 @@ export const guardDutyIncident: NativeDetection<State> = {
     const last = Date.parse(String(pickCase(service, 'eventLastSeen') ?? event['@timestamp']));
     const severity = pickCase(f, 'severity');
     const nid = nativeIdOf(event);
+    const version = findingVersionOf(event);
     const chain = chainText(ctx.resolution.chain);
     const toMs = (Number.isNaN(last) ? t : last) + ctx.config.guardDutyJoinMs;
     if (!(toMs >= state.dueAfterMs)) state.dueAfterMs = toMs; // NaN too: the next advance scans
     state.pending.set(event.seam.id, {
-      finding: { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: t },
+      finding: { ids: [event.seam.id], nativeIds: nid === undefined ? [] : [nid], timeMs: t, ...(version === undefined ? {} : { finding: version }) },
       keys,
       fromMs: (Number.isNaN(first) ? t : first) - ctx.config.guardDutyJoinMs,
       toMs,
@@ -214,5 +215,7 @@ function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
     principal: p.principal,
     account: p.account,
     cluster: p.cluster,
+    // One incident alert per finding, kept current by its later versions (ADR 0046), whatever activity each joins.
+    finding: p.finding.finding,
   });
 }

@@ -3,6 +3,7 @@ import { shortChain } from '../../identity/chain-text.ts';
 import type { ChainStep, Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { buildAlert, contributionOf, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
+import type { FindingVersion } from '../finding.ts';
 import type { NativeConfig } from './config.ts';
 import type { NativeDetection } from './types.ts';
 import { isoMs } from '../../core/time.ts';
@@ -71,6 +72,8 @@ export interface NativeAlertInput {
   principal?: Principal | undefined;
   account?: string | undefined;
   cluster?: string | undefined;
+  /** Name the alert by this GuardDuty finding, whatever else joined it (ADR 0046). */
+  finding?: FindingVersion | undefined;
 }
 
 function isEvent(x: SeamEvent | Contribution): x is SeamEvent {
@@ -85,6 +88,7 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
     ...(input.principal === undefined ? {} : { principal: input.principal }),
     ...(input.account === undefined ? {} : { account: input.account }),
     ...(input.cluster === undefined ? {} : { cluster: input.cluster }),
+    ...(input.finding === undefined ? {} : { finding: input.finding }),
   });
 }
 

@@ -10,7 +10,7 @@ import { batchedEvents, routeOf, type BatchedEvent } from '../event-route.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { decodeIdentityRecord } from '../../identity/record.ts';
 import { decodeIncidentUpdate, type IncidentUpdate } from '../incident-topic.ts';
-import { ALERT_DOC_VERSION, alertVersion } from '../early.ts';
+import { alertDocVersion } from '../early.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 
 /** What the index role writes to: OpenSearchSink, or files in embedded mode. */
@@ -18,7 +18,7 @@ export interface IndexSink {
   eventTarget(e: EventRouting): { index: string; id: string };
   /** The index `eventTarget` names for these routing fields (`_id` is `seam.id`), without building an object per event. */
   eventIndex?(source: SourceType, timestamp: string, receivedAt: string | undefined): string;
-  alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string };
+  alertTarget(a: { id: string; '@timestamp': string; finding?: Alert['finding'] }): { index: string; id: string };
   /** Where an identity graph version goes (`_id` = the version id); a sink without it does not read `seam.identity`. */
   identityTarget?(d: IdentityDoc): { index: string; id: string };
   /**
@@ -152,7 +152,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
         if (typeof target.id !== 'string' || target.id === '') throw new Error(isAlerts ? 'alert has no id' : 'event has no seam.id');
         const origin = isAlerts ? undefined : doc.seam?.ingest?.origin;
         const collector = isAlerts ? undefined : doc.seam?.ingest?.collector;
-        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}), ...(isAlerts ? { version: alertDocVersion(doc) } : {}) });
+        docs.push({ ...target, doc, ...(origin ? { origin } : {}), ...(collector ? { collector } : {}), ...(isAlerts ? { version: alertDocVersion(doc as unknown as Alert) } : {}) });
         from.push(m);
       } catch (cause) {
         const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an indexable document: ${(cause as Error).message}`, { cause });
@@ -207,14 +207,6 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     },
     stats: () => ({ ...counters.snapshot(), ...stats }),
   };
-}
-
-/**
- * The external version an alert is indexed with (ADR 0025, 0027): a provisional (early) alert and a stopped
- * member's stand-in 1, the final one 2, so whatever order the writes reach OpenSearch in, the final document stays.
- */
-function alertDocVersion(doc: unknown): number {
-  return ALERT_DOC_VERSION[alertVersion(doc as Alert)];
 }
 
 /** The index document of a `seam.identity` record (its `doc`: no attributes), or why it is not one. */

@@ -11,7 +11,7 @@ import { fullJitterMs } from '../../core/backoff.ts';
 import { createOpenSearchClient } from './client.ts';
 import { OpenSearchSinkConfig, type OpenSearchSinkConfigInput } from './config.ts';
 import type { IdentityDoc } from '../../identity/types.ts';
-import { alertsIndexName, dayStamp, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
+import { alertDay, alertsIndexName, dayStamp, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
 import { applyIncidentUpdates, type IncidentDoc, type IncidentUpdate, type StoredIncident } from '../../pipeline/incident-topic.ts';
 
 /**
@@ -217,9 +217,9 @@ export class OpenSearchSink {
     return name;
   }
 
-  /** Where an alert goes: `<prefix>-alerts-YYYY.MM.DD`, `_id` = the alert id. */
-  alertTarget(a: { id: string; '@timestamp': string }): { index: string; id: string } {
-    return { index: alertsIndexName(this.config.indexPrefix, a['@timestamp'], this.config.dailyIndices), id: a.id };
+  /** Where an alert goes: `<prefix>-alerts-YYYY.MM.DD` (a finding alert's by its finding's creation, ADR 0046), `_id` = the alert id. */
+  alertTarget(a: { id: string; '@timestamp': string; finding?: { created_at?: string; first_seen?: string } | undefined }): { index: string; id: string } {
+    return { index: alertsIndexName(this.config.indexPrefix, alertDay(a), this.config.dailyIndices), id: a.id };
   }
 
   /** Where an identity graph version goes: `<prefix>-identity`, `_id` = the version id (a re-sent version overwrites). */

@@ -213,6 +213,8 @@ const alertProperties = {
   provisional: { type: 'boolean' },
   /** Why an early alert's closing version carries no graph enrichment (ADR 0027). */
   unenriched: { type: 'keyword' },
+  /** The GuardDuty finding an alert rests on, as its newest version says (ADR 0046). */
+  finding: obj({ ...kws('id', 'severity_level'), updated_at: rawDate, created_at: rawDate, first_seen: rawDate, last_seen: rawDate, count: rawNumber('long'), severity: rawNumber('float') }),
 };
 
 // IdentityDoc (src/identity/types.ts): provenance is the `seam.id` of the event (or `seed:<name>`, `config`).
@@ -353,6 +355,14 @@ export function eventsIndexName(prefix: string, source: SourceType, timestamp: u
   if (!daily) return `${prefix}-events-${source}-all`;
   const day = (typeof timestamp === 'string' || typeof timestamp === 'number' ? dayStamp(timestamp) : undefined) ?? dayStamp(fallback ?? new Date());
   return `${prefix}-events-${source}-${day}`;
+}
+
+/**
+ * The daily alerts index of an alert: by its `@timestamp`, but a GuardDuty finding alert (ADR 0046) by its
+ * finding's creation, the same for every version, so later versions replace the one document.
+ */
+export function alertDay(a: { '@timestamp': string; finding?: { created_at?: string; first_seen?: string } | undefined }): string {
+  return a.finding?.created_at ?? a.finding?.first_seen ?? a['@timestamp'];
 }
 
 export function alertsIndexName(prefix: string, timestamp: unknown, daily: boolean, fallback?: Date): string {
