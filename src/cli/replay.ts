@@ -189,7 +189,7 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const lines = [
-    `replay: files=${s.files} bytes=${fmtBytes(s.bytes)} records=${s.records} normalized=${s.normalized} rejected=${s.rejected} ${c.detection ? `alerts=${s.alerts}` : 'detection not run (no --rules)'} in ${secs.toFixed(1)}s (${Math.round(s.records / Math.max(secs, 0.001))} records/s)`,
+    `replay: files=${s.files} bytes=${fmtBytes(s.bytes)} records=${s.records} normalized=${s.normalized} rejected=${s.rejected} ${c.detection ? `alerts=${s.alerts}${s.alertUpdates ? ` (+${s.alertUpdates.updates} GuardDuty finding update${s.alertUpdates.updates === 1 ? '' : 's'}, ${s.alertUpdates.escalations} to a higher severity)` : ''}` : 'detection not run (no --rules)'} in ${secs.toFixed(1)}s (${Math.round(s.records / Math.max(secs, 0.001))} records/s)`,
     `  by source: ${sources || 'none'}`,
   ];
   const b = s.batches;

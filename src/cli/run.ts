@@ -76,7 +76,9 @@ function printAlert(a: Alert): void {
   // An early alert (ADR 0025) says so; its final version, same id, is printed again when the watermark passes it.
   // A final the graph could not enrich (ADR 0027) says why.
   const mark = a.provisional === true ? ' (provisional)' : a.unenriched !== undefined ? ` (unenriched: ${a.unenriched})` : '';
-  process.stdout.write(`ALERT [${a.rule.level}]${mark} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
+  // A GuardDuty finding alert (ADR 0046) shows the finding's level: a later version is printed again only when it rose.
+  const finding = a.finding?.severity_level === undefined ? '' : ` (GuardDuty ${a.finding.severity_level}${a.finding.count === undefined ? '' : `, seen ${a.finding.count}×`})`;
+  process.stdout.write(`ALERT [${a.rule.level}]${mark}${finding} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
 }
 
 /**
@@ -128,9 +130,10 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       detection,
       maxRecordBytes: 1024 * 1024,
       ...(cluster ? { cluster } : {}),
-      onAlert: (a) => {
+      onAlert: (a, info) => {
         alerts.push(a);
-        printAlert(a);
+        // A GuardDuty finding's later version at a level already shown updates its alert (ADR 0046): not printed again.
+        if (info.update !== true) printAlert(a);
       },
     });
   } catch (e) {
@@ -281,7 +284,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       partitions: kafka.partitions,
       onAlert: (a, info) => {
         alertHook?.(a, info);
-        printAlert(a);
+        if (info.update !== true) printAlert(a);
       },
       ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
       ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),

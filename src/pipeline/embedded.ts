@@ -33,7 +33,8 @@ export interface EmbeddedOptions {
   detection: Detection;
   maxRecordBytes: number;
   cluster?: string;
-  onAlert?: (a: Alert) => void;
+  /** Each alert as it fires; `info.update`: a GuardDuty finding alert's later version, not a new alert (ADR 0046). */
+  onAlert?: (a: Alert, info: { update?: true }) => void;
   /** Alert delivery (`seam run --delivery`): a deliver role reads `seam.alerts` in its own group. */
   deliverer?: Deliverer;
   /**
@@ -174,7 +175,7 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
     await Promise.all([sink.close(), dlqFile.close()]);
   }
   const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>>; batches: BatchCountsSnapshot; notes: EventNotes };
-  const c = correlate.stats() as { alerts: number };
+  const c = correlate.stats() as { alerts: number; findingUpdates: number; findingEscalations: number };
   summary.normalized = n.events;
   summary.bySource = n.bySource;
   addNotes(summary.notes, n.notes);
@@ -187,7 +188,9 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
       summary.rejectedByCode[code] = (summary.rejectedByCode[code] ?? 0) + 1;
     }
   }
-  summary.alerts = c.alerts;
+  // Later versions of a GuardDuty finding alert update it (alerts.jsonl: the last line of an id wins, ADR 0046).
+  summary.alerts = c.alerts - c.findingUpdates;
+  if (c.findingUpdates > 0) summary.alertUpdates = { updates: c.findingUpdates, escalations: c.findingEscalations };
   // Only a run that went to its end saves: one that failed leaves the state file as the last whole run left it.
   let identityState: IdentityStateSummary | undefined;
   if (o.resume === true) {

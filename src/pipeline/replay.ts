@@ -9,6 +9,7 @@ import type { OrderedStage } from './reorder.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
 import type { IdentityGraphConfig } from '../identity/config.ts';
 import { noNotes, noteEvent, type EventNotes } from './event-notes.ts';
+import { alertNotices, noticeKey, type FindingAlertRef } from '../detect/finding.ts';
 
 /** What a replay can hand each normalized event to (the detector, when rules are loaded). */
 export interface EventHandler<A> {
@@ -81,6 +82,11 @@ export interface ReplaySummary {
   rejected: number;
   rejectedByCode: Record<string, number>;
   alerts: number;
+  /**
+   * Later versions of GuardDuty finding alerts already counted in `alerts` (ADR 0046), not new alerts: `updates`
+   * all of them, `escalations` those whose severity level rose (printed and delivered again).
+   */
+  alertUpdates?: { updates: number; escalations: number };
   elapsedMs: number;
   /** Batch documents read as one record (a JSONL line holding a CloudTrail file or an audit EventList) and handed on as their records (ADR 0038). */
   batches: BatchCountsSnapshot;
@@ -122,11 +128,27 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     return dlq.write(dl);
   };
   // Synchronous while the alert sink has room: a promise only when it asks the replay to wait.
+  // GuardDuty finding alerts (ADR 0046): a later version is written (the last line of an id wins) and counted as an
+  // update; only a rise of its severity level is handed to `onAlert` again.
+  const notices = new Set<string>();
   const emitAlerts = (alerts: A[]): Promise<void> | undefined => {
     for (let i = 0; i < alerts.length; i++) {
       const a = alerts[i]!;
-      summary.alerts++;
-      opts.onAlert?.(a);
+      const f = a as unknown as FindingAlertRef;
+      if (typeof f.id === 'string' && f.finding !== undefined) {
+        const later = notices.has(`${f.id}#low`);
+        const update = notices.has(noticeKey(f));
+        for (const n of alertNotices(f)) notices.add(n);
+        if (later) {
+          const u = (summary.alertUpdates ??= { updates: 0, escalations: 0 });
+          u.updates++;
+          if (!update) u.escalations++;
+        } else summary.alerts++;
+        if (!update) opts.onAlert?.(a);
+      } else {
+        summary.alerts++;
+        opts.onAlert?.(a);
+      }
       const w = alertsOut?.write(a);
       if (w !== undefined) return w.then(() => emitAlerts(alerts.slice(i + 1)));
     }

@@ -6,6 +6,7 @@ import { childLogger } from '../../core/logger.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { Alert } from '../../detect/alert.ts';
+import { alertNotices, findingHeaders, messageNotices, messageRevisionKey, noticeKey, revisionKey } from '../../detect/finding.ts';
 import type { DetectStage } from '../detect-stage.ts';
 import type { Detection } from '../detection.ts';
 import type { History } from '../history.ts';
@@ -66,6 +67,11 @@ export interface AlertTiming {
   version: AlertVersion;
   /** Whether this is the first version of the alert this member made durable (false: the final of an early alert it produced). */
   first: boolean;
+  /**
+   * A later version of a GuardDuty finding alert already out (ADR 0046) whose severity level did not rise above the
+   * levels notified before: it updates the alert (index, `seam.alerts`) and is not a new alert. Absent otherwise.
+   */
+  update?: true;
 }
 
 /** A signal held for event-time order: the event and the signal message it came in (seam.identity, dead letters). */
@@ -170,7 +176,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const states = new Map<number, PartitionState>();
   /** Early alerts closed without their enriched final (ADR 0027), by reason: `seam_alerts_unenriched_total`. */
   const unenriched: Record<Unenriched, number> = { enrichment_failed: 0, not_confirmed: 0, member_stopped: 0 };
-  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
+  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -279,9 +285,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     st.awaiting.delete(id!);
     const reason: Unenriched = threw ? 'enrichment_failed' : 'not_confirmed';
     for (const w of waiting) {
-      if (st.emitted.has(w.alert.id)) continue;
+      if (st.emitted.has(revisionKey(w.alert))) continue;
       const a = unenrichedVersion(w.alert, reason);
-      st.emitted.set(a.id, true);
+      st.emitted.set(revisionKey(a), true);
+      for (const n of alertNotices(a)) st.emitted.set(n, true);
       unenriched[reason]++;
       if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: false });
       out.alerts.push(a);
@@ -387,12 +394,23 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const novel = (st: PartitionState, alerts: Alert[]): Alert[] => {
     const out: Alert[] = [];
     for (const a of alerts) {
-      if (st.emitted.has(a.id)) {
+      // By revision: a GuardDuty finding alert's later version is the same alert, updated (ADR 0046).
+      const rk = revisionKey(a);
+      if (st.emitted.has(rk)) {
         stats.duplicateAlerts++;
         continue;
       }
-      st.emitted.set(a.id, true);
-      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: !st.early.has(a.id) });
+      st.emitted.set(rk, true);
+      let update = false;
+      if (a.finding !== undefined) {
+        // A later version of a finding alert already out (some level notified): an update, or an escalation if its level rose.
+        const later = st.emitted.has(`${a.id}#low`);
+        update = st.emitted.has(noticeKey(a));
+        if (later) stats.findingUpdates++;
+        if (later && !update) stats.findingEscalations++;
+        for (const n of alertNotices(a)) st.emitted.set(n, true);
+      }
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: !update && !st.early.has(rk), ...(update ? { update: true as const } : {}) });
       out.push(a);
     }
     return out;
@@ -411,10 +429,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       return;
     }
     for (const a of raised) {
-      if (st.emitted.has(a.id) || st.early.has(a.id)) continue;
-      st.early.set(a.id, true);
+      const rk = revisionKey(a);
+      if (st.emitted.has(rk) || st.early.has(rk)) continue;
+      st.early.set(rk, true);
       awaitFinal(st, a, false);
-      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'provisional', first: true });
+      const update = a.finding !== undefined && st.emitted.has(noticeKey(a));
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'provisional', first: !update, ...(update ? { update: true as const } : {}) });
       out.early.push(a);
     }
   };
@@ -443,21 +463,26 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * alerts of a batch they produced but did not get to commit. Read once per rebuild. Early alerts still
    * without their final come back whole (provisional or a stopped member's version, ADR 0027), last version first.
    */
+  /** Keys are revisions (`revisionKey`; the alert id but for finding alerts), and notices of finding alerts (ADR 0046). */
   const producedSince = async (fromTimeMs: number): Promise<{ final: Set<string>; pending: Map<string, { alert: Alert; stopped: boolean }> }> => {
     const final = new Set<string>();
     const pending = new Map<string, { alert: Alert; stopped: boolean }>();
     await o.history.read(o.topics.alerts, 'all', fromTimeMs, undefined, (m) => {
       if (m.key === null) return;
+      // By revision: the versions of a GuardDuty finding alert share its key (ADR 0046).
+      const rk = messageRevisionKey(m.key, m.headers);
       // A provisional alert (ADR 0025) or a stopped member's version (ADR 0027) is not the alert: its final must still be produced.
       const v = messageVersion(m.headers);
       if (v === 'final') {
-        final.add(m.key);
-        pending.delete(m.key);
+        final.add(rk);
+        // A finding alert's final also says which severity levels were notified.
+        if (rk !== m.key) for (const n of messageNotices(m.key, m.headers)) final.add(n);
+        pending.delete(rk);
         return;
       }
-      if (final.has(m.key) || (v === 'provisional' && pending.get(m.key)?.stopped === true)) return;
+      if (final.has(rk) || (v === 'provisional' && pending.get(rk)?.stopped === true)) return;
       try {
-        pending.set(m.key, { alert: JSON.parse(m.value.toString('utf8')) as Alert, stopped: v === 'stopped' });
+        pending.set(rk, { alert: JSON.parse(m.value.toString('utf8')) as Alert, stopped: v === 'stopped' });
       } catch {
         // Not an alert: nothing to close.
       }
@@ -517,13 +542,16 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * its rebuild finds them on `seam.alerts` (not raised again).
    */
   const emitEarly = async (early: Alert[]): Promise<void> => {
-    await producer!.send(early.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'provisional' } })));
+    await producer!.send(early.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { ...findingHeaders(a), [ALERT_VERSION_HEADER]: 'provisional' } })));
     stats.earlyAlerts += early.length;
     if (o.onAlert !== undefined) for (const a of early) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'provisional', first: true });
   };
 
   const emit = async (alerts: Alert[], events: EventBatcher, extra: BusMessage[]): Promise<void> => {
-    const msgs: BusMessage[] = alerts.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) }));
+    const msgs: BusMessage[] = alerts.map((a) => {
+      const headers = findingHeaders(a);
+      return { topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), ...(headers ? { headers } : {}) };
+    });
     const n = events.count;
     // Each alert is also an update of its incident, in the same send (ADR 0015).
     msgs.push(...incidentMessages(o.topics.incidents, alerts, o.detection.incidentCloseAfterMs), ...events.take(), ...extra);
@@ -665,12 +693,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       // signals: only those of signals this state read (re-read, or fed since) are its to close.
       for (const [eventId, list] of st.awaiting) {
         if (!st.seenEvents.has(eventId)) continue;
-        for (const w of list) if (!w.stopped && !st.emitted.has(w.alert.id)) stopped.push(unenrichedVersion(w.alert, 'member_stopped'));
+        for (const w of list) if (!w.stopped && !st.emitted.has(revisionKey(w.alert))) stopped.push(unenrichedVersion(w.alert, 'member_stopped'));
       }
       st.awaiting.clear();
     }
     if (stopped.length > 0) {
-      await producer!.send(stopped.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { [ALERT_VERSION_HEADER]: 'stopped' } })));
+      await producer!.send(stopped.map((a) => ({ topic: o.topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: { ...findingHeaders(a), [ALERT_VERSION_HEADER]: 'stopped' } })));
       unenriched.member_stopped += stopped.length;
       log.info({ alerts: stopped.length }, 'Stopping with early alerts whose signals are held: produced their stopped versions; the next owner of the partition produces the finals (ADR 0027).');
     }

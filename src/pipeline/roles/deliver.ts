@@ -4,6 +4,7 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { Alert } from '../../detect/alert.ts';
+import { alertNotices, messageNotices, noticeKey } from '../../detect/finding.ts';
 import type { Deliverer, Outcome } from '../../sinks/delivery/deliverer.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import type { History } from '../history.ts';
@@ -41,7 +42,9 @@ const log = childLogger('deliver');
  * receiver can drop duplicates by the notification id.
  *
  * One notification per alert id (ADR 0025): an early (provisional) alert is notified when it arrives; its
- * final version, same id, is indexed but not notified again. Ids are remembered per partition (alerts are
+ * final version, same id, is indexed but not notified again. A GuardDuty finding alert (ADR 0046) is notified
+ * once per severity level it rises to: a later version at the same or a lower level is an update, not sent; the
+ * level travels in a header, so the read-back below knows the levels notified before. Ids are remembered per partition (alerts are
  * keyed by id, so both versions share one), and read back from `seam.alerts` when a member starts reading a
  * partition, so a restart or a rebalance between the two versions does not notify twice.
  */
@@ -79,7 +82,7 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
     if (o.history !== undefined && BigInt(first.offset) > 0n) {
       const from = (first.timestampMs ?? Date.now()) - rememberMs;
       stats.rememberedOnStart += await o.history.read(first.topic, first.partition, from, BigInt(first.offset), (m) => {
-        if (m.key !== null) seen.set(m.key, true);
+        if (m.key !== null) for (const n of messageNotices(m.key, m.headers)) seen.set(n, true);
       });
     }
     partitions.set(first.partition, { next: BigInt(first.offset), seen });
@@ -102,12 +105,13 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
           dlq.push(dlqMessage(o.topics, deadLetter('deliver', error, m.value.toString('utf8')), m));
           continue;
         }
-        // The later version of an alert already notified (an early alert's final, ADR 0025): indexed, not sent again.
-        if (seen.has(alert.id)) {
+        // The later version of an alert already notified (an early alert's final, ADR 0025; a GuardDuty finding's
+        // update whose severity level did not rise, ADR 0046): indexed, not sent again.
+        if (seen.has(noticeKey(alert))) {
           stats.laterVersions++;
           continue;
         }
-        seen.set(alert.id, true);
+        for (const n of alertNotices(alert)) seen.set(n, true);
         const outcomes = await o.deliverer.deliver(alert);
         counters.emitted += outcomes.filter((x) => x.result.ok).length;
         dlq.push(...deadLetters(outcomes, m));

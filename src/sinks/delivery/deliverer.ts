@@ -1,4 +1,5 @@
 import { ALERT_LEVELS, type Alert } from '../../detect/alert.ts';
+import { alertNotices, noticeKey } from '../../detect/finding.ts';
 import { loadSuppressions, type Route, type Suppression, type Throttle } from './config.ts';
 import type { AlertOutput, Notification, SendResult } from './output.ts';
 
@@ -43,6 +44,12 @@ export function alertEntities(a: Alert): Set<string> {
   for (const v of Object.values(a.group ?? {})) out.add(v);
   return out;
 }
+
+/**
+ * The notification id of an alert: its id; for a GuardDuty finding alert (ADR 0046) its id and severity level,
+ * so a receiver that drops duplicates by id (PagerDuty's dedup_key) takes the page at a higher level as new.
+ */
+export const notificationId = (a: Alert): string => (a.finding === undefined ? a.id : `${a.id}:${a.finding.severity_level ?? 'low'}`);
 
 /** Who the throttle keys on: the resolved origin, else the acting principal. */
 export const throttleWho = (a: Alert): string => a.origin?.id ?? a.principal?.id ?? '(unknown)';
@@ -114,10 +121,12 @@ export class Deliverer {
   }
 
   async deliver(a: Alert, signal?: AbortSignal): Promise<Outcome[]> {
-    if (this.seen.has(a.id)) {
+    if (this.seen.has(noticeKey(a))) {
       this.stats.duplicates++;
       return [];
     }
+    // A GuardDuty finding alert notified before at a lower level, now higher (ADR 0046): it got worse, not repeated.
+    const escalation = a.finding !== undefined && this.seen.has(`${a.id}#low`);
     this.stats.alerts++;
     const outputs = [...new Set(this.config.routes.filter((r) => routeMatches(r, a)).flatMap((r) => r.outputs))];
     const out: Outcome[] = [];
@@ -134,7 +143,7 @@ export class Deliverer {
         const key = `${a.rule.id}|${throttleWho(a)}`;
         const t = Date.parse(a['@timestamp']);
         const w = this.windows.get(key);
-        if (windowMs > 0 && w !== undefined && t >= w.startMs && t < w.startMs + windowMs) {
+        if (!escalation && windowMs > 0 && w !== undefined && t >= w.startMs && t < w.startMs + windowMs) {
           this.stats.throttled++;
           w.repeats++;
           w.first ??= a['@timestamp'];
@@ -142,13 +151,13 @@ export class Deliverer {
           w.lastAlert = a;
           w.outputs = [...new Set([...w.outputs, ...outputs])];
         } else {
-          if (w !== undefined) out.push(...(await this.closeWindow(w, signal)));
-          if (windowMs > 0) this.windows.set(key, { key, startMs: t, openedAt: this.now(), repeats: 0, lastAlert: a, outputs });
-          out.push(...(await this.send({ id: a.id, kind: 'alert', alert: a, count: 1, ...this.link(a) }, outputs, signal)));
+          if (w !== undefined && !escalation) out.push(...(await this.closeWindow(w, signal)));
+          if (windowMs > 0 && !escalation) this.windows.set(key, { key, startMs: t, openedAt: this.now(), repeats: 0, lastAlert: a, outputs });
+          out.push(...(await this.send({ id: notificationId(a), kind: 'alert', alert: a, count: 1, ...this.link(a) }, outputs, signal)));
         }
       }
     }
-    this.remember(a.id);
+    for (const n of alertNotices(a)) this.remember(n);
     return out;
   }
 

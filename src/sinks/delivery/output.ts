@@ -10,7 +10,10 @@ import type { Alert } from '../../detect/alert.ts';
 
 /** One message to a human: an alert, or the count of repeats a throttle window collapsed. */
 export interface Notification {
-  /** Stable across redelivery: `<alert id>` for an alert, `<alert id>:repeats:<count>` for a repeat summary. */
+  /**
+   * Stable across redelivery: `<alert id>` for an alert (`<alert id>:<severity level>` for a GuardDuty finding alert,
+   * ADR 0046), `<alert id>:repeats:<count>` for a repeat summary.
+   */
   id: string;
   kind: 'alert' | 'repeats';
   /** The alert (for `repeats`, the last alert the window collapsed). */

@@ -1,0 +1,168 @@
+// GuardDuty finding updates (ADR 0046) through the roles over the in-memory bus (embedded mode, the shipped
+// GuardDuty rules): GuardDuty keeps a finding's id and bumps service.count, eventLastSeen, updatedAt and sometimes
+// severity. One alert per (rule, finding), kept current in the index; a later version is delivered again only when
+// its severity level rose.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startReceiver } from '../../test/helpers/http-receiver.ts';
+import { MemoryBus } from '../bus/memory.ts';
+import type { Alert } from '../detect/alert.ts';
+import { findingHeaders } from '../detect/finding.ts';
+import { Deliverer } from '../sinks/delivery/deliverer.ts';
+import { buildOutputs, DeliveryConfig } from '../sinks/registry.ts';
+import { loadDetection } from './detection.ts';
+import { runEmbedded } from './embedded.ts';
+import { runReplay } from './replay.ts';
+import { memoryHistory } from './history.ts';
+import type { IncidentDoc } from './incident-topic.ts';
+import { createDeliverRole } from './roles/deliver.ts';
+import { pipelineTopics } from './topics.ts';
+
+const RULES = join(import.meta.dirname, '../../detections/guardduty');
+/** gd_eks_runtime_escape_or_evasion_finding: level medium whatever the severity, so a rise keeps its rule. */
+const RUNTIME_RULE = '488f8650-4e7c-4884-9604-10742749df00';
+/** gd_high_severity_eks_finding: severity 7 and above. */
+const HIGH_RULE = '73997a65-79e4-4d6d-b726-411a027545e7';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+/** One version of a GuardDuty Runtime Monitoring finding, as GetFindings returns it (REST camelCase). */
+function finding(id: string, minute: number, count: number, severity: number): string {
+  const at = `2026-12-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+  return JSON.stringify({
+    accountId: '111122223333',
+    arn: `arn:aws:guardduty:us-west-2:111122223333:detector/d1/finding/${id}`,
+    createdAt: '2026-12-01T10:00:00.000Z',
+    id,
+    partition: 'aws',
+    region: 'us-west-2',
+    resource: {
+      resourceType: 'EKSCluster',
+      eksClusterDetails: { name: 'prod-eks-01', arn: 'arn:aws:eks:us-west-2:111122223333:cluster/prod-eks-01' },
+      kubernetesDetails: { kubernetesWorkloadDetails: { name: 'api-7c9d8f6b5-x2k4q', namespace: 'payments', type: 'pods' } },
+    },
+    schemaVersion: '2.0',
+    service: { archived: false, count, detectorId: 'd1', eventFirstSeen: '2026-12-01T09:59:30.000Z', eventLastSeen: at, serviceName: 'guardduty', featureName: 'RuntimeMonitoring' },
+    severity,
+    title: 'A reverse shell was opened in a container.',
+    type: 'Execution:Runtime/ReverseShell',
+    updatedAt: at,
+  });
+}
+
+const lines = async <T>(path: string): Promise<T[]> => (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+
+describe('GuardDuty finding updates (ADR 0046)', () => {
+  it('a finding seen 3 times is one alert, delivered once, kept current; its rise from 5.0 to 8.0 is delivered again; two findings are two alerts', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    const dir = await mkdtemp(join(tmpdir(), 'seam-gd-updates-'));
+    const input = join(dir, 'findings.jsonl');
+    await writeFile(input, [finding('f-a', 1, 1, 5), finding('f-a', 2, 5, 5), finding('f-a', 3, 12, 5), finding('f-b', 4, 1, 5), finding('f-a', 5, 13, 8)].join('\n') + '\n');
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const detection = await loadDetection({ rules: [RULES], ruleCacheDir: false });
+    const printed: Alert[] = [];
+    const { summary, paths } = await runEmbedded({
+      paths: [input],
+      stateDir: dir,
+      detection,
+      maxRecordBytes: 1 << 20,
+      deliverer: new Deliverer(config, buildOutputs(config)),
+      onAlert: (a, info) => {
+        if (info.update !== true) printed.push(a);
+      },
+    });
+
+    const written = await lines<Alert>(paths.alerts);
+    const runtime = written.filter((a) => a.rule.id === RUNTIME_RULE);
+    const a = runtime.filter((x) => x.finding?.id === 'f-a');
+    const b = runtime.filter((x) => x.finding?.id === 'f-b');
+    // One alert id per finding; every version of f-a updates it (the file index: the last line of an id wins).
+    expect(new Set(a.map((x) => x.id)).size).toBe(1);
+    expect(new Set(b.map((x) => x.id)).size).toBe(1);
+    expect(a[0]!.id).not.toBe(b[0]!.id);
+    expect(a.map((x) => x.finding!.count)).toEqual([1, 5, 12, 13]);
+    // After the third sighting the document says 12, first seen where GuardDuty first saw it.
+    expect(a[2]!.finding).toMatchObject({ count: 12, severity: 5, severity_level: 'medium', first_seen: '2026-12-01T09:59:30.000Z', last_seen: '2026-12-01T10:03:00.000Z' });
+    expect(a[3]!.finding).toMatchObject({ count: 13, severity: 8, severity_level: 'high', first_seen: '2026-12-01T09:59:30.000Z', updated_at: '2026-12-01T10:05:00.000Z' });
+    // At 8.0 the high-severity rule matches too: a new alert of its own.
+    const high = written.filter((x) => x.rule.id === HIGH_RULE);
+    expect(high).toHaveLength(1);
+
+    // Delivery: f-a at medium once (not at counts 5 and 12), then again at high; f-b once; the high rule's alert once.
+    const sent = rx.requests.map((r) => r.json as { notification: { id: string }; alert: Alert });
+    const forA = sent.filter((n) => n.alert.id === a[0]!.id);
+    expect(forA.map((n) => [n.notification.id, n.alert.finding!.count, n.alert.finding!.severity_level])).toEqual([
+      [`${a[0]!.id}:medium`, 1, 'medium'],
+      [`${a[0]!.id}:high`, 13, 'high'],
+    ]);
+    expect(sent.filter((n) => n.alert.id === b[0]!.id)).toHaveLength(1);
+    expect(sent.filter((n) => n.alert.id === high[0]!.id)).toHaveLength(1);
+    expect(sent).toHaveLength(4);
+    // The console prints the same: updates are not new alerts.
+    expect(printed.filter((x) => x.id === a[0]!.id).map((x) => x.finding!.count)).toEqual([1, 13]);
+    // Three alerts (f-a, f-b, the high rule's), three later versions of f-a, one of them to a higher level.
+    expect(summary.alerts).toBe(3);
+    expect(summary.alertUpdates).toEqual({ updates: 3, escalations: 1 });
+
+    // Incidents count f-a's alert once, whatever its versions.
+    const incidents = new Map((await lines<IncidentDoc>(paths.incidents)).map((d) => [d.id, d]));
+    const ids = [...incidents.values()].flatMap((d) => d.alert_ids);
+    expect(ids.sort()).toEqual([a[0]!.id, b[0]!.id, high[0]!.id].sort());
+    expect([...incidents.values()].reduce((n, d) => n + d.alert_count, 0)).toBe(3);
+
+    // `seam replay` (one thread, the detect stage alone) counts and hands on the same.
+    const handed: Alert[] = [];
+    const replayed = await runReplay<Alert>({ paths: [input], dlqPath: join(dir, 'replay-dlq.jsonl'), maxRecordBytes: 1 << 20, handler: detection.newStage(), onAlert: (x) => handed.push(x) });
+    expect(replayed.alerts).toBe(3);
+    expect(replayed.alertUpdates).toEqual({ updates: 3, escalations: 1 });
+    expect(handed.filter((x) => x.id === a[0]!.id).map((x) => x.finding!.count)).toEqual([1, 13]);
+  });
+
+  it('the deliver role remembers the levels notified across a restart: a same-level update is not sent, a rise is', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    const bus = new MemoryBus({ defaultPartitions: 3 });
+    const topics = pipelineTopics('t-');
+    await bus.ensureTopics([{ topic: topics.alerts, partitions: 3 }, { topic: topics.dlq, partitions: 1 }]);
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const base: Alert = { id: 'alert-f-a', '@timestamp': '2026-12-01T10:01:00.000Z', rule: { id: RUNTIME_RULE, title: 't', level: 'medium', tags: [], type: 'sigma' }, events: ['f-a:1'], native_ids: ['f-a'], summary: 's' };
+    const v = (minute: number, count: number, severity: number, level: 'medium' | 'high'): Alert => ({
+      ...base,
+      '@timestamp': `2026-12-01T10:0${minute}:00.000Z`,
+      events: [`f-a:${minute}`],
+      finding: { id: 'f-a', updated_at: `2026-12-01T10:0${minute}:00.000Z`, count, severity, severity_level: level },
+    });
+    const send = async (a: Alert): Promise<void> => {
+      const p = await bus.producer();
+      // As the correlate role produces it: keyed by alert id, the finding's revision and level in headers.
+      await p.send([{ topic: topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)), headers: findingHeaders(a)! }]);
+      await p.close();
+    };
+    const member = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'g-deliver', history: memoryHistory(bus) });
+
+    await send(v(1, 1, 5, 'medium'));
+    const first = member();
+    await first.start();
+    await bus.waitCommitted('g-deliver', topics.alerts, 10_000);
+    await first.stop();
+    // A new member (fresh process state): what it knows of earlier notifications it reads back from seam.alerts.
+    await send(v(2, 5, 5, 'medium'));
+    await send(v(3, 12, 5, 'medium'));
+    await send(v(4, 13, 8, 'high'));
+    const second = member();
+    await second.start();
+    await bus.waitCommitted('g-deliver', topics.alerts, 10_000);
+    await second.stop();
+    await bus.close();
+
+    const sent = rx.requests.map((r) => (r.json as { notification: { id: string } }).notification.id);
+    expect(sent).toEqual(['alert-f-a:medium', 'alert-f-a:high']);
+    expect(second.stats()).toMatchObject({ laterVersions: 2, rememberedOnStart: 1 });
+  });
+});
