@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRuleTests } from './rule-tests.ts';
+import type { SeamEvent } from '../core/envelope.ts';
+import { reverseTies, runRuleTests } from './rule-tests.ts';
 import { loadRules } from './sigma/ruleset.ts';
 
 const DETECTIONS = join(import.meta.dirname, '../../detections');
@@ -151,3 +152,75 @@ describe('rule tests of a correlation', () => {
   });
 });
 
+
+// Same-time events (rule-tests.ts): a pipeline hands them on in seam.id order, so each case also runs with them reversed.
+
+describe('rule tests with events of equal event time', () => {
+  const ct = (name: string, id: string, sec: number): Record<string, unknown> => ({
+    eventVersion: '1.10',
+    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', userName: 'alice' },
+    eventTime: `2026-03-04T05:06:0${sec}Z`,
+    eventSource: 'iam.amazonaws.com',
+    eventName: name,
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.7',
+    requestParameters: null,
+    responseElements: null,
+    eventID: id,
+    eventType: 'AwsApiCall',
+    recipientAccountId: '111122223333',
+  });
+  const ruleFor = (name: string, n: number): string =>
+    `title: ${name}\nid: 5d0e7b2a-0000-4000-8000-00000000000${n}\nname: r_${name}\nstatus: test\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n        eventName: ${name}\n    condition: sel\nlevel: low\n`;
+  const ORDERED = [
+    'title: GetUser then DeleteUser',
+    'id: 5d0e7b2a-0000-4000-8000-000000000009',
+    'correlation:',
+    '    type: temporal_ordered',
+    '    rules: [r_GetUser, r_DeleteUser]',
+    '    group-by: [userIdentity.userName]',
+    '    timespan: 5m',
+    'level: medium',
+    '',
+  ].join('\n');
+
+  it('reverses each run of equal event times, and nothing else', () => {
+    const at = (id: string, t: string): SeamEvent => ({ '@timestamp': t, seam: { id } }) as unknown as SeamEvent;
+    const [a, b, c, d] = [at('a', '2026-03-04T05:06:01Z'), at('b', '2026-03-04T05:06:01Z'), at('c', '2026-03-04T05:06:02Z'), at('d', '2026-03-04T05:06:03Z')];
+    expect(reverseTies([a, b, c, d])?.map((x) => x.seam.id)).toEqual(['b', 'a', 'c', 'd']);
+    expect(reverseTies([a, c, d])).toBeUndefined();
+  });
+
+  it('pass a same-second ordered pair in either file order, and fail a case that only holds in file order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-rule-tests-ties-'));
+    try {
+      await writeFile(join(dir, 'get.yml'), ruleFor('GetUser', 1));
+      await writeFile(join(dir, 'get.test.yml'), JSON.stringify({ cases: [{ name: 'get', alerts: 1, events: [ct('GetUser', 'g1', 1)] }] }));
+      await writeFile(join(dir, 'del.yml'), ruleFor('DeleteUser', 2));
+      await writeFile(join(dir, 'del.test.yml'), JSON.stringify({ cases: [{ name: 'del', alerts: 1, events: [ct('DeleteUser', 'd1', 1)] }] }));
+      await writeFile(join(dir, 'ord.yml'), ORDERED);
+      await writeFile(
+        join(dir, 'ord.test.yml'),
+        JSON.stringify({
+          cases: [
+            { name: 'same second, file order get then delete', alerts: 1, events: [ct('GetUser', 'ffff-1', 1), ct('DeleteUser', '0000-2', 1)] },
+            { name: 'same second, file order delete then get', alerts: 1, events: [ct('DeleteUser', 'ffff-2', 1), ct('GetUser', '0000-1', 1)] },
+            { name: 'delete a second before get', alerts: 0, events: [ct('DeleteUser', 'd3', 1), ct('GetUser', 'g3', 2)] },
+          ],
+        }),
+      );
+      const out = sink();
+      const s = await runRuleTests([dir], out.stream);
+      expect(out.text()).not.toMatch(/^(FAIL|ERROR)/m);
+      expect(s).toMatchObject({ files: 3, cases: 5, passed: 5, failed: 0 });
+      // A wrong count on a tie still fails.
+      await writeFile(join(dir, 'ord.test.yml'), JSON.stringify({ cases: [{ name: 'tie wrongly expected silent', alerts: 0, events: [ct('DeleteUser', 'x2', 1), ct('GetUser', 'x1', 1)] }] }));
+      const bad = sink();
+      const t = await runRuleTests([dir], bad.stream);
+      expect(t).toMatchObject({ failed: 1 });
+      expect(bad.text()).toMatch(/^FAIL .*tie wrongly expected silent: expected 0 alert\(s\), got 1$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Alert } from '../alert.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { CompiledRule } from '../sigma/types.ts';
-import { audit, cloudtrail, engineFor, rule, run, runtime } from './test-fixtures.ts';
+import { audit, cloudtrail, engineFor, rule, run, runtime, sec } from './test-fixtures.ts';
 
 const getSecret = rule('5f1c2a9e-0000-4000-8000-000000000001', 'get_secret_value', 'Secrets Manager GetSecretValue');
 const exec = rule('5f1c2a9e-0000-4000-8000-000000000002', 'kubectl_exec', 'Exec into a pod');
@@ -232,6 +232,59 @@ describe('temporal_ordered', () => {
     expect(run(e, [whoamiAt(30), execAt(0)])).toHaveLength(1);
     // ...but a late exec that happened after the call is still the wrong order.
     expect(run(engineFor(execThenWhoami('temporal_ordered'), RULES, 120_000), [execAt(30), whoamiAt(0)])).toHaveLength(0);
+  });
+  it('counts events with the same event time as in order, whichever arrives first', () => {
+    // CloudTrail times are to the second; a script makes both calls in one.
+    expect(run(engineFor(execThenWhoami('temporal_ordered'), RULES), [execAt(5), whoamiAt(5)])).toHaveLength(1);
+    expect(run(engineFor(execThenWhoami('temporal_ordered'), RULES), [whoamiAt(5), execAt(5)])).toHaveLength(1);
+    // Within the lateness too: the tie arrives after a later event moved time on.
+    const late = engineFor(execThenWhoami('temporal_ordered'), RULES, 60_000);
+    expect(run(late, [whoamiAt(5), execAt(20, 'bob'), execAt(5)])).toHaveLength(1);
+    // A strictly earlier call is still the wrong order.
+    expect(run(engineFor(execThenWhoami('temporal_ordered'), RULES), [whoamiAt(4), execAt(5)])).toEqual([]);
+  });
+  it('finds a three-step chain in one second in every arrival order, and the same chain whatever the order', () => {
+    const yaml = `
+title: Secret read, then exec, then whoami
+id: 0c7e1a64-1111-4c4e-9a7a-000000000010
+level: high
+correlation:
+  type: temporal_ordered
+  rules: [get_secret_value, kubectl_exec, get_caller_identity]
+  group-by: [principal_arn]
+  timespan: 10m
+  aliases:
+    principal_arn:
+      get_secret_value: userIdentity.arn
+      kubectl_exec: user.extra.arn
+      get_caller_identity: userIdentity.arn
+`;
+    const secret: [CompiledRule, SeamEvent] = [getSecret, cloudtrail('sec7', 7, 'GetSecretValue')];
+    const three = [secret, execAt(7), whoamiAt(7)];
+    const perms = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    for (const p of perms) {
+      const a = run(engineFor(yaml, RULES), p.map((i) => three[i]!));
+      expect(a, `order ${p.join(',')}`).toHaveLength(1);
+      expect([...a[0]!.native_ids].sort()).toEqual(['audit-x7alice', 'ct-sec7', 'ct-w7alice']);
+    }
+    // A tie with a strictly earlier last step is not a chain: secret and exec at 7, whoami at 6.
+    expect(run(engineFor(yaml, RULES), [whoamiAt(6), execAt(7), secret])).toEqual([]);
+    // Two steps tied and one later: any order of the tie.
+    expect(run(engineFor(yaml, RULES), [execAt(7), secret, whoamiAt(8)])).toHaveLength(1);
+  });
+  it('does not hold more than the window: ties leave with their time', () => {
+    const e = engineFor(execThenWhoami('temporal_ordered', '1m'), RULES);
+    run(e, [whoamiAt(0), whoamiAt(0, 'bob'), execAt(0, 'carol')], { flush: false });
+    e.advanceTo(sec(61));
+    expect(e.stats().bufferedSignals).toBe(0);
+    expect(e.stats().activeGroups).toBe(0);
   });
   it('pairs each exec with a later call once', () => {
     const a = run(engineFor(execThenWhoami('temporal_ordered'), RULES), [execAt(0), execAt(10), whoamiAt(20), whoamiAt(30)]);

@@ -9,6 +9,7 @@
  * - Time is event time. The watermark is the highest event time seen minus `allowedLatenessMs`;
  *   signals older than the watermark are dropped as late (counted), anything newer is placed in
  *   event-time order, so arrival order within the lateness does not change what fires.
+ *   temporal_ordered counts signals of equal event time as in order whichever came first.
  * - Growing aggregates (counts, distinct values, rules seen, ordered chains, sums) with only
  *   lower bounds (gt, gte) fire as soon as a window satisfies them. Any other condition (upper
  *   bounds, eq, neq, averages, shares) is judged once per window, when the watermark passes the
@@ -430,17 +431,55 @@ export class CorrelationEngine {
     }
   }
 
-  /** temporal_ordered: keep, per stage, the chain with the latest start; a full chain fires. */
+  /**
+   * temporal_ordered: keep, per stage, the chain with the latest start; a full chain fires.
+   *
+   * Signals with the same event time count as in order whichever came first: event times cannot
+   * tell them apart (CloudTrail's are to the second, and a script makes both calls in one), and
+   * the ordered path hands ties on in `seam.id` order, which is random. So a signal that arrives at
+   * the group's newest time may complete chains through signals of later stages already held at
+   * that same time; those are stepped again (see `stepTies`).
+   */
   private insertOrdered(s: State, g: Group, e: Entry, out: Alert[]): void {
     const inOrder = e.t >= g.maxT;
+    const tie = e.t === g.maxT;
     this.insert(g, e);
     if (inOrder) {
-      const done = this.step(s.c, g, e);
+      let done = this.step(s.c, g, e);
+      if (done === undefined && tie) done = this.stepTies(s.c, g, e);
       if (done === undefined) return;
       this.consume(g, done.entries);
       this.fire(s, g, done.entries, { value: s.c.rules.length }, out);
     }
     this.rescanOrdered(s, g, out);
+  }
+
+  /**
+   * After `e` was stepped at the group's newest time: steps again the held signals of later stages
+   * at that time, once per stage that may follow, so a chain running through them in any arrival
+   * order is found. Returns a completed chain, if any.
+   */
+  private stepTies(c: CompiledCorrelation, g: Group, e: Entry): Chain | undefined {
+    const n = c.rules.length;
+    if (e.r === n - 1) return undefined;
+    const later: Entry[] = [];
+    for (let i = lowerBound(g.buf, e.t); i < g.buf.length; i++) {
+      const x = g.buf[i]!;
+      if (x !== e && x.r > e.r) later.push(x);
+    }
+    return this.stepBatch(c, g, later, n - 1 - e.r);
+  }
+
+  /** Steps `batch` (signals of one event time) `passes` times; a chain through them in any order needs one pass per link. */
+  private stepBatch(c: CompiledCorrelation, g: Group, batch: readonly Entry[], passes: number): Chain | undefined {
+    const times = Math.min(passes, batch.length);
+    for (let p = 0; p < times; p++) {
+      for (const x of batch) {
+        const done = this.step(c, g, x);
+        if (done !== undefined) return done;
+      }
+    }
+    return undefined;
   }
 
   private step(c: CompiledCorrelation, g: Group, e: Entry): Chain | undefined {
@@ -458,14 +497,17 @@ export class CorrelationEngine {
     return done;
   }
 
-  /** Replays the group's signals in event-time order (after a late signal or a fire). */
+  /** Replays the group's signals in event-time order (after a late signal or a fire); signals of one time as a batch in any order. */
   private rescanOrdered(s: State, g: Group, out: Alert[]): void {
+    const n = s.c.rules.length;
     for (;;) {
       g.chains = [];
       let done: Chain | undefined;
-      for (const e of g.buf) {
-        done = this.step(s.c, g, e);
-        if (done !== undefined) break;
+      for (let i = 0; i < g.buf.length && done === undefined; ) {
+        let j = i + 1;
+        while (j < g.buf.length && g.buf[j]!.t === g.buf[i]!.t) j++;
+        done = j === i + 1 ? this.step(s.c, g, g.buf[i]!) : this.stepBatch(s.c, g, g.buf.slice(i, j), n);
+        i = j;
       }
       if (done === undefined) return;
       this.consume(g, done.entries);
