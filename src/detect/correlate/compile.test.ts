@@ -111,6 +111,75 @@ correlation:
   });
 });
 
+describe('field name aliases', () => {
+  const bundle = (aliases: string, extra = ''): ReturnType<typeof compileCorrelations> =>
+    compileCorrelations(
+      docs(`title: login from an address, then success${extra}
+name: outer
+correlation:
+  type: temporal
+  rules: [failed_login, successful_login]
+  group-by: [ip]
+  timespan: 10m
+  aliases:
+${aliases}
+---
+title: built on it
+correlation: { type: event_count, rules: [outer], group-by: [ip], timespan: 1h, condition: { gte: 2 } }
+`),
+      lookup,
+    );
+
+  it('rejects an alias in group-by that leaves a referenced rule unmapped, naming the alias and the rules, and what builds on it', () => {
+    const { correlations, diagnostics } = bundle('    ip: { failed_login: source.ip }');
+    expect(correlations).toEqual([]);
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    expect(errors[0]).toMatchObject({ code: 'SEAM_ERR_RULE_REFERENCE', rule: 'outer', message: expect.stringContaining("alias 'ip' does not map rule 'successful_login'") });
+    expect(errors.some((d) => d.message.includes("'built on it' refers to correlation 'login from an address, then success', which cannot be used"))).toBe(true);
+    // A rule referenced by id is named as written; a mapping by the rule's name covers it.
+    const byId = compileCorrelations(
+      docs(`title: t
+correlation:
+  type: temporal
+  rules: [failed_login, 22222222-2222-4222-8222-222222222222]
+  group-by: [ip]
+  timespan: 10m
+  aliases:
+    ip: { successful_login: destination.ip }
+`),
+      lookup,
+    );
+    expect(byId.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([expect.stringContaining("alias 'ip' does not map rule 'failed_login'")]);
+  });
+
+  it('warns about an alias used nowhere, and about a mapping for a rule not referenced, but keeps the correlation', () => {
+    const unused = bundle('    ip: { failed_login: source.ip, successful_login: destination.ip }\n    who: { failed_login: user.name }');
+    expect(unused.correlations).toHaveLength(2);
+    expect(unused.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', code: 'SEAM_ERR_RULE_SCHEMA', message: "alias 'who' is not used in `group-by`; it has no effect" })]);
+    const extra = bundle('    ip: { failed_login: source.ip, successful_login: destination.ip, console_login: x.ip }');
+    expect(extra.correlations).toHaveLength(2);
+    expect(extra.diagnostics.map((d) => [d.severity, d.message])).toEqual([['warning', "alias 'ip' maps rule 'console_login', which this correlation does not refer to"]]);
+  });
+
+  it('checks an alias used as a value_* condition field too', () => {
+    const { correlations, diagnostics } = compileCorrelations(
+      docs(`title: bytes
+correlation:
+  type: value_sum
+  rules: [failed_login, successful_login]
+  group-by: [User]
+  timespan: 1h
+  condition: { field: bytes, gt: 100 }
+  aliases:
+    bytes: { failed_login: a.bytes }
+`),
+      lookup,
+    );
+    expect(correlations).toEqual([]);
+    expect(diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("alias 'bytes' does not map rule 'successful_login'")]);
+  });
+});
+
 describe('suppressedRuleIds', () => {
   it('withholds referenced rules unless a referencing correlation sets generate: true', () => {
     const bundle = docs(`title: outer

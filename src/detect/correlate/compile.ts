@@ -149,6 +149,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
       report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' lists the same rule twice (by id and by name?)`);
       broken.add(d);
     }
+    if (ids.length === d.refs.length && !checkAliases(d, ids, names, report)) broken.add(d);
     resolved.set(d, { ids, names, children });
   }
 
@@ -192,13 +193,6 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
       }
       return field;
     };
-    for (const [alias, perRule] of d.aliases) {
-      for (const ruleKey of perRule.keys()) {
-        if (!r.ids.some((_, i) => keysOf(i).includes(ruleKey))) {
-          report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `alias '${alias}' maps rule '${ruleKey}', which this correlation does not refer to`, 'warning');
-        }
-      }
-    }
     const c: CompiledCorrelation = {
       id: d.id,
       title: d.title,
@@ -224,6 +218,40 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     correlations.push(c);
   }
   return { correlations, diagnostics };
+}
+
+/**
+ * Field name aliases (spec v2.1): an alias stands for a different field in the events of each referenced rule, so it must
+ * name one for every rule. An alias used in `group-by` (or `condition.field`) that leaves a rule out is an error: events of
+ * that rule would be looked up under a field literally named like the alias, never found, and the correlation would
+ * never fire. An alias used nowhere, or one mapping a rule the correlation does not refer to, is a warning.
+ * Returns false when the correlation cannot be used.
+ */
+function checkAliases(d: Draft, ids: readonly string[], names: readonly (string | undefined)[], report: Report): boolean {
+  const keysOf = (i: number): string[] => [d.refs[i]!, ids[i]!, names[i]].filter((k): k is string => k !== undefined);
+  const used = new Set([...d.groupBy, ...(d.field ?? [])]);
+  let ok = true;
+  for (const [alias, perRule] of d.aliases) {
+    for (const ruleKey of perRule.keys()) {
+      if (!ids.some((_, i) => keysOf(i).includes(ruleKey))) {
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `alias '${alias}' maps rule '${ruleKey}', which this correlation does not refer to`, 'warning');
+      }
+    }
+    if (!used.has(alias)) {
+      report(d.cd, 'SEAM_ERR_RULE_SCHEMA', `alias '${alias}' is not used in \`group-by\`${d.field === undefined ? '' : ' or `condition.field`'}; it has no effect`, 'warning');
+      continue;
+    }
+    const unmapped = d.refs.filter((_, i) => !keysOf(i).some((k) => perRule.has(k)));
+    if (unmapped.length > 0) {
+      report(
+        d.cd,
+        'SEAM_ERR_RULE_REFERENCE',
+        `alias '${alias}' does not map ${unmapped.length === 1 ? 'rule' : 'rules'} ${unmapped.map((u) => `'${u}'`).join(', ')}: an alias must name the field for every referenced rule (by its name), or that rule's events are never grouped and the correlation never fires`,
+      );
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 type Report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity?: 'error' | 'warning', rule?: string) => void;
