@@ -65,7 +65,10 @@ export interface AlertTiming {
   newestIngestMs: number | undefined;
   /** `provisional`: an early alert (ADR 0025); `final`: the ordered path's. */
   version: AlertVersion;
-  /** Whether this is the first version of the alert this member made durable (false: the final of an early alert it produced). */
+  /**
+   * Whether this is the first version of the alert this member made durable (false: the final of an early alert it
+   * produced, a GuardDuty finding alert's later version, ADR 0046): the latency histograms time each alert once.
+   */
   first: boolean;
   /**
    * A later version of a GuardDuty finding alert already out (ADR 0046) whose severity level did not rise above the
@@ -402,15 +405,16 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       }
       st.emitted.set(rk, true);
       let update = false;
+      let later = false;
       if (a.finding !== undefined) {
         // A later version of a finding alert already out (some level notified): an update, or an escalation if its level rose.
-        const later = st.emitted.has(`${a.id}#low`);
+        later = st.emitted.has(`${a.id}#low`);
         update = st.emitted.has(noticeKey(a));
         if (later) stats.findingUpdates++;
         if (later && !update) stats.findingEscalations++;
         for (const n of alertNotices(a)) st.emitted.set(n, true);
       }
-      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: !update && !st.early.has(rk), ...(update ? { update: true as const } : {}) });
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'final', first: !later && !st.early.has(rk), ...(update ? { update: true as const } : {}) });
       out.push(a);
     }
     return out;
@@ -434,7 +438,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       st.early.set(rk, true);
       awaitFinal(st, a, false);
       const update = a.finding !== undefined && st.emitted.has(noticeKey(a));
-      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'provisional', first: !update, ...(update ? { update: true as const } : {}) });
+      const later = a.finding !== undefined && st.emitted.has(`${a.id}#low`);
+      if (o.onAlert !== undefined) timing.set(a, { newestIngestMs: newestIngest(st, a), version: 'provisional', first: !later, ...(update ? { update: true as const } : {}) });
       out.early.push(a);
     }
   };
