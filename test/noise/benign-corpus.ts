@@ -2199,6 +2199,99 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   }
 
+  // ── GitOps drift checks of sensitive objects (ADR 0047; generated last, so every record above is unchanged) ──
+  // The platform Kustomization also manages kube-system/aws-auth (the node group role, and an SSO admin role mapped
+  // to system:masters) and a ClusterRoleBinding of cluster-admin for the break-glass group; Argo CD manages the
+  // security team's node agent, a privileged DaemonSet with host PID and a hostPath of /, from their own ECR
+  // repository. Each is dry-run applied every 10 minutes (a server-side apply with dryRun=All, at RequestResponse),
+  // never written during the three days: 2,592 records. With rules.driftCheckUsers set to [] they raise 5,184
+  // medium+ alerts (aws-auth modified, cluster-admin bound, privileged container, sensitive host path: high; host
+  // PID, DaemonSet image outside the lists: medium; 864 each); with the default list, none.
+  if (hours > 40) {
+    const fluxReason = 'RBAC: allowed by ClusterRoleBinding "cluster-reconciler-flux-system" of ClusterRole "cluster-admin" to ServiceAccount "kustomize-controller/flux-system"';
+    const argoReason = 'RBAC: allowed by ClusterRoleBinding "argocd-application-controller" of ClusterRole "argocd-application-controller" to ServiceAccount "argocd-application-controller/argocd"';
+    const sensitive = (c: Cluster): { flux: { path: string; ref: Rec; body: Rec }[]; argo: { path: string; ref: Rec; body: Rec } } => {
+      const mapRoles =
+        `- rolearn: arn:aws:iam::${ACCOUNT}:role/${c.nodeRole}\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n` +
+        `- rolearn: arn:aws:iam::${ACCOUNT}:role/AWSReservedSSO_AdministratorAccess_da846ddd39f5c28e\n  username: sso-admin:{{SessionName}}\n  groups:\n  - system:masters\n`;
+      return {
+        flux: [
+          {
+            path: '/api/v1/namespaces/kube-system/configmaps/aws-auth',
+            ref: { resource: 'configmaps', namespace: 'kube-system', name: 'aws-auth' },
+            body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { 'kustomize.toolkit.fluxcd.io/name': 'platform' } }, data: { mapRoles } },
+          },
+          {
+            path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/break-glass-admins',
+            ref: { resource: 'clusterrolebindings', name: 'break-glass-admins', apiGroup: 'rbac.authorization.k8s.io' },
+            body: {
+              apiVersion: 'rbac.authorization.k8s.io/v1',
+              kind: 'ClusterRoleBinding',
+              metadata: { name: 'break-glass-admins', labels: { 'kustomize.toolkit.fluxcd.io/name': 'platform' } },
+              roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+              subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'platform:break-glass' }],
+            },
+          },
+        ],
+        argo: {
+          path: '/apis/apps/v1/namespaces/security/daemonsets/node-agent',
+          ref: { resource: 'daemonsets', namespace: 'security', name: 'node-agent', apiGroup: 'apps' },
+          body: {
+            apiVersion: 'apps/v1',
+            kind: 'DaemonSet',
+            metadata: { name: 'node-agent', namespace: 'security', labels: { 'app.kubernetes.io/instance': 'node-agent' } },
+            spec: {
+              selector: { matchLabels: { app: 'node-agent' } },
+              template: {
+                metadata: { labels: { app: 'node-agent' } },
+                spec: {
+                  serviceAccountName: 'node-agent',
+                  hostPID: true,
+                  tolerations: [{ operator: 'Exists' }],
+                  containers: [
+                    {
+                      name: 'agent',
+                      image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/security/node-agent:2.3.1`,
+                      securityContext: { privileged: true },
+                      volumeMounts: [{ name: 'host-root', mountPath: '/host', readOnly: true }],
+                    },
+                  ],
+                  volumes: [{ name: 'host-root', hostPath: { path: '/' } }],
+                },
+              },
+            },
+          },
+        },
+      };
+    };
+    const check = (c: Cluster, t: number, user: ReturnType<typeof saUser>, m: { path: string; ref: Rec; body: Rec }, o: { ip: string; ua: string; reason: string; manager: string }): void => {
+      audit(c, t, user, 'patch', m.ref, {
+        ip: o.ip,
+        ua: o.ua,
+        reason: o.reason,
+        level: 'RequestResponse',
+        uri: `${m.path}?dryRun=All&fieldManager=${o.manager}&force=true`,
+        requestObject: m.body,
+        responseObject: { ...m.body, metadata: { ...(m.body.metadata as Rec), resourceVersion: String(int(1_000_000, 9_999_999)) } },
+      });
+    };
+    for (const c of clusters) {
+      const objs = sensitive(c);
+      const kc = saUser('flux-system', 'kustomize-controller', `kustomize-controller-${hex(9)}-${hex(5)}`, pick(c.nodes).name);
+      const kcIp = pick(c.nodes).ip;
+      const offset = int(0, 599_999);
+      for (let t = T0 + offset; t < T0 + hours * 3600_000; t += 600_000) {
+        objs.flux.forEach((m, i) => check(c, t + 2_000 + i * 40, kc, m, { ip: kcIp, ua: 'kustomize-controller/v1.4.0 (linux/amd64) kubernetes/$Format', reason: fluxReason, manager: 'kustomize-controller' }));
+      }
+      const argo = saUser('argocd', 'argocd-application-controller', 'argocd-application-controller-0', pick(c.nodes).name);
+      const argoIp = pick(c.nodes).ip;
+      const argoOffset = int(0, 599_999);
+      for (let t = T0 + argoOffset; t < T0 + hours * 3600_000; t += 600_000) {
+        check(c, t, argo, objs.argo, { ip: argoIp, ua: 'argocd-application-controller/v2.12.6 (linux/amd64) kubernetes/$Format', reason: argoReason, manager: 'argocd-controller' });
+      }
+    }
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }
