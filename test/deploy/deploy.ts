@@ -79,6 +79,8 @@ interface ValueSet {
   files: string[];
   release?: string;
   namespace?: string;
+  /** ConfigMaps its values name that the operator creates (awsIpRanges.configMap). */
+  externalConfigMaps?: string[];
 }
 const variants = {
   // Self-managed Kafka with TLS (own CA) + SCRAM and OpenSearch with basic auth over TLS, their secrets from
@@ -124,6 +126,8 @@ const variants = {
     },
   },
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+  // AWS's ranges from a ConfigMap the operator created (ADR 0049): mounted in every pod, named in seam.yml.
+  awsIpRanges: { configMap: 'seam-aws-ip-ranges', key: 'ip-ranges.json.gz' },
   secretEnv: [
     { name: 'SEAM_KAFKA_PASSWORD', secretName: 'seam-kafka', key: 'password' },
   ],
@@ -135,7 +139,7 @@ const variants = {
 const sets: ValueSet[] = [
   { name: 'local', files: [join(EXAMPLES, 'values-local.yaml')], namespace: 'seam-dev' },
   { name: 'production', files: [join(EXAMPLES, 'values-production.yaml')] },
-  { name: 'variants', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod', namespace: 'security' },
+  { name: 'variants', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod', namespace: 'security', externalConfigMaps: ['seam-aws-ip-ranges'] },
   {
     name: 'ingest-only',
     files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('ingest-only', { collect: { enabled: false }, roles: { normalize: { enabled: false }, correlate: { enabled: false }, index: { enabled: false } }, serviceMonitor: { enabled: true } })],
@@ -195,7 +199,7 @@ for (const s of sets) {
       for (const x of v.slice(0, 10)) failures.push(`${s.name}: ${o.kind}/${o.metadata?.name}: ${x.path}: ${x.message}`);
     }
   }
-  const sem = checkSemantics(objects);
+  const sem = checkSemantics(objects, s.externalConfigMaps);
   for (const x of sem) failures.push(`${s.name}: ${x.object}: ${x.path}: ${x.message}`);
   // Seam's own config files, as each replica will read them (a problem there makes the ConfigMap invalid).
   const cfgProblems = checkSeamConfigs(objects);

@@ -57,15 +57,19 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
-/** Violations across the objects of one render, each prefixed with the object it is about. */
-export function checkSemantics(objects: K8sObject[]): (Violation & { object: string })[] {
+/**
+ * Violations across the objects of one render, each prefixed with the object it is about. `externalConfigMaps`: the
+ * ConfigMaps the values say the operator creates (awsIpRanges.configMap), which pods may mount without the chart
+ * rendering them.
+ */
+export function checkSemantics(objects: K8sObject[], externalConfigMaps: readonly string[] = []): (Violation & { object: string })[] {
   const out: (Violation & { object: string })[] = [];
   const add = (o: K8sObject, path: string, message: string): void => {
     out.push({ object: id(o), path, message });
   };
   const names = (kind: string): Set<string> => new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
   const serviceAccounts = names('ServiceAccount');
-  const configMaps = names('ConfigMap');
+  const configMaps = new Set([...names('ConfigMap'), ...externalConfigMaps]);
   const services = names('Service');
   const pods = objects.map((o) => ({ o, t: podTemplate(o) })).filter((x) => x.t !== undefined) as { o: K8sObject; t: NonNullable<ReturnType<typeof podTemplate>> }[];
   const seen = new Set<string>();

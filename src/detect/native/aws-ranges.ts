@@ -121,7 +121,7 @@ interface Prefix<N> {
   /** Prefix length: the longer, the more specific. */
   bits: number;
   region: string;
-  services: Set<string>;
+  services: string[];
   border: string;
 }
 
@@ -164,8 +164,8 @@ function cidr6(spec: string): { start: bigint; end: bigint; bits: number } | und
   if (slash < 0 || !/^\d{1,3}$/.test(bitsText) || Number(bitsText) > 128) return undefined;
   const parts = groups6(spec.slice(0, slash));
   if (parts === undefined) return undefined;
-  let n = 0n;
-  for (const g of parts) n = (n << 16n) | BigInt(g);
+  const word = (i: number): bigint => BigInt(parts[i]! * 65536 + parts[i + 1]!);
+  const n = (word(0) << 96n) | (word(2) << 64n) | (word(4) << 32n) | word(6);
   const bits = Number(bitsText);
   const host = (1n << BigInt(128 - bits)) - 1n;
   const start = n & ~host;
@@ -179,15 +179,15 @@ function cidr6(spec: string): { start: bigint; end: bigint; bits: number } | und
 function flatten<N extends number | bigint>(prefixes: Prefix<N>[], one: N): { start: N; end: N; p: Prefix<N> }[] {
   const add = (a: N, b: N): N => ((a as number) + (b as number)) as N;
   const sub = (a: N, b: N): N => ((a as number) - (b as number)) as N;
-  // Duplicates (one prefix under AMAZON and under EC2) merge their services.
-  const byRange = new Map<string, Prefix<N>>();
+  prefixes.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.bits - b.bits));
+  // Duplicates (one prefix under AMAZON and under EC2), now side by side, merge their services.
+  const sorted: Prefix<N>[] = [];
   for (const p of prefixes) {
-    const k = `${p.start}/${p.bits}`;
-    const had = byRange.get(k);
-    if (had === undefined) byRange.set(k, { ...p, services: new Set(p.services) });
-    else for (const s of p.services) had.services.add(s);
+    const last = sorted.at(-1);
+    if (last !== undefined && last.start === p.start && last.bits === p.bits) {
+      for (const x of p.services) if (!last.services.includes(x)) last.services.push(x);
+    } else sorted.push(p);
   }
-  const sorted = [...byRange.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.bits - b.bits));
   const out: { start: N; end: N; p: Prefix<N> }[] = [];
   const emit = (start: N, end: N, p: Prefix<N>): void => {
     if (start > end) return;
@@ -217,8 +217,8 @@ function flatten<N extends number | bigint>(prefixes: Prefix<N>[], one: N): { st
 }
 
 /** The services a range names: AMAZON (the superset of all) only when nothing more specific does. */
-function serviceText(services: Set<string>): string {
-  const named = [...services].filter((s) => s !== 'AMAZON').sort();
+function serviceText(services: readonly string[]): string {
+  const named = services.filter((s) => s !== 'AMAZON').sort();
   return named.length > 0 ? named.join('+') : 'AMAZON';
 }
 
@@ -230,7 +230,7 @@ export function buildAwsRanges(file: string, doc: AwsIpRangesFile): AwsRanges {
     if (b === undefined) throw bad(file, `${v6 ? 'ipv6_prefixes' : 'prefixes'}.${i}.${v6 ? 'ipv6_prefix' : 'ip_prefix'}: "${spec}" is not an ${v6 ? 'IPv6' : 'IPv4'} CIDR`);
     regions.add(e.region);
     services.add(e.service);
-    return { ...b, region: e.region, services: new Set([e.service]), border: e.network_border_group ?? e.region };
+    return { start: b.start, end: b.end, bits: b.bits, region: e.region, services: [e.service], border: e.network_border_group ?? e.region };
   };
   const flat4 = flatten(
     doc.prefixes.map((e, i) => entry(cidr4(e.ip_prefix.trim()), false, e.ip_prefix, e, i)),

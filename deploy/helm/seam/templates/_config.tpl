@@ -6,6 +6,12 @@ section is refused there: the collectors and the ingest endpoint get their own f
 {{- $cfg := deepCopy (default (dict) .Values.config) -}}
 {{- if hasKey $cfg "collect" }}{{ fail "config.collect: leave it out; the collectors are collect.sources (the chart writes collect.yml and ingest.yml)" }}{{ end -}}
 {{- $_ := set $cfg "metrics" (dict "addr" (printf ":%d" (int .Values.metrics.port))) -}}
+{{- with .Values.awsIpRanges }}{{ if .configMap -}}
+{{- $native := deepCopy (default (dict) $cfg.native) -}}
+{{- if hasKey $native "awsIpRangesFile" }}{{ fail "config.native.awsIpRangesFile: leave it out when awsIpRanges.configMap is set (the chart names the mounted file)" }}{{ end -}}
+{{- $_ := set $native "awsIpRangesFile" (printf "/etc/seam/aws-ip-ranges/%s" .key) -}}
+{{- $_ := set $cfg "native" $native -}}
+{{- end }}{{ end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 

@@ -149,6 +149,9 @@ spec:
         - { name: config, mountPath: {{ printf "/etc/seam/%s" . }}, subPath: {{ . }}, readOnly: true }
         {{- end }}
         - { name: tmp, mountPath: /tmp }
+        {{- if $root.Values.awsIpRanges.configMap }}
+        - { name: aws-ip-ranges, mountPath: /etc/seam/aws-ip-ranges, readOnly: true }
+        {{- end }}
         {{- range (concat $root.Values.secretFiles (default (list) $c.secretFiles)) }}
         - { name: {{ printf "secret-%s" .name }}, mountPath: {{ .mountPath }}, readOnly: true }
         {{- end }}
@@ -161,6 +164,12 @@ spec:
         name: {{ include "seam.fullname" $root }}-config
     - name: tmp
       emptyDir: { sizeLimit: 256Mi }
+    {{- with $root.Values.awsIpRanges }}{{ if .configMap }}
+    - name: aws-ip-ranges
+      configMap:
+        name: {{ .configMap }}
+        items: [{ key: {{ .key | quote }}, path: {{ .key | quote }} }]
+    {{- end }}{{ end }}
     {{- range (concat $root.Values.secretFiles (default (list) $c.secretFiles)) }}
     - name: {{ printf "secret-%s" .name }}
       secret:
