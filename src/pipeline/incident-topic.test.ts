@@ -224,3 +224,26 @@ describe('incident keys are scoped where a name is not global (ADR 0048)', () =>
     expect(incidentKey(alert('e', {}))).toBe('unknown');
   });
 });
+
+describe('later versions of an alert (GuardDuty finding updates, ADR 0046)', () => {
+  it('count once; a version at a higher level raises the incident\'s level, one at the same or a lower level changes nothing', async () => {
+    const s = memoryStore();
+    const series = incidentId('alice');
+    expect(await applyIncidentUpdates(s, [up('f', at(0), 'medium'), up('g', at(1), 'low')])).toBe(1);
+    const before = s.docs.get(series)!;
+    // Same alert id at counts 5 and 12: nothing to write.
+    expect(await applyIncidentUpdates(s, [up('f', at(2), 'medium'), up('f', at(3), 'low')])).toBe(0);
+    expect(s.docs.get(series)!.version).toBe(before.version);
+    // Its severity rose: the incident is high now, still two alerts, the same span and risk.
+    expect(await applyIncidentUpdates(s, [up('f', at(4), 'high')])).toBe(1);
+    expect(s.docs.get(series)!.doc).toMatchObject({ level: 'high', alert_count: 2, alert_ids: ['f', 'g'], start: at(0), end: at(1), risk: before.doc.risk });
+    // In one batch with the first version, and in the console's incidents, the same.
+    const t = memoryStore();
+    await applyIncidentUpdates(t, [up('f', at(0), 'medium'), up('f', at(4), 'high')]);
+    expect(t.docs.get(series)!.doc).toMatchObject({ level: 'high', alert_count: 1 });
+    const alert = (level: Alert['rule']['level'], ts: string): Alert => ({ id: 'f', '@timestamp': ts, rule: { id: 'r', title: 'r', level, tags: [], type: 'native' }, events: [ts], native_ids: ['f'], summary: 's', principal: { id: 'alice', type: 'iam_user' } });
+    const [inc] = incidentsFrom([alert('medium', at(0)), alert('high', at(4))]);
+    expect(inc).toMatchObject({ level: 'high' });
+    expect(inc!.alerts).toHaveLength(1);
+  });
+});

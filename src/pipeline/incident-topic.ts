@@ -368,8 +368,15 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
   // Place every new alert in time order against the spans as they grow, then merge each incident's alerts at once.
   const spans = docs.map((d) => d ?? { start: '9999', end: '0000' });
   const placed = new Map<number, IncidentUpdate[]>();
+  // A later version of an alert already placed (a GuardDuty finding's, ADR 0046) counts nothing again; its level may
+  // have risen (seam-native-guardduty-incident follows the finding's severity), which raises the incident's level.
+  const raised = new Map<string, Level>();
   for (const u of sorted) {
-    if (isKnown(u.alert.id)) continue;
+    if (isKnown(u.alert.id)) {
+      const r = raised.get(u.alert.id);
+      if (r === undefined || INCIDENT_LEVELS.indexOf(u.alert.level) > INCIDENT_LEVELS.indexOf(r)) raised.set(u.alert.id, u.alert.level);
+      continue;
+    }
     known.add(u.alert.id);
     const t = u.alert['@timestamp'];
     let i = placeAlert(spans, t, window);
@@ -392,6 +399,13 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
     merged.series = series;
     merged.episode = i + 1;
     docs[i] = merged;
+    touched.add(i);
+  }
+  for (const [id, level] of raised) {
+    const i = docs.findIndex((d) => d !== undefined && hasSorted(d.alert_ids, id));
+    const d = docs[i];
+    if (d === undefined || INCIDENT_LEVELS.indexOf(level) <= INCIDENT_LEVELS.indexOf(d.level)) continue;
+    docs[i] = { ...d, level, updated_at: now.toISOString() };
     touched.add(i);
   }
   // Lifecycle fields: the head counts the series, each knows when it closes, and the quiet ones close once.

@@ -38,10 +38,14 @@ const byTime = (x: Alert, y: Alert): number => (x['@timestamp'] < y['@timestamp'
 
 export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = DEFAULT_CLOSE_AFTER_MS): Incident[] {
   const series = new Map<string, Incident[]>();
-  const seen = new Set<string>();
+  /** Alert id → the incident it went to: a later version (a GuardDuty finding's, ADR 0046) only raises its level. */
+  const seen = new Map<string, Incident>();
   for (const a of [...alerts].sort(byTime)) {
-    if (seen.has(a.id)) continue;
-    seen.add(a.id);
+    const known = seen.get(a.id);
+    if (known !== undefined) {
+      if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(known.level)) known.level = a.rule.level;
+      continue;
+    }
     const u = incidentUpdate(a);
     const list = series.get(u.incident) ?? [];
     series.set(u.incident, list);
@@ -51,6 +55,7 @@ export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = D
       list.push(inc);
     }
     inc.alerts.push(a);
+    seen.set(a.id, inc);
     if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(inc.level)) inc.level = a.rule.level;
     if (a['@timestamp'] < inc.start) inc.start = a['@timestamp'];
     if (a['@timestamp'] > inc.end) inc.end = a['@timestamp'];
