@@ -302,10 +302,12 @@ export function compileEntry(e: MEntry, fieldTable: FieldTable, root?: FieldTabl
   const fid = keyword ? -1 : fieldTable.id(field);
   const get = keyword ? (c: EvalCtx) => c.keywords() : (c: EvalCtx) => c.get(fid);
 
-  // exists: presence only, whatever the value.
+  // exists: presence only, whatever the value, "be it empty or null" (spec): a field holding [] or {} or null exists.
+  // Not filed by presence in the rule index, which asks whether a field offers values ([] offers none).
   if (e.type === 'exists') {
     const want = e.exists === true;
-    return { pred: want ? (c) => get(c).length > 0 : (c) => get(c).length === 0, req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 1, need: new Set(want ? [field] : []) };
+    const has = keyword ? (c: EvalCtx) => get(c).length > 0 : (c: EvalCtx) => c.present(fid);
+    return { pred: want ? has : (c) => !has(c), req: new Map(), base: new Map(), sub: new Map(), any: undefined, cost: 1, need: new Set() };
   }
 
   if (e.type === 'fieldref') {

@@ -106,6 +106,23 @@ function resolveInto(obj: unknown, keys: PathKeys, n: number, i: number, out: un
   }
 }
 
+/** Whether the path leads to a key of the record (any element of an array on the way), as `resolveInto` walks it. */
+function presentIn(obj: unknown, keys: PathKeys, n: number, i: number): boolean {
+  if (Array.isArray(obj)) {
+    for (const x of obj) if (presentIn(x, keys, n, i)) return true;
+    return false;
+  }
+  if (obj === null || typeof obj !== 'object') return false;
+  const rec = obj as Record<string, unknown>;
+  const row = keys[i]!;
+  for (let j = n; j > i; j--) {
+    const key = row[j]!;
+    if (!hasOwn.call(rec, key)) continue;
+    return j === n || presentIn(rec[key], keys, n, j);
+  }
+  return false;
+}
+
 /** An array block's members in a value found at its path: the elements of an array, nested arrays flattened, nulls left out; any other value is one member. */
 function pushMembers(v: unknown, out: unknown[]): void {
   if (Array.isArray(v)) for (const x of v) pushMembers(x, out);
@@ -227,6 +244,17 @@ export class EvalCtx {
     this.stamps[id] = this.gen;
     this.vals[id] = out;
     return out;
+  }
+
+  /**
+   * Whether the field is in the record at all, whatever its value: for `exists`, which the specification makes a
+   * presence test, "be it empty or null". A field holding `[]` offers no values (`get` is empty) but is present.
+   */
+  present(id: number): boolean {
+    if (this.get(id).length > 0) return true;
+    const parts = this.table.parts[id]!;
+    if (parts.length === 0) return false;
+    return presentIn(this.event, this.table.keys[id]!, parts.length, 0);
   }
 
   /**

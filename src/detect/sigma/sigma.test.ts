@@ -183,6 +183,24 @@ describe('modifiers', () => {
     expect(one('errorCode|exists', 'true', ct({}))).toBe(false);
     expect(one('errorCode|exists', 'false', ct({}))).toBe(true);
   });
+  it('exists is presence "be it empty or null": [], {}, [null], a nested [] and a literal dotted key count', () => {
+    for (const tags of [[], {}, [null], [[]]]) {
+      expect(one('requestParameters.tags|exists', 'true', ct({ requestParameters: { tags } })), JSON.stringify(tags)).toBe(true);
+      expect(one('requestParameters.tags|exists', 'false', ct({ requestParameters: { tags } })), JSON.stringify(tags)).toBe(false);
+    }
+    expect(one('tags|exists', 'true', ct({ tags: [] }))).toBe(true);
+    expect(one('requestParameters.tags|exists', 'true', ct({ 'requestParameters.tags': [] }))).toBe(true);
+    expect(one('requestParameters.tags|exists', 'true', ct({ requestParameters: [{ other: 1 }, { tags: [] }] }))).toBe(true);
+    // Not there: missing key, parent null or an empty array of parents.
+    for (const requestParameters of [{ other: [] }, null, []]) {
+      expect(one('requestParameters.tags|exists', 'true', ct({ requestParameters })), JSON.stringify(requestParameters)).toBe(false);
+      expect(one('requestParameters.tags|exists', 'false', ct({ requestParameters })), JSON.stringify(requestParameters)).toBe(true);
+    }
+  });
+  it('null matches a missing field, null, [] and [null] (no value in it), not {} nor a value', () => {
+    for (const tags of [undefined, null, [], [null]]) expect(one('requestParameters.tags', 'null', ct({ requestParameters: { tags } })), JSON.stringify(tags)).toBe(true);
+    for (const tags of [{}, ['a'], [null, 'a'], '']) expect(one('requestParameters.tags', 'null', ct({ requestParameters: { tags } })), JSON.stringify(tags)).toBe(false);
+  });
   it('neq', () => {
     expect(one('awsRegion|neq', 'us-east-1', ct({}))).toBe(false);
     expect(one('awsRegion|neq', 'eu-west-1', ct({}))).toBe(true);
