@@ -17,7 +17,7 @@ import type { Cond } from './condition.ts';
 import { regexHazard } from './regex-safety.ts';
 import {
   COMPARE, DEFAULT_MAX_PLACEHOLDER_EXPANSION, MODIFIERS, TIME_PARTS, cidrTest, encodeBase64, encodeBase64Offset, encodeUtf16, expandPlaceholderValues,
-  hasWildcards, parsePattern, toJsRegex,
+  hasWildcards, parsePattern, regexFlavourNotes, toJsRegex,
 } from './modifiers.ts';
 import type { Part, PipeValue } from './modifiers.ts';
 import { STAR } from './modifiers.ts';
@@ -314,6 +314,7 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       if (hazard !== undefined) {
         throw failAt(env, { line: pos.line, column: pos.column + hazard.offset }, 'SEAM_ERR_RULE_REGEX', `regular expression refused at character ${hazard.offset + 1} of /${re.source}/: ${hazard.message}; rewrite it without nested or ambiguous repetition`);
       }
+      for (const n of regexFlavourNotes(String(v))) env.diags.push(warn('SEAM_ERR_RULE_REGEX', env.file, { line: pos.line, column: pos.column + n.offset }, n.message, env.rule));
       e.items.push({ k: 're', re, src: String(v), flags, pos });
       continue;
     }

@@ -246,6 +246,35 @@ export function compareOp(op: string, a: number, b: number): boolean {
  * Converts a Sigma/PCRE regex for JavaScript: a leading inline flag group such as `(?i)` becomes
  * a RegExp flag (V8 in Node 20 has no inline modifiers).
  */
+const POSIX_CLASS = /^\[:(alpha|digit|alnum|upper|lower|space|punct|xdigit|word|blank|cntrl|graph|print|ascii):\]/;
+
+/**
+ * Metacharacters of other regex flavours that the Sigma specification does not allow (its `re` flavour is a small
+ * PCRE subset) and that JavaScript reads differently without an error: `\A`, `\Z`, `\z` are the letters A, Z, z, and
+ * `[[:alpha:]]` is a class of `[`, `:`, `a`, `l`, `p`, `h` followed by `]`. Offsets are into `src`.
+ */
+export function regexFlavourNotes(src: string): { offset: number; message: string }[] {
+  const notes: { offset: number; message: string }[] = [];
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i]!;
+    if (ch === '\\') {
+      const next = src[i + 1];
+      if (next === 'A' || next === 'Z' || next === 'z') {
+        const what = next === 'A' ? 'start of input: write ^' : 'end of input: write $';
+        notes.push({ offset: i, message: `'\\${next}' (PCRE ${what}) is not in Sigma's regex flavour; JavaScript reads it as the letter '${next}'` });
+      }
+      i++;
+    } else if (ch === '[') {
+      const m = POSIX_CLASS.exec(src.slice(i));
+      if (m !== null) {
+        notes.push({ offset: i, message: `POSIX class '${m[0]}' is not in Sigma's regex flavour; JavaScript reads it as a set of its characters (write a range such as [a-zA-Z])` });
+        i += m[0].length - 1;
+      }
+    }
+  }
+  return notes;
+}
+
 export function toJsRegex(src: string, flags: string): RegExp {
   const { source, flags: f } = splitInlineFlags(src, flags);
   return new RegExp(source, f);

@@ -217,6 +217,20 @@ describe('modifiers', () => {
     expect(one('msg|re', "'a.b'", ct({ msg: 'a\nb' }))).toBe(false);
     expect(one('msg|re|s', "'a.b'", ct({ msg: 'a\nb' }))).toBe(true);
   });
+  it('re: warns (and still loads) where another flavour\'s \\A, \\Z, \\z or a POSIX class would be read as letters', () => {
+    const warnings = (value: string): string[] =>
+      loadRulesFromText(ctRule(`    sel:\n        eventName|re: '${value}'\n    condition: sel`), 'r.yml')
+        .diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column} ${d.message}`);
+    expect(warnings('\\AList')).toEqual([expect.stringMatching(/^warning SEAM_ERR_RULE_REGEX 9:23 '\\A' \(PCRE start of input: write \^\) is not in Sigma's regex flavour/)]);
+    expect(warnings('Users\\Z')).toEqual([expect.stringContaining("'\\Z' (PCRE end of input: write $)")]);
+    expect(warnings('Users\\z')).toEqual([expect.stringContaining("'\\z'")]);
+    expect(warnings('^[[:alpha:]]+$')).toEqual([expect.stringContaining("POSIX class '[:alpha:]'")]);
+    // An escaped backslash before the letter, a colon in a plain class, and the spec's own metacharacters are fine.
+    for (const ok of ['C:\\\\Apps', '[a-z:]+', '^List(Users|Roles)?$', '[^:]{1,3}']) expect(warnings(ok), ok).toEqual([]);
+    // JavaScript does read them as letters (PCRE would match both): the rule does not mean what it says.
+    expect(one('eventName|re', "'\\AList'", ct({ eventName: 'ListUsers' }))).toBe(false);
+    expect(one('eventName|re', "'^[[:alpha:]]+$'", ct({ eventName: 'ListUsers' }))).toBe(false);
+  });
   it('base64 and base64offset', () => {
     const b64 = Buffer.from('kubectl get secrets').toString('base64');
     expect(one('data|base64', "'kubectl get secrets'", ct({ data: b64 }))).toBe(true);
