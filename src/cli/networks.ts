@@ -25,7 +25,7 @@ export interface ImportAwsRangesOptions {
 /** One line: what the file holds. */
 export function awsRangesSummary(t: AwsRanges, nowMs = Date.now()): string {
   const days = awsRangesAgeDays(t, nowMs);
-  return `aws ranges: file=${t.file} createDate=${t.createDate} age_days=${days} syncToken=${t.syncToken} ipv4_prefixes=${t.prefixes4} ipv6_prefixes=${t.prefixes6} ranges=${t.starts4.length + t.attr6.length} regions=${t.regions.length} services=${t.services.length}`;
+  return `aws ranges: file=${t.file} createDate=${t.createDate} age_days=${days} syncToken=${t.syncToken} ipv4_prefixes=${t.prefixes4} ipv6_prefixes=${t.prefixes6} disjoint_ranges=${t.starts4.length + t.attr6.length} regions=${t.regions.length} services=${t.services.length}`;
 }
 
 /**

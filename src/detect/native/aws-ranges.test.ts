@@ -156,7 +156,7 @@ describe('seam networks import-aws-ranges', () => {
     const err = sink();
     const copy = join(tmp(), 'aws', 'ip-ranges.json.gz');
     expect(await importAwsRangesCommand(FIXTURE, { out: copy, nowMs: CREATED + 5 * DAY }, out, err)).toBe(0);
-    expect(out.text).toContain(`aws ranges: file=${FIXTURE} createDate=2026-11-20-10-00-00 age_days=5 syncToken=1795168800 ipv4_prefixes=9 ipv6_prefixes=3`);
+    expect(out.text).toContain(`aws ranges: file=${FIXTURE} createDate=2026-11-20-10-00-00 age_days=5 syncToken=1795168800 ipv4_prefixes=9 ipv6_prefixes=3 disjoint_ranges=12 regions=4 services=4`);
     expect(out.text).toContain(`wrote ${copy} (`);
     expect(err.text).toBe('');
     const a = readAwsRanges(FIXTURE);
