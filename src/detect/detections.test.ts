@@ -137,7 +137,7 @@ describe('rule tests of a correlation', () => {
       await writeFile(join(dir, 'c.test.yml'), JSON.stringify({ placeholders: { allowed_ns: ['kube-system'] }, cases: [{ name: 'two deletes', alerts: 1, events: [del('monitoring', 1), del('monitoring', 2)] }] }));
       const alone = sink();
       const s = await runRuleTests([join(dir, 'c.yml')], alone.stream);
-      expect(alone.text()).toContain(`ERROR ${join(dir, 'c.yml')}:1:1: SEAM_ERR_RULE_REFERENCE correlation 'Two Deletes' refers to rule 'r_delete_outside_allowed', which is neither a loaded rule nor a correlation`);
+      expect(alone.text()).toContain(`ERROR ${join(dir, 'c.yml')}:7:11: SEAM_ERR_RULE_REFERENCE correlation 'Two Deletes' refers to rule 'r_delete_outside_allowed', which is neither a loaded rule nor a correlation`);
       expect(s).toMatchObject({ errors: 1, failed: 1 });
       // With the rule it counts given beside it (its own file and tests), the correlation's case passes.
       await writeFile(join(dir, 'r.yml'), RULE.replace('id: 0b7a3c1e', 'name: r_delete_outside_allowed\nid: 0b7a3c1e'));

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { CorrelationDoc, Diagnostic } from '../sigma/types.ts';
+import type { Pos, YNode } from '../sigma/read.ts';
 import { toLevel } from '../alert.ts';
 import { COMPARISONS, CORRELATION_TYPES } from './types.ts';
 import type { CompiledCorrelation, Comparison, Condition, CorrelationType } from './types.ts';
@@ -93,8 +94,9 @@ function isStringList(v: unknown): v is string[] {
 
 export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup: RuleLookup): CompileResult {
   const diagnostics: Diagnostic[] = [];
-  const report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity: 'error' | 'warning' = 'error', rule?: string, ref?: string): void => {
-    const d: Diagnostic = { code, severity, file: cd.file, line: cd.line, column: cd.column, message };
+  const report: Report = (cd, code, message, severity = 'error', rule, ref, at) => {
+    const pos = (ref !== undefined && at === undefined ? refPos(cd, ref) : undefined) ?? keyPos(cd, at ?? []);
+    const d: Diagnostic = { code, severity, file: cd.file, line: pos.line, column: pos.column, message };
     const r = rule ?? cd.id ?? cd.name;
     if (r !== undefined) d.rule = r;
     if (ref !== undefined) d.ref = ref;
@@ -115,7 +117,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     for (const key of new Set([d.id, d.name].filter((k): k is string => k !== undefined))) {
       const other = byKey.get(key);
       if (other !== undefined && other !== d) {
-        report(d.cd, 'SEAM_ERR_RULE_SCHEMA', `correlation '${key}' is defined twice (also in ${other.cd.file}:${other.cd.line})`);
+        report(d.cd, 'SEAM_ERR_RULE_SCHEMA', `correlation '${key}' is defined twice (also in ${other.cd.file}:${other.cd.line})`, 'error', undefined, undefined, [key === d.id ? 'id' : 'name']);
         dup.add(d);
       } else byKey.set(key, d);
     }
@@ -131,7 +133,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
       const corr = byKey.get(ref);
       const rule = corr === undefined ? ruleLookup(ref) : undefined;
       if (corr === d) {
-        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to itself`);
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to itself`, 'error', undefined, ref);
         broken.add(d);
       } else if (corr !== undefined) {
         ids.push(corr.id);
@@ -146,7 +148,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
       }
     }
     if (new Set(ids).size !== ids.length) {
-      report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' lists the same rule twice (by id and by name?)`);
+      report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' lists the same rule twice (by id and by name?)`, 'error', undefined, undefined, ['correlation', 'rules']);
       broken.add(d);
     }
     if (ids.length === d.refs.length && !checkAliases(d, ids, names, report)) broken.add(d);
@@ -160,7 +162,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     if (s === 'ok') return true;
     if (s === 'bad') return false;
     if (s === 'visiting') {
-      report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' is part of a reference cycle`);
+      report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' is part of a reference cycle`, 'error', undefined, undefined, ['correlation', 'rules']);
       state.set(d, 'bad');
       return false;
     }
@@ -169,7 +171,7 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     for (const child of resolved.get(d)?.children ?? []) {
       if (!usable(child)) {
         if (state.get(d) !== 'bad') {
-          report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to correlation '${child.title}', which cannot be used`);
+          report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to correlation '${child.title}', which cannot be used`, 'error', undefined, undefined, ['correlation', 'rules']);
         }
         ok = false;
       }
@@ -234,11 +236,11 @@ function checkAliases(d: Draft, ids: readonly string[], names: readonly (string 
   for (const [alias, perRule] of d.aliases) {
     for (const ruleKey of perRule.keys()) {
       if (!ids.some((_, i) => keysOf(i).includes(ruleKey))) {
-        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `alias '${alias}' maps rule '${ruleKey}', which this correlation does not refer to`, 'warning');
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `alias '${alias}' maps rule '${ruleKey}', which this correlation does not refer to`, 'warning', undefined, undefined, ['correlation', 'aliases', alias, ruleKey]);
       }
     }
     if (!used.has(alias)) {
-      report(d.cd, 'SEAM_ERR_RULE_SCHEMA', `alias '${alias}' is not used in \`group-by\`${d.field === undefined ? '' : ' or `condition.field`'}; it has no effect`, 'warning');
+      report(d.cd, 'SEAM_ERR_RULE_SCHEMA', `alias '${alias}' is not used in \`group-by\`${d.field === undefined ? '' : ' or `condition.field`'}; it has no effect`, 'warning', undefined, undefined, ['correlation', 'aliases', alias]);
       continue;
     }
     const unmapped = d.refs.filter((_, i) => !keysOf(i).some((k) => perRule.has(k)));
@@ -247,6 +249,10 @@ function checkAliases(d: Draft, ids: readonly string[], names: readonly (string 
         d.cd,
         'SEAM_ERR_RULE_REFERENCE',
         `alias '${alias}' does not map ${unmapped.length === 1 ? 'rule' : 'rules'} ${unmapped.map((u) => `'${u}'`).join(', ')}: an alias must name the field for every referenced rule (by its name), or that rule's events are never grouped and the correlation never fires`,
+        'error',
+        undefined,
+        undefined,
+        ['correlation', 'aliases', alias],
       );
       ok = false;
     }
@@ -254,7 +260,33 @@ function checkAliases(d: Draft, ids: readonly string[], names: readonly (string 
   return ok;
 }
 
-type Report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity?: 'error' | 'warning', rule?: string) => void;
+/** Where a problem is: `at` a key path of the document (the deepest key found), else the document's start. */
+type Report = (cd: CorrelationDoc, code: ErrorCode, message: string, severity?: 'error' | 'warning', rule?: string, ref?: string, at?: readonly string[]) => void;
+
+function entryOf(node: YNode | undefined, key: string): { keyPos: Pos; value: YNode } | undefined {
+  if (node?.kind !== 'map') return undefined;
+  return node.entries.find((e) => e.key === key);
+}
+
+/** Position of the key at `path` (or of the deepest key of it that is there), else the document's start. */
+function keyPos(cd: CorrelationDoc, path: readonly string[]): Pos {
+  let pos: Pos = { line: cd.line, column: cd.column };
+  let node = cd.node;
+  for (const k of path) {
+    const e = entryOf(node, k);
+    if (e === undefined) break;
+    pos = e.keyPos;
+    node = e.value;
+  }
+  return pos;
+}
+
+/** Position of a reference in `correlation.rules`. */
+function refPos(cd: CorrelationDoc, ref: string): Pos | undefined {
+  const rules = entryOf(entryOf(cd.node, 'correlation')?.value, 'rules')?.value;
+  const items = rules?.kind === 'seq' ? rules.items : rules === undefined ? [] : [rules];
+  return items.find((i) => i.kind === 'scalar' && i.value === ref)?.pos;
+}
 
 function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const doc = cd.doc;
@@ -263,25 +295,25 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
     return undefined;
   }
   let ok = true;
-  const fail = (code: ErrorCode, message: string): void => {
-    report(cd, code, message);
+  const fail = (code: ErrorCode, message: string, at?: readonly string[]): void => {
+    report(cd, code, message, 'error', undefined, undefined, at);
     ok = false;
   };
-  const warn = (code: ErrorCode, message: string): void => report(cd, code, message, 'warning');
+  const warn = (code: ErrorCode, message: string, at?: readonly string[]): void => report(cd, code, message, 'warning', undefined, undefined, at);
 
   const title = doc['title'];
-  if (typeof title !== 'string' || title === '') fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `title`');
+  if (typeof title !== 'string' || title === '') fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `title`', ['title']);
   const titleText = typeof title === 'string' ? title : '';
   const id = doc['id'];
-  if (id !== undefined && (typeof id !== 'string' || id === '')) fail('SEAM_ERR_RULE_SCHEMA', '`id` must be a non-empty string');
+  if (id !== undefined && (typeof id !== 'string' || id === '')) fail('SEAM_ERR_RULE_SCHEMA', '`id` must be a non-empty string', ['id']);
   const name = doc['name'];
-  if (name !== undefined && (typeof name !== 'string' || name === '')) fail('SEAM_ERR_RULE_SCHEMA', '`name` must be a non-empty string');
+  if (name !== undefined && (typeof name !== 'string' || name === '')) fail('SEAM_ERR_RULE_SCHEMA', '`name` must be a non-empty string', ['name']);
   const level = doc['level'];
-  if (level !== undefined && toLevel(level) !== level) warn('SEAM_ERR_RULE_SCHEMA', `unknown level '${String(level)}'; using medium`);
+  if (level !== undefined && toLevel(level) !== level) fail('SEAM_ERR_RULE_SCHEMA', `level '${String(level)}' is not one of informational, low, medium, high, critical`, ['level']);
   const tags = doc['tags'];
-  if (tags !== undefined && !isStringList(tags)) warn('SEAM_ERR_RULE_SCHEMA', '`tags` must be a list of strings; ignored');
+  if (tags !== undefined && !isStringList(tags)) warn('SEAM_ERR_RULE_SCHEMA', '`tags` must be a list of strings; ignored', ['tags']);
   const generate = doc['generate'];
-  if (generate !== undefined && typeof generate !== 'boolean') fail('SEAM_ERR_RULE_SCHEMA', '`generate` must be true or false');
+  if (generate !== undefined && typeof generate !== 'boolean') fail('SEAM_ERR_RULE_SCHEMA', '`generate` must be true or false', ['generate']);
 
   const corr = doc['correlation'];
   if (!isRecord(corr)) {
@@ -290,40 +322,40 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   }
   const type = corr['type'];
   const typeOk = typeof type === 'string' && (CORRELATION_TYPES as readonly string[]).includes(type);
-  if (type === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `type`');
-  else if (!typeOk) fail('SEAM_ERR_RULE_SCHEMA', `unknown correlation type '${String(type)}'; expected one of ${CORRELATION_TYPES.join(', ')}`);
+  if (type === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `type`', ['correlation']);
+  else if (!typeOk) fail('SEAM_ERR_RULE_SCHEMA', `unknown correlation type '${String(type)}'; expected one of ${CORRELATION_TYPES.join(', ')}`, ['correlation', 'type']);
   const ctype = type as CorrelationType;
 
   const rules = corr['rules'];
-  if (!isStringList(rules) || rules.length === 0) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.rules` must be a non-empty list of rule ids or names');
+  if (!isStringList(rules) || rules.length === 0) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.rules` must be a non-empty list of rule ids or names', ['correlation', 'rules']);
   const refs = isStringList(rules) ? rules : [];
   if (typeOk && (ctype === 'temporal' || ctype === 'temporal_ordered') && refs.length === 1) {
-    warn('SEAM_ERR_RULE_SCHEMA', `a ${ctype} correlation over one rule fires on every match of it`);
+    warn('SEAM_ERR_RULE_SCHEMA', `a ${ctype} correlation over one rule fires on every match of it`, ['correlation', 'rules']);
   }
 
   const groupByRaw = corr['group-by'];
   let groupBy: string[] = [];
-  if (groupByRaw === undefined) warn('SEAM_ERR_RULE_SCHEMA', '`correlation.group-by` is missing; all events form one group');
-  else if (!isStringList(groupByRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.group-by` must be a list of field names');
+  if (groupByRaw === undefined) warn('SEAM_ERR_RULE_SCHEMA', '`correlation.group-by` is missing; all events form one group', ['correlation']);
+  else if (!isStringList(groupByRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.group-by` must be a list of field names', ['correlation', 'group-by']);
   else groupBy = groupByRaw;
 
   const timespanRaw = corr['timespan'];
   const timespanMs = parseTimespan(timespanRaw);
-  if (timespanRaw === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `timespan`');
-  else if (timespanMs === undefined) fail('SEAM_ERR_RULE_SCHEMA', `bad timespan '${String(timespanRaw)}': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`);
+  if (timespanRaw === undefined) fail('SEAM_ERR_RULE_SCHEMA', 'correlation has no `timespan`', ['correlation']);
+  else if (timespanMs === undefined) fail('SEAM_ERR_RULE_SCHEMA', `bad timespan '${String(timespanRaw)}': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`, ['correlation', 'timespan']);
   else if (timespanMs > MAX_TIMESPAN_MS) {
     // A window is state held per group: a 99999-week window never lets a group go.
-    fail('SEAM_ERR_RULE_LIMIT', `timespan '${String(timespanRaw)}' is over the ${MAX_TIMESPAN_MS / 86_400_000}-day limit of a correlation window`);
+    fail('SEAM_ERR_RULE_LIMIT', `timespan '${String(timespanRaw)}' is over the ${MAX_TIMESPAN_MS / 86_400_000}-day limit of a correlation window`, ['correlation', 'timespan']);
   }
 
   const aliases = new Map<string, Map<string, string>>();
   const aliasesRaw = corr['aliases'];
   if (aliasesRaw !== undefined) {
-    if (!isRecord(aliasesRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.aliases` must map alias → { rule name: field }');
+    if (!isRecord(aliasesRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.aliases` must map alias → { rule name: field }', ['correlation', 'aliases']);
     else {
       for (const [alias, perRule] of Object.entries(aliasesRaw)) {
         if (!isRecord(perRule) || !Object.values(perRule).every((f) => typeof f === 'string' && f !== '')) {
-          fail('SEAM_ERR_RULE_SCHEMA', `alias '${alias}' must map rule names to field names`);
+          fail('SEAM_ERR_RULE_SCHEMA', `alias '${alias}' must map rule names to field names`, ['correlation', 'aliases', alias]);
           continue;
         }
         aliases.set(alias, new Map(Object.entries(perRule as Record<string, string>)));
@@ -339,34 +371,34 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   if (condRaw === undefined) {
     if (needsCondition) {
       const example = VALUE_TYPES.has(ctype) ? '{ field: bytes, gt: 1000 }' : '{ gte: 10 }';
-      fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs a \`condition\` such as ${example}`);
+      fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs a \`condition\` such as ${example}`, ['correlation']);
     }
   } else if (!isRecord(condRaw)) {
-    fail('SEAM_ERR_RULE_CONDITION', '`correlation.condition` must be a mapping such as { gte: 10 }');
+    fail('SEAM_ERR_RULE_CONDITION', '`correlation.condition` must be a mapping such as { gte: 10 }', ['correlation', 'condition']);
   } else {
     for (const [k, v] of Object.entries(condRaw)) {
       if (k === 'field') {
         if (typeof v === 'string' && v !== '') field = [v];
         else if (isStringList(v) && v.length > 0) field = v;
-        else fail('SEAM_ERR_RULE_CONDITION', '`condition.field` must be a field name or a list of field names');
+        else fail('SEAM_ERR_RULE_CONDITION', '`condition.field` must be a field name or a list of field names', ['correlation', 'condition', 'field']);
       } else if ((COMPARISONS as readonly string[]).includes(k)) {
-        if (typeof v !== 'number' || !Number.isFinite(v)) fail('SEAM_ERR_RULE_CONDITION', `condition '${k}' must be a number`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) fail('SEAM_ERR_RULE_CONDITION', `condition '${k}' must be a number`, ['correlation', 'condition', k]);
         else condition[k as Comparison] = v;
-      } else fail('SEAM_ERR_RULE_CONDITION', `unknown condition key '${k}'; expected gt, gte, lt, lte, eq, neq or field`);
+      } else fail('SEAM_ERR_RULE_CONDITION', `unknown condition key '${k}'; expected gt, gte, lt, lte, eq, neq or field`, ['correlation', 'condition', k]);
     }
-    if (Object.keys(condition).length === 0) fail('SEAM_ERR_RULE_CONDITION', 'condition has no comparison (gt, gte, lt, lte, eq or neq)');
+    if (Object.keys(condition).length === 0) fail('SEAM_ERR_RULE_CONDITION', 'condition has no comparison (gt, gte, lt, lte, eq or neq)', ['correlation', 'condition']);
     if (typeOk && ctype === 'temporal_ordered') {
-      warn('SEAM_ERR_RULE_CONDITION', 'temporal_ordered requires every rule in order; its condition is ignored');
+      warn('SEAM_ERR_RULE_CONDITION', 'temporal_ordered requires every rule in order; its condition is ignored', ['correlation', 'condition']);
       for (const k of COMPARISONS) delete condition[k];
     }
   }
   if (typeOk && VALUE_TYPES.has(ctype)) {
     if (field === undefined) {
-      if (condRaw !== undefined) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs \`condition.field\``);
+      if (condRaw !== undefined) fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs \`condition.field\``, ['correlation', 'condition']);
     }
-    else if (ctype !== 'value_count' && field.length > 1) fail('SEAM_ERR_RULE_CONDITION', `${ctype} aggregates one numeric field; \`condition.field\` lists ${field.length}`);
+    else if (ctype !== 'value_count' && field.length > 1) fail('SEAM_ERR_RULE_CONDITION', `${ctype} aggregates one numeric field; \`condition.field\` lists ${field.length}`, ['correlation', 'condition', 'field']);
   } else if (field !== undefined && typeOk) {
-    warn('SEAM_ERR_RULE_CONDITION', `\`condition.field\` has no meaning for ${ctype}; ignored`);
+    warn('SEAM_ERR_RULE_CONDITION', `\`condition.field\` has no meaning for ${ctype}; ignored`, ['correlation', 'condition', 'field']);
     field = undefined;
   }
   if (typeOk && ctype === 'temporal' && Object.keys(condition).length === 0) condition.gte = refs.length;

@@ -23,7 +23,7 @@ export interface CompiledFilter {
 }
 
 /** Attaches filters to their rules; unknown targets and logsource mismatches are warnings. */
-export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], diags: Diagnostic[]): void {
+export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], diags: Diagnostic[], correlationRefs: ReadonlySet<string> = new Set()): void {
   const byRef = new Map<string, InternalRule>();
   for (const r of rules) {
     byRef.set(r.id, r);
@@ -34,7 +34,10 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
     for (const t of f.targets) {
       const rule = byRef.get(t.ref);
       if (!rule) {
-        diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, `filter refers to rule '${t.ref}', which is not loaded`, ref));
+        const msg = correlationRefs.has(t.ref)
+          ? `filter refers to correlation '${t.ref}': filters target Sigma rules only; name the rules the correlation refers to, or tune them`
+          : `filter refers to rule '${t.ref}', which is not loaded`;
+        diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, msg, ref));
         continue;
       }
       if (!logsourceCovers(f.logsource, rule.logsource)) {

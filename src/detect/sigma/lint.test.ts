@@ -89,6 +89,68 @@ describe('seam rules lint', () => {
 });
 
 
+describe('seam rules lint, strictness per the Sigma schema', () => {
+  const ct = (id: string, extra: string, detection = '    sel:\n        eventName: ListUsers\n    condition: sel'): string =>
+    `title: Strict ${id}\nid: 0e5b7c2a-1d3f-4a6b-8c9d-00000000000${id}\nname: strict_${id}\n${extra}logsource:\n    product: aws\n    service: cloudtrail\ndetection:\n${detection}\n`;
+
+  it('rejects an unknown level, in a rule and in a correlation, instead of running it as medium', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-strict-'));
+    try {
+      await writeFile(join(d, 'rule.yml'), ct('1', 'level: severe\n'));
+      await writeFile(join(d, 'ok.yml'), ct('2', 'level: low\n'));
+      await writeFile(join(d, 'corr.yml'), ['title: Strict corr', 'level: severe', 'correlation:', '    type: event_count', '    rules: [strict_2]', '    group-by: [userIdentity.arn]', '    timespan: 5m', '    condition: { gte: 2 }', ''].join('\n'));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(1);
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toContain(`${join(d, 'rule.yml')}:4:8: SEAM_ERR_RULE_SCHEMA level 'severe' is not one of informational, low, medium, high, critical`);
+      expect(lines).toContain(`${join(d, 'corr.yml')}:2:1: SEAM_ERR_RULE_SCHEMA level 'severe' is not one of informational, low, medium, high, critical`);
+      expect(lines.at(-1)).toBe('lint: files=3 rules=1 correlations=0 rejected=2 cloudtrail=1 kubernetes=0 guardduty=0 runtime=0');
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('warns about |all with one value and a v1 detection.timeframe; the rules load', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-strict-'));
+    try {
+      await writeFile(join(d, 'all.yml'), ct('3', 'level: low\n', '    sel:\n        userAgent|contains|all: boto\n    condition: sel'));
+      await writeFile(join(d, 'all2.yml'), ct('4', 'level: low\n', '    sel:\n        userAgent|contains|all: [boto, aws]\n    condition: sel'));
+      await writeFile(join(d, 'tf.yml'), ct('5', 'level: low\n', '    sel:\n        eventName: ListUsers\n    condition: sel\n    timeframe: 5m'));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toContain(`${join(d, 'all.yml')}:10:9: SEAM_ERR_RULE_MODIFIER (warning) 'all' with a single value means nothing (every value of a one-value list); remove it or list the values`);
+      expect(text).not.toContain('all2.yml');
+      expect(lines).toContain(`${join(d, 'tf.yml')}:12:5: SEAM_ERR_RULE_SCHEMA (warning) 'detection.timeframe' (Sigma v1) is ignored: the rule matches single events; write a correlation (e.g. event_count with a timespan) for a count over time`);
+      expect(lines.at(-1)).toBe('lint: files=3 rules=3 correlations=0 rejected=0 cloudtrail=3 kubernetes=0 guardduty=0 runtime=0');
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it("points a correlation's problems at the offending key, and tells a filter naming a correlation that filters target rules", async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-strict-'));
+    try {
+      await writeFile(join(d, 'ok.yml'), ct('6', 'level: low\n'));
+      await writeFile(
+        join(d, 'corr.yml'),
+        ['title: Strict positions', 'name: strict_corr', 'correlation:', '    type: event_count', '    rules: [strict_6]', '    group-by: [userIdentity.arn]', '    timespan: 1M', '    condition:', '        gtee: 2', ''].join('\n'),
+      );
+      await writeFile(
+        join(d, 'filter.yml'),
+        ['title: Filter a correlation', 'logsource:', '    product: aws', '    service: cloudtrail', 'filter:', '    rules:', '        - strict_corr', '    sel:', '        userIdentity.userName: admin', '    condition: sel', ''].join('\n'),
+      );
+      const { text } = await lint([d]);
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toContain(`${join(d, 'corr.yml')}:7:5: SEAM_ERR_RULE_SCHEMA bad timespan '1M': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`);
+      expect(lines).toContain(`${join(d, 'corr.yml')}:9:9: SEAM_ERR_RULE_CONDITION unknown condition key 'gtee'; expected gt, gte, lt, lte, eq, neq or field`);
+      expect(lines).toContain(`${join(d, 'filter.yml')}:7:11: SEAM_ERR_RULE_REFERENCE (warning) filter refers to correlation 'strict_corr': filters target Sigma rules only; name the rules the correlation refers to, or tune them`);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("Seam's pack lints clean", () => {
   it('has no problem but the placeholders a site fills in (a falsepositives entry YAML reads as a mapping is a schema warning)', async () => {
     const { lintRules } = await import('./lint.ts');

@@ -258,6 +258,9 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       if (to !== undefined) scalars[i] = { ...it, value: to, text: to };
     }
   }
+  if (mods.includes('all') && scalars.length === 1) {
+    env.diags.push(warn('SEAM_ERR_RULE_MODIFIER', env.file, keyPos, `'all' with a single value means nothing (every value of a one-value list); remove it or list the values`, env.rule));
+  }
   if (keyword && (typeMods.includes('exists') || typeMods.includes('fieldref'))) {
     throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `'${typeMods[0]}' needs a field name`);
   }

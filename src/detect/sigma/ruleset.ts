@@ -248,7 +248,7 @@ class Loader {
         return;
       }
       // Correlations are never deferred, so their document is at hand.
-      const c: CorrelationDoc & { meta: RuleMeta } = { doc: doc!.js, file, line: doc!.pos.line, column: doc!.pos.column, meta };
+      const c: CorrelationDoc & { meta: RuleMeta } = { doc: doc!.js, file, line: doc!.pos.line, column: doc!.pos.column, node: doc!.node, meta };
       if (meta.id !== undefined) c.id = meta.id;
       if (meta.name !== undefined) c.name = meta.name;
       this.correlations.push(c);
@@ -328,7 +328,8 @@ class Loader {
 
   finish(): LoadResult {
     this.dropDuplicates();
-    applyFilters(this.rules, this.filters, this.diags);
+    const corrRefs = new Set(this.correlations.flatMap((c) => [c.id, c.name].filter((x): x is string => x !== undefined)));
+    applyFilters(this.rules, this.filters, this.diags, corrRefs);
     // Correlations refer to rules (or other correlations) by id or name.
     const known = new Set<string>([...this.ids.keys(), ...this.names.keys()]);
     const byRef = new Map<string, InternalRule>();

@@ -1,3 +1,4 @@
+import type { YNode } from './read.ts';
 /**
  * Shared types of the Sigma engine. Other components (the correlation engine, the CLI) import
  * these; keep them stable.
@@ -42,6 +43,8 @@ export interface CorrelationDoc {
   column: number;
   id?: string;
   name?: string;
+  /** The document's position tree, when read from a file: problems point at the offending key. */
+  node?: YNode;
 }
 
 /** A detection rule ready to evaluate. */

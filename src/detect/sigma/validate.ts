@@ -172,6 +172,8 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
   else if (detE.value.kind !== 'map') err(detE.value.pos, 'detection must be a map');
   else {
     if (!getKey(detE.value, 'condition')) err(detE.value.pos, "detection is missing 'condition'");
+    const tf = getKey(detE.value, 'timeframe');
+    if (tf) w(tf.keyPos, "'detection.timeframe' (Sigma v1) is ignored: the rule matches single events; write a correlation (e.g. event_count with a timespan) for a count over time");
     meta.detection = detE.value;
   }
   const statusE = getKey(node, 'status');
@@ -183,8 +185,9 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
   const levelE = getKey(node, 'level');
   if (levelE) {
     const s = str(levelE.value);
-    if (s === undefined || !LEVEL.includes(s)) w(levelE.value.pos, `level must be one of ${LEVEL.join(', ')}`);
-    if (s !== undefined) meta.level = s;
+    // An unknown level is an error, not a warning: the rule would run as medium, paging someone (or not) by accident.
+    if (s === undefined || !LEVEL.includes(s)) err(levelE.value.pos, `level '${s ?? ''}' is not one of ${LEVEL.join(', ')}`);
+    else meta.level = s;
   }
   meta.tags = strList('tags', { pattern: TAG }) ?? [];
   const fields = strList('fields');
