@@ -14,7 +14,9 @@ import { Deliverer } from '../sinks/delivery/deliverer.ts';
 import { buildOutputs, DeliveryConfig } from '../sinks/registry.ts';
 import { loadDetection } from './detection.ts';
 import { runEmbedded } from './embedded.ts';
-import { runReplay } from './replay.ts';
+import { buildReplayHandler, runReplay, type ReplaySummary } from './replay.ts';
+import { runReplayWorkers } from './replay-workers.ts';
+import { formatSummary } from '../cli/replay.ts';
 import { memoryHistory } from './history.ts';
 import type { IncidentDoc } from './incident-topic.ts';
 import { createDeliverRole } from './roles/deliver.ts';
@@ -32,18 +34,18 @@ afterEach(async () => {
 });
 
 /** One version of a GuardDuty Runtime Monitoring finding, as GetFindings returns it (REST camelCase). */
-function finding(id: string, minute: number, count: number, severity: number): string {
+function finding(id: string, minute: number, count: number, severity: number, account = '111122223333', cluster = 'prod-eks-01'): string {
   const at = `2026-12-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
   return JSON.stringify({
-    accountId: '111122223333',
-    arn: `arn:aws:guardduty:us-west-2:111122223333:detector/d1/finding/${id}`,
+    accountId: account,
+    arn: `arn:aws:guardduty:us-west-2:${account}:detector/d1/finding/${id}`,
     createdAt: '2026-12-01T10:00:00.000Z',
     id,
     partition: 'aws',
     region: 'us-west-2',
     resource: {
       resourceType: 'EKSCluster',
-      eksClusterDetails: { name: 'prod-eks-01', arn: 'arn:aws:eks:us-west-2:111122223333:cluster/prod-eks-01' },
+      eksClusterDetails: { name: cluster, arn: `arn:aws:eks:us-west-2:${account}:cluster/${cluster}` },
       kubernetesDetails: { kubernetesWorkloadDetails: { name: 'api-7c9d8f6b5-x2k4q', namespace: 'payments', type: 'pods' } },
     },
     schemaVersion: '2.0',
@@ -122,6 +124,40 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     expect(replayed.alerts).toBe(3);
     expect(replayed.alertUpdates).toEqual({ updates: 3, escalations: 1 });
     expect(handed.filter((x) => x.id === a[0]!.id).map((x) => x.finding!.count)).toEqual([1, 13]);
+  });
+
+  it('seam replay --workers 2 counts, reports and writes a finding\'s versions as one thread does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-gd-workers-'));
+    const input = join(dir, 'findings.jsonl');
+    // f-a seen 3 times at 5.0 then raised to 8.0 in one account; f-c in another account (and cluster), so both workers work.
+    const other = (minute: number, count: number, severity: number): string => finding('f-c', minute, count, severity, '444455556666', 'prod-eks-02');
+    await writeFile(input, [finding('f-a', 1, 1, 5), other(1, 1, 5), finding('f-a', 2, 5, 5), finding('f-a', 3, 12, 5), other(4, 2, 5), finding('f-b', 4, 1, 5), finding('f-a', 5, 13, 8)].join('\n') + '\n');
+    const spec = { rules: [RULES] };
+    const one = join(dir, 'alerts-1.jsonl');
+    const two = join(dir, 'alerts-2.jsonl');
+    const s1 = await runReplay<Alert>({ paths: [input], dlqPath: join(dir, 'dlq-1.jsonl'), alertsPath: one, maxRecordBytes: 1 << 20, handler: await buildReplayHandler(spec) });
+    const s2 = await runReplayWorkers({ paths: [input], workers: 2, spec, dlqPath: join(dir, 'dlq-2.jsonl'), alertsPath: two, maxRecordBytes: 1 << 20 });
+    expect(s2.plan.tenants).toBe(2);
+    expect(s2.plan.load.every((n) => n > 0)).toBe(true);
+    // f-a, f-b, f-c and the high rule's f-a at 8.0; 4 later versions (f-a's 3, f-c's 1), f-a's last to a higher level.
+    expect(s1.alerts).toBe(4);
+    expect(s1.alertUpdates).toEqual({ updates: 4, escalations: 1 });
+    const line = (s: ReplaySummary): string => formatSummary({ ...s, elapsedMs: 1000 }, { dlqPath: 'dlq.jsonl', detection: true });
+    expect(line(s1)).toContain('alerts=4 (+4 GuardDuty finding updates, 1 to a higher severity)');
+    expect(line(s2)).toBe(line(s1));
+    // Every version's line, as one thread writes it: the same lines, and each alert's versions in the same order (the
+    // last line of an id wins). Across tenants the order of lines may differ (ADR 0018 writes by input position).
+    const w1 = (await readFile(one, 'utf8')).split('\n').filter(Boolean);
+    const w2 = (await readFile(two, 'utf8')).split('\n').filter(Boolean);
+    expect(w1).toHaveLength(s1.alerts + 4);
+    expect([...w2].sort()).toEqual([...w1].sort());
+    const versions = (w: string[]): Record<string, number[]> => {
+      const by: Record<string, number[]> = {};
+      for (const a of w.map((l) => JSON.parse(l) as Alert)) (by[a.id] ??= []).push(a.finding!.count!);
+      return by;
+    };
+    expect(versions(w2)).toEqual(versions(w1));
+    expect(Object.values(versions(w1)).sort()).toEqual([[1, 2], [1, 5, 12, 13], [1], [13]].sort());
   });
 
   it('the deliver role remembers the levels notified across a restart: a same-level update is not sent, a rise is', async () => {

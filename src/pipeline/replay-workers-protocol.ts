@@ -1,6 +1,7 @@
 /** Messages between `seam replay --workers N`'s main thread and its worker threads (ADR 0018). */
 import type { ReplayDetectSpec } from './replay.ts';
 import type { EventNotes } from './event-notes.ts';
+import type { FindingAlertRef, FindingLevel } from '../detect/finding.ts';
 
 export interface WorkerInit {
   spec: ReplayDetectSpec;
@@ -44,7 +45,10 @@ export interface WorkerOut {
   kind: number[];
   /** The JSON line to write. */
   lines: string[];
-  /** Dead letter: its code; otherwise ''. */
+  /**
+   * Dead letter: its code; a GuardDuty finding alert (ADR 0046): `findingKey` (its id and severity level), for the
+   * main thread to count its later versions as updates as one thread does; otherwise ''.
+   */
   keys: string[];
   normalized: number;
   bySource: Record<string, number>;
@@ -56,3 +60,16 @@ export interface WorkerOut {
 }
 
 export type FromWorker = { t: 'ready'; loadMs: number } | WorkerOut | (Omit<WorkerOut, 't'> & { t: 'done' }) | { t: 'error'; message: string; code?: string };
+
+/** The key of a GuardDuty finding alert's item: what `countAlert` reads of it (ADR 0046); '' for other alerts. */
+export function findingKey(a: FindingAlertRef): string {
+  return a.finding === undefined ? '' : `${a.id} ${a.finding.severity_level ?? ''}`;
+}
+
+/** The finding alert an item's key names, or undefined for another alert ('' key). */
+export function findingOfKey(key: string): FindingAlertRef | undefined {
+  if (key === '') return undefined;
+  const sp = key.indexOf(' ');
+  const level = key.slice(sp + 1);
+  return { id: key.slice(0, sp), finding: { updated_at: '', ...(level === '' ? {} : { severity_level: level as FindingLevel }) } };
+}

@@ -14,7 +14,7 @@ import { buildReplayHandler } from './replay.ts';
 import { noNotes, noteEvent } from './event-notes.ts';
 import { FollowedOrder } from './replay-workers-order.ts';
 import { eventViewHash } from './replay-workers-route.ts';
-import { ITEM, type FromWorker, type ToWorker, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
+import { findingKey, ITEM, type FromWorker, type ToWorker, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -32,7 +32,7 @@ try {
       out.idx.push(at);
       out.kind.push(ITEM.alert);
       out.lines.push(JSON.stringify(a));
-      out.keys.push('');
+      out.keys.push(findingKey(a));
     }
   };
   port.postMessage({ t: 'ready', loadMs: Math.round(performance.now() - started) } satisfies FromWorker);

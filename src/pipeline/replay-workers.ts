@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches, type FileItem } from '../sources/file/source.ts';
-import type { ReplayDetectSpec, ReplayProgress, ReplaySummary } from './replay.ts';
+import { countAlert, type ReplayDetectSpec, type ReplayProgress, type ReplaySummary } from './replay.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { BatchCounts } from '../core/normalize/batch.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
@@ -20,7 +20,7 @@ import { quickRecord } from './replay-workers-scan.ts';
 import { isoMs } from '../core/time.ts';
 import { OneThreadOrder } from './replay-workers-order.ts';
 import { addNotes, noNotes } from './event-notes.ts';
-import { ITEM, type FromWorker, type ToWorker, type WorkerBatch, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
+import { findingOfKey, ITEM, type FromWorker, type ToWorker, type WorkerBatch, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
 export interface ReplayWorkersOptions {
   paths: string[];
@@ -142,6 +142,8 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   const dlq = await JsonlSink.open(opts.dlqPath);
   const alertsOut = await JsonlSink.open(opts.alertsPath);
   const writeLine = (sink: JsonlSink | undefined, line: string): Promise<void> | undefined => sink?.writeLine(line);
+  /** GuardDuty finding alerts counted so far (`countAlert`): every version of one finding comes from one worker, in its order. */
+  const notices = new Set<string>();
   /** Writes one round's items: by input position, then worker index (the parts are in that order already). */
   const writeRound = async (r: Round): Promise<void> => {
     const items: { idx: number; w: number; k: number; line: string; key: string }[] = [];
@@ -160,7 +162,10 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       } else if (it.k === ITEM.event) {
         wait = writeLine(out, it.line);
       } else {
-        summary.alerts++;
+        // Every version is written, a GuardDuty finding's later ones counted as updates, as one thread does (ADR 0046).
+        const f = findingOfKey(it.key);
+        if (f === undefined) summary.alerts++;
+        else countAlert(summary, notices, f);
         wait = writeLine(alertsOut, it.line);
       }
       if (wait !== undefined) await wait;

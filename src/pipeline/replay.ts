@@ -11,6 +11,28 @@ import type { IdentityGraphConfig } from '../identity/config.ts';
 import { noNotes, noteEvent, type EventNotes } from './event-notes.ts';
 import { alertNotices, noticeKey, type FindingAlertRef } from '../detect/finding.ts';
 
+/**
+ * Counts one alert in a replay's summary (ADR 0046), the same in every mode (`runReplay`, `--workers N`): a GuardDuty
+ * finding alert's later version is an update, not an alert (`alertUpdates`, with the rises of its severity level).
+ * `notices` holds what the replay has counted so far. True when the alert is news: not a finding alert, its first
+ * version, or a rise (what a replay hands to `onAlert`).
+ */
+export function countAlert(summary: ReplaySummary, notices: Set<string>, f: FindingAlertRef): boolean {
+  if (typeof f.id !== 'string' || f.finding === undefined) {
+    summary.alerts++;
+    return true;
+  }
+  const later = notices.has(`${f.id}#low`);
+  const update = notices.has(noticeKey(f));
+  for (const n of alertNotices(f)) notices.add(n);
+  if (later) {
+    const u = (summary.alertUpdates ??= { updates: 0, escalations: 0 });
+    u.updates++;
+    if (!update) u.escalations++;
+  } else summary.alerts++;
+  return !update;
+}
+
 /** What a replay can hand each normalized event to (the detector, when rules are loaded). */
 export interface EventHandler<A> {
   process(event: SeamEvent): A[];
@@ -134,21 +156,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   const emitAlerts = (alerts: A[]): Promise<void> | undefined => {
     for (let i = 0; i < alerts.length; i++) {
       const a = alerts[i]!;
-      const f = a as unknown as FindingAlertRef;
-      if (typeof f.id === 'string' && f.finding !== undefined) {
-        const later = notices.has(`${f.id}#low`);
-        const update = notices.has(noticeKey(f));
-        for (const n of alertNotices(f)) notices.add(n);
-        if (later) {
-          const u = (summary.alertUpdates ??= { updates: 0, escalations: 0 });
-          u.updates++;
-          if (!update) u.escalations++;
-        } else summary.alerts++;
-        if (!update) opts.onAlert?.(a);
-      } else {
-        summary.alerts++;
-        opts.onAlert?.(a);
-      }
+      if (countAlert(summary, notices, a as unknown as FindingAlertRef)) opts.onAlert?.(a);
       const w = alertsOut?.write(a);
       if (w !== undefined) return w.then(() => emitAlerts(alerts.slice(i + 1)));
     }
