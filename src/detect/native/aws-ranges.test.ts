@@ -13,7 +13,7 @@ import { buildAwsRanges, lookupAwsRange, readAwsRanges, type AwsIpRangesFile } f
 import { bundledAsnLookup, networkFor, networkOf } from './networks.ts';
 
 /** Hand-written, made-up prefixes in AWS's documented format (not AWS's file). */
-const FIXTURE = join(import.meta.dirname, '../../../test/fixtures/aws-ip-ranges/ip-ranges.json');
+const FIXTURE = join(import.meta.dirname, '../../../test/data/aws-ip-ranges/ip-ranges.json');
 const CREATED = Date.parse('2026-11-20T10:00:00Z');
 const DAY = 86_400_000;
 

@@ -30,7 +30,7 @@ const GCP = '34.74.90.64'; // AS396982
 const GOOGLE = '64.233.160.5'; // AS15169
 const DAY = 24;
 /** Hand-written made-up AWS ranges (aws-ranges.test.ts): 3.5.0.0/16 and 3.80.0.0/16 us-east-1, 3.121.0.0/16 eu-central-1. */
-const RANGES = join(import.meta.dirname, '../../../test/fixtures/aws-ip-ranges/ip-ranges.json');
+const RANGES = join(import.meta.dirname, '../../../test/data/aws-ip-ranges/ip-ranges.json');
 const MAIN = 'repo:acme/payments:ref:refs/heads/main';
 let k = 0;
 
