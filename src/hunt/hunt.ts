@@ -14,7 +14,7 @@ import type { FieldResolver } from './fields.ts';
 import type { Dsl } from './query.ts';
 
 /** The client calls a hunt makes; a real `Client` satisfies it. */
-export type HuntClient = Pick<Client, 'search' | 'indices'>;
+export type HuntClient = Pick<Client, 'search' | 'msearch' | 'indices'>;
 
 export interface HuntRunOptions {
   rules: string[];
@@ -25,6 +25,8 @@ export interface HuntRunOptions {
   /** Most matches reported per rule; default 10000. */
   size?: number;
   placeholders?: Record<string, string[]>;
+  /** Hits asked for per search (default 1000); a rule with more continues with `search_after`. */
+  pageSize?: number;
 }
 
 export interface HuntMatch {
@@ -72,7 +74,24 @@ function principalOf(e: SeamEvent): string | undefined {
   return p?.id ?? p?.arn;
 }
 
-/** Runs one compiled rule; calls `onMatch` per confirmed match, in `@timestamp` order. */
+type SearchBody = { _shards?: { failed?: number; failures?: Array<{ reason?: { reason?: string } }> }; hits?: { hits?: Array<{ _source: SeamEvent; sort: unknown[] }> }; error?: { reason?: string } | string; status?: number };
+
+/** The search body of a rule's page: its query within the time bounds, sorted for `search_after`. */
+function pageBody(query: Dsl, after: unknown[] | undefined, size: number): Record<string, unknown> {
+  return { query, size, sort: [{ '@timestamp': 'asc' }, { 'seam.id': 'asc' }], ...(after ? { search_after: after } : {}) };
+}
+
+function timedQuery(q: Dsl, opts: HuntRunOptions): Dsl {
+  const time: Dsl[] = opts.from || opts.to ? [{ range: { '@timestamp': { ...(opts.from ? { gte: opts.from } : {}), ...(opts.to ? { lte: opts.to } : {}) } } }] : [];
+  return time.length ? { bool: { filter: [q, ...time] } } : q;
+}
+
+const errorText = (e: SearchBody['error']): string | undefined => (e === undefined ? undefined : typeof e === 'string' ? e : (e.reason ?? 'search failed'));
+
+/**
+ * Runs one compiled rule; calls `onMatch` per confirmed match, in `@timestamp` order. `firstPage`: the answer to
+ * its first page when the caller already has it (`runHunt` asks for many rules' first pages in one `_msearch`).
+ */
 export async function huntRule(
   client: HuntClient,
   entry: RulesetHuntEntry,
@@ -80,6 +99,7 @@ export async function huntRule(
   opts: HuntRunOptions,
   onMatch: (m: HuntMatch, event: SeamEvent) => void,
   onHit?: (event: SeamEvent) => void,
+  firstPage?: SearchBody,
 ): Promise<HuntRuleReport> {
   const rep: HuntRuleReport = { id: entry.id, title: entry.title, huntable: entry.result.ok, hits: 0, matches: 0 };
   if (!entry.result.ok) {
@@ -88,23 +108,22 @@ export async function huntRule(
   }
   const r = entry.result;
   rep.verify = r.verify;
-  const time: Dsl[] = opts.from || opts.to ? [{ range: { '@timestamp': { ...(opts.from ? { gte: opts.from } : {}), ...(opts.to ? { lte: opts.to } : {}) } } }] : [];
-  const query: Dsl = time.length ? { bool: { filter: [r.query, ...time] } } : r.query;
+  const query = timedQuery(r.query, opts);
   const limit = opts.size ?? 10_000;
+  const page = opts.pageSize ?? PAGE;
   let after: unknown[] | undefined;
+  let pending = firstPage;
   for (;;) {
-    const resp = await client.search(
-      {
-        index: r.index,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        body: { query, size: PAGE, sort: [{ '@timestamp': 'asc' }, { 'seam.id': 'asc' }], ...(after ? { search_after: after } : {}) } as never,
-      },
-      { ignore: [404] },
-    );
-    const body = resp.body as unknown as { _shards?: { failed?: number; failures?: Array<{ reason?: { reason?: string } }> }; hits?: { hits?: Array<{ _source: SeamEvent; sort: unknown[] }> }; error?: { reason?: string } };
+    let body: SearchBody;
+    if (pending !== undefined) {
+      body = pending;
+      pending = undefined;
+    } else {
+      const resp = await client.search({ index: r.index, ignore_unavailable: true, allow_no_indices: true, body: pageBody(query, after, page) as never }, { ignore: [404] });
+      body = resp.body as unknown as SearchBody;
+    }
     if (body.error || (body._shards?.failed ?? 0) > 0) {
-      rep.error = body.error?.reason ?? body._shards?.failures?.[0]?.reason?.reason ?? 'search failed on some shards';
+      rep.error = errorText(body.error) ?? body._shards?.failures?.[0]?.reason?.reason ?? 'search failed on some shards';
       return rep;
     }
     const hits = body.hits?.hits ?? [];
@@ -117,12 +136,20 @@ export async function huntRule(
       onMatch({ rule: entry.id, title: entry.title, '@timestamp': e['@timestamp'], 'seam.id': e.seam.id, principal: principalOf(e), action: e.seam.action }, e);
       if (rep.matches >= limit) return rep;
     }
-    if (hits.length < PAGE) return rep;
+    if (hits.length < page) return rep;
     after = hits[hits.length - 1]!.sort;
   }
 }
 
-/** Compiles the rules against the live mapping and hunts each huntable one. */
+/** Rules whose first pages go to OpenSearch in one `_msearch` (it runs them concurrently on the node). */
+const MSEARCH_RULES = 20;
+
+/**
+ * Compiles the rules against the live mapping and hunts each huntable one. The first page of up to
+ * MSEARCH_RULES rules is asked for in one `_msearch` request (a hunt of the whole pack is 25 round trips, not
+ * 500); a rule with more than a page of hits continues on its own with `search_after`. Matches come out per
+ * rule, in rule order, as with one search per rule.
+ */
 export async function runHunt(client: HuntClient, opts: HuntRunOptions, onMatch: (m: HuntMatch, event: SeamEvent) => void): Promise<HuntSummary> {
   const prefix = opts.indexPrefix ?? 'seam';
   const fields = await liveResolvers(client, prefix, ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']);
@@ -130,10 +157,35 @@ export async function runHunt(client: HuntClient, opts: HuntRunOptions, onMatch:
   const byId = new Map(compiled.ruleset.rules.map((r) => [r.id, r]));
   const rules: HuntRuleReport[] = [];
   let matches = 0;
-  for (const entry of compiled.rules) {
-    const rep = await huntRule(client, entry, byId.get(entry.id), opts, onMatch);
-    matches += rep.matches;
-    rules.push(rep);
+  for (let i = 0; i < compiled.rules.length; i += MSEARCH_RULES) {
+    const batch = compiled.rules.slice(i, i + MSEARCH_RULES);
+    const lines: Record<string, unknown>[] = [];
+    for (const entry of batch) {
+      if (!entry.result.ok) continue;
+      lines.push({ index: entry.result.index, ignore_unavailable: true, allow_no_indices: true }, pageBody(timedQuery(entry.result.query, opts), undefined, opts.pageSize ?? PAGE));
+    }
+    // One round trip for the batch's first pages. If the request as a whole fails (a timeout under load, a
+    // proxy refusing _msearch, an answer missing searches), each rule of the batch is searched on its own.
+    let answers: (SearchBody | undefined)[] = [];
+    if (lines.length > 0) {
+      try {
+        const resp = await client.msearch({ body: lines as never }, { ignore: [404] });
+        const body = resp.body as unknown as { responses?: SearchBody[] };
+        if (body.responses?.length === lines.length / 2) answers = body.responses;
+      } catch {
+        answers = [];
+      }
+    }
+    let k = 0;
+    for (const entry of batch) {
+      const answer = entry.result.ok ? answers[k++] : undefined;
+      // A search the batch could not run (rejected while the node ran the others, a shard failure) is asked
+      // again on its own, so a hunt by _msearch reports only what one search per rule would.
+      const first = answer !== undefined && answer.error === undefined && (answer._shards?.failed ?? 0) === 0 ? answer : undefined;
+      const rep = await huntRule(client, entry, byId.get(entry.id), opts, onMatch, undefined, first);
+      matches += rep.matches;
+      rules.push(rep);
+    }
   }
   return { compiled, rules, matches };
 }

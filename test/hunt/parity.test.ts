@@ -9,7 +9,7 @@ import type { SeamEvent } from '../../src/core/envelope.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import { compileRulesetToDsl } from '../../src/hunt/compile.ts';
 import type { RulesetHuntResult } from '../../src/hunt/compile.ts';
-import { huntRule, liveResolvers } from '../../src/hunt/hunt.ts';
+import { huntRule, liveResolvers, runHunt } from '../../src/hunt/hunt.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
@@ -135,5 +135,31 @@ describe('hunting parity with the streaming engine', () => {
     // The engine's index must agree with its own predicate (a number's other spellings, e.g. "0403").
     expect(engineBugs).toEqual([]);
     expect(firing).toBeGreaterThan(rules / 2);
+  });
+
+  it('runHunt (first pages by _msearch, the rest by search_after) finds what one search per rule finds', { timeout: 600_000 }, async () => {
+    // The GuardDuty rules and the first 60 CloudTrail ones (~70): several _msearch batches, cheap queries (the
+    // Kubernetes rules' container-spec tests cost OpenSearch seconds each under load).
+    const { readdirSync } = await import('node:fs');
+    const ct = readdirSync(join(SEAM_DIR, 'cloudtrail')).filter((f) => f.endsWith('.yml') && !f.endsWith('.test.yml')).sort().slice(0, 60);
+    const dirs = [join(SEAM_DIR, 'guardduty'), ...ct.map((f) => join(SEAM_DIR, 'cloudtrail', f))];
+    const fields = await liveResolvers(client, prefix, ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']);
+    const compiled = await compileRulesetToDsl(dirs, { indexPrefix: prefix, fields, placeholders: PLACEHOLDERS });
+    const { ruleset } = await loadRules(dirs, { placeholders: PLACEHOLDERS });
+    const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
+    const want: string[] = [];
+    for (const entry of compiled.rules) await huntRule(client, entry, byId.get(entry.id), { rules: [], indexPrefix: prefix, size: 1_000_000 }, (m) => want.push(`${m.rule} ${m['seam.id']}`));
+    // Pages of 50 hits: the rules with more go on with search_after after their _msearch answer.
+    const got: string[] = [];
+    const s = await runHunt(client, { rules: dirs, indexPrefix: prefix, placeholders: PLACEHOLDERS, size: 1_000_000, pageSize: 50 }, (m) => got.push(`${m.rule} ${m['seam.id']}`));
+    const paged = s.rules.filter((r) => r.hits > 50).length;
+    const errors = s.rules.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
+    process.stdout.write(`hunt-msearch: rules=${s.rules.length} matches=${s.matches} rules_with_more_than_one_page=${paged} errors=${errors.length}\n`);
+    for (const e of errors) process.stdout.write(`hunt-msearch: error ${e}\n`);
+    expect(errors).toEqual([]);
+    expect(s.rules.length).toBeGreaterThan(60);
+    expect(paged).toBeGreaterThan(3);
+    // Same matches in the same order: rule by rule as compiled, each rule's in @timestamp order.
+    expect(got).toEqual(want);
   });
 });
