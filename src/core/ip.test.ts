@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { cidrMatcher, inCidr, isPrivateIp, parseAddress, parseCidr } from './ip.ts';
+import { cidrMatcher, inCidr, ipv6Halves, isPrivateIp, parseAddress, parseCidr, rangeIndex, rangeIndex128 } from './ip.ts';
 
 describe('parseAddress', () => {
   it('reads IPv4, every IPv6 spelling, brackets and zones; an IPv4-mapped address is the IPv4 one', () => {
@@ -135,5 +135,34 @@ describe('property: same answer as ipaddr.js on canonical addresses', () => {
       }
     }
     expect(inside).toBeGreaterThan(500);
+  });
+});
+
+describe('rangeIndex / rangeIndex128 (the ASN and AWS range tables\' search)', () => {
+  it('finds the range holding a number, its bounds included, and -1 in gaps and outside', () => {
+    const starts = [10, 20, 40];
+    const ends = [15, 29, 40];
+    const want = (n: number): number => starts.findIndex((s, i) => s <= n && n <= ends[i]!);
+    for (let n = 0; n <= 45; n++) expect(rangeIndex(starts, ends, n), `n=${n}`).toBe(want(n));
+    expect(rangeIndex([], [], 5)).toBe(-1);
+  });
+
+  it('does the same on 128-bit bounds, across the halves', () => {
+    const big = (ip: string): [bigint, bigint] => ipv6Halves((parseAddress(ip) as ipaddr.IPv6).parts);
+    const rows = [
+      ['2001:db8::', '2001:db8::ffff:ffff:ffff:ffff'],
+      ['2001:db8:0:1::', '2001:db8:0:1::ff'],
+      ['2600::', '2600::'],
+    ].map(([s, e]) => [big(s!), big(e!)] as const);
+    const t = { startHi: rows.map((r) => r[0][0]), startLo: rows.map((r) => r[0][1]), endHi: rows.map((r) => r[1][0]), endLo: rows.map((r) => r[1][1]) };
+    const at = (ip: string): number => rangeIndex128(t, ...big(ip));
+    expect(at('2001:db8::')).toBe(0);
+    expect(at('2001:db8::ffff:ffff:ffff:ffff')).toBe(0);
+    expect(at('2001:db8:0:1::')).toBe(1);
+    expect(at('2001:db8:0:1::ff')).toBe(1);
+    expect(at('2001:db8:0:1::100')).toBe(-1);
+    expect(at('2600::')).toBe(2);
+    expect(at('2600::1')).toBe(-1);
+    expect(at('::1')).toBe(-1);
   });
 });

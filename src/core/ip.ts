@@ -132,3 +132,50 @@ export function ipv4Number(text: string, canonical = false): number | undefined 
   if (dots !== 3 || digits === 0) return undefined;
   return n * 256 + octet;
 }
+
+/** An IPv6 address's eight 16-bit groups as two 64-bit halves (high, low). */
+export function ipv6Halves(parts: readonly number[]): [bigint, bigint] {
+  let hi = 0n;
+  let lo = 0n;
+  for (let i = 0; i < 4; i++) hi = (hi << 16n) | BigInt(parts[i]!);
+  for (let i = 4; i < 8; i++) lo = (lo << 16n) | BigInt(parts[i]!);
+  return [hi, lo];
+}
+
+/**
+ * The index of the range holding `n` among disjoint ranges sorted by start (`starts[i]..ends[i]`, inclusive), or
+ * -1: the last range starting at or before it, if it also ends at or after it. The IPv4 tables' one search.
+ */
+export function rangeIndex(starts: ArrayLike<number>, ends: ArrayLike<number>, n: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= n) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return hi >= 0 && ends[hi]! >= n ? hi : -1;
+}
+
+/** 128-bit ranges as 64-bit halves, sorted by start and disjoint. */
+export interface Ranges128 {
+  startHi: ArrayLike<bigint>;
+  startLo: ArrayLike<bigint>;
+  endHi: ArrayLike<bigint>;
+  endLo: ArrayLike<bigint>;
+}
+
+/** `rangeIndex` for IPv6 tables: the index of the range holding the address (`hi`, `lo`), or -1. */
+export function rangeIndex128(t: Ranges128, hi: bigint, lo: bigint): number {
+  let l = 0;
+  let r = t.startHi.length - 1;
+  while (l <= r) {
+    const mid = (l + r) >>> 1;
+    const sh = t.startHi[mid]!;
+    if (sh < hi || (sh === hi && t.startLo[mid]! <= lo)) l = mid + 1;
+    else r = mid - 1;
+  }
+  if (r < 0) return -1;
+  const eh = t.endHi[r]!;
+  return eh < hi || (eh === hi && t.endLo[r]! < lo) ? -1 : r;
+}

@@ -13,7 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { SeamError } from '../../core/errors.ts';
-import { ipv4Number, parseAddress } from '../../core/ip.ts';
+import { ipv4Number, ipv6Halves, parseAddress, rangeIndex, rangeIndex128 } from '../../core/ip.ts';
 
 /** What an address's range says: `region` (or GLOBAL), the services (`EC2`, `S3`, `AMAZON` when no other) and the network border group. */
 export interface AwsRange {
@@ -295,35 +295,15 @@ export function readAwsIpRangesFile(file: string): AwsIpRangesFile {
 
 /** The range holding an IPv4 address (its number). */
 export function lookupAwsRange4(t: AwsRanges, n: number): AwsRange | undefined {
-  let lo = 0;
-  let hi = t.starts4.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t.starts4[mid]! <= n) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  if (hi < 0 || t.ends4[hi]! < n) return undefined;
-  return t.attrs[t.attr4[hi]!];
+  const i = rangeIndex(t.starts4, t.ends4, n);
+  return i < 0 ? undefined : t.attrs[t.attr4[i]!];
 }
 
 /** The range holding an IPv6 address given as its 16-bit groups. */
 export function lookupAwsRange6(t: AwsRanges, parts: readonly number[]): AwsRange | undefined {
-  let hi = 0n;
-  let lo = 0n;
-  for (let i = 0; i < 4; i++) hi = (hi << 16n) | BigInt(parts[i]!);
-  for (let i = 4; i < 8; i++) lo = (lo << 16n) | BigInt(parts[i]!);
-  let l = 0;
-  let r = t.attr6.length - 1;
-  while (l <= r) {
-    const mid = (l + r) >>> 1;
-    const sh = t.startHi6[mid]!;
-    if (sh < hi || (sh === hi && t.startLo6[mid]! <= lo)) l = mid + 1;
-    else r = mid - 1;
-  }
-  if (r < 0) return undefined;
-  const eh = t.endHi6[r]!;
-  if (eh < hi || (eh === hi && t.endLo6[r]! < lo)) return undefined;
-  return t.attrs[t.attr6[r]!];
+  const [hi, lo] = ipv6Halves(parts);
+  const i = rangeIndex128({ startHi: t.startHi6, startLo: t.startLo6, endHi: t.endHi6, endLo: t.endLo6 }, hi, lo);
+  return i < 0 ? undefined : t.attrs[t.attr6[i]!];
 }
 
 /** The range holding an address written as text (IPv4, IPv6, an IPv4-mapped IPv6 address as its IPv4). */

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seamCacheDir } from '../../core/cache-dir.ts';
-import { ipv4Number, isPrivateIp, parseAddress } from '../../core/ip.ts';
+import { ipv4Number, ipv6Halves, isPrivateIp, parseAddress, rangeIndex, rangeIndex128 } from '../../core/ip.ts';
 import { awsRangesOf, lookupAwsRange4, lookupAwsRange6, type AwsRange, type AwsRanges } from './aws-ranges.ts';
 
 /** Amazon's autonomous systems (AWS regions, CloudFront, Amazon corporate): AS16509 and AS14618 announce almost all of AWS. */
@@ -142,35 +142,19 @@ export function parseAsn6Csv(text: string): Asn6Table & { orgs: Map<number, stri
 }
 
 /** The two 64-bit halves of an IPv6 address (not an IPv4-mapped one: that is its IPv4 address). */
-function ipv6Halves(ip: string): [bigint, bigint] | undefined {
+function addressHalves(ip: string): [bigint, bigint] | undefined {
   const a = parseAddress(ip);
   if (a === undefined || a.kind() !== 'ipv6') return undefined;
-  const parts = (a as { parts: number[] }).parts;
-  let hi = 0n;
-  let lo = 0n;
-  for (let i = 0; i < 4; i++) hi = (hi << 16n) | BigInt(parts[i]!);
-  for (let i = 4; i < 8; i++) lo = (lo << 16n) | BigInt(parts[i]!);
-  return [hi, lo];
+  return ipv6Halves((a as { parts: number[] }).parts);
 }
 
 /** `t`'s answer for an IPv6 address. */
 export function lookupAsn6(t: Asn6Table, ip: string): AsnInfo | undefined {
-  const h = ipv6Halves(ip);
+  const h = addressHalves(ip);
   if (h === undefined) return undefined;
-  const [hi, lo] = h;
-  let l = 0;
-  let r = t.asns.length - 1;
-  // The last range starting at or before the address.
-  while (l <= r) {
-    const mid = (l + r) >>> 1;
-    const sh = t.startHi[mid]!;
-    if (sh < hi || (sh === hi && t.startLo[mid]! <= lo)) l = mid + 1;
-    else r = mid - 1;
-  }
-  if (r < 0) return undefined;
-  const eh = t.endHi[r]!;
-  if (eh < hi || (eh === hi && t.endLo[r]! < lo)) return undefined;
-  const asn = t.asns[r]!;
+  const i = rangeIndex128(t, h[0], h[1]);
+  if (i < 0) return undefined;
+  const asn = t.asns[i]!;
   return { asn, org: t.orgs.get(asn) ?? '' };
 }
 
@@ -411,15 +395,9 @@ export function asn6DatabaseError(): string | undefined {
 export function lookupAsn(t: AsnTable, ip: string): AsnInfo | undefined {
   const n = ipv4ToInt(ip);
   if (n === undefined) return undefined;
-  let lo = 0;
-  let hi = t.starts.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t.starts[mid]! <= n) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  if (hi < 0 || t.ends[hi]! < n) return undefined;
-  const asn = t.asns[hi]!;
+  const i = rangeIndex(t.starts, t.ends, n);
+  if (i < 0) return undefined;
+  const asn = t.asns[i]!;
   return { asn, org: t.orgs.get(asn) ?? '' };
 }
 
