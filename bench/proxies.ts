@@ -90,7 +90,8 @@
  *
  * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r> cross_sample=<c>`
  * (c: medium+ alerts citing records of several samples, which credit none of them), then a
- * totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
+ * line of positives by the level the suite's own rule gives them (panther-analysis' Severity; where a suite
+ * rates its rule Info or Low, its author does not expect a human to look either), then a totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
  * the Seam alerts (any level) each one raised; `--all` lists the caught positives too, with the medium+ alerts that caught them.
  */
 import { spawnSync } from 'node:child_process';
@@ -380,6 +381,8 @@ interface SetResult {
   rejected: [number, number];
   /** Medium+ alerts citing records of more than one sample (credited to none). */
   crossSample: number;
+  /** Positives caught / positives per `kind level` of the suite's own rule, for samples whose suite gives one. */
+  byLevel: Map<string, [number, number]>;
   lines: string[];
 }
 
@@ -435,7 +438,7 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
     }
   }
 
-  const res: SetResult = { set, caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: [0, 0], crossSample, lines: [] };
+  const res: SetResult = { set, caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: [0, 0], crossSample, byLevel: new Map(), lines: [] };
   const fired = (as: Alert[]): string =>
     [...new Set(as.map((a) => `${names.get(a.rule?.id ?? '') ?? a.rule?.id ?? a.rule?.title ?? '?'}(${a.rule?.level ?? '?'})`))].join(', ') || 'none';
   set.samples.forEach((s, i) => {
@@ -446,6 +449,13 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
     if (rej) res.rejected[s.positive ? 0 : 1]++;
     if (s.positive) {
       res.positives++;
+      if (s.suiteLevel !== undefined) {
+        const key = `${s.kind} ${s.suiteLevel}`;
+        const e = res.byLevel.get(key) ?? [0, 0];
+        e[1]++;
+        if (hit) e[0]++;
+        res.byLevel.set(key, e);
+      }
       if (hit) {
         res.caught++;
         if (ALL) res.lines.push(`  caught  ${set.name} ${what} alerts: ${fired(as.filter((a) => ALERT_LEVELS.has(a.rule?.level ?? '')))}`);
@@ -471,6 +481,7 @@ if (sets.length === 0) {
 const dir = mkdtempSync(join(tmpdir(), 'seam-proxies-'));
 const names = ruleNames(RULES);
 const total = { caught: 0, positives: 0, alerted: 0, negatives: 0, rejected: 0 };
+const byLevel = new Map<string, [number, number]>();
 for (const set of sets) {
   const r = score(set, dir, names);
   const skipped = [...set.skipped].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -481,5 +492,16 @@ for (const set of sets) {
   total.alerted += r.alerted;
   total.negatives += r.negatives;
   total.rejected += r.rejected[0] + r.rejected[1];
+  for (const [k, [c, n]] of r.byLevel) {
+    const e = byLevel.get(k) ?? [0, 0];
+    byLevel.set(k, [e[0] + c, e[1] + n]);
+  }
+}
+// The suites that rate their own rules (panther-analysis' Severity): how Seam's medium+ compares with theirs.
+if (byLevel.size > 0) {
+  const order = ['Critical', 'High', 'Medium', 'Low', 'Info'];
+  const rank = (k: string): string => k.split(' ')[0]! + String(order.indexOf(k.split(' ')[1]!) + 10);
+  const parts = [...byLevel].sort(([a], [b]) => rank(a).localeCompare(rank(b))).map(([k, [c, n]]) => `${k.replace(' ', ':')}=${c}/${n}`);
+  say(`proxy: positives by the suite's own level ${parts.join(' ')}`);
 }
 say(`proxy: total positives=${total.caught}/${total.positives} negatives_alerted=${total.alerted}/${total.negatives} rejected=${total.rejected} sets=${sets.length}${GAP_DAYS !== 1 ? ` gap_days=${GAP_DAYS}` : ''}${UNWRAP ? ' eventbridge=unwrapped' : ''} (files, alerts and dead letters in ${dir})`);

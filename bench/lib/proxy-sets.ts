@@ -23,6 +23,8 @@ export interface Sample {
   kind: Kind;
   /** The record(s) as the suite has them: one test log, or a scenario of several records. */
   records: Obj[];
+  /** The severity the suite's own rule gives (Panther's Severity: Info, Low, Medium, High, Critical), where it has one. */
+  suiteLevel?: string;
 }
 
 export interface SampleSet {
@@ -118,6 +120,8 @@ const looksGuardDuty = (o: Obj): boolean => o.type !== undefined && (o.service !
 
 interface PantherTest {
   rule: string;
+  /** The rule's Severity. */
+  severity?: string;
   name: string;
   expected: boolean;
   log: Obj;
@@ -130,6 +134,7 @@ function pantherTests(repo: Repo, dir: string, skipped: Map<string, number>): Pa
     const doc = parseYaml(repo.read(f)) as Obj | null;
     if (!isObj(doc) || doc.AnalysisType !== 'rule') continue;
     const rule = String(doc.RuleID ?? f);
+    const severity = typeof doc.Severity === 'string' ? doc.Severity : undefined;
     for (const t of Array.isArray(doc.Tests) ? doc.Tests : []) {
       if (!isObj(t) || typeof t.ExpectedResult !== 'boolean') {
         bump(skipped, 'test without ExpectedResult');
@@ -148,7 +153,7 @@ function pantherTests(repo: Repo, dir: string, skipped: Map<string, number>): Pa
         bump(skipped, 'Log is not an object');
         continue;
       }
-      out.push({ rule, name: String(t.Name ?? '?'), expected: t.ExpectedResult, log });
+      out.push({ rule, severity, name: String(t.Name ?? '?'), expected: t.ExpectedResult, log });
     }
   }
   return out;
@@ -163,7 +168,7 @@ export function pantherCloudTrail(repo: Repo): SampleSet {
       bump(skipped, 'not a CloudTrail record');
       continue;
     }
-    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'cloudtrail', records: [stripPanther(t.log)] });
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'cloudtrail', records: [stripPanther(t.log)], suiteLevel: t.severity });
   }
   return { name: 'panther-cloudtrail', from: repo.label, samples, skipped };
 }
@@ -190,7 +195,7 @@ export function pantherK8s(repo: Repo, dir: string, name: string): SampleSet {
       bump(skipped, 'not a Kubernetes audit event');
       continue;
     }
-    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'k8s_audit', records: [stripPanther(log)] });
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'k8s_audit', records: [stripPanther(log)], suiteLevel: t.severity });
   }
   return { name, from: repo.label, samples, skipped };
 }
@@ -204,7 +209,7 @@ export function pantherGuardDuty(repo: Repo): SampleSet {
       bump(skipped, 'not a GuardDuty finding');
       continue;
     }
-    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'guardduty', records: [stripPanther(t.log)] });
+    samples.push({ sourceRule: t.rule, name: t.name, positive: t.expected, kind: 'guardduty', records: [stripPanther(t.log)], suiteLevel: t.severity });
   }
   return { name: 'panther-guardduty', from: repo.label, samples, skipped };
 }
