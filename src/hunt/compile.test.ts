@@ -32,7 +32,7 @@ describe('fields that ignore malformed values', () => {
     const [w] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code: 'ALLOW'\n  condition: sel", audit), 'r.yml');
     expect(w).toMatchObject({ ok: true, verify: true });
     expect(JSON.stringify(w?.ok && w.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
-    // A number is a term on the field, widened by _ignored: the engine also reads the text "0403" or "0x193" as
+    // A number is a term on the field, widened by _ignored: the engine also reads the text "0403" or "403.0" as
     // 403, and the index (coerce: false) keeps such text out.
     const [n] = compileRuleTextToDsl(rule('  sel:\n    responseStatus.code: 403\n  condition: sel', audit), 'r.yml');
     expect(n).toMatchObject({ ok: true, verify: true });

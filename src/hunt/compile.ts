@@ -223,7 +223,7 @@ function compareBounds(f: string, info: FieldInfo, op: string, n: number): Bound
 
 /**
  * One value's test on a field whose index does not hold every value the engine reads. The engine reads text as
- * a number (`"0403"`, `"0x193"` equal 403) and numbers as text (403 equals `'403'`), and tests `true` against
+ * a decimal number (`"0403"`, `"403.0"` equal 403) and numbers as text (403 equals `'403'`), and tests `true` against
  * the text `"true"`; on a lenient field each such value of the wrong kind is only named in `_ignored`, so the
  * superset takes those documents in and the engine decides. A field that coerces indexes `"0403"` and 403.5
  * as 403: no hit of a term is certain there, and any value may be one the engine matches.

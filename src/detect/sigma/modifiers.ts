@@ -185,13 +185,17 @@ export function cidrTest(spec: string): StrTest | undefined {
 
 // ---- numbers and time parts ---------------------------------------------------------------------
 
-/** A number from an event value: numbers as is, numeric strings parsed; otherwise undefined. */
+/**
+ * A decimal number written as text: sign, digits, fraction, exponent ("0403", "403.0", "+4.03e2"). Not hex, octal or
+ * binary ("0x193", "0o623"), padded text or "Infinity", which `Number()` also reads: Sigma compares numbers as
+ * numbers, and a port or code logged as "0x10" is text that happens to parse, not a spelling of 16.
+ */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A number from an event value: numbers as is, decimal strings parsed (DECIMAL); otherwise undefined. */
 export function numberOf(c: Cand): number | undefined {
   if (typeof c.v === 'number') return c.v;
-  if (typeof c.v === 'string' && c.v.trim() !== '') {
-    const n = Number(c.v);
-    return Number.isNaN(n) ? undefined : n;
-  }
+  if (typeof c.v === 'string' && DECIMAL.test(c.v)) return Number(c.v);
   return undefined;
 }
 

@@ -119,6 +119,28 @@ describe('field matching', () => {
     expect(matches(s, ct({ responseStatus: { code: 403 } }))).toBe(true);
   });
 
+  it('a number in the rule matches decimal spellings of it, not hex, octal, binary or padded text (docs/writing-rules.md)', () => {
+    const d = `    sel:
+        requestParameters.port: 16
+    condition: sel`;
+    const port = (p: unknown): SeamEvent => ct({ requestParameters: { port: p } });
+    for (const p of [16, '16', '016', '16.0', '+16', '1.6e1']) expect(matches(d, port(p)), JSON.stringify(p)).toBe(true);
+    // Number() reads these as 16 too; Sigma compares numbers, and "0x10" in a log is text, not a spelling of 16.
+    for (const p of ['0x10', '0o20', '0b10000', ' 16', '16 ', '', 'sixteen']) expect(matches(d, port(p)), JSON.stringify(p)).toBe(false);
+    // A quoted value is text: '5' matches 5 and '5', not '05'.
+    const q = `    sel:
+        requestParameters.port: '5'
+    condition: sel`;
+    expect(matches(q, port(5))).toBe(true);
+    expect(matches(q, port('05'))).toBe(false);
+    // Comparisons read the event value the same way.
+    const gt = `    sel:
+        requestParameters.port|gt: 15
+    condition: sel`;
+    expect(matches(gt, port('016'))).toBe(true);
+    expect(matches(gt, port('0x10'))).toBe(false);
+  });
+
   it('null means missing or null; empty string means empty', () => {
     const d = `    sel:
         eventName: CreateAccessKey
