@@ -30,7 +30,7 @@ import type { Pos, ReadDoc, ReadResult, YEntry, YNode } from './read.ts';
 import { readYamlFast } from './yaml-fast.ts';
 
 /** Bump when the stored shape changes. */
-const FORMAT = 5;
+const FORMAT = 6;
 
 let codeHash: string | undefined;
 /**
@@ -61,8 +61,8 @@ function yamlVersion(): string {
   }
 }
 
-/** Compact YNode: [0,line,col,value,text] scalar, [1,line,col,items] seq, [2,line,col,[key,kline,kcol,value]...] map. */
-type CNode = [0, number, number, string | number | boolean | null, string] | [1, number, number, CNode[]] | [2, number, number, [string, number, number, CNode][]];
+/** Compact YNode: [0,line,col,value,text,quote?] scalar, [1,line,col,items] seq, [2,line,col,[key,kline,kcol,value]...] map. */
+type CNode = [0, number, number, string | number | boolean | null, string, ("'" | '"')?] | [1, number, number, CNode[]] | [2, number, number, [string, number, number, CNode][]];
 /** A diagnostic without its file (the file's name can change while its content hash does not). */
 type CDiag = Omit<Diagnostic, 'file'>;
 interface Entry {
@@ -100,7 +100,7 @@ function enc(n: YNode): CNode {
   if (n.kind === 'scalar') {
     // JSON has no NaN or Infinity (`.nan`, `.inf`): such a file is not cached rather than changed.
     if (typeof n.value === 'number' && !Number.isFinite(n.value)) throw new NotJson();
-    return [0, n.pos.line, n.pos.column, n.value, n.text];
+    return n.quote === undefined ? [0, n.pos.line, n.pos.column, n.value, n.text] : [0, n.pos.line, n.pos.column, n.value, n.text, n.quote];
   }
   if (n.kind === 'seq') return [1, n.pos.line, n.pos.column, n.items.map(enc)];
   return [2, n.pos.line, n.pos.column, n.entries.map((e) => [e.key, e.keyPos.line, e.keyPos.column, enc(e.value)])];
@@ -110,7 +110,7 @@ function dec(c: CNode): YNode {
   const pos: Pos = { line: c[1], column: c[2] };
   switch (c[0]) {
     case 0:
-      return { kind: 'scalar', pos, value: c[3], text: c[4] };
+      return c[5] === undefined ? { kind: 'scalar', pos, value: c[3], text: c[4] } : { kind: 'scalar', pos, value: c[3], text: c[4], quote: c[5] };
     case 1:
       return { kind: 'seq', pos, items: c[3].map(dec) };
     case 2: {

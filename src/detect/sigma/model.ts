@@ -10,6 +10,7 @@
  * is compiled only when something evaluates it, and the two compilers cannot drift on what a rule says.
  */
 import type { Diagnostic } from './types.ts';
+import { valueColumn } from './read.ts';
 import type { Pos, YNode } from './read.ts';
 import { diag, warn } from './diagnostics.ts';
 import { ConditionError, expandPattern, parseCondition } from './condition.ts';
@@ -317,7 +318,7 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       if (hazard !== undefined) {
         throw failAt(env, { line: pos.line, column: pos.column + hazard.offset }, 'SEAM_ERR_RULE_REGEX', `regular expression refused at character ${hazard.offset + 1} of /${re.source}/: ${hazard.message}; rewrite it without nested or ambiguous repetition`);
       }
-      for (const n of regexFlavourNotes(String(v))) env.diags.push(warn('SEAM_ERR_RULE_REGEX', env.file, { line: pos.line, column: pos.column + n.offset }, n.message, env.rule));
+      for (const n of regexFlavourNotes(String(v))) env.diags.push(warn('SEAM_ERR_RULE_REGEX', env.file, { line: pos.line, column: valueColumn(it, n.offset) }, n.message, env.rule));
       e.items.push({ k: 're', re, src: String(v), flags, pos });
       continue;
     }

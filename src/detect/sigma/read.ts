@@ -13,11 +13,26 @@ export interface Pos {
   column: number;
 }
 
-/** A YAML node with its position; numbers keep their source text so `0x17` or `007` stay comparable as text. */
+/**
+ * A YAML node with its position; numbers keep their source text so `0x17` or `007` stay comparable as text. A quoted
+ * scalar's `pos` is its opening quote and `quote` says which: its value starts one column later (see valueColumn).
+ */
 export type YNode =
   | { kind: 'map'; pos: Pos; entries: YEntry[] }
   | { kind: 'seq'; pos: Pos; items: YNode[] }
-  | { kind: 'scalar'; pos: Pos; value: string | number | boolean | null; text: string };
+  | { kind: 'scalar'; pos: Pos; value: string | number | boolean | null; text: string; quote?: "'" | '"' };
+
+/**
+ * The column of character `offset` of a one-line scalar's value (a diagnostic inside a regex): past the opening
+ * quote, and past the extra character of each `''` (single-quoted) or `\\` (double-quoted) before it. Other
+ * double-quoted escapes (`\t`, `\x41`) are not counted: a regex written in double quotes rarely has them.
+ */
+export function valueColumn(node: Extract<YNode, { kind: 'scalar' }>, offset: number): number {
+  if (node.quote === undefined) return node.pos.column + offset;
+  const before = node.text.slice(0, offset);
+  const doubled = node.quote === "'" ? before.split("'").length - 1 : before.split('\\').length - 1;
+  return node.pos.column + 1 + offset + doubled;
+}
 
 export interface YEntry {
   key: string;
@@ -123,6 +138,8 @@ export function readYamlFull(text: string, file: string): ReadResult {
         const v = node.value;
         const value = v === null || v === undefined ? null : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : typeof v === 'bigint' ? Number(v) : String(v);
         const text = typeof v === 'string' ? v : (node.source ?? String(v));
+        if (node.type === 'QUOTE_SINGLE') return { kind: 'scalar', pos, value, text, quote: "'" };
+        if (node.type === 'QUOTE_DOUBLE') return { kind: 'scalar', pos, value, text, quote: '"' };
         return { kind: 'scalar', pos, value, text };
       }
       return { kind: 'scalar', pos, value: String(node), text: String(node) };

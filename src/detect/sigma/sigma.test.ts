@@ -243,7 +243,7 @@ describe('modifiers', () => {
     const warnings = (value: string): string[] =>
       loadRulesFromText(ctRule(`    sel:\n        eventName|re: '${value}'\n    condition: sel`), 'r.yml')
         .diagnostics.map((d) => `${d.severity} ${d.code} ${d.line}:${d.column} ${d.message}`);
-    expect(warnings('\\AList')).toEqual([expect.stringMatching(/^warning SEAM_ERR_RULE_REGEX 9:23 '\\A' \(PCRE start of input: write \^\) is not in Sigma's regex flavour/)]);
+    expect(warnings('\\AList')).toEqual([expect.stringMatching(/^warning SEAM_ERR_RULE_REGEX 9:24 '\\A' \(PCRE start of input: write \^\) is not in Sigma's regex flavour/)]);
     expect(warnings('Users\\Z')).toEqual([expect.stringContaining("'\\Z' (PCRE end of input: write $)")]);
     expect(warnings('Users\\z')).toEqual([expect.stringContaining("'\\z'")]);
     expect(warnings('^[[:alpha:]]+$')).toEqual([expect.stringContaining("POSIX class '[:alpha:]'")]);
@@ -252,6 +252,26 @@ describe('modifiers', () => {
     // JavaScript does read them as letters (PCRE would match both): the rule does not mean what it says.
     expect(one('eventName|re', "'\\AList'", ct({ eventName: 'ListUsers' }))).toBe(false);
     expect(one('eventName|re', "'^[[:alpha:]]+$'", ct({ eventName: 'ListUsers' }))).toBe(false);
+  });
+  it('re: the warning points at the metacharacter itself, whatever the quoting (fast and full YAML reader)', () => {
+    // Each value as written after `eventName|re: `, and what the warning's column must point at.
+    const cases: [string, string][] = [
+      ['\\AList', '\\A'],
+      ["'\\AList'", '\\A'],
+      ["'it''s\\z'", '\\z'],
+      ['"\\\\AList"', '\\\\A'],
+      ['"C:\\\\x\\\\z"', '\\\\z'],
+      ["'^[[:alpha:]]+$'", '[:alpha:]'],
+    ];
+    // `tags: [...]` (a flow collection) leaves the file to the `yaml` package instead of the fast reader.
+    for (const extra of ['', 'tags: [attack.discovery]']) {
+      for (const [written, at] of cases) {
+        const line = `        eventName|re: ${written}`;
+        const d = loadRulesFromText(ctRule(`    sel:\n${line}\n    condition: sel`, extra), 'r.yml').diagnostics;
+        expect(d.map((x) => `${x.code} ${x.line}`), `${written} ${extra}`).toEqual(['SEAM_ERR_RULE_REGEX 9']);
+        expect(line.slice(d[0]!.column - 1, d[0]!.column - 1 + at.length), `${written} ${extra}`).toBe(at);
+      }
+    }
   });
   it('base64 and base64offset', () => {
     const b64 = Buffer.from('kubectl get secrets').toString('base64');

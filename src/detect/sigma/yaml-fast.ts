@@ -349,7 +349,7 @@ class Reader {
       this.rest(li, closed + 1, l.end);
       this.li = li + 1;
       this.noContinuation(indent);
-      return { kind: 'scalar', pos, value, text: value };
+      return { kind: 'scalar', pos, value, text: value, quote: ch === "'" ? "'" : '"' };
     }
     if (ch === '|' || ch === '>') return this.blockScalar(li, v, indent, pos);
     if (INDICATORS.has(ch) && !((ch === '-' || ch === '?' || ch === ':') && v + 1 < l.end && t.charCodeAt(v + 1) !== 32)) throw NO;
