@@ -76,9 +76,17 @@ function principalOf(e: SeamEvent): string | undefined {
 
 type SearchBody = { _shards?: { failed?: number; failures?: Array<{ reason?: { reason?: string } }> }; hits?: { hits?: Array<{ _source: SeamEvent; sort: unknown[] }> }; error?: { reason?: string } | string; status?: number };
 
+/**
+ * The order hunting pages in, for `search_after`: event time, then the event's id, then the index. `seam.id` is
+ * the document id, unique within an index but not across the daily indices a pattern spans (an event indexed
+ * again under another day); without `_index` two documents with the same time and id on either side of a page
+ * boundary would be one sort position, and the second would be skipped.
+ */
+export const PAGE_SORT: ReadonlyArray<Record<string, 'asc'>> = [{ '@timestamp': 'asc' }, { 'seam.id': 'asc' }, { _index: 'asc' }];
+
 /** The search body of a rule's page: its query within the time bounds, sorted for `search_after`. */
 function pageBody(query: Dsl, after: unknown[] | undefined, size: number): Record<string, unknown> {
-  return { query, size, sort: [{ '@timestamp': 'asc' }, { 'seam.id': 'asc' }], ...(after ? { search_after: after } : {}) };
+  return { query, size, sort: PAGE_SORT, ...(after ? { search_after: after } : {}) };
 }
 
 function timedQuery(q: Dsl, opts: HuntRunOptions): Dsl {

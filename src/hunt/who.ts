@@ -13,6 +13,7 @@
  */
 import type { SeamEvent, SourceType } from '../core/envelope.ts';
 import { shortChain } from '../identity/chain-text.ts';
+import { PAGE_SORT } from './hunt.ts';
 import type { HuntClient } from './hunt.ts';
 import type { Dsl } from './query.ts';
 
@@ -142,7 +143,7 @@ const PAGE = 1000;
 
 const principalKey = (p: { id?: string; arn?: string } | undefined): string | undefined => p?.arn ?? p?.id;
 
-/** Runs the search, paging by `@timestamp` then `seam.id`; calls `onHit` per event in time order. */
+/** Runs the search, paging in PAGE_SORT's order (`@timestamp`, `seam.id`, `_index`); calls `onHit` per event in time order. */
 export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: WhoHit, e: SeamEvent) => void): Promise<WhoSummary> {
   const { index, query } = whoSearch(o);
   const limit = o.size ?? 10_000;
@@ -151,7 +152,7 @@ export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: 
   let after: unknown[] | undefined;
   for (;;) {
     const resp = await client.search(
-      { index, ignore_unavailable: true, allow_no_indices: true, body: { query, size: PAGE, sort: [{ '@timestamp': 'asc' }, { 'seam.id': 'asc' }], ...(after ? { search_after: after } : {}) } as never },
+      { index, ignore_unavailable: true, allow_no_indices: true, body: { query, size: PAGE, sort: PAGE_SORT, ...(after ? { search_after: after } : {}) } as never },
       { ignore: [404] },
     );
     const body = resp.body as unknown as { _shards?: { failed?: number; failures?: { reason?: { reason?: string } }[] }; hits?: { hits?: { _source: SeamEvent; sort: unknown[] }[] }; error?: { reason?: string } };
