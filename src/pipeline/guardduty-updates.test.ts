@@ -20,6 +20,11 @@ import { formatSummary } from '../cli/replay.ts';
 import { memoryHistory } from './history.ts';
 import type { IncidentDoc } from './incident-topic.ts';
 import { createDeliverRole } from './roles/deliver.ts';
+import { createCorrelateRole } from './roles/correlate.ts';
+import { createNormalizeRole } from './roles/normalize.ts';
+import { memoryUpstream } from './progress.ts';
+import { messageVersion } from './early.ts';
+import { rawHeaders } from '../sources/checkpoint/raw-record.ts';
 import { pipelineTopics } from './topics.ts';
 
 const RULES = join(import.meta.dirname, '../../detections/guardduty');
@@ -56,6 +61,23 @@ function finding(id: string, minute: number, count: number, severity: number, ac
     updatedAt: at,
   });
 }
+
+/** A correlation counting GuardDuty findings (none of the pack's does): three Runtime Monitoring findings of one account within an hour. */
+const THREE_FINDINGS_ID = '5b1e0c9a-7d2f-4e61-9a3b-0c4d5e6f7a80';
+const THREE_FINDINGS = [
+  'title: Three GuardDuty Runtime Findings In One Account',
+  `id: ${THREE_FINDINGS_ID}`,
+  'name: corr_three_runtime_findings',
+  'level: high',
+  'correlation:',
+  '  type: event_count',
+  '  rules: [gd_eks_runtime_escape_or_evasion_finding]',
+  '  group-by: [accountId]',
+  '  timespan: 1h',
+  '  condition:',
+  '    gte: 3',
+  '',
+].join('\n');
 
 const lines = async <T>(path: string): Promise<T[]> => (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 
@@ -158,6 +180,98 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     };
     expect(versions(w2)).toEqual(versions(w1));
     expect(Object.values(versions(w1)).sort()).toEqual([[1, 2], [1, 5, 12, 13], [1], [13]].sort());
+  });
+
+  it('a correlation counting findings counts a finding once, whatever its versions: embedded and seam replay alike', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-gd-corr-'));
+    const corr = join(dir, 'corr_three_runtime_findings.yml');
+    await writeFile(corr, THREE_FINDINGS);
+    const CORR = THREE_FINDINGS_ID;
+    const detection = await loadDetection({ rules: [RULES, corr], ruleCacheDir: false });
+    const correlated = async (name: string, versions: string[]): Promise<{ embedded: Alert[]; replayed: Alert[] }> => {
+      const input = join(dir, `${name}.jsonl`);
+      await writeFile(input, versions.join('\n') + '\n');
+      const state = await mkdtemp(join(dir, `${name}-`));
+      const { paths } = await runEmbedded({ paths: [input], stateDir: state, detection, maxRecordBytes: 1 << 20 });
+      const handed: Alert[] = [];
+      await runReplay<Alert>({ paths: [input], dlqPath: join(state, 'replay-dlq.jsonl'), maxRecordBytes: 1 << 20, handler: detection.newStage(), onAlert: (x) => handed.push(x) });
+      return { embedded: (await lines<Alert>(paths.alerts)).filter((a) => a.rule.id === CORR), replayed: handed.filter((a) => a.rule.id === CORR) };
+    };
+    // One finding seen three times (counts 1, 5, 12): one finding, no alert.
+    const one = await correlated('one', [finding('f-a', 1, 1, 5), finding('f-a', 2, 5, 5), finding('f-a', 3, 12, 5)]);
+    expect(one).toEqual({ embedded: [], replayed: [] });
+    // Three findings, one of them seen twice: one alert, on the three.
+    const three = await correlated('three', [finding('f-a', 1, 1, 5), finding('f-b', 2, 1, 5), finding('f-a', 3, 5, 5), finding('f-c', 4, 1, 5)]);
+    expect(three.embedded).toHaveLength(1);
+    expect(three.replayed.map((a) => a.id)).toEqual(three.embedded.map((a) => a.id));
+    expect([...three.embedded[0]!.native_ids].sort()).toEqual(['f-a', 'f-b', 'f-c']);
+  });
+
+  it('on Kafka (3 partitions) a correlate role killed half-way and restarted raises the correlation alerts of embedded mode', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-gd-corr-kafka-'));
+    const corr = join(dir, 'corr_three_runtime_findings.yml');
+    await writeFile(corr, THREE_FINDINGS);
+    const detection = await loadDetection({ rules: [RULES, corr], ruleCacheDir: false });
+    const acct = (n: number): string => `${n}`.repeat(12);
+    const records: string[] = [];
+    // Account 1: f-a updated every minute, with f-b and f-c: one alert. Account 2: one finding, ten versions: none.
+    // Account 3: three findings that fire, then keep updating: one alert.
+    for (let m = 1; m <= 10; m++) {
+      records.push(finding('f-a', m, m, 5, acct(1)), finding('f-x', m, m, 5, acct(2)));
+      if (m === 4) records.push(finding('f-b', m, 1, 5, acct(1)));
+      if (m === 9) records.push(finding('f-c', m, 1, 5, acct(1)));
+      records.push(finding('f-p', m, m, 5, acct(3)), finding('f-q', m, m, 5, acct(3)), finding('f-r', m, m, 5, acct(3)));
+    }
+    const input = join(dir, 'findings.jsonl');
+    await writeFile(input, records.join('\n') + '\n');
+    const { paths } = await runEmbedded({ paths: [input], stateDir: dir, detection, maxRecordBytes: 1 << 20 });
+    const embedded = (await lines<Alert>(paths.alerts)).filter((a) => a.rule.id === THREE_FINDINGS_ID);
+    expect(embedded.map((a) => a.account).sort()).toEqual([acct(1), acct(3)]);
+
+    const bus = new MemoryBus({ defaultPartitions: 3, maxBatch: 7 });
+    closers.push(() => bus.close());
+    const topics = pipelineTopics('gd.');
+    const normalize = createNormalizeRole({ bus, topics, ...(detection.ruleset ? { ruleset: detection.ruleset } : {}), groupId: 'n' });
+    await normalize.start();
+    const producer = await bus.producer();
+    for (const text of records) {
+      const id = (JSON.parse(text) as { id: string }).id;
+      // As the GuardDuty collector keys them: every version of a finding on one raw partition, in order.
+      await producer.send([{ topic: topics.raw('guardduty'), key: `d1/${id}`, value: Buffer.from(text), headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source: 'guardduty' }) }]);
+    }
+    await producer.close();
+    await bus.waitCommitted('n', topics.raw('guardduty'));
+    await normalize.stop();
+    const signals = bus.read(topics.signals).flat().length;
+    const order = { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 };
+    let handled = 0;
+    const first = createCorrelateRole({
+      bus,
+      topics,
+      detection,
+      history: memoryHistory(bus),
+      groupId: 'c',
+      order,
+      afterProduce: async (batch) => {
+        handled += batch.length;
+        if (handled >= signals / 2) throw new Error('killed');
+      },
+    });
+    await first.start();
+    while (handled < signals / 2) await new Promise((r) => setTimeout(r, 1));
+    await first.stop();
+    const second = createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c', order });
+    await second.start();
+    await bus.waitCommitted('c', topics.signals);
+    await second.flush();
+    await second.stop();
+    expect((second.stats() as { rebuilds: number }).rebuilds).toBeGreaterThan(0);
+    const onKafka = bus
+      .read(topics.alerts)
+      .flat()
+      .filter((m) => messageVersion(m.headers) === 'final' && (JSON.parse(m.value.toString('utf8')) as Alert).rule.id === THREE_FINDINGS_ID)
+      .map((m) => m.key);
+    expect(onKafka.sort()).toEqual(embedded.map((a) => a.id).sort());
   });
 
   it('the deliver role remembers the levels notified across a restart: a same-level update is not sent, a rise is', async () => {

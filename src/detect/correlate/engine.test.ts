@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Alert } from '../alert.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { CompiledRule } from '../sigma/types.ts';
-import { audit, cloudtrail, engineFor, rule, run, runtime, sec } from './test-fixtures.ts';
+import { audit, cloudtrail, engineFor, finding, rule, run, runtime, sec } from './test-fixtures.ts';
 
 const getSecret = rule('5f1c2a9e-0000-4000-8000-000000000001', 'get_secret_value', 'Secrets Manager GetSecretValue');
 const exec = rule('5f1c2a9e-0000-4000-8000-000000000002', 'kubectl_exec', 'Exec into a pod');
@@ -439,5 +439,106 @@ describe('bounded state', () => {
     e.flush();
     expect(e.stats().activeGroups).toBe(0);
     console.log(`correlate: 100k events in ${ms.toFixed(0)} ms (${Math.round(100_000 / (ms / 1000))} events/s incl. event construction), max groups ${maxGroups}, max buffered ${maxBuffered}`);
+  });
+});
+
+describe('GuardDuty finding versions (ADR 0046): a finding is one signal, whatever its versions', () => {
+  const gd = rule('5f1c2a9e-0000-4000-8000-0000000000f1', 'gd_eks_finding', 'GuardDuty EKS finding');
+  const threeFindings = (condition = 'gte: 3', timespan = '1h'): string => `
+title: Several GuardDuty findings in one account
+id: 0c7e1a64-1111-4c4e-9a7a-0000000000f1
+level: high
+correlation:
+  type: event_count
+  rules: [gd_eks_finding]
+  group-by: [accountId]
+  timespan: ${timespan}
+  condition:
+    ${condition}
+`;
+  const at = (id: string, min: number, count = 1): [CompiledRule, SeamEvent] => [gd, finding(id, min * 60, { count, createdSec: 0 })];
+
+  it('one finding updated three times in an hour is not three findings; three findings are', () => {
+    const e = engineFor(threeFindings(), [gd]);
+    expect(run(e, [at('f-a', 0, 1), at('f-a', 15, 4), at('f-a', 30, 9)])).toEqual([]);
+    expect(e.stats()).toMatchObject({ replacedFindingVersions: 2, bufferedSignals: 0 });
+    const f = engineFor(threeFindings(), [gd]);
+    const alerts = validAlerts(run(f, [at('f-a', 0), at('f-b', 10), at('f-c', 20)]));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.native_ids).toEqual(['f-a', 'f-b', 'f-c']);
+    expect(alerts[0]!.aggregate).toBe(3);
+  });
+
+  it('counts a finding at its newest version: the window holds the later sighting, with its seam.id', () => {
+    const e = engineFor(threeFindings(), [gd]);
+    // f-a first at 0, again at 55: with f-b at 50 and f-c at 70, the three lie within the hour 10..70.
+    const alerts = run(e, [at('f-a', 0), at('f-b', 50), at('f-a', 55, 2), at('f-c', 70)]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.events).toEqual(['f-b:2026-03-02T10:50:00.000Z', 'f-a:2026-03-02T10:55:00.000Z', 'f-c:2026-03-02T11:10:00.000Z']);
+    expect(alerts[0]!.window).toEqual({ start: '2026-03-02T10:50:00.000Z', end: '2026-03-02T11:10:00.000Z' });
+  });
+
+  it('a fired finding\'s later versions are not new signals while it keeps updating; after an hour\'s quiet it counts again', () => {
+    const e = engineFor(threeFindings(), [gd]);
+    // Three findings fire once; each then updates every 15 minutes for three hours, and a fourth appears: no new alert.
+    const updates: [CompiledRule, SeamEvent][] = [];
+    for (let m = 15; m <= 180; m += 15) updates.push(at('f-a', m, m), at('f-b', m + 1, m), at('f-c', m + 2, m));
+    const alerts = run(e, [at('f-a', 0), at('f-b', 1), at('f-c', 2), ...updates, at('f-d', 185)], { flush: false });
+    expect(alerts).toHaveLength(1);
+    expect(e.stats().dropped.finding_version).toBe(36);
+    // f-a, f-b and f-c go quiet for more than the hour, then update again with f-e: four findings, a new alert.
+    const later = run(e, [at('f-a', 250, 200), at('f-b', 251, 200), at('f-e', 252)]);
+    expect(later).toHaveLength(1);
+    expect(later[0]!.native_ids).toEqual(['f-a', 'f-b', 'f-e']);
+  });
+
+  it('judged windows (a range) count a finding once too', () => {
+    const e = engineFor(threeFindings('gte: 2\n    lte: 5'), [gd]);
+    expect(run(e, [at('f-a', 0), at('f-a', 10, 2), at('f-a', 20, 3)])).toEqual([]);
+    const f = engineFor(threeFindings('gte: 2\n    lte: 5'), [gd]);
+    const alerts = run(f, [at('f-a', 0), at('f-a', 10, 2), at('f-b', 20), at('f-a', 30, 3)]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.native_ids).toEqual(['f-b', 'f-a']);
+    expect(alerts[0]!.aggregate).toBe(2);
+  });
+
+  it('gives the same alerts whatever the arrival order within the lateness', () => {
+    const timeline = [at('f-a', 0), at('f-b', 5), at('f-a', 10, 2), at('f-a', 20, 3), at('f-c', 25), at('f-b', 30, 2)];
+    const forward = run(engineFor(threeFindings(), [gd], 3600_000), timeline);
+    const backward = run(engineFor(threeFindings(), [gd], 3600_000), [...timeline].reverse());
+    expect(forward).toHaveLength(1);
+    expect(backward.map((a) => a.native_ids.slice().sort())).toEqual(forward.map((a) => a.native_ids.slice().sort()));
+    // Only versions: none of the arrival orders fires.
+    const versions = [at('f-a', 0), at('f-a', 10, 2), at('f-a', 20, 3), at('f-a', 30, 4)];
+    expect(run(engineFor(threeFindings(), [gd], 3600_000), [...versions].reverse())).toEqual([]);
+    expect(run(engineFor(threeFindings(), [gd], 3600_000), [versions[2]!, versions[0]!, versions[3]!, versions[1]!])).toEqual([]);
+  });
+
+  it('temporal_ordered: a finding then a CloudTrail call chains through the finding\'s newest version', () => {
+    const e = engineFor(
+      `
+title: GuardDuty finding then caller identity checked
+id: 0c7e1a64-1111-4c4e-9a7a-0000000000f2
+level: high
+correlation:
+  type: temporal_ordered
+  rules: [gd_eks_finding, get_caller_identity]
+  timespan: 1h
+`,
+      [gd, whoami],
+    );
+    // f-a at 0 and again at 30; the call at 80 is within the hour of the newer version only.
+    const alerts = run(e, [at('f-a', 0), at('f-a', 30, 2), [whoami, cloudtrail('w1', 80 * 60, 'GetCallerIdentity')]]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.events).toEqual(['f-a:2026-03-02T10:30:00.000Z', 'ct-w1']);
+  });
+
+  it('forgets a finding a timespan after its newest version (state stays bounded)', () => {
+    const e = engineFor(threeFindings('gte: 3', '10m'), [gd]);
+    for (let i = 0; i < 2000; i++) e.onMatch({ rule: gd, event: finding(`f-${i % 50}`, i * 60, { count: i }) });
+    // 50 findings updated round-robin every 50 minutes, 10-minute windows: each version is a fresh signal, marks last a window.
+    expect(e.stats().replacedFindingVersions + e.stats().dropped.finding_version).toBe(0);
+    const internal = (e as unknown as { states: { findings: Map<string, unknown> }[] }).states[0]!.findings;
+    expect(internal.size).toBeLessThanOrEqual(11);
   });
 });

@@ -23,11 +23,18 @@
  * - State per group is the signals inside the window plus the lateness; a group is deleted when
  *   its last signal leaves. Memory grows with active groups and with the signals a window holds,
  *   never with the stream's length.
+ * - A GuardDuty finding is one signal, whatever its versions (ADR 0046, amended 2026-12-05): GuardDuty
+ *   republishes a finding with the same id and a later `updatedAt` while its activity repeats. A later
+ *   version of a finding the group holds (same referenced rule) replaces the held one, in place of adding
+ *   a signal; once the finding left the group (its window fired, or it was evicted), its later versions
+ *   are not new signals while each comes within the timespan of the one before. A finding quiet for longer
+ *   than the timespan counts again when it is next updated.
  */
 import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { CorrelationDoc, Diagnostic, RuleMatch } from '../sigma/types.ts';
 import { resolveField } from '../sigma/fields.ts';
 import { buildAlert, describeEvent, eventTimeMs, nativeIdOf } from '../alert.ts';
+import { findingVersionOf } from '../finding.ts';
 import type { Alert, AlertInput } from '../alert.ts';
 import { createAggregate } from './aggregate.ts';
 import type { Aggregate, Verdict } from './aggregate.ts';
@@ -66,7 +73,9 @@ export interface CorrelationStats {
   fired: number;
   /** Alerts returned to the caller. */
   emitted: number;
-  dropped: { late: number; missing_group_field: number; missing_value: number; bad_time: number; group_limit: number; duplicate: number };
+  dropped: { late: number; missing_group_field: number; missing_value: number; bad_time: number; group_limit: number; duplicate: number; finding_version: number };
+  /** Later versions of a GuardDuty finding that replaced the version a group held (ADR 0046). */
+  replacedFindingVersions: number;
   /** Current watermark (ms since the epoch), -Infinity before the first event. */
   watermarkMs: number;
 }
@@ -88,6 +97,8 @@ interface Signal {
   derived: boolean;
   /** Every event behind it was a server-side dry run (`seam.dry_run`, a nested alert's `dry_run`). */
   dryRun: boolean;
+  /** The GuardDuty finding id the signal is a version of (ADR 0046): the signal's key within a group. */
+  finding?: string;
 }
 
 interface Entry {
@@ -119,9 +130,25 @@ interface Group {
   dead: boolean;
 }
 
+/**
+ * Where a GuardDuty finding stands in a group (ADR 0046): the time of its newest version seen, and the entry that
+ * counted it (event time, sequence number, `seam.id`), held in the group's buffer until it fires or is evicted.
+ */
+interface FindingMark {
+  t: number;
+  at: number;
+  seq: number;
+  id: string;
+}
+
 interface State {
   c: CompiledCorrelation;
   groups: Map<string, Group>;
+  /**
+   * Group key, rule reference and finding id → its mark, oldest refreshed first (Map order). Outlives the group:
+   * a finding whose window fired stays counted. Forgotten once the watermark is a timespan past it.
+   */
+  findings: Map<string, FindingMark>;
 }
 
 const byTime = (a: Entry, b: Entry): number => a.t - b.t || a.seq - b.seq;
@@ -137,6 +164,12 @@ function lowerBound(buf: readonly Entry[], t: number, seq = -Infinity): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Where the entry (t, seq) is in the group's buffer, or -1 (fired or evicted). */
+function indexOf(g: { buf: readonly Entry[] }, t: number, seq: number): number {
+  const i = lowerBound(g.buf, t, seq);
+  return g.buf[i]?.seq === seq ? i : -1;
 }
 
 /** Whether the group holds the match of rule reference `r` on event `id` at time `t` (entries are sorted by time). */
@@ -173,7 +206,8 @@ export class CorrelationEngine {
     evictedGroups: 0,
     fired: 0,
     emitted: 0,
-    dropped: { late: 0, missing_group_field: 0, missing_value: 0, bad_time: 0, group_limit: 0, duplicate: 0 },
+    dropped: { late: 0, missing_group_field: 0, missing_value: 0, bad_time: 0, group_limit: 0, duplicate: 0, finding_version: 0 },
+    replacedFindingVersions: 0,
   };
 
   private readonly maxGroups: number;
@@ -185,7 +219,7 @@ export class CorrelationEngine {
     this.diagnostics = diagnostics;
     this.correlations = correlations;
     for (const c of correlations) {
-      const s: State = { c, groups: new Map() };
+      const s: State = { c, groups: new Map(), findings: new Map() };
       this.states.push(s);
       c.rules.forEach((id, r) => {
         const list = this.refs.get(id) ?? [];
@@ -213,23 +247,23 @@ export class CorrelationEngine {
       return out;
     }
     const nid = nativeIdOf(event);
-    this.feed(
-      {
-        key: rule.id,
-        t,
-        start: t,
-        ids: [event.seam.id],
-        nativeIds: nid === undefined ? [] : [nid],
-        principal: event.seam.principal,
-        account: event.seam.account,
-        cluster: event.seam.cluster,
-        event,
-        group: undefined,
-        derived: false,
-        dryRun: event.seam.dry_run === true,
-      },
-      out,
-    );
+    const sig: Signal = {
+      key: rule.id,
+      t,
+      start: t,
+      ids: [event.seam.id],
+      nativeIds: nid === undefined ? [] : [nid],
+      principal: event.seam.principal,
+      account: event.seam.account,
+      cluster: event.seam.cluster,
+      event,
+      group: undefined,
+      derived: false,
+      dryRun: event.seam.dry_run === true,
+    };
+    const finding = event.seam.source === 'guardduty' ? findingVersionOf(event)?.id : undefined;
+    if (finding !== undefined) sig.finding = finding;
+    this.feed(sig, out);
     this.advance(t, out);
     return out;
   }
@@ -265,6 +299,7 @@ export class CorrelationEngine {
       fired: this.counters.fired,
       emitted: this.counters.emitted,
       dropped: { ...this.counters.dropped },
+      replacedFindingVersions: this.counters.replacedFindingVersions,
       watermarkMs: this.wm,
     };
   }
@@ -274,6 +309,18 @@ export class CorrelationEngine {
     this.maxT = t;
     this.wm = t - this.lateness;
     this.drain(out);
+    this.forgetFindings();
+  }
+
+  /** Drops finding marks a timespan behind the watermark: any version still to come is further than that from them. */
+  private forgetFindings(): void {
+    for (const s of this.states) {
+      if (s.findings.size === 0) continue;
+      for (const [k, m] of s.findings) {
+        if (m.t + s.c.timespanMs >= this.wm) break;
+        s.findings.delete(k);
+      }
+    }
   }
 
   /** Handles every group whose oldest signal has left its window at the current watermark. */
@@ -334,6 +381,26 @@ export class CorrelationEngine {
     }
     const key = JSON.stringify(parts);
     let g = s.groups.get(key);
+    const fk = sig.finding === undefined || sig.derived ? undefined : `${key}\n${r}\n${sig.finding}`;
+    if (fk !== undefined) {
+      const m = s.findings.get(fk);
+      if (m !== undefined && Math.abs(sig.t - m.t) <= c.timespanMs) {
+        const i = g === undefined ? -1 : indexOf(g, m.at, m.seq);
+        if (i < 0 || sig.t <= m.at) {
+          // Fired or evicted (a later version keeps it counted), or an older version than the one held.
+          if (sig.ids[0] === m.id) this.counters.dropped.duplicate++;
+          else this.counters.dropped.finding_version++;
+          if (i < 0 && sig.t > m.t) {
+            m.t = sig.t;
+            s.findings.delete(fk);
+            s.findings.set(fk, m);
+          }
+          return;
+        }
+        this.withdraw(s, g!, i, out);
+        this.counters.replacedFindingVersions++;
+      }
+    }
     if (g === undefined) {
       // Grouping by a field that is unique per event must not grow state without end.
       if (s.groups.size >= this.maxGroups) {
@@ -351,6 +418,10 @@ export class CorrelationEngine {
       return;
     }
     const e: Entry = { t: sig.t, seq: this.seq++, r, v, sig };
+    if (fk !== undefined) {
+      s.findings.delete(fk);
+      s.findings.set(fk, { t: e.t, at: e.t, seq: e.seq, id: sig.ids[0]! });
+    }
     if (c.type === 'temporal_ordered') this.insertOrdered(s, g, e, out);
     else if (c.early) this.insertEarly(s, g, e, out);
     else this.insertJudged(g, e);
@@ -377,6 +448,24 @@ export class CorrelationEngine {
     const i = lowerBound(g.buf, e.t, e.seq);
     g.buf.splice(i, 0, e);
     return i;
+  }
+
+  /** Takes buf[i] out of the group (a GuardDuty finding's version that a later one replaces), keeping the aggregate in step. */
+  private withdraw(s: State, g: Group, i: number, out: Alert[]): void {
+    const e = g.buf[i]!;
+    g.buf.splice(i, 1);
+    if (s.c.type === 'temporal_ordered') {
+      // Partial chains may run through it: find them again without it (nothing completes that did not before).
+      this.rescanOrdered(s, g, out);
+    } else if (s.c.early) {
+      // The aggregate covers buf[lo..].
+      if (i >= g.lo) g.agg.remove(e);
+      else g.lo--;
+    } else if (i < g.lo) {
+      // The aggregate covers buf[0..lo).
+      g.agg.remove(e);
+      g.lo--;
+    }
   }
 
   /** Early mode: fire as soon as a window holding `e` satisfies the (lower-bound) condition. */

@@ -87,6 +87,26 @@ export function runtime(id: string, atSec: number, pod: string, procName: string
   };
 }
 
+/**
+ * One version of a GuardDuty finding, normalized (`@timestamp` and `seam.id` from `updatedAt`): GuardDuty keeps
+ * the id and bumps `updatedAt` and `service.count` while the activity repeats (ADR 0046).
+ */
+export function finding(id: string, atSec: number, opts: { count?: number; severity?: number; type?: string; createdSec?: number } = {}): SeamEvent {
+  const at = new Date(sec(atSec)).toISOString();
+  return {
+    '@timestamp': at,
+    accountId: ACCOUNT,
+    id,
+    type: opts.type ?? 'Execution:Runtime/ReverseShell',
+    severity: opts.severity ?? 5,
+    createdAt: new Date(sec(opts.createdSec ?? atSec)).toISOString(),
+    updatedAt: at,
+    resource: { resourceType: 'EKSCluster', eksClusterDetails: { name: 'prod-eks' } },
+    service: { count: opts.count ?? 1, eventFirstSeen: new Date(sec(opts.createdSec ?? atSec)).toISOString(), eventLastSeen: at },
+    seam: envelope('guardduty', `${id}:${at}`, atSec, { action: opts.type ?? 'Execution:Runtime/ReverseShell' }),
+  };
+}
+
 /** A detection rule stand-in: correlation tests feed matches directly, so `test` is never called. */
 export function rule(id: string, name?: string, title = id): CompiledRule {
   const r: CompiledRule = { id, title, tags: [], logsource: {}, file: 'rules.yml', line: 1, column: 1, test: () => true, level: 'low' };
