@@ -198,6 +198,8 @@ export class CorrelationEngine {
   private readonly suppressed: Set<string>;
   private readonly emitWithheld: boolean;
   private readonly heap = new Deadlines<{ s: State; g: Group }>();
+  /** Correlations holding finding marks (most hold none: `advance` looks at these only). */
+  private readonly marked = new Set<State>();
   private maxT = -Infinity;
   private wm = -Infinity;
   private seq = 0;
@@ -314,12 +316,13 @@ export class CorrelationEngine {
 
   /** Drops finding marks a timespan behind the watermark: any version still to come is further than that from them. */
   private forgetFindings(): void {
-    for (const s of this.states) {
-      if (s.findings.size === 0) continue;
+    if (this.marked.size === 0) return;
+    for (const s of this.marked) {
       for (const [k, m] of s.findings) {
         if (m.t + s.c.timespanMs >= this.wm) break;
         s.findings.delete(k);
       }
+      if (s.findings.size === 0) this.marked.delete(s);
     }
   }
 
@@ -421,6 +424,7 @@ export class CorrelationEngine {
     if (fk !== undefined) {
       s.findings.delete(fk);
       s.findings.set(fk, { t: e.t, at: e.t, seq: e.seq, id: sig.ids[0]! });
+      this.marked.add(s);
     }
     if (c.type === 'temporal_ordered') this.insertOrdered(s, g, e, out);
     else if (c.early) this.insertEarly(s, g, e, out);
