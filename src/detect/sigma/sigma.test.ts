@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../core/envelope.ts';
+import { normalizeRecord } from '../../core/normalize/normalize.ts';
 import { RuntimeEvent } from '../../core/schemas/runtime.ts';
 import { RUNTIME_FIELD_MAP } from './logsource.ts';
 import { loadRulesFromText } from './ruleset.ts';
@@ -156,6 +157,40 @@ describe('field matching', () => {
     expect(matches(e, ct({ errorMessage: '' }))).toBe(true);
     expect(matches(e, ct({}))).toBe(false);
     expect(matches(e, ct({ errorMessage: 'x' }))).toBe(false);
+  });
+
+  it("a blank errorCode is removed at normalization: errorCode: '' never matches, errorCode|exists: false does (docs/writing-rules.md)", () => {
+    const raw = { eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', eventTime: '2026-03-04T05:06:07Z', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob' }, errorCode: '' };
+    const meta = { collector: 'file', receivedAt: '2026-03-04T05:07:00Z', origin: 'test' };
+    const r = normalizeRecord(raw, meta);
+    if (!r.ok) throw new Error(r.error.message);
+    const blank = `    sel:
+        errorCode: ''
+    condition: sel`;
+    const absent = `    sel:
+        errorCode|exists: false
+    condition: sel`;
+    expect(matches(blank, r.value)).toBe(false);
+    expect(matches(absent, r.value)).toBe(true);
+    const denied = normalizeRecord({ ...raw, errorCode: 'AccessDenied' }, meta);
+    if (!denied.ok) throw new Error(denied.error.message);
+    expect(matches(absent, denied.value)).toBe(false);
+  });
+
+  it('a not-filter on an object field drops events where any value inside it matches; name the nested field (docs/writing-rules.md)', () => {
+    const put = (userName: string, policyName: string): SeamEvent =>
+      ct({ eventName: 'PutUserPolicy', requestParameters: { userName, policyName, policyDocument: '{"Statement":[]}' } });
+    const loose = `    sel:
+        eventName: PutUserPolicy
+    filter_ci:
+        requestParameters: deploy
+    condition: sel and not filter_ci`;
+    expect(matches(loose, put('deploy', 'ci'))).toBe(false);
+    // Meant to drop the CI user 'deploy' only, it also drops mallory's inline policy named "deploy".
+    expect(matches(loose, put('mallory', 'deploy'))).toBe(false);
+    const exact = loose.replace('requestParameters: deploy', 'requestParameters.userName: deploy');
+    expect(matches(exact, put('deploy', 'ci'))).toBe(false);
+    expect(matches(exact, put('mallory', 'deploy'))).toBe(true);
   });
 });
 
