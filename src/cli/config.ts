@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { isSeamError } from '../core/errors.ts';
 import { awsRangesStaleWarning, loadAwsRanges } from '../detect/native/aws-ranges.ts';
 import { configFile, loadConfig, maskSecrets, type LoadConfigOptions, type LoadedConfig } from '../core/config/load.ts';
+import { awsRangesSummary } from './networks.ts';
 
 interface Out {
   write(s: string): unknown;
@@ -94,6 +95,9 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
   const fromEnv = [...loaded.fromEnv].map(([field, variable]) => `${variable} -> ${field}`);
   if (fromEnv.length > 0) out.write(`# set from the environment (over the file): ${fromEnv.join(', ')}\n`);
   out.write(`# mode: ${loaded.config.kafka ? `Kafka ${loaded.config.kafka.brokers.join(',')}` : 'embedded (no kafka section, no SEAM_KAFKA_BROKERS)'}\n`);
+  // AWS's ranges file, read and checked by loadCliConfig (once per process): what it holds, as the import command says it.
+  const ranges = loaded.config.native.awsIpRangesFile;
+  if (ranges !== undefined && !loaded.missingPaths.some((p) => p.path === 'native.awsIpRangesFile')) out.write(`# ${awsRangesSummary(loadAwsRanges(ranges))}\n`);
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
   const findings = missingHere(loaded);

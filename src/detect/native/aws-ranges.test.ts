@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { callAs, ev, session } from '../../../test/identity/records.ts';
 import { runNative } from '../../../test/helpers/native.ts';
 import { importAwsRangesCommand } from '../../cli/networks.ts';
-import { loadCliConfig } from '../../cli/config.ts';
+import { configCheckCommand, loadCliConfig } from '../../cli/config.ts';
 import { isSeamError } from '../../core/errors.ts';
 import { IdentityGraph } from '../../identity/graph.ts';
 import { buildAwsRanges, lookupAwsRange, readAwsRanges, type AwsIpRangesFile } from './aws-ranges.ts';
@@ -191,6 +191,23 @@ describe('seam networks import-aws-ranges', () => {
     const err2 = sink();
     expect(await loadCliConfig(join(dir, 'seam.yml'), {}, err2)).toBeUndefined();
     expect(err2.text).toMatch(/SEAM_ERR_AWS_RANGES_INVALID: .*the download was cut short/);
+  });
+  it('seam config check prints what native.awsIpRangesFile holds, in the import command\'s words', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'seam.yml'), `native:\n  awsIpRangesFile: ${FIXTURE}\n`);
+    const out = sink();
+    const err = sink();
+    // An empty environment: neither CI's SEAM_KAFKA_BROKERS / SEAM_OPENSEARCH_URL nor SEAM_CONFIG reaches the check.
+    expect(await configCheckCommand(join(dir, 'seam.yml'), {}, out, err)).toBe(0);
+    const age = Math.floor((Date.now() - CREATED) / DAY);
+    expect(out.text.split('\n').filter((l) => l.startsWith('# aws ranges:'))).toEqual([
+      `# aws ranges: file=${FIXTURE} createDate=2026-11-20-10-00-00 age_days=${age} syncToken=1795168800 ipv4_prefixes=9 ipv6_prefixes=3 disjoint_ranges=12 regions=4 services=4`,
+    ]);
+    // Without the setting, no such line.
+    writeFileSync(join(dir, 'seam.yml'), 'native: {}\n');
+    const none = sink();
+    expect(await configCheckCommand(join(dir, 'seam.yml'), {}, none, sink())).toBe(0);
+    expect(none.text).not.toContain('aws ranges:');
   });
 });
 
