@@ -27,7 +27,7 @@ export const accessEntryGrant: NativeDetection<State> = {
   id: 'seam-native-access-entry-grant',
   title: 'EKS access entry created or admin access policy associated, and its first use',
   level: 'medium',
-  tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1098.003'],
+  tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1098.006'],
   description:
     'eks:CreateAccessEntry gave an IAM principal access to a cluster, eks:UpdateAccessEntry added Kubernetes groups to its entry (high when a group it gained carries powerful RBAC), or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
   triage:

@@ -64,7 +64,7 @@ export const execThenAws: NativeDetection<State> = {
   id: 'seam-native-exec-then-aws',
   title: 'Exec into a pod followed by that pod’s role calling AWS',
   level: 'high',
-  tags: ['attack.execution', 'attack.t1609', 'attack.credential-access', 'attack.t1552.005', 'attack.discovery', 'attack.t1087.004'],
+  tags: ['attack.execution', 'attack.t1609', 'attack.credential-access', 'attack.t1552.001', 'attack.t1528', 'attack.discovery', 'attack.t1087.004'],
   description:
     'Someone exec’d or attached into a pod, and within minutes the pod’s IRSA or Pod Identity credentials made reconnaissance or secret-access calls (sts:GetCallerIdentity, secretsmanager and ssm reads, any iam call).',
   triage:

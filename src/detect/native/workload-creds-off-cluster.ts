@@ -23,7 +23,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
   id: 'seam-native-workload-creds-off-cluster',
   title: 'IRSA or Pod Identity credentials used from outside the cluster',
   level: 'high',
-  tags: ['attack.credential-access', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.t1078.004'],
+  tags: ['attack.credential-access', 'attack.t1552.001', 'attack.t1528', 'attack.defense-evasion', 'attack.t1550.001', 'attack.t1078.004'],
   description:
     'An AWS call signed with credentials the identity graph ties to a Kubernetes service account (IRSA web-identity session or EKS Pod Identity session) came from an address that is not one of the cluster’s egress addresses, or one session was used from many addresses.',
   triage:
