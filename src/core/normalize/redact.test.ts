@@ -320,6 +320,9 @@ describe('scrub', () => {
       .replace(/\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k: string, v: string) =>
         v === REDACTED ? m : k + REDACTED,
       )
+      .replace(/\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi, (m, k: string, v: string) =>
+        v.startsWith('[REDACTED') ? m : k + REDACTED,
+      )
       .replace(
         /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|\b(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
         (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED),
@@ -343,6 +346,9 @@ describe('scrub', () => {
       'PGPASSWORD=hunter22 psql -h db',
       'export AWS_SECRET_ACCESS_KEY="abc def" GITHUB_TOKEN=ghp_x MY_API_KEY=k DB_PWD=p',
       'mysql --password=hunter22 -u root',
+      'aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY --profile x',
+      'aws_session_token = IQoJb3JpZ2luX2VjEPLAIN\naws_secret_access_key=abc AWS_SECRET_ACCESS_KEY=def',
+      'aws configure get aws_secret_access_key',
       'app --api-key abc123 --client-secret=xyz --auth-token t0k3n --access-key AK',
       '{"password": "hunter22", "secret":"s", "api_key": "k", "client_secret": "c"}',
       'password = hunter22; passwd: root; pwd=/home',
@@ -357,5 +363,97 @@ describe('scrub', () => {
       'nothing to see in this string at all',
     ];
     for (const s of inputs) expect(scrub(s), s).toBe(chain(s));
+  });
+});
+
+describe('exec and attach command lines in requestURI', () => {
+  const PATH = '/api/v1/namespaces/payments/pods/api-7c9d8f6b5-x2k4q/exec';
+  const TAIL = '&container=api&stdin=true&stdout=true&tty=true';
+  const execLine = (query: string, sub = 'exec', extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      auditID: 'a0b1c2d3-e4f5-4a6b-8c7d-000000000e01',
+      stage: 'ResponseStarted',
+      requestURI: `${PATH.replace(/exec$/, sub)}?${query}`,
+      verb: 'create',
+      user: { username: 'alice', groups: ['system:authenticated'] },
+      sourceIPs: ['203.0.113.24'],
+      userAgent: 'kubectl/v1.30.2 (linux/amd64) kubernetes/3968350',
+      objectRef: { resource: 'pods', namespace: 'payments', name: 'api-7c9d8f6b5-x2k4q', apiVersion: 'v1', subresource: sub },
+      responseStatus: { metadata: {}, code: 101 },
+      requestReceivedTimestamp: '2024-11-05T14:09:03.220001Z',
+      stageTimestamp: '2024-11-05T14:09:03.230001Z',
+      ...extra,
+    });
+  const commandOf = (uri: string): string => new URLSearchParams(uri.slice(uri.indexOf('?') + 1)).getAll('command').join(' ');
+  /** Both normalization paths (in place from a line, copy-on-write from a record) give the same event. */
+  const both = (line: string): SeamEvent => {
+    const a = must(normalizeLine(line, meta));
+    const input = JSON.parse(line) as Record<string, unknown>;
+    const b = must(normalizeRecord(input, meta));
+    expect(b).toEqual(a);
+    expect(input).toEqual(JSON.parse(line));
+    return a;
+  };
+
+  it('redacts a secret in a command= value (kubernetes/kubernetes#97795), URL-encoded or not, and records requestURI', () => {
+    const cases: { query: string; secret: string; command: string }[] = [
+      { query: 'command=app&command=--token%3DMYSECRET', secret: 'MYSECRET', command: 'app --token=[REDACTED]' },
+      { query: 'command=mysql&command=--password%3DHunter2Secret&command=-h&command=db', secret: 'Hunter2Secret', command: 'mysql --password=[REDACTED] -h db' },
+      { query: 'command=mysql&command=--password=Hunter2Secret&command=-h&command=db', secret: 'Hunter2Secret', command: 'mysql --password=[REDACTED] -h db' },
+      { query: 'command=sh&command=-c&command=mysql%20--password%3DHunter2Secret%20-h%20db', secret: 'Hunter2Secret', command: 'sh -c mysql --password=[REDACTED] -h db' },
+      { query: 'command=sh&command=-c&command=PGPASSWORD%3DpgS3cretVal+psql+-h+db', secret: 'pgS3cretVal', command: 'sh -c PGPASSWORD=[REDACTED] psql -h db' },
+      {
+        query: 'command=sh&command=-c&command=aws%20configure%20set%20aws_secret_access_key%20wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY',
+        secret: 'wJalrXUtnFEMI',
+        command: 'sh -c aws configure set aws_secret_access_key [REDACTED]',
+      },
+      // One argument per command= (kubectl exec pod -- aws configure set ...): the key's name and its value are apart.
+      { query: 'command=aws&command=configure&command=set&command=aws_secret_access_key&command=wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY', secret: 'wJalrXUtnFEMI', command: 'aws configure set aws_secret_access_key [REDACTED]' },
+      { query: 'command=mysql&command=--password&command=Hunter2Secret&command=-h&command=db', secret: 'Hunter2Secret', command: 'mysql --password [REDACTED] -h db' },
+    ];
+    for (const c of cases) {
+      const ev = both(execLine(c.query + TAIL));
+      const uri = ev.requestURI as string;
+      expect(uri, c.query).not.toContain(c.secret);
+      expect(decodeURIComponent(uri), c.query).not.toContain(c.secret);
+      expect(commandOf(uri), c.query).toBe(c.command);
+      expect(ev.seam.ingest.redacted, c.query).toEqual(['requestURI']);
+      // Only the secret changed: the path and every other parameter are byte for byte what the API server logged.
+      expect(uri.startsWith(PATH + '?'), c.query).toBe(true);
+      expect(uri.endsWith(TAIL), c.query).toBe(true);
+      expect(ev.seam.action).toBe('create pods/exec');
+    }
+  });
+
+  it('keeps the encoding of the rest of a redacted value (rules match the encoded form)', () => {
+    const ev = both(execLine('command=sh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken%3B+curl+-H+token%3DabcSecret9+http%3A%2F%2F169.254.169.254%2F' + TAIL));
+    const uri = ev.requestURI as string;
+    expect(uri).not.toContain('abcSecret9');
+    expect(uri).toContain('command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken%3B+curl+-H+token%3D[REDACTED]+http%3A%2F%2F169.254.169.254%2F&container=api');
+  });
+
+  it('leaves a command without secrets byte-identical, and records nothing', () => {
+    for (const q of [
+      'command=sh&command=-c&command=cat+%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken',
+      'command=printenv&command=AWS_WEB_IDENTITY_TOKEN_FILE',
+      'command=sh&command=-c&command=echo%20%24AWS_CONTAINER_AUTHORIZATION_TOKEN',
+      'command=ls&command=-la&command=%2Fetc%2Fpasswd',
+      'command=%E2%9C%93&command=50%25&command=a%2Bb',
+    ]) {
+      const line = execLine(q + TAIL);
+      const ev = both(line);
+      expect(ev.requestURI, q).toBe((JSON.parse(line) as { requestURI: string }).requestURI);
+      expect(ev.seam.ingest.redacted, q).toEqual([]);
+    }
+  });
+
+  it('redacts attach and any other request carrying command= parameters', () => {
+    const attach = both(execLine('command=x&command=--api-key%3Dk3yV4lue' + TAIL, 'attach'));
+    expect(attach.requestURI).not.toContain('k3yV4lue');
+    const other = both(execLine('command=x&command=--secret%3Dk3yV4lue', 'proxy'));
+    expect(other.requestURI).not.toContain('k3yV4lue');
   });
 });

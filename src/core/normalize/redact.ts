@@ -270,10 +270,146 @@ function redactK8sBody(cow: Cow, body: unknown, path: Key[], ctx: BodyCtx, targe
   }
 }
 
+/** Subresources whose request URI carries what runs in the container (`command=` of exec, the session of attach). */
+const EXEC_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+
+/** Does this audit record's requestURI hold query values to scrub (an exec's command line)? */
+function uriMayHoldCommand(r: Rec): boolean {
+  const uri = r.requestURI;
+  if (typeof uri !== 'string' || !uri.includes('?')) return false;
+  const sub = obj(r.objectRef)?.subresource;
+  return (typeof sub === 'string' && EXEC_SUBRESOURCES.has(sub)) || uri.includes('command=');
+}
+
+const HEX2_RE = /^[0-9A-Fa-f]{2}$/;
+
+/**
+ * A query value as decoded (`+` is a space, `%XX` a UTF-8 byte), with the raw offset where each decoded
+ * UTF-16 unit starts (`starts[text.length]` = raw.length): a decoded range maps back to its raw bytes.
+ * A `%` not followed by two hex digits is kept as it is (URLSearchParams does the same).
+ */
+function decodeQueryValue(raw: string): { text: string; starts: number[] } {
+  let text = '';
+  const starts: number[] = [];
+  let i = 0;
+  while (i < raw.length) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x2b) {
+      starts.push(i);
+      text += ' ';
+      i++;
+      continue;
+    }
+    if (c === 0x25 && HEX2_RE.test(raw.slice(i + 1, i + 3))) {
+      const b0 = parseInt(raw.slice(i + 1, i + 3), 16);
+      let n = b0 < 0xc0 ? 1 : b0 < 0xe0 ? 2 : b0 < 0xf0 ? 3 : 4;
+      const bytes = [b0];
+      for (let k = 1; k < n; k++) {
+        const at = i + 3 * k;
+        const h = raw.slice(at + 1, at + 3);
+        if (raw.charCodeAt(at) !== 0x25 || !HEX2_RE.test(h)) break;
+        bytes.push(parseInt(h, 16));
+      }
+      n = bytes.length;
+      const ch = Buffer.from(bytes).toString('utf8');
+      for (let k = 0; k < ch.length; k++) starts.push(i);
+      text += ch;
+      i += 3 * n;
+      continue;
+    }
+    starts.push(i);
+    text += raw[i];
+    i++;
+  }
+  starts.push(raw.length);
+  return { text, starts };
+}
+
+/** `s` encoded as a query value, `[REDACTED]` left as it is (scrub then knows it, on the encoded URI too). */
+function encodeQueryValue(s: string): string {
+  return s.split(REDACTED).map(encodeURIComponent).join(REDACTED);
+}
+
+/**
+ * The raw query value for `scrubbed` (the decoded value with secrets replaced): every part scrub kept is
+ * copied byte for byte from `raw` (rules match the encoded form: `+` or `%20`, `%2F`); `[REDACTED]` is written
+ * as it is, unencoded, so a later scrub of the raw URI (the token scan) sees a redacted value and leaves it.
+ * If the kept parts cannot be lined up, the whole value is encoded afresh.
+ */
+function reencodeQueryValue(raw: string, d: { text: string; starts: number[] }, scrubbed: string): string {
+  const pieces = scrubbed.split(REDACTED);
+  const text = d.text;
+  let out = '';
+  let cur = 0;
+  for (let k = 0; k < pieces.length; k++) {
+    const p = pieces[k] as string;
+    let at: number;
+    if (k === 0) at = text.startsWith(p) ? 0 : -1;
+    else if (k === pieces.length - 1) at = text.endsWith(p) && text.length - p.length >= cur ? text.length - p.length : -1;
+    else at = text.indexOf(p, cur);
+    if (at < 0) return encodeQueryValue(scrubbed);
+    if (k > 0) out += REDACTED;
+    out += raw.slice(d.starts[at], d.starts[at + p.length]);
+    cur = at + p.length;
+  }
+  return decodeQueryValue(out).text === scrubbed ? out : encodeQueryValue(scrubbed);
+}
+
+/**
+ * Secrets in an exec's command line (`kubectl exec pod -- mysql --password=x`, kubernetes/kubernetes#97795):
+ * the API server logs them in requestURI as URL-encoded `command=` parameters, where the body scan never
+ * looks and scrub's patterns do not see them (`--password%3Dx`). Each query value is decoded and scrubbed;
+ * each `command=` value is also scrubbed after the one before it (`--password x`, `aws_secret_access_key x`
+ * as two arguments). A value that changed is encoded back in its place; the path, the names, the
+ * separators and every other value stay byte for byte as logged. Scrub replaces values, not command words,
+ * so rules on the command (`cat /var/run/secrets/.../token`, `nc -e`) match as before.
+ */
+function redactRequestUri(cow: Cow, uri: string): void {
+  const q = uri.indexOf('?');
+  if (q < 0) return;
+  const hash = uri.indexOf('#', q);
+  const end = hash < 0 ? uri.length : hash;
+  let out = uri.slice(0, q + 1);
+  let changed = false;
+  let prevCommand: string | undefined;
+  let i = q + 1;
+  while (i <= end) {
+    let amp = uri.indexOf('&', i);
+    if (amp < 0 || amp > end) amp = end;
+    const part = uri.slice(i, amp);
+    const eq = part.indexOf('=');
+    let next = part;
+    if (eq >= 0) {
+      const name = part.slice(0, eq);
+      const raw = part.slice(eq + 1);
+      const d = decodeQueryValue(raw);
+      let value = scrub(d.text);
+      const isCommand = name === 'command';
+      if (isCommand && prevCommand !== undefined && d.text !== '') {
+        const pair = scrub(prevCommand + ' ' + d.text);
+        if (pair.startsWith(prevCommand + ' ')) {
+          const tail = pair.slice(prevCommand.length + 1);
+          if (tail !== d.text) value = tail;
+        }
+      }
+      prevCommand = isCommand ? d.text : undefined;
+      if (value !== d.text) {
+        next = name + '=' + reencodeQueryValue(raw, d, value);
+        changed = true;
+      }
+    }
+    out += next;
+    if (amp < end) out += '&';
+    i = amp + 1;
+  }
+  if (changed) cow.set(['requestURI'], out + uri.slice(end));
+}
+
 function redactK8sAudit(cow: Cow, r: Rec): void {
   const ref = obj(r.objectRef);
   const resource = ref?.resource;
   const sub = ref?.subresource;
+  if (typeof r.requestURI === 'string' && uriMayHoldCommand(r)) redactRequestUri(cow, r.requestURI);
   const ctx: BodyCtx = sub !== undefined ? undefined : resource === 'secrets' ? 'secret' : resource === 'configmaps' ? 'configmap' : undefined;
   if (r.requestObject !== undefined) redactK8sBody(cow, r.requestObject, ['requestObject'], ctx, r.responseObject);
   if (r.responseObject !== undefined) {
@@ -346,6 +482,11 @@ const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-
 const SECRET_ARG_RE = /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|\b(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `PGPASSWORD=x`, `AWS_SECRET_ACCESS_KEY=x`, `GITHUB_TOKEN=x`: an environment assignment of a secret-named variable. */
 const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
+/**
+ * `aws configure set aws_secret_access_key x`, `aws_session_token = x` (a credentials file), in any case: the
+ * AWS CLI's key names, then a space, '=' or ':', then the value.
+ */
+const AWS_CONFIG_RE = /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** An AWS secret access key (40 base64 characters) shortly after an access key id. */
 const AWS_SECRET_RE = /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g;
 const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\n\\]+/gi;
@@ -378,6 +519,7 @@ const AWS_KEY_GATE = /AKIA|ASIA/;
 const HEADER_GATE = /cookie|x-amz-security-token/i;
 const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
 const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
+const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
 
 /** Redacts tokens, keys and passwords in free text (also used on dead letters that are not JSON). */
 export function scrub(s: string): string {
@@ -389,6 +531,7 @@ export function scrub(s: string): string {
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
   if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, '$1$2' + REDACTED);
   if (SECRET_ENV_GATE.test(s)) s = s.replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED));
+  if (AWS_CONFIG_GATE.test(s)) s = s.replace(AWS_CONFIG_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (SECRET_ARG_GATE.test(s)) s = s.replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
   return s;
 }
@@ -535,7 +678,7 @@ function scanBodies(cow: Cow, source: SourceType, record: Rec): void {
 
 /** Can this record hold a structured secret at all? (Most cannot: Metadata-level audit events, read-only calls.) */
 function mayHoldSecret(source: SourceType, r: Rec): boolean {
-  if (source === 'k8s_audit') return r.requestObject !== undefined || r.responseObject !== undefined;
+  if (source === 'k8s_audit') return r.requestObject !== undefined || r.responseObject !== undefined || uriMayHoldCommand(r);
   if (source === 'cloudtrail') return r.responseElements != null || r.requestParameters != null || r.additionalEventData != null || r.serviceEventDetails != null;
   return source === 'runtime';
 }
