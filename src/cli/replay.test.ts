@@ -24,11 +24,30 @@ beforeAll(() => {
   writeFileSync(join(tinyRules, 'stop-logging.yml'), RULE);
 });
 
-function seam(args: string[], cwd: string = ROOT): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' } });
+function seam(args: string[], cwd: string = ROOT, logLevel = 'error'): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: logLevel, SEAM_CACHE_DIR: 'off' } });
 }
 
 describe('seam replay', () => {
+  it('counts a correlation that does not compile at rule load (correlations_rejected=), as rejected rules are, and still runs', () => {
+    const rules = join(dir, 'rejects');
+    mkdirSync(rules);
+    writeFileSync(join(rules, 'stop-logging.yml'), RULE);
+    writeFileSync(join(rules, 'bad-modifier.yml'), RULE.replace('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111112').replace('eventName:', 'eventName|nosuchmod:'));
+    writeFileSync(
+      join(rules, 'corr.yml'),
+      'title: c\nid: 11111111-1111-4111-8111-111111111113\ncorrelation: {type: event_count, rules: [no_such_rule], group-by: [userIdentity.arn], timespan: 1h, condition: {gte: 2}}\nlevel: high\n',
+    );
+    const r = seam(['replay', AUDIT, '--rules', rules, '--dlq', join(dir, 'rejects-dlq.jsonl'), '--alerts-out', join(dir, 'rejects-alerts.jsonl')], ROOT, 'info');
+    expect(r.status).toBe(0);
+    const load = r.stderr.split('\n').filter((l) => l.includes('"msg":"loaded ')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(load).toHaveLength(1);
+    expect(load[0]).toMatchObject({ rules: 1, rejected: 1, correlations: 0, correlations_rejected: 1 });
+    expect(load[0]?.msg).toMatch(/^loaded 1 rules and 0 correlations from 3 files in \d+ ms \(rejected=1 correlations_rejected=1: the problems above\)$/);
+    expect(r.stderr).toContain('correlation problem: ');
+    expect(r.stderr).toMatch(/^replay: files=1 .* alerts=\d+ /m);
+  });
+
   it('without --rules says detection was not run, not alerts=0', () => {
     const r = seam(['replay', AUDIT, '--dlq', join(dir, 'no-rules-dlq.jsonl')]);
     expect(r.status).toBe(0);

@@ -44,6 +44,8 @@ export interface DetectorStats {
 export interface Detector {
   /** Problems in correlation documents (rule documents are reported by the loader). */
   readonly diagnostics: readonly Diagnostic[];
+  /** Correlation documents the loader handed over that did not compile (their errors are in `diagnostics`): they never fire. */
+  readonly correlationsRejected: number;
   process(event: SeamEvent): Alert[];
   /** Event time moved on to `eventTimeMs` with no event (the input is quiet): alerts of windows that closed. */
   advance(eventTimeMs: number): Alert[];
@@ -66,6 +68,7 @@ export function createDetector(opts: DetectorOptions): Detector {
 
   return {
     diagnostics: engine.diagnostics,
+    correlationsRejected: ruleset.correlations.length - engine.correlations.length,
     process(event) {
       counts.events++;
       const out: Alert[] = [];

@@ -63,11 +63,20 @@ export function ruleCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
   return dir === undefined ? undefined : join(dir, 'rules');
 }
 
-/** Logs what a rule load did: counts, time per stage, and the rule cache's hits and warnings. */
-export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache'>): void {
+/**
+ * Logs what a rule load did: counts, time per stage, and the rule cache's hits and warnings. `correlationsRejected`:
+ * correlations the detector could not compile (Detector.correlationsRejected), counted as `seam rules lint` counts
+ * them: not among `correlations`, and said on the line as rejected rule documents are.
+ */
+export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache'>, correlationsRejected = 0): void {
   for (const w of r.cache?.warnings ?? []) log.warn({ cache: r.cache?.file }, `rule cache: ${w}`);
   const cache = r.cache ? { cache: { state: r.cache.state, hits: r.cache.hits, misses: r.cache.misses, file: r.cache.file } } : {};
-  log.info({ ...r.stats, ms: r.timings, ...cache }, `loaded ${r.stats.rules} rules and ${r.stats.correlations} correlations from ${r.stats.files} files in ${r.timings?.total ?? '?'} ms`);
+  const correlations = r.stats.correlations - correlationsRejected;
+  const rejected = r.stats.rejected > 0 || correlationsRejected > 0 ? ` (rejected=${r.stats.rejected} correlations_rejected=${correlationsRejected}: the problems above)` : '';
+  log.info(
+    { ...r.stats, correlations, correlations_rejected: correlationsRejected, ms: r.timings, ...cache },
+    `loaded ${r.stats.rules} rules and ${correlations} correlations from ${r.stats.files} files in ${r.timings?.total ?? '?'} ms${rejected}`,
+  );
 }
 
 /**
@@ -89,9 +98,9 @@ export async function buildDetector(
   const errors = diagnostics.filter((d) => d.severity === 'error');
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
-  logRuleLoad(log, loaded);
   const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS, ...(opts.driftCheckUsers === undefined ? {} : { driftCheckUsers: opts.driftCheckUsers }) });
   // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
   for (const d of detector.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+  logRuleLoad(log, loaded, detector.correlationsRejected);
   return detector;
 }

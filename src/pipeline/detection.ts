@@ -73,9 +73,9 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     ruleset = loaded.ruleset;
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
-    logRuleLoad(log, loaded);
     const probe = createDetector({ ruleset, allowedLatenessMs: lateness });
     for (const d of probe.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+    logRuleLoad(log, loaded, probe.correlationsRejected);
   }
   const native = NativeConfig.parse(o.native ?? {});
   const longestCorrelation = Math.max(0, ...(ruleset?.correlations.map((c) => parseTimespan((c.doc as { correlation?: { timespan?: unknown } } | null)?.correlation?.timespan) ?? 0) ?? []));
