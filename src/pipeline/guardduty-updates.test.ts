@@ -139,6 +139,10 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     const ids = [...incidents.values()].flatMap((d) => d.alert_ids);
     expect(ids.sort()).toEqual([a[0]!.id, b[0]!.id, high[0]!.id].sort());
     expect([...incidents.values()].reduce((n, d) => n + d.alert_count, 0)).toBe(3);
+    // ...and at its newest version: f-a's alert counts (span, risk) at 10:05, where its last version is.
+    const versions = [...incidents.values()].flatMap((d) => d.versions ?? []);
+    expect(versions.find((v) => v.id === a[0]!.id)).toEqual({ id: a[0]!.id, at: '2026-12-01T10:05:00.000Z', level: 'medium' });
+    expect(versions.find((v) => v.id === b[0]!.id)).toEqual({ id: b[0]!.id, at: '2026-12-01T10:04:00.000Z', level: 'medium' });
 
     // `seam replay` (one thread, the detect stage alone) counts and hands on the same.
     const handed: Alert[] = [];

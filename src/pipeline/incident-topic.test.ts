@@ -247,3 +247,65 @@ describe('later versions of an alert (GuardDuty finding updates, ADR 0046)', () 
     expect(inc!.alerts).toHaveLength(1);
   });
 });
+
+describe('an alert with versions moves its incident (GuardDuty finding updates, ADR 0046 amendment 2026-12-05)', () => {
+  const v = (id: string, h: number, level: IncidentUpdate['alert']['level']): IncidentUpdate => ({ ...up(id, at(h), level), alert: { ...up(id, at(h), level).alert, versioned: true } });
+  // f: a finding alert at medium from hour 0, updated at hours 2 and 6 (high at 6); g: another alert at hour 1.
+  const updates = [v('f', 0, 'medium'), up('g', at(1), 'low'), v('f', 2, 'medium'), v('f', 6, 'high')];
+  const decayH = (h: number): number => Math.pow(0.5, (h * H) / RISK_HALF_LIFE_MS);
+
+  it('end, closes_at and risk follow the newest version; the alert counts once, at its newest time and level', async () => {
+    const s = memoryStore();
+    const series = incidentId('alice');
+    await applyIncidentUpdates(s, updates.slice(0, 2));
+    expect(s.docs.get(series)!.doc).toMatchObject({ end: at(1), versions: [{ id: 'f', at: at(0), level: 'medium' }] });
+    expect(s.docs.get(series)!.doc.risk).toBeCloseTo(5 * decayH(1) + 1, 5);
+    await applyIncidentUpdates(s, [updates[2]!]);
+    expect(s.docs.get(series)!.doc).toMatchObject({ alert_count: 2, end: at(2), risk_at: at(2), versions: [{ id: 'f', at: at(2), level: 'medium' }] });
+    expect(s.docs.get(series)!.doc.risk).toBeCloseTo(5 + 1 * decayH(1), 5);
+    await applyIncidentUpdates(s, [updates[3]!]);
+    const d = s.docs.get(series)!.doc;
+    // f counts at hour 6 as high (20), g at hour 1 as low (1), decayed to hour 6.
+    expect(d).toMatchObject({ level: 'high', alert_count: 2, alert_ids: ['f', 'g'], start: at(0), end: at(6), risk_at: at(6), closes_at: at(30), versions: [{ id: 'f', at: at(6), level: 'high' }] });
+    expect(d.risk).toBeCloseTo(20 + 1 * decayH(5), 5);
+    // A redelivery of any version changes nothing.
+    expect(await applyIncidentUpdates(s, updates)).toBe(0);
+  });
+
+  it('gives the same incident whatever the order or the batches', async () => {
+    const seam = (d: IncidentDoc): unknown => ({ ...d, updated_at: undefined, risk: Math.round(d.risk * 1e4) / 1e4 });
+    const docs: unknown[] = [];
+    for (const batches of [[updates], [[...updates].reverse()], updates.map((u) => [u]), [...updates].reverse().map((u) => [u]), [[updates[3]!, updates[1]!], [updates[0]!, updates[2]!]]]) {
+      const s = memoryStore();
+      for (const b of batches) await applyIncidentUpdates(s, b);
+      docs.push(seam(s.docs.get(incidentId('alice'))!.doc));
+    }
+    for (const d of docs.slice(1)) expect(d).toEqual(docs[0]);
+    expect(docs[0]).toMatchObject({ end: at(6), level: 'high', alert_count: 2 });
+  });
+
+  it('a version later than its incident\'s lifetime does not reopen it: it only raises the level', async () => {
+    const s = memoryStore();
+    const series = incidentId('alice');
+    await applyIncidentUpdates(s, [v('f', 0, 'medium')]);
+    // The finding resumes two days later (the incident would have closed at hour 24).
+    await applyIncidentUpdates(s, [v('f', 48, 'high')]);
+    expect(s.docs.get(series)!.doc).toMatchObject({ level: 'high', end: at(0), closes_at: at(24), risk: 5, versions: [{ id: 'f', at: at(0), level: 'medium' }] });
+  });
+
+  it('the console\'s incidents show the newest version and end at it', () => {
+    const alert = (h: number, level: Alert['rule']['level']): Alert => ({
+      id: 'f',
+      '@timestamp': at(h),
+      rule: { id: 'r', title: 'r', level, tags: [], type: 'native' },
+      events: [`f:${h}`],
+      native_ids: ['f'],
+      summary: 's',
+      principal: { id: 'alice', type: 'iam_user' },
+      finding: { id: 'f', updated_at: at(h) },
+    });
+    const [inc] = incidentsFrom([alert(0, 'medium'), alert(2, 'medium'), alert(6, 'high'), alert(48, 'high')]);
+    expect(inc).toMatchObject({ level: 'high', start: at(0), end: at(6), closesAt: at(30) });
+    expect(inc!.alerts.map((a) => a['@timestamp'])).toEqual([at(6)]);
+  });
+});

@@ -37,7 +37,27 @@ export interface IncidentUpdate {
   cluster?: string;
   /** The inactivity window (ms of event time) after which the incident closes; absent: the default (ADR 0020). */
   close_after_ms?: number;
-  alert: { id: string; '@timestamp': string; level: Level; rule: string; title: string; principal?: string; chain?: Alert['chain'] };
+  alert: {
+    id: string;
+    '@timestamp': string;
+    level: Level;
+    rule: string;
+    title: string;
+    principal?: string;
+    chain?: Alert['chain'];
+    /**
+     * A GuardDuty finding alert (ADR 0046): later versions come with the same id and a later `@timestamp`, and move
+     * the incident's end and the alert's risk contribution to their own time and level (`IncidentDoc.versions`).
+     */
+    versioned?: true;
+  };
+}
+
+/** Where an alert with versions stands in an incident: its newest version's time and level (what its risk counts). */
+export interface AlertVersionRef {
+  id: string;
+  at: string;
+  level: Level;
 }
 
 /** The index document of an incident. Seam owns every field but `status`, `assignee` and `notes`. */
@@ -57,9 +77,17 @@ export interface IncidentDoc {
   actors: string[];
   /** The longest identity chain among its alerts. */
   chain: NonNullable<Alert['chain']>;
-  /** Σ weight(level) × 0.5^((risk_at − alert time) / half-life), at `risk_at` = the newest alert's time. */
+  /**
+   * Σ weight(level) × 0.5^((risk_at − alert time) / half-life), at `risk_at` = the newest alert's time; an alert with
+   * versions (a GuardDuty finding's) counts once, at its newest version's time and level.
+   */
   risk: number;
   risk_at: string;
+  /**
+   * The alerts with versions (GuardDuty finding alerts, ADR 0046), sorted by id: each one's newest version merged, so
+   * a later one can move the risk from the earlier one's contribution to its own. Absent while there are none.
+   */
+  versions?: AlertVersionRef[];
   /** The identity's first incident's id (`inc-…`), shared by all its incidents (ADR 0020). */
   series?: string;
   /** 1 for the series' first incident, then 2, 3, ... in the order they were opened. */
@@ -156,7 +184,16 @@ export function incidentUpdate(a: Alert, closeAfterMs?: number): IncidentUpdate 
     ...(a.account ? { account: a.account } : {}),
     ...(a.cluster ? { cluster: a.cluster } : {}),
     ...(closeAfterMs !== undefined && closeAfterMs !== DEFAULT_CLOSE_AFTER_MS ? { close_after_ms: closeAfterMs } : {}),
-    alert: { id: a.id, '@timestamp': a['@timestamp'], level, rule: a.rule.id, title: a.rule.title, ...(principal ? { principal } : {}), ...(a.chain && a.chain.length > 0 ? { chain: a.chain } : {}) },
+    alert: {
+      id: a.id,
+      '@timestamp': a['@timestamp'],
+      level,
+      rule: a.rule.id,
+      title: a.rule.title,
+      ...(principal ? { principal } : {}),
+      ...(a.chain && a.chain.length > 0 ? { chain: a.chain } : {}),
+      ...(a.finding !== undefined ? { versioned: true as const } : {}),
+    },
   };
 }
 
@@ -183,6 +220,30 @@ export function decodeIncidentUpdate(value: Buffer): IncidentUpdate | undefined 
 const decay = (ms: number): number => Math.pow(0.5, ms / RISK_HALF_LIFE_MS);
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 
+/** Adds weight `w` at time `ts` to the incident's risk, kept at its newest contribution's time (`risk_at`). */
+function addRisk(d: IncidentDoc, w: number, ts: string): void {
+  const t = Date.parse(ts);
+  const at = Date.parse(d.risk_at);
+  if (t > at) {
+    d.risk = round(d.risk * decay(t - at) + w);
+    d.risk_at = ts;
+  } else d.risk = round(d.risk + w * decay(at - t));
+}
+
+/** The version entry of alert `id` in a sorted list, or undefined. */
+function findVersion(list: readonly AlertVersionRef[], id: string): AlertVersionRef | undefined {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = list[mid]!;
+    if (v.id === id) return v;
+    if (v.id < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
 /**
  * Applies updates to an incident document (undefined: a new incident) and returns the new document, or
  * undefined when nothing changed (every alert was already in it: a redelivery). Order-independent:
@@ -199,6 +260,13 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
   const clusters = new Set(doc?.clusters);
   const actors = new Set(doc?.actors);
   const fresh: string[] = [];
+  /** Alerts with versions: their newest version merged (`IncidentDoc.versions`); copied when one changes. */
+  let versions: Map<string, AlertVersionRef> | undefined;
+  const versionOf = (id: string): AlertVersionRef | undefined => (versions !== undefined ? versions.get(id) : doc?.versions === undefined ? undefined : findVersion(doc.versions, id));
+  const setVersion = (v: AlertVersionRef): void => {
+    versions ??= new Map((doc?.versions ?? []).map((x) => [x.id, x]));
+    versions.set(v.id, v);
+  };
   let chainText: string | undefined;
   let changed = false;
   for (const u of updates) {
@@ -206,8 +274,31 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
     if (d === undefined) {
       d = { id: u.incident, key: u.key, ...(u.who ? { who: u.who } : {}), accounts: [], clusters: [], level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alert_count: 0, alert_ids: [], rules: [], actors: [], chain: [], risk: 0, risk_at: a['@timestamp'], status: 'open', assignee: null, notes: [], updated_at: '' };
     }
-    if (has(a.id)) continue;
+    if (has(a.id)) {
+      // A redelivery, or a later version of an alert already in (a GuardDuty finding's, ADR 0046): the count stays.
+      if (INCIDENT_LEVELS.indexOf(a.level) > INCIDENT_LEVELS.indexOf(d.level)) {
+        d.level = a.level;
+        changed = true;
+      }
+      const v = versionOf(a.id);
+      if (v === undefined) continue;
+      // An earlier version arriving after a later one: the span starts at the first sighting, whatever the order.
+      if (a['@timestamp'] < d.start) {
+        d.start = a['@timestamp'];
+        changed = true;
+      }
+      if (!(a['@timestamp'] > v.at)) continue;
+      // Its risk moves from the version merged before to this one (time and level); the span reaches it.
+      changed = true;
+      const at = Date.parse(d.risk_at);
+      d.risk = round(Math.max(0, d.risk - (RISK_WEIGHTS[v.level] ?? 0) * decay(at - Date.parse(v.at))));
+      addRisk(d, RISK_WEIGHTS[a.level] ?? 0, a['@timestamp']);
+      if (a['@timestamp'] > d.end) d.end = a['@timestamp'];
+      setVersion({ id: a.id, at: a['@timestamp'], level: a.level });
+      continue;
+    }
     changed = true;
+    if (a.versioned === true) setVersion({ id: a.id, at: a['@timestamp'], level: a.level });
     ids.add(a.id);
     fresh.push(a.id);
     rules.add(a.rule);
@@ -233,17 +324,13 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
     if (d.who === undefined && u.who !== undefined) d.who = u.who;
     // Risk at the newest alert's time: older contributions decay to it, a late one enters decayed.
     const w = RISK_WEIGHTS[a.level] ?? 0;
-    const t = Date.parse(a['@timestamp']);
-    const at = Date.parse(d.risk_at);
     if (ids.size === 1 && (doc === undefined || doc.alert_ids.length === 0)) {
       d.risk = w;
       d.risk_at = a['@timestamp'];
-    } else if (t > at) {
-      d.risk = round(d.risk * decay(t - at) + w);
-      d.risk_at = a['@timestamp'];
-    } else d.risk = round(d.risk + w * decay(at - t));
+    } else addRisk(d, w, a['@timestamp']);
   }
   if (!changed || d === undefined) return undefined;
+  if (versions !== undefined) d.versions = [...versions.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   d.alert_ids = doc === undefined ? fresh.sort() : mergeSorted(doc.alert_ids, fresh.sort());
   d.alert_count = d.alert_ids.length;
   d.rules = [...rules].sort();
@@ -368,17 +455,33 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
   // Place every new alert in time order against the spans as they grow, then merge each incident's alerts at once.
   const spans = docs.map((d) => d ?? { start: '9999', end: '0000' });
   const placed = new Map<number, IncidentUpdate[]>();
-  // A later version of an alert already placed (a GuardDuty finding's, ADR 0046) counts nothing again; its level may
-  // have risen (seam-native-guardduty-incident follows the finding's severity), which raises the incident's level.
+  const place = (i: number, u: IncidentUpdate): void => {
+    const list = placed.get(i);
+    if (list === undefined) placed.set(i, [u]);
+    else list.push(u);
+  };
+  /** Alert id → the incident it was placed in by this batch. */
+  const where = new Map<string, number>();
+  // A later version of an alert already placed (a GuardDuty finding's, ADR 0046) counts nothing again. Within its
+  // incident's lifetime (before the incident would close) it moves the incident's end and the alert's risk to its own
+  // time and level (`mergeIncident`); later than that (the finding resumed after the incident went quiet) it can only
+  // raise the incident's level, as can any version of an alert merged before versions were kept.
   const raised = new Map<string, Level>();
   for (const u of sorted) {
+    const t = u.alert['@timestamp'];
     if (isKnown(u.alert.id)) {
+      const i = where.get(u.alert.id) ?? docs.findIndex((d) => d !== undefined && hasSorted(d.alert_ids, u.alert.id));
+      const span = spans[i];
+      if (u.alert.versioned === true && span !== undefined && Date.parse(t) <= Date.parse(span.end) + window) {
+        spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
+        place(i, u);
+        continue;
+      }
       const r = raised.get(u.alert.id);
       if (r === undefined || INCIDENT_LEVELS.indexOf(u.alert.level) > INCIDENT_LEVELS.indexOf(r)) raised.set(u.alert.id, u.alert.level);
       continue;
     }
     known.add(u.alert.id);
-    const t = u.alert['@timestamp'];
     let i = placeAlert(spans, t, window);
     if (i < 0) {
       // The first missing slot (a head never written), else the next episode.
@@ -388,9 +491,8 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
     const span = spans[i];
     if (span === undefined || (!placed.has(i) && docs[i] === undefined)) spans[i] = { start: t, end: t };
     else spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
-    const list = placed.get(i);
-    if (list === undefined) placed.set(i, [u]);
-    else list.push(u);
+    place(i, u);
+    where.set(u.alert.id, i);
   }
   for (const [i, us] of [...placed].sort((x, y) => x[0] - y[0])) {
     const id = episodeId(series, i + 1);

@@ -38,12 +38,21 @@ const byTime = (x: Alert, y: Alert): number => (x['@timestamp'] < y['@timestamp'
 
 export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = DEFAULT_CLOSE_AFTER_MS): Incident[] {
   const series = new Map<string, Incident[]>();
-  /** Alert id → the incident it went to: a later version (a GuardDuty finding's, ADR 0046) only raises its level. */
+  /**
+   * Alert id → the incident it went to: a later version (a GuardDuty finding's, ADR 0046) raises its level and,
+   * within the incident's lifetime, stands for the alert and moves the incident's end.
+   */
   const seen = new Map<string, Incident>();
   for (const a of [...alerts].sort(byTime)) {
     const known = seen.get(a.id);
     if (known !== undefined) {
       if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(known.level)) known.level = a.rule.level;
+      // A later version within the incident's lifetime stands for the alert and moves the end (as `mergeSeries` does).
+      if (a.finding !== undefined && Date.parse(a['@timestamp']) <= Date.parse(known.end) + closeAfterMs) {
+        const i = known.alerts.findIndex((x) => x.id === a.id);
+        if (i >= 0 && a['@timestamp'] > known.alerts[i]!['@timestamp']) known.alerts[i] = a;
+        if (a['@timestamp'] > known.end) known.end = a['@timestamp'];
+      }
       continue;
     }
     const u = incidentUpdate(a);

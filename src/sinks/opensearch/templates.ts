@@ -241,6 +241,8 @@ const incidentProperties = {
   updated_at: date,
   alert_count: { type: 'integer' },
   risk: { type: 'double' },
+  // Bookkeeping of alerts with versions (GuardDuty findings, ADR 0046): read back by Seam, never searched.
+  versions: { type: 'object', enabled: false },
   notes: flat,
 };
 
