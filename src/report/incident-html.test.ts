@@ -41,4 +41,17 @@ describe('renderIncidentHtml', () => {
     expect(html).toContain('data-level="critical"');
     expect(html).not.toContain('NaN');
   });
+
+  it('leads a rule card with its worst alert and lists the rule’s other distinct summaries (a grant, then its first use)', () => {
+    const rule = (level: Alert['rule']['level']): Alert['rule'] => ({ id: 'seam-native-access-entry-grant', title: 'Access entry created, and its first use', level, tags: [], type: 'native' });
+    const alerts = [
+      alert({ id: 'g1', '@timestamp': '2024-11-05T14:14:35.000Z', rule: rule('high'), summary: 'Access entry created for role/app by alice', chain: undefined }),
+      alert({ id: 'g2', '@timestamp': '2024-11-05T14:16:05.000Z', rule: rule('critical'), summary: 'First use of a new access entry (granted by alice)', chain: undefined }),
+    ];
+    const [inc] = incidentsFrom(alerts);
+    const html = renderIncidentHtml({ id: 'inc-y', incident: inc!, events: new Map(), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    const card = /<article class="alert alert-critical"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    expect(/<p class="a-sum">([^<]*)<\/p>/.exec(card)?.[1]).toBe('First use of a new access entry (granted by alice)');
+    expect(card).toContain('<ul class="a-more"><li>high · 14:14:35 · Access entry created for role/app by alice</li></ul>');
+  });
 });

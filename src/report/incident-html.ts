@@ -275,10 +275,18 @@ function alertCard(g: RuleGroup, page: IncidentPage): string {
   const last = g.alerts[g.alerts.length - 1]!;
   const note = page.notes.get(g.rule.id);
   const tags = g.rule.tags.filter((t) => /^attack\.t\d/.test(t)).map((t) => t.slice(7).toUpperCase());
+  // The card leads with the group's worst alert (a native detection raises several variants under one title: a grant
+  // at high, its first use at critical); the group's other distinct summaries follow, worst first.
+  const worst = g.alerts.find((a) => a.rule.level === g.rule.level) ?? first;
+  const seen = new Set([worst.summary]);
+  const others = [...g.alerts]
+    .sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level))
+    .filter((a) => !seen.has(a.summary) && seen.add(a.summary));
   const times = g.alerts.length > 1 ? `${first['@timestamp'].slice(11, 19)}–${last['@timestamp'].slice(11, 19)} · ×${g.alerts.length}` : first['@timestamp'].slice(11, 19);
   return `<article class="alert alert-${g.rule.level}" data-rule="${esc(g.rule.id)}">
 <header>${badge(g.rule.level)}<h3>${esc(g.rule.title)}</h3><span class="a-when">${esc(times)}</span></header>
-<p class="a-sum">${esc(first.summary)}</p>
+<p class="a-sum">${esc(worst.summary)}</p>
+${others.length ? `<ul class="a-more">${others.slice(0, 4).map((a) => `<li>${esc(a.rule.level)} · ${esc(a['@timestamp'].slice(11, 19))} · ${esc(clip(a.summary, 160))}</li>`).join('')}${others.length > 4 ? `<li>…${others.length - 4} more</li>` : ''}</ul>` : ''}
 ${note?.triage ? `<p class="a-triage"><b>Triage</b> ${esc(note.triage)}</p>` : note?.description ? `<p class="a-desc">${esc(note.description)}</p>` : ''}
 <p class="a-meta">${esc(g.rule.type)}${tags.length ? ` · ATT&amp;CK ${esc(tags.join(', '))}` : ''} · ${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} · ${g.alerts.reduce((n, a) => n + a.events.length, 0)} events</p>
 </article>`;
@@ -294,6 +302,7 @@ body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
 .top .span{margin-left:auto;text-align:right;font-size:14px;white-space:nowrap}
 .top .span b{font-size:20px;display:block}
 .strip{display:flex;flex-wrap:wrap;gap:10px 22px;align-items:center;background:#111827;color:#e5e7eb;padding:10px 28px;font-size:14px}
+.a-more{margin:4px 0 6px;padding-left:18px;font-size:13px;color:#374151}
 .strip .chainline{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;color:#fde68a}
 main{padding:18px 28px 28px;display:grid;gap:18px}
 section{background:#fff;border-radius:10px;padding:16px 20px;box-shadow:0 1px 2px rgba(0,0,0,.08)}

@@ -8,7 +8,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { firstUse, remember, type Pending } from './first-use.ts';
+import { firstUse, firstUseSummary, remember, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 import { groupKey } from '../../identity/keys.ts';
@@ -31,7 +31,7 @@ export const accessEntryGrant: NativeDetection<State> = {
   description:
     'eks:CreateAccessEntry gave an IAM principal access to a cluster, eks:UpdateAccessEntry added Kubernetes groups to its entry (high when a group it gained carries powerful RBAC), or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
   triage:
-    'Was the change made through your infrastructure pipeline? Who can assume the principal? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
+    'On the grant alerts the principal is who made the change; on the first-use alert it is the grantee, and the summary names who granted it and when. Was the change made through your infrastructure pipeline? Who can assume the grantee? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
   createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
@@ -60,7 +60,7 @@ export const accessEntryGrant: NativeDetection<State> = {
             cluster: f.cluster,
           }),
         );
-        remember(state.pending, f.cluster, f.from, event.seam.id, t, 'access entry', false);
+        remember(state.pending, f.cluster, f.from, event.seam.id, t, 'access entry', false, event.seam.principal?.id);
       } else if (f.kind === 'access_policy' && ADMIN_POLICIES.has(String(f.attributes.policy))) {
         const clusterWide = f.attributes.scope !== 'namespace';
         const admin = f.attributes.policy === 'AmazonEKSClusterAdminPolicy' && clusterWide;
@@ -75,7 +75,7 @@ export const accessEntryGrant: NativeDetection<State> = {
           }),
         );
         const prior = state.pending.get(f.cluster + '|' + f.from);
-        remember(state.pending, f.cluster, f.from, event.seam.id, t, `${String(f.attributes.policy)} grant`, admin);
+        remember(state.pending, f.cluster, f.from, event.seam.id, t, `${String(f.attributes.policy)} grant`, admin, event.seam.principal?.id);
         if (prior !== undefined) state.pending.get(f.cluster + '|' + f.from)!.grant = { ...prior.grant, ids: [...prior.grant.ids, event.seam.id], nativeIds: [...prior.grant.nativeIds, ...(typeof event.eventID === 'string' ? [event.eventID] : [])], startMs: prior.grant.timeMs, timeMs: t };
       }
     }
@@ -85,7 +85,7 @@ export const accessEntryGrant: NativeDetection<State> = {
         nativeAlert(this, {
           level: used.admin ? 'critical' : 'high',
           events: [used.grant, event],
-          summary: `First use of a new ${used.what} in ${used.cluster}: ${event.seam.principal?.arn ?? event.seam.principal?.id} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim(),
+          summary: firstUseSummary(used, event),
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster: used.cluster,

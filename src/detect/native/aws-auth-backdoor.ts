@@ -7,7 +7,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { isNodeMapping } from '../../identity/aws-auth.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { firstUse, remember, type Pending } from './first-use.ts';
+import { firstUse, firstUseSummary, remember, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf } from './util.ts';
 import { boundedLru } from '../../core/lru.ts';
@@ -24,7 +24,7 @@ export const awsAuthBackdoor: NativeDetection<State> = {
   description:
     'kube-system/aws-auth gained a mapping (or an existing one changed) for an IAM role or user. Critical when it lands in system:masters or a group bound to cluster-admin. A second alert ties the grant to the first request the mapped principal makes in the cluster.',
   triage:
-    'Who edited aws-auth (the alert principal) and through which change process? Is the mapped role one your team owns, and who can assume it (its trust policy)? Revert the mapping; if the first-use alert fired, review everything that principal did since.',
+    'On the mapping alert the principal is who edited aws-auth; on the first-use alert it is the newly mapped identity, and the summary names who granted it and when. Was the edit made through your change process? Is the mapped role one your team owns, and who can assume it (its trust policy)? Revert the mapping; if the first-use alert fired, review everything the mapped identity did since.',
   createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
@@ -52,7 +52,7 @@ export const awsAuthBackdoor: NativeDetection<State> = {
           cluster: f.cluster,
         }),
       );
-      remember(state.pending, f.cluster, f.from, event.seam.id, t, `aws-auth mapping to ${grant}`, perms.isClusterAdmin);
+      remember(state.pending, f.cluster, f.from, event.seam.id, t, `aws-auth mapping to ${grant}`, perms.isClusterAdmin, event.seam.principal?.id);
     }
     const used = firstUse(state.pending, event, ctx.config.firstUseWindowMs);
     if (used !== undefined) {
@@ -60,7 +60,7 @@ export const awsAuthBackdoor: NativeDetection<State> = {
         nativeAlert(this, {
           level: used.admin ? 'critical' : 'high',
           events: [used.grant, event],
-          summary: `First use of a new ${used.what} in ${used.cluster}: ${event.seam.principal?.arn ?? event.seam.principal?.id} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim(),
+          summary: firstUseSummary(used, event),
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster: used.cluster,

@@ -13,6 +13,8 @@ export interface Grant {
   grant: Contribution;
   what: string;
   admin: boolean;
+  /** Who made the grant (the grant event's principal), named on the first-use alert, whose principal is the grantee. */
+  by?: string;
 }
 
 export type Pending = Lru<string, Grant>;
@@ -28,8 +30,15 @@ export function iamPrincipalOfAudit(event: SeamEvent): string | undefined {
   return arn === undefined ? undefined : canonicalIamArn(roleOfSession(arn) ?? arn);
 }
 
-export function remember(pending: Pending, cluster: string, principal: string, id: string, timeMs: number, what: string, admin: boolean): void {
-  pending.set(cluster + '|' + principal, { cluster, principal, grant: remembered(id, timeMs), what, admin });
+export function remember(pending: Pending, cluster: string, principal: string, id: string, timeMs: number, what: string, admin: boolean, by?: string): void {
+  pending.set(cluster + '|' + principal, { cluster, principal, grant: remembered(id, timeMs), what, admin, ...(by === undefined ? {} : { by }) });
+}
+
+/** The first-use alert's summary: what the grantee did, and the grant it used (what, who granted it, when). */
+export function firstUseSummary(g: Grant, event: SeamEvent): string {
+  const who = event.seam.principal?.arn ?? event.seam.principal?.id;
+  const granted = `granted by ${g.by ?? 'unknown'} at ${new Date(g.grant.timeMs).toISOString()}`;
+  return `First use of a new ${g.what} in ${g.cluster} (${granted}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim();
 }
 
 /** The grant this event is the first use of, if any (and forgets it). */

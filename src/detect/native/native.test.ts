@@ -292,6 +292,8 @@ describe('aws-auth backdoor', () => {
     expect(alerts.map((a) => a.rule.level)).toEqual(['critical', 'critical']);
     expect(alerts[0]!.summary).toContain('system:masters');
     expect(alerts[1]!.summary).toContain('First use');
+    // The first-use alert's principal is the mapped identity: the summary names who made the grant, and when.
+    expect(alerts[1]!.summary).toContain(`granted by ${alice.arn} at 2024-11-05T14:05:42`);
     expect(alerts[1]!.events).toHaveLength(2);
   });
   it('flags the fixture’s aws-auth edit (no baseline) and the mapped principal’s first request', () => {
