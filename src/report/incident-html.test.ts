@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom } from '../pipeline/incident.ts';
-import { renderIncidentHtml } from './incident-html.ts';
+import { renderIncidentHtml, secretsTouched } from './incident-html.ts';
 
 const EVIL = '"><script>alert(1)</script><img src=x onerror=alert(2)>';
 
@@ -53,5 +53,24 @@ describe('renderIncidentHtml', () => {
     const card = /<article class="alert alert-critical"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
     expect(/<p class="a-sum">([^<]*)<\/p>/.exec(card)?.[1]).toBe('First use of a new access entry (granted by alice)');
     expect(card).toContain('<ul class="a-more"><li>high · 14:14:35 · Access entry created for role/app by alice</li></ul>');
+  });
+
+  it('lists the secrets and credentials the incident’s events read or minted, by name, denied ones marked', () => {
+    const ingest = { collector: 'file', received_at: 'x', truncated: false, redacted: [] };
+    const ev = (id: string, time: string, seam: Partial<SeamEvent['seam']>, raw: Record<string, unknown>): SeamEvent =>
+      ({ '@timestamp': time, seam: { id, ingest, ...seam }, ...raw }) as SeamEvent;
+    const events = [
+      ev('e3', '2024-11-05T14:16:05.000Z', { source: 'k8s_audit', action: 'list secrets' }, { verb: 'list', objectRef: { resource: 'secrets', namespace: 'payments' }, responseObject: { items: [{ metadata: { name: 'db-credentials' } }, { metadata: { name: 'tls', namespace: 'payments' } }] } }),
+      ev('e1', '2024-11-05T14:11:16.000Z', { source: 'cloudtrail', action: 'secretsmanager.amazonaws.com:GetSecretValue' }, { requestParameters: { secretId: 'prod/payments/stripe' } }),
+      ev('e2', '2024-11-05T14:11:35.000Z', { source: 'k8s_audit', action: 'get secrets', outcome: 'failure' }, { verb: 'get', objectRef: { resource: 'secrets', namespace: 'kube-system', name: 'aws-creds' } }),
+      ev('e4', '2024-11-05T14:17:00.000Z', { source: 'cloudtrail', action: 'ssm.amazonaws.com:GetParameter' }, { requestParameters: { name: '/app/db', withDecryption: false } }),
+      ev('e5', '2024-11-05T14:18:00.000Z', { source: 'k8s_audit', action: 'create serviceaccounts/token' }, { verb: 'create', objectRef: { resource: 'serviceaccounts', subresource: 'token', namespace: 'kube-system', name: 'admin' } }),
+    ];
+    expect(secretsTouched(events).map((r) => `${r.what}|${r.names.join(',')}|${r.denied}`)).toEqual([
+      'Secrets Manager secret value|prod/payments/stripe|false',
+      'Kubernetes secret (get)|kube-system/aws-creds|true',
+      'Kubernetes secrets (list)|payments/db-credentials,payments/tls|false',
+      'Service-account token minted|kube-system/admin|false',
+    ]);
   });
 });

@@ -217,6 +217,66 @@ function timelineSvg(entries: TimelineEntry[], startIso: string, endIso: string)
   return parts.join('');
 }
 
+interface SecretTouch {
+  when: string;
+  what: string;
+  names: string[];
+  who: string;
+  denied: boolean;
+}
+
+const rec = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+
+/**
+ * What the incident's events read or minted that an analyst must rotate: Secrets Manager secrets, SSM parameters
+ * read with decryption, EC2 Windows passwords, new IAM access keys, Kubernetes secrets (by name, from the request
+ * or a list's response; values are redacted at ingest) and service-account tokens. Failed reads are listed as
+ * denied: they say what the credentials were after.
+ */
+export function secretsTouched(events: Iterable<SeamEvent>): SecretTouch[] {
+  const out: SecretTouch[] = [];
+  for (const e of events) {
+    const x = e as unknown as Record<string, unknown>;
+    const denied = e.seam.outcome === 'failure';
+    const push = (what: string, names: string[]): void => void out.push({ when: e['@timestamp'], what, names, who: actor(e), denied });
+    if (e.seam.source === 'cloudtrail') {
+      const rp = rec(x.requestParameters) ?? {};
+      switch (e.seam.action) {
+        case 'secretsmanager.amazonaws.com:GetSecretValue':
+          push('Secrets Manager secret value', strs(rp.secretId));
+          break;
+        case 'secretsmanager.amazonaws.com:BatchGetSecretValue':
+          push('Secrets Manager secret values', strs(rp.secretIdList).length ? strs(rp.secretIdList) : ['(by filter)']);
+          break;
+        case 'ssm.amazonaws.com:GetParameter':
+        case 'ssm.amazonaws.com:GetParameters':
+        case 'ssm.amazonaws.com:GetParametersByPath':
+          if (rp.withDecryption === true || rp.withDecryption === 'true') push('SSM parameter, decrypted', [...strs(rp.name), ...strs(rp.names), ...strs(rp.path)]);
+          break;
+        case 'ec2.amazonaws.com:GetPasswordData':
+          push('EC2 Windows password', strs(rp.instanceId));
+          break;
+        case 'iam.amazonaws.com:CreateAccessKey':
+          push('IAM access key created', strs(rp.userName).length ? strs(rp.userName) : ['(own user)']);
+          break;
+        default:
+      }
+    } else if (e.seam.source === 'k8s_audit') {
+      const ref = rec(x.objectRef) ?? {};
+      const verb = typeof x.verb === 'string' ? x.verb : '';
+      const ns = typeof ref.namespace === 'string' ? ref.namespace + '/' : '';
+      if (ref.resource === 'secrets' && (verb === 'get' || verb === 'list' || verb === 'watch')) {
+        const items = Array.isArray(rec(x.responseObject)?.items) ? (rec(x.responseObject)!.items as unknown[]) : [];
+        const listed = items.map((i) => rec(rec(i)?.metadata)).map((m) => (m && typeof m.name === 'string' ? (typeof m.namespace === 'string' ? m.namespace + '/' : ns) + m.name : undefined)).filter((n): n is string => n !== undefined);
+        const names = typeof ref.name === 'string' ? [ns + ref.name] : listed.length ? listed : [`all in ${ns ? ns.slice(0, -1) : 'every namespace'}`];
+        push(`Kubernetes secret${verb === 'get' ? '' : 's'} (${verb})`, names);
+      } else if (ref.resource === 'serviceaccounts' && ref.subresource === 'token' && verb === 'create' && typeof ref.name === 'string') push('Service-account token minted', [ns + ref.name]);
+    }
+  }
+  return out.sort((a, b) => (a.when < b.when ? -1 : a.when > b.when ? 1 : 0));
+}
+
 function resources(page: IncidentPage): { plane: string; items: [string, number][] }[] {
   const groups = new Map<string, Map<string, number>>();
   const add = (plane: string, r: string | undefined): void => {
@@ -302,6 +362,8 @@ body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
 .top .span{margin-left:auto;text-align:right;font-size:14px;white-space:nowrap}
 .top .span b{font-size:20px;display:block}
 .strip{display:flex;flex-wrap:wrap;gap:10px 22px;align-items:center;background:#111827;color:#e5e7eb;padding:10px 28px;font-size:14px}
+#secrets .hint{margin:0 0 8px;font-size:13px;color:#374151}
+tr.secret.denied td{color:#6b7280}
 .a-more{margin:4px 0 6px;padding-left:18px;font-size:13px;color:#374151}
 .strip .chainline{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;color:#fde68a}
 main{padding:18px 28px 28px;display:grid;gap:18px}
@@ -363,6 +425,18 @@ footer{color:#6b7280;font-size:12px;padding:0 28px 24px}
 `;
 
 /** Renders one incident page. */
+function secretsSection(page: IncidentPage): string {
+  const all = new Map<string, SeamEvent>();
+  for (const e of page.events.values()) all.set(e.seam.id, e);
+  for (const e of page.awsCalls) all.set(e.seam.id, e);
+  const rows = secretsTouched(all.values());
+  if (rows.length === 0) return '';
+  const shown = rows.slice(0, 20);
+  return `<section id="secrets"><h2>Secrets and credentials read or minted</h2><p class="hint">What to rotate: every value below was returned to the identity shown (denied: it was tried).</p><table><thead><tr><th>UTC</th><th>What</th><th>Name</th><th>Who</th></tr></thead><tbody>
+${shown.map((r) => `<tr class="secret${r.denied ? ' denied' : ''}"><td class="t">${esc(r.when.slice(11, 19))}</td><td>${esc(r.what)}${r.denied ? ' · denied' : ''}</td><td>${esc(clip(r.names.join(', '), 120))}</td><td>${esc(clip(r.who, 48))}</td></tr>`).join('\n')}
+</tbody></table>${rows.length > shown.length ? `<p>…${rows.length - shown.length} more</p>` : ''}</section>`;
+}
+
 export function renderIncidentHtml(page: IncidentPage, generatedAt: Date = new Date()): string {
   const inc = page.incident;
   const level = inc.level;
@@ -426,6 +500,7 @@ ${ips.size ? `<dt>From</dt><dd>${[...ips].slice(0, 6).map(esc).join('<br>')}</dd
 <div class="legend">${LEVEL_ORDER.map((l) => badge(l)).join(' ')}</div>
 </section>
 </div>
+${secretsSection(page)}
 <section id="timeline"><h2>Timeline across planes</h2>${timelineSvg(entries, inc.start, inc.end)}
 <table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>Alerts</th></tr></thead><tbody>
 ${rows.join('\n')}
