@@ -53,6 +53,20 @@ describe('alertId and buildAlert', () => {
     expect(a.window).toEqual({ start: '1970-01-01T00:00:00.500Z', end: '1970-01-01T00:00:02.000Z' });
     expect(a['@timestamp']).toBe('1970-01-01T00:00:02.000Z');
   });
+  it('scrubs secrets out of the summary and the group values, whatever built them (a native quoting a decoded command)', () => {
+    const build = (summary: string, group?: Record<string, string>) =>
+      buildAlert({ rule: { id: 'n', title: 'N', level: 'high', tags: [], type: 'native' }, contributions: [{ ids: ['e1'], nativeIds: ['n1'], timeMs: 1000 }], summary, ...(group ? { group } : {}) });
+    const a = build(
+      "alice exec'd into payments/api (sh -c mysql --password=Hunter2Secret -h db; PGPASSWORD=pgS3cretVal psql; aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY; app --token=MYSECRET)",
+      { cmd: 'curl -H "Authorization: Bearer abcdefghijklmnop" x', user: 'alice' },
+    );
+    for (const s of ['Hunter2Secret', 'pgS3cretVal', 'wJalrXUtnFEMI', 'MYSECRET']) expect(a.summary).not.toContain(s);
+    expect(a.summary).toBe("alice exec'd into payments/api (sh -c mysql --password=[REDACTED] -h db; PGPASSWORD=[REDACTED] psql; aws configure set aws_secret_access_key [REDACTED]; app --token=[REDACTED]"); // scrub takes a value up to whitespace or a quote: the closing parenthesis goes with it
+    expect(a.group).toEqual({ cmd: 'curl -H "Authorization: Bearer [REDACTED]" x', user: 'alice' });
+    // Summaries without secrets, including the words "secret" and "token", are kept as they are.
+    const plain = "Rule 'Secret Listed' matched: alice list secrets payments/secrets; token read from /var/run/secrets/eks.amazonaws.com/serviceaccount/token";
+    expect(build(plain, { user: 'alice' })).toMatchObject({ summary: plain, group: { user: 'alice' } });
+  });
 });
 
 describe('nativeIdOf', () => {

@@ -12,6 +12,7 @@ import type { RuleMatch } from './sigma/types.ts';
 import { CORRELATION_TYPES } from './correlate/types.ts';
 import { strOrNumber } from '../core/values.ts';
 import { isoMs } from '../core/time.ts';
+import { scrub } from '../core/normalize/redact.ts';
 import { FINDING_LEVELS, findingVersionOf, type FindingVersion } from './finding.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
@@ -163,6 +164,17 @@ function isoOf(ms: number): string {
 /** How an alert whose every event was a server-side dry run starts its summary (ADR 0045). */
 export const DRY_RUN_PREFIX = 'Dry run (the API server wrote nothing): ';
 
+/** A correlation's group-by values are event field values (a command line, a request URI): scrubbed like the summary. */
+function scrubbedGroup(group: Record<string, string>): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const k in group) {
+    const v = group[k] as string;
+    const s = scrub(v);
+    if (s !== v) (out ??= { ...group })[k] = s;
+  }
+  return out ?? group;
+}
+
 /** Builds and returns an alert; used by single-rule matches, correlations and native detections. */
 export function buildAlert(input: AlertInput): Alert {
   const sorted = input.contributions.length === 1 ? input.contributions : [...input.contributions].sort((a, b) => a.timeMs - b.timeMs);
@@ -211,7 +223,9 @@ export function buildAlert(input: AlertInput): Alert {
     rule: input.rule,
     events,
     native_ids: nativeIds,
-    summary: dry === 0 ? input.summary : dry === sorted.length ? DRY_RUN_PREFIX + input.summary : `${input.summary} (${dry} of its ${sorted.length} contributing signals were dry runs)`,
+    // scrub: a safety net under normalization's redaction (SOC review H1). Summaries quote event text (a decoded
+    // exec command, a process command line): a secret normalization missed must not ride out in one.
+    summary: scrub(dry === 0 ? input.summary : dry === sorted.length ? DRY_RUN_PREFIX + input.summary : `${input.summary} (${dry} of its ${sorted.length} contributing signals were dry runs)`),
   };
   if (findingIds?.length === 1) {
     // The newest version speaks for the finding (its first sighting and creation are the same in every version).
@@ -220,7 +234,7 @@ export function buildAlert(input: AlertInput): Alert {
     alert.finding = { ...newest };
   }
   if (dry > 0 && dry === sorted.length) alert.dry_run = true;
-  if (input.group !== undefined) alert.group = input.group;
+  if (input.group !== undefined) alert.group = scrubbedGroup(input.group);
   if (input.principal !== undefined) alert.principal = input.principal;
   if (input.account !== undefined) alert.account = input.account;
   if (input.cluster !== undefined) alert.cluster = input.cluster;
