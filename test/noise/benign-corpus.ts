@@ -2292,6 +2292,41 @@ export function generateBenignCorpus(opts: { seed?: number; hours?: number } = {
     }
   }
 
+  // ── Benign neighbours of the self-tagging and Cognito rules (2026-12-05; generated last, so every record above is unchanged) ──
+  // The infra repository manages the CI role itself, so each day's Terraform apply re-applies the organisation's
+  // default tags to it (TagRole on its own role, the ABAC self-tagging shape) and to a workload role; it also
+  // re-tags a Secrets Manager secret and reads it back through a data source (current version, no version id).
+  // A person re-tags a secret in the console and reads nothing. The photo app's browser clients fetch guest
+  // credentials from its identity pool and read their own objects; Terraform re-applies the pool's roles on day 2.
+  if (hours > 40) {
+    for (let day = 0; day < Math.floor(hours / 24); day++) {
+      const t = T0 + (day * 24 + 15) * 3600_000 + 1_500_000;
+      const runner = GH_RUNNERS[0]! + String(40 + day);
+      const id = assumed(CI_ROLE, ciRoleId, 'GitHubActions', key());
+      const tfUa = (api: string): string => UA.terraform.replace('api/iam#1.37.2', api);
+      const tags = [{ key: 'owner', value: 'platform' }, { key: 'cost-center', value: 'cc-1042' }, { key: 'managed-by', value: 'terraform' }];
+      ct(t, id, 'iam.amazonaws.com', 'TagRole', { ip: runner, ua: tfUa('api/iam#1.37.2'), region: 'us-east-1', readOnly: false, rp: { roleName: CI_ROLE, tags } });
+      ct(t + 1_200, id, 'iam.amazonaws.com', 'TagRole', { ip: runner, ua: tfUa('api/iam#1.37.2'), region: 'us-east-1', readOnly: false, rp: { roleName: 'checkout-worker-irsa', tags } });
+      ct(t + 2_500, id, 'secretsmanager.amazonaws.com', 'TagResource', { ip: runner, ua: tfUa('api/secretsmanager#1.34.3'), readOnly: false, rp: { secretId: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/checkout/stripe-AbCdEf`, tags } });
+      ct(t + 40_000, id, 'secretsmanager.amazonaws.com', 'GetSecretValue', { ip: runner, ua: tfUa('api/secretsmanager#1.34.3'), rp: { secretId: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/checkout/stripe-AbCdEf` } });
+    }
+    const carol = people[2]!;
+    const carolId = assumed(carol.role, carol.roleId, carol.name, key(), {});
+    ct(T0 + (24 + 11) * 3600_000 + 420_000, { ...carolId, sessionCredentialFromConsole: 'true' }, 'secretsmanager.amazonaws.com', 'TagResource', { ip: carol.ips[0]!, ua: 'AWS Internal', readOnly: false, rp: { secretId: 'prod/search/opensearch', tags: [{ key: 'data-classification', value: 'internal' }] } });
+    const pool = `${REGION}:6f1c2a9e-4b7d-4e21-9c3a-0d5e8f7a1b2c`;
+    ct(T0 + (24 + 15) * 3600_000 + 2_000_000, assumed(CI_ROLE, ciRoleId, 'GitHubActions', key()), 'cognito-identity.amazonaws.com', 'SetIdentityPoolRoles', { ip: GH_RUNNERS[1]! + '17', ua: UA.terraform.replace('api/iam#1.37.2', 'api/cognitoidentity#1.27.4'), readOnly: false, rp: { identityPoolId: pool, roles: { authenticated: `arn:aws:iam::${ACCOUNT}:role/photoapp-auth`, unauthenticated: `arn:aws:iam::${ACCOUNT}:role/photoapp-guest` } } });
+    for (let i = 0; i < 60; i++) {
+      const t = T0 + i * 3600_000 * (hours / 60) + 600_000;
+      const guestId = assumed('photoapp-guest', 'AROAPHOTOAPPGUEST0001', 'CognitoIdentityCredentials', key(), {
+        webIdFederationData: { federatedProvider: 'cognito-identity.amazonaws.com', attributes: { 'cognito-identity.amazonaws.com:amr': '["unauthenticated"]', 'cognito-identity.amazonaws.com:aud': pool, 'cognito-identity.amazonaws.com:sub': `${REGION}:${uuid()}` } },
+      });
+      const ip = `73.${(i * 37) % 250}.${(i * 11) % 250}.${1 + (i % 250)}`;
+      const ua = 'aws-sdk-js/3.600.0 ua/2.0 os/iOS#17.5 lang/js md/browser#Safari_17.5';
+      ct(t, guestId, 's3.amazonaws.com', 'GetObject', { ip, ua, data: true, rp: { bucketName: 'photoapp-public', key: `public/${hex(8)}.jpg`, Host: 'photoapp-public.s3.us-west-2.amazonaws.com' } });
+      ct(t + 900, guestId, 'lambda.amazonaws.com', 'Invoke', { ip, ua, data: true, readOnly: false, rp: { functionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:photoapp-resize` } });
+    }
+  }
+
   const done = (xs: Out[]): string[] => xs.sort((x, y) => x.t - y.t).map((x) => x.line);
   return { prod: done(prod), staging: done(staging) };
 }
