@@ -73,7 +73,7 @@ describe('incidents of GuardDuty findings that name no principal (ADR 0048)', ()
 
   it('seam report incident finds a scoped incident by its key, or by the bare name when one cluster has it', () => {
     const anon = (id: string, cluster: string, minute: number): Alert =>
-      ({ id, '@timestamp': `2024-11-05T14:0${minute}:00.000Z`, rule: { id: 'r', title: 'r', level: 'low', tags: [], type: 'sigma' }, events: [], native_ids: [], summary: id, principal: { id: 'system:anonymous', type: 'anonymous', k8s_user: 'system:anonymous' }, account: '111122223333', cluster }) as Alert;
+      ({ id, '@timestamp': `2024-11-05T14:0${minute}:00.000Z`, rule: { id: 'r', title: 'r', level: 'medium', tags: [], type: 'sigma' }, events: [], native_ids: [], summary: id, principal: { id: 'system:anonymous', type: 'anonymous', k8s_user: 'system:anonymous' }, account: '111122223333', cluster }) as Alert;
     const one = incidentsFrom([anon('a', 'prod-a', 1)]);
     expect(pickIncident(one, { id: 'system:anonymous' }).key).toBe('eks:111122223333:prod-a/system:anonymous');
     const two = incidentsFrom([anon('a', 'prod-a', 1), anon('b', 'prod-b', 2)]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom } from './incident.ts';
-import { applyIncidentUpdates, incidentId, incidentKey, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
+import { applyIncidentUpdates, contextId, incidentId, incidentKey, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
 
 const up = (id: string, t: string, level: IncidentUpdate['alert']['level'], principal = 'arn:aws:sts::1:assumed-role/app/s'): IncidentUpdate => ({
   v: 1,
@@ -68,8 +68,8 @@ describe('incident lifecycle (ADR 0020)', () => {
   const series = incidentId('alice');
   // A burst, 30 h of quiet (more than the 24 h window), another burst; `late` belongs to the first burst by event time.
   const first = [up('a1', at(0), 'high'), up('a2', at(2), 'medium')];
-  const second = [up('b1', at(32), 'low'), up('b2', at(33), 'critical')];
-  const late = up('a3', at(5), 'low');
+  const second = [up('b1', at(32), 'medium'), up('b2', at(33), 'critical')];
+  const late = up('a3', at(5), 'medium');
 
   it('closes an incident that went quiet for the window and opens a new one for the next alert', async () => {
     const s = memoryStore();
@@ -163,7 +163,7 @@ describe('incident keys are scoped where a name is not global (ADR 0048)', () =>
   async function grouped(alerts: Alert[]): Promise<string[][]> {
     const s = memoryStore();
     await applyIncidentUpdates(s, alerts.map((a) => incidentUpdate(a)));
-    const fromIndex = [...s.docs.values()].map(({ doc }) => doc.alert_ids).sort();
+    const fromIndex = [...s.docs.values()].filter(({ doc }) => doc.status !== 'context').map(({ doc }) => doc.alert_ids).sort();
     const fromConsole = incidentsFrom(alerts).map((i) => i.alerts.map((a) => a.id).sort()).sort();
     expect(fromConsole).toEqual(fromIndex);
     return fromConsole;
@@ -229,7 +229,7 @@ describe('later versions of an alert (GuardDuty finding updates, ADR 0046)', () 
   it('count once; a version at a higher level raises the incident\'s level, one at the same or a lower level changes nothing', async () => {
     const s = memoryStore();
     const series = incidentId('alice');
-    expect(await applyIncidentUpdates(s, [up('f', at(0), 'medium'), up('g', at(1), 'low')])).toBe(1);
+    expect(await applyIncidentUpdates(s, [up('f', at(0), 'medium'), up('g', at(1), 'medium')])).toBe(1);
     const before = s.docs.get(series)!;
     // Same alert id at counts 5 and 12: nothing to write.
     expect(await applyIncidentUpdates(s, [up('f', at(2), 'medium'), up('f', at(3), 'low')])).toBe(0);
@@ -258,7 +258,8 @@ describe('an alert with versions moves its incident (GuardDuty finding updates, 
     const s = memoryStore();
     const series = incidentId('alice');
     await applyIncidentUpdates(s, updates.slice(0, 2));
-    expect(s.docs.get(series)!.doc).toMatchObject({ end: at(1), versions: [{ id: 'f', at: at(0), level: 'medium' }] });
+    // g is low: context, in the incident but not its span (ADR 0051), so the end is f's.
+    expect(s.docs.get(series)!.doc).toMatchObject({ end: at(0), alert_ids: ['f', 'g'], versions: [{ id: 'f', at: at(0), level: 'medium' }] });
     expect(s.docs.get(series)!.doc.risk).toBeCloseTo(5 * decayH(1) + 1, 5);
     await applyIncidentUpdates(s, [updates[2]!]);
     expect(s.docs.get(series)!.doc).toMatchObject({ alert_count: 2, end: at(2), risk_at: at(2), versions: [{ id: 'f', at: at(2), level: 'medium' }] });
@@ -307,5 +308,115 @@ describe('an alert with versions moves its incident (GuardDuty finding updates, 
     const [inc] = incidentsFrom([alert(0, 'medium'), alert(2, 'medium'), alert(6, 'high'), alert(48, 'high')]);
     expect(inc).toMatchObject({ level: 'high', start: at(0), end: at(6), closesAt: at(30) });
     expect(inc!.alerts.map((a) => a['@timestamp'])).toEqual([at(6)]);
+  });
+});
+
+describe('workload sessions and context alerts (ADR 0051)', () => {
+  const acct = '111122223333';
+  const alert = (id: string, t: string, level: Alert['rule']['level'], over: Partial<Alert>): Alert =>
+    ({ id, '@timestamp': t, rule: { id: `r-${id}`, title: id, level, tags: [], type: 'sigma' }, events: [], native_ids: [], summary: id, account: acct, ...over }) as Alert;
+  const session = (role: string, name: string) => {
+    const arn = `arn:aws:sts::${acct}:assumed-role/${role}/${name}`;
+    return { id: arn, arn, type: 'assumed_role' as const, session: name };
+  };
+  /** What the identity graph puts on a CloudTrail alert of an IRSA session (credential → session → role, session → service account). */
+  const irsaChain = (arn: string, kind = 'web_identity_session') => [
+    { kind: 'credential', from: 'ASIAEXAMPLE000000001', to: arn },
+    { kind: 'session_of', from: arn, to: `arn:aws:iam::${acct}:role/payments-api-irsa` },
+    { kind, from: arn, to: 'k8s:prod-eks-01:sa:payments/api' },
+  ];
+  const saKey = `eks:${acct}:prod-eks-01/system:serviceaccount:payments:api`;
+
+  /** Incidents (not context documents) after merging `alerts` one by one in `order`, and the console's grouping of them. */
+  async function merged(alerts: Alert[]): Promise<{ index: [string, string[]][]; store: ReturnType<typeof memoryStore> }> {
+    const s = memoryStore();
+    for (const a of alerts) await applyIncidentUpdates(s, [incidentUpdate(a)]);
+    const index = [...s.docs.values()].filter(({ doc }) => doc.status !== 'context').map(({ doc }) => [doc.key, doc.alert_ids] as [string, string[]]).sort();
+    const printed = incidentsFrom(alerts).map((i) => [i.key, i.alerts.map((a) => a.id).sort()] as [string, string[]]).sort();
+    expect(printed).toEqual(index);
+    return { index, store: s };
+  }
+
+  it('an IRSA session\'s alert and its service account\'s audit alert are one incident, keyed as the Kubernetes side is', async () => {
+    const stolen = session('payments-api-irsa', 'botocore-session-1730815835');
+    const aws = alert('ct', at(1), 'high', { principal: stolen, chain: irsaChain(stolen.arn) });
+    const k8s = alert('audit', at(0), 'high', { principal: { id: 'system:serviceaccount:payments:api', type: 'service_account', service_account: 'payments/api', k8s_user: 'system:serviceaccount:payments:api' }, cluster: 'prod-eks-01' });
+    expect(incidentKey(aws)).toBe(saKey);
+    expect(incidentKey(k8s)).toBe(saKey);
+    // EKS Pod Identity the same; the alert's own cluster does not matter, the chain's does.
+    const pis = alert('pis', at(2), 'medium', { principal: stolen, chain: irsaChain(stolen.arn, 'pod_identity_session'), cluster: 'other' });
+    expect(incidentKey(pis)).toBe(saKey);
+    const { index, store } = await merged([aws, k8s, pis]);
+    expect(index).toEqual([[saKey, ['audit', 'ct', 'pis']]]);
+    const doc = store.docs.get(incidentId(saKey))!.doc;
+    expect(doc.who).toMatchObject({ id: 'system:serviceaccount:payments:api', type: 'service_account' });
+    expect(doc.actors).toEqual([stolen.arn]);
+    // With an origin (an exec the graph traced to a person), the person's incident as before.
+    const alice = session('PlatformAdmin', 'alice@example.com');
+    expect(incidentKey({ ...aws, origin: alice })).toBe(alice.arn);
+  });
+
+  it('two hourly sessions of one workload role with no person are one incident, keyed by the role; a person\'s session keeps its own', async () => {
+    const a = alert('s1', at(0), 'medium', { principal: session('ci-deployer', 'gha-run-4711') });
+    const b = alert('s2', at(1), 'high', { principal: session('ci-deployer', 'gha-run-4712') });
+    const role = `arn:aws:iam::${acct}:role/ci-deployer`;
+    expect((await merged([a, b])).index).toEqual([[role, ['s1', 's2']]]);
+    for (const name of ['external-secrets-1793577600', 'i-0abcdef1234567890', '5f0c7b1e-8d2a-4c51-9f36-1b2c3d4e5f60']) expect(incidentKey(alert('x', at(0), 'high', { principal: session('app', name) }))).toBe(`arn:aws:iam::${acct}:role/app`);
+    // People (and fixed names) keep the session key: alice and bob on one role are two incidents.
+    for (const [r, name] of [['PlatformAdmin', 'alice'], ['PlatformAdmin', 'alice@example.com'], ['AWSReservedSSO_Admin_0123456789abcdef', 'bob1234'], ['my-lambda-role', 'my-function']] as const) {
+      const p = session(r, name);
+      expect(incidentKey(alert('x', at(0), 'high', { principal: p }))).toBe(p.arn);
+    }
+  });
+
+  it('informational and low alerts alone open no incident', async () => {
+    const info = alert('i1', at(0), 'informational', { principal: session('external-secrets', 'external-secrets-1793577600') });
+    const low = alert('l1', at(1), 'low', { principal: session('external-secrets', 'external-secrets-1793581200') });
+    const { index, store } = await merged([info, low]);
+    expect(index).toEqual([]);
+    expect(incidentsFrom([info, low])).toEqual([]);
+    // They are held on the identity's context document, which is not an incident.
+    const series = incidentId(`arn:aws:iam::${acct}:role/external-secrets`);
+    expect(store.docs.get(contextId(series))!.doc).toMatchObject({ status: 'context', episode: 0, alert_ids: ['i1', 'l1'], level: 'low' });
+  });
+
+  it('info then medium within the window is one incident, in any order and batching; context further away stays out and keeps nothing open', async () => {
+    const p = { principal: { id: 'arn:aws:iam::111122223333:user/ops', arn: 'arn:aws:iam::111122223333:user/ops', type: 'iam_user' as const } };
+    const early = alert('i-early', at(-25), 'informational', p); // further than the 24 h window before the medium: not its context
+    const info = alert('i1', at(0), 'informational', p);
+    const med = alert('m1', at(5), 'medium', p);
+    const low = alert('l-after', at(20), 'low', p);
+    const all = [early, info, med, low];
+    const orders = [all, [med, low, info, early], [low, early, med, info], [info, early, low, med]];
+    const results: unknown[] = [];
+    for (const order of orders) {
+      const { index, store } = await merged(order);
+      expect(index).toEqual([['arn:aws:iam::111122223333:user/ops', ['i1', 'l-after', 'm1']]]);
+      const series = incidentId('arn:aws:iam::111122223333:user/ops');
+      const doc = store.docs.get(series)!.doc;
+      // The span (and so when it closes) is the medium alert's: context neither opens nor keeps an incident open.
+      expect(doc).toMatchObject({ level: 'medium', start: at(5), end: at(5), closes_at: at(29), alert_count: 3 });
+      expect(store.docs.get(contextId(series))!.doc.alert_ids).toEqual(['i-early']);
+      results.push(Object.fromEntries([...store.docs].map(([id, d]) => [id, seamFields(d.doc)])));
+    }
+    for (const r of results) expect(r).toEqual(results[0]);
+    // In one batch, the same documents.
+    const batch = memoryStore();
+    await applyIncidentUpdates(batch, all.map((a) => incidentUpdate(a)));
+    expect(Object.fromEntries([...batch.docs].map(([id, d]) => [id, seamFields(d.doc)]))).toEqual(results[0]);
+  });
+
+  it('a held alert whose later version rises to medium opens the incident; held context is forgotten two windows behind the newest alert', async () => {
+    const s = memoryStore();
+    const series = incidentId('alice');
+    await applyIncidentUpdates(s, [up('f', at(0), 'low')]);
+    expect(s.docs.has(series)).toBe(false);
+    await applyIncidentUpdates(s, [up('f', at(1), 'high')]);
+    expect(s.docs.get(series)!.doc).toMatchObject({ level: 'high', alert_ids: ['f'], start: at(0) });
+    expect(s.docs.get(contextId(series))!.doc.alert_ids).toEqual([]);
+    await applyIncidentUpdates(s, [up('old', at(100), 'low'), up('new', at(147), 'informational')]);
+    expect(s.docs.get(contextId(series))!.doc.alert_ids).toEqual(['new', 'old']);
+    await applyIncidentUpdates(s, [up('newest', at(160), 'informational')]);
+    expect(s.docs.get(contextId(series))!.doc.alert_ids).toEqual(['new', 'newest']);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BusMessage } from '../bus/types.ts';
 import type { Principal } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
+import { roleOfSession, sessionNameOf } from '../identity/keys.ts';
 
 /**
  * Incidents in Kafka mode (ADR 0015): every alert the correlate role produces is also an *incident
@@ -98,6 +99,11 @@ export interface IncidentDoc {
   closes_at?: string;
   /** Set when a later alert of the identity shows it went quiet (= `closes_at`); never unset. */
   closed_at?: string | null;
+  /**
+   * Only on an identity's context document (`<series>-context`, `status: context`, ADR 0051): its low and
+   * informational alerts that no incident holds yet, kept so a medium+ alert within the window takes them in.
+   */
+  held?: IncidentUpdate[];
   /** Analysts' fields: created as below; Seam only ever moves `status` from `open` to `closed` (ADR 0020). */
   status: string;
   assignee: string | null;
@@ -131,21 +137,77 @@ function chainCluster(chain: Alert['chain']): string | undefined {
   return undefined;
 }
 
+/** A chain node `k8s:<cluster>:sa:<ns>/<name>` → its cluster and `ns/name`. */
+const SA_NODE = /^k8s:([^:]+):sa:([^/]+)\/(.+)$/;
+
 /**
- * The incident key of an alert (ADR 0015, scoped by ADR 0048): who acted, really (`origin`, else `principal`).
+ * The service account a workload's STS session was issued to (IRSA, EKS Pod Identity): the last
+ * `web_identity_session` or `pod_identity_session` step of the chain (a role chained from the session keeps it).
+ */
+function chainServiceAccount(chain: Alert['chain']): { cluster: string; ns: string; name: string } | undefined {
+  for (let i = (chain?.length ?? 0) - 1; i >= 0; i--) {
+    const s = chain![i]!;
+    if (s.kind !== 'web_identity_session' && s.kind !== 'pod_identity_session') continue;
+    const m = SA_NODE.exec(s.to);
+    if (m !== null) return { cluster: m[1]!, ns: m[2]!, name: m[3]! };
+  }
+  return undefined;
+}
+
+/**
+ * Is an assumed-role session a workload's, named anew for each session (ADR 0051)? Its name has a generated part:
+ * a run of 4+ digits (`external-secrets-1793577600`, `botocore-session-1730815835`, `gha-run-4711`), an instance
+ * id (`i-0abc…`) or 16+ hex digits / a UUID (an ECS task, a pod's session). A person's session (`alice`,
+ * `alice@example.com`, any session of an IAM Identity Center role `AWSReservedSSO_…`) and a fixed workload name
+ * (a Lambda function's) keep the session's own key; only generated names rotate, so only they split incidents.
+ */
+export function isWorkloadSession(role: string, session: string): boolean {
+  if (/:role\/(?:.*\/)?AWSReservedSSO_/.test(role) || session.includes('@')) return false;
+  return /\d{4,}|(?:^|[^a-z0-9])i-[0-9a-f]{8,}|[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-/i.test(session);
+}
+
+/**
+ * The identity an alert's incident is about (ADR 0015, scoped by ADR 0048, sessions by ADR 0051): who acted,
+ * really (`origin`, else `principal`), with two workload identities put in place of a session:
+ * - no origin, and the chain reaches a `web_identity_session` / `pod_identity_session` (IRSA, EKS Pod Identity):
+ *   the service account the session was issued to, as the Kubernetes side names it, so what the stolen or
+ *   rotated session did and what the service account did in the cluster are one incident;
+ * - an assumed-role session with a generated name (`isWorkloadSession`): its role, so the hourly sessions of one
+ *   workload role are one incident. A person's session keeps its own key.
+ */
+export function incidentIdentity(a: Pick<Alert, 'principal' | 'origin' | 'chain'>): { who: Principal | undefined; cluster?: string } {
+  if (a.origin === undefined || a.origin === null) {
+    const sa = chainServiceAccount(a.chain);
+    if (sa !== undefined) {
+      const user = `system:serviceaccount:${sa.ns}:${sa.name}`;
+      return { who: { id: user, type: 'service_account', k8s_user: user, service_account: `${sa.ns}/${sa.name}` }, cluster: sa.cluster };
+    }
+  }
+  const who = a.origin ?? a.principal ?? undefined;
+  const arn = who?.arn ?? who?.id;
+  const role = arn === undefined ? undefined : roleOfSession(arn);
+  if (who !== undefined && role !== undefined && isWorkloadSession(role, sessionNameOf(arn!)!)) return { who: { id: role, arn: role, type: 'iam_role' } };
+  return { who };
+}
+
+/**
+ * The incident key of an alert (ADR 0015, scoped by ADR 0048): the identity of `incidentIdentity` (ADR 0051).
  * - An ARN, access key id or IAM unique id is the key as it is: it names one identity in every account.
  * - A Kubernetes identity without one (`system:anonymous`, `kubernetes-admin`, a service account, a node, a
  *   pod) is named only within its cluster: `eks:<account>:<cluster>/<name>` (account empty when the alert does
  *   not know it), so the same name in two clusters or two accounts is two incidents. An IAM-authenticated
  *   Kubernetes user, or a service account the graph traced to an IAM session through an exec, has an ARN
- *   origin and keeps the ARN key.
+ *   origin and keeps the ARN key. A workload session's service account is in the cluster its chain names.
  * - Any other identity without an ARN (an AWS service principal, `root` without its ARN): `aws:<account>/<name>`.
  * - No principal: what the alert is about: the GuardDuty finding's resource (`aws:<account>/ec2:i-…`, `…/s3:<bucket>`;
  *   `Alert.resource`), else its cluster `eks:<account>:<cluster>`, else `aws:<account>`, else `unknown`.
  * With nothing to scope by (no cluster, no account) a name stays as it is.
  */
 export function incidentKey(a: Pick<Alert, 'principal' | 'origin' | 'account' | 'cluster' | 'chain' | 'resource'>): string {
-  const who = a.origin ?? a.principal;
+  return keyOf(a, incidentIdentity(a));
+}
+
+function keyOf(a: Pick<Alert, 'account' | 'cluster' | 'chain' | 'resource'>, { who, cluster: own }: ReturnType<typeof incidentIdentity>): string {
   const account = a.account === undefined || a.account === '' ? undefined : a.account;
   const inAccount = account === undefined ? undefined : `aws:${account}`;
   if (who === undefined) {
@@ -155,7 +217,7 @@ export function incidentKey(a: Pick<Alert, 'principal' | 'origin' | 'account' | 
   const id = identityKey(who)!;
   if (GLOBAL_ID.test(id)) return id;
   if (isKubernetes(who)) {
-    const cluster = (a.cluster === '' ? undefined : a.cluster) ?? chainCluster(a.chain);
+    const cluster = own ?? (a.cluster === '' ? undefined : a.cluster) ?? chainCluster(a.chain);
     if (cluster !== undefined) return `eks:${account ?? ''}:${cluster}/${id}`;
   }
   return inAccount === undefined ? id : `${inAccount}/${id}`;
@@ -171,9 +233,20 @@ export function episodeId(series: string, episode: number): string {
   return episode <= 1 ? series : `${series}-${episode}`;
 }
 
+/** The id of an identity's context document: its low/informational alerts no incident holds (ADR 0051). */
+export function contextId(series: string): string {
+  return `${series}-context`;
+}
+
+/** Medium and above opens (and spans) an incident; low and informational alerts are its context only (ADR 0051). */
+export function opensIncident(level: string): boolean {
+  return level === 'medium' || level === 'high' || level === 'critical';
+}
+
 export function incidentUpdate(a: Alert, closeAfterMs?: number): IncidentUpdate {
-  const who = a.origin ?? a.principal;
-  const key = incidentKey(a);
+  const identity = incidentIdentity(a);
+  const who = identity.who;
+  const key = keyOf(a, identity);
   const level = (INCIDENT_LEVELS as readonly string[]).includes(a.rule.level) ? (a.rule.level as Level) : 'medium';
   const principal = identityKey(a.principal);
   return {
@@ -269,6 +342,9 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
   };
   let chainText: string | undefined;
   let changed = false;
+  // A new document takes its span from its first medium+ alert (a context alert's time only while it has none).
+  let spanless = doc === undefined;
+  const contextOnly = !updates.some((x) => opensIncident(x.alert.level));
   for (const u of updates) {
     const a = u.alert;
     if (d === undefined) {
@@ -283,7 +359,9 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
       const v = versionOf(a.id);
       if (v === undefined) continue;
       // An earlier version arriving after a later one: the span starts at the first sighting, whatever the order.
-      if (a['@timestamp'] < d.start) {
+      // A context alert's versions leave the span alone (ADR 0051).
+      const spans = opensIncident(a.level) || opensIncident(v.level);
+      if (spans && a['@timestamp'] < d.start) {
         d.start = a['@timestamp'];
         changed = true;
       }
@@ -293,7 +371,7 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
       const at = Date.parse(d.risk_at);
       d.risk = round(Math.max(0, d.risk - (RISK_WEIGHTS[v.level] ?? 0) * decay(at - Date.parse(v.at))));
       addRisk(d, RISK_WEIGHTS[a.level] ?? 0, a['@timestamp']);
-      if (a['@timestamp'] > d.end) d.end = a['@timestamp'];
+      if (spans && a['@timestamp'] > d.end) d.end = a['@timestamp'];
       setVersion({ id: a.id, at: a['@timestamp'], level: a.level });
       continue;
     }
@@ -306,8 +384,12 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
     if (u.cluster) clusters.add(u.cluster);
     if (a.principal !== undefined && a.principal !== d.key && a.principal !== identityKey(u.who)) actors.add(a.principal);
     if (INCIDENT_LEVELS.indexOf(a.level) > INCIDENT_LEVELS.indexOf(d.level)) d.level = a.level;
-    if (a['@timestamp'] < d.start) d.start = a['@timestamp'];
-    if (a['@timestamp'] > d.end) d.end = a['@timestamp'];
+    // The span is the medium+ alerts' (ADR 0051): context alerts neither open an incident nor keep it open.
+    if (opensIncident(a.level) || (spanless && contextOnly)) {
+      if (spanless || a['@timestamp'] < d.start) d.start = a['@timestamp'];
+      if (spanless || a['@timestamp'] > d.end) d.end = a['@timestamp'];
+      spanless = false;
+    }
     // Longest chain; on a tie the one that sorts first, so the order of updates does not matter.
     const c = a.chain ?? [];
     if (c.length > d.chain.length) {
@@ -411,7 +493,7 @@ export async function applyIncidentUpdates(store: IncidentStore, updates: readon
   let changed = 0;
   for (let round = 0; pending.size > 0; round++) {
     if (round >= MAX_ROUNDS) throw new Error(`${pending.size} incidents kept conflicting with concurrent updates`);
-    const heads = await store.read([...pending.keys()]);
+    const heads = await store.read([...pending.keys()].flatMap((series) => [series, contextId(series)]));
     // Every incident the head counts, and two more: a write that created one but not the head's count.
     const more: string[] = [];
     for (const series of pending.keys()) {
@@ -424,7 +506,7 @@ export async function applyIncidentUpdates(store: IncidentStore, updates: readon
     for (const [series, us] of pending) {
       const stored: (StoredIncident | undefined)[] = [heads.get(series)];
       for (let e = 2; rest.has(episodeId(series, e)) || e <= (heads.get(series)?.doc.episodes ?? 1); e++) stored.push(rest.get(episodeId(series, e)));
-      const out = mergeSeries(series, stored, us, now);
+      const out = mergeSeries(series, stored, heads.get(contextId(series)), us, now);
       bySeries.set(series, out.length);
       writes.push(...out);
     }
@@ -444,14 +526,14 @@ export async function applyIncidentUpdates(store: IncidentStore, updates: readon
 const LIFECYCLE_FIELDS = ['series', 'episode', 'closes_at', 'closed_at', 'status', 'episodes'] as const satisfies readonly (keyof IncidentDoc)[];
 
 /** One identity's incidents after `updates`: the documents to write (changed or new), with the versions read. */
-function mergeSeries(series: string, stored: readonly (StoredIncident | undefined)[], updates: readonly IncidentUpdate[], now: Date): { id: string; doc: IncidentDoc; version: unknown }[] {
+function mergeSeries(series: string, stored: readonly (StoredIncident | undefined)[], heldStored: StoredIncident | undefined, updates: readonly IncidentUpdate[], now: Date): { id: string; doc: IncidentDoc; version: unknown }[] {
   const window = updates.find((u) => u.close_after_ms !== undefined)?.close_after_ms ?? DEFAULT_CLOSE_AFTER_MS;
   const docs: (IncidentDoc | undefined)[] = stored.map((s) => s?.doc);
   const touched = new Set<number>();
   // Alert ids already in the series (each document's are sorted: a binary search, no set of them all per batch) or placed now.
   const known = new Set<string>();
   const isKnown = (id: string): boolean => known.has(id) || docs.some((d) => d !== undefined && hasSorted(d.alert_ids, id));
-  const sorted = [...updates].sort((x, y) => (x.alert['@timestamp'] < y.alert['@timestamp'] ? -1 : x.alert['@timestamp'] > y.alert['@timestamp'] ? 1 : x.alert.id < y.alert.id ? -1 : 1));
+  const sorted = [...updates].sort(byTime);
   // Place every new alert in time order against the spans as they grow, then merge each incident's alerts at once.
   const spans = docs.map((d) => d ?? { start: '9999', end: '0000' });
   const placed = new Map<number, IncidentUpdate[]>();
@@ -467,13 +549,52 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
   // time and level (`mergeIncident`); later than that (the finding resumed after the incident went quiet) it can only
   // raise the incident's level, as can any version of an alert merged before versions were kept.
   const raised = new Map<string, Level>();
+  // Low and informational alerts held so far (ADR 0051): not in any incident, by alert id.
+  const held = new Map<string, IncidentUpdate>((heldStored?.doc.held ?? []).map((u) => [u.alert.id, u]));
+  let heldChanged = false;
+  // A version's highest level decides whether an alert opens an incident; its earliest version is placed.
+  const top = new Map<string, Level>();
+  for (const u of updates) {
+    const r = top.get(u.alert.id);
+    if (r === undefined || INCIDENT_LEVELS.indexOf(u.alert.level) > INCIDENT_LEVELS.indexOf(r)) top.set(u.alert.id, u.alert.level);
+  }
+  /** Places a new alert: in the incident whose span widened by the window holds it, else (medium+) a new one, else (context) held. */
+  const placeNew = (u: IncidentUpdate, opening: boolean): number => {
+    const t = u.alert['@timestamp'];
+    let i = placeAlert(spans, t, window);
+    if (i < 0) {
+      if (!opening) {
+        // Context without an incident in reach: held until a medium+ alert of the identity comes within the window.
+        if (!held.has(u.alert.id)) {
+          held.set(u.alert.id, u);
+          heldChanged = true;
+        }
+        return -1;
+      }
+      // The first missing slot (a head never written), else the next episode.
+      i = docs.findIndex((d, k) => d === undefined && !placed.has(k));
+      if (i < 0) i = Math.max(docs.length, spans.length);
+    }
+    if (held.delete(u.alert.id)) heldChanged = true;
+    if (opening) {
+      const span = spans[i];
+      if (span === undefined || (!placed.has(i) && docs[i] === undefined)) spans[i] = { start: t, end: t };
+      else spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
+    }
+    place(i, u);
+    where.set(u.alert.id, i);
+    return i;
+  };
+  const context: IncidentUpdate[] = [];
   for (const u of sorted) {
     const t = u.alert['@timestamp'];
+    const level = top.get(u.alert.id)!;
     if (isKnown(u.alert.id)) {
       const i = where.get(u.alert.id) ?? docs.findIndex((d) => d !== undefined && hasSorted(d.alert_ids, u.alert.id));
       const span = spans[i];
       if (u.alert.versioned === true && span !== undefined && Date.parse(t) <= Date.parse(span.end) + window) {
-        spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
+        // A context alert's version does not move the span (ADR 0051).
+        if (opensIncident(u.alert.level)) spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
         place(i, u);
         continue;
       }
@@ -482,18 +603,26 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
       continue;
     }
     known.add(u.alert.id);
-    let i = placeAlert(spans, t, window);
-    if (i < 0) {
-      // The first missing slot (a head never written), else the next episode.
-      i = docs.findIndex((d, k) => d === undefined && !placed.has(k));
-      if (i < 0) i = Math.max(docs.length, spans.length);
+    const h = held.get(u.alert.id);
+    if (h !== undefined) {
+      // A held alert's later version: it opens an incident if it rose to medium+ (at its first version's time; the
+      // version follows as one, ADR 0046).
+      if (opensIncident(level)) {
+        const i = placeNew({ ...h, alert: { ...h.alert, level } }, true);
+        if (u.alert.versioned === true && t > h.alert['@timestamp']) {
+          const span = spans[i]!;
+          spans[i] = { start: span.start, end: t > span.end ? t : span.end };
+          place(i, u);
+        }
+      }
+      continue;
     }
-    const span = spans[i];
-    if (span === undefined || (!placed.has(i) && docs[i] === undefined)) spans[i] = { start: t, end: t };
-    else spans[i] = { start: t < span.start ? t : span.start, end: t > span.end ? t : span.end };
-    place(i, u);
-    where.set(u.alert.id, i);
+    if (opensIncident(level)) placeNew(level === u.alert.level ? u : { ...u, alert: { ...u.alert, level } }, true);
+    else context.push(u);
   }
+  // Context alerts after every medium+ alert is placed, held ones again: each joins the first incident whose
+  // span widened by the window holds it, whatever order the alerts came in.
+  for (const u of [...context, ...(placed.size > 0 ? [...held.values()] : [])].sort(byTime)) placeNew(u, false);
   for (const [i, us] of [...placed].sort((x, y) => x[0] - y[0])) {
     const id = episodeId(series, i + 1);
     const merged = mergeIncident(docs[i], us.map((u) => ({ ...u, incident: id })), now);
@@ -533,5 +662,60 @@ function mergeSeries(series: string, stored: readonly (StoredIncident | undefine
       touched.add(i);
     }
   });
-  return [...touched].sort((a, b) => a - b).map((i) => ({ id: episodeId(series, i + 1), doc: docs[i]!, version: stored[i]?.version }));
+  const out = [...touched].sort((a, b) => a - b).map((i) => ({ id: episodeId(series, i + 1), doc: docs[i]!, version: stored[i]?.version as unknown }));
+  // Held context older than two windows before the identity's newest alert (any level: the newest `risk_at` of its
+  // incidents, the context document's `end`) is forgotten: only a medium+ alert more than a window behind the newest (a source lagging more than
+  // that, ADR 0020's limit too) could still take it.
+  const times = [heldStored?.doc.end, ...docs.map((d) => d?.risk_at), ...updates.map((u) => u.alert['@timestamp']), ...[...held.values()].map((u) => u.alert['@timestamp'])].flatMap((t) => (t === undefined ? [] : [Date.parse(t)]));
+  const newestSeen = Math.max(newestMs, ...times);
+  for (const [id, u] of held) {
+    if (Date.parse(u.alert['@timestamp']) < newestSeen - 2 * window) {
+      held.delete(id);
+      heldChanged = true;
+    }
+  }
+  const seenAt = Number.isFinite(newestSeen) ? new Date(newestSeen).toISOString() : undefined;
+  if (heldChanged || (heldStored !== undefined && seenAt !== undefined && seenAt !== heldStored.doc.end)) {
+    out.push({ id: contextId(series), doc: contextDoc(series, heldStored?.doc, [...held.values()].sort(byTime), seenAt, now), version: heldStored?.version });
+  }
+  return out;
+}
+
+const byTime = (x: IncidentUpdate, y: IncidentUpdate): number => (x.alert['@timestamp'] < y.alert['@timestamp'] ? -1 : x.alert['@timestamp'] > y.alert['@timestamp'] ? 1 : x.alert.id < y.alert.id ? -1 : x.alert.id > y.alert.id ? 1 : 0);
+
+/**
+ * An identity's context document (ADR 0051): its held low/informational alerts, so that they join an incident a
+ * later medium+ alert opens within the window, in any order and after a restart. Not an incident:
+ * `status: context`, `episode: 0`; its alert ids are the held ones (an alert moves out when an incident takes it);
+ * `start` is the oldest held alert's time, `end` the identity's newest alert's time at any level.
+ */
+function contextDoc(series: string, prev: IncidentDoc | undefined, held: IncidentUpdate[], newest: string | undefined, now: Date): IncidentDoc {
+  const first = held[0] ?? prev?.held?.[0];
+  const level = held.reduce<Level>((l, u) => (INCIDENT_LEVELS.indexOf(u.alert.level) > INCIDENT_LEVELS.indexOf(l) ? u.alert.level : l), 'informational');
+  const at = (u: IncidentUpdate | undefined): string => u?.alert['@timestamp'] ?? prev?.start ?? now.toISOString();
+  return {
+    id: contextId(series),
+    key: first?.key ?? prev?.key ?? '',
+    ...((first?.who ?? prev?.who) ? { who: first?.who ?? prev?.who } : {}),
+    accounts: [...new Set(held.flatMap((u) => (u.account ? [u.account] : [])))].sort(),
+    clusters: [...new Set(held.flatMap((u) => (u.cluster ? [u.cluster] : [])))].sort(),
+    level,
+    start: at(held[0]),
+    // The identity's newest alert seen (any level): what held context is kept behind.
+    end: newest ?? at(held[held.length - 1]),
+    alert_count: held.length,
+    alert_ids: held.map((u) => u.alert.id).sort(),
+    rules: [...new Set(held.map((u) => u.alert.rule))].sort(),
+    actors: [],
+    chain: [],
+    risk: 0,
+    risk_at: at(held[held.length - 1]),
+    series,
+    episode: 0,
+    held: held.map(({ close_after_ms: _, ...u }) => u),
+    status: 'context',
+    assignee: null,
+    notes: [],
+    updated_at: now.toISOString(),
+  };
 }

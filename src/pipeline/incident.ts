@@ -1,12 +1,13 @@
 import { shortChain } from '../identity/chain-text.ts';
 import type { Principal } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
-import { closesAt, DEFAULT_CLOSE_AFTER_MS, episodeId, identityKey, incidentUpdate, placeAlert } from './incident-topic.ts';
+import { closesAt, DEFAULT_CLOSE_AFTER_MS, episodeId, identityKey, incidentUpdate, opensIncident, placeAlert } from './incident-topic.ts';
 
 /**
  * Groups alerts into incidents exactly as the incidents index does (ADR 0015, lifecycle ADR 0020): by who
  * acted, really (the alert's origin, the identity graph's answer, else its principal; `incidentUpdate`),
- * split into incidents where the identity went quiet for longer than the window (`placeAlert`). So the
+ * split into incidents where the identity went quiet for longer than the window (`placeAlert`); low and
+ * informational alerts only join an incident a medium+ alert opened (ADR 0051). So the
  * console, the incident pages and `<prefix>-incidents` name the same incidents with the same ids. (The
  * printout once also folded an identity's incident into the one whose identity it acted for: it then
  * showed alice's and the stolen IRSA session's incidents as one, where the index had two.)
@@ -38,40 +39,66 @@ const byTime = (x: Alert, y: Alert): number => (x['@timestamp'] < y['@timestamp'
 
 export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = DEFAULT_CLOSE_AFTER_MS): Incident[] {
   const series = new Map<string, Incident[]>();
+  // An alert opens (and spans) an incident when its highest version is medium+; low and informational alerts only
+  // join one whose span widened by the window holds them, after every medium+ alert is placed (ADR 0051).
+  const top = new Map<string, Alert['rule']['level']>();
+  for (const a of alerts) {
+    const l = top.get(a.id);
+    if (l === undefined || LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(l)) top.set(a.id, a.rule.level);
+  }
+  const sorted = [...alerts].sort(byTime);
   /**
    * Alert id → the incident it went to: a later version (a GuardDuty finding's, ADR 0046) raises its level and,
-   * within the incident's lifetime, stands for the alert and moves the incident's end.
+   * within the incident's lifetime, stands for the alert and moves the incident's end (a medium+ version's only).
    */
   const seen = new Map<string, Incident>();
-  for (const a of [...alerts].sort(byTime)) {
+  const version = (a: Alert): void => {
     const known = seen.get(a.id);
-    if (known !== undefined) {
-      if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(known.level)) known.level = a.rule.level;
-      // A later version within the incident's lifetime stands for the alert and moves the end (as `mergeSeries` does).
-      if (a.finding !== undefined && Date.parse(a['@timestamp']) <= Date.parse(known.end) + closeAfterMs) {
-        const i = known.alerts.findIndex((x) => x.id === a.id);
-        if (i >= 0 && a['@timestamp'] > known.alerts[i]!['@timestamp']) known.alerts[i] = a;
-        if (a['@timestamp'] > known.end) known.end = a['@timestamp'];
-      }
-      continue;
+    if (known === undefined) return;
+    if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(known.level)) known.level = a.rule.level;
+    // A later version within the incident's lifetime stands for the alert and moves the end (as `mergeSeries` does).
+    if (a.finding !== undefined && Date.parse(a['@timestamp']) <= Date.parse(known.end) + closeAfterMs) {
+      const i = known.alerts.findIndex((x) => x.id === a.id);
+      if (i >= 0 && a['@timestamp'] > known.alerts[i]!['@timestamp']) known.alerts[i] = a;
+      if (opensIncident(a.rule.level) && a['@timestamp'] > known.end) known.end = a['@timestamp'];
     }
+  };
+  const add = (a: Alert, opening: boolean): void => {
     const u = incidentUpdate(a);
     const list = series.get(u.incident) ?? [];
-    series.set(u.incident, list);
     let inc = list[placeAlert(list, a['@timestamp'], closeAfterMs)];
     if (inc === undefined) {
-      inc = { id: episodeId(u.incident, list.length + 1), key: u.key, who: a.origin ?? a.principal, level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alerts: [], actors: [], chain: [], status: 'open', closesAt: '' };
+      if (!opening) return;
+      inc = { id: episodeId(u.incident, list.length + 1), key: u.key, who: u.who, level: 'informational', start: a['@timestamp'], end: a['@timestamp'], alerts: [], actors: [], chain: [], status: 'open', closesAt: '' };
       list.push(inc);
+      series.set(u.incident, list);
     }
     inc.alerts.push(a);
     seen.set(a.id, inc);
-    if (LEVELS.indexOf(a.rule.level) > LEVELS.indexOf(inc.level)) inc.level = a.rule.level;
-    if (a['@timestamp'] < inc.start) inc.start = a['@timestamp'];
-    if (a['@timestamp'] > inc.end) inc.end = a['@timestamp'];
+    const level = top.get(a.id)!;
+    if (LEVELS.indexOf(level) > LEVELS.indexOf(inc.level)) inc.level = level;
+    if (opening) {
+      if (a['@timestamp'] < inc.start) inc.start = a['@timestamp'];
+      if (a['@timestamp'] > inc.end) inc.end = a['@timestamp'];
+    }
     const actor = u.alert.principal;
     if (actor !== undefined && actor !== u.key && actor !== identityKey(u.who) && !inc.actors.includes(actor)) inc.actors.push(actor);
     if ((a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
+  };
+  // Time order: medium+ alerts and the versions of those placed; then the context; then the context's versions.
+  const ids = new Set<string>();
+  const later = new Set<Alert>();
+  for (const a of sorted) {
+    if (ids.has(a.id)) {
+      if (seen.has(a.id)) version(a);
+      else later.add(a);
+      continue;
+    }
+    ids.add(a.id);
+    if (opensIncident(top.get(a.id)!)) add(a, true);
   }
+  for (const a of sorted) if (!opensIncident(top.get(a.id)!) && !seen.has(a.id) && !later.has(a)) add(a, false);
+  for (const a of later) version(a);
   const out: Incident[] = [];
   for (const list of series.values()) {
     const newest = Math.max(...list.map((i) => Date.parse(i.end)));

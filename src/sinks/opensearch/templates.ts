@@ -244,6 +244,8 @@ const incidentProperties = {
   // Bookkeeping of alerts with versions (GuardDuty findings, ADR 0046): read back by Seam, never searched.
   versions: { type: 'object', enabled: false },
   notes: flat,
+  // The context document's held low/informational alerts (ADR 0051): stored for the merge, never searched.
+  held: { type: 'object', enabled: false },
 };
 
 /** Template bodies in install order. `_meta.seam_hash` lets setup tell "unchanged" from "updated". */
