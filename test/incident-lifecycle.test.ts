@@ -26,8 +26,9 @@ const at = (h: number): string => new Date(Date.parse('2025-03-01T00:00:00Z') + 
 const key = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
 const series = incidentId(key);
 const up = (id: string, h: number, level: IncidentUpdate['alert']['level']): IncidentUpdate => ({ v: 1, incident: series, key, account: '111122223333', alert: { id, '@timestamp': at(h), level, rule: `r-${id}`, title: id } });
-// Two bursts 30 h apart (window 24 h), and a late alert of the first burst arriving last.
-const updates = [up('a1', 0, 'high'), up('a2', 1, 'medium'), up('b1', 31, 'critical'), up('b2', 32, 'low'), up('a3', 3, 'low')];
+// Two bursts 30 h apart (window 24 h), and a late alert of the first burst arriving last (medium+: a low alert
+// would be context, not part of the span, ADR 0051).
+const updates = [up('a1', 0, 'high'), up('a2', 1, 'medium'), up('b1', 31, 'critical'), up('b2', 32, 'medium'), up('a3', 3, 'medium')];
 const seamFields = (d: IncidentDoc): unknown => ({ ...d, updated_at: undefined, status: undefined });
 
 let client: Client;
@@ -93,9 +94,10 @@ describe('incident lifecycle embedded, console against index (ADR 0020)', () => 
     const view = (id: string, alertIds: string[], status: string, closedAt: string | null | undefined, level: string): unknown => ({ id, alertIds: [...alertIds].sort(), status, closedAt: closedAt ?? null, level });
     const byId = (x: { id: string }, y: { id: string }): number => x.id.localeCompare(y.id);
     const fromConsole = [...printed].sort(byId).map((i) => view(i.id, i.alerts.map((a) => a.id), i.status, i.closedAt, i.level));
-    const fromIndex = [...index.values()].sort(byId).map((d) => view(d.id, d.alert_ids, d.status, d.closed_at, d.level));
+    const fromIndex = [...index.values()].filter((d) => d.status !== 'context').sort(byId).map((d) => view(d.id, d.alert_ids, d.status, d.closed_at, d.level));
     expect(fromConsole).toEqual(fromIndex);
-    expect(fromIndex.length).toBeGreaterThan(5);
+    // 5 on the demo (2026-12-05): low and informational alerts open none (ADR 0051).
+    expect(fromIndex.length).toBeGreaterThan(2);
     // With a 2-minute window alice's ~11 minutes of alerts are more than one incident, and the earlier ones are closed.
     const alice = printed.filter((i) => i.key.endsWith('PlatformAdmin/alice@example.com'));
     expect(alice.length).toBeGreaterThan(1);

@@ -72,7 +72,8 @@ describe('seam report incident --latest', () => {
     [3, who[2]!, 'medium', '2024-11-05T14:30:00Z'],
   ];
 
-  // A day later: the critical identity (b) came back with a low alert, which closes its critical incident; a
+  // A day later: the critical identity (b) came back with a low alert (no incident of its own, ADR 0051; its critical
+  // incident has been quiet for over the window anyway); a
   // fourth identity (d) has an old critical incident, quiet for over the 24 h window; today a high one opens (a).
   const later: [number, string, string, string][] = [
     [4, who[1]!, 'low', '2024-11-07T09:00:00Z'],
@@ -103,9 +104,10 @@ describe('seam report incident --latest', () => {
   it('prefers an open incident: a closed critical one and a long-quiet critical one do not shadow today\'s open high ones', async () => {
     const r = await latest([2, 4, 5, 6, 7]);
     expect(r.code).toBe(0);
-    // Open as of 2024-11-07T10:00Z: b's low (closed b's critical), a's high and c's high; of the two highs, a's ended last.
+    // Open as of 2024-11-07T10:00Z: a's high and c's high (b's low alert opens no incident, ADR 0051, and b's critical
+    // went quiet more than the window before); of the two highs, a's ended last.
     expect(r.err).toContain('[high] arn:aws:sts::111122223333:assumed-role/a/s');
-    expect(r.err).toContain('--latest: the last to end of 2 open high incidents (the highest level among 3 open incidents of 5 as of 2024-11-07T10:00:00Z)');
+    expect(r.err).toContain('--latest: the last to end of 2 open high incidents (the highest level among 2 open incidents of 4 as of 2024-11-07T10:00:00Z)');
   });
 
   it('says "1 alert, 1 event, 1 AWS call", not "1 alerts"', async () => {

@@ -351,9 +351,14 @@ describe('workload sessions and context alerts (ADR 0051)', () => {
     const doc = store.docs.get(incidentId(saKey))!.doc;
     expect(doc.who).toMatchObject({ id: 'system:serviceaccount:payments:api', type: 'service_account' });
     expect(doc.actors).toEqual([stolen.arn]);
-    // With an origin (an exec the graph traced to a person), the person's incident as before.
+    // With an origin beyond the service account (an exec the graph traced to a person), the person's incident as before.
     const alice = session('PlatformAdmin', 'alice@example.com');
-    expect(incidentKey({ ...aws, origin: alice })).toBe(alice.arn);
+    const exec = [...irsaChain(stolen.arn), { kind: 'pod_service_account', from: 'k8s:prod-eks-01:sa:payments/api', to: 'k8s:prod-eks-01:pod:payments/api-1' }, { kind: 'exec', from: 'k8s:prod-eks-01:pod:payments/api-1', to: alice.arn }];
+    expect(incidentKey({ ...aws, origin: alice, chain: exec })).toBe(alice.arn);
+    // The stolen session acting in the cluster as an IAM-authenticated user (an access entry): its origin is the
+    // session itself, on the way to the service account, so the service account's incident.
+    const asUser = [{ kind: 'authenticates_as', from: `k8s:prod-eks-01:user:${stolen.arn}`, to: stolen.arn }, ...irsaChain(stolen.arn)];
+    expect(incidentKey(alert('k', at(3), 'high', { principal: { id: stolen.arn, type: 'k8s_user', k8s_user: stolen.arn, arn: stolen.arn }, origin: stolen, chain: asUser, cluster: 'prod-eks-01' }))).toBe(saKey);
   });
 
   it('two hourly sessions of one workload role with no person are one incident, keyed by the role; a person\'s session keeps its own', async () => {

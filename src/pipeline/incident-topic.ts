@@ -142,14 +142,22 @@ const SA_NODE = /^k8s:([^:]+):sa:([^/]+)\/(.+)$/;
 
 /**
  * The service account a workload's STS session was issued to (IRSA, EKS Pod Identity): the last
- * `web_identity_session` or `pod_identity_session` step of the chain (a role chained from the session keeps it).
+ * `web_identity_session` or `pod_identity_session` step of the chain (a role chained from the session keeps it),
+ * unless the alert's origin lies beyond it (a person who exec'd into the pod).
  */
-function chainServiceAccount(chain: Alert['chain']): { cluster: string; ns: string; name: string } | undefined {
+function chainServiceAccount(chain: Alert['chain'], origin: Principal | undefined): { cluster: string; ns: string; name: string } | undefined {
   for (let i = (chain?.length ?? 0) - 1; i >= 0; i--) {
     const s = chain![i]!;
     if (s.kind !== 'web_identity_session' && s.kind !== 'pod_identity_session') continue;
     const m = SA_NODE.exec(s.to);
-    if (m !== null) return { cluster: m[1]!, ns: m[2]!, name: m[3]! };
+    if (m === null) return undefined;
+    // An origin beyond the service account (an exec the graph traced to a person) is who acted; one on the way to
+    // it (the session itself, an IAM-authenticated Kubernetes user that is the session) is the workload's.
+    if (origin !== undefined) {
+      const o = identityKey(origin)!;
+      if (!chain!.slice(0, i + 1).some((x) => x.from === o || x.to === o || x.from === origin.id || x.to === origin.id)) return undefined;
+    }
+    return { cluster: m[1]!, ns: m[2]!, name: m[3]! };
   }
   return undefined;
 }
@@ -169,19 +177,18 @@ export function isWorkloadSession(role: string, session: string): boolean {
 /**
  * The identity an alert's incident is about (ADR 0015, scoped by ADR 0048, sessions by ADR 0051): who acted,
  * really (`origin`, else `principal`), with two workload identities put in place of a session:
- * - no origin, and the chain reaches a `web_identity_session` / `pod_identity_session` (IRSA, EKS Pod Identity):
+ * - the chain reaches a `web_identity_session` / `pod_identity_session` (IRSA, EKS Pod Identity) and no origin
+ *   beyond it (no origin, or the origin is the session itself, e.g. as an IAM-authenticated Kubernetes user):
  *   the service account the session was issued to, as the Kubernetes side names it, so what the stolen or
  *   rotated session did and what the service account did in the cluster are one incident;
  * - an assumed-role session with a generated name (`isWorkloadSession`): its role, so the hourly sessions of one
  *   workload role are one incident. A person's session keeps its own key.
  */
 export function incidentIdentity(a: Pick<Alert, 'principal' | 'origin' | 'chain'>): { who: Principal | undefined; cluster?: string } {
-  if (a.origin === undefined || a.origin === null) {
-    const sa = chainServiceAccount(a.chain);
-    if (sa !== undefined) {
-      const user = `system:serviceaccount:${sa.ns}:${sa.name}`;
-      return { who: { id: user, type: 'service_account', k8s_user: user, service_account: `${sa.ns}/${sa.name}` }, cluster: sa.cluster };
-    }
+  const sa = chainServiceAccount(a.chain, a.origin ?? undefined);
+  if (sa !== undefined) {
+    const user = `system:serviceaccount:${sa.ns}:${sa.name}`;
+    return { who: { id: user, type: 'service_account', k8s_user: user, service_account: `${sa.ns}/${sa.name}` }, cluster: sa.cluster };
   }
   const who = a.origin ?? a.principal ?? undefined;
   const arn = who?.arn ?? who?.id;
