@@ -425,3 +425,24 @@ describe('workload sessions and context alerts (ADR 0051)', () => {
     expect(s.docs.get(contextId(series))!.doc.alert_ids).toEqual(['new', 'newest']);
   });
 });
+
+describe('context alerts across a restart (ADR 0051)', () => {
+  it('an informational alert of one run and a medium one of the next (--resume) are one incident in incidents.jsonl', async () => {
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileIndexSink } = await import('./file-sink.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'seam-context-'));
+    const first = await FileIndexSink.open(dir);
+    await first.mergeIncidents([up('i1', at(0), 'informational')]);
+    await first.close();
+    const second = await FileIndexSink.open(dir, { append: true });
+    await second.mergeIncidents([up('m1', at(3), 'medium')]);
+    await second.close();
+    const docs = new Map<string, IncidentDoc>();
+    for (const line of (await readFile(join(dir, 'incidents.jsonl'), 'utf8')).split('\n')) if (line.trim()) docs.set((JSON.parse(line) as IncidentDoc).id, JSON.parse(line) as IncidentDoc);
+    const series = incidentId('alice');
+    expect(docs.get(series)).toMatchObject({ alert_ids: ['i1', 'm1'], start: at(3), level: 'medium', status: 'open' });
+    expect(docs.get(contextId(series))).toMatchObject({ status: 'context', alert_ids: [] });
+  });
+});
