@@ -397,8 +397,9 @@ export function mergeIncident(doc: IncidentDoc | undefined, updates: readonly In
       if (spanless || a['@timestamp'] > d.end) d.end = a['@timestamp'];
       spanless = false;
     }
-    // Longest chain; on a tie the one that sorts first, so the order of updates does not matter.
-    const c = a.chain ?? [];
+    // Longest chain; on a tie the one that sorts first, so the order of updates does not matter. A context alert's
+    // chain is not the incident's (ADR 0051: held context keeps none, so it cannot count in one order and not another).
+    const c = (opensIncident(a.level) ? a.chain : undefined) ?? [];
     if (c.length > d.chain.length) {
       d.chain = c;
       chainText = undefined;
@@ -719,7 +720,8 @@ function contextDoc(series: string, prev: IncidentDoc | undefined, held: Inciden
     risk_at: at(held[held.length - 1]),
     series,
     episode: 0,
-    held: held.map(({ close_after_ms: _, ...u }) => u),
+    // Without chains: context does not give an incident its chain, and a chain per held alert made the document large.
+    held: held.map(({ close_after_ms: _, alert: { chain: __, ...alert }, ...u }) => ({ ...u, alert })),
     status: 'context',
     assignee: null,
     notes: [],

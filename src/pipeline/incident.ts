@@ -83,7 +83,7 @@ export function incidentsFrom(alerts: readonly Alert[], closeAfterMs: number = D
     }
     const actor = u.alert.principal;
     if (actor !== undefined && actor !== u.key && actor !== identityKey(u.who) && !inc.actors.includes(actor)) inc.actors.push(actor);
-    if ((a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
+    if (opening && (a.chain?.length ?? 0) > inc.chain.length) inc.chain = a.chain!;
   };
   // Time order: medium+ alerts and the versions of those placed; then the context; then the context's versions.
   const ids = new Set<string>();
