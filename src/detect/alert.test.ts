@@ -29,6 +29,43 @@ describe('alertFromMatch', () => {
     expect(alertFromMatch({ rule: rule('r2'), event: ev }).id).not.toBe(alertFromMatch({ rule: r1, event: ev }).id);
   });
 
+  it('says where the event came from and whether it was refused or failed, in the alert and its summary', () => {
+    const r = rule('r-where', undefined, 'Where');
+    const ok = alertFromMatch({ rule: r, event: cloudtrail('ok', 0, 'GetSecretValue', { requestParameters: { secretId: 'prod/db' } }) });
+    expect(ok).toMatchObject({ source_ip: '203.0.113.7', user_agent: 'aws-cli/2.15.0', region: 'eu-west-1', outcome: 'success' });
+    expect(ok.summary).toBe("Rule 'Where' matched: alice (arn:aws:sts::111122223333:assumed-role/ci-deployer/alice) secretsmanager.amazonaws.com:GetSecretValue from 203.0.113.7");
+    expect(Alert.parse(ok)).toEqual(ok);
+
+    const denied = cloudtrail('denied', 0, 'GetSecretValue');
+    denied.errorCode = 'AccessDenied';
+    denied.seam.outcome = 'failure';
+    expect(alertFromMatch({ rule: r, event: denied }).summary).toMatch(/GetSecretValue from 203\.0\.113\.7 \(denied\)$/);
+    const dryRun = cloudtrail('dry', 0, 'RunInstances', { eventSource: 'ec2.amazonaws.com' });
+    dryRun.errorCode = 'Client.DryRunOperation';
+    dryRun.seam.outcome = 'failure';
+    expect(alertFromMatch({ rule: r, event: dryRun }).summary).toMatch(/RunInstances from 203\.0\.113\.7 \(failed: Client\.DryRunOperation\)$/);
+
+    // An AWS service's call: no address (`source_ip` absent), the service CloudTrail names instead.
+    const service = cloudtrail('svc', 0, 'ModifyImageAttribute', { eventSource: 'ec2.amazonaws.com' });
+    service.sourceIPAddress = 'imagebuilder.amazonaws.com';
+    delete service.seam.source_ip;
+    const svc = alertFromMatch({ rule: r, event: service });
+    expect(svc.source_ip).toBeUndefined();
+    expect(svc.summary).toMatch(/ec2\.amazonaws\.com:ModifyImageAttribute from imagebuilder\.amazonaws\.com$/);
+
+    const forbidden = audit('forbidden', 0, 'list', 'secrets');
+    forbidden.responseStatus = { code: 403 };
+    forbidden.seam.outcome = 'failure';
+    forbidden.seam.source_ip = '198.51.100.23';
+    const f = alertFromMatch({ rule: r, event: forbidden });
+    expect(f).toMatchObject({ source_ip: '198.51.100.23', outcome: 'failure' });
+    expect(f.summary).toMatch(/list secrets kube-system\/coredns-5d78c9869d-abcde from 198\.51\.100\.23 \(denied\)$/);
+    const conflict = audit('conflict', 0, 'create', 'configmaps');
+    conflict.responseStatus = { code: 409 };
+    conflict.seam.outcome = 'failure';
+    expect(alertFromMatch({ rule: r, event: conflict }).summary).toMatch(/create configmaps kube-system\/coredns-5d78c9869d-abcde \(failed: 409\)$/);
+  });
+
   it('levels outside Sigma fall back to medium', () => {
     expect(alertFromMatch({ rule: { ...rule('r'), level: 'severe' }, event: cloudtrail('y', 0, 'GetCallerIdentity') }).rule.level).toBe('medium');
   });
@@ -66,6 +103,23 @@ describe('alertId and buildAlert', () => {
     // Summaries without secrets, including the words "secret" and "token", are kept as they are.
     const plain = "Rule 'Secret Listed' matched: alice list secrets payments/secrets; token read from /var/run/secrets/eks.amazonaws.com/serviceaccount/token";
     expect(build(plain, { user: 'alice' })).toMatchObject({ summary: plain, group: { user: 'alice' } });
+  });
+  it('takes source_ip, user_agent, region and outcome together from the last contribution whose event was at hand', () => {
+    const rule = { id: 'n', title: 'N', level: 'high' as const, tags: [], type: 'native' as const };
+    const a = buildAlert({
+      rule,
+      contributions: [
+        { ids: ['late'], nativeIds: [], timeMs: 3000, where: { source_ip: '198.51.100.23', region: 'us-west-2', outcome: 'failure' } },
+        { ids: ['early'], nativeIds: [], timeMs: 1000, where: { source_ip: '10.0.0.5', user_agent: 'kubectl/v1.31', region: 'eu-west-1', outcome: 'success' } },
+      ],
+      summary: 's',
+    });
+    expect(a).toMatchObject({ source_ip: '198.51.100.23', region: 'us-west-2', outcome: 'failure' });
+    expect(a.user_agent).toBeUndefined();
+    // A remembered event (no record, so no where) after it: the last event held speaks.
+    const b = buildAlert({ rule, contributions: [{ ids: ['held'], nativeIds: [], timeMs: 1000, where: { source_ip: '10.0.0.5' } }, { ids: ['remembered'], nativeIds: [], timeMs: 2000 }], summary: 's' });
+    expect(b.source_ip).toBe('10.0.0.5');
+    expect(buildAlert({ rule, contributions: [{ ids: ['x'], nativeIds: [], timeMs: 1 }], summary: 's' })).not.toHaveProperty('source_ip');
   });
 });
 

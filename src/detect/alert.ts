@@ -52,6 +52,10 @@ export const Alert = z
     chain: z.array(ChainStep).optional().describe('The identity path from the acting credentials to the origin (`seam.chain`).'),
     account: z.string().optional().describe('AWS account of the last contributing event.'),
     cluster: z.string().optional().describe('EKS cluster of the last contributing event.'),
+    source_ip: z.string().optional().describe('`seam.source_ip` of the last contributing event: the address the request came from.'),
+    user_agent: z.string().optional().describe('`seam.user_agent` of the last contributing event.'),
+    region: z.string().optional().describe('`seam.region` of the last contributing event.'),
+    outcome: z.enum(['success', 'failure', 'unknown']).optional().describe('`seam.outcome` of the last contributing event: whether the request succeeded.'),
     resource: z
       .string()
       .optional()
@@ -119,6 +123,28 @@ export interface Contribution {
   dryRun?: boolean;
   /** The contribution is one version of a GuardDuty finding (ADR 0046). */
   finding?: FindingVersion;
+  /** Where the (last) event came from and how it ended, when the event itself was at hand. */
+  where?: EventWhere;
+}
+
+/** Where an event came from and how it ended: `seam.source_ip`, `seam.user_agent`, `seam.region`, `seam.outcome`. */
+export interface EventWhere {
+  source_ip?: string;
+  user_agent?: string;
+  region?: string;
+  outcome?: 'success' | 'failure' | 'unknown';
+}
+
+/** The `where` of an event, or undefined when it has none of the four. */
+export function whereOf(event: SeamEvent): EventWhere | undefined {
+  const s = event.seam;
+  if (s.source_ip === undefined && s.user_agent === undefined && s.region === undefined && s.outcome === undefined) return undefined;
+  const w: EventWhere = {};
+  if (s.source_ip !== undefined) w.source_ip = s.source_ip;
+  if (s.user_agent !== undefined) w.user_agent = s.user_agent;
+  if (s.region !== undefined) w.region = s.region;
+  if (s.outcome !== undefined) w.outcome = s.outcome;
+  return w;
 }
 
 export interface AlertInput {
@@ -238,6 +264,15 @@ export function buildAlert(input: AlertInput): Alert {
   if (input.principal !== undefined) alert.principal = input.principal;
   if (input.account !== undefined) alert.account = input.account;
   if (input.cluster !== undefined) alert.cluster = input.cluster;
+  // Where and how: from the last contribution whose event was at hand (all four from that one event).
+  let where: EventWhere | undefined;
+  for (let i = sorted.length - 1; i >= 0 && where === undefined; i--) where = sorted[i]!.where;
+  if (where !== undefined) {
+    if (where.source_ip !== undefined) alert.source_ip = where.source_ip;
+    if (where.user_agent !== undefined) alert.user_agent = where.user_agent;
+    if (where.region !== undefined) alert.region = where.region;
+    if (where.outcome !== undefined) alert.outcome = where.outcome;
+  }
   if (input.windowed) alert.window = { start: new Date(first).toISOString(), end: new Date(last).toISOString() };
   if (input.aggregate !== undefined) alert.aggregate = input.aggregate;
   return alert;
@@ -279,6 +314,8 @@ export function contributionOf(event: SeamEvent): Contribution {
   if (event.seam.dry_run === true) c.dryRun = true;
   const finding = findingVersionOf(event);
   if (finding !== undefined) c.finding = finding;
+  const where = whereOf(event);
+  if (where !== undefined) c.where = where;
   return c;
 }
 
@@ -290,12 +327,46 @@ export function describePrincipal(p: Principal | undefined): string {
   return arn !== undefined && arn !== name ? `${name} (${arn})` : name;
 }
 
-/** "alice (arn:…) create pods/exec kube-system/coredns-…": principal, action and resource of one event. */
+/**
+ * "alice (arn:…) create pods/exec kube-system/coredns-… from 203.0.113.7": principal, action and resource of one
+ * event, where it came from (`seam.source_ip`; for CloudTrail, the AWS service that made the call when
+ * `sourceIPAddress` names one), and ` (denied)` or ` (failed: <code>)` when it did not succeed.
+ */
 export function describeEvent(event: SeamEvent): string {
   const parts = [describePrincipal(event.seam.principal)];
   if (event.seam.action !== undefined) parts.push(event.seam.action);
   if (event.seam.resource !== undefined) parts.push(event.seam.resource);
+  const from = fromText(event);
+  if (from !== undefined) parts.push('from', from);
+  if (event.seam.outcome === 'failure') parts.push(failureText(event));
   return parts.join(' ');
+}
+
+/** The event's address, else a CloudTrail call's `sourceIPAddress` when it names a service (`ec2.amazonaws.com`, `AWS Internal`). */
+function fromText(event: SeamEvent): string | undefined {
+  if (event.seam.source_ip !== undefined) return event.seam.source_ip;
+  if (event.seam.source !== 'cloudtrail') return undefined;
+  const named = event.sourceIPAddress;
+  return typeof named === 'string' && named !== '' && named.length <= 100 ? named : undefined;
+}
+
+/** Error codes that mean the caller was not allowed (CloudTrail `errorCode`). */
+const DENIED_CODE_RE = /AccessDenied|Unauthorized|Forbidden|NotAuthorized|AuthFailure|InvalidClientTokenId|ExpiredToken/i;
+
+/** ` (denied)` when the caller was refused (CloudTrail access errors, HTTP 401/403, an RBAC forbid), else ` (failed: <code>)`. */
+function failureText(event: SeamEvent): string {
+  let code: string | undefined;
+  if (event.seam.source === 'cloudtrail') {
+    code = typeof event.errorCode === 'string' ? event.errorCode : undefined;
+    if (code !== undefined && DENIED_CODE_RE.test(code)) return '(denied)';
+  } else if (event.seam.source === 'k8s_audit') {
+    const status = event.responseStatus as { code?: unknown } | undefined;
+    const n = typeof status?.code === 'number' ? status.code : undefined;
+    const decision = (event.annotations as Record<string, unknown> | undefined)?.['authorization.k8s.io/decision'];
+    if (n === 401 || n === 403 || decision === 'forbid') return '(denied)';
+    if (n !== undefined) code = String(n);
+  }
+  return code === undefined ? '(failed)' : `(failed: ${code.length > 60 ? code.slice(0, 60) + '…' : code})`;
 }
 
 /** A single-rule alert for one Sigma match. */

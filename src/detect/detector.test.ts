@@ -97,13 +97,16 @@ describe('detector (real Sigma loader + correlation engine)', () => {
     expect(chain[0]!.events).toEqual(['audit-e1-ResponseComplete', 'ct-w1']);
     expect(chain[0]!.native_ids).toEqual(['audit-e1', 'ct-w1']);
     expect(chain[0]!.rule).toMatchObject({ type: 'correlation', correlation_type: 'temporal_ordered', level: 'critical', tags: ['attack.execution', 'attack.t1609'] });
+    // Where and how come from the last contributing event (the CloudTrail call), not the exec before it.
+    expect(chain[0]).toMatchObject({ source_ip: '203.0.113.7', user_agent: 'aws-cli/2.15.0', region: 'eu-west-1', outcome: 'success' });
+    expect(chain[0]!.summary).toMatch(/; last: alice \(arn:aws:sts::111122223333:assumed-role\/ci-deployer\/alice\) sts\.amazonaws\.com:GetCallerIdentity from 203\.0\.113\.7$/);
     expect(alerts.filter((a) => a.rule.id.endsWith('a2') || a.rule.id.endsWith('a3'))).toEqual([]);
 
     // generate: true — the five GetSecretValue reads alert on their own and as a burst.
     expect(alerts.filter((a) => a.rule.id.endsWith('a5'))).toHaveLength(5);
     const single = alerts.find((a) => a.rule.id.endsWith('a5'))!;
     expect(single.rule.type).toBe('sigma');
-    expect(single.summary).toMatch(/^Rule 'Secrets Manager GetSecretValue' matched: bob \(arn:aws:sts::111122223333:assumed-role\/ci-deployer\/bob\) secretsmanager\.amazonaws\.com:GetSecretValue$/);
+    expect(single.summary).toMatch(/^Rule 'Secrets Manager GetSecretValue' matched: bob \(arn:aws:sts::111122223333:assumed-role\/ci-deployer\/bob\) secretsmanager\.amazonaws\.com:GetSecretValue from 203\.0\.113\.7$/);
     const burst = alerts.filter((a) => a.rule.id.endsWith('a4'));
     expect(burst).toHaveLength(1);
     expect(burst[0]!.events).toHaveLength(5);

@@ -20,6 +20,10 @@ export function testAlert(over: Partial<Alert> & { n?: number; level?: Alert['ru
     ],
     account: '111122223333',
     cluster: 'prod-eks-01',
+    source_ip: '203.0.113.9',
+    user_agent: 'aws-cli/2.15.0',
+    region: 'us-west-2',
+    outcome: 'success',
     summary: 'alice read the IRSA token of app/web and called AWS with role app-irsa from 203.0.113.9',
     ...rest,
   };

@@ -33,7 +33,7 @@
 import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { CorrelationDoc, Diagnostic, RuleMatch } from '../sigma/types.ts';
 import { resolveField } from '../sigma/fields.ts';
-import { buildAlert, describeEvent, eventTimeMs, nativeIdOf } from '../alert.ts';
+import { buildAlert, describeEvent, eventTimeMs, nativeIdOf, whereOf, type Contribution } from '../alert.ts';
 import { findingVersionOf } from '../finding.ts';
 import type { Alert, AlertInput } from '../alert.ts';
 import { createAggregate } from './aggregate.ts';
@@ -679,7 +679,7 @@ export class CorrelationEngine {
     const last = sorted[sorted.length - 1]!.sig;
     const input: AlertInput = {
       rule: { id: c.id, title: c.title, level: c.level as AlertInput['rule']['level'], tags: [...c.tags], type: 'correlation', correlation_type: c.type },
-      contributions: sorted.map((x) => ({ ids: x.sig.ids, nativeIds: x.sig.nativeIds, timeMs: x.t, startMs: x.sig.start, ...(x.sig.dryRun ? { dryRun: true } : {}) })),
+      contributions: sorted.map((x) => contributionOfSignal(x)),
       summary: this.summary(c, g, sorted, verdict),
       group: { ...g.values },
       windowed: true,
@@ -746,6 +746,15 @@ export class CorrelationEngine {
     const tail = lastEvent === undefined ? '' : `; last: ${describeEvent(lastEvent)}`;
     return `Correlation '${c.title}': ${what} ${groupText} within ${c.timespan}${tail}`;
   }
+}
+
+/** A held signal as a contribution; `where` from its (last) event, so the alert says where the last event came from. */
+function contributionOfSignal(x: Entry): Contribution {
+  const c: Contribution = { ids: x.sig.ids, nativeIds: x.sig.nativeIds, timeMs: x.t, startMs: x.sig.start };
+  if (x.sig.dryRun) c.dryRun = true;
+  const where = x.sig.event === undefined ? undefined : whereOf(x.sig.event);
+  if (where !== undefined) c.where = where;
+  return c;
 }
 
 function round(v: number): string {

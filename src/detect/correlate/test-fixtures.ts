@@ -48,6 +48,9 @@ export function cloudtrail(id: string, atSec: number, eventName: string, opts: {
     seam: envelope('cloudtrail', `ct-${id}`, atSec, {
       principal: { id: `${role}/${session}`, type: 'assumed_role', arn, session },
       action: `${eventSource}:${eventName}`,
+      source_ip: '203.0.113.7',
+      user_agent: 'aws-cli/2.15.0',
+      outcome: 'success',
     }),
   };
 }

@@ -111,7 +111,7 @@ export const VISUALIZATIONS: readonly VisSpec[] = [
 ];
 
 export const SEARCHES: readonly SearchSpec[] = [
-  { id: 'seam-search-high-critical-alerts', title: 'Seam · High and critical alerts', description: 'Every high or critical alert, newest first.', pattern: 'alerts', query: HIGH_PLUS, columns: ['rule.level', 'rule.title', 'origin.id', 'principal.id', 'cluster', 'summary'] },
+  { id: 'seam-search-high-critical-alerts', title: 'Seam · High and critical alerts', description: 'Every high or critical alert, newest first.', pattern: 'alerts', query: HIGH_PLUS, columns: ['rule.level', 'rule.title', 'origin.id', 'principal.id', 'source_ip', 'cluster', 'summary'] },
   { id: 'seam-search-identity-links', title: 'Seam · Identity graph links', description: 'Every version of every identity link, with the event that established it.', pattern: 'identity', query: '*', columns: ['kind', 'from', 'to', 'cluster', 'valid_to', 'provenance'] },
   { id: 'seam-search-by-origin', title: 'Seam · Hunt: everything an identity did', description: 'Events the identity graph attributed to someone behind the credentials; add seam.origin.id:"<arn>" to the query for one person, across roles and service accounts they reached (what `seam hunt --who` asks).', pattern: 'events', query: '_exists_:seam.origin.id', columns: ['seam.origin.id', 'seam.principal.id', 'seam.source', 'seam.action', 'seam.resource', 'seam.source_ip'] },
   { id: 'seam-search-cloudtrail', title: 'Seam · Hunt: AWS (CloudTrail)', description: 'CloudTrail events with who, what and from where.', pattern: 'events', query: 'seam.source:cloudtrail', columns: ['seam.principal.arn', 'seam.action', 'seam.outcome', 'errorCode', 'sourceIPAddress', 'awsRegion', 'seam.resource'] },

@@ -28,6 +28,7 @@ describe('slack output', () => {
       '*Who really acted*\n`user/alice` (acting as `role/app-irsa`)',
       '*Cluster*\nprod-eks-01',
       '*Account*\n111122223333',
+      '*From*\n203.0.113.9 us-west-2',
     ]);
     // The chain: each identity once (the exec hop was seen twice), arrows, no keys' noise.
     expect(all).toContain('*Chain*\\nuser/alice → k8s alice → pod app/web-1 → sa app/web → role/app-irsa');
@@ -68,7 +69,14 @@ describe('pagerduty output', () => {
         severity: 'critical',
         timestamp: alert['@timestamp'],
         class: 'r-irsa-token-theft',
-        custom_details: { who_really_acted: 'arn:aws:iam::111122223333:user/alice', chain: 'user/alice → k8s alice → pod app/web-1 → sa app/web → role/app-irsa' },
+        custom_details: {
+          who_really_acted: 'arn:aws:iam::111122223333:user/alice',
+          chain: 'user/alice → k8s alice → pod app/web-1 → sa app/web → role/app-irsa',
+          source_ip: '203.0.113.9',
+          user_agent: 'aws-cli/2.15.0',
+          region: 'us-west-2',
+          outcome: 'success',
+        },
       },
       links: [{ href: 'https://dash.example/a/1' }],
     });

@@ -18,7 +18,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 /**
  * The Block Kit message: level and rule title in the header, who really acted (the identity graph's
  * origin, with the acting credentials when they differ), the chain in its short deduplicated form,
- * where (cluster, account), the summary, and a button to the dashboard when a link template is set.
+ * where (cluster, account, the last event's address and region), the summary, and a button to the dashboard when a link template is set.
  */
 export function slackMessage(n: Notification): Record<string, unknown> {
   const a = n.alert;
@@ -28,11 +28,14 @@ export function slackMessage(n: Notification): Record<string, unknown> {
   const acting = a.principal?.id;
   const who = origin === undefined ? 'unknown' : `\`${esc(shortIdentity(origin))}\`${acting !== undefined && acting !== origin ? ` (acting as \`${esc(shortIdentity(acting))}\`)` : ''}`;
   const chain = shortChain(a.chain);
+  // Where the last event came from: its address and region, and whether it was refused or failed.
+  const from = [a.source_ip, a.region, a.outcome === 'failure' ? '(request failed)' : undefined].filter((x) => x !== undefined && x !== '').join(' ');
   const fields = [
     { type: 'mrkdwn', text: `*Level*\n${EMOJI[a.rule.level]} ${level}` },
     { type: 'mrkdwn', text: `*Who really acted*\n${who}` },
     ...(a.cluster ? [{ type: 'mrkdwn', text: `*Cluster*\n${esc(a.cluster)}` }] : []),
     ...(a.account ? [{ type: 'mrkdwn', text: `*Account*\n${esc(a.account)}` }] : []),
+    ...(from === '' ? [] : [{ type: 'mrkdwn', text: `*From*\n${esc(from)}` }]),
   ];
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150), emoji: true } },
