@@ -66,6 +66,23 @@ describe('alertFromMatch', () => {
     expect(alertFromMatch({ rule: r, event: conflict }).summary).toMatch(/create configmaps kube-system\/coredns-5d78c9869d-abcde \(failed: 409\)$/);
   });
 
+  it('names the accounts an image or snapshot was shared with', () => {
+    const r = rule('r-share', undefined, 'Share');
+    const ami = cloudtrail('ami', 0, 'ModifyImageAttribute', {
+      eventSource: 'ec2.amazonaws.com',
+      requestParameters: { imageId: 'ami-0f2fd936f37ffa9d9', launchPermission: { add: { items: [{ userId: '222233334444' }, { userId: '555566667777' }] } }, attributeType: 'launchPermission' },
+    });
+    ami.seam.resource = 'ami-0f2fd936f37ffa9d9';
+    expect(alertFromMatch({ rule: r, event: ami }).summary).toMatch(/ec2\.amazonaws\.com:ModifyImageAttribute ami-0f2fd936f37ffa9d9 shared with 222233334444, 555566667777 from 203\.0\.113\.7$/);
+    const pub = cloudtrail('pub', 0, 'ModifySnapshotAttribute', { eventSource: 'ec2.amazonaws.com', requestParameters: { snapshotId: 'snap-1', createVolumePermission: { add: { items: [{ group: 'all' }] } } } });
+    expect(alertFromMatch({ rule: r, event: pub }).summary).toMatch(/ModifySnapshotAttribute shared with all from /);
+    const rds = cloudtrail('rds', 0, 'ModifyDBSnapshotAttribute', { eventSource: 'rds.amazonaws.com', requestParameters: { dBSnapshotIdentifier: 'orders-final', attributeName: 'restore', valuesToAdd: ['444455556666'] } });
+    expect(alertFromMatch({ rule: r, event: rds }).summary).toMatch(/ModifyDBSnapshotAttribute shared with 444455556666 from /);
+    // Removing a share, or another attribute, adds no one.
+    const removed = cloudtrail('rm', 0, 'ModifySnapshotAttribute', { eventSource: 'ec2.amazonaws.com', requestParameters: { snapshotId: 'snap-1', createVolumePermission: { remove: { items: [{ userId: '444455556666' }] } } } });
+    expect(alertFromMatch({ rule: r, event: removed }).summary).not.toContain('shared with');
+  });
+
   it('levels outside Sigma fall back to medium', () => {
     expect(alertFromMatch({ rule: { ...rule('r'), level: 'severe' }, event: cloudtrail('y', 0, 'GetCallerIdentity') }).rule.level).toBe('medium');
   });

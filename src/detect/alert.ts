@@ -14,6 +14,7 @@ import { strOrNumber } from '../core/values.ts';
 import { isoMs } from '../core/time.ts';
 import { scrub } from '../core/normalize/redact.ts';
 import { FINDING_LEVELS, findingVersionOf, type FindingVersion } from './finding.ts';
+import { sharedWith } from '../core/normalize/cloudtrail.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -329,13 +330,15 @@ export function describePrincipal(p: Principal | undefined): string {
 
 /**
  * "alice (arn:…) create pods/exec kube-system/coredns-… from 203.0.113.7": principal, action and resource of one
- * event, where it came from (`seam.source_ip`; for CloudTrail, the AWS service that made the call when
+ * event (for a CloudTrail call that shares an image or snapshot, `shared with <accounts>`), where it came from (`seam.source_ip`; for CloudTrail, the AWS service that made the call when
  * `sourceIPAddress` names one), and ` (denied)` or ` (failed: <code>)` when it did not succeed.
  */
 export function describeEvent(event: SeamEvent): string {
   const parts = [describePrincipal(event.seam.principal)];
   if (event.seam.action !== undefined) parts.push(event.seam.action);
   if (event.seam.resource !== undefined) parts.push(event.seam.resource);
+  const shared = event.seam.source === 'cloudtrail' ? sharedWith(event) : undefined;
+  if (shared !== undefined) parts.push('shared with', shared);
   const from = fromText(event);
   if (from !== undefined) parts.push('from', from);
   if (event.seam.outcome === 'failure') parts.push(failureText(event));

@@ -6,7 +6,12 @@ import type { MapOut } from './types.ts';
 import { arnAccount, hashId, isoTime } from './util.ts';
 import { isRec, obj, str, type Rec } from '../values.ts';
 
-/** Request parameters that name the thing acted on, in order of preference. */
+/**
+ * Request parameters that name the thing acted on, most specific first: the role, user, key, secret, image or
+ * snapshot a call changes before the database, instance or group it sits in, and those before the cluster or
+ * other container a call names and the generic `name`. `resources[0].ARN`, when CloudTrail writes one, comes
+ * before all of them; `instancesSet` (EC2's list of instances) is read separately.
+ */
 const RESOURCE_PARAMS = [
   'roleArn',
   'principalArn',
@@ -15,12 +20,96 @@ const RESOURCE_PARAMS = [
   'policyArn',
   'secretId',
   'bucketName',
+  'imageId',
+  'snapshotId',
+  'dBSnapshotIdentifier',
+  'dBClusterSnapshotIdentifier',
+  'dBInstanceIdentifier',
+  'dBClusterIdentifier',
+  'instanceId',
+  'volumeId',
+  'groupId',
+  'trailName',
   'clusterName',
   'name',
   'functionName',
   'keyId',
   'groupName',
+  'logGroupName',
+  'detectorId',
+  'repositoryName',
 ] as const;
+
+/** Where `instancesSet` stands in RESOURCE_PARAMS' order: after the single-instance `instanceId`. */
+const INSTANCES_AT = RESOURCE_PARAMS.indexOf('instanceId') + 1;
+/** At most this many instance ids of an `instancesSet` are named, then `+N more`. */
+const MAX_INSTANCES = 5;
+
+/** `instancesSet.items[].instanceId` (StopInstances, TerminateInstances, ...) joined by ',', or undefined. */
+function instancesOf(params: Rec): string | undefined {
+  const items = obj(params.instancesSet)?.items;
+  if (!Array.isArray(items)) return undefined;
+  const ids: string[] = [];
+  for (const it of items) {
+    const id = str(obj(it)?.instanceId);
+    if (id !== undefined) ids.push(id);
+  }
+  if (ids.length === 0) return undefined;
+  return ids.length <= MAX_INSTANCES ? ids.join(',') : `${ids.slice(0, MAX_INSTANCES).join(',')} +${ids.length - MAX_INSTANCES} more`;
+}
+
+/** The thing a CloudTrail call acted on, from its request parameters (RESOURCE_PARAMS' order). */
+function resourceFromParams(params: Rec): string | undefined {
+  for (let i = 0; i < RESOURCE_PARAMS.length; i++) {
+    if (i === INSTANCES_AT) {
+      const instances = instancesOf(params);
+      if (instances !== undefined) return instances;
+    }
+    const v = str(params[RESOURCE_PARAMS[i]!]);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** At most this many accounts a sharing call adds are named, then `+N more`. */
+const MAX_SHARED = 5;
+
+/**
+ * Whom a permission-sharing call gave access to, for an alert's summary: the accounts (and `all`, public;
+ * organization and OU ARNs) that ModifyImageAttribute's `launchPermission.add`, ModifySnapshotAttribute's
+ * `createVolumePermission.add` and ModifyDBSnapshotAttribute's / ModifyDBClusterSnapshotAttribute's
+ * `valuesToAdd` name. Undefined for any other call, or one that adds no one.
+ */
+export function sharedWith(r: Rec): string | undefined {
+  const params = obj(r.requestParameters);
+  if (params === undefined) return undefined;
+  const out: string[] = [];
+  switch (str(r.eventName)) {
+    case 'ModifyImageAttribute':
+    case 'ModifySnapshotAttribute': {
+      const perm = obj(params.launchPermission) ?? obj(params.createVolumePermission);
+      const items = obj(perm?.add)?.items;
+      if (!Array.isArray(items)) return undefined;
+      for (const it of items) {
+        const o = obj(it);
+        const who = str(o?.userId) ?? str(o?.group) ?? str(o?.organizationArn) ?? str(o?.organizationalUnitArn);
+        if (who !== undefined && who !== 'none') out.push(who);
+      }
+      break;
+    }
+    case 'ModifyDBSnapshotAttribute':
+    case 'ModifyDBClusterSnapshotAttribute': {
+      const values = params.valuesToAdd;
+      if (!Array.isArray(values)) return undefined;
+      for (const v of values) if (typeof v === 'string' || typeof v === 'number') out.push(String(v));
+      break;
+    }
+    default:
+      return undefined;
+  }
+  if (out.length === 0) return undefined;
+  return out.length <= MAX_SHARED ? out.join(', ') : `${out.slice(0, MAX_SHARED).join(', ')} +${out.length - MAX_SHARED} more`;
+}
 
 /** Maps one CloudTrail record. */
 export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
@@ -58,12 +147,7 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   const resources = r.resources;
   let resource: string | undefined;
   if (Array.isArray(resources) && resources.length > 0) resource = str(obj(resources[0])?.ARN);
-  if (resource === undefined && params !== undefined) {
-    for (const k of RESOURCE_PARAMS) {
-      resource = str(params[k]);
-      if (resource !== undefined) break;
-    }
-  }
+  if (resource === undefined && params !== undefined) resource = resourceFromParams(params);
   seam.resource = resource;
   out.timestamp = timestamp;
   return seam;

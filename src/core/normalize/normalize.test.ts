@@ -121,6 +121,31 @@ describe('CloudTrail', () => {
     expect(byName('AttachRolePolicy').seam.resource).toBe('payments-api-irsa');
   });
 
+  it('names what a call acted on, the most specific parameter first: images, snapshots, databases, instances, groups, trails', () => {
+    const ct = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>): SeamEvent =>
+      must(
+        normalizeRecord(
+          { eventVersion: '1.09', eventTime: '2024-11-05T14:00:00Z', eventSource, eventName, awsRegion: 'us-west-2', sourceIPAddress: '203.0.113.24', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/bob', accountId: '111122223333' }, requestParameters, eventID: `id-${eventName}` },
+          meta,
+        ),
+      );
+    const share = { items: [{ userId: '222233334444' }, { userId: '555566667777' }] };
+    expect(ct('ec2.amazonaws.com', 'ModifyImageAttribute', { imageId: 'ami-0f2fd936f37ffa9d9', launchPermission: { add: share }, attributeType: 'launchPermission' }).seam.resource).toBe('ami-0f2fd936f37ffa9d9');
+    expect(ct('ec2.amazonaws.com', 'ModifySnapshotAttribute', { snapshotId: 'snap-0a1b2c3d4e5f67890', createVolumePermission: { add: share } }).seam.resource).toBe('snap-0a1b2c3d4e5f67890');
+    // A snapshot taken of a database names the snapshot; deleting the database names the database.
+    expect(ct('rds.amazonaws.com', 'CreateDBSnapshot', { dBSnapshotIdentifier: 'orders-final', dBInstanceIdentifier: 'orders' }).seam.resource).toBe('orders-final');
+    expect(ct('rds.amazonaws.com', 'DeleteDBInstance', { dBInstanceIdentifier: 'orders', skipFinalSnapshot: true }).seam.resource).toBe('orders');
+    expect(ct('rds.amazonaws.com', 'DeleteDBCluster', { dBClusterIdentifier: 'orders-aurora' }).seam.resource).toBe('orders-aurora');
+    expect(ct('ec2.amazonaws.com', 'ModifyInstanceAttribute', { instanceId: 'i-0abc', groupSet: { items: [{ groupId: 'sg-1' }] } }).seam.resource).toBe('i-0abc');
+    const ids = (n: number): { items: { instanceId: string }[] } => ({ items: Array.from({ length: n }, (_, i) => ({ instanceId: `i-0${i}` })) });
+    expect(ct('ec2.amazonaws.com', 'StopInstances', { instancesSet: ids(2), force: false }).seam.resource).toBe('i-00,i-01');
+    expect(ct('ec2.amazonaws.com', 'TerminateInstances', { instancesSet: ids(7) }).seam.resource).toBe('i-00,i-01,i-02,i-03,i-04 +2 more');
+    expect(ct('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { groupId: 'sg-0123', ipPermissions: {} }).seam.resource).toBe('sg-0123');
+    expect(ct('cloudtrail.amazonaws.com', 'PutEventSelectors', { trailName: 'org-trail', eventSelectors: [] }).seam.resource).toBe('org-trail');
+    // The role is still what an IAM call names first.
+    expect(ct('iam.amazonaws.com', 'AttachRolePolicy', { roleName: 'payments-api-irsa', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }).seam.resource).toBe('payments-api-irsa');
+  });
+
   it('does not take service names for source IPs', () => {
     expect(byName('AssumeRole').seam.source_ip).toBeUndefined();
     expect(byName('AssumeRole').seam.principal).toMatchObject({ id: 'eks.amazonaws.com', type: 'aws_service' });
