@@ -85,10 +85,14 @@ export class FileIndexSink implements IndexSink {
     return changed;
   }
 
-  private async writeIncidents(): Promise<void> {
+  /**
+   * Appends the changed incidents. Context documents (ADR 0051: a key's held low/informational alerts, not incidents)
+   * only at close: a noisy workload's changes with every alert, and appending it each second made the file tens of MB.
+   */
+  private async writeIncidents(final = false): Promise<void> {
     this.incidentsWrittenAt = Date.now();
-    const ids = [...this.dirtyIncidents];
-    this.dirtyIncidents.clear();
+    const ids = [...this.dirtyIncidents].filter((id) => final || this.incidentDocs.get(id)?.status !== 'context');
+    for (const id of ids) this.dirtyIncidents.delete(id);
     for (const id of ids) await this.incidents.write(this.incidentDocs.get(id));
   }
 
@@ -120,7 +124,7 @@ export class FileIndexSink implements IndexSink {
   }
 
   async close(): Promise<void> {
-    await this.writeIncidents();
+    await this.writeIncidents(true);
     await Promise.all([this.events.close(), this.alerts.close(), this.identity.close(), this.incidents.close()]);
   }
 }
