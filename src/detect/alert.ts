@@ -44,6 +44,12 @@ export const Alert = z
     native_ids: z
       .array(z.string())
       .describe('Ids the source systems gave those events: CloudTrail eventID, audit auditID, GuardDuty finding id, runtime event id/uuid.'),
+    related_events: z
+      .array(z.string())
+      .optional()
+      .describe(
+        '`seam.id` of events joined to the alert as context, not evidence, in event-time order: the same identity\'s CloudTrail and audit activity around a GuardDuty finding (`seam-native-guardduty-incident`). They do not name the alert, set its time or colour an incident timeline.',
+      ),
     group: z
       .record(z.string(), z.string())
       .optional()

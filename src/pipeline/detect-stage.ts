@@ -45,6 +45,8 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
       const out = native.process(event);
       if (detector) {
         const sigma = detector.process(event);
+        // Before the Sigma alerts join `out`: the GuardDuty join's level follows the rules its finding matched.
+        native.noteAlerts(event, sigma, out);
         for (let i = 0; i < sigma.length; i++) out.push(sigma[i]!);
       }
       // Alerts closed by this event carry who acted, really, as the graph resolved it, and the resource a

@@ -18,7 +18,7 @@ export interface IncidentPage {
   /** The incident's id in the incidents index (`Incident.id`): stable, so a re-run writes the same file name. */
   id: string;
   incident: Incident;
-  /** Events by `seam.id`: every alert's contributing events and every chain hop's evidence. */
+  /** Events by `seam.id`: every alert's contributing and related events and every chain hop's evidence. */
   events: ReadonlyMap<string, SeamEvent>;
   /** CloudTrail calls signed by an identity of the chain (or the incident's actors) during the incident. */
   awsCalls: readonly SeamEvent[];
@@ -28,10 +28,13 @@ export interface IncidentPage {
   source: string;
 }
 
-/** Every `seam.id` the page needs: the alerts' evidence and the chain's. */
+/** Every `seam.id` the page needs: the alerts' evidence, their related events (context, white on the timeline) and the chain's. */
 export function neededEventIds(inc: Incident): Set<string> {
   const ids = new Set<string>();
-  for (const a of inc.alerts) for (const e of a.events) ids.add(e);
+  for (const a of inc.alerts) {
+    for (const e of a.events) ids.add(e);
+    for (const e of a.related_events ?? []) ids.add(e);
+  }
   for (const s of inc.chain) if (s.via !== undefined) ids.add(s.via);
   return ids;
 }

@@ -40,6 +40,8 @@ export interface NativeEngine {
   /** Event time moved on to `nowMs` with no event (the input is quiet): what was waiting for a window to close. */
   advance(nowMs: number): Alert[];
   flush(): Alert[];
+  /** The Sigma alerts `event` raised, and what `process(event)` returned: handed to the detections that take them (`noteAlerts`). */
+  noteAlerts(event: SeamEvent, alerts: readonly Alert[], raised: Alert[]): void;
   stats(): NativeEngineStats;
 }
 
@@ -85,6 +87,8 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
     return f;
   };
   const timedState = timed.map((d) => states.get(d.id));
+  const noting = detections.filter((d) => d.noteAlerts !== undefined);
+  const notingState = noting.map((d) => states.get(d.id));
 
   const count = (d: AnyNativeDetection, alerts: Alert[], out: Alert[]): void => {
     if (alerts.length === 0) return;
@@ -151,6 +155,17 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
         }
       }
       return out;
+    },
+    noteAlerts(event, alerts, raised) {
+      if (alerts.length === 0) return;
+      for (let i = 0; i < noting.length; i++) {
+        const d = noting[i]!;
+        try {
+          d.noteAlerts!(event, alerts, raised, notingState[i]);
+        } catch {
+          failed(d);
+        }
+      }
     },
     stats: () => ({ ...stats, byDetection: { ...stats.byDetection }, errors: { ...stats.errors } }),
   };

@@ -2,10 +2,14 @@
  * GuardDuty finding → incident: the finding enriched with the identity chain of its principal, joined with the
  * same principal's CloudTrail and audit activity from 15 minutes before the finding's first sighting to 15
  * minutes after its last. The alert waits until event time passes the window's end (or end of input).
+ * The finding is the alert's evidence (`events`, its time the alert's); the joined activity is context
+ * (`related_events`). Level: the higher of the finding version's severity band and the highest level a Sigma rule
+ * gave the same finding (`noteAlerts`, called by the detect stage after the rules ran), so the two never disagree
+ * downwards.
  */
-import type { SeamEvent } from '../../core/envelope.ts';
+import type { ChainStep, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { describePrincipal, type Alert, type Contribution } from '../alert.ts';
+import { ALERT_LEVELS, describePrincipal, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { chainText, nativeAlert, timeOf } from './util.ts';
@@ -19,6 +23,10 @@ interface Activity {
   nativeId?: string;
   timeMs: number;
   action: string;
+  /** A read (CloudTrail readOnly or a Get/List/Describe call, an audit get/list/watch): listed after the rest. */
+  read: boolean;
+  /** A Sigma rule alerted on it (`noteAlerts`): listed first. */
+  alerted?: boolean;
 }
 
 interface Pending {
@@ -28,7 +36,12 @@ interface Pending {
   toMs: number;
   summary: string;
   level: Alert['rule']['level'];
+  /** The finding id (the same in every version): the Sigma rule levels noted for it raise `level`. */
+  findingId?: string;
+  tags: string[];
   principal?: SeamEvent['seam']['principal'];
+  origin?: SeamEvent['seam']['origin'];
+  chain?: ChainStep[];
   account?: string;
   cluster?: string;
 }
@@ -51,6 +64,10 @@ interface State {
    */
   lastKeys: string[];
   lastLogs: ActivityLog[];
+  /** The activity recorded for the last event, so `noteAlerts` can mark it alerted. */
+  lastActivity?: Activity;
+  /** Finding id → the highest level a Sigma rule gave one of its versions (`noteAlerts`): the join's level is at least that. */
+  ruleLevels: Lru<string, AlertLevel>;
 }
 
 const MAX_PER_KEY = 200;
@@ -89,6 +106,51 @@ function levelOf(severity: number | undefined): Alert['rule']['level'] {
   return severity === undefined ? 'medium' : findingLevel(severity);
 }
 
+function maxLevel(a: AlertLevel, b: AlertLevel | undefined): AlertLevel {
+  return b !== undefined && ALERT_LEVELS.indexOf(b) > ALERT_LEVELS.indexOf(a) ? b : a;
+}
+
+/**
+ * The ATT&CK tactic a GuardDuty finding type's threat purpose (`Purpose:Resource/Family`) names, where it maps
+ * one to one. Backdoor, Behavior, Policy, Trojan, UnauthorizedAccess, Pentest and attack sequences say what
+ * kind of finding it is, not a tactic: no tag.
+ */
+const TACTIC_OF_PURPOSE: Readonly<Record<string, string>> = {
+  CredentialAccess: 'attack.credential-access',
+  DefenseEvasion: 'attack.defense-evasion',
+  Stealth: 'attack.defense-evasion',
+  Discovery: 'attack.discovery',
+  Recon: 'attack.reconnaissance',
+  Execution: 'attack.execution',
+  Exfiltration: 'attack.exfiltration',
+  Impact: 'attack.impact',
+  CryptoCurrency: 'attack.impact',
+  InitialAccess: 'attack.initial-access',
+  Persistence: 'attack.persistence',
+  PrivilegeEscalation: 'attack.privilege-escalation',
+};
+
+/** ATT&CK tags for a finding type: its tactic, and T1496 (resource hijacking) for CryptoCurrency. */
+export function findingTypeTags(type: string | undefined): string[] {
+  const purpose = type?.split(':', 1)[0];
+  const tactic = purpose === undefined ? undefined : TACTIC_OF_PURPOSE[purpose];
+  if (tactic === undefined) return [];
+  return purpose === 'CryptoCurrency' ? [tactic, 'attack.t1496'] : [tactic];
+}
+
+const READ_VERBS = new Set(['get', 'list', 'watch']);
+
+/** A read, listed after the rest: CloudTrail `readOnly` (else a Get/List/Describe/Head/Lookup call), an audit get/list/watch. */
+function isRead(event: SeamEvent): boolean {
+  if (event.seam.source === 'cloudtrail') {
+    if (typeof event.readOnly === 'boolean') return event.readOnly;
+    const op = (event.seam.action ?? '').split(':').pop() ?? '';
+    return /^(Get|List|Describe|Head|Lookup|BatchGet)/.test(op);
+  }
+  if (event.seam.source === 'k8s_audit') return READ_VERBS.has(String(event.verb));
+  return false;
+}
+
 function pickCase(o: Record<string, unknown> | undefined, camel: string): unknown {
   if (o === undefined) return undefined;
   return o[camel] ?? o[camel.charAt(0).toUpperCase() + camel.slice(1)];
@@ -100,16 +162,24 @@ export const guardDutyIncident: NativeDetection<State> = {
   level: 'medium',
   tags: ['seam.incident'],
   description:
-    'Every GuardDuty finding about an EKS cluster or an IAM principal becomes one incident: the finding, who the principal really is (identity chain), and what the same principal did in CloudTrail and the audit log from 15 minutes before to 15 minutes after.',
-  triage: 'Start from the chain (who, through which mapping or pod), then read the joined events in time order; the finding’s own recommendation applies.',
-  createState: (c: NativeConfig): State => ({ activity: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries), dueAfterMs: Infinity, lastKeys: [], lastLogs: [] }),
+    'Every GuardDuty finding about an EKS cluster or an IAM principal becomes one incident: the finding, who the principal really is (identity chain, origin), and what the same principal did in CloudTrail and the audit log from 15 minutes before to 15 minutes after (related_events, context). Level: the higher of the finding version\'s severity band and the highest level a Sigma rule gave the same finding.',
+  triage: 'Start from the chain (who, through which mapping or pod), then read the related events (`related_events`, context) in time order; the finding’s own recommendation applies.',
+  createState: (c: NativeConfig): State => ({
+    activity: boundedLru(c.maxStateEntries),
+    pending: boundedLru(c.maxStateEntries),
+    dueAfterMs: Infinity,
+    lastKeys: [],
+    lastLogs: [],
+    ruleLevels: boundedLru(c.maxStateEntries),
+  }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const t = timeOf(event);
     const keys = keysOf(event, ctx);
     if (event.seam.source !== 'guardduty') {
       const nid = nativeIdOf(event);
-      const a: Activity = { id: event.seam.id, timeMs: t, action: event.seam.action ?? event.seam.source };
+      const a: Activity = { id: event.seam.id, timeMs: t, action: event.seam.action ?? event.seam.source, read: isRead(event) };
       if (nid !== undefined) a.nativeId = nid;
+      state.lastActivity = a;
       const horizon = t - 2 * ctx.config.guardDutyJoinMs - 3600_000;
       // (All of the last keys are still held unless the map holds fewer entries than there are keys.)
       const same = keys.length <= state.activity.maxSize && sameKeys(keys, state.lastKeys);
@@ -139,6 +209,7 @@ export const guardDutyIncident: NativeDetection<State> = {
       }
       return [];
     }
+    state.lastActivity = undefined;
     if (keys.length === 0) return [];
     const f = obj(event.detail) ?? event;
     const service = obj(pickCase(f, 'service'));
@@ -155,9 +226,14 @@ export const guardDutyIncident: NativeDetection<State> = {
       keys,
       fromMs: (Number.isNaN(first) ? t : first) - ctx.config.guardDutyJoinMs,
       toMs,
+      // The finding type first: the rule title is the same for every finding.
       summary: `GuardDuty ${event.seam.action ?? 'finding'}${str(pickCase(f, 'title')) === undefined ? '' : ` (${str(pickCase(f, 'title'))})`} by ${describePrincipal(ctx.resolution.principal)}${ctx.resolution.origin === undefined ? '' : `, really ${describePrincipal(ctx.resolution.origin)}`}${chain === '' ? '' : `; chain: ${chain}`}`,
       level: levelOf(typeof severity === 'number' ? severity : undefined),
+      ...(nid === undefined ? {} : { findingId: nid }),
+      tags: findingTypeTags(event.seam.action),
       ...(ctx.resolution.principal === undefined ? {} : { principal: ctx.resolution.principal }),
+      ...(ctx.resolution.origin === undefined ? {} : { origin: ctx.resolution.origin }),
+      ...(ctx.resolution.chain.length === 0 ? {} : { chain: ctx.resolution.chain }),
       ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
       ...(event.seam.cluster === undefined ? {} : { cluster: event.seam.cluster }),
     });
@@ -185,6 +261,21 @@ export const guardDutyIncident: NativeDetection<State> = {
     state.dueAfterMs = Infinity;
     return out;
   },
+  noteAlerts(event: SeamEvent, alerts: readonly Alert[], raised: Alert[], state: State): void {
+    let level: AlertLevel | undefined;
+    for (const a of alerts) if (a.rule.type === 'sigma' && a.events[a.events.length - 1] === event.seam.id) level = maxLevel(level ?? 'informational', a.rule.level);
+    if (level === undefined) return;
+    if (event.seam.source !== 'guardduty') {
+      if (state.lastActivity?.id === event.seam.id) state.lastActivity.alerted = true;
+      return;
+    }
+    const fid = nativeIdOf(event);
+    if (fid === undefined) return;
+    const was = state.ruleLevels.get(fid);
+    state.ruleLevels.set(fid, maxLevel(level, was));
+    // The join may already have closed on this very event (a version seen after its window): raise it here.
+    for (const a of raised) if (a.rule.id === this.id && a.finding?.id === fid) a.rule.level = maxLevel(a.rule.level, level);
+  },
 };
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
@@ -207,14 +298,26 @@ function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
     }
   }
   const acts = [...joined.values()].sort((a, b) => a.timeMs - b.timeMs);
-  const actions = [...new Set(acts.map((a) => a.action))].slice(0, 6);
+  // What changed something or alerted first, then the reads, each in time order.
+  const rank = (a: Activity): number => (a.alerted === true ? 0 : a.read ? 2 : 1);
+  const ordered = [...acts].sort((a, b) => rank(a) - rank(b) || a.timeMs - b.timeMs);
+  const distinct = [...new Set(ordered.map((a) => a.action))];
+  const actions = distinct.slice(0, 8);
+  const more = distinct.length - actions.length;
+  const level = maxLevel(p.level, p.findingId === undefined ? undefined : state.ruleLevels.get(p.findingId));
   return nativeAlert(d, {
-    level: p.level,
-    events: [p.finding, ...acts.map((a) => ({ ids: [a.id], nativeIds: a.nativeId === undefined ? [] : [a.nativeId], timeMs: a.timeMs }))],
-    summary: `${p.summary}; ${acts.length} related event${acts.length === 1 ? '' : 's'} within ±15 min${actions.length > 0 ? ': ' + actions.join(', ') : ''}`,
+    level,
+    // The finding is the evidence; the activity around it is context (`related_events`): it neither sets the
+    // alert's time nor colours an incident timeline.
+    events: [p.finding],
+    related: acts.map((a) => ({ ids: [a.id], nativeIds: a.nativeId === undefined ? [] : [a.nativeId], timeMs: a.timeMs })),
+    summary: `${p.summary}; ${acts.length} related event${acts.length === 1 ? '' : 's'} within ±15 min${actions.length > 0 ? ': ' + actions.join(', ') + (more > 0 ? ` and ${more} more` : '') : ''}`,
     principal: p.principal,
+    origin: p.origin,
+    chain: p.chain,
     account: p.account,
     cluster: p.cluster,
+    extraTags: p.tags,
     // One incident alert per finding, kept current by its later versions (ADR 0046), whatever activity each joins.
     finding: p.finding.finding,
   });

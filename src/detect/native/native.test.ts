@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraphOptions } from '../../identity/config.ts';
-import type { Alert } from '../alert.ts';
+import { nativeIdOf, type Alert } from '../alert.ts';
 import {
   ACCOUNT,
   ATTACKER_IP,
@@ -476,12 +476,52 @@ describe('GuardDuty incident', () => {
     expect(exec).toBeDefined();
     // CreateAccessEntry (14:16:40) and AssociateAccessPolicy (14:16:55) fall in [14:11:40, 14:46:02]; alice's 14:02–14:09 audit
     // events do not. payments/api listing secrets at 14:14:02 joins too: the graph resolves it to alice (her exec 5 minutes earlier).
-    expect(exec.native_ids).toEqual(['1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d09', '4da06e52-9fb1-4273-becf-5a6b7c8d9ea5', '5eb17f63-a0c2-4384-8fd0-6b7c8d9eafb6', 'b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4']);
+    // The finding is the evidence; the joined activity is context (related_events), in time order.
+    const nativeOf = new Map(events.map((e) => [e.seam.id, nativeIdOf(e)]));
+    expect(exec.native_ids).toEqual(['b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4']);
+    expect(exec.events).toHaveLength(1);
+    expect(exec.related_events!.map((e) => nativeOf.get(e))).toEqual(['1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d09', '4da06e52-9fb1-4273-becf-5a6b7c8d9ea5', '5eb17f63-a0c2-4384-8fd0-6b7c8d9eafb6']);
+    // Its time is the finding version's (updatedAt 14:31:02), not the last joined event's.
+    const finding = events.find((e) => nativeIdOf(e) === 'b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4')!;
+    expect(exec['@timestamp']).toBe(new Date(Date.parse(finding['@timestamp'])).toISOString());
+    // The type heads the summary; the writes (the access entry and its policy) come before the read (list secrets).
+    expect(exec.summary).toMatch(/^GuardDuty Execution:Kubernetes\/ExecInKubeSystemPod /);
     expect(exec.summary).toContain('3 related events');
+    expect(exec.summary.indexOf('CreateAccessEntry')).toBeLessThan(exec.summary.indexOf('list secrets'));
+    expect(exec.summary.indexOf('AssociateAccessPolicy')).toBeLessThan(exec.summary.indexOf('list secrets'));
     expect(exec.rule.level).toBe('medium');
+    expect(exec.rule.tags).toEqual(['seam.incident', 'attack.execution']);
     const anon = alerts.find((a) => a.summary.includes('SuccessfulAnonymousAccess'))!;
     // system:anonymous's forbidden list at 14:13:44 is the same principal, but 14:28:33 − 15 min = 14:13:33: inside.
-    expect(anon.native_ids).toContain('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08');
+    expect(anon.related_events!.map((e) => nativeOf.get(e))).toContain('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08');
+    expect(anon.rule.tags).toEqual(['seam.incident', 'attack.discovery']);
+    // A Policy: finding names no tactic.
+    expect(alerts.find((a) => a.summary.includes('AdminAccessToDefaultServiceAccount'))!.rule.tags).toEqual(['seam.incident']);
+  });
+  it('carries the origin and chain the graph resolved for the finding’s principal', () => {
+    const finding = ev({
+        schemaVersion: '2.0',
+        partition: 'aws',
+        arn: 'arn:aws:guardduty:us-west-2:111122223333:detector/d1/finding/f00dfeedf00dfeedf00dfeedf00dfeed',
+        id: 'f00dfeedf00dfeedf00dfeedf00dfeed',
+        type: 'PrivilegeEscalation:Kubernetes/PrivilegedContainer',
+        severity: 5,
+        createdAt: '2024-11-05T14:20:00.000Z',
+        updatedAt: '2024-11-05T14:20:00.000Z',
+        accountId: '111122223333',
+        region: 'us-west-2',
+        title: 'Privileged container launched.',
+        resource: { resourceType: 'EKSCluster', eksClusterDetails: { name: CLUSTER }, kubernetesDetails: { kubernetesUserDetails: { username: 'system:serviceaccount:payments:api' } } },
+        service: { serviceName: 'guardduty', eventFirstSeen: '2024-11-05T14:20:00.000Z', eventLastSeen: '2024-11-05T14:20:00.000Z', count: 1 },
+    });
+    const alerts = run([...irsaStory(), finding], id);
+    expect(alerts).toHaveLength(1);
+    const a = alerts[0]!;
+    expect(a.origin?.arn).toBe(alice.arn);
+    expect(a.chain!.length).toBeGreaterThan(0);
+    expect(a.summary).toContain('really ');
+    expect(a['@timestamp']).toBe('2024-11-05T14:20:00.000Z');
+    expect(a.rule.tags).toContain('attack.privilege-escalation');
   });
   it('waits for the window to close before emitting, unless input ends', () => {
     const engine = createNativeEngine({ only: [id] });
@@ -492,7 +532,8 @@ describe('GuardDuty incident', () => {
     const after = ev(callAs(bob, 's3.amazonaws.com', 'ListBuckets', t('14:50:00')), undefined);
     const out = engine.process(after);
     expect(out).toHaveLength(1);
-    expect(out[0]!.events).toHaveLength(2);
+    expect(out[0]!.events).toEqual([finding!.seam.id]);
+    expect(out[0]!.related_events).toEqual([late.seam.id]);
     expect(engine.flush()).toEqual([]);
   });
 });

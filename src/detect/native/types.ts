@@ -43,6 +43,12 @@ export interface NativeDetection<S = unknown> {
   advance?(nowMs: number, graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
   /** End of input: emit everything still waiting. */
   flush?(graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
+  /**
+   * The Sigma alerts `event` raised (after every native detection evaluated it), and the native alerts its
+   * `process` returned (`raised`, which this may still change): for a detection whose alert follows the rules
+   * that matched an event of its own (the GuardDuty join's level).
+   */
+  noteAlerts?(event: SeamEvent, alerts: readonly Alert[], raised: Alert[], state: S): void;
 }
 
 // A registry holds detections of different state types; the engine only passes each its own state back.

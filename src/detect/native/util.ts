@@ -74,6 +74,13 @@ export interface NativeAlertInput {
   cluster?: string | undefined;
   /** Name the alert by this GuardDuty finding, whatever else joined it (ADR 0046). */
   finding?: FindingVersion | undefined;
+  /** Who acted, really, and the path there, when the alert is raised after its event's turn (the detect stage copies them from the closing event otherwise). */
+  origin?: Principal | undefined;
+  chain?: readonly ChainStep[] | undefined;
+  /** Events joined as context, not evidence (`Alert.related_events`). */
+  related?: readonly Contribution[] | undefined;
+  /** Tags beyond the detection's own (ATT&CK tactic of a GuardDuty finding type). */
+  extraTags?: readonly string[] | undefined;
 }
 
 function isEvent(x: SeamEvent | Contribution): x is SeamEvent {
@@ -81,8 +88,10 @@ function isEvent(x: SeamEvent | Contribution): x is SeamEvent {
 }
 
 export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput): Alert {
-  return buildAlert({
-    rule: { id: d.id, title: d.title, level: input.level ?? d.level, tags: [...d.tags], type: 'native' },
+  const tags = [...d.tags];
+  for (const t of input.extraTags ?? []) if (!tags.includes(t)) tags.push(t);
+  const alert = buildAlert({
+    rule: { id: d.id, title: d.title, level: input.level ?? d.level, tags, type: 'native' },
     contributions: input.events.map((e) => (isEvent(e) ? contributionOf(e) : e)),
     summary: input.summary,
     ...(input.principal === undefined ? {} : { principal: input.principal }),
@@ -90,6 +99,21 @@ export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput
     ...(input.cluster === undefined ? {} : { cluster: input.cluster }),
     ...(input.finding === undefined ? {} : { finding: input.finding }),
   });
+  if (input.origin !== undefined) alert.origin = input.origin;
+  if (input.chain !== undefined && input.chain.length > 0) alert.chain = [...input.chain];
+  if (input.related !== undefined && input.related.length > 0) {
+    const ids: string[] = [];
+    const seen = new Set(alert.events);
+    for (const c of [...input.related].sort((a, b) => a.timeMs - b.timeMs)) {
+      for (const id of c.ids) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        ids.push(id);
+      }
+    }
+    if (ids.length > 0) alert.related_events = ids;
+  }
+  return alert;
 }
 
 /**

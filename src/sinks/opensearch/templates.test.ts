@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SOURCE_TYPES } from '../../core/envelope.ts';
 import { alertsIndexName, buildTemplates, dayStamp, eventsIndexName, identityIndexName, incidentsIndexName } from './templates.ts';
+import { Alert } from '../../detect/alert.ts';
 
 const opts = { indexPrefix: 'seam', shards: 1, replicas: 0, refreshIntervalMs: 5000 };
 
@@ -61,5 +62,14 @@ describe('templates', () => {
     const hash = (t: typeof a) => (t.componentTemplates[0]!.body._meta as { seam_hash: string }).seam_hash;
     expect(hash(a)).not.toBe(hash(b));
     expect(hash(a)).toBe(hash(buildTemplates(opts)));
+  });
+});
+
+describe('alerts template', () => {
+  it('maps every field of the Alert schema (a new field, such as related_events, is not left to dynamic mapping)', () => {
+    const t = buildTemplates(opts).indexTemplates.find((x) => x.name === 'seam-alerts')!;
+    const props = ((t.body.template as Record<string, unknown>).mappings as { properties: Record<string, { type?: string }> }).properties;
+    expect(Object.keys(props).sort()).toEqual(Object.keys(Alert.shape).sort());
+    expect(props.related_events!.type).toBe('keyword');
   });
 });

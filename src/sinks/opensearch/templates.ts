@@ -197,7 +197,7 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
 };
 
 const alertProperties = {
-  ...kws('id', 'events', 'native_ids', 'account', 'cluster', 'resource', 'region', 'outcome'),
+  ...kws('id', 'events', 'native_ids', 'related_events', 'account', 'cluster', 'resource', 'region', 'outcome'),
   // Where the last contributing event came from, mapped as the events index maps seam.source_ip and seam.user_agent.
   source_ip: { type: 'ip', ignore_malformed: true },
   user_agent: kw,
