@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
+import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { Alert, alertFromMatch, alertId, buildAlert, nativeIdOf } from './alert.ts';
 import { audit, cloudtrail, rule, runtime } from './correlate/test-fixtures.ts';
 
@@ -81,6 +82,29 @@ describe('alertFromMatch', () => {
     // Removing a share, or another attribute, adds no one.
     const removed = cloudtrail('rm', 0, 'ModifySnapshotAttribute', { eventSource: 'ec2.amazonaws.com', requestParameters: { snapshotId: 'snap-1', createVolumePermission: { remove: { items: [{ userId: '444455556666' }] } } } });
     expect(alertFromMatch({ rule: r, event: removed }).summary).not.toContain('shared with');
+  });
+
+  it('names a runtime event\'s pod and command line (scrubbed, then cut), or the process behind a file event', () => {
+    const r = rule('r-rt', undefined, 'Runtime');
+    const norm = (rec: Record<string, unknown>): SeamEvent => {
+      const n = normalizeRecord(rec, { collector: 'file', receivedAt: '2024-11-05T15:00:00.000Z', origin: 'test' });
+      if (!n.ok) throw new Error(n.error.message);
+      return n.value;
+    };
+    const base = { schema: 'seam.runtime/v1', time: '2024-11-05T14:09:00.650Z', cluster: 'prod-eks-01', namespace: 'payments', pod: 'api-7c9d8f6b5-x2k4q', service_account: 'api' };
+    const curl = norm({ ...base, id: 'p1', kind: 'process', process: { pid: 7, exe: '/bin/sh', cmdline: 'sh -c curl -s http://169.254.170.23/v1/credentials' } });
+    expect(alertFromMatch({ rule: r, event: curl }).summary).toBe(
+      "Rule 'Runtime' matched: system:serviceaccount:payments:api in pod payments/api-7c9d8f6b5-x2k4q process /bin/sh (sh -c curl -s http://169.254.170.23/v1/credentials)",
+    );
+    const cat = norm({ ...base, id: 'f1', kind: 'file', process: { pid: 8, exe: '/bin/cat' }, file: { op: 'open', path: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' } });
+    expect(alertFromMatch({ rule: r, event: cat }).summary).toMatch(/in pod payments\/api-7c9d8f6b5-x2k4q file \/var\/run\/secrets\/eks\.amazonaws\.com\/serviceaccount\/token by \/bin\/cat$/);
+    // A secret in the command line never reaches the summary, even where the line is cut.
+    const long = norm({ ...base, id: 'p2', kind: 'process', process: { pid: 9, exe: '/usr/bin/mysql', cmdline: `mysql --password=Hunter2Secret -e "${'x'.repeat(400)}"` } });
+    const s = alertFromMatch({ rule: r, event: long }).summary;
+    expect(s).not.toContain('Hunter2Secret');
+    expect(s).toContain('(mysql --password=[REDACTED]');
+    expect(s.length).toBeLessThan(400);
+    expect(s.endsWith('…)')).toBe(true);
   });
 
   it('levels outside Sigma fall back to medium', () => {

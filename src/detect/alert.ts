@@ -336,19 +336,54 @@ export function describePrincipal(p: Principal | undefined): string {
 
 /**
  * "alice (arn:…) create pods/exec kube-system/coredns-… from 203.0.113.7": principal, action and resource of one
- * event (for a CloudTrail call that shares an image or snapshot, `shared with <accounts>`), where it came from (`seam.source_ip`; for CloudTrail, the AWS service that made the call when
+ * event (for a runtime event, its pod and command line; for a CloudTrail call that shares an image or snapshot,
+ * `shared with <accounts>`), where it came from (`seam.source_ip`; for CloudTrail, the AWS service that made the call when
  * `sourceIPAddress` names one), and ` (denied)` or ` (failed: <code>)` when it did not succeed.
  */
 export function describeEvent(event: SeamEvent): string {
   const parts = [describePrincipal(event.seam.principal)];
+  const runtime = event.seam.source === 'runtime';
+  const pod = event.seam.principal?.pod;
+  if (runtime && pod !== undefined && !event.seam.principal!.id.includes(pod)) parts.push('in pod', pod);
   if (event.seam.action !== undefined) parts.push(event.seam.action);
   if (event.seam.resource !== undefined) parts.push(event.seam.resource);
+  // The process: for a process event its command line; for a file, network or DNS event the process behind it.
+  const cmd = runtime ? commandLine(event) : undefined;
+  if (cmd !== undefined && cmd !== event.seam.resource) parts.push(event.seam.action === 'process' || event.seam.format === 'falco' ? `(${cmd})` : `by ${cmd}`);
   const shared = event.seam.source === 'cloudtrail' ? sharedWith(event) : undefined;
   if (shared !== undefined) parts.push('shared with', shared);
   const from = fromText(event);
   if (from !== undefined) parts.push('from', from);
   if (event.seam.outcome === 'failure') parts.push(failureText(event));
   return parts.join(' ');
+}
+
+/** At most this many characters of a command line go into a summary. */
+const MAX_CMDLINE = 200;
+
+/**
+ * A runtime event's command line: the process's `cmdline` (else its `args`, space-joined, else its `exe`) in
+ * Seam's runtime schema, Falco's `proc.cmdline`. Scrubbed before it is cut to MAX_CMDLINE (a cut could leave a secret its
+ * pattern no longer finds; buildAlert scrubs the whole summary again).
+ */
+function commandLine(event: SeamEvent): string | undefined {
+  let cmd: string | undefined;
+  const proc = event.process;
+  if (proc !== null && typeof proc === 'object') {
+    const p = proc as { cmdline?: unknown; args?: unknown };
+    if (typeof p.cmdline === 'string') cmd = p.cmdline;
+    else if (Array.isArray(p.args) && p.args.length > 0 && p.args.every((a) => typeof a === 'string')) cmd = p.args.join(' ');
+    else if (typeof (p as { exe?: unknown }).exe === 'string') cmd = (p as { exe: string }).exe;
+  }
+  if (cmd === undefined) {
+    const fields = event.output_fields;
+    const c = fields !== null && typeof fields === 'object' ? (fields as Record<string, unknown>)['proc.cmdline'] : undefined;
+    if (typeof c === 'string') cmd = c;
+  }
+  cmd = cmd?.trim();
+  if (cmd === undefined || cmd === '') return undefined;
+  cmd = scrub(cmd);
+  return cmd.length > MAX_CMDLINE ? cmd.slice(0, MAX_CMDLINE) + '…' : cmd;
 }
 
 /** The event's address, else a CloudTrail call's `sourceIPAddress` when it names a service (`ec2.amazonaws.com`, `AWS Internal`). */
