@@ -13,6 +13,7 @@ import type { RawMeta } from '../core/envelope.ts';
 import { topLevel, type TopLevel } from '../core/json-text.ts';
 import { extraAccount } from '../core/normalize/principal.ts';
 import { arnAccount, isoTime } from '../core/normalize/util.ts';
+import { eksClusterParam } from '../core/normalize/cloudtrail.ts';
 import { obj, str } from '../core/values.ts';
 import { isoMs } from '../core/time.ts';
 import { UNKNOWN_CLUSTER } from '../identity/keys.ts';
@@ -65,8 +66,8 @@ function quick(r: TopLevel, meta: RawMeta): QuickRecord | undefined {
     const ui = obj(r.get('userIdentity'));
     const caller = str(ui?.accountId) ?? arnAccount(str(ui?.arn));
     const account = str(r.get('recipientAccountId')) ?? caller ?? meta.account;
-    const params = eventSource === 'eks.amazonaws.com' ? obj(r.get('requestParameters')) : undefined;
-    const cluster = params === undefined ? meta.cluster : (str(params.clusterName) ?? str(params.name) ?? meta.cluster);
+    const params = eventSource === 'eks.amazonaws.com' || eventSource === 'eks-auth.amazonaws.com' ? obj(r.get('requestParameters')) : undefined;
+    const cluster = params === undefined ? undefined : eksClusterParam(eventSource, params);
     return record(account, cluster, false, timestamp, id, caller);
   }
   if (r.has('eventsource') && r.has('eventname')) return undefined;

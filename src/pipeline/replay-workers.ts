@@ -182,6 +182,8 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     // ---- pass 1: each record's tenant, and the one-thread event-time order (the workers load their rules meanwhile) ----
     const planner = new TenantPlanner();
     for (const c of opts.spec.identity?.clusters ?? []) if (c.account !== undefined) planner.link(c.account, c.name);
+    // --cluster says the input is that cluster's: every account in it meets the cluster's audit and runtime records in
+    // one worker, as when its CloudTrail records carried the cluster (they no longer do: SOC review M9).
     const order = new OneThreadOrder(opts.spec.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
     const normalizeOpts = { maxRecordBytes: opts.maxRecordBytes };
     let keys = new Int32Array(1 << 16);
@@ -207,6 +209,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
           const q = quickRecord(item.text, item.meta, opts.maxRecordBytes);
           if (q !== undefined) {
             key = planner.keyOf(q.tenant);
+            if (opts.cluster !== undefined && q.tenant.account !== undefined) planner.link(q.tenant.account, opts.cluster);
             if (order.push(q.t, q.id)) late[count] = 1;
             view = viewHash(q.id, q.tenant, q.t);
           } else {
@@ -214,6 +217,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
             if (r.ok) {
               const tenant = tenantOfEvent(r.value);
               key = planner.keyOf(tenant);
+              if (opts.cluster !== undefined && tenant.account !== undefined) planner.link(tenant.account, opts.cluster);
               if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) late[count] = 1;
               view = viewHash(r.value.seam.id, tenant, isoMs(r.value['@timestamp']));
             }

@@ -111,6 +111,13 @@ export function sharedWith(r: Rec): string | undefined {
   return out.length <= MAX_SHARED ? out.join(', ') : `${out.slice(0, MAX_SHARED).join(', ')} +${out.length - MAX_SHARED} more`;
 }
 
+/** The cluster an EKS API call names: eks:* `clusterName` or `name`, eks-auth:AssumeRoleForPodIdentity `clusterName`. */
+export function eksClusterParam(eventSource: string | undefined, params: Rec): string | undefined {
+  if (eventSource === 'eks.amazonaws.com') return str(params.clusterName) ?? str(params.name);
+  if (eventSource === 'eks-auth.amazonaws.com') return str(params.clusterName);
+  return undefined;
+}
+
 /** Maps one CloudTrail record. */
 export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamError {
   const eventSource = str(r.eventSource);
@@ -135,9 +142,8 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   seam.account = str(r.recipientAccountId) ?? str(ui?.accountId) ?? arnAccount(str(ui?.arn)) ?? meta.account;
   seam.region = str(r.awsRegion) ?? meta.region;
   const params = obj(r.requestParameters);
-  if (eventSource === 'eks.amazonaws.com' && params !== undefined) {
-    seam.cluster = str(params.clusterName) ?? str(params.name) ?? meta.cluster;
-  }
+  // The EKS API's own cluster parameter; a collector's cluster is not this account-wide record's (common.ts).
+  if (params !== undefined) seam.cluster = eksClusterParam(eventSource, params);
   if (ui !== undefined) seam.principal = cloudTrailPrincipal(ui);
   seam.source_ip = ipOrUndefined(str(r.sourceIPAddress));
   seam.user_agent = str(r.userAgent);

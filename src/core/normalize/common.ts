@@ -19,7 +19,10 @@ export function newSeam(source: SourceType, id: string, meta: RawMeta): SeamMeta
     format: undefined,
     account: meta.account,
     region: meta.region,
-    cluster: meta.cluster,
+    // A collector's (or --cluster's) cluster is the cluster of its Kubernetes audit and runtime records only:
+    // CloudTrail and GuardDuty are account-wide (an AMI share, an RDS delete is no cluster's). CloudTrail takes a
+    // cluster from EKS API parameters, the identity graph from the workload or node credentials (SOC review M9).
+    cluster: source === 'k8s_audit' || source === 'runtime' ? meta.cluster : undefined,
     principal: undefined,
     chain: undefined,
     source_ip: undefined,

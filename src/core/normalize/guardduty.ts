@@ -38,7 +38,8 @@ export function mapGuardDuty(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Sea
 
   const resource = obj(pick(f, 'resource'));
   const eks = obj(pick(resource, 'eksClusterDetails'));
-  seam.cluster = str(pick(eks, 'name')) ?? meta.cluster;
+  // The finding's own EKS cluster only: a finding about an instance, a bucket or an access key is no cluster's (M9).
+  seam.cluster = str(pick(eks, 'name'));
   const kd = obj(pick(resource, 'kubernetesDetails'));
   const workload = obj(pick(kd, 'kubernetesWorkloadDetails'));
   seam.principal = guardDutyPrincipal(obj(pick(kd, 'kubernetesUserDetails')), obj(pick(resource, 'accessKeyDetails')), seam.account);

@@ -142,6 +142,13 @@ describe('CloudTrail', () => {
     expect(ct('ec2.amazonaws.com', 'TerminateInstances', { instancesSet: ids(7) }).seam.resource).toBe('i-00,i-01,i-02,i-03,i-04 +2 more');
     expect(ct('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress', { groupId: 'sg-0123', ipPermissions: {} }).seam.resource).toBe('sg-0123');
     expect(ct('cloudtrail.amazonaws.com', 'PutEventSelectors', { trailName: 'org-trail', eventSelectors: [] }).seam.resource).toBe('org-trail');
+    // --cluster (meta.cluster) is not an account-wide call's cluster (SOC review M9); an EKS API call names its own.
+    expect(meta.cluster).toBe('prod-eks-01');
+    expect(ct('ec2.amazonaws.com', 'ModifyImageAttribute', { imageId: 'ami-1' }).seam.cluster).toBeUndefined();
+    expect(ct('rds.amazonaws.com', 'DeleteDBInstance', { dBInstanceIdentifier: 'orders' }).seam.cluster).toBeUndefined();
+    expect(ct('eks.amazonaws.com', 'DescribeCluster', { name: 'staging-eks-01' }).seam.cluster).toBe('staging-eks-01');
+    expect(ct('eks.amazonaws.com', 'ListClusters', {}).seam.cluster).toBeUndefined();
+    expect(ct('eks-auth.amazonaws.com', 'AssumeRoleForPodIdentity', { clusterName: 'prod-eks-01', token: 'x' }).seam.cluster).toBe('prod-eks-01');
     // The role is still what an IAM call names first.
     expect(ct('iam.amazonaws.com', 'AttachRolePolicy', { roleName: 'payments-api-irsa', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }).seam.resource).toBe('payments-api-irsa');
   });
