@@ -30,7 +30,7 @@ import { pipelineTopics } from './topics.ts';
 const RULES = join(import.meta.dirname, '../../detections/guardduty');
 /** gd_eks_runtime_escape_or_evasion_finding: level medium whatever the severity, so a rise keeps its rule. */
 const RUNTIME_RULE = '488f8650-4e7c-4884-9604-10742749df00';
-/** gd_high_severity_eks_finding: severity 7 and above. */
+/** gd_high_severity_eks_finding: severity 7 and above, for finding types without a rule of their own (ReverseShell has one). */
 const HIGH_RULE = '73997a65-79e4-4d6d-b726-411a027545e7';
 
 const closers: (() => Promise<void>)[] = [];
@@ -114,11 +114,11 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     // After the third sighting the document says 12, first seen where GuardDuty first saw it.
     expect(a[2]!.finding).toMatchObject({ count: 12, severity: 5, severity_level: 'medium', first_seen: '2026-12-01T09:59:30.000Z', last_seen: '2026-12-01T10:03:00.000Z' });
     expect(a[3]!.finding).toMatchObject({ count: 13, severity: 8, severity_level: 'high', first_seen: '2026-12-01T09:59:30.000Z', updated_at: '2026-12-01T10:05:00.000Z' });
-    // At 8.0 the high-severity rule matches too: a new alert of its own.
+    // At 8.0 the generic high-severity rule stays out: the finding's type has its own rule (one Sigma alert per finding).
     const high = written.filter((x) => x.rule.id === HIGH_RULE);
-    expect(high).toHaveLength(1);
+    expect(high).toHaveLength(0);
 
-    // Delivery: f-a at medium once (not at counts 5 and 12), then again at high; f-b once; the high rule's alert once.
+    // Delivery: f-a at medium once (not at counts 5 and 12), then again at high; f-b once.
     const sent = rx.requests.map((r) => r.json as { notification: { id: string }; alert: Alert });
     const forA = sent.filter((n) => n.alert.id === a[0]!.id);
     expect(forA.map((n) => [n.notification.id, n.alert.finding!.count, n.alert.finding!.severity_level])).toEqual([
@@ -126,19 +126,18 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
       [`${a[0]!.id}:high`, 13, 'high'],
     ]);
     expect(sent.filter((n) => n.alert.id === b[0]!.id)).toHaveLength(1);
-    expect(sent.filter((n) => n.alert.id === high[0]!.id)).toHaveLength(1);
-    expect(sent).toHaveLength(4);
+    expect(sent).toHaveLength(3);
     // The console prints the same: updates are not new alerts.
     expect(printed.filter((x) => x.id === a[0]!.id).map((x) => x.finding!.count)).toEqual([1, 13]);
-    // Three alerts (f-a, f-b, the high rule's), three later versions of f-a, one of them to a higher level.
-    expect(summary.alerts).toBe(3);
+    // Two alerts (f-a, f-b), three later versions of f-a, one of them to a higher level.
+    expect(summary.alerts).toBe(2);
     expect(summary.alertUpdates).toEqual({ updates: 3, escalations: 1 });
 
     // Incidents count f-a's alert once, whatever its versions.
     const incidents = new Map((await lines<IncidentDoc>(paths.incidents)).map((d) => [d.id, d]));
     const ids = [...incidents.values()].flatMap((d) => d.alert_ids);
-    expect(ids.sort()).toEqual([a[0]!.id, b[0]!.id, high[0]!.id].sort());
-    expect([...incidents.values()].reduce((n, d) => n + d.alert_count, 0)).toBe(3);
+    expect(ids.sort()).toEqual([a[0]!.id, b[0]!.id].sort());
+    expect([...incidents.values()].reduce((n, d) => n + d.alert_count, 0)).toBe(2);
     // ...and at its newest version: f-a's alert counts (span, risk) at 10:05, where its last version is.
     const versions = [...incidents.values()].flatMap((d) => d.versions ?? []);
     expect(versions.find((v) => v.id === a[0]!.id)).toEqual({ id: a[0]!.id, at: '2026-12-01T10:05:00.000Z', level: 'medium' });
@@ -147,7 +146,7 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     // `seam replay` (one thread, the detect stage alone) counts and hands on the same.
     const handed: Alert[] = [];
     const replayed = await runReplay<Alert>({ paths: [input], dlqPath: join(dir, 'replay-dlq.jsonl'), maxRecordBytes: 1 << 20, handler: detection.newStage(), onAlert: (x) => handed.push(x) });
-    expect(replayed.alerts).toBe(3);
+    expect(replayed.alerts).toBe(2);
     expect(replayed.alertUpdates).toEqual({ updates: 3, escalations: 1 });
     expect(handed.filter((x) => x.id === a[0]!.id).map((x) => x.finding!.count)).toEqual([1, 13]);
   });
@@ -165,11 +164,11 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     const s2 = await runReplayWorkers({ paths: [input], workers: 2, spec, dlqPath: join(dir, 'dlq-2.jsonl'), alertsPath: two, maxRecordBytes: 1 << 20 });
     expect(s2.plan.tenants).toBe(2);
     expect(s2.plan.load.every((n) => n > 0)).toBe(true);
-    // f-a, f-b, f-c and the high rule's f-a at 8.0; 4 later versions (f-a's 3, f-c's 1), f-a's last to a higher level.
-    expect(s1.alerts).toBe(4);
+    // f-a, f-b, f-c; 4 later versions (f-a's 3, f-c's 1), f-a's last to a higher level.
+    expect(s1.alerts).toBe(3);
     expect(s1.alertUpdates).toEqual({ updates: 4, escalations: 1 });
     const line = (s: ReplaySummary): string => formatSummary({ ...s, elapsedMs: 1000 }, { dlqPath: 'dlq.jsonl', detection: true });
-    expect(line(s1)).toContain('alerts=4 (+4 GuardDuty finding updates, 1 to a higher severity)');
+    expect(line(s1)).toContain('alerts=3 (+4 GuardDuty finding updates, 1 to a higher severity)');
     expect(line(s2)).toBe(line(s1));
     // Every version's line, as one thread writes it: the same lines, and each alert's versions in the same order (the
     // last line of an id wins). Across tenants the order of lines may differ (ADR 0018 writes by input position).
@@ -183,7 +182,7 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
       return by;
     };
     expect(versions(w2)).toEqual(versions(w1));
-    expect(Object.values(versions(w1)).sort()).toEqual([[1, 2], [1, 5, 12, 13], [1], [13]].sort());
+    expect(Object.values(versions(w1)).sort()).toEqual([[1, 2], [1, 5, 12, 13], [1]].sort());
   });
 
   it('a correlation counting findings counts a finding once, whatever its versions: embedded and seam replay alike', async () => {
