@@ -5,6 +5,7 @@
  * Levels keep one colour everywhere; every colour also comes with a word, so nothing depends on colour alone.
  */
 import type { SeamEvent } from '../core/envelope.ts';
+import { obj, str, strs } from '../core/values.ts';
 import type { Alert, AlertLevel } from '../detect/alert.ts';
 import { shortIdentity } from '../identity/chain-text.ts';
 import { buildChainGraph, machineSession, shortAction, type ChainGraph, type GraphNode } from './chain-graph.ts';
@@ -225,8 +226,11 @@ interface SecretTouch {
   denied: boolean;
 }
 
-const rec = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+/** A parameter that holds one name or a list of them (secretId, names): its strings. */
+const nameList = (v: unknown): string[] => {
+  const one = str(v);
+  return one !== undefined ? [one] : strs(v);
+};
 
 /**
  * What the incident's events read or minted that an analyst must rotate: Secrets Manager secrets, SSM parameters
@@ -241,34 +245,40 @@ export function secretsTouched(events: Iterable<SeamEvent>): SecretTouch[] {
     const denied = e.seam.outcome === 'failure';
     const push = (what: string, names: string[]): void => void out.push({ when: e['@timestamp'], what, names, who: actor(e), denied });
     if (e.seam.source === 'cloudtrail') {
-      const rp = rec(x.requestParameters) ?? {};
+      const rp = obj(x.requestParameters) ?? {};
       switch (e.seam.action) {
         case 'secretsmanager.amazonaws.com:GetSecretValue':
-          push('Secrets Manager secret value', strs(rp.secretId));
+          push('Secrets Manager secret value', nameList(rp.secretId));
           break;
         case 'secretsmanager.amazonaws.com:BatchGetSecretValue':
-          push('Secrets Manager secret values', strs(rp.secretIdList).length ? strs(rp.secretIdList) : ['(by filter)']);
+          push('Secrets Manager secret values', nameList(rp.secretIdList).length ? nameList(rp.secretIdList) : ['(by filter)']);
           break;
         case 'ssm.amazonaws.com:GetParameter':
         case 'ssm.amazonaws.com:GetParameters':
         case 'ssm.amazonaws.com:GetParametersByPath':
-          if (rp.withDecryption === true || rp.withDecryption === 'true') push('SSM parameter, decrypted', [...strs(rp.name), ...strs(rp.names), ...strs(rp.path)]);
+          if (rp.withDecryption === true || rp.withDecryption === 'true') push('SSM parameter, decrypted', [...nameList(rp.name), ...nameList(rp.names), ...nameList(rp.path)]);
           break;
         case 'ec2.amazonaws.com:GetPasswordData':
-          push('EC2 Windows password', strs(rp.instanceId));
+          push('EC2 Windows password', nameList(rp.instanceId));
           break;
         case 'iam.amazonaws.com:CreateAccessKey':
-          push('IAM access key created', strs(rp.userName).length ? strs(rp.userName) : ['(own user)']);
+          push('IAM access key created', nameList(rp.userName).length ? nameList(rp.userName) : ['(own user)']);
           break;
         default:
       }
     } else if (e.seam.source === 'k8s_audit') {
-      const ref = rec(x.objectRef) ?? {};
+      const ref = obj(x.objectRef) ?? {};
       const verb = typeof x.verb === 'string' ? x.verb : '';
       const ns = typeof ref.namespace === 'string' ? ref.namespace + '/' : '';
       if (ref.resource === 'secrets' && (verb === 'get' || verb === 'list' || verb === 'watch')) {
-        const items = Array.isArray(rec(x.responseObject)?.items) ? (rec(x.responseObject)!.items as unknown[]) : [];
-        const listed = items.map((i) => rec(rec(i)?.metadata)).map((m) => (m && typeof m.name === 'string' ? (typeof m.namespace === 'string' ? m.namespace + '/' : ns) + m.name : undefined)).filter((n): n is string => n !== undefined);
+        const listed: string[] = [];
+        const items = obj(x.responseObject)?.items;
+        for (const item of Array.isArray(items) ? items : []) {
+          const m = obj(obj(item)?.metadata);
+          const name = str(m?.name);
+          const itemNs = str(m?.namespace) ?? (ns === '' ? undefined : ns.slice(0, -1));
+          if (name !== undefined) listed.push(itemNs === undefined ? name : `${itemNs}/${name}`);
+        }
         const names = typeof ref.name === 'string' ? [ns + ref.name] : listed.length ? listed : [`all in ${ns ? ns.slice(0, -1) : 'every namespace'}`];
         push(`Kubernetes secret${verb === 'get' ? '' : 's'} (${verb})`, names);
       } else if (ref.resource === 'serviceaccounts' && ref.subresource === 'token' && verb === 'create' && typeof ref.name === 'string') push('Service-account token minted', [ns + ref.name]);
