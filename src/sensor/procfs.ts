@@ -19,8 +19,11 @@ export function failureOf(error: unknown): ReadFailure {
 
 const buf = Buffer.allocUnsafe(64 * 1024);
 
-/** Reads a small proc file (up to 64 KiB; /proc/<pid>/cmdline is cut there) without a stat call. */
-export function readSmall(path: string): string | undefined {
+/**
+ * Opens `path`, hands the descriptor to `read` and closes it: the text `read` returns, or undefined when the file
+ * cannot be opened or read. `read` is one of the module-level readers below (no closure is made per file).
+ */
+function readWith(path: string, read: (fd: number) => string): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -28,19 +31,42 @@ export function readSmall(path: string): string | undefined {
     return undefined;
   }
   try {
-    let n = 0;
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n === buf.length) break;
-    }
-    return buf.toString('utf8', 0, n);
+    return read(fd);
   } catch {
     return undefined;
   } finally {
     closeSync(fd);
   }
+}
+
+function readUpTo64k(fd: number): string {
+  let n = 0;
+  for (;;) {
+    const r = readSync(fd, buf, n, buf.length - n, null);
+    if (r === 0) break;
+    n += r;
+    if (n === buf.length) break;
+  }
+  return buf.toString('utf8', 0, n);
+}
+
+function readOneSyscall(fd: number): string {
+  return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null));
+}
+
+function readToEof(fd: number): string {
+  const parts: string[] = [];
+  for (;;) {
+    const r = readSync(fd, buf, 0, buf.length, null);
+    if (r === 0) break;
+    parts.push(buf.toString('latin1', 0, r));
+  }
+  return parts.join('');
+}
+
+/** Reads a small proc file (up to 64 KiB; /proc/<pid>/cmdline is cut there) without a stat call. */
+export function readSmall(path: string): string | undefined {
+  return readWith(path, readUpTo64k);
 }
 
 /**
@@ -49,42 +75,12 @@ export function readSmall(path: string): string | undefined {
  * enough), so three syscalls instead of readSmall's four. Not for files the kernel hands out page by page.
  */
 export function readOnce(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, null));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return readWith(path, readOneSyscall);
 }
 
 /** Reads a proc file of any size (the socket tables: ~150 bytes a socket, past 64 KiB on a busy node). */
 export function readAll(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const parts: string[] = [];
-    for (;;) {
-      const r = readSync(fd, buf, 0, buf.length, null);
-      if (r === 0) break;
-      parts.push(buf.toString('latin1', 0, r));
-    }
-    return parts.join('');
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return readWith(path, readToEof);
 }
 
 /** Like readSmall but reports why it failed (for the visibility probe). */
