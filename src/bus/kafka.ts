@@ -7,6 +7,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
+import { consumedOf } from './consumed.ts';
 import { kafkaPartition } from './partition.ts';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
@@ -150,18 +151,6 @@ export function byTopic(messages: BusMessage[]): TopicMessages[] {
     list.push(toKafkaMessage(m));
   }
   return [...out].map(([topic, msgs]) => ({ topic, messages: msgs }));
-}
-
-/** A consumed message's headers as strings (the last value of a repeated header); both Kafka clients' shape. */
-export function headersOf(h: IHeaders | undefined): Record<string, string> | undefined {
-  if (h === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    const one = Array.isArray(v) ? v[v.length - 1] : v;
-    if (one !== undefined) out[k] = one.toString();
-  }
-  return out;
 }
 
 export interface ConsumerMember {
@@ -525,15 +514,7 @@ export class KafkaBus implements Bus {
           partitionsConsumedConcurrently: Math.max(1, opts.partitionsAtOnce ?? 1),
           eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, isRunning, isStale }) => {
             if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-            const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key === null ? null : m.key.toString(),
-              value: m.value ?? Buffer.alloc(0),
-              ...(m.headers ? { headers: headersOf(m.headers)! } : {}),
-              timestampMs: Number(m.timestamp),
-            }));
+            const msgs: ConsumedMessage[] = batch.messages.map((m) => consumedOf(batch.topic, batch.partition, m));
             // A throw here leaves the offsets uncommitted; kafkajs restarts the consumer and re-delivers.
             // A handler that never settles would stall its partitions silently: say so while it runs.
             const started = Date.now();
@@ -716,15 +697,7 @@ export class KafkaBus implements Bus {
                 const next = nextOf.get(k);
                 if (next !== undefined && offset < next) continue;
                 nextOf.set(k, offset + 1n);
-                each({
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  offset: m.offset,
-                  key: m.key === null ? null : m.key.toString(),
-                  value: m.value ?? Buffer.alloc(0),
-                  ...(m.headers ? { headers: headersOf(m.headers)! } : {}),
-                  timestampMs: Number(m.timestamp),
-                });
+                each(consumedOf(batch.topic, batch.partition, m));
               }
             },
           })

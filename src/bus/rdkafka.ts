@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
-import { byTopic, chunkBySize, headersOf, KafkaBus, type KafkaBusOptions } from './kafka.ts';
+import { consumedOf, type FetchedMessage } from './consumed.ts';
+import { byTopic, chunkBySize, KafkaBus, type KafkaBusOptions } from './kafka.ts';
 import type { BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
 /**
@@ -23,18 +24,8 @@ import type { BusConsumer, BusConsumerOptions, BusMessage, BusProducer, Consumed
 const log = childLogger('bus.rdkafka');
 
 /** The few parts of @confluentinc/kafka-javascript's KafkaJS API this file uses. */
-interface RdHeaders {
-  [k: string]: Buffer | string | (Buffer | string)[] | undefined;
-}
-interface RdMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: string;
-  offset: string;
-  headers?: RdHeaders;
-}
 interface RdBatchPayload {
-  batch: { topic: string; partition: number; messages: RdMessage[] };
+  batch: { topic: string; partition: number; messages: FetchedMessage[] };
   resolveOffset(offset: string): void;
   isRunning(): boolean;
   isStale(): boolean;
@@ -150,15 +141,7 @@ export class RdKafkaBus extends KafkaBus {
           partitionsConsumedConcurrently: Math.max(1, opts.partitionsAtOnce ?? 1),
           eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
             if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-            const msgs: ConsumedMessage[] = batch.messages.map((m) => ({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: m.offset,
-              key: m.key === null ? null : m.key.toString(),
-              value: m.value ?? Buffer.alloc(0),
-              ...(m.headers ? { headers: headersOf(m.headers)! } : {}),
-              timestampMs: Number(m.timestamp),
-            }));
+            const msgs: ConsumedMessage[] = batch.messages.map((m) => consumedOf(batch.topic, batch.partition, m));
             // A throw leaves the batch unresolved: the client seeks back and hands it over again.
             await opts.handle(msgs);
             const last = msgs[msgs.length - 1]!.offset;

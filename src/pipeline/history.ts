@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { consumedOf } from '../bus/consumed.ts';
 import type { KafkaBus } from '../bus/kafka.ts';
 import type { MemoryBus } from '../bus/memory.ts';
 import type { ConsumedMessage } from '../bus/types.ts';
@@ -82,9 +83,7 @@ export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
                 for (const m of batch.messages) {
                   const off = BigInt(m.offset);
                   if (off < r.start || off >= r.end) continue;
-                  const headers: Record<string, string> = {};
-                  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = (Array.isArray(v) ? v[v.length - 1] : v)!.toString();
-                  each({ topic, partition: batch.partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value ?? Buffer.alloc(0), headers, timestampMs: Number(m.timestamp) });
+                  each(consumedOf(topic, batch.partition, m));
                   n++;
                 }
               },
