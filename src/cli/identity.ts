@@ -5,9 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import type { SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
+import { serviceAccountOf } from '../core/normalize/principal.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
-import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, saOfUsername, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
+import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
 import type { EffectivePermissions } from '../identity/types.ts';
 import { readFiles } from '../sources/file/source.ts';
 
@@ -77,7 +78,7 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
   if (clusters.length === 0) clusters.push(UNKNOWN_CLUSTER);
   let known = false;
 
-  const sa = saOfUsername(target) ?? (/^[a-z0-9.-]+\/[a-z0-9.-]+$/i.test(target) && !target.startsWith('arn:') ? target : undefined);
+  const sa = serviceAccountOf(target) ?? (/^[a-z0-9.-]+\/[a-z0-9.-]+$/i.test(target) && !target.startsWith('arn:') ? target : undefined);
   if (target.startsWith('arn:')) {
     const role = canonicalIamArn(roleOfSession(target) ?? target);
     out.write(`IAM principal ${role}\n`);

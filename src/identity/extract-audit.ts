@@ -3,9 +3,10 @@
  * mappings, RBAC roles and bindings, IRSA annotations, pods and their service accounts, and execs.
  */
 import type { SeamEvent } from '../core/envelope.ts';
+import { serviceAccountOf } from '../core/normalize/principal.ts';
 import { isNodeMapping, parseAwsAuthData } from './aws-auth.ts';
 import type { ExtractContext, FactDraft } from './context.ts';
-import { canonicalIamArn, clusterKey, groupKey, podKey, rbacRoleKey, saKey, saOfUsername, userKey, UNKNOWN_CLUSTER } from './keys.ts';
+import { canonicalIamArn, clusterKey, groupKey, podKey, rbacRoleKey, saKey, userKey, UNKNOWN_CLUSTER } from './keys.ts';
 import { parseBinding, parseRules, type RbacSubject } from './rbac.ts';
 import { first, obj, str, type Rec } from '../core/values.ts';
 
@@ -184,7 +185,7 @@ export function extractAudit(ev: SeamEvent, x: ExtractContext): void {
       x.assertIfAbsent({ kind: 'node_role', key: `node_role|${cluster}|${arn}`, from: arn, to: clusterKey(cluster), account, cluster, attributes: { via: 'authenticator' } });
     }
   }
-  const sa = username === undefined ? undefined : saOfUsername(username);
+  const sa = username === undefined ? undefined : serviceAccountOf(username);
   const podName = first(extra?.['authentication.kubernetes.io/pod-name']);
   if (sa !== undefined && podName !== undefined) {
     const ns = sa.slice(0, sa.indexOf('/'));

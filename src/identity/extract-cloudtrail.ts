@@ -4,7 +4,8 @@
  * IAM role trust policies that federate an EKS OIDC issuer.
  */
 import type { SeamEvent } from '../core/envelope.ts';
-import { accessKeyKey, canonicalIamArn, clusterKey, issuerOf, oidcKey, roleArnFromName, roleOfSession, saKey, saOfUsername, userKey, accessPolicyKey, accountOfArn } from './keys.ts';
+import { serviceAccountOf } from '../core/normalize/principal.ts';
+import { accessKeyKey, canonicalIamArn, clusterKey, issuerOf, oidcKey, roleArnFromName, roleOfSession, saKey, userKey, accessPolicyKey, accountOfArn } from './keys.ts';
 import type { ExtractContext } from './context.ts';
 import { accessPolicyName } from './rbac.ts';
 import { obj, str, strs, type Rec } from '../core/values.ts';
@@ -108,7 +109,7 @@ function webIdentity(ev: SeamEvent, x: ExtractContext): void {
   const subject = str(re?.subjectFromWebIdentityToken) ?? str(ui?.userName);
   const provider = str(re?.provider) ?? str(ui?.identityProvider);
   const seconds = typeof rp?.durationSeconds === 'number' ? rp.durationSeconds : x.config.webIdentitySessionSeconds;
-  const sa = subject === undefined ? undefined : saOfUsername(subject);
+  const sa = subject === undefined ? undefined : serviceAccountOf(subject);
   const issuer = provider === undefined ? undefined : issuerOf(provider);
   const cluster = sa === undefined ? undefined : x.clusterForIrsa(issuer, ev.seam.account, roleArn, sa);
   const extra: Rec = {};

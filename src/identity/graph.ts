@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { isoMs } from '../core/time.ts';
 import { isPrivateIp } from '../core/ip.ts';
 import type { ChainStep, Principal, SeamEvent } from '../core/envelope.ts';
+import { serviceAccountOf } from '../core/normalize/principal.ts';
 import { templateMatches, expandTemplate } from './aws-auth.ts';
 import { IdentityGraphConfig, type IdentityGraphOptions } from './config.ts';
 import type { ExtractContext, FactDraft } from './context.ts';
@@ -26,7 +27,6 @@ import {
   rbacRoleKey,
   roleOfSession,
   saKey,
-  saOfUsername,
   sessionNameOf,
   UNKNOWN_CLUSTER,
   userKey,
@@ -438,7 +438,7 @@ export class IdentityGraph {
       const issuer = e.fact.to.slice(5);
       const c = this.store.latest('oidc|' + issuer)?.fact.cluster;
       const subs = Array.isArray(e.fact.attributes.subjects) ? (e.fact.attributes.subjects as string[]) : [];
-      for (const s of subs.length === 0 ? ['*'] : subs) out.push({ cluster: c ?? UNKNOWN_CLUSTER, serviceAccount: saOfUsername(s) ?? s, via: 'role_trust', provenance: e.fact.provenance });
+      for (const s of subs.length === 0 ? ['*'] : subs) out.push({ cluster: c ?? UNKNOWN_CLUSTER, serviceAccount: serviceAccountOf(s) ?? s, via: 'role_trust', provenance: e.fact.provenance });
     }
     for (const e of this.store.ofKind('web_identity_session', t)) {
       if (e.fact.attributes.role === role) out.push({ cluster: e.fact.cluster ?? UNKNOWN_CLUSTER, serviceAccount: String(e.fact.attributes.service_account), via: 'web_identity_session', provenance: e.fact.provenance });
@@ -738,7 +738,7 @@ export class IdentityGraph {
     r.chain.push(step('exec', pk, best.edge.fact.to, best.edge.fact.provenance));
     const username = String(a.username);
     const arn = typeof a.arn === 'string' ? a.arn : undefined;
-    const origin: Principal = { id: arn ?? username, type: arn !== undefined ? 'assumed_role' : saOfUsername(username) !== undefined ? 'service_account' : 'k8s_user', k8s_user: username };
+    const origin: Principal = { id: arn ?? username, type: arn !== undefined ? 'assumed_role' : serviceAccountOf(username) !== undefined ? 'service_account' : 'k8s_user', k8s_user: username };
     if (arn !== undefined) origin.arn = arn;
     if (typeof a.session === 'string') origin.session = a.session;
     if (typeof a.accessKeyId === 'string') origin.access_key_id = a.accessKeyId;
@@ -820,7 +820,7 @@ export class IdentityGraph {
         }
       }
     };
-    const sa = principalKey.startsWith('system:serviceaccount:') ? saOfUsername(principalKey) : /^[a-z0-9.-]+\/[a-z0-9.-]+$/i.test(principalKey) && !principalKey.startsWith('arn:') ? principalKey : undefined;
+    const sa = principalKey.startsWith('system:serviceaccount:') ? serviceAccountOf(principalKey) : /^[a-z0-9.-]+\/[a-z0-9.-]+$/i.test(principalKey) && !principalKey.startsWith('arn:') ? principalKey : undefined;
     if (principalKey.startsWith('arn:')) {
       const session = isAssumedRoleArn(principalKey) ? sessionNameOf(principalKey) : undefined;
       const principal = canonicalIamArn(roleOfSession(principalKey) ?? principalKey);

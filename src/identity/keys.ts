@@ -90,14 +90,7 @@ export const rbacRoleKey = (c: string, kind: 'Role' | 'ClusterRole', name: strin
 
 const SA_USER = 'system:serviceaccount:';
 
-/** `system:serviceaccount:ns:name` → `ns/name`. */
-export function saOfUsername(username: string): string | undefined {
-  if (!username.startsWith(SA_USER)) return undefined;
-  const rest = username.slice(SA_USER.length);
-  const i = rest.indexOf(':');
-  return i <= 0 ? undefined : rest.slice(0, i) + '/' + rest.slice(i + 1);
-}
-
+/** `ns/name` → `system:serviceaccount:ns:name` (the other way: serviceAccountOf, core/normalize/principal.ts). */
 export function usernameOfSa(nsName: string): string {
   const i = nsName.indexOf('/');
   return SA_USER + nsName.slice(0, i) + ':' + nsName.slice(i + 1);
