@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../../core/errors.ts';
+import { isRec } from '../../core/values.ts';
 import type { CorrelationDoc, Diagnostic } from '../sigma/types.ts';
 import type { Pos, YNode } from '../sigma/read.ts';
 import { toLevel } from '../alert.ts';
@@ -63,29 +64,14 @@ function correlationKey(id: unknown, name: unknown, title: unknown): string {
 const GROWING: ReadonlySet<CorrelationType> = new Set(['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum']);
 const VALUE_TYPES: ReadonlySet<CorrelationType> = new Set(['value_count', 'value_sum', 'value_avg', 'value_percentile']);
 
-interface Draft {
+/** A validated document before its references are resolved: the compiled correlation's own fields, and what resolving reads. */
+interface Draft extends Pick<CompiledCorrelation, 'id' | 'name' | 'title' | 'level' | 'tags' | 'description' | 'type' | 'groupBy' | 'field' | 'timespan' | 'timespanMs' | 'condition' | 'generate'> {
   cd: CorrelationDoc;
   /** False when the document has errors of its own; its references are still checked. */
   valid: boolean;
-  id: string;
-  name?: string;
-  title: string;
-  level: string;
-  tags: string[];
-  description?: string;
-  type: CorrelationType;
+  /** The references as written (ids or names), resolved to `rules`. */
   refs: string[];
-  groupBy: string[];
   aliases: Map<string, Map<string, string>>;
-  field?: string[];
-  timespan: string;
-  timespanMs: number;
-  condition: Condition;
-  generate: boolean;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function isStringList(v: unknown): v is string[] {
@@ -290,7 +276,7 @@ function refPos(cd: CorrelationDoc, ref: string): Pos | undefined {
 
 function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const doc = cd.doc;
-  if (!isRecord(doc)) {
+  if (!isRec(doc)) {
     report(cd, 'SEAM_ERR_RULE_SCHEMA', 'correlation document is not a mapping');
     return undefined;
   }
@@ -316,7 +302,7 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   if (generate !== undefined && typeof generate !== 'boolean') fail('SEAM_ERR_RULE_SCHEMA', '`generate` must be true or false', ['generate']);
 
   const corr = doc['correlation'];
-  if (!isRecord(corr)) {
+  if (!isRec(corr)) {
     fail('SEAM_ERR_RULE_SCHEMA', 'document has no `correlation` mapping');
     return undefined;
   }
@@ -351,10 +337,10 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   const aliases = new Map<string, Map<string, string>>();
   const aliasesRaw = corr['aliases'];
   if (aliasesRaw !== undefined) {
-    if (!isRecord(aliasesRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.aliases` must map alias → { rule name: field }', ['correlation', 'aliases']);
+    if (!isRec(aliasesRaw)) fail('SEAM_ERR_RULE_SCHEMA', '`correlation.aliases` must map alias → { rule name: field }', ['correlation', 'aliases']);
     else {
       for (const [alias, perRule] of Object.entries(aliasesRaw)) {
-        if (!isRecord(perRule) || !Object.values(perRule).every((f) => typeof f === 'string' && f !== '')) {
+        if (!isRec(perRule) || !Object.values(perRule).every((f) => typeof f === 'string' && f !== '')) {
           fail('SEAM_ERR_RULE_SCHEMA', `alias '${alias}' must map rule names to field names`, ['correlation', 'aliases', alias]);
           continue;
         }
@@ -373,7 +359,7 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
       const example = VALUE_TYPES.has(ctype) ? '{ field: bytes, gt: 1000 }' : '{ gte: 10 }';
       fail('SEAM_ERR_RULE_CONDITION', `a ${ctype} correlation needs a \`condition\` such as ${example}`, ['correlation']);
     }
-  } else if (!isRecord(condRaw)) {
+  } else if (!isRec(condRaw)) {
     fail('SEAM_ERR_RULE_CONDITION', '`correlation.condition` must be a mapping such as { gte: 10 }', ['correlation', 'condition']);
   } else {
     for (const [k, v] of Object.entries(condRaw)) {
@@ -452,7 +438,7 @@ export function suppressedRuleIds(docs: readonly CorrelationDoc[], rules: readon
   const lookup = typeof rules === 'function' ? rules : ruleLookupFrom(rules);
   const corrKeys = new Map<string, string>();
   for (const cd of docs) {
-    const doc = isRecord(cd.doc) ? cd.doc : {};
+    const doc = isRec(cd.doc) ? cd.doc : {};
     const id = typeof doc['id'] === 'string' ? doc['id'] : cd.id;
     const name = typeof doc['name'] === 'string' ? doc['name'] : cd.name;
     const key = correlationKey(id, name, doc['title']);
@@ -462,8 +448,8 @@ export function suppressedRuleIds(docs: readonly CorrelationDoc[], rules: readon
   const suppressed = new Set<string>();
   const generated = new Set<string>();
   for (const cd of docs) {
-    const doc = isRecord(cd.doc) ? cd.doc : {};
-    const corr = isRecord(doc['correlation']) ? doc['correlation'] : {};
+    const doc = isRec(cd.doc) ? cd.doc : {};
+    const corr = isRec(doc['correlation']) ? doc['correlation'] : {};
     const refs = isStringList(corr['rules']) ? corr['rules'] : [];
     for (const ref of refs) {
       const id = corrKeys.get(ref) ?? lookup(ref)?.id ?? ref;
