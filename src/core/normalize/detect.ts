@@ -1,5 +1,5 @@
 import type { SourceType } from '../envelope.ts';
-import type { Rec } from '../values.ts';
+import { isRec, type Rec } from '../values.ts';
 import { isCloudTrailOcsf } from './ocsf.ts';
 
 /**
@@ -81,25 +81,21 @@ export function siemInner(r: Rec): string | Rec | undefined {
   const raw = r._raw;
   if (typeof raw === 'string') return jsonObjectText(raw);
   const result = r.result;
-  if (isObject(result) && typeof result._raw === 'string') return jsonObjectText(result._raw);
+  if (isRec(result) && typeof result._raw === 'string') return jsonObjectText(result._raw);
   // Sumo Logic's Search Job API: each of a page's `messages` is `{"map": {"_raw": ..., "_messagetime": ...}}`.
   const map = r.map;
-  if (isObject(map) && typeof map._raw === 'string') return jsonObjectText(map._raw);
+  if (isRec(map) && typeof map._raw === 'string') return jsonObjectText(map._raw);
   const event = r.event;
-  if (isObject(event) && typeof event.original === 'string') return jsonObjectText(event.original);
+  if (isRec(event) && typeof event.original === 'string') return jsonObjectText(event.original);
   const flat = r['event.original'];
   if (typeof flat === 'string') return jsonObjectText(flat);
   const source = r._source;
-  if (isObject(source) && (typeof r._index === 'string' || typeof r._id === 'string')) return source;
+  if (isRec(source) && (typeof r._index === 'string' || typeof r._id === 'string')) return source;
   return undefined;
 }
 
 function jsonObjectText(s: string): string | undefined {
   return /^\s*\{/.test(s) ? s : undefined;
-}
-
-function isObject(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `aws:s3`, `aws:sqs`, `aws:dynamodb`, `aws:kinesis`…: the eventSource of an AWS event notification. */
