@@ -124,6 +124,14 @@ function audit(t: number, o: AuditOpts): void {
     stageTimestamp: iso(t + 3 + Math.floor(rand() * 20), 6),
     annotations: { 'authorization.k8s.io/decision': o.decision ?? (code === 403 ? 'forbid' : 'allow'), 'authorization.k8s.io/reason': o.reason ?? '' },
   };
+  // An upgraded session (exec, attach, port-forward: long-running requests) is logged when the 101 goes out
+  // (ResponseStarted) and again when it closes (ResponseComplete), under one auditID. The earlier stamp takes
+  // no random number, so every later record of the file stays as it was.
+  const sub = o.ref?.subresource;
+  if (code === 101 && (sub === 'exec' || sub === 'attach' || sub === 'portforward')) {
+    const complete = String(rec.stageTimestamp);
+    emit(t, { ...rec, stage: 'ResponseStarted', stageTimestamp: new Date(t + 3).toISOString().slice(0, 23) + complete.slice(23) });
+  }
   emit(t, rec);
 }
 
@@ -230,7 +238,7 @@ function falco(t: number, rule: string, priority: string, tags: string[], msg: s
 }
 
 // ---------- GuardDuty (EventBridge) ----------
-function finding(t: number, type: string, severity: number, title: string, user: Rec, action: Rec, workload?: Rec): void {
+function finding(t: number, type: string, severity: number, title: string, user: Rec, action: Rec, workload?: Rec, description = `${title} Cluster ${CLUSTER}.`): void {
   const id = hex(32);
   const at = iso(t);
   emit(t + 300_000, {
@@ -271,7 +279,7 @@ function finding(t: number, type: string, severity: number, title: string, user:
       createdAt: iso(t + 240_000),
       updatedAt: iso(t + 240_000),
       title,
-      description: `${title} Cluster ${CLUSTER}.`,
+      description,
     },
   });
 }
@@ -350,7 +358,7 @@ audit(G + 90_000, { user: stolenK8s, verb: 'list', uri: '/api/v1/namespaces/paym
 audit(G + 130_000, { user: stolenK8s, verb: 'create', uri: '/api/v1/namespaces/kube-system/pods', ref: { resource: 'pods', namespace: 'kube-system', name: 'node-debugger', apiVersion: 'v1' }, code: 201, ip: '198.51.100.23', level: 'Request', requestObject: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'node-debugger', namespace: 'kube-system' }, spec: { hostPID: true, hostNetwork: true, containers: [{ name: 'shell', image: 'public.ecr.aws/docker/library/alpine:3.20', command: ['sleep', 'infinity'], securityContext: { privileged: true } }] } } });
 const gdUser = { username: String(stolen.arn), uid: stolenK8s.uid, groups: ['system:authenticated'], sessionName: [String(stolen.arn).split('/').pop()] };
 finding(G + 130_000, 'PrivilegeEscalation:Kubernetes/PrivilegedContainer', 5, 'Privileged container with root level access launched on EKS Cluster.', gdUser, { requestUri: '/api/v1/namespaces/kube-system/pods', verb: 'create', sourceIPs: ['198.51.100.23'], userAgent: attackerUa, remoteIpDetails: { ipAddressV4: '198.51.100.23' }, statusCode: 201, resource: 'pods', namespace: 'kube-system', resourceName: 'node-debugger' }, { name: 'node-debugger', type: 'pods', namespace: 'kube-system', hostNetwork: true, hostPID: true, containers: [{ name: 'shell', image: 'public.ecr.aws/docker/library/alpine:3.20', securityContext: { privileged: true } }] });
-finding(A, 'Execution:Kubernetes/ExecInKubeSystemPod', 5, 'Command executed inside a pod.', { username: ALICE.username, uid: ALICE.uid, groups: ALICE.groups, sessionName: ['alice@example.com'] }, { requestUri: `/api/v1/namespaces/payments/pods/${PAYMENTS_POD}/exec`, verb: 'create', sourceIPs: ['203.0.113.24'], userAgent: KUBECTL, remoteIpDetails: { ipAddressV4: '203.0.113.24' }, statusCode: 101, resource: 'pods', subresource: 'exec', namespace: 'payments', resourceName: PAYMENTS_POD });
+finding(A, 'Execution:Kubernetes/AnomalousBehavior.ExecInPod', 5, 'Command executed inside a pod in an anomalous way.', { username: ALICE.username, uid: ALICE.uid, groups: ALICE.groups, sessionName: ['alice@example.com'] }, { requestUri: `/api/v1/namespaces/payments/pods/${PAYMENTS_POD}/exec`, verb: 'create', sourceIPs: ['203.0.113.24'], userAgent: KUBECTL, remoteIpDetails: { ipAddressV4: '203.0.113.24' }, statusCode: 101, resource: 'pods', subresource: 'exec', namespace: 'payments', resourceName: PAYMENTS_POD }, undefined, `A command was executed inside pod payments/${PAYMENTS_POD} in an anomalous way. Cluster ${CLUSTER}.`);
 // Background anonymous scanning that GuardDuty also flags.
 audit(T0 + 1_500_000, { user: { username: 'system:anonymous', groups: ['system:unauthenticated'] }, verb: 'get', uri: '/version', ip: '192.0.2.201', ua: 'python-requests/2.31.0', reason: 'RBAC: allowed by ClusterRoleBinding "system:public-info-viewer"' });
 audit(T0 + 1_502_000, { user: { username: 'system:anonymous', groups: ['system:unauthenticated'] }, verb: 'list', uri: '/api/v1/secrets', ref: { resource: 'secrets', apiVersion: 'v1' }, code: 403, ip: '192.0.2.201', ua: 'python-requests/2.31.0' });

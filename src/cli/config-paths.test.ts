@@ -62,7 +62,7 @@ describe('seam.yml paths from another folder', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'seam-cwd-'));
     const r = seam(elsewhere, ['collect', '--config', resolve(import.meta.dirname, '../../deploy/config/demo-collect.yml')]);
     expect(r.status, r.err).toBe(0);
-    expect(r.err).toContain('"received":464,"emitted":464');
+    expect(r.err).toContain('"received":465,"emitted":465');
   });
 });
 

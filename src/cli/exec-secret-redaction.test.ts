@@ -25,19 +25,18 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'seam-exec-secret-'));
   input = join(dir, 'demo-exec-secret.jsonl');
   const out: string[] = [];
-  let execs = 0;
+  const stages: unknown[] = [];
   for (const line of readFileSync(DEMO, 'utf8').split('\n')) {
     if (!line.includes('/exec?command=')) {
       out.push(line);
       continue;
     }
-    execs++;
+    // The demo's exec, at its ResponseStarted stage (what the exec rules read) and its ResponseComplete.
     const done = line.replace(/exec\?command=[^"]*?&container=/, `exec?${QUERY}`);
-    const ev = JSON.parse(done) as Record<string, unknown>;
-    // The same request's ResponseStarted stage (what the exec rules read), then its ResponseComplete.
-    out.push(JSON.stringify({ ...ev, stage: 'ResponseStarted', stageTimestamp: ev.requestReceivedTimestamp }), done);
+    stages.push((JSON.parse(done) as { stage: unknown }).stage);
+    out.push(done);
   }
-  expect(execs).toBe(1);
+  expect(stages).toEqual(['ResponseStarted', 'ResponseComplete']);
   writeFileSync(input, out.join('\n'));
   // The input holds every secret (else the test proves nothing).
   const text = readFileSync(input, 'utf8');

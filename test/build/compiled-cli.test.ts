@@ -44,7 +44,7 @@ describe('compiled build (npm run build)', () => {
     const run = (runtime: 'tsx' | 'dist'): string => {
       const alerts = join(TMP, `alerts-${runtime}.jsonl`);
       const r = seam(runtime, ['replay', 'deploy/demo/eks-demo.jsonl', '--rules', 'detections', '--placeholders', 'deploy/config/placeholders.yml', '--dlq', join(TMP, `dlq-${runtime}.jsonl`), '--alerts-out', alerts]);
-      expect(r.stderr).toMatch(/replay: files=1 .* records=464 normalized=464 rejected=0 alerts=\d+/);
+      expect(r.stderr).toMatch(/replay: files=1 .* records=465 normalized=465 rejected=0 alerts=\d+/);
       expect(r.status).toBe(0);
       return readFileSync(alerts, 'utf8');
     };

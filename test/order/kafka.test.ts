@@ -1,4 +1,4 @@
-// The demo story on the real local Kafka and OpenSearch (ADR 0009): the 464 records put on fresh raw
+// The demo story on the real local Kafka and OpenSearch (ADR 0009): the 465 records put on fresh raw
 // topics first — as `seam collect` with the file source does before `seam run` — then the three roles
 // built as `seam run` builds them. OpenSearch must hold exactly the alerts embedded mode raises over the
 // demo file, by rule and contributing events: with every topic at 1 partition, and at 6 partitions with
