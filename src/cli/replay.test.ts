@@ -130,6 +130,46 @@ describe('seam replay', () => {
     }
   });
 
+  it('warns once, with the count, when exec/attach/port-forward sessions appear only at ResponseComplete (their rules match ResponseStarted); not when the input has ResponseStarted', () => {
+    // The demo's exec (alice's `kubectl exec ... cat .../token`), logged at both stages under one auditID, and a
+    // port-forward and an attach shaped from it; a refused exec (403, logged at ResponseComplete only) is no session.
+    const demo = readFileSync(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"subresource":"exec"') && l.includes('"kind":"Event"'));
+    const [started, complete] = demo.map((l) => JSON.parse(l) as Record<string, unknown> & { objectRef: Record<string, unknown> });
+    expect([started?.stage, complete?.stage]).toEqual(['ResponseStarted', 'ResponseComplete']);
+    const like = (r: Record<string, unknown> & { objectRef: Record<string, unknown> }, auditID: string, sub: string): Record<string, unknown> => ({ ...r, auditID, requestURI: `/api/v1/namespaces/payments/pods/api-7c9d8f6b5-x2k4q/${sub}`, objectRef: { ...r.objectRef, subresource: sub } });
+    const refused = { ...complete, auditID: 'refused-exec', responseStatus: { metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403 }, annotations: { 'authorization.k8s.io/decision': 'forbid', 'authorization.k8s.io/reason': '' } };
+    const completes = [complete!, like(complete!, 'pf-1', 'portforward'), like(complete!, 'attach-1', 'attach'), refused];
+    const starts = [started!, like(started!, 'pf-1', 'portforward'), like(started!, 'attach-1', 'attach')];
+    const onlyComplete = join(dir, 'sessions-complete-only.jsonl');
+    writeFileSync(onlyComplete, completes.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const full = join(dir, 'sessions-both-stages.jsonl');
+    writeFileSync(full, [...starts, ...completes].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const rules = ['--rules', join(ROOT, 'detections/kubernetes/k8s_exec_command_reading_service_account_token.yml'), '--rules', join(ROOT, 'detections/kubernetes/k8s_port_forward_to_pod.yml')];
+    const warning = /^ {2}warning: 3 exec\/attach\/port-forward sessions appear only at stage ResponseComplete, none at ResponseStarted: the audit pipeline or policy drops ResponseStarted, where the rules for these sessions match, so they cannot fire on this input /m;
+    const dlq = join(dir, 'sessions-dlq.jsonl');
+    const alertsOf = (f: string): string[] => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { rule: { title: string } }).rule.title).sort();
+    const alerts = join(dir, 'sessions-alerts.jsonl');
+    const bare = seam(['replay', onlyComplete, ...rules, '--alerts-out', alerts, '--dlq', dlq]);
+    expect(bare.status).toBe(0);
+    expect(bare.stderr).toMatch(warning);
+    expect(bare.stderr.match(/ResponseComplete, none at ResponseStarted/g)).toHaveLength(1);
+    expect(alertsOf(alerts)).toEqual([]);
+    // Counted where the records are normalized: on worker threads, and in an embedded run's summary.
+    const workers = seam(['replay', onlyComplete, ...rules, '--workers', '2', '--alerts-out', join(dir, 'sessions-workers-alerts.jsonl'), '--dlq', dlq]);
+    expect(workers.status).toBe(0);
+    expect(workers.stderr).toMatch(warning);
+    const run = seam(['run', '--input', onlyComplete, ...rules, '--state-dir', join(dir, 'sessions-run')]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(warning);
+    // With the ResponseStarted records the rules fire, once a session, and nothing is said.
+    const fullAlerts = join(dir, 'sessions-both-alerts.jsonl');
+    const ok = seam(['replay', full, ...rules, '--alerts-out', fullAlerts, '--dlq', dlq]);
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toMatch(/normalized=7 rejected=0 alerts=2 /);
+    expect(ok.stderr).not.toContain('none at ResponseStarted');
+    expect(alertsOf(fullAlerts)).toEqual(['Exec Command Reading Service Account Token', 'Port Forward To Pod']);
+  });
+
   it('keeps a CloudTrail record with no eventTime, marks it seam.time_missing and warns in the summary', () => {
     const record = { eventVersion: '1.08', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', awsRegion: 'us-east-1', eventID: 'no-time-1', recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/a', accountId: '111122223333' } };
     const input = join(dir, 'no-time.jsonl');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec, type ReplaySummary } from '../pipeline/replay.ts';
 import { fmtBytes, terminalProgress } from './progress.ts';
 import { BATCH_SHAPES } from '../core/normalize/batch.ts';
+import { sessionsUnstarted } from '../pipeline/event-notes.ts';
 
 export interface ReplayCliOptions {
   out?: string;
@@ -208,6 +209,14 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
   }
   if (n.timeMissing > 0) {
     lines.push(`  warning: ${n.timeMissing} records carry no event time (CloudTrail without eventTime): kept, with @timestamp = when Seam read them and seam.time_missing: true`);
+  }
+  const unstarted = sessionsUnstarted(n);
+  if (unstarted > 0) {
+    // The API server logs an exec, attach or port-forward at ResponseStarted and again at ResponseComplete; the rules
+    // for them match the first (an interactive session may end hours later), which this input never has (SOC review L2).
+    lines.push(
+      `  warning: ${unstarted} exec/attach/port-forward ${unstarted === 1 ? 'session appears' : 'sessions appear'} only at stage ResponseComplete, none at ResponseStarted: the audit pipeline or policy drops ResponseStarted, where the rules for these sessions match, so they cannot fire on this input (the API server logs a session's 101 at both stages; EKS keeps both)`,
+    );
   }
   if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);
   return lines.join('\n');
