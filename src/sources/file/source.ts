@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
+import { obj } from '../../core/values.ts';
 import { batchOrigin, classifySubscription, cloudTrailTimeMs, isCloudTrailDigest, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
-import { LineSplitter, ScanSplitter, sniff, type Piece, type ScanDoc } from './split.ts';
+import { LineSplitter, ScanSplitter, sniff, tryParse, type Piece, type ScanDoc } from './split.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
 export type FileItem =
@@ -66,15 +67,8 @@ const MAY_BE_WRAPPED = /"(?:CloudTrailEvent|message)"/;
 /** Unwraps a filter-log-events / GetLogEvents item (`{timestamp, message, eventId...}`) to its message. */
 function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; eventId?: string } | undefined {
   if (!text.includes('"message"') || !(text.includes('"ingestionTime"') || text.includes('"eventId"'))) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o.message !== 'string' || typeof o.timestamp !== 'number') return undefined;
+  const o = obj(tryParse(text));
+  if (o === undefined || typeof o.message !== 'string' || typeof o.timestamp !== 'number') return undefined;
   return {
     text: o.message,
     ...(typeof o.logStreamName === 'string' ? { stream: o.logStreamName } : {}),
@@ -88,15 +82,8 @@ function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; e
  */
 function unwrapLookupEvent(text: string): { text: string; eventId?: string; timeMs: number } | undefined {
   if (!text.includes('"CloudTrailEvent"')) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o.CloudTrailEvent !== 'string') return undefined;
+  const o = obj(tryParse(text));
+  if (o === undefined || typeof o.CloudTrailEvent !== 'string') return undefined;
   // EventTime: ISO text (CLI v2) or epoch seconds (SDK JSON, CLI v1); else the record's own eventTime.
   let timeMs = typeof o.EventTime === 'number' ? o.EventTime * 1000 : typeof o.EventTime === 'string' ? Date.parse(o.EventTime) : NaN;
   if (Number.isNaN(timeMs)) {

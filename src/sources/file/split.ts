@@ -371,7 +371,8 @@ export function sniff(head: string): SplitMode {
   return 'scan';
 }
 
-function tryParse(s: string): unknown {
+/** `s` parsed, or undefined when it is not JSON. */
+export function tryParse(s: string): unknown {
   try {
     return JSON.parse(s) as unknown;
   } catch {
