@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Alert } from '../detect/alert.ts';
+import { alsoMatchedText, notifiable } from '../detect/fold.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
 import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
@@ -79,6 +80,9 @@ function printAlert(a: Alert): void {
   // A GuardDuty finding alert (ADR 0046) shows the finding's level: a later version is printed again only when it rose.
   const finding = a.finding?.severity_level === undefined ? '' : ` (GuardDuty ${a.finding.severity_level}${a.finding.count === undefined ? '' : `, seen ${a.finding.count}×`})`;
   process.stdout.write(`ALERT [${a.rule.level}]${mark}${finding} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
+  // The rules the same event also matched (ADR 0050): folded into this alert, written to alerts.jsonl, not printed.
+  const also = alsoMatchedText(a);
+  if (also !== undefined) process.stdout.write(`  also matched: ${also}\n`);
 }
 
 /**
@@ -133,7 +137,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       onAlert: (a, info) => {
         alerts.push(a);
         // A GuardDuty finding's later version at a level already shown updates its alert (ADR 0046): not printed again.
-        if (info.update !== true) printAlert(a);
+        if (info.update !== true && notifiable(a)) printAlert(a);
       },
     });
   } catch (e) {
@@ -284,7 +288,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       partitions: kafka.partitions,
       onAlert: (a, info) => {
         alertHook?.(a, info);
-        if (info.update !== true) printAlert(a);
+        if (info.update !== true && notifiable(a)) printAlert(a);
       },
       ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
       ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),

@@ -107,6 +107,25 @@ export const Alert = z
       .describe(
         'For an alert resting on the versions of one GuardDuty finding (ADR 0046): that finding as its newest version says. The alert id is named by the finding, so each later version replaces this alert (index document, `seam.alerts` message) instead of raising a new one; it is notified again only when `severity_level` rose above every level notified before.',
       ),
+    also_matched: z
+      .array(
+        z.strictObject({
+          rule_id: z.string().describe('The folded alert\'s rule id.'),
+          title: z.string().describe('Its rule title.'),
+          level: z.enum(ALERT_LEVELS).describe('Its level (never above this alert\'s).'),
+          alert_id: z.string().describe('Its alert id (that alert carries `folded_into` this one).'),
+        }),
+      )
+      .optional()
+      .describe(
+        'The other alerts the same detection step raised on exactly this alert\'s one event (ADR 0050), leader first order: level, native before Sigma, rule id. This alert leads them (highest level; ties: native before Sigma, then rule id) and is the one notified. Absent when no other rule fired on the event.',
+      ),
+    folded_into: z
+      .string()
+      .optional()
+      .describe(
+        'The id of the alert this one is folded into (ADR 0050): the same event raised it and an alert that leads (higher level; ties: native before Sigma, then rule id), which lists this one in `also_matched`. Indexed and written like any alert; not notified.',
+      ),
     unenriched: z
       .enum(['enrichment_failed', 'not_confirmed', 'member_stopped'])
       .optional()

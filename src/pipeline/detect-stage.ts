@@ -3,6 +3,7 @@ import type { Alert } from '../detect/alert.ts';
 import type { Detector } from '../detect/detector.ts';
 import type { IdentityFact } from '../identity/types.ts';
 import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from '../detect/native/engine.ts';
+import { foldAlerts } from '../detect/fold.ts';
 import { findingResource } from '../core/normalize/guardduty.ts';
 import type { Rec } from '../core/values.ts';
 
@@ -49,6 +50,8 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
         native.noteAlerts(event, sigma, out);
         for (let i = 0; i < sigma.length; i++) out.push(sigma[i]!);
       }
+      // One action, one notification (ADR 0050): the alerts resting on this event alone fold under the highest level.
+      if (out.length > 1) foldAlerts(event.seam.id, out);
       // Alerts closed by this event carry who acted, really, as the graph resolved it, and the resource a
       // GuardDuty finding is about (what groups them into incidents when no one acted: ADR 0048).
       const resource = out.length > 0 && event.seam.source === 'guardduty' ? findingResource(event as unknown as Rec) : undefined;

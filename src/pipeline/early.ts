@@ -14,6 +14,7 @@ import { alertFromMatch, type Alert } from '../detect/alert.ts';
 import { ruleLookupFrom } from '../detect/correlate/compile.ts';
 import { CorrelationEngine } from '../detect/correlate/engine.ts';
 import { DriftChecks } from '../detect/drift-check.ts';
+import { foldAlerts } from '../detect/fold.ts';
 import type { CompiledRule, Ruleset } from '../detect/sigma/types.ts';
 
 /**
@@ -128,6 +129,9 @@ export class EarlyAlerts {
       a.provisional = true;
       (out ??= []).push(a);
     }
+    // Folded among themselves (ADR 0050): the final fold adds the native and late rules' alerts, and can only fold
+    // an early leader into a higher one, never lift an early-folded alert to lead.
+    if (out !== undefined && out.length > 1) foldAlerts(event.seam.id, out);
     return out ?? [];
   }
 }

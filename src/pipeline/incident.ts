@@ -124,6 +124,13 @@ export function formatIncident(inc: Incident): string {
   ];
   if (inc.actors.length > 0) lines.push(`  acting as: ${inc.actors.join(', ')}`);
   if (inc.chain.length > 0) lines.push(`  identity chain: ${shortChain(inc.chain)}`);
-  for (const a of inc.alerts) lines.push(`  ${a['@timestamp']} [${a.rule.level}] ${a.rule.title}`);
+  // An alert folded into another of the incident (ADR 0050) is listed under it, not on its own line.
+  const ids = new Set(inc.alerts.map((a) => a.id));
+  const under = (a: Alert): boolean => a.folded_into !== undefined && ids.has(a.folded_into);
+  for (const a of inc.alerts) {
+    if (under(a)) continue;
+    lines.push(`  ${a['@timestamp']} [${a.rule.level}] ${a.rule.title}`);
+    for (const f of inc.alerts) if (f.folded_into === a.id) lines.push(`      also matched: [${f.rule.level}] ${f.rule.title}`);
+  }
   return lines.join('\n');
 }

@@ -17,6 +17,7 @@ import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { nativeIdOf } from '../alert.ts';
 import { findingLevel, findingVersionOf } from '../finding.ts';
+import { foldOrder, foldsOn } from '../fold.ts';
 
 interface Activity {
   id: string;
@@ -44,6 +45,11 @@ interface Pending {
   chain?: ChainStep[];
   account?: string;
   cluster?: string;
+  /**
+   * The alert that led the fold of this finding version's detection step (ADR 0050), noted by `noteAlerts`: the
+   * join, raised later, is folded into it unless the join's level is higher.
+   */
+  leader?: { id: string; level: AlertLevel };
 }
 
 interface State {
@@ -271,6 +277,14 @@ export const guardDutyIncident: NativeDetection<State> = {
     }
     const fid = nativeIdOf(event);
     if (fid === undefined) return;
+    // The leader the detect stage's fold will pick among this event's own alerts (ADR 0050): already out when the join
+    // comes, so the join folds into it unless the join's level is higher.
+    const p = state.pending.get(event.seam.id);
+    if (p !== undefined) {
+      let leader: Alert | undefined;
+      for (const a of [...alerts, ...raised]) if (foldsOn(a, event.seam.id) && (leader === undefined || foldOrder(a, leader) < 0)) leader = a;
+      if (leader !== undefined) p.leader = { id: leader.id, level: leader.rule.level };
+    }
     const was = state.ruleLevels.get(fid);
     state.ruleLevels.set(fid, maxLevel(level, was));
     // The join may already have closed on this very event (a version seen after its window): raise it here.
@@ -305,7 +319,7 @@ function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
   const actions = distinct.slice(0, 8);
   const more = distinct.length - actions.length;
   const level = maxLevel(p.level, p.findingId === undefined ? undefined : state.ruleLevels.get(p.findingId));
-  return nativeAlert(d, {
+  const alert = nativeAlert(d, {
     level,
     // The finding is the evidence; the activity around it is context (`related_events`): it neither sets the
     // alert's time nor colours an incident timeline.
@@ -321,4 +335,7 @@ function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
     // One incident alert per finding, kept current by its later versions (ADR 0046), whatever activity each joins.
     finding: p.finding.finding,
   });
+  // Raised after the finding's own alerts went out (ADR 0050): folded into their leader unless it says more (a higher level).
+  if (p.leader !== undefined && ALERT_LEVELS.indexOf(p.leader.level) >= ALERT_LEVELS.indexOf(level)) alert.folded_into = p.leader.id;
+  return alert;
 }

@@ -1,5 +1,6 @@
 import { ALERT_LEVELS, type Alert } from '../../detect/alert.ts';
 import { alertNotices, noticeKey } from '../../detect/finding.ts';
+import { notifiable } from '../../detect/fold.ts';
 import { loadSuppressions, type Route, type Suppression, type Throttle } from './config.ts';
 import type { AlertOutput, Notification, SendResult } from './output.ts';
 
@@ -93,6 +94,8 @@ export class Deliverer {
     suppressed: 0,
     throttled: 0,
     duplicates: 0,
+    /** Alerts folded into another alert of the same event (ADR 0050): indexed, not notified; the leader lists them. */
+    folded: 0,
     sent: 0,
     failed: 0,
     repeatSummaries: 0,
@@ -123,6 +126,12 @@ export class Deliverer {
   async deliver(a: Alert, signal?: AbortSignal): Promise<Outcome[]> {
     if (this.seen.has(noticeKey(a))) {
       this.stats.duplicates++;
+      return [];
+    }
+    // One action, one notification (ADR 0050): an alert folded into its event's leader is told through the leader.
+    if (!notifiable(a)) {
+      this.stats.folded++;
+      for (const n of alertNotices(a)) this.remember(n);
       return [];
     }
     // A GuardDuty finding alert notified before at a lower level, now higher (ADR 0046): it got worse, not repeated.

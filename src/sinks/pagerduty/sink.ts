@@ -1,5 +1,6 @@
 import type { AlertLevel } from '../../detect/alert.ts';
 import { shortChain } from '../../identity/chain-text.ts';
+import { alsoMatchedText } from '../../detect/fold.ts';
 import { readSecret, type Notification } from '../delivery/output.ts';
 import { WebhookOutput } from '../webhook/sink.ts';
 import type { PagerDutyOutputConfig } from './config.ts';
@@ -44,6 +45,7 @@ export function pagerDutyEvent(n: Notification, routingKey: string): Record<stri
         region: a.region,
         outcome: a.outcome,
         summary: a.summary,
+        also_matched: alsoMatchedText(a),
         count: n.count,
         window: n.window,
         tags: a.rule.tags,

@@ -1,5 +1,6 @@
 import type { AlertLevel } from '../../detect/alert.ts';
 import { shortChain, shortIdentity } from '../../identity/chain-text.ts';
+import { alsoMatchedText } from '../../detect/fold.ts';
 import { readSecret, type Notification } from '../delivery/output.ts';
 import { WebhookOutput } from '../webhook/sink.ts';
 import type { SlackOutputConfig } from './config.ts';
@@ -44,6 +45,8 @@ export function slackMessage(n: Notification): Record<string, unknown> {
   if (chain !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Chain*\n${esc(chain)}` } });
   const repeats = n.kind === 'repeats' && n.window ? `\n_${n.count} alerts of this rule and principal between ${n.window.start} and ${n.window.end}_` : '';
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${esc(a.summary)}${repeats}`.slice(0, 3000) } });
+  const also = alsoMatchedText(a);
+  if (also !== undefined) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Also matched on this event*\n${esc(also)}`.slice(0, 3000) } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `rule \`${esc(a.rule.id)}\` · alert \`${a.id}\` · ${a['@timestamp']}` }] });
   if (n.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in dashboards' }, url: n.link }] });
   return { text: `${title}${origin ? ` — ${shortIdentity(origin)}` : ''}`, blocks };
