@@ -72,4 +72,13 @@ describe('alerts template', () => {
     expect(Object.keys(props).sort()).toEqual(Object.keys(Alert.shape).sort());
     expect(props.related_events!.type).toBe('keyword');
   });
+
+  it('maps the fold (ADR 0050) with keyword ids: folded_into and also_matched rule_id and alert_id', () => {
+    const t = buildTemplates(opts).indexTemplates.find((x) => x.name === 'seam-alerts')!;
+    const props = ((t.body.template as Record<string, unknown>).mappings as { properties: Record<string, { type?: string; properties?: Record<string, { type?: string }> }> }).properties;
+    expect(props.folded_into!.type).toBe('keyword');
+    const also = props.also_matched!.properties!;
+    expect([also.rule_id!.type, also.alert_id!.type, also.level!.type]).toEqual(['keyword', 'keyword', 'keyword']);
+    expect(Object.keys(also).sort()).toEqual(['alert_id', 'level', 'rule_id', 'title']);
+  });
 });

@@ -218,6 +218,10 @@ const alertProperties = {
   unenriched: { type: 'keyword' },
   /** The GuardDuty finding an alert rests on, as its newest version says (ADR 0046). */
   finding: obj({ ...kws('id', 'severity_level'), updated_at: rawDate, created_at: rawDate, first_seen: rawDate, last_seen: rawDate, count: rawNumber('long'), severity: rawNumber('float') }),
+  /** The alerts of the same event folded into this one (ADR 0050): what a notification said besides this alert. */
+  also_matched: obj({ ...kws('rule_id', 'level', 'alert_id'), title: { ...kw, fields: { text: { type: 'text' } } } }),
+  /** The alert of the same event this one is folded into (ADR 0050): indexed, not notified. */
+  folded_into: kw,
 };
 
 // IdentityDoc (src/identity/types.ts): provenance is the `seam.id` of the event (or `seed:<name>`, `config`).
