@@ -33,6 +33,28 @@ describe('demo story', () => {
     expect(s.rejected).toBe(0);
     expect(new Set(Object.keys(s.bySource))).toEqual(new Set(['k8s_audit', 'cloudtrail', 'guardduty', 'runtime']));
 
+    // One action, one notification (ADR 0050, SOC review M1): every alert is kept, the ones resting on the same single
+    // event fold under the highest level. Before the fold, 19 medium+ alerts were notified; 5 events raised 2 to 4 each.
+    expect(alerts).toHaveLength(32);
+    const medium = alerts.filter((a) => ['medium', 'high', 'critical'].includes(a.rule.level));
+    const told = medium.filter((a) => a.folded_into === undefined);
+    expect([medium.length, told.length]).toEqual([19, 12]);
+    const perEvent = new Map<string, string[]>();
+    for (const a of told) if (a.events.length === 1) perEvent.set(a.events[0]!, [...(perEvent.get(a.events[0]!) ?? []), a.rule.title]);
+    expect([...perEvent.values()].filter((ts) => ts.length > 1)).toEqual([]);
+    const byId = new Map(alerts.map((a) => [a.id, a]));
+    for (const a of alerts) if (a.folded_into !== undefined) expect(byId.get(a.folded_into)!.events).toEqual(a.events);
+    // The node-debugger pod: two high rules tie, the lower rule id leads; the other six rules are folded into it.
+    const podLeader = alerts.find((a) => a.rule.title === 'Host PID or IPC Pod Created')!;
+    expect(podLeader.folded_into).toBeUndefined();
+    expect(podLeader.also_matched!.map((m) => `${m.level} ${m.title}`).slice(0, 3)).toEqual(['high Privileged Pod Created', 'medium Pod Created In Kube System Namespace', 'medium Host-Network Pod Created Directly By A User']);
+    // AssociateAccessPolicy: the critical native leads the high Sigma rule; the correlation over two events is not folded.
+    const policy = alerts.find((a) => a.rule.title === 'EKS Cluster Admin Access Policy Associated')!;
+    expect(byId.get(policy.folded_into!)!.rule).toMatchObject({ type: 'native', level: 'critical' });
+    expect(alerts.find((a) => a.rule.title === 'EKS Access Entry Created Then Granted Cluster Admin')!.folded_into).toBeUndefined();
+    // The GuardDuty join, raised after its window closed, folds into the finding's own alert of the same level.
+    for (const j of alerts.filter((a) => a.rule.id === 'seam-native-guardduty-incident')) expect(byId.get(j.folded_into!)!.events).toEqual(j.events);
+
     const [top] = incidentsFrom(alerts);
     expect(top!.level).toBe('critical');
     expect(top!.key).toBe('arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com');
@@ -63,5 +85,7 @@ describe('demo story', () => {
       onAlert: (a) => again.push(a),
     });
     expect(again.map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
+    const folds = (xs: Alert[]) => Object.fromEntries(xs.map((a) => [a.id, [a.folded_into, a.also_matched]]));
+    expect(folds(again)).toEqual(folds(alerts));
   }, 60_000);
 });

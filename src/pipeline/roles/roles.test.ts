@@ -32,15 +32,24 @@ const RULES = join(import.meta.dirname, '../../../detections');
 /** The final alerts of `seam.alerts` messages: not the provisional (early) ones, ADR 0025, nor a stopping member's stand-ins, ADR 0027. */
 const finals = <M extends { headers?: Record<string, string> }>(ms: M[]): M[] => ms.filter((m) => messageVersion(m.headers) === 'final');
 
+/** Each alert's fold (ADR 0050), by alert id: what it leads, or what it is folded into. */
+const foldsOf = (alerts: readonly Alert[]): Map<string, string> => new Map(alerts.map((a) => [a.id, JSON.stringify([a.folded_into ?? null, a.also_matched ?? null])]));
+const alertsOf = (ms: readonly { value: Buffer | null }[]): Alert[] => ms.map((m) => JSON.parse(m.value!.toString()) as Alert);
+
 describe('roles over the memory bus', () => {
   it('embedded mode raises exactly the alerts of the single-stage replay on the demo dataset', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'seam-roles-'));
     const detection = await loadDetection({ rules: [RULES] });
     const { summary, paths } = await runEmbedded({ paths: [DEMO], stateDir: dir, detection, maxRecordBytes: 1 << 20 });
-    const before: string[] = [];
+    const replayed: Alert[] = [];
     const stage = detection.newStage();
-    await runReplay<Alert>({ paths: [DEMO], dlqPath: join(dir, 'old-dlq.jsonl'), maxRecordBytes: 1 << 20, handler: stage, onAlert: (a) => before.push(a.id) });
-    const after = (await readFile(paths.alerts, 'utf8')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Alert).id);
+    await runReplay<Alert>({ paths: [DEMO], dlqPath: join(dir, 'old-dlq.jsonl'), maxRecordBytes: 1 << 20, handler: stage, onAlert: (a) => replayed.push(a) });
+    const before = replayed.map((a) => a.id);
+    const embedded = (await readFile(paths.alerts, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alert);
+    const after = embedded.map((a) => a.id);
+    // The same folds (ADR 0050) on both paths: they depend on the event and the rules that fired on it only.
+    expect(foldsOf(embedded)).toEqual(foldsOf(replayed));
+    expect(embedded.filter((a) => a.folded_into !== undefined).length).toBeGreaterThan(5);
     expect(after.length).toBeGreaterThan(10);
     expect(new Set(after).size).toBe(after.length);
     expect(after.sort()).toEqual(before.sort());
@@ -78,7 +87,8 @@ describe('roles over the memory bus', () => {
     await bus.waitCommitted('ref', topics.signals);
     await ref.flush();
     await ref.stop();
-    const refIds = new Set(finals(bus.read(topics.alerts).flat()).map((m) => m.key));
+    const refFinals = finals(bus.read(topics.alerts).flat());
+    const refIds = new Set(refFinals.map((m) => m.key));
     expect(refIds.size).toBeGreaterThan(5);
 
     // A second pipeline on its own alerts topic: stopped half-way, restarted (rebuild), finished.
@@ -110,6 +120,9 @@ describe('roles over the memory bus', () => {
     expect((second.stats() as { rebuilds: number }).rebuilds).toBeGreaterThan(0);
     expect(new Set(got).size).toBe(got.length);
     expect(new Set(got)).toEqual(refIds);
+    // Folds (ADR 0050) do not depend on batches, partitions or the restart: the restarted pipeline folds as the reference.
+    expect(foldsOf(alertsOf(finals(all)))).toEqual(foldsOf(alertsOf(refFinals)));
+    expect(alertsOf(refFinals).filter((a) => a.folded_into !== undefined).length).toBeGreaterThan(5);
     // Early alerts (ADR 0025): none produced twice across the restart, each one replaced by its final.
     const early = all.filter((m) => isProvisionalMessage(m.headers)).map((m) => m.key!);
     expect(early.length).toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testAlert } from '../../../test/helpers/alerts.ts';
 import { startReceiver } from '../../../test/helpers/http-receiver.ts';
 import { DeliveryConfig, buildOutputs } from '../registry.ts';
+import { foldAlerts } from '../../detect/fold.ts';
 import { Deliverer } from './deliverer.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -139,6 +140,54 @@ describe('config', () => {
     const r = DeliveryConfig.safeParse({ outputs: { soc: { type: 'webhook', url: 'http://127.0.0.1:1/' } }, routes: [{ name: 'r', outputs: ['soc', 'pager'] }] });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]).toMatchObject({ path: ['routes', 0, 'outputs', 1], message: "no output named 'pager'" });
+  });
+});
+
+describe('folded alerts (ADR 0050)', () => {
+  it('are not notified on any output; the leader is, once, and names the rules folded into it', async () => {
+    const soc = await startReceiver();
+    const chat = await startReceiver();
+    const pager = await startReceiver();
+    closers.push(soc.close, chat.close, pager.close);
+    process.env.SEAM_TEST_FOLD_SLACK_URL = chat.url;
+    process.env.SEAM_TEST_FOLD_PD_KEY = 'routing-key';
+    const config = DeliveryConfig.parse({
+      outputs: {
+        soc: { type: 'webhook', url: soc.url },
+        chat: { type: 'slack', webhookUrl: { env: 'SEAM_TEST_FOLD_SLACK_URL' } },
+        pager: { type: 'pagerduty', url: pager.url, routingKey: { env: 'SEAM_TEST_FOLD_PD_KEY' } },
+      },
+      throttle: { windowMs: 0 },
+      routes: [{ name: 'all', outputs: ['soc', 'chat', 'pager'], minLevel: 'medium' }],
+    });
+    const d = new Deliverer(config, buildOutputs(config));
+    // One pod creation, four rules (the demo's node-debugger), and one alert on another event.
+    const pod = { events: ['ev-pod'], native_ids: ['nat-pod'] };
+    const alerts = [
+      testAlert({ n: 1, ruleId: 'kube-system-pod', level: 'medium', ...pod, rule: { id: 'kube-system-pod', title: 'Pod Created In Kube System Namespace', level: 'medium', tags: [], type: 'sigma' } }),
+      testAlert({ n: 2, ruleId: 'privileged-pod', level: 'high', ...pod, rule: { id: 'privileged-pod', title: 'Privileged Pod Created', level: 'high', tags: [], type: 'sigma' } }),
+      testAlert({ n: 3, ruleId: 'host-pid', level: 'high', ...pod, rule: { id: 'host-pid', title: 'Host PID or IPC Pod Created', level: 'high', tags: [], type: 'sigma' } }),
+      testAlert({ n: 4, ruleId: 'host-network', level: 'medium', ...pod, rule: { id: 'host-network', title: 'Host-Network Pod Created Directly By A User', level: 'medium', tags: [], type: 'sigma' } }),
+      testAlert({ n: 5, level: 'high' }),
+    ];
+    foldAlerts('ev-pod', alerts);
+    for (const a of alerts) await d.deliver(a);
+    for (const rx of [soc, chat, pager]) expect(rx.requests).toHaveLength(2);
+    expect(bodies(soc).map((b) => b.alert.id)).toEqual(['alert-host-pid-3', 'alert-r-irsa-token-theft-5']);
+    expect((bodies(soc)[0]!.alert as { also_matched?: { title: string }[] }).also_matched!.map((m) => m.title)).toEqual([
+      'Privileged Pod Created',
+      'Host-Network Pod Created Directly By A User',
+      'Pod Created In Kube System Namespace',
+    ]);
+    const also = 'high Privileged Pod Created; medium Host-Network Pod Created Directly By A User; medium Pod Created In Kube System Namespace';
+    expect(JSON.stringify(chat.requests[0]!.json)).toContain(`*Also matched on this event*\\n${also}`);
+    expect((pager.requests[0]!.json as { payload: { custom_details: { also_matched?: string } } }).payload.custom_details.also_matched).toBe(also);
+    expect(JSON.stringify(chat.requests[1]!.json)).not.toContain('Also matched');
+    expect(d.stats).toMatchObject({ alerts: 2, folded: 3, sent: 6, duplicates: 0 });
+    // A folded alert handed again (a redelivered batch) is still not notified, nor counted twice.
+    await d.deliver(alerts[0]!);
+    expect(soc.requests).toHaveLength(2);
+    expect(d.stats).toMatchObject({ folded: 3, duplicates: 1 });
   });
 });
 
