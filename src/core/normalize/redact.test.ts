@@ -316,7 +316,11 @@ describe('scrub', () => {
       .replace(/\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi, '$1$2' + REDACTED)
       .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED)
       .replace(/((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g, '$1' + REDACTED)
-      .replace(/((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\n\\]+/gi, '$1$2' + REDACTED)
+      .replace(
+        /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi,
+        (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED),
+      )
+      .replace(/((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])[^"'\n\\]+/gi, '$1$2' + REDACTED)
       .replace(/\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k: string, v: string) =>
         v === REDACTED ? m : k + REDACTED,
       )
@@ -324,8 +328,11 @@ describe('scrub', () => {
         v.startsWith('[REDACTED') ? m : k + REDACTED,
       )
       .replace(
-        /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|\b(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+        /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
         (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED),
+      )
+      .replace(/(\b(?:mysql|mariadb)[a-z-]*(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, (m, k: string, g?: string, sp?: string, v?: string) =>
+        (g ?? v ?? '').startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED,
       );
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {
@@ -361,6 +368,15 @@ describe('scrub', () => {
       'passing through the tokenizer, a secretive asian api-keyboard',
       'Pass the PASSWORD_HINT=x and PasswordPolicy',
       'nothing to see in this string at all',
+      'mysql -h db -uroot -pS3cret orders; ssh -p2222 host',
+      'mariadb-dump -p"a b" --all-databases && nc -p 4444 x',
+      'mysql -u root -p orders | tee out',
+      'mysql -P3306 -p -h db',
+      'MYSQL -pUpper mysqld -p1',
+      'app db_password=x access_token=y id_token: z my_secret="q"',
+      'https://b.s3.amazonaws.com/k?X-Amz-Security-Token=IQo&X-Amz-Date=1&X-Amz-Signature=ab12&sig=s&Signature=v2%2B',
+      'curl "https://h/x?token=t&apikey=k&q=1" -H "x-amz-security-token: IQoJ"',
+      '?password=[REDACTED]&X-Amz-Credential=[REDACTED]',
     ];
     for (const s of inputs) expect(scrub(s), s).toBe(chain(s));
   });

@@ -273,12 +273,18 @@ function redactK8sBody(cow: Cow, body: unknown, path: Key[], ctx: BodyCtx, targe
 /** Subresources whose request URI carries what runs in the container (`command=` of exec, the session of attach). */
 const EXEC_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
-/** Does this audit record's requestURI hold query values to scrub (an exec's command line)? */
-function uriMayHoldCommand(r: Rec): boolean {
+/**
+ * The start of a query parameter whose name may be secret-bearing (token, password, X-Amz-Signature...; see
+ * SECRET_PARAM_RE): a cheap test on the URI of every audit record before its query is decoded.
+ */
+const URI_PARAM_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
+
+/** Does this audit record's requestURI hold query values to scrub (an exec's command line, a token or a signature)? */
+function uriMayHoldSecret(r: Rec): boolean {
   const uri = r.requestURI;
   if (typeof uri !== 'string' || !uri.includes('?')) return false;
   const sub = obj(r.objectRef)?.subresource;
-  return (typeof sub === 'string' && EXEC_SUBRESOURCES.has(sub)) || uri.includes('command=');
+  return (typeof sub === 'string' && EXEC_SUBRESOURCES.has(sub)) || uri.includes('command=') || URI_PARAM_GATE.test(uri);
 }
 
 const HEX2_RE = /^[0-9A-Fa-f]{2}$/;
@@ -356,13 +362,15 @@ function reencodeQueryValue(raw: string, d: { text: string; starts: number[] }, 
 }
 
 /**
- * Secrets in an exec's command line (`kubectl exec pod -- mysql --password=x`, kubernetes/kubernetes#97795):
- * the API server logs them in requestURI as URL-encoded `command=` parameters, where the body scan never
- * looks and scrub's patterns do not see them (`--password%3Dx`). Each query value is decoded and scrubbed;
- * each `command=` value is also scrubbed after the one before it (`--password x`, `aws_secret_access_key x`
- * as two arguments). A value that changed is encoded back in its place; the path, the names, the
- * separators and every other value stay byte for byte as logged. Scrub replaces values, not command words,
- * so rules on the command (`cat /var/run/secrets/.../token`, `nc -e`) match as before.
+ * Secrets in a request's query: an exec's command line (`kubectl exec pod -- mysql --password=x`,
+ * kubernetes/kubernetes#97795), which the API server logs in requestURI as URL-encoded `command=` parameters
+ * where the body scan never looks and scrub's patterns do not see them (`--password%3Dx`), and parameters of
+ * any request named like a secret (`?token=`, `password=`, presigned URLs' `X-Amz-Signature`: SECRET_PARAM_RE),
+ * whose whole value is redacted. Each other query value is decoded and scrubbed; the `command=` values are
+ * scrubbed as one argv (scrubArg: `--password x`, `aws_secret_access_key x` as two arguments, `mysql ... -px`).
+ * A value that changed is encoded back in its place; the path, the names, the separators and every other
+ * value stay byte for byte as logged. Scrub replaces values, not command words, so rules on the command
+ * (`cat /var/run/secrets/.../token`, `nc -e`) match as before.
  */
 function redactRequestUri(cow: Cow, uri: string): void {
   const q = uri.indexOf('?');
@@ -372,6 +380,7 @@ function redactRequestUri(cow: Cow, uri: string): void {
   let out = uri.slice(0, q + 1);
   let changed = false;
   let prevCommand: string | undefined;
+  let mysql = false;
   let i = q + 1;
   while (i <= end) {
     let amp = uri.indexOf('&', i);
@@ -383,15 +392,13 @@ function redactRequestUri(cow: Cow, uri: string): void {
       const name = part.slice(0, eq);
       const raw = part.slice(eq + 1);
       const d = decodeQueryValue(raw);
-      let value = scrub(d.text);
       const isCommand = name === 'command';
-      if (isCommand && prevCommand !== undefined && d.text !== '') {
-        const pair = scrub(prevCommand + ' ' + d.text);
-        if (pair.startsWith(prevCommand + ' ')) {
-          const tail = pair.slice(prevCommand.length + 1);
-          if (tail !== d.text) value = tail;
-        }
-      }
+      let value: string;
+      if (isCommand) {
+        value = scrubArg(prevCommand, d.text, mysql);
+        if (!mysql && MYSQL_CMD_RE.test(d.text)) mysql = true;
+      } else if (d.text !== '' && !d.text.startsWith(REDACTED) && SECRET_PARAM_RE.test(name)) value = REDACTED;
+      else value = scrub(d.text);
       prevCommand = isCommand ? d.text : undefined;
       if (value !== d.text) {
         next = name + '=' + reencodeQueryValue(raw, d, value);
@@ -409,7 +416,7 @@ function redactK8sAudit(cow: Cow, r: Rec): void {
   const ref = obj(r.objectRef);
   const resource = ref?.resource;
   const sub = ref?.subresource;
-  if (typeof r.requestURI === 'string' && uriMayHoldCommand(r)) redactRequestUri(cow, r.requestURI);
+  if (typeof r.requestURI === 'string' && uriMayHoldSecret(r)) redactRequestUri(cow, r.requestURI);
   const ctx: BodyCtx = sub !== undefined ? undefined : resource === 'secrets' ? 'secret' : resource === 'configmaps' ? 'configmap' : undefined;
   if (r.requestObject !== undefined) redactK8sBody(cow, r.requestObject, ['requestObject'], ctx, r.responseObject);
   if (r.responseObject !== undefined) {
@@ -478,8 +485,8 @@ const BEARER_RE = /\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi;
 const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // High-confidence patterns in free text (command lines, Falco output, log lines):
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
-/** `--password=x`, `--password x`, `password: x`, `token=x` (a flag or a key, then its value). */
-const SECRET_ARG_RE = /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|\b(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+/** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value). */
+const SECRET_ARG_RE = /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `PGPASSWORD=x`, `AWS_SECRET_ACCESS_KEY=x`, `GITHUB_TOKEN=x`: an environment assignment of a secret-named variable. */
 const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
 /**
@@ -489,8 +496,23 @@ const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_
 const AWS_CONFIG_RE = /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** An AWS secret access key (40 base64 characters) shortly after an access key id. */
 const AWS_SECRET_RE = /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g;
-const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)[^"'\n\\]+/gi;
-const HINT_RE = /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key/i;
+/** Not a value already redacted (by QUERY_SECRET_RE: `X-Amz-Security-Token=[REDACTED]&X-Amz-Date=...` keeps its other parameters). */
+const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])[^"'\n\\]+/gi;
+/**
+ * A URL query parameter named like a secret (a presigned URL's `X-Amz-Signature`, `X-Amz-Credential`,
+ * `X-Amz-Security-Token`, SigV2 `Signature`, `?access_token=`, `?password=`): its whole value, up to the next
+ * parameter.
+ */
+const QUERY_SECRET_RE =
+  /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi;
+/**
+ * The password of a MySQL or MariaDB client (mysql, mysqldump, mariadb-dump...): `-p<secret>` glued, as the
+ * client reads it, and the argument after a lone `-p` (the client then prompts and reads it as a database,
+ * but it is often meant as the password). Only after such a command word in the same command (up to `;`,
+ * `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
+ */
+const MYSQL_RE = /(\b(?:mysql|mariadb)[a-z-]*(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g;
+const HINT_RE = /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -520,6 +542,8 @@ const HEADER_GATE = /cookie|x-amz-security-token/i;
 const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
 const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
 const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
+const QUERY_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
+const MYSQL_GATE = /mysql|mariadb/;
 
 /** Redacts tokens, keys and passwords in free text (also used on dead letters that are not JSON). */
 export function scrub(s: string): string {
@@ -529,11 +553,45 @@ export function scrub(s: string): string {
   if (BEARER_GATE.test(s)) s = s.replace(BEARER_RE, '$1$2' + REDACTED);
   if (s.includes('eyJ')) s = s.replace(JWT_RE, REDACTED);
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
+  if (QUERY_GATE.test(s)) s = s.replace(QUERY_SECRET_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, '$1$2' + REDACTED);
   if (SECRET_ENV_GATE.test(s)) s = s.replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED));
   if (AWS_CONFIG_GATE.test(s)) s = s.replace(AWS_CONFIG_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (SECRET_ARG_GATE.test(s)) s = s.replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (MYSQL_GATE.test(s)) {
+    s = s.replace(MYSQL_RE, (m, k: string, glued: string | undefined, sp: string | undefined, spaced: string | undefined) => {
+      const v = glued ?? spaced ?? '';
+      return v.startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED;
+    });
+  }
   return s;
+}
+
+/** A MySQL or MariaDB client as an argv word (`mysql`, `/usr/bin/mysqldump`, `mariadb-dump`). */
+const MYSQL_CMD_RE = /(?:^|\/)(?:mysql|mariadb)[a-z-]*$/;
+/** Query parameters whose whole value is a secret, by name (any case). */
+const SECRET_PARAM_RE =
+  /^(?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)$/i;
+
+/**
+ * One argument of an argv (a container's command and args, an exec's `command=` values), after `prev`:
+ * scrubbed alone and as the value of the one before it (`--password`, `hunter2` as two arguments); after a
+ * MySQL client word (`mysql`), also `-p<secret>` and the argument after a lone `-p` (see MYSQL_RE).
+ */
+function scrubArg(prev: string | undefined, a: string, mysql: boolean): string {
+  let v = scrub(a);
+  if (prev !== undefined && a !== '' && HINT_RE.test(prev)) {
+    const pair = scrub(prev + ' ' + a);
+    if (pair.startsWith(prev + ' ')) {
+      const tail = pair.slice(prev.length + 1);
+      if (tail !== a) v = tail;
+    }
+  }
+  if (mysql && v === a) {
+    if (a.length > 2 && a.startsWith('-p') && !a.startsWith('-p[REDACTED')) v = '-p' + REDACTED;
+    else if (prev === '-p' && a !== '' && !a.startsWith('-') && !a.startsWith('[REDACTED')) v = REDACTED;
+  }
+  return v;
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
@@ -547,7 +605,7 @@ const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
  * A word every rule of walkStrings needs in a text before it can redact anything in it (names, keys,
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
-const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|\\u/i;
+const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|userdata|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
@@ -587,7 +645,35 @@ const PLAIN = 0;
 const ENV = 1;
 const SECRET_VALUES = 2;
 const CONFIG_VALUES = 3;
-type Ctx = typeof PLAIN | typeof ENV | typeof SECRET_VALUES | typeof CONFIG_VALUES;
+/** EC2 user data (base64 of a boot script that may set passwords); CloudTrail's own `<sensitiveDataRemoved>` stays. */
+const USER_DATA = 4;
+type Ctx = typeof PLAIN | typeof ENV | typeof SECRET_VALUES | typeof CONFIG_VALUES | typeof USER_DATA;
+const SENSITIVE_DATA_REMOVED = '<sensitiveDataRemoved>';
+/** Keys of an argv: a container's `command` and `args` (pods and pod templates), a process's `argv`. */
+const ARGV_KEY_RE = /^(?:command|args|argv)$/;
+
+/**
+ * The string arguments of an argv, each scrubbed with the one before it (scrubArg); `prev` and `mysql` carry
+ * a container's `command` into its `args`.
+ */
+function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, mysql: boolean): void {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    path.push(i);
+    if (typeof a !== 'string') {
+      walkStrings(a, path, hits);
+      prev = undefined;
+    } else {
+      if (a !== REDACTED) {
+        const v = scrubArg(prev, a, mysql);
+        if (v !== a) hits.push({ path: path.slice(), value: v });
+      }
+      if (!mysql && MYSQL_CMD_RE.test(a)) mysql = true;
+      prev = a;
+    }
+    path.pop();
+  }
+}
 
 function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): void {
   if (typeof v === 'string') {
@@ -597,6 +683,10 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
       return;
     }
     if (isBlank(v)) return;
+    if (ctx === USER_DATA) {
+      if (v !== SENSITIVE_DATA_REMOVED) hits.push({ path: path.slice(), value: REDACTED });
+      return;
+    }
     const last = path[path.length - 1];
     if (typeof last === 'string' && (SECRET_KEY_RE.test(last) || (ctx !== PLAIN && SECRET_NAME_RE.test(last)))) {
       hits.push({ path: path.slice(), value: REDACTED });
@@ -614,6 +704,11 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
   }
   if (typeof v !== 'object' || v === null) return;
   if (Array.isArray(v)) {
+    const key = path[path.length - 1];
+    if (ctx === PLAIN && typeof key === 'string' && ARGV_KEY_RE.test(key)) {
+      walkArgv(v, path, hits, undefined, false);
+      return;
+    }
     for (let i = 0; i < v.length; i++) {
       path.push(i);
       walkStrings(v[i], path, hits, ctx);
@@ -636,9 +731,16 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
     let c = ctx;
     if (kind === 'secret' && (k === 'data' || k === 'stringData')) c = SECRET_VALUES;
     else if (kind === 'configmap' && (k === 'data' || k === 'binaryData')) c = CONFIG_VALUES;
+    else if (k === 'userData' || k === 'UserData') c = USER_DATA;
     else if (c === PLAIN && ENV_KEY_RE.test(k)) c = ENV;
+    const child = o[k];
     path.push(k);
-    walkStrings(o[k], path, hits, c);
+    // A container's args continue its command (`command: [mysql]`, `args: [-px]`).
+    if (c === PLAIN && k === 'args' && Array.isArray(child) && Array.isArray(o.command)) {
+      const cmd = o.command as unknown[];
+      const last = cmd[cmd.length - 1];
+      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, cmd.some((w) => typeof w === 'string' && MYSQL_CMD_RE.test(w)));
+    } else walkStrings(child, path, hits, c);
     path.pop();
   }
 }
@@ -678,7 +780,7 @@ function scanBodies(cow: Cow, source: SourceType, record: Rec): void {
 
 /** Can this record hold a structured secret at all? (Most cannot: Metadata-level audit events, read-only calls.) */
 function mayHoldSecret(source: SourceType, r: Rec): boolean {
-  if (source === 'k8s_audit') return r.requestObject !== undefined || r.responseObject !== undefined || uriMayHoldCommand(r);
+  if (source === 'k8s_audit') return r.requestObject !== undefined || r.responseObject !== undefined || uriMayHoldSecret(r);
   if (source === 'cloudtrail') return r.responseElements != null || r.requestParameters != null || r.additionalEventData != null || r.serviceEventDetails != null;
   return source === 'runtime';
 }
