@@ -13,6 +13,14 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO = join(ROOT, 'deploy/demo/eks-demo.jsonl');
 
 const SECRETS = ['Hunter2Secret', 'pgS3cretVal', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'wJalrXUtnFEMI%2FK7MDENG', 'MYSECRETVALUE'];
+/**
+ * Secrets outside the exec command line (docs/redaction.md), in records added to the demo: a pod whose command
+ * and args hold them as separate arguments, a list request with `?token=`, a presigned URL and EC2 user data in
+ * CloudTrail request parameters, a `mysql -p<secret>` command line from the runtime sensor.
+ */
+const USER_DATA = Buffer.from('#!/bin/bash\nexport DB_PASSWORD=UserDataPw77\n').toString('base64');
+const MORE_SECRETS = ['PodArgPw0001', 'PodMysqlPw02', 'PodEnvPw0003', 'UriTokenVal4', 'f00d5ee7516a7e0000cafe', USER_DATA, 'RuntimeMyPw6'];
+SECRETS.push(...MORE_SECRETS);
 const SCRIPT =
   'cat /var/run/secrets/eks.amazonaws.com/serviceaccount/token; mysql --password=Hunter2Secret -h db; PGPASSWORD=pgS3cretVal psql -h db; ' +
   'aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -37,13 +45,42 @@ beforeAll(() => {
     out.push(done);
   }
   expect(stages).toEqual(['ResponseStarted', 'ResponseComplete']);
+  out.push(...moreSecretRecords(out));
   writeFileSync(input, out.join('\n'));
   // The input holds every secret (else the test proves nothing).
   const text = readFileSync(input, 'utf8');
   for (const s of SECRETS.slice(0, 2)) expect(text).toContain(s);
   expect(text).toContain('wJalrXUtnFEMI%2FK7MDENG');
   expect(text).toContain('MYSECRETVALUE');
+  for (const s of MORE_SECRETS) expect(text).toContain(s);
 });
+
+/** Copies of demo records (new ids) carrying MORE_SECRETS. */
+function moreSecretRecords(lines: readonly string[]): string[] {
+  const first = (re: RegExp): Record<string, unknown> => JSON.parse(lines.find((l) => re.test(l)) as string) as Record<string, unknown>;
+  const pod = first(/"requestURI":"\/api\/v1\/namespaces\/[a-z-]+\/pods","verb":"create"/);
+  const spec = {
+    containers: [
+      {
+        name: 'db-migrate',
+        image: 'mysql:8',
+        command: ['mysql', '-h', 'db', '-u', 'root', '-pPodMysqlPw02'],
+        args: ['--password', 'PodArgPw0001'],
+        env: [{ name: 'DB_PASSWORD', value: 'PodEnvPw0003' }],
+      },
+    ],
+  };
+  const list = first(/"verb":"list"/);
+  const trail = first(/"eventVersion"/);
+  const proc = first(/"kind":"process"/);
+  const presigned = 'https://exports.s3.us-west-2.amazonaws.com/r.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=f00d5ee7516a7e0000cafe';
+  return [
+    { ...pod, auditID: 'e2e00000-0000-4000-8000-000000000001', requestObject: { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'db-migrate' }, spec } },
+    { ...list, auditID: 'e2e00000-0000-4000-8000-000000000002', requestURI: '/api/v1/namespaces/payments/pods?limit=500&token=UriTokenVal4' },
+    { ...trail, eventID: 'e2e00000-0000-4000-8000-000000000003', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', requestParameters: { instanceType: 't3.micro', userData: USER_DATA, note: presigned }, responseElements: null },
+    { ...proc, id: '01JBXE2E000000000000000004', process: { ...(proc.process as Record<string, unknown>), pid: 4242, exe: '/usr/bin/mysql', cmdline: 'mysql -h db -u root -pRuntimeMyPw6 orders' } },
+  ].map((r) => JSON.stringify(r));
+}
 
 function seam(args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], {
