@@ -28,7 +28,12 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  *   credentials), Secrets Manager `secretString` / `secretBinary`, SSM SecureString or decrypted
  *   parameter values;
  * - Authorization header values, `Bearer <token>` and JWTs in any string (when the line may hold one,
- *   see `mayHoldToken`).
+ *   see `mayHoldToken`);
+ * - EC2 user data (`userData` / `UserData`, CloudTrail's `<sensitiveDataRemoved>` kept); secret-named query
+ *   parameters of any requestURI (`?token=`, presigned URLs' `X-Amz-Signature`); in the bodies' strings,
+ *   scrub's patterns (`--password x`, `PGPASSWORD=x`, `mysql -p<secret>`...), argv lists (`command`, `args`)
+ *   argument by argument with the one before.
+ * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
 
