@@ -47,9 +47,9 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Edge, IdentityFact } from '../../identity/types.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
-import { isRec, num, obj, str, type Rec } from '../../core/values.ts';
+import { isRec, obj, str, type Rec } from '../../core/values.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, servedRequest, timeOf } from './util.ts';
 
 /** Workload resources with a pod template, and where the template's pod spec sits. */
 const SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
@@ -357,8 +357,7 @@ export const containerAdded: NativeDetection<null> = {
     const namespaces = resource === 'namespaces';
     const specPath = SPEC_PATH[resource];
     if (namespaces ? (str(ref?.apiGroup) ?? '') !== '' : specPath === undefined || !GROUPS.has(str(ref?.apiGroup) ?? '')) return [];
-    const code = num(obj(event.responseStatus)?.code);
-    if (event.seam.outcome === 'failure' || (code !== undefined && code >= 400)) return [];
+    if (event.seam.outcome === 'failure' || !servedRequest(event)) return [];
     const verb = str(event.verb);
     const cluster = event.seam.cluster ?? 'unknown';
     if (namespaces) {

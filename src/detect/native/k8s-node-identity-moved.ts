@@ -18,7 +18,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { clusterPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { auditRequestText, connectionAddress, inEgressCidrs, nativeAlert, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -51,8 +51,7 @@ export const k8sNodeIdentityMoved: NativeDetection<State> = {
     if (event.seam.source !== 'k8s_audit') return [];
     const username = str(obj(event.user)?.username) ?? '';
     if (!username.startsWith('system:node:')) return [];
-    const code = obj(event.responseStatus)?.code;
-    if (typeof code === 'number' && code >= 400) return [];
+    if (!servedRequest(event)) return [];
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
     // An IPv6 address counts by its /56, the VPC's block (a VPC's IPv6 addresses are Amazon's global ones, seen from inside the VPC too).
@@ -75,7 +74,7 @@ export const k8sNodeIdentityMoved: NativeDetection<State> = {
     const net = networkFor(ip, ctx.config);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];
-    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    if (inEgressCidrs(graph, cluster, ip)) return [];
     const key = nodeKey + '|' + place;
     if (state.alerted.has(key)) return [];
     state.alerted.set(key, true);

@@ -17,7 +17,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, ClusterV6Blocks, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { auditRequestText, ClusterV6Blocks, connectionAddress, inEgressCidrs, nativeAlert, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -47,9 +47,8 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
     if (ip === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
     // IPv6: the nodes served while the cluster's IPv6 traffic is first watched teach its own blocks.
-    const code = obj(event.responseStatus)?.code;
-    if (state.v6.own(cluster, ip, timeOf(event), !(typeof code === 'number' && code >= 400)) === true) return [];
-    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    if (state.v6.own(cluster, ip, timeOf(event), servedRequest(event)) === true) return [];
+    if (inEgressCidrs(graph, cluster, ip)) return [];
     const net = networkFor(ip, ctx.config);
     // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];

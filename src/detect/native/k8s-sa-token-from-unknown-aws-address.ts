@@ -26,11 +26,10 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { countedStage, dueReport, saTokenAlert } from './k8s-sa-token-outside-aws.ts';
+import { countedStage, dueReport, nodeOrServiceAccount, saTokenAlert } from './k8s-sa-token-outside-aws.ts';
 import { clusterPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { configuredCidrs, connectionAddress, inCidr, timeOf } from './util.ts';
-import { obj, str } from '../../core/values.ts';
+import { connectionAddress, inEgressCidrs, servedRequest, timeOf } from './util.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** How long the nodes of a cluster are watched before its service accounts' addresses are judged. */
@@ -57,10 +56,9 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
   createState: (c: NativeConfig): State => ({ watchedSince: boundedLru(c.maxStateEntries), nodeAddresses: boundedLru(c.maxStateEntries), reported: boundedLru(c.maxStateEntries) }),
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
-    if (event.seam.source !== 'k8s_audit') return [];
-    const username = str(obj(event.user)?.username) ?? '';
+    const username = nodeOrServiceAccount(event);
+    if (username === undefined) return [];
     const node = username.startsWith('system:node:');
-    if (!node && !username.startsWith('system:serviceaccount:')) return [];
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
     // An IPv6 address counts by its /56 (the VPC's block: each pod of an IPv6 cluster has an address of its own in it).
@@ -73,8 +71,7 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     const t = timeOf(event);
     if (node) {
       // Only requests the API server served teach an address (a refused one proves nothing about where nodes are).
-      const code = obj(event.responseStatus)?.code;
-      if (typeof code === 'number' && code >= 400) return [];
+      if (!servedRequest(event)) return [];
       state.nodeAddresses.set(where + '|' + place, true);
       const since = state.watchedSince.get(where);
       if (since === undefined || t < since) state.watchedSince.set(where, t);
@@ -93,7 +90,7 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     const net = networkFor(ip, ctx.config);
     // Only a public address Seam places inside AWS: outside AWS is the sibling detection's, private is the VPC's.
     if (net === undefined || net.private || net.aws !== true) return [];
-    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    if (inEgressCidrs(graph, cluster, ip)) return [];
     if (graph.egressOf(cluster, t).includes(ip)) return [];
     if (!dueReport(state.reported, where + '|' + username + '|' + place, t)) return [];
     return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, "an AWS address none of the cluster's nodes uses")];

@@ -20,7 +20,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, networkFor } from './networks.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, ClusterV6Blocks, configuredCidrs, connectionAddress, inCidr, nativeAlert, timeOf } from './util.ts';
+import { auditRequestText, ClusterV6Blocks, connectionAddress, inEgressCidrs, nativeAlert, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -38,6 +38,13 @@ export function countedStage(event: SeamEvent): boolean {
   if (event.stage === 'ResponseStarted') return session;
   if (event.stage === 'ResponseComplete') return !(session && obj(event.responseStatus)?.code === 101);
   return event.stage === undefined;
+}
+
+/** The user of a Kubernetes request made as a node or a service account (what both service-account address detections read), else undefined. */
+export function nodeOrServiceAccount(event: SeamEvent): string | undefined {
+  if (event.seam.source !== 'k8s_audit') return undefined;
+  const username = str(obj(event.user)?.username);
+  return username !== undefined && (username.startsWith('system:node:') || username.startsWith('system:serviceaccount:')) ? username : undefined;
 }
 
 /** The same account from the same outside address is reported again after this long of event time. */
@@ -82,18 +89,16 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
   createState: (c: NativeConfig): State => ({ reported: boundedLru(c.maxStateEntries), v6: new ClusterV6Blocks(c.maxStateEntries) }),
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
-    if (event.seam.source !== 'k8s_audit') return [];
-    const username = str(obj(event.user)?.username) ?? '';
+    const username = nodeOrServiceAccount(event);
+    if (username === undefined) return [];
     const node = username.startsWith('system:node:');
-    if (!node && !username.startsWith('system:serviceaccount:')) return [];
     const ip = connectionAddress(event);
     if (ip === undefined) return [];
     const cluster = event.seam.cluster ?? 'unknown';
     // IPv6: nodes and pods served while the cluster's IPv6 traffic is first watched teach its own blocks.
-    const code = obj(event.responseStatus)?.code;
-    const own = state.v6.own(cluster, ip, timeOf(event), !(typeof code === 'number' && code >= 400));
+    const own = state.v6.own(cluster, ip, timeOf(event), servedRequest(event));
     if (node || own === true || !countedStage(event)) return [];
-    if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return [];
+    if (inEgressCidrs(graph, cluster, ip)) return [];
     const net = networkFor(ip, ctx.config);
     // Only an address Seam can place outside AWS counts (IPv4 or IPv6): private, Amazon's, or unknown without a database stay quiet.
     if (net === undefined || net.private || net.aws !== false) return [];

@@ -22,7 +22,7 @@ import { baselinable, baselineSubject, known, learning, learningStart, liveFact,
 import { userAgentFamily } from './networks.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { consoleSessionCall, nativeAlert, timeOf } from './util.ts';
+import { consoleSessionCall, nativeAlert, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
 /** Services every principal touches as a matter of course (the console's home and account pages call most of them): a first call says nothing. */
@@ -274,8 +274,7 @@ export const newK8sAction: NativeDetection<null> = {
     if (subject === undefined || action === undefined) return [];
     // A refused request did nothing and must not teach the baseline what an attacker tried; nor did a server-side dry
     // run of a write (kubectl diff, GitOps drift checks: ADR 0045), which a Sigma rule still sees, marked.
-    const code = obj(event.responseStatus)?.code;
-    if ((typeof code === 'number' && code >= 400) || event.seam.dry_run === true) return [];
+    if (!servedRequest(event) || event.seam.dry_run === true) return [];
     const ns = str(ref?.namespace);
     const name = str(ref?.name);
     const what = action === 'permission-check' ? (reviewAsked(event) ?? str(ref?.resource) ?? '') : `${str(event.verb) ?? ''} ${str(ref?.resource) ?? ''}${str(ref?.subresource) ? '/' + str(ref?.subresource) : ''} ${ns ? ns + '/' : ''}${name ?? ''}`.trim();

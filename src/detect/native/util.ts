@@ -18,6 +18,17 @@ export function configuredCidrs(graph: IdentityGraph, cluster: string): string[]
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
 }
 
+/** Is `ip` in one of the cluster's configured `egressCidrs`? */
+export function inEgressCidrs(graph: IdentityGraph, cluster: string, ip: string): boolean {
+  return configuredCidrs(graph, cluster).some((c) => inCidr(ip, c));
+}
+
+/** Did the API server serve the Kubernetes request (no 4xx or 5xx status)? A refused request did nothing and proves nothing. */
+export function servedRequest(event: SeamEvent): boolean {
+  const code = obj(event.responseStatus)?.code;
+  return !(typeof code === 'number' && code >= 400);
+}
+
 /**
  * The address of the connection a Kubernetes request came in on: the last of `sourceIPs`. The API server lists the
  * request's X-Forwarded-For entries (and X-Real-Ip) first and the remote address last, so a client that sends
@@ -44,7 +55,7 @@ export function fromCluster(event: SeamEvent, graph: IdentityGraph, cluster: str
   if (ip === undefined) return undefined;
   if (typeof event.vpcEndpointId === 'string') return true;
   if (config.treatPrivateAsInternal && isPrivateIp(ip)) return true;
-  if (configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return true;
+  if (inEgressCidrs(graph, cluster, ip)) return true;
   if (extra.includes(ip)) return true;
   return graph.egressOf(cluster, isoMs(event['@timestamp'])).includes(ip);
 }

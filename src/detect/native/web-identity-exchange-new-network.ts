@@ -55,7 +55,7 @@ import { eventNetwork, firstRegionOverAsBaseline, known, knownNetwork, learningS
 import type { NativeConfig } from './config.ts';
 import { networkPrefix, type NetworkInfo } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { configuredCidrs, inCidr, nativeAlert, timeOf } from './util.ts';
+import { inEgressCidrs, nativeAlert, timeOf } from './util.ts';
 import { issuerUnder, workloadIssuer } from './web-identity-creds-elsewhere.ts';
 import { obj, str } from '../../core/values.ts';
 
@@ -93,7 +93,7 @@ function exchangeNetwork(ip: string, net: NetworkInfo): NetworkInfo {
 
 /** A cluster of the account whose egress `ip` is (learned, or in its configured egressCidrs), if any. */
 function clusterEgress(graph: IdentityGraph, account: string | undefined, ip: string, t: number): string | undefined {
-  for (const c of graph.clustersOf(account)) if (configuredCidrs(graph, c).some((x) => inCidr(ip, x)) || graph.egressOf(c, t).includes(ip)) return c;
+  for (const c of graph.clustersOf(account)) if (inEgressCidrs(graph, c, ip) || graph.egressOf(c, t).includes(ip)) return c;
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { chainText, configuredCidrs, fromCluster, inCidr, nativeAlert, remembered, timeOf } from './util.ts';
+import { chainText, fromCluster, inEgressCidrs, nativeAlert, remembered, timeOf } from './util.ts';
 import { str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -75,7 +75,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
         }),
       );
     }
-    if (typeof event.vpcEndpointId === 'string' || configuredCidrs(graph, cluster).some((c) => inCidr(ip, c))) return out;
+    if (typeof event.vpcEndpointId === 'string' || inEgressCidrs(graph, cluster, ip)) return out;
     let seen = state.addresses.get(p.arn);
     if (seen === undefined) state.addresses.set(p.arn, (seen = new Map()));
     if (!seen.has(ip)) {
