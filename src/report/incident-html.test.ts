@@ -55,6 +55,18 @@ describe('renderIncidentHtml', () => {
     expect(card).toContain('<ul class="a-more"><li>high · 14:14:35 · Access entry created for role/app by alice</li></ul>');
   });
 
+  it('counts folded alerts (ADR 0050) and says on each card which alert of the same event they were notified under', () => {
+    const lead = alert({ id: 'lead', summary: 'lead', rule: { id: 'r-lead', title: 'Host PID or IPC Pod Created', level: 'high', tags: [], type: 'sigma' } });
+    const folded = alert({ id: 'f1', summary: 'folded', folded_into: 'lead', rule: { id: 'r-f1', title: 'Pod Created In Kube System Namespace', level: 'medium', tags: [], type: 'sigma' } });
+    lead.also_matched = [{ rule_id: 'r-f1', title: 'Pod Created In Kube System Namespace', level: 'medium', alert_id: 'f1' }];
+    const [inc] = incidentsFrom([lead, folded]);
+    expect(inc!.alerts).toHaveLength(2);
+    const html = renderIncidentHtml({ id: inc!.id, incident: inc!, events: new Map(), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect(html).toContain('2 alerts');
+    expect(html).toContain('<p class="a-fold">Notified with, on the same event: Pod Created In Kube System Namespace (medium)</p>');
+    expect(html).toContain('<p class="a-fold">Notified under Host PID or IPC Pod Created (same event)</p>');
+  });
+
   it('lists the secrets and credentials the incident’s events read or minted, by name, denied ones marked', () => {
     const ingest = { collector: 'file', received_at: 'x', truncated: false, redacted: [] };
     const ev = (id: string, time: string, seam: Partial<SeamEvent['seam']>, raw: Record<string, unknown>): SeamEvent =>

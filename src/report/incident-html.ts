@@ -340,6 +340,25 @@ function ruleGroups(alerts: readonly Alert[]): RuleGroup[] {
   return [...m.values()].sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level) || (a.alerts[0]!['@timestamp'] < b.alerts[0]!['@timestamp'] ? -1 : 1));
 }
 
+/**
+ * The fold (ADR 0050) of a card's alerts: the rules their events also matched (folded into them, not notified), or,
+ * for alerts folded into another of the incident, the alert they were notified under. Undefined when neither.
+ */
+function foldText(g: RuleGroup, all: readonly Alert[]): string | undefined {
+  const also = new Set<string>();
+  for (const a of g.alerts) for (const m of a.also_matched ?? []) also.add(`${m.title} (${m.level})`);
+  const byId = new Map(all.map((a) => [a.id, a]));
+  const into = new Set<string>();
+  for (const a of g.alerts) {
+    const lead = a.folded_into === undefined ? undefined : byId.get(a.folded_into);
+    if (lead !== undefined) into.add(lead.rule.title);
+  }
+  const parts: string[] = [];
+  if (also.size > 0) parts.push(`Notified with, on the same event: ${[...also].join('; ')}`);
+  if (into.size > 0) parts.push(`Notified under ${[...into].join('; ')} (same event)`);
+  return parts.length > 0 ? parts.join('. ') : undefined;
+}
+
 function alertCard(g: RuleGroup, page: IncidentPage): string {
   const first = g.alerts[0]!;
   const last = g.alerts[g.alerts.length - 1]!;
@@ -353,11 +372,13 @@ function alertCard(g: RuleGroup, page: IncidentPage): string {
     .sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level))
     .filter((a) => !seen.has(a.summary) && seen.add(a.summary));
   const times = g.alerts.length > 1 ? `${first['@timestamp'].slice(11, 19)}–${last['@timestamp'].slice(11, 19)} · ×${g.alerts.length}` : first['@timestamp'].slice(11, 19);
+  const fold = foldText(g, page.incident.alerts);
   return `<article class="alert alert-${g.rule.level}" data-rule="${esc(g.rule.id)}">
 <header>${badge(g.rule.level)}<h3>${esc(g.rule.title)}</h3><span class="a-when">${esc(times)}</span></header>
 <p class="a-sum">${esc(worst.summary)}</p>
 ${others.length ? `<ul class="a-more">${others.slice(0, 4).map((a) => `<li>${esc(a.rule.level)} · ${esc(a['@timestamp'].slice(11, 19))} · ${esc(clip(a.summary, 160))}</li>`).join('')}${others.length > 4 ? `<li>…${others.length - 4} more</li>` : ''}</ul>` : ''}
 ${note?.triage ? `<p class="a-triage"><b>Triage</b> ${esc(note.triage)}</p>` : note?.description ? `<p class="a-desc">${esc(note.description)}</p>` : ''}
+${fold ? `<p class="a-fold">${esc(fold)}</p>` : ''}
 <p class="a-meta">${esc(g.rule.type)}${tags.length ? ` · ATT&amp;CK ${esc(tags.join(', '))}` : ''} · ${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} · ${g.alerts.reduce((n, a) => n + a.events.length, 0)} events</p>
 </article>`;
 }
@@ -417,6 +438,7 @@ tr.ctx td{color:#6b7280}
 .plane-k8s_audit{color:#1d4ed8;border-color:#93c5fd;background:#eff6ff}
 .plane-runtime{color:#6d28d9;border-color:#c4b5fd;background:#f5f3ff}
 .plane-guardduty{color:#be123c;border-color:#fda4af;background:#fff1f2}
+.a-fold{margin:6px 0 0;font-size:13px;color:#374151}
 .alerts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
 .alert{border:1px solid #e5e7eb;border-left:8px solid #9ca3af;border-radius:8px;padding:10px 14px}
 ${(Object.keys(LEVEL_COLOUR) as AlertLevel[]).map((l) => `.alert-${l}{border-left-color:${LEVEL_COLOUR[l].bg}}`).join('\n')}
