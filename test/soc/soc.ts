@@ -74,8 +74,9 @@ try {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Alert);
   const d = await runDelivery(ep.kafka.brokers, demoAlerts);
-  say(`delivery: alerts=${d.alerts} (demo ${demoAlerts.length}) deliveries=${d.deliveries} lost=${d.lost} duplicated=${d.duplicated} injected_500=${d.injected500} bad_signatures=${d.badSignatures} before_sigkill=${d.firstProcess} (${secs()})`);
+  say(`delivery: alerts=${d.alerts} (demo ${demoAlerts.length}) deliveries=${d.deliveries} lost=${d.lost} folded=${d.folded} folded_notified=${d.foldedNotified} duplicated=${d.duplicated} injected_500=${d.injected500} bad_signatures=${d.badSignatures} before_sigkill=${d.firstProcess} (${secs()})`);
   if (d.lost > 0) failures.push(`${d.lost} notifications lost`);
+  if (d.foldedNotified > 0) failures.push(`${d.foldedNotified} folded alerts notified (ADR 0050: their leader speaks for them)`);
   if (d.badSignatures > 0) failures.push(`${d.badSignatures} requests with a bad signature`);
 
   // 4. Incident pages.
