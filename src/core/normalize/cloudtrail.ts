@@ -1,6 +1,6 @@
 import type { RawMeta, SeamMeta } from '../envelope.ts';
 import type { SeamError } from '../errors.ts';
-import { fieldError, ipOrUndefined, newSeam } from './common.ts';
+import { fieldError, ipOrUndefined, newSeam, timeError } from './common.ts';
 import { cloudTrailPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
 import { arnAccount, hashId, isoTime } from './util.ts';
@@ -131,7 +131,7 @@ export function mapCloudTrail(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Se
   // with no time of its own says so (`seam.time_missing`, counted by the replay summary): the receive
   // time is not when it happened. A time that is there but unreadable is still an error.
   const own = r.eventTime === undefined ? (isoTime(r.p_event_time) ?? isoTime(r['@timestamp'])) : isoTime(r.eventTime);
-  if (own === undefined && r.eventTime !== undefined) return fieldError('cloudtrail', 'eventTime', 'is not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  if (own === undefined && r.eventTime !== undefined) return timeError('cloudtrail', 'eventTime', r.eventTime);
   const timestamp = own ?? meta.receivedAt;
 
   // Without an eventID the id is a hash of the record's content: the same record dedups to one event.

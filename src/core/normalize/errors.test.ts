@@ -74,6 +74,22 @@ describe('bad input', () => {
     expect(!rt?.ok && rt?.error.details).toMatchObject({ source: 'runtime', field: 'network' });
   });
 
+  it('quotes an unreadable time in the dead letter, and names epoch seconds as such', () => {
+    const ct = (eventTime: unknown) => normalizeRecord({ eventVersion: '1.08', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', eventID: 'e1', eventTime }, meta);
+    const bad = ct('2026-13-45T99:00:00Z');
+    expect(!bad.ok && bad.error.message).toBe("cloudtrail record: eventTime '2026-13-45T99:00:00Z' is not ISO 8601");
+    expect(!bad.ok && bad.error.details).toMatchObject({ source: 'cloudtrail', field: 'eventTime', value: '2026-13-45T99:00:00Z' });
+    const secs = ct(1796490229);
+    expect(!secs.ok && secs.error.code).toBe('SEAM_ERR_NORMALIZE_TIMESTAMP');
+    expect(!secs.ok && secs.error.message).toContain('eventTime 1796490229 looks like epoch seconds');
+    const ms = ct(1796490229000);
+    expect(ms.ok && ms.value['@timestamp']).toBe('2026-12-05T17:03:49.000Z');
+    const long = ct('x'.repeat(100));
+    expect(!long.ok && long.error.details.value).toBe('x'.repeat(40) + '…');
+    const audit = normalizeRecord({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', auditID: 'a', stage: 'ResponseComplete', verb: 'get', user: { username: 'u' }, stageTimestamp: 1796490229 }, meta);
+    expect(!audit.ok && audit.error.message).toContain('stageTimestamp 1796490229 looks like epoch seconds');
+  });
+
   it('uses the collector-declared source to explain an unrecognised record', () => {
     const r = normalizeRecord({ eventName: 'GetCallerIdentity' }, { ...meta, source: 'cloudtrail' });
     expect(code(r)).toBe('SEAM_ERR_NORMALIZE_SCHEMA');

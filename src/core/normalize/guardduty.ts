@@ -1,6 +1,6 @@
 import type { RawMeta, SeamMeta } from '../envelope.ts';
 import type { SeamError } from '../errors.ts';
-import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
+import { fieldError, ipOrUndefined, joinPath, newSeam, timeError } from './common.ts';
 import { guardDutyPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
 import { isoTime, pick } from './util.ts';
@@ -28,7 +28,7 @@ export function mapGuardDuty(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Sea
   const updatedAt = str(pick(f, 'updatedAt'));
   const timestamp =
     isoTime(updatedAt) ?? isoTime(pick(service, 'eventLastSeen')) ?? isoTime(pick(f, 'createdAt')) ?? (format === 'eventbridge' ? isoTime(r.time) : undefined);
-  if (timestamp === undefined) return fieldError('guardduty', 'updatedAt', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  if (timestamp === undefined) return timeError('guardduty', 'updatedAt', pick(f, 'updatedAt'), 'is missing and no eventLastSeen or createdAt is usable');
 
   const seam = newSeam('guardduty', id + ':' + (updatedAt ?? timestamp), meta);
   seam.format = format;

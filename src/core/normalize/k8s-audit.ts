@@ -1,6 +1,6 @@
 import type { RawMeta, SeamMeta } from '../envelope.ts';
 import type { SeamError } from '../errors.ts';
-import { fieldError, ipOrUndefined, joinPath, newSeam } from './common.ts';
+import { fieldError, ipOrUndefined, joinPath, newSeam, timeError } from './common.ts';
 import { isDryRunRequest } from './dry-run.ts';
 import { extraAccount, k8sPrincipal } from './principal.ts';
 import type { MapOut } from './types.ts';
@@ -26,7 +26,8 @@ export function mapK8sAudit(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | Seam
   if (user === undefined) return fieldError('k8s_audit', 'user', 'is missing or not an object');
   const timestamp = isoTime(r.stageTimestamp) ?? isoTime(r.requestReceivedTimestamp);
   if (timestamp === undefined) {
-    return fieldError('k8s_audit', 'stageTimestamp', 'and requestReceivedTimestamp are missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+    const field = r.stageTimestamp !== undefined || r.requestReceivedTimestamp === undefined ? 'stageTimestamp' : 'requestReceivedTimestamp';
+    return timeError('k8s_audit', field, r[field], 'and requestReceivedTimestamp are missing');
   }
 
   const seam = newSeam('k8s_audit', auditID + ':' + stage, meta);

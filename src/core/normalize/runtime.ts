@@ -1,7 +1,7 @@
 import type { Principal, RawMeta, SeamMeta } from '../envelope.ts';
 import type { SeamError } from '../errors.ts';
 import { RUNTIME_KINDS } from '../schemas/runtime.ts';
-import { fieldError, ipOrUndefined, newSeam } from './common.ts';
+import { fieldError, ipOrUndefined, newSeam, timeError } from './common.ts';
 import type { MapOut } from './types.ts';
 import { hashId, isoTime } from './util.ts';
 import { num, obj, str, type Rec } from '../values.ts';
@@ -24,7 +24,7 @@ export function mapNativeRuntime(r: Rec, meta: RawMeta, out: MapOut): SeamMeta |
   const body = obj(r[kind]);
   if (body === undefined) return fieldError('runtime', kind, `is required for kind "${kind}"`);
   const timestamp = isoTime(r.time);
-  if (timestamp === undefined) return fieldError('runtime', 'time', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  if (timestamp === undefined) return timeError('runtime', 'time', r.time);
   const ns = str(r.namespace);
   if (ns === undefined) return fieldError('runtime', 'namespace', 'is missing or not a string');
   const pod = str(r.pod);
@@ -65,7 +65,7 @@ export function mapFalco(r: Rec, meta: RawMeta, out: MapOut): SeamMeta | SeamErr
   const rule = str(r.rule);
   if (rule === undefined) return fieldError('runtime', 'rule', 'is missing or not a string');
   const timestamp = isoTime(r.time);
-  if (timestamp === undefined) return fieldError('runtime', 'time', 'is missing or not ISO 8601', 'SEAM_ERR_NORMALIZE_TIMESTAMP');
+  if (timestamp === undefined) return timeError('runtime', 'time', r.time);
   const fields = obj(r.output_fields);
 
   const seam = newSeam('runtime', str(r.uuid) ?? hashId(r), meta);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arnAccount, canonicalJson, isoTime } from './util.ts';
+import { arnAccount, canonicalJson, EPOCH_MS_MIN, isoTime } from './util.ts';
 
 describe('isoTime', () => {
   it('keeps millisecond UTC times and cuts finer fractions', () => {
@@ -18,6 +18,14 @@ describe('isoTime', () => {
     expect(isoTime('2024-11-05 14:09:12.000000000')).toBe('2024-11-05T14:09:12.000Z');
     expect(isoTime('2024-11-05T14:09:12.5')).toBe('2024-11-05T14:09:12.500Z');
     expect(isoTime('2024-11-05 14:09')).toBe('2024-11-05T14:09:00.000Z');
+  });
+  it('reads a number as epoch milliseconds and refuses one below 1e11 (epoch seconds, most likely)', () => {
+    expect(isoTime(1796490229000)).toBe('2026-12-05T17:03:49.000Z');
+    expect(isoTime(EPOCH_MS_MIN)).toBe('1973-03-03T09:46:40.000Z');
+    expect(isoTime(EPOCH_MS_MIN - 1)).toBeUndefined();
+    expect(isoTime(1796490229)).toBeUndefined();
+    expect(isoTime(0)).toBeUndefined();
+    expect(isoTime(-1)).toBeUndefined();
   });
   it('rejects what is not a time', () => {
     for (const v of ['yesterday', '', '2024-11-05T14:09:12.Z', 'x024-11-05T14:09:12Z', null, undefined, {}, Number.NaN]) expect(isoTime(v)).toBeUndefined();

@@ -60,9 +60,16 @@ function isRealDate(v: string): boolean {
 }
 
 /**
+ * A number below this is not read as epoch milliseconds (it would be before 1973-03-03): it is almost always epoch
+ * seconds from an exporter (data lakes, some SIEMs; 1e11 seconds is the year 5138). Seam does not guess the unit:
+ * such a time is refused, and the dead letter says it looks like epoch seconds (timeError).
+ */
+export const EPOCH_MS_MIN = 1e11;
+
+/**
  * An ISO 8601 timestamp with at most millisecond precision, or undefined. Audit (µs) and Falco (ns)
  * fractions are cut to ms so every index sees one format; other zones are converted to UTC; epoch
- * numbers (ms) are converted.
+ * numbers are read as milliseconds, and one below EPOCH_MS_MIN (epoch seconds, most likely) is refused.
  */
 export function isoTime(v: unknown): string | undefined {
   if (typeof v === 'string') {
@@ -75,7 +82,7 @@ export function isoTime(v: unknown): string | undefined {
     const t = Date.parse(NO_ZONE.test(v) ? v.replace(' ', 'T') + 'Z' : v);
     return Number.isNaN(t) ? undefined : new Date(t).toISOString();
   }
-  if (typeof v === 'number' && Number.isFinite(v)) {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= EPOCH_MS_MIN) {
     const d = new Date(v);
     return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
   }
