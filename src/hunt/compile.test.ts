@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compileRuleTextToDsl } from './compile.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileRuleTextToDsl, compileRulesetToDsl } from './compile.ts';
 import { ipv4CidrToLucene, jsRegexToLucene, Untranslatable } from './regex.ts';
 
 const rule = (det: string, ls = 'product: aws\n  service: cloudtrail'): string => `title: t\nid: 00000000-0000-4000-8000-000000000001\nlogsource:\n  ${ls}\ndetection:\n${det}\n`;
@@ -129,5 +132,35 @@ describe('regex translation', () => {
     const js = new RegExp(`^${re}$`);
     for (const v of ['10.1.2.3', '010.001.002.003', '::ffff:10.1.2.3', '::FFFF:10.255.0.1', '0:0:0:0:0:ffff:10.0.0.1']) expect(js.test(v), v).toBe(true);
     for (const v of ['11.1.2.3', '::ffff:11.1.2.3', '::fffe:10.1.2.3', '10.1.2']) expect(js.test(v), v).toBe(false);
+  });
+});
+
+describe('meta-filters', () => {
+  const filter = (rules: string, cond: string): string =>
+    `title: leave out automation\nlogsource:\n  product: aws\n  service: cloudtrail\nfilter:\n  rules: ${rules}\n  sel:\n    userIdentity.userName: automation\n  condition: ${cond}\n`;
+  const hunt = async (flt: string): Promise<string> => {
+    const d = mkdtempSync(join(tmpdir(), 'seam-hunt-filter-'));
+    try {
+      writeFileSync(join(d, 'rule.yml'), rule('  sel:\n    eventName: CreateAccessKey\n  condition: sel').replace('title: t', 'title: t\nname: key_created'));
+      writeFileSync(join(d, 'filter.yml'), flt);
+      const { rules } = await compileRulesetToDsl([d]);
+      expect(rules).toHaveLength(1);
+      const r = rules[0]!.result;
+      expect(r.ok).toBe(true);
+      return JSON.stringify(r.ok && r.query);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  };
+  const automation = '{"term":{"userIdentity.userName":{"value":"automation","case_insensitive":true}}}';
+  it("ANDs the filter's condition as written, as the engine does: `not sel` excludes", async () => {
+    const q = await hunt(filter('[key_created]', 'not sel'));
+    expect(q).toContain(`"must_not":[${automation}]`);
+    const kept = await hunt(filter('[key_created]', 'sel'));
+    expect(kept).toContain(automation);
+    expect(kept).not.toContain('must_not');
+  });
+  it('applies a `rules: any` filter to every rule its logsource covers', async () => {
+    expect(await hunt(filter('any', 'not sel'))).toContain(`"must_not":[${automation}]`);
   });
 });

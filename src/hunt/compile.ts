@@ -44,6 +44,8 @@ export interface HuntFilter {
   title: string;
   logsource: Logsource;
   targets: string[];
+  /** `rules: any` (or `all`): every rule whose logsource the filter's covers. */
+  allRules?: boolean;
   /** The filter's model, its fields mapped by its own logsource (as the engine compiles it). */
   detection: MDetection;
 }
@@ -352,9 +354,10 @@ export function compileRuleToDsl(rule: RuleModel, opts: HuntCompileOptions = {})
   try {
     let b = compileDetection(rule.detection, env);
     for (const flt of opts.filters ?? []) {
-      if (!flt.targets.some((t) => t === meta.id || t === meta.name)) continue;
+      if (flt.allRules !== true && !flt.targets.some((t) => t === meta.id || t === meta.name)) continue;
       if (!logsourceCovers(flt.logsource, meta.logsource)) continue;
-      b = bAnd([b, bNot(compileDetection(flt.detection, env))]);
+      // ANDed as written, as the engine does (Sigma spec, pySigma): an exclusion is `condition: not selection`.
+      b = bAnd([b, compileDetection(flt.detection, env)]);
     }
     const prefix = opts.indexPrefix ?? 'seam';
     const restrict = term('seam.source', source);
@@ -399,7 +402,7 @@ export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompil
   throwIfEmpty(loaded);
   const models = loaded.models ?? [];
   const filters: HuntFilter[] = models.flatMap((m) =>
-    m.kind === 'filter' && m.detection ? [{ ...(m.meta.id ? { id: m.meta.id } : {}), title: m.meta.title, logsource: m.meta.logsource, targets: (m.meta.targets ?? []).map((t) => t.ref), detection: m.detection }] : [],
+    m.kind === 'filter' && m.detection ? [{ ...(m.meta.id ? { id: m.meta.id } : {}), title: m.meta.title, logsource: m.meta.logsource, targets: (m.meta.targets ?? []).map((t) => t.ref), ...(m.meta.allRules === true ? { allRules: true } : {}), detection: m.detection }] : [],
   );
   const loadedIds = new Set(loaded.ruleset.rules.map((r) => r.id));
   const rules: RulesetHuntEntry[] = [];

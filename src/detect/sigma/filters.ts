@@ -1,6 +1,8 @@
 /**
- * Sigma meta-filters: a `filter:` document names rules (by id or name) and adds
- * `and not <filter condition>` to each, so tuning lives in one place.
+ * Sigma meta-filters: a `filter:` document names rules (by id or name, or `any` for every rule its logsource
+ * covers) and ANDs its condition, as written, to each: the rule becomes `rule and (<filter condition>)`, as in
+ * the Sigma filter spec and pySigma (SigmaFilter.apply_on_rule). An exclusion is written `condition: not
+ * selection`. Tuning a rule you do not own then lives in one place.
  */
 import type { Diagnostic, Logsource } from './types.ts';
 import type { Pos } from './read.ts';
@@ -17,6 +19,8 @@ export interface CompiledFilter {
   pos: Pos;
   logsource: Logsource;
   targets: { ref: string; pos: Pos }[];
+  /** `rules: any` (or `all`): every rule whose logsource the filter's covers. */
+  allRules?: boolean;
   pred: Pred;
   /** What the filter's detection reads (ADR 0025); undefined when not known. */
   reads?: RuleReads;
@@ -31,6 +35,23 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
   }
   for (const f of filters) {
     const ref = f.id ?? f.title;
+    const narrow = (rule: InternalRule): void => {
+      const base = rule.pred;
+      const fp = f.pred;
+      rule.pred = (c) => base(c) && fp(c);
+      // What the rule reads now includes what the filter reads; unknown when either is.
+      if (rule.reads !== undefined) {
+        if (f.reads === undefined) delete rule.reads;
+        else rule.reads = mergeReads(rule.reads, f.reads);
+      }
+      (rule.filteredBy ??= []).push(f.file);
+    };
+    if (f.allRules === true) {
+      const hit = rules.filter((r) => logsourceCovers(f.logsource, r.logsource));
+      for (const r of hit) narrow(r);
+      diags.push(warn('SEAM_ERR_RULE_SUPPRESSED', f.file, f.pos, `filter (rules: any) narrows ${hit.length} rule${hit.length === 1 ? '' : 's'}, every one its logsource covers: only events its condition matches raise alerts`, ref));
+      continue;
+    }
     for (const t of f.targets) {
       const rule = byRef.get(t.ref);
       if (!rule) {
@@ -44,16 +65,9 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
         diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, `filter logsource does not cover rule '${t.ref}' (${rule.file}); filter not applied`, ref));
         continue;
       }
-      const base = rule.pred;
-      const fp = f.pred;
-      rule.pred = (c) => base(c) && !fp(c);
-      // What the rule reads now includes what the filter reads; unknown when either is.
-      if (rule.reads !== undefined) {
-        if (f.reads === undefined) delete rule.reads;
-        else rule.reads = mergeReads(rule.reads, f.reads);
-      }
+      narrow(rule);
       // Said at every load: a filter dropped into the rules folder narrows a rule, and lint shows where.
-      diags.push(warn('SEAM_ERR_RULE_SUPPRESSED', f.file, t.pos, `filter narrows rule '${t.ref}' (${rule.file}:${rule.line}): events it matches raise no alert`, ref));
+      diags.push(warn('SEAM_ERR_RULE_SUPPRESSED', f.file, t.pos, `filter narrows rule '${t.ref}' (${rule.file}:${rule.line}): only events its condition matches raise alerts`, ref));
     }
   }
 }

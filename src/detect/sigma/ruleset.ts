@@ -281,7 +281,7 @@ class Loader {
       return;
     }
     if (meta.kind === 'filter') {
-      const f: CompiledFilter = { title: meta.title, file, pos: meta.pos, logsource: meta.logsource, targets: meta.targets ?? [], pred: node.pred, ...(det === undefined ? {} : { reads: detectionReads(det) }) };
+      const f: CompiledFilter = { title: meta.title, file, pos: meta.pos, logsource: meta.logsource, targets: meta.targets ?? [], ...(meta.allRules === true ? { allRules: true } : {}), pred: node.pred, ...(det === undefined ? {} : { reads: detectionReads(det) }) };
       if (meta.id !== undefined) f.id = meta.id;
       this.filters.push(f);
       this.stats.filters++;

@@ -4,6 +4,7 @@ import { normalizeRecord } from '../../core/normalize/normalize.ts';
 import { RuntimeEvent } from '../../core/schemas/runtime.ts';
 import { RUNTIME_FIELD_MAP } from './logsource.ts';
 import { loadRulesFromText } from './ruleset.ts';
+import { exclusionShaped } from './validate.ts';
 
 const ingest = { collector: 'test', received_at: '2026-01-01T00:00:00Z', truncated: false, redacted: [] };
 
@@ -630,20 +631,50 @@ filter:
         requestParameters.userName: automation
     condition: not selection
 `;
-  it('a filtered rule does not fire on filtered events', () => {
+  it("ANDs the filter's condition as written (Sigma spec, pySigma): `not selection` leaves the selected events out", () => {
     const { ruleset, stats, diagnostics } = loadRulesFromText(bundle, 'f.yml');
     // Lint says where a filter narrows a rule (issue 11: a filter must never blind a rule silently).
     expect(diagnostics.map((d) => [d.code, d.severity])).toEqual([['SEAM_ERR_RULE_SUPPRESSED', 'warning']]);
     expect(stats).toMatchObject({ rules: 1, filters: 1, rejected: 0 });
-    // The filter's condition selects what to remove: the rule becomes `selection and not (not filter)`.
+    // The rule becomes `selection and (not filter_selection)`: the automation user's event raises nothing.
+    expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(0);
+    expect(ruleset.match(ct({ requestParameters: { userName: 'alice' } }))).toHaveLength(1);
+    expect(ruleset.match(ct({}))).toHaveLength(1);
+    expect(ruleset.rules[0]!.filteredBy).toEqual(['f.yml']);
+  });
+  it('a filter whose condition has no `not` on top keeps only what it selects, and lint says so', () => {
+    const b = bundle.replace('condition: not selection', 'condition: selection');
+    const { ruleset, diagnostics } = loadRulesFromText(b, 'f.yml');
     expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(1);
     expect(ruleset.match(ct({}))).toHaveLength(0);
+    expect(diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'SEAM_ERR_RULE_SCHEMA', severity: 'warning', line: 21, message: expect.stringContaining("to leave events out, write `not selection`") }),
+    );
   });
-  it('filter selecting events removes them', () => {
-    const b = bundle.replace('condition: not selection', 'condition: selection');
-    const { ruleset } = loadRulesFromText(b, 'f.yml');
+  it('`rules: any` narrows every rule the logsource covers, and only those', () => {
+    const other = `---
+title: Audit delete
+id: 55555555-2222-4333-8444-555555555556
+logsource:
+    product: kubernetes
+    service: audit
+detection:
+    selection:
+        verb: delete
+    condition: selection
+`;
+    const b = bundle.replace('        - access_key_created\n', '').replace('    rules:\n', '    rules: any\n') + other;
+    const { ruleset, diagnostics } = loadRulesFromText(b, 'f.yml');
+    expect(diagnostics.filter((d) => d.code === 'SEAM_ERR_RULE_SUPPRESSED').map((d) => d.message)).toEqual([
+      'filter (rules: any) narrows 1 rule, every one its logsource covers: only events its condition matches raise alerts',
+    ]);
     expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(0);
     expect(ruleset.match(ct({}))).toHaveLength(1);
+    expect(ruleset.rules.map((r) => r.filteredBy)).toEqual([['f.yml'], undefined]);
+  });
+  it('tells an exclusion-shaped filter condition from one that keeps only what it selects', () => {
+    for (const c of ['not selection', 'NOT (a or b)', 'not a and not b', '(not a) and not 1 of b*', 'not a or not b']) expect(exclusionShaped(c), c).toBe(true);
+    for (const c of ['selection', 'a and not b', 'not a or b', '1 of sel*', '(a)', 'not a and b']) expect(exclusionShaped(c), c).toBe(false);
   });
   it('unknown targets are reported with a position', () => {
     const b = bundle.replace('- access_key_created', '- no_such_rule');

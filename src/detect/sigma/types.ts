@@ -68,6 +68,8 @@ export interface CompiledRule {
    * (a rule no Seam source feeds, compiled on first use).
    */
   reads?: RuleReads;
+  /** Files of the meta-filters applied to this rule (ANDed to its detection), in load order. */
+  filteredBy?: string[];
   /** Evaluates the detection (including filters applied to this rule) against one event. */
   test(event: Record<string, unknown>): boolean;
 }

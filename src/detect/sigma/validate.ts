@@ -29,6 +29,8 @@ export interface RuleMeta {
   detection?: YNode;
   /** Filters: the rule ids or names they apply to. */
   targets?: { ref: string; pos: Pos }[];
+  /** Filters: `rules: any` (or `all`): every rule whose logsource the filter's covers. */
+  allRules?: boolean;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -153,14 +155,34 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
     if (fE.value.kind !== 'map') err(fE.value.pos, 'filter must be a map');
     else {
       const rE = getKey(fE.value, 'rules');
-      if (!rE) err(fE.value.pos, "filter is missing 'rules'");
-      else {
+      const one = rE === undefined ? undefined : str(rE.value);
+      if (!rE) err(fE.value.pos, "filter is missing 'rules' (a list of rule ids or names, or 'any' for every rule its logsource covers)");
+      else if (one !== undefined && (one.toLowerCase() === 'any' || one.toLowerCase() === 'all')) {
+        // As pySigma: `rules: any` (or `all`) applies the filter to every rule whose logsource the filter's covers.
+        meta.allRules = true;
+        meta.targets = [];
+      } else if (rE.value.kind === 'seq' && rE.value.items.length === 0) {
+        // pySigma reads an empty list as `any`; say so, since it is more often a list not filled in yet.
+        w(rE.value.pos, "filter.rules is an empty list, which applies the filter to every rule its logsource covers (as 'any'); write 'rules: any' if that is meant");
+        meta.allRules = true;
+        meta.targets = [];
+      } else {
         const items = rE.value.kind === 'seq' ? rE.value.items : rE.value.kind === 'scalar' ? [rE.value] : [];
         const targets = items.flatMap((it) => (str(it) !== undefined ? [{ ref: str(it)!, pos: it.pos }] : []));
-        if (targets.length === 0 || targets.length !== items.length) err(rE.value.pos, 'filter.rules must be a non-empty list of rule ids or names');
+        if (targets.length === 0 || targets.length !== items.length) err(rE.value.pos, "filter.rules must be 'any', or a non-empty list of rule ids or names");
         meta.targets = targets;
       }
-      if (!getKey(fE.value, 'condition')) err(fE.value.pos, "filter is missing 'condition'");
+      const condE = getKey(fE.value, 'condition');
+      if (!condE) err(fE.value.pos, "filter is missing 'condition'");
+      else {
+        const cond = str(condE.value);
+        // The filter's condition is ANDed to the rule's as written (Sigma spec, pySigma): an exclusion is
+        // `not selection`. A condition with no `not` on top keeps only what it selects, which is how Seam
+        // read filters before, and most likely a filter written that way.
+        if (cond !== undefined && !exclusionShaped(cond)) {
+          w(condE.value.pos, `filter condition '${cond}' keeps only the events it selects (the rule becomes \`rule and (${cond})\`); to leave events out, write \`not ${/\s/.test(cond.trim()) ? `(${cond.trim()})` : cond.trim()}\``);
+        }
+      }
       meta.detection = fE.value;
     }
     return ok ? meta : undefined;
@@ -251,4 +273,41 @@ function validateCorrelation(
   const condE = getKey(c, 'condition');
   if (condE && condE.value.kind !== 'map') w(condE.value.pos, 'correlation condition should be a map such as {gte: 10}');
   return ok ? meta : undefined;
+}
+
+/**
+ * Whether a filter condition is shaped as an exclusion: `not X` at the top, or `and`/`or` of such parts
+ * (`not a and not b`). Parsed loosely (words between operators are atoms): the model checks it properly.
+ */
+export function exclusionShaped(cond: string): boolean {
+  const toks = cond.match(/\(|\)|[^\s()]+/g) ?? [];
+  let i = 0;
+  type Shape = 'not' | 'other';
+  const kw = (t: string | undefined, w: string): boolean => t !== undefined && t.toLowerCase() === w;
+  const unary = (): Shape => {
+    if (kw(toks[i], 'not')) {
+      i++;
+      unary();
+      return 'not';
+    }
+    if (toks[i] === '(') {
+      i++;
+      const s = orExpr();
+      if (toks[i] === ')') i++;
+      return s;
+    }
+    while (i < toks.length && toks[i] !== ')' && !kw(toks[i], 'and') && !kw(toks[i], 'or')) i++;
+    return 'other';
+  };
+  const chain = (op: string, next: () => Shape): Shape => {
+    const parts = [next()];
+    while (kw(toks[i], op)) {
+      i++;
+      parts.push(next());
+    }
+    return parts.every((p) => p === 'not') ? 'not' : 'other';
+  };
+  const andExpr = (): Shape => chain('and', unary);
+  const orExpr = (): Shape => chain('or', andExpr);
+  return orExpr() === 'not';
 }
