@@ -29,6 +29,7 @@ function both(rec: Record<string, unknown>): SeamEvent {
 const audit = firstLine('k8s-audit/eks-audit.jsonl');
 const trail = firstLine('cloudtrail/redaction-cases.jsonl');
 const runtime = firstLine('runtime/native.jsonl');
+const finding = (JSON.parse(readFileSync(new URL('guardduty/get-findings-sdk.json', FIXTURES), 'utf8')) as { Findings: Record<string, unknown>[] }).Findings[0] as Record<string, unknown>;
 
 type Case = { name: string; rec: Record<string, unknown>; secrets: string[]; keep: string[] };
 
@@ -168,7 +169,29 @@ const RUNTIME: Case[] = [
   { name: 'MYSQL_PWD=', rec: proc('MYSQL_PWD=RunS3cret4 mysql -u root'), secrets: ['RunS3cret4'], keep: ['mysql -u root'] },
   { name: '--db-password <value>', rec: proc('migrate --db-password RunS3cret5 up'), secrets: ['RunS3cret5'], keep: ['up'] },
   { name: 'db_password=', rec: proc('app db_password=RunS3cret6 access_token=RunS3cret7'), secrets: ['RunS3cret6', 'RunS3cret7'], keep: ['app'] },
+  { name: 'a password in a URL', rec: proc('psql postgres://app:UrlPw0001@db:5432/orders'), secrets: ['UrlPw0001'], keep: ['postgres://app:', '@db:5432/orders'] },
+  { name: 'a token in a git URL', rec: proc('git clone https://x-access-token:ghs_UrlTok0002@github.com/o/r.git'), secrets: ['ghs_UrlTok0002'], keep: ['@github.com/o/r.git'] },
+  { name: 'a password with @ in a URL', rec: proc('redis-cli -u redis://default:p@ssUrl3@cache:6379'), secrets: ['ssUrl3', 'p@ss'], keep: ['@cache:6379'] },
+  { name: 'sshpass -p <secret>', rec: proc('sshpass -p SshPw0004 ssh -p 2222 admin@10.0.0.5'), secrets: ['SshPw0004'], keep: ['ssh -p 2222 admin@10.0.0.5'] },
   { name: 'curl to a presigned URL', rec: proc(`curl -s "${PRESIGNED}" -o /tmp/r.csv`), secrets: ['aabbccddeeff00112233445566778899'], keep: ['-o /tmp/r.csv', 'X-Amz-Expires=900'] },
+];
+
+const GUARDDUTY: Case[] = [
+  {
+    name: 'GuardDuty Kubernetes API call with an exec command line in its request URI',
+    rec: {
+      ...finding,
+      Service: {
+        ...(finding.Service as Record<string, unknown>),
+        Action: {
+          ActionType: 'KUBERNETES_API_CALL',
+          KubernetesApiCallAction: { RequestUri: '/api/v1/namespaces/payments/pods/api-0/exec?command=mysql&command=-pGdExecPw1&command=--token%3DGdTok2&container=api', Verb: 'create', StatusCode: 101 },
+        },
+      },
+    },
+    secrets: ['GdExecPw1', 'GdTok2'],
+    keep: ['/api/v1/namespaces/payments/pods/api-0/exec?command=mysql&command=-p', '&container=api'],
+  },
 ];
 
 /** Strings that only look like secrets: a rule reading them must see them unchanged. */
@@ -182,10 +205,12 @@ const KEPT = [
   'cat /var/run/secrets/kubernetes.io/serviceaccount/token',
   '/api/v1/namespaces/payments/secrets?fieldSelector=metadata.name%3Ddb-password&limit=500',
   'https://example.com/search?q=token+rotation',
+  'curl http://[::1]:8080/health https://user@host/x http://host:8080/a@b',
+  'git clone git@github.com:org/repo.git',
 ];
 
 describe('adversarial redaction corpus', () => {
-  for (const c of [...K8S, ...CLOUDTRAIL, ...RUNTIME]) {
+  for (const c of [...K8S, ...CLOUDTRAIL, ...RUNTIME, ...GUARDDUTY]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const out = JSON.stringify(ev);

@@ -316,6 +316,7 @@ describe('scrub', () => {
       .replace(/\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi, '$1$2' + REDACTED)
       .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED)
       .replace(/((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g, '$1' + REDACTED)
+      .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'))
       .replace(
         /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi,
         (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED),
@@ -331,7 +332,7 @@ describe('scrub', () => {
         /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
         (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED),
       )
-      .replace(/(\b(?:mysql|mariadb)[a-z-]*(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, (m, k: string, g?: string, sp?: string, v?: string) =>
+      .replace(/(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, (m, k: string, g?: string, sp?: string, v?: string) =>
         (g ?? v ?? '').startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED,
       );
 
@@ -377,6 +378,9 @@ describe('scrub', () => {
       'https://b.s3.amazonaws.com/k?X-Amz-Security-Token=IQo&X-Amz-Date=1&X-Amz-Signature=ab12&sig=s&Signature=v2%2B',
       'curl "https://h/x?token=t&apikey=k&q=1" -H "x-amz-security-token: IQoJ"',
       '?password=[REDACTED]&X-Amz-Credential=[REDACTED]',
+      'psql postgres://app:pw@db/x; git clone https://tok:ghs_x@github.com/o/r https://u@h/ http://[::1]:80/ redis://d:p@ss@c:1',
+      'sshpass -p pw ssh -p 22 h; sshpass -ppw2 scp x y',
+      'mongodb://admin:[REDACTED]@db',
     ];
     for (const s of inputs) expect(scrub(s), s).toBe(chain(s));
   });

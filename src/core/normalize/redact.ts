@@ -378,8 +378,14 @@ function reencodeQueryValue(raw: string, d: { text: string; starts: number[] }, 
  * (`cat /var/run/secrets/.../token`, `nc -e`) match as before.
  */
 function redactRequestUri(cow: Cow, uri: string): void {
+  const out = redactQuery(uri);
+  if (out !== undefined) cow.set(['requestURI'], out);
+}
+
+/** The URI with its query's secrets redacted (see redactRequestUri), or undefined if nothing changed. */
+function redactQuery(uri: string): string | undefined {
   const q = uri.indexOf('?');
-  if (q < 0) return;
+  if (q < 0) return undefined;
   const hash = uri.indexOf('#', q);
   const end = hash < 0 ? uri.length : hash;
   let out = uri.slice(0, q + 1);
@@ -414,7 +420,7 @@ function redactRequestUri(cow: Cow, uri: string): void {
     if (amp < end) out += '&';
     i = amp + 1;
   }
-  if (changed) cow.set(['requestURI'], out + uri.slice(end));
+  return changed ? out + uri.slice(end) : undefined;
 }
 
 function redactK8sAudit(cow: Cow, r: Rec): void {
@@ -511,13 +517,15 @@ const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?[
 const QUERY_SECRET_RE =
   /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi;
 /**
- * The password of a MySQL or MariaDB client (mysql, mysqldump, mariadb-dump...): `-p<secret>` glued, as the
- * client reads it, and the argument after a lone `-p` (the client then prompts and reads it as a database,
- * but it is often meant as the password). Only after such a command word in the same command (up to `;`,
- * `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
+ * The password of a MySQL or MariaDB client (mysql, mysqldump, mariadb-dump...) or of sshpass: `-p<secret>`
+ * glued, as the client reads it, and the argument after a lone `-p` (sshpass's form; a MySQL client then
+ * prompts and reads it as a database, but it is often meant as the password). Only after such a command word
+ * in the same command (up to `;`, `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
  */
-const MYSQL_RE = /(\b(?:mysql|mariadb)[a-z-]*(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g;
-const HINT_RE = /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb/i;
+const MYSQL_RE = /(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g;
+/** The password in a URL's user info: `postgres://app:<secret>@db/orders`, `https://x-access-token:<secret>@github.com/...`. */
+const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi;
+const HINT_RE = /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -548,7 +556,8 @@ const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
 const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
 const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
 const QUERY_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
-const MYSQL_GATE = /mysql|mariadb/;
+const MYSQL_GATE = /mysql|mariadb|sshpass/;
+const USERINFO_GATE = /:\/\/[^\s/@]*@/;
 
 /** Redacts tokens, keys and passwords in free text (also used on dead letters that are not JSON). */
 export function scrub(s: string): string {
@@ -558,6 +567,7 @@ export function scrub(s: string): string {
   if (BEARER_GATE.test(s)) s = s.replace(BEARER_RE, '$1$2' + REDACTED);
   if (s.includes('eyJ')) s = s.replace(JWT_RE, REDACTED);
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
+  if (USERINFO_GATE.test(s)) s = s.replace(USERINFO_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'));
   if (QUERY_GATE.test(s)) s = s.replace(QUERY_SECRET_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, '$1$2' + REDACTED);
   if (SECRET_ENV_GATE.test(s)) s = s.replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED));
@@ -572,8 +582,8 @@ export function scrub(s: string): string {
   return s;
 }
 
-/** A MySQL or MariaDB client as an argv word (`mysql`, `/usr/bin/mysqldump`, `mariadb-dump`). */
-const MYSQL_CMD_RE = /(?:^|\/)(?:mysql|mariadb)[a-z-]*$/;
+/** A MySQL or MariaDB client or sshpass as an argv word (`mysql`, `/usr/bin/mysqldump`, `mariadb-dump`). */
+const MYSQL_CMD_RE = /(?:^|\/)(?:(?:mysql|mariadb)[a-z-]*|sshpass)$/;
 /** Query parameters whose whole value is a secret, by name (any case). */
 const SECRET_PARAM_RE =
   /^(?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)$/i;
@@ -610,7 +620,7 @@ const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
  * A word every rule of walkStrings needs in a text before it can redact anything in it (names, keys,
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
-const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|userdata|\\u/i;
+const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|userdata|:\/\/[^\s/@]*@|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
@@ -697,6 +707,12 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
       hits.push({ path: path.slice(), value: REDACTED });
       return;
     }
+    if ((last === 'requestUri' || last === 'RequestUri') && v.includes('?')) {
+      // GuardDuty's Kubernetes API call (KubernetesApiCallAction): the audit record's requestURI, query and all.
+      const t = redactQuery(v);
+      if (t !== undefined) hits.push({ path: path.slice(), value: t });
+      return;
+    }
     if (last === LAST_APPLIED_KEY) {
       const t = redactEmbeddedManifest(v);
       if (t !== undefined) hits.push({ path: path.slice(), value: t });
@@ -773,7 +789,8 @@ function scanBodies(cow: Cow, source: SourceType, record: Rec): void {
   const hits: Hit[] = [];
   const keys = BODY_KEYS[source];
   if (keys === undefined) {
-    if (source === 'runtime') walkStrings(record, [], hits);
+    // GuardDuty findings are few; they quote command lines and request URIs (runtime and Kubernetes findings).
+    if (source === 'runtime' || source === 'guardduty') walkStrings(record, [], hits);
   } else {
     for (const k of keys) {
       const v = record[k];
@@ -787,7 +804,7 @@ function scanBodies(cow: Cow, source: SourceType, record: Rec): void {
 function mayHoldSecret(source: SourceType, r: Rec): boolean {
   if (source === 'k8s_audit') return r.requestObject !== undefined || r.responseObject !== undefined || uriMayHoldSecret(r);
   if (source === 'cloudtrail') return r.responseElements != null || r.requestParameters != null || r.additionalEventData != null || r.serviceEventDetails != null;
-  return source === 'runtime';
+  return source === 'runtime' || source === 'guardduty';
 }
 
 /**
