@@ -301,16 +301,20 @@ function keysOf(subjectKey: string): SubjectKeys {
   return k;
 }
 
-/** `seen_region|<subject>|<region>`, built once per subject and region. */
-export function regionKey(subjectKey: string, region: string): string {
-  const regions = keysOf(subjectKey).regions;
-  let k = regions.get(region);
+/** `<kind>|<subject>|<value>` from a subject's `cache` (its regions' or networks'), built once per value. Bounded. */
+function seenKey(cache: Map<string, string>, kind: 'seen_region' | 'seen_network', subjectKey: string, value: string): string {
+  let k = cache.get(value);
   if (k === undefined) {
-    if (regions.size >= 256) regions.clear();
-    k = `seen_region|${subjectKey}|${region}`;
-    regions.set(region, k);
+    if (cache.size >= 256) cache.clear();
+    k = `${kind}|${subjectKey}|${value}`;
+    cache.set(value, k);
   }
   return k;
+}
+
+/** `seen_region|<subject>|<region>`, built once per subject and region. */
+export function regionKey(subjectKey: string, region: string): string {
+  return seenKey(keysOf(subjectKey).regions, 'seen_region', subjectKey, region);
 }
 
 let accountKeys = new Map<string, string>();
@@ -332,14 +336,7 @@ export function liveFact(graph: IdentityGraph, key: string, t: number): Edge | u
 }
 
 function networkKey(subjectKey: string, netKey: string): string {
-  const nets = keysOf(subjectKey).networks;
-  let k = nets.get(netKey);
-  if (k === undefined) {
-    if (nets.size >= 256) nets.clear();
-    k = `seen_network|${subjectKey}|${netKey}`;
-    nets.set(netKey, k);
-  }
-  return k;
+  return seenKey(keysOf(subjectKey).networks, 'seen_network', subjectKey, netKey);
 }
 
 /**
