@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
 import { buildDetector } from '../detect/load.ts';
-import { fixtureEvents } from '../../test/identity/records.ts';
+import { ev, fixtureEvents } from '../../test/identity/records.ts';
+import { readFileSync } from 'node:fs';
 import { createDetectStage } from './detect-stage.ts';
 import type { Alert } from '../detect/alert.ts';
 
@@ -33,5 +34,41 @@ describe('GuardDuty join level (docs/alerts.md: the higher of the severity band 
     expect(admin.join).toEqual(['medium']);
     // Each join is at least its finding's band.
     for (const a of alerts.filter((x) => x.rule.id === JOIN)) expect(['medium', 'high', 'critical']).toContain(a.rule.level);
+  });
+
+  it('folds the join (raised when its window closes) into its finding\'s notified alert, unless the join\'s level is higher (ADR 0050)', async () => {
+    const alerts = await alertsOf([...fixtureEvents('guardduty/get-findings-sdk.json'), ...fixtureEvents('guardduty/findings-rest.jsonl')]);
+    const rank = (a: Alert): number => ['informational', 'low', 'medium', 'high', 'critical'].indexOf(a.rule.level);
+    const seen = { folded: 0, told: 0 };
+    for (const j of alerts.filter((a) => a.rule.id === JOIN)) {
+      // The finding's own alerts of the same version: their leader is the one not folded.
+      const own = alerts.filter((a) => a.rule.type === 'sigma' && a.events.length === 1 && a.events[0] === j.events[0]);
+      const leader = own.find((a) => a.folded_into === undefined);
+      if (leader === undefined) {
+        expect(j.folded_into).toBeUndefined();
+        seen.told++;
+      } else if (rank(j) <= rank(leader)) {
+        expect(j.folded_into).toBe(leader.id);
+        seen.folded++;
+      } else {
+        expect(j.folded_into).toBeUndefined();
+        seen.told++;
+      }
+    }
+    expect(seen.folded).toBeGreaterThan(0);
+    process.stdout.write(`guardduty join fold: folded=${seen.folded} notified=${seen.told}\n`);
+  });
+
+  it('notifies the join when GuardDuty\'s band is above every rule that matched the finding (ADR 0050)', async () => {
+    // A finding of the SDK fixture, made critical (9.5): the generic severity rule says high, the join critical.
+    const doc = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/guardduty/get-findings-sdk.json'), 'utf8')) as { Findings: Record<string, unknown>[] };
+    const finding = { ...doc.Findings[0]!, Id: 'f0ld0000000000000000000000000001', Severity: 9.5 };
+    const alerts = await alertsOf([ev(finding)]);
+    const j = alerts.find((a) => a.rule.id === JOIN)!;
+    expect(j.rule.level).toBe('critical');
+    const own = alerts.filter((a) => a.rule.type === 'sigma');
+    expect(own.length).toBeGreaterThan(0);
+    for (const a of own) expect(['low', 'medium', 'high']).toContain(a.rule.level);
+    expect(j.folded_into).toBeUndefined();
   });
 });

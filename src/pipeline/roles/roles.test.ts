@@ -128,6 +128,11 @@ describe('roles over the memory bus', () => {
     expect(early.length).toBeGreaterThan(0);
     expect(new Set(early).size).toBe(early.length);
     expect(early.filter((id) => !refIds.has(id))).toEqual([]);
+    // Early alerts fold among themselves (ADR 0050); one folded early stays folded in its final.
+    const finalById = new Map(alertsOf(finals(all)).map((x) => [x.id, x]));
+    const earlyFolded = alertsOf(all.filter((m) => isProvisionalMessage(m.headers))).filter((x) => x.folded_into !== undefined);
+    expect(earlyFolded.length).toBeGreaterThan(0);
+    for (const x of earlyFolded) expect(finalById.get(x.id)!.folded_into).toBeDefined();
   });
 
   it('a correlate role killed after producing its very first batch (offset 0) does not produce those alerts again', async () => {
