@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -45,6 +45,32 @@ describe("Seam's detection content", () => {
     expect(out.text().split('\n').filter((l) => /^(FAIL|ERROR|MISSING)/.test(l))).toEqual([]);
     expect(s).toMatchObject({ files: 3, failed: 0, errors: 0, missing: 0 });
     expect(s.passed).toBe(s.cases);
+  });
+
+  it("a filter file's cases count the alerts of the rules it narrows (docs/writing-rules.md's tuning example)", async () => {
+    const tuning = join(DETECTIONS, '../docs/examples/tuning');
+    const rule = join(DETECTIONS, 'kubernetes/k8s_privileged_pod_created.yml');
+    const out = sink();
+    const s = await runRuleTests([tuning, rule], out.stream);
+    expect(out.text().split('\n').filter((l) => /^(FAIL|ERROR|MISSING)/.test(l))).toEqual([]);
+    expect(s).toMatchObject({ files: 2, failed: 0, errors: 0, missing: 0 });
+    expect(s.passed).toBe(s.cases);
+    // Without the rule it narrows, nothing in the file could alert: an error, not `alerts: 0` cases that pass.
+    const alone = sink();
+    expect(await runRuleTests([tuning], alone.stream)).toMatchObject({ cases: 0, passed: 0, errors: 1 });
+    expect(alone.text()).toMatch(/^ERROR .*filter_privileged_pod_ci_runners\.test\.yml: .* defines no rule or correlation that loaded, nor a filter applied to a loaded rule/m);
+    // A filter that leaves nothing out fails its `alerts: 0` case.
+    const d = await mkdtemp(join(tmpdir(), 'seam-filter-test-'));
+    try {
+      const f = 'filter_privileged_pod_ci_runners';
+      await writeFile(join(d, `${f}.yml`), (await readFile(join(tuning, `${f}.yml`), 'utf8')).replace('objectRef.namespace: ci-runners', 'objectRef.namespace: nowhere'));
+      await writeFile(join(d, `${f}.test.yml`), await readFile(join(tuning, `${f}.test.yml`), 'utf8'));
+      const wide = sink();
+      await runRuleTests([d, rule], wide.stream);
+      expect(wide.text()).toContain("the runner's build pod in ci-runners is left out: expected 0 alert(s), got 1");
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 
   it('tests one rule file named on its own with its sibling test file', async () => {

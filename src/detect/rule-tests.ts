@@ -149,6 +149,8 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   };
   for (const r of ruleset.rules) addId(r.file, r.id);
   for (const c of ruleset.correlations) addId(c.file, c.id);
+  // A filter file defines no rule: its cases count the alerts of the rules it narrows (loaded from the paths given).
+  for (const r of ruleset.rules) for (const f of r.filteredBy ?? []) addId(f, r.id);
 
   for (const ruleFile of ruleFiles) {
     const testFile = siblingTest(ruleFile);
@@ -167,6 +169,12 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
       continue;
     }
     const cases = tf.cases;
+    if (!idsByFile.has(ruleFile)) {
+      // Nothing here could alert, so every `alerts: 0` case would pass whatever the file says.
+      out.write(`ERROR ${testFile}: ${ruleFile} defines no rule or correlation that loaded, nor a filter applied to a loaded rule (name the rules it filters too): its ${cases.length} case(s) would count nothing\n`);
+      s.errors++;
+      continue;
+    }
     const rs = tf.placeholders ? (await loadRules(ruleFiles, withBase(tf.placeholders))).ruleset : ruleset;
     const ids = idsByFile.get(ruleFile) ?? new Set<string>();
     for (const c of cases) {
