@@ -147,6 +147,18 @@ describe('rule tests with placeholders', () => {
     expect(r).toMatchObject({ passed: 5, failed: 0 });
   });
 
+  it('refuses a test file with an unknown key, top level or case, with a did-you-mean', async () => {
+    await writeFile(join(dir, 'r.yml'), RULE);
+    await writeFile(join(dir, 'r.test.yml'), JSON.stringify({ placeholder: { allowed_ns: ['kube-system'] }, cases: [{ name: 'a', alerts: 0, events: [del('kube-system', 1)] }] }));
+    const top = sink();
+    expect(await runRuleTests([join(dir, 'r.yml')], top.stream)).toMatchObject({ cases: 0, errors: 1 });
+    expect(top.text()).toContain(`ERROR ${join(dir, 'r.test.yml')}: unknown key "placeholder" (did you mean "placeholders"?); keys here: cases, placeholders`);
+    await writeFile(join(dir, 'r.test.yml'), JSON.stringify({ cases: [{ name: 'b', alerts: 0, events: [del('kube-system', 1)], placeholder: { allowed_ns: ['kube-system'] }, alert: 1 }] }));
+    const inCase = sink();
+    expect(await runRuleTests([join(dir, 'r.yml')], inCase.stream)).toMatchObject({ cases: 0, errors: 1 });
+    expect(inCase.text()).toContain('case 1 (b): unknown key "placeholder" (did you mean "placeholders"?), unknown key "alert" (did you mean "alerts"?); keys here: name, alerts, events, placeholders');
+  });
+
   it('fails a case whose count the placeholders contradict', async () => {
     const r = await run([{ name: 'monitoring wrongly expected silent', alerts: 0, events: [del('monitoring', 6)] }]);
     expect(r).toMatchObject({ passed: 0, failed: 1 });

@@ -7,6 +7,7 @@ import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { eventTimeMs } from './alert.ts';
 import { createDetector } from './detector.ts';
 import { loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
+import { didYouMean } from './sigma/spelling.ts';
 
 /**
  * Runs the sibling test files of rules: `foo.yml` is tested by `foo.test.yml`, whose `cases` are
@@ -56,6 +57,9 @@ interface RuleTestFile {
   cases: RuleTestCase[];
 }
 
+const TOP_KEYS = ['cases', 'placeholders'] as const;
+const CASE_KEYS = ['name', 'alerts', 'events', 'placeholders'] as const;
+
 function parseTestFile(text: string, file: string): RuleTestFile {
   const doc = parseYaml(text) as unknown;
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { cases?: unknown }).cases)) {
@@ -71,9 +75,16 @@ function parseTestFile(text: string, file: string): RuleTestFile {
     }
     return out;
   };
+  // A misspelt key (`placeholder:`) would leave a case running without the values it was written for.
+  const checkKeys = (o: object, known: readonly string[], where: string): void => {
+    const bad = Object.keys(o).filter((k) => !known.includes(k));
+    if (bad.length > 0) throw new Error(`${file}: ${where}${bad.map((k) => `unknown key "${k}"${didYouMean(k, known)}`).join(', ')}; keys here: ${known.join(', ')}`);
+  };
+  checkKeys(doc, TOP_KEYS, '');
   const placeholders = readPlaceholders((doc as { placeholders?: unknown }).placeholders, '');
   const cases = ((doc as { cases: unknown[] }).cases).map((c, i) => {
     const o = (c ?? {}) as Record<string, unknown>;
+    if (typeof o === 'object' && !Array.isArray(o)) checkKeys(o, CASE_KEYS, `case ${i + 1}${typeof o.name === 'string' ? ` (${o.name})` : ''}: `);
     if (typeof o.alerts !== 'number' || !Array.isArray(o.events) || o.events.length === 0) {
       throw new Error(`${file}: case ${i + 1} needs "alerts" (a number) and a non-empty "events" list`);
     }

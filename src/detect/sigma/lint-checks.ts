@@ -8,6 +8,7 @@ import type { SourceType } from '../../core/envelope.ts';
 import { templateMapping } from '../../hunt/fields.ts';
 import { warn } from './diagnostics.ts';
 import { RUNTIME_CATEGORY_KIND } from './logsource.ts';
+import { misspelt } from './spelling.ts';
 import type { CompiledRule, Diagnostic } from './types.ts';
 
 /** A loaded rule with the Seam source its logsource maps to (undefined: none). */
@@ -19,27 +20,6 @@ const SERVICES = ['cloudtrail', 'guardduty', 'audit', 'runtime'];
 const CATEGORIES = [...Object.keys(RUNTIME_CATEGORY_KIND), 'audit'];
 const READS =
   'Seam reads product: aws with service: cloudtrail or guardduty; product: kubernetes with service: audit (or category: audit); product: kubernetes, eks, fargate or seam with service: runtime, or with category: process_creation, network_connection, file_event or dns_query (linux too)';
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-/** A known value `v` is probably a misspelling of (one or two edits; one for short words), if any. */
-function misspelt(v: string, known: readonly string[]): string | undefined {
-  if (known.includes(v)) return undefined;
-  const limit = v.length <= 5 ? 1 : 2;
-  return known.find((k) => distance(v, k) <= limit);
-}
 
 /** A warning per rule whose logsource is meant for Seam (its product, a misspelling of one) but maps to no source. */
 export function logsourceWarnings(rules: readonly LintedRule[]): Diagnostic[] {
