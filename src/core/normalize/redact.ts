@@ -780,6 +780,8 @@ function scanStrings(cow: Cow): void {
  * a runtime record (command lines, Falco output). A line-wide regex for every spelling cost more than
  * JSON.parse; walking the few records with bodies costs less.
  */
+const GUARDDUTY_BODY_KEYS = ['action', 'runtimeDetails'] as const;
+
 const BODY_KEYS: Partial<Record<SourceType, readonly string[]>> = {
   k8s_audit: ['requestObject', 'responseObject'],
   cloudtrail: ['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails'],
@@ -789,8 +791,18 @@ function scanBodies(cow: Cow, source: SourceType, record: Rec): void {
   const hits: Hit[] = [];
   const keys = BODY_KEYS[source];
   if (keys === undefined) {
-    // GuardDuty findings are few; they quote command lines and request URIs (runtime and Kubernetes findings).
-    if (source === 'runtime' || source === 'guardduty') walkStrings(record, [], hits);
+    if (source === 'runtime') walkStrings(record, [], hits);
+    else if (source === 'guardduty') {
+      // What a finding quotes of the activity (a Kubernetes API call's requestUri and parameters, a process's
+      // command line): walking the whole finding (resource details, geolocation...) cost 10% of normalize's time.
+      const service = obj(record.service);
+      if (service !== undefined) {
+        for (const k of GUARDDUTY_BODY_KEYS) {
+          const v = service[k];
+          if (typeof v === 'object' && v !== null) walkStrings(v, ['service', k], hits);
+        }
+      }
+    }
   } else {
     for (const k of keys) {
       const v = record[k];
