@@ -69,6 +69,12 @@ export const Alert = z
       .describe(
         'What the alert is about when its last contributing event is a GuardDuty finding about a resource other than an EKS cluster: `ec2:<instance id>`, `s3:<bucket>`, `akid:<access key id>`, `ecs:<cluster>`, `container:<id>`, `lambda:<function>`, `rds:<database>`. An alert with no principal is grouped into incidents by it (ADR 0048).',
       ),
+    incident_key: z
+      .string()
+      .optional()
+      .describe(
+        'The key of the incident the alert belongs to (`incidentKey`, src/pipeline/incident-topic.ts: who acted, really, scoped as ADR 0048 and 0051 scope it), the same key incidents are grouped by: an incident\'s id is `inc-` + 12 hex digits of its sha256. Dashboards group alerts by it. Set on every alert the detect stage raises; an early (`provisional`) alert\'s is its principal\'s (its final may name another).',
+      ),
     summary: z.string().describe('One line a person can read in a pager.'),
     window: z
       .strictObject({ start: z.string(), end: z.string() })

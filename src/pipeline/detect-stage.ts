@@ -6,12 +6,14 @@ import { createNativeEngine, type NativeEngine, type NativeEngineOptions } from 
 import { foldAlerts } from '../detect/fold.ts';
 import { findingResource } from '../core/normalize/guardduty.ts';
 import type { Rec } from '../core/values.ts';
+import { keyAlerts } from './incident-topic.ts';
 
 /**
  * Everything that happens to a normalized event before it is indexed, in one place: the identity
  * graph observes it and writes who acted onto it (`seam.principal`, `seam.chain`, `seam.origin`), the
  * native cross-plane detections run on the graph, then Sigma rules and correlations run on the
- * annotated event, so their alerts name the resolved principal.
+ * annotated event, so their alerts name the resolved principal; each alert then gets the key of its incident
+ * (`incident_key`, src/pipeline/incident-topic.ts).
  *
  * The stage writes onto `event.seam` only, never elsewhere in the event: the correlate role writes each
  * annotated event to `seam.events` as stage 1's bytes up to `seam` and the annotated `seam` (ADR 0026;
@@ -63,17 +65,18 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
         }
         if (resource !== undefined && a.resource === undefined) a.resource = resource;
       }
-      return out;
+      // Who acted is settled: every alert carries the key of its incident (SOC review M7).
+      return keyAlerts(out);
     },
     advance(t) {
       const out = native.advance(t);
       if (detector) out.push(...detector.advance(t));
-      return out;
+      return keyAlerts(out);
     },
     flush() {
       const out = native.flush();
       if (detector) out.push(...detector.flush());
-      return out;
+      return keyAlerts(out);
     },
     stats() {
       return { native: native.stats(), graph: native.graph.stats(), ...(detector ? { sigma: detector.stats() } : {}) };

@@ -16,6 +16,7 @@ import { CorrelationEngine } from '../detect/correlate/engine.ts';
 import { DriftChecks } from '../detect/drift-check.ts';
 import { foldAlerts } from '../detect/fold.ts';
 import type { CompiledRule, Ruleset } from '../detect/sigma/types.ts';
+import { keyAlerts } from './incident-topic.ts';
 
 /**
  * Header on a `seam.alerts` message whose alert is not the final version: `provisional` (its value also says
@@ -132,7 +133,8 @@ export class EarlyAlerts {
     // Folded among themselves (ADR 0050): the final fold adds the native and late rules' alerts, and can only fold
     // an early leader into a higher one, never lift an early-folded alert to lead.
     if (out !== undefined && out.length > 1) foldAlerts(event.seam.id, out);
-    return out ?? [];
+    // Keyed by what the record says (no origin or chain yet): the final, keyed the same way once annotated, may differ.
+    return out === undefined ? [] : keyAlerts(out);
   }
 }
 

@@ -214,6 +214,16 @@ export function incidentKey(a: Pick<Alert, 'principal' | 'origin' | 'account' | 
   return keyOf(a, incidentIdentity(a));
 }
 
+/**
+ * Writes `incident_key` on each alert (SOC review M7): the key its incident is grouped by, so dashboards over the
+ * alerts index group them as incidents are, alerts without an `origin` included. Call once the alert's principal,
+ * origin, chain, account, cluster and resource are final (the detect stage does, for every alert it hands on).
+ */
+export function keyAlerts<T extends Pick<Alert, 'principal' | 'origin' | 'account' | 'cluster' | 'chain' | 'resource' | 'incident_key'>>(alerts: T[]): T[] {
+  for (const a of alerts) a.incident_key = incidentKey(a);
+  return alerts;
+}
+
 function keyOf(a: Pick<Alert, 'account' | 'cluster' | 'chain' | 'resource'>, { who, cluster: own }: ReturnType<typeof incidentIdentity>): string {
   const account = a.account === undefined || a.account === '' ? undefined : a.account;
   const inAccount = account === undefined ? undefined : `aws:${account}`;

@@ -4,7 +4,7 @@
  *    exists in Seam's index templates (src/sinks/opensearch/templates.ts) for the index pattern it is read
  *    from, with a type the use needs (a date for a date histogram, an aggregatable type for terms...);
  * 2. every visualization's query and aggregations, and every saved search's query, executed against the real
- *    OpenSearch node over the demo's events, alerts and identity graph indexed under a unique prefix, return
+ *    OpenSearch node over the demo's events, alerts, identity graph and incidents indexed under a unique prefix, return
  *    something (a bucket with documents, or hits).
  * The files checked are the shipped NDJSON files (deploy/opensearch/dashboards/), not the spec they come from.
  */
@@ -14,6 +14,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import type { IdentityDoc } from '../../src/identity/types.ts';
+import { incidentUpdate } from '../../src/pipeline/incident-topic.ts';
 import { INDEX_PATTERNS, type PatternKey } from '../../src/sinks/opensearch/dashboards.ts';
 import { DASHBOARDS_DIR, dashboardPayloads } from '../../src/sinks/opensearch/dashboards-import.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
@@ -184,8 +185,12 @@ export function checkFields(prefix: string, dir: string = DASHBOARDS_DIR): Pick<
   };
 }
 
-/** The demo's output folder (`seam run --state-dir dir`) indexed under `prefix` through the real sink. */
-export async function indexDemo(client: Client, url: string, prefix: string, dir: string): Promise<{ events: number; alerts: number; identity: number }> {
+/**
+ * The demo's output folder (`seam run --state-dir dir`) indexed under `prefix` through the real sink; its alerts'
+ * incident updates merged into `<prefix>-incidents` as the index role merges `seam.incidents` (incidents and context
+ * documents, ADR 0051).
+ */
+export async function indexDemo(client: Client, url: string, prefix: string, dir: string): Promise<{ events: number; alerts: number; identity: number; incidents: number }> {
   const read = <T>(f: string): T[] =>
     readFileSync(join(dir, f), 'utf8')
       .split('\n')
@@ -196,6 +201,7 @@ export async function indexDemo(client: Client, url: string, prefix: string, dir
   const events = read<SeamEvent>('events.jsonl');
   const alerts = read<Alert>('alerts.jsonl');
   const identity = read<IdentityDoc>('identity.jsonl');
+  let incidents = 0;
   try {
     const results = await sink.write([
       ...events.map((e) => ({ ...sink.eventTarget(e), doc: e })),
@@ -204,11 +210,12 @@ export async function indexDemo(client: Client, url: string, prefix: string, dir
     ]);
     const bad = results.filter((r) => r.status !== 'acked');
     if (bad.length > 0) throw new Error(`indexing the demo: ${bad.length} documents not acked, e.g. ${JSON.stringify(bad[0])}`);
+    incidents = await sink.mergeIncidents(alerts.map((a) => incidentUpdate(a)));
   } finally {
     await sink.close();
   }
   await client.indices.refresh({ index: `${prefix}-*` });
-  return { events: events.length, alerts: alerts.length, identity: identity.length };
+  return { events: events.length, alerts: alerts.length, identity: identity.length, incidents };
 }
 
 /** Dashboards' aggregation tree for a visualization: bucket aggregations nested in order, metrics at every level. */

@@ -51,7 +51,7 @@ try {
   const indexed = await indexDemo(client, ep.opensearch.url, prefix, dir);
   const panels = await runPanels(client, prefix, fields.objects);
   for (const p of panels.panels) say(`  panel ${p.id}: ${p.result}`);
-  say(`dashboards: ${fields.dashboards} dashboards, ${fields.visualizations} visualizations, ${fields.searches} saved searches; ${fields.fieldsChecked} field uses checked; demo indexed under ${prefix}: events=${indexed.events} alerts=${indexed.alerts} identity=${indexed.identity} (${secs()})`);
+  say(`dashboards: ${fields.dashboards} dashboards, ${fields.visualizations} visualizations, ${fields.searches} saved searches; ${fields.fieldsChecked} field uses checked; demo indexed under ${prefix}: events=${indexed.events} alerts=${indexed.alerts} identity=${indexed.identity} incidents=${indexed.incidents} (${secs()})`);
   if (fields.fieldsMissing.length > 0) failures.push(`${fields.fieldsMissing.length} fields missing`);
   for (const e of panels.emptyPanels) failures.push(`empty panel: ${e}`);
 

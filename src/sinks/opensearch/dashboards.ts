@@ -22,8 +22,8 @@ export interface IndexPatternSpec {
 export const INDEX_PATTERNS: readonly IndexPatternSpec[] = [
   { key: 'events', suffix: 'events-*', timeField: '@timestamp' },
   { key: 'alerts', suffix: 'alerts-*', timeField: '@timestamp' },
-  // Issue 14 part 4's incidents index (incidents in Kafka mode); until it exists, the triage view groups alerts.
-  { key: 'incidents', suffix: 'incidents*', timeField: '@timestamp' },
+  // The incidents index (ADR 0015): an incident document has no @timestamp; its time is its last medium+ alert (`end`).
+  { key: 'incidents', suffix: 'incidents*', timeField: 'end' },
   // Identity graph versions carry no @timestamp: they are valid from a time.
   { key: 'identity', suffix: 'identity', timeField: 'valid_from' },
 ];
@@ -75,6 +75,11 @@ export interface DashboardSpec {
 export const LEVEL_COLOURS: Record<string, string> = { critical: '#BF1B00', high: '#E7664C', medium: '#D6BF57', low: '#6092C0', informational: '#A0A0A0' };
 const MEDIUM_PLUS = 'rule.level:(medium OR high OR critical)';
 const HIGH_PLUS = 'rule.level:(high OR critical)';
+/**
+ * Incidents, not an identity's context document (`status: context`, ADR 0051: its held low/informational alerts, no
+ * incident): every visualization and saved search on the incidents index asks this (a unit test checks).
+ */
+export const INCIDENTS_ONLY = 'NOT status:context';
 const count: AggSpec = { type: 'count', schema: 'metric' };
 const overTime: AggSpec = { type: 'date_histogram', schema: 'segment', field: '@timestamp' };
 
@@ -91,9 +96,12 @@ export const VISUALIZATIONS: readonly VisSpec[] = [
   { id: 'seam-alerts-by-detection-type', title: 'Seam · Alerts by detection type', description: 'Single Sigma rules, correlations, native cross-plane detections.', pattern: 'alerts', type: 'pie', aggs: [count, { type: 'terms', schema: 'segment', field: 'rule.type', size: 3 }] },
   { id: 'seam-events-by-plane', title: 'Seam · Events by plane', description: 'Events indexed per plane: CloudTrail, Kubernetes audit, runtime, GuardDuty.', pattern: 'events', type: 'histogram', aggs: [count, overTime, { type: 'terms', schema: 'group', field: 'seam.source', size: 4 }] },
   // Incident triage
-  { id: 'seam-triage-identities', title: 'Seam · Incidents by identity', description: 'High and critical alerts grouped the way incidents are (by who really acted), with first and last alert and how many rules fired.', pattern: 'alerts', type: 'table', query: HIGH_PLUS, aggs: [count, { type: 'min', schema: 'metric', field: '@timestamp', label: 'first' }, { type: 'max', schema: 'metric', field: '@timestamp', label: 'last' }, { type: 'cardinality', schema: 'metric', field: 'rule.id', label: 'rules' }, { type: 'terms', schema: 'bucket', field: 'origin.id', size: 25 }] },
-  { id: 'seam-triage-levels-by-identity', title: 'Seam · Alert levels by identity', description: 'Which identities collect the worst alerts.', pattern: 'alerts', type: 'heatmap', query: MEDIUM_PLUS, aggs: [count, { type: 'terms', schema: 'segment', field: 'rule.level', size: 5 }, { type: 'terms', schema: 'group', field: 'principal.id', size: 15 }] },
-  { id: 'seam-triage-timeline', title: 'Seam · High and critical alerts over time by identity', description: 'When each identity\u2019s serious alerts fired.', pattern: 'alerts', type: 'histogram', query: HIGH_PLUS, aggs: [count, overTime, { type: 'terms', schema: 'group', field: 'origin.id', size: 10 }] },
+  // Grouped by `incident_key`, the key incidents are grouped by (SOC review M7): by `origin.id`, the alerts without an
+  // origin (a person's own CloudTrail calls, correlations) were in no bucket.
+  { id: 'seam-triage-identities', title: 'Seam · Incidents by identity', description: 'High and critical alerts grouped the way incidents are (`incident_key`: who really acted, scoped by cluster and account where a name is not global; a workload\u2019s sessions under its service account or role), with first and last alert and how many rules fired.', pattern: 'alerts', type: 'table', query: HIGH_PLUS, aggs: [count, { type: 'min', schema: 'metric', field: '@timestamp', label: 'first' }, { type: 'max', schema: 'metric', field: '@timestamp', label: 'last' }, { type: 'cardinality', schema: 'metric', field: 'rule.id', label: 'rules' }, { type: 'terms', schema: 'bucket', field: 'incident_key', size: 25 }] },
+  { id: 'seam-triage-levels-by-identity', title: 'Seam · Alert levels by identity', description: 'Which identities (as incidents group them, `incident_key`) collect the worst alerts.', pattern: 'alerts', type: 'heatmap', query: MEDIUM_PLUS, aggs: [count, { type: 'terms', schema: 'segment', field: 'rule.level', size: 5 }, { type: 'terms', schema: 'group', field: 'incident_key', size: 15 }] },
+  { id: 'seam-triage-timeline', title: 'Seam · High and critical alerts over time by identity', description: 'When each identity\u2019s serious alerts fired (by `incident_key`, as incidents group them).', pattern: 'alerts', type: 'histogram', query: HIGH_PLUS, aggs: [count, overTime, { type: 'terms', schema: 'group', field: 'incident_key', size: 10 }] },
+  { id: 'seam-incidents-by-level', title: 'Seam · Incidents by level and status', description: 'Incidents in the incidents index by level and status, with their highest risk; identities\u2019 context documents (`status: context`, ADR 0051) are not incidents and are left out.', pattern: 'incidents', type: 'table', query: INCIDENTS_ONLY, aggs: [count, { type: 'max', schema: 'metric', field: 'risk', label: 'highest risk' }, { type: 'terms', schema: 'bucket', field: 'level', size: 5 }, { type: 'terms', schema: 'bucket', field: 'status', size: 10 }] },
   // Identity explorer
   { id: 'seam-identity-by-kind', title: 'Seam · Identity graph by kind of link', description: 'Versions of identity links by kind: mappings, sessions, IRSA, exec, RBAC bindings…', pattern: 'identity', type: 'pie', aggs: [count, { type: 'terms', schema: 'segment', field: 'kind', size: 25 }] },
   { id: 'seam-identity-cross-plane', title: 'Seam · Who can become whom across the planes', description: 'Links that cross between AWS and Kubernetes: IAM → Kubernetes user (authenticator, aws-auth, access entries), service account → role (IRSA, Pod Identity), pod → user (exec).', pattern: 'identity', type: 'table', query: 'kind:(authenticates_as OR aws_auth_mapping OR access_entry OR web_identity_session OR pod_identity_session OR irsa OR pod_identity_association OR exec OR credential OR session_of)', aggs: [count, { type: 'max', schema: 'metric', field: 'valid_from', label: 'latest' }, { type: 'terms', schema: 'bucket', field: 'from', size: 50 }, { type: 'terms', schema: 'bucket', field: 'kind', size: 10 }, { type: 'terms', schema: 'bucket', field: 'to', size: 10 }] },
@@ -111,7 +119,8 @@ export const VISUALIZATIONS: readonly VisSpec[] = [
 ];
 
 export const SEARCHES: readonly SearchSpec[] = [
-  { id: 'seam-search-high-critical-alerts', title: 'Seam · High and critical alerts', description: 'Every high or critical alert, newest first.', pattern: 'alerts', query: HIGH_PLUS, columns: ['rule.level', 'rule.title', 'origin.id', 'principal.id', 'source_ip', 'cluster', 'summary'] },
+  { id: 'seam-search-high-critical-alerts', title: 'Seam · High and critical alerts', description: 'Every high or critical alert, newest first, with the key of its incident.', pattern: 'alerts', query: HIGH_PLUS, columns: ['rule.level', 'rule.title', 'incident_key', 'origin.id', 'principal.id', 'source_ip', 'cluster', 'summary'] },
+  { id: 'seam-search-incidents', title: 'Seam · Incidents', description: 'Every incident, latest activity first; identities\u2019 context documents (`status: context`, ADR 0051) left out. `seam report incident <id>` draws one as a page.', pattern: 'incidents', query: INCIDENTS_ONLY, columns: ['level', 'key', 'alert_count', 'risk', 'status', 'assignee', 'start', 'closes_at'] },
   { id: 'seam-search-identity-links', title: 'Seam · Identity graph links', description: 'Every version of every identity link, with the event that established it.', pattern: 'identity', query: '*', columns: ['kind', 'from', 'to', 'cluster', 'valid_to', 'provenance'] },
   { id: 'seam-search-by-origin', title: 'Seam · Hunt: everything an identity did', description: 'Events the identity graph attributed to someone behind the credentials; add seam.origin.id:"<arn>" to the query for one person, across roles and service accounts they reached (what `seam hunt --who` asks).', pattern: 'events', query: '_exists_:seam.origin.id', columns: ['seam.origin.id', 'seam.principal.id', 'seam.source', 'seam.action', 'seam.resource', 'seam.source_ip'] },
   { id: 'seam-search-cloudtrail', title: 'Seam · Hunt: AWS (CloudTrail)', description: 'CloudTrail events with who, what and from where.', pattern: 'events', query: 'seam.source:cloudtrail', columns: ['seam.principal.arn', 'seam.action', 'seam.outcome', 'errorCode', 'sourceIPAddress', 'awsRegion', 'seam.resource'] },
@@ -134,8 +143,8 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
     id: 'seam-incident-triage',
     file: 'incident-triage.ndjson',
     title: 'Seam · Incident triage',
-    description: 'Serious alerts grouped by who really acted (as incidents are), when, and the alerts themselves. `seam report incident` draws one incident as a page.',
-    panels: [['seam-triage-identities', 48, 14], ['seam-triage-timeline', 24, 14], ['seam-triage-levels-by-identity', 24, 14], ['seam-search-high-critical-alerts', 48, 18]],
+    description: 'The incidents, serious alerts grouped by the key of their incident (who really acted), when, and the alerts themselves. `seam report incident` draws one incident as a page.',
+    panels: [['seam-incidents-by-level', 16, 14], ['seam-search-incidents', 32, 14], ['seam-triage-identities', 48, 14], ['seam-triage-timeline', 24, 14], ['seam-triage-levels-by-identity', 24, 14], ['seam-search-high-critical-alerts', 48, 18]],
   },
   {
     id: 'seam-identity-explorer',
@@ -254,7 +263,7 @@ function searchObject(s: SearchSpec): SavedObject {
   return {
     type: 'search',
     id: s.id,
-    attributes: { title: s.title, description: s.description, hits: 0, columns: s.columns, sort: [[s.pattern === 'identity' ? 'valid_from' : '@timestamp', 'desc']], version: 1, ...searchSource(s.query) },
+    attributes: { title: s.title, description: s.description, hits: 0, columns: s.columns, sort: [[INDEX_PATTERNS.find((p) => p.key === s.pattern)!.timeField, 'desc']], version: 1, ...searchSource(s.query) },
     references: [{ name: INDEX_REF, type: 'index-pattern', id: patternId(s.pattern) }],
     migrationVersion: { search: '7.9.3' },
   };

@@ -71,6 +71,8 @@ describe('alerts template', () => {
     const props = ((t.body.template as Record<string, unknown>).mappings as { properties: Record<string, { type?: string }> }).properties;
     expect(Object.keys(props).sort()).toEqual(Object.keys(Alert.shape).sort());
     expect(props.related_events!.type).toBe('keyword');
+    // What the triage dashboard aggregates on (SOC review M7).
+    expect(props.incident_key!.type).toBe('keyword');
   });
 
   it('maps the fold (ADR 0050) with keyword ids: folded_into and also_matched rule_id and alert_id', () => {

@@ -198,6 +198,8 @@ const SOURCE_PROPERTIES: Record<SourceType, Record<string, unknown>> = {
 
 const alertProperties = {
   ...kws('id', 'events', 'native_ids', 'related_events', 'account', 'cluster', 'resource', 'region', 'outcome'),
+  // The key of the alert's incident (SOC review M7): what the triage dashboard groups by, as incidents are grouped.
+  incident_key: kw,
   // Where the last contributing event came from, mapped as the events index maps seam.source_ip and seam.user_agent.
   source_ip: { type: 'ip', ignore_malformed: true },
   user_agent: kw,
