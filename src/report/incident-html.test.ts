@@ -67,6 +67,51 @@ describe('renderIncidentHtml', () => {
     expect(html).toContain('<p class="a-fold">Notified under Host PID or IPC Pod Created (same event)</p>');
   });
 
+  it('"From" lists where the incident\'s identity and its chain acted; another identity\'s address in the evidence is on its own line (SOC review L3)', () => {
+    const ingest = { collector: 'file', received_at: 'x', truncated: false, redacted: [] };
+    const acct = '111122223333';
+    const aliceArn = `arn:aws:sts::${acct}:assumed-role/PlatformAdmin/alice@example.com`;
+    const alice = { id: aliceArn, type: 'k8s_user' as const, k8s_user: aliceArn, arn: aliceArn, session: 'alice@example.com' };
+    const ciArn = `arn:aws:sts::${acct}:assumed-role/ci-deployer/gha-run-4711`;
+    const ci = { id: 'ci-deployer', type: 'k8s_user' as const, k8s_user: 'ci-deployer', arn: ciArn, session: 'gha-run-4711' };
+    const ev = (id: string, ip: string, principal: SeamEvent['seam']['principal'], origin?: SeamEvent['seam']['origin']): SeamEvent => ({
+      '@timestamp': '2024-11-05T14:23:00.000Z',
+      seam: { id, source: 'k8s_audit', action: 'update configmaps', cluster: 'prod-eks-01', account: acct, source_ip: ip, principal, ...(origin ? { origin } : {}), ingest },
+    });
+    // alice maps ci-deployer in aws-auth; ci-deployer uses it: one alert, ci-deployer's incident (keyed by its role).
+    const grant = ev('grant', '203.0.113.24', alice, { id: aliceArn, type: 'assumed_role', arn: aliceArn });
+    const use = ev('use', '198.51.100.77', ci, { id: ciArn, type: 'assumed_role', arn: ciArn });
+    const chain = [
+      { kind: 'authenticates_as', from: 'k8s:prod-eks-01:user:ci-deployer', to: ciArn },
+      { kind: 'aws_auth_mapping', from: `arn:aws:iam::${acct}:role/ci-deployer`, to: 'k8s:prod-eks-01:user:ci-deployer', via: 'grant' },
+      { kind: 'session_of', from: ciArn, to: `arn:aws:iam::${acct}:role/ci-deployer` },
+    ];
+    const a = alert({ events: ['grant', 'use'], principal: ci, origin: use.seam.origin, chain, account: acct, cluster: 'prod-eks-01', summary: 'mapped, then used' });
+    const [inc] = incidentsFrom([a]);
+    expect(inc!.key).toBe(`arn:aws:iam::${acct}:role/ci-deployer`);
+    const html = renderIncidentHtml({ id: inc!.id, incident: inc!, events: new Map([['grant', grant], ['use', use]]), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect(/<dd id="from">([^]*?)<\/dd>/.exec(html)?.[1]).toBe('198.51.100.77');
+    expect(/<dt>Other identities from<\/dt><dd id="others-from"[^>]*>([^]*?)<\/dd>/.exec(html)?.[1]).toBe('203.0.113.24 <span>· role/PlatformAdmin (alice@example.com)</span>');
+
+    // alice's own incident: her exec and the stolen workload session's calls (its origin is alice, or its ARN is in
+    // her chain) are all hers; no other identity's line.
+    const irsa = `arn:aws:sts::${acct}:assumed-role/payments-api-irsa/botocore-session-1730815835`;
+    const stolen = { id: irsa, type: 'assumed_role' as const, arn: irsa };
+    const exec = ev('exec', '203.0.113.24', alice);
+    const call = ev('call', '198.51.100.23', stolen, { id: aliceArn, type: 'assumed_role', arn: aliceArn });
+    const unresolved = ev('later', '198.51.100.99', stolen);
+    const stolenChain = [
+      { kind: 'web_identity_session', from: irsa, to: 'k8s:prod-eks-01:sa:payments/api' },
+      { kind: 'exec', from: 'k8s:prod-eks-01:pod:payments/api-1', to: `k8s:prod-eks-01:user:${aliceArn}`, via: 'exec' },
+    ];
+    const b = alert({ id: 'b', events: ['exec', 'call', 'later'], principal: stolen, origin: { id: aliceArn, type: 'assumed_role', arn: aliceArn }, chain: stolenChain, account: acct, cluster: 'prod-eks-01' });
+    const [mine] = incidentsFrom([b]);
+    expect(mine!.key).toBe(aliceArn);
+    const page = renderIncidentHtml({ id: mine!.id, incident: mine!, events: new Map([['exec', exec], ['call', call], ['later', unresolved]]), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect(/<dd id="from">([^]*?)<\/dd>/.exec(page)?.[1]).toBe('203.0.113.24<br>198.51.100.23<br>198.51.100.99');
+    expect(page).not.toContain('id="others-from"');
+  });
+
   it('lists the secrets and credentials the incident’s events read or minted, by name, denied ones marked', () => {
     const ingest = { collector: 'file', received_at: 'x', truncated: false, redacted: [] };
     const ev = (id: string, time: string, seam: Partial<SeamEvent['seam']>, raw: Record<string, unknown>): SeamEvent =>

@@ -9,7 +9,7 @@ import { obj, str, strs } from '../core/values.ts';
 import type { Alert, AlertLevel } from '../detect/alert.ts';
 import { shortIdentity } from '../identity/chain-text.ts';
 import { buildChainGraph, machineSession, shortAction, type ChainGraph, type GraphNode } from './chain-graph.ts';
-import { LEVEL_ORDER, type IncidentPage } from './incident-model.ts';
+import { incidentNames, isByIncident, LEVEL_ORDER, type IncidentPage } from './incident-model.ts';
 
 const LEVEL_COLOUR: Record<AlertLevel, { bg: string; fg: string }> = {
   critical: { bg: '#b91c1c', fg: '#ffffff' },
@@ -393,6 +393,7 @@ body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
 .top .span{margin-left:auto;text-align:right;font-size:14px;white-space:nowrap}
 .top .span b{font-size:20px;display:block}
 .strip{display:flex;flex-wrap:wrap;gap:10px 22px;align-items:center;background:#111827;color:#e5e7eb;padding:10px 28px;font-size:14px}
+#others-from span{color:#6b7280}
 #secrets .hint{margin:0 0 8px;font-size:13px;color:#374151}
 tr.secret.denied td{color:#6b7280}
 .a-more{margin:4px 0 6px;padding-left:18px;font-size:13px;color:#374151}
@@ -484,8 +485,20 @@ export function renderIncidentHtml(page: IncidentPage, generatedAt: Date = new D
   const groups = ruleGroups(inc.alerts);
   const serious = groups.filter((g) => g.rule.level === 'critical' || g.rule.level === 'high' || g.rule.level === 'medium');
   const context = groups.filter((g) => !serious.includes(g));
+  // Where the incident's identity and its chain acted from; another identity's address in the evidence (who granted
+  // what this one used) goes on its own line, with who it was (SOC review L3).
+  const names = incidentNames(inc);
   const ips = new Set<string>();
-  for (const e of entries) if (e.level !== undefined && e.event.seam.source_ip) ips.add(e.event.seam.source_ip);
+  const others = new Map<string, Set<string>>();
+  // Every evidence event in time order (not the timeline's lines: a folded repeat may come from another address).
+  const evidence = new Set(inc.alerts.flatMap((a) => a.events));
+  const byTime = [...page.events.values()].filter((e) => evidence.has(e.seam.id)).sort((a, b) => (a['@timestamp'] < b['@timestamp'] ? -1 : a['@timestamp'] > b['@timestamp'] ? 1 : 0));
+  for (const e of byTime) {
+    const ip = e.seam.source_ip;
+    if (!ip) continue;
+    if (isByIncident(e, names, inc)) ips.add(ip);
+    else others.set(ip, (others.get(ip) ?? new Set()).add(actor(e) || 'no identity'));
+  }
   const clusters = [...new Set(inc.alerts.map((a) => a.cluster).filter(Boolean))];
   const accounts = [...new Set(inc.alerts.map((a) => a.account).filter(Boolean))];
   const minutes = Math.max(1, Math.round((Date.parse(inc.end) - Date.parse(inc.start)) / 60_000));
@@ -524,7 +537,7 @@ ${inc.actors.length ? `<dt>Acting as</dt><dd>${inc.actors.map((a) => esc(shortId
 <dt>Worst alert</dt><dd>${groups[0] ? `${badge(groups[0].rule.level)} ${esc(groups[0].rule.title)}` : ''}</dd>
 <dt>Alerts</dt><dd>${inc.alerts.length} from ${groups.length} rules</dd>
 <dt>When</dt><dd>${esc(when(inc.start))}<br>to ${esc(when(inc.end))}</dd>
-${ips.size ? `<dt>From</dt><dd>${[...ips].slice(0, 6).map(esc).join('<br>')}</dd>` : ''}
+${ips.size ? `<dt>From</dt><dd id="from">${[...ips].slice(0, 6).map(esc).join('<br>')}</dd>` : ''}${others.size ? `<dt>Other identities from</dt><dd id="others-from" title="Addresses of events by other identities among this incident's evidence: not where this identity acted from">${[...others].slice(0, 6).map(([ip, who]) => `${esc(ip)} <span>· ${esc(clip([...who].join(', '), 48))}</span>`).join('<br>')}</dd>` : ''}
 <dt>AWS calls</dt><dd>${page.awsCalls.length} by the chain's credentials${page.awsCalls.some((c) => c.seam.outcome === 'failure') ? `, ${page.awsCalls.filter((c) => c.seam.outcome === 'failure').length} denied` : ''}</dd>
 <dt>Incident</dt><dd>${esc(page.id)}</dd>
 <dt>Status</dt><dd id="status" data-status="${esc(inc.status)}">${inc.status === 'closed' ? `closed at ${esc(when(inc.closedAt ?? inc.closesAt))} (quiet since its last alert)` : `open · closes at ${esc(when(inc.closesAt))} if no further alert`}</dd>

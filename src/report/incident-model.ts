@@ -7,6 +7,8 @@
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Incident } from '../pipeline/incident.ts';
+import { incidentKey } from '../pipeline/incident-topic.ts';
+import { podKey, saKey, userKey } from '../identity/keys.ts';
 
 export interface RuleNote {
   description?: string;
@@ -70,6 +72,62 @@ export function isCallOf(e: SeamEvent, keys: ReadonlySet<string>, inc: Incident)
   if (!((p.arn !== undefined && keys.has(p.arn)) || (p.access_key_id !== undefined && keys.has(p.access_key_id)))) return false;
   const t = Date.parse(e['@timestamp']);
   return t >= Date.parse(inc.start) - 60_000 && t <= Date.parse(inc.end) + 60_000;
+}
+
+/**
+ * Names of the incident's identity and its chain, as the identity graph names its nodes: the incident key, who
+ * acted (ARN, access key), its actors, every alert's principal and origin (all keyed to this incident), and both
+ * ends of every step of every alert's chain (ARNs, access keys, `k8s:<cluster>:user|sa|pod:…`).
+ */
+export function incidentNames(inc: Incident): Set<string> {
+  const names = new Set<string>([inc.key, ...inc.actors]);
+  const add = (v: string | undefined): void => {
+    if (v !== undefined && v !== '') names.add(v);
+  };
+  add(inc.who?.arn);
+  add(inc.who?.access_key_id);
+  for (const a of inc.alerts) {
+    for (const p of [a.principal, a.origin]) {
+      add(p?.arn);
+      add(p?.access_key_id);
+    }
+    for (const s of a.chain ?? []) {
+      add(s.from);
+      add(s.to);
+    }
+  }
+  return names;
+}
+
+/** An event's credentials and the identity behind them, named as `incidentNames` names them (bare Kubernetes names scoped by the event's cluster). */
+function eventNames(e: SeamEvent): string[] {
+  const out: string[] = [];
+  const c = e.seam.cluster;
+  for (const p of [e.seam.principal, e.seam.origin]) {
+    if (p === undefined) continue;
+    if (p.arn !== undefined) out.push(p.arn);
+    if (p.access_key_id !== undefined) out.push(p.access_key_id);
+    if (p.id.startsWith('arn:')) out.push(p.id);
+    if (c === undefined) continue;
+    if (p.k8s_user !== undefined) out.push(userKey(c, p.k8s_user));
+    if (p.service_account !== undefined) out.push(saKey(c, p.service_account));
+    if (p.pod !== undefined) out.push(podKey(c, p.pod));
+  }
+  return out;
+}
+
+/**
+ * Whether an event was made by the incident's identity or its chain (SOC review L3: the page's "From" listed the
+ * address of every event behind the incident's alerts, another person's among them, e.g. who granted the access a
+ * workload then used): its principal or origin is one of `names` (`incidentNames`), or the event, keyed as an alert
+ * of it would be (`incidentKey`), belongs to this incident's key. An event with no principal is the incident's only
+ * when the incident is about no identity either (a GuardDuty finding's resource, a cluster).
+ */
+export function isByIncident(e: SeamEvent, names: ReadonlySet<string>, inc: Incident): boolean {
+  if (e.seam.principal === undefined && e.seam.origin === undefined) return inc.who === undefined;
+  if (eventNames(e).some((n) => names.has(n))) return true;
+  const s = e.seam;
+  return incidentKey({ principal: s.principal, origin: s.origin, chain: s.chain, account: s.account, cluster: s.cluster }) === inc.key;
 }
 
 /** Sorts alerts the way the page lists them: worst level first, then time. */
