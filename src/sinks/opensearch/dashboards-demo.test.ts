@@ -110,15 +110,20 @@ describe('the triage dashboard over the demo (npm start), as the alerts index ho
       expect(o.references[0]!.id).toBe('seam-alerts');
       const high = alerts.filter((a) => matches(queryOf(o), a));
       expect(high.map((a) => a.rule.level).every((l) => l === 'high' || l === 'critical')).toBe(true);
-      expect(high).toHaveLength(13);
+      expect(high.length).toBeGreaterThan(0);
       const [terms] = termsOf(o);
       expect(terms!.field).toBe('incident_key');
       const buckets = termsBuckets(high, terms!.field, terms!.size);
       expect(sum(buckets), `${id}: ${JSON.stringify([...buckets])}`).toBe(high.length);
-      // alice's incident and ci-deployer's, as incidents.jsonl has them.
-      expect([...buckets.keys()].sort()).toEqual(['arn:aws:iam::111122223333:role/ci-deployer', 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com']);
-      // What the panels did before (origin.id): the 4 high+ alerts of alice's own calls had no bucket.
-      expect(sum(termsBuckets(high, 'origin.id', terms!.size))).toBe(9);
+      // One bucket per high or critical incident, as incidents.jsonl has them (alice's and ci-deployer's).
+      const serious = incidentDocs.filter((d) => d.status !== 'context' && (d.level === 'high' || d.level === 'critical'));
+      expect([...buckets.keys()].sort()).toEqual([...new Set(serious.map((d) => d.key))].sort());
+      expect(buckets.size).toBeGreaterThanOrEqual(2);
+      // What the panels did before (origin.id): the high+ alerts of alice's own calls, which have no origin, had no bucket
+      // (4 of 13 at the review; 4 of 15 on 2026-12-05 after the fold, ADR 0050).
+      const byOrigin = sum(termsBuckets(high, 'origin.id', terms!.size));
+      expect(byOrigin).toBeLessThan(high.length);
+      expect(high.filter((a) => a.origin === undefined).length).toBe(high.length - byOrigin);
     }
   });
 
@@ -140,6 +145,7 @@ describe('the triage dashboard over the demo (npm start), as the alerts index ho
     for (const o of onIncidents) {
       expect(queryOf(o)).toBe(INCIDENTS_ONLY);
       const shown = incidentDocs.filter((d) => matches(queryOf(o), d));
+      expect(shown.length).toBe(incidentDocs.length - context.length);
       expect(shown.map((d) => d.id).sort()).toEqual(['inc-847b26ca750c', 'inc-9d260b075cad']);
     }
   });
