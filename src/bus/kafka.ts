@@ -7,6 +7,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
+import type { Logger } from 'pino';
 import { consumedOf } from './consumed.ts';
 import { kafkaPartition } from './partition.ts';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
@@ -151,6 +152,50 @@ export function byTopic(messages: BusMessage[]): TopicMessages[] {
     list.push(toKafkaMessage(m));
   }
   return [...out].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}
+
+/**
+ * A producer that is replaced after a failed send, over either Kafka client (`make` connects one, `sendOn` sends
+ * on it). After a failed send the idempotent producer's sequence numbers may no longer match the broker's
+ * (kafkajs 2.2.4 does not reset them; after a broker restart every later send then fails with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER). So a failed producer is replaced: the next send gets a new producer
+ * id. The failed messages are the caller's to send again (consumers redeliver the batch). `onClose` runs first
+ * when the handle is closed.
+ */
+export async function replacingProducer<P extends { disconnect(): Promise<void> }>(
+  make: () => Promise<P>,
+  sendOn: (p: P, messages: BusMessage[]) => Promise<void>,
+  log: Logger,
+  onClose?: () => void,
+): Promise<BusProducer> {
+  let current: Promise<P> | undefined = make();
+  let closed = false;
+  const discard = (failed: Promise<P>): void => {
+    if (current === failed) current = undefined;
+    void failed.then((p) => p.disconnect()).catch(() => undefined);
+  };
+  await current;
+  return {
+    send: async (messages: BusMessage[]): Promise<void> => {
+      if (messages.length === 0) return;
+      if (closed) throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: the producer is closed`);
+      const mine = (current ??= make());
+      try {
+        await sendOn(await mine, messages);
+      } catch (cause) {
+        discard(mine);
+        log.warn({ error: cause, messages: messages.length }, 'A produce failed; the producer is replaced and the messages are left for the caller to send again.');
+        throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
+      }
+    },
+    close: async (): Promise<void> => {
+      closed = true;
+      onClose?.();
+      const last = current;
+      current = undefined;
+      if (last !== undefined) await (await last.catch(() => undefined))?.disconnect();
+    },
+  };
 }
 
 export interface ConsumerMember {
@@ -321,39 +366,16 @@ export class KafkaBus implements Bus {
       await p.connect();
       return p;
     };
-    // After a failed send the idempotent producer's sequence numbers may no longer match the broker's
-    // (kafkajs 2.2.4 does not reset them; after a broker restart every later send then fails with
-    // OUT_OF_ORDER_SEQUENCE_NUMBER). So a failed producer is replaced: the next send gets a new producer
-    // id. The failed messages are the caller's to send again (consumers redeliver the batch).
-    let current: Promise<Producer> | undefined = make();
-    let closed = false;
-    const discard = (failed: Promise<Producer>): void => {
-      if (current === failed) current = undefined;
-      void failed.then((p) => p.disconnect()).catch(() => undefined);
-    };
-    await current;
-    const handle = {
-      send: async (messages: BusMessage[]): Promise<void> => {
-        if (messages.length === 0) return;
-        if (closed) throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: the producer is closed`);
-        const mine = (current ??= make());
-        try {
-          const p = await mine;
-          for (const chunk of chunkBySize(messages)) await p.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
-        } catch (cause) {
-          discard(mine);
-          log.warn({ error: cause, messages: messages.length }, 'A produce failed; the producer is replaced and the messages are left for the caller to send again.');
-          throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
-        }
+    const handle: BusProducer = await replacingProducer(
+      make,
+      async (p, messages) => {
+        for (const chunk of chunkBySize(messages)) await p.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
       },
-      close: async (): Promise<void> => {
-        closed = true;
+      log,
+      () => {
         this.open.delete(handle);
-        const last = current;
-        current = undefined;
-        if (last !== undefined) await (await last.catch(() => undefined))?.disconnect();
       },
-    };
+    );
     this.open.add(handle);
     return handle;
   }

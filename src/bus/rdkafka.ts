@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { consumedOf, type FetchedMessage } from './consumed.ts';
-import { byTopic, chunkBySize, KafkaBus, type KafkaBusOptions } from './kafka.ts';
-import type { BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
+import { byTopic, chunkBySize, KafkaBus, replacingProducer, type KafkaBusOptions } from './kafka.ts';
+import type { BusConsumer, BusConsumerOptions, BusProducer, ConsumedMessage } from './types.ts';
 
 /**
  * An optional Bus whose producers and consumers run on librdkafka through @confluentinc/kafka-javascript's
@@ -86,32 +86,10 @@ export class RdKafkaBus extends KafkaBus {
       await p.connect();
       return p;
     };
-    let current: Promise<RdProducer> | undefined = make();
-    let closed = false;
-    await current;
-    return {
-      send: async (messages: BusMessage[]): Promise<void> => {
-        if (messages.length === 0) return;
-        if (closed) throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: the producer is closed`);
-        const mine = (current ??= make());
-        try {
-          const p = await mine;
-          // librdkafka batches per partition itself; the chunks only bound what one call holds.
-          await Promise.all(chunkBySize(messages, 8 * 1024 * 1024).map((chunk) => p.sendBatch({ topicMessages: byTopic(chunk) })));
-        } catch (cause) {
-          if (current === mine) current = undefined;
-          void mine.then((p) => p.disconnect()).catch(() => undefined);
-          log.warn({ error: cause, messages: messages.length }, 'A produce failed; the producer is replaced and the messages are left for the caller to send again.');
-          throw new SeamError('SEAM_ERR_BUS_PRODUCE', `producing ${messages.length} messages failed: ${(cause as Error).message}`, { cause });
-        }
-      },
-      close: async (): Promise<void> => {
-        closed = true;
-        const last = current;
-        current = undefined;
-        if (last !== undefined) await (await last.catch(() => undefined))?.disconnect();
-      },
-    };
+    // librdkafka batches per partition itself; the chunks only bound what one call holds.
+    return replacingProducer(make, async (p, messages) => {
+      await Promise.all(chunkBySize(messages, 8 * 1024 * 1024).map((chunk) => p.sendBatch({ topicMessages: byTopic(chunk) })));
+    }, log);
   }
 
   override async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
