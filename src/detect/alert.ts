@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ChainStep, Principal } from '../core/envelope.ts';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { RuleMatch } from './sigma/types.ts';
+import { DEFAULT_LEVEL } from './sigma/validate.ts';
 import { CORRELATION_TYPES } from './correlate/types.ts';
 import { strOrNumber } from '../core/values.ts';
 import { isoMs } from '../core/time.ts';
@@ -205,7 +206,7 @@ export function alertId(ruleId: string, eventIds: readonly string[]): string {
 }
 
 export function toLevel(level: unknown): AlertLevel {
-  return (ALERT_LEVELS as readonly unknown[]).includes(level) ? (level as AlertLevel) : 'medium';
+  return (ALERT_LEVELS as readonly unknown[]).includes(level) ? (level as AlertLevel) : DEFAULT_LEVEL;
 }
 
 /** `new Date(ms).toISOString()`, remembered for the last time asked (an event's alerts come one after another). */

@@ -10,6 +10,7 @@ import { NATIVE_DETECTIONS } from '../detect/native/registry.ts';
 import { countRuleTests } from '../detect/rule-tests.ts';
 import { lintRules } from '../detect/sigma/lint.ts';
 import { throwIfEmpty } from '../detect/sigma/ruleset.ts';
+import { DEFAULT_LEVEL } from '../detect/sigma/validate.ts';
 import { STRATUS_TECHNIQUES, type StratusTechnique } from './stratus-techniques.ts';
 
 export const LEVELS = ['critical', 'high', 'medium', 'low', 'informational'] as const;
@@ -103,12 +104,12 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
   const ruleTests = await countRuleTests(roots);
   const entries: CoverageEntry[] = [];
   for (const r of ruleset.rules) {
-    entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? 'informational', tags: r.tags, file: posix(relative(root, r.file)), folder: folderOf(r.file, roots) });
+    entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? DEFAULT_LEVEL, tags: r.tags, file: posix(relative(root, r.file)), folder: folderOf(r.file, roots) });
   }
   for (const c of ruleset.correlations) {
     const doc = (c.doc ?? {}) as { title?: unknown; level?: unknown; tags?: unknown };
     const tags = Array.isArray(doc.tags) ? doc.tags.filter((t): t is string => typeof t === 'string') : [];
-    entries.push({ kind: 'correlation', name: basename(c.file, '.yml'), title: typeof doc.title === 'string' ? doc.title : (c.name ?? c.id ?? ''), level: typeof doc.level === 'string' ? doc.level : 'informational', tags, file: posix(relative(root, c.file)), folder: folderOf(c.file, roots) });
+    entries.push({ kind: 'correlation', name: basename(c.file, '.yml'), title: typeof doc.title === 'string' ? doc.title : (c.name ?? c.id ?? ''), level: typeof doc.level === 'string' ? doc.level : DEFAULT_LEVEL, tags, file: posix(relative(root, c.file)), folder: folderOf(c.file, roots) });
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const natives: CoverageEntry[] = Object.values(NATIVE_DETECTIONS)

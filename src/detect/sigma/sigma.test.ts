@@ -612,6 +612,7 @@ describe('meta-filters', () => {
   const bundle = `title: Access key created
 id: 55555555-2222-4333-8444-555555555555
 name: access_key_created
+level: medium
 logsource:
     product: aws
     service: cloudtrail
@@ -648,7 +649,7 @@ filter:
     expect(ruleset.match(ct({ requestParameters: { userName: 'automation' } }))).toHaveLength(1);
     expect(ruleset.match(ct({}))).toHaveLength(0);
     expect(diagnostics).toContainEqual(
-      expect.objectContaining({ code: 'SEAM_ERR_RULE_SCHEMA', severity: 'warning', line: 21, message: expect.stringContaining("to leave events out, write `not selection`") }),
+      expect.objectContaining({ code: 'SEAM_ERR_RULE_SCHEMA', severity: 'warning', line: 22, message: expect.stringContaining("to leave events out, write `not selection`") }),
     );
   });
   it('`rules: any` narrows every rule the logsource covers, and only those', () => {
@@ -679,7 +680,7 @@ detection:
   it('unknown targets are reported with a position', () => {
     const b = bundle.replace('- access_key_created', '- no_such_rule');
     const { diagnostics } = loadRulesFromText(b, 'f.yml');
-    expect(diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_REFERENCE', line: 18, column: 11, severity: 'warning' })]);
+    expect(diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_REFERENCE', line: 19, column: 11, severity: 'warning' })]);
   });
 });
 
@@ -800,7 +801,8 @@ detection:
     // A duplicate id costs both documents (neither may stand in for the other), reported at both.
     expect(stats).toMatchObject({ files: 1, rules: 0, rejected: 7 });
     expect(ruleset.rules.map((r) => r.title)).toEqual([]);
-    expect(diagnostics.map((d) => [d.code, d.line, d.column])).toEqual([
+    // (Each also has no level: a warning, left out here.)
+    expect(diagnostics.filter((d) => !d.message.startsWith("no 'level'")).map((d) => [d.code, d.line, d.column])).toEqual([
       ['SEAM_ERR_RULE_MODIFIER', 8, 9],
       ['SEAM_ERR_RULE_CONDITION', 18, 31],
       ['SEAM_ERR_RULE_REFERENCE', 27, 29],
@@ -815,5 +817,29 @@ detection:
     expect(stats.rejected).toBe(1);
     expect(diagnostics[0]).toMatchObject({ code: 'SEAM_ERR_RULE_YAML', file: 'y.yml' });
     expect(diagnostics[0]!.line).toBeGreaterThan(0);
+  });
+});
+
+describe('metadata that changes how a rule runs', () => {
+  const rule = (extra: string): string =>
+    `title: Access key created\nid: 55555555-2222-4333-8444-555555555557\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    selection:\n        eventName: CreateAccessKey\n    condition: selection\n${extra}`;
+  const schema = (text: string): string[] => loadRulesFromText(text, 'r.yml').diagnostics.filter((d) => d.code === 'SEAM_ERR_RULE_SCHEMA').map((d) => `${d.line}:${d.column} ${d.severity} ${d.message}`);
+  it('warns for a missing level (it runs as medium, as coverage counts it) and for a misspelt top-level key', () => {
+    expect(schema(rule('level: high\n'))).toEqual([]);
+    expect(schema(rule('levle: high\n'))).toEqual([
+      "10:1 warning unknown top-level key 'levle' (did you mean \"level\"?): Seam ignores it",
+      "1:1 warning no 'level': the rule runs as medium (a person should look) and counts against the noise budget; set one of informational, low, medium, high, critical",
+    ]);
+    const { ruleset } = loadRulesFromText(rule('levle: high\n'), 'r.yml');
+    expect(ruleset.rules[0]!.level).toBeUndefined();
+  });
+  it('knows every Sigma 2.1 key and SigmaHQ\'s own, and names the list for a custom key', () => {
+    expect(schema(rule('level: low\nlicense: DRL-1.1\nscope:\n    - server\ntaxonomy: sigma\nregression_tests_path: tests/x.yml\nsimulation:\n    - type: atomic-red-team\n'))).toEqual([]);
+    expect(schema(rule('level: low\nowner: team-a\n'))).toEqual([expect.stringMatching(/^11:1 warning unknown top-level key 'owner': Seam ignores it \(Sigma 2\.1 keys: title, id, /)]);
+  });
+  it('warns that a deprecated or unsupported rule still runs', () => {
+    expect(schema(rule('level: low\nstatus: deprecated\n'))).toEqual([expect.stringMatching(/^11:9 warning status 'deprecated': Seam loads and runs the rule anyway/)]);
+    expect(schema(rule('level: low\nstatus: unsupported\n'))).toEqual([expect.stringMatching(/^11:9 warning status 'unsupported'/)]);
+    expect(schema(rule('level: low\nstatus: test\n'))).toEqual([]);
   });
 });

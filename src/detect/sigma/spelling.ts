@@ -1,17 +1,16 @@
 /** Did-you-mean for names and values: the known word a written one is probably a misspelling of. */
 
+/** Edit distance counting an insertion, a deletion, a substitution or a swap of two neighbours as one edit. */
 function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+      const r = rows[i]!;
+      r[j] = Math.min(rows[i - 1]![j]! + 1, r[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) r[j] = Math.min(r[j]!, rows[i - 2]![j - 2]! + 1);
     }
   }
-  return d[b.length]!;
+  return rows[a.length]![b.length]!;
 }
 
 /** A known value `v` is probably a misspelling of (one or two edits; one for short words), if any. */

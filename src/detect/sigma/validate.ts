@@ -9,6 +9,7 @@ import type { Pos, ReadDoc, YNode } from './read.ts';
 import { getKey, str } from './read.ts';
 import { diag, warn } from './diagnostics.ts';
 import { tacticTagProblem } from '../attack-tags.ts';
+import { didYouMean } from './spelling.ts';
 
 export type DocKind = 'rule' | 'filter' | 'correlation';
 
@@ -38,6 +39,14 @@ const DATE = /^\d{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$/;
 const TAG = /^[a-z0-9_-]+\.[a-z0-9._-]+$/;
 const STATUS = ['stable', 'test', 'experimental', 'deprecated', 'unsupported'];
 const LEVEL = ['informational', 'low', 'medium', 'high', 'critical'];
+/** The level of a rule or correlation that sets none: the engine's (alert.ts toLevel) and coverage's. */
+export const DEFAULT_LEVEL = 'medium' as const;
+/** Top-level keys of Sigma 2.1 rules, filters and correlations, and SigmaHQ's own two (regression tests, simulation). */
+const TOP_KEYS = [
+  'title', 'id', 'related', 'name', 'taxonomy', 'status', 'description', 'license', 'references', 'author', 'date', 'modified',
+  'logsource', 'detection', 'fields', 'falsepositives', 'level', 'tags', 'scope', 'filter', 'correlation', 'generate',
+  'regression_tests_path', 'simulation',
+];
 const RELATED = ['derived', 'obsolete', 'merged', 'renamed', 'similar'];
 export const CORRELATION_TYPES = ['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum', 'value_avg', 'value_percentile'];
 
@@ -80,6 +89,14 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
   }
   const meta: RuleMeta = { kind, pos: doc.pos, title: title ?? '', tags: [], logsource: {} };
   if (id !== undefined) meta.id = id;
+
+  // Sigma allows custom keys, but one Seam does not know is most often a misspelling (`levle: high`), which
+  // silently leaves the real key unset.
+  for (const e of node.entries) {
+    if (TOP_KEYS.includes(e.key)) continue;
+    const hint = didYouMean(e.key, TOP_KEYS);
+    w(e.keyPos, `unknown top-level key '${e.key}'${hint}: Seam ignores it${hint === '' ? ` (Sigma 2.1 keys: ${TOP_KEYS.join(', ')})` : ''}`);
+  }
 
   const nameE = getKey(node, 'name');
   if (nameE) {
@@ -133,6 +150,7 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
   }
 
   if (kind === 'correlation') {
+    if (!getKey(node, 'level')) w(node.pos, `no 'level': the correlation alerts as ${DEFAULT_LEVEL} (a person should look); set one of ${LEVEL.join(', ')}`);
     return validateCorrelation(node, file, meta, err, w, ok);
   }
 
@@ -210,6 +228,9 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
     // An unknown level is an error, not a warning: the rule would run as medium, paging someone (or not) by accident.
     if (s === undefined || !LEVEL.includes(s)) err(levelE.value.pos, `level '${s ?? ''}' is not one of ${LEVEL.join(', ')}`);
     else meta.level = s;
+  } else w(node.pos, `no 'level': the rule runs as ${DEFAULT_LEVEL} (a person should look) and counts against the noise budget; set one of ${LEVEL.join(', ')}`);
+  if (meta.status === 'deprecated' || meta.status === 'unsupported') {
+    w(statusE!.value.pos, `status '${meta.status}': Seam loads and runs the rule anyway (Sigma marks such rules as not to be used${meta.status === 'deprecated' ? '; see its related rules' : ''}); leave it out of your rule paths if it should not run`);
   }
   meta.tags = strList('tags', { pattern: TAG }) ?? [];
   const fields = strList('fields');
