@@ -60,7 +60,7 @@ export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
   }
   const mediumPlus = c.techniques.filter((t) => t.byLevel.critical + t.byLevel.high + t.byLevel.medium > 0).length;
   out.write(
-    `coverage: detections=${c.entries.length} techniques=${c.techniques.length} techniques_medium_plus=${mediumPlus} tactics=${c.tactics.length} stratus=${c.stratus.filter((s) => s.caught).length}/${c.stratus.length}${docState}${written}\n`,
+    `coverage: detections=${c.entries.length} techniques=${c.techniques.length} techniques_medium_plus=${mediumPlus} tactics=${c.tactics.length} stratus=${c.stratus.filter((s) => s.caught).length}/${c.stratus.length} filters=${c.filters}${docState}${written}\n`,
   );
   return code;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeCoverage, coverageHtml, renderBlocks, updateDoc } from './coverage.ts';
+import { computeCoverage, coverageHtml, renderBlocks, techniquesBlock, updateDoc } from './coverage.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -66,4 +66,22 @@ describe('seam coverage', () => {
     expect(u.text).toContain(`| Persistence | 2 | 1 | ${persistence.natives} |`);
     expect(u.text).not.toContain('old');
   });
+
+  it('names the meta-filters that narrow a rule, in the technique and Stratus rows, and counts them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-coverage-filter-'));
+    await mkdir(join(dir, 'tuning'), { recursive: true });
+    await writeFile(
+      join(dir, 'tuning/filter_priv.yml'),
+      ['title: Allowed privileged images', 'logsource:', '  product: kubernetes', '  service: audit', 'filter:', '  rules:', '    - k8s_privileged_pod_created', '  sel:', '    requestObject.spec.containers.image: builder', '  condition: not sel', ''].join('\n'),
+    );
+    const c = await computeCoverage([join(ROOT, 'detections'), join(dir, 'tuning')], { root: ROOT });
+    expect(c.filters).toBe(1);
+    const narrowed = c.entries.filter((e) => e.filteredBy !== undefined);
+    expect(narrowed.map((e) => e.name)).toEqual(['k8s_privileged_pod_created']);
+    const blocks = renderBlocks(c, { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections', join(dir, 'tuning')] });
+    const row = blocks.stratus.split('\n').find((l) => l.startsWith('| `k8s.privilege-escalation.privileged-pod`'));
+    expect(row).toMatch(/\[k8s_privileged_pod_created\]\([^)]*\) \(high\) narrowed by \[filter_priv\.yml\]\([^)]*tuning\/filter_priv\.yml\)/);
+    expect(techniquesBlock(c, { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections'], names: true })).toContain('narrowed by [filter_priv.yml]');
+    expect((await packCoverage()).filters).toBe(0);
+  }, 120_000);
 });

@@ -28,6 +28,8 @@ export interface CoverageEntry {
   file?: string;
   /** First folder under the rules path (`cloudtrail`, `correlations`, …), or `native`. */
   folder: string;
+  /** Repository-relative paths (posix) of the meta-filters that narrow this rule, if any. */
+  filteredBy?: string[];
 }
 
 export interface TechniqueRow {
@@ -53,6 +55,8 @@ export interface Coverage {
   tactics: { tactic: string; rules: number; mediumPlus: number; natives: number }[];
   techniques: TechniqueRow[];
   stratus: StratusRow[];
+  /** Meta-filters loaded (`filter:` documents); the rules they narrow say so (`filteredBy`). */
+  filters: number;
   /** Problems a pack must not have: a Stratus row naming an unknown detection, a technique none of whose detections is medium+. */
   problems: string[];
 }
@@ -104,7 +108,8 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
   const ruleTests = await countRuleTests(roots);
   const entries: CoverageEntry[] = [];
   for (const r of ruleset.rules) {
-    entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? DEFAULT_LEVEL, tags: r.tags, file: posix(relative(root, r.file)), folder: folderOf(r.file, roots) });
+    const filteredBy = r.filteredBy === undefined ? {} : { filteredBy: [...new Set(r.filteredBy)].map((f) => posix(relative(root, f))) };
+    entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? DEFAULT_LEVEL, tags: r.tags, file: posix(relative(root, r.file)), folder: folderOf(r.file, roots), ...filteredBy });
   }
   for (const c of ruleset.correlations) {
     const doc = (c.doc ?? {}) as { title?: unknown; level?: unknown; tags?: unknown };
@@ -159,7 +164,7 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
     return { ...s, resolved, caught };
   });
 
-  return { entries: all, lintLine: lint.line, lintWarnings, ruleTests, files: stats.files, tactics, techniques, stratus, problems };
+  return { entries: all, lintLine: lint.line, lintWarnings, ruleTests, files: stats.files, tactics, techniques, stratus, filters: stats.filters, problems };
 }
 
 // ---------------------------------------------------------------------------------------------- Markdown
@@ -168,7 +173,9 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
 function cite(e: CoverageEntry | undefined, name: string, docDir: string, root: string): string {
   if (e === undefined) return `\`${name}\` (missing)`;
   if (e.file === undefined) return `native \`${e.name}\` (${e.level})`;
-  return `[${e.name}](${posix(relative(docDir, resolve(root, e.file)))}) (${e.level})`;
+  // A filter ANDs its condition to the rule: the row is only as good as the filter lets it be, so name it.
+  const narrowed = (e.filteredBy ?? []).map((f) => `[${basename(f)}](${posix(relative(docDir, resolve(root, f)))})`);
+  return `[${e.name}](${posix(relative(docDir, resolve(root, e.file)))}) (${e.level})${narrowed.length > 0 ? ` narrowed by ${narrowed.join(', ')}` : ''}`;
 }
 
 function levelCounts(c: Coverage, kinds: CoverageEntry['kind'][]): string {
