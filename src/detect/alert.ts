@@ -28,6 +28,12 @@ export const AlertRule = z
     tags: z.array(z.string()).describe('Sigma tags, e.g. attack.t1611.'),
     type: z.enum(['sigma', 'correlation', 'native']).describe('Which kind of detection raised the alert.'),
     correlation_type: z.enum(CORRELATION_TYPES).optional().describe('For correlations: the Sigma correlation type.'),
+    variant: z
+      .string()
+      .optional()
+      .describe(
+        'For a native detection that raises several kinds of alert under one id (`seam-native-access-entry-grant`: `created`, `groups_added`, `admin_policy`, `first_use`): which one this is. `title` is then the variant\'s own title; `id` stays the detection\'s.',
+      ),
   })
   .describe('The detection that raised the alert.');
 export type AlertRule = z.infer<typeof AlertRule>;
@@ -77,6 +83,12 @@ export const Alert = z
         'The key of the incident the alert belongs to (`incidentKey`, src/pipeline/incident-topic.ts: who acted, really, scoped as ADR 0048 and 0051 scope it), the same key incidents are grouped by: an incident\'s id is `inc-` + 12 hex digits of its sha256. Dashboards group alerts by it. Set on every alert the detect stage raises; an early (`provisional`) alert\'s is its principal\'s (its final may name another).',
       ),
     summary: z.string().describe('One line a person can read in a pager.'),
+    triage: z
+      .string()
+      .optional()
+      .describe(
+        'What to check first: the `Triage:` paragraph of a Sigma rule\'s or correlation\'s description (notes on tuning the rule left out), or a native detection\'s triage text for this alert (naming the event\'s values where it can). Absent when the rule has none.',
+      ),
     window: z
       .strictObject({ start: z.string(), end: z.string() })
       .optional()
@@ -187,6 +199,8 @@ export interface AlertInput {
   account?: string;
   cluster?: string;
   summary: string;
+  /** What to check first (`Alert.triage`). */
+  triage?: string | undefined;
   group?: Record<string, string>;
   /** Set for correlations: the window is the span of the contributions. */
   windowed?: boolean;
@@ -286,6 +300,7 @@ export function buildAlert(input: AlertInput): Alert {
     // exec command, a process command line): a secret normalization missed must not ride out in one.
     summary: scrub(dry === 0 ? input.summary : dry === sorted.length ? DRY_RUN_PREFIX + input.summary : `${input.summary} (${dry} of its ${sorted.length} contributing signals were dry runs)`),
   };
+  if (input.triage !== undefined) alert.triage = input.triage;
   if (findingIds?.length === 1) {
     // The newest version speaks for the finding (its first sighting and creation are the same in every version).
     let newest = findings![0]!;
@@ -446,6 +461,7 @@ export function alertFromMatch(match: RuleMatch): Alert {
     rule: { id: rule.id, title: rule.title, level: toLevel(rule.level), tags: [...rule.tags], type: 'sigma' },
     contributions: [contributionOf(event)],
     summary: `Rule '${rule.title}' matched: ${describeEvent(event)}`,
+    triage: rule.triage,
   };
   if (event.seam.principal !== undefined) input.principal = event.seam.principal;
   if (event.seam.account !== undefined) input.account = event.seam.account;

@@ -61,8 +61,8 @@ describe('demo story', () => {
     const titles = new Set(top!.alerts.map((a) => a.rule.title));
     for (const t of [
       'Exec into a pod followed by that pod’s role calling AWS',
-      'EKS access entry created or admin access policy associated, and its first use',
-      'aws-auth mapping added or widened, and its first use',
+      'First use of a new EKS access grant',
+      'aws-auth mapping added or widened',
       'Service Account Token Read By Shell Tool',
       'Privileged Pod Created',
     ]) {

@@ -364,20 +364,22 @@ function alertCard(g: RuleGroup, page: IncidentPage): string {
   const last = g.alerts[g.alerts.length - 1]!;
   const note = page.notes.get(g.rule.id);
   const tags = g.rule.tags.filter((t) => /^attack\.t\d/.test(t)).map((t) => t.slice(7).toUpperCase());
-  // The card leads with the group's worst alert (a native detection raises several variants under one title: a grant
-  // at high, its first use at critical); the group's other distinct summaries follow, worst first.
+  // The card leads with the group's worst alert, its title (a native detection's variant: a grant at high, its first
+  // use at critical) and summary; the group's other distinct summaries follow, worst first.
   const worst = g.alerts.find((a) => a.rule.level === g.rule.level) ?? first;
   const seen = new Set([worst.summary]);
   const others = [...g.alerts]
     .sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level))
     .filter((a) => !seen.has(a.summary) && seen.add(a.summary));
+  // The worst alert's own triage text (a native detection's names its values and variant), else the rule's.
+  const triage = worst.triage ?? note?.triage;
   const times = g.alerts.length > 1 ? `${first['@timestamp'].slice(11, 19)}–${last['@timestamp'].slice(11, 19)} · ×${g.alerts.length}` : first['@timestamp'].slice(11, 19);
   const fold = foldText(g, page.incident.alerts);
   return `<article class="alert alert-${g.rule.level}" data-rule="${esc(g.rule.id)}">
-<header>${badge(g.rule.level)}<h3>${esc(g.rule.title)}</h3><span class="a-when">${esc(times)}</span></header>
+<header>${badge(g.rule.level)}<h3>${esc(worst.rule.title)}</h3><span class="a-when">${esc(times)}</span></header>
 <p class="a-sum">${esc(worst.summary)}</p>
 ${others.length ? `<ul class="a-more">${others.slice(0, 4).map((a) => `<li>${esc(a.rule.level)} · ${esc(a['@timestamp'].slice(11, 19))} · ${esc(clip(a.summary, 160))}</li>`).join('')}${others.length > 4 ? `<li>…${others.length - 4} more</li>` : ''}</ul>` : ''}
-${note?.triage ? `<p class="a-triage"><b>Triage</b> ${esc(note.triage)}</p>` : note?.description ? `<p class="a-desc">${esc(note.description)}</p>` : ''}
+${triage ? `<p class="a-triage"><b>Triage</b> ${esc(triage)}</p>` : note?.description ? `<p class="a-desc">${esc(note.description)}</p>` : ''}
 ${fold ? `<p class="a-fold">${esc(fold)}</p>` : ''}
 <p class="a-meta">${esc(g.rule.type)}${tags.length ? ` · ATT&amp;CK ${esc(tags.join(', '))}` : ''} · ${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} · ${g.alerts.reduce((n, a) => n + a.events.length, 0)} events</p>
 </article>`;

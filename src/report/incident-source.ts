@@ -11,6 +11,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom, type Incident } from '../pipeline/incident.ts';
+import { splitDescription } from '../detect/triage.ts';
 import { callerKeys, isCallOf, neededEventIds, type IncidentPage, type RuleNote } from './incident-model.ts';
 
 async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>> {
@@ -36,9 +37,9 @@ export async function loadRuleNotes(rules: string | readonly string[] | undefine
     for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
       const r = doc.toJS() as { id?: unknown; name?: unknown; description?: unknown } | null;
       if (r === null || typeof r !== 'object' || typeof r.description !== 'string') continue;
-      const [body, triage] = r.description.split(/\bTriage:\s*/);
-      const note: RuleNote = { description: body!.replace(/\s+/g, ' ').trim() };
-      if (triage !== undefined) note.triage = triage.replace(/\s+/g, ' ').trim();
+      const parts = splitDescription(r.description);
+      const note: RuleNote = { description: parts.description };
+      if (parts.triage !== undefined) note.triage = parts.triage;
       if (typeof r.id === 'string') notes.set(r.id, note);
       if (typeof r.name === 'string') notes.set(r.name, note);
     }

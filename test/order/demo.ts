@@ -126,7 +126,7 @@ export function compare(reference: Map<string, string>, got: Iterable<Pick<Alert
 export const SIGNATURE_TITLES = [
   'Exec into a pod followed by that pod’s role calling AWS',
   'EKS Access Entry Created Then Granted Cluster Admin',
-  'EKS access entry created or admin access policy associated, and its first use',
-  'aws-auth mapping added or widened, and its first use',
+  'First use of a new EKS access grant',
+  'First use of a new aws-auth mapping',
   'GuardDuty finding with identity chain and surrounding activity',
 ];

@@ -11,6 +11,7 @@ import type { Pos, YNode } from '../sigma/read.ts';
 import { toLevel } from '../alert.ts';
 import { COMPARISONS, CORRELATION_TYPES } from './types.ts';
 import type { CompiledCorrelation, Comparison, Condition, CorrelationType } from './types.ts';
+import { triageOf } from '../triage.ts';
 
 /** A detection rule the correlations may refer to. */
 export interface RuleRef {
@@ -202,6 +203,8 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     };
     if (d.name !== undefined) c.name = d.name;
     if (d.description !== undefined) c.description = d.description;
+    const triage = triageOf(d.description);
+    if (triage !== undefined) c.triage = triage;
     if (d.field !== undefined) c.field = d.field;
     correlations.push(c);
   }

@@ -681,6 +681,7 @@ export class CorrelationEngine {
       rule: { id: c.id, title: c.title, level: c.level as AlertInput['rule']['level'], tags: [...c.tags], type: 'correlation', correlation_type: c.type },
       contributions: sorted.map((x) => contributionOfSignal(x)),
       summary: this.summary(c, g, sorted, verdict),
+      triage: c.triage,
       group: { ...g.values },
       windowed: true,
       aggregate: verdict.value,

@@ -28,6 +28,8 @@ export interface CompiledCorrelation {
   level: string;
   tags: string[];
   description?: string;
+  /** The `Triage:` paragraph of the description, for the analyst (src/detect/triage.ts), read once at compile. */
+  triage?: string;
   type: CorrelationType;
   /** Ids of the referenced rules or correlations, in the order written (temporal_ordered uses it). */
   rules: string[];

@@ -8,9 +8,10 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { firstUse, firstUseSummary, remember, type Pending } from './first-use.ts';
+import { FIRST_USE, firstUse, firstUseSummary, firstUseTriage, remember, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { groupKey } from '../../identity/keys.ts';
 import { isPowerfulRule, ruleText } from '../../identity/rbac.ts';
 import type { ChainStep } from '../../core/envelope.ts';
@@ -23,6 +24,24 @@ interface State {
   pending: Pending;
 }
 
+/** The four kinds of alert this detection raises, each with its own title (SOC review M5); the id stays the detection's. */
+const VARIANTS = {
+  created: { name: 'created', title: 'EKS access entry created' },
+  groups_added: { name: 'groups_added', title: 'Kubernetes groups added to an EKS access entry' },
+  admin_policy: { name: 'admin_policy', title: 'EKS admin access policy associated' },
+  first_use: { name: FIRST_USE, title: 'First use of a new EKS access grant' },
+} as const satisfies Record<string, NativeVariant>;
+
+/** A grant alert's triage text: who made the change, to whom, and what to check. */
+function grantTriage(change: string, grantee: string, cluster: string, by: string, workloads: string, undo: string, firstUseFollows = true): string {
+  return (
+    `The principal here is who made the change, ${shortIdentity(by)}: ${change} for ${shortIdentity(grantee)} in ${cluster}. ` +
+    `Was it made through your infrastructure pipeline (its role, user agent and change record)? Who can assume ${shortIdentity(grantee)} (its trust policy)?${workloads === '' ? '' : ` As a workload role it is every pod of ${workloads}.`} ` +
+    (firstUseFollows ? `A first-use alert is raised when ${shortIdentity(grantee)} first acts in ${cluster}. ` : '') +
+    `${undo} if the change is unexpected.`
+  );
+}
+
 export const accessEntryGrant: NativeDetection<State> = {
   id: 'seam-native-access-entry-grant',
   title: 'EKS access entry created or admin access policy associated, and its first use',
@@ -30,6 +49,7 @@ export const accessEntryGrant: NativeDetection<State> = {
   tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1098.006'],
   description:
     'eks:CreateAccessEntry gave an IAM principal access to a cluster, eks:UpdateAccessEntry added Kubernetes groups to its entry (high when a group it gained carries powerful RBAC), or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
+  // Each alert carries its variant's triage text, naming its values; this is the detection's text for the docs.
   triage:
     'On the grant alerts the principal is who made the change; on the first-use alert it is the grantee, and the summary names who granted it and when. Was the change made through your infrastructure pipeline? Who can assume the grantee? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
   createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
@@ -50,8 +70,12 @@ export const accessEntryGrant: NativeDetection<State> = {
           if (grown !== undefined) out.push(grown);
           continue;
         }
+        const by = event.seam.principal?.id ?? 'unknown';
+        const sas = [...new Set(workloads.map((w) => w.serviceAccount))].join(', ');
         out.push(
           nativeAlert(this, {
+            variant: VARIANTS.created,
+            triage: grantTriage('an access entry created', f.from, f.cluster, by, sas, `Delete the access entry (aws eks delete-access-entry --cluster-name ${f.cluster} --principal-arn ${f.from})`),
             level: workloads.length > 0 ? 'high' : 'medium',
             events: [event],
             summary: `Access entry created in ${f.cluster} for ${f.from} (user ${String(f.attributes.username)}, groups ${((f.attributes.groups as string[]) ?? []).join(', ') || 'none'}) by ${event.seam.principal?.id ?? 'unknown'}${wl}`,
@@ -64,8 +88,12 @@ export const accessEntryGrant: NativeDetection<State> = {
       } else if (f.kind === 'access_policy' && ADMIN_POLICIES.has(String(f.attributes.policy))) {
         const clusterWide = f.attributes.scope !== 'namespace';
         const admin = f.attributes.policy === 'AmazonEKSClusterAdminPolicy' && clusterWide;
+        const by = event.seam.principal?.id ?? 'unknown';
+        const sas = [...new Set(workloads.map((w) => w.serviceAccount))].join(', ');
         out.push(
           nativeAlert(this, {
+            variant: VARIANTS.admin_policy,
+            triage: grantTriage(`${String(f.attributes.policy)} associated`, f.from, f.cluster, by, sas, `Disassociate the policy (aws eks disassociate-access-policy --cluster-name ${f.cluster} --principal-arn ${f.from} --policy-arn arn:aws:eks::aws:cluster-access-policy/${String(f.attributes.policy)})`),
             level: admin && workloads.length > 0 ? 'critical' : 'high',
             events: [event],
             summary: `${String(f.attributes.policy)} (${clusterWide ? 'cluster' : 'namespaces ' + ((f.attributes.namespaces as string[]) ?? []).join(', ')}) associated in ${f.cluster} to ${f.from} by ${event.seam.principal?.id ?? 'unknown'}${wl}`,
@@ -83,6 +111,8 @@ export const accessEntryGrant: NativeDetection<State> = {
     if (used !== undefined) {
       out.push(
         nativeAlert(this, {
+          variant: VARIANTS.first_use,
+          triage: firstUseTriage(this.id, used, event),
           level: used.admin ? 'critical' : 'high',
           events: [used.grant, event],
           summary: firstUseSummary(used, event),
@@ -121,7 +151,18 @@ function groupsAdded(
   const strong = perms.rules.filter((r) => viaAdded(r.via) && isPowerfulRule(r));
   const admin = perms.isClusterAdmin && viaAdded(perms.adminVia);
   const what = admin ? '; that makes it cluster admin' : strong.length > 0 ? `; they grant ${strong.slice(0, 3).map((r) => ruleText(r)).join('; ')}` : '';
+  const by = event.seam.principal?.id ?? 'unknown';
   return nativeAlert(d, {
+    variant: VARIANTS.groups_added,
+    triage: grantTriage(
+      `Kubernetes group${added.length > 1 ? 's' : ''} ${added.join(', ')} added to an access entry`,
+      f.from,
+      f.cluster,
+      by,
+      workloads.replace(/^; the role is assumable by service accounts? /, ''),
+      `Remove the group${added.length > 1 ? 's' : ''} from the entry (aws eks update-access-entry)`,
+      false,
+    ),
     level: admin || strong.length > 0 ? 'high' : 'medium',
     events: [event],
     summary: `Kubernetes group${added.length > 1 ? 's' : ''} ${added.join(', ')} added to the access entry of ${f.from} in ${f.cluster} by ${event.seam.principal?.id ?? 'unknown'} (groups before: ${[...before].join(', ') || 'none'})${what}${workloads}`,

@@ -7,14 +7,21 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { isNodeMapping } from '../../identity/aws-auth.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { firstUse, firstUseSummary, remember, type Pending } from './first-use.ts';
+import { firstUse, firstUseSummary, remember, type Pending, FIRST_USE, firstUseTriage } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { boundedLru } from '../../core/lru.ts';
 
 interface State {
   pending: Pending;
 }
+
+/** The two kinds of alert this detection raises, each with its own title (SOC review M5); the id stays the detection's. */
+const VARIANTS = {
+  mapping: { name: 'mapping', title: 'aws-auth mapping added or widened' },
+  first_use: { name: FIRST_USE, title: 'First use of a new aws-auth mapping' },
+} as const satisfies Record<string, NativeVariant>;
 
 export const awsAuthBackdoor: NativeDetection<State> = {
   id: 'seam-native-aws-auth-backdoor',
@@ -42,8 +49,14 @@ export const awsAuthBackdoor: NativeDetection<State> = {
       const level = baselineUnknown ? 'high' : perms.isClusterAdmin ? 'critical' : 'medium';
       const change = before === undefined ? 'added' : 'changed';
       const grant = masters ? 'system:masters' : perms.isClusterAdmin ? `groups ${groups.join(', ')} (bound to cluster-admin)` : `groups ${groups.join(', ') || 'none'}`;
+      const by = event.seam.principal?.id ?? 'unknown';
       out.push(
         nativeAlert(this, {
+          variant: VARIANTS.mapping,
+          triage:
+            `The principal here is who edited aws-auth, ${shortIdentity(by)}: ${f.from} now maps to Kubernetes user ${username} with ${grant} in ${f.cluster}. ` +
+            `Was the edit made through your change process? Is ${shortIdentity(f.from)} one your team owns, and who can assume it (its trust policy)? ` +
+            `A first-use alert is raised when ${shortIdentity(f.from)} first acts in ${f.cluster}. If the edit is unexpected, revert the mapping (kubectl -n kube-system edit configmap aws-auth) and find how ${shortIdentity(by)} got the right to edit it.`,
           level,
           events: [event],
           summary: `aws-auth mapping ${change} in ${f.cluster}${baselineUnknown ? ' (no earlier aws-auth seen, so it may be old)' : ''}: ${f.from} → user ${username}, ${grant}; by ${event.seam.principal?.id ?? 'unknown'}`,
@@ -58,6 +71,8 @@ export const awsAuthBackdoor: NativeDetection<State> = {
     if (used !== undefined) {
       out.push(
         nativeAlert(this, {
+          variant: VARIANTS.first_use,
+          triage: firstUseTriage(this.id, used, event),
           level: used.admin ? 'critical' : 'high',
           events: [used.grant, event],
           summary: firstUseSummary(used, event),

@@ -23,6 +23,11 @@ describe('many EC2 instances stopped or terminated in one call', () => {
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'medium']);
     expect(alerts[0]!.summary).toContain('stopped 12 EC2 instances in one call');
     expect(alerts[1]!.summary).toContain('terminated 10 EC2 instances in one call');
+    // The triage text names the instances and what to do for the call made (SOC review M4).
+    expect(alerts[0]!.triage).toMatch(/stopped 12 instances from \S+.*: i-\w+, .*, and 2 more\. /);
+    expect(alerts[0]!.triage).toContain('start them again');
+    expect(alerts[1]!.triage).toContain('restore them from AMIs and snapshots');
+    expect(alerts[1]!.triage).not.toContain('requestParameters');
     expect(alerts[0]!.rule.tags).toContain('attack.t1529');
   });
 

@@ -13,7 +13,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
 /** Node autoscalers batch scale-down terminations into one call. */
@@ -42,7 +42,7 @@ export const ec2BulkStop: NativeDetection<null> = {
   tags: ['attack.impact', 'attack.t1529', 'attack.t1485', 'attack.t1489'],
   description: `StopInstances or TerminateInstances naming ${MIN_INSTANCES} or more distinct instances in one successful call, by a principal that is not an AWS service acting itself (Auto Scaling, node groups, Spot) or a node autoscaler (Karpenter, Cluster Autoscaler): a fleet switched off or destroyed at once.`,
   triage:
-    'Which instances (requestParameters.instancesSet) and what they run; who made the call, from where and with what tool; is there a change (a scheduled shutdown, a decommissioning)? If not: start the stopped instances again (terminated ones are gone: restore from AMIs and snapshots), revoke the credentials, and look for snapshot deletions and security-control changes by the same principal.',
+    'Which instances (the summary lists the first) and what they run; who made the call, from where and with what tool; is there a change (a scheduled shutdown, a decommissioning)? If not: start the stopped instances again (terminated ones are gone: restore from AMIs and snapshots), revoke the credentials, and look for snapshot deletions and security-control changes by the same principal.',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, _graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -58,6 +58,9 @@ export const ec2BulkStop: NativeDetection<null> = {
     return [
       nativeAlert(this, {
         events: [event],
+        triage:
+          `${describePrincipal(principal)} ${what} ${ids.length} instances ${callerText(event)}: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? `, and ${ids.length - 10} more` : ''}. ` +
+          `What do they run, and is there a change (a scheduled shutdown, a decommissioning)? If not: ${what === 'terminated' ? 'restore them from AMIs and snapshots (terminated instances are gone)' : 'start them again'}, revoke the credentials, and look for snapshot deletions and security-control changes by the same principal.`,
         summary: `${describePrincipal(principal)} ${what} ${ids.length} EC2 instances in one call (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''})`,
         principal,
         account: event.seam.account,

@@ -64,6 +64,10 @@ describe('Image pushed to an ECR repository by a principal that never pushed to 
     expect(alerts[0]!.events).toEqual([implant.seam.id]);
     expect(alerts[0]!.summary).toContain('payments-api:latest');
     expect(alerts[0]!.summary).toContain(`arn:aws:iam::${ACCOUNT}:role/gha-image-builder`);
+    // The triage text names the pushed image and where it came from, not field paths (SOC review M4).
+    expect(alerts[0]!.triage).toMatch(/ pushed payments-api:latest .*from \S+/);
+    expect(alerts[0]!.triage).toContain('the pipeline’s build of tag latest');
+    expect(alerts[0]!.triage).not.toMatch(/requestParameters|responseElements/);
   });
 
   it('fires for a principal that never pushed anywhere, even to a repository without a known pusher', () => {

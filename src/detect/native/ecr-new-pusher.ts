@@ -19,7 +19,8 @@ import { baselinable, learning, learningStart, remember } from './baseline.ts';
 import { deployerOf } from './lambda-new-deployer.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { obj, str } from '../../core/values.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { callerText, nativeAlert, timeOf } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 
 /** `ecr:<registry account>:<region>:<repository>` of a PutImage or CreateRepository call. */
 function repositoryKey(event: SeamEvent): { key: string; name: string; account: string } | undefined {
@@ -39,6 +40,20 @@ function imageRef(event: SeamEvent): string {
   return tag !== undefined ? `:${tag}` : digest !== undefined ? `@${digest}` : '';
 }
 
+/** The alert's triage text, naming the pushed tag and digest, the pusher and where it pushed from. */
+function pushTriage(event: SeamEvent, repo: string, pusher: string, usual: string): string {
+  const rp = obj(event.requestParameters);
+  const id = obj(obj(obj(event.responseElements)?.image)?.imageId);
+  const tag = str(rp?.imageTag) ?? str(id?.imageTag);
+  const digest = str(rp?.imageDigest) ?? str(id?.imageDigest);
+  const image = `${repo}${tag === undefined ? '' : `:${tag}`}${digest === undefined ? '' : ` (digest ${digest})`}`;
+  return (
+    `${shortIdentity(pusher)} pushed ${image} ${callerText(event)}; the repository is ${usual}. ` +
+    `Compare the digest with the pipeline’s build of ${tag === undefined ? 'that image' : `tag ${tag}`}; list the workloads that run ${repo}${tag === undefined ? '' : `:${tag}`} (a rollout or node replacement pulls it). ` +
+    `If it is not a release: delete or retag the image, restore the pipeline’s digest, and find how ${shortIdentity(pusher)}’s credentials were obtained. Enable tag immutability on production repositories.`
+  );
+}
+
 export const ecrNewPusher: NativeDetection<null> = {
   id: 'seam-native-ecr-new-pusher',
   title: 'Image pushed to an ECR repository by a principal that never pushed to it',
@@ -47,7 +62,7 @@ export const ecrNewPusher: NativeDetection<null> = {
   description:
     'ECR PutImage by an IAM role or user (a session counts as its role) that had not pushed to this repository since the account’s learning period, where the repository has another known pusher or the principal never pushed to any repository of the account: an image (or a tag such as prod or latest) put in place by someone other than the repository’s pipeline, which clusters pulling that tag will run.',
   triage:
-    'Which tag and digest (requestParameters.imageTag, responseElements.image.imageId) and who pushed (session name, source address, user agent)? Compare the digest with the pipeline’s build of the same tag; list the workloads that run this repository and tag (a rollout or node replacement pulls it). If it is not a release: delete or retag the image, restore the pipeline’s digest, and find how the principal’s credentials were obtained. Enable tag immutability on production repositories.',
+    'Which tag and digest were pushed and who pushed them (session name, source address, user agent)? Compare the digest with the pipeline’s build of the same tag; list the workloads that run this repository and tag (a rollout or node replacement pulls it). If it is not a release: delete or retag the image, restore the pipeline’s digest, and find how the principal’s credentials were obtained. Enable tag immutability on production repositories.',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -72,6 +87,7 @@ export const ecrNewPusher: NativeDetection<null> = {
     return [
       nativeAlert(this, {
         events: [event],
+        triage: pushTriage(event, repo.name, pusher, usual),
         summary: `${describePrincipal(ctx.resolution.principal ?? event.seam.principal!)} (${pusher}) pushed ${repo.name}${imageRef(event)}, a repository it never pushed to (${usual})`,
         principal: ctx.resolution.principal ?? event.seam.principal,
         account: event.seam.account,

@@ -1,7 +1,8 @@
 /** Shared by the aws-auth and access-entry detections: remember a new grant, alert when the grantee first acts in the cluster. */
 import type { SeamEvent } from '../../core/envelope.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
-import type { Contribution } from '../alert.ts';
+import { alertId, type Contribution } from '../alert.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import type { Lru } from '../../core/lru.ts';
 import { remembered } from './util.ts';
 import { obj, str } from '../../core/values.ts';
@@ -32,6 +33,24 @@ export function iamPrincipalOfAudit(event: SeamEvent): string | undefined {
 
 export function remember(pending: Pending, cluster: string, principal: string, id: string, timeMs: number, what: string, admin: boolean, by?: string): void {
   pending.set(cluster + '|' + principal, { cluster, principal, grant: remembered(id, timeMs), what, admin, ...(by === undefined ? {} : { by }) });
+}
+
+/** The first-use variant (`Alert.rule.variant`) of the aws-auth and access-entry detections. */
+export const FIRST_USE = 'first_use';
+
+/**
+ * The first-use alert's triage text: its principal is the grantee, so it names who granted what and when, and the
+ * grant's own alert ids (each grant event raised one under the same detection id: `alertId(detection, [event])`).
+ */
+export function firstUseTriage(detectionId: string, g: Grant, event: SeamEvent): string {
+  const grantee = shortIdentity(event.seam.principal?.arn ?? event.seam.principal?.id ?? g.principal);
+  const by = g.by === undefined ? undefined : shortIdentity(g.by);
+  const alerts = g.grant.ids.map((id) => alertId(detectionId, [id])).join(', ');
+  return (
+    `The principal here is the grantee, ${grantee}, acting in ${g.cluster} for the first time since ${by ?? 'an unknown principal'} gave it a new ${g.what} at ${new Date(g.grant.timeMs).toISOString()} (grant alert${g.grant.ids.length > 1 ? 's' : ''} ${alerts}). ` +
+    `Ask ${by ?? 'whoever made the grant'} whether the grant was a reviewed change; find who can assume ${shortIdentity(g.principal)} (its trust policy; for a workload role, the pods of its service accounts). ` +
+    `If it was not reviewed: remove the grant, revoke the grantee's sessions issued before now, and review everything ${grantee} did in ${g.cluster} since the grant.`
+  );
 }
 
 /** The first-use alert's summary: what the grantee did, and the grant it used (what, who granted it, when). */

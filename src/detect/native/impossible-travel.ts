@@ -67,9 +67,9 @@ export const impossibleTravel: NativeDetection<State> = {
   level: 'medium',
   tags: ['attack.initial-access', 'attack.t1078.004', 'attack.credential-access', 'attack.t1550.001'],
   description:
-    'Two CloudTrail calls of one principal came from locations (geoLocations table) further apart than travelSpeedKmh allows in the time between them (and at least travelMinKm apart), outside AWS, with at least one of the two networks new to the principal’s baseline.',
+    'Two CloudTrail calls of one principal came from locations (geoLocations table) further apart than travelSpeedKmh allows in the time between them (and at least travelMinKm apart), outside AWS, with at least one of the two networks new to the principal’s baseline. Tune: a VPN or proxy egress a person uses: add it to the geoLocations table or let the baseline learn it.',
   triage:
-    'Is one of the places a VPN or proxy egress the person uses (then add it to the table or let the baseline learn it)? Otherwise two parties hold the credentials: revoke the sessions and look at what the newer location did.',
+    'Is one of the places a VPN or proxy egress the person uses? Otherwise two parties hold the credentials: revoke the sessions and look at what the newer location did.',
   createState: (c: NativeConfig): State => ({ lookup: tableGeoLookup(c.geoLocations), last: boundedLru(c.maxStateEntries) }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     if (state.lookup === undefined || !baselinable(event)) return [];

@@ -34,9 +34,9 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
   level: 'medium',
   tags: ['attack.credential-access', 'attack.t1552.005', 'attack.defense-evasion', 'attack.t1550.001', 'attack.lateral-movement'],
   description:
-    'A Kubernetes API request authenticated as a node (system:node:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks (not the node’s own address, not a NAT gateway, not a configured egress CIDR). The node’s instance-role session or kubelet certificate is being used off the node.',
+    'A Kubernetes API request authenticated as a node (system:node:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks (not the node’s own address, not a NAT gateway, not a configured egress CIDR). The node’s instance-role session or kubelet certificate is being used off the node. Tune: EKS Hybrid Nodes run outside AWS: add their egress to the cluster’s egressCidrs.',
   triage:
-    'Which node (the username names it) and what the request did (node identities can read the secrets and configmaps of pods scheduled on them, and create pod-bound tokens). Find the pods on that node with hostNetwork, hostPath mounts or IMDSv1 reachable; revoke the node role’s sessions issued before now, rotate the node (drain and replace), and list what else the outside address did in both planes. EKS Hybrid Nodes run outside AWS: add their egress to the cluster’s egressCidrs.',
+    'Which node (the username names it) and what the request did (node identities can read the secrets and configmaps of pods scheduled on them, and create pod-bound tokens). Find the pods on that node with hostNetwork, hostPath mounts or IMDSv1 reachable; revoke the node role’s sessions issued before now, rotate the node (drain and replace), and list what else the outside address did in both planes.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), v6: new ClusterV6Blocks(c.maxStateEntries) }),
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {

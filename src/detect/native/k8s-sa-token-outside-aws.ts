@@ -83,9 +83,9 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
   level: 'medium',
   tags: ['attack.credential-access', 'attack.t1528', 'attack.initial-access', 'attack.t1078.004', 'attack.defense-evasion', 'attack.t1550.001'],
   description:
-    'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks and that is not a configured egress CIDR of the cluster. Pods reach the API server from their VPC or, through a public endpoint, from their node’s or NAT gateway’s AWS address; a token used from anywhere else was taken out of the cluster.',
+    'A Kubernetes API request authenticated as a service account (system:serviceaccount:*) came from a public IPv4 or IPv6 address that the bundled ASN table places outside Amazon’s networks and that is not a configured egress CIDR of the cluster. Pods reach the API server from their VPC or, through a public endpoint, from their node’s or NAT gateway’s AWS address; a token used from anywhere else was taken out of the cluster. Tune: controllers that run outside AWS on purpose (Argo CD managing a remote cluster, CI runners): list their egress as the cluster’s egressCidrs.',
   triage:
-    'Which service account, from which address, and what it did (the request here; the address’s other requests in both planes). Find where the token leaked (a pod exec’d into, a Secret of type service-account-token, a CI log, a kubeconfig). Rotate: delete the token Secret, or for bound tokens delete the pods using it or recreate the service account. Controllers that run outside AWS on purpose (Argo CD managing a remote cluster, CI runners): list their egress as the cluster’s egressCidrs.',
+    'Which service account, from which address, and what it did (the request here; the address’s other requests in both planes). Find where the token leaked (a pod exec’d into, a Secret of type service-account-token, a CI log, a kubeconfig). Rotate: delete the token Secret, or for bound tokens delete the pods using it or recreate the service account.',
   createState: (c: NativeConfig): State => ({ reported: boundedLru(c.maxStateEntries), v6: new ClusterV6Blocks(c.maxStateEntries) }),
   sources: ['k8s_audit'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {

@@ -295,6 +295,16 @@ describe('aws-auth backdoor', () => {
     // The first-use alert's principal is the mapped identity: the summary names who made the grant, and when.
     expect(alerts[1]!.summary).toContain(`granted by ${alice.arn} at 2024-11-05T14:05:42`);
     expect(alerts[1]!.events).toHaveLength(2);
+    // One detection id, two variants with their own titles (SOC review M5).
+    expect(alerts.map((a) => [a.rule.id, a.rule.variant, a.rule.title])).toEqual([
+      [id, 'mapping', 'aws-auth mapping added or widened'],
+      [id, 'first_use', 'First use of a new aws-auth mapping'],
+    ]);
+    // Each variant's triage names this alert's values: the editor on the mapping alert; the grantee, the editor,
+    // the time and the mapping alert's id on the first-use alert.
+    expect(alerts[0]!.triage).toMatch(/^The principal here is who edited aws-auth, role\/PlatformAdmin \(alice@example\.com\): arn:aws:iam::\d+:role\/ci-deployer now maps to Kubernetes user ci-deployer with system:masters/);
+    expect(alerts[1]!.triage).toContain(`The principal here is the grantee, role/ci-deployer (gha-run-4711), acting in ${CLUSTER} for the first time since role/PlatformAdmin (alice@example.com)`);
+    expect(alerts[1]!.triage).toContain(`at 2024-11-05T14:05:42.000Z (grant alert ${alerts[0]!.id})`);
   });
   it('flags the fixture’s aws-auth edit (no baseline) and the mapped principal’s first request', () => {
     const alerts = run(fixtureEvents('k8s-audit/eks-audit.jsonl'), id);
@@ -319,6 +329,15 @@ describe('access entry created or admin policy associated', () => {
     expect(alerts[1]!.summary).toContain('AmazonEKSClusterAdminPolicy');
     expect(alerts[1]!.summary).toContain('service account payments/api');
     expect(alerts[2]!.events).toHaveLength(3);
+    // One detection id, a title per variant: which of the three happened (SOC review M5).
+    expect(alerts.map((a) => [a.rule.id, a.rule.variant, a.rule.title])).toEqual([
+      [id, 'created', 'EKS access entry created'],
+      [id, 'admin_policy', 'EKS admin access policy associated'],
+      [id, 'first_use', 'First use of a new EKS access grant'],
+    ]);
+    expect(alerts[1]!.triage).toContain('AmazonEKSClusterAdminPolicy associated for role/payments-api-irsa in');
+    expect(alerts[1]!.triage).toContain('As a workload role it is every pod of payments/api.');
+    expect(alerts[2]!.triage).toContain(`(grant alerts ${alerts[0]!.id}, ${alerts[1]!.id})`);
   });
   it('stays quiet for a namespace view policy and for node access entries', () => {
     const role = `arn:aws:iam::${ACCOUNT}:role/dashboards`;
@@ -349,6 +368,10 @@ describe('access entry groups added by UpdateAccessEntry', () => {
     const plain = run([create(), update(['report-readers', 'dashboards'])], id);
     expect(plain.map((a) => a.rule.level)).toEqual(['medium', 'medium']);
     expect(plain[1]!.summary).toContain('dashboards added');
+    expect(plain.map((a) => a.rule.variant)).toEqual(['created', 'groups_added']);
+    expect(plain[1]!.rule.title).toBe('Kubernetes groups added to an EKS access entry');
+    // No first use is awaited for a group added: the triage text does not promise one.
+    expect(plain[1]!.triage).not.toContain('first-use');
   });
   it('stays quiet for an update that keeps or removes groups (a new username only)', () => {
     expect(run([create(), update(['report-readers'], t('11:00:00'), { username: 'reporting-bot' }), update([], t('12:00:00'))], id).map((a) => a.rule.level)).toEqual(['medium']);

@@ -27,6 +27,9 @@ describe('RDS parameter group change turns audit logging off', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.rule.level).toBe('medium');
     expect(alerts[0]!.summary).toContain('parameter group orders-aurora-mysql8: server_audit_logging=0');
+    expect(alerts[0]!.triage).toContain('set server_audit_logging=0 in parameter group orders-aurora-mysql8 from ');
+    expect(alerts[0]!.triage).toContain('Which databases use orders-aurora-mysql8');
+    expect(alerts[0]!.triage).not.toContain('requestParameters');
     expect(alerts[0]!.rule.tags).toContain('attack.t1562.008');
   });
 

@@ -14,7 +14,8 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { obj, str } from '../../core/values.ts';
 
 const OFF = new Set(['0', 'off', 'false', 'none']);
@@ -57,7 +58,7 @@ export const rdsAuditLoggingOff: NativeDetection<null> = {
   description:
     'ModifyDBParameterGroup or ModifyDBClusterParameterGroup set an audit parameter of the database engine off: server_audit_logging 0 or server_audit_events emptied (MariaDB/MySQL audit plugin, Aurora MySQL advanced auditing), pgaudit.log none, log_connections or log_disconnections off (PostgreSQL), audit_trail NONE (Oracle). Every database using the group stops recording sign-ins and audited statements.',
   triage:
-    'Which parameter group (requestParameters.dBParameterGroupName / dBClusterParameterGroupName) and which databases use it; who changed it, from where, and whether a change ticket exists; what the same principal did next on those databases (master password reset, snapshots, public access). Set the parameters back and read the database logs up to the change.',
+    'Which parameter group (the summary names it) and which databases use it; who changed it, from where, and whether a change ticket exists; what the same principal did next on those databases (master password reset, snapshots, public access). Set the parameters back and read the database logs up to the change.',
   sources: ['cloudtrail'],
   createState: () => null,
   evaluate(event: SeamEvent, _graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -72,6 +73,10 @@ export const rdsAuditLoggingOff: NativeDetection<null> = {
     return [
       nativeAlert(this, {
         events: [event],
+        triage:
+          `${shortIdentity(p.id)} set ${off.join(', ')} in parameter group ${group} ${callerText(event)}. ` +
+          `Which databases use ${group} (aws rds describe-db-instances / describe-db-clusters, their parameter group), and does a change ticket explain it? ` +
+          `What did ${shortIdentity(p.id)} do next on those databases (master password reset, snapshots, public access)? Set the parameters back and read the database logs up to the change.`,
         summary: `${p.id} turned database audit logging off in parameter group ${group}: ${off.join(', ')}`,
         principal: ctx.resolution.principal ?? p,
         account: event.seam.account,

@@ -38,6 +38,9 @@ describe('many SSM SecureString parameters decrypted in one call', () => {
     const alerts = run([getParameters(params(10)), getParameters(params(5, '/prod/checkout/'), { time: t('16:05:00') })]);
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'medium']);
     expect(alerts[0]!.summary).toContain('decrypted 10 SSM parameters in one call (/prod/payments/secret-1');
+    // The triage text lists the parameters read (all ten, up to ten), not a field path (SOC review M4).
+    expect(alerts[0]!.triage).toMatch(/decrypted 10 parameters from \S+.*: \/prod\/payments\/secret-1, .*\/prod\/payments\/secret-10\. /);
+    expect(alerts[0]!.triage).not.toContain('requestParameters');
     expect(alerts[0]!.rule.tags).toContain('attack.t1552');
   });
   it('reads the items list shape and the string "true"', () => {

@@ -11,7 +11,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
 /** Fewest distinct names decrypted in one call that alert (the API's maximum is ten). */
@@ -47,7 +47,7 @@ export const ssmBulkDecrypt: NativeDetection<null> = {
   tags: ['attack.credential-access', 'attack.t1552', 'attack.t1555.006'],
   description: `SSM GetParameters with WithDecryption=true for ${MIN_NAMES} or more distinct parameters in one call, by a principal that is not a workload (IRSA, instance, Lambda/ECS runtime) or an AWS service: secrets read in bulk, as Parameter Store harvesting does.`,
   triage:
-    'Which parameters (requestParameters.names) and who read them (principal, source address, user agent)? Is this person or key known to run such reads (a migration, a secrets audit)? If not: revoke the credentials, rotate every parameter read, and look for GetParametersByPath, DescribeParameters and Secrets Manager reads by the same principal.',
+    'Which parameters (the summary lists the first) and who read them (principal, source address, user agent)? Is this person or key known to run such reads (a migration, a secrets audit)? If not: revoke the credentials, rotate every parameter read, and look for GetParametersByPath, DescribeParameters and Secrets Manager reads by the same principal.',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, _graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -61,6 +61,9 @@ export const ssmBulkDecrypt: NativeDetection<null> = {
     return [
       nativeAlert(this, {
         events: [event],
+        triage:
+          `${describePrincipal(ctx.resolution.principal ?? p)} decrypted ${read.length} parameters ${callerText(event)}: ${read.slice(0, 10).join(', ')}${read.length > 10 ? `, and ${read.length - 10} more` : ''}. ` +
+          'Is this person or key known to run such reads (a migration, a secrets audit)? If not: revoke the credentials, rotate every parameter read, and look for GetParametersByPath, DescribeParameters and Secrets Manager reads by the same principal.',
         summary: `${describePrincipal(ctx.resolution.principal ?? p)} decrypted ${read.length} SSM parameters in one call (${read.slice(0, 3).join(', ')}${read.length > 3 ? ', …' : ''})`,
         principal: ctx.resolution.principal,
         account: event.seam.account,

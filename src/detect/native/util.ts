@@ -92,6 +92,18 @@ export interface NativeAlertInput {
   related?: readonly Contribution[] | undefined;
   /** Tags beyond the detection's own (ATT&CK tactic of a GuardDuty finding type). */
   extraTags?: readonly string[] | undefined;
+  /** Which of the detection's variants this alert is (`Alert.rule.variant`): its title replaces the detection's. */
+  variant?: NativeVariant | undefined;
+  /** This alert's triage text, naming the event's values, instead of the detection's generic `triage`. */
+  triage?: string | undefined;
+}
+
+/** One kind of alert a native detection raises under its id (SOC review M5). */
+export interface NativeVariant {
+  /** Stable name: `created`, `admin_policy`, `first_use`. */
+  name: string;
+  /** The alert title for this variant (Slack header, console, incident card). */
+  title: string;
 }
 
 function isEvent(x: SeamEvent | Contribution): x is SeamEvent {
@@ -101,8 +113,11 @@ function isEvent(x: SeamEvent | Contribution): x is SeamEvent {
 export function nativeAlert(d: NativeDetection<unknown>, input: NativeAlertInput): Alert {
   const tags = [...d.tags];
   for (const t of input.extraTags ?? []) if (!tags.includes(t)) tags.push(t);
+  const rule: Alert['rule'] = { id: d.id, title: input.variant?.title ?? d.title, level: input.level ?? d.level, tags, type: 'native' };
+  if (input.variant !== undefined) rule.variant = input.variant.name;
   const alert = buildAlert({
-    rule: { id: d.id, title: d.title, level: input.level ?? d.level, tags, type: 'native' },
+    rule,
+    triage: input.triage ?? d.triage,
     contributions: input.events.map((e) => (isEvent(e) ? contributionOf(e) : e)),
     summary: input.summary,
     ...(input.principal === undefined ? {} : { principal: input.principal }),
@@ -180,6 +195,16 @@ export class ClusterV6Blocks {
     }
     return this.blocks.has(key);
   }
+}
+
+/**
+ * Where a call came from and with what, for a triage text: `from 203.0.113.7 with aws-cli/2.15.0 …` (the user agent
+ * cut at 80 characters), `from an AWS service` when the record names no address.
+ */
+export function callerText(event: SeamEvent): string {
+  const ua = str(event.seam.user_agent);
+  const from = event.seam.source_ip === undefined ? 'from an AWS service' : `from ${event.seam.source_ip}`;
+  return ua === undefined ? from : `${from} with ${ua.length > 80 ? ua.slice(0, 80) + '…' : ua}`;
 }
 
 /** A CloudTrail call made with a console session's credentials (`sessionCredentialFromConsole`, a top-level field). */

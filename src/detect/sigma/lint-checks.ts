@@ -3,6 +3,7 @@
  * products (or misspells one) yet maps to no source Seam collects, and a field that differs only in letter case from
  * a field Seam's events carry (Sigma field names are case-sensitive, so `EventName` never matches `eventName`).
  * Rules for products Seam does not collect (windows, macos, azure...) are only counted (`other=` on the summary).
+ * Also: a rule a person should look at (medium+) whose description has no `Triage:` paragraph (SOC review M4).
  */
 import type { SourceType } from '../../core/envelope.ts';
 import { templateMapping } from '../../hunt/fields.ts';
@@ -10,6 +11,7 @@ import { warn } from './diagnostics.ts';
 import { RUNTIME_CATEGORY_KIND } from './logsource.ts';
 import { misspelt } from './spelling.ts';
 import type { CompiledRule, Diagnostic } from './types.ts';
+import type { CompiledCorrelation } from '../correlate/types.ts';
 
 /** A loaded rule with the Seam source its logsource maps to (undefined: none). */
 type LintedRule = CompiledRule & { source?: SourceType | undefined };
@@ -75,6 +77,22 @@ export function fieldCaseWarnings(rules: readonly LintedRule[]): Diagnostic[] {
       const meant = k.lower.get(p.toLowerCase());
       if (meant !== undefined) out.push(warn('SEAM_ERR_RULE_FIELD', r.file, r, `field ${p}: Seam's ${r.source} events carry ${meant} (field names are case-sensitive), so as written it never matches`, r.id));
     }
+  }
+  return out;
+}
+
+/** Levels at which a person should look (medium and above): their alerts should say what to check first. */
+const LOOKED_AT = new Set(['medium', 'high', 'critical']);
+
+/**
+ * A warning per rule or correlation at medium or above whose description has no `Triage:` paragraph for the analyst
+ * (src/detect/triage.ts: the alert's `triage` comes from it). A rule without a level is medium.
+ */
+export function triageWarnings(rules: readonly CompiledRule[], correlations: readonly CompiledCorrelation[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const r of [...rules, ...correlations]) {
+    if (!LOOKED_AT.has(r.level ?? 'medium') || r.triage !== undefined) continue;
+    out.push(warn('SEAM_ERR_RULE_TRIAGE', r.file, r, `level ${r.level ?? 'medium'} and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`, r.id));
   }
   return out;
 }

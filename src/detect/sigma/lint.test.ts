@@ -86,6 +86,26 @@ describe('seam rules lint', () => {
       await rm(d, { recursive: true, force: true });
     }
   });
+
+  it('warns about a rule at medium or above whose description has no Triage: paragraph, not about a low one or one that has it', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-triage-'));
+    try {
+      const cloudtrail = '  product: aws\n  service: cloudtrail';
+      await writeFile(join(d, 'bare.yml'), rule(1, cloudtrail).replace('level: low', 'level: high\ndescription: Something happened.'));
+      await writeFile(join(d, 'triaged.yml'), rule(2, cloudtrail).replace('level: low', 'level: high\ndescription: |\n  Something happened.\n  Triage: who did it, from where.'));
+      await writeFile(join(d, 'tuning-only.yml'), rule(3, cloudtrail).replace('level: low', 'level: medium\ndescription: |\n  Something happened.\n  Triage: add your own with %seam_x%.'));
+      await writeFile(join(d, 'context.yml'), rule(4, cloudtrail));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      const triage = text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_TRIAGE'));
+      expect(triage).toEqual([
+        `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level high and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+        `${join(d, 'tuning-only.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+      ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
 });
 
 
@@ -145,6 +165,26 @@ describe('seam rules lint, strictness per the Sigma schema', () => {
       expect(lines).toContain(`${join(d, 'corr.yml')}:7:5: SEAM_ERR_RULE_SCHEMA bad timespan '1M': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`);
       expect(lines).toContain(`${join(d, 'corr.yml')}:9:9: SEAM_ERR_RULE_CONDITION unknown condition key 'gtee'; expected gt, gte, lt, lte, eq, neq or field`);
       expect(lines).toContain(`${join(d, 'filter.yml')}:7:11: SEAM_ERR_RULE_REFERENCE (warning) filter refers to correlation 'strict_corr': filters target Sigma rules only; name the rules the correlation refers to, or tune them`);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('warns about a rule at medium or above whose description has no Triage: paragraph, not about a low one or one that has it', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-triage-'));
+    try {
+      const cloudtrail = '  product: aws\n  service: cloudtrail';
+      await writeFile(join(d, 'bare.yml'), rule(1, cloudtrail).replace('level: low', 'level: high\ndescription: Something happened.'));
+      await writeFile(join(d, 'triaged.yml'), rule(2, cloudtrail).replace('level: low', 'level: high\ndescription: |\n  Something happened.\n  Triage: who did it, from where.'));
+      await writeFile(join(d, 'tuning-only.yml'), rule(3, cloudtrail).replace('level: low', 'level: medium\ndescription: |\n  Something happened.\n  Triage: add your own with %seam_x%.'));
+      await writeFile(join(d, 'context.yml'), rule(4, cloudtrail));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      const triage = text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_TRIAGE'));
+      expect(triage).toEqual([
+        `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level high and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+        `${join(d, 'tuning-only.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+      ]);
     } finally {
       await rm(d, { recursive: true, force: true });
     }

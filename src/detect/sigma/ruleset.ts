@@ -27,6 +27,7 @@ import { applyFilters } from './filters.ts';
 import { detectionReads } from './reads.ts';
 import type { CompiledFilter } from './filters.ts';
 import { diag, warn } from './diagnostics.ts';
+import { triageOf } from '../triage.ts';
 
 export type { CompiledRule, CorrelationDoc, Diagnostic, LoadOptions, LoadResult, RuleMatch, Ruleset } from './types.ts';
 
@@ -322,6 +323,8 @@ class Loader {
     for (const k of ['name', 'level', 'status', 'description', 'fields', 'falsepositives'] as const) {
       if (meta[k] !== undefined) (rule as unknown as Record<string, unknown>)[k] = meta[k];
     }
+    const triage = triageOf(meta.description);
+    if (triage !== undefined) rule.triage = triage;
     this.rules.push(rule);
     this.stats.rules++;
   }

@@ -55,6 +55,8 @@ export interface CompiledRule {
   level?: string;
   status?: string;
   description?: string;
+  /** The `Triage:` paragraph of the description, for the analyst (src/detect/triage.ts), read once at load. */
+  triage?: string;
   tags: string[];
   logsource: Logsource;
   file: string;

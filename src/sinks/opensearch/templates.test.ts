@@ -73,6 +73,10 @@ describe('alerts template', () => {
     expect(props.related_events!.type).toBe('keyword');
     // What the triage dashboard aggregates on (SOC review M7).
     expect(props.incident_key!.type).toBe('keyword');
+    // The triage text is prose to read: analysed text, not a keyword to aggregate on.
+    expect(props.triage).toEqual({ type: 'text' });
+    const rule = props.rule as unknown as { properties: Record<string, { type?: string }> };
+    expect(rule.properties.variant!.type).toBe('keyword');
   });
 
   it('maps the fold (ADR 0050) with keyword ids: folded_into and also_matched rule_id and alert_id', () => {

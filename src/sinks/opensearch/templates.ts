@@ -203,12 +203,14 @@ const alertProperties = {
   // Where the last contributing event came from, mapped as the events index maps seam.source_ip and seam.user_agent.
   source_ip: { type: 'ip', ignore_malformed: true },
   user_agent: kw,
-  rule: obj({ ...kws('id', 'level', 'tags', 'type', 'correlation_type'), title: { ...kw, fields: { text: { type: 'text' } } } }),
+  rule: obj({ ...kws('id', 'level', 'tags', 'type', 'correlation_type', 'variant'), title: { ...kw, fields: { text: { type: 'text' } } } }),
   group: flat,
   principal: principalMapping,
   origin: principalMapping,
   chain: chainMapping,
   summary: { ...longKw, fields: { text: { type: 'text' } } },
+  // Read and searched as prose, never aggregated: text only (no keyword, no fielddata).
+  triage: { type: 'text' },
   window: obj({ start: date, end: date }),
   aggregate: { type: 'double' },
   late: { type: 'boolean' },

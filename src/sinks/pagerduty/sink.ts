@@ -45,6 +45,7 @@ export function pagerDutyEvent(n: Notification, routingKey: string): Record<stri
         region: a.region,
         outcome: a.outcome,
         summary: a.summary,
+        triage: a.triage,
         also_matched: alsoMatchedText(a),
         count: n.count,
         window: n.window,

@@ -47,6 +47,27 @@ describe('slack output', () => {
     expect(all).toContain('(8×)');
     expect(all).toContain('_8 alerts of this rule and principal between 2026-12-01T10:00:02.000Z and 2026-12-01T10:00:09.000Z_');
   });
+
+  it('shows the rule\'s triage text in its own section after the summary, and none when the alert has no triage', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    process.env.SEAM_TEST_SLACK_URL = rx.url;
+    const out = new SlackOutput('slack', SlackOutputConfig.parse({ type: 'slack', webhookUrl: { env: 'SEAM_TEST_SLACK_URL' } }));
+    const triage = 'Which pod (app/web-1) and who exec’d into it <10 min before; revoke the role’s sessions & rotate what it read.';
+    const alert = testAlert({ n: 1, triage });
+    await out.send({ id: alert.id, kind: 'alert', alert, count: 1 });
+    const bare = testAlert({ n: 2 });
+    await out.send({ id: bare.id, kind: 'alert', alert: bare, count: 1 });
+    type Block = { type: string; text?: { text: string } };
+    const blocks = (rx.requests[0]!.json as { blocks: Block[] }).blocks;
+    const at = blocks.findIndex((b) => b.text?.text.startsWith('*Triage*'));
+    expect(blocks[at]).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '*Triage*\nWhich pod (app/web-1) and who exec’d into it &lt;10 min before; revoke the role’s sessions &amp; rotate what it read.' },
+    });
+    expect(blocks[at - 1]!.text!.text).toBe(alert.summary);
+    expect(JSON.stringify((rx.requests[1]!.json as { blocks: Block[] }).blocks)).not.toContain('Triage');
+  });
 });
 
 describe('pagerduty output', () => {
@@ -56,7 +77,7 @@ describe('pagerduty output', () => {
     process.env.SEAM_TEST_PD_KEY = 'R0UTINGKEY0000000000000000000000';
     process.env.SEAM_TEST_PD_SECRET = 'relay-secret';
     const out = new PagerDutyOutput('pager', PagerDutyOutputConfig.parse({ type: 'pagerduty', url: rx.url, routingKey: { env: 'SEAM_TEST_PD_KEY' }, secret: { env: 'SEAM_TEST_PD_SECRET' } }));
-    const alert = testAlert({ n: 1, level: 'critical' });
+    const alert = testAlert({ n: 1, level: 'critical', triage: 'Which pod and who exec’d into it.' });
     expect((await out.send({ id: alert.id, kind: 'alert', alert, count: 1, link: 'https://dash.example/a/1' })).ok).toBe(true);
     expect(rx.requests[0]!.signatureOk).toBe(true);
     expect(rx.requests[0]!.json).toMatchObject({
@@ -76,6 +97,7 @@ describe('pagerduty output', () => {
           user_agent: 'aws-cli/2.15.0',
           region: 'us-west-2',
           outcome: 'success',
+          triage: 'Which pod and who exec’d into it.',
         },
       },
       links: [{ href: 'https://dash.example/a/1' }],

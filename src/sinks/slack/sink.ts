@@ -19,7 +19,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 /**
  * The Block Kit message: level and rule title in the header, who really acted (the identity graph's
  * origin, with the acting credentials when they differ), the chain in its short deduplicated form,
- * where (cluster, account, the last event's address and region), the summary, and a button to the dashboard when a link template is set.
+ * where (cluster, account, the last event's address and region), the summary, the rule's triage text, and a button to the dashboard when a link template is set.
  */
 export function slackMessage(n: Notification): Record<string, unknown> {
   const a = n.alert;
@@ -45,6 +45,7 @@ export function slackMessage(n: Notification): Record<string, unknown> {
   if (chain !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Chain*\n${esc(chain)}` } });
   const repeats = n.kind === 'repeats' && n.window ? `\n_${n.count} alerts of this rule and principal between ${n.window.start} and ${n.window.end}_` : '';
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `${esc(a.summary)}${repeats}`.slice(0, 3000) } });
+  if (a.triage) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Triage*\n${esc(a.triage)}`.slice(0, 3000) } });
   const also = alsoMatchedText(a);
   if (also !== undefined) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Also matched on this event*\n${esc(also)}`.slice(0, 3000) } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `rule \`${esc(a.rule.id)}\` · alert \`${a.id}\` · ${a['@timestamp']}` }] });
