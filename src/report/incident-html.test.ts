@@ -55,6 +55,21 @@ describe('renderIncidentHtml', () => {
     expect(card).toContain('<ul class="a-more"><li>high · 14:14:35 · Access entry created for role/app by alice</li></ul>');
   });
 
+  it('titles a rule card by its worst alert, the latest of several at that level, and shows that alert\'s own triage (SOC review M4, M5)', () => {
+    const rule = (level: Alert['rule']['level'], variant: string, title: string): Alert['rule'] => ({ id: 'seam-native-access-entry-grant', title, level, tags: [], type: 'native', variant });
+    const alerts = [
+      alert({ id: 'g1', '@timestamp': '2024-11-05T14:14:49.000Z', rule: rule('critical', 'admin_policy', 'EKS admin access policy associated'), summary: 'AmazonEKSClusterAdminPolicy associated', triage: 'Who made the change?', chain: undefined }),
+      alert({ id: 'g2', '@timestamp': '2024-11-05T14:16:05.000Z', rule: rule('critical', 'first_use', 'First use of a new EKS access grant'), summary: 'First use of a new AmazonEKSClusterAdminPolicy grant', triage: 'The principal here is the grantee.', chain: undefined }),
+    ];
+    const [inc] = incidentsFrom(alerts);
+    const notes = new Map([['seam-native-access-entry-grant', { triage: 'the detection’s generic text' }]]);
+    const html = renderIncidentHtml({ id: 'inc-z', incident: inc!, events: new Map(), awsCalls: [], notes, source: 'out' }, new Date(0));
+    const card = /<article class="alert alert-critical"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    expect(/<h3>([^<]*)<\/h3>/.exec(card)?.[1]).toBe('First use of a new EKS access grant');
+    expect(/<p class="a-sum">([^<]*)<\/p>/.exec(card)?.[1]).toBe('First use of a new AmazonEKSClusterAdminPolicy grant');
+    expect(card).toContain('<p class="a-triage"><b>Triage</b> The principal here is the grantee.</p>');
+  });
+
   it('counts folded alerts (ADR 0050) and says on each card which alert of the same event they were notified under', () => {
     const lead = alert({ id: 'lead', summary: 'lead', rule: { id: 'r-lead', title: 'Host PID or IPC Pod Created', level: 'high', tags: [], type: 'sigma' } });
     const folded = alert({ id: 'f1', summary: 'folded', folded_into: 'lead', rule: { id: 'r-f1', title: 'Pod Created In Kube System Namespace', level: 'medium', tags: [], type: 'sigma' } });

@@ -366,7 +366,8 @@ function alertCard(g: RuleGroup, page: IncidentPage): string {
   const tags = g.rule.tags.filter((t) => /^attack\.t\d/.test(t)).map((t) => t.slice(7).toUpperCase());
   // The card leads with the group's worst alert, its title (a native detection's variant: a grant at high, its first
   // use at critical) and summary; the group's other distinct summaries follow, worst first.
-  const worst = g.alerts.find((a) => a.rule.level === g.rule.level) ?? first;
+  // Of several at the worst level, the latest: a grant and its first use both critical, the first use leads.
+  const worst = g.alerts.findLast((a) => a.rule.level === g.rule.level) ?? first;
   const seen = new Set([worst.summary]);
   const others = [...g.alerts]
     .sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level))
