@@ -1,11 +1,14 @@
 /**
  * Lint warnings for rules that load but can never fire (review item 15): a logsource that names one of Seam's
- * products (or misspells one) yet maps to no source Seam collects, and a field that differs only in letter case from
- * a field Seam's events carry (Sigma field names are case-sensitive, so `EventName` never matches `eventName`).
+ * products (or misspells one) yet maps to no source Seam collects, a field that differs only in letter case from
+ * a field Seam's events carry (Sigma field names are case-sensitive, so `EventName` never matches `eventName`), and
+ * a top-level field no CloudTrail or Kubernetes audit record has (review-de H2).
  * Rules for products Seam does not collect (windows, macos, azure...) are only counted (`other=` on the summary).
  * Also: a rule a person should look at (medium+) whose description has no `Triage:` paragraph (SOC review M4).
  */
 import type { SourceType } from '../../core/envelope.ts';
+import { CloudTrailRecord } from '../../core/schemas/cloudtrail.ts';
+import { K8sAuditEvent } from '../../core/schemas/k8s-audit.ts';
 import { templateMapping } from '../../hunt/fields.ts';
 import { warn } from './diagnostics.ts';
 import { RUNTIME_CATEGORY_KIND } from './logsource.ts';
@@ -57,14 +60,55 @@ export function logsourceWarnings(rules: readonly LintedRule[]): Diagnostic[] {
   return out;
 }
 
-/** A warning per field a rule reads that differs only in case from a field Seam's index templates map for its source. */
-export function fieldCaseWarnings(rules: readonly LintedRule[]): Diagnostic[] {
-  const known = new Map<SourceType, { exact: Set<string>; lower: Map<string, string> }>();
-  const fieldsOf = (s: SourceType): { exact: Set<string>; lower: Map<string, string> } => {
+/**
+ * Top-level fields a record of the source can carry, for the sources whose records have a fixed top level
+ * (CloudTrail records, audit.k8s.io/v1 Events): the schema's fields (src/core/schemas), the index template's, and
+ * the few CloudTrail writes that neither lists. GuardDuty findings (two letter cases, fields added often) and runtime
+ * events (Falco's, seam.runtime/v1's, Sigma's taxonomy names) are not checked: there an unknown name proves nothing.
+ */
+const CLOSED_TOP_LEVEL: Partial<Record<SourceType, readonly string[]>> = {
+  cloudtrail: [
+    ...Object.keys(CloudTrailRecord.shape),
+    'vpcEndpointAccountId',
+    'sessionCredentialFromConsole',
+    'addendum',
+    'managementEvent',
+    'serviceEventDetails',
+    'insightDetails',
+    'edgeDeviceDetails',
+    'eventBridge',
+  ],
+  k8s_audit: Object.keys(K8sAuditEvent.shape),
+};
+
+interface KnownFields {
+  exact: Set<string>;
+  lower: Map<string, string>;
+  /** Top-level names a record can have; undefined: the source's top level is open (not checked). */
+  top: Set<string> | undefined;
+}
+
+/** Where a rule reads `path`: the entry's key, else (a path read by a filter applied to it) the rule's own start. */
+function posOf(r: LintedRule, path: string): { line: number; column: number } {
+  return r.readsAt !== undefined && Object.hasOwn(r.readsAt, path) ? r.readsAt[path]! : r;
+}
+
+/**
+ * Warnings for fields a rule can never match on its source's events, at the field's key: a field that differs only
+ * in letter case from one Seam's index templates map (Sigma field names are case-sensitive), and, for CloudTrail and
+ * Kubernetes audit rules, a top-level name no record of the source has (SigmaHQ's taxonomy names such as `hostPath`
+ * unless logsource.ts maps them). Paths under an object (requestObject, requestParameters...) are not checked beyond
+ * their top level: those objects are open.
+ */
+export function fieldWarnings(rules: readonly LintedRule[]): Diagnostic[] {
+  const known = new Map<SourceType, KnownFields>();
+  const fieldsOf = (s: SourceType): KnownFields => {
     let k = known.get(s);
     if (k === undefined) {
       const exact = new Set(templateMapping(s).keys());
-      known.set(s, (k = { exact, lower: new Map([...exact].map((f) => [f.toLowerCase(), f])) }));
+      const closed = CLOSED_TOP_LEVEL[s];
+      const top = closed === undefined ? undefined : new Set([...closed, ...[...exact].filter((f) => !f.includes('.'))]);
+      known.set(s, (k = { exact, lower: new Map([...exact].map((f) => [f.toLowerCase(), f])), top }));
     }
     return k;
   };
@@ -75,7 +119,15 @@ export function fieldCaseWarnings(rules: readonly LintedRule[]): Diagnostic[] {
     for (const p of r.reads.paths) {
       if (k.exact.has(p)) continue;
       const meant = k.lower.get(p.toLowerCase());
-      if (meant !== undefined) out.push(warn('SEAM_ERR_RULE_FIELD', r.file, r, `field ${p}: Seam's ${r.source} events carry ${meant} (field names are case-sensitive), so as written it never matches`, r.id));
+      if (meant !== undefined) {
+        out.push(warn('SEAM_ERR_RULE_FIELD', r.file, posOf(r, p), `field ${p}: Seam's ${r.source} events carry ${meant} (field names are case-sensitive), so as written it never matches`, r.id));
+        continue;
+      }
+      const head = p.split('.')[0]!;
+      if (k.top === undefined || k.top.has(head)) continue;
+      const caseOf = [...k.top].find((f) => f.toLowerCase() === head.toLowerCase());
+      const hint = caseOf !== undefined ? ` (field names are case-sensitive: ${caseOf})` : '';
+      out.push(warn('SEAM_ERR_RULE_FIELD', r.file, posOf(r, p), `field ${p}: no ${r.source} record has a top-level ${head}${hint}, so as written it never matches`, r.id));
     }
   }
   return out;

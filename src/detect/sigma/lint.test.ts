@@ -78,7 +78,7 @@ describe('seam rules lint', () => {
       const lines = text.trimEnd().split('\n');
       expect(lines).toContain(`${join(d, 'typo.yml')}:1:1: SEAM_ERR_RULE_LOGSOURCE (warning) logsource {product: aws, service: cloudtrial} maps to no source Seam collects, so this rule loads but never runs (did you mean service: cloudtrail?)`);
       expect(lines).toContain(`${join(d, 'noproduct.yml')}:1:1: SEAM_ERR_RULE_LOGSOURCE (warning) logsource {service: cloudtrail} maps to no source Seam collects, so this rule loads but never runs (did you mean product: aws?)`);
-      expect(lines).toContain(`${join(d, 'case.yml')}:1:1: SEAM_ERR_RULE_FIELD (warning) field EventName: Seam's cloudtrail events carry eventName (field names are case-sensitive), so as written it never matches`);
+      expect(lines).toContain(`${join(d, 'case.yml')}:8:5: SEAM_ERR_RULE_FIELD (warning) field EventName: Seam's cloudtrail events carry eventName (field names are case-sensitive), so as written it never matches`);
       // A rule for a product Seam does not collect is only counted.
       expect(text).not.toContain('windows.yml');
       expect(lines.at(-1)).toBe('lint: files=4 rules=4 correlations=0 rejected=0 cloudtrail=1 kubernetes=0 guardduty=0 runtime=0 other=3');
@@ -101,6 +101,27 @@ describe('seam rules lint', () => {
       expect(triage).toEqual([
         `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level high and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
         `${join(d, 'tuning-only.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+      ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('warns at the key about a top-level field no audit or CloudTrail record has; open objects and mapped taxonomy names pass', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-top-'));
+    const k8s = '  product: kubernetes\n  service: audit';
+    try {
+      await writeFile(join(d, 'apigroup.yml'), rule(1, k8s).replace('eventName: X1', "verb: create\n    apiGroup: apps"));
+      await writeFile(join(d, 'open.yml'), rule(2, k8s).replace('eventName: X2', "verb: create\n    requestObject.spec.hostNetwork: 'true'\n    objectRef.resource: pods"));
+      await writeFile(join(d, 'mapped.yml'), rule(3, k8s).replace('eventName: X3', "hostPath: '*'\n    capabilities: '*'"));
+      await writeFile(join(d, 'ct.yml'), rule(4, '  product: aws\n  service: cloudtrail').replace('eventName: X4', 'eventName: X4\n    status: success\n    requestParameters.anything: x'));
+      await writeFile(join(d, 'gd.yml'), rule(5, '  product: aws\n  service: guardduty').replace('eventName: X5', 'Resource.ResourceType: Instance'));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      const lines = text.trimEnd().split('\n');
+      expect(lines.filter((l) => l.includes('SEAM_ERR_RULE_FIELD'))).toEqual([
+        `${join(d, 'apigroup.yml')}:9:5: SEAM_ERR_RULE_FIELD (warning) field apiGroup: no k8s_audit record has a top-level apiGroup, so as written it never matches`,
+        `${join(d, 'ct.yml')}:9:5: SEAM_ERR_RULE_FIELD (warning) field status: no cloudtrail record has a top-level status, so as written it never matches`,
       ]);
     } finally {
       await rm(d, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * Field-mapping pipelines: which Seam source a Sigma logsource applies to, and how the rule's field
  * names map onto that source's event shape. CloudTrail, Kubernetes audit and GuardDuty events keep
- * their raw field names, so SigmaHQ rules run unmodified; runtime telemetry maps the Sigma taxonomy
+ * their raw field names, so SigmaHQ rules run unmodified; Kubernetes audit maps two taxonomy names (capabilities,
+ * hostPath: K8S_AUDIT_FIELD_MAP) into the request body; runtime telemetry maps the Sigma taxonomy
  * (Image, CommandLine...) onto Seam's native runtime fields.
  */
 import type { SourceType } from '../../core/envelope.ts';
@@ -71,6 +72,22 @@ const runtimeValue = (field: string, value: string): string | undefined => {
   return m !== undefined && Object.hasOwn(m, k) ? m[k] : undefined;
 };
 
+/**
+ * Sigma's Kubernetes taxonomy names that are no field of an audit.k8s.io/v1 Event → where the audit record carries
+ * them (SigmaHQ's kubernetes_audit_privileged_pod_creation and kubernetes_audit_hostpath_mount match on them). Every
+ * other field of a Kubernetes audit rule is the record's own. Both read a pod's spec in the request body (level
+ * Request and above), each array fanning out, so the rule matches when any element does: `capabilities` is any
+ * container's added capabilities (a pod whose containers only drop capabilities has none), `hostPath` any volume's
+ * host path. `spec.containers` only: initContainers and ephemeralContainers are not read, nor the pod template of a
+ * Deployment or DaemonSet (the pods their controllers create are).
+ */
+export const K8S_AUDIT_FIELD_MAP: Readonly<Record<string, string>> = {
+  capabilities: 'requestObject.spec.containers.securityContext.capabilities.add',
+  hostPath: 'requestObject.spec.volumes.hostPath.path',
+};
+
+const k8sAuditMap = (f: string): string => K8S_AUDIT_FIELD_MAP[f] ?? f;
+
 /** Sigma category → the runtime event `kind` it describes. */
 export const RUNTIME_CATEGORY_KIND: Readonly<Record<string, string>> = {
   process_creation: 'process',
@@ -92,7 +109,7 @@ export function mapLogsource(ls: Logsource): LogsourceMapping {
   if (product === 'aws' && service === 'cloudtrail') return { source: 'cloudtrail', mapField: identity };
   if (product === 'aws' && service === 'guardduty') return { source: 'guardduty', mapField: identity };
   if (product === 'kubernetes' && (service === 'audit' || (service === undefined && category === 'audit'))) {
-    return { source: 'k8s_audit', mapField: identity };
+    return { source: 'k8s_audit', mapField: k8sAuditMap };
   }
   if (
     ((product === 'seam' || product === 'eks' || product === 'fargate' || product === 'kubernetes') && service === 'runtime') ||

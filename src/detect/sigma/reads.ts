@@ -6,6 +6,7 @@
  */
 import type { MDetection, MSearch } from './model.ts';
 import { MEMBER } from './fields.ts';
+import type { Pos } from './read.ts';
 
 export interface RuleReads {
   /** Event paths the detection (and its filters) reads. */
@@ -42,6 +43,32 @@ export function detectionReads(det: MDetection): RuleReads {
   const r = { keyword: false };
   for (const s of det.ids.values()) walk(s, paths, paths, r);
   return { paths: [...paths].sort(), keyword: r.keyword };
+}
+
+/**
+ * Where the detection reads each path: the key of the first entry that does (line:col in the rule's own file), so
+ * a lint warning about a field points at it. Paths read through `|fieldref` only are not listed.
+ */
+export function detectionReadsAt(det: MDetection): Record<string, Pos> {
+  const at: Record<string, Pos> = {};
+  const visit = (s: MSearch, prefix: string): void => {
+    if (s.t === 'entry') {
+      if (!s.e.keyword && s.e.path !== '') {
+        const p = prefix === '' ? s.e.path : s.e.path === MEMBER ? prefix.slice(0, -1) : prefix + s.e.path;
+        if (!Object.hasOwn(at, p)) at[p] = s.e.pos;
+      }
+      return;
+    }
+    if (s.t === 'array') {
+      const p = prefix + s.a.path;
+      if (!Object.hasOwn(at, p)) at[p] = s.a.pos;
+      for (const b of s.a.body.ids.values()) visit(b, p + '.');
+      return;
+    }
+    for (const x of s.items) visit(x, prefix);
+  };
+  for (const s of det.ids.values()) visit(s, '');
+  return at;
 }
 
 /** Both together: a rule and a filter applied to it. */

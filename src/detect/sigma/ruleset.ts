@@ -24,7 +24,7 @@ import { mapLogsource } from './logsource.ts';
 import { RuleIndex } from './rule-index.ts';
 import type { IndexStats, InternalRule } from './rule-index.ts';
 import { applyFilters } from './filters.ts';
-import { detectionReads } from './reads.ts';
+import { detectionReads, detectionReadsAt } from './reads.ts';
 import type { CompiledFilter } from './filters.ts';
 import { diag, warn } from './diagnostics.ts';
 import { triageOf } from '../triage.ts';
@@ -314,7 +314,7 @@ class Loader {
       order: this.rules.length,
       seen: 0,
       ...(materialize === undefined ? {} : { materialize: () => void materialize() }),
-      ...(det === undefined ? {} : { reads: detectionReads(det) }),
+      ...(det === undefined ? {} : { reads: detectionReads(det), readsAt: detectionReadsAt(det) }),
       test(event: Record<string, unknown>): boolean {
         // The index offers a rule with a kind only events of that kind; alone, the rule checks it.
         return (kind === undefined || event.kind === kind) && this.pred(new EvalCtx(fields).reset(event));

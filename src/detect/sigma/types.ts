@@ -72,6 +72,8 @@ export interface CompiledRule {
   reads?: RuleReads;
   /** Files of the meta-filters applied to this rule (ANDed to its detection), in load order. */
   filteredBy?: string[];
+  /** Where the rule's own detection reads each of its paths (the entry's key), for lint warnings. */
+  readsAt?: Record<string, { line: number; column: number }>;
   /** Evaluates the detection (including filters applied to this rule) against one event. */
   test(event: Record<string, unknown>): boolean;
 }
