@@ -12,8 +12,9 @@ import { K8sAuditEvent } from '../../core/schemas/k8s-audit.ts';
 import { templateMapping } from '../../hunt/fields.ts';
 import { warn } from './diagnostics.ts';
 import { RUNTIME_CATEGORY_KIND } from './logsource.ts';
+import { getKey, str } from './read.ts';
 import { misspelt } from './spelling.ts';
-import type { CompiledRule, Diagnostic } from './types.ts';
+import type { CompiledRule, CorrelationDoc, Diagnostic } from './types.ts';
 import type { CompiledCorrelation } from '../correlate/types.ts';
 
 /** A loaded rule with the Seam source its logsource maps to (undefined: none). */
@@ -93,41 +94,125 @@ function posOf(r: LintedRule, path: string): { line: number; column: number } {
   return r.readsAt !== undefined && Object.hasOwn(r.readsAt, path) ? r.readsAt[path]! : r;
 }
 
+const known = new Map<SourceType, KnownFields>();
+function fieldsOf(s: SourceType): KnownFields {
+  let k = known.get(s);
+  if (k === undefined) {
+    const exact = new Set(templateMapping(s).keys());
+    const closed = CLOSED_TOP_LEVEL[s];
+    const top = closed === undefined ? undefined : new Set([...closed, ...[...exact].filter((f) => !f.includes('.'))]);
+    known.set(s, (k = { exact, lower: new Map([...exact].map((f) => [f.toLowerCase(), f])), top }));
+  }
+  return k;
+}
+
+/** Why no event of `source` can carry `path` (a sentence ending in "so as written it never matches"), if so. */
+function fieldProblem(source: SourceType, path: string): string | undefined {
+  const k = fieldsOf(source);
+  if (k.exact.has(path)) return undefined;
+  const meant = k.lower.get(path.toLowerCase());
+  if (meant !== undefined) return `Seam's ${source} events carry ${meant} (field names are case-sensitive), so as written it never matches`;
+  const head = path.split('.')[0]!;
+  if (k.top === undefined || k.top.has(head)) return undefined;
+  const caseOf = [...k.top].find((f) => f.toLowerCase() === head.toLowerCase());
+  const hint = caseOf !== undefined ? ` (field names are case-sensitive: ${caseOf})` : '';
+  return `no ${source} record has a top-level ${head}${hint}, so as written it never matches`;
+}
+
 /**
  * Warnings for fields a rule can never match on its source's events, at the field's key: a field that differs only
  * in letter case from one Seam's index templates map (Sigma field names are case-sensitive), and, for CloudTrail and
- * Kubernetes audit rules, a top-level name no record of the source has (SigmaHQ's taxonomy names such as `hostPath`
+ * Kubernetes audit rules, a top-level name no record of the source has (SigmaHQ's taxonomy names such as `apiGroup`
  * unless logsource.ts maps them). Paths under an object (requestObject, requestParameters...) are not checked beyond
  * their top level: those objects are open.
  */
 export function fieldWarnings(rules: readonly LintedRule[]): Diagnostic[] {
-  const known = new Map<SourceType, KnownFields>();
-  const fieldsOf = (s: SourceType): KnownFields => {
-    let k = known.get(s);
-    if (k === undefined) {
-      const exact = new Set(templateMapping(s).keys());
-      const closed = CLOSED_TOP_LEVEL[s];
-      const top = closed === undefined ? undefined : new Set([...closed, ...[...exact].filter((f) => !f.includes('.'))]);
-      known.set(s, (k = { exact, lower: new Map([...exact].map((f) => [f.toLowerCase(), f])), top }));
-    }
-    return k;
-  };
   const out: Diagnostic[] = [];
   for (const r of rules) {
     if (r.source === undefined || r.reads === undefined) continue;
-    const k = fieldsOf(r.source);
     for (const p of r.reads.paths) {
-      if (k.exact.has(p)) continue;
-      const meant = k.lower.get(p.toLowerCase());
-      if (meant !== undefined) {
-        out.push(warn('SEAM_ERR_RULE_FIELD', r.file, posOf(r, p), `field ${p}: Seam's ${r.source} events carry ${meant} (field names are case-sensitive), so as written it never matches`, r.id));
-        continue;
+      const problem = fieldProblem(r.source, p);
+      if (problem !== undefined) out.push(warn('SEAM_ERR_RULE_FIELD', r.file, posOf(r, p), `field ${p}: ${problem}`, r.id));
+    }
+  }
+  return out;
+}
+
+/**
+ * The same check for a correlation's `group-by`, `condition.field` and `aliases` fields (review-de M2), against the
+ * sources of the rules it refers to (through referenced correlations too), at the field's line: a correlation that
+ * groups by `user.userName` never fires. A group-by naming an alias is the alias's fields, checked under `aliases`.
+ */
+export function correlationFieldWarnings(correlations: readonly CorrelationDoc[], rules: readonly LintedRule[]): Diagnostic[] {
+  const ruleBy = new Map<string, LintedRule>();
+  for (const r of rules) {
+    ruleBy.set(r.id, r);
+    if (r.name !== undefined) ruleBy.set(r.name, r);
+  }
+  const corrBy = new Map<string, CorrelationDoc>();
+  for (const c of correlations) {
+    if (c.id !== undefined) corrBy.set(c.id, c);
+    if (c.name !== undefined) corrBy.set(c.name, c);
+  }
+  const refsOf = (c: CorrelationDoc): string[] => {
+    const list = getKey(getKey(c.node, 'correlation')?.value, 'rules')?.value;
+    const one = str(list);
+    if (one !== undefined) return [one];
+    return list?.kind === 'seq' ? list.items.map(str).filter((x): x is string => x !== undefined) : [];
+  };
+  /** The sources of the rules a reference reaches (a correlation's, recursively). */
+  const sourcesOf = (ref: string, seen: Set<string>): Set<SourceType> => {
+    const out = new Set<SourceType>();
+    const r = ruleBy.get(ref);
+    if (r !== undefined) {
+      if (r.source !== undefined) out.add(r.source);
+      return out;
+    }
+    const c = corrBy.get(ref);
+    if (c === undefined || seen.has(ref)) return out;
+    seen.add(ref);
+    for (const x of refsOf(c)) for (const s of sourcesOf(x, seen)) out.add(s);
+    return out;
+  };
+  const out: Diagnostic[] = [];
+  for (const c of correlations) {
+    const corr = getKey(c.node, 'correlation')?.value;
+    if (corr === undefined) continue;
+    const sources = new Set<SourceType>();
+    for (const ref of refsOf(c)) for (const s of sourcesOf(ref, new Set())) sources.add(s);
+    const check = (field: string | undefined, pos: { line: number; column: number }, where: string, only?: Set<SourceType>): void => {
+      if (field === undefined) return;
+      for (const s of only ?? sources) {
+        const problem = fieldProblem(s, field);
+        if (problem !== undefined) {
+          out.push(warn('SEAM_ERR_RULE_FIELD', c.file, pos, `${where} field ${field}: ${problem}`, c.id));
+          return;
+        }
       }
-      const head = p.split('.')[0]!;
-      if (k.top === undefined || k.top.has(head)) continue;
-      const caseOf = [...k.top].find((f) => f.toLowerCase() === head.toLowerCase());
-      const hint = caseOf !== undefined ? ` (field names are case-sensitive: ${caseOf})` : '';
-      out.push(warn('SEAM_ERR_RULE_FIELD', r.file, posOf(r, p), `field ${p}: no ${r.source} record has a top-level ${head}${hint}, so as written it never matches`, r.id));
+    };
+    const aliases = getKey(corr, 'aliases')?.value;
+    const aliasNames = new Set(aliases?.kind === 'map' ? aliases.entries.map((e) => e.key) : []);
+    const groupBy = getKey(corr, 'group-by');
+    if (groupBy?.value.kind === 'seq') {
+      for (const item of groupBy.value.items) {
+        const f = str(item);
+        if (f !== undefined && !aliasNames.has(f)) check(f, item.pos, 'group-by');
+      }
+    } else if (groupBy !== undefined) {
+      const f = str(groupBy.value);
+      if (f !== undefined && !aliasNames.has(f)) check(f, groupBy.value.pos, 'group-by');
+    }
+    const field = getKey(getKey(corr, 'condition')?.value, 'field');
+    if (field !== undefined) {
+      const f = str(field.value);
+      if (f !== undefined && !aliasNames.has(f)) check(f, field.keyPos, 'condition');
+    }
+    if (aliases?.kind === 'map') {
+      for (const a of aliases.entries) {
+        if (a.value.kind !== 'map') continue;
+        // alias: { rule: field }: each field against the sources of the rule it is read from.
+        for (const e of a.value.entries) check(str(e.value), e.keyPos, `alias ${a.key}:`, sourcesOf(e.key, new Set()));
+      }
     }
   }
   return out;

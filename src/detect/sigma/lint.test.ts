@@ -107,6 +107,31 @@ describe('seam rules lint', () => {
     }
   });
 
+  it('warns at the line about a correlation group-by, condition field or alias field no event of its rules carries', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-corr-'));
+    try {
+      const base = rule(1, '  product: kubernetes\n  service: audit').replace('title: Lint Count 1', 'title: Lint Count 1\nname: base_k8s').replace('eventName: X1', 'verb: create');
+      await writeFile(join(d, 'base.yml'), base);
+      const corr = (n: number, body: string): string =>
+        [`title: Corr ${n}`, `id: 6c1f9a3e-2b4d-4f8a-9e7c-1a2b3c4d5e6${n}`, `name: corr_${n}`, 'correlation:', ...body.split('\n'), 'level: low', ''].join('\n');
+      await writeFile(join(d, 'c1.yml'), corr(1, '  type: value_count\n  rules:\n    - base_k8s\n  group-by:\n    - user.userName\n  timespan: 10m\n  condition:\n    field: objectref.name\n    gte: 3'));
+      await writeFile(join(d, 'c2.yml'), corr(2, '  type: event_count\n  rules:\n    - base_k8s\n  aliases:\n    who:\n      base_k8s: User.username\n  group-by:\n    - who\n  timespan: 10m\n  condition:\n    gte: 3'));
+      // Right case, an alias used right, a chained correlation over c3: no warning.
+      await writeFile(join(d, 'c3.yml'), corr(3, '  type: value_count\n  rules:\n    - base_k8s\n  group-by:\n    - user.username\n    - seam.cluster\n  timespan: 10m\n  condition:\n    field: objectRef.name\n    gte: 3'));
+      await writeFile(join(d, 'c4.yml'), corr(4, '  type: event_count\n  rules:\n    - corr_3\n  group-by:\n    - user.UserName\n  timespan: 1h\n  condition:\n    gte: 2'));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      expect(text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_FIELD'))).toEqual([
+        `${join(d, 'c1.yml')}:9:7: SEAM_ERR_RULE_FIELD (warning) group-by field user.userName: Seam's k8s_audit events carry user.username (field names are case-sensitive), so as written it never matches`,
+        `${join(d, 'c1.yml')}:12:5: SEAM_ERR_RULE_FIELD (warning) condition field objectref.name: Seam's k8s_audit events carry objectRef.name (field names are case-sensitive), so as written it never matches`,
+        `${join(d, 'c2.yml')}:10:7: SEAM_ERR_RULE_FIELD (warning) alias who: field User.username: Seam's k8s_audit events carry user.username (field names are case-sensitive), so as written it never matches`,
+        `${join(d, 'c4.yml')}:9:7: SEAM_ERR_RULE_FIELD (warning) group-by field user.UserName: Seam's k8s_audit events carry user.username (field names are case-sensitive), so as written it never matches`,
+      ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('warns at the key about a top-level field no audit or CloudTrail record has; open objects and mapped taxonomy names pass', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-top-'));
     const k8s = '  product: kubernetes\n  service: audit';

@@ -3,7 +3,7 @@ import type { SourceType } from '../../core/envelope.ts';
 import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
-import { fieldWarnings, logsourceWarnings, triageWarnings } from './lint-checks.ts';
+import { correlationFieldWarnings, fieldWarnings, logsourceWarnings, triageWarnings } from './lint-checks.ts';
 import type { Diagnostic, LoadResult, LoadStats } from './types.ts';
 
 /** Names of the per-product counts on the summary line, in the order they are printed. */
@@ -48,8 +48,9 @@ export async function lintRules(paths: string[], opts: LintOptions = {}): Promis
   const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules));
   const dropped = ruleset.correlations.length - correlations.correlations.length;
   const line = lintSummaryLine(ruleset.rules, { ...stats, correlations: stats.correlations - dropped, rejected: stats.rejected + dropped });
-  // Rules that load but can never fire: a logsource meant for Seam that maps to nothing, a field in the wrong case.
-  const never = [...logsourceWarnings(ruleset.rules), ...fieldWarnings(ruleset.rules)];
+  // Rules and correlations that load but can never fire: a logsource meant for Seam that maps to nothing, a field
+  // no event of the source carries (wrong case, no such top-level field).
+  const never = [...logsourceWarnings(ruleset.rules), ...fieldWarnings(ruleset.rules), ...correlationFieldWarnings(ruleset.correlations, ruleset.rules)];
   // Rules a person should look at whose alerts would reach them without triage text.
   const untriaged = triageWarnings(ruleset.rules, correlations.correlations);
   return { loaded, diagnostics: [...mergeReferenceProblems(loaded.diagnostics, correlations.diagnostics), ...never, ...untriaged], line };
