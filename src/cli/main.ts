@@ -249,8 +249,8 @@ export function buildCli(): Command {
     .command('test')
     .description("Run each rule's sibling *.test.yml cases")
     .argument('[paths...]', 'rule files or folders (default: seam.yml rules.paths, `detections`)')
-    .option('--placeholders <file>', "YAML map of rule placeholder values, as replay's (default: seam.yml rules.placeholdersFile), under each test file's and case's own `placeholders:`")
-    .option('--config <file>', 'seam.yml (default SEAM_CONFIG): its rules.paths and placeholders (rules.placeholdersFile, rules.placeholders)')
+    .option('--placeholders <file>', "YAML map of site placeholder values, as replay's, under each test file's and case's own `placeholders:`. Without it tests are hermetic: only the test files' values (seam.yml's are never read here)")
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG): its rules.paths only (not its placeholders)')
     .action(async (paths: string[], o: { placeholders?: string; config?: string }) => {
       process.exitCode = await rulesTestCommand(paths, o);
     });

@@ -7,7 +7,8 @@ import { SITE_ADMIN_ARN, SITE_CREATE_USER, SITE_PLACEHOLDERS, writeSiteRule } fr
 
 // `seam rules lint` and `seam rules test` take a site's placeholder values the way `seam replay` does: from
 // --placeholders FILE, or from seam.yml (--config FILE / SEAM_CONFIG: rules.placeholdersFile, rules.placeholders),
-// whose rules.paths are also their default paths (review item 7).
+// whose rules.paths are also their default paths (review item 7). `rules test` is hermetic: it takes site values
+// only from --placeholders, never from seam.yml (review-de M5).
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SEAM = join(ROOT, 'bin/seam.mjs');
@@ -32,7 +33,7 @@ function site(): { dir: string; rules: string; ph: string } {
 }
 
 const seam = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; out: string } => {
-  const r = spawnSync(process.execPath, [SEAM, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_RULES: '', SEAM_PLACEHOLDERS_FILE: '', SEAM_LOG_LEVEL: 'error', ...env } });
+  const r = spawnSync(process.execPath, [SEAM, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_RULES: '', SEAM_PLACEHOLDERS_FILE: '', SEAM_LOG_LEVEL: 'error', ...env } });
   return { status: r.status, out: r.stdout + r.stderr };
 };
 
@@ -55,7 +56,7 @@ describe('seam rules lint / test with a site\'s placeholders', () => {
     }
   });
 
-  it('test: the site values are under the test file\'s, and an invalid seam.yml stops the command (exit 2)', () => {
+  it('test: site values only with --placeholders, under the test file\'s; seam.yml\'s are not read; an invalid seam.yml stops the command (exit 2)', () => {
     const s = site();
     const bare = seam(['rules', 'test', s.rules]);
     expect(bare.status).toBe(1);
@@ -65,9 +66,11 @@ describe('seam rules lint / test with a site\'s placeholders', () => {
     expect(flag.out).toContain('rules-test: files=1 cases=1 passed=1 failed=0');
     const yml = join(s.dir, 'seam.yml');
     writeFileSync(yml, `rules:\n  placeholdersFile: ${JSON.stringify(s.ph)}\n`);
-    const cfg = seam(['rules', 'test', s.rules, '--config', yml]);
-    expect(cfg.status, cfg.out).toBe(0);
-    expect(cfg.out).toContain('passed=1 failed=0');
+    // Hermetic by default (review-de M5): seam.yml's placeholders never change a test's result, by --config or SEAM_CONFIG.
+    for (const cfg of [seam(['rules', 'test', s.rules, '--config', yml]), seam(['rules', 'test', s.rules], { SEAM_CONFIG: yml })]) {
+      expect(cfg.status, cfg.out).toBe(1);
+      expect(cfg.out).toContain('expected 1 alert(s), got 0');
+    }
     writeFileSync(yml, 'rules:\n  placeholderFile: ph.yml\n');
     const bad = seam(['rules', 'test', s.rules, '--config', yml]);
     expect(bad.status).toBe(2);

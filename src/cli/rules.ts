@@ -3,7 +3,7 @@ import type { RuleSite } from '../detect/load.ts';
 
 /** Options of `seam rules lint` and `seam rules test`: where the site's placeholder values come from. */
 export interface RulesCliOptions {
-  /** YAML map of placeholder values (as `seam replay --placeholders`); wins over seam.yml's rules.placeholdersFile. */
+  /** YAML map of placeholder values (as `seam replay --placeholders`); wins over seam.yml's rules.placeholdersFile (lint; test reads only this). */
   placeholders?: string;
   /** seam.yml (default SEAM_CONFIG): its rules.paths, rules.placeholdersFile and rules.placeholders. */
   config?: string;
@@ -13,9 +13,9 @@ export interface RulesCliOptions {
 /**
  * The rule paths and placeholder values the rule commands use, as `seam replay` and `seam run` take them: the paths
  * given, else seam.yml's rules.paths, else `detections`; placeholders from --placeholders or rules.placeholdersFile,
- * with seam.yml's inline rules.placeholders over the file's. Undefined when seam.yml is invalid (already reported).
+ * with seam.yml's inline rules.placeholders over the file's (only --placeholders when configPlaceholders is false). Undefined when seam.yml is invalid (already reported).
  */
-async function ruleSite(paths: string[], o: RulesCliOptions): Promise<{ paths: string[]; site: RuleSite } | undefined> {
+async function ruleSite(paths: string[], o: RulesCliOptions, configPlaceholders = true): Promise<{ paths: string[]; site: RuleSite } | undefined> {
   const env = o.env ?? process.env;
   // seam.yml is read only when one is named, by the flag or SEAM_CONFIG (its schema takes a moment to load).
   let cfg: SeamConfig | undefined;
@@ -25,10 +25,11 @@ async function ruleSite(paths: string[], o: RulesCliOptions): Promise<{ paths: s
     if (loaded === undefined) return undefined;
     cfg = loaded.config;
   }
-  const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
+  const placeholdersFile = o.placeholders ?? (configPlaceholders ? cfg?.rules.placeholdersFile : undefined);
+  const inline = configPlaceholders ? cfg?.rules.placeholders : undefined;
   return {
     paths: paths.length > 0 ? paths : (cfg?.rules.paths ?? ['detections']),
-    site: { ...(placeholdersFile ? { placeholdersFile } : {}), ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}) },
+    site: { ...(placeholdersFile ? { placeholdersFile } : {}), ...(inline ? { placeholders: inline } : {}) },
   };
 }
 
@@ -41,8 +42,13 @@ export async function rulesLintCommand(paths: string[], o: RulesCliOptions = {})
   return lintCommand(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site) });
 }
 
+/**
+ * Tests are hermetic by default (review-de M5): a case runs on its test file's and its own placeholder values only,
+ * so a seam.yml named by SEAM_CONFIG cannot change a result; seam.yml gives the rule paths, never placeholder values.
+ * Site values come in only with an explicit --placeholders FILE, under each test file's and case's own.
+ */
 export async function rulesTestCommand(paths: string[], o: RulesCliOptions = {}): Promise<number> {
-  const r = await ruleSite(paths, o);
+  const r = await ruleSite(paths, o, false);
   if (r === undefined) return 2;
   const { runRuleTests } = await import('../detect/rule-tests.ts');
   const { sitePlaceholders } = await import('../detect/load.ts');
