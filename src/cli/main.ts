@@ -242,7 +242,8 @@ export function buildCli(): Command {
     .argument('[paths...]', 'rule files or folders (default: seam.yml rules.paths, `detections`)')
     .option('--placeholders <file>', "YAML map of rule placeholder values, as replay's (default: seam.yml rules.placeholdersFile); placeholders it sets are not reported unset")
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG): its rules.paths and placeholders (rules.placeholdersFile, rules.placeholders)')
-    .action(async (paths: string[], o: { placeholders?: string; config?: string }) => {
+    .option('-v, --verbose', 'every diagnostic: each use of an unset placeholder, not one line per placeholder with its count')
+    .action(async (paths: string[], o: { placeholders?: string; config?: string; verbose?: boolean }) => {
       process.exitCode = await rulesLintCommand(paths, o);
     });
   rules

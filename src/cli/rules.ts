@@ -7,6 +7,8 @@ export interface RulesCliOptions {
   placeholders?: string;
   /** seam.yml (default SEAM_CONFIG): its rules.paths, rules.placeholdersFile and rules.placeholders. */
   config?: string;
+  /** lint: every diagnostic, also each use of an unset placeholder (folded to one line per placeholder without it). */
+  verbose?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -39,7 +41,7 @@ export async function rulesLintCommand(paths: string[], o: RulesCliOptions = {})
   if (r === undefined) return 2;
   const { lintCommand } = await import('../detect/sigma/lint.ts');
   const { sitePlaceholders } = await import('../detect/load.ts');
-  return lintCommand(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site) });
+  return lintCommand(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site), verbose: o.verbose === true });
 }
 
 /**

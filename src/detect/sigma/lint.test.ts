@@ -16,10 +16,10 @@ detection:
 level: low
 `;
 
-async function lint(paths: string[]): Promise<{ code: number; text: string }> {
+async function lint(paths: string[], verbose = false): Promise<{ code: number; text: string }> {
   let text = '';
   const out = new Writable({ write(chunk: Buffer, _enc, cb) { text += chunk.toString(); cb(); } });
-  const code = await lintCommand(paths, out);
+  const code = await lintCommand(paths, out, { verbose });
   return { code, text };
 }
 
@@ -102,6 +102,24 @@ describe('seam rules lint', () => {
         `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level high and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
         `${join(d, 'tuning-only.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
       ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('prints one line per unset placeholder with its rule count (review-de L4), every use with -v', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-ph-'));
+    try {
+      const ct = '  product: aws\n  service: cloudtrail';
+      for (const n of [1, 2]) await writeFile(join(d, `r${n}.yml`), rule(n, ct).replace(`eventName: X${n}`, "eventName|expand:\n      - '%site_a%'\n      - '%site_b%'\n    userIdentity.arn|expand: '%site_a%'"));
+      const folded = (await lint([d])).text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_PLACEHOLDER'));
+      expect(folded).toEqual([
+        `${join(d, 'r1.yml')}:9:9: SEAM_ERR_RULE_PLACEHOLDER (warning) placeholder %site_a% has no configured values; it matches nothing in 2 rule(s), 4 uses (this is the first; -v lists every one)`,
+        `${join(d, 'r1.yml')}:10:9: SEAM_ERR_RULE_PLACEHOLDER (warning) placeholder %site_b% has no configured values; it matches nothing in 2 rule(s), 2 uses (this is the first; -v lists every one)`,
+      ]);
+      const all = (await lint([d], true)).text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_PLACEHOLDER'));
+      expect(all).toHaveLength(6);
+      expect(all[0]).toContain('placeholder %site_a% has no configured values; this value matches nothing (rule still loads)');
     } finally {
       await rm(d, { recursive: true, force: true });
     }

@@ -19,9 +19,9 @@ const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
  * summary counts loaded rules per product (the Seam source their logsource maps to), and `other=` for
  * rules whose logsource maps to no Seam source, when there are any.
  */
-export async function lintCommand(paths: string[], out: NodeJS.WritableStream, opts: LintOptions = {}): Promise<number> {
+export async function lintCommand(paths: string[], out: NodeJS.WritableStream, opts: LintOptions & { verbose?: boolean } = {}): Promise<number> {
   const { diagnostics, line } = await lintRules(paths, opts);
-  for (const d of diagnostics) out.write(formatDiagnostic(d) + '\n');
+  for (const l of opts.verbose === true ? diagnostics.map(formatDiagnostic) : foldUnsetPlaceholders(diagnostics)) out.write(l + '\n');
   out.write(line + '\n');
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
@@ -81,6 +81,37 @@ function mergeReferenceProblems(load: readonly Diagnostic[], compiled: readonly 
     out[out.indexOf(twin)] = { ...c, line: twin.line, column: twin.column };
   }
   return [...out, ...rest];
+}
+
+const UNSET = /^placeholder %([^%]+)% has no configured values/;
+
+/**
+ * The diagnostics as printed without -v (review-de L4): every unset-placeholder warning of one placeholder becomes one
+ * line, at its first use, with the number of rules that use it (linting a rule beside the pack printed ~150 of them,
+ * burying the rule's own problems). Every other diagnostic is printed as it is.
+ */
+export function foldUnsetPlaceholders(diagnostics: readonly Diagnostic[]): string[] {
+  const byName = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    const name = d.code === 'SEAM_ERR_RULE_PLACEHOLDER' && d.severity === 'warning' ? UNSET.exec(d.message)?.[1] : undefined;
+    if (name === undefined) continue;
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [d]);
+    else list.push(d);
+  }
+  const out: string[] = [];
+  for (const d of diagnostics) {
+    const name = d.code === 'SEAM_ERR_RULE_PLACEHOLDER' && d.severity === 'warning' ? UNSET.exec(d.message)?.[1] : undefined;
+    const uses = name === undefined ? undefined : byName.get(name);
+    if (uses === undefined || uses.length === 1) {
+      out.push(formatDiagnostic(d));
+      continue;
+    }
+    if (uses[0] !== d) continue;
+    const rules = new Set(uses.map((u) => u.rule ?? `${u.file}:${u.line}`)).size;
+    out.push(formatDiagnostic({ ...d, message: `placeholder %${name}% has no configured values; it matches nothing in ${rules} rule(s), ${uses.length} uses (this is the first; -v lists every one)` }));
+  }
+  return out;
 }
 
 /** `lint: files=… rules=… correlations=… rejected=… cloudtrail=… …` (also shown by `seam coverage`). */
