@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { SHARED, sharedPresent } from '../../../test/helpers/shared.ts';
+import { lintRules } from './lint.ts';
 import { loadRules } from './ruleset.ts';
 
 const CORPUS = join(SHARED, 'sigma');
@@ -30,6 +31,19 @@ describe.skipIf(!sharedPresent(CORPUS))('SigmaHQ corpus', () => {
     const buckets = ruleset.indexStats().buckets;
     // Runtime rules with a category sit in one bucket per event kind.
     expect(Object.keys(buckets).sort()).toEqual(['(none)', 'cloudtrail', 'k8s_audit', 'runtime:file', 'runtime:network', 'runtime:process']);
+  }, 120_000);
+});
+
+describe.skipIf(!sharedPresent(CORPUS))('README figures of the pack beside SigmaHQ (review-de L3)', () => {
+  it('README quotes the lint line of detections + SigmaHQ cloud/aws and application/kubernetes as it is today', async () => {
+    const root = join(import.meta.dirname, '../../..');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const pack = await lintRules([join(root, 'detections')]);
+    const both = await lintRules([join(root, 'detections'), join(CORPUS, 'rules/cloud/aws'), join(CORPUS, 'rules/application/kubernetes')]);
+    expect(readme).toContain('`' + both.line + '`');
+    const { rules, correlations } = pack.loaded.stats;
+    const sigmaRules = both.loaded.stats.rules - rules;
+    expect(readme).toContain(`(Seam's ${rules} rules and ${correlations} correlations, SigmaHQ's ${sigmaRules} rules;`);
   }, 120_000);
 });
 
