@@ -41,7 +41,7 @@ describe('triage extraction', () => {
   it('is read once at rule load: a Sigma alert carries its rule\'s triage, without the tuning note', async () => {
     const { ruleset } = await loadRules([join(ROOT, 'detections/kubernetes/k8s_privileged_pod_created.yml')]);
     const rule = ruleset.rules[0]!;
-    expect(rule.triage).toMatch(/^which workload/);
+    expect(rule.triage).toMatch(/^which pod and image, and who is behind it\./);
     expect(rule.triage).toContain('are trusted.');
     expect(rule.triage).not.toMatch(/%seam_|placeholder|add your own/);
     expect(rule.description).toContain('%seam_privileged_images%');

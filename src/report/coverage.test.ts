@@ -31,7 +31,7 @@ describe('seam coverage', () => {
     const dir = await mkdtemp(join(tmpdir(), 'seam-coverage-'));
     await mkdir(join(dir, 'pack/cloudtrail'), { recursive: true });
     const rule = (id: string, level: string, tags: string[]): string =>
-      [`title: Rule ${id}`, `id: 00000000-0000-4000-8000-00000000000${id}`, 'status: test', 'logsource:', '  product: aws', '  service: cloudtrail', 'detection:', '  sel:', `    eventName: Call${id}`, '  condition: sel', `level: ${level}`, 'tags:', ...tags.map((t) => `  - ${t}`), ''].join('\n');
+      [`title: Rule ${id}`, `id: 00000000-0000-4000-8000-00000000000${id}`, 'status: test', 'description: |', `  Call${id} was made.`, '  Triage: who made it.', 'logsource:', '  product: aws', '  service: cloudtrail', 'detection:', '  sel:', `    eventName: Call${id}`, '  condition: sel', `level: ${level}`, 'tags:', ...tags.map((t) => `  - ${t}`), ''].join('\n');
     await writeFile(join(dir, 'pack/cloudtrail/a_rule.yml'), rule('1', 'medium', ['attack.persistence', 'attack.t1098', 'attack.t1098.001']));
     await writeFile(join(dir, 'pack/cloudtrail/b_rule.yml'), rule('2', 'low', ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098']));
     const c = await computeCoverage(['pack'], { root: dir });
