@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DELIVERY_PATH_FIELDS } from '../core/config/paths.ts';
 import { loadYamlFile } from '../core/config/yaml-file.ts';
-import { Route, Suppression, Throttle } from './delivery/config.ts';
+import { Fold, Route, Suppression, Throttle } from './delivery/config.ts';
 import { secretRefHint, type AlertOutput } from './delivery/output.ts';
 import { PagerDutyOutputConfig } from './pagerduty/config.ts';
 import { PagerDutyOutput } from './pagerduty/sink.ts';
@@ -31,6 +31,7 @@ export const DeliveryConfig = z
     outputs: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), OutputConfig).describe('Alert outputs by name; routes refer to these names.'),
     routes: z.array(Route).min(1).describe('Which alerts go to which outputs.'),
     throttle: Throttle,
+    fold: Fold,
     suppressions: z.array(Suppression).default([]).describe('Suppressions given inline.'),
     suppressionsFile: z.string().min(1).optional().describe('A YAML file of further suppressions (`suppressions: [...]`), read at start.'),
     dashboardUrl: z

@@ -47,6 +47,12 @@ const log = childLogger('deliver');
  * level travels in a header, so the read-back below knows the levels notified before. Ids are remembered per partition (alerts are
  * keyed by id, so both versions share one), and read back from `seam.alerts` when a member starts reading a
  * partition, so a restart or a rebalance between the two versions does not notify twice.
+ *
+ * An early alert that leads its event's early fold is held by the deliverer until its final version arrives, at
+ * most `fold.windowMs` (ADR 0052): the final, on the same partition, says whether a native or late rule's alert
+ * of the same event leads it. The flush timer notifies the held alerts whose window passed; `stop` (SIGTERM)
+ * notifies all still held. A provisional version read back on start counts as notified, as before: a process
+ * killed without stopping (SIGKILL, OOM) loses the notifications it held (their alerts are indexed).
  */
 export function createDeliverRole(o: DeliverRoleOptions): Role {
   const counters = new Counters('role.deliver');
@@ -106,8 +112,9 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
           continue;
         }
         // The later version of an alert already notified (an early alert's final, ADR 0025; a GuardDuty finding's
-        // update whose severity level did not rise, ADR 0046): indexed, not sent again.
-        if (seen.has(noticeKey(alert))) {
+        // update whose severity level did not rise, ADR 0046): indexed, not sent again. Unless the deliverer holds the
+        // early version for its final (ADR 0052): the final then says what is notified.
+        if (seen.has(noticeKey(alert)) && !o.deliverer.holding(alert.id)) {
           stats.laterVersions++;
           continue;
         }
@@ -149,6 +156,6 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
       await producer?.close();
       await o.deliverer.close();
     },
-    stats: () => ({ ...counters.snapshot(), ...stats, ...o.deliverer.stats, pendingRepeats: o.deliverer.pendingRepeats() }),
+    stats: () => ({ ...counters.snapshot(), ...stats, ...o.deliverer.stats, pendingRepeats: o.deliverer.pendingRepeats(), heldNow: o.deliverer.heldNow() }),
   };
 }

@@ -34,6 +34,22 @@ export const Throttle = z
   .describe('Throttling of repeated notifications.');
 export type Throttle = z.infer<typeof Throttle>;
 
+export const Fold = z
+  .strictObject({
+    windowMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(75_000)
+      .describe(
+        "How long (wall clock) the notification of an early (provisional) alert, ADR 0025, is held for its final version, which says whether a higher alert of the same event leads it (ADR 0050, 0052): a final folded into another alert is not notified (its leader is), a final that leads is notified in its place, and a held alert whose final has not come when this has passed is notified as it is. The final follows the early alert by about the allowed lateness (`rules.allowedLatenessMs`, 60 s by default), hence 75 s. 0 notifies early alerts at once (an event can then be notified twice).",
+      ),
+    maxHeld: z.number().int().min(1).default(10_000).describe('Early alerts held at most; past it an early alert is notified at once (counted as `heldOverflow`).'),
+  })
+  .prefault({})
+  .describe('Holding early alerts for their final fold (ADR 0052): one notification per action on the Kafka path.');
+export type Fold = z.infer<typeof Fold>;
+
 export const Suppression = z
   .strictObject({
     rule: z.string().min(1).describe('Rule id the suppression applies to, or `*` for every rule.'),

@@ -8,6 +8,7 @@ import { startReceiver } from '../../../test/helpers/http-receiver.ts';
 import { DeliveryConfig, buildOutputs } from '../registry.ts';
 import { foldAlerts } from '../../detect/fold.ts';
 import { Deliverer } from './deliverer.ts';
+import type { Alert } from '../../detect/alert.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -188,6 +189,112 @@ describe('folded alerts (ADR 0050)', () => {
     await d.deliver(alerts[0]!);
     expect(soc.requests).toHaveLength(2);
     expect(d.stats).toMatchObject({ folded: 3, duplicates: 1 });
+  });
+});
+
+describe('early alerts held for their final fold (ADR 0052)', () => {
+  // One kubectl-created pod in kube-system: a low Sigma rule raised early (provisional), then the ordered path's
+  // final fold, where a high native detection on the same event leads and the Sigma alert is folded into it.
+  const ev = { events: ['ev-pod'], native_ids: ['nat-pod'] };
+  const early = (): Alert => ({ ...testAlert({ n: 1, ruleId: 'kube-system-pod', ...ev, rule: { id: 'kube-system-pod', title: 'Pod Created In Kube System Namespace', level: 'low', tags: [], type: 'sigma' } }), provisional: true });
+  const finals = (): Alert[] => {
+    const { provisional: _p, ...sigma } = early();
+    const native = testAlert({ n: 2, ruleId: 'seam-native-privileged-pod', ...ev, rule: { id: 'seam-native-privileged-pod', title: 'Privileged pod by a human', level: 'high', tags: [], type: 'native' } });
+    const out = [sigma, native];
+    foldAlerts('ev-pod', out);
+    return out;
+  };
+  const setup = async (fold: Record<string, unknown> = {}) => {
+    const clock = { wall: 1_000_000 };
+    const { soc, d } = await deliverer({ throttle: { windowMs: 0 }, fold, routes: [{ name: 'r', outputs: ['soc'], minLevel: 'low' }] }, () => clock.wall);
+    const sent = () => bodies(soc).map((b) => `${b.alert.id}${(b.alert as Alert).provisional === true ? ' (provisional)' : ''}`);
+    return { clock, soc, d, sent };
+  };
+
+  it('the early low Sigma leader and the high native leader of the same event within the window: one notification, the native, naming the Sigma rule', async () => {
+    // Both orders of the finals (they travel on different partitions): the same notification.
+    for (const order of [[1, 0], [0, 1]]) {
+      const { clock, soc, d, sent } = await setup();
+      expect(await d.deliver(early())).toEqual([]);
+      expect(d.heldNow()).toBe(1);
+      expect(d.holding('alert-kube-system-pod-1')).toBe(true);
+      clock.wall += 60_500; // the allowed lateness and a bit: the finals come
+      expect(await d.flushDue()).toEqual([]);
+      const f = finals();
+      for (const i of order) await d.deliver(f[i]!);
+      await d.flushAll();
+      expect(sent()).toEqual(['alert-seam-native-privileged-pod-2']);
+      expect((bodies(soc)[0]!.alert as Alert).also_matched).toEqual([{ rule_id: 'kube-system-pod', title: 'Pod Created In Kube System Namespace', level: 'low', alert_id: 'alert-kube-system-pod-1' }]);
+      expect(d.stats).toMatchObject({ alerts: 1, held: 1, heldExpired: 0, heldOverflow: 0, folded: 1, sent: 1 });
+      expect(d.heldNow()).toBe(0);
+    }
+  });
+
+  it('beyond the window: the early alert as it was, then the native, two notifications', async () => {
+    const { clock, d, sent } = await setup({ windowMs: 5_000 });
+    await d.deliver(early());
+    clock.wall += 4_999;
+    expect(await d.flushDue()).toEqual([]);
+    clock.wall += 1;
+    expect((await d.flushDue()).map((o) => o.notification.id)).toEqual(['alert-kube-system-pod-1']);
+    for (const a of finals().reverse()) await d.deliver(a);
+    expect(sent()).toEqual(['alert-kube-system-pod-1 (provisional)', 'alert-seam-native-privileged-pod-2']);
+    // Its final, folded, was counted once (the early one was notified): a duplicate of a handled id.
+    expect(d.stats).toMatchObject({ alerts: 2, held: 1, heldExpired: 1, folded: 0, duplicates: 1, sent: 2 });
+  });
+
+  it('an early alert that still leads in the final fold is notified once, as its final (enriched, full also_matched)', async () => {
+    const { d, sent } = await setup();
+    await d.deliver(early());
+    const { provisional: _p, ...final } = early();
+    const low = testAlert({ n: 3, ruleId: 'seam-native-pod-info', ...ev, level: 'informational', rule: { id: 'seam-native-pod-info', title: 'Pod created', level: 'informational', tags: [], type: 'native' } });
+    foldAlerts('ev-pod', [final, low]);
+    await d.deliver(low);
+    await d.deliver(final);
+    // A redelivered provisional after that is a duplicate.
+    await d.deliver(early());
+    await d.flushAll();
+    expect(sent()).toEqual(['alert-kube-system-pod-1']);
+    expect(d.stats).toMatchObject({ alerts: 1, held: 1, heldExpired: 0, folded: 1, duplicates: 1 });
+  });
+
+  it('stop (flushAll) notifies every early alert still held; 0 turns holding off', async () => {
+    const { d, sent } = await setup();
+    for (const n of [11, 12, 13]) await d.deliver({ ...testAlert({ n, ruleId: `r-${n}` }), provisional: true });
+    // A redelivered batch hands one of them again: still one held.
+    await d.deliver({ ...testAlert({ n: 12, ruleId: 'r-12' }), provisional: true });
+    expect(d.heldNow()).toBe(3);
+    expect(sent()).toEqual([]);
+    expect((await d.flushAll()).map((o) => o.notification.id)).toEqual(['alert-r-11-11', 'alert-r-12-12', 'alert-r-13-13']);
+    expect(d.heldNow()).toBe(0);
+    expect(d.stats).toMatchObject({ held: 3, heldExpired: 3, duplicates: 1, sent: 3 });
+
+    const off = await setup({ windowMs: 0 });
+    await off.d.deliver(early());
+    expect(off.sent()).toEqual(['alert-kube-system-pod-1 (provisional)']);
+    expect(off.d.stats).toMatchObject({ held: 0, sent: 1 });
+  });
+
+  it('holds at most fold.maxHeld: past it an early alert is notified at once and counted', async () => {
+    const { clock, d, sent } = await setup({ maxHeld: 2 });
+    for (const n of [21, 22, 23]) {
+      await d.deliver({ ...testAlert({ n, ruleId: `r-${n}` }), provisional: true });
+      clock.wall += 1_000;
+    }
+    expect(sent()).toEqual(['alert-r-23-23 (provisional)']);
+    expect(d.stats).toMatchObject({ held: 2, heldOverflow: 1 });
+    // The oldest first, each once its own window has passed.
+    clock.wall = 1_000_000 + 75_000;
+    expect((await d.flushDue()).map((o) => o.notification.id)).toEqual(['alert-r-21-21']);
+    clock.wall += 1_000;
+    expect((await d.flushDue()).map((o) => o.notification.id)).toEqual(['alert-r-22-22']);
+    expect(d.stats).toMatchObject({ held: 2, heldExpired: 2, heldOverflow: 1, sent: 3 });
+  });
+
+  it('an early alert no route takes is not held', async () => {
+    const { d } = await setup();
+    await d.deliver({ ...testAlert({ n: 31, level: 'informational' }), provisional: true });
+    expect(d.stats).toMatchObject({ held: 0, unrouted: 1 });
   });
 });
 

@@ -1,12 +1,14 @@
 import { ALERT_LEVELS, type Alert } from '../../detect/alert.ts';
 import { alertNotices, noticeKey } from '../../detect/finding.ts';
 import { notifiable } from '../../detect/fold.ts';
-import { loadSuppressions, type Route, type Suppression, type Throttle } from './config.ts';
+import { Fold, loadSuppressions, type Route, type Suppression, type Throttle } from './config.ts';
 import type { AlertOutput, Notification, SendResult } from './output.ts';
 
 export interface DelivererConfig {
   routes: Route[];
   throttle: Throttle;
+  /** Holding early alerts for their final fold (ADR 0052); absent: the defaults (75 s, 10,000 held). */
+  fold?: Fold | undefined;
   suppressions: Suppression[];
   suppressionsFile?: string | undefined;
   dashboardUrl?: string | undefined;
@@ -29,6 +31,13 @@ interface Window {
   repeats: number;
   lastAlert: Alert;
   outputs: string[];
+}
+
+/** An early (provisional) alert held for its final version (ADR 0052). */
+interface Held {
+  alert: Alert;
+  /** Wall-clock time it was held: it is notified as it is once `fold.windowMs` have passed. */
+  heldAt: number;
 }
 
 const rank = (l: Alert['rule']['level']): number => ALERT_LEVELS.indexOf(l);
@@ -86,6 +95,16 @@ export function dashboardLink(template: string | undefined, a: Alert): string | 
  * for each alert it reads and commits only after every outcome is known (sent or to be
  * dead-lettered), so delivery is at-least-once; `flushDue` sends the counts of throttle windows
  * that have closed, `flushAll` those still open (on stop).
+ *
+ * One notification per action on the Kafka path too (ADR 0052): an early (provisional) alert that leads its
+ * event's early fold is held, per alert id, until its final version arrives — same id, so same `seam.alerts`
+ * partition and same deliver process, whatever the partitioning — or `fold.windowMs` pass. The final carries the
+ * event's whole fold (natives and late rules included, ADR 0050): folded into a higher alert, the held one is
+ * told through that leader and never notified; leading, its final is notified instead (enriched, with the full
+ * `also_matched`). A leader that names a held alert in `also_matched` settles it the same way, sooner. What is
+ * notified thus depends only on the final fold, never on arrival order or batches. Past the window the held
+ * alert is notified as it is (`heldExpired`), and its final, when it comes, is a later version (not notified).
+ * `flushAll` (stop, SIGTERM) notifies everything still held.
  */
 export class Deliverer {
   readonly stats = {
@@ -99,6 +118,12 @@ export class Deliverer {
     sent: 0,
     failed: 0,
     repeatSummaries: 0,
+    /** Early alerts held for their final version (ADR 0052). */
+    held: 0,
+    /** Held early alerts notified as they were: the window passed (or the process stopped) before their final came. */
+    heldExpired: 0,
+    /** Early alerts notified at once because `fold.maxHeld` were already held. */
+    heldOverflow: 0,
     bySuppression: {} as Record<string, number>,
     byOutput: {} as Record<string, { sent: number; failed: number }>,
   };
@@ -106,12 +131,16 @@ export class Deliverer {
   private readonly windows = new Map<string, Window>();
   /** Alert ids already handled in this process (bounded): a batch redelivered in-process is not sent twice. */
   private readonly seen = new Set<string>();
+  private readonly fold: Fold;
+  /** Held early alerts by id, oldest first (ADR 0052). */
+  private readonly held = new Map<string, Held>();
 
   constructor(
     private readonly config: DelivererConfig,
     private readonly outputs: ReadonlyMap<string, AlertOutput>,
     private readonly now: () => number = Date.now,
   ) {
+    this.fold = config.fold ?? Fold.parse({});
     this.suppressions = [...config.suppressions, ...(config.suppressionsFile ? loadSuppressions(config.suppressionsFile) : [])];
     for (const r of config.routes) for (const o of r.outputs) if (!outputs.has(o)) throw new Error(`route ${r.name}: no output named '${o}'`);
   }
@@ -123,8 +152,31 @@ export class Deliverer {
     return this.suppressions.find((s) => Date.parse(s.expires) > now && (s.rule === '*' || s.rule === a.rule.id) && (s.entity === '*' || entities.has(s.entity)));
   }
 
+  /** The fold window (ms) early alerts are held for (ADR 0052); 0: not held. */
+  get foldWindowMs(): number {
+    return this.fold.windowMs;
+  }
+
+  /** Whether an early alert with this id is held: its later version must reach `deliver` (ADR 0052). */
+  holding(id: string): boolean {
+    return this.held.has(id);
+  }
+
+  /** Early alerts held now. */
+  heldNow(): number {
+    return this.held.size;
+  }
+
   async deliver(a: Alert, signal?: AbortSignal): Promise<Outcome[]> {
-    if (this.seen.has(noticeKey(a))) {
+    if (this.held.has(a.id)) {
+      // The held alert handed again (a redelivered batch): still held.
+      if (a.provisional === true) {
+        this.stats.duplicates++;
+        return [];
+      }
+      // Its final (or a stopped member's stand-in, ADR 0027): it says how the event folded, below.
+      this.held.delete(a.id);
+    } else if (this.seen.has(noticeKey(a))) {
       this.stats.duplicates++;
       return [];
     }
@@ -134,10 +186,38 @@ export class Deliverer {
       for (const n of alertNotices(a)) this.remember(n);
       return [];
     }
+    // A leader naming held early alerts (ADR 0052): they are told through it, whether or not their finals came yet.
+    if (a.also_matched !== undefined && this.held.size > 0) {
+      for (const m of a.also_matched) {
+        const h = this.held.get(m.alert_id);
+        if (h === undefined) continue;
+        this.held.delete(m.alert_id);
+        this.stats.folded++;
+        for (const n of alertNotices(h.alert)) this.remember(n);
+      }
+    }
+    // An early alert leading its early fold: held for its final, which may fold it into a native or late rule's alert.
+    if (a.provisional === true && this.fold.windowMs > 0 && this.routesOf(a).length > 0) {
+      if (this.held.size < this.fold.maxHeld) {
+        this.held.set(a.id, { alert: a, heldAt: this.now() });
+        this.stats.held++;
+        return [];
+      }
+      this.stats.heldOverflow++;
+    }
+    return this.notify(a, signal);
+  }
+
+  private routesOf(a: Alert): string[] {
+    return [...new Set(this.config.routes.filter((r) => routeMatches(r, a)).flatMap((r) => r.outputs))];
+  }
+
+  /** Routing, suppression, throttling and the sends of a notifiable alert. */
+  private async notify(a: Alert, signal?: AbortSignal): Promise<Outcome[]> {
     // A GuardDuty finding alert notified before at a lower level, now higher (ADR 0046): it got worse, not repeated.
     const escalation = a.finding !== undefined && this.seen.has(`${a.id}#low`);
     this.stats.alerts++;
-    const outputs = [...new Set(this.config.routes.filter((r) => routeMatches(r, a)).flatMap((r) => r.outputs))];
+    const outputs = this.routesOf(a);
     const out: Outcome[] = [];
     if (outputs.length === 0) {
       this.stats.unrouted++;
@@ -170,16 +250,26 @@ export class Deliverer {
     return out;
   }
 
-  /** Sends the counts of windows opened at least `windowMs` ago (wall clock). */
+  /**
+   * Notifies the early alerts held `fold.windowMs` or longer (wall clock) as they are, then sends the counts of
+   * throttle windows opened at least `throttle.windowMs` ago.
+   */
   async flushDue(signal?: AbortSignal): Promise<Outcome[]> {
     const out: Outcome[] = [];
     const now = this.now();
+    for (const [id, h] of this.held) {
+      // Oldest first: the first one still inside its window ends the walk.
+      if (now - h.heldAt < this.fold.windowMs) break;
+      out.push(...(await this.expire(id, h, signal)));
+    }
     for (const w of [...this.windows.values()]) if (now - w.openedAt >= this.config.throttle.windowMs) out.push(...(await this.closeWindow(w, signal)));
     return out;
   }
 
+  /** Notifies every early alert still held (stop: nothing held is dropped), then sends every open throttle window's count. */
   async flushAll(signal?: AbortSignal): Promise<Outcome[]> {
     const out: Outcome[] = [];
+    for (const [id, h] of [...this.held]) out.push(...(await this.expire(id, h, signal)));
     for (const w of [...this.windows.values()]) out.push(...(await this.closeWindow(w, signal)));
     return out;
   }
@@ -189,6 +279,12 @@ export class Deliverer {
     let n = 0;
     for (const w of this.windows.values()) n += w.repeats;
     return n;
+  }
+
+  private async expire(id: string, h: Held, signal?: AbortSignal): Promise<Outcome[]> {
+    this.held.delete(id);
+    this.stats.heldExpired++;
+    return this.notify(h.alert, signal);
   }
 
   private async closeWindow(w: Window, signal?: AbortSignal): Promise<Outcome[]> {
