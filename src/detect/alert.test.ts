@@ -145,6 +145,15 @@ describe('alertId and buildAlert', () => {
     const plain = "Rule 'Secret Listed' matched: alice list secrets payments/secrets; token read from /var/run/secrets/eks.amazonaws.com/serviceaccount/token";
     expect(build(plain, { user: 'alice' })).toMatchObject({ summary: plain, group: { user: 'alice' } });
   });
+  it('scrubs the triage text as it does the summary: a native’s triage names the event’s values', () => {
+    const build = (triage: string) => buildAlert({ rule: { id: 'n', title: 'N', level: 'high', tags: [], type: 'native' }, triage, contributions: [{ ids: ['e1'], nativeIds: ['n1'], timeMs: 1000 }], summary: 's' });
+    expect(build('role/ci (run-7) called s3:ListBuckets from 203.0.113.7 with curl -H "Authorization: Bearer abcdefghijklmnop" x.').triage).toBe(
+      'role/ci (run-7) called s3:ListBuckets from 203.0.113.7 with curl -H "Authorization: Bearer [REDACTED]" x.',
+    );
+    // A triage text without secrets, including the words "secret" and "token", is kept as it is.
+    const plain = 'role/PlatformAdmin (alice@example.com) read 11 secrets it had never read: /prod/payments/key-01. Rotate every secret it read; the token stays valid for an hour.';
+    expect(build(plain).triage).toBe(plain);
+  });
   it('takes source_ip, user_agent, region and outcome together from the last contribution whose event was at hand', () => {
     const rule = { id: 'n', title: 'N', level: 'high' as const, tags: [], type: 'native' as const };
     const a = buildAlert({

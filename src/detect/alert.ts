@@ -300,7 +300,8 @@ export function buildAlert(input: AlertInput): Alert {
     // exec command, a process command line): a secret normalization missed must not ride out in one.
     summary: scrub(dry === 0 ? input.summary : dry === sorted.length ? DRY_RUN_PREFIX + input.summary : `${input.summary} (${dry} of its ${sorted.length} contributing signals were dry runs)`),
   };
-  if (input.triage !== undefined) alert.triage = input.triage;
+  // The same safety net: a native's triage text names the event's values (a resource, an address, a user agent).
+  if (input.triage !== undefined) alert.triage = scrub(input.triage);
   if (findingIds?.length === 1) {
     // The newest version speaks for the finding (its first sighting and creation are the same in every version).
     let newest = findings![0]!;

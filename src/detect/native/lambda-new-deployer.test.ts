@@ -103,6 +103,13 @@ describe('seam-native-lambda-new-deployer', () => {
     expect(alerts[0]!.summary).toContain(`usually changed by arn:aws:iam::${ACCOUNT}:role/ci-deployer`);
     expect(alerts[1]!.summary).toContain('attached layers to Lambda function invoice-render');
     expect(alerts[0]!.rule.tags).toEqual(expect.arrayContaining(['attack.persistence', 'attack.t1525']));
+    // The triage text names who, which function, from where and the commands with the real names, not field paths.
+    expect(alerts[0]!.triage).toContain(`role/stratus-red-team (aws-go-sdk-1762070400123456789) replaced the code of orders-webhook from ${OUTSIDE} with stratus-red-team_4f6c`);
+    expect(alerts[0]!.triage).toContain('it is usually changed by role/ci-deployer.');
+    expect(alerts[0]!.triage).toContain('aws lambda list-versions-by-function --function-name orders-webhook');
+    expect(alerts[0]!.triage).toContain('find how role/stratus-red-team’s credentials were obtained');
+    expect(alerts[1]!.triage).toContain(`role/stratus-red-team (stratus-layer-session) set the layers of invoice-render to stratus-layer-extension:1 from ${OUTSIDE}`);
+    for (const a of alerts) expect(a.triage).not.toMatch(/requestParameters|responseElements|userIdentity/);
   });
 
   it('medium when a role that never changed the function adds a permission to its resource policy (Stratus lambda-backdoor-function, and a same-account grant)', () => {
@@ -111,6 +118,10 @@ describe('seam-native-lambda-new-deployer', () => {
     const alerts = run([...learningDay(), grant(role('stratus-red-team', 'stratus-backdoor'), 30, '*'), grant(role('Developer', 'dave@example.com'), 31, `arn:aws:iam::${ACCOUNT}:role/reporting`)]);
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium', 'medium']);
     expect(alerts[0]!.summary).toContain('added a resource-policy permission to Lambda function orders-webhook');
+    expect(alerts[0]!.triage).toContain(`role/stratus-red-team (stratus-backdoor) added statement grant-30 to orders-webhook’s resource policy from ${OUTSIDE}`);
+    expect(alerts[0]!.triage).toContain(': * may lambda:InvokeFunction;');
+    expect(alerts[0]!.triage).toContain('aws lambda remove-permission --function-name orders-webhook --statement-id grant-30');
+    expect(alerts[1]!.triage).toContain(`arn:aws:iam::${ACCOUNT}:role/reporting may lambda:InvokeFunction`);
     // The deployer wiring a trigger of its own function, and a refused grant, stay silent.
     const quiet = [
       ...learningDay(),

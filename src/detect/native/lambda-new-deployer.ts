@@ -22,7 +22,8 @@ import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, learning, learningStart, remember } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { obj, str } from '../../core/values.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { callerText, nativeAlert, timeOf } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 
 type Change = 'code' | 'layers' | 'policy' | 'create';
 
@@ -73,6 +74,52 @@ export function functionKey(event: SeamEvent): { key: string; name: string } | u
   return { key: `lambda:${account}:${region}:${name}`, name };
 }
 
+/** The names of the layers an UpdateFunctionConfiguration sets (`metrics-extension:3`), the layer ARNs' tails. */
+function layerNames(event: SeamEvent): string[] {
+  const rp = obj(event.requestParameters);
+  const layers = rp?.layers ?? rp?.Layers;
+  const items = Array.isArray(layers) ? layers : Array.isArray(obj(layers)?.items) ? (obj(layers)!.items as unknown[]) : [];
+  return items.flatMap((l) => {
+    const arn = str(l) ?? str(obj(l)?.arn);
+    return arn === undefined ? [] : [arn.replace(/^arn:aws[a-z-]*:lambda:[^:]*:[^:]*:layer:/, '')];
+  });
+}
+
+/** The alert's triage text: who changed which function, what it now runs or lets in, and how to undo it, by name. */
+function changeTriage(event: SeamEvent, change: Exclude<Change, 'create'>, fn: string, deployer: string, by: string): string {
+  const rp = obj(event.requestParameters);
+  const re = obj(event.responseElements);
+  const who = shortIdentity(event.seam.principal?.arn ?? deployer);
+  const from = callerText(event);
+  const role = str(re?.role);
+  const reach = `what ${fn}’s execution role${role === undefined ? '' : ` ${shortIdentity(role)}`} can reach`;
+  const undo = `find how ${shortIdentity(deployer)}’s credentials were obtained`;
+  if (change === 'policy') {
+    const principal = str(rp?.principal) ?? 'an unnamed principal';
+    const source = str(rp?.sourceArn) ?? str(rp?.sourceAccount);
+    const sid = str(rp?.statementId);
+    return (
+      `${who} added statement ${sid ?? '(no id)'} to ${fn}’s resource policy ${from}: ${principal}${source === undefined ? '' : ` (source ${source})`} may ${str(rp?.action) ?? 'call it'}; ${by}. ` +
+      `Is ${principal} one of your accounts or services, and what is ${reach}? ` +
+      `If it is not a release: aws lambda remove-permission --function-name ${fn} --statement-id ${sid ?? '<id>'}, and ${undo}.`
+    );
+  }
+  if (change === 'layers') {
+    const names = layerNames(event);
+    return (
+      `${who} set the layers of ${fn} to ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''} ${from}; ${by}. ` +
+      `Are these layers your pipeline’s builds, and what is ${reach}? ` +
+      `If it is not a release: put the function’s previous layers back, and ${undo}.`
+    );
+  }
+  const sha = str(re?.codeSha256);
+  return (
+    `${who} replaced the code of ${fn} ${from}${sha === undefined ? '' : ` (codeSha256 ${sha})`}; ${by}. ` +
+    `Compare it with the pipeline’s last build of ${fn} (aws lambda list-versions-by-function --function-name ${fn}), and check ${reach}. ` +
+    `If it is not a release: deploy the last known version again, and ${undo}.`
+  );
+}
+
 export const lambdaNewDeployer: NativeDetection<null> = {
   id: 'seam-native-lambda-new-deployer',
   title: 'Lambda function code, layers or resource policy changed by a principal that never changed it',
@@ -81,7 +128,7 @@ export const lambdaNewDeployer: NativeDetection<null> = {
   description:
     'UpdateFunctionCode, UpdateFunctionConfiguration adding layers, or AddPermission, by an IAM role or user (a session counts as its role) that had not changed or created this function since the account’s learning period: someone other than the function’s usual deployer replaced what it runs or who may invoke it.',
   triage:
-    'Compare the new codeSha256 and layers with the function’s deployment pipeline; for a permission, read the statement (requestParameters.principal, sourceArn, action) and GetPolicy of the function; check who holds the role (the session name, source address, user agent) and what the function’s execution role can reach. Revert with the last known version, or RemovePermission, if the change is not a release.',
+    'Who changed the function (session name, source address, user agent) and what: the new code’s codeSha256, the layers set, or the statement added (its principal, source ARN and action). Compare it with the function’s deployment pipeline and check what its execution role can reach. If it is not a release: deploy the last known version, put the layers back or remove the permission, and find how the principal’s credentials were obtained.',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -102,9 +149,11 @@ export const lambdaNewDeployer: NativeDetection<null> = {
     if (change === 'create' || mine.before !== undefined || learning(event, ctx.config, start)) return [];
     const what = change === 'code' ? 'replaced the code of' : change === 'layers' ? 'attached layers to' : 'added a resource-policy permission to';
     const by = usual.length === 0 ? 'no deployer of it seen since learning' : `usually changed by ${usual.slice(0, 3).join(', ')}${usual.length > 3 ? ', …' : ''}`;
+    const byShort = usual.length === 0 ? 'no deployer of it was seen since learning' : `it is usually changed by ${usual.slice(0, 3).map(shortIdentity).join(', ')}${usual.length > 3 ? ', …' : ''}`;
     return [
       nativeAlert(this, {
         events: [event],
+        triage: changeTriage(event, change, fn.name, deployer, byShort),
         summary: `${describePrincipal(ctx.resolution.principal ?? event.seam.principal!)} (${deployer}) ${what} Lambda function ${fn.name}, which it never changed before (${by})`,
         principal: ctx.resolution.principal ?? event.seam.principal,
         account: event.seam.account,

@@ -18,7 +18,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { accountSubjectKey, learning, learningStart, remember } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { obj, str } from '../../core/values.ts';
 
 type Access = 'read' | 'write';
@@ -49,7 +50,7 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
   description:
     'An object-level S3 call (GetObject, List*, PutObject, CopyObject, multipart upload, PutObjectAcl, DeleteObject[s]) on a bucket of this account, made by a principal of another AWS account that had not read (or written) that bucket since the learning period of the owner account’s S3 data events (which starts at the first one seen). A bucket policy, ACL or access point lets that account in; partners and organisation accounts that use the bucket routinely are learned; a new account of your organisation reaching a shared bucket later is raised once.',
   triage:
-    'Who is the other account (userIdentity.accountId, principalId): one of your organisation’s, a vendor’s, or unknown? Which grant lets it in (GetBucketPolicy, GetBucketAcl, access points) and when was it made (PutBucketPolicy / PutBucketAcl in CloudTrail)? For reads: which objects and how many (the account’s other data events on the bucket). For writes: what was written (key names, sizes) and whether anything reads it. Remove the grant unless a reviewed change made it.',
+    'Who is the other account (the caller’s account id and principal, named in the alert): one of your organisation’s, a vendor’s, or unknown? Which grant lets it in (the bucket policy, ACL, access points) and when was it made (PutBucketPolicy / PutBucketAcl in CloudTrail)? For reads: which objects and how many; for writes: what was written and whether anything reads it. Remove the grant unless a reviewed change made it.',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -80,9 +81,18 @@ export const s3ForeignAccountAccess: NativeDetection<null> = {
     if (seen.before !== undefined || learning(event, ctx.config, start)) return [];
     const who = p === undefined ? `a principal of account ${caller}` : `${describePrincipal(p)} of account ${caller}`;
     const what = access === 'read' ? 'read objects in' : 'wrote to';
+    const by = p === undefined ? `A principal of account ${caller}` : `${shortIdentity(p.arn ?? p.id)} of account ${caller}`;
+    const next =
+      access === 'read'
+        ? `List which objects of ${bucket} account ${caller} read and how many (its other data events on the bucket)`
+        : `List what account ${caller} wrote to ${bucket} (key names, sizes) and whether anything reads it`;
     return [
       nativeAlert(this, {
         events: [event],
+        triage:
+          `${by} ${what} bucket ${bucket} (${str(event.eventName)}${key(event)}) ${callerText(event)}, the first time that account did so since learning. ` +
+          `Is ${caller} one of your organisation’s accounts, a vendor’s, or unknown, and which grant lets it in (aws s3api get-bucket-policy --bucket ${bucket}, get-bucket-acl, access points; when was it made)? ` +
+          `${next}; remove the grant unless a reviewed change made it.`,
         summary: `${who} ${what} bucket ${bucket} of account ${owner} (${str(event.eventName)}${key(event)}), the first time that account did so since learning`,
         principal: ctx.resolution.principal ?? p,
         account: owner,

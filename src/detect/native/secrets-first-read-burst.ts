@@ -47,12 +47,13 @@ import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Edge } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { canonicalIamArn, roleOfSession, sessionNameOf } from '../../identity/keys.ts';
 import { baselineSubject, eventNetwork, learning, learningStart, liveFact, remember } from './baseline.ts';
 import { lambdaSessionKey } from './lambda-creds-outside-aws.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, remembered, timeOf } from './util.ts';
+import { callerText, nativeAlert, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -102,6 +103,8 @@ interface Read {
   id: string;
   /** How many secrets it counts as (RECURSIVE_PATH_WEIGHT for a recursive path read, else 1). */
   weight: number;
+  /** Where the call came from and with what (callerText), for the triage text. */
+  from: string;
 }
 
 interface Burst {
@@ -249,7 +252,7 @@ export const secretsFirstReadBurst: NativeDetection<State> = {
   tags: ['attack.credential-access', 'attack.t1555.006', 'attack.t1552'],
   description: `${MIN_NEW} or more Secrets Manager secrets or decrypted SSM parameters that the principal (the baselines’ subject: a person’s session, a role for CI and SDK sessions, a service account) had never read, read within ${WINDOW_MS / 60_000} minutes (or ${LONG_MIN_NEW} within ${LONG_WINDOW_MS / 60_000} minutes) after its learning period: secrets harvested with its credentials, whatever user agent, call shape or network path (VPC endpoints count) the reads use. A new session name of a role whose sessions read secrets before is past learning.`,
   triage:
-    'Which secrets (the alert’s events; requestParameters.secretId / name / names) and who read them (principal, source address, user agent: does a Terraform or SDK user agent match where the calls came from?). Is there a change that explains a new set of secrets (a new Terraform module, a new application release)? If not: revoke the credentials, rotate every secret read, and look for ListSecrets / DescribeParameters and other reads by the same principal.',
+    'Which secrets (the alert names them) and who read them (principal, source address, user agent: does a Terraform or SDK user agent match where the calls came from?). Is there a change that explains a new set of secrets (a new Terraform module, a new application release)? If not: revoke the credentials, rotate every secret read, and look for ListSecrets / DescribeParameters and other reads by the same principal.',
   createState: (c: NativeConfig): State => ({
     bursts: boundedLru(c.maxStateEntries),
     pending: new Set(),
@@ -325,7 +328,8 @@ function observe(event: SeamEvent, graph: IdentityGraph, state: State, ctx: Eval
   if (b === undefined) state.bursts.set(subject.key, (b = { reads: [], maxT: t, quietUntil: Number.NEGATIVE_INFINITY, shownUntil: Number.NEGATIVE_INFINITY }));
   if (t > b.maxT) b.maxT = t;
   const weight = recursivePath(event) ? RECURSIVE_PATH_WEIGHT : 1;
-  for (const s of fresh) b.reads.push({ t, secret: s, id: event.seam.id, weight });
+  const from = callerText(event);
+  for (const s of fresh) b.reads.push({ t, secret: s, id: event.seam.id, weight, from });
   // Kept relative to the subject's newest read (a late record is one read, not the clock): a pending burst ends
   // after clock − GRACE_MS ≥ maxT − GRACE_MS, so its window is still whole.
   const horizon = b.maxT - LONG_WINDOW_MS - GRACE_MS;
@@ -439,10 +443,16 @@ function settle(d: NativeDetection<State>, state: State, clockMs: number): Alert
     // The first and the last calls of a long harvest (the summary says how many there were).
     const events = all.length <= 2 * SHOWN_EACH_END ? all : [...all.slice(0, SHOWN_EACH_END), ...all.slice(-SHOWN_EACH_END)];
     const names = distinct.slice(0, 5).map((s) => s.replace(/^(sm|ssm):/, '')).join(', ');
+    const froms = [...new Set(shown.map((r) => r.from))];
+    const more = distinct.length > 5 ? `, and ${distinct.length - 5} more` : '';
     out.push(
       nativeAlert(d, {
         events: events.map(([id, ms]) => remembered(id, ms)),
         summary: `${p.label} read ${distinct.length} secrets it had never read within ${window / 60_000} minutes (${names}${distinct.length > 5 ? ', …' : ''}; ${calls.size} calls${paths}${scope})`,
+        triage:
+          `${shortIdentity(p.label)} read ${distinct.length} secrets it had never read within ${window / 60_000} minutes, ${froms.slice(0, 2).join(' and ')}${froms.length > 2 ? ` (and ${froms.length - 2} more places)` : ''}: ${names}${more}. ` +
+          'Is there a change that explains a new set of secrets (a new Terraform module, an application release), and does the user agent fit where the calls came from? ' +
+          `If not: revoke ${shortIdentity(p.label)}’s credentials, rotate every secret it read, and look for ListSecrets / DescribeParameters and other reads by it.`,
         ...(low ? { level: 'low' as const } : {}),
         principal: p.principal,
         account: p.account,
