@@ -673,9 +673,32 @@ detection:
     expect(ruleset.match(ct({}))).toHaveLength(1);
     expect(ruleset.rules.map((r) => r.filteredBy)).toEqual([['f.yml'], undefined]);
   });
-  it('tells an exclusion-shaped filter condition from one that keeps only what it selects', () => {
-    for (const c of ['not selection', 'NOT (a or b)', 'not a and not b', '(not a) and not 1 of b*', 'not a or not b']) expect(exclusionShaped(c), c).toBe(true);
-    for (const c of ['selection', 'a and not b', 'not a or b', '1 of sel*', '(a)', 'not a and b']) expect(exclusionShaped(c), c).toBe(false);
+  it('tells an exclusion-shaped filter condition from one that keeps only what it selects, from the parsed condition', () => {
+    for (const c of ['not selection', 'not (a or b)', 'NOT (a or b)', 'not a and not b', '(not a) and not 1 of b*', 'not a or not b', 'not a and (not b and not c)', '((not a))', 'not all of them']) {
+      expect(exclusionShaped(c), c).toBe(true);
+    }
+    // `notable` and `nothing` are identifiers, not `not` followed by something; `a and not b` keeps the events `a` selects.
+    for (const c of ['selection', 'a', 'notable', 'nothing and not b', 'a and not b', 'not a or b', '1 of sel*', '(a)', 'not a and b', '(not a and not b) or c']) {
+      expect(exclusionShaped(c), c).toBe(false);
+    }
+    // A condition that does not parse is the compiler's error, not a shape to judge.
+    for (const c of ['not (a', 'a and', '']) expect(exclusionShaped(c), c).toBeUndefined();
+  });
+  it('warns on a filter condition by its shape through the loader: an identifier named `notable` is no negation', () => {
+    const shape = (cond: string, name = 'selection'): string[] =>
+      loadRulesFromText(bundle.replace('    selection:\n        requestParameters', `    ${name}:\n        requestParameters`).replace('condition: not selection', `condition: ${cond}`), 'f.yml')
+        .diagnostics.filter((d) => d.code !== 'SEAM_ERR_RULE_SUPPRESSED')
+        .map((d) => `${d.line} ${d.severity} ${d.code} ${d.message}`);
+    expect(shape('notable', 'notable')).toEqual(['22 warning SEAM_ERR_RULE_SCHEMA filter condition \'notable\' keeps only the events it selects (the rule becomes `rule and (notable)`); to leave events out, write `not notable`']);
+    expect(shape('not notable', 'notable')).toEqual([]);
+    expect(shape('not (notable or notable)', 'notable')).toEqual([]);
+    expect(shape('notable and not notable', 'notable')).toEqual([
+      '22 warning SEAM_ERR_RULE_SCHEMA filter condition \'notable and not notable\' keeps only the events it selects (the rule becomes `rule and (notable and not notable)`); to leave events out, write `not (notable and not notable)`',
+    ]);
+    // A condition that does not parse: the compiler's error only, no shape warning beside it.
+    const broken = shape('not (notable', 'notable');
+    expect(broken).toHaveLength(1);
+    expect(broken[0]).toMatch(/ error /);
   });
   it('unknown targets are reported with a position', () => {
     const b = bundle.replace('- access_key_created', '- no_such_rule');

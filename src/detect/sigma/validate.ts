@@ -10,6 +10,7 @@ import { getKey, str } from './read.ts';
 import { diag, warn } from './diagnostics.ts';
 import { tacticTagProblem } from '../attack-tags.ts';
 import { didYouMean } from './spelling.ts';
+import { ConditionError, parseCondition, type Cond } from './condition.ts';
 
 export type DocKind = 'rule' | 'filter' | 'correlation';
 
@@ -197,7 +198,7 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
         // The filter's condition is ANDed to the rule's as written (Sigma spec, pySigma): an exclusion is
         // `not selection`. A condition with no `not` on top keeps only what it selects, which is how Seam
         // read filters before, and most likely a filter written that way.
-        if (cond !== undefined && !exclusionShaped(cond)) {
+        if (cond !== undefined && exclusionShaped(cond) === false) {
           w(condE.value.pos, `filter condition '${cond}' keeps only the events it selects (the rule becomes \`rule and (${cond})\`); to leave events out, write \`not ${/\s/.test(cond.trim()) ? `(${cond.trim()})` : cond.trim()}\``);
         }
       }
@@ -297,38 +298,19 @@ function validateCorrelation(
 }
 
 /**
- * Whether a filter condition is shaped as an exclusion: `not X` at the top, or `and`/`or` of such parts
- * (`not a and not b`). Parsed loosely (words between operators are atoms): the model checks it properly.
+ * Whether a filter condition is shaped as an exclusion, read with the engine's condition parser: a negation at
+ * the top (`not selection`, `not (a or b)`, `not 1 of f*`), or an `and` (or `or`) whose every operand is one
+ * (`not a and not b`; `not a or not b` is `not (a and b)`). Undefined when the condition does not parse: the
+ * compiler reports that, with its offset, and a shape warning on top would only add noise.
  */
-export function exclusionShaped(cond: string): boolean {
-  const toks = cond.match(/\(|\)|[^\s()]+/g) ?? [];
-  let i = 0;
-  type Shape = 'not' | 'other';
-  const kw = (t: string | undefined, w: string): boolean => t !== undefined && t.toLowerCase() === w;
-  const unary = (): Shape => {
-    if (kw(toks[i], 'not')) {
-      i++;
-      unary();
-      return 'not';
-    }
-    if (toks[i] === '(') {
-      i++;
-      const s = orExpr();
-      if (toks[i] === ')') i++;
-      return s;
-    }
-    while (i < toks.length && toks[i] !== ')' && !kw(toks[i], 'and') && !kw(toks[i], 'or')) i++;
-    return 'other';
-  };
-  const chain = (op: string, next: () => Shape): Shape => {
-    const parts = [next()];
-    while (kw(toks[i], op)) {
-      i++;
-      parts.push(next());
-    }
-    return parts.every((p) => p === 'not') ? 'not' : 'other';
-  };
-  const andExpr = (): Shape => chain('and', unary);
-  const orExpr = (): Shape => chain('or', andExpr);
-  return orExpr() === 'not';
+export function exclusionShaped(cond: string): boolean | undefined {
+  let ast: Cond;
+  try {
+    ast = parseCondition(cond);
+  } catch (e) {
+    if (e instanceof ConditionError) return undefined;
+    throw e;
+  }
+  const negated = (c: Cond): boolean => c.t === 'not' || ((c.t === 'and' || c.t === 'or') && c.items.every(negated));
+  return negated(ast);
 }
