@@ -82,6 +82,19 @@ describe('seam coverage', () => {
     const row = blocks.stratus.split('\n').find((l) => l.startsWith('| `k8s.privilege-escalation.privileged-pod`'));
     expect(row).toMatch(/\[k8s_privileged_pod_created\]\([^)]*\) \(high\) narrowed by \[filter_priv\.yml\]\([^)]*tuning\/filter_priv\.yml\)/);
     expect(techniquesBlock(c, { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections'], names: true })).toContain('narrowed by [filter_priv.yml]');
+    // The HTML page names them too: in the matrix's lists, in the Stratus table and in the count under the title.
+    const html = coverageHtml(c, { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections', join(dir, 'tuning')] });
+    const by = (path: string): string => `<small class="narrowed">narrowed by <span title="${path}">filter_priv.yml</span></small>`;
+    const filterPath = narrowed[0]!.filteredBy![0]!;
+    expect(filterPath).toMatch(/tuning\/filter_priv\.yml$/);
+    expect(html).toContain(`<li class="lv-high">k8s_privileged_pod_created <small>(high)</small> ${by(filterPath)}</li>`);
+    const stratusRow = html.split('\n').find((l) => l.includes('<code>k8s.privilege-escalation.privileged-pod</code>'));
+    expect(stratusRow).toContain(`k8s_privileged_pod_created <small>(high)</small> ${by(filterPath)}`);
+    expect(html).toContain(`<p><code>filters=1</code>: one meta-filter loaded, narrowing k8s_privileged_pod_created ${by(filterPath)}.`);
+    expect(html.split(by(filterPath)).length - 1).toBeGreaterThanOrEqual(3);
+    const packHtml = coverageHtml(await packCoverage(), { docDir: join(ROOT, 'docs'), root: ROOT, paths: ['detections'] });
+    expect(packHtml).toContain('<p><code>filters=0</code>: 0 meta-filters loaded.</p>');
+    expect(packHtml).not.toContain('narrowed by');
     expect((await packCoverage()).filters).toBe(0);
   }, 120_000);
 });

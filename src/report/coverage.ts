@@ -344,8 +344,22 @@ function inline(md: string): string {
     .replace(/&lt;br&gt;/g, '<br>');
 }
 
+/** ` narrowed by filter_x.yml` (the path on hover), as the Markdown's cite names the filters that narrow a rule. */
+function narrowedHtml(e: CoverageEntry | undefined): string {
+  const fs = e?.filteredBy ?? [];
+  return fs.length === 0 ? '' : ` <small class="narrowed">narrowed by ${fs.map((f) => `<span title="${esc(f)}">${esc(basename(f))}</span>`).join(', ')}</small>`;
+}
+
 function topLevel(t: TechniqueRow): Level | undefined {
   return LEVELS.find((l) => t.byLevel[l] > 0);
+}
+
+/** How many meta-filters loaded and which rules they narrow (the summary line's `filters=N`, with names). */
+function filtersHtml(c: Coverage): string {
+  const narrowed = c.entries.filter((e) => (e.filteredBy ?? []).length > 0);
+  const head = `<code>filters=${c.filters}</code>: ${c.filters === 1 ? 'one meta-filter' : `${c.filters} meta-filters`} loaded`;
+  if (narrowed.length === 0) return `${head}${c.filters === 0 ? '' : ', narrowing no rule'}.`;
+  return `${head}, narrowing ${narrowed.map((e) => `${esc(e.name)}${narrowedHtml(e)}`).join('; ')}. A filter is ANDed to the rule: the rule catches only what it lets through.`;
 }
 
 /** One self-contained page (no script, no external asset): the matrix by tactic, the technique list, the Stratus table. */
@@ -356,14 +370,14 @@ export function coverageHtml(c: Coverage, o: RenderOptions & { generatedAt?: str
       .map((x) => {
         const lv = topLevel(x) ?? 'informational';
         const n = x.entries.length;
-        const list = x.entries.map((e) => `<li class="lv-${esc(e.level)}">${esc(e.name)} <small>(${esc(e.level)}${e.kind === 'native' ? ', native' : ''})</small></li>`).join('');
+        const list = x.entries.map((e) => `<li class="lv-${esc(e.level)}">${esc(e.name)} <small>(${esc(e.level)}${e.kind === 'native' ? ', native' : ''})</small>${narrowedHtml(e)}</li>`).join('');
         return `<details class="t lv-${lv}"><summary><a href="${attackUrl(x.id)}">${x.id}</a> <b>${n}</b></summary><ul>${list}</ul></details>`;
       })
       .join('');
     return `<section class="col"><h3>${esc(tacticName(t.tactic))}</h3><p class="sub">${t.rules} rules, ${t.mediumPlus} medium+, ${t.natives} native</p>${cells}</section>`;
   });
   const stratusRows = c.stratus
-    .map((s) => `<tr class="${s.caught ? 'ok' : 'miss'}"><td><code>${esc(s.technique)}</code>${s.note ? ` ${inline(s.note)}` : ''}</td><td>${s.detections.map((n, i) => `${esc(n)} <small>(${esc(s.resolved[i]?.level ?? 'missing')})</small>`).join('<br>')}</td><td>${inline(s.keysOn)}</td><td>${inline(s.verified)}</td></tr>`)
+    .map((s) => `<tr class="${s.caught ? 'ok' : 'miss'}"><td><code>${esc(s.technique)}</code>${s.note ? ` ${inline(s.note)}` : ''}</td><td>${s.detections.map((n, i) => `${esc(n)} <small>(${esc(s.resolved[i]?.level ?? 'missing')})</small>${narrowedHtml(s.resolved[i])}`).join('<br>')}</td><td>${inline(s.keysOn)}</td><td>${inline(s.verified)}</td></tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Seam detection coverage</title>
@@ -379,11 +393,12 @@ details.t ul{margin:4px 0 2px;padding-left:14px}details.t li{word-break:break-al
 .lv-low{background:#d2e3fc}.lv-informational{background:#eceff1}
 details.t a{color:inherit}li.lv-critical,li.lv-high,li.lv-medium,li.lv-low,li.lv-informational{background:none;color:inherit}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}
-tr.miss td{background:#fde7e9}
+tr.miss td{background:#fde7e9}.narrowed{font-style:italic}
 </style></head><body>
 <h1>Seam detection coverage</h1>
 <p><code>${esc(c.lintLine)}</code>${o.generatedAt ? ` &middot; generated ${esc(o.generatedAt)}` : ''}</p>
 <p>${c.techniques.length} ATT&amp;CK techniques tagged by ${c.entries.length} detections (Sigma rules, correlations and native detections). A cell's colour is the highest level among the technique's detections; open it for the list.</p>
+<p>${filtersHtml(c)}</p>
 <p class="legend">${LEVELS.map((l) => `<span class="lv-${l}">${l}</span>`).join('')}</p>
 <h2>ATT&amp;CK matrix</h2>
 <div class="matrix">${cols.join('\n')}</div>
