@@ -154,18 +154,21 @@ describe('seam rules lint', () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-top-'));
     const k8s = '  product: kubernetes\n  service: audit';
     try {
-      await writeFile(join(d, 'apigroup.yml'), rule(1, k8s).replace('eventName: X1', "verb: create\n    apiGroup: apps"));
+      await writeFile(join(d, 'apigroup.yml'), rule(1, k8s).replace('eventName: X1', "verb: create\n    apiGroup: apps\n    group: apps"));
       await writeFile(join(d, 'open.yml'), rule(2, k8s).replace('eventName: X2', "verb: create\n    requestObject.spec.hostNetwork: 'true'\n    objectRef.resource: pods"));
       await writeFile(join(d, 'mapped.yml'), rule(3, k8s).replace('eventName: X3', "hostPath: '*'\n    capabilities: '*'"));
-      await writeFile(join(d, 'ct.yml'), rule(4, '  product: aws\n  service: cloudtrail').replace('eventName: X4', 'eventName: X4\n    status: success\n    requestParameters.anything: x'));
+      await writeFile(join(d, 'ct.yml'), rule(4, '  product: aws\n  service: cloudtrail').replace('eventName: X4', 'eventName: X4\n    status: pending\n    requestParameters.anything: x'));
+      await writeFile(join(d, 'ctok.yml'), rule(6, '  product: aws\n  service: cloudtrail').replace('eventName: X6', 'eventName: X6\n    status: success'));
       await writeFile(join(d, 'gd.yml'), rule(5, '  product: aws\n  service: guardduty').replace('eventName: X5', 'Resource.ResourceType: Instance'));
       const { code, text } = await lint([d]);
       expect(code).toBe(0);
       const lines = text.trimEnd().split('\n');
       expect(lines.filter((l) => l.includes('SEAM_ERR_RULE_FIELD'))).toEqual([
-        `${join(d, 'apigroup.yml')}:9:5: SEAM_ERR_RULE_FIELD (warning) field apiGroup: no k8s_audit record has a top-level apiGroup, so as written it never matches`,
+        `${join(d, 'apigroup.yml')}:10:5: SEAM_ERR_RULE_FIELD (warning) field group: no k8s_audit record has a top-level group, so as written it never matches`,
         `${join(d, 'ct.yml')}:9:5: SEAM_ERR_RULE_FIELD (warning) field status: no cloudtrail record has a top-level status, so as written it never matches`,
       ]);
+      // apiGroup is pySigma's taxonomy name for objectRef.apiGroup; status: success (or failure) is a call without
+      // (with) an errorCode; other values of status stay unmapped (logsource.ts).
     } finally {
       await rm(d, { recursive: true, force: true });
     }

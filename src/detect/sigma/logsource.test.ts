@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadRulesFromText } from './ruleset.ts';
 
 // Sigma's Kubernetes taxonomy names `capabilities` and `hostPath` (SigmaHQ's privileged-pod and hostPath rules) are
-// no field of an audit Event: logsource.ts maps them into the pod spec of the request (K8S_AUDIT_FIELD_MAP).
+// no field of an audit Event: logsource.ts maps them into the pod spec of the request (K8S_AUDIT_FIELD_MAP), and
+// `apiGroup` onto objectRef. src/detect/sigma/sigmahq-k8s.test.ts runs SigmaHQ's own rules.
 
 const rule = (field: string): string => `title: Taxonomy ${field}
 id: 22222222-3333-4444-8555-666666666666
@@ -49,5 +50,24 @@ describe('Kubernetes audit taxonomy fields', () => {
     expect(test('hostPath', { containers, volumes: [{ name: 'c', configMap: { name: 'x' } }, { name: 'h', hostPath: { path: '/' } }] })).toBe(true);
     expect(test('hostPath', { containers, volumes: [{ name: 'c', emptyDir: {} }] })).toBe(false);
     expect(test('hostPath', { containers })).toBe(false);
+  });
+
+  it('capabilities: * also holds for a privileged container (every capability); a named capability does not', () => {
+    const privileged = { name: 'p', image: 'alpine', securityContext: { privileged: true } };
+    expect(test('capabilities', { containers: [{ name: 'a', image: 'alpine' }, privileged] })).toBe(true);
+    expect(test('capabilities', { containers: [{ ...privileged, securityContext: { privileged: false } }] })).toBe(false);
+    const named = rule('capabilities').replace("capabilities: '*'", 'capabilities: SYS_ADMIN');
+    const { ruleset } = loadRulesFromText(named, 'r.yml');
+    expect(ruleset.rules[0]!.test(pod({ containers: [privileged] }))).toBe(false);
+    expect(ruleset.rules[0]!.test(pod({ containers: [{ name: 'b', image: 'alpine', securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }] }))).toBe(true);
+  });
+
+  it('apiGroup is objectRef.apiGroup', () => {
+    const r = rule('apiGroup').replace("apiGroup: '*'", 'apiGroup: apps').replace('objectRef.resource: pods', 'objectRef.resource: deployments');
+    const { ruleset, diagnostics } = loadRulesFromText(r, 'r.yml');
+    expect(diagnostics).toEqual([]);
+    const ev = (apiGroup: string): Record<string, unknown> => ({ kind: 'Event', apiVersion: 'audit.k8s.io/v1', verb: 'create', objectRef: { resource: 'deployments', apiGroup, apiVersion: 'v1' } });
+    expect(ruleset.rules[0]!.test(ev('apps'))).toBe(true);
+    expect(ruleset.rules[0]!.test(ev('extensions'))).toBe(false);
   });
 });

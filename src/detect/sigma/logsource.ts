@@ -1,8 +1,9 @@
 /**
  * Field-mapping pipelines: which Seam source a Sigma logsource applies to, and how the rule's field
  * names map onto that source's event shape. CloudTrail, Kubernetes audit and GuardDuty events keep
- * their raw field names, so SigmaHQ rules run unmodified; Kubernetes audit maps two taxonomy names (capabilities,
- * hostPath: K8S_AUDIT_FIELD_MAP) into the request body; runtime telemetry maps the Sigma taxonomy
+ * their raw field names, so SigmaHQ rules run unmodified; Kubernetes audit maps pySigma's taxonomy names
+ * (K8S_AUDIT_FIELD_MAP) onto the record, and an entry's meaning can stand for tests of other fields (a privileged
+ * container's capabilities, CloudTrail's `status`); runtime telemetry maps the Sigma taxonomy
  * (Image, CommandLine...) onto Seam's native runtime fields.
  */
 import type { SourceType } from '../../core/envelope.ts';
@@ -22,6 +23,11 @@ export interface LogsourceMapping {
    * runtime schema's `direction: egress`): the event value for a rule value, or undefined to keep it.
    */
   mapValue?: (field: string, value: string) => string | undefined;
+  /**
+   * For taxonomy fields no single path of the source says (CloudTrail's `status`, a privileged container's
+   * capabilities): the tests an entry stands for, or undefined to map it as usual.
+   */
+  meaning?: EntryMeaningFn;
 }
 
 const identity = (f: string): string => f;
@@ -74,16 +80,72 @@ const runtimeValue = (field: string, value: string): string | undefined => {
 
 /**
  * Sigma's Kubernetes taxonomy names that are no field of an audit.k8s.io/v1 Event → where the audit record carries
- * them (SigmaHQ's kubernetes_audit_privileged_pod_creation and kubernetes_audit_hostpath_mount match on them). Every
- * other field of a Kubernetes audit rule is the record's own. Both read a pod's spec in the request body (level
+ * them. Every other field of a Kubernetes audit rule is the record's own. The names are those pySigma's Kubernetes
+ * audit pipelines know (verb is the record's own): `apiGroup`, `resource`, `subresource` and `namespace` are the
+ * request's `objectRef` (SigmaHQ's kubernetes_audit_rbac_permisions_listing and kubernetes_audit_sidecar_injection
+ * match on `apiGroup`; an API group's own rules write `objectRef.apiGroup`, and the core group has none), `username`
+ * the requesting user. `capabilities`, `privileged` and `hostPath` read a pod's spec in the request body (level
  * Request and above), each array fanning out, so the rule matches when any element does: `capabilities` is any
- * container's added capabilities (a pod whose containers only drop capabilities has none), `hostPath` any volume's
- * host path. `spec.containers` only: initContainers and ephemeralContainers are not read, nor the pod template of a
+ * container's added capabilities (a pod whose containers only drop capabilities has none; see also
+ * K8S_AUDIT_IMPLIED), `privileged` any container's `securityContext.privileged`, `hostPath` any volume's host path.
+ * `spec.containers` only: initContainers and ephemeralContainers are not read, nor the pod template of a
  * Deployment or DaemonSet (the pods their controllers create are).
  */
 export const K8S_AUDIT_FIELD_MAP: Readonly<Record<string, string>> = {
+  apiGroup: 'objectRef.apiGroup',
+  resource: 'objectRef.resource',
+  subresource: 'objectRef.subresource',
+  namespace: 'objectRef.namespace',
+  username: 'user.username',
   capabilities: 'requestObject.spec.containers.securityContext.capabilities.add',
+  privileged: 'requestObject.spec.containers.securityContext.privileged',
   hostPath: 'requestObject.spec.volumes.hostPath.path',
+};
+
+/**
+ * A test an entry of a taxonomy field stands for: the field at `path` equals `is` (true or false), or is null or
+ * missing (`is: null`), or is present (`exists: true`).
+ */
+export type FieldTest = { path: string; is: boolean | null } | { path: string; exists: boolean };
+
+/**
+ * What an entry of a taxonomy field means on the source's records when no path says it: `also` are tests any of
+ * which satisfies the entry besides its mapped field (`keep`), or instead of it.
+ */
+export interface EntryMeaning {
+  keep: boolean;
+  also: FieldTest[];
+}
+
+/** An entry's field, its modifiers and its values, for LogsourceMapping.meaning. */
+export type EntryMeaningFn = (field: string, mods: readonly string[], values: readonly (string | number | boolean | null)[]) => EntryMeaning | undefined;
+
+/** Whether an entry only asks that the field have some value: `'*'` (SigmaHQ's stand-in for `|exists`) or `|exists: true`. */
+const anyValue = (mods: readonly string[], values: readonly (string | number | boolean | null)[]): boolean =>
+  (mods.length === 0 && values.length > 0 && values.every((v) => v === '*')) || (mods.length === 1 && mods[0] === 'exists' && values.length === 1 && (values[0] === true || values[0] === 'true'));
+
+/**
+ * A privileged container has every capability (the Linux capability set of a process on the host): an entry that
+ * asks only whether a container of the pod has added capabilities (`capabilities: '*'`, SigmaHQ's
+ * kubernetes_audit_privileged_pod_creation, whose description names `securityContext.privileged` as one way to
+ * deploy a privileged container) is also satisfied by any container with `securityContext.privileged: true`. An
+ * entry naming a capability is not: a rule asking for SYS_ADMIN says which capability it means.
+ */
+const k8sAuditMeaning: EntryMeaningFn = (field, mods, values) =>
+  field === 'capabilities' && anyValue(mods, values) ? { keep: true, also: [{ path: K8S_AUDIT_FIELD_MAP.privileged!, is: true }] } : undefined;
+
+/**
+ * CloudTrail has no `status`: SigmaHQ's aws_delete_saml_provider asks for `status: success`, a call that did not
+ * fail. A failed call carries `errorCode` (SigmaHQ's other CloudTrail rules write `errorCode: null` for success),
+ * so `status: success` is `errorCode` null or missing, `status: failure` (or `failed`) an `errorCode`; other values
+ * stay unmapped, and lint warns about them.
+ */
+const cloudtrailMeaning: EntryMeaningFn = (field, mods, values) => {
+  if (field !== 'status' || mods.length !== 0 || values.length !== 1 || typeof values[0] !== 'string') return undefined;
+  const v = values[0].toLowerCase();
+  if (v === 'success') return { keep: false, also: [{ path: 'errorCode', is: null }] };
+  if (v === 'failure' || v === 'failed') return { keep: false, also: [{ path: 'errorCode', exists: true }] };
+  return undefined;
 };
 
 const k8sAuditMap = (f: string): string => K8S_AUDIT_FIELD_MAP[f] ?? f;
@@ -106,10 +168,10 @@ export function mapLogsource(ls: Logsource): LogsourceMapping {
   const product = ls.product?.toLowerCase();
   const service = ls.service?.toLowerCase();
   const category = ls.category?.toLowerCase();
-  if (product === 'aws' && service === 'cloudtrail') return { source: 'cloudtrail', mapField: identity };
+  if (product === 'aws' && service === 'cloudtrail') return { source: 'cloudtrail', mapField: identity, meaning: cloudtrailMeaning };
   if (product === 'aws' && service === 'guardduty') return { source: 'guardduty', mapField: identity };
   if (product === 'kubernetes' && (service === 'audit' || (service === undefined && category === 'audit'))) {
-    return { source: 'k8s_audit', mapField: k8sAuditMap };
+    return { source: 'k8s_audit', mapField: k8sAuditMap, meaning: k8sAuditMeaning };
   }
   if (
     ((product === 'seam' || product === 'eks' || product === 'fargate' || product === 'kubernetes') && service === 'runtime') ||

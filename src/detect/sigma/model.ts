@@ -128,7 +128,7 @@ export interface ModelEnv {
   file: string;
   /** Rule id or title, for diagnostics. */
   rule: string;
-  mapping: Pick<LogsourceMapping, 'mapField' | 'mapValue'>;
+  mapping: Pick<LogsourceMapping, 'mapField' | 'mapValue' | 'meaning'>;
   placeholders: Record<string, string[]>;
   maxPlaceholderExpansion?: number;
   diags: Diagnostic[];
@@ -404,10 +404,34 @@ function buildArrayBlock(key: string, keyPos: Pos, value: YNode, env: ModelEnv):
   return { t: 'array', a: { field, path: env.check === true ? '' : env.mapping.mapField(field), quant, body, pos: keyPos } };
 }
 
+const plainMapping: Pick<LogsourceMapping, 'mapField' | 'mapValue'> = { mapField: (f) => f };
+
+/**
+ * `key: value` of a search identifier, as its logsource means it (LogsourceMapping.meaning): the entry, or the tests
+ * it stands for (any of which satisfies it), each at the entry's key.
+ */
+function buildMeantEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MSearch {
+  const e = buildEntry(key, keyPos, value, env);
+  const meaning = env.mapping.meaning;
+  if (meaning === undefined || e.keyword) return { t: 'entry', e };
+  const scalars = value.kind === 'scalar' ? [value] : value.kind === 'seq' ? value.items : [];
+  const values = scalars.map((n) => (n.kind === 'scalar' ? n.value : undefined));
+  if (values.some((v) => v === undefined)) return { t: 'entry', e };
+  const m = meaning(e.field, e.mods, values as (string | number | boolean | null)[]);
+  if (m === undefined) return { t: 'entry', e };
+  const plain: ModelEnv = { ...env, mapping: plainMapping };
+  const alts: MSearch[] = m.also.map((t) => {
+    const test: YNode = { kind: 'scalar', pos: keyPos, value: 'exists' in t ? t.exists : t.is, text: String('exists' in t ? t.exists : t.is) };
+    return { t: 'entry', e: buildEntry('exists' in t ? `${t.path}|exists` : t.path, keyPos, test, plain) };
+  });
+  const items = m.keep ? [{ t: 'entry', e } as MSearch, ...alts] : alts;
+  return items.length === 1 ? items[0]! : { t: 'or', items };
+}
+
 function buildMap(node: Extract<YNode, { kind: 'map' }>, env: ModelEnv): MSearch {
   if (node.entries.length === 0) throw failAt(env, node.pos, 'SEAM_ERR_RULE_SCHEMA', 'search identifier map is empty');
   const items: MSearch[] = node.entries.map((e) =>
-    ARRAY_SELECTOR.test(e.key.split('|')[0]!) ? buildArrayBlock(e.key, e.keyPos, e.value, env) : { t: 'entry', e: buildEntry(e.key, e.keyPos, e.value, env) },
+    ARRAY_SELECTOR.test(e.key.split('|')[0]!) ? buildArrayBlock(e.key, e.keyPos, e.value, env) : buildMeantEntry(e.key, e.keyPos, e.value, env),
   );
   return items.length === 1 ? items[0]! : { t: 'and', items };
 }
