@@ -194,6 +194,131 @@ const GUARDDUTY: Case[] = [
   },
 ];
 
+// Round 3: provider tokens with nothing around them, per-program password flags, and JSON patches that add an
+// argument after a `--password` already in the object. Token-shaped values are built here from their documented
+// formats (prefix, length, charset) so that no token-shaped literal sits in the source.
+const alnum = (n: number, seed = 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7cF0hL'): string => seed.repeat(Math.ceil(n / seed.length)).slice(0, n);
+const TOK = {
+  ghp: 'ghp_' + alnum(36),
+  gho: 'gho_' + alnum(36, 'Zy9Xw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe'),
+  ghu: 'ghu_' + alnum(36, 'Qw3Er4Ty5Ui6Op7As8Df9Gh0Jk1Lz2Xc'),
+  ghs: 'ghs_' + alnum(36, 'Mn8Bv7Cx6Za5Sd4Fg3Hj2Kl1Qw0Er9Ty'),
+  ghr: 'ghr_' + alnum(36, 'Pl0Ok9Ij8Uh7Yg6Tf5Rd4Es3Wa2Qz1Xs'),
+  githubPat: 'github_pat_' + alnum(22) + '_' + alnum(59, 'Hh7Gg6Ff5Ee4Dd3Cc2Bb1Aa0Zz9Yy8Xx'),
+  glpat: 'glpat-' + alnum(20, 'xY1-zW2_vU3tS4rQ5pO6'),
+  xoxb: 'xoxb-' + '123456789012-1234567890123-' + alnum(24),
+  xoxp: 'xoxp-' + '123456789012-123456789012-1234567890123-' + alnum(32, 'f00dbabe1234567890abcdef98765432'),
+  xoxa: 'xoxa-2-' + '123456789012-1234567890123-' + alnum(24, 'Kq2Wm4Zp6Xr8Ts0Vb1Nc3Dl5'),
+  xapp: 'xapp-1-A0123456789-1234567890123-' + alnum(64, 'a1b2c3d4e5f60718'),
+  skLive: 'sk_live_' + alnum(24, 'Rt5Yu6Io7Pa8Sd9Fg0Hj1Kl2'),
+  rkLive: 'rk_live_' + alnum(24, 'Zx1Cv2Bn3Mq4We5Rt6Yu7Io8'),
+  npm: 'npm_' + alnum(36, 'Np1Mp2Lo3Ki4Ju5Hy6Gt7Fr8De9Sw0Aq'),
+  openai: 'sk-' + alnum(20, 'Ab1Cd2Ef3Gh4Ij5Kl6Mn') + 'T3BlbkFJ' + alnum(20, 'Op7Qr8St9Uv0Wx1Yz2Ab'),
+  openaiProj: 'sk-proj-' + alnum(64, 'Ab1_Cd2-Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv'),
+  google: 'AIza' + alnum(35, 'Sy0_Bc1-De2Fg3Hi4Jk5Lm6No7Pq8Rs9Tu'),
+  jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3QiLCJpYXQiOjE3MzA4MTg4MDB9.' + alnum(43, 'Sf1Kx2Lw3Mv4Nu5Ot6Ps7Qr8Rq9Sp0To1Un2Vm3Wl4'),
+  awsSecret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + alnum(10, 'EXAMPLEKEY'),
+  slackHook: 'https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/' + alnum(24, 'Wh7Kq2Zp9Lm4Xr1Vt6Bn3Cs8'),
+};
+
+const TOKENS: Case[] = [
+  ...(['ghp', 'gho', 'ghu', 'ghs', 'ghr', 'githubPat', 'glpat', 'xoxb', 'xoxp', 'xoxa', 'xapp', 'skLive', 'rkLive', 'npm', 'openai', 'openaiProj', 'google'] as const).map(
+    (k): Case => ({ name: `bare ${k} token in a command line`, rec: proc(`deploy-tool --verbose ${TOK[k]} run`), secrets: [TOK[k]], keep: ['deploy-tool --verbose ', ' run'] }),
+  ),
+  { name: 'bare GitHub token as its own pod argument', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ args: ['--gh', TOK.ghp, '--repo', 'org/app'] }) }), secrets: [TOK.ghp], keep: ['--gh', 'org/app'] },
+  { name: 'bare npm token in a plain-named env value', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ env: [{ name: 'NPMRC', value: `//registry.npmjs.org/:_authToken=${TOK.npm}` }] }) }), secrets: [TOK.npm], keep: ['NPMRC', '//registry.npmjs.org/:_authToken='] },
+  { name: 'Slack token in a ConfigMap under a plain key', rec: podCreate('configmaps', { kind: 'ConfigMap', data: { 'notify.yaml': `channel: ops\nbot: ${TOK.xoxb}\n` } }), secrets: [TOK.xoxb], keep: ['channel: ops'] },
+  { name: 'Slack webhook URL', rec: proc(`curl -X POST -d @msg.json ${TOK.slackHook}`), secrets: [TOK.slackHook.slice(-24)], keep: ['https://hooks.slack.com/services/', 'curl -X POST -d @msg.json'] },
+  { name: 'JWT as a bare argument', rec: proc(`grpcurl -rpc-header x:${TOK.jwt} api:443 list`), secrets: [TOK.jwt.split('.')[2] as string], keep: ['grpcurl', 'api:443 list'] },
+  { name: 'curl -H "Authorization: Basic ..."', rec: proc('curl -H "Authorization: Basic YWxpY2U6aHVudGVyMg==" https://api.example.com/v1'), secrets: ['YWxpY2U6aHVudGVyMg'], keep: ['https://api.example.com/v1'] },
+  { name: 'curl -H "X-Api-Key: ..."', rec: proc("curl -H 'X-Api-Key: HdrApiKey0001' -H 'Accept: */*' https://api.example.com/v1"), secrets: ['HdrApiKey0001'], keep: ['X-Api-Key: ', 'Accept: */*'] },
+  { name: 'curl -H "PRIVATE-TOKEN: ..." (GitLab)', rec: proc('curl --header "PRIVATE-TOKEN: HdrPrivTok0002" https://gitlab.example.com/api/v4/projects'), secrets: ['HdrPrivTok0002'], keep: ['PRIVATE-TOKEN: '] },
+  { name: 'curl -H "X-Vault-Token: ..."', rec: proc('curl -H "X-Vault-Token: HdrVault0003" http://vault:8200/v1/secret/data/db'), secrets: ['HdrVault0003'], keep: ['X-Vault-Token: '] },
+  {
+    name: 'aws_secret_access_key / dbPassword keys of a custom resource',
+    rec: podCreate('helmreleases', { kind: 'HelmRelease', spec: { values: { AWS_SECRET_ACCESS_KEY: TOK.awsSecret, AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', db: { masterPassword: 'CrdDbPw0001' } } } }),
+    secrets: [TOK.awsSecret, 'CrdDbPw0001'],
+    keep: ['AKIAIOSFODNN7EXAMPLE'],
+  },
+];
+
+const PROGRAMS: Case[] = [
+  { name: 'curl -u user:password', rec: proc('curl -s -u admin:CurlPw0001 https://nexus.example.com/repo'), secrets: ['CurlPw0001'], keep: ['curl -s -u admin:', 'https://nexus.example.com/repo'] },
+  { name: 'curl --user user:password', rec: proc('curl --user ci-bot:CurlPw0002 -X PUT https://x.example.com'), secrets: ['CurlPw0002'], keep: ['--user ci-bot:', '-X PUT'] },
+  { name: 'curl --user=user:password and -uuser:password', rec: proc('curl --user=ci:CurlPw0003 https://a; curl -uci:CurlPw0004 https://b'), secrets: ['CurlPw0003', 'CurlPw0004'], keep: ['https://a', 'https://b'] },
+  { name: 'curl -u in a pod argv', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ command: ['curl', '-u', 'admin:CurlPw0005', 'https://x.example.com'] }) }), secrets: ['CurlPw0005'], keep: ['https://x.example.com'] },
+  { name: 'wget --http-password= / --password', rec: proc('wget --http-user=bob --http-password=WgetPw0001 https://a && wget --password WgetPw0002 ftp://b'), secrets: ['WgetPw0001', 'WgetPw0002'], keep: ['--http-user=bob', 'ftp://b'] },
+  { name: 'docker login -p', rec: proc('docker login -u AWS -p DockerPw0001 111122223333.dkr.ecr.us-west-2.amazonaws.com'), secrets: ['DockerPw0001'], keep: ['docker login -u AWS -p', '111122223333.dkr.ecr.us-west-2.amazonaws.com'] },
+  { name: 'docker login -p in a pod argv', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ command: ['docker', 'login', '-u', 'AWS', '-p', 'DockerPw0002', 'reg.example.com'] }) }), secrets: ['DockerPw0002'], keep: ['reg.example.com'] },
+  { name: 'helm repo add --password', rec: proc('helm repo add --username bob --password HelmPw0001 charts https://charts.example.com'), secrets: ['HelmPw0001'], keep: ['charts https://charts.example.com'] },
+  { name: 'helm registry login -p', rec: proc('helm registry login reg.example.com -u bob -p HelmPw0002'), secrets: ['HelmPw0002'], keep: ['helm registry login reg.example.com -u bob -p'] },
+  {
+    name: 'kubectl create secret --from-literal',
+    rec: proc('kubectl create secret generic db --from-literal=dsn=KubeLit0001 --from-literal user=KubeLit0002 -n payments'),
+    secrets: ['KubeLit0001', 'KubeLit0002'],
+    keep: ['kubectl create secret generic db --from-literal=dsn=', '-n payments'],
+  },
+  {
+    name: 'kubectl create secret --from-literal through exec',
+    rec: { ...audit, requestURI: '/api/v1/namespaces/payments/pods/tools-0/exec?command=kubectl&command=create&command=secret&command=generic&command=x&command=--from-literal%3Dconn%3DKubeLit0003&container=tools' },
+    secrets: ['KubeLit0003'],
+    keep: ['command=--from-literal%3Dconn%3D', '&container=tools'],
+  },
+  { name: 'redis-cli -a', rec: proc('redis-cli -h cache -a RedisPw0001 --no-auth-warning info'), secrets: ['RedisPw0001'], keep: ['redis-cli -h cache -a', 'info'] },
+  { name: 'mongosh -p', rec: proc('mongosh --host db -u admin -p MongoPw0001 --authenticationDatabase admin'), secrets: ['MongoPw0001'], keep: ['--authenticationDatabase admin'] },
+  { name: 'openssl -passin pass: / keytool -storepass', rec: proc('openssl pkcs12 -in a.p12 -passin pass:SslPw0001 -nokeys; keytool -list -keystore k.jks -storepass KeyStorePw2'), secrets: ['SslPw0001', 'KeyStorePw2'], keep: ['-nokeys', '-keystore k.jks'] },
+  { name: 'az login -p', rec: proc('az login --service-principal -u app-id -p AzSpPw0001 --tenant t'), secrets: ['AzSpPw0001'], keep: ['--tenant t'] },
+];
+
+const patchAudit = (resource: string, ops: unknown[], response?: unknown): Record<string, unknown> =>
+  podCreate(resource, ops, { verb: 'patch', ...(response === undefined ? { level: 'Request' } : { responseObject: response }) });
+const PATCHES: Case[] = [
+  {
+    name: 'JSON patch appending the value after a --password in the object (response)',
+    rec: patchAudit('deployments', [{ op: 'add', path: '/spec/template/spec/containers/0/args/-', value: 'PatchPw0001' }], {
+      kind: 'Deployment',
+      spec: { template: { spec: podSpec({ args: ['--log-level', 'info', '--password', 'PatchPw0001'] }) } },
+    }),
+    secrets: ['PatchPw0001'],
+    keep: ['/spec/template/spec/containers/0/args/-', '--log-level'],
+  },
+  {
+    name: 'JSON patch splitting --password and its value across two operations',
+    rec: patchAudit('pods', [
+      { op: 'add', path: '/spec/containers/0/args/-', value: '--password' },
+      { op: 'add', path: '/spec/containers/0/args/-', value: 'PatchPw0002' },
+    ]),
+    secrets: ['PatchPw0002'],
+    keep: ['--password'],
+  },
+  {
+    name: 'JSON patch replacing the argument after --password by index',
+    rec: patchAudit('pods', [{ op: 'replace', path: '/spec/containers/0/args/3', value: 'PatchPw0003' }], { kind: 'Pod', spec: podSpec({ args: ['--user', 'app', '--password', 'PatchPw0003'] }) }),
+    secrets: ['PatchPw0003'],
+    keep: ['/spec/containers/0/args/3'],
+  },
+  {
+    name: 'JSON patch adding the first argument after a command ending in --token',
+    rec: patchAudit('pods', [{ op: 'add', path: '/spec/containers/0/args/0', value: 'PatchTok0004' }], { kind: 'Pod', spec: podSpec({ command: ['app', '--token'], args: ['PatchTok0004'] }) }),
+    secrets: ['PatchTok0004'],
+    keep: ['app'],
+  },
+  {
+    name: 'JSON patch appending -p<secret> to a mysql container',
+    rec: patchAudit('pods', [{ op: 'add', path: '/spec/containers/0/args/-', value: '-pPatchMy0005' }], { kind: 'Pod', spec: podSpec({ command: ['mysql'], args: ['-h', 'db', '-pPatchMy0005'] }) }),
+    secrets: ['PatchMy0005'],
+    keep: ['mysql'],
+  },
+  {
+    name: 'strategic merge patch of a container args list',
+    rec: patchAudit('deployments', [], undefined),
+    secrets: ['SmpPw0006'],
+    keep: ['--password'],
+  },
+];
+// A strategic merge patch is an object (the object form already covers it): built here as the request body.
+(PATCHES[5] as Case).rec = podCreate('deployments', { spec: { template: { spec: { containers: [{ name: 'app', args: ['--password', 'SmpPw0006'] }] } } } }, { verb: 'patch', level: 'Request' });
+
 /** Strings that only look like secrets: a rule reading them must see them unchanged. */
 const KEPT = [
   'ssh -p2222 admin@10.0.0.5',
@@ -207,10 +332,20 @@ const KEPT = [
   'https://example.com/search?q=token+rotation',
   'curl http://[::1]:8080/health https://user@host/x http://host:8080/a@b',
   'git clone git@github.com:org/repo.git',
+  // Round 3: words that share a token's prefix but not its format; commands whose -u/-p/-a are not secrets.
+  'df -h; du -sh /var/lib/disk-usage-report-for-cluster-prod-us-west-2-nodes',
+  'aws ecs describe-task-definition --task-definition sk-prod-account-readonly-role-xyz1',
+  'npm_config_cache=/tmp/.npm npm ci --prefer-offline',
+  'git push origin gh-pages; ghp_short; xoxo-kisses; AIzaShort',
+  'aws sts get-access-key-info --access-key-id AKIAIOSFODNN7EXAMPLE',
+  'curl -u admin https://x.example.com; ps -u root; sort -u list.txt',
+  'aws ecr get-login-password | docker login --username AWS --password-stdin 111122223333.dkr.ecr.us-west-2.amazonaws.com',
+  'redis-server --port 6379 -a; tar -a -cf x.tgz dir',
+  'kubectl create configmap cfg --from-file=app.yaml',
 ];
 
 describe('adversarial redaction corpus', () => {
-  for (const c of [...K8S, ...CLOUDTRAIL, ...RUNTIME, ...GUARDDUTY]) {
+  for (const c of [...K8S, ...CLOUDTRAIL, ...RUNTIME, ...GUARDDUTY, ...TOKENS, ...PROGRAMS, ...PATCHES]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const out = JSON.stringify(ev);

@@ -186,12 +186,26 @@ function at(v: unknown, segs: readonly string[]): unknown {
  * `target` is the object after the patch (the response), read for the name of an env entry replaced by index.
  */
 function redactJsonPatch(cow: Cow, ops: unknown[], path: Key[], ctx: BodyCtx, target: unknown): void {
+  // The string arguments this patch put in each argv (by the argv's pointer), for an argument whose flag came in an earlier operation.
+  let added: Map<string, string[]> | undefined;
   for (let i = 0; i < ops.length; i++) {
     const op = obj(ops[i]);
     const p = str(op?.path);
     if (op === undefined || p === undefined || op.value === undefined) continue;
     const segs = pointer(p);
     const valuePath = [...path, i, 'value'];
+    if (typeof op.value === 'string' && segs.length >= 2 && INDEX_RE.test(segs[segs.length - 1] as string) && ARGV_KEY_RE.test(segs[segs.length - 2] as string)) {
+      // One argument added or replaced (`/spec/containers/0/args/-`, `/args/3`): scrubbed with the one before it.
+      const parent = p.slice(0, p.lastIndexOf('/'));
+      const list = (added ??= new Map()).get(parent) ?? [];
+      const v = scrubPatchedArg(op.value, segs, list, target);
+      list.push(op.value);
+      added.set(parent, list);
+      if (v !== op.value) {
+        cow.set(valuePath, v);
+        continue;
+      }
+    }
     let placed = placeAt(segs, op.value);
     const n = segs.length;
     // /spec/.../env/3/value: the variable's name is not in the operation.
@@ -222,6 +236,37 @@ function redactJsonPatch(cow: Cow, ops: unknown[], path: Key[], ctx: BodyCtx, ta
       cow.set(under ? [...valuePath, ...rest.slice(leaf.length)] : valuePath, under ? h.value : REDACTED);
     }
   }
+}
+
+/**
+ * One argument a JSON patch adds or replaces in a `command` / `args` / `argv` list, scrubbed as the argv would be
+ * (scrubArg) with the argument before it and the programs before it: read from the object after the patch
+ * (`target`, the response: where the value landed, and the container's command before its args), else from the
+ * arguments earlier operations of the patch put in the same list (`--password`, then its value).
+ * Without either (a Request-level audit of one appended value) the value is scrubbed alone.
+ */
+function scrubPatchedArg(value: string, segs: readonly string[], earlier: readonly string[], target: unknown): string {
+  const n = segs.length;
+  const arr = at(target, segs.slice(0, -1));
+  if (Array.isArray(arr)) {
+    const last = segs[n - 1] as string;
+    let idx = last === '-' ? -1 : Number(last);
+    if (idx < 0 || arr[idx] !== value) idx = arr.lastIndexOf(value);
+    if (idx >= 0) {
+      let prev = idx > 0 ? arr[idx - 1] : undefined;
+      let prog = progsOf(arr, idx);
+      if (segs[n - 2] === 'args') {
+        const cmd = obj(at(target, segs.slice(0, -2)))?.command;
+        if (Array.isArray(cmd)) {
+          prog |= progsOf(cmd);
+          if (idx === 0) prev = cmd[cmd.length - 1];
+        }
+      }
+      return scrubArg(typeof prev === 'string' ? prev : undefined, value, prog);
+    }
+  }
+  if (earlier.length === 0) return value;
+  return scrubArg(earlier[earlier.length - 1], value, progsOf(earlier));
 }
 
 /** Walks a request/response body; `ctx` = the request's resource, the kind of kind-less objects. */
@@ -391,7 +436,7 @@ function redactQuery(uri: string): string | undefined {
   let out = uri.slice(0, q + 1);
   let changed = false;
   let prevCommand: string | undefined;
-  let mysql = false;
+  let prog = 0;
   let i = q + 1;
   while (i <= end) {
     let amp = uri.indexOf('&', i);
@@ -406,8 +451,8 @@ function redactQuery(uri: string): string | undefined {
       const isCommand = name === 'command';
       let value: string;
       if (isCommand) {
-        value = scrubArg(prevCommand, d.text, mysql);
-        if (!mysql && MYSQL_CMD_RE.test(d.text)) mysql = true;
+        value = scrubArg(prevCommand, d.text, prog);
+        prog |= progOf(prevCommand, d.text);
       } else if (d.text !== '' && !d.text.startsWith(REDACTED) && SECRET_PARAM_RE.test(name)) value = REDACTED;
       else value = scrub(d.text);
       prevCommand = isCommand ? d.text : undefined;
@@ -497,7 +542,7 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // High-confidence patterns in free text (command lines, Falco output, log lines):
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value). */
-const SECRET_ARG_RE = /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `PGPASSWORD=x`, `AWS_SECRET_ACCESS_KEY=x`, `GITHUB_TOKEN=x`: an environment assignment of a secret-named variable. */
 const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
 /**
@@ -522,10 +567,40 @@ const QUERY_SECRET_RE =
  * prompts and reads it as a database, but it is often meant as the password). Only after such a command word
  * in the same command (up to `;`, `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
  */
-const MYSQL_RE = /(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g;
+const MYSQL_RE = /(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\s+registry|az)\s+login)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g;
+/** `curl -u user:<secret>`, `--user`, `--proxy-user`, `-U`, glued (`-uuser:pw`, `-sSu user:pw`) or `=`: what follows the first colon. */
+const CURL_USER_RE = /(\bcurl(?=\s)[^;&|\n]*?\s(?:-[a-zA-Z]*[uU]\s*|--(?:proxy-)?user(?:\s+|=))["']?[^\s:"']*:)([^\s"';&|\\]+)/g;
+/** `redis-cli -a <secret>` (its password flag). */
+const REDIS_RE = /(\bredis-cli(?=\s)[^;&|\n]*?\s-a\s+)((?!-)[^\s"';&|\\]+)/g;
+/** `kubectl create secret generic --from-literal=key=<secret>` (also `--from-literal key=<secret>`). */
+const FROM_LITERAL_RE = /(--from-literal(?:=|\s+)["']?[^=\s"']*=)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+/**
+ * Provider tokens by their documented format, with nothing around them that says so: GitHub (`ghp_`, `gho_`,
+ * `ghu_`, `ghs_`, `ghr_` + 36 or more alphanumerics, fine-grained `github_pat_`), GitLab (`glpat-` and the other
+ * `gl…-` token types, 20 or more), Slack (`xoxb-`/`xoxp-`/`xoxa-`/`xoxe-`... and `xapp-`, digits then a dash),
+ * Stripe (`sk_live_`, `rk_live_`, and `_test_`), npm (`npm_` + 36), Google API keys (`AIza` + 35). Not inside a
+ * longer word (`my_ghp_...`); the prefix stays (`ghp_[REDACTED]`: which kind of token it was).
+ */
+const PROVIDER_TOKEN_RE =
+  /(?<![A-Za-z0-9_-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244}|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-[A-Za-z0-9_.-]{20,}|xox[abeoprs]-\d+-[A-Za-z0-9-]{8,}|xapp-\d+-[A-Za-z0-9-]{8,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36}|AIza[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])/g;
+/**
+ * OpenAI / Anthropic style `sk-` keys (`sk-…`, `sk-proj-…`, `sk-ant-api03-…`): 32 or more key characters that
+ * mix upper case, lower case and digits (`sk-prod-account-readonly-role-xyz1`, a name, stays).
+ */
+const SK_KEY_RE = /(?<![A-Za-z0-9_-])sk-((?:proj|svcacct|admin|ant-api\d\d|ant-admin\d\d)-)?([A-Za-z0-9_-]{32,})/g;
+/** A Slack incoming-webhook or workflow URL: the path after the host is the secret. */
+const SLACK_HOOK_RE = /(hooks\.slack\.com\/(?:services|workflows|triggers)\/)(?!\[REDACTED)[A-Za-z0-9_/-]+/g;
+
+/** What stays of a provider token: its kind (`ghp_`, `xoxb-`, `sk_live_`, `AIza`). */
+function tokenPrefix(m: string): string {
+  const k = m.startsWith('github_pat_') ? 11 : m.startsWith('AIza') ? 4 : m.charCodeAt(1) === 0x6b && m.charCodeAt(2) === 0x5f ? 8 : m.search(/[_-]/) + 1;
+  return m.slice(0, k) + REDACTED;
+}
+
 /** The password in a URL's user info: `postgres://app:<secret>@db/orders`, `https://x-access-token:<secret>@github.com/...`. */
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi;
-const HINT_RE = /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb|:\/\/[^\s/@]*@/i;
+const HINT_RE =
+  /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb|mongo|login|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl[a-z]{2,5}-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|sk-|aiza|hooks\.slack|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -556,7 +631,13 @@ const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
 const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
 const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
 const QUERY_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
-const MYSQL_GATE = /mysql|mariadb|sshpass/;
+const MYSQL_GATE = /mysql|mariadb|sshpass|mongo|login/;
+const CURL_GATE = /curl/;
+const REDIS_GATE = /redis-cli/;
+const FROM_LITERAL_GATE = /--from-literal/;
+const TOKEN_GATE = /gh[pousr]_|github_pat_|gl[a-z]{2,5}-|xox[abeoprs]-|xapp-|[rs]k_(?:live|test)_|npm_|AIza/;
+const SK_GATE = /sk-/;
+const SLACK_HOOK_GATE = /hooks\.slack\.com/;
 const USERINFO_GATE = /:\/\/[^\s/@]*@/;
 
 /** Redacts tokens, keys and passwords in free text (also used on dead letters that are not JSON). */
@@ -566,6 +647,9 @@ export function scrub(s: string): string {
   if (AUTH_GATE.test(s)) s = s.replace(AUTH_RE, '$1$2' + REDACTED);
   if (BEARER_GATE.test(s)) s = s.replace(BEARER_RE, '$1$2' + REDACTED);
   if (s.includes('eyJ')) s = s.replace(JWT_RE, REDACTED);
+  if (TOKEN_GATE.test(s)) s = s.replace(PROVIDER_TOKEN_RE, tokenPrefix);
+  if (SK_GATE.test(s)) s = s.replace(SK_KEY_RE, (m, kind: string | undefined, v: string) => (/[A-Z]/.test(v) && /[a-z]/.test(v) && /\d/.test(v) ? 'sk-' + (kind ?? '') + REDACTED : m));
+  if (SLACK_HOOK_GATE.test(s)) s = s.replace(SLACK_HOOK_RE, '$1' + REDACTED);
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
   if (USERINFO_GATE.test(s)) s = s.replace(USERINFO_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'));
   if (QUERY_GATE.test(s)) s = s.replace(QUERY_SECRET_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
@@ -579,11 +663,45 @@ export function scrub(s: string): string {
       return v.startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED;
     });
   }
+  if (CURL_GATE.test(s)) s = s.replace(CURL_USER_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (REDIS_GATE.test(s)) s = s.replace(REDIS_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (FROM_LITERAL_GATE.test(s)) s = s.replace(FROM_LITERAL_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   return s;
 }
 
-/** A MySQL or MariaDB client or sshpass as an argv word (`mysql`, `/usr/bin/mysqldump`, `mariadb-dump`). */
-const MYSQL_CMD_RE = /(?:^|\/)(?:(?:mysql|mariadb)[a-z-]*|sshpass)$/;
+/** A MySQL or MariaDB client, sshpass or a MongoDB client as an argv word (`mysql`, `/usr/bin/mysqldump`, `mongosh`). */
+const MYSQL_CMD_RE = /(?:^|\/)(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?)$/;
+/** The word before `login` in `docker login`, `podman login`, `helm registry login`, `az login` (their `-p` is the password). */
+const LOGIN_PARENT_RE = /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras|registry|az)$/;
+/** Programs of an argv whose flags take a secret (see scrubArg): `-p` (PROG_P), curl's `-u` (PROG_CURL), redis-cli's `-a`. */
+const PROG_P = 1;
+const PROG_CURL = 2;
+const PROG_REDIS = 4;
+/** The program bits `a` (after `prev`) adds to an argv. */
+function progOf(prev: string | undefined, a: string): number {
+  if (MYSQL_CMD_RE.test(a)) return PROG_P;
+  if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return PROG_P;
+  if (a === 'curl' || a.endsWith('/curl')) return PROG_CURL;
+  if (a === 'redis-cli' || a.endsWith('/redis-cli')) return PROG_REDIS;
+  return 0;
+}
+/** The program bits of a whole argv (a container's command, read before its args). */
+function progsOf(argv: readonly unknown[], upTo = argv.length): number {
+  let bits = 0;
+  let prev: string | undefined;
+  for (let i = 0; i < upTo; i++) {
+    const w = argv[i];
+    if (typeof w !== 'string') {
+      prev = undefined;
+      continue;
+    }
+    bits |= progOf(prev, w);
+    prev = w;
+  }
+  return bits;
+}
+const CURL_USER_FLAG_RE = /^(?:-[a-zA-Z]*[uU]|--(?:proxy-)?user)$/;
+const CURL_USER_GLUED_RE = /^(?:-[a-zA-Z]*[uU][^:\s=]*|--(?:proxy-)?user=[^:\s]*):./;
 /** Query parameters whose whole value is a secret, by name (any case). */
 const SECRET_PARAM_RE =
   /^(?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)$/i;
@@ -593,7 +711,7 @@ const SECRET_PARAM_RE =
  * scrubbed alone and as the value of the one before it (`--password`, `hunter2` as two arguments); after a
  * MySQL client word (`mysql`), also `-p<secret>` and the argument after a lone `-p` (see MYSQL_RE).
  */
-function scrubArg(prev: string | undefined, a: string, mysql: boolean): string {
+function scrubArg(prev: string | undefined, a: string, prog: number): string {
   let v = scrub(a);
   if (prev !== undefined && a !== '' && HINT_RE.test(prev)) {
     const pair = scrub(prev + ' ' + a);
@@ -602,15 +720,24 @@ function scrubArg(prev: string | undefined, a: string, mysql: boolean): string {
       if (tail !== a) v = tail;
     }
   }
-  if (mysql && v === a) {
-    if (a.length > 2 && a.startsWith('-p') && !a.startsWith('-p[REDACTED')) v = '-p' + REDACTED;
-    else if (prev === '-p' && a !== '' && !a.startsWith('-') && !a.startsWith('[REDACTED')) v = REDACTED;
+  if (prog === 0 || v !== a || a === '' || a.startsWith('[REDACTED')) return v;
+  if ((prog & PROG_P) !== 0) {
+    if (a.length > 2 && a.startsWith('-p') && !a.startsWith('-p[REDACTED')) return '-p' + REDACTED;
+    if (prev === '-p' && !a.startsWith('-')) return REDACTED;
   }
+  if ((prog & PROG_CURL) !== 0) {
+    const colon = a.indexOf(':');
+    if (colon >= 0 && colon < a.length - 1 && !a.startsWith(REDACTED, colon + 1)) {
+      if ((prev !== undefined && CURL_USER_FLAG_RE.test(prev) && !a.startsWith('-')) || CURL_USER_GLUED_RE.test(a)) return a.slice(0, colon + 1) + REDACTED;
+    }
+  }
+  if ((prog & PROG_REDIS) !== 0 && prev === '-a' && !a.startsWith('-')) return REDACTED;
   return v;
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
-const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|session_?token|secret_?access_?key|secret_?key|password|passwd|private_?key|client_?secret|secret_?string|secret_?binary|api_?key)$/i;
+const SECRET_KEY_RE =
+  /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary)$|(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
 /** Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments). */
 const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session/i;
 const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables)$/i;
@@ -620,7 +747,8 @@ const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
  * A word every rule of walkStrings needs in a text before it can redact anything in it (names, keys,
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
-const EMBEDDED_HINT_RE = /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|userdata|:\/\/[^\s/@]*@|\\u/i;
+const EMBEDDED_HINT_RE =
+  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|login|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl[a-z]{2,5}-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|sk-|aiza|hooks\.slack|userdata|:\/\/[^\s/@]*@|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
@@ -671,7 +799,7 @@ const ARGV_KEY_RE = /^(?:command|args|argv)$/;
  * The string arguments of an argv, each scrubbed with the one before it (scrubArg); `prev` and `mysql` carry
  * a container's `command` into its `args`.
  */
-function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, mysql: boolean): void {
+function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, prog: number): void {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     path.push(i);
@@ -680,10 +808,10 @@ function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | unde
       prev = undefined;
     } else {
       if (a !== REDACTED) {
-        const v = scrubArg(prev, a, mysql);
+        const v = scrubArg(prev, a, prog);
         if (v !== a) hits.push({ path: path.slice(), value: v });
       }
-      if (!mysql && MYSQL_CMD_RE.test(a)) mysql = true;
+      prog |= progOf(prev, a);
       prev = a;
     }
     path.pop();
@@ -727,7 +855,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
   if (Array.isArray(v)) {
     const key = path[path.length - 1];
     if (ctx === PLAIN && typeof key === 'string' && ARGV_KEY_RE.test(key)) {
-      walkArgv(v, path, hits, undefined, false);
+      walkArgv(v, path, hits, undefined, 0);
       return;
     }
     for (let i = 0; i < v.length; i++) {
@@ -760,7 +888,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
     if (c === PLAIN && k === 'args' && Array.isArray(child) && Array.isArray(o.command)) {
       const cmd = o.command as unknown[];
       const last = cmd[cmd.length - 1];
-      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, cmd.some((w) => typeof w === 'string' && MYSQL_CMD_RE.test(w)));
+      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, progsOf(cmd));
     } else walkStrings(child, path, hits, c);
     path.pop();
   }
