@@ -42,6 +42,7 @@ export function kafkaBusOptions(cfg: KafkaConfig, clientSuffix?: string, generat
     clientId: clientSuffix ? `${cfg.clientId}-${clientSuffix}` : cfg.clientId,
     replicationFactor: cfg.replicationFactor,
     fetch: cfg.consumer,
+    groupPrefix: cfg.groupPrefix,
     kafka: {
       connectionTimeout: cfg.connectionTimeoutMs,
       authenticationTimeout: cfg.authenticationTimeoutMs,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 // Must come before kafkajs: replaces its aborted-transaction filter (see the file for why).
 import './kafkajs-aborted-filter.ts';
 // Must come before kafkajs too: faster CRC-32C and encoder growth on kafkajs 2.2.4 only (ADR 0019).
@@ -9,6 +8,7 @@ import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import type { Logger } from 'pino';
 import { consumedOf } from './consumed.ts';
+import { throwawayGroupId } from './groups.ts';
 import { kafkaPartition } from './partition.ts';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
@@ -83,6 +83,8 @@ export interface KafkaBusOptions {
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
   /** Consumer fetch sizes (seam.yml kafka.consumer); kafkajs's defaults otherwise. */
   fetch?: { maxBytesPerPartition?: number; maxBytes?: number; minBytes?: number; maxWaitTimeMs?: number };
+  /** seam.yml kafka.groupPrefix: the start of the throwaway groups this bus's readers join (src/bus/groups.ts). */
+  groupPrefix?: string;
 }
 
 /** Offsets by `<topic>/<partition>`. */
@@ -210,6 +212,8 @@ export interface ConsumerMember {
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
   readonly replicationFactor: number;
+  /** Prefix of every consumer group id (seam.yml kafka.groupPrefix); throwaway groups start with it too. */
+  readonly groupPrefix: string;
   private readonly fetch: NonNullable<KafkaBusOptions['fetch']>;
   private adminClient: Admin | undefined;
   private uncommittedCluster: UncommittedCluster | undefined;
@@ -229,6 +233,7 @@ export class KafkaBus implements Bus {
       clientId: opts.clientId ?? 'seam',
     });
     this.replicationFactor = opts.replicationFactor ?? 1;
+    this.groupPrefix = opts.groupPrefix ?? '';
     this.fetch = opts.fetch ?? {};
   }
 
@@ -676,7 +681,7 @@ export class KafkaBus implements Bus {
       if (parts.length > 0) start.push({ topic, partitions: parts });
     }
     if (pending.size === 0) return readTo;
-    const groupId = `seam-reader-${randomBytes(6).toString('hex')}`;
+    const groupId = throwawayGroupId('reader', this.groupPrefix);
     const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
     // The next offset to hand to `each`, per partition: from `from`, then past each record handed over. Nothing
     // is handed over twice, also when the group is joined again (nothing is committed, so a rejoin would start

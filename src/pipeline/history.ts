@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { consumedOf } from '../bus/consumed.ts';
+import { throwawayGroupId } from '../bus/groups.ts';
 import type { KafkaBus } from '../bus/kafka.ts';
 import type { MemoryBus } from '../bus/memory.ts';
 import type { ConsumedMessage } from '../bus/types.ts';
@@ -35,7 +35,7 @@ export function memoryHistory(bus: MemoryBus): History {
 
 /**
  * Kafka: start offsets come from the broker's time index (ListOffsets by timestamp); a throwaway
- * consumer group seeks there and reads to the end offsets. Committed records only (read_committed).
+ * consumer group (`<groupPrefix>seam-rebuild-<hex>`, src/bus/groups.ts) seeks there and reads to the end offsets. Committed records only (read_committed).
  */
 export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
   return {
@@ -54,7 +54,7 @@ export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
       }
       if (ranges.size === 0) return 0;
       const pending = new Set(ranges.keys());
-      const groupId = `seam-rebuild-${randomBytes(6).toString('hex')}`;
+      const groupId = throwawayGroupId('rebuild', bus.groupPrefix);
       // Start offsets are committed for the throwaway group before it joins, so its first fetch starts
       // there. (Seeking after run() races the first join: when the join is slow or retried, the
       // consumer starts at the end, sees nothing and waits out the timeout.)

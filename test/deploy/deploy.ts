@@ -28,6 +28,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
+import { throwawayGroupStem } from '../../src/bus/groups.ts';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { applyReplicaId } from '../../src/cli/collect.ts';
 import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
@@ -562,7 +563,7 @@ log(`docker: Dockerfile and docker-compose.yml consistent with the repository, t
  * Every policy in deploy/iam parses as an IAM policy document (Version, Statements with Effect, Action, Resource),
  * every policy file the docs name exists, and the deliver role's MSK policy is least privilege: no CreateTopic,
  * data read only from seam.alerts and written only to seam.dlq (the topics src/pipeline/roles/deliver.ts uses),
- * groups only its own (seam-deliver) and the history readers' (seam-reader-*).
+ * groups only its own (seam-deliver) and the history re-reads' (seam-rebuild-*, src/bus/groups.ts).
  */
 function iamChecks(): string[] {
   const problems: string[] = [];
@@ -597,7 +598,8 @@ function iamChecks(): string[] {
   const groups = grants('kafka-cluster:AlterGroup').map(last);
   if (!same(read, [topics.alerts])) problems.push(`msk-deliver-policy.json: ReadData on ${read.join(', ') || 'nothing'}, not ${topics.alerts} alone`);
   if (!same(write, [topics.dlq])) problems.push(`msk-deliver-policy.json: WriteData on ${write.join(', ') || 'nothing'}, not ${topics.dlq} alone`);
-  if (!same(groups, [defaultGroupId('deliver'), 'seam-reader-*'])) problems.push(`msk-deliver-policy.json: AlterGroup on ${groups.join(', ') || 'nothing'}, not ${defaultGroupId('deliver')} and seam-reader-* alone`);
+  const rebuild = `${throwawayGroupStem('rebuild')}*`;
+  if (!same(groups, [defaultGroupId('deliver'), rebuild])) problems.push(`msk-deliver-policy.json: AlterGroup on ${groups.join(', ') || 'nothing'}, not ${defaultGroupId('deliver')} and ${rebuild} alone`);
   return problems;
 }
 const iam = iamChecks();

@@ -22,7 +22,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'SEAM_KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], kind: 'string', doc: 'Kafka client id prefix.' },
   { name: 'SEAM_KAFKA_REPLICATION', path: ['kafka', 'replicationFactor'], kind: 'int', doc: 'Replication factor of created topics.' },
   { name: 'SEAM_TOPIC_PREFIX', path: ['kafka', 'topicPrefix'], kind: 'string', doc: 'Prefix of every topic.' },
-  { name: 'SEAM_GROUP_PREFIX', path: ['kafka', 'groupPrefix'], kind: 'string', doc: 'Prefix of every consumer group.' },
+  { name: 'SEAM_GROUP_PREFIX', path: ['kafka', 'groupPrefix'], kind: 'string', doc: 'Prefix of every consumer group (the roles\' and the short-lived ones).' },
   { name: 'SEAM_KAFKA_TLS_CA_FILE', path: ['kafka', 'tls', 'caFile'], kind: 'string', doc: 'CA of the brokers (turns TLS on).' },
   { name: 'SEAM_KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], kind: 'string', doc: 'plain, scram-sha-256, scram-sha-512 or aws-msk-iam.' },
   { name: 'SEAM_KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], kind: 'string', doc: 'SASL user.' },

@@ -51,7 +51,7 @@ export const KafkaConfig = z
     topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, underscores and hyphens').default('').describe(
         'Prefix of every topic (roles and collectors alike): <prefix>seam.raw.<source>, <prefix>seam.events, …, and the collectors\' <prefix>seam.checkpoints and <prefix>seam.collect.leases. Until issue 13 the checkpoint and lease topics were not prefixed: a deployment with a prefix keeps its collectors\' positions across the upgrade by naming the old topics (collect.checkpoint.topic: seam.checkpoints; ownership.lease.topic: seam.collect.leases), ADR 0016.',
       ),
-    groupPrefix: z.string().default('').describe('Prefix of every consumer group id.'),
+    groupPrefix: z.string().default('').describe('Prefix of every consumer group id: the roles\' own (<prefix>seam-<role>) and the short-lived groups Seam reads topics once with (<prefix>seam-rebuild-*, <prefix>seam-reader-*, <prefix>seam-lease-*; deploy/iam/README.md).'),
     replicationFactor: z.number().int().min(1).default(1).describe('Replication factor of topics Seam creates: 1 on a single local broker, 3 in production (MSK).'),
     partitions: z
       .strictObject({

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { throwawayGroupId } from '../../bus/groups.ts';
 import type { KafkaBus } from '../../bus/kafka.ts';
 import type { BusConsumer, BusProducer } from '../../bus/types.ts';
 import { childLogger } from '../../core/logger.ts';
@@ -93,7 +93,7 @@ export class KafkaLeaseMembership implements Membership {
     await this.beat();
     // What is known now (every replica's last heartbeat), before this replica claims anything.
     await this.bus.readToEnd([this.opts.topic], (m) => this.take(m.key, m.value));
-    this.groupId = `seam-lease-${this.opts.replicaId}-${randomBytes(4).toString('hex')}`;
+    this.groupId = throwawayGroupId('lease', this.bus.groupPrefix, this.opts.replicaId);
     this.consumer = await this.bus.consumer({
       groupId: this.groupId,
       topics: [this.opts.topic],
