@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { RawMeta, SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
-import { eventTimeMs } from './alert.ts';
+import { eventTimeMs, nativeIdOf, type Alert } from './alert.ts';
 import { createDetector } from './detector.ts';
 import { loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
 import { didYouMean } from './sigma/spelling.ts';
@@ -23,12 +23,16 @@ import { didYouMean } from './sigma/spelling.ts';
  * test the rule as a site would configure it; the rule set is then loaded again with those values. A case
  * may set its own `placeholders:` too, over the file's (same form), when only some cases need a site's list.
  *
+ * A case may also say which events its alerts cover (`expect`, see `AlertExpectation`): `alerts: 1` alone passes
+ * when the rule fires on the wrong record of a multi-record timeline.
+ *
  * ```yaml
  * placeholders: { allowed_namespaces: [kube-system, monitoring] }
  * cases:
  *   - name: exec into kube-system pod
  *     alerts: 1
- *     events: [ {kind: Event, apiVersion: audit.k8s.io/v1, ...} ]
+ *     expect: [ { events: [5c0e...] } ]
+ *     events: [ {kind: Event, apiVersion: audit.k8s.io/v1, auditID: 5c0e..., ...} ]
  * ```
  */
 export interface RuleTestCase {
@@ -37,6 +41,18 @@ export interface RuleTestCase {
   events: unknown[];
   /** Placeholder values for this case, over the file's. */
   placeholders?: Record<string, string[]>;
+  /** Alerts the case must raise, by the events each covers (each met by a different alert of the file). */
+  expect?: AlertExpectation[];
+}
+
+/**
+ * One alert a case must raise: `events` are the ids of the events the alert covers, all of them and no other (a
+ * CloudTrail `eventID`, an audit `auditID` — any stage of it — or `auditID:stage`, a runtime event's `uuid`/`id`, a
+ * GuardDuty finding id); `rule`, when given, the id, `name` or title of the rule or correlation that raises it.
+ */
+export interface AlertExpectation {
+  rule?: string;
+  events: string[];
 }
 
 export interface RuleTestSummary {
@@ -58,7 +74,8 @@ interface RuleTestFile {
 }
 
 const TOP_KEYS = ['cases', 'placeholders'] as const;
-const CASE_KEYS = ['name', 'alerts', 'events', 'placeholders'] as const;
+const CASE_KEYS = ['name', 'alerts', 'events', 'placeholders', 'expect'] as const;
+const EXPECT_KEYS = ['rule', 'events'] as const;
 
 function parseTestFile(text: string, file: string): RuleTestFile {
   const doc = parseYaml(text) as unknown;
@@ -80,6 +97,22 @@ function parseTestFile(text: string, file: string): RuleTestFile {
     const bad = Object.keys(o).filter((k) => !known.includes(k));
     if (bad.length > 0) throw new Error(`${file}: ${where}${bad.map((k) => `unknown key "${k}"${didYouMean(k, known)}`).join(', ')}; keys here: ${known.join(', ')}`);
   };
+  const readExpect = (ex: unknown, alerts: number, where: string): AlertExpectation[] | undefined => {
+    if (ex === undefined) return undefined;
+    const shape = `"expect" must be a list of {events: [<eventID|auditID>...], rule: <id or name>} (rule optional)`;
+    if (!Array.isArray(ex) || ex.length === 0) throw new Error(`${file}: ${where}${shape}`);
+    if (ex.length > alerts) throw new Error(`${file}: ${where}"expect" lists ${ex.length} alert(s), more than "alerts: ${alerts}"`);
+    return ex.map((x, k) => {
+      const at = `${where}expect ${k + 1}: `;
+      if (!x || typeof x !== 'object' || Array.isArray(x)) throw new Error(`${file}: ${at}${shape}`);
+      checkKeys(x, EXPECT_KEYS, at);
+      const e = x as { rule?: unknown; events?: unknown };
+      const ids = Array.isArray(e.events) ? e.events : e.events === undefined ? [] : [e.events];
+      if (ids.length === 0 || !ids.every((id) => typeof id === 'string' || typeof id === 'number')) throw new Error(`${file}: ${at}"events" must be a non-empty list of event ids (eventID, auditID, uuid)`);
+      if (e.rule !== undefined && typeof e.rule !== 'string') throw new Error(`${file}: ${at}"rule" must be a rule's id, name or title`);
+      return { ...(e.rule === undefined ? {} : { rule: e.rule }), events: ids.map(String) };
+    });
+  };
   checkKeys(doc, TOP_KEYS, '');
   const placeholders = readPlaceholders((doc as { placeholders?: unknown }).placeholders, '');
   const cases = ((doc as { cases: unknown[] }).cases).map((c, i) => {
@@ -89,7 +122,8 @@ function parseTestFile(text: string, file: string): RuleTestFile {
       throw new Error(`${file}: case ${i + 1} needs "alerts" (a number) and a non-empty "events" list`);
     }
     const own = readPlaceholders(o.placeholders, `case ${i + 1}: `);
-    return { name: typeof o.name === 'string' ? o.name : `case ${i + 1}`, alerts: o.alerts, events: o.events, ...(own ? { placeholders: own } : {}) };
+    const expect = readExpect(o.expect, o.alerts, `case ${i + 1}${typeof o.name === 'string' ? ` (${o.name})` : ''}: `);
+    return { name: typeof o.name === 'string' ? o.name : `case ${i + 1}`, alerts: o.alerts, events: o.events, ...(own ? { placeholders: own } : {}), ...(expect ? { expect } : {}) };
   });
   return { ...(placeholders ? { placeholders } : {}), cases };
 }
@@ -202,34 +236,137 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
         }
         events.push(r.value as SeamEvent);
       });
-      const count = (timeline: readonly SeamEvent[]): number => {
+      const alertsOf = (timeline: readonly SeamEvent[]): Alert[] => {
         const detector = createDetector({ ruleset: caseRs, allowedLatenessMs: 0, emitWithheld: true });
-        let n = 0;
-        for (const e of timeline) for (const a of detector.process(e)) if (ids.has(a.rule.id)) n++;
-        for (const a of detector.flush()) if (ids.has(a.rule.id)) n++;
-        return n;
+        const mine: Alert[] = [];
+        for (const e of timeline) for (const a of detector.process(e)) if (ids.has(a.rule.id)) mine.push(a);
+        for (const a of detector.flush()) if (ids.has(a.rule.id)) mine.push(a);
+        return mine;
       };
-      const fired = count(events);
+      const raised = bad ? [] : alertsOf(events);
+      const fired = raised.length;
       // Events with the same event time cannot be told apart (CloudTrail's times are to the second), and a pipeline
       // hands them on in seam.id order, not file order: the case must give the same count with each run of them reversed.
       const swapped = reverseTies(events);
-      const firedSwapped = swapped === undefined || fired !== c.alerts ? fired : count(swapped);
+      const raisedSwapped = swapped === undefined || fired !== c.alerts || bad ? raised : alertsOf(swapped);
+      const firedSwapped = raisedSwapped.length;
+      const expectation = (got: readonly Alert[]): { error?: string; fail?: string } => (c.expect ? checkExpectations(c.expect, got, events, ruleNamesOf(caseRs, ids)) : {});
+      const met = bad || fired !== c.alerts || firedSwapped !== c.alerts ? {} : expectation(raised);
+      const metSwapped = bad || met.error || met.fail || raisedSwapped === raised || firedSwapped !== c.alerts ? {} : expectation(raisedSwapped);
       if (bad) {
         out.write(`ERROR ${testFile}: ${c.name}: ${bad}\n`);
         s.errors++;
-      } else if (fired === c.alerts && firedSwapped === c.alerts) {
+      } else if (met.error) {
+        out.write(`ERROR ${testFile}: ${c.name}: ${met.error}\n`);
+        s.errors++;
+      } else if (fired === c.alerts && firedSwapped === c.alerts && !met.fail && !metSwapped.fail) {
         s.passed++;
+      } else if (met.fail) {
+        out.write(`FAIL ${testFile}: ${c.name}: ${met.fail}\n`);
+        s.failed++;
+      } else if (metSwapped.fail) {
+        out.write(`FAIL ${testFile}: ${c.name}: ${metSwapped.fail}, with the events of equal event time in reversed order (ties are unordered)\n`);
+        s.failed++;
       } else if (fired === c.alerts) {
         out.write(`FAIL ${testFile}: ${c.name}: expected ${c.alerts} alert(s), got ${firedSwapped} with the events of equal event time in reversed order (ties are unordered)\n`);
         s.failed++;
       } else {
-        out.write(`FAIL ${testFile}: ${c.name}: expected ${c.alerts} alert(s), got ${fired}\n`);
+        out.write(`FAIL ${testFile}: ${c.name}: expected ${c.alerts} alert(s), got ${fired}${c.expect ? `: ${describeAlerts(raised, events, ruleNamesOf(caseRs, ids))}` : ''}\n`);
         s.failed++;
       }
     }
   }
   out.write(`rules-test: files=${s.files} cases=${s.cases} passed=${s.passed} failed=${s.failed} missing=${s.missing} errors=${s.errors}\n`);
   return s;
+}
+
+/** The rules and correlations a case may name in `expect`: alert rule id → its name or title (shown) and the words that name it. */
+export type RuleNames = ReadonlyMap<string, { label: string; names: readonly string[] }>;
+
+/**
+ * Whether `alerts` (the file's alerts over one run of a case) meet `expect`: each expectation by a different alert,
+ * of its rule when it names one, whose events are exactly those it lists. An expected id names an event of the
+ * timeline by its `seam.id` (a CloudTrail eventID, `auditID:stage`) or by the id its source gave it (an audit
+ * `auditID` stands for any of its stages). `error`: the expectation names an event or rule the case does not have
+ * (the test file is wrong); `fail`: the alerts do not meet it, saying which alert covered which events.
+ */
+export function checkExpectations(expect: readonly AlertExpectation[], alerts: readonly Pick<Alert, 'rule' | 'events'>[], timeline: readonly SeamEvent[], rules: RuleNames): { error?: string; fail?: string } {
+  const native = new Map<string, string | undefined>();
+  const position = new Map<string, number>();
+  timeline.forEach((e, i) => {
+    native.set(e.seam.id, nativeIdOf(e));
+    if (!position.has(e.seam.id)) position.set(e.seam.id, i + 1);
+  });
+  const names = (x: string, seamId: string): boolean => seamId === x || native.get(seamId) === x;
+  for (const [k, ex] of expect.entries()) {
+    const unknown = ex.events.filter((x) => ![...native.keys()].some((id) => names(x, id)));
+    if (unknown.length > 0) {
+      const here = [...native.keys()].map((id) => shown(id, native, position));
+      return { error: `expect ${k + 1} names ${unknown.map((x) => `"${x}"`).join(', ')}, which no event of the case has (its events: ${here.join(', ')})` };
+    }
+    if (ex.rule !== undefined && ![...rules.values()].some((r) => r.names.includes(ex.rule!))) {
+      return { error: `expect ${k + 1} names rule "${ex.rule}", which is not a rule or correlation this file's alerts can come from (${[...rules.values()].map((r) => r.label).join(', ')})` };
+    }
+  }
+  const meets = (ex: AlertExpectation, a: Pick<Alert, 'rule' | 'events'>): boolean =>
+    (ex.rule === undefined || (rules.get(a.rule.id)?.names.includes(ex.rule) ?? a.rule.id === ex.rule)) &&
+    ex.events.every((x) => a.events.some((id) => names(x, id))) &&
+    a.events.every((id) => ex.events.some((x) => names(x, id)));
+  // Each expectation needs an alert of its own; the lists are a handful long, so a plain search finds a matching.
+  const used = new Set<number>();
+  const assign = (k: number): boolean => {
+    if (k === expect.length) return true;
+    for (let j = 0; j < alerts.length; j++) {
+      if (used.has(j) || !meets(expect[k]!, alerts[j]!)) continue;
+      used.add(j);
+      if (assign(k + 1)) return true;
+      used.delete(j);
+    }
+    return false;
+  };
+  if (assign(0)) return {};
+  const alone = expect.findIndex((ex) => !alerts.some((a) => meets(ex, a)));
+  const what = (ex: AlertExpectation): string => `an alert${ex.rule === undefined ? '' : ` of ${ex.rule}`} covering ${ex.events.join(', ')}`;
+  const got = describeAlerts(alerts, timeline, rules);
+  return {
+    fail:
+      alone >= 0
+        ? `expect ${alone + 1}: expected ${what(expect[alone]!)}; got ${got}`
+        : `expect ${expect.map((_, k) => k + 1).join(', ')}: each needs an alert of its own (${expect.map(what).join('; ')}); got ${got}`,
+  };
+}
+
+/** `<rule> covered <event>, <event>; …` for each alert, as a failure message says what the case raised. */
+export function describeAlerts(alerts: readonly Pick<Alert, 'rule' | 'events'>[], timeline: readonly SeamEvent[], rules: RuleNames): string {
+  if (alerts.length === 0) return 'no alert of this file';
+  const native = new Map<string, string | undefined>();
+  const position = new Map<string, number>();
+  timeline.forEach((e, i) => {
+    native.set(e.seam.id, nativeIdOf(e));
+    if (!position.has(e.seam.id)) position.set(e.seam.id, i + 1);
+  });
+  return alerts.map((a) => `${rules.get(a.rule.id)?.label ?? a.rule.id} covered ${a.events.map((id) => shown(id, native, position)).join(', ')}`).join('; ');
+}
+
+/** The names `expect: [{rule: …}]` may use for the rules and correlations whose alerts a test file counts. */
+function ruleNamesOf(ruleset: Awaited<ReturnType<typeof loadRules>>['ruleset'], ids: ReadonlySet<string>): RuleNames {
+  const out = new Map<string, { label: string; names: string[] }>();
+  const add = (id: string | undefined, name: string | undefined, title: string): void => {
+    if (id === undefined || !ids.has(id) || out.has(id)) return;
+    out.set(id, { label: name ?? title, names: [id, ...(name === undefined ? [] : [name]), title] });
+  };
+  for (const r of ruleset.rules) add(r.id, r.name, r.title);
+  for (const c of ruleset.correlations) {
+    const title = (c.doc as { title?: unknown } | null)?.title;
+    add(c.id, c.name, typeof title === 'string' ? title : (c.name ?? c.id ?? ''));
+  }
+  return out;
+}
+
+/** An event as a failure names it: its `seam.id` when its source gave it an id, else its place in the case's events. */
+function shown(seamId: string, native: ReadonlyMap<string, string | undefined>, position: ReadonlyMap<string, number>): string {
+  const n = native.get(seamId);
+  return n !== undefined && (seamId === n || seamId.startsWith(`${n}:`)) ? seamId : `event ${position.get(seamId) ?? '?'}`;
 }
 
 /** The timeline with each run of consecutive events of equal event time reversed; undefined when there is no such run. */

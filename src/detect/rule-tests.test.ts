@@ -1,0 +1,208 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../core/envelope.ts';
+import { normalizeRecord } from '../core/normalize/normalize.ts';
+import { checkExpectations, runRuleTests, type AlertExpectation, type RuleNames } from './rule-tests.ts';
+
+const meta = { collector: 'rule-test', receivedAt: new Date(0).toISOString(), origin: 'rule-tests.test' };
+
+/** A raw CloudTrail CreateAccessKey record (eventID `id`; none when undefined) for `userName`. */
+function ctRaw(id: string | undefined, userName: string, second = 0): Record<string, unknown> {
+  return {
+    eventVersion: '1.09',
+    ...(id === undefined ? {} : { eventID: id }),
+    eventTime: `2026-12-01T10:00:0${second}Z`,
+    eventSource: 'iam.amazonaws.com',
+    eventName: 'CreateAccessKey',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.7',
+    userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', userName: 'alice' },
+    requestParameters: { userName },
+    recipientAccountId: '111122223333',
+  };
+}
+
+/** A raw audit record of an exec into a pod, at `stage`. */
+function auditRaw(auditID: string, stage: string): Record<string, unknown> {
+  return {
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID,
+    stage,
+    verb: 'create',
+    requestURI: '/api/v1/namespaces/default/pods/web/exec',
+    user: { username: 'alice' },
+    objectRef: { resource: 'pods', namespace: 'default', name: 'web', subresource: 'exec' },
+    responseStatus: { code: 101 },
+    requestReceivedTimestamp: '2026-12-01T10:00:00.000000Z',
+    stageTimestamp: '2026-12-01T10:00:00.100000Z',
+  };
+}
+
+function normalized(raw: Record<string, unknown>): SeamEvent {
+  const r = normalizeRecord(raw, meta);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value as SeamEvent;
+}
+
+const RULES: RuleNames = new Map([
+  ['11111111-1111-4111-8111-111111111111', { label: 'key_for_bob', names: ['11111111-1111-4111-8111-111111111111', 'key_for_bob', 'Access key created for bob'] }],
+  ['22222222-2222-4222-8222-222222222222', { label: 'Keys created in a burst', names: ['22222222-2222-4222-8222-222222222222', 'Keys created in a burst'] }],
+]);
+const [BOB, BURST] = [...RULES.keys()] as [string, string];
+const alert = (rule: string, events: string[]): { rule: { id: string; title: string; level: 'low'; tags: string[]; type: 'sigma' }; events: string[] } => ({
+  rule: { id: rule, title: '', level: 'low', tags: [], type: 'sigma' },
+  events,
+});
+
+describe('checkExpectations (rule tests: which events an alert covers)', () => {
+  const near = normalized(ctRaw('ev-near', 'automation'));
+  const hit = normalized(ctRaw('ev-hit', 'bob', 1));
+  const timeline = [near, hit];
+  const check = (ex: AlertExpectation[], alerts: ReturnType<typeof alert>[], events: SeamEvent[] = timeline): ReturnType<typeof checkExpectations> => checkExpectations(ex, alerts, events, RULES);
+
+  it('passes an alert that covers exactly the events named, of the rule named by id, name or title', () => {
+    const got = [alert(BOB, ['ev-hit'])];
+    expect(check([{ events: ['ev-hit'] }], got)).toEqual({});
+    for (const rule of [BOB, 'key_for_bob', 'Access key created for bob']) expect(check([{ rule, events: ['ev-hit'] }], got), rule).toEqual({});
+  });
+
+  it('fails an expectation naming the near-miss record, saying which alert covered which events', () => {
+    expect(check([{ events: ['ev-near'] }], [alert(BOB, ['ev-hit'])])).toEqual({ fail: 'expect 1: expected an alert covering ev-near; got key_for_bob covered ev-hit' });
+    expect(check([{ events: ['ev-hit'] }], [])).toEqual({ fail: 'expect 1: expected an alert covering ev-hit; got no alert of this file' });
+  });
+
+  it('wants the events exactly: an alert covering more, or fewer, does not meet it', () => {
+    expect(check([{ events: ['ev-hit'] }], [alert(BURST, ['ev-near', 'ev-hit'])])).toEqual({ fail: 'expect 1: expected an alert covering ev-hit; got Keys created in a burst covered ev-near, ev-hit' });
+    expect(check([{ events: ['ev-near', 'ev-hit'] }], [alert(BURST, ['ev-hit'])]).fail).toMatch(/^expect 1: expected an alert covering ev-near, ev-hit; got Keys created in a burst covered ev-hit$/);
+    expect(check([{ events: ['ev-hit', 'ev-near'] }], [alert(BURST, ['ev-near', 'ev-hit'])])).toEqual({});
+  });
+
+  it('fails an alert of another rule than the one named', () => {
+    expect(check([{ rule: 'key_for_bob', events: ['ev-hit'] }], [alert(BURST, ['ev-hit'])])).toEqual({ fail: 'expect 1: expected an alert of key_for_bob covering ev-hit; got Keys created in a burst covered ev-hit' });
+  });
+
+  it('gives each expectation an alert of its own, searching past a first choice that leaves another unmet', () => {
+    const both = [alert(BOB, ['ev-hit']), alert(BURST, ['ev-hit'])];
+    // Taken in order, the first expectation would take key_for_bob's alert, which the second needs.
+    expect(check([{ events: ['ev-hit'] }, { rule: 'key_for_bob', events: ['ev-hit'] }], both)).toEqual({});
+    expect(check([{ events: ['ev-hit'] }, { events: ['ev-hit'] }], [alert(BOB, ['ev-hit'])])).toEqual({
+      fail: 'expect 1, 2: each needs an alert of its own (an alert covering ev-hit; an alert covering ev-hit); got key_for_bob covered ev-hit',
+    });
+  });
+
+  it('is an error, not a failure, to name an event or a rule the case does not have', () => {
+    expect(check([{ events: ['ev-hitt'] }], [alert(BOB, ['ev-hit'])])).toEqual({ error: 'expect 1 names "ev-hitt", which no event of the case has (its events: ev-near, ev-hit)' });
+    expect(check([{ rule: 'key_for_alice', events: ['ev-hit'] }], [alert(BOB, ['ev-hit'])])).toEqual({
+      error: 'expect 1 names rule "key_for_alice", which is not a rule or correlation this file\'s alerts can come from (key_for_bob, Keys created in a burst)',
+    });
+  });
+
+  it('takes an audit record by its bare auditID (any stage) or by auditID:stage', () => {
+    const started = normalized(auditRaw('a-1', 'ResponseStarted'));
+    const complete = normalized(auditRaw('a-1', 'ResponseComplete'));
+    expect([started.seam.id, complete.seam.id]).toEqual(['a-1:ResponseStarted', 'a-1:ResponseComplete']);
+    const got = [alert(BOB, ['a-1:ResponseComplete'])];
+    expect(check([{ events: ['a-1'] }], got, [started, complete])).toEqual({});
+    expect(check([{ events: ['a-1:ResponseComplete'] }], got, [started, complete])).toEqual({});
+    expect(check([{ events: ['a-1:ResponseStarted'] }], got, [started, complete])).toEqual({ fail: 'expect 1: expected an alert covering a-1:ResponseStarted; got key_for_bob covered a-1:ResponseComplete' });
+  });
+
+  it('names an event its source gave no id by its place in the case', () => {
+    const anon = normalized(ctRaw(undefined, 'bob', 2));
+    expect(check([{ events: ['ev-hit'] }], [alert(BOB, [anon.seam.id])], [near, hit, anon])).toEqual({ fail: 'expect 1: expected an alert covering ev-hit; got key_for_bob covered event 3' });
+  });
+});
+
+/** Collects what the runner prints. */
+function sink(): { stream: Writable; lines: () => string[] } {
+  const chunks: string[] = [];
+  return {
+    stream: new Writable({
+      write(c: Buffer, _e, cb) {
+        chunks.push(c.toString());
+        cb();
+      },
+    }),
+    lines: () => chunks.join('').split('\n').filter(Boolean),
+  };
+}
+
+describe('seam rules test: expect', () => {
+  let dir: string;
+  const RULE = [
+    'title: Access key created for bob',
+    'id: 11111111-1111-4111-8111-111111111111',
+    'name: key_for_bob',
+    'status: test',
+    'description: An access key was created for bob.',
+    'logsource:',
+    '  product: aws',
+    '  service: cloudtrail',
+    'detection:',
+    '  sel:',
+    '    eventName: CreateAccessKey',
+    '    requestParameters.userName: bob',
+    '  condition: sel',
+    'falsepositives:',
+    '  - none',
+    'level: low',
+    '',
+  ].join('\n');
+  const write = async (name: string, cases: unknown[]): Promise<string> => {
+    const rule = join(dir, `${name}.yml`);
+    await writeFile(rule, RULE);
+    await writeFile(join(dir, `${name}.test.yml`), JSON.stringify({ cases }));
+    return rule;
+  };
+  const timeline = [ctRaw('ev-near', 'automation'), ctRaw('ev-hit', 'bob', 1)];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seam-rule-tests-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('passes a case whose alert covers the record named, fails one naming the near-miss record with what the alert covered', async () => {
+    const rule = await write('expect_cases', [
+      { name: 'the hit', alerts: 1, expect: [{ rule: 'key_for_bob', events: ['ev-hit'] }], events: timeline },
+      { name: 'names the near miss', alerts: 1, expect: [{ events: ['ev-near'] }], events: timeline },
+      { name: 'names no event of the case', alerts: 1, expect: [{ events: ['ev-hitt'] }], events: timeline },
+    ]);
+    const out = sink();
+    const s = await runRuleTests([rule], out.stream);
+    const test = join(dir, 'expect_cases.test.yml');
+    expect(out.lines()).toEqual([
+      `FAIL ${test}: names the near miss: expect 1: expected an alert covering ev-near; got key_for_bob covered ev-hit`,
+      `ERROR ${test}: names no event of the case: expect 1 names "ev-hitt", which no event of the case has (its events: ev-near, ev-hit)`,
+      'rules-test: files=1 cases=3 passed=1 failed=1 missing=0 errors=1',
+    ]);
+    expect(s).toMatchObject({ cases: 3, passed: 1, failed: 1, errors: 1 });
+  });
+
+  it('a wrong count with expect says what the case raised', async () => {
+    const rule = await write('expect_count', [{ name: 'two keys?', alerts: 2, expect: [{ events: ['ev-hit'] }], events: timeline }]);
+    const out = sink();
+    await runRuleTests([rule], out.stream);
+    expect(out.lines()[0]).toBe(`FAIL ${join(dir, 'expect_count.test.yml')}: two keys?: expected 2 alert(s), got 1: key_for_bob covered ev-hit`);
+  });
+
+  it('rejects unknown keys in an expectation and in a case with a did-you-mean, and more expectations than alerts', async () => {
+    const misspelt = await write('expect_keys', [{ name: 'typo', alerts: 1, expect: [{ evnets: ['ev-hit'] }], events: timeline }]);
+    const caseKey = await write('expect_case_key', [{ name: 'typo', alerts: 1, expct: [{ events: ['ev-hit'] }], events: timeline }]);
+    const tooMany = await write('expect_many', [{ name: 'one alert, two expectations', alerts: 1, expect: [{ events: ['ev-hit'] }, { events: ['ev-near'] }], events: timeline }]);
+    // One at a time: the three rule files share an id.
+    const run = async (rule: string): Promise<string[]> => {
+      const out = sink();
+      expect(await runRuleTests([rule], out.stream)).toMatchObject({ cases: 0, errors: 1 });
+      return out.lines();
+    };
+    expect(await run(misspelt)).toContain(`ERROR ${join(dir, 'expect_keys.test.yml')}: case 1 (typo): expect 1: unknown key "evnets" (did you mean "events"?); keys here: rule, events`);
+    expect(await run(caseKey)).toContain(`ERROR ${join(dir, 'expect_case_key.test.yml')}: case 1 (typo): unknown key "expct" (did you mean "expect"?); keys here: name, alerts, events, placeholders, expect`);
+    expect(await run(tooMany)).toContain(`ERROR ${join(dir, 'expect_many.test.yml')}: case 1 (one alert, two expectations): "expect" lists 2 alert(s), more than "alerts: 1"`);
+  });
+});
