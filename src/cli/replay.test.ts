@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { normalizeLine } from '../core/normalize/normalize.ts';
 
 // `seam replay` as a new user meets it (review session 23): what the summary says, and what the command refuses.
 // Each test runs the real command on real files.
@@ -225,4 +226,51 @@ describe('seam replay', () => {
     expect(r.status).toBe(0);
     expect(readFileSync(dlq, 'utf8')).toBe('');
   });
+
+  it('gives one folder per plane (the demo split by source) the alerts of the one interleaved file, none late, whatever the folders are named; seam run --input too', () => {
+    // Read one file after another, the second plane's records came an hour behind the watermark: late, and the
+    // cross-plane detections lost (review newuser2 H1). The input files are merged by event time.
+    const demo = readFileSync(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const planes = new Map<string, string[]>();
+    for (const line of demo) {
+      const r = normalizeLine(line, { collector: 'file', receivedAt: '2026-12-05T00:00:00Z' });
+      const source = r.ok ? r.value.seam.source : 'rejected';
+      planes.set(source, [...(planes.get(source) ?? []), line]);
+    }
+    expect([...planes.keys()].sort()).toEqual(['cloudtrail', 'guardduty', 'k8s_audit', 'runtime']);
+    const env = { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: join(dir, 'planes-cache') };
+    const flags = ['--rules', 'detections', '--placeholders', 'deploy/config/placeholders.yml', '--cluster', 'prod-eks-01'];
+    const replay = (input: string, name: string, command: 'replay' | 'run' = 'replay'): { ids: string[]; late: number; stderr: string } => {
+      const out = join(dir, name);
+      const args =
+        command === 'replay'
+          ? ['replay', input, ...flags, '--alerts-out', `${out}.jsonl`, '--dlq', `${out}-dlq.jsonl`]
+          : ['run', '--input', input, ...flags, '--state-dir', out];
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env });
+      expect(r.status, r.stderr).toBe(0);
+      const alerts = readFileSync(command === 'replay' ? `${out}.jsonl` : join(out, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; late?: boolean });
+      return { ids: alerts.map((a) => a.id).sort(), late: alerts.filter((a) => a.late === true).length, stderr: r.stderr + r.stdout };
+    };
+    const one = replay(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'planes-one');
+    expect(one.ids).toHaveLength(36);
+    expect(one.late).toBe(0);
+    // Audit first and CloudTrail first (name order decides which file is read first when files are read in turn).
+    for (const order of [['a', 'b', 'c', 'd'], ['d', 'c', 'b', 'a']]) {
+      const root = join(dir, `planes-${order.join('')}`);
+      [...planes.entries()].forEach(([source, lines], i) => {
+        mkdirSync(join(root, `${order[i]}-${source}`), { recursive: true });
+        writeFileSync(join(root, `${order[i]}-${source}`, `${source}.jsonl`), lines.join('\n') + '\n');
+      });
+      const split = replay(root, `planes-${order.join('')}-alerts`);
+      expect(split.stderr).toMatch(/^replay: files=4 .* records=465 normalized=465 rejected=0 alerts=36 /m);
+      expect(split.ids).toEqual(one.ids);
+      expect(split.late).toBe(0);
+      expect(split.stderr).not.toContain('behind');
+      if (order[0] === 'd') {
+        const run = replay(root, 'planes-run', 'run');
+        expect(run.ids).toEqual(one.ids);
+        expect(run.late).toBe(0);
+      }
+    }
+  }, 180_000);
 });

@@ -9,6 +9,7 @@ import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { rawHeaders } from '../sources/checkpoint/raw-record.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
 import { listInputFiles, readFiles, type FileItem } from '../sources/file/source.ts';
+import { recordTimeOf } from './record-time.ts';
 import type { Detection } from './detection.ts';
 import { FileIndexSink } from './file-sink.ts';
 import { memoryHistory } from './history.ts';
@@ -158,7 +159,7 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
       if (topic === topics.dlq) return;
       while ((bus.committed(group)[`${topic}/0`] ?? 0) < produced.get(topic)!) await new Promise((r) => setImmediate(r));
     };
-    const items = o.items ?? readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, batches, ...(o.cluster ? { cluster: o.cluster } : {}) });
+    const items = o.items ?? readFiles(o.paths, { maxRecordBytes: o.maxRecordBytes, batches, eventTimeMs: recordTimeOf(o.maxRecordBytes), ...(o.cluster ? { cluster: o.cluster } : {}) });
     for await (const item of items) {
       summary.records++;
       const m = rawMessage(topics, item);

@@ -17,6 +17,7 @@ import { BatchCounts } from '../core/normalize/batch.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
 import { TenantPlanner, tenantOfEvent, viewHash, type TenantPlan } from './replay-workers-route.ts';
 import { quickRecord } from './replay-workers-scan.ts';
+import { recordTimeOf } from './record-time.ts';
 import { isoMs } from '../core/time.ts';
 import { OneThreadOrder } from './replay-workers-order.ts';
 import { addNotes, noNotes } from './event-notes.ts';
@@ -172,7 +173,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     }
   };
 
-  const readOpts = { maxRecordBytes: opts.maxRecordBytes, ...(opts.cluster ? { cluster: opts.cluster } : {}) };
+  const readOpts = { maxRecordBytes: opts.maxRecordBytes, eventTimeMs: recordTimeOf(opts.maxRecordBytes), ...(opts.cluster ? { cluster: opts.cluster } : {}) };
   try {
     start(0);
     const files = await listInputFiles(opts.paths);

@@ -6,6 +6,7 @@ import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches } from '../sources/file/source.ts';
 import type { OrderedStage } from './reorder.ts';
+import { recordTimeOf } from './record-time.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
 import type { IdentityGraphConfig } from '../identity/config.ts';
 import { noNotes, noteEvent, type EventNotes } from './event-notes.ts';
@@ -168,6 +169,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     const chunks = readFilesBatches(opts.paths, {
       maxRecordBytes: opts.maxRecordBytes,
       batches,
+      eventTimeMs: recordTimeOf(opts.maxRecordBytes),
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
       onProgress: (n) => {
         bytesRead = n;

@@ -7,6 +7,7 @@ import type { RawMeta } from '../../core/envelope.ts';
 import { obj } from '../../core/values.ts';
 import { batchOrigin, classifySubscription, cloudTrailTimeMs, isCloudTrailDigest, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
 import { LineSplitter, ScanSplitter, sniff, tryParse, type Piece, type ScanDoc } from './split.ts';
+import { mergeByEventTime } from './merge.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
 export type FileItem =
@@ -27,7 +28,17 @@ export interface FileReadOptions {
    * EventList), which are handed on as their records (ADR 0038).
    */
   batches?: BatchCounts;
+  /**
+   * Event time of a record (ms; NaN when it has none or cannot be read), by which the records of several files
+   * are merged (`readFilesBatches`). Default: the `@timestamp` normalization gives it.
+   */
+  eventTimeMs?: EventTimeOf;
+  /** Internal (the merge's look at a file's first records): each chunk's held records are handed on with it. */
+  probe?: boolean;
 }
+
+/** Event time (ms) of a record as normalization reads it; NaN for an error item, a record that does not normalize or has no time of its own. */
+export type EventTimeOf = (item: FileItem) => number;
 
 /** Expands folders (recursively, name order) and returns files with their sizes. */
 export async function listInputFiles(paths: string[]): Promise<{ path: string; bytes: number }[]> {
@@ -259,6 +270,7 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
         splitter.push(chunk, pieces);
       }
       const batch = drain();
+      if (opts.probe === true && held.length > 0) batch.push(...releaseHeld());
       if (batch.length > 0) yield batch;
       opts.onProgress?.(file.bytesRead);
       receivedAt = now();
@@ -282,7 +294,10 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   opts.onProgress?.(file.bytesRead);
 }
 
-/** Streams the records of many files and folders, in order. */
+/**
+ * Streams the records of many files and folders: one file as it is; several merged by event time across files
+ * (`mergeByEventTime`), so that one folder per plane reads as the planes' records interleaved.
+ */
 export async function* readFiles(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem> {
   for await (const batch of readFilesBatches(paths, opts)) yield* batch;
 }
@@ -290,10 +305,6 @@ export async function* readFiles(paths: string[], opts: FileReadOptions): AsyncG
 /** `readFiles`, one array of records per read chunk (see `readFileBatches`). */
 export async function* readFilesBatches(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem[]> {
   const files = await listInputFiles(paths);
-  let before = 0;
-  for (const f of files) {
-    const inner = opts.onProgress;
-    yield* readFileBatches(f.path, { ...opts, ...(inner ? { onProgress: (n: number) => inner(before + n) } : {}) });
-    before += f.bytes;
-  }
+  if (files.length === 1) yield* readFileBatches(files[0]!.path, opts);
+  else if (files.length > 1) yield* mergeByEventTime(files, opts, readFileBatches);
 }

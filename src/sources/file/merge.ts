@@ -1,0 +1,183 @@
+/**
+ * The records of several input files in event-time order across files (review newuser2 H1). Read one after
+ * another, one folder per plane (`audit/` with an hour of EKS audit, `cloudtrail/` with the same hour's S3
+ * objects) hands the second plane's records on an hour behind the watermark: late, and the cross-plane
+ * detections lose them. The Kafka path holds the watermark at the slowest partition (ADR 0009); here each file
+ * is a partition: a k-way merge by event time of the files' records, each file read as `readFileBatches`
+ * reads it alone (its own disorder, within a JSONL file, is what the allowed lateness is for).
+ *
+ * Bounded memory and open files: each file's first records are looked at once (`firstTimeMs`) and the file is
+ * closed; it is opened again when the merge reaches that time and closed at its end, so the files open at once
+ * are those whose time spans overlap (planes x regions x accounts), each holding one read chunk (a CloudTrail
+ * document's sorted run, `SORT_HOLD`, for that kind of file), whatever the number of files.
+ */
+import type { EventTimeOf, FileItem, FileReadOptions } from './source.ts';
+import { normalizeLine } from '../../core/normalize/normalize.ts';
+
+/** Files' records read alone (`readFileBatches`); passed in, as the reader of one file lives beside the reader of many. */
+export type ReadFile = (path: string, opts: FileReadOptions) => AsyncGenerator<FileItem[]>;
+
+/** The look at a file's beginning reads in chunks of this size, and at most this many of them. */
+const PROBE_CHUNK_BYTES = 64 * 1024;
+const PROBE_CHUNKS = 16;
+/** Merged records are handed on in arrays of about this many (the consumer's per-chunk hop). */
+const OUT_BATCH = 2048;
+
+/** `@timestamp` as normalization gives it; NaN for what it rejects or a record with no time of its own. */
+export const normalizedTimeMs: EventTimeOf = (item) => {
+  if (item.kind !== 'record') return NaN;
+  const r = normalizeLine(item.text, item.meta);
+  return r.ok && r.value.seam.time_missing !== true ? Date.parse(r.value['@timestamp']) : NaN;
+};
+
+/**
+ * The earliest event time among a file's first records as the reader hands them on, or NaN when the first
+ * chunks hold no timed record. A JSONL file: its first chunk (64 KiB). A CloudTrail document, handed on sorted by
+ * the reader: the earliest of its first chunk's records; the reader sorts runs of `SORT_HOLD` records, so a larger
+ * document's true first record may be later in the file, and the merge takes it when it opens the file (its head
+ * is then compared with the other files' again). Nothing here is parsed whole: a file is timed by its beginning,
+ * and only a file whose first 1 MiB holds no timed record is read from the start of the merge.
+ */
+async function firstTimeMs(read: ReadFile, path: string, opts: FileReadOptions, timeOf: EventTimeOf): Promise<number> {
+  const probe: FileReadOptions = { maxRecordBytes: opts.maxRecordBytes, readChunkBytes: PROBE_CHUNK_BYTES, probe: true };
+  if (opts.cluster !== undefined) probe.cluster = opts.cluster;
+  if (opts.account !== undefined) probe.account = opts.account;
+  let chunks = 0;
+  // Leaving the loop early closes the file (the generator's `return`).
+  for await (const batch of read(path, probe)) {
+    let min = NaN;
+    for (const item of batch) {
+      const t = timeOf(item);
+      if (!Number.isNaN(t) && !(t >= min)) min = t;
+    }
+    if (!Number.isNaN(min) || ++chunks >= PROBE_CHUNKS) return min;
+  }
+  return NaN;
+}
+
+interface Cursor {
+  index: number;
+  path: string;
+  bytes: number;
+  /** Merge key: the event time of the next record (−Infinity: one with no time, or a buffer to refill). */
+  key: number;
+  gen?: AsyncGenerator<FileItem[]>;
+  buf: FileItem[];
+  times: number[];
+  pos: number;
+  /** Bytes of the file consumed so far (progress). */
+  read: number;
+}
+
+/** Smaller key first; between equal keys the file named first (the merge is the same on every run). */
+const before = (a: Cursor, b: Cursor): boolean => a.key < b.key || (a.key === b.key && a.index < b.index);
+
+class CursorHeap {
+  private readonly a: Cursor[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): Cursor | undefined {
+    return this.a[0];
+  }
+  push(c: Cursor): void {
+    const a = this.a;
+    a.push(c);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): Cursor | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * The records of `files` merged by event time: the next record handed on is the earliest of each file's next
+ * record, so records stay in file order within a file. A record with no time (an error item, a record that is
+ * dead-lettered or flagged `time_missing` downstream) goes on as soon as its file's turn comes: it never holds
+ * the merge. Equal times: the file named first. `onProgress` gets the bytes consumed over all files.
+ */
+export async function* mergeByEventTime(files: { path: string; bytes: number }[], opts: FileReadOptions, read: ReadFile): AsyncGenerator<FileItem[]> {
+  const timeOf = opts.eventTimeMs ?? normalizedTimeMs;
+  const heap = new CursorHeap();
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const t = await firstTimeMs(read, f.path, opts, timeOf);
+    heap.push({ index: i, path: f.path, bytes: f.bytes, key: Number.isNaN(t) ? -Infinity : t, buf: [], times: [], pos: 0, read: 0 });
+  }
+  let total = 0;
+  const progress = (c: Cursor, n: number): void => {
+    total += n - c.read;
+    c.read = n;
+    opts.onProgress?.(total);
+  };
+  let out: FileItem[] = [];
+  try {
+    for (;;) {
+      const c = heap.pop();
+      if (c === undefined) break;
+      if (c.pos === c.buf.length) {
+        // Opened when the merge reaches its first record's time; refilled when its chunk is used up.
+        c.gen ??= read(c.path, { ...opts, onProgress: (n) => progress(c, n) });
+        const next = await c.gen.next();
+        if (next.done === true) {
+          progress(c, Math.max(c.read, c.bytes));
+          c.gen = undefined;
+          continue;
+        }
+        c.buf = next.value;
+        c.times = c.buf.map(timeOf);
+        c.pos = 0;
+      }
+      // Hand on this file's records while they sort before every other file's next one.
+      const rival = heap.peek();
+      while (c.pos < c.buf.length) {
+        const t = c.times[c.pos]!;
+        const key = Number.isNaN(t) ? -Infinity : t;
+        if (rival !== undefined && (key > rival.key || (key === rival.key && c.index > rival.index))) {
+          c.key = key;
+          break;
+        }
+        out.push(c.buf[c.pos++]!);
+      }
+      // A used-up chunk: refilled on its next turn, which comes at once (its next record's time is not known yet).
+      if (c.pos === c.buf.length) {
+        c.buf = [];
+        c.times = [];
+        c.pos = 0;
+        c.key = -Infinity;
+      }
+      heap.push(c);
+      if (out.length >= OUT_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  } finally {
+    // Stopped early (the consumer returned): close what is open.
+    for (let c = heap.pop(); c !== undefined; c = heap.pop()) await c.gen?.return(undefined);
+  }
+}
