@@ -37,7 +37,7 @@ export function memoryHistory(bus: MemoryBus): History {
  * Kafka: start offsets come from the broker's time index (ListOffsets by timestamp); a throwaway
  * consumer group (`<groupPrefix>seam-rebuild-<hex>`, src/bus/groups.ts) seeks there and reads to the end offsets. Committed records only (read_committed).
  */
-export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
+export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefix, timeoutMs = 120_000): History {
   return {
     async read(topic, partition, fromTimeMs, toOffset, each) {
       const admin = await bus.admin();
@@ -54,7 +54,7 @@ export function kafkaHistory(bus: KafkaBus, timeoutMs = 120_000): History {
       }
       if (ranges.size === 0) return 0;
       const pending = new Set(ranges.keys());
-      const groupId = throwawayGroupId('rebuild', bus.groupPrefix);
+      const groupId = throwawayGroupId('rebuild', groupPrefix);
       // Start offsets are committed for the throwaway group before it joins, so its first fetch starts
       // there. (Seeking after run() races the first join: when the join is slow or retried, the
       // consumer starts at the end, sees nothing and waits out the timeout.)

@@ -1,4 +1,5 @@
 import type { KafkaBus } from '../bus/kafka.ts';
+import { roleKafkaAccess } from './access.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Detection } from './detection.ts';
 import { kafkaHistory } from './history.ts';
@@ -54,9 +55,13 @@ async function drained(bus: KafkaBus, timeoutMs: number): Promise<void> {
   }
 }
 
-/** Builds the requested roles on Kafka, creates missing topics, and starts them. */
+/**
+ * Builds the requested roles on Kafka, creates the missing topics they open (roleKafkaAccess: only those, so that a
+ * role whose MSK policy covers its own topics alone starts), and starts them.
+ */
 export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRoles> {
-  await o.bus.createTopics(topicPlan(o.topics, o.partitions));
+  const own = new Set(o.roles.flatMap((r) => roleKafkaAccess(r, o.topics, o.groupPrefix).create));
+  await o.bus.createTopics(topicPlan(o.topics, o.partitions).filter((t) => own.has(t.topic)));
   const roles: Role[] = [];
   const group = (r: RoleName): string => defaultGroupId(r, o.groupPrefix);
   for (const name of o.roles) {
@@ -80,7 +85,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           bus: o.bus,
           topics: o.topics,
           detection: o.detection,
-          history: kafkaHistory(o.bus),
+          history: kafkaHistory(o.bus, o.groupPrefix),
           groupId: group('correlate'),
           order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }) },
           ...(o.onAlert ? { onAlert: o.onAlert } : {}),
@@ -88,7 +93,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
       );
     } else if (name === 'deliver') {
       if (!o.deliverer) throw new Error('the deliver role needs a delivery config (--delivery <file>)');
-      roles.push(createDeliverRole({ bus: o.bus, topics: o.topics, deliverer: o.deliverer, groupId: group('deliver'), history: kafkaHistory(o.bus) }));
+      roles.push(createDeliverRole({ bus: o.bus, topics: o.topics, deliverer: o.deliverer, groupId: group('deliver'), history: kafkaHistory(o.bus, o.groupPrefix) }));
     } else {
       if (!o.sink) throw new Error('the index role needs a sink');
       roles.push(createIndexRole({ bus: o.bus, topics: o.topics, sink: o.sink, groupId: group('index'), consumers: o.indexConsumers ?? 3 }));
