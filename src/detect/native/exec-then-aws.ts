@@ -14,7 +14,10 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { chainText, nativeAlert, remembered, timeOf } from './util.ts';
+import { callerText, chainText, inEgressCidrs, nativeAlert, remembered, timeOf } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
+import { roleOfSession } from '../../identity/keys.ts';
+import type { Principal } from '../../core/envelope.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 /** Recon and secret access worth tying to an exec. */
@@ -60,6 +63,22 @@ interface State {
   uaSeen: Lru<string, number>;
 }
 
+/** A principal as an analyst names it: `role/PlatformAdmin (alice@example.com)`, `k8s alice`. */
+function nameOf(p: Principal | undefined): string {
+  if (p === undefined) return 'unknown principal';
+  return p.arn !== undefined ? shortIdentity(p.arn) : p.k8s_user ?? shortIdentity(p.id);
+}
+
+/** Where the role's call came from, judged against the cluster's egress: inside the pod, or the keys copied out. */
+function whereText(event: SeamEvent, graph: IdentityGraph, cluster: string | undefined, t: number): string {
+  const ip = event.seam.source_ip;
+  if (typeof event.vpcEndpointId === 'string') return `through VPC endpoint ${event.vpcEndpointId}, so from inside the VPC`;
+  if (ip === undefined || cluster === undefined) return 'compare the address with the cluster’s NAT gateways: anything else means the keys were copied out';
+  if (graph.egressOf(cluster, t).includes(ip) || inEgressCidrs(graph, cluster, ip)) return `${ip} is one of ${cluster}’s egress addresses, so the keys were used from inside the cluster`;
+  if (graph.egressOf(cluster, t).length > 0) return `${ip} is not an address ${cluster} is known to reach AWS from, so the keys were likely copied out of the pod`;
+  return `compare ${ip} with ${cluster}’s NAT gateways: anything else means the keys were copied out`;
+}
+
 export const execThenAws: NativeDetection<State> = {
   id: 'seam-native-exec-then-aws',
   title: 'Exec into a pod followed by that pod’s role calling AWS',
@@ -68,7 +87,7 @@ export const execThenAws: NativeDetection<State> = {
   description:
     'Someone exec’d or attached into a pod, and within minutes the pod’s IRSA or Pod Identity credentials made reconnaissance or secret-access calls (sts:GetCallerIdentity, secretsmanager and ssm reads, any iam call).',
   triage:
-    'Ask the person at the end of the chain what they ran (the exec command is in the audit event’s requestURI). Check the calls’ source address: the pod’s egress means from inside the pod, anything else means the keys were copied out.',
+    'Ask the person at the end of the chain what they ran in the pod (the summary quotes the exec command). Check the calls’ source address: the cluster’s egress means from inside the pod, anything else means the keys were copied out. If unexpected, revoke the role’s sessions issued before now (aws:TokenIssueTime) and rotate what the calls touched.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), uaSeen: boundedLru(c.maxStateEntries) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
@@ -100,9 +119,18 @@ export const execThenAws: NativeDetection<State> = {
     if (issuedEdge !== undefined) events.splice(1, 0, remembered(issuedEdge.fact.provenance, issuedEdge.fromMs));
     const mins = Math.round((t - execEdge.fromMs) / 1000);
     const a = execEdge.fact.attributes;
+    const person = nameOf(ctx.resolution.origin);
+    const pod = exec.from.replace(/^k8s:[^:]*:pod:/, '');
+    const cluster = ctx.resolution.cluster ?? event.seam.cluster;
+    const role = roleOfSession(session);
+    const triage =
+      `${person} exec’d into ${pod}${cluster === undefined ? '' : ` in ${cluster}`} at ${new Date(execEdge.fromMs).toISOString()}; ${mins}s later its role session ${shortIdentity(session)} called ${event.seam.action} ${callerText(event)}: ${whereText(event, graph, cluster, t)}. ` +
+      `Ask ${person} what they ran (the command is in the summary) and why, and list the calls of ${shortIdentity(session)} since the exec. ` +
+      `If it was not expected: revoke ${role === undefined ? 'the role' : shortIdentity(role)}’s sessions issued before now (aws:TokenIssueTime), rotate what the calls touched, and review who may exec into ${pod}.`;
     return [
       nativeAlert(this, {
         events,
+        triage,
         summary: `${describePrincipal(ctx.resolution.origin)} exec'd into ${exec.from.replace(/^k8s:[^:]*:pod:/, '')}${typeof a.command === 'string' ? ` (${a.command})` : ''}; ${mins}s later its role called ${event.seam.action} from ${event.seam.source_ip ?? 'an AWS service'}; chain: ${chainText(chain)}`,
         principal: ctx.resolution.principal,
         account: event.seam.account,

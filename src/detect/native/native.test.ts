@@ -75,12 +75,17 @@ describe('registry', () => {
     expect(Object.keys(NATIVE_DETECTIONS).sort()).toEqual([...ids].sort());
   });
 
+  /** A raw CloudTrail or Kubernetes audit field an analyst would have to look up in the record. */
+  const RAW_FIELD_PATH = /\b(requestParameters|responseElements|userIdentity|sessionContext|additionalEventData|sourceIPAddress|subjectFromWebIdentityToken|objectRef|requestURI|requestObject|responseObject)\b/;
+
   it.each(NATIVE_DETECTION_LIST.map((d) => [d.id, d] as const))('%s has an id, a level, ATT&CK tags, a title, a triage note, a row in docs/coverage.md and a test', (id, d) => {
     expect(id).toMatch(/^seam-native-[a-z0-9-]+$/);
     expect(ALERT_LEVELS).toContain(d.level);
     expect(d.title.length).toBeGreaterThan(10);
     expect(d.description.length).toBeGreaterThan(20);
     expect(d.triage.length).toBeGreaterThan(20);
+    // The analyst reads values, not where to dig them out of a raw record (SOC review M4).
+    expect(d.triage).not.toMatch(RAW_FIELD_PATH);
     // Every tag Sigma style (ATT&CK) or Seam's own; at least one ATT&CK technique, except the GuardDuty join
     // (`seam.incident`: a finding and what surrounds it, whose technique is the finding's).
     for (const t of d.tags) expect(t).toMatch(/^(attack\.(t\d{4}(\.\d{3})?|[a-z]+(-[a-z]+)*)|seam\.[a-z-]+)$/);
@@ -210,6 +215,17 @@ describe('exec into a pod, then its role calls AWS', () => {
     expect(alerts[0]!.events).toHaveLength(3); // exec, AssumeRoleWithWebIdentity, the call
     expect(alerts[0]!.summary).toMatch(/alice@example.com.* exec'd into payments\/api-7c9d8f6b5-x2k4q \(sh -c curl/);
     expect(alerts[0]!.rule.tags).toContain('attack.t1609');
+    // The triage text names the person, pod, cluster, session, call and address, and judges the address (SOC review M4).
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain('role/PlatformAdmin (alice@example.com) exec’d into payments/api-7c9d8f6b5-x2k4q in prod-eks-01 at 2024-11-05T14:09:08.000Z; 6s later its role session role/payments-api-irsa (');
+    expect(tr).toContain(`called sts.amazonaws.com:GetCallerIdentity from ${NAT_IP} with Boto3/`);
+    expect(tr).toContain(`${NAT_IP} is one of prod-eks-01’s egress addresses, so the keys were used from inside the cluster.`);
+    expect(tr).toContain('revoke role/payments-api-irsa’s sessions issued before now');
+    expect(tr).not.toMatch(/requestURI|objectRef|userIdentity/);
+    // The same call from an address the cluster never reached AWS from: the keys left the pod.
+    const out = run([...irsaStory(), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:09:14'), ATTACKER_IP), undefined)], id);
+    expect(out[0]!.triage).toContain(`from ${ATTACKER_IP}`);
+    expect(out[0]!.triage).toContain(`${ATTACKER_IP} is not an address prod-eks-01 is known to reach AWS from, so the keys were likely copied out of the pod.`);
   });
   it('works on the fixture day as recorded', () => {
     const events = byTime([...fixtureEvents('k8s-audit/eks-audit.jsonl'), ...fixtureEvents('cloudtrail/s3-export.json', undefined), ...fixtureEvents('runtime/native.jsonl')]);
@@ -267,6 +283,8 @@ describe('exec into a busy IRSA pod: the application’s own calls are not the p
     const alerts = run([...busyPod(), ev(callAs(irsa, 'sts.amazonaws.com', 'GetCallerIdentity', t('14:10:02'), NAT_IP, null, { userAgent: 'aws-cli/2.18.0 md/command#sts.get-caller-identity' }), undefined)], id);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toMatch(/exec'd into payments\/api-7c9d8f6b5-x2k4q \(sh\).*sts.amazonaws.com:GetCallerIdentity/);
+    expect(alerts[0]!.triage).toContain('54s later its role session role/payments-api-irsa (botocore-session-1730815740) called sts.amazonaws.com:GetCallerIdentity');
+    expect(alerts[0]!.triage).toContain('with aws-cli/2.18.0');
   });
   it('still fires when the app’s client is first seen on the session only after the exec (a session issued after it)', () => {
     const late = [...busyPod().slice(0, 2), ev(execInto(iamK8sUser(alice), POD, t('14:09:08'), 'sh'))];

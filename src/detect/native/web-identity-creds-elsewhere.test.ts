@@ -102,6 +102,14 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(alerts[0]!.summary).toContain(RUNNER);
     expect(alerts[0]!.summary).toContain(ATTACKER);
     expect(alerts[1]!.summary).toContain('AWS');
+    // The triage text names the pipeline, role, key, both addresses and the exchange's time, not field paths.
+    expect(alerts[0]!.triage).toContain(`repo:acme/payments:ref:refs/heads/main got ${K} for role/${ROLE} from token.actions.githubusercontent.com at ${RUNNER} (`);
+    expect(alerts[0]!.triage).toContain(`at 2024-11-05T14:00:00.000Z; ${ATTACKER} (`);
+    expect(alerts[0]!.triage).toContain(`then called sts.amazonaws.com:GetCallerIdentity with it.`);
+    expect(alerts[0]!.triage).toContain(`list what ${ATTACKER} did with ${K}.`);
+    expect(alerts[0]!.triage).toContain(`Deny role/${ROLE}’s sessions issued before now`);
+    expect(alerts[1]!.triage).toContain(`${EC2_ELSEWHERE} (`);
+    for (const a of alerts) expect(a.triage).not.toMatch(/subjectFromWebIdentityToken|responseElements|userIdentity/);
   });
 
   it('stays quiet: the runner’s own calls (another address of the same provider too), a VPC endpoint, an AWS service acting with the session, other keys', () => {
@@ -154,6 +162,8 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(alerts.map((a) => a.events)).toEqual([[leaked.seam.id]]);
     expect(alerts[0]!.summary).toContain(K2);
     expect(alerts[0]!.summary).toContain(RUNNER);
+    expect(alerts[0]!.triage).toContain(`repo:acme/payments:ref:refs/heads/main got ${K2} for role/deployer from token.actions.githubusercontent.com at ${RUNNER}`);
+    expect(alerts[0]!.triage).toContain(`(chained from ${K}); ${ATTACKER}`);
     // Near misses: a chain signed by a key with no origin; the chained key after its hour.
     expect(runNative(id, [chain(t('14:01:00'), 'ASIAEXAMPLENOORIGIN1', 'ASIAEXAMPLECHAIN0003'), use(t('14:10:00'), ATTACKER, 'ASIAEXAMPLECHAIN0003', 'ListBuckets', 's3.amazonaws.com', CLI)])).toEqual([]);
     const engineFacts: IdentityFact[] = [];
@@ -175,6 +185,8 @@ describe('CI pipeline or federated workload credentials used from another networ
     expect(alerts.map((a) => a.events)).toEqual([[ex.seam.id, early.seam.id]]);
     expect(alerts[0]!.summary).toContain('before the exchange arrived');
     expect(alerts[0]!.summary).toContain(ATTACKER);
+    expect(alerts[0]!.triage).toContain(`got ${K} for role/${ROLE} from token.actions.githubusercontent.com at ${RUNNER}`);
+    expect(alerts[0]!.triage).toContain(`at 2024-11-05T14:00:00.000Z; ${ATTACKER}`);
     // Near misses: only the runner's own calls; a sighting more than 30 min after the exchange; one before it; a VPC endpoint.
     const K2 = 'ASIAEXAMPLELATE00002';
     expect(runNative(id, [use(t('14:05:00'), RUNNER_2, K2), exchange(t('14:00:00'), RUNNER, K2)])).toEqual([]);

@@ -42,7 +42,8 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { accessKeyKey } from '../../identity/keys.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
+import { accessKeyKey, roleOfSession } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import { eventNetwork, liveFact } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
@@ -134,7 +135,7 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
   description:
     'Credentials issued by sts:AssumeRoleWithWebIdentity to a CI pipeline or a federated workload (GitHub Actions, GitLab, CircleCI, HCP Terraform, Azure and other OIDC issuers; not EKS service accounts, Cognito, consumer sign-ins, GCP workloads (their issuer accounts.google.com is the consumer sign-in’s), or credential brokers that exchange on their own hosts and hand the keys out (native.webIdentityBrokerIssuers, default Pulumi ESC api.pulumi.com/oidc)) were used from a public address in another autonomous system than the address that made the exchange (also a key the job got by chaining into another role with sts:AssumeRole). A use recorded before its exchange arrived (another region’s CloudTrail file) is judged when the exchange arrives, if within 30 minutes of it. A use recorded only in another account (the resource owner’s: S3 data events, KMS) is judged in that account’s partition, which does not know the key: missed. A job uses its credentials from its runner; the key on another network was copied out of the job (a poisoned workflow or action that leaks its environment). S3 requests made with a presigned URL (AuthenticationMethod QueryString: the job’s signature, the address of whoever opened the link) are left out, so a thief who only presigns S3 URLs is missed; any header-signed call from that network still counts. Tune: a token-vending service or broker that exchanges on its own hosts and hands the keys to users: add its issuer to native.webIdentityBrokerIssuers.',
   triage:
-    'Which repository, branch or pipeline got the credentials (the exchange’s subjectFromWebIdentityToken, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one.',
+    'Which repository, branch or pipeline got the credentials (the token’s subject, e.g. repo:org/name:ref:refs/heads/main) and which run (the time; the CI system’s logs for that run)? What did the other address do with the key? Deny the role’s sessions issued before now (aws:TokenIssueTime), check the workflow and the actions it pins for a change that prints or uploads the environment, and tighten the role’s trust policy (sub condition on a protected branch or environment). A runner whose traffic leaves through two providers (a self-hosted runner with split egress) looks the same: send the AWS calls through one.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), pending: boundedLru(c.maxStateEntries) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
@@ -173,10 +174,12 @@ export const webIdentityCredsElsewhere: NativeDetection<State> = {
     const alertKey = key + '|' + net.key;
     if (state.alerted.has(alertKey)) return alerts;
     state.alerted.set(alertKey, true);
+    const sighting = sightingOf(event, ip, net);
     alerts.push(
       nativeAlert(this, {
         events: [event],
-        summary: summaryOf(key, a, sightingOf(event, ip, net)),
+        summary: summaryOf(key, a, sighting),
+        triage: triageOf(key, a, sighting, new Date(origin.fromMs).toISOString()),
         principal: ctx.resolution.principal ?? event.seam.principal,
         account: event.seam.account,
       }),
@@ -200,6 +203,7 @@ function judgePending(d: NativeDetection<State>, event: SeamEvent, learned: Lear
       nativeAlert(d, {
         events: [remembered(s.id, s.timeMs), event],
         summary: `${summaryOf(learned.key, learned.attributes, s)} (recorded before the exchange arrived)`,
+        triage: triageOf(learned.key, learned.attributes, s, new Date(learned.fromMs).toISOString()),
         principal: ctx.resolution.principal ?? event.seam.principal,
         account: event.seam.account,
       }),
@@ -210,6 +214,22 @@ function judgePending(d: NativeDetection<State>, event: SeamEvent, learned: Lear
 
 function sightingOf(event: SeamEvent, ip: string, net: NetworkInfo): Sighting {
   return { net: net.key, label: net.label, aws: net.aws, ip, id: event.seam.id, timeMs: timeOf(event), what: event.seam.action ?? str(event.eventName) ?? '', ua: str(event.userAgent) };
+}
+
+/**
+ * The alert's triage text: which pipeline got the key, for which role, where it was used, and what to do, by name.
+ * `exchangedAt` is the exchange's time (ISO): the run to find in the CI system's logs.
+ */
+function triageOf(key: string, a: Record<string, unknown>, s: Sighting, exchangedAt: string): string {
+  const subject = a.subject === undefined ? 'the workload' : String(a.subject);
+  const session = a.session === undefined ? undefined : String(a.session);
+  const roleArn = session === undefined ? undefined : roleOfSession(session);
+  const role = roleArn === undefined ? 'the role' : shortIdentity(roleArn);
+  return (
+    `${subject} got ${key}${roleArn === undefined ? '' : ` for ${role}`} from ${String(a.issuer)} at ${String(a.ip)} (${String(a.label)}) at ${exchangedAt}${a.via === undefined ? '' : ` (chained from ${String(a.via)})`}; ${s.ip} (${s.label}) then called ${s.what} with it. ` +
+    `Find that run in the CI system’s logs and check its workflow and the actions it pins for a change that prints or uploads the environment; list what ${s.ip} did with ${key}. ` +
+    `Deny ${role}’s sessions issued before now (aws:TokenIssueTime) and tighten its trust policy (sub on a protected branch or environment); a self-hosted runner with split egress looks the same.`
+  );
 }
 
 function summaryOf(key: string, a: Record<string, unknown>, s: Sighting): string {

@@ -92,6 +92,13 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     expect(s).toContain(`arn:aws:iam::${ACCOUNT}:role/gha-deploy`);
     expect(s).toContain(GH);
     expect(s).not.toContain('hosted runners?');
+    // The triage text names the subject, role, address, the known networks and the issued key, not field paths.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`repo:acme/payments:ref:refs/heads/feature-x exchanged its token.actions.githubusercontent.com token for role/gha-deploy from ${THIEF} (AS60729`);
+    expect(tr).toContain('that role’s exchanges came from AS8075 Microsoft Corporation, AS3320 Deutsche Telekom AG');
+    expect(tr).toContain('Did a job of repo:acme/payments:ref:refs/heads/feature-x run then');
+    expect(tr).toMatch(/list what ASIA\w+ did, deny role\/gha-deploy’s sessions issued before now/);
+    expect(tr).not.toMatch(/subjectFromWebIdentityToken|responseElements|requestParameters/);
     // Once per network: the thief's next exchanges from there are known.
     expect(runNative(ID, [...learningDay(), theft, exchange(31, '185.220.101.9'), exchange(32, THIEF)])).toHaveLength(1);
   });
@@ -228,6 +235,7 @@ describe('CI pipeline OIDC token exchanged from a network new to the role', () =
     const alerts = runNative(ID, [...selfHosted, moved, exchange(31, AZURE[2]!), exchange(32, AZURE[4]!)]);
     expect(alerts.map((a) => [a.events, a.rule.level])).toEqual([[[moved.seam.id], 'medium']]);
     expect(alerts[0]!.summary).toContain('one of token.actions.githubusercontent.com’s hosted-runner networks, and no exchange for this role came from one: moved to hosted runners?');
+    expect(alerts[0]!.triage).toContain('Did its workflow move to token.actions.githubusercontent.com’s hosted runners (runs-on changed)?');
     // GitLab.com: a project moved from the office runner to GitLab's hosted runners (Google Cloud, AS396982).
     const gl = { issuer: 'gitlab.com', role: 'gitlab-deploy', subject: 'project_path:acme/infra:ref_type:branch:ref:main' };
     const toGcp = [exchange(1, OFFICE, gl), exchange(30, GCP, gl)];

@@ -48,6 +48,7 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { Edge } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
@@ -126,7 +127,7 @@ export const webIdentityExchangeNewNetwork: NativeDetection<null> = {
   description:
     'A successful sts:AssumeRoleWithWebIdentity with a CI pipeline’s or federated workload’s OIDC token (GitHub Actions, GitLab CI, HCP Terraform, Buildkite, CircleCI and other issuers; not EKS service accounts, Cognito, consumer sign-ins, GCP workloads, or credential brokers in native.webIdentityBrokerIssuers) came from a network that no exchange for this role (its ARN in any case) with this issuer came from since its learning period (baselineLearningMs after the first exchange seen for them; networks forgotten after native.webIdentityNetworkMemoryMs unseen, 400 days; the baseline survives restarts). A network is an autonomous system; inside Amazon’s, a /16. A token read out of a job and exchanged by the thief from their own host looks like this, and nothing else sees it: the key is then used from the same network. Medium, not high: a new self-hosted runner pool, a runner whose egress moved, or a repository newly allowed to assume the role from other infrastructure looks the same, and the exchange alone cannot tell them apart. An exchange from the issuer’s hosted-runner networks (native.webIdentityHostedRunners: GitHub-hosted runners in Azure, GitLab.com’s in Google Cloud) is medium only for a role whose exchanges never came from them (moved to hosted runners, or a thief on a hosted runner or VM of their own); for a role that uses hosted runners it is known, so a thief there is missed. An AWS /16 new to a role that already exchanged from AWS is low (a runner fleet’s public addresses span many /16s of a region; without AWS’s ranges Seam cannot place a /16 in a region), and after 16 of them AWS counts as one network for the role. With AWS’s ranges (native.awsIpRangesFile) a network inside AWS is its region: a region new to the role is medium, the runners’ own region is known. Exchanges from an address a cluster of the account reaches AWS from (learned egress, configured egressCidrs) and from private addresses (an STS VPC endpoint) are learned, never reported; failed exchanges, unplaceable addresses and runs without the ASN database are left out. Tune: runners in an EKS cluster whose egress Seam does not know: list it as the cluster’s egressCidrs.',
   triage:
-    'Which repository, branch or pipeline the token was issued to (the subject, e.g. repo:org/name:ref:refs/heads/main) and which run (the CI system’s job logs at that time: did a job of that pipeline run then, on which runner?). A runner you operate on that network explains it (for an issuer’s hosted-runner network: did this workflow move to hosted runners, runs-on changed?); otherwise treat the token as stolen: what the issued key did (its access key id, all from that network), deny the role’s sessions issued before now (aws:TokenIssueTime), look for a workflow or action change that prints or uploads the environment or the ID-token request variables, and tighten the role’s trust policy (sub on a protected branch or environment).',
+    'Which repository, branch or pipeline the token was issued to (the subject, e.g. repo:org/name:ref:refs/heads/main) and which run (the CI system’s job logs at that time: did a job of that pipeline run then, on which runner?). A runner you operate on that network explains it (for an issuer’s hosted-runner network: did this workflow move to hosted runners, runs-on changed?); otherwise treat the token as stolen: what the issued key did (its access key id, all from that network), deny the role’s sessions issued before now (aws:TokenIssueTime), look for a workflow or action change that prints or uploads the environment (the variables a job asks its CI service for an ID token with), and tighten the role’s trust policy (sub on a protected branch or environment).',
   createState: () => null,
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, _state: null, ctx: EvalContext): Alert[] {
@@ -179,10 +180,18 @@ export const webIdentityExchangeNewNetwork: NativeDetection<null> = {
         ? '; an AWS /16 new to the role, whose exchanges already came from AWS (any AWS account’s instance looks the same)'
         : '';
     const key = str(obj(re?.credentials)?.accessKeyId);
+    const r = shortIdentity(role);
+    const who = subject ?? 'a workload';
+    const knownShort = before.slice(0, 3).map((e) => String(e.fact.attributes.label ?? e.fact.to)).join(', ') + (before.length > 3 ? ', …' : '');
+    const triage =
+      `${who} exchanged its ${issuer} token for ${r} from ${ip} (${net.label}) at ${event['@timestamp']}; that role’s exchanges came from ${knownShort}. ` +
+      `Did a job of ${who} run then, and on which runner (the CI system’s logs)? ${hosted ? `Did its workflow move to ${issuer}’s hosted runners (runs-on changed)? ` : `A runner you operate on ${net.label} explains it. `}` +
+      `Otherwise treat the token as stolen: list what ${key ?? 'the issued key'} did, deny ${r}’s sessions issued before now (aws:TokenIssueTime), look for a workflow or action change that prints or uploads the environment, and tighten ${r}’s trust policy (sub on a protected branch or environment).`;
     return [
       nativeAlert(this, {
         events: [event],
         level: low ? 'low' : 'medium',
+        triage,
         summary: `${subject ?? 'A workload'} exchanged its ${issuer} token for ${role} from ${ip} (${net.label}), ${novelty(t, start, memory)}${why}; known: ${was}${before.length > 5 ? ', …' : ''}${key === undefined ? '' : `; issued key ${key}`}`,
         principal: ctx.resolution.principal ?? event.seam.principal,
         account: event.seam.account,
