@@ -219,10 +219,16 @@ const TOK = {
   jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3QiLCJpYXQiOjE3MzA4MTg4MDB9.' + alnum(43, 'Sf1Kx2Lw3Mv4Nu5Ot6Ps7Qr8Rq9Sp0To1Un2Vm3Wl4'),
   awsSecret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + alnum(10, 'EXAMPLEKEY'),
   slackHook: 'https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/' + alnum(24, 'Wh7Kq2Zp9Lm4Xr1Vt6Bn3Cs8'),
+  huggingface: 'hf_' + alnum(34, 'QpWoEiRuTyAlSkDjFhGzXmCnVb'),
+  sendgrid: 'SG.' + alnum(22, 'Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op') + '.' + alnum(43, 'Qr8St9Uv0Wx1Yz2_Ab3-Cd4Ef5Gh6Ij7Kl8Mn9Op0Qr'),
+  shopify: 'shpat_' + alnum(32, '0123456789abcdef'),
+  digitalocean: 'dop_v1_' + alnum(64, 'fedcba9876543210'),
+  pypi: 'pypi-AgEIcHlwaS5vcmc' + alnum(60, 'CJGQ0ZTQ2LWE5ZDItNDk3_Yi1hNjE4LTk-'),
+  grafana: 'glsa_' + alnum(32) + '_' + 'a1b2c3d4',
 };
 
 const TOKENS: Case[] = [
-  ...(['ghp', 'gho', 'ghu', 'ghs', 'ghr', 'githubPat', 'glpat', 'xoxb', 'xoxp', 'xoxa', 'xapp', 'skLive', 'rkLive', 'npm', 'openai', 'openaiProj', 'google'] as const).map(
+  ...(['ghp', 'gho', 'ghu', 'ghs', 'ghr', 'githubPat', 'glpat', 'xoxb', 'xoxp', 'xoxa', 'xapp', 'skLive', 'rkLive', 'npm', 'openai', 'openaiProj', 'google', 'huggingface', 'sendgrid', 'shopify', 'digitalocean', 'pypi', 'grafana'] as const).map(
     (k): Case => ({ name: `bare ${k} token in a command line`, rec: proc(`deploy-tool --verbose ${TOK[k]} run`), secrets: [TOK[k]], keep: ['deploy-tool --verbose ', ' run'] }),
   ),
   { name: 'bare GitHub token as its own pod argument', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ args: ['--gh', TOK.ghp, '--repo', 'org/app'] }) }), secrets: [TOK.ghp], keep: ['--gh', 'org/app'] },

@@ -578,11 +578,13 @@ const FROM_LITERAL_RE = /(--from-literal(?:=|\s+)["']?[^=\s"']*=)("[^"]*"|'[^']*
  * Provider tokens by their documented format, with nothing around them that says so: GitHub (`ghp_`, `gho_`,
  * `ghu_`, `ghs_`, `ghr_` + 36 or more alphanumerics, fine-grained `github_pat_`), GitLab (`glpat-` and the other
  * `gl…-` token types, 20 or more), Slack (`xoxb-`/`xoxp-`/`xoxa-`/`xoxe-`... and `xapp-`, digits then a dash),
- * Stripe (`sk_live_`, `rk_live_`, and `_test_`), npm (`npm_` + 36), Google API keys (`AIza` + 35). Not inside a
+ * Stripe (`sk_live_`, `rk_live_`, and `_test_`), npm (`npm_` + 36), Google API keys (`AIza` + 35), Hugging Face
+ * (`hf_`), SendGrid (`SG.x.y`), Shopify (`shpat_`...), DigitalOcean (`dop_v1_`...), PyPI (`pypi-AgEIcHlwaS5vcmc`),
+ * Grafana (`glsa_`, `glc_`). Not inside a
  * longer word (`my_ghp_...`); the prefix stays (`ghp_[REDACTED]`: which kind of token it was).
  */
 const PROVIDER_TOKEN_RE =
-  /(?<![A-Za-z0-9_-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244}|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-[A-Za-z0-9_.-]{20,}|xox[abeoprs]-\d+-[A-Za-z0-9-]{8,}|xapp-\d+-[A-Za-z0-9-]{8,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36}|AIza[A-Za-z0-9_-]{35})(?![A-Za-z0-9_-])/g;
+  /(?<![A-Za-z0-9_-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244}|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-[A-Za-z0-9_.-]{20,}|xox[abeoprs]-\d+-[A-Za-z0-9-]{8,}|xapp-\d+-[A-Za-z0-9-]{8,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36}|AIza[A-Za-z0-9_-]{35}|hf_[A-Za-z0-9]{34,40}|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|do[opr]_v1_[a-f0-9]{64}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2})(?![A-Za-z0-9_-])/g;
 /**
  * OpenAI / Anthropic style `sk-` keys (`sk-…`, `sk-proj-…`, `sk-ant-api03-…`): 32 or more key characters that
  * mix upper case, lower case and digits (`sk-prod-account-readonly-role-xyz1`, a name, stays).
@@ -593,14 +595,14 @@ const SLACK_HOOK_RE = /(hooks\.slack\.com\/(?:services|workflows|triggers)\/)(?!
 
 /** What stays of a provider token: its kind (`ghp_`, `xoxb-`, `sk_live_`, `AIza`). */
 function tokenPrefix(m: string): string {
-  const k = m.startsWith('github_pat_') ? 11 : m.startsWith('AIza') ? 4 : m.charCodeAt(1) === 0x6b && m.charCodeAt(2) === 0x5f ? 8 : m.search(/[_-]/) + 1;
+  const k = m.startsWith('github_pat_') ? 11 : m.startsWith('AIza') ? 4 : m.startsWith('SG.') ? 3 : m.startsWith('do') ? 7 : m.charCodeAt(1) === 0x6b && m.charCodeAt(2) === 0x5f ? 8 : m.search(/[_-]/) + 1;
   return m.slice(0, k) + REDACTED;
 }
 
 /** The password in a URL's user info: `postgres://app:<secret>@db/orders`, `https://x-access-token:<secret>@github.com/...`. */
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi;
 const HINT_RE =
-  /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb|mongo|login|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl[a-z]{2,5}-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|sk-|aiza|hooks\.slack|:\/\/[^\s/@]*@/i;
+  /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -631,12 +633,12 @@ const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
 const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
 const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
 const QUERY_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
-const MYSQL_GATE = /mysql|mariadb|sshpass|mongo|login/;
+const MYSQL_GATE = /mysql|mariadb|sshpass|mongo|\slogin/;
 const CURL_GATE = /curl/;
 const REDIS_GATE = /redis-cli/;
 const FROM_LITERAL_GATE = /--from-literal/;
-const TOKEN_GATE = /gh[pousr]_|github_pat_|gl[a-z]{2,5}-|xox[abeoprs]-|xapp-|[rs]k_(?:live|test)_|npm_|AIza/;
-const SK_GATE = /sk-/;
+const TOKEN_GATE = /gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[abeoprs]-|xapp-|[rs]k_(?:live|test)_|npm_|AIza|hf_|SG\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_/;
+const SK_GATE = /(?:^|[^A-Za-z0-9_-])sk-/;
 const SLACK_HOOK_GATE = /hooks\.slack\.com/;
 const USERINFO_GATE = /:\/\/[^\s/@]*@/;
 
@@ -736,8 +738,16 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
-const SECRET_KEY_RE =
-  /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary)$|(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
+const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary)$/i;
+/** Keys that end in a secret's name, with any prefix: `AWS_SECRET_ACCESS_KEY`, `masterUserPassword`, `db.password`, `x-api-key`. */
+const SECRET_KEY_SUFFIX_RE = /(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
+
+/** Is `k` a key whose value is a secret? The suffix regex runs only on keys ending like one (d, y, t, n in any case). */
+function isSecretKey(k: string): boolean {
+  if (SECRET_KEY_RE.test(k)) return true;
+  const c = k.charCodeAt(k.length - 1) | 0x20;
+  return (c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k);
+}
 /** Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments). */
 const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session/i;
 const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables)$/i;
@@ -748,7 +758,7 @@ const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
 const EMBEDDED_HINT_RE =
-  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|login|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl[a-z]{2,5}-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|sk-|aiza|hooks\.slack|userdata|:\/\/[^\s/@]*@|\\u/i;
+  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
@@ -831,7 +841,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
       return;
     }
     const last = path[path.length - 1];
-    if (typeof last === 'string' && (SECRET_KEY_RE.test(last) || (ctx !== PLAIN && SECRET_NAME_RE.test(last)))) {
+    if (typeof last === 'string' && (isSecretKey(last) || (ctx !== PLAIN && SECRET_NAME_RE.test(last)))) {
       hits.push({ path: path.slice(), value: REDACTED });
       return;
     }
