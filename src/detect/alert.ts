@@ -219,6 +219,18 @@ export function alertId(ruleId: string, eventIds: readonly string[]): string {
   return hash('sha256', text, 'hex').slice(0, 32);
 }
 
+/**
+ * The level an alert is routed at (delivery `routes[].minLevel`): its rule's level, or, for an alert on a GuardDuty
+ * finding (ADR 0046), the finding's severity band when that is higher. A finding alert is notified again when its
+ * band rises; the rise reaches the routes of its band, so the finding's later join need not say it again (ADR 0052).
+ */
+export function notifiedLevel(a: { rule: { level: AlertLevel }; finding?: { severity_level?: string | undefined } | undefined }): AlertLevel {
+  const band = a.finding?.severity_level;
+  if (band === undefined) return a.rule.level;
+  const b = ALERT_LEVELS.indexOf(band as AlertLevel);
+  return b > ALERT_LEVELS.indexOf(a.rule.level) ? (band as AlertLevel) : a.rule.level;
+}
+
 export function toLevel(level: unknown): AlertLevel {
   return (ALERT_LEVELS as readonly unknown[]).includes(level) ? (level as AlertLevel) : DEFAULT_LEVEL;
 }

@@ -5,7 +5,10 @@ import { buildDetector } from '../detect/load.ts';
 import { ev, fixtureEvents } from '../../test/identity/records.ts';
 import { readFileSync } from 'node:fs';
 import { createDetectStage } from './detect-stage.ts';
-import type { Alert } from '../detect/alert.ts';
+import { notifiedLevel, type Alert } from '../detect/alert.ts';
+import { startReceiver } from '../../test/helpers/http-receiver.ts';
+import { Deliverer } from '../sinks/delivery/deliverer.ts';
+import { buildOutputs, DeliveryConfig } from '../sinks/registry.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const JOIN = 'seam-native-guardduty-incident';
@@ -38,7 +41,8 @@ describe('GuardDuty join level (docs/alerts.md: the higher of the severity band 
 
   it('folds the join (raised when its window closes) into its finding\'s notified alert, unless the join\'s level is higher (ADR 0050)', async () => {
     const alerts = await alertsOf([...fixtureEvents('guardduty/get-findings-sdk.json'), ...fixtureEvents('guardduty/findings-rest.jsonl')]);
-    const rank = (a: Alert): number => ['informational', 'low', 'medium', 'high', 'critical'].indexOf(a.rule.level);
+    // The leader at the level it is notified at (a finding alert's band when higher, ADR 0052).
+    const rank = (a: Alert): number => ['informational', 'low', 'medium', 'high', 'critical'].indexOf(notifiedLevel(a));
     const seen = { folded: 0, told: 0 };
     for (const j of alerts.filter((a) => a.rule.id === JOIN)) {
       // The finding's own alerts of the same version: their leader is the one not folded.
@@ -59,7 +63,7 @@ describe('GuardDuty join level (docs/alerts.md: the higher of the severity band 
     process.stdout.write(`guardduty join fold: folded=${seen.folded} notified=${seen.told}\n`);
   });
 
-  it('notifies the join when GuardDuty\'s band is above every rule that matched the finding (ADR 0050)', async () => {
+  it('folds the join into the leader when GuardDuty\'s band is above every rule that matched the finding: the leader is routed at the band (ADR 0052)', async () => {
     // A finding of the SDK fixture, made critical (9.5): the generic severity rule says high, the join critical.
     const doc = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/guardduty/get-findings-sdk.json'), 'utf8')) as { Findings: Record<string, unknown>[] };
     const finding = { ...doc.Findings[0]!, Id: 'f0ld0000000000000000000000000001', Severity: 9.5 };
@@ -69,6 +73,35 @@ describe('GuardDuty join level (docs/alerts.md: the higher of the severity band 
     const own = alerts.filter((a) => a.rule.type === 'sigma');
     expect(own.length).toBeGreaterThan(0);
     for (const a of own) expect(['low', 'medium', 'high']).toContain(a.rule.level);
-    expect(j.folded_into).toBeUndefined();
+    const leader = own.find((a) => a.folded_into === undefined)!;
+    expect(notifiedLevel(leader)).toBe('critical');
+    expect(j.folded_into).toBe(leader.id);
+  });
+
+  it('a later version that raises the band above every rule: the leader\'s escalation is the one notification at that level, the join is folded into it (ADR 0052)', async () => {
+    const doc = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/guardduty/get-findings-sdk.json'), 'utf8')) as { Findings: Record<string, unknown>[] };
+    const base: Record<string, unknown> = { ...doc.Findings[0]!, Id: 'f0ld0000000000000000000000000002' };
+    const t0 = Date.parse(String(base['UpdatedAt'] ?? base['CreatedAt']));
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const v1 = { ...base, Severity: 5, UpdatedAt: at(0) };
+    const v2 = { ...base, Severity: 9.5, UpdatedAt: at(600_000) };
+    const alerts = await alertsOf([ev(v1), ev(v2)]);
+    const joins = alerts.filter((a) => a.rule.id === JOIN);
+    expect(joins.length).toBeGreaterThan(0);
+    expect(joins.map((a) => a.rule.level)).toContain('critical');
+    for (const a of joins) expect(a.folded_into).toBeDefined();
+    // Delivered in the order raised: a route that takes only critical alerts is told once, by the leader's escalation.
+    const rx = await startReceiver();
+    try {
+      const config = DeliveryConfig.parse({ outputs: { pager: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'critical', outputs: ['pager'], minLevel: 'critical' }] });
+      const d = new Deliverer(config, buildOutputs(config));
+      for (const a of alerts) await d.deliver(a);
+      const told = rx.requests.map((r) => (r.json as { alert: Alert }).alert);
+      expect(told).toHaveLength(1);
+      expect(told[0]!.rule.type).toBe('sigma');
+      expect(told[0]!.finding?.severity_level).toBe('critical');
+    } finally {
+      await rx.close();
+    }
   });
 });

@@ -9,7 +9,7 @@
  */
 import type { ChainStep, SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { ALERT_LEVELS, describePrincipal, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
+import { ALERT_LEVELS, describePrincipal, notifiedLevel, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { chainText, nativeAlert, timeOf } from './util.ts';
@@ -46,8 +46,9 @@ interface Pending {
   account?: string;
   cluster?: string;
   /**
-   * The alert that led the fold of this finding version's detection step (ADR 0050), noted by `noteAlerts`: the
-   * join, raised later, is folded into it unless the join's level is higher.
+   * The alert that led the fold of this finding version's detection step (ADR 0050), noted by `noteAlerts`, at the
+   * level it is notified at (`notifiedLevel`: a finding alert's band when higher, ADR 0052): the join, raised
+   * later, is folded into it unless the join's level is higher.
    */
   leader?: { id: string; level: AlertLevel };
 }
@@ -283,7 +284,9 @@ export const guardDutyIncident: NativeDetection<State> = {
     if (p !== undefined) {
       let leader: Alert | undefined;
       for (const a of [...alerts, ...raised]) if (foldsOn(a, event.seam.id) && (leader === undefined || foldOrder(a, leader) < 0)) leader = a;
-      if (leader !== undefined) p.leader = { id: leader.id, level: leader.rule.level };
+      // At the level it is routed at: a finding alert's band when higher (ADR 0052), since a rise of the band is
+      // notified by the leader itself (ADR 0046).
+      if (leader !== undefined) p.leader = { id: leader.id, level: notifiedLevel(leader) };
     }
     const was = state.ruleLevels.get(fid);
     state.ruleLevels.set(fid, maxLevel(level, was));

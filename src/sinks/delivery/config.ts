@@ -12,7 +12,7 @@ export const Route = z
   .strictObject({
     name: z.string().min(1).describe('Route name (in stats and dead letters).'),
     outputs: z.array(z.string().min(1)).min(1).describe('Names of the outputs (keys of `outputs`) a matching alert goes to.'),
-    minLevel: z.enum(ALERT_LEVELS).default('medium').describe('Lowest alert level the route takes (informational < low < medium < high < critical).'),
+    minLevel: z.enum(ALERT_LEVELS).default('medium').describe('Lowest alert level the route takes (informational < low < medium < high < critical); a GuardDuty finding alert counts at the higher of its rule\'s level and the finding\'s severity band (ADR 0052).'),
     tags: z.array(z.string().min(1)).optional().describe('Takes the alert only if its rule has at least one of these tags (e.g. attack.privilege-escalation); a tag ending in `*` matches by prefix.'),
     clusters: z.array(z.string().min(1)).optional().describe('Takes the alert only if it names one of these EKS clusters.'),
     accounts: z.array(z.string().min(1)).optional().describe('Takes the alert only if it names one of these AWS accounts.'),

@@ -1,4 +1,4 @@
-import { ALERT_LEVELS, type Alert } from '../../detect/alert.ts';
+import { ALERT_LEVELS, notifiedLevel, type Alert } from '../../detect/alert.ts';
 import { alertNotices, noticeKey } from '../../detect/finding.ts';
 import { notifiable } from '../../detect/fold.ts';
 import { Fold, loadSuppressions, type Route, type Suppression, type Throttle } from './config.ts';
@@ -69,7 +69,8 @@ function tagMatches(want: string, tags: readonly string[]): boolean {
 }
 
 export function routeMatches(r: Route, a: Alert): boolean {
-  if (rank(a.rule.level) < rank(r.minLevel)) return false;
+  // A GuardDuty finding alert at its band when that is higher (ADR 0052).
+  if (rank(notifiedLevel(a)) < rank(r.minLevel)) return false;
   if (r.tags && !r.tags.some((t) => tagMatches(t, a.rule.tags))) return false;
   if (r.clusters && (a.cluster === undefined || !r.clusters.includes(a.cluster))) return false;
   if (r.accounts && (a.account === undefined || !r.accounts.includes(a.account))) return false;
