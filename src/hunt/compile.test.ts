@@ -32,7 +32,7 @@ describe('fields that ignore malformed values', () => {
   const audit = 'product: kubernetes\n  service: audit';
   it('finds a word on a numeric field only through _ignored, and asks the engine to confirm it', () => {
     // responseStatus.code is an integer with ignore_malformed: a record quoting it as a word is indexed without it.
-    const [w] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code: 'ALLOW'\n  condition: sel", audit), 'r.yml');
+    const [w] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code: 'OK'\n  condition: sel", audit), 'r.yml');
     expect(w).toMatchObject({ ok: true, verify: true });
     expect(JSON.stringify(w?.ok && w.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
     // A number is a term on the field, widened by _ignored: the engine also reads the text "0403" or "403.0" as
@@ -45,6 +45,10 @@ describe('fields that ignore malformed values', () => {
     const [e] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code|startswith: '4'\n  condition: sel", audit), 'r.yml');
     expect(e).toMatchObject({ ok: true, verify: true });
     expect(JSON.stringify(e?.ok && e.query)).toContain('{"term":{"_ignored":"responseStatus.code"}}');
+    // 'ALLOW' or 'FORBID' is no code but an authorizer's decision, the record's annotation (src/detect/sigma/logsource.ts).
+    const [a] = compileRuleTextToDsl(rule("  sel:\n    responseStatus.code: 'ALLOW'\n  condition: sel", audit), 'r.yml');
+    expect(JSON.stringify(a?.ok && a.query)).toContain('"annotations.authorization.k8s.io/decision"');
+    expect(JSON.stringify(a?.ok && a.query)).not.toContain('responseStatus.code');
   });
 });
 
@@ -56,7 +60,7 @@ describe('values of another kind on lenient and coercing number fields', () => {
     return { verify: r.verify, dsl: JSON.stringify(r.query) };
   };
   it("searches _ignored for a boolean or non-canonical text, which the index leaves out but the engine matches ('true', \"0403\")", () => {
-    for (const v of ['true', "'0403'", "'ALLOW'", "'403.0'"]) {
+    for (const v of ['true', "'0403'", "'OK'", "'403.0'"]) {
       const r = q(`  sel:\n    verb: get\n    responseStatus.code: ${v}\n  condition: sel`);
       expect(r.verify, v).toBe(true);
       expect(r.dsl, v).toContain('{"term":{"_ignored":"responseStatus.code"}}');

@@ -3,7 +3,7 @@
  * names map onto that source's event shape. CloudTrail, Kubernetes audit and GuardDuty events keep
  * their raw field names, so SigmaHQ rules run unmodified; Kubernetes audit maps pySigma's taxonomy names
  * (K8S_AUDIT_FIELD_MAP) onto the record, and an entry's meaning can stand for tests of other fields (a privileged
- * container's capabilities, CloudTrail's `status`); runtime telemetry maps the Sigma taxonomy
+ * container's capabilities, an authorizer's decision, CloudTrail's `status`); runtime telemetry maps the Sigma taxonomy
  * (Image, CommandLine...) onto Seam's native runtime fields.
  */
 import type { SourceType } from '../../core/envelope.ts';
@@ -103,10 +103,10 @@ export const K8S_AUDIT_FIELD_MAP: Readonly<Record<string, string>> = {
 };
 
 /**
- * A test an entry of a taxonomy field stands for: the field at `path` equals `is` (true or false), or is null or
- * missing (`is: null`), or is present (`exists: true`).
+ * A test an entry of a taxonomy field stands for: the field at `path` equals `is` (true, false, or a string, letter
+ * case aside), or is null or missing (`is: null`), or is present (`exists: true`).
  */
-export type FieldTest = { path: string; is: boolean | null } | { path: string; exists: boolean };
+export type FieldTest = { path: string; is: boolean | string | null } | { path: string; exists: boolean };
 
 /**
  * What an entry of a taxonomy field means on the source's records when no path says it: `also` are tests any of
@@ -130,9 +130,20 @@ const anyValue = (mods: readonly string[], values: readonly (string | number | b
  * kubernetes_audit_privileged_pod_creation, whose description names `securityContext.privileged` as one way to
  * deploy a privileged container) is also satisfied by any container with `securityContext.privileged: true`. An
  * entry naming a capability is not: a rule asking for SYS_ADMIN says which capability it means.
+ *
+ * `responseStatus.code` is the response's HTTP status, a number. SigmaHQ's
+ * kubernetes_audit_potential_enumeration_activity asks for `responseStatus.code: 'ALLOW'`, an authorizer's decision,
+ * which the record carries as the `authorization.k8s.io/decision` annotation (`allow` or `forbid`): a code of
+ * `allow` or `forbid` (one value, no modifiers, letter case aside) is that annotation. A numeric code is the code.
  */
-const k8sAuditMeaning: EntryMeaningFn = (field, mods, values) =>
-  field === 'capabilities' && anyValue(mods, values) ? { keep: true, also: [{ path: K8S_AUDIT_FIELD_MAP.privileged!, is: true }] } : undefined;
+const k8sAuditMeaning: EntryMeaningFn = (field, mods, values) => {
+  if (field === 'capabilities' && anyValue(mods, values)) return { keep: true, also: [{ path: K8S_AUDIT_FIELD_MAP.privileged!, is: true }] };
+  if (field === 'responseStatus.code' && mods.length === 0 && values.length === 1 && typeof values[0] === 'string') {
+    const v = values[0].toLowerCase();
+    if (v === 'allow' || v === 'forbid') return { keep: false, also: [{ path: 'annotations.authorization.k8s.io/decision', is: v }] };
+  }
+  return undefined;
+};
 
 /**
  * CloudTrail has no `status`: SigmaHQ's aws_delete_saml_provider asks for `status: success`, a call that did not

@@ -421,7 +421,8 @@ function buildMeantEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv):
   if (m === undefined) return { t: 'entry', e };
   const plain: ModelEnv = { ...env, mapping: plainMapping };
   const alts: MSearch[] = m.also.map((t) => {
-    const test: YNode = { kind: 'scalar', pos: keyPos, value: 'exists' in t ? t.exists : t.is, text: String('exists' in t ? t.exists : t.is) };
+    const v = 'exists' in t ? t.exists : t.is;
+    const test: YNode = { kind: 'scalar', pos: keyPos, value: v, text: v === null ? '' : String(v) };
     return { t: 'entry', e: buildEntry('exists' in t ? `${t.path}|exists` : t.path, keyPos, test, plain) };
   });
   const items = m.keep ? [{ t: 'entry', e } as MSearch, ...alts] : alts;

@@ -115,8 +115,9 @@ const TABLE: Row[] = [
     rule: 'kubernetes_audit_potential_enumeration_activity.yml',
     record: 'an allowed exec of /bin/sh by kubectl (requestURI carries command=%2Fbin%2Fsh)',
     event: audit('create', '/api/v1/namespaces/default/pods/web/exec?command=%2Fbin%2Fsh&container=main&stdin=true&stdout=true&tty=true', { resource: 'pods', namespace: 'default', name: 'web', apiVersion: 'v1', subresource: 'exec' }),
-    fires: false,
-    why: "the rule asks for responseStatus.code: 'ALLOW'; the code is the HTTP status (a number), the decision is the authorization.k8s.io/decision annotation",
+    // Its responseStatus.code: 'ALLOW' is the authorizer's decision, the authorization.k8s.io/decision annotation
+    // (logsource.ts); the code itself is the HTTP status, a number.
+    fires: true,
   },
   {
     rule: 'kubernetes_audit_privileged_pod_creation.yml',
@@ -194,6 +195,14 @@ const NEAR_MISSES: { rule: string; record: string; event: Record<string, unknown
     event: podCreate('default', 'hardened', { containers: [{ ...alpine, securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] }),
   },
   {
+    rule: 'kubernetes_audit_potential_enumeration_activity.yml',
+    record: 'the same exec of /bin/sh, forbidden by RBAC',
+    event: audit('create', '/api/v1/namespaces/default/pods/web/exec?command=%2Fbin%2Fsh&container=main&stdin=true&stdout=true&tty=true', { resource: 'pods', namespace: 'default', name: 'web', apiVersion: 'v1', subresource: 'exec' }, {
+      responseStatus: { metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403 },
+      annotations: { 'authorization.k8s.io/decision': 'forbid', 'authorization.k8s.io/reason': '' },
+    }),
+  },
+  {
     rule: 'kubernetes_audit_rbac_permisions_listing.yml',
     record: 'a SelfSubjectAccessReview (kubectl auth can-i get pods), not the rules listing',
     event: audit('create', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { resource: 'selfsubjectaccessreviews', apiGroup: 'authorization.k8s.io', apiVersion: 'v1' }),
@@ -241,10 +250,11 @@ describe.skipIf(!sharedPresent(K8S))("SigmaHQ's Kubernetes audit rules on audit 
     expect(firing(ruleset, row.event).has(row.rule)).toBe(false);
   });
 
-  it('the table: 15 of 16 rules fire on a record of their behaviour (exec only for SPDY sessions)', () => {
+  it('the table: all 16 rules fire on a record of their behaviour (exec only for SPDY sessions)', () => {
     const fires = new Set(TABLE.filter((r) => r.fires).map((r) => r.rule));
     const never = [...new Set(TABLE.map((r) => r.rule))].filter((r) => !fires.has(r));
-    expect(never).toEqual(['kubernetes_audit_potential_enumeration_activity.yml']);
+    expect(never).toEqual([]);
+    expect(TABLE.filter((r) => !r.fires).map((r) => r.rule)).toEqual(['kubernetes_audit_exec_into_container.yml', 'kubernetes_audit_privileged_pod_creation.yml']);
     expect(TABLE.filter((r) => !r.fires).every((r) => r.why !== undefined)).toBe(true);
   });
 
