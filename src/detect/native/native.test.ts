@@ -109,9 +109,24 @@ describe('IRSA / Pod Identity credentials used outside the cluster', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toContain(ATTACKER_IP);
     expect(alerts[0]!.summary).toContain('role/PlatformAdmin (alice@example.com)');
+    // The triage text names the session, service account, cluster, call, address, the cluster's egress and who the chain leads to.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`role/payments-api-irsa (botocore-session-1730815740), the session of service account payments/api of ${CLUSTER}, called sts.amazonaws.com:GetCallerIdentity from ${ATTACKER_IP} with Boto3/`);
+    expect(tr).toContain(`${CLUSTER} reaches AWS from ${NAT_IP}.`);
+    expect(tr).toContain(`Did role/PlatformAdmin (alice@example.com) exec into a pod of payments/api shortly before, and what else did ${ATTACKER_IP} do?`);
+    expect(tr).toContain('Revoke role/payments-api-irsa’s sessions issued before now');
     expect(alerts[0]!.principal?.service_account).toBe('payments/api');
     expect(alerts[0]!.events).toHaveLength(2);
   });
+  it('names the addresses of a session used from many (medium), in the summary and the triage text', () => {
+    const addrs = ['198.51.100.201', '198.51.100.202', '198.51.100.203'];
+    const alerts = run([...irsaStory(), ...addrs.map((ip, i) => ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t(`14:1${i}:00`), ip), undefined))], id);
+    const many = alerts.filter((a) => a.rule.level === 'medium');
+    expect(many).toHaveLength(1);
+    expect(many[0]!.triage).toContain(`the session of service account payments/api of ${CLUSTER}, was used from 3 addresses: ${addrs.join(', ')}; ${CLUSTER} reaches AWS from ${NAT_IP}.`);
+    expect(many[0]!.triage).toContain('If any is not yours: revoke role/payments-api-irsa’s sessions issued before now');
+  });
+
   it('stays quiet for calls from the NAT, via a VPC endpoint, or from a configured CIDR', () => {
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), NAT_IP), undefined)], id)).toEqual([]);
     expect(run([...irsaStory(), ev(callAs(irsa, 's3.amazonaws.com', 'GetObject', t('14:15:00'), '10.0.12.7', null, { vpcEndpointId: 'vpce-0abc' }), undefined)], id)).toEqual([]);

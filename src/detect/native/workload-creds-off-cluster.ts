@@ -9,7 +9,9 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { chainText, fromCluster, inEgressCidrs, nativeAlert, remembered, timeOf } from './util.ts';
+import { callerText, chainText, fromCluster, inEgressCidrs, nativeAlert, remembered, timeOf } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
+import { roleOfSession } from '../../identity/keys.ts';
 import { str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -17,6 +19,17 @@ interface State {
   alerted: Lru<string, true>;
   /** session ARN → distinct source addresses outside configured CIDRs, with the first event from each. */
   addresses: Lru<string, Map<string, { id: string; timeMs: number }>>;
+}
+
+/** `52.94.133.131, 52.94.133.132` (up to three) of the cluster's known egress, for a triage text. */
+function egressText(graph: IdentityGraph, cluster: string, t: number): string {
+  const known = graph.egressOf(cluster, t);
+  return known.length === 0 ? 'none learned yet' : known.slice(0, 3).join(', ') + (known.length > 3 ? ', …' : '');
+}
+
+/** The close of every variant's triage text: revoke the role's sessions, by name. */
+function revokeText(role: string | undefined, sa: string): string {
+  return `Revoke ${role === undefined ? 'the role' : shortIdentity(role)}’s sessions issued before now (aws:TokenIssueTime), rotate whatever the calls touched, and restart the pods of service account ${sa} so their tokens are replaced.`;
 }
 
 export const workloadCredsOffCluster: NativeDetection<State> = {
@@ -27,7 +40,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
   description:
     'An AWS call signed with credentials the identity graph ties to a Kubernetes service account (IRSA web-identity session or EKS Pod Identity session) came from an address that is not one of the cluster’s egress addresses, or one session was used from many addresses.',
   triage:
-    'Look at the chain: which pod, and whether someone exec’d into it shortly before. Compare the source address with the cluster’s NAT gateways. Revoke the role’s sessions (aws:TokenIssueTime condition) and rotate whatever the calls touched; check what else the address did.',
+    'Which service account and pod (the chain), and whether someone exec’d into it shortly before; compare the address with the cluster’s egress (the alert lists it) and check what else it did. Revoke the role’s sessions issued before now (aws:TokenIssueTime), rotate whatever the calls touched, and restart the service account’s pods so their tokens are replaced.',
   createState: (c: NativeConfig): State => ({ alerted: boundedLru(c.maxStateEntries), addresses: boundedLru(c.maxStateEntries) }),
   sources: ['cloudtrail'],
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
@@ -41,9 +54,15 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
       const wis = sess === undefined ? undefined : graph.store.at('wis|' + sess, t);
       const cluster = wis?.fact.cluster;
       if (wis !== undefined && cluster !== undefined && fromCluster(event, graph, cluster, ctx.config) === false && graph.egressOf(cluster, t).length > 0) {
+        const sa = String(wis.fact.attributes.service_account);
+        const role = typeof wis.fact.attributes.role === 'string' ? wis.fact.attributes.role : undefined;
         out.push(
           nativeAlert(this, {
             events: [event],
+            triage:
+              `Service account ${sa} of ${cluster} exchanged its token for ${role === undefined ? 'its role' : shortIdentity(role)} ${callerText(event)}; ${cluster} reaches AWS from ${egressText(graph, cluster, t)}. ` +
+              `Find where the token left (someone exec’ing into a pod of ${sa}, a node with hostPath access, a CI log) and what ${event.seam.source_ip} did with the issued credentials. ` +
+              revokeText(role, sa),
             summary: `Service account ${String(wis.fact.attributes.service_account)} of ${cluster} exchanged its token for ${String(wis.fact.attributes.role)} from ${event.seam.source_ip}, outside the cluster's egress addresses`,
             principal: ctx.resolution.principal,
             account: event.seam.account,
@@ -63,11 +82,19 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
     const ip = event.seam.source_ip!;
     const who = `${describePrincipal(ctx.resolution.principal)}`;
     const chain = chainText(ctx.resolution.chain);
+    const sa = String(edge.fact.attributes.service_account);
+    const role = roleOfSession(p.arn);
+    // Who the chain leads to (a person who exec'd into the pod), when it goes past the service account.
+    const behind = ctx.resolution.origin !== undefined && ctx.resolution.origin.id !== ctx.resolution.principal?.id ? ctx.resolution.origin : undefined;
     if (!inside && !state.alerted.has(p.arn + '|' + ip)) {
       state.alerted.set(p.arn + '|' + ip, true);
       out.push(
         nativeAlert(this, {
           events: [remembered(edge.fact.provenance, edge.fromMs), event],
+          triage:
+            `${shortIdentity(p.arn)}, the session of service account ${sa} of ${cluster}, called ${event.seam.action} ${callerText(event)}; ${cluster} reaches AWS from ${egressText(graph, cluster, t)}. ` +
+            `Did ${behind === undefined ? 'someone' : shortIdentity(behind.arn ?? behind.id)} exec into a pod of ${sa} shortly before, and what else did ${ip} do? ` +
+            revokeText(role, sa),
           summary: `${who} of ${cluster} called ${event.seam.action} from ${ip}, outside the cluster's egress addresses; chain: ${chain}`,
           principal: ctx.resolution.principal,
           account: event.seam.account,
@@ -86,6 +113,9 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
           nativeAlert(this, {
             level: 'medium',
             events: [...seen.values()].map((s) => remembered(s.id, s.timeMs)),
+            triage:
+              `${shortIdentity(p.arn)}, the session of service account ${sa} of ${cluster}, was used from ${seen.size} addresses: ${[...seen.keys()].slice(0, 5).join(', ')}${seen.size > 5 ? ', …' : ''}; ${cluster} reaches AWS from ${egressText(graph, cluster, t)}. ` +
+              `Which of them are the cluster’s NAT gateways or egress, and what did the others do? If any is not yours: ${revokeText(role, sa).replace(/^R/, 'r')}`,
             summary: `${who} of ${cluster} was used from ${seen.size} addresses (${[...seen.keys()].join(', ')}); chain: ${chain}`,
             principal: ctx.resolution.principal,
             account: event.seam.account,
