@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { parseListenAddress } from './listen-address.ts';
 
 /**
@@ -23,6 +23,16 @@ export class MetricsServer {
   constructor(opts: { defaultMetrics?: boolean; labels?: Record<string, string> } = {}) {
     if (opts.labels) this.registry.setDefaultLabels(opts.labels);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // What /readyz answers, as a series Prometheus can alert on without a blackbox probe (review-ops M3).
+    const notReady = (): Promise<string[]> => this.notReady();
+    new Gauge({
+      name: 'seam_ready',
+      help: '1 when every readiness check passes (what /readyz answers with 200), else 0',
+      registers: [this.registry],
+      async collect() {
+        this.set((await notReady()).length === 0 ? 1 : 0);
+      },
+    });
   }
 
   addReadiness(check: ReadinessCheck): void {

@@ -22,6 +22,8 @@ describe('collector metrics', () => {
     };
     expect((await get('/healthz')).status).toBe(200);
     expect(await get('/readyz')).toEqual({ status: 503, body: 'not ready\ncollectors: the collectors are not running\n' });
+    // seam_ready says the same at scrape time, for alert rules without a blackbox probe (review-ops M3).
+    expect((await get('/metrics')).body).toMatch(/^seam_ready 0$/m);
     running = true;
     // Running, but its start has not succeeded yet (retried with back-off): not ready, and the reason is named.
     stats.startFailures = 1;
@@ -29,6 +31,7 @@ describe('collector metrics', () => {
     expect(await get('/readyz')).toEqual({ status: 503, body: 'not ready\ncollectors: not started yet: audit (SEAM_ERR_SOURCE_API: ListDetectors failed: denied)\n' });
     stats.started = true;
     expect((await get('/readyz')).status).toBe(200);
+    expect((await get('/metrics')).body).toMatch(/^seam_ready 1$/m);
 
     const now = Date.now();
     stats.checkpointed('/aws/eks/prod/cluster', now - 90_000);

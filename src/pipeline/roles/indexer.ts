@@ -90,6 +90,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
         stats.incidentsChanged += await mergeIncidents!(updates);
       } catch (e) {
         stats.failedBatches++;
+        counters.error('SEAM_ERR_SINK_UNAVAILABLE');
         throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `incident updates are not durable; the batch will be redelivered: ${(e as Error).message}`, { cause: e });
       }
     }
@@ -172,6 +173,8 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     });
     if (failed > 0) {
       stats.failedBatches++;
+      // docs/metrics.md: for index, seam_errors_total also counts a bulk batch that failed as a whole (review-ops M2).
+      counters.error('SEAM_ERR_SINK_UNAVAILABLE');
       const first = results.find((r) => r.status === 'failed');
       throw new SeamError('SEAM_ERR_SINK_UNAVAILABLE', `${failed} of ${docs.length} documents are not durable; the batch will be redelivered`, {
         ...(first?.status === 'failed' ? { cause: first.error } : {}),
