@@ -25,6 +25,17 @@ beforeAll(() => {
   writeFileSync(join(tinyRules, 'stop-logging.yml'), RULE);
 });
 
+/** The demo's lines by plane (the source normalization gives them), in file order. */
+function demoPlanes(): Map<string, string[]> {
+  const planes = new Map<string, string[]>();
+  for (const line of readFileSync(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+    const r = normalizeLine(line, { collector: 'file', receivedAt: '2026-12-05T00:00:00Z' });
+    const source = r.ok ? r.value.seam.source : 'rejected';
+    planes.set(source, [...(planes.get(source) ?? []), line]);
+  }
+  return planes;
+}
+
 function seam(args: string[], cwd: string = ROOT, logLevel = 'error'): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: logLevel, SEAM_CACHE_DIR: 'off' } });
 }
@@ -230,13 +241,7 @@ describe('seam replay', () => {
   it('gives one folder per plane (the demo split by source) the alerts of the one interleaved file, none late, whatever the folders are named; seam run --input too', () => {
     // Read one file after another, the second plane's records came an hour behind the watermark: late, and the
     // cross-plane detections lost (review newuser2 H1). The input files are merged by event time.
-    const demo = readFileSync(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'utf8').split('\n').filter(Boolean);
-    const planes = new Map<string, string[]>();
-    for (const line of demo) {
-      const r = normalizeLine(line, { collector: 'file', receivedAt: '2026-12-05T00:00:00Z' });
-      const source = r.ok ? r.value.seam.source : 'rejected';
-      planes.set(source, [...(planes.get(source) ?? []), line]);
-    }
+    const planes = demoPlanes();
     expect([...planes.keys()].sort()).toEqual(['cloudtrail', 'guardduty', 'k8s_audit', 'runtime']);
     const env = { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: join(dir, 'planes-cache') };
     const flags = ['--rules', 'detections', '--placeholders', 'deploy/config/placeholders.yml', '--cluster', 'prod-eks-01'];
@@ -273,4 +278,29 @@ describe('seam replay', () => {
       }
     }
   }, 180_000);
+
+  it('warns once, with the count and what to do, when events reach detection behind the watermark; not when the allowed lateness covers them', () => {
+    // One file holding the demo's planes one after another: the file's own order is kept, so CloudTrail comes late.
+    const planes = demoPlanes();
+    const file = join(dir, 'planes-in-turn.jsonl');
+    writeFileSync(file, ['k8s_audit', 'cloudtrail', 'runtime', 'guardduty'].flatMap((p) => planes.get(p)!).join('\n') + '\n');
+    const config = join(dir, 'lateness-day.yml');
+    writeFileSync(config, 'rules:\n  allowedLatenessMs: 86400000\n');
+    const env = { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: join(dir, 'planes-cache') };
+    const flags = ['--rules', 'detections', '--placeholders', 'deploy/config/placeholders.yml', '--cluster', 'prod-eks-01', '--dlq', join(dir, 'in-turn-dlq.jsonl')];
+    const late = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', file, ...flags, '--alerts-out', join(dir, 'in-turn.jsonl')], { cwd: ROOT, encoding: 'utf8', env });
+    expect(late.status).toBe(0);
+    const warnings = late.stderr.split('\n').filter((l) => l.includes('behind the newest event time'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^ {2}warning: \d+ events reached detection more than 60s behind the newest event time \(the allowed lateness\): alerts they complete are marked late: true or lost \(cross-plane detections, correlations\); sort or interleave the records by event time \(input files are merged by time, each file read in its own order\) or raise rules\.allowedLatenessMs in seam\.yml$/,
+    );
+    const lateAlerts = readFileSync(join(dir, 'in-turn.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { late?: boolean });
+    expect(lateAlerts.length).toBeLessThan(36);
+    expect(lateAlerts.some((a) => a.late === true)).toBe(true);
+    const covered = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', file, '--config', config, ...flags, '--alerts-out', join(dir, 'in-turn-day.jsonl')], { cwd: ROOT, encoding: 'utf8', env });
+    expect(covered.status).toBe(0);
+    expect(covered.stderr).toMatch(/^replay: files=1 .* alerts=36 /m);
+    expect(covered.stderr).not.toContain('behind the newest event time');
+  }, 120_000);
 });

@@ -175,6 +175,13 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   return 0;
 }
 
+/** A duration as a user would write it: 60s, 5m, 2h. */
+function fmtMs(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms >= 600_000) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+}
+
 export interface SummaryContext {
   dlqPath: string;
   /** Whether rules ran: without them there is no alert count to give (`alerts=0` would read as "nothing found"). */
@@ -216,6 +223,13 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
     // for them match the first (an interactive session may end hours later), which this input never has (SOC review L2).
     lines.push(
       `  warning: ${unstarted} exec/attach/port-forward ${unstarted === 1 ? 'session appears' : 'sessions appear'} only at stage ResponseComplete, none at ResponseStarted: the audit pipeline or policy drops ResponseStarted, where the rules for these sessions match, so they cannot fire on this input (the API server logs a session's 101 at both stages; EKS keeps both)`,
+    );
+  }
+  if (s.late !== undefined && s.late.events > 0) {
+    // Said once: alerts flagged late: true, or correlations and first-use detections that never fire (review newuser2 H1).
+    const { events, allowedLatenessMs } = s.late;
+    lines.push(
+      `  warning: ${events} ${events === 1 ? 'event' : 'events'} reached detection more than ${fmtMs(allowedLatenessMs)} behind the newest event time (the allowed lateness): alerts ${events === 1 ? 'it completes are' : 'they complete are'} marked late: true or lost (cross-plane detections, correlations); sort or interleave the records by event time (input files are merged by time, each file read in its own order) or raise rules.allowedLatenessMs in seam.yml`,
     );
   }
   if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);

@@ -176,7 +176,8 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
     await Promise.all([sink.close(), dlqFile.close()]);
   }
   const n = normalize.stats() as { events: number; bySource: Partial<Record<SourceType, number>>; batches: BatchCountsSnapshot; notes: EventNotes };
-  const c = correlate.stats() as { alerts: number; findingUpdates: number; findingEscalations: number };
+  const c = correlate.stats() as { alerts: number; findingUpdates: number; findingEscalations: number; lateSignals: number };
+  summary.late = { events: c.lateSignals, allowedLatenessMs: o.detection.allowedLatenessMs };
   summary.normalized = n.events;
   summary.bySource = n.bySource;
   addNotes(summary.notes, n.notes);

@@ -276,7 +276,7 @@ export class OrderedStage {
 
   constructor(
     readonly stage: DetectStage,
-    private readonly latenessMs: number,
+    readonly latenessMs: number,
   ) {}
 
   process(event: SeamEvent): Alert[] {

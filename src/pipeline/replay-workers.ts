@@ -192,6 +192,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     let wm = new Float64Array(1 << 16);
     let clock = new Float64Array(1 << 16);
     let count = 0;
+    let lateEvents = 0;
     // The first pass's reading of each record, which its worker checks against its own normalization.
     let views = new Int32Array(1 << 16);
     for await (const batch of readFilesBatches(opts.paths, readOpts)) {
@@ -211,7 +212,10 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
           if (q !== undefined) {
             key = planner.keyOf(q.tenant);
             if (opts.cluster !== undefined && q.tenant.account !== undefined) planner.link(q.tenant.account, opts.cluster);
-            if (order.push(q.t, q.id)) late[count] = 1;
+            if (order.push(q.t, q.id)) {
+              late[count] = 1;
+              lateEvents++;
+            }
             view = viewHash(q.id, q.tenant, q.t);
           } else {
             const r = normalizeLine(item.text, item.meta, normalizeOpts);
@@ -219,7 +223,10 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
               const tenant = tenantOfEvent(r.value);
               key = planner.keyOf(tenant);
               if (opts.cluster !== undefined && tenant.account !== undefined) planner.link(tenant.account, opts.cluster);
-              if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) late[count] = 1;
+              if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) {
+                late[count] = 1;
+                lateEvents++;
+              }
               view = viewHash(r.value.seam.id, tenant, isoMs(r.value['@timestamp']));
             }
           }
@@ -231,6 +238,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       }
     }
     timing.pass1Ms = Math.round(performance.now() - started);
+    summary.late = { events: lateEvents, allowedLatenessMs: opts.spec.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS };
     const plan: TenantPlan = planner.plan(n);
     opts.onPlan?.(plan.describe(), plan.tenants);
     for (let w = 1; w < n; w++) {

@@ -38,6 +38,9 @@ export function countAlert(summary: ReplaySummary, notices: Set<string>, f: Find
 export interface EventHandler<A> {
   process(event: SeamEvent): A[];
   flush(): A[];
+  /** Events that reached detection behind the watermark (ADR 0009), and the allowed lateness that set it. */
+  readonly late?: number;
+  readonly latenessMs?: number;
 }
 
 /**
@@ -115,6 +118,11 @@ export interface ReplaySummary {
   batches: BatchCountsSnapshot;
   /** Normalized events the summary warns about (audit events with no cluster...). */
   notes: EventNotes;
+  /**
+   * Events that reached detection more than the allowed lateness behind the newest event time before them: what
+   * they complete is raised late (`late: true`) or not at all (correlations, first-use detections). With rules only.
+   */
+  late?: { events: number; allowedLatenessMs: number };
 }
 
 /**
@@ -224,6 +232,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
       }
     }
     if (opts.handler) await emitAlerts(opts.handler.flush());
+    if (opts.handler?.late !== undefined && opts.handler.latenessMs !== undefined) summary.late = { events: opts.handler.late, allowedLatenessMs: opts.handler.latenessMs };
     report();
   } finally {
     await Promise.all([out?.close(), dlq.close(), alertsOut?.close()]);
