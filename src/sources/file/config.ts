@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const FileSourceConfig = z
   .strictObject({
     type: z.literal('file'),
-    paths: z.array(z.string().min(1)).min(1).describe('Files or folders to read; folders are walked recursively in name order.'),
+    paths: z.array(z.string().min(1)).min(1).describe('Files or folders to read; folders are walked recursively, and the records of several files are merged by event time across files.'),
     maxRecordBytes: z
       .number()
       .int()
