@@ -32,7 +32,11 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - EC2 user data (`userData` / `UserData`, CloudTrail's `<sensitiveDataRemoved>` kept); secret-named query
  *   parameters of any requestURI (`?token=`, presigned URLs' `X-Amz-Signature`); in the bodies' strings,
  *   scrub's patterns (`--password x`, `PGPASSWORD=x`, `mysql -p<secret>`...), argv lists (`command`, `args`)
- *   argument by argument with the one before.
+ *   argument by argument with the one before; a JSON-patch operation adding one argument, with the argument
+ *   before it (from the response, or an earlier operation of the patch);
+ * - provider tokens by their documented format (`ghp_`, `glpat-`, `xoxb-`, `sk_live_`, `npm_`, `AIza`...; the
+ *   prefix stays), per-program password flags (`curl -u user:pw`, `docker login -p`, `redis-cli -a`,
+ *   `--from-literal=k=v`), keys that end in a secret's name (`AWS_SECRET_ACCESS_KEY`, `masterUserPassword`).
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -601,8 +605,13 @@ function tokenPrefix(m: string): string {
 
 /** The password in a URL's user info: `postgres://app:<secret>@db/orders`, `https://x-access-token:<secret>@github.com/...`. */
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi;
+/**
+ * A word some pattern of scrub needs (a string without one is returned as it is). Factored by first letter: V8
+ * tries each branch of an alternation at every position, so 20 branches scan about as fast as the 17 words of
+ * the second round did, where the same words listed flat scanned 1.9x slower.
+ */
 const HINT_RE =
-  /bearer|authorization|eyJ|private key|pass|pwd|secret|token|cookie|akia|asia|api.?key|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|:\/\/[^\s/@]*@/i;
+  /a(?:uthorization|kia|sia|pi.?key|iza)|b(?:earer)|c(?:ookie|url)|d(?:o[opr]_v1_)|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack)|k(?:_live_|_test_)|m(?:ysql|ariadb|ongo)|n(?:pm_)|p(?:ass|wd|rivate key|ypi-)|r(?:edis-cli)|s(?:ecret|ig(?:=|nature)|k-|g\.|hp[a-z]{2}_)|t(?:oken)|x(?:-amz-|ox[a-z]-|app-)|\slogin|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
