@@ -45,6 +45,12 @@ export const Fold = z
         "How long (wall clock) the notification of an early (provisional) alert, ADR 0025, is held for its final version, which says whether a higher alert of the same event leads it (ADR 0050, 0052): a final folded into another alert is not notified (its leader is), a final that leads is notified in its place, and a held alert whose final has not come when this has passed is notified as it is. The final follows the early alert by about the allowed lateness (`rules.allowedLatenessMs`, 60 s by default), hence 75 s. 0 notifies early alerts at once (an event can then be notified twice).",
       ),
     maxHeld: z.number().int().min(1).default(10_000).describe('Early alerts held at most; past it an early alert is notified at once (counted as `heldOverflow`).'),
+    notifyAtOnceFrom: z
+      .enum(ALERT_LEVELS)
+      .default('high')
+      .describe(
+        'Early alerts at this level or above are notified at once, not held: a page for a high or critical action should not wait the allowed lateness. Only a critical alert of the same event can then follow it (a second notification, an escalation). `critical` holds high early alerts too; set `informational` to hold none.',
+      ),
   })
   .prefault({})
   .describe('Holding early alerts for their final fold (ADR 0052): one notification per action on the Kafka path.');

@@ -260,9 +260,9 @@ describe('early alerts held for their final fold (ADR 0052)', () => {
 
   it('stop (flushAll) notifies every early alert still held; 0 turns holding off', async () => {
     const { d, sent } = await setup();
-    for (const n of [11, 12, 13]) await d.deliver({ ...testAlert({ n, ruleId: `r-${n}` }), provisional: true });
+    for (const n of [11, 12, 13]) await d.deliver({ ...testAlert({ n, ruleId: `r-${n}`, level: 'medium' }), provisional: true });
     // A redelivered batch hands one of them again: still one held.
-    await d.deliver({ ...testAlert({ n: 12, ruleId: 'r-12' }), provisional: true });
+    await d.deliver({ ...testAlert({ n: 12, ruleId: 'r-12', level: 'medium' }), provisional: true });
     expect(d.heldNow()).toBe(3);
     expect(sent()).toEqual([]);
     expect((await d.flushAll()).map((o) => o.notification.id)).toEqual(['alert-r-11-11', 'alert-r-12-12', 'alert-r-13-13']);
@@ -278,7 +278,7 @@ describe('early alerts held for their final fold (ADR 0052)', () => {
   it('holds at most fold.maxHeld: past it an early alert is notified at once and counted', async () => {
     const { clock, d, sent } = await setup({ maxHeld: 2 });
     for (const n of [21, 22, 23]) {
-      await d.deliver({ ...testAlert({ n, ruleId: `r-${n}` }), provisional: true });
+      await d.deliver({ ...testAlert({ n, ruleId: `r-${n}`, level: 'medium' }), provisional: true });
       clock.wall += 1_000;
     }
     expect(sent()).toEqual(['alert-r-23-23 (provisional)']);
@@ -289,6 +289,19 @@ describe('early alerts held for their final fold (ADR 0052)', () => {
     clock.wall += 1_000;
     expect((await d.flushDue()).map((o) => o.notification.id)).toEqual(['alert-r-22-22']);
     expect(d.stats).toMatchObject({ held: 2, heldExpired: 2, heldOverflow: 1, sent: 3 });
+  });
+
+  it('high and critical early alerts page at once (fold.notifyAtOnceFrom, default high); critical holds high ones too', async () => {
+    const { d, sent } = await setup();
+    await d.deliver({ ...testAlert({ n: 41, ruleId: 'r-41', level: 'high' }), provisional: true });
+    await d.deliver({ ...testAlert({ n: 42, ruleId: 'r-42', level: 'critical' }), provisional: true });
+    await d.deliver({ ...testAlert({ n: 43, ruleId: 'r-43', level: 'medium' }), provisional: true });
+    expect(sent()).toEqual(['alert-r-41-41 (provisional)', 'alert-r-42-42 (provisional)']);
+    expect(d.heldNow()).toBe(1);
+    const strict = await setup({ notifyAtOnceFrom: 'critical' });
+    await strict.d.deliver({ ...testAlert({ n: 44, ruleId: 'r-44', level: 'high' }), provisional: true });
+    expect(strict.sent()).toEqual([]);
+    expect(strict.d.heldNow()).toBe(1);
   });
 
   it('an early alert no route takes is not held', async () => {

@@ -198,7 +198,8 @@ export class Deliverer {
       }
     }
     // An early alert leading its early fold: held for its final, which may fold it into a native or late rule's alert.
-    if (a.provisional === true && this.fold.windowMs > 0 && this.routesOf(a).length > 0) {
+    // High and critical ones (fold.notifyAtOnceFrom) page at once: only a critical alert can outrank them.
+    if (a.provisional === true && this.fold.windowMs > 0 && rank(notifiedLevel(a)) < rank(this.fold.notifyAtOnceFrom) && this.routesOf(a).length > 0) {
       if (this.held.size < this.fold.maxHeld) {
         this.held.set(a.id, { alert: a, heldAt: this.now() });
         this.stats.held++;
