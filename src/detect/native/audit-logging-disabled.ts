@@ -3,7 +3,8 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { obj, str } from '../../core/values.ts';
 
 export const auditLoggingDisabled: NativeDetection<null> = {
@@ -30,6 +31,10 @@ export const auditLoggingDisabled: NativeDetection<null> = {
       nativeAlert(this, {
         level: off.has('audit') ? 'high' : 'medium',
         events: [event],
+        triage:
+          `${shortIdentity(event.seam.principal?.arn ?? event.seam.principal?.id ?? 'unknown principal')} turned off the ${[...off].sort().join(' and ')} logs of ${cluster ?? 'the cluster'} ${callerText(event)}. ` +
+          `Re-enable them now (aws eks update-cluster-config --name ${cluster ?? '<cluster>'} --logging '{"clusterLogging":[{"types":[${[...off].sort().map((t) => `"${t}"`).join(',')}],"enabled":true}]}'). ` +
+          'Then review what that principal (and the cluster) did until they were back: CloudTrail still sees the AWS side.',
         summary: `${[...off].sort().join(' and ')} logging disabled on ${cluster ?? 'a cluster'} by ${event.seam.principal?.id ?? 'unknown'} from ${event.seam.source_ip ?? 'an AWS service'}`,
         principal: ctx.resolution.principal,
         account: event.seam.account,

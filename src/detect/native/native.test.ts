@@ -517,6 +517,9 @@ describe('control-plane audit logging disabled', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.cluster).toBe(CLUSTER);
     expect(alerts[0]!.rule.tags).toContain('attack.t1562.008');
+    // The triage text names who, which cluster and log types, from where, and the command that turns them back on.
+    expect(alerts[0]!.triage).toContain(`role/PlatformAdmin (alice@example.com) turned off the audit and authenticator logs of ${CLUSTER} from `);
+    expect(alerts[0]!.triage).toContain(`aws eks update-cluster-config --name ${CLUSTER} --logging '{"clusterLogging":[{"types":["audit","authenticator"],"enabled":true}]}'`);
   });
   it('stays quiet when logs are enabled or only noisy types are disabled', () => {
     expect(run([update([{ types: ['audit'], enabled: true }]), update([{ types: ['scheduler', 'controllerManager'], enabled: false }])], id)).toEqual([]);

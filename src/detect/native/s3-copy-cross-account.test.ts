@@ -36,6 +36,10 @@ describe('S3 object copied across accounts', () => {
     expect(alerts[0]!.rule.level).toBe('high');
     expect(alerts[0]!.summary).toContain(`into bucket drop-7731 of account ${OTHER}`);
     expect(alerts[0]!.rule.tags).toContain('attack.t1537');
+    // The triage text names who copied what into which bucket of which account, from where.
+    expect(alerts[0]!.triage).toContain(`role/PlatformAdmin (alice@example.com) copied into bucket drop-7731 of account ${OTHER} from ${ATTACKER_IP}`);
+    expect(alerts[0]!.triage).toContain('(copy of crm-exports-prod/exports/customers.csv).');
+    expect(alerts[0]!.triage).toContain(`check the policy of the source bucket for a grant to ${OTHER}`);
   });
   it('is medium when only the source bucket is foreign (data brought in), and for UploadPartCopy', () => {
     const alerts = run([copy('crm-imports', ACCOUNT, 'partner-feed', OTHER), copy('drop-7731', OTHER, 'crm-exports-prod', ACCOUNT, { name: 'UploadPartCopy' })]);

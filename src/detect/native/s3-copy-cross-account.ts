@@ -11,7 +11,8 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { obj, str } from '../../core/values.ts';
 
 const COPY_ACTIONS = new Set(['s3.amazonaws.com:CopyObject', 's3.amazonaws.com:UploadPartCopy']);
@@ -29,6 +30,14 @@ function bucketOwners(event: SeamEvent): { bucket: string; account: string }[] {
     if (bucket !== undefined && account !== undefined && /^\d{12}$/.test(account)) out.push({ bucket, account });
   }
   return out;
+}
+
+/** ` (copy of <source>)`: the source a copy names (`x-amz-copy-source`, bucket/key), cut at 100 characters. */
+function copyKey(event: SeamEvent): string {
+  const rp = obj(event.requestParameters);
+  const src = str(rp?.['x-amz-copy-source']) ?? str(rp?.copySource);
+  if (src === undefined) return '';
+  return ` (copy of ${src.length > 100 ? src.slice(0, 97) + '…' : src})`;
 }
 
 export const s3CopyCrossAccount: NativeDetection<null> = {
@@ -55,6 +64,10 @@ export const s3CopyCrossAccount: NativeDetection<null> = {
       nativeAlert(this, {
         level: out === undefined ? 'medium' : 'high',
         events: [event],
+        triage:
+          `${shortIdentity(event.seam.principal?.arn ?? event.seam.principal?.id ?? 'unknown principal')} copied ${out === undefined ? 'between' : 'into'} bucket ${shown.bucket} of account ${shown.account} ${callerText(event)}${copyKey(event)}. ` +
+          `Is ${shown.account} one of your accounts or a known partner, and how much did this principal copy (its other CopyObject calls)? ` +
+          `If the account is unknown: block the principal, check the policy of the source bucket for a grant to ${shown.account}, and list what else was copied (S3 data events or server access logs).`,
         summary: `${event.seam.principal?.id ?? 'unknown principal'} copied ${out === undefined ? 'between' : 'into'} bucket ${shown.bucket} of account ${shown.account} (logged in ${own})`,
         principal: ctx.resolution.principal,
         account: own,
