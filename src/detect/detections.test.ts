@@ -43,7 +43,7 @@ describe("Seam's detection content", () => {
     const out = sink();
     const s = await runRuleTests([join(DETECTIONS, '../docs/examples/rules'), join(DETECTIONS, 'kubernetes/k8s_bootstrap_token_created.yml')], out.stream);
     expect(out.text().split('\n').filter((l) => /^(FAIL|ERROR|MISSING)/.test(l))).toEqual([]);
-    expect(s).toMatchObject({ files: 3, failed: 0, errors: 0, missing: 0 });
+    expect(s).toMatchObject({ files: 4, failed: 0, errors: 0, missing: 0 });
     expect(s.passed).toBe(s.cases);
   });
 
