@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { cidrMatcher, inCidr, ipv6Halves, isPrivateIp, parseAddress, parseCidr, rangeIndex, rangeIndex128 } from './ip.ts';
+import { cidrMatcher, inCidr, ipv6Halves, isAddress, isPrivateIp, parseAddress, parseCidr, rangeIndex, rangeIndex128 } from './ip.ts';
 
 describe('parseAddress', () => {
   it('reads IPv4, every IPv6 spelling, brackets and zones; an IPv4-mapped address is the IPv4 one', () => {
@@ -18,6 +18,14 @@ describe('parseAddress', () => {
     for (const t of ['', 'iam.amazonaws.com', '256.1.1.1', '1.2.3', '1.2.3.4.5', '2001:db8::1::2', '12345::1', 'AWS Internal', '0x0a.0.0.1']) {
       expect(parseAddress(t), t).toBeUndefined();
     }
+  });
+});
+
+describe('isAddress', () => {
+  it('says what parseAddress says, address or not', () => {
+    const texts = ['10.1.2.3', ' 010.001.002.003 ', '255.255.255.255', '256.1.1.1', '1.256.1.1', '1.1.256.1', '1.1.1.256', '1.2.3', '1.2.3.4.5', '0x0a.0.0.1', '',
+      'iam.amazonaws.com', 'AWS Internal', '2001:db8::1', '[2001:db8::1]', '[2001:db8::1', 'fe80::1%eth0', '::ffff:10.1.2.3', '::FFFF:a01:203', '2001:db8::1::2', '12345::1', ':', '::'];
+    for (const t of texts) expect(isAddress(t), t).toBe(parseAddress(t) !== undefined);
   });
 });
 

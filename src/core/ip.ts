@@ -41,6 +41,22 @@ export function parseAddress(text: string): Address | undefined {
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
 }
 
+/**
+ * Whether `parseAddress(text)` names an address, without building it: the same tests (an IPv4 text's octets each
+ * ≤ 255; an IPv6 text valid once brackets and zone are cut off), for callers that only ask (once per detection
+ * and event, src/detect/native/util.ts connectionAddress).
+ */
+export function isAddress(text: string): boolean {
+  let t = text.trim();
+  const m = V4.exec(t);
+  if (m !== null) return Number(m[1]) <= 255 && Number(m[2]) <= 255 && Number(m[3]) <= 255 && Number(m[4]) <= 255;
+  if (!t.includes(':')) return false;
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  const zone = t.indexOf('%');
+  if (zone >= 0) t = t.slice(0, zone);
+  return ipaddr.IPv6.isValid(t);
+}
+
 /** `10.0.0.0/8`, `2001:db8::/36`, `::ffff:10.0.0.0/104` or a single address; undefined if malformed. */
 export function parseCidr(spec: string): Cidr | undefined {
   const parts = spec.trim().split('/');

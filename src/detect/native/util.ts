@@ -9,7 +9,7 @@ import type { NativeDetection } from './types.ts';
 import { isoMs } from '../../core/time.ts';
 
 export { inCidr, isPrivateIp } from '../../core/ip.ts';
-import { inCidr, isPrivateIp, parseAddress } from '../../core/ip.ts';
+import { inCidr, isAddress, isPrivateIp } from '../../core/ip.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { clusterPlace } from './networks.ts';
@@ -42,8 +42,17 @@ export function connectionAddress(event: SeamEvent): string | undefined {
   const ips = event.sourceIPs;
   if (event.seam.source !== 'k8s_audit' || !Array.isArray(ips) || ips.length === 0) return event.seam.source_ip;
   const last = ips[ips.length - 1];
-  return typeof last === 'string' && parseAddress(last) !== undefined ? last : event.seam.source_ip;
+  if (typeof last !== 'string') return event.seam.source_ip;
+  // Up to six detections ask this of every audit event, and a cluster's requests come from few addresses:
+  // the answer for the last text asked is kept (a pure function of the text).
+  if (last !== lastText) {
+    lastText = last;
+    lastValid = isAddress(last);
+  }
+  return lastValid ? last : event.seam.source_ip;
 }
+let lastText: string | undefined;
+let lastValid = false;
 
 /**
  * Is this call from where the cluster's workloads reach AWS? True for configured CIDRs, learned egress
