@@ -80,8 +80,9 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
     const inside = fromCluster(event, graph, cluster, ctx.config, origin);
     if (inside === undefined) return out;
     const ip = event.seam.source_ip!;
-    const who = `${describePrincipal(ctx.resolution.principal)}`;
-    const chain = chainText(ctx.resolution.chain);
+    // Who and the chain, as text, only for an alert: most calls raise none.
+    const who = (): string => `${describePrincipal(ctx.resolution.principal)}`;
+    const chain = (): string => chainText(ctx.resolution.chain);
     const sa = String(edge.fact.attributes.service_account);
     const role = roleOfSession(p.arn);
     // Who the chain leads to (a person who exec'd into the pod), when it goes past the service account.
@@ -95,7 +96,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
             `${shortIdentity(p.arn)}, the session of service account ${sa} of ${cluster}, called ${event.seam.action} ${callerText(event)}; ${cluster} reaches AWS from ${egressText(graph, cluster, t)}. ` +
             `Did ${behind === undefined ? 'someone' : shortIdentity(behind.arn ?? behind.id)} exec into a pod of ${sa} shortly before, and what else did ${ip} do? ` +
             revokeText(role, sa),
-          summary: `${who} of ${cluster} called ${event.seam.action} from ${ip}, outside the cluster's egress addresses; chain: ${chain}`,
+          summary: `${who()} of ${cluster} called ${event.seam.action} from ${ip}, outside the cluster's egress addresses; chain: ${chain()}`,
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster,
@@ -116,7 +117,7 @@ export const workloadCredsOffCluster: NativeDetection<State> = {
             triage:
               `${shortIdentity(p.arn)}, the session of service account ${sa} of ${cluster}, was used from ${seen.size} addresses: ${[...seen.keys()].slice(0, 5).join(', ')}${seen.size > 5 ? ', …' : ''}; ${cluster} reaches AWS from ${egressText(graph, cluster, t)}. ` +
               `Which of them are the cluster’s NAT gateways or egress, and what did the others do? If any is not yours: ${revokeText(role, sa).replace(/^R/, 'r')}`,
-            summary: `${who} of ${cluster} was used from ${seen.size} addresses (${[...seen.keys()].join(', ')}); chain: ${chain}`,
+            summary: `${who()} of ${cluster} was used from ${seen.size} addresses (${[...seen.keys()].join(', ')}); chain: ${chain()}`,
             principal: ctx.resolution.principal,
             account: event.seam.account,
             cluster,
