@@ -65,6 +65,22 @@ function termKey(kind: FactKind, subject: string, term: string): string {
  * still learns its AWS calls).
  */
 function subjectOf(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, startPrefix: 'terms|' | 'k8saction|' = 'terms|'): (BaselineSubject & { start: number }) | undefined {
+  // Two baselines ask the same of a CloudTrail call (services, clients) in one EvalContext: the answer depends on the
+  // event, its resolution and the start `learningStart` keeps per context, so the second gets the first's (read only).
+  if (subjectCtx === ctx && subjectEvent === event && subjectPrefix === startPrefix) return subjectMemo;
+  const s = subjectOfUncached(event, graph, ctx, startPrefix);
+  subjectCtx = ctx;
+  subjectEvent = event;
+  subjectPrefix = startPrefix;
+  subjectMemo = s;
+  return s;
+}
+let subjectCtx: EvalContext | undefined;
+let subjectEvent: SeamEvent | undefined;
+let subjectPrefix: string | undefined;
+let subjectMemo: (BaselineSubject & { start: number }) | undefined;
+
+function subjectOfUncached(event: SeamEvent, graph: IdentityGraph, ctx: EvalContext, startPrefix: 'terms|' | 'k8saction|'): (BaselineSubject & { start: number }) | undefined {
   let subject = baselineSubject(event, ctx.resolution.cluster);
   if (subject === undefined) return undefined;
   // An instance-profile session (`…/i-0abc…`) is learned under its role: a fleet's instances share their services
