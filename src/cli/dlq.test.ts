@@ -3,6 +3,9 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dlqMessage, REPLAY_OF_HEADER } from '../pipeline/roles/role.ts';
+import { pipelineTopics } from '../pipeline/topics.ts';
+import { type Entry, parseSince, selectForReplay } from './dlq.ts';
 
 // `seam dlq list` without Kafka finds the dead letters the last command wrote, whether `seam replay` (seam-dlq.jsonl)
 // or an embedded `seam run` (out/dlq.jsonl), and says which file it read (new-user review item 3).
@@ -53,5 +56,64 @@ describe('seam dlq list without Kafka', () => {
     // dlq replay reads the same default.
     const dry = seam(['dlq', 'replay', '--dry-run'], cwd);
     expect(dry.stdout).toContain('dlq replay: would re-run 1 of 1 dead letters from out/dlq.jsonl');
+  });
+});
+
+// `dlq replay`'s selection (review-ops H1): a record goes back at most once per run, a failed replay is recognised by
+// the header replay stamps (and the role copies into its new dead letter), and a second run does not send it again.
+describe('dlq replay selection', () => {
+  const T = 'p.seam.dlq';
+  let off = 0;
+  const letter = (code: string, at: string, headers: Record<string, string> = {}, partition = 0): Entry => ({
+    dl: { at, stage: 'normalize', code, reason: 'r', retriable: false, raw: `raw-${off}` } as Entry['dl'],
+    headers,
+    self: { topic: T, partition, offset: String(off++) },
+  });
+
+  it('skips records replayed before, never sends a dead letter of a replay itself, and sends the rest once', () => {
+    off = 0;
+    const a = letter('SEAM_ERR_INPUT_JSON', '2026-12-05T10:00:00Z');
+    const b = letter('SEAM_ERR_INPUT_UNKNOWN_FORMAT', '2026-12-05T10:00:01Z');
+    // First run: both go, each stamped with its own coordinates.
+    const first = selectForReplay([a, b]);
+    expect(first.picks.map((p) => [p.entry.dl.raw, p.root])).toEqual([
+      ['raw-0', `${T}/0/0`],
+      ['raw-1', `${T}/0/1`],
+    ]);
+    // b's replay failed again: the role's new dead letter carries the header (dlqMessage copies the record's headers).
+    const bAgain = dlqMessage(pipelineTopics('p.'), { ...b.dl, at: '2026-12-05T11:00:00Z' }, { topic: 'p.seam.raw.cloudtrail', partition: 0, offset: '9', key: null, value: Buffer.from(b.dl.raw), headers: { [REPLAY_OF_HEADER]: `${T}/0/1` } });
+    expect(bAgain.headers?.[REPLAY_OF_HEADER]).toBe(`${T}/0/1`);
+    const b2 = letter('SEAM_ERR_INPUT_UNKNOWN_FORMAT', '2026-12-05T11:00:00Z', bAgain.headers);
+    // Second run (the review's sequence with --code): nothing for b, not twice.
+    const second = selectForReplay([a, b, b2], { code: 'SEAM_ERR_INPUT_UNKNOWN_FORMAT' });
+    expect(second.picks).toEqual([]);
+    expect(second).toMatchObject({ alreadyReplayed: 1, replayCopies: 1, filteredOut: 1 });
+    // --include-replayed: b once more, with its first dead letter's bytes and coordinates; never the copy as well.
+    const again = selectForReplay([a, b, b2], { code: 'SEAM_ERR_INPUT_UNKNOWN_FORMAT', includeReplayed: true });
+    expect(again.picks.map((p) => [p.entry.dl.raw, p.root])).toEqual([['raw-1', `${T}/0/1`]]);
+    // Retention took b's first dead letter: the copy stands for it, under the first's coordinates.
+    const kept = selectForReplay([b2], { includeReplayed: true });
+    expect(kept.picks.map((p) => [p.entry.dl.raw, p.root])).toEqual([['raw-2', `${T}/0/1`]]);
+    // --code looks at the latest failure: a record that now fails with another code is that code's.
+    const fixedHalf = letter('SEAM_ERR_NORMALIZE_SCHEMA', '2026-12-05T12:00:00Z', { [REPLAY_OF_HEADER]: `${T}/0/0` });
+    expect(selectForReplay([a, fixedHalf], { code: 'SEAM_ERR_INPUT_JSON', includeReplayed: true }).picks).toEqual([]);
+    expect(selectForReplay([a, fixedHalf], { code: 'SEAM_ERR_NORMALIZE_SCHEMA', includeReplayed: true }).picks.map((p) => p.entry.dl.raw)).toEqual(['raw-0']);
+  });
+
+  it('--since and --from-offset select by the latest dead letter; file entries (no coordinates) each stand alone', () => {
+    off = 0;
+    const old = letter('SEAM_ERR_INPUT_JSON', '2026-12-04T10:00:00Z');
+    const recent = letter('SEAM_ERR_INPUT_JSON', '2026-12-05T10:00:00Z');
+    const other = letter('SEAM_ERR_INPUT_JSON', '2026-12-05T10:00:00Z', {}, 1);
+    const since = parseSince('2026-12-05T00:00:00Z');
+    expect(selectForReplay([old, recent], { since }).picks.map((p) => p.entry.dl.raw)).toEqual(['raw-1']);
+    expect(selectForReplay([old, recent, other], { fromOffset: 1 }).picks.map((p) => p.entry.dl.raw)).toEqual(['raw-1', 'raw-2']);
+    expect(parseSince('12h', Date.parse('2026-12-05T12:00:00Z'))).toBe(Date.parse('2026-12-05T00:00:00Z'));
+    expect(() => parseSince('yesterday')).toThrow(/not an ISO time nor a duration/);
+    const file: Entry[] = [0, 1].map((i) => ({ dl: { at: '2026-12-05T10:00:00Z', stage: 'normalize', code: 'X', reason: 'r', retriable: false, raw: `f${i}` } as Entry['dl'], headers: {} }));
+    expect(selectForReplay(file).picks.map((p) => [p.entry.dl.raw, p.root])).toEqual([
+      ['f0', undefined],
+      ['f1', undefined],
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { RAW_HEADERS, TOPICS } from '../bus/topics.ts';
 import type { BusMessage } from '../bus/types.ts';
 import type { DeadLetter } from '../core/dead-letter.ts';
 import { SOURCE_TYPES, type SourceType } from '../core/envelope.ts';
-import { DLQ_HEADERS } from '../pipeline/roles/role.ts';
+import { DLQ_HEADERS, REPLAY_OF_HEADER } from '../pipeline/roles/role.ts';
 import { configFile, loadConfig } from '../core/config/load.ts';
 import type { KafkaConfig } from '../core/config/schema.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
@@ -23,6 +23,12 @@ export interface DlqCliOptions {
   /** Only dead letters with this code. */
   code?: string;
   dryRun?: boolean;
+  /** Replay also dead letters replayed before (whose replay failed again); still once per original record. */
+  includeReplayed?: boolean;
+  /** Only dead letters written at or after this time: ISO time or a duration back from now (`90m`, `12h`, `2d`). */
+  since?: string;
+  /** Kafka: only dead letters at or after this offset (on each partition of the dead-letter topic). */
+  fromOffset?: number;
   rules?: string[];
   /** seam.yml (default SEAM_CONFIG): Kafka connection, auth and topic prefix. */
   config?: string;
@@ -30,11 +36,82 @@ export interface DlqCliOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-interface Entry {
+export interface Entry {
   dl: DeadLetter;
   headers: Record<string, string>;
   /** Where the record was read from (topic/partition/offset), when it came off Kafka; dedups redeliveries. */
   from?: string;
+  /** The dead letter itself on the dead-letter topic (topic/partition/offset), when read from Kafka. */
+  self?: { topic: string; partition: number; offset: string };
+}
+
+/** `--since`: an ISO time, or a duration back from `now` (`30s`, `90m`, `12h`, `2d`). */
+export function parseSince(s: string, now: number = Date.now()): number {
+  const d = /^(\d+)\s*(s|m|h|d)$/.exec(s.trim());
+  if (d) return now - Number(d[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[d[2] as 's' | 'm' | 'h' | 'd'];
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new Error(`--since ${s}: not an ISO time nor a duration like 90m, 12h, 2d`);
+  return t;
+}
+
+const keyOf = (self: NonNullable<Entry['self']>): string => `${self.topic}/${self.partition}/${self.offset}`;
+
+/** One record to send back: the dead letter whose bytes and headers go, and the first dead letter of the record (REPLAY_OF_HEADER). */
+export interface ReplayPick {
+  entry: Entry;
+  root?: string;
+}
+
+export interface ReplaySelection {
+  picks: ReplayPick[];
+  /** Records whose dead letter was replayed before and failed again (skipped without --include-replayed). */
+  alreadyReplayed: number;
+  /** Dead letters of a replay that are not sent themselves: the record goes at most once per run (its first dead letter's bytes). */
+  replayCopies: number;
+  /** Dead letters left out by --code, --since or --from-offset. */
+  filteredOut: number;
+}
+
+/**
+ * Which dead letters `dlq replay` sends (and `--dry-run` reports). Dead letters are grouped by record: a dead letter
+ * with REPLAY_OF_HEADER is a failed replay of the dead letter it names, so it joins that one's group. A group with a
+ * failed replay in it was replayed before: skipped unless `includeReplayed`. Otherwise one message per group, the
+ * first dead letter's bytes (the newest of the group when retention took the first), stamped with the first's
+ * coordinates, so replaying never multiplies a record. The filters (`code`, `since`, `fromOffset`) look at the newest
+ * dead letter of a group: its latest failure. Dead letters read from a file (no coordinates) are each their own group.
+ */
+export function selectForReplay(entries: Entry[], o: { code?: string; since?: number; fromOffset?: number; includeReplayed?: boolean } = {}): ReplaySelection {
+  const groups = new Map<string, { root?: string; members: Entry[] }>();
+  let anon = 0;
+  for (const e of entries) {
+    const root = e.headers[REPLAY_OF_HEADER] ?? (e.self ? keyOf(e.self) : undefined);
+    const k = root ?? `#${anon++}`;
+    const g = groups.get(k) ?? { ...(root !== undefined ? { root } : {}), members: [] };
+    g.members.push(e);
+    groups.set(k, g);
+  }
+  const sel: ReplaySelection = { picks: [], alreadyReplayed: 0, replayCopies: 0, filteredOut: 0 };
+  for (const g of groups.values()) {
+    const latest = g.members[g.members.length - 1]!;
+    const copies = g.members.filter((e) => e.headers[REPLAY_OF_HEADER] !== undefined);
+    const keep =
+      (o.code === undefined || latest.dl.code === o.code) &&
+      (o.since === undefined || Date.parse(latest.dl.at) >= o.since) &&
+      (o.fromOffset === undefined || latest.self === undefined || BigInt(latest.self.offset) >= BigInt(o.fromOffset));
+    if (!keep) {
+      sel.filteredOut += g.members.length;
+      continue;
+    }
+    if (copies.length > 0 && o.includeReplayed !== true) {
+      sel.alreadyReplayed++;
+      sel.replayCopies += copies.length;
+      continue;
+    }
+    const first = g.members.find((e) => e.headers[REPLAY_OF_HEADER] === undefined) ?? latest;
+    sel.replayCopies += g.members.length - 1;
+    sel.picks.push({ entry: first, ...(g.root !== undefined ? { root: g.root } : {}) });
+  }
+  return sel;
 }
 
 /** seam.yml's Kafka section (with SEAM_* overrides), or undefined without Kafka. */
@@ -43,14 +120,14 @@ function kafkaOf(o: DlqCliOptions): KafkaConfig | undefined {
 }
 
 /** Reads dead letters from the topic or file, oldest first, one per original record. */
-async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string; kafka?: KafkaConfig; none?: true; note?: string }> {
+async function load(o: DlqCliOptions, all = false): Promise<{ entries: Entry[]; where: string; kafka?: KafkaConfig; none?: true; note?: string }> {
   const kafkaCfg = kafkaOf(o);
   const brokers = kafkaCfg?.brokers ?? [];
   const useKafka = o.file === undefined && (o.topic !== undefined || brokers.length > 0);
   const entries: Entry[] = [];
   const seen = new Set<string>();
   const add = (e: Entry): void => {
-    if (o.code !== undefined && e.dl.code !== o.code) return;
+    if (!all && o.code !== undefined && e.dl.code !== o.code) return;
     if (e.from !== undefined) {
       if (seen.has(e.from)) return;
       seen.add(e.from);
@@ -73,7 +150,7 @@ async function load(o: DlqCliOptions): Promise<{ entries: Entry[]; where: string
           return;
         }
         const from = h[DLQ_HEADERS.topic] !== undefined ? `${h[DLQ_HEADERS.topic]}/${h[DLQ_HEADERS.partition]}/${h[DLQ_HEADERS.offset]}` : undefined;
-        add({ dl, headers: h, ...(from ? { from } : {}) });
+        add({ dl, headers: h, ...(from ? { from } : {}), self: { topic: m.topic, partition: m.partition, offset: m.offset } });
       });
     } finally {
       await bus.close();
@@ -155,25 +232,38 @@ function target(e: Entry, prefix: string): string | undefined {
  */
 export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
   const out = o.out ?? process.stdout;
-  const { entries, where, kafka, none, note } = await load(o);
+  const { entries, where, kafka, none, note } = await load(o, true);
   if (none) {
     out.write(`dlq replay: nothing to replay: ${where}\n`);
     return 0;
   }
   if (note) out.write(`dlq replay: reading ${where}: ${note}\n`);
   const limit = o.limit ?? Infinity;
-  const whole = entries.filter((e) => !e.dl.raw_partial).slice(0, limit);
-  const partial = entries.filter((e) => e.dl.raw_partial).length;
+  const sel = selectForReplay(entries, {
+    ...(o.code !== undefined ? { code: o.code } : {}),
+    ...(o.since !== undefined ? { since: parseSince(o.since) } : {}),
+    ...(o.fromOffset !== undefined ? { fromOffset: o.fromOffset } : {}),
+    ...(o.includeReplayed === true ? { includeReplayed: true } : {}),
+  });
+  const considered = entries.length - sel.filteredOut;
+  const picks = sel.picks.filter((p) => !p.entry.dl.raw_partial).slice(0, limit);
+  const partial = sel.picks.filter((p) => p.entry.dl.raw_partial).length;
+  const skipped = [
+    ...(sel.alreadyReplayed ? [`${sel.alreadyReplayed} already replayed and dead-lettered again (--include-replayed sends them once more)`] : []),
+    ...(sel.replayCopies ? [`${sel.replayCopies} dead letters of replays not sent themselves`] : []),
+    ...(sel.filteredOut ? [`${sel.filteredOut} left out by --code/--since/--from-offset`] : []),
+  ];
   if (kafka) {
     const prefix = kafka.topicPrefix;
-    const msgs: BusMessage[] = whole.map((e) => {
+    const msgs: BusMessage[] = picks.map(({ entry: e, root }) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(e.headers)) if (!(Object.values(DLQ_HEADERS) as string[]).includes(k)) headers[k] = v;
+      if (root !== undefined) headers[REPLAY_OF_HEADER] = root;
       return { topic: target(e, prefix)!, key: e.dl.origin ?? null, value: Buffer.from(e.dl.raw, 'utf8'), headers };
     });
     const byTopic = new Map<string, number>();
     for (const m of msgs) byTopic.set(m.topic, (byTopic.get(m.topic) ?? 0) + 1);
-    if (!o.dryRun) {
+    if (!o.dryRun && msgs.length > 0) {
       const { KafkaBus } = await import('../bus/kafka.ts');
       const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
       const bus = new KafkaBus(kafkaBusOptions(kafka, 'dlq-replay'));
@@ -186,13 +276,14 @@ export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
       }
     }
     out.write(
-      `dlq replay: ${o.dryRun ? 'would send' : 'sent'} ${msgs.length} of ${entries.length} dead letters from ${where}${byTopic.size ? ` (${[...byTopic].map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}${partial ? `; ${partial} partial records skipped` : ''}\n`,
+      `dlq replay: ${o.dryRun ? 'would send' : 'sent'} ${msgs.length} of ${considered} dead letters from ${where}${byTopic.size ? ` (${[...byTopic].map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}${partial ? `; ${partial} partial records skipped` : ''}${skipped.length ? `; ${skipped.join('; ')}` : ''}\n`,
     );
     return 0;
   }
+  const whole = picks.map((p) => p.entry);
   const dir = join(o.stateDir ?? 'out', 'dlq-replay');
   if (o.dryRun) {
-    out.write(`dlq replay: would re-run ${whole.length} of ${entries.length} dead letters from ${where} through the roles, writing under ${dir}\n`);
+    out.write(`dlq replay: would re-run ${whole.length} of ${considered} dead letters from ${where} through the roles, writing under ${dir}${skipped.length ? `; ${skipped.join('; ')}` : ''}\n`);
     return 0;
   }
   await mkdir(dir, { recursive: true });
@@ -210,7 +301,7 @@ export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
   const detection = await loadDetection({ rules, explicitRules: o.rules !== undefined });
   const { summary, paths } = await runEmbedded({ paths: [], items, stateDir: dir, detection, maxRecordBytes: 1024 * 1024 });
   out.write(
-    `dlq replay: re-ran ${whole.length} of ${entries.length} dead letters from ${where}: normalized=${summary.normalized} still rejected=${summary.rejected} alerts=${summary.alerts}${partial ? `; ${partial} partial records skipped` : ''}\n`,
+    `dlq replay: re-ran ${whole.length} of ${considered} dead letters from ${where}: normalized=${summary.normalized} still rejected=${summary.rejected} alerts=${summary.alerts}${partial ? `; ${partial} partial records skipped` : ''}\n`,
   );
   out.write(`  written: ${paths.events}, ${paths.alerts}, ${paths.dlq}\n`);
   return 0;

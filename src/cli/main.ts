@@ -14,6 +14,12 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
+}
+
 /** Builds the CLI. Kept thin: each action calls a function that tests can call directly. */
 export function buildCli(): Command {
   const program = new Command('seam')
@@ -84,9 +90,12 @@ export function buildCli(): Command {
     .option('--code <code>', 'only this error code')
     .option('--limit <n>', 'replay at most this many', positiveInt)
     .option('--rules <path>', 'embedded mode: rule file or folder, repeatable (default detections)', repeated)
-    .option('--dry-run', 'say what would be replayed')
+    .option('--since <time>', 'only dead letters written since an ISO time or a duration back from now (90m, 12h, 2d)')
+    .option('--from-offset <n>', 'Kafka: only dead letters at or after this offset of each dead-letter partition', nonNegativeInt)
+    .option('--include-replayed', 'also replay records whose earlier replay was dead-lettered again (once more each); default: skip them')
+    .option('--dry-run', 'say what would be replayed (the same selection)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { topic?: string; file?: string; stateDir?: string; code?: string; limit?: number; rules?: string[]; dryRun?: boolean; config?: string }) => {
+    .action(async (o: { topic?: string; file?: string; stateDir?: string; code?: string; limit?: number; rules?: string[]; dryRun?: boolean; config?: string; since?: string; fromOffset?: number; includeReplayed?: boolean }) => {
       const { dlqReplayCommand } = await import('./dlq.ts');
       process.exitCode = await dlqReplayCommand(o);
     });

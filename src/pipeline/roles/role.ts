@@ -28,6 +28,14 @@ export const DLQ_HEADERS = {
 } as const;
 
 /**
+ * Header `seam dlq replay` stamps on each record it sends back: the dead letter it replays
+ * (`<dlq topic>/<partition>/<offset>`, the first dead letter of that record). A role that dead-letters the record
+ * again keeps it (dlqMessage copies the record's headers), so the next `dlq replay` knows the new dead letter
+ * for a failed replay and the first one for already replayed.
+ */
+export const REPLAY_OF_HEADER = 'seam-replay-of';
+
+/**
  * A dead letter as a message on `seam.dlq`: value = the DeadLetter JSON (reason, code, stage and the
  * original record as `raw`), headers = the original record's headers plus where it was read from,
  * so `seam dlq replay` can put the bytes back where they came from.
