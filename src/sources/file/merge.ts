@@ -18,7 +18,7 @@ import { normalizeLine } from '../../core/normalize/normalize.ts';
 export type ReadFile = (path: string, opts: FileReadOptions) => AsyncGenerator<FileItem[]>;
 
 /** The look at a file's beginning reads in chunks of this size, and at most this many of them. */
-const PROBE_CHUNK_BYTES = 64 * 1024;
+const PROBE_CHUNK_BYTES = 8 * 1024;
 const PROBE_CHUNKS = 16;
 /** Merged records are handed on in arrays of about this many (the consumer's per-chunk hop). */
 const OUT_BATCH = 2048;
@@ -31,12 +31,13 @@ export const normalizedTimeMs: EventTimeOf = (item) => {
 };
 
 /**
- * The earliest event time among a file's first records as the reader hands them on, or NaN when the first
- * chunks hold no timed record. A JSONL file: its first chunk (64 KiB). A CloudTrail document, handed on sorted by
- * the reader: the earliest of its first chunk's records; the reader sorts runs of `SORT_HOLD` records, so a larger
- * document's true first record may be later in the file, and the merge takes it when it opens the file (its head
- * is then compared with the other files' again). Nothing here is parsed whole: a file is timed by its beginning,
- * and only a file whose first 1 MiB holds no timed record is read from the start of the merge.
+ * The event time of the first timed record a file hands on, or NaN when its first chunks hold none: what the merge
+ * will compare first when it opens the file. A JSONL file: its first timed line (the probe reads 8 KiB chunks and tells
+ * the file's shape from the first). A CloudTrail document, which the reader hands on sorted: the earliest of its first
+ * chunk's records (the probe hands each chunk on sorted); the reader sorts runs of `SORT_HOLD` records, so a larger
+ * document's first run may start earlier, and the merge then takes it when it opens the file (that file's head is
+ * compared with the others' again; only what the merge handed on in between can come late). Nothing is parsed
+ * whole to be timed; a file whose first 128 KiB hold no timed record goes first (as if it started at -Infinity).
  */
 async function firstTimeMs(read: ReadFile, path: string, opts: FileReadOptions, timeOf: EventTimeOf): Promise<number> {
   const probe: FileReadOptions = { maxRecordBytes: opts.maxRecordBytes, readChunkBytes: PROBE_CHUNK_BYTES, probe: true };
@@ -45,12 +46,11 @@ async function firstTimeMs(read: ReadFile, path: string, opts: FileReadOptions, 
   let chunks = 0;
   // Leaving the loop early closes the file (the generator's `return`).
   for await (const batch of read(path, probe)) {
-    let min = NaN;
     for (const item of batch) {
       const t = timeOf(item);
-      if (!Number.isNaN(t) && !(t >= min)) min = t;
+      if (!Number.isNaN(t)) return t;
     }
-    if (!Number.isNaN(min) || ++chunks >= PROBE_CHUNKS) return min;
+    if (++chunks >= PROBE_CHUNKS) return NaN;
   }
   return NaN;
 }

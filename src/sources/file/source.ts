@@ -133,6 +133,8 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   const stream = gz ? file.pipe(createGunzip()) : file;
   let splitter: LineSplitter | ScanSplitter | undefined;
   let head: Buffer[] = [];
+  // The file's shape is told from its first 64 KiB; the merge's probe, which wants only a first record, from its first chunk.
+  const headNeeded = opts.probe === true ? Math.min(64 * 1024, opts.readChunkBytes ?? 64 * 1024) : 64 * 1024;
   let headBytes = 0;
   const pieces: Piece[] = [];
   /** Records of this file held to be handed on sorted by event time (`SORT_HOLD`). */
@@ -260,10 +262,10 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
       if (!splitter) {
         head.push(chunk);
         headBytes += chunk.length;
-        if (headBytes < 64 * 1024) continue;
+        if (headBytes < headNeeded) continue;
         const h = Buffer.concat(head);
         head = [];
-        splitter = sniff(h.subarray(0, 64 * 1024).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
+        splitter = sniff(h.subarray(0, headNeeded).toString('utf8')) === 'lines' ? new LineSplitter(opts.maxRecordBytes) : new ScanSplitter(opts.maxRecordBytes);
         scanMode = splitter instanceof ScanSplitter;
         splitter.push(h, pieces);
       } else {
