@@ -1,5 +1,5 @@
 import { schemaTable } from '../core/config-reference.ts';
-import { ENV_OVERRIDES } from '../core/config/env.ts';
+import { ENV_OVERRIDES, PROCESS_ENV } from '../core/config/env.ts';
 import { SeamConfig } from '../core/config/schema.ts';
 import { SensorConfig } from '../sensor/config.ts';
 import { DeliveryConfig } from '../sinks/registry.ts';
@@ -13,6 +13,12 @@ function envTable(): string {
     '| variable | field | kind | description |',
     '| --- | --- | --- | --- |',
     ...ENV_OVERRIDES.map((o) => `| \`${o.name}\` | \`${o.path.join('.')}\` | ${o.kind}${o.secret ? ' (secret)' : ''} | ${o.doc}${o.implies ? ` Sets ${o.implies.map((i) => `\`${i.path.join('.')}: ${String(i.value)}\``).join(', ')} when unset.` : ''} |`),
+    '',
+    'The SEAM_* variables below set no field of seam.yml: the process reads them itself.',
+    '',
+    '| variable | description |',
+    '| --- | --- |',
+    ...PROCESS_ENV.map((v) => `| \`${v.name}\` | ${v.doc} |`),
     '',
   ].join('\n');
 }

@@ -45,6 +45,19 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'SEAM_METRICS_ADDR', path: ['metrics', 'addr'], kind: 'string', doc: 'Metrics and health listener (host:port; off/none turns it off).' },
 ];
 
+/**
+ * SEAM_* variables that set no field of seam.yml: they are read by the process itself (logging, the rule cache,
+ * which build runs, the collector's replica). Listed so that docs/config-reference.md documents them beside the
+ * overrides; each name here is read where its `doc` says.
+ */
+export const PROCESS_ENV: readonly { name: string; doc: string }[] = [
+  { name: 'SEAM_LOG_LEVEL', doc: 'Level of Seam\'s JSON log lines on stderr: trace, debug, info (default), warn, error, fatal or silent (src/core/logger.ts).' },
+  { name: 'SEAM_KAFKAJS_LOG_LEVEL', doc: 'Level of the Kafka client\'s own log lines: error, warn (default), info, debug or nothing (src/bus/kafka.ts).' },
+  { name: 'SEAM_CACHE_DIR', doc: 'Folder of the rule cache and the parsed ASN table (default `.cache/seam` in the working folder; `off` for none). `seam rules lint` and `seam rules test` never use it (src/core/cache-dir.ts).' },
+  { name: 'SEAM_RUNTIME', doc: '`auto` (default: run dist/ when it is built and not older than the sources, else the sources through tsx), `tsx` (always the sources) or `dist` (always dist/; a missing or stale build is an error, for images; bin/seam.mjs, ADR 0013).' },
+  { name: 'SEAM_REPLICA_ID', doc: '`seam collect` only: this replica\'s id (a StatefulSet pod name, as the Helm chart sets it), put into the `ownership.replicaId` of every `collect.sources.<name>` that has an `ownership` section, and into the Kafka client id, so one file serves every replica (src/cli/collect.ts, ADR 0004).' },
+];
+
 export class EnvValueError extends Error {
   constructor(
     readonly variable: string,
