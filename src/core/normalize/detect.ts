@@ -72,7 +72,8 @@ export function detectFormat(r: Rec): RecordFormat | undefined {
  * `| table _raw` or the REST / CLI export writes it, or under `result` in the export's JSON lines), Sumo Logic's
  * `map._raw` (a Search Job API message, e.g. `jq -c '.messages[]'` of its pages), ECS's
  * `event.original` (Elastic Agent's AWS and Kubernetes integrations keep it when told to preserve the original
- * event; also as a flattened key), and an Elasticsearch / OpenSearch hit's `_source` (elasticdump, a `_search`
+ * event; also as a flattened key), CloudWatch Logs Insights' `@message` (a query's results as the console downloads them
+ * or `aws logs get-query-results` rows), and an Elasticsearch / OpenSearch hit's `_source` (elasticdump, a `_search`
  * answer's hits, OpenSearch Dashboards' raw export), which may in turn hold one of the others. A string is
  * taken only when it is a JSON object (Splunk's `_raw` of a syslog line is not a record Seam reads). Undefined
  * when `r` is none of these.
@@ -89,6 +90,9 @@ export function siemInner(r: Rec): string | Rec | undefined {
   if (isRec(event) && typeof event.original === 'string') return jsonObjectText(event.original);
   const flat = r['event.original'];
   if (typeof flat === 'string') return jsonObjectText(flat);
+  // CloudWatch Logs Insights results (the console's JSON download, a get-query-results row): `@message` is the log event.
+  const message = r['@message'];
+  if (typeof message === 'string') return jsonObjectText(message);
   const source = r._source;
   if (isRec(source) && (typeof r._index === 'string' || typeof r._id === 'string')) return source;
   return undefined;

@@ -413,6 +413,13 @@ describe('SIEM exports (the original record kept inside)', () => {
     same(must(normalizeLine(JSON.stringify({ _index: 'audit', _id: 'b2', _source: JSON.parse(audit) }), meta)), directAudit);
   });
 
+  it('reads CloudWatch Logs Insights results: @message holding the record (console JSON download, get-query-results row)', () => {
+    same(must(normalizeLine(JSON.stringify({ '@timestamp': '2024-11-05 14:09:12.000', '@message': audit }), meta)), directAudit);
+    same(must(normalizeLine(JSON.stringify({ '@timestamp': '2024-11-05 14:09:12.000', '@logStream': 'x', '@message': rawText }), meta)), direct);
+    // A plain-text @message (an authenticator line) is no record Seam reads.
+    expect(() => must(normalizeLine(JSON.stringify({ '@timestamp': '2024-11-05 14:09:12.000', '@message': 'time="2024" level=info msg="access granted"' }), meta))).toThrow();
+  });
+
   it('prefers the original to the SIEM\'s own field extractions beside it', () => {
     const extracted = { _raw: rawText, sourcetype: 'aws:cloudtrail', eventSource: ct.eventSource, eventName: ct.eventName, 'userIdentity.arn': 'x' };
     const e = must(normalizeLine(JSON.stringify(extracted), meta));

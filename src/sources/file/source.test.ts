@@ -149,6 +149,22 @@ describe('file source', () => {
     expect(items[0]!.meta.origin).toContain('kube-apiserver-audit-0a1b 3801');
   });
 
+  it('reads CloudWatch Logs Insights results: the console JSON download (one line) and get-query-results rows, each record with its own origin', async () => {
+    const m = (id: string): string => JSON.stringify(ct(id));
+    await writeFile(join(dir, 'insights.json'), JSON.stringify([{ '@timestamp': '2026-11-26 10:00:00.000', '@message': m('i1') }, { '@timestamp': '2026-11-26 10:00:00.000', '@message': m('i2') }]));
+    const rows = ['q1', 'q2'].map((id) => [{ field: '@timestamp', value: '2026-11-26 10:00:00.000' }, { field: '@message', value: m(id) }, { field: '@ptr', value: 'CmAK' }]);
+    const doc = { results: rows, statistics: { recordsMatched: 2, recordsScanned: 9, bytesScanned: 900 }, status: 'Complete' };
+    await writeFile(join(dir, 'gqr.json'), JSON.stringify(doc, null, 4));
+    await writeFile(join(dir, 'gqr-compact.json'), JSON.stringify(doc));
+    for (const [file, ids] of [['insights.json', ['i1', 'i2']], ['gqr.json', ['q1', 'q2']], ['gqr-compact.json', ['q1', 'q2']]] as const) {
+      const out = await collect([join(dir, file)]);
+      expect(out.map((i) => (i.kind === 'record' ? (JSON.parse((JSON.parse(i.text) as Record<string, string>)['@message']!) as { eventID: string }).eventID : i.error.code))).toEqual(ids);
+      expect(new Set(out.map((i) => i.meta.origin)).size).toBe(2);
+    }
+    const compact = await collect([join(dir, 'gqr-compact.json')]);
+    expect(compact.map((i) => i.meta.origin)).toEqual([`${join(dir, 'gqr-compact.json')}:1`, `${join(dir, 'gqr-compact.json')}:1#1`]);
+  });
+
   it('walks folders in name order and keeps reading past bad records', async () => {
     const sub = join(dir, 'tree');
     await mkdir(join(sub, 'b'), { recursive: true });

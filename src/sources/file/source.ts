@@ -72,8 +72,27 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** A key one of the two wrappers below needs (`"CloudTrailEvent"` or `"message"`): without one the text is no wrapper. */
-const MAY_BE_WRAPPED = /"(?:CloudTrailEvent|message)"/;
+/** A key one of the wrappers below needs (`"CloudTrailEvent"`, `"message"`, `"field"`): without one the text is no wrapper. */
+const MAY_BE_WRAPPED = /"(?:CloudTrailEvent|message|field)"/;
+
+/**
+ * A row of an `aws logs get-query-results` document (`{"results": [[{"field": "@timestamp", "value": ...},
+ * {"field": "@message", "value": "{...}"}], ...], "status": "Complete"}`, whose `results` the scanner cuts into
+ * rows) as a `{field: value}` object's text, the shape of the Insights console's JSON download; its `@message` is
+ * unwrapped by normalization (`siemInner`). Undefined for any other text.
+ */
+function queryResultRow(text: string): string | undefined {
+  if (!/^\s*\[/.test(text) || !text.includes('"field"')) return undefined;
+  const row = tryParse(text);
+  if (!Array.isArray(row) || row.length === 0) return undefined;
+  const m: Record<string, unknown> = {};
+  for (const cell of row) {
+    const c = obj(cell);
+    if (c === undefined || typeof c.field !== 'string') return undefined;
+    m[c.field] = c.value;
+  }
+  return JSON.stringify(m);
+}
 
 /** Unwraps a filter-log-events / GetLogEvents item (`{timestamp, message, eventId...}`) to its message. */
 function unwrapCloudWatchEvent(text: string): { text: string; stream?: string; eventId?: string } | undefined {
@@ -174,6 +193,8 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
   // A subscription payload's elements take its account and cluster where the file source was given none (ADR 0039).
   const metaOf = (origin: string, from: BatchSource | undefined): RawMeta => (from === undefined ? baseMeta(origin) : withBatchSource(baseMeta(origin), from));
 
+  let lastRecordLine = 0;
+  let lineOrdinal = 0;
   function drain(): FileItem[] {
     const out: FileItem[] = [];
     /** One record's text on its way out: unwrapped (LookupEvents, CloudWatch event), held to be sorted, or handed on. */
@@ -182,7 +203,10 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
       const wrapped = MAY_BE_WRAPPED.test(text);
       const ct = wrapped ? unwrapLookupEvent(text) : undefined;
       const cw = wrapped && ct === undefined ? unwrapCloudWatchEvent(text) : undefined;
-      if (ct) {
+      const row = wrapped && ct === undefined && cw === undefined ? queryResultRow(text) : undefined;
+      if (row !== undefined) {
+        out.push({ kind: 'record', text: row, meta: metaOf(origin, from) });
+      } else if (ct) {
         held.push({ item: { kind: 'record', text: ct.text, meta: metaOf(ct.eventId ? `${origin} (${ct.eventId})` : origin, from) }, timeMs: ct.timeMs });
         if (held.length >= SORT_HOLD) out.push(...releaseHeld());
       } else if (cw) {
@@ -204,7 +228,13 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
       }
     };
     for (const p of pieces) {
-      const origin = `${path}:${p.line}`;
+      // Several records on one line (a one-line JSON array or document): the second and later are told apart by their index there.
+      let origin = `${path}:${p.line}`;
+      if (p.kind === 'record') {
+        lineOrdinal = p.line === lastRecordLine ? lineOrdinal + 1 : 0;
+        lastRecordLine = p.line;
+        if (lineOrdinal > 0) origin = batchOrigin(origin, lineOrdinal);
+      }
       if (p.kind === 'record' && p.doc !== undefined) {
         // A log event the scanner cut out of a subscription payload: read with the payload's account and cluster,
         // or left out as the batch check would leave it (ADR 0039).
