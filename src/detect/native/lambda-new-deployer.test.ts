@@ -120,6 +120,7 @@ describe('seam-native-lambda-new-deployer', () => {
     expect(alerts[0]!.summary).toContain('added a resource-policy permission to Lambda function orders-webhook');
     expect(alerts[0]!.triage).toContain(`role/stratus-red-team (stratus-backdoor) added statement grant-30 to orders-webhook’s resource policy from ${OUTSIDE}`);
     expect(alerts[0]!.triage).toContain(': * may lambda:InvokeFunction;');
+    expect(alerts[0]!.triage).toContain('Is * one of your accounts or services, and what can orders-webhook’s execution role reach?');
     expect(alerts[0]!.triage).toContain('aws lambda remove-permission --function-name orders-webhook --statement-id grant-30');
     expect(alerts[1]!.triage).toContain(`arn:aws:iam::${ACCOUNT}:role/reporting may lambda:InvokeFunction`);
     // The deployer wiring a trigger of its own function, and a refused grant, stay silent.

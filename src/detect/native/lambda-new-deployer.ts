@@ -100,7 +100,7 @@ function changeTriage(event: SeamEvent, change: Exclude<Change, 'create'>, fn: s
     const sid = str(rp?.statementId);
     return (
       `${who} added statement ${sid ?? '(no id)'} to ${fn}’s resource policy ${from}: ${principal}${source === undefined ? '' : ` (source ${source})`} may ${str(rp?.action) ?? 'call it'}; ${by}. ` +
-      `Is ${principal} one of your accounts or services, and what is ${reach}? ` +
+      `Is ${principal} one of your accounts or services, and what can ${fn}’s execution role${role === undefined ? '' : ` ${shortIdentity(role)}`} reach? ` +
       `If it is not a release: aws lambda remove-permission --function-name ${fn} --statement-id ${sid ?? '<id>'}, and ${undo}.`
     );
   }
@@ -108,7 +108,7 @@ function changeTriage(event: SeamEvent, change: Exclude<Change, 'create'>, fn: s
     const names = layerNames(event);
     return (
       `${who} set the layers of ${fn} to ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''} ${from}; ${by}. ` +
-      `Are these layers your pipeline’s builds, and what is ${reach}? ` +
+      `Are these layers your pipeline’s builds, and what can ${fn}’s execution role${role === undefined ? '' : ` ${shortIdentity(role)}`} reach? ` +
       `If it is not a release: put the function’s previous layers back, and ${undo}.`
     );
   }
