@@ -101,6 +101,17 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
   const findings = missingHere(loaded);
+  // A placeholder key no rule names is a typo the commands that run rules would silently ignore (review-newuser2 M4).
+  const rulesMissing = loaded.missingPaths.some((p) => p.path === 'rules.placeholdersFile');
+  if (!rulesMissing) {
+    const { sitePlaceholderWarnings } = await import('../detect/load.ts');
+    const site = { placeholdersFile: loaded.config.rules.placeholdersFile, placeholders: loaded.config.rules.placeholders };
+    try {
+      for (const w of await sitePlaceholderWarnings(site, loaded.config.rules.paths)) err.write(`seam config check: warning: ${w}\n`);
+    } catch (e) {
+      err.write(`seam config check: warning: ${(e as Error).message}\n`);
+    }
+  }
   for (const f of findings) err.write(`seam config check: ${f.level === 'missing' ? 'missing here' : 'warning'}: ${f.text}\n`);
   out.write(stringify(maskSecrets(loaded.config), { lineWidth: 0 }));
   const missing = findings.filter((f) => f.level === 'missing').length;

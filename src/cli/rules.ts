@@ -40,8 +40,10 @@ export async function rulesLintCommand(paths: string[], o: RulesCliOptions = {})
   const r = await ruleSite(paths, o);
   if (r === undefined) return 2;
   const { lintCommand } = await import('../detect/sigma/lint.ts');
-  const { sitePlaceholders } = await import('../detect/load.ts');
-  return lintCommand(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site), verbose: o.verbose === true });
+  const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
+  const placeholders = await sitePlaceholders(r.site);
+  for (const w of await sitePlaceholderWarnings(r.site, r.paths)) process.stdout.write(`warning: ${w}\n`);
+  return lintCommand(r.paths, process.stdout, { placeholders, verbose: o.verbose === true });
 }
 
 /**

@@ -40,8 +40,10 @@ export const DEMO_PLACEHOLDERS = 'deploy/config/placeholders.yml';
 
 /** Detection options from seam.yml: rules, placeholders (file, then inline), lateness, native and identity options. */
 async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined, explicitRules: boolean): Promise<DetectionOptions> {
-  const { sitePlaceholders } = await import('../detect/load.ts');
-  const placeholders = await sitePlaceholders({ placeholdersFile, placeholders: cfg.rules.placeholders });
+  const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
+  const site = { placeholdersFile, placeholders: cfg.rules.placeholders };
+  const placeholders = await sitePlaceholders(site);
+  for (const w of await sitePlaceholderWarnings(site, rules)) process.stderr.write(`seam: warning: ${w}\n`);
   return {
     rules,
     explicitRules,

@@ -6,6 +6,7 @@ import { seamCacheDir } from '../core/cache-dir.ts';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createDetector } from './detector.ts';
+import { placeholderNamesUsed, unusedPlaceholderWarnings } from './placeholder-use.ts';
 import { loadRules, throwIfEmpty } from './sigma/ruleset.ts';
 export { throwIfEmpty } from './sigma/ruleset.ts';
 import { formatDiagnostic } from './sigma/diagnostics.ts';
@@ -54,6 +55,20 @@ export async function sitePlaceholders(site: RuleSite): Promise<Record<string, s
 }
 
 /**
+ * One warning per key of a site's placeholders file, then of seam.yml's inline rules.placeholders, that no rule,
+ * correlation or filter under `paths` names, with the closest name they do use (review-newuser2 M4). Empty when
+ * the site sets no placeholders.
+ */
+export async function sitePlaceholderWarnings(site: RuleSite, paths: readonly string[]): Promise<string[]> {
+  if (!site.placeholdersFile && !site.placeholders) return [];
+  const used = await placeholderNamesUsed(paths);
+  const out: string[] = [];
+  if (site.placeholdersFile) out.push(...unusedPlaceholderWarnings(Object.keys(await loadPlaceholdersFile(site.placeholdersFile)), used, site.placeholdersFile));
+  if (site.placeholders) out.push(...unusedPlaceholderWarnings(Object.keys(site.placeholders), used, 'seam.yml rules.placeholders'));
+  return out;
+}
+
+/**
  * The rule cache folder of commands that load rules to run them (replay, run and the roles): under
  * seamCacheDir() (SEAM_CACHE_DIR), none when that is `off`. `seam rules lint` and `seam rules test` read
  * every file afresh.
@@ -91,6 +106,7 @@ export async function buildDetector(
   opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; driftCheckUsers?: readonly string[] } = {},
 ): Promise<ReturnType<typeof createDetector>> {
   const placeholders = await sitePlaceholders(opts);
+  for (const w of await sitePlaceholderWarnings(opts, paths)) process.stderr.write(`seam: warning: ${w}\n`);
   const cacheDir = opts.cacheDir ?? ruleCacheDir();
   const loaded = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
   throwIfEmpty(loaded);
