@@ -292,6 +292,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
         alertHook?.(a, info);
         if (info.update !== true && notifiable(a)) printAlert(a);
       },
+      ...(cfg.normalize.maxRecordBytes === undefined ? {} : { maxRecordBytes: cfg.normalize.maxRecordBytes }),
       ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
       ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
     });

@@ -25,6 +25,8 @@ interface RoleStatsView {
   batches?: BatchCountsSnapshot;
   /** normalize: raw messages that came gzip-compressed and were inflated (ADR 0039). */
   inflated?: number;
+  /** normalize: raw messages with no record in them (a null value, a tombstone, or blank text), skipped. */
+  empty?: number;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -129,6 +131,16 @@ function batchCounters(server: MetricsServer, read: () => { role: string; source
     collect() {
       this.reset();
       for (const x of read()) if (x.stats.inflated !== undefined) this.inc({ role: x.role, source: x.source }, x.stats.inflated);
+    },
+  });
+  new Counter({
+    name: 'seam_raw_empty_total',
+    help: 'Raw messages with no record in them (a null value such as a tombstone, or blank text), skipped by the normalize role rather than dead-lettered.',
+    labelNames: ['role', 'source'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const x of read()) if (x.stats.empty !== undefined) this.inc({ role: x.role, source: x.source }, x.stats.empty);
     },
   });
 }

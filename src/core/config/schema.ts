@@ -119,6 +119,17 @@ export const SeamConfig = z
     rules: RulesConfig.prefault({}),
     identity: IdentityGraphConfig.prefault({}).describe('Identity graph: clusters (egress CIDRs, OIDC issuers) and windows.'),
     native: NativeConfig.prefault({}).describe('Native cross-plane detections.'),
+    normalize: z
+      .strictObject({
+        maxRecordBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .optional()
+          .describe('Largest raw record the normalize role on Kafka accepts, in bytes (default 1048576, as `seam replay --max-record-bytes`); a larger one is dead-lettered (SEAM_ERR_INPUT_OVERSIZED). A raw message holding a batch document (ADR 0038) may be up to 16 times this, each record within it.'),
+      })
+      .prefault({})
+      .describe('Normalize role (Kafka).'),
     correlate: z
       .strictObject({
         idleMs: z.number().int().min(0).optional().describe('The correlate role advances event time after a signals partition has been quiet this long.'),

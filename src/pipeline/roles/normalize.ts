@@ -77,7 +77,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   /** A message may be a batch document this large (inflated, if it came gzipped); its records meet `maxRecordBytes` one by one. */
   const maxDocumentBytes = maxRecordBytes * MAX_DOCUMENT_FACTOR;
-  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number>, notes: noNotes() };
+  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, empty: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number>, notes: noNotes() };
   /** Raw records that were batch documents (a CloudTrail file, an audit EventList), normalized as their records (ADR 0038). */
   const batches = new BatchCounts();
   let producer: BusProducer | undefined;
@@ -202,6 +202,11 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
         stats.inflated++;
       } else {
         text = m.value.toString('utf8');
+      }
+      // A null value (a tombstone: the bus hands it on as no bytes) or blank text holds no record: counted, not a dead letter.
+      if (text.trim() === '') {
+        stats.empty++;
+        continue;
       }
       // A message holding a batch document (a webhook-to-Kafka bridge, a Lambda forwarding CloudTrail's S3
       // objects, a CloudWatch Logs subscription payload) is its records, each normalized alone, as the file

@@ -24,7 +24,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError } from '../../core/errors.ts';
 import { createNormalizeRole } from './normalize.ts';
-import { DLQ_MESSAGE_MAX_BYTES } from './role.ts';
+import { DLQ_MESSAGE_MAX_BYTES, REPLAY_OF_HEADER } from './role.ts';
 
 const DEMO = join(import.meta.dirname, '../../../deploy/demo');
 const RULES = join(import.meta.dirname, '../../../detections');
@@ -370,18 +370,25 @@ describe('roles over the memory bus', () => {
       { topic: topics.raw('k8s_audit'), key: 'e', value: Buffer.from(control) },
       // A document of many tiny elements is one dead letter, not a hundred thousand.
       { topic: topics.raw('cloudtrail'), key: 'f', value: gzipSync(`{"Records":[${'{},'.repeat(99_999)}{}]}`) },
+      // A null value (a tombstone, handed on as no bytes) and blank text: counted as empty, not dead letters (review-ops L5).
+      { topic: topics.raw('cloudtrail'), key: 'g', value: Buffer.alloc(0) },
+      { topic: topics.raw('cloudtrail'), key: 'h', value: Buffer.from(' \n') },
+      // A record `seam dlq replay` sent back that fails again: its new dead letter names the first (review-ops H1).
+      { topic: topics.raw('cloudtrail'), key: 'i', value: Buffer.from('not json'), headers: { [REPLAY_OF_HEADER]: 'z.seam.dlq/0/5' } },
     ]);
     await bus.waitCommitted('z', topics.raw('k8s_audit'));
     await bus.waitCommitted('z', topics.raw('cloudtrail'));
     await normalize.stop();
-    const stats = normalize.stats() as { events: number; inflated: number; bySource: Record<string, number>; batches: { records: Record<string, number> } };
+    const stats = normalize.stats() as { events: number; inflated: number; empty: number; bySource: Record<string, number>; batches: { records: Record<string, number> } };
     expect(stats.events).toBe(5);
     expect(stats.bySource).toEqual({ k8s_audit: 5 });
     expect(stats.inflated).toBe(2);
+    expect(stats.empty).toBe(2);
     expect(stats.batches.records.cloudwatch_logs).toBe(5);
     const dls = bus.read(topics.dlq).flat().map((m) => ({ key: m.key, bytes: m.value.length, dl: JSON.parse(m.value.toString('utf8')) as ReturnType<typeof deadLetter> }));
     const by = new Map(dls.map((d) => [d.key, d]));
-    expect(dls.map((d) => `${d.key} ${d.dl.code}`).sort()).toEqual(['b SEAM_ERR_INPUT_OVERSIZED', 'c SEAM_ERR_INPUT_OVERSIZED', 'd SEAM_ERR_INPUT_TRUNCATED', 'e SEAM_ERR_INPUT_OVERSIZED', 'f SEAM_ERR_INPUT_OVERSIZED']);
+    expect(dls.map((d) => `${d.key} ${d.dl.code}`).sort()).toEqual(['b SEAM_ERR_INPUT_OVERSIZED', 'c SEAM_ERR_INPUT_OVERSIZED', 'd SEAM_ERR_INPUT_TRUNCATED', 'e SEAM_ERR_INPUT_OVERSIZED', 'f SEAM_ERR_INPUT_OVERSIZED', 'i SEAM_ERR_INPUT_JSON']);
+    expect(bus.read(topics.dlq).flat().find((m) => m.key === 'i')!.headers?.[REPLAY_OF_HEADER]).toBe('z.seam.dlq/0/5');
     for (const d of dls) expect(d.bytes).toBeLessThanOrEqual(DLQ_MESSAGE_MAX_BYTES);
     // Whole when it fits; cut (and flagged) when it does not.
     expect(by.get('b')!.dl.raw).toBe(big);
