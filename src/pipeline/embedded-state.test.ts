@@ -1,6 +1,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alice, callAs } from '../../test/identity/records.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -179,4 +180,52 @@ describe('FileIndexSink appending (--resume)', () => {
     expect(last.alert_count).toBe(runs);
     expect([...last.alert_ids].sort()).toEqual(Array.from({ length: runs }, (_, n) => `a${n}`).sort());
   });
+});
+
+// The demo cut at 14:20:00, as two daily runs would see it: the aws-auth mapping into system:masters (14:15:35)
+// in the first file, ci-deployer's first request with it (14:23:00) in the second (review-newuser2 H2).
+describe('--resume keeps the grants waiting for their first use', () => {
+  const ROOT = join(import.meta.dirname, '../..');
+  const seamRun = (input: string, stateDir: string, resume: boolean): string => {
+    const args = ['bin/seam.mjs', 'run', '--input', input, '--state-dir', stateDir, '--cluster', 'prod-eks-01', '--placeholders', 'deploy/config/placeholders.yml', ...(resume ? ['--resume'] : [])];
+    // CI exports these: the child must run embedded, with no site config.
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'error' } });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  };
+  const alertIds = async (dir: string): Promise<string[]> => [...new Set(((await lines(join(dir, 'alerts.jsonl'))) as Alert[]).map((a) => a.id))].sort();
+
+  it('the demo in two resumed runs cut between the aws-auth grant and its first use raises the same 36 alerts (same ids) as one run', async () => {
+    const demo = (await readFile(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
+    const cut = Date.parse('2024-11-05T14:20:00Z');
+    const timeOf = (l: string): number => {
+      const r = JSON.parse(l) as Record<string, unknown>;
+      return Date.parse(String(r.requestReceivedTimestamp ?? r.eventTime ?? r.updatedAt ?? r.time ?? ''));
+    };
+    expect(demo.every((l) => !Number.isNaN(timeOf(l)))).toBe(true);
+    const before = join(root, 'demo-before.jsonl');
+    const after = join(root, 'demo-after.jsonl');
+    await writeFile(before, demo.filter((l) => timeOf(l) < cut).join('\n') + '\n');
+    await writeFile(after, demo.filter((l) => timeOf(l) >= cut).join('\n') + '\n');
+
+    const one = join(root, 'demo-one');
+    seamRun(join(ROOT, 'deploy/demo/eks-demo.jsonl'), one, false);
+    const two = join(root, 'demo-two');
+    expect(seamRun(before, two, true)).toMatch(/alerts=32 /);
+    // Run 1 ended with the mapping's grant (and no other) waiting: it is in the state file, after the records.
+    const saved = await lines(join(two, IDENTITY_STATE_FILE));
+    expect(saved[0]).toMatchObject({ seam: 'identity-state', v: 2, native: 1 });
+    expect(saved.filter((l) => (l as { seam?: string }).seam === 'native-state')).toEqual([
+      expect.objectContaining({ detection: 'seam-native-aws-auth-backdoor', entry: expect.objectContaining({ principal: 'arn:aws:iam::111122223333:role/ci-deployer', admin: true }) }),
+    ]);
+    const day2 = seamRun(after, two, true);
+    expect(day2).toMatch(/alerts=4 /);
+    expect(day2).toMatch(/\[critical\] .*First use of a new aws-auth mapping/);
+
+    const ids = await alertIds(one);
+    expect(ids).toHaveLength(36);
+    expect(await alertIds(two)).toEqual(ids);
+    // Used: nothing waits any more.
+    expect((await lines(join(two, IDENTITY_STATE_FILE)))[0]).toMatchObject({ v: 2, native: 0 });
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ import { createDeliverRole } from './roles/deliver.ts';
 import { createIndexRole } from './roles/indexer.ts';
 import { createNormalizeRole } from './roles/normalize.ts';
 import { defaultGroupId } from './roles/role.ts';
-import { compactIdentityState, IDENTITY_STATE_FILE, identityStateMessages, loadIdentityState, saveIdentityState } from './identity-state.ts';
+import { compactIdentityState, IDENTITY_STATE_FILE, identityStateMessages, loadState, saveIdentityState } from './identity-state.ts';
 import { lockStateDir } from './state-lock.ts';
 import { pipelineTopics, type PipelineTopics } from './topics.ts';
 
@@ -93,7 +93,8 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const trim = Object.fromEntries([...topics.rawAll.map((t) => [t, 0]), [topics.events, 0], [topics.incidents, 0], [topics.signals, o.detection.rebuildWindowMs]]);
   // The state file is read before any output file is opened: a bad one stops the run with nothing touched.
   const statePath = join(o.stateDir, IDENTITY_STATE_FILE);
-  const earlier = o.resume === true ? await loadIdentityState(statePath) : undefined;
+  const saved = o.resume === true ? await loadState(statePath) : undefined;
+  const earlier = saved?.records;
   const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 1000, trim });
   const sink = await FileIndexSink.open(o.stateDir, { append: o.resume === true });
   const dlqPath = join(o.stateDir, 'dlq.jsonl');
@@ -108,7 +109,7 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
   // Event-time order with the watermark of stage 1's marks; the end of input hands on the rest (flush).
   // No early alerts (ADR 0025): a replay has no one waiting, and its files hold each alert once.
   const order = { upstream: memoryUpstream(bus, topics, defaultGroupId('normalize')), idleMs: Infinity, pollMs: 0 };
-  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), order, early: false, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
+  const correlate = createCorrelateRole({ bus, topics, detection: o.detection, history: memoryHistory(bus), order, early: false, ...(o.onAlert ? { onAlert: o.onAlert } : {}), ...(saved !== undefined ? { nativeState: saved.native } : {}) });
   // A new group starts at the end of what is there (as Kafka's auto.offset.reset=latest): past the records put back,
   // which an earlier run already wrote to identity.jsonl. Every other topic is still empty.
   const index = createIndexRole({ bus, topics, sink, ...(earlier !== undefined && earlier.length > 0 ? { fromBeginning: false } : {}) });
@@ -142,6 +143,7 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
     batches: batches.snapshot(),
     notes: noNotes(),
   };
+  let native: Record<string, unknown[]> = {};
   try {
     const producer = await bus.producer();
     // Records go in file order, in runs of one topic: normalize catches up before the next run, so
@@ -170,6 +172,8 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
     await drained(bus, topics, o.deliverer !== undefined);
     await correlate.flush();
     await drained(bus, topics, o.deliverer !== undefined);
+    // Before the roles stop (the correlate role drops its states then). A run without signals rebuilt no state: what it loaded stands.
+    native = correlate.nativeState() ?? saved?.native ?? {};
   } finally {
     for (const r of roles) await r.stop();
     await dlqConsumer.stop();
@@ -200,7 +204,8 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
       bus.read(topics.identity).flatMap((p) => p.map((m) => m.value)),
       o.detection.newStage().native.graph,
     );
-    await saveIdentityState(statePath, compacted.records);
+    // With the grants still waiting for their first use: grant and use may fall in two daily runs.
+    await saveIdentityState(statePath, compacted.records, native);
     identityState = { path: statePath, found: earlier !== undefined, loaded: earlier?.length ?? 0, saved: compacted.records.length, superseded: compacted.superseded, expired: compacted.expired };
   }
   summary.elapsedMs = Math.round(performance.now() - started);

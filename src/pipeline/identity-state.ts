@@ -13,18 +13,31 @@ import { decodeIdentityRecord, restoreRecord, versionId, type IdentityRecord } f
  * MemoryBus's identity topic before the roles start, so the correlate role restores them exactly as it does
  * on Kafka (`restoreIdentity`), and writes the file again when the run ends.
  *
- * The file: a header line `{"seam":"identity-state","v":1,"records":N,"saved_at":…}`, then N records
- * (`IdentityRecord`, without `signal`: the offsets of an earlier run's `seam.signals` mean nothing to the next).
+ * The file: a header line `{"seam":"identity-state","v":2,"records":N,"native":M,"saved_at":…}`, then N records
+ * (`IdentityRecord`, without `signal`: the offsets of an earlier run's `seam.signals` mean nothing to the next),
+ * then M lines `{"seam":"native-state","detection":ID,"entry":…}`: native detection state that waits longer
+ * than runs may be apart (the grants waiting for their first use, bounded by the first-use window and
+ * maxStateEntries). A v1 file (no native lines) is still read.
  */
 export const IDENTITY_STATE_FILE = 'identity-state.jsonl';
 
 const HEADER = 'identity-state';
 
+const NATIVE = 'native-state';
+
 interface Header {
   seam: typeof HEADER;
-  v: 1;
+  v: 1 | 2;
   records: number;
+  /** v2: native state lines after the records. */
+  native?: number;
   saved_at: string;
+}
+
+/** What a state file holds: identity records, and native detection state by detection id. */
+export interface SavedState {
+  records: IdentityRecord[];
+  native: Record<string, unknown[]>;
 }
 
 const bad = (path: string, why: string, cause?: unknown): SeamError =>
@@ -40,7 +53,14 @@ const bad = (path: string, why: string, cause?: unknown): SeamError =>
  * learning period and hide it.
  */
 export async function loadIdentityState(path: string): Promise<IdentityRecord[] | undefined> {
+  return (await loadState(path))?.records;
+}
+
+/** The whole state file (identity records and native detection state), or undefined when there is none yet; errors as `loadIdentityState`. */
+export async function loadState(path: string): Promise<SavedState | undefined> {
   const records: IdentityRecord[] = [];
+  const native: Record<string, unknown[]> = {};
+  let natives = 0;
   let header: Header | undefined;
   let line = 0;
   try {
@@ -54,11 +74,23 @@ export async function loadIdentityState(path: string): Promise<IdentityRecord[] 
         } catch {
           // said below
         }
-        if (h?.seam !== HEADER || h.v !== 1 || typeof h.records !== 'number') throw bad(path, 'does not start with an identity state header (is it a file Seam wrote?)');
+        if (h?.seam !== HEADER || (h.v !== 1 && h.v !== 2) || typeof h.records !== 'number') throw bad(path, 'does not start with an identity state header (is it a file Seam wrote?)');
         header = h as Header;
         continue;
       }
       if (text.trim() === '') continue;
+      if (header!.v === 2 && text.startsWith('{"seam":"' + NATIVE + '"')) {
+        let n: { detection?: unknown; entry?: unknown } | undefined;
+        try {
+          n = JSON.parse(text) as { detection?: unknown; entry?: unknown };
+        } catch {
+          // said below
+        }
+        if (typeof n?.detection !== 'string' || n.entry === undefined) throw bad(path, `line ${line} is not a native state entry`);
+        (native[n.detection] ??= []).push(n.entry);
+        natives++;
+        continue;
+      }
       const r = decodeIdentityRecord(Buffer.from(text, 'utf8'));
       if (r === undefined) throw bad(path, `line ${line} is not an identity record`);
       records.push(r);
@@ -70,7 +102,8 @@ export async function loadIdentityState(path: string): Promise<IdentityRecord[] 
   }
   if (header === undefined) throw bad(path, 'is empty');
   if (records.length !== header.records) throw bad(path, `holds ${records.length} records where its header counts ${header.records} (cut short?)`);
-  return records;
+  if (natives !== (header.native ?? 0)) throw bad(path, `holds ${natives} native state entries where its header counts ${header.native ?? 0} (cut short?)`);
+  return { records, native };
 }
 
 /** The records as messages on the identity topic, partition 0 (embedded mode's bus has one partition per topic). */
@@ -127,11 +160,13 @@ export function compactIdentityState(values: Iterable<Buffer>, graph: IdentityGr
 }
 
 /** Replaces the state file atomically (a crash leaves the previous file or this one). */
-export async function saveIdentityState(path: string, records: readonly IdentityRecord[]): Promise<void> {
-  const header: Header = { seam: HEADER, v: 1, records: records.length, saved_at: new Date().toISOString() };
+export async function saveIdentityState(path: string, records: readonly IdentityRecord[], native: Readonly<Record<string, readonly unknown[]>> = {}): Promise<void> {
+  const count = Object.values(native).reduce((n, e) => n + e.length, 0);
+  const header: Header = { seam: HEADER, v: 2, records: records.length, native: count, saved_at: new Date().toISOString() };
   function* lines(): Iterable<string> {
     yield JSON.stringify(header) + '\n';
     for (const r of records) yield JSON.stringify(r) + '\n';
+    for (const [detection, entries] of Object.entries(native)) for (const entry of entries) yield JSON.stringify({ seam: NATIVE, detection, entry }) + '\n';
   }
   try {
     await writeFileAtomically(path, lines());

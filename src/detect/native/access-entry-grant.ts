@@ -8,7 +8,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { FIRST_USE, firstUse, firstUseSummary, firstUseTriage, remember, type Pending } from './first-use.ts';
+import { FIRST_USE, firstUse, firstUseSummary, firstUseTriage, loadPending, remember, savePending, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
@@ -53,6 +53,9 @@ export const accessEntryGrant: NativeDetection<State> = {
   triage:
     'On the grant alerts the principal is who made the change; on the first-use alert it is the grantee, and the summary names who granted it and when. Was the change made through your infrastructure pipeline? Who can assume the grantee? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
   createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
+  // A grant's first use may come days later, in the next daily `run --resume` (ADR 0044).
+  saveState: (state, nowMs, c) => savePending(state.pending, nowMs, c.firstUseWindowMs),
+  loadState: (state, entries) => loadPending(state.pending, entries),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
     const t = timeOf(event);

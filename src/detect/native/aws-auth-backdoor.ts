@@ -7,7 +7,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { isNodeMapping } from '../../identity/aws-auth.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { firstUse, firstUseSummary, remember, type Pending, FIRST_USE, firstUseTriage } from './first-use.ts';
+import { firstUse, firstUseSummary, remember, type Pending, FIRST_USE, firstUseTriage, loadPending, savePending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
@@ -33,6 +33,9 @@ export const awsAuthBackdoor: NativeDetection<State> = {
   triage:
     'On the mapping alert the principal is who edited aws-auth; on the first-use alert it is the newly mapped identity, and the summary names who granted it and when. Was the edit made through your change process? Is the mapped role one your team owns, and who can assume it (its trust policy)? Revert the mapping; if the first-use alert fired, review everything the mapped identity did since.',
   createState: (c: NativeConfig): State => ({ pending: boundedLru(c.maxStateEntries) }),
+  // A grant's first use may come days later, in the next daily `run --resume` (ADR 0044).
+  saveState: (state, nowMs, c) => savePending(state.pending, nowMs, c.firstUseWindowMs),
+  loadState: (state, entries) => loadPending(state.pending, entries),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const out: Alert[] = [];
     const t = timeOf(event);

@@ -40,6 +40,12 @@ export interface NativeEngine {
   /** Event time moved on to `nowMs` with no event (the input is quiet): what was waiting for a window to close. */
   advance(nowMs: number): Alert[];
   flush(): Alert[];
+  /**
+   * `seam run --resume` (ADR 0044): the detections' state that outlives a run (pending first-use grants), by
+   * detection id, as of the newest event time seen; and putting it back into this (fresh) engine.
+   */
+  saveState(): Record<string, unknown[]>;
+  loadState(saved: Readonly<Record<string, readonly unknown[]>>): void;
   /** The Sigma alerts `event` raised, and what `process(event)` returned: handed to the detections that take them (`noteAlerts`). */
   noteAlerts(event: SeamEvent, alerts: readonly Alert[], raised: Alert[]): void;
   stats(): NativeEngineStats;
@@ -155,6 +161,22 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
         }
       }
       return out;
+    },
+    saveState() {
+      const saved: Record<string, unknown[]> = {};
+      for (const d of detections) {
+        if (d.saveState === undefined) continue;
+        const entries = d.saveState(states.get(d.id), nowMs, config);
+        if (entries.length > 0) saved[d.id] = entries;
+      }
+      return saved;
+    },
+    loadState(saved) {
+      for (const d of detections) {
+        const entries = saved[d.id];
+        if (d.loadState === undefined || entries === undefined) continue;
+        d.loadState(states.get(d.id), entries, config);
+      }
     },
     noteAlerts(event, alerts, raised) {
       if (alerts.length === 0) return;

@@ -73,3 +73,28 @@ export function firstUse(pending: Pending, event: SeamEvent, windowMs: number): 
   const t = isoMs(event['@timestamp']);
   return t - g.grant.timeMs <= windowMs && t >= g.grant.timeMs ? g : undefined;
 }
+
+/**
+ * The grants still waiting for their first use, oldest first, for `seam run --resume` (ADR 0044): a grant and its
+ * first use a day apart fall in two daily runs. Grants older than the window at `nowMs` can no longer be used
+ * (`firstUse` would not alert) and are left out; the LRU's bound (maxStateEntries) bounds the rest.
+ */
+export function savePending(pending: Pending, nowMs: number, windowMs: number): Grant[] {
+  const out: Grant[] = [];
+  for (const key of pending.rkeys()) {
+    const g = pending.peek(key);
+    if (g !== undefined && !(nowMs - g.grant.timeMs > windowMs)) out.push(g);
+  }
+  return out;
+}
+
+/** Puts saved grants back (oldest first, so the LRU forgets in the same order); a value that is not a grant is skipped. */
+export function loadPending(pending: Pending, entries: readonly unknown[]): void {
+  for (const e of entries) {
+    const g = e as Partial<Grant> | null;
+    const c = g?.grant;
+    if (typeof g?.cluster !== 'string' || typeof g.principal !== 'string' || typeof g.what !== 'string' || typeof g.admin !== 'boolean') continue;
+    if (c === undefined || !Array.isArray(c.ids) || !Array.isArray(c.nativeIds) || typeof c.timeMs !== 'number') continue;
+    pending.set(g.cluster + '|' + g.principal, g as Grant);
+  }
+}

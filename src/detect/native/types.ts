@@ -44,6 +44,13 @@ export interface NativeDetection<S = unknown> {
   /** End of input: emit everything still waiting. */
   flush?(graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
   /**
+   * `seam run --resume` (ADR 0044): what of the state must outlive the run, as JSON values (bounded: only what
+   * can still matter at event time `nowMs`), and putting it back into a fresh state. Only detections whose
+   * state waits longer than a run may be apart (the first-use grants) implement it.
+   */
+  saveState?(state: S, nowMs: number, config: NativeConfig): unknown[];
+  loadState?(state: S, entries: readonly unknown[], config: NativeConfig): void;
+  /**
    * The Sigma alerts `event` raised (after every native detection evaluated it), and the native alerts its
    * `process` returned (`raised`, which this may still change): for a detection whose alert follows the rules
    * that matched an event of its own (the GuardDuty join's level).

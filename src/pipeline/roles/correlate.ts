@@ -37,6 +37,11 @@ export interface CorrelateRoleOptions {
   onAlert?: (alert: Alert, info: AlertTiming) => void;
   /** Bound of the per-partition sets of seen event ids and emitted alert ids (least recently used forgotten first). */
   maxRemembered?: number;
+  /**
+   * `seam run --resume` (ADR 0044): native detection state an earlier run saved (pending first-use grants, by
+   * detection id), put into each partition's state when it is rebuilt, before the re-read of signals.
+   */
+  nativeState?: Readonly<Record<string, readonly unknown[]>>;
   /** Test hook, called after a batch's alerts are produced and before its offset is committed. */
   afterProduce?: (batch: ConsumedMessage[]) => Promise<void>;
   /**
@@ -174,7 +179,7 @@ interface PartitionState {
  * batch: the ticker (and an embedded flush) rebuilds it at its end offset instead (`adopt`). Event ids already seen are skipped, so a
  * redelivered signal is not counted twice by a correlation.
  */
-export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void> } {
+export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): Promise<void>; nativeState(): Record<string, unknown[]> | undefined } {
   const counters = new Counters('role.correlate');
   const states = new Map<number, PartitionState>();
   /** Early alerts closed without their enriched final (ADR 0027), by reason: `seam_alerts_unenriched_total`. */
@@ -498,6 +503,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const rebuild = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
     const upTo = BigInt(first.offset);
     const st = fresh(partition, upTo);
+    if (o.nativeState !== undefined) st.stage.native.loadState(o.nativeState);
     const from = (first.timestampMs ?? Date.now()) - o.detection.rebuildWindowMs;
     const started = performance.now();
     // Identity facts older than the window come back from seam.identity, around the re-read (ADR 0008).
@@ -771,6 +777,16 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         stats.identityRecords += extra.length;
         await emit(out.alerts, out.events, [...extra, ...out.dlq]);
       }),
+    /**
+     * What every partition's native detections keep past the run (embedded `--resume` saves it, ADR 0044), before
+     * `stop` (which drops the states); undefined when this member holds no partition state (no signal came).
+     */
+    nativeState() {
+      if (states.size === 0) return undefined;
+      const all: Record<string, unknown[]> = {};
+      for (const st of states.values()) for (const [id, entries] of Object.entries(st.stage.native.saveState())) (all[id] ??= []).push(...entries);
+      return all;
+    },
     async stop() {
       if (ticker !== undefined) clearInterval(ticker);
       // Held signals' events go out while this member still owns the partitions, so a next owner that
