@@ -198,6 +198,8 @@ describe('seam.yml', () => {
     // The review's case: the placeholders file beside seam.yml, checked and used from another folder.
     writeFileSync(join(d, 'ph.yml'), 'x: [1]\n');
     mkdirSync(join(d, 'rules'));
+    // A rule that names the file's key: no "used by no loaded rule" warning (review-newuser2 M4).
+    writeFileSync(join(d, 'rules', 'r.yml'), "detection:\n  sel:\n    user.username|expand: '%x%'\n  condition: sel\n");
     const ok = await check('rules:\n  paths: [rules]\n  placeholdersFile: ph.yml\n');
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
