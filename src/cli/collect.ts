@@ -56,6 +56,8 @@ export async function collectCommand(o: CollectCliOptions): Promise<number> {
   const err = o.err ?? process.stderr;
   // From the first line: a SIGTERM while the collectors start must stop them gracefully too (src/cli/stop-signal.ts).
   const stop = listenForStop('seam collect', err);
+  // A long-running process: a WARN line per error code at most every 10 s (review-ops L1).
+  (await import('../core/counters.ts')).logCountedErrors();
   try {
     return await collectUntilStopped(o, err, stop);
   } finally {

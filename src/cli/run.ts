@@ -178,6 +178,8 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
 async function runOnKafka(o: RunCliOptions, loaded: LoadedConfig): Promise<number> {
   // From the first line: a SIGTERM while the roles start must stop them gracefully too (src/cli/stop-signal.ts).
   const stop = listenForStop('seam');
+  // A long-running process: a WARN line per error code at most every 10 s (dead letters, failed batches; review-ops L1).
+  (await import('../core/counters.ts')).logCountedErrors();
   try {
     return await runRolesOnKafka(o, loaded, stop);
   } finally {

@@ -81,7 +81,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
       const u = decodeIncidentUpdate(m.value);
       if (u === undefined) {
         const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an incident update (v1 JSON with incident, key and alert)`);
-        counters.error(error.code);
+        counters.error(error.code, 1, `${m.topic}/${m.partition}/${m.offset}`);
         dlq.push(dlqMessage(o.topics, deadLetter('index', error, m.value.toString('utf8')), m));
       } else updates.push(u);
     }
@@ -115,7 +115,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
       if (typeof many === 'string') {
         counters.received++;
         const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not a readable batch of events: ${many}`);
-        counters.error(error.code);
+        counters.error(error.code, 1, `${m.topic}/${m.partition}/${m.offset}`);
         dlq.push(dlqMessage(o.topics, deadLetter('index', error, m.value.toString('utf8')), m));
         continue;
       }
@@ -157,7 +157,7 @@ export function createIndexRole(o: IndexRoleOptions): Role {
         from.push(m);
       } catch (cause) {
         const error = new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an indexable document: ${(cause as Error).message}`, { cause });
-        counters.error(error.code);
+        counters.error(error.code, 1, `${m.topic}/${m.partition}/${m.offset}`);
         dlq.push(dlqMessage(o.topics, deadLetter('index', error, m.value.toString('utf8')), m));
       }
     }
@@ -165,9 +165,9 @@ export function createIndexRole(o: IndexRoleOptions): Role {
     let failed = 0;
     results.forEach((r, i) => {
       if (r.status === 'dead_letter') {
-        counters.error(r.deadLetter.code);
-        stats.deadLetters++;
         const f = from[i];
+        counters.error(r.deadLetter.code, 1, r.deadLetter.origin ?? (f !== undefined && 'offset' in f ? `${f.topic}/${f.partition}/${f.offset}` : undefined));
+        stats.deadLetters++;
         dlq.push(dlqMessage(o.topics, r.deadLetter, f === undefined || 'offset' in f ? f : f.alone()));
       } else if (r.status === 'failed') failed++;
     });

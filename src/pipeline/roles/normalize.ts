@@ -115,7 +115,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
      * sends it back as the record it is.
      */
     const dead = (m: ConsumedMessage, text: string, meta: RawMeta, element: boolean, error: SeamError): void => {
-      counters.error(error.code);
+      counters.error(error.code, 1, meta.origin ?? `${m.topic}/${m.partition}/${m.offset}`);
       stats.rejectedByCode[error.code] = (stats.rejectedByCode[error.code] ?? 0) + 1;
       // Redacted whole, then cut to fit a Kafka message (dlqMessage): the raw topic may allow larger messages than
       // the dead-letter topic, and a message inflated from gzip may be larger still.
