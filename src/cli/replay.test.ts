@@ -60,6 +60,47 @@ describe('seam replay', () => {
     expect(r.stderr).toMatch(/^replay: files=1 .* alerts=\d+ /m);
   });
 
+  it('skips a CloudWatch Logs S3 export\'s non-audit EKS streams and write-test object, counted; refuses a zip / Parquet / bzip2 / zstd file whole; an empty folder warns and fails --strict', () => {
+    // create-export-task of /aws/eks/<cluster>/cluster: <prefix>/aws-logs-write-test, <prefix>/<task>/<stream>/000000.gz
+    const exp = join(dir, 'export', 'exportedlogs');
+    const at = (s: string): string => join(exp, 'task-1', s);
+    for (const s of ['kube-apiserver-audit-0123456789abcdef', 'authenticator-0123456789abcdef', 'kube-apiserver-0123456789abcdef', 'kube-scheduler-0123456789abcdef']) mkdirSync(at(s), { recursive: true });
+    writeFileSync(join(exp, 'aws-logs-write-test'), 'Permission Check Successful');
+    const auditLine = readFileSync(AUDIT, 'utf8').split('\n')[0]!;
+    writeFileSync(join(at('kube-apiserver-audit-0123456789abcdef'), '000000.gz'), gzipSync(`2026-11-26T10:00:00.000Z ${auditLine}\n`));
+    writeFileSync(join(at('authenticator-0123456789abcdef'), '000000.gz'), gzipSync('2026-11-26T10:00:00.000Z time="2026-11-26T10:00:00Z" level=info msg="access granted"\n'));
+    writeFileSync(join(at('kube-apiserver-0123456789abcdef'), '000000.gz'), gzipSync('2026-11-26T10:00:00.000Z I1126 10:00:00.000000 10 controller.go:1] started\n'));
+    writeFileSync(join(at('kube-scheduler-0123456789abcdef'), '000000.gz'), gzipSync('2026-11-26T10:00:00.000Z I1126 10:00:00.000000 10 scheduler.go:1] ok\n'));
+    const r = seam(['replay', join(dir, 'export'), '--dlq', join(dir, 'export-dlq.jsonl'), '--strict']);
+    expect(r.stderr).toMatch(/^replay: files=5 .* records=1 normalized=1 rejected=0 /m);
+    expect(r.stderr).toContain('  skipped: 3 CloudWatch Logs export objects of non-audit EKS log streams');
+    expect(r.stderr).toContain('1 export write-test object (aws-logs-write-test)');
+    expect(r.status).toBe(0);
+
+    const bin = join(dir, 'binary');
+    mkdirSync(bin);
+    // Local file header of a ZIP, Parquet's PAR1 magic, bzip2's BZh9, zstd's frame magic: each followed by many lines.
+    const body = Buffer.from('x\n'.repeat(300));
+    writeFileSync(join(bin, 'a.zip'), Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), body]));
+    writeFileSync(join(bin, 'b.parquet'), Buffer.concat([Buffer.from('PAR1'), body]));
+    writeFileSync(join(bin, 'c.jsonl.bz2'), Buffer.concat([Buffer.from('BZh9'), body]));
+    writeFileSync(join(bin, 'd.jsonl.zst'), Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), body]));
+    const b = seam(['replay', bin, '--dlq', join(dir, 'binary-dlq.jsonl')]);
+    expect(b.stderr).toMatch(/^replay: files=4 .* records=4 normalized=0 rejected=4 /m);
+    expect(b.stderr).toContain('rejected: SEAM_ERR_INPUT_UNSUPPORTED=4');
+    for (const what of ['is a ZIP archive, which Seam does not read: unzip it', 'is Parquet, which Seam does not read: export it as JSON', 'is bzip2-compressed', 'is zstd-compressed']) {
+      expect(b.stderr.split('\n').filter((l) => l.includes(what))).toHaveLength(1);
+    }
+
+    mkdirSync(join(dir, 'empty'));
+    const e = seam(['replay', join(dir, 'empty'), '--dlq', join(dir, 'empty-dlq.jsonl')]);
+    expect(e.status).toBe(0);
+    expect(e.stderr).toContain('warning: no input files');
+    const es = seam(['replay', join(dir, 'empty'), '--dlq', join(dir, 'empty-dlq.jsonl'), '--strict']);
+    expect(es.status).toBe(1);
+    expect(es.stderr).toContain('--strict: no input files');
+  });
+
   it('without --rules says detection was not run, not alerts=0', () => {
     const r = seam(['replay', AUDIT, '--dlq', join(dir, 'no-rules-dlq.jsonl')]);
     expect(r.status).toBe(0);

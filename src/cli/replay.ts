@@ -168,6 +168,10 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   }
   progress.done();
   process.stderr.write(`${formatSummary(summary, { dlqPath: o.dlq, detection: spec !== undefined })}\n`);
+  if (o.strict === true && summary.files === 0) {
+    process.stderr.write('seam: --strict: no input files: exit 1\n');
+    return 1;
+  }
   if (o.strict === true && summary.rejected > 0) {
     process.stderr.write(`seam: --strict: ${summary.rejected} of ${summary.records} records rejected (dead letters in ${o.dlq}): exit 1\n`);
     return 1;
@@ -209,6 +213,14 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
   if (b.documents.cloudtrail_digest > 0) {
     lines.push(`  skipped: ${b.documents.cloudtrail_digest} CloudTrail digest files (log file validation: hashes and signatures, no events)`);
   }
+  const f = b.files;
+  if (f !== undefined && f.nonAuditStreams + f.writeTest > 0) {
+    const parts = [];
+    if (f.nonAuditStreams > 0) parts.push(`${f.nonAuditStreams} CloudWatch Logs export ${f.nonAuditStreams === 1 ? 'object' : 'objects'} of non-audit EKS log streams (authenticator, kube-apiserver, controller managers, scheduler)`);
+    if (f.writeTest > 0) parts.push(`${f.writeTest} export write-test ${f.writeTest === 1 ? 'object' : 'objects'} (aws-logs-write-test)`);
+    lines.push(`  skipped: ${parts.join(', ')}`);
+  }
+  if (s.files === 0) lines.push('  warning: no input files under the given paths (an empty folder, an s3 sync that copied nothing?)');
   const n = s.notes;
   if (n.auditWithoutCluster > 0) {
     // Not guessed: a wrong cluster would join the wrong identities. One line, with the way to say it.

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   SEAM_ERR_INPUT_UNKNOWN_FORMAT: { retriable: false, summary: 'record matches no known source format' },
   SEAM_ERR_INPUT_NOT_OBJECT: { retriable: false, summary: 'record is not a JSON object' },
   SEAM_ERR_INPUT_FILE: { retriable: false, summary: 'input file cannot be read' },
+  SEAM_ERR_INPUT_UNSUPPORTED: { retriable: false, summary: 'input file is in a format Seam does not read (a ZIP archive, Parquet, bzip2, zstd): refused whole, one dead letter' },
   SEAM_ERR_INPUT_DEPTH: { retriable: false, summary: 'record nests objects or arrays deeper than the limit' },
   SEAM_ERR_INPUT_COMPRESSION: { retriable: false, summary: 'record is gzip-compressed and does not inflate' },
   // A stage threw on one record: the record is dead-lettered, never retried (only transport and sinks are).

@@ -360,6 +360,8 @@ export class BatchCounts {
   readonly records = zero();
   readonly empty = zero();
   readonly skipped = zero();
+  /** Whole files left out by the file source: a CloudWatch Logs S3 export's non-audit EKS stream objects, its write-test object. */
+  readonly files = { nonAuditStreams: 0, writeTest: 0 };
 
   /** One more of `what` (a file scanner's count, which meets a document's elements one by one). */
   note(what: 'documents' | 'records' | 'empty' | 'skipped', shape: BatchShape): void {
@@ -382,6 +384,10 @@ export class BatchCounts {
       this.empty[s] += o.empty[s];
       this.skipped[s] += o.skipped[s];
     }
+    if (o.files !== undefined) {
+      this.files.nonAuditStreams += o.files.nonAuditStreams;
+      this.files.writeTest += o.files.writeTest;
+    }
   }
 
   get total(): number {
@@ -389,7 +395,9 @@ export class BatchCounts {
   }
 
   snapshot(): BatchCountsSnapshot {
-    return { documents: { ...this.documents }, records: { ...this.records }, empty: { ...this.empty }, skipped: { ...this.skipped } };
+    const snap: BatchCountsSnapshot = { documents: { ...this.documents }, records: { ...this.records }, empty: { ...this.empty }, skipped: { ...this.skipped } };
+    if (this.files.nonAuditStreams + this.files.writeTest > 0) snap.files = { ...this.files };
+    return snap;
   }
 }
 
@@ -400,4 +408,6 @@ export interface BatchCountsSnapshot {
   empty: Record<BatchShape, number>;
   /** Elements left out on purpose (cloudwatch_logs: log events of an EKS group's non-audit streams). */
   skipped: Record<BatchShape, number>;
+  /** Whole files the file source left out (see `BatchCounts.files`); absent where no file source ran. */
+  files?: { nonAuditStreams: number; writeTest: number };
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SeamError } from '../../core/errors.ts';
 import type { RawMeta } from '../../core/envelope.ts';
@@ -61,15 +61,38 @@ export async function listInputFiles(paths: string[]): Promise<{ path: string; b
   return out;
 }
 
-async function isGzip(path: string): Promise<boolean> {
+/** The first bytes of a file: gzip, or a format Seam does not read (named, with what to do), or neither. */
+async function magic(path: string): Promise<'gzip' | { format: string; todo: string } | undefined> {
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+    const buf = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(buf, 0, 4, 0);
+    const b = buf.subarray(0, bytesRead);
+    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+    if (b.length === 4 && b.readUInt32BE(0) === 0x504b0304) return { format: 'a ZIP archive', todo: 'unzip it and replay the files it holds' };
+    if (b.length === 4 && b.toString('latin1') === 'PAR1') return { format: 'Parquet', todo: 'export it as JSON first (Security Lake: an Athena query UNLOAD ... WITH (format = \'JSON\'), or a DuckDB COPY ... TO (FORMAT JSON))' };
+    if (b.length >= 3 && b.toString('latin1', 0, 3) === 'BZh') return { format: 'bzip2-compressed', todo: 'decompress it (bunzip2) or gzip it instead' };
+    if (b.length === 4 && b.readUInt32LE(0) === 0xfd2fb528) return { format: 'zstd-compressed', todo: 'decompress it (zstd -d) or gzip it instead' };
+    return undefined;
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * What `aws logs create-export-task` of an EKS cluster's log group (`/aws/eks/<cluster>/cluster`) writes beside the
+ * audit log: `<prefix>/aws-logs-write-test` ("Permission Check Successful") and `<prefix>/<task>/<stream>/000000.gz`
+ * objects of the other control-plane streams (authenticator, kube-apiserver, kube-controller-manager,
+ * kube-scheduler, cloud-controller-manager), none of them audit events: skipped whole and counted, as a
+ * subscription payload's non-audit streams are (ADR 0039).
+ */
+function exportSkip(path: string): 'writeTest' | 'nonAuditStreams' | undefined {
+  const name = basename(path);
+  if (name === 'aws-logs-write-test') return 'writeTest';
+  if (!/^\d{6}(?:\.gz)?$/.test(name)) return undefined;
+  const stream = basename(dirname(path));
+  if (stream.startsWith('kube-apiserver-audit-')) return undefined;
+  return /^(?:authenticator|kube-apiserver|kube-controller-manager|kube-scheduler|cloud-controller-manager)-/.test(stream) ? 'nonAuditStreams' : undefined;
 }
 
 /** A key one of the wrappers below needs (`"CloudTrailEvent"`, `"message"`, `"field"`): without one the text is no wrapper. */
@@ -147,7 +170,24 @@ export async function* readFile(path: string, opts: FileReadOptions): AsyncGener
  */
 export async function* readFileBatches(path: string, opts: FileReadOptions): AsyncGenerator<FileItem[]> {
   const now = opts.now ?? (() => new Date().toISOString());
-  const gz = await isGzip(path);
+  const skip = exportSkip(path);
+  if (skip !== undefined) {
+    if (opts.batches !== undefined) opts.batches.files[skip]++;
+    return;
+  }
+  const kind = await magic(path);
+  if (kind !== undefined && kind !== 'gzip') {
+    // One dead letter for the file, not one "not valid JSON" per line of binary.
+    const error = new SeamError('SEAM_ERR_INPUT_UNSUPPORTED', `${path} is ${kind.format}, which Seam does not read: ${kind.todo}`, { details: { path, format: kind.format } });
+    const meta: RawMeta = { collector: 'file', receivedAt: now(), origin: path };
+    if (opts.cluster) meta.cluster = opts.cluster;
+    if (opts.account) meta.account = opts.account;
+    // Said at once on stderr too: the summary gives only the count by code.
+    if (opts.probe !== true) process.stderr.write(`seam: ${error.message} (refused whole, one dead letter SEAM_ERR_INPUT_UNSUPPORTED)\n`);
+    yield [{ kind: 'error', error, raw: '', meta }];
+    return;
+  }
+  const gz = kind === 'gzip';
   const file = createReadStream(path, { highWaterMark: opts.readChunkBytes ?? 256 * 1024 });
   const stream = gz ? file.pipe(createGunzip()) : file;
   let splitter: LineSplitter | ScanSplitter | undefined;
