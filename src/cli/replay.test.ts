@@ -101,6 +101,33 @@ describe('seam replay', () => {
     expect(es.stderr).toContain('--strict: no input files');
   });
 
+  it('seam run (embedded) without --input reads seam.yml\'s file sources with their cluster; the demo only when there are none, said so', () => {
+    const rules = join(dir, 'run-rules');
+    mkdirSync(rules);
+    writeFileSync(join(rules, 'stop-logging.yml'), RULE);
+    const one = join(dir, 'run-one.yml');
+    writeFileSync(one, `rules: { paths: [${rules}] }\ncollect:\n  sources:\n    a: { type: file, paths: [${AUDIT}], cluster: shop-eks }\n`);
+    const r = seam(['run', '--config', one, '--state-dir', join(dir, 'run-one')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`replaying ${AUDIT} with the rules`);
+    expect(r.stderr).not.toContain('bundled demo');
+    const events = readFileSync(join(dir, 'run-one', 'events.jsonl'), 'utf8').trim().split('\n');
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((l) => (JSON.parse(l) as { seam?: { cluster?: string } }).seam?.cluster === 'shop-eks')).toBe(true);
+
+    const two = join(dir, 'run-two.yml');
+    writeFileSync(two, `rules: { paths: [${rules}] }\ncollect:\n  sources:\n    a: { type: file, paths: [${AUDIT}], cluster: shop-eks }\n    b: { type: file, paths: [${AUDIT}], cluster: other-eks }\n`);
+    const t = seam(['run', '--config', two, '--state-dir', join(dir, 'run-two')]);
+    expect(t.status).toBe(2);
+    expect(t.stderr).toContain('name 2 clusters (a: shop-eks, b: other-eks)');
+
+    const none = join(dir, 'run-none.yml');
+    writeFileSync(none, `rules: { paths: [${rules}] }\n`);
+    const n = seam(['run', '--config', none, '--state-dir', join(dir, 'run-none')]);
+    expect(n.status).toBe(0);
+    expect(n.stderr).toContain('no --input and no file sources in seam.yml: replaying the bundled demo');
+  });
+
   it('without --rules says detection was not run, not alerts=0', () => {
     const r = seam(['replay', AUDIT, '--dlq', join(dir, 'no-rules-dlq.jsonl')]);
     expect(r.status).toBe(0);

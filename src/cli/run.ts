@@ -110,12 +110,22 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
     process.stderr.write(`seam: --role ${o.role} runs against Kafka; set SEAM_KAFKA_BROKERS (e.g. 127.0.0.1:9092), or omit --role to run embedded.\n`);
     return 2;
   }
-  const demo = o.input === undefined;
-  const inputs = o.input ?? [DEMO_DATASET];
+  // Without --input, seam.yml's file sources are the inputs (review newuser2 M7); the demo only when there are none.
+  const fileSources = o.input === undefined ? Object.entries(cfg.collect?.sources ?? {}).flatMap(([name, src]) => (src.type === 'file' ? [{ name, src }] : [])) : [];
+  const sourceClusters = [...new Set(fileSources.flatMap(({ src }) => (src.cluster === undefined ? [] : [src.cluster])))];
+  if (sourceClusters.length > 1 && o.cluster === undefined) {
+    process.stderr.write(
+      `seam: the file sources in seam.yml name ${sourceClusters.length} clusters (${fileSources.map(({ name, src }) => `${name}: ${src.cluster ?? 'none'}`).join(', ')}); embedded mode reads all its inputs with one cluster: run each with --input PATH --cluster NAME\n`,
+    );
+    return 2;
+  }
+  const demo = o.input === undefined && fileSources.length === 0;
+  const inputs = o.input ?? (demo ? [DEMO_DATASET] : fileSources.flatMap(({ src }) => src.paths));
+  if (demo) process.stderr.write('seam: no --input and no file sources in seam.yml: replaying the bundled demo\n');
   const rulePaths = o.rules ?? cfg.rules.paths;
   const haveRules = rulePaths.some((p) => existsSync(p));
   const placeholdersFile = o.placeholders ?? cfg.rules.placeholdersFile ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
-  const cluster = o.cluster ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
+  const cluster = o.cluster ?? sourceClusters[0] ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
   process.stderr.write(
     `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}${o.resume ? `; resuming from ${o.stateDir}` : ''}\n`,
   );
