@@ -34,7 +34,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'SEAM_OPENSEARCH_AWS_REGION', path: ['opensearch', 'auth', 'region'], kind: 'string', implies: [{ path: ['opensearch', 'auth', 'type'], value: 'aws-sigv4' }], doc: 'SigV4 region (implies auth.type aws-sigv4).' },
   { name: 'SEAM_OPENSEARCH_AWS_SERVICE', path: ['opensearch', 'auth', 'service'], kind: 'string', doc: 'SigV4 service: es or aoss.' },
   { name: 'SEAM_OPENSEARCH_CA_FILE', path: ['opensearch', 'tls', 'caFile'], kind: 'string', doc: 'CA of the OpenSearch nodes.' },
-  { name: 'SEAM_INDEX_PREFIX', path: ['opensearch', 'indexPrefix'], kind: 'string', doc: 'Prefix of every index.' },
+  { name: 'SEAM_INDEX_PREFIX', path: ['opensearch', 'indexPrefix'], kind: 'string', doc: 'Prefix of every index (lowercase letters, digits and underscores; see opensearch.indexPrefix).' },
   { name: 'SEAM_OPENSEARCH_REPLICAS', path: ['opensearch', 'replicas'], kind: 'int', doc: 'Replicas of new indices.' },
   { name: 'SEAM_RULES', path: ['rules', 'paths'], kind: 'list', doc: 'Comma-separated rule files or folders.' },
   { name: 'SEAM_PLACEHOLDERS_FILE', path: ['rules', 'placeholdersFile'], kind: 'string', doc: 'Placeholder values file.' },

@@ -60,7 +60,7 @@ export const OpenSearchSinkConfig = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_]*$/, 'lowercase letters, digits and underscores, starting with a letter or digit')
       .default('seam')
-      .describe('Prefix of every index and template: <prefix>-events-<source>-YYYY.MM.DD, <prefix>-alerts-YYYY.MM.DD, <prefix>-identity.'),
+      .describe('Prefix of every index and template: <prefix>-events-<source>-YYYY.MM.DD, <prefix>-alerts-YYYY.MM.DD, <prefix>-identity. Lowercase letters, digits and underscores, starting with a letter or digit (`^[a-z0-9][a-z0-9_]*$`): no hyphens, dots or capitals, unlike kafka.topicPrefix (`seam_prod`, not `seam-prod`); another value is refused when the file is read.'),
     shards: z.number().int().min(1).default(1).describe('number_of_shards of new indices. Daily indices of one shard suit most clusters.'),
     replicas: z.number().int().min(0).default(1).describe('number_of_replicas of new indices; 0 for a single node (the local one) or the cluster stays yellow.'),
     refreshIntervalMs: z.number().int().min(-1).default(5_000).describe('index.refresh_interval of new indices; how soon indexed documents become searchable. -1 disables refresh.'),
