@@ -209,6 +209,13 @@ export interface ConsumerMember {
   partitions: number;
 }
 
+/** A consumer of this process that kafkajs gave up on: it will not consume again until the process restarts. */
+export interface ConsumerCrash {
+  groupId: string;
+  topics: string[];
+  error: Error;
+}
+
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
   readonly replicationFactor: number;
@@ -222,6 +229,13 @@ export class KafkaBus implements Bus {
   private readonly members = new Set<ConsumerMember>();
   private readonly brokers: string[];
   private muted = false;
+  private crashResolve: (c: ConsumerCrash) => void = () => undefined;
+  /**
+   * Resolves with the first consumer of this bus that crashed for good (kafkajs CRASH with `restart: false` on a
+   * non-retriable error: group authorization, an inconsistent group protocol, a handler error kafkajs does not
+   * retry), never when it was being stopped. `seam run` exits non-zero on it (review-ops M4).
+   */
+  readonly crashedForGood: Promise<ConsumerCrash> = new Promise((resolve) => (this.crashResolve = resolve));
 
   constructor(opts: KafkaBusOptions) {
     this.brokers = opts.brokers;
@@ -499,7 +513,13 @@ export class KafkaBus implements Bus {
     // (and a group that stops moving) is visible.
     c.on(c.events.CRASH, (e) => {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
-      log.warn({ error, groupId: opts.groupId, restart }, restart ? 'Kafka consumer crashed; kafkajs restarts it' : 'Kafka consumer crashed and will not restart');
+      if (restart) log.warn({ error, groupId: opts.groupId, restart }, 'Kafka consumer crashed; kafkajs restarts it');
+      else if (stopped) log.info({ error, groupId: opts.groupId, restart }, 'Kafka consumer crashed while stopping; not restarted');
+      else {
+        // Nothing in this process would consume its partitions again: whoever waits on crashedForGood ends the process.
+        log.error({ error, groupId: opts.groupId, topics: opts.topics, restart }, 'Kafka consumer crashed on an error kafkajs does not retry and will not restart; its partitions are not consumed by this process any more.');
+        this.crashResolve({ groupId: opts.groupId, topics: [...opts.topics], error });
+      }
     });
     // A fetch of only control or aborted records never reaches the handler: kafkajs resolves it
     // itself. Committed here, so a partition that ends with one (an aborted collector transaction)

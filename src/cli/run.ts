@@ -315,13 +315,32 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
   }
   live.running = running;
   process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}; SIGTERM or SIGINT drains and stops\n`);
-  const signal = await stop.requested;
-  process.stderr.write(`seam: ${signal}: stopping: finishing and committing in-flight batches\n`);
+  // A consumer kafkajs gave up on (review-ops M4) ends the process with status 1: a process that answers /healthz
+  // but consumes nothing is a zombie no probe restarts, and a restart (with the orchestrator's back-off) often cures
+  // what caused it (a coordinator that moved, credentials or ACLs fixed since). Exiting rather than failing /healthz
+  // works under any supervisor, with or without the metrics listener, and shows as restarts (CrashLoopBackOff).
+  const ended = await Promise.race([stop.requested.then((signal) => ({ signal }) as const), bus.crashedForGood.then((crash) => ({ crash }) as const)]);
+  if ('crash' in ended) {
+    const { groupId, topics: crashedTopics, error } = ended.crash;
+    (await import('../core/logger.ts')).childLogger('run').error(
+      { error, groupId, topics: crashedTopics },
+      `A Kafka consumer of ${roles.join(', ')} stopped for good; stopping the roles and exiting with status 1 so that the process is restarted.`,
+    );
+    // Whatever is left open (a client that does not close) must not keep a process that consumes nothing alive.
+    setTimeout(() => process.exit(1), CRASH_EXIT_GRACE_MS).unref();
+  } else process.stderr.write(`seam: ${ended.signal}: stopping: finishing and committing in-flight batches\n`);
   await running.stop();
   await sink?.close();
   await bus.close();
   await closeProbe?.();
   await metrics?.close();
   for (const r of running.roles) process.stderr.write(`seam: ${r.name}: ${JSON.stringify(r.stats())}\n`);
+  if ('crash' in ended) {
+    await flushLogs();
+    return 1;
+  }
   return 0;
 }
+
+/** After a consumer crashed for good: how long the roles get to stop and commit before the process exits anyway. */
+const CRASH_EXIT_GRACE_MS = 30_000;
