@@ -362,6 +362,19 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
       }
     },
   });
+  new Gauge({
+    name: 'seam_sidecar_last_seen_seconds',
+    help: 'Seconds since the pod\'s runtime sensor last sent a heartbeat to this ingest endpoint (kind heartbeat, every heartbeatIntervalMs, 60 s by default): growing past a few intervals while the pod runs means a stopped or killed sensor (review-ops M7). Several ingest replicas: take min by (cluster, namespace, pod). A pod unheard for lastSeenForgetMs, or whose sensor said it is stopping, leaves.',
+    labelNames: ['collector', 'cluster', 'namespace', 'pod'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        const seen = (c.stats() as { sensorsLastSeen?: { cluster: string; namespace: string; pod: string; ageMs: number }[] }).sensorsLastSeen ?? [];
+        for (const p of seen) this.set({ collector: c.name, cluster: p.cluster, namespace: p.namespace, pod: p.pod }, p.ageMs / 1000);
+      }
+    },
+  });
   server.addReadiness({
     name: 'collectors',
     check: () => {

@@ -18,6 +18,7 @@ import { obj, str } from '../core/values.ts';
 import { isoMs } from '../core/time.ts';
 import { UNKNOWN_CLUSTER } from '../identity/keys.ts';
 import type { RecordTenant } from './replay-workers-route.ts';
+import { RUNTIME_KINDS as RUNTIME_KIND_LIST } from '../core/schemas/runtime.ts';
 
 export interface QuickRecord {
   tenant: RecordTenant;
@@ -25,7 +26,7 @@ export interface QuickRecord {
   id: string;
 }
 
-const RUNTIME_KINDS = new Set(['process', 'network', 'file', 'dns']);
+const RUNTIME_KINDS = new Set<string>(RUNTIME_KIND_LIST);
 /** normalize's limit on the whole record; a top-level value is one level in. */
 const MAX_VALUE_DEPTH = 127;
 

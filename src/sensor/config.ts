@@ -74,6 +74,20 @@ export const SensorConfig = z
     reportExisting: z.boolean().default(true).describe('Report the processes already running when the sensor starts (marked seen_at_start).'),
     reportUnownedConnections: z.boolean().default(true).describe('Report connections whose owning process cannot be read (another UID): network events without a process.'),
     statsIntervalMs: z.number().int().positive().default(60_000).describe('How often the sensor logs its counters (scans, cost, blind spot, spool).'),
+    heartbeatIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(60_000)
+      .describe('How often the sensor sends a heartbeat record (kind heartbeat: its counters and a sequence number) to the ingest endpoint, so Seam can tell a silenced sensor from a quiet pod (seam_sidecar_last_seen_seconds, seam-native-runtime-sensor-silent). The first goes at start, the last (stopping) on SIGTERM.'),
+    healthPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('Port of the liveness endpoint (GET /healthz: 200 while the scan loop runs, 503 when no scan started for 10 intervals or 5 s, no answer when the process is stopped) for the container\'s livenessProbe. Unset: no listener.'),
+    healthHost: z.string().default('0.0.0.0').describe('Address the liveness endpoint listens on (the kubelet probes the pod IP).'),
     ingest: SensorIngest.optional(),
   })
   .describe('The Fargate runtime sensor (`seam sensor`): a sidecar scanning the shared pid namespace\'s /proc.');
@@ -94,7 +108,7 @@ export type SensorFileConfig = z.input<typeof SensorFileConfig>;
  * identity (SEAM_POD_NAMESPACE, SEAM_POD_NAME, SEAM_POD_UID, SEAM_POD_SERVICE_ACCOUNT, SEAM_NODE_NAME), the
  * rest comes from SEAM_CLUSTER, SEAM_ACCOUNT, SEAM_REGION, SEAM_CONTAINERS (`name=image,...`),
  * SEAM_INGEST_URL, SEAM_INGEST_TOKEN_FILE, SEAM_INGEST_CA_FILE, SEAM_SENSOR_INTERVAL_MS,
- * SEAM_METADATA_ADDRESSES and SEAM_SENSITIVE_PATHS (comma lists), and any other field from
+ * SEAM_SENSOR_HEARTBEAT_MS, SEAM_SENSOR_HEALTH_PORT, SEAM_METADATA_ADDRESSES and SEAM_SENSITIVE_PATHS (comma lists), and any other field from
  * SEAM_SENSOR_CONFIG (a JSON object, overridden by the variables above).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}, file: Record<string, unknown> = {}): SensorConfig {
@@ -135,6 +149,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, overrides: Record<string, 
     pod,
     containers: containers ?? base.containers,
     intervalMs: env.SEAM_SENSOR_INTERVAL_MS ? Number(env.SEAM_SENSOR_INTERVAL_MS) : base.intervalMs,
+    heartbeatIntervalMs: env.SEAM_SENSOR_HEARTBEAT_MS ? Number(env.SEAM_SENSOR_HEARTBEAT_MS) : base.heartbeatIntervalMs,
+    healthPort: env.SEAM_SENSOR_HEALTH_PORT ? Number(env.SEAM_SENSOR_HEALTH_PORT) : base.healthPort,
     metadataAddresses: list(env.SEAM_METADATA_ADDRESSES) ?? base.metadataAddresses,
     sensitivePaths: list(env.SEAM_SENSITIVE_PATHS) ?? base.sensitivePaths,
     ingest,

@@ -1,6 +1,7 @@
 import { sleep } from '../core/backoff.ts';
 import { childLogger } from '../core/logger.ts';
 import type { SensorConfig } from './config.ts';
+import { Heartbeat, listenHealth } from './heartbeat.ts';
 import { Scanner, type RuntimeRecord, type ScanCounters } from './scan.ts';
 import { Shipper, type ShipCounters } from './ship.ts';
 
@@ -33,6 +34,8 @@ export class Sensor {
   private maxGapMs = 0;
   private lastScanAt: number | undefined;
   private readonly startedAt = Date.now();
+  private readonly heartbeat: Heartbeat;
+  private nextHeartbeatAt: number | undefined;
 
   constructor(
     readonly config: SensorConfig,
@@ -40,6 +43,20 @@ export class Sensor {
   ) {
     this.scanner = new Scanner(config);
     this.shipper = deps.shipper ?? (config.ingest ? new Shipper(config.ingest) : undefined);
+    this.heartbeat = new Heartbeat(config, this.startedAt);
+  }
+
+  /** The heartbeat is due at `now` (the first at the first step): queue it like any event. */
+  private beat(now: number, stopping = false): void {
+    if (!stopping && this.nextHeartbeatAt !== undefined && now < this.nextHeartbeatAt) return;
+    this.nextHeartbeatAt = now + this.config.heartbeatIntervalMs;
+    const record = this.heartbeat.next(now, { scan: this.scanner.counters, ...(this.shipper ? { ship: this.shipper.counters } : {}), maxScanGapMs: this.maxGapMs }, stopping);
+    this.emit([record]);
+  }
+
+  private emit(records: readonly object[]): void {
+    if (this.shipper) this.shipper.enqueue(records);
+    else for (const e of records) (this.deps.write ?? ((l: string) => process.stdout.write(l)))(JSON.stringify(e) + '\n');
   }
 
   /** One scan, its events handed to the shipper (or the writer). */
@@ -50,8 +67,8 @@ export class Sensor {
     const events = this.scanner.scan(now);
     const d = process.cpuUsage(cpu);
     this.scanCpuUs += d.user + d.system;
-    if (this.shipper) this.shipper.enqueue(events);
-    else for (const e of events) (this.deps.write ?? ((l: string) => process.stdout.write(l)))(JSON.stringify(e) + '\n');
+    this.emit(events);
+    this.beat(now);
     return events;
   }
 
@@ -71,6 +88,12 @@ export class Sensor {
     log.info({ intervalMs: interval, pod: `${this.config.pod.namespace}/${this.config.pod.name}`, ingest: this.config.ingest?.url ?? 'stdout' }, 'Sensor started.');
     let next = Date.now();
     let nextStats = Date.now() + this.config.statsIntervalMs;
+    // A stopped scan loop must fail the probe: 10 intervals, at least 5 s (a loaded node delays a scan by seconds).
+    const health =
+      this.config.healthPort === undefined
+        ? undefined
+        : await listenHealth(this.config.healthHost, this.config.healthPort, () => this.lastScanAt ?? this.startedAt, Math.max(10 * interval, 5000));
+    if (health) log.info({ port: health.port }, 'Sensor liveness endpoint is listening (GET /healthz).');
     while (!signal.aborted) {
       const now = Date.now();
       this.step(now);
@@ -84,6 +107,9 @@ export class Sensor {
       if (next < Date.now()) next = Date.now();
       await sleep(Math.max(0, next - Date.now()), signal);
     }
+    // The last heartbeat says the sensor was told to stop: silence after it is expected (pod deleted, container restarted).
+    this.beat(Date.now(), true);
+    health?.server.close();
     if (this.shipper) await this.shipper.drain(Date.now() + (this.config.ingest?.shutdownDrainMs ?? 0));
     const stats = this.stats();
     log.info({ stats }, 'Sensor stopped.');

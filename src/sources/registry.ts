@@ -110,7 +110,7 @@ export const SOURCES = {
           await src.close();
         },
         close: async () => src?.close(),
-        stats: () => src?.stats.snapshot() ?? {},
+        stats: () => src?.snapshot() ?? {},
       };
     },
   },

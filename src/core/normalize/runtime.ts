@@ -48,6 +48,10 @@ export function mapNativeRuntime(r: Rec, meta: RawMeta, out: MapOut): SeamMeta |
     case 'dns':
       seam.resource = str(body.query);
       break;
+    case 'heartbeat':
+      // The sensor itself is the subject: its pod, so a silenced pod's heartbeats and other events line up.
+      seam.resource = `pod:${ns}/${pod}`;
+      break;
     case 'network': {
       const ip = str(body.dst_ip);
       const port = num(body.dst_port);

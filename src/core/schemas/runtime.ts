@@ -25,7 +25,7 @@ export const FalcoAlert = z
 export type FalcoAlert = z.infer<typeof FalcoAlert>;
 
 export const RUNTIME_SCHEMA_ID = 'seam.runtime/v1';
-export const RUNTIME_KINDS = ['process', 'network', 'file', 'dns'] as const;
+export const RUNTIME_KINDS = ['process', 'network', 'file', 'dns', 'heartbeat'] as const;
 
 const ProcessInfo = z
   .looseObject({
@@ -74,6 +74,18 @@ const DnsInfo = z
   })
   .describe('One DNS lookup (kind=dns).');
 
+const HeartbeatInfo = z
+  .looseObject({
+    seq: z.number().int().positive().describe('Sequence number, 1 at the sensor\'s start and one more with each heartbeat: a lower number after a higher one from the same start is a second sender.'),
+    sensor_start: z.string().describe('When this sensor process started, RFC 3339 UTC: a new value with seq 1 is a restart of the sensor (its container), not of the pod.'),
+    interval_ms: z.number().int().positive().describe('How often this sensor sends a heartbeat: silence is judged in these intervals.'),
+    pod_uid: z.string().optional().describe('Pod UID (Downward API): a pod recreated under the same name has another.'),
+    uptime_ms: z.number().int().nonnegative().optional().describe('Milliseconds since sensor_start.'),
+    stopping: z.boolean().optional().describe('true on the last heartbeat, sent when the sensor was told to stop (SIGTERM: pod deletion, container restart): silence after it is expected.'),
+    counters: z.record(z.string(), z.unknown()).optional().describe('The sensor\'s counters (scans, processes, unseen pids, records sent, dropped, failed POSTs...).'),
+  })
+  .describe('The sensor is alive (kind=heartbeat): sent every interval_ms.');
+
 export const RuntimeEvent = z
   .looseObject({
     schema: z.literal(RUNTIME_SCHEMA_ID).describe('Marks a Seam runtime event and its version.'),
@@ -94,6 +106,7 @@ export const RuntimeEvent = z
     network: NetworkInfo.optional(),
     file: FileInfo.optional(),
     dns: DnsInfo.optional(),
+    heartbeat: HeartbeatInfo.optional(),
   })
   .superRefine((e, ctx) => {
     if (e[e.kind] === undefined) ctx.addIssue({ code: 'custom', path: [e.kind], message: `kind "${e.kind}" requires a "${e.kind}" object` });

@@ -47,6 +47,13 @@ export const SidecarSourceConfig = z
     maxLineBytes: z.number().int().positive().default(256 * 1024).describe('Largest single record; a longer line is rejected (the rest of the batch is still taken).'),
     maxRecordDepth: z.number().int().positive().default(128).describe('Deepest nesting of objects/arrays in a record (or a JSON array body); deeper ones are rejected before they are parsed.'),
     maxReasons: z.number().int().min(0).default(20).describe('Rejected lines an answer lists with their reasons; the rest are only counted (by code).'),
+    lastSeenForgetMs: z
+      .number()
+      .int()
+      .positive()
+      .default(3_600_000)
+      .describe('A pod whose sensor sent no heartbeat for this long leaves seam_sidecar_last_seen_seconds (its series ends; a sensor that said it is stopping leaves at once). Keep it well above the alert threshold (several heartbeat intervals).'),
+    lastSeenMaxPods: z.number().int().positive().default(20_000).describe('Most pods seam_sidecar_last_seen_seconds tracks; past it the pod heard from longest ago goes first.'),
     tls: z
       .strictObject({
         certFile: z.string().describe('PEM server certificate.'),

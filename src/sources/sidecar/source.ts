@@ -9,6 +9,7 @@ import { childLogger } from '../../core/logger.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import type { SidecarSourceConfig } from './config.ts';
+import { LastSeen, type SeenPod } from './last-seen.ts';
 import { authenticate, parseBodyChunked, runtimeKey, type RejectedLine } from './parse.ts';
 
 export interface SidecarDeps {
@@ -37,6 +38,8 @@ const log = childLogger('source.sidecar');
  */
 export class SidecarSource {
   readonly stats: CollectorStats;
+  /** Each pod's last heartbeat (seam_sidecar_last_seen_seconds). */
+  readonly lastSeen: LastSeen;
   private server: Server | undefined;
 
   constructor(
@@ -44,6 +47,15 @@ export class SidecarSource {
     private readonly deps: SidecarDeps,
   ) {
     this.stats = new CollectorStats(`sidecar:${config.name}`);
+    this.lastSeen = new LastSeen({ forgetMs: config.lastSeenForgetMs, maxPods: config.lastSeenMaxPods });
+  }
+
+  /** The collector's counters, and each tracked pod's seconds since its sensor's last heartbeat. */
+  snapshot(nowMs = Date.now()): ReturnType<CollectorStats['snapshot']> & { sensorsLastSeen: (Omit<SeenPod, 'atMs' | 'seq' | 'intervalMs'> & { ageMs: number })[] } {
+    return {
+      ...this.stats.snapshot(nowMs),
+      sensorsLastSeen: this.lastSeen.snapshot(nowMs).map((p) => ({ cluster: p.cluster, namespace: p.namespace, pod: p.pod, ageMs: Math.max(0, nowMs - p.atMs) })),
+    };
   }
 
   /** Starts listening; resolves with the bound URL (useful with port 0). */
@@ -178,6 +190,8 @@ export class SidecarSource {
       return reply(res, 503, { error: 'SEAM_ERR_BUS_PRODUCE', reason: 'records could not be made durable; send the batch again' });
     }
     this.stats.emitted(messages.length);
+    const now = Date.now();
+    for (const a of accepted) this.lastSeen.note(a.record, cluster, now);
     reply(res, 200, answer(accepted.length));
   }
 
