@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { fullJitterMs, sleep, type BackoffConfig } from '../../core/backoff.ts';
-import type { Alert } from '../../detect/alert.ts';
+import { notifiedLevel, type Alert, type AlertLevel } from '../../detect/alert.ts';
 
 /** One message to a human: an alert, or the count of repeats a throttle window collapsed. */
 export interface Notification {
@@ -24,6 +24,28 @@ export interface Notification {
   window?: { start: string; end: string };
   /** The dashboard link for this alert, from the delivery config's `dashboardUrl` template. */
   link?: string;
+}
+
+/**
+ * The level a notification shows (ADR 0052): the one its routes were chosen at (`notifiedLevel`: the rule's level,
+ * or a GuardDuty finding alert's severity band when higher), and the rule's own level only when it differs. Every
+ * output shows these two the same way, so a page routed as critical never reads "medium".
+ */
+export interface NotificationLevel {
+  /** The level the alert was routed at: the header, severity and `level` field of every output. */
+  level: AlertLevel;
+  /** The rule's level, only when it is not `level` (a finding alert routed at its band). */
+  ruleLevel?: AlertLevel;
+}
+
+export function notificationLevel(a: Alert): NotificationLevel {
+  const level = notifiedLevel(a);
+  return level === a.rule.level ? { level } : { level, ruleLevel: a.rule.level };
+}
+
+/** For text: `CRITICAL`, or `CRITICAL (GuardDuty severity band; rule level MEDIUM)` when the two differ. */
+export function levelText(l: NotificationLevel): string {
+  return `${l.level.toUpperCase()}${l.ruleLevel === undefined ? '' : ` (GuardDuty severity band; rule level ${l.ruleLevel.toUpperCase()})`}`;
 }
 
 export type SendResult =

@@ -36,6 +36,25 @@ describe('slack output', () => {
     expect(msg.text).toBe('HIGH: IRSA token read from a pod and used from outside the cluster — user/alice');
   });
 
+  it('a GuardDuty finding alert routed at its band shows the band in the header and the rule\'s own level beside it (ADR 0052)', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    process.env.SEAM_TEST_SLACK_URL = rx.url;
+    const out = new SlackOutput('slack', SlackOutputConfig.parse({ type: 'slack', webhookUrl: { env: 'SEAM_TEST_SLACK_URL' } }));
+    const alert = testAlert({ n: 1, level: 'medium', finding: { id: 'f-1', updated_at: '2026-12-01T10:00:00.000Z', severity: 9.5, severity_level: 'critical' } });
+    // The band at or below the rule's level: the rule's level alone, as for any alert.
+    const lower = testAlert({ n: 2, level: 'high', finding: { id: 'f-2', updated_at: '2026-12-01T10:00:00.000Z', severity: 5, severity_level: 'medium' } });
+    await out.send({ id: alert.id, kind: 'alert', alert, count: 1 });
+    await out.send({ id: lower.id, kind: 'alert', alert: lower, count: 1 });
+    type Msg = { text: string; blocks: { type: string; text?: { text: string }; fields?: { text: string }[] }[] };
+    const [msg, low] = rx.requests.map((r) => r.json as Msg);
+    expect(msg!.blocks[0]).toMatchObject({ type: 'header', text: { text: 'CRITICAL: IRSA token read from a pod and used from outside the cluster' } });
+    expect(msg!.blocks[1]!.fields![0]!.text).toBe('*Level*\n:red_circle: CRITICAL (GuardDuty severity band; rule level MEDIUM)');
+    expect(msg!.text).toMatch(/^CRITICAL: /);
+    expect(low!.blocks[0]!.text!.text).toBe('HIGH: IRSA token read from a pod and used from outside the cluster');
+    expect(low!.blocks[1]!.fields![0]!.text).toBe('*Level*\n:large_orange_circle: HIGH');
+  });
+
   it('a repeat summary says how many alerts it stands for', async () => {
     const rx = await startReceiver();
     closers.push(rx.close);
@@ -102,5 +121,21 @@ describe('pagerduty output', () => {
       },
       links: [{ href: 'https://dash.example/a/1' }],
     });
+    const details = (rx.requests[0]!.json as { payload: { custom_details: Record<string, unknown> } }).payload.custom_details;
+    expect(details.level).toBe('critical');
+    expect(details).not.toHaveProperty('rule_level');
+  });
+
+  it('a GuardDuty finding alert routed at its band pages at the band\'s severity and names the rule\'s level (ADR 0052)', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    process.env.SEAM_TEST_PD_KEY = 'R0UTINGKEY0000000000000000000000';
+    const out = new PagerDutyOutput('pager', PagerDutyOutputConfig.parse({ type: 'pagerduty', url: rx.url, routingKey: { env: 'SEAM_TEST_PD_KEY' } }));
+    const alert = testAlert({ n: 1, level: 'medium', finding: { id: 'f-1', updated_at: '2026-12-01T10:00:00.000Z', severity: 8, severity_level: 'high' } });
+    await out.send({ id: `${alert.id}:high`, kind: 'alert', alert, count: 1 });
+    const payload = (rx.requests[0]!.json as { dedup_key: string; payload: { severity: string; custom_details: Record<string, unknown> } });
+    expect(payload.dedup_key).toBe(`${alert.id}:high`);
+    expect(payload.payload.severity).toBe('error');
+    expect(payload.payload.custom_details).toMatchObject({ level: 'high', rule_level: 'medium', finding_severity: 8 });
   });
 });

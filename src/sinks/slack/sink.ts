@@ -1,7 +1,7 @@
 import type { AlertLevel } from '../../detect/alert.ts';
 import { shortChain, shortIdentity } from '../../identity/chain-text.ts';
 import { alsoMatchedText } from '../../detect/fold.ts';
-import { readSecret, type Notification } from '../delivery/output.ts';
+import { levelText, notificationLevel, readSecret, type Notification } from '../delivery/output.ts';
 import { WebhookOutput } from '../webhook/sink.ts';
 import type { SlackOutputConfig } from './config.ts';
 
@@ -17,13 +17,15 @@ const EMOJI: Record<AlertLevel, string> = {
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
- * The Block Kit message: level and rule title in the header, who really acted (the identity graph's
+ * The Block Kit message: the level it was routed at and the rule title in the header (the rule's own level, where it
+ * differs, beside it in the Level field: ADR 0052), who really acted (the identity graph's
  * origin, with the acting credentials when they differ), the chain in its short deduplicated form,
  * where (cluster, account, the last event's address and region), the summary, the rule's triage text, and a button to the dashboard when a link template is set.
  */
 export function slackMessage(n: Notification): Record<string, unknown> {
   const a = n.alert;
-  const level = a.rule.level.toUpperCase();
+  const routed = notificationLevel(a);
+  const level = routed.level.toUpperCase();
   const title = `${level}: ${a.rule.title}${n.count > 1 ? ` (${n.count}×)` : ''}`;
   const origin = a.origin?.id ?? a.principal?.id;
   const acting = a.principal?.id;
@@ -32,7 +34,7 @@ export function slackMessage(n: Notification): Record<string, unknown> {
   // Where the last event came from: its address and region, and whether it was refused or failed.
   const from = [a.source_ip, a.region, a.outcome === 'failure' ? '(request failed)' : undefined].filter((x) => x !== undefined && x !== '').join(' ');
   const fields = [
-    { type: 'mrkdwn', text: `*Level*\n${EMOJI[a.rule.level]} ${level}` },
+    { type: 'mrkdwn', text: `*Level*\n${EMOJI[routed.level]} ${levelText(routed)}` },
     { type: 'mrkdwn', text: `*Who really acted*\n${who}` },
     ...(a.cluster ? [{ type: 'mrkdwn', text: `*Cluster*\n${esc(a.cluster)}` }] : []),
     ...(a.account ? [{ type: 'mrkdwn', text: `*Account*\n${esc(a.account)}` }] : []),

@@ -40,6 +40,17 @@ describe('webhook output', () => {
     const body = got.json as { notification: { id: string; count: number; link: string }; alert: { id: string; rule: { level: string } } };
     expect(body.notification).toMatchObject({ id: 'alert-r-irsa-token-theft-1', count: 1, link: 'https://dash.example/alert/alert-r-irsa-token-theft-1' });
     expect(body.alert.rule.level).toBe('high');
+    expect(body.notification).toMatchObject({ level: 'high' });
+    expect(body.notification).not.toHaveProperty('rule_level');
+  });
+
+  it('the envelope says the level the alert was routed at, and the rule\'s own where it differs (a GuardDuty band, ADR 0052)', async () => {
+    const { rx, out } = await setup();
+    const alert = testAlert({ n: 1, level: 'low', finding: { id: 'f-1', updated_at: '2026-12-01T10:00:00.000Z', severity: 7.5, severity_level: 'high' } });
+    expect((await out.send({ id: `${alert.id}:high`, kind: 'alert', alert, count: 1 })).ok).toBe(true);
+    const body = rx.requests[0]!.json as { notification: Record<string, unknown>; alert: { rule: { level: string } } };
+    expect(body.notification).toMatchObject({ id: `${alert.id}:high`, level: 'high', rule_level: 'low' });
+    expect(body.alert.rule.level).toBe('low');
   });
 
   it('a signature made with another secret does not verify', async () => {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { postJson, readSecret, type AlertOutput, type Notification, type SendResult } from '../delivery/output.ts';
+import { notificationLevel, postJson, readSecret, type AlertOutput, type Notification, type SendResult } from '../delivery/output.ts';
 import type { WebhookOutputConfig } from './config.ts';
 
 export const SIGNATURE_HEADER = 'x-seam-signature';
@@ -10,10 +10,14 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 }
 
-/** The JSON a generic webhook receives: the notification's envelope and the whole alert. */
+/**
+ * The JSON a generic webhook (and SNS) receives: the notification's envelope and the whole alert. The envelope's
+ * `level` is the level the alert was routed at, `rule_level` the rule's own when it differs (ADR 0052).
+ */
 export function webhookBody(n: Notification): Record<string, unknown> {
+  const routed = notificationLevel(n.alert);
   return {
-    notification: { id: n.id, kind: n.kind, count: n.count, ...(n.window ? { window: n.window } : {}), ...(n.link ? { link: n.link } : {}) },
+    notification: { id: n.id, kind: n.kind, count: n.count, level: routed.level, ...(routed.ruleLevel === undefined ? {} : { rule_level: routed.ruleLevel }), ...(n.window ? { window: n.window } : {}), ...(n.link ? { link: n.link } : {}) },
     alert: n.alert,
   };
 }
