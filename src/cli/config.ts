@@ -53,6 +53,54 @@ export function clusterAccountWarnings(config: LoadedConfig['config']): string[]
   return out;
 }
 
+/** Where a cluster name is bound to an account in seam.yml. */
+interface ClusterBinding {
+  name: string;
+  account: string | undefined;
+  where: string;
+}
+
+function clusterBindings(config: LoadedConfig['config']): ClusterBinding[] {
+  const out: ClusterBinding[] = config.identity.clusters.map((c, i) => ({ name: c.name, account: c.account, where: `identity.clusters[${i}]` }));
+  for (const [name, src] of Object.entries(config.collect?.sources ?? {})) {
+    if (src.type === 'file' && src.cluster !== undefined) out.push({ name: src.cluster, account: src.account, where: `collect.sources.${name}` });
+    if (src.type === 'sidecar') src.tokens.forEach((t, i) => t.cluster !== undefined && out.push({ name: t.cluster, account: t.account, where: `collect.sources.${name}.tokens[${i}]` }));
+    if (src.type === 'cloudwatch-logs') {
+      src.logGroups.forEach((g, i) => {
+        const cluster = g.cluster ?? /^\/aws\/eks\/([^/]+)\/cluster$/.exec(g.logGroupName)?.[1];
+        if (cluster !== undefined) out.push({ name: cluster, account: g.account, where: `collect.sources.${name}.logGroups[${i}]` });
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Clusters with one name in two accounts (review-platsec H2). The identity graph keys a cluster's nodes and facts
+ * (access entries, service accounts, egress addresses) by its name only, so two `prod`s are one cluster to it: one
+ * account's DeleteAccessEntry erases the other's grant, and one's egress hides the other's stolen credentials.
+ * `refuse`: identity.clusters itself names one cluster twice with different accounts (which oidcIssuer and
+ * egressCidrs apply is ambiguous); `warn`: the name is bound to two accounts elsewhere (sources).
+ */
+export function sameNameClusters(config: LoadedConfig['config']): { refuse: string[]; warn: string[] } {
+  const byName = new Map<string, ClusterBinding[]>();
+  for (const b of clusterBindings(config)) byName.set(b.name, [...(byName.get(b.name) ?? []), b]);
+  const refuse: string[] = [];
+  const warn: string[] = [];
+  for (const [name, bs] of byName) {
+    const accounts = new Set(bs.flatMap((b) => (b.account === undefined ? [] : [b.account])));
+    if (accounts.size < 2) continue;
+    const inIdentity = new Set(bs.filter((b) => b.where.startsWith('identity.')).flatMap((b) => (b.account === undefined ? [] : [b.account])));
+    const text =
+      `cluster name ${name} is bound to ${accounts.size} accounts (${bs.filter((b) => b.account !== undefined).map((b) => `${b.where}: ${b.account}`).join(', ')}): ` +
+      `the identity graph keys clusters by name only, so it would treat them as one cluster (access entries, service accounts, egress addresses mix: ` +
+      `a DeleteAccessEntry in one account erases the other's grant, credentials used from the other cluster's address raise no off-cluster alert). ` +
+      `Run a separate Seam per account (its own seam.yml, and on Kafka its own kafka.topicPrefix), or give the EKS clusters distinct names`;
+    (inIdentity.size >= 2 ? refuse : warn).push(text);
+  }
+  return { refuse, warn };
+}
+
 /**
  * What the config refers to that this machine lacks: variables not set and files that cannot be read by its
  * `${env:}`/`${file:}` references, and files and folders it names. A command run here would stop on each
@@ -90,6 +138,12 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
       return 2;
     }
   }
+  // One cluster name in two accounts in identity.clusters: which oidcIssuer and egressCidrs apply is ambiguous (review-platsec H2).
+  const sameName = sameNameClusters(loaded.config);
+  if (sameName.refuse.length > 0) {
+    for (const r of sameName.refuse) err.write(`seam config check: refused: ${r}\n`);
+    return 2;
+  }
   out.write(`# ${loaded.file ?? '(no file: defaults)'} is valid\n`);
   // SEAM_* variables set here take precedence over the file (docs/config-reference.md): say which field each one sets.
   const fromEnv = [...loaded.fromEnv].map(([field, variable]) => `${variable} -> ${field}`);
@@ -100,6 +154,7 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
   if (ranges !== undefined && !loaded.missingPaths.some((p) => p.path === 'native.awsIpRangesFile')) out.write(`# ${awsRangesSummary(loadAwsRanges(ranges))}\n`);
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
+  for (const w of sameName.warn) err.write(`seam config check: warning: ${w}\n`);
   const findings = missingHere(loaded);
   // A placeholder key no rule names is a typo the commands that run rules would silently ignore (review-newuser2 M4).
   const rulesMissing = loaded.missingPaths.some((p) => p.path === 'rules.placeholdersFile');

@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../core/config/load.ts';
 import type { DetectionOptions } from '../pipeline/detection.ts';
 import type { AlertTiming } from '../pipeline/roles/correlate.ts';
 import { flushLogs, redactUrlCredentials } from '../core/logger.ts';
-import { loadCliConfig } from './config.ts';
+import { loadCliConfig, sameNameClusters } from './config.ts';
 import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
 import { isConnectionFailure, kafkaUnreachable, openSearchUnreachable, settingOrigin } from './unreachable.ts';
@@ -100,6 +100,13 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   }
   const loaded = await loadCliConfig(o.config, o.env ?? process.env);
   if (loaded === undefined) return 2;
+  // Two clusters of one name in two accounts would be one cluster to the identity graph (review-platsec H2).
+  const sameName = sameNameClusters(loaded.config);
+  for (const w of sameName.warn) process.stderr.write(`seam: warning: ${w}\n`);
+  if (sameName.refuse.length > 0) {
+    for (const r of sameName.refuse) process.stderr.write(`seam: refused: ${r}\n`);
+    return 2;
+  }
   const cfg = loaded.config;
   if (cfg.kafka && o.resume) {
     process.stderr.write('seam: --resume is for embedded mode; on Kafka the identity graph and the behavioural baselines are kept on seam.identity and restored at every start (ADR 0011)\n');
