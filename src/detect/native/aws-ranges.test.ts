@@ -251,6 +251,14 @@ describe('instance credentials used outside AWS, with and without AWS’s ranges
     const alerts = runNative(id, events, { config: { awsIpRangesFile: FIXTURE } });
     expect(alerts.map((a) => [a.rule.level, a.events])).toEqual([['high', [events[1]!.seam.id]]]);
     expect(alerts[0]!.summary).toContain('from 52.94.133.131 (AS16509 Amazon.com, Inc.), outside AWS');
+    // The triage text names the instance, role, key, call and address, and the commands to look and to stop it.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`Instance i-0a1b2c3d4e5f67890's role session (role web-app-instance-role, key ASIAEXAMPLEINSTANCE1) called s3.amazonaws.com:ListBuckets from 52.94.133.131 with “Boto3/1.35.0 md/Botocore`);
+    expect(tr).toContain('aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=ASIAEXAMPLEINSTANCE1');
+    expect(tr).toContain('aws ec2 describe-instances --instance-ids i-0a1b2c3d4e5f67890');
+    expect(tr).toContain('aws iam put-role-policy --role-name web-app-instance-role --policy-name AWSRevokeOlderSessions');
+    expect(tr).toContain('aws ec2 modify-instance-metadata-options --instance-id i-0a1b2c3d4e5f67890 --http-tokens required');
+    expect(tr).toContain('It is benign only if i-0a1b2c3d4e5f67890 sends all its AWS traffic through a proxy or VPN at 52.94.133.131');
   });
   it('a wrong file stops the engine at its start', () => {
     const dir = tmp();

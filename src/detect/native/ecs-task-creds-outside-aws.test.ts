@@ -23,6 +23,13 @@ describe('ECS task credentials used from outside AWS', () => {
     expect(alerts[0]!.summary).toContain('orders-api-task');
     expect(alerts[0]!.summary).toContain(ATTACKER);
     expect(alerts[0]!.events).toEqual([theft[0]!.seam.id]);
+    // The triage text names the task, role, key, call and address, and the commands to find the task and to stop it.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`ECS task ${TASK_ID}'s role session (role orders-api-task, key ASIAEXAMPLETASKROLE1) called ecs.amazonaws.com:ListClusters from ${ATTACKER} with “aws-cli/2.22.4`);
+    expect(tr).toContain(`aws ecs describe-tasks --cluster <cluster> --tasks ${TASK_ID}`);
+    expect(tr).toContain('aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=ASIAEXAMPLETASKROLE1');
+    expect(tr).toContain(`Benign only if no task of the account has id ${TASK_ID}`);
+    expect(tr).toContain('aws iam put-role-policy --role-name orders-api-task --policy-name AWSRevokeOlderSessions');
   });
 
   it('stays quiet for the task’s own calls (an AWS address, a private one through a VPC endpoint) and for other sessions outside AWS', () => {

@@ -16,7 +16,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, networkFor, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { accessKeyOf, callerText, keyLookupCommand, nativeAlert, revokeSessionsCommand } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -40,6 +40,18 @@ export function taskSession(event: SeamEvent): { arn: string; role: string; task
   const key = str(ui?.accessKeyId);
   if (key !== undefined && !key.startsWith('ASIA')) return undefined;
   return { arn, role: m[1]!, task: m[2]! };
+}
+
+/** The alert's triage text: the task, its role and key, the call and address, the commands to look and to stop it. */
+function taskTriage(event: SeamEvent, s: { role: string; task: string }, ip: string, label: string, what: string): string {
+  const key = accessKeyOf(event);
+  return (
+    `ECS task ${s.task}'s role session (role ${s.role}${key === undefined ? '' : `, key ${key}`}) called ${what} ${callerText(event)} (${label}), outside AWS. ` +
+    `Find the task and its service (aws ecs describe-tasks --cluster <cluster> --tasks ${s.task}, in each cluster of the account) and how the credentials left it: command injection or SSRF in the application, a task definition whose command fetches $AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, docker exec on the host. ` +
+    `List what ${ip} did with the key${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}. ` +
+    `Benign only if no task of the account has id ${s.task}: a script outside AWS that names its role sessions with 32 hex digits (rename its sessions). ` +
+    `Otherwise deny ${s.role}'s older sessions (${revokeSessionsCommand(s.role)}) and replace the task.`
+  );
 }
 
 export const ecsTaskCredsOutsideAws: NativeDetection<State> = {
@@ -69,6 +81,7 @@ export const ecsTaskCredsOutsideAws: NativeDetection<State> = {
       nativeAlert(this, {
         events: [event],
         summary: `ECS task ${s.task}'s credentials (role ${s.role}) called ${what} from ${ip} (${net.label}), outside AWS${ua === undefined ? '' : `, user agent ${ua}`}`,
+        triage: taskTriage(event, s, ip, net.label, what),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: ctx.resolution.cluster ?? event.seam.cluster,

@@ -19,7 +19,7 @@ import type { Alert, AlertLevel } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, desktopUserAgent, networkFor, type UaFamily, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, remembered, timeOf } from './util.ts';
+import { accessKeyOf, callerText, keyLookupCommand, nativeAlert, remembered, revokeSessionsCommand, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -68,6 +68,17 @@ export function instanceSession(event: SeamEvent): { arn: string; role: string; 
   return { arn, role: m[1]!, instance: m[2]! };
 }
 
+/** The alert's triage text: the instance, its role and key, the call and address, the commands to look and to stop it. */
+function instanceTriage(event: SeamEvent, s: { role: string; instance: string }, ip: string, what: string, benign: string): string {
+  const key = accessKeyOf(event);
+  return (
+    `Instance ${s.instance}'s role session (role ${s.role}${key === undefined ? '' : `, key ${key}`}) called ${what} ${callerText(event)}. ` +
+    `What on ${s.instance} hands out its credentials: an application that fetches URLs it is given (SSRF to 169.254.169.254), IMDSv1 still allowed (aws ec2 describe-instances --instance-ids ${s.instance} --query 'Reservations[].Instances[].MetadataOptions')? ` +
+    `List what ${ip} did with the key${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}: ListBuckets, GetObject, GetCallerIdentity, IAM enumeration. ` +
+    `${benign.charAt(0).toUpperCase()}${benign.slice(1)}. Otherwise deny the role's older sessions (${revokeSessionsCommand(s.role)}) and require IMDSv2 (aws ec2 modify-instance-metadata-options --instance-id ${s.instance} --http-tokens required).`
+  );
+}
+
 export const instanceCredsOutsideAws: NativeDetection<State> = {
   id: 'seam-native-instance-creds-outside-aws',
   title: 'EC2 instance credentials used from outside AWS',
@@ -91,7 +102,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     if (sess === undefined) state.sessions.set(s.arn, (sess = { addresses: new Map(), lastPlace: {}, families: new Set() }));
     const what = `${event.seam.action ?? str(event.eventName) ?? ''}`;
     const who = `Instance ${s.instance}'s credentials (role ${s.role})`;
-    const alert = (level: AlertLevel, key: string, summary: string, before?: Sighting): Alert[] => {
+    const alert = (level: AlertLevel, key: string, summary: string, benign: string, before?: Sighting): Alert[] => {
       if (state.alerted.has(s.arn + '|' + key)) return [];
       state.alerted.set(s.arn + '|' + key, true);
       return [
@@ -99,6 +110,7 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
           level,
           events: before === undefined ? [event] : [remembered(before.id, before.timeMs), event],
           summary,
+          triage: instanceTriage(event, s, ip, what, benign),
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster: ctx.resolution.cluster ?? event.seam.cluster,
@@ -107,20 +119,20 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     };
     // Attack tooling announces itself (Pacu, Kali's kernel in the CLI's user agent, ...): wherever it runs, these keys left the instance.
     if (family === 'attack-tool') {
-      return alert('high', 'tool|' + ip, `${who} called ${what} from ${ip} (${net.label}) with an attack tool's user agent (${ua})`);
+      return alert('high', 'tool|' + ip, `${who} called ${what} from ${ip} (${net.label}) with an attack tool's user agent (${ua})`, `only your own authorised test (a red-team run from ${ip}) is benign`);
     }
     if (net.aws === false) {
-      return alert('high', ip, `${who} called ${what} from ${ip} (${net.label}), outside AWS${ua === undefined ? '' : `, user agent ${ua}`}`);
+      return alert('high', ip, `${who} called ${what} from ${ip} (${net.label}), outside AWS${ua === undefined ? '' : `, user agent ${ua}`}`, `it is benign only if ${s.instance} sends all its AWS traffic through a proxy or VPN at ${ip} (then every call of its sessions comes from there, not just these)`);
     }
     if (net.aws === undefined) {
       if (family === 'script' || desktopUserAgent(ua)) {
-        return alert('medium', ip, `${who} called ${what} from ${ip}, an address Seam cannot place, with ${family === 'script' ? 'a script' : 'a macOS desktop'} user agent (${ua})`);
+        return alert('medium', ip, `${who} called ${what} from ${ip}, an address Seam cannot place, with ${family === 'script' ? 'a script' : 'a macOS desktop'} user agent (${ua})`, `it is benign if ${ip} is an AWS address (an ASN database would place it) and the client runs on ${s.instance} itself`);
       }
       return [];
     }
     // An AWS address: fine alone, unless the caller says it is a Mac (an instance's own software runs Linux or Windows Server).
     if (desktopUserAgent(ua) && family !== 'aws-service') {
-      return alert('medium', 'desktop|' + ip, `${who} called ${what} from ${ip} (${net.label}) with a macOS user agent (${ua}): the keys are on someone's workstation, even if its traffic leaves through AWS`);
+      return alert('medium', 'desktop|' + ip, `${who} called ${what} from ${ip} (${net.label}) with a macOS user agent (${ua}): the keys are on someone's workstation, even if its traffic leaves through AWS`, `a person who copied the keys to test from a laptop behind a cloud VPN explains it, and is still worth stopping`);
     }
     // Returning to an address after another one of the same family was used means two hosts share the keys.
     // An IPv6 address counts by its /64 (a host's addresses change within it); IPv4 and IPv6 are followed apart.
@@ -137,14 +149,14 @@ export const instanceCredsOutsideAws: NativeDetection<State> = {
     const other = last === undefined ? undefined : sess.addresses.get(last);
     if (other === undefined || last === place) return [];
     if (prior !== undefined) {
-      return alert('medium', 'copied', `${who} are used from two AWS addresses in turn (${last} and ${place}, ${net.label}): another EC2 host holds the instance's keys`, other);
+      return alert('medium', 'copied', `${who} are used from two AWS addresses in turn (${last} and ${place}, ${net.label}): another EC2 host holds the instance's keys`, `it is benign if both are ${s.instance}'s own egress (two NAT gateways, or an IPv4 and an elastic address it switches between)`, other);
     }
     // A second address that brings a kind of client the instance never used (its agents and SDKs, then a CLI or
     // a script from elsewhere), while the first address was in use within the last hours: the keys were copied.
     // A stopped-and-started instance changes address too, but its own software comes back, not a new client.
     if (newFamily && (family === 'cli' || family === 'script')) {
       if (t - other.timeMs <= RECENT_MS && t >= other.timeMs) {
-        return alert('medium', 'copied', `${who} were used from ${ip} (${net.label}) with ${ua ?? family}, a client the instance never used, ${Math.round((t - other.timeMs) / 60_000)} min after its own calls from ${last}`, other);
+        return alert('medium', 'copied', `${who} were used from ${ip} (${net.label}) with ${ua ?? family}, a client the instance never used, ${Math.round((t - other.timeMs) / 60_000)} min after its own calls from ${last}`, `it is benign if someone ran that client on ${s.instance} itself after it moved to a new address (a stop and start, a new elastic address)`, other);
       }
     }
     return [];

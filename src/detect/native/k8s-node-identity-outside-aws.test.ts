@@ -24,6 +24,14 @@ describe('Kubernetes node identity used from outside AWS', () => {
     expect(alerts[0]!.summary).toContain('get secrets');
     expect(alerts[0]!.summary).toContain(ATTACKER_IP);
     expect(alerts[0]!.cluster).toBe(CLUSTER);
+    // The triage text names the node, request, address and client, and the commands with the node's name.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`Node identity system:node:ip-10-0-142-21.us-west-2.compute.internal made “get secrets” in ${CLUSTER} from ${ATTACKER_IP} (`);
+    expect(tr).toContain(`with “${KUBELET}”, outside AWS.`);
+    expect(tr).toContain('kubectl get pods -A --field-selector spec.nodeName=ip-10-0-142-21.us-west-2.compute.internal -o wide');
+    expect(tr).toContain(`seam hunt --who system:node:ip-10-0-142-21.us-west-2.compute.internal --cluster ${CLUSTER}`);
+    expect(tr).toContain(`Benign if ${ATTACKER_IP} is the egress of an EKS Hybrid Node of ${CLUSTER}`);
+    expect(tr).toContain('kubectl drain ip-10-0-142-21.us-west-2.compute.internal --ignore-daemonsets');
   });
 
   it('stays quiet for the node from its NAT gateway (an AWS address) or its private address, and for people outside AWS', () => {

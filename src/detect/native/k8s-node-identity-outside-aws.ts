@@ -17,7 +17,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, ClusterV6Blocks, connectionAddress, inEgressCidrs, nativeAlert, servedRequest, timeOf } from './util.ts';
+import { auditRequestText, ClusterV6Blocks, connectionAddress, inEgressCidrs, keyLookupCommand, nativeAlert, quoted, revokeSessionsCommand, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -26,6 +26,28 @@ interface State {
   alerted: Lru<string, true>;
   /** The cluster's own IPv6 blocks (an IPv6 cluster whose VPC block Amazon does not announce). */
   v6: ClusterV6Blocks;
+}
+
+/** The first value of a Kubernetes user's `extra` entry (EKS puts the IAM identity there: `arn`, `canonicalArn`, `accessKeyId`). */
+function extraOf(event: SeamEvent, name: string): string | undefined {
+  const v = obj(obj(event.user)?.extra)?.[name];
+  return Array.isArray(v) ? str(v[0]) : undefined;
+}
+
+/** The alert's triage text: the node, its request and address, its IAM role and key, the commands to look and to stop it. */
+function nodeTriage(event: SeamEvent, username: string, cluster: string, ip: string, label: string): string {
+  const node = username.slice('system:node:'.length);
+  const role = /:role\/(?:.*\/)?([^/]+)$/.exec(extraOf(event, 'canonicalArn') ?? '')?.[1];
+  const key = extraOf(event, 'accessKeyId');
+  const ua = event.seam.user_agent;
+  return (
+    `Node identity ${username} made ${quoted(auditRequestText(event), 120)} in ${cluster} from ${ip} (${label})${ua === undefined ? '' : ` with ${quoted(ua)}`}, outside AWS${role === undefined ? '' : `, signed by role ${role}${key === undefined ? '' : ` (key ${key})`}`}. ` +
+    `A node identity reads the secrets and configmaps of the pods scheduled on ${node} and creates their tokens. ` +
+    `Which pods there have hostNetwork, hostPath mounts or IMDSv1 within reach (kubectl get pods -A --field-selector spec.nodeName=${node} -o wide)? ` +
+    `List what ${ip} did in both planes (seam hunt --who ${username} --cluster ${cluster}${key === undefined ? '' : `; ${keyLookupCommand(key, event.seam.region)}`}). ` +
+    `Benign if ${ip} is the egress of an EKS Hybrid Node of ${cluster}: list it in the cluster's egressCidrs. ` +
+    `Otherwise deny ${role === undefined ? 'the node role' : role}'s older sessions (${revokeSessionsCommand(role ?? '<node role>')}) and replace the node (kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data, then terminate its instance).`
+  );
 }
 
 export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
@@ -59,6 +81,7 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
       nativeAlert(this, {
         events: [event],
         summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
+        triage: nodeTriage(event, username, cluster, ip, net.label),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster,

@@ -35,6 +35,10 @@ describe('Kubernetes service-account token used from an AWS address the cluster 
     expect(alerts[0]!.summary).toContain('payments:api');
     expect(alerts[0]!.summary).toContain(OTHER_EC2);
     expect(alerts[0]!.cluster).toBe(CLUSTER);
+    expect(alerts[0]!.triage).toContain(`Service account payments/api of ${CLUSTER} made “get secrets” from ${OTHER_EC2} (`);
+    expect(alerts[0]!.triage).toContain("an AWS address none of the cluster's nodes uses.");
+    expect(alerts[0]!.triage).toContain(`Benign if ${OTHER_EC2} is an instance of one of your accounts that manages ${CLUSTER} on purpose`);
+    expect(alerts[0]!.triage).toContain('kubectl get pods -n payments --field-selector spec.serviceAccountName=api');
   });
 
   it('stays quiet for every address a node of the cluster uses, private addresses, and addresses outside AWS (the sibling detection’s)', () => {

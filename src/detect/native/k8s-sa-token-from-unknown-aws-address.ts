@@ -93,6 +93,8 @@ export const k8sSaTokenFromUnknownAwsAddress: NativeDetection<State> = {
     if (inEgressCidrs(graph, cluster, ip)) return [];
     if (graph.egressOf(cluster, t).includes(ip)) return [];
     if (!dueReport(state.reported, where + '|' + username + '|' + place, t)) return [];
-    return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, "an AWS address none of the cluster's nodes uses")];
+    return [
+      saTokenAlert(this, event, ctx, username, cluster, ip, net.label, "an AWS address none of the cluster's nodes uses", `Benign if ${ip} is an instance of one of your accounts that manages ${cluster} on purpose (an Argo CD or Flux hub, a CI runner on EC2, pods that use the public endpoint while the nodes use the private one): list its egress in the cluster's egressCidrs.`),
+    ];
   },
 };

@@ -23,6 +23,14 @@ describe('Kubernetes service-account token used from outside AWS', () => {
     expect(alerts[0]!.summary).toContain('get secrets');
     expect(alerts[0]!.summary).toContain(ATTACKER_IP);
     expect(alerts[0]!.cluster).toBe(CLUSTER);
+    // The triage text names the service account, cluster, request, address and client, and the kubectl commands with its names.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`Service account payments/api of ${CLUSTER} made “get secrets” from ${ATTACKER_IP} (`);
+    expect(tr).toContain('with “kubectl/v1.30.2 (linux/amd64) kubernetes/3968350”, outside AWS.');
+    expect(tr).toContain('kubectl auth can-i --list --as=system:serviceaccount:payments:api');
+    expect(tr).toContain('kubectl get pods -n payments --field-selector spec.serviceAccountName=api');
+    expect(tr).toContain(`seam hunt --who payments/api --cluster ${CLUSTER}`);
+    expect(tr).toContain(`Benign if ${ATTACKER_IP} is a controller or CI runner that manages ${CLUSTER} from outside AWS on purpose`);
     // another account from the same address, or the same account from another outside address, is its own alert
     const other: K8sUser = { ...sa, username: 'system:serviceaccount:payments:worker' };
     expect(runNative(id, [request([ATTACKER_IP]), request([ATTACKER_IP], t('14:21:00'), other), request(['192.0.2.77'], t('14:22:00'))])).toHaveLength(3);

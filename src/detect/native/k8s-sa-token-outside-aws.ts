@@ -20,7 +20,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { addressPlace, networkFor } from './networks.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { auditRequestText, ClusterV6Blocks, connectionAddress, inEgressCidrs, nativeAlert, servedRequest, timeOf } from './util.ts';
+import { auditRequestText, ClusterV6Blocks, connectionAddress, inEgressCidrs, nativeAlert, quoted, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -58,11 +58,31 @@ export function dueReport(reported: Lru<string, number>, key: string, t: number)
   return true;
 }
 
+/**
+ * The triage text of a service account's request from `ip`: which account, what it did, the kubectl commands that
+ * show what it may do and which pods hold it, where its token may have leaked, how to rotate it, and `benign`.
+ */
+export function saTokenTriage(event: SeamEvent, username: string, cluster: string, ip: string, label: string, why: string, benign: string): string {
+  const sa = username.slice('system:serviceaccount:'.length);
+  const i = sa.indexOf(':');
+  const ns = i < 0 ? 'default' : sa.slice(0, i);
+  const name = i < 0 ? sa : sa.slice(i + 1);
+  const code = obj(event.responseStatus)?.code;
+  const ua = event.seam.user_agent;
+  return (
+    `Service account ${ns}/${name} of ${cluster} made ${quoted(auditRequestText(event), 120)}${typeof code === 'number' && code >= 400 ? ` (refused, ${String(code)})` : ''} from ${ip} (${label})${ua === undefined ? '' : ` with ${quoted(ua)}`}, ${why}. ` +
+    `What may it do (kubectl auth can-i --list --as=${username}) and which pods run as it (kubectl get pods -n ${ns} --field-selector spec.serviceAccountName=${name})? ` +
+    `List the address's other requests in both planes (seam hunt --who ${ns}/${name} --cluster ${cluster}) and find where the token leaked: a pod exec'd into, a Secret in ${ns} of type kubernetes.io/service-account-token, a CI log, a kubeconfig. ` +
+    `${benign} Otherwise rotate it: delete its token Secret (kubectl get secrets -n ${ns} --field-selector type=kubernetes.io/service-account-token), or for bound tokens restart the pods that use it (or recreate ${ns}/${name}).`
+  );
+}
+
 /** The alert of a service account's request from `ip` (its network `label`): what it did, where, and `why` the address is wrong. */
-export function saTokenAlert(d: AnyNativeDetection, event: SeamEvent, ctx: EvalContext, username: string, cluster: string, ip: string, label: string, why: string): Alert {
+export function saTokenAlert(d: AnyNativeDetection, event: SeamEvent, ctx: EvalContext, username: string, cluster: string, ip: string, label: string, why: string, benign: string): Alert {
   const code = obj(event.responseStatus)?.code;
   return nativeAlert(d, {
     events: [event],
+    triage: saTokenTriage(event, username, cluster, ip, label, why, benign),
     summary: `Service account ${username.slice('system:serviceaccount:'.length)} called the API server (${auditRequestText(event)}${typeof code === 'number' ? ', ' + String(code) : ''}) in ${cluster} from ${ip} (${label}), ${why}`,
     principal: ctx.resolution.principal,
     account: event.seam.account,
@@ -104,6 +124,6 @@ export const k8sSaTokenOutsideAws: NativeDetection<State> = {
     if (net === undefined || net.private || net.aws !== false) return [];
     const key = (event.seam.account ?? '') + '|' + cluster + '|' + username + '|' + (addressPlace(ip)?.place ?? ip);
     if (!dueReport(state.reported, key, timeOf(event))) return [];
-    return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, 'outside AWS')];
+    return [saTokenAlert(this, event, ctx, username, cluster, ip, net.label, 'outside AWS', `Benign if ${ip} is a controller or CI runner that manages ${cluster} from outside AWS on purpose (an Argo CD hub, a runner): list its egress in the cluster's egressCidrs.`)];
   },
 };

@@ -58,6 +58,13 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
     expect(alerts[0]!.summary).toContain('image-resizer-role');
     expect(alerts[0]!.summary).toContain(ATTACKER);
     expect(alerts[0]!.events).toEqual([theft[0]!.seam.id]);
+    // The triage text names the function, role, key, call and address, and the commands to look and to stop it.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`Lambda function image-resizer's execution-role session (role image-resizer-role, key ASIAEXAMPLELAMBDAFN1) called sts.amazonaws.com:GetCallerIdentity from ${ATTACKER} with “aws-cli/2.22.4`);
+    expect(tr).toContain(': outside AWS.');
+    expect(tr).toContain('aws lambda get-function --function-name image-resizer');
+    expect(tr).toContain('aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=ASIAEXAMPLELAMBDAFN1');
+    expect(tr).toContain('aws iam put-role-policy --role-name image-resizer-role --policy-name AWSRevokeOlderSessions');
   });
 
   it('knows a function’s session from CreateFunction naming its execution role (a role path is not part of the session ARN)', () => {
@@ -134,6 +141,8 @@ describe('Lambda execution-role credentials used from outside AWS', () => {
       ['medium', [script.seam.id]],
     ]);
     expect(alerts[0]!.summary).toContain('exec-env/AWS_Lambda_');
+    expect(alerts[0]!.triage).toContain(`called s3.amazonaws.com:ListBuckets from ${OTHER_AWS} with “aws-cli/2.22.4`);
+    expect(alerts[0]!.triage).toContain(': another machine in AWS (an EC2 host, CloudShell).');
     // Known from CreateFunction first, then its marked calls: the mark counts from then on.
     const created2 = call(created, 'GetObject', t('14:00:00'), LAMBDA_EGRESS, IN_LAMBDA);
     const copy = call(created, 'ListBuckets', t('14:10:00'), OTHER_AWS, CLI);

@@ -57,7 +57,7 @@ import { eventNetwork, knownNetwork, learning, learningStart, liveFact, remember
 import type { NativeConfig } from './config.ts';
 import { addressPlace, desktopUserAgent, userAgentFamily } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { inCidr, nativeAlert, presignedRequest, timeOf } from './util.ts';
+import { accessKeyOf, callerText, inCidr, keyLookupCommand, nativeAlert, presignedRequest, revokeSessionsCommand, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -162,6 +162,18 @@ function executionRoleSet(event: SeamEvent): { partition: string; account: strin
   return fn === undefined || fn === '' ? undefined : { partition: role[1]!, account: role[2]!, role: role[3]!, roleArn: `arn:${role[1]!}:iam::${role[2]!}:role/${role[3]!}`, fn };
 }
 
+/** The alert's triage text: the function, its role and key, the call and address, the commands to look and to stop it. */
+function lambdaTriage(event: SeamEvent, s: { role: string; name: string }, ip: string, what: string, where: string): string {
+  const key = accessKeyOf(event);
+  return (
+    `Lambda function ${s.name}'s execution-role session (role ${s.role}${key === undefined ? '' : `, key ${key}`}) called ${what} ${callerText(event)}: ${where}. ` +
+    `Read what ${s.name} runs (aws lambda get-function --function-name ${s.name}): code that fetches URLs or file paths it is given (SSRF, /proc/self/environ), command injection, a new dependency. ` +
+    `List what ${ip} did with the key${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}: GetCallerIdentity, List*, GetObject, secrets. ` +
+    `A developer who copied ${s.name}'s credentials to test from a laptop looks the same, and is worth stopping too. ` +
+    `Deny ${s.role}'s older sessions (${revokeSessionsCommand(s.role)}), then update ${s.name} so it gets new ones.`
+  );
+}
+
 export const lambdaCredsOutsideAws: NativeDetection<State> = {
   id: 'seam-native-lambda-creds-outside-aws',
   title: 'Lambda execution-role credentials used from outside AWS',
@@ -256,6 +268,7 @@ export const lambdaCredsOutsideAws: NativeDetection<State> = {
         level,
         events: [event],
         summary: `Lambda function ${s.name}'s execution-role credentials (role ${s.role}) called ${what} ${where}${ua === undefined ? '' : `, user agent ${ua}`}`,
+        triage: lambdaTriage(event, s, ip, what, level === 'medium' ? 'another machine in AWS (an EC2 host, CloudShell)' : outside ? 'outside AWS' : 'an attack tool'),
         principal: ctx.resolution.principal,
         account: event.seam.account ?? s.account,
       }),

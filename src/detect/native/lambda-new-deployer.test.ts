@@ -104,7 +104,7 @@ describe('seam-native-lambda-new-deployer', () => {
     expect(alerts[1]!.summary).toContain('attached layers to Lambda function invoice-render');
     expect(alerts[0]!.rule.tags).toEqual(expect.arrayContaining(['attack.persistence', 'attack.t1525']));
     // The triage text names who, which function, from where and the commands with the real names, not field paths.
-    expect(alerts[0]!.triage).toContain(`role/stratus-red-team (aws-go-sdk-1762070400123456789) replaced the code of orders-webhook from ${OUTSIDE} with stratus-red-team_4f6c`);
+    expect(alerts[0]!.triage).toContain(`role/stratus-red-team (aws-go-sdk-1762070400123456789) replaced the code of orders-webhook from ${OUTSIDE} with “stratus-red-team_4f6c`);
     expect(alerts[0]!.triage).toContain('it is usually changed by role/ci-deployer.');
     expect(alerts[0]!.triage).toContain('aws lambda list-versions-by-function --function-name orders-webhook');
     expect(alerts[0]!.triage).toContain('find how role/stratus-red-team’s credentials were obtained');

@@ -111,7 +111,7 @@ describe('IRSA / Pod Identity credentials used outside the cluster', () => {
     expect(alerts[0]!.summary).toContain('role/PlatformAdmin (alice@example.com)');
     // The triage text names the session, service account, cluster, call, address, the cluster's egress and who the chain leads to.
     const tr = alerts[0]!.triage!;
-    expect(tr).toContain(`role/payments-api-irsa (botocore-session-1730815740), the session of service account payments/api of ${CLUSTER}, called sts.amazonaws.com:GetCallerIdentity from ${ATTACKER_IP} with Boto3/`);
+    expect(tr).toContain(`role/payments-api-irsa (botocore-session-1730815740), the session of service account payments/api of ${CLUSTER}, called sts.amazonaws.com:GetCallerIdentity from ${ATTACKER_IP} with “Boto3/`);
     expect(tr).toContain(`${CLUSTER} reaches AWS from ${NAT_IP}.`);
     expect(tr).toContain(`Did role/PlatformAdmin (alice@example.com) exec into a pod of payments/api shortly before, and what else did ${ATTACKER_IP} do?`);
     expect(tr).toContain('Revoke role/payments-api-irsa’s sessions issued before now');
@@ -199,6 +199,14 @@ describe('node instance-role credentials used off the node', () => {
     const alerts = run([...base(), ev(callAs(node, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), ATTACKER_IP), undefined)], id);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toContain('i-0abc123def4567890');
+    // The triage text names the session, key, call and address, the cluster's egress, and the commands with the instance and role.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`Node role session role/eks-node-role (i-0abc123def4567890) (key ASIAEXAMPLENODE00001), used by the nodes of ${CLUSTER}, called ec2.amazonaws.com:DescribeInstances from ${ATTACKER_IP}`);
+    expect(tr).toContain(`${CLUSTER} reaches AWS from ${NAT_IP}`);
+    expect(tr).toContain('aws ec2 describe-instances --instance-ids i-0abc123def4567890');
+    expect(tr).toContain('AttributeValue=ASIAEXAMPLENODE00001');
+    expect(tr).toContain('aws iam put-role-policy --role-name eks-node-role --policy-name AWSRevokeOlderSessions');
+    expect(tr).toContain(`Benign if ${ATTACKER_IP} is a new egress address of ${CLUSTER}`);
   });
   it('stays quiet from the NAT, from private addresses, and for roles that are not node roles', () => {
     expect(run([...base(), ev(callAs(node, 'ec2.amazonaws.com', 'DescribeInstances', t('14:20:00'), NAT_IP), undefined)], id)).toEqual([]);
@@ -233,7 +241,7 @@ describe('exec into a pod, then its role calls AWS', () => {
     // The triage text names the person, pod, cluster, session, call and address, and judges the address (SOC review M4).
     const tr = alerts[0]!.triage!;
     expect(tr).toContain('role/PlatformAdmin (alice@example.com) exec’d into payments/api-7c9d8f6b5-x2k4q in prod-eks-01 at 2024-11-05T14:09:08.000Z; 6s later its role session role/payments-api-irsa (');
-    expect(tr).toContain(`called sts.amazonaws.com:GetCallerIdentity from ${NAT_IP} with Boto3/`);
+    expect(tr).toContain(`called sts.amazonaws.com:GetCallerIdentity from ${NAT_IP} with “Boto3/`);
     expect(tr).toContain(`${NAT_IP} is one of prod-eks-01’s egress addresses, so the keys were used from inside the cluster.`);
     expect(tr).toContain('revoke role/payments-api-irsa’s sessions issued before now');
     expect(tr).not.toMatch(/requestURI|objectRef|userIdentity/);
@@ -299,7 +307,7 @@ describe('exec into a busy IRSA pod: the application’s own calls are not the p
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toMatch(/exec'd into payments\/api-7c9d8f6b5-x2k4q \(sh\).*sts.amazonaws.com:GetCallerIdentity/);
     expect(alerts[0]!.triage).toContain('54s later its role session role/payments-api-irsa (botocore-session-1730815740) called sts.amazonaws.com:GetCallerIdentity');
-    expect(alerts[0]!.triage).toContain('with aws-cli/2.18.0');
+    expect(alerts[0]!.triage).toContain('with “aws-cli/2.18.0');
   });
   it('still fires when the app’s client is first seen on the session only after the exec (a session issued after it)', () => {
     const late = [...busyPod().slice(0, 2), ev(execInto(iamK8sUser(alice), POD, t('14:09:08'), 'sh'))];
@@ -500,6 +508,13 @@ describe('privileged service-account token minted and used outside', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toContain('minted by ' + alice.arn);
     expect(alerts[0]!.events).toHaveLength(2);
+    // The triage text names who minted the token, the service account and its power, the use and its address, and the commands.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`${alice.arn} minted a token for service account kube-system/ops-bot (cluster-admin) in ${CLUSTER} at 2024-11-05T14:20:00.000Z; 10 min later it made “`);
+    expect(tr).toContain(`from ${ATTACKER_IP} with “kubectl/v1.30.2”, outside the cluster.`);
+    expect(tr).toContain('kubectl auth can-i --list --as=system:serviceaccount:kube-system:ops-bot');
+    expect(tr).toContain('kubectl delete serviceaccount -n kube-system ops-bot');
+    expect(tr).toContain(`seam hunt --who kube-system/ops-bot --cluster ${CLUSTER}`);
   });
   it('stays quiet for kubelet-minted pod tokens, weak service accounts, and uses after expiry', () => {
     const node = { username: 'system:node:ip-10-0-1-2.us-west-2.compute.internal', groups: ['system:nodes', 'system:authenticated'] };

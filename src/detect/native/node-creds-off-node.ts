@@ -5,16 +5,35 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import { roleOfSession } from '../../identity/keys.ts';
+import { roleOfSession, sessionNameOf } from '../../identity/keys.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { networkFor } from './networks.ts';
-import { chainText, configuredCidrs, fromCluster, nativeAlert, timeOf } from './util.ts';
+import { accessKeyOf, callerText, chainText, configuredCidrs, egressText, fromCluster, keyLookupCommand, nativeAlert, revokeSessionsCommand, timeOf } from './util.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 interface State {
   alerted: Lru<string, true>;
+}
+
+/** The alert's triage text: the node session and key, its call and address against the cluster's egress, the commands to look and to stop it. */
+function nodeCredsTriage(event: SeamEvent, graph: IdentityGraph, arn: string, roleArn: string, clusters: readonly string[], ip: string): string {
+  const role = shortIdentity(roleArn).replace(/^role\//, '');
+  const session = sessionNameOf(arn);
+  const instance = session !== undefined && /^i-[0-9a-f]{8,17}$/.test(session) ? session : undefined;
+  const key = accessKeyOf(event);
+  const cluster = clusters[0]!;
+  return (
+    `Node role session ${shortIdentity(arn)}${key === undefined ? '' : ` (key ${key})`}, used by the nodes of ${clusters.join(', ')}, called ${event.seam.action ?? 'AWS'} ${callerText(event)}; ${cluster} reaches AWS from ${egressText(graph, cluster, timeOf(event))}. ` +
+    (instance === undefined
+      ? 'The session name is usually the instance id: find the node, and the pods on it with hostNetwork or an IMDS hop limit above 1. '
+      : `Which pods on ${instance} have hostNetwork or reach IMDS (aws ec2 describe-instances --instance-ids ${instance} --query 'Reservations[].Instances[].MetadataOptions': HttpTokens required, hop limit 1)? `) +
+    `List what ${ip} did with the keys${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}. ` +
+    `Benign if ${ip} is a new egress address of ${cluster} (a NAT gateway added): its pods' sessions use it too; list it in the cluster's egressCidrs. ` +
+    `Otherwise deny ${role}'s older sessions (${revokeSessionsCommand(role)})${instance === undefined ? '' : ` and set aws ec2 modify-instance-metadata-options --instance-id ${instance} --http-tokens required --http-put-response-hop-limit 1`}.`
+  );
 }
 
 export const nodeCredsOffNode: NativeDetection<State> = {
@@ -53,6 +72,7 @@ export const nodeCredsOffNode: NativeDetection<State> = {
       nativeAlert(this, {
         events: [event],
         summary: `Node role session ${arn} (nodes of ${clusters.join(', ')}) called ${event.seam.action} from ${ip}, outside the cluster's egress addresses; chain: ${chainText(ctx.resolution.chain)}`,
+        triage: nodeCredsTriage(event, graph, arn, role, clusters, ip),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: clusters[0],

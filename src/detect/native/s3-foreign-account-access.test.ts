@@ -70,7 +70,7 @@ describe('seam-native-s3-foreign-account-access', () => {
     expect(alerts[0]!.summary).toContain(`of account ${STRANGER} wrote to bucket org-central-logs of account ${OWNER} (PutObject hello.txt)`);
     expect(alerts[1]!.summary).toContain('read objects in bucket org-central-logs');
     // The triage text names the account, bucket, object, address and the command to read the grant, not field paths.
-    expect(alerts[0]!.triage).toContain(`of account ${STRANGER} wrote to bucket org-central-logs (PutObject hello.txt) from 198.51.100.23 with [aws-cli/2.22.4`);
+    expect(alerts[0]!.triage).toContain(`of account ${STRANGER} wrote to bucket org-central-logs (PutObject hello.txt) from 198.51.100.23 with “[aws-cli/2.22.4`);
     expect(alerts[0]!.triage).toContain(`Is ${STRANGER} one of your organisation’s accounts`);
     expect(alerts[0]!.triage).toContain('aws s3api get-bucket-policy --bucket org-central-logs');
     expect(alerts[0]!.triage).toContain(`List what account ${STRANGER} wrote to org-central-logs (key names, sizes)`);

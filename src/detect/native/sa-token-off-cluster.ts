@@ -8,7 +8,7 @@ import { isPowerfulRule } from '../../identity/rbac.ts';
 import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { fromCluster, nativeAlert, remembered, timeOf } from './util.ts';
+import { fromCluster, nativeAlert, quoted, remembered, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -22,6 +22,19 @@ interface Minted {
 
 interface State {
   minted: Lru<string, Minted>;
+}
+
+/** The alert's triage text: who minted the token of which service account, where it was used and for what, and how to end it. */
+function mintedTriage(event: SeamEvent, m: Minted, sa: string, cluster: string, t: number): string {
+  const [ns, name] = sa.split('/') as [string, string];
+  const ua = event.seam.user_agent;
+  const what = `${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim() || 'a request';
+  return (
+    `${m.by} minted a token for service account ${sa} (${m.power}) in ${cluster} at ${new Date(m.timeMs).toISOString()}; ${Math.round((t - m.timeMs) / 60_000)} min later it made ${quoted(what, 120)} from ${event.seam.source_ip ?? 'an unknown address'}${ua === undefined ? '' : ` with ${quoted(ua)}`}, outside the cluster. ` +
+    `Ask ${m.by} why they minted it and where the token went. What may it do (kubectl auth can-i --list --as=system:serviceaccount:${ns}:${name}), and which bindings grant it that (kubectl get clusterrolebindings,rolebindings -A -o wide | grep ${name})? ` +
+    `Benign only if ${m.by} used it from their own machine for a reviewed task: it is still a powerful credential outside the cluster until it expires. ` +
+    `A token cannot be revoked alone: delete and recreate the service account (kubectl delete serviceaccount -n ${ns} ${name}) or rotate the signing key, and review what the token did (seam hunt --who ${sa} --cluster ${cluster}).`
+  );
 }
 
 export const saTokenOffCluster: NativeDetection<State> = {
@@ -63,6 +76,7 @@ export const saTokenOffCluster: NativeDetection<State> = {
       nativeAlert(this, {
         events: [remembered(m.id, m.timeMs), event],
         summary: `Token for ${sa} (${m.power}) minted by ${m.by} was used from ${event.seam.source_ip} (${event.seam.action ?? ''} ${event.seam.resource ?? ''}), outside the cluster`,
+        triage: mintedTriage(event, m, sa, cluster, t),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster,

@@ -38,7 +38,7 @@ describe('Many secrets read for the first time by one principal within minutes',
     expect(alerts[0]!.events).toEqual(harvest.slice(1).map((e) => e.seam.id));
     expect(alerts[0]!.summary).toContain('read 11 secrets it had never read');
     // The triage text names the reader, where it read from and the secrets, not field paths.
-    expect(alerts[0]!.triage).toContain(`role/PlatformAdmin (alice@example.com) read 11 secrets it had never read within 10 minutes, from ${harvest[0]!.seam.source_ip} with APN/1.0 HashiCorp/1.0 Terraform/1.9.5`);
+    expect(alerts[0]!.triage).toContain(`role/PlatformAdmin (alice@example.com) read 11 secrets it had never read within 10 minutes, from ${harvest[0]!.seam.source_ip} with “APN/1.0 HashiCorp/1.0 Terraform/1.9.5`);
     expect(alerts[0]!.triage).toContain(': /prod/payments/key-01, /prod/payments/key-02, /prod/payments/key-03, /prod/payments/key-04, /prod/payments/key-05, and 6 more. ');
     expect(alerts[0]!.triage).toContain('If not: revoke role/PlatformAdmin (alice@example.com)’s credentials, rotate every secret it read');
     expect(alerts[0]!.triage).not.toContain('requestParameters');

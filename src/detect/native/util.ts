@@ -18,6 +18,12 @@ export function configuredCidrs(graph: IdentityGraph, cluster: string): string[]
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
 }
 
+/** `52.94.133.131, 52.94.133.132` (up to three) of the cluster's known egress, for a triage text. */
+export function egressText(graph: IdentityGraph, cluster: string, t: number): string {
+  const known = graph.egressOf(cluster, t);
+  return known.length === 0 ? 'none learned yet' : known.slice(0, 3).join(', ') + (known.length > 3 ? ', …' : '');
+}
+
 /** Is `ip` in one of the cluster's configured `egressCidrs`? */
 export function inEgressCidrs(graph: IdentityGraph, cluster: string, ip: string): boolean {
   return configuredCidrs(graph, cluster).some((c) => inCidr(ip, c));
@@ -213,7 +219,36 @@ export class ClusterV6Blocks {
 export function callerText(event: SeamEvent): string {
   const ua = str(event.seam.user_agent);
   const from = event.seam.source_ip === undefined ? 'from an AWS service' : `from ${event.seam.source_ip}`;
-  return ua === undefined ? from : `${from} with ${ua.length > 80 ? ua.slice(0, 80) + '…' : ua}`;
+  return ua === undefined ? from : `${from} with ${quoted(ua)}`;
+}
+
+/**
+ * Text the caller chose (a user agent, a command line, an object or session name), quoted for a triage text:
+ * `“aws-cli/2.15.0 …”`. Control and format characters (newlines, bidi overrides, zero-width marks) become spaces and
+ * backticks and double quotes become `'`, so the value cannot end its quotes, open a code span in Slack, or hide
+ * text; cut at `max` characters. The sinks escape `<`, `>` and `&` for Slack and HTML themselves.
+ */
+export function quoted(value: string, max = 80): string {
+  const clean = value.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ').replace(/[`"“”]/g, "'").trim();
+  return `“${clean.length > max ? clean.slice(0, max) + '…' : clean}”`;
+}
+
+/** The access key a CloudTrail call was signed with (`ASIA…` temporary, `AKIA…` long-term), if the record names it. */
+export function accessKeyOf(event: SeamEvent): string | undefined {
+  return str(obj(event.userIdentity)?.accessKeyId);
+}
+
+/** The command that lists the calls made with an access key (CloudTrail's 90 days of management events, in the call's region). */
+export function keyLookupCommand(key: string, region?: string): string {
+  return `aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${key}${region === undefined ? '' : ` --region ${region}`}`;
+}
+
+/**
+ * How to deny every session of a role issued before now (what the console's "Revoke active sessions" writes), by
+ * name: stolen role credentials stay valid until they expire, up to 12 hours.
+ */
+export function revokeSessionsCommand(role: string): string {
+  return `aws iam put-role-policy --role-name ${role} --policy-name AWSRevokeOlderSessions --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"<now>"}}}]}'`;
 }
 
 /** A CloudTrail call made with a console session's credentials (`sessionCredentialFromConsole`, a top-level field). */

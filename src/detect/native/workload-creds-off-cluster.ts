@@ -9,7 +9,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { callerText, chainText, fromCluster, inEgressCidrs, nativeAlert, remembered, timeOf } from './util.ts';
+import { callerText, chainText, egressText, fromCluster, inEgressCidrs, nativeAlert, remembered, timeOf } from './util.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
 import { roleOfSession } from '../../identity/keys.ts';
 import { str } from '../../core/values.ts';
@@ -19,12 +19,6 @@ interface State {
   alerted: Lru<string, true>;
   /** session ARN → distinct source addresses outside configured CIDRs, with the first event from each. */
   addresses: Lru<string, Map<string, { id: string; timeMs: number }>>;
-}
-
-/** `52.94.133.131, 52.94.133.132` (up to three) of the cluster's known egress, for a triage text. */
-function egressText(graph: IdentityGraph, cluster: string, t: number): string {
-  const known = graph.egressOf(cluster, t);
-  return known.length === 0 ? 'none learned yet' : known.slice(0, 3).join(', ') + (known.length > 3 ? ', …' : '');
 }
 
 /** The close of every variant's triage text: revoke the role's sessions, by name. */
