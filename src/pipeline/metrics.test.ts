@@ -1,7 +1,15 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../bus/memory.ts';
+import type { SeamEvent } from '../core/envelope.ts';
 import { MetricsServer } from '../core/metrics.ts';
 import { CollectorStats } from '../sources/checkpoint/stats.ts';
+import { loadDetection } from './detection.ts';
+import { memoryHistory, type History } from './history.ts';
 import { registerCollectorMetrics, registerRoleMetrics } from './metrics.ts';
+import { createCorrelateRole } from './roles/correlate.ts';
+import { SignalBatcher } from './signal.ts';
+import { pipelineTopics } from './topics.ts';
 
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -70,5 +78,39 @@ describe('role metrics', () => {
     expect(m).toContain('seam_batch_skipped_total{role="normalize",source="all",shape="cloudwatch_logs"} 5');
     expect(m).toContain('seam_raw_inflated_total{role="normalize",source="all"} 3');
     expect(m).toContain('seam_raw_empty_total{role="normalize",source="all"} 2');
+  });
+});
+
+describe('correlate readiness', () => {
+  it('not ready while a partition it owns is being rebuilt (reason `rebuilding partition N`, seam_ready 0), ready once it processes (review-ops M1)', async () => {
+    const detection = await loadDetection({ rules: [join(import.meta.dirname, '../../detections')] });
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('ready.');
+    const b = new SignalBatcher();
+    const ev = { '@timestamp': '2024-11-05T14:00:00Z', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', seam: { id: 'e1', source: 'cloudtrail', account: '111122223333' } } as unknown as SeamEvent;
+    b.add('111122223333', [], ['identity'], JSON.stringify(ev), { id: 'e1', ts: ev['@timestamp'], received: null });
+    const producer = await bus.producer();
+    await producer.send(b.take().map((m) => ({ ...m, topic: topics.signals })));
+    // The re-read of history waits until the test lets it go: the rebuild of partition 0 is in progress till then.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    const base = memoryHistory(bus);
+    const history: History = { read: async (...args) => (await gate, base.read(...args)) };
+    const correlate = createCorrelateRole({ bus, topics, detection, history, groupId: 'c' });
+    const server = new MetricsServer({ defaultMetrics: false });
+    servers.push(server);
+    registerRoleMetrics(server, { roleNames: ['correlate'], roles: () => [correlate] });
+    const { port } = await server.listen('127.0.0.1:0');
+    const started = correlate.start();
+    for (let i = 0; i < 200 && (correlate.stats() as { rebuilding: number[] }).rebuilding.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).text()).toBe('not ready\ncorrelate: rebuilding partition 0\n');
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^seam_ready 0$/m);
+    open();
+    await started;
+    await bus.waitCommitted('c', topics.signals);
+    expect(await server.notReady()).toEqual([]);
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^seam_ready 1$/m);
+    expect(correlate.stats()).toMatchObject({ rebuilds: 1, rebuilding: [], unbuilt: [] });
+    await correlate.stop();
   });
 });

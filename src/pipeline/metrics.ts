@@ -27,6 +27,10 @@ interface RoleStatsView {
   inflated?: number;
   /** normalize: raw messages with no record in them (a null value, a tombstone, or blank text), skipped. */
   empty?: number;
+  /** correlate: owned `seam.signals` partitions whose state is being rebuilt now. */
+  rebuilding?: number[];
+  /** correlate: owned partitions with signals whose rebuild has not started yet (a batch or the next look starts it). */
+  unbuilt?: number[];
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -288,6 +292,19 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
       registers: [r],
       collect() {
         this.set(correlates().reduce((n, s) => n + (s.identityGraphKeys ?? 0), 0));
+      },
+    });
+    // Joined is not processing: a correlate member is ready once every partition it owns has its state (review-ops M1),
+    // so a rolling update waits for the rebuild instead of moving on and causing the next rebalance.
+    server.addReadiness({
+      name: 'correlate',
+      check: () => {
+        const why: string[] = [];
+        for (const s of correlates()) {
+          for (const p of s.rebuilding ?? []) why.push(`rebuilding partition ${p}`);
+          for (const p of s.unbuilt ?? []) why.push(`partition ${p} not rebuilt yet`);
+        }
+        return why.length === 0 ? undefined : why.join(', ');
       },
     });
     new Gauge({

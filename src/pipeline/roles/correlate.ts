@@ -547,6 +547,17 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     return st;
   };
 
+  /** Partitions whose state is being rebuilt now: the role is not ready while any is (review-ops M1). */
+  const inRebuild = new Set<number>();
+  const rebuilding = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
+    inRebuild.add(partition);
+    try {
+      return await rebuild(partition, first);
+    } finally {
+      inRebuild.delete(partition);
+    }
+  };
+
   /**
    * Early alerts (ADR 0025) go out on their own, once the batch's release is done and before its final alerts
    * and events (the larger send). Still before the batch's commit; a batch that fails after is redelivered, and
@@ -585,7 +596,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     let st = states.get(partition);
     if (st === undefined || st.next !== BigInt(batch[0]!.offset)) {
       states.delete(partition);
-      st = await rebuild(partition, batch[0]!);
+      st = await rebuilding(partition, batch[0]!);
     }
     try {
       const out: Out = newOut();
@@ -651,7 +662,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     for (const partition of candidates) {
       const end = watch.view.signalsEnd.get(partition)!;
       if (committed.get(partition) !== end) continue; // a batch is coming: it rebuilds
-      const st = await rebuild(partition, { topic: o.topics.signals, partition, offset: end.toString(), key: null, value: NO_BYTES, timestampMs: Date.now() });
+      const st = await rebuilding(partition, { topic: o.topics.signals, partition, offset: end.toString(), key: null, value: NO_BYTES, timestampMs: Date.now() });
       states.set(partition, st);
       stats.adopted++;
       log.info({ partition, offset: end.toString() }, 'Adopted a partition with nothing left to read: rebuilt its state so the windows an earlier owner left open close.');
@@ -810,12 +821,17 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         if (end !== undefined && st.next < end) continue; // lost to another member
         if (st.buffer.size > 0 || (st.processed > 0 && !(st.advancedMs > st.newestMs))) settled = false;
       }
-      // An owned partition with signals and no state yet: a batch or adoption is still to come.
+      // An owned partition with signals and no state yet: a batch or adoption is still to come (it rebuilds it).
+      const unbuilt: number[] = [];
       for (const p of consumer?.assigned?.(o.topics.signals) ?? []) {
-        if (!states.has(p) && (watch?.view?.signalsEnd.get(p) ?? 0n) > 0n) settled = false;
+        if (!states.has(p) && (watch?.view?.signalsEnd.get(p) ?? 0n) > 0n) {
+          settled = false;
+          if (!inRebuild.has(p)) unbuilt.push(p);
+        }
       }
       // settled: nothing held, every owned partition with signals has a state, and every owned stage's clock is past its newest event (the input went quiet).
-      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
+      // rebuilding / unbuilt: partitions not processing yet (a rebuild runs; none has started): not ready (review-ops M1).
+      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, rebuilding: [...inRebuild].sort((a, b) => a - b), unbuilt, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
 }
