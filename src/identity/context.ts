@@ -24,4 +24,6 @@ export interface ExtractContext {
   /** Clusters known in an account (configured, named by events, or in facts). */
   clustersOf(account: string | undefined): string[];
   learnEgress(cluster: string, ip: string | undefined, account: string | undefined, how: string): void;
+  /** An EKS API call on `cluster` logged in `account` (the cluster's own account): one name in two accounts is warned about. */
+  noteEksCluster(cluster: string, account: string): void;
 }

@@ -163,6 +163,7 @@ function eks(ev: SeamEvent, name: string, x: ExtractContext): void {
   const account = ev.seam.account;
   const cluster = str(rp.clusterName) ?? str(rp.name) ?? ev.seam.cluster;
   if (cluster === undefined) return;
+  if (account !== undefined) x.noteEksCluster(cluster, account);
   const principalArn = str(rp.principalArn);
   const principal = principalArn === undefined ? undefined : canonicalIamArn(principalArn);
   switch (name) {

@@ -5,6 +5,7 @@
  * rebuilt by re-applying the facts it emitted. See docs/identity.md.
  */
 import { createHash } from 'node:crypto';
+import { childLogger } from '../core/logger.ts';
 import { isoMs } from '../core/time.ts';
 import { isPrivateIp } from '../core/ip.ts';
 import type { ChainStep, Principal, SeamEvent } from '../core/envelope.ts';
@@ -181,6 +182,7 @@ interface ContextHost {
   clusterForIrsa(x: ExtractContext, issuer: string | undefined, account: string | undefined, roleArn: string | undefined, sa: string | undefined): string;
   clustersOf(account: string | undefined): string[];
   learnEgress(x: ExtractContext, cluster: string, ip: string | undefined, account: string | undefined, how: string): void;
+  noteEksCluster(cluster: string, account: string): void;
 }
 
 /**
@@ -248,12 +250,24 @@ class FactContext implements ExtractContext {
   learnEgress(cluster: string, ip: string | undefined, account: string | undefined, how: string): void {
     this.host.learnEgress(this, cluster, ip, account, how);
   }
+
+  noteEksCluster(cluster: string, account: string): void {
+    this.host.noteEksCluster(cluster, account);
+  }
 }
 
 export class IdentityGraph {
   readonly config: IdentityGraphConfig;
   readonly store: EdgeStore;
   private readonly clusterAccounts = new Map<string, Set<string>>();
+  /**
+   * Accounts each cluster name is configured in (identity.clusters) or was named in by an EKS API call (CloudTrail
+   * logs those in the cluster's own account). Nodes and facts are keyed by the cluster name only (review-platsec
+   * H2): a name in two accounts is two clusters this graph cannot tell apart, so that is warned about, once per name.
+   */
+  private readonly eksAccounts = new Map<string, Set<string>>();
+  /** Called with the warning text when a cluster name is first seen in a second account (default: a WARN log line). */
+  onSameNameClusters: (text: string, cluster: string, accounts: string[]) => void = (text, cluster, accounts) => childLogger('identity').warn({ cluster, accounts }, text);
   private watermarkMs = -Infinity;
   private sincePrune = 0;
   private counters = { observed: 0, factsEmitted: 0, pruned: 0 };
@@ -271,6 +285,7 @@ export class IdentityGraph {
     };
     for (const c of this.config.clusters) {
       this.noteCluster(c.name, c.account);
+      if (c.account !== undefined) this.noteEksCluster(c.name, c.account);
       if (c.oidcIssuer !== undefined) {
         this.applyFact({ kind: 'oidc_provider', op: 'assert', key: 'oidc|' + issuerOf(c.oidcIssuer), from: oidcKey(issuerOf(c.oidcIssuer)), to: clusterKey(c.name), cluster: c.name, account: c.account, attributes: {}, provenance: 'config', valid_from: EPOCH });
       }
@@ -298,12 +313,32 @@ export class IdentityGraph {
     if (account !== undefined) s.add(account);
   }
 
+  private noteEksCluster(cluster: string, account: string): void {
+    let s = this.eksAccounts.get(cluster);
+    if (s === undefined) this.eksAccounts.set(cluster, (s = new Set()));
+    if (s.has(account)) return;
+    s.add(account);
+    if (s.size !== 2) return;
+    const accounts = [...s].sort();
+    this.onSameNameClusters(
+      `cluster name ${cluster} is in accounts ${accounts.join(' and ')} (EKS API calls, identity.clusters): the identity graph keys clusters by name only, so it treats them as one cluster (access entries, service accounts, egress addresses mix: a DeleteAccessEntry in one account can erase the other's grant, credentials used from the other cluster's address raise no off-cluster alert). Run a separate Seam per account (on Kafka its own kafka.topicPrefix), or give the EKS clusters distinct names`,
+      cluster,
+      accounts,
+    );
+  }
+
+  /** Cluster names configured in, or named by EKS API calls in, more than one account (review-platsec H2). */
+  sameNameClusters(): { cluster: string; accounts: string[] }[] {
+    return [...this.eksAccounts].filter(([, s]) => s.size > 1).map(([cluster, s]) => ({ cluster, accounts: [...s].sort() }));
+  }
+
   /** The graph's side of an extraction context; bound once, so a context per event creates no closures. */
   private readonly host: ContextHost = {
     apply: (f) => this.applyFact(f),
     clusterForIrsa: (x, issuer, account, roleArn, sa) => this.clusterForIrsa(x, issuer, account, roleArn, sa),
     clustersOf: (account) => this.clustersOf(account),
     learnEgress: (x, cluster, ip, account, how) => this.learnEgress(x, cluster, ip, account, how),
+    noteEksCluster: (cluster, account) => this.noteEksCluster(cluster, account),
   };
 
   private context(provenance: string, at: string, out: IdentityFact[]): ExtractContext {
