@@ -40,7 +40,7 @@ export function buildCli(): Command {
       'embedded mode: continue from <state-dir>/identity-state.jsonl (what earlier --resume runs learned: behavioural baselines and their learning periods, identity mappings) and save it again at the end; events, alerts, incidents and dead letters are appended to. Correlation windows do not span runs. Without it (the default) every run starts empty and rewrites the files',
     )
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
-    .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say (demo: prod-eks-01)')
+    .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say, in inputs that name none (a seam.yml file source\'s own cluster wins; demo: prod-eks-01)')
     .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .action(async (o: { role?: string; input?: string[]; rules?: string[]; stateDir: string; resume?: boolean; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
@@ -58,12 +58,12 @@ export function buildCli(): Command {
     .option('--rules <path>', 'run the Sigma rules and correlations in this file or folder (repeatable: --rules a --rules b); a path that yields no rules is an error', repeated)
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
-    .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say')
+    .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say; PATH=NAME for the records under one input path (repeatable: two clusters\' exports replayed together)', repeated)
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
     .option('--workers <n>', 'run detection on this many worker threads, records split by AWS account (ADR 0018)', positiveInt, 1)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .option('--strict', 'exit 1 when any record was rejected (default: exit 0 once the replay ran to its end, dead letters or not)')
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean }) => {
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string[]; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 

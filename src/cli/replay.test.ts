@@ -101,7 +101,7 @@ describe('seam replay', () => {
     expect(es.stderr).toContain('--strict: no input files');
   });
 
-  it('seam run (embedded) without --input reads seam.yml\'s file sources with their cluster; the demo only when there are none, said so', () => {
+  it('seam run (embedded) without --input reads seam.yml\'s file sources, each with its own cluster and account, merged by time; the demo only when there are none, said so', () => {
     const rules = join(dir, 'run-rules');
     mkdirSync(rules);
     writeFileSync(join(rules, 'stop-logging.yml'), RULE);
@@ -109,17 +109,53 @@ describe('seam replay', () => {
     writeFileSync(one, `rules: { paths: [${rules}] }\ncollect:\n  sources:\n    a: { type: file, paths: [${AUDIT}], cluster: shop-eks }\n`);
     const r = seam(['run', '--config', one, '--state-dir', join(dir, 'run-one')]);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain(`replaying ${AUDIT} with the rules`);
+    expect(r.stderr).toContain(`replaying ${AUDIT} (cluster shop-eks) with the rules`);
     expect(r.stderr).not.toContain('bundled demo');
     const events = readFileSync(join(dir, 'run-one', 'events.jsonl'), 'utf8').trim().split('\n');
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((l) => (JSON.parse(l) as { seam?: { cluster?: string } }).seam?.cluster === 'shop-eks')).toBe(true);
 
+    // Two sources of two clusters (one with its account): each file's records carry their own, merged by event time.
+    const lines = readFileSync(AUDIT, 'utf8').trim().split('\n');
+    mkdirSync(join(dir, 'mc', 'a'), { recursive: true });
+    mkdirSync(join(dir, 'mc', 'b'), { recursive: true });
+    writeFileSync(join(dir, 'mc', 'a', 'audit.jsonl'), lines.slice(0, 6).join('\n') + '\n');
+    writeFileSync(join(dir, 'mc', 'b', 'audit.jsonl'), lines.slice(6).join('\n') + '\n');
+    const k8sRules = join(dir, 'run-k8s-rules');
+    mkdirSync(k8sRules);
+    writeFileSync(
+      join(k8sRules, 'list-pods-or-secrets.yml'),
+      'title: list pods or secrets\nid: 11111111-1111-4111-8111-111111111121\nlogsource: {product: kubernetes, service: audit}\ndetection: {sel: {verb: list, objectRef.resource: [pods, secrets]}, condition: sel}\nlevel: low\n',
+    );
     const two = join(dir, 'run-two.yml');
-    writeFileSync(two, `rules: { paths: [${rules}] }\ncollect:\n  sources:\n    a: { type: file, paths: [${AUDIT}], cluster: shop-eks }\n    b: { type: file, paths: [${AUDIT}], cluster: other-eks }\n`);
+    writeFileSync(two, `rules: { paths: [${k8sRules}] }\ncollect:\n  sources:\n    a: { type: file, paths: [${join(dir, 'mc', 'a')}], cluster: shop-eks }\n    b: { type: file, paths: [${join(dir, 'mc', 'b')}], cluster: other-eks, account: '444455556666' }\n`);
     const t = seam(['run', '--config', two, '--state-dir', join(dir, 'run-two')]);
-    expect(t.status).toBe(2);
-    expect(t.stderr).toContain('name 2 clusters (a: shop-eks, b: other-eks)');
+    expect(t.stderr).toContain(`replaying ${join(dir, 'mc', 'a')} (cluster shop-eks), ${join(dir, 'mc', 'b')} (cluster other-eks, account 444455556666) with the rules`);
+    expect(t.status).toBe(0);
+    const evs = readFileSync(join(dir, 'run-two', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { auditID: string; '@timestamp': string; seam: { cluster?: string; account?: string } });
+    expect(evs.map((e) => e.auditID)).toEqual(lines.map((l) => (JSON.parse(l) as { auditID: string }).auditID));
+    expect(evs.map((e) => e.seam.cluster)).toEqual([...Array(6).fill('shop-eks'), ...Array(5).fill('other-eks')]);
+    // b's account where its records name none (the anonymous and node requests); alice's own account stays hers.
+    expect(evs.slice(6).map((e) => e.seam.account)).toContain('444455556666');
+    const alerts = readFileSync(join(dir, 'run-two', 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cluster?: string; account?: string; rule: { title: string } });
+    // list pods (a: alice), list secrets (b: anonymous, payments:api); a's aws-auth edit raises native alerts in shop-eks.
+    const listed = alerts.filter((a) => a.rule.title === 'list pods or secrets').map((a) => `${a.cluster}/${a.account}`);
+    expect(listed).toEqual(['shop-eks/111122223333', 'other-eks/444455556666', 'other-eks/444455556666']);
+    expect(alerts.filter((a) => a.rule.title !== 'list pods or secrets').every((a) => a.cluster === 'shop-eks')).toBe(true);
+    expect(t.stdout.match(/^ALERT \[low\] .* list pods or secrets/gm)).toHaveLength(3);
+
+    // seam replay: --cluster PATH=NAME per input path, merged by time as above.
+    const a = join(dir, 'mc', 'a');
+    const b = join(dir, 'mc', 'b');
+    const rp = seam(['replay', a, b, '--cluster', `${a}=shop-eks`, '--cluster', `${b}=other-eks`, '--rules', k8sRules, '--out', join(dir, 'mc-events.jsonl'), '--alerts-out', join(dir, 'mc-alerts.jsonl'), '--dlq', join(dir, 'mc-dlq.jsonl')]);
+    expect(rp.status).toBe(0);
+    const rpEvents = readFileSync(join(dir, 'mc-events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seam: { cluster?: string } });
+    expect(rpEvents.map((e) => e.seam.cluster)).toEqual([...Array(6).fill('shop-eks'), ...Array(5).fill('other-eks')]);
+    const rpAlerts = readFileSync(join(dir, 'mc-alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cluster?: string; rule: { title: string } });
+    expect(rpAlerts.filter((x) => x.rule.title === 'list pods or secrets').map((x) => x.cluster)).toEqual(['shop-eks', 'other-eks', 'other-eks']);
+    const wrong = seam(['replay', a, '--cluster', `${b}=other-eks`, '--dlq', join(dir, 'mc-dlq.jsonl')]);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain(`--cluster ${b}=other-eks: ${b} is not one of the input paths (${a})`);
 
     const none = join(dir, 'run-none.yml');
     writeFileSync(none, `rules: { paths: [${rules}] }\n`);

@@ -4,13 +4,15 @@ import { buildReplayHandler, runReplay, type ReplayDetectSpec, type ReplaySummar
 import { fmtBytes, terminalProgress } from './progress.ts';
 import { BATCH_SHAPES } from '../core/normalize/batch.ts';
 import { sessionsUnstarted } from '../pipeline/event-notes.ts';
+import type { InputPath } from '../sources/file/source.ts';
 
 export interface ReplayCliOptions {
   out?: string;
   dlq: string;
   rules?: string[];
   alertsOut?: string;
-  cluster?: string;
+  /** `--cluster NAME` (every input) or `--cluster PATH=NAME` (the records under one of the input paths), repeatable. */
+  cluster?: string[];
   maxRecordBytes: number;
   placeholders?: string;
   /** Worker threads for detection (ADR 0018); 1 = the single-thread replay. */
@@ -90,7 +92,17 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   }
   const rules = o.rules ?? fromConfig;
   const placeholdersFile = o.placeholders ?? cfg?.rules.placeholdersFile;
-  const cluster = o.cluster ?? cfg?.cluster;
+  const clusters = inputClusters(paths, o.cluster ?? []);
+  if (typeof clusters === 'string') {
+    process.stderr.write(`seam: ${clusters}\n`);
+    return 2;
+  }
+  const cluster = clusters.all ?? cfg?.cluster;
+  const inputs: InputPath[] = paths.map((p) => (clusters.byPath.has(p) ? { path: p, cluster: clusters.byPath.get(p)! } : p));
+  if (clusters.byPath.size > 0 && (o.workers ?? 1) > 1) {
+    process.stderr.write('seam: --cluster PATH=NAME reads each input path with its own cluster on one thread; --workers splits by tenant with one cluster for the whole input: drop --workers or run each cluster\'s input with --cluster NAME\n');
+    return 2;
+  }
   // Events and alerts on one stream cannot be told apart by what reads it: one of them needs a file.
   if (rules && o.out === '-' && (o.alertsOut ?? '-') === '-') {
     process.stderr.write(
@@ -157,7 +169,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
   } else {
     const handler = spec ? await buildReplayHandler(spec) : undefined;
     summary = await runReplay({
-      paths,
+      paths: inputs,
       dlqPath: o.dlq,
       maxRecordBytes: o.maxRecordBytes,
       ...(o.out ? { outPath: o.out } : {}),
@@ -177,6 +189,33 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     return 1;
   }
   return 0;
+}
+
+/** An EKS cluster name: letters, digits, hyphens and underscores, starting with a letter or digit. */
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/**
+ * `--cluster` values: `NAME` for every input path (at most one), `PATH=NAME` for the records under one of the input
+ * paths as given on the command line (review newuser2 M7: two clusters' audit exports replayed together, merged by
+ * event time). A cluster name holds no `=`, so the last one splits. A message when a value names no input path.
+ */
+export function inputClusters(paths: string[], values: string[]): { all?: string; byPath: Map<string, string> } | string {
+  const byPath = new Map<string, string>();
+  let all: string | undefined;
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    if (eq < 0) {
+      if (all !== undefined && all !== v) return `--cluster ${all} and --cluster ${v}: one cluster for every input; for an input path's own, --cluster PATH=NAME`;
+      all = v;
+      continue;
+    }
+    const path = v.slice(0, eq);
+    const name = v.slice(eq + 1);
+    if (!CLUSTER_NAME.test(name)) return `--cluster ${v}: '${name}' is not an EKS cluster name (letters, digits, hyphens, underscores)`;
+    if (!paths.includes(path)) return `--cluster ${v}: ${path} is not one of the input paths (${paths.join(', ')}); write it as given there`;
+    byPath.set(path, name);
+  }
+  return { ...(all !== undefined ? { all } : {}), byPath };
 }
 
 /** A duration as a user would write it: 60s, 5m, 2h. */

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import type { Alert } from '../detect/alert.ts';
-import { alsoMatchedText, notifiable } from '../detect/fold.ts';
+import { notifiable } from '../detect/fold.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
 import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
 import type { LoadedConfig } from '../core/config/load.ts';
+import type { InputPath } from '../sources/file/source.ts';
 import type { DetectionOptions } from '../pipeline/detection.ts';
 import type { AlertTiming } from '../pipeline/roles/correlate.ts';
 import { flushLogs, redactUrlCredentials } from '../core/logger.ts';
+import { alertText } from './alert-line.ts';
 import { loadCliConfig, sameNameClusters } from './config.ts';
 import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
@@ -76,15 +78,7 @@ async function delivererFrom(file: string | undefined): Promise<Deliverer | unde
 }
 
 function printAlert(a: Alert): void {
-  // An early alert (ADR 0025) says so; its final version, same id, is printed again when the watermark passes it.
-  // A final the graph could not enrich (ADR 0027) says why.
-  const mark = a.provisional === true ? ' (provisional)' : a.unenriched !== undefined ? ` (unenriched: ${a.unenriched})` : '';
-  // A GuardDuty finding alert (ADR 0046) shows the finding's level: a later version is printed again only when it rose.
-  const finding = a.finding?.severity_level === undefined ? '' : ` (GuardDuty ${a.finding.severity_level}${a.finding.count === undefined ? '' : `, seen ${a.finding.count}×`})`;
-  process.stdout.write(`ALERT [${a.rule.level}]${mark}${finding} ${a['@timestamp']} ${a.rule.title}${a.summary ? ` — ${a.summary}` : ''}\n`);
-  // The rules the same event also matched (ADR 0050): folded into this alert, written to alerts.jsonl, not printed.
-  const also = alsoMatchedText(a);
-  if (also !== undefined) process.stdout.write(`  also matched: ${also}\n`);
+  process.stdout.write(alertText(a));
 }
 
 /**
@@ -117,24 +111,24 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
     process.stderr.write(`seam: --role ${o.role} runs against Kafka; set SEAM_KAFKA_BROKERS (e.g. 127.0.0.1:9092), or omit --role to run embedded.\n`);
     return 2;
   }
-  // Without --input, seam.yml's file sources are the inputs (review newuser2 M7); the demo only when there are none.
+  // Without --input, seam.yml's file sources are the inputs (review newuser2 M7), each path with its source's cluster
+  // and account (several clusters in one run, merged by event time); the demo only when there are none.
   const fileSources = o.input === undefined ? Object.entries(cfg.collect?.sources ?? {}).flatMap(([name, src]) => (src.type === 'file' ? [{ name, src }] : [])) : [];
-  const sourceClusters = [...new Set(fileSources.flatMap(({ src }) => (src.cluster === undefined ? [] : [src.cluster])))];
-  if (sourceClusters.length > 1 && o.cluster === undefined) {
-    process.stderr.write(
-      `seam: the file sources in seam.yml name ${sourceClusters.length} clusters (${fileSources.map(({ name, src }) => `${name}: ${src.cluster ?? 'none'}`).join(', ')}); embedded mode reads all its inputs with one cluster: run each with --input PATH --cluster NAME\n`,
-    );
-    return 2;
-  }
   const demo = o.input === undefined && fileSources.length === 0;
-  const inputs = o.input ?? (demo ? [DEMO_DATASET] : fileSources.flatMap(({ src }) => src.paths));
   if (demo) process.stderr.write('seam: no --input and no file sources in seam.yml: replaying the bundled demo\n');
+  const inputs: InputPath[] =
+    o.input ??
+    (demo
+      ? [DEMO_DATASET]
+      : fileSources.flatMap(({ src }) => src.paths.map((path) => ({ path, ...(src.cluster !== undefined ? { cluster: src.cluster } : {}), ...(src.account !== undefined ? { account: src.account } : {}) }))));
   const rulePaths = o.rules ?? cfg.rules.paths;
   const haveRules = rulePaths.some((p) => existsSync(p));
   const placeholdersFile = o.placeholders ?? cfg.rules.placeholdersFile ?? (demo && existsSync(DEMO_PLACEHOLDERS) ? DEMO_PLACEHOLDERS : undefined);
-  const cluster = o.cluster ?? sourceClusters[0] ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
+  // For records of inputs that name no cluster (a source's own `cluster` wins).
+  const cluster = o.cluster ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
+  const shown = inputs.map((p) => (typeof p === 'string' ? p : `${p.path}${p.cluster !== undefined || p.account !== undefined ? ` (${[p.cluster !== undefined ? `cluster ${p.cluster}` : '', p.account !== undefined ? `account ${p.account}` : ''].filter(Boolean).join(', ')})` : ''}`));
   process.stderr.write(
-    `seam: embedded mode (no Kafka configured); replaying ${inputs.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}${o.resume ? `; resuming from ${o.stateDir}` : ''}\n`,
+    `seam: embedded mode (no Kafka configured); replaying ${shown.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}${o.resume ? `; resuming from ${o.stateDir}` : ''}\n`,
   );
   // The delivery file first: a mistake in it stops the command before the rules take their seconds to load.
   const deliverer = await delivererFrom(o.delivery ?? cfg.delivery);

@@ -8,7 +8,7 @@ import type { Alert } from '../detect/alert.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { rawHeaders } from '../sources/checkpoint/raw-record.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
-import { listInputFiles, readFiles, type FileItem } from '../sources/file/source.ts';
+import { listInputFiles, readFiles, type FileItem, type InputPath } from '../sources/file/source.ts';
 import { recordTimeOf } from './record-time.ts';
 import type { Detection } from './detection.ts';
 import { FileIndexSink } from './file-sink.ts';
@@ -27,12 +27,14 @@ import { lockStateDir } from './state-lock.ts';
 import { pipelineTopics, type PipelineTopics } from './topics.ts';
 
 export interface EmbeddedOptions {
-  paths: string[];
+  /** Files and folders, each alone or with the cluster and account its records are attributed to (seam.yml's file sources). */
+  paths: InputPath[];
   /** Records to feed instead of reading `paths` (e.g. dead letters being replayed). */
   items?: FileItem[];
   stateDir: string;
   detection: Detection;
   maxRecordBytes: number;
+  /** The cluster of records that do not say, in paths that name none. */
   cluster?: string;
   /** Each alert as it fires; `info.update`: a GuardDuty finding alert's later version, not a new alert (ADR 0046). */
   onAlert?: (a: Alert, info: { update?: true }) => void;

@@ -4,7 +4,7 @@ import { stageThrew } from '../core/errors.ts';
 import { BatchCounts, type BatchCountsSnapshot } from '../core/normalize/batch.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
-import { listInputFiles, readFilesBatches } from '../sources/file/source.ts';
+import { listInputFiles, readFilesBatches, type InputPath } from '../sources/file/source.ts';
 import type { OrderedStage } from './reorder.ts';
 import { recordTimeOf } from './record-time.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
@@ -78,7 +78,8 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
 }
 
 export interface ReplayOptions<A = unknown> {
-  paths: string[];
+  /** Files and folders, each alone or with the cluster its records are attributed to (`--cluster PATH=NAME`). */
+  paths: InputPath[];
   /** Normalized events as JSONL (`-` for stdout); omitted = not written. */
   outPath?: string;
   /** Dead-letter file; every rejected record lands here with its reason. */

@@ -11,7 +11,7 @@
  * are those whose time spans overlap (planes x regions x accounts), each holding one read chunk (a CloudTrail
  * document's sorted run, `SORT_HOLD`, for that kind of file), whatever the number of files.
  */
-import type { EventTimeOf, FileItem, FileReadOptions } from './source.ts';
+import type { EventTimeOf, FileItem, FileReadOptions, InputFile } from './source.ts';
 import { normalizeLine } from '../../core/normalize/normalize.ts';
 
 /** Files' records read alone (`readFileBatches`); passed in, as the reader of one file lives beside the reader of many. */
@@ -22,6 +22,12 @@ const PROBE_CHUNK_BYTES = 8 * 1024;
 const PROBE_CHUNKS = 16;
 /** Merged records are handed on in arrays of about this many (the consumer's per-chunk hop). */
 const OUT_BATCH = 2048;
+
+/** The read options for one file: its input path's cluster and account over the options' own. */
+export function fileReadOptions(opts: FileReadOptions, f: { cluster?: string; account?: string }): FileReadOptions {
+  if (f.cluster === undefined && f.account === undefined) return opts;
+  return { ...opts, ...(f.cluster !== undefined ? { cluster: f.cluster } : {}), ...(f.account !== undefined ? { account: f.account } : {}) };
+}
 
 /** `@timestamp` as normalization gives it; NaN for what it rejects or a record with no time of its own. */
 export const normalizedTimeMs: EventTimeOf = (item) => {
@@ -59,6 +65,8 @@ interface Cursor {
   index: number;
   path: string;
   bytes: number;
+  /** The read options of this file (its input path's cluster and account). */
+  opts: FileReadOptions;
   /** Merge key: the event time of the next record (−Infinity: one with no time, or a buffer to refill). */
   key: number;
   gen?: AsyncGenerator<FileItem[]>;
@@ -119,13 +127,14 @@ class CursorHeap {
  * dead-lettered or flagged `time_missing` downstream) goes on as soon as its file's turn comes: it never holds
  * the merge. Equal times: the file named first. `onProgress` gets the bytes consumed over all files.
  */
-export async function* mergeByEventTime(files: { path: string; bytes: number }[], opts: FileReadOptions, read: ReadFile): AsyncGenerator<FileItem[]> {
+export async function* mergeByEventTime(files: InputFile[], opts: FileReadOptions, read: ReadFile): AsyncGenerator<FileItem[]> {
   const timeOf = opts.eventTimeMs ?? normalizedTimeMs;
   const heap = new CursorHeap();
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    const t = await firstTimeMs(read, f.path, opts, timeOf);
-    heap.push({ index: i, path: f.path, bytes: f.bytes, key: Number.isNaN(t) ? -Infinity : t, buf: [], times: [], pos: 0, read: 0 });
+    const fileOpts = fileReadOptions(opts, f);
+    const t = await firstTimeMs(read, f.path, fileOpts, timeOf);
+    heap.push({ index: i, path: f.path, bytes: f.bytes, opts: fileOpts, key: Number.isNaN(t) ? -Infinity : t, buf: [], times: [], pos: 0, read: 0 });
   }
   let total = 0;
   const progress = (c: Cursor, n: number): void => {
@@ -140,7 +149,7 @@ export async function* mergeByEventTime(files: { path: string; bytes: number }[]
       if (c === undefined) break;
       if (c.pos === c.buf.length) {
         // Opened when the merge reaches its first record's time; refilled when its chunk is used up.
-        c.gen ??= read(c.path, { ...opts, onProgress: (n) => progress(c, n) });
+        c.gen ??= read(c.path, { ...c.opts, onProgress: (n) => progress(c, n) });
         const next = await c.gen.next();
         if (next.done === true) {
           progress(c, Math.max(c.read, c.bytes));

@@ -7,7 +7,7 @@ import type { RawMeta } from '../../core/envelope.ts';
 import { obj } from '../../core/values.ts';
 import { batchOrigin, classifySubscription, cloudTrailTimeMs, isCloudTrailDigest, refusedBatch, splitBatch, withBatchSource, type BatchCounts, type BatchSource } from '../../core/normalize/batch.ts';
 import { LineSplitter, ScanSplitter, sniff, tryParse, type Piece, type ScanDoc } from './split.ts';
-import { mergeByEventTime } from './merge.ts';
+import { fileReadOptions, mergeByEventTime } from './merge.ts';
 
 /** One unit out of the file source: a record's text, or a record that could not be cut out. */
 export type FileItem =
@@ -40,9 +40,25 @@ export interface FileReadOptions {
 /** Event time (ms) of a record as normalization reads it; NaN for an error item, a record that does not normalize or has no time of its own. */
 export type EventTimeOf = (item: FileItem) => number;
 
-/** Expands folders (recursively, name order) and returns files with their sizes. */
-export async function listInputFiles(paths: string[]): Promise<{ path: string; bytes: number }[]> {
-  const out: { path: string; bytes: number }[] = [];
+/**
+ * A file or folder to read, alone or with the EKS cluster and AWS account its records are attributed to when they do
+ * not say, over the read options' own (a seam.yml file source's `cluster` and `account`; `seam replay --cluster
+ * PATH=NAME`): one run can read two clusters' audit exports, each file's records carrying its own (review newuser2 M7).
+ */
+export type InputPath = string | { path: string; cluster?: string; account?: string };
+
+/** A file found under an input path, with its size and the attribution of the path it was found under. */
+export interface InputFile {
+  path: string;
+  bytes: number;
+  cluster?: string;
+  account?: string;
+}
+
+/** Expands folders (recursively, name order) and returns files with their sizes (and their input path's cluster and account). */
+export async function listInputFiles(paths: InputPath[]): Promise<InputFile[]> {
+  const out: InputFile[] = [];
+  let attrib: { cluster?: string; account?: string } = {};
   const walk = async (p: string): Promise<void> => {
     let st;
     try {
@@ -54,10 +70,18 @@ export async function listInputFiles(paths: string[]): Promise<{ path: string; b
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) await walk(join(p, n));
     } else if (st.isFile()) {
-      out.push({ path: p, bytes: st.size });
+      out.push({ path: p, bytes: st.size, ...attrib });
     }
   };
-  for (const p of paths) await walk(p);
+  for (const p of paths) {
+    if (typeof p === 'string') {
+      attrib = {};
+      await walk(p);
+    } else {
+      attrib = { ...(p.cluster !== undefined ? { cluster: p.cluster } : {}), ...(p.account !== undefined ? { account: p.account } : {}) };
+      await walk(p.path);
+    }
+  }
   return out;
 }
 
@@ -370,13 +394,13 @@ export async function* readFileBatches(path: string, opts: FileReadOptions): Asy
  * Streams the records of many files and folders: one file as it is; several merged by event time across files
  * (`mergeByEventTime`), so that one folder per plane reads as the planes' records interleaved.
  */
-export async function* readFiles(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem> {
+export async function* readFiles(paths: InputPath[], opts: FileReadOptions): AsyncGenerator<FileItem> {
   for await (const batch of readFilesBatches(paths, opts)) yield* batch;
 }
 
 /** `readFiles`, one array of records per read chunk (see `readFileBatches`). */
-export async function* readFilesBatches(paths: string[], opts: FileReadOptions): AsyncGenerator<FileItem[]> {
+export async function* readFilesBatches(paths: InputPath[], opts: FileReadOptions): AsyncGenerator<FileItem[]> {
   const files = await listInputFiles(paths);
-  if (files.length === 1) yield* readFileBatches(files[0]!.path, opts);
+  if (files.length === 1) yield* readFileBatches(files[0]!.path, fileReadOptions(opts, files[0]!));
   else if (files.length > 1) yield* mergeByEventTime(files, opts, readFileBatches);
 }
