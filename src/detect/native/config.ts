@@ -11,6 +11,12 @@ export const NativeConfig = z.strictObject({
     .default(3)
     .describe('A workload or node session used from this many distinct addresses outside the configured CIDRs is suspect, even if each was once learned as egress.'),
   firstUseWindowMs: z.number().int().positive().default(7 * 24 * 3600_000).describe('How long a new mapping or access entry waits for its first use.'),
+  sensorSilentIntervals: z
+    .number()
+    .int()
+    .min(2)
+    .default(3)
+    .describe('seam-native-runtime-sensor-silent: a runtime sensor that sent no heartbeat for this many of its own intervals (heartbeat.interval_ms, 60 s by default) of event time, without saying it was stopping and without the pod deleted or evicted (or its Fargate node deleted) in the audit plane, is reported.'),
   tokenUseWindowMs: z.number().int().positive().default(24 * 3600_000).describe('Cap on how long a minted service-account token is watched (its own expiry applies when shorter).'),
   guardDutyJoinMs: z.number().int().positive().default(15 * 60_000).describe('Activity by the same principal this long before and after a GuardDuty finding joins its incident.'),
   treatPrivateAsInternal: z

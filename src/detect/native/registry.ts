@@ -26,6 +26,7 @@ import { newRegion } from './new-region.ts';
 import { newClient, newK8sAction, newSecretVerb, newService } from './new-terms.ts';
 import { nodeCredsOffNode } from './node-creds-off-node.ts';
 import { rdsAuditLoggingOff } from './rds-audit-logging-off.ts';
+import { runtimeSensorSequenceRegression, runtimeSensorSilent } from './runtime-sensor-silent.ts';
 import { resourcePolicyOpenStatement } from './resource-policy-open-statement.ts';
 import { s3CopyCrossAccount } from './s3-copy-cross-account.ts';
 import { s3ForeignAccountAccess } from './s3-foreign-account-access.ts';
@@ -80,6 +81,8 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   ec2BulkStop,
   consoleSessionShared,
   containerAdded,
+  runtimeSensorSilent,
+  runtimeSensorSequenceRegression,
 ];
 
 /** The native detections by id (the registry test checks that ids are unique, so none hides another here). */
