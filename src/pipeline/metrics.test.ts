@@ -8,7 +8,8 @@ import { loadDetection } from './detection.ts';
 import { memoryHistory, type History } from './history.ts';
 import { registerCollectorMetrics, registerRoleMetrics } from './metrics.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
-import { SignalBatcher } from './signal.ts';
+import { memoryUpstream } from './progress.ts';
+import { encodeProgress, encodeSignal, SignalBatcher } from './signal.ts';
 import { pipelineTopics } from './topics.ts';
 
 const servers: MetricsServer[] = [];
@@ -111,6 +112,58 @@ describe('correlate readiness', () => {
     expect(await server.notReady()).toEqual([]);
     expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^seam_ready 1$/m);
     expect(correlate.stats()).toMatchObject({ rebuilds: 1, rebuilding: [], unbuilt: [] });
+    await correlate.stop();
+  });
+});
+
+describe('correlate watermark', () => {
+  it('exports each partition\'s watermark and stage 1\'s progress per raw partition, and names the raw partition that holds the watermark back (review-ops M9)', async () => {
+    const detection = await loadDetection({ rules: [join(import.meta.dirname, '../../detections')], allowedLatenessMs: 60_000 });
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('wm.');
+    const producer = await bus.producer();
+    // Two raw partitions with data that stage 1 has not caught up on: both count for the watermark.
+    const ct = `${topics.raw('cloudtrail')}/0`;
+    const audit = `${topics.raw('k8s_audit')}/0`;
+    await producer.send([
+      { topic: topics.raw('cloudtrail'), key: 'a', value: Buffer.from('{}') },
+      { topic: topics.raw('k8s_audit'), key: 'a', value: Buffer.from('{}') },
+    ]);
+    // CloudTrail has reached 14:10, the audit partition is stuck at 14:00; a signal at 14:05 waits for the audit one.
+    const t0 = Date.parse('2024-11-05T14:00:00Z');
+    const ev = { '@timestamp': '2024-11-05T14:05:00Z', eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', seam: { id: 'e1', source: 'cloudtrail', account: '111122223333' } } as unknown as SeamEvent;
+    await producer.send([
+      { topic: topics.signals, key: 'k', value: encodeSignal({ v: 1, rules: [], why: ['identity'], event: ev }) },
+      { topic: topics.signals, key: 'k', value: encodeProgress([{ src: ct, t: t0 + 600_000 }, { src: audit, t: t0 }]) },
+    ]);
+    const lines: { fields: Record<string, unknown>; msg: string }[] = [];
+    const correlate = createCorrelateRole({
+      bus,
+      topics,
+      detection,
+      history: memoryHistory(bus),
+      groupId: 'c',
+      order: { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0 },
+      heldLog: (fields, msg) => lines.push({ fields, msg }),
+    });
+    const server = new MetricsServer({ defaultMetrics: false });
+    servers.push(server);
+    registerRoleMetrics(server, { roleNames: ['correlate'], roles: () => [correlate] });
+    await correlate.start();
+    await bus.waitCommitted('c', topics.signals);
+    // A batch more, so the release after the marks arrived sees the signal still held.
+    await producer.send([{ topic: topics.signals, key: 'k', value: encodeProgress([{ src: ct, t: t0 + 660_000 }]) }]);
+    await bus.waitCommitted('c', topics.signals);
+    const m = await server.registry.metrics();
+    // Watermark: the audit partition's 14:00 minus the minute of lateness.
+    expect(m).toContain(`seam_correlate_watermark_seconds{partition="0"} ${(t0 - 60_000) / 1000}`);
+    expect(m).toContain(`seam_stage1_progress_seconds{topic="${topics.raw('k8s_audit')}",partition="0"} ${t0 / 1000}`);
+    expect(m).toContain(`seam_stage1_progress_seconds{topic="${topics.raw('cloudtrail')}",partition="0"} ${(t0 + 660_000) / 1000}`);
+    expect(m).toMatch(/^seam_correlate_held_signals 1$/m);
+    // One line, at the first batch, naming the audit partition 10 minutes behind CloudTrail; the second batch, within the minute, adds none.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.fields).toMatchObject({ partition: 0, heldBy: audit, progress: '2024-11-05T14:00:00.000Z', behindS: 600, latenessMs: 60_000, held: 1 });
+    expect(lines[0]!.msg).toBe(`Watermark held by ${audit} at 2024-11-05T14:00:00.000Z, 600 s behind the newest raw partition; held signals wait for it.`);
     await correlate.stop();
   });
 });

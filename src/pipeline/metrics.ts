@@ -31,6 +31,10 @@ interface RoleStatsView {
   rebuilding?: number[];
   /** correlate: owned partitions with signals whose rebuild has not started yet (a batch or the next look starts it). */
   unbuilt?: number[];
+  /** correlate: each owned `seam.signals` partition's watermark (event time, ms). */
+  watermarks?: Record<string, number>;
+  /** correlate: stage 1's progress (event time, ms) per raw partition `<topic>/<partition>`, the furthest any owned partition heard of. */
+  stage1?: Record<string, number>;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -305,6 +309,31 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
           for (const p of s.unbuilt ?? []) why.push(`partition ${p} not rebuilt yet`);
         }
         return why.length === 0 ? undefined : why.join(', ');
+      },
+    });
+    new Gauge({
+      name: 'seam_correlate_watermark_seconds',
+      help: 'Event time (Unix seconds) up to which the correlate role has handed signals on, per seam.signals partition it owns (ADR 0009): the slowest raw partition\'s progress minus the allowed lateness, or the wall clock minus the lateness while the input is quiet.',
+      labelNames: ['partition'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const s of correlates()) for (const [p, ms] of Object.entries(s.watermarks ?? {})) this.set({ partition: p }, ms / 1000);
+      },
+    });
+    new Gauge({
+      name: 'seam_stage1_progress_seconds',
+      help: 'Event time (Unix seconds) stage 1 (normalize) has reached on each raw partition, from the progress marks it writes to seam.signals (ADR 0009): the minimum is the partition holding the watermark back.',
+      labelNames: ['topic', 'partition'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const best = new Map<string, number>();
+        for (const s of correlates()) for (const [src, ms] of Object.entries(s.stage1 ?? {})) if (!(ms <= (best.get(src) ?? -Infinity))) best.set(src, ms);
+        for (const [src, ms] of best) {
+          const i = src.lastIndexOf('/');
+          this.set({ topic: src.slice(0, i), partition: src.slice(i + 1) }, ms / 1000);
+        }
       },
     });
     new Gauge({

@@ -261,6 +261,27 @@ export class ProgressClock {
     }
     return active ? { watermarkMs: w, quiet: false } : { watermarkMs: nowMs - this.latenessMs, quiet: true };
   }
+
+  /**
+   * The raw partition the watermark waits for (the lowest progress among those `watermark` counts) and the newest
+   * progress among them: which partition holds alerts back, and how far it is behind the others (review-ops M9).
+   * Undefined when none counts (the watermark follows the wall clock).
+   */
+  holder(raw: readonly RawPartitionView[], consumedThrough: boolean): { src: string; progressMs: number; newestMs: number } | undefined {
+    let src: string | undefined;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const r of raw) {
+      if (!r.hasData || (r.idle && consumedThrough)) continue;
+      const f = this.frontier.get(r.src) ?? -Infinity;
+      if (src === undefined || f < low) {
+        src = r.src;
+        low = f;
+      }
+      if (f > high) high = f;
+    }
+    return src === undefined ? undefined : { src, progressMs: low, newestMs: high };
+  }
 }
 
 /**

@@ -42,6 +42,8 @@ export interface CorrelateRoleOptions {
    * detection id), put into each partition's state when it is rebuilt, before the re-read of signals.
    */
   nativeState?: Readonly<Record<string, readonly unknown[]>>;
+  /** Where the line naming the raw partition that holds the watermark back goes (default: this role's INFO log; tests). */
+  heldLog?: (fields: Record<string, unknown>, msg: string) => void;
   /** Test hook, called after a batch's alerts are produced and before its offset is committed. */
   afterProduce?: (batch: ConsumedMessage[]) => Promise<void>;
   /**
@@ -165,7 +167,12 @@ interface PartitionState {
   advancedMs: number;
   /** Newest event time handed to the stage. */
   newestMs: number;
+  /** The watermark at the last release (event time, ms; -Infinity before the first): `seam_correlate_watermark_seconds`. */
+  watermarkMs: number;
 }
+
+/** A line naming the raw partition that holds the watermark back, at most this often (review-ops M9). */
+const HELD_LOG_MS = 60_000;
 
 /**
  * Stage 2: `seam.signals` → identity graph, native detections, Sigma rules and correlations →
@@ -221,6 +228,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       processed: 0,
       advancedMs: -Infinity,
       newestMs: -Infinity,
+      watermarkMs: -Infinity,
     };
   };
 
@@ -390,12 +398,34 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     if (watch === undefined || view === undefined) return;
     const end = view.signalsEnd.get(partition) ?? 0n;
     const { watermarkMs, quiet } = st.clock.watermark(view.raw, st.next >= end, Date.now());
+    st.watermarkMs = watermarkMs;
+    if (!quiet && st.buffer.size > 0) noteHolder(partition, st, view.raw, st.next >= end);
     for (const h of st.buffer.releaseUpTo(watermarkMs)) process(st, h, false, out);
     if (quiet && st.processed > 0 && st.buffer.size === 0 && watermarkMs > st.advancedMs) {
       st.advancedMs = watermarkMs;
       stats.quietAdvances++;
       out.alerts.push(...novel(st, st.stage.advance(watermarkMs)));
     }
+  };
+  /**
+   * Says which raw partition holds the watermark back, when it is more than the allowed lateness behind the newest
+   * progress of the others (one slow or stalled collector, a partition whose producer sends old event times): the
+   * signals held for it wait, and so do their alerts. At most one line a minute (review-ops M9).
+   */
+  let heldLoggedAt = -Infinity;
+  const noteHolder = (partition: number, st: PartitionState, raw: Parameters<ProgressClock['holder']>[0], consumedThrough: boolean): void => {
+    const now = Date.now();
+    if (now - heldLoggedAt < HELD_LOG_MS) return;
+    const h = st.clock.holder(raw, consumedThrough);
+    if (h === undefined || !(h.newestMs - h.progressMs > lateness)) return;
+    heldLoggedAt = now;
+    const at = Number.isFinite(h.progressMs) ? new Date(h.progressMs).toISOString() : undefined;
+    (o.heldLog ?? ((f, msg) => log.info(f, msg)))(
+      { partition, heldBy: h.src, progress: at ?? null, newest: new Date(h.newestMs).toISOString(), behindS: Number.isFinite(h.progressMs) ? Math.round((h.newestMs - h.progressMs) / 1000) : null, latenessMs: lateness, held: st.buffer.size },
+      at === undefined
+        ? `Watermark held by ${h.src}: it has data but no progress mark has reached this partition yet; held signals wait for it.`
+        : `Watermark held by ${h.src} at ${at}, ${Math.round((h.newestMs - h.progressMs) / 1000)} s behind the newest raw partition; held signals wait for it.`,
+    );
   };
   /** Arrival of each alert's newest event, noted where it is raised (its partition's state), read once it is durable. */
   const timing = new WeakMap<Alert, AlertTiming>();
@@ -830,8 +860,18 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
       }
       // settled: nothing held, every owned partition with signals has a state, and every owned stage's clock is past its newest event (the input went quiet).
+      // Event time of each partition's watermark, and the furthest progress stage 1 reported per raw partition (review-ops M9).
+      const watermarks: Record<string, number> = {};
+      const stage1: Record<string, number> = {};
+      for (const [partition, st] of states) {
+        if (Number.isFinite(st.watermarkMs)) watermarks[partition] = st.watermarkMs;
+        for (const r of watch?.view?.raw ?? []) {
+          const f = st.clock.progressOf(r.src);
+          if (Number.isFinite(f) && !(f <= (stage1[r.src] ?? -Infinity))) stage1[r.src] = f;
+        }
+      }
       // rebuilding / unbuilt: partitions not processing yet (a rebuild runs; none has started): not ready (review-ops M1).
-      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, rebuilding: [...inRebuild].sort((a, b) => a - b), unbuilt, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
+      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, rebuilding: [...inRebuild].sort((a, b) => a - b), unbuilt, watermarks, stage1, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
 }
