@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord } from './normalize.ts';
-import { scrub } from './redact.ts';
+import { redact, scrub } from './redact.ts';
 
 // An adversarial corpus: secrets in the places the structured rules and the string scan used to miss
 // (argument pairs of pod command/args, `mysql -p<secret>`, secret-bearing query parameters of any request,
@@ -325,6 +325,195 @@ const PATCHES: Case[] = [
 // A strategic merge patch is an object (the object form already covers it): built here as the request body.
 (PATCHES[5] as Case).rec = podCreate('deployments', { spec: { template: { spec: { containers: [{ name: 'app', args: ['--password', 'SmpPw0006'] }] } } } }, { verb: 'patch', level: 'Request' });
 
+// Round 4: patches whose request carries the secret and whose response is absent (a Secret's or a credential
+// ConfigMap's data as JSON, merge or strategic-merge patch, or as an apply patch's YAML text); password flags of
+// more programs, in runtime command lines and in an exec's `command=` values; and values under secret-named keys
+// with no format to know them by, in any nested object of any plane.
+const noResponse = (resource: string, body: unknown): Record<string, unknown> => {
+  const r = podCreate(resource, body, { verb: 'patch' });
+  delete r.responseObject;
+  return r;
+};
+const execUri = (argv: string[]): Record<string, unknown> => ({
+  ...audit,
+  verb: 'create',
+  requestURI: `/api/v1/namespaces/payments/pods/tools-0/exec?${argv.map((a) => 'command=' + encodeURIComponent(a)).join('&')}&container=tools&stderr=true&stdout=true`,
+  objectRef: { resource: 'pods', namespace: 'payments', name: 'tools-0', subresource: 'exec', apiVersion: 'v1' },
+});
+const gdBase = JSON.parse(readFileSync(new URL('guardduty/findings-rest.jsonl', FIXTURES), 'utf8').split('\n')[0] as string) as Record<string, unknown>;
+const gdService = (extra: Record<string, unknown>): Record<string, unknown> => ({ ...gdBase, service: { ...(gdBase.service as Record<string, unknown>), ...extra } });
+
+const ROUND4_PATCHES: Case[] = [
+  { name: 'JSON patch of a Secret /data/password, no response', rec: noResponse('secrets', [{ op: 'replace', path: '/data/password', value: 'UjRQYXRjaDAwMQ==' }]), secrets: ['UjRQYXRjaDAwMQ=='], keep: ['/data/password'] },
+  { name: 'JSON patch replacing a Secret\'s whole /data, no response', rec: noResponse('secrets', [{ op: 'replace', path: '/data', value: { 'tls.key': 'UjRUbHNLZXkwMDI=' } }]), secrets: ['UjRUbHNLZXkwMDI='], keep: ['tls.key'] },
+  { name: 'merge patch of a Secret\'s stringData, no response', rec: noResponse('secrets', { stringData: { 'db-url': 'R4Merge0003' } }), secrets: ['R4Merge0003'], keep: ['db-url'] },
+  {
+    name: 'strategic-merge patch of a Secret with its last-applied annotation, no response',
+    rec: noResponse('secrets', { metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ kind: 'Secret', data: { k: 'UjRTbXAwMDA0' } }) } }, data: { k: 'UjRTbXAwMDA0' } }),
+    secrets: ['UjRTbXAwMDA0'],
+    keep: [],
+  },
+  { name: 'JSON patch test operation on a Secret\'s data', rec: noResponse('secrets', [{ op: 'test', path: '/data/password', value: 'UjRUZXN0MDAwNQ==' }]), secrets: ['UjRUZXN0MDAwNQ=='], keep: ['test'] },
+  { name: 'JSON patch of a ConfigMap /data/DB_PASSWORD, no response', rec: noResponse('configmaps', [{ op: 'add', path: '/data/DB_PASSWORD', value: 'R4CmPw0006' }]), secrets: ['R4CmPw0006'], keep: ['/data/DB_PASSWORD'] },
+  { name: 'merge patch of a ConfigMap .env file (DB_PASS=, REDIS_PASS=)', rec: noResponse('configmaps', { data: { 'app.env': 'LOG_LEVEL=debug\nDB_PASS=R4CmEnv007\nREDIS_PASS=R4CmEnv008\n' } }), secrets: ['R4CmEnv007', 'R4CmEnv008'], keep: ['LOG_LEVEL=debug', 'DB_PASS='] },
+  { name: 'merge patch of a ConfigMap YAML file with pass:', rec: noResponse('configmaps', { data: { 'config.yaml': 'db:\n  host: db\n  user: app\n  pass: R4CmYml009\n' } }), secrets: ['R4CmYml009'], keep: ['host: db', 'user: app'] },
+  { name: 'merge patch of a ConfigMap JSON file with "pass" and "webhookSecret"', rec: noResponse('configmaps', { data: { 'settings.json': '{"db":{"host":"db","pass":"R4CmJs0010"},"webhookSecret":"R4CmJs0011"}' } }), secrets: ['R4CmJs0010', 'R4CmJs0011'], keep: ['"host":"db"'] },
+  { name: 'JSON patch of a ConfigMap holding registry auths', rec: noResponse('configmaps', [{ op: 'add', path: '/data/registry.json', value: '{"auths":{"reg.example.com":{"auth":"UjRBdXRoMDAxMg=="}}}' }]), secrets: ['UjRBdXRoMDAxMg=='], keep: ['reg.example.com'] },
+  {
+    name: 'apply patch logged as the YAML text of a Secret',
+    rec: noResponse('secrets', 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  tls.key: R4Yaml0013\n  dsn: R4Yaml0014\n'),
+    secrets: ['R4Yaml0013', 'R4Yaml0014'],
+    keep: [],
+  },
+  {
+    name: 'strategic-merge patch of a Deployment adding env DB_PASS and JWT_SIGNING_KEY, no response',
+    rec: noResponse('deployments', { spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'DB_PASS', value: 'R4Env00015' }, { name: 'JWT_SIGNING_KEY', value: 'R4Env00016' }, { name: 'LOG_LEVEL', value: 'debug' }] }] } } } }),
+    secrets: ['R4Env00015', 'R4Env00016'],
+    keep: ['DB_PASS', 'debug'],
+  },
+];
+
+const ROUND4_COMMANDS: Case[] = [
+  { name: 'ldapsearch -w <password>', rec: proc('ldapsearch -x -H ldap://dc -p 389 -D cn=admin,dc=corp -w R4Ldap001 -b dc=corp'), secrets: ['R4Ldap001'], keep: ['-p 389', '-b dc=corp', '-w '] },
+  { name: 'ldapmodify -w<password> glued', rec: proc('ldapmodify -x -D cn=admin -wR4Ldap002 -f add.ldif'), secrets: ['R4Ldap002'], keep: ['-f add.ldif'] },
+  { name: 'sqlcmd -P <password> / -P<password>', rec: proc('sqlcmd -S db,1433 -U sa -P R4Sql0003 -Q "select 1"; sqlcmd -S db -U sa -PR4Sql0004'), secrets: ['R4Sql0003', 'R4Sql0004'], keep: ['-S db,1433 -U sa -P ', 'select 1'] },
+  { name: 'bcp -P <password>', rec: proc('bcp orders out o.dat -S db -U sa -P R4Bcp0005 -c'), secrets: ['R4Bcp0005'], keep: ['out o.dat'] },
+  { name: 'mysql --password=... / -p<password>', rec: proc('mysql --password=R4My00006 -h db; mysqldump -uroot -pR4My00007 orders'), secrets: ['R4My00006', 'R4My00007'], keep: ['orders'] },
+  { name: 'psql connection URI', rec: proc('psql "postgresql://app:R4Pg00008@db:5432/orders?sslmode=require"'), secrets: ['R4Pg00008'], keep: ['@db:5432/orders?sslmode=require'] },
+  { name: 'mongo --password <value>', rec: proc('mongo --username admin --password R4Mongo09 --host db'), secrets: ['R4Mongo09'], keep: ['--host db'] },
+  { name: 'htpasswd -b file user password', rec: proc('htpasswd -b /etc/nginx/.htpasswd admin R4Htp0010 && nginx -s reload'), secrets: ['R4Htp0010'], keep: ['htpasswd -b /etc/nginx/.htpasswd admin ', 'nginx -s reload'] },
+  { name: 'htpasswd -nbB user password', rec: proc('htpasswd -nbB -C 10 admin R4Htp0011'), secrets: ['R4Htp0011'], keep: ['htpasswd -nbB -C 10 admin '] },
+  { name: 'rclone --s3-secret-access-key <value>', rec: proc('rclone copy --s3-access-key-id AKIAIOSFODNN7EXAMPLE --s3-secret-access-key R4Aws0012 src s3:dst'), secrets: ['R4Aws0012'], keep: ['AKIAIOSFODNN7EXAMPLE', 'src s3:dst'] },
+  { name: 's3cmd --secret_key= and --aws-session-token', rec: proc('s3cmd --access_key=AKIAIOSFODNN7EXAMPLE --secret_key=R4Aws0013 ls; tool --aws-session-token R4Aws0014 run'), secrets: ['R4Aws0013', 'R4Aws0014'], keep: ['AKIAIOSFODNN7EXAMPLE', ' run'] },
+  { name: 'aws rds --master-user-password <value>', rec: proc('aws rds create-db-instance --db-instance-identifier orders --master-username admin --master-user-password R4Rds0015 --engine postgres'), secrets: ['R4Rds0015'], keep: ['--engine postgres', '--master-username admin'] },
+  { name: 'aws secretsmanager --secret-string <value>', rec: proc('aws secretsmanager put-secret-value --secret-id prod/db --secret-string R4Sm00016'), secrets: ['R4Sm00016'], keep: ['--secret-id prod/db'] },
+  { name: 'aws ssm put-parameter --type SecureString --value <value>', rec: proc('aws ssm put-parameter --name /prod/db --type SecureString --value R4Ssm0017 --overwrite'), secrets: ['R4Ssm0017'], keep: ['--name /prod/db', '--overwrite'] },
+  { name: 'curl --oauth2-bearer <token>', rec: proc('curl --oauth2-bearer R4Bear018 https://api.example.com/v1'), secrets: ['R4Bear018'], keep: ['https://api.example.com/v1'] },
+  { name: 'exec: ldapsearch -w <password>', rec: execUri(['ldapsearch', '-x', '-D', 'cn=admin,dc=corp', '-w', 'R4ExLdap19', '-b', 'dc=corp']), secrets: ['R4ExLdap19'], keep: ['command=-b&command=dc%3Dcorp'] },
+  { name: 'exec: sqlcmd -P <password>', rec: execUri(['/opt/mssql-tools/bin/sqlcmd', '-S', 'db', '-U', 'sa', '-P', 'R4ExSql020']), secrets: ['R4ExSql020'], keep: ['command=-U&command=sa'] },
+  { name: 'exec: mysql -p<password>', rec: execUri(['mysql', '-uroot', '-pR4ExMy021', 'orders']), secrets: ['R4ExMy021'], keep: ['command=orders'] },
+  { name: 'exec: psql connection URI', rec: execUri(['psql', 'postgresql://app:R4ExPg022@db/orders']), secrets: ['R4ExPg022'], keep: ['command=psql'] },
+  { name: 'exec: curl -u user:password', rec: execUri(['curl', '-u', 'admin:R4ExCurl23', 'https://x.example.com']), secrets: ['R4ExCurl23'], keep: ['command=curl'] },
+  { name: 'exec: sshpass -p <password>', rec: execUri(['sshpass', '-p', 'R4ExSsh024', 'ssh', '-p', '2222', 'admin@10.0.0.5']), secrets: ['R4ExSsh024'], keep: ['command=2222'] },
+  { name: 'exec: redis-cli -a <password>', rec: execUri(['redis-cli', '-h', 'cache', '-a', 'R4ExRed025', 'info']), secrets: ['R4ExRed025'], keep: ['command=info'] },
+  { name: 'exec: mongosh --password <value>', rec: execUri(['mongosh', '--username', 'admin', '--password', 'R4ExMgo026']), secrets: ['R4ExMgo026'], keep: ['command=--password'] },
+  { name: 'exec: htpasswd -b file user password', rec: execUri(['htpasswd', '-b', '/etc/nginx/.htpasswd', 'admin', 'R4ExHtp027']), secrets: ['R4ExHtp027'], keep: ['command=admin'] },
+  { name: 'exec: openssl -passin pass:<password>', rec: execUri(['openssl', 'pkcs12', '-in', 'a.p12', '-passin', 'pass:R4ExSsl028', '-nokeys']), secrets: ['R4ExSsl028'], keep: ['command=-nokeys'] },
+  { name: 'exec: az login -p <password>', rec: execUri(['az', 'login', '--service-principal', '-u', 'app-id', '-p', 'R4ExAz0029', '--tenant', 't']), secrets: ['R4ExAz0029'], keep: ['command=--tenant'] },
+  { name: 'exec: aws --secret-access-key style flags', rec: execUri(['rclone', 'lsd', '--s3-secret-access-key', 'R4ExAws030', 's3:']), secrets: ['R4ExAws030'], keep: ['command=s3%3A'] },
+  { name: 'pod args: sqlcmd -P and ldapsearch -w', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ command: ['sqlcmd'], args: ['-S', 'db', '-U', 'sa', '-P', 'R4PodSq31'] }) }), secrets: ['R4PodSq31'], keep: ['sqlcmd', 'sa'] },
+];
+
+const ROUND4_KEYS: Case[] = [
+  {
+    name: 'custom resource with token, secret, apiToken, webhookSecret, passphrase, pass keys',
+    rec: podCreate('alertmanagerconfigs', { kind: 'Notifier', spec: { slack: { token: 'R4Key0001' }, hook: { secret: 'R4Key0002', webhookSecret: 'R4Key0003' }, apiToken: 'R4Key0004', tls: { passphrase: 'R4Key0005' }, smtp: { user: 'ops', pass: 'R4Key0006' }, s3: { awsSecretKey: 'R4Key0007' } } }),
+    secrets: ['R4Key0001', 'R4Key0002', 'R4Key0003', 'R4Key0004', 'R4Key0005', 'R4Key0006', 'R4Key0007'],
+    keep: ['ops'],
+  },
+  { name: 'pod env MYSQL_ROOT_PW and JWT_SIGNING_KEY', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ env: [{ name: 'MYSQL_ROOT_PW', value: 'R4PodEnv08' }, { name: 'JWT_SIGNING_KEY', value: 'R4PodEnv09' }] }) }), secrets: ['R4PodEnv08', 'R4PodEnv09'], keep: ['MYSQL_ROOT_PW'] },
+  {
+    name: 'GuardDuty Kubernetes API call parameters (a pod spec with env DB_PASSWORD)',
+    rec: gdService({ action: { actionType: 'KUBERNETES_API_CALL', kubernetesApiCallAction: { requestUri: '/api/v1/namespaces/payments/pods', verb: 'create', parameters: '{"kind":"Pod","spec":{"containers":[{"name":"app","env":[{"name":"DB_PASSWORD","value":"R4GdPar010"},{"name":"API_TOKEN","value":"R4GdPar011"}]}]}}' } } }),
+    secrets: ['R4GdPar010', 'R4GdPar011'],
+    keep: ['DB_PASSWORD'],
+  },
+  {
+    name: 'GuardDuty runtime context command line with ldapsearch -w',
+    rec: gdService({ runtimeDetails: { process: { name: 'ldapsearch', pwd: '/app' }, context: { commandLineExample: 'ldapsearch -x -D cn=admin -w R4GdCmd012 -b dc=corp' } } }),
+    secrets: ['R4GdCmd012'],
+    keep: ['/app', '-b dc=corp'],
+  },
+  {
+    name: 'Lambda CreateFunction environment variables',
+    rec: ctEvent('lambda.amazonaws.com', 'CreateFunction20150331', { functionName: 'orders', environment: { variables: { DB_PASSWORD: 'R4Lam0013', STRIPE_KEY: 'R4Lam0014', LOG_LEVEL: 'debug' } } }),
+    secrets: ['R4Lam0013'],
+    keep: ['debug', 'orders'],
+  },
+  { name: 'SSM PutParameter SecureString', rec: ctEvent('ssm.amazonaws.com', 'PutParameter', { name: '/prod/db', type: 'SecureString', value: 'R4Ssm0015', keyId: 'alias/aws/ssm', overwrite: true }), secrets: ['R4Ssm0015'], keep: ['/prod/db', 'alias/aws/ssm'] },
+  {
+    name: 'Secrets Manager PutSecretValue / CreateSecret SecretString',
+    rec: ctEvent('secretsmanager.amazonaws.com', 'CreateSecret', { name: 'prod/db', secretString: '{"password":"R4Sm00016"}', kmsKeyId: 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', clientRequestToken: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111' }),
+    secrets: ['R4Sm00016'],
+    keep: ['prod/db', '1234abcd-12ab-34cd-56ef-1234567890ab', 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111'],
+  },
+  {
+    name: 'Glue CreateConnection connection properties',
+    rec: ctEvent('glue.amazonaws.com', 'CreateConnection', { connectionInput: { name: 'orders-jdbc', connectionType: 'JDBC', connectionProperties: { USERNAME: 'app', PASSWORD: 'R4Glue017', JDBC_CONNECTION_URL: 'jdbc:postgresql://db:5432/orders', KAFKA_SASL_SCRAM_PASSWORD: 'R4Glue018', SECRET_ID: 'prod/glue' } } }),
+    secrets: ['R4Glue017', 'R4Glue018'],
+    keep: ['prod/glue', 'jdbc:postgresql://db:5432/orders', '"USERNAME":"app"', '"SECRET_ID":"prod/glue"'],
+  },
+  { name: 'RDS MasterUserPassword', rec: ctEvent('rds.amazonaws.com', 'ModifyDBCluster', { dBClusterIdentifier: 'orders', masterUserPassword: 'R4Rds0019', applyImmediately: true }), secrets: ['R4Rds0019'], keep: ['orders'] },
+  {
+    name: 'DMS CreateEndpoint passwords',
+    rec: ctEvent('dms.amazonaws.com', 'CreateEndpoint', { endpointIdentifier: 'src', engineName: 'mongodb', username: 'dms', password: 'R4Dms0020', mongoDbSettings: { password: 'R4Dms0021', authMechanism: 'scram_sha_1' }, redisSettings: { authPassword: 'R4Dms0022' } }),
+    secrets: ['R4Dms0020', 'R4Dms0021', 'R4Dms0022'],
+    keep: ['scram_sha_1', 'dms'],
+  },
+  {
+    name: 'CodeBuild CreateProject PLAINTEXT env vars',
+    rec: ctEvent('codebuild.amazonaws.com', 'CreateProject', {
+      name: 'ci',
+      environment: {
+        type: 'LINUX_CONTAINER',
+        image: 'aws/codebuild/standard:7.0',
+        privilegedMode: true,
+        imagePullCredentialsType: 'CODEBUILD',
+        environmentVariables: [
+          { name: 'DB_PASSWORD', value: 'R4Cb00023', type: 'PLAINTEXT' },
+          { name: 'GITHUB_TOKEN', value: '/ci/github-token', type: 'PARAMETER_STORE' },
+          { name: 'NPM_TOKEN', value: 'prod/npm:token', type: 'SECRETS_MANAGER' },
+        ],
+      },
+    }),
+    secrets: ['R4Cb00023'],
+    keep: ['CODEBUILD', '/ci/github-token', 'prod/npm:token'],
+  },
+  { name: 'ElastiCache CreateReplicationGroup authToken', rec: ctEvent('elasticache.amazonaws.com', 'CreateReplicationGroup', { replicationGroupId: 'cache', authToken: 'R4Ec00024', transitEncryptionEnabled: true }), secrets: ['R4Ec00024'], keep: ['cache'] },
+  {
+    name: 'Amplify CreateApp oauthToken / basicAuthCredentials, EventBridge CreateConnection apiKeyValue',
+    rec: ctEvent('amplify.amazonaws.com', 'CreateApp', { name: 'web', oauthToken: 'R4Amp0025', basicAuthCredentials: 'UjRBbXAwMDI2', authParameters: { apiKeyAuthParameters: { apiKeyName: 'x-api-key', apiKeyValue: 'R4Evb0027' } } }),
+    secrets: ['R4Amp0025', 'UjRBbXAwMDI2', 'R4Evb0027'],
+    keep: ['web', 'x-api-key'],
+  },
+  { name: 'runtime record: environment list with DB_PASS= and a token key', rec: { ...runtime, process: { ...(runtime.process as Record<string, unknown>), env: ['HOME=/root', 'DB_PASS=R4RtEnv28'] }, labels: { token: 'R4RtTok29' } }, secrets: ['R4RtEnv28', 'R4RtTok29'], keep: ['HOME=/root'] },
+];
+
+const ROUND4 = [...ROUND4_PATCHES, ...ROUND4_COMMANDS, ...ROUND4_KEYS];
+
+/**
+ * Round 4 look-alikes: port flags, timestamps, expiries, references to a secret by name or id, KMS key ids,
+ * pagination and idempotency tokens. Each is redacted nowhere.
+ */
+const ROUND4_KEPT: Case[] = [
+  { name: 'port and prompt flags', rec: proc('docker run -p 8080:80 nginx; ldapsearch -W -x -p 389 -b dc=corp; htpasswd -c /etc/.htpasswd admin; sqlcmd -S db -U sa -C; kubectl port-forward svc/db 5432 --address 0.0.0.0'), secrets: [], keep: ['-p 8080:80', '-p 389', 'htpasswd -c /etc/.htpasswd admin'] },
+  { name: 'AWS CLI references', rec: proc('aws secretsmanager get-secret-value --secret-id prod/db; aws kms encrypt --key-id alias/app --plaintext fileb://x; kubeadm token create --ttl 24h; psql --no-password -h db'), secrets: [], keep: ['--secret-id prod/db', '--key-id alias/app', '--no-password -h db'] },
+  {
+    name: 'a custom resource with references, expiries and timestamps',
+    rec: podCreate('certificates', { kind: 'Certificate', spec: { secretName: 'web-tls', tokenExpiry: '2024-11-06T00:00:00Z', password_last_changed: '2024-10-01', passwordLastChanged: '2024-10-01', keyId: 'alias/app', kmsKeyId: 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', secretRef: { name: 'db' }, tokenSecretRef: { name: 'tok', key: 'token' }, passwordSecretKeyRef: { name: 'db', key: 'password' } } }),
+    secrets: [],
+    keep: ['web-tls', '2024-11-06T00:00:00Z', '2024-10-01', 'alias/app', '"key":"token"', '"key":"password"'],
+  },
+  {
+    name: 'CloudTrail pagination and idempotency tokens, secret ids',
+    rec: ctEvent('secretsmanager.amazonaws.com', 'ListSecrets', { maxResults: 100, nextToken: 'AAEAAZ3nextTok', clientToken: 'idem-1', clientRequestToken: 'a1b2c3d4-5678', secretId: 'prod/db', SecretId: 'prod/api', paginationToken: 'pg-2', passwordLastUsed: '2024-10-01T00:00:00Z', passwordResetRequired: false }),
+    secrets: [],
+    keep: ['AAEAAZ3nextTok', 'idem-1', 'a1b2c3d4-5678', 'prod/db', 'prod/api', 'pg-2', '2024-10-01T00:00:00Z'],
+  },
+  { name: 'SSM PutParameter of a String keeps its value', rec: ctEvent('ssm.amazonaws.com', 'PutParameter', { name: '/prod/feature', type: 'String', value: 'enabled-v2' }), secrets: [], keep: ['enabled-v2'] },
+  { name: 'GuardDuty process working directory', rec: gdService({ runtimeDetails: { process: { name: 'sh', pwd: '/srv/app', executablePath: '/bin/sh' } } }), secrets: [], keep: ['/srv/app'] },
+];
+
+/** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */
+function direct(rec: Record<string, unknown>, source: 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty'): string {
+  const before = JSON.stringify(rec);
+  const r = redact(source, rec, { copy: true, scanStrings: false });
+  expect(JSON.stringify(rec)).toBe(before);
+  return JSON.stringify(r.record);
+}
+const sourceOf = (rec: Record<string, unknown>): 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty' =>
+  rec.auditID !== undefined ? 'k8s_audit' : rec.eventVersion !== undefined ? 'cloudtrail' : rec.schema !== undefined ? 'runtime' : 'guardduty';
+
 /** Strings that only look like secrets: a rule reading them must see them unchanged. */
 const KEPT = [
   'ssh -p2222 admin@10.0.0.5',
@@ -378,4 +567,21 @@ describe('adversarial redaction corpus', () => {
     const pod = both(podCreate('pods', { kind: 'Pod', spec: podSpec({ command: ['psql', '--password-file', '/run/pw', '-p', '5432'], args: ['redis-server', '-p6379'] }) }));
     expect(pod.seam.ingest.redacted).toEqual([]);
   });
+});
+
+describe('adversarial redaction corpus, round 4', () => {
+  for (const c of [...ROUND4, ...ROUND4_KEPT]) {
+    it(c.name, () => {
+      const ev = both(c.rec);
+      const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];
+      for (const out of outs) {
+        for (const s of c.secrets) expect(out, s).not.toContain(s);
+        // A kept string is a value's text (escaped as JSON writes it) or a key and its value (`"USERNAME":"app"`).
+        for (const k of c.keep) expect(out.includes(JSON.stringify(k).slice(1, -1)) || out.includes(k), k).toBe(true);
+      }
+      if (typeof ev.requestURI === 'string') for (const s of c.secrets) expect(decodeURIComponent(ev.requestURI), s).not.toContain(s);
+      if (c.secrets.length > 0) expect(ev.seam.ingest.redacted.length).toBeGreaterThan(0);
+      else expect(ev.seam.ingest.redacted).toEqual([]);
+    });
+  }
 });

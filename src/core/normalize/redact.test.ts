@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
-import { scrub } from './redact.ts';
+import { isSecretName, isTextSecretKey, scrub, scrubHtpasswd } from './redact.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -329,12 +329,36 @@ describe('scrub', () => {
         v.startsWith('[REDACTED') ? m : k + REDACTED,
       )
       .replace(
-        /(--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+        /((?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api_?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
         (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED),
       )
       .replace(/(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, (m, k: string, g?: string, sp?: string, v?: string) =>
         (g ?? v ?? '').startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED,
-      );
+      )
+      // Round 4 (after round 3's per-program and token patterns, which these inputs do not need).
+      .replace(
+        /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+        (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED),
+      )
+      .replace(/\bput-parameter\b[^;&|\n]*/g, (cmd) =>
+        cmd.includes('SecureString') ? cmd.replace(/(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED)) : cmd,
+      )
+      .replace(/((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)([^\s"',;&|\\{}[\]]+)/g, (m, k: string, _q: string, name: string, v: string) =>
+        v.startsWith('[REDACTED') || v === 'true' || v === 'false' || v === 'null' || !isTextSecretKey(name) ? m : k + REDACTED,
+      )
+      .replace(/("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g, (m, k: string, name: string, v: string) =>
+        v === '' || v.startsWith('[REDACTED') || !isSecretName(name) ? m : k + REDACTED + '"',
+      )
+      .replace(/(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]*["']?)([^\s"']+)/g, (m, k: string, name: string, v: string) =>
+        v.startsWith('[REDACTED') || !isSecretName(name) ? m : k + REDACTED,
+      )
+      .replace(/(\bldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)(?=\s)[^;&|\n]*?\s-w)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, (m, k: string, g?: string, sp?: string, v?: string) =>
+        (g ?? v ?? '').startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED,
+      )
+      .replace(/(\b(?:sqlcmd|bcp|osql)(?=\s)[^;&|\n]*?\s-P)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, (m, k: string, g?: string, sp?: string, v?: string) =>
+        (g ?? v ?? '').startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED,
+      )
+      .replace(/\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g, scrubHtpasswd);
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {
     const key = 'AKIAIOSFODNN7EXAMPLE';
@@ -381,6 +405,17 @@ describe('scrub', () => {
       'psql postgres://app:pw@db/x; git clone https://tok:ghs_x@github.com/o/r https://u@h/ http://[::1]:80/ redis://d:p@ss@c:1',
       'sshpass -p pw ssh -p 22 h; sshpass -ppw2 scp x y',
       'mongodb://admin:[REDACTED]@db',
+      // Round 4: long flags ending in a secret's name, text keys, env entries as JSON or YAML, ldap/sqlcmd/htpasswd.
+      'aws rds modify-db-instance --master-user-password pw1 --apply-immediately; psql --no-password -h db',
+      'rclone --s3-secret-access-key k2 x; kubectl create secret docker-registry --image-pull-secret regcred; --pull-secret name',
+      'aws ssm put-parameter --type SecureString --value v3; aws ssm put-parameter --type String --value v4',
+      'db:\n  pass: p5\n  passphrase: "p6"\nwebhookSecret=p7 tokenExpiry=1h nextToken=abc secretName: db enabled: true',
+      '{"auths":{"r":{"auth":"cDg="}},"signingKey":"p9","passwordLastChanged":"2024-10-01","secret_key":"p10"}',
+      '{"name":"DB_PASSWORD","value":"p11"},{"name":"LOG_LEVEL","value":"debug"},{"name":"SECRET_NAME","value":"db"}',
+      '- name: API_TOKEN\n  value: p12\n- name: TOKEN_TTL\n  value: 3600',
+      'ldapsearch -x -p 389 -w p13 -b dc=x; ldapwhoami -wp14; ldapsearch -W -x',
+      'sqlcmd -S db -U sa -P p15; bcp t out f -Pp16 -c; sqlcmd -S db -C',
+      'htpasswd -b /etc/.htpasswd admin p17; htpasswd -nbB -C 10 u p18; htpasswd -c f u; sshpass -p p19 ssh -p 22 h',
     ];
     for (const s of inputs) expect(scrub(s), s).toBe(chain(s));
   });

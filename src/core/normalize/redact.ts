@@ -142,7 +142,7 @@ function redactConfigMap(cow: Cow, o: Rec, path: Key[]): void {
     if (!isRec(m)) continue;
     for (const k of Object.keys(m)) {
       const v = m[k];
-      if (typeof v === 'string' && v !== REDACTED && !isBlank(v) && SECRET_NAME_RE.test(k)) cow.set([...path, field, k], REDACTED);
+      if (typeof v === 'string' && v !== REDACTED && !isBlank(v) && isSecretName(k)) cow.set([...path, field, k], REDACTED);
     }
   }
 }
@@ -275,6 +275,11 @@ function scrubPatchedArg(value: string, segs: readonly string[], earlier: readon
 
 /** Walks a request/response body; `ctx` = the request's resource, the kind of kind-less objects. */
 function redactK8sBody(cow: Cow, body: unknown, path: Key[], ctx: BodyCtx, target: unknown): void {
+  if (typeof body === 'string') {
+    // A patch the audit log kept as text (an apply patch's YAML): a Secret's is redacted whole.
+    if (body !== REDACTED && (ctx === 'secret' || SECRET_KIND_IN_YAML_RE.test(body))) cow.set(path, REDACTED);
+    return;
+  }
   if (Array.isArray(body)) {
     redactJsonPatch(cow, body, path, ctx, target);
     return;
@@ -441,6 +446,9 @@ function redactQuery(uri: string): string | undefined {
   let changed = false;
   let prevCommand: string | undefined;
   let prog = 0;
+  // htpasswd's password is told by its position among the command's arguments: counted ahead.
+  const secretAt = uri.includes('htpasswd') ? htpasswdArgAt(new URLSearchParams(uri.slice(q + 1, end)).getAll('command')) : -1;
+  let nCommand = 0;
   let i = q + 1;
   while (i <= end) {
     let amp = uri.indexOf('&', i);
@@ -455,8 +463,8 @@ function redactQuery(uri: string): string | undefined {
       const isCommand = name === 'command';
       let value: string;
       if (isCommand) {
-        value = scrubArg(prevCommand, d.text, prog);
-        prog |= progOf(prevCommand, d.text);
+        value = nCommand++ === secretAt && d.text !== '' ? REDACTED : scrubArg(prevCommand, d.text, prog);
+        prog = progAfter(prog, prevCommand, d.text);
       } else if (d.text !== '' && !d.text.startsWith(REDACTED) && SECRET_PARAM_RE.test(name)) value = REDACTED;
       else value = scrub(d.text);
       prevCommand = isCommand ? d.text : undefined;
@@ -545,8 +553,8 @@ const BEARER_RE = /\b(bearer)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi;
 const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // High-confidence patterns in free text (command lines, Falco output, log lines):
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
-/** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value). */
-const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|--?(?:password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+/** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value; `--no-password` is no flag of it). */
+const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `PGPASSWORD=x`, `AWS_SECRET_ACCESS_KEY=x`, `GITHUB_TOKEN=x`: an environment assignment of a secret-named variable. */
 const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
 /**
@@ -606,12 +614,86 @@ function tokenPrefix(m: string): string {
 /** The password in a URL's user info: `postgres://app:<secret>@db/orders`, `https://x-access-token:<secret>@github.com/...`. */
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi;
 /**
+ * A long flag whose name ends in a secret's name, with any prefix, then its value: `--master-user-password x`,
+ * `--s3-secret-access-key x`, `--aws-session-token x`, `--secret-string x` (Secrets Manager), `--webhook-secret x`.
+ * `--no-password` and `--password-file` are not (a negation; a name that goes on); a secret's name after
+ * `pull-`, `tls-`, `ssl-`, `cert-` or `ref-` is a Kubernetes Secret's name; a value starting with `-` is the next flag.
+ */
+const LONG_FLAG_RE =
+  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+/** `aws ssm put-parameter --type SecureString --value x`: the value of a SecureString, in one command (up to `;`, `&`, `|`). */
+const SSM_PUT_RE = /\bput-parameter\b[^;&|\n]*/g;
+const SSM_VALUE_RE = /(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
+/**
+ * A secret-named key and its value in a text (a ConfigMap's file, a JSON or YAML document in a string): `pass: x`,
+ * `"webhookSecret": "x"`, `DB_PASS=x`, `--secret_key=x`. The key is tested by isTextSecretKey (the structured
+ * rule's names); `true`, `false` and `null` stay (a switch, not a secret).
+ */
+const TEXT_KEY_RE = /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)([^\s"',;&|\\{}[\]]+)/g;
+/** A text-form key: `"pass"`, `pass:`, `DB_PASS=` (isSecretKey, without the header names AUTH_RE and HEADER_RE handle). */
+export function isTextSecretKey(k: string): boolean {
+  if (k === 'auth' || k === 'AUTH' || k === 'Auth') return true;
+  const c = k.charCodeAt(k.length - 1) | 0x20;
+  if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
+  return SECRET_WORD_RE.test(k) && !NOT_SECRET_TOKEN_RE.test(k);
+}
+/** An env entry written as JSON text (a GuardDuty finding's request parameters): `{"name":"DB_PASSWORD","value":"x"}`. */
+const ENV_JSON_RE = /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g;
+/** An env entry written as YAML text: `- name: DB_PASSWORD` then `value: x` on the next line. */
+const ENV_YAML_RE = /(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]*["']?)([^\s"']+)/g;
+/**
+ * Per program, the flag that takes a password (OpenLDAP clients' `-w`, sqlcmd's, bcp's and osql's `-P`): glued
+ * (`-wpw`) or the next argument, only after the program's word in the same command (up to `;`, `&`, `|`), so
+ * `ldapsearch -W` (prompts) or another program's `-w` / `-P` stay.
+ */
+const LDAP_PROG = 'ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)';
+const SQLCMD_PROG = '(?:sqlcmd|bcp|osql)';
+const flagRe = (prog: string, flag: string): RegExp =>
+  new RegExp(`(\\b${prog}(?=\\s)[^;&|\\n]*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g');
+const LDAP_RE = flagRe(LDAP_PROG, '-w');
+const SQLCMD_RE = flagRe(SQLCMD_PROG, '-P');
+/** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
+const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
+
+/**
+ * Which of htpasswd's arguments (`words`, after the program) is the password: with `-b` (batch), the third
+ * positional argument (file, user, password), or the second with `-n` (no file). -1 without `-b`.
+ */
+function htpasswdSecretAt(words: readonly string[]): number {
+  let batch = false;
+  let noFile = false;
+  let positional = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (positional === 0 && w.length > 1 && w.startsWith('-')) {
+      if (w.includes('b')) batch = true;
+      if (w.includes('n')) noFile = true;
+      // -C cost and -r rounds take the next argument.
+      if (/[Cr]$/.test(w)) i++;
+      continue;
+    }
+    if (batch && positional === (noFile ? 1 : 2)) return i;
+    positional++;
+  }
+  return -1;
+}
+
+export function scrubHtpasswd(m: string, args: string): string {
+  const words = [...args.matchAll(/\S+/g)];
+  const at = htpasswdSecretAt(words.map((w) => w[0]));
+  const w = words[at];
+  if (w === undefined || w[0].startsWith('[REDACTED')) return m;
+  const i = m.length - args.length + (w.index ?? 0);
+  return m.slice(0, i) + REDACTED + m.slice(i + w[0].length);
+}
+
+/**
  * A word some pattern of scrub needs (a string without one is returned as it is). Factored by first letter: V8
  * tries each branch of an alternation at every position, so 20 branches scan about as fast as the 17 words of
  * the second round did, where the same words listed flat scanned 1.9x slower.
  */
 const HINT_RE =
-  /a(?:uthorization|kia|sia|pi.?key|iza)|b(?:earer)|c(?:ookie|url)|d(?:o[opr]_v1_)|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack)|k(?:_live_|_test_)|m(?:ysql|ariadb|ongo)|n(?:pm_)|p(?:ass|wd|rivate key|ypi-)|r(?:edis-cli)|s(?:ecret|ig(?:=|nature)|k-|g\.|hp[a-z]{2}_)|t(?:oken)|x(?:-amz-|ox[a-z]-|app-)|\slogin|:\/\/[^\s/@]*@/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_)|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_)|l(?:dap)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_)|o(?:sql\s)|p(?:ass|wd|w\\?["']?[ \t]*[:=]|rivate key|ypi-)|r(?:edis-cli)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|k-|g\.|hp[a-z]{2}_|qlcmd)|t(?:oken)|x(?:-amz-|ox[a-z]-|app-)|\slogin|:\/\/[^\s/@]*@|"value"/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -643,6 +725,14 @@ const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key/i;
 const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
 const QUERY_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
 const MYSQL_GATE = /mysql|mariadb|sshpass|mongo|\slogin/;
+const LONG_FLAG_GATE = /--[a-z0-9_-]*(?:pass|pwd|token|secret|key)/i;
+const SSM_GATE = /put-parameter/;
+const TEXT_KEY_GATE = /(?:pass(?:word|wd)?|pwd|pw|phrase|token|secret|key|auth|credentials|value)\\?["']?[ \t]*[:=]/i;
+const ENV_JSON_GATE = /"value"\s*:/;
+const ENV_YAML_GATE = /\n[ \t]*value:/;
+const LDAP_GATE = /ldap/;
+const SQLCMD_GATE = /sqlcmd|bcp|osql/;
+const HTPASSWD_GATE = /htpasswd/;
 const CURL_GATE = /curl/;
 const REDIS_GATE = /redis-cli/;
 const FROM_LITERAL_GATE = /--from-literal/;
@@ -677,24 +767,54 @@ export function scrub(s: string): string {
   if (CURL_GATE.test(s)) s = s.replace(CURL_USER_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (REDIS_GATE.test(s)) s = s.replace(REDIS_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (FROM_LITERAL_GATE.test(s)) s = s.replace(FROM_LITERAL_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (LONG_FLAG_GATE.test(s)) s = s.replace(LONG_FLAG_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (SSM_GATE.test(s)) s = s.replace(SSM_PUT_RE, (cmd) => (cmd.includes('SecureString') ? cmd.replace(SSM_VALUE_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED)) : cmd));
+  if (TEXT_KEY_GATE.test(s)) {
+    s = s.replace(TEXT_KEY_RE, (m, k: string, _q: string, name: string, v: string) =>
+      v.startsWith('[REDACTED') || v === 'true' || v === 'false' || v === 'null' || !isTextSecretKey(name) ? m : k + REDACTED,
+    );
+  }
+  if (ENV_JSON_GATE.test(s)) s = s.replace(ENV_JSON_RE, (m, k: string, name: string, v: string) => (v === '' || v.startsWith('[REDACTED') || !isSecretName(name) ? m : k + REDACTED + '"'));
+  if (ENV_YAML_GATE.test(s)) s = s.replace(ENV_YAML_RE, (m, k: string, name: string, v: string) => (v.startsWith('[REDACTED') || !isSecretName(name) ? m : k + REDACTED));
+  if (LDAP_GATE.test(s)) s = s.replace(LDAP_RE, flagReplace);
+  if (SQLCMD_GATE.test(s)) s = s.replace(SQLCMD_RE, flagReplace);
+  if (HTPASSWD_GATE.test(s)) s = s.replace(HTPASSWD_RE, scrubHtpasswd);
   return s;
+}
+
+/** The replacement of a per-program password flag (MYSQL_RE's shape): the glued or the next argument. */
+function flagReplace(m: string, k: string, glued: string | undefined, sp: string | undefined, spaced: string | undefined): string {
+  const v = glued ?? spaced ?? '';
+  return v.startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED;
 }
 
 /** A MySQL or MariaDB client, sshpass or a MongoDB client as an argv word (`mysql`, `/usr/bin/mysqldump`, `mongosh`). */
 const MYSQL_CMD_RE = /(?:^|\/)(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?)$/;
 /** The word before `login` in `docker login`, `podman login`, `helm registry login`, `az login` (their `-p` is the password). */
 const LOGIN_PARENT_RE = /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras|registry|az)$/;
-/** Programs of an argv whose flags take a secret (see scrubArg): `-p` (PROG_P), curl's `-u` (PROG_CURL), redis-cli's `-a`. */
+/**
+ * Programs of an argv whose flags take a secret (see scrubArg): `-p` (PROG_P), curl's `-u` (PROG_CURL), redis-cli's
+ * `-a`, the OpenLDAP clients' `-w`, sqlcmd's / bcp's `-P`.
+ */
 const PROG_P = 1;
 const PROG_CURL = 2;
 const PROG_REDIS = 4;
-/** The program bits `a` (after `prev`) adds to an argv. */
-function progOf(prev: string | undefined, a: string): number {
-  if (MYSQL_CMD_RE.test(a)) return PROG_P;
-  if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return PROG_P;
-  if (a === 'curl' || a.endsWith('/curl')) return PROG_CURL;
-  if (a === 'redis-cli' || a.endsWith('/redis-cli')) return PROG_REDIS;
-  return 0;
+const PROG_LDAP = 8;
+const PROG_SQLCMD = 16;
+const LDAP_CMD_RE = new RegExp(`(?:^|/)${LDAP_PROG}$`);
+const SQLCMD_CMD_RE = new RegExp(`(?:^|/)${SQLCMD_PROG}$`);
+/** Programs sshpass runs: their `-p` is a port, so sshpass's `-p` rule stops at them. */
+const SSH_CMD_RE = /(?:^|\/)(?:ssh|scp|sftp|rsync)$/;
+/** The program bits of an argv after `a` (after `prev`), given the bits before it. */
+function progAfter(bits: number, prev: string | undefined, a: string): number {
+  if (MYSQL_CMD_RE.test(a)) return bits | PROG_P;
+  if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return bits | PROG_P;
+  if (a === 'curl' || a.endsWith('/curl')) return bits | PROG_CURL;
+  if (a === 'redis-cli' || a.endsWith('/redis-cli')) return bits | PROG_REDIS;
+  if (LDAP_CMD_RE.test(a)) return bits | PROG_LDAP;
+  if (SQLCMD_CMD_RE.test(a)) return bits | PROG_SQLCMD;
+  if ((bits & PROG_P) !== 0 && SSH_CMD_RE.test(a)) return bits & ~PROG_P;
+  return bits;
 }
 /** The program bits of a whole argv (a container's command, read before its args). */
 function progsOf(argv: readonly unknown[], upTo = argv.length): number {
@@ -706,10 +826,22 @@ function progsOf(argv: readonly unknown[], upTo = argv.length): number {
       prev = undefined;
       continue;
     }
-    bits |= progOf(prev, w);
+    bits = progAfter(bits, prev, w);
     prev = w;
   }
   return bits;
+}
+/** The index in `argv` of htpasswd's password (htpasswdSecretAt after an `htpasswd` word), or -1. */
+function htpasswdArgAt(argv: readonly unknown[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i];
+    if (typeof w === 'string' && (w === 'htpasswd' || w.endsWith('/htpasswd'))) {
+      const rest = argv.slice(i + 1);
+      const at = htpasswdSecretAt(rest.map((x) => (typeof x === 'string' ? x : '')));
+      return at < 0 ? -1 : i + 1 + at;
+    }
+  }
+  return -1;
 }
 const CURL_USER_FLAG_RE = /^(?:-[a-zA-Z]*[uU]|--(?:proxy-)?user)$/;
 const CURL_USER_GLUED_RE = /^(?:-[a-zA-Z]*[uU][^:\s=]*|--(?:proxy-)?user=[^:\s]*):./;
@@ -743,31 +875,90 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
     }
   }
   if ((prog & PROG_REDIS) !== 0 && prev === '-a' && !a.startsWith('-')) return REDACTED;
+  if ((prog & PROG_LDAP) !== 0) {
+    if (prev === '-w' && !a.startsWith('-')) return REDACTED;
+    if (a.length > 2 && a.startsWith('-w')) return '-w' + REDACTED;
+  }
+  if ((prog & PROG_SQLCMD) !== 0) {
+    if (prev === '-P' && !a.startsWith('-')) return REDACTED;
+    if (a.length > 2 && a.startsWith('-P')) return '-P' + REDACTED;
+  }
   return v;
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
-const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary)$/i;
+const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary|auth)$/i;
 /** Keys that end in a secret's name, with any prefix: `AWS_SECRET_ACCESS_KEY`, `masterUserPassword`, `db.password`, `x-api-key`. */
 const SECRET_KEY_SUFFIX_RE = /(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
 
-/** Is `k` a key whose value is a secret? The suffix regex runs only on keys ending like one (d, y, t, n in any case). */
+/**
+ * Words that name a secret only as a whole word at the end of a key: after its start, `_`, `-`, `.`, `/`, or a
+ * lower-case letter or digit before a capital (`pass`, `DB_PASS`, `smtpPass`, not `bypass`; `webhookSecret`,
+ * `apiToken`, `awsSecretKey`, `basicAuthCredentials`). Built from each word's lower, camelCase, Capitalized and UPPER forms.
+ */
+const SECRET_WORDS: readonly (readonly string[])[] = [
+  ['pass'],
+  ['pw'],
+  ['passphrase'],
+  ['token'],
+  ['secret'],
+  ['secret', 'key'],
+  ['signing', 'key'],
+  ['hmac', 'key'],
+  ['master', 'key'],
+  ['credentials'],
+  ['api', 'key', 'value'],
+  ['secret', 'value'],
+];
+const cap = (w: string): string => w.charAt(0).toUpperCase() + w.slice(1);
+const SECRET_WORD_RE = new RegExp(
+  '(?:(?:^|[_.\\-/])(?:' +
+    SECRET_WORDS.map((p) => [p.join('[_-]?'), p[0] + p.slice(1).map(cap).join(''), p.map(cap).join('[_-]?'), p.map((w) => w.toUpperCase()).join('_?')].join('|')).join('|') +
+    ')|(?<=[a-z0-9])(?:' +
+    SECRET_WORDS.map((p) => p.map(cap).join('[_-]?')).join('|') +
+    '))$',
+);
+/**
+ * Tokens that are not secrets: pagination, idempotency and request tokens (`nextToken`, `clientRequestToken`), and
+ * STS's `subjectFromWebIdentityToken` (the service account a web identity names: the identity graph reads it).
+ */
+const NOT_SECRET_TOKEN_RE = /(?:next|page|pagination|continuation|continue|client|request|idempotency|resume|sync|cursor|marker|fromwebidentity)[_-]?token$/i;
+
+/**
+ * Is `k` a key whose value is a secret? The regexes run only on keys ending like one (d, y, t, n, s, w, e, h in
+ * any case: password, key, secret, token, pass, pw, passphrase, auth).
+ */
 function isSecretKey(k: string): boolean {
   if (SECRET_KEY_RE.test(k)) return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
-  return (c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k);
+  if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
+  if (c !== 0x73 && c !== 0x77 && c !== 0x65 && c !== 0x74 && c !== 0x6e && c !== 0x79 && c !== 0x68) return false;
+  return SECRET_WORD_RE.test(k) && !NOT_SECRET_TOKEN_RE.test(k);
 }
-/** Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments). */
-const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session/i;
+/**
+ * Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments, ConfigMap
+ * keys), unless the name says the value is about a secret rather than the secret (REFERENCE_NAME_RE).
+ */
+const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|signing.?key|hmac|master.?key|(?:^|_)pw(?:$|_)/i;
+/** A name for a reference, a kind or a time, not a value: `SECRET_ID`, `imagePullCredentialsType`, `TOKEN_TTL`, `DB_PASSWORD_FILE`. */
+const REFERENCE_NAME_RE = /(?:[_.-](?:type|id|arn|name|ref|path|file|expiry|expiration|ttl|url|length|changed)|[a-z0-9](?:Type|Id|ID|Arn|Name|Ref|Path|File|Expiry|Expiration|Ttl|Url|URL|Length|Changed))$/i;
+/** Names a secret-holding variable (SECRET_NAME_RE, not a reference's name). */
+export function isSecretName(n: string): boolean {
+  return SECRET_NAME_RE.test(n) && !REFERENCE_NAME_RE.test(n);
+}
+/** CodeBuild environment variable types whose value names a parameter or secret (PLAINTEXT holds the value itself). */
+const REFERENCE_TYPE_RE = /^(?:PARAMETER_STORE|SECRETS_MANAGER)$/;
 const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables)$/i;
 const LAST_APPLIED_KEY = 'kubectl.kubernetes.io/last-applied-configuration';
 const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
+/** A Secret as YAML text (`kind: Secret` on a line of its own, quoted or not). */
+const SECRET_KIND_IN_YAML_RE = /^kind:[ \t]*["']?secret["']?[ \t]*$/im;
 /**
  * A word every rule of walkStrings needs in a text before it can redact anything in it (names, keys,
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
 const EMBEDDED_HINT_RE =
-  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|\\u/i;
+  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
@@ -818,7 +1009,7 @@ const ARGV_KEY_RE = /^(?:command|args|argv)$/;
  * The string arguments of an argv, each scrubbed with the one before it (scrubArg); `prev` and `mysql` carry
  * a container's `command` into its `args`.
  */
-function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, prog: number): void {
+function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, prog: number, secretAt = htpasswdArgAt(argv)): void {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     path.push(i);
@@ -827,10 +1018,10 @@ function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | unde
       prev = undefined;
     } else {
       if (a !== REDACTED) {
-        const v = scrubArg(prev, a, prog);
+        const v = i === secretAt ? REDACTED : scrubArg(prev, a, prog);
         if (v !== a) hits.push({ path: path.slice(), value: v });
       }
-      prog |= progOf(prev, a);
+      prog = progAfter(prog, prev, a);
       prev = a;
     }
     path.pop();
@@ -850,7 +1041,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
       return;
     }
     const last = path[path.length - 1];
-    if (typeof last === 'string' && (isSecretKey(last) || (ctx !== PLAIN && SECRET_NAME_RE.test(last)))) {
+    if (typeof last === 'string' && (isSecretKey(last) || (ctx !== PLAIN && isSecretName(last)))) {
       hits.push({ path: path.slice(), value: REDACTED });
       return;
     }
@@ -887,7 +1078,8 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
   const o = v as Rec;
   // `{ name: DB_PASSWORD, value: ... }` in an env list (pods, pod templates, ECS container definitions). A blank
   // value holds nothing and stays blank, so rules can tell a literal secret from an empty placeholder.
-  const envSecret = ctx === ENV && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && !isBlank(o.value) && SECRET_NAME_RE.test(o.name);
+  // CodeBuild's PARAMETER_STORE / SECRETS_MANAGER variables hold the name of where the secret is, not the secret.
+  const envSecret = ctx === ENV && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && !isBlank(o.value) && isSecretName(o.name) && !REFERENCE_TYPE_RE.test(String(o.type));
   if (envSecret) hits.push({ path: [...path, 'value'], value: REDACTED });
   // A Secret or ConfigMap in any wrapper the structured pass does not know (kind in any case).
   const kind = typeof o.kind === 'string' ? o.kind.toLowerCase() : undefined;
@@ -907,7 +1099,8 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
     if (c === PLAIN && k === 'args' && Array.isArray(child) && Array.isArray(o.command)) {
       const cmd = o.command as unknown[];
       const last = cmd[cmd.length - 1];
-      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, progsOf(cmd));
+      const whole = cmd.concat(child);
+      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, progsOf(cmd), htpasswdArgAt(whole) - cmd.length);
     } else walkStrings(child, path, hits, c);
     path.pop();
   }
