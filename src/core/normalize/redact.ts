@@ -36,7 +36,10 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  *   before it (from the response, or an earlier operation of the patch);
  * - provider tokens by their documented format (`ghp_`, `glpat-`, `xoxb-`, `sk_live_`, `npm_`, `AIza`...; the
  *   prefix stays), per-program password flags (`curl -u user:pw`, `docker login -p`, `redis-cli -a`,
- *   `--from-literal=k=v`), keys that end in a secret's name (`AWS_SECRET_ACCESS_KEY`, `masterUserPassword`).
+ *   `--from-literal=k=v`), keys that end in a secret's name (`AWS_SECRET_ACCESS_KEY`, `masterUserPassword`);
+ * - round 4: keys ending in a secret word in any body and in text (`token`, `webhookSecret`, `pass: x`, `DB_PASS=x`;
+ *   not `nextToken`, `secretName`), env entries as JSON/YAML text, `ldapsearch -w`, `sqlcmd -P`, `htpasswd -b`,
+ *   long flags ending in a secret's name (`--master-user-password x`), a Secret's apply patch kept as YAML text.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
