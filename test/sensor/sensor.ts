@@ -30,6 +30,8 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaBus } from '../../src/bus/kafka.ts';
+import { normalizeRecord } from '../../src/core/normalize/normalize.ts';
+import { createNativeEngine } from '../../src/detect/native/engine.ts';
 import { TOPICS } from '../../src/bus/topics.ts';
 import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
@@ -48,6 +50,10 @@ const CPU_BUDGET_MS_PER_S = 25;
 // As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation, a 24 MB old space, no V8 worker threads.
 const SENSOR_NODE_FLAGS = `--max-semi-space-size=1 --max-old-space-size=24 --v8-pool-size=0 ${process.env.SENSOR_NODE_EXTRA ?? ''}`.trim(); // SENSOR_NODE_EXTRA: e.g. --cpu-prof to profile a run
 const RSS_BUDGET_MB = 64;
+// Heartbeats every second here (60 s by default), so a SIGSTOP of a few seconds is several missed intervals.
+const HEARTBEAT_MS = 1000;
+const HEALTH_PORT = 8766;
+const STOPPED_S = 5;
 
 const failures: string[] = [];
 const check = (ok: boolean, what: string): void => {
@@ -209,6 +215,8 @@ const env: NodeJS.ProcessEnv = {
   // The real addresses plus the local stand-in (the real ones are unreachable from here).
   SEAM_METADATA_ADDRESSES: `169.254.169.254,169.254.170.2,169.254.170.23,${META_IP}`,
   SEAM_SENSITIVE_PATHS: [eks.canonical, k8s.canonical, '*/.aws/credentials', '/etc/shadow'].join(','),
+  SEAM_SENSOR_HEARTBEAT_MS: String(HEARTBEAT_MS),
+  SEAM_SENSOR_HEALTH_PORT: String(HEALTH_PORT),
   // fake-app.sh
   TRUTH: truthFile,
   LONG_S: LONG_S.join(' '),
@@ -297,6 +305,43 @@ const idleSec = (Date.now() - t1) / 1000;
 const cpuIdle = (sampleCpu() - cpu1) / idleSec;
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
+// ---- tamper: the app's UID stops the sensor (SIGSTOP), as code in the app can (review-ops M7) --------------------
+/** The liveness probe's view: the status, or 0 when nothing answers within 1 s (what the kubelet's timeout sees). */
+const probe = async (): Promise<number> => {
+  try {
+    return (await fetch(`http://${net.podIp}:${HEALTH_PORT}/healthz`, { signal: AbortSignal.timeout(1000) })).status;
+  } catch {
+    return 0;
+  }
+};
+const lastSeenS = (): number | undefined => {
+  const p = ingest.snapshot().sensorsLastSeen.find((x) => x.pod === podName);
+  return p === undefined ? undefined : p.ageMs / 1000;
+};
+const probeBefore = await probe();
+const seenBefore = lastSeenS();
+check(probeBefore === 200, `the sensor's /healthz answered ${probeBefore} while it ran`);
+check(seenBefore !== undefined && seenBefore < (2 * HEARTBEAT_MS) / 1000 + 1, `seam_sidecar_last_seen_seconds was ${seenBefore} while the sensor ran`);
+const stoppedAt = Date.now();
+spawnSync(as('app')[0]!, [...as('app').slice(1), 'kill', '-STOP', String(sensorPid)]);
+await sleep(STOPPED_S * 1000);
+const probeStopped = await probe();
+const seenStopped = lastSeenS();
+check(probeStopped === 0, `the stopped sensor's /healthz answered ${probeStopped} (the probe must time out)`);
+check(seenStopped !== undefined && seenStopped >= STOPPED_S - 1, `seam_sidecar_last_seen_seconds was ${seenStopped} after ${STOPPED_S} s stopped`);
+spawnSync(as('app')[0]!, [...as('app').slice(1), 'kill', '-CONT', String(sensorPid)]);
+let seenAgain = lastSeenS();
+for (let i = 0; i < 60 && (seenAgain === undefined || seenAgain > 1.5); i++) {
+  await sleep(100);
+  seenAgain = lastSeenS();
+}
+const resumedAfterS = (Date.now() - stoppedAt) / 1000 - STOPPED_S;
+say(
+  `  tamper (the app's UID sends SIGSTOP for ${STOPPED_S} s, heartbeat every ${HEARTBEAT_MS / 1000} s): /healthz ${probeBefore} -> ${probeStopped === 0 ? 'no answer in 1 s' : probeStopped}; ` +
+    `seam_sidecar_last_seen_seconds ${seenBefore?.toFixed(1)} -> ${seenStopped?.toFixed(1)} -> ${seenAgain?.toFixed(1)} ${resumedAfterS.toFixed(1)} s after SIGCONT`,
+);
+check(seenAgain !== undefined && seenAgain <= 1.5, 'no heartbeat reached the endpoint after SIGCONT');
+
 process.kill(sensorPid, 'SIGTERM');
 for (let i = 0; i < 600 && existsSync(`/proc/${sensorPid}`) && !readFileSync(`/proc/${sensorPid}/stat`, 'utf8').includes(') Z'); i++) await sleep(50);
 pod.kill('SIGKILL');
@@ -320,6 +365,16 @@ udp.close();
 for (const s of held) s.destroy();
 check(records.length > 0, 'no record of the pod reached Kafka');
 check(new Set(records.map((r) => r.id)).size === records.length, 'a record reached Kafka twice');
+
+// The heartbeats: one sensor start, numbered 1, 2, 3 … without a gap or a repeat, the last one stopping, and the SIGSTOP a gap of several intervals.
+const beats = records.filter((r) => r.kind === 'heartbeat').map((r) => ({ t: Date.parse(String(r.time)), hb: r.heartbeat as { seq: number; sensor_start: string; stopping?: boolean; counters?: { scans?: number } } }));
+beats.sort((x, y) => x.hb.seq - y.hb.seq);
+const gapMs = Math.max(0, ...beats.slice(1).map((b, i) => b.t - beats[i]!.t));
+check(beats.length >= 3, `only ${beats.length} heartbeats reached Kafka`);
+check(beats.every((b, i) => b.hb.seq === i + 1) && new Set(beats.map((b) => b.hb.sensor_start)).size === 1, `heartbeat numbers are not 1..n from one start: ${beats.map((b) => b.hb.seq).join(',')}`);
+check(beats.at(-1)?.hb.stopping === true && beats.slice(0, -1).every((b) => b.hb.stopping !== true), 'the last heartbeat (SIGTERM) must say stopping, and only it');
+check(gapMs >= (STOPPED_S - 1) * 1000, `the SIGSTOP left no gap in the heartbeats (longest ${gapMs} ms)`);
+say(`  heartbeats: ${beats.length}, seq 1..${beats.at(-1)?.hb.seq}, longest gap ${(gapMs / 1000).toFixed(1)} s (the SIGSTOP), last stopping=${beats.at(-1)?.hb.stopping === true}`);
 
 const truth = truthText().trim().split('\n').map((l) => l.split(' '));
 const procs = records.filter((r) => r.kind === 'process');
@@ -404,6 +459,25 @@ for (const rule of [
 ]) {
   check(fired.has(rule), `${rule} did not fire`);
 }
+
+// ---- the heartbeats through the native detections (the correlate role's engine; seam replay runs natives only with a seam.yml) ----
+// The SIGSTOP's gap (5 intervals) with no audit plane beside it: the silence detection, at low; one sensor: no regression.
+const engine = createNativeEngine({ only: ['seam-native-runtime-sensor-silent', 'seam-native-runtime-sensor-sequence-regression'] });
+const nativeAlerts = records
+  .filter((r) => r.kind === 'heartbeat')
+  .sort((x, y) => Date.parse(String(x.time)) - Date.parse(String(y.time)))
+  .flatMap((r) => {
+    const n = normalizeRecord(r, { collector: 'sidecar', receivedAt: new Date().toISOString(), cluster });
+    if (!n.ok) {
+      failures.push(`a heartbeat does not normalize: ${n.error.message}`);
+      return [];
+    }
+    return engine.process(n.value);
+  });
+nativeAlerts.push(...engine.flush());
+say(`  native detections on the heartbeats: ${nativeAlerts.map((a) => `${a.rule.id}(${a.rule.level}): ${a.summary}`).join('; ') || '(none)'}`);
+check(nativeAlerts.some((a) => a.rule.id === 'seam-native-runtime-sensor-silent'), 'seam-native-runtime-sensor-silent did not fire on the SIGSTOP gap');
+check(!nativeAlerts.some((a) => a.rule.id === 'seam-native-runtime-sensor-sequence-regression'), 'seam-native-runtime-sensor-sequence-regression fired on one sensor');
 
 // ---- the join to the service account's IRSA session ----------------------------------------------------------
 // A CloudTrail fixture: the pod's service account exchanging its projected token for the checkout-irsa role now.
