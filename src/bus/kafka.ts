@@ -524,10 +524,20 @@ export class KafkaBus implements Bus {
     // A fetch of only control or aborted records never reaches the handler: kafkajs resolves it
     // itself. Committed here, so a partition that ends with one (an aborted collector transaction)
     // does not show lag for ever; otherwise the next handled batch commits it.
+    // With a commit limit (ADR 0052's held alerts): the offset a partition may be committed up to after reading to `end`,
+    // and, per `topic/partition`, how far this member has handled (what `commitHandled` commits, up to the limit).
+    const allowed = (topic: string, partition: number, end: bigint): bigint => {
+      const limit = opts.commitLimit?.(topic, partition);
+      return limit === undefined || limit > end ? end : limit;
+    };
+    const handledTo = new Map<string, { topic: string; partition: number; end: bigint; committed: bigint }>();
     c.on(c.events.END_BATCH_PROCESS, (e) => {
       const { topic, partition, batchSize, lastOffset } = e.payload;
       if (batchSize !== 0) return;
-      c.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]).catch((error: unknown) => {
+      const end = BigInt(lastOffset) + 1n;
+      const h = handledTo.get(`${topic}/${partition}`);
+      if (h !== undefined && end > h.end) h.end = end;
+      c.commitOffsets([{ topic, partition, offset: allowed(topic, partition, end).toString() }]).catch((error: unknown) => {
         log.warn({ error, groupId: opts.groupId, topic, partition }, 'Committing past a batch of only control or aborted records failed; the next batch commits it.');
       });
     });
@@ -543,6 +553,8 @@ export class KafkaBus implements Bus {
     c.on(c.events.REBALANCING, () => {
       member.joined = false;
       assignment = undefined;
+      // Partitions may move: the next owner reads from the commit, and what this member handled past it is void.
+      handledTo.clear();
     });
     c.on(c.events.CRASH, () => {
       member.joined = false;
@@ -584,10 +596,19 @@ export class KafkaBus implements Bus {
             // handled again, which the roles' outputs tolerate (keyed writes, deduplicated signals).
             // The commit covers the batch's trailing control and aborted records too (batch.lastOffset()),
             // and offsets kafkajs resolved itself for batches of only such records.
-            const upTo = (BigInt(batch.lastOffset()) + 1n).toString();
+            // With a commit limit, no partition is committed past it (the resolved offsets of other partitions included).
+            const end = BigInt(batch.lastOffset()) + 1n;
+            const upTo = allowed(batch.topic, batch.partition, end).toString();
+            if (opts.commitLimit !== undefined) {
+              const k = `${batch.topic}/${batch.partition}`;
+              const h = handledTo.get(k);
+              handledTo.set(k, { topic: batch.topic, partition: batch.partition, end, committed: h === undefined || BigInt(upTo) > h.committed ? BigInt(upTo) : h.committed });
+            }
             const topics = uncommittedOffsets().topics.map((t) => ({
               topic: t.topic,
-              partitions: t.partitions.filter((q) => !(t.topic === batch.topic && q.partition === batch.partition)),
+              partitions: t.partitions
+                .filter((q) => !(t.topic === batch.topic && q.partition === batch.partition))
+                .map((q) => (opts.commitLimit === undefined ? q : { ...q, offset: allowed(t.topic, q.partition, BigInt(q.offset)).toString() })),
             }));
             const mine = topics.find((t) => t.topic === batch.topic);
             if (mine) mine.partitions.push({ partition: batch.partition, offset: upTo });
@@ -599,6 +620,17 @@ export class KafkaBus implements Bus {
         });
       },
       assigned: (topic: string): number[] | undefined => (stopped || assignment === undefined ? undefined : [...(assignment[topic] ?? [])]),
+      commitHandled: async (): Promise<void> => {
+        if (stopped || assignment === undefined || opts.commitLimit === undefined) return;
+        const owned = assignment;
+        const due = [...handledTo.values()].flatMap((h) => {
+          const upTo = allowed(h.topic, h.partition, h.end);
+          return upTo > h.committed && (owned[h.topic] ?? []).includes(h.partition) ? [{ h, upTo }] : [];
+        });
+        if (due.length === 0) return;
+        await c.commitOffsets(due.map(({ h, upTo }) => ({ topic: h.topic, partition: h.partition, offset: upTo.toString() })));
+        for (const { h, upTo } of due) if (upTo > h.committed) h.committed = upTo;
+      },
       stop: async (): Promise<void> => {
         stopped = true;
         assignment = undefined;

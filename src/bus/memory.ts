@@ -60,11 +60,19 @@ interface Member {
   id: number;
   opts: BusConsumerOptions;
   running: boolean;
+  /**
+   * With `opts.commitLimit`: `${topic}/${partition}` → the next offset this member reads, which may be past the
+   * committed one; valid for the group's membership `epoch` it was read in (a rebalance re-reads from the commit).
+   */
+  positions: Map<string, number>;
+  epoch: number;
 }
 
 interface Group {
   committed: Map<string, number>; // `${topic}/${partition}` → next offset to read
   members: Member[];
+  /** Bumped when a member joins or leaves: partitions move, and read positions past the commit are void. */
+  epoch: number;
 }
 
 export interface MemoryBusOptions {
@@ -126,13 +134,14 @@ export class MemoryBus implements Bus {
   async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
     for (const t of opts.topics) this.topic(t);
     const group = this.group(opts.groupId, opts);
-    const member: Member = { id: this.nextMemberId++, opts, running: false };
+    const member: Member = { id: this.nextMemberId++, opts, running: false, positions: new Map(), epoch: -1 };
     let loop: Promise<void> | undefined;
     return {
       run: async () => {
         if (member.running) return;
         member.running = true;
         group.members.push(member);
+        group.epoch++;
         this.wake();
         loop = this.loop(group, member);
       },
@@ -140,8 +149,17 @@ export class MemoryBus implements Bus {
         member.running = false;
         const i = group.members.indexOf(member);
         if (i >= 0) group.members.splice(i, 1);
+        group.epoch++;
         this.wake();
         await loop;
+      },
+      commitHandled: async () => {
+        if (!member.running || member.epoch !== group.epoch || member.opts.commitLimit === undefined) return;
+        for (const [k, pos] of member.positions) {
+          const cut = k.lastIndexOf('/');
+          const c = this.allowed(member.opts, k.slice(0, cut), Number(k.slice(cut + 1)), pos);
+          if (c > (group.committed.get(k) ?? 0)) group.committed.set(k, c);
+        }
       },
       // As the loop splits partitions: partition % members, by the member's place in the group.
       assigned: (topic: string): number[] | undefined => {
@@ -220,7 +238,7 @@ export class MemoryBus implements Bus {
   private group(id: string, opts: BusConsumerOptions): Group {
     let g = this.groups.get(id);
     if (g === undefined) {
-      g = { committed: new Map(), members: [] };
+      g = { committed: new Map(), members: [], epoch: 0 };
       this.groups.set(id, g);
     }
     for (const topic of opts.topics) {
@@ -292,6 +310,12 @@ export class MemoryBus implements Bus {
     this.droppedCount += n;
   }
 
+  /** What a member may commit of a partition it has read up to `end`: `end`, or less when its `commitLimit` says so. */
+  private allowed(opts: BusConsumerOptions, topic: string, p: number, end: number): number {
+    const limit = opts.commitLimit?.(topic, p);
+    return limit === undefined ? end : Math.min(end, Number(limit));
+  }
+
   private wake(): void {
     const ws = [...this.waiters];
     this.waiters.clear();
@@ -301,13 +325,18 @@ export class MemoryBus implements Bus {
   private async loop(group: Group, member: Member): Promise<void> {
     while (member.running && !this.closed) {
       let handled = false;
+      if (member.epoch !== group.epoch) {
+        member.positions.clear();
+        member.epoch = group.epoch;
+      }
       for (const topic of member.opts.topics) {
         const t = this.topic(topic);
         for (let p = 0; p < t.partitions.length && member.running; p++) {
           if (group.members.indexOf(member) !== p % group.members.length) continue;
           const k = `${topic}/${p}`;
           const part = t.partitions[p]!;
-          const from = Math.max(group.committed.get(k) ?? 0, part.start);
+          const committed = group.committed.get(k) ?? 0;
+          const from = Math.max(member.positions.get(k) ?? committed, part.start);
           if (from >= part.start + part.msgs.length) continue;
           const batch = part.msgs.slice(from - part.start, from - part.start + this.maxBatch);
           try {
@@ -319,8 +348,12 @@ export class MemoryBus implements Bus {
             continue;
           }
           // Commit only if no rebalance moved the partition meanwhile (Kafka would reject a stale commit too).
-          if (member.running && (group.committed.get(k) ?? 0) === from) {
-            group.committed.set(k, from + batch.length);
+          if (member.running && (group.committed.get(k) ?? 0) === committed && (member.opts.commitLimit === undefined || member.epoch === group.epoch)) {
+            const end = from + batch.length;
+            // With a commit limit, reading goes on from here while the commit may stay behind.
+            if (member.opts.commitLimit !== undefined) member.positions.set(k, end);
+            const c = this.allowed(member.opts, topic, p, end);
+            if (c > committed) group.committed.set(k, c);
             if (t.keepMs !== undefined) this.trim(topic, p, t.keepMs, part);
           }
           handled = true;

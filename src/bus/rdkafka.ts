@@ -123,7 +123,11 @@ export class RdKafkaBus extends KafkaBus {
             // A throw leaves the batch unresolved: the client seeks back and hands it over again.
             await opts.handle(msgs);
             const last = msgs[msgs.length - 1]!.offset;
-            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            // Never past the caller's commit limit (ADR 0052); this measurement-grade consumer has no commitHandled,
+            // so what a limit held back is committed by a later batch of the partition.
+            const end = BigInt(last) + 1n;
+            const limit = opts.commitLimit?.(batch.topic, batch.partition);
+            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (limit !== undefined && limit < end ? limit : end).toString() }]);
             resolveOffset(last);
           },
         });

@@ -33,9 +33,17 @@ export interface BusConsumerOptions {
   fromBeginning?: boolean;
   /**
    * Handles a batch from one partition. Offsets up to and including the last message are
-   * committed after the promise resolves, never before.
+   * committed after the promise resolves, never before (and never past `commitLimit`).
    */
   handle(batch: ConsumedMessage[]): Promise<void>;
+  /**
+   * The offset a partition may be committed up to at most (the next offset to read after a restart), or undefined
+   * for no limit: a handler that keeps work past its batch (the deliver role's held early alerts, ADR 0052) holds
+   * the commit back at its oldest unfinished message, so a process killed with that work still pending re-reads it.
+   * Reading goes on past it. Asked for every partition a commit covers; it must never go below an offset it
+   * allowed before.
+   */
+  commitLimit?(topic: string, partition: number): bigint | undefined;
   /**
    * Batches of different partitions handled at once (default 1). Each partition's batches still come one
    * after the other, in order; a handler shared by partitions must then tolerate overlapping calls. The
@@ -47,6 +55,12 @@ export interface BusConsumerOptions {
 export interface BusConsumer {
   run(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Commits, for every partition this member owns and has handled batches of, what it handled, up to `commitLimit`
+   * now: what a caller with a `commitLimit` calls once its pending work is done (the deliver role's timer and stop),
+   * since no batch may come to carry the commit. Without a `commitLimit` every handled batch is committed already.
+   */
+  commitHandled?(): Promise<void>;
   /**
    * The partitions of `topic` this member owns now, or undefined while it is not a settled member of
    * its group (joining, rebalancing, stopped). A partition can be owned with nothing left to read: no

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testAlert } from '../../../test/helpers/alerts.ts';
 import { startReceiver } from '../../../test/helpers/http-receiver.ts';
 import { MemoryBus } from '../../bus/memory.ts';
+import type { Bus, BusConsumer } from '../../bus/types.ts';
 import type { DeadLetter } from '../../core/dead-letter.ts';
 import { Deliverer } from '../../sinks/delivery/deliverer.ts';
 import { buildOutputs, DeliveryConfig } from '../../sinks/registry.ts';
@@ -15,6 +16,7 @@ import type { Alert } from '../../detect/alert.ts';
 import { foldAlerts } from '../../detect/fold.ts';
 import { memoryHistory } from '../history.ts';
 import { ALERT_VERSION_HEADER } from '../early.ts';
+import { until } from '../../../test/helpers/deliver.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -82,20 +84,126 @@ describe('deliver role (memory bus)', () => {
     await role.start();
     // The early versions: the pod's Sigma alert and an alert whose final will not come before the stop.
     await producer.send([msg(sigma, 0, true), msg(lone, 1, true)]);
-    await bus.waitCommitted('g-fold', topics.alerts, 10_000);
+    await until(() => role.stats().heldNow === 2, 10_000, 'both early alerts held');
     expect(rx.requests).toHaveLength(0);
+    // Read, not committed: a process killed now leaves them for the next reader (ADR 0052).
+    expect(bus.committed('g-fold')).toEqual({ [`${topics.alerts}/0`]: 0, [`${topics.alerts}/1`]: 0 });
     // The ordered path's finals: the native leads, the Sigma alert is folded into it; on two partitions.
     const finals = [structuredClone(sigma), native];
     foldAlerts('ev-pod', finals);
     await producer.send([msg(finals[1]!, 1), msg(finals[0]!, 0)]);
-    await bus.waitCommitted('g-fold', topics.alerts, 10_000);
+    await until(() => role.stats().received === 4, 10_000, 'the finals read');
     expect(rx.requests.map((r) => (r.json as { alert: Alert }).alert.id)).toEqual([native.id]);
     expect((rx.requests[0]!.json as { alert: Alert }).alert.also_matched?.map((m) => m.alert_id)).toEqual([sigma.id]);
+    // Partition 0's hold is settled (folded): committed to its end; partition 1 stays at the alert still held.
+    expect(bus.committed('g-fold')).toEqual({ [`${topics.alerts}/0`]: 2, [`${topics.alerts}/1`]: 0 });
     await role.stop();
+    expect(bus.committed('g-fold')).toEqual({ [`${topics.alerts}/0`]: 2, [`${topics.alerts}/1`]: 2 });
     // Stopping (SIGTERM) notified the one still held, as it was.
     const notified = rx.requests.map((r) => (r.json as { alert: Alert }).alert);
     expect(notified.map((a) => `${a.id}${a.provisional ? ' (provisional)' : ''}`)).toEqual([native.id, `${lone.id} (provisional)`]);
     expect(role.stats()).toMatchObject({ received: 4, held: 2, heldExpired: 1, folded: 1, heldNow: 0, laterVersions: 0 });
+    await bus.close();
+  });
+
+  it('a deliver process killed while holding an early alert (SIGKILL) leaves it uncommitted: the next process reads it again and notifies it once, as its final (ADR 0052)', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('t-kill-');
+    await bus.ensureTopics([{ topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
+    // A clock that never moves: no hold expires, so only the final (or a stop) settles one.
+    const clock = (): number => Date.UTC(2026, 11, 1, 10, 5);
+    // The bus as a process sees it, with the consumers it opened at hand: stopping one without the role's stop is the
+    // process killed (its member leaves the group; nothing it held is notified, nothing more is committed).
+    const processBus = (): { bus: Bus; consumers: BusConsumer[] } => {
+      const consumers: BusConsumer[] = [];
+      return {
+        consumers,
+        bus: {
+          producer: () => bus.producer(),
+          consumer: async (opts) => {
+            const c = await bus.consumer(opts);
+            consumers.push(c);
+            return c;
+          },
+          ensureTopics: (t) => bus.ensureTopics(t),
+          partitions: (t) => bus.partitions(t),
+          close: async () => undefined,
+        },
+      };
+    };
+    const deliverProcess = (b: Bus) =>
+      createDeliverRole({ bus: b, topics, deliverer: new Deliverer(config, buildOutputs(config), clock), groupId: 'g-kill', history: memoryHistory(bus), flushEveryMs: 3_600_000 });
+    const msg = (a: Alert, provisional = false) => ({
+      topic: topics.alerts,
+      key: a.id,
+      value: Buffer.from(JSON.stringify(provisional ? { ...a, provisional: true, origin: undefined, chain: undefined } : a)),
+      ...(provisional ? { headers: { [ALERT_VERSION_HEADER]: 'provisional' } } : {}),
+    });
+    const before = testAlert({ n: 1, ruleId: 'r-before', level: 'high' });
+    const early = testAlert({ n: 2, ruleId: 'r-early', level: 'low' });
+    const after = testAlert({ n: 3, ruleId: 'r-after', level: 'high' });
+    const producer = await bus.producer();
+    const notified = (): string[] => rx.requests.map((r) => `${String(r.headers['x-seam-delivery'])}${(r.json as { alert: Alert }).alert.provisional ? ' (provisional)' : ''}`);
+
+    const first = processBus();
+    const a = deliverProcess(first.bus);
+    await a.start();
+    await producer.send([msg(before), msg(early, true), msg(after)]);
+    await until(() => a.stats().received === 3 && rx.requests.length === 2, 10_000, 'the first process to read all three');
+    expect(notified()).toEqual([before.id, after.id]);
+    expect(a.stats()).toMatchObject({ held: 1, heldNow: 1 });
+    // The held alert's offset (1) is where the commit stops; before ADR 0052's fix it was 3 and the alert was lost.
+    expect(bus.committed('g-kill')).toEqual({ [`${topics.alerts}/0`]: 1 });
+    // SIGKILL: the member is gone, its held alert with it.
+    await first.consumers[0]!.stop();
+
+    const second = processBus();
+    const b = deliverProcess(second.bus);
+    await b.start();
+    await until(() => b.stats().received === 2, 10_000, 'the second process to read from the held alert on');
+    // It holds the early alert again; the alert after it comes twice, with the same notification id (at-least-once).
+    expect(b.stats()).toMatchObject({ held: 1, heldNow: 1 });
+    expect(notified()).toEqual([before.id, after.id, after.id]);
+    // The early alert's final: notified once, in the early alert's place.
+    await producer.send([msg(early)]);
+    await bus.waitCommitted('g-kill', topics.alerts, 10_000);
+    expect(notified()).toEqual([before.id, after.id, after.id, early.id]);
+    expect(b.stats()).toMatchObject({ received: 3, heldNow: 0, laterVersions: 0 });
+    await b.stop();
+    expect(notified()).toHaveLength(4);
+    await bus.close();
+  });
+
+  it('a deliver process stopped while holding an early alert (SIGTERM) notifies it and commits past it: the next process notifies it no more', async () => {
+    const rx = await startReceiver();
+    closers.push(rx.close);
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('t-term-');
+    await bus.ensureTopics([{ topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
+    const clock = (): number => Date.UTC(2026, 11, 1, 10, 5);
+    const deliverProcess = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config), clock), groupId: 'g-term', history: memoryHistory(bus) });
+    const early = testAlert({ n: 2, ruleId: 'r-early', level: 'low' });
+    const producer = await bus.producer();
+    const a = deliverProcess();
+    await a.start();
+    await producer.send([{ topic: topics.alerts, key: early.id, value: Buffer.from(JSON.stringify({ ...early, provisional: true })), headers: { [ALERT_VERSION_HEADER]: 'provisional' } }]);
+    await until(() => a.stats().heldNow === 1, 10_000, 'the early alert held');
+    expect(bus.committed('g-term')).toEqual({ [`${topics.alerts}/0`]: 0 });
+    await a.stop();
+    expect(rx.requests).toHaveLength(1);
+    expect(bus.committed('g-term')).toEqual({ [`${topics.alerts}/0`]: 1 });
+    const b = deliverProcess();
+    await b.start();
+    await producer.send([{ topic: topics.alerts, key: early.id, value: Buffer.from(JSON.stringify(early)) }]);
+    await bus.waitCommitted('g-term', topics.alerts, 10_000);
+    await b.stop();
+    // The final is a later version of an alert notified before (read back from seam.alerts): not sent again.
+    expect(b.stats()).toMatchObject({ received: 1, laterVersions: 1, held: 0 });
+    expect(rx.requests).toHaveLength(1);
     await bus.close();
   });
 });

@@ -51,8 +51,10 @@ const log = childLogger('deliver');
  * An early alert that leads its event's early fold is held by the deliverer until its final version arrives, at
  * most `fold.windowMs` (ADR 0052): the final, on the same partition, says whether a native or late rule's alert
  * of the same event leads it. The flush timer notifies the held alerts whose window passed; `stop` (SIGTERM)
- * notifies all still held. A provisional version read back on start counts as notified, as before: a process
- * killed without stopping (SIGKILL, OOM) loses the notifications it held (their alerts are indexed).
+ * notifies all still held, then commits. A held alert's partition is committed only up to it (`commitLimit`), so a
+ * process killed while holding it (SIGKILL, OOM) leaves it to the next reader, which reads it again (the read-back
+ * stops before it) and holds it itself: notified once, at-least-once for the alerts after it (sent again, same
+ * notification id). A partition that moves to another member hands its held alerts over the same way.
  */
 export function createDeliverRole(o: DeliverRoleOptions): Role {
   const counters = new Counters('role.deliver');
@@ -65,6 +67,31 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
   let consumer: BusConsumer | undefined;
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  /**
+   * Where each early alert the deliverer holds was read (ADR 0052): its partition's commit stays at the oldest one
+   * (`commitLimit`) until it is notified or folded, so a process killed while holding it (SIGKILL, OOM) leaves it
+   * uncommitted and the next reader of the partition reads it again and holds it itself.
+   */
+  const heldAt = new Map<string, { partition: number; offset: bigint }>();
+
+  /** The oldest offset of `partition` whose held alert is not yet settled, forgetting the settled ones. */
+  const commitLimit = (_topic: string, partition: number): bigint | undefined => {
+    let min: bigint | undefined;
+    for (const [id, h] of heldAt) {
+      if (!o.deliverer.holding(id)) heldAt.delete(id);
+      else if (h.partition === partition && (min === undefined || h.offset < min)) min = h.offset;
+    }
+    return min;
+  };
+
+  /** Held alerts of partitions this member no longer owns: not committed, so their new owner holds them (a rebalance). */
+  const handOverRevoked = (): void => {
+    const owned = consumer?.assigned?.(o.topics.alerts);
+    if (owned === undefined) return;
+    const gone = [...heldAt].filter(([, h]) => !owned.includes(h.partition)).map(([id]) => id);
+    for (const id of gone) heldAt.delete(id);
+    if (gone.length > 0) o.deliverer.handOver(gone);
+  };
 
   const deadLetters = (outcomes: Outcome[], from: ConsumedMessage | undefined): BusMessage[] =>
     outcomes.flatMap((x) => {
@@ -120,6 +147,7 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
         }
         for (const n of alertNotices(alert)) seen.set(n, true);
         const outcomes = await o.deliverer.deliver(alert);
+        if (o.deliverer.holding(alert.id) && !heldAt.has(alert.id)) heldAt.set(alert.id, { partition: m.partition, offset: BigInt(m.offset) });
         counters.emitted += outcomes.filter((x) => x.result.ok).length;
         dlq.push(...deadLetters(outcomes, m));
       }
@@ -134,24 +162,32 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
 
   const flush = (all: boolean): Promise<void> =>
     (flushing = flushing.then(async () => {
+      if (!all) handOverRevoked();
       const outcomes = all ? await o.deliverer.flushAll() : await o.deliverer.flushDue();
       counters.emitted += outcomes.filter((x) => x.result.ok).length;
       const dlq = deadLetters(outcomes, undefined);
       if (dlq.length > 0) await producer!.send(dlq);
-    }).catch((error: unknown) => log.error({ error }, 'Sending throttled repeat counts failed.')));
+      // What the settled holds kept back, committed now: no batch may come to carry it.
+      await consumer?.commitHandled?.();
+    }).catch((error: unknown) => log.error({ error }, 'Sending held alerts or throttled repeat counts, or committing after them, failed.')));
 
   return {
     name: 'deliver',
     async start() {
       producer = await o.bus.producer();
-      consumer = await o.bus.consumer({ groupId: o.groupId ?? defaultGroupId('deliver'), topics: [o.topics.alerts], fromBeginning: o.fromBeginning ?? true, handle });
+      consumer = await o.bus.consumer({ groupId: o.groupId ?? defaultGroupId('deliver'), topics: [o.topics.alerts], fromBeginning: o.fromBeginning ?? true, handle, commitLimit });
       await consumer.run();
       timer = setInterval(() => void flush(false), o.flushEveryMs ?? 1000);
       timer.unref();
     },
     async stop() {
       clearInterval(timer);
+      // Held alerts are notified and committed while this member still owns its partitions (ADR 0052).
+      await flush(true);
       await consumer?.stop();
+      // Held by a batch handled after that flush: uncommitted, so the next reader holds them; the windows' counts go now.
+      o.deliverer.handOver();
+      heldAt.clear();
       await flush(true);
       await producer?.close();
       await o.deliverer.close();

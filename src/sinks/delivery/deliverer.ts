@@ -125,6 +125,11 @@ export class Deliverer {
     heldExpired: 0,
     /** Early alerts notified at once because `fold.maxHeld` were already held. */
     heldOverflow: 0,
+    /**
+     * Held early alerts let go unnotified because their offset was never committed: their partition moved to another
+     * deliver process, or they arrived after the stop's flush. Whoever reads the partition next holds them again.
+     */
+    heldHandedOver: 0,
     bySuppression: {} as Record<string, number>,
     byOutput: {} as Record<string, { sent: number; failed: number }>,
   };
@@ -166,6 +171,17 @@ export class Deliverer {
   /** Early alerts held now. */
   heldNow(): number {
     return this.held.size;
+  }
+
+  /**
+   * Lets go of held early alerts without notifying them (all of them when no ids are given): the deliver role's,
+   * for alerts whose offset it never committed, which the next reader of their partition holds again (ADR 0052).
+   */
+  handOver(ids?: Iterable<string>): number {
+    let n = 0;
+    for (const id of ids ?? [...this.held.keys()]) if (this.held.delete(id)) n++;
+    this.stats.heldHandedOver += n;
+    return n;
   }
 
   async deliver(a: Alert, signal?: AbortSignal): Promise<Outcome[]> {
