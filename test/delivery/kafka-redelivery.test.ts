@@ -3,7 +3,12 @@
 // that sends are in flight); it is killed with SIGKILL mid-stream and restarted. Every alert must reach
 // the receiver (lost=0); the ones in flight when it died come again (duplicated=<n>, same delivery id).
 // The index role's group is untouched by delivery: a second group reads every alert too.
+// An early alert held for its final fold (ADR 0052) when the process is killed is not lost: its offset was not
+// committed, so the restarted process reads it again, holds it, and notifies its final once.
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/detect/alert.ts';
+import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
+import { ALERT_VERSION_HEADER } from '../../src/pipeline/early.ts';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { testAlert } from '../helpers/alerts.ts';
@@ -66,5 +71,61 @@ describe('alert delivery on Kafka', () => {
     expect(rx.requests.every((r) => r.signatureOk)).toBe(true);
     // Each notification's body names its own alert, whichever process sent it.
     for (const r of rx.requests) expect((r.json as { alert: { id: string } }).alert.id).toBe(r.headers['x-seam-delivery']);
+  });
+
+  it('an early alert held for its final when `seam run --role deliver` is killed with SIGKILL is notified once, as its final, after the restart (ADR 0052)', async () => {
+    const rx = await startReceiver({ secret: SECRET });
+    closers.push(rx.close);
+    const id = uniqueName('dlvh');
+    const prefix = `${id}.`;
+    const groupPrefix = `${id}-`;
+    const topics = pipelineTopics(prefix);
+    const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: 'seam-test-deliver-held' });
+    closers.push(() => bus.close());
+    await bus.createTopics([{ topic: topics.alerts, partitions: 3 }, { topic: topics.dlq, partitions: 1 }]);
+    closers.push(async () => (await bus.admin()).deleteTopics({ topics: topics.rawAll.concat([topics.events, topics.signals, topics.alerts, topics.identity, topics.dlq]) }));
+    // Default fold: a low early alert is held up to 75 s; a high one is notified at once.
+    const config = webhookDeliveryConfig({ url: rx.url, secretEnv: 'SEAM_TEST_HOOK_SECRET', maxAttempts: 5 });
+    const early = testAlert({ n: 1, ruleId: 'r-held', level: 'low' });
+    const after = testAlert({ n: 2, ruleId: 'r-after', level: 'high' });
+    // As the correlate role writes them: keyed by alert id; here all on partition 0, the high alert after the early one.
+    const msg = (a: Alert, provisional = false) => ({
+      topic: topics.alerts,
+      key: a.id,
+      partition: 0,
+      value: Buffer.from(JSON.stringify(provisional ? { ...a, provisional: true, origin: undefined, chain: undefined } : a)),
+      ...(provisional ? { headers: { [ALERT_VERSION_HEADER]: 'provisional' } } : {}),
+    });
+    const producer = await bus.producer();
+    await producer.send([msg(early, true), msg(after)]);
+    const deliver = (): DeliverProcess => seamDeliver({ config, brokers: kafkaBrokers(), prefix, groupPrefix, env: { SEAM_TEST_HOOK_SECRET: SECRET } });
+    const sentFor = (alertId: string) => rx.requests.filter((r) => r.headers['x-seam-delivery'] === alertId).map((r) => (r.json as { alert: Alert }).alert);
+
+    const first = deliver();
+    // The high alert after it is notified: the early one was read (and held) before it.
+    await until(() => sentFor(after.id).length >= 1, 90_000, 'the first process to notify the high alert');
+    // Its commit stays at the held alert (offset 0): give the commit a moment to have happened if it were to.
+    await new Promise((r) => setTimeout(r, 2000));
+    const admin = await bus.admin();
+    const committed = (await admin.fetchOffsets({ groupId: defaultGroupId('deliver', groupPrefix), topics: [topics.alerts] }))[0]!.partitions.find((p) => p.partition === 0)?.offset;
+    expect(committed === undefined || BigInt(committed) <= 0n).toBe(true);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(sentFor(early.id)).toHaveLength(0);
+
+    await producer.send([msg(early)]);
+    await producer.close();
+    const second = deliver();
+    await until(() => sentFor(early.id).length >= 1, 90_000, 'the restarted process to notify the held alert');
+    await deliverGroupCaughtUp(bus, groupPrefix, topics.alerts);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    // Once, and as its final (the identity graph's origin), not the provisional version.
+    const told = sentFor(early.id);
+    process.stdout.write(`delivery (kafka, SIGKILL while holding + restart): held alert notified ${told.length}x, high alert after it ${sentFor(after.id).length}x\n`);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.provisional).toBeUndefined();
+    expect(told[0]!.origin?.id).toBe(early.origin!.id);
+    expect(sentFor(after.id).length).toBeGreaterThanOrEqual(1);
   });
 });
