@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REPLAY_DLQ_FILE, replayCommand } from './replay.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
 import { defineSensorCommand } from './sensor.ts';
@@ -57,13 +57,14 @@ export function buildCli(): Command {
     .option('--dlq <file>', 'dead-letter file for rejected records (seam dlq list reads it when it is the newer default)', REPLAY_DLQ_FILE)
     .option('--rules <path>', 'run the Sigma rules and correlations in this file or folder (repeatable: --rules a --rules b); a path that yields no rules is an error', repeated)
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
+    .addOption(new Option('--format <format>', 'alerts on stdout: text (the ALERT lines seam run prints) or json (JSONL); default text on a terminal, json when stdout is a pipe or file').choices(['text', 'json']))
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say; PATH=NAME for the records under one input path (repeatable: two clusters\' exports replayed together)', repeated)
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
     .option('--workers <n>', 'run detection on this many worker threads, records split by AWS account (ADR 0018)', positiveInt, 1)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .option('--strict', 'exit 1 when any record was rejected (default: exit 0 once the replay ran to its end, dead letters or not)')
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string[]; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean }) => {
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string[]; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean; format?: 'text' | 'json' }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 

@@ -164,6 +164,19 @@ describe('seam replay', () => {
     expect(n.stderr).toContain('no --input and no file sources in seam.yml: replaying the bundled demo');
   });
 
+  it('prints alerts as the ALERT lines seam run prints with --format text (the default on a terminal), JSON lines into a pipe', () => {
+    const k8s = join(ROOT, 'detections/kubernetes');
+    const text = seam(['replay', AUDIT, '--rules', k8s, '--format', 'text', '--dlq', join(dir, 'format-dlq.jsonl')]);
+    expect(text.status).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('ALERT [')).length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.startsWith('ALERT [') || l.startsWith('  also matched: '))).toBe(true);
+    const json = seam(['replay', AUDIT, '--rules', k8s, '--dlq', join(dir, 'format-dlq.jsonl')]);
+    const alerts = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rule: { title: string }; folded_into?: string });
+    // The same alerts: the text shows those not folded into another (ADR 0050).
+    expect(lines.filter((l) => l.startsWith('ALERT [')).length).toBe(alerts.filter((a) => a.folded_into === undefined).length);
+  });
+
   it('without --rules says detection was not run, not alerts=0', () => {
     const r = seam(['replay', AUDIT, '--dlq', join(dir, 'no-rules-dlq.jsonl')]);
     expect(r.status).toBe(0);

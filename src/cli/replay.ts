@@ -5,6 +5,9 @@ import { fmtBytes, terminalProgress } from './progress.ts';
 import { BATCH_SHAPES } from '../core/normalize/batch.ts';
 import { sessionsUnstarted } from '../pipeline/event-notes.ts';
 import type { InputPath } from '../sources/file/source.ts';
+import type { Alert } from '../detect/alert.ts';
+import { notifiable } from '../detect/fold.ts';
+import { alertText } from './alert-line.ts';
 
 export interface ReplayCliOptions {
   out?: string;
@@ -21,6 +24,11 @@ export interface ReplayCliOptions {
   config?: string;
   /** Exit 1 when any record was rejected (for scripts); by default a replay that ran to the end exits 0. */
   strict?: boolean;
+  /**
+   * How alerts reach stdout: `text`, the ALERT lines `seam run` prints; `json`, one JSON line each. Default: `text` on a
+   * terminal when no --alerts-out file is named, else `json` (a pipe or a file gets JSON, as scripts expect; review newuser2 L5).
+   */
+  format?: 'text' | 'json';
 }
 
 /** Where `seam replay` writes dead letters unless `--dlq` says; `seam dlq list|replay` look here too. */
@@ -110,6 +118,17 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     );
     return 2;
   }
+  // Alerts to stdout as a person reads them on a terminal; JSON to a pipe, to a file, or with --format json.
+  const alertsFile = o.alertsOut !== undefined && o.alertsOut !== '-' ? o.alertsOut : undefined;
+  const format = o.format ?? (alertsFile === undefined && process.stdout.isTTY === true ? 'text' : 'json');
+  const alertsPath = alertsFile ?? (format === 'json' ? '-' : undefined);
+  const onAlert =
+    format === 'text'
+      ? (a: Alert): void => {
+          // Folded alerts (ADR 0050) are printed under the alert they were folded into, as seam run does.
+          if (notifiable(a)) process.stdout.write(alertText(a));
+        }
+      : undefined;
   const progress = terminalProgress('replay');
   let spec: ReplayDetectSpec | undefined;
   if (rules) {
@@ -146,7 +165,8 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       workers,
       spec,
       dlqPath: o.dlq,
-      alertsPath: o.alertsOut ?? '-',
+      ...(alertsPath !== undefined ? { alertsPath } : {}),
+      ...(onAlert ? { onAlert } : {}),
       maxRecordBytes: o.maxRecordBytes,
       ...(o.out ? { outPath: o.out } : {}),
       ...(cluster ? { cluster } : {}),
@@ -174,7 +194,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       maxRecordBytes: o.maxRecordBytes,
       ...(o.out ? { outPath: o.out } : {}),
       ...(cluster ? { cluster } : {}),
-      ...(handler ? { handler, alertsPath: o.alertsOut ?? '-' } : {}),
+      ...(handler ? { handler, ...(alertsPath !== undefined ? { alertsPath } : {}), ...(onAlert ? { onAlert } : {}) } : {}),
       onProgress: progress.update,
     });
   }

@@ -2,7 +2,8 @@ import { pino, type Logger } from 'pino';
 
 /**
  * The process-wide logger. Logs go to stderr so that stdout stays free for data (JSONL alerts,
- * `--out -`). Level comes from SEAM_LOG_LEVEL (default `info`). The error field is named `error`.
+ * `--out -`). Level comes from SEAM_LOG_LEVEL (default `info`), the format from SEAM_LOG_FORMAT (`logFormat`). The
+ * error field is named `error`.
  */
 /** `https://user:pass@host` → `https://[REDACTED]@host`: logs never print credentials in URLs. */
 export function redactUrlCredentials(s: string): string {
@@ -26,6 +27,51 @@ export function safeError(e: unknown, depth = 0): unknown {
   return out;
 }
 
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/**
+ * One JSON log line as a person reads it on a terminal: `seam: message` at info and below (the sentence says it; the
+ * fields are for machines), `seam: WARN [component] message key=value ...` at warn and above, an error as its code
+ * and message. The JSON line is what every part comes from.
+ */
+export function humanLogLine(json: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const { level, time: _time, msg, component, name: _name, ...rest } = o;
+  const text = typeof msg === 'string' ? msg : '';
+  if (typeof level === 'number' && level < 40) return `seam: ${text}\n`;
+  const lvl = typeof level === 'number' ? (LEVEL_NAMES[level] ?? String(level)) : '';
+  const fields = Object.entries(rest).map(([k, v]) => {
+    if (k === 'error' && v !== null && typeof v === 'object') {
+      const e = v as { code?: unknown; message?: unknown };
+      return `error=${JSON.stringify(`${e.code !== undefined ? `${String(e.code)}: ` : ''}${String(e.message ?? '')}`)}`;
+    }
+    return `${k}=${typeof v === 'string' && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`;
+  });
+  return `seam: ${lvl} ${typeof component === 'string' ? `[${component}] ` : ''}${text}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}\n`;
+}
+
+/**
+ * JSON lines (for log collectors) or human lines (`text`, for a person at a terminal): SEAM_LOG_FORMAT, else text
+ * when stderr is a terminal and JSON otherwise (review newuser2 L5).
+ */
+export function logFormat(env: NodeJS.ProcessEnv = process.env, stderrIsTty: boolean = process.stderr.isTTY === true): 'json' | 'text' {
+  const f = env.SEAM_LOG_FORMAT;
+  if (f === 'json' || f === 'text') return f;
+  return stderrIsTty ? 'text' : 'json';
+}
+
+/** Human lines, written at once (a terminal is not a log pipeline: no batching to lose on exit). */
+const textStderr = {
+  write(line: string): void {
+    process.stderr.write(humanLogLine(line));
+  },
+};
+
 export const logger: Logger = pino(
   {
     name: 'seam',
@@ -34,7 +80,7 @@ export const logger: Logger = pino(
     base: undefined,
     serializers: { error: (e: unknown) => safeError(e), url: (u: unknown) => (typeof u === 'string' ? redactUrlCredentials(u) : u) },
   },
-  pino.destination({ fd: 2, sync: false }),
+  logFormat() === 'text' ? textStderr : pino.destination({ fd: 2, sync: false }),
 );
 
 export function childLogger(component: string): Logger {

@@ -12,6 +12,7 @@ import { deadLetter, type DeadLetter } from '../core/dead-letter.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches, type FileItem } from '../sources/file/source.ts';
 import { countAlert, type ReplayDetectSpec, type ReplayProgress, type ReplaySummary } from './replay.ts';
+import type { Alert } from '../detect/alert.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { BatchCounts } from '../core/normalize/batch.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../detect/load.ts';
@@ -28,8 +29,10 @@ export interface ReplayWorkersOptions {
   workers: number;
   spec: ReplayDetectSpec;
   dlqPath: string;
-  /** Alerts as JSONL (`-` for stdout). */
-  alertsPath: string;
+  /** Alerts as JSONL (`-` for stdout); omitted = not written (`onAlert` only). */
+  alertsPath?: string;
+  /** Each alert that is news, as `runReplay` hands it on (not a GuardDuty finding's later version at a level already seen). */
+  onAlert?: (alert: Alert) => void;
   outPath?: string;
   maxRecordBytes: number;
   cluster?: string;
@@ -141,7 +144,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
 
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
   const dlq = await JsonlSink.open(opts.dlqPath);
-  const alertsOut = await JsonlSink.open(opts.alertsPath);
+  const alertsOut = opts.alertsPath === undefined ? undefined : await JsonlSink.open(opts.alertsPath);
   const writeLine = (sink: JsonlSink | undefined, line: string): Promise<void> | undefined => sink?.writeLine(line);
   /** GuardDuty finding alerts counted so far (`countAlert`): every version of one finding comes from one worker, in its order. */
   const notices = new Set<string>();
@@ -165,8 +168,10 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       } else {
         // Every version is written, a GuardDuty finding's later ones counted as updates, as one thread does (ADR 0046).
         const f = findingOfKey(it.key);
+        let news = true;
         if (f === undefined) summary.alerts++;
-        else countAlert(summary, notices, f);
+        else news = countAlert(summary, notices, f);
+        if (news && opts.onAlert !== undefined) opts.onAlert(JSON.parse(it.line) as Alert);
         wait = writeLine(alertsOut, it.line);
       }
       if (wait !== undefined) await wait;
@@ -320,7 +325,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     timing.busyMs = timing.busyMs.map((x) => Math.round(x));
     return { ...summary, plan, timing };
   } finally {
-    await Promise.all([out?.close(), dlq.close(), alertsOut.close()]);
+    await Promise.all([out?.close(), dlq.close(), alertsOut?.close()]);
     await Promise.all(workers.map((w) => w?.terminate()));
   }
 }
