@@ -13,6 +13,7 @@ import type { CollectConfig, SourceConfig } from './collect-config.ts';
 import { KafkaLeaseMembership } from './checkpoint/lease.ts';
 import { rawHeaders } from './checkpoint/raw-record.ts';
 import { sequentialWriter, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './checkpoint/store.ts';
+import { cloudWatchLogsClients } from './cloudwatch-logs/clients.ts';
 import { CloudWatchLogsSourceConfig } from './cloudwatch-logs/config.ts';
 import { detectSource } from './cloudwatch-logs/parse.ts';
 import { CloudWatchLogsSource, type FilterLogEventsApi } from './cloudwatch-logs/source.ts';
@@ -61,9 +62,9 @@ export const SOURCES = {
   'cloudwatch-logs': {
     schema: CloudWatchLogsSourceConfig,
     build: (name: string, config: CloudWatchLogsSourceConfig, ctx: CollectorContext): Collector => {
-      const logs =
-        ctx.clients?.logs ??
-        new CloudWatchLogs(awsClientOptions(config));
+      // A client per role (`roleArn` groups read in other accounts), the pod's own credentials for the rest.
+      const logs = ctx.clients?.logs ?? new CloudWatchLogs(awsClientOptions(config));
+      const logsFor = ctx.clients?.logs === undefined ? cloudWatchLogsClients(config, { own: logs }) : undefined;
       const lease = config.ownership?.lease;
       if (lease !== undefined && !(ctx.bus instanceof KafkaBus)) {
         throw new SeamError('SEAM_ERR_CONFIG_INVALID', `collector ${name}: ownership.lease needs the Kafka bus (SEAM_KAFKA_BROKERS)`);
@@ -74,6 +75,7 @@ export const SOURCES = {
           : undefined;
       const src = new CloudWatchLogsSource(config, {
         logs,
+        ...(logsFor === undefined ? {} : { logsFor }),
         store: ctx.checkpoints,
         writerFor: (key) => ctx.writerFor(key),
         refresh: () => ctx.refreshCheckpoints(),

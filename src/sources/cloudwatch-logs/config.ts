@@ -2,6 +2,18 @@ import { z } from 'zod';
 import { AwsCallConfigFields } from '../aws/client.ts';
 import { SourceType } from '../../core/envelope.ts';
 
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+
+/** The account id of an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME). */
+export function accountOfRoleArn(arn: string): string | undefined {
+  return ROLE_ARN.exec(arn)?.[1];
+}
+
+/** What a log group is read as: the group in the pod's own account, or in a role's account (`<account>`). */
+export function readingAccount(g: { roleArn?: string | undefined }): string {
+  return g.roleArn === undefined ? '' : (accountOfRoleArn(g.roleArn) ?? g.roleArn);
+}
+
 export const LogGroupConfig = z
   .strictObject({
     logGroupName: z.string().min(1).describe('Log group to read, e.g. /aws/eks/prod/cluster or aws-cloudtrail-logs-123456789012.'),
@@ -11,7 +23,30 @@ export const LogGroupConfig = z
       .describe('Only streams whose name starts with this; defaults to kube-apiserver-audit- for /aws/eks/<cluster>/cluster groups.'),
     source: SourceType.optional().describe('Source of every record in the group; when omitted it follows from the group name, else is detected per record.'),
     cluster: z.string().optional().describe('EKS cluster to attribute records to; defaults to <cluster> of /aws/eks/<cluster>/cluster.'),
-    account: z.string().regex(/^\d{12}$/).optional().describe('AWS account id of the log group; when omitted it is read once from the group\'s ARN (DescribeLogGroups). A cluster\'s signals are keyed by it on Kafka.'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional()
+      .describe(
+        'AWS account id of the log group; with `roleArn` it defaults to the role\'s account (and must be that account), otherwise it is read once from the group\'s ARN (DescribeLogGroups). Every record carries it; a cluster\'s signals are keyed by it on Kafka.',
+      ),
+    roleArn: z
+      .string()
+      .regex(ROLE_ARN, 'roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
+      .optional()
+      .describe(
+        'Read this group in another account (a security-account install): the collector calls sts:AssumeRole on this role with its own credentials (IRSA / Pod Identity) and reads the group in the role\'s account. One CloudWatch Logs client per role, credentials refreshed before they expire; Kafka and OpenSearch keep using the pod\'s own credentials. Trust and permission templates: deploy/iam/cloudwatch-logs-reader-role-*.json.',
+      ),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId: 2 to 1224 characters of [A-Za-z0-9+=,.@:/_-]')
+      .optional()
+      .describe('sts:ExternalId sent with AssumeRole, when the reader role\'s trust policy requires one (`sts:ExternalId` condition; see deploy/iam/README.md for when that is needed). Only with `roleArn`.'),
+  })
+  .refine((g) => g.externalId === undefined || g.roleArn !== undefined, { message: 'externalId needs roleArn', path: ['externalId'] })
+  .refine((g) => g.roleArn === undefined || g.account === undefined || accountOfRoleArn(g.roleArn) === g.account, {
+    message: 'account must be the account of roleArn: the group is read in the role\'s account',
+    path: ['account'],
   })
   .describe('One log group the collector reads.');
 export type LogGroupConfig = z.infer<typeof LogGroupConfig>;
@@ -52,6 +87,12 @@ export const CloudWatchLogsSourceConfig = z
     name: z.string().min(1).default('cloudwatch-logs').describe('Collector name; part of checkpoint keys and transactional ids, so keep it stable.'),
     region: z.string().optional().describe('AWS region of the log groups; defaults to the SDK\'s (AWS_REGION).'),
     endpoint: z.url().optional().describe('CloudWatch Logs endpoint override (moto, VPC endpoint).'),
+    stsEndpoint: z.url().optional().describe('STS endpoint override for the log groups\' `roleArn` (moto, an STS VPC endpoint); default the SDK\'s regional STS endpoint.'),
+    roleSessionName: z
+      .string()
+      .regex(/^[\w+=,.@-]{2,64}$/)
+      .default('seam-collect')
+      .describe('Session name of the AssumeRole calls for `roleArn` groups; it shows in the workload account\'s CloudTrail as assumed-role/<role>/<this>.'),
     logGroups: z.array(LogGroupConfig).min(1).describe('Log groups to read; several clusters and CloudTrail can share one collector.'),
     pollIntervalMs: z.number().int().positive().default(5_000).describe('Wait between polls of a log group.'),
     lookbackMs: z
@@ -80,8 +121,13 @@ export const CloudWatchLogsSourceConfig = z
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.logGroups.forEach((g, i) => {
-      const k = `${g.logGroupName}|${g.logStreamNamePrefix ?? ''}`;
-      if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['logGroups', i], message: `log group ${g.logGroupName} is listed twice with the same stream prefix` });
+      // The same name in two accounts (read through two roles) is two groups; in one account it is one group read twice.
+      const acct = readingAccount(g);
+      const k = `${acct}|${g.logGroupName}|${g.logStreamNamePrefix ?? ''}`;
+      if (seen.has(k)) {
+        const where = acct === '' ? 'in the collector\'s own account (set roleArn to read another account\'s group)' : `in account ${acct}`;
+        ctx.addIssue({ code: 'custom', path: ['logGroups', i], message: `log group ${g.logGroupName} is listed twice with the same stream prefix ${where}` });
+      }
       seen.add(k);
     });
   })

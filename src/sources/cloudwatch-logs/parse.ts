@@ -1,7 +1,7 @@
 import type { SourceType } from '../../core/envelope.ts';
 import { EKS_AUDIT_STREAM_PREFIX, eksClusterOfLogGroup } from '../../core/eks-log-group.ts';
 import { detectFormat, FORMAT_SOURCE } from '../../core/normalize/detect.ts';
-import type { LogGroupConfig } from './config.ts';
+import { accountOfRoleArn, type LogGroupConfig } from './config.ts';
 
 export { EKS_AUDIT_STREAM_PREFIX };
 
@@ -15,6 +15,9 @@ export interface ResolvedGroup {
   source: SourceType | undefined;
   cluster: string | undefined;
   account: string | undefined;
+  /** Role the group is read through (another account), with its external id. */
+  roleArn?: string | undefined;
+  externalId?: string | undefined;
 }
 
 /** Fills what the group name says: /aws/eks/<cluster>/cluster is the cluster's audit log; CloudTrail's groups name themselves. */
@@ -31,7 +34,9 @@ export function resolveGroup(g: LogGroupConfig): ResolvedGroup {
     logStreamNamePrefix: g.logStreamNamePrefix ?? (eks !== undefined ? EKS_AUDIT_STREAM_PREFIX : undefined),
     source,
     cluster: g.cluster ?? eks,
-    account: g.account,
+    account: g.account ?? (g.roleArn === undefined ? undefined : accountOfRoleArn(g.roleArn)),
+    ...(g.roleArn === undefined ? {} : { roleArn: g.roleArn }),
+    ...(g.externalId === undefined ? {} : { externalId: g.externalId }),
   };
 }
 

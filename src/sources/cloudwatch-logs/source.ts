@@ -14,7 +14,7 @@ import { callAws } from '../aws/client.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
-import type { CloudWatchLogsSourceConfig } from './config.ts';
+import { readingAccount, type CloudWatchLogsSourceConfig } from './config.ts';
 import { detectSource, eventOrigin, isTruncated, resolveGroup, streamKey, type ResolvedGroup } from './parse.ts';
 
 /**
@@ -34,7 +34,10 @@ export function accountOfLogGroupArn(arn: string | undefined): string | undefine
 }
 
 export interface CloudWatchLogsDeps {
+  /** The client for groups read with the pod's own credentials (and for every group without `logsFor`). */
   logs: FilterLogEventsApi;
+  /** The client per group: one per `roleArn` (cloudWatchLogsClients in clients.ts); `logs` when absent. */
+  logsFor?(group: ResolvedGroup): FilterLogEventsApi;
   store: CheckpointStore;
   /** A writer per checkpoint key (Kafka: one transactional producer each, which fences zombies). */
   writerFor(checkpointKey: string): Promise<CheckpointedWriter>;
@@ -128,7 +131,7 @@ export class CloudWatchLogsSource {
       if (want.has(unit) && !retake) keep.push(g);
       else {
         await g.writer.close().catch(() => undefined);
-        released.push(g.group.logGroupName);
+        released.push(labelOf(g.group));
       }
     }
     for (const name of released) this.stats.checkpointAtMs.delete(name);
@@ -136,7 +139,7 @@ export class CloudWatchLogsSource {
     const added = owned.filter((g) => !have.has(unitOf(g)));
     if (added.length > 0) {
       await this.learnAccounts(added);
-      const keyed = added.map((group) => ({ group, key: checkpointKey(this.config.name, group.logGroupName, group.logStreamNamePrefix) }));
+      const keyed = added.map((group) => ({ group, key: groupCheckpointKey(this.config.name, group) }));
       // Writers first: on Kafka creating one fences a previous owner, and only then is its checkpoint final.
       const writers = await Promise.allSettled(keyed.map((k) => this.deps.writerFor(k.key)));
       const failed = writers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
@@ -161,13 +164,13 @@ export class CloudWatchLogsSource {
         })),
       );
       keep.push(...taken);
-      for (const g of added) this.stats.checkpointed(g.logGroupName, this.now());
+      for (const g of added) this.stats.checkpointed(labelOf(g), this.now());
     }
     this.groups = keep;
     if (added.length > 0 || released.length > 0 || !this.announced) {
       this.announced = true;
       log.info(
-        { collector: this.config.name, owned: keep.map((g) => g.group.logGroupName), taken: added.map((g) => g.logGroupName), released, replicas: this.deps.membership?.live() },
+        { collector: this.config.name, owned: keep.map((g) => labelOf(g.group)), taken: added.map(labelOf), released, replicas: this.deps.membership?.live() },
         'CloudWatch Logs collector owns its log groups.',
       );
     }
@@ -184,10 +187,11 @@ export class CloudWatchLogsSource {
    * ACCOUNT_RETRY_MS, and until then the group is read without an account, as before.
    */
   private async learnAccounts(groups: ResolvedGroup[]): Promise<void> {
-    const describe = this.deps.logs.describeLogGroups?.bind(this.deps.logs);
-    if (describe === undefined) return;
     for (const g of groups) {
       if (g.account !== undefined) continue;
+      const logs = this.logsOf(g);
+      const describe = logs.describeLogGroups?.bind(logs);
+      if (describe === undefined) continue;
       if (!this.accounts.has(g.logGroupName) && (this.accountRetryAt.get(g.logGroupName) ?? 0) <= this.now()) {
         try {
           const out = await callAws('DescribeLogGroups', () => describe({ logGroupNamePrefix: g.logGroupName, limit: 50 }));
@@ -236,15 +240,19 @@ export class CloudWatchLogsSource {
             if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') {
               g.stopped = true;
               g.stoppedAtMs = this.now();
-              log.warn({ logGroup: g.group.logGroupName, error }, 'Another replica took this log group over; this one stops reading it.');
+              log.warn({ logGroup: labelOf(g.group), error }, 'Another replica took this log group over; this one stops reading it.');
             } else {
-              log.warn({ logGroup: g.group.logGroupName, error }, 'Polling a log group failed; it is retried on the next poll.');
+              log.warn({ logGroup: labelOf(g.group), error }, 'Polling a log group failed; it is retried on the next poll.');
               // A failed commit may still land (an ambiguous timeout): the next poll first settles it, then resumes from what the store holds.
               g.resume = true;
             }
           }
         }),
     );
+  }
+
+  private logsOf(group: ResolvedGroup): FilterLogEventsApi {
+    return this.deps.logsFor?.(group) ?? this.deps.logs;
   }
 
   private async reload(g: GroupState): Promise<void> {
@@ -293,7 +301,8 @@ export class CloudWatchLogsSource {
         ...(logStreamNamePrefix === undefined ? {} : { logStreamNamePrefix }),
         ...(nextToken === undefined ? {} : { nextToken }),
       };
-      const page = await callAws('FilterLogEvents', () => this.deps.logs.filterLogEvents(input));
+      const logs = this.logsOf(g.group);
+      const page = await callAws('FilterLogEvents', () => logs.filterLogEvents(input));
       nextToken = page.nextToken ?? undefined;
       const records: BusMessage[] = [];
       const ids: { id: string; tsMs: number }[] = [];
@@ -319,7 +328,7 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
-        this.stats.checkpointed(g.group.logGroupName, this.now());
+        this.stats.checkpointed(labelOf(g.group), this.now());
         this.stats.emitted(records.length, this.now());
       }
     } while (nextToken !== undefined && !signal?.aborted);
@@ -358,7 +367,18 @@ export class CloudWatchLogsSource {
   }
 }
 
-/** The unit of ownership: a log group and stream prefix. */
+/** The unit of ownership: a log group and stream prefix (and, for a group read through a role, the role's account). */
 export function unitOf(g: ResolvedGroup): string {
-  return `${g.logGroupName}|${g.logStreamNamePrefix ?? ''}`;
+  const unit = `${g.logGroupName}|${g.logStreamNamePrefix ?? ''}`;
+  return g.roleArn === undefined ? unit : `${readingAccount(g)}|${unit}`;
+}
+
+/** A group's checkpoint key; a group read through a role adds the role's account, so two accounts' same-named groups keep apart (keys of other groups are unchanged). */
+export function groupCheckpointKey(collector: string, g: ResolvedGroup): string {
+  return checkpointKey(collector, g.logGroupName, g.logStreamNamePrefix, g.roleArn === undefined ? undefined : `account=${readingAccount(g)}`);
+}
+
+/** How logs and stats name a group: `<account>:<name>` when read through a role, else its name. */
+export function labelOf(g: ResolvedGroup): string {
+  return g.roleArn === undefined ? g.logGroupName : `${readingAccount(g)}:${g.logGroupName}`;
 }
