@@ -585,7 +585,7 @@ export class KafkaBus implements Bus {
             }, SLOW_HANDLER_MS);
             slow.unref();
             try {
-              await opts.handle(msgs);
+              await opts.handle(msgs, { heartbeat });
             } finally {
               clearInterval(slow);
             }

@@ -35,7 +35,7 @@ export interface BusConsumerOptions {
    * Handles a batch from one partition. Offsets up to and including the last message are
    * committed after the promise resolves, never before (and never past `commitLimit`).
    */
-  handle(batch: ConsumedMessage[]): Promise<void>;
+  handle(batch: ConsumedMessage[], ctx?: HandleContext): Promise<void>;
   /**
    * The offset a partition may be committed up to at most (the next offset to read after a restart), or undefined
    * for no limit: a handler that keeps work past its batch (the deliver role's held early alerts, ADR 0052) holds
@@ -50,6 +50,16 @@ export interface BusConsumerOptions {
    * memory bus ignores it.
    */
   partitionsAtOnce?: number;
+}
+
+/** What a bus tells a handler about the batch it handles (Kafka only). */
+export interface HandleContext {
+  /**
+   * Keeps this member's group session alive (kafkajs `heartbeat()` of the batch): a handler that may run longer
+   * than the session timeout (the correlate role's rebuild) calls it every few seconds, or the group evicts the
+   * member and hands its partitions to another, which starts over. Rejects when the group is rebalancing.
+   */
+  heartbeat(): Promise<void>;
 }
 
 export interface BusConsumer {

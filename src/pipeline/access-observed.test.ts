@@ -72,7 +72,13 @@ function recording(bus: MemoryBus, seen: Seen): MemoryBus {
 }
 
 function recordingHistory(h: History, seen: Seen): History {
-  return { read: (topic, ...rest) => (seen.read.add(topic), h.read(topic, ...rest)) };
+  return {
+    read: (topic, ...rest) => (seen.read.add(topic), h.read(topic, ...rest)),
+    readMany: (ranges, opts) => {
+      for (const r of ranges) seen.read.add(r.topic);
+      return h.readMany(ranges, opts);
+    },
+  };
 }
 
 const closers: (() => Promise<void>)[] = [];

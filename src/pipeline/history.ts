@@ -12,89 +12,195 @@ import { SeamError } from '../core/errors.ts';
  */
 export interface History {
   read(topic: string, partition: number | 'all', fromTimeMs: number, toOffset: bigint | undefined, each: (m: ConsumedMessage) => void): Promise<number>;
+  /**
+   * Several such reads at once, with one reader (on Kafka: one throwaway group join for all of them): each range's
+   * messages in order per partition, ranges interleaved. No two ranges may cover the same topic partition.
+   * Returns the messages handed to each range's `each`, in the order of `ranges`.
+   */
+  readMany(ranges: readonly HistoryRange[], opts?: ReadManyOptions): Promise<number[]>;
 }
 
+export interface HistoryRange {
+  topic: string;
+  partition: number | 'all';
+  /** From the first message at or after this (produce) time; 0: from the log start. */
+  fromTimeMs: number;
+  /** From this offset instead, when later than the time's (one partition only). */
+  fromOffset?: bigint;
+  /** Up to, not including, this offset (one partition only); undefined: the partition's end now. */
+  toOffset?: bigint;
+  each(m: ConsumedMessage): void;
+}
+
+export interface ReadManyOptions {
+  /**
+   * Called at least every few seconds while the read runs (and between fetched batches): the correlate role keeps
+   * its own consumer's group session alive with it while it re-reads inside a batch handler.
+   */
+  keepAlive?: () => void;
+  /** Called once the messages to read are known, before reading them (the role logs a long read). */
+  onPlan?: (messages: bigint) => void;
+}
+
+/**
+ * How long a Kafka history read may take: a minute to join and fetch, plus 2 ms per message to read (the
+ * correlate role re-reads ~3 signals a message at ~0.1 ms a signal, so this leaves room for a loaded machine),
+ * capped at `maxMs` (seam.yml `correlate.maxRebuildMs`).
+ */
+export function historyTimeoutMs(messages: bigint, maxMs: number): number {
+  return Math.min(maxMs, 60_000 + Number(messages) * 2);
+}
+
+/** Default cap of a history read (seam.yml `correlate.maxRebuildMs`). */
+export const DEFAULT_MAX_REBUILD_MS = 1_800_000;
+
 export function memoryHistory(bus: MemoryBus): History {
+  const read = (topic: string, partition: number | 'all', fromTimeMs: number, toOffset: bigint | undefined, each: (m: ConsumedMessage) => void, fromOffset?: bigint): number => {
+    const parts = bus.read(topic);
+    let n = 0;
+    parts.forEach((log, p) => {
+      if (partition !== 'all' && p !== partition) return;
+      for (const m of log) {
+        if (toOffset !== undefined && BigInt(m.offset) >= toOffset) break;
+        if ((m.timestampMs ?? 0) < fromTimeMs || (fromOffset !== undefined && BigInt(m.offset) < fromOffset)) continue;
+        each(m);
+        n++;
+      }
+    });
+    return n;
+  };
   return {
     async read(topic, partition, fromTimeMs, toOffset, each) {
-      const parts = bus.read(topic);
-      let n = 0;
-      parts.forEach((log, p) => {
-        if (partition !== 'all' && p !== partition) return;
-        for (const m of log) {
-          if (toOffset !== undefined && BigInt(m.offset) >= toOffset) break;
-          if ((m.timestampMs ?? 0) < fromTimeMs) continue;
-          each(m);
-          n++;
-        }
-      });
-      return n;
+      return read(topic, partition, fromTimeMs, toOffset, each);
+    },
+    async readMany(ranges, opts) {
+      checkDisjoint(ranges);
+      opts?.onPlan?.(0n);
+      return ranges.map((r) => read(r.topic, r.partition, r.fromTimeMs, r.toOffset, r.each, r.fromOffset));
     },
   };
 }
 
+function checkDisjoint(ranges: readonly HistoryRange[]): void {
+  const seen = new Map<string, Set<number | 'all'>>();
+  for (const r of ranges) {
+    const parts = seen.get(r.topic) ?? new Set();
+    if (parts.has('all') || parts.has(r.partition) || (r.partition === 'all' && parts.size > 0)) throw new Error(`history ranges overlap on ${r.topic} partition ${String(r.partition)}`);
+    parts.add(r.partition);
+    seen.set(r.topic, parts);
+  }
+}
+
+/** How often a long read calls `keepAlive`. */
+const KEEP_ALIVE_MS = 2_000;
+
 /**
- * Kafka: start offsets come from the broker's time index (ListOffsets by timestamp); a throwaway
- * consumer group (`<groupPrefix>seam-rebuild-<hex>`, src/bus/groups.ts) seeks there and reads to the end offsets. Committed records only (read_committed).
+ * Kafka: start offsets come from the broker's time index (ListOffsets by timestamp); one throwaway consumer group
+ * (`<groupPrefix>seam-rebuild-<hex>`, src/bus/groups.ts) per read (`read`, or all ranges of `readMany`) joins, seeks
+ * to them as it joins, and reads to the end offsets. Committed records only (read_committed). The whole read may
+ * take `historyTimeoutMs` of what it has to read, at most `maxMs`.
  */
-export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefix, timeoutMs = 120_000): History {
+export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefix, maxMs = DEFAULT_MAX_REBUILD_MS): History {
+  const readMany = async (ranges: readonly HistoryRange[], opts: ReadManyOptions = {}): Promise<number[]> => {
+    checkDisjoint(ranges);
+    const counts = ranges.map(() => 0);
+    const admin = await bus.admin();
+    /** By `<topic>/<partition>`: where to start and stop, and whose. */
+    const plan = new Map<string, { topic: string; partition: number; start: bigint; end: bigint; range: number }>();
+    const offsetsByTime = new Map<string, Awaited<ReturnType<typeof admin.fetchTopicOffsetsByTimestamp>>>();
+    const endsOf = new Map<string, Awaited<ReturnType<typeof admin.fetchTopicOffsets>>>();
+    for (const [i, r] of ranges.entries()) {
+      const from = Math.max(0, Math.floor(r.fromTimeMs));
+      const tk = `${r.topic}@${from}`;
+      if (!offsetsByTime.has(tk)) offsetsByTime.set(tk, from === 0 ? [] : await admin.fetchTopicOffsetsByTimestamp(r.topic, from));
+      if (!endsOf.has(r.topic)) endsOf.set(r.topic, await admin.fetchTopicOffsets(r.topic));
+      for (const e of endsOf.get(r.topic)!) {
+        if (r.partition !== 'all' && e.partition !== r.partition) continue;
+        const logEnd = BigInt(e.offset);
+        const end = r.partition !== 'all' && r.toOffset !== undefined && r.toOffset < logEnd ? r.toOffset : logEnd;
+        let start: bigint;
+        if (from === 0) start = BigInt(e.low);
+        else {
+          const raw = offsetsByTime.get(tk)!.find((o) => o.partition === e.partition)?.offset;
+          // -1: nothing at or after that time.
+          start = raw === undefined || BigInt(raw) < 0n ? end : BigInt(raw);
+        }
+        if (r.partition !== 'all' && r.fromOffset !== undefined && r.fromOffset > start) start = r.fromOffset;
+        if (start < end) plan.set(`${r.topic}/${e.partition}`, { topic: r.topic, partition: e.partition, start, end, range: i });
+      }
+    }
+    let messages = 0n;
+    for (const p of plan.values()) messages += p.end - p.start;
+    opts.onPlan?.(messages);
+    if (plan.size === 0) return counts;
+    const timeoutMs = historyTimeoutMs(messages, maxMs);
+    const pending = new Set(plan.keys());
+    /** Next offset to hand over, per partition: nothing twice, also when the group is joined again. */
+    const next = new Map<string, bigint>([...plan].map(([k, p]) => [k, p.start]));
+    const groupId = throwawayGroupId('rebuild', groupPrefix);
+    const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
+    // Seek as the group is joined, before the first fetch (the join event comes first). Committing the start
+    // offsets for the group beforehand (admin.setOffsets) cost ~5 s a read: kafkajs runs a consumer of its own
+    // for it until its first fetch returns. A seek that does not take hold only costs time: records before the
+    // start are skipped.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [k, offset] of next) {
+        const p = plan.get(k)!;
+        consumer.seek({ topic: p.topic, partition: p.partition, offset: offset.toString() });
+      }
+    });
+    const topics = [...new Set([...plan.values()].map((p) => p.topic))];
+    let alive: ReturnType<typeof setInterval> | undefined;
+    if (opts.keepAlive !== undefined) alive = setInterval(opts.keepAlive, KEEP_ALIVE_MS);
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `re-reading ${topics.join(', ')} (${messages} messages) took over ${timeoutMs} ms (seam.yml correlate.maxRebuildMs caps it at ${maxMs} ms)`)), timeoutMs);
+        // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          const k = `${e.payload.topic}/${e.payload.partition}`;
+          const p = plan.get(k);
+          if (p !== undefined && BigInt(e.payload.lastOffset) + 1n >= p.end) pending.delete(k);
+          if (pending.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const k = `${batch.topic}/${batch.partition}`;
+              const p = plan.get(k);
+              if (p === undefined) return;
+              const r = ranges[p.range]!;
+              let n = 0;
+              for (const m of batch.messages) {
+                const off = BigInt(m.offset);
+                if (off < next.get(k)! || off >= p.end) continue;
+                next.set(k, off + 1n);
+                r.each(consumedOf(batch.topic, batch.partition, m));
+                n++;
+              }
+              counts[p.range]! += n;
+              opts.keepAlive?.();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      if (alive !== undefined) clearInterval(alive);
+      await consumer.disconnect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+    return counts;
+  };
   return {
     async read(topic, partition, fromTimeMs, toOffset, each) {
-      const admin = await bus.admin();
-      const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, Math.floor(fromTimeMs)));
-      const ends = await admin.fetchTopicOffsets(topic);
-      const ranges = new Map<number, { start: bigint; end: bigint }>();
-      for (const e of ends) {
-        if (partition !== 'all' && e.partition !== partition) continue;
-        const end = partition !== 'all' && toOffset !== undefined ? toOffset : BigInt(e.offset);
-        const raw = byTime.find((o) => o.partition === e.partition)?.offset;
-        // -1: nothing at or after that time.
-        const start = raw === undefined || BigInt(raw) < 0n ? end : BigInt(raw);
-        if (start < end) ranges.set(e.partition, { start, end });
-      }
-      if (ranges.size === 0) return 0;
-      const pending = new Set(ranges.keys());
-      const groupId = throwawayGroupId('rebuild', groupPrefix);
-      // Start offsets are committed for the throwaway group before it joins, so its first fetch starts
-      // there. (Seeking after run() races the first join: when the join is slow or retried, the
-      // consumer starts at the end, sees nothing and waits out the timeout.)
-      await admin.setOffsets({ groupId, topic, partitions: [...ranges].map(([p, r]) => ({ partition: p, offset: r.start.toString() })) });
-      const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
-      let n = 0;
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: [topic], fromBeginning: false });
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `re-reading ${topic} took over ${timeoutMs} ms`)), timeoutMs);
-          consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-            const r = ranges.get(e.payload.partition);
-            if (e.payload.topic === topic && r !== undefined && BigInt(e.payload.lastOffset) + 1n >= r.end) pending.delete(e.payload.partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          consumer
-            .run({
-              autoCommit: false,
-              eachBatch: async ({ batch }) => {
-                const r = ranges.get(batch.partition);
-                if (r === undefined) return;
-                for (const m of batch.messages) {
-                  const off = BigInt(m.offset);
-                  if (off < r.start || off >= r.end) continue;
-                  each(consumedOf(topic, batch.partition, m));
-                  n++;
-                }
-              },
-            })
-            .catch(reject);
-        });
-      } finally {
-        await consumer.disconnect();
-        await admin.deleteGroups([groupId]).catch(() => undefined);
-      }
-      return n;
+      const [n] = await readMany([{ topic, partition, fromTimeMs, ...(toOffset === undefined ? {} : { toOffset }), each }]);
+      return n!;
     },
+    readMany,
   };
 }

@@ -116,40 +116,75 @@ export async function restoreIdentity(
   reread: () => Promise<number>,
   held?: (eventId: string) => boolean,
 ): Promise<{ stats: RestoreStats; known: Map<string, string>; signals: number }> {
-  const stats: RestoreStats = { records: 0, before: 0, after: 0, ahead: 0, unreadable: 0 };
-  const known = new Map<string, string>();
-  const later: IdentityRecord[] = [];
-  const apply = (f: IdentityFact): boolean => graph.applyFact(f);
-  // Old records include versions that closed long ago: prune as the graph would have, by event time.
-  let newestMs = -Infinity;
-  let sincePrune = 0;
-  await history.read(topic, partition, 0, undefined, (m) => {
+  const restore = new IdentityRestore(graph, window.upTo);
+  await history.read(topic, partition, 0, undefined, (m) => restore.add(m));
+  restore.before(window.fromTimeMs);
+  const signals = await reread();
+  return { ...restore.finish(held), signals };
+}
+
+/**
+ * `restoreIdentity` in steps, for a caller that reads several partitions' identity records and signals with one
+ * reader, and knows the window's start only after reading them (the correlate role's rebuild): `add` each record
+ * of the partition from its start, `before(fromTimeMs)` once they are all read (the records of signals older than
+ * the window go into the graph), re-read the window's signals, then `finish`.
+ */
+export class IdentityRestore {
+  readonly stats: RestoreStats = { records: 0, before: 0, after: 0, ahead: 0, unreadable: 0 };
+  private readonly known = new Map<string, string>();
+  private records: IdentityRecord[] = [];
+  private later: IdentityRecord[] = [];
+
+  constructor(
+    private readonly graph: IdentityGraph,
+    private readonly upTo: bigint,
+  ) {}
+
+  add(m: ConsumedMessage): void {
+    const stats = this.stats;
     stats.records++;
     const r = decodeIdentityRecord(m.value);
     if (r === undefined) {
       stats.unreadable++;
       return;
     }
-    if (r.signal !== undefined && BigInt(r.signal.offset) >= window.upTo) {
+    if (r.signal !== undefined && BigInt(r.signal.offset) >= this.upTo) {
       stats.ahead++;
       return;
     }
-    known.set(r.doc.id, sameness(r));
-    if (r.signal !== undefined && r.signal.ms >= window.fromTimeMs) later.push(r);
-    else if (restoreRecord(apply, graph.store, r)) stats.before++;
-    const t = Date.parse(r.fact.valid_from);
-    if (t > newestMs) newestMs = t;
-    if (++sincePrune >= PRUNE_EVERY_RECORDS) {
-      sincePrune = 0;
-      graph.prune(expiryNowMs(newestMs));
-    }
-  });
-  graph.prune(expiryNowMs(newestMs));
-  const signals = await reread();
-  for (const r of later) {
-    if (held?.(r.fact.provenance)) continue;
-    const open = r.closed_by !== undefined && held?.(r.closed_by) ? { ...r, closed_by: undefined } : r;
-    if (restoreRecord(apply, graph.store, open as IdentityRecord)) stats.after++;
+    this.known.set(r.doc.id, sameness(r));
+    this.records.push(r);
   }
-  return { stats, known, signals };
+
+  /** Applies, in topic order, the records of signals older than `fromTimeMs` (and of none); keeps the others for `finish`. */
+  before(fromTimeMs: number): void {
+    const apply = (f: IdentityFact): boolean => this.graph.applyFact(f);
+    // Old records include versions that closed long ago: prune as the graph would have, by event time.
+    let newestMs = -Infinity;
+    let sincePrune = 0;
+    for (const r of this.records) {
+      if (r.signal !== undefined && r.signal.ms >= fromTimeMs) this.later.push(r);
+      else if (restoreRecord(apply, this.graph.store, r)) this.stats.before++;
+      const t = Date.parse(r.fact.valid_from);
+      if (t > newestMs) newestMs = t;
+      if (++sincePrune >= PRUNE_EVERY_RECORDS) {
+        sincePrune = 0;
+        this.graph.prune(expiryNowMs(newestMs));
+      }
+    }
+    this.graph.prune(expiryNowMs(newestMs));
+    this.records = [];
+  }
+
+  /** After the window's signals are re-read: what they did not derive again. */
+  finish(held?: (eventId: string) => boolean): { stats: RestoreStats; known: Map<string, string> } {
+    const apply = (f: IdentityFact): boolean => this.graph.applyFact(f);
+    for (const r of this.later) {
+      if (held?.(r.fact.provenance)) continue;
+      const open = r.closed_by !== undefined && held?.(r.closed_by) ? { ...r, closed_by: undefined } : r;
+      if (restoreRecord(apply, this.graph.store, open as IdentityRecord)) this.stats.after++;
+    }
+    this.later = [];
+    return { stats: this.stats, known: this.known };
+  }
 }

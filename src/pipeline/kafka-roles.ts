@@ -34,6 +34,8 @@ export interface KafkaRolesOptions {
   idleMs?: number;
   /** Correlate role: how often stage 1's progress is looked at (default 1 s). */
   pollMs?: number;
+  /** Correlate role: cap of a rebuild's history read (seam.yml correlate.maxRebuildMs; default DEFAULT_MAX_REBUILD_MS). */
+  maxRebuildMs?: number;
 }
 
 export interface RunningRoles {
@@ -85,7 +87,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           bus: o.bus,
           topics: o.topics,
           detection: o.detection,
-          history: kafkaHistory(o.bus, o.groupPrefix),
+          history: kafkaHistory(o.bus, o.groupPrefix, o.maxRebuildMs),
           groupId: group('correlate'),
           order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }) },
           ...(o.onAlert ? { onAlert: o.onAlert } : {}),

@@ -134,6 +134,14 @@ export const SeamConfig = z
       .strictObject({
         idleMs: z.number().int().min(0).optional().describe('The correlate role advances event time after a signals partition has been quiet this long.'),
         pollMs: z.number().int().min(0).optional().describe('How often the correlate role looks at stage 1\'s progress.'),
+        maxRebuildMs: z
+          .number()
+          .int()
+          .min(10_000)
+          .optional()
+          .describe(
+            'Longest a correlate rebuild\'s read of history may take, in ms (default 1800000). A rebuild (each start, each rebalance) re-reads every owned `seam.signals` partition\'s rebuild window (24 h with the shipped rules) and its `seam.identity`; each read may take a minute plus 2 ms per message to read, at most this. A read that does not finish in time fails the batch, which is redelivered and rebuilds again (docs/metrics.md, Restarts and rebuilds).',
+          ),
       })
       .prefault({})
       .describe('Correlate role timing (ADR 0009).'),

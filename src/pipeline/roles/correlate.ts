@@ -1,4 +1,4 @@
-import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
+import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage, HandleContext } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError, stageThrew } from '../../core/errors.ts';
@@ -9,8 +9,8 @@ import type { Alert } from '../../detect/alert.ts';
 import { alertNotices, findingHeaders, messageNotices, messageRevisionKey, noticeKey, revisionKey } from '../../detect/finding.ts';
 import type { DetectStage } from '../detect-stage.ts';
 import type { Detection } from '../detection.ts';
-import type { History } from '../history.ts';
-import { IdentityPublisher, restoreIdentity } from '../identity-topic.ts';
+import type { History, HistoryRange } from '../history.ts';
+import { IdentityPublisher, IdentityRestore } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
@@ -173,6 +173,12 @@ interface PartitionState {
 
 /** A line naming the raw partition that holds the watermark back, at most this often (review-ops M9). */
 const HELD_LOG_MS = 60_000;
+/** A partition to rebuild: up to (not including) `upTo`, from `rebuildWindowMs` before `atMs` (the time of the message at `upTo`; looked up when absent). */
+interface RebuildTarget {
+  partition: number;
+  upTo: bigint;
+  atMs?: number;
+}
 
 /**
  * Stage 2: `seam.signals` → identity graph, native detections, Sigma rules and correlations →
@@ -191,6 +197,12 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const states = new Map<number, PartitionState>();
   /** Early alerts closed without their enriched final (ADR 0027), by reason: `seam_alerts_unenriched_total`. */
   const unenriched: Record<Unenriched, number> = { enrichment_failed: 0, not_confirmed: 0, member_stopped: 0 };
+  /**
+   * Partitions whose state is being rebuilt now: the role is not ready while any is (review-ops M1), and
+   * `seam_correlate_rebuilding`; each rebuilt partition's rebuild time, s (`seam_correlate_rebuild_seconds`; the newest 10,000).
+   */
+  const inRebuild = new Set<number>();
+  const rebuildSeconds: number[] = [];
   const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
@@ -393,14 +405,25 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * empty or idle, and this partition read past what they produced), event time follows the wall
    * clock: held signals up to now minus the lateness go, and the stage's windows are advanced there.
    */
-  const release = (partition: number, st: PartitionState, out: Out): void => {
+  const release = async (partition: number, st: PartitionState, out: Out, keepAlive?: () => void): Promise<void> => {
     const view = watch?.view;
     if (watch === undefined || view === undefined) return;
     const end = view.signalsEnd.get(partition) ?? 0n;
     const { watermarkMs, quiet } = st.clock.watermark(view.raw, st.next >= end, Date.now());
     st.watermarkMs = watermarkMs;
     if (!quiet && st.buffer.size > 0) noteHolder(partition, st, view.raw, st.next >= end);
-    for (const h of st.buffer.releaseUpTo(watermarkMs)) process(st, h, false, out);
+    // After a rebuild this hands on the whole re-read window (24 h of signals with the shipped rules): the event
+    // loop gets a turn every ~100 ms, so the member's group session (keepAlive, kafkajs) and timers go on.
+    const due = st.buffer.releaseUpTo(watermarkMs);
+    let turnAt = performance.now();
+    for (let i = 0; i < due.length; i++) {
+      process(st, due[i]!, false, out);
+      if ((i & 255) === 255 && performance.now() - turnAt > 100) {
+        keepAlive?.();
+        await new Promise<void>((r) => setImmediate(r));
+        turnAt = performance.now();
+      }
+    }
     if (quiet && st.processed > 0 && st.buffer.size === 0 && watermarkMs > st.advancedMs) {
       st.advancedMs = watermarkMs;
       stats.quietAdvances++;
@@ -499,16 +522,26 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
 
   /**
-   * Alert ids on `seam.alerts` since `fromTimeMs`: what earlier owners already produced, including
-   * alerts of a batch they produced but did not get to commit. Read once per rebuild. Early alerts still
-   * without their final come back whole (provisional or a stopped member's version, ADR 0027), last version first.
+   * What earlier owners already produced on `seam.alerts` since a partition's `fromTimeMs` (alerts of a batch they
+   * produced but did not get to commit included), fed one alerts message at a time in order per alerts partition:
+   * revisions (`revisionKey`; the alert id but for finding alerts) and notices of finding alerts (ADR 0046) of
+   * final versions, and early alerts still without their final, whole (provisional or a stopped member's version,
+   * ADR 0027), last version first. Several partitions rebuilt together read the topic once, from the earliest of
+   * their times: each starts on every alerts partition at its first message at or after its own time, as a read
+   * from the broker's time index would.
    */
-  /** Keys are revisions (`revisionKey`; the alert id but for finding alerts), and notices of finding alerts (ADR 0046). */
-  const producedSince = async (fromTimeMs: number): Promise<{ final: Set<string>; pending: Map<string, { alert: Alert; stopped: boolean }> }> => {
-    const final = new Set<string>();
-    const pending = new Map<string, { alert: Alert; stopped: boolean }>();
-    await o.history.read(o.topics.alerts, 'all', fromTimeMs, undefined, (m) => {
+  class ProducedSince {
+    readonly final = new Set<string>();
+    readonly pending = new Map<string, { alert: Alert; stopped: boolean }>();
+    private readonly started = new Set<number>();
+    constructor(private readonly fromTimeMs: number) {}
+    add(m: ConsumedMessage): void {
+      if (!this.started.has(m.partition)) {
+        if ((m.timestampMs ?? 0) < this.fromTimeMs) return;
+        this.started.add(m.partition);
+      }
       if (m.key === null) return;
+      const { final, pending } = this;
       // By revision: the versions of a GuardDuty finding alert share its key (ADR 0046).
       const rk = messageRevisionKey(m.key, m.headers);
       // A provisional alert (ADR 0025) or a stopped member's version (ADR 0027) is not the alert: its final must still be produced.
@@ -526,65 +559,123 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       } catch {
         // Not an alert: nothing to close.
       }
-    });
-    return { final, pending };
+    }
+  }
+
+  /** A batch's partition, rebuilt up to the batch (and the other owned partitions without a state, with it). */
+  const rebuildWith = async (partition: number, first: ConsumedMessage, keepAlive?: () => void): Promise<PartitionState> => {
+    const targets: RebuildTarget[] = [{ partition, upTo: BigInt(first.offset), atMs: first.timestampMs ?? Date.now() }];
+    // Owned partitions with no state whose batch is still to come (a start, a rebalance): rebuilt in the same read,
+    // up to the group's committed offset, where their first batch starts. One whose batch starts elsewhere after
+    // all (the commit moved) is rebuilt again when it comes; one with nothing left to read is adopted at the ticker.
+    const owned = consumer?.assigned?.(o.topics.signals) ?? [];
+    const others = owned.filter((p) => p !== partition && !states.has(p));
+    if (others.length > 0 && o.bus.committedOffsets !== undefined) {
+      const committed = await o.bus.committedOffsets(groupId, o.topics.signals).catch(() => new Map<number, bigint>());
+      const end = watch?.view?.signalsEnd;
+      for (const p of others) {
+        const c = committed.get(p);
+        if (c !== undefined && (end === undefined || c < (end.get(p) ?? 0n))) targets.push({ partition: p, upTo: c });
+      }
+    }
+    const built = await rebuild(targets, keepAlive);
+    for (const [p, st] of built) if (p !== partition) states.set(p, st);
+    return built.get(partition)!;
   };
 
-  const rebuild = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
-    const upTo = BigInt(first.offset);
-    const st = fresh(partition, upTo);
-    if (o.nativeState !== undefined) st.stage.native.loadState(o.nativeState);
-    const from = (first.timestampMs ?? Date.now()) - o.detection.rebuildWindowMs;
+  /**
+   * Rebuilds the states of `targets` together: two reads of history whatever their number (on Kafka, one group
+   * join each): (1) each partition's `seam.identity` records from the start, and for a partition whose first
+   * message's time is not known (`atMs`), that message; (2) each partition's `seam.signals` from
+   * `rebuildWindowMs` before that time up to `upTo`, and `seam.alerts` from the earliest of those times.
+   */
+  const rebuild = async (targets: RebuildTarget[], keepAlive?: () => void): Promise<Map<number, PartitionState>> => {
     const started = performance.now();
-    // Identity facts older than the window come back from seam.identity, around the re-read (ADR 0008).
-    // With event-time order the window's signals are held again, not processed: they are handed on
-    // as the watermark allows, and what an earlier owner already produced is suppressed by id below.
-    // Their identity records are left for them to derive again when they are handed on.
-    const restored = await restoreIdentity(
-      o.history,
-      o.topics.identity,
-      partition,
-      st.stage.native.graph,
-      { fromTimeMs: from, upTo },
-      async () => {
-        let signals = 0;
-        await o.history.read(o.topics.signals, partition, from, upTo, (m) => {
+    for (const t of targets) inRebuild.add(t.partition);
+    try {
+      const parts = targets.map((t) => {
+        const st = fresh(t.partition, t.upTo);
+        if (o.nativeState !== undefined) st.stage.native.loadState(o.nativeState);
+        return { ...t, st, from: 0, signals: 0, restore: undefined as IdentityRestore | undefined, produced: undefined as ProducedSince | undefined };
+      });
+      const opts = (phase: string): Parameters<History['readMany']>[1] => ({
+        ...(keepAlive === undefined ? {} : { keepAlive }),
+        onPlan: (messages) => {
+          if (messages > 100_000n) log.info({ partitions: targets.map((t) => t.partition), phase, messages: messages.toString() }, 'Re-reading history to rebuild correlation state.');
+        },
+      });
+      // (1) Identity facts older than the window come back from seam.identity, around the re-read (ADR 0008).
+      const phase1: HistoryRange[] = [];
+      for (const p of parts) {
+        const restore = new IdentityRestore(p.st.stage.native.graph, p.upTo);
+        p.restore = restore;
+        phase1.push({ topic: o.topics.identity, partition: p.partition, fromTimeMs: 0, each: (m) => restore.add(m) });
+        // The time of the partition's first message (where its batch will start), when not known: that message.
+        if (p.atMs === undefined) {
+          phase1.push({
+            topic: o.topics.signals,
+            partition: p.partition,
+            fromTimeMs: 0,
+            fromOffset: p.upTo,
+            toOffset: p.upTo + 1n,
+            each: (m) => {
+              if (m.timestampMs !== undefined) p.atMs = m.timestampMs;
+            },
+          });
+        }
+      }
+      await o.history.readMany(phase1, opts('identity'));
+      for (const p of parts) {
+        // Nothing there (the partition ends at `upTo`): the time is now, as for a partition adopted at its end.
+        p.from = (p.atMs ?? Date.now()) - o.detection.rebuildWindowMs;
+        p.produced = new ProducedSince(p.from);
+        // Facts of signals older than the window go into the graph now, so the re-read resolves against them.
+        p.restore!.before(p.from);
+      }
+      // (2) The window's signals and what was produced since.
+      // With event-time order the window's signals are held again, not processed: they are handed on
+      // as the watermark allows, and what an earlier owner already produced is suppressed by id below.
+      // Their identity records are left for them to derive again when they are handed on.
+      const phase2: HistoryRange[] = parts.map((p) => ({
+        topic: o.topics.signals,
+        partition: p.partition,
+        fromTimeMs: p.from,
+        toOffset: p.upTo,
+        each: (m) => {
           // Produced before (alerts, events) or dead-lettered before (dlq): nothing here goes out again.
           const out: Out = newOut();
-          const r = feed(st, m, out);
+          const r = feed(p.st, m, out);
           stats.suppressedOnRebuild += out.alerts.length;
-          signals += r.signals;
-        });
-        return signals;
-      },
-      (eventId) => st.buffer.holds(eventId),
-    );
-    const n = restored.signals;
-    st.identityKnown = restored.known;
-    stats.restoredIdentity += restored.stats.before;
-    stats.restoredIdentityAfter += restored.stats.after;
-    // Also at offset 0: a first batch that produced its alerts and was killed before its commit comes
-    // back at offset 0, and its alerts are on the topic (the faults suite once saw 14 produced twice).
-    const produced = await producedSince(from);
-    for (const id of produced.final) st.emitted.set(id, true);
-    for (const [id, p] of produced.pending) {
-      st.early.set(id, true);
-      awaitFinal(st, p.alert, p.stopped);
-    }
-    stats.rebuilds++;
-    stats.rebuiltSignals += n;
-    if (n > 0 || restored.stats.records > 0) log.info({ partition, signals: n, identity: restored.stats, ms: Math.round(performance.now() - started) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
-    return st;
-  };
-
-  /** Partitions whose state is being rebuilt now: the role is not ready while any is (review-ops M1). */
-  const inRebuild = new Set<number>();
-  const rebuilding = async (partition: number, first: ConsumedMessage): Promise<PartitionState> => {
-    inRebuild.add(partition);
-    try {
-      return await rebuild(partition, first);
+          p.signals += r.signals;
+        },
+      }));
+      // Also at offset 0: a first batch that produced its alerts and was killed before its commit comes
+      // back at offset 0, and its alerts are on the topic (the faults suite once saw 14 produced twice).
+      phase2.push({ topic: o.topics.alerts, partition: 'all', fromTimeMs: Math.min(...parts.map((p) => p.from)), each: (m) => { for (const p of parts) p.produced!.add(m); } });
+      await o.history.readMany(phase2, opts('signals'));
+      const out = new Map<number, PartitionState>();
+      const seconds = (performance.now() - started) / 1000;
+      for (const p of parts) {
+        const st = p.st;
+        const restored = p.restore!.finish((eventId: string) => st.buffer.holds(eventId));
+        st.identityKnown = restored.known;
+        stats.restoredIdentity += restored.stats.before;
+        stats.restoredIdentityAfter += restored.stats.after;
+        for (const id of p.produced!.final) st.emitted.set(id, true);
+        for (const [id, q] of p.produced!.pending) {
+          st.early.set(id, true);
+          awaitFinal(st, q.alert, q.stopped);
+        }
+        stats.rebuilds++;
+        stats.rebuiltSignals += p.signals;
+        rebuildSeconds.push(seconds);
+        if (p.signals > 0 || restored.stats.records > 0) log.info({ partition: p.partition, signals: p.signals, identity: restored.stats, together: targets.length, ms: Math.round(seconds * 1000) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
+        out.set(p.partition, st);
+      }
+      if (rebuildSeconds.length > 10_000) rebuildSeconds.splice(0, rebuildSeconds.length - 10_000);
+      return out;
     } finally {
-      inRebuild.delete(partition);
+      for (const t of targets) inRebuild.delete(t.partition);
     }
   };
 
@@ -614,9 +705,30 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     if (o.onAlert !== undefined) for (const a of alerts) o.onAlert(a, timing.get(a) ?? { newestIngestMs: undefined, version: 'final', first: true });
   };
 
-  const handle = (batch: ConsumedMessage[]): Promise<void> => exclusive(() => handleBatch(batch));
+  /**
+   * A batch may wait for the ticker's turn, rebuild partitions and hand on a whole re-read window: longer than the
+   * group's session timeout (kafkajs: 30 s). The member's session is kept alive meanwhile (the batch's heartbeat,
+   * at most every second); a heartbeat that fails (the group rebalances) is left to kafkajs after the batch.
+   */
+  const handle = async (batch: ConsumedMessage[], ctx?: HandleContext): Promise<void> => {
+    let last = 0;
+    const keepAlive =
+      ctx === undefined
+        ? undefined
+        : (): void => {
+            if (Date.now() - last < 1000) return;
+            last = Date.now();
+            ctx.heartbeat().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Heartbeat during a long correlate batch failed.'));
+          };
+    const timer = keepAlive === undefined ? undefined : setInterval(keepAlive, 2000);
+    try {
+      await exclusive(() => handleBatch(batch, keepAlive));
+    } finally {
+      if (timer !== undefined) clearInterval(timer);
+    }
+  };
   let partitionsLookedAt = 0;
-  const handleBatch = async (batch: ConsumedMessage[]): Promise<void> => {
+  const handleBatch = async (batch: ConsumedMessage[], keepAlive?: () => void): Promise<void> => {
     const partition = batch[0]!.partition;
     // `seam.events` may not exist yet at start (the memory bus creates topics on first use): look again, at most every second.
     if (eventPartitions === 0 && Date.now() - partitionsLookedAt >= 1000) {
@@ -626,7 +738,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     let st = states.get(partition);
     if (st === undefined || st.next !== BigInt(batch[0]!.offset)) {
       states.delete(partition);
-      st = await rebuilding(partition, batch[0]!);
+      st = await rebuildWith(partition, batch[0]!, keepAlive);
     }
     try {
       const out: Out = newOut();
@@ -645,7 +757,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           // A look that fails (broker restarting) keeps the last one: held signals wait, the batch goes on.
           await watch.refresh().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Could not look at stage 1 progress; using the last look.'));
         }
-        release(partition, st, out);
+        await release(partition, st, out, keepAlive);
         // Early alerts (ADR 0025) of the batch's signals the watermark still holds: those that wait. A signal
         // handed on in this batch (a backlog) gets its final alert now, and no provisional version before it.
         for (const a of out.arrived) {
@@ -689,13 +801,17 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const candidates = owned.filter((p) => !states.has(p) && (watch.view!.signalsEnd.get(p) ?? 0n) > 0n);
     if (candidates.length === 0) return;
     const committed = await o.bus.committedOffsets(groupId, o.topics.signals);
+    const targets: RebuildTarget[] = [];
     for (const partition of candidates) {
       const end = watch.view.signalsEnd.get(partition)!;
       if (committed.get(partition) !== end) continue; // a batch is coming: it rebuilds
-      const st = await rebuilding(partition, { topic: o.topics.signals, partition, offset: end.toString(), key: null, value: NO_BYTES, timestampMs: Date.now() });
+      targets.push({ partition, upTo: end, atMs: Date.now() });
+    }
+    if (targets.length === 0) return;
+    for (const [partition, st] of await rebuild(targets)) {
       states.set(partition, st);
       stats.adopted++;
-      log.info({ partition, offset: end.toString() }, 'Adopted a partition with nothing left to read: rebuilt its state so the windows an earlier owner left open close.');
+      log.info({ partition, offset: st.next.toString() }, 'Adopted a partition with nothing left to read: rebuilt its state so the windows an earlier owner left open close.');
     }
   };
 
@@ -709,7 +825,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       await adopt().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not adopt owned partitions with nothing left to read; trying again at the next look.'));
       for (const [partition, st] of states) {
         const out: Out = newOut();
-        release(partition, st, out);
+        await release(partition, st, out);
         const identity = st.identity.messages(st.identityKnown);
         delete st.identityKnown;
         if (out.alerts.length === 0 && out.events.count === 0 && identity.length === 0 && out.dlq.length === 0) continue;
@@ -871,7 +987,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
       }
       // rebuilding / unbuilt: partitions not processing yet (a rebuild runs; none has started): not ready (review-ops M1).
-      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, rebuilding: [...inRebuild].sort((a, b) => a - b), unbuilt, watermarks, stage1, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
+      return { ...counters.snapshot(), ...stats, unenriched: { ...unenriched }, held, settled, partitions: states.size, rebuilding: [...inRebuild].sort((a, b) => a - b), unbuilt, rebuildSeconds: [...rebuildSeconds], watermarks, stage1, identityGraphKeys, ...(byStage.length === 1 ? { detect: byStage[0] } : {}) };
     },
   };
 }
