@@ -21,6 +21,8 @@ interface RoleStatsView {
   bySource?: Record<string, number>;
   identityGraphKeys?: number;
   held?: number;
+  /** correlate: each rebuilt partition's rebuild time (s), the newest 10,000. */
+  rebuildSeconds?: number[];
   unenriched?: Record<string, number>;
   batches?: BatchCountsSnapshot;
   /** normalize: raw messages that came gzip-compressed and were inflated (ADR 0039). */
@@ -342,6 +344,24 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
       registers: [r],
       collect() {
         this.set(correlates().reduce((n, s) => n + (s.held ?? 0), 0));
+      },
+    });
+    new Gauge({
+      name: 'seam_correlate_rebuilding',
+      help: "Signals partitions whose correlation state the correlate role is rebuilding now (re-reading seam.identity, the rebuild window of seam.signals and seam.alerts; after a start or a rebalance). Non-zero: alerts of those partitions wait until it is done.",
+      registers: [r],
+      collect() {
+        this.set(correlates().reduce((n, s) => n + (s.rebuilding?.length ?? 0), 0));
+      },
+    });
+    new Histogram({
+      name: 'seam_correlate_rebuild_seconds',
+      help: "Time the correlate role took to rebuild a signals partition's state (partitions rebuilt together each count the whole rebuild), from the role's own record of its newest 10,000 rebuilds.",
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const s of correlates()) for (const v of s.rebuildSeconds ?? []) this.observe(v);
       },
     });
     new Counter({
