@@ -638,7 +638,7 @@ export function isTextSecretKey(k: string): boolean {
   if (k === 'auth' || k === 'AUTH' || k === 'Auth') return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
-  return SECRET_WORD_RE.test(k) && !NOT_SECRET_TOKEN_RE.test(k);
+  return endsInSecretWord(k);
 }
 /** An env entry written as JSON text (a GuardDuty finding's request parameters): `{"name":"DB_PASSWORD","value":"x"}`. */
 const ENV_JSON_RE = /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g;
@@ -696,7 +696,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * the second round did, where the same words listed flat scanned 1.9x slower.
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_)|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_)|l(?:dap)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_)|o(?:sql\s)|p(?:ass|wd|w\\?["']?[ \t]*[:=]|rivate key|ypi-)|r(?:edis-cli)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|k-|g\.|hp[a-z]{2}_|qlcmd)|t(?:oken)|x(?:-amz-|ox[a-z]-|app-)|\slogin|:\/\/[^\s/@]*@|"value"/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate key|ypi-)|r(?:edis-cli)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s))|t(?:oken)|x(?:-amz-|ox[a-z]-|app-)|\slogin|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -935,8 +935,32 @@ function isSecretKey(k: string): boolean {
   if (SECRET_KEY_RE.test(k)) return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
-  if (c !== 0x73 && c !== 0x77 && c !== 0x65 && c !== 0x74 && c !== 0x6e && c !== 0x79 && c !== 0x68) return false;
-  return SECRET_WORD_RE.test(k) && !NOT_SECRET_TOKEN_RE.test(k);
+  return endsInSecretWord(k);
+}
+
+/** Does `k` end in `w` (lower case), in any case? No allocation: this runs on every string's key in a body. */
+function tailIs(k: string, w: string): boolean {
+  const off = k.length - w.length;
+  if (off < 0) return false;
+  for (let i = 0; i < w.length; i++) if ((k.charCodeAt(off + i) | 0x20) !== w.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * SECRET_WORD_RE (not a pagination token), run only when the key's end spells one of its last words in any case:
+ * most keys (`name`, `namespace`, `resource`, `groups`) are told apart by a few character compares.
+ */
+function endsInSecretWord(k: string): boolean {
+  const c = k.charCodeAt(k.length - 1) | 0x20;
+  let maybe: boolean;
+  if (c === 0x73) maybe = tailIs(k, 'pass') || tailIs(k, 'credentials');
+  else if (c === 0x77) maybe = tailIs(k, 'pw');
+  else if (c === 0x65) maybe = tailIs(k, 'passphrase') || tailIs(k, 'value');
+  else if (c === 0x74) maybe = tailIs(k, 'secret');
+  else if (c === 0x6e) maybe = tailIs(k, 'token');
+  else if (c === 0x79) maybe = tailIs(k, 'key');
+  else return false;
+  return maybe && SECRET_WORD_RE.test(k) && !NOT_SECRET_TOKEN_RE.test(k);
 }
 /**
  * Names of environment variables that hold secrets (pod/Deployment `env[]`, Lambda/ECS environments, ConfigMap
