@@ -115,6 +115,11 @@ describe('metrics and health', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // Every stderr line is JSON (review-ops L1), and the exit counters' emitted is the metric's records out.
+    const logLines = err.split('\n').filter((l) => l.trim() !== '');
+    for (const l of logLines) expect(() => JSON.parse(l), l).not.toThrow();
+    const summary = logLines.map((l) => JSON.parse(l) as { role?: string; stats?: { emitted?: number } }).find((l) => l.role === 'normalize');
+    expect(summary?.stats?.emitted).toBe(sample(drained, 'seam_records_out_total', { role: 'normalize' }));
   });
 
   it('`seam run --role correlate`: the alert latency histogram from the arrival of the newest event counts every alert it produced', async () => {

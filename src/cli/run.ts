@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../core/config/load.ts';
 import type { InputPath } from '../sources/file/source.ts';
 import type { DetectionOptions } from '../pipeline/detection.ts';
 import type { AlertTiming } from '../pipeline/roles/correlate.ts';
-import { flushLogs, redactUrlCredentials } from '../core/logger.ts';
+import { flushLogs, logFormat, redactUrlCredentials } from '../core/logger.ts';
 import { alertText } from './alert-line.ts';
 import { loadCliConfig, sameNameClusters } from './config.ts';
 import { formatSummary } from './replay.ts';
@@ -228,7 +228,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
   if (metrics && addr) {
     metrics.addReadiness({ name: 'roles', check: () => (live.running === undefined ? `starting ${roles.join(', ')} (loading rules, creating topics, joining groups)` : undefined) });
     const bound = await metrics.listen(addr);
-    process.stderr.write(`seam: metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz\n`);
+    say(`metrics and health on http://${bound.host}:${bound.port}/metrics, /healthz, /readyz`);
   }
   const stopEarly = async (code: number, message: string): Promise<number> => {
     process.stderr.write(`seam: ${message}\n`);
@@ -316,7 +316,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
     return stopEarly(1, `cannot start ${roles.join(', ')}: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}`);
   }
   live.running = running;
-  process.stderr.write(`seam: running ${roles.join(', ')} on Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}; SIGTERM or SIGINT drains and stops\n`);
+  say(`running ${roles.join(', ')} on Kafka ${kafka.brokers.join(',')}${describeKafkaAuth(kafka)}; SIGTERM or SIGINT drains and stops`);
   // A consumer kafkajs gave up on (review-ops M4) ends the process with status 1: a process that answers /healthz
   // but consumes nothing is a zombie no probe restarts, and a restart (with the orchestrator's back-off) often cures
   // what caused it (a coordinator that moved, credentials or ACLs fixed since). Exiting rather than failing /healthz
@@ -330,18 +330,31 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
     );
     // Whatever is left open (a client that does not close) must not keep a process that consumes nothing alive.
     setTimeout(() => process.exit(1), CRASH_EXIT_GRACE_MS).unref();
-  } else process.stderr.write(`seam: ${ended.signal}: stopping: finishing and committing in-flight batches\n`);
+  } else say(`${ended.signal}: stopping: finishing and committing in-flight batches`, { signal: ended.signal });
   await running.stop();
   await sink?.close();
   await bus.close();
   await closeProbe?.();
   await metrics?.close();
-  for (const r of running.roles) process.stderr.write(`seam: ${r.name}: ${JSON.stringify(r.stats())}\n`);
+  for (const r of running.roles) {
+    const stats = r.stats();
+    say(`${r.name}: stopped; its counters at exit`, { role: r.name, stats }, `${r.name}: ${JSON.stringify(stats)}`);
+  }
   if ('crash' in ended) {
     await flushLogs();
     return 1;
   }
   return 0;
+}
+
+/**
+ * A line of `seam run` on Kafka on stderr, whatever SEAM_LOG_LEVEL says (these few lines say what the process is
+ * doing), in the log's format (logFormat): a JSON line like the log's (review-ops L1: a log shipper's JSON parser
+ * reads every line, the exit counters included), or `seam: <text>` for a person at a terminal.
+ */
+function say(msg: string, fields: Record<string, unknown> = {}, text: string = msg): void {
+  if (logFormat() === 'text') process.stderr.write(`seam: ${text}\n`);
+  else process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), name: 'seam', component: 'run', ...fields, msg })}\n`);
 }
 
 /** After a consumer crashed for good: how long the roles get to stop and commit before the process exits anyway. */

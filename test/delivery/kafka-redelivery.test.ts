@@ -60,7 +60,8 @@ describe('alert delivery on Kafka', () => {
     await deliverGroupCaughtUp(bus, groupPrefix, topics.alerts);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    expect(second.stderr()).toMatch(/seam: deliver: \{.*"sent":\d+/);
+    // The exit counters, as a JSON line (review-ops L1).
+    expect(second.stderr()).toMatch(/^\{.*"role":"deliver","stats":\{.*"sent":\d+.*"msg":"deliver: stopped; its counters at exit"\}$/m);
 
     const ids = distinct();
     const lost = alerts.filter((a) => !ids.has(a.id)).length;

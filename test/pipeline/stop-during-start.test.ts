@@ -60,7 +60,7 @@ describe('SIGTERM while starting', () => {
       SEAM_INDEX_PREFIX: id,
     });
     expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 0, signal: null });
-    expect(r.stderr).toMatch(/seam: SIGTERM (before the roles started: stopped|: stopping: finishing and committing)/);
+    expect(r.stderr).toMatch(/seam: SIGTERM before the roles started: stopped|"msg":"SIGTERM: stopping: finishing and committing/);
   });
 
   it('`seam collect`: exits 0 by itself, not by the signal', async () => {

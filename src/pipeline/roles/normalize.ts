@@ -109,6 +109,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     }
     const events = new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus));
     let newestMs = -Infinity;
+    /** Events of this batch, each sent as an event or in a signal: `emitted` once the send succeeds. */
+    let normalized = 0;
     /**
      * One record (a raw message, or one element of a batch document in it) → a signal, an event or a dead letter.
      * An element's dead letter carries the message's headers with the element's origin, so `seam dlq replay`
@@ -142,6 +144,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       const t = Date.parse(ev['@timestamp']);
       if (t > newestMs) newestMs = t;
       stats.events++;
+      normalized++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
       noteEvent(stats.notes, ev);
       // The cheap predicate first: an event it forwards is a signal whatever the rules say, and the
@@ -224,7 +227,6 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       const origin = meta.origin ?? `${m.topic}/${m.partition}@${m.offset}`;
       for (const r of b.records) one(m, r.text, elementMeta(meta, origin, b, r), true);
     }
-    const eventsOut = events.count;
     const eventMessages = events.take();
     out.push(...eventMessages);
     for (const s of signals.take()) out.push({ topic: o.topics.signals, key: s.key, value: s.value, ...(s.headers ? { headers: s.headers } : {}) });
@@ -245,8 +247,9 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     // Remembered once durable: a batch that failed marks again when it is redelivered.
     if (progress.length > 0) marked.set(src, newestMs);
     stats.marks += progress.length;
-    // Records out: dead letters, events (however many messages carry them) and signal messages.
-    counters.emitted += out.length - eventMessages.length + eventsOut;
+    // Records out: the events produced, to seam.events or in a signal to seam.signals (however many messages carry
+    // them): what seam_records_out_total counts by source (review-ops L1); dead letters are in errors.
+    counters.emitted += normalized;
   };
 
   return {
