@@ -307,10 +307,36 @@ export class KafkaBus implements Bus {
     await this.createTopics(topics.map((t) => ({ topic: t.topic, partitions: t.partitions })));
   }
 
+  /**
+   * Existing topics are left as they are: one whose partition count is not the configured one (created by an older
+   * config, or by a process started first with another; review-ops L4) is said once at start, at WARN.
+   */
+  private async warnPartitionDrift(topics: { topic: string; partitions: number }[]): Promise<void> {
+    if (topics.length === 0) return;
+    const admin = await this.admin();
+    let meta: Awaited<ReturnType<typeof admin.fetchTopicMetadata>>;
+    try {
+      meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+    } catch (error) {
+      log.debug({ error }, 'Could not read the partition counts of existing topics.');
+      return;
+    }
+    const want = new Map(topics.map((t) => [t.topic, t.partitions]));
+    for (const t of meta.topics) {
+      const configured = want.get(t.name);
+      if (configured === undefined || t.partitions.length === configured) continue;
+      log.warn(
+        { topic: t.name, partitions: t.partitions.length, configured },
+        `Topic ${t.name} exists with ${t.partitions.length} partitions, not the ${configured} configured: existing topics are left as they are (kafka.partitions in seam.yml; to change it, add partitions with kafka-topics --alter, or recreate the topic).`,
+      );
+    }
+  }
+
   /** Creates missing topics with explicit partitions, replication factor and topic configs (e.g. compaction). */
   async createTopics(topics: { topic: string; partitions: number; config?: Record<string, string> }[]): Promise<void> {
     const admin = await this.admin();
     const existing = new Set(await admin.listTopics());
+    await this.warnPartitionDrift(topics.filter((t) => existing.has(t.topic)));
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
     try {

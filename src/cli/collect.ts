@@ -6,7 +6,7 @@ import type { Bus } from '../bus/types.ts';
 import { CollectConfig, type RunningCollectors } from '../sources/registry.ts';
 import type { WriterFaults } from '../sources/checkpoint/store.ts';
 import { configFile } from '../core/config/load.ts';
-import { loadCliConfig } from './config.ts';
+import { loadCliConfig, rawTopicPartitions } from './config.ts';
 import { describeKafkaAuth } from './run.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
 import { kafkaUnreachable, settingOrigin } from './unreachable.ts';
@@ -145,7 +145,7 @@ async function collectUntilStopped(o: CollectCliOptions, err: { write(s: string)
   const { runCollectors } = await import('../sources/registry.ts');
   let running: RunningCollectors;
   try {
-    running = await runCollectors(collect, bus, { faults: stallFault(env, err), topicPrefix: kafka?.topicPrefix ?? '' });
+    running = await runCollectors(collect, bus, { faults: stallFault(env, err), topicPrefix: kafka?.topicPrefix ?? '', rawPartitions: rawTopicPartitions({ config: { ...cfg, collect }, input: loaded.input }).partitions, dlqPartitions: kafka?.partitions.dlq ?? 1 });
   } catch (e) {
     // Nothing was written; close the connections, or they keep the process alive after the error.
     err.write(`seam collect: cannot start the collectors: ${(e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : ''}${(e as Error).message}\n`);

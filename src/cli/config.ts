@@ -53,6 +53,28 @@ export function clusterAccountWarnings(config: LoadedConfig['config']): string[]
   return out;
 }
 
+/**
+ * The partitions of the raw topics the collectors create: kafka.partitions.raw, the one knob the roles read too
+ * (review-ops L4); the deprecated collect.rawTopicPartitions only when the file sets it and not kafka.partitions.raw,
+ * so a file that used it keeps its topics' shape. `warning`: what `seam config check` says about it.
+ */
+export function rawTopicPartitions(loaded: Pick<LoadedConfig, 'config' | 'input'>): { partitions: number; warning?: string } {
+  const cfg = loaded.config;
+  const raw = cfg.kafka?.partitions.raw ?? 6;
+  const deprecated = cfg.collect?.rawTopicPartitions;
+  if (deprecated === undefined) return { partitions: raw };
+  const kafkaIn = loaded.input.kafka as { partitions?: { raw?: unknown } } | undefined;
+  const rawSet = kafkaIn?.partitions?.raw !== undefined;
+  if (!rawSet) {
+    return { partitions: deprecated, warning: `collect.rawTopicPartitions is deprecated: set kafka.partitions.raw: ${deprecated} instead (the roles read it too; without it they would create the raw topics with ${raw} partitions if they start first)` };
+  }
+  if (deprecated === raw) return { partitions: raw, warning: 'collect.rawTopicPartitions is deprecated and repeats kafka.partitions.raw: remove it' };
+  return {
+    partitions: raw,
+    warning: `collect.rawTopicPartitions (${deprecated}) differs from kafka.partitions.raw (${raw}): the collectors now create the raw topics with kafka.partitions.raw's ${raw}; collect.rawTopicPartitions is deprecated, remove it`,
+  };
+}
+
 /** Where a cluster name is bound to an account in seam.yml. */
 interface ClusterBinding {
   name: string;
@@ -154,6 +176,8 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
   if (ranges !== undefined && !loaded.missingPaths.some((p) => p.path === 'native.awsIpRangesFile')) out.write(`# ${awsRangesSummary(loadAwsRanges(ranges))}\n`);
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
+  const rawParts = rawTopicPartitions(loaded);
+  if (rawParts.warning !== undefined) err.write(`seam config check: warning: ${rawParts.warning}\n`);
   for (const w of sameName.warn) err.write(`seam config check: warning: ${w}\n`);
   const findings = missingHere(loaded);
   // A placeholder key no rule names is a typo the commands that run rules would silently ignore (review-newuser2 M4).

@@ -28,7 +28,14 @@ export const CollectConfig = z
       })
       .prefault({})
       .describe('Where collectors keep their positions.'),
-    rawTopicPartitions: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source> topics the collectors create.'),
+    rawTopicPartitions: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Deprecated: set kafka.partitions.raw, which the roles and the collectors both read (review-ops L4). Read only when kafka.partitions.raw is not set in the file: the partitions of the seam.raw.<source> topics the collectors create. `seam config check` warns when it is set.',
+      ),
   })
   .describe('`seam collect` configuration: which collectors run in this process.');
 export type CollectConfig = z.infer<typeof CollectConfig>;

@@ -147,13 +147,20 @@ export interface CollectorOptions {
    * checkpoints and lease heartbeats to <prefix>seam.checkpoints and <prefix>seam.collect.leases unless the config names them.
    */
   topicPrefix?: string;
+  /** Partitions of the raw topics the collectors create when missing (kafka.partitions.raw; default 6). */
+  rawPartitions?: number;
+  /** Partitions of the dead-letter topic when the collectors create it (kafka.partitions.dlq, as the roles; default 1). */
+  dlqPartitions?: number;
 }
 
 export async function runCollectors(config: CollectConfig, bus: Bus, opts: CollectorOptions = {}): Promise<RunningCollectors> {
   const ctx = await collectorContext(config, bus, opts);
   const prefix = opts.topicPrefix ?? '';
   await bus.ensureTopics(
-    [...(['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((s) => TOPICS.raw(s)), TOPICS.dlq].map((topic) => ({ topic: prefix + topic, partitions: config.rawTopicPartitions })),
+    [
+      ...(['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((s) => ({ topic: prefix + TOPICS.raw(s), partitions: opts.rawPartitions ?? config.rawTopicPartitions ?? 6 })),
+      { topic: prefix + TOPICS.dlq, partitions: opts.dlqPartitions ?? 1 },
+    ],
   );
   const collectors = Object.entries(config.sources).map(([name, sc]) => buildCollector(name, sc, ctx));
   const ac = new AbortController();

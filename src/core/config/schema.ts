@@ -55,11 +55,11 @@ export const KafkaConfig = z
     replicationFactor: z.number().int().min(1).default(1).describe('Replication factor of topics Seam creates: 1 on a single local broker, 3 in production (MSK).'),
     partitions: z
       .strictObject({
-        raw: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source> (roles and collectors).'),
+        raw: z.number().int().positive().default(6).describe('Partitions of seam.raw.<source>, read by the roles and the collectors alike (whichever starts first creates the topics; collect.rawTopicPartitions is its deprecated twin).'),
         events: z.number().int().positive().default(6).describe('Partitions of seam.events.'),
         signals: z.number().int().positive().default(3).describe('Partitions of seam.signals (and seam.identity, which must match).'),
         alerts: z.number().int().positive().default(3).describe('Partitions of seam.alerts.'),
-        dlq: z.number().int().positive().default(1).describe('Partitions of seam.dlq.'),
+        dlq: z.number().int().positive().default(1).describe('Partitions of seam.dlq (roles and collectors).'),
       })
       .prefault({})
       .describe('Partitions of the topics Seam creates when they are missing (existing topics are left as they are).'),
