@@ -12,7 +12,8 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { ALERT_LEVELS, describePrincipal, notifiedLevel, type Alert, type AlertLevel, type Contribution } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { chainText, nativeAlert, timeOf } from './util.ts';
+import { callerText, chainText, keyLookupCommand, nativeAlert, quoted, timeOf } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { nativeIdOf } from '../alert.ts';
@@ -51,6 +52,17 @@ interface Pending {
    * later, is folded into it unless the join's level is higher.
    */
   leader?: { id: string; level: AlertLevel };
+  /** The triage text's values, read from the finding (the related activity is added when the join closes). */
+  triage: FindingTriage;
+}
+
+/** What the triage text of a finding names: the finding, who it is about, and the commands with its ids. */
+interface FindingTriage {
+  head: string;
+  getFindings: string;
+  key?: string;
+  hunt?: string;
+  who: string;
 }
 
 interface State {
@@ -243,6 +255,7 @@ export const guardDutyIncident: NativeDetection<State> = {
       ...(ctx.resolution.chain.length === 0 ? {} : { chain: ctx.resolution.chain }),
       ...(event.seam.account === undefined ? {} : { account: event.seam.account }),
       ...(event.seam.cluster === undefined ? {} : { cluster: event.seam.cluster }),
+      triage: findingTriage(event, f, ctx, nid, chain),
     });
     return [];
   },
@@ -295,6 +308,52 @@ export const guardDutyIncident: NativeDetection<State> = {
   },
 };
 
+/** The finding's part of the triage text: type and id, who it is about (and who that really is), the workload, the caller, the chain. */
+function findingTriage(event: SeamEvent, f: Record<string, unknown>, ctx: EvalContext, id: string | undefined, chain: string): FindingTriage {
+  const type = event.seam.action ?? 'finding';
+  const region = str(pickCase(f, 'region')) ?? event.seam.region;
+  const detector = /:detector\/([^/]+)\//.exec(str(pickCase(f, 'arn')) ?? '')?.[1];
+  const resource = obj(pickCase(f, 'resource'));
+  const k8s = obj(pickCase(resource, 'kubernetesDetails'));
+  const workload = obj(pickCase(k8s, 'kubernetesWorkloadDetails'));
+  const wname = str(pickCase(workload, 'name'));
+  const wns = str(pickCase(workload, 'namespace'));
+  const wtype = str(pickCase(workload, 'type'));
+  const key = str(pickCase(obj(pickCase(resource, 'accessKeyDetails')), 'accessKeyId')) ?? ctx.resolution.principal?.access_key_id;
+  const p = ctx.resolution.principal;
+  const o = ctx.resolution.origin;
+  const about = p === undefined ? 'an unknown principal' : shortIdentity(p.arn ?? p.k8s_user ?? p.id);
+  const really = o === undefined || (o.arn ?? o.id) === (p?.arn ?? p?.id) ? undefined : shortIdentity(o.arn ?? o.id);
+  const cluster = event.seam.cluster;
+  const title = str(pickCase(f, 'title'));
+  // Every event the acting identity is behind, across the planes: a service account by namespace/name, else its ARN or Kubernetes user.
+  const whoArg = p?.service_account ?? o?.arn ?? p?.arn ?? p?.k8s_user;
+  const t: FindingTriage = {
+    head:
+      `GuardDuty ${type}${title === undefined ? '' : ` (${quoted(title, 120)})`}${id === undefined ? '' : `, finding ${id}`}${cluster === undefined ? '' : ` in ${cluster}`}, is about ${about}${really === undefined ? '' : `, really ${really}`}` +
+      `${wname === undefined ? '' : `, on ${wtype ?? 'workload'} ${wns === undefined ? '' : wns + '/'}${wname}`}${event.seam.source_ip === undefined ? '' : `, ${callerText(event)}`}.` +
+      (chain === '' ? '' : ` Start from the chain: ${chain}.`),
+    getFindings: `aws guardduty get-findings --detector-id ${detector ?? '<detector id>'} --finding-ids ${id ?? '<finding id>'}${region === undefined ? '' : ` --region ${region}`}`,
+    who: really ?? about,
+  };
+  if (key !== undefined) t.key = keyLookupCommand(key, region);
+  if (whoArg !== undefined) t.hunt = `seam hunt --who ${whoArg}${cluster === undefined ? '' : ` --cluster ${cluster}`}`;
+  return t;
+}
+
+/** The whole triage text, once the related activity is known. */
+function triageText(t: FindingTriage, related: number, actions: readonly string[], more: number): string {
+  return (
+    `${t.head} ` +
+    (related === 0
+      ? 'No activity of that identity was seen within ±15 min of the finding. '
+      : `Read the ${related} related event${related === 1 ? '' : 's'} in time order, the changes first (${actions.join(', ')}${more > 0 ? `, and ${more} more` : ''}). `) +
+    `Read the finding and GuardDuty's recommendation for its type (${t.getFindings})` +
+    `${t.key === undefined ? '' : `, what the key did (${t.key})`}${t.hunt === undefined ? '' : `, and everything ${t.who} is behind (${t.hunt})`}. ` +
+    `Benign if ${t.who} did this as a reviewed change or a test: archive the finding with a note. Otherwise contain ${t.who} first (revoke its sessions or credentials) and follow this incident's other alerts.`
+  );
+}
+
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length || a.length === 0) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -329,6 +388,7 @@ function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
     events: [p.finding],
     related: acts.map((a) => ({ ids: [a.id], nativeIds: a.nativeId === undefined ? [] : [a.nativeId], timeMs: a.timeMs })),
     summary: `${p.summary}; ${acts.length} related event${acts.length === 1 ? '' : 's'} within ±15 min${actions.length > 0 ? ': ' + actions.join(', ') + (more > 0 ? ` and ${more} more` : '') : ''}`,
+    triage: triageText(p.triage, acts.length, actions.slice(0, 5), distinct.length - Math.min(5, actions.length)),
     principal: p.principal,
     origin: p.origin,
     chain: p.chain,

@@ -25,6 +25,11 @@ describe('Kubernetes node identity used from another AWS address', () => {
     expect(alerts[0]!.rule.level).toBe('medium');
     expect(alerts[0]!.summary).toContain(OTHER_EC2);
     expect(alerts[0]!.summary).toContain(NAT_IP);
+    expect(alerts[0]!.triage).toContain(`Node identity system:node:ip-10-0-142-21.us-west-2.compute.internal made “`);
+    expect(alerts[0]!.triage).toContain(`in ${CLUSTER} from ${OTHER_EC2} (`);
+    expect(alerts[0]!.triage).toContain(`an AWS address no node of the cluster uses; it had been served from ${NAT_IP}`);
+    expect(alerts[0]!.triage).toContain('kubectl get pods -A --field-selector spec.nodeName=ip-10-0-142-21.us-west-2.compute.internal -o wide');
+    expect(alerts[0]!.triage).toContain(`then all its requests move to ${OTHER_EC2} and stay there`);
     expect(alerts[0]!.cluster).toBe(CLUSTER);
     // a node behind the private endpoint, then the same name from a public Amazon address
     expect(runNative(id, [...beats(nodeA, '10.0.142.21', '12:00:00', 60), req(nodeA, OTHER_EC2, t('13:10:00'))])).toHaveLength(1);

@@ -18,6 +18,7 @@ import type { Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { clusterPlace, networkFor } from './networks.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
+import { nodeTriage } from './k8s-node-identity-outside-aws.ts';
 import { auditRequestText, connectionAddress, inEgressCidrs, nativeAlert, servedRequest, timeOf } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
@@ -78,10 +79,20 @@ export const k8sNodeIdentityMoved: NativeDetection<State> = {
     const key = nodeKey + '|' + place;
     if (state.alerted.has(key)) return [];
     state.alerted.set(key, true);
+    const usual = node.addresses.filter((a) => a !== place).join(', ');
     return [
       nativeAlert(this, {
         events: [event],
-        summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}); it had been served from ${node.addresses.filter((a) => a !== place).join(', ')}`,
+        summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}); it had been served from ${usual}`,
+        triage: nodeTriage(
+          event,
+          username,
+          cluster,
+          ip,
+          net.label,
+          `an AWS address no node of the cluster uses; it had been served from ${usual}`,
+          `Benign if the NAT gateway or Elastic IP in front of it was replaced: then all its requests move to ${ip} and stay there.`,
+        ),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster,

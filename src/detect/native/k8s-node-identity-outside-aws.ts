@@ -34,18 +34,21 @@ function extraOf(event: SeamEvent, name: string): string | undefined {
   return Array.isArray(v) ? str(v[0]) : undefined;
 }
 
-/** The alert's triage text: the node, its request and address, its IAM role and key, the commands to look and to stop it. */
-function nodeTriage(event: SeamEvent, username: string, cluster: string, ip: string, label: string): string {
+/**
+ * A node identity alert's triage text: the node, its request and address (`why` it is wrong), its IAM role and key,
+ * the commands to look and to stop it, and what would make it `benign`.
+ */
+export function nodeTriage(event: SeamEvent, username: string, cluster: string, ip: string, label: string, why: string, benign: string): string {
   const node = username.slice('system:node:'.length);
   const role = /:role\/(?:.*\/)?([^/]+)$/.exec(extraOf(event, 'canonicalArn') ?? '')?.[1];
   const key = extraOf(event, 'accessKeyId');
   const ua = event.seam.user_agent;
   return (
-    `Node identity ${username} made ${quoted(auditRequestText(event), 120)} in ${cluster} from ${ip} (${label})${ua === undefined ? '' : ` with ${quoted(ua)}`}, outside AWS${role === undefined ? '' : `, signed by role ${role}${key === undefined ? '' : ` (key ${key})`}`}. ` +
+    `Node identity ${username} made ${quoted(auditRequestText(event), 120)} in ${cluster} from ${ip} (${label})${ua === undefined ? '' : ` with ${quoted(ua)}`}, ${why}${role === undefined ? '' : `, signed by role ${role}${key === undefined ? '' : ` (key ${key})`}`}. ` +
     `A node identity reads the secrets and configmaps of the pods scheduled on ${node} and creates their tokens. ` +
     `Which pods there have hostNetwork, hostPath mounts or IMDSv1 within reach (kubectl get pods -A --field-selector spec.nodeName=${node} -o wide)? ` +
     `List what ${ip} did in both planes (seam hunt --who ${username} --cluster ${cluster}${key === undefined ? '' : `; ${keyLookupCommand(key, event.seam.region)}`}). ` +
-    `Benign if ${ip} is the egress of an EKS Hybrid Node of ${cluster}: list it in the cluster's egressCidrs. ` +
+    `${benign} ` +
     `Otherwise deny ${role === undefined ? 'the node role' : role}'s older sessions (${revokeSessionsCommand(role ?? '<node role>')}) and replace the node (kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data, then terminate its instance).`
   );
 }
@@ -81,7 +84,7 @@ export const k8sNodeIdentityOutsideAws: NativeDetection<State> = {
       nativeAlert(this, {
         events: [event],
         summary: `Node identity ${username} called the API server (${auditRequestText(event)}) in ${cluster} from ${ip} (${net.label}), outside AWS`,
-        triage: nodeTriage(event, username, cluster, ip, net.label),
+        triage: nodeTriage(event, username, cluster, ip, net.label, 'outside AWS', `Benign if ${ip} is the egress of an EKS Hybrid Node of ${cluster}: list it in the cluster's egressCidrs.`),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster,

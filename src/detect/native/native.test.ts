@@ -565,6 +565,12 @@ describe('GuardDuty incident', () => {
     expect(exec.summary.indexOf('AssociateAccessPolicy')).toBeLessThan(exec.summary.indexOf('list secrets'));
     expect(exec.rule.level).toBe('medium');
     expect(exec.rule.tags).toEqual(['seam.incident', 'attack.execution']);
+    // The triage text names the finding, who it is about, the workload, the caller, the related activity and the commands with its ids.
+    expect(exec.triage).toContain('GuardDuty Execution:Kubernetes/ExecInKubeSystemPod (“Command executed inside a pod in kube-system namespace on EKS Cluster.”), finding b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4 in prod-eks-01, is about role/PlatformAdmin (alice@example.com), on pods kube-system/coredns-5d8d8b9c7f-9qk2m, from 203.0.113.24');
+    expect(exec.triage).toContain('Read the 3 related events in time order, the changes first (');
+    expect(exec.triage).toContain('aws guardduty get-findings --detector-id 12abc34d567e8fa901bc2d34eexample --finding-ids b5d0c4a3f2e14f6a87c8d9e0f1a2b3c4 --region us-west-2');
+    expect(exec.triage).toContain(`and everything role/PlatformAdmin (alice@example.com) is behind (seam hunt --who ${alice.arn} --cluster prod-eks-01)`);
+    expect(exec.triage).toContain('Benign if role/PlatformAdmin (alice@example.com) did this as a reviewed change or a test');
     const anon = alerts.find((a) => a.summary.includes('SuccessfulAnonymousAccess'))!;
     // system:anonymous's forbidden list at 14:13:44 is the same principal, but 14:28:33 − 15 min = 14:13:33: inside.
     expect(anon.related_events!.map((e) => nativeOf.get(e))).toContain('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c08');
@@ -595,6 +601,11 @@ describe('GuardDuty incident', () => {
     expect(a.chain!.length).toBeGreaterThan(0);
     expect(a.summary).toContain('really ');
     expect(a['@timestamp']).toBe('2024-11-05T14:20:00.000Z');
+    // The finding's subject is the service account; the triage names who is really behind it and the chain.
+    expect(a.triage).toContain(`, finding f00dfeedf00dfeedf00dfeedf00dfeed in ${CLUSTER}, is about sa payments/api, really role/PlatformAdmin (alice@example.com).`);
+    expect(a.triage).toContain('Start from the chain: ');
+    expect(a.triage).toContain('aws guardduty get-findings --detector-id d1 --finding-ids f00dfeedf00dfeedf00dfeedf00dfeed --region us-west-2');
+    expect(a.triage).toContain(`(seam hunt --who payments/api --cluster ${CLUSTER})`);
     expect(a.rule.tags).toContain('attack.privilege-escalation');
   });
   it('waits for the window to close before emitting, unless input ends', () => {
