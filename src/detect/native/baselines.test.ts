@@ -219,6 +219,12 @@ describe('new network', () => {
     expect(alerts[0]!.rule.level).toBe('low');
     expect(alerts[0]!.summary).toContain('AS1221');
     expect(alerts[0]!.events).toEqual([events[events.length - 2]!.seam.id]);
+    // The triage text names who, the call, address and network, its known networks, and the commands with its key and role.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`role/PlatformAdmin (alice@example.com) called ec2.amazonaws.com:DescribeInstances from ${ABROAD}`);
+    expect(tr).toMatch(/\(AS1221 [^)]*\), a network it was never seen in\. Its known networks: /);
+    expect(tr).toContain(`List what it did from ${ABROAD} (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${alice.key}`);
+    expect(tr).toContain("deny role PlatformAdmin's sessions issued before now (aws iam put-role-policy --role-name PlatformAdmin ");
   });
   it('medium on the third network new to a person within an hour (a leaked key tried from several hosts), kept across a restart', () => {
     const GOOGLE = '34.120.10.10'; // AS396982
@@ -226,6 +232,7 @@ describe('new network', () => {
     const alerts = run([...aliceDayOne(), ...spray], id);
     expect(alerts.map((a) => a.rule.level)).toEqual(['low', 'low', 'medium']);
     expect(alerts[2]!.summary).toContain('3 new networks within 60 minutes');
+    expect(alerts[2]!.triage).toContain('; 3 networks new to it within the hour: a key in several hands.');
     // The same three networks over three hours: a person travelling, low each time.
     const slow = [call(alice, 'DescribeInstances', 30, ABROAD), call(alice, 'DescribeInstances', 31.5, ATTACKER), call(alice, 'DescribeInstances', 33, GOOGLE)];
     expect(run([...aliceDayOne(), ...slow], id).map((a) => a.rule.level)).toEqual(['low', 'low', 'low']);
@@ -313,6 +320,11 @@ describe('new region', () => {
     ];
     const alerts = run(events, id);
     expect(alerts.map((a) => `${a.rule.level} ${a.summary.match(/ in ([a-z0-9-]+)/)?.[1]}`)).toEqual(['low eu-west-1', 'medium ap-southeast-3']);
+    // The triage text names who, the call and region, the usual regions, and the commands for that region.
+    expect(alerts[1]!.triage).toContain(`role/PlatformAdmin (alice@example.com) called ec2.amazonaws.com:RunInstances in ap-southeast-3 from ${OFFICE}`);
+    expect(alerts[1]!.triage).toContain(', a region it never used, nor did anyone in the account; its usual regions: ');
+    expect(alerts[1]!.triage).toContain(`AttributeValue=${alice.key} --region ap-southeast-3`);
+    expect(alerts[1]!.triage).toContain('aws ec2 describe-instances --region ap-southeast-3');
   });
   it('silent during learning', () => {
     expect(run([...aliceDayOne(), call(alice, 'RunInstances', 12, OFFICE, { region: 'ap-southeast-3' })], id)).toEqual([]);
@@ -335,6 +347,11 @@ describe('impossible travel (against a location table)', () => {
     expect(alerts[0]!.rule.level).toBe('medium');
     expect(alerts[0]!.summary).toMatch(/Frankfurt .* Sydney/);
     expect(alerts[0]!.events).toHaveLength(2);
+    // The triage text names who, both places and addresses, the call, and the commands with its key and role.
+    expect(alerts[0]!.triage).toContain(`role/PlatformAdmin (alice@example.com) acted from Frankfurt (${OFFICE}) at `);
+    expect(alerts[0]!.triage).toContain(`then called ec2.amazonaws.com:DescribeInstances from Sydney from ${ABROAD}`);
+    expect(alerts[0]!.triage).toContain(`Benign if one of ${OFFICE} and ${ABROAD} is a VPN or proxy egress`);
+    expect(alerts[0]!.triage).toContain(`list what ${ABROAD} did (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${alice.key}`);
   });
   it('silent: during learning, when the travel is possible, between networks both learned, from AWS, and without a table', () => {
     // Learning.
@@ -428,6 +445,10 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(alerts[0]!.summary).toContain('secretsmanager (ListSecrets)');
     expect(alerts[0]!.summary).toContain('usual: ec2');
     expect(alerts[0]!.events).toEqual([events[events.length - 3]!.seam.id]);
+    expect(alerts[0]!.triage).toContain(`role/PlatformAdmin (alice@example.com) called secretsmanager (ListSecrets) from ${OFFICE}`);
+    expect(alerts[0]!.triage).toContain('its usual services: ec2, lambda. Does its job plausibly need secretsmanager');
+    expect(alerts[0]!.triage).toContain(`list its other calls around this one (aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${alice.key}`);
+    expect(alerts[0]!.triage).toContain("Otherwise deny role PlatformAdmin's sessions issued before now");
   });
   it('new service: silent during learning', () => {
     expect(run([...aliceDayOne(), call(alice, 'ListSecrets', 5, OFFICE, { source: 'secretsmanager.amazonaws.com' })], 'seam-native-new-service')).toEqual([]);
@@ -443,6 +464,9 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(alerts[0]!.rule.level).toBe('low');
     expect(alerts[0]!.summary).toContain('a cli client');
     expect(alerts[0]!.summary).toContain('usual: sdk');
+    expect(alerts[0]!.triage).toContain(`role/ci-deployer (botocore-session-1762070400) called s3.amazonaws.com:ListBuckets with a cli client from ${NAT} with “aws-cli/2.22.4`);
+    expect(alerts[0]!.triage).toContain(`its usual clients: sdk. Who uses role/ci-deployer (botocore-session-1762070400), and with what?`);
+    expect(alerts[0]!.triage).toContain('AttributeValue=ASIAEXAMPLECIDEPLOY1');
   });
   it('new verb on secrets: a service account that only ever got its secret starts listing them (low, once)', () => {
     const sa = saK8sUser('payments', 'api');
@@ -452,6 +476,9 @@ describe('new terms: service, client, verb on secrets', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.summary).toContain('used list on secrets across all namespaces');
     expect(alerts[0]!.summary).toContain('usual: get');
+    expect(alerts[0]!.triage).toContain('sa payments/api used list on secrets across all namespaces from 10.0.3.4 with “kubectl/v1.30.2 (linux/amd64) kubernetes/3968350”, a verb it never used on secrets; its usual verbs: get.');
+    expect(alerts[0]!.triage).toContain('kubectl auth can-i --list --as=system:serviceaccount:payments:api');
+    expect(alerts[0]!.triage).toContain('seam hunt --who payments/api --cluster prod-eks-01');
   });
   it('an upgrade does not alert on what the older baselines already know: the new terms learn with a start of their own', () => {
     const published: IdentityFact[] = [];
@@ -485,7 +512,7 @@ describe('new terms: service, client, verb on secrets', () => {
     const get = (h: number): SeamEvent => ev(audit({ verb: 'get', user: sa, time: at(h), resource: 'secrets', namespace: 'payments', name: 'api-db', ip: '10.0.3.4' }), 'prod-eks-01');
     const exec = (h: number, code = 101): SeamEvent => ev(audit({ verb: 'create', user: sa, time: at(h), resource: 'pods', namespace: 'orders', name: 'orders-0', subresource: 'exec', code, ip: '10.0.3.4' }), 'prod-eks-01');
     const review = ev(audit({ verb: 'create', user: sa, time: at(30.2), resource: 'selfsubjectaccessreviews', apiGroup: 'authorization.k8s.io', ip: '10.0.3.4', requestObject: { kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'orders' } } } }), 'prod-eks-01');
-    const bind = ev(audit({ verb: 'create', user: sa, time: at(30.3), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', ip: '10.0.3.4' }), 'prod-eks-01');
+    const bind = ev(audit({ verb: 'create', user: sa, time: at(30.3), resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'orders', name: 'orders-admin', ip: '10.0.3.4' }), 'prod-eks-01');
     // A refused exec neither alerts nor teaches: the allowed one after it is still the first.
     const alerts = run([...Array.from({ length: 30 }, (_, h) => get(h)), exec(30, 403), review, exec(30.4), exec(30.5), bind], 'seam-native-new-k8s-action');
     expect(alerts.map((a) => [a.rule.level, a.summary.match(/made an? (\S+) request/)?.[1]])).toEqual([
@@ -495,6 +522,12 @@ describe('new terms: service, client, verb on secrets', () => {
     ]);
     expect(alerts[0]!.summary).toContain('(create pods/exec in orders)');
     expect(alerts[1]!.summary).toContain('usual: permission-check');
+    // The triage texts name the request, address, the object with the kubectl command that shows it, and the hunt.
+    expect(alerts[1]!.triage).toContain('sa payments/api made an exec request (“create pods/exec orders/orders-0”) from 10.0.3.4 with “kubectl/v1.30.2 (linux/amd64) kubernetes/3968350”, a kind it never made; its usual kinds: permission-check.');
+    expect(alerts[1]!.triage).toContain('kubectl get pods -n orders orders-0 -o yaml');
+    expect(alerts[2]!.triage).toContain('Read what it made or touched (kubectl get rolebindings -n orders orders-admin -o yaml)');
+    expect(alerts[2]!.triage).toContain('undo it (kubectl delete rolebindings -n orders orders-admin)');
+    expect(alerts[2]!.triage).toContain('(seam hunt --who payments/api --cluster prod-eks-01)');
   });
   it('new Kubernetes action: a server-side dry run of a write neither alerts nor teaches; the write for real is still the first', () => {
     const sa = saK8sUser('payments', 'api');

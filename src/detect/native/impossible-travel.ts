@@ -14,7 +14,7 @@ import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, eventNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { NativeConfig } from './config.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { connectionAddress, inCidr, nativeAlert, remembered, timeOf } from './util.ts';
+import { accessKeyOf, callerText, connectionAddress, inCidr, keyLookupCommand, nativeAlert, remembered, stopCredentialsText, timeOf, whoText } from './util.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
 export interface GeoPoint {
@@ -61,6 +61,17 @@ function knownBefore(graph: IdentityGraph, subjectKey: string, netKey: string, t
   return first < t;
 }
 
+/** The alert's triage text: who, both places and addresses, the call, the commands to look and to stop it. */
+function travelTriage(event: SeamEvent, who: string, prev: Sighting, place: string, ip: string, how: string): string {
+  const key = accessKeyOf(event);
+  const stop = stopCredentialsText(event);
+  return (
+    `${who} acted from ${prev.point.label} (${prev.ip}) at ${new Date(prev.timeMs).toISOString()}, then called ${event.seam.action ?? 'AWS'} from ${place} ${callerText(event)} (${how}). ` +
+    `Benign if one of ${prev.ip} and ${ip} is a VPN or proxy egress ${who} uses (add it to the geoLocations table). ` +
+    `Otherwise two parties hold the credentials: list what ${ip} did${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}, ask the owner which place was theirs, and ${stop ?? 'revoke the credentials'}.`
+  );
+}
+
 export const impossibleTravel: NativeDetection<State> = {
   id: 'seam-native-impossible-travel',
   title: 'Impossible travel: one principal from two distant places too quickly',
@@ -98,6 +109,7 @@ export const impossibleTravel: NativeDetection<State> = {
       nativeAlert(this, {
         events: [remembered(prev.id, prev.timeMs), event],
         summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} acted from ${prev.point.label} (${prev.ip}) and ${Math.round(hours * 60)} min later from ${point.label} (${ip}): ${Math.round(km)} km, ${speed}`,
+        triage: travelTriage(event, whoText(ctx.resolution.principal ?? subject.principal), prev, point.label, ip, `${Math.round(km)} km, ${speed}`),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: ctx.resolution.cluster ?? event.seam.cluster,

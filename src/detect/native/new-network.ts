@@ -16,11 +16,25 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { baselinable, baselineSubject, eventNetwork, firstRegionOverAsBaseline, known, knownNetwork, learning, learningStart, rememberNetwork } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { connectionAddress, nativeAlert, timeOf } from './util.ts';
+import { accessKeyOf, callerText, connectionAddress, keyLookupCommand, nativeAlert, stopCredentialsText, timeOf, whoText } from './util.ts';
 
 /** New networks of one principal within BURST_MS (this one included) that make the new-network alert medium. */
 export const BURST_NETWORKS = 3;
 export const BURST_MS = 60 * 60_000;
+
+/** The alert's triage text: who, the call, address and network against its known networks, the commands to look and to stop it. */
+function networkTriage(event: SeamEvent, who: string, label: string, known: string, why: string | undefined): string {
+  const key = accessKeyOf(event);
+  const ip = connectionAddress(event) ?? 'the address';
+  const stop = stopCredentialsText(event);
+  return (
+    `${who} called ${event.seam.action ?? 'AWS'} ${callerText(event)} (${label}), a network it was never seen in${why === undefined ? '' : `; ${why}`}. Its known networks: ${known}. ` +
+    `Is ${label} one ${who} plausibly uses (a new ISP, travel, a new CI provider or runner)? ` +
+    `List what it did from ${ip}${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}. ` +
+    `Benign if its owner confirms the new place or provider (it is learned from now on). ` +
+    `Otherwise ${stop ?? 'revoke its credentials'} and find where they were copied from (instance metadata, CI secrets, a laptop).`
+  );
+}
 
 export const newNetwork: NativeDetection<null> = {
   id: 'seam-native-new-network',
@@ -65,6 +79,7 @@ export const newNetwork: NativeDetection<null> = {
         level,
         events: [event],
         summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? ''} from ${connectionAddress(event) ?? ''} (${net.label}), a network it was never seen in${insideOnly && net.aws === false ? ' and outside AWS, having only ever acted from inside AWS' : ''}${burst ? `, ${recent} new networks within ${BURST_MS / 60_000} minutes` : ''}; known: ${was}${before.length > 5 ? ', …' : ''}`,
+        triage: networkTriage(event, whoText(ctx.resolution.principal ?? subject.principal), net.label, was + (before.length > 5 ? ', …' : ''), level === 'medium' ? (burst ? `${recent} networks new to it within the hour: a key in several hands` : 'it had only ever acted from inside AWS') : undefined),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: ctx.resolution.cluster ?? event.seam.cluster,

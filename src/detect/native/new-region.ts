@@ -10,7 +10,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import { accountSubjectKey, baselinable, baselineSubject, known, learning, learningStart, liveFact, regionKey, remember } from './baseline.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { accessKeyOf, callerText, keyLookupCommand, nativeAlert, stopCredentialsText, timeOf, whoText } from './util.ts';
 import { str } from '../../core/values.ts';
 
 const GLOBAL_SOURCES = new Set(
@@ -52,6 +52,18 @@ const GLOBAL_NAMES = new Set(['ListBuckets', 'ListAllMyBuckets', 'DescribeRegion
 
 const READ = /^(Get|List|Describe|Head|Lookup|Search|Scan|Query|Select|BatchGet|Check|Validate|Preview|Estimate|Test)/;
 
+/** The alert's triage text: who, the call and region against its usual regions, the commands to list what it made there. */
+function regionTriage(event: SeamEvent, who: string, region: string, usual: string, accountNew: boolean): string {
+  const key = accessKeyOf(event);
+  const stop = stopCredentialsText(event);
+  return (
+    `${who} called ${event.seam.action ?? 'AWS'} in ${region} ${callerText(event)}, a region it never used${accountNew ? ', nor did anyone in the account' : ''}; its usual regions: ${usual}. ` +
+    `List what it did and created in ${region}${key === undefined ? '' : ` (${keyLookupCommand(key, region)})`}: instances, functions, key pairs, roles passed (aws ec2 describe-instances --region ${region}). ` +
+    `Benign if a reviewed change brought ${who} to ${region} (a new deployment or disaster-recovery region). ` +
+    `Otherwise delete what it created there${stop === undefined ? '' : `, ${stop}`}; regions the organisation does not use can be refused with an SCP on aws:RequestedRegion.`
+  );
+}
+
 export const newRegion: NativeDetection<null> = {
   id: 'seam-native-new-region',
   title: 'Principal or account active in an AWS region it never used',
@@ -92,6 +104,7 @@ export const newRegion: NativeDetection<null> = {
         level,
         events: [event],
         summary: `${describePrincipal(ctx.resolution.principal ?? subject.principal)} called ${event.seam.action ?? name} in ${region}, a region it never used${accountNew ? ' (nor did anyone in the account)' : ''}; usual: ${usual}${before.length > 6 ? ', …' : ''}`,
+        triage: regionTriage(event, whoText(ctx.resolution.principal ?? subject.principal), region, usual + (before.length > 6 ? ', …' : ''), accountNew),
         principal: ctx.resolution.principal,
         account: event.seam.account,
         cluster: ctx.resolution.cluster ?? event.seam.cluster,

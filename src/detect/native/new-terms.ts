@@ -22,7 +22,7 @@ import { baselinable, baselineSubject, known, learning, learningStart, liveFact,
 import { userAgentFamily } from './networks.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import type { AnyNativeDetection, EvalContext, NativeDetection } from './types.ts';
-import { consoleSessionCall, nativeAlert, servedRequest, timeOf } from './util.ts';
+import { accessKeyOf, callerText, connectionAddress, consoleSessionCall, keyLookupCommand, nativeAlert, quoted, servedRequest, stopCredentialsText, timeOf, whoText } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
 /** Services every principal touches as a matter of course (the console's home and account pages call most of them): a first call says nothing. */
@@ -106,6 +106,7 @@ function firstSeen(
   kind: FactKind,
   term: string,
   says: (who: string, usual: string) => string,
+  advice: (who: string, usual: string) => string,
   level?: 'medium',
 ): Alert[] {
   const t = timeOf(event);
@@ -122,11 +123,43 @@ function firstSeen(
       ...(level !== undefined ? { level } : {}),
       events: [event],
       summary: says(describePrincipal(ctx.resolution.principal ?? subject.principal), list(usual)),
+      triage: advice(whoText(ctx.resolution.principal ?? subject.principal), list(usual)),
       principal: ctx.resolution.principal,
       account: event.seam.account,
       cluster: ctx.resolution.cluster ?? event.seam.cluster,
     }),
   ];
+}
+
+/** A CloudTrail call's closing advice: list what the key did, and stop the credentials by name. */
+function awsAfter(event: SeamEvent, lead: string): string {
+  const key = accessKeyOf(event);
+  return `${lead}${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}. `;
+}
+
+/** Where a Kubernetes request came from and with what: `from 203.0.113.7 with “kubectl/v1.30.2 …”`. */
+function k8sFrom(event: SeamEvent): string {
+  const ip = connectionAddress(event);
+  const ua = event.seam.user_agent;
+  return `${ip === undefined ? '' : `from ${ip}`}${ua === undefined ? '' : ` with ${quoted(ua)}`}`.trim();
+}
+
+/** `seam hunt --who … --cluster …` for a Kubernetes request's principal (a service account by namespace/name). */
+function k8sHunt(event: SeamEvent, ctx: EvalContext): string {
+  const p = ctx.resolution.principal ?? event.seam.principal;
+  const who = p?.service_account ?? p?.arn ?? p?.k8s_user ?? str(obj(event.user)?.username) ?? '<principal>';
+  const cluster = ctx.resolution.cluster ?? event.seam.cluster;
+  return `seam hunt --who ${who}${cluster === undefined ? '' : ` --cluster ${cluster}`}`;
+}
+
+/** The object a Kubernetes request touched, as the kubectl command that shows it now: `kubectl get rolebindings -n payments ops -o yaml`. */
+function kubectlGet(event: SeamEvent): string | undefined {
+  const ref = obj(event.objectRef);
+  const resource = str(ref?.resource);
+  const name = str(ref?.name);
+  if (resource === undefined || name === undefined) return undefined;
+  const ns = str(ref?.namespace);
+  return `kubectl get ${resource}${ns === undefined ? '' : ` -n ${ns}`} ${name} -o yaml`;
 }
 
 const list = (xs: string[]): string => (xs.length === 0 ? 'none' : xs.join(', ') + (xs.length >= 6 ? ', …' : ''));
@@ -149,7 +182,11 @@ export const newService: NativeDetection<null> = {
     const source = str(event.eventSource);
     const service = source?.endsWith('.amazonaws.com') ? source.slice(0, -'.amazonaws.com'.length) : undefined;
     if (service === undefined || ROUTINE_SERVICES.has(service)) return [];
-    return firstSeen(this, event, graph, ctx, subject, 'seen_service', 'svc:' + service, (who, usual) => `${who} called ${service} (${str(event.eventName) ?? ''}), a service it never used; usual: ${usual}`);
+    return firstSeen(this, event, graph, ctx, subject, 'seen_service', 'svc:' + service, (who, usual) => `${who} called ${service} (${str(event.eventName) ?? ''}), a service it never used; usual: ${usual}`, (who, usual) =>
+        `${who} called ${service} (${str(event.eventName) ?? ''}) ${callerText(event)}, a service it never used; its usual services: ${usual}. ` +
+        `Does its job plausibly need ${service} (a new feature, a new team member)? A workload role suddenly calling IAM, Secrets Manager, Bedrock or EC2 is stolen credentials exploring: ` +
+        awsAfter(event, 'list its other calls around this one') +
+        `Benign if a release or a new task of its owner brought ${service} in (it is learned from now on). Otherwise ${stopCredentialsText(event) ?? 'revoke its credentials'}.`);
   },
 };
 
@@ -182,7 +219,11 @@ export const newClient: NativeDetection<null> = {
     const subject = subjectOf(event, graph, ctx);
     const family = familyOf(str(event.userAgent));
     if (subject === undefined || !CLIENTS.has(family)) return [];
-    return firstSeen(this, event, graph, ctx, subject, 'seen_client', 'ua:' + family, (who, usual) => `${who} called ${event.seam.action ?? ''} with a ${family} client (${str(event.userAgent) ?? ''}), a kind it never used; usual: ${usual}`);
+    return firstSeen(this, event, graph, ctx, subject, 'seen_client', 'ua:' + family, (who, usual) => `${who} called ${event.seam.action ?? ''} with a ${family} client (${str(event.userAgent) ?? ''}), a kind it never used; usual: ${usual}`, (who, usual) =>
+        `${who} called ${event.seam.action ?? 'AWS'} with a ${family} client ${callerText(event)}, a kind it never used; its usual clients: ${usual}. ` +
+        `Who uses ${who}, and with what? A role only ever used by an SDK in a workload, now used from a CLI or a script, suggests its credentials were copied: compare ${event.seam.source_ip ?? 'the address'} with its usual networks and ` +
+        awsAfter(event, 'list what it did') +
+        `Benign if its owner started using a ${family} client (a person trying the CLI, a new script in the pipeline). Otherwise ${stopCredentialsText(event) ?? 'revoke its credentials'}.`);
   },
 };
 
@@ -211,7 +252,16 @@ export const newSecretVerb: NativeDetection<null> = {
     if (verb === undefined) return [];
     const where = str(ref?.namespace) === undefined ? 'across all namespaces' : `in ${str(ref?.namespace)}`;
     const name = str(ref?.name);
-    return firstSeen(this, event, graph, ctx, subject, 'seen_secret_verb', 'verb:' + verb, (who, usual) => `${who} used ${verb} on secrets ${where}${name ? ` (${name})` : ''}, a verb it never used on secrets; usual: ${usual}`);
+    return firstSeen(this, event, graph, ctx, subject, 'seen_secret_verb', 'verb:' + verb, (who, usual) => `${who} used ${verb} on secrets ${where}${name ? ` (${name})` : ''}, a verb it never used on secrets; usual: ${usual}`, (who, usual) => {
+      const ns = str(ref?.namespace);
+      const user = str(obj(event.user)?.username);
+      return (
+        `${who} used ${verb} on secrets ${where}${name ? ` (${name})` : ''} ${k8sFrom(event)}, a verb it never used on secrets; its usual verbs: ${usual}. ` +
+        `Does its job need ${verb}? A service account that lists or watches secrets it used to get one by one is a stolen token harvesting. ` +
+        `What may it read${user === undefined ? '' : ` (kubectl auth can-i --list --as=${user}${ns === undefined ? '' : ` -n ${ns}`})`}, and what else did it do (${k8sHunt(event, ctx)})? ` +
+        `Benign if a release changed how it reads secrets (an operator or client library upgrade). Otherwise rotate the secrets it could read, and its token or credentials.`
+      );
+    });
   },
 };
 
@@ -295,6 +345,20 @@ export const newK8sAction: NativeDetection<null> = {
     const name = str(ref?.name);
     const what = action === 'permission-check' ? (reviewAsked(event) ?? str(ref?.resource) ?? '') : `${str(event.verb) ?? ''} ${str(ref?.resource) ?? ''}${str(ref?.subresource) ? '/' + str(ref?.subresource) : ''} ${ns ? ns + '/' : ''}${name ?? ''}`.trim();
     const level = event.seam.principal?.type === 'service_account' && SA_MEDIUM.has(action) ? 'medium' : undefined;
-    return firstSeen(this, event, graph, ctx, subject, 'seen_k8s_action', 'k8s:' + action, (who, usual) => `${who} made ${/^[aeiou]/.test(action) ? 'an' : 'a'} ${action} request (${what}), a kind of sensitive Kubernetes request it never made; usual: ${usual}`, level);
+    return firstSeen(this, event, graph, ctx, subject, 'seen_k8s_action', 'k8s:' + action, (who, usual) => `${who} made ${/^[aeiou]/.test(action) ? 'an' : 'a'} ${action} request (${what}), a kind of sensitive Kubernetes request it never made; usual: ${usual}`,
+      (who, usual) => {
+        const get = action === 'permission-check' ? undefined : kubectlGet(event);
+        const sa = event.seam.principal?.type === 'service_account';
+        return (
+          `${who} made ${/^[aeiou]/.test(action) ? 'an' : 'a'} ${action} request (${quoted(what, 120)}) ${k8sFrom(event)}, a kind it never made; its usual kinds: ${usual}. ` +
+          (sa
+            ? 'A workload’s service account that starts exec-ing, binding roles or checking what it may do is a stolen token’s pattern: is the address one of the cluster’s pods or nodes? '
+            : `Does ${who}’s job include ${action} requests (on call for the first time, a pipeline deploying a new kind of object)? `) +
+          `${get === undefined ? '' : `Read what it made or touched (${get}), and `}look at the requests around this one (${k8sHunt(event, ctx)}). ` +
+          `Benign if a change its owner can name explains it (it is learned from now on). Otherwise ${get !== undefined && action.endsWith('-write') ? `undo it (kubectl delete ${get.slice('kubectl get '.length, -' -o yaml'.length)}) and ` : ''}revoke ${who}’s credentials.`
+        );
+      },
+      level,
+    );
   },
 };

@@ -13,6 +13,8 @@ import { inCidr, isAddress, isPrivateIp } from '../../core/ip.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { clusterPlace } from './networks.ts';
+import { roleOfSession } from '../../identity/keys.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
 
 export function configuredCidrs(graph: IdentityGraph, cluster: string): string[] {
   return graph.config.clusters.find((c) => c.name === cluster)?.egressCidrs ?? [];
@@ -255,4 +257,23 @@ export function revokeSessionsCommand(role: string): string {
 export function consoleSessionCall(event: SeamEvent): boolean {
   const flag = event.sessionCredentialFromConsole;
   return flag === 'true' || flag === true;
+}
+
+/** A principal as a triage text names it: `role/PlatformAdmin (alice@example.com)`, `sa payments/api`, `user/bob`. */
+export function whoText(p: Principal | undefined): string {
+  return p === undefined ? 'an unknown principal' : shortIdentity(p.arn ?? p.k8s_user ?? p.id);
+}
+
+/**
+ * How to stop the credentials a CloudTrail call was signed with, by name: a role session's role gets the
+ * revoke-older-sessions policy, an IAM user's long-term key is deactivated. Undefined when the record says neither.
+ */
+export function stopCredentialsText(event: SeamEvent): string | undefined {
+  const arn = str(obj(event.userIdentity)?.arn) ?? event.seam.principal?.arn;
+  const key = accessKeyOf(event);
+  const role = arn === undefined ? undefined : roleOfSession(arn);
+  if (role !== undefined) return `deny role ${role.replace(/^.*\//, '')}'s sessions issued before now (${revokeSessionsCommand(role.replace(/^.*\//, ''))})`;
+  const user = arn === undefined ? undefined : /:user\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
+  if (user !== undefined && key !== undefined && key.startsWith('AKIA')) return `deactivate ${user}'s key (aws iam update-access-key --user-name ${user} --access-key-id ${key} --status Inactive)`;
+  return undefined;
 }
