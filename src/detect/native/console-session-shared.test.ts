@@ -30,6 +30,11 @@ describe('console session used from two places at once', () => {
     expect(alerts[0]!.summary).toContain(`${HOME} → ${THIEF} → ${HOME} → ${THIEF}`);
     expect(alerts[0]!.rule.tags).toContain('attack.t1550.004');
     expect(alerts[0]!.events).toHaveLength(4);
+    // The triage text names the session's key, its owner, both addresses, and the commands with the key and role.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`The console session ${alice.key} of role/PlatformAdmin (alice@example.com) alternated between ${HOME} and ${THIEF} 3 times`);
+    expect(tr).toContain(`aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${alice.key}`);
+    expect(tr).toContain("deny role PlatformAdmin's sessions issued before now");
   });
 
   it('alerts when the stolen session goes to a third address and back', () => {

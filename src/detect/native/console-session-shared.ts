@@ -20,7 +20,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { networkFor } from './networks.ts';
-import { consoleSessionCall, nativeAlert, remembered, timeOf } from './util.ts';
+import { consoleSessionCall, keyLookupCommand, nativeAlert, remembered, stopCredentialsText, timeOf, whoText } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 import { parseAddress } from '../../core/ip.ts';
@@ -99,6 +99,11 @@ export const consoleSessionShared: NativeDetection<State> = {
       nativeAlert(this, {
         events: [...runs.slice(0, -1).map((r) => remembered(r.id, r.firstMs)), event],
         summary: `console session ${key} of ${describePrincipal(principal)} alternated between ${ips.join(' and ')} ${runs.length - 1} times within ${WINDOW_MS / 60_000} minutes (${runs.map((r) => r.ip).join(' → ')})`,
+        triage:
+          `The console session ${key} of ${whoText(principal)} alternated between ${ips.join(' and ')} ${runs.length - 1} times within ${WINDOW_MS / 60_000} minutes (${runs.map((r) => r.ip).join(' → ')}). ` +
+          `Ask its owner which address is theirs, and list what the session did from the other (${keyLookupCommand(key, event.seam.region)}). ` +
+          `Benign if both are the owner's (a laptop on two networks at once, a proxy that spreads its calls). ` +
+          `Otherwise the session cookie was stolen (an infostealer, a phishing proxy): ${stopCredentialsText(event) ?? 'end the console session'}, reset the password and MFA, and check the owner's machine.`,
         principal,
         account: event.seam.account,
       }),

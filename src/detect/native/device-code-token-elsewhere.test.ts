@@ -70,6 +70,10 @@ describe('Identity Center device-code token issued to an address the user did no
     expect(alerts[0]!.rule.tags).toContain('attack.t1528');
     expect(alerts[0]!.summary).toContain(`device-code access token at ${PHISHER_IP}`);
     expect(alerts[0]!.summary).toContain(`signing in from ${HOME_IP}`);
+    // The triage text names the user, both addresses, the client, and the commands with the user's name.
+    expect(alerts[0]!.triage).toContain(`Identity Center user dana got a device-code access token at ${PHISHER_IP} with “Boto3/1.35.64`);
+    expect(alerts[0]!.triage).toContain(`minutes after signing in from ${HOME_IP}.`);
+    expect(alerts[0]!.triage).toContain('aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=dana');
     // The sign-in steps and the token are the alert's evidence.
     expect(alerts[0]!.events.length).toBeGreaterThanOrEqual(2);
   });

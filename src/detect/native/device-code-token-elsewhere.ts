@@ -20,7 +20,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { isPrivateIp, nativeAlert, remembered, timeOf } from './util.ts';
+import { isPrivateIp, nativeAlert, quoted, remembered, timeOf, whoText } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -141,6 +141,10 @@ export const deviceCodeTokenElsewhere: NativeDetection<State> = {
       nativeAlert(this, {
         events: [...comparable.map((s) => remembered(s.id, s.timeMs)), event],
         summary: `Identity Center user ${user ?? describePrincipal(principal)} got a device-code access token at ${ip} (${event.seam.user_agent ?? 'no user agent'}) minutes after signing in from ${where.join(', ')}: approved in one place, redeemed in another`,
+        triage:
+          `Identity Center user ${user ?? whoText(principal)} got a device-code access token at ${ip}${event.seam.user_agent === undefined ? '' : ` with ${quoted(event.seam.user_agent)}`} at ${event['@timestamp']}, minutes after signing in from ${where.join(', ')}. ` +
+          `Ask the user whether they ran aws sso login (or another device-code client) at ${ip} then, e.g. on a remote host or devbox while approving on their laptop: that is the benign case. ` +
+          `If not, it is device-code phishing: revoke the user’s active sessions (Identity Center console, Users, ${user ?? 'the user'}, Active sessions), and list what the token did: GetRoleCredentials, ListAccounts and ListAccountRoles from ${ip}${user === undefined ? '' : ` (aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=${user})`}, then every role session it opened.`,
         principal,
         account: event.seam.account,
       }),

@@ -79,6 +79,12 @@ describe('GuardDuty finding archived or suppressed by the principal it is about'
     expect(alerts[0]!.rule.level).toBe('medium');
     expect(alerts[0]!.summary).toContain('archived a GuardDuty finding about itself (Discovery:IAMUser/AnomalousBehavior)');
     expect(alerts[0]!.events).toHaveLength(2);
+    // The triage text names who hid which finding, the command that brings it back, and the key to deactivate.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`user/legacy-deploy archived the GuardDuty finding ${FINDING} (Discovery:IAMUser/AnomalousBehavior) about itself from `);
+    expect(tr).toContain(`aws guardduty unarchive-findings --detector-id ${DETECTOR} --finding-ids ${FINDING}`);
+    expect(tr).toContain("deactivate legacy-deploy's key AKIAEXAMPLEDEPLOY001 (aws iam update-access-key, with --user-name legacy-deploy --access-key-id AKIAEXAMPLEDEPLOY001 --status Inactive)");
+    expect(tr).not.toContain('[REDACTED]');
   });
 
   it('alerts when it suppresses the finding through Security Hub', () => {

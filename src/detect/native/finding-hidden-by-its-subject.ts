@@ -12,7 +12,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, nativeIdOf, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, remembered, timeOf } from './util.ts';
+import { callerText, nativeAlert, remembered, stopCredentialsText, timeOf, whoText } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -65,6 +65,22 @@ export function hiddenFindingIds(event: SeamEvent): string[] {
   }
 }
 
+/** The alert's triage text: who hid which findings, the command that brings them back, and the credentials to stop. */
+function hiddenTriage(event: SeamEvent, who: string, ids: readonly string[], types: readonly string[]): string {
+  const archived = event.seam.action === 'guardduty.amazonaws.com:ArchiveFindings';
+  const detector = str(obj(event.requestParameters)?.detectorId);
+  const shown = ids.slice(0, 5).join(' ') + (ids.length > 5 ? ' …' : '');
+  const back = archived
+    ? `aws guardduty unarchive-findings --detector-id ${detector ?? '<detector id>'} --finding-ids ${shown}${event.seam.region === undefined ? '' : ` --region ${event.seam.region}`}`
+    : 'aws securityhub batch-update-findings with --workflow Status=NEW for them';
+  return (
+    `${who} ${archived ? 'archived' : 'suppressed'} ${ids.length === 1 ? 'the GuardDuty finding' : `${ids.length} GuardDuty findings`} ${shown} (${types.join(', ')}) about itself ${callerText(event)}. ` +
+    `Bring ${ids.length === 1 ? 'it' : 'them'} back (${back}) and read ${ids.length === 1 ? 'it' : 'them'} first: it is what the caller wanted out of sight. ` +
+    `Benign only if ${who} is your security team's own role closing a reviewed false positive (then let another role close its findings). ` +
+    `Otherwise treat its credentials as stolen: ${stopCredentialsText(event) ?? 'revoke them'}, and review what it did around the finding and this call.`
+  );
+}
+
 export const findingHiddenByItsSubject: NativeDetection<State> = {
   id: 'seam-native-finding-hidden-by-its-subject',
   title: 'GuardDuty finding archived or suppressed by the principal it is about',
@@ -90,15 +106,16 @@ export const findingHiddenByItsSubject: NativeDetection<State> = {
     if (ids.length === 0) return [];
     const caller = keysOf(ctx);
     if (caller.length === 0) return [];
-    const own = ids
-      .map((id) => state.findings.get(id))
-      .filter((f): f is Finding => f !== undefined && t >= f.timeMs && t - f.timeMs <= WINDOW_MS && f.keys.some((k) => caller.includes(k)));
+    const mine = (f: Finding | undefined): f is Finding => f !== undefined && t >= f.timeMs && t - f.timeMs <= WINDOW_MS && f.keys.some((k) => caller.includes(k));
+    const ownIds = ids.filter((id) => mine(state.findings.get(id)));
+    const own = ownIds.map((id) => state.findings.get(id)!);
     if (own.length === 0) return [];
     const principal = ctx.resolution.principal ?? event.seam.principal;
     return [
       nativeAlert(this, {
         events: [...own.map((f) => remembered(f.seamId, f.timeMs)), event],
         summary: `${describePrincipal(principal)} ${event.seam.action === 'guardduty.amazonaws.com:ArchiveFindings' ? 'archived' : 'suppressed'} ${own.length === 1 ? 'a GuardDuty finding' : `${own.length} GuardDuty findings`} about itself (${[...new Set(own.map((f) => f.title))].join(', ')}) from ${event.seam.source_ip ?? 'an unknown address'}`,
+        triage: hiddenTriage(event, whoText(principal), ownIds, [...new Set(own.map((f) => f.title))]),
         principal,
         account: event.seam.account,
       }),

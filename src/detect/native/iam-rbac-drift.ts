@@ -11,7 +11,9 @@ import { addedRules, isPowerfulRule, ruleText, type RbacRule } from '../../ident
 import type { EffectivePermissions, IdentityFact } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { connectionAddress, nativeAlert, quoted, timeOf, whoText } from './util.ts';
+import { shortIdentity } from '../../identity/chain-text.ts';
+import { obj, str } from '../../core/values.ts';
 
 const READ_ONLY_NAME = /read[-_]?only|viewer|view|audit|observer|monitor|readers?\b/i;
 
@@ -30,6 +32,23 @@ function summaryOf(rules: RbacRule[]): string {
 function anyClusterAssert(facts: EvalContext['facts']): boolean {
   for (let i = 0; i < facts.length; i++) if (facts[i]!.op === 'assert' && facts[i]!.cluster !== undefined) return true;
   return false;
+}
+
+/** The alert's triage text: whose access grew where and how, who changed what, the commands that show the path and the object. */
+function driftTriage(event: SeamEvent, principal: string, cluster: string, readOnly: boolean, grew: string, why: string): string {
+  const ref = obj(event.objectRef);
+  const resource = str(ref?.resource);
+  const name = str(ref?.name);
+  const ns = str(ref?.namespace);
+  const object = resource === undefined || name === undefined ? undefined : `${resource}${ns === undefined ? '' : ` -n ${ns}`} ${name}`;
+  const ip = connectionAddress(event);
+  const who = shortIdentity(principal);
+  return (
+    `${who} in ${cluster}${readOnly ? ' (read-only by name)' : ''} ${grew} ${why}; the change was made by ${whoText(event.seam.principal)}${ip === undefined ? '' : ` from ${ip}`}${event.seam.user_agent === undefined ? '' : ` with ${quoted(event.seam.user_agent)}`}. ` +
+    `Read the path, mapping, group and binding (seam identity explain ${principal} --cluster ${cluster} --input <the logs>)${object === undefined ? '' : ` and the object changed (kubectl get ${object} -o yaml)`}, and decide whether the binding or the mapping is wrong. ` +
+    `Benign if a reviewed change meant ${who} to have this access${readOnly ? ' (then its read-only name misleads: rename the role)' : ''}. ` +
+    `Otherwise revert it${object === undefined ? '' : ` (kubectl delete ${object}, or restore its earlier version)`} and review what ${who} did in ${cluster} since (seam hunt --who ${principal} --cluster ${cluster}).`
+  );
 }
 
 export const iamRbacDrift: NativeDetection<null> = {
@@ -62,6 +81,7 @@ export const iamRbacDrift: NativeDetection<null> = {
           level: readOnly && (now.isClusterAdmin || gained.length > 0) ? (now.isClusterAdmin ? 'critical' : 'high') : becameAdmin ? 'high' : 'medium',
           events: [event],
           summary: `${principal} in ${cluster}${readOnly ? ' (read-only by name)' : ''} ${now.isClusterAdmin ? 'is now cluster-admin' : 'gained ' + summaryOf(gained)} ${why}`,
+          triage: driftTriage(event, principal, cluster, readOnly, now.isClusterAdmin ? 'is now cluster-admin' : 'gained ' + summaryOf(gained), why),
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster,

@@ -9,7 +9,7 @@ import { federatedTrusts, requestPolicy, statements } from '../../identity/extra
 import { roleArnFromName } from '../../identity/keys.ts';
 import type { Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, timeOf } from './util.ts';
+import { callerText, nativeAlert, timeOf, whoText } from './util.ts';
 import { allowsEveryone } from '../../core/normalize/policy.ts';
 import { obj, str } from '../../core/values.ts';
 
@@ -23,6 +23,15 @@ function broadActions(doc: Record<string, unknown> | undefined): string[] {
     for (const a of actions) if (a === '*' || /^iam:\*$/i.test(a) || /^iam:(Attach|Put|Create|Pass|Update)/i.test(a) || /^sts:AssumeRole$/i.test(a) && st.Resource === '*') out.push(a);
   }
   return out;
+}
+
+/** The alert's triage text: who changed which workload role how, which service accounts hold it, the commands to read and revert it. */
+function overTriage(event: SeamEvent, role: string, sas: string, did: string, revert: string): string {
+  return (
+    `${whoText(event.seam.principal)} ${did} workload role ${role} ${callerText(event)}${sas === '' ? '' : `; service accounts ${sas} (and so their pods) assume it`}. ` +
+    `Was the change made by your infrastructure pipeline (its role, user agent and change record)? Read the role as it is now (aws iam list-attached-role-policies --role-name ${role}; aws iam get-role --role-name ${role}). ` +
+    `Benign if a reviewed change gave ${role} these rights. Otherwise revert it (${revert}) and look at what ${role}'s sessions did since (seam hunt --who ${event.seam.account === undefined ? role : `arn:aws:iam::${event.seam.account}:role/${role}`}).`
+  );
 }
 
 export const irsaOverpermission: NativeDetection<null> = {
@@ -61,6 +70,13 @@ export const irsaOverpermission: NativeDetection<null> = {
           level: managed === 'AdministratorAccess' || broad.includes('*') ? 'critical' : 'high',
           events: [event],
           summary: `${event.seam.principal?.id ?? 'unknown'} gave ${admin ? managed : 'an inline policy allowing ' + broad.join(', ')} to workload role ${roleName}, assumable by ${who}`,
+          triage: overTriage(
+            event,
+            roleName,
+            who,
+            `gave ${admin ? managed : 'an inline policy allowing ' + broad.join(', ')} to`,
+            name === 'AttachRolePolicy' ? `aws iam detach-role-policy --role-name ${roleName} --policy-arn ${policyArn ?? '<policy arn>'}` : `aws iam delete-role-policy --role-name ${roleName} --policy-name ${str(rp?.policyName) ?? '<policy name>'}`,
+          ),
         }),
       ];
     }
@@ -86,6 +102,7 @@ export const irsaOverpermission: NativeDetection<null> = {
           level: anyAws ? 'critical' : 'high',
           events: [event],
           summary: `${event.seam.principal?.id ?? 'unknown'} widened the trust policy of role ${roleName}${who === '' ? '' : ` (assumable by ${who})`}: ${problems.join('; ')}`,
+          triage: overTriage(event, roleName, who, `widened the trust policy (${problems.join('; ')}) of`, `put the earlier trust policy back: aws iam update-assume-role-policy --role-name ${roleName} --policy-document file://<the earlier policy>`),
         }),
       ];
     }

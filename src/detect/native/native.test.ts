@@ -427,6 +427,13 @@ describe('IAM-to-RBAC drift', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.rule.level).toBe('critical');
     expect(alerts[0]!.summary).toContain(`arn:aws:iam::${ACCOUNT}:role/ReadOnly`);
+    // The triage text names whose access grew, who changed which binding, and the commands with their names.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`role/ReadOnly in ${CLUSTER} (read-only by name) is now cluster-admin after `);
+    expect(tr).toContain('the change was made by role/PlatformAdmin (alice@example.com)');
+    expect(tr).toContain(`seam identity explain arn:aws:iam::${ACCOUNT}:role/ReadOnly --cluster ${CLUSTER}`);
+    expect(tr).toContain('kubectl get clusterrolebindings viewers-admin -o yaml');
+    expect(tr).toContain('kubectl delete clusterrolebindings viewers-admin');
   });
   it('fires when a ReadOnly role is mapped into a group that can already write, and when a bound role is widened', () => {
     const bindFirst = run([ev(bindingWrite(iamK8sUser(alice), 'ClusterRoleBinding', 'viewers-edit', { kind: 'ClusterRole', name: 'edit' }, [{ kind: 'Group', name: 'viewers' }], t('08:00:00'))), mapRo()], id);
@@ -458,6 +465,12 @@ describe('over-permissioned workload roles', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.rule.level).toBe('critical');
     expect(alerts[0]!.summary).toContain('payments/api');
+    // The triage text names who changed which role, the service accounts holding it, and the commands to read and revert it.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain('gave AdministratorAccess to workload role payments-api-irsa from ');
+    expect(tr).toContain('payments/api (and so their pods) assume it');
+    expect(tr).toContain('aws iam list-attached-role-policies --role-name payments-api-irsa');
+    expect(tr).toContain('aws iam detach-role-policy --role-name payments-api-irsa --policy-arn arn:aws:iam::aws:policy/AdministratorAccess');
   });
   it('fires on iam:* inline policies and on trust policies widened to any service account or a foreign provider', () => {
     const inline = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iam:*'], Resource: '*' }] });
@@ -468,6 +481,8 @@ describe('over-permissioned workload roles', () => {
     const wild = run([created, ...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: trust('system:serviceaccount:*', 'StringLike') })], id);
     expect(wild).toHaveLength(1);
     expect(wild[0]!.summary).toContain('wildcard subject');
+    expect(wild[0]!.triage).toContain('widened the trust policy (wildcard subject');
+    expect(wild[0]!.triage).toContain('aws iam update-assume-role-policy --role-name payments-api-irsa');
     const foreign = run([created, ...irsaStory(), iam('UpdateAssumeRolePolicy', { roleName: 'payments-api-irsa', policyDocument: trust('system:serviceaccount:payments:api', 'StringEquals', 'oidc.eks.eu-west-1.amazonaws.com/id/FOREIGN0000') })], id);
     expect(foreign[0]!.summary).toContain('foreign OIDC provider');
     // URL-encoded, as IAM sometimes logs a document: read once by the normalizer (seam.policy), the same verdict.

@@ -48,6 +48,10 @@ describe('resource policy with an open statement beside scoped ones', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.rule.level).toBe('high');
     expect(alerts[0]!.summary).toContain('bucket crm-exports-prod whose Sync allows everyone (s3:GetObject, s3:ListBucket)');
+    // The triage text names the bucket, the statement quoted, and the commands with the bucket's name.
+    expect(alerts[0]!.triage).toContain('whose “Sync” allows everyone (“s3:GetObject, s3:ListBucket”) without a condition');
+    expect(alerts[0]!.triage).toContain('aws s3api get-bucket-policy --bucket crm-exports-prod');
+    expect(alerts[0]!.triage).toContain('aws s3api put-bucket-policy --bucket crm-exports-prod --policy file://<fixed policy>');
     expect(alerts[0]!.rule.tags).toContain('attack.t1537');
   });
   it('is medium for a queue policy (object shape) with an org-scoped statement and an open one; a statement on transport alone still counts as open', () => {
@@ -56,6 +60,7 @@ describe('resource policy with an open statement beside scoped ones', () => {
     const alerts = run([setQueuePolicy([orgScoped, openSend])]);
     expect(alerts.map((a) => a.rule.level)).toEqual(['medium']);
     expect(alerts[0]!.summary).toContain('statement 2 of 2 allows everyone (sqs:SendMessage)');
+    expect(alerts[0]!.triage).toContain('aws sqs get-queue-attributes --queue-url ');
   });
   it('stays quiet where every Allow for * is scoped, where no statement is scoped (the Sigma rules alert there), for failed calls and Deny statements', () => {
     const orgScopedRead = { ...vpceScoped, Sid: 'Org', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorgid' } } };

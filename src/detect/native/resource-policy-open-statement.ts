@@ -15,7 +15,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert } from './util.ts';
+import { callerText, nativeAlert, quoted, whoText } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 
 type Statement = Record<string, unknown>;
@@ -27,6 +27,9 @@ const TRANSPORT_ONLY = new Set(['aws:securetransport']);
 interface Found {
   policy: Record<string, unknown>;
   resource: string;
+  /** The commands that read the resource's policy now and that put a fixed one back, by name. */
+  read: string;
+  fix: string;
   level: AlertLevel;
   /**
    * What makes another statement "scoped" here, mirroring when the Sigma rule stays silent: for S3 a condition
@@ -45,22 +48,26 @@ function policyOf(event: SeamEvent): Found | undefined {
   switch (event.seam.action) {
     case 's3.amazonaws.com:PutBucketPolicy': {
       const p = obj(rp.bucketPolicy);
-      return p === undefined ? undefined : { policy: p, resource: `bucket ${str(rp.bucketName) ?? '?'}`, level: 'high', scoped: nonTransportCondition };
+      const b = str(rp.bucketName) ?? '<bucket>';
+      return p === undefined ? undefined : { policy: p, resource: `bucket ${b}`, read: `aws s3api get-bucket-policy --bucket ${b}`, fix: `aws s3api put-bucket-policy --bucket ${b} --policy file://<fixed policy>`, level: 'high', scoped: nonTransportCondition };
     }
     case 'sqs.amazonaws.com:SetQueueAttributes':
     case 'sqs.amazonaws.com:CreateQueue': {
       const attrs = obj(rp.attributes);
       const p = obj(attrs?.Policy ?? attrs?.policy);
-      return p === undefined ? undefined : { policy: p, resource: `queue ${str(rp.queueUrl) ?? str(rp.queueName) ?? '?'}`, level: 'medium', scoped: anyCondition };
+      const q = str(rp.queueUrl) ?? str(rp.queueName) ?? '<queue url>';
+      return p === undefined ? undefined : { policy: p, resource: `queue ${q}`, read: `aws sqs get-queue-attributes --queue-url ${q} --attribute-names Policy`, fix: `aws sqs set-queue-attributes --queue-url ${q} --attributes file://<fixed policy>`, level: 'medium', scoped: anyCondition };
     }
     case 'sns.amazonaws.com:SetTopicAttributes': {
       if ((str(rp.attributeName) ?? '').toLowerCase() !== 'policy') return undefined;
       const p = obj(rp.attributeValue);
-      return p === undefined ? undefined : { policy: p, resource: `topic ${str(rp.topicArn) ?? '?'}`, level: 'medium', scoped: anyCondition };
+      const tp = str(rp.topicArn) ?? '<topic arn>';
+      return p === undefined ? undefined : { policy: p, resource: `topic ${tp}`, read: `aws sns get-topic-attributes --topic-arn ${tp}`, fix: `aws sns set-topic-attributes --topic-arn ${tp} --attribute-name Policy --attribute-value file://<fixed policy>`, level: 'medium', scoped: anyCondition };
     }
     case 'sns.amazonaws.com:CreateTopic': {
       const p = obj(obj(rp.attributes)?.Policy);
-      return p === undefined ? undefined : { policy: p, resource: `topic ${str(rp.name) ?? '?'}`, level: 'medium', scoped: anyCondition };
+      const tn = str(rp.name) ?? '<topic>';
+      return p === undefined ? undefined : { policy: p, resource: `topic ${tn}`, read: `aws sns get-topic-attributes --topic-arn <the ARN of ${tn}>`, fix: `aws sns set-topic-attributes --topic-arn <the ARN of ${tn}> --attribute-name Policy --attribute-value file://<fixed policy>`, level: 'medium', scoped: anyCondition };
     }
     default:
       return undefined;
@@ -120,6 +127,11 @@ export const resourcePolicyOpenStatement: NativeDetection<null> = {
         level: found.level,
         events: [event],
         summary: `${event.seam.principal?.id ?? 'unknown principal'} set a policy on ${found.resource} whose ${sid} allows everyone (${actions}) without a condition, beside scoped statements`,
+        triage:
+          `${whoText(event.seam.principal)} set a policy on ${found.resource} ${callerText(event)} whose ${quoted(sid)} allows everyone (${quoted(actions, 120)}) without a condition, beside scoped statements: the policy reads as restricted, but that statement opens it to anyone. ` +
+          `Read the policy as it is now (${found.read}) and compare it with the one before (the previous ${str(event.eventName) ?? 'call'} on it in CloudTrail). ` +
+          `Benign if ${quoted(sid)} is meant to be public (a website bucket, a public topic) and its owner says so. ` +
+          `Otherwise remove the statement (${found.fix}) and check the resource's access logs since ${event['@timestamp']}.`,
         principal: ctx.resolution.principal,
         account: event.seam.account,
       }),

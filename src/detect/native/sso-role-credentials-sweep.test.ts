@@ -49,6 +49,10 @@ describe('Identity Center role credentials taken for many accounts or roles by o
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.rule.level).toBe('medium');
     expect(alerts[0]!.summary).toContain('role credentials for 6 account/role pairs in 6 accounts');
+    // The triage text names the user, the pairs, the address and client, and the lookup by user name.
+    expect(alerts[0]!.triage).toContain(`Identity Center user ${USER_ID} took role credentials for 6 account/role pairs in 6 accounts within 10 minutes from `);
+    expect(alerts[0]!.triage).toContain(`(Identity Center console, Users, ${USER_ID}, Active sessions)`);
+    expect(alerts[0]!.triage).toContain(`${ACCOUNTS[0]}/AdministratorAccess, ${ACCOUNTS[1]}/AdministratorAccess`);
     expect(alerts[0]!.events).toHaveLength(6);
   });
 

@@ -13,7 +13,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { describePrincipal, type Alert } from '../alert.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { identityCenterUserKeys } from './device-code-token-elsewhere.ts';
-import { nativeAlert, remembered, timeOf } from './util.ts';
+import { callerText, nativeAlert, remembered, timeOf, whoText } from './util.ts';
 import { obj, str } from '../../core/values.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
 
@@ -40,6 +40,13 @@ function accountAndRole(event: SeamEvent): [string, string] | undefined {
   const account = str(sed?.account_id) ?? str(rp?.accountId) ?? str(rp?.account_id);
   const role = str(sed?.role_name) ?? str(rp?.roleName) ?? str(rp?.role_name);
   return account === undefined || role === undefined ? undefined : [account, role];
+}
+
+/** The Identity Center user id a call names (`onBehalfOf.userId`, or a principalId that is not an account id). */
+function userIdOf(event: SeamEvent): string | undefined {
+  const ui = obj(event.userIdentity);
+  const pid = str(ui?.principalId);
+  return str(obj(ui?.onBehalfOf)?.userId) ?? (pid !== undefined && !/^\d{12}$/.test(pid) ? pid : undefined);
 }
 
 export const ssoRoleCredentialsSweep: NativeDetection<State> = {
@@ -79,6 +86,13 @@ export const ssoRoleCredentialsSweep: NativeDetection<State> = {
           .slice(0, 4)
           .map((f) => f.pair)
           .join(', ')}${recent.length > 4 ? ', …' : ''}`,
+        triage:
+          `Identity Center user ${user ?? userIdOf(event) ?? whoText(principal)} took role credentials for ${recent.length} account/role pairs in ${accounts.size} accounts within ${WINDOW_MS / 60_000} minutes ${callerText(event)}: ${recent
+            .slice(0, 8)
+            .map((f) => f.pair)
+            .join(', ')}${recent.length > 8 ? ', …' : ''}. ` +
+          `Ask the user whether they ran a multi-account tool then (an inventory or compliance scanner, a script looping over profiles): that is the benign case. ` +
+          `If not, the access token was stolen or phished: revoke the user’s active sessions (Identity Center console, Users, ${user ?? userIdOf(event) ?? 'the user'}, Active sessions), look for a device-code CreateToken or a sign-in from an unusual address just before${user === undefined ? '' : ` (aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=${user})`}, and review what each role session did in its account.`,
         principal,
         account: event.seam.account,
       }),

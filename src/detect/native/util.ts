@@ -267,6 +267,7 @@ export function whoText(p: Principal | undefined): string {
 /**
  * How to stop the credentials a CloudTrail call was signed with, by name: a role session's role gets the
  * revoke-older-sessions policy, an IAM user's long-term key is deactivated. Undefined when the record says neither.
+ * (`update-access-key,` keeps a comma: the scrub reads `…-access-key <word>` as a key and its value.)
  */
 export function stopCredentialsText(event: SeamEvent): string | undefined {
   const arn = str(obj(event.userIdentity)?.arn) ?? event.seam.principal?.arn;
@@ -274,6 +275,6 @@ export function stopCredentialsText(event: SeamEvent): string | undefined {
   const role = arn === undefined ? undefined : roleOfSession(arn);
   if (role !== undefined) return `deny role ${role.replace(/^.*\//, '')}'s sessions issued before now (${revokeSessionsCommand(role.replace(/^.*\//, ''))})`;
   const user = arn === undefined ? undefined : /:user\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
-  if (user !== undefined && key !== undefined && key.startsWith('AKIA')) return `deactivate ${user}'s key (aws iam update-access-key --user-name ${user} --access-key-id ${key} --status Inactive)`;
+  if (user !== undefined && key !== undefined && key.startsWith('AKIA')) return `deactivate ${user}'s key ${key} (aws iam update-access-key, with --user-name ${user} --access-key-id ${key} --status Inactive)`;
   return undefined;
 }
