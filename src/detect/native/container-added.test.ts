@@ -81,6 +81,13 @@ describe('Container added to an existing Kubernetes workload', () => {
     expect(alerts[0]!.summary).toContain('container log-helper (docker.io/evil/helper:1) added to deployment payments/payments-api');
     expect(alerts[0]!.summary).toContain('it had api, envoy');
     expect(alerts[0]!.cluster).toBe(CLUSTER);
+    // The triage text names who added what to which workload, from where, and the kubectl commands with its names.
+    const tr = alerts[0]!.triage!;
+    expect(tr).toContain(`${alice.arn} added “container log-helper (docker.io/evil/helper:1)” to deployment payments/payments-api in ${CLUSTER}`);
+    expect(tr).toContain('; it had api, envoy.');
+    expect(tr).toContain('kubectl get deployments -n payments payments-api -o yaml');
+    expect(tr).toContain('kubectl rollout undo deployment/payments-api -n payments');
+    expect(tr).toContain(`seam hunt --who ${alice.arn} --cluster ${CLUSTER}`);
     // The same body without a response (Request-level audit) is judged against the remembered list too.
     expect(runNative(ID, [created(), write('patch', admin, t('14:00:00'), { request: smp([miner]) })]).map((a) => a.rule.level)).toEqual(['medium']);
   });
@@ -94,6 +101,7 @@ describe('Container added to an existing Kubernetes workload', () => {
     const cron = [{ op: 'add', path: '/spec/jobTemplate/spec/template/spec/initContainers/0', value: { name: 'x', image: 'docker.io/evil/helper:1' } }];
     const alerts = runNative(ID, [write('patch', admin, t('14:00:00'), { resource: 'cronjobs', group: 'batch', name: 'nightly-report', request: cron })]);
     expect(alerts.map((a) => a.summary)).toEqual([expect.stringContaining('init container x (docker.io/evil/helper:1) added to cronjob payments/nightly-report')]);
+    expect(alerts[0]!.triage).toContain('remove the container (kubectl edit cronjobs -n payments nightly-report)');
     // A whole list replaced by JSON patch, on a known workload: the name it did not have.
     const replace = [{ op: 'replace', path: '/spec/template/spec/containers', value: [app, proxy, miner] }];
     expect(runNative(ID, [created(), write('patch', admin, t('14:00:00'), { request: replace })])).toHaveLength(1);

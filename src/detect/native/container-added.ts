@@ -49,7 +49,7 @@ import type { Edge, IdentityFact } from '../../identity/types.ts';
 import type { Alert, AlertLevel } from '../alert.ts';
 import { isRec, obj, str, type Rec } from '../../core/values.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
-import { nativeAlert, servedRequest, timeOf } from './util.ts';
+import { connectionAddress, nativeAlert, quoted, servedRequest, timeOf } from './util.ts';
 
 /** Workload resources with a pod template, and where the template's pod spec sits. */
 const SPEC_PATH: Readonly<Record<string, readonly string[]>> = {
@@ -334,6 +334,23 @@ function union(k: Known, cands: readonly Candidate[], ordered: Partial<Known>): 
   return out;
 }
 
+/** Kinds `kubectl rollout undo` can roll back. */
+const ROLLABLE = new Set(['deployments', 'daemonsets', 'statefulsets']);
+
+/** The alert's triage text: who added which container to which workload, how, and the kubectl commands to read and undo it. */
+function addedTriage(event: SeamEvent, username: string, what: string, resource: string, ns: string, name: string, cluster: string, had: string, reasons: readonly string[]): string {
+  const ip = connectionAddress(event);
+  const ua = event.seam.user_agent;
+  const nsArg = ns === '' ? '' : ` -n ${ns}`;
+  const who = username === '' ? 'An unknown user' : username;
+  return (
+    `${who} added ${quoted(what, 160)} to ${resource.replace(/s$/, '')} ${ns === '' ? '' : ns + '/'}${name} in ${cluster}${ip === undefined ? '' : ` from ${ip}`}${ua === undefined ? '' : ` with ${quoted(ua)}`}${had}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}. ` +
+    `Is it in the workload's source of truth (Git, the Helm chart, a change record)? Read the template as it is now (kubectl get ${resource}${nsArg} ${name} -o yaml): the image's registry, what it runs, and the service account it runs as. ` +
+    `Benign if a release or a GitOps sync added it. ` +
+    `Otherwise ${ROLLABLE.has(resource) ? `roll it back (kubectl rollout undo ${resource.replace(/s$/, '')}/${name}${nsArg})` : `remove the container (kubectl edit ${resource}${nsArg} ${name})`}, rotate what that service account and its IAM role can reach, and find how ${who} got its access (seam hunt --who ${username === '' ? '<user>' : username} --cluster ${cluster}).`
+  );
+}
+
 export const containerAdded: NativeDetection<null> = {
   id: 'seam-native-container-added-to-workload',
   title: 'Container added to an existing Kubernetes workload',
@@ -422,6 +439,7 @@ export const containerAdded: NativeDetection<null> = {
         level,
         events: [event],
         summary: `${what} added to ${kind} ${ns === '' ? '' : ns + '/'}${name}${by} (${verb}${Array.isArray(request) ? ', JSON patch' : ''})${had}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}${gitOps ? ' (a GitOps controller: from its source)' : ''}`,
+        triage: addedTriage(event, username, what, resource, ns, name, cluster, had, reasons),
         principal: ctx.resolution.principal ?? event.seam.principal,
         account: event.seam.account,
         cluster: event.seam.cluster,
