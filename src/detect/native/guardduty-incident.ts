@@ -332,7 +332,8 @@ function findingTriage(event: SeamEvent, f: Record<string, unknown>, ctx: EvalCo
     head:
       `GuardDuty ${type}${title === undefined ? '' : ` (${quoted(title, 120)})`}${id === undefined ? '' : `, finding ${id}`}${cluster === undefined ? '' : ` in ${cluster}`}, is about ${about}${really === undefined ? '' : `, really ${really}`}` +
       `${wname === undefined ? '' : `, on ${wtype ?? 'workload'} ${wns === undefined ? '' : wns + '/'}${wname}`}${event.seam.source_ip === undefined ? '' : `, ${callerText(event)}`}.` +
-      (chain === '' ? '' : ` Start from the chain: ${chain}.`),
+      // A chain of one node (the principal acting as itself) says nothing the sentence did not.
+      (chain.includes('→') ? ` Start from the chain: ${chain}.` : ''),
     getFindings: `aws guardduty get-findings --detector-id ${detector ?? '<detector id>'} --finding-ids ${id ?? '<finding id>'}${region === undefined ? '' : ` --region ${region}`}`,
     who: really ?? about,
   };

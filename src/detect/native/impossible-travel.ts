@@ -68,7 +68,7 @@ function travelTriage(event: SeamEvent, who: string, prev: Sighting, place: stri
   return (
     `${who} acted from ${prev.point.label} (${prev.ip}) at ${new Date(prev.timeMs).toISOString()}, then called ${event.seam.action ?? 'AWS'} from ${place} ${callerText(event)} (${how}). ` +
     `Benign if one of ${prev.ip} and ${ip} is a VPN or proxy egress ${who} uses (add it to the geoLocations table). ` +
-    `Otherwise two parties hold the credentials: list what ${ip} did${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}, ask the owner which place was theirs, and ${stop ?? 'revoke the credentials'}.`
+    `Otherwise two parties hold the credentials; list what ${ip} did${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}, ask the owner which place was theirs, and ${stop ?? 'revoke the credentials'}.`
   );
 }
 

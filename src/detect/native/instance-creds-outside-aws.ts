@@ -73,7 +73,7 @@ function instanceTriage(event: SeamEvent, s: { role: string; instance: string },
   const key = accessKeyOf(event);
   return (
     `Instance ${s.instance}'s role session (role ${s.role}${key === undefined ? '' : `, key ${key}`}) called ${what} ${callerText(event)}. ` +
-    `What on ${s.instance} hands out its credentials: an application that fetches URLs it is given (SSRF to 169.254.169.254), IMDSv1 still allowed (aws ec2 describe-instances --instance-ids ${s.instance} --query 'Reservations[].Instances[].MetadataOptions')? ` +
+    `What on ${s.instance} hands out its credentials? An application that fetches URLs it is given (SSRF to 169.254.169.254), or IMDSv1 still allowed (aws ec2 describe-instances --instance-ids ${s.instance} --query 'Reservations[].Instances[].MetadataOptions')? ` +
     `List what ${ip} did with the key${key === undefined ? '' : ` (${keyLookupCommand(key, event.seam.region)})`}: ListBuckets, GetObject, GetCallerIdentity, IAM enumeration. ` +
     `${benign.charAt(0).toUpperCase()}${benign.slice(1)}. Otherwise deny the role's older sessions (${revokeSessionsCommand(s.role)}) and require IMDSv2 (aws ec2 modify-instance-metadata-options --instance-id ${s.instance} --http-tokens required).`
   );
