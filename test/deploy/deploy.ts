@@ -602,6 +602,45 @@ function iamChecks(): string[] {
   if (!same(groups, [defaultGroupId('deliver'), rebuild])) problems.push(`msk-deliver-policy.json: AlterGroup on ${groups.join(', ') || 'nothing'}, not ${defaultGroupId('deliver')} and ${rebuild} alone`);
   return problems;
 }
+/**
+ * deploy/opensearch/fgac-roles.json: the FGAC role of the index component grants no delete, by-query, close,
+ * settings, alias, reindex or other index admin beyond creating indices and putting mappings (review platsec M2);
+ * every role has a mapping to an IAM role ARN; the setup role is a separate role.
+ */
+function fgacChecks(): string[] {
+  const problems: string[] = [];
+  type Role = { cluster_permissions?: string[]; index_permissions?: { index_patterns?: string[]; allowed_actions?: string[] }[] };
+  let doc: { roles?: Record<string, Role>; roles_mapping?: Record<string, { backend_roles?: string[] }> };
+  try {
+    doc = JSON.parse(readFileSync(join(ROOT, 'deploy/opensearch/fgac-roles.json'), 'utf8')) as typeof doc;
+  } catch (e) {
+    return [`deploy/opensearch/fgac-roles.json: ${(e as Error).message}`];
+  }
+  const index = doc.roles?.seam_index;
+  if (index === undefined) return ['fgac-roles.json: no seam_index role'];
+  if (doc.roles?.seam_setup === undefined) problems.push('fgac-roles.json: no seam_setup role');
+  const indexAllowed = new Set(['indices:data/write/index', 'indices:data/write/bulk*', 'indices:data/read/mget*', 'indices:data/read/get', 'indices:admin/create', 'indices:admin/get', 'indices:admin/mapping/put', 'indices:admin/mappings/get', 'indices:admin/mappings/fields/get']);
+  const forbidden = /delete|byquery|reindex|close|open|settings|aliases|rollover|shrink|block|_all|\*\*|^indices:admin\/\*|^indices:\*|^\*$|crud|write$|manage|all_access|index$/;
+  for (const ip of index.index_permissions ?? []) {
+    for (const p of ip.index_patterns ?? []) if (p !== 'INDEX_PREFIX-*') problems.push(`fgac seam_index: index pattern ${p}, not INDEX_PREFIX-* alone`);
+    for (const a of ip.allowed_actions ?? []) {
+      if (!indexAllowed.has(a)) problems.push(`fgac seam_index: index action ${a} is not one the index role needs`);
+      else if (a !== 'indices:data/write/index' && forbidden.test(a)) problems.push(`fgac seam_index: index action ${a} can delete or administer`);
+    }
+  }
+  for (const a of index.cluster_permissions ?? []) {
+    if (/delete|byquery|reindex|settings|security|ism|cluster:admin\/(?!component_template)|\*|all|manage/.test(a)) problems.push(`fgac seam_index: cluster permission ${a} can delete or administer`);
+  }
+  for (const [name] of Object.entries(doc.roles ?? {})) {
+    const m = doc.roles_mapping?.[name]?.backend_roles ?? [];
+    if (!m.some((r) => /^arn:aws:iam::ACCOUNT_ID:role\/SEAM_[A-Z]+_ROLE$/.test(r))) problems.push(`fgac-roles.json: role ${name} is mapped to no IAM role ARN placeholder`);
+  }
+  return problems;
+}
+const fgac = fgacChecks();
+for (const p of fgac) failures.push(`fgac: ${p}`);
+if (fgac.length > 0) invalid++;
+log(`fgac: deploy/opensearch/fgac-roles.json seam_index has no delete/by-query/close/settings/admin action, both roles mapped: ${fgac.length === 0 ? 'yes' : `NO (${fgac.length} problems)`}`);
 const iam = iamChecks();
 for (const p of iam) failures.push(`iam: ${p}`);
 if (iam.length > 0) invalid++;
