@@ -154,6 +154,7 @@ const refused = [
   { name: 'collectors in config', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('cfg-collect', { config: { collect: { sources: {} } } })], message: 'config.collect: leave it out' },
   { name: 'deliver without a delivery config', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('deliver-empty', { roles: { deliver: { enabled: true } } })], message: 'roles.deliver.delivery is empty' },
   { name: 'deliver without routes', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('deliver-no-routes', { roles: { deliver: { enabled: true, delivery: { outputs: { hook: { type: 'webhook', url: 'https://x.example/h' } } } } } })], message: 'roles.deliver.delivery.routes is empty' },
+  { name: 'NetworkPolicy with no metrics peers', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('np-open', { networkPolicy: { enabled: true, metrics: { from: [] } } })], message: 'networkPolicy.metrics.from is empty' },
   { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
 ];
 
@@ -208,6 +209,68 @@ for (const s of sets) {
   const badObjects = new Set([...bad, ...sem.map((x) => x.object), ...(cfgProblems.length > 0 ? ['ConfigMap/config'] : [])]);
   invalid += badObjects.size;
   log(`render ${s.name}: ${objects.length} objects (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); invalid ${badObjects.size} (schema ${bad.size}, cross-object ${new Set(sem.map((x) => x.object)).size}, config files ${cfgProblems.length}); helm lint --strict ${lint.status === 0 ? 'ok' : 'FAILED'}`);
+}
+/**
+ * NetworkPolicies (review platsec M4), where the set enables them (the production set must): every workload is
+ * selected by exactly one policy, of its own component; ingress is only the metrics port, from the configured peers,
+ * and on ingest the ingest port; egress allows DNS, the Kafka brokers' ports from seam.yml, on the index role the
+ * OpenSearch URLs' port, and 443; no rule allows every port to everywhere.
+ */
+function checkNetworkPolicies(set: string, objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  type Port = { protocol?: string; port?: number | string };
+  type Rule = { ports?: Port[]; from?: unknown[]; to?: unknown[] };
+  const nps = objects.filter((o) => o.kind === 'NetworkPolicy');
+  if (set === 'production' && nps.length === 0) return ['production: no NetworkPolicy rendered (values-production.yaml turns them on)'];
+  if (nps.length === 0) return [];
+  const cm = objects.find((o) => o.kind === 'ConfigMap');
+  const seamYml = parseYaml(((cm as { data?: Record<string, string> } | undefined)?.data ?? {})['seam.yml'] ?? '{}') as { kafka?: { brokers?: string[] }; opensearch?: { nodeUrls?: string[] }; metrics?: { addr?: string } };
+  const kafkaPorts = (seamYml.kafka?.brokers ?? []).map((b) => Number(b.split(':').pop()));
+  const osPorts = (seamYml.opensearch?.nodeUrls ?? []).map((u) => { const x = new URL(u); return Number(x.port || (x.protocol === 'https:' ? 443 : 80)); });
+  const metricsPort = Number((seamYml.metrics?.addr ?? ':9464').split(':').pop());
+  const matches = (sel: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(sel).every(([k, v]) => labels[k] === v);
+  for (const w of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
+    const tpl = (w.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] } } }).template;
+    const labels = tpl.metadata.labels;
+    const component = labels['app.kubernetes.io/component']!;
+    const sel = nps.filter((np) => matches(((np.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels), labels));
+    if (sel.length !== 1) {
+      problems.push(`${set}: ${w.kind}/${w.metadata.name} is selected by ${sel.length} NetworkPolicies, not 1`);
+      continue;
+    }
+    const np = sel[0]!;
+    const spec = np.spec as { policyTypes?: string[]; ingress?: Rule[]; egress?: Rule[] };
+    const where = `${set}: NetworkPolicy/${np.metadata.name}`;
+    if (!(spec.policyTypes ?? []).includes('Ingress') || !(spec.policyTypes ?? []).includes('Egress')) problems.push(`${where}: policyTypes must be Ingress and Egress`);
+    const ingestPort = component === 'ingest' ? tpl.spec.containers[0]!.ports?.find((p) => p.name === 'https')?.containerPort : undefined;
+    const allowedIn = new Set([metricsPort, ...(ingestPort !== undefined ? [ingestPort] : [])]);
+    const seenIn = new Set<number>();
+    for (const r of spec.ingress ?? []) {
+      if (!r.ports || r.ports.length === 0) problems.push(`${where}: an ingress rule allows every port`);
+      for (const p of r.ports ?? []) {
+        if (!allowedIn.has(Number(p.port))) problems.push(`${where}: ingress to port ${p.port}, neither metrics (${metricsPort}) nor ingest`);
+        seenIn.add(Number(p.port));
+        if (Number(p.port) === metricsPort && (!r.from || r.from.length === 0)) problems.push(`${where}: the metrics port is open to every source`);
+      }
+    }
+    for (const p of allowedIn) if (!seenIn.has(p)) problems.push(`${where}: no ingress to port ${p} (${p === metricsPort ? 'metrics: Prometheus cannot scrape' : 'ingest: sensors cannot send'})`);
+    const egressPorts = new Set<number>();
+    for (const r of spec.egress ?? []) {
+      if (!r.ports || r.ports.length === 0) problems.push(`${where}: an egress rule allows every port`);
+      for (const p of r.ports ?? []) egressPorts.add(Number(p.port));
+    }
+    const need = [53, 443, ...kafkaPorts, ...(component === 'index' ? osPorts : [])];
+    for (const p of need) if (!egressPorts.has(p)) problems.push(`${where}: no egress to port ${p} (${p === 53 ? 'DNS' : kafkaPorts.includes(p) ? 'Kafka' : osPorts.includes(p) ? 'OpenSearch' : 'AWS APIs'})`);
+    if (component !== 'index' && osPorts.some((p) => p !== 443 && egressPorts.has(p))) problems.push(`${where}: egress to OpenSearch's port from a component that does not write to it`);
+  }
+  return problems;
+}
+for (const r of rendered) {
+  const np = checkNetworkPolicies(r.set, r.objects);
+  for (const p of np) failures.push(p);
+  if (np.length > 0) invalid++;
+  const n = r.objects.filter((o) => o.kind === 'NetworkPolicy').length;
+  if (n > 0) log(`networkpolicy ${r.set}: ${n} policies, one per workload, ingress only metrics/ingest ports from the configured peers, egress DNS/Kafka/OpenSearch/443: ${np.length === 0 ? 'yes' : `NO (${np.length} problems)`}`);
 }
 // The hand-written manifests in deploy/k8s (examples users copy) against the same schema.
 {
