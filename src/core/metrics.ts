@@ -80,6 +80,13 @@ export class MetricsServer {
       }
       reply(404, 'not found: /metrics, /healthz, /readyz\n');
     });
+    // Idle keep-alive connections are kept longer than a scraper's (Prometheus, undici: a few seconds): with Node's
+    // 5 s default, a scrape that reuses a connection the server is closing at that moment gets ECONNRESET, which
+    // happens when the process is busy (loading rules, rebuilding) and its idle timer fires late.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    // Nor does an idle scraper's connection keep a finished process alive.
+    server.on('connection', (socket) => socket.unref());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
