@@ -100,7 +100,20 @@ const variants = {
       tls: { caFile: '/etc/seam/opensearch/ca.pem' },
     },
   },
-  collect: { replicas: 3, ownership: 'static', pdb: { enabled: true, minAvailable: 2 } },
+  // A security-account install: two workload accounts' same-named audit groups, each through its reader role (H1).
+  collect: {
+    replicas: 3,
+    ownership: 'static',
+    pdb: { enabled: true, minAvailable: 2 },
+    sources: {
+      cloudwatch: {
+        logGroups: [
+          { logGroupName: '/aws/eks/prod/cluster', roleArn: 'arn:aws:iam::111111111111:role/seam-cloudwatch-logs-reader' },
+          { logGroupName: '/aws/eks/prod/cluster', roleArn: 'arn:aws:iam::222222222222:role/seam-cloudwatch-logs-reader', externalId: 'seam-deploy-test' },
+        ],
+      },
+    },
+  },
   ingest: { tls: { requireClientCert: true }, extra: { maxBodyBytes: 1048576 } },
   roles: {
     index: { enabled: false },
@@ -155,6 +168,11 @@ const refused = [
   { name: 'deliver without a delivery config', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('deliver-empty', { roles: { deliver: { enabled: true } } })], message: 'roles.deliver.delivery is empty' },
   { name: 'deliver without routes', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('deliver-no-routes', { roles: { deliver: { enabled: true, delivery: { outputs: { hook: { type: 'webhook', url: 'https://x.example/h' } } } } } })], message: 'roles.deliver.delivery.routes is empty' },
   { name: 'NetworkPolicy with no metrics peers', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('np-open', { networkPolicy: { enabled: true, metrics: { from: [] } } })], message: 'networkPolicy.metrics.from is empty' },
+  {
+    name: "one account's log group listed twice (review platsec H1: the collect pods would crash-loop)",
+    files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('cwl-twice', { collect: { sources: { cloudwatch: { logGroups: [{ logGroupName: '/aws/eks/prod/cluster', account: '111111111111' }, { logGroupName: '/aws/eks/prod/cluster', account: '222222222222' }] } } } })],
+    message: 'is listed twice with the same stream prefix',
+  },
   { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
 ];
 

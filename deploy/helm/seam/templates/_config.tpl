@@ -40,6 +40,17 @@ section is refused there: the collectors and the ingest endpoint get their own f
 {{- if and (eq $s.type "sidecar") -}}
 {{- fail (printf "collect.sources.%s: the sidecar endpoint is the ingest component (ingest.*), not a collector" $name) -}}
 {{- end -}}
+{{- if eq $s.type "cloudwatch-logs" -}}
+{{- /* The check `seam config check` makes (src/sources/cloudwatch-logs/config.ts): one account's group listed twice would crash-loop the collect pods. */ -}}
+{{- $seen := dict -}}
+{{- range $i, $g := ($s.logGroups | default list) -}}
+{{- $acct := "" -}}
+{{- with $g.roleArn }}{{ $acct = regexReplaceAll "^arn:aws[a-z-]*:iam::([0-9]{12}):role/.*$" . "${1}" }}{{ end -}}
+{{- $k := printf "%s|%s|%s" $acct $g.logGroupName ($g.logStreamNamePrefix | default "") -}}
+{{- if hasKey $seen $k }}{{ fail (printf "collect.sources.%s.logGroups[%d]: log group %s is listed twice with the same stream prefix in %s (a workload account's group needs its roleArn: deploy/iam/README.md, Security account deployment)" $name $i $g.logGroupName (ternary "the collector's own account" (printf "account %s" $acct) (eq $acct ""))) }}{{ end -}}
+{{- $_ := set $seen $k true -}}
+{{- end -}}
+{{- end -}}
 {{- $_ := set $sources $name $s -}}
 {{- end -}}
 {{- $collect := dict "sources" $sources -}}
