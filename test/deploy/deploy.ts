@@ -290,6 +290,31 @@ for (const r of rendered) {
   const n = r.objects.filter((o) => o.kind === 'NetworkPolicy').length;
   if (n > 0) log(`networkpolicy ${r.set}: ${n} policies, one per workload, ingress only metrics/ingest ports from the configured peers, egress DNS/Kafka/OpenSearch/443: ${np.length === 0 ? 'yes' : `NO (${np.length} problems)`}`);
 }
+/**
+ * The service-account names deploy/iam/README.md tells operators to put in the trust policies (review platsec L1):
+ * `<fullname>-<component>`, fullname = the release when it contains "seam", else `<release>-seam`, cut to 40.
+ * Each rendered ServiceAccount must be that name, so the filled-in irsa-trust-policy.json subject matches it.
+ */
+function checkServiceAccountNames(set: string, release: string, namespace: string, objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const fullname = (release.includes('seam') ? release : `${release}-seam`).slice(0, 40).replace(/-+$/, '');
+  const trust = readFileSync(join(ROOT, 'deploy/iam/irsa-trust-policy.json'), 'utf8');
+  for (const sa of objects.filter((o) => o.kind === 'ServiceAccount')) {
+    const component = sa.metadata.labels?.['app.kubernetes.io/component'];
+    const documented = `${fullname}-${component}`;
+    const filled = trust.replace('system:serviceaccount:seam:seam-collect', `system:serviceaccount:${namespace}:${documented}`);
+    if (sa.metadata.name !== documented || !filled.includes(`system:serviceaccount:${namespace}:${sa.metadata.name}"`)) problems.push(`${set}: ServiceAccount ${sa.metadata.name} is not the documented <fullname>-<component> = ${documented} (deploy/iam/README.md)`);
+  }
+  return problems;
+}
+for (const s of sets) {
+  const r = rendered.find((x) => x.set === s.name);
+  if (r === undefined) continue;
+  const p = checkServiceAccountNames(s.name, s.release ?? 'seam', s.namespace ?? 'seam', r.objects);
+  for (const x of p) failures.push(x);
+  if (p.length > 0) invalid++;
+  log(`service accounts ${s.name} (release ${s.release ?? 'seam'}): named <fullname>-<component> as deploy/iam/README.md says: ${p.length === 0 ? 'yes' : `NO (${p.length})`}`);
+}
 // The hand-written manifests in deploy/k8s (examples users copy) against the same schema.
 {
   let n = 0;
