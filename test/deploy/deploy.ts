@@ -315,6 +315,37 @@ for (const s of sets) {
   if (p.length > 0) invalid++;
   log(`service accounts ${s.name} (release ${s.release ?? 'seam'}): named <fullname>-<component> as deploy/iam/README.md says: ${p.length === 0 ? 'yes' : `NO (${p.length})`}`);
 }
+/**
+ * The example manifests (review platsec L2/L3): no image without a tag or with :latest; every Namespace enforces
+ * Pod Security Admission `restricted`; every pod template meets it (runAsNonRoot, RuntimeDefault/Localhost seccomp,
+ * no privilege escalation, all capabilities dropped, no privileged/host namespaces, only allowed volume types).
+ */
+function checkExampleManifest(file: string, o: K8sObject): string[] {
+  const problems: string[] = [];
+  const where = `deploy/k8s/${file}: ${o.kind}/${o.metadata.name}`;
+  if (o.kind === 'Namespace' && o.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') problems.push(`${where}: no pod-security.kubernetes.io/enforce: restricted label`);
+  type Ctr = { name: string; image?: string; securityContext?: { allowPrivilegeEscalation?: boolean; privileged?: boolean; runAsNonRoot?: boolean; seccompProfile?: { type?: string }; capabilities?: { drop?: string[]; add?: string[] } } };
+  type PodSpec = { securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } }; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; containers?: Ctr[]; initContainers?: Ctr[]; volumes?: Record<string, unknown>[] };
+  const pod = o.kind === 'Pod' ? (o.spec as PodSpec) : ((o.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec);
+  if (pod === undefined) return problems;
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push(`${where}: host namespaces`);
+  const okVolume = new Set(['name', 'configMap', 'secret', 'emptyDir', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'csi', 'ephemeral']);
+  for (const v of pod.volumes ?? []) for (const k of Object.keys(v)) if (!okVolume.has(k)) problems.push(`${where}: volume ${String(v.name)} of type ${k} is not allowed under restricted`);
+  for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])]) {
+    const sc = c.securityContext ?? {};
+    const image = c.image ?? '';
+    const tag = image.includes('@sha256:') ? 'digest' : /:[^/]+$/.exec(image)?.[0].slice(1);
+    if (tag === undefined || tag === 'latest') problems.push(`${where}: container ${c.name} image ${image} is ${tag === undefined ? 'untagged' : ':latest'}`);
+    if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: container ${c.name}: allowPrivilegeEscalation is not false`);
+    if (sc.privileged) problems.push(`${where}: container ${c.name} is privileged`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) problems.push(`${where}: container ${c.name} does not drop ALL capabilities`);
+    if ((sc.capabilities?.add ?? []).some((x) => x !== 'NET_BIND_SERVICE')) problems.push(`${where}: container ${c.name} adds capabilities`);
+    if (!(sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot)) problems.push(`${where}: container ${c.name}: runAsNonRoot is not true`);
+    const sp = sc.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type;
+    if (sp !== 'RuntimeDefault' && sp !== 'Localhost') problems.push(`${where}: container ${c.name}: seccompProfile is not RuntimeDefault or Localhost`);
+  }
+  return problems;
+}
 // The hand-written manifests in deploy/k8s (examples users copy) against the same schema.
 {
   let n = 0;
@@ -323,12 +354,14 @@ for (const s of sets) {
     for (const o of parseRender(readFileSync(join(ROOT, 'deploy/k8s', f), 'utf8'))) {
       n++;
       const v = validator.validate(o);
-      if (v.length > 0) bad++;
+      const psa = checkExampleManifest(f, o);
+      if (v.length > 0 || psa.length > 0) bad++;
       for (const x of v.slice(0, 10)) failures.push(`deploy/k8s/${f}: ${o.kind}/${o.metadata?.name}: ${x.path}: ${x.message}`);
+      for (const x of psa) failures.push(x);
     }
   }
   invalid += bad;
-  log(`deploy/k8s examples: ${n} objects, invalid ${bad}`);
+  log(`deploy/k8s examples: ${n} objects, invalid ${bad} (schema; no :latest or untagged image; Namespaces enforce PSA restricted and pods meet it)`);
 }
 for (const r of refused) {
   const out = runHelm(['template', 'seam', CHART, ...KUBE, ...r.files.flatMap((f) => ['-f', f])]);
