@@ -236,7 +236,7 @@ export const runtimeSensorSequenceRegression: NativeDetection<Lru<string, Stream
   description:
     'A Fargate runtime sensor’s heartbeat whose sequence number is not above the last one from the same sensor start, or which comes from an older sensor start than one already seen, in the same pod (same pod UID), later in event time: one sensor process cannot do that, so a second sender uses the sensor’s ingest token and identity (the token is readable by code in the app, ADR 0012).',
   triage:
-    'Who else holds the pod’s ingest token: the app container can read it (same UID). Treat the pod’s runtime events since the first overlapping heartbeat as possibly forged, look for an exec or a new process in the pod before it, rotate the token (its SHA-256 in the sidecar collector’s tokens) and restart the pod. A second sensor container configured in the same pod by mistake looks the same.',
+    'Who else holds the pod’s ingest token? The app container can read it (same UID). Treat the pod’s runtime events since the first overlapping heartbeat as possibly forged, look for an exec or a new process in the pod before it, rotate the token (its SHA-256 in the sidecar collector’s tokens) and restart the pod. A second sensor container configured in the same pod by mistake looks the same.',
   createState: (c: NativeConfig): Lru<string, Stream> => boundedLru(c.maxStateEntries),
   sources: ['runtime'],
   evaluate(event: SeamEvent, _graph: IdentityGraph, state: Lru<string, Stream>, ctx: EvalContext): Alert[] {
@@ -269,7 +269,7 @@ export const runtimeSensorSequenceRegression: NativeDetection<Lru<string, Stream
         events: [remembered(prev.lastId, prev.lastMs), event],
         summary: `Two senders speak as the runtime sensor of ${where}: heartbeat ${what} at ${clock(t)}`,
         triage:
-          `The sensor of ${where} sent heartbeat ${what} at ${clock(t)}; one sensor process counts up from 1 at its start, so another sender holds its token and identity (code in the app can read the token: same UID). ` +
+          `The sensor of ${where} sent heartbeat ${what} at ${clock(t)}; one sensor process counts up from 1 at its start, so another sender holds its token and identity (code in the app can read that token, as it runs with the same UID). ` +
           `Treat the pod’s runtime events since ${clock(prev.lastMs)} as possibly forged, look for an exec or a new process in the pod before it${principal ? ` and at what ${describePrincipal(principal)} did since` : ''}, rotate the ingest token and restart the pod. A second sensor container configured in the same pod by mistake looks the same.`,
         principal,
         account: event.seam.account,
