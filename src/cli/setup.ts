@@ -75,6 +75,7 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
       templates: cfg,
       ism: o.ism === false || !loaded.config.ism.enabled ? 'skip' : 'auto',
       ...((o.retentionDays ?? loaded.config.ism.retentionDays) !== undefined ? { retentionDays: (o.retentionDays ?? loaded.config.ism.retentionDays)! } : {}),
+      alertsRetentionDays: loaded.config.ism.alertsRetentionDays,
       dryRun: o.dryRun ?? false,
       onAction: (a) => out.write(`${formatAction(a)}\n`),
     });

@@ -113,6 +113,12 @@ export const SeamConfig = z
       .strictObject({
         enabled: z.boolean().default(true).describe('Install the retention policy in `seam setup opensearch` when the ISM plugin exists (Amazon OpenSearch Service has it; Serverless does not).'),
         retentionDays: z.number().int().positive().optional().describe('Days before the ISM policy deletes event indices (default: the policy file\'s).'),
+        alertsRetentionDays: z
+          .number()
+          .int()
+          .positive()
+          .default(400)
+          .describe('Days before the ISM policy `<prefix>-alerts-retention` deletes daily alert indices (`<prefix>-alerts-YYYY.MM.DD`; not `-alerts-all`). 400: a year of alerts for the yearly review and for incidents found late, plus a month of slack. The identity and incidents indices are single indices updated in place, which ISM would delete whole: they have no age-based retention; remove old documents with a delete-by-query on their timestamps under the setup role.'),
       })
       .prefault({})
       .describe('Index State Management (retention) for `seam setup opensearch`.'),

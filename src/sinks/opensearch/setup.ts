@@ -25,6 +25,8 @@ export interface SetupOptions {
   ism: 'auto' | 'skip';
   /** Overrides the policy's `min_index_age` (30 days in the shipped file). */
   retentionDays?: number;
+  /** Days before the alerts policy deletes daily alert indices (`ism.alertsRetentionDays`, default 400). */
+  alertsRetentionDays?: number;
   /** The policy file; defaults to deploy/opensearch/ism-retention.json in this checkout. */
   ismPolicyFile?: string | URL;
   /** Report what would change without changing anything. */
@@ -89,32 +91,37 @@ export async function setupOpenSearch(client: TransportApi, o: SetupOptions): Pr
     }
   }
 
-  const policyId = `${o.templates.indexPrefix}-events-retention`;
+  const policyIds = (['events', 'alerts'] as const).map((f) => `${o.templates.indexPrefix}-${f}-retention`);
   if (o.ism === 'skip') {
-    report({ kind: 'ism_policy', name: policyId, action: 'skipped', note: 'ISM disabled by option' });
+    for (const policyId of policyIds) report({ kind: 'ism_policy', name: policyId, action: 'skipped', note: 'ISM disabled by option' });
     return actions;
   }
   if (!(await hasIsmPlugin(call))) {
-    report({
-      kind: 'ism_policy',
-      name: policyId,
-      action: 'skipped',
-      note: `the Index State Management plugin is not installed; daily indices work without it: delete ${o.templates.indexPrefix}-events-<source>-YYYY.MM.DD indices past retention yourself`,
-    });
+    for (const policyId of policyIds) {
+      report({
+        kind: 'ism_policy',
+        name: policyId,
+        action: 'skipped',
+        note: `the Index State Management plugin is not installed; daily indices work without it: delete ${o.templates.indexPrefix}-${policyId.endsWith('-alerts-retention') ? 'alerts' : 'events-<source>'}-YYYY.MM.DD indices past retention yourself`,
+      });
+    }
     return actions;
   }
-  const policy = await ismPolicy(o);
-  const existing = await call('GET', `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`);
-  const current = existing.statusCode === 404 ? undefined : (existing.body as { _seq_no?: number; _primary_term?: number; policy?: { description?: string } });
-  if (current?.policy?.description === policy.policy.description) {
-    report({ kind: 'ism_policy', name: policyId, action: 'unchanged' });
-    return actions;
+  for (const family of ['events', 'alerts'] as const) {
+    const policyId = `${o.templates.indexPrefix}-${family}-retention`;
+    const policy = await ismPolicy(o, family);
+    const existing = await call('GET', `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`);
+    const current = existing.statusCode === 404 ? undefined : (existing.body as { _seq_no?: number; _primary_term?: number; policy?: { description?: string } });
+    if (current?.policy?.description === policy.policy.description) {
+      report({ kind: 'ism_policy', name: policyId, action: 'unchanged' });
+      continue;
+    }
+    if (!o.dryRun) {
+      const qs = current ? { if_seq_no: current._seq_no, if_primary_term: current._primary_term } : undefined;
+      await call('PUT', `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`, policy, qs);
+    }
+    report({ kind: 'ism_policy', name: policyId, action: o.dryRun ? (current ? 'would update' : 'would create') : current ? 'updated' : 'created' });
   }
-  if (!o.dryRun) {
-    const qs = current ? { if_seq_no: current._seq_no, if_primary_term: current._primary_term } : undefined;
-    await call('PUT', `/_plugins/_ism/policies/${encodeURIComponent(policyId)}`, policy, qs);
-  }
-  report({ kind: 'ism_policy', name: policyId, action: o.dryRun ? (current ? 'would update' : 'would create') : current ? 'updated' : 'created' });
   return actions;
 }
 
@@ -167,13 +174,25 @@ async function addedFields(call: (method: string, path: string, body?: unknown) 
   }
 }
 
-export async function ismPolicy(o: Pick<SetupOptions, 'templates' | 'retentionDays' | 'ismPolicyFile'>): Promise<IsmPolicyBody> {
+/** Default days of the alerts policy (`ism.alertsRetentionDays`). */
+export const DEFAULT_ALERTS_RETENTION_DAYS = 400;
+
+/**
+ * The shipped policy for one index family with the index prefix and retention applied: `events` (daily
+ * `<prefix>-events-<source>-YYYY.MM.DD`, retentionDays or the file's), `alerts` (daily `<prefix>-alerts-YYYY.MM.DD`,
+ * alertsRetentionDays or 400; the pattern `-alerts-2*` leaves a non-daily `-alerts-all` alone). Its description
+ * carries a hash so reruns can tell it is unchanged.
+ */
+export async function ismPolicy(o: Pick<SetupOptions, 'templates' | 'retentionDays' | 'alertsRetentionDays' | 'ismPolicyFile'>, family: 'events' | 'alerts' = 'events'): Promise<IsmPolicyBody> {
   const body = JSON.parse(await readFile(o.ismPolicyFile ?? DEFAULT_ISM_POLICY_FILE, 'utf8')) as IsmPolicyBody;
   const p = body.policy;
-  for (const t of p.ism_template ?? []) t.index_patterns = [`${o.templates.indexPrefix}-events-*`];
-  if (o.retentionDays !== undefined) {
-    for (const s of p.states) for (const tr of s.transitions ?? []) if (tr.conditions?.min_index_age) tr.conditions.min_index_age = `${o.retentionDays}d`;
-    p.description = p.description.replace(/for \d+ days/, `for ${o.retentionDays} days`);
+  const prefix = o.templates.indexPrefix;
+  for (const t of p.ism_template ?? []) t.index_patterns = [family === 'events' ? `${prefix}-events-*` : `${prefix}-alerts-2*`];
+  const days = family === 'events' ? o.retentionDays : (o.alertsRetentionDays ?? DEFAULT_ALERTS_RETENTION_DAYS);
+  if (family === 'alerts') p.description = p.description.replace(/daily event indices \([^)]*\)/, `daily alert indices (${prefix}-alerts-YYYY.MM.DD)`);
+  if (days !== undefined) {
+    for (const s of p.states) for (const tr of s.transitions ?? []) if (tr.conditions?.min_index_age) tr.conditions.min_index_age = `${days}d`;
+    p.description = p.description.replace(/for \d+ days/, `for ${days} days`);
   }
   p.description = `${p.description} [seam:${bodyHash(p)}]`;
   return body;
