@@ -447,6 +447,15 @@ describe('scrub', () => {
     'ldapsearch -x -p 389 -w p13 -b dc=x; ldapwhoami -wp14; ldapsearch -W -x',
     'sqlcmd -S db -U sa -P p15; bcp t out f -Pp16 -c; sqlcmd -S db -C',
     'htpasswd -b /etc/.htpasswd admin p17; htpasswd -nbB -C 10 u p18; htpasswd -c f u; sshpass -p p19 ssh -p 22 h',
+    // Each alone, with no other word of HINT_RE in the string (the pre-checks once skipped these: see redact.ts).
+    'SSH_PRIVATE_KEY=p40',
+    'privateKey: p41',
+    'app --access-key p42',
+    'tool --oauth2-bearer=p43',
+    'https://storage.googleapis.com/b/o?X-Goog-Credential=p44',
+    '{"name":"GCP_CREDENTIAL","value":"p45"}',
+    '- name: DB_PW\n  value: p46',
+    '- name: SESSION_KEY\n  value: p47',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {
