@@ -12,6 +12,14 @@ import { throwawayGroupId } from './groups.ts';
 import { kafkaPartition } from './partition.ts';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
+/** One topic partition to read with KafkaBus.readRanges: [start, end); no start: from the log start. */
+export interface ReadRange {
+  topic: string;
+  partition: number;
+  start?: bigint;
+  end: bigint;
+}
+
 /**
  * The Kafka bus, on kafkajs. Produce is idempotent with acks=all and resolves only when the broker
  * has every message in all in-sync replicas; consumers never auto-commit: a batch's offsets are
@@ -734,10 +742,9 @@ export class KafkaBus implements Bus {
     opts: { untilStable?: boolean; from?: TopicOffsets } = {},
   ): Promise<TopicOffsets> {
     const admin = await this.admin();
-    const pending = new Map<string, bigint>();
+    const ranges: ReadRange[] = [];
     // Where each partition has been read to, to read on from there next time (readToEnd's `from`).
     const readTo: TopicOffsets = {};
-    const start: { topic: string; partitions: { partition: number; offset: string }[] }[] = [];
     // The end: the last stable offset (what the admin lists, read_committed); with untilStable the high
     // watermark, which includes records committed behind another producer's still-open transaction. A
     // read_committed reader passes it only once every transaction before it is decided (at the latest the
@@ -746,44 +753,65 @@ export class KafkaBus implements Bus {
     // anything after it was committed) would not be read at all.
     const hw = opts.untilStable === true ? await this.highWatermarks(topics) : undefined;
     for (const topic of topics) {
-      const parts: { partition: number; offset: string }[] = [];
       for (const o of await admin.fetchTopicOffsets(topic)) {
         const k = `${topic}/${o.partition}`;
         const from = opts.from?.[k];
         const first = from !== undefined && from > BigInt(o.low) ? from : BigInt(o.low);
-        if (from !== undefined) parts.push({ partition: o.partition, offset: first.toString() });
         const end = hw?.[k] !== undefined && hw[k] > BigInt(o.offset) ? hw[k] : BigInt(o.offset);
-        if (end > first) pending.set(k, end);
+        // Without `from`, from the log start as the group's first fetch finds it (fromBeginning).
+        if (end > first) ranges.push({ topic, partition: o.partition, ...(from === undefined ? {} : { start: first }), end });
         readTo[k] = end > first ? end : first;
       }
-      if (parts.length > 0) start.push({ topic, partitions: parts });
     }
-    if (pending.size === 0) return readTo;
-    const groupId = throwawayGroupId('reader', this.groupPrefix);
-    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
-    // The next offset to hand to `each`, per partition: from `from`, then past each record handed over. Nothing
-    // is handed over twice, also when the group is joined again (nothing is committed, so a rejoin would start
-    // over) — and the join seeks there.
+    if (ranges.length === 0) return readTo;
+    await this.readRanges(throwawayGroupId('reader', this.groupPrefix), ranges, each, { timeoutMs, timeoutMessage: `reading ${topics.join(', ')} to the end took over ${timeoutMs} ms` });
+    return readTo;
+  }
+
+  /**
+   * Reads each range [start, end) of one topic partition with one throwaway consumer group (`groupId`, deleted
+   * after), committed records only (read_committed). The group seeks to the starts as it joins, before its first
+   * fetch (committing them for the group beforehand, admin.setOffsets, cost ~5 s a read: it runs a consumer of its
+   * own until its first fetch returns); a range without a start reads from the log start. Nothing is handed to
+   * `each` twice, also when the group is joined again (nothing is committed, so a rejoin starts over). Used by
+   * readToEnd and the correlate role's rebuild (src/pipeline/history.ts); `keepAlive` is called every 2 s and after
+   * each batch while it reads.
+   */
+  async readRanges(
+    groupId: string,
+    ranges: readonly ReadRange[],
+    each: (m: ConsumedMessage) => void,
+    opts: { timeoutMs: number; timeoutMessage: string; keepAlive?: () => void },
+  ): Promise<void> {
+    const endOf = new Map<string, bigint>();
     const nextOf = new Map<string, bigint>();
-    for (const s of start) for (const p of s.partitions) nextOf.set(`${s.topic}/${p.partition}`, BigInt(p.offset));
-    // Seek once the group is joined, before the first fetch (the join event comes first). Committing the offsets
-    // for the throwaway group beforehand (admin.setOffsets) cost 5 s per read: it runs a consumer of its own
-    // until its first fetch returns.
+    for (const r of ranges) {
+      const k = `${r.topic}/${r.partition}`;
+      if (r.start !== undefined && r.start >= r.end) continue;
+      endOf.set(k, r.end);
+      if (r.start !== undefined) nextOf.set(k, r.start);
+    }
+    if (endOf.size === 0) return;
+    const pending = new Set(endOf.keys());
+    const topics = [...new Set(ranges.map((r) => r.topic))];
+    const admin = await this.admin();
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       for (const [k, offset] of nextOf) {
         const i = k.lastIndexOf('/');
         consumer.seek({ topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset: offset.toString() });
       }
     });
+    const alive = opts.keepAlive === undefined ? undefined : setInterval(opts.keepAlive, 2_000);
     await consumer.connect();
     try {
       await consumer.subscribe({ topics, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `reading ${topics.join(', ')} to the end took over ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', opts.timeoutMessage)), opts.timeoutMs);
         // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
           const k = `${e.payload.topic}/${e.payload.partition}`;
-          const end = pending.get(k);
+          const end = endOf.get(k);
           if (end !== undefined && BigInt(e.payload.lastOffset) + 1n >= end) pending.delete(k);
           if (pending.size === 0) {
             clearTimeout(timer);
@@ -794,25 +822,27 @@ export class KafkaBus implements Bus {
           .run({
             autoCommit: false,
             eachBatch: async ({ batch }) => {
+              const k = `${batch.topic}/${batch.partition}`;
+              const end = endOf.get(k);
+              if (end === undefined) return;
               for (const m of batch.messages) {
-                const k = `${batch.topic}/${batch.partition}`;
-                const end = pending.get(k);
                 const offset = BigInt(m.offset);
-                if (end === undefined || offset >= end) continue;
+                if (offset >= end) continue;
                 const next = nextOf.get(k);
                 if (next !== undefined && offset < next) continue;
                 nextOf.set(k, offset + 1n);
                 each(consumedOf(batch.topic, batch.partition, m));
               }
+              opts.keepAlive?.();
             },
           })
           .catch(reject);
       });
     } finally {
+      if (alive !== undefined) clearInterval(alive);
       await consumer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);
     }
-    return readTo;
   }
 
   /** Where each partition of `topics` ends now (last stable offsets), to read later from there with readToEnd's `from`. */

@@ -1,9 +1,7 @@
-import { consumedOf } from '../bus/consumed.ts';
 import { throwawayGroupId } from '../bus/groups.ts';
 import type { KafkaBus } from '../bus/kafka.ts';
 import type { MemoryBus } from '../bus/memory.ts';
 import type { ConsumedMessage } from '../bus/types.ts';
-import { SeamError } from '../core/errors.ts';
 
 /**
  * Re-reading a topic, for the correlate role's rebuild: every message from the first whose (produce)
@@ -91,9 +89,6 @@ function checkDisjoint(ranges: readonly HistoryRange[]): void {
   }
 }
 
-/** How often a long read calls `keepAlive`. */
-const KEEP_ALIVE_MS = 2_000;
-
 /**
  * Kafka: start offsets come from the broker's time index (ListOffsets by timestamp); one throwaway consumer group
  * (`<groupPrefix>seam-rebuild-<hex>`, src/bus/groups.ts) per read (`read`, or all ranges of `readMany`) joins, seeks
@@ -134,66 +129,21 @@ export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefi
     opts.onPlan?.(messages);
     if (plan.size === 0) return counts;
     const timeoutMs = historyTimeoutMs(messages, maxMs);
-    const pending = new Set(plan.keys());
-    /** Next offset to hand over, per partition: nothing twice, also when the group is joined again. */
-    const next = new Map<string, bigint>([...plan].map(([k, p]) => [k, p.start]));
-    const groupId = throwawayGroupId('rebuild', groupPrefix);
-    const consumer = bus.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytes: 64 * 1024 * 1024 });
-    // Seek as the group is joined, before the first fetch (the join event comes first). Committing the start
-    // offsets for the group beforehand (admin.setOffsets) cost ~5 s a read: kafkajs runs a consumer of its own
-    // for it until its first fetch returns. A seek that does not take hold only costs time: records before the
-    // start are skipped.
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const [k, offset] of next) {
-        const p = plan.get(k)!;
-        consumer.seek({ topic: p.topic, partition: p.partition, offset: offset.toString() });
-      }
-    });
     const topics = [...new Set([...plan.values()].map((p) => p.topic))];
-    let alive: ReturnType<typeof setInterval> | undefined;
-    if (opts.keepAlive !== undefined) alive = setInterval(opts.keepAlive, KEEP_ALIVE_MS);
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', `re-reading ${topics.join(', ')} (${messages} messages) took over ${timeoutMs} ms (seam.yml correlate.maxRebuildMs caps it at ${maxMs} ms)`)), timeoutMs);
-        // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
-        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          const k = `${e.payload.topic}/${e.payload.partition}`;
-          const p = plan.get(k);
-          if (p !== undefined && BigInt(e.payload.lastOffset) + 1n >= p.end) pending.delete(k);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const k = `${batch.topic}/${batch.partition}`;
-              const p = plan.get(k);
-              if (p === undefined) return;
-              const r = ranges[p.range]!;
-              let n = 0;
-              for (const m of batch.messages) {
-                const off = BigInt(m.offset);
-                if (off < next.get(k)! || off >= p.end) continue;
-                next.set(k, off + 1n);
-                r.each(consumedOf(batch.topic, batch.partition, m));
-                n++;
-              }
-              counts[p.range]! += n;
-              opts.keepAlive?.();
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      if (alive !== undefined) clearInterval(alive);
-      await consumer.disconnect();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-    }
+    await bus.readRanges(
+      throwawayGroupId('rebuild', groupPrefix),
+      [...plan.values()],
+      (m) => {
+        const p = plan.get(`${m.topic}/${m.partition}`)!;
+        ranges[p.range]!.each(m);
+        counts[p.range]!++;
+      },
+      {
+        timeoutMs,
+        timeoutMessage: `re-reading ${topics.join(', ')} (${messages} messages) took over ${timeoutMs} ms (seam.yml correlate.maxRebuildMs caps it at ${maxMs} ms)`,
+        ...(opts.keepAlive === undefined ? {} : { keepAlive: opts.keepAlive }),
+      },
+    );
     return counts;
   };
   return {
