@@ -131,7 +131,7 @@ export function buildCli(): Command {
     })
     .option('--refresh-interval-ms <n>', 'index refresh interval', positiveInt)
     .option('--retention-days <n>', 'days before the ISM policy deletes event indices', positiveInt)
-    .option('--no-ism', 'never install the retention policy')
+    .option('--no-ism', 'manage no retention: no ISM policies, no age-out of the identity and incidents indices')
     .option('--dry-run', 'show what would change without changing anything')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .option('--dashboards <url>', 'also import the dashboards (deploy/opensearch/dashboards/*.ndjson) into OpenSearch Dashboards at this URL; basic auth (--username/--password-env or seam.yml) applies to it too')

@@ -25,7 +25,7 @@ export interface SetupOpenSearchOptions {
   replicas?: number;
   refreshIntervalMs?: number;
   retentionDays?: number;
-  /** false (`--no-ism`) never installs the retention policy. */
+  /** false (`--no-ism`) never installs the retention policies and ages nothing out. */
   ism?: boolean;
   dryRun?: boolean;
   /** seam.yml (default SEAM_CONFIG): its opensearch and ism sections; the flags above win. */
@@ -71,9 +71,11 @@ export async function setupOpenSearchCommand(o: SetupOpenSearchOptions = {}): Pr
   const client = await createOpenSearchClient(cfg);
   try {
     out.write(`OpenSearch ${cfg.nodeUrls.map(redactUrlCredentials).join(', ')}: prefix ${cfg.indexPrefix}, ${cfg.shards} shard(s), ${cfg.replicas} replica(s)${o.dryRun ? ' (dry run)' : ''}\n`);
+    const retention = o.ism !== false && loaded.config.ism.enabled;
     await setupOpenSearch(client, {
       templates: cfg,
-      ism: o.ism === false || !loaded.config.ism.enabled ? 'skip' : 'auto',
+      ism: retention ? 'auto' : 'skip',
+      ...(retention ? { ageOut: { identityDays: loaded.config.ism.identityRetentionDays, incidentsDays: loaded.config.ism.incidentsRetentionDays } } : {}),
       ...((o.retentionDays ?? loaded.config.ism.retentionDays) !== undefined ? { retentionDays: (o.retentionDays ?? loaded.config.ism.retentionDays)! } : {}),
       alertsRetentionDays: loaded.config.ism.alertsRetentionDays,
       dryRun: o.dryRun ?? false,

@@ -111,17 +111,29 @@ export const SeamConfig = z
     opensearch: OpenSearchSinkConfig.prefault({}),
     ism: z
       .strictObject({
-        enabled: z.boolean().default(true).describe('Install the retention policy in `seam setup opensearch` when the ISM plugin exists (Amazon OpenSearch Service has it; Serverless does not).'),
+        enabled: z.boolean().default(true).describe('Install the retention policies in `seam setup opensearch` when the ISM plugin exists (Amazon OpenSearch Service has it; Serverless does not), and age out the identity and incidents indices. false: Seam deletes nothing.'),
         retentionDays: z.number().int().positive().optional().describe('Days before the ISM policy deletes event indices (default: the policy file\'s).'),
         alertsRetentionDays: z
           .number()
           .int()
           .positive()
           .default(400)
-          .describe('Days before the ISM policy `<prefix>-alerts-retention` deletes daily alert indices (`<prefix>-alerts-YYYY.MM.DD`; not `-alerts-all`). 400: a year of alerts for the yearly review and for incidents found late, plus a month of slack. The identity and incidents indices are single indices updated in place, which ISM would delete whole: they have no age-based retention; remove old documents with a delete-by-query on their timestamps under the setup role.'),
+          .describe('Days before the ISM policy `<prefix>-alerts-retention` deletes daily alert indices (`<prefix>-alerts-YYYY.MM.DD`; not `-alerts-all`). 400: a year of alerts for the yearly review and for incidents found late, plus a month of slack.'),
+        incidentsRetentionDays: z
+          .number()
+          .int()
+          .positive()
+          .default(400)
+          .describe('Days after which `seam setup opensearch` deletes an identity\'s incidents from `<prefix>-incidents` (a single index ISM would delete whole: a delete-by-query instead, with or without ISM): the whole series (its episodes and context document) once Seam wrote none of them (`updated_at`) for this long; part of a series is never deleted, or the next alert would open its first incident again. 400, as the alerts they point to. Runs each time setup runs: schedule it (e.g. daily) for retention to keep up.'),
+        identityRetentionDays: z
+          .number()
+          .int()
+          .positive()
+          .default(400)
+          .describe('Days after a version of an identity edge closed (`valid_to`: an expired credential, a replaced mapping, a deleted binding) before `seam setup opensearch` deletes it from `<prefix>-identity` (a delete-by-query, with or without ISM). Open versions (no `valid_to`) are the graph\'s current state and are never aged out: the index has no last-seen time (a version is written when it opens and when it closes, not when it is used). 400, as the alerts whose chains they explain.'),
       })
       .prefault({})
-      .describe('Index State Management (retention) for `seam setup opensearch`.'),
+      .describe('Retention that `seam setup opensearch` manages: ISM policies for the daily indices, delete-by-query age-out for the identity and incidents indices (`enabled: false` or `--no-ism`: neither).'),
     rules: RulesConfig.prefault({}),
     identity: IdentityGraphConfig.prefault({}).describe('Identity graph: clusters (egress CIDRs, OIDC issuers) and windows.'),
     native: NativeConfig.prefault({}).describe('Native cross-plane detections.'),

@@ -42,6 +42,8 @@ beforeAll(async () => {
       const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (path.startsWith('/_bulk')) return json(200, { took: 1, errors: false, items: [{ index: { _index: 'x', _id: 'a', status: 201, result: 'created' } }] });
       if (path.includes('/_mget')) return json(200, { docs: [] });
+      // The age-out's series search: one quiet series (no after_key: one page).
+      if (path.includes('/_search')) return json(200, { aggregations: { s: { buckets: [{ key: { series: 'inc-1' }, newest: { value: 0 } }] } } });
       if (path.startsWith('/_cat/plugins')) return json(200, [{ component: 'opensearch-index-management' }]);
       if (req.method === 'GET' || req.method === 'HEAD') return json(req.method === 'HEAD' && path === '/' ? 200 : 404, {});
       return json(200, { acknowledged: true });
@@ -78,10 +80,16 @@ describe('OpenSearch IAM policies (deploy/iam) against the requests Seam makes',
     const config = OpenSearchSinkConfig.parse({ nodeUrls: [url], indexPrefix: PREFIX });
     const client = await createOpenSearchClient(config);
     take();
-    await setupOpenSearch(client, { templates: config, ism: 'auto' });
+    const ageOut = { identityDays: 400, incidentsDays: 400 };
+    await setupOpenSearch(client, { templates: config, ism: 'auto', ageOut });
+    await setupOpenSearch(client, { templates: config, ism: 'auto', ageOut, dryRun: true });
     const requests = take();
     const ism = requests.filter((r) => r.includes('/_plugins/_ism/'));
     expect(ism.length).toBeGreaterThan(0);
+    // The age-out of the two single indices (retention.ts): search, delete-by-query, and counts in a dry run.
+    for (const path of [`/${PREFIX}-identity/_delete_by_query`, `/${PREFIX}-incidents/_search`, `/${PREFIX}-incidents/_delete_by_query`, `/${PREFIX}-identity/_count`]) {
+      expect(requests.some((r) => r.startsWith(`POST ${path}`)), path).toBe(true);
+    }
     const setup = policy('opensearch-setup-policy.json');
     expect(requests.filter((r) => !allowed(setup, r.split(' ')[0]!, r.split(' ')[1]!))).toEqual([]);
     const index = policy('opensearch-index-policy.json');

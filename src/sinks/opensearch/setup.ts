@@ -1,21 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@opensearch-project/opensearch';
 import { SeamError } from '../../core/errors.ts';
+import { ageOutSingleIndices, type AgeOutAction, type AgeOutOptions } from './retention.ts';
 import { bodyHash, buildTemplates, identityIndexName, incidentsIndexName, type TemplateOptions } from './templates.ts';
 
 /**
  * Installs what Seam needs in OpenSearch, idempotently: component and index templates (compared by
  * the hash in their `_meta`, so an unchanged template is not rewritten), the identity index, and,
- * when the Index State Management plugin is installed, the retention policy for daily event indices.
+ * when the Index State Management plugin is installed, the retention policies for daily event and alert indices;
+ * asked to (`ageOut`), it also deletes what is past retention in the identity and incidents indices (retention.ts).
  */
 
 /** The one client call setup makes; a real `Client` satisfies it. */
 export type TransportApi = Pick<Client, 'transport'>;
 
 export interface SetupAction {
-  kind: 'component_template' | 'index_template' | 'index' | 'index_mapping' | 'ism_policy';
+  kind: 'component_template' | 'index_template' | 'index' | 'index_mapping' | 'ism_policy' | AgeOutAction['kind'];
   name: string;
-  action: 'created' | 'updated' | 'unchanged' | 'skipped' | 'would create' | 'would update' | 'conflict';
+  action: 'created' | 'updated' | 'unchanged' | 'skipped' | 'would create' | 'would update' | 'conflict' | 'deleted' | 'would delete';
   note?: string;
 }
 
@@ -27,6 +29,11 @@ export interface SetupOptions {
   retentionDays?: number;
   /** Days before the alerts policy deletes daily alert indices (`ism.alertsRetentionDays`, default 400). */
   alertsRetentionDays?: number;
+  /**
+   * Age out the identity and incidents indices (delete-by-query, whether or not ISM is installed). Only
+   * `seam setup opensearch` asks: the index role, which runs setup at start with `ism: 'skip'`, may not delete.
+   */
+  ageOut?: AgeOutOptions;
   /** The policy file; defaults to deploy/opensearch/ism-retention.json in this checkout. */
   ismPolicyFile?: string | URL;
   /** Report what would change without changing anything. */
@@ -90,6 +97,8 @@ export async function setupOpenSearch(client: TransportApi, o: SetupOptions): Pr
       report({ kind: 'index', name: index, action: 'unchanged' });
     }
   }
+
+  if (o.ageOut !== undefined) await ageOutSingleIndices(call, o.templates.indexPrefix, { ...o.ageOut, ...(o.dryRun ? { dryRun: true } : {}) }, report);
 
   const policyIds = (['events', 'alerts'] as const).map((f) => `${o.templates.indexPrefix}-${f}-retention`);
   if (o.ism === 'skip') {
