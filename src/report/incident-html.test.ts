@@ -145,4 +145,53 @@ describe('renderIncidentHtml', () => {
       'Service-account token minted|kube-system/admin|false',
     ]);
   });
+
+  it('lists credential files read in a pod and temporary credentials STS issued, with where they went (SOC review M3)', () => {
+    const ingest = { collector: 'file', received_at: 'x', truncated: false, redacted: [] };
+    const irsa = 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1730815835';
+    const principal = { id: irsa, type: 'assumed_role' as const, arn: irsa, pod: 'payments/api-1', service_account: 'payments/api' };
+    const ev = (id: string, time: string, seam: Partial<SeamEvent['seam']>, raw: Record<string, unknown>): SeamEvent =>
+      ({ '@timestamp': time, seam: { id, ingest, ...seam }, ...raw }) as SeamEvent;
+    const events = [
+      ev('f', '2024-11-05T14:09:00.650Z', { source: 'runtime', action: 'file', principal: { id: 'payments/api', type: 'service_account', pod: 'payments/api-1' } }, { kind: 'file', file: { op: 'open', path: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' } }),
+      ev('s', '2024-11-05T14:10:35.000Z', { source: 'cloudtrail', action: 'sts.amazonaws.com:AssumeRoleWithWebIdentity', source_ip: '198.51.100.23', principal }, {
+        requestParameters: { roleArn: 'arn:aws:iam::111122223333:role/payments-api-irsa' },
+        responseElements: { credentials: { accessKeyId: 'ASIA01B1A577648959B5', sessionToken: '[REDACTED]' }, assumedRoleUser: { arn: irsa } },
+      }),
+      ev('d', '2024-11-05T14:12:00.000Z', { source: 'cloudtrail', action: 'sts.amazonaws.com:AssumeRole', outcome: 'failure', source_ip: '198.51.100.23', principal }, { requestParameters: { roleArn: 'arn:aws:iam::111122223333:role/admin' } }),
+      ev('n', '2024-11-05T14:13:00.000Z', { source: 'cloudtrail', action: 'sts.amazonaws.com:GetCallerIdentity', source_ip: '198.51.100.23', principal }, {}),
+    ];
+    const rows = secretsTouched(events);
+    expect(rows.map((r) => `${r.what}|${r.names.join(',')}|${r.from ?? ''}|${r.denied}`)).toEqual([
+      'Credential file read in a pod|/var/run/secrets/eks.amazonaws.com/serviceaccount/token||false',
+      'AWS temporary credentials issued|key ASIA01B1A577648959B5,role/payments-api-irsa (botocore-session-1730815835)|198.51.100.23|false',
+      'AWS temporary credentials issued|arn:aws:iam::111122223333:role/admin|198.51.100.23|true',
+    ]);
+    expect(rows[0]!.who).toBe('pod payments/api-1');
+    // An AWS call made with a pod's credentials names the session and whose credentials they were (M2).
+    expect(rows[1]!.who).toBe('role/payments-api-irsa (botocore-session-1730815835) · creds of pod payments/api-1');
+  });
+
+  it('"Worst alert" names the worst alert of the worst rule, not the rule group\'s first alert (SOC review M1)', () => {
+    const rule = (level: Alert['rule']['level'], variant: string, title: string): Alert['rule'] => ({ id: 'seam-native-access-entry-grant', title, level, tags: [], type: 'native', variant });
+    const alerts = [
+      alert({ id: 'c1', '@timestamp': '2024-11-05T14:14:35.000Z', rule: rule('high', 'created', 'EKS access entry created'), summary: 'created', chain: undefined }),
+      alert({ id: 'c2', '@timestamp': '2024-11-05T14:14:49.000Z', rule: rule('critical', 'admin_policy', 'EKS admin access policy associated'), summary: 'admin', chain: undefined }),
+    ];
+    const [inc] = incidentsFrom(alerts);
+    const html = renderIncidentHtml({ id: 'inc-w', incident: inc!, events: new Map(), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect(/<dt>Worst alert<\/dt><dd>(.*?)<\/dd>/.exec(html)?.[1]).toBe('<span class="lvl lvl-critical">critical</span> EKS admin access policy associated');
+  });
+
+  it('puts each timeline line\'s source address in its own column and does not fold repeats from another address (SOC review M2)', () => {
+    const ingest = { collector: 'file', received_at: 'x', truncated: false, redacted: [] };
+    const irsa = 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1';
+    const principal = { id: irsa, type: 'assumed_role' as const, arn: irsa, pod: 'payments/api-1' };
+    const call = (id: string, t: string, ip: string): SeamEvent => ({ '@timestamp': t, seam: { id, source: 'cloudtrail', action: 'sts.amazonaws.com:GetCallerIdentity', source_ip: ip, principal, ingest } });
+    const [inc] = incidentsFrom([alert({ events: ['a', 'b', 'c'], chain: undefined })]);
+    const events = new Map([['a', call('a', '2024-11-05T14:10:00.000Z', '10.0.142.21')], ['b', call('b', '2024-11-05T14:10:01.000Z', '10.0.142.21')], ['c', call('c', '2024-11-05T14:10:02.000Z', '198.51.100.23')]]);
+    const html = renderIncidentHtml({ id: inc!.id, incident: inc!, events, awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect([...html.matchAll(/<td class="from">([^<]*)<\/td>/g)].map((m) => m[1])).toEqual(['10.0.142.21', '198.51.100.23']);
+    expect(html).toContain('creds of pod payments/api-1');
+  });
 });

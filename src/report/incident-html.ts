@@ -59,11 +59,15 @@ function worst(levels: Iterable<AlertLevel>): AlertLevel | undefined {
   return best;
 }
 
-/** Who an event says acted, short. */
+/**
+ * Who an event says acted, short. An AWS call made with a pod's credentials names the session and the pod whose
+ * credentials they were, not the pod alone: the same keys used from another host are not the pod acting (SOC review
+ * M2; the From column says where the call came from).
+ */
 function actor(e: SeamEvent): string {
   const p = e.seam.principal;
   if (p === undefined) return '';
-  if (p.pod) return `pod ${p.pod}`;
+  if (p.pod) return e.seam.source === 'cloudtrail' && (p.arn ?? p.id) ? `${shortIdentity(p.arn ?? p.id)} · creds of pod ${p.pod}` : `pod ${p.pod}`;
   return shortIdentity(p.arn ?? p.id);
 }
 
@@ -170,7 +174,7 @@ function timelineEntries(page: IncidentPage): TimelineEntry[] {
     const alerts = rulesOf.get(e.seam.id) ?? [];
     const prev = out[out.length - 1];
     // Repeats of one call by one identity on one resource, back to back and raising nothing new, fold into one line.
-    if (prev && prev.event.seam.source === e.seam.source && prev.event.seam.action === e.seam.action && prev.event.seam.resource === e.seam.resource && actor(prev.event) === actor(e) && prev.level === level && prev.alerts.join() === alerts.join()) {
+    if (prev && prev.event.seam.source === e.seam.source && prev.event.seam.action === e.seam.action && prev.event.seam.resource === e.seam.resource && actor(prev.event) === actor(e) && prev.event.seam.source_ip === e.seam.source_ip && prev.level === level && prev.alerts.join() === alerts.join()) {
       prev.count++;
       continue;
     }
@@ -223,6 +227,8 @@ interface SecretTouch {
   what: string;
   names: string[];
   who: string;
+  /** The source address of the request (or the pod, for a file read inside it). */
+  from?: string;
   denied: boolean;
 }
 
@@ -243,7 +249,7 @@ export function secretsTouched(events: Iterable<SeamEvent>): SecretTouch[] {
   for (const e of events) {
     const x = e as unknown as Record<string, unknown>;
     const denied = e.seam.outcome === 'failure';
-    const push = (what: string, names: string[]): void => void out.push({ when: e['@timestamp'], what, names, who: actor(e), denied });
+    const push = (what: string, names: string[]): void => void out.push({ when: e['@timestamp'], what, names, who: actor(e), ...(e.seam.source_ip ? { from: e.seam.source_ip } : {}), denied });
     if (e.seam.source === 'cloudtrail') {
       const rp = obj(x.requestParameters) ?? {};
       switch (e.seam.action) {
@@ -264,6 +270,20 @@ export function secretsTouched(events: Iterable<SeamEvent>): SecretTouch[] {
         case 'iam.amazonaws.com:CreateAccessKey':
           push('IAM access key created', nameList(rp.userName).length ? nameList(rp.userName) : ['(own user)']);
           break;
+        case 'sts.amazonaws.com:AssumeRole':
+        case 'sts.amazonaws.com:AssumeRoleWithWebIdentity':
+        case 'sts.amazonaws.com:AssumeRoleWithSAML':
+        case 'sts.amazonaws.com:GetSessionToken':
+        case 'sts.amazonaws.com:GetFederationToken': {
+          // Temporary credentials handed out: the key id is what to revoke (a session policy denying tokens issued
+          // before now, or the role's "Revoke active sessions"), the address is where they went (SOC review M3).
+          const re = obj(x.responseElements) ?? {};
+          const key = str(obj(re.credentials)?.accessKeyId);
+          const session = str(obj(re.assumedRoleUser)?.arn) ?? str(obj(re.federatedUser)?.arn);
+          const names = [...(key === undefined ? [] : [`key ${key}`]), ...(session === undefined ? nameList(rp.roleArn) : [shortIdentity(session)])];
+          if (names.length > 0 || denied) push('AWS temporary credentials issued', names.length ? names : nameList(rp.roleArn));
+          break;
+        }
         default:
       }
     } else if (e.seam.source === 'k8s_audit') {
@@ -282,6 +302,12 @@ export function secretsTouched(events: Iterable<SeamEvent>): SecretTouch[] {
         const names = typeof ref.name === 'string' ? [ns + ref.name] : listed.length ? listed : [`all in ${ns ? ns.slice(0, -1) : 'every namespace'}`];
         push(`Kubernetes secret${verb === 'get' ? '' : 's'} (${verb})`, names);
       } else if (ref.resource === 'serviceaccounts' && ref.subresource === 'token' && verb === 'create' && typeof ref.name === 'string') push('Service-account token minted', [ns + ref.name]);
+    } else if (e.seam.source === 'runtime') {
+      // The sensor reports file opens only for its sensitive paths (tokens, cloud credentials, kubeconfigs): each one
+      // is a credential that left the file in that pod (SOC review M3).
+      const file = obj(x.file);
+      const path = str(file?.path);
+      if (path !== undefined) push('Credential file read in a pod', [path]);
     }
   }
   return out.sort((a, b) => (a.when < b.when ? -1 : a.when > b.when ? 1 : 0));
@@ -359,6 +385,11 @@ function foldText(g: RuleGroup, all: readonly Alert[]): string | undefined {
   return parts.length > 0 ? parts.join('. ') : undefined;
 }
 
+/** A rule group's worst alert: of several at the group's level, the latest (a grant and its first use both critical: the first use). */
+function worstOf(g: RuleGroup): Alert {
+  return g.alerts.findLast((a) => a.rule.level === g.rule.level) ?? g.alerts[0]!;
+}
+
 function alertCard(g: RuleGroup, page: IncidentPage): string {
   const first = g.alerts[0]!;
   const last = g.alerts[g.alerts.length - 1]!;
@@ -367,7 +398,7 @@ function alertCard(g: RuleGroup, page: IncidentPage): string {
   // The card leads with the group's worst alert, its title (a native detection's variant: a grant at high, its first
   // use at critical) and summary; the group's other distinct summaries follow, worst first.
   // Of several at the worst level, the latest: a grant and its first use both critical, the first use leads.
-  const worst = g.alerts.findLast((a) => a.rule.level === g.rule.level) ?? first;
+  const worst = worstOf(g);
   const seen = new Set([worst.summary]);
   const others = [...g.alerts]
     .sort((a, b) => LEVEL_ORDER.indexOf(a.rule.level) - LEVEL_ORDER.indexOf(b.rule.level))
@@ -468,8 +499,8 @@ function secretsSection(page: IncidentPage): string {
   const rows = secretsTouched(all.values());
   if (rows.length === 0) return '';
   const shown = rows.slice(0, 20);
-  return `<section id="secrets"><h2>Secrets and credentials read or minted</h2><p class="hint">What to rotate: every value below was returned to the identity shown (denied: it was tried).</p><table><thead><tr><th>UTC</th><th>What</th><th>Name</th><th>Who</th></tr></thead><tbody>
-${shown.map((r) => `<tr class="secret${r.denied ? ' denied' : ''}"><td class="t">${esc(r.when.slice(11, 19))}</td><td>${esc(r.what)}${r.denied ? ' · denied' : ''}</td><td>${esc(clip(r.names.join(', '), 120))}</td><td>${esc(clip(r.who, 48))}</td></tr>`).join('\n')}
+  return `<section id="secrets"><h2>Secrets and credentials read or minted</h2><p class="hint">What to rotate: every value below was returned to the identity shown (denied: it was tried).</p><table><thead><tr><th>UTC</th><th>What</th><th>Name</th><th>Who</th><th>From</th></tr></thead><tbody>
+${shown.map((r) => `<tr class="secret${r.denied ? ' denied' : ''}"><td class="t">${esc(r.when.slice(11, 19))}</td><td>${esc(r.what)}${r.denied ? ' · denied' : ''}</td><td>${esc(clip(r.names.join(', '), 120))}</td><td>${esc(clip(r.who, 96))}</td><td>${esc(r.from ?? '')}</td></tr>`).join('\n')}
 </tbody></table>${rows.length > shown.length ? `<p>…${rows.length - shown.length} more</p>` : ''}</section>`;
 }
 
@@ -511,7 +542,7 @@ export function renderIncidentHtml(page: IncidentPage, generatedAt: Date = new D
     const ev = e.event;
     const c = e.level ? badge(e.level) : '<span class="lvl" style="color:#6b7280">context</span>';
     const what = `${ev.seam.source === 'cloudtrail' ? shortAction(ev.seam.action) : (ev.seam.action ?? '')}${ev.seam.resource ? ` ${ev.seam.resource}` : ''}${ev.seam.outcome === 'failure' ? ' (failed)' : ''}`;
-    return `<tr class="timeline-entry${e.level ? '' : ' ctx'}" data-event="${esc(ev.seam.id)}"><td class="t">${esc(ev['@timestamp'].slice(11, 19))}</td><td><span class="plane plane-${esc(ev.seam.source)}">${esc(SOURCES.find((s) => s.source === ev.seam.source)?.name ?? ev.seam.source)}</span></td><td class="what">${esc(clip(what, 90))}${e.count > 1 ? ` <b>×${e.count}</b>` : ''}</td><td>${esc(clip(actor(ev), 48))}</td><td>${c} ${esc(clip(e.alerts.join('; '), 90))}</td></tr>`;
+    return `<tr class="timeline-entry${e.level ? '' : ' ctx'}" data-event="${esc(ev.seam.id)}"><td class="t">${esc(ev['@timestamp'].slice(11, 19))}</td><td><span class="plane plane-${esc(ev.seam.source)}">${esc(SOURCES.find((s) => s.source === ev.seam.source)?.name ?? ev.seam.source)}</span></td><td class="what">${esc(clip(what, 90))}${e.count > 1 ? ` <b>×${e.count}</b>` : ''}</td><td>${esc(clip(actor(ev), 96))}</td><td class="from">${esc(ev.seam.source_ip ?? '')}</td><td>${c} ${esc(clip(e.alerts.join('; '), 90))}</td></tr>`;
   });
 
   return `<!doctype html>
@@ -537,7 +568,7 @@ export function renderIncidentHtml(page: IncidentPage, generatedAt: Date = new D
 <section class="facts" id="facts"><h2>At a glance</h2><dl>
 <dt>Who acted</dt><dd><b>${esc(whoName)}</b><br>${esc(inc.key)}</dd>
 ${inc.actors.length ? `<dt>Acting as</dt><dd>${inc.actors.map((a) => esc(shortIdentity(a))).join('<br>')}</dd>` : ''}
-<dt>Worst alert</dt><dd>${groups[0] ? `${badge(groups[0].rule.level)} ${esc(groups[0].rule.title)}` : ''}</dd>
+<dt>Worst alert</dt><dd>${groups[0] ? `${badge(groups[0].rule.level)} ${esc(worstOf(groups[0]).rule.title)}` : ''}</dd>
 <dt>Alerts</dt><dd>${inc.alerts.length} from ${groups.length} rules</dd>
 <dt>When</dt><dd>${esc(when(inc.start))}<br>to ${esc(when(inc.end))}</dd>
 ${ips.size ? `<dt>From</dt><dd id="from">${[...ips].slice(0, 6).map(esc).join('<br>')}</dd>` : ''}${others.size ? `<dt>Other identities from</dt><dd id="others-from" title="Addresses of events by other identities among this incident's evidence: not where this identity acted from">${[...others].slice(0, 6).map(([ip, who]) => `${esc(ip)} <span>· ${esc(clip([...who].join(', '), 48))}</span>`).join('<br>')}</dd>` : ''}
@@ -550,7 +581,7 @@ ${ips.size ? `<dt>From</dt><dd id="from">${[...ips].slice(0, 6).map(esc).join('<
 </div>
 ${secretsSection(page)}
 <section id="timeline"><h2>Timeline across planes</h2>${timelineSvg(entries, inc.start, inc.end)}
-<table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>Alerts</th></tr></thead><tbody>
+<table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>From</th><th>Alerts</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table></section>
 <section id="alerts"><h2>Alerts and triage</h2><div class="alerts">${serious.map((g) => alertCard(g, page)).join('\n')}</div>
