@@ -18,6 +18,13 @@ export interface WorkerBatch {
   idx: number[];
   texts: string[];
   origins: string[];
+  /**
+   * The account and cluster the file source gave each record ('' for none): `--cluster`, `--account`, or the ones a
+   * CloudWatch Logs subscription payload names for its log events (ADR 0039). The rest of a record's meta is the
+   * batch's (`receivedAt`) or the worker's (`collector`).
+   */
+  accounts: string[];
+  clusters: string[];
   receivedAt: string;
   /**
    * The event-time order of the one-thread replay over the whole input (ADR 0009), which the main thread

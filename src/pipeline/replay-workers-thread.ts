@@ -51,7 +51,11 @@ try {
         const text = m.texts[i]!;
         const at = m.idx[i]!;
         const meta: RawMeta = { collector: 'file', receivedAt: m.receivedAt, origin: m.origins[i]! };
-        if (init.cluster !== undefined) meta.cluster = init.cluster;
+        // As the first pass read it (and a single-thread replay normalizes it): the file source's account and cluster.
+        const account = m.accounts[i]!;
+        const cluster = m.clusters[i]! || init.cluster;
+        if (account !== '') meta.account = account;
+        if (cluster !== undefined && cluster !== '') meta.cluster = cluster;
         const dead = (stage: 'normalize' | 'detect', e: Parameters<typeof deadLetter>[1]): void => {
           out.idx.push(at);
           out.kind.push(ITEM.deadLetter);

@@ -8,6 +8,8 @@ import type { Alert } from '../detect/alert.ts';
 import { buildReplayHandler, runReplay, type ReplayDetectSpec } from './replay.ts';
 import { runReplayWorkers } from './replay-workers.ts';
 import { alertRuleAndEvents, readJsonl as jsonl } from '../../test/helpers/jsonl.ts';
+import { logEventOf, SUBSCRIPTION_CLUSTER, SUBSCRIPTION_OWNER, subscriptionOf } from '../../test/helpers/batches.ts';
+import type { SeamEvent } from '../core/envelope.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const spec: ReplayDetectSpec = { rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') };
@@ -72,5 +74,45 @@ describe('seam replay --workers', () => {
       return readFile(alerts, 'utf8');
     };
     expect(await run(2)).toBe(await run(1));
+  });
+
+  it('keeps the account and cluster a CloudWatch Logs subscription payload names, as one thread does (ADR 0039)', async () => {
+    // The demo's audit events (which name no cluster) in payloads of its EKS group, each run between CloudTrail
+    // records as one payload, keys in CloudWatch's order (ADR 0039: the file scanner reads the payload's fields on its
+    // way to logEvents); the CloudTrail records stay one per line.
+    const lines = (await readFile(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    const out: string[] = [];
+    let run: string[] = [];
+    let n = 0;
+    const flush = (): void => {
+      if (run.length > 0) out.push(subscriptionOf(`/aws/eks/${SUBSCRIPTION_CLUSTER}/cluster`, 'kube-apiserver-audit-0a1b2c3d', run.map((m) => logEventOf(n++, m)), 0));
+      run = [];
+    };
+    for (const l of lines) {
+      if (l.includes('"audit.k8s.io/')) run.push(l);
+      else {
+        flush();
+        out.push(l);
+      }
+    }
+    flush();
+    const sub = join(dir, 'subscription');
+    await mkdir(sub);
+    await writeFile(join(sub, 'payloads.jsonl'), out.join('\n') + '\n');
+    const one = { alerts: join(dir, 's1.jsonl'), dlq: join(dir, 'sd1.jsonl'), out: join(dir, 'se1.jsonl') };
+    const two = { alerts: join(dir, 's2.jsonl'), dlq: join(dir, 'sd2.jsonl'), out: join(dir, 'se2.jsonl') };
+    await runReplay({ paths: [sub], dlqPath: one.dlq, alertsPath: one.alerts, outPath: one.out, maxRecordBytes: 1 << 20, handler: await buildReplayHandler(spec) });
+    const s2 = await runReplayWorkers({ paths: [sub], workers: 2, spec, dlqPath: two.dlq, alertsPath: two.alerts, outPath: two.out, maxRecordBytes: 1 << 20 });
+
+    const where = async (file: string): Promise<Map<string, string>> => new Map((await jsonl<SeamEvent>(file)).map((e) => [e.seam.id, `${e.seam.source} ${e.seam.account ?? '-'} ${e.seam.cluster ?? '-'}`]));
+    const e1 = await where(one.out);
+    const e2 = await where(two.out);
+    const audit = [...e1.values()].filter((v) => v.startsWith('k8s_audit '));
+    expect(audit.length).toBeGreaterThan(300);
+    expect(new Set(audit)).toEqual(new Set([`k8s_audit ${SUBSCRIPTION_OWNER} ${SUBSCRIPTION_CLUSTER}`]));
+    expect(e2).toEqual(e1);
+    // The workers read each record as the first pass did (it saw the payload's account and cluster).
+    expect(s2.timing.mismatched).toBe(0);
+    expect((await jsonl<Alert>(two.alerts)).map(alertRuleAndEvents).sort()).toEqual((await jsonl<Alert>(one.alerts)).map(alertRuleAndEvents).sort());
   });
 });

@@ -280,10 +280,12 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
       const receivedAt = batch[0]?.meta.receivedAt ?? new Date().toISOString();
       const to = (w: number, idx: number, item: Extract<FileItem, { kind: 'record' }>): void => {
         let b = per[w];
-        if (b === undefined) per[w] = b = { t: 'batch', round, idx: [], texts: [], origins: [], receivedAt, late: [], wmBefore: [], wmAfter: [], clockBefore: [], expect: [] };
+        if (b === undefined) per[w] = b = { t: 'batch', round, idx: [], texts: [], origins: [], accounts: [], clusters: [], receivedAt, late: [], wmBefore: [], wmAfter: [], clockBefore: [], expect: [] };
         b.idx.push(idx);
         b.texts.push(item.text);
         b.origins.push(item.meta.origin ?? '');
+        b.accounts.push(item.meta.account ?? '');
+        b.clusters.push(item.meta.cluster ?? '');
         b.late.push(late[idx]!);
         b.wmBefore.push(idx === 0 ? -Infinity : wm[idx - 1]!);
         b.wmAfter.push(wm[idx]!);
