@@ -28,7 +28,7 @@ export const Throttle = z
       .int()
       .min(0)
       .default(600_000)
-      .describe('Repeats of one rule and one principal (the resolved origin, else the acting principal) within this much event time after the first are collapsed: the first is sent at once, the rest become one notification carrying their count when the window ends. 0 turns throttling off.'),
+      .describe('Repeats of one rule (one variant of a native detection) and one principal (the resolved origin, else the acting principal) within this much event time after the first are collapsed: the first is sent at once, the rest become one notification carrying their count when the window ends; one above every level the window notified is sent at once (an escalation). 0 turns throttling off.'),
   })
   .prefault({})
   .describe('Throttling of repeated notifications.');

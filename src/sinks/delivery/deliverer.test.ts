@@ -74,6 +74,45 @@ describe('throttling', () => {
     expect(bodies(soc).at(-1)!.notification).toMatchObject({ id: 'alert-r-irsa-token-theft-200', kind: 'alert', count: 1 });
   });
 
+  it("each variant of a native detection is its own window: a grant's created, admin_policy and first_use by one origin are three notifications", async () => {
+    const { soc, d } = await deliverer({ throttle: { windowMs: 600_000 }, routes: [{ name: 'r', outputs: ['soc'] }] });
+    const variant = (n: number, name: string, title: string, level: Alert['rule']['level']): Alert => {
+      const a = testAlert({ n, level, ruleId: 'seam-native-access-entry-grant' });
+      return { ...a, rule: { ...a.rule, variant: name, title } };
+    };
+    await d.deliver(variant(1, 'created', 'EKS access entry created', 'high'));
+    await d.deliver(variant(14, 'admin_policy', 'EKS admin access policy associated', 'critical'));
+    await d.deliver(variant(90, 'first_use', 'First use of a new EKS access grant', 'critical'));
+    // A second created by the same origin in the window is a repeat of that variant only.
+    await d.deliver(variant(120, 'created', 'EKS access entry created', 'high'));
+    type Body = { notification: { kind: string; count: number; level: string }; alert: { rule: { variant?: string; title: string } } };
+    const told = (): string[] => soc.requests.map((r) => r.json as Body).map((b) => `${b.notification.kind} ${b.notification.count} ${b.notification.level} ${b.alert.rule.variant} ${b.alert.rule.title}`);
+    expect(told()).toEqual(['alert 1 high created EKS access entry created', 'alert 1 critical admin_policy EKS admin access policy associated', 'alert 1 critical first_use First use of a new EKS access grant']);
+    await d.flushAll();
+    expect(told().at(-1)).toBe('repeats 1 high created EKS access entry created');
+    expect(d.stats).toMatchObject({ alerts: 4, throttled: 1, escalated: 0, repeatSummaries: 1, sent: 4 });
+  });
+
+  it('an alert above every level its window notified is an escalation: sent at once, and the window then holds repeats at or below it', async () => {
+    let wall = 0;
+    const { soc, d } = await deliverer({ throttle: { windowMs: 600_000 }, routes: [{ name: 'r', outputs: ['soc'] }] }, () => wall);
+    // One native detection (one rule, no variant) whose level depends on the case: medium, high, medium, critical, high, high.
+    const levels: Alert['rule']['level'][] = ['medium', 'high', 'medium', 'critical', 'high', 'high'];
+    for (const [i, level] of levels.entries()) await d.deliver(testAlert({ n: i + 1, level, ruleId: 'seam-native-x' }));
+    type Body = { notification: { id: string; kind: string; count: number; level: string; window?: { start: string; end: string } }; alert: { id: string } };
+    const got = (): Body[] => soc.requests.map((r) => r.json as Body);
+    expect(got().map((b) => `${b.notification.kind} ${b.notification.level} ${b.alert.id}`)).toEqual([
+      'alert medium alert-seam-native-x-1',
+      'alert high alert-seam-native-x-2',
+      'alert critical alert-seam-native-x-4',
+    ]);
+    expect(d.stats).toMatchObject({ throttled: 3, escalated: 2 });
+    wall = 600_000;
+    await d.flushDue();
+    // The summary counts the three held back (n 3, 5, 6) and shows the highest of them, the latest among equals.
+    expect(got().at(-1)!.notification).toMatchObject({ id: 'alert-seam-native-x-6:repeats:3', kind: 'repeats', count: 3, level: 'high', window: { start: testAlert({ n: 3 })['@timestamp'], end: testAlert({ n: 6 })['@timestamp'] } });
+  });
+
   it('an alert id seen before (redelivered in this process) is neither sent again nor counted as a repeat', async () => {
     const { soc, d } = await deliverer({ routes: [{ name: 'r', outputs: ['soc'] }] });
     await d.deliver(testAlert({ n: 1 }));

@@ -29,7 +29,10 @@ interface Window {
   first?: string;
   last?: string;
   repeats: number;
-  lastAlert: Alert;
+  /** The highest level (`rank` of `notifiedLevel`) notified in the window: an alert above it is sent at once. */
+  level: number;
+  /** The collapsed alert the repeats summary shows: the highest level among them, the latest among equals. */
+  shown?: Alert;
   outputs: string[];
 }
 
@@ -63,6 +66,12 @@ export const notificationId = (a: Alert): string => (a.finding === undefined ? a
 
 /** Who the throttle keys on: the resolved origin, else the acting principal. */
 export const throttleWho = (a: Alert): string => a.origin?.id ?? a.principal?.id ?? '(unknown)';
+
+/**
+ * What the throttle collapses repeats of: one rule, one variant of it (a native detection's kinds of alert under one
+ * id, `rule.variant`: an access entry created and a cluster-admin policy associated are two things to tell), one who.
+ */
+export const throttleKey = (a: Alert): string => `${a.rule.id}|${a.rule.variant ?? ''}|${throttleWho(a)}`;
 
 function tagMatches(want: string, tags: readonly string[]): boolean {
   return want.endsWith('*') ? tags.some((t) => t.startsWith(want.slice(0, -1))) : tags.includes(want);
@@ -113,6 +122,8 @@ export class Deliverer {
     unrouted: 0,
     suppressed: 0,
     throttled: 0,
+    /** Alerts sent at once inside a throttle window because their level was above every level it had notified. */
+    escalated: 0,
     duplicates: 0,
     /** Alerts folded into another alert of the same event (ADR 0050): indexed, not notified; the leader lists them. */
     folded: 0,
@@ -247,19 +258,29 @@ export class Deliverer {
         this.stats.bySuppression[k] = (this.stats.bySuppression[k] ?? 0) + 1;
       } else {
         const windowMs = this.config.throttle.windowMs;
-        const key = `${a.rule.id}|${throttleWho(a)}`;
+        const key = throttleKey(a);
         const t = Date.parse(a['@timestamp']);
+        const level = rank(notifiedLevel(a));
         const w = this.windows.get(key);
-        if (!escalation && windowMs > 0 && w !== undefined && t >= w.startMs && t < w.startMs + windowMs) {
+        const inWindow = windowMs > 0 && w !== undefined && t >= w.startMs && t < w.startMs + windowMs;
+        if (inWindow && !escalation && level <= w.level) {
           this.stats.throttled++;
           w.repeats++;
           w.first ??= a['@timestamp'];
           w.last = a['@timestamp'];
-          w.lastAlert = a;
+          if (w.shown === undefined || level >= rank(notifiedLevel(w.shown))) w.shown = a;
           w.outputs = [...new Set([...w.outputs, ...outputs])];
+        } else if (inWindow) {
+          // Above every level the window notified (or a GuardDuty finding that got worse): an escalation, sent at
+          // once; the window stays open, now at this level, and keeps counting the repeats at or below it.
+          if (level > w.level) {
+            this.stats.escalated++;
+            w.level = level;
+          }
+          out.push(...(await this.send({ id: notificationId(a), kind: 'alert', alert: a, count: 1, ...this.link(a) }, outputs, signal)));
         } else {
           if (w !== undefined && !escalation) out.push(...(await this.closeWindow(w, signal)));
-          if (windowMs > 0 && !escalation) this.windows.set(key, { key, startMs: t, openedAt: this.now(), repeats: 0, lastAlert: a, outputs });
+          if (windowMs > 0 && !escalation) this.windows.set(key, { key, startMs: t, openedAt: this.now(), repeats: 0, level, outputs });
           out.push(...(await this.send({ id: notificationId(a), kind: 'alert', alert: a, count: 1, ...this.link(a) }, outputs, signal)));
         }
       }
@@ -309,7 +330,7 @@ export class Deliverer {
     this.windows.delete(w.key);
     if (w.repeats === 0) return [];
     this.stats.repeatSummaries++;
-    const a = w.lastAlert;
+    const a = w.shown!;
     const n: Notification = { id: `${a.id}:repeats:${w.repeats}`, kind: 'repeats', alert: a, count: w.repeats, window: { start: w.first!, end: w.last! }, ...this.link(a) };
     return this.send(n, w.outputs, signal);
   }

@@ -16,9 +16,12 @@ export interface Notification {
    */
   id: string;
   kind: 'alert' | 'repeats';
-  /** The alert (for `repeats`, the last alert the window collapsed). */
+  /**
+   * The alert (for `repeats`, the one of the alerts the window collapsed at the highest level, the latest among
+   * equals: all of one rule, variant and who, so its title is theirs).
+   */
   alert: Alert;
-  /** How many alerts of this rule and principal the notification stands for (1 for a plain alert). */
+  /** How many alerts of this rule (and variant) and principal the notification stands for (1 for a plain alert). */
   count: number;
   /** For `repeats`: event time of the first and last collapsed alert. */
   window?: { start: string; end: string };
