@@ -9,7 +9,7 @@ import { serviceAccountOf } from '../core/normalize/principal.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
 import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
-import type { EffectivePermissions } from '../identity/types.ts';
+import type { Edge, EffectivePermissions } from '../identity/types.ts';
 import { readFiles } from '../sources/file/source.ts';
 
 export interface IdentityExplainOptions {
@@ -84,9 +84,11 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
     out.write(`IAM principal ${role}\n`);
     const sessions = graph.store.incoming(role, 'session_of');
     const history = [...graph.store.all()].filter((e) => e.fact.kind === 'session_of' && e.fact.to === role);
+    const listed = new Set<string>();
     for (const e of history.length > 0 ? history : sessions) {
       known = true;
       const s = e.fact.from;
+      listed.add(s);
       const ws = graph.store.latest('wis|' + s) ?? graph.store.latest('pis|' + s);
       out.write(`  session ${s} from ${e.fact.valid_from}${ws === undefined ? '' : ` — ${ws.fact.kind.replace(/_/g, ' ')} of ${nodeLabel(ws.fact.to)} (${ws.fact.cluster})`}\n`);
       const using = events.filter((x) => x.seam.principal?.arn === s);
@@ -95,6 +97,22 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
         const r = graph.resolve(last);
         out.write(`    last call ${last.seam.action} at ${last['@timestamp']}: ${stepsText(r.chain)}\n`);
       }
+    }
+    // Sessions seen only on the Kubernetes plane (an audit record's user.extra.arn: the session that authenticated
+    // to the API server), whose AssumeRole the inputs do not hold: still this role's activity (SOC review L4).
+    const k8sOnly = new Map<string, SeamEvent[]>();
+    for (const x of events) {
+      const arn = x.seam.principal?.arn;
+      if (arn === undefined || listed.has(arn) || x.seam.source !== 'k8s_audit') continue;
+      const of = roleOfSession(arn);
+      if (of === undefined || canonicalIamArn(of) !== role) continue;
+      k8sOnly.set(arn, [...(k8sOnly.get(arn) ?? []), x]);
+    }
+    for (const [s, using] of k8sOnly) {
+      known = true;
+      const last = using[using.length - 1]!;
+      out.write(`  session ${s} — ${using.length} Kubernetes request${using.length === 1 ? '' : 's'} (first ${using[0]!['@timestamp']}${last.seam.cluster ? ` in ${last.seam.cluster}` : ''}${last.seam.source_ip ? ` from ${last.seam.source_ip}` : ''}); no AssumeRole for it in the inputs\n`);
+      out.write(`    last call ${last.seam.action}${last.seam.resource ? ` ${last.seam.resource}` : ''} at ${last['@timestamp']}\n`);
     }
     for (const c of clusters) known = writePermissions(out, graph.effectivePermissions(target, c)) || known;
   } else if (sa !== undefined) {
@@ -113,7 +131,16 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
         known = true;
         out.write(`  pod ${nodeLabel(e.fact.from)}${Number.isFinite(e.toMs) ? ' (deleted)' : ''}\n`);
         const pk = podKey(c, nodeLabel(e.fact.from));
-        for (const x of [...graph.store.all()].filter((v) => v.fact.kind === 'exec' && v.fact.from === pk)) out.write(`    exec by ${nodeLabel(x.fact.to)} at ${x.fact.valid_from} (${String(x.fact.attributes.command ?? '')})\n`);
+        // One line per exec: an exec's audit stages (ResponseStarted, ResponseComplete) are one request, one auditID
+        // (the fact key is exec|<auditID>:<stage>); the first stage's time is when it started.
+        const execs = new Map<string, Edge>();
+        for (const v of graph.store.all()) {
+          if (v.fact.kind !== 'exec' || v.fact.from !== pk) continue;
+          const request = v.fact.key.replace(/:(RequestReceived|ResponseStarted|ResponseComplete|Panic)$/, '');
+          const had = execs.get(request);
+          if (had === undefined || v.fact.valid_from < had.fact.valid_from) execs.set(request, v);
+        }
+        for (const x of execs.values()) out.write(`    exec by ${nodeLabel(x.fact.to)} at ${x.fact.valid_from} (${String(x.fact.attributes.command ?? '')})\n`);
       }
       for (const e of [...graph.store.all()].filter((x) => (x.fact.kind === 'web_identity_session' || x.fact.kind === 'pod_identity_session') && x.fact.to === saKey(c, sa))) {
         known = true;
@@ -158,9 +185,12 @@ function writePermissions(out: Out, p: EffectivePermissions): boolean {
   out.write(`  in ${p.cluster}: ${p.usernames.length > 0 ? 'user ' + p.usernames.join(', ') : 'no mapping'}${p.groups.length > 0 ? '; groups ' + p.groups.join(', ') : ''}\n`);
   if (p.isClusterAdmin) out.write(`    CLUSTER ADMIN via ${stepsText(p.adminVia ?? [])}\n`);
   for (const r of p.rules.slice(0, 40)) {
-    const what = r.resources.length > 0 ? r.resources.join(',') : (r.nonResourceURLs ?? []).join(',');
-    out.write(`    ${r.verbs.join(',')} ${what} [${r.apiGroups.map((g) => (g === '' ? 'core' : g)).join(',')}] in ${r.namespaces.join(',')}  via ${stepsText(r.via)}\n`);
+    // A non-resource rule (nonResourceURLs: /healthz, /metrics, *) has no API groups: say what it is instead of [].
+    const what = r.resources.length > 0 ? `${r.resources.join(',')} [${r.apiGroups.map((g) => (g === '' ? 'core' : g)).join(',')}]` : `non-resource URLs ${(r.nonResourceURLs ?? []).join(',')}`;
+    out.write(`    ${r.verbs.join(',')} ${what} in ${r.namespaces.join(',')}  via ${stepsText(r.via)}\n`);
   }
   if (p.rules.length > 40) out.write(`    … ${p.rules.length - 40} more rules\n`);
+  // Nothing found is not "no permissions": the inputs may simply not show the mapping (SOC review L4).
+  if (!p.isClusterAdmin && p.rules.length === 0) out.write('    permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs (seed the graph with --seed: aws-auth, access entries, kubectl get clusterrolebindings,rolebindings -A -o json)\n');
   return bound || p.usernames.length > 0;
 }

@@ -45,6 +45,21 @@ describe('seam identity explain', () => {
     expect(text).not.toContain('is not in the identity graph');
     expect(text).toContain('acted in 1 event (first ');
   });
+  it('lists one line per exec (its audit stages are one request), non-resource rules by name, and says when permissions are unknown (SOC review L4)', async () => {
+    const sa = await explain('payments/api');
+    expect(sa.text.match(/exec by /g)?.length).toBe(1);
+    expect(sa.text).toContain('permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs');
+    const role = await explain('arn:aws:iam::111122223333:role/payments-api-irsa');
+    expect(role.text).toContain('* non-resource URLs * in *');
+    expect(role.text).not.toContain(' [] ');
+    expect(role.text).not.toContain('permissions unknown');
+  });
+  it('lists a role\'s sessions seen only on the Kubernetes plane (no AssumeRole in the inputs)', async () => {
+    const { code, text } = await explain('arn:aws:iam::111122223333:role/ci-deployer');
+    expect(code).toBe(0);
+    expect(text).toMatch(/session arn:aws:sts::111122223333:assumed-role\/ci-deployer\/[^ ]+ — \d+ Kubernetes requests? \(first .* in prod-eks-01/);
+    expect(text).toContain('no AssumeRole for it in the inputs');
+  });
   it('says so when the target is unknown', async () => {
     const { code, text } = await explain('arn:aws:iam::111122223333:role/nobody');
     expect(code).toBe(1);
