@@ -374,7 +374,7 @@ describe('seam replay', () => {
       return { ids: alerts.map((a) => a.id).sort(), late: alerts.filter((a) => a.late === true).length, stderr: r.stderr + r.stdout };
     };
     const one = replay(join(ROOT, 'deploy/demo/eks-demo.jsonl'), 'planes-one');
-    expect(one.ids).toHaveLength(36);
+    expect(one.ids).toHaveLength(35);
     expect(one.late).toBe(0);
     // Audit first and CloudTrail first (name order decides which file is read first when files are read in turn).
     for (const order of [['a', 'b', 'c', 'd'], ['d', 'c', 'b', 'a']]) {
@@ -384,7 +384,7 @@ describe('seam replay', () => {
         writeFileSync(join(root, `${order[i]}-${source}`, `${source}.jsonl`), lines.join('\n') + '\n');
       });
       const split = replay(root, `planes-${order.join('')}-alerts`);
-      expect(split.stderr).toMatch(/^replay: files=4 .* records=465 normalized=465 rejected=0 alerts=36 /m);
+      expect(split.stderr).toMatch(/^replay: files=4 .* records=465 normalized=465 rejected=0 alerts=35 /m);
       expect(split.ids).toEqual(one.ids);
       expect(split.late).toBe(0);
       expect(split.stderr).not.toContain('behind');
@@ -413,11 +413,11 @@ describe('seam replay', () => {
       /^ {2}warning: \d+ events reached detection more than 60s behind the newest event time \(the allowed lateness\): alerts they complete are marked late: true or lost \(cross-plane detections, correlations\); sort or interleave the records by event time \(input files are merged by time, each file read in its own order\) or raise rules\.allowedLatenessMs in seam\.yml$/,
     );
     const lateAlerts = readFileSync(join(dir, 'in-turn.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { late?: boolean });
-    expect(lateAlerts.length).toBeLessThan(36);
+    expect(lateAlerts.length).toBeLessThan(35);
     expect(lateAlerts.some((a) => a.late === true)).toBe(true);
     const covered = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', file, '--config', config, ...flags, '--alerts-out', join(dir, 'in-turn-day.jsonl')], { cwd: ROOT, encoding: 'utf8', env });
     expect(covered.status).toBe(0);
-    expect(covered.stderr).toMatch(/^replay: files=1 .* alerts=36 /m);
+    expect(covered.stderr).toMatch(/^replay: files=1 .* alerts=35 /m);
     expect(covered.stderr).not.toContain('behind the newest event time');
   }, 120_000);
 });
