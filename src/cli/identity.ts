@@ -8,13 +8,14 @@ import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { serviceAccountOf } from '../core/normalize/principal.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
+import { seedGraph, seedKindOf } from '../identity/seed-files.ts';
 import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
 import type { Edge, EffectivePermissions } from '../identity/types.ts';
 import { readFiles } from '../sources/file/source.ts';
 
 export interface IdentityExplainOptions {
   input: string[];
-  /** Snapshot files: aws-auth (YAML/JSON ConfigMap), access-entry CLI output (JSON), kubectl List (JSON). */
+  /** Snapshot files: aws-auth (YAML/JSON ConfigMap), access-entry or Pod Identity association CLI output (JSON), kubectl List (JSON). */
   seeds?: string[];
   /** Cluster for records and seeds that do not name one. */
   cluster?: string;
@@ -40,10 +41,9 @@ async function seed(graph: IdentityGraph, path: string, cluster: string | undefi
     doc = undefined; // YAML: only aws-auth is accepted as YAML
   }
   const name = path.split('/').pop() ?? path;
-  const opts = { name, ...(cluster === undefined ? {} : { cluster }) };
-  if (doc === undefined || /mapRoles|mapUsers/.test(text)) return `${graph.seedFromAwsAuth(text, opts).length} facts from aws-auth ${path}`;
-  if (/"accessEntr|"associatedAccessPolicies"/.test(text)) return `${graph.seedFromAccessEntries(doc, opts).length} facts from access entries ${path}`;
-  return `${graph.seedFromKubectl(doc, opts).length} facts from kubectl ${path}`;
+  const kind = seedKindOf(text, doc);
+  const facts = seedGraph(graph, kind, text, doc, { name, ...(cluster === undefined ? {} : { cluster }) });
+  return `${facts.length} facts from ${kind === 'kubectl' ? 'kubectl' : kind === 'aws-auth' ? 'aws-auth' : kind === 'pod-identity' ? 'Pod Identity associations' : 'access entries'} ${path}`;
 }
 
 /** Replays, then explains. Returns the process exit code (1 when the target is unknown to the graph). */

@@ -20,6 +20,9 @@ function nonNegativeInt(v: string): number {
   return n;
 }
 
+const SEED_HELP =
+  'identity snapshot the graph starts from, repeatable, after seam.yml identity.seeds: aws-auth ConfigMap (YAML/JSON), aws eks describe-access-entry / describe-pod-identity-association JSON, kubectl get … -A -o json; =CLUSTER names its cluster (default --cluster / seam.yml cluster). docs/identity.md, Seeding from snapshots';
+
 /** Builds the CLI. Kept thin: each action calls a function that tests can call directly. */
 export function buildCli(): Command {
   const program = new Command('seam')
@@ -41,9 +44,10 @@ export function buildCli(): Command {
     )
     .option('--placeholders <file>', 'YAML map of rule placeholder values (default for the demo: deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'embedded mode: EKS cluster to attribute records to when they do not say, in inputs that name none (a seam.yml file source\'s own cluster wins; demo: prod-eks-01)')
+    .option('--seed <file[=cluster]>', SEED_HELP, repeated)
     .option('--metrics-addr <host:port>', 'on Kafka: serve /metrics, /healthz and /readyz here (default SEAM_METRICS_ADDR; off when neither is set)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { role?: string; input?: string[]; rules?: string[]; stateDir: string; resume?: boolean; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string }) => {
+    .action(async (o: { role?: string; input?: string[]; rules?: string[]; stateDir: string; resume?: boolean; placeholders?: string; cluster?: string; delivery?: string; metricsAddr?: string; config?: string; seed?: string[] }) => {
       // Loaded when asked for: `seam run` brings the config schema (every source's, sink's and sensor's section), which `seam replay` does not need.
       const { runCommand } = await import('./run.ts');
       process.exitCode = await runCommand(o);
@@ -60,11 +64,12 @@ export function buildCli(): Command {
     .addOption(new Option('--format <format>', 'alerts on stdout: text (the ALERT lines seam run prints) or json (JSONL); default text on a terminal, json when stdout is a pipe or file').choices(['text', 'json']))
     .option('--placeholders <file>', 'YAML map of rule placeholder values (see deploy/config/placeholders.yml)')
     .option('--cluster <name>', 'EKS cluster to attribute records to when they do not say; PATH=NAME for the records under one input path (repeatable: two clusters\' exports replayed together)', repeated)
+    .option('--seed <file[=cluster]>', SEED_HELP, repeated)
     .option('--max-record-bytes <n>', 'records larger than this are dead-lettered', positiveInt, 1024 * 1024)
     .option('--workers <n>', 'run detection on this many worker threads, records split by AWS account (ADR 0018)', positiveInt, 1)
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .option('--strict', 'exit 1 when any record was rejected (default: exit 0 once the replay ran to its end, dead letters or not)')
-    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string[]; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean; format?: 'text' | 'json' }) => {
+    .action(async (paths: string[], o: { out?: string; dlq: string; rules?: string[]; alertsOut?: string; cluster?: string[]; seed?: string[]; maxRecordBytes: number; placeholders?: string; workers: number; config?: string; strict?: boolean; format?: 'text' | 'json' }) => {
       process.exitCode = await replayCommand(paths, o);
     });
 

@@ -8,6 +8,7 @@ import type { InputPath } from '../sources/file/source.ts';
 import type { Alert } from '../detect/alert.ts';
 import { notifiable } from '../detect/fold.ts';
 import { alertText } from './alert-line.ts';
+import { parseSeedFlag } from '../identity/seed-flag.ts';
 
 export interface ReplayCliOptions {
   out?: string;
@@ -29,6 +30,8 @@ export interface ReplayCliOptions {
    * terminal when no --alerts-out file is named, else `json` (a pipe or a file gets JSON, as scripts expect; review newuser2 L5).
    */
   format?: 'text' | 'json';
+  /** `--seed FILE[=CLUSTER]`, repeatable: snapshots the identity graph starts from, after seam.yml's identity.seeds. */
+  seed?: string[];
 }
 
 /** Where `seam replay` writes dead letters unless `--dlq` says; `seam dlq list|replay` look here too. */
@@ -129,6 +132,9 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
           if (notifiable(a)) process.stdout.write(alertText(a));
         }
       : undefined;
+  // Snapshots the identity graph starts from: seam.yml's, then the flag's (docs/identity.md, Seeding from snapshots).
+  const seeds = [...(cfg?.identity.seeds ?? []), ...(o.seed ?? []).map(parseSeedFlag)];
+  if (seeds.length > 0 && !rules) process.stderr.write('seam: the identity seeds are for detection: without --rules (or seam.yml rules.paths) the replay only normalizes, and reads no seed\n');
   const progress = terminalProgress('replay');
   let spec: ReplayDetectSpec | undefined;
   if (rules) {
@@ -153,6 +159,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
       ...(cfg ? { driftCheckUsers: cfg.rules.driftCheckUsers } : {}),
       ...(cfg ? { native: cfg.native, identity: cfg.identity } : {}),
+      ...(seeds.length > 0 ? { seeds, ...(cluster === undefined ? {} : { seedCluster: cluster }) } : {}),
     };
   }
   const workers = o.workers ?? 1;

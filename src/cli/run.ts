@@ -13,6 +13,7 @@ import { alertText } from './alert-line.ts';
 import { loadCliConfig, sameNameClusters } from './config.ts';
 import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
+import { parseSeedFlag } from '../identity/seed-flag.ts';
 import { isConnectionFailure, kafkaUnreachable, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 
 export interface RunCliOptions {
@@ -32,6 +33,8 @@ export interface RunCliOptions {
   env?: NodeJS.ProcessEnv;
   /** Embedded mode: continue from `<stateDir>/identity-state.jsonl` and save it again; append to the output files (ADR 0044). */
   resume?: boolean;
+  /** `--seed FILE[=CLUSTER]`, repeatable: snapshots the identity graph starts from, after seam.yml's identity.seeds. */
+  seed?: string[];
 }
 
 /** The bundled demo dataset: what `npm start` replays on a fresh machine. */
@@ -41,7 +44,15 @@ export const DEMO_CLUSTER = 'prod-eks-01';
 export const DEMO_PLACEHOLDERS = 'deploy/config/placeholders.yml';
 
 /** Detection options from seam.yml: rules, placeholders (file, then inline), lateness, native and identity options. */
-async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined, explicitRules: boolean): Promise<DetectionOptions> {
+/**
+ * The identity seeds (docs/identity.md, Seeding from snapshots): seam.yml's `identity.seeds`, then `--seed FILE[=CLUSTER]`'s.
+ * Read only where the identity graph lives (embedded, the correlate role): a normalize-only pod need not mount them.
+ */
+function seedsOf(cfg: SeamConfig, flags: readonly string[] | undefined): SeamConfig['identity']['seeds'] {
+  return [...cfg.identity.seeds, ...(flags ?? []).map(parseSeedFlag)];
+}
+
+async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined, explicitRules: boolean, seeds: { seeds: SeamConfig['identity']['seeds']; cluster?: string } = { seeds: [] }): Promise<DetectionOptions> {
   const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
   const site = { placeholdersFile, placeholders: cfg.rules.placeholders };
   const placeholders = await sitePlaceholders(site);
@@ -50,7 +61,8 @@ async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFi
     rules,
     explicitRules,
     native: cfg.native,
-    identity: cfg.identity,
+    identity: { ...cfg.identity, seeds: seeds.seeds },
+    ...(seeds.cluster === undefined ? {} : { seedCluster: seeds.cluster }),
     ...(placeholders ? { placeholders } : {}),
     ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
     driftCheckUsers: cfg.rules.driftCheckUsers,
@@ -135,7 +147,15 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
   // Native cross-plane detections always run; Sigma rules when the folder exists.
-  const detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile, o.rules !== undefined));
+  let detection: Awaited<ReturnType<typeof loadDetection>>;
+  try {
+    detection = await loadDetection(await detectionOptions(cfg, rulePaths, placeholdersFile, o.rules !== undefined, { seeds: seedsOf(cfg, o.seed), ...(cluster ? { cluster } : {}) }));
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SEAM_ERR_SEED') throw e;
+    process.stderr.write(`seam: SEAM_ERR_SEED: ${(e as Error).message}\n`);
+    return 2;
+  }
+  for (const f of detection.seeds.files) process.stderr.write(`seam: identity graph seeded from ${f.path}: ${f.facts} ${f.kind} facts${f.cluster === '' ? '' : ` (cluster ${f.cluster})`}\n`);
   const alerts: Alert[] = [];
   let result: Awaited<ReturnType<typeof runEmbedded>>;
   try {
@@ -269,7 +289,15 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
   }
   const needsRules = roles.includes('normalize') || roles.includes('correlate');
   const rulePaths = o.rules ?? cfg.rules.paths;
-  const detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile, o.rules !== undefined)) : undefined;
+  // The identity seeds are read where the graph lives, by every correlate member at its start (before any rebuild).
+  const seeds = roles.includes('correlate') ? { seeds: seedsOf(cfg, o.seed), ...(cfg.cluster === undefined ? {} : { cluster: cfg.cluster }) } : { seeds: [] };
+  let detection: Awaited<ReturnType<typeof loadDetection>> | undefined;
+  try {
+    detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile, o.rules !== undefined, seeds)) : undefined;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SEAM_ERR_SEED') throw e;
+    return stopEarly(2, `SEAM_ERR_SEED: ${(e as Error).message}`);
+  }
   if (stop.signal) return stoppedBeforeStart();
   if (metrics) {
     let sinkReachable: (() => Promise<string | undefined>) | undefined;

@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   SEAM_ERR_STATE_LOAD: { retriable: false, summary: 'the embedded identity state file cannot be read or is not a state file Seam wrote' },
   SEAM_ERR_STATE_SAVE: { retriable: true, summary: 'saving the embedded identity state file failed' },
   SEAM_ERR_STATE_LOCKED: { retriable: true, summary: 'another seam run --resume holds the state directory lock' },
+  // Identity seeds (seam.yml identity.seeds, --seed): snapshot files the identity graph starts from.
+  SEAM_ERR_SEED: { retriable: false, summary: 'an identity seed file cannot be read, is not a snapshot Seam reads (aws-auth, access entries, Pod Identity associations, a kubectl List), or names no cluster' },
   // OpenSearch sink: per-document outcomes of bulk indexing, and setup.
   SEAM_ERR_SINK_REJECTED: { retriable: false, summary: 'OpenSearch rejected the document (mapping or argument error)' },
   SEAM_ERR_SINK_TOO_LARGE: { retriable: false, summary: 'document is larger than OpenSearch accepts in one request' },

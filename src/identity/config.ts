@@ -15,8 +15,35 @@ export const ClusterConfig = z.strictObject({
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
+export const SEED_KINDS = ['aws-auth', 'access-entries', 'pod-identity', 'kubectl'] as const;
+export type SeedKind = (typeof SEED_KINDS)[number];
+
+/** A snapshot file the graph starts from (docs/identity.md, Seeding from snapshots). */
+export const SeedConfig = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .describe(
+      'Snapshot file: `kubectl get configmap aws-auth -n kube-system -o yaml` (or -o json), `aws eks describe-access-entry` / `list-associated-access-policies` output (JSON, alone or as an array), `aws eks describe-pod-identity-association` output (JSON, alone or as an array), or a `kubectl get … -A -o json` List of clusterroles, clusterrolebindings, roles, rolebindings, serviceaccounts, pods. Relative to seam.yml\'s folder.',
+    ),
+  cluster: z.string().min(1).optional().describe('Cluster the snapshot is of (default: seam.yml `cluster`). aws-auth and kubectl snapshots do not name one; access-entry and Pod Identity records that carry `clusterName` keep theirs.'),
+  account: z.string().optional().describe('Account of the cluster (default: its identity.clusters[].account).'),
+  kind: z.enum(SEED_KINDS).optional().describe('What the file holds; default: read from its content.'),
+  at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('When the snapshot was taken (ISO 8601). Default: the start of time, so the seeded facts hold for every event until an event changes them. Set it only when replaying history from before the snapshot must not see them.'),
+});
+export type SeedConfig = z.infer<typeof SeedConfig>;
+
 export const IdentityGraphConfig = z.strictObject({
   clusters: z.array(ClusterConfig).default([]).describe('Clusters known up front. Others are learned from events.'),
+  seeds: z
+    .array(SeedConfig)
+    .default([])
+    .describe(
+      'Snapshots of the access entries, aws-auth mappings, RBAC and Pod Identity associations that existed before Seam started (the graph otherwise learns only what it sees change). Read at every start by `seam run` (embedded, and each correlate member on Kafka), `seam replay --rules`; `--seed FILE[=CLUSTER]` adds more. Facts learned from events override them by event time.',
+    ),
   execLinkWindowMs: z
     .number()
     .int()

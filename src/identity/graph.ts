@@ -35,7 +35,7 @@ import {
   accountOfArn,
 } from './keys.ts';
 import { ACCESS_POLICIES, BUILTIN_CLUSTER_ROLES, isWildcardRule, type RbacRule } from './rbac.ts';
-import { seedAccessEntries, seedAwsAuth, seedKubectl } from './seed.ts';
+import { seedAccessEntries, seedAwsAuth, seedKubectl, seedPodIdentity } from './seed.ts';
 import { EdgeStore, timeMs } from './store.ts';
 import type { Edge, EffectivePermissions, IdentityDoc, IdentityFact, PermissionRule, Resolution } from './types.ts';
 
@@ -401,6 +401,11 @@ export class IdentityGraph {
   /** `kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,pods -A -o json`. */
   seedFromKubectl(json: string | unknown, opts: SeedOptions = {}): IdentityFact[] {
     return this.seed({ name: 'kubectl', ...opts }, (x) => seedKubectl(x, json, opts.cluster ?? UNKNOWN_CLUSTER, opts.account));
+  }
+
+  /** `aws eks describe-pod-identity-association` output, alone or as an array (`list-pod-identity-associations` names no role: no fact). */
+  seedFromPodIdentity(json: string | unknown, opts: SeedOptions = {}): IdentityFact[] {
+    return this.seed({ name: 'pod-identity', ...opts }, (x) => seedPodIdentity(x, json, opts.cluster, opts.account));
   }
 
   // ── learning helpers used by the extractors ─────────────────────────────────────────────────────────────

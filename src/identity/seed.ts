@@ -2,13 +2,13 @@
  * Snapshots → facts: `kubectl get cm aws-auth -n kube-system -o yaml`, `aws eks list-access-entries` /
  * `describe-access-entry` / `list-associated-access-policies`, and `kubectl get clusterroles,
  * clusterrolebindings,roles,rolebindings,serviceaccounts,pods -A -o json`. Seeds give the graph a baseline
- * before the stream starts; their facts carry `seed:<name>` provenance.
+ * before the stream starts; their facts carry `seed:<name>` provenance. Also `aws eks describe-pod-identity-association`.
  */
 import { parse } from 'yaml';
 import { awsAuthFacts, bindingFacts, irsaFact, podFact, roleFact } from './extract-audit.ts';
 import { assertAccessEntry, assertAccessPolicy, defaultAccessEntryUsername } from './extract-cloudtrail.ts';
 import type { ExtractContext } from './context.ts';
-import { canonicalIamArn, accountOfArn } from './keys.ts';
+import { canonicalIamArn, accountOfArn, saKey } from './keys.ts';
 import { obj, str, strs, type Rec } from '../core/values.ts';
 
 function load(input: string | unknown): unknown {
@@ -123,4 +123,48 @@ export function seedKubectl(x: ExtractContext, input: string | unknown, cluster:
     }
   }
   return n;
+}
+
+function podIdentityAssociation(x: ExtractContext, a: Rec, fallbackCluster: string | undefined, account: string | undefined): number {
+  const cluster = str(a.clusterName) ?? fallbackCluster;
+  const ns = str(a.namespace);
+  const sa = str(a.serviceAccount);
+  const roleArn = str(a.roleArn);
+  // `list-pod-identity-associations` items carry no roleArn: only `describe-pod-identity-association` says which role.
+  if (cluster === undefined || ns === undefined || sa === undefined || roleArn === undefined) return 0;
+  const acct = account ?? accountOfArn(str(a.associationArn) ?? '') ?? accountOfArn(roleArn);
+  x.assert({
+    kind: 'pod_identity_association',
+    key: `pod_identity_association|${cluster}|${ns}/${sa}`,
+    from: saKey(cluster, ns + '/' + sa),
+    to: canonicalIamArn(roleArn),
+    ...(acct === undefined ? {} : { account: acct }),
+    cluster,
+    attributes: { associationId: str(a.associationId) },
+  });
+  return 1;
+}
+
+/**
+ * `aws eks describe-pod-identity-association` output (`{"association": {...}}`), alone or as an array of them, or
+ * a list of association objects that carry `roleArn`. `list-pod-identity-associations` output names no role: its
+ * items are counted in `withoutRole` and give no fact (describe each association; docs/identity.md, Seeding).
+ */
+export function seedPodIdentity(x: ExtractContext, input: string | unknown, cluster?: string, account?: string): { facts: number; withoutRole: number } {
+  const doc = load(input);
+  const docs = Array.isArray(doc) ? doc : [doc];
+  const out = { facts: 0, withoutRole: 0 };
+  const one = (a: Rec): void => {
+    const n = podIdentityAssociation(x, a, cluster, account);
+    out.facts += n;
+    if (n === 0 && str(a.roleArn) === undefined) out.withoutRole++;
+  };
+  for (const d of docs) {
+    const o = obj(d);
+    if (o === undefined) continue;
+    if (obj(o.association) !== undefined) one(obj(o.association)!);
+    else if (Array.isArray(o.associations)) for (const a of o.associations) if (obj(a) !== undefined) one(obj(a)!);
+    else if (str(o.serviceAccount) !== undefined) one(o);
+  }
+  return out;
 }

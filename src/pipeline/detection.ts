@@ -9,6 +9,7 @@ import type { Ruleset } from '../detect/sigma/types.ts';
 import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
+import { loadSeeds, type Seeds } from '../identity/seed-files.ts';
 import { createDetectStage, type DetectStage } from './detect-stage.ts';
 import { clusterAccountsOf, type ClusterAccounts } from './signal.ts';
 
@@ -35,6 +36,8 @@ export interface Detection {
   readonly clusterAccounts: ClusterAccounts;
   /** seam.yml `rules.driftCheckUsers` (ADR 0047), for the early alerts; undefined: the default list. */
   readonly driftCheckUsers?: readonly string[];
+  /** The seed files read (seam.yml `identity.seeds`, `--seed`): every stage's graph starts from their facts. */
+  readonly seeds: Seeds;
 }
 
 export interface DetectionOptions {
@@ -46,8 +49,13 @@ export interface DetectionOptions {
   rules?: string[];
   explicitRules?: boolean;
   native?: NativeOptions;
-  /** Identity graph options (seam.yml `identity`: clusters with egress CIDRs and OIDC issuers); each stage gets its own graph. */
+  /**
+   * Identity graph options (seam.yml `identity`: clusters with egress CIDRs and OIDC issuers, seeds); each stage gets
+   * its own graph, which starts from the facts of `identity.seeds` (read once, here).
+   */
   identity?: IdentityGraphOptions;
+  /** The cluster of seeds that name none (seam.yml `cluster`, `--cluster`). */
+  seedCluster?: string;
   allowedLatenessMs?: number;
   /** seam.yml `incidents.closeAfterMs` (ADR 0020). */
   incidentCloseAfterMs?: number;
@@ -78,6 +86,14 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     logRuleLoad(log, loaded, probe.correlationsRejected);
   }
   const native = NativeConfig.parse(o.native ?? {});
+  // Read before any stage exists: a seed file that cannot be read stops the start, naming it (SEAM_ERR_SEED).
+  const seeds = await loadSeeds(o.identity?.seeds ?? [], { ...(o.seedCluster === undefined ? {} : { cluster: o.seedCluster }), clusters: o.identity?.clusters?.map((c) => ({ egressCidrs: [], ...c })) ?? [] });
+  if (seeds.files.length > 0) log.info({ seeds: seeds.files }, `identity graph seeded from ${seeds.files.map((f) => `${f.path} (${f.kind}, ${f.facts} facts)`).join(', ')}`);
+  const newGraph = (): IdentityGraph => {
+    const g = new IdentityGraph(o.identity);
+    g.applyFacts(seeds.facts);
+    return g;
+  };
   const longestCorrelation = Math.max(0, ...(ruleset?.correlations.map((c) => parseTimespan((c.doc as { correlation?: { timespan?: unknown } } | null)?.correlation?.timespan) ?? 0) ?? []));
   const longestNative = Math.max(native.execToAwsWindowMs, native.tokenUseWindowMs, 2 * native.guardDutyJoinMs);
   const rebuildWindowMs = Math.min(Math.max(longestCorrelation, longestNative) + lateness, o.maxRebuildMs ?? 24 * 3600_000);
@@ -88,10 +104,11 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     clusterAccounts: clusterAccountsOf(o.identity?.clusters),
     ...(o.incidentCloseAfterMs === undefined ? {} : { incidentCloseAfterMs: o.incidentCloseAfterMs }),
     ...(o.driftCheckUsers === undefined ? {} : { driftCheckUsers: o.driftCheckUsers }),
+    seeds,
     newStage: (s) =>
       createDetectStage({
         ...(ruleset ? { detector: createDetector({ ruleset, allowedLatenessMs: lateness, ...(o.driftCheckUsers === undefined ? {} : { driftCheckUsers: o.driftCheckUsers }) }) } : {}),
-        ...(o.native || o.identity ? { native: { ...(o.native ? { config: o.native } : {}), ...(o.identity ? { graph: new IdentityGraph(o.identity) } : {}) } } : {}),
+        ...(o.native || o.identity ? { native: { ...(o.native ? { config: o.native } : {}), ...(o.identity ? { graph: newGraph() } : {}) } } : {}),
         ...(s?.collectFacts ? { collectFacts: true } : {}),
       }),
   };

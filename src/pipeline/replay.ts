@@ -8,7 +8,7 @@ import { listInputFiles, readFilesBatches, type InputPath } from '../sources/fil
 import type { OrderedStage } from './reorder.ts';
 import { recordTimeOf } from './record-time.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
-import type { IdentityGraphConfig } from '../identity/config.ts';
+import type { IdentityGraphConfig, SeedConfig } from '../identity/config.ts';
 import { noNotes, noteEvent, type EventNotes } from './event-notes.ts';
 import { alertNotices, noticeKey, type FindingAlertRef } from '../detect/finding.ts';
 
@@ -57,6 +57,10 @@ export interface ReplayDetectSpec {
   /** From seam.yml: native detections and the identity graph run with these (defaults without a config). */
   native?: NativeConfig;
   identity?: IdentityGraphConfig;
+  /** Snapshot files the identity graph starts from (seam.yml `identity.seeds` and `--seed`; docs/identity.md, Seeding). */
+  seeds?: SeedConfig[];
+  /** The cluster of seeds that name none (`--cluster`, seam.yml `cluster`). */
+  seedCluster?: string;
 }
 
 /** The detect stage in event-time order, as the correlate role hands signals on (ADR 0009); the end of input flushes. */
@@ -65,6 +69,10 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
   const { createDetectStage } = await import('./detect-stage.ts');
   const { OrderedStage } = await import('./reorder.ts');
   const { IdentityGraph } = await import('../identity/graph.ts');
+  const { loadSeeds } = await import('../identity/seed-files.ts');
+  const seeds = await loadSeeds(spec.seeds ?? [], { ...(spec.seedCluster === undefined ? {} : { cluster: spec.seedCluster }), clusters: spec.identity?.clusters ?? [] });
+  const graph = spec.identity !== undefined || seeds.facts.length > 0 ? new IdentityGraph(spec.identity ?? {}) : undefined;
+  graph?.applyFacts(seeds.facts);
   const stage = createDetectStage({
     detector: await buildDetector(spec.rules, {
       ...(spec.placeholdersFile ? { placeholdersFile: spec.placeholdersFile } : {}),
@@ -72,7 +80,7 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
       ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
       ...(spec.driftCheckUsers === undefined ? {} : { driftCheckUsers: spec.driftCheckUsers }),
     }),
-    ...(spec.native && spec.identity ? { native: { config: spec.native, graph: new IdentityGraph(spec.identity) } } : {}),
+    ...(spec.native !== undefined || graph !== undefined ? { native: { ...(spec.native === undefined ? {} : { config: spec.native }), ...(graph === undefined ? {} : { graph }) } } : {}),
   });
   return new OrderedStage(stage, spec.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS);
 }

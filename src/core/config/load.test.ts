@@ -230,7 +230,8 @@ describe('seam.yml', () => {
         if (/(File|Path|^paths|^path|^delivery)$/.test(k)) found.add(at.join('.') + ((v as { type?: string }).type === 'array' ? '[]' : ''));
         walk(v, at);
       }
-      if (n.items) walk(n.items, path);
+      // A list's items: under `name[]`, as the path fields write them (identity.seeds[].path).
+      if (n.items) walk(n.items, path.length === 0 ? path : [...path.slice(0, -1), `${path[path.length - 1]!}[]`]);
       if (n.additionalProperties && typeof n.additionalProperties === 'object') walk(n.additionalProperties, [...path, '*']);
       for (const alt of [...(n.anyOf ?? []), ...(n.oneOf ?? [])]) walk(alt, path);
     };
