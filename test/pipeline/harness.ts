@@ -214,7 +214,8 @@ export interface Pipeline {
   os: Client;
   sinkConfig(url?: string): OpenSearchSinkConfigInput;
   normalize(bus?: Bus): Role;
-  correlate(bus?: Bus): Role;
+  /** A correlate member; `detection`: its own (another process's rules, seeds), else the pipeline's. */
+  correlate(bus?: Bus, detection?: Detection): Role;
   index(bus?: Bus, sink?: OpenSearchSink): Role;
   newBus(clientId: string): KafkaBus;
   produce(records: RawRecord[]): Promise<void>;
@@ -314,12 +315,12 @@ export async function pipeline(
     newBus,
     normalize: (bus = newBus('normalize')) =>
       track(createNormalizeRole({ bus, topics, groupId: defaultGroupId('normalize', groupPrefix), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) })),
-    correlate: (bus = newBus('correlate')) =>
+    correlate: (bus = newBus('correlate'), own = detection) =>
       track(
         createCorrelateRole({
           bus,
           topics,
-          detection,
+          detection: own,
           history: kafkaHistory(admin),
           groupId: defaultGroupId('correlate', groupPrefix),
           order: { upstream: kafkaUpstream(admin, topics, defaultGroupId('normalize', groupPrefix)), idleMs: 500, pollMs: 250 },
