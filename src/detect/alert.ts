@@ -448,6 +448,12 @@ function fromText(event: SeamEvent): string | undefined {
   return typeof named === 'string' && named !== '' && named.length <= 100 ? named : undefined;
 }
 
+/** ` from <address>` as a Sigma summary ends (`fromText`), for the summaries native detections write; '' when unknown. */
+export function fromSuffix(event: SeamEvent): string {
+  const from = fromText(event);
+  return from === undefined ? '' : ` from ${from}`;
+}
+
 /** Error codes that mean the caller was not allowed (CloudTrail `errorCode`). */
 const DENIED_CODE_RE = /AccessDenied|Unauthorized|Forbidden|NotAuthorized|AuthFailure|InvalidClientTokenId|ExpiredToken/i;
 

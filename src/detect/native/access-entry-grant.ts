@@ -6,7 +6,7 @@
  */
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
-import type { Alert } from '../alert.ts';
+import { fromSuffix, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { FIRST_USE, firstUse, firstUseSummary, firstUseTriage, loadPending, remember, savePending, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
@@ -81,7 +81,7 @@ export const accessEntryGrant: NativeDetection<State> = {
             triage: grantTriage('an access entry created', f.from, f.cluster, by, sas, `Delete the access entry (aws eks delete-access-entry --cluster-name ${f.cluster} --principal-arn ${f.from})`),
             level: workloads.length > 0 ? 'high' : 'medium',
             events: [event],
-            summary: `Access entry created in ${f.cluster} for ${f.from} (user ${String(f.attributes.username)}, groups ${((f.attributes.groups as string[]) ?? []).join(', ') || 'none'}) by ${event.seam.principal?.id ?? 'unknown'}${wl}`,
+            summary: `Access entry created in ${f.cluster} for ${f.from} (user ${String(f.attributes.username)}, groups ${((f.attributes.groups as string[]) ?? []).join(', ') || 'none'}) by ${event.seam.principal?.id ?? 'unknown'}${fromSuffix(event)}${wl}`,
             principal: ctx.resolution.principal,
             account: event.seam.account,
             cluster: f.cluster,
@@ -99,7 +99,7 @@ export const accessEntryGrant: NativeDetection<State> = {
             triage: grantTriage(`${String(f.attributes.policy)} associated`, f.from, f.cluster, by, sas, `Disassociate the policy (aws eks disassociate-access-policy --cluster-name ${f.cluster} --principal-arn ${f.from} --policy-arn arn:aws:eks::aws:cluster-access-policy/${String(f.attributes.policy)})`),
             level: admin && workloads.length > 0 ? 'critical' : 'high',
             events: [event],
-            summary: `${String(f.attributes.policy)} (${clusterWide ? 'cluster' : 'namespaces ' + ((f.attributes.namespaces as string[]) ?? []).join(', ')}) associated in ${f.cluster} to ${f.from} by ${event.seam.principal?.id ?? 'unknown'}${wl}`,
+            summary: `${String(f.attributes.policy)} (${clusterWide ? 'cluster' : 'namespaces ' + ((f.attributes.namespaces as string[]) ?? []).join(', ')}) associated in ${f.cluster} to ${f.from} by ${event.seam.principal?.id ?? 'unknown'}${fromSuffix(event)}${wl}`,
             principal: ctx.resolution.principal,
             account: event.seam.account,
             cluster: f.cluster,
@@ -168,7 +168,7 @@ function groupsAdded(
     ),
     level: admin || strong.length > 0 ? 'high' : 'medium',
     events: [event],
-    summary: `Kubernetes group${added.length > 1 ? 's' : ''} ${added.join(', ')} added to the access entry of ${f.from} in ${f.cluster} by ${event.seam.principal?.id ?? 'unknown'} (groups before: ${[...before].join(', ') || 'none'})${what}${workloads}`,
+    summary: `Kubernetes group${added.length > 1 ? 's' : ''} ${added.join(', ')} added to the access entry of ${f.from} in ${f.cluster} by ${event.seam.principal?.id ?? 'unknown'}${fromSuffix(event)} (groups before: ${[...before].join(', ') || 'none'})${what}${workloads}`,
     principal: ctx.resolution.principal,
     account: event.seam.account,
     cluster: f.cluster,

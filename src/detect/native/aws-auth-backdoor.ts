@@ -5,7 +5,7 @@
 import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { isNodeMapping } from '../../identity/aws-auth.ts';
-import type { Alert } from '../alert.ts';
+import { fromSuffix, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
 import { firstUse, firstUseSummary, remember, type Pending, FIRST_USE, firstUseTriage, loadPending, savePending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
@@ -62,7 +62,7 @@ export const awsAuthBackdoor: NativeDetection<State> = {
             `A first-use alert is raised when ${shortIdentity(f.from)} first acts in ${f.cluster}. If the edit is unexpected, revert the mapping (kubectl -n kube-system edit configmap aws-auth) and find how ${shortIdentity(by)} got the right to edit it.`,
           level,
           events: [event],
-          summary: `aws-auth mapping ${change} in ${f.cluster}${baselineUnknown ? ' (no earlier aws-auth seen, so it may be old)' : ''}: ${f.from} → user ${username}, ${grant}; by ${event.seam.principal?.id ?? 'unknown'}`,
+          summary: `aws-auth mapping ${change} in ${f.cluster}${baselineUnknown ? ' (no earlier aws-auth seen, so it may be old)' : ''}: ${f.from} → user ${username}, ${grant}; by ${event.seam.principal?.id ?? 'unknown'}${fromSuffix(event)}`,
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster: f.cluster,

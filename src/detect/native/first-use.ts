@@ -1,7 +1,7 @@
 /** Shared by the aws-auth and access-entry detections: remember a new grant, alert when the grantee first acts in the cluster. */
 import type { SeamEvent } from '../../core/envelope.ts';
 import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
-import { alertId, type Contribution } from '../alert.ts';
+import { alertId, fromSuffix, type Contribution } from '../alert.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
 import type { Lru } from '../../core/lru.ts';
 import { remembered } from './util.ts';
@@ -53,11 +53,11 @@ export function firstUseTriage(detectionId: string, g: Grant, event: SeamEvent):
   );
 }
 
-/** The first-use alert's summary: what the grantee did, and the grant it used (what, who granted it, when). */
+/** The first-use alert's summary: what the grantee did, and the grant it used (what, who granted it, when), then ` from <address>` (SOC review L2). */
 export function firstUseSummary(g: Grant, event: SeamEvent): string {
   const who = event.seam.principal?.arn ?? event.seam.principal?.id;
   const granted = `granted by ${g.by ?? 'unknown'} at ${new Date(g.grant.timeMs).toISOString()}`;
-  return `First use of a new ${g.what} in ${g.cluster} (${granted}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim();
+  return `${`First use of a new ${g.what} in ${g.cluster} (${granted}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim()}${fromSuffix(event)}`;
 }
 
 /** The grant this event is the first use of, if any (and forgets it). */

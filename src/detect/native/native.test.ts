@@ -336,6 +336,10 @@ describe('aws-auth backdoor', () => {
     // The first-use alert's principal is the mapped identity: the summary names who made the grant, and when.
     expect(alerts[1]!.summary).toContain(`granted by ${alice.arn} at 2024-11-05T14:05:42`);
     expect(alerts[1]!.events).toHaveLength(2);
+    // Where each request came from ends its summary, as a Sigma summary's does (SOC review L2).
+    for (const a of alerts) expect(a.source_ip).toBeDefined();
+    expect(alerts[0]!.summary.endsWith(`; by ${alice.arn} from ${alerts[0]!.source_ip}`)).toBe(true);
+    expect(alerts[1]!.summary).toMatch(new RegExp(`list secrets \\S+ from ${alerts[1]!.source_ip!.replaceAll('.', '\\.')}$`));
     // One detection id, two variants with their own titles (SOC review M5).
     expect(alerts.map((a) => [a.rule.id, a.rule.variant, a.rule.title])).toEqual([
       [id, 'mapping', 'aws-auth mapping added or widened'],
@@ -370,6 +374,9 @@ describe('access entry created or admin policy associated', () => {
     expect(alerts[1]!.summary).toContain('AmazonEKSClusterAdminPolicy');
     expect(alerts[1]!.summary).toContain('service account payments/api');
     expect(alerts[2]!.events).toHaveLength(3);
+    // Where each request came from: the grants' callers, and the grantee's first request from the attacker's address (SOC review L2).
+    for (const a of alerts.slice(0, 2)) expect(a.summary).toContain(` from ${a.source_ip!};`);
+    expect(alerts[2]!.summary.endsWith(` from ${ATTACKER_IP}`)).toBe(true);
     // One detection id, a title per variant: which of the three happened (SOC review M5).
     expect(alerts.map((a) => [a.rule.id, a.rule.variant, a.rule.title])).toEqual([
       [id, 'created', 'EKS access entry created'],
