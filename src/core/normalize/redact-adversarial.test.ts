@@ -427,7 +427,7 @@ const ROUND4_KEYS: Case[] = [
   {
     name: 'Lambda CreateFunction environment variables',
     rec: ctEvent('lambda.amazonaws.com', 'CreateFunction20150331', { functionName: 'orders', environment: { variables: { DB_PASSWORD: 'R4Lam0013', STRIPE_KEY: 'R4Lam0014', LOG_LEVEL: 'debug' } } }),
-    secrets: ['R4Lam0013'],
+    secrets: ['R4Lam0013', 'R4Lam0014'],
     keep: ['debug', 'orders'],
   },
   { name: 'SSM PutParameter SecureString', rec: ctEvent('ssm.amazonaws.com', 'PutParameter', { name: '/prod/db', type: 'SecureString', value: 'R4Ssm0015', keyId: 'alias/aws/ssm', overwrite: true }), secrets: ['R4Ssm0015'], keep: ['/prod/db', 'alias/aws/ssm'] },
@@ -504,6 +504,68 @@ const ROUND4_KEPT: Case[] = [
   { name: 'GuardDuty process working directory', rec: gdService({ runtimeDetails: { process: { name: 'sh', pwd: '/srv/app', executablePath: '/bin/sh' } } }), secrets: [], keep: ['/srv/app'] },
 ];
 
+/**
+ * Round 5: secrets that reached the index before this round (each case failed before the fix): names ending in
+ * `_KEY`, archive passwords (zip -P, 7z/rar -p<pw>, unzip -P), Samba's user%password, openssl enc's -k / -K and a
+ * quoted -pass, Oracle connect strings (user/password@db) after an Oracle client, DMS's TDE password.
+ */
+const ROUND5: Case[] = [
+  { name: 'env assignment STRIPE_KEY= in a command line', rec: proc('env STRIPE_KEY=R5Key0001 LICENSE_KEY=R5Key0002 node server.js'), secrets: ['R5Key0001', 'R5Key0002'], keep: ['STRIPE_KEY=', 'node server.js'] },
+  { name: 'docker run -e ENCRYPTION_KEY=', rec: proc('docker run -e ENCRYPTION_KEY="R5Key0003" -e LOG_LEVEL=debug app:1'), secrets: ['R5Key0003'], keep: ['LOG_LEVEL=debug', 'app:1'] },
+  { name: 'runtime environment list with APP_KEY=', rec: { ...runtime, process: { ...(runtime.process as Record<string, unknown>), env: ['HOME=/root', 'APP_KEY=R5Key0004', 'SSH_PUBLIC_KEY=ssh-ed25519 AAAAC3Nza'] } }, secrets: ['R5Key0004'], keep: ['HOME=/root', 'SSH_PUBLIC_KEY=ssh-ed25519 AAAAC3Nza'] },
+  { name: 'pod env STRIPE_KEY, MASTER_KEY (structured)', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ env: [{ name: 'STRIPE_KEY', value: 'R5Key0005' }, { name: 'PUBLIC_KEY', value: 'pk-public-1' }, { name: 'KMS_KEY', value: 'alias/app' }] }) }), secrets: ['R5Key0005'], keep: ['pk-public-1', 'alias/app'] },
+  { name: 'ConfigMap .env file and YAML with _KEY names', rec: noResponse('configmaps', { data: { 'app.env': 'SIGNING_KEY=R5Key0006\nPARTITION_KEY=tenant\n', 'app.yaml': 'ENCRYPTION_KEY: R5Key0007\nKEY_ID: k-123\n' } }), secrets: ['R5Key0006', 'R5Key0007'], keep: ['PARTITION_KEY=tenant', 'KEY_ID: k-123'] },
+  { name: 'GuardDuty API call parameters: env entry STRIPE_KEY as JSON text', rec: gdService({ action: { actionType: 'KUBERNETES_API_CALL', kubernetesApiCallAction: { requestUri: '/api/v1/namespaces/payments/pods', verb: 'create', parameters: '{"kind":"Pod","spec":{"containers":[{"name":"app","env":[{"name":"STRIPE_KEY","value":"R5Key0008"}]}]}}' } } }), secrets: ['R5Key0008'], keep: ['STRIPE_KEY'] },
+  { name: 'custom resource with an UPPER_SNAKE _KEY key', rec: podCreate('helmreleases', { kind: 'HelmRelease', spec: { values: { SENDGRID_KEY: 'R5Key0009', CACHE_KEY: 'v2' } } }), secrets: ['R5Key0009'], keep: ['"CACHE_KEY":"v2"'] },
+  { name: 'zip -P <password>', rec: proc('zip -r -P R5Zip0010 /tmp/out.zip /data'), secrets: ['R5Zip0010'], keep: ['/tmp/out.zip /data', 'zip -r -P '] },
+  { name: 'unzip -P <password>', rec: proc('unzip -o -P R5Zip0011 loot.zip -d /tmp/x'), secrets: ['R5Zip0011'], keep: ['loot.zip -d /tmp/x'] },
+  { name: '7z a -p<password>, rar a -p<password>', rec: proc('7z a -pR5Sev0012 -mhe=on out.7z /data && rar a -pR5Rar0013 out.rar /data'), secrets: ['R5Sev0012', 'R5Rar0013'], keep: ['-mhe=on out.7z /data', 'out.rar /data'] },
+  { name: 'smbclient -U user%password', rec: proc('smbclient //fs01/share -U CORP\\admin%R5Smb0014 -c ls'), secrets: ['R5Smb0014'], keep: ['//fs01/share', 'CORP\\admin%', '-c ls'] },
+  { name: 'smbclient --user=user%password, rpcclient -U', rec: proc('smbclient -L fs01 --user=admin%R5Smb0015; rpcclient -U "admin%R5Smb0016" fs01'), secrets: ['R5Smb0015', 'R5Smb0016'], keep: ['--user=admin%', 'fs01'] },
+  { name: 'openssl enc -k <password>, -K <hex key>', rec: proc('openssl enc -aes-256-cbc -salt -k R5Ssl0017 -in db.sql -out db.enc; openssl enc -d -aes-128-cbc -K 00112233R5Ssl0018 -iv 0a0b -in x'), secrets: ['R5Ssl0017', 'R5Ssl0018'], keep: ['-in db.sql -out db.enc', '-iv 0a0b'] },
+  { name: 'openssl -pass "pass:<password>" quoted', rec: proc('openssl enc -aes-256-cbc -pass "pass:R5Ssl0019" -in a; openssl pkcs12 -export -passout \'pass:R5Ssl0020\' -out k.p12'), secrets: ['R5Ssl0019', 'R5Ssl0020'], keep: ['-out k.p12'] },
+  { name: 'sqlplus user/password@db', rec: proc('sqlplus -s scott/R5Ora0021@orcl @report.sql'), secrets: ['R5Ora0021'], keep: ['scott/', '@orcl @report.sql'] },
+  { name: 'sqlplus user/password@//host:port/service, expdp, rman', rec: proc('sqlplus system/R5Ora0022@//db.internal:1521/ORCLPDB1; expdp system/R5Ora0023@prod schemas=hr; rman target sys/R5Ora0024@prod catalog rcat/R5Ora0025@catdb'), secrets: ['R5Ora0022', 'R5Ora0023', 'R5Ora0024', 'R5Ora0025'], keep: ['@//db.internal:1521/ORCLPDB1', 'schemas=hr'] },
+  { name: 'sqlplus user/password (local), sqlldr userid=', rec: proc('sqlplus -L scott/R5Ora0026; sqlldr userid=scott/R5Ora0027 control=load/x.ctl'), secrets: ['R5Ora0026', 'R5Ora0027'], keep: ['control=load/x.ctl'] },
+  { name: 'exec: zip -P <password>', rec: execUri(['zip', '-P', 'R5ExZip28', 'out.zip', 'f']), secrets: ['R5ExZip28'], keep: ['command=out.zip'] },
+  { name: 'exec: 7z -p<password>', rec: execUri(['7z', 'x', '-pR5Ex7z029', 'a.7z']), secrets: ['R5Ex7z029'], keep: ['command=a.7z'] },
+  { name: 'exec: smbclient -U user%password', rec: execUri(['smbclient', '//fs/s', '-U', 'admin%R5ExSmb30']), secrets: ['R5ExSmb30'], keep: ['admin%25'] },
+  { name: 'exec: openssl enc -k <password>', rec: execUri(['openssl', 'enc', '-aes-256-cbc', '-k', 'R5ExSsl31', '-in', 'a']), secrets: ['R5ExSsl31'], keep: ['command=-in'] },
+  { name: 'exec: sqlplus user/password@db', rec: execUri(['sqlplus', '-s', 'scott/R5ExOra32@orcl']), secrets: ['R5ExOra32'], keep: ['command=-s'] },
+  { name: 'pod command: sqlplus and unzip in args', rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ command: ['sqlplus'], args: ['-s', 'app/R5PodOra33@db'] }) }), secrets: ['R5PodOra33'], keep: ['sqlplus'] },
+  {
+    name: 'DMS CreateEndpoint Oracle TDE password (securityDbEncryption) and ASM password',
+    rec: ctEvent('dms.amazonaws.com', 'CreateEndpoint', { endpointIdentifier: 'ora-src', engineName: 'oracle', username: 'dms', oracleSettings: { asmServer: 'asm:1521/+ASM', asmUser: 'asmuser', asmPassword: 'R5Dms0034', securityDbEncryption: 'R5Dms0035', securityDbEncryptionName: 'ORACLE.SECURITY.DB.ENCRYPTION.Adg8m2dhkU', useLogminerReader: false }, kafkaSettings: { saslPassword: 'R5Dms0036', sslClientKeyPassword: 'R5Dms0037', saslUsername: 'dms' } }),
+    secrets: ['R5Dms0034', 'R5Dms0035', 'R5Dms0036', 'R5Dms0037'],
+    keep: ['ORACLE.SECURITY.DB.ENCRYPTION.Adg8m2dhkU', 'asmuser', 'asm:1521/+ASM'],
+  },
+  {
+    name: 'aws dms modify-endpoint --oracle-settings SecurityDbEncryption=<pw> (shorthand and JSON)',
+    rec: proc('aws dms modify-endpoint --endpoint-arn arn:aws:dms:x --oracle-settings SecurityDbEncryption=R5Dms0038,SecurityDbEncryptionName=TDEKEY1; aws dms modify-endpoint --oracle-settings \'{"SecurityDbEncryption":"R5Dms0039"}\''),
+    secrets: ['R5Dms0038', 'R5Dms0039'],
+    keep: ['SecurityDbEncryptionName=TDEKEY1'],
+  },
+  {
+    name: 'last-applied annotation of a Deployment with env STRIPE_KEY and a sqlplus logon (no other secret word in the text)',
+    rec: podCreate('deployments', {
+      kind: 'Deployment',
+      metadata: { name: 'report', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ kind: 'Deployment', spec: { template: { spec: { containers: [{ name: 'r', env: [{ name: 'STRIPE_KEY', value: 'R5La00040' }], command: ['sqlplus', '-s', 'rpt/R5La00041@orcl'] }] } } } }) } },
+    }),
+    secrets: ['R5La00040', 'R5La00041'],
+    keep: ['STRIPE_KEY', 'rpt/'],
+  },
+];
+
+/** Round 5 look-alikes: public and structural `_KEY` names, other programs' -P / -p / -U / -k, paths with `/` and `@`. */
+const ROUND5_KEPT: Case[] = [
+  { name: '_KEY names that are public or structural, _KEY_ID ids', rec: proc('env PUBLIC_KEY=ssh-rsa STRIPE_PUBLISHABLE_KEY=pk_live_1 RECAPTCHA_SITE_KEY=6Lc PARTITION_KEY=tenant KMS_KEY=alias/app AWS_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE KEY_ID=k1 AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE app'), secrets: [], keep: ['PUBLIC_KEY=ssh-rsa', 'pk_live_1', 'RECAPTCHA_SITE_KEY=6Lc', 'PARTITION_KEY=tenant', 'KMS_KEY=alias/app', 'AWS_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE', 'KEY_ID=k1'] },
+  { name: 'lower-case keys ending in key in text', rec: proc('aws dynamodb query --key-condition-expression "pk = :v" --sort_key=ts; s3key=logs/a.gz'), secrets: [], keep: ['--sort_key=ts', 's3key=logs/a.gz'] },
+  { name: 'other programs\' -P / -p / -U / -k', rec: proc('gzip -k big.log; tar -P -czf a.tgz /etc; rsync -P a b; sort -k 2 f; curl -k https://x; ssh -p 22 h; sudo -u app id; psql -U app -p 5432; 7z l a.7z; zip -r a.zip dir; unzip -l a.zip; 7z a -p a.7z'), secrets: [], keep: ['gzip -k big.log', 'tar -P -czf', 'sort -k 2 f', 'curl -k https://x', 'psql -U app -p 5432', '7z a -p a.7z'] },
+  { name: 'smbclient without a password, openssl -kfile / -pass file:', rec: proc('smbclient //fs/s -U admin -c ls; smbclient -N -L fs; openssl enc -aes-256-cbc -kfile /run/k -in a; openssl rsa -passin file:/run/p -in k; openssl s_client -connect h:443 -servername h'), secrets: [], keep: ['-U admin -c ls', '-kfile /run/k', '-passin file:/run/p', 'openssl s_client -connect h:443'] },
+  { name: 'paths with / and @ outside an Oracle client, Oracle OS authentication', rec: proc('cp a/b@c /tmp; git log main/x@{1}; npm i @scope/pkg@1.2.3; sqlplus / as sysdba; sqlplus -s /@wallet_tns @scripts/run.sql; rman target /; impdp directory=dp dumpfile=exp/x.dmp'), secrets: [], keep: ['cp a/b@c /tmp', 'main/x@{1}', '@scope/pkg@1.2.3', 'sqlplus / as sysdba', '/@wallet_tns @scripts/run.sql', 'rman target /', 'dumpfile=exp/x.dmp'] },
+  { name: 'DMS endpoint without secrets: the TDE key name, Secrets Manager ids', rec: ctEvent('dms.amazonaws.com', 'ModifyEndpoint', { endpointArn: 'arn:aws:dms:us-west-2:111122223333:endpoint:X', oracleSettings: { securityDbEncryptionName: 'ORACLE.SECURITY.DB.ENCRYPTION.Adg8m2dhkU', secretsManagerSecurityDbEncryptionSecretId: 'prod/tde', secretsManagerOracleAsmSecretId: 'prod/asm' } }), secrets: [], keep: ['ORACLE.SECURITY.DB.ENCRYPTION.Adg8m2dhkU', 'prod/tde', 'prod/asm'] },
+];
+
 /** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */
 function direct(rec: Record<string, unknown>, source: 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty'): string {
   const before = JSON.stringify(rec);
@@ -569,8 +631,8 @@ describe('adversarial redaction corpus', () => {
   });
 });
 
-describe('adversarial redaction corpus, round 4', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT]) {
+describe('adversarial redaction corpus, rounds 4 and 5', () => {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
-import { isSecretName, isTextSecretKey, scrub, scrubHtpasswd } from './redact.ts';
+import { isSecretName, isTextSecretKey, scrub, scrubHtpasswd, scrubOracleCommand } from './redact.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -373,6 +373,12 @@ describe('scrub', () => {
     ['ldap -w', /(\bldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)(?=\s)[^;&|\n]*?\s-w)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, flagValue],
     ['sqlcmd -P', /(\b(?:sqlcmd|bcp|osql)(?=\s)[^;&|\n]*?\s-P)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, flagValue],
     ['htpasswd', /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g, scrubHtpasswd],
+    // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
+    ['zip -P', /(\b(?:un)?zip(?=\s)[^;&|\n]*?\s-P)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, flagValue],
+    ['7z/rar -p', /(\b(?:7z[arz]?|(?:un)?rar)(?=\s)[^;&|\n]*?\s-p)("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['smb user%password', /(\b(?:smbclient|rpcclient|smbcacls|smbget)(?=\s)[^;&|\n]*?\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]*%)([^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['openssl -k/-K/-hmac', /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['oracle logon', /\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?=\s)[^;&|\n]*/g, scrubOracleCommand],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -456,6 +462,31 @@ describe('scrub', () => {
     '{"name":"GCP_CREDENTIAL","value":"p45"}',
     '- name: DB_PW\n  value: p46',
     '- name: SESSION_KEY\n  value: p47',
+    // Round 5, each alone (no other word of HINT_RE), and their look-alikes.
+    'STRIPE_KEY=p50',
+    'export SIGNING_KEY="p51" LICENSE_KEY=p52',
+    '{"ENCRYPTION_KEY": "p53", "PUBLIC_KEY": "ssh-rsa AAAA", "KEY_ID": "k1", "sort_key": "ts"}',
+    'APP_KEY: p54\nPARTITION_KEY: tenant\nAWS_ACCESS_KEY: AKIAIOSFODNN7EXAMPLE\nrecaptcha: {SITE_KEY: 6Lc}',
+    '- name: STRIPE_KEY\n  value: p55',
+    '{"name":"STRIPE_KEY","value":"p56"}',
+    'SecurityDbEncryption=p57,SecurityDbEncryptionName=TDEKEY',
+    '{"securityDbEncryption":"p58"}',
+    'zip -r -P p59 a.zip d',
+    'unzip -Pp60 a.zip; zip -r a.zip d; gzip -P x',
+    '7z a -pp61 a.7z d; 7z a -p a.7z; rar a -pp62 a.rar; unrar x -p- a.rar',
+    'smbclient //h/s -U CORP\\admin%p63 -c ls',
+    'smbget --user=u%p64 smb://h/f; rpcclient -U "u%p65" h; smbclient -U admin //h/s',
+    'openssl enc -aes-256-cbc -k p66 -in a',
+    'openssl enc -d -K 0011p67 -iv 00; openssl dgst -hmac p68 f; openssl enc -kfile /run/k',
+    'sqlplus -s scott/p69@orcl @q.sql',
+    'sqlplus system/p70@//db:1521/svc; sqlplus / as sysdba; sqlplus -s /@tns @a/b.sql',
+    'rman target sys/p71@prod catalog rcat/p72@cat; rman target /',
+    'expdp system/p73@db dumpfile=a/b.dmp; impdp u/p74 directory=d; sqlldr userid=u/p75 control=a/b.ctl',
+    'dgmgrl sys/p76@prim; exp u/p77@db file=x; imp u/p78 file=x.dmp',
+    'sqlplus -L scott/p79 < in/file.sql; cp a/b@c d',
+    'imp u/p80 file=x.dmp',
+    'impdp u/p81@db directory=d',
+    'dgmgrl sys/p82@prim',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -40,6 +40,9 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 4: keys ending in a secret word in any body and in text (`token`, `webhookSecret`, `pass: x`, `DB_PASS=x`;
  *   not `nextToken`, `secretName`), env entries as JSON/YAML text, `ldapsearch -w`, `sqlcmd -P`, `htpasswd -b`,
  *   long flags ending in a secret's name (`--master-user-password x`), a Secret's apply patch kept as YAML text.
+ * - round 5: names ending in `_KEY` (`STRIPE_KEY=x`, env `SIGNING_KEY`; not `PUBLIC_KEY`, `PARTITION_KEY`, `KEY_ID`), DMS's
+ *   Oracle TDE password (`securityDbEncryption`), `zip -P`, `7z -p<pw>`, `smbclient -U user%pw`, `openssl enc -k` / `-K`,
+ *   Oracle logons after an Oracle client (`sqlplus user/pw@db`).
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -638,8 +641,12 @@ export function isTextSecretKey(k: string): boolean {
   if (k === 'auth' || k === 'AUTH' || k === 'Auth') return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
+  if (c === 0x79 && k.charCodeAt(k.length - 1) === 0x59 && isKeyName(k, UPPER_KEY_NAME_RE)) return true;
+  // DMS's Oracle TDE password (`--oracle-settings SecurityDbEncryption=x`, extra connection attributes).
+  if (c === 0x6e && TDE_KEY_RE.test(k)) return true;
   return endsInSecretWord(k);
 }
+const TDE_KEY_RE = /^security_?db_?encryption$/i;
 /** An env entry written as JSON text (a GuardDuty finding's request parameters): `{"name":"DB_PASSWORD","value":"x"}`. */
 const ENV_JSON_RE = /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g;
 /** An env entry written as YAML text: `- name: DB_PASSWORD` then `value: x` on the next line. */
@@ -655,6 +662,39 @@ const flagRe = (prog: string, flag: string): RegExp =>
   new RegExp(`(\\b${prog}(?=\\s)[^;&|\\n]*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g');
 const LDAP_RE = flagRe(LDAP_PROG, '-w');
 const SQLCMD_RE = flagRe(SQLCMD_PROG, '-P');
+/** zip's and unzip's `-P` (the archive's password; `zip --password x` is the flag rule's). */
+const ZIP_PROG = '(?:un)?zip';
+const ZIP_RE = flagRe(ZIP_PROG, '-P');
+/** 7-Zip's and RAR's `-p<password>`, glued only: a lone `-p` prompts (the next argument is the archive). `-p-` is "no password". */
+const SEVENZ_PROG = '(?:7z[arz]?|(?:un)?rar)';
+const SEVENZ_RE = new RegExp(`(\\b${SEVENZ_PROG}(?=\\s)[^;&|\\n]*?\\s-p)("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)`, 'g');
+/**
+ * Samba's clients: `smbclient -U user%password` (`-Uuser%pw`, `--user=user%pw`, `--user user%pw`), what follows the
+ * first `%` (the user, `DOMAIN\\user`, stays; `-U user` alone prompts and stays).
+ */
+const SMB_PROG = '(?:smbclient|rpcclient|smbcacls|smbget)';
+const SMB_RE = new RegExp(`(\\b${SMB_PROG}(?=\\s)[^;&|\\n]*?\\s(?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"';&|]*%)([^\\s"';&|\\\\]+)`, 'g');
+/** openssl's `-k <password>` (enc), `-K <hex key>` (enc's raw key) and `-hmac <key>` (dgst); `-kfile`, `-pass file:` stay. */
+const OPENSSL_RE = /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
+/**
+ * An Oracle client's command (SQL*Plus, SQL*Loader, Data Pump, legacy exp/imp, RMAN, Data Guard's dgmgrl), up to
+ * `;`, `&`, `|`: its logon `user/password@db` (`@//host:1521/svc`) anywhere, and `user/password` (a local database)
+ * as the first argument after the options, after RMAN's `target` / `catalog` / `auxiliary` or after `userid=`.
+ * Outside such a command `a/b@c` is a path and stays; so do `/ as sysdba` and a wallet's `/@tns` (no password).
+ */
+const ORACLE_PROG = '(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)';
+const ORACLE_CMD_RE = new RegExp(`\\b${ORACLE_PROG}(?=\\s)[^;&|\\n]*`, 'g');
+/** A logon in an Oracle command: what precedes it, `user/` (quoted or not), the password, then `@` or the word's end. */
+const ORACLE_LOGON_RE = /(\s|\buserid=)(["']?[A-Za-z0-9_$#.]+\/)([^\s@/"';&|\\]+)(?=(@)|["']?(?:\s|$))/g;
+/** Before a logon without `@`: only options after the program, or RMAN's connection keyword. */
+const ORACLE_LOCAL_BEFORE_RE = /^\S*(?:\s+-\S+)*$|\s(?:target|catalog|auxiliary)$/i;
+export function scrubOracleCommand(cmd: string): string {
+  return cmd.replace(ORACLE_LOGON_RE, (m, pre: string, user: string, pw: string, at: string | undefined, off: number) => {
+    if (pw.startsWith('[REDACTED')) return m;
+    if (at === undefined && pre !== 'userid=' && !ORACLE_LOCAL_BEFORE_RE.test(cmd.slice(0, off))) return m;
+    return pre + user + REDACTED;
+  });
+}
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
 const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
 
@@ -697,7 +737,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_|ame"?\s*:)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-)|r(?:edis-cli)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s))|t(?:oken)|x(?:-amz-|-goog-|ox[a-z]-|app-)|\slogin|:\/\/[^\s/@]*@/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=])|i(?:mp\s)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_|ame"?\s*:)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s)|r(?:edis-cli|ar\s|pcclient|man\s)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get)|sl\s)|t(?:oken)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|z(?:ip|[arz])?\s|\slogin|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -731,12 +771,17 @@ const QUERY_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
 const MYSQL_GATE = /mysql|mariadb|sshpass|mongo|\slogin/;
 const LONG_FLAG_GATE = /--[a-z0-9_-]*(?:pass|pwd|token|secret|key)/i;
 const SSM_GATE = /put-parameter/;
-const TEXT_KEY_GATE = /(?:pass(?:word|wd)?|pwd|pw|phrase|token|secret|key|auth|credentials|value)\\?["']?[ \t]*[:=]/i;
+const TEXT_KEY_GATE = /(?:pass(?:word|wd)?|pwd|pw|phrase|token|secret|key|auth|credentials|value|encryption)\\?["']?[ \t]*[:=]/i;
 const ENV_JSON_GATE = /"value"\s*:/;
 const ENV_YAML_GATE = /\n[ \t]*value:/;
 const LDAP_GATE = /ldap/;
 const SQLCMD_GATE = /sqlcmd|bcp|osql/;
 const HTPASSWD_GATE = /htpasswd/;
+const ZIP_GATE = /zip/;
+const SEVENZ_GATE = /7z|rar/;
+const SMB_GATE = /smbc|smbget|rpcclient/;
+const OPENSSL_GATE = /openssl/;
+const ORACLE_GATE = /sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/;
 const CURL_GATE = /curl/;
 const REDIS_GATE = /redis-cli/;
 const FROM_LITERAL_GATE = /--from-literal/;
@@ -783,7 +828,18 @@ export function scrub(s: string): string {
   if (LDAP_GATE.test(s)) s = s.replace(LDAP_RE, flagReplace);
   if (SQLCMD_GATE.test(s)) s = s.replace(SQLCMD_RE, flagReplace);
   if (HTPASSWD_GATE.test(s)) s = s.replace(HTPASSWD_RE, scrubHtpasswd);
+  // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
+  if (ZIP_GATE.test(s)) s = s.replace(ZIP_RE, flagReplace);
+  if (SEVENZ_GATE.test(s)) s = s.replace(SEVENZ_RE, valueReplace);
+  if (SMB_GATE.test(s)) s = s.replace(SMB_RE, valueReplace);
+  if (OPENSSL_GATE.test(s)) s = s.replace(OPENSSL_RE, valueReplace);
+  if (ORACLE_GATE.test(s)) s = s.replace(ORACLE_CMD_RE, scrubOracleCommand);
   return s;
+}
+
+/** The replacement of a pattern whose first group stays and whose second is the secret (unless already redacted). */
+function valueReplace(m: string, k: string, v: string): string {
+  return v.startsWith('[REDACTED') ? m : k + REDACTED;
 }
 
 /** The replacement of a per-program password flag (MYSQL_RE's shape): the glued or the next argument. */
@@ -804,9 +860,24 @@ const PROG_P = 1;
 const PROG_CURL = 2;
 const PROG_REDIS = 4;
 const PROG_LDAP = 8;
-const PROG_SQLCMD = 16;
+/** `-P <secret>` / `-P<secret>`: sqlcmd, bcp, osql, zip, unzip. */
+const PROG_UPPER_P = 16;
+/** `-p<secret>` glued only: 7z, rar. */
+const PROG_GLUED_P = 32;
+/** `-U user%<secret>`, `--user=user%<secret>`: Samba's clients. */
+const PROG_SMB = 64;
+/** `-k <secret>`, `-K <key>`, `-hmac <key>`: openssl. */
+const PROG_OPENSSL = 128;
+/** `user/<secret>@db` logons: Oracle's clients. */
+const PROG_ORACLE = 256;
 const LDAP_CMD_RE = new RegExp(`(?:^|/)${LDAP_PROG}$`);
-const SQLCMD_CMD_RE = new RegExp(`(?:^|/)${SQLCMD_PROG}$`);
+const UPPER_P_CMD_RE = new RegExp(`(?:^|/)(?:${SQLCMD_PROG}|${ZIP_PROG})$`);
+const GLUED_P_CMD_RE = new RegExp(`(?:^|/)${SEVENZ_PROG}$`);
+const SMB_CMD_RE = new RegExp(`(?:^|/)${SMB_PROG}$`);
+const ORACLE_CMD_WORD_RE = new RegExp(`(?:^|/)${ORACLE_PROG}$`);
+/** An Oracle logon as one argument: `user/password`, `user/password@db`, `userid=user/password@db`. */
+const ORACLE_ARG_RE = /^((?:userid=)?["']?[A-Za-z0-9_$#.]+\/)([^\s@/"']+)(@.*)?$/;
+const RMAN_CONNECT_RE = /^(?:target|catalog|auxiliary)$/i;
 /** Programs sshpass runs: their `-p` is a port, so sshpass's `-p` rule stops at them. */
 const SSH_CMD_RE = /(?:^|\/)(?:ssh|scp|sftp|rsync)$/;
 /** The program bits of an argv after `a` (after `prev`), given the bits before it. */
@@ -816,7 +887,11 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
   if (a === 'curl' || a.endsWith('/curl')) return bits | PROG_CURL;
   if (a === 'redis-cli' || a.endsWith('/redis-cli')) return bits | PROG_REDIS;
   if (LDAP_CMD_RE.test(a)) return bits | PROG_LDAP;
-  if (SQLCMD_CMD_RE.test(a)) return bits | PROG_SQLCMD;
+  if (UPPER_P_CMD_RE.test(a)) return bits | PROG_UPPER_P;
+  if (GLUED_P_CMD_RE.test(a)) return bits | PROG_GLUED_P;
+  if (SMB_CMD_RE.test(a)) return bits | PROG_SMB;
+  if (a === 'openssl' || a.endsWith('/openssl')) return bits | PROG_OPENSSL;
+  if (ORACLE_CMD_WORD_RE.test(a)) return bits | PROG_ORACLE;
   if ((bits & PROG_P) !== 0 && SSH_CMD_RE.test(a)) return bits & ~PROG_P;
   return bits;
 }
@@ -883,15 +958,25 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
     if (prev === '-w' && !a.startsWith('-')) return REDACTED;
     if (a.length > 2 && a.startsWith('-w')) return '-w' + REDACTED;
   }
-  if ((prog & PROG_SQLCMD) !== 0) {
+  if ((prog & PROG_UPPER_P) !== 0) {
     if (prev === '-P' && !a.startsWith('-')) return REDACTED;
     if (a.length > 2 && a.startsWith('-P')) return '-P' + REDACTED;
+  }
+  if ((prog & PROG_GLUED_P) !== 0 && a.length > 2 && a.startsWith('-p') && a !== '-p-') return '-p' + REDACTED;
+  if ((prog & PROG_SMB) !== 0) {
+    const pct = a.indexOf('%');
+    if (pct >= 0 && pct < a.length - 1 && (((prev === '-U' || prev === '--user') && !a.startsWith('-')) || /^(?:-U|--user=)[^%]*%/.test(a))) return a.slice(0, pct + 1) + REDACTED;
+  }
+  if ((prog & PROG_OPENSSL) !== 0 && (prev === '-k' || prev === '-K' || prev === '-hmac') && !a.startsWith('-')) return REDACTED;
+  if ((prog & PROG_ORACLE) !== 0) {
+    const m = ORACLE_ARG_RE.exec(a);
+    if (m !== null && (m[3] !== undefined || a.startsWith('userid=') || prev === undefined || prev.startsWith('-') || ORACLE_CMD_WORD_RE.test(prev) || RMAN_CONNECT_RE.test(prev))) return (m[1] as string) + REDACTED + (m[3] ?? '');
   }
   return v;
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
-const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary|auth)$/i;
+const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary|auth|security_?db_?encryption)$/i;
 /** Keys that end in a secret's name, with any prefix: `AWS_SECRET_ACCESS_KEY`, `masterUserPassword`, `db.password`, `x-api-key`. */
 const SECRET_KEY_SUFFIX_RE = /(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
 
@@ -936,7 +1021,27 @@ function isSecretKey(k: string): boolean {
   if (SECRET_KEY_RE.test(k)) return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
+  if (k.charCodeAt(k.length - 1) === 0x59 && isKeyName(k, UPPER_KEY_NAME_RE)) return true;
   return endsInSecretWord(k);
+}
+
+/**
+ * A name that ends in `_KEY` after another word (`STRIPE_KEY`, `SIGNING_KEY`, `ENCRYPTION_KEY`, `LICENSE_KEY`, `APP_KEY`):
+ * a key's value, unless the word before says the key is public or is a lookup's key, not a secret (NOT_SECRET_KEY_RE).
+ * `KEY_ID`, `AWS_ACCESS_KEY_ID`, `KMS_KEY_ARN` do not end in `_KEY` and stay. In keys and text only UPPER_SNAKE names
+ * count (`sort_key`, `partition_key` of a table are not secrets); an environment variable's or a ConfigMap key's name
+ * in any case (isSecretName).
+ */
+const UPPER_KEY_NAME_RE = /^[A-Z0-9_]*[A-Z0-9]_KEY$/;
+const ANY_KEY_NAME_RE = /[A-Za-z0-9]_key$/i;
+/**
+ * `_KEY` names that are not secrets: public halves (`PUBLIC_KEY`, `SSH_PUB_KEY`, Stripe's `PUBLISHABLE_KEY`, reCAPTCHA's
+ * `SITE_KEY`), an access key id (`AWS_ACCESS_KEY`, `MINIO_ACCESS_KEY`: an identifier, see AKIA above), where a key is kept
+ * (`KMS_KEY`: an id or alias), and the keys of tables, objects and caches.
+ */
+const NOT_SECRET_KEY_RE = /(?:^|_)(?:PUBLIC|PUB|PUBLISHABLE|SITE|ACCESS|KMS|S3|OBJECT|PARTITION|SORT|HASH|RANGE|PRIMARY|FOREIGN|SHARD|CACHE|ROUTING|IDEMPOTENCY|DEDUP)_KEY$/i;
+function isKeyName(k: string, re: RegExp): boolean {
+  return re.test(k) && !NOT_SECRET_KEY_RE.test(k);
 }
 
 /** Does `k` end in `w` (lower case), in any case? No allocation: this runs on every string's key in a body. */
@@ -972,7 +1077,7 @@ const SECRET_NAME_RE = /pass(?:word|wd)?\b|pass(?:word|wd)|pwd|secret|token|cred
 const REFERENCE_NAME_RE = /(?:[_.-](?:type|id|arn|name|ref|path|file|expiry|expiration|ttl|url|length|changed)|[a-z0-9](?:Type|Id|ID|Arn|Name|Ref|Path|File|Expiry|Expiration|Ttl|Url|URL|Length|Changed))$/i;
 /** Names a secret-holding variable (SECRET_NAME_RE, not a reference's name). */
 export function isSecretName(n: string): boolean {
-  return SECRET_NAME_RE.test(n) && !REFERENCE_NAME_RE.test(n);
+  return (SECRET_NAME_RE.test(n) || isKeyName(n, ANY_KEY_NAME_RE)) && !REFERENCE_NAME_RE.test(n);
 }
 /** CodeBuild environment variable types whose value names a parameter or secret (PLAINTEXT holds the value itself). */
 const REFERENCE_TYPE_RE = /^(?:PARAMETER_STORE|SECRETS_MANAGER)$/;
@@ -986,7 +1091,7 @@ const SECRET_KIND_IN_YAML_RE = /^kind:[ \t]*["']?secret["']?[ \t]*$/im;
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
 const EMBEDDED_HINT_RE =
-  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|\\u/i;
+  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|_key|securit|zip\s|7z|rar\s|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
