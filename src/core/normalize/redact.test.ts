@@ -487,6 +487,7 @@ describe('scrub', () => {
     'imp u/p80 file=x.dmp',
     'impdp u/p81@db directory=d',
     'dgmgrl sys/p82@prim',
+    '7z x -pp83 a.7z',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

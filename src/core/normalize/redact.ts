@@ -777,6 +777,8 @@ const ENV_YAML_GATE = /\n[ \t]*value:/;
 const LDAP_GATE = /ldap/;
 const SQLCMD_GATE = /sqlcmd|bcp|osql/;
 const HTPASSWD_GATE = /htpasswd/;
+/** Any of round 5's programs (one scan for the usual string that names none, before each program's own gate). */
+const ROUND5_PROG_GATE = /zip|7z|rar|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/;
 const ZIP_GATE = /zip/;
 const SEVENZ_GATE = /7z|rar/;
 const SMB_GATE = /smbc|smbget|rpcclient/;
@@ -829,11 +831,13 @@ export function scrub(s: string): string {
   if (SQLCMD_GATE.test(s)) s = s.replace(SQLCMD_RE, flagReplace);
   if (HTPASSWD_GATE.test(s)) s = s.replace(HTPASSWD_RE, scrubHtpasswd);
   // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
-  if (ZIP_GATE.test(s)) s = s.replace(ZIP_RE, flagReplace);
-  if (SEVENZ_GATE.test(s)) s = s.replace(SEVENZ_RE, valueReplace);
-  if (SMB_GATE.test(s)) s = s.replace(SMB_RE, valueReplace);
-  if (OPENSSL_GATE.test(s)) s = s.replace(OPENSSL_RE, valueReplace);
-  if (ORACLE_GATE.test(s)) s = s.replace(ORACLE_CMD_RE, scrubOracleCommand);
+  if (ROUND5_PROG_GATE.test(s)) {
+    if (ZIP_GATE.test(s)) s = s.replace(ZIP_RE, flagReplace);
+    if (SEVENZ_GATE.test(s)) s = s.replace(SEVENZ_RE, valueReplace);
+    if (SMB_GATE.test(s)) s = s.replace(SMB_RE, valueReplace);
+    if (OPENSSL_GATE.test(s)) s = s.replace(OPENSSL_RE, valueReplace);
+    if (ORACLE_GATE.test(s)) s = s.replace(ORACLE_CMD_RE, scrubOracleCommand);
+  }
   return s;
 }
 
