@@ -142,6 +142,8 @@ const variants = {
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
   // AWS's ranges from a ConfigMap the operator created (ADR 0049): mounted in every pod, named in seam.yml.
   awsIpRanges: { configMap: 'seam-aws-ip-ranges', key: 'ip-ranges.json.gz' },
+  // Identity seeds from a ConfigMap the operator created (docs/identity.md, Seeding): mounted in every pod, appended to identity.seeds.
+  identitySeeds: { configMap: 'seam-identity-seeds', files: [{ key: 'aws-auth.yaml', cluster: 'prod' }, { key: 'pod-identity.json', cluster: 'prod', account: '111111111111' }] },
   secretEnv: [
     { name: 'SEAM_KAFKA_PASSWORD', secretName: 'seam-kafka', key: 'password' },
   ],
@@ -153,7 +155,7 @@ const variants = {
 const sets: ValueSet[] = [
   { name: 'local', files: [join(EXAMPLES, 'values-local.yaml')], namespace: 'seam-dev' },
   { name: 'production', files: [join(EXAMPLES, 'values-production.yaml')] },
-  { name: 'variants', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod', namespace: 'security', externalConfigMaps: ['seam-aws-ip-ranges'] },
+  { name: 'variants', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod', namespace: 'security', externalConfigMaps: ['seam-aws-ip-ranges', 'seam-identity-seeds'] },
   {
     name: 'ingest-only',
     files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('ingest-only', { collect: { enabled: false }, roles: { normalize: { enabled: false }, correlate: { enabled: false }, index: { enabled: false } }, serviceMonitor: { enabled: true } })],
@@ -173,6 +175,7 @@ const refused = [
     files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('cwl-twice', { collect: { sources: { cloudwatch: { logGroups: [{ logGroupName: '/aws/eks/prod/cluster', account: '111111111111' }, { logGroupName: '/aws/eks/prod/cluster', account: '222222222222' }] } } } })],
     message: 'is listed twice with the same stream prefix',
   },
+  { name: 'identity seed files without their ConfigMap or Secret', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('seeds-nowhere', { identitySeeds: { files: [{ key: 'aws-auth.yaml', cluster: 'prod' }] } })], message: 'identitySeeds.files needs identitySeeds.configMap or identitySeeds.secret' },
   { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
 ];
 

@@ -12,6 +12,23 @@ section is refused there: the collectors and the ingest endpoint get their own f
 {{- $_ := set $native "awsIpRangesFile" (printf "/etc/seam/aws-ip-ranges/%s" .key) -}}
 {{- $_ := set $cfg "native" $native -}}
 {{- end }}{{ end -}}
+{{- with .Values.identitySeeds -}}
+{{- if and .configMap .secret }}{{ fail "identitySeeds: give configMap or secret, not both" }}{{ end -}}
+{{- if and (or .configMap .secret) (not .files) }}{{ fail "identitySeeds.files is empty: list the keys of the seed ConfigMap or Secret, each with its cluster" }}{{ end -}}
+{{- if and .files (not (or .configMap .secret)) }}{{ fail "identitySeeds.files needs identitySeeds.configMap or identitySeeds.secret (where the files are)" }}{{ end -}}
+{{- if .files -}}
+{{- $identity := deepCopy (default (dict) $cfg.identity) -}}
+{{- $seeds := default (list) $identity.seeds -}}
+{{- range $i, $f := .files -}}
+{{- if not $f.key }}{{ fail (printf "identitySeeds.files[%d].key is empty" $i) }}{{ end -}}
+{{- $s := dict "path" (printf "/etc/seam/identity-seeds/%s" $f.key) -}}
+{{- range $k := list "cluster" "account" "kind" "at" }}{{ if hasKey $f $k }}{{ $_ := set $s $k (get $f $k) }}{{ end }}{{ end -}}
+{{- $seeds = append $seeds $s -}}
+{{- end -}}
+{{- $_ := set $identity "seeds" $seeds -}}
+{{- $_ := set $cfg "identity" $identity -}}
+{{- end -}}
+{{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 

@@ -152,6 +152,9 @@ spec:
         {{- if $root.Values.awsIpRanges.configMap }}
         - { name: aws-ip-ranges, mountPath: /etc/seam/aws-ip-ranges, readOnly: true }
         {{- end }}
+        {{- if $root.Values.identitySeeds.files }}
+        - { name: identity-seeds, mountPath: /etc/seam/identity-seeds, readOnly: true }
+        {{- end }}
         {{- range (concat $root.Values.secretFiles (default (list) $c.secretFiles)) }}
         - { name: {{ printf "secret-%s" .name }}, mountPath: {{ .mountPath }}, readOnly: true }
         {{- end }}
@@ -169,6 +172,21 @@ spec:
       configMap:
         name: {{ .configMap }}
         items: [{ key: {{ .key | quote }}, path: {{ .key | quote }} }]
+    {{- end }}{{ end }}
+    {{- with $root.Values.identitySeeds }}{{ if .files }}
+    - name: identity-seeds
+      {{- if .configMap }}
+      configMap:
+        name: {{ .configMap }}
+      {{- else }}
+      secret:
+        secretName: {{ .secret }}
+        defaultMode: 288   # 0440
+      {{- end }}
+        items:
+          {{- range .files }}
+          - { key: {{ .key | quote }}, path: {{ .key | quote }} }
+          {{- end }}
     {{- end }}{{ end }}
     {{- range (concat $root.Values.secretFiles (default (list) $c.secretFiles)) }}
     - name: {{ printf "secret-%s" .name }}
