@@ -140,6 +140,14 @@ const variants = {
     },
   },
   serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+  // The retention job with basic auth: its own OpenSearch user (FGAC seam_setup), in its pod only, over seam.yml's
+  // opensearch.auth (SEAM_* overrides), on a custom schedule, NetworkPolicies on (the job's egress to OpenSearch).
+  setup: {
+    cronJob: { enabled: true, schedule: '45 4 * * 0', timeZone: 'Europe/Paris', ttlSecondsAfterFinished: 86400 },
+    env: [{ name: 'SEAM_OPENSEARCH_USERNAME', value: 'seam-setup' }],
+    secretEnv: [{ name: 'SEAM_OPENSEARCH_PASSWORD', secretName: 'seam-opensearch-setup', key: 'password' }],
+  },
+  networkPolicy: { enabled: true, egress: { kafka: { ports: [9096] }, opensearch: { ports: [9200] } } },
   // AWS's ranges from a ConfigMap the operator created (ADR 0049): mounted in every pod, named in seam.yml.
   awsIpRanges: { configMap: 'seam-aws-ip-ranges', key: 'ip-ranges.json.gz' },
   // Identity seeds from a ConfigMap the operator created (docs/identity.md, Seeding): mounted in every pod, appended to identity.seeds.
@@ -176,6 +184,12 @@ const refused = [
     message: 'is listed twice with the same stream prefix',
   },
   { name: 'identity seed files without their ConfigMap or Secret', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('seeds-nowhere', { identitySeeds: { files: [{ key: 'aws-auth.yaml', cluster: 'prod' }] } })], message: 'identitySeeds.files needs identitySeeds.configMap or identitySeeds.secret' },
+  { name: 'setup job with retention off', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('setup-no-ism', { setup: { cronJob: { enabled: true } }, config: { ism: { enabled: false } } })], message: 'setup.cronJob.enabled with config.ism.enabled false' },
+  {
+    name: "setup job signed with the index role's IAM role (it may not delete)",
+    files: [join(EXAMPLES, 'values-production.yaml'), valuesFile('setup-index-role', { setup: { serviceAccount: { roleArn: 'arn:aws:iam::111122223333:role/seam-index' } } })],
+    message: "setup.serviceAccount.roleArn is the index role's",
+  },
   { name: 'ownership set by hand', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('own', { collect: { sources: { cloudwatch: { ownership: { replicaId: 'x', replicas: ['x'] } } } } })], message: 'leave it out' },
 ];
 
@@ -192,6 +206,13 @@ function parseRender(text: string): K8sObject[] {
     if (o !== null && o !== undefined) out.push(o);
   }
   return out;
+}
+
+/** The workloads of a render (the CronJob's pods too) and their pod templates. */
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'CronJob']);
+function podTemplateOf(o: K8sObject): { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } {
+  const spec = o.kind === 'CronJob' ? (o.spec?.jobTemplate as { spec: Record<string, unknown> }).spec : o.spec;
+  return spec?.template as { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
 }
 
 // helm built by `go install` does not know a cluster version (it assumes 1.20): render for the schema's release.
@@ -250,8 +271,8 @@ function checkNetworkPolicies(set: string, objects: K8sObject[]): string[] {
   const osPorts = (seamYml.opensearch?.nodeUrls ?? []).map((u) => { const x = new URL(u); return Number(x.port || (x.protocol === 'https:' ? 443 : 80)); });
   const metricsPort = Number((seamYml.metrics?.addr ?? ':9464').split(':').pop());
   const matches = (sel: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(sel).every(([k, v]) => labels[k] === v);
-  for (const w of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
-    const tpl = (w.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] } } }).template;
+  for (const w of objects.filter((o) => WORKLOAD_KINDS.has(o.kind))) {
+    const tpl = podTemplateOf(w) as unknown as { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name?: string; containerPort: number }[] }[] } };
     const labels = tpl.metadata.labels;
     const component = labels['app.kubernetes.io/component']!;
     const sel = nps.filter((np) => matches(((np.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels), labels));
@@ -263,6 +284,16 @@ function checkNetworkPolicies(set: string, objects: K8sObject[]): string[] {
     const spec = np.spec as { policyTypes?: string[]; ingress?: Rule[]; egress?: Rule[] };
     const where = `${set}: NetworkPolicy/${np.metadata.name}`;
     if (!(spec.policyTypes ?? []).includes('Ingress') || !(spec.policyTypes ?? []).includes('Egress')) problems.push(`${where}: policyTypes must be Ingress and Egress`);
+    if (component === 'setup') {
+      // The setup CronJob (seam setup opensearch) serves nothing and reads no Kafka: no ingress, egress to DNS,
+      // OpenSearch and 443 (STS for its role, SigV4 endpoints) only.
+      if ((spec.ingress ?? []).length > 0) problems.push(`${where}: the setup job's pods serve nothing, yet an ingress rule admits traffic`);
+      const ports = new Set((spec.egress ?? []).flatMap((r) => (r.ports ?? []).map((p) => Number(p.port))));
+      for (const r of spec.egress ?? []) if (!r.ports || r.ports.length === 0) problems.push(`${where}: an egress rule allows every port`);
+      for (const p of [53, 443, ...osPorts]) if (!ports.has(p)) problems.push(`${where}: no egress to port ${p} (${p === 53 ? 'DNS' : osPorts.includes(p) ? 'OpenSearch: retention never runs' : 'AWS APIs'})`);
+      for (const p of kafkaPorts) if (ports.has(p) && !osPorts.includes(p) && p !== 443) problems.push(`${where}: egress to Kafka's port ${p} from the setup job, which does not use Kafka`);
+      continue;
+    }
     const ingestPort = component === 'ingest' ? tpl.spec.containers[0]!.ports?.find((p) => p.name === 'https')?.containerPort : undefined;
     const allowedIn = new Set([metricsPort, ...(ingestPort !== undefined ? [ingestPort] : [])]);
     const seenIn = new Set<number>();
@@ -323,13 +354,13 @@ for (const s of sets) {
  * Pod Security Admission `restricted`; every pod template meets it (runAsNonRoot, RuntimeDefault/Localhost seccomp,
  * no privilege escalation, all capabilities dropped, no privileged/host namespaces, only allowed volume types).
  */
-function checkExampleManifest(file: string, o: K8sObject): string[] {
+function checkExampleManifest(file: string, o: K8sObject, origin = `deploy/k8s/${file}`): string[] {
   const problems: string[] = [];
-  const where = `deploy/k8s/${file}: ${o.kind}/${o.metadata.name}`;
+  const where = `${origin}: ${o.kind}/${o.metadata.name}`;
   if (o.kind === 'Namespace' && o.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') problems.push(`${where}: no pod-security.kubernetes.io/enforce: restricted label`);
   type Ctr = { name: string; image?: string; securityContext?: { allowPrivilegeEscalation?: boolean; privileged?: boolean; runAsNonRoot?: boolean; seccompProfile?: { type?: string }; capabilities?: { drop?: string[]; add?: string[] } } };
   type PodSpec = { securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } }; hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; containers?: Ctr[]; initContainers?: Ctr[]; volumes?: Record<string, unknown>[] };
-  const pod = o.kind === 'Pod' ? (o.spec as PodSpec) : ((o.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec);
+  const pod = o.kind === 'Pod' ? (o.spec as PodSpec) : o.kind === 'CronJob' ? (podTemplateOf(o).spec as PodSpec) : ((o.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec);
   if (pod === undefined) return problems;
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push(`${where}: host namespaces`);
   const okVolume = new Set(['name', 'configMap', 'secret', 'emptyDir', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'csi', 'ephemeral']);
@@ -364,6 +395,13 @@ function checkExampleManifest(file: string, o: K8sObject): string[] {
     }
   }
   invalid += bad;
+  // The chart's pods too (the setup CronJob's among them): the same Pod Security Admission `restricted` checks.
+  for (const r of rendered) {
+    const psa = r.objects.filter((o) => WORKLOAD_KINDS.has(o.kind)).flatMap((o) => checkExampleManifest('', o, `chart ${r.set}`));
+    for (const x of psa) failures.push(x);
+    if (psa.length > 0) invalid++;
+    log(`psa ${r.set}: ${r.objects.filter((o) => WORKLOAD_KINDS.has(o.kind)).length} workloads meet Pod Security Admission restricted: ${psa.length === 0 ? 'yes' : `NO (${psa.length} problems)`}`);
+  }
   log(`deploy/k8s examples: ${n} objects, invalid ${bad} (schema; no :latest or untagged image; Namespaces enforce PSA restricted and pods meet it)`);
 }
 for (const r of refused) {
@@ -406,8 +444,8 @@ function checkSeamConfigs(objects: K8sObject[]): string[] {
   const data = (cm.data ?? {}) as Record<string, string>;
   const dir = mkdtempSync(join(work, 'cfg-'));
   for (const o of objects) {
-    if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
-    const pod = (o.spec?.template as { spec: { containers: PodContainer[]; volumes?: PodVolume[] } }).spec;
+    if (!WORKLOAD_KINDS.has(o.kind)) continue;
+    const pod = podTemplateOf(o).spec as unknown as { containers: PodContainer[]; volumes?: PodVolume[] };
     const c = pod.containers[0]!;
     const args = c.args ?? [];
     const flag = args.indexOf('--config');
@@ -481,6 +519,11 @@ function checkSeamConfigs(objects: K8sObject[]): string[] {
           if (own?.replicas && (own.replicas.length !== replicas || !own.replicas.includes(podName))) problems.push(`${where}: ${name}.ownership.replicas ${JSON.stringify(own.replicas)} is not the StatefulSet's pods`);
         }
       } else if (collect !== undefined) problems.push(`${where}: a role's config carries a collect section`);
+      if (args[0] === 'setup') {
+        // seam setup opensearch (the CronJob): what it reads is seam.yml's opensearch and ism sections.
+        if (args[1] !== 'opensearch') problems.push(`${where}: seam ${args.slice(0, 2).join(' ')} is not a setup command`);
+        if (!loaded.config.ism.enabled) problems.push(`${where}: ism.enabled is false: the setup job would age nothing out`);
+      }
       if (args[0] === 'run' && loaded.config.kafka === undefined) problems.push(`${where}: no kafka section: seam run would run embedded, not as a role`);
       const role = args[args.indexOf('--role') + 1];
       const delivery = args.indexOf('--delivery') >= 0 ? args[args.indexOf('--delivery') + 1] : undefined;
@@ -502,9 +545,9 @@ function checkSeamConfigs(objects: K8sObject[]): string[] {
 function checkDeliverySecretsConfined(objects: K8sObject[], data: Record<string, string>): string[] {
   const problems: string[] = [];
   const pods = objects
-    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .filter((o) => WORKLOAD_KINDS.has(o.kind))
     .map((o) => {
-      const spec = (o.spec?.template as { spec: { containers: PodContainer[]; volumes?: PodVolume[] } }).spec;
+      const spec = podTemplateOf(o).spec as unknown as { containers: PodContainer[]; volumes?: PodVolume[] };
       const c = spec.containers[0]!;
       const args = c.args ?? [];
       return { o, c, volumes: spec.volumes ?? [], deliver: args[0] === 'run' && args[args.indexOf('--role') + 1] === 'deliver' };

@@ -19,7 +19,7 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 
 interface Container {
   name?: string;
@@ -48,7 +48,8 @@ function id(o: K8sObject): string {
 
 function podTemplate(o: K8sObject): { labels: Record<string, string>; spec: PodSpec } | undefined {
   if (!WORKLOADS.has(o.kind)) return undefined;
-  const t = (o.spec?.template ?? {}) as { metadata?: { labels?: Record<string, string> }; spec?: PodSpec };
+  const spec = o.kind === 'CronJob' ? ((o.spec?.jobTemplate as { spec?: Record<string, unknown> } | undefined)?.spec ?? {}) : o.spec;
+  const t = (spec?.template ?? {}) as { metadata?: { labels?: Record<string, string> }; spec?: PodSpec };
   return { labels: t.metadata?.labels ?? {}, spec: t.spec ?? {} };
 }
 
@@ -88,8 +89,9 @@ export function checkSemantics(objects: K8sObject[], externalConfigMaps: readonl
 
     const t = podTemplate(o);
     if (t) {
+      // A Job's selector is generated from its uid (a CronJob's jobs too): none to check.
       const sel = (o.spec?.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels;
-      if (!selects(sel, t.labels)) add(o, 'spec.selector.matchLabels', 'does not select the pod template\'s labels');
+      if (o.kind !== 'Job' && o.kind !== 'CronJob' && !selects(sel, t.labels)) add(o, 'spec.selector.matchLabels', 'does not select the pod template\'s labels');
       const sa = t.spec.serviceAccountName;
       if (sa !== undefined && !serviceAccounts.has(sa)) add(o, 'spec.template.spec.serviceAccountName', `ServiceAccount ${sa} is not rendered`);
       const volumes = new Set((t.spec.volumes ?? []).map((v) => v.name));

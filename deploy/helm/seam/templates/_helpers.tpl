@@ -84,7 +84,9 @@ it (docs/config-reference.md, "Environment overrides").
 
 {{/*
 The pod template of one component: (dict "root" $ "name" "normalize" "c" $component "args" (list ...)
-"configKey" "collect.yml" (optional) "extraVolumes" list "extraMounts" list "ports" list "envExtra" list).
+"configKey" "collect.yml" (optional) "extraVolumes" list "extraMounts" list "ports" list "envExtra" list
+"job" true (optional: a run-to-completion command such as `seam setup opensearch`, which serves no metrics: no
+ports, no probes, restartPolicy Never)).
 */}}
 {{- define "seam.podTemplate" -}}
 {{- $root := .root -}}
@@ -109,8 +111,15 @@ spec:
   {{- end }}
   securityContext:
     {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  {{- if .job }}
+  # SIGTERM stops the run; the next one starts over (each run is idempotent).
+  terminationGracePeriodSeconds: 60
+  # A failed run is a new pod (the Job's backoffLimit), so its logs stay readable.
+  restartPolicy: Never
+  {{- else }}
   # SIGTERM drains: in-flight batches are finished and committed before exit.
   terminationGracePeriodSeconds: 60
+  {{- end }}
   containers:
     - name: seam
       image: {{ include "seam.image" $root }}
@@ -123,6 +132,7 @@ spec:
         {{- with .envExtra }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- if not .job }}
       ports:
         - name: metrics
           containerPort: {{ $root.Values.metrics.port }}
@@ -139,6 +149,7 @@ spec:
       readinessProbe:
         httpGet: { path: /readyz, port: metrics }
         {{- toYaml $root.Values.probes.readiness | nindent 8 }}
+      {{- end }}
       resources:
         {{- toYaml $c.resources | nindent 8 }}
       securityContext:
