@@ -124,13 +124,13 @@ export const SeamConfig = z
           .int()
           .positive()
           .default(400)
-          .describe('Days after which `seam setup opensearch` deletes an identity\'s incidents from `<prefix>-incidents` (a single index ISM would delete whole: a delete-by-query instead, with or without ISM): the whole series (its episodes and context document) once Seam wrote none of them (`updated_at`) for this long; part of a series is never deleted, or the next alert would open its first incident again. 400, as the alerts they point to. Runs each time setup runs: schedule it (e.g. daily) for retention to keep up.'),
+          .describe('Days after which `seam setup opensearch` deletes an identity\'s incidents from `<prefix>-incidents` (a single index ISM would delete whole: a delete-by-query instead, with or without ISM): the whole series (its episodes and context document) once Seam wrote none of them (`updated_at`) for this long; part of a series is never deleted, or the next alert would open its first incident again. 400, as the alerts they point to. Runs each time setup runs: schedule it (e.g. daily; the Helm chart\'s `setup.cronJob`) for retention to keep up.'),
         identityRetentionDays: z
           .number()
           .int()
           .positive()
           .default(400)
-          .describe('Days after a version of an identity edge closed (`valid_to`: an expired credential, a replaced mapping, a deleted binding) before `seam setup opensearch` deletes it from `<prefix>-identity` (a delete-by-query, with or without ISM). Open versions (no `valid_to`) are the graph\'s current state and are never aged out: the index has no last-seen time (a version is written when it opens and when it closes, not when it is used). 400, as the alerts whose chains they explain.'),
+          .describe('Days after a version of an identity edge closed (`valid_to`: an expired credential, a replaced mapping, a deleted binding) before `seam setup opensearch` deletes it from `<prefix>-identity` (a delete-by-query, with or without ISM; each run, so schedule it: the Helm chart\'s `setup.cronJob`). Open versions (no `valid_to`) are the graph\'s current state and are never aged out: the index has no last-seen time (a version is written when it opens and when it closes, not when it is used). 400, as the alerts whose chains they explain.'),
       })
       .prefault({})
       .describe('Retention that `seam setup opensearch` manages: ISM policies for the daily indices, delete-by-query age-out for the identity and incidents indices (`enabled: false` or `--no-ism`: neither).'),
