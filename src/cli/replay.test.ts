@@ -177,6 +177,22 @@ describe('seam replay', () => {
     expect(lines.filter((l) => l.startsWith('ALERT [')).length).toBe(alerts.filter((a) => a.folded_into === undefined).length);
   });
 
+  it('says on stderr, in one line, which placeholders the rules use without values (review-soc L6), with --workers once', () => {
+    const ph = join(dir, 'ph-rules');
+    mkdirSync(ph, { recursive: true });
+    writeFileSync(join(ph, 'allow.yml'), RULE.replace('{sel: {eventName: StopLogging}, condition: sel}', "{sel: {eventName: StopLogging}, ok: {userIdentity.arn|expand: '%site_admins%'}, condition: sel and not ok}"));
+    const bare = seam(['replay', AUDIT, '--rules', ph, '--dlq', join(dir, 'ph-dlq.jsonl')]);
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(bare.stderr.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_PLACEHOLDER'))).toEqual([expect.stringMatching(/^seam: SEAM_ERR_RULE_PLACEHOLDER: 1 placeholder has no configured values.*%site_admins% \(1 rule\)/)]);
+    const workers = seam(['replay', AUDIT, '--rules', ph, '--workers', '2', '--dlq', join(dir, 'ph-dlq2.jsonl')]);
+    expect(workers.status, workers.stderr).toBe(0);
+    expect(workers.stderr.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_PLACEHOLDER'))).toHaveLength(1);
+    writeFileSync(join(dir, 'ph.yml'), "site_admins: ['arn:aws:iam::111122223333:user/admin']\n");
+    const set = seam(['replay', AUDIT, '--rules', ph, '--placeholders', join(dir, 'ph.yml'), '--dlq', join(dir, 'ph-dlq3.jsonl')]);
+    expect(set.status, set.stderr).toBe(0);
+    expect(set.stderr).not.toContain('SEAM_ERR_RULE_PLACEHOLDER');
+  });
+
   it('without --rules says detection was not run, not alerts=0', () => {
     const r = seam(['replay', AUDIT, '--dlq', join(dir, 'no-rules-dlq.jsonl')]);
     expect(r.status).toBe(0);

@@ -156,6 +156,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       rules,
       ...(placeholdersFile ? { placeholdersFile } : {}),
       ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
+      reportUnsetPlaceholders: true,
       ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
       ...(cfg ? { driftCheckUsers: cfg.rules.driftCheckUsers } : {}),
       ...(cfg ? { native: cfg.native, identity: cfg.identity } : {}),

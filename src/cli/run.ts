@@ -67,6 +67,7 @@ async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFi
     ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
     driftCheckUsers: cfg.rules.driftCheckUsers,
     incidentCloseAfterMs: cfg.incidents.closeAfterMs,
+    onUnsetPlaceholders: (line) => process.stderr.write(`seam: ${line}\n`),
   };
 }
 

@@ -10,6 +10,7 @@ import { placeholderNamesUsed, unusedPlaceholderWarnings } from './placeholder-u
 import { loadRules, throwIfEmpty } from './sigma/ruleset.ts';
 export { throwIfEmpty } from './sigma/ruleset.ts';
 import { formatDiagnostic } from './sigma/diagnostics.ts';
+import { unsetPlaceholderSummary } from './sigma/unset-placeholders.ts';
 import type { LoadOptions, LoadResult } from './sigma/types.ts';
 
 const log = childLogger('detect');
@@ -103,7 +104,7 @@ export const DEFAULT_ALLOWED_LATENESS_MS = 60_000;
 
 export async function buildDetector(
   paths: string[],
-  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; driftCheckUsers?: readonly string[] } = {},
+  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; driftCheckUsers?: readonly string[]; onUnsetPlaceholders?: (line: string) => void } = {},
 ): Promise<ReturnType<typeof createDetector>> {
   const placeholders = await sitePlaceholders(opts);
   for (const w of await sitePlaceholderWarnings(opts, paths)) process.stderr.write(`seam: warning: ${w}\n`);
@@ -113,6 +114,8 @@ export async function buildDetector(
   const { ruleset, diagnostics } = loaded;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
+  const unset = opts.onUnsetPlaceholders ? unsetPlaceholderSummary(diagnostics) : undefined;
+  if (unset !== undefined) opts.onUnsetPlaceholders!(unset);
   if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
   const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS, ...(opts.driftCheckUsers === undefined ? {} : { driftCheckUsers: opts.driftCheckUsers }) });
   // Correlation problems (missing references, bad timespans) are found when the detector compiles them.

@@ -2,6 +2,7 @@ import { childLogger } from '../core/logger.ts';
 import { parseTimespan } from '../detect/correlate/compile.ts';
 import { createDetector } from '../detect/detector.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS, logRuleLoad, ruleCacheDir, throwIfEmpty } from '../detect/load.ts';
+import { unsetPlaceholderSummary } from '../detect/sigma/unset-placeholders.ts';
 import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import { existingRulePaths } from '../detect/rule-paths.ts';
@@ -67,6 +68,8 @@ export interface DetectionOptions {
   driftCheckUsers?: readonly string[];
   /** Rule cache folder (LoadOptions.cacheDir); default ruleCacheDir() (under SEAM_CACHE_DIR), false for none. */
   ruleCacheDir?: string | false;
+  /** Told the one-line summary of the placeholders the rules use that have no values (unsetPlaceholderSummary), when some do. */
+  onUnsetPlaceholders?: (line: string) => void;
 }
 
 export async function loadDetection(o: DetectionOptions = {}): Promise<Detection> {
@@ -81,6 +84,8 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     ruleset = loaded.ruleset;
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
+    const unset = o.onUnsetPlaceholders ? unsetPlaceholderSummary(loaded.diagnostics) : undefined;
+    if (unset !== undefined) o.onUnsetPlaceholders!(unset);
     const probe = createDetector({ ruleset, allowedLatenessMs: lateness });
     for (const d of probe.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
     logRuleLoad(log, loaded, probe.correlationsRejected);

@@ -119,7 +119,9 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   };
 
   const start = (w: number): void => {
-    const worker = 'url' in entry ? new Worker(entry.url, { workerData: init }) : new Worker(entry.code, { eval: true, workerData: init });
+    // Every worker loads the same rules: only the first says which placeholders are unset.
+    const data: WorkerInit = w === 0 ? init : { ...init, spec: { ...init.spec, reportUnsetPlaceholders: false } };
+    const worker = 'url' in entry ? new Worker(entry.url, { workerData: data }) : new Worker(entry.code, { eval: true, workerData: data });
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'error') onFailure(m.code !== undefined ? Object.assign(new Error(m.message), { code: m.code }) : new Error(`replay worker ${w}: ${m.message}`));
       else if (m.t === 'ready') timing.loadMs[w] = m.loadMs;

@@ -51,6 +51,8 @@ export interface ReplayDetectSpec {
   rules: string[];
   placeholdersFile?: string;
   placeholders?: Record<string, string[]>;
+  /** Print on stderr the one-line summary of the placeholders the rules use without values (`seam replay`; one worker of `--workers N`). */
+  reportUnsetPlaceholders?: boolean;
   allowedLatenessMs?: number;
   /** seam.yml `rules.driftCheckUsers` (ADR 0047); absent: the default list. */
   driftCheckUsers?: string[];
@@ -77,6 +79,7 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
     detector: await buildDetector(spec.rules, {
       ...(spec.placeholdersFile ? { placeholdersFile: spec.placeholdersFile } : {}),
       ...(spec.placeholders ? { placeholders: spec.placeholders } : {}),
+      ...(spec.reportUnsetPlaceholders ? { onUnsetPlaceholders: (line: string) => process.stderr.write(`seam: ${line}\n`) } : {}),
       ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
       ...(spec.driftCheckUsers === undefined ? {} : { driftCheckUsers: spec.driftCheckUsers }),
     }),

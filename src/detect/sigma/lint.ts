@@ -5,6 +5,7 @@ import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 import { correlationFieldWarnings, fieldWarnings, logsourceWarnings, triageWarnings } from './lint-checks.ts';
 import type { Diagnostic, LoadResult, LoadStats } from './types.ts';
+import { unsetPlaceholderName } from './unset-placeholders.ts';
 
 /** Names of the per-product counts on the summary line, in the order they are printed. */
 const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
@@ -83,8 +84,6 @@ function mergeReferenceProblems(load: readonly Diagnostic[], compiled: readonly 
   return [...out, ...rest];
 }
 
-const UNSET = /^placeholder %([^%]+)% has no configured values/;
-
 /**
  * The diagnostics as printed without -v (review-de L4): every unset-placeholder warning of one placeholder becomes one
  * line, at its first use, with the number of rules that use it (linting a rule beside the pack printed ~150 of them,
@@ -93,7 +92,7 @@ const UNSET = /^placeholder %([^%]+)% has no configured values/;
 export function foldUnsetPlaceholders(diagnostics: readonly Diagnostic[]): string[] {
   const byName = new Map<string, Diagnostic[]>();
   for (const d of diagnostics) {
-    const name = d.code === 'SEAM_ERR_RULE_PLACEHOLDER' && d.severity === 'warning' ? UNSET.exec(d.message)?.[1] : undefined;
+    const name = unsetPlaceholderName(d);
     if (name === undefined) continue;
     const list = byName.get(name);
     if (list === undefined) byName.set(name, [d]);
@@ -101,7 +100,7 @@ export function foldUnsetPlaceholders(diagnostics: readonly Diagnostic[]): strin
   }
   const out: string[] = [];
   for (const d of diagnostics) {
-    const name = d.code === 'SEAM_ERR_RULE_PLACEHOLDER' && d.severity === 'warning' ? UNSET.exec(d.message)?.[1] : undefined;
+    const name = unsetPlaceholderName(d);
     const uses = name === undefined ? undefined : byName.get(name);
     if (uses === undefined || uses.length === 1) {
       out.push(formatDiagnostic(d));
