@@ -1,6 +1,8 @@
 import { createOpenSearchClient } from '../sinks/opensearch/client.ts';
 import { OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
 import { loadCliConfig } from './config.ts';
+import { redactUrlCredentials } from '../core/logger.ts';
+import type { HuntClient } from '../hunt/hunt.ts';
 import { isConnectionFailure, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 
 /** Options of `seam hunt`, as the CLI parses them. */
@@ -25,10 +27,55 @@ export interface HuntCommandOptions {
   printDsl?: boolean;
   /** Index prefix; default seam.yml's opensearch.indexPrefix (`seam`). */
   indexPrefix?: string;
+  /** YAML map of placeholder values (as `seam run`/`replay --placeholders`); default seam.yml's rules.placeholdersFile, with its rules.placeholders over it. */
+  placeholders?: string;
 }
 
 interface Out {
   write(s: string): unknown;
+}
+
+/** Where the hunt searches, for the words said when it finds nothing there. */
+interface Scope {
+  pattern: string;
+  prefix: string;
+  /** Where the prefix came from: `--index-prefix`, a variable, seam.yml or the default. */
+  prefixOrigin: string;
+  urls: readonly string[];
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/**
+ * Before searching: false, with the reason on `err`, when no index matches the pattern (review-soc M5): a wrong
+ * prefix would otherwise print 0 matches and exit 0, as if the events held nothing. Names the prefixes that do
+ * hold Seam events on the node.
+ */
+async function indicesExist(client: HuntClient, s: Scope, err: Out): Promise<boolean> {
+  const { resolveIndices, eventIndexPrefixes } = await import('../hunt/scope.ts');
+  const names = await resolveIndices(client, s.pattern);
+  if (names === undefined || names.length > 0) return true;
+  const others = (await eventIndexPrefixes(client)).filter((p) => p !== s.prefix);
+  err.write(
+    `seam hunt: no index matches ${s.pattern} at ${s.urls.map(redactUrlCredentials).join(', ')} (prefix '${s.prefix}' from ${s.prefixOrigin}); nothing was searched. ` +
+      (others.length > 0 ? `Seam event indices there have the prefix ${others.map((p) => `'${p}'`).join(', ')} (--index-prefix). ` : 'No Seam event index is there. ') +
+      'How events get there: docs/hunting.md\n',
+  );
+  return false;
+}
+
+/**
+ * After a search that found nothing: false, with the reason on `err`, when the window holds no event at all (a
+ * wrong --from/--to, a pattern of empty indices), so "0" is not read as an answer; else true, with how many events
+ * were searched.
+ */
+async function windowHeldEvents(client: HuntClient, s: Scope, err: Out): Promise<{ ok: boolean; events: number }> {
+  const { eventSpan, windowText } = await import('../hunt/scope.ts');
+  const span = await eventSpan(client, s.pattern, s.from, s.to);
+  if (span.inWindow > 0) return { ok: true, events: span.inWindow };
+  const held = span.total > 0 ? `; its ${span.total} events are from ${span.first ?? '?'} to ${span.last ?? '?'}` : '; its indices hold no event';
+  err.write(`seam hunt: no event in ${s.pattern}${windowText(s.from, s.to)} at ${s.urls.map(redactUrlCredentials).join(', ')}${held}; nothing was searched\n`);
+  return { ok: false, events: 0 };
 }
 
 /**
@@ -46,7 +93,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
       return 2;
     }
     const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
-    return huntWhoCommand({ ...opts, who: opts.who }, cfg, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), out, err);
+    return huntWhoCommand({ ...opts, who: opts.who }, cfg, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), prefixOrigin(loaded, opts), out, err);
   }
   // seam.yml's missing rule paths are skipped with a word (as seam run and replay do), unless none exists; an
   // explicit --rules path must exist.
@@ -62,9 +109,28 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
       return 2;
     }
   }
+  // The site's placeholder values, as run, replay and rules lint take them: an allow-list rule hunted without its
+  // list hunts every user (review-soc H3).
+  const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
+  const placeholdersFile = opts.placeholders ?? loaded.config.rules.placeholdersFile;
+  const site = { ...(placeholdersFile ? { placeholdersFile } : {}), ...(loaded.config.rules.placeholders ? { placeholders: loaded.config.rules.placeholders } : {}) };
+  let placeholders: Record<string, string[]> | undefined;
+  try {
+    placeholders = await sitePlaceholders(site);
+    for (const w of await sitePlaceholderWarnings(site, rules)) err.write(`seam: warning: ${w}\n`);
+  } catch (e) {
+    err.write(`seam hunt: ${(e as { code?: string }).code}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const { unsetPlaceholderSummary } = await import('../detect/sigma/unset-placeholders.ts');
+  const unsetLine = (r: { diagnostics: Parameters<typeof unsetPlaceholderSummary>[0] }): void => {
+    const line = unsetPlaceholderSummary(r.diagnostics);
+    if (line !== undefined) err.write(`seam hunt: ${line}\n`);
+  };
   if (opts.printDsl) {
     const { compileRulesetToDsl } = await import('../hunt/compile.ts');
-    const r = await compileRulesetToDsl(rules, { indexPrefix: prefix });
+    const r = await compileRulesetToDsl(rules, { indexPrefix: prefix, ...(placeholders ? { placeholders } : {}) });
+    unsetLine(r);
     for (const e of r.rules) {
       out.write(
         JSON.stringify(
@@ -79,11 +145,14 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
   }
   const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
   const client = await createOpenSearchClient(cfg);
+  const scope: Scope = { pattern: `${prefix}-events-*`, prefix, prefixOrigin: prefixOrigin(loaded, opts), urls: cfg.nodeUrls, from: opts.from, to: opts.to };
   try {
+    if (!(await indicesExist(client, scope, err))) return 1;
     const { runHunt } = await import('../hunt/hunt.ts');
-    const s = await runHunt(client, { rules, indexPrefix: prefix, ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
-      out.write(JSON.stringify({ rule: m.rule, title: m.title, '@timestamp': m['@timestamp'], 'seam.id': m['seam.id'], principal: m.principal, action: m.action }) + '\n');
+    const s = await runHunt(client, { rules, indexPrefix: prefix, ...(placeholders ? { placeholders } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
+      out.write(JSON.stringify(m) + '\n');
     });
+    unsetLine(s.compiled);
     let failed = 0;
     for (const r of s.rules) {
       if (!r.huntable) err.write(`hunt: ${r.id} (${r.title}) not huntable: ${r.reason}\n`);
@@ -94,6 +163,11 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     }
     const c = s.compiled.counts;
     err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
+    if (s.matches === 0 && c.huntable > 0) {
+      const w = await windowHeldEvents(client, scope, err);
+      if (!w.ok) return 1;
+      err.write(`hunt: no match among the ${w.events} events in ${scope.pattern}\n`);
+    }
     return failed > 0 ? 1 : 0;
   } catch (e) {
     if (!isConnectionFailure(e)) throw e;
@@ -109,9 +183,9 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
  * acting principal, who acted really, the chain in short form), then a summary on `err` with the count
  * per plane and the principals it acted through. `--print-dsl` prints the index pattern and query.
  */
-async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: OpenSearchSinkConfig, urlOrigin: string, out: Out, err: Out): Promise<number> {
+async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: OpenSearchSinkConfig, urlOrigin: string, prefixFrom: string, out: Out, err: Out): Promise<number> {
   const prefix = cfg.indexPrefix;
-  const { parseWho, whoSearch, huntWho } = await import('../hunt/who.ts');
+  const { parseWho, whoSearch, huntWho, closePrincipals } = await import('../hunt/who.ts');
   let who: ReturnType<typeof parseWho>;
   try {
     who = parseWho(opts.who);
@@ -125,11 +199,24 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
     return 0;
   }
   const client = await createOpenSearchClient(cfg);
+  const scope: Scope = { pattern: `${prefix}-events-*`, prefix, prefixOrigin: prefixFrom, urls: cfg.nodeUrls, from: opts.from, to: opts.to };
   try {
+    if (!(await indicesExist(client, scope, err))) return 1;
     const s = await huntWho(client, o, (h) => out.write(`${JSON.stringify(h)}\n`));
     const planes = (['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((p) => `${p}=${s.bySource[p] ?? 0}`).join(' ');
     err.write(`hunt --who ${who.value} (${who.kind}): events=${s.events} ${planes}${s.truncated ? ' (cut at --size)' : ''}\n`);
     if (s.through.length > 0) err.write(`  acted through: ${s.through.join(', ')}\n`);
+    if (s.events === 0) {
+      const w = await windowHeldEvents(client, scope, err);
+      if (!w.ok) return 1;
+      // Nothing attributed among events that are there: say which identities look like the one asked for.
+      const near = await closePrincipals(client, o);
+      err.write(
+        near.length > 0
+          ? `  none among the ${w.events} events in ${scope.pattern}; identities like '${who.value}' there: ${near.join(', ')} (on EKS an IAM-authenticated user's Kubernetes name is its session ARN)\n`
+          : `  none among the ${w.events} events in ${scope.pattern}, and no principal there looks like '${who.value}'\n`,
+      );
+    }
     return 0;
   } catch (e) {
     err.write(`seam hunt: ${isConnectionFailure(e) ? `${openSearchUnreachable(cfg.nodeUrls, urlOrigin, e)}; how events get there: docs/hunting.md` : (e as Error).message}\n`);
@@ -137,4 +224,9 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
   } finally {
     await client.close();
   }
+}
+
+/** Where the index prefix came from, as the errors say it. */
+function prefixOrigin(loaded: Parameters<typeof settingOrigin>[0], opts: HuntCommandOptions): string {
+  return settingOrigin(loaded, 'opensearch.indexPrefix', opts.indexPrefix !== undefined ? '--index-prefix' : undefined);
 }

@@ -157,8 +157,9 @@ export function buildCli(): Command {
     .option('--size <n>', 'most matches printed per rule (with --who: most events)', positiveInt, 10_000)
     .option('--print-dsl', 'print each rule\'s index and query as JSONL (with --who: the query a dashboard can use) instead of searching')
     .option('--index-prefix <prefix>', 'index prefix (default: seam.yml opensearch.indexPrefix, `seam`)')
+    .option('--placeholders <file>', "YAML map of rule placeholder values, as run and replay take it (default: seam.yml rules.placeholdersFile; seam.yml rules.placeholders over it)")
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { rules?: string[]; who?: string; cluster?: string; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix?: string; config?: string }) => {
+    .action(async (o: { rules?: string[]; who?: string; cluster?: string; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix?: string; placeholders?: string; config?: string }) => {
       const { huntCommand } = await import('./hunt.ts');
       process.exitCode = await huntCommand(o);
     });

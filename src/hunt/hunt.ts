@@ -29,13 +29,43 @@ export interface HuntRunOptions {
   pageSize?: number;
 }
 
+/**
+ * One match, as `seam hunt` prints it, keys in this order (docs/hunting.md): which rule, when, which event, where
+ * (cluster, account), who (principal, service account) from where (source_ip), did what (action) to what
+ * (resource), with what outcome. A key whose value the event lacks is left out of the printed line.
+ */
 export interface HuntMatch {
   rule: string;
   title: string;
   '@timestamp': string | undefined;
   'seam.id': string;
+  cluster: string | undefined;
+  account: string | undefined;
   principal: string | undefined;
+  service_account: string | undefined;
+  source_ip: string | undefined;
   action: string | undefined;
+  resource: string | undefined;
+  outcome: string | undefined;
+}
+
+/** The match line of a rule's hit on an event. */
+export function huntMatch(rule: { id: string; title: string }, e: SeamEvent): HuntMatch {
+  const s = e.seam;
+  return {
+    rule: rule.id,
+    title: rule.title,
+    '@timestamp': e['@timestamp'],
+    'seam.id': s.id,
+    cluster: s.cluster,
+    account: s.account,
+    principal: principalOf(e),
+    service_account: s.principal?.service_account,
+    source_ip: s.source_ip,
+    action: s.action,
+    resource: s.resource,
+    outcome: s.outcome,
+  };
 }
 
 export interface HuntRuleReport {
@@ -141,7 +171,7 @@ export async function huntRule(
       onHit?.(e);
       if (r.verify && !(rule?.test(e as unknown as Record<string, unknown>) ?? false)) continue;
       rep.matches++;
-      onMatch({ rule: entry.id, title: entry.title, '@timestamp': e['@timestamp'], 'seam.id': e.seam.id, principal: principalOf(e), action: e.seam.action }, e);
+      onMatch(huntMatch(entry, e), e);
       if (rep.matches >= limit) return rep;
     }
     if (hits.length < page) return rep;

@@ -82,6 +82,19 @@ export function whoQuery(who: Who, opts: { cluster?: string } = {}): Dsl {
       const session = `arn:${role[1]}:sts::${role[2]}:assumed-role/${role[3]}/`;
       should.push(...prefixes([...principalFields(['arn', 'id', 'k8s_user']), ...CHAIN_FIELDS], session));
       should.push(...wildcards(CHAIN_FIELDS, `${k8s}user:${escapeWildcard(session)}*`));
+      // And the STS calls that created those sessions, whoever made them (review-soc L1): "who got this role's
+      // credentials, and from where". The request names the role with its path; the answer names the session.
+      should.push({
+        bool: {
+          filter: [{ term: { eventSource: 'sts.amazonaws.com' } }, { prefix: { eventName: 'AssumeRole' } }],
+          should: [
+            { term: { 'requestParameters.roleArn': arn } },
+            { wildcard: { 'requestParameters.roleArn': { value: `arn:${role[1]}:iam::${role[2]}:role/*/${escapeWildcard(role[3]!)}` } } },
+            { prefix: { 'responseElements.assumedRoleUser.arn': session } },
+          ],
+          minimum_should_match: 1,
+        },
+      });
     }
   } else if (who.kind === 'service_account') {
     const [ns, name] = who.value.split('/') as [string, string];
@@ -116,14 +129,25 @@ export function whoSearch(o: WhoHuntOptions): { index: string; query: Dsl } {
   return { index: `${o.indexPrefix ?? 'seam'}-events-*`, query: time.length > 0 ? { bool: { filter: [q, ...time] } } : q };
 }
 
-/** One event attributed to the identity, as `seam hunt --who` prints it. */
+/**
+ * One event attributed to the identity, as `seam hunt --who` prints it, keys in this order (docs/hunting.md); a
+ * key whose value the event lacks is left out.
+ */
 export interface WhoHit {
   '@timestamp': string;
   'seam.id': string;
   source: SourceType;
+  cluster: string | undefined;
+  account: string | undefined;
   action: string | undefined;
+  /** What it acted on (`seam.resource`). */
+  resource: string | undefined;
+  outcome: string | undefined;
+  source_ip: string | undefined;
   /** Who the event's credentials were (the acting principal). */
   principal: string | undefined;
+  /** The service account the acting principal is or stands for (`namespace/name`). */
+  service_account: string | undefined;
   /** Who acted, really (the identity the chain reached), when the graph found one. */
   origin: string | undefined;
   /** The chain in short form. */
@@ -174,8 +198,14 @@ export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: 
           '@timestamp': e['@timestamp'],
           'seam.id': s.id,
           source: s.source,
+          cluster: s.cluster,
+          account: s.account,
           action: s.action,
+          resource: s.resource,
+          outcome: s.outcome,
+          source_ip: s.source_ip,
           principal: actor,
+          service_account: s.principal?.service_account,
           origin: principalKey(s.origin),
           chain: s.chain && s.chain.length > 0 ? shortChain(s.chain) : undefined,
         },
@@ -185,4 +215,36 @@ export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: 
     if (hits.length < PAGE) return sum;
     after = hits[hits.length - 1]!.sort;
   }
+}
+
+/**
+ * Identities in the index that look like `who` (a case-insensitive `*part*` on the principal and origin fields),
+ * for a `--who` that found nothing (review-soc M5): on EKS an IAM-authenticated user's Kubernetes name is its
+ * session ARN, so `--who alice` finds nothing where `arn:aws:sts::…:assumed-role/…/alice@example.com` finds her.
+ * `part` is the name's last segment (a session or role name, a service account's name). At most `max`, most events first.
+ */
+export async function closePrincipals(client: HuntClient, o: WhoHuntOptions, max = 5): Promise<string[]> {
+  const part = o.who.value.split(/[/:]/).filter(Boolean).pop() ?? o.who.value;
+  if (part.length < 2) return [];
+  const value = `*${escapeWildcard(part)}*`;
+  const fields = PRINCIPALS.flatMap((p) => ['arn', 'id', 'k8s_user', 'service_account'].map((n) => `${p}.${n}`));
+  const time: Dsl[] = o.from || o.to ? [{ range: { '@timestamp': { ...(o.from ? { gte: o.from } : {}), ...(o.to ? { lte: o.to } : {}) } } }] : [];
+  const query: Dsl = {
+    bool: {
+      should: fields.map((f) => ({ wildcard: { [f]: { value, case_insensitive: true } } })),
+      minimum_should_match: 1,
+      ...(time.length > 0 || o.cluster !== undefined ? { filter: [...time, ...(o.cluster !== undefined ? [{ term: { 'seam.cluster': o.cluster } }] : [])] } : {}),
+    },
+  };
+  // A document found by one field holds other identities in the others: only values holding `part` count.
+  const aggs = Object.fromEntries(fields.map((f, i) => [`f${i}`, { terms: { field: f, size: 50 } }]));
+  const resp = await client.search({ index: `${o.indexPrefix ?? 'seam'}-events-*`, ignore_unavailable: true, allow_no_indices: true, body: { query, size: 0, aggs } as never }, { ignore: [404] });
+  const body = resp.body as unknown as { aggregations?: Record<string, { buckets?: { key: string; doc_count: number }[] }> };
+  const counts = new Map<string, number>();
+  const low = part.toLowerCase();
+  for (const a of Object.values(body.aggregations ?? {})) {
+    for (const b of a.buckets ?? []) if (b.key.toLowerCase().includes(low)) counts.set(b.key, Math.max(counts.get(b.key) ?? 0, b.doc_count));
+  }
+  counts.delete(o.who.value);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, max).map(([k]) => k);
 }

@@ -2,10 +2,14 @@
 // synthesised from every rule (with variants and near misses) are indexed with Seam's templates;
 // then, for every rule of detections/ and every SigmaHQ CloudTrail and Kubernetes audit rule, the
 // seam.ids the compiled query finds must be exactly the ones the streaming engine matches.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { huntCommand } from '../../src/cli/hunt.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
+import { loadPlaceholdersFile } from '../../src/detect/load.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import { compileRulesetToDsl } from '../../src/hunt/compile.ts';
 import type { RulesetHuntResult } from '../../src/hunt/compile.ts';
@@ -22,6 +26,7 @@ const SIGMA = join(SHARED, 'sigma');
 const SIGMA_DIRS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder', 'rules-compliance', 'rules-dfir'].map((d) => `${SIGMA}/${d}`);
 const SEAM_DIR = new URL('../../detections', import.meta.url).pathname;
 const MOD_DIR = new URL('./rules', import.meta.url).pathname;
+const SITE_PLACEHOLDERS = new URL('../../deploy/config/placeholders.yml', import.meta.url).pathname;
 const FIXTURES = ['cloudtrail', 'k8s-audit', 'guardduty', 'runtime', 'cloudwatch-export'].map((d) => new URL(`../fixtures/${d}`, import.meta.url).pathname);
 
 let client: Client;
@@ -161,5 +166,53 @@ describe('hunting parity with the streaming engine', () => {
     expect(paged).toBeGreaterThan(3);
     // Same matches in the same order: rule by rule as compiled, each rule's in @timestamp order.
     expect(got).toEqual(want);
+  });
+  it('seam hunt with a placeholder file (--placeholders, or seam.yml rules.placeholdersFile) finds what the stream run with that file matches (review-soc H3)', { timeout: 600_000 }, async () => {
+    // The Kubernetes rules that use a site placeholder, hunted through the CLI as an analyst runs it, with the demo
+    // site's file (it allows PlatformAdmin sessions and ci-deployer, whom the fixtures hold).
+    const files: string[] = [];
+    for (const f of (await readdir(join(SEAM_DIR, 'kubernetes'))).sort()) {
+      if (!f.endsWith('.yml') || f.endsWith('.test.yml')) continue;
+      if ((await readFile(join(SEAM_DIR, 'kubernetes', f), 'utf8')).includes('%seam_')) files.push(join(SEAM_DIR, 'kubernetes', f));
+    }
+    expect(files.length).toBeGreaterThan(5);
+    const engine = async (placeholders: Record<string, string[]> | undefined): Promise<string[]> => {
+      const { ruleset } = await loadRules(files, placeholders ? { placeholders } : {});
+      return indexed.flatMap((e) => ruleset.match(e).map((m) => `${m.rule.id} ${e.seam.id}`)).sort();
+    };
+    const hunt = async (o: Parameters<typeof huntCommand>[0]): Promise<{ code: number; got: string[]; err: string }> => {
+      let out = '';
+      let err = '';
+      const code = await huntCommand({ rules: files, url: opensearchUrl(), indexPrefix: prefix, size: 1_000_000, env: {}, ...o }, { write: (x: string) => (out += x) }, { write: (x: string) => (err += x) });
+      const got = out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { rule: string; 'seam.id': string })
+        .map((m) => `${m.rule} ${m['seam.id']}`)
+        .sort();
+      return { code, got, err };
+    };
+    const withFile = await engine(await loadPlaceholdersFile(SITE_PLACEHOLDERS));
+    const without = await engine(undefined);
+    const dir = await mkdtemp(join(tmpdir(), 'seam-hunt-ph-'));
+    try {
+      await writeFile(join(dir, 'seam.yml'), `rules:\n  placeholdersFile: ${SITE_PLACEHOLDERS}\n`);
+      const byFlag = await hunt({ placeholders: SITE_PLACEHOLDERS });
+      const byConfig = await hunt({ config: join(dir, 'seam.yml') });
+      const bare = await hunt({});
+      process.stdout.write(`hunt-placeholders: rules=${files.length} engine_with_file=${withFile.length} engine_without=${without.length} hunt_flag=${byFlag.got.length} hunt_config=${byConfig.got.length} hunt_bare=${bare.got.length}\n`);
+      for (const r of [byFlag, byConfig, bare]) expect(r.code, r.err).toBe(0);
+      // The file changes what the rules match here (else the case proves nothing), and hunting agrees either way.
+      expect(without.length).toBeGreaterThan(withFile.length);
+      expect(byFlag.got).toEqual(withFile);
+      expect(byConfig.got).toEqual(withFile);
+      expect(bare.got).toEqual(without);
+      // Unset placeholders are said: the allowed-users list only when no file sets it.
+      expect(bare.err).toMatch(/^seam hunt: SEAM_ERR_RULE_PLACEHOLDER: .*%seam_allowed_k8s_users%/m);
+      expect(byFlag.err).not.toContain('%seam_allowed_k8s_users%');
+      expect(byConfig.err).not.toContain('%seam_allowed_k8s_users%');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

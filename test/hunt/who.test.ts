@@ -11,6 +11,9 @@ import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { huntCommand } from '../../src/cli/hunt.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
+import { loadPlaceholdersFile } from '../../src/detect/load.ts';
+import { loadRules } from '../../src/detect/sigma/ruleset.ts';
+import type { HuntMatch } from '../../src/hunt/hunt.ts';
 import { parseWho, whoQuery, type WhoHit } from '../../src/hunt/who.ts';
 import { runEmbedded } from '../../src/pipeline/embedded.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
@@ -125,6 +128,74 @@ describe('seam hunt --who on the demo story', () => {
       expect(saIds.has(e.seam.id)).toBe(true);
       expect(roleHits.some((h) => h['seam.id'] === e.seam.id)).toBe(true);
     }
+  });
+
+  it('a role hunt holds the STS calls that created its sessions, whoever made them (review-soc L1)', async () => {
+    const role = await cli({ who: IRSA_ROLE, indexPrefix: prefix, url: opensearchUrl() });
+    expect(role.code, role.err).toBe(0);
+    const ids = new Set((role.lines as WhoHit[]).map((h) => h['seam.id']));
+    const assumes = events.filter((e) => String(e.eventName).startsWith('AssumeRole') && (e.requestParameters as { roleArn?: string } | undefined)?.roleArn === IRSA_ROLE);
+    // The pod's own exchange and the stolen token's, from outside.
+    expect(assumes.map((e) => e.seam.source_ip).sort()).toEqual(['10.0.142.21', '198.51.100.23']);
+    for (const e of assumes) expect(ids.has(e.seam.id)).toBe(true);
+  });
+
+  it('match lines say where, from where and to what: cluster, account, source_ip, resource, outcome, service_account (review-soc M6)', async () => {
+    const r = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
+    const hits = r.lines as WhoHit[];
+    for (const h of hits) {
+      const s = byId.get(h['seam.id'])!.seam;
+      expect([h.cluster, h.account, h.source_ip, h.resource, h.outcome, h.service_account]).toEqual([s.cluster, s.account, s.source_ip, s.resource, s.outcome, s.principal?.service_account]);
+    }
+    expect(hits.some((h) => h.source_ip === '198.51.100.23' && h.service_account === 'payments/api')).toBe(true);
+    expect(hits.some((h) => h.resource === 'kube-system/pods/node-debugger')).toBe(true);
+    // The keys in the documented order, those without a value left out.
+    const order = ['@timestamp', 'seam.id', 'source', 'cluster', 'account', 'action', 'resource', 'outcome', 'source_ip', 'principal', 'service_account', 'origin', 'chain'];
+    for (const h of hits) expect(Object.keys(h)).toEqual(order.filter((k) => k in h));
+  });
+
+  it('hunts rules with the site placeholder file as the stream does, lines with the same fields (review-soc H3, M6)', async () => {
+    const rule = new URL('../../detections/kubernetes/k8s_request_by_user_outside_allowed_list.yml', import.meta.url).pathname;
+    const file = new URL('../../deploy/config/placeholders.yml', import.meta.url).pathname;
+    const engine = async (placeholders?: Record<string, string[]>): Promise<string[]> => {
+      const { ruleset } = await loadRules([rule], placeholders ? { placeholders } : {});
+      return events.filter((e) => ruleset.match(e).length > 0).map((e) => e.seam.id).sort();
+    };
+    const withFile = await cli({ rules: [rule], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    const bare = await cli({ rules: [rule], indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    expect(withFile.code, withFile.err).toBe(0);
+    const got = (withFile.lines as HuntMatch[]).map((m) => m['seam.id']).sort();
+    const all = (bare.lines as HuntMatch[]).map((m) => m['seam.id']).sort();
+    process.stdout.write(`hunt-who: allowed-list rule with placeholders=${got.length} without=${all.length}\n`);
+    expect(got).toEqual(await engine(await loadPlaceholdersFile(file)));
+    expect(all).toEqual(await engine());
+    expect(all.length).toBeGreaterThan(got.length);
+    expect(bare.err).toMatch(/SEAM_ERR_RULE_PLACEHOLDER: .*%seam_allowed_k8s_users%/);
+    expect(withFile.err).not.toContain('SEAM_ERR_RULE_PLACEHOLDER');
+    for (const m of withFile.lines as HuntMatch[]) {
+      const s = byId.get(m['seam.id'])!.seam;
+      expect([m.cluster, m.account, m.source_ip, m.resource, m.outcome]).toEqual([s.cluster, s.account, s.source_ip, s.resource, s.outcome]);
+    }
+  });
+
+  it('says when it searched nothing, and suggests identities like one that found nothing (review-soc M5)', async () => {
+    // A prefix no index has: an error naming the pattern, the URL, where the prefix came from, and the prefixes there.
+    const none = await cli({ who: ALICE, indexPrefix: `${prefix}_nothing`, url: opensearchUrl(), env: {} });
+    expect(none.code).toBe(1);
+    expect(none.err).toContain(`no index matches ${prefix}_nothing-events-* at ${opensearchUrl()} (prefix '${prefix}_nothing' from --index-prefix)`);
+    expect(none.err).toContain(`'${prefix}'`);
+    const rules = await cli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: `${prefix}_nothing`, url: opensearchUrl(), env: {} });
+    expect(rules.code).toBe(1);
+    expect(rules.err).toContain('no index matches');
+    // A window without events.
+    const empty = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02' });
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/no event in \S+-events-\* between 2030-01-01 and 2030-01-02 .*its \d+ events are from 2024-11-05/);
+    // A Kubernetes user name that is, on EKS, a session ARN: none, with the identity meant.
+    const alice = await cli({ who: 'alice', indexPrefix: prefix, url: opensearchUrl() });
+    expect(alice.code, alice.err).toBe(0);
+    expect(alice.lines).toEqual([]);
+    expect(alice.err).toContain(`identities like 'alice' there: ${ALICE}`);
   });
 
   it('reads what --who names', () => {

@@ -1,0 +1,67 @@
+// `seam hunt` takes the site's placeholder values as run, replay and rules lint do (review-soc H3): an allow-list
+// rule compiled without its list hunts every user. `--print-dsl` shows the compiled query without OpenSearch.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { huntCommand } from './hunt.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const RULE = join(ROOT, 'detections/kubernetes/k8s_request_by_user_outside_allowed_list.yml');
+const SITE = join(ROOT, 'deploy/config/placeholders.yml');
+
+async function printDsl(o: Parameters<typeof huntCommand>[0]): Promise<{ code: number; query: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await huntCommand({ printDsl: true, env: {}, ...o }, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
+  const line = out.split('\n').find(Boolean);
+  return { code, query: line === undefined ? '' : JSON.stringify((JSON.parse(line) as { query?: unknown }).query), err };
+}
+
+describe('seam hunt placeholders', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seam-hunt-ph-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('without values, the allowed list compiles to nothing and stderr says which placeholder is unset', async () => {
+    const r = await printDsl({ rules: [RULE] });
+    expect(r.code).toBe(0);
+    expect(r.query).not.toContain('PlatformAdmin');
+    expect(r.err).toMatch(/^seam hunt: SEAM_ERR_RULE_PLACEHOLDER: 1 placeholder has no configured values.*%seam_allowed_k8s_users% \(1 rule\)/m);
+  });
+
+  it('--placeholders FILE puts the allowed users in the query', async () => {
+    const r = await printDsl({ rules: [RULE], placeholders: SITE });
+    expect(r.code).toBe(0);
+    expect(r.query).toContain('arn:aws:sts::111122223333:assumed-role/PlatformAdmin/');
+    expect(r.query).toContain('ci-deployer');
+    expect(r.err).not.toContain('SEAM_ERR_RULE_PLACEHOLDER');
+  });
+
+  it("seam.yml's rules.placeholdersFile (relative to seam.yml) and rules.placeholders (over the file's) are used", async () => {
+    await writeFile(join(dir, 'site.yml'), "seam_allowed_k8s_users: ['file-user']\n");
+    await writeFile(join(dir, 'seam.yml'), 'rules:\n  placeholdersFile: site.yml\n');
+    const fromFile = await printDsl({ rules: [RULE], config: join(dir, 'seam.yml') });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.query).toContain('file-user');
+    expect(fromFile.err).not.toContain('SEAM_ERR_RULE_PLACEHOLDER');
+    await writeFile(join(dir, 'inline.yml'), "rules:\n  placeholdersFile: site.yml\n  placeholders:\n    seam_allowed_k8s_users: ['inline-user']\n");
+    const inline = await printDsl({ rules: [RULE], config: join(dir, 'inline.yml') });
+    expect(inline.query).toContain('inline-user');
+    expect(inline.query).not.toContain('file-user');
+    // The flag wins over seam.yml's file.
+    const flag = await printDsl({ rules: [RULE], config: join(dir, 'seam.yml'), placeholders: SITE });
+    expect(flag.query).toContain('ci-deployer');
+    expect(flag.query).not.toContain('file-user');
+  });
+
+  it('an unreadable placeholders file is an error, not a hunt without values', async () => {
+    const r = await printDsl({ rules: [RULE], placeholders: join(dir, 'missing.yml') });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('SEAM_ERR_CONFIG_INVALID');
+  });
+});
