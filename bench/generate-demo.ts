@@ -321,8 +321,12 @@ for (let t = T0 + 150_000; t < END; t += 180_000 + Math.floor(rand() * 60_000)) 
   audit(t, { user: ALICE, verb: pick(['list', 'get']), uri: `/api/v1/namespaces/${ns}/pods?limit=500`, ref: { resource: 'pods', namespace: ns, apiVersion: 'v1' }, ip: '203.0.113.24' });
   trail(t + 5000, ALICE_AWS, 'eks.amazonaws.com', 'DescribeCluster', { ip: '203.0.113.24', ua: 'aws-cli/2.18.0 md/command#eks.describe-cluster', params: { name: CLUSTER } });
 }
+// The same CI run before and after alice maps its role to system:masters in aws-auth (14:15:35): the EKS
+// authenticator lists the groups the mapping gives, so the later request carries system:masters (and no longer
+// deployers, which the new mapping dropped). Seam's first-use alert waits for a request that carries the new group.
 for (const t of [T0 + 240_000, T0 + 1_380_000]) {
-  audit(t, { user: CI, verb: 'patch', uri: '/apis/apps/v1/namespaces/checkout/deployments/web?fieldManager=kubectl-client-side-apply', ref: { resource: 'deployments', namespace: 'checkout', name: 'web', apiGroup: 'apps', apiVersion: 'v1' }, ip: '198.51.100.77', ua: 'kubectl/v1.29.4 (linux/amd64) kubernetes/55019c8' });
+  const user: K8sUser = t < T0 + 15 * 60_000 ? CI : { ...CI, groups: ['system:masters', 'system:authenticated'] };
+  audit(t, { user, verb: 'patch', uri: '/apis/apps/v1/namespaces/checkout/deployments/web?fieldManager=kubectl-client-side-apply', ref: { resource: 'deployments', namespace: 'checkout', name: 'web', apiGroup: 'apps', apiVersion: 'v1' }, ip: '198.51.100.77', ua: 'kubectl/v1.29.4 (linux/amd64) kubernetes/55019c8' });
   native(t + 30_000, 'checkout', 'web-5f7b9c8d4-q8w2e', 'checkout-web', NODES[1] as string, 'process', { pid: 1, ppid: 0, exe: '/usr/local/bin/node', cmdline: 'node /app/server.js', uid: 1000, user: 'node' });
 }
 

@@ -16,6 +16,15 @@ export interface Grant {
   admin: boolean;
   /** Who made the grant (the grant event's principal), named on the first-use alert, whose principal is the grantee. */
   by?: string;
+  /**
+   * Kubernetes groups a request must carry in `user.groups` to be a use of the grant (an aws-auth mapping's new groups;
+   * the EKS authenticator lists the groups it mapped the request to). A request of the grantee whose groups lack one
+   * was not authorised by the grant (not reloaded yet, or an access entry for the principal takes precedence): it is
+   * not the grant's first use, which is still awaited. Absent or empty: any request of the grantee is.
+   */
+  groups?: string[];
+  /** How the graph saw the grantee before the grant ("seen at … as ci-deployer in deployers"), for the triage. */
+  before?: string;
 }
 
 export type Pending = Lru<string, Grant>;
@@ -31,8 +40,35 @@ export function iamPrincipalOfAudit(event: SeamEvent): string | undefined {
   return arn === undefined ? undefined : canonicalIamArn(roleOfSession(arn) ?? arn);
 }
 
-export function remember(pending: Pending, cluster: string, principal: string, id: string, timeMs: number, what: string, admin: boolean, by?: string): void {
-  pending.set(cluster + '|' + principal, { cluster, principal, grant: remembered(id, timeMs), what, admin, ...(by === undefined ? {} : { by }) });
+export function remember(
+  pending: Pending,
+  cluster: string,
+  principal: string,
+  id: string,
+  timeMs: number,
+  what: string,
+  admin: boolean,
+  by?: string,
+  more: Pick<Grant, 'groups' | 'before'> = {},
+): void {
+  pending.set(cluster + '|' + principal, {
+    cluster,
+    principal,
+    grant: remembered(id, timeMs),
+    what,
+    admin,
+    ...(by === undefined ? {} : { by }),
+    ...(more.groups === undefined || more.groups.length === 0 ? {} : { groups: more.groups }),
+    ...(more.before === undefined ? {} : { before: more.before }),
+  });
+}
+
+/** The groups an audit event's `user.groups` lists (undefined when it lists none or is not an array). */
+export function requestGroups(event: SeamEvent): string[] | undefined {
+  const g = obj(event.user)?.groups;
+  if (!Array.isArray(g)) return undefined;
+  const out = g.filter((x): x is string => typeof x === 'string');
+  return out.length === 0 ? undefined : out;
 }
 
 /** The first-use variant (`Alert.rule.variant`) of the aws-auth and access-entry detections. */
@@ -49,6 +85,7 @@ export function firstUseTriage(detectionId: string, g: Grant, event: SeamEvent):
   return (
     `The principal here is the grantee, ${grantee}, acting in ${g.cluster} for the first time since ${by ?? 'an unknown principal'} gave it a new ${g.what} at ${new Date(g.grant.timeMs).toISOString()} (grant alert${g.grant.ids.length > 1 ? 's' : ''} ${alerts}). ` +
     `Ask ${by ?? 'whoever made the grant'} whether the grant was a reviewed change; find who can assume ${shortIdentity(g.principal)} (its trust policy; for a workload role, the pods of its service accounts). ` +
+    (g.before === undefined ? '' : `Before the grant ${shortIdentity(g.principal)} was ${g.before}: compare this request with what it did then (seam hunt --who ${g.principal}). `) +
     `If it was not reviewed: remove the grant, revoke the grantee's sessions issued before now, and review everything ${grantee} did in ${g.cluster} since the grant.`
   );
 }
@@ -57,7 +94,9 @@ export function firstUseTriage(detectionId: string, g: Grant, event: SeamEvent):
 export function firstUseSummary(g: Grant, event: SeamEvent): string {
   const who = event.seam.principal?.arn ?? event.seam.principal?.id;
   const granted = `granted by ${g.by ?? 'unknown'} at ${new Date(g.grant.timeMs).toISOString()}`;
-  return `${`First use of a new ${g.what} in ${g.cluster} (${granted}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim()}${fromSuffix(event)}`;
+  const groups = g.groups === undefined ? undefined : requestGroups(event);
+  const carried = groups === undefined ? '' : ` (its groups: ${groups.join(', ')})`;
+  return `${`First use of a new ${g.what} in ${g.cluster} (${granted}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim()}${carried}${fromSuffix(event)}`;
 }
 
 /** The grant this event is the first use of, if any (and forgets it). */
@@ -67,8 +106,13 @@ export function firstUse(pending: Pending, event: SeamEvent, windowMs: number): 
   const principal = iamPrincipalOfAudit(event);
   if (principal === undefined) return undefined;
   const key = (event.seam.cluster ?? 'unknown') + '|' + principal;
-  const g = pending.get(key);
+  const g = pending.peek(key);
   if (g === undefined) return undefined;
+  // A request the grant did not authorise (its groups lack the granted ones) is not its use: keep waiting.
+  if (g.groups !== undefined && g.groups.length > 0) {
+    const has = requestGroups(event);
+    if (has !== undefined && !g.groups.every((x) => has.includes(x))) return undefined;
+  }
   pending.delete(key);
   const t = isoMs(event['@timestamp']);
   return t - g.grant.timeMs <= windowMs && t >= g.grant.timeMs ? g : undefined;
@@ -95,6 +139,8 @@ export function loadPending(pending: Pending, entries: readonly unknown[]): void
     const c = g?.grant;
     if (typeof g?.cluster !== 'string' || typeof g.principal !== 'string' || typeof g.what !== 'string' || typeof g.admin !== 'boolean') continue;
     if (c === undefined || !Array.isArray(c.ids) || !Array.isArray(c.nativeIds) || typeof c.timeMs !== 'number') continue;
+    if (g.groups !== undefined && !(Array.isArray(g.groups) && g.groups.every((x) => typeof x === 'string'))) continue;
+    if (g.before !== undefined && typeof g.before !== 'string') continue;
     pending.set(g.cluster + '|' + g.principal, g as Grant);
   }
 }

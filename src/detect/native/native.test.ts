@@ -356,6 +356,54 @@ describe('aws-auth backdoor', () => {
     expect(alerts.map((a) => a.rule.level)).toEqual(['high', 'critical']);
     expect(alerts[0]!.summary).toContain('may be old');
   });
+  it('without an earlier aws-auth, names the widening the graph saw, and waits for a request that carries the new group (SOC review M4)', () => {
+    const deployers = iamK8sUser(ci, 'ci-deployer', ['system:authenticated', 'deployers']);
+    const masters = iamK8sUser(ci, 'ci-deployer', ['system:masters', 'system:authenticated']);
+    const used = ev(audit({ verb: 'patch', user: masters, time: t('14:23:00'), resource: 'deployments', namespace: 'checkout' }));
+    const alerts = run(
+      [
+        ev(audit({ verb: 'patch', user: deployers, time: t('14:04:00'), resource: 'deployments', namespace: 'checkout' })),
+        ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ci-deployer', 'ci-deployer', ['system:masters']), t('14:15:35'))),
+        // The same CI session, its request still in deployers: the mapping did not authorise it, not its first use.
+        ev(audit({ verb: 'patch', user: deployers, time: t('14:17:00'), resource: 'deployments', namespace: 'checkout' })),
+        used,
+      ],
+      id,
+    );
+    expect(alerts.map((a) => [a.rule.variant, a.rule.level])).toEqual([
+      ['mapping', 'high'],
+      ['first_use', 'critical'],
+    ]);
+    expect(alerts[0]!.summary).toContain('aws-auth mapping widened in');
+    expect(alerts[0]!.summary).toContain('role/ci-deployer was seen at 2024-11-05T14:04:00.000Z as ci-deployer in deployers');
+    expect(alerts[0]!.summary).not.toContain('may be old');
+    expect(alerts[0]!.triage).toContain('the mapping now gives it system:masters');
+    expect(alerts[1]!.events[1]).toBe(used.seam.id);
+    expect(alerts[1]!.summary).toMatch(/ \(its groups: system:masters, system:authenticated\)( from \S+)?$/);
+    expect(alerts[1]!.triage).toContain('Before the grant role/ci-deployer was seen at 2024-11-05T14:04:00.000Z as ci-deployer in deployers');
+    // Without the 14:23 request the grant is never used: the mapping's alert only.
+    const unused = run(
+      [
+        ev(audit({ verb: 'patch', user: deployers, time: t('14:04:00'), resource: 'deployments', namespace: 'checkout' })),
+        ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ci-deployer', 'ci-deployer', ['system:masters']), t('14:15:35'))),
+        ev(audit({ verb: 'patch', user: deployers, time: t('14:23:00'), resource: 'deployments', namespace: 'checkout' })),
+      ],
+      id,
+    );
+    expect(unused.map((a) => a.rule.variant)).toEqual(['mapping']);
+  });
+  it('stays quiet on a first-seen aws-auth whose admin mapping the principal was already seen using', () => {
+    const masters = iamK8sUser(ci, 'ci-deployer', ['system:masters', 'system:authenticated']);
+    const alerts = run(
+      [
+        ev(audit({ verb: 'get', user: masters, time: t('14:04:00'), resource: 'pods', namespace: 'checkout' })),
+        ev(awsAuthUpdate(iamK8sUser(alice), NODE_MAPPING + roleMapping('ci-deployer', 'ci-deployer', ['system:masters']), t('14:15:35'))),
+        ev(audit({ verb: 'get', user: masters, time: t('14:23:00'), resource: 'pods', namespace: 'checkout' })),
+      ],
+      id,
+    );
+    expect(alerts).toEqual([]);
+  });
   it('stays quiet when aws-auth is re-applied unchanged or only node mappings change', () => {
     const m = NODE_MAPPING + roleMapping('ci-deployer', 'ci-deployer', ['system:masters']);
     expect(run([ev(awsAuthUpdate(iamK8sUser(alice), m, t('09:00:00'), 'create')), ev(awsAuthUpdate(iamK8sUser(alice), m, t('10:00:00')))], id)).toHaveLength(1);
