@@ -95,8 +95,8 @@ export function firstUseSummary(g: Grant, event: SeamEvent): string {
   const who = event.seam.principal?.arn ?? event.seam.principal?.id;
   const granted = `granted by ${g.by ?? 'unknown'} at ${new Date(g.grant.timeMs).toISOString()}`;
   const groups = g.groups === undefined ? undefined : requestGroups(event);
-  const carried = groups === undefined ? '' : ` (its groups: ${groups.join(', ')})`;
-  return `${`First use of a new ${g.what} in ${g.cluster} (${granted}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim()}${carried}${fromSuffix(event)}`;
+  const carried = groups === undefined ? '' : `; the request's groups: ${groups.join(', ')}`;
+  return `${`First use of a new ${g.what} in ${g.cluster} (${granted}${carried}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim()}${fromSuffix(event)}`;
 }
 
 /** The grant this event is the first use of, if any (and forgets it). */
