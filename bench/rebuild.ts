@@ -9,9 +9,10 @@
  *      `seam run --role normalize` encodes them (signal batches with spans and early hints, progress marks), until
  *      there are `signals` of them;
  *   2. the signals messages go to `<run>.seam.signals` on Kafka (3 partitions, the partition normalize chose), with
- *      produce times spread evenly over the last 24 h in order; the correlate group's offsets are committed at the
- *      end of each partition (a member ran and stopped) and one more message per partition is produced now (a live
- *      pipeline's next signals: copies of the last message, so their signals are duplicates the role skips);
+ *      produce times spread evenly over the last 24 h in order; a correlate member runs through them to the end of
+ *      each partition, as a live one would have (its commits carry how far its output to `seam.events` reached,
+ *      src/pipeline/sent-mark.ts), and stops; one more message per partition is produced now (a live pipeline's
+ *      next signals: copies of the last message, so their signals are duplicates the role skips);
  *   3. the correlate role is started as `seam run --role correlate` starts it (startKafkaRoles, the shipped rules)
  *      and timed from its start until it has caught up: rebuilt the state of all 3 partitions (re-read identity,
  *      signals, alerts), handed the re-read signals on to its detections (their alerts suppressed: already out)
@@ -22,7 +23,9 @@
  *
  *   npm run bench:rebuild [-- signals=60000]
  *
- * Last line: `rebuild: signals=<n> partitions=3 seconds=<start to caught up> signals_per_s=<n> rebuilt_s=<n> rebuilds=<n> load=<1-min avg>`
+ * Last line: `rebuild: signals=<n> partitions=3 seconds=<start to caught up> signals_per_s=<n> rebuilt_s=<n> rebuilds=<n> events_sent=<n> event_messages=<n> load=<1-min avg>`
+ * (`events_sent`: events the restarted member produced to `seam.events` until caught up; `event_messages`: the messages
+ * that held them)
  * (the machine is shared: compare runs at a similar load).
  */
 import { randomBytes } from 'node:crypto';
@@ -150,8 +153,20 @@ async function main(): Promise<void> {
       }
     }
     say(`produced to ${topics.signals} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const ends = await admin.fetchTopicOffsets(topics.signals);
-    await admin.setOffsets({ groupId: defaultGroupId('correlate', groupPrefix), topic: topics.signals, partitions: ends.map((e) => ({ partition: e.partition, offset: e.offset })) });
+    const ends = new Map((await admin.fetchTopicOffsets(topics.signals)).map((e) => [e.partition, BigInt(e.offset)]));
+    const group = defaultGroupId('correlate', groupPrefix);
+    // The member that ran before the restart: through every partition to its end, then stopped.
+    const t1 = performance.now();
+    const before = await startKafkaRoles({ bus, topics, roles: ['correlate'], detection, groupPrefix, partitions });
+    for (const deadline = Date.now() + 1_800_000; ; ) {
+      const committed = await bus.committedOffsets(group, topics.signals).catch(() => new Map<number, bigint>());
+      if ([...ends].every(([p, o]) => committed.get(p) === o)) break;
+      if (Date.now() > deadline) throw new Error('the first member did not get through the window in 30 min');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await before.stop();
+    const eventMessagesBefore = (await admin.fetchTopicOffsets(topics.events)).reduce((n, e) => n + Number(e.offset), 0);
+    say(`a first member handled the window and stopped after ${((performance.now() - t1) / 1000).toFixed(1)} s (${(before.roles[0]!.stats() as { events: number }).events} events sent)`);
     // The next signals of a live pipeline, produced now.
     await producer.send(byPartition.map((log, p) => ({ ...log[log.length - 1]!, topic: topics.signals, partition: p, timestampMs: Date.now() })));
     await producer.close();
@@ -159,9 +174,8 @@ async function main(): Promise<void> {
     const started = performance.now();
     running = await startKafkaRoles({ bus, topics, roles: ['correlate'], detection, groupPrefix, partitions });
     const role = running.roles[0]!;
-    const stats = (): { rebuilds: number; rebuiltSignals: number; partitions: number } => role.stats() as { rebuilds: number; rebuiltSignals: number; partitions: number };
+    const stats = (): { rebuilds: number; rebuiltSignals: number; partitions: number; events: number } => role.stats() as { rebuilds: number; rebuiltSignals: number; partitions: number; events: number };
     const deadline = Date.now() + 1_800_000;
-    const group = defaultGroupId('correlate', groupPrefix);
     const end = new Map((await admin.fetchTopicOffsets(topics.signals)).map((e) => [e.partition, BigInt(e.offset)]));
     let rebuiltS: number | undefined;
     for (;;) {
@@ -175,8 +189,10 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const s = stats();
+    // What the restart sent to seam.events (empty before it): the index role's load of a restart.
+    const eventMessages = (await admin.fetchTopicOffsets(topics.events)).reduce((n, e) => n + Number(e.offset), 0) - eventMessagesBefore;
     say(`rebuilt ${s.partitions} partitions ${rebuiltS!.toFixed(1)} s after the role's start (${s.rebuilds} rebuilds, ${s.rebuiltSignals} signals re-read of ${signals} produced); caught up (re-read signals handed on, batches committed) after ${seconds.toFixed(1)} s`);
-    say(`rebuild: signals=${signals} partitions=${PARTITIONS} seconds=${seconds.toFixed(1)} signals_per_s=${Math.round(signals / seconds)} rebuilt_s=${rebuiltS!.toFixed(1)} rebuilds=${s.rebuilds} load=${load()}`);
+    say(`rebuild: signals=${signals} partitions=${PARTITIONS} seconds=${seconds.toFixed(1)} signals_per_s=${Math.round(signals / seconds)} rebuilt_s=${rebuiltS!.toFixed(1)} rebuilds=${s.rebuilds} events_sent=${s.events} event_messages=${eventMessages} load=${load()}`);
   } finally {
     await running?.stop().catch(() => undefined);
     await admin.deleteTopics({ topics: topicPlan(topics).map((t) => t.topic) }).catch(() => undefined);

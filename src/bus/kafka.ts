@@ -565,13 +565,19 @@ export class KafkaBus implements Bus {
       return limit === undefined || limit > end ? end : limit;
     };
     const handledTo = new Map<string, { topic: string; partition: number; end: bigint; committed: bigint }>();
+    // The caller's metadata for each partition committed (the correlate role's output mark), in the same OffsetCommit.
+    const meta = (topic: string, partition: number, offset: string): { metadata?: string } => {
+      const m = opts.commitMetadata?.(topic, partition, BigInt(offset));
+      return m === undefined ? {} : { metadata: m };
+    };
     c.on(c.events.END_BATCH_PROCESS, (e) => {
       const { topic, partition, batchSize, lastOffset } = e.payload;
       if (batchSize !== 0) return;
       const end = BigInt(lastOffset) + 1n;
       const h = handledTo.get(`${topic}/${partition}`);
       if (h !== undefined && end > h.end) h.end = end;
-      c.commitOffsets([{ topic, partition, offset: allowed(topic, partition, end).toString() }]).catch((error: unknown) => {
+      const offset = allowed(topic, partition, end).toString();
+      c.commitOffsets([{ topic, partition, offset, ...meta(topic, partition, offset) }]).catch((error: unknown) => {
         log.warn({ error, groupId: opts.groupId, topic, partition }, 'Committing past a batch of only control or aborted records failed; the next batch commits it.');
       });
     });
@@ -642,11 +648,13 @@ export class KafkaBus implements Bus {
               topic: t.topic,
               partitions: t.partitions
                 .filter((q) => !(t.topic === batch.topic && q.partition === batch.partition))
-                .map((q) => (opts.commitLimit === undefined ? q : { ...q, offset: allowed(t.topic, q.partition, BigInt(q.offset)).toString() })),
+                .map((q) => (opts.commitLimit === undefined ? q : { ...q, offset: allowed(t.topic, q.partition, BigInt(q.offset)).toString() }))
+                .map((q) => ({ ...q, ...meta(t.topic, q.partition, q.offset) })),
             }));
             const mine = topics.find((t) => t.topic === batch.topic);
-            if (mine) mine.partitions.push({ partition: batch.partition, offset: upTo });
-            else topics.push({ topic: batch.topic, partitions: [{ partition: batch.partition, offset: upTo }] });
+            const own = { partition: batch.partition, offset: upTo, ...meta(batch.topic, batch.partition, upTo) };
+            if (mine) mine.partitions.push(own);
+            else topics.push({ topic: batch.topic, partitions: [own] });
             await commitOffsetsIfNecessary({ topics: topics.filter((t) => t.partitions.length > 0) });
             resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
             await heartbeat();
@@ -662,7 +670,7 @@ export class KafkaBus implements Bus {
           return upTo > h.committed && (owned[h.topic] ?? []).includes(h.partition) ? [{ h, upTo }] : [];
         });
         if (due.length === 0) return;
-        await c.commitOffsets(due.map(({ h, upTo }) => ({ topic: h.topic, partition: h.partition, offset: upTo.toString() })));
+        await c.commitOffsets(due.map(({ h, upTo }) => ({ topic: h.topic, partition: h.partition, offset: upTo.toString(), ...meta(h.topic, h.partition, upTo.toString()) })));
         for (const { h, upTo } of due) if (upTo > h.committed) h.committed = upTo;
       },
       stop: async (): Promise<void> => {
@@ -683,6 +691,15 @@ export class KafkaBus implements Bus {
     const out = new Map<number, bigint>();
     for (const t of await admin.fetchOffsets({ groupId, topics: [topic] })) {
       for (const p of t.partitions) if (BigInt(p.offset) >= 0n) out.set(p.partition, BigInt(p.offset));
+    }
+    return out;
+  }
+
+  async committedWithMetadata(groupId: string, topic: string): Promise<Map<number, { offset: bigint; metadata: string | undefined }>> {
+    const admin = await this.admin();
+    const out = new Map<number, { offset: bigint; metadata: string | undefined }>();
+    for (const t of await admin.fetchOffsets({ groupId, topics: [topic] })) {
+      for (const p of t.partitions) if (BigInt(p.offset) >= 0n) out.set(p.partition, { offset: BigInt(p.offset), metadata: p.metadata ?? undefined });
     }
     return out;
   }
@@ -775,14 +792,16 @@ export class KafkaBus implements Bus {
    * own until its first fetch returns); a range without a start reads from the log start. Nothing is handed to
    * `each` twice, also when the group is joined again (nothing is committed, so a rejoin starts over). Used by
    * readToEnd and the correlate role's rebuild (src/pipeline/history.ts); `keepAlive` is called every 2 s and after
-   * each batch while it reads.
+   * each batch while it reads. An aborted `signal` ends the read at once: it rejects with the signal's reason, hands
+   * nothing more to `each`, and disconnects its consumer and deletes its group as any read does.
    */
   async readRanges(
     groupId: string,
     ranges: readonly ReadRange[],
     each: (m: ConsumedMessage) => void,
-    opts: { timeoutMs: number; timeoutMessage: string; keepAlive?: () => void },
+    opts: { timeoutMs: number; timeoutMessage: string; keepAlive?: () => void; signal?: AbortSignal },
   ): Promise<void> {
+    opts.signal?.throwIfAborted();
     const endOf = new Map<string, bigint>();
     const nextOf = new Map<string, bigint>();
     for (const r of ranges) {
@@ -803,11 +822,21 @@ export class KafkaBus implements Bus {
       }
     });
     const alive = opts.keepAlive === undefined ? undefined : setInterval(opts.keepAlive, 2_000);
+    let onAbort: (() => void) | undefined;
     await consumer.connect();
     try {
       await consumer.subscribe({ topics, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new SeamError('SEAM_ERR_BUS_CONSUME', opts.timeoutMessage)), opts.timeoutMs);
+        if (opts.signal !== undefined) {
+          const signal = opts.signal;
+          onAbort = (): void => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          };
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }
         // Progress comes from batch-end events: they fire for batches of only aborted or control records too.
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
           const k = `${e.payload.topic}/${e.payload.partition}`;
@@ -826,6 +855,7 @@ export class KafkaBus implements Bus {
               const end = endOf.get(k);
               if (end === undefined) return;
               for (const m of batch.messages) {
+                if (opts.signal?.aborted === true) return;
                 const offset = BigInt(m.offset);
                 if (offset >= end) continue;
                 const next = nextOf.get(k);
@@ -840,6 +870,7 @@ export class KafkaBus implements Bus {
       });
     } finally {
       if (alive !== undefined) clearInterval(alive);
+      if (onAbort !== undefined) opts.signal?.removeEventListener('abort', onAbort);
       await consumer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);
     }

@@ -70,6 +70,8 @@ interface Member {
 
 interface Group {
   committed: Map<string, number>; // `${topic}/${partition}` → next offset to read
+  /** Metadata committed with each offset (`commitMetadata`); absent: none, as a Kafka commit without it. */
+  metadata: Map<string, string>;
   members: Member[];
   /** Bumped when a member joins or leaves: partitions move, and read positions past the commit are void. */
   epoch: number;
@@ -158,7 +160,7 @@ export class MemoryBus implements Bus {
         for (const [k, pos] of member.positions) {
           const cut = k.lastIndexOf('/');
           const c = this.allowed(member.opts, k.slice(0, cut), Number(k.slice(cut + 1)), pos);
-          if (c > (group.committed.get(k) ?? 0)) group.committed.set(k, c);
+          if (c > (group.committed.get(k) ?? 0)) this.commit(group, member.opts, k.slice(0, cut), Number(k.slice(cut + 1)), c);
         }
       },
       // As the loop splits partitions: partition % members, by the member's place in the group.
@@ -201,6 +203,22 @@ export class MemoryBus implements Bus {
     return Object.fromEntries(this.groups.get(groupId)?.committed ?? []);
   }
 
+  async committedWithMetadata(groupId: string, topic: string): Promise<Map<number, { offset: bigint; metadata: string | undefined }>> {
+    const g = this.groups.get(groupId);
+    const out = new Map<number, { offset: bigint; metadata: string | undefined }>();
+    for (const [p, offset] of await this.committedOffsets(groupId, topic)) out.set(p, { offset, metadata: g?.metadata.get(`${topic}/${p}`) });
+    return out;
+  }
+
+  /** A commit of `offset` for the group, with the member's metadata for it (none: cleared, as Kafka does). */
+  private commit(group: Group, opts: BusConsumerOptions, topic: string, partition: number, offset: number): void {
+    const k = `${topic}/${partition}`;
+    group.committed.set(k, offset);
+    const md = opts.commitMetadata?.(topic, partition, BigInt(offset));
+    if (md === undefined) group.metadata.delete(k);
+    else group.metadata.set(k, md);
+  }
+
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>> {
     const out = new Map<number, bigint>();
     for (const [k, v] of this.groups.get(groupId)?.committed ?? []) {
@@ -238,7 +256,7 @@ export class MemoryBus implements Bus {
   private group(id: string, opts: BusConsumerOptions): Group {
     let g = this.groups.get(id);
     if (g === undefined) {
-      g = { committed: new Map(), members: [], epoch: 0 };
+      g = { committed: new Map(), metadata: new Map(), members: [], epoch: 0 };
       this.groups.set(id, g);
     }
     for (const topic of opts.topics) {
@@ -353,7 +371,7 @@ export class MemoryBus implements Bus {
             // With a commit limit, reading goes on from here while the commit may stay behind.
             if (member.opts.commitLimit !== undefined) member.positions.set(k, end);
             const c = this.allowed(member.opts, topic, p, end);
-            if (c > committed) group.committed.set(k, c);
+            if (c > committed) this.commit(group, member.opts, topic, p, c);
             if (t.keepMs !== undefined) this.trim(topic, p, t.keepMs, part);
           }
           handled = true;

@@ -3,6 +3,7 @@ import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { consumedOf, type FetchedMessage } from './consumed.ts';
 import { byTopic, chunkBySize, KafkaBus, replacingProducer, type KafkaBusOptions } from './kafka.ts';
+import { BatchRevoked } from './revoked.ts';
 import type { BusConsumer, BusConsumerOptions, BusProducer, ConsumedMessage } from './types.ts';
 
 /**
@@ -34,7 +35,7 @@ interface RdConsumer {
   connect(): Promise<void>;
   subscribe(o: { topics: string[] }): Promise<void>;
   run(o: { eachBatch(p: RdBatchPayload): Promise<void>; eachBatchAutoResolve: boolean; partitionsConsumedConcurrently?: number }): Promise<void>;
-  commitOffsets(o: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  commitOffsets(o: { topic: string; partition: number; offset: string; metadata?: string }[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 interface RdProducer {
@@ -65,6 +66,16 @@ export interface RdKafkaBusOptions extends KafkaBusOptions {
   lingerMs?: number;
   /** Most messages handed to one batch handler (default 5000). */
   maxBatchMessages?: number;
+}
+
+/**
+ * The librdkafka bus's `HandleContext.heartbeat` for one batch: sends nothing (librdkafka heartbeats on its own
+ * thread) and rejects with BatchRevoked once the client says the batch is stale or the consumer stopped.
+ */
+export function batchHeartbeat(topic: string, partition: number, isStale: () => boolean, isRunning: () => boolean): () => Promise<void> {
+  return async (): Promise<void> => {
+    if (isStale() || !isRunning()) throw new BatchRevoked(`the batch of ${topic} partition ${partition} is stale (rebalance, seek or poll interval exceeded) or the consumer stopped`);
+  };
 }
 
 export class RdKafkaBus extends KafkaBus {
@@ -121,13 +132,24 @@ export class RdKafkaBus extends KafkaBus {
             if (batch.messages.length === 0 || !isRunning() || isStale()) return;
             const msgs: ConsumedMessage[] = batch.messages.map((m) => consumedOf(batch.topic, batch.partition, m));
             // A throw leaves the batch unresolved: the client seeks back and hands it over again.
-            await opts.handle(msgs);
+            // The same HandleContext as kafkajs's (src/bus/types.ts). librdkafka heartbeats on its own thread while
+            // the handler runs (the client's payload heartbeat() is a no-op), so the session never lapses here; what
+            // ends a long batch is the client's poll interval: a handler running past max.poll.interval.ms (300 s by
+            // default; the client gives librdkafka twice that) gets its batch marked stale, and a seek on the
+            // partition (a pending revoke of a cooperative rebalance, a user seek) marks it stale too. An eager
+            // rebalance is only seen at the next poll, after the handler returns: the group waits for this member
+            // up to librdkafka's rebalance timeout (twice max.poll.interval.ms). So `heartbeat` sends nothing and
+            // rejects with BatchRevoked once the batch is stale or the consumer stops, which the correlate role
+            // treats as kafkajs's rebalance errors: it stops its rebuild and lets the new assignment drive.
+            await opts.handle(msgs, { heartbeat: batchHeartbeat(batch.topic, batch.partition, isStale, isRunning) });
             const last = msgs[msgs.length - 1]!.offset;
             // Never past the caller's commit limit (ADR 0052); this measurement-grade consumer has no commitHandled,
             // so what a limit held back is committed by a later batch of the partition.
             const end = BigInt(last) + 1n;
             const limit = opts.commitLimit?.(batch.topic, batch.partition);
-            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (limit !== undefined && limit < end ? limit : end).toString() }]);
+            const offset = (limit !== undefined && limit < end ? limit : end).toString();
+            const metadata = opts.commitMetadata?.(batch.topic, batch.partition, BigInt(offset));
+            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset, ...(metadata === undefined ? {} : { metadata }) }]);
             resolveOffset(last);
           },
         });

@@ -45,6 +45,14 @@ export interface BusConsumerOptions {
    */
   commitLimit?(topic: string, partition: number): bigint | undefined;
   /**
+   * A string committed with a partition's offset (Kafka's offset commit metadata, in the same OffsetCommit request,
+   * so the two are written together or not at all), or undefined for none; asked at every commit of the partition,
+   * with the offset being committed. It may only describe output that is already durable: the correlate role says
+   * how far its output of everything before `offset` reaches (what a rebuild need not send again).
+   * `Bus.committedWithMetadata` reads it back.
+   */
+  commitMetadata?(topic: string, partition: number, offset: bigint): string | undefined;
+  /**
    * Batches of different partitions handled at once (default 1). Each partition's batches still come one
    * after the other, in order; a handler shared by partitions must then tolerate overlapping calls. The
    * memory bus ignores it.
@@ -55,9 +63,15 @@ export interface BusConsumerOptions {
 /** What a bus tells a handler about the batch it handles (Kafka only). */
 export interface HandleContext {
   /**
-   * Keeps this member's group session alive (kafkajs `heartbeat()` of the batch): a handler that may run longer
-   * than the session timeout (the correlate role's rebuild) calls it every few seconds, or the group evicts the
-   * member and hands its partitions to another, which starts over. Rejects when the group is rebalancing.
+   * Keeps this member's group session alive and says whether the batch's partition is still this member's: a
+   * handler that may run longer than the session timeout (the correlate role's rebuild) calls it every few seconds.
+   * Resolves while the member keeps its partitions; rejects with an error `revokedBy` (./revoked.ts) recognizes
+   * when they are being taken away (the group rebalances, the member was evicted): the handler should then stop and
+   * throw that error, so nothing is committed and the new assignment drives. Other rejections (a broker briefly
+   * away) say nothing about ownership. Both Kafka buses pass it: kafkajs sends the batch's heartbeat (kafkajs's
+   * `heartbeat()`, at most every heartbeat interval); librdkafka heartbeats on its own thread, so there nothing is
+   * sent and it rejects once the client has marked the batch stale (src/bus/rdkafka.ts says when). The memory bus
+   * passes none (no group session to keep).
    */
   heartbeat(): Promise<void>;
 }
@@ -93,5 +107,7 @@ export interface Bus {
   partitionOf?(key: string, partitions: number): number;
   /** The group's committed next offset of each partition of `topic` (a partition with none is absent). */
   committedOffsets?(groupId: string, topic: string): Promise<Map<number, bigint>>;
+  /** The same, each with the metadata committed with it (`BusConsumerOptions.commitMetadata`; undefined: none). */
+  committedWithMetadata?(groupId: string, topic: string): Promise<Map<number, { offset: bigint; metadata: string | undefined }>>;
   close(): Promise<void>;
 }

@@ -38,6 +38,11 @@ export interface ReadManyOptions {
   keepAlive?: () => void;
   /** Called once the messages to read are known, before reading them (the role logs a long read). */
   onPlan?: (messages: bigint) => void;
+  /**
+   * Abandons the read: it rejects with the signal's reason as soon as it sees it aborted (on Kafka: its throwaway
+   * consumer is disconnected). The correlate role aborts a rebuild whose partitions the group takes away.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -73,6 +78,7 @@ export function memoryHistory(bus: MemoryBus): History {
     },
     async readMany(ranges, opts) {
       checkDisjoint(ranges);
+      opts?.signal?.throwIfAborted();
       opts?.onPlan?.(0n);
       return ranges.map((r) => read(r.topic, r.partition, r.fromTimeMs, r.toOffset, r.each, r.fromOffset));
     },
@@ -126,6 +132,7 @@ export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefi
     }
     let messages = 0n;
     for (const p of plan.values()) messages += p.end - p.start;
+    opts.signal?.throwIfAborted();
     opts.onPlan?.(messages);
     if (plan.size === 0) return counts;
     const timeoutMs = historyTimeoutMs(messages, maxMs);
@@ -142,6 +149,7 @@ export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefi
         timeoutMs,
         timeoutMessage: `re-reading ${topics.join(', ')} (${messages} messages) took over ${timeoutMs} ms (seam.yml correlate.maxRebuildMs caps it at ${maxMs} ms)`,
         ...(opts.keepAlive === undefined ? {} : { keepAlive: opts.keepAlive }),
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       },
     );
     return counts;

@@ -105,6 +105,14 @@ export class ReorderBuffer<T> {
     return t;
   }
 
+  /**
+   * (Event time, id) of the last item released, undefined before the first: every item pushed that sorts at or
+   * before it has been released (or refused by `push` as late).
+   */
+  get released(): { t: number; id: string } | undefined {
+    return this.lastId === undefined ? undefined : { t: this.lastT, id: this.lastId };
+  }
+
   /** Event time of the last item released, -Infinity before the first. */
   get releasedMs(): number {
     return this.lastT;

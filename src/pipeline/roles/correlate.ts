@@ -1,3 +1,4 @@
+import { BatchRevoked, revokedBy } from '../../bus/revoked.ts';
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage, HandleContext } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
@@ -12,6 +13,7 @@ import type { Detection } from '../detection.ts';
 import type { History, HistoryRange } from '../history.ts';
 import { IdentityPublisher, IdentityRestore } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
+import { atOrBefore, decodeMark, encodeMark, laterMark, type SentMark } from '../sent-mark.ts';
 import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
 import { ALERT_VERSION_HEADER, EarlyAlerts, earlyHints, messageVersion, unenrichedVersion, type AlertVersion, type Unenriched } from '../early.ts';
@@ -90,6 +92,12 @@ interface Held {
   ref: SignalRef;
   /** The bytes of the event's JSON up to its top-level `seam` value, when stage 1 said where that is (ADR 0026). */
   head?(): Uint8Array | undefined;
+  /**
+   * Re-read by a rebuild, and handed on before the committed offset by an earlier owner (it sorts at or before the
+   * mark committed with that offset, src/pipeline/sent-mark.ts): its event and dead letter are out already and are
+   * not sent again when it is handed on; everything else about it (state, alerts by id, identity) is as before.
+   */
+  emitted?: boolean;
 }
 type SignalRef = Omit<ConsumedMessage, 'value'>;
 const NO_BYTES = Buffer.alloc(0);
@@ -104,6 +112,7 @@ const UNREADABLE = Symbol('unreadable signal');
  */
 class LazyHeld implements Held {
   private parsed: SeamEvent | undefined;
+  emitted = false;
   constructor(
     private readonly bytes: Buffer,
     readonly ref: SignalRef,
@@ -169,6 +178,17 @@ interface PartitionState {
   newestMs: number;
   /** The watermark at the last release (event time, ms; -Infinity before the first): `seam_correlate_watermark_seconds`. */
   watermarkMs: number;
+  /**
+   * The buffer's last released (time, id) once what it covers has been sent (`seam.events`, alerts, dead letters):
+   * every signal this state read that sorts at or before it has its output out. Committed with the offset
+   * (`commitMetadata`), so the next rebuild does not send those events again.
+   */
+  sent?: SentMark;
+  /**
+   * The mark the rebuild found committed with `next` (an earlier owner's `sent`), kept while it still holds for this
+   * state: until a signal read after the rebuild is held that sorts at or before it (its event is not out yet).
+   */
+  inherited?: SentMark;
 }
 
 /** A line naming the raw partition that holds the watermark back, at most this often (review-ops M9). */
@@ -203,7 +223,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    */
   const inRebuild = new Set<number>();
   const rebuildSeconds: number[] = [];
-  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
+  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, eventsNotResent: 0, abandonedRebuilds: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -217,6 +237,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   /** Partitions of `seam.events`: events are batched per partition (ADR 0019); 0 until the topic exists (one message per event). */
   let eventPartitions = 0;
   let ticker: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Aborted when a batch's heartbeat says the group takes this member's partitions away (a rebalance revokes all of
+   * them): the batch, and a rebuild in flight (the ticker's adoption too), stop. Replaced at the next batch.
+   */
+  let revoked = new AbortController();
   // Batches and the ticker take turns: both change a partition's state and produce its alerts.
   let turn: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(f: () => Promise<T>): Promise<T> => {
@@ -262,6 +287,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const ref = h.ref;
     const unreadable = (event as { [UNREADABLE]?: string })[UNREADABLE];
     if (unreadable !== undefined) {
+      if (h.emitted === true) return; // dead-lettered before the committed offset
       const error = new SeamError('SEAM_ERR_INPUT_JSON', 'signal is not JSON with an event (its span in a seam.signals message)', { details: { topic: ref.topic, partition: ref.partition, offset: ref.offset } });
       counters.error(error.code);
       out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, unreadable), { ...ref, value: NO_BYTES }));
@@ -281,16 +307,21 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const error = stageThrew('detect', e, { id: event.seam?.id, topic: ref.topic, partition: ref.partition, offset: ref.offset });
       counters.error(error.code);
       stats.stageErrors++;
-      out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, safeJson(event)), { ...ref, value: NO_BYTES }));
+      if (h.emitted !== true) out.dlq.push(dlqMessage(o.topics, deadLetter('detect', error, safeJson(event)), { ...ref, value: NO_BYTES }));
       raised = [];
     }
     // The event goes to the index as the graph annotated it (`seam.principal`, `seam.chain`,
     // `seam.origin`); one the stage threw on goes as far as it got, so the index still has it. The stage
     // writes under `seam` only: stage 1's bytes up to `seam`, then the annotated `seam` (ADR 0026), are
     // what JSON.stringify of the whole event gives.
-    const head = h.head?.();
-    const seam = head === undefined ? undefined : (JSON.stringify(event.seam) as string | undefined);
-    out.events.add(event, head !== undefined && seam !== undefined ? { head, seam } : JSON.stringify(event));
+    // A re-read signal an earlier owner handed on before its commit: its event is on seam.events already (and the
+    // index has it, by id), annotated as it was then.
+    if (h.emitted === true) stats.eventsNotResent++;
+    else {
+      const head = h.head?.();
+      const seam = head === undefined ? undefined : (JSON.stringify(event.seam) as string | undefined);
+      out.events.add(event, head !== undefined && seam !== undefined ? { head, seam } : JSON.stringify(event));
+    }
     if (late && raised.length > 0) {
       markLate(raised);
       stats.lateAlerts += raised.length;
@@ -329,7 +360,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * processed at once) and its progress marks move the partition's clock. Returns the alerts of what
    * was processed, or a dead letter for an unreadable message.
    */
-  const feed = (st: PartitionState, m: ConsumedMessage, out: Out, raiseEarly = false): { signals: number; unreadable: boolean } => {
+  const feed = (st: PartitionState, m: ConsumedMessage, out: Out, raiseEarly = false, sentBefore?: SentMark): { signals: number; unreadable: boolean } => {
     // Signals with spans (ADR 0023) are held as bytes and parsed when handed on; others are parsed whole here.
     const spans = signalSpans(m.value, m.headers);
     if (spans !== undefined) {
@@ -351,7 +382,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         const at = sp.bytes.byteOffset - m.value.byteOffset;
         const held = new LazyHeld(value.subarray(at, at + sp.bytes.length), ref, id, sp.ts, sp.eventAt, sp.seamAt);
         if (watch !== undefined) {
-          if (st.buffer.push(Date.parse(sp.ts as string), typeof id === 'string' ? id : '', held)) {
+          const t = Date.parse(sp.ts as string);
+          if (st.buffer.push(t, typeof id === 'string' ? id : '', held)) {
+            noteHeld(st, held, t, typeof id === 'string' ? id : '', sentBefore);
             if (raiseEarly && early !== undefined && typeof id === 'string') {
               if (hints === undefined || hints.has(i)) out.arrived.push({ id, event: () => held.peek() });
               else stats.earlySkipped++;
@@ -387,7 +420,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         st.seenEvents.set(id, typeof received === 'string' ? received : true);
       }
       if (watch !== undefined) {
-        if (st.buffer.push(Date.parse(sig.event['@timestamp']), typeof id === 'string' ? id : '', { event: sig.event, ref })) {
+        const t = Date.parse(sig.event['@timestamp']);
+        const h: Held = { event: sig.event, ref };
+        if (st.buffer.push(t, typeof id === 'string' ? id : '', h)) {
+          noteHeld(st, h, t, typeof id === 'string' ? id : '', sentBefore);
           if (raiseEarly && early !== undefined && typeof id === 'string') out.arrived.push({ id, event: () => sig.event });
           continue;
         }
@@ -401,11 +437,22 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
 
   /**
+   * A signal just held: during a rebuild (`sentBefore`, the mark committed with the offset it rebuilds up to), one an
+   * earlier owner had handed on, whose event is out; after it, one that sorts at or before the inherited mark makes
+   * that mark say too much (this signal's event is not out): it is dropped, and the state's own `sent` takes over.
+   */
+  const noteHeld = (st: PartitionState, h: Held, t: number, id: string, sentBefore: SentMark | undefined): void => {
+    if (sentBefore !== undefined) {
+      if (atOrBefore(t, id, sentBefore)) h.emitted = true;
+    } else if (st.inherited !== undefined && atOrBefore(t, id, st.inherited)) st.inherited = undefined;
+  };
+
+  /**
    * Hands on what the watermark has passed, in order. When the input is quiet (every raw partition
    * empty or idle, and this partition read past what they produced), event time follows the wall
    * clock: held signals up to now minus the lateness go, and the stage's windows are advanced there.
    */
-  const release = async (partition: number, st: PartitionState, out: Out, keepAlive?: () => void): Promise<void> => {
+  const release = async (partition: number, st: PartitionState, out: Out, keepAlive?: () => void, signal?: AbortSignal): Promise<void> => {
     const view = watch?.view;
     if (watch === undefined || view === undefined) return;
     const end = view.signalsEnd.get(partition) ?? 0n;
@@ -421,6 +468,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       if ((i & 255) === 255 && performance.now() - turnAt > 100) {
         keepAlive?.();
         await new Promise<void>((r) => setImmediate(r));
+        // The group took the partition away: the batch fails (the state half handed on is dropped) and is not committed.
+        signal?.throwIfAborted();
         turnAt = performance.now();
       }
     }
@@ -563,7 +612,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   }
 
   /** A batch's partition, rebuilt up to the batch (and the other owned partitions without a state, with it). */
-  const rebuildWith = async (partition: number, first: ConsumedMessage, keepAlive?: () => void): Promise<PartitionState> => {
+  const rebuildWith = async (partition: number, first: ConsumedMessage, keepAlive?: () => void, signal?: AbortSignal): Promise<PartitionState> => {
     const targets: RebuildTarget[] = [{ partition, upTo: BigInt(first.offset), atMs: first.timestampMs ?? Date.now() }];
     // Owned partitions with no state whose batch is still to come (a start, a rebalance): rebuilt in the same read,
     // up to the group's committed offset, where their first batch starts. One whose batch starts elsewhere after
@@ -578,7 +627,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         if (c !== undefined && (end === undefined || c < (end.get(p) ?? 0n))) targets.push({ partition: p, upTo: c });
       }
     }
-    const built = await rebuild(targets, keepAlive);
+    const built = await rebuild(targets, keepAlive, signal);
     for (const [p, st] of built) if (p !== partition) states.set(p, st);
     return built.get(partition)!;
   };
@@ -589,17 +638,31 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * message's time is not known (`atMs`), that message; (2) each partition's `seam.signals` from
    * `rebuildWindowMs` before that time up to `upTo`, and `seam.alerts` from the earliest of those times.
    */
-  const rebuild = async (targets: RebuildTarget[], keepAlive?: () => void): Promise<Map<number, PartitionState>> => {
+  const rebuild = async (targets: RebuildTarget[], keepAlive?: () => void, signal: AbortSignal = revoked.signal): Promise<Map<number, PartitionState>> => {
     const started = performance.now();
     for (const t of targets) inRebuild.add(t.partition);
+    // Abandoned when the group takes the partitions away (item 2 of the restart work, docs/metrics.md): the batch's
+    // heartbeat says the group rebalances (`signal`), or, between batches (adoption at the ticker), the consumer no
+    // longer owns every target (kafkajs rejoins from its fetch loop and `assigned` goes undefined). Nothing of it is
+    // kept; the partitions' next owner, this member again or another, rebuilds them from its own assignment.
+    const own = new AbortController();
+    const abandon = AbortSignal.any([signal, own.signal]);
+    const check = (): void => {
+      keepAlive?.();
+      if (consumer?.assigned === undefined || own.signal.aborted) return;
+      const owned = consumer.assigned(o.topics.signals);
+      const lost = owned === undefined ? targets.map((t) => t.partition) : targets.filter((t) => !owned.includes(t.partition)).map((t) => t.partition);
+      if (lost.length > 0) own.abort(new BatchRevoked(`the group rebalanced: seam.signals partitions ${lost.join(', ')} are no longer this member's`));
+    };
     try {
       const parts = targets.map((t) => {
         const st = fresh(t.partition, t.upTo);
         if (o.nativeState !== undefined) st.stage.native.loadState(o.nativeState);
-        return { ...t, st, from: 0, signals: 0, restore: undefined as IdentityRestore | undefined, produced: undefined as ProducedSince | undefined };
+        return { ...t, st, from: 0, signals: 0, restore: undefined as IdentityRestore | undefined, produced: undefined as ProducedSince | undefined, sent: undefined as SentMark | undefined };
       });
       const opts = (phase: string): Parameters<History['readMany']>[1] => ({
-        ...(keepAlive === undefined ? {} : { keepAlive }),
+        keepAlive: check,
+        signal: abandon,
         onPlan: (messages) => {
           if (messages > 100_000n) log.info({ partitions: targets.map((t) => t.partition), phase, messages: messages.toString() }, 'Re-reading history to rebuild correlation state.');
         },
@@ -632,6 +695,23 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         // Facts of signals older than the window go into the graph now, so the re-read resolves against them.
         p.restore!.before(p.from);
       }
+      // What earlier owners committed with each partition's offset: how far their output to seam.events reached
+      // (src/pipeline/sent-mark.ts). Only a commit at exactly `upTo`, where this rebuild stops, speaks for the signals
+      // re-read: every one before it that sorts at or before the mark was handed on, and its event sent, before
+      // that commit. Signals after the mark were still held when the commit was made (or were handed on after it,
+      // by a batch whose commit never came): their events go out again when they are handed on, so nothing sent but
+      // not committed is lost, and the index takes the repeats by id. Without a mark (an older version committed,
+      // a commit elsewhere, no order), everything re-read is sent again, as before.
+      if (watch !== undefined && o.bus.committedWithMetadata !== undefined) {
+        const committed = await o.bus.committedWithMetadata(groupId, o.topics.signals).catch((e: unknown) => {
+          log.debug({ error: (e as Error).message }, 'Could not read the committed offsets and their marks; the rebuilt partitions send their re-read events again.');
+          return undefined;
+        });
+        for (const p of parts) {
+          const c = committed?.get(p.partition);
+          if (c !== undefined && c.offset === p.upTo) p.sent = decodeMark(c.metadata);
+        }
+      }
       // (2) The window's signals and what was produced since.
       // With event-time order the window's signals are held again, not processed: they are handed on
       // as the watermark allows, and what an earlier owner already produced is suppressed by id below.
@@ -644,7 +724,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         each: (m) => {
           // Produced before (alerts, events) or dead-lettered before (dlq): nothing here goes out again.
           const out: Out = newOut();
-          const r = feed(p.st, m, out);
+          const r = feed(p.st, m, out, false, p.sent);
           stats.suppressedOnRebuild += out.alerts.length;
           p.signals += r.signals;
         },
@@ -653,10 +733,13 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       // back at offset 0, and its alerts are on the topic (the faults suite once saw 14 produced twice).
       phase2.push({ topic: o.topics.alerts, partition: 'all', fromTimeMs: Math.min(...parts.map((p) => p.from)), each: (m) => { for (const p of parts) p.produced!.add(m); } });
       await o.history.readMany(phase2, opts('signals'));
+      check();
+      abandon.throwIfAborted();
       const out = new Map<number, PartitionState>();
       const seconds = (performance.now() - started) / 1000;
       for (const p of parts) {
         const st = p.st;
+        if (p.sent !== undefined) st.inherited = p.sent;
         const restored = p.restore!.finish((eventId: string) => st.buffer.holds(eventId));
         st.identityKnown = restored.known;
         stats.restoredIdentity += restored.stats.before;
@@ -669,11 +752,17 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         stats.rebuilds++;
         stats.rebuiltSignals += p.signals;
         rebuildSeconds.push(seconds);
-        if (p.signals > 0 || restored.stats.records > 0) log.info({ partition: p.partition, signals: p.signals, identity: restored.stats, together: targets.length, ms: Math.round(seconds * 1000) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
+        if (p.signals > 0 || restored.stats.records > 0) log.info({ partition: p.partition, signals: p.signals, sentBefore: p.sent === undefined ? null : new Date(p.sent.t).toISOString(), identity: restored.stats, together: targets.length, ms: Math.round(seconds * 1000) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
         out.set(p.partition, st);
       }
       if (rebuildSeconds.length > 10_000) rebuildSeconds.splice(0, rebuildSeconds.length - 10_000);
       return out;
+    } catch (e) {
+      if (abandon.aborted) {
+        stats.abandonedRebuilds++;
+        log.info({ partitions: targets.map((t) => t.partition), ms: Math.round(performance.now() - started), reason: String((abandon.reason as Error | undefined)?.message ?? abandon.reason) }, 'Rebuild abandoned: the group took its partitions away; the new assignment rebuilds them.');
+      }
+      throw e;
     } finally {
       for (const t of targets) inRebuild.delete(t.partition);
     }
@@ -711,6 +800,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * at most every second); a heartbeat that fails (the group rebalances) is left to kafkajs after the batch.
    */
   const handle = async (batch: ConsumedMessage[], ctx?: HandleContext): Promise<void> => {
+    // A batch after a revocation belongs to the new assignment: it gets a signal of its own.
+    if (revoked.signal.aborted) revoked = new AbortController();
+    const ctl = revoked;
     let last = 0;
     const keepAlive =
       ctx === undefined
@@ -718,17 +810,29 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         : (): void => {
             if (Date.now() - last < 1000) return;
             last = Date.now();
-            ctx.heartbeat().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Heartbeat during a long correlate batch failed.'));
+            ctx.heartbeat().catch((e: unknown) => {
+              // The group is taking the partitions away: stop this batch (and any rebuild in flight) and throw the
+              // heartbeat's error, on which kafkajs rejoins at once; other failures say nothing about ownership.
+              if (revokedBy(e)) ctl.abort(e);
+              else log.debug({ error: (e as Error).message }, 'Heartbeat during a long correlate batch failed.');
+            });
           };
     const timer = keepAlive === undefined ? undefined : setInterval(keepAlive, 2000);
     try {
-      await exclusive(() => handleBatch(batch, keepAlive));
+      await exclusive(() => handleBatch(batch, keepAlive, ctl.signal));
+    } catch (e) {
+      // However far it got (waiting for its turn, rebuilding, handing the re-read signals on), the batch is dropped
+      // with the reason the bus understands: kafkajs rejoins on its rebalance errors instead of restarting the consumer.
+      if (ctl.signal.aborted) throw ctl.signal.reason;
+      throw e;
     } finally {
       if (timer !== undefined) clearInterval(timer);
     }
   };
   let partitionsLookedAt = 0;
-  const handleBatch = async (batch: ConsumedMessage[], keepAlive?: () => void): Promise<void> => {
+  const handleBatch = async (batch: ConsumedMessage[], keepAlive?: () => void, signal?: AbortSignal): Promise<void> => {
+    // Waited for the ticker's turn while the group took the partitions away: nothing to do.
+    signal?.throwIfAborted();
     const partition = batch[0]!.partition;
     // `seam.events` may not exist yet at start (the memory bus creates topics on first use): look again, at most every second.
     if (eventPartitions === 0 && Date.now() - partitionsLookedAt >= 1000) {
@@ -738,7 +842,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     let st = states.get(partition);
     if (st === undefined || st.next !== BigInt(batch[0]!.offset)) {
       states.delete(partition);
-      st = await rebuildWith(partition, batch[0]!, keepAlive);
+      st = await rebuildWith(partition, batch[0]!, keepAlive, signal);
     }
     try {
       const out: Out = newOut();
@@ -757,7 +861,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           // A look that fails (broker restarting) keeps the last one: held signals wait, the batch goes on.
           await watch.refresh().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Could not look at stage 1 progress; using the last look.'));
         }
-        await release(partition, st, out, keepAlive);
+        await release(partition, st, out, keepAlive, signal);
         // Early alerts (ADR 0025) of the batch's signals the watermark still holds: those that wait. A signal
         // handed on in this batch (a backlog) gets its final alert now, and no provisional version before it.
         for (const a of out.arrived) {
@@ -771,6 +875,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       delete st.identityKnown;
       stats.identityRecords += identity.length;
       await emit(out.alerts, out.events, [...identity, ...out.dlq]);
+      // Everything handed on so far is out: the commit of this batch may say so (commitMetadata).
+      st.sent = st.buffer.released ?? st.sent;
       await o.afterProduce?.(batch);
       states.set(partition, st);
     } catch (e) {
@@ -820,6 +926,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     exclusive(async () => {
       if (watch === undefined) return;
       if (states.size === 0 && (consumer?.assigned?.(o.topics.signals)?.length ?? 0) === 0) return;
+      // A member settled in its group again after a revocation: its adoptions are not abandoned for the old one.
+      if (revoked.signal.aborted && consumer?.assigned?.(o.topics.signals) !== undefined) revoked = new AbortController();
       await watch.refresh();
       // A failed adoption (Kafka cannot say the committed offsets now) is tried again at the next tick.
       await adopt().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not adopt owned partitions with nothing left to read; trying again at the next look.'));
@@ -828,10 +936,14 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         await release(partition, st, out);
         const identity = st.identity.messages(st.identityKnown);
         delete st.identityKnown;
-        if (out.alerts.length === 0 && out.events.count === 0 && identity.length === 0 && out.dlq.length === 0) continue;
+        if (out.alerts.length === 0 && out.events.count === 0 && identity.length === 0 && out.dlq.length === 0) {
+          st.sent = st.buffer.released ?? st.sent;
+          continue;
+        }
         stats.identityRecords += identity.length;
         try {
           await emit(out.alerts, out.events, [...identity, ...out.dlq]);
+          st.sent = st.buffer.released ?? st.sent;
         } catch (e) {
           // Not produced: drop the state; the next batch rebuilds it and hands these on again.
           states.delete(partition);
@@ -905,6 +1017,16 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         topics: [o.topics.signals],
         fromBeginning: o.fromBeginning ?? true,
         handle,
+        // With each commit: how far this member's output of the partition reaches (src/pipeline/sent-mark.ts), for the
+        // next rebuild. Only from a state that has read everything before the offset; none without event-time order
+        // (its rebuild sends nothing again anyway).
+        commitMetadata: (topic, partition, offset) => {
+          if (topic !== o.topics.signals || watch === undefined) return undefined;
+          const st = states.get(partition);
+          if (st === undefined || offset > st.next) return undefined;
+          const m = laterMark(st.sent, st.inherited);
+          return m === undefined ? undefined : encodeMark(m);
+        },
       });
       await consumer.run();
       if (watch !== undefined && pollMs > 0) {
