@@ -527,6 +527,7 @@ const ROUND5: Case[] = [
   { name: 'sqlplus user/password@db', rec: proc('sqlplus -s scott/R5Ora0021@orcl @report.sql'), secrets: ['R5Ora0021'], keep: ['scott/', '@orcl @report.sql'] },
   { name: 'sqlplus user/password@//host:port/service, expdp, rman', rec: proc('sqlplus system/R5Ora0022@//db.internal:1521/ORCLPDB1; expdp system/R5Ora0023@prod schemas=hr; rman target sys/R5Ora0024@prod catalog rcat/R5Ora0025@catdb'), secrets: ['R5Ora0022', 'R5Ora0023', 'R5Ora0024', 'R5Ora0025'], keep: ['@//db.internal:1521/ORCLPDB1', 'schemas=hr'] },
   { name: 'sqlplus user/password (local), sqlldr userid=', rec: proc('sqlplus -L scott/R5Ora0026; sqlldr userid=scott/R5Ora0027 control=load/x.ctl'), secrets: ['R5Ora0026', 'R5Ora0027'], keep: ['control=load/x.ctl'] },
+  { name: 'Oracle JDBC thin URL with a logon', rec: proc('java -Ddb.url=jdbc:oracle:thin:app/R5Jdbc042@//db.internal:1521/ORCLPDB1 -jar app.jar'), secrets: ['R5Jdbc042'], keep: ['jdbc:oracle:thin:app/', '@//db.internal:1521/ORCLPDB1 -jar app.jar'] },
   { name: 'exec: zip -P <password>', rec: execUri(['zip', '-P', 'R5ExZip28', 'out.zip', 'f']), secrets: ['R5ExZip28'], keep: ['command=out.zip'] },
   { name: 'exec: 7z -p<password>', rec: execUri(['7z', 'x', '-pR5Ex7z029', 'a.7z']), secrets: ['R5Ex7z029'], keep: ['command=a.7z'] },
   { name: 'exec: smbclient -U user%password', rec: execUri(['smbclient', '//fs/s', '-U', 'admin%R5ExSmb30']), secrets: ['R5ExSmb30'], keep: ['admin%25'] },

@@ -379,6 +379,7 @@ describe('scrub', () => {
     ['smb user%password', /(\b(?:smbclient|rpcclient|smbcacls|smbget)(?=\s)[^;&|\n]*?\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]*%)([^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['openssl -k/-K/-hmac', /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['oracle logon', /\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?=\s)[^;&|\n]*/g, scrubOracleCommand],
+    ['jdbc thin logon', /(jdbc:oracle:thin:["']?[A-Za-z0-9_$#.]+["']?\/)([^\s@/"';&|\\]+)(?=@)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -488,6 +489,7 @@ describe('scrub', () => {
     'impdp u/p81@db directory=d',
     'dgmgrl sys/p82@prim',
     '7z x -pp83 a.7z',
+    'url=jdbc:oracle:thin:app/p84@//db:1521/svc JDBC:ORACLE:THIN:"u"/p85@db:1521:ORCL jdbc:oracle:thin:@//db:1521/svc',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -42,7 +42,7 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  *   long flags ending in a secret's name (`--master-user-password x`), a Secret's apply patch kept as YAML text.
  * - round 5: names ending in `_KEY` (`STRIPE_KEY=x`, env `SIGNING_KEY`; not `PUBLIC_KEY`, `PARTITION_KEY`, `KEY_ID`), DMS's
  *   Oracle TDE password (`securityDbEncryption`), `zip -P`, `7z -p<pw>`, `smbclient -U user%pw`, `openssl enc -k` / `-K`,
- *   Oracle logons after an Oracle client (`sqlplus user/pw@db`).
+ *   Oracle logons after an Oracle client (`sqlplus user/pw@db`) and in a JDBC thin URL.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -688,6 +688,9 @@ const ORACLE_CMD_RE = new RegExp(`\\b${ORACLE_PROG}(?=\\s)[^;&|\\n]*`, 'g');
 const ORACLE_LOGON_RE = /(\s|\buserid=)(["']?[A-Za-z0-9_$#.]+\/)([^\s@/"';&|\\]+)(?=(@)|["']?(?:\s|$))/g;
 /** Before a logon without `@`: only options after the program, or RMAN's connection keyword. */
 const ORACLE_LOCAL_BEFORE_RE = /^\S*(?:\s+-\S+)*$|\s(?:target|catalog|auxiliary)$/i;
+/** An Oracle JDBC thin URL with a logon, in any string: `jdbc:oracle:thin:user/<secret>@//host:1521/svc` (`@host:port:sid`). */
+const JDBC_THIN_RE = /(jdbc:oracle:thin:["']?[A-Za-z0-9_$#.]+["']?\/)([^\s@/"';&|\\]+)(?=@)/gi;
+const JDBC_THIN_GATE = /thin:/i;
 export function scrubOracleCommand(cmd: string): string {
   return cmd.replace(ORACLE_LOGON_RE, (m, pre: string, user: string, pw: string, at: string | undefined, off: number) => {
     if (pw.startsWith('[REDACTED')) return m;
@@ -737,7 +740,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=])|i(?:mp\s)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_|ame"?\s*:)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s)|r(?:edis-cli|ar\s|pcclient|man\s)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get)|sl\s)|t(?:oken)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|z(?:ip|[arz])?\s|\slogin|:\/\/[^\s/@]*@/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=])|i(?:mp\s)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_|ame"?\s*:)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s)|r(?:edis-cli|ar\s|pcclient|man\s)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get)|sl\s)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|z(?:ip|[arz])?\s|\slogin|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -838,6 +841,7 @@ export function scrub(s: string): string {
     if (OPENSSL_GATE.test(s)) s = s.replace(OPENSSL_RE, valueReplace);
     if (ORACLE_GATE.test(s)) s = s.replace(ORACLE_CMD_RE, scrubOracleCommand);
   }
+  if (JDBC_THIN_GATE.test(s)) s = s.replace(JDBC_THIN_RE, valueReplace);
   return s;
 }
 
@@ -1095,7 +1099,7 @@ const SECRET_KIND_IN_YAML_RE = /^kind:[ \t]*["']?secret["']?[ \t]*$/im;
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
 const EMBEDDED_HINT_RE =
-  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|_key|securit|zip\s|7z|rar\s|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl|\\u/i;
+  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|_key|securit|zip\s|7z|rar\s|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl|thin:|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
