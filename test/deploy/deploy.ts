@@ -686,7 +686,33 @@ function selfTest(): { caught: number; total: number; missed: string[] } {
     else missed.push(`${name}${r.status !== 0 ? ` (helm template exited ${r.status}: ${r.stderr.trim().slice(0, 200)})` : ''}`);
     if (process.env.DEPLOY_VERBOSE) log(`self-test: ${name}: ${found.length} pods flagged, e.g. ${found[0] ?? 'not caught'}`);
   }
-  return { caught, total: cases.length + configCases.length + leaks.length, missed };
+  // The setup CronJob (retention): its NetworkPolicy and its pods' security context, broken in the production render.
+  type NpRule = { ports?: { port?: number | string }[] };
+  const setupNp = (objs: K8sObject[]): { egress: NpRule[]; ingress?: unknown[] } => objs.find((o) => o.kind === 'NetworkPolicy' && o.metadata.labels?.['app.kubernetes.io/component'] === 'setup')!.spec as { egress: NpRule[]; ingress?: unknown[] };
+  const setupPod = (objs: K8sObject[]): { securityContext: Record<string, unknown> } => podTemplateOf(objs.find((o) => o.kind === 'CronJob')!).spec as { securityContext: Record<string, unknown> };
+  const setupCases: [string, (objs: K8sObject[]) => void, (objs: K8sObject[]) => string[]][] = [
+    ['setup NetworkPolicy without egress to OpenSearch (retention would never run)', (objs) => { const np = setupNp(objs); np.egress = np.egress.filter((r) => !(r.ports ?? []).some((p) => Number(p.port) === 443)); }, (objs) => checkNetworkPolicies('production', objs)],
+    ['setup NetworkPolicy with egress to Kafka', (objs) => { setupNp(objs).egress.push({ ports: [{ port: 9098 }] }); }, (objs) => checkNetworkPolicies('production', objs)],
+    ['setup NetworkPolicy admitting ingress', (objs) => { setupNp(objs).ingress = [{ ports: [{ protocol: 'TCP', port: 9464 }] }]; }, (objs) => checkNetworkPolicies('production', objs)],
+    ['setup CronJob pod without runAsNonRoot (PSA restricted)', (objs) => { delete setupPod(objs).securityContext.runAsNonRoot; }, (objs) => objs.filter((o) => o.kind === 'CronJob').flatMap((o) => checkExampleManifest('', o, 'self-test'))],
+  ];
+  for (const [name, breakIt, check] of setupCases) {
+    const objs = structuredClone(prod);
+    if (!objs.some((o) => o.kind === 'CronJob')) {
+      missed.push(`${name} (no setup CronJob in the production render)`);
+      continue;
+    }
+    if (check(objs).length > 0) {
+      missed.push(`${name} (the unbroken production render already fails: ${check(objs)[0]})`);
+      continue;
+    }
+    breakIt(objs);
+    const found = check(objs);
+    if (found.length > 0) caught++;
+    else missed.push(name);
+    if (process.env.DEPLOY_VERBOSE) log(`self-test: ${name}: ${found[0] ?? 'not caught'}`);
+  }
+  return { caught, total: cases.length + configCases.length + leaks.length + setupCases.length, missed };
 }
 const self = selfTest();
 log(`self-test: ${self.caught}/${self.total} deliberately broken objects rejected${self.missed.length ? ` (missed: ${self.missed.join('; ')})` : ''}`);
