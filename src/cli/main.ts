@@ -211,7 +211,7 @@ export function buildCli(): Command {
     .command('incident')
     .description('Write one self-contained HTML page for an incident: the attack chain as a graph, a timeline across planes, the alerts with triage notes and the affected resources')
     .argument('[id]', 'incident id (inc-…, as `seam run` prints it, or a unique prefix) or the key it groups by (the identity ARN; eks:<account>:<cluster>/<name> for a Kubernetes identity without one)')
-    .option('--latest', 'open incidents first (as of the newest alert), then the highest level, then the one that ended last; the line on stderr says why')
+    .option('--latest', 'open incidents first (as of the newest alert), then the highest level, then the highest risk, then the one that ended last; the line on stderr says why')
     .option('--input <dir>', 'a `seam run` output folder with alerts.jsonl and events.jsonl', 'out')
     .option('--from <source>', "'opensearch': read the alerts and event indices instead of --input")
     .option('--config <file>', 'seam.yml: OpenSearch nodes, credentials, TLS, SigV4 and index prefix, rule paths (default SEAM_CONFIG)')

@@ -82,9 +82,9 @@ describe('seam report incident --latest', () => {
     [7, who[2]!, 'high', '2024-11-07T09:30:00Z'],
   ];
 
-  async function latest(only: number[]): Promise<{ code: number; out: string; err: string }> {
+  async function latest(only: number[], extra: [number, string, string, string][] = []): Promise<{ code: number; out: string; err: string }> {
     const folder = mkdtempSync(join(dir, 'run-'));
-    const picked = [...rows, ...later].filter((r) => only.includes(r[0]));
+    const picked = [...rows, ...later, ...extra].filter((r) => only.includes(r[0]));
     writeFileSync(join(folder, 'alerts.jsonl'), picked.map(([n, w, l, t]) => JSON.stringify(alert(n, w, l, t))).join('\n') + '\n');
     writeFileSync(join(folder, 'events.jsonl'), picked.map(([n, w, , t]) => JSON.stringify(event(n, w, t))).join('\n') + '\n');
     const out = sink();
@@ -107,7 +107,21 @@ describe('seam report incident --latest', () => {
     // Open as of 2024-11-07T10:00Z: a's high and c's high (b's low alert opens no incident, ADR 0051, and b's critical
     // went quiet more than the window before); of the two highs, a's ended last.
     expect(r.err).toContain('[high] arn:aws:sts::111122223333:assumed-role/a/s');
-    expect(r.err).toContain('--latest: the last to end of 2 open high incidents (the highest level among 2 open incidents of 4 as of 2024-11-07T10:00:00Z)');
+    expect(r.err).toContain('--latest: the last to end of 2 open high incidents at the highest risk, 20 (the highest level among 2 open incidents of 4 as of 2024-11-07T10:00:00Z)');
+  });
+
+  it('among incidents of the same level, the higher risk first, then the last to end (SOC review L5)', async () => {
+    // b's critical incident has one alert and ends last; e's critical incident has a critical and two high alerts.
+    const e = 'arn:aws:sts::111122223333:assumed-role/e/s';
+    const r = await latest([2, 8, 9, 10], [
+      [8, e, 'critical', '2024-11-05T14:00:00Z'],
+      [9, e, 'high', '2024-11-05T14:01:00Z'],
+      [10, e, 'high', '2024-11-05T14:02:00Z'],
+    ]);
+    expect(r.code).toBe(0);
+    // 50 + 20 + 20, each decayed by its age at the incident's newest alert (half-life 24 h): 89.9; b's is 50.
+    expect(r.err).toContain(`[critical] ${e}: 3 alerts`);
+    expect(r.err).toContain('--latest: the highest risk (89.9; next 50) of 2 open critical incidents (the highest level among 2 open incidents of 2 as of 2024-11-05T14:05:00Z)');
   });
 
   it('says "1 alert, 1 event, 1 AWS call", not "1 alerts"', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom } from './incident.ts';
-import { applyIncidentUpdates, contextId, incidentId, incidentKey, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
+import { applyIncidentUpdates, contextId, incidentId, incidentKey, incidentRisk, incidentUpdate, mergeIncident, RISK_HALF_LIFE_MS, type IncidentDoc, type IncidentStore, type IncidentUpdate } from './incident-topic.ts';
 
 const up = (id: string, t: string, level: IncidentUpdate['alert']['level'], principal = 'arn:aws:sts::1:assumed-role/app/s'): IncidentUpdate => ({
   v: 1,
@@ -24,6 +24,8 @@ describe('incident merge (ADR 0015)', () => {
     // risk at the newest alert (day 2): 20 × 0.5^(24h/24h) + 50 × 0.5^(12h/24h) + 5
     expect(forward.risk).toBeCloseTo(20 * 0.5 + 50 * Math.pow(0.5, (12 * 3600_000) / RISK_HALF_LIFE_MS) + 5, 5);
     expect(forward.risk_at).toBe('2024-01-02T00:00:00Z');
+    // The same risk from the alerts alone (`seam report incident --latest` ranks incidents of one level by it).
+    expect(incidentRisk(ups.map((u) => ({ '@timestamp': u.alert['@timestamp'], rule: { level: u.alert.level } })))).toBe(forward.risk);
     expect(forward).toMatchObject({ id: incidentId('alice'), level: 'critical', alert_count: 3, start: '2024-01-01T00:00:00Z', end: '2024-01-02T00:00:00Z', actors: ['arn:aws:sts::1:assumed-role/app/s'], status: 'open', assignee: null, notes: [] });
   });
 

@@ -310,6 +310,18 @@ export function decodeIncidentUpdate(value: Buffer): IncidentUpdate | undefined 
 const decay = (ms: number): number => Math.pow(0.5, ms / RISK_HALF_LIFE_MS);
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 
+/**
+ * An incident's risk from its alerts (one version each, as `incidentsFrom` keeps them), as the incidents index
+ * computes it (ADR 0015): Σ weight(level) × 0.5^((newest alert's time − alert's time) / half-life).
+ */
+export function incidentRisk(alerts: readonly { '@timestamp': string; rule: { level: string } }[]): number {
+  if (alerts.length === 0) return 0;
+  const at = Math.max(...alerts.map((a) => Date.parse(a['@timestamp'])));
+  let risk = 0;
+  for (const a of alerts) risk += (RISK_WEIGHTS[a.rule.level as Level] ?? 0) * decay(at - Date.parse(a['@timestamp']));
+  return round(risk);
+}
+
 /** Adds weight `w` at time `ts` to the incident's risk, kept at its newest contribution's time (`risk_at`). */
 function addRisk(d: IncidentDoc, w: number, ts: string): void {
   const t = Date.parse(ts);

@@ -11,6 +11,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { SeamEvent } from '../core/envelope.ts';
 import type { Alert } from '../detect/alert.ts';
 import { incidentsFrom, type Incident } from '../pipeline/incident.ts';
+import { incidentRisk } from '../pipeline/incident-topic.ts';
 import { splitDescription } from '../detect/triage.ts';
 import { callerKeys, isCallOf, neededEventIds, type IncidentPage, type RuleNote } from './incident-model.ts';
 
@@ -55,9 +56,10 @@ const LEVEL_ORDER: readonly Incident['level'][] = ['informational', 'low', 'medi
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * `--latest`: open incidents first, then the highest level among them, then the one that ended last (ties: the
- * greater id). Open means open as of the newest alert in the data: no quiet window (`closesAt`) has passed since
- * its last alert, and no later incident of its identity closed it. So an old critical incident, closed or long
+ * `--latest`: open incidents first, then the highest level among them, then the highest risk (the incidents index's
+ * `risk`, ADR 0015: a critical incident of 33 alerts before a critical incident of one), then the one that ended last
+ * (ties: the greater id). Open means open as of the newest alert in the data: no quiet window (`closesAt`) has passed
+ * since its last alert, and no later incident of its identity closed it. So an old critical incident, closed or long
  * quiet, does not shadow today's open high one; only when none is open (never after `seam run`: the incident with
  * the newest alert is open) is the choice among the closed ones. `why` says so in a line.
  */
@@ -69,21 +71,27 @@ export function latestIncident(incidents: readonly Incident[]): { incident: Inci
   const pool = open.length > 0 ? open : incidents;
   const top = Math.max(...pool.map((i) => LEVEL_ORDER.indexOf(i.level)));
   const worst = pool.filter((i) => LEVEL_ORDER.indexOf(i.level) === top);
-  const incident = [...worst].sort((a, b) => (a.end < b.end ? 1 : a.end > b.end ? -1 : a.id < b.id ? 1 : -1))[0]!;
+  const risk = new Map(worst.map((i) => [i, incidentRisk(i.alerts)]));
+  const ranked = [...worst].sort((a, b) => risk.get(b)! - risk.get(a)! || (a.end < b.end ? 1 : a.end > b.end ? -1 : a.id < b.id ? 1 : -1));
+  const incident = ranked[0]!;
   const level = LEVEL_ORDER[top]!;
   const state = open.length > 0 ? 'open' : 'closed';
   const among =
     open.length > 0
       ? `the highest level among ${plural(open.length, 'open incident')} of ${incidents.length} as of ${asOf}`
       : `none of ${plural(incidents.length, 'incident')} is open as of ${asOf}; the highest level among them`;
+  const r = (i: Incident): string => String(Math.round(risk.get(i)! * 10) / 10);
+  const tied = worst.filter((i) => risk.get(i) === risk.get(incident)).length;
   const why =
     worst.length === 1
       ? `the only ${state} ${level} incident (${among})`
-      : `the last to end of ${worst.length} ${state} ${level} incidents (${among})`;
+      : tied === 1
+        ? `the highest risk (${r(incident)}; next ${r(ranked[1]!)}) of ${worst.length} ${state} ${level} incidents (${among})`
+        : `the last to end of ${tied}${tied < worst.length ? ` of ${worst.length}` : ''} ${state} ${level} incidents at the highest risk, ${r(incident)} (${among})`;
   return { incident, why };
 }
 
-/** Picks one incident: by id (`inc-…`, or a unique prefix), by incident key (or an identity name its scoped key ends in), or `--latest` (open first, then the highest level, then the last to end: `latestIncident`). */
+/** Picks one incident: by id (`inc-…`, or a unique prefix), by incident key (or an identity name its scoped key ends in), or `--latest` (open first, then the highest level, then the highest risk, then the last to end: `latestIncident`). */
 export function pickIncident(incidents: readonly Incident[], want: { id?: string; latest?: boolean }): Incident {
   if (incidents.length === 0) throw new Error('no incidents: the alerts do not form any');
   if (want.latest || want.id === undefined) return latestIncident(incidents).incident;
