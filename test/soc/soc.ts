@@ -56,9 +56,8 @@ try {
   for (const e of panels.emptyPanels) failures.push(`empty panel: ${e}`);
 
   // The same demo, read back from OpenSearch: `seam report incident <who> --from opensearch` draws the attack's
-  // page too (an identity names its latest incident). Not `--latest`: since the printout stopped folding one
-  // identity's incident into another's (ADR 0020), the demo's latest incident is the stolen IRSA session's lone
-  // GuardDuty finding, which has no chain to draw.
+  // page too (an identity names its latest incident). By name rather than `--latest`, so the page checked is the
+  // attack's whatever the tie-break between open incidents of one level (today the highest risk: alice's).
   const fromIndex = join(dir, 'from-opensearch', 'incident-attacker.html');
   const attacker = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
   const rep = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'report', 'incident', attacker, '--from', 'opensearch', '--url', ep.opensearch.url, '--index-prefix', prefix, '--out', fromIndex], { cwd: ROOT, encoding: 'utf8' });
