@@ -92,7 +92,9 @@ describe('deliver role (memory bus)', () => {
     const finals = [structuredClone(sigma), native];
     foldAlerts('ev-pod', finals);
     await producer.send([msg(finals[1]!, 1), msg(finals[0]!, 0)]);
-    await until(() => role.stats().received === 4, 10_000, 'the finals read');
+    // Read, notified and committed: three steps that follow one another, each awaited (not timed: a loaded machine
+    // can be between any two when the read count is reached).
+    await until(() => role.stats().received === 4 && rx.requests.length >= 1 && bus.committed('g-fold')[`${topics.alerts}/0`] === 2, 10_000, 'the finals read, the leader notified and partition 0 committed');
     expect(rx.requests.map((r) => (r.json as { alert: Alert }).alert.id)).toEqual([native.id]);
     expect((rx.requests[0]!.json as { alert: Alert }).alert.also_matched?.map((m) => m.alert_id)).toEqual([sigma.id]);
     // Partition 0's hold is settled (folded): committed to its end; partition 1 stays at the alert still held.
@@ -163,7 +165,7 @@ describe('deliver role (memory bus)', () => {
     const second = processBus();
     const b = deliverProcess(second.bus);
     await b.start();
-    await until(() => b.stats().received === 2, 10_000, 'the second process to read from the held alert on');
+    await until(() => b.stats().received === 2 && rx.requests.length >= 3, 10_000, 'the second process to read from the held alert on and notify the one after it');
     // It holds the early alert again; the alert after it comes twice, with the same notification id (at-least-once).
     expect(b.stats()).toMatchObject({ held: 1, heldNow: 1 });
     expect(notified()).toEqual([before.id, after.id, after.id]);
