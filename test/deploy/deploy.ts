@@ -166,7 +166,7 @@ const sets: ValueSet[] = [
   { name: 'variants', files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('variants', variants)], release: 'soc-seam-prod', namespace: 'security', externalConfigMaps: ['seam-aws-ip-ranges', 'seam-identity-seeds'] },
   {
     name: 'ingest-only',
-    files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('ingest-only', { collect: { enabled: false }, roles: { normalize: { enabled: false }, correlate: { enabled: false }, index: { enabled: false } }, serviceMonitor: { enabled: true } })],
+    files: [join(EXAMPLES, 'values-local.yaml'), valuesFile('ingest-only', { collect: { enabled: false }, setup: { cronJob: { enabled: false } }, roles: { normalize: { enabled: false }, correlate: { enabled: false }, index: { enabled: false } }, serviceMonitor: { enabled: true } })],
     release: 'edge',
   },
 ];
@@ -1019,6 +1019,26 @@ async function metricsCheck(): Promise<{ ok: boolean; details: string[] }> {
     if (iIn < nOut || iOut < nOut) problem(`index took ${iIn} documents and OpenSearch acknowledged ${iOut}, fewer than the ${nOut} events normalize emitted`);
     if (rules <= 0) problem('seam_rules_loaded{kind="sigma"} is 0');
     if (bulk <= 0) problem('no bulk request observed by the index role');
+    // The setup CronJob's command as the local render runs it (its args, its seam.yml; the node URL and prefix are
+    // this run's): twice, the second must change nothing (idempotent, as a daily job must be).
+    const local = rendered.find((r) => r.set === 'local')?.objects ?? [];
+    const cron = local.find((o) => o.kind === 'CronJob');
+    const seamYml = (local.find((o) => o.kind === 'ConfigMap')?.data as Record<string, string> | undefined)?.['seam.yml'];
+    if (cron === undefined || seamYml === undefined) problem('the local render has no setup CronJob (values-local.yaml turns it on) or no seam.yml');
+    else {
+      const c = (podTemplateOf(cron).spec as { containers: PodContainer[] }).containers[0]!;
+      const cfg = join(work, 'setup-seam.yml');
+      writeFileSync(cfg, seamYml);
+      const args = (c.args ?? []).map((a) => (a === '/etc/seam/seam.yml' ? cfg : a));
+      const runs = [1, 2].map(() => spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 }));
+      const [first, second] = runs as [ReturnType<typeof spawnSync>, ReturnType<typeof spawnSync>];
+      const lines = (r: ReturnType<typeof spawnSync>): string[] => String(r.stdout ?? '').split('\n').filter((l) => /^\s{2}\S/.test(l));
+      const changed = lines(second).filter((l) => /^\s+(created|updated|deleted)\s/.test(l));
+      details.push(`setup CronJob (${['seam', ...(c.args ?? [])].join(' ')}): first run exit ${first.status}, ${lines(first).length} actions (${lines(first).filter((l) => /created/.test(l)).length} created); second run exit ${second.status}, ${changed.length} changed`);
+      if (first.status !== 0 || second.status !== 0) problem(`setup as the CronJob runs it exited ${first.status}/${second.status}: ${String(first.stderr ?? '').slice(-800)} ${String(second.stderr ?? '').slice(-800)}`);
+      if (!lines(first).some((l) => l.includes(`${run}-identity`)) || !lines(first).some((l) => l.includes(`${run}-incidents`))) problem(`setup as the CronJob runs it did not handle ${run}-identity and ${run}-incidents: ${lines(first).join(' | ').slice(0, 800)}`);
+      if (changed.length > 0) problem(`the setup CronJob's second run changed something: ${changed.join(' | ')}`);
+    }
   } catch (e) {
     problem((e as Error).message);
   } finally {
