@@ -181,16 +181,20 @@ function boundDirectly(p: EffectivePermissions, subject: string): boolean {
 }
 
 function writePermissions(out: Out, p: EffectivePermissions): boolean {
-  const bound = p.rules.length > 0;
+  const bound = p.rules.length > 0 || p.unknownGrants.length > 0;
   out.write(`  in ${p.cluster}: ${p.usernames.length > 0 ? 'user ' + p.usernames.join(', ') : 'no mapping'}${p.groups.length > 0 ? '; groups ' + p.groups.join(', ') : ''}\n`);
   if (p.isClusterAdmin) out.write(`    CLUSTER ADMIN via ${stepsText(p.adminVia ?? [])}\n`);
+  for (const u of p.unknownGrants) {
+    out.write(`    UNKNOWN PERMISSIONS: access policy ${u.policyArn ?? u.policy} in ${u.namespaces.join(',')} (${u.reason})${u.namespaces.includes('*') && !p.isClusterAdmin ? '; cluster admin cannot be ruled out' : ''}  via ${stepsText(u.via)}\n`);
+  }
   for (const r of p.rules.slice(0, 40)) {
     // A non-resource rule (nonResourceURLs: /healthz, /metrics, *) has no API groups: say what it is instead of [].
-    const what = r.resources.length > 0 ? `${r.resources.join(',')} [${r.apiGroups.map((g) => (g === '' ? 'core' : g)).join(',')}]` : `non-resource URLs ${(r.nonResourceURLs ?? []).join(',')}`;
-    out.write(`    ${r.verbs.join(',')} ${what} in ${r.namespaces.join(',')}  via ${stepsText(r.via)}\n`);
+    const names = r.resourceNames === undefined ? '' : ` (${r.resourceNames.join(',')})`;
+    const what = r.resources.length > 0 ? `${r.resources.join(',')}${names} [${r.apiGroups.map((g) => (g === '' ? 'core' : g)).join(',')}]` : `non-resource URLs ${(r.nonResourceURLs ?? []).join(',')}`;
+    out.write(`    ${r.verbs.join(',')} ${what} in ${r.namespaces.join(',')}  via ${stepsText(r.via)}${r.basis === 'description' ? '  (as the EKS docs describe the policy: no rule table published)' : ''}\n`);
   }
   if (p.rules.length > 40) out.write(`    … ${p.rules.length - 40} more rules\n`);
   // Nothing found is not "no permissions": the inputs may simply not show the mapping (SOC review L4).
-  if (!p.isClusterAdmin && p.rules.length === 0) out.write('    permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs (seed the graph with --seed: aws-auth, access entries, kubectl get clusterrolebindings,rolebindings -A -o json)\n');
+  if (!p.isClusterAdmin && p.rules.length === 0 && p.unknownGrants.length === 0) out.write('    permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs (seed the graph with --seed: aws-auth, access entries, kubectl get clusterrolebindings,rolebindings -A -o json)\n');
   return bound || p.usernames.length > 0;
 }

@@ -29,7 +29,7 @@ export function assertAccessPolicy(x: ExtractContext, a: { cluster: string; prin
     to: accessPolicyKey(policy),
     account: a.account,
     cluster: a.cluster,
-    attributes: { policy, scope: str(a.scope.type) ?? 'cluster', namespaces: strs(a.scope.namespaces) },
+    attributes: { policy, policyArn: a.policyArn, scope: str(a.scope.type) ?? 'cluster', namespaces: strs(a.scope.namespaces) },
   });
 }
 

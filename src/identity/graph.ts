@@ -34,10 +34,10 @@ import {
   usernameOfSa,
   accountOfArn,
 } from './keys.ts';
-import { ACCESS_POLICIES, BUILTIN_CLUSTER_ROLES, isWildcardRule, type RbacRule } from './rbac.ts';
+import { accessPolicyMeaning, BUILTIN_CLUSTER_ROLES, isWildcardRule, unknownPolicyReason, type RbacRule } from './rbac.ts';
 import { seedAccessEntries, seedAwsAuth, seedKubectl, seedPodIdentity } from './seed.ts';
 import { EdgeStore, timeMs } from './store.ts';
-import type { Edge, EffectivePermissions, IdentityDoc, IdentityFact, PermissionRule, Resolution } from './types.ts';
+import type { Edge, EffectivePermissions, IdentityDoc, IdentityFact, PermissionRule, Resolution, UnknownGrant } from './types.ts';
 
 export interface SeedOptions {
   cluster?: string;
@@ -844,7 +844,7 @@ export class IdentityGraph {
    */
   effectivePermissions(principalKey: string, cluster: string, at?: string | number): EffectivePermissions {
     const t = at === undefined ? undefined : typeof at === 'number' ? at : timeMs(at, Date.now());
-    const out: EffectivePermissions = { principal: principalKey, cluster, usernames: [], groups: [], rules: [], isClusterAdmin: false };
+    const out: EffectivePermissions = { principal: principalKey, cluster, usernames: [], groups: [], rules: [], isClusterAdmin: false, unknownGrants: [], possiblyClusterAdmin: false };
     const subjects: { key: string; via: ChainStep[] }[] = [];
     const addGroups = (gs: unknown, via: ChainStep[]): void => {
       if (!Array.isArray(gs)) return;
@@ -888,18 +888,24 @@ export class IdentityGraph {
         for (const e of this.store.outgoing(principal, 'access_policy', t)) {
           if (e.fact.cluster !== cluster) continue;
           const name = String(e.fact.attributes.policy);
-          const pol = ACCESS_POLICIES[name];
-          if (pol === undefined) continue;
+          const pol = accessPolicyMeaning(name);
           const scopeNs = e.fact.attributes.scope === 'namespace' ? ((e.fact.attributes.namespaces as string[]) ?? []) : ['*'];
           const v = [step('access_policy', principal, e.fact.to, e.fact.provenance)];
-          for (const rule of pol.rules) out.rules.push(toPermission(rule, scopeNs, v));
+          if (pol === undefined) {
+            // Never dropped: a policy Seam does not know may grant anything, cluster-admin included.
+            const u: UnknownGrant = { policy: name, namespaces: scopeNs, reason: unknownPolicyReason(name), via: v };
+            if (typeof e.fact.attributes.policyArn === 'string') u.policyArn = e.fact.attributes.policyArn;
+            out.unknownGrants.push(u);
+            continue;
+          }
+          for (const rule of pol.rules) out.rules.push(toPermission(rule, scopeNs, v, pol.basis === 'description' ? 'description' : undefined));
           if (pol.clusterAdmin && scopeNs.includes('*')) {
             out.isClusterAdmin = true;
             out.adminVia ??= v;
           }
         }
       }
-      if (out.usernames.length > 0 || out.rules.length > 0) addGroups(['system:authenticated'], via);
+      if (out.usernames.length > 0 || out.rules.length > 0 || out.unknownGrants.length > 0) addGroups(['system:authenticated'], via);
     } else if (sa !== undefined) {
       const ns = sa.slice(0, sa.indexOf('/'));
       out.usernames.push(usernameOfSa(sa));
@@ -927,6 +933,7 @@ export class IdentityGraph {
         if (e.fact.cluster === cluster && m !== null && templated.some((u) => templateMatches(u, m[1]!))) this.bindingsOf(e.fact.from, [], cluster, t, out, seen);
       }
     }
+    out.possiblyClusterAdmin = !out.isClusterAdmin && out.unknownGrants.some((u) => u.namespaces.includes('*'));
     return out;
   }
 
@@ -1000,9 +1007,11 @@ export class IdentityGraph {
   }
 }
 
-function toPermission(rule: RbacRule, namespaces: string[], via: ChainStep[]): PermissionRule {
+function toPermission(rule: RbacRule, namespaces: string[], via: ChainStep[], basis?: 'description'): PermissionRule {
   const p: PermissionRule = { verbs: rule.verbs, resources: rule.resources, apiGroups: rule.apiGroups, namespaces, via };
   if (rule.nonResourceURLs !== undefined) p.nonResourceURLs = rule.nonResourceURLs;
+  if (rule.resourceNames !== undefined) p.resourceNames = rule.resourceNames;
+  if (basis !== undefined) p.basis = basis;
   return p;
 }
 

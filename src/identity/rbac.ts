@@ -107,18 +107,214 @@ export const BUILTIN_CLUSTER_ROLES: Record<string, RbacRule[]> = {
   view: [{ verbs: READ, apiGroups: GROUPS, resources: [...CORE_WORKLOAD, ...APPS, 'jobs', 'cronjobs', 'ingresses', 'networkpolicies', 'poddisruptionbudgets', 'horizontalpodautoscalers', 'namespaces'] }],
 };
 
+/** A rule row of an access-policy table: API groups, resources, verbs (`''` is the core group). */
+function row(apiGroups: string[], resources: string[], verbs: string[], nonResourceURLs?: string[]): RbacRule {
+  const r: RbacRule = { verbs, apiGroups, resources };
+  if (nonResourceURLs !== undefined) r.nonResourceURLs = nonResourceURLs;
+  return r;
+}
+
+const RWD = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+/** "Create, read, update, and delete" / "manage" in the EKS docs' prose. */
+const MANAGE = ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'];
+const APPS_WRITE = ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'];
+const APPS_READ = ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'];
+const EXT_WRITE = ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'ingresses', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicationcontrollers/scale'];
+const EXT_READ = ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses', 'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale'];
+const CORE_READ = ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status'];
+const CORE_STATUS_READ = ['bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status'];
+
+/** AmazonEKSViewPolicy's table. */
+const VIEW_POLICY: RbacRule[] = [
+  row(['apps'], APPS_READ, READ),
+  row(['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'], READ),
+  row(['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'], READ),
+  row(['discovery.k8s.io'], ['endpointslices'], READ),
+  row(['extensions'], EXT_READ, READ),
+  row(['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies'], READ),
+  row(['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], READ),
+  row([''], CORE_READ, READ),
+  row([''], CORE_STATUS_READ, READ),
+  row([''], ['namespaces'], READ),
+];
+
+/** AmazonEKSEditPolicy's table: the view rows plus these. */
+const EDIT_POLICY: RbacRule[] = [
+  ...VIEW_POLICY,
+  row(['apps'], APPS_WRITE, RWD),
+  row(['autoscaling'], ['horizontalpodautoscalers'], RWD),
+  row(['batch'], ['cronjobs', 'jobs'], RWD),
+  row(['extensions'], EXT_WRITE, RWD),
+  row(['networking.k8s.io'], ['ingresses', 'networkpolicies'], RWD),
+  row(['policy'], ['poddisruptionbudgets'], RWD),
+  row([''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], READ),
+  row([''], ['configmaps', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'replicationcontrollers/scale', 'secrets', 'serviceaccounts', 'services', 'services/proxy'], RWD),
+  row([''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], RWD),
+  row([''], ['serviceaccounts'], ['impersonate']),
+];
+
+/** AmazonEKSAdminPolicy's table: the edit rows plus these. */
+const ADMIN_POLICY: RbacRule[] = [
+  ...EDIT_POLICY,
+  row(['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']),
+  row(['rbac.authorization.k8s.io'], ['rolebindings', 'roles'], ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']),
+];
+
+export interface AccessPolicyMeaning {
+  /**
+   * `rule-table`: the rules are the table AWS publishes for the policy. `description`: AWS describes the policy in prose
+   * only (resources and verbs, not always API groups or resource names); the rules are Seam's reading of it, with `*`
+   * for an API group the text does not name, and no resource names where it says "specific" ones.
+   */
+  basis: 'rule-table' | 'description';
+  rules: RbacRule[];
+  /** Grants everything at cluster scope. */
+  clusterAdmin: boolean;
+  /** AWS: "designated for AWS service-linked roles only and cannot be used with customer-managed roles". */
+  serviceLinkedOnly?: boolean;
+  /** Where the meaning is documented. */
+  source: 'eks-access-policy-permissions' | 'arc-region-switch-eks';
+  /** What the rules leave out (scoping the prose mentions). */
+  note?: string;
+}
+
+const TABLE = 'eks-access-policy-permissions' as const;
+
 /**
- * EKS access policies (`arn:aws:eks::aws:cluster-access-policy/<name>`), by their documented meaning:
- * ClusterAdmin is cluster-admin; Admin, Edit and View match the admin, edit and view ClusterRoles;
- * AdminView reads everything including Secrets.
+ * EKS access policies (`arn:aws:eks::aws:cluster-access-policy/<name>`) and what they grant, from the EKS User Guide's
+ * "Review access policy permissions" page (the version that added AmazonEKSSecretReaderPolicy, November 2025) and, for
+ * AmazonARCRegionSwitchScalingPolicy, the ARC Region switch guide's "Amazon EKS resource scaling execution block".
+ * A policy that is not here (AWS adds policies; AmazonEKSAutoNodePolicy and AmazonAIOpsAssistantPolicy are named but
+ * their rules are not published) has unknown permissions: the graph keeps the association and says so
+ * (`EffectivePermissions.unknownGrants`), and cluster-admin cannot be ruled out for it.
  */
-export const ACCESS_POLICIES: Record<string, { clusterRole: string; rules: RbacRule[]; clusterAdmin: boolean }> = {
-  AmazonEKSClusterAdminPolicy: { clusterRole: 'cluster-admin', rules: BUILTIN_CLUSTER_ROLES['cluster-admin']!, clusterAdmin: true },
-  AmazonEKSAdminPolicy: { clusterRole: 'admin', rules: BUILTIN_CLUSTER_ROLES.admin!, clusterAdmin: false },
-  AmazonEKSEditPolicy: { clusterRole: 'edit', rules: BUILTIN_CLUSTER_ROLES.edit!, clusterAdmin: false },
-  AmazonEKSViewPolicy: { clusterRole: 'view', rules: BUILTIN_CLUSTER_ROLES.view!, clusterAdmin: false },
-  AmazonEKSAdminViewPolicy: { clusterRole: 'admin-view', rules: [{ verbs: READ, apiGroups: ['*'], resources: ['*'] }], clusterAdmin: false },
+export const ACCESS_POLICIES: Readonly<Record<string, AccessPolicyMeaning>> = {
+  AmazonEKSClusterAdminPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: true, rules: [row(['*'], ['*'], ['*']), row([], [], ['*'], ['*'])] },
+  AmazonEKSAdminPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: false, rules: ADMIN_POLICY },
+  AmazonEKSEditPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: false, rules: EDIT_POLICY },
+  AmazonEKSViewPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: false, rules: VIEW_POLICY },
+  AmazonEKSAdminViewPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: false, rules: [row(['*'], ['*'], READ)] },
+  AmazonEKSSecretReaderPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: false, rules: [row([''], ['secrets'], READ)] },
+  AmazonEKSHybridPolicy: { basis: 'rule-table', source: TABLE, clusterAdmin: false, serviceLinkedOnly: true, rules: [row(['*'], ['nodes'], ['list'])] },
+  AmazonARCRegionSwitchScalingPolicy: {
+    basis: 'rule-table',
+    source: 'arc-region-switch-eks',
+    clusterAdmin: false,
+    rules: [row(['*'], ['*/scale'], ['get', 'update']), row(['*'], ['*/status'], ['get']), row(['autoscaling'], ['horizontalpodautoscalers'], ['get', 'patch'])],
+  },
+  // EKS Auto Mode's cluster IAM role policies: described in prose only.
+  AmazonEKSBlockStoragePolicy: { basis: 'description', source: TABLE, clusterAdmin: false, serviceLinkedOnly: true, rules: [row(['coordination.k8s.io'], ['leases'], MANAGE)], note: 'only the storage components\' own leases (names not published)' },
+  AmazonEKSLoadBalancingPolicy: { basis: 'description', source: TABLE, clusterAdmin: false, rules: [row(['coordination.k8s.io'], ['leases'], MANAGE)], note: 'only the load balancing components\' own leases (names not published)' },
+  AmazonEKSNetworkingPolicy: { basis: 'description', source: TABLE, clusterAdmin: false, rules: [row(['coordination.k8s.io'], ['leases'], MANAGE)], note: 'only the networking components\' own leases (names not published)' },
+  AmazonEKSComputePolicy: {
+    basis: 'description',
+    source: TABLE,
+    clusterAdmin: false,
+    serviceLinkedOnly: true,
+    rules: [row(['coordination.k8s.io'], ['leases'], MANAGE), row(['coordination.k8s.io'], ['leases'], ['get', 'watch'])],
+    note: 'writes only the compute components\' own leases (names not published); get and watch on every lease',
+  },
+  AmazonEKSBlockStorageClusterPolicy: {
+    basis: 'description',
+    source: TABLE,
+    clusterAdmin: false,
+    serviceLinkedOnly: true,
+    rules: [
+      row(['storage.k8s.io'], ['csidrivers'], MANAGE),
+      row([''], ['persistentvolumes'], ['list', 'watch', 'create', 'update', 'patch', 'delete']),
+      row([''], ['persistentvolumeclaims'], ['list', 'watch', 'update']),
+      row([''], ['persistentvolumeclaims/status'], ['patch']),
+      row([''], ['nodes', 'pods'], READ),
+      row(['*'], ['events'], MANAGE),
+      row(['storage.k8s.io'], ['storageclasses', 'csinodes', 'volumeattributesclasses'], READ),
+      row(['storage.k8s.io'], ['volumeattachments', 'volumeattachments/status'], ['list', 'watch', 'update', 'patch']),
+      row(['snapshot.storage.k8s.io'], ['volumesnapshots', 'volumesnapshotcontents', 'volumesnapshotclasses'], MANAGE),
+      row(['groupsnapshot.storage.k8s.io'], ['volumegroupsnapshots', 'volumegroupsnapshotcontents', 'volumegroupsnapshotclasses'], MANAGE),
+    ],
+    note: 'CSI drivers for block storage only',
+  },
+  AmazonEKSComputeClusterPolicy: {
+    basis: 'description',
+    source: TABLE,
+    clusterAdmin: false,
+    serviceLinkedOnly: true,
+    rules: [
+      row(['karpenter.sh'], ['nodepools', 'nodepools/status', 'nodeclaims', 'nodeclaims/status'], MANAGE),
+      row(['eks.amazonaws.com'], ['nodeclasses'], MANAGE),
+      row([''], ['pods', 'nodes', 'persistentvolumes', 'persistentvolumeclaims', 'replicationcontrollers', 'namespaces'], READ),
+      row(['storage.k8s.io'], ['storageclasses', 'csinodes', 'volumeattachments'], READ),
+      row(['apps'], ['deployments', 'daemonsets', 'replicasets', 'statefulsets'], ['list', 'watch']),
+      row(['policy'], ['poddisruptionbudgets'], READ),
+      row(['*'], ['events'], MANAGE),
+      row([''], ['nodes'], ['update', 'patch', 'delete']),
+      row([''], ['pods/eviction'], ['create']),
+      row([''], ['pods'], ['delete']),
+      row(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['create']),
+      row(['apiextensions.k8s.io'], ['customresourcedefinitions'], MANAGE),
+    ],
+    note: 'CustomResourceDefinitions: any created, only the node-management ones (NodeClasses, NodePools, NodeClaims, NodeDiagnostics) managed',
+  },
+  AmazonEKSLoadBalancingClusterPolicy: {
+    basis: 'description',
+    source: TABLE,
+    clusterAdmin: false,
+    rules: [
+      row(['*'], ['events'], ['create', 'patch']),
+      row([''], ['pods', 'nodes', 'endpoints', 'namespaces'], READ),
+      row([''], ['pods/status'], ['update']),
+      row([''], ['services', 'services/status'], MANAGE),
+      row(['networking.k8s.io'], ['ingresses', 'ingresses/status'], MANAGE),
+      row(['discovery.k8s.io'], ['endpointslices'], READ),
+      row(['networking.k8s.io'], ['ingressclasses'], READ),
+      row(['eks.amazonaws.com'], ['targetgroupbindings', 'targetgroupbindings/status'], ['create', 'get', 'list', 'watch', 'update', 'patch']),
+      row(['eks.amazonaws.com'], ['ingressclassparams'], READ),
+      row(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['create', 'get', 'list', 'watch']),
+      row(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['update', 'patch', 'delete']),
+      row(['admissionregistration.k8s.io'], ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], ['create', 'get', 'list', 'watch']),
+      row(['admissionregistration.k8s.io'], ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], ['update', 'patch', 'delete']),
+    ],
+    note: 'CRD changes only to targetgroupbindings.eks.amazonaws.com and ingressclassparams.eks.amazonaws.com; webhook changes only to eks-load-balancing-webhook',
+  },
+  AmazonEKSNetworkingClusterPolicy: {
+    basis: 'description',
+    source: TABLE,
+    clusterAdmin: false,
+    rules: [
+      row(['eks.amazonaws.com'], ['nodeclasses', 'nodeclasses/status'], READ),
+      row(['karpenter.sh'], ['nodeclaims', 'nodeclaims/status'], READ),
+      row([''], ['pods'], READ),
+      row(['eks.amazonaws.com'], ['cninodes', 'cninodes/status'], MANAGE),
+      row(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['create', 'get', 'list', 'watch']),
+      row(['apiextensions.k8s.io'], ['customresourcedefinitions'], ['update', 'patch', 'delete']),
+      row(['*'], ['events'], ['create', 'patch']),
+    ],
+    note: 'CRD changes only to cninodes.eks.amazonaws.com',
+  },
+  AmazonEKSClusterInsightsPolicy: {
+    basis: 'description',
+    source: TABLE,
+    clusterAdmin: false,
+    serviceLinkedOnly: true,
+    rules: [row([''], ['nodes'], ['get', 'list']), row([''], ['nodes/status'], ['get']), { verbs: ['get'], apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['kube-proxy'] }],
+  },
 };
+
+/** Access policies AWS names (in `list-access-policies` output or other guides) without publishing their rules. */
+export const UNPUBLISHED_ACCESS_POLICIES: Readonly<Record<string, string>> = {
+  AmazonEKSAutoNodePolicy: 'EKS Auto Mode node role policy; the EKS docs list the components it serves (kube-proxy, ipamd, coredns, ebs-csi-driver, neuron, node-monitoring-agent), not its rules',
+  AmazonAIOpsAssistantPolicy: 'CloudWatch investigations / DevOps agent policy; named in list-access-policies output, rules not published',
+};
+
+/** What an access policy grants, or undefined when Seam does not know (see `ACCESS_POLICIES`). */
+export function accessPolicyMeaning(name: string): AccessPolicyMeaning | undefined {
+  return Object.hasOwn(ACCESS_POLICIES, name) ? ACCESS_POLICIES[name] : undefined;
+}
+
+/** Why an access policy's permissions are unknown, in words for explain output and alerts. */
+export function unknownPolicyReason(name: string): string {
+  const known = Object.hasOwn(UNPUBLISHED_ACCESS_POLICIES, name) ? UNPUBLISHED_ACCESS_POLICIES[name] : undefined;
+  return known ?? 'not an access policy Seam knows (a policy AWS added since, or a name outside arn:aws:eks::aws:cluster-access-policy/)';
+}
 
 export function accessPolicyName(arn: string): string {
   const i = arn.lastIndexOf('/');

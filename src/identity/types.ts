@@ -99,6 +99,22 @@ export interface PermissionRule {
   /** `*` = every namespace (cluster-scoped grant). */
   namespaces: string[];
   nonResourceURLs?: string[];
+  resourceNames?: string[];
+  via: ChainStep[];
+  /** `description`: an EKS access policy AWS describes only in prose; the rule is Seam's reading of it (rbac.ts). */
+  basis?: 'description';
+}
+
+/** A grant whose permissions Seam does not know: an EKS access policy not in its table (rbac.ts `ACCESS_POLICIES`). */
+export interface UnknownGrant {
+  /** The access policy's name (the last part of its ARN). */
+  policy: string;
+  /** The ARN as associated, when the fact recorded it. */
+  policyArn?: string;
+  /** `*` = cluster scope. */
+  namespaces: string[];
+  /** Why its permissions are unknown. */
+  reason: string;
   via: ChainStep[];
 }
 
@@ -112,6 +128,13 @@ export interface EffectivePermissions {
   isClusterAdmin: boolean;
   /** Why the principal is cluster admin, when it is (system:masters, an access policy, a binding). */
   adminVia?: ChainStep[];
+  /** Grants whose permissions are unknown (never dropped: an access policy Seam does not know may grant anything). */
+  unknownGrants: UnknownGrant[];
+  /**
+   * Cluster admin cannot be ruled out: not `isClusterAdmin`, but an unknown grant at cluster scope. Detections that
+   * reason about admin-ness treat this as possibly admin and say so.
+   */
+  possiblyClusterAdmin: boolean;
 }
 
 /** A document for the OpenSearch `seam-identity` index: one version of one edge. */

@@ -13,12 +13,19 @@ import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
 import { groupKey } from '../../identity/keys.ts';
-import { isPowerfulRule, ruleText } from '../../identity/rbac.ts';
+import { accessPolicyMeaning, isPowerfulRule, ruleText, unknownPolicyReason } from '../../identity/rbac.ts';
 import type { ChainStep } from '../../core/envelope.ts';
 import type { IdentityFact } from '../../identity/types.ts';
 import { boundedLru } from '../../core/lru.ts';
 
 const ADMIN_POLICIES = new Set(['AmazonEKSClusterAdminPolicy', 'AmazonEKSAdminPolicy']);
+
+/** An access policy this detection alerts on: an admin one, or one whose permissions Seam does not know (possibly admin). */
+function alertingPolicy(f: IdentityFact): boolean {
+  if (f.kind !== 'access_policy') return false;
+  const p = String(f.attributes.policy);
+  return ADMIN_POLICIES.has(p) || accessPolicyMeaning(p) === undefined;
+}
 
 interface State {
   pending: Pending;
@@ -29,6 +36,7 @@ const VARIANTS = {
   created: { name: 'created', title: 'EKS access entry created' },
   groups_added: { name: 'groups_added', title: 'Kubernetes groups added to an EKS access entry' },
   admin_policy: { name: 'admin_policy', title: 'EKS admin access policy associated' },
+  unknown_policy: { name: 'unknown_policy', title: 'EKS access policy with permissions unknown to Seam associated' },
   first_use: { name: FIRST_USE, title: 'First use of a new EKS access grant' },
 } as const satisfies Record<string, NativeVariant>;
 
@@ -48,7 +56,7 @@ export const accessEntryGrant: NativeDetection<State> = {
   level: 'medium',
   tags: ['attack.persistence', 'attack.privilege-escalation', 'attack.t1098', 'attack.t1098.006'],
   description:
-    'eks:CreateAccessEntry gave an IAM principal access to a cluster, eks:UpdateAccessEntry added Kubernetes groups to its entry (high when a group it gained carries powerful RBAC), or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy. Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
+    'eks:CreateAccessEntry gave an IAM principal access to a cluster, eks:UpdateAccessEntry added Kubernetes groups to its entry (high when a group it gained carries powerful RBAC), or eks:AssociateAccessPolicy gave it AmazonEKSClusterAdminPolicy / AmazonEKSAdminPolicy, or an access policy whose permissions Seam does not know (not in its table of EKS access policies: treated as possibly cluster-admin, and the alert says so). Critical when the principal is a role a workload can assume (IRSA or Pod Identity): any pod with that service account becomes cluster admin. A second alert marks the principal’s first request.',
   // Each alert carries its variant's triage text, naming its values; this is the detection's text for the docs.
   triage:
     'On the grant alerts the principal is who made the change; on the first-use alert it is the grantee, and the summary names who granted it and when. Was the change made through your infrastructure pipeline? Who can assume the grantee? For workload roles, look for the first-use alert and the pod behind it. Delete the entry (or disassociate the policy) if unexpected.',
@@ -62,7 +70,7 @@ export const accessEntryGrant: NativeDetection<State> = {
     for (const f of ctx.facts) {
       if (f.op !== 'assert' || f.cluster === undefined) continue;
       // Only the two kinds below are about access; any other fact (most events have some) asks nothing of the graph.
-      if (f.kind !== 'access_entry' && !(f.kind === 'access_policy' && ADMIN_POLICIES.has(String(f.attributes.policy)))) continue;
+      if (f.kind !== 'access_entry' && !alertingPolicy(f)) continue;
       const workloads = graph.serviceAccountsOfRole(f.from, t);
       const wl = workloads.length > 0 ? `; the role is assumable by service account${workloads.length > 1 ? 's' : ''} ${[...new Set(workloads.map((w) => w.serviceAccount))].join(', ')}` : '';
       if (f.kind === 'access_entry') {
@@ -88,25 +96,29 @@ export const accessEntryGrant: NativeDetection<State> = {
           }),
         );
         remember(state.pending, f.cluster, f.from, event.seam.id, t, 'access entry', false, event.seam.principal?.id);
-      } else if (f.kind === 'access_policy' && ADMIN_POLICIES.has(String(f.attributes.policy))) {
+      } else if (alertingPolicy(f)) {
         const clusterWide = f.attributes.scope !== 'namespace';
-        const admin = f.attributes.policy === 'AmazonEKSClusterAdminPolicy' && clusterWide;
+        const policy = String(f.attributes.policy);
+        // A policy Seam does not know may be cluster-admin: treated as such at cluster scope, and said so.
+        const unknown = accessPolicyMeaning(policy) === undefined;
+        const admin = (policy === 'AmazonEKSClusterAdminPolicy' || unknown) && clusterWide;
+        const unknownText = unknown ? `; its permissions are unknown to Seam (${unknownPolicyReason(policy)}), so it is treated as possibly cluster-admin` : '';
         const by = event.seam.principal?.id ?? 'unknown';
         const sas = [...new Set(workloads.map((w) => w.serviceAccount))].join(', ');
         out.push(
           nativeAlert(this, {
-            variant: VARIANTS.admin_policy,
-            triage: grantTriage(`${String(f.attributes.policy)} associated`, f.from, f.cluster, by, sas, `Disassociate the policy (aws eks disassociate-access-policy --cluster-name ${f.cluster} --principal-arn ${f.from} --policy-arn arn:aws:eks::aws:cluster-access-policy/${String(f.attributes.policy)})`),
+            variant: unknown ? VARIANTS.unknown_policy : VARIANTS.admin_policy,
+            triage: grantTriage(`${policy} associated${unknown ? ' (permissions unknown to Seam: check them with aws eks list-access-policies and the EKS docs before ruling out cluster-admin)' : ''}`, f.from, f.cluster, by, sas, `Disassociate the policy (aws eks disassociate-access-policy --cluster-name ${f.cluster} --principal-arn ${f.from} --policy-arn arn:aws:eks::aws:cluster-access-policy/${String(f.attributes.policy)})`),
             level: admin && workloads.length > 0 ? 'critical' : 'high',
             events: [event],
-            summary: `${String(f.attributes.policy)} (${clusterWide ? 'cluster' : 'namespaces ' + ((f.attributes.namespaces as string[]) ?? []).join(', ')}) associated in ${f.cluster} to ${f.from} by ${event.seam.principal?.id ?? 'unknown'}${fromSuffix(event)}${wl}`,
+            summary: `${policy} (${clusterWide ? 'cluster' : 'namespaces ' + ((f.attributes.namespaces as string[]) ?? []).join(', ')}) associated in ${f.cluster} to ${f.from} by ${event.seam.principal?.id ?? 'unknown'}${unknownText}${fromSuffix(event)}${wl}`,
             principal: ctx.resolution.principal,
             account: event.seam.account,
             cluster: f.cluster,
           }),
         );
         const prior = state.pending.get(f.cluster + '|' + f.from);
-        remember(state.pending, f.cluster, f.from, event.seam.id, t, `${String(f.attributes.policy)} grant`, admin, event.seam.principal?.id);
+        remember(state.pending, f.cluster, f.from, event.seam.id, t, `${policy} grant${unknown ? ' (permissions unknown to Seam)' : ''}`, admin, event.seam.principal?.id);
         if (prior !== undefined) state.pending.get(f.cluster + '|' + f.from)!.grant = { ...prior.grant, ids: [...prior.grant.ids, event.seam.id], nativeIds: [...prior.grant.nativeIds, ...(typeof event.eventID === 'string' ? [event.eventID] : [])], startMs: prior.grant.timeMs, timeMs: t };
       }
     }

@@ -76,17 +76,19 @@ export const awsAuthBackdoor: NativeDetection<State> = {
       const perms = graph.effectivePermissions(f.from, f.cluster, t);
       const masters = groups.includes('system:masters');
       const baselineUnknown = f.attributes.first_sight === true;
-      if (baselineUnknown && !perms.isClusterAdmin) continue;
+      // An access policy Seam does not know (at cluster scope) may make the principal cluster-admin: treated as possibly admin.
+      if (baselineUnknown && !perms.isClusterAdmin && !perms.possiblyClusterAdmin) continue;
       // No earlier aws-auth, but the principal was seen authenticating here: its requests then carried what its
       // mapping (or access entry) gave it. The groups this mapping adds to those are the change; none: it is old.
       const seen = baselineUnknown ? sightingBefore(graph, f.from, f.cluster, t) : undefined;
       const added = groups.filter((g) => g !== AUTHENTICATED && !(seen?.groups ?? []).includes(g));
       if (seen !== undefined && added.length === 0 && seen.username === username) continue;
-      const level = baselineUnknown ? 'high' : perms.isClusterAdmin ? 'critical' : 'medium';
+      const level = baselineUnknown ? 'high' : perms.isClusterAdmin ? 'critical' : perms.possiblyClusterAdmin ? 'high' : 'medium';
       const change = seen !== undefined ? 'widened' : before === undefined ? 'added' : 'changed';
       const seenText = seen === undefined ? undefined : `seen at ${new Date(seen.atMs).toISOString()} as ${seen.username} in ${groupsText(seen.groups)}`;
       const note = seenText !== undefined ? ` (no earlier aws-auth seen; ${shortIdentity(f.from)} was ${seenText})` : baselineUnknown ? ' (no earlier aws-auth seen, so it may be old)' : '';
-      const grant = masters ? 'system:masters' : perms.isClusterAdmin ? `groups ${groups.join(', ')} (bound to cluster-admin)` : `groups ${groups.join(', ') || 'none'}`;
+      const unknownText = perms.possiblyClusterAdmin ? ` (and access policy ${perms.unknownGrants.map((u) => u.policy).join(', ')} with permissions unknown to Seam: possibly cluster-admin)` : '';
+      const grant = (masters ? 'system:masters' : perms.isClusterAdmin ? `groups ${groups.join(', ')} (bound to cluster-admin)` : `groups ${groups.join(', ') || 'none'}`) + unknownText;
       const by = event.seam.principal?.id ?? 'unknown';
       out.push(
         nativeAlert(this, {

@@ -75,13 +75,17 @@ export const iamRbacDrift: NativeDetection<null> = {
       const readOnly = READ_ONLY_NAME.test(name);
       const gained = before === undefined ? powerful(now) : addedRules(before.rules, now.rules).filter(isPowerfulRule);
       const becameAdmin = now.isClusterAdmin && before?.isClusterAdmin !== true;
-      if (before === undefined ? !(readOnly && gained.length > 0) : !(becameAdmin || gained.length > 0)) return;
+      // An access policy Seam does not know may grant anything: a read-only-named principal holding one is reported, and the text says why.
+      const unknown = readOnly && before === undefined && now.unknownGrants.length > 0 ? now.unknownGrants : [];
+      if (before === undefined ? !(readOnly && (gained.length > 0 || unknown.length > 0)) : !(becameAdmin || gained.length > 0)) return;
+      const unknownText = unknown.map((u) => `access policy ${u.policy} (${u.namespaces.includes('*') ? 'cluster' : 'namespaces ' + u.namespaces.join(', ')}) with permissions unknown to Seam`).join('; ');
+      const grew = now.isClusterAdmin ? 'is now cluster-admin' : gained.length > 0 ? 'gained ' + summaryOf(gained) + (unknownText === '' ? '' : ' and ' + unknownText) : `holds ${unknownText}${now.possiblyClusterAdmin ? ', so cluster-admin cannot be ruled out' : ''}`;
       out.push(
         nativeAlert(this, {
-          level: readOnly && (now.isClusterAdmin || gained.length > 0) ? (now.isClusterAdmin ? 'critical' : 'high') : becameAdmin ? 'high' : 'medium',
+          level: readOnly && (now.isClusterAdmin || gained.length > 0 || unknown.length > 0) ? (now.isClusterAdmin ? 'critical' : 'high') : becameAdmin ? 'high' : 'medium',
           events: [event],
-          summary: `${principal} in ${cluster}${readOnly ? ' (read-only by name)' : ''} ${now.isClusterAdmin ? 'is now cluster-admin' : 'gained ' + summaryOf(gained)} ${why}`,
-          triage: driftTriage(event, principal, cluster, readOnly, now.isClusterAdmin ? 'is now cluster-admin' : 'gained ' + summaryOf(gained), why),
+          summary: `${principal} in ${cluster}${readOnly ? ' (read-only by name)' : ''} ${grew} ${why}`,
+          triage: driftTriage(event, principal, cluster, readOnly, grew, why),
           principal: ctx.resolution.principal,
           account: event.seam.account,
           cluster,
