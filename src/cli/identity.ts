@@ -85,12 +85,20 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
     const sessions = graph.store.incoming(role, 'session_of');
     const history = [...graph.store.all()].filter((e) => e.fact.kind === 'session_of' && e.fact.to === role);
     const listed = new Set<string>();
+    for (const e of [...graph.store.incoming(role, 'pod_identity_association'), ...graph.store.incoming(role, 'pod_identity_target_role')]) {
+      known = true;
+      const target = e.fact.attributes.targetRoleArn;
+      const first = e.fact.attributes.role;
+      const how = e.fact.kind === 'pod_identity_target_role' ? `target role of the Pod Identity association of ${nodeLabel(e.fact.from)} (${e.fact.cluster}): ${nodeLabel(e.fact.from)} → ${String(first)} → ${e.fact.to}` : `Pod Identity role of ${nodeLabel(e.fact.from)} (${e.fact.cluster})${typeof target === 'string' ? `, which chains to target role ${target}` : ''}`;
+      out.write(`  ${how} (since ${e.fact.valid_from}, ${e.fact.provenance})\n`);
+    }
     for (const e of history.length > 0 ? history : sessions) {
       known = true;
       const s = e.fact.from;
       listed.add(s);
       const ws = graph.store.latest('wis|' + s) ?? graph.store.latest('pis|' + s);
-      out.write(`  session ${s} from ${e.fact.valid_from}${ws === undefined ? '' : ` — ${ws.fact.kind.replace(/_/g, ' ')} of ${nodeLabel(ws.fact.to)} (${ws.fact.cluster})`}\n`);
+      const via = ws?.fact.attributes.via_session;
+      out.write(`  session ${s} from ${e.fact.valid_from}${ws === undefined ? '' : ` — ${ws.fact.kind.replace(/_/g, ' ')} of ${nodeLabel(ws.fact.to)} (${ws.fact.cluster})${typeof via === 'string' ? `, assumed with ${via}` : ''}`}\n`);
       const using = events.filter((x) => x.seam.principal?.arn === s);
       const last = using[using.length - 1];
       if (last !== undefined) {
@@ -125,7 +133,9 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
       writeActed(out, acted, c);
       for (const e of [...graph.store.outgoing(saKey(c, sa), 'irsa'), ...graph.store.outgoing(saKey(c, sa), 'pod_identity_association')]) {
         known = true;
-        out.write(`  ${e.fact.kind.replace(/_/g, ' ')} → ${e.fact.to} (since ${e.fact.valid_from}, ${e.fact.provenance})\n`);
+        const target = e.fact.attributes.targetRoleArn;
+        // A target role: EKS assumes the association's role, then the target role with it; the pod gets the target's credentials.
+        out.write(`  ${e.fact.kind.replace(/_/g, ' ')} → ${e.fact.to}${typeof target === 'string' ? ` → target role ${target}` : ''} (since ${e.fact.valid_from}, ${e.fact.provenance})\n`);
       }
       for (const e of graph.store.incomingLatest(saKey(c, sa), 'pod_service_account')) {
         known = true;
@@ -144,7 +154,8 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
       }
       for (const e of [...graph.store.all()].filter((x) => (x.fact.kind === 'web_identity_session' || x.fact.kind === 'pod_identity_session') && x.fact.to === saKey(c, sa))) {
         known = true;
-        out.write(`  ${e.fact.kind.replace(/_/g, ' ')} ${e.fact.from} at ${e.fact.valid_from}\n`);
+        const via = e.fact.attributes.via_session;
+        out.write(`  ${e.fact.kind.replace(/_/g, ' ')} ${e.fact.from} at ${e.fact.valid_from}${typeof via === 'string' ? ` (target role, assumed with ${via})` : ''}\n`);
       }
       const p = graph.effectivePermissions(sa, c);
       writePermissions(out, p);

@@ -5,7 +5,7 @@
  */
 import type { SeamEvent } from '../core/envelope.ts';
 import { serviceAccountOf } from '../core/normalize/principal.ts';
-import { accessKeyKey, canonicalIamArn, clusterKey, issuerOf, oidcKey, roleArnFromName, roleOfSession, saKey, userKey, accessPolicyKey, accountOfArn } from './keys.ts';
+import { accessKeyKey, canonicalIamArn, clusterKey, issuerOf, oidcKey, roleArnFromName, roleOfSession, saKey, userKey, accessPolicyKey, accountOfArn, UNKNOWN_CLUSTER } from './keys.ts';
 import type { ExtractContext } from './context.ts';
 import { accessPolicyName } from './rbac.ts';
 import { obj, str, strs, type Rec } from '../core/values.ts';
@@ -46,6 +46,56 @@ export function assertAccessEntry(x: ExtractContext, e: { cluster: string; princ
     attributes: { username: e.username, groups: node ? ['system:nodes'] : e.groups, type: e.type },
   });
   if (node) x.assert({ kind: 'node_role', key: `node_role|${e.cluster}|${e.principal}`, from: e.principal, to: clusterKey(e.cluster), account: e.account, cluster: e.cluster, attributes: { via: 'access_entry' } });
+}
+
+export interface PodIdentityAssociationDraft {
+  cluster: string;
+  account: string | undefined;
+  ns: string;
+  sa: string;
+  roleArn: string;
+  /** The role EKS assumes with the first role's credentials (cross-account chaining); undefined = none. */
+  targetRoleArn?: string | undefined;
+  /** What EKS passes as sts:ExternalId when it assumes the target role. */
+  externalId?: string | undefined;
+  disableSessionTags?: boolean | undefined;
+  associationId?: string | undefined;
+}
+
+/**
+ * A Pod Identity association (from CloudTrail or a `describe-pod-identity-association` seed): service account → role,
+ * and, when it names a target role, service account → target role (retracted when an update removes it).
+ */
+export function assertPodIdentityAssociation(x: ExtractContext, a: PodIdentityAssociationDraft): void {
+  const sa = a.ns + '/' + a.sa;
+  const from = saKey(a.cluster, sa);
+  const role = canonicalIamArn(a.roleArn);
+  const target = a.targetRoleArn === undefined || a.targetRoleArn === '' ? undefined : canonicalIamArn(a.targetRoleArn);
+  const attributes: Rec = { associationId: a.associationId };
+  if (target !== undefined) attributes.targetRoleArn = target;
+  if (a.externalId !== undefined) attributes.externalId = a.externalId;
+  if (a.disableSessionTags !== undefined) attributes.disableSessionTags = a.disableSessionTags;
+  x.assert({ kind: 'pod_identity_association', key: `pod_identity_association|${a.cluster}|${sa}`, from, to: role, account: a.account, cluster: a.cluster, attributes });
+  const tkey = `pod_identity_target|${a.cluster}|${sa}`;
+  if (target !== undefined) {
+    const ta: Rec = { role, associationId: a.associationId };
+    if (a.externalId !== undefined) ta.externalId = a.externalId;
+    x.assert({ kind: 'pod_identity_target_role', key: tkey, from, to: target, account: a.account, cluster: a.cluster, attributes: ta });
+  } else {
+    const prev = x.store.at(tkey, x.atMs);
+    if (prev !== undefined) x.retract('pod_identity_target_role', tkey, prev.fact.from, prev.fact.to, { cluster: a.cluster, account: a.account });
+  }
+}
+
+/** The association valid now whose id is `id` in `cluster` (Update/Delete requests name only the id). */
+function associationById(x: ExtractContext, cluster: string, id: string | undefined): { ns: string; sa: string; fact: Rec; role: string } | undefined {
+  if (id === undefined) return undefined;
+  for (const e of x.store.ofKind('pod_identity_association', x.atMs)) {
+    if (e.fact.cluster !== cluster || e.fact.attributes.associationId !== id) continue;
+    const m = /^k8s:[^:]*:sa:([^/]+)\/(.+)$/.exec(e.fact.from);
+    if (m !== null) return { ns: m[1]!, sa: m[2]!, fact: e.fact.attributes, role: e.fact.to };
+  }
+  return undefined;
 }
 
 function plus(iso: string, seconds: number): string {
@@ -144,10 +194,9 @@ function tagsOf(rp: Rec | undefined): Record<string, string> {
   return out;
 }
 
-function podIdentitySession(ev: SeamEvent, x: ExtractContext, cluster: string, ns: string, saName: string, pod: string | undefined, extra: Rec): void {
+function podIdentitySession(ev: SeamEvent, x: ExtractContext, cluster: string, ns: string, saName: string, pod: string | undefined, extra: Rec, seconds: number = x.config.podIdentitySessionSeconds): void {
   const rp = obj(ev.requestParameters);
   const sa = ns + '/' + saName;
-  const seconds = x.config.podIdentitySessionSeconds;
   const { session } = issuedSession(ev, x, str(rp?.roleArn), seconds, 'pod_identity', { service_account: sa, cluster, ...(pod === undefined ? {} : { pod: ns + '/' + pod }) });
   if (session === undefined) return;
   const key = 'pis|' + session;
@@ -232,19 +281,30 @@ function eks(ev: SeamEvent, name: string, x: ExtractContext): void {
     case 'CreatePodIdentityAssociation':
     case 'UpdatePodIdentityAssociation':
     case 'DeletePodIdentityAssociation': {
-      const a = obj(re.association) ?? {};
-      const ns = str(a.namespace) ?? str(rp.namespace);
-      const sa = str(a.serviceAccount) ?? str(rp.serviceAccount);
-      const roleArn = str(a.roleArn) ?? str(rp.roleArn);
+      // The response's association is the whole state after the call; Update and Delete requests name only the id.
+      const a = obj(re.association);
+      const id = str(a?.associationId) ?? str(rp.associationId);
+      const known = a === undefined || str(a.namespace) === undefined ? associationById(x, cluster, id) : undefined;
+      const ns = str(a?.namespace) ?? str(rp.namespace) ?? known?.ns;
+      const sa = str(a?.serviceAccount) ?? str(rp.serviceAccount) ?? known?.sa;
       if (ns === undefined || sa === undefined) return;
       const key = `pod_identity_association|${cluster}|${ns}/${sa}`;
       if (name === 'DeletePodIdentityAssociation') {
         const prev = x.store.at(key, x.atMs);
         if (prev !== undefined) x.retract('pod_identity_association', key, prev.fact.from, prev.fact.to, { cluster, account });
+        const tkey = `pod_identity_target|${cluster}|${ns}/${sa}`;
+        const target = x.store.at(tkey, x.atMs);
+        if (target !== undefined) x.retract('pod_identity_target_role', tkey, target.fact.from, target.fact.to, { cluster, account });
         return;
       }
+      const prev = x.store.at(key, x.atMs)?.fact.attributes;
+      const roleArn = str(a?.roleArn) ?? str(rp.roleArn) ?? known?.role ?? x.store.at(key, x.atMs)?.fact.to;
       if (roleArn === undefined) return;
-      x.assert({ kind: 'pod_identity_association', key, from: saKey(cluster, ns + '/' + sa), to: canonicalIamArn(roleArn), account, cluster, attributes: { associationId: str(a.associationId) ?? str(rp.associationId) } });
+      // With a response, its targetRoleArn is the state (absent = none); from a request alone, '' removes it and absent keeps it.
+      const targetRoleArn = a !== undefined ? str(a.targetRoleArn) : str(rp.targetRoleArn) ?? (name === 'UpdatePodIdentityAssociation' ? str(prev?.targetRoleArn) : undefined);
+      const externalId = str(a?.externalId) ?? (a === undefined && name === 'UpdatePodIdentityAssociation' ? str(prev?.externalId) : undefined);
+      const disable = a?.disableSessionTags ?? rp.disableSessionTags;
+      assertPodIdentityAssociation(x, { cluster, account, ns, sa, roleArn, targetRoleArn, externalId, disableSessionTags: typeof disable === 'boolean' ? disable : undefined, associationId: id });
       return;
     }
   }
@@ -348,6 +408,55 @@ function trust(ev: SeamEvent, x: ExtractContext, roleName: string | undefined, d
   );
 }
 
+interface ChainedTarget {
+  cluster: string;
+  /** The service account the first session belongs to, when the target session is known to be EKS's chaining. */
+  sa?: { ns: string; name: string };
+  pod?: string;
+  seconds: number;
+  /** Attributes of the target session's pod_identity_session: the first session and its role. */
+  via: Rec;
+}
+
+/**
+ * sts:AssumeRole made with a Pod Identity session's credentials: EKS Pod Identity assuming the association's target
+ * role (it "assumes the EKS Pod Identity role, then uses those credentials to assume the target IAM role"). With session
+ * tags the tags say whose session it is (`tagged`); without them, it is EKS's chaining when the association of the
+ * first session's service account names this role as its target, or the request's sts:ExternalId is the association's
+ * (or the `<region>/<account>/<cluster>/<namespace>/<service account>` form EKS uses). Any other AssumeRole by a
+ * workload session is the workload's own role chaining (`assumed_by`).
+ */
+function podIdentityTarget(ev: SeamEvent, x: ExtractContext, tagged: boolean): ChainedTarget | undefined {
+  const ui = obj(ev.userIdentity);
+  if (str(ui?.type) !== 'AssumedRole') return undefined;
+  const caller = str(ui?.arn);
+  const rp = obj(ev.requestParameters);
+  const roleArn = str(rp?.roleArn);
+  if (caller === undefined || roleArn === undefined) return undefined;
+  const first = x.store.at('pis|' + caller, x.atMs);
+  if (first === undefined) return undefined;
+  const cluster = first.fact.cluster ?? UNKNOWN_CLUSTER;
+  const sa = String(first.fact.attributes.service_account);
+  const target = canonicalIamArn(roleArn);
+  const viaRole = str(obj(obj(ui?.sessionContext)?.sessionIssuer)?.arn) ?? roleOfSession(caller);
+  const out: ChainedTarget = {
+    cluster,
+    seconds: typeof rp?.durationSeconds === 'number' ? rp.durationSeconds : 3600,
+    via: { via_session: caller, via_role: viaRole === undefined ? undefined : canonicalIamArn(viaRole), target_role: target },
+  };
+  const pod = first.fact.attributes.pod;
+  if (typeof pod === 'string') out.pod = pod.slice(pod.indexOf('/') + 1);
+  if (tagged) return out;
+  const assoc = x.store.at(`pod_identity_target|${cluster}|${sa}`, x.atMs);
+  const externalId = str(rp?.externalId);
+  const [ns, name] = [sa.slice(0, sa.indexOf('/')), sa.slice(sa.indexOf('/') + 1)];
+  const byAssociation = assoc !== undefined && assoc.fact.to === target;
+  const byExternalId = externalId !== undefined && (externalId === assoc?.fact.attributes.externalId || externalId.endsWith(`/${cluster}/${ns}/${name}`));
+  if (!byAssociation && !byExternalId) return undefined;
+  out.sa = { ns, name };
+  return out;
+}
+
 export function extractCloudTrail(ev: SeamEvent, x: ExtractContext): void {
   observeCaller(ev, x);
   if (ev.seam.outcome === 'failure') return;
@@ -362,8 +471,16 @@ export function extractCloudTrail(ev: SeamEvent, x: ExtractContext): void {
       const ns = tags['kubernetes-namespace'];
       const saName = tags['kubernetes-service-account'];
       const cluster = tags['eks-cluster-name'];
+      const chained = podIdentityTarget(ev, x, ns !== undefined && saName !== undefined && cluster !== undefined);
       if (ns !== undefined && saName !== undefined && cluster !== undefined) {
-        return podIdentitySession(ev, x, cluster, ns, saName, tags['kubernetes-pod-name'], { pod_uid: tags['kubernetes-pod-uid'] });
+        // EKS's own AssumeRole of the association's role (the caller is the service), or of its target role with the
+        // first role's session (the tags come along): either way the session is the service account's.
+        if (chained === undefined) return podIdentitySession(ev, x, cluster, ns, saName, tags['kubernetes-pod-name'], { pod_uid: tags['kubernetes-pod-uid'] });
+        return podIdentitySession(ev, x, cluster, ns, saName, tags['kubernetes-pod-name'] ?? chained.pod, { pod_uid: tags['kubernetes-pod-uid'], ...chained.via }, chained.seconds);
+      }
+      if (chained?.sa !== undefined) {
+        // Session tags disabled on the association: EKS names the service account in sts:ExternalId instead.
+        return podIdentitySession(ev, x, chained.cluster, chained.sa.ns, chained.sa.name, chained.pod, chained.via, chained.seconds);
       }
       const { session } = issuedSession(ev, x, str(rp?.roleArn), typeof rp?.durationSeconds === 'number' ? rp.durationSeconds : 3600, 'assume_role');
       const caller = ev.seam.principal?.id;

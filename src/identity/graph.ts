@@ -467,11 +467,11 @@ export class IdentityGraph {
     return this.store.outgoing(canonicalIamArn(roleArn), 'node_role', t).map((e) => e.fact.cluster ?? UNKNOWN_CLUSTER);
   }
 
-  /** Service accounts that can obtain this role's credentials (IRSA annotation, Pod Identity association, sessions seen, OIDC trust). */
+  /** Service accounts that can obtain this role's credentials (IRSA annotation, Pod Identity association or its target role, sessions seen, OIDC trust). */
   serviceAccountsOfRole(roleArn: string, t?: number): { cluster: string; serviceAccount: string; via: string; provenance: string }[] {
     const role = canonicalIamArn(roleArn);
     const out: { cluster: string; serviceAccount: string; via: string; provenance: string }[] = [];
-    for (const e of [...this.store.incoming(role, 'irsa', t), ...this.store.incoming(role, 'pod_identity_association', t)]) {
+    for (const e of [...this.store.incoming(role, 'irsa', t), ...this.store.incoming(role, 'pod_identity_association', t), ...this.store.incoming(role, 'pod_identity_target_role', t)]) {
       out.push({ cluster: e.fact.cluster ?? UNKNOWN_CLUSTER, serviceAccount: e.fact.from.replace(/^k8s:[^:]*:sa:/, ''), via: e.fact.kind, provenance: e.fact.provenance });
     }
     for (const e of this.store.outgoing(role, 'role_trust', t)) {
@@ -595,7 +595,14 @@ export class IdentityGraph {
     if (ws !== undefined) {
       const sa = String(ws.fact.attributes.service_account);
       const cluster = ws.fact.cluster ?? UNKNOWN_CLUSTER;
-      r.chain.push(step(ws.fact.kind, session, ws.fact.to, ws.fact.provenance));
+      const via = ws.fact.attributes.via_session;
+      if (typeof via === 'string') {
+        // A Pod Identity target role's session: EKS assumed it with the association role's session (SA → role → target role).
+        r.chain.push(step('assumed_by', session, via, ws.fact.provenance));
+        const viaRole = ws.fact.attributes.via_role;
+        if (typeof viaRole === 'string') r.chain.push(step('session_of', via, viaRole, ws.fact.provenance));
+        r.chain.push(step(ws.fact.kind, via, ws.fact.to, ws.fact.provenance));
+      } else r.chain.push(step(ws.fact.kind, session, ws.fact.to, ws.fact.provenance));
       r.cluster = cluster;
       if (depth === 0 && r.principal !== undefined) {
         r.principal.service_account = sa;

@@ -6,9 +6,9 @@
  */
 import { parse } from 'yaml';
 import { awsAuthFacts, bindingFacts, irsaFact, podFact, roleFact } from './extract-audit.ts';
-import { assertAccessEntry, assertAccessPolicy, defaultAccessEntryUsername } from './extract-cloudtrail.ts';
+import { assertAccessEntry, assertAccessPolicy, assertPodIdentityAssociation, defaultAccessEntryUsername } from './extract-cloudtrail.ts';
 import type { ExtractContext } from './context.ts';
-import { canonicalIamArn, accountOfArn, saKey } from './keys.ts';
+import { canonicalIamArn, accountOfArn } from './keys.ts';
 import { obj, str, strs, type Rec } from '../core/values.ts';
 
 function load(input: string | unknown): unknown {
@@ -133,14 +133,18 @@ function podIdentityAssociation(x: ExtractContext, a: Rec, fallbackCluster: stri
   // `list-pod-identity-associations` items carry no roleArn: only `describe-pod-identity-association` says which role.
   if (cluster === undefined || ns === undefined || sa === undefined || roleArn === undefined) return 0;
   const acct = account ?? accountOfArn(str(a.associationArn) ?? '') ?? accountOfArn(roleArn);
-  x.assert({
-    kind: 'pod_identity_association',
-    key: `pod_identity_association|${cluster}|${ns}/${sa}`,
-    from: saKey(cluster, ns + '/' + sa),
-    to: canonicalIamArn(roleArn),
-    ...(acct === undefined ? {} : { account: acct }),
+  const disable = a.disableSessionTags;
+  // With its target role (targetRoleArn, externalId) when the association chains to one (ADR 0053).
+  assertPodIdentityAssociation(x, {
     cluster,
-    attributes: { associationId: str(a.associationId) },
+    account: acct,
+    ns,
+    sa,
+    roleArn,
+    targetRoleArn: str(a.targetRoleArn),
+    externalId: str(a.externalId),
+    disableSessionTags: typeof disable === 'boolean' ? disable : undefined,
+    associationId: str(a.associationId),
   });
   return 1;
 }

@@ -18,7 +18,8 @@ export const FACT_KINDS = [
   'rbac_role', // Role/ClusterRole → itself; attributes.rules
   'rbac_binding', // subject (user, group, service account) → Role/ClusterRole, one fact per subject of a binding
   'irsa', // service account → IAM role (eks.amazonaws.com/role-arn annotation)
-  'pod_identity_association', // service account → IAM role (eks:CreatePodIdentityAssociation)
+  'pod_identity_association', // service account → IAM role (eks:CreatePodIdentityAssociation); attributes.targetRoleArn when it chains to a target role
+  'pod_identity_target_role', // service account → the target IAM role its Pod Identity association chains to (EKS assumes the association's role, then this one)
   'pod_service_account', // pod → service account it runs as
   'exec', // pod → Kubernetes user who exec'd/attached into it; short-lived (the exec link window)
   'node_role', // IAM role → cluster whose nodes authenticate with it
