@@ -20,7 +20,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -316,6 +316,27 @@ function checkNetworkPolicies(set: string, objects: K8sObject[]): string[] {
     if (component !== 'index' && osPorts.some((p) => p !== 443 && egressPorts.has(p))) problems.push(`${where}: egress to OpenSearch's port from a component that does not write to it`);
   }
   return problems;
+}
+/**
+ * NOTES.txt, which `helm template` does not render but `helm install` does (a mistake there fails the install after
+ * the objects are applied): rendered for each set from a copy of the chart where it is a named template inside a
+ * ConfigMap. Each set's notes must say whether retention runs: the setup CronJob's name, or that nothing is deleted.
+ */
+{
+  const copy = join(work, 'chart-notes');
+  cpSync(CHART, copy, { recursive: true });
+  writeFileSync(join(copy, 'templates/_notes-test.tpl'), `{{- define "seam.notesTest" -}}\n${readFileSync(join(CHART, 'templates/NOTES.txt'), 'utf8')}\n{{- end -}}\n`);
+  writeFileSync(join(copy, 'templates/zz-notes-test.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: notes-test }\ndata:\n  notes: {{ include "seam.notesTest" . | toJson }}\n');
+  for (const s of sets) {
+    const r = runHelm(['template', s.release ?? 'seam', copy, ...KUBE, '--namespace', s.namespace ?? 'seam', ...s.files.flatMap((f) => ['-f', f]), '--show-only', 'templates/zz-notes-test.yaml']);
+    const notes = r.status === 0 ? String((parseRender(r.stdout)[0]?.data as { notes?: string } | undefined)?.notes ?? '') : '';
+    const cron = rendered.find((x) => x.set === s.name)?.objects.find((o) => o.kind === 'CronJob');
+    const says = cron !== undefined ? notes.includes(`cronjob/${cron.metadata.name}`) : notes.includes('Retention is not applied');
+    if (r.status !== 0) failures.push(`NOTES.txt (${s.name}) does not render: ${r.stderr.trim().slice(0, 300)}`);
+    else if (!says) failures.push(`NOTES.txt (${s.name}): says nothing of retention (${cron ? `the CronJob ${cron.metadata.name}` : 'that it is not applied'})`);
+    if (r.status !== 0 || !says) invalid++;
+    log(`notes ${s.name}: renders, ${cron ? 'names the setup CronJob' : 'says retention is not applied'}: ${r.status === 0 && says ? 'yes' : 'NO'}`);
+  }
 }
 for (const r of rendered) {
   const np = checkNetworkPolicies(r.set, r.objects);
