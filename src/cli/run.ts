@@ -52,11 +52,20 @@ function seedsOf(cfg: SeamConfig, flags: readonly string[] | undefined): SeamCon
   return [...cfg.identity.seeds, ...(flags ?? []).map(parseSeedFlag)];
 }
 
-async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFile: string | undefined, explicitRules: boolean, seeds: { seeds: SeamConfig['identity']['seeds']; cluster?: string } = { seeds: [] }): Promise<DetectionOptions> {
+async function detectionOptions(
+  cfg: SeamConfig,
+  rules: string[],
+  placeholdersFile: string | undefined,
+  explicitRules: boolean,
+  seeds: { seeds: SeamConfig['identity']['seeds']; cluster?: string } = { seeds: [] },
+  // Where the rule-loading warnings go: embedded mode's `seam: …` text lines, or on Kafka the log's format (every
+  // stderr line JSON in a pipe, review-ops L1).
+  warn: (text: string) => void = (text) => process.stderr.write(`seam: ${text}\n`),
+): Promise<DetectionOptions> {
   const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
   const site = { placeholdersFile, placeholders: cfg.rules.placeholders };
   const placeholders = await sitePlaceholders(site);
-  for (const w of await sitePlaceholderWarnings(site, rules)) process.stderr.write(`seam: warning: ${w}\n`);
+  for (const w of await sitePlaceholderWarnings(site, rules)) warn(`warning: ${w}`);
   return {
     rules,
     explicitRules,
@@ -67,7 +76,7 @@ async function detectionOptions(cfg: SeamConfig, rules: string[], placeholdersFi
     ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
     driftCheckUsers: cfg.rules.driftCheckUsers,
     incidentCloseAfterMs: cfg.incidents.closeAfterMs,
-    onUnsetPlaceholders: (line) => process.stderr.write(`seam: ${line}\n`),
+    onUnsetPlaceholders: warn,
   };
 }
 
@@ -294,7 +303,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
   const seeds = roles.includes('correlate') ? { seeds: seedsOf(cfg, o.seed), ...(cfg.cluster === undefined ? {} : { cluster: cfg.cluster }) } : { seeds: [] };
   let detection: Awaited<ReturnType<typeof loadDetection>> | undefined;
   try {
-    detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile, o.rules !== undefined, seeds)) : undefined;
+    detection = needsRules ? await loadDetection(await detectionOptions(cfg, rulePaths, o.placeholders ?? cfg.rules.placeholdersFile, o.rules !== undefined, seeds, (text) => sayWarning(text))) : undefined;
   } catch (e) {
     if ((e as { code?: string }).code !== 'SEAM_ERR_SEED') throw e;
     return stopEarly(2, `SEAM_ERR_SEED: ${(e as Error).message}`);
@@ -384,6 +393,12 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
 function say(msg: string, fields: Record<string, unknown> = {}, text: string = msg): void {
   if (logFormat() === 'text') process.stderr.write(`seam: ${text}\n`);
   else process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), name: 'seam', component: 'run', ...fields, msg })}\n`);
+}
+
+/** A warning line of `seam run` on Kafka, in the log's format like say()'s (level 40 in JSON). */
+function sayWarning(text: string): void {
+  if (logFormat() === 'text') process.stderr.write(`seam: ${text}\n`);
+  else process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), name: 'seam', component: 'run', msg: text })}\n`);
 }
 
 /** After a consumer crashed for good: how long the roles get to stop and commit before the process exits anyway. */
