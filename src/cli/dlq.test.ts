@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,5 +115,63 @@ describe('dlq replay selection', () => {
       ['f0', undefined],
       ['f1', undefined],
     ]);
+  });
+});
+
+// `dlq replay` re-runs dead letters with the site's placeholder values, as run, replay and hunt load them
+// (review-soc follow-up): --placeholders FILE, else seam.yml's rules.placeholdersFile with rules.placeholders over it.
+describe('seam dlq replay (embedded) with the site placeholders', () => {
+  it('applies --placeholders and seam.yml rules.placeholdersFile to the rules it re-runs, and says when they are unset', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'seam-dlq-ph-'));
+    mkdirSync(join(cwd, 'rules'));
+    // A rule that fires only on the users its placeholder lists: unset, the list matches nothing.
+    writeFileSync(
+      join(cwd, 'rules/watched_user_lists_pods.yml'),
+      [
+        'title: Watched User Lists Pods',
+        'id: 0b6f5a52-7f7e-4f0e-9c1e-2d3a4b5c6d7e',
+        'status: experimental',
+        'description: A user on the watch list listed pods.',
+        'logsource:',
+        '  product: kubernetes',
+        '  service: audit',
+        'detection:',
+        '  selection:',
+        '    verb: list',
+        '    objectRef.resource: pods',
+        "    user.username|expand: '%test_dlq_watched%'",
+        '  condition: selection',
+        'level: low',
+        '',
+      ].join('\n'),
+    );
+    const raw = readFileSync(join(ROOT, 'test/fixtures/k8s-audit/eks-audit.jsonl'), 'utf8').split('\n')[0]!;
+    const letter = { at: '2026-12-05T10:00:00.000Z', stage: 'normalize', code: 'SEAM_ERR_NORMALIZE_SCHEMA', reason: 'fixed since', retriable: false, raw, origin: 'eks-audit.jsonl:1' };
+    writeFileSync(join(cwd, 'dlq.jsonl'), `${JSON.stringify(letter)}\n`);
+    writeFileSync(join(cwd, 'placeholders.yml'), 'test_dlq_watched:\n  - arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com\n');
+    mkdirSync(join(cwd, 'site'));
+    writeFileSync(join(cwd, 'site/placeholders.yml'), readFileSync(join(cwd, 'placeholders.yml')));
+    writeFileSync(join(cwd, 'site/seam.yml'), 'rules:\n  placeholdersFile: placeholders.yml\n');
+    const replay = (extra: string[]): SpawnSyncReturns<string> => seam(['dlq', 'replay', '--file', 'dlq.jsonl', '--state-dir', 'st', '--rules', 'rules', ...extra], cwd);
+
+    const unset = replay([]);
+    expect(unset.status).toBe(0);
+    expect(unset.stdout).toContain('normalized=1 still rejected=0 alerts=0');
+    expect(unset.stderr).toContain('SEAM_ERR_RULE_PLACEHOLDER');
+    expect(unset.stderr).toContain('%test_dlq_watched%');
+
+    const flag = replay(['--placeholders', 'placeholders.yml']);
+    expect(flag.status).toBe(0);
+    expect(flag.stdout).toContain('normalized=1 still rejected=0 alerts=1');
+    expect(flag.stderr).not.toContain('SEAM_ERR_RULE_PLACEHOLDER');
+
+    const config = replay(['--config', 'site/seam.yml']);
+    expect(config.status).toBe(0);
+    expect(config.stdout).toContain('normalized=1 still rejected=0 alerts=1');
+
+    // A file that cannot be read stops the command, naming it, before anything runs.
+    const missing = replay(['--placeholders', 'nope.yml']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read placeholders file nope.yml');
   });
 });

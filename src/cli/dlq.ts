@@ -7,7 +7,7 @@ import type { DeadLetter } from '../core/dead-letter.ts';
 import { SOURCE_TYPES, type SourceType } from '../core/envelope.ts';
 import { DLQ_HEADERS, REPLAY_OF_HEADER } from '../pipeline/roles/role.ts';
 import { configFile, loadConfig } from '../core/config/load.ts';
-import type { KafkaConfig } from '../core/config/schema.ts';
+import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
 import type { FileItem } from '../sources/file/source.ts';
 import { REPLAY_DLQ_FILE } from './replay.ts';
@@ -29,10 +29,14 @@ export interface DlqCliOptions {
   since?: string;
   /** Kafka: only dead letters at or after this offset (on each partition of the dead-letter topic). */
   fromOffset?: number;
+  /** Embedded re-run: rule files and folders; default seam.yml's rules.paths (`detections`) where one exists, else the native detections only. */
   rules?: string[];
-  /** seam.yml (default SEAM_CONFIG): Kafka connection, auth and topic prefix. */
+  /** Embedded re-run: YAML map of rule placeholder values, as run, replay and hunt take it; default seam.yml's rules.placeholdersFile, with its rules.placeholders over it. */
+  placeholders?: string;
+  /** seam.yml (default SEAM_CONFIG): Kafka connection, auth and topic prefix; for the embedded re-run its rules, placeholders, native and identity sections. */
   config?: string;
   out?: { write(s: string): unknown };
+  err?: { write(s: string): unknown };
   env?: NodeJS.ProcessEnv;
 }
 
@@ -114,14 +118,14 @@ export function selectForReplay(entries: Entry[], o: { code?: string; since?: nu
   return sel;
 }
 
-/** seam.yml's Kafka section (with SEAM_* overrides), or undefined without Kafka. */
-function kafkaOf(o: DlqCliOptions): KafkaConfig | undefined {
-  return loadConfig(configFile(o.config, o.env ?? process.env), o.env ?? process.env).config.kafka;
+/** seam.yml (with SEAM_* overrides). */
+function configOf(o: DlqCliOptions): SeamConfig {
+  return loadConfig(configFile(o.config, o.env ?? process.env), o.env ?? process.env).config;
 }
 
 /** Reads dead letters from the topic or file, oldest first, one per original record. */
 async function load(o: DlqCliOptions, all = false): Promise<{ entries: Entry[]; where: string; kafka?: KafkaConfig; none?: true; note?: string }> {
-  const kafkaCfg = kafkaOf(o);
+  const kafkaCfg = configOf(o).kafka;
   const brokers = kafkaCfg?.brokers ?? [];
   const useKafka = o.file === undefined && (o.topic !== undefined || brokers.length > 0);
   const entries: Entry[] = [];
@@ -232,6 +236,7 @@ function target(e: Entry, prefix: string): string | undefined {
  */
 export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
   const out = o.out ?? process.stdout;
+  const err = o.err ?? process.stderr;
   const { entries, where, kafka, none, note } = await load(o, true);
   if (none) {
     out.write(`dlq replay: nothing to replay: ${where}\n`);
@@ -293,12 +298,27 @@ export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
     text: e.dl.raw,
     meta: { collector: e.dl.collector ?? 'dlq-replay', receivedAt, ...(e.dl.origin ? { origin: e.dl.origin } : {}) },
   }));
-  const { existsSync } = await import('node:fs');
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
-  // Explicit paths must give rules (loadDetection says so); the default folder is optional, as in `seam run`.
-  const rules = o.rules ?? (existsSync('detections') ? ['detections'] : []);
-  const detection = await loadDetection({ rules, explicitRules: o.rules !== undefined });
+  const { detectionOptions, seedsOf } = await import('./detection-options.ts');
+  // The rules and the site's placeholder values as `seam run` loads them (src/cli/detection-options.ts): an
+  // allow-list rule re-run without its list would alert on everyone. Explicit paths must give rules (loadDetection
+  // says so); seam.yml's (default `detections`) are optional: none here, the native detections alone run.
+  const cfg = configOf(o);
+  const rules = o.rules ?? (cfg.rules.paths.some((p) => existsSync(p)) ? cfg.rules.paths : []);
+  let detection: Awaited<ReturnType<typeof loadDetection>>;
+  try {
+    detection = await loadDetection(
+      await detectionOptions(cfg, rules, o.placeholders ?? cfg.rules.placeholdersFile, o.rules !== undefined, { seeds: seedsOf(cfg, undefined), ...(cfg.cluster ? { cluster: cfg.cluster } : {}) }, (text) =>
+        err.write(`seam: ${text}\n`),
+      ),
+    );
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'SEAM_ERR_CONFIG_INVALID' && code !== 'SEAM_ERR_RULES_EMPTY' && code !== 'SEAM_ERR_SEED') throw e;
+    err.write(`seam dlq replay: ${code}: ${(e as Error).message}\n`);
+    return 2;
+  }
   const { summary, paths } = await runEmbedded({ paths: [], items, stateDir: dir, detection, maxRecordBytes: 1024 * 1024 });
   out.write(
     `dlq replay: re-ran ${whole.length} of ${considered} dead letters from ${where}: normalized=${summary.normalized} still rejected=${summary.rejected} alerts=${summary.alerts}${partial ? `; ${partial} partial records skipped` : ''}\n`,

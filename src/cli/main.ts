@@ -95,13 +95,14 @@ export function buildCli(): Command {
     .option('--state-dir <dir>', 'embedded mode state directory: read <dir>/dlq.jsonl (only); the re-run writes under <dir>/dlq-replay (default out)')
     .option('--code <code>', 'only this error code')
     .option('--limit <n>', 'replay at most this many', positiveInt)
-    .option('--rules <path>', 'embedded mode: rule file or folder, repeatable (default detections)', repeated)
+    .option('--rules <path>', 'embedded mode: rule file or folder, repeatable (default seam.yml rules.paths, `detections`)', repeated)
+    .option('--placeholders <file>', "embedded mode: YAML map of rule placeholder values, as run, replay and hunt take it (default: seam.yml rules.placeholdersFile; seam.yml rules.placeholders over it)")
     .option('--since <time>', 'only dead letters written since an ISO time or a duration back from now (90m, 12h, 2d)')
     .option('--from-offset <n>', 'Kafka: only dead letters at or after this offset of each dead-letter partition', nonNegativeInt)
     .option('--include-replayed', 'also replay records whose earlier replay was dead-lettered again (once more each); default: skip them')
     .option('--dry-run', 'say what would be replayed (the same selection)')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { topic?: string; file?: string; stateDir?: string; code?: string; limit?: number; rules?: string[]; dryRun?: boolean; config?: string; since?: string; fromOffset?: number; includeReplayed?: boolean }) => {
+    .action(async (o: { topic?: string; file?: string; stateDir?: string; code?: string; limit?: number; rules?: string[]; placeholders?: string; dryRun?: boolean; config?: string; since?: string; fromOffset?: number; includeReplayed?: boolean }) => {
       const { dlqReplayCommand } = await import('./dlq.ts');
       process.exitCode = await dlqReplayCommand(o);
     });

@@ -3,17 +3,16 @@ import type { Alert } from '../detect/alert.ts';
 import { notifiable } from '../detect/fold.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import type { OpenSearchSink as Sink } from '../sinks/opensearch/sink.ts';
-import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
+import type { KafkaConfig } from '../core/config/schema.ts';
 import type { LoadedConfig } from '../core/config/load.ts';
 import type { InputPath } from '../sources/file/source.ts';
-import type { DetectionOptions } from '../pipeline/detection.ts';
 import type { AlertTiming } from '../pipeline/roles/correlate.ts';
 import { flushLogs, logFormat, redactUrlCredentials } from '../core/logger.ts';
 import { alertText } from './alert-line.ts';
 import { loadCliConfig, sameNameClusters } from './config.ts';
 import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
-import { parseSeedFlag } from '../identity/seed-flag.ts';
+import { detectionOptions, seedsOf } from './detection-options.ts';
 import { isConnectionFailure, kafkaUnreachable, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 
 export interface RunCliOptions {
@@ -42,43 +41,6 @@ export const DEMO_DATASET = 'deploy/demo';
 /** The demo's site configuration: its cluster, and the placeholder values its rules expect. */
 export const DEMO_CLUSTER = 'prod-eks-01';
 export const DEMO_PLACEHOLDERS = 'deploy/config/placeholders.yml';
-
-/** Detection options from seam.yml: rules, placeholders (file, then inline), lateness, native and identity options. */
-/**
- * The identity seeds (docs/identity.md, Seeding from snapshots): seam.yml's `identity.seeds`, then `--seed FILE[=CLUSTER]`'s.
- * Read only where the identity graph lives (embedded, the correlate role): a normalize-only pod need not mount them.
- */
-function seedsOf(cfg: SeamConfig, flags: readonly string[] | undefined): SeamConfig['identity']['seeds'] {
-  return [...cfg.identity.seeds, ...(flags ?? []).map(parseSeedFlag)];
-}
-
-async function detectionOptions(
-  cfg: SeamConfig,
-  rules: string[],
-  placeholdersFile: string | undefined,
-  explicitRules: boolean,
-  seeds: { seeds: SeamConfig['identity']['seeds']; cluster?: string } = { seeds: [] },
-  // Where the rule-loading warnings go: embedded mode's `seam: …` text lines, or on Kafka the log's format (every
-  // stderr line JSON in a pipe, review-ops L1).
-  warn: (text: string) => void = (text) => process.stderr.write(`seam: ${text}\n`),
-): Promise<DetectionOptions> {
-  const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
-  const site = { placeholdersFile, placeholders: cfg.rules.placeholders };
-  const placeholders = await sitePlaceholders(site);
-  for (const w of await sitePlaceholderWarnings(site, rules)) warn(`warning: ${w}`);
-  return {
-    rules,
-    explicitRules,
-    native: cfg.native,
-    identity: { ...cfg.identity, seeds: seeds.seeds },
-    ...(seeds.cluster === undefined ? {} : { seedCluster: seeds.cluster }),
-    ...(placeholders ? { placeholders } : {}),
-    ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
-    driftCheckUsers: cfg.rules.driftCheckUsers,
-    incidentCloseAfterMs: cfg.incidents.closeAfterMs,
-    onUnsetPlaceholders: warn,
-  };
-}
 
 /** " (TLS, SASL scram-sha-512 as seam)" for log lines: how Seam authenticates, never with what. */
 export function describeKafkaAuth(k: KafkaConfig): string {
