@@ -40,6 +40,16 @@
  *     eventTime; rebuilt from the search index by /work/proxy-data/make-alpha0490.mjs, no fetch snapshot exists).
  *   - raajheshkannaa/aws-cloudtrail-lake-detections: tests/fixtures/sample_events.json, one record per detection; the key
  *     `benign_put_bucket_policy` (a bucket policy granting another account) is the near miss, the 7 others positive.
+ *   - airbnb/streamalert (streamalert): rules/community/{cloudtrail,cloudwatch_events}/*.json, the test events of
+ *     StreamAlert's CloudTrail rules; positive when the test's `trigger_rules` names a rule, negative when it is empty (the
+ *     test asserts no rule fires). A cloudtrail:events test is one sample of its log file's Records; of a cloudwatch:events
+ *     test the envelope's `detail` (the CloudTrail record the rule reads; the envelope's own fields are placeholders) is
+ *     replayed. Many fields are StreamAlert's placeholder "..." (some eventSource values too), left as written.
+ *   - adanalvarez/TrailDiscover (traildiscover): events/<service>/<Event>.json, a catalog of the CloudTrail events attackers
+ *     use, with <Event>.json.cloudtrail, the records the author's Grimoire run of the call left (redacted; most are
+ *     AccessDenied: the lab user lacked the permission). One positive sample per event the catalog both marks as used in
+ *     real attacks (`usedInWild`) and names a public alerting rule for (`alerting`); the others are left out (a catalog of
+ *     calls, most of them routine, that never calls a record benign: no negatives).
  * Recordings (CloudTrail as AWS delivered it during an attack simulation, not test records):
  *   - Yamato-Security/suzaku-sample-data invictus-ir/ (invictus-stratus): Invictus IR's July 2023 run of Stratus Red Team
  *     against a test account (invictus-ir/aws_dataset), all 2,900 records of it. Stratus tags each call of a technique's
@@ -119,6 +129,8 @@ import {
   sans504Ransomware,
   scannerCloudTrail,
   stratusAws,
+  streamalertCloudTrail,
+  trailDiscover,
   umerJidda,
   wazuhCloudTrail,
   type Json,
@@ -203,6 +215,8 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   ]);
   // The fetch snapshot's HEAD cut the records down (no eventSource): the copy with the full records of an older commit is read.
   add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').find(cloudgoatSumoComplete), 'Mohammedalkahala/cloudgoat-sumo-detection-lab with full records', [['cloudgoat-sumo', cloudgoatSumo]], '/work/proxy-data/make-cloudgoat-sumo.mjs');
+  add(findRepo('airbnb/streamalert'), 'airbnb/streamalert', [['streamalert', streamalertCloudTrail]]);
+  add(findRepo('adanalvarez/TrailDiscover'), 'adanalvarez/TrailDiscover', [['traildiscover', trailDiscover]]);
   add(findRepo('OTRF/Security-Datasets'), 'OTRF/Security-Datasets', [['otrf-cloud-breach-s3', otrfCloudBreachS3]]);
   // The evidence is on the repository's develop branch; the fetch snapshot's HEAD (main) predates it.
   const hhieon = findRepos('hhieon/cloud-incident-log-analysis').find((r) => r.list('evidence').some((p) => p.endsWith('.jsonl')));

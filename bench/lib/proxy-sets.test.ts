@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { alpha0490, cloudgoatSumoComplete, hhieonScenarios, invictusStratus, raajheshkannaaLake, sumoPaste, unzip, type Obj, type Repo } from './proxy-sets.ts';
+import {
+  alpha0490,
+  cloudgoatSumoComplete,
+  hhieonScenarios,
+  invictusStratus,
+  raajheshkannaaLake,
+  streamalertCloudTrail,
+  sumoPaste,
+  trailDiscover,
+  unzip,
+  type Obj,
+  type Repo,
+} from './proxy-sets.ts';
 
 /** A repository of one folder of files, in memory. */
 function repoOf(files: Record<string, string>): Repo {
@@ -185,5 +197,53 @@ describe('hhieonScenarios', () => {
     const set = hhieonScenarios(repoOf({ 'evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl': lines }));
     expect(set.samples.map((s) => s.records.map((r) => r.eventName))).toEqual([['ConsoleLogin', 'CreateAccessKey']]);
     expect(Object.fromEntries(set.skipped)).toEqual({ 'line that is not JSON': 1, 'line that is not a JSON object': 1 });
+  });
+});
+
+describe('streamalertCloudTrail', () => {
+  it('labels a test by its trigger_rules, takes the CloudTrail record out of a CloudWatch Events envelope and skips other logs', () => {
+    const ct = (name: string): Obj => ({ eventSource: 'ec2.amazonaws.com', eventName: name });
+    const set = streamalertCloudTrail(
+      repoOf({
+        'rules/community/cloudtrail/a.json': JSON.stringify([
+          { data: { Records: [ct('DeleteVpc')] }, log: 'cloudtrail:events', description: 'alert', trigger_rules: ['critical'] },
+          { data: { Records: [ct('DescribeVpcs')] }, log: 'cloudtrail:events', description: 'quiet', trigger_rules: [] },
+        ]),
+        'rules/community/cloudwatch_events/b.json': JSON.stringify([
+          { data: { 'detail-type': '...', detail: ct('CreateNetworkAclEntry') }, log: 'cloudwatch:events', description: 'wrapped', trigger_rules: ['acl'] },
+          { data: { foo: 1 }, log: 'osquery:differential', description: 'other', trigger_rules: ['x'] },
+        ]),
+      }),
+    );
+    expect(set.samples.map((s) => [s.records[0]!.eventName, s.positive, s.sourceRule])).toEqual([
+      ['DeleteVpc', true, 'critical'],
+      ['DescribeVpcs', false, 'a'],
+      ['CreateNetworkAclEntry', true, 'acl'],
+    ]);
+    expect(Object.fromEntries(set.skipped)).toEqual({ 'osquery:differential test (not CloudTrail)': 1 });
+  });
+});
+
+describe('trailDiscover', () => {
+  it('keeps the events the catalog marks as used in the wild and names an alerting rule for, as positives', () => {
+    const entry = (name: string, usedInWild: boolean, alerting: Obj[]): string => JSON.stringify({ eventName: name, usedInWild, alerting });
+    const rec = (name: string): string => JSON.stringify([{ eventSource: 'iam.amazonaws.com', eventName: name, eventTime: '2024-08-18T11:06:36Z' }]);
+    const set = trailDiscover(
+      repoOf({
+        'events/IAM/CreateUser.json': entry('CreateUser', true, [{ type: 'sigma', value: 'x' }]),
+        'events/IAM/CreateUser.json.cloudtrail': rec('CreateUser'),
+        'events/IAM/ListUsers.json': entry('ListUsers', true, []),
+        'events/IAM/ListUsers.json.cloudtrail': rec('ListUsers'),
+        'events/IAM/GetUser.json': entry('GetUser', false, [{ type: 'sigma', value: 'y' }]),
+        'events/IAM/GetUser.json.cloudtrail': rec('GetUser'),
+        'events/IAM/DeleteUser.json': entry('DeleteUser', true, [{ type: 'sigma', value: 'z' }]),
+      }),
+    );
+    expect(set.samples.map((s) => [s.name, s.positive])).toEqual([['IAM/CreateUser', true]]);
+    expect(Object.fromEntries(set.skipped)).toEqual({
+      'used in the wild, no alerting rule named': 1,
+      'not marked as used in the wild': 1,
+      'event without a record': 1,
+    });
   });
 });

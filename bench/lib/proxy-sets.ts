@@ -774,3 +774,84 @@ export function hhieonScenarios(repo: Repo): SampleSet {
   }
   return { name: 'hhieon-scenarios', from: repo.label, samples, skipped };
 }
+
+/**
+ * airbnb/streamalert rules/community/{cloudtrail,cloudwatch_events}/*.json: the test events of StreamAlert's CloudTrail
+ * rules (a list of {data, log, description, trigger_rules}); positive when `trigger_rules` names a rule, negative when it
+ * is empty (StreamAlert's rule tests assert that no rule fires). A `cloudtrail:events` test holds a CloudTrail log file
+ * (`{"Records": [...]}`, one sample of its records); a `cloudwatch:events` test holds the CloudWatch Events envelope
+ * whose `detail` is the CloudTrail record StreamAlert's rule reads, and `detail` is what is replayed (the envelopes'
+ * own fields are placeholders, "detail-type": "..."). Many fields are the placeholder "..." as StreamAlert's authors
+ * wrote them; they are left as they are.
+ */
+export function streamalertCloudTrail(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const files = ['rules/community/cloudtrail', 'rules/community/cloudwatch_events'].flatMap((d) => repo.list(d)).filter((p) => p.endsWith('.json'));
+  for (const f of files) {
+    const doc = JSON.parse(repo.read(f)) as Json;
+    for (const t of Array.isArray(doc) ? doc : []) {
+      if (!isObj(t) || !Array.isArray(t.trigger_rules) || !isObj(t.data)) {
+        bump(skipped, 'test without trigger_rules or data');
+        continue;
+      }
+      let records: Obj[];
+      if (t.log === 'cloudtrail:events') records = Array.isArray(t.data.Records) ? t.data.Records.filter(isObj) : [];
+      else if (t.log === 'cloudwatch:events') records = isObj(t.data.detail) && looksCloudTrail(t.data.detail) ? [t.data.detail] : [];
+      else {
+        bump(skipped, `${String(t.log)} test (not CloudTrail)`);
+        continue;
+      }
+      if (records.length === 0) {
+        bump(skipped, 'test without a CloudTrail record');
+        continue;
+      }
+      const rules = t.trigger_rules.map(String);
+      const rule = rules.join('+') || f.split('/').pop()!.replace(/\.json$/, '');
+      samples.push({ sourceRule: rule, name: String(t.description ?? '?'), positive: rules.length > 0, kind: 'cloudtrail', records });
+    }
+  }
+  return { name: 'streamalert', from: repo.label, samples, skipped };
+}
+
+/**
+ * adanalvarez/TrailDiscover events/<service>/<Event>.json (a catalog entry per CloudTrail event: whether the call was
+ * used in real attacks, `usedInWild`, with the incidents, and the public rules that alert on it, `alerting`) and
+ * <Event>.json.cloudtrail (the records the author's Grimoire run of that call left, redacted: most are AccessDenied, the
+ * lab user lacking the permission). One positive sample per event the catalog both marks as used in the wild and names
+ * an alerting rule for; events without both are left out (the catalog lists calls attackers use, most of them routine,
+ * and never says a record is benign, so there are no negatives).
+ */
+export function trailDiscover(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const files = repo.list('events');
+  const have = new Set(files);
+  for (const f of files.filter((p) => p.endsWith('.json'))) {
+    if (!have.has(`${f}.cloudtrail`)) {
+      bump(skipped, 'event without a record');
+      continue;
+    }
+    let meta: Json;
+    try {
+      meta = JSON.parse(repo.read(f)) as Json;
+    } catch {
+      bump(skipped, 'catalog entry that is not JSON');
+      continue;
+    }
+    if (!isObj(meta)) continue;
+    const alerting = Array.isArray(meta.alerting) && meta.alerting.length > 0;
+    if (meta.usedInWild !== true || !alerting) {
+      bump(skipped, meta.usedInWild === true ? 'used in the wild, no alerting rule named' : 'not marked as used in the wild');
+      continue;
+    }
+    const records = cloudTrailFile(repo.read(`${f}.cloudtrail`)).filter(looksCloudTrail).sort(byEventTime);
+    if (records.length === 0) {
+      bump(skipped, 'record file without records');
+      continue;
+    }
+    const name = f.split('/').slice(1).join('/').replace(/\.json$/, '');
+    samples.push({ sourceRule: String(meta.eventName ?? name), name, positive: true, kind: 'cloudtrail', records });
+  }
+  return { name: 'traildiscover', from: repo.label, samples, skipped };
+}
