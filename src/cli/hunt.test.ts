@@ -65,3 +65,29 @@ describe('seam hunt placeholders', () => {
     expect(r.err).toContain('SEAM_ERR_CONFIG_INVALID');
   });
 });
+
+// The exit codes scripts read (docs/hunting.md, Exit codes): 0 searched (matches or none), 1 an error (a search
+// failed, OpenSearch unreachable), 2 a usage or configuration mistake, 3 nothing searched (test/hunt/who.test.ts,
+// on a real OpenSearch).
+describe('seam hunt exit codes', () => {
+  const run = async (o: Parameters<typeof huntCommand>[0]): Promise<{ code: number; err: string }> => {
+    let err = '';
+    const code = await huntCommand({ env: {}, ...o }, { write: () => undefined }, { write: (s: string) => (err += s) });
+    return { code, err };
+  };
+
+  it('1 when OpenSearch does not answer, for rules and --who alike', async () => {
+    for (const o of [{ rules: [RULE] }, { who: 'alice' }]) {
+      const r = await run({ ...o, url: 'http://127.0.0.1:1' });
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toContain('SEAM_ERR_SINK_UNAVAILABLE');
+    }
+  });
+
+  it('2 for a usage mistake', async () => {
+    const both = await run({ rules: [RULE], who: 'alice' });
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('give either --rules or --who, not both');
+    expect((await run({ who: ' ' })).code).toBe(2);
+  });
+});

@@ -35,6 +35,14 @@ interface Out {
   write(s: string): unknown;
 }
 
+/**
+ * `seam hunt`'s exit codes (docs/hunting.md, Exit codes). 0: the rules or the identity were searched, whether they
+ * matched or not; 1: an error (a search failed, OpenSearch did not answer); 2: a usage or configuration mistake, as
+ * every command exits (bad flags, seam.yml, rule paths, placeholders file); 3: nothing was searched (no index matches
+ * the prefix, or the window holds no event), so an empty answer is not read as "nothing happened".
+ */
+export const HUNT_EXIT = { searched: 0, error: 1, usage: 2, nothingSearched: 3 } as const;
+
 /** Where the hunt searches, for the words said when it finds nothing there. */
 interface Scope {
   pattern: string;
@@ -80,17 +88,17 @@ async function windowHeldEvents(client: HuntClient, s: Scope, err: Out): Promise
 
 /**
  * `seam hunt`: runs rules over the events in OpenSearch and prints one JSON line per match
- * (rule, @timestamp, seam.id, principal, action); a summary per rule goes to `err`. Returns the exit code:
- * 0 when every huntable rule ran, 1 when a search failed.
+ * (rule, @timestamp, seam.id, principal, action); a summary per rule goes to `err`. Returns the exit code (HUNT_EXIT):
+ * 0 when every huntable rule ran, 1 when a search failed, 2 for a usage mistake, 3 when nothing was searched.
  */
 export async function huntCommand(opts: HuntCommandOptions, out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const loaded = await loadCliConfig(opts.config, opts.env ?? process.env, err);
-  if (loaded === undefined) return 2;
+  if (loaded === undefined) return HUNT_EXIT.usage;
   const prefix = opts.indexPrefix ?? loaded.config.opensearch.indexPrefix;
   if (opts.who !== undefined) {
     if (opts.rules !== undefined && opts.rules.length > 0) {
       err.write('seam hunt: give either --rules or --who, not both\n');
-      return 2;
+      return HUNT_EXIT.usage;
     }
     const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
     return huntWhoCommand({ ...opts, who: opts.who }, cfg, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), prefixOrigin(loaded, opts), out, err);
@@ -106,7 +114,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
       rules = r.paths;
     } catch (e) {
       err.write(`seam hunt: ${(e as { code?: string }).code}: ${(e as Error).message}\n`);
-      return 2;
+      return HUNT_EXIT.usage;
     }
   }
   // The site's placeholder values, as run, replay and rules lint take them: an allow-list rule hunted without its
@@ -120,7 +128,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     for (const w of await sitePlaceholderWarnings(site, rules)) err.write(`seam: warning: ${w}\n`);
   } catch (e) {
     err.write(`seam hunt: ${(e as { code?: string }).code}: ${(e as Error).message}\n`);
-    return 2;
+    return HUNT_EXIT.usage;
   }
   const { unsetPlaceholderSummary } = await import('../detect/sigma/unset-placeholders.ts');
   const unsetLine = (r: { diagnostics: Parameters<typeof unsetPlaceholderSummary>[0] }): void => {
@@ -141,13 +149,13 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
       );
     }
     err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable}\n`);
-    return 0;
+    return HUNT_EXIT.searched;
   }
   const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
   const client = await createOpenSearchClient(cfg);
   const scope: Scope = { pattern: `${prefix}-events-*`, prefix, prefixOrigin: prefixOrigin(loaded, opts), urls: cfg.nodeUrls, from: opts.from, to: opts.to };
   try {
-    if (!(await indicesExist(client, scope, err))) return 1;
+    if (!(await indicesExist(client, scope, err))) return HUNT_EXIT.nothingSearched;
     const { runHunt } = await import('../hunt/hunt.ts');
     const s = await runHunt(client, { rules, indexPrefix: prefix, ...(placeholders ? { placeholders } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
       out.write(JSON.stringify(m) + '\n');
@@ -165,14 +173,14 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
     if (s.matches === 0 && c.huntable > 0) {
       const w = await windowHeldEvents(client, scope, err);
-      if (!w.ok) return 1;
+      if (!w.ok) return HUNT_EXIT.nothingSearched;
       err.write(`hunt: no match among the ${w.events} events in ${scope.pattern}\n`);
     }
-    return failed > 0 ? 1 : 0;
+    return failed > 0 ? HUNT_EXIT.error : HUNT_EXIT.searched;
   } catch (e) {
     if (!isConnectionFailure(e)) throw e;
     err.write(`seam hunt: ${openSearchUnreachable(cfg.nodeUrls, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), e)}; how events get there: docs/hunting.md\n`);
-    return 1;
+    return HUNT_EXIT.error;
   } finally {
     await client.close();
   }
@@ -191,24 +199,24 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
     who = parseWho(opts.who);
   } catch (e) {
     err.write(`seam hunt: ${(e as Error).message}\n`);
-    return 2;
+    return HUNT_EXIT.usage;
   }
   const o = { who, indexPrefix: prefix, ...(opts.cluster ? { cluster: opts.cluster } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) };
   if (opts.printDsl) {
     out.write(`${JSON.stringify({ who, ...whoSearch(o) })}\n`);
-    return 0;
+    return HUNT_EXIT.searched;
   }
   const client = await createOpenSearchClient(cfg);
   const scope: Scope = { pattern: `${prefix}-events-*`, prefix, prefixOrigin: prefixFrom, urls: cfg.nodeUrls, from: opts.from, to: opts.to };
   try {
-    if (!(await indicesExist(client, scope, err))) return 1;
+    if (!(await indicesExist(client, scope, err))) return HUNT_EXIT.nothingSearched;
     const s = await huntWho(client, o, (h) => out.write(`${JSON.stringify(h)}\n`));
     const planes = (['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((p) => `${p}=${s.bySource[p] ?? 0}`).join(' ');
     err.write(`hunt --who ${who.value} (${who.kind}): events=${s.events} ${planes}${s.truncated ? ' (cut at --size)' : ''}\n`);
     if (s.through.length > 0) err.write(`  acted through: ${s.through.join(', ')}\n`);
     if (s.events === 0) {
       const w = await windowHeldEvents(client, scope, err);
-      if (!w.ok) return 1;
+      if (!w.ok) return HUNT_EXIT.nothingSearched;
       // Nothing attributed among events that are there: say which identities look like the one asked for.
       const near = await closePrincipals(client, o);
       err.write(
@@ -217,10 +225,10 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
           : `  none among the ${w.events} events in ${scope.pattern}, and no principal there looks like '${who.value}'\n`,
       );
     }
-    return 0;
+    return HUNT_EXIT.searched;
   } catch (e) {
     err.write(`seam hunt: ${isConnectionFailure(e) ? `${openSearchUnreachable(cfg.nodeUrls, urlOrigin, e)}; how events get there: docs/hunting.md` : (e as Error).message}\n`);
-    return 1;
+    return HUNT_EXIT.error;
   } finally {
     await client.close();
   }

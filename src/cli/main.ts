@@ -148,7 +148,7 @@ export function buildCli(): Command {
 
   program
     .command('hunt')
-    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who)')
+    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who). Exit 0: searched (matches or none); 1: a search failed or OpenSearch did not answer; 2: usage; 3: nothing searched (no index, no event in the window)')
     .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
     .option('--who <identity>', 'every event attributed to an IAM ARN, a Kubernetes user or namespace/serviceaccount, across the planes and through the roles and service accounts it reached')
     .option('--cluster <name>', 'with --who: only this cluster\'s Kubernetes identities and events')

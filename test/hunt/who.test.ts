@@ -180,16 +180,20 @@ describe('seam hunt --who on the demo story', () => {
 
   it('says when it searched nothing, and suggests identities like one that found nothing (review-soc M5)', async () => {
     // A prefix no index has: an error naming the pattern, the URL, where the prefix came from, and the prefixes there.
+    // Exit 3, not 1: nothing was searched, which is neither an answer (0) nor a failed search (1).
     const none = await cli({ who: ALICE, indexPrefix: `${prefix}_nothing`, url: opensearchUrl(), env: {} });
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(3);
     expect(none.err).toContain(`no index matches ${prefix}_nothing-events-* at ${opensearchUrl()} (prefix '${prefix}_nothing' from --index-prefix)`);
     expect(none.err).toContain(`'${prefix}'`);
     const rules = await cli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: `${prefix}_nothing`, url: opensearchUrl(), env: {} });
-    expect(rules.code).toBe(1);
+    expect(rules.code).toBe(3);
     expect(rules.err).toContain('no index matches');
+    const rulesEmpty = await cli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02', env: {} });
+    expect(rulesEmpty.code).toBe(3);
+    expect(rulesEmpty.err).toContain('nothing was searched');
     // A window without events.
     const empty = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02' });
-    expect(empty.code).toBe(1);
+    expect(empty.code).toBe(3);
     expect(empty.err).toMatch(/no event in \S+-events-\* between 2030-01-01 and 2030-01-02 .*its \d+ events are from 2024-11-05/);
     // A Kubernetes user name that is, on EKS, a session ARN: none, with the identity meant.
     const alice = await cli({ who: 'alice', indexPrefix: prefix, url: opensearchUrl() });
