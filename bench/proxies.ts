@@ -50,6 +50,10 @@
  *     AccessDenied: the lab user lacked the permission). One positive sample per event the catalog both marks as used in
  *     real attacks (`usedInWild`) and names a public alerting rule for (`alerting`); the others are left out (a catalog of
  *     calls, most of them routine, that never calls a record benign: no negatives).
+ *   - adanalvarez/TrailAlerts (trailalerts): rules/sigma_rules/<rule>_tests.json, the CloudTrail records each of its Sigma
+ *     rules (most adapted from SigmaHQ) must match (`should_match`, positive) and must not (`should_not_match`, negative),
+ *     one sample each, with the rule's Sigma level as the suite's level. Most negatives are the positive with one field
+ *     changed (another eventSource or eventName).
  * Recordings (CloudTrail as AWS delivered it during an attack simulation, not test records):
  *   - Yamato-Security/suzaku-sample-data invictus-ir/ (invictus-stratus): Invictus IR's July 2023 run of Stratus Red Team
  *     against a test account (invictus-ir/aws_dataset), all 2,900 records of it. Stratus tags each call of a technique's
@@ -100,7 +104,7 @@
  *
  * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r> cross_sample=<c>`
  * (c: medium+ alerts citing records of several samples, which credit none of them), then a
- * line of positives by the level the suite's own rule gives them (panther-analysis' Severity; where a suite
+ * line of positives by the level the suite's own rule gives them (panther-analysis' Severity, TrailAlerts' Sigma level; where a suite
  * rates its rule Info or Low, its author does not expect a human to look either), then a totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
  * the Seam alerts (any level) each one raised; `--all` lists the caught positives too, with the medium+ alerts that caught them.
  */
@@ -130,6 +134,7 @@ import {
   scannerCloudTrail,
   stratusAws,
   streamalertCloudTrail,
+  trailAlerts,
   trailDiscover,
   umerJidda,
   wazuhCloudTrail,
@@ -217,6 +222,7 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').find(cloudgoatSumoComplete), 'Mohammedalkahala/cloudgoat-sumo-detection-lab with full records', [['cloudgoat-sumo', cloudgoatSumo]], '/work/proxy-data/make-cloudgoat-sumo.mjs');
   add(findRepo('airbnb/streamalert'), 'airbnb/streamalert', [['streamalert', streamalertCloudTrail]]);
   add(findRepo('adanalvarez/TrailDiscover'), 'adanalvarez/TrailDiscover', [['traildiscover', trailDiscover]]);
+  add(findRepo('adanalvarez/TrailAlerts'), 'adanalvarez/TrailAlerts', [['trailalerts', trailAlerts]]);
   add(findRepo('OTRF/Security-Datasets'), 'OTRF/Security-Datasets', [['otrf-cloud-breach-s3', otrfCloudBreachS3]]);
   // The evidence is on the repository's develop branch; the fetch snapshot's HEAD (main) predates it.
   const hhieon = findRepos('hhieon/cloud-incident-log-analysis').find((r) => r.list('evidence').some((p) => p.endsWith('.jsonl')));

@@ -7,6 +7,7 @@ import {
   raajheshkannaaLake,
   streamalertCloudTrail,
   sumoPaste,
+  trailAlerts,
   trailDiscover,
   unzip,
   type Obj,
@@ -245,5 +246,25 @@ describe('trailDiscover', () => {
       'not marked as used in the wild': 1,
       'event without a record': 1,
     });
+  });
+});
+
+describe('trailAlerts', () => {
+  it('makes a positive sample of each should_match record and a negative of each should_not_match, with the Sigma level', () => {
+    const rec = (source: string): Obj => ({ eventSource: source, eventName: 'GetPasswordData' });
+    const set = trailAlerts(
+      repoOf({
+        'rules/sigma_rules/aws_ec2_getpassworddate.yml': 'title: x\nlevel: medium\n',
+        'rules/sigma_rules/aws_ec2_getpassworddate_tests.json': JSON.stringify({
+          should_match: [rec('ec2.amazonaws.com')],
+          should_not_match: [rec('cloudtrail.amazonaws.com'), { note: 'no record' }],
+        }),
+      }),
+    );
+    expect(set.samples.map((s) => [s.sourceRule, s.name, s.positive, s.suiteLevel])).toEqual([
+      ['aws_ec2_getpassworddate', 'should_match[0]', true, 'Medium'],
+      ['aws_ec2_getpassworddate', 'should_not_match[0]', false, 'Medium'],
+    ]);
+    expect(Object.fromEntries(set.skipped)).toEqual({ 'case that is not a CloudTrail record': 1 });
   });
 });

@@ -855,3 +855,44 @@ export function trailDiscover(repo: Repo): SampleSet {
   }
   return { name: 'traildiscover', from: repo.label, samples, skipped };
 }
+
+/** A Sigma rule's level in the casing of Panther's Severity (Info, Low, Medium, High, Critical), to sit on the same line. */
+const SIGMA_LEVELS: Record<string, string> = { informational: 'Info', low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
+
+/**
+ * adanalvarez/TrailAlerts rules/sigma_rules/<rule>_tests.json: for each of its Sigma rules (<rule>.yml, most adapted from
+ * SigmaHQ) the CloudTrail records that must match (`should_match`, positive) and must not (`should_not_match`,
+ * negative), one sample each; the rule's Sigma level is the suite's level. Many negatives are the positive with one
+ * field changed (another eventSource or eventName), so they are near misses by construction.
+ */
+export function trailAlerts(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const samples: Sample[] = [];
+  const files = repo.list('rules/sigma_rules');
+  const have = new Set(files);
+  for (const f of files.filter((p) => p.endsWith('_tests.json'))) {
+    const doc = JSON.parse(repo.read(f)) as Json;
+    if (!isObj(doc)) {
+      bump(skipped, 'test file that is not an object');
+      continue;
+    }
+    const base = f.replace(/_tests\.json$/, '');
+    const rule = base.split('/').pop()!;
+    let suiteLevel: string | undefined;
+    if (have.has(`${base}.yml`)) {
+      const y = parseYaml(repo.read(`${base}.yml`)) as Json;
+      if (isObj(y) && typeof y.level === 'string') suiteLevel = SIGMA_LEVELS[y.level];
+    }
+    for (const [key, positive] of [['should_match', true], ['should_not_match', false]] as const) {
+      const list = doc[key];
+      (Array.isArray(list) ? list : []).forEach((r, i) => {
+        if (!isObj(r) || !looksCloudTrail(r)) {
+          bump(skipped, 'case that is not a CloudTrail record');
+          return;
+        }
+        samples.push({ sourceRule: rule, name: `${key}[${i}]`, positive, kind: 'cloudtrail', records: [r], suiteLevel });
+      });
+    }
+  }
+  return { name: 'trailalerts', from: repo.label, samples, skipped };
+}
