@@ -10,15 +10,19 @@
  * tool (bare git directories at /work/.mirror/OWNER+NAME/repo) or `git clone` (a working tree at
  * DIR/OWNER+NAME or DIR/NAME). `--data DIR` (repeatable; or SEAM_PROXY_DATA, colon-separated; default
  * /work/.mirror) says where to look. A set whose repository is not found is reported and left out.
+ * Nine sets need files no fetch snapshot's newest commit has (an older commit or another branch of the mirror, or a
+ * repository with no snapshot, copied out of the search index): bench/proxy-sets/make.ts rebuilds them as working-tree
+ * copies under /work/proxy-data (bench/proxy-sets/README.md says where each comes from and which files to copy); then
+ * `npm run bench:proxies -- --data /work/.mirror --data /work/proxy-data` measures every set.
  *   - panther-labs/panther-analysis: rules/aws_cloudtrail_rules, rules/kubernetes_rules, rules/aws_eks_rules,
  *     rules/aws_guardduty_rules, each rule's YAML `Tests:` (ExpectedResult true/false, Log). AKS tests are read
  *     as the audit event they wrap; GKE tests (another schema) are left out.
  *   - panther-labs/pypanther: CloudTrail rules' literal RuleTest logs not also in panther-analysis.
  *   - nordicsnow1/aws-cloudtrail-detection-rules: tests/fixtures/<RULE>/positive*.json and negative*.json
  *     (EventBridge events; LOG-004's positive is event.json). No fetch snapshot exists: rebuilt from the search index
- *     by /work/proxy-data/make-nordicsnow.mjs.
+ *     by bench/proxy-sets/make.ts nordicsnow.
  *   - jfrance167/aws-cloudtrail-iam-detection-lab: evidence/synthetic/*.json, all suspicious (one sample per file: a file is
- *     one scenario). No fetch snapshot exists: rebuilt from the search index by /work/proxy-data/make-jfrance.mjs.
+ *     one scenario). No fetch snapshot exists: rebuilt from the search index by bench/proxy-sets/make.ts jfrance.
  *   - UmerJidda/cloud-threat-detection-response-lab-aws-splunk: sample_logs/cloudtrail/malicious/*.ndjson (positive)
  *     and benign/*.ndjson (negative), one sample per file (a scenario of one or more records, kept together on its
  *     day; caught when a medium+ alert cites any of its records); edge_cases/ left out.
@@ -27,17 +31,17 @@
  *   - scanner-inc/detection-rules-aws-cloudtrail: each rule's inline `tests` (dataset_inline, expected_detection_result),
  *     one sample per test; every copy found under the data folders is read, a later folder's file replacing an
  *     earlier one's of the same path (the `fetch` snapshot is of 2024, 2 rules with tests; two newer rules with tests rebuilt
- *     from the search index by /work/proxy-data/make-scanner.mjs).
+ *     from the search index by bench/proxy-sets/make.ts scanner).
  *     Scanner's ingest fields (`%ingest.*`, `@scnr.*`) are dropped and its `timestamp` becomes eventTime.
  *   - H3llKa1ser/AWS-Detection-Engineering-Lab: tests/sigma/expectations.json, the hand-written cases of its Sigma lab
  *     rules (test_sigma.py: a full CloudTrail base event with a few fields changed, and the expected match). No fetch
- *     snapshot exists: written from the test file's text in the search index by /work/proxy-data/make-h3llka1ser.mjs.
+ *     snapshot exists: written from the test file's text in the search index by bench/proxy-sets/make.ts h3llka1ser.
  *   - wazuh/wazuh: ruleset/testing/tests/aws_cloudtrail.ini, wazuh-logtest cases (the record under `aws`); positive when
  *     Wazuh's expected alert level is 7 or more, negative below. Wazuh removed the file from its main branch:
- *     /work/proxy-data/make-wazuh.mjs takes it from the fetch mirror's history (b9d487f7c7^).
+ *     bench/proxy-sets/make.ts wazuh takes it from the fetch mirror's history (b9d487f7c7^).
  *   - alpha0490/aws-cloudtrail-attack-detections: tests/test_cases.yaml, a positive event (must match) and a negative one
  *     (must not) for each of its 30 Sigma rules, cut down to the fields the rule reads (most without userIdentity or
- *     eventTime; rebuilt from the search index by /work/proxy-data/make-alpha0490.mjs, no fetch snapshot exists).
+ *     eventTime; rebuilt from the search index by bench/proxy-sets/make.ts alpha0490, no fetch snapshot exists).
  *   - raajheshkannaa/aws-cloudtrail-lake-detections: tests/fixtures/sample_events.json, one record per detection; the key
  *     `benign_put_bucket_policy` (a bucket policy granting another account) is the near miss, the 7 others positive.
  *   - airbnb/streamalert (streamalert): rules/community/{cloudtrail,cloudwatch_events}/*.json, the test events of
@@ -70,7 +74,7 @@
  *   - Mohammedalkahala/cloudgoat-sumo-detection-lab (cloudgoat-sumo): the CloudTrail evidence of two CloudGoat labs
  *     (iam_privesc_by_attachment/logs/cloudtrail.json, a Sumo Logic result page; rce_web_app/logs/*.json), one positive
  *     sample per file as the lab labels them, though most records are the scenario's Terraform deployment. The copy whose
- *     records are whole is read (cloudgoatSumoComplete): /work/proxy-data/make-cloudgoat-sumo.mjs rebuilds the full records
+ *     records are whole is read (cloudgoatSumoComplete): bench/proxy-sets/make.ts cloudgoat-sumo rebuilds the full records
  *     of older commits (the fetch snapshot's HEAD cut them down to a few fields, without eventSource); without it the set
  *     is reported missing.
  *   - OTRF/Security-Datasets (otrf-cloud-breach-s3): datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip
@@ -80,10 +84,10 @@
  *   - hhieon/cloud-incident-log-analysis (hhieon-scenarios): evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl, the
  *     four records of a root-account misuse the authors ran in their own account (root console sign-in, an IAM user created,
  *     given AdministratorAccess and an access key; account, address and keys masked), one positive sample per scenario;
- *     rebuilt from the fetch mirror's develop branch by /work/proxy-data/make-hhieon.mjs (its HEAD predates the evidence).
+ *     rebuilt from the fetch mirror's develop branch by bench/proxy-sets/make.ts hhieon (its HEAD predates the evidence).
  *   - falcosecurity/falco (falco-k8s-audit): test/trace_files/k8s_audit/*.json, Kubernetes audit events a minikube API
  *     server wrote while Falco's authors ran kubectl, labelled by test/falco_k8s_audit_tests.yaml (both rebuilt from the
- *     fetch mirror's history by /work/proxy-data/make-falco.mjs: Falco moved the tests out in 2023). One sample per
+ *     fetch mirror's history by bench/proxy-sets/make.ts falco: Falco moved the tests out in 2023). One sample per
  *     trace file: positive when a test with Falco's own rule files expects a detection at WARNING or above, negative
  *     when such a test expects none; tests with their own allow/trust lists and NOTICE/INFO-only files left out.
  *
@@ -203,33 +207,33 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
     ['panther-guardduty', pantherGuardDuty],
   ]);
   add(findRepo('panther-labs/pypanther'), 'panther-labs/pypanther', [['pypanther-cloudtrail', (r) => pypantherCloudTrail(r, pantherCt)]]);
-  add(findRepo('nordicsnow1/aws-cloudtrail-detection-rules'), 'nordicsnow1/aws-cloudtrail-detection-rules', [['nordicsnow', nordicsnow]], '/work/proxy-data/make-nordicsnow.mjs');
-  add(findRepo('jfrance167/aws-cloudtrail-iam-detection-lab'), 'jfrance167/aws-cloudtrail-iam-detection-lab', [['jfrance', jfrance]], '/work/proxy-data/make-jfrance.mjs');
+  add(findRepo('nordicsnow1/aws-cloudtrail-detection-rules'), 'nordicsnow1/aws-cloudtrail-detection-rules', [['nordicsnow', nordicsnow]], 'bench/proxy-sets/make.ts nordicsnow');
+  add(findRepo('jfrance167/aws-cloudtrail-iam-detection-lab'), 'jfrance167/aws-cloudtrail-iam-detection-lab', [['jfrance', jfrance]], 'bench/proxy-sets/make.ts jfrance');
   add(findRepo('UmerJidda/cloud-threat-detection-response-lab-aws-splunk'), 'UmerJidda/cloud-threat-detection-response-lab-aws-splunk', [['umerjidda', umerJidda]]);
   add(findRepo('DataDog/stratus-red-team'), 'DataDog/stratus-red-team', [['stratus-aws', stratusAws]]);
   add(some(findRepos('scanner-inc/detection-rules-aws-cloudtrail')), 'scanner-inc/detection-rules-aws-cloudtrail', [['scanner', scannerCloudTrail]]);
-  add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]], '/work/proxy-data/make-h3llka1ser.mjs');
+  add(findRepo('H3llKa1ser/AWS-Detection-Engineering-Lab'), 'H3llKa1ser/AWS-Detection-Engineering-Lab', [['h3llka1ser-sigma', h3llka1serSigma]], 'bench/proxy-sets/make.ts h3llka1ser');
   // Wazuh removed these tests from its main branch: the copy that still has them (an older commit's file) is read.
   const wazuh = findRepos('wazuh/wazuh').find((r) => r.list('ruleset/testing/tests').includes('ruleset/testing/tests/aws_cloudtrail.ini'));
-  add(wazuh, 'wazuh/wazuh ruleset/testing/tests/aws_cloudtrail.ini', [['wazuh-cloudtrail', wazuhCloudTrail]], '/work/proxy-data/make-wazuh.mjs: git show b9d487f7c7^:ruleset/testing/tests/aws_cloudtrail.ini from the fetch mirror');
-  add(findRepo('alpha0490/aws-cloudtrail-attack-detections'), 'alpha0490/aws-cloudtrail-attack-detections', [['alpha0490', alpha0490]], '/work/proxy-data/make-alpha0490.mjs');
+  add(wazuh, 'wazuh/wazuh ruleset/testing/tests/aws_cloudtrail.ini', [['wazuh-cloudtrail', wazuhCloudTrail]], 'bench/proxy-sets/make.ts wazuh: the file as of b9d487f7c7^, from the fetch mirror');
+  add(findRepo('alpha0490/aws-cloudtrail-attack-detections'), 'alpha0490/aws-cloudtrail-attack-detections', [['alpha0490', alpha0490]], 'bench/proxy-sets/make.ts alpha0490');
   add(findRepo('raajheshkannaa/aws-cloudtrail-lake-detections'), 'raajheshkannaa/aws-cloudtrail-lake-detections', [['raajheshkannaa-lake', raajheshkannaaLake]]);
   add(findRepo('Yamato-Security/suzaku-sample-data'), 'Yamato-Security/suzaku-sample-data', [
     ['invictus-stratus', invictusStratus],
     ['sans504-ransomware', sans504Ransomware],
   ]);
   // The fetch snapshot's HEAD cut the records down (no eventSource): the copy with the full records of an older commit is read.
-  add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').find(cloudgoatSumoComplete), 'Mohammedalkahala/cloudgoat-sumo-detection-lab with full records', [['cloudgoat-sumo', cloudgoatSumo]], '/work/proxy-data/make-cloudgoat-sumo.mjs');
+  add(findRepos('Mohammedalkahala/cloudgoat-sumo-detection-lab').find(cloudgoatSumoComplete), 'Mohammedalkahala/cloudgoat-sumo-detection-lab with full records', [['cloudgoat-sumo', cloudgoatSumo]], 'bench/proxy-sets/make.ts cloudgoat-sumo');
   add(findRepo('airbnb/streamalert'), 'airbnb/streamalert', [['streamalert', streamalertCloudTrail]]);
   add(findRepo('adanalvarez/TrailDiscover'), 'adanalvarez/TrailDiscover', [['traildiscover', trailDiscover]]);
   add(findRepo('adanalvarez/TrailAlerts'), 'adanalvarez/TrailAlerts', [['trailalerts', trailAlerts]]);
   add(findRepo('OTRF/Security-Datasets'), 'OTRF/Security-Datasets', [['otrf-cloud-breach-s3', otrfCloudBreachS3]]);
   // The evidence is on the repository's develop branch; the fetch snapshot's HEAD (main) predates it.
   const hhieon = findRepos('hhieon/cloud-incident-log-analysis').find((r) => r.list('evidence').some((p) => p.endsWith('.jsonl')));
-  add(hhieon, 'hhieon/cloud-incident-log-analysis evidence/', [['hhieon-scenarios', hhieonScenarios]], '/work/proxy-data/make-hhieon.mjs');
+  add(hhieon, 'hhieon/cloud-incident-log-analysis evidence/', [['hhieon-scenarios', hhieonScenarios]], 'bench/proxy-sets/make.ts hhieon');
   // Falco moved these tests out in 2023: only the rebuilt copy (an older commit) has them.
   const falco = findRepos('falcosecurity/falco').find((r) => r.list('test').includes('test/falco_k8s_audit_tests.yaml'));
-  add(falco, 'falcosecurity/falco test/falco_k8s_audit_tests.yaml', [['falco-k8s-audit', falcoK8sAudit]], '/work/proxy-data/make-falco.mjs');
+  add(falco, 'falcosecurity/falco test/falco_k8s_audit_tests.yaml', [['falco-k8s-audit', falcoK8sAudit]], 'bench/proxy-sets/make.ts falco');
   return { sets, missing };
 }
 

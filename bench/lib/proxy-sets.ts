@@ -598,7 +598,7 @@ export function cloudgoatSumo(repo: Repo): SampleSet {
  * Whether a copy of the cloudgoat-sumo lab holds its evidence as recorded: every file yields records and every record
  * names its eventSource. The repository's HEAD (and so the fetch snapshot) cut iam_privesc_by_attachment/logs/cloudtrail.json
  * down to a few fields without eventSource, which the lab's set would silently lose; the full copy of an older commit
- * (/work/proxy-data/make-cloudgoat-sumo.mjs) passes.
+ * (bench/proxy-sets/make.ts cloudgoat-sumo) passes.
  */
 export function cloudgoatSumoComplete(repo: Repo): boolean {
   const set = cloudgoatSumo(repo);
