@@ -92,7 +92,7 @@ async function normalizedSignals(now: number, detection: Awaited<ReturnType<type
   const trim = Object.fromEntries(topics.rawAll.map((t) => [t, 0]));
   const bus = new MemoryBus({ maxBatch: 1000, trim });
   await bus.ensureTopics(topicPlan(topics, { raw: 3, events: 1, signals: PARTITIONS, alerts: 1, dlq: 1 }));
-  const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ...(detection.ruleset ? { ruleset: detection.ruleset } : {}), clusterAccounts: detection.clusterAccounts, earlyHints: true });
+  const normalize = createNormalizeRole({ bus, topics, groupId: 'n', ...(detection.ruleset ? { ruleset: detection.ruleset } : {}), clusterAccounts: detection.clusterAccounts, accountGroups: detection.accountGroups, earlyHints: true });
   await normalize.start();
   const producer = await bus.producer();
   const signals = (): number => (normalize.stats() as { signals: number }).signals;

@@ -36,8 +36,27 @@ export const SeedConfig = z.strictObject({
 });
 export type SeedConfig = z.infer<typeof SeedConfig>;
 
+/** Accounts whose role chains cross between them: on Kafka their signals share one correlate partition (ADR 0056). */
+export const AccountGroup = z.array(z.string().regex(/^\d{12}$/, 'an AWS account id (12 digits)')).min(2);
+
 export const IdentityGraphConfig = z.strictObject({
   clusters: z.array(ClusterConfig).default([]).describe('Clusters known up front. Others are learned from events.'),
+  accountGroups: z
+    .array(AccountGroup)
+    .default([])
+    .superRefine((groups, ctx) => {
+      const seen = new Map<string, number>();
+      groups.forEach((g, i) => {
+        for (const a of g) {
+          const before = seen.get(a);
+          if (before !== undefined && before !== i) ctx.addIssue({ code: 'custom', path: [i], message: `account ${a} is in groups ${before} and ${i}: an account belongs to one group (merge them)` });
+          seen.set(a, i);
+        }
+      });
+    })
+    .describe(
+      'Accounts whose sessions chain into each other (a role of one assumed with a session of another: a workload in one account reading a shared-services or data account). On Kafka the signals of a group share one correlate partition, keyed by the group’s first account, so a call in one resolves through the AssumeRole to the workload, pod and exec in another (ADR 0056); without it such a chain resolves only when the accounts happen to share a partition, and the normalize role counts and warns about each pair it sees split. List the account that has the most state first (its partition stays where it was). No effect in embedded mode or `seam replay` (one graph, or workers that group chained accounts themselves).',
+    ),
   seeds: z
     .array(SeedConfig)
     .default([])

@@ -12,7 +12,7 @@ import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
 import { loadSeeds, type Seeds } from '../identity/seed-files.ts';
 import { createDetectStage, type DetectStage } from './detect-stage.ts';
-import { clusterAccountsOf, type ClusterAccounts } from './signal.ts';
+import { accountGroupsOf, clusterAccountsOf, type AccountGroups, type ClusterAccounts } from './signal.ts';
 
 const log = childLogger('pipeline.detection');
 
@@ -35,6 +35,8 @@ export interface Detection {
   readonly incidentCloseAfterMs?: number;
   /** Cluster → account from seam.yml `identity.clusters`: the normalize role keys a cluster's signals by it. */
   readonly clusterAccounts: ClusterAccounts;
+  /** Account → its group's key from seam.yml `identity.accountGroups`: the normalize role keys a group's signals together (ADR 0056). */
+  readonly accountGroups: AccountGroups;
   /** seam.yml `rules.driftCheckUsers` (ADR 0047), for the early alerts; undefined: the default list. */
   readonly driftCheckUsers?: readonly string[];
   /** The seed files read (seam.yml `identity.seeds`, `--seed`): every stage's graph starts from their facts. */
@@ -107,6 +109,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     rebuildWindowMs,
     allowedLatenessMs: lateness,
     clusterAccounts: clusterAccountsOf(o.identity?.clusters),
+    accountGroups: accountGroupsOf(o.identity?.accountGroups),
     ...(o.incidentCloseAfterMs === undefined ? {} : { incidentCloseAfterMs: o.incidentCloseAfterMs }),
     ...(o.driftCheckUsers === undefined ? {} : { driftCheckUsers: o.driftCheckUsers }),
     seeds,

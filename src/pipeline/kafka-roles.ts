@@ -74,7 +74,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           topics: o.topics,
           groupId: group('normalize'),
           ...(o.detection?.ruleset ? { ruleset: o.detection.ruleset } : {}),
-          ...(o.detection ? { clusterAccounts: o.detection.clusterAccounts } : {}),
+          ...(o.detection ? { clusterAccounts: o.detection.clusterAccounts, accountGroups: o.detection.accountGroups } : {}),
           ...(o.maxRecordBytes ? { maxRecordBytes: o.maxRecordBytes } : {}),
           // The correlate role raises early alerts on Kafka (ADR 0025): tell it which signals can (ADR 0026).
           earlyHints: true,

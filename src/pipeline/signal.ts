@@ -1,6 +1,7 @@
 import type { SeamEvent } from '../core/envelope.ts';
 import { boundedLru, type Lru } from '../core/lru.ts';
-import { first, obj } from '../core/values.ts';
+import { first, obj, str } from '../core/values.ts';
+import { arnAccount } from '../core/normalize/util.ts';
 import { ByteRun } from './byte-run.ts';
 import { EARLY_HINT_HEADER } from './early.ts';
 import { writeEventJson, type EventJson } from './event-json.ts';
@@ -292,7 +293,13 @@ export function decodeSignals(value: Buffer): SignalItem[] | undefined {
  * `identity.clusters[].account`) comes first. A cluster name configured in several accounts is taken from the
  * event when its account is one of them, and is not used otherwise (two clusters may share a name).
  */
-export function signalKey(e: SeamEvent, clusterAccounts?: ClusterAccounts): string {
+export function signalKey(e: SeamEvent, clusterAccounts?: ClusterAccounts, accountGroups?: AccountGroups): string {
+  const key = accountKey(e, clusterAccounts);
+  // An account of a group (seam.yml identity.accountGroups, ADR 0056) is keyed by the group's first account.
+  return accountGroups?.get(key) ?? key;
+}
+
+function accountKey(e: SeamEvent, clusterAccounts?: ClusterAccounts): string {
   const { cluster, account, source } = e.seam;
   if (cluster !== undefined && (source === 'k8s_audit' || source === 'runtime')) {
     const configured = clusterAccounts?.get(cluster);
@@ -302,6 +309,29 @@ export function signalKey(e: SeamEvent, clusterAccounts?: ClusterAccounts): stri
     }
   }
   return account ?? cluster ?? 'unknown';
+}
+
+/**
+ * The two accounts a CloudTrail role assumption chains, when they differ: the caller's and the role's (a successful
+ * sts:AssumeRole of a role of another account). On Kafka the sessions it issues resolve through it only when both
+ * accounts are keyed to one correlate partition (ADR 0056). AWS services' calls (no caller account) are not chains.
+ */
+export function chainedAccounts(e: SeamEvent): [caller: string, role: string] | undefined {
+  if (e.seam.source !== 'cloudtrail' || e.eventName !== 'AssumeRole' || e.eventSource !== 'sts.amazonaws.com' || e.errorCode !== undefined) return undefined;
+  const ui = obj(e.userIdentity);
+  const caller = str(ui?.accountId) ?? arnAccount(str(ui?.arn));
+  const role = arnAccount(str(obj(e.requestParameters)?.roleArn));
+  return caller !== undefined && role !== undefined && caller !== role ? [caller, role] : undefined;
+}
+
+/** Account → the signal key of its group (the group's first account), from seam.yml `identity.accountGroups`. */
+export type AccountGroups = ReadonlyMap<string, string>;
+
+/** `AccountGroups` of the configured groups (an account listed twice keeps its first group). */
+export function accountGroupsOf(groups: readonly (readonly string[])[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const g of groups ?? []) for (const a of g) if (!out.has(a)) out.set(a, g[0]!);
+  return out;
 }
 
 /** Cluster name → the accounts the configuration names for a cluster of that name. */

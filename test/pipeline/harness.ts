@@ -39,6 +39,14 @@ export interface RawRecord {
   value?: Buffer;
   /** Produced without Seam's headers, as something other than a Seam collector would (a Kinesis-to-Kafka connector). */
   noHeaders?: boolean;
+  /** What the collector attaches: the cluster and account of an audit log (RawMeta). */
+  cluster?: string;
+  account?: string;
+}
+
+/** The collector's attribution of a record, as RawMeta fields. */
+function attribution(r: RawRecord): { cluster?: string; account?: string } {
+  return { ...(r.cluster === undefined ? {} : { cluster: r.cluster }), ...(r.account === undefined ? {} : { account: r.account }) };
 }
 
 function jsonLines(path: string): string[] {
@@ -253,6 +261,8 @@ export async function pipeline(
   name: string,
   partitions = { raw: 3, events: 3, signals: 2, alerts: 2, dlq: 1 },
   at: PipelineServices = { kafkaBrokers: kafkaBrokers(), opensearchUrl: opensearchUrl() },
+  /** `detection`: the rules, native and identity options of every role (default: the rule pack alone). */
+  opts: { detection?: Detection } = {},
 ): Promise<Pipeline> {
   const id = uniqueName(name);
   const topics = pipelineTopics(`${id}.`);
@@ -260,7 +270,7 @@ export async function pipeline(
   const indexPrefix = `seamt_${RUN_ID}_${name.replace(/[^a-z0-9]/g, '')}_${id.slice(-2).replace(/[^0-9]/g, '')}`.toLowerCase();
   const admin = new KafkaBus({ brokers: at.kafkaBrokers, clientId: `${id}-admin` });
   await admin.createTopics(topicPlan(topics, partitions));
-  const detection = await loadDetection({ rules: [join(ROOT, 'detections')] });
+  const detection = opts.detection ?? (await loadDetection({ rules: [join(ROOT, 'detections')] }));
   const os = new Client({ node: at.opensearchUrl });
   const sinkConfig = (url = at.opensearchUrl): OpenSearchSinkConfigInput => ({
     nodeUrls: [url],
@@ -314,7 +324,16 @@ export async function pipeline(
     sinkConfig,
     newBus,
     normalize: (bus = newBus('normalize')) =>
-      track(createNormalizeRole({ bus, topics, groupId: defaultGroupId('normalize', groupPrefix), ...(detection.ruleset ? { ruleset: detection.ruleset } : {}) })),
+      track(
+        createNormalizeRole({
+          bus,
+          topics,
+          groupId: defaultGroupId('normalize', groupPrefix),
+          ...(detection.ruleset ? { ruleset: detection.ruleset } : {}),
+          clusterAccounts: detection.clusterAccounts,
+          accountGroups: detection.accountGroups,
+        }),
+      ),
     correlate: (bus = newBus('correlate'), own = detection) =>
       track(
         createCorrelateRole({
@@ -341,7 +360,7 @@ export async function pipeline(
         topic: topics.raw(r.source ?? 'k8s_audit'),
         key: `stream-${i % 7}`,
         value: r.value ?? Buffer.from(r.text),
-        ...(r.noHeaders === true ? {} : { headers: rawHeaders({ collector: 'test', receivedAt: received, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}) }) }),
+        ...(r.noHeaders === true ? {} : { headers: rawHeaders({ collector: 'test', receivedAt: received, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}), ...attribution(r) }) }),
       }));
       for (let i = 0; i < msgs.length; i += 2000) await p.send(msgs.slice(i, i + 2000));
       await p.close();
@@ -500,11 +519,16 @@ export async function allIds(os: Client, pattern: string): Promise<string[]> {
  * order, end of input flushed): what a Kafka run over the same records must index, exactly.
  */
 export async function embeddedAlerts(detection: Detection, records: RawRecord[]): Promise<Set<string>> {
-  const ids = new Set<string>();
+  return new Set((await embeddedAlertList(detection, records)).map((a) => a.id));
+}
+
+/** `embeddedAlerts`, the alerts themselves (the last version of each, in the order first raised). */
+export async function embeddedAlertList(detection: Detection, records: RawRecord[]): Promise<Alert[]> {
+  const out = new Map<string, Alert>();
   const receivedAt = new Date().toISOString();
-  const items: FileItem[] = records.map((r, i) => ({ kind: 'record', text: r.text, meta: { collector: 'test', receivedAt, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}) } }));
-  await runEmbedded({ paths: [], items, stateDir: mkdtempSync(join(tmpdir(), 'seam-embedded-ref-')), detection, maxRecordBytes: 1 << 20, onAlert: (a) => ids.add(a.id) });
-  return ids;
+  const items: FileItem[] = records.map((r, i) => ({ kind: 'record', text: r.text, meta: { collector: 'test', receivedAt, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}), ...attribution(r) } }));
+  await runEmbedded({ paths: [], items, stateDir: mkdtempSync(join(tmpdir(), 'seam-embedded-ref-')), detection, maxRecordBytes: 1 << 20, onAlert: (a) => out.set(a.id, a) });
+  return [...out.values()];
 }
 
 /** Single-rule Sigma alert ids the input must raise, whatever the order: a reference detect stage. */

@@ -7,16 +7,22 @@ import { RAW_HEADERS } from '../../bus/topics.ts';
 import { DEFAULT_MAX_RECORD_BYTES, normalizeLine } from '../../core/normalize/normalize.ts';
 import { BatchCounts, elementMeta, MAX_DOCUMENT_FACTOR, refusedBatch, splitBatch } from '../../core/normalize/batch.ts';
 import { inflateMessage, isGzip } from '../../core/normalize/inflate.ts';
-import type { RawMeta } from '../../core/envelope.ts';
+import type { RawMeta, SeamEvent } from '../../core/envelope.ts';
 import type { Ruleset } from '../../detect/sigma/types.ts';
 import { metaFromHeaders } from '../../sources/checkpoint/raw-record.ts';
 import { eventJson, type EventJson } from '../event-json.ts';
 import { EarlyAlerts } from '../early.ts';
 import { EventBatcher } from '../event-route.ts';
-import { encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type ClusterAccounts, type SignalItem } from '../signal.ts';
+import { chainedAccounts, encodeProgress, IdentityRelevance, SignalBatcher, signalKey, type AccountGroups, type ClusterAccounts, type SignalItem } from '../signal.ts';
 import type { PipelineTopics } from '../topics.ts';
 import { defaultGroupId, dlqMessage, type Role } from './role.ts';
 import { noNotes, noteEvent } from '../event-notes.ts';
+import { childLogger } from '../../core/logger.ts';
+
+const log = childLogger('role.normalize');
+
+/** Account pairs whose split chains were warned about, per process (one line each; the count goes on). */
+const MAX_SPLIT_PAIRS_WARNED = 1000;
 
 /** Bytes of a gzipped message that does not inflate kept (in base64) in its dead letter. */
 const GZIP_RAW_KEPT_BYTES = 192 * 1024;
@@ -58,6 +64,8 @@ export interface NormalizeRoleOptions {
   partitionsAtOnce?: number;
   /** Cluster → account (seam.yml `identity.clusters`): a cluster's signals are keyed by its account (`signalKey`). */
   clusterAccounts?: ClusterAccounts;
+  /** Account → its group's key (seam.yml `identity.accountGroups`): chained accounts' signals share a key (ADR 0056). */
+  accountGroups?: AccountGroups;
   /** Test hook, called after a batch's outputs are built and before they are produced. */
   beforeProduce?: (batch: ConsumedMessage[]) => Promise<void>;
 }
@@ -77,7 +85,9 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const maxRecordBytes = o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   /** A message may be a batch document this large (inflated, if it came gzipped); its records meet `maxRecordBytes` one by one. */
   const maxDocumentBytes = maxRecordBytes * MAX_DOCUMENT_FACTOR;
-  const stats = { events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, empty: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number>, notes: noNotes() };
+  /** Account pairs already warned about as a chain split across correlate partitions (ADR 0056). */
+  const splitWarned = new Set<string>();
+  const stats = { splitChains: 0, events: 0, signals: 0, eventsOut: 0, marks: 0, inflated: 0, empty: 0, bySource: {} as Record<string, number>, rejectedByCode: {} as Record<string, number>, notes: noNotes() };
   /** Raw records that were batch documents (a CloudTrail file, an audit EventList), normalized as their records (ADR 0038). */
   const batches = new BatchCounts();
   let producer: BusProducer | undefined;
@@ -97,6 +107,26 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     if (!(t > (marked.get(src) ?? -Infinity)) || signalPartitions === 0) return [];
     const value = encodeProgress([{ src, t }]);
     return Array.from({ length: signalPartitions }, (_, p) => ({ topic: o.topics.signals, key: null, partition: p, value }));
+  };
+
+  /**
+   * A role assumed from another account whose signals go to another correlate partition: the sessions it issues
+   * resolve there without the caller's side of the chain (its workload, pod, exec). Counted, and warned about once
+   * per account pair with the seam.yml key that keeps them together (identity.accountGroups, ADR 0056).
+   */
+  const splitChain = (ev: SeamEvent): void => {
+    const pair = chainedAccounts(ev);
+    if (pair === undefined || o.bus.partitionOf === undefined) return;
+    const [caller, role] = pair.map((a) => o.accountGroups?.get(a) ?? a) as [string, string];
+    if (caller === role || o.bus.partitionOf(caller, signalPartitions) === o.bus.partitionOf(role, signalPartitions)) return;
+    stats.splitChains++;
+    const k = `${pair[0]}>${pair[1]}`;
+    if (splitWarned.has(k) || splitWarned.size >= MAX_SPLIT_PAIRS_WARNED) return;
+    splitWarned.add(k);
+    log.warn(
+      { caller_account: pair[0], role_account: pair[1], signal_partitions: signalPartitions },
+      `a session of account ${pair[0]} assumed a role of account ${pair[1]}, whose signals go to another correlate partition: the calls of that role's sessions will not resolve to the workload or person behind them in ${pair[0]}. List both accounts in one seam.yml identity.accountGroups entry (ADR 0056)`,
+    );
   };
 
   const handle = async (batch: ConsumedMessage[]): Promise<void> => {
@@ -177,7 +207,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       if (why.length > 0) {
         // A signal reaches `seam.events` from the correlate role, annotated with who acted (ADR 0014).
         stats.signals++;
-        signals.add(signalKey(ev, o.clusterAccounts), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at, ...(earlyHit === undefined ? {} : { early: earlyHit }) });
+        if (signalPartitions > 1) splitChain(ev);
+        signals.add(signalKey(ev, o.clusterAccounts, o.accountGroups), rules, why, json, { id: ev.seam.id, ts: ev['@timestamp'], received: ev.seam.ingest?.received_at, ...(earlyHit === undefined ? {} : { early: earlyHit }) });
       } else {
         stats.eventsOut++;
         events.add(ev, json);
