@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SeamEvent } from '../core/envelope.ts';
 import { eventJson } from './event-json.ts';
-import { clusterAccountsOf, decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, parseSpan, SIGNAL_SPANS_HEADER, SignalBatcher, signalKey, signalSpans } from './signal.ts';
+import { SeamConfig } from '../core/config/schema.ts';
+import { accountGroupsOf, chainedAccounts, clusterAccountsOf, decodeSignalMessage, decodeSignals, encodeProgress, encodeSignal, IdentityRelevance, parseSpan, SIGNAL_SPANS_HEADER, SignalBatcher, signalKey, signalSpans } from './signal.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 
 const ev = (id: string): SeamEvent => ({ '@timestamp': '2024-11-05T14:00:00Z', seam: { id, source: 'cloudtrail' } }) as unknown as SeamEvent;
@@ -239,5 +240,62 @@ describe('signalKey', () => {
     expect(signalKey(node)).toBe('111122223333');
     expect(signalKey(sa)).toBe('prod');
     expect(signalKey(ev('x'))).toBe('unknown');
+  });
+});
+
+describe('account groups (ADR 0056)', () => {
+  const ctRecord = (o: Record<string, unknown>): SeamEvent => {
+    const n = normalizeLine(
+      JSON.stringify({
+        eventVersion: '1.10',
+        eventTime: '2024-11-05T14:09:16Z',
+        eventSource: 'sts.amazonaws.com',
+        eventName: 'AssumeRole',
+        awsRegion: 'us-west-2',
+        sourceIPAddress: '52.94.133.131',
+        userAgent: 'aws-cli/2.18.0',
+        requestID: 'req-1',
+        eventID: 'ev-' + JSON.stringify(o).length,
+        eventType: 'AwsApiCall',
+        recipientAccountId: '111122223333',
+        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/s1', accountId: '111122223333', accessKeyId: 'ASIAEXAMPLEIRSA00001' },
+        requestParameters: { roleArn: 'arn:aws:iam::444455556666:role/shared-secrets-reader', roleSessionName: 'x' },
+        ...o,
+      }),
+      { collector: 'test', receivedAt: '2024-11-05T14:10:00Z' },
+    );
+    if (!n.ok) throw new Error(n.error.message);
+    return n.value;
+  };
+
+  it("keys every account of a group by the group's first account, cluster-configured accounts too; others keep theirs", () => {
+    const groups = accountGroupsOf([['444455556666', '111122223333'], ['777788889999', '210987654321']]);
+    const inB = { ...ev('b'), seam: { id: 'b', source: 'cloudtrail', account: '111122223333' } } as unknown as SeamEvent;
+    expect(signalKey(inB, undefined, groups)).toBe('444455556666');
+    expect(signalKey({ ...inB, seam: { ...inB.seam, account: '210987654321' } } as SeamEvent, undefined, groups)).toBe('777788889999');
+    expect(signalKey({ ...inB, seam: { ...inB.seam, account: '123456789012' } } as SeamEvent, undefined, groups)).toBe('123456789012');
+    // A cluster's service-account request names no account: the configured one, then its group.
+    const sa = { ...ev('sa'), seam: { id: 'sa', source: 'k8s_audit', cluster: 'prod' } } as unknown as SeamEvent;
+    expect(signalKey(sa, clusterAccountsOf([{ name: 'prod', account: '111122223333' }]), groups)).toBe('444455556666');
+  });
+
+  it('names the two accounts of a successful cross-account sts:AssumeRole, and nothing else', () => {
+    expect(chainedAccounts(ctRecord({}))).toEqual(['111122223333', '444455556666']);
+    // B's shared copy: the same pair.
+    expect(chainedAccounts(ctRecord({ recipientAccountId: '444455556666' }))).toEqual(['111122223333', '444455556666']);
+    expect(chainedAccounts(ctRecord({ requestParameters: { roleArn: 'arn:aws:iam::111122223333:role/same', roleSessionName: 'x' } }))).toBeUndefined();
+    expect(chainedAccounts(ctRecord({ errorCode: 'AccessDenied', errorMessage: 'no' }))).toBeUndefined();
+    expect(chainedAccounts(ctRecord({ eventName: 'GetCallerIdentity', requestParameters: null }))).toBeUndefined();
+    // EKS Pod Identity's AssumeRole is made by the service, not a session of another account.
+    expect(chainedAccounts(ctRecord({ userIdentity: { type: 'AWSService', invokedBy: 'pods.eks.amazonaws.com' } }))).toBeUndefined();
+  });
+
+  it('seam.yml: a group holds two or more account ids, and an account is in one group only', () => {
+    expect(SeamConfig.parse({ identity: { accountGroups: [['111122223333', '444455556666']] } }).identity.accountGroups).toEqual([['111122223333', '444455556666']]);
+    expect(SeamConfig.safeParse({ identity: { accountGroups: [['111122223333']] } }).success).toBe(false);
+    expect(SeamConfig.safeParse({ identity: { accountGroups: [['111122223333', 'prod']] } }).success).toBe(false);
+    const twice = SeamConfig.safeParse({ identity: { accountGroups: [['111122223333', '444455556666'], ['444455556666', '777788889999']] } });
+    expect(twice.success).toBe(false);
+    expect(JSON.stringify(twice.error?.issues)).toContain('account 444455556666 is in groups 0 and 1');
   });
 });
