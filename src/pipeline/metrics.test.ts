@@ -68,7 +68,7 @@ describe('role metrics', () => {
       empty: { cloudtrail: 1, k8s_audit: 0, cloudwatch_logs: 1 },
       skipped: { cloudtrail: 0, k8s_audit: 0, cloudwatch_logs: 5 },
     };
-    registerRoleMetrics(server, { roleNames: ['normalize'], roles: () => [{ name: 'normalize', stats: () => ({ received: 9, batches, inflated: 3, empty: 2 }) }] });
+    registerRoleMetrics(server, { roleNames: ['normalize'], roles: () => [{ name: 'normalize', stats: () => ({ received: 9, batches, inflated: 3, empty: 2, splitChains: 4 }) }] });
     const { port } = await server.listen('127.0.0.1:0');
     const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(m).toContain('seam_batch_documents_total{role="normalize",source="all",shape="cloudtrail"} 3');
@@ -79,6 +79,7 @@ describe('role metrics', () => {
     expect(m).toContain('seam_batch_skipped_total{role="normalize",source="all",shape="cloudwatch_logs"} 5');
     expect(m).toContain('seam_raw_inflated_total{role="normalize",source="all"} 3');
     expect(m).toContain('seam_raw_empty_total{role="normalize",source="all"} 2');
+    expect(m).toContain('seam_split_role_chains_total{role="normalize",source="all"} 4');
   });
 });
 

@@ -29,6 +29,8 @@ interface RoleStatsView {
   inflated?: number;
   /** normalize: raw messages with no record in them (a null value, a tombstone, or blank text), skipped. */
   empty?: number;
+  /** normalize: cross-account sts:AssumeRole records whose two accounts go to different signals partitions (ADR 0056). */
+  splitChains?: number;
   /** correlate: owned `seam.signals` partitions whose state is being rebuilt now. */
   rebuilding?: number[];
   /** correlate: owned partitions with signals whose rebuild has not started yet (a batch or the next look starts it). */
@@ -151,6 +153,16 @@ function batchCounters(server: MetricsServer, read: () => { role: string; source
     collect() {
       this.reset();
       for (const x of read()) if (x.stats.empty !== undefined) this.inc({ role: x.role, source: x.source }, x.stats.empty);
+    },
+  });
+  new Counter({
+    name: 'seam_split_role_chains_total',
+    help: 'Successful sts:AssumeRole records from one account into a role of another whose two accounts go to different seam.signals partitions: the sessions they issue do not resolve to the workload or person behind them on Kafka. List the accounts (named by the WARN line) in one identity.accountGroups entry (ADR 0056).',
+    labelNames: ['role', 'source'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const x of read()) if (x.stats.splitChains !== undefined) this.inc({ role: x.role, source: x.source }, x.stats.splitChains);
     },
   });
 }
