@@ -11,7 +11,7 @@ import { loadRules, throwIfEmpty } from './sigma/ruleset.ts';
 export { throwIfEmpty } from './sigma/ruleset.ts';
 import { formatDiagnostic } from './sigma/diagnostics.ts';
 import { unsetPlaceholderSummary } from './sigma/unset-placeholders.ts';
-import type { LoadOptions, LoadResult } from './sigma/types.ts';
+import type { Diagnostic, LoadOptions, LoadResult } from './sigma/types.ts';
 
 const log = childLogger('detect');
 
@@ -112,14 +112,36 @@ export async function buildDetector(
   const loaded = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
   throwIfEmpty(loaded);
   const { ruleset, diagnostics } = loaded;
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
   const unset = opts.onUnsetPlaceholders ? unsetPlaceholderSummary(diagnostics) : undefined;
   if (unset !== undefined) opts.onUnsetPlaceholders!(unset);
-  if (errors.length > 20) log.warn(`${errors.length - 20} more rule problems; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
   const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS, ...(opts.driftCheckUsers === undefined ? {} : { driftCheckUsers: opts.driftCheckUsers }) });
-  // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
-  for (const d of detector.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+  logLoadProblems(log, diagnostics, detector.diagnostics, paths);
   logRuleLoad(log, loaded, detector.correlationsRejected);
   return detector;
+}
+
+/**
+ * Warning codes every load says, not only `seam rules lint`: they change which alerts a run raises (a correlation
+ * withholding a rule's alerts, a filter narrowing a rule, a filter or correlation naming a rule that is not loaded),
+ * so a site that deploys without linting must still hear of them (review-de H3). Placeholder warnings have their own
+ * one-line summary (unsetPlaceholderSummary); lint-only checks (fields, triage text) stay with `seam rules lint`.
+ */
+const LOAD_WARNING_CODES: ReadonlySet<string> = new Set(['SEAM_ERR_RULE_SUPPRESSED', 'SEAM_ERR_RULE_REFERENCE']);
+
+/**
+ * Logs a load's problems: rule documents left out (errors), correlations the detector could not compile, and the
+ * warnings in LOAD_WARNING_CODES, at most 20 lines of each kind, then how many more `seam rules lint` shows.
+ */
+export function logLoadProblems(log: Logger, loaded: readonly Diagnostic[], compiled: readonly Diagnostic[], paths: readonly string[]): void {
+  const more = (n: number, what: string): void => {
+    if (n > 20) log.warn(`${n - 20} more ${what}; run \`seam rules lint ${paths.join(' ')}\` to see them all`);
+  };
+  const errors = loaded.filter((d) => d.severity === 'error');
+  for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
+  more(errors.length, 'rule problems');
+  // Correlation problems (missing references, bad timespans) are found when the detector compiles them.
+  for (const d of compiled.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+  const warnings = [...loaded, ...compiled].filter((d) => d.severity === 'warning' && LOAD_WARNING_CODES.has(d.code));
+  for (const d of warnings.slice(0, 20)) log.warn({ diagnostic: d }, `rule warning: ${formatDiagnostic(d)}`);
+  more(warnings.length, 'rule warnings');
 }

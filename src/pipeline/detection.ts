@@ -1,9 +1,8 @@
 import { childLogger } from '../core/logger.ts';
 import { parseTimespan } from '../detect/correlate/compile.ts';
 import { createDetector } from '../detect/detector.ts';
-import { DEFAULT_ALLOWED_LATENESS_MS, logRuleLoad, ruleCacheDir, throwIfEmpty } from '../detect/load.ts';
+import { DEFAULT_ALLOWED_LATENESS_MS, logLoadProblems, logRuleLoad, ruleCacheDir, throwIfEmpty } from '../detect/load.ts';
 import { unsetPlaceholderSummary } from '../detect/sigma/unset-placeholders.ts';
-import { formatDiagnostic } from '../detect/sigma/diagnostics.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import { existingRulePaths } from '../detect/rule-paths.ts';
 import type { Ruleset } from '../detect/sigma/types.ts';
@@ -84,12 +83,10 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
     const loaded = await loadRules(paths, { ...(o.placeholders ? { placeholders: o.placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     throwIfEmpty(loaded);
     ruleset = loaded.ruleset;
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-    for (const d of errors.slice(0, 20)) log.warn({ diagnostic: d }, `rule problem: ${formatDiagnostic(d)}`);
     const unset = o.onUnsetPlaceholders ? unsetPlaceholderSummary(loaded.diagnostics) : undefined;
     if (unset !== undefined) o.onUnsetPlaceholders!(unset);
     const probe = createDetector({ ruleset, allowedLatenessMs: lateness });
-    for (const d of probe.diagnostics.filter((x) => x.severity === 'error')) log.warn({ diagnostic: d }, `correlation problem: ${formatDiagnostic(d)}`);
+    logLoadProblems(log, loaded.diagnostics, probe.diagnostics, paths);
     logRuleLoad(log, loaded, probe.correlationsRejected);
   }
   const native = NativeConfig.parse(o.native ?? {});
