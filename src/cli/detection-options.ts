@@ -33,7 +33,8 @@ export async function detectionOptions(
   const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
   const site = { placeholdersFile, placeholders: cfg.rules.placeholders };
   const placeholders = await sitePlaceholders(site);
-  for (const w of await sitePlaceholderWarnings(site, rules)) warn(`warning: ${w}`);
+  // Rules named on the command line may be part of the configured ones: the site file's other keys are then expected.
+  for (const w of await sitePlaceholderWarnings(site, rules, explicitRules ? cfg.rules.paths : undefined)) warn(`warning: ${w}`);
   return {
     rules,
     explicitRules,

@@ -154,6 +154,8 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     }
     spec = {
       rules,
+      // Given with --rules: unused site placeholders are warned about only when they cover the configured rules.
+      ...(o.rules ? { configuredRules: cfg?.rules.paths ?? ['detections'] } : {}),
       ...(placeholdersFile ? { placeholdersFile } : {}),
       ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
       reportUnsetPlaceholders: true,

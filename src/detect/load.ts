@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { seamCacheDir } from '../core/cache-dir.ts';
@@ -56,17 +57,48 @@ export async function sitePlaceholders(site: RuleSite): Promise<Record<string, s
 }
 
 /**
+ * Whether the rule paths a command loads cover the configured ones (seam.yml's rules.paths, else `detections`): each
+ * configured path that exists here is one of `paths` or under one. Configured paths of which none exists name no pack
+ * to be a subset of: covered.
+ */
+export function coversRulePaths(paths: readonly string[], configured: readonly string[]): boolean {
+  const loaded = paths.map((p) => resolve(p));
+  return configured
+    .filter((c) => existsSync(c))
+    .map((c) => resolve(c))
+    .every((c) => loaded.some((p) => c === p || c.startsWith(p.endsWith(sep) ? p : p + sep)));
+}
+
+/**
  * One warning per key of a site's placeholders file, then of seam.yml's inline rules.placeholders, that no rule,
  * correlation or filter under `paths` names, with the closest name they do use (review-newuser2 M4). Empty when
  * the site sets no placeholders.
+ *
+ * `configured`: the configured rules paths, when the command was given its own (`--rules`). When `paths` load only
+ * part of them (a one-rule hunt, a lint of one folder, with the site's full file), the keys the other rules use are
+ * expected to be unused: no warning, one debug line with their count and names (review-soc follow-up); `seam config
+ * check` checks the file against every configured rule.
  */
-export async function sitePlaceholderWarnings(site: RuleSite, paths: readonly string[]): Promise<string[]> {
+export async function sitePlaceholderWarnings(site: RuleSite, paths: readonly string[], configured?: readonly string[]): Promise<string[]> {
   if (!site.placeholdersFile && !site.placeholders) return [];
   const used = await placeholderNamesUsed(paths);
   const out: string[] = [];
-  if (site.placeholdersFile) out.push(...unusedPlaceholderWarnings(Object.keys(await loadPlaceholdersFile(site.placeholdersFile)), used, site.placeholdersFile));
-  if (site.placeholders) out.push(...unusedPlaceholderWarnings(Object.keys(site.placeholders), used, 'seam.yml rules.placeholders'));
-  return out;
+  const unused: string[] = [];
+  if (site.placeholdersFile) {
+    const keys = Object.keys(await loadPlaceholdersFile(site.placeholdersFile));
+    out.push(...unusedPlaceholderWarnings(keys, used, site.placeholdersFile));
+    unused.push(...keys.filter((k) => !used.has(k)));
+  }
+  if (site.placeholders) {
+    out.push(...unusedPlaceholderWarnings(Object.keys(site.placeholders), used, 'seam.yml rules.placeholders'));
+    unused.push(...Object.keys(site.placeholders).filter((k) => !used.has(k)));
+  }
+  if (out.length === 0 || configured === undefined || coversRulePaths(paths, configured)) return out;
+  log.debug(
+    { unused, paths, configured },
+    `${unused.length} site placeholders are used by none of the rules loaded (${paths.join(', ')}), part of the configured ${configured.join(', ')}: not warned about (seam config check checks them against all): ${unused.join(', ')}`,
+  );
+  return [];
 }
 
 /**
@@ -104,10 +136,10 @@ export const DEFAULT_ALLOWED_LATENESS_MS = 60_000;
 
 export async function buildDetector(
   paths: string[],
-  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; driftCheckUsers?: readonly string[]; onUnsetPlaceholders?: (line: string) => void } = {},
+  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; configuredRules?: readonly string[]; driftCheckUsers?: readonly string[]; onUnsetPlaceholders?: (line: string) => void } = {},
 ): Promise<ReturnType<typeof createDetector>> {
   const placeholders = await sitePlaceholders(opts);
-  for (const w of await sitePlaceholderWarnings(opts, paths)) process.stderr.write(`seam: warning: ${w}\n`);
+  for (const w of await sitePlaceholderWarnings(opts, paths, opts.configuredRules)) process.stderr.write(`seam: warning: ${w}\n`);
   const cacheDir = opts.cacheDir ?? ruleCacheDir();
   const loaded = await loadRules(paths, { ...opts, ...(placeholders ? { placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
   throwIfEmpty(loaded);

@@ -49,6 +49,8 @@ export interface EventHandler<A> {
  */
 export interface ReplayDetectSpec {
   rules: string[];
+  /** The configured rules paths when `rules` came from `--rules`: unused site placeholders are warned about only when `rules` cover them (sitePlaceholderWarnings). */
+  configuredRules?: string[];
   placeholdersFile?: string;
   placeholders?: Record<string, string[]>;
   /** Print on stderr the one-line summary of the placeholders the rules use without values (`seam replay`; one worker of `--workers N`). */
@@ -79,6 +81,7 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
     detector: await buildDetector(spec.rules, {
       ...(spec.placeholdersFile ? { placeholdersFile: spec.placeholdersFile } : {}),
       ...(spec.placeholders ? { placeholders: spec.placeholders } : {}),
+      ...(spec.configuredRules ? { configuredRules: spec.configuredRules } : {}),
       ...(spec.reportUnsetPlaceholders ? { onUnsetPlaceholders: (line: string) => process.stderr.write(`seam: ${line}\n`) } : {}),
       ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
       ...(spec.driftCheckUsers === undefined ? {} : { driftCheckUsers: spec.driftCheckUsers }),
