@@ -586,6 +586,76 @@ const ROUND5_KEPT: Case[] = [
   { name: 'DMS endpoint without secrets: the TDE key name, Secrets Manager ids', rec: ctEvent('dms.amazonaws.com', 'ModifyEndpoint', { endpointArn: 'arn:aws:dms:us-west-2:111122223333:endpoint:X', oracleSettings: { securityDbEncryptionName: 'ORACLE.SECURITY.DB.ENCRYPTION.Adg8m2dhkU', secretsManagerSecurityDbEncryptionSecretId: 'prod/tde', secretsManagerOracleAsmSecretId: 'prod/asm' } }), secrets: [], keep: ['ORACLE.SECURITY.DB.ENCRYPTION.Adg8m2dhkU', 'prod/tde', 'prod/asm'] },
 ];
 
+/**
+ * Round 6: what a red-teamer types on a pod that reached the index before this round (each case failed before the
+ * fix): Oracle `CONNECT user/pw` in SQL text piped to a client, Impacket's `domain/user:password@host` and
+ * `-hashes LM:NT`, NetExec / CrackMapExec / evil-winrm / hydra `-p` and `-H`, Windows `net use` / `net user`
+ * passwords, openssl `-macopt key:`, xfreerdp `/p:` and `/pth:`, mysqladmin's `password <new>`.
+ */
+const NT = '8846f7eaee8fb117ad06bdd830b7586c';
+const ROUND6: Case[] = [
+  { name: 'echo "CONNECT user/pw@db" | sqlplus /nolog', rec: proc('echo "CONNECT scott/R6Ora0001@orcl" | sqlplus /nolog'), secrets: ['R6Ora0001'], keep: ['CONNECT scott/', '@orcl', 'sqlplus /nolog'] },
+  { name: 'printf conn user/pw@//host/svc, echo connect user/pw (local) piped to sqlplus', rec: proc("printf 'conn system/R6Ora0002@//db.internal:1521/ORCLPDB1\\nselect 1 from dual;\\n' | sqlplus -s /nolog; echo \"connect app/R6Ora0003\" | sqlplus /nolog"), secrets: ['R6Ora0002', 'R6Ora0003'], keep: ['@//db.internal:1521/ORCLPDB1', 'select 1 from dual;'] },
+  { name: 'ConfigMap SQL script with CONNECT user/pw@db AS SYSDBA (no client word)', rec: noResponse('configmaps', { data: { 'init.sql': 'WHENEVER SQLERROR EXIT 1\nCONNECT sys/R6Ora0004@orcl AS SYSDBA;\nCONN app/R6Ora0005;\n@create_tables.sql\n' } }), secrets: ['R6Ora0004', 'R6Ora0005'], keep: ['CONNECT sys/', '@create_tables.sql'] },
+  { name: 'Impacket domain/user:password@host (secretsdump.py, impacket-psexec, wmiexec.py)', rec: proc("python3 secretsdump.py CORP/admin:R6Imp0006@10.0.0.5; impacket-psexec corp.local/Administrator:'R6Imp0007'@dc01.corp.local cmd.exe; /opt/impacket/examples/wmiexec.py 'svc_sql:R6Imp@X008@10.0.0.9' whoami"), secrets: ['R6Imp', 'X008'], keep: ['CORP/admin:', '@10.0.0.5', '@dc01.corp.local cmd.exe', 'whoami'] },
+  { name: 'Impacket domain/user:password without a host (getTGT.py, GetUserSPNs.py)', rec: proc('getTGT.py -dc-ip 10.0.0.1 corp.local/svc_web:R6Imp0009; GetUserSPNs.py -request -dc-ip 10.0.0.1 CORP/jdoe:R6Imp0010 -outputfile spns.txt'), secrets: ['R6Imp0009', 'R6Imp0010'], keep: ['-dc-ip 10.0.0.1 corp.local/svc_web:', '-outputfile spns.txt'] },
+  { name: 'Impacket -hashes LM:NT and -aesKey', rec: proc(`smbexec.py -hashes aad3b435b51404eeaad3b435b51404ee:${NT} CORP/admin@10.0.0.5; getST.py -spn cifs/dc01 -aesKey 4d2c9e00R6Aes0011 CORP/svc`), secrets: [NT, 'aad3b435b51404eeaad3b435b51404ee', 'R6Aes0011'], keep: ['CORP/admin@10.0.0.5', '-spn cifs/dc01', 'CORP/svc'] },
+  { name: 'NetExec / CrackMapExec -p <password>, -H <hash>', rec: proc(`nxc smb 10.0.0.0/24 -u admin -p R6Nxc0012 --shares; crackmapexec winrm 10.0.0.5 -u admin -H ${NT} -x whoami; netexec ldap dc01 -u jdoe -p 'R6 Nxc0013' --kerberoasting out.txt`), secrets: ['R6Nxc0012', NT, 'R6 Nxc0013', 'Nxc0013'], keep: ['10.0.0.0/24 -u admin -p ', '--shares', '-x whoami', '--kerberoasting out.txt'] },
+  { name: 'evil-winrm -p / -H, hydra -p, smbmap -p, rdesktop -p', rec: proc(`evil-winrm -i 10.0.0.5 -u admin -p R6Ewr0014 -P 5985; evil-winrm -i 10.0.0.6 -u admin -H ${NT}; hydra -l admin -p R6Hyd0015 ssh://10.0.0.7; smbmap -H 10.0.0.5 -u admin -p R6Smm0016 -P 445; rdesktop -u admin -p R6Rdt0017 10.0.0.8`), secrets: ['R6Ewr0014', NT, 'R6Hyd0015', 'R6Smm0016', 'R6Rdt0017'], keep: ['-P 5985', 'ssh://10.0.0.7', 'smbmap -H 10.0.0.5', '-P 445', '10.0.0.8'] },
+  { name: 'xfreerdp /p:<password>, /pth:<hash>', rec: proc(`xfreerdp /v:10.0.0.5 /u:admin /p:R6Rdp0018 /cert:ignore; xfreerdp3 /v:10.0.0.6 /u:CORP\\admin /pth:${NT}`), secrets: ['R6Rdp0018', NT], keep: ['/v:10.0.0.5 /u:admin /p:', '/cert:ignore'] },
+  { name: 'net use \\\\host\\share /user:dom\\u <pw>, net use Z: \\\\host\\share <pw> /user:u, net user u <pw> /add', rec: proc('cmd.exe /c net use \\\\fs01\\c$ /user:CORP\\admin R6Net0019 && net use Z: \\\\fs01\\share "R6Net0020" /user:admin /persistent:no && NET USER backdoor R6Net0021 /add /domain'), secrets: ['R6Net0019', 'R6Net0020', 'R6Net0021'], keep: ['\\\\fs01\\c$ /user:CORP\\admin', '/persistent:no', 'NET USER backdoor', '/add /domain'] },
+  { name: 'openssl -macopt key: / hexkey:, -kdfopt key:', rec: proc('openssl dgst -sha256 -mac HMAC -macopt key:R6Ssl0022 body.json; openssl mac -digest SHA256 -macopt hexkey:00ffR6Ssl0023 -in f HMAC; openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt key:R6Ssl0024 HKDF'), secrets: ['R6Ssl0022', 'R6Ssl0023', 'R6Ssl0024'], keep: ['-macopt key:', 'body.json', '-kdfopt digest:SHA256'] },
+  { name: 'mysqladmin password <new>', rec: proc('mysqladmin -u root password R6Mya0025; mysqladmin -u root -pR6Mya0026 password "R6Mya0027"'), secrets: ['R6Mya0025', 'R6Mya0026', 'R6Mya0027'], keep: ['mysqladmin -u root password '] },
+  { name: 'exec: secretsdump.py domain/user:pw@host', rec: execUri(['secretsdump.py', 'CORP/admin:R6ExImp28@10.0.0.5']), secrets: ['R6ExImp28'], keep: ['CORP%2Fadmin%3A'] },
+  { name: 'exec: nxc -p, -H', rec: execUri(['nxc', 'smb', '10.0.0.5', '-u', 'admin', '-p', 'R6ExNxc29', '-H', NT]), secrets: ['R6ExNxc29', NT], keep: ['command=admin'] },
+  { name: 'exec: net use \\\\h\\s <pw> /user:u', rec: execUri(['net', 'use', '\\\\fs01\\share', 'R6ExNet30', '/user:admin']), secrets: ['R6ExNet30'], keep: ['%2Fuser%3Aadmin'] },
+  { name: 'exec: impacket -hashes <LM:NT>, openssl -macopt key:<k>', rec: execUri(['wmiexec.py', '-hashes', `:${NT}`, 'CORP/admin@10.0.0.5', ';', 'openssl', 'dgst', '-macopt', 'key:R6ExSsl31']), secrets: [NT, 'R6ExSsl31'], keep: ['command=-hashes', 'key%3A'] },
+  { name: 'pod: sh -c echo CONNECT | sqlplus; xfreerdp args /p:', rec: podCreate('pods', { kind: 'Pod', spec: { containers: [container({ command: ['sh', '-c', 'echo "CONNECT app/R6PodOra32@db" | sqlplus -s /nolog'] }), container({ name: 'rdp', command: ['xfreerdp'], args: ['/v:10.0.0.5', '/u:admin', '/p:R6PodRdp33'] })] } }), secrets: ['R6PodOra32', 'R6PodRdp33'], keep: ['/u:admin', '/p:'] },
+  { name: 'pod: net user u <pw> /add, hydra -p, mysqladmin password as argv', rec: podCreate('pods', { kind: 'Pod', spec: { containers: [container({ command: ['net', 'user', 'backdoor', 'R6PodNet34', '/add'] }), container({ name: 'h', command: ['hydra', '-l', 'admin', '-p', 'R6PodHyd35', 'ssh://h'] }), container({ name: 'm', command: ['mysqladmin', '-u', 'root', 'password', 'R6PodMya36'] }), container({ name: 'i', command: ['getTGT.py'], args: ['corp/svc:R6PodImp37'] })] } }), secrets: ['R6PodNet34', 'R6PodHyd35', 'R6PodMya36', 'R6PodImp37'], keep: ['backdoor', '/add', 'ssh://h', 'corp/svc:'] },
+];
+
+/**
+ * Round 6 look-alikes: the same programs without a password, ports after -P, `connect` in prose and proxy logs,
+ * paths with `/`, `:` and `@` outside an Impacket script.
+ */
+const ROUND6_KEPT: Case[] = [
+  { name: 'connect look-alikes: prose, HTTP CONNECT, OS authentication', rec: proc('echo connect db/primary first; curl -v -p -x http://proxy:3128 https://h; CONNECT api.github.com:443 HTTP/1.1; echo "connect / as sysdba" | sqlplus /nolog'), secrets: [], keep: ['echo connect db/primary first', 'CONNECT api.github.com:443 HTTP/1.1', 'connect / as sysdba'] },
+  { name: 'Impacket without a password (Kerberos, hashes file, offline), paths with / : @ elsewhere', rec: proc('secretsdump.py -k -no-pass CORP/admin@dc01.corp.local; GetNPUsers.py CORP/ -usersfile users.txt -no-pass -dc-ip 10.0.0.1; secretsdump.py -sam sam.save -system system.save LOCAL; python3 app.py config/dev:prod@eu; cp a/b:c@d /tmp; git clone git@github.com:org/repo.git'), secrets: [], keep: ['CORP/admin@dc01.corp.local', 'CORP/ -usersfile users.txt', 'app.py config/dev:prod@eu', 'cp a/b:c@d /tmp', 'git@github.com:org/repo.git'] },
+  { name: 'NetExec and friends without a password, ports after -P', rec: proc('nxc smb 10.0.0.0/24 --gen-relay-list relay.txt; nxc smb dc01 -u jdoe --use-kcache -k; evil-winrm -i 10.0.0.5 -u admin -P 5986 -S; hydra -L users.txt -P rockyou.txt -s 2222 ssh://h; smbmap -H 10.0.0.5 -P 445; rdesktop -p - 10.0.0.8; ssh -p 2222 h; docker run -p 8080:80 nginx'), secrets: [], keep: ['--gen-relay-list relay.txt', '-u jdoe --use-kcache -k', '-P 5986 -S', '-P rockyou.txt -s 2222', 'smbmap -H 10.0.0.5 -P 445', 'rdesktop -p - 10.0.0.8', 'ssh -p 2222 h', '-p 8080:80'] },
+  { name: 'net use / net user without a password', rec: proc('net use; net use Z: \\\\fs01\\share /persistent:yes; net use Z: /delete; net use \\\\fs01\\ipc$ * /user:admin; net user; net user admin /active:yes; net user admin * /domain; net localgroup administrators; net view \\\\fs01'), secrets: [], keep: ['net use Z: \\\\fs01\\share /persistent:yes', 'net use \\\\fs01\\ipc$ * /user:admin', 'net user admin /active:yes', 'net user admin * /domain', 'net view \\\\fs01'] },
+  { name: 'xfreerdp and openssl without secrets', rec: proc('xfreerdp /v:10.0.0.5 /u:admin /cert:ignore +clipboard; openssl dgst -sha256 -mac HMAC -macopt digest:SHA256 f; openssl kdf -kdfopt salt:abc -kdfopt info:label HKDF'), secrets: [], keep: ['/v:10.0.0.5 /u:admin /cert:ignore +clipboard', '-macopt digest:SHA256', '-kdfopt salt:abc -kdfopt info:label'] },
+  {
+    name: 'camelCase …Key names: only the secret-named ones are redacted (apiKey, privateKey, secretKey, signingKey); accessKey, encryptionKey (a KMS ARN), objectKey stay',
+    rec: ctEvent('codebuild.amazonaws.com', 'CreateProject', { name: 'ci', encryptionKey: 'arn:aws:kms:us-west-2:111122223333:alias/aws/s3', accessKey: 'AKIAIOSFODNN7EXAMPLE', objectKey: 'builds/ci.zip', partitionKey: 'tenant' }),
+    secrets: [],
+    keep: ['arn:aws:kms:us-west-2:111122223333:alias/aws/s3', 'AKIAIOSFODNN7EXAMPLE', 'builds/ci.zip', 'tenant'],
+  },
+];
+
+/**
+ * Round 6, found already handled (pinned here): the usual red-team and admin spellings of the earlier rounds' rules.
+ */
+const ROUND6_HANDLED: Case[] = [
+  {
+    name: 'curl -u / Authorization header, mysql -p, PGPASSWORD=, sshpass, redis-cli -a, mongosh URL, ldapsearch -w, wget --password',
+    rec: proc("curl -su admin:R6Hd0001 https://x; curl --header 'Authorization: Basic UjZIZDAwMDI=' https://x; mysql -uroot -pR6Hd0003 db; PGPASSWORD=R6Hd0004 psql -h db; sshpass -p R6Hd0005 ssh u@h; redis-cli -h r -a R6Hd0006 ping; mongosh mongodb://u:R6Hd0007@h/db; ldapsearch -x -D cn=admin -w R6Hd0008 -b dc=x; wget --http-password=R6Hd0009 --user=u http://x"),
+    secrets: ['R6Hd0001', 'UjZIZDAwMDI=', 'R6Hd0003', 'R6Hd0004', 'R6Hd0005', 'R6Hd0006', 'R6Hd0007', 'R6Hd0008', 'R6Hd0009'],
+    keep: ['https://x', 'psql -h db', 'ssh u@h', 'ping', '@h/db', '-b dc=x'],
+  },
+  {
+    name: 'az login -p, docker login -p, helm repo add --password, kubectl --token, openssl -passin / -passout pass:',
+    rec: proc('az login --service-principal -u app -p R6Hd0010 --tenant t; docker login -u u -p R6Hd0011 r.example.com; helm repo add r https://charts --username u --password R6Hd0012; kubectl --token=R6Hd0013 get pods; kubectl --token R6Hd0014 get secrets; openssl rsa -passin pass:R6Hd0015 -in k -passout pass:R6Hd0016 -out k2; openssl pkcs12 -passin env:P12_PASS -in k'),
+    secrets: ['R6Hd0010', 'R6Hd0011', 'R6Hd0012', 'R6Hd0013', 'R6Hd0014', 'R6Hd0015', 'R6Hd0016'],
+    keep: ['--tenant t', 'r.example.com', 'get pods', '-passin env:P12_PASS'],
+  },
+  {
+    name: 'camelCase apiKey, privateKey, secretKey, signingKey, masterKey, hmacKey',
+    rec: ctEvent('events.amazonaws.com', 'CreateConnection', { name: 'c', apiKey: 'R6Hd0017', privateKey: 'R6Hd0018', secretKey: 'R6Hd0019', signingKey: 'R6Hd0020', masterKey: 'R6Hd0021', hmacKey: 'R6Hd0022' }),
+    secrets: ['R6Hd0017', 'R6Hd0018', 'R6Hd0019', 'R6Hd0020', 'R6Hd0021', 'R6Hd0022'],
+    keep: [],
+  },
+];
+
 /** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */
 function direct(rec: Record<string, unknown>, source: 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty'): string {
   const before = JSON.stringify(rec);
@@ -651,8 +721,8 @@ describe('adversarial redaction corpus', () => {
   });
 });
 
-describe('adversarial redaction corpus, rounds 4 and 5', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT]) {
+describe('adversarial redaction corpus, rounds 4 to 6', () => {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];
