@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
-import { isSecretName, isTextSecretKey, scrub, scrubHtpasswd, scrubOracleCommand } from './redact.ts';
+import { isSecretName, isTextSecretKey, scrub, scrubHtpasswd, scrubImpacketCommand, scrubNetCommand, scrubOracleCommand } from './redact.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -344,6 +344,8 @@ describe('scrub', () => {
       /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       (m, k, v) => (kept(v) ? m : k + REDACTED),
     ],
+    // Round 6 (before MYSQL_RE: its lone -p would take `password` for its value).
+    ['mysqladmin password', /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'mysql/sshpass/mongo/login -p',
       /(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\s+registry|az)\s+login)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g,
@@ -380,6 +382,15 @@ describe('scrub', () => {
     ['openssl -k/-K/-hmac', /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['oracle logon', /\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?=\s)[^;&|\n]*/g, scrubOracleCommand],
     ['jdbc thin logon', /(jdbc:oracle:thin:["']?[A-Za-z0-9_$#.]+["']?\/)([^\s@/"';&|\\]+)(?=@)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    // Round 6: SQL CONNECT logons, Impacket, lateral-movement clients, FreeRDP, net use / net user, openssl options.
+    ['sql connect', /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim, (m, k, v, after, _o, whole) => (kept(v) || (after === undefined && !/sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/.test(whole as string)) ? m : k + REDACTED)],
+    ['-hashes/-aesKey', /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['impacket target', /(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\.py)(?=\s)[^;&|\n]*/gi, scrubImpacketCommand],
+    ['nxc & co -p', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
+    ['nxc & co -H', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\s)[^;&|\n]*?\s-H)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
+    ['freerdp /p:', /(\b(?:[xw]|sdl-)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['net use/user', /\bnet(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
+    ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -490,6 +501,27 @@ describe('scrub', () => {
     'dgmgrl sys/p82@prim',
     '7z x -pp83 a.7z',
     'url=jdbc:oracle:thin:app/p84@//db:1521/svc JDBC:ORACLE:THIN:"u"/p85@db:1521:ORCL jdbc:oracle:thin:@//db:1521/svc',
+    // Round 6, each alone (no other word of HINT_RE), and their look-alikes.
+    'echo "CONNECT scott/p90@orcl" | cat',
+    'conn app/p91;',
+    'echo connect a/p92 | sqlplus /nolog',
+    'echo connect db/primary; CONNECT h:443 HTTP/1.1; connect / as sysdba',
+    'CONNECT sys/p93 AS SYSDBA',
+    'secretsdump.py CORP/admin:p94@10.0.0.5',
+    'impacket-getTGT corp/svc:p95',
+    "psexec.py corp/u:'p 96'@h cmd; secretsdump.py -k -no-pass c/u@h; app.py a/b:c@d",
+    'x -hashes :31d6cfe0d16ae931b73c59d7e0c089c0 y',
+    'getST.py -aesKey 00ff97 c/u',
+    'nxc smb h -u a -p p98',
+    'cme smb h -u a -H 31d6cfe0d16ae931b73c59d7e0c089c1',
+    "evil-winrm -i h -u a -p 'p 99' -P 5985",
+    'hydra -l a -pp100 ssh://h; medusa -h h -u a -p p101 -M ssh',
+    'rdesktop -p - h; smbmap -H h -P 445; hydra -L u -P w ssh://h',
+    'xfreerdp /v:h /u:a /p:p102; wfreerdp /pth:p103',
+    'net use \\\\h\\s p104 /user:a',
+    'NET USER bob p105 /add; net use Z: /delete; net user add carol p106; net user info bob',
+    'openssl mac -macopt hexkey:p107 HMAC; -kdfopt salt:x',
+    'mysqladmin -u root password p108',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -344,6 +344,9 @@ const EXEC_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
  */
 const URI_PARAM_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
 
+/** An exec whose password is told by its position: htpasswd's, or `net use` / `net user`'s. */
+const POSITIONAL_URI_GATE = /htpasswd|command=net(?:\.exe)?&command=user?&/i;
+
 /** Does this audit record's requestURI hold query values to scrub (an exec's command line, a token or a signature)? */
 function uriMayHoldSecret(r: Rec): boolean {
   const uri = r.requestURI;
@@ -453,7 +456,7 @@ function redactQuery(uri: string): string | undefined {
   let prevCommand: string | undefined;
   let prog = 0;
   // htpasswd's password is told by its position among the command's arguments: counted ahead.
-  const secretAt = uri.includes('htpasswd') ? htpasswdArgAt(new URLSearchParams(uri.slice(q + 1, end)).getAll('command')) : -1;
+  const secretAt = POSITIONAL_URI_GATE.test(uri) ? htpasswdArgAt(new URLSearchParams(uri.slice(q + 1, end)).getAll('command')) : -1;
   let nCommand = 0;
   let i = q + 1;
   while (i <= end) {
@@ -698,6 +701,97 @@ export function scrubOracleCommand(cmd: string): string {
     return pre + user + REDACTED;
   });
 }
+/**
+ * Round 6. An Oracle logon in SQL text (a script piped to a client, a ConfigMap's `.sql` file): `CONNECT user/pw`,
+ * `CONN user/pw@db`, at a statement's start (a line's, after a quote, `;` or `(`). Redacted when `@` follows, or
+ * `;` or `AS SYS…`, or when the string names an Oracle client (`echo "connect app/pw" | sqlplus /nolog`): `connect
+ * db/primary` in prose stays, and so does `CONNECT host:443` (HTTP), `connect / as sysdba` (no password).
+ */
+const CONNECT_RE = /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim;
+const CONNECT_GATE = /conn(?:ect)?[ \t]/i;
+/**
+ * Impacket's examples (`secretsdump.py`, Kali's `impacket-secretsdump`...): the target `[domain/]user:password@host`,
+ * or `domain/user:password` (getTGT.py, GetUserSPNs.py), in one command (up to `;`, `&`, `|`). Outside such a
+ * command `a/b:c@d` is a path or a URL and stays. `-hashes LM:NT` and `-aesKey <hex>` are redacted after any program.
+ */
+const IMPACKET_PROG =
+  '(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\\.py)';
+const IMPACKET_CMD_RE = new RegExp(`(?<![A-Za-z0-9_-])${IMPACKET_PROG}(?=\\s)[^;&|\\n]*`, 'gi');
+/** The target with a host: user, then the password (quoted parts allowed, `@` inside it too), up to the last `@host`. */
+const IMPACKET_TARGET_RE = /(\s["']?(?:[A-Za-z0-9_.-]+\/)?[^\s/:@"']+:)((?:'[^']*'|"[^"]*"|[^\s"'])+?)(?=@[^\s@"':]+["']?(?:\s|$))/g;
+/** The identity without a host: `domain/user:password`. */
+const IMPACKET_ID_RE = /(\s["']?[A-Za-z0-9_.-]+\/[^\s/:@"']+:)((?:'[^']*'|"[^"]*"|[^\s"'@])+)(?=["']?(?:\s|$))/g;
+const IMPACKET_GATE = /\.py\s|impacket-/i;
+export function scrubImpacketCommand(cmd: string): string {
+  return cmd.replace(IMPACKET_TARGET_RE, valueReplace).replace(IMPACKET_ID_RE, valueReplace);
+}
+const HASHES_RE = /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/gi;
+const HASHES_GATE = /hashes|aeskey/i;
+/**
+ * Lateral-movement and brute-force clients whose `-p` is the password (NetExec `nxc`, CrackMapExec, evil-winrm, hydra,
+ * medusa, smbmap, rdesktop): glued or the next argument, quoted or not; `-p -` (rdesktop's prompt) and `-P` (a port or a
+ * word list) stay. `-H <hash>` of NetExec, CrackMapExec and evil-winrm (smbmap's `-H` is the host).
+ */
+const PW_P_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop)';
+const HASH_H_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm)';
+const progFlagRe = (prog: string, flag: string): RegExp =>
+  new RegExp(`(\\b${prog}(?=\\s)[^;&|\\n]*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
+const PW_P_RE = progFlagRe(PW_P_PROG, '-p');
+const HASH_H_RE = progFlagRe(HASH_H_PROG, '-H');
+const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop/;
+/** FreeRDP's `/p:<password>` and `/pth:<NT hash>` (xfreerdp, wfreerdp, sdl-freerdp, their 3.x names). */
+const FREERDP_RE = /(\b(?:[xw]|sdl-)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+const FREERDP_GATE = /freerdp/;
+/**
+ * Windows `net use [device] \\host\share <password> [/user:...]` and `net user <name> <password> [/add]`: the positional
+ * argument after the share, or after the user's name (netSecretAt); `*` (a prompt) stays.
+ */
+const NET_CMD_RE = /\bnet(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi;
+const NET_GATE = /net(?:\.exe)?[ \t]+use/i;
+const NET_WORD_RE = /"[^"]*"|'[^']*'|[^\s"']+/g;
+const NET_DEVICE_RE = /^(?:[A-Za-z]:|\*|(?:LPT|COM)\d:)$/i;
+const SAMBA_USER_VERB_RE = /^(?:add|delete|del|info|rename|password)$/;
+/** Which of `words` (after `net use` or `net user`) is the password, or -1. */
+function netSecretAt(sub: string, words: readonly string[]): number {
+  const pos: number[] = [];
+  for (let i = 0; i < words.length; i++) if (!(words[i] as string).startsWith('/')) pos.push(i);
+  let k = 0;
+  if (sub.toLowerCase() === 'use') {
+    if (NET_DEVICE_RE.test(words[pos[0] ?? -1] ?? '')) k++;
+    if (!(words[pos[k] ?? -1] ?? '').startsWith('\\\\')) return -1;
+    k++;
+  } else {
+    // Samba's `net user add <name> [<password>]` (`net user delete|info|rename` take none).
+    const verb = (words[pos[0] ?? -1] ?? '').toLowerCase();
+    if (SAMBA_USER_VERB_RE.test(verb)) {
+      if (verb !== 'add' && verb !== 'password') return -1;
+      k = 2;
+    } else k = 1;
+  }
+  const at = pos[k];
+  if (at === undefined) return -1;
+  const w = words[at] as string;
+  return w === '*' || w === '""' || w === "''" || w.startsWith('[REDACTED') ? -1 : at;
+}
+export function scrubNetCommand(m: string, sub: string, args: string): string {
+  const words = [...args.matchAll(NET_WORD_RE)];
+  const at = netSecretAt(
+    sub,
+    words.map((w) => w[0]),
+  );
+  const w = words[at];
+  if (w === undefined) return m;
+  const i = m.length - args.length + (w.index ?? 0);
+  return m.slice(0, i) + REDACTED + m.slice(i + w[0].length);
+}
+/** openssl's MAC, KDF and key options that carry a key or a password: `-macopt key:x`, `-macopt hexkey:x`, `-kdfopt pass:x`. */
+const OPENSSL_OPT_RE = /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+const OPENSSL_OPT_GATE = /(?:mac|kdf|pkey|sig)opt/;
+/** `mysqladmin [options] password <new>`: the new password (its `-p<old>` is MYSQL_RE's). */
+const MYSQLADMIN_RE = /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g;
+const MYSQLADMIN_GATE = /mysqladmin/;
+/** Any of round 6's words (one scan for the usual string that names none, before each pattern's own gate). */
+const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
 const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
 
@@ -740,7 +834,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=])|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ)|f(?:rom-literal)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=])|i(?:mp\s)|m(?:ysql|ariadb|ongo|aster.?key)|n(?:pm_|ame"?\s*:)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s)|r(?:edis-cli|ar\s|pcclient|man\s)|s(?:ecret|ig(?:=|nature)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get)|sl\s)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|z(?:ip|[arz])?\s|\slogin|:\/\/[^\s/@]*@/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm)|f(?:rom-literal|reerdp)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:mp\s|mpacket-)|m(?:ysql|ariadb|ongo|aster.?key|acopt|edusa)|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+use)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop)|s(?:ecret|ig(?:=|nature|opt)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map)|sl\s)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -813,6 +907,8 @@ export function scrub(s: string): string {
   if (AWS_CONFIG_GATE.test(s)) s = s.replace(AWS_CONFIG_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (SECRET_ARG_GATE.test(s)) s = s.replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (MYSQL_GATE.test(s)) {
+    // mysqladmin's new password first: MYSQL_RE would take `password` for the value of a lone -p before it.
+    if (MYSQLADMIN_GATE.test(s)) s = s.replace(MYSQLADMIN_RE, valueReplace);
     s = s.replace(MYSQL_RE, (m, k: string, glued: string | undefined, sp: string | undefined, spaced: string | undefined) => {
       const v = glued ?? spaced ?? '';
       return v.startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED;
@@ -842,6 +938,19 @@ export function scrub(s: string): string {
     if (ORACLE_GATE.test(s)) s = s.replace(ORACLE_CMD_RE, scrubOracleCommand);
   }
   if (JDBC_THIN_GATE.test(s)) s = s.replace(JDBC_THIN_RE, valueReplace);
+  // Round 6: SQL CONNECT logons, Impacket targets and hashes, lateral-movement clients, net use / net user, openssl options.
+  if (ROUND6_GATE.test(s)) {
+    if (CONNECT_GATE.test(s)) {
+      const oracle = ORACLE_GATE.test(s);
+      s = s.replace(CONNECT_RE, (m, k: string, v: string, after: string | undefined) => (v.startsWith('[REDACTED') || (after === undefined && !oracle) ? m : k + REDACTED));
+    }
+    if (HASHES_GATE.test(s)) s = s.replace(HASHES_RE, valueReplace);
+    if (IMPACKET_GATE.test(s)) s = s.replace(IMPACKET_CMD_RE, scrubImpacketCommand);
+    if (PW_P_GATE.test(s)) s = s.replace(PW_P_RE, flagReplace).replace(HASH_H_RE, flagReplace);
+    if (FREERDP_GATE.test(s)) s = s.replace(FREERDP_RE, valueReplace);
+    if (NET_GATE.test(s)) s = s.replace(NET_CMD_RE, scrubNetCommand);
+    if (OPENSSL_OPT_GATE.test(s)) s = s.replace(OPENSSL_OPT_RE, valueReplace);
+  }
   return s;
 }
 
@@ -878,6 +987,23 @@ const PROG_SMB = 64;
 const PROG_OPENSSL = 128;
 /** `user/<secret>@db` logons: Oracle's clients. */
 const PROG_ORACLE = 256;
+/** Round 6: `[domain/]user:<secret>@host`, `domain/user:<secret>`: Impacket's examples. */
+const PROG_IMPACKET = 512;
+/** `-p <secret>` / `-p<secret>`: nxc, crackmapexec, evil-winrm, hydra, medusa, smbmap, rdesktop. */
+const PROG_PW_P = 1024;
+/** `-H <hash>`: nxc, crackmapexec, evil-winrm. */
+const PROG_HASH_H = 2048;
+/** `/p:<secret>`, `/pth:<hash>`: FreeRDP. */
+const PROG_FREERDP = 4096;
+/** `password <new>`: mysqladmin. */
+const PROG_MYSQLADMIN = 8192;
+const IMPACKET_CMD_WORD_RE = new RegExp(`(?:^|/)${IMPACKET_PROG}$`, 'i');
+const PW_P_CMD_WORD_RE = new RegExp(`(?:^|/)${PW_P_PROG}$`);
+const HASH_H_CMD_WORD_RE = new RegExp(`(?:^|/)${HASH_H_PROG}$`);
+const FREERDP_CMD_WORD_RE = /(?:^|\/)(?:[xw]|sdl-)?freerdp3?$/;
+/** An Impacket target as one argument: `[domain/]user:<secret>@host` (the last `@`), or `domain/user:<secret>`. */
+const IMPACKET_ARG_RE = /^((?:[A-Za-z0-9_.-]+\/)?[^\s/:@]+:)(.+)(@[^\s@:]+)$|^([A-Za-z0-9_.-]+\/[^\s/:@]+:)([^@]+)$/;
+const FREERDP_ARG_RE = /^(\/(?:p|pth):)(.+)$/;
 const LDAP_CMD_RE = new RegExp(`(?:^|/)${LDAP_PROG}$`);
 const UPPER_P_CMD_RE = new RegExp(`(?:^|/)(?:${SQLCMD_PROG}|${ZIP_PROG})$`);
 const GLUED_P_CMD_RE = new RegExp(`(?:^|/)${SEVENZ_PROG}$`);
@@ -890,6 +1016,7 @@ const RMAN_CONNECT_RE = /^(?:target|catalog|auxiliary)$/i;
 const SSH_CMD_RE = /(?:^|\/)(?:ssh|scp|sftp|rsync)$/;
 /** The program bits of an argv after `a` (after `prev`), given the bits before it. */
 function progAfter(bits: number, prev: string | undefined, a: string): number {
+  if (a === 'mysqladmin' || a.endsWith('/mysqladmin')) return bits | PROG_P | PROG_MYSQLADMIN;
   if (MYSQL_CMD_RE.test(a)) return bits | PROG_P;
   if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return bits | PROG_P;
   if (a === 'curl' || a.endsWith('/curl')) return bits | PROG_CURL;
@@ -900,6 +1027,9 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
   if (SMB_CMD_RE.test(a)) return bits | PROG_SMB;
   if (a === 'openssl' || a.endsWith('/openssl')) return bits | PROG_OPENSSL;
   if (ORACLE_CMD_WORD_RE.test(a)) return bits | PROG_ORACLE;
+  if (IMPACKET_CMD_WORD_RE.test(a)) return bits | PROG_IMPACKET;
+  if (PW_P_CMD_WORD_RE.test(a)) return bits | PROG_PW_P | (HASH_H_CMD_WORD_RE.test(a) ? PROG_HASH_H : 0);
+  if (FREERDP_CMD_WORD_RE.test(a)) return bits | PROG_FREERDP;
   if ((bits & PROG_P) !== 0 && SSH_CMD_RE.test(a)) return bits & ~PROG_P;
   return bits;
 }
@@ -918,14 +1048,27 @@ function progsOf(argv: readonly unknown[], upTo = argv.length): number {
   }
   return bits;
 }
-/** The index in `argv` of htpasswd's password (htpasswdSecretAt after an `htpasswd` word), or -1. */
+const NET_WORD_ARGV_RE = /^(?:net|net\.exe)$/i;
+const NET_SUB_RE = /^user?$/i;
+/**
+ * The index in `argv` of a password told by its position: htpasswd's (htpasswdSecretAt after an `htpasswd` word), or
+ * `net use` / `net user`'s (netSecretAt), or -1.
+ */
 function htpasswdArgAt(argv: readonly unknown[]): number {
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i];
-    if (typeof w === 'string' && (w === 'htpasswd' || w.endsWith('/htpasswd'))) {
+    if (typeof w !== 'string') continue;
+    if (w === 'htpasswd' || w.endsWith('/htpasswd')) {
       const rest = argv.slice(i + 1);
       const at = htpasswdSecretAt(rest.map((x) => (typeof x === 'string' ? x : '')));
       return at < 0 ? -1 : i + 1 + at;
+    }
+    const sub = argv[i + 1];
+    if (typeof sub === 'string' && NET_SUB_RE.test(sub) && NET_WORD_ARGV_RE.test(w.slice(w.lastIndexOf('\\') + 1))) {
+      const rest = argv.slice(i + 2).map((x) => (typeof x === 'string' ? x : ''));
+      const end = rest.findIndex((x) => x === '&&' || x === '&' || x === ';' || x === '|');
+      const at = netSecretAt(sub, end < 0 ? rest : rest.slice(0, end));
+      return at < 0 ? -1 : i + 2 + at;
     }
   }
   return -1;
@@ -980,6 +1123,22 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
     const m = ORACLE_ARG_RE.exec(a);
     if (m !== null && (m[3] !== undefined || a.startsWith('userid=') || prev === undefined || prev.startsWith('-') || ORACLE_CMD_WORD_RE.test(prev) || RMAN_CONNECT_RE.test(prev))) return (m[1] as string) + REDACTED + (m[3] ?? '');
   }
+  if (prog < PROG_IMPACKET) return v;
+  // Round 6.
+  if ((prog & PROG_IMPACKET) !== 0 && !a.startsWith('-')) {
+    const m = IMPACKET_ARG_RE.exec(a);
+    if (m !== null) return m[1] !== undefined ? m[1] + REDACTED + (m[3] as string) : (m[4] as string) + REDACTED;
+  }
+  if ((prog & (PROG_PW_P | PROG_HASH_H)) !== 0) {
+    if ((prog & PROG_PW_P) !== 0 && prev === '-p' && !a.startsWith('-')) return REDACTED;
+    if ((prog & PROG_PW_P) !== 0 && a.length > 2 && a.startsWith('-p') && !a.startsWith('-p-')) return '-p' + REDACTED;
+    if ((prog & PROG_HASH_H) !== 0 && prev === '-H' && !a.startsWith('-')) return REDACTED;
+  }
+  if ((prog & PROG_FREERDP) !== 0) {
+    const m = FREERDP_ARG_RE.exec(a);
+    if (m !== null) return (m[1] as string) + REDACTED;
+  }
+  if ((prog & PROG_MYSQLADMIN) !== 0 && prev === 'password' && !a.startsWith('-')) return REDACTED;
   return v;
 }
 
