@@ -389,7 +389,7 @@ describe('scrub', () => {
     ['nxc & co -p', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
     ['nxc & co -H', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\s)[^;&|\n]*?\s-H)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
     ['freerdp /p:', /(\b(?:[xw]|sdl-)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['net use/user', /\bnet(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
+    ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
   ];
   const chain = (s: string, skip = -1): string =>
@@ -520,6 +520,7 @@ describe('scrub', () => {
     'xfreerdp /v:h /u:a /p:p102; wfreerdp /pth:p103',
     'net use \\\\h\\s p104 /user:a',
     'NET USER bob p105 /add; net use Z: /delete; net user add carol p106; net user info bob',
+    'cmd /c net user eve p109 /add & C:\\Windows\\System32\\net.exe use \\\\h\\s p110; the net user count grew by 5',
     'openssl mac -macopt hexkey:p107 HMAC; -kdfopt salt:x',
     'mysqladmin -u root password p108',
   ];

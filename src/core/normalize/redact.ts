@@ -43,6 +43,9 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 5: names ending in `_KEY` (`STRIPE_KEY=x`, env `SIGNING_KEY`; not `PUBLIC_KEY`, `PARTITION_KEY`, `KEY_ID`), DMS's
  *   Oracle TDE password (`securityDbEncryption`), `zip -P`, `7z -p<pw>`, `smbclient -U user%pw`, `openssl enc -k` / `-K`,
  *   Oracle logons after an Oracle client (`sqlplus user/pw@db`) and in a JDBC thin URL.
+ * - round 6: `CONNECT user/pw@db` in SQL text, Impacket targets (`secretsdump.py dom/u:pw@host`) and `-hashes` / `-aesKey`,
+ *   `-p` / `-H` of nxc, crackmapexec, evil-winrm, hydra and the like, FreeRDP `/p:` / `/pth:`, `net use` / `net user`
+ *   passwords by position, openssl `-macopt key:`, `mysqladmin password x`.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -744,9 +747,11 @@ const FREERDP_RE = /(\b(?:[xw]|sdl-)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[
 const FREERDP_GATE = /freerdp/;
 /**
  * Windows `net use [device] \\host\share <password> [/user:...]` and `net user <name> <password> [/add]`: the positional
- * argument after the share, or after the user's name (netSecretAt); `*` (a prompt) stays.
+ * argument after the share, or after the user's name (netSecretAt); `*` (a prompt) stays. Only where a command starts
+ * (the string's or a line's start, after `;`, `&`, `|`, `(`, a quote, `=`, `cmd /c`, or a path: `C:\Windows\...\net.exe`),
+ * so `the net user count grew` in prose stays.
  */
-const NET_CMD_RE = /\bnet(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi;
+const NET_CMD_RE = /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi;
 const NET_GATE = /net(?:\.exe)?[ \t]+use/i;
 const NET_WORD_RE = /"[^"]*"|'[^']*'|[^\s"']+/g;
 const NET_DEVICE_RE = /^(?:[A-Za-z]:|\*|(?:LPT|COM)\d:)$/i;
