@@ -429,6 +429,9 @@ body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
 .strip{display:flex;flex-wrap:wrap;gap:10px 22px;align-items:center;background:#111827;color:#e5e7eb;padding:10px 28px;font-size:14px}
 #others-from span{color:#6b7280}
 #secrets .hint{margin:0 0 8px;font-size:13px;color:#374151}
+#before .hint,#before .before-note,#before .before-count,#before .before-via{margin:0 0 8px;font-size:13px;color:#374151}
+#before .before-note{color:#92400e}
+#before h3{margin:14px 0 6px;font-size:15px}
 tr.secret.denied td{color:#6b7280}
 .a-more{margin:4px 0 6px;padding-left:18px;font-size:13px;color:#374151}
 .strip .chainline{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;color:#fde68a}
@@ -490,6 +493,48 @@ details.context summary{cursor:pointer;font-weight:600;margin:12px 0 8px}
 .res ul{margin:0;padding-left:18px;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px;word-break:break-all}
 footer{color:#6b7280;font-size:12px;padding:0 28px 24px}
 `;
+
+/** One line of the "Before" table: time, plane, what, who, from (the timeline's columns, without alerts). */
+function beforeRow(ev: SeamEvent): string {
+  const what = `${ev.seam.source === 'cloudtrail' ? shortAction(ev.seam.action) : (ev.seam.action ?? '')}${ev.seam.resource ? ` ${ev.seam.resource}` : ''}${ev.seam.outcome === 'failure' ? ' (failed)' : ''}`;
+  return `<tr class="before-entry" data-event="${esc(ev.seam.id)}"><td class="t">${esc(ev['@timestamp'].slice(11, 19))}</td><td><span class="plane plane-${esc(ev.seam.source)}">${esc(SOURCES.find((s) => s.source === ev.seam.source)?.name ?? ev.seam.source)}</span></td><td class="what">${esc(clip(what, 90))}</td><td>${esc(clip(actor(ev), 96))}</td><td class="from">${esc(ev.seam.source_ip ?? '')}</td></tr>`;
+}
+
+/**
+ * "Before": what the incident's identity, and the other identities its evidence names (who made a grant), did in
+ * the hour before the first alert (incident-before.ts). Says when the events do not reach back that far, or could
+ * not be read, so an empty list is not taken for a quiet hour.
+ */
+function beforeSection(page: IncidentPage): string {
+  const b = page.before;
+  if (b === undefined) return '';
+  const span = `${when(b.from)} to ${b.to.slice(11, 19)} UTC`;
+  const minutes = Math.round((Date.parse(b.to) - Date.parse(b.from)) / 60_000);
+  const head = `<section id="before"><h2>Before the first alert</h2><p class="hint">The ${minutes} minutes before the first alert (${esc(span)}): what this incident's identity did, and the other identities its evidence names (for a grant: who made it).</p>`;
+  if (b.unavailable !== undefined) return `${head}<p class="before-note" id="before-unavailable">Events before the incident are unavailable: ${esc(b.unavailable)}.</p></section>`;
+  const notes: string[] = [];
+  if (b.dataFrom === undefined) notes.push('The events read hold no event at all, so nothing can be said about this hour.');
+  else if (b.dataFrom > b.from) {
+    const missing = Math.round((Date.parse(b.dataFrom) - Date.parse(b.from)) / 60_000);
+    notes.push(`The events read start at ${when(b.dataFrom)}: ${b.dataFrom >= b.to ? 'none of this window is' : `the first ${missing} minutes of this window are not`} in the data, so a short or empty list there is no evidence of a quiet hour.`);
+  }
+  if (b.unread) notes.push(`${b.unread} more events matched the search than were read (the newest were read); the counts below leave them out.`);
+  const subjects = b.subjects.map((s) => {
+    const planes = Object.entries(s.bySource)
+      .map(([k, n]) => `${SOURCES.find((x) => x.source === k)?.name ?? k} ${n}`)
+      .join(', ');
+    const title = s.role === 'incident' ? `This incident's identity: ${shortIdentity(s.label)}` : `${shortIdentity(s.label)}, in the evidence`;
+    const via = s.via.length ? `<p class="before-via">In the evidence: ${s.via.slice(0, 3).map((v) => esc(clip(v, 110))).join('; ')}${s.via.length > 3 ? `; …${s.via.length - 3} more` : ''}</p>` : '';
+    const left = s.total - s.events.length;
+    const count =
+      s.total === 0
+        ? '<p class="before-count" data-total="0">No event of it in this window.</p>'
+        : `<p class="before-count" data-total="${s.total}" data-shown="${s.events.length}">${s.total} event${s.total === 1 ? '' : 's'} (${esc(planes)})${left > 0 ? `; the last ${s.events.length} shown, ${left} earlier left out` : ''}.</p>`;
+    const table = s.events.length ? `<table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>From</th></tr></thead><tbody>\n${s.events.map(beforeRow).join('\n')}\n</tbody></table>` : '';
+    return `<div class="before-subject" data-role="${esc(s.role)}" data-identity="${esc(s.label)}"><h3 title="${esc(s.label)}">${esc(clip(title, 120))}</h3>${via}${count}${table}</div>`;
+  });
+  return `${head}${notes.map((n) => `<p class="before-note">${esc(n)}</p>`).join('')}${subjects.join('\n')}</section>`;
+}
 
 /** Renders one incident page. */
 function secretsSection(page: IncidentPage): string {
@@ -580,6 +625,7 @@ ${ips.size ? `<dt>From</dt><dd id="from">${[...ips].slice(0, 6).map(esc).join('<
 </section>
 </div>
 ${secretsSection(page)}
+${beforeSection(page)}
 <section id="timeline"><h2>Timeline across planes</h2>${timelineSvg(entries, inc.start, inc.end)}
 <table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>From</th><th>Alerts</th></tr></thead><tbody>
 ${rows.join('\n')}

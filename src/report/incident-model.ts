@@ -9,6 +9,7 @@ import type { Alert } from '../detect/alert.ts';
 import type { Incident } from '../pipeline/incident.ts';
 import { incidentKey } from '../pipeline/incident-topic.ts';
 import { podKey, saKey, userKey } from '../identity/keys.ts';
+import type { BeforeSection } from './incident-before.ts';
 
 export interface RuleNote {
   description?: string;
@@ -28,6 +29,8 @@ export interface IncidentPage {
   notes: ReadonlyMap<string, RuleNote>;
   /** Where the data came from, for the page footer: `out/`, `OpenSearch http://…`. */
   source: string;
+  /** What the incident's identity and the other identities of its evidence (a granter) did in the hour before its first alert (incident-before.ts). */
+  before?: BeforeSection;
 }
 
 /** Every `seam.id` the page needs: the alerts' evidence, their related events (context, white on the timeline) and the chain's. */
@@ -100,7 +103,7 @@ export function incidentNames(inc: Incident): Set<string> {
 }
 
 /** An event's credentials and the identity behind them, named as `incidentNames` names them (bare Kubernetes names scoped by the event's cluster). */
-function eventNames(e: SeamEvent): string[] {
+export function eventNames(e: SeamEvent): string[] {
   const out: string[] = [];
   const c = e.seam.cluster;
   for (const p of [e.seam.principal, e.seam.origin]) {

@@ -14,6 +14,7 @@ import { incidentsFrom, type Incident } from '../pipeline/incident.ts';
 import { incidentRisk } from '../pipeline/incident-topic.ts';
 import { splitDescription } from '../detect/triage.ts';
 import { callerKeys, isCallOf, neededEventIds, type IncidentPage, type RuleNote } from './incident-model.ts';
+import { BEFORE_ROWS, BeforeCollector, beforeQuery, beforeTargets, beforeWindow, type BeforeSection } from './incident-before.ts';
 
 async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>> {
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -136,7 +137,15 @@ export async function pagesFromFolder(dir: string, incidents: readonly Incident[
       if (isCallOf(e, w.keys, w.inc)) w.calls.push(e);
     }
   }
-  return wanted.map((w) => ({ id: w.inc.id, incident: w.inc, events: w.events, awsCalls: w.calls, notes, source: dir }));
+  // A second pass for the hour before each incident: who else to look for (a granter) is known from its evidence,
+  // found in the first. Memory stays bounded (a few rows per identity), whatever the file's size.
+  const collectors = wanted.map((w) => new BeforeCollector(w.inc, beforeTargets(w.inc, w.events)));
+  for await (const raw of jsonLines(file)) {
+    const e = raw as SeamEvent;
+    if (e.seam === undefined || typeof e['@timestamp'] !== 'string') continue;
+    for (const c of collectors) c.add(e);
+  }
+  return wanted.map((w, i) => ({ id: w.inc.id, incident: w.inc, events: w.events, awsCalls: w.calls, notes, source: dir, before: collectors[i]!.result() }));
 }
 
 const SEARCH_CAP = 10_000;
@@ -188,5 +197,38 @@ export async function pageFromOpenSearch(client: Client, prefix: string, inc: In
     const ks = new Set(keys);
     for (const h of (res.body as { hits: { hits: { _source: SeamEvent }[] } }).hits.hits) if (isCallOf(h._source, ks, inc)) awsCalls.push(h._source);
   }
-  return { id: inc.id, incident: inc, events, awsCalls, notes, source };
+  return { id: inc.id, incident: inc, events, awsCalls, notes, source, before: await beforeFromOpenSearch(client, index, inc, events) };
+}
+
+/** Most events of the window read from the index, newest first; the total comes from the count (what is not read is counted as left out). */
+const BEFORE_READ = 1000;
+
+/**
+ * The "Before" section from the event indices: the targets' events in the hour before the first alert (newest
+ * first, at most BEFORE_READ read, each checked as the folder checks it) and the earliest event the indices hold.
+ * A search OpenSearch refuses is said on the page (`unavailable`), not shown as an empty hour.
+ */
+async function beforeFromOpenSearch(client: Client, index: string, inc: Incident, events: ReadonlyMap<string, SeamEvent>): Promise<BeforeSection> {
+  const targets = beforeTargets(inc, events);
+  const window = beforeWindow(inc);
+  const c = new BeforeCollector(inc, targets, window, BEFORE_ROWS);
+  try {
+    const res = await client.search({
+      index,
+      body: { size: BEFORE_READ, sort: [{ '@timestamp': 'desc' }], track_total_hits: true, query: beforeQuery(targets, window) },
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    } as never);
+    const body = res.body as { hits: { total?: { value: number } | number; hits: { _source: SeamEvent }[] } };
+    for (const h of body.hits.hits) c.add(h._source);
+    const first = await client.search({ index, body: { size: 0, aggs: { first: { min: { field: '@timestamp' } } } }, ignore_unavailable: true, allow_no_indices: true } as never);
+    const min = (first.body as { aggregations?: { first?: { value_as_string?: string } } }).aggregations?.first?.value_as_string;
+    const section = c.result(min !== undefined ? { dataFrom: min } : {});
+    const total = typeof body.hits.total === 'number' ? body.hits.total : (body.hits.total?.value ?? 0);
+    const read = body.hits.hits.length;
+    // Hits past the first BEFORE_READ were not read: say they exist rather than show fewer than there are.
+    return read < total ? { ...section, unread: total - read } : section;
+  } catch (e) {
+    return { ...window, subjects: [], unavailable: `the event indices did not answer the search (${(e as Error).message})` };
+  }
 }
