@@ -206,3 +206,51 @@ describe('seam rules test: expect', () => {
     expect(await run(tooMany)).toContain(`ERROR ${join(dir, 'expect_many.test.yml')}: case 1 (one alert, two expectations): "expect" lists 2 alert(s), more than "alerts: 1"`);
   });
 });
+
+describe('seam rules test: |expand around a placeholder', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seam-rule-tests-expand-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the rule's own '*' a wildcard: a dev session in a listed account alerts, one in another account does not", async () => {
+    const rule = join(dir, 'dev_session.yml');
+    await writeFile(rule, [
+      'title: Key created by a dev session in one of our accounts',
+      'id: 33333333-3333-4333-8333-333333333333',
+      'name: dev_session_key',
+      'status: test',
+      'description: A dev role session created an access key.',
+      'logsource:',
+      '  product: aws',
+      '  service: cloudtrail',
+      'detection:',
+      '  sel:',
+      '    eventName: CreateAccessKey',
+      "    userIdentity.arn|expand: 'arn:aws:sts::%org_accounts%:assumed-role/dev/*'",
+      '  condition: sel',
+      'falsepositives:',
+      '  - none',
+      'level: low',
+      '',
+    ].join('\n'));
+    const dev = (id: string, account: string): Record<string, unknown> => ({
+      ...ctRaw(id, 'bob'),
+      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${account}:assumed-role/dev/bob`, accountId: account },
+    });
+    await writeFile(join(dir, 'dev_session.test.yml'), JSON.stringify({
+      placeholders: { org_accounts: ['111122223333'] },
+      cases: [
+        { name: "bob's dev session in our account", alerts: 1, events: [dev('ev-ours', '111122223333')] },
+        { name: 'the same role in an account not listed', alerts: 0, events: [dev('ev-theirs', '999988887777')] },
+      ],
+    }));
+    const out = sink();
+    const s = await runRuleTests([rule], out.stream);
+    expect(out.lines()).toEqual(['rules-test: files=1 cases=2 passed=2 failed=0 missing=0 errors=0']);
+    expect(s).toMatchObject({ cases: 2, passed: 2 });
+  });
+});

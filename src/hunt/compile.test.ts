@@ -18,6 +18,19 @@ describe('compileRuleToDsl', () => {
     expect(q).toContain('{"term":{"seam.source":{"value":"cloudtrail"}}}');
   });
 
+  it("compiles |expand text around a placeholder to a wildcard query: the rule's own '*' stays a wildcard", () => {
+    const det = "  sel:\n    userIdentity.arn|expand: 'arn:aws:sts::%acct%:assumed-role/dev/*'\n  condition: sel";
+    const [r] = compileRuleTextToDsl(rule(det), 'r.yml', { placeholders: { acct: ['111122223333', '444455556666'] } });
+    expect(r).toMatchObject({ ok: true, verify: false });
+    const q = JSON.stringify(r?.ok && r.query);
+    expect(q).toContain('{"prefix":{"userIdentity.arn":{"value":"arn:aws:sts::111122223333:assumed-role/dev/","case_insensitive":true}}}');
+    expect(q).toContain('{"prefix":{"userIdentity.arn":{"value":"arn:aws:sts::444455556666:assumed-role/dev/","case_insensitive":true}}}');
+    expect(q).not.toContain('"term":{"userIdentity.arn"');
+    // A value's own wildcard is one too; the rule's escaped star is a literal (a term).
+    const [v] = compileRuleTextToDsl(rule("  sel:\n    userIdentity.arn|expand: 'x:%r%:\\*'\n  condition: sel"), 'r.yml', { placeholders: { r: ['dev-*'] } });
+    expect(JSON.stringify(v?.ok && v.query)).toContain('{"wildcard":{"userIdentity.arn":{"value":"x:dev-*:\\\\*","case_insensitive":true}}}');
+  });
+
   it('marks a rule that needs the engine to confirm hits, and refuses one with nothing indexable', () => {
     const [v] = compileRuleTextToDsl(rule('  sel:\n    eventName: X\n  f:\n    errorCode|exists: true\n  condition: sel and not f'), 'r.yml');
     expect(v).toMatchObject({ ok: true, verify: true });

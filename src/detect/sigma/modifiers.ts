@@ -285,10 +285,12 @@ export function toJsRegex(src: string, flags: string): RegExp {
 }
 
 /**
- * Expands `%name%` placeholders (`|expand`) into every combination of configured values. Literal text
- * around them is escaped so it stays literal when the result is parsed for wildcards; `\%` is a plain
- * percent sign. Returns the first placeholder without configured values instead, when there is one.
- * Shared by the streaming engine and the hunting compiler so both expand alike.
+ * Expands `%name%` placeholders (`|expand`) into every combination of configured values; `\%` is a plain
+ * percent sign. The result is a Sigma string: the rule's own text keeps its meaning (`*` and `?` are wildcards,
+ * `\*` a literal star), and each configured value is spliced in as written, a pattern too (the specification's
+ * "replaced with ... values or patterns", e.g. `srv*`), so `'system:serviceaccount:%ns%:*'` matches every
+ * service account of the listed namespaces. Returns the first placeholder without configured values instead,
+ * when there is one. Shared by the streaming engine and the hunting compiler so both expand alike.
  */
 export const DEFAULT_MAX_PLACEHOLDER_EXPANSION = 4096;
 
@@ -329,14 +331,14 @@ export function expandPlaceholderValues(
   let out = [''];
   for (const p of pieces) {
     if (typeof p === 'string') {
-      const esc = p.replace(/[*?\\]/g, '\\$&');
-      out = out.map((o) => o + esc);
+      out = out.map((o) => o + p);
       continue;
     }
     const values = placeholders[p.name];
     if (values === undefined) return { missing: p.name };
     const next: string[] = [];
-    for (const o of out) for (const v of values) next.push(o + v);
+    // A value ending in a lone backslash keeps it literal: doubled, so the rule's next `*` stays a wildcard.
+    for (const o of out) for (const v of values) next.push(o + (/(?:^|[^\\])(?:\\\\)*\\$/.test(v) ? `${v}\\` : v));
     out = next;
   }
   return { values: out };

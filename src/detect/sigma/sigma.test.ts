@@ -390,6 +390,39 @@ describe('modifiers', () => {
     condition: sel`;
     expect(matches(esc, ct({ userAgent: '%plaincurl' }), { placeholders: { tool: ['curl'] } })).toBe(true);
   });
+  it("expand keeps the rule's own wildcards around a placeholder; values are patterns as written", () => {
+    const arn = (a: string) => ct({ userIdentity: { type: 'AssumedRole', arn: a } });
+    const d = `    sel:
+        userIdentity.arn|expand: 'arn:aws:sts::%acct%:assumed-role/dev/*'
+    condition: sel`;
+    const acct = { placeholders: { acct: ['111122223333', '444455556666'] } };
+    expect(matches(d, arn('arn:aws:sts::111122223333:assumed-role/dev/bob'), acct)).toBe(true);
+    expect(matches(d, arn('arn:aws:sts::444455556666:assumed-role/dev/carol'), acct)).toBe(true);
+    // Near misses: another account, another role.
+    expect(matches(d, arn('arn:aws:sts::999999999999:assumed-role/dev/bob'), acct)).toBe(false);
+    expect(matches(d, arn('arn:aws:sts::111122223333:assumed-role/ops/bob'), acct)).toBe(false);
+    // '?' and a leading '*' too; '\\*' in the rule's text stays a literal star.
+    const q = `    sel:
+        userIdentity.arn|expand: '*:%acct%:assumed-role/de?/*'
+    condition: sel`;
+    expect(matches(q, arn('arn:aws:sts::111122223333:assumed-role/dev/bob'), acct)).toBe(true);
+    const lit = `    sel:
+        userIdentity.arn|expand: 'arn:aws:sts::%acct%:assumed-role/dev/\\*'
+    condition: sel`;
+    expect(matches(lit, arn('arn:aws:sts::111122223333:assumed-role/dev/*'), acct)).toBe(true);
+    expect(matches(lit, arn('arn:aws:sts::111122223333:assumed-role/dev/bob'), acct)).toBe(false);
+    // A value's own wildcards are wildcards (the specification's "replaced with ... patterns"); its '\\*' is a star.
+    const ns = `    sel:
+        userIdentity.arn|expand: 'arn:aws:sts::111122223333:assumed-role/%roles%/bob'
+    condition: sel`;
+    expect(matches(ns, arn('arn:aws:sts::111122223333:assumed-role/dev-eu/bob'), { placeholders: { roles: ['dev-*'] } })).toBe(true);
+    expect(matches(ns, arn('arn:aws:sts::111122223333:assumed-role/dev-eu/bob'), { placeholders: { roles: ['dev-\\*'] } })).toBe(false);
+    // A value ending in a backslash keeps it literal, and the rule's '*' after it stays a wildcard.
+    const bs = `    sel:
+        userAgent|expand: '%dir%*'
+    condition: sel`;
+    expect(matches(bs, ct({ userAgent: 'C:\\tools\\curl.exe' }), { placeholders: { dir: ['C:\\tools\\'] } })).toBe(true);
+  });
   it('fieldref (and with neq)', () => {
     expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({ requestParameters: { userName: 'EKS-admin' } }))).toBe(true);
     expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({}))).toBe(false);
