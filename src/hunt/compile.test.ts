@@ -31,6 +31,20 @@ describe('compileRuleToDsl', () => {
     expect(JSON.stringify(v?.ok && v.query)).toContain('{"wildcard":{"userIdentity.arn":{"value":"x:dev-*:\\\\*","case_insensitive":true}}}');
   });
 
+  it('compiles cidr|expand to one CIDR query per listed range, as plain cidr', () => {
+    const det = "  sel:\n    eventName: Q1\n  corp:\n    sourceIPAddress|cidr|expand: '%corp_networks%'\n  condition: sel and not corp";
+    const ph = { placeholders: { corp_networks: ['198.51.100.0/24', '10.0.0.0/8'] } };
+    const [r] = compileRuleTextToDsl(rule(det), 'r.yml', ph);
+    const plain = (nets: string[]) => compileRuleTextToDsl(rule(`  sel:\n    eventName: Q1\n  corp:\n    sourceIPAddress|cidr:\n${nets.map((n) => `      - '${n}'`).join('\n')}\n  condition: sel and not corp`), 'r.yml')[0];
+    expect(r).toMatchObject({ ok: true, verify: false });
+    expect(JSON.stringify(r?.ok && r.query)).toContain('"regexp":{"sourceIPAddress"');
+    const p = plain(['198.51.100.0/24', '10.0.0.0/8']);
+    expect(p).toMatchObject({ ok: true });
+    expect(r?.ok && r.query).toEqual(p?.ok && p.query);
+    const [bad] = compileRuleTextToDsl(rule(det), 'r.yml', { placeholders: { corp_networks: ['corp-vpn'] } });
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining("placeholder %corp_networks% has the value 'corp-vpn', which is not a CIDR range") as unknown });
+  });
+
   it('marks a rule that needs the engine to confirm hits, and refuses one with nothing indexable', () => {
     const [v] = compileRuleTextToDsl(rule('  sel:\n    eventName: X\n  f:\n    errorCode|exists: true\n  condition: sel and not f'), 'r.yml');
     expect(v).toMatchObject({ ok: true, verify: true });

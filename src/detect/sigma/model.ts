@@ -163,19 +163,26 @@ export function wrapParts(p: Part[], left: boolean, right: boolean): Part[] {
   return out;
 }
 
+/** `|expand`: the value with its placeholders replaced; undefined (after a warning) when one has no values. */
+function expandValue(raw: string, env: ModelEnv, pos: Pos): string[] | undefined {
+  const r = expandPlaceholderValues(raw, env.placeholders, env.maxPlaceholderExpansion);
+  if ('tooMany' in r) {
+    throw failAt(env, pos, 'SEAM_ERR_RULE_PLACEHOLDER', `placeholders in this value expand to ${r.tooMany} values, over the limit of ${env.maxPlaceholderExpansion ?? DEFAULT_MAX_PLACEHOLDER_EXPANSION} (maxPlaceholderExpansion)`);
+  }
+  if (!('values' in r)) {
+    env.diags.push(warn('SEAM_ERR_RULE_PLACEHOLDER', env.file, pos, `placeholder %${r.missing}% has no configured values; this value matches nothing (rule still loads)`, env.rule));
+    return undefined;
+  }
+  return r.values;
+}
+
 /** Runs one string value through placeholders and the string modifiers, in order. */
 function stringValues(raw: string, mods: string[], env: ModelEnv, pos: Pos): PipeValue[] | undefined {
   let raws = [raw];
   if (mods.includes('expand')) {
-    const r = expandPlaceholderValues(raw, env.placeholders, env.maxPlaceholderExpansion);
-    if ('tooMany' in r) {
-      throw failAt(env, pos, 'SEAM_ERR_RULE_PLACEHOLDER', `placeholders in this value expand to ${r.tooMany} values, over the limit of ${env.maxPlaceholderExpansion ?? DEFAULT_MAX_PLACEHOLDER_EXPANSION} (maxPlaceholderExpansion)`);
-    }
-    if (!('values' in r)) {
-      env.diags.push(warn('SEAM_ERR_RULE_PLACEHOLDER', env.file, pos, `placeholder %${r.missing}% has no configured values; this value matches nothing (rule still loads)`, env.rule));
-      return undefined;
-    }
-    raws = r.values;
+    const values = expandValue(raw, env, pos);
+    if (values === undefined) return undefined;
+    raws = values;
   }
   let vals: PipeValue[] = raws.map((r) => ({ parts: parsePattern(r), binary: false }));
   for (const m of mods) {
@@ -233,7 +240,9 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   const strMods = mods.filter((m) => STRING_MODS.includes(m));
   const cmp = mods.filter((m) => COMPARE.has(m));
   const tpart = mods.filter((m) => TIME_PARTS.has(m));
-  if (typeMods.length > 1 || (typeMods.length === 1 && typeMods[0] !== 'fieldref' && strMods.length > 0) || cmp.length > 1 || tpart.length > 1) {
+  // `cidr|expand` (either order): a site's list of ranges, each value a CIDR; no other string modifier goes with cidr.
+  const cidrList = typeMods[0] === 'cidr' && strMods.length > 0 && strMods.every((m) => m === 'expand');
+  if (typeMods.length > 1 || (typeMods.length === 1 && typeMods[0] !== 'fieldref' && strMods.length > 0 && !cidrList) || cmp.length > 1 || tpart.length > 1) {
     throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifiers '${mods.join('|')}' cannot be combined`);
   }
   if ((cmp.length || tpart.length) && (typeMods.length || strMods.length)) {
@@ -323,6 +332,20 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       continue;
     }
     if (e.type === 'cidr') {
+      if (cidrList) {
+        // An unset placeholder matches nothing, as with strings; every listed value must be a range.
+        const raw = String(v);
+        const specs = expandValue(raw, env, pos) ?? [];
+        const only = /^%([^%]+)%$/.exec(raw)?.[1];
+        for (const spec of specs) {
+          if (!cidrTest(spec)) {
+            const what = only !== undefined ? `placeholder %${only}% has the value '${spec}'` : `'${raw}' expands to '${spec}'`;
+            throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `${what}, which is not a CIDR range: with 'cidr', every value of the placeholder must be a network range such as 10.0.0.0/8, 198.51.100.7/32 or 2001:db8::/32 (no wildcards)`);
+          }
+          e.items.push({ k: 'cidr', spec, pos });
+        }
+        continue;
+      }
       if (!cidrTest(String(v))) throw failAt(env, pos, 'SEAM_ERR_RULE_VALUE', `'${String(v)}' is not a CIDR range`);
       e.items.push({ k: 'cidr', spec: String(v), pos });
       continue;

@@ -423,6 +423,52 @@ describe('modifiers', () => {
     condition: sel`;
     expect(matches(bs, ct({ userAgent: 'C:\\tools\\curl.exe' }), { placeholders: { dir: ['C:\\tools\\'] } })).toBe(true);
   });
+  it('cidr|expand and expand|cidr: a placeholder whose values are network ranges', () => {
+    const nets = { placeholders: { corp_networks: ['198.51.100.0/24', '10.0.0.0/8', '2001:db8::/32'] } };
+    for (const mods of ['cidr|expand', 'expand|cidr']) {
+      const d = `    sel:
+        sourceIPAddress|${mods}: '%corp_networks%'
+    condition: sel`;
+      expect(matches(d, ct({ sourceIPAddress: '198.51.100.7' }), nets)).toBe(true);
+      expect(matches(d, ct({ sourceIPAddress: '10.20.30.40' }), nets)).toBe(true);
+      expect(matches(d, ct({ sourceIPAddress: '2001:db8::1' }), nets)).toBe(true);
+      // Near misses: the next /24, another network, a word.
+      expect(matches(d, ct({ sourceIPAddress: '198.51.101.7' }), nets)).toBe(false);
+      expect(matches(d, ct({ sourceIPAddress: '203.0.113.7' }), nets)).toBe(false);
+      expect(matches(d, ct({ sourceIPAddress: 'eks.amazonaws.com' }), nets)).toBe(false);
+      // Unset: loads with the placeholder warning and matches nothing; an empty list matches nothing too.
+      const unset = loadRulesFromText(ctRule(d), 'r.yml');
+      expect(unset.diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_PLACEHOLDER', severity: 'warning' })]);
+      expect(unset.ruleset.match(ct({ sourceIPAddress: '198.51.100.7' }))).toHaveLength(0);
+      expect(matches(d, ct({ sourceIPAddress: '198.51.100.7' }), { placeholders: { corp_networks: [] } })).toBe(false);
+    }
+    // Text around the placeholder makes the range: '%net%/24'.
+    const around = `    sel:
+        sourceIPAddress|cidr|expand: '%net%/24'
+    condition: sel`;
+    expect(matches(around, ct({ sourceIPAddress: '198.51.100.9' }), { placeholders: { net: ['198.51.100.0'] } })).toBe(true);
+  });
+  it('cidr|expand rejects a placeholder value that is no range, naming the placeholder and the value', () => {
+    const d = `    sel:
+        sourceIPAddress|cidr|expand: '%corp_networks%'
+    condition: sel`;
+    for (const bad of ['10.0.0.*', 'corp-vpn', '10.0.0.0/33']) {
+      const { ruleset, diagnostics } = loadRulesFromText(ctRule(d), 'r.yml', { placeholders: { corp_networks: ['198.51.100.0/24', bad] } });
+      expect(ruleset.rules).toHaveLength(0);
+      expect(diagnostics).toEqual([
+        expect.objectContaining({
+          code: 'SEAM_ERR_RULE_VALUE',
+          severity: 'error',
+          message: `placeholder %corp_networks% has the value '${bad}', which is not a CIDR range: with 'cidr', every value of the placeholder must be a network range such as 10.0.0.0/8, 198.51.100.7/32 or 2001:db8::/32 (no wildcards)`,
+        }),
+      ]);
+    }
+    // cidr with any other string modifier is still refused.
+    const other = loadRulesFromText(ctRule(`    sel:
+        sourceIPAddress|cidr|contains: '10.0.0.0/8'
+    condition: sel`), 'r.yml');
+    expect(other.diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_MODIFIER', message: "modifiers 'cidr|contains' cannot be combined" })]);
+  });
   it('fieldref (and with neq)', () => {
     expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({ requestParameters: { userName: 'EKS-admin' } }))).toBe(true);
     expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({}))).toBe(false);
