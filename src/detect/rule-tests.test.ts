@@ -254,3 +254,93 @@ describe('seam rules test: |expand around a placeholder', () => {
     expect(s).toMatchObject({ cases: 2, passed: 2 });
   });
 });
+
+describe('seam rules test: a correlation in one file with its feeder', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seam-rule-tests-feeder-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const FEEDER = [
+    'title: Secret read',
+    'id: 44444444-4444-4444-8444-444444444441',
+    'name: secret_get',
+    'status: test',
+    'description: A Secret was read.',
+    'logsource:',
+    '  product: kubernetes',
+    '  service: audit',
+    'detection:',
+    '  sel:',
+    '    objectRef.resource: secrets',
+    '    verb: get',
+    '  condition: sel',
+    'falsepositives:',
+    '  - controllers',
+    'level: informational',
+  ];
+  const CORRELATION = [
+    'title: Many distinct secrets read by one user',
+    'id: 44444444-4444-4444-8444-444444444442',
+    'name: secret_sweep',
+    'status: test',
+    'description: One user read three or more distinct secrets in 10 minutes.',
+    'correlation:',
+    '  type: value_count',
+    '  rules: [secret_get]',
+    '  group-by: [user.username]',
+    '  timespan: 10m',
+    '  condition:',
+    '    field: objectRef.name',
+    '    gte: 3',
+    'falsepositives:',
+    '  - backup tools',
+    'level: medium',
+  ];
+  const get = (id: string, user: string, name: string, minute: number): Record<string, unknown> => ({
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID: id,
+    stage: 'ResponseComplete',
+    requestURI: `/api/v1/namespaces/payments/secrets/${name}`,
+    verb: 'get',
+    user: { username: user },
+    objectRef: { resource: 'secrets', namespace: 'payments', name, apiVersion: 'v1' },
+    responseStatus: { code: 200 },
+    requestReceivedTimestamp: `2026-12-01T10:0${minute}:00Z`,
+    stageTimestamp: `2026-12-01T10:0${minute}:00Z`,
+  });
+  const sweep = [get('aud-1', 'mallory', 'a', 0), get('aud-2', 'mallory', 'b', 1), get('aud-3', 'mallory', 'c', 2)];
+  const same = [get('aud-1', 'mallory', 'a', 0), get('aud-2', 'mallory', 'a', 1), get('aud-3', 'mallory', 'a', 2)];
+
+  it("counts the correlation's alerts only, as the stream emits them: a near miss with alerts: 0 passes", async () => {
+    const rule = join(dir, 'sweep.yml');
+    await writeFile(rule, [...FEEDER, '---', ...CORRELATION, ''].join('\n'));
+    await writeFile(join(dir, 'sweep.test.yml'), JSON.stringify({
+      cases: [
+        { name: 'three distinct secrets', alerts: 1, expect: [{ rule: 'secret_sweep', events: ['aud-1', 'aud-2', 'aud-3'] }], events: sweep },
+        { name: 'near miss: the same secret three times', alerts: 0, events: same },
+        // A case that names the feeder counts the feeder's alerts too (as if generated): its own positive case.
+        { name: 'the feeder, named', alerts: 2, expect: [{ rule: 'secret_get', events: ['aud-1'] }, { rule: 'secret_get', events: ['aud-2'] }], events: same.slice(0, 2) },
+      ],
+    }));
+    const out = sink();
+    const s = await runRuleTests([rule], out.stream);
+    expect(out.lines()).toEqual(['rules-test: files=1 cases=3 passed=3 failed=0 missing=0 errors=0']);
+    expect(s).toMatchObject({ cases: 3, passed: 3 });
+  });
+
+  it('still counts a feeder in a file of its own as if it alerted, so it keeps its own cases', async () => {
+    const sub = await mkdtemp(join(dir, 'split-'));
+    const feeder = join(sub, 'secret_get.yml');
+    await writeFile(feeder, [...FEEDER, ''].join('\n'));
+    await writeFile(join(sub, 'secret_get.test.yml'), JSON.stringify({ cases: [{ name: 'a read', alerts: 1, events: same.slice(0, 1) }, { name: 'a list', alerts: 0, events: [{ ...same[0], verb: 'list' }] }] }));
+    await writeFile(join(sub, 'secret_sweep.yml'), [...CORRELATION, ''].join('\n'));
+    await writeFile(join(sub, 'secret_sweep.test.yml'), JSON.stringify({ cases: [{ name: 'sweep', alerts: 1, events: sweep }, { name: 'same', alerts: 0, events: same }] }));
+    const out = sink();
+    expect(await runRuleTests([sub], out.stream)).toMatchObject({ cases: 4, passed: 4, failed: 0 });
+  });
+});

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { RawMeta, SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { eventTimeMs, nativeIdOf, type Alert } from './alert.ts';
+import { ruleLookupFrom, suppressedRuleIds } from './correlate/compile.ts';
 import { createDetector } from './detector.ts';
 import { loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
 import { didYouMean } from './sigma/spelling.ts';
@@ -17,7 +18,9 @@ import { didYouMean } from './sigma/spelling.ts';
  *
  * A rule or correlation whose own alerts a referencing correlation withholds (`generate` not set: it
  * only feeds the correlation) is tested by the alerts it would raise if generated, so feeders keep a
- * positive and a near-miss case without emitting alerts in production.
+ * positive and a near-miss case without emitting alerts in production. In the file of a correlation that
+ * withholds it (the specification's layout, feeder and correlation in one file), a feeder's alerts count only in
+ * the cases whose `expect` names it: the others count what the stream emits, so a near miss can say `alerts: 0`.
  *
  * A test file may set `placeholders:` (name → values) for the `|expand` placeholders of its rule, to
  * test the rule as a site would configure it; the rule set is then loaded again with those values. A case
@@ -196,6 +199,15 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   for (const c of ruleset.correlations) addId(c.file, c.id);
   // A filter file defines no rule: its cases count the alerts of the rules it narrows (loaded from the paths given).
   for (const r of ruleset.rules) for (const f of r.filteredBy ?? []) addId(f, r.id);
+  // Feeders withheld by a correlation of their own file: the stream never emits them (see above).
+  const lookup = ruleLookupFrom(ruleset.rules);
+  const withheld = suppressedRuleIds(ruleset.correlations, lookup);
+  const feedersByFile = new Map<string, Set<string>>();
+  for (const file of new Set(ruleset.correlations.map((c) => c.file))) {
+    const ids = idsByFile.get(file) ?? new Set<string>();
+    const own = [...suppressedRuleIds(ruleset.correlations.filter((c) => c.file === file), lookup)].filter((id) => withheld.has(id) && ids.has(id));
+    if (own.length > 0) feedersByFile.set(file, new Set(own));
+  }
 
   for (const ruleFile of ruleFiles) {
     const testFile = siblingTest(ruleFile);
@@ -221,10 +233,17 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
       continue;
     }
     const rs = tf.placeholders ? (await loadRules(ruleFiles, withBase(tf.placeholders))).ruleset : ruleset;
-    const ids = idsByFile.get(ruleFile) ?? new Set<string>();
+    const fileIds = idsByFile.get(ruleFile) ?? new Set<string>();
+    const feeders = feedersByFile.get(ruleFile);
     for (const c of cases) {
       s.cases++;
       const caseRs = c.placeholders ? (await loadRules(ruleFiles, withBase({ ...tf.placeholders, ...c.placeholders }))).ruleset : rs;
+      let ids: ReadonlySet<string> = fileIds;
+      if (feeders !== undefined) {
+        const names = ruleNamesOf(caseRs, feeders);
+        const named = new Set([...feeders].filter((id) => c.expect?.some((ex) => ex.rule !== undefined && names.get(id)?.names.includes(ex.rule)) === true));
+        ids = new Set([...fileIds].filter((id) => !feeders.has(id) || named.has(id)));
+      }
       let bad: string | undefined;
       const events: SeamEvent[] = [];
       c.events.forEach((raw, i) => {
