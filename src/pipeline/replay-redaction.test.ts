@@ -112,3 +112,45 @@ describe('round-4 secrets through seam replay', () => {
     expect(titles).toContain('Exec or Attach Into Pod');
   }, 120_000);
 });
+
+// Round 6, end to end: what a red-teamer types on a pod (Impacket targets and hashes, nxc / evil-winrm -p, net use,
+// SQL CONNECT piped to sqlplus, openssl -macopt) as runtime command lines, exec command= values and a ConfigMap's
+// SQL script, through `seam replay` with the shipped rules.
+const NT6 = '8846f7eaee8fb117ad06bdd830b7586c';
+const SECRETS6 = ['R6E2eImp01', NT6, 'R6E2eNxc02', 'R6E2eEwr03', 'R6E2eNet04', 'R6E2eOra05', 'R6E2eSsl06', 'R6E2eExN07', 'R6E2eCm008'];
+const RECORDS6 = [
+  proc(`secretsdump.py CORP/admin:R6E2eImp01@10.0.0.5; wmiexec.py -hashes :${NT6} CORP/admin@10.0.0.6`),
+  proc('nxc smb 10.0.0.0/24 -u admin -p R6E2eNxc02 --shares; evil-winrm -i 10.0.0.5 -u admin -p R6E2eEwr03'),
+  proc('cmd.exe /c net use \\\\fs01\\c$ /user:CORP\\admin R6E2eNet04'),
+  proc('echo "CONNECT scott/R6E2eOra05@orcl" | sqlplus -s /nolog; openssl dgst -sha256 -mac HMAC -macopt key:R6E2eSsl06 body'),
+  exec(['net', 'user', 'backdoor', 'R6E2eExN07', '/add']),
+  auditEvent('configmaps', 'patch', { data: { 'init.sql': 'CONNECT sys/R6E2eCm008@orcl AS SYSDBA;\n@tables.sql\n' } }),
+];
+
+describe('round-6 secrets through seam replay', () => {
+  it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-redact6-'));
+    const input = join(dir, 'in.jsonl');
+    await writeFile(input, RECORDS6.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const raw = await readFile(input, 'utf8');
+    for (const s of SECRETS6) expect(raw).toContain(s);
+    const out = join(dir, 'events.jsonl');
+    const alerts = join(dir, 'alerts.jsonl');
+    const dlq = join(dir, 'dlq.jsonl');
+    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
+    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
+    expect(summary.rejected).toBe(0);
+    expect(summary.normalized).toBe(RECORDS6.length);
+    for (const f of [out, alerts, dlq]) {
+      const text = await readFile(f, 'utf8').catch(() => '');
+      for (const s of SECRETS6) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
+    }
+    const events = await jsonl<SeamEvent>(out);
+    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS6.length);
+    // The programs and targets rules and analysts read stay.
+    const text = await readFile(out, 'utf8');
+    for (const keep of ['secretsdump.py CORP/admin:', '@10.0.0.5', 'nxc smb 10.0.0.0/24 -u admin -p ', 'net use \\\\\\\\fs01\\\\c$ /user:CORP\\\\admin', 'sqlplus -s /nolog', 'command=backdoor&', '@tables.sql']) expect(text).toContain(keep);
+    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
+    expect(titles).toContain('Exec or Attach Into Pod');
+  }, 120_000);
+});
