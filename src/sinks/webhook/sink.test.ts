@@ -1,6 +1,6 @@
 // The webhook output against a real local HTTP receiver (node:http): signatures, retries on 500s and
 // a timeout, dead-letter reasons after the last retry, no retry on a 4xx refusal.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Behaviour } from '../../../test/helpers/http-receiver.ts';
 import { testAlert } from '../../../test/helpers/alerts.ts';
 import type { Notification } from '../delivery/output.ts';
@@ -18,11 +18,30 @@ function note(n = 1): Notification {
   return { id: alert.id, kind: 'alert', alert, count: 1, link: `https://dash.example/alert/${alert.id}` };
 }
 
+// The per-attempt timeout of a test that expects every answer to come: one a loaded machine cannot reach by accident.
+// At 300 ms the first POST of the process (undici loads on it) timed out at load ~10-18 and was sent again, so a
+// test saw `attempts: 2` for a receiver that had answered 200 (6 of 8 runs under load).
+const NEVER_MS = 60_000;
+// The per-attempt timeout of the test where one attempt hangs and the others must answer: it has to elapse once
+// (the test waits it out), and a local answer to a warmed-up client is far below it even on a loaded machine.
+const HANG_MS = 3_000;
+
+// The first fetch of a worker loads undici (hundreds of ms when the cores are shared): pay it here, not inside a
+// test's per-attempt timeout.
+beforeAll(async () => {
+  const rx = await startReceiver();
+  try {
+    await (await fetch(rx.url, { method: 'POST', body: '{}' })).text();
+  } finally {
+    await rx.close();
+  }
+});
+
 async function setup(behaviour?: Behaviour, retry: Record<string, number> = {}) {
   const rx = await startReceiver({ secret: SECRET, ...(behaviour ? { behaviour } : {}) });
   closers.push(rx.close);
   process.env.SEAM_TEST_WEBHOOK_SECRET = SECRET;
-  const cfg = WebhookOutputConfig.parse({ type: 'webhook', url: rx.url, secret: { env: 'SEAM_TEST_WEBHOOK_SECRET' }, retry: { initialBackoffMs: 5, maxBackoffMs: 20, timeoutMs: 300, ...retry } });
+  const cfg = WebhookOutputConfig.parse({ type: 'webhook', url: rx.url, secret: { env: 'SEAM_TEST_WEBHOOK_SECRET' }, retry: { initialBackoffMs: 5, maxBackoffMs: 20, timeoutMs: NEVER_MS, ...retry } });
   return { rx, out: new WebhookOutput('hook', cfg) };
 }
 
@@ -62,7 +81,7 @@ describe('webhook output', () => {
   });
 
   it('retries injected 500s and a timeout, then succeeds', async () => {
-    const { rx, out } = await setup((n) => (n === 1 ? 500 : n === 2 ? 'hang' : n === 3 ? 503 : 200));
+    const { rx, out } = await setup((n) => (n === 1 ? 500 : n === 2 ? 'hang' : n === 3 ? 503 : 200), { timeoutMs: HANG_MS });
     const r = await out.send(note(3));
     expect(r).toEqual({ ok: true, attempts: 4 });
     expect(rx.requests.map((q) => q.status)).toEqual([500, 'hang', 503, 200]);
@@ -85,6 +104,7 @@ describe('webhook output', () => {
   });
 
   it('a timeout on every attempt is reported as such', async () => {
+    // Every attempt hangs, so a short timeout cannot fire on an answer: 150 ms keeps the test quick.
     const { rx, out } = await setup(() => 'hang', { maxAttempts: 2, timeoutMs: 150 });
     const r = await out.send(note(5));
     expect(rx.requests).toHaveLength(2);
