@@ -22,9 +22,11 @@ function note(n = 1): Notification {
 // At 300 ms the first POST of the process (undici loads on it) timed out at load ~10-18 and was sent again, so a
 // test saw `attempts: 2` for a receiver that had answered 200 (6 of 8 runs under load).
 const NEVER_MS = 60_000;
-// The per-attempt timeout of the test where one attempt hangs and the others must answer: it has to elapse once
-// (the test waits it out), and a local answer to a warmed-up client is far below it even on a loaded machine.
-const HANG_MS = 3_000;
+// The per-attempt timeout of the tests where attempts hang: it has to elapse on each hang (the test waits it out), and
+// must not elapse before a request has reached the receiver (which records it) or before an answer comes back. At
+// 150 ms an attempt was aborted under load before the receiver had seen it (1 request of 2 recorded); a local
+// round trip of a warmed-up client is far below 5 s even at load ~35.
+const HANG_MS = 5_000;
 
 // The first fetch of a worker loads undici (hundreds of ms when the cores are shared): pay it here, not inside a
 // test's per-attempt timeout.
@@ -104,11 +106,10 @@ describe('webhook output', () => {
   });
 
   it('a timeout on every attempt is reported as such', async () => {
-    // Every attempt hangs, so a short timeout cannot fire on an answer: 150 ms keeps the test quick.
-    const { rx, out } = await setup(() => 'hang', { maxAttempts: 2, timeoutMs: 150 });
+    const { rx, out } = await setup(() => 'hang', { maxAttempts: 2, timeoutMs: HANG_MS });
     const r = await out.send(note(5));
     expect(rx.requests).toHaveLength(2);
-    expect(r).toMatchObject({ ok: false, code: 'SEAM_ERR_DELIVERY_FAILED', attempts: 2, reason: 'no answer within 150 ms after 2 attempt(s)' });
+    expect(r).toMatchObject({ ok: false, code: 'SEAM_ERR_DELIVERY_FAILED', attempts: 2, reason: `no answer within ${HANG_MS} ms after 2 attempt(s)` });
   });
 
   it('a 4xx refusal is final: no retry', async () => {
