@@ -14,6 +14,9 @@ export default defineConfig({
           // vitest's 5 s default when the two cores are shared (a timed-out test says nothing about Seam;
           // speed is measured in bench/, never here).
           testTimeout: 60_000,
+          // The same for hooks (vitest's default is 10 s): a beforeAll that builds inputs or loads the rule pack is
+          // work like a test's, and batches.test's hit 10 s at load ~30.
+          hookTimeout: 60_000,
         },
       },
       {

@@ -27,6 +27,12 @@ let bare: string;
 let batched: string;
 let input: BatchInput;
 let bareLines: string[];
+// Each test runs the demo story and 3,000 generated records (three accounts) through the whole rule pack two or three times (replay,
+// --workers, embedded mode): ~4 s each on a quiet machine, past the unit project's 60 s at load ~30 on two cores
+// (CI failed there once, passing on a rerun). The work is that long by design; the timeout says nothing about Seam's
+// speed (bench/ measures it). Building the inputs below is the same kind of work, so the hook gets the same room.
+const LONG_MS = 300_000;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'seam-batches-'));
   // The demo story and three accounts of generated events (so --workers has tenants to split), one per line
@@ -39,9 +45,9 @@ beforeAll(async () => {
   batched = join(dir, 'batched.jsonl');
   await writeFile(bare, bareLines.join('\n') + '\n');
   await writeFile(batched, [bareLines[0]!, ...input.texts].join('\n') + '\n');
-});
+}, LONG_MS);
 
-describe('batch documents on a line are read as their records', () => {
+describe('batch documents on a line are read as their records', { timeout: LONG_MS }, () => {
   it('replay: the same events and alerts as the records one per line; each bad element is its own dead letter', async () => {
     expect(input.documents.k8s_audit).toBeGreaterThan(100);
     expect(input.documents.cloudtrail).toBeGreaterThan(100);
