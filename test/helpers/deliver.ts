@@ -31,7 +31,10 @@ export function webhookDeliveryConfig(o: { url: string; secretEnv: string; maxAt
       '    type: webhook',
       `    url: ${o.url}`,
       `    secret: { env: ${o.secretEnv} }`,
-      `    retry: { maxAttempts: ${o.maxAttempts}, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 2000 }`,
+      // A per-attempt timeout a loaded machine cannot reach by accident: these receivers always answer, and an attempt
+      // timed out after the answer is sent again (the first POST of a process loads undici: 0.7-2.2 s at load 10-18),
+      // which kafka-redelivery.test counts as a second notification of the early alert.
+      `    retry: { maxAttempts: ${o.maxAttempts}, initialBackoffMs: 50, maxBackoffMs: 500, timeoutMs: 60000 }`,
       'routes:',
       '  - { name: everything, outputs: [soc], minLevel: informational }',
       'throttle: { windowMs: 0 }',

@@ -18,6 +18,14 @@ import { memoryHistory } from '../history.ts';
 import { ALERT_VERSION_HEADER } from '../early.ts';
 import { until } from '../../../test/helpers/deliver.ts';
 
+// Waits on a condition end at this deadline only when the condition never comes: at load ~30 a role's sends and
+// commits can take seconds, and 10 s deadlines were within reach.
+const WAIT_MS = 60_000;
+// No test here is about a timeout: the per-attempt one (5 s by default) is set where a loaded machine cannot reach it,
+// since an attempt timed out after the receiver had answered is sent again and counted twice (the first POST of a
+// worker loads undici, 0.7-2.2 s at load 10-18 in webhook/sink.test).
+const RETRY = { timeoutMs: 60_000 };
+
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
@@ -32,7 +40,7 @@ describe('deliver role (memory bus)', () => {
     const topics = pipelineTopics('t-');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 2 }, { topic: topics.dlq, partitions: 1 }]);
     const config = DeliveryConfig.parse({
-      outputs: { hook: { type: 'webhook', url: rx.url, retry: { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 5 } } },
+      outputs: { hook: { type: 'webhook', url: rx.url, retry: { ...RETRY, maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 5 } } },
       routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }],
     });
     const role = createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'g-deliver' });
@@ -43,7 +51,7 @@ describe('deliver role (memory bus)', () => {
       { topic: topics.alerts, key: 'x', value: Buffer.from('{"not":"an alert"}') },
     ]);
     await role.start();
-    await bus.waitCommitted('g-deliver', topics.alerts, 10_000);
+    await bus.waitCommitted('g-deliver', topics.alerts, WAIT_MS);
     await role.stop();
 
     const delivered = rx.requests.filter((r) => r.status === 200).map((r) => (r.json as { alert: { id: string } }).alert.id);
@@ -67,7 +75,7 @@ describe('deliver role (memory bus)', () => {
     const bus = new MemoryBus({ defaultPartitions: 2 });
     const topics = pipelineTopics('t-fold-');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 2 }, { topic: topics.dlq, partitions: 1 }]);
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: RETRY } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
     const role = createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'g-fold', history: memoryHistory(bus) });
     const producer = await bus.producer();
     const ev = { events: ['ev-pod'], native_ids: ['nat-pod'] };
@@ -84,7 +92,7 @@ describe('deliver role (memory bus)', () => {
     await role.start();
     // The early versions: the pod's Sigma alert and an alert whose final will not come before the stop.
     await producer.send([msg(sigma, 0, true), msg(lone, 1, true)]);
-    await until(() => role.stats().heldNow === 2, 10_000, 'both early alerts held');
+    await until(() => role.stats().heldNow === 2, WAIT_MS, 'both early alerts held');
     expect(rx.requests).toHaveLength(0);
     // Read, not committed: a process killed now leaves them for the next reader (ADR 0052).
     expect(bus.committed('g-fold')).toEqual({ [`${topics.alerts}/0`]: 0, [`${topics.alerts}/1`]: 0 });
@@ -94,7 +102,7 @@ describe('deliver role (memory bus)', () => {
     await producer.send([msg(finals[1]!, 1), msg(finals[0]!, 0)]);
     // Read, notified and committed: three steps that follow one another, each awaited (not timed: a loaded machine
     // can be between any two when the read count is reached).
-    await until(() => role.stats().received === 4 && rx.requests.length >= 1 && bus.committed('g-fold')[`${topics.alerts}/0`] === 2, 10_000, 'the finals read, the leader notified and partition 0 committed');
+    await until(() => role.stats().received === 4 && rx.requests.length >= 1 && bus.committed('g-fold')[`${topics.alerts}/0`] === 2, WAIT_MS, 'the finals read, the leader notified and partition 0 committed');
     expect(rx.requests.map((r) => (r.json as { alert: Alert }).alert.id)).toEqual([native.id]);
     expect((rx.requests[0]!.json as { alert: Alert }).alert.also_matched?.map((m) => m.alert_id)).toEqual([sigma.id]);
     // Partition 0's hold is settled (folded): committed to its end; partition 1 stays at the alert still held.
@@ -114,7 +122,7 @@ describe('deliver role (memory bus)', () => {
     const bus = new MemoryBus({ defaultPartitions: 1 });
     const topics = pipelineTopics('t-kill-');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: RETRY } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
     // A clock that never moves: no hold expires, so only the final (or a stop) settles one.
     const clock = (): number => Date.UTC(2026, 11, 1, 10, 5);
     // The bus as a process sees it, with the consumers it opened at hand: stopping one without the role's stop is the
@@ -154,7 +162,7 @@ describe('deliver role (memory bus)', () => {
     const a = deliverProcess(first.bus);
     await a.start();
     await producer.send([msg(before), msg(early, true), msg(after)]);
-    await until(() => a.stats().received === 3 && rx.requests.length === 2, 10_000, 'the first process to read all three');
+    await until(() => a.stats().received === 3 && rx.requests.length === 2, WAIT_MS, 'the first process to read all three');
     expect(notified()).toEqual([before.id, after.id]);
     expect(a.stats()).toMatchObject({ held: 1, heldNow: 1 });
     // The held alert's offset (1) is where the commit stops; before ADR 0052's fix it was 3 and the alert was lost.
@@ -165,13 +173,13 @@ describe('deliver role (memory bus)', () => {
     const second = processBus();
     const b = deliverProcess(second.bus);
     await b.start();
-    await until(() => b.stats().received === 2 && rx.requests.length >= 3, 10_000, 'the second process to read from the held alert on and notify the one after it');
+    await until(() => b.stats().received === 2 && rx.requests.length >= 3, WAIT_MS, 'the second process to read from the held alert on and notify the one after it');
     // It holds the early alert again; the alert after it comes twice, with the same notification id (at-least-once).
     expect(b.stats()).toMatchObject({ held: 1, heldNow: 1 });
     expect(notified()).toEqual([before.id, after.id, after.id]);
     // The early alert's final: notified once, in the early alert's place.
     await producer.send([msg(early)]);
-    await bus.waitCommitted('g-kill', topics.alerts, 10_000);
+    await bus.waitCommitted('g-kill', topics.alerts, WAIT_MS);
     expect(notified()).toEqual([before.id, after.id, after.id, early.id]);
     expect(b.stats()).toMatchObject({ received: 3, heldNow: 0, laterVersions: 0 });
     await b.stop();
@@ -185,7 +193,7 @@ describe('deliver role (memory bus)', () => {
     const bus = new MemoryBus({ defaultPartitions: 1 });
     const topics = pipelineTopics('t-term-');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: RETRY } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
     const clock = (): number => Date.UTC(2026, 11, 1, 10, 5);
     const deliverProcess = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config), clock), groupId: 'g-term', history: memoryHistory(bus) });
     const early = testAlert({ n: 2, ruleId: 'r-early', level: 'low' });
@@ -193,7 +201,7 @@ describe('deliver role (memory bus)', () => {
     const a = deliverProcess();
     await a.start();
     await producer.send([{ topic: topics.alerts, key: early.id, value: Buffer.from(JSON.stringify({ ...early, provisional: true })), headers: { [ALERT_VERSION_HEADER]: 'provisional' } }]);
-    await until(() => a.stats().heldNow === 1, 10_000, 'the early alert held');
+    await until(() => a.stats().heldNow === 1, WAIT_MS, 'the early alert held');
     expect(bus.committed('g-term')).toEqual({ [`${topics.alerts}/0`]: 0 });
     await a.stop();
     expect(rx.requests).toHaveLength(1);
@@ -201,7 +209,7 @@ describe('deliver role (memory bus)', () => {
     const b = deliverProcess();
     await b.start();
     await producer.send([{ topic: topics.alerts, key: early.id, value: Buffer.from(JSON.stringify(early)) }]);
-    await bus.waitCommitted('g-term', topics.alerts, 10_000);
+    await bus.waitCommitted('g-term', topics.alerts, WAIT_MS);
     await b.stop();
     // The final is a later version of an alert notified before (read back from seam.alerts): not sent again.
     expect(b.stats()).toMatchObject({ received: 1, laterVersions: 1, held: 0 });
