@@ -80,15 +80,23 @@ describe('faults', () => {
     const first = seamRun(p);
     await until(() => first.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to start');
     await p.produce(all.slice(0, Math.ceil(all.length / 2)));
-    await new Promise((r) => setTimeout(r, 1500));
+    const kadmin = await p.admin.admin();
+    const committedNow = async (): Promise<number> => {
+      let n = 0;
+      for (const t of await kadmin.fetchOffsets({ groupId: `${p.groupPrefix}seam-normalize`, topics: [...p.topics.rawAll] })) {
+        for (const q of t.partitions) n += Math.max(0, Number(q.offset));
+      }
+      return n;
+    };
+    // Killed once it has committed some of the work (waited for, not a 1.5 s pause a loaded machine can spend before
+    // the first commit), so the restart resumes rather than starts.
+    for (const deadline = Date.now() + 120_000; (await committedNow()) === 0; await new Promise((r) => setTimeout(r, 250))) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the normalize role to commit part of the first half');
+    }
     first.child.kill('SIGKILL');
     await first.exited;
     // It had done part of the work when it died (so the restart resumes, rather than starts).
-    const kadmin = await p.admin.admin();
-    let committed = 0;
-    for (const t of await kadmin.fetchOffsets({ groupId: `${p.groupPrefix}seam-normalize`, topics: [...p.topics.rawAll] })) {
-      for (const q of t.partitions) committed += Math.max(0, Number(q.offset));
-    }
+    const committed = await committedNow();
     expect(committed).toBeGreaterThan(0);
     await p.produce(all.slice(Math.ceil(all.length / 2)));
     const second = seamRun(p);
@@ -175,7 +183,8 @@ describe('faults', () => {
     const idxDown = p.index(undefined, down);
     await idxDown.start();
     await p.produce(mix(valid, bad));
-    await new Promise((r) => setTimeout(r, 8000));
+    // Until its first batch has failed (waited for: 8 s was within reach of a loaded machine before the first try).
+    await until(() => (idxDown.stats() as { failedBatches: number }).failedBatches > 0, 120_000, 'the index role to fail a batch on the unreachable OpenSearch');
     const s = idxDown.stats() as { failedBatches: number; events: number };
     expect(s.failedBatches).toBeGreaterThan(0);
     expect(s.events).toBe(0);

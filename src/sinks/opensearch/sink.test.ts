@@ -219,6 +219,9 @@ describe('OpenSearchSink against a stub answering like OpenSearch', () => {
       accepted = true;
       return r;
     });
+    // Waited for, not slept on: at load ~30 the two requests may take longer than any fixed pause to arrive.
+    while (s.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+    // Then a pause in which a sink that did not wait would send a third (flushIntervalMs is 5 ms).
     await new Promise((r) => setTimeout(r, 100));
     // Stuck behind two unanswered requests: only what fits in the buffer was accepted.
     expect(s.requests).toHaveLength(2);
