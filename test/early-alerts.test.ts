@@ -497,7 +497,7 @@ describe('the deliver role notifies each alert once (ADR 0025)', () => {
     const topics = pipelineTopics('early-deliver.');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 2 }, { topic: topics.dlq, partitions: 1 }]);
     // Holding early alerts for their final fold (ADR 0052) off: what ADR 0025 promises on its own (src/sinks/delivery/deliverer.test.ts and src/pipeline/roles/deliver.test.ts test the hold).
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, fold: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: { timeoutMs: 60_000 } } }, fold: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
     const role = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'd', history: memoryHistory(bus) });
     const producer = await bus.producer();
     const alerts = Array.from({ length: 6 }, (_, i) => testAlert({ n: i + 1, ruleId: `r-${i + 1}` }));
@@ -531,7 +531,7 @@ describe('the deliver role notifies each alert once (ADR 0025)', () => {
     const topics = pipelineTopics('early-rebalance.');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 2 }, { topic: topics.dlq, partitions: 1 }]);
     // Holding early alerts for their final fold (ADR 0052) off: what ADR 0025 promises on its own (src/sinks/delivery/deliverer.test.ts and src/pipeline/roles/deliver.test.ts test the hold).
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, fold: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: { timeoutMs: 60_000 } } }, fold: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
     const role = () => createDeliverRole({ bus, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'd', history: memoryHistory(bus) });
     const producer = await bus.producer();
     const alerts = Array.from({ length: 12 }, (_, i) => testAlert({ n: i + 1, ruleId: `r-${i + 1}` }));

@@ -227,8 +227,11 @@ export class MemoryBus implements Bus {
     return out;
   }
 
-  /** Resolves once `groupId` has committed every message of `topic` (tests and embedded drains); throws after `timeoutMs`. */
-  async waitCommitted(groupId: string, topic: string, timeoutMs = 10_000): Promise<void> {
+  /**
+   * Resolves once `groupId` has committed every message of `topic` (tests and embedded drains); throws after `timeoutMs`.
+   * The deadline only ends a wait whose condition never comes: 60 s, since 10 s was within reach of a loaded machine.
+   */
+  async waitCommitted(groupId: string, topic: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const total = this.ends(topic).reduce((s, end) => s + end, 0);

@@ -106,7 +106,7 @@ describe('roleKafkaAccess holds what the roles do', () => {
     });
     const sink = await FileIndexSink.open(await mkdtemp(join(tmpdir(), 'seam-access-')));
     const index = createIndexRole({ bus: recording(bus, seen.index), topics, sink, groupId: group('index') });
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: { timeoutMs: 60_000 } } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
     const deliver = createDeliverRole({ bus: recording(bus, seen.deliver), topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: group('deliver'), history: recordingHistory(memoryHistory(bus), seen.deliver) });
     const roles = [normalize, correlate, index, deliver];
     for (const r of roles) await r.start();

@@ -93,7 +93,7 @@ describe('GuardDuty join level (docs/alerts.md: the higher of the severity band 
     // Delivered in the order raised: a route that takes only critical alerts is told once, by the leader's escalation.
     const rx = await startReceiver();
     try {
-      const config = DeliveryConfig.parse({ outputs: { pager: { type: 'webhook', url: rx.url } }, throttle: { windowMs: 0 }, routes: [{ name: 'critical', outputs: ['pager'], minLevel: 'critical' }] });
+      const config = DeliveryConfig.parse({ outputs: { pager: { type: 'webhook', url: rx.url, retry: { timeoutMs: 60_000 } } }, throttle: { windowMs: 0 }, routes: [{ name: 'critical', outputs: ['pager'], minLevel: 'critical' }] });
       const d = new Deliverer(config, buildOutputs(config));
       for (const a of alerts) await d.deliver(a);
       const told = rx.requests.map((r) => (r.json as { alert: Alert }).alert);

@@ -88,7 +88,7 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'seam-gd-updates-'));
     const input = join(dir, 'findings.jsonl');
     await writeFile(input, [finding('f-a', 1, 1, 5), finding('f-a', 2, 5, 5), finding('f-a', 3, 12, 5), finding('f-b', 4, 1, 5), finding('f-a', 5, 13, 8)].join('\n') + '\n');
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: { timeoutMs: 60_000 } } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
     const detection = await loadDetection({ rules: [RULES], ruleCacheDir: false });
     const printed: Alert[] = [];
     const { summary, paths } = await runEmbedded({
@@ -283,7 +283,7 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     const bus = new MemoryBus({ defaultPartitions: 3 });
     const topics = pipelineTopics('t-');
     await bus.ensureTopics([{ topic: topics.alerts, partitions: 3 }, { topic: topics.dlq, partitions: 1 }]);
-    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: { timeoutMs: 60_000 } } }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'informational' }] });
     const base: Alert = { id: 'alert-f-a', '@timestamp': '2026-12-01T10:01:00.000Z', rule: { id: RUNTIME_RULE, title: 't', level: 'medium', tags: [], type: 'sigma' }, events: ['f-a:1'], native_ids: ['f-a'], summary: 's' };
     const v = (minute: number, count: number, severity: number, level: 'medium' | 'high'): Alert => ({
       ...base,
@@ -302,7 +302,7 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     await send(v(1, 1, 5, 'medium'));
     const first = member();
     await first.start();
-    await bus.waitCommitted('g-deliver', topics.alerts, 10_000);
+    await bus.waitCommitted('g-deliver', topics.alerts);
     await first.stop();
     // A new member (fresh process state): what it knows of earlier notifications it reads back from seam.alerts.
     await send(v(2, 5, 5, 'medium'));
@@ -310,7 +310,7 @@ describe('GuardDuty finding updates (ADR 0046)', () => {
     await send(v(4, 13, 8, 'high'));
     const second = member();
     await second.start();
-    await bus.waitCommitted('g-deliver', topics.alerts, 10_000);
+    await bus.waitCommitted('g-deliver', topics.alerts);
     await second.stop();
     await bus.close();
 
