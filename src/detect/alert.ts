@@ -16,6 +16,7 @@ import { isoMs } from '../core/time.ts';
 import { scrub } from '../core/normalize/redact.ts';
 import { FINDING_LEVELS, findingVersionOf, type FindingVersion } from './finding.ts';
 import { sharedWith } from '../core/normalize/cloudtrail.ts';
+import { requestOf } from './request-once.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -43,7 +44,7 @@ export const Alert = z
     id: z
       .string()
       .describe(
-        'Deterministic: sha256 of the rule id and the sorted contributing `seam.id`s (first 32 hex digits); when every contributing event is a GuardDuty finding, of the rule id and the sorted finding ids instead, so later versions of a finding update the same alert (ADR 0046).',
+        'Deterministic: sha256 of the rule id and the sorted contributing `seam.id`s (first 32 hex digits); when every contributing event is a GuardDuty finding, of the rule id and the sorted finding ids instead, so later versions of a finding update the same alert (ADR 0046); for a Sigma rule that reads no `stage` on a Kubernetes audit event, of the rule id and the request\'s auditID, so both stages of one request name one alert (ADR 0057).',
       ),
     '@timestamp': z.string().describe('Event time of the last contributing event, ISO 8601.'),
     rule: AlertRule,
@@ -485,5 +486,9 @@ export function alertFromMatch(match: RuleMatch): Alert {
   if (event.seam.principal !== undefined) input.principal = event.seam.principal;
   if (event.seam.account !== undefined) input.account = event.seam.account;
   if (event.seam.cluster !== undefined) input.cluster = event.seam.cluster;
-  return buildAlert(input);
+  const alert = buildAlert(input);
+  // A rule that matches a Kubernetes request once (ADR 0057): named by the request, whichever stage it matched at.
+  const request = requestOf(rule, event);
+  if (request !== undefined) alert.id = alertId(rule.id, [request]);
+  return alert;
 }

@@ -9,6 +9,7 @@ import { ruleLookupFrom } from './correlate/compile.ts';
 import { CorrelationEngine } from './correlate/engine.ts';
 import type { CorrelationStats } from './correlate/engine.ts';
 import { DriftChecks } from './drift-check.ts';
+import { RequestsMatched, requestOf } from './request-once.ts';
 import type { Diagnostic, Ruleset } from './sigma/types.ts';
 
 export interface DetectorOptions {
@@ -28,6 +29,8 @@ export interface DetectorOptions {
    * ADR 0047): their rule matches raise no alert and feed no correlation. Default DEFAULT_DRIFT_CHECK_USERS.
    */
   driftCheckUsers?: readonly string[];
+  /** (rule, Kubernetes request) pairs remembered to match a request once (ADR 0057); default DEFAULT_MAX_REQUESTS. */
+  maxRequests?: number;
 }
 
 export interface DetectorStats {
@@ -37,6 +40,11 @@ export interface DetectorStats {
   suppressed: number;
   /** Rule matches on GitOps drift checks (ADR 0047): no alert, no correlation. */
   driftChecks: number;
+  /**
+   * Matches of a rule that reads no `stage` on a Kubernetes request it had already matched at another stage (or a
+   * copy of the same record), ADR 0057: no alert, no correlation.
+   */
+  repeatedRequests: number;
   alerts: number;
   correlation: CorrelationStats;
 }
@@ -64,7 +72,8 @@ export function createDetector(opts: DetectorOptions): Detector {
     ...(opts.maxGroupsPerCorrelation === undefined ? {} : { maxGroupsPerCorrelation: opts.maxGroupsPerCorrelation }),
   });
   const drift = new DriftChecks(opts.driftCheckUsers);
-  const counts = { events: 0, matches: 0, suppressed: 0, driftChecks: 0, alerts: 0 };
+  const requests = new RequestsMatched(opts.maxRequests);
+  const counts = { events: 0, matches: 0, suppressed: 0, driftChecks: 0, repeatedRequests: 0, alerts: 0 };
 
   return {
     diagnostics: engine.diagnostics,
@@ -82,6 +91,12 @@ export function createDetector(opts: DetectorOptions): Detector {
       }
       for (const m of driftCheck ? [] : matches) {
         counts.matches++;
+        // One Kubernetes request, one match (ADR 0057): a rule that reads no `stage` matched it at its first stage.
+        const request = requestOf(m.rule, event);
+        if (request !== undefined && !requests.first(m.rule.id, request)) {
+          counts.repeatedRequests++;
+          continue;
+        }
         if (engine.isSuppressed(m.rule.id)) {
           counts.suppressed++;
           if (opts.emitWithheld === true) out.push(alertFromMatch(m));
