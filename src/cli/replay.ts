@@ -313,6 +313,10 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
       `  warning: ${events} ${events === 1 ? 'event' : 'events'} reached detection more than ${fmtMs(allowedLatenessMs)} behind the newest event time (the allowed lateness): alerts ${events === 1 ? 'it completes are' : 'they complete are'} marked late: true or lost (cross-plane detections, correlations); sort or interleave the records by event time (input files are merged by time, each file read in its own order) or raise rules.allowedLatenessMs in seam.yml`,
     );
   }
+  if (s.duplicates !== undefined && s.duplicates > 0) {
+    // An organization trail and an account trail, S3 and EventBridge: the same event twice is detected once (review-de L6).
+    lines.push(`  duplicates: ${s.duplicates} ${s.duplicates === 1 ? 'record repeated an event' : 'records repeated events'} already read (same seam.id): detected once, alerts written once`);
+  }
   if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);
   return lines.join('\n');
 }

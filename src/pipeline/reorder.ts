@@ -300,8 +300,11 @@ export class OrderedStage {
   private readonly buffer = new ReorderBuffer<SeamEvent>({ trackIds: false });
   /** Reused for the events each call releases. */
   private readonly due: SeamEvent[] = [];
+  private readonly seen = new SeenIds();
   private newest = -Infinity;
   late = 0;
+  /** Events dropped as copies of one already handed in (same `seam.id`), as the correlate role drops a redelivered signal. */
+  duplicates = 0;
 
   constructor(
     readonly stage: DetectStage,
@@ -309,6 +312,11 @@ export class OrderedStage {
   ) {}
 
   process(event: SeamEvent): Alert[] {
+    // A record delivered twice (an organization trail and the account's own, S3 and EventBridge): detected once.
+    if (this.seen.repeat(event.seam.id)) {
+      this.duplicates++;
+      return [];
+    }
     const t = isoMs(event['@timestamp']);
     if (!this.buffer.push(t, event.seam.id, event)) {
       this.late++;
@@ -331,6 +339,27 @@ export class OrderedStage {
     for (const e of this.buffer.drain()) for (const a of this.stage.process(e)) out.push(a);
     for (const a of this.stage.flush()) out.push(a);
     return out;
+  }
+}
+
+/**
+ * Event ids already handed to detection, bounded: two generations of `max` ids (the older dropped when the newer
+ * fills). A copy of an event (same `seam.id`) read again within them is a repeat: the replay paths drop it, as the
+ * correlate role drops a signal whose id it has seen (`seenEvents`), so it raises no alert twice (review-de L6).
+ */
+export class SeenIds {
+  private cur = new Set<string>();
+  private old = new Set<string>();
+  constructor(private readonly max = 200_000) {}
+  /** True when the id was seen before; otherwise remembers it and returns false. */
+  repeat(id: string): boolean {
+    if (this.cur.has(id) || this.old.has(id)) return true;
+    if (this.cur.size >= this.max) {
+      this.old = this.cur;
+      this.cur = new Set();
+    }
+    this.cur.add(id);
+    return false;
   }
 }
 

@@ -12,12 +12,16 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { isoMs } from '../core/time.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { DetectStage } from './detect-stage.ts';
-import { markLate, ReorderBuffer } from './reorder.ts';
+import { markLate, ReorderBuffer, SeenIds } from './reorder.ts';
+
+/** A record's `late` value (WorkerBatch) when the one thread drops it as a copy of an event already handed in (1: late, 0: in order). */
+export const DUPLICATE = 2;
 
 /** `OrderedStage`'s decisions without the events: (time, id) pairs in one buffer. */
 export class OneThreadOrder {
   private readonly buffer = new ReorderBuffer<null>({ trackIds: false });
   private readonly due: null[] = [];
+  private readonly seen = new SeenIds();
   private newest = -Infinity;
   /** The watermark after the last event (-Infinity before the first). */
   watermark = -Infinity;
@@ -31,6 +35,11 @@ export class OneThreadOrder {
   }
 
   constructor(private readonly latenessMs: number) {}
+
+  /** Whether the one thread drops this event as a copy of one already handed in (`OrderedStage`: same `seam.id`); call before `push`. */
+  repeat(id: string): boolean {
+    return this.seen.repeat(id);
+  }
 
   /** One event (its time and `seam.id`), in input order: true when the one thread finds it late. */
   push(t: number, id: string): boolean {
@@ -57,12 +66,17 @@ export class FollowedOrder {
    * the stage as other accounts' events moved it in one thread (their own matches and graph facts are in
    * other workers): the events due by then are handed on first, then the stage advances to the clock.
    */
-  process(ev: SeamEvent, late: boolean, wmBefore: number, clockBefore: number, wmAfter: number): Alert[] {
+  process(ev: SeamEvent, late: boolean, wmBefore: number, clockBefore: number, wmAfter: number, duplicate = false): Alert[] {
     const out: Alert[] = [];
     this.release(wmBefore, out);
     if (clockBefore > this.clock) {
       this.clock = clockBefore;
       for (const a of this.stage.advance(clockBefore)) out.push(a);
+    }
+    // A copy of an event already handed in, as the one thread judged it (`OneThreadOrder.repeat`): detected once.
+    if (duplicate) {
+      this.release(wmAfter, out);
+      return out;
     }
     if (late || !this.buffer.push(isoMs(ev['@timestamp']), ev.seam.id, ev)) {
       for (const a of markLate(this.stage.process(ev))) out.push(a);

@@ -29,7 +29,8 @@ export interface WorkerBatch {
   /**
    * The event-time order of the one-thread replay over the whole input (ADR 0009), which the main thread
    * works out in its first pass: per record, whether it is late there (it sorts before an event already
-   * handed on), the watermark before and after it, and the newest event time handed on before it.
+   * handed on: 1; a copy of an event already handed in, which it drops: DUPLICATE, 2), the watermark before and after
+   * it, and the newest event time handed on before it.
    */
   late: number[];
   wmBefore: number[];

@@ -12,7 +12,7 @@ import { normalizeLine } from '../core/normalize/normalize.ts';
 import type { Alert } from '../detect/alert.ts';
 import { buildReplayHandler } from './replay.ts';
 import { noNotes, noteEvent } from './event-notes.ts';
-import { FollowedOrder } from './replay-workers-order.ts';
+import { DUPLICATE, FollowedOrder } from './replay-workers-order.ts';
 import { eventViewHash } from './replay-workers-route.ts';
 import { findingKey, ITEM, type FromWorker, type ToWorker, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
@@ -73,7 +73,7 @@ try {
         let alerts: Alert[];
         let line: string | undefined;
         try {
-          alerts = handler.process(ev, m.late[i] === 1, m.wmBefore[i]!, m.clockBefore[i]!, m.wmAfter[i]!);
+          alerts = handler.process(ev, m.late[i] === 1, m.wmBefore[i]!, m.clockBefore[i]!, m.wmAfter[i]!, m.late[i] === DUPLICATE);
           // After the handler, as the single-thread replay writes it (ADR 0014).
           if (init.writeEvents) line = JSON.stringify(ev);
         } catch (e) {

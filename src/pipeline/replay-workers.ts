@@ -20,7 +20,7 @@ import { TenantPlanner, tenantOfEvent, viewHash, type TenantPlan } from './repla
 import { quickRecord } from './replay-workers-scan.ts';
 import { recordTimeOf } from './record-time.ts';
 import { isoMs } from '../core/time.ts';
-import { OneThreadOrder } from './replay-workers-order.ts';
+import { DUPLICATE, OneThreadOrder } from './replay-workers-order.ts';
 import { addNotes, noNotes } from './event-notes.ts';
 import { findingOfKey, ITEM, type FromWorker, type ToWorker, type WorkerBatch, type WorkerInit, type WorkerOut } from './replay-workers-protocol.ts';
 
@@ -200,6 +200,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     let clock = new Float64Array(1 << 16);
     let count = 0;
     let lateEvents = 0;
+    let duplicates = 0;
     // The first pass's reading of each record, which its worker checks against its own normalization.
     let views = new Int32Array(1 << 16);
     for await (const batch of readFilesBatches(opts.paths, readOpts)) {
@@ -219,7 +220,10 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
           if (q !== undefined) {
             key = planner.keyOf(q.tenant);
             if (opts.cluster !== undefined && q.tenant.account !== undefined) planner.link(q.tenant.account, opts.cluster);
-            if (order.push(q.t, q.id)) {
+            if (order.repeat(q.id)) {
+              late[count] = DUPLICATE;
+              duplicates++;
+            } else if (order.push(q.t, q.id)) {
               late[count] = 1;
               lateEvents++;
             }
@@ -230,7 +234,10 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
               const tenant = tenantOfEvent(r.value);
               key = planner.keyOf(tenant);
               if (opts.cluster !== undefined && tenant.account !== undefined) planner.link(tenant.account, opts.cluster);
-              if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) {
+              if (order.repeat(r.value.seam.id)) {
+                late[count] = DUPLICATE;
+                duplicates++;
+              } else if (order.push(isoMs(r.value['@timestamp']), r.value.seam.id)) {
                 late[count] = 1;
                 lateEvents++;
               }
@@ -246,6 +253,7 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
     }
     timing.pass1Ms = Math.round(performance.now() - started);
     summary.late = { events: lateEvents, allowedLatenessMs: opts.spec.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS };
+    if (duplicates > 0) summary.duplicates = duplicates;
     const plan: TenantPlan = planner.plan(n);
     opts.onPlan?.(plan.describe(), plan.tenants);
     for (let w = 1; w < n; w++) {

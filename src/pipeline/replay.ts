@@ -41,6 +41,8 @@ export interface EventHandler<A> {
   /** Events that reached detection behind the watermark (ADR 0009), and the allowed lateness that set it. */
   readonly late?: number;
   readonly latenessMs?: number;
+  /** Events dropped as copies of one already handed in (same `seam.id`): detected once. */
+  readonly duplicates?: number;
 }
 
 /**
@@ -138,6 +140,11 @@ export interface ReplaySummary {
    * they complete is raised late (`late: true`) or not at all (correlations, first-use detections). With rules only.
    */
   late?: { events: number; allowedLatenessMs: number };
+  /**
+   * Records that repeated an event already read (same `seam.id`: an organization trail and an account trail, S3 and
+   * EventBridge): detection saw the event once, so its alerts are written once (review-de L6). With rules only; absent when none.
+   */
+  duplicates?: number;
 }
 
 /**
@@ -248,6 +255,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
     }
     if (opts.handler) await emitAlerts(opts.handler.flush());
     if (opts.handler?.late !== undefined && opts.handler.latenessMs !== undefined) summary.late = { events: opts.handler.late, allowedLatenessMs: opts.handler.latenessMs };
+    if (opts.handler?.duplicates !== undefined && opts.handler.duplicates > 0) summary.duplicates = opts.handler.duplicates;
     report();
   } finally {
     await Promise.all([out?.close(), dlq.close(), alertsOut?.close()]);
