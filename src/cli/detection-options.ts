@@ -42,6 +42,7 @@ export async function detectionOptions(
     identity: { ...cfg.identity, seeds: seeds.seeds },
     ...(seeds.cluster === undefined ? {} : { seedCluster: seeds.cluster }),
     ...(placeholders ? { placeholders } : {}),
+    ...(cfg.rules.overrides?.length ? { overrides: cfg.rules.overrides } : {}),
     ...(cfg.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
     driftCheckUsers: cfg.rules.driftCheckUsers,
     incidentCloseAfterMs: cfg.incidents.closeAfterMs,

@@ -131,16 +131,23 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     err.write(`seam hunt: ${(e as { code?: string }).code}: ${(e as Error).message}\n`);
     return HUNT_EXIT.usage;
   }
+  // seam.yml rules.overrides, as every load applies them: a rule the site disabled is not hunted.
+  const overrides = loaded.config.rules.overrides?.length ? loaded.config.rules.overrides : undefined;
   const { unsetPlaceholderSummary } = await import('../detect/sigma/unset-placeholders.ts');
-  const unsetLine = (r: { diagnostics: Parameters<typeof unsetPlaceholderSummary>[0] }): void => {
+  const { OVERRIDES_SOURCE } = await import('../detect/sigma/overrides.ts');
+  const { formatDiagnostic } = await import('../detect/sigma/diagnostics.ts');
+  const unsetLine = (r: { diagnostics: Parameters<typeof unsetPlaceholderSummary>[0]; overrides?: string[] }): void => {
+    // The site overrides applied, and those naming no loaded rule, as every load says them.
+    for (const l of r.overrides ?? []) err.write(`seam hunt: ${l}\n`);
+    for (const d of r.diagnostics.filter((x) => x.file.startsWith(OVERRIDES_SOURCE))) err.write(`seam hunt: ${formatDiagnostic(d)}\n`);
     const line = unsetPlaceholderSummary(r.diagnostics);
     if (line !== undefined) err.write(`seam hunt: ${line}\n`);
   };
   if (opts.printDsl) {
     const { compileRulesetToDsl } = await import('../hunt/compile.ts');
-    const r = await compileRulesetToDsl(rules, { indexPrefix: prefix, ...(placeholders ? { placeholders } : {}) });
+    const r = await compileRulesetToDsl(rules, { indexPrefix: prefix, ...(placeholders ? { placeholders } : {}), ...(overrides ? { overrides } : {}) });
     unsetLine(r);
-    for (const e of r.rules) {
+    for (const e of [...r.rules, ...r.correlations]) {
       out.write(
         JSON.stringify(
           e.result.ok
@@ -149,7 +156,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
         ) + '\n',
       );
     }
-    err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable}\n`);
+    err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable + r.counts.correlations}${correlationsPart(r.counts.correlations)}\n`);
     return HUNT_EXIT.searched;
   }
   const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
@@ -158,7 +165,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
   try {
     if (!(await indicesExist(client, scope, err))) return HUNT_EXIT.nothingSearched;
     const { runHunt } = await import('../hunt/hunt.ts');
-    const s = await runHunt(client, { rules, indexPrefix: prefix, ...(placeholders ? { placeholders } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
+    const s = await runHunt(client, { rules, indexPrefix: prefix, ...(placeholders ? { placeholders } : {}), ...(overrides ? { overrides } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) }, (m) => {
       out.write(JSON.stringify(m) + '\n');
     });
     unsetLine(s.compiled);
@@ -170,8 +177,15 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
         err.write(`hunt: ${r.id} (${r.title}) failed: ${r.error}\n`);
       }
     }
+    // Correlations are named, then counted among the not huntable (review-de M1): never dropped without a word.
+    for (const e of s.compiled.correlations.slice(0, 10)) err.write(`hunt: ${e.id} (${e.title}) not huntable: ${e.result.ok ? '' : e.result.reason}\n`);
+    if (s.compiled.correlations.length > 10) err.write(`hunt: ${s.compiled.correlations.length - 10} more correlations not huntable (--print-dsl lists them all)\n`);
     const c = s.compiled.counts;
-    err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
+    err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable + c.correlations}${correlationsPart(c.correlations)} matches=${s.matches} failed=${failed}\n`);
+    if (c.huntable === 0) {
+      err.write(`hunt: no rule given is huntable${c.correlations > 0 && c.rules === 0 ? ' (only correlations)' : ''}; nothing was searched\n`);
+      return HUNT_EXIT.nothingSearched;
+    }
     if (s.matches === 0 && c.huntable > 0) {
       const w = await windowHeldEvents(client, scope, err);
       if (!w.ok) return HUNT_EXIT.nothingSearched;
@@ -233,6 +247,11 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
   } finally {
     await client.close();
   }
+}
+
+/** ` (correlations=N: not hunted)` on the summary line when the rules included correlations, else nothing. */
+function correlationsPart(n: number): string {
+  return n > 0 ? ` (correlations=${n}: not hunted, docs/hunting.md)` : '';
 }
 
 /** Where the index prefix came from, as the errors say it. */

@@ -158,6 +158,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       ...(o.rules ? { configuredRules: cfg?.rules.paths ?? ['detections'] } : {}),
       ...(placeholdersFile ? { placeholdersFile } : {}),
       ...(cfg?.rules.placeholders ? { placeholders: cfg.rules.placeholders } : {}),
+      ...(cfg?.rules.overrides?.length ? { overrides: cfg.rules.overrides } : {}),
       reportUnsetPlaceholders: true,
       ...(cfg?.rules.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: cfg.rules.allowedLatenessMs }),
       ...(cfg ? { driftCheckUsers: cfg.rules.driftCheckUsers } : {}),

@@ -17,7 +17,7 @@ export interface RulesCliOptions {
  * given, else seam.yml's rules.paths, else `detections`; placeholders from --placeholders or rules.placeholdersFile,
  * with seam.yml's inline rules.placeholders over the file's (only --placeholders when configPlaceholders is false). Undefined when seam.yml is invalid (already reported).
  */
-async function ruleSite(paths: string[], o: RulesCliOptions, configPlaceholders = true): Promise<{ paths: string[]; configured?: string[]; site: RuleSite } | undefined> {
+async function ruleSite(paths: string[], o: RulesCliOptions, configPlaceholders = true): Promise<{ paths: string[]; configured?: string[]; site: RuleSite; overrides?: SeamConfig['rules']['overrides'] } | undefined> {
   const env = o.env ?? process.env;
   // seam.yml is read only when one is named, by the flag or SEAM_CONFIG (its schema takes a moment to load).
   let cfg: SeamConfig | undefined;
@@ -33,6 +33,8 @@ async function ruleSite(paths: string[], o: RulesCliOptions, configPlaceholders 
     paths: paths.length > 0 ? paths : (cfg?.rules.paths ?? ['detections']),
     ...(paths.length > 0 ? { configured: cfg?.rules.paths ?? ['detections'] } : {}),
     site: { ...(placeholdersFile ? { placeholdersFile } : {}), ...(inline ? { placeholders: inline } : {}) },
+    // seam.yml's rules.overrides, for lint only (tests stay hermetic, as with the placeholders).
+    ...(configPlaceholders && cfg?.rules.overrides?.length ? { overrides: cfg.rules.overrides } : {}),
   };
 }
 
@@ -44,7 +46,7 @@ export async function rulesLintCommand(paths: string[], o: RulesCliOptions = {})
   const { sitePlaceholders, sitePlaceholderWarnings } = await import('../detect/load.ts');
   const placeholders = await sitePlaceholders(r.site);
   for (const w of await sitePlaceholderWarnings(r.site, r.paths, r.configured)) process.stdout.write(`warning: ${w}\n`);
-  return lintCommand(r.paths, process.stdout, { placeholders, verbose: o.verbose === true });
+  return lintCommand(r.paths, process.stdout, { placeholders, ...(r.overrides ? { overrides: r.overrides } : {}), verbose: o.verbose === true });
 }
 
 /**

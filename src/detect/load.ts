@@ -112,12 +112,14 @@ export function ruleCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
 }
 
 /**
- * Logs what a rule load did: counts, time per stage, and the rule cache's hits and warnings. `correlationsRejected`:
+ * Logs what a rule load did: the site overrides applied (one line each), counts, time per stage, and the rule cache's hits and warnings. `correlationsRejected`:
  * correlations the detector could not compile (Detector.correlationsRejected), counted as `seam rules lint` counts
  * them: not among `correlations`, and said on the line as rejected rule documents are.
  */
-export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache'>, correlationsRejected = 0): void {
+export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache' | 'overrides'>, correlationsRejected = 0): void {
   for (const w of r.cache?.warnings ?? []) log.warn({ cache: r.cache?.file }, `rule cache: ${w}`);
+  // Every site override applied (seam.yml rules.overrides), one line each: a run's alerts differ from the pack's.
+  for (const line of r.overrides ?? []) log.info({ override: line }, line);
   const cache = r.cache ? { cache: { state: r.cache.state, hits: r.cache.hits, misses: r.cache.misses, file: r.cache.file } } : {};
   const correlations = r.stats.correlations - correlationsRejected;
   const rejected = r.stats.rejected > 0 || correlationsRejected > 0 ? ` (rejected=${r.stats.rejected} correlations_rejected=${correlationsRejected}: the problems above)` : '';

@@ -20,7 +20,7 @@ import type { MCond, MDetection, MEntry, MSearch, RuleModel } from '../detect/si
 import { readYaml } from '../detect/sigma/read.ts';
 import { loadRules, throwIfEmpty } from '../detect/sigma/ruleset.ts';
 import type { SigmaRuleset } from '../detect/sigma/ruleset.ts';
-import type { Diagnostic, Logsource } from '../detect/sigma/types.ts';
+import type { Diagnostic, Logsource, RuleOverride } from '../detect/sigma/types.ts';
 import { validateDoc } from '../detect/sigma/validate.ts';
 import { templateResolver } from './fields.ts';
 import type { FieldInfo, FieldResolver } from './fields.ts';
@@ -37,6 +37,8 @@ export interface HuntCompileOptions {
   fields?: (source: SourceType) => FieldResolver;
   /** Meta-filters (`filter:` documents) to apply to the rule, as the engine does. */
   filters?: HuntFilter[];
+  /** seam.yml `rules.overrides`, as the engine is given them: a disabled rule is not hunted (compileRulesetToDsl). */
+  overrides?: readonly RuleOverride[];
 }
 
 export interface HuntFilter {
@@ -380,12 +382,20 @@ export interface RulesetHuntEntry {
   result: HuntCompileResult;
 }
 
+/** The not-huntable reason of every correlation (its start; the rest names the rules it uses). */
+export const CORRELATION_NOT_HUNTED = 'correlation: hunt searches for single events, not counts or sequences over a window';
+
 export interface RulesetHuntResult {
+  /** The Sigma rules, each huntable or not. */
   rules: RulesetHuntEntry[];
-  counts: { rules: number; huntable: number; exact: number; verified: number; notHuntable: number; byReason: Record<string, number> };
+  /** The correlations: never huntable (CORRELATION_NOT_HUNTED), apart from `rules` and its counts; `counts.correlations`. */
+  correlations: RulesetHuntEntry[];
+  counts: { rules: number; huntable: number; exact: number; verified: number; notHuntable: number; correlations: number; byReason: Record<string, number> };
   /** The streaming rule set over the same files (for verifying hits). */
   ruleset: SigmaRuleset;
   diagnostics: Diagnostic[];
+  /** What each site override applied changed (LoadResult.overrides). */
+  overrides?: string[];
 }
 
 /** Short reason class for counting ("logsource maps to no Seam source", "keyword search ..."). */
@@ -398,19 +408,34 @@ export function reasonClass(reason: string): string {
  * not huntable either (with the engine's first error as the reason); meta-filters apply as in the engine.
  */
 export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompileOptions, 'filters'> = {}): Promise<RulesetHuntResult> {
-  const loaded = await loadRules(paths, { keepModels: true, ...(opts.placeholders ? { placeholders: opts.placeholders } : {}) });
+  const loaded = await loadRules(paths, { keepModels: true, ...(opts.placeholders ? { placeholders: opts.placeholders } : {}), ...(opts.overrides?.length ? { overrides: opts.overrides } : {}) });
   throwIfEmpty(loaded);
   const models = loaded.models ?? [];
   const filters: HuntFilter[] = models.flatMap((m) =>
     m.kind === 'filter' && m.detection ? [{ ...(m.meta.id ? { id: m.meta.id } : {}), title: m.meta.title, logsource: m.meta.logsource, targets: (m.meta.targets ?? []).map((t) => t.ref), ...(m.meta.allRules === true ? { allRules: true } : {}), detection: m.detection }] : [],
   );
   const loadedIds = new Set(loaded.ruleset.rules.map((r) => r.id));
+  const disabled = new Set((opts.overrides ?? []).filter((o) => o.disabled === true).map((o) => o.rule));
   const rules: RulesetHuntEntry[] = [];
+  const correlations: RulesetHuntEntry[] = [];
   for (const m of models) {
+    if (m.kind === 'correlation') {
+      // Correlations are not hunted (review-de M1): a search finds events, not counts or sequences per group over a
+      // window. Said, not skipped: a folder of correlations must not hunt nothing and look like a clean result.
+      const id = m.meta.id ?? `${m.file}:${m.meta.pos.line}`;
+      const corrDisabled = !loaded.ruleset.correlations.some((c) => (c.id ?? `${c.file}:${c.line}`) === id);
+      const reason = corrDisabled && (disabled.has(id) || (m.meta.name !== undefined && disabled.has(m.meta.name)))
+        ? 'disabled by seam.yml rules.overrides'
+        : `${CORRELATION_NOT_HUNTED}; hunt its rules (${(m.meta.targets ?? []).map((t) => t.ref).join(', ') || 'none named'}) for the events, or run it over an export with seam replay (docs/hunting.md, Correlations)`;
+      correlations.push({ id, title: m.meta.title, file: m.file, result: { ok: false, reason } });
+      continue;
+    }
     if (m.kind !== 'rule') continue;
     const id = m.meta.id ?? `${m.file}:${m.meta.pos.line}`;
     let result: HuntCompileResult;
-    if (!loadedIds.has(id)) {
+    if (!loadedIds.has(id) && (disabled.has(id) || (m.meta.name !== undefined && disabled.has(m.meta.name)))) {
+      result = { ok: false, reason: 'disabled by seam.yml rules.overrides' };
+    } else if (!loadedIds.has(id)) {
       const err = loaded.diagnostics.find((x) => x.severity === 'error' && x.file === m.file && (x.rule === id || x.rule === m.meta.title));
       result = { ok: false, reason: `the streaming engine does not load this rule${err ? `: ${err.message}` : ''}` };
     } else result = compileRuleToDsl(m, { ...opts, filters });
@@ -430,9 +455,11 @@ export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompil
   }
   return {
     rules,
-    counts: { rules: rules.length, huntable, exact: huntable - verified, verified, notHuntable: rules.length - huntable, byReason },
+    correlations,
+    counts: { rules: rules.length, huntable, exact: huntable - verified, verified, notHuntable: rules.length - huntable, correlations: correlations.length, byReason },
     ruleset: loaded.ruleset,
     diagnostics: loaded.diagnostics,
+    ...(loaded.overrides ? { overrides: loaded.overrides } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import type { SeamEvent, SourceType } from '../core/envelope.ts';
 import type { CompiledRule } from '../detect/sigma/types.ts';
 import { compileRulesetToDsl } from './compile.ts';
+import type { RuleOverride } from '../detect/sigma/types.ts';
 import type { RulesetHuntEntry, RulesetHuntResult } from './compile.ts';
 import { mappingFromResponse, resolverFor, templateResolver } from './fields.ts';
 import type { FieldResolver } from './fields.ts';
@@ -25,6 +26,8 @@ export interface HuntRunOptions {
   /** Most matches reported per rule; default 10000. */
   size?: number;
   placeholders?: Record<string, string[]>;
+  /** seam.yml `rules.overrides`: a disabled rule is not hunted. */
+  overrides?: readonly RuleOverride[];
   /** Hits asked for per search (default 1000); a rule with more continues with `search_after`. */
   pageSize?: number;
 }
@@ -191,7 +194,7 @@ const MSEARCH_RULES = 20;
 export async function runHunt(client: HuntClient, opts: HuntRunOptions, onMatch: (m: HuntMatch, event: SeamEvent) => void): Promise<HuntSummary> {
   const prefix = opts.indexPrefix ?? 'seam';
   const fields = await liveResolvers(client, prefix, ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']);
-  const compiled = await compileRulesetToDsl(opts.rules, { indexPrefix: prefix, fields, ...(opts.placeholders ? { placeholders: opts.placeholders } : {}) });
+  const compiled = await compileRulesetToDsl(opts.rules, { indexPrefix: prefix, fields, ...(opts.placeholders ? { placeholders: opts.placeholders } : {}), ...(opts.overrides?.length ? { overrides: opts.overrides } : {}) });
   const byId = new Map(compiled.ruleset.rules.map((r) => [r.id, r]));
   const rules: HuntRuleReport[] = [];
   let matches = 0;

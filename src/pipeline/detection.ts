@@ -5,7 +5,7 @@ import { DEFAULT_ALLOWED_LATENESS_MS, logLoadProblems, logRuleLoad, ruleCacheDir
 import { unsetPlaceholderSummary } from '../detect/sigma/unset-placeholders.ts';
 import { loadRules } from '../detect/sigma/ruleset.ts';
 import { existingRulePaths } from '../detect/rule-paths.ts';
-import type { Ruleset } from '../detect/sigma/types.ts';
+import type { RuleOverride, Ruleset } from '../detect/sigma/types.ts';
 import { NativeConfig, type NativeOptions } from '../detect/native/config.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
@@ -65,6 +65,8 @@ export interface DetectionOptions {
   maxRebuildMs?: number;
   /** Values of the rules' `%name%` placeholders (see deploy/config/placeholders.yml). */
   placeholders?: Record<string, string[]>;
+  /** seam.yml `rules.overrides`: site overrides applied at load (src/detect/sigma/overrides.ts). */
+  overrides?: readonly RuleOverride[];
   /** seam.yml `rules.driftCheckUsers`: whose dry runs are GitOps drift checks (ADR 0047); default DEFAULT_DRIFT_CHECK_USERS. */
   driftCheckUsers?: readonly string[];
   /** Rule cache folder (LoadOptions.cacheDir); default ruleCacheDir() (under SEAM_CACHE_DIR), false for none. */
@@ -80,7 +82,7 @@ export async function loadDetection(o: DetectionOptions = {}): Promise<Detection
   let ruleset: Ruleset | undefined;
   if (paths.length > 0) {
     const cacheDir = o.ruleCacheDir === undefined ? ruleCacheDir() : o.ruleCacheDir === false ? undefined : o.ruleCacheDir;
-    const loaded = await loadRules(paths, { ...(o.placeholders ? { placeholders: o.placeholders } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
+    const loaded = await loadRules(paths, { ...(o.placeholders ? { placeholders: o.placeholders } : {}), ...(o.overrides?.length ? { overrides: o.overrides } : {}), ...(cacheDir === undefined ? {} : { cacheDir }) });
     throwIfEmpty(loaded);
     ruleset = loaded.ruleset;
     const unset = o.onUnsetPlaceholders ? unsetPlaceholderSummary(loaded.diagnostics) : undefined;

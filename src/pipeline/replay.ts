@@ -8,6 +8,7 @@ import { listInputFiles, readFilesBatches, type InputPath } from '../sources/fil
 import type { OrderedStage } from './reorder.ts';
 import { recordTimeOf } from './record-time.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
+import type { RuleOverride } from '../detect/sigma/types.ts';
 import type { IdentityGraphConfig, SeedConfig } from '../identity/config.ts';
 import { noNotes, noteEvent, type EventNotes } from './event-notes.ts';
 import { alertNotices, noticeKey, type FindingAlertRef } from '../detect/finding.ts';
@@ -55,6 +56,8 @@ export interface ReplayDetectSpec {
   configuredRules?: string[];
   placeholdersFile?: string;
   placeholders?: Record<string, string[]>;
+  /** seam.yml `rules.overrides` (src/detect/sigma/overrides.ts). */
+  overrides?: RuleOverride[];
   /** Print on stderr the one-line summary of the placeholders the rules use without values (`seam replay`; one worker of `--workers N`). */
   reportUnsetPlaceholders?: boolean;
   allowedLatenessMs?: number;
@@ -84,6 +87,7 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
       ...(spec.placeholdersFile ? { placeholdersFile: spec.placeholdersFile } : {}),
       ...(spec.placeholders ? { placeholders: spec.placeholders } : {}),
       ...(spec.configuredRules ? { configuredRules: spec.configuredRules } : {}),
+      ...(spec.overrides?.length ? { overrides: spec.overrides } : {}),
       ...(spec.reportUnsetPlaceholders ? { onUnsetPlaceholders: (line: string) => process.stderr.write(`seam: ${line}\n`) } : {}),
       ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
       ...(spec.driftCheckUsers === undefined ? {} : { driftCheckUsers: spec.driftCheckUsers }),

@@ -89,6 +89,30 @@ export const RulesConfig = z
     paths: z.array(z.string().min(1)).min(1).default(['detections']).describe('Rule files or folders (Sigma rules and correlations; symlinked folders are followed). Relative to the folder of seam.yml. Missing ones are skipped with a warning, unless none exists; one that exists but yields no rule is an error (SEAM_ERR_RULES_EMPTY).'),
     placeholdersFile: z.string().min(1).optional().describe('YAML map of rule placeholder values (%name% → list), e.g. deploy/config/placeholders.yml; relative to the folder of seam.yml.'),
     placeholders: z.record(z.string(), z.array(z.string())).optional().describe('Placeholder values inline; merged over placeholdersFile.'),
+    overrides: z
+      .array(
+        z
+          .strictObject({
+            rule: z.string().min(1).describe('The id or name of a loaded Sigma rule or correlation.'),
+            disabled: z.boolean().optional().describe('true: the rule raises no alert and feeds no correlation (a correlation that uses it is disabled too, and said so); a disabled correlation no longer withholds its rules\' alerts.'),
+            level: z.enum(['informational', 'low', 'medium', 'high', 'critical']).optional().describe('The level its alerts carry at this site.'),
+            condition: z
+              .strictObject({ gt: z.number().optional(), gte: z.number().optional(), lt: z.number().optional(), lte: z.number().optional(), eq: z.number().optional(), neq: z.number().optional() })
+              .refine((c) => Object.keys(c).length > 0, 'give at least one of gt, gte, lt, lte, eq, neq')
+              .optional()
+              .describe('A correlation\'s threshold, e.g. { gte: 10 }: replaces the comparisons of its condition (condition.field is kept). Not for Sigma rules.'),
+          })
+          .refine((o) => o.disabled !== undefined || o.level !== undefined || o.condition !== undefined, 'an override needs disabled, level or condition'),
+      )
+      .optional()
+      .superRefine((xs, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, o] of (xs ?? []).entries()) {
+          if (seen.has(o.rule)) ctx.addIssue({ code: 'custom', path: [i, 'rule'], message: `a second override of '${o.rule}': give one entry per rule` });
+          seen.add(o.rule);
+        }
+      })
+      .describe('Site overrides of pack rules and correlations, applied at every load (replay, run and the roles, hunt, dlq replay, rules lint, coverage; not rules test, which stays hermetic) and each said in one line: `[{ rule: ID_OR_NAME, disabled: true }, { rule: X, level: low }, { rule: CORRELATION, condition: { gte: 10 } }]`. One naming no loaded rule is a SEAM_ERR_RULE_REFERENCE warning. Leaves the rule files as shipped, so a pack update keeps them (docs/writing-rules.md, Tuning a rule you do not own).'),
     allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 60000).'),
     driftCheckUsers: z
       .array(z.string().min(1))

@@ -4,7 +4,7 @@ import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 import { correlationFieldWarnings, fieldWarnings, logsourceWarnings, triageWarnings } from './lint-checks.ts';
-import type { Diagnostic, LoadResult, LoadStats } from './types.ts';
+import type { Diagnostic, LoadResult, LoadStats, RuleOverride } from './types.ts';
 import { unsetPlaceholderName } from './unset-placeholders.ts';
 
 /** Names of the per-product counts on the summary line, in the order they are printed. */
@@ -21,7 +21,8 @@ const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
  * rules whose logsource maps to no Seam source, when there are any.
  */
 export async function lintCommand(paths: string[], out: NodeJS.WritableStream, opts: LintOptions & { verbose?: boolean } = {}): Promise<number> {
-  const { diagnostics, line } = await lintRules(paths, opts);
+  const { diagnostics, line, loaded } = await lintRules(paths, opts);
+  for (const l of loaded.overrides ?? []) out.write(l + '\n');
   for (const l of opts.verbose === true ? diagnostics.map(formatDiagnostic) : foldUnsetPlaceholders(diagnostics)) out.write(l + '\n');
   out.write(line + '\n');
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
@@ -39,10 +40,12 @@ export interface LintResult {
 export interface LintOptions {
   /** The site's placeholder values (--placeholders, seam.yml): a placeholder they set is not reported unset. */
   placeholders?: Record<string, string[]> | undefined;
+  /** seam.yml `rules.overrides` (overrides.ts): lint judges the rules as the site runs them, and says each override. */
+  overrides?: readonly RuleOverride[] | undefined;
 }
 
 export async function lintRules(paths: string[], opts: LintOptions = {}): Promise<LintResult> {
-  const loaded = await loadRules(paths, opts.placeholders ? { placeholders: opts.placeholders } : {});
+  const loaded = await loadRules(paths, { ...(opts.placeholders ? { placeholders: opts.placeholders } : {}), ...(opts.overrides?.length ? { overrides: opts.overrides } : {}) });
   const { ruleset, stats } = loaded;
   // Correlations are compiled where the detector compiles them: their problems (a window over the
   // bound, a missing reference) are lint errors too, and a correlation that does not compile is rejected.

@@ -24,6 +24,7 @@ import { mapLogsource } from './logsource.ts';
 import { RuleIndex } from './rule-index.ts';
 import type { IndexStats, InternalRule } from './rule-index.ts';
 import { applyFilters } from './filters.ts';
+import { applyOverrides } from './overrides.ts';
 import { detectionReads, detectionReadsAt } from './reads.ts';
 import type { CompiledFilter } from './filters.ts';
 import { diag, warn } from './diagnostics.ts';
@@ -333,6 +334,13 @@ class Loader {
     this.dropDuplicates();
     const corrRefs = new Set(this.correlations.flatMap((c) => [c.id, c.name].filter((x): x is string => x !== undefined)));
     applyFilters(this.rules, this.filters, this.diags, corrRefs);
+    // Site overrides after the filters (a filter naming a disabled rule is not a dangling reference), before the
+    // suppression check (it judges the levels the site set) and the index (a disabled rule is never offered an event).
+    const overrides = this.opts.overrides?.length ? applyOverrides(this.rules, this.correlations, this.opts.overrides, this.diags) : undefined;
+    if (overrides !== undefined) {
+      this.stats.rules = this.rules.length;
+      this.stats.correlations = this.correlations.length;
+    }
     // Correlations refer to rules (or other correlations) by id or name.
     const known = new Set<string>([...this.ids.keys(), ...this.names.keys()]);
     const byRef = new Map<string, InternalRule>();
@@ -361,7 +369,7 @@ class Loader {
     const correlations: CorrelationDoc[] = this.correlations.map(({ meta: _meta, ...c }) => c);
     const ruleset = new SigmaRuleset(this.rules, correlations, index, this.fields);
     for (const k of ['read', 'parse', 'compile', 'index'] as const) this.ms[k] = Math.round(this.ms[k]);
-    return { ruleset, diagnostics: this.diags, stats: this.stats, timings: this.ms, ...(this.models ? { models: this.models } : {}) };
+    return { ruleset, diagnostics: this.diags, stats: this.stats, timings: this.ms, ...(this.models ? { models: this.models } : {}), ...(overrides === undefined ? {} : { overrides }) };
   }
 }
 

@@ -130,6 +130,19 @@ export interface LoadOptions {
   maxRuleFileBytes?: number;
   /** Values one rule value may expand to through `|expand` placeholders; more is a load error. Default 4096. */
   maxPlaceholderExpansion?: number;
+  /** Site overrides (seam.yml `rules.overrides`, overrides.ts): applied after filters, before the rule index. */
+  overrides?: readonly RuleOverride[];
+}
+
+/** One site override of a loaded rule or correlation (seam.yml `rules.overrides`). */
+export interface RuleOverride {
+  /** The rule's or correlation's id or name. */
+  rule: string;
+  /** True: the rule raises no alert and feeds no correlation (a correlation that uses it is disabled too). */
+  disabled?: boolean;
+  level?: 'informational' | 'low' | 'medium' | 'high' | 'critical';
+  /** A correlation's threshold: these comparisons replace the document's (its condition.field is kept). */
+  condition?: { gt?: number; gte?: number; lt?: number; lte?: number; eq?: number; neq?: number };
 }
 
 export interface LoadResult {
@@ -146,4 +159,6 @@ export interface LoadResult {
    * file rejected or already loaded from an earlier path): each also has a SEAM_ERR_RULES_EMPTY diagnostic.
    */
   emptyPaths?: string[];
+  /** What each applied site override changed (LoadOptions.overrides), one line each, in the order given. */
+  overrides?: string[];
 }
