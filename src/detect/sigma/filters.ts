@@ -10,6 +10,7 @@ import type { Pred } from './compile.ts';
 import type { InternalRule } from './rule-index.ts';
 import { logsourceCovers } from './logsource.ts';
 import { warn } from './diagnostics.ts';
+import { didYouMean } from './spelling.ts';
 import { mergeReads, type RuleReads } from './reads.ts';
 
 export interface CompiledFilter {
@@ -57,7 +58,7 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
       if (!rule) {
         const msg = correlationRefs.has(t.ref)
           ? `filter refers to correlation '${t.ref}': filters target Sigma rules only; name the rules the correlation refers to, or tune them`
-          : `filter refers to rule '${t.ref}', which is not loaded`;
+          : `filter refers to rule '${t.ref}', which is not loaded${didYouMean(t.ref, [...byRef.keys()])}`;
         diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, msg, ref));
         continue;
       }

@@ -215,6 +215,28 @@ describe('seam rules lint, strictness per the Sigma schema', () => {
     }
   });
 
+  it('says did-you-mean for a mistyped modifier, condition identifier and rule a filter names; an invalid regex is said once', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-strict-'));
+    try {
+      await writeFile(join(d, 'ok.yml'), ct('7', 'level: low\n'));
+      await writeFile(join(d, 'mod.yml'), ct('8', 'level: low\n', '    sel:\n        eventName|contain: Foo\n    condition: sel'));
+      await writeFile(join(d, 'cond.yml'), ct('9', 'level: low\n', '    sel:\n        eventName: Foo\n    filter:\n        userIdentity.userName: admin\n    condition: sel and not filtr'));
+      await writeFile(join(d, 're.yml'), ct('a', 'level: low\n', "    sel:\n        eventName|re: 'Foo(['\n    condition: sel"));
+      await writeFile(join(d, 'filter.yml'), ['title: Filter a typo', 'logsource:', '    product: aws', '    service: cloudtrail', 'filter:', '    rules:', '        - strict_77', '    sel:', '        userIdentity.userName: admin', '    condition: not sel', ''].join('\n'));
+      const { text } = await lint([d]);
+      const lines = text.trimEnd().split('\n');
+      expect(lines).toContain(`${join(d, 'mod.yml')}:10:9: SEAM_ERR_RULE_MODIFIER unknown modifier 'contain' (did you mean "contains"?)`);
+      expect(lines).toContain(`${join(d, 'cond.yml')}:13:28: SEAM_ERR_RULE_REFERENCE condition refers to undefined search identifier 'filtr' (did you mean "filter"?)`);
+      expect(lines).toContain(`${join(d, 'filter.yml')}:7:11: SEAM_ERR_RULE_REFERENCE (warning) filter refers to rule 'strict_77', which is not loaded (did you mean "strict_7"?)`);
+      const re = lines.filter((l) => l.startsWith(`${join(d, 're.yml')}:`) && l.includes('SEAM_ERR_RULE_REGEX'));
+      expect(re).toHaveLength(1);
+      expect(re[0]).toMatch(/SEAM_ERR_RULE_REGEX invalid regular expression \/Foo\(\[\/: /);
+      expect(re[0]).not.toMatch(/Invalid regular expression/);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it("points a correlation's problems at the offending key, and tells a filter naming a correlation that filters target rules", async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-strict-'));
     try {

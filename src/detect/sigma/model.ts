@@ -22,6 +22,7 @@ import {
 } from './modifiers.ts';
 import type { Part, PipeValue } from './modifiers.ts';
 import { STAR } from './modifiers.ts';
+import { didYouMean } from './spelling.ts';
 import type { LogsourceMapping } from './logsource.ts';
 import { mapLogsource } from './logsource.ts';
 import type { SourceType } from '../../core/envelope.ts';
@@ -231,7 +232,7 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
   }
   const keyword = rawField === '';
   for (const m of mods) {
-    if (!MODIFIERS.has(m)) throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `unknown modifier '${m}'`);
+    if (!MODIFIERS.has(m)) throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `unknown modifier '${m}'${didYouMean(m, [...MODIFIERS])}`);
     if ((m === 'i' || m === 'm' || m === 's') && !mods.includes('re')) {
       throw failAt(env, keyPos, 'SEAM_ERR_RULE_MODIFIER', `modifier '${m}' is only valid after 're'`);
     }
@@ -320,7 +321,8 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       try {
         re = toJsRegex(String(v), flags);
       } catch (err) {
-        throw failAt(env, pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression: ${(err as Error).message}`);
+        // V8 says "Invalid regular expression: /src/: why": said once, not after our own prefix.
+        throw failAt(env, pos, 'SEAM_ERR_RULE_REGEX', `invalid regular expression ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
       }
       // Rules run synchronously in the roles: a pattern that can backtrack exponentially is refused (ADR 0010).
       const hazard = regexHazard(re.source, re.flags);
@@ -493,7 +495,7 @@ function buildCondition(src: string, pos: Pos, names: string[], env: ModelEnv): 
   const walk = (c: Cond): MCond => {
     switch (c.t) {
       case 'id':
-        if (!known.has(c.name)) throw failAt(env, condPos(pos, c.offset), 'SEAM_ERR_RULE_REFERENCE', `condition refers to undefined search identifier '${c.name}'`);
+        if (!known.has(c.name)) throw failAt(env, condPos(pos, c.offset), 'SEAM_ERR_RULE_REFERENCE', `condition refers to undefined search identifier '${c.name}'${didYouMean(c.name, names)}`);
         return { t: 'id', name: c.name };
       case 'and':
         return { t: 'and', items: c.items.map(walk) };
