@@ -269,6 +269,13 @@ function buildEntry(key: string, keyPos: Pos, value: YNode, env: ModelEnv): MEnt
       if (to !== undefined) scalars[i] = { ...it, value: to, text: to };
     }
   }
+  // The audit log leaves apiGroup out for the core group (pods, secrets, configmaps): '' is no value it ever has.
+  if (env.block === undefined && !keyword && mods.every((m) => m === 'cased') && env.mapping.mapField(rawField) === 'objectRef.apiGroup') {
+    const empty = scalars.find((it) => it.value === '');
+    if (empty !== undefined) {
+      env.diags.push(warn('SEAM_ERR_RULE_VALUE', env.file, empty.pos, `audit records leave '${rawField}' out for the core API group (pods, secrets, configmaps, services...), so '' never matches; write '${rawField}: null' or '${rawField}|exists: false' for the core group`, env.rule));
+    }
+  }
   if (mods.includes('all') && scalars.length === 1) {
     env.diags.push(warn('SEAM_ERR_RULE_MODIFIER', env.file, keyPos, `'all' with a single value means nothing (every value of a one-value list); remove it or list the values`, env.rule));
   }

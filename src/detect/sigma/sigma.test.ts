@@ -469,6 +469,31 @@ describe('modifiers', () => {
     condition: sel`), 'r.yml');
     expect(other.diagnostics).toEqual([expect.objectContaining({ code: 'SEAM_ERR_RULE_MODIFIER', message: "modifiers 'cidr|contains' cannot be combined" })]);
   });
+  it("warns that objectRef.apiGroup: '' never matches (the audit log omits the core group); null and exists: false match it", () => {
+    const k8s = (det: string): string => ctRule(det).replace('product: aws\n    service: cloudtrail', 'product: kubernetes\n    service: audit');
+    const secret = audit({ verb: 'delete', objectRef: { resource: 'secrets', namespace: 'payments', name: 'db', apiVersion: 'v1' } });
+    const rbac = audit({ verb: 'delete', objectRef: { resource: 'secrets', apiGroup: 'example.io', namespace: 'payments', name: 'db' } });
+    const empty = loadRulesFromText(k8s(`    sel:
+        objectRef.apiGroup: ''
+        verb: delete
+    condition: sel`), 'r.yml');
+    expect(empty.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'SEAM_ERR_RULE_VALUE',
+        severity: 'warning',
+        line: 9,
+        message: "audit records leave 'objectRef.apiGroup' out for the core API group (pods, secrets, configmaps, services...), so '' never matches; write 'objectRef.apiGroup: null' or 'objectRef.apiGroup|exists: false' for the core group",
+      }),
+    ]);
+    expect(empty.ruleset.match(secret)).toHaveLength(0);
+    for (const v of ['null', '|exists: false']) {
+      const det = v === 'null' ? '        objectRef.apiGroup: null' : '        objectRef.apiGroup|exists: false';
+      const r = loadRulesFromText(k8s(`    sel:\n${det}\n        verb: delete\n    condition: sel`), 'r.yml');
+      expect(r.diagnostics).toEqual([]);
+      expect(r.ruleset.match(secret)).toHaveLength(1);
+      expect(r.ruleset.match(rbac)).toHaveLength(0);
+    }
+  });
   it('fieldref (and with neq)', () => {
     expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({ requestParameters: { userName: 'EKS-admin' } }))).toBe(true);
     expect(one('userIdentity.sessionContext.sessionIssuer.userName|fieldref', 'requestParameters.userName', ct({}))).toBe(false);
