@@ -93,3 +93,20 @@ describe('seam hunt exit codes', () => {
     expect((await run({ who: ' ' })).code).toBe(2);
   });
 });
+
+// review-de M1: correlations are not hunted; --print-dsl says so for each, with the rules it uses, and counts them.
+describe('seam hunt --print-dsl with correlations', () => {
+  it('prints a not_huntable line per correlation and counts it on the summary line', async () => {
+    let out = '';
+    let err = '';
+    const fixture = join(ROOT, 'test/fixtures/overrides');
+    const code = await huntCommand({ printDsl: true, rules: [fixture], env: {} }, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; not_huntable?: string });
+    expect(lines.map((l) => l.rule)).toEqual(['0c7e5a10-0000-4000-8000-000000000001', '0c7e5a10-0000-4000-8000-000000000003', '0c7e5a10-0000-4000-8000-000000000004', '0c7e5a10-0000-4000-8000-000000000002']);
+    expect(lines[3]?.not_huntable).toMatch(/^correlation: hunt searches for single events, not counts or sequences over a window; hunt its rules \(t_secret_get\)/);
+    expect(lines.slice(0, 3).every((l) => l.not_huntable === undefined)).toBe(true);
+    expect(err).toMatch(/^hunt: rules=3 huntable=3 exact=\d+ verified=\d+ not_huntable=1 \(correlations=1: not hunted, docs\/hunting.md\)$/m);
+  });
+});
+

@@ -4,7 +4,7 @@
 // IAM session) must find her exec into the pod, the IRSA token theft (the token read in that exec, its
 // exchange with STS from outside) and the AWS calls made with the stolen role, with events from all four
 // planes; the DSL `--print-dsl` prints must return the same events when a dashboard runs it as is.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
@@ -176,6 +176,35 @@ describe('seam hunt --who on the demo story', () => {
       const s = byId.get(m['seam.id'])!.seam;
       expect([m.cluster, m.account, m.source_ip, m.resource, m.outcome]).toEqual([s.cluster, s.account, s.source_ip, s.resource, s.outcome]);
     }
+  });
+
+  it('names correlations as not huntable and counts them; only correlations searches nothing (exit 3); a rule seam.yml disables is not hunted (review-de M1, M3)', async () => {
+    // The pack's correlations folder: each named with the reason, counted, nothing searched.
+    const corr = await cli({ rules: [new URL('../../detections/correlations', import.meta.url).pathname], indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    expect(corr.code, corr.err).toBe(3);
+    expect(corr.lines).toEqual([]);
+    const n = (await loadRules([new URL('../../detections/correlations', import.meta.url).pathname])).ruleset.correlations.length;
+    expect(n).toBeGreaterThan(10);
+    expect(corr.err).toMatch(new RegExp(`^hunt: rules=0 huntable=0 exact=0 verified=0 not_huntable=${n} \\(correlations=${n}: not hunted, docs/hunting.md\\) matches=0 failed=0$`, 'm'));
+    expect(corr.err).toContain('hunt: no rule given is huntable (only correlations); nothing was searched');
+    expect(corr.err.match(/ not huntable: correlation: hunt searches for single events/g)).toHaveLength(10);
+    expect(corr.err).toContain(`hunt: ${n - 10} more correlations not huntable (--print-dsl lists them all)`);
+    // A folder of rules and a correlation, with seam.yml disabling one rule: the rest is hunted, the correlation and
+    // the disabled rule named, the override said.
+    const dir = await mkdtemp(join(tmpdir(), 'seam-hunt-over-'));
+    await writeFile(join(dir, 'seam.yml'), 'rules:\n  overrides:\n    - { rule: t_configmap_get, disabled: true }\n');
+    const fixture = new URL('../fixtures/overrides', import.meta.url).pathname;
+    const mixed = await cli({ rules: [fixture], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    expect(mixed.code, mixed.err).toBe(0);
+    expect(mixed.err).toContain("seam hunt: override: rule 't_configmap_get' disabled");
+    expect(mixed.err).toContain('hunt: 0c7e5a10-0000-4000-8000-000000000004 (Test ConfigMap Read) not huntable: disabled by seam.yml rules.overrides');
+    expect(mixed.err).toContain('hunt: 0c7e5a10-0000-4000-8000-000000000002 (Test Many Secrets Read By One User) not huntable: correlation: hunt searches for single events, not counts or sequences over a window; hunt its rules (t_secret_get) for the events');
+    expect(mixed.err).toMatch(/^hunt: rules=3 huntable=2 exact=\d+ verified=\d+ not_huntable=2 \(correlations=1: not hunted, docs\/hunting.md\) matches=\d+ failed=0$/m);
+    // What it found is what the engine, with the same override, matches on the indexed events.
+    const { ruleset } = await loadRules([fixture], { overrides: [{ rule: 't_configmap_get', disabled: true }] });
+    const want = events.flatMap((e) => ruleset.match(e).map((m) => `${m.rule.id} ${e.seam.id}`)).sort();
+    expect((mixed.lines as HuntMatch[]).map((m) => `${m.rule} ${m['seam.id']}`).sort()).toEqual(want);
+    process.stdout.write(`hunt-correlations: pack_correlations=${n} fixture_matches=${want.length}\n`);
   });
 
   it('says when it searched nothing, and suggests identities like one that found nothing (review-soc M5)', async () => {
