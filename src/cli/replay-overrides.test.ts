@@ -90,4 +90,15 @@ describe('seam replay with seam.yml rules.overrides', () => {
     expect(levels(feeder)).toEqual(['Test ConfigMap Read=medium', 'Test Pods Listed=medium']);
     expect(msgs(feeder)).toContain("override: rule 't_secret_get' disabled (and the correlations that use it: t_corr_secret_sweep)");
   });
+
+  it('seam run (embedded, the roles\' load path) applies them the same way', () => {
+    const yml = join(dir, 'run.yml');
+    writeFileSync(yml, 'rules:\n  overrides:\n    - { rule: t_configmap_get, disabled: true }\n    - { rule: t_pod_list, level: high }\n    - { rule: t_corr_secret_sweep, condition: { gte: 6 } }\n');
+    const state = join(dir, 'run-state');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'run', '--config', yml, '--input', input, '--rules', RULES, '--state-dir', state], { cwd: dir, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'info', SEAM_CACHE_DIR: 'off' } });
+    expect(r.status, r.stderr).toBe(0);
+    const alerts = readFileSync(join(state, 'alerts.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunResult['alerts'][number]);
+    expect(levels({ r, alerts })).toEqual(['Test Pods Listed=high']);
+    expect(msgs({ r, alerts }).filter((m) => m.startsWith('override'))).toHaveLength(3);
+  });
 });
