@@ -49,3 +49,39 @@ describe('seam coverage (command)', () => {
     expect(out.text()).toContain(' doc=updated');
   });
 });
+
+// review-de M3: a site's coverage with its seam.yml rules.overrides: a disabled rule leaves, a level changes, each said.
+describe('seam coverage --config (site overrides)', () => {
+  it('applies rules.overrides: the disabled rule is not a detection, the re-levelled one counts at its new level, each override is a line and a report section', async () => {
+    const p = await pack();
+    // A second rule to disable.
+    const second = (await readFile(join(p.rules, 'cloudtrail/a_rule.yml'), 'utf8')).replace('Rule 1', 'Rule 2').replace('000000000001', '000000000002').replace('Call1', 'Call2');
+    await writeFile(join(p.rules, 'cloudtrail/b_rule.yml'), second);
+    const yml = join(p.dir, 'seam.yml');
+    await writeFile(yml, 'rules:\n  overrides:\n    - { rule: 00000000-0000-4000-8000-000000000002, disabled: true }\n    - { rule: 00000000-0000-4000-8000-000000000001, level: high }\n');
+    const run = async (config?: string): Promise<string> => {
+      const out = collect();
+      const err = collect();
+      await coverageCommand({ rules: [p.rules], out: p.out, ...(config ? { config } : {}), out_: out.stream, err: err.stream });
+      return out.text();
+    };
+    const pack_ = await run();
+    expect(pack_).toMatch(/^coverage: detections=\d+ /m);
+    expect(pack_).not.toContain('override');
+    const packMd = await readFile(join(p.out, 'coverage.md'), 'utf8');
+    const site = await run(yml);
+    expect(site.split('\n').filter((l) => l.startsWith('coverage: override'))).toEqual([
+      "coverage: override: rule '00000000-0000-4000-8000-000000000002' disabled",
+      "coverage: override: rule '00000000-0000-4000-8000-000000000001' level medium -> high",
+    ]);
+    const detections = (t: string): number => Number(/detections=(\d+)/.exec(t)?.[1]);
+    expect(detections(site)).toBe(detections(pack_) - 1);
+    const md = await readFile(join(p.out, 'coverage.md'), 'utf8');
+    expect(md).toContain("## Site overrides (seam.yml rules.overrides)\n\n- rule '00000000-0000-4000-8000-000000000002' disabled\n- rule '00000000-0000-4000-8000-000000000001' level medium -> high\n");
+    // The lint line and the levels are the site's: one rule left, at high.
+    expect(packMd).toMatch(/lint: files=2 rules=2 /);
+    expect(md).toMatch(/lint: files=2 rules=1 /);
+    expect(packMd).toContain('critical 0, high 0, medium 2, low 0');
+    expect(md).toContain('critical 0, high 1, medium 0, low 0');
+  });
+});

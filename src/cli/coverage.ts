@@ -1,11 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { RuleOverride } from '../detect/sigma/types.ts';
 
 export interface CoverageCliOptions {
   rules: string[];
   out: string;
   doc?: string;
   check?: boolean;
+  /** A site's seam.yml: its rules.overrides apply (the site's coverage, not the pack's). */
+  config?: string;
   out_?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
 }
@@ -21,7 +24,16 @@ export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
   const err = o.err ?? process.stderr;
   const { computeCoverage, coverageHtml, coverageMarkdown, renderBlocks, updateDoc } = await import('../report/coverage.ts');
   const root = process.cwd();
-  const c = await computeCoverage(o.rules, { root });
+  let overrides: RuleOverride[] | undefined;
+  if (o.config !== undefined) {
+    const { loadCliConfig } = await import('./config.ts');
+    const loaded = await loadCliConfig(o.config, process.env, err);
+    if (loaded === undefined) return 2;
+    overrides = loaded.config.rules.overrides;
+  }
+  const c = await computeCoverage(o.rules, { root, ...(overrides?.length ? { overrides } : {}) });
+  // A site's overrides change what the report shows: each one said.
+  for (const line of c.overrides) out.write(`coverage: ${line}\n`);
   // --check writes nothing: neither the page nor the report files (CI runs it in a read-only checkout).
   let written = '';
   if (!o.check) {

@@ -232,7 +232,8 @@ export function buildCli(): Command {
     .option('--out <dir>', 'where coverage.md and coverage.html go', 'out/coverage')
     .option('--doc <file>', "also rewrite the generated blocks of this page (<!-- seam coverage: NAME --> markers), e.g. docs/coverage.md")
     .option('--check', 'write nothing (neither --out files nor the --doc page); with --doc, exit 1 if the page is out of date')
-    .action(async (o: { rules: string[]; out: string; doc?: string; check?: boolean }) => {
+    .option('--config <file>', "a site's seam.yml: its rules.overrides apply (disabled rules leave the coverage, levels change; each override is said)")
+    .action(async (o: { rules: string[]; out: string; doc?: string; check?: boolean; config?: string }) => {
       const { coverageCommand } = await import('./coverage.ts');
       process.exitCode = await coverageCommand(o);
     });

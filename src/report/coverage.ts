@@ -10,6 +10,7 @@ import { NATIVE_DETECTIONS } from '../detect/native/registry.ts';
 import { countRuleTests } from '../detect/rule-tests.ts';
 import { lintRules } from '../detect/sigma/lint.ts';
 import { throwIfEmpty } from '../detect/sigma/ruleset.ts';
+import type { RuleOverride } from '../detect/sigma/types.ts';
 import { DEFAULT_LEVEL } from '../detect/sigma/validate.ts';
 import { STRATUS_TECHNIQUES, type StratusTechnique } from './stratus-techniques.ts';
 
@@ -57,6 +58,8 @@ export interface Coverage {
   stratus: StratusRow[];
   /** Meta-filters loaded (`filter:` documents); the rules they narrow say so (`filteredBy`). */
   filters: number;
+  /** What each site override applied changed (seam coverage --config: seam.yml rules.overrides); empty for the pack. */
+  overrides: string[];
   /** Problems a pack must not have: a Stratus row naming an unknown detection, a technique none of whose detections is medium+. */
   problems: string[];
 }
@@ -95,11 +98,11 @@ export function tacticName(t: string): string {
 }
 
 /** Loads the pack at `paths` (as `seam rules lint` does) and the native registry, and computes the coverage. */
-export async function computeCoverage(paths: string[], opts: { root?: string } = {}): Promise<Coverage> {
+export async function computeCoverage(paths: string[], opts: { root?: string; overrides?: readonly RuleOverride[] } = {}): Promise<Coverage> {
   const root = resolve(opts.root ?? process.cwd());
   const roots = paths.map((p) => resolve(root, p));
   // As `seam rules lint` sees the pack, so the line shown is the one lint prints.
-  const lint = await lintRules(roots);
+  const lint = await lintRules(roots, opts.overrides?.length ? { overrides: opts.overrides } : {});
   const loaded = lint.loaded;
   throwIfEmpty(loaded);
   const { ruleset, stats } = loaded;
@@ -164,7 +167,7 @@ export async function computeCoverage(paths: string[], opts: { root?: string } =
     return { ...s, resolved, caught };
   });
 
-  return { entries: all, lintLine: lint.line, lintWarnings, ruleTests, files: stats.files, tactics, techniques, stratus, filters: stats.filters, problems };
+  return { entries: all, lintLine: lint.line, lintWarnings, ruleTests, files: stats.files, tactics, techniques, stratus, filters: stats.filters, problems, overrides: loaded.overrides ?? [] };
 }
 
 // ---------------------------------------------------------------------------------------------- Markdown
@@ -297,6 +300,7 @@ export function coverageMarkdown(c: Coverage, o: RenderOptions): string {
     '',
     glanceBlock(c, o),
     '',
+    ...(c.overrides.length > 0 ? ['## Site overrides (seam.yml rules.overrides)', '', ...c.overrides.map((l) => `- ${l.replace(/^override: /, '')}`), ''] : []),
     '## How the pack was checked',
     '',
     checksBlock(c, o),
