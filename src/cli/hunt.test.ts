@@ -99,7 +99,7 @@ describe('seam hunt --print-dsl with correlations', () => {
   it('prints a not_huntable line per correlation and counts it on the summary line', async () => {
     let out = '';
     let err = '';
-    const fixture = join(ROOT, 'test/fixtures/overrides');
+    const fixture = join(ROOT, 'test/data/overrides-rules');
     const code = await huntCommand({ printDsl: true, rules: [fixture], env: {} }, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
     expect(code).toBe(0);
     const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; not_huntable?: string });

@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // seam.yml rules.overrides through `seam replay` (review-de M3): each override's effect on the alerts of the same
-// input, against the same run without them, and the lines the load says. Rules: test/fixtures/overrides.
+// input, against the same run without them, and the lines the load says. Rules: test/data/overrides-rules.
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const RULES = join(ROOT, 'test/fixtures/overrides');
+const RULES = join(ROOT, 'test/data/overrides-rules');
 const TEMPLATE = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/k8s-audit/eks-audit.jsonl'), 'utf8').split('\n')[0]!) as Record<string, unknown>;
 
 /** A kube-apiserver audit record of `verb` on `resource` (named `name`), `minute` minutes after 14:00. */

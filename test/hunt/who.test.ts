@@ -193,7 +193,7 @@ describe('seam hunt --who on the demo story', () => {
     // the disabled rule named, the override said.
     const dir = await mkdtemp(join(tmpdir(), 'seam-hunt-over-'));
     await writeFile(join(dir, 'seam.yml'), 'rules:\n  overrides:\n    - { rule: t_configmap_get, disabled: true }\n');
-    const fixture = new URL('../fixtures/overrides', import.meta.url).pathname;
+    const fixture = new URL('../data/overrides-rules', import.meta.url).pathname;
     const mixed = await cli({ rules: [fixture], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {} });
     expect(mixed.code, mixed.err).toBe(0);
     expect(mixed.err).toContain("seam hunt: override: rule 't_configmap_get' disabled");

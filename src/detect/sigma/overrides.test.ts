@@ -8,7 +8,7 @@ import type { RuleOverride } from './types.ts';
 // Site overrides (seam.yml rules.overrides, review-de M3): what each kind changes in the loaded rule set, the one line
 // each says, and the warnings for one that names nothing loaded or sets a threshold on a Sigma rule.
 
-const RULES = join(resolve(import.meta.dirname, '../../..'), 'test/fixtures/overrides');
+const RULES = join(resolve(import.meta.dirname, '../../..'), 'test/data/overrides-rules');
 const load = (overrides: RuleOverride[]) => loadRules([RULES], { overrides });
 const names = (xs: readonly { name?: string | undefined }[]): (string | undefined)[] => xs.map((x) => x.name);
 
