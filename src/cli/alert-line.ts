@@ -3,7 +3,7 @@ import { alsoMatchedText } from '../detect/fold.ts';
 
 /**
  * An alert as a person reads it on a terminal (`seam run`, and `seam replay` on a TTY): one ALERT line, and the rules
- * the same event also matched on a second line. The JSON (alerts.jsonl, `--alerts-out`, `--format json`) has it all.
+ * the same event also matched on a second line, and a Sigma rule's `fields:` with their values on another. The JSON (alerts.jsonl, `--alerts-out`, `--format json`) has it all.
  */
 export function alertText(a: Alert): string {
   // An early alert (ADR 0025) says so; its final version, same id, is printed again when the watermark passes it.
@@ -15,5 +15,7 @@ export function alertText(a: Alert): string {
   // The rules the same event also matched (ADR 0050): folded into this alert, written to the JSON, not printed.
   const also = alsoMatchedText(a);
   if (also !== undefined) out += `  also matched: ${also}\n`;
+  // A Sigma rule's `fields:` (what its author wants the analyst to see), with the event's values.
+  if (a.fields !== undefined) out += `  fields: ${Object.entries(a.fields).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(' ')}\n`;
   return out;
 }

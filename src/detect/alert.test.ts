@@ -185,3 +185,54 @@ describe('nativeIdOf', () => {
     expect(nativeIdOf({ '@timestamp': '', seam: seam('cloudtrail') })).toBeUndefined();
   });
 });
+
+describe('alertFromMatch: the Sigma fields: attribute', () => {
+  it("carries the rule's fields of interest with the event's values, as the rule names them; a field the event lacks is left out", async () => {
+    const { loadRulesFromText } = await import('./sigma/ruleset.ts');
+    const { alertText } = await import('../cli/alert-line.ts');
+    const text = [
+      'title: Secret read',
+      'id: 55555555-5555-4555-8555-555555555555',
+      'logsource:',
+      '  product: kubernetes',
+      '  service: audit',
+      'detection:',
+      '  sel:',
+      '    objectRef.resource: secrets',
+      '  condition: sel',
+      'fields:',
+      '  - objectRef.name',
+      '  - sourceIPs',
+      '  - user.groups',
+      '  - responseStatus.code',
+      '  - requestObject.spec.nodeName',
+      'level: low',
+      '',
+    ].join('\n');
+    const { ruleset } = loadRulesFromText(text, 'r.yml');
+    const r = normalizeRecord({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      auditID: 'aud-f1',
+      stage: 'ResponseComplete',
+      requestURI: '/api/v1/namespaces/payments/secrets/db-pass',
+      verb: 'get',
+      user: { username: 'mallory', groups: ['system:authenticated', 'devs'] },
+      sourceIPs: ['203.0.113.5'],
+      objectRef: { resource: 'secrets', namespace: 'payments', name: 'db-pass', apiVersion: 'v1' },
+      responseStatus: { code: 200 },
+      requestReceivedTimestamp: '2026-12-01T10:00:00Z',
+      stageTimestamp: '2026-12-01T10:00:00Z',
+    }, { collector: 't', receivedAt: new Date(0).toISOString(), origin: 't' });
+    if (!r.ok) throw new Error(r.error.message);
+    const [m] = ruleset.match(r.value as SeamEvent);
+    const a = alertFromMatch(m!);
+    expect(a.fields).toEqual({ 'objectRef.name': 'db-pass', sourceIPs: '203.0.113.5', 'user.groups': ['system:authenticated', 'devs'], 'responseStatus.code': '200' });
+    expect(Alert.parse(a)).toEqual(a);
+    expect(alertText(a)).toContain('\n  fields: objectRef.name=db-pass sourceIPs=203.0.113.5 user.groups=system:authenticated,devs responseStatus.code=200\n');
+    // A rule without fields: no key at all.
+    const plain = loadRulesFromText(text.replace(/fields:[\s\S]*?level/, 'level'), 'r.yml').ruleset;
+    expect(alertFromMatch(plain.match(r.value as SeamEvent)[0]!)).not.toHaveProperty('fields');
+  });
+});

@@ -17,6 +17,8 @@ import { scrub } from '../core/normalize/redact.ts';
 import { FINDING_LEVELS, findingVersionOf, type FindingVersion } from './finding.ts';
 import { sharedWith } from '../core/normalize/cloudtrail.ts';
 import { requestOf } from './request-once.ts';
+import { mapLogsource } from './sigma/logsource.ts';
+import { resolveField } from './sigma/fields.ts';
 
 export const ALERT_LEVELS = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -62,6 +64,12 @@ export const Alert = z
       .record(z.string(), z.string())
       .optional()
       .describe('For correlations: the group-by field (or alias) → the value shared by the contributing events.'),
+    fields: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]))
+      .optional()
+      .describe(
+        "For a Sigma rule with `fields:` (the fields of interest for the analyst): each listed field, as the rule names it, → its value in the matching event, as text (a list for several values; objects as JSON; each value cut at 1024 characters and scrubbed as the summary is). A field the event lacks is left out; absent when the rule lists none or the event has none of them.",
+      ),
     principal: Principal.optional().describe('`seam.principal` of the last contributing event.'),
     origin: Principal.optional().describe('Who acted, really, as the identity graph resolved the principal (`seam.origin`).'),
     chain: z.array(ChainStep).optional().describe('The identity path from the acting credentials to the origin (`seam.chain`).'),
@@ -475,6 +483,27 @@ function failureText(event: SeamEvent): string {
 }
 
 /** A single-rule alert for one Sigma match. */
+const FIELD_VALUE_MAX = 1024;
+
+/** A rule's `fields:` read from the event it matched (see Alert.fields); undefined when none has a value. */
+function fieldsOfInterest(rule: RuleMatch['rule'], event: SeamEvent): Record<string, string | string[]> | undefined {
+  if (rule.fields === undefined || rule.fields.length === 0) return undefined;
+  const { mapField } = mapLogsource(rule.logsource);
+  const text = (v: unknown): string => {
+    const t = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return scrub(t.length > FIELD_VALUE_MAX ? `${t.slice(0, FIELD_VALUE_MAX)}…` : t);
+  };
+  const out: Record<string, string | string[]> = {};
+  for (const name of rule.fields) {
+    const values = resolveField(event, mapField(name))
+      .map((c) => c.v)
+      .filter((v) => v !== null && v !== undefined)
+      .map(text);
+    if (values.length > 0) out[name] = values.length === 1 ? values[0]! : values;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 export function alertFromMatch(match: RuleMatch): Alert {
   const { rule, event } = match;
   const input: AlertInput = {
@@ -487,6 +516,8 @@ export function alertFromMatch(match: RuleMatch): Alert {
   if (event.seam.account !== undefined) input.account = event.seam.account;
   if (event.seam.cluster !== undefined) input.cluster = event.seam.cluster;
   const alert = buildAlert(input);
+  const fields = fieldsOfInterest(rule, event);
+  if (fields !== undefined) alert.fields = fields;
   // A rule that matches a Kubernetes request once (ADR 0057): named by the request, whichever stage it matched at.
   const request = requestOf(rule, event);
   if (request !== undefined) alert.id = alertId(rule.id, [request]);

@@ -205,6 +205,8 @@ const alertProperties = {
   user_agent: kw,
   rule: obj({ ...kws('id', 'level', 'tags', 'type', 'correlation_type', 'variant'), title: { ...kw, fields: { text: { type: 'text' } } } }),
   group: flat,
+  // A Sigma rule's `fields:` with the matching event's values: one mapping entry however many fields rules list.
+  fields: flat,
   principal: principalMapping,
   origin: principalMapping,
   chain: chainMapping,
