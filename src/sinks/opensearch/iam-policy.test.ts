@@ -86,8 +86,8 @@ describe('OpenSearch IAM policies (deploy/iam) against the requests Seam makes',
     const requests = take();
     const ism = requests.filter((r) => r.includes('/_plugins/_ism/'));
     expect(ism.length).toBeGreaterThan(0);
-    // The age-out of the two single indices (retention.ts): search, delete-by-query, and counts in a dry run.
-    for (const path of [`/${PREFIX}-identity/_delete_by_query`, `/${PREFIX}-incidents/_search`, `/${PREFIX}-incidents/_delete_by_query`, `/${PREFIX}-identity/_count`]) {
+    // The age-out of the two single indices (retention.ts): a refresh, search, delete-by-query, and counts in a dry run.
+    for (const path of [`/${PREFIX}-identity/_refresh`, `/${PREFIX}-incidents/_refresh`, `/${PREFIX}-identity/_delete_by_query`, `/${PREFIX}-incidents/_search`, `/${PREFIX}-incidents/_delete_by_query`, `/${PREFIX}-identity/_count`]) {
       expect(requests.some((r) => r.startsWith(`POST ${path}`)), path).toBe(true);
     }
     const setup = policy('opensearch-setup-policy.json');

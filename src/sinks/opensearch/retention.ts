@@ -63,8 +63,15 @@ function action(name: string, n: number, dryRun: boolean | undefined, what: stri
   return { kind: 'retention', name, action: dryRun ? 'would delete' : 'deleted', note: `${n} document(s): ${what}` };
 }
 
-/** Deletes the documents `query` matches (dry: counts them); a missing index has none. */
+/**
+ * Deletes the documents `query` matches (dry: counts them); a missing index has none. The index is refreshed first:
+ * a search sees only what the last refresh made visible (index.refresh_interval, 5 s by default), so without it a
+ * version the index role wrote seconds before the run would be left for the next run, and two runs in a row would
+ * not agree (npm run test:deploy runs the setup CronJob's command twice, the second must change nothing).
+ */
 async function remove(call: Call, index: string, query: unknown, dryRun: boolean | undefined): Promise<number> {
+  const refreshed = await call('POST', `/${encodeURIComponent(index)}/_refresh`);
+  if (refreshed.statusCode === 404) return 0;
   if (dryRun) {
     const r = await call('POST', `/${encodeURIComponent(index)}/_count`, { query });
     return r.statusCode === 404 ? 0 : ((r.body as { count?: number }).count ?? 0);
