@@ -10,7 +10,8 @@ import type { PipelineTopics } from './topics.ts';
  * signals partition read up to there holds every signal of the partitions seen caught up.
  */
 export interface UpstreamSnapshot {
-  raw: { src: string; hasData: boolean; caughtUp: boolean }[];
+  /** `end`: the partition's end offset, so a look can tell that records arrived since the last one. */
+  raw: { src: string; hasData: boolean; caughtUp: boolean; end: bigint }[];
   signalsEnd: Map<number, bigint>;
 }
 
@@ -26,7 +27,7 @@ export function memoryUpstream(bus: MemoryBus, topics: PipelineTopics, normalize
       for (const t of topics.rawAll) {
         bus.ends(t).forEach((end, p) => {
           const src = `${t}/${p}`;
-          raw.push({ src, hasData: end > 0, caughtUp: (committed[src] ?? 0) >= end });
+          raw.push({ src, hasData: end > 0, caughtUp: (committed[src] ?? 0) >= end, end: BigInt(end) });
         });
       }
       const signalsEnd = new Map(bus.ends(topics.signals).map((end, p) => [p, BigInt(end)] as const));
@@ -50,7 +51,7 @@ export function kafkaUpstream(bus: KafkaBus, topics: PipelineTopics, normalizeGr
           const low = BigInt(e.low);
           const high = BigInt(e.high);
           const c = BigInt(at.find((p) => p.partition === e.partition)?.offset ?? '-1');
-          raw.push({ src: `${t}/${e.partition}`, hasData: high > low, caughtUp: (c < 0n ? low : c) >= high });
+          raw.push({ src: `${t}/${e.partition}`, hasData: high > low, caughtUp: (c < 0n ? low : c) >= high, end: high });
         }
       }
       const signalsEnd = new Map<number, bigint>();
@@ -61,11 +62,14 @@ export function kafkaUpstream(bus: KafkaBus, topics: PipelineTopics, normalizeGr
 }
 
 /**
- * Snapshots over time: a raw partition is idle once it has been caught up at every snapshot for
- * `idleMs` (a source that pauses between deliveries is not idle at once).
+ * Snapshots over time: a raw partition is idle once, at every snapshot for `idleMs`, it has been caught up and
+ * has received no record (a source that pauses between deliveries is not idle at once; a busy one that stage 1
+ * keeps up with is not idle at all, and a partition that was empty or idle is active again from the look that
+ * sees its new records).
  */
 export class UpstreamWatch {
   private readonly caughtUpSince = new Map<string, number>();
+  private readonly endAt = new Map<string, bigint>();
   private current: { raw: RawPartitionView[]; signalsEnd: Map<number, bigint>; atMs: number } | undefined;
   private inflight: Promise<void> | undefined;
 
@@ -86,6 +90,9 @@ export class UpstreamWatch {
         const now = nowMs();
         const raw: RawPartitionView[] = [];
         for (const r of snap.raw) {
+          // Records arrived since the last look: the quiet time starts again.
+          if (this.endAt.get(r.src) !== r.end) this.caughtUpSince.delete(r.src);
+          this.endAt.set(r.src, r.end);
           if (r.caughtUp) {
             if (!this.caughtUpSince.has(r.src)) this.caughtUpSince.set(r.src, now);
           } else this.caughtUpSince.delete(r.src);

@@ -245,11 +245,33 @@ export interface RawPartitionView {
  */
 export class ProgressClock {
   private readonly frontier = new Map<string, number>();
+  /** Offset (in this signals partition) of the newest mark read for each raw partition. */
+  private readonly markedAt = new Map<string, bigint>();
 
   constructor(readonly latenessMs: number) {}
 
-  mark(src: string, t: number): void {
+  /** Stage 1's progress on raw partition `src`; `offset`: where in this signals partition the mark was read. */
+  mark(src: string, t: number, offset?: bigint): void {
     if (t > (this.frontier.get(src) ?? -Infinity)) this.frontier.set(src, t);
+    if (offset !== undefined && !(offset <= (this.markedAt.get(src) ?? -1n))) this.markedAt.set(src, offset);
+  }
+
+  /**
+   * Is a look at stage 1 too old to judge by? It leaves out a raw partition (no records, or idle) from which this
+   * partition has read a mark at or after `signalsEnd` (the end of this partition after that look), or it does not
+   * know a partition that sent one: that partition received records after the look, and others may have with it
+   * (one delivery spread over the planes). Releasing on that look would hand its signals on before theirs; a new
+   * look shows them (ADR 0009: the look that sees new records makes a partition active again).
+   */
+  staleLook(raw: readonly RawPartitionView[], signalsEnd: bigint): boolean {
+    if (this.markedAt.size === 0) return false;
+    const known = new Set<string>();
+    for (const r of raw) {
+      known.add(r.src);
+      if ((!r.hasData || r.idle) && (this.markedAt.get(r.src) ?? -1n) >= signalsEnd) return true;
+    }
+    for (const [src, at] of this.markedAt) if (!known.has(src) && at >= signalsEnd) return true;
+    return false;
   }
 
   /** Progress marked for a raw partition (-Infinity when none). */

@@ -223,7 +223,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    */
   const inRebuild = new Set<number>();
   const rebuildSeconds: number[] = [];
-  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, eventsNotResent: 0, abandonedRebuilds: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, handedOverEvents: 0, adopted: 0, released: 0 };
+  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, eventsNotResent: 0, abandonedRebuilds: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, staleLooks: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -432,7 +432,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         process(st, { event: sig.event, ref }, true, out);
       } else process(st, { event: sig.event, ref }, false, out);
     }
-    for (const p of msg.progress) st.clock.mark(p.src, p.t);
+    for (const p of msg.progress) st.clock.mark(p.src, p.t, BigInt(m.offset));
     return { signals: msg.signals.length, unreadable: false };
   };
 
@@ -453,9 +453,17 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * clock: held signals up to now minus the lateness go, and the stage's windows are advanced there.
    */
   const release = async (partition: number, st: PartitionState, out: Out, keepAlive?: () => void, signal?: AbortSignal): Promise<void> => {
-    const view = watch?.view;
+    let view = watch?.view;
     if (watch === undefined || view === undefined) return;
-    const end = view.signalsEnd.get(partition) ?? 0n;
+    let end = view.signalsEnd.get(partition) ?? 0n;
+    // The last look predates records a partition it leaves out has sent since (a burst after a quiet spell, the first
+    // records of a fresh pipeline): look again before releasing on it, or one plane's signals go before the other's.
+    if (st.clock.staleLook(view.raw, end)) {
+      stats.staleLooks++;
+      await watch.refresh().catch((e: unknown) => log.debug({ error: (e as Error).message }, 'Could not look at stage 1 progress again; using the last look.'));
+      view = watch.view!;
+      end = view.signalsEnd.get(partition) ?? 0n;
+    }
     const { watermarkMs, quiet } = st.clock.watermark(view.raw, st.next >= end, Date.now());
     st.watermarkMs = watermarkMs;
     if (!quiet && st.buffer.size > 0) noteHolder(partition, st, view.raw, st.next >= end);
