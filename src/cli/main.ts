@@ -57,7 +57,7 @@ export function buildCli(): Command {
     .command('replay')
     .description('Replay JSONL, JSON arrays, CloudTrail S3 exports, CloudTrail LookupEvents output, CloudWatch Logs exports and subscription payloads, EventBridge events of CloudTrail records, Kubernetes audit EventLists and Security Lake OCSF events of CloudTrail records (gzipped or not) through normalization, and detection with --rules.')
     .argument('<paths...>', 'files or folders')
-    .option('--out <file>', 'write normalized events as JSONL (- for stdout; with rules, alerts then need --alerts-out FILE)')
+    .option('--out <file>', 'write normalized events as JSONL, one line per event (a record read twice, same seam.id, is written once; - for stdout; with rules, alerts then need --alerts-out FILE)')
     .option('--dlq <file>', 'dead-letter file for rejected records (seam dlq list reads it when it is the newer default)', REPLAY_DLQ_FILE)
     .option('--rules <path>', 'run the Sigma rules and correlations in this file or folder (repeatable: --rules a --rules b); a path that yields no rules is an error', repeated)
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')

@@ -75,7 +75,8 @@ try {
         try {
           alerts = handler.process(ev, m.late[i] === 1, m.wmBefore[i]!, m.clockBefore[i]!, m.wmAfter[i]!, m.late[i] === DUPLICATE);
           // After the handler, as the single-thread replay writes it (ADR 0014).
-          if (init.writeEvents) line = JSON.stringify(ev);
+          // A copy of an event already read (DUPLICATE, decided in pass 1) is not written again: one line per event.
+          if (init.writeEvents && m.late[i] !== DUPLICATE) line = JSON.stringify(ev);
         } catch (e) {
           dead('detect', stageThrew('detect', e, { id: ev.seam.id }));
           continue;

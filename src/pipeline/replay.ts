@@ -5,7 +5,7 @@ import { BatchCounts, type BatchCountsSnapshot } from '../core/normalize/batch.t
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { JsonlSink } from '../sinks/jsonl/sink.ts';
 import { listInputFiles, readFilesBatches, type InputPath } from '../sources/file/source.ts';
-import type { OrderedStage } from './reorder.ts';
+import { SeenIds, type OrderedStage } from './reorder.ts';
 import { recordTimeOf } from './record-time.ts';
 import type { NativeConfig } from '../detect/native/config.ts';
 import type { RuleOverride } from '../detect/sigma/types.ts';
@@ -162,6 +162,9 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
   const dlq = await JsonlSink.open(opts.dlqPath);
   const alertsOut = opts.handler && opts.alertsPath ? await JsonlSink.open(opts.alertsPath) : undefined;
+  // --out holds one line per event: a record delivered twice (same seam.id: an organization trail and the account's,
+  // an audit log shipped twice) is written once, as detection sees it once (OrderedStage); with or without rules.
+  const written = out ? new SeenIds() : undefined;
   const batches = new BatchCounts();
   const summary: ReplaySummary = {
     files: files.length,
@@ -239,7 +242,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
               summary.normalized++;
               summary.bySource[ev.seam.source] = (summary.bySource[ev.seam.source] ?? 0) + 1;
               noteEvent(summary.notes, ev);
-              if (out && line !== undefined) {
+              if (out && line !== undefined && !written!.repeat(ev.seam.id)) {
                 const w = out.writeLine(line);
                 if (w !== undefined) await w;
               }
