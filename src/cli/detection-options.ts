@@ -3,6 +3,7 @@
  * `seam dlq replay`'s embedded re-run): rules, the site's placeholder values (file, then seam.yml's inline values
  * over it, as `seam replay`, `seam hunt` and `seam rules lint` take them), lateness, native and identity options.
  */
+import { resolve, sep } from 'node:path';
 import type { SeamConfig } from '../core/config/schema.ts';
 import type { DetectionOptions } from '../pipeline/detection.ts';
 import { parseSeedFlag } from '../identity/seed-flag.ts';
@@ -47,5 +48,33 @@ export async function detectionOptions(
     driftCheckUsers: cfg.rules.driftCheckUsers,
     incidentCloseAfterMs: cfg.incidents.closeAfterMs,
     onUnsetPlaceholders: warn,
+  };
+}
+
+/**
+ * The cluster and account a record read again (`seam dlq replay`'s embedded re-run) is attributed to, as the live
+ * path attributed it when it names none itself: the seam.yml file source whose paths hold its origin (`FILE:LINE`)
+ * gives its `cluster` and `account`, as `seam run` reads them; otherwise seam.yml's `cluster`. An account still
+ * missing is the one `identity.clusters[]` gives that cluster (only when one account is configured for the name), as
+ * the live path keys the cluster's signals (`signalKey`) and as its CloudWatch collector stamps the log group's account.
+ */
+export function recordAttribution(cfg: SeamConfig): (origin: string | undefined) => { cluster?: string; account?: string } {
+  const files = Object.values(cfg.collect?.sources ?? {}).flatMap((s) => (s.type === 'file' ? [s] : []));
+  const accounts = new Map<string, Set<string>>();
+  for (const c of cfg.identity.clusters) if (c.account !== undefined) accounts.set(c.name, (accounts.get(c.name) ?? new Set()).add(c.account));
+  // seam.yml's paths are resolved against its folder; an origin is the path the record was read from.
+  const under = (file: string, p: string): boolean => {
+    const f = resolve(file);
+    const dir = resolve(p);
+    return f === dir || f.startsWith(dir + sep);
+  };
+  return (origin) => {
+    // FILE:LINE, FILE:LINE#i, FILE (EVENT-ID): the file is what precedes the position.
+    const file = origin === undefined ? undefined : /^(.*?)(?::\d+(?:#\d+)?)?(?: \(.*\))?$/.exec(origin)?.[1];
+    const src = file === undefined ? undefined : files.find((s) => s.paths.some((p) => under(file, p)));
+    const cluster = src?.cluster ?? cfg.cluster;
+    const configured = cluster === undefined ? undefined : accounts.get(cluster);
+    const account = src?.account ?? (configured?.size === 1 ? [...configured][0] : undefined);
+    return { ...(cluster === undefined ? {} : { cluster }), ...(account === undefined ? {} : { account }) };
   };
 }

@@ -175,3 +175,56 @@ describe('seam dlq replay (embedded) with the site placeholders', () => {
     expect(missing.stderr).toContain('cannot read placeholders file nope.yml');
   });
 });
+
+describe('seam dlq replay (embedded) attributes records as the live path does', () => {
+  it("gives a replayed audit record its file source's cluster and account, or seam.yml's cluster and that cluster's identity.clusters account", () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'seam-dlq-attr-'));
+    // Two exec requests whose records name no account (no IAM ARN in user.extra) and no cluster.
+    const [first, , second] = readFileSync(join(ROOT, 'test/data/review-de/audit-stages/events.jsonl'), 'utf8').split('\n');
+    mkdirSync(join(cwd, 'staging'));
+    writeFileSync(join(cwd, 'staging/audit.jsonl'), `${first}\n`);
+    writeFileSync(
+      join(cwd, 'seam.yml'),
+      [
+        'cluster: prod',
+        'identity:',
+        '  clusters:',
+        '    - name: prod',
+        "      account: '111122223333'",
+        'collect:',
+        '  sources:',
+        '    staging-export:',
+        '      type: file',
+        '      paths: [staging]',
+        '      cluster: staging',
+        "      account: '444455556666'",
+        '',
+      ].join('\n'),
+    );
+    const letter = (raw: string, origin: string): string => JSON.stringify({ at: '2026-12-05T10:00:00.000Z', stage: 'normalize', code: 'SEAM_ERR_NORMALIZE_SCHEMA', reason: 'fixed since', retriable: false, raw, origin, collector: 'file' });
+    writeFileSync(join(cwd, 'dlq.jsonl'), `${letter(first!, 'staging/audit.jsonl:1')}\n${letter(second!, 'elsewhere.jsonl:3')}\n`);
+    const attribution = (file: string): Record<string, { cluster?: string; account?: string }> =>
+      Object.fromEntries(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { seam: { id: string; cluster?: string; account?: string } })
+          .map((e) => [e.seam.id, { cluster: e.seam.cluster, account: e.seam.account }]),
+      );
+
+    // The live path: seam run reads the file source with its cluster and account.
+    const rules = join(ROOT, 'test/data/review-de/audit-stages');
+    const live = seam(['run', '--config', 'seam.yml', '--state-dir', 'live', '--rules', rules], cwd);
+    expect(live.status, live.stderr).toBe(0);
+    expect(attribution(join(cwd, 'live/events.jsonl'))).toEqual({ 'aud-0001:ResponseStarted': { cluster: 'staging', account: '444455556666' } });
+
+    const replay = seam(['dlq', 'replay', '--config', 'seam.yml', '--file', 'dlq.jsonl', '--state-dir', 'st', '--rules', rules], cwd);
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toContain('normalized=2 still rejected=0');
+    // Before: both without cluster or account (the dead letter keeps only its origin).
+    expect(attribution(join(cwd, 'st/dlq-replay/events.jsonl'))).toEqual({
+      'aud-0001:ResponseStarted': { cluster: 'staging', account: '444455556666' },
+      'aud-0002:ResponseStarted': { cluster: 'prod', account: '111122223333' },
+    });
+  });
+});

@@ -292,19 +292,22 @@ export async function dlqReplayCommand(o: DlqCliOptions): Promise<number> {
     return 0;
   }
   await mkdir(dir, { recursive: true });
-  const receivedAt = new Date().toISOString();
-  const items: FileItem[] = whole.map((e) => ({
-    kind: 'record',
-    text: e.dl.raw,
-    meta: { collector: e.dl.collector ?? 'dlq-replay', receivedAt, ...(e.dl.origin ? { origin: e.dl.origin } : {}) },
-  }));
   const { loadDetection } = await import('../pipeline/detection.ts');
   const { runEmbedded } = await import('../pipeline/embedded.ts');
-  const { detectionOptions, seedsOf } = await import('./detection-options.ts');
+  const { detectionOptions, recordAttribution, seedsOf } = await import('./detection-options.ts');
   // The rules and the site's placeholder values as `seam run` loads them (src/cli/detection-options.ts): an
   // allow-list rule re-run without its list would alert on everyone. Explicit paths must give rules (loadDetection
   // says so); seam.yml's (default `detections`) are optional: none here, the native detections alone run.
   const cfg = configOf(o);
+  // Each record with the cluster and account the live path gave it (its file source's, seam.yml's cluster, the
+  // cluster's account in identity.clusters): a dead letter keeps only its origin.
+  const attribute = recordAttribution(cfg);
+  const receivedAt = new Date().toISOString();
+  const items: FileItem[] = whole.map((e) => ({
+    kind: 'record',
+    text: e.dl.raw,
+    meta: { collector: e.dl.collector ?? 'dlq-replay', receivedAt, ...(e.dl.origin ? { origin: e.dl.origin } : {}), ...attribute(e.dl.origin) },
+  }));
   const rules = o.rules ?? (cfg.rules.paths.some((p) => existsSync(p)) ? cfg.rules.paths : []);
   let detection: Awaited<ReturnType<typeof loadDetection>>;
   try {
