@@ -60,6 +60,8 @@ describe('sidecar last seen', () => {
     sensor.step(t0 + 300);
     sensor.step(t0 + 600);
     sensor.step(t0 + 1000);
+    // The endpoint notes a heartbeat when it receives it: at or after this instant.
+    const beforeShip = Date.now();
     await shipper.tick(Date.now(), true);
     expect(shipper.counters.failures).toBe(0);
     const beats = bus
@@ -82,8 +84,13 @@ describe('sidecar last seen', () => {
       expect(m, text).not.toBeNull();
       return Number(m![1]);
     };
+    // The age is bounded by the time since the heartbeats were shipped, measured around it (not a fixed number of
+    // seconds, which a loaded machine can pass between the ship and the scrape: that is speed, not correctness).
     const first = await gauge();
-    expect(first).toBeLessThan(5);
+    const sinceShip = (Date.now() - beforeShip) / 1000;
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThanOrEqual(sinceShip);
+    // Growing while the sensor is silent (300 ms is time passing, a lower bound whatever the load; not a wait for something).
     await new Promise((r) => setTimeout(r, 300));
     expect(await gauge()).toBeGreaterThan(first);
   });
