@@ -12,10 +12,11 @@ import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/** Polls `cond` until it holds; after `timeoutMs` (a bound on a hang, not a speed limit) throws naming what was awaited, and, when `what` is a function, what was seen at the last poll. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
