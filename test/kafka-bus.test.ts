@@ -4,13 +4,14 @@
 // a handler that throws gets its batch again; a producer whose send failed keeps working afterwards.
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../src/bus/kafka.ts';
+import { throwawayGroupStem } from '../src/bus/groups.ts';
 import type { BusConsumer, ConsumedMessage } from '../src/bus/types.ts';
 import { kafkaBrokers, uniqueName, uniqueTopic } from './helpers/services.ts';
 
 const buses: KafkaBus[] = [];
 const consumers: BusConsumer[] = [];
-const newBus = (): KafkaBus => {
-  const b = new KafkaBus({ brokers: kafkaBrokers(), clientId: uniqueName('bus-test') });
+const newBus = (groupPrefix?: string): KafkaBus => {
+  const b = new KafkaBus({ brokers: kafkaBrokers(), clientId: uniqueName('bus-test'), ...(groupPrefix === undefined ? {} : { groupPrefix }) });
   buses.push(b);
   return b;
 };
@@ -20,12 +21,34 @@ afterAll(async () => {
   for (const b of buses) await b.close().catch(() => undefined);
 });
 
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * The readToEnd readers of `bus` (its own groupPrefix) whose throwaway group has a member in it (state and member
+ * count per group): such a reader has taken its end offsets already (readToEnd takes them before it joins).
+ */
+async function joinedReaders(bus: KafkaBus): Promise<{ groupId: string; state: string; members: number }[]> {
+  const admin = await bus.admin();
+  const stem = throwawayGroupStem('reader', bus.groupPrefix);
+  const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(stem));
+  if (ids.length === 0) return [];
+  return (await admin.describeGroups(ids)).groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.length }));
+}
+
+/** Waits until `n` readers of `bus` are in their groups (Stable, one member each), then returns; the deadline only bounds a hang. */
+async function readersJoined(bus: KafkaBus, n: number): Promise<void> {
+  let seen: Awaited<ReturnType<typeof joinedReaders>> = [];
+  await until(
+    async () => (seen = await joinedReaders(bus)).filter((g) => g.state === 'Stable' && g.members > 0).length >= n,
+    120_000,
+    () => `${n} readToEnd reader(s) to join their groups (seen: ${JSON.stringify(seen)})`,
+  );
 }
 
 /** Messages between the group's committed offsets and the partitions' ends. */
@@ -126,7 +149,7 @@ describe('Kafka bus: consumer group commits', () => {
 
 describe('Kafka bus: reading to the end past open transactions', () => {
   it('readToEnd stops at the last stable offset; untilStable also returns a record committed behind another producer\'s open transaction', async () => {
-    const bus = newBus();
+    const bus = newBus(`${uniqueName('bus-lso')}-`);
     const topic = uniqueTopic('bus-lso');
     await bus.createTopics([{ topic, partitions: 1 }]);
     const value = (s: string): Buffer => Buffer.from(s);
@@ -136,16 +159,23 @@ describe('Kafka bus: reading to the end past open transactions', () => {
     const open = await bus.transactionalProducer(openTxId);
     await open.sendUncommitted([{ topic, key: 'k', value: value('open') }]);
     await first.sendAtomically([{ topic, key: 'k', value: value('behind-open') }]);
-    const read = async (untilStable: boolean): Promise<string[]> => {
-      const out: string[] = [];
-      await bus.readToEnd([topic], (m) => out.push(m.value.toString()), 60_000, { untilStable });
+    const read = async (untilStable: boolean, out: string[] = []): Promise<string[]> => {
+      await bus.readToEnd([topic], (m) => out.push(m.value.toString()), 120_000, { untilStable });
       return out;
     };
     // The committed record behind the open transaction is past the last stable offset: not seen. This is how a
     // test reading the shared raw topics while another run had a transaction open saw committed records "missing".
     expect(await read(false)).toEqual(['before']);
-    const stable = read(true);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The untilStable reader must take its end while the transaction is still open, and be waiting on it when it is
+    // aborted. Awaited, not slept for (a 1.5 s sleep let a loaded machine abort first, which tested nothing): its group
+    // joined (its end taken) and the record before the open transaction handed over (it reads up to it and waits).
+    const got: string[] = [];
+    let settled = false;
+    const stable = read(true, got).finally(() => (settled = true));
+    await readersJoined(bus, 1);
+    await until(() => got.includes('before') || settled, 120_000, () => `the untilStable reader to read the record before the open transaction (read so far: ${JSON.stringify(got)})`);
+    expect(settled, 'the untilStable reader ended while a transaction before its end was still open').toBe(false);
+    expect(got).toEqual(['before']);
     const fencer = await bus.transactionalProducer(openTxId); // aborts the open transaction
     expect(await stable).toEqual(['before', 'behind-open']);
     for (const p of [first, open, fencer]) await p.close().catch(() => undefined);
@@ -156,7 +186,7 @@ describe('Kafka bus: reading to the end past open transactions', () => {
     // (and raises it only once it has fetched something) reads nothing there. This is a fresh checkpoint topic
     // whose first transaction is still open while another unit's checkpoint commits behind it, or a test reading
     // a shared raw topic `from` where it ended while another run's transaction is open.
-    const bus = newBus();
+    const bus = newBus(`${uniqueName('bus-lso-start')}-`);
     const topic = uniqueTopic('bus-lso-start');
     await bus.createTopics([{ topic, partitions: 1 }]);
     const openTxId = uniqueName('bus-lso-start-open');
@@ -168,13 +198,17 @@ describe('Kafka bus: reading to the end past open transactions', () => {
     expect(from[`${topic}/0`]).toBe(0n); // nothing stable yet
     const read = async (opts: { untilStable: boolean; from?: typeof from }): Promise<string[]> => {
       const out: string[] = [];
-      await bus.readToEnd([topic], (m) => out.push(m.value.toString()), 60_000, opts);
+      await bus.readToEnd([topic], (m) => out.push(m.value.toString()), 120_000, opts);
       return out;
     };
     expect(await read({ untilStable: false })).toEqual([]);
-    const stable = read({ untilStable: true });
-    const stableFrom = read({ untilStable: true, from });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Both readers must take their ends while the transaction is open and wait on it. Awaited, not slept for (a 1.5 s
+    // sleep let a loaded machine abort first, which tested nothing): both groups joined, neither read ended.
+    let settled = 0;
+    const stable = read({ untilStable: true }).finally(() => settled++);
+    const stableFrom = read({ untilStable: true, from }).finally(() => settled++);
+    await readersJoined(bus, 2);
+    expect(settled, 'an untilStable reader ended while a transaction before its end was still open').toBe(0);
     const fencer = await bus.transactionalProducer(openTxId); // aborts the open transaction
     expect(await stable).toEqual(['behind-open']);
     expect(await stableFrom).toEqual(['behind-open']);
