@@ -9,7 +9,7 @@ import { isConnectionFailure, openSearchUnreachable, settingOrigin } from './unr
 export interface HuntCommandOptions {
   /** Rule files and folders (as for `seam rules lint`); default seam.yml's rules.paths; not with `who`. */
   rules?: string[];
-  /** Hunt by identity instead of rules: an IAM ARN, a Kubernetes user or namespace/serviceaccount (src/hunt/who.ts). */
+  /** Hunt by identity instead of rules: an IAM ARN, an access key id, a Kubernetes user, namespace/serviceaccount or pod:namespace/name (src/hunt/who.ts). */
   who?: string;
   /** With `who`: only this cluster's Kubernetes identities and events. */
   cluster?: string;
@@ -228,7 +228,8 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
     const s = await huntWho(client, o, (h) => out.write(`${JSON.stringify(h)}\n`));
     const planes = (['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((p) => `${p}=${s.bySource[p] ?? 0}`).join(' ');
     err.write(`hunt --who ${who.value} (${who.kind}): events=${s.events} ${planes}${s.truncated ? ' (cut at --size)' : ''}\n`);
-    if (s.through.length > 0) err.write(`  acted through: ${s.through.join(', ')}\n`);
+    // A pod is acted in and on (an exec, its credentials' calls): who did, not what it acted through.
+    if (s.through.length > 0) err.write(`  ${who.kind === 'pod' ? 'acting principals' : 'acted through'}: ${s.through.join(', ')}\n`);
     if (s.events === 0) {
       const w = await windowHeldEvents(client, scope, err);
       if (!w.ok) return HUNT_EXIT.nothingSearched;
@@ -236,7 +237,7 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
       const near = await closePrincipals(client, o);
       err.write(
         near.length > 0
-          ? `  none among the ${w.events} events in ${scope.pattern}; identities like '${who.value}' there: ${near.join(', ')} (on EKS an IAM-authenticated user's Kubernetes name is its session ARN)\n`
+          ? `  none among the ${w.events} events in ${scope.pattern}; identities like '${who.value}' there: ${near.join(', ')}${who.kind === 'k8s_user' ? " (on EKS an IAM-authenticated user's Kubernetes name is its session ARN)" : ''}\n`
           : `  none among the ${w.events} events in ${scope.pattern}, and no principal there looks like '${who.value}'\n`,
       );
     }

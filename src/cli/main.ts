@@ -150,7 +150,7 @@ export function buildCli(): Command {
     .command('hunt')
     .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who). Exit 0: searched (matches or none); 1: a search failed or OpenSearch did not answer; 2: usage; 3: nothing searched (no index, no event in the window)')
     .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
-    .option('--who <identity>', 'every event attributed to an IAM ARN, a Kubernetes user or namespace/serviceaccount, across the planes and through the roles and service accounts it reached')
+    .option('--who <identity>', 'every event attributed to an IAM ARN, an access key id (AKIA…, ASIA…), a Kubernetes user, namespace/serviceaccount or pod:namespace/name, across the planes and through the roles and service accounts it reached')
     .option('--cluster <name>', 'with --who: only this cluster\'s Kubernetes identities and events')
     .option('--url <url>', 'OpenSearch URL (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')

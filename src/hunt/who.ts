@@ -17,31 +17,45 @@ import { PAGE_SORT } from './hunt.ts';
 import type { HuntClient } from './hunt.ts';
 import type { Dsl } from './query.ts';
 
-export type WhoKind = 'iam' | 'k8s_user' | 'service_account';
+export type WhoKind = 'iam' | 'k8s_user' | 'service_account' | 'access_key' | 'pod';
 
 export interface Who {
   kind: WhoKind;
-  /** The identity as given, canonical: an ARN (a role without its path), a user name, or `ns/name`. */
+  /**
+   * The identity as given, canonical: an ARN (a role without its path), a user name, `ns/name` (a service account
+   * or, for `pod`, a pod), or an access key id.
+   */
   value: string;
 }
 
 const SA_PREFIX = 'system:serviceaccount:';
+const POD_PREFIX = 'pod:';
+const NAMESPACED = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
 
 /**
- * What `--who` names: an IAM ARN (`arn:aws:iam::…:role/…`, `user/…`, `arn:aws:sts::…:assumed-role/…`),
- * a service account (`namespace/name` or `system:serviceaccount:namespace:name`), else a Kubernetes user.
+ * What `--who` names: an IAM ARN (`arn:aws:iam::…:role/…`, `user/…`, `arn:aws:sts::…:assumed-role/…`), an access
+ * key id (`AKIA…`, `ASIA…`), a pod (`pod:namespace/name`), a service account (`namespace/name` or
+ * `system:serviceaccount:namespace:name`), else a Kubernetes user.
  */
 export function parseWho(input: string): Who {
   const v = input.trim();
-  if (v === '') throw new Error('--who needs an IAM ARN, a Kubernetes user or namespace/serviceaccount');
+  if (v === '') throw new Error('--who needs an IAM ARN, an access key id, a Kubernetes user, namespace/serviceaccount or pod:namespace/name');
   if (/^arn:aws[a-z-]*:(iam|sts)::/.test(v)) return { kind: 'iam', value: roleWithoutPath(v) };
+  // Access key ids are upper-case letters and digits; IAM unique ids (AROA…, AIDA…) share the shape but sign nothing,
+  // so only the prefixes of keys are read as keys.
+  if (/^(AKIA|ASIA)[A-Z0-9]{12,124}$/.test(v)) return { kind: 'access_key', value: v };
+  if (v.startsWith(POD_PREFIX)) {
+    const rest = v.slice(POD_PREFIX.length);
+    if (!NAMESPACED.test(rest)) throw new Error(`'${v}' is not pod:<namespace>/<name>`);
+    return { kind: 'pod', value: rest };
+  }
   if (v.startsWith(SA_PREFIX)) {
     const rest = v.slice(SA_PREFIX.length);
     const i = rest.indexOf(':');
     if (i <= 0 || i === rest.length - 1) throw new Error(`'${v}' is not system:serviceaccount:<namespace>:<name>`);
     return { kind: 'service_account', value: `${rest.slice(0, i)}/${rest.slice(i + 1)}` };
   }
-  if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(v)) return { kind: 'service_account', value: v };
+  if (NAMESPACED.test(v)) return { kind: 'service_account', value: v };
   return { kind: 'k8s_user', value: v };
 }
 
@@ -58,6 +72,8 @@ const PRINCIPAL_FIELDS = ['id', 'arn', 'k8s_user'] as const;
 const CHAIN_FIELDS = ['seam.chain.from', 'seam.chain.to'] as const;
 const PRINCIPALS = ['seam.principal', 'seam.origin'] as const;
 
+/** STS `AssumeRole*` calls (AssumeRole, …WithWebIdentity, …WithSAML) matching one of `should`. */
+const stsIssued = (should: Dsl[]): Dsl => ({ bool: { filter: [{ term: { eventSource: 'sts.amazonaws.com' } }, { prefix: { eventName: 'AssumeRole' } }], should, minimum_should_match: 1 } });
 const terms = (fields: readonly string[], values: string[]): Dsl[] => fields.map((f) => (values.length === 1 ? { term: { [f]: values[0] } } : { terms: { [f]: values } }));
 const prefixes = (fields: readonly string[], value: string): Dsl[] => fields.map((f) => ({ prefix: { [f]: value } }));
 const wildcards = (fields: readonly string[], value: string): Dsl[] => fields.map((f) => ({ wildcard: { [f]: { value } } }));
@@ -84,18 +100,31 @@ export function whoQuery(who: Who, opts: { cluster?: string } = {}): Dsl {
       should.push(...wildcards(CHAIN_FIELDS, `${k8s}user:${escapeWildcard(session)}*`));
       // And the STS calls that created those sessions, whoever made them (review-soc L1): "who got this role's
       // credentials, and from where". The request names the role with its path; the answer names the session.
-      should.push({
-        bool: {
-          filter: [{ term: { eventSource: 'sts.amazonaws.com' } }, { prefix: { eventName: 'AssumeRole' } }],
-          should: [
-            { term: { 'requestParameters.roleArn': arn } },
-            { wildcard: { 'requestParameters.roleArn': { value: `arn:${role[1]}:iam::${role[2]}:role/*/${escapeWildcard(role[3]!)}` } } },
-            { prefix: { 'responseElements.assumedRoleUser.arn': session } },
-          ],
-          minimum_should_match: 1,
-        },
-      });
+      should.push(
+        stsIssued([
+          { term: { 'requestParameters.roleArn': arn } },
+          { wildcard: { 'requestParameters.roleArn': { value: `arn:${role[1]}:iam::${role[2]}:role/*/${escapeWildcard(role[3]!)}` } } },
+          { prefix: { 'responseElements.assumedRoleUser.arn': session } },
+        ]),
+      );
     }
+    // A session also holds the STS call that created it (the token exchange, the AssumeRole), whose principal is the
+    // caller: "where did these credentials come from, and from which address" (review-hunter M1).
+    if (/^arn:aws[a-z-]*:sts::\d*:assumed-role\/[^/]+\/.+$/.test(arn)) should.push(stsIssued([{ term: { 'responseElements.assumedRoleUser.arn': arn } }]));
+  } else if (who.kind === 'access_key') {
+    // The events the key signed (the acting principal's key, or who acted really's), the events whose chain passes
+    // through it, and the STS call that issued it (review-hunter H1).
+    should.push(...terms([...principalFields(['access_key_id']), ...CHAIN_FIELDS], [who.value]));
+    should.push(stsIssued([{ term: { 'responseElements.credentials.accessKeyId': who.value } }]));
+  } else if (who.kind === 'pod') {
+    // What ran in the pod (the sensor's principal `pod:ns/name`), what its credentials did (`seam.principal.pod`, a
+    // chain through the pod's node), and the requests on the pod itself: exec, attach, its creation (review-hunter M2).
+    const [ns, name] = who.value.split('/') as [string, string];
+    should.push(...terms(principalFields(['pod']), [who.value]));
+    should.push(...terms(principalFields(['id']), [`${POD_PREFIX}${who.value}`]));
+    should.push(...wildcards(CHAIN_FIELDS, `${k8s}pod:${escapeWildcard(who.value)}`));
+    const resource = `${ns}/pods/${name}`;
+    should.push({ term: { 'seam.resource': resource } }, { prefix: { 'seam.resource': `${resource}/` } });
   } else if (who.kind === 'service_account') {
     const [ns, name] = who.value.split('/') as [string, string];
     const user = `${SA_PREFIX}${ns}:${name}`;
@@ -227,7 +256,10 @@ export async function closePrincipals(client: HuntClient, o: WhoHuntOptions, max
   const part = o.who.value.split(/[/:]/).filter(Boolean).pop() ?? o.who.value;
   if (part.length < 2) return [];
   const value = `*${escapeWildcard(part)}*`;
-  const fields = PRINCIPALS.flatMap((p) => ['arn', 'id', 'k8s_user', 'service_account'].map((n) => `${p}.${n}`));
+  const names = ['arn', 'id', 'k8s_user', 'service_account', 'access_key_id', 'pod'] as const;
+  const fields = PRINCIPALS.flatMap((p) => names.map((n) => `${p}.${n}`));
+  // Each suggestion as --who reads it: a pod as `pod:ns/name` (as `ns/name` it would be a service account).
+  const asWho = (field: string, v: string): string => (field.endsWith('.pod') ? `${POD_PREFIX}${v}` : v);
   const time: Dsl[] = o.from || o.to ? [{ range: { '@timestamp': { ...(o.from ? { gte: o.from } : {}), ...(o.to ? { lte: o.to } : {}) } } }] : [];
   const query: Dsl = {
     bool: {
@@ -242,9 +274,11 @@ export async function closePrincipals(client: HuntClient, o: WhoHuntOptions, max
   const body = resp.body as unknown as { aggregations?: Record<string, { buckets?: { key: string; doc_count: number }[] }> };
   const counts = new Map<string, number>();
   const low = part.toLowerCase();
-  for (const a of Object.values(body.aggregations ?? {})) {
-    for (const b of a.buckets ?? []) if (b.key.toLowerCase().includes(low)) counts.set(b.key, Math.max(counts.get(b.key) ?? 0, b.doc_count));
+  for (const [k, a] of Object.entries(body.aggregations ?? {})) {
+    const field = fields[Number(k.slice(1))]!;
+    for (const b of a.buckets ?? []) if (b.key.toLowerCase().includes(low)) counts.set(asWho(field, b.key), Math.max(counts.get(asWho(field, b.key)) ?? 0, b.doc_count));
   }
   counts.delete(o.who.value);
+  if (o.who.kind === 'pod') counts.delete(`${POD_PREFIX}${o.who.value}`);
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, max).map(([k]) => k);
 }

@@ -1,0 +1,136 @@
+// `seam hunt --who` from the other nodes of the chain an incident prints (review-hunter H1, M1, M2), on the demo
+// story in the real local OpenSearch, indexed as who.test.ts does: the access key the chain starts at, the IRSA
+// session the alert's triage says to list, and the pod the token was stolen from. Each must find what the stolen
+// credentials did, and the call that issued them (the token exchanged from 198.51.100.23); the DSL --print-dsl
+// prints must return the same events.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@opensearch-project/opensearch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { huntCommand } from '../../src/cli/hunt.ts';
+import type { SeamEvent } from '../../src/core/envelope.ts';
+import { parseWho, type WhoHit } from '../../src/hunt/who.ts';
+import { runEmbedded } from '../../src/pipeline/embedded.ts';
+import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
+import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
+import { DEMO_CLUSTER, DEMO_FILE, demoDetection } from '../order/demo.ts';
+import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
+
+const KEY = 'ASIA01B1A577648959B5';
+const SESSION = 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botocore-session-1730815835';
+const POD = 'payments/api-7c9d8f6b5-x2k4q';
+const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
+
+async function cli(args: Parameters<typeof huntCommand>[0]): Promise<{ code: number; lines: unknown[]; err: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await huntCommand(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
+  return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown), err: stderr };
+}
+
+describe('seam hunt --who from an access key, a session and a pod', () => {
+  const prefix = `seamt_${RUN_ID}_whop`.toLowerCase();
+  const os = new Client({ node: opensearchUrl() });
+  let events: SeamEvent[] = [];
+
+  beforeAll(async () => {
+    const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-whop-')), detection: await demoDetection(), maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER });
+    events = (await readFile(r.paths.events, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as SeamEvent);
+    const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
+    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
+    const results = await sink.writeEvents(events);
+    expect(results.filter((x) => x.status !== 'acked')).toEqual([]);
+    await sink.close();
+    await os.indices.refresh({ index: `${prefix}-events-*` });
+  }, 300_000);
+
+  afterAll(async () => {
+    await os.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_index_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.transport.request({ method: 'DELETE', path: `/_component_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
+    await os.close();
+  });
+
+  /** The ids of the indexed events a predicate holds for, sorted. */
+  const expected = (p: (e: SeamEvent) => boolean): string[] => events.filter(p).map((e) => e.seam.id).sort();
+  const ids = (lines: unknown[]): string[] => (lines as WhoHit[]).map((h) => h['seam.id']).sort();
+  const chainHas = (e: SeamEvent, node: (n: string) => boolean): boolean => (e.seam.chain ?? []).some((s) => node(s.from) || node(s.to));
+  const issued = (e: SeamEvent, p: (r: Record<string, unknown>) => boolean): boolean =>
+    e.seam.source === 'cloudtrail' && e.eventSource === 'sts.amazonaws.com' && String(e.eventName).startsWith('AssumeRole') && p((e.responseElements ?? {}) as Record<string, unknown>);
+
+  it('an access key: the events it signed or whose chain passes through it, and the call that issued it (H1)', async () => {
+    expect(parseWho(KEY)).toEqual({ kind: 'access_key', value: KEY });
+    const r = await cli({ who: KEY, indexPrefix: prefix, url: opensearchUrl() });
+    expect(r.code, r.err).toBe(0);
+    const want = expected(
+      (e) =>
+        e.seam.principal?.access_key_id === KEY ||
+        e.seam.origin?.access_key_id === KEY ||
+        chainHas(e, (n) => n === KEY) ||
+        issued(e, (re) => (re.credentials as { accessKeyId?: string } | undefined)?.accessKeyId === KEY),
+    );
+    expect(want.length).toBeGreaterThan(5);
+    expect(ids(r.lines)).toEqual(want);
+    const hits = r.lines as WhoHit[];
+    // The exchange from outside the cluster that issued the key, first in time.
+    expect(hits[0]).toMatchObject({ action: 'sts.amazonaws.com:AssumeRoleWithWebIdentity', source_ip: '198.51.100.23' });
+    expect(hits.some((h) => h.source === 'k8s_audit' && h.resource === 'kube-system/pods/node-debugger')).toBe(true);
+    expect(r.err).toContain(`hunt --who ${KEY} (access_key): events=${want.length}`);
+  });
+
+  it('a session holds the STS call that created it, as a role does (M1)', async () => {
+    const r = await cli({ who: SESSION, indexPrefix: prefix, url: opensearchUrl() });
+    expect(r.code, r.err).toBe(0);
+    const hits = r.lines as WhoHit[];
+    const exchange = events.filter((e) => issued(e, (re) => (re.assumedRoleUser as { arn?: string } | undefined)?.arn === SESSION));
+    expect(exchange).toHaveLength(1);
+    expect(hits[0]!['seam.id']).toBe(exchange[0]!.seam.id);
+    expect(hits[0]).toMatchObject({ source_ip: '198.51.100.23', principal: 'system:serviceaccount:payments:api' });
+    // The other session of the same role (the pod's own, at 14:02) is not this session's.
+    expect(hits.every((h) => !(h.principal ?? '').endsWith('botocore-session-1730815320'))).toBe(true);
+  });
+
+  it('a pod: what ran in it, what its credentials did, and the requests on it (M2)', async () => {
+    expect(parseWho(`pod:${POD}`)).toEqual({ kind: 'pod', value: POD });
+    expect(() => parseWho('pod:nope')).toThrow(/pod:<namespace>\/<name>/);
+    const r = await cli({ who: `pod:${POD}`, indexPrefix: prefix, url: opensearchUrl() });
+    expect(r.code, r.err).toBe(0);
+    const [ns, name] = POD.split('/') as [string, string];
+    const want = expected(
+      (e) =>
+        e.seam.principal?.pod === POD ||
+        e.seam.origin?.pod === POD ||
+        e.seam.principal?.id === `pod:${POD}` ||
+        e.seam.origin?.id === `pod:${POD}` ||
+        chainHas(e, (n) => /^k8s:[^:]*:pod:/.test(n) && n.endsWith(`:pod:${POD}`)) ||
+        e.seam.resource === `${ns}/pods/${name}` ||
+        (e.seam.resource ?? '').startsWith(`${ns}/pods/${name}/`),
+    );
+    expect(ids(r.lines)).toEqual(want);
+    const hits = r.lines as WhoHit[];
+    const bySource = new Set(hits.map((h) => h.source));
+    expect([...bySource].sort()).toEqual(['cloudtrail', 'guardduty', 'k8s_audit', 'runtime']);
+    // alice's exec into it, the token read in it, the stolen credentials' calls.
+    expect(hits.some((h) => h.action === 'create pods/exec' && h.principal === ALICE)).toBe(true);
+    expect(hits.some((h) => h.source === 'runtime' && (h.resource ?? '').endsWith('/serviceaccount/token'))).toBe(true);
+    expect(hits.some((h) => h.action === 'secretsmanager.amazonaws.com:GetSecretValue')).toBe(true);
+    expect(r.err).toContain('acting principals:');
+    // --print-dsl's query finds the same events.
+    const dsl = (await cli({ who: `pod:${POD}`, indexPrefix: prefix, printDsl: true, url: opensearchUrl() })).lines[0] as { index: string; query: unknown };
+    const resp = await os.search({ index: dsl.index, body: { query: dsl.query, size: 1000 } as never });
+    const found = (resp.body.hits.hits as { _source: SeamEvent }[]).map((h) => h._source.seam.id).sort();
+    expect(found).toEqual(want);
+  });
+
+  it('a pod named without pod: is read as a service account, and the hint gives the form that hunts it', async () => {
+    const r = await cli({ who: POD, indexPrefix: prefix, url: opensearchUrl() });
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual([]);
+    expect(r.err).toContain(`identities like '${POD}' there: pod:${POD}`);
+    expect(r.err).not.toContain('session ARN');
+  });
+});
