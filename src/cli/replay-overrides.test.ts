@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { multiAccountLines } from '../../bench/workers-input.ts';
 
 // seam.yml rules.overrides through `seam replay` (review-de M3): each override's effect on the alerts of the same
 // input, against the same run without them, and the lines the load says. Rules: test/data/overrides-rules.
@@ -89,6 +90,24 @@ describe('seam replay with seam.yml rules.overrides', () => {
     const feeder = replay('nofeeder', '    - { rule: t_secret_get, disabled: true }\n');
     expect(levels(feeder)).toEqual(['Test ConfigMap Read=medium', 'Test Pods Listed=medium']);
     expect(msgs(feeder)).toContain("override: rule 't_secret_get' disabled (and the correlations that use it: t_corr_secret_sweep)");
+  });
+
+  it('--workers 2 says each override once for the run (worker 0), and both workers apply it', () => {
+    // Two accounts, so both workers are started and each loads the rules.
+    const multi = join(dir, 'multi.jsonl');
+    writeFileSync(multi, [...multiAccountLines(400, 2), readFileSync(input, 'utf8').trim()].join('\n') + '\n');
+    const yml = join(dir, 'workers.yml');
+    writeFileSync(yml, 'rules:\n  overrides:\n    - { rule: t_pod_list, level: high }\n    - { rule: t_configmap_get, disabled: true }\n');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'replay', multi, '--rules', RULES, '--config', yml, '--workers', '2', '--dlq', join(dir, 'w-dlq.jsonl'), '--alerts-out', join(dir, 'w-alerts.jsonl')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_CONFIG: '', SEAM_KAFKA_BROKERS: '', SEAM_OPENSEARCH_URL: '', SEAM_LOG_LEVEL: 'info', SEAM_CACHE_DIR: 'off' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/records per worker: w0=[1-9]\d* w1=[1-9]\d*/);
+    const alerts = readFileSync(join(dir, 'w-alerts.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunResult['alerts'][number]);
+    const got = levels({ r, alerts });
+    expect(got.filter((l) => l.startsWith('Test ConfigMap'))).toEqual([]);
+    expect(got.filter((l) => l.startsWith('Test Pods')).length).toBeGreaterThan(0);
+    expect(got.filter((l) => l.startsWith('Test Pods') && l !== 'Test Pods Listed=high')).toEqual([]);
+    // Before: each line twice, once per worker.
+    expect(msgs({ r, alerts }).filter((m) => m.startsWith('override'))).toEqual(["override: rule 't_pod_list' level medium -> high", "override: rule 't_configmap_get' disabled"]);
   });
 
   it('seam run (embedded, the roles\' load path) applies them the same way', () => {

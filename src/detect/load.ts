@@ -116,10 +116,10 @@ export function ruleCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
  * correlations the detector could not compile (Detector.correlationsRejected), counted as `seam rules lint` counts
  * them: not among `correlations`, and said on the line as rejected rule documents are.
  */
-export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache' | 'overrides'>, correlationsRejected = 0): void {
+export function logRuleLoad(log: Logger, r: Pick<LoadResult, 'stats' | 'timings' | 'cache' | 'overrides'>, correlationsRejected = 0, sayOverrides = true): void {
   for (const w of r.cache?.warnings ?? []) log.warn({ cache: r.cache?.file }, `rule cache: ${w}`);
   // Every site override applied (seam.yml rules.overrides), one line each: a run's alerts differ from the pack's.
-  for (const line of r.overrides ?? []) log.info({ override: line }, line);
+  if (sayOverrides) for (const line of r.overrides ?? []) log.info({ override: line }, line);
   const cache = r.cache ? { cache: { state: r.cache.state, hits: r.cache.hits, misses: r.cache.misses, file: r.cache.file } } : {};
   const correlations = r.stats.correlations - correlationsRejected;
   const rejected = r.stats.rejected > 0 || correlationsRejected > 0 ? ` (rejected=${r.stats.rejected} correlations_rejected=${correlationsRejected}: the problems above)` : '';
@@ -138,7 +138,15 @@ export const DEFAULT_ALLOWED_LATENESS_MS = 60_000;
 
 export async function buildDetector(
   paths: string[],
-  opts: LoadOptions & { allowedLatenessMs?: number; placeholdersFile?: string; configuredRules?: readonly string[]; driftCheckUsers?: readonly string[]; onUnsetPlaceholders?: (line: string) => void } = {},
+  opts: LoadOptions & {
+    allowedLatenessMs?: number;
+    placeholdersFile?: string;
+    configuredRules?: readonly string[];
+    driftCheckUsers?: readonly string[];
+    onUnsetPlaceholders?: (line: string) => void;
+    /** False: the site overrides applied are not logged (a replay worker after the first: the first says them for the run). */
+    sayOverrides?: boolean;
+  } = {},
 ): Promise<ReturnType<typeof createDetector>> {
   const placeholders = await sitePlaceholders(opts);
   for (const w of await sitePlaceholderWarnings(opts, paths, opts.configuredRules)) process.stderr.write(`seam: warning: ${w}\n`);
@@ -150,7 +158,7 @@ export async function buildDetector(
   if (unset !== undefined) opts.onUnsetPlaceholders!(unset);
   const detector = createDetector({ ruleset, allowedLatenessMs: opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_MS, ...(opts.driftCheckUsers === undefined ? {} : { driftCheckUsers: opts.driftCheckUsers }) });
   logLoadProblems(log, diagnostics, detector.diagnostics, paths);
-  logRuleLoad(log, loaded, detector.correlationsRejected);
+  logRuleLoad(log, loaded, detector.correlationsRejected, opts.sayOverrides !== false);
   return detector;
 }
 

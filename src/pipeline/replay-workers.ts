@@ -119,8 +119,8 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   };
 
   const start = (w: number): void => {
-    // Every worker loads the same rules: only the first says which placeholders are unset.
-    const data: WorkerInit = w === 0 ? init : { ...init, spec: { ...init.spec, reportUnsetPlaceholders: false } };
+    // Every worker loads the same rules: what the load says once for the run (unset placeholders, the overrides applied) is said by worker 0 only.
+    const data: WorkerInit = w === 0 ? init : { ...init, spec: { ...init.spec, reportUnsetPlaceholders: false, reportOverrides: false } };
     const worker = 'url' in entry ? new Worker(entry.url, { workerData: data }) : new Worker(entry.code, { eval: true, workerData: data });
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'error') onFailure(m.code !== undefined ? Object.assign(new Error(m.message), { code: m.code }) : new Error(`replay worker ${w}: ${m.message}`));

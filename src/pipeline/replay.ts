@@ -60,6 +60,8 @@ export interface ReplayDetectSpec {
   overrides?: RuleOverride[];
   /** Print on stderr the one-line summary of the placeholders the rules use without values (`seam replay`; one worker of `--workers N`). */
   reportUnsetPlaceholders?: boolean;
+  /** False: do not log the seam.yml rules.overrides applied (every worker of `--workers N` but the first: one line each per run). */
+  reportOverrides?: boolean;
   allowedLatenessMs?: number;
   /** seam.yml `rules.driftCheckUsers` (ADR 0047); absent: the default list. */
   driftCheckUsers?: string[];
@@ -89,6 +91,7 @@ export async function buildReplayHandler(spec: ReplayDetectSpec): Promise<Ordere
       ...(spec.configuredRules ? { configuredRules: spec.configuredRules } : {}),
       ...(spec.overrides?.length ? { overrides: spec.overrides } : {}),
       ...(spec.reportUnsetPlaceholders ? { onUnsetPlaceholders: (line: string) => process.stderr.write(`seam: ${line}\n`) } : {}),
+      ...(spec.reportOverrides === false ? { sayOverrides: false } : {}),
       ...(spec.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: spec.allowedLatenessMs }),
       ...(spec.driftCheckUsers === undefined ? {} : { driftCheckUsers: spec.driftCheckUsers }),
     }),
