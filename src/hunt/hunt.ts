@@ -7,6 +7,7 @@
 import type { Client } from '@opensearch-project/opensearch';
 import type { SeamEvent, SourceType } from '../core/envelope.ts';
 import type { CompiledRule } from '../detect/sigma/types.ts';
+import { shortChain } from '../identity/chain-text.ts';
 import { compileRulesetToDsl } from './compile.ts';
 import type { RuleOverride } from '../detect/sigma/types.ts';
 import type { RulesetHuntEntry, RulesetHuntResult } from './compile.ts';
@@ -33,13 +34,16 @@ export interface HuntRunOptions {
 }
 
 /**
- * One match, as `seam hunt` prints it, keys in this order (docs/hunting.md): which rule, when, which event, where
- * (cluster, account), who (principal, service account) from where (source_ip), did what (action) to what
- * (resource), with what outcome. A key whose value the event lacks is left out of the printed line.
+ * One match, as `seam hunt` prints it, keys in this order (docs/hunting.md): which rule at which level, when, which
+ * event, where (cluster, account), who (principal, service account) from where (source_ip), did what (action) to what
+ * (resource), with what outcome, and who acted really (origin, chain: as `--who` lines give them). A key whose value
+ * the event lacks is left out of the printed line.
  */
 export interface HuntMatch {
   rule: string;
   title: string;
+  /** The rule's level, as the stream alerts at it (seam.yml `rules.overrides` applied). */
+  level: string | undefined;
   '@timestamp': string | undefined;
   'seam.id': string;
   cluster: string | undefined;
@@ -50,14 +54,19 @@ export interface HuntMatch {
   action: string | undefined;
   resource: string | undefined;
   outcome: string | undefined;
+  /** Who acted, really, when the identity graph found someone behind the acting principal (`seam.origin`). */
+  origin: string | undefined;
+  /** The chain from the acting credentials to the origin, in short form. */
+  chain: string | undefined;
 }
 
 /** The match line of a rule's hit on an event. */
-export function huntMatch(rule: { id: string; title: string }, e: SeamEvent): HuntMatch {
+export function huntMatch(rule: { id: string; title: string; level?: string | undefined }, e: SeamEvent): HuntMatch {
   const s = e.seam;
   return {
     rule: rule.id,
     title: rule.title,
+    level: rule.level,
     '@timestamp': e['@timestamp'],
     'seam.id': s.id,
     cluster: s.cluster,
@@ -68,6 +77,8 @@ export function huntMatch(rule: { id: string; title: string }, e: SeamEvent): Hu
     action: s.action,
     resource: s.resource,
     outcome: s.outcome,
+    origin: s.origin?.arn ?? s.origin?.id,
+    chain: s.chain && s.chain.length > 0 ? shortChain(s.chain) : undefined,
   };
 }
 
@@ -174,7 +185,7 @@ export async function huntRule(
       onHit?.(e);
       if (r.verify && !(rule?.test(e as unknown as Record<string, unknown>) ?? false)) continue;
       rep.matches++;
-      onMatch(huntMatch(entry, e), e);
+      onMatch(huntMatch({ id: entry.id, title: entry.title, level: rule?.level }, e), e);
       if (rep.matches >= limit) return rep;
     }
     if (hits.length < page) return rep;

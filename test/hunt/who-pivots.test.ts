@@ -3,14 +3,16 @@
 // session the alert's triage says to list, and the pod the token was stolen from. Each must find what the stolen
 // credentials did, and the call that issued them (the token exchanged from 198.51.100.23); the DSL --print-dsl
 // prints must return the same events.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { huntCommand } from '../../src/cli/hunt.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
+import type { HuntMatch } from '../../src/hunt/hunt.ts';
 import { parseWho, type WhoHit } from '../../src/hunt/who.ts';
+import { shortChain } from '../../src/identity/chain-text.ts';
 import { runEmbedded } from '../../src/pipeline/embedded.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
@@ -124,6 +126,31 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     const resp = await os.search({ index: dsl.index, body: { query: dsl.query, size: 1000 } as never });
     const found = (resp.body.hits.hits as { _source: SeamEvent }[]).map((h) => h._source.seam.id).sort();
     expect(found).toEqual(want);
+  });
+
+  it('rule hunt lines carry the level the stream alerts at and who acted really (review-hunter M3)', async () => {
+    const rule = new URL('../../detections/kubernetes/k8s_privileged_pod_created.yml', import.meta.url).pathname;
+    const r = await cli({ rules: [rule], indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    expect(r.code, r.err).toBe(0);
+    const m = r.lines as HuntMatch[];
+    expect(m.length).toBeGreaterThan(0);
+    const byId = new Map(events.map((e) => [e.seam.id, e]));
+    for (const x of m) {
+      const s = byId.get(x['seam.id'])!.seam;
+      expect(x.level).toBe('high');
+      expect(x.origin).toBe(s.origin?.arn ?? s.origin?.id);
+      expect(x.chain).toBe(s.chain?.length ? shortChain(s.chain) : undefined);
+    }
+    // The privileged node-debugger pod, created with the stolen IRSA credentials: alice is behind it.
+    const debuggerPod = m.find((x) => x.resource === 'kube-system/pods/node-debugger');
+    expect(debuggerPod).toMatchObject({ principal: SESSION, origin: ALICE });
+    expect(Object.keys(debuggerPod!).slice(0, 3)).toEqual(['rule', 'title', 'level']);
+    // A site's override of the level is the level hunted.
+    const dir = await mkdtemp(join(tmpdir(), 'seam-whop-over-'));
+    await writeFile(join(dir, 'seam.yml'), 'rules:\n  overrides:\n    - { rule: k8s_privileged_pod_created, level: critical }\n');
+    const over = await cli({ rules: [rule], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    expect(over.code, over.err).toBe(0);
+    expect((over.lines as HuntMatch[]).map((x) => x.level)).toEqual(m.map(() => 'critical'));
   });
 
   it('a pod named without pod: is read as a service account, and the hint gives the form that hunts it', async () => {
