@@ -236,3 +236,89 @@ describe('alertFromMatch: the Sigma fields: attribute', () => {
     expect(alertFromMatch(plain.match(r.value as SeamEvent)[0]!)).not.toHaveProperty('fields');
   });
 });
+
+describe('correlation alerts: the Sigma fields: attribute', () => {
+  it("carries the correlation's fields with the distinct values of the events it rests on, in event-time order, capped and scrubbed as a rule's", async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { buildReplayHandler, runReplay } = await import('../pipeline/replay.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'seam-corr-fields-'));
+    const rules = [
+      'title: Secret Read',
+      'id: 66666666-6666-4666-8666-000000000001',
+      'name: t_fields_secret_get',
+      'status: experimental',
+      'description: A Secret was read.',
+      'logsource:',
+      '  product: kubernetes',
+      '  service: audit',
+      'detection:',
+      '  selection:',
+      '    objectRef.resource: secrets',
+      '    verb: get',
+      '  condition: selection',
+      'level: informational',
+      '---',
+      'title: Secret Sweep',
+      'id: 66666666-6666-4666-8666-000000000002',
+      'status: experimental',
+      'description: One user read 25 distinct secrets in 10 minutes.',
+      'correlation:',
+      '  type: value_count',
+      '  rules:',
+      '    - t_fields_secret_get',
+      '  group-by:',
+      '    - user.username',
+      '  timespan: 10m',
+      '  condition:',
+      '    field: objectRef.name',
+      '    gte: 25',
+      'fields:',
+      '  - objectRef.name',
+      '  - userAgent',
+      '  - requestURI',
+      '  - requestObject.spec',
+      'level: high',
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'rules.yml'), rules);
+    // mallory reads s01..s25, 10 s apart; one read from a long user agent, one with a password in its URI.
+    const lines = Array.from({ length: 25 }, (_, i) => {
+      const n = String(i + 1).padStart(2, '0');
+      const t = new Date(Date.parse('2026-12-01T10:00:00Z') + i * 10_000).toISOString();
+      return JSON.stringify({
+        kind: 'Event',
+        apiVersion: 'audit.k8s.io/v1',
+        level: 'Metadata',
+        auditID: `aud-cf-${n}`,
+        stage: 'ResponseComplete',
+        requestURI: `/api/v1/namespaces/payments/secrets/s${n}${i === 3 ? '?password=hunter2' : ''}`,
+        verb: 'get',
+        user: { username: 'mallory', groups: ['system:authenticated'] },
+        sourceIPs: ['203.0.113.5'],
+        userAgent: i === 7 ? 'x'.repeat(2000) : 'kubectl/v1.31.2',
+        objectRef: { resource: 'secrets', namespace: 'payments', name: `s${n}`, apiVersion: 'v1' },
+        responseStatus: { code: 200 },
+        requestReceivedTimestamp: t,
+        stageTimestamp: t,
+      });
+    });
+    await writeFile(join(dir, 'events.jsonl'), lines.join('\n') + '\n');
+    const alerts: Alert[] = [];
+    await runReplay<Alert>({ paths: [join(dir, 'events.jsonl')], dlqPath: join(dir, 'dlq.jsonl'), maxRecordBytes: 1 << 20, handler: await buildReplayHandler({ rules: [dir] }), onAlert: (a) => alerts.push(a) });
+    const sweep = alerts.filter((a) => a.rule.type === 'correlation');
+    expect(sweep).toHaveLength(1);
+    const f = sweep[0]!.fields!;
+    // 25 distinct names: the first 20, then how many more.
+    expect(f['objectRef.name']).toEqual([...Array.from({ length: 20 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`), '… 5 more']);
+    // Two distinct agents, in event-time order, the long one cut at 1024 characters.
+    expect(f.userAgent).toEqual(['kubectl/v1.31.2', `${'x'.repeat(1024)}…`]);
+    // Scrubbed as a rule's fields are: the password never reaches the alert.
+    expect(f.requestURI).toContain('/api/v1/namespaces/payments/secrets/s04?password=[REDACTED]');
+    expect(JSON.stringify(sweep[0])).not.toContain('hunter2');
+    // A field no event has is left out.
+    expect(f).not.toHaveProperty(['requestObject.spec']);
+    expect(Alert.parse(sweep[0])).toEqual(sweep[0]);
+  });
+});

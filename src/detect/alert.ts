@@ -68,7 +68,7 @@ export const Alert = z
       .record(z.string(), z.union([z.string(), z.array(z.string())]))
       .optional()
       .describe(
-        "For a Sigma rule with `fields:` (the fields of interest for the analyst): each listed field, as the rule names it, → its value in the matching event, as text (a list for several values; objects as JSON; each value cut at 1024 characters and scrubbed as the summary is). A field the event lacks is left out; absent when the rule lists none or the event has none of them.",
+        "For a Sigma rule or correlation with `fields:` (the fields of interest for the analyst): each listed field, as the rule names it, → its value in the matching event, as text (a list for several values; objects as JSON; each value cut at 1024 characters and scrubbed as the summary is). A correlation's are the distinct values of every event it rests on, in event-time order (one value as text, several as a list of at most 20, then a `… N more` entry), read as its group-by is (aliases applied). A field the event lacks is left out; absent when the rule lists none or the events have none of them.",
       ),
     principal: Principal.optional().describe('`seam.principal` of the last contributing event.'),
     origin: Principal.optional().describe('Who acted, really, as the identity graph resolved the principal (`seam.origin`).'),
@@ -482,28 +482,30 @@ function failureText(event: SeamEvent): string {
   return code === undefined ? '(failed)' : `(failed: ${code.length > 60 ? code.slice(0, 60) + '…' : code})`;
 }
 
-/** A single-rule alert for one Sigma match. */
 const FIELD_VALUE_MAX = 1024;
+
+/** One value of a field of interest (Alert.fields) as the alert holds it: text (objects as JSON), cut at 1024 characters, scrubbed. */
+export function fieldValueText(v: unknown): string {
+  const t = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return scrub(t.length > FIELD_VALUE_MAX ? `${t.slice(0, FIELD_VALUE_MAX)}…` : t);
+}
 
 /** A rule's `fields:` read from the event it matched (see Alert.fields); undefined when none has a value. */
 function fieldsOfInterest(rule: RuleMatch['rule'], event: SeamEvent): Record<string, string | string[]> | undefined {
   if (rule.fields === undefined || rule.fields.length === 0) return undefined;
   const { mapField } = mapLogsource(rule.logsource);
-  const text = (v: unknown): string => {
-    const t = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return scrub(t.length > FIELD_VALUE_MAX ? `${t.slice(0, FIELD_VALUE_MAX)}…` : t);
-  };
   const out: Record<string, string | string[]> = {};
   for (const name of rule.fields) {
     const values = resolveField(event, mapField(name))
       .map((c) => c.v)
       .filter((v) => v !== null && v !== undefined)
-      .map(text);
+      .map(fieldValueText);
     if (values.length > 0) out[name] = values.length === 1 ? values[0]! : values;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** A single-rule alert for one Sigma match. */
 export function alertFromMatch(match: RuleMatch): Alert {
   const { rule, event } = match;
   const input: AlertInput = {

@@ -66,7 +66,7 @@ const GROWING: ReadonlySet<CorrelationType> = new Set(['event_count', 'value_cou
 const VALUE_TYPES: ReadonlySet<CorrelationType> = new Set(['value_count', 'value_sum', 'value_avg', 'value_percentile']);
 
 /** A validated document before its references are resolved: the compiled correlation's own fields, and what resolving reads. */
-interface Draft extends Pick<CompiledCorrelation, 'id' | 'name' | 'title' | 'level' | 'tags' | 'description' | 'type' | 'groupBy' | 'field' | 'timespan' | 'timespanMs' | 'condition' | 'generate'> {
+interface Draft extends Pick<CompiledCorrelation, 'id' | 'name' | 'title' | 'level' | 'tags' | 'description' | 'type' | 'groupBy' | 'field' | 'fields' | 'timespan' | 'timespanMs' | 'condition' | 'generate'> {
   cd: CorrelationDoc;
   /** False when the document has errors of its own; its references are still checked. */
   valid: boolean;
@@ -206,6 +206,11 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
     const triage = triageOf(d.description);
     if (triage !== undefined) c.triage = triage;
     if (d.field !== undefined) c.field = d.field;
+    if (d.fields !== undefined) {
+      const fields = d.fields;
+      c.fields = fields;
+      c.fieldPaths = r.ids.map((_, i) => fields.map((f) => aliasFor(f, i)));
+    }
     correlations.push(c);
   }
   return { correlations, diagnostics };
@@ -301,6 +306,8 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   if (level !== undefined && toLevel(level) !== level) fail('SEAM_ERR_RULE_SCHEMA', `level '${String(level)}' is not one of informational, low, medium, high, critical`, ['level']);
   const tags = doc['tags'];
   if (tags !== undefined && !isStringList(tags)) warn('SEAM_ERR_RULE_SCHEMA', '`tags` must be a list of strings; ignored', ['tags']);
+  const fieldsRaw = doc['fields'];
+  if (fieldsRaw !== undefined && !isStringList(fieldsRaw)) warn('SEAM_ERR_RULE_SCHEMA', '`fields` must be a list of field names; ignored', ['fields']);
   const generate = doc['generate'];
   if (generate !== undefined && typeof generate !== 'boolean') fail('SEAM_ERR_RULE_SCHEMA', '`generate` must be true or false', ['generate']);
 
@@ -411,6 +418,7 @@ function validateDoc(cd: CorrelationDoc, report: Report): Draft | undefined {
   if (typeof name === 'string') draft.name = name;
   if (typeof doc['description'] === 'string') draft.description = doc['description'];
   if (field !== undefined) draft.field = field;
+  if (isStringList(fieldsRaw) && fieldsRaw.length > 0) draft.fields = fieldsRaw;
   return draft;
 }
 

@@ -33,7 +33,7 @@
 import type { Principal, SeamEvent } from '../../core/envelope.ts';
 import type { CorrelationDoc, Diagnostic, RuleMatch } from '../sigma/types.ts';
 import { resolveField } from '../sigma/fields.ts';
-import { buildAlert, describeEvent, eventTimeMs, nativeIdOf, whereOf, type Contribution } from '../alert.ts';
+import { buildAlert, describeEvent, eventTimeMs, fieldValueText, nativeIdOf, whereOf, type Contribution } from '../alert.ts';
 import { findingVersionOf } from '../finding.ts';
 import type { Alert, AlertInput } from '../alert.ts';
 import { createAggregate } from './aggregate.ts';
@@ -690,6 +690,8 @@ export class CorrelationEngine {
     if (last.account !== undefined) input.account = last.account;
     if (last.cluster !== undefined) input.cluster = last.cluster;
     const alert = buildAlert(input);
+    const fields = correlationFields(c, sorted);
+    if (fields !== undefined) alert.fields = fields;
     if (this.emitWithheld || !this.suppressed.has(c.id)) {
       out.push(alert);
       this.counters.emitted++;
@@ -750,6 +752,35 @@ export class CorrelationEngine {
 }
 
 /** A held signal as a contribution; `where` from its (last) event, so the alert says where the last event came from. */
+/** Distinct values of one field of interest a correlation alert lists at most; past it, a last `… N more` entry says how many were left out. */
+const CORRELATION_FIELD_VALUES_MAX = 20;
+
+/**
+ * A correlation's `fields:` (Alert.fields) from every event it rests on: per field, its distinct values in event-time
+ * order (each as a plain rule's alert holds it: text, cut at 1024 characters, scrubbed), one value as a string, several
+ * as a list (at most CORRELATION_FIELD_VALUES_MAX). Read as group-by reads it: a nested correlation's group values
+ * first, else the event's field, through the correlation's aliases for the rule that matched it. Undefined when none
+ * has a value.
+ */
+function correlationFields(c: CompiledCorrelation, sorted: readonly Entry[]): Record<string, string | string[]> | undefined {
+  if (c.fields === undefined || c.fieldPaths === undefined) return undefined;
+  const out: Record<string, string | string[]> = {};
+  c.fields.forEach((name, i) => {
+    const seen = new Set<string>();
+    for (const x of sorted) {
+      const fromGroup = x.sig.group?.[name];
+      const raw = fromGroup !== undefined ? [fromGroup] : x.sig.event === undefined ? [] : resolveField(x.sig.event, c.fieldPaths![x.r]![i]!).map((f) => f.v);
+      for (const v of raw) if (v !== null && v !== undefined) seen.add(fieldValueText(v));
+    }
+    if (seen.size === 0) return;
+    const values = [...seen];
+    if (values.length === 1) out[name] = values[0]!;
+    else if (values.length <= CORRELATION_FIELD_VALUES_MAX) out[name] = values;
+    else out[name] = [...values.slice(0, CORRELATION_FIELD_VALUES_MAX), `… ${values.length - CORRELATION_FIELD_VALUES_MAX} more`];
+  });
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 function contributionOfSignal(x: Entry): Contribution {
   const c: Contribution = { ids: x.sig.ids, nativeIds: x.sig.nativeIds, timeMs: x.t, startMs: x.sig.start };
   if (x.sig.dryRun) c.dryRun = true;

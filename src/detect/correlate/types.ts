@@ -40,6 +40,10 @@ export interface CompiledCorrelation {
   valueFields: string[][];
   /** `condition.field` as written (for summaries). */
   field?: string[];
+  /** Sigma `fields:` as written: the fields of interest its alerts carry, taken from the events they rest on. */
+  fields?: string[];
+  /** Per referenced rule: the `fields:` names after aliasing (same index as `fields`). */
+  fieldPaths?: string[][];
   timespan: string;
   timespanMs: number;
   condition: Condition;
