@@ -109,7 +109,7 @@
  * Output: per set `proxy: set=<name> positives=<caught>/<n> negatives_alerted=<k>/<m> rejected=<r> cross_sample=<c>`
  * (c: medium+ alerts citing records of several samples, which credit none of them), then a
  * line of positives by the level the suite's own rule gives them (panther-analysis' Severity, TrailAlerts' Sigma level; where a suite
- * rates its rule Info or Low, its author does not expect a human to look either), then a totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule, the action and
+ * rates its rule Info or Low, its author does not expect a human to look either), then a totals line; `--misses` lists uncaught positives and alerted negatives with the suite's rule (and its level, where the suite gives one), the action, the sample's record ids (`proxy-SET-NNNN`, in the set's JSONL and alerts files) and
  * the Seam alerts (any level) each one raised; `--all` lists the caught positives too, with the medium+ alerts that caught them.
  */
 import { spawnSync } from 'node:child_process';
@@ -469,7 +469,7 @@ function score(set: SampleSet, dir: string, names: Map<string, string>): SetResu
     const as = bySample.get(i) ?? [];
     const hit = as.some((a) => ALERT_LEVELS.has(a.rule?.level ?? ''));
     const rej = rejected.get(i);
-    const what = `${s.sourceRule} "${s.name}" ${actionOf(s)}`;
+    const what = `${s.sourceRule}${s.suiteLevel !== undefined ? ` [${s.kind} ${s.suiteLevel}]` : ''} "${s.name}" ${actionOf(s)} (${ids[i]})`;
     if (rej) res.rejected[s.positive ? 0 : 1]++;
     if (s.positive) {
       res.positives++;
