@@ -220,7 +220,8 @@ export function buildCli(): Command {
     .option('--index-prefix <prefix>', "with --from opensearch: index prefix (default: the config's opensearch.indexPrefix, seam)")
     .option('--rules <path>', "rule file or folder the triage notes come from, repeatable (default: the config's rules.paths, detections)", repeated)
     .option('--out <file>', 'output file (default <input>/incident-<id>.html)')
-    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix?: string; rules?: string[]; config?: string; out?: string }) => {
+    .option('--evidence <dir>', "also write the incident's alerts and every event the page read (the stored records, raw and seam.*) as alerts.jsonl and events.jsonl in <dir>, with their sha256 on stderr; --input <dir> draws the page from them again")
+    .action(async (id: string | undefined, o: { latest?: boolean; input: string; from?: string; url?: string; indexPrefix?: string; rules?: string[]; config?: string; out?: string; evidence?: string }) => {
       const { reportIncidentCommand } = await import('./report.ts');
       process.exitCode = await reportIncidentCommand({ ...o, ...(id !== undefined ? { id } : {}) });
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Incident } from '../pipeline/incident.ts';
@@ -20,6 +21,11 @@ export interface ReportIncidentOptions {
   env?: NodeJS.ProcessEnv;
   /** Output file; default `<input>/incident-<id>.html` (or `out/` when reading OpenSearch). */
   out?: string;
+  /**
+   * Evidence folder: the incident's alerts (`alerts.jsonl`) and every event the page read (`events.jsonl`: the stored
+   * documents, raw record and `seam.*`, in time order), a `seam run` output folder the page can be drawn from again.
+   */
+  evidence?: string;
 }
 
 interface Out {
@@ -117,5 +123,33 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   out.write(`${file}\n`);
   const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
   err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${n(page.incident.alerts.length, 'alert')}, ${n(page.events.size, 'event')}, ${n(page.awsCalls.length, 'AWS call')}${chosen === undefined ? '' : `; --latest: ${chosen}`}\n`);
+  if (o.evidence !== undefined) {
+    const written = writeEvidence(page, o.evidence);
+    for (const w of written) err.write(`seam report incident: evidence: ${w.file} (${n(w.lines, w.what)}) sha256 ${w.sha256}\n`);
+  }
   return 0;
+}
+
+/**
+ * Writes an incident's evidence as a `seam run` output folder: `alerts.jsonl` (its alerts as stored, in time order) and
+ * `events.jsonl` (every event its page read: the alerts' evidence and context, the chain's, the chain's AWS calls and
+ * the hour before; each the stored document, raw record and `seam.*`, once, in time order). `seam report incident
+ * <id> --input DIR` draws the page from it again. Returns each file with its line count and sha256, for a case file.
+ */
+export function writeEvidence(page: IncidentPage, dir: string): { file: string; what: string; lines: number; sha256: string }[] {
+  const byTime = <T extends { '@timestamp'?: string | undefined }>(a: T, b: T, id: (x: T) => string): number =>
+    (a['@timestamp'] ?? '') < (b['@timestamp'] ?? '') ? -1 : (a['@timestamp'] ?? '') > (b['@timestamp'] ?? '') ? 1 : id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0;
+  const events = new Map(page.events);
+  for (const e of page.awsCalls) events.set(e.seam.id, e);
+  for (const s of page.before?.subjects ?? []) for (const e of s.events) events.set(e.seam.id, e);
+  const alerts = [...page.incident.alerts].sort((a, b) => byTime(a, b, (x) => x.id));
+  const evs = [...events.values()].sort((a, b) => byTime(a, b, (x) => x.seam.id));
+  mkdirSync(dir, { recursive: true });
+  const write = (name: string, what: string, rows: readonly unknown[]): { file: string; what: string; lines: number; sha256: string } => {
+    const file = join(dir, name);
+    const text = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    writeFileSync(file, text);
+    return { file, what, lines: rows.length, sha256: createHash('sha256').update(text).digest('hex') };
+  };
+  return [write('alerts.jsonl', 'alert', alerts), write('events.jsonl', 'event', evs)];
 }

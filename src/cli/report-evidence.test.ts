@@ -1,0 +1,73 @@
+// `seam report incident --evidence DIR` (review-hunter M4): the incident's alerts and every event its page read,
+// written as the stored records (raw fields and seam.*) in a folder the page can be drawn from again, with each file's
+// sha256 on stderr. On the demo story, replayed as `npm start` does.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SeamEvent } from '../core/envelope.ts';
+import type { Alert } from '../detect/alert.ts';
+import { loadPlaceholdersFile } from '../detect/load.ts';
+import { loadDetection } from '../pipeline/detection.ts';
+import { runEmbedded } from '../pipeline/embedded.ts';
+import { neededEventIds } from '../report/incident-model.ts';
+import { incidentsFromFolder } from '../report/incident-source.ts';
+import { reportIncidentCommand } from './report.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
+
+const sink = (): { text: string; write(s: string): void } => ({
+  text: '',
+  write(s: string) {
+    this.text += s;
+  },
+});
+const lines = async <T>(file: string): Promise<T[]> =>
+  (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+
+describe('seam report incident --evidence', () => {
+  let run: string;
+  beforeAll(async () => {
+    run = await mkdtemp(join(tmpdir(), 'seam-evidence-run-'));
+    const detection = await loadDetection({ rules: [join(ROOT, 'detections')], placeholders: await loadPlaceholdersFile(join(ROOT, 'deploy/config/placeholders.yml')) });
+    await runEmbedded({ paths: [join(ROOT, 'deploy/demo/eks-demo.jsonl')], stateDir: run, detection, maxRecordBytes: 1 << 20, cluster: 'prod-eks-01' });
+  });
+
+  it('writes the alerts and the stored events the page read, in time order, and the page can be drawn from them again', async () => {
+    const ev = join(await mkdtemp(join(tmpdir(), 'seam-evidence-')), 'case');
+    const out = sink();
+    const err = sink();
+    expect(await reportIncidentCommand({ id: ALICE, input: run, rules: [join(ROOT, 'detections')], out: join(ev, '..', 'page.html'), evidence: ev, env: {} }, out, err), err.text).toBe(0);
+
+    const [inc] = (await incidentsFromFolder(run)).filter((i) => i.key === ALICE);
+    const alerts = await lines<Alert>(join(ev, 'alerts.jsonl'));
+    const events = await lines<SeamEvent>(join(ev, 'events.jsonl'));
+    // Every alert of the incident, as the run wrote it.
+    expect(alerts.map((a) => a.id).sort()).toEqual(inc!.alerts.map((a) => a.id).sort());
+    // Every event the alerts and the chain name, each once, as stored: the raw record beside seam.*.
+    const ids = events.map((e) => e.seam.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of neededEventIds(inc!)) expect(ids).toContain(id);
+    const runEvents = new Map((await lines<SeamEvent>(join(run, 'events.jsonl'))).map((e) => [e.seam.id, e]));
+    for (const e of events) expect(e).toEqual(runEvents.get(e.seam.id));
+    expect(events.some((e) => e.eventName === 'AssumeRoleWithWebIdentity' && e.sourceIPAddress === '198.51.100.23')).toBe(true);
+    const times = events.map((e) => e['@timestamp']);
+    expect(times).toEqual([...times].sort());
+    // The sha256 said is the file's.
+    for (const f of ['alerts.jsonl', 'events.jsonl']) {
+      const digest = createHash('sha256').update(await readFile(join(ev, f))).digest('hex');
+      expect(err.text).toContain(`${join(ev, f)} (`);
+      expect(err.text).toContain(`sha256 ${digest}`);
+    }
+    // Drawn again from the evidence folder alone: the same incident, alerts and events.
+    const again = sink();
+    expect(await reportIncidentCommand({ id: inc!.id, input: ev, rules: [join(ROOT, 'detections')], out: join(ev, '..', 'again.html'), env: {} }, sink(), again), again.text).toBe(0);
+    const summary = (t: string): string => t.split('\n').find((l) => l.startsWith(`seam report incident: ${inc!.id}`))!;
+    expect(summary(again.text)).toBe(summary(err.text));
+  });
+});
