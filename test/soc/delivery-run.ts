@@ -13,6 +13,7 @@ import { KafkaBus } from '../../src/bus/kafka.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { notifiable } from '../../src/detect/fold.ts';
 import { notificationId } from '../../src/sinks/delivery/deliverer.ts';
+import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { testAlert } from '../helpers/alerts.ts';
 import { alertMessages, deliverGroupCaughtUp, seamDeliver, until, webhookDeliveryConfig, type DeliverProcess } from '../helpers/deliver.ts';
@@ -28,6 +29,16 @@ export interface DeliveryRun {
   folded: number;
   foldedNotified: number;
   duplicated: number;
+  /**
+   * Each accepted request beyond the first of its notification id, by why it came again: `afterKill`, accepted by the
+   * killed process and again by the restarted one (read again from the committed offset); `sameProcess`, accepted
+   * twice by one process (a retry after a timeout the receiver had answered, or a batch read again after a rebalance
+   * or a failed commit); `versions`, a different body under the same id (another version of the alert).
+   */
+  duplicates: { afterKill: number; sameProcess: number; versions: number };
+  /** Records of the first half the deliver group had committed when the first process was killed (of `firstHalf`). */
+  committedAtKill: number;
+  firstHalf: number;
   injected500: number;
   badSignatures: number;
   firstProcess: number;
@@ -59,6 +70,9 @@ export async function runDelivery(brokers: string[], demoAlerts: readonly Alert[
     first.child.kill('SIGKILL');
     await first.exited;
     const firstProcess = accepted().length;
+    // Every request from here on is the second process's.
+    const killedAt = rx.requests.length;
+    const committedAtKill = await committedCount(bus, groupPrefix, topics.alerts);
 
     await producer.send(alertMessages(topics.alerts, alerts.slice(half)));
     await producer.close();
@@ -72,6 +86,17 @@ export async function runDelivery(brokers: string[], demoAlerts: readonly Alert[
     if (code !== 0) throw new Error(`seam run --role deliver exited ${code} on SIGTERM: ${second.stderr().slice(-1000)}`);
     const ids = distinct();
     const ok = accepted();
+    const duplicates = { afterKill: 0, sameProcess: 0, versions: 0 };
+    const firstOf = new Map<string, { i: number; body: string }>();
+    rx.requests.forEach((r, i) => {
+      if (r.status !== 200) return;
+      const nid = String(r.headers['x-seam-delivery']);
+      const before = firstOf.get(nid);
+      if (before === undefined) firstOf.set(nid, { i, body: r.body });
+      else if (before.body !== r.body) duplicates.versions++;
+      else if (before.i < killedAt && i >= killedAt) duplicates.afterKill++;
+      else duplicates.sameProcess++;
+    });
     return {
       alerts: alerts.length,
       deliveries: ok.length,
@@ -80,6 +105,9 @@ export async function runDelivery(brokers: string[], demoAlerts: readonly Alert[
       folded: alerts.length - told.length,
       foldedNotified: alerts.filter((a) => !notifiable(a) && ids.has(notificationId(a))).length,
       duplicated: ok.length - ids.size,
+      duplicates,
+      committedAtKill,
+      firstHalf: half,
       injected500: rx.requests.filter((r) => r.status === 500).length,
       badSignatures: rx.requests.filter((r) => !r.signatureOk).length,
       firstProcess,
@@ -94,4 +122,10 @@ export async function runDelivery(brokers: string[], demoAlerts: readonly Alert[
     }
     await bus.close();
   }
+}
+
+/** How many records of `topic` the deliver group has committed (the sum over its partitions of the committed offsets). */
+async function committedCount(bus: KafkaBus, groupPrefix: string, topic: string): Promise<number> {
+  const [c] = await (await bus.admin()).fetchOffsets({ groupId: defaultGroupId('deliver', groupPrefix), topics: [topic] });
+  return (c?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run test:soc`: the SOC surface, end to end, on the real local services. Ends with
- *   soc: dashboards=<n> fields_missing=0 empty_panels=0 deliveries=<n> lost=0 duplicated=<n> incident_pages=<n> browser_errors=0
+ *   soc: dashboards=<n> fields_missing=0 empty_panels=0 deliveries=<n> lost=0 duplicated=<n> (after_kill=<n> same_process=<n> versions=<n>) incident_pages=<n> browser_errors=0
  * 1. The demo runs like `npm start` (embedded `seam run`), writing its events, alerts, identity graph and incident pages.
  * 2. Dashboards (test/soc/dashboards-check.ts): every field the shipped saved objects name is checked against the
  *    index templates; the demo's output is indexed under a unique prefix through the real sink, and every
@@ -73,7 +73,9 @@ try {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Alert);
   const d = await runDelivery(ep.kafka.brokers, demoAlerts);
-  say(`delivery: alerts=${d.alerts} (demo ${demoAlerts.length}) deliveries=${d.deliveries} lost=${d.lost} folded=${d.folded} folded_notified=${d.foldedNotified} duplicated=${d.duplicated} injected_500=${d.injected500} bad_signatures=${d.badSignatures} before_sigkill=${d.firstProcess} (${secs()})`);
+  // Why each duplicate came (delivery-run.ts): after_kill is what the killed process had notified past its last commit.
+  const dupClasses = `(after_kill=${d.duplicates.afterKill} same_process=${d.duplicates.sameProcess} versions=${d.duplicates.versions})`;
+  say(`delivery: alerts=${d.alerts} (demo ${demoAlerts.length}) deliveries=${d.deliveries} lost=${d.lost} folded=${d.folded} folded_notified=${d.foldedNotified} duplicated=${d.duplicated} ${dupClasses} injected_500=${d.injected500} bad_signatures=${d.badSignatures} before_sigkill=${d.firstProcess} committed_at_kill=${d.committedAtKill}/${d.firstHalf} (${secs()})`);
   if (d.lost > 0) failures.push(`${d.lost} notifications lost`);
   if (d.foldedNotified > 0) failures.push(`${d.foldedNotified} folded alerts notified (ADR 0050: their leader speaks for them)`);
   if (d.badSignatures > 0) failures.push(`${d.badSignatures} requests with a bad signature`);
@@ -89,7 +91,7 @@ try {
     for (const p of c.problems) failures.push(`page: ${file}: ${p}`);
   }
   if (pages.length === 0) failures.push('npm start wrote no incident pages');
-  line = `soc: dashboards=${fields.dashboards} fields_missing=${fields.fieldsMissing.length} empty_panels=${panels.emptyPanels.length} deliveries=${d.deliveries} lost=${d.lost} duplicated=${d.duplicated} incident_pages=${pages.length} browser_errors=${browserErrors}`;
+  line = `soc: dashboards=${fields.dashboards} fields_missing=${fields.fieldsMissing.length} empty_panels=${panels.emptyPanels.length} deliveries=${d.deliveries} lost=${d.lost} duplicated=${d.duplicated} ${dupClasses} incident_pages=${pages.length} browser_errors=${browserErrors}`;
 } catch (e) {
   failures.push(`run failed: ${(e as Error).stack ?? String(e)}`);
 } finally {
