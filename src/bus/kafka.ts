@@ -624,8 +624,22 @@ export class KafkaBus implements Bus {
               );
             }, SLOW_HANDLER_MS);
             slow.unref();
+            // What the handler committed of the batch itself (`commitUpTo`): the batch's commit below never goes back.
+            const k = `${batch.topic}/${batch.partition}`;
+            let done = BigInt(msgs[0]!.offset);
+            const commitUpTo = async (next: bigint): Promise<void> => {
+              const upTo = allowed(batch.topic, batch.partition, next);
+              if (upTo <= done) return;
+              const offset = upTo.toString();
+              await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset, ...meta(batch.topic, batch.partition, offset) }]);
+              done = upTo;
+              if (opts.commitLimit !== undefined) {
+                const h = handledTo.get(k);
+                handledTo.set(k, { topic: batch.topic, partition: batch.partition, end: h === undefined || next > h.end ? next : h.end, committed: h === undefined || upTo > h.committed ? upTo : h.committed });
+              }
+            };
             try {
-              await opts.handle(msgs, { heartbeat });
+              await opts.handle(msgs, { heartbeat, commitUpTo });
             } finally {
               clearInterval(slow);
             }
@@ -640,7 +654,6 @@ export class KafkaBus implements Bus {
             const end = BigInt(batch.lastOffset()) + 1n;
             const upTo = allowed(batch.topic, batch.partition, end).toString();
             if (opts.commitLimit !== undefined) {
-              const k = `${batch.topic}/${batch.partition}`;
               const h = handledTo.get(k);
               handledTo.set(k, { topic: batch.topic, partition: batch.partition, end, committed: h === undefined || BigInt(upTo) > h.committed ? BigInt(upTo) : h.committed });
             }

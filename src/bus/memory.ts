@@ -360,8 +360,18 @@ export class MemoryBus implements Bus {
           const from = Math.max(member.positions.get(k) ?? committed, part.start);
           if (from >= part.start + part.msgs.length) continue;
           const batch = part.msgs.slice(from - part.start, from - part.start + this.maxBatch);
+          // What this member committed of the batch itself (`commitUpTo`); a rebalance or a stop (a process killed,
+          // in tests) ends its right to commit, as Kafka rejects a commit from a member that left the generation.
+          const epoch = group.epoch;
+          let mine = committed;
+          const commitUpTo = async (next: bigint): Promise<void> => {
+            const c = this.allowed(member.opts, topic, p, Number(next));
+            if (!member.running || group.epoch !== epoch || (group.committed.get(k) ?? 0) !== mine || c <= mine) return;
+            this.commit(group, member.opts, topic, p, c);
+            mine = c;
+          };
           try {
-            await member.opts.handle(batch);
+            await member.opts.handle(batch, { commitUpTo });
           } catch {
             // Not committed: the batch is handed again on the next turn, as Kafka redelivers after a failure.
             await new Promise((r) => setTimeout(r, 50));
@@ -369,12 +379,12 @@ export class MemoryBus implements Bus {
             continue;
           }
           // Commit only if no rebalance moved the partition meanwhile (Kafka would reject a stale commit too).
-          if (member.running && (group.committed.get(k) ?? 0) === committed && (member.opts.commitLimit === undefined || member.epoch === group.epoch)) {
+          if (member.running && (group.committed.get(k) ?? 0) === mine && (member.opts.commitLimit === undefined || member.epoch === group.epoch)) {
             const end = from + batch.length;
             // With a commit limit, reading goes on from here while the commit may stay behind.
             if (member.opts.commitLimit !== undefined) member.positions.set(k, end);
             const c = this.allowed(member.opts, topic, p, end);
-            if (c > committed) this.commit(group, member.opts, topic, p, c);
+            if (c > mine) this.commit(group, member.opts, topic, p, c);
             if (t.keepMs !== undefined) this.trim(topic, p, t.keepMs, part);
           }
           handled = true;

@@ -141,7 +141,17 @@ export class RdKafkaBus extends KafkaBus {
             // up to librdkafka's rebalance timeout (twice max.poll.interval.ms). So `heartbeat` sends nothing and
             // rejects with BatchRevoked once the batch is stale or the consumer stops, which the correlate role
             // treats as kafkajs's rebalance errors: it stops its rebuild and lets the new assignment drive.
-            await opts.handle(msgs, { heartbeat: batchHeartbeat(batch.topic, batch.partition, isStale, isRunning) });
+            // `commitUpTo`: what the handler commits of the batch itself, never past the limit nor back.
+            let done = BigInt(msgs[0]!.offset);
+            const commitUpTo = async (next: bigint): Promise<void> => {
+              const limit = opts.commitLimit?.(batch.topic, batch.partition);
+              const upTo = limit !== undefined && limit < next ? limit : next;
+              if (upTo <= done) return;
+              const metadata = opts.commitMetadata?.(batch.topic, batch.partition, upTo);
+              await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: upTo.toString(), ...(metadata === undefined ? {} : { metadata }) }]);
+              done = upTo;
+            };
+            await opts.handle(msgs, { heartbeat: batchHeartbeat(batch.topic, batch.partition, isStale, isRunning), commitUpTo });
             const last = msgs[msgs.length - 1]!.offset;
             // Never past the caller's commit limit (ADR 0052); this measurement-grade consumer has no commitHandled,
             // so what a limit held back is committed by a later batch of the partition.

@@ -33,7 +33,8 @@ export interface BusConsumerOptions {
   fromBeginning?: boolean;
   /**
    * Handles a batch from one partition. Offsets up to and including the last message are
-   * committed after the promise resolves, never before (and never past `commitLimit`).
+   * committed after the promise resolves, never before (and never past `commitLimit`), unless the handler commits
+   * part of the batch itself (`HandleContext.commitUpTo`).
    */
   handle(batch: ConsumedMessage[], ctx?: HandleContext): Promise<void>;
   /**
@@ -73,7 +74,17 @@ export interface HandleContext {
    * sent and it rejects once the client has marked the batch stale (src/bus/rdkafka.ts says when). The memory bus
    * passes none (no group session to keep).
    */
-  heartbeat(): Promise<void>;
+  heartbeat?(): Promise<void>;
+  /**
+   * Commits the batch's partition up to `next` (the next offset to read: every message before it is done) while the
+   * batch is still being handled, never past `commitLimit` and never back. For a handler whose work on each message
+   * reaches outside Kafka and cannot be taken back (the deliver role's notifications): a process killed mid-batch
+   * (SIGKILL, OOM) then re-reads only what it had not finished, not the whole batch (a fetch: up to
+   * `kafka.fetch.maxBytesPerPartition` of records). Rejects when the commit fails (a rebalance, the coordinator away);
+   * the batch's own commit still comes after it. All three buses pass it; the memory bus commits nothing for a member
+   * that left the group (a process killed, in tests).
+   */
+  commitUpTo?(next: bigint): Promise<void>;
 }
 
 export interface BusConsumer {

@@ -812,13 +812,14 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     if (revoked.signal.aborted) revoked = new AbortController();
     const ctl = revoked;
     let last = 0;
+    const beat = ctx?.heartbeat;
     const keepAlive =
-      ctx === undefined
+      beat === undefined
         ? undefined
         : (): void => {
             if (Date.now() - last < 1000) return;
             last = Date.now();
-            ctx.heartbeat().catch((e: unknown) => {
+            beat().catch((e: unknown) => {
               // The group is taking the partitions away: stop this batch (and any rebuild in flight) and throw the
               // heartbeat's error, on which kafkajs rejoins at once; other failures say nothing about ownership.
               if (revokedBy(e)) ctl.abort(e);

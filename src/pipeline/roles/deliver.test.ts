@@ -187,6 +187,59 @@ describe('deliver role (memory bus)', () => {
     await bus.close();
   });
 
+  it('a deliver process killed mid-batch (SIGKILL) leaves committed every alert it notified: the next process re-sends only the one in flight', async () => {
+    // One batch of eight alerts on one partition. The first process is killed while its 4th notification is in flight
+    // (the receiver takes the request and never answers; the process's member leaves the group there and then).
+    const consumers: BusConsumer[] = [];
+    let killed = false;
+    const rx = await startReceiver({
+      behaviour: (n) => {
+        if (n !== 4 || killed) return 200;
+        killed = true;
+        void consumers[0]!.stop();
+        return 'hang';
+      },
+    });
+    closers.push(rx.close);
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('t-midbatch-');
+    await bus.ensureTopics([{ topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
+    const config = DeliveryConfig.parse({ outputs: { hook: { type: 'webhook', url: rx.url, retry: { ...RETRY, maxAttempts: 1 } } }, throttle: { windowMs: 0 }, routes: [{ name: 'all', outputs: ['hook'], minLevel: 'low' }] });
+    const processBus: Bus = {
+      producer: () => bus.producer(),
+      consumer: async (opts) => {
+        const c = await bus.consumer(opts);
+        consumers.push(c);
+        return c;
+      },
+      ensureTopics: (t) => bus.ensureTopics(t),
+      partitions: (t) => bus.partitions(t),
+      close: async () => undefined,
+    };
+    const alerts = Array.from({ length: 8 }, (_, i) => testAlert({ n: i + 1, ruleId: `r-mid-${i + 1}` }));
+    const producer = await bus.producer();
+    await producer.send(alerts.map((a) => ({ topic: topics.alerts, key: a.id, value: Buffer.from(JSON.stringify(a)) })));
+    const deliverProcess = (b: Bus) => createDeliverRole({ bus: b, topics, deliverer: new Deliverer(config, buildOutputs(config)), groupId: 'g-midbatch', history: memoryHistory(bus) });
+    const a = deliverProcess(processBus);
+    await a.start();
+    await until(() => killed, WAIT_MS, 'the first process to send its 4th notification');
+    // Committed up to the 3rd alert, each after its notification; before, nothing of the batch was (0) and the next
+    // process sent the first three again.
+    expect(bus.committed('g-midbatch')).toEqual({ [`${topics.alerts}/0`]: 3 });
+    expect(a.stats()).toMatchObject({ progressCommits: 3 });
+
+    const b = deliverProcess(bus);
+    await b.start();
+    await bus.waitCommitted('g-midbatch', topics.alerts, WAIT_MS);
+    await b.stop();
+    const accepted = rx.requests.filter((r) => r.status === 200).map((r) => String(r.headers['x-seam-delivery']));
+    // Every alert once; the 4th, in flight at the kill, is the only one sent twice (the killed attempt never answered).
+    expect(accepted).toEqual(alerts.map((x) => x.id));
+    expect(rx.requests.map((r) => String(r.headers['x-seam-delivery']))).toEqual([...alerts.slice(0, 4), ...alerts.slice(3)].map((x) => x.id));
+    expect(b.stats()).toMatchObject({ received: 5, progressCommits: 5 });
+    await bus.close();
+  });
+
   it('a deliver process stopped while holding an early alert (SIGTERM) notifies it and commits past it: the next process notifies it no more', async () => {
     const rx = await startReceiver();
     closers.push(rx.close);

@@ -1,4 +1,4 @@
-import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage } from '../../bus/types.ts';
+import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumedMessage, HandleContext } from '../../bus/types.ts';
 import { Counters } from '../../core/counters.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError } from '../../core/errors.ts';
@@ -36,10 +36,11 @@ const log = childLogger('deliver');
 
 /**
  * `seam.alerts` → alert outputs (webhook, Slack, SNS, PagerDuty), in its own consumer group, so
- * what it does never changes what the index role indexes. A batch is committed only after every
- * notification in it was sent or dead-lettered (the dead letter on `seam.dlq`, stage `deliver`, with
- * the output's last reason): a crash before that redelivers the batch — at-least-once, and a
- * receiver can drop duplicates by the notification id.
+ * what it does never changes what the index role indexes. An alert is committed only after its
+ * notifications were sent or dead-lettered (the dead letter on `seam.dlq`, stage `deliver`, with
+ * the output's last reason), and right after that, inside its batch (`progress`): a crash redelivers
+ * from the alert in flight, not from the batch's start — at-least-once, and a receiver can drop
+ * duplicates by the notification id.
  *
  * One notification per alert id (ADR 0025): an early (provisional) alert is notified when it arrives; its
  * final version, same id, is indexed but not notified again. A GuardDuty finding alert (ADR 0046) is notified
@@ -58,7 +59,7 @@ const log = childLogger('deliver');
  */
 export function createDeliverRole(o: DeliverRoleOptions): Role {
   const counters = new Counters('role.deliver');
-  const stats = { deadLetters: 0, laterVersions: 0, rememberedOnStart: 0 };
+  const stats = { deadLetters: 0, laterVersions: 0, rememberedOnStart: 0, progressCommits: 0 };
   const maxRemembered = o.maxRemembered ?? 200_000;
   const rememberMs = o.rememberMs ?? 24 * 3600_000;
   /** Per `seam.alerts` partition: the next offset expected and the alert ids already handled there. */
@@ -122,7 +123,24 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
     return seen;
   };
 
-  const handle = async (batch: ConsumedMessage[]): Promise<void> => {
+  /**
+   * After each alert it sent something for, the batch is committed up to that alert (`HandleContext.commitUpTo`, never
+   * past a held alert), its dead letters produced first: a process killed mid-batch re-sends only the notification
+   * in flight, not every one the batch had sent. A commit that fails is left to the next one (a rebalance: the
+   * batch's own commit fails too, and the new owner reads from the last commit that went through).
+   */
+  const progress = async (ctx: HandleContext | undefined, m: ConsumedMessage, dlq: BusMessage[]): Promise<void> => {
+    if (ctx?.commitUpTo === undefined) return;
+    if (dlq.length > 0) await producer!.send(dlq.splice(0));
+    try {
+      await ctx.commitUpTo(BigInt(m.offset) + 1n);
+      stats.progressCommits++;
+    } catch (error) {
+      log.warn({ error, partition: m.partition, offset: m.offset }, 'Committing the batch up to a notified alert failed; the next commit covers it.');
+    }
+  };
+
+  const handle = async (batch: ConsumedMessage[], ctx?: HandleContext): Promise<void> => {
     const first = batch[0]!;
     const seen = await seenIn(first);
     try {
@@ -150,6 +168,7 @@ export function createDeliverRole(o: DeliverRoleOptions): Role {
         if (o.deliverer.holding(alert.id) && !heldAt.has(alert.id)) heldAt.set(alert.id, { partition: m.partition, offset: BigInt(m.offset) });
         counters.emitted += outcomes.filter((x) => x.result.ok).length;
         dlq.push(...deadLetters(outcomes, m));
+        if (outcomes.length > 0) await progress(ctx, m, dlq);
       }
       if (dlq.length > 0) await producer!.send(dlq);
       partitions.get(first.partition)!.next = BigInt(batch[batch.length - 1]!.offset) + 1n;
