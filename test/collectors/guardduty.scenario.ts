@@ -117,9 +117,12 @@ describe('guardduty collector (stub GuardDuty + Kafka)', () => {
     const ac = new AbortController();
     const running = src.run(ac.signal);
     // Backs off 1 s, then 2 s, then starts; until then the snapshot says why it has not started.
-    await expect.poll(() => src.stats.snapshot().startFailures, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    // The deadlines below only bound a hang (a start never tried, or never succeeding): far above the 1 s + 2 s back-off
+    // and a loaded machine's first SDK calls. The ordering checks need no clock: the poll and the back-off timers share
+    // this event loop, so the first failure is seen before the 1 s back-off can start the source.
+    await expect.poll(() => src.stats.snapshot().startFailures, { timeout: 120_000, message: 'the first (denied) start of the GuardDuty source' }).toBeGreaterThanOrEqual(1);
     expect(src.stats.snapshot()).toMatchObject({ started: false, lastStartError: expect.stringContaining('SEAM_ERR_SOURCE_API: ListDetectors failed') });
-    await expect.poll(() => src.stats.snapshot().emitted, { timeout: 30_000, interval: 200 }).toBe(7);
+    await expect.poll(() => src.stats.snapshot().emitted, { timeout: 120_000, interval: 200, message: 'the GuardDuty source to start after its back-off and emit the 7 findings' }).toBe(7);
     ac.abort();
     await running;
     await src.close();
