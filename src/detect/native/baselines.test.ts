@@ -427,7 +427,8 @@ describe('on the benign corpus (test/noise/benign-corpus.ts)', () => {
     expect(engine.graph.store.ofKind('seen_region', end).length).toBeGreaterThan(10);
     expect(engine.graph.store.ofKind('baseline_start', end).length).toBeGreaterThan(10);
     expect(alerts.filter((a) => a.rule.level !== 'low' && a.rule.level !== 'informational').map((a) => a.summary)).toEqual([]);
-  }, 60_000);
+    // The limit only bounds a hang: three days of traffic took 69 s at load ~16 (CI beside helpers) and hit the old 60 s.
+  }, 600_000);
 });
 
 describe('new terms: service, client, verb on secrets', () => {
