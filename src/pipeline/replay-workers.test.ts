@@ -28,7 +28,9 @@ beforeAll(async () => {
   for (const f of ['malformed.jsonl', 'schema-violations.jsonl', 'truncated.jsonl', 'unknown-format.jsonl']) await copyFile(join(ROOT, 'test/fixtures/bad', f), join(input, `3-${f}`));
 });
 
-describe('seam replay --workers', () => {
+// Each test replays ~6,500 records through the whole rule pack once or twice (workers are threads that load it again):
+// 26-49 s each at load ~16 and one over vitest's 60 s unit limit. The limit only bounds a hang; speed is bench:workers'.
+describe('seam replay --workers', { timeout: 600_000 }, () => {
   it('raises the same alerts from the same events with 2 workers as with 1, on input of three accounts', async () => {
     const one = { alerts: join(dir, 'a1.jsonl'), dlq: join(dir, 'd1.jsonl') };
     const two = { alerts: join(dir, 'a2.jsonl'), dlq: join(dir, 'd2.jsonl') };
