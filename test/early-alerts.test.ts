@@ -107,10 +107,14 @@ function createAccessKey(n: number, at: Date, account = '111122223333'): string 
   });
 }
 
-const until = async (what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> => {
+/**
+ * Polls `ok` until it holds. The deadline only bounds a hang (it was 15 s, within reach of a loaded 2-core CI machine
+ * running the roles in this process); the error names what was awaited and, with `seen`, what there was.
+ */
+const until = async (what: string, ok: () => boolean, seen?: () => unknown, timeoutMs = 180_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen === undefined ? '' : ` (seen: ${JSON.stringify(seen())})`}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 };
@@ -203,7 +207,7 @@ describe('early alerts through the roles', () => {
     const producer = await bus.producer();
     // Event time now: the watermark (newest mark − 60 s) stays behind it until the end of input.
     await producer.send([{ topic: topics.raw('cloudtrail'), key: null, value: Buffer.from(createAccessKey(1, new Date())), headers: rawHeaders({ collector: 'test', receivedAt: new Date().toISOString(), source: 'cloudtrail' }) }]);
-    await until('the early alert', () => alertsOn(bus, topics).length > 0);
+    await until('the early alert', () => alertsOn(bus, topics).length > 0, () => alertsOn(bus, topics).map((x) => `${x.alert.rule.id}:${x.version}`));
     await bus.waitCommitted('c', topics.signals);
     const before = alertsOn(bus, topics);
     expect(before.map((x) => [x.alert.rule.id, x.provisional, x.alert.provisional])).toEqual([[ID.plain, true, true]]);
@@ -298,7 +302,7 @@ describe('an early alert whose final the ordered path cannot produce (ADR 0027)'
     await correlate.start();
     const producer = await bus.producer();
     await producer.send([rawAccessKey(topics, 1), rawAccessKey(topics, 2)]);
-    await until('both early alerts', () => alertsOn(bus, topics).length === 2);
+    await until('both early alerts', () => alertsOn(bus, topics).length === 2, () => alertsOn(bus, topics).map((x) => `${x.alert.rule.id}:${x.version}`));
     await bus.waitCommitted('c', topics.signals);
     const early = alertsOn(bus, topics).map((x) => x.alert);
     expect(early.every((a) => a.provisional === true && a.rule.id === ID.plain)).toBe(true);
@@ -336,7 +340,7 @@ describe('an early alert whose final the ordered path cannot produce (ADR 0027)'
     await first.start();
     const producer = await bus.producer();
     await producer.send([rawAccessKey(topics, 3)]);
-    await until('the early alert', () => alertsOn(bus, topics).length === 1);
+    await until('the early alert', () => alertsOn(bus, topics).length === 1, () => alertsOn(bus, topics).map((x) => `${x.alert.rule.id}:${x.version}`));
     await bus.waitCommitted('c', topics.signals);
     const early = alertsOn(bus, topics)[0]!.alert;
     // The member stops with the signal held (a scale-down, the last member going away).
@@ -404,7 +408,7 @@ describe('an early alert whose final the ordered path cannot produce (ADR 0027)'
     // Accounts key the signals partitions: four accounts, two on each partition (the memory bus's hash), one early alert each.
     const accounts = ['100000000000', '100111111111', '100222222222', '100333333333'];
     await producer.send(accounts.map((a, i) => rawAccessKey(topics, 10 + i, a)));
-    await until('four early alerts', () => alertsOn(bus, topics).length === 4);
+    await until('four early alerts', () => alertsOn(bus, topics).length === 4, () => alertsOn(bus, topics).map((x) => `${x.alert.rule.id}:${x.version}`));
     await bus.waitCommitted('c', topics.signals);
     const withSignals = bus.read(topics.signals).map((ms) => ms.filter((m) => !m.value.toString('utf8').includes('"signals":[]')).length);
     expect(withSignals).toEqual([2, 2]);
@@ -413,9 +417,9 @@ describe('an early alert whose final the ordered path cannot produce (ADR 0027)'
     const account0 = accounts.find((a) => bus.read(topics.signals)[0]!.some((m) => m.value.toString('utf8').includes(a)))!;
     kill = 0;
     await producer.send([rawAccessKey(topics, 20, account0)]);
-    await until('the fifth early alert', () => alertsOn(bus, topics).length === 5);
+    await until('the fifth early alert', () => alertsOn(bus, topics).length === 5, () => alertsOn(bus, topics).map((x) => `${x.alert.rule.id}:${x.version}`));
     // Two rebuilds at the first batches, one after the failure.
-    await until('the redelivered batch', () => kill === undefined && (correlate.stats() as { rebuilds: number }).rebuilds === 3);
+    await until('the redelivered batch', () => kill === undefined && (correlate.stats() as { rebuilds: number }).rebuilds === 3, () => ({ killPending: kill !== undefined, rebuilds: (correlate.stats() as { rebuilds: number }).rebuilds }));
     await bus.waitCommitted('c', topics.signals);
     await correlate.stop();
     const all = alertsOn(bus, topics);
