@@ -71,3 +71,24 @@ describe('seam report incident --evidence', () => {
     expect(summary(again.text)).toBe(summary(err.text));
   });
 });
+
+describe('incident page on the demo: Before the first alert', () => {
+  it("names the chain's identities apart: the workload's routine calls at 14:02 are not filed as alice's (review-hunter L1)", async () => {
+    const run = await mkdtemp(join(tmpdir(), 'seam-before-chain-'));
+    const detection = await loadDetection({ rules: [join(ROOT, 'detections')], placeholders: await loadPlaceholdersFile(join(ROOT, 'deploy/config/placeholders.yml')) });
+    await runEmbedded({ paths: [join(ROOT, 'deploy/demo/eks-demo.jsonl')], stateDir: run, detection, maxRecordBytes: 1 << 20, cluster: 'prod-eks-01' });
+    const file = join(run, 'alice.html');
+    expect(await reportIncidentCommand({ id: ALICE, input: run, rules: [join(ROOT, 'detections')], out: file, env: {} }, sink(), sink())).toBe(0);
+    const section = /<section id="before">[\s\S]*?<\/section>/.exec(await readFile(file, 'utf8'))?.[0] ?? '';
+    const subject = /<div class="before-subject" data-role="incident"[\s\S]*?<\/div>/.exec(section)?.[0] ?? '';
+    // The subject lists the pod's own token exchange and secret read from 10.0.142.21, made before alice's exec …
+    expect(subject).toContain('sts:AssumeRoleWithWebIdentity');
+    expect(subject).toContain('10.0.142.21');
+    // … and says whose they are: the service account and the workload's own session, not alice.
+    const note = /<p class="before-via before-chain">([^<]*)<\/p>/.exec(subject)?.[1] ?? '';
+    expect(note).toContain('sa payments/api');
+    expect(note).toContain('role/payments-api-irsa (botocore-session-1730815320)');
+    expect(note).not.toContain('alice');
+    expect(section).toContain("what this incident's identity and the identities of its chain did");
+  });
+});

@@ -71,6 +71,12 @@ function actor(e: SeamEvent): string {
   return shortIdentity(p.arn ?? p.id);
 }
 
+/** Who an event was done for, really: its origin when the graph found one, else its acting principal (as incident-before labels identities). */
+function actingFor(e: SeamEvent): string | undefined {
+  const p = e.seam.origin ?? e.seam.principal;
+  return p === undefined ? undefined : (p.arn ?? p.k8s_user ?? p.id);
+}
+
 function graphSvg(g: ChainGraph): string {
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   const parts: string[] = [];
@@ -510,7 +516,7 @@ function beforeSection(page: IncidentPage): string {
   if (b === undefined) return '';
   const span = `${when(b.from)} to ${b.to.slice(11, 19)} UTC`;
   const minutes = Math.round((Date.parse(b.to) - Date.parse(b.from)) / 60_000);
-  const head = `<section id="before"><h2>Before the first alert</h2><p class="hint">The ${minutes} minutes before the first alert (${esc(span)}): what this incident's identity did, and the other identities its evidence names (for a grant: who made it).</p>`;
+  const head = `<section id="before"><h2>Before the first alert</h2><p class="hint">The ${minutes} minutes before the first alert (${esc(span)}): what this incident's identity and the identities of its chain did, and the other identities its evidence names (for a grant: who made it).</p>`;
   if (b.unavailable !== undefined) return `${head}<p class="before-note" id="before-unavailable">Events before the incident are unavailable: ${esc(b.unavailable)}.</p></section>`;
   const notes: string[] = [];
   if (b.dataFrom === undefined) notes.push('The events read hold no event at all, so nothing can be said about this hour.');
@@ -525,13 +531,20 @@ function beforeSection(page: IncidentPage): string {
       .join(', ');
     const title = s.role === 'incident' ? `This incident's identity: ${shortIdentity(s.label)}` : `${shortIdentity(s.label)}, in the evidence`;
     const via = s.via.length ? `<p class="before-via">In the evidence: ${s.via.slice(0, 3).map((v) => esc(clip(v, 110))).join('; ')}${s.via.length > 3 ? `; …${s.via.length - 3} more` : ''}</p>` : '';
+    // The incident's subject counts the identities of its chain (the pod's service account and role): their own events
+    // before the chain formed are theirs, not this identity's doing (review-hunter L1: the workload's routine secret read
+    // at 14:02 read as alice's). Name them, so the heading is not taken for the author of every row.
+    const chain = s.role === 'incident' ? [...new Set(s.events.filter((e) => actingFor(e) !== s.label).map(actor))].filter(Boolean) : [];
+    const chainNote = chain.length
+      ? `<p class="before-via before-chain">Also listed: the identities of its chain, with their own events: ${chain.map((c) => esc(clip(c, 110))).join('; ')}. The Who column says whose each row is; what they did before the chain reached them is not this identity's doing.</p>`
+      : '';
     const left = s.total - s.events.length;
     const count =
       s.total === 0
         ? '<p class="before-count" data-total="0">No event of it in this window.</p>'
         : `<p class="before-count" data-total="${s.total}" data-shown="${s.events.length}">${s.total} event${s.total === 1 ? '' : 's'} (${esc(planes)})${left > 0 ? `; the last ${s.events.length} shown, ${left} earlier left out` : ''}.</p>`;
     const table = s.events.length ? `<table><thead><tr><th>UTC</th><th>Plane</th><th>What</th><th>Who</th><th>From</th></tr></thead><tbody>\n${s.events.map(beforeRow).join('\n')}\n</tbody></table>` : '';
-    return `<div class="before-subject" data-role="${esc(s.role)}" data-identity="${esc(s.label)}"><h3 title="${esc(s.label)}">${esc(clip(title, 120))}</h3>${via}${count}${table}</div>`;
+    return `<div class="before-subject" data-role="${esc(s.role)}" data-identity="${esc(s.label)}"><h3 title="${esc(s.label)}">${esc(clip(title, 120))}</h3>${via}${chainNote}${count}${table}</div>`;
   });
   return `${head}${notes.map((n) => `<p class="before-note">${esc(n)}</p>`).join('')}${subjects.join('\n')}</section>`;
 }
