@@ -270,7 +270,7 @@ export function buildCli(): Command {
     .description("Run each rule's sibling *.test.yml cases")
     .argument('[paths...]', 'rule files or folders (default: seam.yml rules.paths, `detections`)')
     .option('--placeholders <file>', "YAML map of site placeholder values, as replay's, under each test file's and case's own `placeholders:`. Without it tests are hermetic: only the test files' values (seam.yml's are never read here)")
-    .option('--config <file>', 'seam.yml (default SEAM_CONFIG): its rules.paths only (not its placeholders)')
+    .option('--config <file>', 'seam.yml (default SEAM_CONFIG: its rules.paths only). Given explicitly, also its rules.overrides: each case runs as shipped and as the site overrides it; cases of disabled rules are SKIPPED-BY-OVERRIDE, cases an override makes fail are OVERRIDDEN (neither fails the run). Never its placeholders')
     .action(async (paths: string[], o: { placeholders?: string; config?: string }) => {
       process.exitCode = await rulesTestCommand(paths, o);
     });

@@ -77,3 +77,50 @@ describe('seam rules lint / test with a site\'s placeholders', () => {
     expect(bad.out).toContain('rules.placeholderFile');
   });
 });
+
+describe('seam rules test with a site\'s rules.overrides (--config)', () => {
+  // A feeder and a value_count correlation over it (4 distinct secrets), and two single rules: the pack's cases pass
+  // as shipped; the site disables one rule, raises the correlation's threshold and re-levels another.
+  const rule = (name: string, n: number, body: string[]): string =>
+    [`title: Test ${name}`, `id: 0c7e5a10-0000-4000-8000-00000000010${n}`, `name: ${name}`, 'status: experimental', `description: ${name}.`, ...body, ''].join('\n');
+  const audit = (id: string, verb: string, resource: string, name: string, minute: number): string =>
+    `      - {kind: Event, apiVersion: audit.k8s.io/v1, level: Metadata, auditID: ${id}, stage: ResponseComplete, verb: ${verb}, requestURI: /api/v1/namespaces/p/${resource}/${name}, user: {username: mallory}, objectRef: {resource: ${resource}, namespace: p, name: ${name}, apiVersion: v1}, responseStatus: {code: 200}, requestReceivedTimestamp: '2026-12-01T10:0${minute}:00Z', stageTimestamp: '2026-12-01T10:0${minute}:00Z'}`;
+  const single = (resource: string, verb: string): string[] => ['logsource:', '  product: kubernetes', '  service: audit', 'detection:', '  selection:', `    objectRef.resource: ${resource}`, `    verb: ${verb}`, '  condition: selection', 'level: medium'];
+
+  it('without --config: the rules as shipped, every case passes; with it: disabled rules\' cases are SKIPPED-BY-OVERRIDE, a case the new threshold changes is OVERRIDDEN, neither fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-rules-test-ovr-'));
+    const rules = join(dir, 'rules');
+    mkdirSync(rules);
+    writeFileSync(
+      join(rules, 't_secret_sweep.yml'),
+      rule('t_secret_get', 1, [...single('secrets', 'get').slice(0, -1), 'level: informational']) +
+        '---\n' +
+        rule('t_secret_sweep', 2, ['correlation:', '  type: value_count', '  rules:', '    - t_secret_get', '  group-by:', '    - user.username', '  timespan: 10m', '  condition:', '    field: objectRef.name', '    gte: 4', 'level: medium']),
+    );
+    writeFileSync(
+      join(rules, 't_secret_sweep.test.yml'),
+      ['cases:', '  - name: five secrets', '    alerts: 1', '    events:', ...[1, 2, 3, 4, 5].map((i) => audit(`a${i}`, 'get', 'secrets', `s${i}`, i)), '  - name: two secrets', '    alerts: 0', '    events:', audit('b1', 'get', 'secrets', 's1', 1), audit('b2', 'get', 'secrets', 's2', 2), ''].join('\n'),
+    );
+    writeFileSync(join(rules, 't_configmap_get.yml'), rule('t_configmap_get', 3, single('configmaps', 'get')));
+    writeFileSync(join(rules, 't_configmap_get.test.yml'), ['cases:', '  - name: read', '    alerts: 1', '    events:', audit('c1', 'get', 'configmaps', 'app', 1), ''].join('\n'));
+    writeFileSync(join(rules, 't_pod_list.yml'), rule('t_pod_list', 4, single('pods', 'list')));
+    writeFileSync(join(rules, 't_pod_list.test.yml'), ['cases:', '  - name: list', '    alerts: 1', '    events:', audit('d1', 'list', 'pods', 'x', 1), ''].join('\n'));
+    const yml = join(dir, 'seam.yml');
+    writeFileSync(yml, 'rules:\n  overrides:\n    - { rule: t_configmap_get, disabled: true }\n    - { rule: t_pod_list, level: high }\n    - { rule: t_secret_sweep, condition: { gte: 6 } }\n');
+
+    const shipped = seam(['rules', 'test', rules]);
+    expect(shipped.status, shipped.out).toBe(0);
+    expect(shipped.out).toContain('rules-test: files=3 cases=4 passed=4 failed=0 missing=0 errors=0\n');
+    // SEAM_CONFIG alone does not bring the overrides in: the default is the pack as shipped.
+    expect(seam(['rules', 'test', rules], { SEAM_CONFIG: yml }).out).toContain('passed=4 failed=0');
+
+    const site = seam(['rules', 'test', rules, '--config', yml]);
+    expect(site.status, site.out).toBe(0);
+    const lines = site.out.split('\n');
+    expect(lines).toContain("override: rule 't_configmap_get' disabled");
+    expect(lines).toContain(`SKIPPED-BY-OVERRIDE ${join(rules, 't_configmap_get.test.yml')}: read: t_configmap_get disabled by seam.yml rules.overrides`);
+    expect(lines.filter((l) => l.startsWith('OVERRIDDEN'))).toEqual([`OVERRIDDEN ${join(rules, 't_secret_sweep.test.yml')}: five secrets: passes as shipped; with seam.yml rules.overrides: expected 1 alert(s), got 0`]);
+    // A level override changes no count: the pod-list case passes; the two-secrets case passes either way.
+    expect(lines).toContain('rules-test: files=3 cases=4 passed=2 failed=0 missing=0 errors=0 overridden=1 skipped_by_override=1');
+  });
+});

@@ -59,6 +59,13 @@ export async function rulesTestCommand(paths: string[], o: RulesCliOptions = {})
   if (r === undefined) return 2;
   const { runRuleTests } = await import('../detect/rule-tests.ts');
   const { sitePlaceholders } = await import('../detect/load.ts');
-  const s = await runRuleTests(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site) });
+  // An explicit --config brings its rules.overrides (not SEAM_CONFIG alone: the default stays the pack as shipped):
+  // each case runs as shipped and as the site runs it, and the cases an override changes are said, not failed.
+  let overrides: SeamConfig['rules']['overrides'] | undefined;
+  if (o.config !== undefined) {
+    const { loadCliConfig } = await import('./config.ts');
+    overrides = (await loadCliConfig(o.config, o.env ?? process.env))?.config.rules.overrides;
+  }
+  const s = await runRuleTests(r.paths, process.stdout, { placeholders: await sitePlaceholders(r.site), ...(overrides?.length ? { overrides } : {}) });
   return s.failed === 0 && s.missing === 0 && s.errors === 0 ? 0 : 1;
 }

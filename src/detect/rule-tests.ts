@@ -8,6 +8,8 @@ import { eventTimeMs, nativeIdOf, type Alert } from './alert.ts';
 import { ruleLookupFrom, suppressedRuleIds } from './correlate/compile.ts';
 import { createDetector } from './detector.ts';
 import { loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
+import { OVERRIDES_SOURCE } from './sigma/overrides.ts';
+import type { RuleOverride } from './sigma/types.ts';
 import { didYouMean } from './sigma/spelling.ts';
 
 /**
@@ -67,6 +69,13 @@ export interface RuleTestSummary {
   missing: number;
   /** Test files that cannot be read or whose events do not normalize. */
   errors: number;
+  /**
+   * With the site's overrides (`seam rules test --config`): cases that pass as shipped and not with the overrides
+   * (a raised threshold, say), reported as OVERRIDDEN, and cases of rules the overrides disable, reported as
+   * SKIPPED-BY-OVERRIDE. Neither is a failure; absent without overrides.
+   */
+  overridden?: number;
+  skippedByOverride?: number;
 }
 
 const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/i, '.test.$1');
@@ -158,7 +167,7 @@ export async function countRuleTests(paths: string[]): Promise<Pick<RuleTestSumm
  * `site`: the placeholder values of a site (`seam rules test --placeholders FILE` or seam.yml's), under every test
  * file's and case's own, so the cases run against the rules as that site configures them.
  */
-export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, site: { placeholders?: Record<string, string[]> | undefined } = {}): Promise<RuleTestSummary> {
+export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, site: { placeholders?: Record<string, string[]> | undefined; overrides?: readonly RuleOverride[] | undefined } = {}): Promise<RuleTestSummary> {
   // A test file named on its own (`seam rules test foo.test.yml`) stands for its rule file. The rule files are
   // the loader's (symlinked folders followed); each brings its sibling test file.
   const given = paths.map((p) => (/\.test\.ya?ml$/i.test(p) ? p.replace(/\.test\.(ya?ml)$/i, '.$1') : p));
@@ -176,6 +185,16 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   const base = site.placeholders;
   const withBase = (own: Record<string, string[]> | undefined): { placeholders?: Record<string, string[]> } => (base || own ? { placeholders: { ...base, ...own } } : {});
   const { ruleset, diagnostics } = await loadRules(ruleFiles, withBase(undefined));
+  // The site's overrides (--config): each case runs on the rules as shipped and as the site runs them.
+  const overrides = site.overrides !== undefined && site.overrides.length > 0 ? [...site.overrides] : undefined;
+  const sited = async (ph: Record<string, string[]> | undefined): Promise<Awaited<ReturnType<typeof loadRules>>['ruleset']> => (await loadRules(ruleFiles, { ...withBase(ph), overrides: overrides! })).ruleset;
+  if (overrides !== undefined) {
+    s.overridden = 0;
+    s.skippedByOverride = 0;
+    const applied = await loadRules(ruleFiles, { ...withBase(undefined), overrides });
+    for (const line of applied.overrides ?? []) out.write(`${line}\n`);
+    for (const d of applied.diagnostics.filter((x) => x.file.startsWith(OVERRIDES_SOURCE))) out.write(`warning: ${d.file}: ${d.code} ${d.message}\n`);
+  }
   // Files are loaded one by one here: a file with no rule in it (a commented template) is lint's business, not
   // an empty rules path; the paths the user gave were judged above.
   for (const d of diagnostics.filter((x) => x.severity === 'error' && x.code !== 'SEAM_ERR_RULES_EMPTY')) {
@@ -235,9 +254,19 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
     const rs = tf.placeholders ? (await loadRules(ruleFiles, withBase(tf.placeholders))).ruleset : ruleset;
     const fileIds = idsByFile.get(ruleFile) ?? new Set<string>();
     const feeders = feedersByFile.get(ruleFile);
+    const siteRs = overrides === undefined ? undefined : await sited(tf.placeholders);
+    // The file's rules and correlations the overrides disable (a disabled feeder takes its correlations with it).
+    const loadedIds = (x: NonNullable<typeof siteRs>): Set<string> => new Set([...x.rules.map((r) => r.id), ...x.correlations.map((c) => c.id)].filter((id): id is string => id !== undefined));
+    const disabled = siteRs === undefined ? [] : [...fileIds].filter((id) => !loadedIds(siteRs).has(id));
     for (const c of cases) {
       s.cases++;
       const caseRs = c.placeholders ? (await loadRules(ruleFiles, withBase({ ...tf.placeholders, ...c.placeholders }))).ruleset : rs;
+      if (siteRs !== undefined && disabled.length === fileIds.size) {
+        // Every rule of the file is off at this site: the case tests nothing the site runs.
+        out.write(`SKIPPED-BY-OVERRIDE ${testFile}: ${c.name}: ${disabled.map((id) => ruleNamesOf(caseRs, new Set([id])).get(id)?.label ?? id).join(', ')} disabled by seam.yml rules.overrides\n`);
+        s.skippedByOverride!++;
+        continue;
+      }
       let ids: ReadonlySet<string> = fileIds;
       if (feeders !== undefined) {
         const names = ruleNamesOf(caseRs, feeders);
@@ -255,48 +284,62 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
         }
         events.push(r.value as SeamEvent);
       });
-      const alertsOf = (timeline: readonly SeamEvent[]): Alert[] => {
-        const detector = createDetector({ ruleset: caseRs, allowedLatenessMs: 0, emitWithheld: true });
-        const mine: Alert[] = [];
-        for (const e of timeline) for (const a of detector.process(e)) if (ids.has(a.rule.id)) mine.push(a);
-        for (const a of detector.flush()) if (ids.has(a.rule.id)) mine.push(a);
-        return mine;
-      };
-      const raised = bad ? [] : alertsOf(events);
-      const fired = raised.length;
-      // Events with the same event time cannot be told apart (CloudTrail's times are to the second), and a pipeline
-      // hands them on in seam.id order, not file order: the case must give the same count with each run of them reversed.
-      const swapped = reverseTies(events);
-      const raisedSwapped = swapped === undefined || fired !== c.alerts || bad ? raised : alertsOf(swapped);
-      const firedSwapped = raisedSwapped.length;
-      const expectation = (got: readonly Alert[]): { error?: string; fail?: string } => (c.expect ? checkExpectations(c.expect, got, events, ruleNamesOf(caseRs, ids)) : {});
-      const met = bad || fired !== c.alerts || firedSwapped !== c.alerts ? {} : expectation(raised);
-      const metSwapped = bad || met.error || met.fail || raisedSwapped === raised || firedSwapped !== c.alerts ? {} : expectation(raisedSwapped);
       if (bad) {
         out.write(`ERROR ${testFile}: ${c.name}: ${bad}\n`);
         s.errors++;
-      } else if (met.error) {
-        out.write(`ERROR ${testFile}: ${c.name}: ${met.error}\n`);
+        continue;
+      }
+      const shipped = judgeCase(c, events, caseRs, ids);
+      // With the site's overrides: the same case on the rules as the site runs them (the case's placeholders too).
+      const site = siteRs === undefined || shipped.kind !== 'pass' ? undefined : judgeCase(c, events, c.placeholders ? await sited({ ...tf.placeholders, ...c.placeholders }) : siteRs, ids);
+      if (shipped.kind === 'pass' && site !== undefined && site.kind !== 'pass') {
+        out.write(`OVERRIDDEN ${testFile}: ${c.name}: passes as shipped; with seam.yml rules.overrides: ${site.message}\n`);
+        s.overridden!++;
+      } else if (shipped.kind === 'pass') s.passed++;
+      else if (shipped.kind === 'error') {
+        out.write(`ERROR ${testFile}: ${c.name}: ${shipped.message}\n`);
         s.errors++;
-      } else if (fired === c.alerts && firedSwapped === c.alerts && !met.fail && !metSwapped.fail) {
-        s.passed++;
-      } else if (met.fail) {
-        out.write(`FAIL ${testFile}: ${c.name}: ${met.fail}\n`);
-        s.failed++;
-      } else if (metSwapped.fail) {
-        out.write(`FAIL ${testFile}: ${c.name}: ${metSwapped.fail}, with the events of equal event time in reversed order (ties are unordered)\n`);
-        s.failed++;
-      } else if (fired === c.alerts) {
-        out.write(`FAIL ${testFile}: ${c.name}: expected ${c.alerts} alert(s), got ${firedSwapped} with the events of equal event time in reversed order (ties are unordered)\n`);
-        s.failed++;
       } else {
-        out.write(`FAIL ${testFile}: ${c.name}: expected ${c.alerts} alert(s), got ${fired}${c.expect ? `: ${describeAlerts(raised, events, ruleNamesOf(caseRs, ids))}` : ''}\n`);
+        out.write(`FAIL ${testFile}: ${c.name}: ${shipped.message}\n`);
         s.failed++;
       }
     }
   }
-  out.write(`rules-test: files=${s.files} cases=${s.cases} passed=${s.passed} failed=${s.failed} missing=${s.missing} errors=${s.errors}\n`);
+  const sitePart = s.overridden === undefined ? '' : ` overridden=${s.overridden} skipped_by_override=${s.skippedByOverride ?? 0}`;
+  out.write(`rules-test: files=${s.files} cases=${s.cases} passed=${s.passed} failed=${s.failed} missing=${s.missing} errors=${s.errors}${sitePart}\n`);
   return s;
+}
+
+/** One case's verdict on one ruleset: `ids` the rules and correlations whose alerts it counts. */
+function judgeCase(
+  c: { alerts: number; expect?: AlertExpectation[] },
+  events: readonly SeamEvent[],
+  caseRs: Awaited<ReturnType<typeof loadRules>>['ruleset'],
+  ids: ReadonlySet<string>,
+): { kind: 'pass' } | { kind: 'fail' | 'error'; message: string } {
+  const alertsOf = (timeline: readonly SeamEvent[]): Alert[] => {
+    const detector = createDetector({ ruleset: caseRs, allowedLatenessMs: 0, emitWithheld: true });
+    const mine: Alert[] = [];
+    for (const e of timeline) for (const a of detector.process(e)) if (ids.has(a.rule.id)) mine.push(a);
+    for (const a of detector.flush()) if (ids.has(a.rule.id)) mine.push(a);
+    return mine;
+  };
+  const raised = alertsOf(events);
+  const fired = raised.length;
+  // Events with the same event time cannot be told apart (CloudTrail's times are to the second), and a pipeline
+  // hands them on in seam.id order, not file order: the case must give the same count with each run of them reversed.
+  const swapped = reverseTies(events);
+  const raisedSwapped = swapped === undefined || fired !== c.alerts ? raised : alertsOf(swapped);
+  const firedSwapped = raisedSwapped.length;
+  const expectation = (got: readonly Alert[]): { error?: string; fail?: string } => (c.expect ? checkExpectations(c.expect, got, events, ruleNamesOf(caseRs, ids)) : {});
+  const met = fired !== c.alerts || firedSwapped !== c.alerts ? {} : expectation(raised);
+  const metSwapped = met.error || met.fail || raisedSwapped === raised || firedSwapped !== c.alerts ? {} : expectation(raisedSwapped);
+  if (met.error) return { kind: 'error', message: met.error };
+  if (fired === c.alerts && firedSwapped === c.alerts && !met.fail && !metSwapped.fail) return { kind: 'pass' };
+  if (met.fail) return { kind: 'fail', message: met.fail };
+  if (metSwapped.fail) return { kind: 'fail', message: `${metSwapped.fail}, with the events of equal event time in reversed order (ties are unordered)` };
+  if (fired === c.alerts) return { kind: 'fail', message: `expected ${c.alerts} alert(s), got ${firedSwapped} with the events of equal event time in reversed order (ties are unordered)` };
+  return { kind: 'fail', message: `expected ${c.alerts} alert(s), got ${fired}${c.expect ? `: ${describeAlerts(raised, events, ruleNamesOf(caseRs, ids))}` : ''}` };
 }
 
 /** The rules and correlations a case may name in `expect`: alert rule id → its name or title (shown) and the words that name it. */

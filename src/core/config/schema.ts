@@ -112,7 +112,7 @@ export const RulesConfig = z
           seen.add(o.rule);
         }
       })
-      .describe('Site overrides of pack rules and correlations, applied at every load (replay, run and the roles, hunt, dlq replay, rules lint, coverage; not rules test, which stays hermetic) and each said in one line: `[{ rule: ID_OR_NAME, disabled: true }, { rule: X, level: low }, { rule: CORRELATION, condition: { gte: 10 } }]`. One naming no loaded rule is a SEAM_ERR_RULE_REFERENCE warning. Leaves the rule files as shipped, so a pack update keeps them (docs/writing-rules.md, Tuning a rule you do not own).'),
+      .describe('Site overrides of pack rules and correlations, applied at every load (replay, run and the roles, hunt, dlq replay, rules lint, coverage; rules test only with an explicit --config, where it reports the cases an override changes) and each said in one line: `[{ rule: ID_OR_NAME, disabled: true }, { rule: X, level: low }, { rule: CORRELATION, condition: { gte: 10 } }]`. One naming no loaded rule is a SEAM_ERR_RULE_REFERENCE warning. Leaves the rule files as shipped, so a pack update keeps them (docs/writing-rules.md, Tuning a rule you do not own).'),
     allowedLatenessMs: z.number().int().min(0).optional().describe('How late evidence may reach the correlate stage and still be handled in event-time order (ADR 0009; default 60000).'),
     driftCheckUsers: z
       .array(z.string().min(1))
