@@ -94,19 +94,40 @@ describe('seam hunt exit codes', () => {
   });
 });
 
-// review-de M1: correlations are not hunted; --print-dsl says so for each, with the rules it uses, and counts them.
+// ADR 0058: a correlation is hunted through its rules; --print-dsl prints, per correlation, the rules whose events
+// are fed to the engine, their indices and the query matching any of them, and counts correlations on their own line.
 describe('seam hunt --print-dsl with correlations', () => {
-  it('prints a not_huntable line per correlation and counts it on the summary line', async () => {
+  it('prints the rules, index and query a correlation is hunted with, and a line counting correlations', async () => {
     let out = '';
     let err = '';
     const fixture = join(ROOT, 'test/data/overrides-rules');
     const code = await huntCommand({ printDsl: true, rules: [fixture], env: {} }, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
     expect(code).toBe(0);
-    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; not_huntable?: string });
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; not_huntable?: string; correlation_type?: string; rules?: string[]; index?: string; query?: unknown });
     expect(lines.map((l) => l.rule)).toEqual(['0c7e5a10-0000-4000-8000-000000000001', '0c7e5a10-0000-4000-8000-000000000003', '0c7e5a10-0000-4000-8000-000000000004', '0c7e5a10-0000-4000-8000-000000000002']);
-    expect(lines[3]?.not_huntable).toMatch(/^correlation: hunt searches for single events, not counts or sequences over a window; hunt its rules \(t_secret_get\)/);
-    expect(lines.slice(0, 3).every((l) => l.not_huntable === undefined)).toBe(true);
-    expect(err).toMatch(/^hunt: rules=3 huntable=3 exact=\d+ verified=\d+ not_huntable=1 \(correlations=1: not hunted, docs\/hunting.md\)$/m);
+    const corr = lines[3]!;
+    expect([corr.correlation_type, corr.rules, corr.index, corr.not_huntable]).toEqual(['value_count', ['0c7e5a10-0000-4000-8000-000000000001'], 'seam-events-k8s_audit-*', undefined]);
+    // The correlation's query is its rule's query.
+    expect(corr.query).toEqual((lines[0] as { query?: unknown }).query);
+    expect(err).toMatch(/^hunt: rules=3 huntable=3 exact=\d+ verified=\d+ not_huntable=0$/m);
+    expect(err).toMatch(/^hunt: correlations=1 huntable=1 not_huntable=0$/m);
+  });
+
+  it('names a correlation whose rules are not given, or that the site disabled, as not huntable', async () => {
+    let out = '';
+    let err = '';
+    const dir = await mkdtemp(join(tmpdir(), 'seam-hunt-corr-'));
+    await writeFile(join(dir, 'seam.yml'), 'rules:\n  overrides:\n    - { rule: 0c7e5a10-0000-4000-8000-000000000002, disabled: true }\n');
+    const code = await huntCommand({ printDsl: true, rules: [join(ROOT, 'detections/correlations')], env: {} }, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) });
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { not_huntable?: string });
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.every((l) => /^the streaming engine does not load this correlation: .*refers to/.test(l.not_huntable ?? ''))).toBe(true);
+    expect(err).toMatch(new RegExp(`^hunt: correlations=${lines.length} huntable=0 not_huntable=${lines.length}$`, 'm'));
+    out = '';
+    const off = await huntCommand({ printDsl: true, config: join(dir, 'seam.yml'), rules: [join(ROOT, 'test/data/overrides-rules')], env: {} }, { write: (s: string) => (out += s) }, { write: () => undefined });
+    expect(off).toBe(0);
+    expect(out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { rule: string; not_huntable?: string }).at(-1)).toEqual({ rule: '0c7e5a10-0000-4000-8000-000000000002', title: 'Test Many Secrets Read By One User', not_huntable: 'disabled by seam.yml rules.overrides' });
   });
 });
 

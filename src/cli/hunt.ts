@@ -3,6 +3,8 @@ import { OpenSearchSinkConfig } from '../sinks/opensearch/config.ts';
 import { loadCliConfig } from './config.ts';
 import { redactUrlCredentials } from '../core/logger.ts';
 import type { HuntClient } from '../hunt/hunt.ts';
+import type { RulesetHuntResult } from '../hunt/compile.ts';
+import type { Alert } from '../detect/alert.ts';
 import { isConnectionFailure, openSearchUnreachable, settingOrigin } from './unreachable.ts';
 
 /** Options of `seam hunt`, as the CLI parses them. */
@@ -23,6 +25,8 @@ export interface HuntCommandOptions {
   to?: string;
   /** Most matches printed per rule (default 10000). */
   size?: number;
+  /** Most events read per correlation hunted (default DEFAULT_MAX_EVENTS); a hunt cut there exits 4. */
+  maxEvents?: number;
   /** Print each rule's compiled index and query (JSONL), or the `who` query, instead of searching. */
   printDsl?: boolean;
   /** Index prefix; default seam.yml's opensearch.indexPrefix (`seam`). */
@@ -39,9 +43,10 @@ interface Out {
  * `seam hunt`'s exit codes (docs/hunting.md, Exit codes). 0: the rules or the identity were searched, whether they
  * matched or not; 1: an error (a search failed, OpenSearch did not answer); 2: a usage or configuration mistake, as
  * every command exits (bad flags, seam.yml, rule paths, placeholders file); 3: nothing was searched (no index matches
- * the prefix, or the window holds no event), so an empty answer is not read as "nothing happened".
+ * the prefix, or the window holds no event), so an empty answer is not read as "nothing happened"; 4: partial, a
+ * correlation hunt read --max-events events and stopped before the end of the window (ADR 0058).
  */
-export const HUNT_EXIT = { searched: 0, error: 1, usage: 2, nothingSearched: 3 } as const;
+export const HUNT_EXIT = { searched: 0, error: 1, usage: 2, nothingSearched: 3, partial: 4 } as const;
 
 /** Where the hunt searches, for the words said when it finds nothing there. */
 interface Scope {
@@ -147,7 +152,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
     const { compileRulesetToDsl } = await import('../hunt/compile.ts');
     const r = await compileRulesetToDsl(rules, { indexPrefix: prefix, ...(placeholders ? { placeholders } : {}), ...(overrides ? { overrides } : {}) });
     unsetLine(r);
-    for (const e of [...r.rules, ...r.correlations]) {
+    for (const e of r.rules) {
       out.write(
         JSON.stringify(
           e.result.ok
@@ -156,7 +161,19 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
         ) + '\n',
       );
     }
-    err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable + r.counts.correlations}${correlationsPart(r.counts.correlations)}\n`);
+    const { planCorrelations } = await import('../hunt/correlate.ts');
+    const plans = planCorrelations(r);
+    for (const p of plans) {
+      out.write(
+        JSON.stringify(
+          p.ok
+            ? { rule: p.id, title: p.title, correlation_type: p.type, rules: p.rules, ...(p.nested.length ? { nested: p.nested } : {}), index: p.index, query: p.query }
+            : { rule: p.id, title: p.title, not_huntable: p.reason },
+        ) + '\n',
+      );
+    }
+    err.write(`hunt: rules=${r.counts.rules} huntable=${r.counts.huntable} exact=${r.counts.exact} verified=${r.counts.verified} not_huntable=${r.counts.notHuntable}\n`);
+    if (plans.length > 0) err.write(`hunt: correlations=${plans.length} huntable=${plans.filter((p) => p.ok).length} not_huntable=${plans.filter((p) => !p.ok).length}\n`);
     return HUNT_EXIT.searched;
   }
   const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
@@ -177,21 +194,20 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
         err.write(`hunt: ${r.id} (${r.title}) failed: ${r.error}\n`);
       }
     }
-    // Correlations are named, then counted among the not huntable (review-de M1): never dropped without a word.
-    for (const e of s.compiled.correlations.slice(0, 10)) err.write(`hunt: ${e.id} (${e.title}) not huntable: ${e.result.ok ? '' : e.result.reason}\n`);
-    if (s.compiled.correlations.length > 10) err.write(`hunt: ${s.compiled.correlations.length - 10} more correlations not huntable (--print-dsl lists them all)\n`);
     const c = s.compiled.counts;
-    err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable + c.correlations}${correlationsPart(c.correlations)} matches=${s.matches} failed=${failed}\n`);
-    if (c.huntable === 0) {
-      err.write(`hunt: no rule given is huntable${c.correlations > 0 && c.rules === 0 ? ' (only correlations)' : ''}; nothing was searched\n`);
+    err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);
+    // Correlations (ADR 0058): their rules' events, in event-time order, through the stream's correlation engine.
+    const k = await huntCorrelations(client, s.compiled, { ...opts, driftCheckUsers: loaded.config.rules.driftCheckUsers }, out, err);
+    if (c.huntable === 0 && k.hunted === 0) {
+      err.write(`hunt: nothing given is huntable${c.correlations > 0 && c.rules === 0 ? ' (only correlations)' : ''}; nothing was searched\n`);
       return HUNT_EXIT.nothingSearched;
     }
-    if (s.matches === 0 && c.huntable > 0) {
+    if (s.matches === 0 && k.alerts === 0) {
       const w = await windowHeldEvents(client, scope, err);
       if (!w.ok) return HUNT_EXIT.nothingSearched;
-      err.write(`hunt: no match among the ${w.events} events in ${scope.pattern}\n`);
+      err.write(`hunt: no ${c.huntable > 0 ? 'match' : ''}${c.huntable > 0 && k.hunted > 0 ? ' or ' : ''}${k.hunted > 0 ? 'correlation alert' : ''} among the ${w.events} events in ${scope.pattern}\n`);
     }
-    return failed > 0 ? HUNT_EXIT.error : HUNT_EXIT.searched;
+    return failed + k.failed > 0 ? HUNT_EXIT.error : k.cut > 0 ? HUNT_EXIT.partial : HUNT_EXIT.searched;
   } catch (e) {
     if (!isConnectionFailure(e)) throw e;
     err.write(`seam hunt: ${openSearchUnreachable(cfg.nodeUrls, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), e)}; how events get there: docs/hunting.md\n`);
@@ -250,9 +266,91 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
   }
 }
 
-/** ` (correlations=N: not hunted)` on the summary line when the rules included correlations, else nothing. */
-function correlationsPart(n: number): string {
-  return n > 0 ? ` (correlations=${n}: not hunted, docs/hunting.md)` : '';
+/** Events read between two progress lines of a correlation hunt. */
+const PROGRESS_EVERY = 100_000;
+
+/**
+ * Hunts every correlation given (ADR 0058): one JSON line per alert on `out` (the alert as the stream raises it,
+ * its id included), then per correlation a line on `err` with the events read and alerts raised, a word when it
+ * was cut at --max-events, a progress line every PROGRESS_EVERY events, and the not huntable named (ten, then a count).
+ */
+async function huntCorrelations(
+  client: HuntClient,
+  compiled: RulesetHuntResult,
+  opts: HuntCommandOptions & { driftCheckUsers?: readonly string[] | undefined },
+  out: Out,
+  err: Out,
+): Promise<{ hunted: number; alerts: number; cut: number; failed: number }> {
+  const done = { hunted: 0, alerts: 0, cut: 0, failed: 0 };
+  if (compiled.correlations.length === 0) return done;
+  const { planCorrelations, huntCorrelation, DEFAULT_MAX_EVENTS } = await import('../hunt/correlate.ts');
+  const plans = planCorrelations(compiled);
+  const skipped = plans.filter((p) => !p.ok);
+  for (const p of skipped.slice(0, 10)) err.write(`hunt: ${p.id} (${p.title}) not huntable: ${p.ok ? '' : p.reason}\n`);
+  if (skipped.length > 10) err.write(`hunt: ${skipped.length - 10} more correlations not huntable (--print-dsl lists them all)\n`);
+  const max = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
+  let events = 0;
+  const started = performance.now();
+  for (const p of plans) {
+    if (!p.ok) continue;
+    let shown = 0;
+    const r = await huntCorrelation(
+      client,
+      p,
+      compiled.ruleset,
+      {
+        ...(opts.from ? { from: opts.from } : {}),
+        ...(opts.to ? { to: opts.to } : {}),
+        maxEvents: max,
+        ...(opts.driftCheckUsers ? { driftCheckUsers: opts.driftCheckUsers } : {}),
+        onProgress: (x) => {
+          if (x.events - shown < PROGRESS_EVERY) return;
+          shown = x.events;
+          err.write(`hunt: ${p.id}: ${x.events} events read, up to ${x.last ?? '?'}\n`);
+        },
+      },
+      (a) => out.write(JSON.stringify(correlationLine(a)) + '\n'),
+    );
+    done.hunted++;
+    done.alerts += r.alerts;
+    events += r.events;
+    const cut = r.cut ? ` cut: --max-events ${max} read, events after ${r.last ?? '?'} not hunted (narrow --from/--to or raise --max-events)` : '';
+    if (r.cut) done.cut++;
+    if (r.error !== undefined) {
+      done.failed++;
+      err.write(`hunt: ${p.id} (${p.title}) failed after ${r.events} events: ${r.error}\n`);
+    } else err.write(`hunt: ${p.id} (${p.title}) ${p.type} over ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'}: events=${r.events} alerts=${r.alerts}${cut}\n`);
+  }
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  err.write(`hunt: correlations=${plans.length} hunted=${done.hunted} not_huntable=${skipped.length} events=${events} alerts=${done.alerts} cut=${done.cut} failed=${done.failed} seconds=${secs}\n`);
+  return done;
+}
+
+/**
+ * A correlation alert as `seam hunt` prints it, keys in this order: which correlation (rule, title, type), the
+ * alert's id (the stream's, for the same events), when, its level, window, group, aggregate and summary, where and
+ * who, and the `seam.id`s of its events.
+ */
+function correlationLine(a: Alert): Record<string, unknown> {
+  const p = a.principal as { id?: string; arn?: string } | undefined;
+  const line: Record<string, unknown> = {
+    rule: a.rule.id,
+    title: a.rule.title,
+    correlation_type: a.rule.correlation_type,
+    alert_id: a.id,
+    '@timestamp': a['@timestamp'],
+    level: a.rule.level,
+    window: a.window,
+    group: a.group,
+    aggregate: a.aggregate,
+    summary: a.summary,
+    cluster: a.cluster,
+    account: a.account,
+    principal: p?.id ?? p?.arn,
+    events: a.events,
+  };
+  for (const k of Object.keys(line)) if (line[k] === undefined) delete line[k];
+  return line;
 }
 
 /** Where the index prefix came from, as the errors say it. */

@@ -148,7 +148,7 @@ export function buildCli(): Command {
 
   program
     .command('hunt')
-    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who). Exit 0: searched (matches or none); 1: a search failed or OpenSearch did not answer; 2: usage; 3: nothing searched (no index, no event in the window)')
+    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who). Correlations are hunted by feeding their rules\' events, in event-time order, to the stream\'s correlation engine. Exit 0: searched (matches or none); 1: a search failed or OpenSearch did not answer; 2: usage; 3: nothing searched (no index, no event in the window); 4: partial (a correlation hunt was cut at --max-events)')
     .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
     .option('--who <identity>', 'every event attributed to an IAM ARN, an access key id (AKIA…, ASIA…), a Kubernetes user, namespace/serviceaccount or pod:namespace/name, across the planes and through the roles and service accounts it reached')
     .option('--cluster <name>', 'with --who: only this cluster\'s Kubernetes identities and events')
@@ -156,11 +156,12 @@ export function buildCli(): Command {
     .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')
     .option('--to <time>', 'latest @timestamp')
     .option('--size <n>', 'most matches printed per rule (with --who: most events)', positiveInt, 10_000)
+    .option('--max-events <n>', 'most events read per correlation hunted; a hunt cut there says so and exits 4', positiveInt, 1_000_000)
     .option('--print-dsl', 'print each rule\'s index and query as JSONL (with --who: the query a dashboard can use) instead of searching')
     .option('--index-prefix <prefix>', 'index prefix (default: seam.yml opensearch.indexPrefix, `seam`)')
     .option('--placeholders <file>', "YAML map of rule placeholder values, as run and replay take it (default: seam.yml rules.placeholdersFile; seam.yml rules.placeholders over it)")
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { rules?: string[]; who?: string; cluster?: string; url?: string; from?: string; to?: string; size: number; printDsl?: boolean; indexPrefix?: string; placeholders?: string; config?: string }) => {
+    .action(async (o: { rules?: string[]; who?: string; cluster?: string; url?: string; from?: string; to?: string; size: number; maxEvents: number; printDsl?: boolean; indexPrefix?: string; placeholders?: string; config?: string }) => {
       const { huntCommand } = await import('./hunt.ts');
       process.exitCode = await huntCommand(o);
     });

@@ -382,13 +382,16 @@ export interface RulesetHuntEntry {
   result: HuntCompileResult;
 }
 
-/** The not-huntable reason of every correlation (its start; the rest names the rules it uses). */
-export const CORRELATION_NOT_HUNTED = 'correlation: hunt searches for single events, not counts or sequences over a window';
+/** The reason a correlation has no query of its own (its start; the rest names the rules it uses). */
+export const CORRELATION_NOT_HUNTED = 'correlation: no query of its own; hunted through its rules\' events and the correlation engine';
 
 export interface RulesetHuntResult {
   /** The Sigma rules, each huntable or not. */
   rules: RulesetHuntEntry[];
-  /** The correlations: never huntable (CORRELATION_NOT_HUNTED), apart from `rules` and its counts; `counts.correlations`. */
+  /**
+   * The correlations, apart from `rules` and its counts (`counts.correlations`): none has a query of its own
+   * (CORRELATION_NOT_HUNTED, or disabled by an override); src/hunt/correlate.ts plans and hunts them (ADR 0058).
+   */
   correlations: RulesetHuntEntry[];
   counts: { rules: number; huntable: number; exact: number; verified: number; notHuntable: number; correlations: number; byReason: Record<string, number> };
   /** The streaming rule set over the same files (for verifying hits). */
@@ -420,13 +423,13 @@ export async function compileRulesetToDsl(paths: string[], opts: Omit<HuntCompil
   const correlations: RulesetHuntEntry[] = [];
   for (const m of models) {
     if (m.kind === 'correlation') {
-      // Correlations are not hunted (review-de M1): a search finds events, not counts or sequences per group over a
-      // window. Said, not skipped: a folder of correlations must not hunt nothing and look like a clean result.
+      // A search finds events, not counts or sequences per group over a window: a correlation has no query of its
+      // own. src/hunt/correlate.ts hunts it through its rules' events and the stream's engine (ADR 0058).
       const id = m.meta.id ?? `${m.file}:${m.meta.pos.line}`;
       const corrDisabled = !loaded.ruleset.correlations.some((c) => (c.id ?? `${c.file}:${c.line}`) === id);
       const reason = corrDisabled && (disabled.has(id) || (m.meta.name !== undefined && disabled.has(m.meta.name)))
         ? 'disabled by seam.yml rules.overrides'
-        : `${CORRELATION_NOT_HUNTED}; hunt its rules (${(m.meta.targets ?? []).map((t) => t.ref).join(', ') || 'none named'}) for the events, or run it over an export with seam replay (docs/hunting.md, Correlations)`;
+        : `${CORRELATION_NOT_HUNTED} (${(m.meta.targets ?? []).map((t) => t.ref).join(', ') || 'none named'}; docs/hunting.md, Correlations)`;
       correlations.push({ id, title: m.meta.title, file: m.file, result: { ok: false, reason } });
       continue;
     }

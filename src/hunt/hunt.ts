@@ -16,7 +16,7 @@ import type { FieldResolver } from './fields.ts';
 import type { Dsl } from './query.ts';
 
 /** The client calls a hunt makes; a real `Client` satisfies it. */
-export type HuntClient = Pick<Client, 'search' | 'msearch' | 'indices'>;
+export type HuntClient = Pick<Client, 'search' | 'msearch' | 'indices'> & Partial<Pick<Client, 'createPit' | 'deletePit'>>;
 
 export interface HuntRunOptions {
   rules: string[];
@@ -133,7 +133,8 @@ function pageBody(query: Dsl, after: unknown[] | undefined, size: number): Recor
   return { query, size, sort: PAGE_SORT, ...(after ? { search_after: after } : {}) };
 }
 
-function timedQuery(q: Dsl, opts: HuntRunOptions): Dsl {
+/** The query within the inclusive `@timestamp` bounds. */
+export function timedQuery(q: Dsl, opts: { from?: string | undefined; to?: string | undefined }): Dsl {
   const time: Dsl[] = opts.from || opts.to ? [{ range: { '@timestamp': { ...(opts.from ? { gte: opts.from } : {}), ...(opts.to ? { lte: opts.to } : {}) } } }] : [];
   return time.length ? { bool: { filter: [q, ...time] } } : q;
 }
