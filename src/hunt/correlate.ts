@@ -57,6 +57,8 @@ export interface CorrelationHuntReport {
   cut: boolean;
   /** `@timestamp` of the last event read. */
   last?: string;
+  /** Whether the pages were read in one point in time (else plain `search_after`: the node or role offers none). */
+  pit: boolean;
   error?: string;
 }
 
@@ -163,7 +165,7 @@ async function openPit(client: HuntClient, index: string): Promise<string | unde
  * end of input).
  */
 export async function huntCorrelation(client: HuntClient, plan: Extract<CorrelationPlan, { ok: true }>, ruleset: Ruleset, opts: CorrelationHuntOptions, onAlert: (a: Alert) => void): Promise<CorrelationHuntReport> {
-  const rep: CorrelationHuntReport = { id: plan.id, title: plan.title, type: plan.type, hunted: true, events: 0, alerts: 0, cut: false };
+  const rep: CorrelationHuntReport = { id: plan.id, title: plan.title, type: plan.type, hunted: true, events: 0, alerts: 0, cut: false, pit: false };
   const ids = new Set(plan.rules);
   const sub: Ruleset = {
     rules: ruleset.rules.filter((r) => ids.has(r.id)),
@@ -182,6 +184,7 @@ export async function huntCorrelation(client: HuntClient, plan: Extract<Correlat
   const size = opts.pageSize ?? 1000;
   const query = timedQuery(plan.query, opts);
   let pit = await openPit(client, plan.index);
+  rep.pit = pit !== undefined;
   let after: unknown[] | undefined;
   try {
     for (;;) {

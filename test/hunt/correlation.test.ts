@@ -251,6 +251,16 @@ describe('seam hunt correlations against embedded replay', () => {
     const byType = (t: string): number => got.filter((l) => l['correlation_type'] === t).length;
     expect(r.err).toMatch(/^hunt: correlations=6 hunted=6 not_huntable=0 events=\d+ alerts=\d+ cut=0 failed=0 seconds=/m);
     const events = Number(/^hunt: correlations=.* events=(\d+)/m.exec(r.err)?.[1]);
+    // Pages of 7 hits (every correlation's events cross many page boundaries of one point in time): the same alerts.
+    const fields = await liveResolvers(os, prefix, ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']);
+    const compiled = await compileRulesetToDsl([join(dir, 'rules.yml')], { indexPrefix: prefix, fields, placeholders: await loadPlaceholdersFile(join(dir, 'placeholders.yml')) });
+    const paged: string[] = [];
+    for (const p of planCorrelations(compiled)) {
+      if (!p.ok) continue;
+      const rep = await huntCorrelation(os, p, compiled.ruleset, { pageSize: 7 }, (a) => paged.push(a.id));
+      expect([rep.pit, rep.cut, rep.error]).toEqual([true, false, undefined]);
+    }
+    expect(paged.sort()).toEqual(want.map((a) => a.id).sort());
     process.stdout.write(
       `hunt-correlations: events_indexed=${ref.events.length} events_hunted=${events} seconds=${secs} alerts_equal_to_embedded=${got.length}/${want.length} ` +
         `event_count=${byType('event_count')} value_count=${byType('value_count')} temporal=${byType('temporal')} temporal_ordered=${byType('temporal_ordered')}\n`,
@@ -300,6 +310,7 @@ describe('seam hunt correlations against embedded replay', () => {
       const rep = await huntCorrelation(os, p, compiled.ruleset, {}, (a) => got.push(a));
       expect(rep.error, p.id).toBeUndefined();
       expect(rep.cut).toBe(false);
+      expect(rep.pit).toBe(true);
       events += rep.events;
     }
     const secs = ((performance.now() - started) / 1000).toFixed(1);
