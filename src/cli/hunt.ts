@@ -329,7 +329,7 @@ async function huntCorrelations(
 /**
  * A correlation alert as `seam hunt` prints it, keys in this order: which correlation (rule, title, type), the
  * alert's id (the stream's, for the same events), when, its level, window, group, aggregate and summary, where and
- * who, and the `seam.id`s of its events.
+ * who, the rule's `fields:` values when it lists some, and the `seam.id`s of its events.
  */
 function correlationLine(a: Alert): Record<string, unknown> {
   const p = a.principal as { id?: string; arn?: string } | undefined;
@@ -347,6 +347,7 @@ function correlationLine(a: Alert): Record<string, unknown> {
     cluster: a.cluster,
     account: a.account,
     principal: p?.id ?? p?.arn,
+    fields: a.fields,
     events: a.events,
   };
   for (const k of Object.keys(line)) if (line[k] === undefined) delete line[k];
