@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { huntCommand } from '../../src/cli/hunt.ts';
+import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { HuntMatch } from '../../src/hunt/hunt.ts';
 import { parseWho, type WhoHit } from '../../src/hunt/who.ts';
@@ -151,6 +152,23 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     const over = await cli({ rules: [rule], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {} });
     expect(over.code, over.err).toBe(0);
     expect((over.lines as HuntMatch[]).map((x) => x.level)).toEqual(m.map(() => 'critical'));
+  });
+
+  it('the address hunt of docs/examples/hunts finds the events of every plane from the address, as the engine does (review-hunter L3)', async () => {
+    const dir = new URL('../../docs/examples/hunts', import.meta.url).pathname;
+    const tmp = await mkdtemp(join(tmpdir(), 'seam-whop-ioc-'));
+    const file = join(tmp, 'addresses.yml');
+    await writeFile(file, 'hunt_addresses: [198.51.100.23]\n');
+    const r = await cli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {}, from: '2024-11-05', to: '2024-11-06' });
+    expect(r.code, r.err).toBe(0);
+    const want = expected((e) => e.seam.source_ip === '198.51.100.23' && ['cloudtrail', 'k8s_audit', 'guardduty'].includes(e.seam.source));
+    const got = (r.lines as HuntMatch[]).map((m) => m['seam.id']).sort();
+    expect(got).toEqual(want);
+    // The engine, with the same placeholder values, matches the same events.
+    const { ruleset } = await loadRules([dir], { placeholders: { hunt_addresses: ['198.51.100.23'] } });
+    expect(events.filter((e) => ruleset.match(e).length > 0).map((e) => e.seam.id).sort()).toEqual(want);
+    expect(new Set((r.lines as HuntMatch[]).map((m) => m.origin))).toEqual(new Set([ALICE]));
+    expect(r.err).toContain(`matches=${want.length}`);
   });
 
   it('a pod named without pod: is read as a service account, and the hint gives the form that hunts it', async () => {
