@@ -145,6 +145,46 @@ describe('Kafka bus: consumer group commits', () => {
     expect(failures).toBe(2);
     expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
   });
+
+  it('commitUpTo commits part of a batch while the handler runs, never past commitLimit nor back; commitHandled takes it to the end once the limit goes', async () => {
+    const bus = newBus();
+    const topic = uniqueTopic('bus-upto');
+    await bus.createTopics([{ topic, partitions: 1 }]);
+    const p = await bus.producer();
+    await p.send(Array.from({ length: 20 }, (_, i) => ({ topic, key: null, value: Buffer.from(String(i)) })));
+    await p.close();
+    const groupId = uniqueName('bus-upto-group');
+    const committed = async (): Promise<bigint | undefined> => (await bus.committedOffsets(groupId, topic)).get(0);
+    // The deliver role's held alert (ADR 0052): nothing past offset 15 may be committed while it is held.
+    let limit: bigint | undefined = 15n;
+    const seen: Record<string, bigint | undefined> = {};
+    const c = await newBus().consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      commitLimit: () => limit,
+      handle: async (batch, ctx) => {
+        for (const m of batch) {
+          await ctx!.commitUpTo!(BigInt(m.offset) + 1n);
+          if (m.offset === '9') seen.mid = await committed();
+          if (m.offset === '17') {
+            seen.atLimit = await committed();
+            await ctx!.commitUpTo!(5n);
+            seen.afterBack = await committed();
+          }
+        }
+      },
+    });
+    consumers.push(c);
+    await c.run();
+    await until(async () => (await committed()) === 15n && seen.afterBack !== undefined, 60_000, 'the batch handled and committed up to the limit');
+    // Committed while the batch was still being handled: after a kill there, the next reader starts at 10, not 0.
+    expect(seen).toEqual({ mid: 10n, atLimit: 15n, afterBack: 15n });
+    limit = undefined;
+    await c.commitHandled!();
+    expect(await committed()).toBe(20n);
+    expect(await lag(bus, groupId, topic)).toBe(0);
+  });
 });
 
 describe('Kafka bus: reading to the end past open transactions', () => {
