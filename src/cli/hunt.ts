@@ -192,7 +192,7 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
       else if (r.error) {
         failed++;
         err.write(`hunt: ${r.id} (${r.title}) failed: ${r.error}\n`);
-      }
+      } else if (r.truncated) err.write(`hunt: ${r.id} (${r.title}) cut at --size ${r.matches}: it has more matches than printed\n`);
     }
     const c = s.compiled.counts;
     err.write(`hunt: rules=${c.rules} huntable=${c.huntable} exact=${c.exact} verified=${c.verified} not_huntable=${c.notHuntable} matches=${s.matches} failed=${failed}\n`);

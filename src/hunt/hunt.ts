@@ -92,6 +92,8 @@ export interface HuntRuleReport {
   hits: number;
   matches: number;
   error?: string;
+  /** True when the rule had more matches than `size`: the first `size` were reported (review-hunter L2). */
+  truncated?: boolean;
 }
 
 export interface HuntSummary {
@@ -185,9 +187,13 @@ export async function huntRule(
       const e = h._source;
       onHit?.(e);
       if (r.verify && !(rule?.test(e as unknown as Record<string, unknown>) ?? false)) continue;
+      // A match past `size` is not reported: it only says the output was cut.
+      if (rep.matches >= limit) {
+        rep.truncated = true;
+        return rep;
+      }
       rep.matches++;
       onMatch(huntMatch({ id: entry.id, title: entry.title, level: rule?.level }, e), e);
-      if (rep.matches >= limit) return rep;
     }
     if (hits.length < page) return rep;
     after = hits[hits.length - 1]!.sort;

@@ -169,6 +169,20 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     expect(events.filter((e) => ruleset.match(e).length > 0).map((e) => e.seam.id).sort()).toEqual(want);
     expect(new Set((r.lines as HuntMatch[]).map((m) => m.origin))).toEqual(new Set([ALICE]));
     expect(r.err).toContain(`matches=${want.length}`);
+    // --size cuts a rule's matches and says so, per rule; a rule with exactly --size matches is not cut (L2).
+    const perRule = new Map<string, number>();
+    for (const m of r.lines as HuntMatch[]) perRule.set(m.title, (perRule.get(m.title) ?? 0) + 1);
+    const most = Math.max(...perRule.values());
+    const cut = await cli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {}, size: most - 1 });
+    expect(cut.code, cut.err).toBe(0);
+    for (const [title, n] of perRule) {
+      const line = `(${title}) cut at --size ${most - 1}: it has more matches than printed`;
+      if (n > most - 1) expect(cut.err).toContain(line);
+      else expect(cut.err).not.toContain(line);
+    }
+    const exact = await cli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {}, size: most });
+    expect(exact.lines).toHaveLength(want.length);
+    expect(exact.err).not.toContain('cut at --size');
   });
 
   it('a pod named without pod: is read as a service account, and the hint gives the form that hunts it', async () => {
