@@ -56,14 +56,14 @@ describe('hunting parity with the streaming engine', () => {
     process.stdout.write(`hunt-parity: indexed=${ok.size} refused=${refused.length} (the synthesised variants include values a typed field cannot hold, e.g. readOnly: 'True')\n`);
     indexed = events.filter((e) => ok.has(e.seam.id));
     await client.indices.refresh({ index: `${prefix}-events-*` });
-  }, 600_000);
+  }, 1_800_000);
 
   afterAll(async () => {
     if (client) await dropPrefix(client, prefix);
     await client?.close();
   });
 
-  it('finds in OpenSearch exactly what the streaming engine matches, rule by rule', { timeout: 600_000 }, async () => {
+  it('finds in OpenSearch exactly what the streaming engine matches, rule by rule', { timeout: 1_800_000 }, async () => {
     expect(indexed.length).toBeGreaterThan(1000);
     expect(sigmaFiles.length).toBeGreaterThan(60);
     const fields = await liveResolvers(client, prefix, ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']);
@@ -142,7 +142,7 @@ describe('hunting parity with the streaming engine', () => {
     expect(firing).toBeGreaterThan(rules / 2);
   });
 
-  it('runHunt (first pages by _msearch, the rest by search_after) finds what one search per rule finds', { timeout: 600_000 }, async () => {
+  it('runHunt (first pages by _msearch, the rest by search_after) finds what one search per rule finds', { timeout: 1_800_000 }, async () => {
     // The GuardDuty rules and the first 60 CloudTrail ones (~70): several _msearch batches, cheap queries (the
     // Kubernetes rules' container-spec tests cost OpenSearch seconds each under load).
     const { readdirSync } = await import('node:fs');
@@ -167,7 +167,7 @@ describe('hunting parity with the streaming engine', () => {
     // Same matches in the same order: rule by rule as compiled, each rule's in @timestamp order.
     expect(got).toEqual(want);
   });
-  it('seam hunt with a placeholder file (--placeholders, or seam.yml rules.placeholdersFile) finds what the stream run with that file matches (review-soc H3)', { timeout: 600_000 }, async () => {
+  it('seam hunt with a placeholder file (--placeholders, or seam.yml rules.placeholdersFile) finds what the stream run with that file matches (review-soc H3)', { timeout: 1_800_000 }, async () => {
     // The Kubernetes rules whose site placeholders list users, service accounts or namespaces, hunted through the CLI
     // as an analyst runs it, with the demo site's file (it allows PlatformAdmin sessions and ci-deployer, whom the
     // fixtures hold). The image lists' rules are left out: their container-spec queries cost OpenSearch seconds each.
