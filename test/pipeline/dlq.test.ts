@@ -23,9 +23,19 @@ describe('seam dlq on Kafka', () => {
     const env = { SEAM_KAFKA_BROKERS: kafkaBrokers().join(','), SEAM_TOPIC_PREFIX: `${p.id}.` };
     let text = '';
     const out = { write: (s: string) => (text += s) };
-    for (let i = 0; i < 60 && !text.includes(`dlq: ${bad.length} dead letters`); i++) {
+    // Wait for the condition itself (every bad record dead-lettered), not a count of polls: on the loaded 2-core CI
+    // the normalize role can take longer than the 30 s the old 60 x 500 ms loop gave it. The bound only catches a hang
+    // and says what it saw.
+    const want = `dlq: ${bad.length} dead letters`;
+    const deadline = Date.now() + 180_000;
+    for (;;) {
       text = '';
       await dlqListCommand({ env, out, limit: 5 });
+      if (text.includes(want)) break;
+      if (Date.now() > deadline) {
+        await n.stop();
+        throw new Error(`waited 180 s for '${want}' from seam dlq list; last output: ${text.slice(0, 500)}`);
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     await n.stop();
