@@ -69,17 +69,24 @@ describe('seam collect with kafka.topicPrefix', () => {
     };
     const want = { raw: `${prefix}seam.raw.k8s_audit`, checkpoints: `${prefix}seam.checkpoints`, leases: `${prefix}seam.collect.leases` };
     const counts = { raw: 0, checkpoints: 0, leases: 0 };
-    const deadline = Date.now() + 60_000;
+    // Wait for the condition itself (all three topics written), bounded generously: on the loaded 2-core CI, `seam
+    // collect` starting (tsx, the AWS SDK, kafkajs, the lease) and its first poll can take most of the old 60 s. The
+    // bound only catches a hang (the test's own timeout is 300 s), and says what was awaited and what it saw.
+    const done = (): boolean => counts.raw >= 5 && counts.checkpoints > 0 && counts.leases > 0;
+    const deadline = Date.now() + 200_000;
     while (Date.now() < deadline && child.exitCode === null) {
       for (const k of ['raw', 'checkpoints', 'leases'] as const) counts[k] = await records(want[k]);
-      if (counts.raw >= 5 && counts.checkpoints > 0 && counts.leases > 0) break;
+      if (done()) break;
       await new Promise((r) => setTimeout(r, 500));
     }
+    const waited = done()
+      ? ''
+      : `waited ${child.exitCode === null ? '200 s' : `until seam collect exited (${child.exitCode})`} for >= 5 raw records, a checkpoint and a lease heartbeat on ${JSON.stringify(want)}; saw ${JSON.stringify(counts)}`;
     child.kill('SIGTERM');
     expect(await exited, stderr).toEqual({ code: 0, signal: null });
     // Raw records of the 5 events (transactional: the commit markers count in the high watermark too).
-    expect(counts.raw, `${JSON.stringify(counts)} ${stderr}`).toBeGreaterThanOrEqual(5);
-    expect(counts.checkpoints, stderr).toBeGreaterThan(0);
-    expect(counts.leases, stderr).toBeGreaterThan(0);
+    expect(counts.raw, `${waited} ${JSON.stringify(counts)} ${stderr}`).toBeGreaterThanOrEqual(5);
+    expect(counts.checkpoints, `${waited} ${stderr}`).toBeGreaterThan(0);
+    expect(counts.leases, `${waited} ${stderr}`).toBeGreaterThan(0);
   });
 });
