@@ -52,7 +52,7 @@ import { SidecarSource } from '../../src/sources/sidecar/source.ts';
 import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { waitSettled, type GroupInputs } from '../helpers/kafka-settle.ts';
 import { demoDetection } from '../order/demo.ts';
-import { asUser, buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT } from './pod-lib.ts';
+import { asUser, buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT, waitUntil } from './pod-lib.ts';
 
 const CLUSTER = 'prod-eks-01';
 const ACCOUNT = '111122223333';
@@ -69,7 +69,6 @@ const SENSOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=24',
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 function fail(msg: string): never {
   process.stderr.write(`sensor-demo: ${msg}\n`);
   process.exit(1);
@@ -89,6 +88,15 @@ const token = projectedToken(join(dir, dirname(IRSA_TOKEN)), 'eyJhbGciOiJSUzI1Ni
 const net = createPodNetwork('demo');
 const trigger = join(dir, 'exec.fifo');
 execFileSync('mkfifo', ['-m', '0666', trigger]);
+// The app starts when the test says so (after the sensor's first scan), not a fixed 3 s after the sensor: on a loaded
+// machine node takes longer than that to start, and the app was then already running at the first scan.
+const appTrigger = join(dir, 'app.fifo');
+execFileSync('mkfifo', ['-m', '0600', appTrigger]);
+const release = (fifo: string, word: string): void => {
+  const fd = openSync(fifo, 'w');
+  writeSync(fd, `${word}\n`);
+  closeSync(fd);
+};
 const truthFile = join(dir, 'truth.log');
 writeFileSync(truthFile, '');
 chmodSync(truthFile, 0o666);
@@ -102,11 +110,23 @@ const bus = new KafkaBus({ brokers: endpoints().kafka.brokers, clientId: id, rep
 const PLAN = { raw: 1, events: 1, signals: 1, alerts: 1, dlq: 1 };
 for (const t of Object.values(runs)) await bus.createTopics(topicPlan(t, PLAN));
 const producer = await bus.producer();
+/** What the ingest endpoint received so far (the test waits on it instead of sleeping). */
+const received: Record<string, unknown>[] = [];
 /** The ingest endpoint writes `seam.raw.runtime`; this test's copy of that topic has its own prefix. */
 const toCapture: BusProducer = {
-  send: (messages: BusMessage[]) => producer.send(messages.map((m) => (m.topic === TOPICS.raw('runtime') ? { ...m, topic: runs.capture.raw('runtime') } : m))),
+  send: (messages: BusMessage[]) => {
+    for (const m of messages) {
+      try {
+        received.push(JSON.parse(m.value.toString()) as Record<string, unknown>);
+      } catch {
+        // not a record: the comparison below reads the topic, this list is only for the waits
+      }
+    }
+    return producer.send(messages.map((m) => (m.topic === TOPICS.raw('runtime') ? { ...m, topic: runs.capture.raw('runtime') } : m)));
+  },
   close: async () => {},
 };
+const receivedText = (): string => `${received.length} records (${[...new Set(received.map((r) => String(r.kind)))].join(',') || 'none'})`;
 const TOKEN = `sensor-demo-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const ingest = new SidecarSource(
   SidecarSourceConfig.parse({ type: 'sidecar', host: net.hostIp, port: 0, tokens: [{ id: 'payments-api', sha256: sha256Hex(TOKEN), cluster: CLUSTER, account: ACCOUNT, workload: `${NAMESPACE}/api`, serviceAccount: SERVICE_ACCOUNT }] }),
@@ -125,7 +145,7 @@ writeFileSync(
   `#!/bin/sh
 # pid 1 of the test pod payments/${POD}: the sensor, the app, then the exec when the test says so.
 ${u} ${process.execPath} ${SENSOR_NODE_FLAGS.join(' ')} ${bundle} 2> ${dir}/sensor.err &
-sleep 3
+read app < ${appTrigger}
 ${u} ${process.execPath} -e "require('http').createServer((q, s) => s.end('ok')).listen(8080, '${net.podIp}'); setInterval(() => require('http').get('http://${net.serviceIp}:${upstreamPort}/', (r) => r.resume()), 5000)" &
 read go < ${trigger}
 # kubectl exec ${POD} -c api -- sh -c 'cat ${IRSA_TOKEN}' (the demo's command: milliseconds)
@@ -163,16 +183,34 @@ const env: NodeJS.ProcessEnv = {
 const pod = spawn(net.exec[0]!, [...net.exec.slice(1), 'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', 'sh', podScript], { env, stdio: 'ignore' });
 const errFile = join(dir, 'sensor.err');
 const sensorLog = (): string => (existsSync(errFile) ? readFileSync(errFile, 'utf8') : '');
-for (let i = 0; i < 300 && !sensorLog().includes('Sensor started'); i++) await sleep(50);
-if (!sensorLog().includes('Sensor started')) fail(`the sensor did not start: ${sensorLog().slice(-500)}`);
-await sleep(5000); // the app is up and the sensor has reported it
+// Waits on the conditions themselves, not fixed sleeps (the CI machine has 2 cores at load 5-20): the bounds only
+// catch a hang, and their message says what was awaited and what was seen.
+const podGone = (): string | undefined => (pod.exitCode !== null || pod.signalCode !== null ? `the pod exited (${pod.exitCode ?? pod.signalCode}); sensor log: ${sensorLog().slice(-500)}` : undefined);
+const onTimeout = (msg: string): never => fail(msg);
+await waitUntil("the sensor's 'Sensor started' line", () => sensorLog().includes('Sensor started'), { timeoutMs: 120_000, seen: () => `sensor log: ${sensorLog().slice(-500) || '(empty)'}`, gone: podGone, onTimeout });
+// Its first heartbeat goes after its first scan (src/sensor/sensor.ts step): then the app starts, so it is seen starting.
+await waitUntil("the sensor's first heartbeat (sent after its first scan) at the ingest endpoint", () => received.some((r) => r.kind === 'heartbeat'), { timeoutMs: 120_000, seen: receivedText, gone: podGone, onTimeout });
+release(appTrigger, 'app');
+const appRecord = (r: Record<string, unknown>): boolean => {
+  const p = r.process as { exe?: string; cmdline?: string } | undefined;
+  return r.kind === 'process' && (p?.exe ?? '').endsWith('/node') && (p?.cmdline ?? '').includes('createServer');
+};
+// The app is up and the sensor has reported it (what a fixed 5 s stood for).
+await waitUntil("the sensor's record of the app's process at the ingest endpoint", () => received.some(appRecord), { timeoutMs: 120_000, seen: receivedText, gone: podGone, onTimeout });
 const A = Date.now();
-const fifo = openSync(trigger, 'w');
-writeSync(fifo, 'go\n');
-closeSync(fifo);
+release(trigger, 'go');
 const truth = (): string => readFileSync(truthFile, 'utf8');
-for (let i = 0; i < 200 && !truth().includes('done'); i++) await sleep(100);
-await sleep(1000);
+await waitUntil('the story to finish (done in the truth file)', () => truth().includes('done'), { timeoutMs: 120_000, seen: () => `truth: ${truth().trim().replace(/\n/g, '; ') || '(empty)'}`, gone: podGone, onTimeout, everyMs: 100 });
+// What a fixed 1 s after it stood for: the sensor's record of the held read has reached the ingest endpoint (the
+// comparison below needs it; whether the short cat was seen is chance and only reported).
+const tailPid = Number(truth().split('\n').find((l) => l.startsWith('tail '))?.split(' ')[1]);
+const tailRecord = (r: Record<string, unknown>): boolean =>
+  r.kind === 'file' && String((r.file as { path?: string } | undefined)?.path).endsWith(IRSA_TOKEN) && (r.process as { pid?: number } | undefined)?.pid === tailPid;
+await waitUntil(`the sensor's record of the token held open by tail (pid ${tailPid}, ${HOLD_S} s) at the ingest endpoint`, () => received.some(tailRecord), {
+  timeoutMs: 60_000,
+  seen: () => `${receivedText()}; file records: ${received.filter((r) => r.kind === 'file').map((r) => `${(r.process as { pid?: number } | undefined)?.pid} ${(r.file as { path?: string } | undefined)?.path}`).join(', ') || 'none'}`,
+  onTimeout,
+});
 const sensorPid = readdirSync('/proc')
   .filter((n) => /^\d+$/.test(n))
   .map(Number)
@@ -185,7 +223,7 @@ const sensorPid = readdirSync('/proc')
   });
 if (sensorPid === undefined) fail('the sensor is gone before the end of the story');
 process.kill(sensorPid, 'SIGTERM');
-for (let i = 0; i < 300 && !sensorLog().includes('\nsensor: '); i++) await sleep(50);
+await waitUntil("the sensor's summary line after SIGTERM", () => sensorLog().includes('\nsensor: '), { timeoutMs: 60_000, seen: () => `sensor log: ${sensorLog().slice(-500)}`, onTimeout });
 pod.kill('SIGKILL');
 upstream.close();
 await ingest.close();

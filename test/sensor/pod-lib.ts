@@ -87,3 +87,24 @@ export function createPodNetwork(tag: string): PodNetwork {
   process.once('exit', close);
   return { name, podIp: `${net}.2`, hostIp: `${net}.1`, serviceIp: `${net}.3`, metadataIp: `${net}.4`, exec: ['ip', 'netns', 'exec', name], close };
 }
+
+/**
+ * Waits for a condition itself rather than a fixed time (the shared 2-core CI runs these scripts at load 5-20, where
+ * a node start or a scan interval takes seconds): polls `ready` every `everyMs` until it holds. The bound only
+ * catches a hang; when it passes, or when `gone` says the thing awaited cannot happen any more (the pod exited),
+ * `onTimeout` gets a message naming what was awaited, for how long, and what `seen` reports. Returns the ms waited.
+ */
+export async function waitUntil(
+  what: string,
+  ready: () => boolean,
+  o: { timeoutMs: number; seen: () => string; onTimeout: (msg: string) => never; gone?: () => string | undefined; everyMs?: number },
+): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (ready()) return Date.now() - t0;
+    const gone = o.gone?.();
+    if (gone !== undefined) o.onTimeout(`gave up waiting for ${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${gone}; saw: ${o.seen()}`);
+    if (Date.now() - t0 > o.timeoutMs) o.onTimeout(`waited ${o.timeoutMs / 1000} s for ${what}; saw: ${o.seen()}`);
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 50));
+  }
+}
