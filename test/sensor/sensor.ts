@@ -23,7 +23,7 @@
  * burst and a quiet stretch after it (both printed). The machine is shared and loaded: the load average is printed beside them.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -37,7 +37,8 @@ import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
 import { SidecarSource } from '../../src/sources/sidecar/source.ts';
 import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
-import { buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT } from './pod-lib.ts';
+import type { BusMessage, BusProducer } from '../../src/bus/types.ts';
+import { buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT, waitUntil } from './pod-lib.ts';
 
 const INTERVAL_MS = 250; // the sensor's default (src/sensor/config.ts): the figures are for the default
 const HOLD_S = 1.2; // what "held" means: ≥ 2 × interval with room for a loaded machine
@@ -68,6 +69,7 @@ function fail(msg: string): never {
   process.stderr.write(`sensor: ${msg}\n`);
   process.exit(1);
 }
+const onTimeout = (msg: string): never => fail(msg);
 
 if (process.getuid?.() !== 0) fail('must run as root: it creates two users and a pid namespace (unshare) to stand in for a pod');
 for (const tool of ['unshare', 'setpriv', 'useradd', 'curl', 'bash', 'tail', 'perl', 'ip']) {
@@ -113,21 +115,45 @@ const as = (who: 'app' | 'other' | 'root-nocaps' | 'root-defaultcaps'): string[]
 // prctl(PR_SET_DUMPABLE, 0), as programs that hold secrets do (ssh-agent, gpg-agent): syscall 157 on x86_64, 167 on arm64.
 const prctlNr = process.arch === 'x64' ? 157 : process.arch === 'arm64' ? 167 : fail(`no prctl syscall number for ${process.arch}`);
 const nonDumpable = ['perl', '-e', `syscall(${prctlNr}, 4, 0, 0, 0, 0) == 0 or die "prctl: $!"; sleep 30`];
-const targets: [string, string[]][] = [
-  ['same uid, dumpable', [...as('app'), 'sleep', '30']],
-  ['same uid, not dumpable (prctl)', [...as('app'), ...nonDumpable]],
-  ['other uid', [...as('other'), 'sleep', '30']],
-  ['root with the container default capabilities', [...as('root-defaultcaps'), 'sleep', '30']],
+// Each target with the state it must reach before it is probed: its program exec'd (setpriv gone), and for the prctl
+// one, not dumpable any more (its /proc files then belong to root, proc(5)).
+const commOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '(gone)';
+  }
+};
+const procUid = (pid: number): number | undefined => {
+  try {
+    return statSync(`/proc/${pid}/status`).uid;
+  } catch {
+    return undefined;
+  }
+};
+const execd = (program: string) => (pid: number): boolean => commOf(pid) === program;
+const targets: [string, string[], (pid: number) => boolean][] = [
+  ['same uid, dumpable', [...as('app'), 'sleep', '30'], execd('sleep')],
+  ['same uid, not dumpable (prctl)', [...as('app'), ...nonDumpable], (pid) => commOf(pid) === 'perl' && procUid(pid) === 0],
+  ['other uid', [...as('other'), 'sleep', '30'], execd('sleep')],
+  ['root with the container default capabilities', [...as('root-defaultcaps'), 'sleep', '30'], execd('sleep')],
 ];
 const probers = ['app', 'other', 'root-nocaps', 'root-defaultcaps'] as const;
 say(`sensor: visibility of /proc/<pid>/* (kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}; ok/denied per entry; the prober has no capability unless named)`);
 const targetProcs: ChildProcess[] = [];
 const matrix: Record<string, Record<string, string>> = {};
 try {
-  for (const [name, argv] of targets) {
+  for (const [name, argv, ready] of targets) {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     targetProcs.push(child);
-    await sleep(300);
+    // Not a fixed 300 ms: under load setpriv may not have exec'd the target yet (or perl not called prctl), and the
+    // probe would read setpriv's /proc instead.
+    await waitUntil(`the target [${name}] (pid ${child.pid}) to be running its program`, () => ready(child.pid!), {
+      timeoutMs: 60_000,
+      seen: () => `comm=${commOf(child.pid!)} /proc owner uid=${procUid(child.pid!)}`,
+      gone: () => (child.exitCode !== null || child.signalCode !== null ? `it exited (${child.exitCode ?? child.signalCode})` : undefined),
+      onTimeout,
+    });
     matrix[name] = {};
     for (const who of probers) {
       const r = spawnSync(as(who)[0]!, [...as(who).slice(1), process.execPath, '--max-semi-space-size=1', bundle, '--probe', String(child.pid)], { encoding: 'utf8' });
@@ -181,17 +207,40 @@ await bus.ensureTopics([{ topic: TOPICS.raw('runtime'), partitions: 6 }]);
 const TOKEN = `sensor-test-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const cluster = `sensor-test-${Date.now().toString(36)}`;
 const podName = `checkout-${Date.now().toString(36)}`;
-const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: net.hostIp, port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer: await bus.producer() });
+// The heartbeats the ingest endpoint passes on (time, scans): the test waits on the sensor's scans, not on the clock.
+const heartbeatsSeen: { t: number; scans: number }[] = [];
+const kafkaProducer = await bus.producer();
+const producer: BusProducer = {
+  send: (messages: BusMessage[]) => {
+    for (const m of messages) {
+      try {
+        const r = JSON.parse(m.value.toString()) as { kind?: string; pod?: string; time?: string; heartbeat?: { counters?: { scans?: number } } };
+        if (r.kind === 'heartbeat' && r.pod === podName) heartbeatsSeen.push({ t: Date.parse(String(r.time)), scans: Number(r.heartbeat?.counters?.scans ?? 0) });
+      } catch {
+        // not a record: what reached Kafka is read back and checked below
+      }
+    }
+    return kafkaProducer.send(messages);
+  },
+  close: () => kafkaProducer.close(),
+};
+const beatsText = (): string => `${heartbeatsSeen.length} heartbeats, last ${JSON.stringify(heartbeatsSeen.at(-1) ?? null)}`;
+const scansNow = (): number => Math.max(0, ...heartbeatsSeen.map((h) => h.scans));
+const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: net.hostIp, port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer });
 const ingestUrl = await ingest.listen();
 
 // ---- the pod -----------------------------------------------------------------------------------------------
 const podScript = join(dir, 'pod.sh');
+// The app starts when the test says so, not a fixed 4 s after the sensor: on a loaded machine node took longer than
+// that to start, and the app was then already running (or partly over) at the sensor's first scan.
+const appTrigger = join(dir, 'app.fifo');
+execFileSync('mkfifo', ['-m', '0600', appTrigger]);
 writeFileSync(
   podScript,
   `#!/bin/sh
 # pid 1 of the test pod: the sensor container, then the app container, then another user's process.
 ${as('app').join(' ')} ${process.execPath} ${SENSOR_NODE_FLAGS} ${bundle} 2> ${dir}/sensor.err &
-sleep 4
+read go < ${appTrigger}
 ${as('app').join(' ')} sh ${join(ROOT, 'test/sensor/fake-app.sh')} &
 ${as('other').join(' ')} bash -c "exec 3<>/dev/tcp/${SVC_IP}/${svcPort}; exec 5< ${k8s.path}; sleep ${HOLD_S * 3}" &
 echo "other $!" >> ${truthFile}
@@ -248,11 +297,18 @@ const cmdlineOf = (pid: number): string => {
     return '';
   }
 };
+// Waits on the conditions themselves (the CI machine has 2 cores at load 5-20): the bounds only catch a hang, and say
+// what was awaited and what was seen.
+const errText = (): string => (existsSync(join(dir, 'sensor.err')) ? readFileSync(join(dir, 'sensor.err'), 'utf8') : '');
+const podGone = (): string | undefined => (pod.exitCode !== null || pod.signalCode !== null ? `the pod exited (${pod.exitCode ?? pod.signalCode})` : undefined);
 let sensorPid: number | undefined;
-for (let i = 0; i < 100 && sensorPid === undefined; i++) {
-  await sleep(100);
-  sensorPid = hostPids().find((p) => cmdlineOf(p).includes(bundle) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
-}
+await waitUntil('the sensor process (node running the bundle) in the pod', () => (sensorPid = hostPids().find((p) => cmdlineOf(p).includes(bundle) && commOf(p) === 'node')) !== undefined, {
+  timeoutMs: 120_000,
+  seen: () => `sensor log: ${errText().slice(-500) || '(empty)'}`,
+  gone: podGone,
+  everyMs: 100,
+  onTimeout,
+});
 if (sensorPid === undefined) fail('the sensor did not start in the pod');
 const sampleCpu = (): number => {
   const t = readFileSync(`/proc/${sensorPid}/stat`, 'utf8');
@@ -260,29 +316,42 @@ const sampleCpu = (): number => {
   return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ms (USER_HZ = 100)
 };
 const rssKb = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sensorPid}/status`, 'utf8'))?.[1] ?? 0);
-for (let i = 0; i < 100 && !existsSync(join(dir, 'sensor.err')); i++) await sleep(50);
-for (let i = 0; i < 200 && !readFileSync(join(dir, 'sensor.err'), 'utf8').includes('Sensor started'); i++) await sleep(50);
-// Start-up (module load, the first compilations of the scan code) is not the steady cost: the sensor scans
-// the idle pod for 2 s before the measurement starts, and the app starts ~1 s after that.
-await sleep(2000);
+await waitUntil("the sensor's 'Sensor started' line", () => errText().includes('Sensor started'), { timeoutMs: 120_000, seen: () => `sensor log: ${errText().slice(-500) || '(empty)'}`, gone: podGone, onTimeout });
+// Start-up (module load, the first compilations of the scan code) is not the steady cost: the sensor scans the idle
+// pod for 8 scans (2 s at the default interval; counted from its heartbeats, since a loaded machine delays scans)
+// before the measurement starts, and the app starts 4 scans (~1 s) after that.
+const WARM_SCANS = 2000 / INTERVAL_MS;
+await waitUntil(`a heartbeat reporting ${WARM_SCANS} scans of the idle pod at the ingest endpoint`, () => scansNow() >= WARM_SCANS, { timeoutMs: 120_000, seen: beatsText, gone: podGone, onTimeout });
 const cpu0 = sampleCpu();
 const t0 = Date.now();
 let maxRssKb = rssKb();
+const scans0 = scansNow();
+await waitUntil(`a heartbeat reporting 4 more scans (${scans0 + 4})`, () => scansNow() >= scans0 + 4, { timeoutMs: 120_000, seen: beatsText, gone: podGone, onTimeout });
+const goFd = openSync(appTrigger, 'w');
+writeSync(goFd, 'go\n');
+closeSync(goFd);
 
 // Inbound: the test connects to the app's server and holds the connection.
 const truthText = (): string => readFileSync(truthFile, 'utf8');
-for (let i = 0; i < 200 && !truthText().includes('server '); i++) await sleep(50);
+await waitUntil("the app's server to say it listens ('server <pid>' in the truth file)", () => truthText().includes('server '), { timeoutMs: 120_000, seen: () => `truth: ${truthText().trim().split('\n').slice(-5).join('; ') || '(empty)'}`, gone: podGone, onTimeout });
 let inbound: Socket | undefined;
-for (let i = 0; i < 100 && inbound === undefined; i++) {
+const connectBy = Date.now() + 60_000;
+let connectError = '';
+while (inbound === undefined && Date.now() < connectBy) {
   inbound = await new Promise<Socket | undefined>((r) => {
     const s = connect(appPort, net.podIp, () => r(s));
-    s.on('error', () => r(undefined));
+    s.on('error', (e) => {
+      connectError = e.message;
+      r(undefined);
+    });
   });
   if (inbound === undefined) await sleep(100);
 }
+if (inbound === undefined) fail(`waited 60 s to connect to the app's server at ${net.podIp}:${appPort}; last error: ${connectError}`);
 const inboundLocalPort = inbound?.localPort;
 const busyUntil = Date.now() + HOLD_S * 1000;
-while (!truthText().includes('done') && Date.now() - t0 < 120_000) {
+// The app's burst, bounded only against a hang (the app's own run is a few seconds on a quiet machine).
+while (!truthText().includes('done') && Date.now() - t0 < 300_000) {
   await sleep(100);
   maxRssKb = Math.max(maxRssKb, rssKb());
   if (inbound && Date.now() > busyUntil) {
@@ -291,7 +360,13 @@ while (!truthText().includes('done') && Date.now() - t0 < 120_000) {
   }
 }
 inbound?.destroy();
-await sleep(3 * INTERVAL_MS);
+if (!truthText().includes('done')) fail(`waited 300 s for the app to finish ('done' in the truth file); truth ends: ${truthText().trim().split('\n').slice(-5).join('; ')}`);
+// The sensor has scanned 3 times since the app finished (was a fixed 3 intervals, which a loaded machine stretches):
+// the first heartbeat sent after 'done' bounds the scans before it from above, one 3 scans past it follows them.
+const doneAt = Date.now();
+await waitUntil("a heartbeat sent after the app's end", () => heartbeatsSeen.some((h) => h.t >= doneAt), { timeoutMs: 120_000, seen: beatsText, gone: podGone, onTimeout });
+const scansAtDone = heartbeatsSeen.find((h) => h.t >= doneAt)!.scans;
+await waitUntil(`a heartbeat reporting 3 scans after the app's end (${scansAtDone + 3})`, () => scansNow() >= scansAtDone + 3, { timeoutMs: 120_000, seen: beatsText, gone: podGone, onTimeout });
 const cpuBusy = sampleCpu() - cpu0;
 const busySec = (Date.now() - t0) / 1000;
 // An idle stretch: the pod runs nothing new.
@@ -331,7 +406,9 @@ check(probeStopped === 0, `the stopped sensor's /healthz answered ${probeStopped
 check(seenStopped !== undefined && seenStopped >= STOPPED_S - 1, `seam_sidecar_last_seen_seconds was ${seenStopped} after ${STOPPED_S} s stopped`);
 spawnSync(as('app')[0]!, [...as('app').slice(1), 'kill', '-CONT', String(sensorPid)]);
 let seenAgain = lastSeenS();
-for (let i = 0; i < 60 && (seenAgain === undefined || seenAgain > 1.5); i++) {
+// The first heartbeat after SIGCONT (was 6 s at most; a loaded machine can take longer to schedule the sensor).
+const resumeBy = Date.now() + 60_000;
+while ((seenAgain === undefined || seenAgain > 1.5) && Date.now() < resumeBy) {
   await sleep(100);
   seenAgain = lastSeenS();
 }
@@ -343,7 +420,8 @@ say(
 check(seenAgain !== undefined && seenAgain <= 1.5, 'no heartbeat reached the endpoint after SIGCONT');
 
 process.kill(sensorPid, 'SIGTERM');
-for (let i = 0; i < 600 && existsSync(`/proc/${sensorPid}`) && !readFileSync(`/proc/${sensorPid}/stat`, 'utf8').includes(') Z'); i++) await sleep(50);
+const exitBy = Date.now() + 60_000; // its drain after SIGTERM, bounded against a hang (was 30 s)
+while (Date.now() < exitBy && existsSync(`/proc/${sensorPid}`) && !readFileSync(`/proc/${sensorPid}/stat`, 'utf8').includes(') Z')) await sleep(50);
 pod.kill('SIGKILL');
 const sensorErr = readFileSync(join(dir, 'sensor.err'), 'utf8');
 const summary = sensorErr.split('\n').find((l) => l.startsWith('sensor: ')) ?? '(the sensor printed no summary)';
