@@ -13,6 +13,10 @@ export interface HuntCommandOptions {
   rules?: string[];
   /** Hunt by identity instead of rules: an IAM ARN, an access key id, a Kubernetes user, namespace/serviceaccount or pod:namespace/name (src/hunt/who.ts). */
   who?: string;
+  /** From an alert to its events: the alert id (32 hex digits, the alerts index `_id`); not with `rules` or `who`. */
+  alert?: string;
+  /** With `alert`: print the stored event documents as stored instead of hunt lines. */
+  raw?: boolean;
   /** With `who`: only this cluster's Kubernetes identities and events. */
   cluster?: string;
   /** seam.yml (default SEAM_CONFIG): OpenSearch nodes, auth, TLS and index prefix; the flags win. */
@@ -100,6 +104,19 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
   const loaded = await loadCliConfig(opts.config, opts.env ?? process.env, err);
   if (loaded === undefined) return HUNT_EXIT.usage;
   const prefix = opts.indexPrefix ?? loaded.config.opensearch.indexPrefix;
+  if (opts.raw === true && opts.alert === undefined) {
+    err.write('seam hunt: --raw goes with --alert\n');
+    return HUNT_EXIT.usage;
+  }
+  if (opts.alert !== undefined) {
+    const others = [opts.rules !== undefined && opts.rules.length > 0 ? '--rules' : '', opts.who !== undefined ? '--who' : '', opts.cluster !== undefined ? '--cluster' : '', opts.from !== undefined ? '--from' : '', opts.to !== undefined ? '--to' : '', opts.printDsl === true ? '--print-dsl' : ''].filter(Boolean);
+    if (others.length > 0) {
+      err.write(`seam hunt: --alert takes no ${others.join(', ')}: it prints every event the alert names, whenever it happened\n`);
+      return HUNT_EXIT.usage;
+    }
+    const cfg = OpenSearchSinkConfig.parse({ ...loaded.config.opensearch, ...(opts.url ? { nodeUrls: [opts.url] } : {}), indexPrefix: prefix });
+    return huntAlertCommand({ ...opts, alert: opts.alert }, cfg, settingOrigin(loaded, 'opensearch.nodeUrls', opts.url ? '--url' : undefined), prefixOrigin(loaded, opts), out, err);
+  }
   if (opts.who !== undefined) {
     if (opts.rules !== undefined && opts.rules.length > 0) {
       err.write('seam hunt: give either --rules or --who, not both\n');
@@ -260,6 +277,66 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
     return HUNT_EXIT.searched;
   } catch (e) {
     err.write(`seam hunt: ${isConnectionFailure(e) ? `${openSearchUnreachable(cfg.nodeUrls, urlOrigin, e)}; how events get there: docs/hunting.md` : (e as Error).message}\n`);
+    return HUNT_EXIT.error;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `seam hunt --alert ID`: the alert from `<prefix>-alerts-*`, then every event it names from `<prefix>-events-*`, in
+ * event-time order: one `--who` line per event (context events of `related_events` with `"related":true`), or with
+ * `--raw` the stored documents as stored; a summary on `err` (alert, rule, level, events found of those named, the
+ * ones not found named). Exit 0 when every event was found, 4 when some were not (aged out, never indexed), 1 when
+ * the alert is not in the alerts index (or a search failed), 2 for an id that is not an alert id, 3 when no alerts
+ * or events index matches the prefix.
+ */
+async function huntAlertCommand(opts: HuntCommandOptions & { alert: string }, cfg: OpenSearchSinkConfig, urlOrigin: string, prefixFrom: string, out: Out, err: Out): Promise<number> {
+  const id = opts.alert.trim().toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(id)) {
+    const hint = /^inc-[0-9a-f]{12}$/.test(opts.alert.trim()) ? ' (that is an incident id: `seam report incident <id> --evidence DIR` writes its alerts and events)' : '';
+    err.write(`seam hunt: --alert takes an alert id, 32 hex digits (the alerts index _id, \`id\` in alerts.jsonl and notifications); got '${opts.alert}'${hint}\n`);
+    return HUNT_EXIT.usage;
+  }
+  const prefix = cfg.indexPrefix;
+  const { readAlert, fetchAlertEvents } = await import('../hunt/alert.ts');
+  const { whoHit } = await import('../hunt/who.ts');
+  const client = await createOpenSearchClient(cfg);
+  const urls = cfg.nodeUrls.map(redactUrlCredentials).join(', ');
+  const alerts: Scope = { pattern: `${prefix}-alerts-*`, prefix, prefixOrigin: prefixFrom, urls: cfg.nodeUrls };
+  const events: Scope = { ...alerts, pattern: `${prefix}-events-*` };
+  try {
+    const { resolveIndices } = await import('../hunt/scope.ts');
+    if ((await resolveIndices(client, alerts.pattern))?.length === 0) {
+      err.write(`seam hunt: no index matches ${alerts.pattern} at ${urls} (prefix '${prefix}' from ${prefixFrom}); nothing was searched. How alerts get there: docs/hunting.md\n`);
+      return HUNT_EXIT.nothingSearched;
+    }
+    const found = await readAlert(client, id, prefix);
+    if (found === undefined) {
+      err.write(`seam hunt: alert ${id} is not in ${alerts.pattern} at ${urls} (prefix '${prefix}' from ${prefixFrom}): a wrong id or prefix, or aged out by retention\n`);
+      return HUNT_EXIT.error;
+    }
+    const a = found.alert;
+    if (!(await indicesExist(client, events, err))) return HUNT_EXIT.nothingSearched;
+    const r = await fetchAlertEvents(client, a, prefix);
+    for (const { event, related } of r.events) out.write(`${JSON.stringify(opts.raw === true ? event : { ...whoHit(event), ...(related ? { related: true } : {}) })}\n`);
+    const named = new Set(a.events).size;
+    const ctx = new Set((a.related_events ?? []).filter((x) => !a.events.includes(x))).size;
+    const evidence = r.events.filter((x) => !x.related).length;
+    err.write(
+      `hunt --alert ${a.id}: rule=${a.rule.id} (${a.rule.title}) type=${a.rule.type}${a.rule.correlation_type ? `/${a.rule.correlation_type}` : ''} level=${a.rule.level} events=${evidence}/${named}` +
+        `${ctx > 0 ? ` related=${r.events.length - evidence}/${ctx}` : ''} index=${found.index}\n`,
+    );
+    const gone = [...r.missing, ...r.missingRelated];
+    if (gone.length > 0) {
+      const list = (ids: string[]): string => (ids.length > 20 ? `${ids.slice(0, 20).join(', ')} … ${ids.length - 20} more` : ids.join(', '));
+      if (r.missing.length > 0) err.write(`  not in ${events.pattern} (aged out by retention, or never indexed): ${list(r.missing)}\n`);
+      if (r.missingRelated.length > 0) err.write(`  related, not in ${events.pattern}: ${list(r.missingRelated)}\n`);
+      return HUNT_EXIT.partial;
+    }
+    return HUNT_EXIT.searched;
+  } catch (e) {
+    err.write(`seam hunt: ${isConnectionFailure(e) ? `${openSearchUnreachable(cfg.nodeUrls, urlOrigin, e)}; how alerts get there: docs/hunting.md` : (e as Error).message}\n`);
     return HUNT_EXIT.error;
   } finally {
     await client.close();

@@ -148,9 +148,11 @@ export function buildCli(): Command {
 
   program
     .command('hunt')
-    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who). Correlations are hunted by feeding their rules\' events, in event-time order, to the stream\'s correlation engine. Exit 0: searched (matches or none); 1: a search failed or OpenSearch did not answer; 2: usage; 3: nothing searched (no index, no event in the window); 4: partial (a correlation hunt was cut at --max-events)')
+    .description('Run Sigma rules over history in OpenSearch (the same rules the stream runs, compiled to query DSL), or find every event one identity is behind (--who), or print the events an alert names (--alert). Correlations are hunted by feeding their rules\' events, in event-time order, to the stream\'s correlation engine. Exit 0: searched (matches or none); 1: a search failed, OpenSearch did not answer, or the --alert is not in the alerts index; 2: usage; 3: nothing searched (no index, no event in the window); 4: partial (a correlation hunt was cut at --max-events, or some of an alert\'s events are no longer indexed)')
     .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
     .option('--who <identity>', 'every event attributed to an IAM ARN, an access key id (AKIA…, ASIA…), a Kubernetes user, namespace/serviceaccount or pod:namespace/name, across the planes and through the roles and service accounts it reached')
+    .option('--alert <id>', 'every event an alert names (its events; a correlation\'s are those behind its members), from the alerts and events indices, in event-time order; exit 4 when some are no longer indexed')
+    .option('--raw', 'with --alert: print the stored event documents as stored')
     .option('--cluster <name>', 'with --who: only this cluster\'s Kubernetes identities and events')
     .option('--url <url>', 'OpenSearch URL (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')
@@ -161,7 +163,7 @@ export function buildCli(): Command {
     .option('--index-prefix <prefix>', 'index prefix (default: seam.yml opensearch.indexPrefix, `seam`)')
     .option('--placeholders <file>', "YAML map of rule placeholder values, as run and replay take it (default: seam.yml rules.placeholdersFile; seam.yml rules.placeholders over it)")
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (o: { rules?: string[]; who?: string; cluster?: string; url?: string; from?: string; to?: string; size: number; maxEvents: number; printDsl?: boolean; indexPrefix?: string; placeholders?: string; config?: string }) => {
+    .action(async (o: { rules?: string[]; who?: string; alert?: string; raw?: boolean; cluster?: string; url?: string; from?: string; to?: string; size: number; maxEvents: number; printDsl?: boolean; indexPrefix?: string; placeholders?: string; config?: string }) => {
       const { huntCommand } = await import('./hunt.ts');
       process.exitCode = await huntCommand(o);
     });

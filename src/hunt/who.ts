@@ -196,6 +196,26 @@ const PAGE = 1000;
 
 const principalKey = (p: { id?: string; arn?: string } | undefined): string | undefined => p?.arn ?? p?.id;
 
+/** An indexed event as a `--who` line (and a `--alert` line): the WhoHit keys, in that order. */
+export function whoHit(e: SeamEvent): WhoHit {
+  const s = e.seam;
+  return {
+    '@timestamp': e['@timestamp'],
+    'seam.id': s.id,
+    source: s.source,
+    cluster: s.cluster,
+    account: s.account,
+    action: s.action,
+    resource: s.resource,
+    outcome: s.outcome,
+    source_ip: s.source_ip,
+    principal: principalKey(s.principal),
+    service_account: s.principal?.service_account,
+    origin: principalKey(s.origin),
+    chain: s.chain && s.chain.length > 0 ? shortChain(s.chain) : undefined,
+  };
+}
+
 /** Runs the search, paging in PAGE_SORT's order (`@timestamp`, `seam.id`, `_index`); calls `onHit` per event in time order. */
 export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: WhoHit, e: SeamEvent) => void): Promise<WhoSummary> {
   const { index, query } = whoSearch(o);
@@ -222,24 +242,7 @@ export async function huntWho(client: HuntClient, o: WhoHuntOptions, onHit: (h: 
       sum.bySource[s.source] = (sum.bySource[s.source] ?? 0) + 1;
       const actor = principalKey(s.principal);
       if (actor !== undefined && !self.has(actor) && !sum.through.includes(actor) && (s.chain?.length ?? 0) > 0) sum.through.push(actor);
-      onHit(
-        {
-          '@timestamp': e['@timestamp'],
-          'seam.id': s.id,
-          source: s.source,
-          cluster: s.cluster,
-          account: s.account,
-          action: s.action,
-          resource: s.resource,
-          outcome: s.outcome,
-          source_ip: s.source_ip,
-          principal: actor,
-          service_account: s.principal?.service_account,
-          origin: principalKey(s.origin),
-          chain: s.chain && s.chain.length > 0 ? shortChain(s.chain) : undefined,
-        },
-        e,
-      );
+      onHit(whoHit(e), e);
     }
     if (hits.length < PAGE) return sum;
     after = hits[hits.length - 1]!.sort;
