@@ -155,7 +155,9 @@ describe('rule paths', () => {
     expect(workers.stderr).toContain(`SEAM_ERR_RULES_EMPTY: ${broken}: this rules path yields no rules`);
     expect(workers.stderr).toContain("missing required 'detection'");
     expect(workers.stderr).not.toContain('    at ');
-  }, 60_000);
+    // A hang guard, not a speed check: nine `seam` processes, each a node start and a rules load (two of them worker
+    // threads). It took 15 s at load ~8 beside a whole unit run; at the CI's load 15-20 that nears the old 60 s.
+  }, 600_000);
 
   const AWS = join(SHARED, 'sigma', 'rules', 'cloud', 'aws');
   const K8S = join(SHARED, 'sigma', 'rules', 'application', 'kubernetes');
