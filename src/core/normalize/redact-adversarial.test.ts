@@ -657,6 +657,72 @@ const ROUND6_HANDLED: Case[] = [
   },
 ];
 
+/**
+ * Round 7: the known gaps of round 6 (rabbitmqctl, lftp, SNMP communities and SNMPv3 passphrases, Samba's net -U,
+ * vault login <token>, a secret echoed into --password-stdin, FreeRDP's legacy -p) and three more forms of Kubernetes
+ * ops and attack tooling (etcdctl --user u:pw against a control plane's etcd, MinIO's mc alias set with a secret key,
+ * ssh-keygen -N/-P passphrases). Each case failed before the fix.
+ */
+const ROUND7: Case[] = [
+  { name: 'rabbitmqctl add_user / change_password / authenticate_user', rec: proc('rabbitmqctl add_user alice R7Rmq0001 && rabbitmqctl -n rabbit@mq-0 change_password "alice" \'R7Rmq 0002\'; rabbitmqctl authenticate_user alice R7Rmq0003'), secrets: ['R7Rmq0001', 'R7Rmq 0002', 'R7Rmq0003'], keep: ['rabbitmqctl add_user alice ', '-n rabbit@mq-0 change_password "alice"', 'authenticate_user alice'] },
+  { name: 'lftp -u user,password (unquoted, quoted, open -u in -e)', rec: proc('lftp -u backup,R7Lft0004 sftp://files.internal; lftp -u "ops,R7Lft 0005" ftp://h; lftp -e "open -u bob,R7Lft0006 ftp://h2"'), secrets: ['R7Lft0004', 'R7Lft 0005', 'R7Lft0006'], keep: ['lftp -u backup,', 'sftp://files.internal', '"ops,', 'ftp://h2'] },
+  { name: 'snmpwalk -c community, SNMPv3 -A / -X, snmpget -c glued', rec: proc('snmpwalk -v2c -c R7Snm0007 10.0.0.1 system; snmpwalk -v3 -u monitor -l authPriv -a SHA -A R7Snm0008 -x AES -X R7Snm0009 10.0.0.2; snmpget -v1 -cR7Snm0010 h sysDescr.0'), secrets: ['R7Snm0007', 'R7Snm0008', 'R7Snm0009', 'R7Snm0010'], keep: ['10.0.0.1 system', '-u monitor -l authPriv -a SHA -A ', '-x AES -X ', 'sysDescr.0'] },
+  { name: 'Samba net -U user%password, smbtree, winexe, samba-tool', rec: proc('net rpc password bob -U CORP\\\\admin%R7Smb0011 -S dc01; net ads join -Uadmin%R7Smb0012; winexe -U CORP/admin%R7Smb0013 //10.0.0.5 cmd.exe; samba-tool user add eve -U admin%R7Smb0014'), secrets: ['R7Smb0011', 'R7Smb0012', 'R7Smb0013', 'R7Smb0014'], keep: ['net rpc password bob -U CORP\\\\admin%', '-S dc01', '//10.0.0.5 cmd.exe', 'samba-tool user add eve -U admin%'] },
+  { name: 'vault login <token>, -no-store <token>, -method=userpass password=', rec: proc('vault login R7Vlt0015; vault login -no-store -address=https://vault:8200 R7Vlt0016; vault login -method=userpass username=bob password=R7Vlt0017'), secrets: ['R7Vlt0015', 'R7Vlt0016', 'R7Vlt0017'], keep: ['vault login ', '-address=https://vault:8200', 'username=bob'] },
+  { name: 'echo / printf / here-string into --password-stdin, --with-token, passwd --stdin, sudo -S', rec: proc("echo R7Std0018 | docker login -u ci --password-stdin registry.example.com; printf '%s' 'R7Std0019' | helm registry login r.example.com --password-stdin; echo -n R7Std0020 | base64 -d | nerdctl login --password-stdin r; echo R7Std0021 | gh auth login --with-token; echo R7Std0022 | passwd --stdin bob; echo R7Std0023 | sudo -S -u root id; oras login r --password-stdin <<< R7Std0024"), secrets: ['R7Std0018', 'R7Std0019', 'R7Std0020', 'R7Std0021', 'R7Std0022', 'R7Std0023', 'R7Std0024'], keep: ['docker login -u ci --password-stdin registry.example.com', "printf '%s' ", 'passwd --stdin bob', 'sudo -S -u root id'] },
+  { name: 'FreeRDP legacy -p, wlfreerdp /p:', rec: proc('xfreerdp -u admin -p R7Rdp0025 10.0.0.5; wlfreerdp /v:10.0.0.6 /u:admin /p:R7Rdp0026'), secrets: ['R7Rdp0025', 'R7Rdp0026'], keep: ['xfreerdp -u admin -p ', '10.0.0.5', '/v:10.0.0.6 /u:admin /p:'] },
+  { name: 'etcdctl --user root:password against the control plane etcd', rec: proc('ETCDCTL_API=3 etcdctl --endpoints=https://10.0.0.10:2379 --user root:R7Etc0027 get /registry/secrets --prefix; etcdctl --user=admin:R7Etc0028 member list'), secrets: ['R7Etc0027', 'R7Etc0028'], keep: ['--endpoints=https://10.0.0.10:2379 --user root:', 'get /registry/secrets --prefix', 'member list'] },
+  { name: 'MinIO mc alias set / config host add <access key> <secret key>', rec: proc('mc alias set s3 https://s3.amazonaws.com AKIAIOSFODNN7EXAMPLE R7Mnc0029 --api S3v4; mc config host add minio http://minio:9000 minioadmin R7Mnc0030'), secrets: ['R7Mnc0029', 'R7Mnc0030'], keep: ['mc alias set s3 https://s3.amazonaws.com AKIAIOSFODNN7EXAMPLE', '--api S3v4', 'http://minio:9000 minioadmin'] },
+  { name: 'ssh-keygen -N <new passphrase>, -P <old passphrase>', rec: proc('ssh-keygen -t ed25519 -N R7Ssh0031 -f /tmp/k; ssh-keygen -p -P "R7Ssh0032" -N R7Ssh0033 -f /tmp/k'), secrets: ['R7Ssh0031', 'R7Ssh0032', 'R7Ssh0033'], keep: ['ssh-keygen -t ed25519 -N ', '-f /tmp/k'] },
+  { name: 'exec: rabbitmqctl add_user u <pw>', rec: execUri(['rabbitmqctl', 'add_user', 'alice', 'R7ExRmq34']), secrets: ['R7ExRmq34'], keep: ['command=alice'] },
+  { name: 'exec: vault login <token>', rec: execUri(['vault', 'login', 'R7ExVlt35']), secrets: ['R7ExVlt35'], keep: ['command=login'] },
+  { name: 'exec: snmpwalk -c / -A / -X', rec: execUri(['snmpwalk', '-v3', '-u', 'mon', '-A', 'R7ExSnm36', '-X', 'R7ExSnm37', '-c', 'R7ExSnm38', '10.0.0.1']), secrets: ['R7ExSnm36', 'R7ExSnm37', 'R7ExSnm38'], keep: ['command=mon', 'command=10.0.0.1'] },
+  {
+    name: 'pod argv: lftp -u, net -U, xfreerdp -p, etcdctl --user, mc alias set, ssh-keygen -N, rabbitmqctl in command with args',
+    rec: podCreate('pods', {
+      kind: 'Pod',
+      spec: {
+        containers: [
+          container({ command: ['lftp', '-u', 'backup,R7PodLft39', 'sftp://h'] }),
+          container({ name: 'n', command: ['net', 'ads', 'join', '-U', 'admin%R7PodSmb40'] }),
+          container({ name: 'r', command: ['xfreerdp', '-u', 'admin', '-p', 'R7PodRdp41', '10.0.0.5'] }),
+          container({ name: 'e', command: ['etcdctl', '--user', 'root:R7PodEtc42', 'get', '/'] }),
+          container({ name: 'm', command: ['mc', 'alias', 'set', 's3', 'https://s3', 'AKIAIOSFODNN7EXAMPLE', 'R7PodMnc43'] }),
+          container({ name: 'k', command: ['ssh-keygen', '-t', 'ed25519', '-N', 'R7PodSsh44', '-f', 'k'] }),
+          container({ name: 'q', command: ['rabbitmqctl'], args: ['change_password', 'alice', 'R7PodRmq45'] }),
+        ],
+      },
+    }),
+    secrets: ['R7PodLft39', 'R7PodSmb40', 'R7PodRdp41', 'R7PodEtc42', 'R7PodMnc43', 'R7PodSsh44', 'R7PodRmq45'],
+    keep: ['backup,', 'admin%', 'sftp://h', '10.0.0.5', 'root:', 'AKIAIOSFODNN7EXAMPLE', 'change_password', 'alice'],
+  },
+];
+
+/** Round 7 look-alikes: the same programs without a secret, and what they print or read that is not one. */
+const ROUND7_KEPT: Case[] = [
+  { name: 'rabbitmqctl and lftp without a password', rec: proc('rabbitmqctl list_users; rabbitmqctl add_user alice; rabbitmqctl delete_user alice; rabbitmqctl set_permissions -p / alice ".*" ".*" ".*"; lftp -u bob sftp://h; lftp -e "mirror -R dir" ftp://h'), secrets: [], keep: ['rabbitmqctl add_user alice;', 'set_permissions -p / alice', 'lftp -u bob sftp://h', 'mirror -R dir'] },
+  { name: 'snmpd / snmptrapd -c <config file>, SNMPv3 without passphrases', rec: proc('snmpd -c /etc/snmp/snmpd.conf; snmptrapd -c /etc/snmp/snmptrapd.conf; snmpwalk -v3 -u mon -l noAuthNoPriv 10.0.0.1 -Cc'), secrets: [], keep: ['snmpd -c /etc/snmp/snmpd.conf', 'snmptrapd -c /etc/snmp/snmptrapd.conf', '-l noAuthNoPriv 10.0.0.1 -Cc'] },
+  { name: 'net and smbtree without a password, % in date formats', rec: proc('net rpc user -U admin -S dc; net ads info; smbtree -N; date +%Y%m%d; printf "%s\\n" x'), secrets: [], keep: ['net rpc user -U admin -S dc', 'smbtree -N', 'date +%Y%m%d'] },
+  { name: 'vault login that prompts, reads stdin or uses an auth method; vault reads', rec: proc('vault login; vault login -method=aws role=dev; vault login -method userpass username=bob; vault login -; vault kv get -field=password secret/db'), secrets: [], keep: ['vault login -method=aws role=dev', 'vault login -method userpass username=bob', 'vault login -;', '-field=password secret/db'] },
+  {
+    name: 'piped variables, command substitutions and files into --password-stdin; echo into other programs',
+    rec: proc('echo "$CI_REGISTRY_PASSWORD" | docker login -u u --password-stdin r; aws ecr get-login-password | docker login --username AWS --password-stdin x; echo $(aws ecr get-login-password) | docker login --password-stdin r; cat pw.txt | docker login --password-stdin r; echo y | sudo apt-get install -y jq; echo ok | sudo tee /etc/x; gh auth login --with-token < token.txt'),
+    secrets: [],
+    keep: ['echo "$CI_REGISTRY_PASSWORD" | docker login', 'echo $(aws ecr get-login-password) |', 'cat pw.txt |', 'echo y | sudo apt-get install -y jq', 'echo ok | sudo tee', '--with-token < token.txt'],
+  },
+  { name: 'FreeRDP switches, etcdctl without a password, mc without keys, ssh-keygen without a passphrase', rec: proc('xfreerdp /v:10.0.0.5 /u:admin -wallpaper -themes +clipboard; xfreerdp -printer /v:h; etcdctl --cacert=/etc/kubernetes/pki/etcd/ca.crt --user root get /; etcdctl member list -w table; mc alias set local http://minio:9000; mc cp a local/b; ssh-keygen -t ed25519 -N "" -f key; ssh-keygen -t rsa -N \'\' -C me; ssh-keygen -p -f key'), secrets: [], keep: ['-wallpaper -themes +clipboard', 'xfreerdp -printer /v:h', '--user root get /', 'member list -w table', 'mc alias set local http://minio:9000', '-N "" -f key', "-N '' -C me"] },
+];
+
+/** Round 7, found already handled (pinned here): Kubernetes ops spellings the earlier rounds' rules cover. */
+const ROUND7_HANDLED: Case[] = [
+  {
+    name: 'kubectl config set-credentials --token / --password, argocd login --password, helm --set auth.password=, kubeadm join --token, aws configure set, mysql -p, PGPASSWORD',
+    rec: proc('kubectl config set-credentials admin --token=R7Hd0001; kubectl config set-credentials u --username=u --password=R7Hd0002; argocd login argocd.example.com --username admin --password R7Hd0003; helm upgrade db bitnami/postgresql --set auth.password=R7Hd0004; kubeadm join 10.0.0.1:6443 --token R7Hd0005 --discovery-token-ca-cert-hash sha256:ab; aws configure set aws_secret_access_key R7Hd0006; mysql -uroot -pR7Hd0007 db; PGPASSWORD=R7Hd0008 psql -h db'),
+    secrets: ['R7Hd0001', 'R7Hd0002', 'R7Hd0003', 'R7Hd0004', 'R7Hd0005', 'R7Hd0006', 'R7Hd0007', 'R7Hd0008'],
+    keep: ['set-credentials admin --token=', '--username=u', 'argocd.example.com --username admin', '--discovery-token-ca-cert-hash sha256:ab', 'psql -h db'],
+  },
+];
+
 /** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */
 function direct(rec: Record<string, unknown>, source: 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty'): string {
   const before = JSON.stringify(rec);
@@ -722,8 +788,8 @@ describe('adversarial redaction corpus', () => {
   });
 });
 
-describe('adversarial redaction corpus, rounds 4 to 6', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED]) {
+describe('adversarial redaction corpus, rounds 4 to 7', () => {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
-import { isSecretName, isTextSecretKey, scrub, scrubHtpasswd, scrubImpacketCommand, scrubNetCommand, scrubOracleCommand } from './redact.ts';
+import { isSecretName, isTextSecretKey, scrub, scrubEchoToStdin, scrubHereStdin, scrubHtpasswd, scrubImpacketCommand, scrubLftpCommand, scrubNetCommand, scrubOracleCommand, scrubPositionalCommand } from './redact.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -312,6 +312,8 @@ describe('scrub', () => {
   // (so a pattern missing here, or an input that no longer reaches it, fails the test).
   const kept = (v: string): boolean => v.startsWith('[REDACTED');
   const flagValue = (m: string, k: string, g?: string, sp?: string, v?: string): string => (kept(g ?? v ?? '') ? m : k + (sp ?? '') + REDACTED);
+  const cmdFlag = (flag: string): RegExp => new RegExp(`(\\s${flag})(?:("[^"]+"|'[^']+'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
+  const STDIN = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
   type Step = readonly [name: string, re: RegExp, replace: string | ((m: string, ...g: string[]) => string)];
   const steps: readonly Step[] = [
     ['private key', /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----'],
@@ -357,7 +359,7 @@ describe('scrub', () => {
     // Round 4.
     [
       'long flag',
-      /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+      /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       (m, k, v) => (kept(v) ? m : k + REDACTED),
     ],
     [
@@ -388,9 +390,19 @@ describe('scrub', () => {
     ['impacket target', /(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\.py)(?=\s)[^;&|\n]*/gi, scrubImpacketCommand],
     ['nxc & co -p', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
     ['nxc & co -H', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\s)[^;&|\n]*?\s-H)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
-    ['freerdp /p:', /(\b(?:[xw]|sdl-)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['freerdp /p:', /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    // Round 7: SNMP, FreeRDP's legacy -p, ssh-keygen, etcdctl, lftp, Samba's net -U, secrets piped in, positions.
+    ['snmp -c/-A/-X', /\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-(?:c|A|X|3[kKmM])'), flagValue)],
+    ['freerdp -p', /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['ssh-keygen -N/-P', /\bssh-keygen(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-[NP]'), flagValue)],
+    ['etcdctl --user', /\betcdctl(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['lftp -u', /\blftp(?=\s)[^;&|\n]*/g, scrubLftpCommand],
+    ['samba net -U', /(?<![\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['echo | --password-stdin', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN}))`, 'g'), scrubEchoToStdin],
+    ['<<< --password-stdin', new RegExp(`(${STDIN}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHereStdin],
+    ['rabbitmqctl/vault/mc positions', /\b(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g, scrubPositionalCommand],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -523,6 +535,25 @@ describe('scrub', () => {
     'cmd /c net user eve p109 /add & C:\\Windows\\System32\\net.exe use \\\\h\\s p110; the net user count grew by 5',
     'openssl mac -macopt hexkey:p107 HMAC; -kdfopt salt:x',
     'mysqladmin -u root password p108',
+    // Round 7, each alone (no other word of HINT_RE), and their look-alikes.
+    'snmpwalk -v3 -u m -A p120 -X p121 h; snmpget -cp122 h; snmpd -c /etc/snmpd.conf',
+    'xfreerdp -u a -p p123 h; wlfreerdp /v:h /p:p124; xfreerdp -printer /v:h',
+    "ssh-keygen -N p125 -f k; ssh-keygen -p -P 'p126' -N '' -f k",
+    'etcdctl --user root:p127 get /; etcdctl --user=u:p128 member list; etcdctl --user root get /',
+    'lftp -u bob,p129 sftp://h; lftp -u "ops,p 130" h; lftp -u bob h',
+    'net ads join -U admin%p131; date +%Y',
+    'smbtree -U u%p132',
+    'winexe -U c/a%p133 //h cmd',
+    'samba-tool user add e -U a%p134',
+    'smbcquotas -U u%p145 //h/s',
+    'echo p135 | docker login --password-stdin r; echo "$PW" | docker login --password-stdin r',
+    "printf '%s' p136 | gh auth login --with-token; printf p137 | passwd --stdin bob",
+    'echo p138 | sudo -S -u root id; echo y | sudo apt install jq',
+    'sudo -S id <<< p139',
+    'oras login r --password-stdin <<< "p140"; gh auth login --with-token < f',
+    'rabbitmqctl add_user alice p141; rabbitmqctl add_user alice; rabbitmqctl list_users',
+    'vault login p142; vault login -method=aws role=x; vault login -',
+    'mc alias set s3 https://h AKIAIOSFODNN7EXAMPLE p143; mc config host add m http://h u p144; mc ls s3',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -348,7 +348,7 @@ const EXEC_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 const URI_PARAM_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
 
 /** An exec whose password is told by its position: htpasswd's, or `net use` / `net user`'s. */
-const POSITIONAL_URI_GATE = /htpasswd|command=net(?:\.exe)?&command=user?&/i;
+const POSITIONAL_URI_GATE = /htpasswd|command=net(?:\.exe)?&command=user?&|rabbitmqctl|vault&|mc&/i;
 
 /** Does this audit record's requestURI hold query values to scrub (an exec's command line, a token or a signature)? */
 function uriMayHoldSecret(r: Rec): boolean {
@@ -629,10 +629,10 @@ const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi
  * A long flag whose name ends in a secret's name, with any prefix, then its value: `--master-user-password x`,
  * `--s3-secret-access-key x`, `--aws-session-token x`, `--secret-string x` (Secrets Manager), `--webhook-secret x`.
  * `--no-password` and `--password-file` are not (a negation; a name that goes on); a secret's name after
- * `pull-`, `tls-`, `ssl-`, `cert-` or `ref-` is a Kubernetes Secret's name; a value starting with `-` is the next flag.
+ * `pull-`, `tls-`, `ssl-`, `cert-` or `ref-` is a Kubernetes Secret's name; a value starting with `-` is the next flag, one starting with `<` a redirect (`gh auth login --with-token < f`).
  */
 const LONG_FLAG_RE =
-  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `aws ssm put-parameter --type SecureString --value x`: the value of a SecureString, in one command (up to `;`, `&`, `|`). */
 const SSM_PUT_RE = /\bput-parameter\b[^;&|\n]*/g;
 const SSM_VALUE_RE = /(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
@@ -743,7 +743,7 @@ const PW_P_RE = progFlagRe(PW_P_PROG, '-p');
 const HASH_H_RE = progFlagRe(HASH_H_PROG, '-H');
 const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop/;
 /** FreeRDP's `/p:<password>` and `/pth:<NT hash>` (xfreerdp, wfreerdp, sdl-freerdp, their 3.x names). */
-const FREERDP_RE = /(\b(?:[xw]|sdl-)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+const FREERDP_RE = /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 const FREERDP_GATE = /freerdp/;
 /**
  * Windows `net use [device] \\host\share <password> [/user:...]` and `net user <name> <password> [/add]`: the positional
@@ -797,6 +797,126 @@ const MYSQLADMIN_RE = /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']
 const MYSQLADMIN_GATE = /mysqladmin/;
 /** Any of round 6's words (one scan for the usual string that names none, before each pattern's own gate). */
 const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
+/*
+ * Round 7. Each program's command (up to `;`, `&`, `|`) is found first, then its flags inside it, so a command with
+ * two secret flags (`snmpwalk -A x -X y`) loses both.
+ */
+/** A per-program password flag inside one command: glued (`-cx`) or the next argument, quoted or not. */
+const cmdFlagRe = (flag: string): RegExp =>
+  new RegExp(`(\\s${flag})(?:("[^"]+"|'[^']+'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
+/** Net-SNMP's clients: `-c <community>`, SNMPv3 `-A <auth pass>`, `-X <priv pass>`, `-3k`/`-3K`/`-3m`/`-3M` keys (not snmpd's `-c <config file>`). */
+const SNMP_PROG = 'snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)';
+const SNMP_CMD_RE = new RegExp(`\\b${SNMP_PROG}(?=\\s)[^;&|\\n]*`, 'g');
+const SNMP_FLAG_RE = cmdFlagRe('-(?:c|A|X|3[kKmM])');
+/** FreeRDP's legacy (1.0) `-p <password>`: spaced only (a `-` word glued is a feature switch in the current syntax). */
+const FREERDP_CMD_RE = /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g;
+const FREERDP_LEGACY_RE = /(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
+/** ssh-keygen's `-N <new passphrase>` and `-P <old passphrase>` (`-N ''`, no passphrase, stays). */
+const SSH_KEYGEN_CMD_RE = /\bssh-keygen(?=\s)[^;&|\n]*/g;
+const SSH_KEYGEN_FLAG_RE = cmdFlagRe('-[NP]');
+/** etcdctl's `--user user:<password>` (v3), `-u user:<password>` / `--username` (v2): what follows the first colon. */
+const ETCDCTL_CMD_RE = /\betcdctl(?=\s)[^;&|\n]*/g;
+const ETCDCTL_USER_RE = /(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g;
+/** lftp's `-u user,<password>` (also `open -u` in its `-e` script): what follows the first comma; `-u user` prompts. */
+const LFTP_CMD_RE = /\blftp(?=\s)[^;&|\n]*/g;
+const LFTP_USER_RE = /(\s-u[ \t]*)(?:(["'])([^,"'\n]+,)[^"'\n]+(?=\2)|([^\s,"']+,)[^\s"';&|\\]+)/g;
+export function scrubLftpCommand(cmd: string): string {
+  return cmd.replace(LFTP_USER_RE, (m, pre: string, q: string | undefined, qUser: string | undefined, user: string | undefined) =>
+    m.includes('[REDACTED') ? m : q !== undefined ? pre + q + (qUser as string) + REDACTED : pre + (user as string) + REDACTED,
+  );
+}
+/** Samba's `net` (ads, rpc...), smbtree, winexe, smbcquotas, samba-tool: `-U user%<password>`, like the smbclient rule. */
+const SAMBA_NET_CMD_RE = /(?<![\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\s)[^;&|\n]*/g;
+const SAMBA_USER_RE = /(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g;
+/**
+ * A secret piped in: what `echo` / `printf` writes into `docker login --password-stdin` (and helm, podman, oras...),
+ * `gh auth login --with-token`, `passwd --stdin`, `sudo -S`, in one pipeline; or a here-string (`<<< x`) to them. A
+ * variable or a command substitution (`echo "$CI_REGISTRY_PASSWORD"`, `$(aws ecr get-login-password)`) stays.
+ */
+const STDIN_TAKER = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
+const STDIN_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN_TAKER}))`, 'g');
+const STDIN_HERE_RE = new RegExp(`(${STDIN_TAKER}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
+const STDIN_GATE = /-stdin|with-token|sudo/;
+const VAR_REF_RE = /^["']?\$/;
+export function scrubEchoToStdin(m: string, prog: string, opts: string, text: string, pipe: string): string {
+  if (text.startsWith('[REDACTED') || VAR_REF_RE.test(text)) return m;
+  if (prog === 'printf') {
+    // printf FORMAT ARG...: with a `%` in the format, the arguments are the secret and the format stays.
+    const words = [...text.matchAll(NET_WORD_RE)];
+    const first = words[0];
+    if (first !== undefined && first[0].includes('%')) {
+      if (words.length < 2 || (words[1] as RegExpMatchArray)[0].startsWith('[REDACTED') || VAR_REF_RE.test((words[1] as RegExpMatchArray)[0])) return m;
+      return prog + opts + text.slice(0, (words[1] as RegExpMatchArray).index) + REDACTED + pipe;
+    }
+  }
+  return prog + opts + REDACTED + pipe;
+}
+export function scrubHereStdin(m: string, k: string, v: string): string {
+  return v.startsWith('[REDACTED') || VAR_REF_RE.test(v) ? m : k + REDACTED;
+}
+/** Commands whose password is told by its position (rabbitmqctl, vault login, mc alias set): see positionalSecretAt. */
+const POSITIONAL_CMD_RE = /\b(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g;
+const unquote = (w: string): string => (w.length >= 2 && (w[0] === '"' || w[0] === "'") && w.endsWith(w[0] as string) ? w.slice(1, -1) : w);
+const RABBIT_VERB_RE = /^(?:add_user|change_password|authenticate_user)$/;
+/** vault's flags that take a value when not written `-flag=value` (the others are switches: the word after them may be the token). */
+const VAULT_VALUE_FLAG_RE = /^--?(?:method|path|address|namespace|ns|format|field|ca-cert|ca-path|client-cert|client-key|tls-server-name|wrap-ttl|mfa|header|agent-address|policy-override|unlock-key)$/;
+const MC_VALUE_FLAG_RE = /^--(?:api|path|config-dir)$/;
+/**
+ * Which of `words` (the arguments after the program) is a password told by its position, or -1:
+ * `rabbitmqctl [opts] add_user|change_password|authenticate_user <user> <password>`;
+ * `vault login [flags] <token>` (a `key=value` is an auth method's setting, `-` reads stdin);
+ * `mc alias set|config host add <alias> <url> <access key> <secret key>` (the access key id stays, like `AKIA…`).
+ */
+export function positionalSecretAt(prog: string, words: readonly string[]): number {
+  const p = prog.toLowerCase();
+  let at = -1;
+  if (p === 'rabbitmqctl') {
+    const verb = words.findIndex((w) => RABBIT_VERB_RE.test(w));
+    if (verb < 0) return -1;
+    let n = 0;
+    for (let i = verb + 1; i < words.length && at < 0; i++) if (!(words[i] as string).startsWith('-') && n++ === 1) at = i;
+  } else if (p === 'vault') {
+    let i = 0;
+    while (i < words.length && (words[i] as string).startsWith('-')) i++;
+    if (words[i] !== 'login') return -1;
+    for (i++; i < words.length; i++) {
+      const w = words[i] as string;
+      if (w === '-') return -1;
+      if (w.startsWith('-')) {
+        if (!w.includes('=') && VAULT_VALUE_FLAG_RE.test(w)) i++;
+        continue;
+      }
+      if (!unquote(w).includes('=')) at = i;
+      if (at >= 0) break;
+    }
+  } else {
+    const pos: number[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as string;
+      if (w.startsWith('-')) {
+        if (!w.includes('=') && MC_VALUE_FLAG_RE.test(w)) i++;
+        continue;
+      }
+      pos.push(i);
+    }
+    const verb = pos.map((i) => words[i]).join(' ');
+    const skip = verb.startsWith('alias set ') ? 2 : verb.startsWith('config host add ') ? 3 : -1;
+    if (skip < 0) return -1;
+    at = pos[skip + 3] ?? -1;
+  }
+  const w = at < 0 ? '' : unquote(words[at] as string);
+  return w === '' || w.startsWith('[REDACTED') ? -1 : at;
+}
+export function scrubPositionalCommand(m: string, prog: string, args: string): string {
+  const words = [...args.matchAll(NET_WORD_RE)];
+  const w = words[positionalSecretAt(prog, words.map((x) => x[0]))];
+  if (w === undefined) return m;
+  const i = m.length - args.length + (w.index ?? 0);
+  return m.slice(0, i) + REDACTED + m.slice(i + w[0].length);
+}
+const POSITIONAL_GATE = /rabbitmqctl|vault|mc[ \t]/;
+/** Any of round 7's programs (one scan for the usual string that names none, before each pattern's own gate). */
+const ROUND7_GATE = /snmp|freerdp|ssh-keygen|etcdctl|lftp|net|smbtree|winexe|smbcquotas|samba-tool|-stdin|with-token|sudo|rabbitmqctl|vault|mc[ \t]/;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
 const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
 
@@ -839,7 +959,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm)|f(?:rom-literal|reerdp)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:mp\s|mpacket-)|m(?:ysql|ariadb|ongo|aster.?key|acopt|edusa)|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+use)|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop)|s(?:ecret|ig(?:=|nature|opt)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map)|sl\s)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp\s)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:mp\s|mpacket-)|m(?:ysql|ariadb|ongo|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmqctl)|s(?:ecret|ig(?:=|nature|opt)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|w(?:inexe)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -956,6 +1076,17 @@ export function scrub(s: string): string {
     if (NET_GATE.test(s)) s = s.replace(NET_CMD_RE, scrubNetCommand);
     if (OPENSSL_OPT_GATE.test(s)) s = s.replace(OPENSSL_OPT_RE, valueReplace);
   }
+  // Round 7: SNMP, FreeRDP's -p, ssh-keygen, etcdctl, lftp, Samba's net -U, secrets piped to --password-stdin, positions.
+  if (ROUND7_GATE.test(s)) {
+    if (s.includes('snmp')) s = s.replace(SNMP_CMD_RE, (cmd) => cmd.replace(SNMP_FLAG_RE, flagReplace));
+    if (FREERDP_GATE.test(s)) s = s.replace(FREERDP_CMD_RE, (cmd) => cmd.replace(FREERDP_LEGACY_RE, valueReplace));
+    if (s.includes('ssh-keygen')) s = s.replace(SSH_KEYGEN_CMD_RE, (cmd) => cmd.replace(SSH_KEYGEN_FLAG_RE, flagReplace));
+    if (s.includes('etcdctl')) s = s.replace(ETCDCTL_CMD_RE, (cmd) => cmd.replace(ETCDCTL_USER_RE, valueReplace));
+    if (s.includes('lftp')) s = s.replace(LFTP_CMD_RE, scrubLftpCommand);
+    if (s.includes('%')) s = s.replace(SAMBA_NET_CMD_RE, (cmd) => cmd.replace(SAMBA_USER_RE, valueReplace));
+    if (STDIN_GATE.test(s)) s = s.replace(STDIN_ECHO_RE, scrubEchoToStdin).replace(STDIN_HERE_RE, scrubHereStdin);
+    if (POSITIONAL_GATE.test(s)) s = s.replace(POSITIONAL_CMD_RE, scrubPositionalCommand);
+  }
   return s;
 }
 
@@ -1002,10 +1133,21 @@ const PROG_HASH_H = 2048;
 const PROG_FREERDP = 4096;
 /** `password <new>`: mysqladmin. */
 const PROG_MYSQLADMIN = 8192;
+/** Round 7: `-c`, `-A`, `-X`, `-3k`... <secret>: Net-SNMP's clients. */
+const PROG_SNMP = 16384;
+/** `-u user,<secret>`: lftp. */
+const PROG_LFTP = 32768;
+/** `-N` / `-P` <passphrase>: ssh-keygen. */
+const PROG_SSH_KEYGEN = 65536;
+const SNMP_CMD_WORD_RE = new RegExp(`(?:^|/)${SNMP_PROG}$`);
+const SNMP_ARGV_FLAG_RE = /^-(?:c|A|X|3[kKmM])$/;
+const SNMP_ARGV_GLUED_RE = /^(-(?:c|A|X))(?!\[REDACTED)./;
+/** Samba's net, smbtree, winexe, smbcquotas, samba-tool (their `-U user%<secret>` is the smbclient rule's). */
+const SAMBA_NET_CMD_WORD_RE = /(?:^|\/)(?:net|smbtree|winexe|smbcquotas|samba-tool)$/;
 const IMPACKET_CMD_WORD_RE = new RegExp(`(?:^|/)${IMPACKET_PROG}$`, 'i');
 const PW_P_CMD_WORD_RE = new RegExp(`(?:^|/)${PW_P_PROG}$`);
 const HASH_H_CMD_WORD_RE = new RegExp(`(?:^|/)${HASH_H_PROG}$`);
-const FREERDP_CMD_WORD_RE = /(?:^|\/)(?:[xw]|sdl-)?freerdp3?$/;
+const FREERDP_CMD_WORD_RE = /(?:^|\/)(?:[xw]|sdl-|wl)?freerdp3?$/;
 /** An Impacket target as one argument: `[domain/]user:<secret>@host` (the last `@`), or `domain/user:<secret>`. */
 const IMPACKET_ARG_RE = /^((?:[A-Za-z0-9_.-]+\/)?[^\s/:@]+:)(.+)(@[^\s@:]+)$|^([A-Za-z0-9_.-]+\/[^\s/:@]+:)([^@]+)$/;
 const FREERDP_ARG_RE = /^(\/(?:p|pth):)(.+)$/;
@@ -1035,6 +1177,11 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
   if (IMPACKET_CMD_WORD_RE.test(a)) return bits | PROG_IMPACKET;
   if (PW_P_CMD_WORD_RE.test(a)) return bits | PROG_PW_P | (HASH_H_CMD_WORD_RE.test(a) ? PROG_HASH_H : 0);
   if (FREERDP_CMD_WORD_RE.test(a)) return bits | PROG_FREERDP;
+  if (SNMP_CMD_WORD_RE.test(a)) return bits | PROG_SNMP;
+  if (a === 'lftp' || a.endsWith('/lftp')) return bits | PROG_LFTP;
+  if (a === 'ssh-keygen' || a.endsWith('/ssh-keygen')) return bits | PROG_SSH_KEYGEN;
+  if (a === 'etcdctl' || a.endsWith('/etcdctl')) return bits | PROG_CURL;
+  if (SAMBA_NET_CMD_WORD_RE.test(a)) return bits | PROG_SMB;
   if ((bits & PROG_P) !== 0 && SSH_CMD_RE.test(a)) return bits & ~PROG_P;
   return bits;
 }
@@ -1054,6 +1201,7 @@ function progsOf(argv: readonly unknown[], upTo = argv.length): number {
   return bits;
 }
 const NET_WORD_ARGV_RE = /^(?:net|net\.exe)$/i;
+const POSITIONAL_ARGV_RE = /(?:^|\/)(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?$/;
 const NET_SUB_RE = /^user?$/i;
 /**
  * The index in `argv` of a password told by its position: htpasswd's (htpasswdSecretAt after an `htpasswd` word), or
@@ -1067,6 +1215,13 @@ function htpasswdArgAt(argv: readonly unknown[]): number {
       const rest = argv.slice(i + 1);
       const at = htpasswdSecretAt(rest.map((x) => (typeof x === 'string' ? x : '')));
       return at < 0 ? -1 : i + 1 + at;
+    }
+    const pm = POSITIONAL_ARGV_RE.exec(w);
+    if (pm !== null) {
+      const rest = argv.slice(i + 1).map((x) => (typeof x === 'string' ? x : ''));
+      const end = rest.findIndex((x) => x === '&&' || x === '&' || x === ';' || x === '|');
+      const at = positionalSecretAt(pm[1] as string, end < 0 ? rest : rest.slice(0, end));
+      if (at >= 0) return i + 1 + at;
     }
     const sub = argv[i + 1];
     if (typeof sub === 'string' && NET_SUB_RE.test(sub) && NET_WORD_ARGV_RE.test(w.slice(w.lastIndexOf('\\') + 1))) {
@@ -1142,8 +1297,25 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
   if ((prog & PROG_FREERDP) !== 0) {
     const m = FREERDP_ARG_RE.exec(a);
     if (m !== null) return (m[1] as string) + REDACTED;
+    // Round 7: the legacy (1.0) `-p <password>`.
+    if (prev === '-p' && !a.startsWith('-')) return REDACTED;
   }
   if ((prog & PROG_MYSQLADMIN) !== 0 && prev === 'password' && !a.startsWith('-')) return REDACTED;
+  if (prog < PROG_SNMP) return v;
+  // Round 7.
+  if ((prog & PROG_SNMP) !== 0) {
+    if (prev !== undefined && SNMP_ARGV_FLAG_RE.test(prev) && !a.startsWith('-')) return REDACTED;
+    const m = SNMP_ARGV_GLUED_RE.exec(a);
+    if (m !== null) return (m[1] as string) + REDACTED;
+  }
+  if ((prog & PROG_LFTP) !== 0) {
+    const comma = a.indexOf(',');
+    if (comma > 0 && comma < a.length - 1 && ((prev === '-u' && !a.startsWith('-')) || (a.startsWith('-u') && comma > 2))) return a.slice(0, comma + 1) + REDACTED;
+  }
+  if ((prog & PROG_SSH_KEYGEN) !== 0) {
+    if ((prev === '-N' || prev === '-P') && !a.startsWith('-')) return REDACTED;
+    if (a.length > 2 && (a.startsWith('-N') || a.startsWith('-P'))) return a.slice(0, 2) + REDACTED;
+  }
   return v;
 }
 
