@@ -402,7 +402,7 @@ describe('scrub', () => {
     ['samba net -U', /(?<![\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['echo | --password-stdin', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN}))`, 'g'), scrubEchoToStdin],
     ['<<< --password-stdin', new RegExp(`(${STDIN}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHereStdin],
-    ['rabbitmqctl/vault/mc positions', /\b(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g, scrubPositionalCommand],
+    ['rabbitmqctl/vault/mc positions', /(?<![\w.-])(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g, scrubPositionalCommand],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -552,7 +552,7 @@ describe('scrub', () => {
     'sudo -S id <<< p139',
     'oras login r --password-stdin <<< "p140"; gh auth login --with-token < f',
     'rabbitmqctl add_user alice p141; rabbitmqctl add_user alice; rabbitmqctl list_users',
-    'vault login p142; vault login -method=aws role=x; vault login -',
+    'vault login p142; vault login -method=aws role=x; vault login -; aws-vault login prod',
     'mc alias set s3 https://h AKIAIOSFODNN7EXAMPLE p143; mc config host add m http://h u p144; mc ls s3',
   ];
 

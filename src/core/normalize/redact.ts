@@ -855,7 +855,7 @@ export function scrubHereStdin(m: string, k: string, v: string): string {
   return v.startsWith('[REDACTED') || VAR_REF_RE.test(v) ? m : k + REDACTED;
 }
 /** Commands whose password is told by its position (rabbitmqctl, vault login, mc alias set): see positionalSecretAt. */
-const POSITIONAL_CMD_RE = /\b(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g;
+const POSITIONAL_CMD_RE = /(?<![\w.-])(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g;
 const unquote = (w: string): string => (w.length >= 2 && (w[0] === '"' || w[0] === "'") && w.endsWith(w[0] as string) ? w.slice(1, -1) : w);
 const RABBIT_VERB_RE = /^(?:add_user|change_password|authenticate_user)$/;
 /** vault's flags that take a value when not written `-flag=value` (the others are switches: the word after them may be the token). */
