@@ -55,6 +55,19 @@ describe('renderIncidentHtml', () => {
     expect(card).toContain('<ul class="a-more"><li>high · 14:14:35 · Access entry created for role/app by alice</li></ul>');
   });
 
+  it('names each card\'s alert ids, the worst first, for seam hunt --alert (cut after six)', () => {
+    const rule = (level: Alert['rule']['level']): Alert['rule'] => ({ id: 'r-many', title: 'Many', level, tags: [], type: 'sigma' });
+    const ids = Array.from({ length: 8 }, (_, i) => `${String(i).repeat(32)}`);
+    const alerts = ids.map((id, i) => alert({ id, '@timestamp': `2024-11-05T14:1${i}:00.000Z`, rule: rule(i === 3 ? 'critical' : 'medium'), events: [`ev${i}`], chain: undefined }));
+    const [inc] = incidentsFrom(alerts);
+    const html = renderIncidentHtml({ id: 'inc-ids', incident: inc!, events: new Map(), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    const card = /<article class="alert[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    const shown = /<p class="a-ids">Alert ids \(its events: <code>seam hunt --alert ID<\/code>\): <code>([^<]*)<\/code><\/p>/.exec(card)?.[1];
+    expect(shown).toBe(`${[ids[3], ids[0], ids[1], ids[2], ids[4], ids[5]].join(' ')} … 2 more`);
+    const one = renderIncidentHtml({ id: 'inc-one', incident: incidentsFrom([alert({ id: 'f'.repeat(32), chain: undefined })])[0]!, events: new Map(), awsCalls: [], notes: new Map(), source: 'out' }, new Date(0));
+    expect(one).toContain(`Alert id (its events: <code>seam hunt --alert ID</code>): <code>${'f'.repeat(32)}</code>`);
+  });
+
   it('titles a rule card by its worst alert, the latest of several at that level, and shows that alert\'s own triage (SOC review M4, M5)', () => {
     const rule = (level: Alert['rule']['level'], variant: string, title: string): Alert['rule'] => ({ id: 'seam-native-access-entry-grant', title, level, tags: [], type: 'native', variant });
     const alerts = [

@@ -413,6 +413,9 @@ function alertCard(g: RuleGroup, page: IncidentPage): string {
   const triage = worst.triage ?? note?.triage;
   const times = g.alerts.length > 1 ? `${first['@timestamp'].slice(11, 19)}–${last['@timestamp'].slice(11, 19)} · ×${g.alerts.length}` : first['@timestamp'].slice(11, 19);
   const fold = foldText(g, page.incident.alerts);
+  // The alert ids, the worst first: what `seam hunt --alert ID` takes to print an alert's events (docs/hunting.md).
+  const ids = [worst.id, ...g.alerts.filter((a) => a.id !== worst.id).map((a) => a.id)].filter((id, i, all) => all.indexOf(id) === i);
+  const idText = `${ids.slice(0, MAX_CARD_IDS).join(' ')}${ids.length > MAX_CARD_IDS ? ` … ${ids.length - MAX_CARD_IDS} more` : ''}`;
   return `<article class="alert alert-${g.rule.level}" data-rule="${esc(g.rule.id)}">
 <header>${badge(g.rule.level)}<h3>${esc(worst.rule.title)}</h3><span class="a-when">${esc(times)}</span></header>
 <p class="a-sum">${esc(worst.summary)}</p>
@@ -420,8 +423,12 @@ ${others.length ? `<ul class="a-more">${others.slice(0, 4).map((a) => `<li>${esc
 ${triage ? `<p class="a-triage"><b>Triage</b> ${esc(triage)}</p>` : note?.description ? `<p class="a-desc">${esc(note.description)}</p>` : ''}
 ${fold ? `<p class="a-fold">${esc(fold)}</p>` : ''}
 <p class="a-meta">${esc(g.rule.type)}${tags.length ? ` · ATT&amp;CK ${esc(tags.join(', '))}` : ''} · ${g.alerts.length} alert${g.alerts.length === 1 ? '' : 's'} · ${g.alerts.reduce((n, a) => n + a.events.length, 0)} events</p>
+<p class="a-ids">${ids.length === 1 ? 'Alert id' : 'Alert ids'} (its events: <code>seam hunt --alert ID</code>): <code>${esc(idText)}</code></p>
 </article>`;
 }
+
+/** Alert ids a card lists before `… N more`. */
+const MAX_CARD_IDS = 6;
 
 const CSS = `
 *{box-sizing:border-box}
@@ -493,6 +500,7 @@ ${(Object.keys(LEVEL_COLOUR) as AlertLevel[]).map((l) => `.alert-${l}{border-lef
 .a-triage{margin:6px 0;font-size:14px;background:#f0f9ff;border-radius:6px;padding:6px 10px}
 .a-desc{margin:6px 0;font-size:14px;color:#374151}
 .a-meta{margin:4px 0 0;font-size:12px;color:#6b7280}
+.a-ids{margin:2px 0 0;font-size:12px;color:#6b7280;overflow-wrap:anywhere}
 details.context summary{cursor:pointer;font-weight:600;margin:12px 0 8px}
 .res{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px 24px}
 .res h3{font-size:14px;margin:0 0 4px;color:#374151}
