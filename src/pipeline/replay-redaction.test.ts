@@ -154,3 +154,45 @@ describe('round-6 secrets through seam replay', () => {
     expect(titles).toContain('Exec or Attach Into Pod');
   }, 120_000);
 });
+
+// Round 7, end to end: what an operator or an attacker types on a pod or a node (rabbitmqctl add_user, SNMPv3
+// passphrases, a secret echoed into docker login --password-stdin, vault login <token>, etcdctl --user u:pw against the
+// control plane's etcd) as runtime command lines and exec command= values, through `seam replay` with the shipped rules.
+const SECRETS7 = ['R7E2eRmq01', 'R7E2eSnm02', 'R7E2eSnm03', 'R7E2eStd04', 'R7E2eVlt05', 'R7E2eEtc06', 'R7E2eExV07', 'R7E2eExL08'];
+const RECORDS7 = [
+  proc('rabbitmqctl add_user ops R7E2eRmq01 && rabbitmqctl set_user_tags ops administrator'),
+  proc('snmpwalk -v3 -u monitor -l authPriv -a SHA -A R7E2eSnm02 -x AES -X R7E2eSnm03 10.0.0.1'),
+  proc('echo R7E2eStd04 | docker login -u ci --password-stdin registry.example.com; vault login R7E2eVlt05'),
+  proc('ETCDCTL_API=3 etcdctl --endpoints=https://10.0.0.10:2379 --user root:R7E2eEtc06 get /registry/secrets --prefix'),
+  exec(['vault', 'login', 'R7E2eExV07']),
+  exec(['lftp', '-u', 'backup,R7E2eExL08', 'sftp://files.internal']),
+];
+
+describe('round-7 secrets through seam replay', () => {
+  it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-redact7-'));
+    const input = join(dir, 'in.jsonl');
+    await writeFile(input, RECORDS7.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const raw = await readFile(input, 'utf8');
+    for (const s of SECRETS7) expect(raw).toContain(s);
+    const out = join(dir, 'events.jsonl');
+    const alerts = join(dir, 'alerts.jsonl');
+    const dlq = join(dir, 'dlq.jsonl');
+    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
+    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
+    expect(summary.rejected).toBe(0);
+    expect(summary.normalized).toBe(RECORDS7.length);
+    for (const f of [out, alerts, dlq]) {
+      const text = await readFile(f, 'utf8').catch(() => '');
+      for (const s of SECRETS7) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
+    }
+    const events = await jsonl<SeamEvent>(out);
+    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS7.length);
+    // The programs, users and hosts rules and analysts read stay.
+    const text = await readFile(out, 'utf8');
+    for (const keep of ['rabbitmqctl add_user ops ', 'set_user_tags ops administrator', '-u monitor -l authPriv -a SHA -A ', 'docker login -u ci --password-stdin registry.example.com', '--user root:', 'get /registry/secrets --prefix', 'command=login&', 'command=backup%2C', 'sftp%3A%2F%2Ffiles.internal'])
+      expect(text).toContain(keep);
+    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
+    expect(titles).toContain('Exec or Attach Into Pod');
+  }, 120_000);
+});
