@@ -146,6 +146,45 @@ describe('Kafka bus: consumer group commits', () => {
     expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
   });
 
+  it('a handler that throws after commitUpTo gets its batch again from the offset it committed, not from the batch start', async () => {
+    // The deliver role commits after each alert it notified. A failure later in the same batch (a notifier down, a
+    // dead-letter send refused) is retried inside the process by kafkajs, from the offsets the consumer had resolved:
+    // the part already committed must not be handed over again, or its notifications are sent twice.
+    const bus = newBus();
+    const topic = uniqueTopic('bus-upto-retry');
+    await bus.createTopics([{ topic, partitions: 1 }]);
+    const p = await bus.producer();
+    await p.send(Array.from({ length: 20 }, (_, i) => ({ topic, key: null, value: Buffer.from(String(i)) })));
+    await p.close();
+    const groupId = uniqueName('bus-upto-retry-group');
+    const firstOffsets: string[] = [];
+    const handled: string[] = [];
+    let failed = false;
+    const c = await newBus().consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      handle: async (batch, ctx) => {
+        firstOffsets.push(batch[0]!.offset);
+        for (const m of batch) {
+          if (m.offset === '8' && !failed) {
+            failed = true;
+            throw new Error('handler failed on purpose after committing up to offset 8');
+          }
+          handled.push(m.offset);
+          await ctx!.commitUpTo!(BigInt(m.offset) + 1n);
+        }
+      },
+    });
+    consumers.push(c);
+    await c.run();
+    await until(async () => (await lag(bus, groupId, topic)) === 0, 60_000, () => `the group to commit every record (batches began at ${firstOffsets.join(', ')})`);
+    expect(failed).toBe(true);
+    // The first batch began at 0; the one after the failure at 8, the first offset not committed.
+    expect(firstOffsets.slice(0, 2)).toEqual(['0', '8']);
+    expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+
   it('commitUpTo commits part of a batch while the handler runs, never past commitLimit nor back; commitHandled takes it to the end once the limit goes', async () => {
     const bus = newBus();
     const topic = uniqueTopic('bus-upto');

@@ -633,6 +633,9 @@ export class KafkaBus implements Bus {
               const offset = upTo.toString();
               await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset, ...meta(batch.topic, batch.partition, offset) }]);
               done = upTo;
+              // Resolved as far as committed (never further, see below): a handler that throws later in this batch is
+              // retried by kafkajs inside the process from its resolved offset, and must not be handed what it committed.
+              resolveOffset((upTo - 1n).toString());
               if (opts.commitLimit !== undefined) {
                 const h = handledTo.get(k);
                 handledTo.set(k, { topic: batch.topic, partition: batch.partition, end: h === undefined || next > h.end ? next : h.end, committed: h === undefined || upTo > h.committed ? upTo : h.committed });

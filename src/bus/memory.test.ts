@@ -76,6 +76,43 @@ describe('memory bus', () => {
     await c.stop();
   });
 
+  for (const limited of [false, true]) {
+    it(`a batch that fails after commitUpTo is handed again from what it committed${limited ? ' (with a commit limit, as the deliver role runs)' : ''}`, async () => {
+      const bus = new MemoryBus();
+      const p = await bus.producer();
+      const firsts: string[] = [];
+      const got: string[] = [];
+      let failed = false;
+      const c = await bus.consumer({
+        groupId: 'g',
+        topics: ['t'],
+        fromBeginning: true,
+        ...(limited ? { commitLimit: () => undefined } : {}),
+        handle: async (batch, ctx) => {
+          firsts.push(batch[0]!.value.toString());
+          for (const m of batch) {
+            if (m.value.toString() === '6' && !failed) {
+              failed = true;
+              throw new Error('notifier down after the first alerts were sent');
+            }
+            got.push(m.value.toString());
+            await ctx!.commitUpTo!(BigInt(m.offset) + 1n);
+          }
+        },
+      });
+      await c.run();
+      // A first batch handled whole, so the member reads on from its own position (kept with a commit limit) ...
+      await p.send(Array.from({ length: 3 }, (_, i) => msg('t', 'k', String(i))));
+      await until(() => got.length === 3);
+      // ... then a batch that fails after committing its first three.
+      await p.send(Array.from({ length: 7 }, (_, i) => msg('t', 'k', String(i + 3))));
+      await until(() => got.length >= 10);
+      expect(firsts).toEqual(['0', '3', '6']);
+      expect(got).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+      await c.stop();
+    });
+  }
+
   it('resumes a group from its committed offset and starts new groups at the end unless fromBeginning', async () => {
     const bus = new MemoryBus();
     const p = await bus.producer();

@@ -369,6 +369,8 @@ export class MemoryBus implements Bus {
             if (!member.running || group.epoch !== epoch || (group.committed.get(k) ?? 0) !== mine || c <= mine) return;
             this.commit(group, member.opts, topic, p, c);
             mine = c;
+            // A failure later in the batch hands it again from here, as kafkajs retries from what was resolved.
+            if (member.opts.commitLimit !== undefined) member.positions.set(k, Math.max(member.positions.get(k) ?? c, c));
           };
           try {
             await member.opts.handle(batch, { commitUpTo });

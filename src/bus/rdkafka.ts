@@ -150,6 +150,8 @@ export class RdKafkaBus extends KafkaBus {
               const metadata = opts.commitMetadata?.(batch.topic, batch.partition, upTo);
               await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: upTo.toString(), ...(metadata === undefined ? {} : { metadata }) }]);
               done = upTo;
+              // As on kafkajs: a failure later in the batch is retried from what was resolved, never what was committed.
+              resolveOffset((upTo - 1n).toString());
             };
             await opts.handle(msgs, { heartbeat: batchHeartbeat(batch.topic, batch.partition, isStale, isRunning), commitUpTo });
             const last = msgs[msgs.length - 1]!.offset;
