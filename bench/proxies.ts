@@ -10,7 +10,7 @@
  * tool (bare git directories at /work/.mirror/OWNER+NAME/repo) or `git clone` (a working tree at
  * DIR/OWNER+NAME or DIR/NAME). `--data DIR` (repeatable; or SEAM_PROXY_DATA, colon-separated; default
  * /work/.mirror) says where to look. A set whose repository is not found is reported and left out.
- * Nine sets need files no fetch snapshot's newest commit has (an older commit or another branch of the mirror, or a
+ * Ten sets need files no fetch snapshot's newest commit has (an older commit or another branch of the mirror, or a
  * repository with no snapshot, copied out of the search index): bench/proxy-sets/make.ts rebuilds them as working-tree
  * copies under /work/proxy-data (bench/proxy-sets/README.md says where each comes from and which files to copy); then
  * `npm run bench:proxies -- --data /work/.mirror --data /work/proxy-data` measures every set.
@@ -85,6 +85,13 @@
  *     four records of a root-account misuse the authors ran in their own account (root console sign-in, an IAM user created,
  *     given AdministratorAccess and an access key; account, address and keys masked), one positive sample per scenario;
  *     rebuilt from the fetch mirror's develop branch by bench/proxy-sets/make.ts hhieon (its HEAD predates the evidence).
+ *   - Moussa-Farag/aws-iam-privesc-detection (moussa-farag-rollback): evidence/07-cloudtrail-events.ndjson, the author's run
+ *     of CloudGoat's iam_privesc_by_rollback in a lab account: all 18 records of the attacker user's session as CloudTrail's
+ *     Event History returned them (lookup-events, each CloudTrailEvent on a line; account id and key replaced by AWS's
+ *     example values): GetCallerIdentity, ListAttachedUserPolicies, ListPolicyVersions and GetPolicyVersion of its own
+ *     policy, a refused DescribeInstances, SetDefaultPolicyVersion to v3 (the version allowing `*` on `*`), then the same
+ *     DescribeInstances succeeding. One positive sample; no benign records. No fetch snapshot exists: rebuilt from the
+ *     search index by bench/proxy-sets/make.ts moussa-farag.
  *   - falcosecurity/falco (falco-k8s-audit): test/trace_files/k8s_audit/*.json, Kubernetes audit events a minikube API
  *     server wrote while Falco's authors ran kubectl, labelled by test/falco_k8s_audit_tests.yaml (both rebuilt from the
  *     fetch mirror's history by bench/proxy-sets/make.ts falco: Falco moved the tests out in 2023). One sample per
@@ -127,6 +134,7 @@ import {
   otrfCloudBreachS3,
   isObj,
   jfrance,
+  moussaFaragRollback,
   nordicsnow,
   openRepo,
   pantherCloudTrail,
@@ -231,6 +239,7 @@ function loadSets(): { sets: SampleSet[]; missing: string[] } {
   // The evidence is on the repository's develop branch; the fetch snapshot's HEAD (main) predates it.
   const hhieon = findRepos('hhieon/cloud-incident-log-analysis').find((r) => r.list('evidence').some((p) => p.endsWith('.jsonl')));
   add(hhieon, 'hhieon/cloud-incident-log-analysis evidence/', [['hhieon-scenarios', hhieonScenarios]], 'bench/proxy-sets/make.ts hhieon');
+  add(findRepo('Moussa-Farag/aws-iam-privesc-detection'), 'Moussa-Farag/aws-iam-privesc-detection', [['moussa-farag-rollback', moussaFaragRollback]], 'bench/proxy-sets/make.ts moussa-farag');
   // Falco moved these tests out in 2023: only the rebuilt copy (an older commit) has them.
   const falco = findRepos('falcosecurity/falco').find((r) => r.list('test').includes('test/falco_k8s_audit_tests.yaml'));
   add(falco, 'falcosecurity/falco test/falco_k8s_audit_tests.yaml', [['falco-k8s-audit', falcoK8sAudit]], 'bench/proxy-sets/make.ts falco');

@@ -4,6 +4,7 @@ import {
   cloudgoatSumoComplete,
   hhieonScenarios,
   invictusStratus,
+  moussaFaragRollback,
   raajheshkannaaLake,
   streamalertCloudTrail,
   sumoPaste,
@@ -198,6 +199,23 @@ describe('hhieonScenarios', () => {
     const set = hhieonScenarios(repoOf({ 'evidence/scenario-01-root-misuse/cloudtrail_samples.jsonl': lines }));
     expect(set.samples.map((s) => s.records.map((r) => r.eventName))).toEqual([['ConsoleLogin', 'CreateAccessKey']]);
     expect(Object.fromEntries(set.skipped)).toEqual({ 'line that is not JSON': 1, 'line that is not a JSON object': 1 });
+  });
+});
+
+describe('moussaFaragRollback', () => {
+  it('makes one positive sample of every record of the session file, in file order', () => {
+    const rec = (name: string): string => JSON.stringify({ eventSource: 'iam.amazonaws.com', eventName: name, userIdentity: { type: 'IAMUser', userName: 'raynor' } });
+    const text = [rec('GetPolicy'), rec('SetDefaultPolicyVersion'), '', rec('ListPolicyVersions'), ''].join('\n');
+    const set = moussaFaragRollback(repoOf({ 'evidence/07-cloudtrail-events.ndjson': text }));
+    expect(set.name).toBe('moussa-farag-rollback');
+    expect(set.samples.map((s) => [s.sourceRule, s.positive, s.kind, s.records.map((r) => r.eventName)])).toEqual([
+      ['iam_privesc_by_rollback', true, 'cloudtrail', ['GetPolicy', 'SetDefaultPolicyVersion', 'ListPolicyVersions']],
+    ]);
+  });
+  it('makes no sample of a file with no record', () => {
+    const set = moussaFaragRollback(repoOf({ 'evidence/07-cloudtrail-events.ndjson': '\n[1]\n' }));
+    expect(set.samples).toEqual([]);
+    expect(Object.fromEntries(set.skipped)).toEqual({ 'line that is not a JSON object': 1 });
   });
 });
 

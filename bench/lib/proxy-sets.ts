@@ -776,6 +776,21 @@ export function hhieonScenarios(repo: Repo): SampleSet {
 }
 
 /**
+ * Moussa-Farag/aws-iam-privesc-detection evidence/07-cloudtrail-events.ndjson: the author's own run of CloudGoat's
+ * iam_privesc_by_rollback, every record of the attacker user's session as CloudTrail's Event History gave it
+ * (`lookup-events`, each event's CloudTrailEvent one line; account and key replaced by AWS's example values): recon of
+ * its own policy's versions, a refused DescribeInstances, SetDefaultPolicyVersion to the version that allows `*` on
+ * `*`, and the same DescribeInstances succeeding. One positive sample (the lab's attacker); no benign records.
+ */
+export function moussaFaragRollback(repo: Repo): SampleSet {
+  const skipped = new Map<string, number>();
+  const records = jsonObjectLines(repo.read('evidence/07-cloudtrail-events.ndjson'), skipped);
+  const samples: Sample[] =
+    records.length === 0 ? [] : [{ sourceRule: 'iam_privesc_by_rollback', name: 'raynor session', positive: true, kind: 'cloudtrail', records }];
+  return { name: 'moussa-farag-rollback', from: repo.label, samples, skipped };
+}
+
+/**
  * airbnb/streamalert rules/community/{cloudtrail,cloudwatch_events}/*.json: the test events of StreamAlert's CloudTrail
  * rules (a list of {data, log, description, trigger_rules}); positive when `trigger_rules` names a rule, negative when it
  * is empty (StreamAlert's rule tests assert that no rule fires). A `cloudtrail:events` test holds a CloudTrail log file

@@ -155,6 +155,23 @@ function alpha0490Cases(text: string): OutFile[] {
   return [{ path: 'tests/test_cases.yaml', text }];
 }
 
+/** Moussa-Farag's Event History export, checked to be JSON lines of CloudTrail records (a copy cut short fails here). */
+function moussaFaragEvents(slug: string, path: string): OutFile[] {
+  const text = fromIndex(slug, path);
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  lines.forEach((l, i) => {
+    let r: unknown;
+    try {
+      r = JSON.parse(l);
+    } catch (e) {
+      throw new Error(`${slug} ${path} line ${i + 1} is not JSON (${(e as Error).message}): an incomplete copy?`);
+    }
+    if (!isObj(r) || typeof r.eventSource !== 'string' || typeof r.eventName !== 'string') throw new Error(`${slug} ${path} line ${i + 1}: not a CloudTrail record`);
+  });
+  if (lines.length === 0) throw new Error(`${slug} ${path}: no records`);
+  return [{ path, text }];
+}
+
 const SETS: Record<string, SetBuilder> = {
   // wazuh removed ruleset/testing from main in b9d487f7c7; its parent is the last commit with the CloudTrail cases.
   wazuh: {
@@ -213,6 +230,12 @@ const SETS: Record<string, SetBuilder> = {
     slug: 'alpha0490/aws-cloudtrail-attack-detections',
     indexFiles: ['tests/test_cases.yaml'],
     build: () => alpha0490Cases(fromIndex('alpha0490/aws-cloudtrail-attack-detections', 'tests/test_cases.yaml')),
+  },
+  // No fetch snapshot: the attacker session's records (CloudGoat iam_privesc_by_rollback), one JSON record a line.
+  'moussa-farag': {
+    slug: 'Moussa-Farag/aws-iam-privesc-detection',
+    indexFiles: ['evidence/07-cloudtrail-events.ndjson'],
+    build: () => moussaFaragEvents('Moussa-Farag/aws-iam-privesc-detection', 'evidence/07-cloudtrail-events.ndjson'),
   },
 };
 
