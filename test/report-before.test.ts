@@ -1,18 +1,10 @@
 // The incident page's "Before" section read from OpenSearch (`seam report incident --from opensearch`) says what the
 // same section read from the `seam run` folder says: the demo's aws-auth grant incident (ci-deployer's first use of
 // the mapping alice added), its events indexed with Seam's templates in the real local OpenSearch.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import type { SeamEvent } from '../src/core/envelope.ts';
-import { runEmbedded } from '../src/pipeline/embedded.ts';
 import { incidentsFromFolder, pageFromOpenSearch, pagesFromFolder } from '../src/report/incident-source.ts';
-import { setupOpenSearch } from '../src/sinks/opensearch/setup.ts';
-import { OpenSearchSink } from '../src/sinks/opensearch/sink.ts';
-import { DEMO_CLUSTER, DEMO_FILE, demoDetection } from './order/demo.ts';
+import { dropDemo, indexDemo } from './helpers/hunt-demo.ts';
 import { opensearchUrl, RUN_ID } from './helpers/services.ts';
 
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
@@ -23,26 +15,10 @@ describe('incident page Before section from OpenSearch', () => {
   let dir = '';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seam-before-'));
-    const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: dir, detection: await demoDetection(), maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER });
-    const events = (await readFile(r.paths.events, 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SeamEvent);
-    const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
-    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
-    const results = await sink.writeEvents(events);
-    expect(results.filter((x) => x.status !== 'acked')).toEqual([]);
-    await sink.close();
-    await os.indices.refresh({ index: `${prefix}-events-*` });
+    dir = (await indexDemo(os, prefix)).stateDir;
   }, 300_000);
 
-  afterAll(async () => {
-    await os.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_index_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_component_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.close();
-  });
+  afterAll(() => dropDemo(os, prefix));
 
   it("shows ci-deployer's and alice's hour before the first use of the mapping, as the folder does", async () => {
     const incidents = await incidentsFromFolder(dir);

@@ -3,28 +3,14 @@
 // writes them: alertTarget, external version). A Sigma alert, a native alert and a correlation alert must print
 // exactly the events the alert names, in event-time order; --raw the stored documents; an unknown id, a wrong
 // prefix and an event gone from the index must say so with hunt's exit codes.
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HUNT_EXIT, huntCommand } from '../../src/cli/hunt.ts';
+import { HUNT_EXIT } from '../../src/cli/hunt.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { whoHit, type WhoHit } from '../../src/hunt/who.ts';
-import { alertDocVersion } from '../../src/pipeline/early.ts';
-import { runEmbedded } from '../../src/pipeline/embedded.ts';
-import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
-import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
-import { DEMO_CLUSTER, DEMO_FILE, demoDetection } from '../order/demo.ts';
+import { dropDemo, huntCli, indexDemo } from '../helpers/hunt-demo.ts';
 import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
-
-async function cli(args: Parameters<typeof huntCommand>[0]): Promise<{ code: number; lines: Record<string, unknown>[]; err: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await huntCommand({ env: {}, ...args }, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
-  return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), err: stderr };
-}
 
 describe('seam hunt --alert: from an alert to its events', () => {
   const prefix = `seamt_${RUN_ID}_alertp`.toLowerCase();
@@ -32,43 +18,20 @@ describe('seam hunt --alert: from an alert to its events', () => {
   let events = new Map<string, SeamEvent>();
   /** The alerts as the index holds them: the last version written per id. */
   const alerts = new Map<string, Alert>();
+  /** Every version of every alert, as the run raised them. */
+  let raised: Alert[] = [];
 
   beforeAll(async () => {
-    const raised: Alert[] = [];
-    const r = await runEmbedded({
-      paths: [DEMO_FILE],
-      stateDir: await mkdtemp(join(tmpdir(), 'seam-alertp-')),
-      detection: await demoDetection(),
-      maxRecordBytes: 1 << 20,
-      cluster: DEMO_CLUSTER,
-      onAlert: (a) => raised.push(JSON.parse(JSON.stringify(a)) as Alert),
-    });
-    const list = (await readFile(r.paths.events, 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SeamEvent);
-    events = new Map(list.map((e) => [e.seam.id, e]));
-    const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
-    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
-    const ev = await sink.writeEvents(list);
-    expect(ev.filter((x) => x.status !== 'acked')).toEqual([]);
-    // As the index role writes alerts (src/pipeline/roles/indexer.ts): one document per id, versioned.
-    const al = await sink.write(raised.map((a) => ({ ...sink.alertTarget(a), doc: a, version: alertDocVersion(a) })));
-    expect(al.filter((x) => x.status !== 'acked')).toEqual([]);
-    await sink.close();
-    await os.indices.refresh({ index: `${prefix}-*` });
+    const demo = await indexDemo(os, prefix, { alerts: true });
+    events = demo.byId;
+    raised = demo.raised;
     // What the index holds per id, read back (a finding alert's later version replaces the earlier).
     const resp = await os.search({ index: `${prefix}-alerts-*`, body: { size: 1000, query: { match_all: {} } } as never });
     for (const h of resp.body.hits.hits as { _source: Alert }[]) alerts.set(h._source.id, h._source);
     expect(alerts.size).toBe(new Set(raised.map((a) => a.id)).size);
   }, 300_000);
 
-  afterAll(async () => {
-    await os.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_index_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_component_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.close();
-  });
+  afterAll(() => dropDemo(os, prefix));
 
   /** The alert's events (and context), ordered as hunt orders them: event time, then seam.id. */
   const ordered = (a: Alert): string[] =>
@@ -85,7 +48,7 @@ describe('seam hunt --alert: from an alert to its events', () => {
   };
 
   const checkPrinted = async (a: Alert): Promise<WhoHit[]> => {
-    const r = await cli({ alert: a.id, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ alert: a.id, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(HUNT_EXIT.searched);
     const hits = r.lines as unknown as (WhoHit & { related?: true })[];
     // Exactly the alert's events, each once, in event-time order.
@@ -139,24 +102,24 @@ describe('seam hunt --alert: from an alert to its events', () => {
 
   it('--raw prints the stored documents as stored', async () => {
     const a = pick('correlation');
-    const r = await cli({ alert: a.id, raw: true, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ alert: a.id, raw: true, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     expect(r.lines).toEqual(ordered(a).map((id) => JSON.parse(JSON.stringify(events.get(id)!)) as unknown));
   });
 
   it('an id that is not an alert, a wrong prefix and a misuse say so with hunt exit codes', async () => {
-    const unknown = await cli({ alert: '0123456789abcdef0123456789abcdef', indexPrefix: prefix, url: opensearchUrl() });
+    const unknown = await huntCli({ alert: '0123456789abcdef0123456789abcdef', indexPrefix: prefix, url: opensearchUrl() });
     expect(unknown.code).toBe(HUNT_EXIT.error);
     expect(unknown.lines).toEqual([]);
     expect(unknown.err).toContain(`alert 0123456789abcdef0123456789abcdef is not in ${prefix}-alerts-*`);
-    const noIndex = await cli({ alert: '0123456789abcdef0123456789abcdef', indexPrefix: `${prefix}none`, url: opensearchUrl() });
+    const noIndex = await huntCli({ alert: '0123456789abcdef0123456789abcdef', indexPrefix: `${prefix}none`, url: opensearchUrl() });
     expect(noIndex.code).toBe(HUNT_EXIT.nothingSearched);
     expect(noIndex.err).toContain(`no index matches ${prefix}none-alerts-*`);
-    const incident = await cli({ alert: 'inc-9d260b075cad', indexPrefix: prefix, url: opensearchUrl() });
+    const incident = await huntCli({ alert: 'inc-9d260b075cad', indexPrefix: prefix, url: opensearchUrl() });
     expect(incident.code).toBe(HUNT_EXIT.usage);
     expect(incident.err).toContain('that is an incident id');
-    expect((await cli({ alert: pick('sigma').id, who: 'alice', indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
-    expect((await cli({ who: 'alice', raw: true, indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
+    expect((await huntCli({ alert: pick('sigma').id, who: 'alice', indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
+    expect((await huntCli({ who: 'alice', raw: true, indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
   });
 
   it('an event no longer in the index is named and the answer is partial (exit 4)', async () => {
@@ -166,7 +129,7 @@ describe('seam hunt --alert: from an alert to its events', () => {
     const found = await os.search({ index: `${prefix}-events-*`, body: { query: { ids: { values: [gone] } } } as never });
     const hit = (found.body.hits.hits as { _index: string }[])[0]!;
     await os.delete({ index: hit._index, id: gone, refresh: true });
-    const r = await cli({ alert: a.id, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ alert: a.id, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(HUNT_EXIT.partial);
     expect((r.lines as unknown as WhoHit[]).map((h) => h['seam.id'])).toEqual(ordered(a).filter((id) => id !== gone));
     expect(r.err).toContain(`events=${new Set(a.events).size - 1}/${new Set(a.events).size}`);

@@ -3,21 +3,17 @@
 // session the alert's triage says to list, and the pod the token was stolen from. Each must find what the stolen
 // credentials did, and the call that issued them (the token exchanged from 198.51.100.23); the DSL --print-dsl
 // prints must return the same events.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { huntCommand } from '../../src/cli/hunt.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { HuntMatch } from '../../src/hunt/hunt.ts';
 import { parseWho, type WhoHit } from '../../src/hunt/who.ts';
 import { shortChain } from '../../src/identity/chain-text.ts';
-import { runEmbedded } from '../../src/pipeline/embedded.ts';
-import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
-import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
-import { DEMO_CLUSTER, DEMO_FILE, demoDetection } from '../order/demo.ts';
+import { dropDemo, huntCli, indexDemo } from '../helpers/hunt-demo.ts';
 import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
 
 const KEY = 'ASIA01B1A577648959B5';
@@ -25,38 +21,16 @@ const SESSION = 'arn:aws:sts::111122223333:assumed-role/payments-api-irsa/botoco
 const POD = 'payments/api-7c9d8f6b5-x2k4q';
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
 
-async function cli(args: Parameters<typeof huntCommand>[0]): Promise<{ code: number; lines: unknown[]; err: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await huntCommand(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
-  return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown), err: stderr };
-}
-
 describe('seam hunt --who from an access key, a session and a pod', () => {
   const prefix = `seamt_${RUN_ID}_whop`.toLowerCase();
   const os = new Client({ node: opensearchUrl() });
   let events: SeamEvent[] = [];
 
   beforeAll(async () => {
-    const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-whop-')), detection: await demoDetection(), maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER });
-    events = (await readFile(r.paths.events, 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SeamEvent);
-    const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
-    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
-    const results = await sink.writeEvents(events);
-    expect(results.filter((x) => x.status !== 'acked')).toEqual([]);
-    await sink.close();
-    await os.indices.refresh({ index: `${prefix}-events-*` });
+    ({ events } = await indexDemo(os, prefix));
   }, 300_000);
 
-  afterAll(async () => {
-    await os.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_index_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_component_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.close();
-  });
+  afterAll(() => dropDemo(os, prefix));
 
   /** The ids of the indexed events a predicate holds for, sorted. */
   const expected = (p: (e: SeamEvent) => boolean): string[] => events.filter(p).map((e) => e.seam.id).sort();
@@ -67,7 +41,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
 
   it('an access key: the events it signed or whose chain passes through it, and the call that issued it (H1)', async () => {
     expect(parseWho(KEY)).toEqual({ kind: 'access_key', value: KEY });
-    const r = await cli({ who: KEY, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ who: KEY, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     const want = expected(
       (e) =>
@@ -86,7 +60,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
   });
 
   it('a session holds the STS call that created it, as a role does (M1)', async () => {
-    const r = await cli({ who: SESSION, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ who: SESSION, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     const hits = r.lines as WhoHit[];
     const exchange = events.filter((e) => issued(e, (re) => (re.assumedRoleUser as { arn?: string } | undefined)?.arn === SESSION));
@@ -100,7 +74,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
   it('a pod: what ran in it, what its credentials did, and the requests on it (M2)', async () => {
     expect(parseWho(`pod:${POD}`)).toEqual({ kind: 'pod', value: POD });
     expect(() => parseWho('pod:nope')).toThrow(/pod:<namespace>\/<name>/);
-    const r = await cli({ who: `pod:${POD}`, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ who: `pod:${POD}`, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     const [ns, name] = POD.split('/') as [string, string];
     const want = expected(
@@ -123,7 +97,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     expect(hits.some((h) => h.action === 'secretsmanager.amazonaws.com:GetSecretValue')).toBe(true);
     expect(r.err).toContain('acting principals:');
     // --print-dsl's query finds the same events.
-    const dsl = (await cli({ who: `pod:${POD}`, indexPrefix: prefix, printDsl: true, url: opensearchUrl() })).lines[0] as { index: string; query: unknown };
+    const dsl = (await huntCli({ who: `pod:${POD}`, indexPrefix: prefix, printDsl: true, url: opensearchUrl() })).lines[0] as { index: string; query: unknown };
     const resp = await os.search({ index: dsl.index, body: { query: dsl.query, size: 1000 } as never });
     const found = (resp.body.hits.hits as { _source: SeamEvent }[]).map((h) => h._source.seam.id).sort();
     expect(found).toEqual(want);
@@ -131,7 +105,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
 
   it('rule hunt lines carry the level the stream alerts at and who acted really (review-hunter M3)', async () => {
     const rule = new URL('../../detections/kubernetes/k8s_privileged_pod_created.yml', import.meta.url).pathname;
-    const r = await cli({ rules: [rule], indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    const r = await huntCli({ rules: [rule], indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     const m = r.lines as HuntMatch[];
     expect(m.length).toBeGreaterThan(0);
@@ -149,7 +123,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     // A site's override of the level is the level hunted.
     const dir = await mkdtemp(join(tmpdir(), 'seam-whop-over-'));
     await writeFile(join(dir, 'seam.yml'), 'rules:\n  overrides:\n    - { rule: k8s_privileged_pod_created, level: critical }\n');
-    const over = await cli({ rules: [rule], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    const over = await huntCli({ rules: [rule], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl() });
     expect(over.code, over.err).toBe(0);
     expect((over.lines as HuntMatch[]).map((x) => x.level)).toEqual(m.map(() => 'critical'));
   });
@@ -159,7 +133,7 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     const tmp = await mkdtemp(join(tmpdir(), 'seam-whop-ioc-'));
     const file = join(tmp, 'addresses.yml');
     await writeFile(file, 'hunt_addresses: [198.51.100.23]\n');
-    const r = await cli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {}, from: '2024-11-05', to: '2024-11-06' });
+    const r = await huntCli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), from: '2024-11-05', to: '2024-11-06' });
     expect(r.code, r.err).toBe(0);
     const want = expected((e) => e.seam.source_ip === '198.51.100.23' && ['cloudtrail', 'k8s_audit', 'guardduty'].includes(e.seam.source));
     const got = (r.lines as HuntMatch[]).map((m) => m['seam.id']).sort();
@@ -173,20 +147,20 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     const perRule = new Map<string, number>();
     for (const m of r.lines as HuntMatch[]) perRule.set(m.title, (perRule.get(m.title) ?? 0) + 1);
     const most = Math.max(...perRule.values());
-    const cut = await cli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {}, size: most - 1 });
+    const cut = await huntCli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), size: most - 1 });
     expect(cut.code, cut.err).toBe(0);
     for (const [title, n] of perRule) {
       const line = `(${title}) cut at --size ${most - 1}: it has more matches than printed`;
       if (n > most - 1) expect(cut.err).toContain(line);
       else expect(cut.err).not.toContain(line);
     }
-    const exact = await cli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {}, size: most });
+    const exact = await huntCli({ rules: [dir], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), size: most });
     expect(exact.lines).toHaveLength(want.length);
     expect(exact.err).not.toContain('cut at --size');
   });
 
   it('a pod named without pod: is read as a service account, and the hint gives the form that hunts it', async () => {
-    const r = await cli({ who: POD, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ who: POD, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code).toBe(0);
     expect(r.lines).toEqual([]);
     expect(r.err).toContain(`identities like '${POD}' there: pod:${POD}`);

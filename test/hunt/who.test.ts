@@ -4,64 +4,37 @@
 // IAM session) must find her exec into the pod, the IRSA token theft (the token read in that exec, its
 // exchange with STS from outside) and the AWS calls made with the stolen role, with events from all four
 // planes; the DSL `--print-dsl` prints must return the same events when a dashboard runs it as is.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { huntCommand } from '../../src/cli/hunt.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import { loadPlaceholdersFile } from '../../src/detect/load.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import type { HuntMatch } from '../../src/hunt/hunt.ts';
 import { parseWho, whoQuery, type WhoHit } from '../../src/hunt/who.ts';
-import { runEmbedded } from '../../src/pipeline/embedded.ts';
-import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
-import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
-import { DEMO_CLUSTER, DEMO_FILE, demoDetection } from '../order/demo.ts';
+import { DEMO_CLUSTER } from '../order/demo.ts';
+import { dropDemo, huntCli, indexDemo } from '../helpers/hunt-demo.ts';
 import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
 
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice@example.com';
 const IRSA_ROLE = 'arn:aws:iam::111122223333:role/payments-api-irsa';
 
-/** Runs the CLI and returns its JSON lines and its summary. */
-async function cli(args: Parameters<typeof huntCommand>[0]): Promise<{ code: number; lines: unknown[]; err: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await huntCommand(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
-  return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown), err: stderr };
-}
-
 describe('seam hunt --who on the demo story', () => {
   const prefix = `seamt_${RUN_ID}_who`.toLowerCase();
   const os = new Client({ node: opensearchUrl() });
   let events: SeamEvent[] = [];
-  const byId = new Map<string, SeamEvent>();
+  let byId = new Map<string, SeamEvent>();
 
   beforeAll(async () => {
-    const r = await runEmbedded({ paths: [DEMO_FILE], stateDir: await mkdtemp(join(tmpdir(), 'seam-who-')), detection: await demoDetection(), maxRecordBytes: 1 << 20, cluster: DEMO_CLUSTER });
-    events = (await readFile(r.paths.events, 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SeamEvent);
-    for (const e of events) byId.set(e.seam.id, e);
-    const sink = new OpenSearchSink(os, { nodeUrls: [opensearchUrl()], indexPrefix: prefix, replicas: 0, refreshIntervalMs: 1000, flushIntervalMs: 20 });
-    await setupOpenSearch(os, { templates: sink.config, ism: 'skip' });
-    const results = await sink.writeEvents(events);
-    expect(results.filter((x) => x.status !== 'acked')).toEqual([]);
-    await sink.close();
-    await os.indices.refresh({ index: `${prefix}-events-*` });
+    ({ events, byId } = await indexDemo(os, prefix));
   }, 300_000);
 
-  afterAll(async () => {
-    await os.indices.delete({ index: `${prefix}-*`, expand_wildcards: 'all' }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_index_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.transport.request({ method: 'DELETE', path: `/_component_template/${prefix}-*` }, { ignore: [404] }).catch(() => undefined);
-    await os.close();
-  });
+  afterAll(() => dropDemo(os, prefix));
 
   it('finds alice’s exec, the IRSA token theft and the stolen role’s AWS calls, in all four planes', async () => {
-    const r = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     const hits = r.lines as WhoHit[];
     const evs = hits.map((h) => byId.get(h['seam.id'])!);
@@ -98,26 +71,26 @@ describe('seam hunt --who on the demo story', () => {
   });
 
   it('prints DSL a dashboard can run as is, returning the same events', async () => {
-    const dsl = await cli({ who: ALICE, indexPrefix: prefix, printDsl: true });
+    const dsl = await huntCli({ who: ALICE, indexPrefix: prefix, printDsl: true });
     expect(dsl.code).toBe(0);
     const printed = dsl.lines[0] as { index: string; query: Record<string, unknown> };
     expect(printed.index).toBe(`${prefix}-events-*`);
     const resp = await os.search({ index: printed.index, size: 10_000, body: { query: printed.query } as never });
     const ids = (resp.body as { hits: { hits: { _id: string }[] } }).hits.hits.map((h) => h._id);
-    const run = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
+    const run = await huntCli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
     expect(new Set(ids)).toEqual(new Set((run.lines as WhoHit[]).map((h) => h['seam.id'])));
     expect(ids.length).toBeGreaterThan(20);
   });
 
   it('hunts a service account and a role through what reached them', async () => {
     // The service account whose token was stolen: its own requests and the stolen role's calls.
-    const sa = await cli({ who: 'payments/api', indexPrefix: prefix, url: opensearchUrl(), cluster: DEMO_CLUSTER });
+    const sa = await huntCli({ who: 'payments/api', indexPrefix: prefix, url: opensearchUrl(), cluster: DEMO_CLUSTER });
     expect(sa.code, sa.err).toBe(0);
     const saIds = new Set((sa.lines as WhoHit[]).map((h) => h['seam.id']));
     const viaSa = events.filter((e) => JSON.stringify([e.seam.principal, e.seam.origin, e.seam.chain]).match(/k8s:prod-eks-01:sa:payments\/api"|"payments\/api"|system:serviceaccount:payments:api"/));
     expect(saIds).toEqual(new Set(viaSa.map((e) => e.seam.id)));
     // The IRSA role (path-less, as the graph names roles): every call by any of its sessions.
-    const role = await cli({ who: IRSA_ROLE, indexPrefix: prefix, url: opensearchUrl() });
+    const role = await huntCli({ who: IRSA_ROLE, indexPrefix: prefix, url: opensearchUrl() });
     const roleHits = role.lines as WhoHit[];
     const sessions = events.filter((e) => e.seam.principal?.arn?.startsWith('arn:aws:sts::111122223333:assumed-role/payments-api-irsa/'));
     expect(sessions.length).toBeGreaterThan(0);
@@ -131,7 +104,7 @@ describe('seam hunt --who on the demo story', () => {
   });
 
   it('a role hunt holds the STS calls that created its sessions, whoever made them (review-soc L1)', async () => {
-    const role = await cli({ who: IRSA_ROLE, indexPrefix: prefix, url: opensearchUrl() });
+    const role = await huntCli({ who: IRSA_ROLE, indexPrefix: prefix, url: opensearchUrl() });
     expect(role.code, role.err).toBe(0);
     const ids = new Set((role.lines as WhoHit[]).map((h) => h['seam.id']));
     const assumes = events.filter((e) => String(e.eventName).startsWith('AssumeRole') && (e.requestParameters as { roleArn?: string } | undefined)?.roleArn === IRSA_ROLE);
@@ -141,7 +114,7 @@ describe('seam hunt --who on the demo story', () => {
   });
 
   it('match lines say where, from where and to what: cluster, account, source_ip, resource, outcome, service_account (review-soc M6)', async () => {
-    const r = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
+    const r = await huntCli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl() });
     const hits = r.lines as WhoHit[];
     for (const h of hits) {
       const s = byId.get(h['seam.id'])!.seam;
@@ -161,8 +134,8 @@ describe('seam hunt --who on the demo story', () => {
       const { ruleset } = await loadRules([rule], placeholders ? { placeholders } : {});
       return events.filter((e) => ruleset.match(e).length > 0).map((e) => e.seam.id).sort();
     };
-    const withFile = await cli({ rules: [rule], placeholders: file, indexPrefix: prefix, url: opensearchUrl(), env: {} });
-    const bare = await cli({ rules: [rule], indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    const withFile = await huntCli({ rules: [rule], placeholders: file, indexPrefix: prefix, url: opensearchUrl() });
+    const bare = await huntCli({ rules: [rule], indexPrefix: prefix, url: opensearchUrl() });
     expect(withFile.code, withFile.err).toBe(0);
     const got = (withFile.lines as HuntMatch[]).map((m) => m['seam.id']).sort();
     const all = (bare.lines as HuntMatch[]).map((m) => m['seam.id']).sort();
@@ -180,7 +153,7 @@ describe('seam hunt --who on the demo story', () => {
 
   it('names correlations it cannot hunt and counts them; only those searches nothing (exit 3); a rule seam.yml disables is not hunted (review-de M1, M3, ADR 0058)', async () => {
     // The pack's correlations folder without the rules they use: each named with the reason, counted, nothing searched.
-    const corr = await cli({ rules: [new URL('../../detections/correlations', import.meta.url).pathname], indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    const corr = await huntCli({ rules: [new URL('../../detections/correlations', import.meta.url).pathname], indexPrefix: prefix, url: opensearchUrl() });
     expect(corr.code, corr.err).toBe(3);
     expect(corr.lines).toEqual([]);
     const n = (await loadRules([new URL('../../detections/correlations', import.meta.url).pathname])).ruleset.correlations.length;
@@ -195,7 +168,7 @@ describe('seam hunt --who on the demo story', () => {
     const dir = await mkdtemp(join(tmpdir(), 'seam-hunt-over-'));
     await writeFile(join(dir, 'seam.yml'), 'rules:\n  overrides:\n    - { rule: t_configmap_get, disabled: true }\n');
     const fixture = new URL('../data/overrides-rules', import.meta.url).pathname;
-    const mixed = await cli({ rules: [fixture], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {} });
+    const mixed = await huntCli({ rules: [fixture], config: join(dir, 'seam.yml'), indexPrefix: prefix, url: opensearchUrl() });
     expect(mixed.code, mixed.err).toBe(0);
     expect(mixed.err).toContain("seam hunt: override: rule 't_configmap_get' disabled");
     expect(mixed.err).toContain('hunt: 0c7e5a10-0000-4000-8000-000000000004 (Test ConfigMap Read) not huntable: disabled by seam.yml rules.overrides');
@@ -212,22 +185,22 @@ describe('seam hunt --who on the demo story', () => {
   it('says when it searched nothing, and suggests identities like one that found nothing (review-soc M5)', async () => {
     // A prefix no index has: an error naming the pattern, the URL, where the prefix came from, and the prefixes there.
     // Exit 3, not 1: nothing was searched, which is neither an answer (0) nor a failed search (1).
-    const none = await cli({ who: ALICE, indexPrefix: `${prefix}_nothing`, url: opensearchUrl(), env: {} });
+    const none = await huntCli({ who: ALICE, indexPrefix: `${prefix}_nothing`, url: opensearchUrl() });
     expect(none.code).toBe(3);
     expect(none.err).toContain(`no index matches ${prefix}_nothing-events-* at ${opensearchUrl()} (prefix '${prefix}_nothing' from --index-prefix)`);
     expect(none.err).toContain(`'${prefix}'`);
-    const rules = await cli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: `${prefix}_nothing`, url: opensearchUrl(), env: {} });
+    const rules = await huntCli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: `${prefix}_nothing`, url: opensearchUrl() });
     expect(rules.code).toBe(3);
     expect(rules.err).toContain('no index matches');
-    const rulesEmpty = await cli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02', env: {} });
+    const rulesEmpty = await huntCli({ rules: [new URL('../../detections/guardduty', import.meta.url).pathname], indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02' });
     expect(rulesEmpty.code).toBe(3);
     expect(rulesEmpty.err).toContain('nothing was searched');
     // A window without events.
-    const empty = await cli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02' });
+    const empty = await huntCli({ who: ALICE, indexPrefix: prefix, url: opensearchUrl(), from: '2030-01-01', to: '2030-01-02' });
     expect(empty.code).toBe(3);
     expect(empty.err).toMatch(/no event in \S+-events-\* between 2030-01-01 and 2030-01-02 .*its \d+ events are from 2024-11-05/);
     // A Kubernetes user name that is, on EKS, a session ARN: none, with the identity meant.
-    const alice = await cli({ who: 'alice', indexPrefix: prefix, url: opensearchUrl() });
+    const alice = await huntCli({ who: 'alice', indexPrefix: prefix, url: opensearchUrl() });
     expect(alice.code, alice.err).toBe(0);
     expect(alice.lines).toEqual([]);
     expect(alice.err).toContain(`identities like 'alice' there: ${ALICE}`);
