@@ -91,6 +91,13 @@ describe('seam hunt exit codes', () => {
     expect(both.code).toBe(2);
     expect(both.err).toContain('give either --rules or --who, not both');
     expect((await run({ who: ' ' })).code).toBe(2);
+    // --raw prints the events --alert or --who found: with rules alone, or with --print-dsl (nothing found), it is a mistake.
+    const rawRules = await run({ rules: [RULE], raw: true });
+    expect(rawRules.code).toBe(2);
+    expect(rawRules.err).toContain('--raw goes with --alert or --who');
+    const rawDsl = await run({ who: 'alice', raw: true, printDsl: true });
+    expect(rawDsl.code).toBe(2);
+    expect(rawDsl.err).toContain('--print-dsl searches nothing');
   });
 });
 

@@ -15,7 +15,7 @@ export interface HuntCommandOptions {
   who?: string;
   /** From an alert to its events: the alert id (32 hex digits, the alerts index `_id`); not with `rules` or `who`. */
   alert?: string;
-  /** With `alert`: print the stored event documents as stored instead of hunt lines. */
+  /** With `alert` or `who`: print the stored event documents as stored instead of hunt lines. */
   raw?: boolean;
   /** With `who`: only this cluster's Kubernetes identities and events. */
   cluster?: string;
@@ -104,8 +104,8 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
   const loaded = await loadCliConfig(opts.config, opts.env ?? process.env, err);
   if (loaded === undefined) return HUNT_EXIT.usage;
   const prefix = opts.indexPrefix ?? loaded.config.opensearch.indexPrefix;
-  if (opts.raw === true && opts.alert === undefined) {
-    err.write('seam hunt: --raw goes with --alert\n');
+  if (opts.raw === true && opts.alert === undefined && opts.who === undefined) {
+    err.write('seam hunt: --raw goes with --alert or --who\n');
     return HUNT_EXIT.usage;
   }
   if (opts.alert !== undefined) {
@@ -236,8 +236,9 @@ export async function huntCommand(opts: HuntCommandOptions, out: Out = process.s
 
 /**
  * `seam hunt --who`: one JSON line per event attributed to the identity (time, id, plane, action, the
- * acting principal, who acted really, the chain in short form), then a summary on `err` with the count
- * per plane and the principals it acted through. `--print-dsl` prints the index pattern and query.
+ * acting principal, who acted really, the chain in short form), or with `--raw` the stored event documents as
+ * stored (as `--alert --raw` prints them), then a summary on `err` with the count per plane and the principals it
+ * acted through. `--print-dsl` prints the index pattern and query.
  */
 async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: OpenSearchSinkConfig, urlOrigin: string, prefixFrom: string, out: Out, err: Out): Promise<number> {
   const prefix = cfg.indexPrefix;
@@ -251,6 +252,10 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
   }
   const o = { who, indexPrefix: prefix, ...(opts.cluster ? { cluster: opts.cluster } : {}), ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}), ...(opts.size !== undefined ? { size: opts.size } : {}) };
   if (opts.printDsl) {
+    if (opts.raw === true) {
+      err.write('seam hunt: --raw prints the events found; --print-dsl searches nothing: give one of them\n');
+      return HUNT_EXIT.usage;
+    }
     out.write(`${JSON.stringify({ who, ...whoSearch(o) })}\n`);
     return HUNT_EXIT.searched;
   }
@@ -258,7 +263,7 @@ async function huntWhoCommand(opts: HuntCommandOptions & { who: string }, cfg: O
   const scope: Scope = { pattern: `${prefix}-events-*`, prefix, prefixOrigin: prefixFrom, urls: cfg.nodeUrls, from: opts.from, to: opts.to };
   try {
     if (!(await indicesExist(client, scope, err))) return HUNT_EXIT.nothingSearched;
-    const s = await huntWho(client, o, (h) => out.write(`${JSON.stringify(h)}\n`));
+    const s = await huntWho(client, o, (h, e) => out.write(`${JSON.stringify(opts.raw === true ? e : h)}\n`));
     const planes = (['k8s_audit', 'cloudtrail', 'guardduty', 'runtime'] as const).map((p) => `${p}=${s.bySource[p] ?? 0}`).join(' ');
     err.write(`hunt --who ${who.value} (${who.kind}): events=${s.events} ${planes}${s.truncated ? ' (cut at --size)' : ''}\n`);
     // A pod is acted in and on (an exec, its credentials' calls): who did, not what it acted through.

@@ -152,7 +152,7 @@ export function buildCli(): Command {
     .option('--rules <paths...>', 'rule files or folders (default: seam.yml rules.paths)')
     .option('--who <identity>', 'every event attributed to an IAM ARN, an access key id (AKIA…, ASIA…), a Kubernetes user, namespace/serviceaccount or pod:namespace/name, across the planes and through the roles and service accounts it reached')
     .option('--alert <id>', 'every event an alert names (its events; a correlation\'s are those behind its members), from the alerts and events indices, in event-time order; exit 4 when some are no longer indexed')
-    .option('--raw', 'with --alert: print the stored event documents as stored')
+    .option('--raw', 'with --alert or --who: print the stored event documents (raw fields and seam.*) as stored, one JSON line each, instead of hunt lines')
     .option('--cluster <name>', 'with --who: only this cluster\'s Kubernetes identities and events')
     .option('--url <url>', 'OpenSearch URL (default seam.yml opensearch.nodeUrls, SEAM_OPENSEARCH_URL, or http://127.0.0.1:9200)')
     .option('--from <time>', 'earliest @timestamp: ISO 8601 or date math such as now-7d')

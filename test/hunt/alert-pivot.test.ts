@@ -119,7 +119,7 @@ describe('seam hunt --alert: from an alert to its events', () => {
     expect(incident.code).toBe(HUNT_EXIT.usage);
     expect(incident.err).toContain('that is an incident id');
     expect((await huntCli({ alert: pick('sigma').id, who: 'alice', indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
-    expect((await huntCli({ who: 'alice', raw: true, indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
+    expect((await huntCli({ rules: ['detections'], raw: true, indexPrefix: prefix })).code).toBe(HUNT_EXIT.usage);
   });
 
   it('an event no longer in the index is named and the answer is partial (exit 4)', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HUNT_EXIT } from '../../src/cli/hunt.ts';
 import { loadRules } from '../../src/detect/sigma/ruleset.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { HuntMatch } from '../../src/hunt/hunt.ts';
@@ -101,6 +102,26 @@ describe('seam hunt --who from an access key, a session and a pod', () => {
     const resp = await os.search({ index: dsl.index, body: { query: dsl.query, size: 1000 } as never });
     const found = (resp.body.hits.hits as { _source: SeamEvent }[]).map((h) => h._source.seam.id).sort();
     expect(found).toEqual(want);
+  });
+
+  it('--raw prints the stored documents of the events found, in the order of the --who lines', async () => {
+    const hunt = { who: `pod:${POD}`, indexPrefix: prefix, url: opensearchUrl() };
+    const lines = await huntCli(hunt);
+    const raw = await huntCli({ ...hunt, raw: true });
+    expect(raw.code, raw.err).toBe(HUNT_EXIT.searched);
+    const order = (lines.lines as WhoHit[]).map((h) => h['seam.id']);
+    expect(order.length).toBeGreaterThan(5);
+    // Each line the event as the index stores it (raw fields and seam.*), as --alert --raw prints it.
+    const byId = new Map(events.map((e) => [e.seam.id, e]));
+    expect(raw.lines).toEqual(order.map((id) => JSON.parse(JSON.stringify(byId.get(id)!)) as unknown));
+    expect(new Set((raw.lines as SeamEvent[]).map((e) => e.seam.source)).size).toBe(4);
+    // The same summary on stderr; --size cuts the documents as it cuts the lines.
+    expect(raw.err).toBe(lines.err);
+    const cut = await huntCli({ ...hunt, raw: true, size: 3 });
+    expect(cut.code, cut.err).toBe(HUNT_EXIT.searched);
+    expect(cut.lines).toEqual(raw.lines.slice(0, 3));
+    expect(cut.err).toContain('events=3 ');
+    expect(cut.err).toContain('(cut at --size)');
   });
 
   it('rule hunt lines carry the level the stream alerts at and who acted really (review-hunter M3)', async () => {
