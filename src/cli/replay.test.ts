@@ -170,11 +170,15 @@ describe('seam replay', () => {
     expect(text.status).toBe(0);
     const lines = text.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('ALERT [')).length).toBeGreaterThan(0);
-    expect(lines.every((l) => l.startsWith('ALERT [') || l.startsWith('  also matched: '))).toBe(true);
+    expect(lines.every((l) => l.startsWith('ALERT [') || l.startsWith('  alert id: ') || l.startsWith('  also matched: '))).toBe(true);
+    // Each ALERT line is followed by its alert id, the id `seam hunt --alert` takes.
+    const printed = lines.flatMap((l, i) => (l.startsWith('ALERT [') ? [lines[i + 1] ?? ''] : []));
+    expect(printed.every((l) => /^ {2}alert id: [0-9a-f]{32}$/.test(l))).toBe(true);
     const json = seam(['replay', AUDIT, '--rules', k8s, '--dlq', join(dir, 'format-dlq.jsonl')]);
-    const alerts = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rule: { title: string }; folded_into?: string });
-    // The same alerts: the text shows those not folded into another (ADR 0050).
+    const alerts = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; rule: { title: string }; folded_into?: string });
+    // The same alerts: the text shows those not folded into another (ADR 0050), with the ids the JSON gives them.
     expect(lines.filter((l) => l.startsWith('ALERT [')).length).toBe(alerts.filter((a) => a.folded_into === undefined).length);
+    expect(printed.map((l) => l.slice('  alert id: '.length))).toEqual(alerts.filter((a) => a.folded_into === undefined).map((a) => a.id));
   });
 
   it('says on stderr, in one line, which placeholders the rules use without values (review-soc L6), with --workers once', () => {

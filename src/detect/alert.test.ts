@@ -230,7 +230,9 @@ describe('alertFromMatch: the Sigma fields: attribute', () => {
     const a = alertFromMatch(m!);
     expect(a.fields).toEqual({ 'objectRef.name': 'db-pass', sourceIPs: '203.0.113.5', 'user.groups': ['system:authenticated', 'devs'], 'responseStatus.code': '200' });
     expect(Alert.parse(a)).toEqual(a);
-    expect(alertText(a)).toContain('\n  fields: objectRef.name=db-pass sourceIPs=203.0.113.5 user.groups=system:authenticated,devs responseStatus.code=200\n');
+    // The id under the ALERT line (what `seam hunt --alert` takes), then the fields.
+    expect(alertText(a)).toMatch(new RegExp(`^ALERT \\[low\\] 2026-12-01T10:00:00.000Z Secret read[^\\n]*\\n  alert id: ${a.id}\\n  fields: `));
+expect(alertText(a)).toContain('\n  fields: objectRef.name=db-pass sourceIPs=203.0.113.5 user.groups=system:authenticated,devs responseStatus.code=200\n');
     // A rule without fields: no key at all.
     const plain = loadRulesFromText(text.replace(/fields:[\s\S]*?level/, 'level'), 'r.yml').ruleset;
     expect(alertFromMatch(plain.match(r.value as SeamEvent)[0]!)).not.toHaveProperty('fields');

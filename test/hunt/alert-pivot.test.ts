@@ -3,6 +3,10 @@
 // writes them: alertTarget, external version). A Sigma alert, a native alert and a correlation alert must print
 // exactly the events the alert names, in event-time order; --raw the stored documents; an unknown id, a wrong
 // prefix and an event gone from the index must say so with hunt's exit codes.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HUNT_EXIT } from '../../src/cli/hunt.ts';
@@ -105,6 +109,31 @@ describe('seam hunt --alert: from an alert to its events', () => {
     const r = await huntCli({ alert: a.id, raw: true, indexPrefix: prefix, url: opensearchUrl() });
     expect(r.code, r.err).toBe(0);
     expect(r.lines).toEqual(ordered(a).map((id) => JSON.parse(JSON.stringify(events.get(id)!)) as unknown));
+  });
+
+  it('every alert id seam run prints under its ALERT line resolves with seam hunt --alert', async () => {
+    // `seam run` on the demo as `npm start` runs it (embedded, its own state folder; no SEAM_* of this machine, so not
+    // the Kafka path): what an analyst reads on the terminal. The index above holds the same demo's alerts.
+    const root = join(import.meta.dirname, '../..');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SEAM_')));
+    const run = spawnSync(process.execPath, [join(root, 'bin/seam.mjs'), 'run', '--state-dir', await mkdtemp(join(tmpdir(), 'seam-alertp-run-'))], { cwd: root, env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    const at = lines.flatMap((l, i) => (l.startsWith('ALERT [') ? [i] : []));
+    expect(at.length).toBeGreaterThan(10);
+    const ids = at.map((i) => /^ {2}alert id: ([0-9a-f]{32})$/.exec(lines[i + 1] ?? '')?.[1]);
+    expect(ids.filter((id) => id === undefined)).toEqual([]);
+    for (const [k, id] of ids.entries()) {
+      const line = lines[at[k]!]!;
+      const a = alerts.get(id!);
+      expect(a, `${line}: its id ${id} is not in the alerts index`).toBeDefined();
+      expect(line).toContain(` ${a!.rule.title}`);
+      const r = await huntCli({ alert: id!, indexPrefix: prefix, url: opensearchUrl() });
+      expect(r.code, `${line}\n${r.err}`).toBe(HUNT_EXIT.searched);
+      expect(r.err).toContain(`hunt --alert ${id}: rule=${a!.rule.id} (${a!.rule.title})`);
+      expect((r.lines as WhoHit[]).map((h) => h['seam.id'])).toEqual(ordered(a!));
+    }
+    process.stdout.write(`alert-pivot: ${ids.length} ALERT lines of seam run, every id resolved by seam hunt --alert\n`);
   });
 
   it('an id that is not an alert, a wrong prefix and a misuse say so with hunt exit codes', async () => {
