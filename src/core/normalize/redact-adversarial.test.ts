@@ -723,6 +723,81 @@ const ROUND7_HANDLED: Case[] = [
   },
 ];
 
+/**
+ * Round 8: round 7's known gaps (chpasswd's input, rabbitmqadmin -p, snmpusm passwd, doctl -t, Samba's net -U before the
+ * subcommand), a program's secret after a quoted -e / -c script holding a `;` (and SQL password clauses inside such scripts),
+ * and an argv that is a command line split into words (a sensor that tokenizes it). Each case failed before the fix.
+ */
+const procArgs = (args: string[]): Record<string, unknown> => ({ ...runtime, process: { ...(runtime.process as Record<string, unknown>), args } });
+const ROUND8: Case[] = [
+  {
+    name: 'echo / printf / here-string / here-document into chpasswd (names kept)',
+    rec: proc("echo 'alice:R8Chp0001' | chpasswd; echo bob:R8Chp0002 | sudo chpasswd; printf 'carol:R8Chp0003\\ndave:R8Chp0004\\n' | chpasswd; chpasswd <<< 'eve:R8Chp0005'; echo 'root:$6$salt$R8Chp0006' | chpasswd -e"),
+    secrets: ['R8Chp0001', 'R8Chp0002', 'R8Chp0003', 'R8Chp0004', 'R8Chp0005', 'R8Chp0006'],
+    keep: ["echo 'alice:", 'echo bob:', '| sudo chpasswd', "printf 'carol:", '\\ndave:', "chpasswd <<< 'eve:", "echo 'root:", 'chpasswd -e'],
+  },
+  { name: 'chpasswd here-document in a ConfigMap script', rec: podCreate('configmaps', { kind: 'ConfigMap', data: { 'init.sh': '#!/bin/sh\nchpasswd <<EOF\nops:R8Chp0007\nbackup:R8Chp0008\nEOF\nexec sshd -D\n' } }), secrets: ['R8Chp0007', 'R8Chp0008'], keep: ['chpasswd <<EOF\nops:', '\nbackup:', 'exec sshd -D'] },
+  { name: 'rabbitmqadmin -p / -p<glued> / --password=', rec: proc('rabbitmqadmin -H mq -P 15672 -u admin -p R8Rad0009 list queues; rabbitmqadmin -u admin -pR8Rad0010 list users; rabbitmqadmin --username=admin --password=R8Rad0011 list vhosts'), secrets: ['R8Rad0009', 'R8Rad0010', 'R8Rad0011'], keep: ['rabbitmqadmin -H mq -P 15672 -u admin -p ', 'list queues', '--username=admin'] },
+  { name: 'snmpusm passwd <old> <new> (and -A / -X)', rec: proc('snmpusm -v3 -u admin -l authPriv -a SHA -A R8Snu0012 -x AES -X R8Snu0013 10.0.0.1 passwd R8Snu0014 R8Snu0015; snmpusm -v3 -u admin -A R8Snu0016 h passwd -Ca "R8Snu0017" R8Snu0018 bob'), secrets: ['R8Snu0012', 'R8Snu0013', 'R8Snu0014', 'R8Snu0015', 'R8Snu0016', 'R8Snu0017', 'R8Snu0018'], keep: ['snmpusm -v3 -u admin -l authPriv -a SHA -A ', '10.0.0.1 passwd ', 'passwd -Ca ', ' bob'] },
+  { name: 'doctl auth init -t / --access-token, doctl -t= on any command', rec: proc('doctl auth init -t R8Doc0019; doctl auth init --access-token R8Doc0020 --context work; doctl -t=R8Doc0021 compute droplet list; doctl -tR8Doc0022 account get'), secrets: ['R8Doc0019', 'R8Doc0020', 'R8Doc0021', 'R8Doc0022'], keep: ['doctl auth init -t ', '--context work', 'compute droplet list', 'account get'] },
+  { name: 'Samba net -U user%password before the subcommand', rec: proc('net -U CORP\\\\admin%R8Net0023 rpc user add bob -S dc01; net -Uadmin%R8Net0024 -S dc01 rpc shutdown'), secrets: ['R8Net0023', 'R8Net0024'], keep: ['net -U CORP\\\\admin%', 'rpc user add bob -S dc01', 'rpc shutdown'] },
+  {
+    name: 'a secret after a quoted -e / -c script holding a ;, and SQL password clauses inside it',
+    rec: proc(
+      "mysql -e \"use db; select 1\" -uroot -pR8Sql0025; curl -H 'Cookie: a=1; b=2' -u ops:R8Crl0026 https://h; lftp -e \"set ssl:verify-certificate no; open -u bob,R8Lft0027 ftp://h; mirror\"; mysql -e \"use db; ALTER USER 'app'@'%' IDENTIFIED BY 'R8Sql0028'; GRANT ALL ON db.* TO 'rep'@'%' IDENTIFIED WITH mysql_native_password BY 'R8Sql0029'\"; mysql -e \"SET PASSWORD FOR 'app'@'%' = PASSWORD('R8Sql0030'); SET PASSWORD FOR bob = 'R8Sql0031'\"; psql -c \"BEGIN; CREATE ROLE app LOGIN ENCRYPTED PASSWORD 'R8Pgs0032'; COMMIT\"; sqlplus / as sysdba <<< 'ALTER USER scott IDENTIFIED BY R8Ora0033;'",
+    ),
+    secrets: ['R8Sql0025', 'R8Crl0026', 'R8Lft0027', 'R8Sql0028', 'R8Sql0029', 'R8Sql0030', 'R8Sql0031', 'R8Pgs0032', 'R8Ora0033'],
+    keep: ['mysql -e "use db; select 1" -uroot -p', '-u ops:', 'https://h', 'open -u bob,', "ALTER USER 'app'@'%' IDENTIFIED BY '", "TO 'rep'@'%' IDENTIFIED WITH mysql_native_password BY '", "SET PASSWORD FOR 'app'@'%' = PASSWORD('", 'CREATE ROLE app LOGIN ENCRYPTED PASSWORD', 'ALTER USER scott IDENTIFIED BY '],
+  },
+  { name: 'exec: rabbitmqadmin -p', rec: execUri(['rabbitmqadmin', '-u', 'admin', '-p', 'R8ExRad34', 'list', 'queues']), secrets: ['R8ExRad34'], keep: ['command=admin', 'command=queues'] },
+  { name: 'exec: doctl auth init -t', rec: execUri(['doctl', 'auth', 'init', '-t', 'R8ExDoc35']), secrets: ['R8ExDoc35'], keep: ['command=init'] },
+  { name: 'exec: snmpusm passwd <old> <new>', rec: execUri(['snmpusm', '-v3', '-u', 'admin', 'h', 'passwd', 'R8ExSnu36', 'R8ExSnu37', 'bob']), secrets: ['R8ExSnu36', 'R8ExSnu37'], keep: ['command=passwd', 'command=bob'] },
+  {
+    name: 'pod argv: rabbitmqadmin -p, doctl -t=, snmpusm passwd, net -U before the subcommand',
+    rec: podCreate('pods', {
+      kind: 'Pod',
+      spec: {
+        containers: [
+          container({ command: ['rabbitmqadmin', '-u', 'admin', '-p', 'R8PodRad38', 'list', 'queues'] }),
+          container({ name: 'd', command: ['doctl'], args: ['-t=R8PodDoc39', 'account', 'get'] }),
+          container({ name: 's', command: ['/usr/bin/snmpusm', '-v3', '-u', 'admin', 'h', 'passwd', '-Ca', 'R8PodSnu40', 'R8PodSnu41', 'bob'] }),
+          container({ name: 'n', command: ['net', '-U', 'admin%R8PodNet42', 'rpc', 'user', 'add', 'bob'] }),
+        ],
+      },
+    }),
+    secrets: ['R8PodRad38', 'R8PodDoc39', 'R8PodSnu40', 'R8PodSnu41', 'R8PodNet42'],
+    keep: ['rabbitmqadmin', '-t=', 'passwd', '-Ca', 'bob', 'admin%', 'rpc'],
+  },
+  {
+    name: 'runtime argv split into words: echo pw | docker login --password-stdin, echo u:pw | chpasswd, "echo pw |" as one word',
+    rec: procArgs(['echo', 'R8ArgStd43', '|', 'docker', 'login', '-u', 'ci', '--password-stdin', 'registry.example.com', ';', 'echo', 'alice:R8ArgChp44', '|', 'chpasswd', '&&', 'sh', '-c', 'echo R8ArgStd45 |', 'gh auth login --with-token']),
+    secrets: ['R8ArgStd43', 'R8ArgChp44', 'R8ArgStd45'],
+    keep: ['"docker","login","-u","ci","--password-stdin","registry.example.com"', '"alice:[REDACTED]","|","chpasswd"', '"echo [REDACTED] |","gh auth login --with-token"'],
+  },
+  {
+    name: 'runtime argv split into words: a flag and its value apart (rabbitmqadmin -p, doctl -t, snmpusm passwd)',
+    rec: procArgs(['rabbitmqadmin', '-p', 'R8ArgRad46', 'list', 'users', '&&', 'doctl', '-t', 'R8ArgDoc47', 'account', 'get', '&&', 'snmpusm', 'h', 'passwd', 'R8ArgSnu48', 'R8ArgSnu49']),
+    secrets: ['R8ArgRad46', 'R8ArgDoc47', 'R8ArgSnu48', 'R8ArgSnu49'],
+    keep: ['"rabbitmqadmin","-p","[REDACTED]","list","users"', '"doctl","-t","[REDACTED]","account","get"', '"passwd","[REDACTED]","[REDACTED]"'],
+  },
+];
+
+/** Round 8 look-alikes: the same programs and words without a secret. */
+const ROUND8_KEPT: Case[] = [
+  { name: 'chpasswd fed from a file or variables; echo into other programs', rec: proc('echo "$USER:$PASS" | chpasswd; echo "ops:$(pwgen 16 1)" | chpasswd; cat users.txt | chpasswd; chpasswd < /tmp/users; echo x:y | cut -d: -f1; getent passwd bob; passwd --expire bob'), secrets: [], keep: ['echo "$USER:$PASS" | chpasswd', 'echo "ops:$(pwgen 16 1)" | chpasswd', 'echo x:y | cut -d: -f1', 'passwd --expire bob'] },
+  { name: 'rabbitmqadmin port and vhost, rabbitmqctl -p vhost', rec: proc('rabbitmqadmin -H mq -P 15672 -V / list exchanges; rabbitmqctl set_permissions -p / alice ".*" ".*" ".*"; rabbitmqctl list_queues -p staging'), secrets: [], keep: ['-P 15672 -V / list exchanges', 'set_permissions -p / alice', 'list_queues -p staging'] },
+  { name: 'snmpusm without passwd, passwd the program', rec: proc('snmpusm -v3 -u admin -l authNoPriv h create bob; snmpusm -v3 h delete bob; snmpusm -v3 h cloneFrom bob admin; passwd bob; sudo passwd -l bob'), secrets: [], keep: ['h create bob', 'h delete bob', 'cloneFrom bob admin', 'passwd bob', 'passwd -l bob'] },
+  { name: 'doctl without a token, -t of other programs', rec: proc('doctl auth init --context work; doctl auth list; doctl compute droplet list --format ID,Name; docker run -t -i alpine sh; kubectl exec -t pod -- ls; sort -t: -k2 f'), secrets: [], keep: ['doctl auth init --context work', '--format ID,Name', 'docker run -t -i alpine sh', 'exec -t pod', 'sort -t: -k2 f'] },
+  { name: 'Samba net without a password before the subcommand', rec: proc('net -U admin rpc user -S dc01; net -S dc01 -U CORP\\\\admin ads info; net ads testjoin'), secrets: [], keep: ['net -U admin rpc user -S dc01', 'net ads testjoin'] },
+  {
+    name: 'quoted scripts with ; and no secret; SQL without a password value; prose',
+    rec: proc("sh -c \"mysql -h db\" && sh -c \"nc -p 4444 h\"; mysql -u'root' -h db -e \"select 1; select 2\"; psql -c \"ALTER ROLE app PASSWORD NULL; ALTER ROLE app VALID UNTIL 'infinity'\"; mysql -e \"CREATE USER bob IDENTIFIED WITH auth_socket; ALTER USER a IDENTIFIED BY RANDOM PASSWORD; select password('')\"; echo Pods are identified by their labels"),
+    secrets: [],
+    keep: ['sh -c "nc -p 4444 h"', "mysql -u'root' -h db -e", 'PASSWORD NULL', "VALID UNTIL 'infinity'", 'IDENTIFIED WITH auth_socket', 'IDENTIFIED BY RANDOM PASSWORD', 'identified by their labels'],
+  },
+  { name: 'runtime argv pipelines without a secret', rec: procArgs(['cat', 'users.txt', '|', 'chpasswd', ';', 'echo', '"$PW"', '|', 'docker', 'login', '--password-stdin', 'r', '&&', 'echo', 'hello', '|', 'grep', 'h', ';', 'snmpusm', 'h', 'create', 'bob']), secrets: [], keep: ['"cat","users.txt","|","chpasswd"', '"echo","\\"$PW\\"","|","docker"', '"snmpusm","h","create","bob"'] },
+];
+
 /** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */
 function direct(rec: Record<string, unknown>, source: 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty'): string {
   const before = JSON.stringify(rec);
@@ -788,8 +863,8 @@ describe('adversarial redaction corpus', () => {
   });
 });
 
-describe('adversarial redaction corpus, rounds 4 to 7', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED]) {
+describe('adversarial redaction corpus, rounds 4 to 8', () => {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];

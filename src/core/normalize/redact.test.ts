@@ -2,7 +2,23 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawMeta, SeamEvent } from '../envelope.ts';
 import { normalizeLine, normalizeRecord, REDACTED, unwrapRecords } from './normalize.ts';
-import { isSecretName, isTextSecretKey, scrub, scrubEchoToStdin, scrubHereStdin, scrubHtpasswd, scrubImpacketCommand, scrubLftpCommand, scrubNetCommand, scrubOracleCommand, scrubPositionalCommand } from './redact.ts';
+import {
+  isSecretName,
+  isTextSecretKey,
+  scrub,
+  scrubChpasswdPairs,
+  scrubEchoToChpasswd,
+  scrubEchoToStdin,
+  scrubHereStdin,
+  scrubHtpasswd,
+  scrubImpacketCommand,
+  scrubLftpCommand,
+  scrubNetCommand,
+  scrubOracleCommand,
+  scrubPositionalCommand,
+  scrubSnmpusmCommand,
+  sqlValueReplace,
+} from './redact.ts';
 
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const text = (p: string): string => readFileSync(new URL(p, FIXTURES), 'utf8');
@@ -313,6 +329,8 @@ describe('scrub', () => {
   const kept = (v: string): boolean => v.startsWith('[REDACTED');
   const flagValue = (m: string, k: string, g?: string, sp?: string, v?: string): string => (kept(g ?? v ?? '') ? m : k + (sp ?? '') + REDACTED);
   const cmdFlag = (flag: string): RegExp => new RegExp(`(\\s${flag})(?:("[^"]+"|'[^']+'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
+  // Round 8: one unit of a command, a quoted argument whole.
+  const UNIT = `(?:[^;&|\\n"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
   const STDIN = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
   type Step = readonly [name: string, re: RegExp, replace: string | ((m: string, ...g: string[]) => string)];
   const steps: readonly Step[] = [
@@ -350,10 +368,13 @@ describe('scrub', () => {
     ['mysqladmin password', /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'mysql/sshpass/mongo/login -p',
-      /(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\s+registry|az)\s+login)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g,
+      new RegExp(
+        `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|az)\\s+login)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`,
+        'g',
+      ),
       flagValue,
     ],
-    ['curl user', /(\bcurl(?=\s)[^;&|\n]*?\s(?:-[a-zA-Z]*[uU]\s*|--(?:proxy-)?user(?:\s+|=))["']?[^\s:"']*:)([^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['curl user', new RegExp(`(\\bcurl(?=\\s)${UNIT}*?\\s(?:-[a-zA-Z]*[uU]\\s*|--(?:proxy-)?user(?:\\s+|=))["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['redis-cli -a', /(\bredis-cli(?=\s)[^;&|\n]*?\s-a\s+)((?!-)[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['--from-literal', /(--from-literal(?:=|\s+)["']?[^=\s"']*=)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     // Round 4.
@@ -388,7 +409,7 @@ describe('scrub', () => {
     ['sql connect', /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim, (m, k, v, after, _o, whole) => (kept(v) || (after === undefined && !/sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/.test(whole as string)) ? m : k + REDACTED)],
     ['-hashes/-aesKey', /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['impacket target', /(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\.py)(?=\s)[^;&|\n]*/gi, scrubImpacketCommand],
-    ['nxc & co -p', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
+    ['nxc & co -p', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
     ['nxc & co -H', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\s)[^;&|\n]*?\s-H)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
     ['freerdp /p:', /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
@@ -398,11 +419,25 @@ describe('scrub', () => {
     ['freerdp -p', /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['ssh-keygen -N/-P', /\bssh-keygen(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-[NP]'), flagValue)],
     ['etcdctl --user', /\betcdctl(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
-    ['lftp -u', /\blftp(?=\s)[^;&|\n]*/g, scrubLftpCommand],
+    ['lftp -u', new RegExp(`\\blftp(?=\\s)${UNIT}*`, 'g'), scrubLftpCommand],
     ['samba net -U', /(?<![\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['echo | --password-stdin', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN}))`, 'g'), scrubEchoToStdin],
     ['<<< --password-stdin', new RegExp(`(${STDIN}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHereStdin],
     ['rabbitmqctl/vault/mc positions', /(?<![\w.-])(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g, scrubPositionalCommand],
+    // Round 8: chpasswd's input, snmpusm passwd, doctl -t, SQL password clauses.
+    ['echo | chpasswd', /\b(echo|printf)((?:[ \t]+-[neE]{1,3})*[ \t]+)([^|;&\n]+?)([ \t]*\|(?=[^;&\n]*?\bchg?passwd\b))/g, scrubEchoToChpasswd],
+    ['chpasswd <<<', /(\bchg?passwd\b[^;&|\n]*?<<<[ \t]*)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (_m, k, v) => k + scrubChpasswdPairs(v as string)],
+    ['chpasswd <<EOF', /(\bchg?passwd\b[^;&|\n]*?<<-?[ \t]*(["']?)(\w+)\2[^\n]*\n)([\s\S]*?)(?=\n[ \t]*\3\b)/g, (_m, k, _q, _e, body) => k + scrubChpasswdPairs(body as string)],
+    ['snmpusm passwd', new RegExp(`\\bsnmpusm(?=\\s)${UNIT}*`, 'g'), scrubSnmpusmCommand],
+    ['doctl -t', /(\bdoctl(?=\s)[^;&|\n]*?\s-t=?)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
+    [
+      'sql identified by',
+      /((?:^|[\s"'`;(])(?:create|alter|grant)[ \t][^;\n]*?\bidentified[ \t]+(?:with[ \t]+\S+[ \t]+)?by[ \t]+(?:password[ \t]+)?)(?!random[ \t]+password\b)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi,
+      sqlValueReplace,
+    ],
+    ['sql password()', /(\b(?:old_)?password[ \t]*\([ \t]*)('[^']*'|"[^"]*")/gi, sqlValueReplace],
+    ['sql set password for', /(\bset[ \t]+password[ \t]+for[ \t]+[^\s=]+[ \t]*=[ \t]*)('[^']*'|"[^"]*")/gi, sqlValueReplace],
+    ['sql role password', /((?:^|[\s"'`;(])(?:create|alter)[ \t]+(?:user|role)\b[^;\n]*?\bpassword[ \t]+)('[^']*'|"[^"]*")/gi, sqlValueReplace],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -554,6 +589,20 @@ describe('scrub', () => {
     'rabbitmqctl add_user alice p141; rabbitmqctl add_user alice; rabbitmqctl list_users',
     'vault login p142; vault login -method=aws role=x; vault login -; aws-vault login prod',
     'mc alias set s3 https://h AKIAIOSFODNN7EXAMPLE p143; mc config host add m http://h u p144; mc ls s3',
+    // Round 8, each alone, and their look-alikes.
+    'net -U admin%p150 -S dc rpc shutdown; net -U admin rpc user',
+    'doctl auth init -t p151; doctl -t=p152 account get; docker run -t x; doctl compute droplet list',
+    'rabbitmqadmin -u a -p p153 list queues; rabbitmqadmin -P 15672 list users',
+    'rabbitmqctl set_permissions -p / a',
+    "echo 'alice:p154' | chpasswd; echo \"$U:$P\" | chpasswd; printf 'a:p170\\nb:p171\\n' | sudo chpasswd; echo x:y | cut -d: -f1",
+    'chpasswd <<< bob:p155; chpasswd <<EOF\nc:p156\nEOF',
+    'snmpusm -v3 h passwd -Ca p157 p158 bob; snmpusm h create bob',
+    'CREATE USER scott IDENTIFIED BY p159; Pods are identified by labels; ALTER USER a IDENTIFIED WITH auth_socket',
+    'mysql -e "use db; select 1" -pp160; mysql -u\'root\' -e \'a; b\' -pp161; sh -c "mysql -h db" && sh -c "nc -p 4444 h"',
+    "curl -H 'Cookie: a=1; b=2' -u u:p162 http://h",
+    'lftp -e "set x y; open -u bob,p163 ftp://h"',
+    "SET PASSWORD FOR 'a'@'%' = PASSWORD('p164'); ALTER ROLE app WITH ENCRYPTED PASSWORD 'p165'; ALTER ROLE app PASSWORD NULL",
+    "SET PASSWORD FOR bob = 'p166'; SET PASSWORD FOR bob = ''",
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -46,6 +46,10 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 6: `CONNECT user/pw@db` in SQL text, Impacket targets (`secretsdump.py dom/u:pw@host`) and `-hashes` / `-aesKey`,
  *   `-p` / `-H` of nxc, crackmapexec, evil-winrm, hydra and the like, FreeRDP `/p:` / `/pth:`, `net use` / `net user`
  *   passwords by position, openssl `-macopt key:`, `mysqladmin password x`.
+ * - round 7: rabbitmqctl, lftp, Net-SNMP, Samba's `net -U`, `vault login`, a literal piped to `--password-stdin`, etcdctl...
+ * - round 8: chpasswd's input (`echo 'u:pw' | chpasswd`), rabbitmqadmin `-p`, `snmpusm ... passwd <old> <new>`, `doctl -t`,
+ *   SQL password clauses (`IDENTIFIED BY 'x'`, `PASSWORD('x')`, `ALTER ROLE r PASSWORD 'x'`), a program's secret after a quoted
+ *   `-e` / `-c` script holding a `;` (CMD_UNIT), and an argv that is a command line split into words (walkJoinedArgv).
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -586,14 +590,25 @@ const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?[
 const QUERY_SECRET_RE =
   /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi;
 /**
+ * Round 8. One unit of a command's text up to `;`, `&`, `|` or a line's end (`[^;&|\n]` of the earlier rounds), where a
+ * quoted argument counts whole: `mysql -e "use db; select 1" -p<secret>`, `curl -H 'Cookie: a=1; b=2' -u u:<secret>`,
+ * `lftp -e "set x; open -u u,<secret> h"` are one command each. A quote opens an argument only after a space or `=`
+ * (elsewhere it is a character of the word: `-u'root'`), and the argument ends at its closing quote on the same line;
+ * one left open ends the command there. No unit can match where another does, so a failing match backtracks linearly.
+ */
+const CMD_UNIT = `(?:[^;&|\\n"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+/**
  * The password of a MySQL or MariaDB client (mysql, mysqldump, mariadb-dump...) or of sshpass: `-p<secret>`
  * glued, as the client reads it, and the argument after a lone `-p` (sshpass's form; a MySQL client then
  * prompts and reads it as a database, but it is often meant as the password). Only after such a command word
  * in the same command (up to `;`, `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
  */
-const MYSQL_RE = /(\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\s+registry|az)\s+login)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g;
+const MYSQL_RE = new RegExp(
+  `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|az)\\s+login)(?=\\s)${CMD_UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`,
+  'g',
+);
 /** `curl -u user:<secret>`, `--user`, `--proxy-user`, `-U`, glued (`-uuser:pw`, `-sSu user:pw`) or `=`: what follows the first colon. */
-const CURL_USER_RE = /(\bcurl(?=\s)[^;&|\n]*?\s(?:-[a-zA-Z]*[uU]\s*|--(?:proxy-)?user(?:\s+|=))["']?[^\s:"']*:)([^\s"';&|\\]+)/g;
+const CURL_USER_RE = new RegExp(`(\\bcurl(?=\\s)${CMD_UNIT}*?\\s(?:-[a-zA-Z]*[uU]\\s*|--(?:proxy-)?user(?:\\s+|=))["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g');
 /** `redis-cli -a <secret>` (its password flag). */
 const REDIS_RE = /(\bredis-cli(?=\s)[^;&|\n]*?\s-a\s+)((?!-)[^\s"';&|\\]+)/g;
 /** `kubectl create secret generic --from-literal=key=<secret>` (also `--from-literal key=<secret>`). */
@@ -732,16 +747,16 @@ const HASHES_RE = /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&
 const HASHES_GATE = /hashes|aeskey/i;
 /**
  * Lateral-movement and brute-force clients whose `-p` is the password (NetExec `nxc`, CrackMapExec, evil-winrm, hydra,
- * medusa, smbmap, rdesktop): glued or the next argument, quoted or not; `-p -` (rdesktop's prompt) and `-P` (a port or a
+ * medusa, smbmap, rdesktop; round 8: rabbitmqadmin, whose `-P` is the port): glued or the next argument, quoted or not; `-p -` (rdesktop's prompt) and `-P` (a port or a
  * word list) stay. `-H <hash>` of NetExec, CrackMapExec and evil-winrm (smbmap's `-H` is the host).
  */
-const PW_P_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop)';
+const PW_P_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)';
 const HASH_H_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm)';
 const progFlagRe = (prog: string, flag: string): RegExp =>
   new RegExp(`(\\b${prog}(?=\\s)[^;&|\\n]*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
 const PW_P_RE = progFlagRe(PW_P_PROG, '-p');
 const HASH_H_RE = progFlagRe(HASH_H_PROG, '-H');
-const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop/;
+const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin/;
 /** FreeRDP's `/p:<password>` and `/pth:<NT hash>` (xfreerdp, wfreerdp, sdl-freerdp, their 3.x names). */
 const FREERDP_RE = /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 const FREERDP_GATE = /freerdp/;
@@ -796,7 +811,7 @@ const OPENSSL_OPT_GATE = /(?:mac|kdf|pkey|sig)opt/;
 const MYSQLADMIN_RE = /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g;
 const MYSQLADMIN_GATE = /mysqladmin/;
 /** Any of round 6's words (one scan for the usual string that names none, before each pattern's own gate). */
-const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
+const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
 /*
  * Round 7. Each program's command (up to `;`, `&`, `|`) is found first, then its flags inside it, so a command with
  * two secret flags (`snmpwalk -A x -X y`) loses both.
@@ -818,7 +833,7 @@ const SSH_KEYGEN_FLAG_RE = cmdFlagRe('-[NP]');
 const ETCDCTL_CMD_RE = /\betcdctl(?=\s)[^;&|\n]*/g;
 const ETCDCTL_USER_RE = /(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g;
 /** lftp's `-u user,<password>` (also `open -u` in its `-e` script): what follows the first comma; `-u user` prompts. */
-const LFTP_CMD_RE = /\blftp(?=\s)[^;&|\n]*/g;
+const LFTP_CMD_RE = new RegExp(`\\blftp(?=\\s)${CMD_UNIT}*`, 'g');
 const LFTP_USER_RE = /(\s-u[ \t]*)(?:(["'])([^,"'\n]+,)[^"'\n]+(?=\2)|([^\s,"']+,)[^\s"';&|\\]+)/g;
 export function scrubLftpCommand(cmd: string): string {
   return cmd.replace(LFTP_USER_RE, (m, pre: string, q: string | undefined, qUser: string | undefined, user: string | undefined) =>
@@ -917,6 +932,62 @@ export function scrubPositionalCommand(m: string, prog: string, args: string): s
 const POSITIONAL_GATE = /rabbitmqctl|vault|mc[ \t]/;
 /** Any of round 7's programs (one scan for the usual string that names none, before each pattern's own gate). */
 const ROUND7_GATE = /snmp|freerdp|ssh-keygen|etcdctl|lftp|net|smbtree|winexe|smbcquotas|samba-tool|-stdin|with-token|sudo|rabbitmqctl|vault|mc[ \t]/;
+/*
+ * Round 8: chpasswd's input, snmpusm passwd, doctl -t, SQL password clauses (rabbitmqadmin -p is round 6's -p rule; Samba's
+ * `net -U u%pw rpc` needed only a hint word; a quoted `-e` / `-c` script's `;` is CMD_UNIT's).
+ */
+/**
+ * chpasswd and chgpasswd read `name:password` lines: what `echo` / `printf` writes into one (through other pipes: `| sudo
+ * chpasswd`), a here-string (`<<< 'u:pw'`) or a here-document to it. The names stay (scrubChpasswdPairs).
+ */
+const CHPASSWD_TAKER = '\\bchg?passwd\\b';
+const CHPASSWD_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${CHPASSWD_TAKER}))`, 'g');
+const CHPASSWD_HERE_RE = new RegExp(`(${CHPASSWD_TAKER}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
+const CHPASSWD_HEREDOC_RE = new RegExp(`(${CHPASSWD_TAKER}[^;&|\\n]*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'g');
+/** A `name:password` pair of chpasswd's input (a line's start, after a space, a quote or printf's `\n`). */
+const CHPASSWD_PAIR_RE = /((?:^|[\s'"]|\\n)[^\s:'"\\]+:)([^\s'"\\]+)/g;
+/** A crypt(3) hash (`$6$salt$...`, `$y$...`: `chpasswd -e`), not a variable. */
+const CRYPT_HASH_RE = /^\$[0-9a-z]{1,2}\$/;
+/** The passwords of `name:password` pairs; a variable or a command substitution (`$PW`, `$(pwgen)`) stays. */
+export function scrubChpasswdPairs(text: string): string {
+  return text.replace(CHPASSWD_PAIR_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') || (v.startsWith('$') && !CRYPT_HASH_RE.test(v)) ? m : k + REDACTED));
+}
+export function scrubEchoToChpasswd(m: string, prog: string, opts: string, text: string, pipe: string): string {
+  const t = scrubChpasswdPairs(text);
+  return t === text ? m : prog + opts + t + pipe;
+}
+/** snmpusm's `passwd [-Co] [-Ca] [-Cx] <old passphrase> <new passphrase> [user]`: both passphrases, told by their position. */
+const SNMPUSM_CMD_RE = new RegExp(`\\bsnmpusm(?=\\s)${CMD_UNIT}*`, 'g');
+export function scrubSnmpusmCommand(cmd: string): string {
+  const words = [...cmd.matchAll(NET_WORD_RE)];
+  const verb = words.findIndex((w) => w[0] === 'passwd');
+  if (verb < 0) return cmd;
+  const at: RegExpMatchArray[] = [];
+  for (let i = verb + 1; i < words.length && at.length < 2; i++) if (!(words[i] as RegExpMatchArray)[0].startsWith('-')) at.push(words[i] as RegExpMatchArray);
+  let out = cmd;
+  for (const w of at.reverse()) if (!w[0].startsWith('[REDACTED')) out = out.slice(0, w.index) + REDACTED + out.slice((w.index ?? 0) + w[0].length);
+  return out;
+}
+/** doctl's global `-t <token>` (`-t=<token>`, `-t<token>`; `--access-token` is the long-flag rule's), in any doctl command. */
+const DOCTL_RE = progFlagRe('doctl', '-t=?');
+/**
+ * Passwords in SQL text (a `mysql -e` / `psql -c` script, a `.sql` file in a ConfigMap): `IDENTIFIED [WITH <plugin>] BY x` in a
+ * `CREATE` / `ALTER` / `GRANT` statement (MySQL, Oracle's `IDENTIFIED BY tiger`, a database link's), MySQL's `PASSWORD('x')`
+ * and `SET PASSWORD FOR u = 'x'`, PostgreSQL's `CREATE|ALTER USER|ROLE ... [WITH] [ENCRYPTED] PASSWORD 'x'`. A quoted value
+ * keeps its quotes. `IDENTIFIED WITH auth_socket`, `IDENTIFIED BY RANDOM PASSWORD`, `PASSWORD NULL` stay; `SET PASSWORD = 'x'`
+ * and `WITH PASSWORD = 'x'` (SQL Server) are the key rule's.
+ */
+const SQL_IDENTIFIED_RE = /((?:^|[\s"'`;(])(?:create|alter|grant)[ \t][^;\n]*?\bidentified[ \t]+(?:with[ \t]+\S+[ \t]+)?by[ \t]+(?:password[ \t]+)?)(?!random[ \t]+password\b)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi;
+const SQL_PASSWORD_FN_RE = /(\b(?:old_)?password[ \t]*\([ \t]*)('[^']*'|"[^"]*")/gi;
+const SQL_SET_PASSWORD_FOR_RE = /(\bset[ \t]+password[ \t]+for[ \t]+[^\s=]+[ \t]*=[ \t]*)('[^']*'|"[^"]*")/gi;
+const SQL_ROLE_PASSWORD_RE = /((?:^|[\s"'`;(])(?:create|alter)[ \t]+(?:user|role)\b[^;\n]*?\bpassword[ \t]+)('[^']*'|"[^"]*")/gi;
+export function sqlValueReplace(m: string, k: string, v: string): string {
+  if (v.includes('[REDACTED') || v === "''" || v === '""') return m;
+  const q = v[0] === "'" || v[0] === '"' ? v[0] : '';
+  return k + q + REDACTED + q;
+}
+/** Any of round 8's words (one scan for the usual string that names none, before each pattern's own gate). */
+const ROUND8_GATE = /passwd|snmpusm|doctl|identified|password/i;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
 const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
 
@@ -959,7 +1030,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp\s)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:mp\s|mpacket-)|m(?:ysql|ariadb|ongo|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmqctl)|s(?:ecret|ig(?:=|nature|opt)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|w(?:inexe)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp\s)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:mp\s|mpacket-|dentified\s)|m(?:ysql|ariadb|ongo|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|w(?:inexe)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1087,6 +1158,16 @@ export function scrub(s: string): string {
     if (STDIN_GATE.test(s)) s = s.replace(STDIN_ECHO_RE, scrubEchoToStdin).replace(STDIN_HERE_RE, scrubHereStdin);
     if (POSITIONAL_GATE.test(s)) s = s.replace(POSITIONAL_CMD_RE, scrubPositionalCommand);
   }
+  // Round 8: chpasswd's input, snmpusm passwd, doctl -t, SQL password clauses.
+  if (ROUND8_GATE.test(s)) {
+    if (s.includes('passwd')) s = s.replace(CHPASSWD_ECHO_RE, scrubEchoToChpasswd).replace(CHPASSWD_HERE_RE, (m, k: string, v: string) => k + scrubChpasswdPairs(v)).replace(CHPASSWD_HEREDOC_RE, (m, k: string, _q: string, _end: string, body: string) => k + scrubChpasswdPairs(body));
+    if (s.includes('snmpusm')) s = s.replace(SNMPUSM_CMD_RE, scrubSnmpusmCommand);
+    if (s.includes('doctl')) s = s.replace(DOCTL_RE, flagReplace);
+    if (/identified/i.test(s)) s = s.replace(SQL_IDENTIFIED_RE, sqlValueReplace);
+    if (/password[ \t]*\(/i.test(s)) s = s.replace(SQL_PASSWORD_FN_RE, sqlValueReplace);
+    if (/password[ \t]+for/i.test(s)) s = s.replace(SQL_SET_PASSWORD_FOR_RE, sqlValueReplace);
+    if (/password[ \t]+['"]/i.test(s)) s = s.replace(SQL_ROLE_PASSWORD_RE, sqlValueReplace);
+  }
   return s;
 }
 
@@ -1139,6 +1220,13 @@ const PROG_SNMP = 16384;
 const PROG_LFTP = 32768;
 /** `-N` / `-P` <passphrase>: ssh-keygen. */
 const PROG_SSH_KEYGEN = 65536;
+/** Round 8: snmpusm (`passwd <old> <new>`), and where it is among them: the next non-option argument is the old or the new passphrase. */
+const PROG_SNMPUSM = 1 << 17;
+const PROG_USM_OLD = 1 << 18;
+const PROG_USM_NEW = 1 << 19;
+/** `-t <token>`, `-t=<token>`: doctl. */
+const PROG_DOCTL = 1 << 20;
+const DOCTL_ARGV_GLUED_RE = /^(-t=?)(?!\[REDACTED)(.+)$/;
 const SNMP_CMD_WORD_RE = new RegExp(`(?:^|/)${SNMP_PROG}$`);
 const SNMP_ARGV_FLAG_RE = /^-(?:c|A|X|3[kKmM])$/;
 const SNMP_ARGV_GLUED_RE = /^(-(?:c|A|X))(?!\[REDACTED)./;
@@ -1163,6 +1251,11 @@ const RMAN_CONNECT_RE = /^(?:target|catalog|auxiliary)$/i;
 const SSH_CMD_RE = /(?:^|\/)(?:ssh|scp|sftp|rsync)$/;
 /** The program bits of an argv after `a` (after `prev`), given the bits before it. */
 function progAfter(bits: number, prev: string | undefined, a: string): number {
+  if (bits >= PROG_SNMPUSM) {
+    // snmpusm's passwd: each of the two next non-option arguments is a passphrase (scrubArg), then none.
+    if ((bits & (PROG_USM_OLD | PROG_USM_NEW)) !== 0 && !a.startsWith('-')) return (bits & PROG_USM_OLD) !== 0 ? (bits & ~PROG_USM_OLD) | PROG_USM_NEW : bits & ~PROG_USM_NEW;
+    if ((bits & PROG_SNMPUSM) !== 0 && a === 'passwd') return bits | PROG_USM_OLD;
+  }
   if (a === 'mysqladmin' || a.endsWith('/mysqladmin')) return bits | PROG_P | PROG_MYSQLADMIN;
   if (MYSQL_CMD_RE.test(a)) return bits | PROG_P;
   if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return bits | PROG_P;
@@ -1177,7 +1270,8 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
   if (IMPACKET_CMD_WORD_RE.test(a)) return bits | PROG_IMPACKET;
   if (PW_P_CMD_WORD_RE.test(a)) return bits | PROG_PW_P | (HASH_H_CMD_WORD_RE.test(a) ? PROG_HASH_H : 0);
   if (FREERDP_CMD_WORD_RE.test(a)) return bits | PROG_FREERDP;
-  if (SNMP_CMD_WORD_RE.test(a)) return bits | PROG_SNMP;
+  if (SNMP_CMD_WORD_RE.test(a)) return bits | PROG_SNMP | (a.endsWith('snmpusm') ? PROG_SNMPUSM : 0);
+  if (a === 'doctl' || a.endsWith('/doctl')) return bits | PROG_DOCTL;
   if (a === 'lftp' || a.endsWith('/lftp')) return bits | PROG_LFTP;
   if (a === 'ssh-keygen' || a.endsWith('/ssh-keygen')) return bits | PROG_SSH_KEYGEN;
   if (a === 'etcdctl' || a.endsWith('/etcdctl')) return bits | PROG_CURL;
@@ -1316,7 +1410,80 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
     if ((prev === '-N' || prev === '-P') && !a.startsWith('-')) return REDACTED;
     if (a.length > 2 && (a.startsWith('-N') || a.startsWith('-P'))) return a.slice(0, 2) + REDACTED;
   }
+  if (prog < PROG_SNMPUSM) return v;
+  // Round 8.
+  if ((prog & (PROG_USM_OLD | PROG_USM_NEW)) !== 0 && !a.startsWith('-')) return REDACTED;
+  if ((prog & PROG_DOCTL) !== 0) {
+    if (prev === '-t' && !a.startsWith('-')) return REDACTED;
+    const m = DOCTL_ARGV_GLUED_RE.exec(a);
+    if (m !== null) return (m[1] as string) + REDACTED;
+  }
   return v;
+}
+
+/**
+ * Round 8. An argv element that is a shell operator, or a word ending in one (`|`, `&&`, `;`, `<<<`, `echo pw |`): the argv
+ * is a command line split into words (a sensor that tokenizes it), where a secret piped in lies in words of its own.
+ */
+const SHELL_OP_ARG_RE = /^(?:\|\|?|&&|;|<<<)$|[|;]$/;
+/**
+ * Where `out` (scrub of `orig`) replaced text of `orig` by `[REDACTED]`: the ranges of `orig` it replaced, or undefined if the
+ * kept parts cannot be lined up (then what lies between the first and the last change is taken).
+ */
+function redactedRanges(orig: string, out: string): [number, number][] {
+  const pieces = out.split(REDACTED);
+  const ranges: [number, number][] = [];
+  let cur = 0;
+  for (let k = 0; k < pieces.length; k++) {
+    const p = pieces[k] as string;
+    let at: number;
+    if (k === 0) at = orig.startsWith(p) ? 0 : -1;
+    else if (k === pieces.length - 1) at = orig.endsWith(p) && orig.length - p.length >= cur ? orig.length - p.length : -1;
+    else at = orig.indexOf(p, cur);
+    if (at < 0) {
+      let a = 0;
+      while (a < orig.length && a < out.length && orig[a] === out[a]) a++;
+      let b = 0;
+      while (b < orig.length - a && b < out.length - a && orig[orig.length - 1 - b] === out[out.length - 1 - b]) b++;
+      return [[a, orig.length - b]];
+    }
+    if (k > 0) ranges.push([cur, at]);
+    cur = at + p.length;
+  }
+  return ranges;
+}
+/**
+ * An argv that is a split command line (SHELL_OP_ARG_RE): the words joined with spaces are scrubbed as the command line they
+ * spell (`echo`, `pw`, `|`, `docker`, `login`, `--password-stdin`; `echo`, `u:pw`, `|`, `chpasswd`), and each word that held
+ * redacted text gets it replaced, unless the word-by-word pass already changed that word.
+ */
+function walkJoinedArgv(argv: readonly unknown[], path: Key[], hits: Hit[], before: number): void {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (typeof a !== 'string') return;
+    words.push(a);
+  }
+  const joined = words.join(' ');
+  const out = scrub(joined);
+  if (out === joined) return;
+  const ranges = redactedRanges(joined, out);
+  let start = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    const end = start + w.length;
+    let v = '';
+    let cur = start;
+    for (const [rs, re] of ranges) {
+      if (re <= start || rs >= end || re <= rs) continue;
+      v += joined.slice(cur, Math.max(rs, cur)) + REDACTED;
+      cur = Math.max(cur, Math.min(re, end));
+    }
+    v += joined.slice(cur, end);
+    path.push(i);
+    if (v !== w && !hits.slice(before).some((h) => h.path.length === path.length && h.path.every((k, j) => k === path[j]))) hits.push({ path: path.slice(), value: v });
+    path.pop();
+    start = end + 1;
+  }
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
@@ -1487,6 +1654,8 @@ const ARGV_KEY_RE = /^(?:command|args|argv)$/;
  * a container's `command` into its `args`.
  */
 function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, prog: number, secretAt = htpasswdArgAt(argv)): void {
+  const before = hits.length;
+  let split = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     path.push(i);
@@ -1500,9 +1669,11 @@ function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | unde
       }
       prog = progAfter(prog, prev, a);
       prev = a;
+      if (!split && SHELL_OP_ARG_RE.test(a)) split = true;
     }
     path.pop();
   }
+  if (split) walkJoinedArgv(argv, path, hits, before);
 }
 
 function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): void {
