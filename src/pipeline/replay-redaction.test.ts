@@ -196,3 +196,57 @@ describe('round-7 secrets through seam replay', () => {
     expect(titles).toContain('Exec or Attach Into Pod');
   }, 120_000);
 });
+
+// Round 8, end to end: chpasswd fed by echo, rabbitmqadmin -p, snmpusm passwd, doctl -t, Samba's net -U before the
+// subcommand, a MySQL password after and inside a quoted -e script holding a `;`, a runtime argv that is a command line
+// split into words, and doctl -t as exec command= values, through `seam replay` with the shipped rules.
+const SECRETS8 = ['R8E2eChp01', 'R8E2eRad02', 'R8E2eSnu03', 'R8E2eSnu04', 'R8E2eDoc05', 'R8E2eNet06', 'R8E2eSql07', 'R8E2eSql08', 'R8E2eArg09', 'R8E2eArg10', 'R8E2eExD11'];
+const procArgs8 = (args: string[]): Record<string, unknown> => ({ ...runtime, id: `01JBXR8E2E${String(++n).padStart(16, '0')}`, process: { ...(runtime.process as Record<string, unknown>), cmdline: undefined, args } });
+const RECORDS8 = [
+  proc("echo 'ops:R8E2eChp01' | chpasswd && rabbitmqadmin -H mq -P 15672 -u admin -p R8E2eRad02 list users"),
+  proc('snmpusm -v3 -u admin -l authNoPriv -a SHA 10.0.0.1 passwd R8E2eSnu03 R8E2eSnu04; doctl auth init -t R8E2eDoc05'),
+  proc('net -U CORP\\\\admin%R8E2eNet06 rpc user add backdoor -S dc01'),
+  proc("mysql -h db -u root -e \"use orders; ALTER USER 'app'@'%' IDENTIFIED BY 'R8E2eSql07'\" -pR8E2eSql08"),
+  procArgs8(['echo', 'R8E2eArg09', '|', 'docker', 'login', '-u', 'ci', '--password-stdin', 'registry.example.com', '&&', 'echo', 'bob:R8E2eArg10', '|', 'chpasswd']),
+  exec(['doctl', 'auth', 'init', '-t', 'R8E2eExD11']),
+];
+
+describe('round-8 secrets through seam replay', () => {
+  it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-redact8-'));
+    const input = join(dir, 'in.jsonl');
+    await writeFile(input, RECORDS8.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const raw = await readFile(input, 'utf8');
+    for (const s of SECRETS8) expect(raw).toContain(s);
+    const out = join(dir, 'events.jsonl');
+    const alerts = join(dir, 'alerts.jsonl');
+    const dlq = join(dir, 'dlq.jsonl');
+    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
+    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
+    expect(summary.rejected).toBe(0);
+    expect(summary.normalized).toBe(RECORDS8.length);
+    for (const f of [out, alerts, dlq]) {
+      const text = await readFile(f, 'utf8').catch(() => '');
+      for (const s of SECRETS8) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
+    }
+    const events = await jsonl<SeamEvent>(out);
+    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS8.length);
+    // The programs, users and hosts rules and analysts read stay.
+    const text = await readFile(out, 'utf8');
+    for (const keep of [
+      "echo 'ops:[REDACTED]' | chpasswd",
+      'rabbitmqadmin -H mq -P 15672 -u admin -p [REDACTED] list users',
+      '10.0.0.1 passwd [REDACTED] [REDACTED]',
+      'doctl auth init -t [REDACTED]',
+      'net -U CORP\\\\admin%[REDACTED] rpc user add backdoor -S dc01',
+      "ALTER USER 'app'@'%' IDENTIFIED BY '[REDACTED]'",
+      '-p[REDACTED]',
+      'command=init&',
+    ])
+      expect(text).toContain(JSON.stringify(keep).slice(1, -1));
+    // The split argv: each word where it was, the secrets' words redacted.
+    for (const keep of ['"echo","[REDACTED]","|","docker","login","-u","ci","--password-stdin","registry.example.com","&&","echo","bob:[REDACTED]","|","chpasswd"']) expect(text).toContain(keep);
+    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
+    expect(titles).toContain('Exec or Attach Into Pod');
+  }, 120_000);
+});
