@@ -14,8 +14,8 @@ import type { Detection } from './detection.ts';
 import { FileIndexSink } from './file-sink.ts';
 import { memoryHistory } from './history.ts';
 import { memoryUpstream } from './progress.ts';
-import type { ReplaySummary } from './replay.ts';
-import { addNotes, noNotes, type EventNotes } from './event-notes.ts';
+import { emptySummary, type ReplaySummary } from './replay.ts';
+import { addNotes, type EventNotes } from './event-notes.ts';
 import type { Deliverer } from '../sinks/delivery/deliverer.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
 import { createDeliverRole } from './roles/deliver.ts';
@@ -132,19 +132,7 @@ async function runUnlocked(o: EmbeddedOptions): Promise<EmbeddedResult> {
   const files = o.items ? [] : await listInputFiles(o.paths);
   // Batch documents on a line are cut by the file source; fed items (dead letters replayed) by the normalize role.
   const batches = new BatchCounts();
-  const summary: ReplaySummary = {
-    files: files.length,
-    bytes: files.reduce((s, f) => s + f.bytes, 0),
-    records: 0,
-    normalized: 0,
-    bySource: {},
-    rejected: 0,
-    rejectedByCode: {},
-    alerts: 0,
-    elapsedMs: 0,
-    batches: batches.snapshot(),
-    notes: noNotes(),
-  };
+  const summary = emptySummary(files.length, files.reduce((s, f) => s + f.bytes, 0), batches);
   let native: Record<string, unknown[]> = {};
   try {
     const producer = await bus.producer();

@@ -154,6 +154,11 @@ export interface ReplaySummary {
   duplicates?: number;
 }
 
+/** A summary with nothing counted yet, for `files` of `bytes` in all; its batch counts are `batches`' (updated at the end). */
+export function emptySummary(files: number, bytes: number, batches: BatchCounts): ReplaySummary {
+  return { files, bytes, records: 0, normalized: 0, bySource: {}, rejected: 0, rejectedByCode: {}, alerts: 0, elapsedMs: 0, batches: batches.snapshot(), notes: noNotes() };
+}
+
 /**
  * Replays files through normalization (and detection when a handler is given): the embedded
  * default's input path. Never throws on bad records; they go to the dead-letter file.
@@ -169,19 +174,7 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   // an audit log shipped twice) is written once, as detection sees it once (OrderedStage); with or without rules.
   const written = out ? new SeenIds() : undefined;
   const batches = new BatchCounts();
-  const summary: ReplaySummary = {
-    files: files.length,
-    bytes: bytesTotal,
-    records: 0,
-    normalized: 0,
-    bySource: {},
-    rejected: 0,
-    rejectedByCode: {},
-    alerts: 0,
-    elapsedMs: 0,
-    batches: batches.snapshot(),
-    notes: noNotes(),
-  };
+  const summary = emptySummary(files.length, bytesTotal, batches);
   let bytesRead = 0;
   const report = (): void => opts.onProgress?.({ bytesRead, bytesTotal, records: summary.records, rejected: summary.rejected });
   // Writes wait only when a sink asks to (its buffer is full): most records cost no promise at all.

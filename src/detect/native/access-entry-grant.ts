@@ -8,7 +8,7 @@ import type { SeamEvent } from '../../core/envelope.ts';
 import type { IdentityGraph } from '../../identity/graph.ts';
 import { fromSuffix, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { FIRST_USE, firstUse, firstUseSummary, firstUseTriage, loadPending, remember, savePending, type Pending } from './first-use.ts';
+import { FIRST_USE, firstUseAlert, loadPending, remember, savePending, type Pending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
@@ -122,21 +122,8 @@ export const accessEntryGrant: NativeDetection<State> = {
         if (prior !== undefined) state.pending.get(f.cluster + '|' + f.from)!.grant = { ...prior.grant, ids: [...prior.grant.ids, event.seam.id], nativeIds: [...prior.grant.nativeIds, ...(typeof event.eventID === 'string' ? [event.eventID] : [])], startMs: prior.grant.timeMs, timeMs: t };
       }
     }
-    const used = firstUse(state.pending, event, ctx.config.firstUseWindowMs);
-    if (used !== undefined) {
-      out.push(
-        nativeAlert(this, {
-          variant: VARIANTS.first_use,
-          triage: firstUseTriage(this.id, used, event),
-          level: used.admin ? 'critical' : 'high',
-          events: [used.grant, event],
-          summary: firstUseSummary(used, event),
-          principal: ctx.resolution.principal,
-          account: event.seam.account,
-          cluster: used.cluster,
-        }),
-      );
-    }
+    const used = firstUseAlert(this, VARIANTS.first_use, state.pending, event, ctx);
+    if (used !== undefined) out.push(used);
     return out;
   },
 };

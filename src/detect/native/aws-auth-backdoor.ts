@@ -7,7 +7,7 @@ import type { IdentityGraph } from '../../identity/graph.ts';
 import { isNodeMapping } from '../../identity/aws-auth.ts';
 import { fromSuffix, type Alert } from '../alert.ts';
 import type { NativeConfig } from './config.ts';
-import { firstUse, firstUseSummary, remember, type Pending, FIRST_USE, firstUseTriage, loadPending, savePending } from './first-use.ts';
+import { firstUseAlert, remember, type Pending, FIRST_USE, loadPending, savePending } from './first-use.ts';
 import type { EvalContext, NativeDetection } from './types.ts';
 import { nativeAlert, timeOf, type NativeVariant } from './util.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
@@ -112,21 +112,8 @@ export const awsAuthBackdoor: NativeDetection<State> = {
         ...(seenText === undefined ? {} : { before: seenText }),
       });
     }
-    const used = firstUse(state.pending, event, ctx.config.firstUseWindowMs);
-    if (used !== undefined) {
-      out.push(
-        nativeAlert(this, {
-          variant: VARIANTS.first_use,
-          triage: firstUseTriage(this.id, used, event),
-          level: used.admin ? 'critical' : 'high',
-          events: [used.grant, event],
-          summary: firstUseSummary(used, event),
-          principal: ctx.resolution.principal,
-          account: event.seam.account,
-          cluster: used.cluster,
-        }),
-      );
-    }
+    const used = firstUseAlert(this, VARIANTS.first_use, state.pending, event, ctx);
+    if (used !== undefined) out.push(used);
     return out;
   },
 };

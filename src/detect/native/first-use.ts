@@ -4,7 +4,9 @@ import { canonicalIamArn, roleOfSession } from '../../identity/keys.ts';
 import { alertId, fromSuffix, type Contribution } from '../alert.ts';
 import { shortIdentity } from '../../identity/chain-text.ts';
 import type { Lru } from '../../core/lru.ts';
-import { remembered } from './util.ts';
+import { nativeAlert, remembered } from './util.ts';
+import type { Alert } from '../alert.ts';
+import type { EvalContext, NativeDetection } from './types.ts';
 import { obj, str } from '../../core/values.ts';
 import { isoMs } from '../../core/time.ts';
 
@@ -97,6 +99,25 @@ export function firstUseSummary(g: Grant, event: SeamEvent): string {
   const groups = g.groups === undefined ? undefined : requestGroups(event);
   const carried = groups === undefined ? '' : `; the request's groups: ${groups.join(', ')}`;
   return `${`First use of a new ${g.what} in ${g.cluster} (${granted}${carried}): ${who} ${event.seam.action ?? ''} ${event.seam.resource ?? ''}`.trim()}${fromSuffix(event)}`;
+}
+
+/**
+ * The alert for the first use of a grant `event` uses, if one waits (critical when the grant made the identity
+ * cluster admin, high otherwise): the same for every kind of grant (an access entry's policy, an aws-auth mapping).
+ */
+export function firstUseAlert(detection: NativeDetection<unknown>, variant: { name: string; title: string }, pending: Pending, event: SeamEvent, ctx: EvalContext): Alert | undefined {
+  const used = firstUse(pending, event, ctx.config.firstUseWindowMs);
+  if (used === undefined) return undefined;
+  return nativeAlert(detection, {
+    variant,
+    triage: firstUseTriage(detection.id, used, event),
+    level: used.admin ? 'critical' : 'high',
+    events: [used.grant, event],
+    summary: firstUseSummary(used, event),
+    principal: ctx.resolution.principal,
+    account: event.seam.account,
+    cluster: used.cluster,
+  });
 }
 
 /** The grant this event is the first use of, if any (and forgets it). */
