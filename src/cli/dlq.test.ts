@@ -56,6 +56,14 @@ describe('seam dlq list without Kafka', () => {
     // dlq replay reads the same default.
     const dry = seam(['dlq', 'replay', '--dry-run'], cwd);
     expect(dry.stdout).toContain('dlq replay: would re-run 1 of 1 dead letters from out/dlq.jsonl');
+    // A --file or --state-dir that holds no dead-letter file: one line naming it and who writes one, exit 1.
+    for (const args of [['--file', 'nothere.jsonl'], ['--state-dir', 'nodir']]) {
+      const missing = seam(['dlq', 'list', ...args], cwd);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toBe(
+        `seam: SEAM_ERR_INPUT_FILE: cannot read the dead-letter file ${args[0] === '--file' ? 'nothere.jsonl' : join('nodir', 'dlq.jsonl')}: it does not exist (seam replay writes seam-dlq.jsonl or its --dlq FILE, seam run <state-dir>/dlq.jsonl)\n`,
+      );
+    }
   });
 });
 

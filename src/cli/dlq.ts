@@ -7,6 +7,7 @@ import type { DeadLetter } from '../core/dead-letter.ts';
 import { SOURCE_TYPES, type SourceType } from '../core/envelope.ts';
 import { DLQ_HEADERS, REPLAY_OF_HEADER } from '../pipeline/roles/role.ts';
 import { configFile, loadConfig } from '../core/config/load.ts';
+import { SeamError } from '../core/errors.ts';
 import type { KafkaConfig, SeamConfig } from '../core/config/schema.ts';
 import { detectSource } from '../sources/cloudwatch-logs/parse.ts';
 import type { FileItem } from '../sources/file/source.ts';
@@ -164,7 +165,18 @@ async function load(o: DlqCliOptions, all = false): Promise<{ entries: Entry[]; 
   const chosen = o.file !== undefined ? { file: o.file } : defaultFile(o.stateDir);
   if (chosen === undefined) return { entries, where: `no dead-letter file here: neither seam run's out/dlq.jsonl nor seam replay's ${REPLAY_DLQ_FILE} (--file names another)`, none: true };
   const { file, note } = chosen;
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    // Named by --file or --state-dir: say which file and who writes one, not the bare "ENOENT: ENOENT: ..." of fs.
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new SeamError(
+      'SEAM_ERR_INPUT_FILE',
+      `cannot read the dead-letter file ${file}: ${missing ? 'it does not exist' : (cause as Error).message} (seam replay writes ${REPLAY_DLQ_FILE} or its --dlq FILE, seam run <state-dir>/dlq.jsonl)`,
+      { cause, details: { path: file } },
+    );
+  }
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
