@@ -55,7 +55,8 @@ export function buildCli(): Command {
 
   program
     .command('replay')
-    .description('Replay JSONL, JSON arrays, CloudTrail S3 exports, CloudTrail LookupEvents output, CloudWatch Logs exports and subscription payloads, EventBridge events of CloudTrail records, Kubernetes audit EventLists and Security Lake OCSF events of CloudTrail records (gzipped or not) through normalization, and detection with --rules.')
+    .summary('Read exported CloudTrail, EKS audit, GuardDuty and runtime records through normalization and, with --rules, detection (seam replay --help lists the shapes)')
+    .description('Replay files and folders (JSONL or JSON arrays, gzipped or not; several merged by event time) through normalization, and detection with --rules: CloudTrail (S3 objects, lookup-events output, EventBridge events, Security Lake OCSF), EKS audit (CloudWatch Logs S3 exports, filter-log-events / get-log-events output, Logs Insights results, subscription payloads, EventLists), GuardDuty findings (get-findings output), Fargate sensor runtime events and Falco alerts, and SIEM exports that kept the original record (Splunk _raw, Sumo Logic map._raw, Elastic event.original, OpenSearch _source). docs/inputs.md')
     .argument('<paths...>', 'files or folders')
     .option('--out <file>', 'write normalized events as JSONL, one line per event (a record read twice, same seam.id, is written once; - for stdout; with rules, alerts then need --alerts-out FILE)')
     .option('--dlq <file>', 'dead-letter file for rejected records (seam dlq list reads it when it is the newer default)', REPLAY_DLQ_FILE)
@@ -89,6 +90,7 @@ export function buildCli(): Command {
     });
   dlq
     .command('replay')
+    .summary('Read exported CloudTrail, EKS audit, GuardDuty and runtime records through normalization and, with --rules, detection (seam replay --help lists the shapes)')
     .description('After a fix, send dead letters\' original bytes back to the topic they came from (Kafka), or re-run them through the roles embedded')
     .option('--topic <topic>', 'dead-letter topic (default seam.dlq)')
     .option('--file <file>', `dead-letter file (default without Kafka: the newer of seam run's out/dlq.jsonl and seam replay's ${REPLAY_DLQ_FILE}; it says which it read)`)
