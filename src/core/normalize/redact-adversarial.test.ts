@@ -795,7 +795,7 @@ const ROUND8_KEPT: Case[] = [
     secrets: [],
     keep: ['sh -c "nc -p 4444 h"', "mysql -u'root' -h db -e", 'PASSWORD NULL', "VALID UNTIL 'infinity'", 'IDENTIFIED WITH auth_socket', 'IDENTIFIED BY RANDOM PASSWORD', 'identified by their labels'],
   },
-  { name: 'runtime argv pipelines without a secret', rec: procArgs(['cat', 'users.txt', '|', 'chpasswd', ';', 'echo', '"$PW"', '|', 'docker', 'login', '--password-stdin', 'r', '&&', 'echo', 'hello', '|', 'grep', 'h', ';', 'snmpusm', 'h', 'create', 'bob']), secrets: [], keep: ['"cat","users.txt","|","chpasswd"', '"echo","\\"$PW\\"","|","docker"', '"snmpusm","h","create","bob"'] },
+  { name: 'runtime argv pipelines without a secret', rec: procArgs(['cat', 'users.txt', '|', 'chpasswd', ';', 'echo', '"$PW"', '|', 'docker', 'login', '--password-stdin', 'r', '&&', 'echo', 'hello', '|', 'grep', 'h', ';', 'snmpusm', 'h', 'create', 'bob', '&&', 'passwd', 'alice', ';', 'mysql', '-h', 'db', '|', 'nc', '-p', '4444', 'h']), secrets: [], keep: ['"cat","users.txt","|","chpasswd"', '"echo","\\"$PW\\"","|","docker"', '"snmpusm","h","create","bob","&&","passwd","alice"', '"nc","-p","4444","h"'] },
 ];
 
 /** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */

@@ -1251,6 +1251,8 @@ const RMAN_CONNECT_RE = /^(?:target|catalog|auxiliary)$/i;
 const SSH_CMD_RE = /(?:^|\/)(?:ssh|scp|sftp|rsync)$/;
 /** The program bits of an argv after `a` (after `prev`), given the bits before it. */
 function progAfter(bits: number, prev: string | undefined, a: string): number {
+  // Round 8: a shell operator as a word of its own (an argv that is a command line split into words) ends the command.
+  if (bits !== 0 && (a === '|' || a === '&&' || a === ';' || a === '||')) return 0;
   if (bits >= PROG_SNMPUSM) {
     // snmpusm's passwd: each of the two next non-option arguments is a passphrase (scrubArg), then none.
     if ((bits & (PROG_USM_OLD | PROG_USM_NEW)) !== 0 && !a.startsWith('-')) return (bits & PROG_USM_OLD) !== 0 ? (bits & ~PROG_USM_OLD) | PROG_USM_NEW : bits & ~PROG_USM_NEW;
