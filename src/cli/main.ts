@@ -291,7 +291,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     const err = e as Error & { code?: string };
-    process.stderr.write(`seam: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
+    // Node's own errors already start with their code ("ENOENT: no such file or directory, open 'x'"): say it once.
+    const coded = err.code !== undefined && err.code !== '' && !err.message.startsWith(`${err.code}:`);
+    process.stderr.write(`seam: ${coded ? `${err.code}: ` : ''}${err.message}\n`);
     // A rules path that gives nothing is a usage error, as the checks made before loading say (exit 2).
     return err.code === 'SEAM_ERR_RULES_EMPTY' ? 2 : 1;
   }
