@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { coverageCommand } from './coverage.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
 
 function collect(): { stream: Writable; text: () => string } {
   let s = '';
@@ -37,6 +40,25 @@ describe('seam coverage (command)', () => {
     expect(out.text()).toContain(' doc=drifted');
     expect(out.text()).not.toContain('markdown=');
     expect(err.text()).toContain('is out of date');
+  });
+
+  it('a --doc without the markers is not called current; a --doc that does not exist is one ENOENT line', async () => {
+    const p = await pack();
+    const plain = join(p.dir, 'plain.md');
+    await writeFile(plain, '# Not the coverage page\n');
+    const out = collect();
+    const err = collect();
+    expect(await coverageCommand({ rules: [p.rules], out: p.out, doc: plain, check: true, out_: out.stream, err: err.stream })).toBe(1);
+    expect(err.text()).toContain('has no markers for glance, checks, tactics, techniques, stratus');
+    expect(out.text()).toContain(' doc=no_markers');
+    expect(out.text()).not.toContain(' doc=current');
+    const cli = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), 'coverage', '--rules', p.rules, '--doc', join(p.dir, 'missing.md'), '--check'], {
+      encoding: 'utf8',
+      env: { ...process.env, SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' },
+    });
+    expect(cli.status).toBe(1);
+    // (the one-rule pack also has Stratus problems, one line each; the missing page is the last line, said once)
+    expect(cli.stderr.trimEnd().split('\n').at(-1)).toBe(`seam: ENOENT: no such file or directory, open '${join(p.dir, 'missing.md')}'`);
   });
 
   it('without --check writes the report files and rewrites the page', async () => {

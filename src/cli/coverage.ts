@@ -59,7 +59,10 @@ export async function coverageCommand(o: CoverageCliOptions): Promise<number> {
       err.write(`seam coverage: ${o.doc} has no markers for ${missing.join(', ')} (<!-- seam coverage: NAME ... --> … <!-- /seam coverage: NAME -->)\n`);
       code = 1;
     }
-    if (o.check) {
+    if (missing.length > 0 && text === before) {
+      // No block of the page could be checked or written: not "current" (a wrong --doc, README.md for docs/coverage.md).
+      docState = ' doc=no_markers';
+    } else if (o.check) {
       docState = text === before ? ' doc=current' : ' doc=drifted';
       if (text !== before) {
         err.write(`seam coverage: ${o.doc} is out of date: run \`seam coverage --doc ${o.doc}\`\n`);
