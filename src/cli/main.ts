@@ -289,7 +289,9 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Commander's parse errors (unknown option, missing or invalid argument, a command without its subcommand) are
+    // usage mistakes: exit 2, as Seam's own usage errors and `seam hunt`'s documented codes say; --help stays 0.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const err = e as Error & { code?: string };
     // Node's own errors already start with their code ("ENOENT: no such file or directory, open 'x'"): say it once.
     const coded = err.code !== undefined && err.code !== '' && !err.message.startsWith(`${err.code}:`);

@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// A flag commander refuses is a usage mistake like Seam's own (a missing rules path, --rules with --who): exit 2,
+// which docs/hunting.md's exit codes promise "as for every command" (new-user walkthrough, session 32).
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function seam(args: string[]): { status: number | null; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, SEAM_LOG_LEVEL: 'error', SEAM_CACHE_DIR: 'off' };
+  delete env.SEAM_KAFKA_BROKERS;
+  delete env.SEAM_CONFIG;
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe('usage mistakes exit 2', () => {
+  it.each([
+    [['replay', 'deploy/demo', '--bogus'], "error: unknown option '--bogus'"],
+    [['hunt', '--bogus'], "error: unknown option '--bogus'"],
+    [['replay', 'deploy/demo', '--workers', '0'], "option '--workers <n>' argument '0' is invalid"],
+    [['replay', 'deploy/demo', '--format', 'xml'], "argument 'xml' is invalid. Allowed choices are text, json."],
+    [['identity', 'explain', 'alice'], "error: required option '--input <paths...>' not specified"],
+    [['replay'], "error: missing required argument 'paths'"],
+  ])('seam %j', (args, message) => {
+    const r = seam(args);
+    expect(r.stderr).toContain(message);
+    expect(r.status).toBe(2);
+  });
+
+  it('--help is not a mistake: exit 0', () => {
+    expect(seam(['replay', '--help']).status).toBe(0);
+    expect(seam(['--help']).status).toBe(0);
+  });
+});
