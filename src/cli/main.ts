@@ -296,7 +296,8 @@ export async function main(argv: string[]): Promise<number> {
     // Node's own errors already start with their code ("ENOENT: no such file or directory, open 'x'"): say it once.
     const coded = err.code !== undefined && err.code !== '' && !err.message.startsWith(`${err.code}:`);
     process.stderr.write(`seam: ${coded ? `${err.code}: ` : ''}${err.message}\n`);
-    // A rules path that gives nothing is a usage error, as the checks made before loading say (exit 2).
-    return err.code === 'SEAM_ERR_RULES_EMPTY' ? 2 : 1;
+    // A rules path that gives nothing is a usage error, as the checks made before loading say (exit 2), and so is a
+    // seam.yml or placeholders file that does not load (the commands that check it themselves exit 2 too).
+    return err.code === 'SEAM_ERR_RULES_EMPTY' || err.code === 'SEAM_ERR_CONFIG_INVALID' ? 2 : 1;
   }
 }

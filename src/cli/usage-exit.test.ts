@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -27,6 +29,20 @@ describe('usage mistakes exit 2', () => {
     const r = seam(args);
     expect(r.stderr).toContain(message);
     expect(r.status).toBe(2);
+  });
+
+  it('a seam.yml or placeholders file that does not load: exit 2 from every command, as from those that check it first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-usage-exit-'));
+    const bad = join(dir, 'bad.yml');
+    writeFileSync(bad, 'kafka:\n  brokerz: [a:1]\n');
+    for (const args of [['dlq', 'list', '--config', bad], ['replay', 'deploy/demo', '--config', bad]]) {
+      const r = seam(args);
+      expect(r.stderr).toContain('SEAM_ERR_CONFIG_INVALID');
+      expect(r.status).toBe(2);
+    }
+    const missing = seam(['replay', 'deploy/demo', '--rules', 'detections/kubernetes/k8s_privileged_pod_created.yml', '--placeholders', join(dir, 'nothere.yml'), '--dlq', join(dir, 'dlq.jsonl')]);
+    expect(missing.stderr).toContain(`SEAM_ERR_CONFIG_INVALID: cannot read placeholders file ${join(dir, 'nothere.yml')}`);
+    expect(missing.status).toBe(2);
   });
 
   it('--help is not a mistake: exit 0', () => {
