@@ -401,7 +401,10 @@ async function huntCorrelations(
     if (r.error !== undefined) {
       done.failed++;
       err.write(`hunt: ${p.id} (${p.title}) failed after ${r.events} events: ${r.error}\n`);
-    } else err.write(`hunt: ${p.id} (${p.title}) ${p.type} over ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'}: events=${r.events} alerts=${r.alerts}${cut}\n`);
+    } else {
+      const before = r.before === undefined ? '' : ` (${r.before} of them before --from: its ${durationText(p.lookbackMs)} lookback)`;
+      err.write(`hunt: ${p.id} (${p.title}) ${p.type} over ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'}: events=${r.events}${before} alerts=${r.alerts}${cut}\n`);
+    }
   }
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   err.write(`hunt: correlations=${plans.length} hunted=${done.hunted} not_huntable=${skipped.length} events=${events} alerts=${done.alerts} cut=${done.cut} failed=${done.failed} seconds=${secs}\n`);
@@ -439,4 +442,13 @@ function correlationLine(a: Alert): Record<string, unknown> {
 /** Where the index prefix came from, as the errors say it. */
 function prefixOrigin(loaded: Parameters<typeof settingOrigin>[0], opts: HuntCommandOptions): string {
   return settingOrigin(loaded, 'opensearch.indexPrefix', opts.indexPrefix !== undefined ? '--index-prefix' : undefined);
+}
+
+/** A lookback as a person says it: 90m, 2h, 1d 6h. */
+function durationText(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  if (m < 120) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 === 0 ? `${h}h` : `${h}h ${m % 60}m`;
+  return h % 24 === 0 ? `${h / 24}d` : `${Math.floor(h / 24)}d ${h % 24}h`;
 }

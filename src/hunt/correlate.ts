@@ -40,6 +40,11 @@ export type CorrelationPlan =
       query: Dsl;
       /** The loaded documents of the correlation and its nested ones. */
       docs: CorrelationDoc[];
+      /**
+       * How far before an alert's last event its first can lie: the correlation's timespan plus its nested ones'
+       * (a nested alert's own events reach back its timespan). A hunt from `--from` reads that much earlier.
+       */
+      lookbackMs: number;
     }
   | { ok: false; id: string; title: string; reason: string };
 
@@ -57,6 +62,11 @@ export interface CorrelationHuntReport {
   cut: boolean;
   /** `@timestamp` of the last event read. */
   last?: string;
+  /**
+   * Events read before `--from` (up to the plan's lookback before the first event at or after it), fed so that an
+   * alert completed inside the window with earlier events is the stream's; alerts completed before it are not told.
+   */
+  before?: number;
   /** Whether the pages were read in one point in time (else plain `search_after`: the node or role offers none). */
   pit: boolean;
   error?: string;
@@ -69,6 +79,8 @@ export interface CorrelationHuntOptions {
   maxEvents?: number;
   /** Hits per page (default 1000). */
   pageSize?: number;
+  /** False: read nothing before `from` (a burst straddling it is judged on its part inside). Default true. */
+  lookback?: boolean;
   /** GitOps drift-check users (seam.yml `rules.driftCheckUsers`), as the stream is given them. */
   driftCheckUsers?: readonly string[];
   /** After each page: events read so far and the last one's time. */
@@ -139,8 +151,24 @@ export function planCorrelations(compiled: RulesetHuntResult): CorrelationPlan[]
       index: indices.join(','),
       query: queries.length === 1 ? queries[0]! : { bool: { should: queries, minimum_should_match: 1 } },
       docs: docs as CorrelationDoc[],
+      lookbackMs: [c, ...nested].reduce((n, x) => n + x.timespanMs, 0),
     };
   });
+}
+
+/**
+ * The `@timestamp` (ms) of the first event the plan's rules match at or after `--from` (and not after `--to`);
+ * undefined when none; `{ error }` when the search failed.
+ */
+async function firstEventTime(client: HuntClient, plan: Extract<CorrelationPlan, { ok: true }>, opts: CorrelationHuntOptions): Promise<number | undefined | { error: string }> {
+  const resp = await client.search(
+    { index: plan.index, ignore_unavailable: true, allow_no_indices: true, body: { query: timedQuery(plan.query, opts), size: 1, sort: PAGE_SORT, _source: ['@timestamp'] } as never },
+    { ignore: [404] },
+  );
+  const b = resp.body as unknown as PageBody;
+  if (b.error || (b._shards?.failed ?? 0) > 0) return { error: (typeof b.error === 'string' ? b.error : b.error?.reason) ?? b._shards?.failures?.[0]?.reason?.reason ?? 'search failed on some shards' };
+  const t = b.hits?.hits?.[0]?._source['@timestamp'];
+  return t === undefined ? undefined : Date.parse(t);
 }
 
 type PageBody = { _shards?: { failed?: number; failures?: Array<{ reason?: { reason?: string } }> }; hits?: { hits?: Array<{ _source: SeamEvent; sort: unknown[] }> }; error?: { reason?: string } | string; pit_id?: string };
@@ -176,13 +204,31 @@ export async function huntCorrelation(client: HuntClient, plan: Extract<Correlat
   const emit = (alerts: Alert[]): void => {
     for (const a of alerts) {
       if (a.rule.type !== 'correlation' || a.rule.id !== plan.id) continue;
+      // Completed before the window (by an event read only as lookback): the stream raised it before --from.
+      if (firstMs !== undefined && Date.parse(a['@timestamp']) < firstMs) continue;
       rep.alerts++;
       onAlert(a);
     }
   };
   const max = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
   const size = opts.pageSize ?? 1000;
-  const query = timedQuery(plan.query, opts);
+  // With --from, the stream had the events before it too: read back the lookback before the first event inside the
+  // window (`--from` may be date math; the first event's time is absolute), and tell only alerts completed inside.
+  let firstMs: number | undefined;
+  let readFrom = opts.from;
+  if (opts.from !== undefined && plan.lookbackMs > 0 && opts.lookback !== false) {
+    const first = await firstEventTime(client, plan, opts);
+    if (typeof first === 'object') {
+      rep.error = first.error;
+      return rep;
+    }
+    if (first !== undefined) {
+      firstMs = first;
+      readFrom = new Date(first - plan.lookbackMs).toISOString();
+      rep.before = 0;
+    }
+  }
+  const query = timedQuery(plan.query, { from: readFrom, to: opts.to });
   let pit = await openPit(client, plan.index);
   rep.pit = pit !== undefined;
   let after: unknown[] | undefined;
@@ -206,6 +252,7 @@ export async function huntCorrelation(client: HuntClient, plan: Extract<Correlat
         }
         rep.events++;
         rep.last = h._source['@timestamp'];
+        if (firstMs !== undefined && Date.parse(h._source['@timestamp']) < firstMs) rep.before!++;
         emit(detector.process(h._source));
       }
       opts.onProgress?.({ id: plan.id, events: rep.events, last: rep.last });

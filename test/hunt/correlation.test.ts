@@ -284,6 +284,39 @@ describe('seam hunt correlations against embedded replay', () => {
     process.stdout.write(`hunt-expand-parity: expand_wildcard_cidr_matches=${a3.length} equal_to_stream=true\n`);
   });
 
+  it('with --from, raises the alerts the stream raised from then on, those whose events began before --from included (the lookback)', { timeout: 300_000 }, async () => {
+    // A --from in the middle of the records' span, half a second after the first event of an alert whose events span
+    // at least a minute (the first such alert after the midpoint): some alert then straddles it.
+    const timeOf = (id: string): number => Date.parse(ref.events.find((e) => e.seam.id === id)!['@timestamp']);
+    const times = ref.events.map((e) => Date.parse(e['@timestamp'])).sort((a, b) => a - b);
+    const mid = (times[0]! + times[times.length - 1]!) / 2;
+    const spans = correlationAlerts(ref.alerts)
+      .map((a) => ({ first: Math.min(...a.events.map(timeOf)), last: Date.parse(a['@timestamp']) }))
+      .filter((x) => x.first >= mid && x.last - x.first >= 60_000)
+      .sort((a, b) => a.first - b.first);
+    expect(spans.length).toBeGreaterThan(0);
+    const fromMs = spans[0]!.first + 500;
+    const from = new Date(fromMs).toISOString();
+    const want = correlationAlerts(ref.alerts).filter((a) => Date.parse(a['@timestamp']) >= fromMs);
+    // The case this is about: alerts completed after --from with events before it. Without them the test says nothing.
+    const straddling = want.filter((a) => a.events.some((id) => timeOf(id) < fromMs));
+    expect(straddling.length).toBeGreaterThan(0);
+    const r = await cli({ rules: [join(dir, 'rules.yml')], placeholders: join(dir, 'placeholders.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {}, from });
+    expect(r.code, r.err).toBe(0);
+    const got = r.lines.filter((l) => l['correlation_type'] !== undefined);
+    expect(got.map((l) => l['alert_id']).sort()).toEqual(want.map((a) => a.id).sort());
+    // Each correlation's line says how many events it read before --from, for its lookback (10m, 5m or 1h here).
+    expect(r.err).toMatch(/^hunt: 6a1e0c00-0000-4000-8000-0000000000c6 \(HC Dev Sessions Outside Twice\) event_count over 1 rule: events=\d+ \(\d+ of them before --from: its 60m lookback\) alerts=\d+$/m);
+    // Read from --from only (the old behaviour, lookback: false), the straddling alerts are missed or judged on their part inside.
+    const fields = await liveResolvers(os, prefix, ['cloudtrail', 'k8s_audit', 'guardduty', 'runtime']);
+    const compiled = await compileRulesetToDsl([join(dir, 'rules.yml')], { indexPrefix: prefix, fields, placeholders: await loadPlaceholdersFile(join(dir, 'placeholders.yml')) });
+    const inside: string[] = [];
+    for (const p of planCorrelations(compiled)) if (p.ok) await huntCorrelation(os, p, compiled.ruleset, { from, lookback: false }, (a) => inside.push(a.id));
+    const missedInside = straddling.filter((a) => !inside.includes(a.id)).length;
+    expect(missedInside).toBeGreaterThan(0);
+    process.stdout.write(`hunt-correlations-from: from=${from} alerts_after_from=${want.length} straddling=${straddling.length} found_with_lookback=${got.length} straddling_missed_without=${missedInside}\n`);
+  });
+
   it('cuts a hunt at --max-events, says so and exits 4; a window with no event searches nothing (3)', { timeout: 300_000 }, async () => {
     const cut = await cli({ rules: [join(dir, 'rules.yml')], placeholders: join(dir, 'placeholders.yml'), indexPrefix: prefix, url: opensearchUrl(), env: {}, maxEvents: 50 });
     expect(cut.code, cut.err).toBe(4);
