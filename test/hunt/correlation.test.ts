@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { huntCommand } from '../../src/cli/hunt.ts';
 import type { SeamEvent } from '../../src/core/envelope.ts';
 import type { Alert } from '../../src/detect/alert.ts';
 import { compileRulesetToDsl } from '../../src/hunt/compile.ts';
@@ -22,17 +21,16 @@ import { runEmbedded } from '../../src/pipeline/embedded.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { dropPrefix } from '../helpers/opensearch-cleanup.ts';
+import { huntCli } from '../helpers/hunt-demo.ts';
 import { opensearchUrl, RUN_ID } from '../helpers/services.ts';
 import { DEMO_CLUSTER, DEMO_FILE } from '../order/demo.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-/** Runs the CLI and returns its JSON lines and its stderr. */
-async function cli(args: Parameters<typeof huntCommand>[0]): Promise<{ code: number; lines: Record<string, unknown>[]; err: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await huntCommand(args, { write: (s: string) => (stdout += s) }, { write: (s: string) => (stderr += s) });
-  return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), err: stderr };
+/** `seam hunt` in-process (test/helpers/hunt-demo.ts), its JSON lines as records. */
+async function cli(args: Parameters<typeof huntCli>[0]): Promise<{ code: number; lines: Record<string, unknown>[]; err: string }> {
+  const r = await huntCli(args);
+  return { code: r.code, lines: r.lines as Record<string, unknown>[], err: r.err };
 }
 
 /** Embedded replay of the files: its alerts (the last version of each id) and its events. */
