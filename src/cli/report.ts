@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Client } from '@opensearch-project/opensearch';
 import type { Incident } from '../pipeline/incident.ts';
 import type { IncidentPage } from '../report/incident-model.ts';
 
@@ -90,6 +91,15 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
       const client = await createOpenSearchClient(cfg);
       try {
         const incidents = await src.incidentsFromOpenSearch(client, prefix);
+        if (incidents.length === 0) {
+          const empty = await noAlertsIndexed(client, prefix);
+          if (empty !== undefined) {
+            const { settingOrigin } = await import('./unreachable.ts');
+            const origin = settingOrigin(loaded, 'opensearch.indexPrefix', o.indexPrefix !== undefined ? '--index-prefix' : undefined);
+            err.write(`seam report incident: no alert in ${prefix}-alerts-* at ${cfg.nodeUrls.join(',')} (prefix '${prefix}' from ${origin}), so no incident to draw.${empty.length > 0 ? ` Seam alert indices there have the prefix ${empty.map((p) => `'${p}'`).join(', ')} (--index-prefix).` : ''} How alerts get there: docs/hunting.md, "First: events in OpenSearch"\n`);
+            return 1;
+          }
+        }
         const inc = src.pickIncident(incidents, { ...(o.id !== undefined ? { id: o.id } : {}), ...(o.latest ? { latest: true } : {}) });
         if (o.id === undefined) chosen = src.latestIncident(incidents).why;
         page = await src.pageFromOpenSearch(client, prefix, inc, notes, `OpenSearch ${cfg.nodeUrls.join(',')} (${prefix}-alerts-*, ${prefix}-events-*)`);
@@ -152,4 +162,24 @@ export function writeEvidence(page: IncidentPage, dir: string): { file: string; 
     return { file, what, lines: rows.length, sha256: createHash('sha256').update(text).digest('hex') };
   };
   return [write('alerts.jsonl', 'alert', alerts), write('events.jsonl', 'event', evs)];
+}
+
+/**
+ * When `<prefix>-alerts-*` holds no alert (a wrong prefix, an index role that never ran): the prefixes of the alert
+ * indices the node does have, so the message can name them; undefined when there are alerts (they form no incident).
+ */
+async function noAlertsIndexed(client: Client, prefix: string): Promise<string[] | undefined> {
+  const counted = await client.count({ index: `${prefix}-alerts-*`, ignore_unavailable: true, allow_no_indices: true } as never);
+  if (((counted.body as { count?: number }).count ?? 0) > 0) return undefined;
+  try {
+    const rows = (await client.cat.indices({ index: '*-alerts-*', format: 'json', h: 'index' } as never)).body as { index?: string }[];
+    const prefixes = new Set<string>();
+    for (const r of rows) {
+      const m = /^(.+)-alerts-\d{4}\.\d{2}\.\d{2}$/.exec(r.index ?? '');
+      if (m !== null && m[1] !== prefix) prefixes.add(m[1]!);
+    }
+    return [...prefixes].sort();
+  } catch {
+    return []; // a role without cat permission: say what is missing without the others
+  }
 }
