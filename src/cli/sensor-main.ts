@@ -11,5 +11,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (!(error instanceof CommanderError)) throw error;
-  process.exitCode = error.exitCode;
+  // A flag commander refuses is a usage mistake: exit 2, as `seam sensor` and the other commands (--help stays 0).
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
 }
