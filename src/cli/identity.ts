@@ -12,9 +12,19 @@ import { seedGraph, seedKindOf } from '../identity/seed-files.ts';
 import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
 import type { Edge, EffectivePermissions } from '../identity/types.ts';
 import { readFiles } from '../sources/file/source.ts';
+import type { KafkaConfig } from '../core/config/schema.ts';
 
 export interface IdentityExplainOptions {
-  input: string[];
+  /** Files or folders to replay into the graph (without `from`). */
+  input?: string[];
+  /** `kafka`: read the graph from the `seam.identity` topic (all partitions, start to end) instead of replaying files. */
+  from?: string;
+  /** With `from: 'kafka'`: seam.yml's kafka section (brokers, auth, topic prefix), as `seam run` takes it. */
+  kafka?: KafkaConfig;
+  /** Which setting named the brokers, for the error when Kafka does not answer (a SEAM_* variable, seam.yml, the default). */
+  kafkaOrigin?: string;
+  /** Where the counts of what was read from Kafka, and errors, go (default stderr). */
+  err?: Out;
   /** Snapshot files: aws-auth (YAML/JSON ConfigMap), access-entry or Pod Identity association CLI output (JSON), kubectl List (JSON). */
   seeds?: string[];
   /** Cluster for records and seeds that do not name one. */
@@ -46,13 +56,41 @@ async function seed(graph: IdentityGraph, path: string, cluster: string | undefi
   return `${facts.length} facts from ${kind === 'kubectl' ? 'kubectl' : kind === 'aws-auth' ? 'aws-auth' : kind === 'pod-identity' ? 'Pod Identity associations' : 'access entries'} ${path}`;
 }
 
-/** Replays, then explains. Returns the process exit code (1 when the target is unknown to the graph). */
+/**
+ * Replays (or, with `from: 'kafka'`, reads `seam.identity`), then explains. Returns the process exit code: 0
+ * explained, 1 when the target is unknown to the graph, 2 a usage mistake, 3 when the graph could not be read from
+ * Kafka (unreachable, no such topic).
+ */
 export async function identityExplainCommand(target: string, opts: IdentityExplainOptions, out: Out): Promise<number> {
+  const err = opts.err ?? process.stderr;
+  if (opts.from !== undefined && opts.from !== 'kafka') {
+    err.write(`seam identity explain: --from ${opts.from}: only kafka is supported (without --from, --input files are replayed)\n`);
+    return 2;
+  }
+  if (opts.from === 'kafka' && (opts.input ?? []).length > 0) {
+    err.write('seam identity explain: --from kafka reads the graph from seam.identity; --input replays files instead: give one of them\n');
+    return 2;
+  }
+  if (opts.from === undefined && (opts.input ?? []).length === 0) {
+    err.write('seam identity explain: give --input <paths...> (files to replay) or --from kafka (the graph on seam.identity)\n');
+    return 2;
+  }
   const graph = new IdentityGraph(opts.graph ?? {});
   for (const s of opts.seeds ?? []) out.write(`seed: ${await seed(graph, s, opts.cluster)}\n`);
+  if (opts.from === 'kafka') {
+    if (opts.kafka === undefined) {
+      err.write('seam identity explain: --from kafka needs Kafka: kafka.brokers in seam.yml or SEAM_KAFKA_BROKERS\n');
+      return 2;
+    }
+    const { readIdentityTopic } = await import('./identity-kafka.ts');
+    const read = await readIdentityTopic(graph, opts.kafka, err, opts.kafkaOrigin ?? 'kafka.brokers');
+    if (read === undefined) return 3;
+    out.write('\n');
+    return explainGraph(graph, [], target, opts.cluster, out, `the identity graph on ${read.topic}`);
+  }
   const events: SeamEvent[] = [];
   let rejected = 0;
-  for await (const item of readFiles(opts.input, { maxRecordBytes: opts.maxRecordBytes ?? 1024 * 1024, ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }) })) {
+  for await (const item of readFiles(opts.input ?? [], { maxRecordBytes: opts.maxRecordBytes ?? 1024 * 1024, ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }) })) {
     if (item.kind !== 'record') {
       rejected++;
       continue;
@@ -72,9 +110,17 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
   events.sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
   for (const e of events) graph.observe(e);
   out.write(`replayed ${events.length} events${rejected > 0 ? ` (${rejected} records rejected)` : ''}; graph: ${graph.stats().versions} edges\n\n`);
+  return explainGraph(graph, events, target, opts.cluster, out, 'the identity graph built from these inputs');
+}
 
+/**
+ * Prints who `target` is and what it can do in `graph`. `events` are the replayed events (the lines about what the
+ * target did: its calls, its Kubernetes requests); none when the graph was read from `seam.identity`, which holds
+ * facts, not events. `where` names the graph in the line for a target it does not hold.
+ */
+function explainGraph(graph: IdentityGraph, events: SeamEvent[], target: string, cluster: string | undefined, out: Out, where: string): number {
   const clusters = graph.clustersOf(undefined);
-  if (opts.cluster !== undefined && !clusters.includes(opts.cluster)) clusters.push(opts.cluster);
+  if (cluster !== undefined && !clusters.includes(cluster)) clusters.push(cluster);
   if (clusters.length === 0) clusters.push(UNKNOWN_CLUSTER);
   let known = false;
 
@@ -176,7 +222,7 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
       known = boundDirectly(p, userKey(c, target)) || known;
     }
   }
-  if (!known) out.write(`\n${target} is not in the identity graph built from these inputs.\n`);
+  if (!known) out.write(`\n${target} is not in ${where}.\n`);
   return known ? 0 : 1;
 }
 

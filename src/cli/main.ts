@@ -173,13 +173,14 @@ export function buildCli(): Command {
   const identity = program.command('identity').description('Ask the identity graph who acted across the AWS and Kubernetes planes');
   identity
     .command('explain')
-    .description('Replay files into the identity graph and print the chain and the effective Kubernetes permissions of an IAM ARN, a Kubernetes user or namespace/serviceaccount')
+    .description("Print the chain and the effective Kubernetes permissions of an IAM ARN, a Kubernetes user or namespace/serviceaccount, from files replayed into the identity graph (--input) or from the live graph the correlate role keeps on Kafka (--from kafka: the seam.identity topic, every partition start to end; stderr says how many records). Exit 0: explained; 1: the target is not in the graph; 2: usage; 3: the graph could not be read (Kafka unreachable, no seam.identity topic)")
     .argument('<target>', 'arn:aws:iam::… / arn:aws:sts::… , a Kubernetes user name, or namespace/serviceaccount')
-    .requiredOption('--input <paths...>', 'files or folders of EKS audit, CloudTrail, GuardDuty and runtime records')
-    .option('--seed <files...>', 'snapshots to seed the graph: aws-auth ConfigMap YAML, aws eks access-entry JSON, kubectl get … -o json')
+    .option('--input <paths...>', 'files or folders of EKS audit, CloudTrail, GuardDuty and runtime records to replay')
+    .option('--from <source>', "'kafka': read the graph from <kafka.topicPrefix>seam.identity (Kafka from seam.yml / SEAM_KAFKA_*, SEAM_TOPIC_PREFIX, as seam run takes it) instead of --input; it holds facts, not events, so the lines about the target's own calls and requests are not printed")
+    .option('--seed <files...>', 'snapshots to seed the graph: aws-auth ConfigMap YAML, aws eks access-entry JSON, kubectl get … -o json (with --from kafka: the seam.yml identity.seeds files the correlate role reads, which are not on the topic)')
     .option('--cluster <name>', 'EKS cluster the input and seeds belong to when records do not say')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
-    .action(async (target: string, o: { input: string[]; seed?: string[]; cluster?: string; config?: string }) => {
+    .action(async (target: string, o: { input?: string[]; from?: string; seed?: string[]; cluster?: string; config?: string }) => {
       const { identityExplainCommand } = await import('./identity.ts');
       const { loadCliConfig } = await import('./config.ts');
       const loaded = await loadCliConfig(o.config);
@@ -187,10 +188,19 @@ export function buildCli(): Command {
         process.exitCode = 2;
         return;
       }
+      const { settingOrigin } = await import('./unreachable.ts');
       const cluster = o.cluster ?? loaded.config.cluster;
+      const kafka = loaded.config.kafka;
       process.exitCode = await identityExplainCommand(
         target,
-        { input: o.input, graph: loaded.config.identity, ...(o.seed ? { seeds: o.seed } : {}), ...(cluster ? { cluster } : {}) },
+        {
+          graph: loaded.config.identity,
+          ...(o.input ? { input: o.input } : {}),
+          ...(o.from !== undefined ? { from: o.from } : {}),
+          ...(kafka ? { kafka, kafkaOrigin: settingOrigin(loaded, 'kafka.brokers') } : {}),
+          ...(o.seed ? { seeds: o.seed } : {}),
+          ...(cluster ? { cluster } : {}),
+        },
         process.stdout,
       );
     });

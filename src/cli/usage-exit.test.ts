@@ -23,7 +23,8 @@ describe('usage mistakes exit 2', () => {
     [['hunt', '--bogus'], "error: unknown option '--bogus'"],
     [['replay', 'deploy/demo', '--workers', '0'], "option '--workers <n>' argument '0' is invalid"],
     [['replay', 'deploy/demo', '--format', 'xml'], "argument 'xml' is invalid. Allowed choices are text, json."],
-    [['identity', 'explain', 'alice'], "error: required option '--input <paths...>' not specified"],
+    [['identity', 'explain', 'alice'], 'give --input <paths...> (files to replay) or --from kafka (the graph on seam.identity)'],
+    [['identity', 'explain', 'alice', '--from', 'kafka', '--input', 'deploy/demo'], 'give one of them'],
     [['replay'], "error: missing required argument 'paths'"],
   ])('seam %j', (args, message) => {
     const r = seam(args);

@@ -1,0 +1,78 @@
+/**
+ * `seam identity explain --from kafka`: the identity graph as the correlate role publishes it, read back from the
+ * compacted `seam.identity` topic with the role's own restore (src/pipeline/identity-topic.ts), every partition from
+ * its start to its end, into one graph.
+ */
+import { TOPICS } from '../bus/topics.ts';
+import type { KafkaConfig } from '../core/config/schema.ts';
+import type { IdentityGraph } from '../identity/graph.ts';
+import { IdentityRestore } from '../pipeline/identity-topic.ts';
+import { describeKafkaAuth } from './run.ts';
+import { kafkaUnreachable } from './unreachable.ts';
+
+/** Past every offset: no record is "ahead" of a rebuild here (there is no batch being redelivered). */
+const NO_LIMIT = 1n << 62n;
+
+export interface IdentityTopicRead {
+  topic: string;
+  records: number;
+  partitions: number;
+  /** Records that are not identity records (left alone, as the role's restore leaves them). */
+  unreadable: number;
+  ms: number;
+}
+
+/**
+ * Reads `<kafka.topicPrefix>seam.identity` to its end into `graph` and says on `err` what it read. The records of
+ * each partition are applied in their topic order, as a rebuild applies the records of signals older than its
+ * window (`IdentityRestore.before`); the signals partitions' graphs, one per partition in the correlate role, become
+ * one graph. Returns undefined (having said why on `err`) when Kafka does not answer or the topic does not exist.
+ */
+export async function readIdentityTopic(graph: IdentityGraph, kafka: KafkaConfig, err: { write(s: string): unknown }, origin: string): Promise<IdentityTopicRead | undefined> {
+  const topic = `${kafka.topicPrefix}${TOPICS.identity}`;
+  const started = Date.now();
+  const { KafkaBus } = await import('../bus/kafka.ts');
+  const { kafkaBusOptions } = await import('../bus/kafka-config.ts');
+  const bus = new KafkaBus(kafkaBusOptions(kafka, 'identity-explain'));
+  try {
+    try {
+      await bus.connect();
+    } catch (e) {
+      await (await import('../core/logger.ts')).flushLogs();
+      err.write(`seam identity explain: ${kafkaUnreachable(kafka.brokers, origin, describeKafkaAuth(kafka), e)}\n`);
+      return undefined;
+    }
+    const admin = await bus.admin();
+    if (!(await admin.listTopics()).includes(topic)) {
+      err.write(
+        `seam identity explain: SEAM_ERR_BUS_TOPIC: Kafka ${kafka.brokers.join(',')} has no topic ${topic}: no correlate role has published the identity graph with this topic prefix (kafka.topicPrefix '${kafka.topicPrefix}', SEAM_TOPIC_PREFIX); \`seam run\` creates it\n`,
+      );
+      return undefined;
+    }
+    const byPartition = new Map<number, IdentityRestore>();
+    let records = 0;
+    await bus.readToEnd([topic], (m) => {
+      records++;
+      let r = byPartition.get(m.partition);
+      if (r === undefined) byPartition.set(m.partition, (r = new IdentityRestore(graph, NO_LIMIT)));
+      r.add(m);
+    });
+    let unreadable = 0;
+    for (const p of [...byPartition.keys()].sort((a, b) => a - b)) {
+      const r = byPartition.get(p)!;
+      r.before(Infinity);
+      unreadable += r.finish().stats.unreadable;
+    }
+    const partitions = (await admin.fetchTopicOffsets(topic)).length;
+    const read: IdentityTopicRead = { topic, records, partitions, unreadable, ms: Date.now() - started };
+    err.write(
+      `read ${records} records from ${partitions} partition${partitions === 1 ? '' : 's'} of ${topic}${unreadable > 0 ? ` (${unreadable} not identity records, left out)` : ''} in ${read.ms} ms; graph: ${graph.stats().versions} edges\n`,
+    );
+    return read;
+  } catch (e) {
+    err.write(`seam identity explain: cannot read ${topic}: ${(e as Error).message}\n`);
+    return undefined;
+  } finally {
+    await bus.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,98 @@
+// `seam identity explain --from kafka` asks the live graph: the demo story runs through the Kafka pipeline (its own
+// topic prefix), the correlate role publishes its graph to seam.identity, and explain reads it back with the role's
+// restore. For the same records it must print what explaining the replayed demo file prints, less the lines about the
+// target's own calls and requests (the topic holds facts, not events: docs/identity.md). Real Kafka.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identityExplainCommand, type IdentityExplainOptions } from '../../src/cli/identity.ts';
+import { loadConfig } from '../../src/core/config/load.ts';
+import type { KafkaConfig } from '../../src/core/config/schema.ts';
+import { kafkaBrokers } from '../helpers/services.ts';
+import { DEMO_CLUSTER, DEMO_FILE, demoRecords } from '../order/demo.ts';
+import { pipeline, type Pipeline } from '../pipeline/harness.ts';
+
+/** Kafka as `seam run` takes it from SEAM_* variables (no seam.yml). */
+const kafkaOf = (env: Record<string, string>): KafkaConfig => {
+  const k = loadConfig(undefined, env).config.kafka;
+  if (k === undefined) throw new Error('no kafka section from SEAM_KAFKA_BROKERS');
+  return k;
+};
+
+async function explain(target: string, o: IdentityExplainOptions): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await identityExplainCommand(target, { cluster: DEMO_CLUSTER, ...o, err: { write: (s: string) => (err += s) } }, { write: (s: string) => (out += s) });
+  return { code, out, err };
+}
+
+/**
+ * The lines only replayed events give: the target's calls (`last call …`), its requests (`acted in …`) and the
+ * sessions seen only on the Kubernetes plane (a count of its requests, with the last one).
+ */
+const EVENT_LINE = /^( {4}last call | {2}acted in \d+ events? | {2}session \S+ — \d+ Kubernetes requests?)/;
+
+describe('seam identity explain --from kafka', () => {
+  let p: Pipeline;
+  let kafka: KafkaConfig;
+  beforeAll(async () => {
+    p = await pipeline('explain');
+    kafka = kafkaOf({ SEAM_KAFKA_BROKERS: kafkaBrokers().join(','), SEAM_TOPIC_PREFIX: `${p.id}.` });
+    const records = (await demoRecords()).map((r) => ({ text: r.text, source: r.source, cluster: DEMO_CLUSTER }));
+    await p.produce(records);
+    const roles = [p.normalize(), p.correlate(), p.index()];
+    for (const r of roles) await r.start();
+    await p.drain();
+    for (const r of roles) await r.stop();
+  });
+  afterAll(async () => {
+    await p?.cleanup();
+  });
+
+  it.each([
+    ['an IAM role aws-auth maps into system:masters', 'arn:aws:iam::111122223333:role/ci-deployer'],
+    ['an access-entry principal (cluster admin by access policy), also an IRSA role', 'arn:aws:iam::111122223333:role/payments-api-irsa'],
+    ['a service account with IRSA web identity sessions, a pod and an exec into it', 'payments/api'],
+    ['the Kubernetes user aws-auth maps ci-deployer to', 'ci-deployer'],
+  ])('%s: the same as explaining the replayed demo, less the lines of its own events', async (_what, target) => {
+    const file = await explain(target, { input: [DEMO_FILE] });
+    const started = Date.now();
+    const live = await explain(target, { from: 'kafka', kafka });
+    const ms = Date.now() - started;
+    expect(file.code).toBe(0);
+    expect(live.code, live.err).toBe(0);
+    const read = /^read (\d+) records from (\d+) partitions of (\S+) in \d+ ms; graph: (\d+) edges$/m.exec(live.err);
+    expect(read, live.err).not.toBeNull();
+    const [, records, partitions, topic, edges] = read!;
+    expect(topic).toBe(p.topics.identity);
+    expect(Number(partitions)).toBe(2); // every signals partition's identity partition, whichever holds the target
+    expect(Number(records)).toBeGreaterThan(0);
+    const fileEdges = /graph: (\d+) edges/.exec(file.out)![1];
+    process.stdout.write(`explain --from kafka ${target}: records=${records} partitions=${partitions} edges=${edges} (file replay: ${fileEdges}) ms=${ms}\n`);
+
+    // The file's explanation after its "replayed …" line; the live one after its blank line.
+    const body = file.out.split('\n').slice(2);
+    const eventLines = body.filter((l) => EVENT_LINE.test(l));
+    expect(live.out.split('\n').slice(1)).toEqual(body.filter((l) => !EVENT_LINE.test(l)));
+    expect(live.out).toContain(target.startsWith('arn:') ? `IAM principal ${target}` : target.includes('/') ? `Service account ${target} in ${DEMO_CLUSTER}` : `Kubernetes user ${target} in ${DEMO_CLUSTER}`);
+    process.stdout.write(`  ${body.length - eventLines.length} lines the same, ${eventLines.length} event lines only in the file replay\n`);
+  });
+
+  it('says a target the graph does not hold is not in it: exit 1, as for files', async () => {
+    const live = await explain('payments/apii', { from: 'kafka', kafka });
+    expect(live.code).toBe(1);
+    expect(live.out).toContain(`payments/apii is not in the identity graph on ${p.topics.identity}.`);
+  });
+
+  it('a topic prefix no pipeline uses: exit 3, naming the topic', async () => {
+    const live = await explain('payments/api', { from: 'kafka', kafka: kafkaOf({ SEAM_KAFKA_BROKERS: kafkaBrokers().join(','), SEAM_TOPIC_PREFIX: `${p.id}-nothing.` }) });
+    expect(live.code).toBe(3);
+    expect(live.err).toContain(`SEAM_ERR_BUS_TOPIC: Kafka ${kafkaBrokers().join(',')} has no topic ${p.id}-nothing.seam.identity`);
+    expect(live.out).toBe('');
+  });
+
+  it('Kafka that does not answer: exit 3, SEAM_ERR_BUS_CONNECT naming the brokers', async () => {
+    const live = await explain('payments/api', { from: 'kafka', kafka: kafkaOf({ SEAM_KAFKA_BROKERS: '127.0.0.1:1' }), kafkaOrigin: 'SEAM_KAFKA_BROKERS' });
+    expect(live.code).toBe(3);
+    expect(live.err).toContain('SEAM_ERR_BUS_CONNECT: cannot connect to Kafka 127.0.0.1:1');
+    expect(live.err).toContain('(from SEAM_KAFKA_BROKERS)');
+  });
+});
