@@ -5,6 +5,7 @@
  */
 import { TOPICS } from '../bus/topics.ts';
 import type { KafkaConfig } from '../core/config/schema.ts';
+import { SeamError } from '../core/errors.ts';
 import type { IdentityGraph } from '../identity/graph.ts';
 import { IdentityRestore } from '../pipeline/identity-topic.ts';
 import { describeKafkaAuth } from './run.ts';
@@ -44,9 +45,8 @@ export async function readIdentityTopic(graph: IdentityGraph, kafka: KafkaConfig
     }
     const admin = await bus.admin();
     if (!(await admin.listTopics()).includes(topic)) {
-      err.write(
-        `seam identity explain: SEAM_ERR_BUS_TOPIC: Kafka ${kafka.brokers.join(',')} has no topic ${topic}: no correlate role has published the identity graph with this topic prefix (kafka.topicPrefix '${kafka.topicPrefix}', SEAM_TOPIC_PREFIX); \`seam run\` creates it\n`,
-      );
+      const e = new SeamError('SEAM_ERR_BUS_TOPIC', `Kafka ${kafka.brokers.join(',')} has no topic ${topic}: no correlate role has published the identity graph with this topic prefix (kafka.topicPrefix '${kafka.topicPrefix}', SEAM_TOPIC_PREFIX); \`seam run\` creates it`);
+      err.write(`seam identity explain: ${e.code}: ${e.message}\n`);
       return undefined;
     }
     const byPartition = new Map<number, IdentityRestore>();
