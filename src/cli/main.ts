@@ -59,7 +59,7 @@ export function buildCli(): Command {
     .description('Replay files and folders (JSONL or JSON arrays, gzipped or not; several merged by event time) through normalization, and detection with --rules: CloudTrail (S3 objects, lookup-events output, EventBridge events, Security Lake OCSF), EKS audit (CloudWatch Logs S3 exports, filter-log-events / get-log-events output, Logs Insights results, subscription payloads, EventLists), GuardDuty findings (get-findings output), Fargate sensor runtime events and Falco alerts, and SIEM exports that kept the original record (Splunk _raw, Sumo Logic map._raw, Elastic event.original, OpenSearch _source). docs/inputs.md')
     .argument('<paths...>', 'files or folders')
     .option('--out <file>', 'write normalized events as JSONL, one line per event (a record read twice, same seam.id, is written once; - for stdout; with rules, alerts then need --alerts-out FILE)')
-    .option('--dlq <file>', 'dead-letter file for rejected records (seam dlq list reads it when it is the newer default)', REPLAY_DLQ_FILE)
+    .option('--dlq <file>', 'dead-letter file for rejected records, appended to (an earlier replay\'s dead letters stay; seam dlq list reads it when it is the newer default)', REPLAY_DLQ_FILE)
     .option('--rules <path>', 'run the Sigma rules and correlations in this file or folder (repeatable: --rules a --rules b); a path that yields no rules is an error', repeated)
     .option('--alerts-out <file>', 'write alerts as JSONL to this file (default stdout when --rules is given)')
     .addOption(new Option('--format <format>', 'alerts on stdout: text (the ALERT lines seam run prints) or json (JSONL); default text on a terminal, json when stdout is a pipe or file').choices(['text', 'json']))

@@ -210,7 +210,7 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
     });
   }
   progress.done();
-  process.stderr.write(`${formatSummary(summary, { dlqPath: o.dlq, detection: spec !== undefined })}\n`);
+  process.stderr.write(`${formatSummary(summary, { dlqPath: o.dlq, detection: spec !== undefined, appended: true })}\n`);
   if (o.strict === true && summary.files === 0) {
     process.stderr.write('seam: --strict: no input files: exit 1\n');
     return 1;
@@ -260,6 +260,8 @@ export interface SummaryContext {
   dlqPath: string;
   /** Whether rules ran: without them there is no alert count to give (`alerts=0` would read as "nothing found"). */
   detection: boolean;
+  /** The dead-letter file is appended to (`seam replay`), so it may hold earlier runs' dead letters too. */
+  appended?: boolean;
 }
 
 export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
@@ -318,6 +320,6 @@ export function formatSummary(s: ReplaySummary, c: SummaryContext): string {
     // An organization trail and an account trail, S3 and EventBridge: the same event twice is detected once (review-de L6).
     lines.push(`  duplicates: ${s.duplicates} ${s.duplicates === 1 ? 'record repeated an event' : 'records repeated events'} already read (same seam.id): detected once, alerts written once`);
   }
-  if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}`);
+  if (s.rejected > 0) lines.push(`  rejected: ${codes} -> ${c.dlqPath}${c.appended === true ? ' (appended to: earlier runs\' dead letters stay)' : ''}`);
   return lines.join('\n');
 }

@@ -145,7 +145,8 @@ export async function runReplayWorkers(opts: ReplayWorkersOptions): Promise<Repl
   };
 
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
-  const dlq = await JsonlSink.open(opts.dlqPath);
+  // Appended to, never truncated: a later replay must not erase an earlier one's dead letters (nothing is lost).
+  const dlq = await JsonlSink.open(opts.dlqPath, { append: true });
   const alertsOut = opts.alertsPath === undefined ? undefined : await JsonlSink.open(opts.alertsPath);
   const writeLine = (sink: JsonlSink | undefined, line: string): Promise<void> | undefined => sink?.writeLine(line);
   /** GuardDuty finding alerts counted so far (`countAlert`): every version of one finding comes from one worker, in its order. */

@@ -78,6 +78,25 @@ describe('replay', () => {
     expect(over.details).toMatchObject({ bytes: expect.any(Number), offset: 0 });
   });
 
+
+  it('appends to the dead-letter file: a later replay, even one that rejects nothing, keeps an earlier one\'s dead letters', async () => {
+    const bad = join(dir, 'one-bad.jsonl');
+    await writeFile(bad, 'not json at all\n');
+    const good = join(FIXTURES, (await readdir(FIXTURES)).find((d) => d !== 'bad')!);
+    const dlq = join(dir, 'shared-dlq.jsonl');
+    const first = await runReplay({ paths: [bad], dlqPath: dlq, maxRecordBytes: 1 << 20 });
+    expect(first.rejected).toBe(1);
+    const clean = await runReplay({ paths: [good], dlqPath: dlq, maxRecordBytes: 1 << 20 });
+    expect([clean.rejected, clean.normalized > 0]).toEqual([0, true]);
+    expect((await jsonl<DeadLetter>(dlq)).map((l) => l.code)).toEqual(['SEAM_ERR_INPUT_JSON']);
+    // The same bad file again: its record is listed twice, once per run that rejected it.
+    await runReplay({ paths: [bad], dlqPath: dlq, maxRecordBytes: 1 << 20 });
+    const letters = await jsonl<DeadLetter>(dlq);
+    expect(letters.map((l) => [l.code, l.origin])).toEqual([
+      ['SEAM_ERR_INPUT_JSON', `${bad}:1`],
+      ['SEAM_ERR_INPUT_JSON', `${bad}:1`],
+    ]);
+  });
   it('reads gzipped CloudTrail exports and keeps secrets out of the output', async () => {
     const src = await readFile(join(FIXTURES, 'cloudtrail', 's3-export.json'));
     const gz = join(dir, 'ct.json.gz');

@@ -168,7 +168,8 @@ export async function runReplay<A>(opts: ReplayOptions<A>): Promise<ReplaySummar
   const files = await listInputFiles(opts.paths);
   const bytesTotal = files.reduce((s, f) => s + f.bytes, 0);
   const out = opts.outPath ? await JsonlSink.open(opts.outPath) : undefined;
-  const dlq = await JsonlSink.open(opts.dlqPath);
+  // Appended to, never truncated: a later replay must not erase an earlier one's dead letters (nothing is lost).
+  const dlq = await JsonlSink.open(opts.dlqPath, { append: true });
   const alertsOut = opts.handler && opts.alertsPath ? await JsonlSink.open(opts.alertsPath) : undefined;
   // --out holds one line per event: a record delivered twice (same seam.id: an organization trail and the account's,
   // an audit log shipped twice) is written once, as detection sees it once (OrderedStage); with or without rules.
