@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REPLAY_DLQ_FILE, replayCommand } from './replay.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
@@ -23,10 +25,24 @@ function nonNegativeInt(v: string): number {
 const SEED_HELP =
   'identity snapshot the graph starts from, repeatable, after seam.yml identity.seeds: aws-auth ConfigMap (YAML/JSON), aws eks describe-access-entry / describe-pod-identity-association JSON, kubectl get … -A -o json; =CLUSTER names its cluster (default --cluster / seam.yml cluster). docs/identity.md, Seeding from snapshots';
 
+/** Seam's version, from the package.json above this file (src/cli/ in a checkout, dist/cli/ in a build). */
+function seamVersion(): string {
+  for (const up of ['../..', '../../..', '..']) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(import.meta.dirname, up, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'seam' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not there: try the next folder up
+    }
+  }
+  return 'unknown';
+}
+
 /** Builds the CLI. Kept thin: each action calls a function that tests can call directly. */
 export function buildCli(): Command {
   const program = new Command('seam')
     .description('Seam finds attacks on Amazon EKS by joining what the AWS and Kubernetes planes each see.')
+    .version(seamVersion(), '-V, --version', 'print Seam\'s version')
     .exitOverride()
     .showHelpAfterError();
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +49,15 @@ describe('usage mistakes exit 2', () => {
   it('--help is not a mistake: exit 0', () => {
     expect(seam(['replay', '--help']).status).toBe(0);
     expect(seam(['--help']).status).toBe(0);
+  });
+});
+
+describe('seam --version', () => {
+  it("prints package.json's version and exits 0", () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-V']) {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), flag], { cwd: ROOT, encoding: 'utf8' });
+      expect([r.status, r.stdout.trim()]).toEqual([0, version]);
+    }
   });
 });
