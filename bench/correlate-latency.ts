@@ -25,7 +25,7 @@
  * later than the allowed lateness), or per plane with DELAY_K8S / DELAY_AWS (CloudTrail minutes late, the audit log
  * seconds: the planes' progress apart).
  *
- *   npm run bench:correlate-latency [-- IDLE=10000,1000 LATENESS=60000 DELAY=0 DELAY_K8S=… DELAY_AWS=… POLL=1000 PARTITIONS=3 ATTACKS=10 GAP=3000 NOISE=20]
+ *   npm run bench:correlate-latency [-- IDLE=10000,1000 LATENESS=60000 DELAY=0 DELAY_K8S=… DELAY_AWS=… POLL=1000 PARTITIONS=3 ATTACKS=10 GAP=3000 NOISE=20 SCENARIOS=aws-quiet,burst]
  *
  * Brokers: SEAM_KAFKA_BROKERS (default 127.0.0.1:9092), as the other Kafka benches and the integration tests.
  * Last line: `correlate-latency: delay_k8s_ms=… delay_aws_ms=… lateness_ms=… <scenario>.<alert>.<version>.i<idle>=p50/p95/max(n) … load=…`
@@ -68,8 +68,12 @@ type Kind = 'sigma-k8s' | 'sigma-aws' | 'exec-then-aws' | 'sigma-corr';
 const KIND_OF: Record<string, Kind> = { [SIGMA_K8S_RULE]: 'sigma-k8s', [SIGMA_AWS_RULE]: 'sigma-aws', [EXEC_THEN_AWS_RULE]: 'exec-then-aws' };
 /** Which record of an attack each alert is raised on (the exec: 0; the read: 2). */
 const RAISED_ON: Record<Kind, number> = { 'sigma-k8s': 0, 'sigma-aws': 2, 'exec-then-aws': 2, 'sigma-corr': 0 };
-const SCENARIOS = ['trickle', 'burst', 'aws-quiet', 'k8s-quiet'] as const;
-type Scenario = (typeof SCENARIOS)[number];
+const ALL_SCENARIOS = ['trickle', 'burst', 'aws-quiet', 'k8s-quiet'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+/** `SCENARIOS=aws-quiet,burst` runs only those (default all four). */
+const SCENARIOS: readonly Scenario[] = arg('SCENARIOS', ALL_SCENARIOS.join(','))
+  .split(',')
+  .filter((x): x is Scenario => (ALL_SCENARIOS as readonly string[]).includes(x));
 
 /** An alert of an attack as one pipeline saw it: wall times (ms) of its first version and of its final. */
 interface Seen {

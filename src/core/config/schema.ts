@@ -174,7 +174,7 @@ export const SeamConfig = z
       .describe('Normalize role (Kafka).'),
     correlate: z
       .strictObject({
-        idleMs: z.number().int().min(0).optional().describe('The correlate role advances event time after a signals partition has been quiet this long.'),
+        idleMs: z.number().int().min(0).optional().describe('A raw partition that stage 1 has caught up on and that received no record for this long (ms, default 10000) stops holding the correlate role\'s watermark back (ADR 0009); per source: idleMsBySource.'),
         pollMs: z.number().int().min(0).optional().describe('How often the correlate role looks at stage 1\'s progress.'),
         maxRebuildMs: z
           .number()
