@@ -79,34 +79,39 @@ const RECORDS = [
   },
 ];
 
+/**
+ * Replays `records` through `seam replay` with the shipped rules and checks what every round checks: the input holds
+ * each secret (else the test proves nothing), nothing is rejected, every record was redacted, and no secret (nor its
+ * URL-encoded form: exec values) is in the events, the alerts or the dead letters. Returns the events' text and the
+ * alerts' titles for the round's own checks.
+ */
+async function replayRound(name: string, records: readonly Record<string, unknown>[], secrets: readonly string[]): Promise<{ text: string; titles: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), `seam-${name}-`));
+  const input = join(dir, 'in.jsonl');
+  await writeFile(input, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const raw = await readFile(input, 'utf8');
+  for (const s of secrets) expect(raw).toContain(s);
+  const out = join(dir, 'events.jsonl');
+  const alerts = join(dir, 'alerts.jsonl');
+  const dlq = join(dir, 'dlq.jsonl');
+  const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
+  const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
+  expect(summary.rejected).toBe(0);
+  expect(summary.normalized).toBe(records.length);
+  for (const f of [out, alerts, dlq]) {
+    const text = await readFile(f, 'utf8').catch(() => '');
+    for (const s of secrets) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
+  }
+  const events = await jsonl<SeamEvent>(out);
+  expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(records.length);
+  return { text: await readFile(out, 'utf8'), titles: (await jsonl<Alert>(alerts)).map((a) => a.rule.title) };
+}
+
 describe('round-4 secrets through seam replay', () => {
   it('reach no event, alert or dead letter, and the rules on the redacted fields still fire', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'seam-redact4-'));
-    const input = join(dir, 'in.jsonl');
-    await writeFile(input, RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    // The input holds every secret, else the test proves nothing.
-    const raw = await readFile(input, 'utf8');
-    for (const s of SECRETS) expect(raw).toContain(s);
-    const out = join(dir, 'events.jsonl');
-    const alerts = join(dir, 'alerts.jsonl');
-    const dlq = join(dir, 'dlq.jsonl');
-    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
-    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
-    expect(summary.rejected).toBe(0);
-    expect(summary.normalized).toBe(RECORDS.length);
-
-    for (const f of [out, alerts, dlq]) {
-      const text = await readFile(f, 'utf8').catch(() => '');
-      // Exec values are checked decoded too.
-      for (const s of SECRETS) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
-    }
-    const events = await jsonl<SeamEvent>(out);
-    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS.length);
+    const { text, titles } = await replayRound('redact4', RECORDS, SECRETS);
     // What is not a secret stays: references, switches, the names the rules match.
-    const text = await readFile(out, 'utf8');
     for (const keep of ['prod/glue', '"imagePullCredentialsType":"CODEBUILD"', '/ci/npm', '"LOG_LEVEL":"debug"', 'JWT_SIGNING_KEY', '-b dc=corp', 'command=admin&']) expect(text).toContain(keep);
-
-    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
     expect(titles).toContain('Workload With Plaintext Credential In Its Environment');
     expect(titles).toContain('ConfigMap With Credentials Created Or Modified');
     expect(titles).toContain('Exec or Attach Into Pod');
@@ -129,28 +134,8 @@ const RECORDS6 = [
 
 describe('round-6 secrets through seam replay', () => {
   it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'seam-redact6-'));
-    const input = join(dir, 'in.jsonl');
-    await writeFile(input, RECORDS6.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const raw = await readFile(input, 'utf8');
-    for (const s of SECRETS6) expect(raw).toContain(s);
-    const out = join(dir, 'events.jsonl');
-    const alerts = join(dir, 'alerts.jsonl');
-    const dlq = join(dir, 'dlq.jsonl');
-    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
-    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
-    expect(summary.rejected).toBe(0);
-    expect(summary.normalized).toBe(RECORDS6.length);
-    for (const f of [out, alerts, dlq]) {
-      const text = await readFile(f, 'utf8').catch(() => '');
-      for (const s of SECRETS6) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
-    }
-    const events = await jsonl<SeamEvent>(out);
-    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS6.length);
-    // The programs and targets rules and analysts read stay.
-    const text = await readFile(out, 'utf8');
+    const { text, titles } = await replayRound('redact6', RECORDS6, SECRETS6);
     for (const keep of ['secretsdump.py CORP/admin:', '@10.0.0.5', 'nxc smb 10.0.0.0/24 -u admin -p ', 'net use \\\\\\\\fs01\\\\c$ /user:CORP\\\\admin', 'sqlplus -s /nolog', 'command=backdoor&', '@tables.sql']) expect(text).toContain(keep);
-    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
     expect(titles).toContain('Exec or Attach Into Pod');
   }, 120_000);
 });
@@ -170,29 +155,9 @@ const RECORDS7 = [
 
 describe('round-7 secrets through seam replay', () => {
   it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'seam-redact7-'));
-    const input = join(dir, 'in.jsonl');
-    await writeFile(input, RECORDS7.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const raw = await readFile(input, 'utf8');
-    for (const s of SECRETS7) expect(raw).toContain(s);
-    const out = join(dir, 'events.jsonl');
-    const alerts = join(dir, 'alerts.jsonl');
-    const dlq = join(dir, 'dlq.jsonl');
-    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
-    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
-    expect(summary.rejected).toBe(0);
-    expect(summary.normalized).toBe(RECORDS7.length);
-    for (const f of [out, alerts, dlq]) {
-      const text = await readFile(f, 'utf8').catch(() => '');
-      for (const s of SECRETS7) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
-    }
-    const events = await jsonl<SeamEvent>(out);
-    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS7.length);
-    // The programs, users and hosts rules and analysts read stay.
-    const text = await readFile(out, 'utf8');
+    const { text, titles } = await replayRound('redact7', RECORDS7, SECRETS7);
     for (const keep of ['rabbitmqctl add_user ops ', 'set_user_tags ops administrator', '-u monitor -l authPriv -a SHA -A ', 'docker login -u ci --password-stdin registry.example.com', '--user root:', 'get /registry/secrets --prefix', 'command=login&', 'command=backup%2C', 'sftp%3A%2F%2Ffiles.internal'])
       expect(text).toContain(keep);
-    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
     expect(titles).toContain('Exec or Attach Into Pod');
   }, 120_000);
 });
@@ -213,26 +178,7 @@ const RECORDS8 = [
 
 describe('round-8 secrets through seam replay', () => {
   it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'seam-redact8-'));
-    const input = join(dir, 'in.jsonl');
-    await writeFile(input, RECORDS8.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const raw = await readFile(input, 'utf8');
-    for (const s of SECRETS8) expect(raw).toContain(s);
-    const out = join(dir, 'events.jsonl');
-    const alerts = join(dir, 'alerts.jsonl');
-    const dlq = join(dir, 'dlq.jsonl');
-    const handler = await buildReplayHandler({ rules: [join(ROOT, 'detections')], placeholdersFile: join(ROOT, 'deploy/config/placeholders.yml') });
-    const summary = await runReplay({ paths: [input], outPath: out, dlqPath: dlq, alertsPath: alerts, maxRecordBytes: 1 << 20, handler });
-    expect(summary.rejected).toBe(0);
-    expect(summary.normalized).toBe(RECORDS8.length);
-    for (const f of [out, alerts, dlq]) {
-      const text = await readFile(f, 'utf8').catch(() => '');
-      for (const s of SECRETS8) expect(text.includes(s) || text.includes(encodeURIComponent(s)), `${f}: ${s}`).toBe(false);
-    }
-    const events = await jsonl<SeamEvent>(out);
-    expect(events.filter((e) => e.seam.ingest.redacted.length > 0)).toHaveLength(RECORDS8.length);
-    // The programs, users and hosts rules and analysts read stay.
-    const text = await readFile(out, 'utf8');
+    const { text, titles } = await replayRound('redact8', RECORDS8, SECRETS8);
     for (const keep of [
       "echo 'ops:[REDACTED]' | chpasswd",
       'rabbitmqadmin -H mq -P 15672 -u admin -p [REDACTED] list users',
@@ -246,7 +192,6 @@ describe('round-8 secrets through seam replay', () => {
       expect(text).toContain(JSON.stringify(keep).slice(1, -1));
     // The split argv: each word where it was, the secrets' words redacted.
     for (const keep of ['"echo","[REDACTED]","|","docker","login","-u","ci","--password-stdin","registry.example.com","&&","echo","bob:[REDACTED]","|","chpasswd"']) expect(text).toContain(keep);
-    const titles = (await jsonl<Alert>(alerts)).map((a) => a.rule.title);
     expect(titles).toContain('Exec or Attach Into Pod');
   }, 120_000);
 });
