@@ -8,6 +8,7 @@ import type { InputPath } from '../sources/file/source.ts';
 import type { Alert } from '../detect/alert.ts';
 import { notifiable } from '../detect/fold.ts';
 import { alertText } from './alert-line.ts';
+import { unreadableInputs } from './input-check.ts';
 import { parseSeedFlag } from '../identity/seed-flag.ts';
 
 export interface ReplayCliOptions {
@@ -79,6 +80,12 @@ export async function replayCommand(paths: string[], o: ReplayCliOptions): Promi
       `seam: input ${p} ${kind === 'file' ? 'is a YAML file' : 'holds only YAML files'}: it looks like a rule file, and seam replay reads records (JSON, JSONL, gzipped or not) from its inputs; use one --rules per path (${[...(o.rules ?? []), p].map((r) => `--rules ${r}`).join(' ')})\n`,
     );
     return 2;
+  }
+  // A missing input before the config and the rules load (exit 1, as when the replay meets it).
+  const inputProblem = await unreadableInputs(paths);
+  if (inputProblem !== undefined) {
+    process.stderr.write(`seam: ${inputProblem}\n`);
+    return 1;
   }
   // The config loader and its schema (every source's, sink's and sensor's section: ~0.1-0.3 s of module
   // loading, ADR 0031) load only when a config file may be named, by the flag or SEAM_CONFIG.

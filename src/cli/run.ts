@@ -9,6 +9,7 @@ import type { InputPath } from '../sources/file/source.ts';
 import type { AlertTiming } from '../pipeline/roles/correlate.ts';
 import { flushLogs, logFormat, redactUrlCredentials } from '../core/logger.ts';
 import { alertText } from './alert-line.ts';
+import { unreadableInputs } from './input-check.ts';
 import { loadCliConfig, sameNameClusters } from './config.ts';
 import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
@@ -111,6 +112,12 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
   // For records of inputs that name no cluster (a source's own `cluster` wins).
   const cluster = o.cluster ?? cfg.cluster ?? (demo ? DEMO_CLUSTER : undefined);
   const shown = inputs.map((p) => (typeof p === 'string' ? p : `${p.path}${p.cluster !== undefined || p.account !== undefined ? ` (${[p.cluster !== undefined ? `cluster ${p.cluster}` : '', p.account !== undefined ? `account ${p.account}` : ''].filter(Boolean).join(', ')})` : ''}`));
+  // A missing input is said before the rules take their seconds to load, with the code and exit the replay gives.
+  const inputProblem = await unreadableInputs(inputs);
+  if (inputProblem !== undefined) {
+    process.stderr.write(`seam: ${inputProblem}\n`);
+    return 1;
+  }
   process.stderr.write(
     `seam: embedded mode (no Kafka configured); replaying ${shown.join(', ')}${haveRules ? ` with the rules in ${rulePaths.join(', ')}` : ''}${o.resume ? `; resuming from ${o.stateDir}` : ''}\n`,
   );

@@ -55,6 +55,27 @@ export interface InputFile {
   account?: string;
 }
 
+/** An input path that cannot be looked at (missing, not allowed). */
+function unreadableInput(p: string, cause: unknown): SeamError {
+  return new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${p}: ${(cause as Error).message}`, { cause, details: { path: p } });
+}
+
+/**
+ * Looks at each input path itself (not what a folder holds) and throws the SEAM_ERR_INPUT_FILE `listInputFiles` would
+ * for one that is missing, so a command can say so before it spends seconds loading the rules (fresh-user
+ * walkthrough: `seam run --input nope/` loaded 512 rules first).
+ */
+export async function checkInputPaths(paths: InputPath[]): Promise<void> {
+  for (const p of paths) {
+    const path = typeof p === 'string' ? p : p.path;
+    try {
+      await stat(path);
+    } catch (cause) {
+      throw unreadableInput(path, cause);
+    }
+  }
+}
+
 /** Expands folders (recursively, name order) and returns files with their sizes (and their input path's cluster and account). */
 export async function listInputFiles(paths: InputPath[]): Promise<InputFile[]> {
   const out: InputFile[] = [];
@@ -64,7 +85,7 @@ export async function listInputFiles(paths: InputPath[]): Promise<InputFile[]> {
     try {
       st = await stat(p);
     } catch (cause) {
-      throw new SeamError('SEAM_ERR_INPUT_FILE', `cannot read ${p}: ${(cause as Error).message}`, { cause, details: { path: p } });
+      throw unreadableInput(p, cause);
     }
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
