@@ -2,13 +2,13 @@
  * `seam identity explain <target>`: replays files into an identity graph and prints who the target is and
  * what it can do — for an IAM ARN, a Kubernetes user, or a `namespace/serviceaccount`.
  */
-import { readFile } from 'node:fs/promises';
 import type { SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { serviceAccountOf } from '../core/normalize/principal.ts';
 import type { IdentityGraphOptions } from '../identity/config.ts';
 import { IdentityGraph } from '../identity/graph.ts';
-import { seedGraph, seedKindOf } from '../identity/seed-files.ts';
+import { loadSeeds, type Seeds } from '../identity/seed-files.ts';
+import type { SeedConfig, SeedKind } from '../identity/config.ts';
 import { canonicalIamArn, nodeLabel, podKey, roleOfSession, saKey, userKey, UNKNOWN_CLUSTER } from '../identity/keys.ts';
 import type { Edge, EffectivePermissions } from '../identity/types.ts';
 import { readFiles } from '../sources/file/source.ts';
@@ -25,8 +25,12 @@ export interface IdentityExplainOptions {
   kafkaOrigin?: string;
   /** Where the counts of what was read from Kafka, and errors, go (default stderr). */
   err?: Out;
-  /** Snapshot files: aws-auth (YAML/JSON ConfigMap), access-entry or Pod Identity association CLI output (JSON), kubectl List (JSON). */
-  seeds?: string[];
+  /**
+   * Snapshot files (aws-auth YAML/JSON ConfigMap, access-entry or Pod Identity association CLI output, kubectl List), as
+   * `seam run` and `seam replay` take them: seam.yml `identity.seeds` entries and `--seed FILE[=CLUSTER]` read by
+   * `parseSeedFlag`, read by the same `loadSeeds` (ADR 0054).
+   */
+  seeds?: SeedConfig[];
   /** Cluster for records and seeds that do not name one. */
   cluster?: string;
   maxRecordBytes?: number;
@@ -42,19 +46,7 @@ function stepsText(via: { kind: string; from: string; to: string }[]): string {
   return via.map((s) => `${s.kind}: ${nodeLabel(s.from)} → ${nodeLabel(s.to)}`).join(' ; ');
 }
 
-async function seed(graph: IdentityGraph, path: string, cluster: string | undefined): Promise<string> {
-  const text = await readFile(path, 'utf8');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    doc = undefined; // YAML: only aws-auth is accepted as YAML
-  }
-  const name = path.split('/').pop() ?? path;
-  const kind = seedKindOf(text, doc);
-  const facts = seedGraph(graph, kind, text, doc, { name, ...(cluster === undefined ? {} : { cluster }) });
-  return `${facts.length} facts from ${kind === 'kubectl' ? 'kubectl' : kind === 'aws-auth' ? 'aws-auth' : kind === 'pod-identity' ? 'Pod Identity associations' : 'access entries'} ${path}`;
-}
+const KIND_TEXT: Record<SeedKind, string> = { kubectl: 'kubectl', 'aws-auth': 'aws-auth', 'pod-identity': 'Pod Identity associations', 'access-entries': 'access entries' };
 
 /**
  * Replays (or, with `from: 'kafka'`, reads `seam.identity`), then explains. Returns the process exit code: 0
@@ -76,7 +68,17 @@ export async function identityExplainCommand(target: string, opts: IdentityExpla
     return 2;
   }
   const graph = new IdentityGraph(opts.graph ?? {});
-  for (const s of opts.seeds ?? []) out.write(`seed: ${await seed(graph, s, opts.cluster)}\n`);
+  // The seeds first, as every graph of seam run and seam replay applies them before anything it observes or restores.
+  let seeds: Seeds;
+  try {
+    seeds = await loadSeeds(opts.seeds ?? [], { ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }), clusters: (opts.graph?.clusters ?? []).map((c) => ({ egressCidrs: [], ...c })) });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'SEAM_ERR_SEED') throw e;
+    err.write(`seam identity explain: SEAM_ERR_SEED: ${(e as Error).message}\n`);
+    return 2;
+  }
+  graph.applyFacts(seeds.facts);
+  for (const f of seeds.files) out.write(`seed: ${f.facts} facts from ${KIND_TEXT[f.kind]} ${f.path}${f.cluster === '' ? '' : ` (cluster ${f.cluster})`}\n`);
   if (opts.from === 'kafka') {
     if (opts.kafka === undefined) {
       err.write('seam identity explain: --from kafka needs Kafka: kafka.brokers in seam.yml or SEAM_KAFKA_BROKERS\n');
