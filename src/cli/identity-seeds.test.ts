@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 // `seam identity explain --seed` takes the snapshots as `seam run` and `seam replay` do (ADR 0054): FILE or
 // FILE=CLUSTER, read by the same loader. It took only FILE, and FILE=CLUSTER was a file name (ENOENT; fresh-user
-// walkthrough, session 33).
+// walkthrough, session 33). And it applies seam.yml's identity.seeds itself, before --seed's, as the correlate role
+// and seam run do: it applied only --seed's.
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ROLE = 'arn:aws:iam::111122223333:role/ReadOnlyAuditor';
@@ -25,6 +26,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'seam-explain-seeds-'));
   writeFileSync(join(dir, 'aws-auth.yaml'), AWS_AUTH);
   writeFileSync(join(dir, 'none.jsonl'), '');
+  // seam.yml's seed paths resolve against its folder.
+  writeFileSync(join(dir, 'seam.yml'), 'identity:\n  seeds:\n    - { path: aws-auth.yaml, cluster: prod-eks-01 }\n');
 });
 
 function explain(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
@@ -58,5 +61,20 @@ describe('seam identity explain --seed', () => {
     const r = explain(['--seed', join(dir, 'aws-auth.yaml')]);
     expect(r.stderr).toContain(`SEAM_ERR_SEED: identity seed ${join(dir, 'aws-auth.yaml')} (aws-auth) names no cluster`);
     expect(r.status).toBe(2);
+  });
+
+  it("applies seam.yml's identity.seeds without --seed, and --seed's after them", () => {
+    const config = join(dir, 'seam.yml');
+    const byFile = explain(['--config', config]);
+    expect(byFile.stdout).toContain(`seed: 1 facts from aws-auth ${join(dir, 'aws-auth.yaml')} (cluster prod-eks-01)`);
+    expect(byFile.stdout).toContain('in prod-eks-01: user auditor:{{SessionName}}; groups auditors');
+    expect(byFile.status).toBe(0);
+    const byEnv = explain(['--seed', `${join(dir, 'aws-auth.yaml')}=staging-eks`], { SEAM_CONFIG: config });
+    expect(byEnv.stdout.split('\n').filter((l) => l.startsWith('seed: '))).toEqual([
+      `seed: 1 facts from aws-auth ${join(dir, 'aws-auth.yaml')} (cluster prod-eks-01)`,
+      `seed: 1 facts from aws-auth ${join(dir, 'aws-auth.yaml')} (cluster staging-eks)`,
+    ]);
+    expect(byEnv.stdout).toContain('in staging-eks: user auditor:{{SessionName}}; groups auditors');
+    expect(byEnv.status).toBe(0);
   });
 });

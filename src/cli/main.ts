@@ -193,7 +193,7 @@ export function buildCli(): Command {
     .argument('<target>', 'arn:aws:iam::… / arn:aws:sts::… , a Kubernetes user name, or namespace/serviceaccount')
     .option('--input <paths...>', 'files or folders of EKS audit, CloudTrail, GuardDuty and runtime records to replay')
     .option('--from <source>', "'kafka': read the graph from <kafka.topicPrefix>seam.identity (Kafka from seam.yml / SEAM_KAFKA_*, SEAM_TOPIC_PREFIX, as seam run takes it) instead of --input; it holds facts, not events, so the lines about the target's own calls and requests are not printed")
-    .option('--seed <files...>', `${SEED_HELP.replace('repeatable, after seam.yml identity.seeds', 'repeatable or several after one flag')} (with --from kafka: the seam.yml identity.seeds files the correlate role reads, which are not on the topic)`)
+    .option('--seed <files...>', `${SEED_HELP.replace('repeatable,', 'repeatable or several after one flag,')} (seam.yml's apply with --input and --from kafka alike, as the correlate role applies them: they are not on the topic)`)
     .option('--cluster <name>', 'EKS cluster the input and seeds belong to when records do not say')
     .option('--config <file>', 'seam.yml (default SEAM_CONFIG; docs/config-reference.md)')
     .action(async (target: string, o: { input?: string[]; from?: string; seed?: string[]; cluster?: string; config?: string }) => {
@@ -205,7 +205,7 @@ export function buildCli(): Command {
         return;
       }
       const { settingOrigin } = await import('./unreachable.ts');
-      const { parseSeedFlag } = await import('../identity/seed-flag.ts');
+      const { seedsOf } = await import('./detection-options.ts');
       const cluster = o.cluster ?? loaded.config.cluster;
       const kafka = loaded.config.kafka;
       process.exitCode = await identityExplainCommand(
@@ -215,7 +215,8 @@ export function buildCli(): Command {
           ...(o.input ? { input: o.input } : {}),
           ...(o.from !== undefined ? { from: o.from } : {}),
           ...(kafka ? { kafka, kafkaOrigin: settingOrigin(loaded, 'kafka.brokers') } : {}),
-          ...(o.seed ? { seeds: o.seed.map(parseSeedFlag) } : {}),
+          // seam.yml's identity.seeds, then --seed's, on either path: the graph seam run's correlate role has (ADR 0054).
+          seeds: seedsOf(loaded.config, o.seed),
           ...(cluster ? { cluster } : {}),
         },
         process.stdout,

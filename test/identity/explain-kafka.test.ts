@@ -2,6 +2,10 @@
 // topic prefix), the correlate role publishes its graph to seam.identity, and explain reads it back with the role's
 // restore. For the same records it must print what explaining the replayed demo file prints, less the lines about the
 // target's own calls and requests (the topic holds facts, not events: docs/identity.md). Real Kafka.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityExplainCommand, type IdentityExplainOptions } from '../../src/cli/identity.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
@@ -74,6 +78,35 @@ describe('seam identity explain --from kafka', () => {
     expect(live.out.split('\n').slice(1)).toEqual(body.filter((l) => !EVENT_LINE.test(l)));
     expect(live.out).toContain(target.startsWith('arn:') ? `IAM principal ${target}` : target.includes('/') ? `Service account ${target} in ${DEMO_CLUSTER}` : `Kubernetes user ${target} in ${DEMO_CLUSTER}`);
     process.stdout.write(`  ${body.length - eventLines.length} lines the same, ${eventLines.length} event lines only in the file replay\n`);
+  });
+
+  it("seam.yml's identity.seeds apply from Kafka as from files, without --seed (the correlate role applies them; they are not on the topic)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seam-explain-kafka-seeds-'));
+    const role = 'arn:aws:iam::111122223333:role/ReadOnlyAuditor';
+    writeFileSync(
+      join(dir, 'entry.json'),
+      JSON.stringify({ accessEntry: { clusterName: DEMO_CLUSTER, principalArn: role, kubernetesGroups: ['auditors'], type: 'STANDARD', username: `${role}/{{SessionName}}` } }),
+    );
+    writeFileSync(join(dir, 'seam.yml'), `cluster: ${DEMO_CLUSTER}\nidentity:\n  seeds:\n    - { path: entry.json }\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, SEAM_LOG_LEVEL: 'error', SEAM_KAFKA_BROKERS: kafkaBrokers().join(','), SEAM_TOPIC_PREFIX: `${p.id}.` };
+    delete env.SEAM_CONFIG;
+    const cli = (args: string[]): { status: number | null; out: string; err: string } => {
+      const r = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../bin/seam.mjs'), 'identity', 'explain', role, '--config', join(dir, 'seam.yml'), ...args], { encoding: 'utf8', env });
+      return { status: r.status, out: r.stdout, err: r.stderr };
+    };
+    const live = cli(['--from', 'kafka']);
+    expect(live.status, live.err).toBe(0);
+    const seedLine = `seed: 1 facts from access entries ${join(dir, 'entry.json')} (cluster ${DEMO_CLUSTER})`;
+    expect(live.out).toContain(seedLine);
+    expect(live.out).toContain(`in ${DEMO_CLUSTER}: user ${role}/{{SessionName}}; groups auditors`);
+    // The same explanation as the file replay with the same seam.yml: the seed line, then (after the file's "replayed …"
+    // line and the topic read's blank line) the same body.
+    const file = cli(['--input', DEMO_FILE]);
+    expect(file.status, file.err).toBe(0);
+    const [fileSeed, , ...fileBody] = file.out.split('\n');
+    const [liveSeed, , ...liveBody] = live.out.split('\n');
+    expect([liveSeed, fileSeed]).toEqual([seedLine, seedLine]);
+    expect(liveBody).toEqual(fileBody.slice(1).filter((l) => !EVENT_LINE.test(l)));
   });
 
   it('says a target the graph does not hold is not in it: exit 1, as for files', async () => {
