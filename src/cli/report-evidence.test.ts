@@ -58,6 +58,17 @@ describe('seam report incident --evidence', () => {
     expect(events.some((e) => e.eventName === 'AssumeRoleWithWebIdentity' && e.sourceIPAddress === '198.51.100.23')).toBe(true);
     const times = events.map((e) => e['@timestamp']);
     expect(times).toEqual([...times].sort());
+    // The summary counts the events as the evidence file holds them, and says where those beyond the alerts' and the
+    // chain's come from (it said 33 events where events.jsonl held 35: the hour before's rows; walkthrough, session 33).
+    const said = new RegExp(`: ${inc!.alerts.length} alerts, (\\d+) events read \\((\\d+) the alerts and the chain name, (\\d+) more shown for the hour before the first alert\\)`).exec(err.text);
+    expect(said, err.text).not.toBeNull();
+    const [total, named, before] = said!.slice(1).map(Number) as [number, number, number];
+    expect(total).toBe(events.length);
+    expect(err.text).toContain(`events.jsonl (${events.length} events)`);
+    expect(named + before).toBe(total);
+    const beforeIds = new Set(events.filter((e) => e['@timestamp'] < inc!.start).map((e) => e.seam.id));
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThanOrEqual(beforeIds.size);
     // The sha256 said is the file's.
     for (const f of ['alerts.jsonl', 'events.jsonl']) {
       const digest = createHash('sha256').update(await readFile(join(ev, f))).digest('hex');

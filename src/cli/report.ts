@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Client } from '@opensearch-project/opensearch';
 import type { Incident } from '../pipeline/incident.ts';
-import type { IncidentPage } from '../report/incident-model.ts';
+import { eventsRead, type IncidentPage } from '../report/incident-model.ts';
 
 /** Options of `seam report incident`, as the CLI parses them. */
 export interface ReportIncidentOptions {
@@ -132,7 +132,11 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   writeFileSync(file, renderIncidentHtml(page));
   out.write(`${file}\n`);
   const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
-  err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${n(page.incident.alerts.length, 'alert')}, ${n(page.events.size, 'event')}, ${n(page.awsCalls.length, 'AWS call')}${chosen === undefined ? '' : `; --latest: ${chosen}`}\n`);
+  // Every event the page read, as --evidence writes them: where more than the alerts and the chain name, say from where.
+  const read = eventsRead(page);
+  const more = [read.calls > 0 ? `${read.calls} more AWS calls of the chain` : '', read.before > 0 ? `${read.before} more shown for the hour before the first alert` : ''].filter(Boolean);
+  const eventsText = `${n(read.events.size, 'event')}${more.length > 0 ? ` read (${read.named} the alerts and the chain name, ${more.join(', ')})` : ''}`;
+  err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${n(page.incident.alerts.length, 'alert')}, ${eventsText}, ${n(page.awsCalls.length, 'AWS call')}${chosen === undefined ? '' : `; --latest: ${chosen}`}\n`);
   if (o.evidence !== undefined) {
     const written = writeEvidence(page, o.evidence);
     for (const w of written) err.write(`seam report incident: evidence: ${w.file} (${n(w.lines, w.what)}) sha256 ${w.sha256}\n`);
@@ -149,9 +153,7 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
 export function writeEvidence(page: IncidentPage, dir: string): { file: string; what: string; lines: number; sha256: string }[] {
   const byTime = <T extends { '@timestamp'?: string | undefined }>(a: T, b: T, id: (x: T) => string): number =>
     (a['@timestamp'] ?? '') < (b['@timestamp'] ?? '') ? -1 : (a['@timestamp'] ?? '') > (b['@timestamp'] ?? '') ? 1 : id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0;
-  const events = new Map(page.events);
-  for (const e of page.awsCalls) events.set(e.seam.id, e);
-  for (const s of page.before?.subjects ?? []) for (const e of s.events) events.set(e.seam.id, e);
+  const { events } = eventsRead(page);
   const alerts = [...page.incident.alerts].sort((a, b) => byTime(a, b, (x) => x.id));
   const evs = [...events.values()].sort((a, b) => byTime(a, b, (x) => x.seam.id));
   mkdirSync(dir, { recursive: true });
