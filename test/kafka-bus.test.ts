@@ -1,7 +1,8 @@
 // Seam's Kafka bus (src/bus/kafka.ts) against the real local broker: what a consumer group commits.
 // A group that has handled everything must show no lag, also on topics written by transactional
 // producers (the collectors), whose partitions end with commit or abort markers the handler never sees;
-// a handler that throws gets its batch again; a producer whose send failed keeps working afterwards.
+// a handler that throws gets its batch again; a producer whose send failed keeps working afterwards; a partition held
+// without being fetched restarts its member (ADR 0059).
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '../src/bus/kafka.ts';
 import { throwawayGroupStem } from '../src/bus/groups.ts';
@@ -144,6 +145,36 @@ describe('Kafka bus: consumer group commits', () => {
     await until(async () => (await lag(bus, groupId, topic)) === 0, 60_000, 'the group to commit the batch');
     expect(failures).toBe(2);
     expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+
+  it('a partition held without being fetched (kafkajs#1456) restarts its member after kafka.consumer.stallMs, and every record is handled', async () => {
+    // The stall is made the way kafkajs shows it: the partition stays assigned to a live, heartbeating member that
+    // never fetches it (paused in kafkajs, which the bus never does by itself). Without the watchdog the group
+    // stays Stable with lag on that partition for good.
+    const topic = uniqueTopic('bus-stall');
+    const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: uniqueName('bus-stall'), fetch: { stallMs: 1500, maxWaitTimeMs: 200 } });
+    buses.push(bus);
+    await bus.createTopics([{ topic, partitions: 2 }]);
+    const send = async (from: number, n: number): Promise<void> => {
+      const p = await bus.producer();
+      await p.send(Array.from({ length: n }, (_, i) => ({ topic, key: null, partition: (from + i) % 2, value: Buffer.from(String(from + i)) })));
+      await p.close();
+    };
+    await send(0, 10);
+    const groupId = uniqueName('bus-stall-group');
+    const handled = new Set<string>();
+    const c = (await bus.consumer({ groupId, topics: [topic], fromBeginning: true, handle: async (batch) => void batch.forEach((m) => handled.add(m.value.toString('utf8'))) })) as BusConsumer & {
+      pauseForTest(topic: string, partition: number): void;
+    };
+    consumers.push(c);
+    await c.run();
+    await until(async () => (await lag(bus, groupId, topic)) === 0, 60_000, 'the group to handle the first 10 records');
+    c.pauseForTest(topic, 1);
+    await send(10, 10);
+    const member = (): { stallRestarts: number } | undefined => bus.consumerMembers().find((m) => m.groupId === groupId);
+    await until(async () => (await lag(bus, groupId, topic)) === 0, 60_000, () => `the stalled partition to be handled after a restart (restarts: ${member()?.stallRestarts})`);
+    expect(member()?.stallRestarts).toBe(1);
+    expect([...handled].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
   it('a handler that throws after commitUpTo gets its batch again from the offset it committed, not from the batch start', async () => {

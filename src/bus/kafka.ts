@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { consumedOf } from './consumed.ts';
 import { throwawayGroupId } from './groups.ts';
 import { kafkaPartition } from './partition.ts';
+import { StallWatch, type PartitionView } from './stall.ts';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer, ConsumedMessage } from './types.ts';
 
 /** One topic partition to read with KafkaBus.readRanges: [start, end); no start: from the log start. */
@@ -81,6 +82,8 @@ const kafkajsLogCreator = (muted: () => boolean) => (): ((entry: { level: logLev
 
 /** A batch handler running longer than this is reported (once per batch, then every interval). */
 const SLOW_HANDLER_MS = 60_000;
+/** seam.yml kafka.consumer.stallMs's default: a partition with records and not fetched this long restarts its member. */
+const DEFAULT_STALL_MS = 120_000;
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -90,7 +93,7 @@ export interface KafkaBusOptions {
   /** Extra kafkajs settings (ssl, sasl, retry); brokers/clientId above win. */
   kafka?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
   /** Consumer fetch sizes (seam.yml kafka.consumer); kafkajs's defaults otherwise. */
-  fetch?: { maxBytesPerPartition?: number; maxBytes?: number; minBytes?: number; maxWaitTimeMs?: number };
+  fetch?: { maxBytesPerPartition?: number; maxBytes?: number; minBytes?: number; maxWaitTimeMs?: number; stallMs?: number };
   /** seam.yml kafka.groupPrefix: the start of the throwaway groups this bus's readers join (src/bus/groups.ts). */
   groupPrefix?: string;
 }
@@ -215,6 +218,8 @@ export interface ConsumerMember {
   joined: boolean;
   /** Partitions assigned at the last join (0 when the group has more members than partitions). */
   partitions: number;
+  /** Times the stalled-partition watchdog restarted this member (ADR 0059). */
+  stallRestarts: number;
 }
 
 /** A consumer of this process that kafkajs gave up on: it will not consume again until the process restarts. */
@@ -582,13 +587,23 @@ export class KafkaBus implements Bus {
       });
     });
     // Membership for /readyz and the lag metric: joined since the last rebalance, and how many partitions.
-    const member: ConsumerMember = { groupId: opts.groupId, topics: [...opts.topics], joined: false, partitions: 0 };
+    const member: ConsumerMember = { groupId: opts.groupId, topics: [...opts.topics], joined: false, partitions: 0, stallRestarts: 0 };
     this.members.add(member);
     let assignment: Record<string, number[]> | undefined;
+    // The stalled-partition watchdog's view (ADR 0059): since the last join, when each partition was last handed
+    // to this member and up to where; and how many batch handlers run now.
+    let joinedAt = 0;
+    const fetched = new Map<string, { to: bigint; at: number }>();
+    let inFlight = 0;
+    const stallMs = this.fetch.stallMs ?? DEFAULT_STALL_MS;
+    const watch = new StallWatch(stallMs);
     c.on(c.events.GROUP_JOIN, (e) => {
       member.joined = true;
       member.partitions = Object.values(e.payload.memberAssignment).reduce((n, ps) => n + ps.length, 0);
       assignment = e.payload.memberAssignment;
+      joinedAt = Date.now();
+      fetched.clear();
+      watch.reset();
     });
     c.on(c.events.REBALANCING, () => {
       member.joined = false;
@@ -600,13 +615,75 @@ export class KafkaBus implements Bus {
       member.joined = false;
       assignment = undefined;
     });
+    c.on(c.events.START_BATCH_PROCESS, (e) => {
+      const { topic, partition, lastOffset } = e.payload;
+      fetched.set(`${topic}/${partition}`, { to: BigInt(lastOffset) + 1n, at: Date.now() });
+    });
     await c.connect();
     await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? false });
     let running = false;
+    let restarting = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    /**
+     * One watchdog check: reads the group's commits and the partitions' ends from the broker, and restarts the
+     * member (it leaves and rejoins its group: kafkajs builds its fetch state anew) when one of its partitions is
+     * stalled. Skipped while a handler runs, while the member is between joins, and while a check or restart runs.
+     */
+    const checkStalls = async (): Promise<void> => {
+      if (stopped || !running || restarting || assignment === undefined || inFlight > 0) return;
+      restarting = true;
+      try {
+        const owned = assignment;
+        const admin = await this.admin();
+        const topics = Object.keys(owned).filter((t) => (owned[t] ?? []).length > 0);
+        if (topics.length === 0) return;
+        const commits = new Map<string, bigint>();
+        for (const t of await admin.fetchOffsets({ groupId: opts.groupId, topics })) {
+          for (const q of t.partitions) if (BigInt(q.offset) >= 0n) commits.set(`${t.topic}/${q.partition}`, BigInt(q.offset));
+        }
+        const parts: PartitionView[] = [];
+        for (const t of topics) {
+          const ends = new Map((await admin.fetchTopicOffsets(t)).map((e) => [e.partition, BigInt(e.high)]));
+          for (const partition of owned[t] ?? []) {
+            const key = `${t}/${partition}`;
+            const end = ends.get(partition);
+            const f = fetched.get(key);
+            if (end !== undefined) parts.push({ key, end, committed: commits.get(key), fetchedTo: f?.to, lastFetchAt: f?.at });
+          }
+        }
+        // What was read may be stale by now: a rebalance or a handler started meanwhile decides nothing.
+        if (stopped || assignment !== owned || inFlight > 0) return;
+        const stalled = watch.check(Date.now(), joinedAt, parts);
+        if (stalled.length === 0) return;
+        member.stallRestarts++;
+        log.error(
+          {
+            groupId: opts.groupId,
+            stalled: stalled.map((p) => ({ partition: p.key, end: p.end.toString(), committed: p.committed?.toString(), fetchedTo: p.fetchedTo?.toString(), idleMs: Date.now() - (p.lastFetchAt ?? joinedAt) })),
+            stallMs,
+          },
+          'A partition this member owns has records to read and the Kafka client has not fetched it for a while (kafkajs can hold a partition without fetching it); restarting the member, which rejoins its group',
+        );
+        await c.stop();
+        fetched.clear();
+        watch.reset();
+        if (stopped) return;
+        running = false;
+        await handle.run();
+      } catch (error) {
+        log.warn({ error, groupId: opts.groupId }, 'The stalled-partition check failed; the next one tries again.');
+      } finally {
+        restarting = false;
+      }
+    };
     const handle = {
       run: async (): Promise<void> => {
         if (running) return;
         running = true;
+        if (stallMs > 0 && watchdog === undefined) {
+          watchdog = setInterval(() => void checkStalls(), Math.max(250, Math.min(30_000, Math.floor(stallMs / 4))));
+          watchdog.unref();
+        }
         await c.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
@@ -641,9 +718,11 @@ export class KafkaBus implements Bus {
                 handledTo.set(k, { topic: batch.topic, partition: batch.partition, end: h === undefined || next > h.end ? next : h.end, committed: h === undefined || upTo > h.committed ? upTo : h.committed });
               }
             };
+            inFlight++;
             try {
               await opts.handle(msgs, { heartbeat, commitUpTo });
             } finally {
+              inFlight--;
               clearInterval(slow);
             }
             // Commit, then resolve. kafkajs fetches from its *resolved* offset and, on a retriable error
@@ -691,12 +770,15 @@ export class KafkaBus implements Bus {
       },
       stop: async (): Promise<void> => {
         stopped = true;
+        clearInterval(watchdog);
         assignment = undefined;
         this.open.delete(handle);
         this.members.delete(member);
         await c.disconnect();
       },
       close: async (): Promise<void> => handle.stop(),
+      /** Test-only: stops fetching a partition while keeping it assigned, as kafkajs#1456 does (the watchdog's test). */
+      pauseForTest: (topic: string, partition: number): void => c.pause([{ topic, partitions: [partition] }]),
     };
     this.open.add(handle);
     return handle;

@@ -223,6 +223,16 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
         for (const m of bus.consumerMembers()) this.inc({ group: m.groupId }, m.joined ? m.partitions : 0);
       },
     });
+    new Counter({
+      name: 'seam_consumer_stall_restarts_total',
+      help: "Times the stalled-partition watchdog restarted this process's members of the consumer group (kafka.consumer.stallMs, ADR 0059): a partition with records to read was not fetched.",
+      labelNames: ['group'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const m of bus.consumerMembers()) this.inc({ group: m.groupId }, m.stallRestarts);
+      },
+    });
     server.addReadiness({
       name: 'kafka',
       check: () => {

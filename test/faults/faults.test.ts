@@ -101,7 +101,10 @@ describe('faults', () => {
     await p.produce(all.slice(Math.ceil(all.length / 2)));
     const second = seamRun(p);
     await until(() => second.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to restart');
-    await p.drain(240_000);
+    // A stall names what the restarted process said (its warnings and errors), not only the broker's view.
+    await p.drain(240_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nseam run (restarted) stderr, last 6000 characters:\n${second.stderr().slice(-6000)}`);
+    });
     // The process's correlate role hands its last held signals on once the raw partitions are idle (10 s):
     // their early alerts' finals (ADR 0025) come then; a SIGTERM before leaves their alerts to a next owner.
     const deadline = Date.now() + 60_000;

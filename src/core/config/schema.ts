@@ -69,6 +69,14 @@ export const KafkaConfig = z
         maxBytes: z.number().int().positive().default(10 * 1024 * 1024).describe('Most bytes one fetch returns.'),
         minBytes: z.number().int().min(1).default(1).describe('The broker waits for this many bytes (or maxWaitTimeMs) before answering a fetch.'),
         maxWaitTimeMs: z.number().int().positive().default(5_000).describe('Longest a fetch waits for minBytes.'),
+        stallMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(120_000)
+          .describe(
+            'A partition a member owns that has records to read and is not fetched for this long (kafkajs can hold a partition without fetching it) restarts the member, which rejoins its group; logged as an error and counted in seam_consumer_stall_restarts_total. 0 turns the check off. kafkajs bus only.',
+          ),
       })
       .prefault({})
       .describe('Consumer fetch sizes of the roles.'),
