@@ -80,6 +80,61 @@ async function mergedOn(at: number, updates: IncidentUpdate[], seed: Map<string,
   return docs;
 }
 
+describe('retention of the identity index counts from when Seam wrote a version', () => {
+  it("keeps versions of old events written within the retention (a replay of last year's logs, the 2024 demo), ages out those written before it", async () => {
+    // Closed 500 days ago in event time (the demo's story is from 2024-11-05), as the index role writes them now:
+    // the sink stamps indexed_at. One written (indexed_at) 40 days ago and closed 500 days ago goes; one written
+    // before indexed_at existed, closed 40 days ago, goes by valid_to as before.
+    const replayedNow = version('replayed-now', now - 600 * DAY, now - 500 * DAY);
+    const openReplayed = version('open-replayed', now - 600 * DAY);
+    const writtenOld = version('written-old', now - 600 * DAY, now - 500 * DAY);
+    const legacy = version('legacy', now - 100 * DAY, now - 40 * DAY);
+    const stamped = sink.identityTarget(replayedNow);
+    expect(stamped.doc.indexed_at >= iso(now)).toBe(true);
+    const docs = [
+      stamped,
+      sink.identityTarget(openReplayed),
+      sink.identityTarget(writtenOld, now - 40 * DAY),
+      { ...sink.identityTarget(legacy), doc: legacy },
+    ];
+    const written = await sink.write(docs);
+    expect(written.map((r) => r.status)).toEqual(['acked', 'acked', 'acked', 'acked']);
+    await client.indices.refresh({ index: `${prefix}-identity` });
+    // indexed_at is a date in the index (setup put it in the template and into the index made before it).
+    const mapping = (await client.indices.getFieldMapping({ index: `${prefix}-identity`, fields: 'indexed_at' } as never)).body as Record<string, { mappings: Record<string, { mapping: Record<string, { type: string }> }> }>;
+    expect(mapping[`${prefix}-identity`]!.mappings.indexed_at!.mapping.indexed_at!.type).toBe('date');
+
+    const run = await setup();
+    expect(run.code).toBe(0);
+    expect(run.retention[0]).toMatch(new RegExp(`^deleted +retention ${prefix}-identity — 2 document\\(s\\): edge versions closed before \\S+ and not written since `));
+    const left = await ids(`${prefix}-identity`);
+    expect(left).toContain(replayedNow.id);
+    expect(left).toContain(openReplayed.id);
+    expect(left).not.toContain(writtenOld.id);
+    expect(left).not.toContain(legacy.id);
+    // Leave the index as the next test expects it: empty.
+    for (const d of [replayedNow, openReplayed]) await client.delete({ index: `${prefix}-identity`, id: d.id, refresh: true } as never);
+  });
+});
+
+describe('indexed_at in an identity index made before it existed', () => {
+  it('setup maps it as a date there, before the index role writes it (the role runs setup at start)', async () => {
+    const older = `${prefix}_older`;
+    await dropPrefix(client, older);
+    try {
+      // As an identity index of an earlier release: no template of this prefix yet, the version fields only.
+      await client.indices.create({ index: `${older}-identity`, body: { mappings: { properties: { valid_to: { type: 'date' } } } } } as never);
+      const lines: string[] = [];
+      expect(await setupOpenSearchCommand({ url: [opensearchUrl()], indexPrefix: older, replicas: 0, config, out: { write: (s: string) => lines.push(s) }, env: {} })).toBe(0);
+      expect(lines.some((l) => new RegExp(`created +index mapping ${older}-identity\\.indexed_at`).test(l)), lines.join('')).toBe(true);
+      const mapping = (await client.indices.getFieldMapping({ index: `${older}-identity`, fields: 'indexed_at' } as never)).body as Record<string, { mappings: Record<string, { mapping: Record<string, { type: string }> }> }>;
+      expect(mapping[`${older}-identity`]!.mappings.indexed_at!.mapping.indexed_at!.type).toBe('date');
+    } finally {
+      await dropPrefix(client, older);
+    }
+  });
+});
+
 describe('retention of the identity and incidents indices (seam setup opensearch)', () => {
   it('ages out closed identity versions and whole quiet incident series, and leaves the rest working', async () => {
     // Identity: open for two years (a mapping still in force), closed 40 days ago, closed 10 days ago, expiring in an hour.

@@ -44,8 +44,10 @@ describe('identity graph → seam.identity → OpenSearch', () => {
     await p.os.indices.refresh({ index });
     const ids = await allIds(p.os, index);
     const r = await p.os.search({ index, size: 10_000, body: { query: { match_all: {} } } as never });
-    const hits = (r.body as { hits: { hits: { _id: string; _source: IdentityDoc }[] } }).hits.hits;
-    return { ids, docs: new Map(hits.map((h) => [h._id, h._source])) };
+    const hits = (r.body as { hits: { hits: { _id: string; _source: IdentityDoc & { indexed_at?: string } }[] } }).hits.hits;
+    // The sink stores each version with when it wrote it (retention counts from it): a time, then the version itself.
+    for (const h of hits) expect(Number.isFinite(Date.parse(h._source.indexed_at ?? ''))).toBe(true);
+    return { ids, docs: new Map(hits.map(({ _id, _source: { indexed_at: _written, ...doc } }) => [_id, doc])) };
   };
 
   it('indexes every version of the graph once, and a restarted correlate role restores the graph from the topic', async () => {

@@ -162,7 +162,7 @@ export const SeamConfig = z
           .int()
           .positive()
           .default(400)
-          .describe('Days after a version of an identity edge closed (`valid_to`: an expired credential, a replaced mapping, a deleted binding) before `seam setup opensearch` deletes it from `<prefix>-identity` (a delete-by-query, with or without ISM; each run, so schedule it: the Helm chart\'s `setup.cronJob`). Open versions (no `valid_to`) are the graph\'s current state and are never aged out: the index has no last-seen time (a version is written when it opens and when it closes, not when it is used). 400, as the alerts whose chains they explain.'),
+          .describe('Days after a version of an identity edge closed (`valid_to`: an expired credential, a replaced mapping, a deleted binding) and was last written by Seam (`indexed_at`) before `seam setup opensearch` deletes it from `<prefix>-identity` (a delete-by-query, with or without ISM; each run, so schedule it: the Helm chart\'s `setup.cronJob`). Counted from the later of the two, so versions of old logs replayed today (the 2024 demo, last year\'s CloudTrail for an investigation) stay as long as the alerts and events written with them; a version written before `indexed_at` existed ages by `valid_to` alone. Open versions (no `valid_to`) are the graph\'s current state and are never aged out: the index has no last-seen time (a version is written when it opens and when it closes, not when it is used). 400, as the alerts whose chains they explain.'),
       })
       .prefault({})
       .describe('Retention that `seam setup opensearch` manages: ISM policies for the daily indices, delete-by-query age-out for the identity and incidents indices (`enabled: false` or `--no-ism`: neither).'),

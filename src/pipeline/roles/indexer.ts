@@ -19,8 +19,12 @@ export interface IndexSink {
   /** The index `eventTarget` names for these routing fields (`_id` is `seam.id`), without building an object per event. */
   eventIndex?(source: SourceType, timestamp: string, receivedAt: string | undefined): string;
   alertTarget(a: { id: string; '@timestamp': string; finding?: Alert['finding'] }): { index: string; id: string };
-  /** Where an identity graph version goes (`_id` = the version id); a sink without it does not read `seam.identity`. */
-  identityTarget?(d: IdentityDoc): { index: string; id: string };
+  /**
+   * Where an identity graph version goes (`_id` = the version id), and, when it stores more than the version, the
+   * document it stores (OpenSearch: the version with `indexed_at`, which its retention reads); a sink without it does
+   * not read `seam.identity`.
+   */
+  identityTarget?(d: IdentityDoc): { index: string; id: string; doc?: unknown };
   /**
    * Merges incident updates into the incidents index (ADR 0015: alerts as a set, analysts' fields never
    * written); resolves with how many incidents changed, throws when they are not durable (the batch is
@@ -213,8 +217,9 @@ export function createIndexRole(o: IndexRoleOptions): Role {
 }
 
 /** The index document of a `seam.identity` record (its `doc`: no attributes), or why it is not one. */
-function identityDocument(m: ConsumedMessage, target: (d: IdentityDoc) => { index: string; id: string }): SinkDoc | SeamError {
+function identityDocument(m: ConsumedMessage, target: (d: IdentityDoc) => { index: string; id: string; doc?: unknown }): SinkDoc | SeamError {
   const r = decodeIdentityRecord(m.value);
   if (r === undefined) return new SeamError('SEAM_ERR_INPUT_JSON', `${m.topic} message is not an identity record (v1 JSON with fact and doc)`);
-  return { ...target(r.doc), doc: r.doc };
+  const t = target(r.doc);
+  return { index: t.index, id: t.id, doc: t.doc ?? r.doc };
 }

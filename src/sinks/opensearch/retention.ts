@@ -6,8 +6,11 @@
  *
  * - identity: one document per edge version (src/identity/record.ts); a version is written when it opens and again
  *   when it closes, never on use (steady traffic emits no facts), so the index holds no last-seen time. A version
- *   whose `valid_to` is older than the cutoff is history and goes; an open version (no `valid_to`: a mapping, a
- *   binding, an IRSA annotation still in force, however old) is current state and stays.
+ *   whose `valid_to` is older than the cutoff and that Seam wrote (`indexed_at`) before the cutoff is history and
+ *   goes; an open version (no `valid_to`: a mapping, a binding, an IRSA annotation still in force, however old) is
+ *   current state and stays. Written time, not event time alone: the demo's 2024 story, or last year's CloudTrail
+ *   replayed for an investigation, would otherwise lose its closed versions at the next setup run while the alerts
+ *   and events they explain (daily indices, aged from their creation) stay 400 days (fresh-user walkthrough).
  * - incidents: an identity's incidents are one series (ADR 0020) that the merge reads through its first document
  *   (`episodes`); deleting some of them would make the next alert of that identity open episode 1 again beside an
  *   incident still open. So a whole series goes, once none of its documents (context document included) was written
@@ -40,9 +43,12 @@ export async function ageOutSingleIndices(call: Call, prefix: string, o: AgeOutO
   const nowMs = o.nowMs ?? Date.now();
   const identity = identityIndexName(prefix);
   const identityCutoff = new Date(nowMs - o.identityDays * DAY_MS).toISOString();
-  const closed = { range: { valid_to: { lt: identityCutoff } } };
+  // Closed before the cutoff and not written by Seam since: a version of last year's logs replayed today is kept as
+  // long as the alerts it explains (their daily indices age from their creation). One written before indexed_at
+  // existed (no field) ages by valid_to alone, as it did.
+  const closed = { bool: { filter: [{ range: { valid_to: { lt: identityCutoff } } }], must_not: [{ range: { indexed_at: { gte: identityCutoff } } }] } };
   const n = await remove(call, identity, closed, o.dryRun);
-  report(action(identity, n, o.dryRun, `edge versions closed before ${identityCutoff} (ism.identityRetentionDays ${o.identityDays}); open versions stay`));
+  report(action(identity, n, o.dryRun, `edge versions closed before ${identityCutoff} and not written since (ism.identityRetentionDays ${o.identityDays}); open versions stay`));
 
   const incidents = incidentsIndexName(prefix);
   const incidentsCutoff = new Date(nowMs - o.incidentsDays * DAY_MS).toISOString();

@@ -151,16 +151,21 @@ interface IsmPolicyBody {
 
 /** The shipped policy with the index prefix and retention applied; its description carries a hash so reruns can tell it is unchanged. */
 /**
- * Fields added to an events template after its indices were made, put into the indices that already exist (a
- * template applies to indices created from then on): without it, a backfill writing into past day indices meets
- * dynamic mapping there. Today: `ocsf` (a flat object, ADR 0041) of the cloudtrail indices. An index where the
- * field is already mapped otherwise cannot be changed: reported as a conflict (reindex it, or let it age out).
+ * Fields added to a template after its indices were made, put into the indices that already exist (a template
+ * applies to indices created from then on): without it, a backfill writing into past day indices meets dynamic
+ * mapping there. Today: `ocsf` (a flat object, ADR 0041) of the cloudtrail indices, and `indexed_at` (a date) of the
+ * identity index, which the index role writes from session 33 on and retention ranges over (a string there would be
+ * a keyword). Setup runs this before the index role writes (the role runs setup at start). An index where the field
+ * is already mapped otherwise cannot be changed: reported as a conflict (reindex it, or let it age out).
  */
-const ADDED_FIELDS: readonly { source: string; field: string; mapping: Record<string, unknown> }[] = [{ source: 'cloudtrail', field: 'ocsf', mapping: { type: 'flat_object' } }];
+const ADDED_FIELDS: readonly { indices: (prefix: string) => string; field: string; mapping: Record<string, unknown> }[] = [
+  { indices: (p) => `${p}-events-cloudtrail-*`, field: 'ocsf', mapping: { type: 'flat_object' } },
+  { indices: (p) => identityIndexName(p), field: 'indexed_at', mapping: { type: 'date' } },
+];
 
 async function addedFields(call: (method: string, path: string, body?: unknown) => Promise<Resp>, o: SetupOptions, report: (a: SetupAction) => void): Promise<void> {
   for (const f of ADDED_FIELDS) {
-    const pattern = `${o.templates.indexPrefix}-events-${f.source}-*`;
+    const pattern = f.indices(o.templates.indexPrefix);
     const r = await call('GET', `/${pattern}/_mapping/field/${f.field}`);
     if (r.statusCode === 404 || typeof r.body !== 'object' || r.body === null) continue;
     for (const [index, v] of Object.entries(r.body as Record<string, { mappings?: Record<string, { mapping?: Record<string, { type?: string }> }> }>)) {

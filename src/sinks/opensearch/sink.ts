@@ -222,9 +222,14 @@ export class OpenSearchSink {
     return { index: alertsIndexName(this.config.indexPrefix, alertDay(a), this.config.dailyIndices), id: a.id };
   }
 
-  /** Where an identity graph version goes: `<prefix>-identity`, `_id` = the version id (a re-sent version overwrites). */
-  identityTarget(d: IdentityDoc): { index: string; id: string } {
-    return { index: identityIndexName(this.config.indexPrefix), id: d.id };
+  /**
+   * Where an identity graph version goes: `<prefix>-identity`, `_id` = the version id (a re-sent version overwrites),
+   * stored with `indexed_at`, when Seam wrote it: `seam setup opensearch` ages closed versions out from that time, not
+   * from their event time, so a replay of last year's logs keeps its versions as long as the alerts they explain
+   * (src/sinks/opensearch/retention.ts).
+   */
+  identityTarget(d: IdentityDoc, nowMs: number = Date.now()): { index: string; id: string; doc: IdentityDoc & { indexed_at: string } } {
+    return { index: identityIndexName(this.config.indexPrefix), id: d.id, doc: { ...d, indexed_at: new Date(nowMs).toISOString() } };
   }
 
   /**

@@ -235,6 +235,8 @@ const identityProperties = {
   ...kws('id', 'doc_type', 'kind', 'label', 'from', 'to', 'cluster', 'account', 'provenance'),
   valid_from: date,
   valid_to: date,
+  // When Seam wrote the version (the OpenSearch sink): retention counts from it (src/sinks/opensearch/retention.ts).
+  indexed_at: date,
   attributes: flat,
 };
 
