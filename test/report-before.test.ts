@@ -27,7 +27,7 @@ describe('incident page Before section from OpenSearch', () => {
     const [fromFolder] = await pagesFromFolder(dir, [inc!], new Map());
     const fromIndex = await pageFromOpenSearch(os, prefix, inc!, new Map(), 'OpenSearch');
     const shape = (b: NonNullable<typeof fromIndex.before>): unknown =>
-      b.subjects.map((s) => ({ role: s.role, label: s.label, via: s.via, total: s.total, bySource: s.bySource, shown: s.events.map((e) => e.seam.id) }));
+      b.subjects.map((s) => ({ role: s.role, label: s.label, via: s.via, total: s.total, bySource: s.bySource, shown: s.events.map((e) => e.seam.id), read: s.read.map((e) => e.seam.id).sort() }));
     const f = fromFolder!.before!;
     const o = fromIndex.before!;
     expect(o.unavailable).toBeUndefined();
@@ -39,6 +39,7 @@ describe('incident page Before section from OpenSearch', () => {
     expect(f.subjects[1]!.label).toBe(ALICE);
     expect(f.subjects[1]!.via.some((v) => v.includes('kube-system/configmaps/aws-auth'))).toBe(true);
     expect(f.subjects[1]!.total).toBeGreaterThan(f.subjects[1]!.events.length);
+    for (const s of [...f.subjects, ...o.subjects]) expect(s.read).toHaveLength(s.total); // every event counted is there for --evidence
     console.log(`report-before: ${f.subjects.map((s) => `${s.role} ${s.label}: total=${s.total} shown=${s.events.length}`).join('; ')}; data from ${f.dataFrom}, window ${f.from}..${f.to}`);
   });
 });

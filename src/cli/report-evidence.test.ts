@@ -60,7 +60,7 @@ describe('seam report incident --evidence', () => {
     expect(times).toEqual([...times].sort());
     // The summary counts the events as the evidence file holds them, and says where those beyond the alerts' and the
     // chain's come from (it said 33 events where events.jsonl held 35: the hour before's rows; walkthrough, session 33).
-    const said = new RegExp(`: ${inc!.alerts.length} alerts, (\\d+) events read \\((\\d+) the alerts and the chain name, (\\d+) more shown for the hour before the first alert\\)`).exec(err.text);
+    const said = new RegExp(`: ${inc!.alerts.length} alerts, (\\d+) events read \\((\\d+) the alerts and the chain name, (\\d+) more from the hour before the first alert\\)`).exec(err.text);
     expect(said, err.text).not.toBeNull();
     const [total, named, before] = said!.slice(1).map(Number) as [number, number, number];
     expect(total).toBe(events.length);
@@ -80,6 +80,21 @@ describe('seam report incident --evidence', () => {
     expect(await reportIncidentCommand({ id: inc!.id, input: ev, rules: [join(ROOT, 'detections')], out: join(ev, '..', 'again.html'), env: {} }, sink(), again), again.text).toBe(0);
     const summary = (t: string): string => t.split('\n').find((l) => l.startsWith(`seam report incident: ${inc!.id}`))!;
     expect(summary(again.text)).toBe(summary(err.text));
+  });
+
+  it("writes the hour before's rows left out too: a page drawn again from the evidence counts what the first counted", async () => {
+    // ci-deployer's incident: alice's 29 events in the hour before its first alert, the newest 15 shown. The evidence
+    // held only the 15 shown, so the page drawn from it said 15 (session 33).
+    const [inc] = (await incidentsFromFolder(run)).filter((i) => i.key.endsWith(':role/ci-deployer'));
+    const dir = await mkdtemp(join(tmpdir(), 'seam-evidence-before-'));
+    const counts = async (from: string, page: string, evidence?: string): Promise<string[]> => {
+      const err = sink();
+      expect(await reportIncidentCommand({ id: inc!.id, input: from, rules: [join(ROOT, 'detections')], out: join(dir, page), ...(evidence ? { evidence } : {}), env: {} }, sink(), err), err.text).toBe(0);
+      return [...(await readFile(join(dir, page), 'utf8')).matchAll(/class="before-count" data-total="(\d+)" data-shown="(\d+)"/g)].map((m) => `${m[1]}/${m[2]}`);
+    };
+    const first = await counts(run, 'first.html', join(dir, 'case'));
+    expect(first.some((c) => Number(c.split('/')[0]) > Number(c.split('/')[1])), first.join(' ')).toBe(true); // some rows were left out
+    expect(await counts(join(dir, 'case'), 'again.html')).toEqual(first);
   });
 });
 

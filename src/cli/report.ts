@@ -134,7 +134,7 @@ export async function reportIncidentCommand(o: ReportIncidentOptions, out: Out =
   const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
   // Every event the page read, as --evidence writes them: where more than the alerts and the chain name, say from where.
   const read = eventsRead(page);
-  const more = [read.calls > 0 ? `${read.calls} more AWS calls of the chain` : '', read.before > 0 ? `${read.before} more shown for the hour before the first alert` : ''].filter(Boolean);
+  const more = [read.calls > 0 ? `${read.calls} more AWS calls of the chain` : '', read.before > 0 ? `${read.before} more from the hour before the first alert` : ''].filter(Boolean);
   const eventsText = `${n(read.events.size, 'event')}${more.length > 0 ? ` read (${read.named} the alerts and the chain name, ${more.join(', ')})` : ''}`;
   err.write(`seam report incident: ${page.id} [${page.incident.level}] ${page.incident.key}: ${n(page.incident.alerts.length, 'alert')}, ${eventsText}, ${n(page.awsCalls.length, 'AWS call')}${chosen === undefined ? '' : `; --latest: ${chosen}`}\n`);
   if (o.evidence !== undefined) {

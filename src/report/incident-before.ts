@@ -24,6 +24,11 @@ export interface BeforeSubject {
   via: string[];
   /** The newest BEFORE_ROWS events in the window, oldest first. */
   events: SeamEvent[];
+  /**
+   * Every event of it in the window that was read, shown or left out (`--evidence` writes them all, so a page drawn
+   * again from the evidence counts what this one counts).
+   */
+  read: SeamEvent[];
   /** Every event of it in the window (shown and left out). */
   total: number;
   /** Events in the window by plane (`k8s_audit`, `cloudtrail`, …). */
@@ -90,6 +95,7 @@ export class BeforeCollector {
   private readonly from: number;
   private readonly to: number;
   private readonly kept: SeamEvent[][];
+  private readonly all: SeamEvent[][];
   private readonly totals: number[];
   private readonly sources: Record<string, number>[];
   private earliest: string | undefined;
@@ -103,6 +109,7 @@ export class BeforeCollector {
     this.from = Date.parse(window.from);
     this.to = Date.parse(window.to);
     this.kept = targets.map(() => []);
+    this.all = targets.map(() => []);
     this.totals = targets.map(() => 0);
     this.sources = targets.map(() => ({}));
   }
@@ -117,6 +124,7 @@ export class BeforeCollector {
     this.totals[i]!++;
     const s = this.sources[i]!;
     s[e.seam.source] = (s[e.seam.source] ?? 0) + 1;
+    this.all[i]!.push(e);
     const k = this.kept[i]!;
     k.push(e);
     // Keep the newest rows only (nearest the alert); sort and trim now and then, not per event.
@@ -132,7 +140,7 @@ export class BeforeCollector {
   result(o: { dataFrom?: string } = {}): BeforeSection {
     const subjects = this.targets.map((t, i): BeforeSubject => {
       this.trim(i);
-      return { role: t.role, label: t.label, via: t.via, events: this.kept[i]!, total: this.totals[i]!, bySource: this.sources[i]! };
+      return { role: t.role, label: t.label, via: t.via, events: this.kept[i]!, read: this.all[i]!, total: this.totals[i]!, bySource: this.sources[i]! };
     });
     const dataFrom = o.dataFrom ?? this.earliest;
     return { ...this.window, subjects, ...(dataFrom !== undefined ? { dataFrom } : {}) };

@@ -36,15 +36,15 @@ export interface IncidentPage {
 /**
  * Every event the page read, each once (by `seam.id`), and where each came from: the alerts and the chain name
  * `named` (`page.events`); the chain's AWS calls during the incident add `calls` that none of them names; the hour
- * before the first alert adds `before` more (the rows it shows of what the identities did then, e.g. the workload's
- * routine calls; the rows left out are counted on the page, not read back here).
+ * before the first alert adds `before` more (what the identities did then, shown or left out, e.g. the workload's
+ * routine calls).
  * `--evidence` writes them all; the command's summary line counts them the same way.
  */
 export function eventsRead(page: IncidentPage): { events: Map<string, SeamEvent>; named: number; calls: number; before: number } {
   const events = new Map(page.events);
   for (const e of page.awsCalls) events.set(e.seam.id, e);
   const calls = events.size - page.events.size;
-  for (const s of page.before?.subjects ?? []) for (const e of s.events) events.set(e.seam.id, e);
+  for (const s of page.before?.subjects ?? []) for (const e of s.read) events.set(e.seam.id, e);
   return { events, named: page.events.size, calls, before: events.size - page.events.size - calls };
 }
 
