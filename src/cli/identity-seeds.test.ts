@@ -45,6 +45,9 @@ describe('seam identity explain --seed', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`seed: 1 facts from aws-auth ${join(dir, 'aws-auth.yaml')} (cluster prod-eks-01)`);
     expect(r.stdout).toContain('in prod-eks-01: user auditor:{{SessionName}}; groups auditors');
+    // Mapped, with no binding for its groups: the line says what is missing, not that there is no mapping.
+    expect(r.stdout).toContain('permissions unknown: no RBAC binding for this user or its groups in the inputs');
+    expect(r.stdout).not.toContain('no aws-auth mapping');
     expect(r.status).toBe(0);
   });
 

@@ -254,6 +254,14 @@ function writePermissions(out: Out, p: EffectivePermissions): boolean {
   }
   if (p.rules.length > 40) out.write(`    … ${p.rules.length - 40} more rules\n`);
   // Nothing found is not "no permissions": the inputs may simply not show the mapping (SOC review L4).
-  if (!p.isClusterAdmin && p.rules.length === 0 && p.unknownGrants.length === 0) out.write('    permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs (seed the graph with --seed: aws-auth, access entries, kubectl get clusterrolebindings,rolebindings -A -o json)\n');
+  // A mapped identity (a user name: aws-auth, an access entry, a service account) lacks only the RBAC side: say that,
+  // not "no mapping", which the line above contradicts (fresh-user walkthrough, session 33).
+  if (!p.isClusterAdmin && p.rules.length === 0 && p.unknownGrants.length === 0) {
+    out.write(
+      p.usernames.length > 0
+        ? '    permissions unknown: no RBAC binding for this user or its groups in the inputs (seed the graph with --seed: kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o json)\n'
+        : '    permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs (seed the graph with --seed: aws-auth, access entries, kubectl get clusterrolebindings,rolebindings -A -o json)\n',
+    );
+  }
   return bound || p.usernames.length > 0;
 }

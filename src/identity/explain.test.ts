@@ -48,7 +48,8 @@ describe('seam identity explain', () => {
   it('lists one line per exec (its audit stages are one request), non-resource rules by name, and says when permissions are unknown (SOC review L4)', async () => {
     const sa = await explain('payments/api');
     expect(sa.text.match(/exec by /g)?.length).toBe(1);
-    expect(sa.text).toContain('permissions unknown: no aws-auth mapping, access entry or RBAC binding for this identity in the inputs');
+    // A service account is a Kubernetes user already: what is unknown is its RBAC, not a mapping.
+    expect(sa.text).toContain('permissions unknown: no RBAC binding for this user or its groups in the inputs');
     const role = await explain('arn:aws:iam::111122223333:role/payments-api-irsa');
     expect(role.text).toContain('* non-resource URLs * in *');
     expect(role.text).not.toContain(' [] ');
