@@ -8,6 +8,7 @@ import {
   scrub,
   scrubChpasswdPairs,
   scrubEchoToChpasswd,
+  scrubHere9,
   scrubEchoToStdin,
   scrubHereStdin,
   scrubHtpasswd,
@@ -332,6 +333,8 @@ describe('scrub', () => {
   // Round 8: one unit of a command, a quoted argument whole.
   const UNIT = `(?:[^;&|\\n"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
   const STDIN = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
+  // Round 9: a program that reads a password on stdin, as a pipeline's command.
+  const STDIN9 = `(?:kinit|passwd|cryptsetup|smbpasswd(?=[^;&|\\n]*?[ \\t]-[a-zA-Z]*s\\b)|gpg2?(?=[^;&|\\n]*?[ \\t]--passphrase-fd[ \\t=]+0\\b))(?<=(?:^|[|;&(\\n\`'"]|(?:^|\\n)[ \\t]*-)[ \\t]*(?:sudo(?:[ \\t]+(?:-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|-\\S+))*[ \\t]+)?(?:[\\w.-]*\\/)*(?:kinit|passwd|cryptsetup|smbpasswd|gpg2?))(?![\\w.-])`;
   type Step = readonly [name: string, re: RegExp, replace: string | ((m: string, ...g: string[]) => string)];
   const steps: readonly Step[] = [
     ['private key', /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----'],
@@ -380,7 +383,7 @@ describe('scrub', () => {
     // Round 4.
     [
       'long flag',
-      /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+      /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|passphrase|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       (m, k, v) => (kept(v) ? m : k + REDACTED),
     ],
     [
@@ -395,11 +398,11 @@ describe('scrub', () => {
     ],
     ['env json', /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g, (m, k, name, v) => (v === '' || kept(v) || !isSecretName(name) ? m : k + REDACTED + '"')],
     ['env yaml', /(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]*["']?)([^\s"']+)/g, (m, k, name, v) => (kept(v) || !isSecretName(name) ? m : k + REDACTED)],
-    ['ldap -w', /(\bldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)(?=\s)[^;&|\n]*?\s-w)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, flagValue],
-    ['sqlcmd -P', /(\b(?:sqlcmd|bcp|osql)(?=\s)[^;&|\n]*?\s-P)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, flagValue],
+    ['ldap -w', new RegExp(`(\\bldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)(?=\\s)${UNIT}*?\\s-w)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
+    ['sqlcmd -P', new RegExp(`(\\b(?:sqlcmd|bcp|osql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['htpasswd', /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g, scrubHtpasswd],
     // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
-    ['zip -P', /(\b(?:un)?zip(?=\s)[^;&|\n]*?\s-P)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+))/g, flagValue],
+    ['zip -P', new RegExp(`(\\b(?:un)?zip(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['7z/rar -p', /(\b(?:7z[arz]?|(?:un)?rar)(?=\s)[^;&|\n]*?\s-p)("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['smb user%password', /(\b(?:smbclient|rpcclient|smbcacls|smbget)(?=\s)[^;&|\n]*?\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]*%)([^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['openssl -k/-K/-hmac', /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
@@ -409,8 +412,8 @@ describe('scrub', () => {
     ['sql connect', /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim, (m, k, v, after, _o, whole) => (kept(v) || (after === undefined && !/sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/.test(whole as string)) ? m : k + REDACTED)],
     ['-hashes/-aesKey', /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['impacket target', /(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\.py)(?=\s)[^;&|\n]*/gi, scrubImpacketCommand],
-    ['nxc & co -p', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)(?=\s)[^;&|\n]*?\s-p)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
-    ['nxc & co -H', /(\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\s)[^;&|\n]*?\s-H)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
+    ['nxc & co -p', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
+    ['nxc & co -H', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\\s)${UNIT}*?\\s-H)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
     ['freerdp /p:', /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
@@ -429,7 +432,7 @@ describe('scrub', () => {
     ['chpasswd <<<', /(\bchg?passwd\b[^;&|\n]*?<<<[ \t]*)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (_m, k, v) => k + scrubChpasswdPairs(v as string)],
     ['chpasswd <<EOF', /(\bchg?passwd\b[^;&|\n]*?<<-?[ \t]*(["']?)(\w+)\2[^\n]*\n)([\s\S]*?)(?=\n[ \t]*\3\b)/g, (_m, k, _q, _e, body) => k + scrubChpasswdPairs(body as string)],
     ['snmpusm passwd', new RegExp(`\\bsnmpusm(?=\\s)${UNIT}*`, 'g'), scrubSnmpusmCommand],
-    ['doctl -t', /(\bdoctl(?=\s)[^;&|\n]*?\s-t=?)(?:("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)|(\s+)((?!-)[^\s"';&|\\]+|"[^"]+"|'[^']+'))/g, flagValue],
+    ['doctl -t', new RegExp(`(\\bdoctl(?=\\s)${UNIT}*?\\s-t=?)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
     [
       'sql identified by',
       /((?:^|[\s"'`;(])(?:create|alter|grant)[ \t][^;\n]*?\bidentified[ \t]+(?:with[ \t]+\S+[ \t]+)?by[ \t]+(?:password[ \t]+)?)(?!random[ \t]+password\b)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi,
@@ -438,6 +441,15 @@ describe('scrub', () => {
     ['sql password()', /(\b(?:old_)?password[ \t]*\([ \t]*)('[^']*'|"[^"]*")/gi, sqlValueReplace],
     ['sql set password for', /(\bset[ \t]+password[ \t]+for[ \t]+[^\s=]+[ \t]*=[ \t]*)('[^']*'|"[^"]*")/gi, sqlValueReplace],
     ['sql role password', /((?:^|[\s"'`;(])(?:create|alter)[ \t]+(?:user|role)\b[^;\n]*?\bpassword[ \t]+)('[^']*'|"[^"]*")/gi, sqlValueReplace],
+    // Round 9: stdin takers, -P / -w / -a / -p of more programs, winrs, schtasks.
+    ['echo | kinit/passwd/...', new RegExp(`\\b(echo|printf|yes)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN9}))`, 'g'), scrubEchoToStdin],
+    ['kinit/passwd/... <<<', new RegExp(`(${STDIN9}[^;&|\\n]*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHere9],
+    ['ipmitool/mosquitto/sqsh/tsql -P', new RegExp(`(\\b(?:ipmitool|mosquitto_(?:pub|sub|rr)|sqsh|tsql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
+    ['vsql -w', new RegExp(`(\\bvsql(?=\\s)${UNIT}*?\\s-w)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
+    ['valkey/keydb-cli -a', new RegExp(`(\\b(?:valkey|keydb)-cli(?=\\s)${UNIT}*?\\s-a)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
+    ['psexec/cqlsh/usermod -p', new RegExp(`(\\b(?:[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\\.[Ee][Xx][Ee])?|cqlsh|usermod|useradd)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
+    ['winrs -p:', new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${UNIT}*?\\s[-/]p(?:assword)?:)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
+    ['schtasks /p /rp', new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -603,6 +615,27 @@ describe('scrub', () => {
     'lftp -e "set x y; open -u bob,p163 ftp://h"',
     "SET PASSWORD FOR 'a'@'%' = PASSWORD('p164'); ALTER ROLE app WITH ENCRYPTED PASSWORD 'p165'; ALTER ROLE app PASSWORD NULL",
     "SET PASSWORD FOR bob = 'p166'; SET PASSWORD FOR bob = ''",
+    // Round 9, each alone (one hint branch each), and their look-alikes.
+    "printf '%s:%s\\n' u p180 v p181 | chpasswd; printf 'w:%s\\n' p182 | chpasswd; printf '%s:%s\\n' \"$U\" \"$P\" | chpasswd",
+    "kinit u@R <<< p183; echo p184 | kinit u@R; kinit -kt /k u@R; grep kinit f <<< x",
+    "yes p185 | passwd u; echo -e 'p186\\np186' | smbpasswd -s -a u; echo x | grep passwd /etc/passwd",
+    'cryptsetup open /dev/sdb d <<< p187; cryptsetup open /dev/sdb d --key-file k',
+    'commands:\n  - kinit u@R <<< p211\n  - make',
+    'echo p188 | gpg --batch --passphrase-fd 0 -d f; gpg --batch --passphrase p189 -d f; gpg --passphrase-file f -d g',
+    "ipmitool -H h -U a -P p190 power status; ipmitool -H h -U a -E power status",
+    'mosquitto_pub -h h -u a -P p191 -t t -m m; mosquitto_sub -h h -p 1883 -t t',
+    'sqsh -S h -U sa -P p192',
+    'tsql -S h -U sa -P p193; vsql -U a -w p194; vsql -U a -W',
+    'valkey-cli -a p195 ping; valkey-cli -p 6380 ping',
+    'keydb-cli -a p196 info',
+    'PsExec64.exe \\\\h -u a -p p197 cmd; psexec \\\\h -s cmd',
+    'cqlsh -u c -p p198 h; cqlsh h 9042',
+    "usermod -p 'p199' u; usermod -aG docker u",
+    'useradd -m -p p200 u',
+    'winrs -r:h -u:a -p:p201 cmd; winrs -r:h cmd',
+    'winrs -r:h -password:p202 cmd',
+    'schtasks /create /s h /u a /p p203 /tn t; schtasks /create /ru s /rp p204 /tn t; schtasks /create /u a /p /tn t; schtasks /query',
+    'sqlcmd -Q "a; b" -P p205; ldapsearch -b "o=a|b" -w p206; zip -z "a;b" o.zip d -P p207; nxc smb h -x "a; b" -p p208 -H p209; doctl -x "a; b" -t p210',
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

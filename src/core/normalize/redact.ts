@@ -50,6 +50,9 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 8: chpasswd's input (`echo 'u:pw' | chpasswd`), rabbitmqadmin `-p`, `snmpusm ... passwd <old> <new>`, `doctl -t`,
  *   SQL password clauses (`IDENTIFIED BY 'x'`, `PASSWORD('x')`, `ALTER ROLE r PASSWORD 'x'`), a program's secret after a quoted
  *   `-e` / `-c` script holding a `;` (CMD_UNIT), and an argv that is a command line split into words (walkJoinedArgv).
+ * - round 9: printf's format into chpasswd (`printf '%s:%s\n' u pw`), a password on stdin of kinit, passwd, smbpasswd -s,
+ *   cryptsetup, gpg --passphrase-fd 0; `-P` / `-w` / `-a` / `-p` of ipmitool, mosquitto, sqsh, tsql, vsql, valkey-cli, PsExec,
+ *   cqlsh, usermod; winrs `-p:`, schtasks `/p` `/rp`; CMD_UNIT in flagRe / progFlagRe; CodeBuild's, Beanstalk's, App Runner's env.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -647,7 +650,7 @@ const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi
  * `pull-`, `tls-`, `ssl-`, `cert-` or `ref-` is a Kubernetes Secret's name; a value starting with `-` is the next flag, one starting with `<` a redirect (`gh auth login --with-token < f`).
  */
 const LONG_FLAG_RE =
-  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|passphrase|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `aws ssm put-parameter --type SecureString --value x`: the value of a SecureString, in one command (up to `;`, `&`, `|`). */
 const SSM_PUT_RE = /\bput-parameter\b[^;&|\n]*/g;
 const SSM_VALUE_RE = /(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
@@ -680,7 +683,7 @@ const ENV_YAML_RE = /(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[
 const LDAP_PROG = 'ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)';
 const SQLCMD_PROG = '(?:sqlcmd|bcp|osql)';
 const flagRe = (prog: string, flag: string): RegExp =>
-  new RegExp(`(\\b${prog}(?=\\s)[^;&|\\n]*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g');
+  new RegExp(`(\\b${prog}(?=\\s)${CMD_UNIT}*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g');
 const LDAP_RE = flagRe(LDAP_PROG, '-w');
 const SQLCMD_RE = flagRe(SQLCMD_PROG, '-P');
 /** zip's and unzip's `-P` (the archive's password; `zip --password x` is the flag rule's). */
@@ -753,7 +756,7 @@ const HASHES_GATE = /hashes|aeskey/i;
 const PW_P_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)';
 const HASH_H_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm)';
 const progFlagRe = (prog: string, flag: string): RegExp =>
-  new RegExp(`(\\b${prog}(?=\\s)[^;&|\\n]*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
+  new RegExp(`(\\b${prog}(?=\\s)${CMD_UNIT}*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
 const PW_P_RE = progFlagRe(PW_P_PROG, '-p');
 const HASH_H_RE = progFlagRe(HASH_H_PROG, '-H');
 const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin/;
@@ -953,7 +956,7 @@ export function scrubChpasswdPairs(text: string): string {
   return text.replace(CHPASSWD_PAIR_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') || (v.startsWith('$') && !CRYPT_HASH_RE.test(v)) ? m : k + REDACTED));
 }
 export function scrubEchoToChpasswd(m: string, prog: string, opts: string, text: string, pipe: string): string {
-  const t = scrubChpasswdPairs(text);
+  const t = prog === 'printf' && text.includes('%') ? scrubPrintfToChpasswd(text) : scrubChpasswdPairs(text);
   return t === text ? m : prog + opts + t + pipe;
 }
 /** snmpusm's `passwd [-Co] [-Ca] [-Cx] <old passphrase> <new passphrase> [user]`: both passphrases, told by their position. */
@@ -988,6 +991,82 @@ export function sqlValueReplace(m: string, k: string, v: string): string {
 }
 /** Any of round 8's words (one scan for the usual string that names none, before each pattern's own gate). */
 const ROUND8_GATE = /passwd|snmpusm|doctl|identified|password/i;
+/*
+ * Round 9: printf's format into chpasswd, more programs that read a password on stdin (kinit, passwd, smbpasswd -s,
+ * cryptsetup, gpg --passphrase-fd 0), password flags of ipmitool, mosquitto, sqsh, tsql, vsql, valkey-cli / keydb-cli,
+ * PsExec, cqlsh, usermod / useradd, winrs and schtasks (a quoted `;` before sqlcmd's `-P` or ldapsearch's `-w` is CMD_UNIT's,
+ * in flagRe and progFlagRe; gpg's `--passphrase x` is the long-flag rule's).
+ */
+/** A printf conversion (`%s`, `%-10s`; `%%` is a literal percent). */
+const PRINTF_CONV_RE = /%(?:%|[-+ #0-9.]*[a-zA-Z])/g;
+/**
+ * `printf FORMAT ARG... | chpasswd`: a conversion after a `:` on its line of the format stands in a password's place, and the
+ * arguments are taken by the conversions in turn (the format reused while arguments remain: `printf '%s:%s\n' u1 pw1 u2 pw2`).
+ * Those arguments go, unless a variable or a command substitution; the others are read as pairs themselves (`printf '%s\n'
+ * "u:pw"`), and so is the format (a literal `u:pw`; a conversion is no password).
+ */
+export function scrubPrintfToChpasswd(text: string): string {
+  const words = [...text.matchAll(NET_WORD_RE)];
+  const first = words[0];
+  if (first === undefined) return text;
+  const fmt = unquote(first[0]);
+  const inPassword: boolean[] = [];
+  for (const m of fmt.matchAll(PRINTF_CONV_RE)) {
+    if (m[0] === '%%') continue;
+    const before = fmt.slice(0, m.index);
+    const line = before.slice(Math.max(before.lastIndexOf('\\n') + 2, before.lastIndexOf('\n') + 1, 0));
+    inPassword.push(line.includes(':'));
+  }
+  let out = '';
+  let cur = 0;
+  for (let j = 0; j < words.length; j++) {
+    const w = words[j] as RegExpMatchArray;
+    const at = w.index ?? 0;
+    let v: string;
+    if (j === 0) v = w[0].replace(CHPASSWD_PAIR_RE, (m, k: string, pw: string) => (pw.startsWith('%') || pw.startsWith('[REDACTED') || pw.startsWith('$') ? m : k + REDACTED));
+    else if (inPassword.length > 0 && inPassword[(j - 1) % inPassword.length] === true) v = w[0].startsWith('[REDACTED') || VAR_REF_RE.test(w[0]) ? w[0] : REDACTED;
+    else v = scrubChpasswdPairs(w[0]);
+    out += text.slice(cur, at) + v;
+    cur = at + w[0].length;
+  }
+  return out + text.slice(cur);
+}
+/**
+ * Programs that read a password on their standard input, as a pipeline's command (after `|`, `;`, `&`, `(`, a quote or a line's
+ * start or a YAML list item's `- `, `sudo` and a directory allowed: not `grep passwd /etc/passwd`): kinit (MIT's prompter reads stdin), passwd (PAM reads
+ * stdin when it is not a terminal), smbpasswd `-s`, cryptsetup (a passphrase on stdin), gpg `--passphrase-fd 0`.
+ */
+const STDIN9_PROG = '(?:kinit|passwd|cryptsetup|smbpasswd(?=[^;&|\\n]*?[ \\t]-[a-zA-Z]*s\\b)|gpg2?(?=[^;&|\\n]*?[ \\t]--passphrase-fd[ \\t=]+0\\b))';
+const STDIN9_TAKER = `${STDIN9_PROG}(?<=(?:^|[|;&(\\n\`'"]|(?:^|\\n)[ \\t]*-)[ \\t]*(?:sudo(?:[ \\t]+(?:-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|-\\S+))*[ \\t]+)?(?:[\\w.-]*\\/)*(?:kinit|passwd|cryptsetup|smbpasswd|gpg2?))(?![\\w.-])`;
+const STDIN9_ECHO_RE = new RegExp(`\\b(echo|printf|yes)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN9_TAKER}))`, 'g');
+const STDIN9_HERE_RE = new RegExp(`(${STDIN9_TAKER}[^;&|\\n]*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
+/** A here-string to a round-9 stdin taker: `$'pw\npw'` (ANSI-C quoting) is a literal, not a variable. */
+export function scrubHere9(m: string, k: string, v: string): string {
+  return v.startsWith("$'") ? k + REDACTED : scrubHereStdin(m, k, v);
+}
+/** `-P <password>`: ipmitool (remote server password), mosquitto_pub / _sub / _rr, sqsh, FreeTDS's tsql. */
+const UPPER_P9_PROG = '(?:ipmitool|mosquitto_(?:pub|sub|rr)|sqsh|tsql)';
+const UPPER_P9_RE = flagRe(UPPER_P9_PROG, '-P');
+/** `-w <password>`: Vertica's vsql (`-W` prompts). */
+const VSQL_RE = flagRe('vsql', '-w');
+/** `-a <password>`: redis-cli's forks valkey-cli and keydb-cli. */
+const REDIS9_PROG = '(?:valkey|keydb)-cli';
+const REDIS9_RE = flagRe(REDIS9_PROG, '-a');
+/** `-p <password>`: Sysinternals PsExec (any case, `.exe`, `64`), cqlsh, and usermod / useradd (a crypt hash, often a password typed by mistake). */
+const P9_PROG = '(?:[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\\.[Ee][Xx][Ee])?|cqlsh|usermod|useradd)';
+const P9_RE = progFlagRe(P9_PROG, '-p');
+/** winrs `-p:<password>` / `-password:<password>` (also `/p:`). */
+const WINRS_RE = new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s[-/]p(?:assword)?:)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi');
+/** schtasks `/p <password>` (of `/u`) and `/rp <password>` (of `/ru`); `/p` followed by an option, `*` or `""` prompts or means none. */
+const SCHTASKS_RE = new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi');
+/**
+ * Round 9's gates. A scan for its 17 program words cost 3% of redact's time on the fixtures' records (a case-insensitive
+ * alternation with 11 first letters tries nearly every position), so each part first asks for what its patterns cannot match
+ * without: a pipe or a here-string (the stdin takers), a flag `-P`, `-p`, `-w`, `-a` or `/p`, `/rp` after a space (the flags).
+ */
+const STDIN9_GATE = /kinit|passwd|cryptsetup|gpg/;
+const FLAG9_PRE_GATE = /\s[-/][PpwaRr]/;
+const FLAG9_GATE = /ipmitool|mosquitto_|sqsh|tsql|vsql|valkey-cli|keydb-cli|psexec|cqlsh|usermod|useradd|winrs|schtasks/i;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
 const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
 
@@ -1030,7 +1109,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp\s)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:mp\s|mpacket-|dentified\s)|m(?:ysql|ariadb|ongo|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|w(?:inexe)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp\s)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1168,6 +1247,18 @@ export function scrub(s: string): string {
     if (/password[ \t]+for/i.test(s)) s = s.replace(SQL_SET_PASSWORD_FOR_RE, sqlValueReplace);
     if (/password[ \t]+['"]/i.test(s)) s = s.replace(SQL_ROLE_PASSWORD_RE, sqlValueReplace);
   }
+  // Round 9: stdin takers, per-program password flags of ipmitool, mosquitto, sqsh, tsql, vsql, valkey-cli, PsExec, winrs, schtasks...
+  if (s.includes('|') || s.includes('<<<')) {
+    if (STDIN9_GATE.test(s)) s = s.replace(STDIN9_ECHO_RE, scrubEchoToStdin).replace(STDIN9_HERE_RE, scrubHere9);
+  }
+  if (FLAG9_PRE_GATE.test(s) && FLAG9_GATE.test(s)) {
+    if (/ipmitool|mosquitto_|sqsh|tsql/.test(s)) s = s.replace(UPPER_P9_RE, flagReplace);
+    if (s.includes('vsql')) s = s.replace(VSQL_RE, flagReplace);
+    if (/valkey-cli|keydb-cli/.test(s)) s = s.replace(REDIS9_RE, flagReplace);
+    if (/psexec|cqlsh|usermod|useradd/i.test(s)) s = s.replace(P9_RE, flagReplace);
+    if (/winrs/i.test(s)) s = s.replace(WINRS_RE, sqlValueReplace);
+    if (/schtasks/i.test(s)) s = s.replace(SCHTASKS_RE, sqlValueReplace);
+  }
   return s;
 }
 
@@ -1226,6 +1317,8 @@ const PROG_USM_OLD = 1 << 18;
 const PROG_USM_NEW = 1 << 19;
 /** `-t <token>`, `-t=<token>`: doctl. */
 const PROG_DOCTL = 1 << 20;
+/** Round 9: `/p <secret>`, `/rp <secret>`, `-p:<secret>`: schtasks, winrs. */
+const PROG_WIN = 1 << 21;
 const DOCTL_ARGV_GLUED_RE = /^(-t=?)(?!\[REDACTED)(.+)$/;
 const SNMP_CMD_WORD_RE = new RegExp(`(?:^|/)${SNMP_PROG}$`);
 const SNMP_ARGV_FLAG_RE = /^-(?:c|A|X|3[kKmM])$/;
@@ -1240,7 +1333,15 @@ const FREERDP_CMD_WORD_RE = /(?:^|\/)(?:[xw]|sdl-|wl)?freerdp3?$/;
 const IMPACKET_ARG_RE = /^((?:[A-Za-z0-9_.-]+\/)?[^\s/:@]+:)(.+)(@[^\s@:]+)$|^([A-Za-z0-9_.-]+\/[^\s/:@]+:)([^@]+)$/;
 const FREERDP_ARG_RE = /^(\/(?:p|pth):)(.+)$/;
 const LDAP_CMD_RE = new RegExp(`(?:^|/)${LDAP_PROG}$`);
-const UPPER_P_CMD_RE = new RegExp(`(?:^|/)(?:${SQLCMD_PROG}|${ZIP_PROG})$`);
+const UPPER_P_CMD_RE = new RegExp(`(?:^|/)(?:${SQLCMD_PROG}|${ZIP_PROG}|${UPPER_P9_PROG})$`);
+/** Round 9: vsql (`-w`, the OpenLDAP clients' bit), valkey-cli / keydb-cli (`-a`), PsExec, cqlsh, usermod, useradd (`-p`). */
+const VSQL_CMD_WORD_RE = /(?:^|\/)vsql$/;
+const REDIS9_CMD_WORD_RE = new RegExp(`(?:^|/)${REDIS9_PROG}$`);
+const P9_CMD_WORD_RE = new RegExp(`(?:^|[/\\\\])${P9_PROG}$`);
+/** winrs, schtasks: `-p:<secret>` / `/p <secret>` / `/rp <secret>`. */
+const WIN_CMD_WORD_RE = /(?:^|[/\\])(?:winrs|schtasks)(?:\.exe)?$/i;
+const WIN_ARGV_FLAG_RE = /^\/r?p$/i;
+const WIN_ARGV_GLUED_RE = /^([-/]p(?:assword)?:)(?!\[REDACTED)(.+)$/i;
 const GLUED_P_CMD_RE = new RegExp(`(?:^|/)${SEVENZ_PROG}$`);
 const SMB_CMD_RE = new RegExp(`(?:^|/)${SMB_PROG}$`);
 const ORACLE_CMD_WORD_RE = new RegExp(`(?:^|/)${ORACLE_PROG}$`);
@@ -1262,7 +1363,10 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
   if (MYSQL_CMD_RE.test(a)) return bits | PROG_P;
   if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return bits | PROG_P;
   if (a === 'curl' || a.endsWith('/curl')) return bits | PROG_CURL;
-  if (a === 'redis-cli' || a.endsWith('/redis-cli')) return bits | PROG_REDIS;
+  if (a === 'redis-cli' || a.endsWith('/redis-cli') || REDIS9_CMD_WORD_RE.test(a)) return bits | PROG_REDIS;
+  if (VSQL_CMD_WORD_RE.test(a)) return bits | PROG_LDAP;
+  if (P9_CMD_WORD_RE.test(a)) return bits | PROG_PW_P;
+  if (WIN_CMD_WORD_RE.test(a)) return bits | PROG_WIN;
   if (LDAP_CMD_RE.test(a)) return bits | PROG_LDAP;
   if (UPPER_P_CMD_RE.test(a)) return bits | PROG_UPPER_P;
   if (GLUED_P_CMD_RE.test(a)) return bits | PROG_GLUED_P;
@@ -1418,6 +1522,12 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
   if ((prog & PROG_DOCTL) !== 0) {
     if (prev === '-t' && !a.startsWith('-')) return REDACTED;
     const m = DOCTL_ARGV_GLUED_RE.exec(a);
+    if (m !== null) return (m[1] as string) + REDACTED;
+  }
+  // Round 9.
+  if ((prog & PROG_WIN) !== 0) {
+    if (prev !== undefined && WIN_ARGV_FLAG_RE.test(prev) && !a.startsWith('/') && a !== '*') return REDACTED;
+    const m = WIN_ARGV_GLUED_RE.exec(a);
     if (m !== null) return (m[1] as string) + REDACTED;
   }
   return v;
@@ -1594,7 +1704,8 @@ export function isSecretName(n: string): boolean {
 }
 /** CodeBuild environment variable types whose value names a parameter or secret (PLAINTEXT holds the value itself). */
 const REFERENCE_TYPE_RE = /^(?:PARAMETER_STORE|SECRETS_MANAGER)$/;
-const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables)$/i;
+/** Round 9: CodeBuild StartBuild's `environmentVariablesOverride`, Elastic Beanstalk's `optionSettings`, App Runner's `runtimeEnvironmentVariables`. */
+const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables|environmentvariablesoverride|optionsettings|runtimeenvironmentvariables)$/i;
 const LAST_APPLIED_KEY = 'kubectl.kubernetes.io/last-applied-configuration';
 const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
 /** A Secret as YAML text (`kind: Secret` on a line of its own, quoted or not). */
@@ -1678,6 +1789,12 @@ function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | unde
   if (split) walkJoinedArgv(argv, path, hits, before);
 }
 
+/** An env entry `{ name, value }` (or Beanstalk's `{ optionName, value }`) whose name is a secret's and whose value is not blank nor a reference. */
+function isEnvSecret(o: Rec, value: string): boolean {
+  const name = typeof o.name === 'string' ? o.name : o.optionName;
+  return typeof name === 'string' && value !== REDACTED && !isBlank(value) && isSecretName(name) && !REFERENCE_TYPE_RE.test(String(o.type));
+}
+
 function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): void {
   if (typeof v === 'string') {
     if (v === REDACTED) return;
@@ -1729,7 +1846,8 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
   // `{ name: DB_PASSWORD, value: ... }` in an env list (pods, pod templates, ECS container definitions). A blank
   // value holds nothing and stays blank, so rules can tell a literal secret from an empty placeholder.
   // CodeBuild's PARAMETER_STORE / SECRETS_MANAGER variables hold the name of where the secret is, not the secret.
-  const envSecret = ctx === ENV && typeof o.name === 'string' && typeof o.value === 'string' && o.value !== REDACTED && !isBlank(o.value) && isSecretName(o.name) && !REFERENCE_TYPE_RE.test(String(o.type));
+  // Elastic Beanstalk's option settings name theirs `optionName` (`{ namespace, optionName: DBPassword, value }`).
+  const envSecret = ctx === ENV && typeof o.value === 'string' && isEnvSecret(o, o.value);
   if (envSecret) hits.push({ path: [...path, 'value'], value: REDACTED });
   // A Secret or ConfigMap in any wrapper the structured pass does not know (kind in any case).
   const kind = typeof o.kind === 'string' ? o.kind.toLowerCase() : undefined;
