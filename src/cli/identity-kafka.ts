@@ -54,7 +54,7 @@ export async function readIdentityTopic(graph: IdentityGraph, kafka: KafkaConfig
     await bus.readToEnd([topic], (m) => {
       records++;
       let r = byPartition.get(m.partition);
-      if (r === undefined) byPartition.set(m.partition, (r = new IdentityRestore(graph, NO_LIMIT)));
+      if (r === undefined) byPartition.set(m.partition, (r = new IdentityRestore(graph, NO_LIMIT, true)));
       r.add(m);
     });
     let unreadable = 0;

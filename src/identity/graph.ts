@@ -146,7 +146,7 @@ function omitted(v: unknown): boolean {
 }
 
 /** The stored version says what the draft says (same target, attributes equal as JSON). */
-function sameFact(e: Edge, f: FactDraft): boolean {
+export function sameFact(e: Edge, f: FactDraft): boolean {
   return e.fact.to === f.to && sameJson(e.fact.attributes, f.attributes);
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alice, awsAuthUpdate, bob, ev, execInto, iamK8sUser, NODE_MAPPING, roleMapping, t } from '../../test/identity/records.ts';
 import { MemoryBus } from '../bus/memory.ts';
-import type { BusMessage } from '../bus/types.ts';
+import type { BusMessage, ConsumedMessage } from '../bus/types.ts';
 import type { SeamEvent } from '../core/envelope.ts';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import type { Alert } from '../detect/alert.ts';
@@ -14,7 +14,8 @@ import type { IdentityDoc } from '../identity/types.ts';
 import { loadDetection, type Detection } from './detection.ts';
 import { runEmbedded } from './embedded.ts';
 import { memoryHistory } from './history.ts';
-import { IdentityPublisher } from './identity-topic.ts';
+import { IdentityPublisher, IdentityRestore } from './identity-topic.ts';
+import { crossAccountChain } from '../../test/pipeline/cross-account-chain.ts';
 import { createCorrelateRole } from './roles/correlate.ts';
 import { decodeSignals, encodeSignal, signalKey } from './signal.ts';
 import { pipelineTopics, type PipelineTopics } from './topics.ts';
@@ -177,6 +178,46 @@ describe('seam.identity: the correlate role publishes its graph', () => {
     for (const e of events) expect(fresh.observe(e)).toEqual([]);
     expect(fresh.stats().versions).toBe(versions);
     expect(sorted(fresh.toIdentityDocs())).toEqual(sorted(g.toIdentityDocs()));
+  });
+
+  it('merging partitions (explain --from kafka): a shared cross-account AssumeRole in two partitions is one version, as in one graph, read in either order', () => {
+    // The chain of test/pipeline/cross-account-chain.ts without account groups: A's and B's signals on two partitions,
+    // the AssumeRole in both (A's trail and B's shared copy: same key and start, other provenance).
+    const B = '210987654321';
+    const events = crossAccountChain(B).map((r) => ev(r.raw, r.cluster));
+    for (const [i, r] of crossAccountChain(B).entries()) if (r.account !== undefined) events[i]!.seam.account = r.account;
+    const one = new IdentityGraph();
+    const parts = new Map<string, { g: IdentityGraph; pub: IdentityPublisher; out: BusMessage[] }>();
+    for (const [i, e] of events.entries()) {
+      one.observe(e);
+      const k = signalKey(e);
+      let p = parts.get(k);
+      if (p === undefined) {
+        const g = new IdentityGraph();
+        parts.set(k, (p = { g, pub: new IdentityPublisher(g, 'seam.identity', parts.size), out: [] }));
+      }
+      p.pub.note(p.g.observe(e), { offset: String(i), timestampMs: 1 });
+      p.out.push(...p.pub.messages());
+    }
+    expect([...parts.keys()].sort()).toEqual(['111122223333', B]);
+    const bKeys = (g: IdentityGraph): string[] =>
+      [...g.store.all()].filter((e) => e.fact.key.includes(`::${B}:`) || e.fact.key.includes('XACCT')).map((e) => `${e.fact.key} -> ${e.fact.to} ${e.fromMs}..${e.toMs}`).sort();
+    for (const order of [[...parts.keys()], [...parts.keys()].reverse()]) {
+      const restore = (merged: boolean): IdentityGraph => {
+        const g = new IdentityGraph();
+        for (const k of order) {
+          const r = new IdentityRestore(g, 1n << 62n, merged);
+          for (const [o, m] of parts.get(k)!.out.entries()) r.add({ ...m, offset: String(o), partition: 0 } as ConsumedMessage);
+          r.before(Infinity);
+          r.finish();
+        }
+        return g;
+      };
+      expect(bKeys(restore(true))).toEqual(bKeys(one));
+      // Without the merge rule each B edge is there twice: the first copy closed, zero-length, where the second starts.
+      expect(bKeys(restore(false)).length).toBe(2 * bKeys(one).length);
+    }
+    expect(bKeys(one)).toHaveLength(3);
   });
 
   it('index documents carry no attributes, so nothing a fact holds beyond names and ids reaches the index', async () => {

@@ -1,5 +1,6 @@
 import type { BusMessage, ConsumedMessage } from '../bus/types.ts';
-import type { IdentityGraph } from '../identity/graph.ts';
+import { sameFact, type IdentityGraph } from '../identity/graph.ts';
+import { timeMs } from '../identity/store.ts';
 import { decodeIdentityRecord, identityRecord, restoreRecord, versionId, type IdentityRecord, type SignalRef } from '../identity/record.ts';
 import { versionsChangedBy } from '../identity/record.ts';
 import type { Edge, IdentityFact } from '../identity/types.ts';
@@ -135,10 +136,36 @@ export class IdentityRestore {
   private records: IdentityRecord[] = [];
   private later: IdentityRecord[] = [];
 
+  /** With `merged`: the facts this restore put in the graph (the others came from other partitions' records). */
+  private readonly mine = new Set<IdentityFact>();
+
+  /**
+   * `merged`: the graph also holds (or will hold) other partitions' records, as `seam identity explain --from kafka`
+   * builds one graph of every partition's. An assert that the version of its key holding at its start already says,
+   * from another partition's record, is not applied (`mergedApply`).
+   */
   constructor(
     private readonly graph: IdentityGraph,
     private readonly upTo: bigint,
+    private readonly merged = false,
   ) {}
+
+  /**
+   * Applies a restored fact. Merging partitions, a fact another partition already holds is skipped, as one graph
+   * fed both partitions' events skips an assert that the current version already says (`FactContext.assert`): a
+   * CloudTrail event shared between two accounts (a cross-account AssumeRole, in the caller's trail and the role
+   * owner's) is in both accounts' partitions, with the same key and start and another provenance (the copy's event
+   * id), and would otherwise become a second version of the same session, credential and assumed_by edges.
+   */
+  private apply(f: IdentityFact): boolean {
+    if (this.merged && f.op === 'assert') {
+      const cur = this.graph.store.at(f.key, timeMs(f.valid_from, 0));
+      if (cur !== undefined && !this.mine.has(cur.fact) && sameFact(cur, f)) return false;
+    }
+    const changed = this.graph.applyFact(f);
+    if (changed && this.merged) this.mine.add(f);
+    return changed;
+  }
 
   add(m: ConsumedMessage): void {
     const stats = this.stats;
@@ -158,7 +185,7 @@ export class IdentityRestore {
 
   /** Applies, in topic order, the records of signals older than `fromTimeMs` (and of none); keeps the others for `finish`. */
   before(fromTimeMs: number): void {
-    const apply = (f: IdentityFact): boolean => this.graph.applyFact(f);
+    const apply = (f: IdentityFact): boolean => this.apply(f);
     // Old records include versions that closed long ago: prune as the graph would have, by event time.
     let newestMs = -Infinity;
     let sincePrune = 0;
@@ -178,7 +205,7 @@ export class IdentityRestore {
 
   /** After the window's signals are re-read: what they did not derive again. */
   finish(held?: (eventId: string) => boolean): { stats: RestoreStats; known: Map<string, string> } {
-    const apply = (f: IdentityFact): boolean => this.graph.applyFact(f);
+    const apply = (f: IdentityFact): boolean => this.apply(f);
     for (const r of this.later) {
       if (held?.(r.fact.provenance)) continue;
       const open = r.closed_by !== undefined && held?.(r.closed_by) ? { ...r, closed_by: undefined } : r;
