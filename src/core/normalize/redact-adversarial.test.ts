@@ -887,6 +887,47 @@ const ROUND9: Case[] = [
   },
 ];
 
+/**
+ * Round 9, second part: Kubernetes probe headers (`httpGet.httpHeaders: [{ name: Authorization, value }]`), a header an
+ * nginx directive sets in an ingress snippet (`proxy_set_header Authorization "Basic ..."`), a password written twice by a
+ * group (`(echo pw; echo pw) | passwd`). Each case failed before the fix.
+ */
+const ROUND9B: Case[] = [
+  {
+    name: 'pod probe httpHeaders: Authorization, X-Api-Key, Cookie values go; other headers stay',
+    rec: podCreate('pods', {
+      kind: 'Pod',
+      spec: podSpec({
+        livenessProbe: { httpGet: { path: '/healthz', port: 8080, httpHeaders: [{ name: 'Authorization', value: 'Basic UjlQcmJBdXRoMDE=' }, { name: 'Accept', value: 'application/json' }] } },
+        readinessProbe: { httpGet: { path: '/ready', port: 8080, httpHeaders: [{ name: 'X-Api-Key', value: 'R9PrbKey02' }, { name: 'Cookie', value: 'sid=R9PrbCk03' }] } },
+      }),
+    }),
+    secrets: ['UjlQcmJBdXRoMDE=', 'R9PrbKey02', 'R9PrbCk03'],
+    keep: ['"name":"Authorization"', '"value":"application/json"', '"name":"X-Api-Key"', '/healthz'],
+  },
+  {
+    name: 'ingress-nginx snippet: proxy_set_header / grpc_set_header / more_set_input_headers of a secret header',
+    rec: podCreate('ingresses', {
+      kind: 'Ingress',
+      metadata: {
+        name: 'api',
+        annotations: {
+          'nginx.ingress.kubernetes.io/configuration-snippet': 'proxy_set_header Authorization "Basic UjlOZ3hBdXRoMDQ=";\nproxy_set_header X-Api-Key R9NgxKey05;\nproxy_set_header Host $host;\nmore_set_input_headers "Authorization: Basic UjlOZ3hNb3JlMDY=";\ngrpc_set_header x-api-key "R9NgxGrpc07";',
+        },
+      },
+      spec: { rules: [{ host: 'api.example.com' }] },
+    }),
+    secrets: ['UjlOZ3hBdXRoMDQ=', 'R9NgxKey05', 'UjlOZ3hNb3JlMDY=', 'R9NgxGrpc07'],
+    keep: ['proxy_set_header Authorization "', 'proxy_set_header X-Api-Key ', 'proxy_set_header Host $host;', 'grpc_set_header x-api-key "', 'api.example.com'],
+  },
+  {
+    name: 'a password written twice by a group or a subshell into passwd / smbpasswd -s',
+    rec: proc('(echo R9Grp0008; echo R9Grp0008) | passwd bob; { echo R9Grp0009; echo R9Grp0009; } | smbpasswd -s -a alice; (printf \'%s\\n\' R9Grp0010; echo R9Grp0010) | sudo passwd carol'),
+    secrets: ['R9Grp0008', 'R9Grp0009', 'R9Grp0010'],
+    keep: ['| passwd bob', '| smbpasswd -s -a alice', '| sudo passwd carol', "(printf '%s\\n' "],
+  },
+];
+
 /** Round 9 look-alikes: the same programs and words with no secret, which rules read. */
 const ROUND9_KEPT: Case[] = [
   {
@@ -906,6 +947,12 @@ const ROUND9_KEPT: Case[] = [
     rec: proc('ipmitool -I lanplus -H 10.0.0.9 -U admin -E chassis status; mosquitto_sub -h mq -p 1883 -t t; cqlsh 10.0.0.3 9042; usermod -aG docker bob; useradd -m -s /bin/bash eve; psexec \\\\h -s cmd; schtasks /query /fo LIST /v; winrs -r:h ipconfig; vsql -h v -U dbadmin -W; valkey-cli -p 6380 ping; rsync -a -P src dst; cp -p a b; netstat -w 5'),
     secrets: [],
     keep: ['-U admin -E chassis status', '-p 1883 -t t', 'usermod -aG docker bob', 'schtasks /query /fo LIST /v', 'vsql -h v -U dbadmin -W', 'valkey-cli -p 6380 ping', 'rsync -a -P src dst', 'cp -p a b', 'netstat -w 5'],
+  },
+  {
+    name: 'probe headers, nginx headers and groups with no secret',
+    rec: podCreate('pods', { kind: 'Pod', spec: podSpec({ livenessProbe: { httpGet: { path: '/healthz', port: 8080, httpHeaders: [{ name: 'Host', value: 'api.internal' }, { name: 'X-Request-Source', value: 'kubelet' }] } }, args: ['sh', '-c', 'proxy_set_header Host $host; (echo a; echo b) | sort; { echo x; } | grep passwd /etc/passwd'] }) }),
+    secrets: [],
+    keep: ['"value":"api.internal"', '"value":"kubelet"', 'proxy_set_header Host $host; (echo a; echo b) | sort; { echo x; } | grep passwd /etc/passwd'],
   },
 ];
 
@@ -975,7 +1022,7 @@ describe('adversarial redaction corpus', () => {
 });
 
 describe('adversarial redaction corpus, rounds 4 to 9', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT, ...ROUND9, ...ROUND9_KEPT]) {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT, ...ROUND9, ...ROUND9B, ...ROUND9_KEPT]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];

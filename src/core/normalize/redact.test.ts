@@ -9,6 +9,8 @@ import {
   scrubChpasswdPairs,
   scrubEchoToChpasswd,
   scrubHere9,
+  scrubNginxHeader,
+  scrubStdinGroup,
   scrubEchoToStdin,
   scrubHereStdin,
   scrubHtpasswd,
@@ -417,6 +419,9 @@ describe('scrub', () => {
     ['freerdp /p:', /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    // Round 9, before round 7's single-echo rules: a group of echoes piped to a stdin taker, a secret header set by nginx.
+    ['(echo; echo) | stdin taker', new RegExp(`([({][ \\t]*)((?:(?:echo|printf)\\b[^;&|\\n(){}]*;[ \\t]*)+(?:(?:echo|printf)\\b[^;&|\\n(){}]*)?)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN}|${STDIN9})))`, 'g'), scrubStdinGroup],
+    ['nginx secret header', /(\b(?:proxy_set_header|grpc_set_header|add_header|more_set_input_headers|more_set_headers)[ \t]+["']?(?:(?:proxy-)?authorization|[\w-]*(?:api[-_]?key|token|secret|passw(?:or)?d|cookie)[\w-]*)["']?[ \t]+)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s;"']+)/gi, scrubNginxHeader],
     // Round 7: SNMP, FreeRDP's legacy -p, ssh-keygen, etcdctl, lftp, Samba's net -U, secrets piped in, positions.
     ['snmp -c/-A/-X', /\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-(?:c|A|X|3[kKmM])'), flagValue)],
     ['freerdp -p', /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
@@ -635,6 +640,8 @@ describe('scrub', () => {
     'winrs -r:h -u:a -p:p201 cmd; winrs -r:h cmd',
     'winrs -r:h -password:p202 cmd',
     'schtasks /create /s h /u a /p p203 /tn t; schtasks /create /ru s /rp p204 /tn t; schtasks /create /u a /p /tn t; schtasks /query',
+    '(echo p212; echo p212) | passwd u; { echo p213; echo p213; } | smbpasswd -s -a u; (echo a; echo b) | sort',
+    'proxy_set_header X-Api-Key p214; proxy_set_header Authorization "Basic p215"; proxy_set_header Host $host; add_header Set-Cookie $c',
     'sqlcmd -Q "a; b" -P p205; ldapsearch -b "o=a|b" -w p206; zip -z "a;b" o.zip d -P p207; nxc smb h -x "a; b" -p p208 -H p209; doctl -x "a; b" -t p210',
   ];
 

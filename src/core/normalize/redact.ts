@@ -1060,6 +1060,33 @@ const WINRS_RE = new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s[-/]p(?:
 /** schtasks `/p <password>` (of `/u`) and `/rp <password>` (of `/ru`); `/p` followed by an option, `*` or `""` prompts or means none. */
 const SCHTASKS_RE = new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi');
 /**
+ * A group or a subshell of `echo` / `printf` piped to a stdin taker (`(echo pw; echo pw) | passwd u`, `{ echo pw; echo pw; } |
+ * smbpasswd -s -a u`): each echo's text. Runs before the single-echo rules, which would read the last echo's text up to the pipe,
+ * the group's `)` with it.
+ */
+const STDIN_GROUP_RE = new RegExp(
+  `([({][ \\t]*)((?:(?:echo|printf)\\b[^;&|\\n(){}]*;[ \\t]*)+(?:(?:echo|printf)\\b[^;&|\\n(){}]*)?)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN_TAKER}|${STDIN9_TAKER})))`,
+  'g',
+);
+const GROUP_ECHO_RE = /\b(echo|printf)((?:[ \t]+-[neE]{1,3})*[ \t]+)([^;]*?[^;\s])([ \t]*;|[ \t]*$)/g;
+export function scrubStdinGroup(m: string, open: string, body: string, close: string): string {
+  const b = body.replace(GROUP_ECHO_RE, scrubEchoToStdin);
+  return b === body ? m : open + b + close;
+}
+/**
+ * An nginx directive that sets a secret header (an ingress-nginx `configuration-snippet`, a ConfigMap's nginx.conf):
+ * `proxy_set_header Authorization "Basic ..."`, `grpc_set_header x-api-key "..."`, `add_header Set-Cookie ...`; an nginx
+ * variable (`$http_authorization`) stays. The header names hold a word HINT_RE knows (authorization, api key, token, secret,
+ * password, cookie).
+ */
+const NGINX_HEADER_RE =
+  /(\b(?:proxy_set_header|grpc_set_header|add_header|more_set_input_headers|more_set_headers)[ \t]+["']?(?:(?:proxy-)?authorization|[\w-]*(?:api[-_]?key|token|secret|passw(?:or)?d|cookie)[\w-]*)["']?[ \t]+)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s;"']+)/gi;
+export function scrubNginxHeader(m: string, k: string, v: string): string {
+  const q = v[0] === '"' || v[0] === "'" ? v[0] : '';
+  const inner = q === '' ? v : v.slice(1, -1);
+  return inner === '' || inner.startsWith('$') || inner.startsWith('[REDACTED') ? m : k + q + REDACTED + q;
+}
+/**
  * Round 9's gates. A scan for its 17 program words cost 3% of redact's time on the fixtures' records (a case-insensitive
  * alternation with 11 first letters tries nearly every position), so each part first asks for what its patterns cannot match
  * without: a pipe or a here-string (the stdin takers), a flag `-P`, `-p`, `-w`, `-a` or `/p`, `/rp` after a space (the flags).
@@ -1226,6 +1253,9 @@ export function scrub(s: string): string {
     if (NET_GATE.test(s)) s = s.replace(NET_CMD_RE, scrubNetCommand);
     if (OPENSSL_OPT_GATE.test(s)) s = s.replace(OPENSSL_OPT_RE, valueReplace);
   }
+  // Round 9, before round 7's single-echo rules: a group of echoes piped to a stdin taker; a secret header set by nginx.
+  if (/[)}][ \t]*\|/.test(s)) s = s.replace(STDIN_GROUP_RE, scrubStdinGroup);
+  if (/_header/i.test(s)) s = s.replace(NGINX_HEADER_RE, scrubNginxHeader);
   // Round 7: SNMP, FreeRDP's -p, ssh-keygen, etcdctl, lftp, Samba's net -U, secrets piped to --password-stdin, positions.
   if (ROUND7_GATE.test(s)) {
     if (s.includes('snmp')) s = s.replace(SNMP_CMD_RE, (cmd) => cmd.replace(SNMP_FLAG_RE, flagReplace));
@@ -1704,8 +1734,12 @@ export function isSecretName(n: string): boolean {
 }
 /** CodeBuild environment variable types whose value names a parameter or secret (PLAINTEXT holds the value itself). */
 const REFERENCE_TYPE_RE = /^(?:PARAMETER_STORE|SECRETS_MANAGER)$/;
-/** Round 9: CodeBuild StartBuild's `environmentVariablesOverride`, Elastic Beanstalk's `optionSettings`, App Runner's `runtimeEnvironmentVariables`. */
-const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables|environmentvariablesoverride|optionsettings|runtimeenvironmentvariables)$/i;
+/**
+ * Round 9: CodeBuild StartBuild's `environmentVariablesOverride`, Elastic Beanstalk's `optionSettings`, App Runner's
+ * `runtimeEnvironmentVariables`, and a probe's `httpGet.httpHeaders` (`{ name: Authorization, value: Basic ... }`: a header is
+ * named like an environment variable's secret, `Authorization`, `X-Api-Key`, `Cookie`).
+ */
+const ENV_KEY_RE = /^(?:env|environment|variables|environmentvariables|environmentvariablesoverride|optionsettings|runtimeenvironmentvariables|httpheaders)$/i;
 const LAST_APPLIED_KEY = 'kubectl.kubernetes.io/last-applied-configuration';
 const SECRET_KIND_IN_TEXT_RE = /"kind"\s*:\s*"secret"/i;
 /** A Secret as YAML text (`kind: Secret` on a line of its own, quoted or not). */
