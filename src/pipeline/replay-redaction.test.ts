@@ -198,10 +198,10 @@ describe('round-8 secrets through seam replay', () => {
 
 // Round 9, end to end: printf's format building chpasswd's pairs, a password on kinit's / passwd's / cryptsetup's stdin, a
 // quoted `;` before sqlcmd's -P and ldapsearch's -w, ipmitool / mosquitto / PsExec / schtasks / winrs password flags, a
-// probe's Authorization header, an ingress-nginx snippet's proxy_set_header, a password echoed twice by a subshell, and a
+// probe's Authorization header, an API Gateway key's value, an ingress-nginx snippet's proxy_set_header, a password echoed twice by a subshell, and a
 // CodeBuild build started with a buildspec override and a plaintext environment override, as runtime command lines, exec
 // command= values, audit bodies and CloudTrail request parameters, through `seam replay` with the shipped rules.
-const SECRETS9 = ['R9E2eChp01', 'R9E2eKin02', 'R9E2ePwd03', 'R9E2eSql04', 'R9E2eLdp05', 'R9E2eIpm06', 'R9E2eMqt07', 'R9E2ePsx08', 'R9E2eSch09', 'R9E2eExW10', 'R9E2eCbE11', 'R9E2eCbB12', 'UjlFMmVQcmIxMw==', 'R9E2eNgx14', 'R9E2eGrp15'];
+const SECRETS9 = ['R9E2eChp01', 'R9E2eKin02', 'R9E2ePwd03', 'R9E2eSql04', 'R9E2eLdp05', 'R9E2eIpm06', 'R9E2eMqt07', 'R9E2ePsx08', 'R9E2eSch09', 'R9E2eExW10', 'R9E2eCbE11', 'R9E2eCbB12', 'UjlFMmVQcmIxMw==', 'R9E2eNgx14', 'R9E2eGrp15', 'R9E2eApiGwKeyValue16'];
 const RECORDS9 = [
   proc("printf '%s:%s\\n' ops R9E2eChp01 | chpasswd && kinit svc@CORP.EXAMPLE <<< R9E2eKin02; echo -e 'R9E2ePwd03\\nR9E2ePwd03' | passwd backup"),
   proc('sqlcmd -S db -Q "select 1; select 2" -U sa -P R9E2eSql04; ldapsearch -x -b "o=a|b" -D cn=admin -w R9E2eLdp05 uid=bob'),
@@ -220,6 +220,7 @@ const RECORDS9 = [
     metadata: { name: 'api', annotations: { 'nginx.ingress.kubernetes.io/configuration-snippet': 'proxy_set_header X-Api-Key R9E2eNgx14;\nproxy_set_header Host $host;\n' } },
   }),
   proc('(echo R9E2eGrp15; echo R9E2eGrp15) | passwd deploy'),
+  ct('apigateway.amazonaws.com', 'CreateApiKey', { name: 'partner-a', enabled: true, value: 'R9E2eApiGwKeyValue16' }),
   ct('codebuild.amazonaws.com', 'StartBuild', {
     projectName: 'ci',
     buildspecOverride: 'version: 0.2\nphases:\n  build:\n    commands:\n      - kinit deploy@CORP.EXAMPLE <<< R9E2eCbB12\n      - make deploy\n',
@@ -249,7 +250,7 @@ describe('round-9 secrets through seam replay', () => {
       '(echo [REDACTED]; echo [REDACTED]) | passwd deploy',
     ])
       expect(text).toContain(JSON.stringify(keep).slice(1, -1));
-    for (const keep of ['command=-p%3A[REDACTED]&command=ipconfig', '"name":"STAGE","value":"prod"', '"name":"DB_PASSWORD","value":"[REDACTED]"', '"name":"Authorization","value":"[REDACTED]"', '"name":"Accept","value":"application/json"']) expect(text).toContain(keep);
+    for (const keep of ['command=-p%3A[REDACTED]&command=ipconfig', '"name":"STAGE","value":"prod"', '"name":"DB_PASSWORD","value":"[REDACTED]"', '"name":"Authorization","value":"[REDACTED]"', '"name":"Accept","value":"application/json"', '"name":"partner-a"']) expect(text).toContain(keep);
     expect(titles).toContain('Exec or Attach Into Pod');
     expect(titles).toContain('CodeBuild Build Started With Buildspec Override');
   }, 120_000);

@@ -527,6 +527,15 @@ function isSecureValue(p: Rec, decrypted: boolean): boolean {
   return p.value !== undefined && (p.type === 'SecureString' || (p.type === undefined && decrypted));
 }
 
+/** The string `field` of each object of `list` (at `path`). */
+function redactEach(cow: Cow, list: unknown, path: Key[], field: string): void {
+  if (!Array.isArray(list)) return;
+  for (let i = 0; i < list.length; i++) {
+    const it = obj(list[i]);
+    if (it !== undefined && typeof it[field] === 'string' && it[field] !== REDACTED) cow.set([...path, i, field], REDACTED);
+  }
+}
+
 function redactCloudTrail(cow: Cow, r: Rec): void {
   const re = obj(r.responseElements);
   const rp = obj(r.requestParameters);
@@ -543,6 +552,25 @@ function redactCloudTrail(cow: Cow, r: Rec): void {
   if (rp !== undefined) {
     if (rp.secretString !== undefined) cow.set(['requestParameters', 'secretString'], REDACTED);
     if (rp.secretBinary !== undefined) cow.set(['requestParameters', 'secretBinary'], REDACTED);
+  }
+  // Round 9: API keys carried by value. API Gateway's ApiKey `value` (CreateApiKey may set it, GetApiKey(s) with includeValue
+  // return it); AppSync's API key is its `id` (`da2-...`: CreateApiKey / UpdateApiKey / ListApiKeys, and UpdateApiKey /
+  // DeleteApiKey's request). Ids, names and expiries stay.
+  if (typeof r.eventName === 'string' && r.eventName.includes('ApiKey')) {
+    if (r.eventSource === 'apigateway.amazonaws.com') {
+      if (rp !== undefined && typeof rp.value === 'string' && rp.value !== REDACTED) cow.set(['requestParameters', 'value'], REDACTED);
+      if (re !== undefined) {
+        if (typeof re.value === 'string' && re.value !== REDACTED) cow.set(['responseElements', 'value'], REDACTED);
+        redactEach(cow, re.items, ['responseElements', 'items'], 'value');
+      }
+    } else if (r.eventSource === 'appsync.amazonaws.com') {
+      if (rp !== undefined && typeof rp.id === 'string' && rp.id !== REDACTED) cow.set(['requestParameters', 'id'], REDACTED);
+      if (re !== undefined) {
+        const one = obj(re.apiKey);
+        if (one !== undefined && typeof one.id === 'string' && one.id !== REDACTED) cow.set(['responseElements', 'apiKey', 'id'], REDACTED);
+        redactEach(cow, re.apiKeys, ['responseElements', 'apiKeys'], 'id');
+      }
+    }
   }
   if (r.eventSource === 'ssm.amazonaws.com') {
     const name = r.eventName;
