@@ -198,10 +198,10 @@ describe('round-8 secrets through seam replay', () => {
 
 // Round 9, end to end: printf's format building chpasswd's pairs, a password on kinit's / passwd's / cryptsetup's stdin, a
 // quoted `;` before sqlcmd's -P and ldapsearch's -w, ipmitool / mosquitto / PsExec / schtasks / winrs password flags, a
-// probe's Authorization header, an API Gateway key's value, an ingress-nginx snippet's proxy_set_header, a password echoed twice by a subshell, and a
+// probe's Authorization header, an API Gateway key's value, a password hashed by openssl passwd, an ingress-nginx snippet's proxy_set_header, a password echoed twice by a subshell, and a
 // CodeBuild build started with a buildspec override and a plaintext environment override, as runtime command lines, exec
 // command= values, audit bodies and CloudTrail request parameters, through `seam replay` with the shipped rules.
-const SECRETS9 = ['R9E2eChp01', 'R9E2eKin02', 'R9E2ePwd03', 'R9E2eSql04', 'R9E2eLdp05', 'R9E2eIpm06', 'R9E2eMqt07', 'R9E2ePsx08', 'R9E2eSch09', 'R9E2eExW10', 'R9E2eCbE11', 'R9E2eCbB12', 'UjlFMmVQcmIxMw==', 'R9E2eNgx14', 'R9E2eGrp15', 'R9E2eApiGwKeyValue16'];
+const SECRETS9 = ['R9E2eChp01', 'R9E2eKin02', 'R9E2ePwd03', 'R9E2eSql04', 'R9E2eLdp05', 'R9E2eIpm06', 'R9E2eMqt07', 'R9E2ePsx08', 'R9E2eSch09', 'R9E2eExW10', 'R9E2eCbE11', 'R9E2eCbB12', 'UjlFMmVQcmIxMw==', 'R9E2eNgx14', 'R9E2eGrp15', 'R9E2eApiGwKeyValue16', 'R9E2eHash17'];
 const RECORDS9 = [
   proc("printf '%s:%s\\n' ops R9E2eChp01 | chpasswd && kinit svc@CORP.EXAMPLE <<< R9E2eKin02; echo -e 'R9E2ePwd03\\nR9E2ePwd03' | passwd backup"),
   proc('sqlcmd -S db -Q "select 1; select 2" -U sa -P R9E2eSql04; ldapsearch -x -b "o=a|b" -D cn=admin -w R9E2eLdp05 uid=bob'),
@@ -219,7 +219,7 @@ const RECORDS9 = [
     apiVersion: 'networking.k8s.io/v1',
     metadata: { name: 'api', annotations: { 'nginx.ingress.kubernetes.io/configuration-snippet': 'proxy_set_header X-Api-Key R9E2eNgx14;\nproxy_set_header Host $host;\n' } },
   }),
-  proc('(echo R9E2eGrp15; echo R9E2eGrp15) | passwd deploy'),
+  proc('(echo R9E2eGrp15; echo R9E2eGrp15) | passwd deploy; useradd -m -p "$(openssl passwd -6 R9E2eHash17)" svc'),
   ct('apigateway.amazonaws.com', 'CreateApiKey', { name: 'partner-a', enabled: true, value: 'R9E2eApiGwKeyValue16' }),
   ct('codebuild.amazonaws.com', 'StartBuild', {
     projectName: 'ci',
@@ -247,7 +247,7 @@ describe('round-9 secrets through seam replay', () => {
       '- kinit deploy@CORP.EXAMPLE <<< [REDACTED]',
       '- make deploy',
       'proxy_set_header X-Api-Key [REDACTED];\nproxy_set_header Host $host;',
-      '(echo [REDACTED]; echo [REDACTED]) | passwd deploy',
+      '(echo [REDACTED]; echo [REDACTED]) | passwd deploy; useradd -m -p "$(openssl passwd -6 [REDACTED])" svc',
     ])
       expect(text).toContain(JSON.stringify(keep).slice(1, -1));
     for (const keep of ['command=-p%3A[REDACTED]&command=ipconfig', '"name":"STAGE","value":"prod"', '"name":"DB_PASSWORD","value":"[REDACTED]"', '"name":"Authorization","value":"[REDACTED]"', '"name":"Accept","value":"application/json"', '"name":"partner-a"']) expect(text).toContain(keep);

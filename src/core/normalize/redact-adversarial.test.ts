@@ -950,6 +950,22 @@ const ROUND9C: Case[] = [
   },
 ];
 
+/** Round 9, fourth part: a password handed to a hashing command (`openssl passwd`, `mkpasswd`), often inside `useradd -p "$(...)"`. */
+const ROUND9D: Case[] = [
+  {
+    name: 'openssl passwd / mkpasswd: the password (flags and their values, the salt, stay)',
+    rec: proc("useradd -m -p \"$(openssl passwd -6 -salt s4lt R9Hash0001)\" bob; openssl passwd -1 'R9Hash0002'; echo \"alice:$(mkpasswd -m sha-512 R9Hash0003 s4lt)\" | chpasswd -e; mkpasswd --method=yescrypt R9Hash0004; openssl passwd -apr1 -salt xyz R9Hash0005 R9Hash0006"),
+    secrets: ['R9Hash0001', 'R9Hash0002', 'R9Hash0003', 'R9Hash0004', 'R9Hash0005', 'R9Hash0006'],
+    keep: ['openssl passwd -6 -salt s4lt ', 'useradd -m -p ', ' bob', "openssl passwd -1 '", 'mkpasswd -m sha-512 ', ' s4lt)', '| chpasswd -e', 'mkpasswd --method=yescrypt ', 'openssl passwd -apr1 -salt xyz '],
+  },
+  {
+    name: 'exec and pod argv: openssl passwd -6 <pw>, mkpasswd <pw>',
+    rec: podCreate('pods', { kind: 'Pod', spec: { containers: [container({ command: ['openssl', 'passwd', '-6', 'R9HashPod07'] }), container({ name: 'm', command: ['mkpasswd', '-m', 'sha-512', 'R9HashPod08'] })] } }),
+    secrets: ['R9HashPod07', 'R9HashPod08'],
+    keep: ['"openssl","passwd","-6","[REDACTED]"', '"mkpasswd","-m","sha-512","[REDACTED]"'],
+  },  { name: 'exec: openssl passwd -6 <pw>', rec: execUri(['openssl', 'passwd', '-6', 'R9HashEx09']), secrets: ['R9HashEx09'], keep: ['command=passwd&command=-6&command=[REDACTED]'] },
+];
+
 /** Round 9 look-alikes: the same programs and words with no secret, which rules read. */
 const ROUND9_KEPT: Case[] = [
   {
@@ -969,6 +985,12 @@ const ROUND9_KEPT: Case[] = [
     rec: proc('ipmitool -I lanplus -H 10.0.0.9 -U admin -E chassis status; mosquitto_sub -h mq -p 1883 -t t; cqlsh 10.0.0.3 9042; usermod -aG docker bob; useradd -m -s /bin/bash eve; psexec \\\\h -s cmd; schtasks /query /fo LIST /v; winrs -r:h ipconfig; vsql -h v -U dbadmin -W; valkey-cli -p 6380 ping; rsync -a -P src dst; cp -p a b; netstat -w 5'),
     secrets: [],
     keep: ['-U admin -E chassis status', '-p 1883 -t t', 'usermod -aG docker bob', 'schtasks /query /fo LIST /v', 'vsql -h v -U dbadmin -W', 'valkey-cli -p 6380 ping', 'rsync -a -P src dst', 'cp -p a b', 'netstat -w 5'],
+  },
+  {
+    name: 'openssl passwd / mkpasswd reading stdin or a file, or with no password',
+    rec: proc('openssl passwd -6 -stdin < pw.txt; openssl passwd -in list.txt; mkpasswd -m help; mkpasswd -s < pw; openssl passwd -6 "$PW"; openssl dgst -sha256 f'),
+    secrets: [],
+    keep: ['openssl passwd -6 -stdin < pw.txt', 'openssl passwd -in list.txt', 'mkpasswd -m help', 'mkpasswd -s < pw', 'openssl passwd -6 "$PW"', 'openssl dgst -sha256 f'],
   },
   {
     name: 'probe headers, nginx headers and groups with no secret',
@@ -1044,7 +1066,7 @@ describe('adversarial redaction corpus', () => {
 });
 
 describe('adversarial redaction corpus, rounds 4 to 9', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT, ...ROUND9, ...ROUND9B, ...ROUND9C, ...ROUND9_KEPT]) {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT, ...ROUND9, ...ROUND9B, ...ROUND9C, ...ROUND9D, ...ROUND9_KEPT]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];

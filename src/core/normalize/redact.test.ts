@@ -8,6 +8,8 @@ import {
   scrub,
   scrubChpasswdPairs,
   scrubEchoToChpasswd,
+  flagReplaceNoVar,
+  scrubHashCommand,
   scrubHere9,
   scrubNginxHeader,
   scrubStdinGroup,
@@ -452,9 +454,10 @@ describe('scrub', () => {
     ['ipmitool/mosquitto/sqsh/tsql -P', new RegExp(`(\\b(?:ipmitool|mosquitto_(?:pub|sub|rr)|sqsh|tsql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['vsql -w', new RegExp(`(\\bvsql(?=\\s)${UNIT}*?\\s-w)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['valkey/keydb-cli -a', new RegExp(`(\\b(?:valkey|keydb)-cli(?=\\s)${UNIT}*?\\s-a)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
-    ['psexec/cqlsh/usermod -p', new RegExp(`(\\b(?:[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\\.[Ee][Xx][Ee])?|cqlsh|usermod|useradd)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
+    ['psexec/cqlsh/usermod -p', new RegExp(`(\\b(?:[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\\.[Ee][Xx][Ee])?|cqlsh|usermod|useradd)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagReplaceNoVar],
     ['winrs -p:', new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${UNIT}*?\\s[-/]p(?:assword)?:)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
     ['schtasks /p /rp', new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
+    ['openssl passwd / mkpasswd', /\b(openssl[ \t]+passwd|mkpasswd)((?:[ \t]+[^\s;&|)`<>]+)+)/g, scrubHashCommand],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -642,6 +645,7 @@ describe('scrub', () => {
     'schtasks /create /s h /u a /p p203 /tn t; schtasks /create /ru s /rp p204 /tn t; schtasks /create /u a /p /tn t; schtasks /query',
     '(echo p212; echo p212) | passwd u; { echo p213; echo p213; } | smbpasswd -s -a u; (echo a; echo b) | sort',
     'proxy_set_header X-Api-Key p214; proxy_set_header Authorization "Basic p215"; proxy_set_header Host $host; add_header Set-Cookie $c',
+    'useradd -p "$(openssl passwd -6 -salt s p216)" u; mkpasswd -m sha-512 p217 s; openssl passwd -stdin < f; mkpasswd -s; useradd -p "$H" v',
     'sqlcmd -Q "a; b" -P p205; ldapsearch -b "o=a|b" -w p206; zip -z "a;b" o.zip d -P p207; nxc smb h -x "a; b" -p p208 -H p209; doctl -x "a; b" -t p210',
   ];
 

@@ -355,7 +355,7 @@ const EXEC_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 const URI_PARAM_GATE = /[?&](?:x-|sig|acc|id_|ref|aut|tok|pas|pwd|sec|cli|api)/i;
 
 /** An exec whose password is told by its position: htpasswd's, or `net use` / `net user`'s. */
-const POSITIONAL_URI_GATE = /htpasswd|command=net(?:\.exe)?&command=user?&|rabbitmqctl|vault&|mc&/i;
+const POSITIONAL_URI_GATE = /htpasswd|command=net(?:\.exe)?&command=user?&|rabbitmqctl|vault&|mc&|command=passwd&|mkpasswd/i;
 
 /** Does this audit record's requestURI hold query values to scrub (an exec's command line, a token or a signature)? */
 function uriMayHoldSecret(r: Rec): boolean {
@@ -1088,6 +1088,45 @@ const WINRS_RE = new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s[-/]p(?:
 /** schtasks `/p <password>` (of `/u`) and `/rp <password>` (of `/ru`); `/p` followed by an option, `*` or `""` prompts or means none. */
 const SCHTASKS_RE = new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi');
 /**
+ * A password handed to a hashing command, often inside `useradd -p "$(...)"`: `openssl passwd [options] <password>...` (every
+ * argument that is not an option or an option's value) and `mkpasswd [options] <password> [<salt>]` (the first). `-stdin`, `-in
+ * file`, `mkpasswd -s`, a variable or a command substitution stay. The command ends at `)` or a backquote (a substitution's end).
+ */
+const HASH_CMD_RE = /\b(openssl[ \t]+passwd|mkpasswd)((?:[ \t]+[^\s;&|)`<>]+)+)/g;
+const OPENSSL_PASSWD_VALUE_RE = /^-(?:salt|in|rand|writerand|provider|provider-path|propquery)$/;
+const MKPASSWD_VALUE_RE = /^(?:-[mSRP]|--(?:method|salt|rounds|password-fd))$/;
+/** Which of `words` (after `openssl passwd` or `mkpasswd`) are passwords: openssl's every positional, mkpasswd's first. */
+function hashSecretsAt(openssl: boolean, words: readonly string[]): number[] {
+  const at: number[] = [];
+  const valueRe = openssl ? OPENSSL_PASSWD_VALUE_RE : MKPASSWD_VALUE_RE;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (w.length > 1 && w.startsWith('-')) {
+      if (valueRe.test(w)) i++;
+      continue;
+    }
+    if (!w.startsWith('[REDACTED') && !VAR_REF_RE.test(w) && w !== '') at.push(i);
+    if (!openssl) break;
+  }
+  return at;
+}
+export function scrubHashCommand(m: string, cmd: string, args: string): string {
+  const words = [...args.matchAll(NET_WORD_RE)];
+  const at = hashSecretsAt(cmd.startsWith('openssl'), words.map((w) => w[0]));
+  let out = m;
+  for (const i of at.reverse()) {
+    const w = words[i] as RegExpMatchArray;
+    const off = m.length - args.length + (w.index ?? 0);
+    const q = w[0][0] === '"' || w[0][0] === "'" ? (w[0][0] as string) : '';
+    out = out.slice(0, off) + q + REDACTED + q + out.slice(off + w[0].length);
+  }
+  return out;
+}
+/** P9's replacement: usermod / useradd `-p "$(openssl passwd ...)"` or `-p "$HASH"` is no secret itself (the hash rule reads inside). */
+export function flagReplaceNoVar(m: string, k: string, glued: string | undefined, sp: string | undefined, spaced: string | undefined): string {
+  return VAR_REF_RE.test(glued ?? spaced ?? '') ? m : flagReplace(m, k, glued, sp, spaced);
+}
+/**
  * A group or a subshell of `echo` / `printf` piped to a stdin taker (`(echo pw; echo pw) | passwd u`, `{ echo pw; echo pw; } |
  * smbpasswd -s -a u`): each echo's text. Runs before the single-echo rules, which would read the last echo's text up to the pipe,
  * the group's `)` with it.
@@ -1313,10 +1352,11 @@ export function scrub(s: string): string {
     if (/ipmitool|mosquitto_|sqsh|tsql/.test(s)) s = s.replace(UPPER_P9_RE, flagReplace);
     if (s.includes('vsql')) s = s.replace(VSQL_RE, flagReplace);
     if (/valkey-cli|keydb-cli/.test(s)) s = s.replace(REDIS9_RE, flagReplace);
-    if (/psexec|cqlsh|usermod|useradd/i.test(s)) s = s.replace(P9_RE, flagReplace);
+    if (/psexec|cqlsh|usermod|useradd/i.test(s)) s = s.replace(P9_RE, flagReplaceNoVar);
     if (/winrs/i.test(s)) s = s.replace(WINRS_RE, sqlValueReplace);
     if (/schtasks/i.test(s)) s = s.replace(SCHTASKS_RE, sqlValueReplace);
   }
+  if (s.includes('passwd')) s = s.replace(HASH_CMD_RE, scrubHashCommand);
   return s;
 }
 
@@ -1473,6 +1513,15 @@ function htpasswdArgAt(argv: readonly unknown[]): number {
       const rest = argv.slice(i + 1);
       const at = htpasswdSecretAt(rest.map((x) => (typeof x === 'string' ? x : '')));
       return at < 0 ? -1 : i + 1 + at;
+    }
+    // Round 9: `openssl passwd [options] <password>`, `mkpasswd [options] <password>` (the first password).
+    if ((w === 'openssl' || w.endsWith('/openssl')) && argv[i + 1] === 'passwd') {
+      const at = hashSecretsAt(true, argv.slice(i + 2).map((x) => (typeof x === 'string' ? x : '')))[0];
+      if (at !== undefined) return i + 2 + at;
+    }
+    if (w === 'mkpasswd' || w.endsWith('/mkpasswd')) {
+      const at = hashSecretsAt(false, argv.slice(i + 1).map((x) => (typeof x === 'string' ? x : '')))[0];
+      if (at !== undefined) return i + 1 + at;
     }
     const pm = POSITIONAL_ARGV_RE.exec(w);
     if (pm !== null) {
