@@ -854,7 +854,7 @@ export class KafkaBus implements Bus {
     topics: string[],
     each: (m: ConsumedMessage) => void,
     timeoutMs = 60_000,
-    opts: { untilStable?: boolean; from?: TopicOffsets } = {},
+    opts: { untilStable?: boolean; from?: TopicOffsets; partitions?: readonly number[] } = {},
   ): Promise<TopicOffsets> {
     const admin = await this.admin();
     const ranges: ReadRange[] = [];
@@ -869,6 +869,8 @@ export class KafkaBus implements Bus {
     const hw = opts.untilStable === true ? await this.highWatermarks(topics) : undefined;
     for (const topic of topics) {
       for (const o of await admin.fetchTopicOffsets(topic)) {
+        // `partitions`: only these partitions of every topic (one partition after the other: seam identity explain).
+        if (opts.partitions !== undefined && !opts.partitions.includes(o.partition)) continue;
         const k = `${topic}/${o.partition}`;
         const from = opts.from?.[k];
         const first = from !== undefined && from > BigInt(o.low) ? from : BigInt(o.low);

@@ -206,7 +206,7 @@ describe('seam.identity: the correlate role publishes its graph', () => {
       const restore = (merged: boolean): IdentityGraph => {
         const g = new IdentityGraph();
         for (const k of order) {
-          const r = new IdentityRestore(g, 1n << 62n, merged);
+          const r = new IdentityRestore(g, 1n << 62n, merged ? { merged, fromTimeMs: Infinity } : {});
           for (const [o, m] of parts.get(k)!.out.entries()) r.add({ ...m, offset: String(o), partition: 0 } as ConsumedMessage);
           r.before(Infinity);
           r.finish();

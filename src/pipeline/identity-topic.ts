@@ -135,20 +135,29 @@ export class IdentityRestore {
   private readonly known = new Map<string, string>();
   private records: IdentityRecord[] = [];
   private later: IdentityRecord[] = [];
+  private newestMs = -Infinity;
+  private sincePrune = 0;
 
   /** With `merged`: the facts this restore put in the graph (the others came from other partitions' records). */
-  private readonly mine = new Set<IdentityFact>();
+  private readonly mine = new WeakSet<IdentityFact>();
+  private readonly merged: boolean;
+  private readonly fromTimeMs: number | undefined;
 
   /**
    * `merged`: the graph also holds (or will hold) other partitions' records, as `seam identity explain --from kafka`
    * builds one graph of every partition's. An assert that the version of its key holding at its start already says,
-   * from another partition's record, is not applied (`mergedApply`).
+   * from another partition's record, is not applied (`apply`), and `finish` returns no `known` (it is per partition).
+   * `fromTimeMs`: the window's start, known before the records are read: `add` applies each record as it comes instead
+   * of holding every decoded record until `before` (which then only prunes; its argument is ignored).
    */
   constructor(
     private readonly graph: IdentityGraph,
     private readonly upTo: bigint,
-    private readonly merged = false,
-  ) {}
+    opts: { merged?: boolean; fromTimeMs?: number } = {},
+  ) {
+    this.merged = opts.merged ?? false;
+    this.fromTimeMs = opts.fromTimeMs;
+  }
 
   /**
    * Applies a restored fact. Merging partitions, a fact another partition already holds is skipped, as one graph
@@ -167,6 +176,8 @@ export class IdentityRestore {
     return changed;
   }
 
+  private readonly applyFact = (f: IdentityFact): boolean => this.apply(f);
+
   add(m: ConsumedMessage): void {
     const stats = this.stats;
     stats.records++;
@@ -179,37 +190,37 @@ export class IdentityRestore {
       stats.ahead++;
       return;
     }
-    this.known.set(r.doc.id, sameness(r));
-    this.records.push(r);
+    if (!this.merged) this.known.set(r.doc.id, sameness(r));
+    if (this.fromTimeMs === undefined) this.records.push(r);
+    else this.applyBefore(r, this.fromTimeMs);
+  }
+
+  /** One record in topic order: applied when its signal is older than `fromTimeMs` (or it has none), else kept for `finish`. */
+  private applyBefore(r: IdentityRecord, fromTimeMs: number): void {
+    if (r.signal !== undefined && r.signal.ms >= fromTimeMs) this.later.push(r);
+    else if (restoreRecord(this.applyFact, this.graph.store, r)) this.stats.before++;
+    // Old records include versions that closed long ago: prune as the graph would have, by event time.
+    const t = Date.parse(r.fact.valid_from);
+    if (t > this.newestMs) this.newestMs = t;
+    if (++this.sincePrune >= PRUNE_EVERY_RECORDS) {
+      this.sincePrune = 0;
+      this.graph.prune(expiryNowMs(this.newestMs));
+    }
   }
 
   /** Applies, in topic order, the records of signals older than `fromTimeMs` (and of none); keeps the others for `finish`. */
   before(fromTimeMs: number): void {
-    const apply = (f: IdentityFact): boolean => this.apply(f);
-    // Old records include versions that closed long ago: prune as the graph would have, by event time.
-    let newestMs = -Infinity;
-    let sincePrune = 0;
-    for (const r of this.records) {
-      if (r.signal !== undefined && r.signal.ms >= fromTimeMs) this.later.push(r);
-      else if (restoreRecord(apply, this.graph.store, r)) this.stats.before++;
-      const t = Date.parse(r.fact.valid_from);
-      if (t > newestMs) newestMs = t;
-      if (++sincePrune >= PRUNE_EVERY_RECORDS) {
-        sincePrune = 0;
-        this.graph.prune(expiryNowMs(newestMs));
-      }
-    }
-    this.graph.prune(expiryNowMs(newestMs));
+    for (const r of this.records) this.applyBefore(r, fromTimeMs);
+    this.graph.prune(expiryNowMs(this.newestMs));
     this.records = [];
   }
 
   /** After the window's signals are re-read: what they did not derive again. */
   finish(held?: (eventId: string) => boolean): { stats: RestoreStats; known: Map<string, string> } {
-    const apply = (f: IdentityFact): boolean => this.apply(f);
     for (const r of this.later) {
       if (held?.(r.fact.provenance)) continue;
       const open = r.closed_by !== undefined && held?.(r.closed_by) ? { ...r, closed_by: undefined } : r;
-      if (restoreRecord(apply, this.graph.store, open as IdentityRecord)) this.stats.after++;
+      if (restoreRecord(this.applyFact, this.graph.store, open as IdentityRecord)) this.stats.after++;
     }
     this.later = [];
     return { stats: this.stats, known: this.known };
