@@ -963,7 +963,13 @@ const ROUND9D: Case[] = [
     rec: podCreate('pods', { kind: 'Pod', spec: { containers: [container({ command: ['openssl', 'passwd', '-6', 'R9HashPod07'] }), container({ name: 'm', command: ['mkpasswd', '-m', 'sha-512', 'R9HashPod08'] })] } }),
     secrets: ['R9HashPod07', 'R9HashPod08'],
     keep: ['"openssl","passwd","-6","[REDACTED]"', '"mkpasswd","-m","sha-512","[REDACTED]"'],
-  },  { name: 'exec: openssl passwd -6 <pw>', rec: execUri(['openssl', 'passwd', '-6', 'R9HashEx09']), secrets: ['R9HashEx09'], keep: ['command=passwd&command=-6&command=[REDACTED]'] },
+  },  {
+    name: "Samba clients' -U user%pw after a quoted -c script holding a ; (smbclient's documented way to run several commands)",
+    rec: proc('smbclient //fs01/share -c "cd backups; get db.bak" -U CORP/admin%R9Smb0010; rpcclient -c "enumdomusers; enumdomgroups" -U admin%R9Smb0011 10.0.0.5; smbclient //fs01/share -c "ls" -U admin'),
+    secrets: ['R9Smb0010', 'R9Smb0011'],
+    keep: ['-c "cd backups; get db.bak" -U CORP/admin%', '-c "enumdomusers; enumdomgroups" -U admin%', ' 10.0.0.5', '-c "ls" -U admin'],
+  },
+  { name: 'exec: openssl passwd -6 <pw>', rec: execUri(['openssl', 'passwd', '-6', 'R9HashEx09']), secrets: ['R9HashEx09'], keep: ['command=passwd&command=-6&command=[REDACTED]'] },
 ];
 
 /** Round 9 look-alikes: the same programs and words with no secret, which rules read. */

@@ -408,7 +408,7 @@ describe('scrub', () => {
     // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
     ['zip -P', new RegExp(`(\\b(?:un)?zip(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['7z/rar -p', /(\b(?:7z[arz]?|(?:un)?rar)(?=\s)[^;&|\n]*?\s-p)("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['smb user%password', /(\b(?:smbclient|rpcclient|smbcacls|smbget)(?=\s)[^;&|\n]*?\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]*%)([^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['smb user%password', new RegExp(`(\\b(?:smbclient|rpcclient|smbcacls|smbget)(?=\\s)${UNIT}*?\\s(?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"';&|]*%)([^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['openssl -k/-K/-hmac', /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['oracle logon', /\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?=\s)[^;&|\n]*/g, scrubOracleCommand],
     ['jdbc thin logon', /(jdbc:oracle:thin:["']?[A-Za-z0-9_$#.]+["']?\/)([^\s@/"';&|\\]+)(?=@)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
@@ -646,6 +646,7 @@ describe('scrub', () => {
     '(echo p212; echo p212) | passwd u; { echo p213; echo p213; } | smbpasswd -s -a u; (echo a; echo b) | sort',
     'proxy_set_header X-Api-Key p214; proxy_set_header Authorization "Basic p215"; proxy_set_header Host $host; add_header Set-Cookie $c',
     'useradd -p "$(openssl passwd -6 -salt s p216)" u; mkpasswd -m sha-512 p217 s; openssl passwd -stdin < f; mkpasswd -s; useradd -p "$H" v',
+    'smbclient //h/s -c "cd a; get b" -U u%p218; rpcclient -c "x; y" -U u 10.0.0.5',
     'sqlcmd -Q "a; b" -P p205; ldapsearch -b "o=a|b" -w p206; zip -z "a;b" o.zip d -P p207; nxc smb h -x "a; b" -p p208 -H p209; doctl -x "a; b" -t p210',
   ];
 

@@ -722,10 +722,11 @@ const SEVENZ_PROG = '(?:7z[arz]?|(?:un)?rar)';
 const SEVENZ_RE = new RegExp(`(\\b${SEVENZ_PROG}(?=\\s)[^;&|\\n]*?\\s-p)("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)`, 'g');
 /**
  * Samba's clients: `smbclient -U user%password` (`-Uuser%pw`, `--user=user%pw`, `--user user%pw`), what follows the
- * first `%` (the user, `DOMAIN\\user`, stays; `-U user` alone prompts and stays).
+ * first `%` (the user, `DOMAIN\\user`, stays; `-U user` alone prompts and stays). Round 9: a quoted argument counts whole
+ * (CMD_UNIT), so `smbclient //h/s -c "cd x; get y" -U u%pw` (its documented way to run several commands) loses the password.
  */
 const SMB_PROG = '(?:smbclient|rpcclient|smbcacls|smbget)';
-const SMB_RE = new RegExp(`(\\b${SMB_PROG}(?=\\s)[^;&|\\n]*?\\s(?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"';&|]*%)([^\\s"';&|\\\\]+)`, 'g');
+const SMB_RE = new RegExp(`(\\b${SMB_PROG}(?=\\s)${CMD_UNIT}*?\\s(?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"';&|]*%)([^\\s"';&|\\\\]+)`, 'g');
 /** openssl's `-k <password>` (enc), `-K <hex key>` (enc's raw key) and `-hmac <key>` (dgst); `-kfile`, `-pass file:` stay. */
 const OPENSSL_RE = /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
 /**
