@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeCoverage, coverageHtml, renderBlocks, techniquesBlock, updateDoc } from './coverage.ts';
+import { computeCoverage, coverageHtml, glanceBlock, renderBlocks, techniquesBlock, updateDoc } from './coverage.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -97,4 +97,28 @@ describe('seam coverage', () => {
     expect(packHtml).not.toContain('narrowed by');
     expect((await packCoverage()).filters).toBe(0);
   }, 120_000);
+
+  it("the glance table names each folder by its path: a second rules path's subfolders keep their root, a flat folder is itself", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seam-coverage-folders-'));
+    const rule = (n: string): string =>
+      [`title: Rule ${n}`, `id: 00000000-0000-4000-8000-0000000000${n}`, 'status: test', 'description: |', `  Call${n} was made.`, '  Triage: who made it.', 'logsource:', '  product: aws', '  service: cloudtrail', 'detection:', '  sel:', `    eventName: Call${n}`, '  condition: sel', 'level: low', ''].join('\n');
+    await mkdir(join(dir, 'pack/cloudtrail'), { recursive: true });
+    await mkdir(join(dir, 'mine'), { recursive: true });
+    await mkdir(join(dir, 'site/cloudtrail'), { recursive: true });
+    await writeFile(join(dir, 'pack/cloudtrail/a.yml'), rule('11'));
+    await writeFile(join(dir, 'mine/b.yml'), rule('12'));
+    await writeFile(join(dir, 'site/cloudtrail/c.yml'), rule('13'));
+    const rows = (paths: string[]) => async (): Promise<string[]> =>
+      glanceBlock(await computeCoverage(paths, { root: dir }), { docDir: dir, root: dir, paths })
+        .split('\n')
+        .filter((l) => l.startsWith('| `') && !l.includes('native'))
+        .map((l) => l.split('|').slice(1, 4).map((c) => c.trim()).join(' | '));
+    // Before: `mine/mine/` for the flat folder alone, and `cloudtrail/` (one row for both paths) beside another path.
+    expect(await rows(['mine'])()).toEqual(['`mine/` |  | 1 rules']);
+    expect(await rows(['pack', 'mine', 'site'])()).toEqual([
+      '`mine/` |  | 1 rules',
+      '`pack/cloudtrail/` | CloudTrail management (and, where noted, data) events | 1 rules',
+      '`site/cloudtrail/` | CloudTrail management (and, where noted, data) events | 1 rules',
+    ]);
+  }, 60_000);
 });

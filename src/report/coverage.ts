@@ -4,7 +4,7 @@
  * Markdown and as one self-contained HTML page. docs/coverage.md holds the same blocks between
  * `<!-- seam coverage: NAME -->` markers; `--doc FILE` rewrites them and `--check` fails when they drift.
  */
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ATTACK_TACTICS } from '../detect/attack-tags.ts';
 import { NATIVE_DETECTIONS } from '../detect/native/registry.ts';
 import { countRuleTests } from '../detect/rule-tests.ts';
@@ -29,6 +29,8 @@ export interface CoverageEntry {
   file?: string;
   /** First folder under the rules path (`cloudtrail`, `correlations`, …), or `native`. */
   folder: string;
+  /** That folder as the glance table names it (posix, relative to the root, absolute outside it): `detections/cloudtrail`, or the rules path itself for a rule at its top. */
+  folderPath?: string;
   /** Repository-relative paths (posix) of the meta-filters that narrow this rule, if any. */
   filteredBy?: string[];
 }
@@ -79,15 +81,19 @@ function posix(p: string): string {
   return p.split(sep).join('/');
 }
 
-function folderOf(file: string, roots: string[]): string {
+function folderOf(file: string, roots: string[], root: string): { folder: string; folderPath: string } {
+  const shown = (dir: string): string => {
+    const rel = relative(root, dir);
+    return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? posix(dir) : posix(rel);
+  };
   for (const r of roots) {
     const rel = relative(r, file);
     if (!rel.startsWith('..') && rel !== '') {
       const parts = posix(rel).split('/');
-      return parts.length > 1 ? parts[0]! : basename(r);
+      return parts.length > 1 ? { folder: parts[0]!, folderPath: shown(join(r, parts[0]!)) } : { folder: basename(r), folderPath: shown(r) };
     }
   }
-  return basename(dirname(file));
+  return { folder: basename(dirname(file)), folderPath: shown(dirname(file)) };
 }
 
 export function tacticName(t: string): string {
@@ -112,12 +118,12 @@ export async function computeCoverage(paths: string[], opts: { root?: string; ov
   const entries: CoverageEntry[] = [];
   for (const r of ruleset.rules) {
     const filteredBy = r.filteredBy === undefined ? {} : { filteredBy: [...new Set(r.filteredBy)].map((f) => posix(relative(root, f))) };
-    entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? DEFAULT_LEVEL, tags: r.tags, file: posix(relative(root, r.file)), folder: folderOf(r.file, roots), ...filteredBy });
+    entries.push({ kind: 'rule', name: basename(r.file, '.yml'), title: r.title, level: r.level ?? DEFAULT_LEVEL, tags: r.tags, file: posix(relative(root, r.file)), ...folderOf(r.file, roots, root), ...filteredBy });
   }
   for (const c of ruleset.correlations) {
     const doc = (c.doc ?? {}) as { title?: unknown; level?: unknown; tags?: unknown };
     const tags = Array.isArray(doc.tags) ? doc.tags.filter((t): t is string => typeof t === 'string') : [];
-    entries.push({ kind: 'correlation', name: basename(c.file, '.yml'), title: typeof doc.title === 'string' ? doc.title : (c.name ?? c.id ?? ''), level: typeof doc.level === 'string' ? doc.level : DEFAULT_LEVEL, tags, file: posix(relative(root, c.file)), folder: folderOf(c.file, roots) });
+    entries.push({ kind: 'correlation', name: basename(c.file, '.yml'), title: typeof doc.title === 'string' ? doc.title : (c.name ?? c.id ?? ''), level: typeof doc.level === 'string' ? doc.level : DEFAULT_LEVEL, tags, file: posix(relative(root, c.file)), ...folderOf(c.file, roots, root) });
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const natives: CoverageEntry[] = Object.values(NATIVE_DETECTIONS)
@@ -197,19 +203,21 @@ export interface RenderOptions {
 }
 
 export function glanceBlock(c: Coverage, o: RenderOptions): string {
-  const folders = new Map<string, { rules: number; correlations: number }>();
+  // By the folder's path, so two rules paths with a `cloudtrail/` each (or flat folders of the same name) keep their rows.
+  const folders = new Map<string, { folder: string; rules: number; correlations: number }>();
   for (const e of c.entries) {
     if (e.kind === 'native') continue;
-    const f = folders.get(e.folder) ?? { rules: 0, correlations: 0 };
+    const key = e.folderPath ?? e.folder;
+    const f = folders.get(key) ?? { folder: e.folder, rules: 0, correlations: 0 };
     if (e.kind === 'rule') f.rules++;
     else f.correlations++;
-    folders.set(e.folder, f);
+    folders.set(key, f);
   }
   const rows = [...folders.entries()]
     .sort((a, b) => b[1].rules + b[1].correlations - (a[1].rules + a[1].correlations) || a[0].localeCompare(b[0]))
     .map(([folder, f]) => {
       const what = [f.rules > 0 ? `${f.rules} rules` : '', f.correlations > 0 ? `${f.correlations} correlations` : ''].filter(Boolean).join(', ');
-      return `| \`${posix(relative(o.root, resolve(o.root, o.paths.length === 1 ? o.paths[0]! : '.', folder)))}/\` | ${FOLDER_TEXT[folder] ?? ''} | ${what} |`;
+      return `| \`${folder}/\` | ${FOLDER_TEXT[f.folder] ?? ''} | ${what} |`;
     });
   const natives = c.entries.filter((e) => e.kind === 'native').length;
   return [
