@@ -9,6 +9,17 @@ export function parseListenAddress(addr: string): { host: string; port: number }
   return { host, port };
 }
 
+/** Why `addr` (as written in seam.yml or SEAM_METRICS_ADDR) cannot be listened on, or undefined when it can (or turns the listener off). */
+export function listenAddressProblem(addr: string): string | undefined {
+  if (/^(off|none|false)$/i.test(addr.trim())) return undefined;
+  try {
+    parseListenAddress(addr);
+    return undefined;
+  } catch {
+    return `host:port, :port or a port (0-65535), or off (got '${addr}')`;
+  }
+}
+
 /** The listen address from a flag, else SEAM_METRICS_ADDR, else the default (undefined: off); `off`/`none` turn it off. */
 export function metricsAddress(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: string | undefined): string | undefined {
   const v = flag ?? env.SEAM_METRICS_ADDR ?? fallback;

@@ -109,6 +109,11 @@ describe('seam.yml', () => {
     expect(loadConfig(f, { SEAM_KAFKA_REPLICATION: '1' }).config.kafka?.replicationFactor).toBe(1);
     expect(problems(f, { SEAM_KAFKA_REPLICATION: 'two' })).toContain('SEAM_KAFKA_REPLICATION kafka.replicationFactor: must be an integer');
     expect(problems(f, { SEAM_OPENSEARCH_REPLICAS: '-2' })).toContain('SEAM_OPENSEARCH_REPLICAS opensearch.replicas: ');
+    // The metrics listener's address is checked when the file is read, not only when `seam run` starts listening:
+    // `config check` said valid for SEAM_METRICS_ADDR=foo and `seam run` then stopped on it.
+    expect(problems(f, { SEAM_METRICS_ADDR: 'foo' })).toContain("SEAM_METRICS_ADDR metrics.addr: host:port, :port or a port (0-65535), or off (got 'foo')");
+    expect(problems(file('addr.yml', 'metrics:\n  addr: 0.0.0.0:99999\n'))).toMatch(/addr\.yml:2:\d+ metrics\.addr: host:port/);
+    for (const ok of ['0.0.0.0:9464', ':9464', '9464', 'off', '[::1]:9464']) expect(loadConfig(undefined, { SEAM_METRICS_ADDR: ok }).config.metrics.addr).toBe(ok);
     // Username and password from the environment make basic auth.
     expect(loadConfig(undefined, { SEAM_OPENSEARCH_USERNAME: 'u', SEAM_OPENSEARCH_PASSWORD: 'p' }).config.opensearch.auth).toEqual({ type: 'basic', username: 'u', password: 'p' });
     expect(loadConfig(undefined, { SEAM_KAFKA_BROKERS: 'h:1', SEAM_KAFKA_TLS_CA_FILE: '/ca.pem', SEAM_KAFKA_AWS_REGION: 'eu-west-1' }).config.kafka?.sasl).toEqual({ mechanism: 'aws-msk-iam', region: 'eu-west-1' });

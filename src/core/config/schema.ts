@@ -5,6 +5,7 @@ import { IdentityGraphConfig } from '../../identity/config.ts';
 import { OpenSearchSinkConfig } from '../../sinks/opensearch/config.ts';
 import { CollectConfig } from '../../sources/collect-config.ts';
 import { SensorFileConfig } from '../../sensor/config.ts';
+import { listenAddressProblem } from '../listen-address.ts';
 
 /**
  * `seam.yml`: the one configuration file the commands read (`--config FILE` or SEAM_CONFIG; docs/config-reference.md says which). The
@@ -133,7 +134,15 @@ export const RulesConfig = z
 
 export const MetricsConfig = z
   .strictObject({
-    addr: z.string().min(1).optional().describe('host:port (or :port) of the /metrics, /healthz and /readyz listener of `seam run` on Kafka and `seam collect`; off when unset (docs/metrics.md).'),
+    addr: z
+      .string()
+      .min(1)
+      .superRefine((v, ctx) => {
+        const problem = listenAddressProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .describe('host:port, :port or a port (0: a free one) of the /metrics, /healthz and /readyz listener of `seam run` on Kafka and `seam collect`; off when unset or `off` (docs/metrics.md). Checked when the file is read (`seam config check` reports a wrong one).'),
   })
   .describe('Metrics and health listener.');
 
