@@ -191,6 +191,17 @@ describe('seam rules test: expect', () => {
     expect(out.lines()[0]).toBe(`FAIL ${join(dir, 'expect_count.test.yml')}: two keys?: expected 2 alert(s), got 1: key_for_bob covered ev-hit`);
   });
 
+  it('a wrong count without expect names the alerts raised, so a near miss that fires says which rule and record', async () => {
+    const rule = await write('count_only', [
+      { name: 'near miss fires', alerts: 0, events: timeline },
+      { name: 'silent, one expected', alerts: 1, events: [ctRaw('ev-near', 'automation')] },
+    ]);
+    const out = sink();
+    await runRuleTests([rule], out.stream);
+    const test = join(dir, 'count_only.test.yml');
+    expect(out.lines().slice(0, 2)).toEqual([`FAIL ${test}: near miss fires: expected 0 alert(s), got 1: key_for_bob covered ev-hit`, `FAIL ${test}: silent, one expected: expected 1 alert(s), got 0`]);
+  });
+
   it('rejects unknown keys in an expectation and in a case with a did-you-mean, and more expectations than alerts', async () => {
     const misspelt = await write('expect_keys', [{ name: 'typo', alerts: 1, expect: [{ evnets: ['ev-hit'] }], events: timeline }]);
     const caseKey = await write('expect_case_key', [{ name: 'typo', alerts: 1, expct: [{ events: ['ev-hit'] }], events: timeline }]);

@@ -339,7 +339,8 @@ function judgeCase(
   if (met.fail) return { kind: 'fail', message: met.fail };
   if (metSwapped.fail) return { kind: 'fail', message: `${metSwapped.fail}, with the events of equal event time in reversed order (ties are unordered)` };
   if (fired === c.alerts) return { kind: 'fail', message: `expected ${c.alerts} alert(s), got ${firedSwapped} with the events of equal event time in reversed order (ties are unordered)` };
-  return { kind: 'fail', message: `expected ${c.alerts} alert(s), got ${fired}${c.expect ? `: ${describeAlerts(raised, events, ruleNamesOf(caseRs, ids))}` : ''}` };
+  // The alerts raised are named whenever there are some (which rule, over which events), so a near miss that fires says why.
+  return { kind: 'fail', message: `expected ${c.alerts} alert(s), got ${fired}${c.expect || fired > 0 ? `: ${describeAlerts(raised, events, ruleNamesOf(caseRs, ids))}` : ''}` };
 }
 
 /** The rules and correlations a case may name in `expect`: alert rule id → its name or title (shown) and the words that name it. */
