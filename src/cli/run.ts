@@ -315,6 +315,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       ...(cfg.normalize.maxRecordBytes === undefined ? {} : { maxRecordBytes: cfg.normalize.maxRecordBytes }),
       ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
       ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
+      ...(cfg.correlate.maxSourceDelayMs === undefined ? {} : { maxSourceDelayMs: cfg.correlate.maxSourceDelayMs }),
       ...(cfg.correlate.maxRebuildMs === undefined ? {} : { maxRebuildMs: cfg.correlate.maxRebuildMs }),
     });
   } catch (e) {

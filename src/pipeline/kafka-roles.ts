@@ -34,6 +34,8 @@ export interface KafkaRolesOptions {
   idleMs?: number;
   /** Correlate role: how often stage 1's progress is looked at (default 1 s). */
   pollMs?: number;
+  /** Correlate role: longest delivery delay an idle raw partition still holds the watermark for (ADR 0009, 5c; default 15 min). */
+  maxSourceDelayMs?: number;
   /** Correlate role: cap of a rebuild's history read (seam.yml correlate.maxRebuildMs; default DEFAULT_MAX_REBUILD_MS). */
   maxRebuildMs?: number;
 }
@@ -89,7 +91,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           detection: o.detection,
           history: kafkaHistory(o.bus, o.groupPrefix, o.maxRebuildMs),
           groupId: group('correlate'),
-          order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }) },
+          order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }), ...(o.maxSourceDelayMs === undefined ? {} : { maxSourceDelayMs: o.maxSourceDelayMs }) },
           ...(o.onAlert ? { onAlert: o.onAlert } : {}),
         }),
       );

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeLine } from '../core/normalize/normalize.ts';
 import { loadDetection } from './detection.ts';
+import { UpstreamWatch, type UpstreamSnapshot } from './progress.ts';
 import { OrderedStage, ProgressClock, ReorderBuffer } from './reorder.ts';
 
 /** A fixed pseudo-random sequence in [0, 1). */
@@ -116,6 +117,83 @@ describe('ProgressClock', () => {
     expect(c.watermark([raw('a/0'), raw('b/0', { idle: true })], false, 1000)).toEqual({ watermarkMs: 45, quiet: false });
     expect(c.watermark([raw('a/0'), raw('b/0', { idle: true })], true, 1000)).toEqual({ watermarkMs: 95, quiet: false });
     expect(c.watermark([raw('a/0', { idle: true }), raw('b/0', { idle: true })], true, 1000)).toEqual({ watermarkMs: 995, quiet: true });
+  });
+});
+
+/**
+ * The correlate role's loop on one signals partition, driven by a simulated clock (ADR 0009, 5c): each second stage 1
+ * reads what the collectors delivered, sends its signals and marks (the mark's send time is `now`, as a Kafka
+ * message's timestamp), the role looks at stage 1 (UpstreamWatch: idle after `idleMs` caught up with no new records)
+ * and releases what the watermark passes. The audit log delivers every second, 5 s behind; CloudTrail 120 s behind,
+ * one record every `ctEveryS` seconds (a pause longer than `idleMs`: its partition turns idle between deliveries),
+ * from `ctFromS` on, after `ctBefore` records at the start. Returns the CloudTrail signals the buffer refused as
+ * late (behind a signal already handed on), of how many.
+ */
+async function skewRun(o: { clock: ProgressClock; ctEveryS: number; ctFromS: number; ctBefore: number; seconds: number }): Promise<{ late: number; of: number }> {
+  const idleMs = 10_000;
+  let now = Date.parse('2026-12-06T12:00:00.000Z');
+  const ends: Record<string, number> = { 'audit/0': 0, 'ct/0': 0 };
+  let signals = 0;
+  const upstream = { snapshot: async (): Promise<UpstreamSnapshot> => ({ raw: Object.entries(ends).map(([src, end]) => ({ src, hasData: end > 0, caughtUp: true, end: BigInt(end) })), signalsEnd: new Map([[0, BigInt(signals)]]) }) };
+  const watch = new UpstreamWatch(upstream, idleMs);
+  const buffer = new ReorderBuffer<string>();
+  let late = 0;
+  let of = 0;
+  const deliver = (src: string, t: number, id: string): void => {
+    ends[src]!++;
+    if (src === 'ct/0') of++;
+    if (!buffer.push(t, id, id) && src === 'ct/0') late++;
+    o.clock.mark(src, t, BigInt(signals++), now);
+  };
+  for (let s = 0; s < o.seconds; s++) {
+    now += 1000;
+    deliver('audit/0', now - 5000, `a${s}`);
+    if (s < o.ctBefore || (s >= o.ctFromS && (s - o.ctFromS) % o.ctEveryS === 0)) deliver('ct/0', now - 120_000, `c${s}`);
+    await watch.refresh(() => now);
+    buffer.releaseUpTo(o.clock.watermark(watch.view!.raw, true, now).watermarkMs);
+  }
+  return { late, of };
+}
+
+describe('ProgressClock: a raw partition that delivers late and pauses (ADR 0009, 5c)', () => {
+  it('keeps an idle partition at the wall clock less its delivery delay, so a busy plane is not handed on past its next records', async () => {
+    // CloudTrail delivered before (its delay is known), then one record every 15 s: idle between deliveries.
+    const run = await skewRun({ clock: new ProgressClock(60_000), ctBefore: 20, ctFromS: 100, ctEveryS: 15, seconds: 460 });
+    expect(run.of).toBe(20 + 24);
+    expect(run.late).toBe(0);
+    // With idle partitions left out (maxDelayMs 0, as before 5c's change): each delivery after a pause lands behind the
+    // audit log's signals, handed on up to its progress less the lateness, 55 s past CloudTrail's.
+    const before = await skewRun({ clock: new ProgressClock(60_000, 0), ctBefore: 20, ctFromS: 100, ctEveryS: 15, seconds: 460 });
+    expect(before.late).toBe(24);
+  });
+
+  it('cannot know how late a source that never delivered will be: its first records are late', async () => {
+    // The empty partition is left out (it may never receive anything: a plane not deployed must not stop the others), so
+    // the audit log's signals were handed on up to 65 s behind the wall clock when CloudTrail's first record comes,
+    // 120 s behind: its records of the next 55 s of event time (at 200, 215, 230 and 245 s) are late; after them, none.
+    const run = await skewRun({ clock: new ProgressClock(60_000), ctBefore: 0, ctFromS: 200, ctEveryS: 15, seconds: 460 });
+    expect(run).toEqual({ late: 4, of: 18 });
+  });
+
+  it('takes the delay from the oldest record a mark covers, and leaves out a partition whose delay is over the maximum', () => {
+    const raw = (src: string, idle = false) => ({ src, hasData: true, idle });
+    const c = new ProgressClock(60_000, 900_000);
+    c.mark('audit/0', 1_400_000, 0n, 1_405_000);
+    // A CloudTrail file of 5 minutes of records, delivered 5 minutes after its newest: 10 minutes late at its oldest.
+    c.mark('ct/0', 700_000, 1n, 1_000_000, 400_000);
+    expect(c.delayOf('ct/0')).toBe(600_000);
+    expect(c.watermark([raw('audit/0'), raw('ct/0', true)], true, 1_410_000)).toEqual({ watermarkMs: 1_410_000 - 600_000 - 60_000, quiet: false });
+    expect(c.holder([raw('audit/0'), raw('ct/0', true)], true, 1_410_000)).toEqual({ src: 'ct/0', progressMs: 810_000, newestMs: 1_400_000, idle: true, delayMs: 600_000 });
+    // Never behind its own progress (it has delivered up to there); active, it holds the watermark there, as before.
+    expect(c.watermark([raw('audit/0'), raw('ct/0', true)], true, 1_010_000).watermarkMs).toBe(700_000 - 60_000);
+    expect(c.watermark([raw('audit/0'), raw('ct/0')], true, 1_410_000).watermarkMs).toBe(700_000 - 60_000);
+    // A backfill: its newest mark is a day old when sent. Idle, it stops holding the watermark back.
+    c.mark('ct/0', 800_000, 2n, 800_000 + 86_400_000);
+    expect(c.watermark([raw('audit/0'), raw('ct/0', true)], true, 1_410_000).watermarkMs).toBe(1_400_000 - 60_000);
+    // Every partition idle: the input is quiet and event time follows the wall clock, whatever the delays.
+    const q = new ProgressClock(60_000);
+    q.mark('ct/0', 700_000, 0n, 820_000);
+    expect(q.watermark([raw('ct/0', true)], true, 1_000_000)).toEqual({ watermarkMs: 940_000, quiet: true });
   });
 });
 

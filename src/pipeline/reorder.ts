@@ -237,22 +237,46 @@ export interface RawPartitionView {
 }
 
 /**
+ * Longest delivery delay (ms) the watermark allows an idle raw partition by default (`correlate.maxSourceDelayMs`):
+ * CloudTrail's documented delivery is within about 15 minutes.
+ */
+export const DEFAULT_MAX_SOURCE_DELAY_MS = 900_000;
+
+/**
  * The watermark of one signals partition: the lowest progress over the raw partitions that still hold
  * something back, minus the allowed lateness. Progress comes from stage 1's marks (`ProgressMark`);
- * partitions with no records, and idle ones once this signals partition has been read past everything
- * stage 1 had produced when they were seen idle, do not count. When none counts the input is quiet,
- * and event time follows the wall clock (minus the lateness).
+ * partitions with no records do not count. An idle partition (once this signals partition has been read past
+ * everything stage 1 had produced when it was seen idle) no longer counts at its progress but at the wall clock
+ * less the delay its last records came with (`mark`'s `atMs` less their event time): a source that delivers
+ * minutes late and pauses between deliveries resumes that late, and a busy plane's signals must not be handed on
+ * past the times it will deliver (ADR 0009, 5c). A delay over `maxDelayMs` (a backfill of old records), or none
+ * known, leaves it out. When no partition counts at its progress the input is quiet, and event time follows the
+ * wall clock (minus the lateness).
  */
 export class ProgressClock {
   private readonly frontier = new Map<string, number>();
   /** Offset (in this signals partition) of the newest mark read for each raw partition. */
   private readonly markedAt = new Map<string, bigint>();
+  /** How far behind stage 1's send the records of each raw partition's newest mark were (ms, ≥ 0). */
+  private readonly delay = new Map<string, number>();
 
-  constructor(readonly latenessMs: number) {}
+  constructor(
+    readonly latenessMs: number,
+    readonly maxDelayMs = DEFAULT_MAX_SOURCE_DELAY_MS,
+  ) {}
 
-  /** Stage 1's progress on raw partition `src`; `offset`: where in this signals partition the mark was read. */
-  mark(src: string, t: number, offset?: bigint): void {
-    if (t > (this.frontier.get(src) ?? -Infinity)) this.frontier.set(src, t);
+  /**
+   * Stage 1's progress on raw partition `src`; `offset`: where in this signals partition the mark was read; `atMs`:
+   * when stage 1 sent it (the message's timestamp); `fromMs`: event time of the oldest record the mark covers (its
+   * batch's; default `t`). The newest mark's `atMs − fromMs` is the partition's delivery delay.
+   */
+  mark(src: string, t: number, offset?: bigint, atMs?: number, fromMs?: number): void {
+    if (t > (this.frontier.get(src) ?? -Infinity)) {
+      this.frontier.set(src, t);
+      const from = fromMs !== undefined && Number.isFinite(fromMs) && fromMs <= t ? fromMs : t;
+      if (atMs !== undefined && Number.isFinite(atMs)) this.delay.set(src, Math.max(0, atMs - from));
+      else this.delay.delete(src);
+    }
     if (offset !== undefined && !(offset <= (this.markedAt.get(src) ?? -1n))) this.markedAt.set(src, offset);
   }
 
@@ -279,38 +303,60 @@ export class ProgressClock {
     return this.frontier.get(src) ?? -Infinity;
   }
 
+  /** Delivery delay of a raw partition's newest mark (ms), undefined when none is known. */
+  delayOf(src: string): number | undefined {
+    return this.delay.get(src);
+  }
+
+  /**
+   * Where a raw partition holds the watermark (event time, before the lateness): `active` at its progress, or, idle,
+   * at the wall clock less its delivery delay; undefined when it does not count.
+   */
+  private position(r: RawPartitionView, consumedThrough: boolean, nowMs: number): { at: number; active: boolean } | undefined {
+    if (!r.hasData) return undefined;
+    const f = this.frontier.get(r.src) ?? -Infinity;
+    if (!(r.idle && consumedThrough)) return { at: f, active: true };
+    const d = this.delay.get(r.src);
+    if (d === undefined || !(d <= this.maxDelayMs) || this.maxDelayMs <= 0) return undefined;
+    // Never below its own progress: it has delivered everything up to there.
+    return { at: Math.max(f, nowMs - d), active: false };
+  }
+
   watermark(raw: readonly RawPartitionView[], consumedThrough: boolean, nowMs: number): { watermarkMs: number; quiet: boolean } {
     let w = Infinity;
     let active = false;
     for (const r of raw) {
-      if (!r.hasData) continue;
-      if (r.idle && consumedThrough) continue;
-      active = true;
-      const f = this.frontier.get(r.src) ?? -Infinity;
-      if (f - this.latenessMs < w) w = f - this.latenessMs;
+      const p = this.position(r, consumedThrough, nowMs);
+      if (p === undefined) continue;
+      if (p.active) active = true;
+      if (p.at - this.latenessMs < w) w = p.at - this.latenessMs;
     }
     return active ? { watermarkMs: w, quiet: false } : { watermarkMs: nowMs - this.latenessMs, quiet: true };
   }
 
   /**
-   * The raw partition the watermark waits for (the lowest progress among those `watermark` counts) and the newest
-   * progress among them: which partition holds alerts back, and how far it is behind the others (review-ops M9).
-   * Undefined when none counts (the watermark follows the wall clock).
+   * The raw partition the watermark waits for (the lowest position among those `watermark` counts) and the newest
+   * position among them: which partition holds alerts back, and how far it is behind the others (review-ops M9);
+   * `idle`: it holds it at the wall clock less its delivery delay (`delayMs`). Undefined when none counts.
    */
-  holder(raw: readonly RawPartitionView[], consumedThrough: boolean): { src: string; progressMs: number; newestMs: number } | undefined {
+  holder(raw: readonly RawPartitionView[], consumedThrough: boolean, nowMs: number): { src: string; progressMs: number; newestMs: number; idle: boolean; delayMs?: number } | undefined {
     let src: string | undefined;
+    let idle = false;
     let low = Infinity;
     let high = -Infinity;
     for (const r of raw) {
-      if (!r.hasData || (r.idle && consumedThrough)) continue;
-      const f = this.frontier.get(r.src) ?? -Infinity;
-      if (src === undefined || f < low) {
+      const p = this.position(r, consumedThrough, nowMs);
+      if (p === undefined) continue;
+      if (src === undefined || p.at < low) {
         src = r.src;
-        low = f;
+        low = p.at;
+        idle = !p.active;
       }
-      if (f > high) high = f;
+      if (p.at > high) high = p.at;
     }
-    return src === undefined ? undefined : { src, progressMs: low, newestMs: high };
+    if (src === undefined) return undefined;
+    const d = this.delay.get(src);
+    return { src, progressMs: low, newestMs: high, idle, ...(idle && d !== undefined ? { delayMs: d } : {}) };
   }
 }
 

@@ -168,6 +168,10 @@ describe('seam.signals messages', () => {
     expect(decodeSignalMessage(m)).toEqual({ signals: [], progress: [{ src: 'seam.raw.cloudtrail/2', t: 1730815191384 }] });
     expect(decodeSignals(m)).toEqual([]);
     expect(decodeSignalMessage(Buffer.from('{"v":2,"signals":[],"progress":[{"src":"x"}]}'))).toBeUndefined();
+    // The oldest record's event time (ADR 0009, 5c): the partition's delivery delay.
+    const from = encodeProgress([{ src: 'seam.raw.cloudtrail/2', t: 1730815191384, from: 1730814891384 }]);
+    expect(decodeSignalMessage(from)?.progress).toEqual([{ src: 'seam.raw.cloudtrail/2', t: 1730815191384, from: 1730814891384 }]);
+    expect(decodeSignalMessage(Buffer.from('{"v":2,"signals":[],"progress":[{"src":"x","t":5,"from":"yesterday"}]}'))).toBeUndefined();
   });
 });
 

@@ -48,6 +48,11 @@ export interface SignalBatch {
 export interface ProgressMark {
   src: string;
   t: number;
+  /**
+   * Event time of the oldest of those records, when older than `t` (ADR 0009, 5c): with the mark's send time it says
+   * how late the partition delivers, which the correlate role assumes of it again while it is idle. Older readers skip it.
+   */
+  from?: number;
 }
 
 /** A version 2 message of progress marks only (an older reader sees a message with no signals). */
@@ -261,7 +266,8 @@ const isItem = (x: unknown): x is SignalItem => {
   return typeof e === 'object' && e !== null;
 };
 
-const isMark = (x: unknown): x is ProgressMark => typeof (x as Partial<ProgressMark> | null)?.src === 'string' && Number.isFinite((x as ProgressMark).t);
+const isMark = (x: unknown): x is ProgressMark =>
+  typeof (x as Partial<ProgressMark> | null)?.src === 'string' && Number.isFinite((x as ProgressMark).t) && ((x as ProgressMark).from === undefined || Number.isFinite((x as ProgressMark).from));
 
 /** The signals and progress marks of a message of either version, in order, or undefined when it is not a Seam signal. */
 export function decodeSignalMessage(value: Buffer): { signals: SignalItem[]; progress: ProgressMark[] } | undefined {

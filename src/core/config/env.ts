@@ -42,6 +42,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { name: 'SEAM_AWS_IP_RANGES', path: ['native', 'awsIpRangesFile'], kind: 'string', doc: 'AWS IP ranges file (ip-ranges.json, or gzipped).' },
   { name: 'SEAM_CORRELATE_IDLE_MS', path: ['correlate', 'idleMs'], kind: 'int', doc: 'Correlate idle advance (ms).' },
   { name: 'SEAM_CORRELATE_POLL_MS', path: ['correlate', 'pollMs'], kind: 'int', doc: 'Correlate poll interval (ms).' },
+  { name: 'SEAM_CORRELATE_MAX_SOURCE_DELAY_MS', path: ['correlate', 'maxSourceDelayMs'], kind: 'int', doc: 'Longest delivery delay an idle raw partition holds the correlate watermark for (ms).' },
   { name: 'SEAM_METRICS_ADDR', path: ['metrics', 'addr'], kind: 'string', doc: 'Metrics and health listener (host:port; off/none turns it off).' },
 ];
 

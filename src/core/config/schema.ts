@@ -191,8 +191,16 @@ export const SeamConfig = z
       .describe('Normalize role (Kafka).'),
     correlate: z
       .strictObject({
-        idleMs: z.number().int().min(0).optional().describe('A raw partition that stage 1 has caught up on and that received no record for this long (ms, default 10000) stops holding the correlate role\'s watermark back (ADR 0009); per source: idleMsBySource.'),
+        idleMs: z.number().int().min(0).optional().describe('A raw partition that stage 1 has caught up on and that received no record for this long (ms, default 10000) no longer holds the correlate role\'s watermark at its progress, but at the wall clock less the delay its last records came with (maxSourceDelayMs; ADR 0009).'),
         pollMs: z.number().int().min(0).optional().describe('How often the correlate role looks at stage 1\'s progress.'),
+        maxSourceDelayMs: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            'An idle raw partition (idleMs) holds the correlate role\'s watermark at the wall clock less the delay its last records came with (from event time to stage 1), when that delay is at most this (ms, default 900000): a source that delivers minutes late and pauses between deliveries resumes that late, and a busy plane\'s signals wait for it instead of being handed on before its records (ADR 0009, 5c). A longer delay (a backfill of old records) lets it stop holding the watermark back, as 0 does for every idle partition.',
+          ),
         maxRebuildMs: z
           .number()
           .int()

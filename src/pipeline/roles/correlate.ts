@@ -14,7 +14,7 @@ import type { History, HistoryRange } from '../history.ts';
 import { IdentityPublisher, IdentityRestore } from '../identity-topic.ts';
 import { UpstreamWatch, type Upstream } from '../progress.ts';
 import { atOrBefore, decodeMark, encodeMark, laterMark, type SentMark } from '../sent-mark.ts';
-import { markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
+import { DEFAULT_MAX_SOURCE_DELAY_MS, markLate, ProgressClock, ReorderBuffer } from '../reorder.ts';
 import { EventBatcher } from '../event-route.ts';
 import { ALERT_VERSION_HEADER, EarlyAlerts, earlyHints, messageVersion, unenrichedVersion, type AlertVersion, type Unenriched } from '../early.ts';
 import { incidentMessages } from '../incident-topic.ts';
@@ -59,6 +59,11 @@ export interface CorrelateRoleOptions {
     idleMs?: number;
     /** How often the upstream is looked at again, and held signals released when nothing arrives (0: at every batch, no timer). */
     pollMs?: number;
+    /**
+     * An idle raw partition holds the watermark at the wall clock less the delay its last records came with, up to this
+     * delay (ms; default DEFAULT_MAX_SOURCE_DELAY_MS, 0: idle partitions do not hold it, ADR 0009 5c).
+     */
+    maxSourceDelayMs?: number;
   };
   /**
    * Early (provisional) alerts (ADR 0025, default on with `order`): a signal that arrives is matched at once
@@ -261,7 +266,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       awaiting: new Map(),
       identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition),
       buffer: new ReorderBuffer<Held>(),
-      clock: new ProgressClock(lateness),
+      clock: new ProgressClock(lateness, o.order?.maxSourceDelayMs ?? DEFAULT_MAX_SOURCE_DELAY_MS),
       processed: 0,
       advancedMs: -Infinity,
       newestMs: -Infinity,
@@ -392,6 +397,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
             continue;
           }
           stats.lateSignals++;
+          noteLate(st, m, t, typeof id === 'string' ? id : '');
           process(st, held, true, out);
         } else process(st, held, false, out);
       }
@@ -432,8 +438,21 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         process(st, { event: sig.event, ref }, true, out);
       } else process(st, { event: sig.event, ref }, false, out);
     }
-    for (const p of msg.progress) st.clock.mark(p.src, p.t, BigInt(m.offset));
+    for (const p of msg.progress) st.clock.mark(p.src, p.t, BigInt(m.offset), m.timestampMs ?? Date.now(), p.from);
     return { signals: msg.signals.length, unreadable: false };
+  };
+
+  /**
+   * A late signal at debug level: where it was read, its event time, how far the buffer had handed on, and each raw
+   * partition as the last look saw it (d: has records, I: idle) with its marked progress and delivery delay (ADR 0009,
+   * 5c: how the skewed, quiet CloudTrail case was traced).
+   */
+  const noteLate = (st: PartitionState, m: ConsumedMessage, t: number, id: string): void => {
+    if (!log.isLevelEnabled('debug')) return;
+    const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+    const view = watch?.view;
+    const raw = (view?.raw ?? []).map((r) => `${r.src} ${r.hasData ? 'd' : '-'}${r.idle ? 'I' : ''} ${iso(st.clock.progressOf(r.src)) ?? '-'} ${st.clock.delayOf(r.src) ?? '-'}`);
+    log.debug({ partition: m.partition, offset: m.offset, id, eventTime: iso(t), handedOnThrough: iso(st.buffer.releasedMs), watermark: iso(st.watermarkMs), lookAgeMs: view === undefined ? null : Date.now() - view.atMs, raw }, 'Late signal: it sorts before a signal already handed on; evaluated now and flagged late.');
   };
 
   /**
@@ -496,15 +515,18 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const noteHolder = (partition: number, st: PartitionState, raw: Parameters<ProgressClock['holder']>[0], consumedThrough: boolean): void => {
     const now = Date.now();
     if (now - heldLoggedAt < HELD_LOG_MS) return;
-    const h = st.clock.holder(raw, consumedThrough);
+    const h = st.clock.holder(raw, consumedThrough, now);
     if (h === undefined || !(h.newestMs - h.progressMs > lateness)) return;
     heldLoggedAt = now;
     const at = Number.isFinite(h.progressMs) ? new Date(h.progressMs).toISOString() : undefined;
+    const behind = Number.isFinite(h.progressMs) ? Math.round((h.newestMs - h.progressMs) / 1000) : null;
     (o.heldLog ?? ((f, msg) => log.info(f, msg)))(
-      { partition, heldBy: h.src, progress: at ?? null, newest: new Date(h.newestMs).toISOString(), behindS: Number.isFinite(h.progressMs) ? Math.round((h.newestMs - h.progressMs) / 1000) : null, latenessMs: lateness, held: st.buffer.size },
+      { partition, heldBy: h.src, progress: at ?? null, newest: new Date(h.newestMs).toISOString(), behindS: behind, latenessMs: lateness, held: st.buffer.size, ...(h.idle ? { idle: true, delayS: Math.round((h.delayMs ?? 0) / 1000) } : {}) },
       at === undefined
         ? `Watermark held by ${h.src}: it has data but no progress mark has reached this partition yet; held signals wait for it.`
-        : `Watermark held by ${h.src} at ${at}, ${Math.round((h.newestMs - h.progressMs) / 1000)} s behind the newest raw partition; held signals wait for it.`,
+        : h.idle
+          ? `Watermark held by ${h.src} at ${at}, ${behind} s behind the newest raw partition: it is idle, and its last records came ${Math.round((h.delayMs ?? 0) / 1000)} s late, so it may deliver that late again (ADR 0009, 5c); held signals wait for it.`
+          : `Watermark held by ${h.src} at ${at}, ${behind} s behind the newest raw partition; held signals wait for it.`,
     );
   };
   /** Arrival of each alert's newest event, noted where it is raised (its partition's state), read once it is durable. */

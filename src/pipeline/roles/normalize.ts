@@ -103,9 +103,9 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
   const marked = new Map<string, number>();
 
   /** One message per signals partition: stage 1 has forwarded everything of `src` up to event time `t`. */
-  const marks = (src: string, t: number): BusMessage[] => {
+  const marks = (src: string, t: number, from: number): BusMessage[] => {
     if (!(t > (marked.get(src) ?? -Infinity)) || signalPartitions === 0) return [];
-    const value = encodeProgress([{ src, t }]);
+    const value = encodeProgress([{ src, t, ...(from < t ? { from } : {}) }]);
     return Array.from({ length: signalPartitions }, (_, p) => ({ topic: o.topics.signals, key: null, partition: p, value }));
   };
 
@@ -139,6 +139,8 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     }
     const events = new EventBatcher(o.topics.events, eventPartitions, o.bus.partitionOf?.bind(o.bus));
     let newestMs = -Infinity;
+    /** Event time of the batch's oldest record: its mark says how late the partition delivers (ADR 0009, 5c). */
+    let oldestMs = Infinity;
     /** Events of this batch, each sent as an event or in a signal: `emitted` once the send succeeds. */
     let normalized = 0;
     /**
@@ -173,6 +175,7 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
       }
       const t = Date.parse(ev['@timestamp']);
       if (t > newestMs) newestMs = t;
+      if (t < oldestMs) oldestMs = t;
       stats.events++;
       normalized++;
       stats.bySource[ev.seam.source] = (stats.bySource[ev.seam.source] ?? 0) + 1;
@@ -266,13 +269,13 @@ export function createNormalizeRole(o: NormalizeRoleOptions): Role {
     const src = `${batch[0]!.topic}/${batch[0]!.partition}`;
     const created = signalPartitions === 0;
     if (created) signalPartitions = await o.bus.partitions(o.topics.signals);
-    const progress = Number.isFinite(newestMs) ? marks(src, newestMs) : [];
+    const progress = Number.isFinite(newestMs) ? marks(src, newestMs, oldestMs) : [];
     await o.beforeProduce?.(batch);
     await producer!.send([...out, ...progress]);
     // The memory bus creates the signals topic on its first message: mark right after.
     if (created && signalPartitions === 0 && Number.isFinite(newestMs)) {
       signalPartitions = await o.bus.partitions(o.topics.signals);
-      progress.push(...marks(src, newestMs));
+      progress.push(...marks(src, newestMs, oldestMs));
       if (progress.length > 0) await producer!.send(progress);
     }
     // Remembered once durable: a batch that failed marks again when it is redelivered.

@@ -338,6 +338,27 @@ describe('roles over the memory bus', () => {
     expect((role.stats() as { events: number; deadLetters: number }).events).toBe(49);
   });
 
+  it('the normalize role marks its progress with the oldest event time of the batch too: how late the partition delivers (ADR 0009, 5c)', async () => {
+    const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 100 });
+    const topics = pipelineTopics('m.');
+    const normalize = createNormalizeRole({ bus, topics, groupId: 'm' });
+    await normalize.start();
+    const lines = (await readFile(join(DEMO, 'eks-demo.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    const trail = lines.filter((l) => detectSource(l) === 'cloudtrail').slice(0, 3);
+    // One CloudTrail file of five minutes of records, as S3 delivers it.
+    const at = ['2026-12-06T12:00:00.000Z', '2026-12-06T12:05:00.000Z', '2026-12-06T12:02:00.000Z'];
+    const records = trail.map((l, i) => ({ ...(JSON.parse(l) as Record<string, unknown>), eventTime: at[i] }));
+    const producer = await bus.producer();
+    await producer.send([{ topic: topics.raw('cloudtrail'), key: 'f', value: Buffer.from(JSON.stringify({ Records: records })) }]);
+    await bus.waitCommitted('m', topics.raw('cloudtrail'));
+    await normalize.stop();
+    const marks = bus
+      .read(topics.signals)
+      .flat()
+      .flatMap((m) => (JSON.parse(m.value.toString('utf8')) as { progress?: unknown[] }).progress ?? []);
+    expect(marks).toEqual([{ src: `${topics.raw('cloudtrail')}/0`, t: Date.parse(at[1]!), from: Date.parse(at[0]!) }]);
+  });
+
   it('the normalize role inflates gzipped messages (ADR 0039) and keeps every dead letter within a Kafka message, redacted before it is cut', async () => {
     const bus = new MemoryBus({ defaultPartitions: 1, maxBatch: 100 });
     const topics = pipelineTopics('z.');
