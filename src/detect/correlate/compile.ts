@@ -12,6 +12,7 @@ import { toLevel } from '../alert.ts';
 import { COMPARISONS, CORRELATION_TYPES } from './types.ts';
 import type { CompiledCorrelation, Comparison, Condition, CorrelationType } from './types.ts';
 import { triageOf } from '../triage.ts';
+import { didYouMean } from '../sigma/spelling.ts';
 
 /** A detection rule the correlations may refer to. */
 export interface RuleRef {
@@ -19,8 +20,8 @@ export interface RuleRef {
   name?: string;
 }
 
-/** Resolves a reference (`id` or `name`) to a detection rule; undefined when there is none. */
-export type RuleLookup = (ref: string) => RuleRef | undefined;
+/** Resolves a reference (`id` or `name`) to a detection rule; undefined when there is none. `names`: the rules' names, for a did-you-mean. */
+export type RuleLookup = ((ref: string) => RuleRef | undefined) & { names?: readonly string[] };
 
 /** A lookup over a list of rules (e.g. `ruleset.rules`), by id first, then by name. */
 export function ruleLookupFrom(rules: readonly RuleRef[]): RuleLookup {
@@ -30,7 +31,7 @@ export function ruleLookupFrom(rules: readonly RuleRef[]): RuleLookup {
     byId.set(r.id, r);
     if (r.name !== undefined) byName.set(r.name, r);
   }
-  return (ref) => byId.get(ref) ?? byName.get(ref);
+  return Object.assign((ref: string) => byId.get(ref) ?? byName.get(ref), { names: [...byName.keys()] });
 }
 
 export interface CompileResult {
@@ -130,7 +131,9 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
         ids.push(rule.id);
         names.push(rule.name);
       } else {
-        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', which is neither a loaded rule nor a correlation`, 'error', undefined, ref);
+        // A misspelt name gets the loaded rule or correlation it is probably meant to be (as a filter's does).
+        const known = [...(ruleLookup.names ?? []), ...drafts.map((o) => o.name).filter((n): n is string => n !== undefined && n !== d.name)];
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', which is neither a loaded rule nor a correlation${didYouMean(ref, known)}`, 'error', undefined, ref);
         broken.add(d);
       }
     }

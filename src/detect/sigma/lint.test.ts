@@ -66,6 +66,27 @@ describe('seam rules lint', () => {
     await rm(a);
   });
 
+  it("a correlation naming a rule or correlation by a misspelt name gets the loaded one it probably means", async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-corr-typo-'));
+    try {
+      const corr = (n: number, name: string, refs: string[]): string =>
+        [`title: Corr ${n}`, `id: 6c1f9a3e-2b4d-4f8a-9e7c-1a2b3c4d5e7${n}`, `name: ${name}`, 'correlation:', '    type: event_count', '    rules:', ...refs.map((r) => `        - ${r}`), '    group-by:', '        - seam.principal.id', '    timespan: 10m', '    condition:', '        gte: 2', 'level: low', ''].join('\n');
+      await writeFile(join(d, 'named.yml'), rule(1, '  product: aws\n  service: cloudtrail').replace('title: Lint Count 1', 'title: Lint Count 1\nname: lint_count_1'));
+      await writeFile(join(d, 'c1.yml'), corr(1, 'corr_one', ['lint_count_1']));
+      // A misspelt rule name, and a misspelt correlation name (a correlation may count another).
+      await writeFile(join(d, 'c2.yml'), corr(2, 'corr_two', ['lint_cont_1']));
+      await writeFile(join(d, 'c3.yml'), corr(3, 'corr_three', ['corr_onee']));
+      const { code, text } = await lint([d]);
+      expect(code).toBe(1);
+      expect(text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_REFERENCE') && !l.includes('SUPPRESSED'))).toEqual([
+        `${join(d, 'c2.yml')}:7:11: SEAM_ERR_RULE_REFERENCE correlation 'Corr 2' refers to rule 'lint_cont_1', which is neither a loaded rule nor a correlation (did you mean "lint_count_1"?)`,
+        `${join(d, 'c3.yml')}:7:11: SEAM_ERR_RULE_REFERENCE correlation 'Corr 3' refers to rule 'corr_onee', which is neither a loaded rule nor a correlation (did you mean "corr_one"?)`,
+      ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('warns, naming the file, when a rule meant for Seam can never fire: a logsource that maps to no Seam source, a field in the wrong case', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-never-'));
     try {
