@@ -53,6 +53,17 @@ describe('seam.yml', () => {
     expect(msg).toContain(`${f}:8:10 rules.paths: `);
     // Cross-field checks point at the field to change.
     expect(problems(file('plain.yml', 'kafka:\n  brokers: [a:1]\n  sasl: { mechanism: plain, username: u, password: p }\n'))).toContain('kafka.tls: SASL/PLAIN sends the password in clear');
+    // A misspelt key names the field it probably is, at any depth (a collector's fields too); a missing one says required.
+    const typos = problems(
+      file(
+        'typo.yml',
+        ['kafka:', '  brokers: [a:1]', '  topicPrefx: x.', 'collect:', '  sources:', '    cwl:', '      type: cloudwatch-logs', '      pollIntervalMS: 1000', '      logGroups:', '        - source: k8s_audit', ''].join('\n'),
+      ),
+    );
+    expect(typos).toContain('typo.yml:3:3 kafka.topicPrefx: Unrecognized key: "topicPrefx" (did you mean "topicPrefix"?)');
+    expect(typos).toContain('collect.sources.cwl.pollIntervalMS: Unrecognized key: "pollIntervalMS" (did you mean "pollIntervalMs"?)');
+    expect(typos).toContain('typo.yml:10:11 collect.sources.cwl.logGroups.0.logGroupName: required, missing (string)');
+    expect(typos).not.toContain('received undefined');
     // YAML syntax errors carry their position too.
     expect(problems(file('syntax.yml', 'kafka:\n  brokers: [a:1\n'))).toMatch(/syntax\.yml:\d+:\d+ /);
   });

@@ -9,6 +9,7 @@ import { pathProblem, pathValues, resolveRelativePaths, SEAM_YML_PATH_FIELDS } f
 import { configInvalid as fail, parseYamlWithPositions, yamlPosition as position, type ConfigProblem } from './yaml-file.ts';
 export type { ConfigProblem } from './yaml-file.ts';
 import { SeamConfig, type SeamConfigInput } from './schema.ts';
+import { didYouMean } from '../../detect/sigma/spelling.ts';
 
 /**
  * Loads seam.yml: YAML (with positions) → `${env:NAME}` / `${file:PATH}` references resolved → relative paths
@@ -96,6 +97,35 @@ const ROOT_KEY_HINTS: Readonly<Record<string, string>> = {
 };
 
 
+/**
+ * A validation issue as a person reads it: a missing field says it is required (zod says "expected string, received
+ * undefined"), an unknown key names the field it is probably a misspelling of.
+ */
+function issueMessage(i: z.core.$ZodIssue, path: (string | number)[], unknown: readonly PropertyKey[]): string {
+  if (i.code === 'invalid_type' && / received undefined$/.test(i.message)) return `required, missing (${i.expected})`;
+  if (unknown.length === 1) return `${i.message}${didYouMean(String(unknown[0]), keysAt(path))}`;
+  return i.message;
+}
+
+type JsonSchemaNode = { properties?: Record<string, JsonSchemaNode>; items?: JsonSchemaNode; additionalProperties?: JsonSchemaNode | boolean; anyOf?: JsonSchemaNode[]; oneOf?: JsonSchemaNode[] };
+let seamJsonSchema: JsonSchemaNode | undefined;
+
+/** The fields seam.yml allows at `path` (every alternative's, for a union such as a collector's type). */
+function keysAt(path: readonly (string | number)[]): string[] {
+  seamJsonSchema ??= z.toJSONSchema(SeamConfig, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
+  let nodes: JsonSchemaNode[] = [seamJsonSchema];
+  const alternatives = (n: JsonSchemaNode): JsonSchemaNode[] => [n, ...[...(n.anyOf ?? []), ...(n.oneOf ?? [])].flatMap(alternatives)];
+  for (const seg of path) {
+    nodes = nodes.flatMap(alternatives).flatMap((n): JsonSchemaNode[] => {
+      const byName = n.properties?.[String(seg)];
+      if (byName !== undefined) return [byName];
+      if (typeof seg === 'number' && n.items !== undefined) return [n.items];
+      return typeof n.additionalProperties === 'object' ? [n.additionalProperties] : [];
+    });
+  }
+  return [...new Set(nodes.flatMap(alternatives).flatMap((n) => Object.keys(n.properties ?? {})))];
+}
+
 /** Which file: the flag, else SEAM_CONFIG, else none (defaults and SEAM_* variables only). */
 export function configFile(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const f = flag ?? env.SEAM_CONFIG;
@@ -162,7 +192,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
         // An unknown key is reported at the key itself.
         const keys = i.code === 'unrecognized_keys' ? i.keys : [];
         const full = keys.length > 0 ? [...path, keys[0]!] : path;
-        return { path: full.join('.'), where: at(full, fromEnv, keys.length > 0), message: `${i.message}${full.length === 1 ? (ROOT_KEY_HINTS[String(full[0])] ?? '') : ''}` };
+        return { path: full.join('.'), where: at(full, fromEnv, keys.length > 0), message: `${issueMessage(i, path, keys)}${full.length === 1 ? (ROOT_KEY_HINTS[String(full[0])] ?? '') : ''}` };
       }),
       // A reference left as written may be what fails (a URL written as ${env:URL}): say it did not resolve.
       ...unresolvedRefs,
