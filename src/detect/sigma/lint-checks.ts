@@ -13,7 +13,7 @@ import { templateMapping } from '../../hunt/fields.ts';
 import { warn } from './diagnostics.ts';
 import { RUNTIME_CATEGORY_KIND } from './logsource.ts';
 import { getKey, str } from './read.ts';
-import { misspelt } from './spelling.ts';
+import { misspelt, nearest } from './spelling.ts';
 import type { CompiledRule, CorrelationDoc, Diagnostic } from './types.ts';
 import type { CompiledCorrelation } from '../correlate/types.ts';
 
@@ -115,7 +115,8 @@ function fieldProblem(source: SourceType, path: string): string | undefined {
   const head = path.split('.')[0]!;
   if (k.top === undefined || k.top.has(head)) return undefined;
   const caseOf = [...k.top].find((f) => f.toLowerCase() === head.toLowerCase());
-  const hint = caseOf !== undefined ? ` (field names are case-sensitive: ${caseOf})` : '';
+  const near = caseOf === undefined ? nearest(head, k.top) : undefined;
+  const hint = caseOf !== undefined ? ` (field names are case-sensitive: ${caseOf})` : near !== undefined ? ` (did you mean ${near}?)` : '';
   return `no ${source} record has a top-level ${head}${hint}, so as written it never matches`;
 }
 

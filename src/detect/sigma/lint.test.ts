@@ -181,12 +181,18 @@ describe('seam rules lint', () => {
       await writeFile(join(d, 'ct.yml'), rule(4, '  product: aws\n  service: cloudtrail').replace('eventName: X4', 'eventName: X4\n    status: pending\n    requestParameters.anything: x'));
       await writeFile(join(d, 'ctok.yml'), rule(6, '  product: aws\n  service: cloudtrail').replace('eventName: X6', 'eventName: X6\n    status: success'));
       await writeFile(join(d, 'gd.yml'), rule(5, '  product: aws\n  service: guardduty').replace('eventName: X5', 'Resource.ResourceType: Instance'));
+      // A misspelt top-level name: the nearest one the source's records have (eventTime is two edits from eventNme too).
+      await writeFile(join(d, 'typo.yml'), rule(7, '  product: aws\n  service: cloudtrail').replace('eventName: X7', 'eventNme: X7\n    eventSorce: kms.amazonaws.com'));
+      await writeFile(join(d, 'verb.yml'), rule(8, k8s).replace('eventName: X8', 'verbb: create'));
       const { code, text } = await lint([d]);
       expect(code).toBe(0);
       const lines = text.trimEnd().split('\n');
       expect(lines.filter((l) => l.includes('SEAM_ERR_RULE_FIELD'))).toEqual([
         `${join(d, 'apigroup.yml')}:10:5: SEAM_ERR_RULE_FIELD (warning) field group: no k8s_audit record has a top-level group, so as written it never matches`,
         `${join(d, 'ct.yml')}:9:5: SEAM_ERR_RULE_FIELD (warning) field status: no cloudtrail record has a top-level status, so as written it never matches`,
+        `${join(d, 'typo.yml')}:8:5: SEAM_ERR_RULE_FIELD (warning) field eventNme: no cloudtrail record has a top-level eventNme (did you mean eventName?), so as written it never matches`,
+        `${join(d, 'typo.yml')}:9:5: SEAM_ERR_RULE_FIELD (warning) field eventSorce: no cloudtrail record has a top-level eventSorce (did you mean eventSource?), so as written it never matches`,
+        `${join(d, 'verb.yml')}:8:5: SEAM_ERR_RULE_FIELD (warning) field verbb: no k8s_audit record has a top-level verbb (did you mean verb?), so as written it never matches`,
       ]);
       // apiGroup is pySigma's taxonomy name for objectRef.apiGroup; status: success (or failure) is a call without
       // (with) an errorCode; other values of status stay unmapped (logsource.ts).

@@ -20,6 +20,18 @@ export function misspelt(v: string, known: readonly string[]): string | undefine
   return known.find((k) => distance(v, k) <= limit);
 }
 
+/** The known value nearest to `v` within misspelt's limit (the first of equals), if any: `eventNme` → eventName, not eventTime. */
+export function nearest(v: string, known: Iterable<string>): string | undefined {
+  const limit = v.length <= 5 ? 1 : 2;
+  let best: { k: string; d: number } | undefined;
+  for (const k of known) {
+    if (k === v) return undefined;
+    const d = distance(v, k);
+    if (d <= limit && (best === undefined || d < best.d)) best = { k, d };
+  }
+  return best?.k;
+}
+
 /** ` (did you mean "x"?)` for a misspelling of a known word, else ''. */
 export function didYouMean(v: string, known: readonly string[]): string {
   const m = misspelt(v, known);
