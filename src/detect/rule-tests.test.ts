@@ -191,6 +191,15 @@ describe('seam rules test: expect', () => {
     expect(out.lines()[0]).toBe(`FAIL ${join(dir, 'expect_count.test.yml')}: two keys?: expected 2 alert(s), got 1: key_for_bob covered ev-hit`);
   });
 
+  it('a test file that is not valid YAML is an ERROR naming the file, line and column, on one line', async () => {
+    const rule = await write('bad_yaml', []);
+    await writeFile(join(dir, 'bad_yaml.test.yml'), 'cases:\n  - name: x\n    alerts: 1\n   events: []\n');
+    const out = sink();
+    const s = await runRuleTests([rule], out.stream);
+    expect(out.lines()).toEqual([`ERROR ${join(dir, 'bad_yaml.test.yml')}:4:1: invalid YAML: Sequence item without - indicator`, 'rules-test: files=1 cases=0 passed=0 failed=0 missing=0 errors=1']);
+    expect(s).toMatchObject({ errors: 1 });
+  });
+
   it('a wrong count without expect names the alerts raised, so a near miss that fires says which rule and record', async () => {
     const rule = await write('count_only', [
       { name: 'near miss fires', alerts: 0, events: timeline },

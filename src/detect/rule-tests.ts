@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { YAMLError, parse as parseYaml } from 'yaml';
 import type { RawMeta, SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { eventTimeMs, nativeIdOf, type Alert } from './alert.ts';
@@ -90,7 +90,15 @@ const CASE_KEYS = ['name', 'alerts', 'events', 'placeholders', 'expect'] as cons
 const EXPECT_KEYS = ['rule', 'events'] as const;
 
 function parseTestFile(text: string, file: string): RuleTestFile {
-  const doc = parseYaml(text) as unknown;
+  let doc: unknown;
+  try {
+    doc = parseYaml(text) as unknown;
+  } catch (e) {
+    // The yaml package's message ends with the place and a snippet over several lines: say the file and place, as lint does.
+    if (!(e instanceof YAMLError)) throw e;
+    const at = e.linePos?.[0];
+    throw new Error(`${file}${at ? `:${at.line}:${at.col}` : ''}: invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, { cause: e });
+  }
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { cases?: unknown }).cases)) {
     throw new Error(`${file}: expected a top-level "cases" list`);
   }
