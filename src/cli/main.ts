@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { REPLAY_DLQ_FILE, replayCommand } from './replay.ts';
+import { logProcessWarnings } from '../core/logger.ts';
 import { rulesLintCommand, rulesTestCommand } from './rules.ts';
 import { defineSensorCommand } from './sensor.ts';
 
@@ -312,6 +313,7 @@ export function buildCli(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  logProcessWarnings();
   const program = buildCli();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -38,3 +38,23 @@ describe('log format (review newuser2 L5)', () => {
     expect(json.stderr).toMatch(/^\{"level":30,.*"msg":"loaded \d+ rules/m);
   });
 });
+
+describe('process warnings', () => {
+  it("are one Seam log line each, not Node's multi-line text (the AWS SDK's NodeVersionSupportWarning on Node 20)", () => {
+    const script = [
+      `const m = await import(${JSON.stringify(join(ROOT, 'src/core/logger.ts'))});`,
+      'm.logProcessWarnings();',
+      "process.emitWarning('NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)\\nversions published after...\\n\\nMore information');",
+      'await m.flushLogs();',
+    ].join('\n');
+    const run = (flags: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', ...flags, '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_LOG_FORMAT: 'json', SEAM_LOG_LEVEL: 'info' } });
+    const r = run([]);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 40, component: 'node', warning: 'Warning', msg: 'NodeVersionSupportWarning: The AWS SDK for JavaScript (v3) versions published after... More information' });
+    // --no-warnings still silences them.
+    expect(run(['--no-warnings']).stderr.trim()).toBe('');
+  });
+});

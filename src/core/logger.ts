@@ -87,6 +87,20 @@ export function childLogger(component: string): Logger {
   return logger.child({ component });
 }
 
+/**
+ * Node's process warnings (the AWS SDK's multi-line NodeVersionSupportWarning on Node 20, deprecations) as one Seam
+ * log line each, at warn, instead of Node's own lines on stderr: a JSON log pipeline got nine lines that are not JSON
+ * at every `seam collect` start. The warning's text is kept, on one line; `--no-warnings` still silences them.
+ */
+export function logProcessWarnings(): void {
+  if (process.listenerCount('warning') === 0) return; // --no-warnings: Node installed no printer, keep it that way
+  process.removeAllListeners('warning');
+  const log = childLogger('node');
+  process.on('warning', (w: Error & { code?: string }) => {
+    log.warn({ warning: w.name, ...(w.code === undefined ? {} : { code: w.code }) }, w.message.replace(/\s*\n\s*/g, ' ').trim());
+  });
+}
+
 /** Writes out what the logger holds (its destination is asynchronous), so a line printed next comes after it. */
 export function flushLogs(): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));

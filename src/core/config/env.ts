@@ -53,7 +53,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
  */
 export const PROCESS_ENV: readonly { name: string; doc: string }[] = [
   { name: 'SEAM_LOG_LEVEL', doc: 'Level of Seam\'s log lines on stderr: trace, debug, info (default), warn, error, fatal or silent (src/core/logger.ts).' },
-  { name: 'SEAM_LOG_FORMAT', doc: '`json` (one JSON object per line, for log collectors) or `text` (for a person: `seam: message`; from warn up `seam: WARN [component] message key=value`). Default: `text` when stderr is a terminal, else `json` (src/core/logger.ts).' },
+  { name: 'SEAM_LOG_FORMAT', doc: '`json` (one JSON object per line, for log collectors) or `text` (for a person: `seam: message`; from warn up `seam: WARN [component] message key=value`). Default: `text` when stderr is a terminal, else `json` (src/core/logger.ts). Node’s own warnings (a deprecation; the AWS SDK’s NodeVersionSupportWarning on Node 20, which asks for Node 22 from January 2027) come as one such line at warn, component `node`; `NODE_OPTIONS=--no-warnings` silences them.' },
   { name: 'SEAM_KAFKAJS_LOG_LEVEL', doc: 'Level of the Kafka client\'s own log lines: error, warn (default), info, debug or nothing (src/bus/kafka.ts).' },
   { name: 'SEAM_CACHE_DIR', doc: 'Folder of the rule cache and the parsed ASN table (default `.cache/seam` in the working folder; `off` for none). `seam rules lint` and `seam rules test` never use it (src/core/cache-dir.ts).' },
   { name: 'SEAM_RUNTIME', doc: '`auto` (default: run dist/ when it is built and not older than the sources, else the sources through tsx), `tsx` (always the sources) or `dist` (always dist/; a missing or stale build is an error, for images; bin/seam.mjs, ADR 0013).' },
