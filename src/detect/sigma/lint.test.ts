@@ -87,6 +87,24 @@ describe('seam rules lint', () => {
     }
   });
 
+  it("a correlation's misspelt type gets a did-you-mean, and a timespan lint refuses names only the units the engine takes", async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-corr-type-'));
+    try {
+      await writeFile(join(d, 'named.yml'), rule(1, '  product: aws\n  service: cloudtrail').replace('title: Lint Count 1', 'title: Lint Count 1\nname: lint_count_1'));
+      const corr = (type: string, timespan: string): string =>
+        ['title: Corr', 'name: corr_t', 'correlation:', `    type: ${type}`, '    rules: [lint_count_1]', '    group-by: [userIdentity.arn]', `    timespan: ${timespan}`, '    condition:', '        gte: 2', 'level: low', ''].join('\n');
+      await writeFile(join(d, 'c.yml'), corr('temporal_order', '30min'));
+      const { text } = await lint([d]);
+      expect(text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_SCHEMA'))).toEqual([
+        `${join(d, 'c.yml')}:4:11: SEAM_ERR_RULE_SCHEMA correlation type 'temporal_order' is not one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile (did you mean "temporal_ordered"?)`,
+        // It said "s, m, h, d, w, M or y", and 1M is then refused when the correlation compiles.
+        `${join(d, 'c.yml')}:7:15: SEAM_ERR_RULE_SCHEMA timespan '30min' must be a number followed by s, m, h, d or w (e.g. 90m, 7d; months and years are not fixed durations)`,
+      ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('warns, naming the file, when a rule meant for Seam can never fire: a logsource that maps to no Seam source, a field in the wrong case', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-never-'));
     try {

@@ -275,7 +275,7 @@ function validateCorrelation(
   }
   const type = str(getKey(c, 'type')?.value);
   if (type === undefined) e(getKey(c, 'type')?.value.pos ?? c.pos, "correlation is missing 'type'");
-  else if (!CORRELATION_TYPES.includes(type)) e(getKey(c, 'type')!.value.pos, `correlation type '${type}' is not one of ${CORRELATION_TYPES.join(', ')}`);
+  else if (!CORRELATION_TYPES.includes(type)) e(getKey(c, 'type')!.value.pos, `correlation type '${type}' is not one of ${CORRELATION_TYPES.join(', ')}${didYouMean(type, CORRELATION_TYPES)}`);
   const rE = getKey(c, 'rules');
   if (!rE) e(c.pos, "correlation is missing 'rules'");
   else {
@@ -288,7 +288,9 @@ function validateCorrelation(
   if (!tE) e(c.pos, "correlation is missing 'timespan'");
   else {
     const t = tE.value.kind === 'scalar' && tE.value.value !== null ? String(tE.value.value) : undefined;
-    if (t === undefined || !/^\d+[smhdwMy]$/.test(t)) e(tE.value.pos, `timespan '${t ?? ''}' must be a number followed by s, m, h, d, w, M or y`);
+    // Sigma's syntax passes here (M and y too, refused when the correlation compiles, with its other problems); the
+    // message says what the engine takes (parseTimespan), not M or y, which would send the author to that refusal.
+    if (t === undefined || !/^\d+[smhdwMy]$/.test(t)) e(tE.value.pos, `timespan '${t ?? ''}' must be a number followed by s, m, h, d or w (e.g. 90m, 7d; months and years are not fixed durations)`);
   }
   const gE = getKey(c, 'group-by');
   if (gE && !(gE.value.kind === 'seq' && gE.value.items.every((i) => str(i) !== undefined))) e(gE.value.pos, 'group-by must be a list of field names');
