@@ -16,7 +16,7 @@ export type SourceConfig = z.infer<typeof SourceConfig>;
 
 export const CollectConfig = z
   .strictObject({
-    sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), SourceConfig).describe('Collectors by name; the name is part of logs and stats.'),
+    sources: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), SourceConfig).describe('Collectors by name (lowercase letters, digits, - and _): the name labels its metrics (`seam_records_in_total{role="collect",source=<name>}`, `seam_collector_*{collector=<name>}`) and its entry in the stats `seam collect` prints at exit. A cloudwatch-logs or guardduty collector\'s log lines, checkpoint keys and transactional ids use its `name` field instead (default: its type), so two collectors of one type reading the same log group or detector need different `name`s.'),
     checkpoint: z
       .strictObject({
         path: z.string().default('.seam/state/checkpoints.json').describe('State file for checkpoints when the bus is in memory (embedded mode).'),
