@@ -191,6 +191,29 @@ describe('seam rules test: expect', () => {
     expect(out.lines()[0]).toBe(`FAIL ${join(dir, 'expect_count.test.yml')}: two keys?: expected 2 alert(s), got 1: key_for_bob covered ev-hit`);
   });
 
+  it("a test file with no rule file beside it is an ERROR in a folder given, not when a neighbour rule file is named alone", async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-orphan-'));
+    try {
+      await writeFile(join(d, 'kept.yml'), RULE);
+      await writeFile(join(d, 'kept.test.yml'), JSON.stringify({ cases: [{ name: 'hit', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      // The rule renamed without its test, and a test spelt .yaml beside a .yml rule: neither would ever run.
+      await writeFile(join(d, 'renamed.test.yml'), JSON.stringify({ cases: [{ name: 'x', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      await writeFile(join(d, 'kept.test.yaml'), 'cases: []\n');
+      const out = sink();
+      const s = await runRuleTests([d], out.stream);
+      expect(out.lines()).toEqual([
+        `ERROR ${join(d, 'kept.test.yaml')}: no rule file kept.yaml beside it, so its cases never run (X.test.yml tests X.yml, X.test.yaml tests X.yaml)`,
+        `ERROR ${join(d, 'renamed.test.yml')}: no rule file renamed.yml beside it, so its cases never run (X.test.yml tests X.yml, X.test.yaml tests X.yaml)`,
+        'rules-test: files=1 cases=1 passed=1 failed=0 missing=0 errors=2',
+      ]);
+      expect(s).toMatchObject({ errors: 2, passed: 1 });
+      const alone = sink();
+      expect(await runRuleTests([join(d, 'kept.yml')], alone.stream)).toMatchObject({ errors: 0, passed: 1 });
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('a test file that is not valid YAML is an ERROR naming the file, line and column, on one line', async () => {
     const rule = await write('bad_yaml', []);
     await writeFile(join(dir, 'bad_yaml.test.yml'), 'cases:\n  - name: x\n    alerts: 1\n   events: []\n');

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { YAMLError, parse as parseYaml } from 'yaml';
 import type { RawMeta, SeamEvent } from '../core/envelope.ts';
 import { normalizeRecord } from '../core/normalize/normalize.ts';
@@ -79,6 +79,31 @@ export interface RuleTestSummary {
 }
 
 const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/i, '.test.$1');
+
+/**
+ * Test files (not hidden) whose rule file does not exist, in the folders given and their folders that hold rule
+ * files (a rule file named on its own brings no check of its neighbours).
+ */
+function orphanTests(given: readonly string[], ruleFiles: readonly string[]): string[] {
+  const givenDirs = given.filter((p) => existsSync(p) && statSync(p).isDirectory()).map((p) => p.replace(/\/+$/, '') || '/');
+  const dirs = new Set(givenDirs);
+  for (const f of ruleFiles) if (givenDirs.some((d) => f.startsWith(d === '/' ? d : `${d}/`))) dirs.add(dirname(f));
+  const out: string[] = [];
+  for (const d of [...dirs].sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names.sort()) {
+      if (n.startsWith('.') || !/\.test\.ya?ml$/i.test(n)) continue;
+      const t = join(d, n);
+      if (!existsSync(t.replace(/\.test\.(ya?ml)$/i, '.$1'))) out.push(t);
+    }
+  }
+  return out;
+}
 
 interface RuleTestFile {
   placeholders?: Record<string, string[]>;
@@ -188,6 +213,12 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
         ? `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders)\n`
         : `ERROR ${p}: SEAM_ERR_RULES_EMPTY does not exist\n`,
     );
+    s.errors++;
+  }
+  // A test file with no rule file beside it (the rule renamed or deleted, `x.test.yaml` beside `x.yml`) would never
+  // run, and nothing else says so: an ERROR, in the folders given and those the rule files are in.
+  for (const t of orphanTests(given, ruleFiles)) {
+    out.write(`ERROR ${t}: no rule file ${basename(t).replace(/\.test\.(ya?ml)$/i, '.$1')} beside it, so its cases never run (X.test.yml tests X.yml, X.test.yaml tests X.yaml)\n`);
     s.errors++;
   }
   const base = site.placeholders;
