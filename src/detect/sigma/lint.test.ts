@@ -105,6 +105,21 @@ describe('seam rules lint', () => {
     }
   });
 
+  it('a rule test file under a name Seam reads as a rule is one error saying what to rename it to', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-testname-'));
+    try {
+      await writeFile(join(d, 'named.yml'), rule(1, '  product: aws\n  service: cloudtrail'));
+      await writeFile(join(d, 'named.tests.yml'), 'placeholders: {}\ncases:\n  - name: x\n    alerts: 1\n    events: []\n');
+      const { code, text } = await lint([d]);
+      expect(code).toBe(1);
+      expect(text.split('\n').filter((l) => l.includes('named.tests.yml'))).toEqual([
+        `${join(d, 'named.tests.yml')}:2:1: SEAM_ERR_RULE_SCHEMA this is a rule test file (top-level 'cases'), not a rule: Seam reads tests only as X.test.yml beside the rule X.yml (rename it named.test.yml)`,
+      ]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('warns, naming the file, when a rule meant for Seam can never fire: a logsource that maps to no Seam source, a field in the wrong case', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-never-'));
     try {

@@ -4,6 +4,7 @@
  * document is rejected); metadata that breaks the schema without changing what the rule matches
  * (a tag pattern, a date format, a non-UUID id) is a warning, so the rule still loads.
  */
+import { basename } from 'node:path';
 import type { Diagnostic, Logsource } from './types.ts';
 import type { Pos, ReadDoc, YNode } from './read.ts';
 import { getKey, str } from './read.ts';
@@ -62,6 +63,14 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
   const node = doc.node;
   if (node.kind !== 'map') {
     diags.push(diag('SEAM_ERR_RULE_SCHEMA', file, node.pos, 'a Sigma document must be a map'));
+    return undefined;
+  }
+  // A rule test file under another name (`x.tests.yml`, `x_test.yml`) is read as a rule: one error saying what it
+  // is and what to call it, not five about the keys a rule lacks.
+  const casesE = getKey(node, 'cases');
+  if (casesE && !['title', 'detection', 'correlation', 'filter'].some((k) => getKey(node, k))) {
+    const named = basename(file).replace(/\.(ya?ml)$/i, '');
+    diags.push(diag('SEAM_ERR_RULE_SCHEMA', file, casesE.keyPos, `this is a rule test file (top-level 'cases'), not a rule: Seam reads tests only as X.test.yml beside the rule X.yml (rename it ${named.replace(/[._-]tests?$/i, '')}.test.yml)`));
     return undefined;
   }
   const kind = docKind(node);
