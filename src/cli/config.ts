@@ -124,6 +124,26 @@ export function sameNameClusters(config: LoadedConfig['config']): { refuse: stri
 }
 
 /**
+ * The AWS collectors (cloudwatch-logs, guardduty) with no `region` when the AWS SDK finds none here either (AWS_REGION,
+ * the AWS config file's profile): `seam collect` would run and fail every call with "Region is missing", a warning a
+ * poll, for ever (platform-security walkthrough). Asked of the SDK itself, so a region in ~/.aws/config counts.
+ */
+export async function awsRegionMissing(config: LoadedConfig['config']): Promise<string[]> {
+  const names = Object.entries(config.collect?.sources ?? {}).flatMap(([name, src]) => ((src.type === 'cloudwatch-logs' || src.type === 'guardduty') && src.region === undefined ? [name] : []));
+  if (names.length === 0) return [];
+  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+  const client = new CloudWatchLogsClient({});
+  try {
+    if ((await client.config.region()) !== '') return [];
+  } catch {
+    // "Region is missing": reported below
+  } finally {
+    client.destroy();
+  }
+  return names.map((n) => `collect.sources.${n}.region: no AWS region here (not in seam.yml, not in AWS_REGION, not in the AWS config file's profile): its every AWS call would fail with "Region is missing"; set region: <the log groups' or detectors' region> on the collector, or AWS_REGION`);
+}
+
+/**
  * What the config refers to that this machine lacks: variables not set and files that cannot be read by its
  * `${env:}`/`${file:}` references, and files and folders it names. A command run here would stop on each
  * (`missing`), or skip it (`warning`: some of rules.paths missing, the rest still load; all of them missing stops
@@ -191,6 +211,7 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
       err.write(`seam config check: warning: ${(e as Error).message}\n`);
     }
   }
+  for (const text of await awsRegionMissing(loaded.config)) findings.push({ level: 'missing', text });
   for (const f of findings) err.write(`seam config check: ${f.level === 'missing' ? 'missing here' : 'warning'}: ${f.text}\n`);
   out.write(stringify(maskSecrets(loaded.config), { lineWidth: 0 }));
   const missing = findings.filter((f) => f.level === 'missing').length;
