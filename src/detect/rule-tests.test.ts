@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -209,6 +209,22 @@ describe('seam rules test: expect', () => {
       expect(s).toMatchObject({ errors: 2, passed: 1 });
       const alone = sink();
       expect(await runRuleTests([join(d, 'kept.yml')], alone.stream)).toMatchObject({ errors: 0, passed: 1 });
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a rule file reached through a symlink runs the test file beside the file the link leads to', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-link-'));
+    try {
+      await mkdir(join(d, 'pack'));
+      await mkdir(join(d, 'chosen'));
+      await writeFile(join(d, 'pack/key.yml'), RULE);
+      await writeFile(join(d, 'pack/key.test.yml'), JSON.stringify({ cases: [{ name: 'hit', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      await symlink(join(d, 'pack/key.yml'), join(d, 'chosen/picked.yml'));
+      const out = sink();
+      // Before: MISSING chosen/picked.yml: no sibling picked.test.yml.
+      expect(await runRuleTests([join(d, 'chosen')], out.stream)).toMatchObject({ files: 1, cases: 1, passed: 1, missing: 0, errors: 0 });
     } finally {
       await rm(d, { recursive: true, force: true });
     }

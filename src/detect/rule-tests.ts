@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { YAMLError, parse as parseYaml } from 'yaml';
@@ -78,7 +78,21 @@ export interface RuleTestSummary {
   skippedByOverride?: number;
 }
 
-const siblingTest = (p: string): string => p.replace(/\.(ya?ml)$/i, '.test.$1');
+const testBeside = (p: string): string => p.replace(/\.(ya?ml)$/i, '.test.$1');
+/**
+ * The test file of a rule file: beside it, else beside the file a symlink leads to (a folder of links to chosen
+ * pack rules: the loader reads each real file once, under the first name it met, which may be the link's).
+ */
+function siblingTest(p: string): string {
+  const own = testBeside(p);
+  if (existsSync(own)) return own;
+  try {
+    const real = testBeside(realpathSync(p));
+    return existsSync(real) ? real : own;
+  } catch {
+    return own;
+  }
+}
 
 /**
  * Test files (not hidden) whose rule file does not exist, in the folders given and their folders that hold rule
