@@ -230,6 +230,21 @@ describe('seam rules test: expect', () => {
     }
   });
 
+  it('a file under the paths that cannot be read (a broken symlink) is an ERROR, as lint says it is', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-broken-'));
+    try {
+      await writeFile(join(d, 'key.yml'), RULE);
+      await writeFile(join(d, 'key.test.yml'), JSON.stringify({ cases: [{ name: 'hit', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      await symlink(join(d, 'gone.yml'), join(d, 'link.yml'));
+      const out = sink();
+      const s = await runRuleTests([d], out.stream);
+      expect(out.lines()[0]).toMatch(new RegExp(`^ERROR ${join(d, 'link.yml')}: SEAM_ERR_RULE_FILE cannot follow the symlink: ENOENT`));
+      expect(s).toMatchObject({ passed: 1, errors: 1 });
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('a test file that is not valid YAML is an ERROR naming the file, line and column, on one line', async () => {
     const rule = await write('bad_yaml', []);
     await writeFile(join(dir, 'bad_yaml.test.yml'), 'cases:\n  - name: x\n    alerts: 1\n   events: []\n');

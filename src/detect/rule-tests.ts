@@ -229,6 +229,12 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
     );
     s.errors++;
   }
+  // A file under the paths that cannot be read (a broken symlink, no permission) is no rule and no test: say so, as
+  // lint does, instead of running the others as if it were not there. Paths judged empty above are said once.
+  for (const d of under.diagnostics.filter((x) => x.severity === 'error' && x.code !== 'SEAM_ERR_RULES_EMPTY' && !under.empty.includes(x.file))) {
+    out.write(`ERROR ${d.file}: ${d.code} ${d.message}\n`);
+    s.errors++;
+  }
   // A test file with no rule file beside it (the rule renamed or deleted, `x.test.yaml` beside `x.yml`) would never
   // run, and nothing else says so: an ERROR, in the folders given and those the rule files are in.
   for (const t of orphanTests(given, ruleFiles)) {
