@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaPartition } from '../../src/bus/partition.ts';
-import { identityExplainCommand, type IdentityExplainOptions } from '../../src/cli/identity.ts';
-import { loadConfig } from '../../src/core/config/load.ts';
+import type { IdentityExplainOptions } from '../../src/cli/identity.ts';
 import type { KafkaConfig } from '../../src/core/config/schema.ts';
 import { loadDetection } from '../../src/pipeline/detection.ts';
 import { kafkaBrokers } from '../helpers/services.ts';
+import { EVENT_LINE, explainIn, kafkaOf } from './explain-run.ts';
 import { ACCOUNT_A, crossAccountChain, type ChainRecord } from '../pipeline/cross-account-chain.ts';
 import { pipeline, type Pipeline } from '../pipeline/harness.ts';
 import { CLUSTER, ct, t } from './records.ts';
@@ -88,22 +88,7 @@ function accountC(): ChainRecord[] {
   ];
 }
 
-/** Kafka as `seam run` takes it from SEAM_* variables (no seam.yml). */
-const kafkaOf = (env: Record<string, string>): KafkaConfig => {
-  const k = loadConfig(undefined, env).config.kafka;
-  if (k === undefined) throw new Error('no kafka section from SEAM_KAFKA_BROKERS');
-  return k;
-};
-
-async function explain(target: string, o: IdentityExplainOptions): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await identityExplainCommand(target, { cluster: CLUSTER, ...o, err: { write: (s: string) => (err += s) } }, { write: (s: string) => (out += s) });
-  return { code, out, err };
-}
-
-/** The lines only replayed events give (as in explain-kafka.test.ts). */
-const EVENT_LINE = /^( {4}last call | {2}acted in \d+ events? | {2}session \S+ — \d+ Kubernetes requests?)/;
+const explain = (target: string, o: IdentityExplainOptions): ReturnType<typeof explainIn> => explainIn(CLUSTER, target, o);
 
 // Built once: the record builders number their ids from a counter; the file and Kafka must hold the same records.
 const records: ChainRecord[] = [...crossAccountChain(B), ...accountC()].sort((x, y) => Date.parse(timeOf(x)) - Date.parse(timeOf(y)));

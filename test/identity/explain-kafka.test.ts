@@ -7,32 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityExplainCommand, type IdentityExplainOptions } from '../../src/cli/identity.ts';
-import { loadConfig } from '../../src/core/config/load.ts';
+import type { IdentityExplainOptions } from '../../src/cli/identity.ts';
 import type { KafkaConfig } from '../../src/core/config/schema.ts';
 import { kafkaBrokers } from '../helpers/services.ts';
+import { EVENT_LINE, explainIn, kafkaOf } from './explain-run.ts';
 import { DEMO_CLUSTER, DEMO_FILE, demoRecords } from '../order/demo.ts';
 import { pipeline, type Pipeline } from '../pipeline/harness.ts';
 
-/** Kafka as `seam run` takes it from SEAM_* variables (no seam.yml). */
-const kafkaOf = (env: Record<string, string>): KafkaConfig => {
-  const k = loadConfig(undefined, env).config.kafka;
-  if (k === undefined) throw new Error('no kafka section from SEAM_KAFKA_BROKERS');
-  return k;
-};
-
-async function explain(target: string, o: IdentityExplainOptions): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await identityExplainCommand(target, { cluster: DEMO_CLUSTER, ...o, err: { write: (s: string) => (err += s) } }, { write: (s: string) => (out += s) });
-  return { code, out, err };
-}
-
-/**
- * The lines only replayed events give: the target's calls (`last call …`), its requests (`acted in …`) and the
- * sessions seen only on the Kubernetes plane (a count of its requests, with the last one).
- */
-const EVENT_LINE = /^( {4}last call | {2}acted in \d+ events? | {2}session \S+ — \d+ Kubernetes requests?)/;
+const explain = (target: string, o: IdentityExplainOptions): ReturnType<typeof explainIn> => explainIn(DEMO_CLUSTER, target, o);
 
 describe('seam identity explain --from kafka', () => {
   let p: Pipeline;
