@@ -15,4 +15,16 @@ describe('configuration reference', () => {
       expect(text).toContain(f);
     }
   });
+
+  it("lists a field under every collector type that has it, even when its row reads the same (guardduty's maxAttempts, retryMode, ownership)", () => {
+    const text = configReference();
+    const rows = text.split('\n');
+    const gd = rows.findIndex((r) => r.startsWith('| `collect.sources.<name>` |') && r.includes('GuardDuty findings through the API'));
+    expect(gd).toBeGreaterThan(0);
+    const end = rows.findIndex((r, i) => i > gd && r.startsWith('| `collect.sources.<name>` |'));
+    const section = rows.slice(gd, end).map((r) => r.split(' | ')[0]);
+    for (const f of ['maxAttempts', 'retryMode', 'ownership.replicaId', 'ownership.replicas']) expect(section).toContain(`| \`collect.sources.<name>.${f}\``);
+    // The three HTTP outputs (webhook, slack, pagerduty) each list their retry settings; sns retries through the SDK (maxAttempts).
+    expect(rows.filter((r) => r.startsWith('| `outputs.<name>.retry.maxAttempts` |'))).toHaveLength(3);
+  });
 });

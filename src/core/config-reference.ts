@@ -33,31 +33,41 @@ function typeOf(s: JsonSchema): string {
 
 const cell = (t: string): string => t.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-function walk(s: JsonSchema, path: string, rows: string[][]): void {
-  if (path) rows.push([`\`${path}\``, typeOf(s), s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``, cell(s.description ?? '')]);
-  if (s.properties) for (const [k, v] of Object.entries(s.properties)) walk(v, path ? `${path}.${k}` : k, rows);
-  if (s.type === 'array' && s.items?.properties) walk(s.items, `${path}[]`, rows);
+/**
+ * One row per field. `scope` names the union variant a row belongs to: rows are deduplicated within a variant only,
+ * so two collector types with a field of the same name, type and text (cloudwatch-logs' and guardduty's
+ * `maxAttempts`) each list it under their own type.
+ */
+function walk(s: JsonSchema, path: string, rows: { scope: string; cells: string[] }[], scope = '', variant = false): void {
+  // A variant's own row says something only when the variant has a description (`kafka.sasl`'s have none).
+  if (path && !(variant && !s.description)) rows.push({ scope, cells: [`\`${path}\``, typeOf(s), s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``, cell(s.description ?? '')] });
+  if (s.properties) for (const [k, v] of Object.entries(s.properties)) walk(v, path ? `${path}.${k}` : k, rows, scope);
+  if (s.type === 'array' && s.items?.properties) walk(s.items, `${path}[]`, rows, scope);
   const ap = s.additionalProperties;
   if (ap && typeof ap === 'object') {
-    if (ap.properties) walk(ap, `${path}.<name>`, rows);
-    for (const alt of ap.anyOf ?? ap.oneOf ?? []) if (alt.properties) walk(alt, `${path}.<name>`, rows);
+    if (ap.properties) walk(ap, `${path}.<name>`, rows, scope);
+    (ap.anyOf ?? ap.oneOf ?? []).forEach((alt, i) => {
+      if (alt.properties) walk(alt, `${path}.<name>`, rows, `${scope}/${path}.<name>#${i}`, true);
+    });
   }
-  for (const alt of s.anyOf ?? s.oneOf ?? []) if (alt.properties) walk(alt, path, rows);
+  (s.anyOf ?? s.oneOf ?? []).forEach((alt, i) => {
+    if (alt.properties) walk(alt, path, rows, `${scope}/${path}#${i}`, true);
+  });
 }
 
 export function schemaTable(title: string, schema: z.ZodType): string {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const rows: string[][] = [];
+  const rows: { scope: string; cells: string[] }[] = [];
   walk(json, '', rows);
-  // An item of an array of objects repeats its own header row: drop rows with an empty path.
+  // A row the same variant yields twice (an optional object's alternatives repeat its fields) is listed once.
   const seen = new Set<string>();
   const body = rows
     .filter((r) => {
-      const key = r.join('|');
+      const key = `${r.scope}|${r.cells.join('|')}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
     })
-    .map((r) => `| ${r.join(' | ')} |`);
+    .map((r) => `| ${r.cells.join(' | ')} |`);
   return [`## ${title}`, '', cell(json.description ?? ''), '', '| field | type | default | description |', '| --- | --- | --- | --- |', ...body, ''].join('\n');
 }
