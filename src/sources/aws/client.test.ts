@@ -73,4 +73,17 @@ describe('AWS calls under throttling', () => {
     expect(isSeamError(e) && e.code).toBe('SEAM_ERR_SOURCE_THROTTLED');
     expect(isSeamError(e) && e.details).toMatchObject({ attempts: 2 });
   });
+
+  it('an endpoint name that does not resolve (a typo in region) is SEAM_ERR_SOURCE_API naming the host, not throttling', async () => {
+    const { callAws } = await import('./client.ts');
+    // The error node:dns gives the SDK for a name with no record, as a collector with region eu-west-l (an ell) meets it.
+    const dnsError = Object.assign(new Error('getaddrinfo ENOTFOUND guardduty.eu-west-l.amazonaws.com'), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname: 'guardduty.eu-west-l.amazonaws.com', $metadata: { attempts: 5 } });
+    const e: unknown = await callAws('ListDetectors', () => Promise.reject(dnsError)).catch((x: unknown) => x);
+    expect(isSeamError(e) && e.code).toBe('SEAM_ERR_SOURCE_API');
+    expect(isSeamError(e) && e.message).toBe("ListDetectors failed: guardduty.eu-west-l.amazonaws.com does not resolve (ENOTFOUND): check the collector's region and endpoint");
+    expect(isSeamError(e) && e.details).toMatchObject({ attempts: 5, host: 'guardduty.eu-west-l.amazonaws.com' });
+    // A refused or reset connection is still transient.
+    const refused = await callAws('ListDetectors', () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).catch((x: unknown) => x);
+    expect(isSeamError(refused) && refused.code).toBe('SEAM_ERR_SOURCE_THROTTLED');
+  });
 });

@@ -73,12 +73,29 @@ export function attemptsOf(e: unknown): number {
   return typeof n === 'number' && n > 0 ? n : 1;
 }
 
-/** Runs one SDK call; a failure becomes SEAM_ERR_SOURCE_THROTTLED (transient, after the SDK's attempts) or SEAM_ERR_SOURCE_API. */
+/** The host name of a failed DNS lookup (getaddrinfo ENOTFOUND), else undefined. */
+export function unresolvedHost(e: unknown): string | undefined {
+  const x = e as { code?: unknown; hostname?: unknown; message?: unknown } | null;
+  if (x === null || typeof x !== 'object' || x.code !== 'ENOTFOUND') return undefined;
+  if (typeof x.hostname === 'string' && x.hostname !== '') return x.hostname;
+  return typeof x.message === 'string' ? (/ENOTFOUND (\S+)/.exec(x.message)?.[1] ?? 'the endpoint') : 'the endpoint';
+}
+
+/** Runs one SDK call; a failure becomes SEAM_ERR_SOURCE_THROTTLED (transient, after the SDK's attempts) or SEAM_ERR_SOURCE_API (an endpoint name that does not resolve included). */
 export async function callAws<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     const attempts = attemptsOf(e);
+    // A name that does not resolve is almost always a typo'd region or endpoint (guardduty.eu-west-l.amazonaws.com),
+    // not throttling: say so, so the operator looks at the config rather than at API quotas.
+    const host = unresolvedHost(e);
+    if (host !== undefined) {
+      throw new SeamError('SEAM_ERR_SOURCE_API', `${what} failed: ${host} does not resolve (ENOTFOUND): check the collector's region and endpoint`, {
+        cause: e,
+        details: { call: what, attempts, host },
+      });
+    }
     if (isTransientAwsError(e)) {
       throw new SeamError('SEAM_ERR_SOURCE_THROTTLED', `${what} still throttled or failing after ${attempts} attempt(s): ${(e as Error).message}`, {
         cause: e,
