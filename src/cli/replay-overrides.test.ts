@@ -75,7 +75,7 @@ describe('seam replay with seam.yml rules.overrides', () => {
       "override: correlation 't_corr_secret_sweep' condition gte 4 -> gte 6",
     ]);
     // The one naming no loaded rule is a load warning, as a filter's is.
-    expect(msgs(o)).toContain("rule warning: seam.yml rules.overrides[3]:0:0: SEAM_ERR_RULE_REFERENCE (warning) override refers to rule 't_no_such_rule', which is not loaded: it changes nothing");
+    expect(msgs(o)).toContain("rule warning: seam.yml rules.overrides[3]: SEAM_ERR_RULE_REFERENCE (warning) override refers to rule 't_no_such_rule', which is not loaded: it changes nothing");
   });
 
   it('a threshold the group reaches still fires (gte 5 of 5 distinct secrets), at the overridden level', () => {

@@ -7,7 +7,8 @@ import { normalizeRecord } from '../core/normalize/normalize.ts';
 import { eventTimeMs, nativeIdOf, type Alert } from './alert.ts';
 import { ruleLookupFrom, suppressedRuleIds } from './correlate/compile.ts';
 import { createDetector } from './detector.ts';
-import { loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
+import { NO_RULE_FILES, loadRules, ruleFilesUnder } from './sigma/ruleset.ts';
+import { placeOf } from './sigma/diagnostics.ts';
 import { OVERRIDES_SOURCE } from './sigma/overrides.ts';
 import type { RuleOverride } from './sigma/types.ts';
 import { didYouMean } from './sigma/spelling.ts';
@@ -224,8 +225,8 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   for (const p of under.empty) {
     out.write(
       existsSync(p)
-        ? `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders)\n`
-        : `ERROR ${p}: SEAM_ERR_RULES_EMPTY does not exist\n`,
+        ? `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rules found (${NO_RULE_FILES})\n`
+        : `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rules found (it does not exist)\n`,
     );
     s.errors++;
   }
@@ -257,13 +258,13 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   // Files are loaded one by one here: a file with no rule in it (a commented template) is lint's business, not
   // an empty rules path; the paths the user gave were judged above.
   for (const d of diagnostics.filter((x) => x.severity === 'error' && x.code !== 'SEAM_ERR_RULES_EMPTY')) {
-    out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
+    out.write(`ERROR ${placeOf(d)}: ${d.code} ${d.message}\n`);
     s.errors++;
   }
   // Correlations compile where the detector compiles them. One that cannot be used (a rule it names is not among
   // the paths given) would only show as cases that FAIL with 0 alerts: say why, once.
   for (const d of createDetector({ ruleset, allowedLatenessMs: 0 }).diagnostics.filter((x) => x.severity === 'error')) {
-    out.write(`ERROR ${d.file}:${d.line}:${d.column}: ${d.code} ${d.message}\n`);
+    out.write(`ERROR ${placeOf(d)}: ${d.code} ${d.message}\n`);
     s.errors++;
   }
   const idsByFile = new Map<string, Set<string>>();

@@ -7,7 +7,7 @@ import { SHARED, sharedPresent } from '../../../test/helpers/shared.ts';
 import { createDetector } from '../detector.ts';
 import { normalizeRecord } from '../../core/normalize/normalize.ts';
 import type { SeamEvent } from '../../core/envelope.ts';
-import { loadRules, ruleFilesUnder, throwIfEmpty } from './ruleset.ts';
+import { formatDiagnostic, loadRules, ruleFilesUnder, throwIfEmpty } from './ruleset.ts';
 
 // Rules as users keep them (issue 12, item 6): several paths, symlinked folders followed, and a path that yields
 // no rule is an error, not a quiet run with fewer rules than the user thinks.
@@ -108,7 +108,8 @@ describe('rule paths', () => {
     // A missing path is reported once, as unreadable, and is empty.
     const missing = await loadRules([join(p.base, 'nope')]);
     expect(missing.emptyPaths).toEqual([join(p.base, 'nope')]);
-    expect(missing.diagnostics.map((d) => d.code)).toEqual(['SEAM_ERR_RULE_FILE']);
+    expect(missing.diagnostics.map((d) => [d.code, d.line, d.message])).toEqual([['SEAM_ERR_RULE_FILE', 0, 'no rules found (it does not exist)']]);
+    expect(formatDiagnostic(missing.diagnostics[0]!)).toBe(`${join(p.base, 'nope')}: SEAM_ERR_RULE_FILE no rules found (it does not exist)`);
   });
 
   it('the commands say so and fail: lint, rules test, replay (which also takes --rules twice)', () => {
@@ -116,10 +117,15 @@ describe('rule paths', () => {
     const seam = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/seam.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SEAM_LOG_LEVEL: 'error' } });
     const lint = seam('rules', 'lint', p.a, p.tests);
     expect(lint.status).toBe(1);
-    expect(lint.stdout).toContain(`${p.tests}:0:0: SEAM_ERR_RULES_EMPTY`);
-    const test = seam('rules', 'test', p.empty);
+    // A folder has no line and column: `path: CODE message`, never a made-up `path:0:0`, as lint says a file it cannot read.
+    expect(lint.stdout).toContain(`${p.tests}: SEAM_ERR_RULES_EMPTY no rules found (no rule files here: Seam reads *.yml and *.yaml files, not *.test.yml`);
+    expect(lint.stdout).not.toContain(':0:0');
+    const gone = seam('rules', 'lint', join(p.base, 'nope'));
+    expect(gone.stdout).toContain(`${join(p.base, 'nope')}: SEAM_ERR_RULE_FILE no rules found (it does not exist)\n`);
+    const test = seam('rules', 'test', p.empty, join(p.base, 'nope'));
     expect(test.status).toBe(1);
-    expect(test.stdout).toContain(`ERROR ${p.empty}: SEAM_ERR_RULES_EMPTY`);
+    expect(test.stdout).toContain(`ERROR ${p.empty}: SEAM_ERR_RULES_EMPTY no rules found (no rule files here`);
+    expect(test.stdout).toContain(`ERROR ${join(p.base, 'nope')}: SEAM_ERR_RULES_EMPTY no rules found (it does not exist)`);
     // A test file named on its own stands for its rule; an upper-case .YML is a rule file as for the loader.
     const upper = join(p.base, 'upper');
     mkdirSync(upper);
@@ -152,7 +158,7 @@ describe('rule paths', () => {
     writeFileSync(join(broken, 'x.yml'), 'title: x\n');
     const workers = seam('replay', input, '--rules', broken, '--workers', '2', '--dlq', join(p.base, 'dlq.jsonl'));
     expect(workers.status).toBe(2);
-    expect(workers.stderr).toContain(`SEAM_ERR_RULES_EMPTY: ${broken}: this rules path yields no rules`);
+    expect(workers.stderr).toContain(`SEAM_ERR_RULES_EMPTY: ${broken}: no rules found (1 rule file here, and none gave a rule, filter or correlation)`);
     expect(workers.stderr).toContain("missing required 'detection'");
     expect(workers.stderr).not.toContain('    at ');
     // A hang guard, not a speed check: nine `seam` processes, each a node start and a rules load (two of them worker

@@ -27,7 +27,7 @@ import { applyFilters } from './filters.ts';
 import { applyOverrides } from './overrides.ts';
 import { detectionReads, detectionReadsAt } from './reads.ts';
 import type { CompiledFilter } from './filters.ts';
-import { diag, warn } from './diagnostics.ts';
+import { diag, placeOf, warn } from './diagnostics.ts';
 import { triageOf } from '../triage.ts';
 
 export type { CompiledRule, CorrelationDoc, Diagnostic, LoadOptions, LoadResult, RuleMatch, Ruleset } from './types.ts';
@@ -431,6 +431,9 @@ interface Walked {
   again: number;
 }
 
+/** Why a folder gave no rule when it holds no rule file (lint, test, replay and run say it alike). */
+export const NO_RULE_FILES = 'no rule files here: Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders; hidden ones are skipped';
+
 /** Whether a name is a rule file: `.yml`/`.yaml`, but not a `*.test.yml` file of rule test cases. */
 function isRuleFileName(name: string): boolean {
   return /\.ya?ml$/i.test(name) && !/\.test\.ya?ml$/i.test(name);
@@ -461,7 +464,9 @@ function collectFiles(path: string, out: string[], diags: Diagnostic[], walked: 
   try {
     st = statSync(path);
   } catch (e) {
-    diags.push(diag('SEAM_ERR_RULE_FILE', path, { line: 0, column: 0 }, `cannot read: ${(e as Error).message}`));
+    // A path that is not there (a typo) says so plainly, not in the words of stat(2).
+    const gone = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    diags.push(diag('SEAM_ERR_RULE_FILE', path, { line: 0, column: 0 }, gone ? 'no rules found (it does not exist)' : `cannot read: ${(e as Error).message}`));
     return false;
   }
   if (st.isFile()) {
@@ -557,7 +562,7 @@ export function ruleFilesUnder(paths: string[]): { files: string[]; empty: strin
 export function problemsUnder(path: string, diagnostics: readonly Diagnostic[], max = 3): string[] {
   const inside = (f: string): boolean => f === path || f.startsWith(path.endsWith('/') ? path : path + '/');
   const mine = diagnostics.filter((d) => d.code !== 'SEAM_ERR_RULES_EMPTY' && inside(d.file) && (d.severity === 'error' || d.code === 'SEAM_ERR_RULE_FILE'));
-  const shown = mine.slice(0, max).map((d) => `${d.file}${d.line > 0 ? `:${d.line}:${d.column}` : ''}: ${d.code} ${d.message}`);
+  const shown = mine.slice(0, max).map((d) => `${placeOf(d)}: ${d.code} ${d.message}`);
   if (mine.length > max) shown.push(`${mine.length - max} more (seam rules lint ${path})`);
   return shown;
 }
@@ -629,11 +634,8 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
       }
       emptyPaths.push(paths[k]!);
       if (perPath[k]!.readable) {
-        const why =
-          n === 0
-            ? 'no rule files here (Seam reads *.yml and *.yaml files, not *.test.yml, in the folder and its subfolders; hidden ones are skipped)'
-            : `${n} rule file${n === 1 ? '' : 's'} here, and none gave a rule, filter or correlation`;
-        l.diags.push(diag('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, `this rules path yields no rules: ${why}`));
+        const why = n === 0 ? NO_RULE_FILES : `${n} rule file${n === 1 ? '' : 's'} here, and none gave a rule, filter or correlation`;
+        l.diags.push(diag('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, `no rules found (${why})`));
       }
     }
   }
