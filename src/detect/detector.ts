@@ -64,7 +64,7 @@ export interface Detector {
 
 export function createDetector(opts: DetectorOptions): Detector {
   const { ruleset } = opts;
-  const lookup = ruleLookupFrom(ruleset.rules);
+  const lookup = ruleLookupFrom(ruleset.rules, ruleset.notLoaded);
   const engine = new CorrelationEngine(ruleset.correlations, {
     ruleLookup: lookup,
     ...(opts.allowedLatenessMs === undefined ? {} : { allowedLatenessMs: opts.allowedLatenessMs }),

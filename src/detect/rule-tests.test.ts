@@ -214,6 +214,35 @@ describe('seam rules test: expect', () => {
     }
   });
 
+  it('a rule copied into another file: each file names the other by file:line:col and what to do, the test file says why its cases did not run, a correlation naming it says why', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-dup-'));
+    try {
+      await mkdir(join(d, 'pack'));
+      await mkdir(join(d, 'mine'));
+      await writeFile(join(d, 'pack/key_for_bob.yml'), RULE);
+      await writeFile(join(d, 'pack/key_for_bob.test.yml'), JSON.stringify({ cases: [{ name: 'hit', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      // The copy a detection engineer starts a new rule from, saved before its id and name were changed.
+      await writeFile(join(d, 'mine/key_for_carol.yml'), `# my version\n${RULE}`);
+      const corr = ['title: Bob keys', 'id: 33333333-3333-4333-8333-333333333333', 'correlation:', '  type: event_count', '  rules: [key_for_bob]', '  group-by: [userIdentity.arn]', '  timespan: 10m', '  condition: {gte: 2}', 'level: low', ''].join('\n');
+      await writeFile(join(d, 'mine/corr_bob_keys.yml'), corr);
+      await writeFile(join(d, 'mine/corr_bob_keys.test.yml'), JSON.stringify({ cases: [{ name: 'two', alerts: 1, events: [ctRaw('e1', 'bob'), ctRaw('e2', 'bob', 1)] }] }));
+      const out = sink();
+      const s = await runRuleTests([join(d, 'pack'), join(d, 'mine')], out.stream);
+      const [pack, copy] = [join(d, 'pack/key_for_bob.yml'), join(d, 'mine/key_for_carol.yml')];
+      const what = "neither rule loads until each has its own; if one is a copy, give it a new id (a fresh UUID, e.g. from uuidgen) and a name of its own (its file name without .yml), or delete it";
+      const lines = out.lines();
+      expect(lines).toContain(`ERROR ${copy}:2:1: SEAM_ERR_RULE_DUPLICATE id '11111111-1111-4111-8111-111111111111' and name 'key_for_bob' are also used at ${pack}:1:1: ${what}`);
+      expect(lines).toContain(`ERROR ${pack}:1:1: SEAM_ERR_RULE_DUPLICATE id '11111111-1111-4111-8111-111111111111' and name 'key_for_bob' are also used at ${copy}:2:1: ${what}`);
+      // Before: "... defines no rule or correlation that loaded, nor a filter applied to a loaded rule (name the rules it filters too)".
+      expect(lines).toContain(`ERROR ${join(d, 'pack/key_for_bob.test.yml')}: its 1 case(s) did not run: ${pack} did not load (SEAM_ERR_RULE_DUPLICATE at ${pack}:1:1, above)`);
+      // Before: "which is neither a loaded rule nor a correlation".
+      expect(lines).toContain(`ERROR ${join(d, 'mine/corr_bob_keys.yml')}:5:11: SEAM_ERR_RULE_REFERENCE correlation 'Bob keys' refers to rule 'key_for_bob', which did not load: its name 'key_for_bob' is used at ${pack}:1:1 and ${copy}:2:1 (SEAM_ERR_RULE_DUPLICATE)`);
+      expect(s).toMatchObject({ passed: 0 });
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('a rule file reached through a symlink runs the test file beside the file the link leads to', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-link-'));
     try {

@@ -306,8 +306,14 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
     }
     const cases = tf.cases;
     if (!idsByFile.has(ruleFile)) {
-      // Nothing here could alert, so every `alerts: 0` case would pass whatever the file says.
-      out.write(`ERROR ${testFile}: ${ruleFile} defines no rule or correlation that loaded, nor a filter applied to a loaded rule (name the rules it filters too): its ${cases.length} case(s) would count nothing\n`);
+      // Nothing here could alert, so every `alerts: 0` case would pass whatever the file says. When the rule file
+      // was rejected, say by what (its ERROR is above), not only that nothing loaded.
+      const cause = diagnostics.find((d) => d.file === ruleFile && d.severity === 'error');
+      out.write(
+        cause !== undefined
+          ? `ERROR ${testFile}: its ${cases.length} case(s) did not run: ${ruleFile} did not load (${cause.code} at ${placeOf(cause)}, above)\n`
+          : `ERROR ${testFile}: ${ruleFile} defines no rule or correlation that loaded, nor a filter applied to a loaded rule (name the rules it filters too): its ${cases.length} case(s) would count nothing\n`,
+      );
       s.errors++;
       continue;
     }

@@ -20,18 +20,21 @@ export interface RuleRef {
   name?: string;
 }
 
-/** Resolves a reference (`id` or `name`) to a detection rule; undefined when there is none. `names`: the rules' names, for a did-you-mean. */
-export type RuleLookup = ((ref: string) => RuleRef | undefined) & { names?: readonly string[] };
+/**
+ * Resolves a reference (`id` or `name`) to a detection rule; undefined when there is none. `names`: the rules' names,
+ * for a did-you-mean; `notLoaded`: why a rule of that id or name was left out (Ruleset.notLoaded).
+ */
+export type RuleLookup = ((ref: string) => RuleRef | undefined) & { names?: readonly string[]; notLoaded?: ReadonlyMap<string, string> };
 
-/** A lookup over a list of rules (e.g. `ruleset.rules`), by id first, then by name. */
-export function ruleLookupFrom(rules: readonly RuleRef[]): RuleLookup {
+/** A lookup over a list of rules (e.g. `ruleset.rules`), by id first, then by name; `notLoaded` as Ruleset.notLoaded. */
+export function ruleLookupFrom(rules: readonly RuleRef[], notLoaded?: ReadonlyMap<string, string>): RuleLookup {
   const byId = new Map<string, RuleRef>();
   const byName = new Map<string, RuleRef>();
   for (const r of rules) {
     byId.set(r.id, r);
     if (r.name !== undefined) byName.set(r.name, r);
   }
-  return Object.assign((ref: string) => byId.get(ref) ?? byName.get(ref), { names: [...byName.keys()] });
+  return Object.assign((ref: string) => byId.get(ref) ?? byName.get(ref), { names: [...byName.keys()], ...(notLoaded === undefined ? {} : { notLoaded }) });
 }
 
 export interface CompileResult {
@@ -133,7 +136,9 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
       } else {
         // A misspelt name gets the loaded rule or correlation it is probably meant to be (as a filter's does).
         const known = [...(ruleLookup.names ?? []), ...drafts.map((o) => o.name).filter((n): n is string => n !== undefined && n !== d.name)];
-        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', which is neither a loaded rule nor a correlation${didYouMean(ref, known)}`, 'error', undefined, ref);
+        const why = ruleLookup.notLoaded?.get(ref);
+        const what = why === undefined ? `which is neither a loaded rule nor a correlation${didYouMean(ref, known)}` : `which did not load: ${why}`;
+        report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', ${what}`, 'error', undefined, ref);
         broken.add(d);
       }
     }

@@ -28,7 +28,13 @@ export interface CompiledFilter {
 }
 
 /** Attaches filters to their rules; unknown targets and logsource mismatches are warnings. */
-export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], diags: Diagnostic[], correlationRefs: ReadonlySet<string> = new Set()): void {
+export function applyFilters(
+  rules: InternalRule[],
+  filters: CompiledFilter[],
+  diags: Diagnostic[],
+  correlationRefs: ReadonlySet<string> = new Set(),
+  notLoaded: ReadonlyMap<string, string> = new Map(),
+): void {
   const byRef = new Map<string, InternalRule>();
   for (const r of rules) {
     byRef.set(r.id, r);
@@ -56,9 +62,12 @@ export function applyFilters(rules: InternalRule[], filters: CompiledFilter[], d
     for (const t of f.targets) {
       const rule = byRef.get(t.ref);
       if (!rule) {
+        const why = notLoaded.get(t.ref);
         const msg = correlationRefs.has(t.ref)
           ? `filter refers to correlation '${t.ref}': filters target Sigma rules only; name the rules the correlation refers to, or tune them`
-          : `filter refers to rule '${t.ref}', which is not loaded${didYouMean(t.ref, [...byRef.keys()])}`;
+          : why !== undefined
+            ? `filter refers to rule '${t.ref}', which did not load: ${why}`
+            : `filter refers to rule '${t.ref}', which is not loaded${didYouMean(t.ref, [...byRef.keys()])}`;
         diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, msg, ref));
         continue;
       }

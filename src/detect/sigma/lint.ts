@@ -49,7 +49,7 @@ export async function lintRules(paths: string[], opts: LintOptions = {}): Promis
   const { ruleset, stats } = loaded;
   // Correlations are compiled where the detector compiles them: their problems (a window over the
   // bound, a missing reference) are lint errors too, and a correlation that does not compile is rejected.
-  const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules));
+  const correlations = compileCorrelations(ruleset.correlations, ruleLookupFrom(ruleset.rules, ruleset.notLoaded));
   const dropped = ruleset.correlations.length - correlations.correlations.length;
   const line = lintSummaryLine(ruleset.rules, { ...stats, correlations: stats.correlations - dropped, rejected: stats.rejected + dropped });
   // Rules and correlations that load but can never fire: a logsource meant for Seam that maps to nothing, a field

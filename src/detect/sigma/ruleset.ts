@@ -40,6 +40,8 @@ export class SigmaRuleset implements Ruleset {
   readonly counters = new Counters('sigma');
   /** Rules the index offered events (each then evaluates its predicate): the cost `bench:engine` reports per event. */
   offered = 0;
+  /** Ids and names of documents left out because another document uses them too, and why (Ruleset.notLoaded). */
+  notLoaded?: ReadonlyMap<string, string>;
   private readonly ctx: EvalCtx;
   private gen = 0;
 
@@ -85,6 +87,20 @@ export class SigmaRuleset implements Ruleset {
   }
 }
 
+/** A place a document was defined at, and what kind of document it is. */
+interface Place {
+  file: string;
+  pos: { line: number; column: number };
+  kind: RuleMeta['kind'];
+}
+
+/** An id or name more than one document uses. */
+interface Clash {
+  what: 'id' | 'name';
+  key: string;
+  places: Place[];
+}
+
 /** Accumulates documents from many files, then links and indexes them. */
 class Loader {
   readonly diags: Diagnostic[] = [];
@@ -97,6 +113,12 @@ class Loader {
   private readonly ids = new Map<string, { file: string; pos: { line: number; column: number } }>();
   private readonly names = new Map<string, { file: string; pos: { line: number; column: number } }>();
   private readonly dups = new Set<string>();
+  /** Each id or name used by more than one document, with every place that uses it. */
+  private readonly clashes = new Map<string, Clash>();
+  /** The kind of document registered at each place in `ids` and `names`. */
+  private readonly kinds = new Map<{ file: string; pos: { line: number; column: number } }, RuleMeta['kind']>();
+  /** Ids and names of documents left out for a clash, and why (Ruleset.notLoaded). */
+  readonly notLoaded = new Map<string, string>();
   /** Every validated document's model, when asked for (LoadOptions.keepModels: the hunt compiler). */
   readonly models: RuleModel[] | undefined;
 
@@ -148,37 +170,81 @@ class Loader {
   }
 
   /**
-   * Ids and names must be unique across every file. A clash is an error at both places and neither
-   * document loads: otherwise a file that sorts first could silently stand in for the real rule.
+   * Ids and names must be unique across every file. A clash is an error at every place and none of the clashing
+   * documents loads: otherwise a file that sorts first could silently stand in for the real rule. The clash is
+   * recorded here and said once per document when loading ends (`reportDuplicates`), naming all the places.
    */
   private unique(meta: RuleMeta, file: string): boolean {
+    const here: Place = { file, pos: meta.pos, kind: meta.kind };
+    let clear = true;
     for (const [key, map, what] of [
       [meta.id, this.ids, 'id'],
       [meta.name, this.names, 'name'],
     ] as const) {
       if (key === undefined) continue;
       const prev = map.get(key);
-      if (prev !== undefined) {
-        this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', file, meta.pos, `${what} '${key}' is also used at ${prev.file}:${prev.pos.line}; neither loads until one is renamed`, { rule: key }));
-        if (!this.dups.has(key)) {
-          this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', prev.file, prev.pos, `${what} '${key}' is also used at ${file}:${meta.pos.line}; neither loads until one is renamed`, { rule: key }));
-        }
-        this.dups.add(key);
-        return false;
+      if (prev === undefined) continue;
+      clear = false;
+      const c = this.clashes.get(`${what}\0${key}`);
+      if (c === undefined) this.clashes.set(`${what}\0${key}`, { what, key, places: [{ ...prev, kind: this.kinds.get(prev) ?? meta.kind }, here] });
+      else c.places.push(here);
+      this.dups.add(key);
+    }
+    if (!clear) return false;
+    const at = { file, pos: meta.pos };
+    this.kinds.set(at, meta.kind);
+    if (meta.id !== undefined) this.ids.set(meta.id, at);
+    if (meta.name !== undefined) this.names.set(meta.name, at);
+    return true;
+  }
+
+  /**
+   * One SEAM_ERR_RULE_DUPLICATE per clashing document, at its own place, naming the keys it shares and every other
+   * place that uses them (file:line:col), and what to do; and, for each id and name of a document left out, why, so
+   * a correlation or filter naming it says "did not load" and why rather than "not loaded".
+   */
+  private reportDuplicates(): void {
+    const per = new Map<string, { place: Place; keys: Clash[] }>();
+    const placeKey = (p: Place): string => `${p.file}\0${p.pos.line}\0${p.pos.column}`;
+    for (const c of this.clashes.values()) {
+      for (const p of c.places) {
+        const k = placeKey(p);
+        const e = per.get(k);
+        if (e === undefined) per.set(k, { place: p, keys: [c] });
+        else if (!e.keys.includes(c)) e.keys.push(c);
       }
     }
-    if (meta.id !== undefined) this.ids.set(meta.id, { file, pos: meta.pos });
-    if (meta.name !== undefined) this.names.set(meta.name, { file, pos: meta.pos });
-    return true;
+    const at = (p: Place): string => `${p.file}:${p.pos.line}:${p.pos.column}`;
+    const entries = [...per.values()].sort((a, b) => (a.place.file < b.place.file ? -1 : a.place.file > b.place.file ? 1 : a.place.pos.line - b.place.pos.line));
+    for (const { place, keys } of entries) {
+      const others = [...new Set(keys.flatMap((c) => c.places.filter((p) => placeKey(p) !== placeKey(place)).map(at)))];
+      const shared = keys.map((c) => `${c.what} '${c.key}'`).join(' and ');
+      const kinds = new Set([place.kind, ...keys.flatMap((c) => c.places.map((p) => p.kind))]);
+      const noun = kinds.size === 1 ? (place.kind === 'rule' ? 'rule' : place.kind) : 'document';
+      const none = others.length === 1 ? `neither ${noun} loads` : `none of these ${others.length + 1} ${noun}s loads`;
+      const one = others.length === 1 ? 'one is a copy, give it' : 'some are copies, give each';
+      const fix = keys.some((c) => c.what === 'id')
+        ? `if ${one} a new id (a fresh UUID, e.g. from uuidgen)${keys.some((c) => c.what === 'name') ? ' and a name of its own (its file name without .yml)' : ''}, or delete it`
+        : `if ${one} a name of its own (its file name without .yml: correlations, filters and overrides refer to a rule by it), or delete it`;
+      this.diags.push(diag('SEAM_ERR_RULE_DUPLICATE', place.file, place.pos, `${shared} ${keys.length > 1 ? 'are' : 'is'} also used at ${others.join(', ')}: ${none} until each has its own; ${fix}`, { rule: keys[0]!.key }));
+      for (const c of keys) this.notLoaded.set(c.key, `its ${c.what} '${c.key}' is used at ${c.places.map(at).join(' and ')} (SEAM_ERR_RULE_DUPLICATE)`);
+    }
   }
 
   /** Drops what a duplicate id or name left loaded (the first of the clashing documents). */
   private dropDuplicates(): void {
     if (this.dups.size === 0) return;
+    this.reportDuplicates();
     const clash = (x: { id?: string | undefined; name?: string | undefined }): boolean => (x.id !== undefined && this.dups.has(x.id)) || (x.name !== undefined && this.dups.has(x.name));
     const keep = <T extends { id?: string | undefined; name?: string | undefined }>(xs: T[], what: 'rules' | 'filters' | 'correlations'): void => {
       const before = xs.length;
       const kept = xs.filter((x) => !clash(x));
+      for (const x of xs) {
+        if (!clash(x)) continue;
+        // The dropped document's other key (an id of its own beside a clashing name) did not load either.
+        const why = this.notLoaded.get(x.id !== undefined && this.dups.has(x.id) ? x.id : x.name!);
+        for (const k of [x.id, x.name]) if (k !== undefined && why !== undefined && !this.notLoaded.has(k)) this.notLoaded.set(k, why);
+      }
       xs.splice(0, xs.length, ...kept);
       this.stats[what] -= before - kept.length;
       this.stats.rejected += before - kept.length;
@@ -333,7 +399,7 @@ class Loader {
   finish(): LoadResult {
     this.dropDuplicates();
     const corrRefs = new Set(this.correlations.flatMap((c) => [c.id, c.name].filter((x): x is string => x !== undefined)));
-    applyFilters(this.rules, this.filters, this.diags, corrRefs);
+    applyFilters(this.rules, this.filters, this.diags, corrRefs, this.notLoaded);
     // Site overrides after the filters (a filter naming a disabled rule is not a dangling reference), before the
     // suppression check (it judges the levels the site set) and the index (a disabled rule is never offered an event).
     const overrides = this.opts.overrides?.length ? applyOverrides(this.rules, this.correlations, this.opts.overrides, this.diags) : undefined;
@@ -368,6 +434,7 @@ class Loader {
     this.ms.index += performance.now() - t;
     const correlations: CorrelationDoc[] = this.correlations.map(({ meta: _meta, ...c }) => c);
     const ruleset = new SigmaRuleset(this.rules, correlations, index, this.fields);
+    if (this.notLoaded.size > 0) ruleset.notLoaded = this.notLoaded;
     for (const k of ['read', 'parse', 'compile', 'index'] as const) this.ms[k] = Math.round(this.ms[k]);
     return { ruleset, diagnostics: this.diags, stats: this.stats, timings: this.ms, ...(this.models ? { models: this.models } : {}), ...(overrides === undefined ? {} : { overrides }) };
   }
@@ -608,6 +675,7 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
   const cache = opts.cacheDir === undefined ? undefined : new RuleCache(opts.cacheDir, paths, optionsKey(opts));
   l.ms.parse += performance.now() - opened;
   const emptyPaths: string[] = [];
+  const empties: Diagnostic[] = [];
   const documents = (): number => l.stats.rules + l.stats.correlations + l.stats.filters;
   let i = 0;
   for (let k = 0; k < paths.length; k++) {
@@ -635,11 +703,13 @@ export async function loadRules(paths: string[], opts: LoadOptions = {}): Promis
       emptyPaths.push(paths[k]!);
       if (perPath[k]!.readable) {
         const why = n === 0 ? NO_RULE_FILES : `${n} rule file${n === 1 ? '' : 's'} here, and none gave a rule, filter or correlation`;
-        l.diags.push(diag('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, `no rules found (${why})`));
+        empties.push(diag('SEAM_ERR_RULES_EMPTY', paths[k]!, { line: 0, column: 0 }, `no rules found (${why})`));
       }
     }
   }
   const result = l.finish() as LoadResult & { ruleset: SigmaRuleset };
+  // Said after what loading found (a duplicate id is only known at the end): the cause comes before the empty path.
+  result.diagnostics.push(...empties);
   if (emptyPaths.length > 0) result.emptyPaths = emptyPaths;
   if (cache) {
     const saving = performance.now();

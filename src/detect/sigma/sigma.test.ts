@@ -935,8 +935,13 @@ detection:
       ['SEAM_ERR_RULE_REFERENCE', 27, 29],
       ['SEAM_ERR_RULE_REGEX', 35, 23],
       ['SEAM_ERR_RULE_SCHEMA', 38, 1],
-      ['SEAM_ERR_RULE_DUPLICATE', 55, 1],
       ['SEAM_ERR_RULE_DUPLICATE', 45, 1],
+      ['SEAM_ERR_RULE_DUPLICATE', 55, 1],
+    ]);
+    // One clash in one file: each place names the other by line and column.
+    expect(diagnostics.filter((d) => d.code === 'SEAM_ERR_RULE_DUPLICATE').map((d) => d.message.split(':').slice(0, 3).join(':'))).toEqual([
+      "id '99999999-2222-4333-8444-555555555555' is also used at bad.yml:55:1",
+      "id '99999999-2222-4333-8444-555555555555' is also used at bad.yml:45:1",
     ]);
   });
   it('reports YAML errors with a position', () => {

@@ -86,6 +86,11 @@ export interface RuleMatch {
 export interface Ruleset {
   rules: CompiledRule[];
   correlations: CorrelationDoc[];
+  /**
+   * Ids and names of rules, filters and correlations that were left out because another document uses the same id
+   * or name, each with why: a correlation or filter naming one says it did not load and why, not just "not loaded".
+   */
+  notLoaded?: ReadonlyMap<string, string>;
   /** Rules that match the event (only rules whose logsource applies to `event.seam.source`). */
   match(event: SeamEvent): RuleMatch[];
 }
