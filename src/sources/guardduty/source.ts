@@ -10,6 +10,7 @@ import type {
 import { TOPICS } from '../../bus/topics.ts';
 import type { BusMessage } from '../../bus/types.ts';
 import type { RawMeta } from '../../core/envelope.ts';
+import { deadLetter } from '../../core/dead-letter.ts';
 import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { startWithRetry } from '../start-retry.ts';
@@ -52,8 +53,20 @@ interface DetectorState {
 
 const log = childLogger('source.guardduty');
 
+/**
+ * A finding's event time, as the normalizer reads it: updatedAt, else service.eventLastSeen, else createdAt
+ * (src/core/normalize/guardduty.ts). Undefined when none parses.
+ */
+export function findingTimeMs(f: Finding): number | undefined {
+  for (const t of [f.UpdatedAt, f.Service?.EventLastSeen, f.CreatedAt]) {
+    const ms = t === undefined ? NaN : Date.parse(t);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return undefined;
+}
+
 /** Dedup id of one version of a finding: an update is a new version, emitted again. */
-export const findingVersion = (f: Finding): string => `${f.Id ?? ''}@${f.UpdatedAt ?? ''}`;
+export const findingVersion = (f: Finding, tsMs?: number): string => `${f.Id ?? ''}@${f.UpdatedAt ?? (tsMs === undefined ? '' : new Date(tsMs).toISOString())}`;
 
 /**
  * Polls GuardDuty: ListFindings with updatedAt in [watermark − lookback, now], sorted by updatedAt
@@ -176,14 +189,16 @@ export class GuardDutySource {
       const ids: { id: string; tsMs: number }[] = [];
       const receivedAt = new Date(this.now()).toISOString();
       for (const f of findings) {
-        const tsMs = Date.parse(f.UpdatedAt ?? '');
-        if (f.Id === undefined || Number.isNaN(tsMs)) {
-          this.stats.counters.error('SEAM_ERR_NORMALIZE_TIMESTAMP');
+        const tsMs = findingTimeMs(f);
+        if (f.Id === undefined || tsMs === undefined) {
+          // Nothing to key or place it by: the dead-letter topic keeps it with the reason (it is dead-lettered again
+          // if a later poll's lookback reads it again: it has no version to skip it by).
+          records.push(this.deadLetter(d.detectorId, f, receivedAt));
           continue;
         }
         this.stats.counters.received++;
         this.stats.sawEventAt(tsMs);
-        const version = findingVersion(f);
+        const version = findingVersion(f, tsMs);
         if (d.window.has(version, tsMs) || ids.some((x) => x.id === version)) {
           this.stats.duplicatesSkipped++;
           continue;
@@ -195,9 +210,24 @@ export class GuardDutySource {
       if (records.length > 0 || nextToken === undefined) {
         await d.writer.write(records, d.key, cp);
         d.window.adopt(cp);
-        this.stats.emitted(records.length, this.now());
+        this.stats.emitted(ids.length, this.now());
       }
     } while (nextToken !== undefined && !signal?.aborted);
+  }
+
+  /** A finding with no id or no usable time (updatedAt, eventLastSeen, createdAt), for the dead-letter topic. */
+  private deadLetter(detectorId: string, f: Finding, receivedAt: string): BusMessage {
+    const missing = f.Id === undefined ? 'id' : 'updatedAt';
+    const code = f.Id === undefined ? 'SEAM_ERR_NORMALIZE_SCHEMA' : 'SEAM_ERR_NORMALIZE_TIMESTAMP';
+    this.stats.counters.error(code);
+    const origin = `guardduty:${detectorId}/${f.Id ?? '(no id)'}`;
+    const reason =
+      f.Id === undefined
+        ? 'GetFindings returned a finding without an id'
+        : `GetFindings returned finding ${f.Id} without a usable updatedAt (${JSON.stringify(f.UpdatedAt ?? null)}), eventLastSeen or createdAt`;
+    const dl = deadLetter('read', new SeamError(code, reason, { details: { origin, missing } }), JSON.stringify(f), { origin, collector: 'guardduty', at: receivedAt });
+    const meta: RawMeta = { collector: 'guardduty', receivedAt, source: 'guardduty', ...(f.AccountId ? { account: f.AccountId } : {}), ...(f.Region ? { region: f.Region } : {}), origin };
+    return { topic: TOPICS.dlq, key: `${detectorId}/${f.Id ?? ''}`, value: Buffer.from(JSON.stringify(dl)), headers: rawHeaders(meta) };
   }
 
   private record(detectorId: string, f: Finding, receivedAt: string, tsMs: number): BusMessage {
@@ -209,7 +239,7 @@ export class GuardDutySource {
       ...(cluster ? { cluster } : {}),
       ...(f.AccountId ? { account: f.AccountId } : {}),
       ...(f.Region ? { region: f.Region } : {}),
-      origin: `guardduty:${detectorId}/${findingVersion(f)}`,
+      origin: `guardduty:${detectorId}/${findingVersion(f, tsMs)}`,
     };
     // Keyed by finding, so the versions of one finding stay in order.
     return { topic: TOPICS.raw('guardduty'), key: `${detectorId}/${f.Id}`, value: Buffer.from(JSON.stringify(f)), headers: rawHeaders(meta), timestampMs: tsMs };
