@@ -69,16 +69,25 @@ const kafkajsLogCreator = (muted: () => boolean) => (): ((entry: { level: logLev
     if (recent.size > 1000) recent.clear();
     recent.set(key, { at: now, held: 0 });
     const f = { namespace, ...fields, ...(r !== undefined && r.held > 0 ? { repeatedSinceLast: r.held } : {}) };
-    // Normal operation is quiet: an error response to one request (kafkajs logs each as an error, e.g. a
-    // heartbeat answered "rebalancing") is handled a layer up, and a rebalance is routine.
-    if (namespace === 'Connection' && message.startsWith('Response ')) kafkajsLog.debug(f, message);
-    else if (namespace === 'Runner' && message.startsWith('The group is rebalancing')) kafkajsLog.info(f, message);
-    else if (level === logLevel.ERROR) kafkajsLog.error(f, message);
-    else if (level === logLevel.WARN) kafkajsLog.warn(f, message);
-    else if (level === logLevel.INFO) kafkajsLog.info(f, message);
-    else kafkajsLog.debug(f, message);
+    kafkajsLog[kafkajsLineLevel(level, namespace, message)](f, message);
   };
 };
+
+/** The level Seam logs one kafkajs line at. */
+export function kafkajsLineLevel(level: logLevel, namespace: string, message: string): 'debug' | 'info' | 'warn' | 'error' {
+  // Normal operation is quiet: an error response to one request (kafkajs logs each as an error, e.g. a
+  // heartbeat answered "rebalancing") is handled a layer up, and a rebalance is routine.
+  if (namespace === 'Connection' && message.startsWith('Response ')) return 'debug';
+  if (namespace === 'Runner' && message.startsWith('The group is rebalancing')) return 'info';
+  // CONCURRENT_TRANSACTIONS: a transactional writer's first send after its fence (ADR 0004) meets the coordinator
+  // still writing the previous transaction's markers, as every collector does on its first start. kafkajs logs it
+  // as an error and retries; if the retries run out, the write fails and the collector reports that itself.
+  if (namespace === 'Producer' && message.includes('another concurrent operation on the same transaction')) return 'info';
+  if (level === logLevel.ERROR) return 'error';
+  if (level === logLevel.WARN) return 'warn';
+  if (level === logLevel.INFO) return 'info';
+  return 'debug';
+}
 
 /** A batch handler running longer than this is reported (once per batch, then every interval). */
 const SLOW_HANDLER_MS = 60_000;
