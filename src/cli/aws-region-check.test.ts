@@ -47,4 +47,14 @@ describe('seam config check: an AWS collector with no region anywhere (platform-
     expect(r.err).not.toContain('no AWS region');
     expect(r.code).toBe(0);
   });
+
+  it('a region that is no AWS region name (eu-west-l, an ell for a one) is invalid (exit 2) at its line, before any call fails', async () => {
+    const r = await check('kafka:\n  brokers: [127.0.0.1:9092]\ncollect:\n  sources:\n    gd: { type: guardduty, region: eu-west-l }\n');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/:5:\d+ collect\.sources\.gd\.region: is not an AWS region name \(such as eu-west-1\)/);
+    for (const region of ['us-gov-west-1', 'cn-northwest-1', 'eu-isoe-west-1', 'ap-southeast-7']) {
+      expect((await check(COLLECT.replace('type: cloudwatch-logs', `type: cloudwatch-logs\n      region: ${region}`))).code).toBe(0);
+    }
+  });
 });
+

@@ -9,6 +9,12 @@
 import { z } from 'zod';
 import { SeamError } from '../../core/errors.ts';
 
+/**
+ * An AWS region name (eu-west-1, us-gov-west-1, cn-northwest-1, eu-isoe-west-1). A typo such as eu-west-l can never
+ * work: the SDK would call guardduty.eu-west-l.amazonaws.com, which does not resolve, on every poll.
+ */
+export const AwsRegionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, { message: 'is not an AWS region name (such as eu-west-1)' });
+
 /** Config fields every AWS-reading collector shares (spread into its strict schema). */
 export const AwsCallConfigFields = {
   maxAttempts: z

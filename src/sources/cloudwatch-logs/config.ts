@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AwsCallConfigFields } from '../aws/client.ts';
+import { AwsCallConfigFields, AwsRegionName } from '../aws/client.ts';
 import { SourceType } from '../../core/envelope.ts';
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
@@ -85,7 +85,7 @@ export const CloudWatchLogsSourceConfig = z
   .strictObject({
     type: z.literal('cloudwatch-logs'),
     name: z.string().min(1).default('cloudwatch-logs').describe('Collector name; part of checkpoint keys and transactional ids, so keep it stable.'),
-    region: z.string().optional().describe('AWS region of the log groups; defaults to the SDK\'s (AWS_REGION).'),
+    region: AwsRegionName.optional().describe('AWS region of the log groups, a region name such as eu-west-1 (anything else is refused); defaults to the SDK\'s (AWS_REGION).'),
     endpoint: z.url().optional().describe('CloudWatch Logs endpoint override (moto, VPC endpoint).'),
     stsEndpoint: z.url().optional().describe('STS endpoint override for the log groups\' `roleArn` (moto, an STS VPC endpoint); default the SDK\'s regional STS endpoint.'),
     roleSessionName: z

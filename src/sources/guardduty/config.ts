@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { AwsCallConfigFields } from '../aws/client.ts';
+import { AwsCallConfigFields, AwsRegionName } from '../aws/client.ts';
 import { OwnershipConfig } from '../cloudwatch-logs/config.ts';
 
 export const GuardDutySourceConfig = z
   .strictObject({
     type: z.literal('guardduty'),
     name: z.string().min(1).default('guardduty').describe('Collector name; part of checkpoint keys and transactional ids, so keep it stable.'),
-    region: z.string().optional().describe('AWS region of the detectors; defaults to the SDK\'s (AWS_REGION).'),
+    region: AwsRegionName.optional().describe('AWS region of the detectors, a region name such as eu-west-1 (anything else is refused); defaults to the SDK\'s (AWS_REGION).'),
     endpoint: z.url().optional().describe('GuardDuty endpoint override (a VPC endpoint, or the test stub).'),
     detectorIds: z.array(z.string().min(1)).optional().describe('Detectors to read; all that ListDetectors returns when omitted.'),
     pollIntervalMs: z.number().int().positive().default(60_000).describe('Wait between polls.'),
