@@ -243,6 +243,34 @@ describe('seam rules test: expect', () => {
     }
   });
 
+  it('a test file whose rule does not exist is an ERROR in a folder that holds no rule, at any depth, and when named on its own', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-orphan-deep-'));
+    try {
+      await mkdir(join(d, 'rules/moved'), { recursive: true });
+      await mkdir(join(d, 'only-tests/deeper'), { recursive: true });
+      await writeFile(join(d, 'rules/kept.yml'), RULE);
+      await writeFile(join(d, 'rules/kept.test.yml'), JSON.stringify({ cases: [{ name: 'hit', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      const orphan = JSON.stringify({ cases: [{ name: 'x', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] });
+      // Left behind in a subfolder of rules that has no rule (the rule moved), and in a folder of tests only.
+      await writeFile(join(d, 'rules/moved/gone.test.yml'), orphan);
+      await writeFile(join(d, 'only-tests/deeper/lost.test.yml'), orphan);
+      const line = (t: string, rule: string): string => `ERROR ${t}: no rule file ${rule} beside it, so its cases never run (X.test.yml tests X.yml, X.test.yaml tests X.yaml)`;
+      const out = sink();
+      // Before: the rules folder passed (exit 0) with moved/gone.test.yml never run and never named.
+      expect(await runRuleTests([join(d, 'rules')], out.stream)).toMatchObject({ passed: 1, errors: 1 });
+      expect(out.lines()).toEqual([line(join(d, 'rules/moved/gone.test.yml'), 'gone.yml'), 'rules-test: files=1 cases=1 passed=1 failed=0 missing=0 errors=1']);
+      const tests = sink();
+      await runRuleTests([join(d, 'only-tests')], tests.stream);
+      expect(tests.lines()).toContain(line(join(d, 'only-tests/deeper/lost.test.yml'), 'lost.yml'));
+      // Named on its own: the test file is the orphan (before: "ERROR .../lost.yml: ... does not exist", a file never named).
+      const alone = sink();
+      expect(await runRuleTests([join(d, 'only-tests/deeper/lost.test.yml')], alone.stream)).toMatchObject({ errors: 1 });
+      expect(alone.lines()[0]).toBe(line(join(d, 'only-tests/deeper/lost.test.yml'), 'lost.yml'));
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('a rule file reached through a symlink runs the test file beside the file the link leads to', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-link-'));
     try {

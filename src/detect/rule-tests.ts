@@ -96,12 +96,45 @@ function siblingTest(p: string): string {
 }
 
 /**
- * Test files (not hidden) whose rule file does not exist, in the folders given and their folders that hold rule
- * files (a rule file named on its own brings no check of its neighbours).
+ * Test files (not hidden) whose rule file does not exist, in the folders given and every folder under them, those
+ * that hold no rule file included (a folder of tests whose rules were moved or never written: nothing else would
+ * ever say its cases do not run). A rule file named on its own brings no check of its neighbours. Symlinked folders
+ * are followed as the loader follows them, each real folder once.
  */
 function orphanTests(given: readonly string[], ruleFiles: readonly string[]): string[] {
   const givenDirs = given.filter((p) => existsSync(p) && statSync(p).isDirectory()).map((p) => p.replace(/\/+$/, '') || '/');
-  const dirs = new Set(givenDirs);
+  const dirs = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (d: string): void => {
+    let real: string;
+    try {
+      real = realpathSync(d);
+    } catch {
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    dirs.add(d);
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isSymbolicLink()) {
+        try {
+          if (statSync(p).isDirectory()) walk(p);
+        } catch {
+          // A dangling link: the loader's walk reports it.
+        }
+      }
+    }
+  };
+  for (const d of givenDirs) walk(d);
   for (const f of ruleFiles) if (givenDirs.some((d) => f.startsWith(d === '/' ? d : `${d}/`))) dirs.add(dirname(f));
   const out: string[] = [];
   for (const d of [...dirs].sort()) {
@@ -222,11 +255,19 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   const under = ruleFilesUnder(given);
   const ruleFiles = under.files;
   const s: RuleTestSummary = { files: ruleFiles.length, cases: 0, passed: 0, failed: 0, missing: 0, errors: 0 };
+  const orphanLine = (t: string): string => `ERROR ${t}: no rule file ${basename(t).replace(/\.test\.(ya?ml)$/i, '.$1')} beside it, so its cases never run (X.test.yml tests X.yml, X.test.yaml tests X.yaml)\n`;
   for (const p of under.empty) {
+    // A test file named on its own whose rule file is not there: the test file is the problem, said as an orphan.
+    const named = paths[given.indexOf(p)];
+    if (named !== undefined && named !== p && !existsSync(p) && existsSync(named)) {
+      out.write(orphanLine(named));
+      s.errors++;
+      continue;
+    }
     out.write(
       existsSync(p)
         ? `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rules found (${NO_RULE_FILES})\n`
-        : `ERROR ${p}: SEAM_ERR_RULES_EMPTY no rules found (it does not exist)\n`,
+        : `ERROR ${named ?? p}: SEAM_ERR_RULES_EMPTY no rules found (it does not exist)\n`,
     );
     s.errors++;
   }
@@ -237,9 +278,9 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
     s.errors++;
   }
   // A test file with no rule file beside it (the rule renamed or deleted, `x.test.yaml` beside `x.yml`) would never
-  // run, and nothing else says so: an ERROR, in the folders given and those the rule files are in.
+  // run, and nothing else says so: an ERROR, in the folders given and every folder under them (rule-less ones too).
   for (const t of orphanTests(given, ruleFiles)) {
-    out.write(`ERROR ${t}: no rule file ${basename(t).replace(/\.test\.(ya?ml)$/i, '.$1')} beside it, so its cases never run (X.test.yml tests X.yml, X.test.yaml tests X.yaml)\n`);
+    out.write(orphanLine(t));
     s.errors++;
   }
   const base = site.placeholders;
