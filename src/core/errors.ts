@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   SEAM_ERR_RULE_VALUE: { retriable: false, summary: 'rule value does not suit its field modifiers' },
   SEAM_ERR_RULE_LOGSOURCE: { retriable: false, summary: 'rule logsource names a Seam product but maps to no source Seam collects, or misspells one: the rule never runs' },
   SEAM_ERR_RULE_FIELD: { retriable: false, summary: 'rule field differs only in letter case from a field Seam events carry (field names are case-sensitive): it never matches' },
+  SEAM_ERR_RULE_NAME: { retriable: false, summary: "rule's name is not its file's name (a warning): correlations, filters and overrides refer to rules by name, people find them by file" },
   SEAM_ERR_RULE_TRIAGE: { retriable: false, summary: 'rule at level medium or above has no Triage: paragraph in its description: its alerts reach the analyst without triage text' },
   // Configuration and services.
   SEAM_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },

@@ -6,6 +6,7 @@
  * Rules for products Seam does not collect (windows, macos, azure...) are only counted (`other=` on the summary).
  * Also: a rule a person should look at (medium+) whose description has no `Triage:` paragraph (SOC review M4).
  */
+import { basename } from 'node:path';
 import type { SourceType } from '../../core/envelope.ts';
 import { CloudTrailRecord } from '../../core/schemas/cloudtrail.ts';
 import { K8sAuditEvent } from '../../core/schemas/k8s-audit.ts';
@@ -231,6 +232,42 @@ export function triageWarnings(rules: readonly CompiledRule[], correlations: rea
   for (const r of [...rules, ...correlations]) {
     if (!LOOKED_AT.has(r.level ?? 'medium') || r.triage !== undefined) continue;
     out.push(warn('SEAM_ERR_RULE_TRIAGE', r.file, r, `level ${r.level ?? 'medium'} and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`, r.id));
+  }
+  return out;
+}
+
+/**
+ * A warning per rule file whose documents have a `name` and none of them is the file's name (without .yml/.yaml).
+ * Correlations, filters, overrides and a test's `expect` refer to a rule by its name, and the name a person finds is
+ * the file's (`detections/kubernetes/k8s_exec_or_attach_into_pod.yml`): a renamed or copied file whose `name` was not
+ * changed is referred to by a name no file has. Rules without a `name` (SigmaHQ's: they go by id) are not judged; in a
+ * file of several documents (a correlation with its feeders) one of them named after the file is enough.
+ */
+export function nameWarnings(rules: readonly CompiledRule[], correlations: readonly CorrelationDoc[]): Diagnostic[] {
+  const byFile = new Map<string, { name: string; id?: string | undefined; line: number; column: number; correlation: boolean }[]>();
+  for (const d of [...rules, ...correlations]) {
+    if (d.name === undefined) continue;
+    const list = byFile.get(d.file);
+    const entry = { name: d.name, id: d.id, line: d.line, column: d.column, correlation: !('pred' in d) };
+    if (list === undefined) byFile.set(d.file, [entry]);
+    else list.push(entry);
+  }
+  const out: Diagnostic[] = [];
+  for (const [file, named] of byFile) {
+    const own = basename(file).replace(/\.ya?ml$/i, '');
+    if (named.some((n) => n.name === own)) continue;
+    // The file's correlation when it has one (its feeders are named for the correlation to refer to), else its first.
+    const first = named.sort((a, b) => Number(b.correlation) - Number(a.correlation) || a.line - b.line)[0]!;
+    const more = named.length > 1 ? ` (nor is any other name in it: ${named.slice(1).map((n) => n.name).join(', ')})` : '';
+    out.push(
+      warn(
+        'SEAM_ERR_RULE_NAME',
+        file,
+        first,
+        `name '${first.name}' is not the file's name '${own}'${more}: correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file ${first.name}.yml (and its test ${first.name}.test.yml), or set name: ${own}`,
+        first.id ?? first.name,
+      ),
+    );
   }
   return out;
 }

@@ -267,7 +267,7 @@ describe('seam rules lint, strictness per the Sigma schema', () => {
       expect(code).toBe(0);
       const lines = text.trimEnd().split('\n');
       expect(lines).toContain(`${join(d, 'all.yml')}:10:9: SEAM_ERR_RULE_MODIFIER (warning) 'all' with a single value means nothing (every value of a one-value list); remove it or list the values`);
-      expect(text).not.toContain('all2.yml');
+      expect(lines.filter((l) => l.includes('all2.yml') && !l.includes('SEAM_ERR_RULE_NAME'))).toEqual([]);
       expect(lines).toContain(`${join(d, 'tf.yml')}:12:5: SEAM_ERR_RULE_SCHEMA (warning) 'detection.timeframe' (Sigma v1) is ignored: the rule matches single events; write a correlation (e.g. event_count with a timespan) for a count over time`);
       expect(lines.at(-1)).toBe('lint: files=3 rules=3 correlations=0 rejected=0 cloudtrail=3 kubernetes=0 guardduty=0 runtime=0');
     } finally {
@@ -314,6 +314,30 @@ describe('seam rules lint, strictness per the Sigma schema', () => {
       expect(lines).toContain(`${join(d, 'corr.yml')}:7:5: SEAM_ERR_RULE_SCHEMA bad timespan '1M': expected a number and one of s, m, h, d, w (e.g. 90m; months and years are not fixed durations)`);
       expect(lines).toContain(`${join(d, 'corr.yml')}:9:9: SEAM_ERR_RULE_CONDITION unknown condition key 'gtee'; expected gt, gte, lt, lte, eq, neq or field`);
       expect(lines).toContain(`${join(d, 'filter.yml')}:7:11: SEAM_ERR_RULE_REFERENCE (warning) filter refers to correlation 'strict_corr': filters target Sigma rules only; name the rules the correlation refers to, or tune them`);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('seam rules lint: a name that is not its file name', () => {
+  const rule = (name: string | undefined, id: string): string =>
+    `title: Keys\nid: 0e5b7c2a-1d3f-4a6b-8c9d-0000000000${id}\n${name === undefined ? '' : `name: ${name}\n`}level: low\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n        eventName: CreateAccessKey\n    condition: sel\n`;
+  it('warns (exit 0) about a renamed or copied file whose name was kept; not about a rule without a name (SigmaHQ), nor a feeder beside a correlation named after the file', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-name-'));
+    try {
+      await writeFile(join(d, 'ct_key_created_v2.yml'), rule('ct_key_created', '01'));
+      await writeFile(join(d, 'ct_key_created_ok.yml'), rule('ct_key_created_ok', '02'));
+      await writeFile(join(d, 'aws_sigmahq_style.yml'), rule(undefined, '03'));
+      const corr = ['title: Burst', 'name: corr_key_burst', 'level: low', 'correlation:', '    type: event_count', '    rules: [key_feeder]', '    group-by: [userIdentity.arn]', '    timespan: 5m', '    condition: { gte: 2 }', ''].join('\n');
+      await writeFile(join(d, 'corr_key_burst.yml'), `${rule('key_feeder', '04')}---\n${corr}`);
+      await writeFile(join(d, 'corr_misnamed.yml'), `${rule('key_feeder_2', '05')}---\n${corr.replace('corr_key_burst', 'corr_other').replace('key_feeder]', 'key_feeder_2]')}`);
+      const { code, text } = await lint([d]);
+      expect(code).toBe(0);
+      expect(text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_NAME'))).toEqual([
+        `${join(d, 'corr_misnamed.yml')}:13:1: SEAM_ERR_RULE_NAME (warning) name 'corr_other' is not the file's name 'corr_misnamed' (nor is any other name in it: key_feeder_2): correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file corr_other.yml (and its test corr_other.test.yml), or set name: corr_misnamed`,
+        `${join(d, 'ct_key_created_v2.yml')}:1:1: SEAM_ERR_RULE_NAME (warning) name 'ct_key_created' is not the file's name 'ct_key_created_v2': correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file ct_key_created.yml (and its test ct_key_created.test.yml), or set name: ct_key_created_v2`,
+      ]);
     } finally {
       await rm(d, { recursive: true, force: true });
     }

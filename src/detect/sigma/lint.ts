@@ -3,7 +3,7 @@ import type { SourceType } from '../../core/envelope.ts';
 import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
 import { formatDiagnostic } from './diagnostics.ts';
-import { correlationFieldWarnings, fieldWarnings, logsourceWarnings, triageWarnings } from './lint-checks.ts';
+import { correlationFieldWarnings, fieldWarnings, logsourceWarnings, nameWarnings, triageWarnings } from './lint-checks.ts';
 import type { Diagnostic, LoadResult, LoadStats, RuleOverride } from './types.ts';
 import { unsetPlaceholderName } from './unset-placeholders.ts';
 
@@ -57,7 +57,9 @@ export async function lintRules(paths: string[], opts: LintOptions = {}): Promis
   const never = [...logsourceWarnings(ruleset.rules), ...fieldWarnings(ruleset.rules), ...correlationFieldWarnings(ruleset.correlations, ruleset.rules)];
   // Rules a person should look at whose alerts would reach them without triage text.
   const untriaged = triageWarnings(ruleset.rules, correlations.correlations);
-  return { loaded, diagnostics: [...mergeReferenceProblems(loaded.diagnostics, correlations.diagnostics), ...never, ...untriaged], line };
+  // A rule whose name is not its file's: referred to by a name no file has.
+  const misnamed = nameWarnings(ruleset.rules, ruleset.correlations);
+  return { loaded, diagnostics: [...mergeReferenceProblems(loaded.diagnostics, correlations.diagnostics), ...never, ...untriaged, ...misnamed], line };
 }
 
 /**
