@@ -54,6 +54,13 @@ describe('collector metrics', () => {
     const age = /seam_collector_checkpoint_age_seconds\{collector="audit",log_group="\/aws\/eks\/prod\/cluster"\} (\S+)/.exec(m);
     expect(Number(age?.[1])).toBeGreaterThanOrEqual(90);
     expect(Number(age?.[1])).toBeLessThan(200);
+    // A resume further behind than maxCatchUpMs: the window skipped, counted (ADR 0060); how far behind the last read ended.
+    stats.gap('/aws/eks/prod/cluster', 7_200_000);
+    stats.behindMs.set('/aws/eks/prod/cluster', 1_800_000);
+    const g = (await get('/metrics')).body;
+    expect(g).toContain('seam_collector_gap_seconds_total{collector="audit",log_group="/aws/eks/prod/cluster"} 7200');
+    expect(g).toContain('seam_collector_skipped_windows_total{collector="audit",log_group="/aws/eks/prod/cluster"} 1');
+    expect(g).toContain('seam_collector_behind_seconds{collector="audit",log_group="/aws/eks/prod/cluster"} 1800');
     expect((await get('/nope')).status).toBe(404);
   });
 });

@@ -437,6 +437,43 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
       }
     },
   });
+  // Event time a collector skipped unread (it resumed further behind than maxCatchUpMs, ADR 0060), and how often.
+  new Counter({
+    name: 'seam_collector_gap_seconds_total',
+    help: 'Seconds of event time the collector skipped unread for the log group (the detector id for GuardDuty): it resumed, or fell, further behind than maxCatchUpMs. Each skip is also a WARN line with the window start and end.',
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, ms] of Object.entries((c.stats() as { gapMs?: Record<string, number> }).gapMs ?? {})) this.inc({ collector: c.name, log_group: group }, ms / 1000);
+      }
+    },
+  });
+  new Counter({
+    name: 'seam_collector_skipped_windows_total',
+    help: 'Windows of event time the collector skipped unread for the log group (the detector id for GuardDuty) because they were older than maxCatchUpMs.',
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, n] of Object.entries((c.stats() as { skippedWindows?: Record<string, number> }).skippedWindows ?? {})) this.inc({ collector: c.name, log_group: group }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'seam_collector_behind_seconds',
+    help: 'How far behind now the last read of the log group (the detector id for GuardDuty) ended: 0 while the collector reads up to now, the catch-up still to do after downtime.',
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, ms] of Object.entries((c.stats() as { behindMs?: Record<string, number> }).behindMs ?? {})) this.set({ collector: c.name, log_group: group }, ms / 1000);
+      }
+    },
+  });
   new Gauge({
     name: 'seam_collector_event_lag_seconds',
     help: 'Now minus the newest event time the collector has read (CollectorStats lagMs); absent before the first event.',

@@ -13,6 +13,13 @@ export class CollectorStats {
   private readonly buckets = new Map<number, number>(); // second → events emitted
   /** When this process last saved each checkpoint (by log group or detector), or started owning it. */
   readonly checkpointAtMs = new Map<string, number>();
+  /**
+   * Event time skipped unread, by log group (or detector): the collector resumed, or fell, further behind than its
+   * `maxCatchUpMs` and moved on to now − maxCatchUpMs (src/sources/checkpoint/catch-up.ts). Never silent: also a WARN line.
+   */
+  readonly gaps = new Map<string, { ms: number; windows: number }>();
+  /** How far behind now each log group's (or detector's) last read ended, by name: 0 when it reads up to now. */
+  readonly behindMs = new Map<string, number>();
   /** Whether the collector's start (detectors listed, writers created, checkpoints read) has succeeded. */
   started = false;
   /** Start attempts that failed, and the last one's reason (src/sources/start-retry.ts). */
@@ -34,11 +41,18 @@ export class CollectorStats {
     this.checkpointAtMs.set(name, nowMs);
   }
 
+  gap(name: string, ms: number): void {
+    const g = this.gaps.get(name) ?? { ms: 0, windows: 0 };
+    g.ms += ms;
+    g.windows++;
+    this.gaps.set(name, g);
+  }
+
   sawEventAt(tsMs: number): void {
     if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
   }
 
-  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number> } {
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number> } {
     const s = Math.floor(nowMs / 1000);
     let n = 0;
     let oldest = s;
@@ -59,6 +73,10 @@ export class CollectorStats {
       startFailures: this.startFailures,
       ...(this.lastStartError === undefined || this.started ? {} : { lastStartError: this.lastStartError }),
       ...(this.checkpointAtMs.size === 0 ? {} : { checkpointAgeMs: Object.fromEntries([...this.checkpointAtMs].map(([k, at]) => [k, Math.max(0, nowMs - at)])) }),
+      ...(this.gaps.size === 0
+        ? {}
+        : { gapMs: Object.fromEntries([...this.gaps].map(([k, g]) => [k, g.ms])), skippedWindows: Object.fromEntries([...this.gaps].map(([k, g]) => [k, g.windows])) }),
+      ...(this.behindMs.size === 0 ? {} : { behindMs: Object.fromEntries(this.behindMs) }),
     };
   }
 }

@@ -38,6 +38,27 @@ export class ReadWindow {
     return { startMs, endMs };
   }
 
+  /** True until the window has a checkpoint (read from the store or adopted after a write). */
+  get isFresh(): boolean {
+    return this.fresh;
+  }
+
+  /**
+   * Bounds a resume: a window whose watermark is older than `floorMs` (the collector was down, or behind, longer
+   * than its max catch-up) moves so that its next range starts at `floorMs`. Returns the event time skipped unread —
+   * (old watermark, floorMs): everything up to the old watermark was read — or undefined when nothing is skipped.
+   * A fresh window (no checkpoint) starts where it was told to and is never moved. The move is kept in memory only:
+   * the next checkpoint written carries it.
+   */
+  skipBefore(floorMs: number): { fromMs: number; toMs: number } | undefined {
+    if (this.fresh || this.watermarkMs >= floorMs) return undefined;
+    const fromMs = this.watermarkMs;
+    this.watermarkMs = floorMs + this.opts.lookbackMs;
+    // Ids of the old window are older than the new one: forget them (next() would too).
+    for (const t of this.seen.keys()) if (t < floorMs) this.seen.delete(t);
+    return { fromMs, toMs: floorMs };
+  }
+
   has(id: string, tsMs: number): boolean {
     return this.seen.get(tsMs)?.has(id) === true;
   }

@@ -108,6 +108,14 @@ export const CloudWatchLogsSourceConfig = z
       .positive()
       .default(60 * 60_000)
       .describe('Longest time span read in one poll; a long catch-up proceeds in chunks of this size.'),
+    maxCatchUpMs: z
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 60 * 60_000)
+      .describe(
+        'How far back a collector resumes at most after downtime (or falling behind): it reads on from its checkpoint, in maxPollWindowMs chunks with a progress line, but not from before now − maxCatchUpMs. An older window is skipped, counted (seam_collector_gap_seconds_total, seam_collector_skipped_windows_total) and logged at WARN with the log group and the window start and end. Keep it within the log groups\' retention; at least lookbackMs.',
+      ),
     pageLimit: z.number().int().min(1).max(10_000).default(10_000).describe('Events per FilterLogEvents page.'),
     ...AwsCallConfigFields,
     truncationThresholdBytes: z
@@ -118,6 +126,7 @@ export const CloudWatchLogsSourceConfig = z
       .describe('A message at least this large that is not valid JSON was cut by CloudWatch (256 KiB event limit) and is flagged truncated.'),
     ownership: OwnershipConfig.optional().describe('Replica ownership of log groups; omit when one replica runs.'),
   })
+  .refine((c) => c.maxCatchUpMs >= c.lookbackMs, { message: 'maxCatchUpMs must be at least lookbackMs', path: ['maxCatchUpMs'] })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.logGroups.forEach((g, i) => {

@@ -11,6 +11,7 @@ import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { sleep } from '../../core/backoff.ts';
 import { startWithRetry } from '../start-retry.ts';
 import { callAws } from '../aws/client.ts';
+import { CatchUp } from '../checkpoint/catch-up.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
@@ -73,6 +74,7 @@ const ACCOUNT_RETRY_MS = 5 * 60_000;
  */
 export class CloudWatchLogsSource {
   readonly stats: CollectorStats;
+  private readonly catchUp: CatchUp;
   private groups: GroupState[] = [];
   private joined = false;
   private announced = false;
@@ -88,6 +90,7 @@ export class CloudWatchLogsSource {
   ) {
     this.stats = new CollectorStats(`cloudwatch-logs:${config.name}`);
     this.now = deps.now ?? Date.now;
+    this.catchUp = new CatchUp(config, this.stats, log);
   }
 
   /** Log groups this replica owns (all of them without an ownership config): over the static list, or the live replicas with a lease. */
@@ -134,7 +137,10 @@ export class CloudWatchLogsSource {
         released.push(labelOf(g.group));
       }
     }
-    for (const name of released) this.stats.checkpointAtMs.delete(name);
+    for (const name of released) {
+      this.stats.checkpointAtMs.delete(name);
+      this.catchUp.forget(name);
+    }
     const have = new Set(keep.map((g) => unitOf(g.group)));
     const added = owned.filter((g) => !have.has(unitOf(g)));
     if (added.length > 0) {
@@ -289,7 +295,11 @@ export class CloudWatchLogsSource {
       await this.reload(g);
       g.resume = false;
     }
+    const label = labelOf(g.group);
+    const fields = { collector: this.config.name, logGroup: label };
+    this.catchUp.bound(label, fields, g.window, this.now());
     const { startMs, endMs } = g.window.range(this.now());
+    this.catchUp.progress(label, fields, { startMs, endMs }, this.now());
     const { logGroupName, logStreamNamePrefix } = g.group;
     let nextToken: string | undefined;
     do {

@@ -23,10 +23,19 @@ export const GuardDutySourceConfig = z
       .default(24 * 60 * 60_000)
       .describe('Without a checkpoint, read findings updated this far in the past.'),
     maxPollWindowMs: z.number().int().positive().default(24 * 60 * 60_000).describe('Longest updatedAt span read in one poll.'),
+    maxCatchUpMs: z
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 60 * 60_000)
+      .describe(
+        'How far back the collector resumes at most after downtime: it reads on from its checkpoint, but not findings updated before now − maxCatchUpMs. An older window is skipped, counted (seam_collector_gap_seconds_total, seam_collector_skipped_windows_total, label log_group = the detector id) and logged at WARN with the detector and the window start and end. At least lookbackMs.',
+      ),
     ...AwsCallConfigFields,
     ownership: OwnershipConfig.refine((o) => o.lease === undefined, { message: 'the GuardDuty collector takes a static `replicas` list; `lease` is for cloudwatch-logs only so far' })
       .optional()
       .describe('Replica ownership of detectors (a static `replicas` list); omit when one replica runs.'),
   })
+  .refine((c) => c.maxCatchUpMs >= c.lookbackMs, { message: 'maxCatchUpMs must be at least lookbackMs', path: ['maxCatchUpMs'] })
   .describe('Reads GuardDuty findings through the API (ListFindings by updatedAt, GetFindings in batches of 50).');
 export type GuardDutySourceConfig = z.infer<typeof GuardDutySourceConfig>;

@@ -18,6 +18,7 @@ import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { sleep } from '../../core/backoff.ts';
 import { callAws } from '../aws/client.ts';
+import { CatchUp } from '../checkpoint/catch-up.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
@@ -76,6 +77,7 @@ export const findingVersion = (f: Finding, tsMs?: number): string => `${f.Id ?? 
  */
 export class GuardDutySource {
   readonly stats: CollectorStats;
+  private readonly catchUp: CatchUp;
   private detectors: DetectorState[] = [];
   private readonly now: () => number;
 
@@ -85,6 +87,7 @@ export class GuardDutySource {
   ) {
     this.stats = new CollectorStats(`guardduty:${config.name}`);
     this.now = deps.now ?? Date.now;
+    this.catchUp = new CatchUp(config, this.stats, log);
   }
 
   async start(): Promise<void> {
@@ -163,7 +166,10 @@ export class GuardDutySource {
       if (cp !== undefined) d.window.adopt(cp);
       d.resume = false;
     }
+    const fields = { collector: this.config.name, detectorId: d.detectorId };
+    this.catchUp.bound(d.detectorId, fields, d.window, this.now());
     const { startMs, endMs } = d.window.range(this.now());
+    this.catchUp.progress(d.detectorId, fields, { startMs, endMs }, this.now());
     let nextToken: string | undefined;
     do {
       const input: ListFindingsCommandInput = {
