@@ -183,5 +183,7 @@ describe('GuardDuty catch-up', () => {
     const got = m.written.map((v) => (JSON.parse(v) as { Id: string }).Id);
     expect(got).toEqual(findings.filter((f) => Date.parse(f.UpdatedAt!) >= now - 24 * HOUR).map((f) => f.Id));
     expect(source.stats.snapshot().gapMs).toEqual({ d1: 23.5 * HOUR });
+    // Its checkpoint age is exported too (SeamCheckpointStale covers GuardDuty): saved at `now`.
+    expect(source.stats.snapshot(now + 5000).checkpointAgeMs).toEqual({ d1: 5000 });
   });
 });

@@ -125,6 +125,8 @@ export class GuardDutySource {
       for (const w of writers) await w.close().catch(() => undefined);
       throw e;
     }
+    // seam_collector_checkpoint_age_seconds (label log_group: the detector id) starts when the detector is taken.
+    for (const id of owned) this.stats.checkpointed(id, this.now());
     log.info({ collector: this.config.name, detectors: owned }, 'GuardDuty collector owns its detectors.');
   }
 
@@ -216,6 +218,7 @@ export class GuardDutySource {
       if (records.length > 0 || nextToken === undefined) {
         await d.writer.write(records, d.key, cp);
         d.window.adopt(cp);
+        this.stats.checkpointed(d.detectorId, this.now());
         this.stats.emitted(ids.length, this.now());
       }
     } while (nextToken !== undefined && !signal?.aborted);
