@@ -271,6 +271,28 @@ describe('seam rules test: expect', () => {
     }
   });
 
+  it('a folder of rule files none of which has a test (a vendor pack) is one MISSING line with its count; a lone untested rule keeps its own', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-vendor-'));
+    try {
+      await mkdir(join(d, 'vendor'));
+      await mkdir(join(d, 'mine'));
+      for (const n of ['a', 'b', 'c']) await writeFile(join(d, `vendor/${n}.yml`), RULE.replace('11111111-1111-4111-8111-111111111111', `11111111-1111-4111-8111-11111111111${n}`).replace('name: key_for_bob', `name: ${n}`));
+      await writeFile(join(d, 'mine/key_for_bob.yml'), RULE);
+      await writeFile(join(d, 'mine/key_for_bob.test.yml'), JSON.stringify({ cases: [{ name: 'hit', alerts: 1, events: [ctRaw('ev-hit', 'bob', 1)] }] }));
+      await writeFile(join(d, 'mine/untested.yml'), RULE.replace('11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111112').replace('name: key_for_bob', 'name: untested'));
+      const out = sink();
+      const s = await runRuleTests([join(d, 'vendor'), join(d, 'mine')], out.stream);
+      expect(out.lines()).toEqual([
+        `MISSING ${join(d, 'vendor')}: none of its 3 rule files has a sibling X.test.yml (a rule pack that ships no Seam tests, as SigmaHQ's; seam rules lint checks that it loads)`,
+        `MISSING ${join(d, 'mine/untested.yml')}: no sibling untested.test.yml`,
+        'rules-test: files=5 cases=1 passed=1 failed=0 missing=4 errors=0',
+      ]);
+      expect(s.missing).toBe(4);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('a rule file reached through a symlink runs the test file beside the file the link leads to', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-rule-tests-link-'));
     try {

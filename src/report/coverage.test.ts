@@ -49,6 +49,11 @@ describe('seam coverage', () => {
     expect(persistence.natives).toBeGreaterThan(0);
     // This pack has none of the Stratus table's rules: named as problems, not silently dropped.
     expect(c.problems.some((p) => p.includes('no detection named'))).toBe(true);
+    // Without the pack, the table's unknown names and its uncaught techniques are one line each (SigmaHQ's rules alone
+    // printed 155), asking for the pack, not one per name.
+    expect(c.problems).toHaveLength(2);
+    expect(c.problems[0]).toMatch(/^stratus: no detection named \S+, \S+, \S+ or \d+ more of the \d+ the Stratus table names in pack or the native registry: .*add `--rules detections`/);
+    expect(c.problems[1]).toMatch(/^stratus: \d+ of \d+ techniques have no detection at medium or above among these rules/);
 
     const html = coverageHtml(c, { docDir: dir, root: dir, paths: ['pack'] });
     expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i);

@@ -163,15 +163,29 @@ export async function computeCoverage(paths: string[], opts: { root?: string; ov
 
   const byName = new Map(all.map((e) => [e.name, e]));
   const problems: string[] = [];
+  const unknown: string[] = [];
+  const uncaught: string[] = [];
   const stratus = STRATUS_TECHNIQUES.map((s) => {
     const resolved = s.detections.map((n) => byName.get(n));
     s.detections.forEach((n, i) => {
-      if (resolved[i] === undefined) problems.push(`stratus ${s.technique}: no detection named ${n} in ${paths.join(', ')} or the native registry`);
+      if (resolved[i] === undefined) unknown.push(`stratus ${s.technique}: no detection named ${n} in ${paths.join(', ')} or the native registry`);
     });
     const caught = resolved.some((e) => e !== undefined && MEDIUM_PLUS.has(e.level));
-    if (!caught) problems.push(`stratus ${s.technique}: none of its detections is at medium or above`);
+    if (!caught) uncaught.push(s.technique);
     return { ...s, resolved, caught };
   });
+  // The Stratus table names the pack's detections. A few unknown names are a renamed or deleted pack rule, each said;
+  // many mean the pack is not among the paths (coverage of SigmaHQ's rules alone printed 155 lines): one line each.
+  const FEW = 3;
+  if (unknown.length <= FEW) problems.push(...unknown);
+  else {
+    const names = [...new Set(unknown.map((u) => u.replace(/^.*no detection named (\S+) in .*$/, '$1')))];
+    problems.push(
+      `stratus: no detection named ${names.slice(0, FEW).join(', ')} or ${names.length - FEW} more of the ${new Set(STRATUS_TECHNIQUES.flatMap((t) => t.detections)).size} the Stratus table names in ${paths.join(', ')} or the native registry: the table names Seam's pack detections, so add \`--rules detections\` (the pack) to check it; without it the Stratus figures count only what these rules catch`,
+    );
+  }
+  if (uncaught.length <= FEW) problems.push(...uncaught.map((t) => `stratus ${t}: none of its detections is at medium or above`));
+  else problems.push(`stratus: ${uncaught.length} of ${STRATUS_TECHNIQUES.length} techniques have no detection at medium or above among these rules (${uncaught.slice(0, FEW).join(', ')}, …; the report's Stratus table lists each)`);
 
   return { entries: all, lintLine: lint.line, lintWarnings, ruleTests, files: stats.files, tactics, techniques, stratus, filters: stats.filters, problems, overrides: loaded.overrides ?? [] };
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -149,12 +149,22 @@ describe('seam rules lint', () => {
       await writeFile(join(d, 'triaged.yml'), rule(2, cloudtrail).replace('level: low', 'level: high\ndescription: |\n  Something happened.\n  Triage: who did it, from where.'));
       await writeFile(join(d, 'tuning-only.yml'), rule(3, cloudtrail).replace('level: low', 'level: medium\ndescription: |\n  Something happened.\n  Triage: add your own with %seam_x%.'));
       await writeFile(join(d, 'context.yml'), rule(4, cloudtrail));
+      await mkdir(join(d, 'mine'));
+      await writeFile(join(d, 'mine/alone.yml'), rule(5, cloudtrail).replace('level: low', 'level: medium'));
+      const triageOf = (text: string): string[] => text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_TRIAGE'));
+      const verbose = await lint([d], true);
+      expect(verbose.code).toBe(0);
+      expect(triageOf(verbose.text)).toEqual([
+        `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level high and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+        `${join(d, 'mine/alone.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+        `${join(d, 'tuning-only.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+      ]);
+      // Without -v, one line per folder with several (SigmaHQ's folders printed one per rule), a lone one as it is.
       const { code, text } = await lint([d]);
       expect(code).toBe(0);
-      const triage = text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_TRIAGE'));
-      expect(triage).toEqual([
-        `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level high and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
-        `${join(d, 'tuning-only.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
+      expect(triageOf(text)).toEqual([
+        `${join(d, 'bare.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) 2 rules or correlations at medium or above in ${d} have no 'Triage:' paragraph in their description (SigmaHQ's have none): their alerts carry no triage text for the analyst (this is the first; -v lists every one)`,
+        `${join(d, 'mine/alone.yml')}:1:1: SEAM_ERR_RULE_TRIAGE (warning) level medium and no 'Triage:' paragraph in the description: its alerts carry no triage text for the analyst`,
       ]);
     } finally {
       await rm(d, { recursive: true, force: true });

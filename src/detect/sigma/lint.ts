@@ -1,4 +1,5 @@
 /** `seam rules lint PATH...`: load rules, print every diagnostic, summarise. */
+import { dirname } from 'node:path';
 import type { SourceType } from '../../core/envelope.ts';
 import { compileCorrelations, ruleLookupFrom } from '../correlate/compile.ts';
 import { loadRules } from './ruleset.ts';
@@ -23,7 +24,7 @@ const PRODUCT_NAMES: Readonly<Record<SourceType, string>> = {
 export async function lintCommand(paths: string[], out: NodeJS.WritableStream, opts: LintOptions & { verbose?: boolean } = {}): Promise<number> {
   const { diagnostics, line, loaded } = await lintRules(paths, opts);
   for (const l of loaded.overrides ?? []) out.write(l + '\n');
-  for (const l of opts.verbose === true ? diagnostics.map(formatDiagnostic) : foldUnsetPlaceholders(diagnostics)) out.write(l + '\n');
+  for (const l of opts.verbose === true ? diagnostics.map(formatDiagnostic) : foldUnsetPlaceholders(foldTriage(diagnostics))) out.write(l + '\n');
   out.write(line + '\n');
   return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }
@@ -114,6 +115,31 @@ export function foldUnsetPlaceholders(diagnostics: readonly Diagnostic[]): strin
     if (uses[0] !== d) continue;
     const rules = new Set(uses.map((u) => u.rule ?? `${u.file}:${u.line}`)).size;
     out.push(formatDiagnostic({ ...d, message: `placeholder %${name}% has no configured values; it matches nothing in ${rules} rule(s), ${uses.length} uses (this is the first; -v lists every one)` }));
+  }
+  return out;
+}
+
+/**
+ * Without -v, the SEAM_ERR_RULE_TRIAGE warnings of one folder become one line, at the first, with their number: SigmaHQ's
+ * rules have no Triage: paragraph, so linting its aws and kubernetes folders beside the pack printed 53 of them, one per rule, and a
+ * detection engineer's own problems were lost among them. A folder with one such rule keeps its line as it is.
+ */
+export function foldTriage(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const byFolder = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    if (d.code !== 'SEAM_ERR_RULE_TRIAGE') continue;
+    const folder = dirname(d.file);
+    const list = byFolder.get(folder);
+    if (list === undefined) byFolder.set(folder, [d]);
+    else list.push(d);
+  }
+  const out: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const same = d.code === 'SEAM_ERR_RULE_TRIAGE' ? byFolder.get(dirname(d.file)) : undefined;
+    if (same === undefined || same.length === 1) out.push(d);
+    else if (same[0] === d) {
+      out.push({ ...d, message: `${same.length} rules or correlations at medium or above in ${dirname(d.file)} have no 'Triage:' paragraph in their description (SigmaHQ's have none): their alerts carry no triage text for the analyst (this is the first; -v lists every one)` });
+    }
   }
   return out;
 }
