@@ -75,3 +75,35 @@ describe('guardduty collector: findings it cannot key or place in time', () => {
     expect(src.stats.snapshot()).toMatchObject({ received: 1, emitted: 1, errors: { SEAM_ERR_NORMALIZE_SCHEMA: 1, SEAM_ERR_NORMALIZE_TIMESTAMP: 1 } });
   });
 });
+
+describe('guardduty collector: checkpoint age', () => {
+  it('ages while every poll fails (credentials gone after start) and is back to 0 after a poll that saved, per detector', async () => {
+    let t = Date.parse('2026-12-06T12:00:00Z');
+    let denied = false;
+    const store = new FileCheckpointStore(join(await mkdtemp(join(tmpdir(), 'seam-gd-')), 'cp.json'));
+    const ok = api([{ ...base, Id: 'f-1', UpdatedAt: '2026-12-06T11:30:00.000Z' } as Finding]);
+    const src = new GuardDutySource(GuardDutySourceConfig.parse({ type: 'guardduty', region: 'us-east-1', detectorIds: ['det-1'] }), {
+      guardduty: {
+        ...ok,
+        listFindings: (input) => (denied ? Promise.reject(Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException', $metadata: { httpStatusCode: 403 } })) : ok.listFindings(input)),
+      },
+      store,
+      writerFor: () => Promise.resolve({ write: (_r, key, cp) => store.save(key, cp), close: () => Promise.resolve() }),
+      now: () => t,
+    });
+    await src.start();
+    expect(src.stats.snapshot(t).checkpointAgeMs).toEqual({ 'det-1': 0 });
+    await src.pollOnce();
+    denied = true;
+    for (let i = 0; i < 3; i++) {
+      t += 60_000;
+      await src.pollOnce();
+    }
+    expect(src.stats.snapshot(t)).toMatchObject({ checkpointAgeMs: { 'det-1': 180_000 }, errors: { SEAM_ERR_SOURCE_API: 3 } });
+    denied = false;
+    t += 60_000;
+    await src.pollOnce();
+    expect(src.stats.snapshot(t).checkpointAgeMs).toEqual({ 'det-1': 0 });
+  });
+});
+

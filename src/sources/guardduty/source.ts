@@ -139,7 +139,11 @@ export class GuardDutySource {
         if (e instanceof HardStop) throw e;
         const error = isSeamError(e) ? e : new SeamError('SEAM_ERR_SOURCE_API', (e as Error).message, { cause: e });
         this.stats.counters.error(error.code);
-        if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') d.stopped = true;
+        if (error.code === 'SEAM_ERR_CHECKPOINT_FENCED') {
+          // Another replica holds the detector now: its checkpoint is that replica's to age (no SeamCheckpointStale here).
+          d.stopped = true;
+          this.stats.checkpointAtMs.delete(d.detectorId);
+        }
         // A failed commit may still land (an ambiguous timeout): the next poll first settles it, then resumes from the store.
         else d.resume = true;
         log.warn({ detectorId: d.detectorId, error }, 'Polling GuardDuty failed; it is retried on the next poll.');
