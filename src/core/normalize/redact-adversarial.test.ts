@@ -1006,6 +1006,101 @@ const ROUND9_KEPT: Case[] = [
   },
 ];
 
+/**
+ * Round 10: forms rounds 1 to 9 left in clear (docs/redaction.md's "still open" list of round 9). A script fed to ftp, influx
+ * v2's `-p` / `-t`, unixODBC isql's password by its position (Sybase isql's `-P`), Docker's `X-Registry-Auth` header, a
+ * subshell that does more than echo piped to passwd, a quoted `;` before the secret of the programs whose command still ended
+ * there, a netrc line, and an exec whose secret only shows when its `command=` values are read as one line. Each failed before.
+ */
+const ROUND10: Case[] = [
+  {
+    name: "a script fed to ftp: the password of its `user <name> <password>` line (here-string, echo / printf pipe, heredoc)",
+    rec: proc("ftp -n ftp.corp <<< \"user bob R10Ftp0001\"; ftp -inv 10.0.0.7 <<< $'user ops R10Ftp0002\\nbinary\\nget db.bak'; echo \"user alice R10Ftp0003\" | ftp -n h; printf 'open h\\nuser carol R10Ftp0004\\nput x\\nbye\\n' | ftp -n; ftp -n h <<EOF\nuser dave R10Ftp0005\nquote PASS R10Ftp0006\nget f\nEOF"),
+    secrets: ['R10Ftp0001', 'R10Ftp0002', 'R10Ftp0003', 'R10Ftp0004', 'R10Ftp0005', 'R10Ftp0006'],
+    keep: ['ftp -n ftp.corp <<< "user bob ', "ftp -inv 10.0.0.7 <<< $'user ops ", '\\nbinary\\nget db.bak', 'echo "user alice ', '| ftp -n h', "printf 'open h\\nuser carol ", '\\nput x\\nbye\\n', 'ftp -n h <<EOF\nuser dave ', '\nquote PASS ', '\nget f\nEOF'],
+  },
+  {
+    name: "influx v2's -p (password) and -t (token), spaced or with =",
+    rec: proc('influx setup -u admin -p R10Inf0007 -t R10Inf0008 -o org -b metrics -f; influx query -t=R10Inf0009 "from(bucket: \\"a;b\\")"; influx bucket list --org o -t R10Inf0010'),
+    secrets: ['R10Inf0007', 'R10Inf0008', 'R10Inf0009', 'R10Inf0010'],
+    keep: ['influx setup -u admin -p ', ' -o org -b metrics -f', 'influx query -t=', 'influx bucket list --org o -t '],
+  },
+  {
+    name: "unixODBC isql's password by its position (isql DSN user password), Sybase isql's -P",
+    rec: proc('isql PRODDSN sa R10Isq0011 -v -b < /tmp/q.sql; iusql -v REPORTS ro R10Isq0012; /usr/bin/isql DWH etl "R10Isq0013"; isql -S SYB1 -U sa -P R10Isq0014 -D master'),
+    secrets: ['R10Isq0011', 'R10Isq0012', 'R10Isq0013', 'R10Isq0014'],
+    keep: ['isql PRODDSN sa ', ' -v -b < /tmp/q.sql', 'iusql -v REPORTS ro ', '/usr/bin/isql DWH etl ', 'isql -S SYB1 -U sa -P ', ' -D master'],
+  },
+  {
+    name: "Docker's X-Registry-Auth / X-Registry-Config headers (base64 JSON of a registry login) sent to the socket",
+    rec: proc('curl --unix-socket /var/run/docker.sock -H "X-Registry-Auth: eyJ1c2VybmFtZSI6ImJvYiIsInBhc3N3b3JkIjoiUjEwUmVnMDAxNSJ9" -X POST "http://d/images/create?fromImage=r.corp/app"; curl -s -H \'X-Registry-Config: eyJyLmNvcnAiOnsicGFzc3dvcmQiOiJSMTBSZWcwMDE2In19\' --unix-socket /run/docker.sock -X POST http://d/build'),
+    secrets: ['eyJ1c2VybmFtZSI6ImJvYiIsInBhc3N3b3JkIjoiUjEwUmVnMDAxNSJ9', 'eyJyLmNvcnAiOnsicGFzc3dvcmQiOiJSMTBSZWcwMDE2In19'],
+    keep: ['-H "X-Registry-Auth: ', '-X POST "http://d/images/create?fromImage=r.corp/app"', "-H 'X-Registry-Config: ", '--unix-socket /run/docker.sock -X POST http://d/build'],
+  },
+  {
+    name: 'a subshell or group that sleeps, reads or tests before it echoes, piped to passwd / kinit / --password-stdin',
+    rec: proc('(sleep 1; echo R10Sub0017; sleep 1; echo R10Sub0017) | passwd bob; { sleep 2 && echo R10Sub0018; } | kinit ops@CORP; (cd /tmp; printf \'%s\\n\' R10Sub0019) | docker login -u u --password-stdin r.corp; (echo R10Sub0020) | passwd --stdin eve'),
+    secrets: ['R10Sub0017', 'R10Sub0018', 'R10Sub0019', 'R10Sub0020'],
+    keep: ['(sleep 1; echo ', '; sleep 1; echo ', ') | passwd bob', '{ sleep 2 && echo ', '; } | kinit ops@CORP', "(cd /tmp; printf '%s\\n' ", ') | docker login -u u --password-stdin r.corp', ') | passwd --stdin eve'],
+  },
+  {
+    name: 'a quoted ; before the secret of openssl -k, Samba net -U, 7z -p, an Oracle logon, redis-cli -a, SNMP, etcdctl',
+    rec: proc('openssl enc -aes-256-cbc -md "sha256;x" -k R10Qte0021 -in f; net -S dc -c "a;b" -U admin%R10Qte0022 rpc shutdown; 7z a "-xr!*.tmp;*.log" backup d -pR10Qte0023; sqlplus -s -m "CSV ON;" scott/R10Qte0024@db; redis-cli -h "a;b" -a R10Qte0025 ping; snmpwalk -On -Ob "x;y" -v2c -c R10Qte0026 h; etcdctl --endpoints "a;b" --user root:R10Qte0027 get /'),
+    secrets: ['R10Qte0021', 'R10Qte0022', 'R10Qte0023', 'R10Qte0024', 'R10Qte0025', 'R10Qte0026', 'R10Qte0027'],
+    keep: ['-md "sha256;x" -k ', '-c "a;b" -U admin%', '"-xr!*.tmp;*.log" backup d -p', '-m "CSV ON;" scott/', '@db', 'redis-cli -h "a;b" -a ', '"x;y" -v2c -c ', '--user root:'],
+  },
+  {
+    name: 'a quoted ; or | inside the text echoed to a stdin taker',
+    rec: proc('echo "R10;Ech0028" | passwd --stdin bob; echo \'R10|Ech0029\' | kinit ops@CORP; echo "alice:R10;Ech0030" | chpasswd'),
+    secrets: ['R10;Ech0028', 'Ech0028', 'R10|Ech0029', 'Ech0029', 'R10;Ech0030', 'Ech0030'],
+    keep: ['| passwd --stdin bob', '| kinit ops@CORP', '| chpasswd'],
+  },
+  {
+    name: 'a netrc line written by a script: machine <h> login <u> password <pw>',
+    rec: proc("echo 'machine ftp.corp login bob password R10Net0031' > ~/.netrc; printf 'machine h\\nlogin u\\npassword R10Net0032\\n' >> .netrc"),
+    secrets: ['R10Net0031', 'R10Net0032'],
+    keep: ['machine ftp.corp login bob password ', "printf 'machine h\\nlogin u\\npassword "],
+  },
+  {
+    name: "exec: command= values read as one line (isql's position, influx -p, a split echo | passwd)",
+    rec: execUri(['isql', 'PRODDSN', 'sa', 'R10Exe0033']),
+    secrets: ['R10Exe0033'],
+    keep: ['command=isql&command=PRODDSN&command=sa&command=[REDACTED]'],
+  },
+  { name: 'exec: influx -p split across values', rec: execUri(['influx', 'setup', '-u', 'a', '-p', 'R10Exe0034', '-f']), secrets: ['R10Exe0034'], keep: ['command=-p&command=[REDACTED]&command=-f'] },
+  { name: 'exec: a secret echoed into passwd, the words split', rec: execUri(['sh', '-c', 'echo', 'R10Exe0035', '|', 'passwd', '--stdin', 'bob']), secrets: ['R10Exe0035'], keep: ['command=echo&command=[REDACTED]&command=%7C&command=passwd'] },
+  {
+    name: 'pod argv: influx -p / -t and isql by position',
+    rec: podCreate('pods', { kind: 'Pod', spec: { containers: [container({ command: ['influx', 'setup', '-p', 'R10Pod0036', '-t', 'R10Pod0037'] }), container({ name: 'q', command: ['isql', 'DSN', 'u', 'R10Pod0038', '-b'] })] } }),
+    secrets: ['R10Pod0036', 'R10Pod0037', 'R10Pod0038'],
+    keep: ['"influx","setup","-p","[REDACTED]","-t","[REDACTED]"', '"isql","DSN","u","[REDACTED]","-b"'],
+  },
+];
+
+/** Round 10 look-alikes: the same programs with nothing secret, which rules read (and openssl's -pass sources, kept since round 10). */
+const ROUND10_KEPT: Case[] = [
+  {
+    name: "openssl's -pass / -passin / -passout naming where the secret is (stdin, file:, env:, fd:) stay",
+    rec: proc('openssl enc -aes-256-cbc -pass stdin -in f -out g; openssl enc -d -pass file:/run/k -in g; openssl rsa -passin env:KEYPW -in k.pem; openssl pkcs12 -export -passout fd:3 -in c; openssl enc -pass "file:/etc/k"'),
+    secrets: [],
+    keep: ['-pass stdin -in f', '-pass file:/run/k', '-passin env:KEYPW', '-passout fd:3', '-pass "file:/etc/k"'],
+  },
+  {
+    name: 'ftp, influx, isql, registry headers and groups with no secret',
+    rec: proc('ftp -n h <<< "user bob"; ftp -n h <<< "$FTP_SCRIPT"; echo "ls" | ftp h; sftp -b - u@h <<< "put f"; influx -port 8086 -precision rfc3339 -type flux; influx -t; isql -v PRODDSN; isql PRODDSN sa; isql DSN -b < q.sql; the isql tool is fine; curl -H "X-Registry-Auth: $AUTH" http://d; (sleep 1; cat pw.txt) | passwd bob; (sleep 1; echo "$PW") | passwd bob; (sleep 1; echo hi) | tee log; echo "a;b" | grep a'),
+    secrets: [],
+    keep: ['ftp -n h <<< "user bob"', 'ftp -n h <<< "$FTP_SCRIPT"', 'echo "ls" | ftp h', 'influx -port 8086 -precision rfc3339 -type flux', 'isql -v PRODDSN; isql PRODDSN sa; isql DSN -b < q.sql; the isql tool is fine', 'X-Registry-Auth: $AUTH', '(sleep 1; cat pw.txt) | passwd bob', '(sleep 1; echo "$PW") | passwd bob', '(sleep 1; echo hi) | tee log', 'echo "a;b" | grep a'],
+  },
+  {
+    name: 'quoted ; before flags of these programs that are not secrets',
+    rec: proc('openssl enc -md "a;b" -kfile /run/k -in f; redis-cli -h "a;b" -p 6380 ping; snmpwalk -On "x;y" -v3 -a SHA -l authPriv -u m h; etcdctl --endpoints "a;b" --user root get /; 7z a "-xr!a;b" o d -p; netrc=login'),
+    secrets: [],
+    keep: ['-md "a;b" -kfile /run/k -in f', 'redis-cli -h "a;b" -p 6380 ping', '-v3 -a SHA -l authPriv -u m h', '--user root get /', '"-xr!a;b" o d -p'],
+  },
+  { name: 'exec: command= values with no secret read as one line stay', rec: execUri(['isql', '-v', 'PRODDSN']), secrets: [], keep: ['command=isql&command=-v&command=PRODDSN'] },
+  { name: 'exec: a split pipe with nothing secret', rec: execUri(['sh', '-c', 'echo', 'hello', '|', 'grep', 'passwd', '/etc/passwd']), secrets: [], keep: ['command=echo&command=hello&command=%7C&command=grep&command=passwd'] },
+];
+
 /** What `redact` itself gives (copy-on-write, body scan only), and that the caller's record is left as it was. */
 function direct(rec: Record<string, unknown>, source: 'k8s_audit' | 'cloudtrail' | 'runtime' | 'guardduty'): string {
   const before = JSON.stringify(rec);
@@ -1071,8 +1166,8 @@ describe('adversarial redaction corpus', () => {
   });
 });
 
-describe('adversarial redaction corpus, rounds 4 to 9', () => {
-  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT, ...ROUND9, ...ROUND9B, ...ROUND9C, ...ROUND9D, ...ROUND9_KEPT]) {
+describe('adversarial redaction corpus, rounds 4 to 10', () => {
+  for (const c of [...ROUND4, ...ROUND4_KEPT, ...ROUND5, ...ROUND5_KEPT, ...ROUND6, ...ROUND6_KEPT, ...ROUND6_HANDLED, ...ROUND7, ...ROUND7_KEPT, ...ROUND7_HANDLED, ...ROUND8, ...ROUND8_KEPT, ...ROUND9, ...ROUND9B, ...ROUND9C, ...ROUND9D, ...ROUND9_KEPT, ...ROUND10, ...ROUND10_KEPT]) {
     it(c.name, () => {
       const ev = both(c.rec);
       const outs = [JSON.stringify(ev), direct(c.rec, sourceOf(c.rec))];
