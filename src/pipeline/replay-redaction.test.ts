@@ -255,3 +255,35 @@ describe('round-9 secrets through seam replay', () => {
     expect(titles).toContain('CodeBuild Build Started With Buildspec Override');
   }, 120_000);
 });
+
+// Round 10, end to end: a script fed to ftp, influx v2's -p / -t, isql's password by its position, Docker's X-Registry-Auth
+// header, a subshell that sleeps before it echoes into passwd, a quoted `;` before openssl's -k and redis-cli's -a and inside
+// the echoed text, and an exec whose secret only shows when its command= values are read as one line, through `seam replay`
+// with the shipped rules.
+const SECRETS10 = ['R10E2eFtp01', 'R10E2eInf02', 'R10E2eInf03', 'R10E2eIsq04', 'eyJSMTBFMmVSZWcwNSI6MX0', 'R10E2eSub06', 'R10E2eOsl07', 'R10E2eRed08', 'R10;E2eEch09', 'R10E2eExe10'];
+const RECORDS10 = [
+  proc('ftp -n ftp.corp <<< "user backup R10E2eFtp01"; influx setup -u admin -p R10E2eInf02 -t R10E2eInf03 -o org -b m -f'),
+  proc('isql PRODDSN sa R10E2eIsq04 -b < /tmp/dump.sql; curl --unix-socket /var/run/docker.sock -H "X-Registry-Auth: eyJSMTBFMmVSZWcwNSI6MX0" -X POST http://d/images/create'),
+  proc('(sleep 1; echo R10E2eSub06; sleep 1; echo R10E2eSub06) | passwd deploy; openssl enc -aes-256-cbc -md "sha256;x" -k R10E2eOsl07 -in f; openssl enc -d -pass stdin -in g'),
+  proc('redis-cli -h "a;b" -a R10E2eRed08 ping; echo "R10;E2eEch09" | passwd --stdin ops'),
+  exec(['isql', 'PRODDSN', 'sa', 'R10E2eExe10']),
+];
+
+describe('round-10 secrets through seam replay', () => {
+  it('reach no event, alert or dead letter, and the exec rule still fires', async () => {
+    const { text, titles } = await replayRound('redact10', RECORDS10, [...SECRETS10, 'E2eEch09']);
+    for (const keep of [
+      'ftp -n ftp.corp <<< "user backup [REDACTED]"',
+      'influx setup -u admin -p [REDACTED] -t [REDACTED] -o org -b m -f',
+      'isql PRODDSN sa [REDACTED] -b < /tmp/dump.sql',
+      '-H "X-Registry-Auth: [REDACTED]" -X POST http://d/images/create',
+      '(sleep 1; echo [REDACTED]; sleep 1; echo [REDACTED]) | passwd deploy',
+      '-md "sha256;x" -k [REDACTED] -in f; openssl enc -d -pass stdin -in g',
+      'redis-cli -h "a;b" -a [REDACTED] ping',
+      '| passwd --stdin ops',
+    ])
+      expect(text).toContain(JSON.stringify(keep).slice(1, -1));
+    expect(text).toContain('command=isql&command=PRODDSN&command=sa&command=[REDACTED]');
+    expect(titles).toContain('Exec or Attach Into Pod');
+  }, 120_000);
+});

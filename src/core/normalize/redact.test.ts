@@ -10,6 +10,10 @@ import {
   scrubEchoToChpasswd,
   flagReplaceNoVar,
   scrubHashCommand,
+  scrubFtpScript,
+  scrubIsql,
+  headerReplace,
+  secretArgReplace,
   scrubHere9,
   scrubNginxHeader,
   scrubStdinGroup,
@@ -336,6 +340,9 @@ describe('scrub', () => {
   const cmdFlag = (flag: string): RegExp => new RegExp(`(\\s${flag})(?:("[^"]+"|'[^']+'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
   // Round 8: one unit of a command, a quoted argument whole.
   const UNIT = `(?:[^;&|\\n"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+  // Round 10: one unit of an echo's text (UNIT without a subshell's parentheses).
+  const ECHO = `(?:[^;&|\\n"'()]|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+  const FTP = '(?<![\\w.-])ftp(?=[ \\t]|$)';
   const STDIN = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
   // Round 9: a program that reads a password on stdin, as a pipeline's command.
   const STDIN9 = `(?:kinit|passwd|cryptsetup|smbpasswd(?=[^;&|\\n]*?[ \\t]-[a-zA-Z]*s\\b)|gpg2?(?=[^;&|\\n]*?[ \\t]--passphrase-fd[ \\t=]+0\\b))(?<=(?:^|[|;&(\\n\`'"]|(?:^|\\n)[ \\t]*-)[ \\t]*(?:sudo(?:[ \\t]+(?:-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|-\\S+))*[ \\t]+)?(?:[\\w.-]*\\/)*(?:kinit|passwd|cryptsetup|smbpasswd|gpg2?))(?![\\w.-])`;
@@ -363,13 +370,13 @@ describe('scrub', () => {
       /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi,
       (m, k, v) => (kept(v) ? m : k + REDACTED),
     ],
-    ['header', /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])[^"'\n\\]+/gi, '$1$2' + REDACTED],
+    ['header', /((?:set-)?cookie|x-amz-security-token|x-registry-(?:auth|config))(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])([^"'\n\\]+)/gi, headerReplace],
     ['secret env', /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k, v) => (v === REDACTED ? m : k + REDACTED)],
     ['aws config', /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'secret flag or key',
       /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
-      (m, k, v) => (kept(v) ? m : k + REDACTED),
+      secretArgReplace,
     ],
     // Round 6 (before MYSQL_RE: its lone -p would take `password` for its value).
     ['mysqladmin password', /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
@@ -382,7 +389,7 @@ describe('scrub', () => {
       flagValue,
     ],
     ['curl user', new RegExp(`(\\bcurl(?=\\s)${UNIT}*?\\s(?:-[a-zA-Z]*[uU]\\s*|--(?:proxy-)?user(?:\\s+|=))["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['redis-cli -a', /(\bredis-cli(?=\s)[^;&|\n]*?\s-a\s+)((?!-)[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['redis-cli -a', new RegExp(`(\\bredis-cli(?=\\s)${UNIT}*?\\s-a\\s+)((?!-)[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['--from-literal', /(--from-literal(?:=|\s+)["']?[^=\s"']*=)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     // Round 4.
     [
@@ -403,14 +410,14 @@ describe('scrub', () => {
     ['env json', /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g, (m, k, name, v) => (v === '' || kept(v) || !isSecretName(name) ? m : k + REDACTED + '"')],
     ['env yaml', /(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]*["']?)([^\s"']+)/g, (m, k, name, v) => (kept(v) || !isSecretName(name) ? m : k + REDACTED)],
     ['ldap -w', new RegExp(`(\\bldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)(?=\\s)${UNIT}*?\\s-w)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
-    ['sqlcmd -P', new RegExp(`(\\b(?:sqlcmd|bcp|osql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
+    ['sqlcmd -P', new RegExp(`(\\b(?:sqlcmd|bcp|osql|isql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['htpasswd', /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g, scrubHtpasswd],
     // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
     ['zip -P', new RegExp(`(\\b(?:un)?zip(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
-    ['7z/rar -p', /(\b(?:7z[arz]?|(?:un)?rar)(?=\s)[^;&|\n]*?\s-p)("[^"]*"|'[^']*'|[^\s"';&|\\-][^\s"';&|\\]*)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['7z/rar -p', new RegExp(`(\\b(?:7z[arz]?|(?:un)?rar)(?=\\s)${UNIT}*?\\s-p)("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['smb user%password', new RegExp(`(\\b(?:smbclient|rpcclient|smbcacls|smbget)(?=\\s)${UNIT}*?\\s(?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"';&|]*%)([^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['openssl -k/-K/-hmac', /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['oracle logon', /\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?=\s)[^;&|\n]*/g, scrubOracleCommand],
+    ['openssl -k/-K/-hmac', new RegExp(`(\\bopenssl(?=\\s)${UNIT}*?\\s-(?:k|K|hmac)\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]*"|'[^']*')`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['oracle logon', new RegExp(`\\b(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)(?=\\s)${UNIT}*`, 'g'), scrubOracleCommand],
     ['jdbc thin logon', /(jdbc:oracle:thin:["']?[A-Za-z0-9_$#.]+["']?\/)([^\s@/"';&|\\]+)(?=@)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     // Round 6: SQL CONNECT logons, Impacket, lateral-movement clients, FreeRDP, net use / net user, openssl options.
     ['sql connect', /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim, (m, k, v, after, _o, whole) => (kept(v) || (after === undefined && !/sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/.test(whole as string)) ? m : k + REDACTED)],
@@ -422,20 +429,20 @@ describe('scrub', () => {
     ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     // Round 9, before round 7's single-echo rules: a group of echoes piped to a stdin taker, a secret header set by nginx.
-    ['(echo; echo) | stdin taker', new RegExp(`([({][ \\t]*)((?:(?:echo|printf)\\b[^;&|\\n(){}]*;[ \\t]*)+(?:(?:echo|printf)\\b[^;&|\\n(){}]*)?)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN}|${STDIN9})))`, 'g'), scrubStdinGroup],
+    ['(echo; echo) | stdin taker', new RegExp(`([({][ \\t]*)((?:[^;&|\\n(){}]*(?:;|&&))*[^;&|\\n(){}]*)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN}|${STDIN9})))`, 'g'), scrubStdinGroup],
     ['nginx secret header', /(\b(?:proxy_set_header|grpc_set_header|add_header|more_set_input_headers|more_set_headers)[ \t]+["']?(?:(?:proxy-)?authorization|[\w-]*(?:api[-_]?key|token|secret|passw(?:or)?d|cookie)[\w-]*)["']?[ \t]+)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s;"']+)/gi, scrubNginxHeader],
     // Round 7: SNMP, FreeRDP's legacy -p, ssh-keygen, etcdctl, lftp, Samba's net -U, secrets piped in, positions.
-    ['snmp -c/-A/-X', /\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-(?:c|A|X|3[kKmM])'), flagValue)],
+    ['snmp -c/-A/-X', new RegExp(`\\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(cmdFlag('-(?:c|A|X|3[kKmM])'), flagValue)],
     ['freerdp -p', /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['ssh-keygen -N/-P', /\bssh-keygen(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-[NP]'), flagValue)],
-    ['etcdctl --user', /\betcdctl(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['etcdctl --user', new RegExp(`\\betcdctl(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['lftp -u', new RegExp(`\\blftp(?=\\s)${UNIT}*`, 'g'), scrubLftpCommand],
-    ['samba net -U', /(?<![\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
-    ['echo | --password-stdin', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN}))`, 'g'), scrubEchoToStdin],
+    ['samba net -U', new RegExp(`(?<![\\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['echo | --password-stdin', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN}))`, 'g'), scrubEchoToStdin],
     ['<<< --password-stdin', new RegExp(`(${STDIN}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHereStdin],
     ['rabbitmqctl/vault/mc positions', /(?<![\w.-])(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g, scrubPositionalCommand],
     // Round 8: chpasswd's input, snmpusm passwd, doctl -t, SQL password clauses.
-    ['echo | chpasswd', /\b(echo|printf)((?:[ \t]+-[neE]{1,3})*[ \t]+)([^|;&\n]+?)([ \t]*\|(?=[^;&\n]*?\bchg?passwd\b))/g, scrubEchoToChpasswd],
+    ['echo | chpasswd', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?\\bchg?passwd\\b))`, 'g'), scrubEchoToChpasswd],
     ['chpasswd <<<', /(\bchg?passwd\b[^;&|\n]*?<<<[ \t]*)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (_m, k, v) => k + scrubChpasswdPairs(v as string)],
     ['chpasswd <<EOF', /(\bchg?passwd\b[^;&|\n]*?<<-?[ \t]*(["']?)(\w+)\2[^\n]*\n)([\s\S]*?)(?=\n[ \t]*\3\b)/g, (_m, k, _q, _e, body) => k + scrubChpasswdPairs(body as string)],
     ['snmpusm passwd', new RegExp(`\\bsnmpusm(?=\\s)${UNIT}*`, 'g'), scrubSnmpusmCommand],
@@ -449,7 +456,7 @@ describe('scrub', () => {
     ['sql set password for', /(\bset[ \t]+password[ \t]+for[ \t]+[^\s=]+[ \t]*=[ \t]*)('[^']*'|"[^"]*")/gi, sqlValueReplace],
     ['sql role password', /((?:^|[\s"'`;(])(?:create|alter)[ \t]+(?:user|role)\b[^;\n]*?\bpassword[ \t]+)('[^']*'|"[^"]*")/gi, sqlValueReplace],
     // Round 9: stdin takers, -P / -w / -a / -p of more programs, winrs, schtasks.
-    ['echo | kinit/passwd/...', new RegExp(`\\b(echo|printf|yes)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN9}))`, 'g'), scrubEchoToStdin],
+    ['echo | kinit/passwd/...', new RegExp(`\\b(echo|printf|yes)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN9}))`, 'g'), scrubEchoToStdin],
     ['kinit/passwd/... <<<', new RegExp(`(${STDIN9}[^;&|\\n]*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHere9],
     ['ipmitool/mosquitto/sqsh/tsql -P', new RegExp(`(\\b(?:ipmitool|mosquitto_(?:pub|sub|rr)|sqsh|tsql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['vsql -w', new RegExp(`(\\bvsql(?=\\s)${UNIT}*?\\s-w)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
@@ -458,6 +465,13 @@ describe('scrub', () => {
     ['winrs -p:', new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${UNIT}*?\\s[-/]p(?:assword)?:)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
     ['schtasks /p /rp', new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
     ['openssl passwd / mkpasswd', /\b(openssl[ \t]+passwd|mkpasswd)((?:[ \t]+[^\s;&|)`<>]+)+)/g, scrubHashCommand],
+    // Round 10: influx -p / -t, isql by position, a script fed to ftp, a netrc line.
+    ['influx -p/-t', new RegExp(`\\binflux(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s-[pt](?:=|[ \t]+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['isql position', /\b(iu?sql)(?<=(?:^|[;&|(\n"'`])[ \t]*(?:sudo[ \t]+)?(?:[\w.-]*\/)*iu?sql)((?:[ \t]+[^\s;&|]+)+)/g, scrubIsql],
+    ['ftp <<<', new RegExp(`(${FTP}${UNIT}*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gm'), (_m, k, v) => k + scrubFtpScript(v as string)],
+    ['echo | ftp', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?${FTP}))`, 'gm'), (_m, prog, opts, text, pipe) => (prog as string) + (opts as string) + scrubFtpScript(text as string) + (pipe as string)],
+    ['ftp <<EOF', new RegExp(`(${FTP}${UNIT}*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'gm'), (_m, k, _q, _e, body) => (k as string) + scrubFtpScript(body as string)],
+    ['netrc', /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -648,6 +662,23 @@ describe('scrub', () => {
     'useradd -p "$(openssl passwd -6 -salt s p216)" u; mkpasswd -m sha-512 p217 s; openssl passwd -stdin < f; mkpasswd -s; useradd -p "$H" v',
     'smbclient //h/s -c "cd a; get b" -U u%p218; rpcclient -c "x; y" -U u 10.0.0.5',
     'sqlcmd -Q "a; b" -P p205; ldapsearch -b "o=a|b" -w p206; zip -z "a;b" o.zip d -P p207; nxc smb h -x "a; b" -p p208 -H p209; doctl -x "a; b" -t p210',
+    // Round 10, each alone (no other word of HINT_RE), and their look-alikes.
+    'ftp -n h <<< "user bob p230"; ftp -n h <<< "user bob"; sftp -b - h <<< "user a b"',
+    "echo 'user bob p231' | ftp -n h; printf 'open h\\nuser u p232\\n' | ftp",
+    'ftp -n h <<EOF\nuser u p233\nquote PASS p234\nEOF',
+    'influx setup -u a -p p235 -t p236 -f; influx -port 8086 -type flux',
+    'isql DSN u p237 -v; isql -v DSN; isql DSN -b < q.sql; the isql tool; isql -S s -U sa -P p238',
+    '/usr/bin/iusql DSN u "p239"',
+    'curl -H "X-Registry-Auth: p240" http://d; curl -H "X-Registry-Auth: $A" http://d',
+    '(sleep 1; echo p241) | passwd u; { sleep 2 && echo p242; } | kinit u@R; (sleep 1; cat f) | passwd u',
+    'openssl enc -md "a;b" -k p243; openssl enc -pass stdin; openssl enc -pass file:/k; openssl enc -pass p244',
+    'net -S dc -c "a;b" -U admin%p245 rpc shutdown',
+    '7z a "-xr!a;b" o d -pp246; redis-cli -h "a;b" -a p247 ping; sqlplus -m "CSV ON;" u/p248@db',
+    'snmpwalk -On "x;y" -c p249 h; etcdctl --endpoints "a;b" --user r:p250 get /',
+    'echo "p;251" | passwd --stdin u; echo "p|252" | kinit u@R; echo "u:p;253" | chpasswd',
+    "echo 'machine h login u password p254' > ~/.netrc; login u password $P",
+    'X-Registry-Config: p255',
+    "echo 'user u p256' | ftp",
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -53,6 +53,9 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 9: printf's format into chpasswd (`printf '%s:%s\n' u pw`), a password on stdin of kinit, passwd, smbpasswd -s,
  *   cryptsetup, gpg --passphrase-fd 0; `-P` / `-w` / `-a` / `-p` of ipmitool, mosquitto, sqsh, tsql, vsql, valkey-cli, PsExec,
  *   cqlsh, usermod; winrs `-p:`, schtasks `/p` `/rp`; CMD_UNIT in flagRe / progFlagRe; CodeBuild's, Beanstalk's, App Runner's env.
+ * - round 10: CMD_UNIT for the remaining command scopes (openssl -k, net -U, 7z, Oracle, redis-cli, SNMP, etcdctl) and ECHO_UNIT for
+ *   echoed text (`echo "p;w" | passwd`); groups that run other commands (`(sleep 1; echo pw) | passwd`); ftp scripts; influx -p / -t;
+ *   isql by position; X-Registry-Auth; netrc lines; openssl -pass stdin|file:|env:|fd: kept; exec command= values read joined.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -466,7 +469,11 @@ function redactQuery(uri: string): string | undefined {
   let prevCommand: string | undefined;
   let prog = 0;
   // htpasswd's password is told by its position among the command's arguments: counted ahead.
-  const secretAt = POSITIONAL_URI_GATE.test(uri) ? htpasswdArgAt(new URLSearchParams(uri.slice(q + 1, end)).getAll('command')) : -1;
+  const commands = uri.includes('command=') ? new URLSearchParams(uri.slice(q + 1, end)).getAll('command') : [];
+  const secretAt = POSITIONAL_URI_GATE.test(uri) ? htpasswdArgAt(commands) : -1;
+  // Round 10: the values also read as the one command line they spell (a secret whose program word, flag or position lies in
+  // other values: `isql DSN u <pw>`, `influx setup -p <pw>`, `echo <pw> | passwd`), for each value the pass below leaves as it is.
+  const joined = commands.length > 1 ? joinedWords(commands) : undefined;
   let nCommand = 0;
   let i = q + 1;
   while (i <= end) {
@@ -482,7 +489,9 @@ function redactQuery(uri: string): string | undefined {
       const isCommand = name === 'command';
       let value: string;
       if (isCommand) {
-        value = nCommand++ === secretAt && d.text !== '' ? REDACTED : scrubArg(prevCommand, d.text, prog);
+        const n = nCommand++;
+        value = n === secretAt && d.text !== '' ? REDACTED : scrubArg(prevCommand, d.text, prog);
+        if (value === d.text && joined !== undefined && joined[n] !== undefined && commands[n] === d.text) value = joined[n] as string;
         prog = progAfter(prog, prevCommand, d.text);
       } else if (d.text !== '' && !d.text.startsWith(REDACTED) && SECRET_PARAM_RE.test(name)) value = REDACTED;
       else value = scrub(d.text);
@@ -602,6 +611,16 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value; `--no-password` is no flag of it). */
 const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+/**
+ * Round 10: openssl's `-pass`, `-passin`, `-passout` that name where the secret is (`stdin`, `file:`, `env:`, `fd:`) are no secret
+ * (`-pass pass:x` is one, and goes). Other programs' `-pass` take the password itself.
+ */
+const OPENSSL_PASS_FLAG_RE = /^-pass(?:in|out)?\s/;
+const OPENSSL_PASS_SOURCE_RE = /^["']?(?:stdin\b|file:|env:|fd:)/;
+export function secretArgReplace(m: string, k: string, v: string): string {
+  if (v.startsWith('[REDACTED') || (OPENSSL_PASS_FLAG_RE.test(k) && OPENSSL_PASS_SOURCE_RE.test(v))) return m;
+  return k + REDACTED;
+}
 /** `PGPASSWORD=x`, `AWS_SECRET_ACCESS_KEY=x`, `GITHUB_TOKEN=x`: an environment assignment of a secret-named variable. */
 const SECRET_ENV_RE = /\b([A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|SECRET_ACCESS_KEY|PRIVATE_KEY|API_KEY)[A-Z0-9_]*=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
 /**
@@ -612,7 +631,12 @@ const AWS_CONFIG_RE = /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]
 /** An AWS secret access key (40 base64 characters) shortly after an access key id. */
 const AWS_SECRET_RE = /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g;
 /** Not a value already redacted (by QUERY_SECRET_RE: `X-Amz-Security-Token=[REDACTED]&X-Amz-Date=...` keeps its other parameters). */
-const HEADER_RE = /((?:set-)?cookie|x-amz-security-token)(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])[^"'\n\\]+/gi;
+const HEADER_RE = /((?:set-)?cookie|x-amz-security-token|x-registry-(?:auth|config))(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])([^"'\n\\]+)/gi;
+/** HEADER_RE's replacement; round 10: a header set from a shell variable (`-H "X-Registry-Auth: $AUTH"`) holds no secret and stays. */
+const SHELL_VAR_RE = /^\$(?:\w+|\{\w+\})\s*$/;
+export function headerReplace(m: string, k: string, sep: string, v: string): string {
+  return SHELL_VAR_RE.test(v) ? m : k + sep + REDACTED;
+}
 /**
  * A URL query parameter named like a secret (a presigned URL's `X-Amz-Signature`, `X-Amz-Credential`,
  * `X-Amz-Security-Token`, SigV2 `Signature`, `?access_token=`, `?password=`): its whole value, up to the next
@@ -629,6 +653,11 @@ const QUERY_SECRET_RE =
  */
 const CMD_UNIT = `(?:[^;&|\\n"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
 /**
+ * Round 10. One unit of the text `echo` / `printf` writes into a pipe: CMD_UNIT without `(` or `)` (a subshell's parenthesis ends
+ * the text: `(sleep 1; echo pw) | passwd` is the group rule's), so a quoted `;` or `|` is part of it: `echo "p;w" | passwd u`.
+ */
+const ECHO_UNIT = `(?:[^;&|\\n"'()]|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+/**
  * The password of a MySQL or MariaDB client (mysql, mysqldump, mariadb-dump...) or of sshpass: `-p<secret>`
  * glued, as the client reads it, and the argument after a lone `-p` (sshpass's form; a MySQL client then
  * prompts and reads it as a database, but it is often meant as the password). Only after such a command word
@@ -641,7 +670,7 @@ const MYSQL_RE = new RegExp(
 /** `curl -u user:<secret>`, `--user`, `--proxy-user`, `-U`, glued (`-uuser:pw`, `-sSu user:pw`) or `=`: what follows the first colon. */
 const CURL_USER_RE = new RegExp(`(\\bcurl(?=\\s)${CMD_UNIT}*?\\s(?:-[a-zA-Z]*[uU]\\s*|--(?:proxy-)?user(?:\\s+|=))["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g');
 /** `redis-cli -a <secret>` (its password flag). */
-const REDIS_RE = /(\bredis-cli(?=\s)[^;&|\n]*?\s-a\s+)((?!-)[^\s"';&|\\]+)/g;
+const REDIS_RE = new RegExp(`(\\bredis-cli(?=\\s)${CMD_UNIT}*?\\s-a\\s+)((?!-)[^\\s"';&|\\\\]+)`, 'g');
 /** `kubectl create secret generic --from-literal=key=<secret>` (also `--from-literal key=<secret>`). */
 const FROM_LITERAL_RE = /(--from-literal(?:=|\s+)["']?[^=\s"']*=)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 /**
@@ -709,7 +738,7 @@ const ENV_YAML_RE = /(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[
  * `ldapsearch -W` (prompts) or another program's `-w` / `-P` stay.
  */
 const LDAP_PROG = 'ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)';
-const SQLCMD_PROG = '(?:sqlcmd|bcp|osql)';
+const SQLCMD_PROG = '(?:sqlcmd|bcp|osql|isql)';
 const flagRe = (prog: string, flag: string): RegExp =>
   new RegExp(`(\\b${prog}(?=\\s)${CMD_UNIT}*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g');
 const LDAP_RE = flagRe(LDAP_PROG, '-w');
@@ -719,7 +748,7 @@ const ZIP_PROG = '(?:un)?zip';
 const ZIP_RE = flagRe(ZIP_PROG, '-P');
 /** 7-Zip's and RAR's `-p<password>`, glued only: a lone `-p` prompts (the next argument is the archive). `-p-` is "no password". */
 const SEVENZ_PROG = '(?:7z[arz]?|(?:un)?rar)';
-const SEVENZ_RE = new RegExp(`(\\b${SEVENZ_PROG}(?=\\s)[^;&|\\n]*?\\s-p)("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)`, 'g');
+const SEVENZ_RE = new RegExp(`(\\b${SEVENZ_PROG}(?=\\s)${CMD_UNIT}*?\\s-p)("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)`, 'g');
 /**
  * Samba's clients: `smbclient -U user%password` (`-Uuser%pw`, `--user=user%pw`, `--user user%pw`), what follows the
  * first `%` (the user, `DOMAIN\\user`, stays; `-U user` alone prompts and stays). Round 9: a quoted argument counts whole
@@ -728,7 +757,7 @@ const SEVENZ_RE = new RegExp(`(\\b${SEVENZ_PROG}(?=\\s)[^;&|\\n]*?\\s-p)("[^"]*"
 const SMB_PROG = '(?:smbclient|rpcclient|smbcacls|smbget)';
 const SMB_RE = new RegExp(`(\\b${SMB_PROG}(?=\\s)${CMD_UNIT}*?\\s(?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"';&|]*%)([^\\s"';&|\\\\]+)`, 'g');
 /** openssl's `-k <password>` (enc), `-K <hex key>` (enc's raw key) and `-hmac <key>` (dgst); `-kfile`, `-pass file:` stay. */
-const OPENSSL_RE = /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
+const OPENSSL_RE = new RegExp(`(\\bopenssl(?=\\s)${CMD_UNIT}*?\\s-(?:k|K|hmac)\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]*"|'[^']*')`, 'g');
 /**
  * An Oracle client's command (SQL*Plus, SQL*Loader, Data Pump, legacy exp/imp, RMAN, Data Guard's dgmgrl), up to
  * `;`, `&`, `|`: its logon `user/password@db` (`@//host:1521/svc`) anywhere, and `user/password` (a local database)
@@ -736,7 +765,7 @@ const OPENSSL_RE = /(\bopenssl(?=\s)[^;&|\n]*?\s-(?:k|K|hmac)\s+)((?!-)[^\s"';&|
  * Outside such a command `a/b@c` is a path and stays; so do `/ as sysdba` and a wallet's `/@tns` (no password).
  */
 const ORACLE_PROG = '(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)';
-const ORACLE_CMD_RE = new RegExp(`\\b${ORACLE_PROG}(?=\\s)[^;&|\\n]*`, 'g');
+const ORACLE_CMD_RE = new RegExp(`\\b${ORACLE_PROG}(?=\\s)${CMD_UNIT}*`, 'g');
 /** A logon in an Oracle command: what precedes it, `user/` (quoted or not), the password, then `@` or the word's end. */
 const ORACLE_LOGON_RE = /(\s|\buserid=)(["']?[A-Za-z0-9_$#.]+\/)([^\s@/"';&|\\]+)(?=(@)|["']?(?:\s|$))/g;
 /** Before a logon without `@`: only options after the program, or RMAN's connection keyword. */
@@ -853,7 +882,7 @@ const cmdFlagRe = (flag: string): RegExp =>
   new RegExp(`(\\s${flag})(?:("[^"]+"|'[^']+'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
 /** Net-SNMP's clients: `-c <community>`, SNMPv3 `-A <auth pass>`, `-X <priv pass>`, `-3k`/`-3K`/`-3m`/`-3M` keys (not snmpd's `-c <config file>`). */
 const SNMP_PROG = 'snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)';
-const SNMP_CMD_RE = new RegExp(`\\b${SNMP_PROG}(?=\\s)[^;&|\\n]*`, 'g');
+const SNMP_CMD_RE = new RegExp(`\\b${SNMP_PROG}(?=\\s)${CMD_UNIT}*`, 'g');
 const SNMP_FLAG_RE = cmdFlagRe('-(?:c|A|X|3[kKmM])');
 /** FreeRDP's legacy (1.0) `-p <password>`: spaced only (a `-` word glued is a feature switch in the current syntax). */
 const FREERDP_CMD_RE = /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g;
@@ -862,7 +891,7 @@ const FREERDP_LEGACY_RE = /(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
 const SSH_KEYGEN_CMD_RE = /\bssh-keygen(?=\s)[^;&|\n]*/g;
 const SSH_KEYGEN_FLAG_RE = cmdFlagRe('-[NP]');
 /** etcdctl's `--user user:<password>` (v3), `-u user:<password>` / `--username` (v2): what follows the first colon. */
-const ETCDCTL_CMD_RE = /\betcdctl(?=\s)[^;&|\n]*/g;
+const ETCDCTL_CMD_RE = new RegExp(`\\betcdctl(?=\\s)${CMD_UNIT}*`, 'g');
 const ETCDCTL_USER_RE = /(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g;
 /** lftp's `-u user,<password>` (also `open -u` in its `-e` script): what follows the first comma; `-u user` prompts. */
 const LFTP_CMD_RE = new RegExp(`\\blftp(?=\\s)${CMD_UNIT}*`, 'g');
@@ -873,7 +902,7 @@ export function scrubLftpCommand(cmd: string): string {
   );
 }
 /** Samba's `net` (ads, rpc...), smbtree, winexe, smbcquotas, samba-tool: `-U user%<password>`, like the smbclient rule. */
-const SAMBA_NET_CMD_RE = /(?<![\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\s)[^;&|\n]*/g;
+const SAMBA_NET_CMD_RE = new RegExp(`(?<![\\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\\s)${CMD_UNIT}*`, 'g');
 const SAMBA_USER_RE = /(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g;
 /**
  * A secret piped in: what `echo` / `printf` writes into `docker login --password-stdin` (and helm, podman, oras...),
@@ -881,7 +910,7 @@ const SAMBA_USER_RE = /(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\
  * variable or a command substitution (`echo "$CI_REGISTRY_PASSWORD"`, `$(aws ecr get-login-password)`) stays.
  */
 const STDIN_TAKER = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
-const STDIN_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN_TAKER}))`, 'g');
+const STDIN_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN_TAKER}))`, 'g');
 const STDIN_HERE_RE = new RegExp(`(${STDIN_TAKER}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
 const STDIN_GATE = /-stdin|with-token|sudo/;
 const VAR_REF_RE = /^["']?\$/;
@@ -973,7 +1002,7 @@ const ROUND7_GATE = /snmp|freerdp|ssh-keygen|etcdctl|lftp|net|smbtree|winexe|smb
  * chpasswd`), a here-string (`<<< 'u:pw'`) or a here-document to it. The names stay (scrubChpasswdPairs).
  */
 const CHPASSWD_TAKER = '\\bchg?passwd\\b';
-const CHPASSWD_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${CHPASSWD_TAKER}))`, 'g');
+const CHPASSWD_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?${CHPASSWD_TAKER}))`, 'g');
 const CHPASSWD_HERE_RE = new RegExp(`(${CHPASSWD_TAKER}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
 const CHPASSWD_HEREDOC_RE = new RegExp(`(${CHPASSWD_TAKER}[^;&|\\n]*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'g');
 /** A `name:password` pair of chpasswd's input (a line's start, after a space, a quote or printf's `\n`). */
@@ -1067,7 +1096,7 @@ export function scrubPrintfToChpasswd(text: string): string {
  */
 const STDIN9_PROG = '(?:kinit|passwd|cryptsetup|smbpasswd(?=[^;&|\\n]*?[ \\t]-[a-zA-Z]*s\\b)|gpg2?(?=[^;&|\\n]*?[ \\t]--passphrase-fd[ \\t=]+0\\b))';
 const STDIN9_TAKER = `${STDIN9_PROG}(?<=(?:^|[|;&(\\n\`'"]|(?:^|\\n)[ \\t]*-)[ \\t]*(?:sudo(?:[ \\t]+(?:-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|-\\S+))*[ \\t]+)?(?:[\\w.-]*\\/)*(?:kinit|passwd|cryptsetup|smbpasswd|gpg2?))(?![\\w.-])`;
-const STDIN9_ECHO_RE = new RegExp(`\\b(echo|printf|yes)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)([^|;&\\n]+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN9_TAKER}))`, 'g');
+const STDIN9_ECHO_RE = new RegExp(`\\b(echo|printf|yes)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN9_TAKER}))`, 'g');
 const STDIN9_HERE_RE = new RegExp(`(${STDIN9_TAKER}[^;&|\\n]*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
 /** A here-string to a round-9 stdin taker: `$'pw\npw'` (ANSI-C quoting) is a literal, not a variable. */
 export function scrubHere9(m: string, k: string, v: string): string {
@@ -1128,16 +1157,18 @@ export function flagReplaceNoVar(m: string, k: string, glued: string | undefined
   return VAR_REF_RE.test(glued ?? spaced ?? '') ? m : flagReplace(m, k, glued, sp, spaced);
 }
 /**
- * A group or a subshell of `echo` / `printf` piped to a stdin taker (`(echo pw; echo pw) | passwd u`, `{ echo pw; echo pw; } |
- * smbpasswd -s -a u`): each echo's text. Runs before the single-echo rules, which would read the last echo's text up to the pipe,
- * the group's `)` with it.
+ * A group or a subshell piped to a stdin taker (`(echo pw; echo pw) | passwd u`, `{ echo pw; echo pw; } | smbpasswd -s -a u`):
+ * each echo's text. Round 10: the group may hold other commands between `;` or `&&` (`(sleep 1; echo pw) | passwd u`, `{ sleep 2
+ * && echo pw; } | kinit u`, `(cd /tmp; printf '%s\n' pw) | docker login --password-stdin`) and a single one (`(echo pw) | passwd`);
+ * only the text of its `echo` / `printf` commands goes. Runs before the single-echo rules.
  */
 const STDIN_GROUP_RE = new RegExp(
-  `([({][ \\t]*)((?:(?:echo|printf)\\b[^;&|\\n(){}]*;[ \\t]*)+(?:(?:echo|printf)\\b[^;&|\\n(){}]*)?)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN_TAKER}|${STDIN9_TAKER})))`,
+  `([({][ \\t]*)((?:[^;&|\\n(){}]*(?:;|&&))*[^;&|\\n(){}]*)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN_TAKER}|${STDIN9_TAKER})))`,
   'g',
 );
-const GROUP_ECHO_RE = /\b(echo|printf)((?:[ \t]+-[neE]{1,3})*[ \t]+)([^;]*?[^;\s])([ \t]*;|[ \t]*$)/g;
+const GROUP_ECHO_RE = /(?<=^|[;&][ \t]*)(echo|printf)((?:[ \t]+-[neE]{1,3})*[ \t]+)([^;&]*?[^;&\s])([ \t]*(?:;|&&)|[ \t]*$)/g;
 export function scrubStdinGroup(m: string, open: string, body: string, close: string): string {
+  if (!body.includes('echo') && !body.includes('printf')) return m;
   const b = body.replace(GROUP_ECHO_RE, scrubEchoToStdin);
   return b === body ? m : open + b + close;
 }
@@ -1162,6 +1193,58 @@ export function scrubNginxHeader(m: string, k: string, v: string): string {
 const STDIN9_GATE = /kinit|passwd|cryptsetup|gpg/;
 const FLAG9_PRE_GATE = /\s[-/][PpwaRr]/;
 const FLAG9_GATE = /ipmitool|mosquitto_|sqsh|tsql|vsql|valkey-cli|keydb-cli|psexec|cqlsh|usermod|useradd|winrs|schtasks/i;
+/*
+ * Round 10. influx v2's `-p` / `-t`, unixODBC isql's password by its position, a script fed to ftp, a netrc line.
+ */
+/** influx (v2)'s `-p <password>` (setup, user create) and `-t <token>`, spaced or `=`; glued is v1's `-port`, `-precision`, `-type`. */
+const INFLUX_CMD_RE = new RegExp(`\\binflux(?=\\s)${CMD_UNIT}*`, 'g');
+const INFLUX_FLAG_RE = /(\s-[pt](?:=|[ \t]+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
+/**
+ * unixODBC's `isql DSN [user [password]] [options]` (and `iusql`): the third word that is not an option, as a command (where a
+ * command starts, after `sudo` or a directory: `the isql tool` in prose stays); a redirection ends the count, and a spaced option
+ * of one capital letter (Sybase's `isql -U sa -P x -S srv`) takes the word after it (Sybase's `-P` is the `-P` rule's).
+ */
+const ISQL_CMD_RE = /\b(iu?sql)(?<=(?:^|[;&|(\n"'`])[ \t]*(?:sudo[ \t]+)?(?:[\w.-]*\/)*iu?sql)((?:[ \t]+[^\s;&|]+)+)/g;
+const ISQL_GATE = /\biu?sql[ \t]/;
+const REDIRECT_WORD_RE = /^\d*[<>]/;
+export function isqlSecretAt(words: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (REDIRECT_WORD_RE.test(w) || w === '&&' || w === '|' || w === ';' || w === '&') return -1;
+    if (w.startsWith('-')) {
+      if (/^-[A-Z]$/.test(w)) i++;
+      continue;
+    }
+    if (++n === 3) {
+      const u = unquote(w);
+      return u === '' || u.startsWith('[REDACTED') || VAR_REF_RE.test(w) ? -1 : i;
+    }
+  }
+  return -1;
+}
+export function scrubIsql(m: string, _prog: string, args: string): string {
+  const words = [...args.matchAll(NET_WORD_RE)];
+  const w = words[isqlSecretAt(words.map((x) => x[0]))];
+  if (w === undefined) return m;
+  const i = m.length - args.length + (w.index ?? 0);
+  return m.slice(0, i) + REDACTED + m.slice(i + w[0].length);
+}
+/**
+ * A script fed to ftp on its standard input (a here-string, `echo` / `printf` piped to it, a heredoc): the password of each
+ * `user <name> <password>` line and of `quote PASS <password>` (lines split by newlines or by `\n` written in the text).
+ * `user <name>` alone, a variable, and sftp / lftp / tftp (other programs) stay.
+ */
+const FTP_PROG = '(?<![\\w.-])ftp(?=[ \\t]|$)';
+const FTP_HERE_RE = new RegExp(`(${FTP_PROG}${CMD_UNIT}*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gm');
+const FTP_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?${FTP_PROG}))`, 'gm');
+const FTP_HEREDOC_RE = new RegExp(`(${FTP_PROG}${CMD_UNIT}*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'gm');
+const FTP_USER_RE = /((?:^(?:\$?["'])?|\\n|\n)[ \t]*(?:user[ \t]+[^\s"'\\]+|(?:quote|literal)[ \t]+pass)[ \t]+)(?!\$)([^\s"'\\]+)/gi;
+export function scrubFtpScript(text: string): string {
+  return text.replace(FTP_USER_RE, valueReplace);
+}
+/** A netrc entry in text (`echo 'machine h login u password x' > ~/.netrc`, a ConfigMap's `.netrc`): what follows `password`. */
+const NETRC_RE = /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
 const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
 
@@ -1204,7 +1287,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp\s)|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1230,7 +1313,7 @@ export function mayHoldToken(text: string): boolean {
 const AUTH_GATE = /authorization/i;
 const BEARER_GATE = /bearer/i;
 const AWS_KEY_GATE = /AKIA|ASIA/;
-const HEADER_GATE = /cookie|x-amz-security-token/i;
+const HEADER_GATE = /cookie|x-amz-security-token|x-registry-/i;
 const SECRET_ENV_GATE = /PASSW|_PWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY/;
 const SECRET_ARG_GATE = /pass|pwd|secret|token|api[-_]?key|access-?key|bearer/i;
 const AWS_CONFIG_GATE = /secret_access_key|session_token/i;
@@ -1242,7 +1325,7 @@ const TEXT_KEY_GATE = /(?:pass(?:word|wd)?|pwd|pw|phrase|token|secret|key|auth|c
 const ENV_JSON_GATE = /"value"\s*:/;
 const ENV_YAML_GATE = /\n[ \t]*value:/;
 const LDAP_GATE = /ldap/;
-const SQLCMD_GATE = /sqlcmd|bcp|osql/;
+const SQLCMD_GATE = /sqlcmd|bcp|osql|isql/;
 const HTPASSWD_GATE = /htpasswd/;
 /** Any of round 5's programs (one scan for the usual string that names none, before each program's own gate). */
 const ROUND5_PROG_GATE = /zip|7z|rar|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/;
@@ -1272,10 +1355,10 @@ export function scrub(s: string): string {
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
   if (USERINFO_GATE.test(s)) s = s.replace(USERINFO_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'));
   if (QUERY_GATE.test(s)) s = s.replace(QUERY_SECRET_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
-  if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, '$1$2' + REDACTED);
+  if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, headerReplace);
   if (SECRET_ENV_GATE.test(s)) s = s.replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED));
   if (AWS_CONFIG_GATE.test(s)) s = s.replace(AWS_CONFIG_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
-  if (SECRET_ARG_GATE.test(s)) s = s.replace(SECRET_ARG_RE, (m, k: string, v: string) => (v === REDACTED || v.startsWith('[REDACTED') ? m : k + REDACTED));
+  if (SECRET_ARG_GATE.test(s)) s = s.replace(SECRET_ARG_RE, secretArgReplace);
   if (MYSQL_GATE.test(s)) {
     // mysqladmin's new password first: MYSQL_RE would take `password` for the value of a lone -p before it.
     if (MYSQLADMIN_GATE.test(s)) s = s.replace(MYSQLADMIN_RE, valueReplace);
@@ -1358,6 +1441,15 @@ export function scrub(s: string): string {
     if (/schtasks/i.test(s)) s = s.replace(SCHTASKS_RE, sqlValueReplace);
   }
   if (s.includes('passwd')) s = s.replace(HASH_CMD_RE, scrubHashCommand);
+  // Round 10: influx -p / -t, isql by position, a script fed to ftp, a netrc line.
+  if (s.includes('influx')) s = s.replace(INFLUX_CMD_RE, (cmd) => cmd.replace(INFLUX_FLAG_RE, valueReplace));
+  if (ISQL_GATE.test(s)) s = s.replace(ISQL_CMD_RE, scrubIsql);
+  if (s.includes('ftp')) {
+    if (s.includes('<<<')) s = s.replace(FTP_HERE_RE, (m, k: string, v: string) => k + scrubFtpScript(v));
+    if (s.includes('|')) s = s.replace(FTP_ECHO_RE, (m, prog: string, opts: string, text: string, pipe: string) => prog + opts + scrubFtpScript(text) + pipe);
+    if (s.includes('<<')) s = s.replace(FTP_HEREDOC_RE, (m, k: string, _q: string, _end: string, body: string) => k + scrubFtpScript(body));
+  }
+  if (s.includes('login') && s.includes('password')) s = s.replace(NETRC_RE, valueReplace);
   return s;
 }
 
@@ -1418,6 +1510,9 @@ const PROG_USM_NEW = 1 << 19;
 const PROG_DOCTL = 1 << 20;
 /** Round 9: `/p <secret>`, `/rp <secret>`, `-p:<secret>`: schtasks, winrs. */
 const PROG_WIN = 1 << 21;
+/** Round 10: influx (v2), whose `-p` and `-t` (spaced or `=`) are a password and a token. */
+const PROG_INFLUX = 1 << 22;
+const INFLUX_ARGV_GLUED_RE = /^(-[pt]=)(?!\[REDACTED)(.+)$/;
 const DOCTL_ARGV_GLUED_RE = /^(-t=?)(?!\[REDACTED)(.+)$/;
 const SNMP_CMD_WORD_RE = new RegExp(`(?:^|/)${SNMP_PROG}$`);
 const SNMP_ARGV_FLAG_RE = /^-(?:c|A|X|3[kKmM])$/;
@@ -1477,6 +1572,7 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
   if (FREERDP_CMD_WORD_RE.test(a)) return bits | PROG_FREERDP;
   if (SNMP_CMD_WORD_RE.test(a)) return bits | PROG_SNMP | (a.endsWith('snmpusm') ? PROG_SNMPUSM : 0);
   if (a === 'doctl' || a.endsWith('/doctl')) return bits | PROG_DOCTL;
+  if (a === 'influx' || a.endsWith('/influx')) return bits | PROG_INFLUX;
   if (a === 'lftp' || a.endsWith('/lftp')) return bits | PROG_LFTP;
   if (a === 'ssh-keygen' || a.endsWith('/ssh-keygen')) return bits | PROG_SSH_KEYGEN;
   if (a === 'etcdctl' || a.endsWith('/etcdctl')) return bits | PROG_CURL;
@@ -1502,6 +1598,7 @@ function progsOf(argv: readonly unknown[], upTo = argv.length): number {
 const NET_WORD_ARGV_RE = /^(?:net|net\.exe)$/i;
 const POSITIONAL_ARGV_RE = /(?:^|\/)(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?$/;
 const NET_SUB_RE = /^user?$/i;
+const ISQL_ARGV_RE = /(?:^|\/)iu?sql$/;
 /**
  * The index in `argv` of a password told by its position: htpasswd's (htpasswdSecretAt after an `htpasswd` word), or
  * `net use` / `net user`'s (netSecretAt), or -1.
@@ -1523,6 +1620,11 @@ function htpasswdArgAt(argv: readonly unknown[]): number {
     if (w === 'mkpasswd' || w.endsWith('/mkpasswd')) {
       const at = hashSecretsAt(false, argv.slice(i + 1).map((x) => (typeof x === 'string' ? x : '')))[0];
       if (at !== undefined) return i + 1 + at;
+    }
+    // Round 10: unixODBC's `isql DSN user <password>`.
+    if (ISQL_ARGV_RE.test(w)) {
+      const at = isqlSecretAt(argv.slice(i + 1).map((x) => (typeof x === 'string' ? x : '')));
+      if (at >= 0) return i + 1 + at;
     }
     const pm = POSITIONAL_ARGV_RE.exec(w);
     if (pm !== null) {
@@ -1638,6 +1740,12 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
     const m = WIN_ARGV_GLUED_RE.exec(a);
     if (m !== null) return (m[1] as string) + REDACTED;
   }
+  // Round 10.
+  if ((prog & PROG_INFLUX) !== 0) {
+    if ((prev === '-p' || prev === '-t') && !a.startsWith('-')) return REDACTED;
+    const m = INFLUX_ARGV_GLUED_RE.exec(a);
+    if (m !== null) return (m[1] as string) + REDACTED;
+  }
   return v;
 }
 
@@ -1683,13 +1791,24 @@ function walkJoinedArgv(argv: readonly unknown[], path: Key[], hits: Hit[], befo
     if (typeof a !== 'string') return;
     words.push(a);
   }
+  const joined = joinedWords(words);
+  if (joined === undefined) return;
+  for (let i = 0; i < words.length; i++) {
+    const v = joined[i] as string;
+    path.push(i);
+    if (v !== words[i] && !hits.slice(before).some((h) => h.path.length === path.length && h.path.every((k, j) => k === path[j]))) hits.push({ path: path.slice(), value: v });
+    path.pop();
+  }
+}
+/** The words of a command line split into words, scrubbed as the line they spell joined with spaces: each word with the redacted text inside it replaced, or undefined if scrub changed nothing. */
+function joinedWords(words: readonly string[]): string[] | undefined {
   const joined = words.join(' ');
   const out = scrub(joined);
-  if (out === joined) return;
+  if (out === joined) return undefined;
   const ranges = redactedRanges(joined, out);
+  const res: string[] = [];
   let start = 0;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i] as string;
+  for (const w of words) {
     const end = start + w.length;
     let v = '';
     let cur = start;
@@ -1699,15 +1818,14 @@ function walkJoinedArgv(argv: readonly unknown[], path: Key[], hits: Hit[], befo
       cur = Math.max(cur, Math.min(re, end));
     }
     v += joined.slice(cur, end);
-    path.push(i);
-    if (v !== w && !hits.slice(before).some((h) => h.path.length === path.length && h.path.every((k, j) => k === path[j]))) hits.push({ path: path.slice(), value: v });
-    path.pop();
+    res.push(v);
     start = end + 1;
   }
+  return res;
 }
 
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
-const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|secret_?key|secret_?string|secret_?binary|auth|security_?db_?encryption)$/i;
+const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|x-registry-(?:auth|config)|secret_?key|secret_?string|secret_?binary|auth|security_?db_?encryption)$/i;
 /** Keys that end in a secret's name, with any prefix: `AWS_SECRET_ACCESS_KEY`, `masterUserPassword`, `db.password`, `x-api-key`. */
 const SECRET_KEY_SUFFIX_RE = /(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
 
