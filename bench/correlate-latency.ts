@@ -21,11 +21,13 @@
  *   - k8s-quiet: CloudTrail busy, the audit log carrying only the attacks (every GAP ms).
  * Each scenario waits until every final of its attacks is out on both pipelines, or TIMEOUT ms after its last
  * attack (an alert still held then is counted as not released, its latency not in the percentiles).
+ * SOURCE_DELAY_AWS: correlate.sourceDelayMs for cloudtrail (ADR 0009, 5c: the delay expected of CloudTrail before it
+ * first delivers; default 900000, as `seam run` with a CloudTrail collector; 0: none, as before 5c's second part).
  * Event time = produce time − DELAY ms on both planes (0: a live in-order stream; > LATENESS: sources delivered
  * later than the allowed lateness), or per plane with DELAY_K8S / DELAY_AWS (CloudTrail minutes late, the audit log
  * seconds: the planes' progress apart).
  *
- *   npm run bench:correlate-latency [-- IDLE=10000,1000 LATENESS=60000 DELAY=0 DELAY_K8S=… DELAY_AWS=… POLL=1000 PARTITIONS=3 ATTACKS=10 GAP=3000 NOISE=20 SCENARIOS=aws-quiet,burst]
+ *   npm run bench:correlate-latency [-- IDLE=10000,1000 LATENESS=60000 DELAY=0 DELAY_K8S=… DELAY_AWS=… SOURCE_DELAY_AWS=900000 POLL=1000 PARTITIONS=3 ATTACKS=10 GAP=3000 NOISE=20 SCENARIOS=aws-quiet,burst]
  *
  * Brokers: SEAM_KAFKA_BROKERS (default 127.0.0.1:9092), as the other Kafka benches and the integration tests.
  * Last line: `correlate-latency: delay_k8s_ms=… delay_aws_ms=… lateness_ms=… <scenario>.<alert>.<version>.i<idle>=p50/p95/max(n) … load=…`
@@ -39,6 +41,7 @@ import { normalizeRecord } from '../src/core/normalize/normalize.ts';
 import type { Alert } from '../src/detect/alert.ts';
 import { DEFAULT_ALLOWED_LATENESS_MS } from '../src/detect/load.ts';
 import { loadDetection } from '../src/pipeline/detection.ts';
+import { DEFAULT_CLOUDTRAIL_DELAY_MS } from '../src/pipeline/expected-delay.ts';
 import { startKafkaRoles, type RunningRoles } from '../src/pipeline/kafka-roles.ts';
 import type { AlertTiming } from '../src/pipeline/roles/correlate.ts';
 import { defaultGroupId, PIPELINE_ROLES } from '../src/pipeline/roles/role.ts';
@@ -53,6 +56,7 @@ const DELAY = Number(arg('DELAY', '0'));
 /** Per plane: how far behind the produce time a record's event time is (defaults: DELAY). */
 const DELAYS: Record<Plane, number> = { k8s: Number(arg('DELAY_K8S', String(DELAY))), aws: Number(arg('DELAY_AWS', String(DELAY))) };
 const POLL = Number(arg('POLL', '1000'));
+const SOURCE_DELAY_AWS = Number(arg('SOURCE_DELAY_AWS', String(DEFAULT_CLOUDTRAIL_DELAY_MS)));
 const PARTITIONS = Number(arg('PARTITIONS', '3'));
 const ATTACKS = Number(arg('ATTACKS', '10'));
 const GAP = Number(arg('GAP', '3000'));
@@ -141,7 +145,7 @@ const s1 = (ms: number): string => (Number.isNaN(ms) ? '-' : (ms / 1000).toFixed
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `correlate latency on Kafka ${BROKERS.join(',')}: idleMs ${IDLES.join(' / ')}, lateness ${LATENESS} ms, delay k8s ${DELAYS.k8s} ms aws ${DELAYS.aws} ms, poll ${POLL} ms, ${PARTITIONS} partitions per topic, ${ATTACKS} attacks per scenario, noise ${NOISE}/s per busy plane, load=${load()}\n`,
+    `correlate latency on Kafka ${BROKERS.join(',')}: idleMs ${IDLES.join(' / ')}, lateness ${LATENESS} ms, delay k8s ${DELAYS.k8s} ms aws ${DELAYS.aws} ms, poll ${POLL} ms, cloudtrail expected ${SOURCE_DELAY_AWS} ms, ${PARTITIONS} partitions per topic, ${ATTACKS} attacks per scenario, noise ${NOISE}/s per busy plane, load=${load()}\n`,
   );
   const detection = await loadDetection({ rules: [join(ROOT, 'detections')], allowedLatenessMs: LATENESS });
   const plan = { raw: PARTITIONS, events: PARTITIONS, signals: PARTITIONS, alerts: PARTITIONS, dlq: 1 };
@@ -153,7 +157,7 @@ async function main(): Promise<void> {
       const bus = new KafkaBus({ brokers: BROKERS, clientId: `${RUN}-i${idleMs}` });
       await bus.createTopics(topicPlan(topics, plan));
       const p = { idleMs, topics, bus, seen: new Map(), corr: new Map(), lateAlerts: 0 } as unknown as Pipeline;
-      p.running = await startKafkaRoles({ bus, topics, roles: ['normalize', 'correlate'], detection, groupPrefix: `${RUN}-i${idleMs}-`, partitions: plan, idleMs, pollMs: POLL, onAlert: onAlert(() => p) });
+      p.running = await startKafkaRoles({ bus, topics, roles: ['normalize', 'correlate'], detection, groupPrefix: `${RUN}-i${idleMs}-`, partitions: plan, idleMs, pollMs: POLL, sourceDelayMs: SOURCE_DELAY_AWS > 0 ? { cloudtrail: SOURCE_DELAY_AWS } : {}, onAlert: onAlert(() => p) });
       pipelines.push(p);
     }
     const producer = await feeder.producer();
@@ -272,7 +276,7 @@ async function main(): Promise<void> {
     process.stdout.write('\nlate signals / stale looks per scenario: ');
     process.stdout.write(SCENARIOS.map((s) => `${s} ${pipelines.map((p) => `i${p.idleMs}=${perScenario.get(s)!.get(p)!.late}/${perScenario.get(s)!.get(p)!.stale}`).join(' ')}`).join('; ') + '\n');
     process.stdout.write(`alerts flagged late: ${pipelines.map((p) => `i${p.idleMs}=${p.lateAlerts}`).join(' ')}\n`);
-    process.stdout.write(`correlate-latency: delay_k8s_ms=${DELAYS.k8s} delay_aws_ms=${DELAYS.aws} lateness_ms=${LATENESS} poll_ms=${POLL} partitions=${PARTITIONS} ${summary.join(' ')} load=${load()}\n`);
+    process.stdout.write(`correlate-latency: delay_k8s_ms=${DELAYS.k8s} delay_aws_ms=${DELAYS.aws} lateness_ms=${LATENESS} source_delay_aws_ms=${SOURCE_DELAY_AWS} poll_ms=${POLL} partitions=${PARTITIONS} ${summary.join(' ')} load=${load()}\n`);
   } finally {
     for (const p of pipelines) await p.running.stop().catch(() => undefined);
     const admin = await feeder.admin();

@@ -15,6 +15,7 @@ import { formatSummary } from './replay.ts';
 import { listenForStop, type StopSignal } from './stop-signal.ts';
 import { detectionOptions, seedsOf } from './detection-options.ts';
 import { isConnectionFailure, kafkaUnreachable, openSearchUnreachable, settingOrigin } from './unreachable.ts';
+import { expectedSourceDelays } from '../pipeline/expected-delay.ts';
 
 export interface RunCliOptions {
   role?: string;
@@ -316,6 +317,7 @@ async function runRolesOnKafka(o: RunCliOptions, loaded: LoadedConfig, stop: Sto
       ...(cfg.correlate.idleMs === undefined ? {} : { idleMs: cfg.correlate.idleMs }),
       ...(cfg.correlate.pollMs === undefined ? {} : { pollMs: cfg.correlate.pollMs }),
       ...(cfg.correlate.maxSourceDelayMs === undefined ? {} : { maxSourceDelayMs: cfg.correlate.maxSourceDelayMs }),
+      sourceDelayMs: expectedSourceDelays(cfg.correlate.sourceDelayMs, cfg.collect),
       ...(cfg.correlate.maxRebuildMs === undefined ? {} : { maxRebuildMs: cfg.correlate.maxRebuildMs }),
     });
   } catch (e) {

@@ -1,4 +1,5 @@
 import type { KafkaBus } from '../bus/kafka.ts';
+import type { SourceType } from '../core/envelope.ts';
 import { roleKafkaAccess } from './access.ts';
 import type { Alert } from '../detect/alert.ts';
 import type { Detection } from './detection.ts';
@@ -36,6 +37,8 @@ export interface KafkaRolesOptions {
   pollMs?: number;
   /** Correlate role: longest delivery delay an idle raw partition still holds the watermark for (ADR 0009, 5c; default 15 min). */
   maxSourceDelayMs?: number;
+  /** Correlate role: delivery delay to expect of a source that has not delivered since the start (ADR 0009, 5c; seam.yml correlate.sourceDelayMs). */
+  sourceDelayMs?: Readonly<Partial<Record<SourceType, number>>>;
   /** Correlate role: cap of a rebuild's history read (seam.yml correlate.maxRebuildMs; default DEFAULT_MAX_REBUILD_MS). */
   maxRebuildMs?: number;
 }
@@ -91,7 +94,7 @@ export async function startKafkaRoles(o: KafkaRolesOptions): Promise<RunningRole
           detection: o.detection,
           history: kafkaHistory(o.bus, o.groupPrefix, o.maxRebuildMs),
           groupId: group('correlate'),
-          order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }), ...(o.maxSourceDelayMs === undefined ? {} : { maxSourceDelayMs: o.maxSourceDelayMs }) },
+          order: { upstream: kafkaUpstream(o.bus, o.topics, group('normalize')), ...(o.idleMs === undefined ? {} : { idleMs: o.idleMs }), ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }), ...(o.maxSourceDelayMs === undefined ? {} : { maxSourceDelayMs: o.maxSourceDelayMs }), ...(o.sourceDelayMs === undefined ? {} : { sourceDelayMs: o.sourceDelayMs }) },
           ...(o.onAlert ? { onAlert: o.onAlert } : {}),
         }),
       );

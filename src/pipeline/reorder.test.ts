@@ -175,6 +175,45 @@ describe('ProgressClock: a raw partition that delivers late and pauses (ADR 0009
     expect(run).toEqual({ late: 4, of: 18 });
   });
 
+  it('holds for a source that never delivered the delay configured for it (correlate.sourceDelayMs), until its own is known', async () => {
+    // The same start as above, with CloudTrail expected up to 15 minutes late: its empty partition holds the audit
+    // log's signals until its first records (120 s late) come, then their delay takes over. None late.
+    const run = await skewRun({ clock: new ProgressClock(60_000, 900_000, new Map([['ct', 900_000]])), ctBefore: 0, ctFromS: 200, ctEveryS: 15, seconds: 460 });
+    expect(run).toEqual({ late: 0, of: 18 });
+    // An expected delay shorter than the real one helps only as far as it goes: 30 s of the 120 leaves the records of
+    // the next 30 s of event time late (2; 4 with none).
+    const short = await skewRun({ clock: new ProgressClock(60_000, 900_000, new Map([['ct', 30_000]])), ctBefore: 0, ctFromS: 200, ctEveryS: 15, seconds: 460 });
+    expect(short).toEqual({ late: 2, of: 18 });
+  });
+
+  it('counts an empty or delay-less partition at its source\'s delay, else the expected one, else not at all', () => {
+    const raw = (src: string, o: { hasData?: boolean; idle?: boolean } = {}) => ({ src, hasData: o.hasData ?? true, idle: o.idle ?? false });
+    const now = 2_000_000;
+    const c = new ProgressClock(60_000, 900_000, new Map([['ct', 900_000]]));
+    c.mark('audit/0', now - 5000, 0n, now);
+    const view = [raw('audit/0'), raw('ct/0', { hasData: false }), raw('ct/1', { hasData: false }), raw('gd/0', { hasData: false })];
+    // CloudTrail has not delivered: both its empty partitions hold at now - 15 min; GuardDuty, not expected, does not count.
+    expect(c.watermark(view, true, now)).toEqual({ watermarkMs: now - 900_000 - 60_000, quiet: false });
+    expect(c.holder(view, true, now)).toEqual({ src: 'ct/0', progressMs: now - 900_000, newestMs: now - 5000, idle: true, delayMs: 900_000, basis: 'expected', empty: true });
+    // CloudTrail's first records on ct/0, 120 s late: the observed delay replaces the expected one, on ct/0 (idle) and on
+    // ct/1, still empty (its source's delay).
+    c.mark('ct/0', now - 120_000, 1n, now);
+    const later = [raw('audit/0'), raw('ct/0', { idle: true }), raw('ct/1', { hasData: false }), raw('gd/0', { hasData: false })];
+    expect(c.watermark(later, true, now + 10_000)).toEqual({ watermarkMs: now + 10_000 - 120_000 - 60_000, quiet: false });
+    expect(c.holder(later, true, now + 10_000)).toMatchObject({ src: 'ct/0', basis: 'own', delayMs: 120_000 });
+    expect(c.holder([raw('audit/0'), raw('ct/1', { hasData: false })], true, now + 10_000)).toMatchObject({ src: 'ct/1', basis: 'source', delayMs: 120_000, empty: true });
+    // Its delay is a backfill's (over maxDelayMs): the source stops holding the watermark back, expected delay or not.
+    c.mark('ct/0', now, 2n, now + 86_400_000);
+    expect(c.watermark(later, true, now + 10_000)).toEqual({ watermarkMs: now - 5000 - 60_000, quiet: false });
+    // Nothing configured (the default without a CloudTrail collector): an empty source is left out, as before.
+    const none = new ProgressClock(60_000);
+    none.mark('audit/0', now - 5000, 0n, now);
+    expect(none.watermark(view, true, now)).toEqual({ watermarkMs: now - 5000 - 60_000, quiet: false });
+    // Expected 0: that source is not waited for. Every partition empty or idle: quiet, the wall clock.
+    expect(new ProgressClock(60_000, 900_000, new Map([['ct', 0]])).watermark([raw('ct/0', { hasData: false })], true, now)).toEqual({ watermarkMs: now - 60_000, quiet: true });
+    expect(c.watermark([raw('ct/0', { hasData: false }), raw('audit/0', { idle: true })], true, now).quiet).toBe(true);
+  });
+
   it('takes the delay from the oldest record a mark covers, and leaves out a partition whose delay is over the maximum', () => {
     const raw = (src: string, idle = false) => ({ src, hasData: true, idle });
     const c = new ProgressClock(60_000, 900_000);
@@ -183,7 +222,7 @@ describe('ProgressClock: a raw partition that delivers late and pauses (ADR 0009
     c.mark('ct/0', 700_000, 1n, 1_000_000, 400_000);
     expect(c.delayOf('ct/0')).toBe(600_000);
     expect(c.watermark([raw('audit/0'), raw('ct/0', true)], true, 1_410_000)).toEqual({ watermarkMs: 1_410_000 - 600_000 - 60_000, quiet: false });
-    expect(c.holder([raw('audit/0'), raw('ct/0', true)], true, 1_410_000)).toEqual({ src: 'ct/0', progressMs: 810_000, newestMs: 1_400_000, idle: true, delayMs: 600_000 });
+    expect(c.holder([raw('audit/0'), raw('ct/0', true)], true, 1_410_000)).toEqual({ src: 'ct/0', progressMs: 810_000, newestMs: 1_400_000, idle: true, delayMs: 600_000, basis: 'own' });
     // Never behind its own progress (it has delivered up to there); active, it holds the watermark there, as before.
     expect(c.watermark([raw('audit/0'), raw('ct/0', true)], true, 1_010_000).watermarkMs).toBe(700_000 - 60_000);
     expect(c.watermark([raw('audit/0'), raw('ct/0')], true, 1_410_000).watermarkMs).toBe(700_000 - 60_000);

@@ -244,14 +244,16 @@ export const DEFAULT_MAX_SOURCE_DELAY_MS = 900_000;
 
 /**
  * The watermark of one signals partition: the lowest progress over the raw partitions that still hold
- * something back, minus the allowed lateness. Progress comes from stage 1's marks (`ProgressMark`);
- * partitions with no records do not count. An idle partition (once this signals partition has been read past
- * everything stage 1 had produced when it was seen idle) no longer counts at its progress but at the wall clock
- * less the delay its last records came with (`mark`'s `atMs` less their event time): a source that delivers
- * minutes late and pauses between deliveries resumes that late, and a busy plane's signals must not be handed on
- * past the times it will deliver (ADR 0009, 5c). A delay over `maxDelayMs` (a backfill of old records), or none
- * known, leaves it out. When no partition counts at its progress the input is quiet, and event time follows the
- * wall clock (minus the lateness).
+ * something back, minus the allowed lateness. Progress comes from stage 1's marks (`ProgressMark`). An idle
+ * partition (once this signals partition has been read past everything stage 1 had produced when it was seen
+ * idle) no longer counts at its progress but at the wall clock less the delay its last records came with (`mark`'s
+ * `atMs` less their event time): a source that delivers minutes late and pauses between deliveries resumes that
+ * late, and a busy plane's signals must not be handed on past the times it will deliver (ADR 0009, 5c). A delay over
+ * `maxDelayMs` (a backfill of old records) leaves it out. A partition with no records, or idle with no delay of its
+ * own, counts the same way at its source's delay (the newest delay of any partition of its raw topic) or, when no
+ * partition of the source has delivered since the start, at the delay `expectedMs` gives its raw topic
+ * (`correlate.sourceDelayMs`); with neither it is left out (a plane not deployed must not stop the others). When no
+ * partition counts at its progress the input is quiet, and event time follows the wall clock (minus the lateness).
  */
 export class ProgressClock {
   private readonly frontier = new Map<string, number>();
@@ -259,10 +261,17 @@ export class ProgressClock {
   private readonly markedAt = new Map<string, bigint>();
   /** How far behind stage 1's send the records of each raw partition's newest mark were (ms, ≥ 0). */
   private readonly delay = new Map<string, number>();
+  /** The same per raw topic (source): the delay of the newest mark of any of its partitions. */
+  private readonly topicDelay = new Map<string, number>();
 
+  /**
+   * `expectedMs`: by raw topic, the delivery delay to assume of a source none of whose partitions has delivered since
+   * the start (ADR 0009, 5c; `correlate.sourceDelayMs`). A source not in it is left out until it delivers.
+   */
   constructor(
     readonly latenessMs: number,
     readonly maxDelayMs = DEFAULT_MAX_SOURCE_DELAY_MS,
+    readonly expectedMs: ReadonlyMap<string, number> = new Map(),
   ) {}
 
   /**
@@ -274,8 +283,11 @@ export class ProgressClock {
     if (t > (this.frontier.get(src) ?? -Infinity)) {
       this.frontier.set(src, t);
       const from = fromMs !== undefined && Number.isFinite(fromMs) && fromMs <= t ? fromMs : t;
-      if (atMs !== undefined && Number.isFinite(atMs)) this.delay.set(src, Math.max(0, atMs - from));
-      else this.delay.delete(src);
+      if (atMs !== undefined && Number.isFinite(atMs)) {
+        const d = Math.max(0, atMs - from);
+        this.delay.set(src, d);
+        this.topicDelay.set(topicOf(src), d);
+      } else this.delay.delete(src);
     }
     if (offset !== undefined && !(offset <= (this.markedAt.get(src) ?? -1n))) this.markedAt.set(src, offset);
   }
@@ -309,17 +321,32 @@ export class ProgressClock {
   }
 
   /**
-   * Where a raw partition holds the watermark (event time, before the lateness): `active` at its progress, or, idle,
-   * at the wall clock less its delivery delay; undefined when it does not count.
+   * Where a raw partition holds the watermark (event time, before the lateness): `active` at its progress, or, idle
+   * or empty, at the wall clock less a delivery delay (`basis`: its own, its source's, or the one expected of its
+   * source); undefined when it does not count.
    */
-  private position(r: RawPartitionView, consumedThrough: boolean, nowMs: number): { at: number; active: boolean } | undefined {
-    if (!r.hasData) return undefined;
+  private position(r: RawPartitionView, consumedThrough: boolean, nowMs: number): { at: number; active: boolean; basis?: DelayBasis; delayMs?: number } | undefined {
     const f = this.frontier.get(r.src) ?? -Infinity;
-    if (!(r.idle && consumedThrough)) return { at: f, active: true };
-    const d = this.delay.get(r.src);
-    if (d === undefined || !(d <= this.maxDelayMs) || this.maxDelayMs <= 0) return undefined;
+    if (r.hasData && !(r.idle && consumedThrough)) return { at: f, active: true };
+    const observed = (d: number | undefined): boolean => d !== undefined && d <= this.maxDelayMs && this.maxDelayMs > 0;
+    const own = r.hasData ? this.delay.get(r.src) : undefined;
+    const topic = topicOf(r.src);
+    let basis: DelayBasis;
+    let d: number;
+    if (own !== undefined) {
+      if (!observed(own)) return undefined;
+      [basis, d] = ['own', own];
+    } else if (this.topicDelay.has(topic)) {
+      const t = this.topicDelay.get(topic)!;
+      if (!observed(t)) return undefined;
+      [basis, d] = ['source', t];
+    } else {
+      const e = this.expectedMs.get(topic);
+      if (e === undefined || !(e > 0)) return undefined;
+      [basis, d] = ['expected', e];
+    }
     // Never below its own progress: it has delivered everything up to there.
-    return { at: Math.max(f, nowMs - d), active: false };
+    return { at: Math.max(f, nowMs - d), active: false, basis, delayMs: d };
   }
 
   watermark(raw: readonly RawPartitionView[], consumedThrough: boolean, nowMs: number): { watermarkMs: number; quiet: boolean } {
@@ -337,28 +364,43 @@ export class ProgressClock {
   /**
    * The raw partition the watermark waits for (the lowest position among those `watermark` counts) and the newest
    * position among them: which partition holds alerts back, and how far it is behind the others (review-ops M9);
-   * `idle`: it holds it at the wall clock less its delivery delay (`delayMs`). Undefined when none counts.
+   * `idle`: it holds it at the wall clock less a delivery delay (`delayMs`), its own, its source's or the one
+   * expected of its source (`basis`), and `empty` when it has no records. Undefined when none counts.
    */
-  holder(raw: readonly RawPartitionView[], consumedThrough: boolean, nowMs: number): { src: string; progressMs: number; newestMs: number; idle: boolean; delayMs?: number } | undefined {
-    let src: string | undefined;
-    let idle = false;
-    let low = Infinity;
+  holder(
+    raw: readonly RawPartitionView[],
+    consumedThrough: boolean,
+    nowMs: number,
+  ): { src: string; progressMs: number; newestMs: number; idle: boolean; delayMs?: number; basis?: DelayBasis; empty?: boolean } | undefined {
+    let best: { r: RawPartitionView; p: NonNullable<ReturnType<ProgressClock['position']>> } | undefined;
     let high = -Infinity;
     for (const r of raw) {
       const p = this.position(r, consumedThrough, nowMs);
       if (p === undefined) continue;
-      if (src === undefined || p.at < low) {
-        src = r.src;
-        low = p.at;
-        idle = !p.active;
-      }
+      if (best === undefined || p.at < best.p.at) best = { r, p };
       if (p.at > high) high = p.at;
     }
-    if (src === undefined) return undefined;
-    const d = this.delay.get(src);
-    return { src, progressMs: low, newestMs: high, idle, ...(idle && d !== undefined ? { delayMs: d } : {}) };
+    if (best === undefined) return undefined;
+    const { r, p } = best;
+    return {
+      src: r.src,
+      progressMs: p.at,
+      newestMs: high,
+      idle: !p.active,
+      ...(p.active ? {} : { delayMs: p.delayMs!, basis: p.basis! }),
+      ...(r.hasData ? {} : { empty: true }),
+    };
   }
 }
+
+/** Where the delay an idle or empty raw partition is held at comes from: its newest mark, its source's newest, or `correlate.sourceDelayMs`. */
+export type DelayBasis = 'own' | 'source' | 'expected';
+
+/** The raw topic of a `topic/partition` name. */
+const topicOf = (src: string): string => {
+  const i = src.lastIndexOf('/');
+  return i < 0 ? src : src.slice(0, i);
+};
 
 /**
  * The same order for a single stream (`seam replay --rules`, rule tests): the watermark is the newest

@@ -5,6 +5,7 @@ import { IdentityGraphConfig } from '../../identity/config.ts';
 import { OpenSearchSinkConfig } from '../../sinks/opensearch/config.ts';
 import { CollectConfig } from '../../sources/collect-config.ts';
 import { SensorFileConfig } from '../../sensor/config.ts';
+import { SourceType } from '../envelope.ts';
 import { listenAddressProblem } from '../listen-address.ts';
 
 /**
@@ -200,6 +201,12 @@ export const SeamConfig = z
           .optional()
           .describe(
             'An idle raw partition (idleMs) holds the correlate role\'s watermark at the wall clock less the delay its last records came with (from event time to stage 1), when that delay is at most this (ms, default 900000): a source that delivers minutes late and pauses between deliveries resumes that late, and a busy plane\'s signals wait for it instead of being handed on before its records (ADR 0009, 5c). A longer delay (a backfill of old records) lets it stop holding the watermark back, as 0 does for every idle partition.',
+          ),
+        sourceDelayMs: z
+          .partialRecord(SourceType, z.number().int().min(0))
+          .optional()
+          .describe(
+            'Delivery delay (ms) to expect of each source (k8s_audit, cloudtrail, guardduty, runtime) before it has delivered anything since the correlate role started, e.g. `{ cloudtrail: 900000 }`: while none of its raw partitions has records, or none has a known delay, they hold the watermark at the wall clock less this, so a busy plane\'s signals wait for its first records instead of being handed on before them (ADR 0009, 5c). From its first records on, the delay they came with is used instead. A source not named here does not hold the watermark until it delivers (a plane not deployed must not stop the others). Default: `{ cloudtrail: 900000 }` (AWS documents CloudTrail\'s delivery as within about 5 minutes on average, not guaranteed; 15 min is the upper end) when this seam.yml\'s `collect.sources` read a CloudTrail log group, else none; `{}` turns it off. The Helm chart\'s roles get no `collect` section: set it in `config.correlate` there.',
           ),
         maxRebuildMs: z
           .number()

@@ -5,7 +5,7 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import { SeamError, stageThrew } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { boundedLru, type Lru } from '../../core/lru.ts';
-import type { SeamEvent } from '../../core/envelope.ts';
+import type { SeamEvent, SourceType } from '../../core/envelope.ts';
 import type { Alert } from '../../detect/alert.ts';
 import { alertNotices, findingHeaders, messageNotices, messageRevisionKey, noticeKey, revisionKey } from '../../detect/finding.ts';
 import type { DetectStage } from '../detect-stage.ts';
@@ -64,6 +64,12 @@ export interface CorrelateRoleOptions {
      * delay (ms; default DEFAULT_MAX_SOURCE_DELAY_MS, 0: idle partitions do not hold it, ADR 0009 5c).
      */
     maxSourceDelayMs?: number;
+    /**
+     * Delivery delay (ms) to expect of each source none of whose raw partitions has delivered since the start (ADR
+     * 0009, 5c; `correlate.sourceDelayMs`): its empty partitions hold the watermark at the wall clock less it, until
+     * the source's own delay is known. A source not named does not hold the watermark until it delivers.
+     */
+    sourceDelayMs?: Readonly<Partial<Record<SourceType, number>>>;
   };
   /**
    * Early (provisional) alerts (ADR 0025, default on with `order`): a signal that arrives is matched at once
@@ -232,6 +238,10 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
+  /** `correlate.sourceDelayMs` by raw topic (ADR 0009, 5c). */
+  const expectedDelays: ReadonlyMap<string, number> = new Map(
+    Object.entries(o.order?.sourceDelayMs ?? {}).flatMap(([s, ms]) => (ms === undefined ? [] : [[o.topics.raw(s as SourceType), ms] as const])),
+  );
   const pollMs = o.order?.pollMs ?? 1000;
   const groupId = o.groupId ?? defaultGroupId('correlate');
   /** Early alerts need the watermark's wait to be worth anything, and rules that qualify. */
@@ -266,7 +276,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       awaiting: new Map(),
       identity: new IdentityPublisher(stage.native.graph, o.topics.identity, partition),
       buffer: new ReorderBuffer<Held>(),
-      clock: new ProgressClock(lateness, o.order?.maxSourceDelayMs ?? DEFAULT_MAX_SOURCE_DELAY_MS),
+      clock: new ProgressClock(lateness, o.order?.maxSourceDelayMs ?? DEFAULT_MAX_SOURCE_DELAY_MS, expectedDelays),
       processed: 0,
       advancedMs: -Infinity,
       newestMs: -Infinity,
@@ -520,13 +530,29 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     heldLoggedAt = now;
     const at = Number.isFinite(h.progressMs) ? new Date(h.progressMs).toISOString() : undefined;
     const behind = Number.isFinite(h.progressMs) ? Math.round((h.newestMs - h.progressMs) / 1000) : null;
+    const delayS = Math.round((h.delayMs ?? 0) / 1000);
+    const source = o.topics.sourceOfRaw(h.src.slice(0, h.src.lastIndexOf('/'))) ?? h.src;
+    const why = !h.idle
+      ? ''
+      : h.basis === 'expected'
+        ? `: ${source} has not delivered since this start, and correlate.sourceDelayMs expects it up to ${delayS} s late, so its first records may come that late (ADR 0009, 5c)`
+        : h.basis === 'source'
+          ? `: it ${h.empty === true ? 'has no records' : 'is idle'}, and ${source}'s last records came ${delayS} s late, so it may deliver that late (ADR 0009, 5c)`
+          : `: it is idle, and its last records came ${delayS} s late, so it may deliver that late again (ADR 0009, 5c)`;
     (o.heldLog ?? ((f, msg) => log.info(f, msg)))(
-      { partition, heldBy: h.src, progress: at ?? null, newest: new Date(h.newestMs).toISOString(), behindS: behind, latenessMs: lateness, held: st.buffer.size, ...(h.idle ? { idle: true, delayS: Math.round((h.delayMs ?? 0) / 1000) } : {}) },
+      {
+        partition,
+        heldBy: h.src,
+        progress: at ?? null,
+        newest: new Date(h.newestMs).toISOString(),
+        behindS: behind,
+        latenessMs: lateness,
+        held: st.buffer.size,
+        ...(h.idle ? { idle: true, delayS, delayFrom: h.basis ?? null, ...(h.empty === true ? { empty: true } : {}) } : {}),
+      },
       at === undefined
         ? `Watermark held by ${h.src}: it has data but no progress mark has reached this partition yet; held signals wait for it.`
-        : h.idle
-          ? `Watermark held by ${h.src} at ${at}, ${behind} s behind the newest raw partition: it is idle, and its last records came ${Math.round((h.delayMs ?? 0) / 1000)} s late, so it may deliver that late again (ADR 0009, 5c); held signals wait for it.`
-          : `Watermark held by ${h.src} at ${at}, ${behind} s behind the newest raw partition; held signals wait for it.`,
+        : `Watermark held by ${h.src} at ${at}, ${behind} s behind the newest raw partition${why}; held signals wait for it.`,
     );
   };
   /** Arrival of each alert's newest event, noted where it is raised (its partition's state), read once it is durable. */
