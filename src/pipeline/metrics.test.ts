@@ -180,4 +180,54 @@ describe('correlate watermark', () => {
     expect(lines[0]!.msg).toBe(`Watermark held by ${audit} at 2024-11-05T14:00:00.000Z, 600 s behind the newest raw partition; held signals wait for it.`);
     await correlate.stop();
   });
+  it('a source that has not delivered since the start holds the watermark at the delay expected of it, and the held line says so (ADR 0009, 5c)', async () => {
+    const detection = await loadDetection({ rules: [join(import.meta.dirname, '../../detections')], allowedLatenessMs: 60_000 });
+    /** The audit log delivering 5 s late, CloudTrail's topic empty; a CloudTrail-plane signal 70 s old: held or handed on? */
+    const run = async (sourceDelayMs?: { cloudtrail: number }) => {
+      const bus = new MemoryBus({ defaultPartitions: 1 });
+      const topics = pipelineTopics('xd.');
+      await bus.ensureTopics([{ topic: topics.raw('cloudtrail'), partitions: 1 }]);
+      const producer = await bus.producer();
+      await producer.send([{ topic: topics.raw('k8s_audit'), key: 'a', value: Buffer.from('{}') }]);
+      const now = Date.now();
+      const ev = { '@timestamp': new Date(now - 70_000).toISOString(), eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', seam: { id: 'e1', source: 'cloudtrail', account: '111122223333' } } as unknown as SeamEvent;
+      await producer.send([
+        { topic: topics.signals, key: 'k', value: encodeSignal({ v: 1, rules: [], why: ['identity'], event: ev }) },
+        { topic: topics.signals, key: 'k', value: encodeProgress([{ src: `${topics.raw('k8s_audit')}/0`, t: now - 5000 }]) },
+      ]);
+      const lines: { fields: Record<string, unknown>; msg: string }[] = [];
+      const correlate = createCorrelateRole({
+        bus,
+        topics,
+        detection,
+        history: memoryHistory(bus),
+        groupId: 'c',
+        order: { upstream: memoryUpstream(bus, topics, 'n'), idleMs: Infinity, pollMs: 0, ...(sourceDelayMs ? { sourceDelayMs } : {}) },
+        heldLog: (fields, msg) => lines.push({ fields, msg }),
+      });
+      const server = new MetricsServer({ defaultMetrics: false });
+      servers.push(server);
+      registerRoleMetrics(server, { roleNames: ['correlate'], roles: () => [correlate] });
+      await correlate.start();
+      await bus.waitCommitted('c', topics.signals);
+      await producer.send([{ topic: topics.signals, key: 'k', value: encodeProgress([{ src: `${topics.raw('k8s_audit')}/0`, t: now - 4000 }]) }]);
+      await bus.waitCommitted('c', topics.signals);
+      const held = /^seam_correlate_held_signals (\d+)$/m.exec(await server.registry.metrics())?.[1];
+      await correlate.stop();
+      return { held: Number(held), lines, ct: `${topics.raw('cloudtrail')}/0` };
+    };
+    // Nothing expected of CloudTrail: its empty partition does not count; the watermark is the audit log's progress
+    // less the lateness (65 s ago) and the 70 s old signal goes.
+    const none = await run();
+    expect(none.held).toBe(0);
+    expect(none.lines).toEqual([]);
+    // Expected up to 15 minutes late: the empty partition holds the watermark 16 minutes back, the signal waits.
+    const expected = await run({ cloudtrail: 900_000 });
+    expect(expected.held).toBe(1);
+    expect(expected.lines).toHaveLength(1);
+    expect(expected.lines[0]!.fields).toMatchObject({ heldBy: expected.ct, idle: true, delayS: 900, delayFrom: 'expected', empty: true, held: 1 });
+    expect(expected.lines[0]!.msg).toMatch(
+      new RegExp(`^Watermark held by ${expected.ct} at \\S+, 89[56] s behind the newest raw partition: cloudtrail has not delivered since this start, and correlate\\.sourceDelayMs expects it up to 900 s late, so its first records may come that late \\(ADR 0009, 5c\\); held signals wait for it\\.$`),
+    );
+  });
 });
