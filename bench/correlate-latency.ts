@@ -23,6 +23,7 @@
  * attack (an alert still held then is counted as not released, its latency not in the percentiles).
  * SOURCE_DELAY_AWS: correlate.sourceDelayMs for cloudtrail (ADR 0009, 5c: the delay expected of CloudTrail before it
  * first delivers; default 900000, as `seam run` with a CloudTrail collector; 0: none, as before 5c's second part).
+ * BENCH_CT_MILLIS=1 (environment): CloudTrail event times keep their milliseconds (AWS writes whole seconds).
  * Event time = produce time − DELAY ms on both planes (0: a live in-order stream; > LATENESS: sources delivered
  * later than the allowed lateness), or per plane with DELAY_K8S / DELAY_AWS (CloudTrail minutes late, the audit log
  * seconds: the planes' progress apart).

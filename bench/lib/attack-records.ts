@@ -24,7 +24,12 @@ const CONTROLLER = { username: 'system:serviceaccount:kube-system:replicaset-con
 const CLI_UA = 'aws-cli/2.18.0 md/awscrt#0.22.0 ua/2.0 os/linux#5.10.226 md/arch#x86_64 lang/python#3.12.6 md/command#secretsmanager.get-secret-value';
 const iso = (ms: number): string => new Date(ms).toISOString();
 const k8s = (raw: Record<string, unknown>): BenchRecord => ({ raw, source: 'k8s_audit', plane: 'k8s', cluster: CLUSTER, account: ACCOUNT });
-const aws = (raw: Record<string, unknown>): BenchRecord => ({ raw, source: 'cloudtrail', plane: 'aws' });
+/**
+ * CloudTrail's eventTime is to the second, as AWS writes it; BENCH_CT_MILLIS=1 keeps the milliseconds (`time`), to
+ * tell what the truncation costs (ADR 0009, 5c: the exec's final after its place in event order).
+ */
+const CT_MILLIS = process.env.BENCH_CT_MILLIS === '1';
+const aws = (raw: Record<string, unknown>, time?: string): BenchRecord => ({ raw: CT_MILLIS && time !== undefined ? { ...raw, eventTime: time } : raw, source: 'cloudtrail', plane: 'aws' });
 
 /** Rule ids of the alerts an attack raises that the bench times. */
 export const SIGMA_K8S_RULE = '7a67f058-b1bc-4f56-8330-b399e71c64af';
@@ -52,8 +57,8 @@ export function attack(name: string, n: number): Attack {
     records: (ms) => [
       // The exec as the API server logs a session's upgrade (101 at ResponseStarted), which k8s_exec_or_attach_into_pod reads.
       k8s({ ...execInto(iamK8sUser(alice), pod, iso(ms - 2000), 'sh'), stage: 'ResponseStarted' }),
-      aws(assumeWebIdentity(`bench/${sa}`, role, irsa.session, irsa.key, iso(ms - 1000))),
-      aws(callAs(irsa, 'secretsmanager.amazonaws.com', 'GetSecretValue', iso(ms), undefined, { secretId: 'prod/ledger-db' }, { userAgent: CLI_UA })),
+      aws(assumeWebIdentity(`bench/${sa}`, role, irsa.session, irsa.key, iso(ms - 1000)), iso(ms - 1000)),
+      aws(callAs(irsa, 'secretsmanager.amazonaws.com', 'GetSecretValue', iso(ms), undefined, { secretId: 'prod/ledger-db' }, { userAgent: CLI_UA }), iso(ms)),
     ],
   };
 }
@@ -65,5 +70,5 @@ const NODE_READER = session('eks-node-role', 'i-0abc1234def567890', 'ASIABENCHNO
 export function noise(plane: Plane, ms: number, i: number): BenchRecord {
   return plane === 'k8s'
     ? k8s(audit({ verb: 'get', user: COREDNS, time: iso(ms), resource: 'endpoints', namespace: 'kube-system', name: `svc-${i % 50}`, ip: '10.0.101.17', userAgent: 'coredns/v1.11.1' }))
-    : aws(callAs(NODE_READER, 'ec2.amazonaws.com', 'DescribeInstances', iso(ms)));
+    : aws(callAs(NODE_READER, 'ec2.amazonaws.com', 'DescribeInstances', iso(ms)), iso(ms));
 }

@@ -65,7 +65,8 @@ async function demoOnKafka(detection: Detection, records: DemoRecord[], partitio
     await producer.send(msgs);
     await producer.close();
 
-    const opts = { topics, detection, groupPrefix, partitions: plan, idleMs: 500, pollMs: 250 };
+    // sourceDelayMs: as `seam run` sets it with a CloudTrail collector (ADR 0009, 5c).
+    const opts = { topics, detection, groupPrefix, partitions: plan, idleMs: 500, pollMs: 250, sourceDelayMs: { cloudtrail: 900_000 } };
     // Extra correlate members first, so the group splits the partitions before signals flow.
     const extra: RunningRoles[] = [];
     for (let i = 1; i < correlators; i++) {
