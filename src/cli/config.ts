@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { isSeamError } from '../core/errors.ts';
+import { addressListStaleWarning, addressListSummary, readAddressList } from '../detect/native/address-lists.ts';
 import { awsRangesStaleWarning, loadAwsRanges } from '../detect/native/aws-ranges.ts';
 import { configFile, loadConfig, maskSecrets, type LoadConfigOptions, type LoadedConfig } from '../core/config/load.ts';
 import { awsRangesSummary } from './networks.ts';
@@ -22,6 +23,14 @@ export async function loadCliConfig(flag: string | undefined, env: NodeJS.Proces
     if (ranges !== undefined && !loaded.missingPaths.some((p) => p.path === 'native.awsIpRangesFile')) {
       const stale = awsRangesStaleWarning(loadAwsRanges(ranges));
       if (stale !== undefined) err.write(`seam: warning: ${stale}\n`);
+    }
+    // The address lists too (native.addressLists): a file that is not one stops the command; an old one is said so.
+    const lists = loaded.config.native.addressLists.filter((_, i) => !loaded.missingPaths.some((p) => p.path === `native.addressLists.${i}.path`));
+    for (const spec of lists) {
+      const list = readAddressList(spec);
+      const stale = addressListStaleWarning(list);
+      if (stale !== undefined) err.write(`seam: warning: ${stale}\n`);
+      if (list.invalid > 0) err.write(`seam: warning: ${addressListSummary(list)}\n`);
     }
     return loaded;
   } catch (e) {
@@ -194,6 +203,9 @@ export async function configCheckCommand(file: string | undefined, env: NodeJS.P
   // AWS's ranges file, read and checked by loadCliConfig (once per process): what it holds, as the import command says it.
   const ranges = loaded.config.native.awsIpRangesFile;
   if (ranges !== undefined && !loaded.missingPaths.some((p) => p.path === 'native.awsIpRangesFile')) out.write(`# ${awsRangesSummary(loadAwsRanges(ranges))}\n`);
+  for (const [i, spec] of loaded.config.native.addressLists.entries()) {
+    if (!loaded.missingPaths.some((p) => p.path === `native.addressLists.${i}.path`)) out.write(`# ${addressListSummary(readAddressList(spec))}\n`);
+  }
   for (const p of loaded.literalSecrets) err.write(`seam config check: warning: ${p} is written in the file; prefer \${env:NAME} or \${file:PATH}\n`);
   for (const w of clusterAccountWarnings(loaded.config)) err.write(`seam config check: warning: ${w}\n`);
   const rawParts = rawTopicPartitions(loaded);

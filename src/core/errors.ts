@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   // Configuration and services.
   SEAM_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },
   SEAM_ERR_AWS_RANGES_INVALID: { retriable: false, summary: "the AWS IP ranges file (native.awsIpRangesFile, seam networks import-aws-ranges) cannot be read or is not AWS's ip-ranges.json (an HTML page, a truncated download, another file)" },
+  SEAM_ERR_ADDRESS_LIST_INVALID: { retriable: false, summary: 'an address list (native.addressLists) cannot be read or is not a list of addresses and CIDRs (an HTML page, a truncated download, another file)' },
   SEAM_ERR_SERVICE_MISSING_TOOL: { retriable: false, summary: 'a required tool is not installed' },
   SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
   SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },

@@ -40,6 +40,7 @@ export const SEAM_YML_PATH_FIELDS: readonly PathField[] = [
   f('rules.placeholdersFile'),
   f('delivery'),
   f('native.awsIpRangesFile'),
+  f('native.addressLists[].path'),
   f('identity.seeds[].path'),
   ...SENSOR_PATH_FIELDS.map((p) => ({ ...p, pattern: `sensor.${p.pattern}` })),
   ...COLLECT.map((p) => ({ ...p, pattern: `collect.${p.pattern}` })),

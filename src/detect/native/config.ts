@@ -59,6 +59,22 @@ export const NativeConfig = z.strictObject({
     .describe(
       'AWS’s published IP ranges, offline: the path of ip-ranges.json as downloaded (curl -fsSL -o ip-ranges.json https://ip-ranges.amazonaws.com/ip-ranges.json) or gzipped (what `seam networks import-aws-ranges FILE --out ip-ranges.json.gz` writes, small enough for a ConfigMap). Read at start (a file that is not AWS’s stops the command with SEAM_ERR_AWS_RANGES_INVALID; one older than 30 days is warned about). Given, "inside AWS" is answered from these exact ranges (IPv4 and IPv6) and AWS addresses are placed in their region and service (the network baselines key them by region); the AS (asnDatabase) still names every other network. Unset: the AS answers, as amazonAsns says.',
     ),
+  addressLists: z
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-"')
+          .describe('What the alert calls the list (tor-exits, feodo-c2, ...): one word.'),
+        path: z.string().min(1).describe('The list file: one address or CIDR per line, # or ; comments (Tor’s bulk exit list, FireHOL netsets, Spamhaus DROP), or Tor’s exit-addresses document.'),
+        level: z.enum(['low', 'medium', 'high', 'critical']).default('medium').describe('Level of the alerts for calls from its addresses.'),
+        maxAgeDays: z.number().int().positive().default(7).describe('A file not written for longer is warned about at start (`config check`, `seam run`).'),
+      }),
+    )
+    .default([])
+    .describe(
+      'Address lists you bring (Seam ships and downloads none): seam-native-listed-address reports an AWS call (sourceIPAddress) or a Kubernetes API request (its connection address) from an address on one, one alert per list, principal and address a day. Read at start (a file that is not an address list stops the command with SEAM_ERR_ADDRESS_LIST_INVALID) and again when it changes. docs/identity.md, Address lists.',
+    ),
   amazonAsns: z.array(z.number().int().positive()).default([...AMAZON_ASNS]).describe('Autonomous systems that count as AWS (instance credentials used from any other are outside AWS).'),
   lambdaEgressCidrs: z
     .array(z.string())

@@ -8,6 +8,7 @@ import type { IdentityFact, Resolution } from '../../identity/types.ts';
 import type { Alert } from '../alert.ts';
 import { NativeConfig, type NativeOptions } from './config.ts';
 import { NATIVE_DETECTIONS } from './registry.ts';
+import { addressListsOf } from './address-lists.ts';
 import { awsRangesOf } from './aws-ranges.ts';
 import type { AnyNativeDetection, EvalContext } from './types.ts';
 import { isoMs } from '../../core/time.ts';
@@ -63,6 +64,8 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
   const config = NativeConfig.parse(opts.config ?? {});
   // AWS's ranges file is read now, so a wrong file stops the start (SEAM_ERR_AWS_RANGES_INVALID), not each event.
   awsRangesOf(config);
+  // So are the address lists (SEAM_ERR_ADDRESS_LIST_INVALID).
+  addressListsOf(config);
   const detections: AnyNativeDetection[] = Object.values(NATIVE_DETECTIONS).filter((d) => opts.only === undefined || opts.only.includes(d.id));
   const states = new Map<string, unknown>(detections.map((d) => [d.id, d.createState(config)]));
   const stats: NativeEngineStats = { events: 0, alerts: 0, byDetection: {}, errors: {} };

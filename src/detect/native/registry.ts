@@ -21,6 +21,7 @@ import { k8sNodeIdentityOutsideAws } from './k8s-node-identity-outside-aws.ts';
 import { k8sSaTokenFromUnknownAwsAddress } from './k8s-sa-token-from-unknown-aws-address.ts';
 import { k8sSaTokenOutsideAws } from './k8s-sa-token-outside-aws.ts';
 import { lambdaNewDeployer } from './lambda-new-deployer.ts';
+import { listedAddress } from './listed-address.ts';
 import { newNetwork } from './new-network.ts';
 import { newRegion } from './new-region.ts';
 import { newClient, newK8sAction, newSecretVerb, newService } from './new-terms.ts';
@@ -67,6 +68,7 @@ export const NATIVE_DETECTION_LIST: readonly AnyNativeDetection[] = [
   newSecretVerb,
   newK8sAction,
   impossibleTravel,
+  listedAddress,
   s3CopyCrossAccount,
   s3ForeignAccountAccess,
   lambdaNewDeployer,
