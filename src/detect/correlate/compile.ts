@@ -18,13 +18,15 @@ import { didYouMean } from '../sigma/spelling.ts';
 export interface RuleRef {
   id: string;
   name?: string;
+  /** The rule's file, when known: a reference by its file name gets the rule's id or name as a hint. */
+  file?: string;
 }
 
 /**
  * Resolves a reference (`id` or `name`) to a detection rule; undefined when there is none. `names`: the rules' names,
  * for a did-you-mean; `notLoaded`: why a rule of that id or name was left out (Ruleset.notLoaded).
  */
-export type RuleLookup = ((ref: string) => RuleRef | undefined) & { names?: readonly string[]; notLoaded?: ReadonlyMap<string, string> };
+export type RuleLookup = ((ref: string) => RuleRef | undefined) & { names?: readonly string[]; notLoaded?: ReadonlyMap<string, string>; byFileName?: ReadonlyMap<string, RuleRef> };
 
 /** A lookup over a list of rules (e.g. `ruleset.rules`), by id first, then by name; `notLoaded` as Ruleset.notLoaded. */
 export function ruleLookupFrom(rules: readonly RuleRef[], notLoaded?: ReadonlyMap<string, string>): RuleLookup {
@@ -34,7 +36,11 @@ export function ruleLookupFrom(rules: readonly RuleRef[], notLoaded?: ReadonlyMa
     byId.set(r.id, r);
     if (r.name !== undefined) byName.set(r.name, r);
   }
-  return Object.assign((ref: string) => byId.get(ref) ?? byName.get(ref), { names: [...byName.keys()], ...(notLoaded === undefined ? {} : { notLoaded }) });
+  // A rule by its file name (without .yml), for the hint when a reference uses it: Sigma refers by id or name only,
+  // and SigmaHQ's rules have no name, so a detection engineer's first correlation over one names its file.
+  const byFileName = new Map<string, RuleRef>();
+  for (const r of rules) if (r.file !== undefined) byFileName.set(r.file.replace(/^.*\//, '').replace(/\.ya?ml$/i, ''), r);
+  return Object.assign((ref: string) => byId.get(ref) ?? byName.get(ref), { names: [...byName.keys()], byFileName, ...(notLoaded === undefined ? {} : { notLoaded }) });
 }
 
 export interface CompileResult {
@@ -137,7 +143,13 @@ export function compileCorrelations(docs: readonly CorrelationDoc[], ruleLookup:
         // A misspelt name gets the loaded rule or correlation it is probably meant to be (as a filter's does).
         const known = [...(ruleLookup.names ?? []), ...drafts.map((o) => o.name).filter((n): n is string => n !== undefined && n !== d.name)];
         const why = ruleLookup.notLoaded?.get(ref);
-        const what = why === undefined ? `which is neither a loaded rule nor a correlation${didYouMean(ref, known)}` : `which did not load: ${why}`;
+        const byFile = ruleLookup.byFileName?.get(ref);
+        const what =
+          why !== undefined
+            ? `which did not load: ${why}`
+            : byFile !== undefined
+              ? `which is neither a loaded rule nor a correlation: it is the file name of ${byFile.file}, and Sigma refers to a rule by its id or name, not its file; write ${byFile.name === undefined ? `its id '${byFile.id}' (the rule has no name)` : `its name '${byFile.name}'`}`
+              : `which is neither a loaded rule nor a correlation${didYouMean(ref, known)}`;
         report(d.cd, 'SEAM_ERR_RULE_REFERENCE', `correlation '${d.title}' refers to rule '${ref}', ${what}`, 'error', undefined, ref);
         broken.add(d);
       }

@@ -63,11 +63,15 @@ export function applyFilters(
       const rule = byRef.get(t.ref);
       if (!rule) {
         const why = notLoaded.get(t.ref);
+        // A rule named by its file name (SigmaHQ's rules have no name): say what to write instead.
+        const byFile = rules.find((r) => r.file.replace(/^.*\//, '').replace(/\.ya?ml$/i, '') === t.ref);
         const msg = correlationRefs.has(t.ref)
           ? `filter refers to correlation '${t.ref}': filters target Sigma rules only; name the rules the correlation refers to, or tune them`
           : why !== undefined
             ? `filter refers to rule '${t.ref}', which did not load: ${why}`
-            : `filter refers to rule '${t.ref}', which is not loaded${didYouMean(t.ref, [...byRef.keys()])}`;
+            : byFile !== undefined
+              ? `filter refers to rule '${t.ref}', which is not loaded: it is the file name of ${byFile.file}, and Sigma refers to a rule by its id or name, not its file; write ${byFile.name === undefined ? `its id '${byFile.id}' (the rule has no name)` : `its name '${byFile.name}'`}`
+              : `filter refers to rule '${t.ref}', which is not loaded${didYouMean(t.ref, [...byRef.keys()])}`;
         diags.push(warn('SEAM_ERR_RULE_REFERENCE', f.file, t.pos, msg, ref));
         continue;
       }

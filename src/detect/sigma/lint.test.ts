@@ -354,6 +354,24 @@ describe('seam rules lint: a name that is not its file name', () => {
   });
 });
 
+describe('seam rules lint: a rule named by its file name', () => {
+  it("a correlation or filter naming a SigmaHQ rule (no name) by its file name is told the rule's id to write", async () => {
+    const d = await mkdtemp(join(tmpdir(), 'seam-lint-byfile-'));
+    try {
+      const id = '0e5b7c2a-1d3f-4a6b-8c9d-0000000000aa';
+      await writeFile(join(d, 'aws_trail_stopped.yml'), `title: Trail stopped\nid: ${id}\nlevel: low\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n        eventName: StopLogging\n    condition: sel\n`);
+      await writeFile(join(d, 'corr_twice.yml'), ['title: Twice', 'name: corr_twice', 'level: low', 'correlation:', '    type: event_count', '    rules: [aws_trail_stopped]', '    group-by: [userIdentity.arn]', '    timespan: 1h', '    condition: { gte: 2 }', ''].join('\n'));
+      await writeFile(join(d, 'filter_ci.yml'), ['title: CI', 'logsource:', '    product: aws', '    service: cloudtrail', 'filter:', '    rules: [aws_trail_stopped]', '    sel:', '        userIdentity.arn: arn:aws:iam::111122223333:user/ci', '    condition: not sel', ''].join('\n'));
+      const { text } = await lint([d]);
+      const hint = `it is the file name of ${join(d, 'aws_trail_stopped.yml')}, and Sigma refers to a rule by its id or name, not its file; write its id '${id}' (the rule has no name)`;
+      expect(text).toContain(`${join(d, 'corr_twice.yml')}:6:13: SEAM_ERR_RULE_REFERENCE correlation 'Twice' refers to rule 'aws_trail_stopped', which is neither a loaded rule nor a correlation: ${hint}`);
+      expect(text).toContain(`${join(d, 'filter_ci.yml')}:6:13: SEAM_ERR_RULE_REFERENCE (warning) filter refers to rule 'aws_trail_stopped', which is not loaded: ${hint}`);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("Seam's pack lints clean", () => {
   it('has no problem but the placeholders a site fills in (a falsepositives entry YAML reads as a mapping is a schema warning)', async () => {
     const { lintRules } = await import('./lint.ts');
