@@ -237,6 +237,8 @@ describe('seam rules test: expect', () => {
       expect(lines).toContain(`ERROR ${join(d, 'pack/key_for_bob.test.yml')}: its 1 case(s) did not run: ${pack} did not load (SEAM_ERR_RULE_DUPLICATE at ${pack}:1:1, above)`);
       // Before: "which is neither a loaded rule nor a correlation".
       expect(lines).toContain(`ERROR ${join(d, 'mine/corr_bob_keys.yml')}:5:11: SEAM_ERR_RULE_REFERENCE correlation 'Bob keys' refers to rule 'key_for_bob', which did not load: its name 'key_for_bob' is used at ${pack}:1:1 and ${copy}:2:1 (SEAM_ERR_RULE_DUPLICATE)`);
+      // The correlation's case fails, saying why rather than a bare "got 0".
+      expect(lines).toContain(`FAIL ${join(d, 'mine/corr_bob_keys.test.yml')}: two: expected 1 alert(s), got 0 (a correlation of corr_bob_keys.yml cannot be used: SEAM_ERR_RULE_REFERENCE at ${join(d, 'mine/corr_bob_keys.yml')}:5:11, above)`);
       expect(s).toMatchObject({ passed: 0 });
     } finally {
       await rm(d, { recursive: true, force: true });

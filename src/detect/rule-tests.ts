@@ -304,9 +304,11 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
   }
   // Correlations compile where the detector compiles them. One that cannot be used (a rule it names is not among
   // the paths given) would only show as cases that FAIL with 0 alerts: say why, once.
+  const uncompiled = new Map<string, (typeof diagnostics)[number]>();
   for (const d of createDetector({ ruleset, allowedLatenessMs: 0 }).diagnostics.filter((x) => x.severity === 'error')) {
     out.write(`ERROR ${placeOf(d)}: ${d.code} ${d.message}\n`);
     s.errors++;
+    if (!uncompiled.has(d.file)) uncompiled.set(d.file, d);
   }
   const idsByFile = new Map<string, Set<string>>();
   const addId = (file: string, id: string | undefined): void => {
@@ -421,7 +423,9 @@ export async function runRuleTests(paths: string[], out: NodeJS.WritableStream, 
         out.write(`ERROR ${testFile}: ${c.name}: ${shipped.message}\n`);
         s.errors++;
       } else {
-        out.write(`FAIL ${testFile}: ${c.name}: ${shipped.message}\n`);
+        // A correlation of this file that could not be used fails every case that expects it: name the cause (above).
+        const cause = uncompiled.get(ruleFile);
+        out.write(`FAIL ${testFile}: ${c.name}: ${shipped.message}${cause === undefined ? '' : ` (a correlation of ${basename(ruleFile)} cannot be used: ${cause.code} at ${placeOf(cause)}, above)`}\n`);
         s.failed++;
       }
     }
