@@ -1050,6 +1050,12 @@ const ROUND10: Case[] = [
     keep: ['-md "sha256;x" -k ', '-c "a;b" -U admin%', '"-xr!*.tmp;*.log" backup d -p', '-m "CSV ON;" scott/', '@db', 'redis-cli -h "a;b" -a ', '"x;y" -v2c -c ', '--user root:'],
   },
   {
+    name: 'a quoted ; before the secret of FreeRDP /p: and -p, ssh-keygen -N, mysqladmin password, an Impacket target',
+    rec: proc('xfreerdp /v:h -T "a;b" /u:a /p:R10Qt2e01; xfreerdp -T "a;b" -u a -p R10Qt2e02 h; ssh-keygen -C "ops;key" -N R10Qt2e03 -f k; mysqladmin -S "/tmp/a;b" -u root password R10Qt2e04; secretsdump.py -outputfile "a;b" CORP/admin:R10Qt2e05@10.0.0.5; ssh-keygen -C "a;b" -N "" -f k2'),
+    secrets: ['R10Qt2e01', 'R10Qt2e02', 'R10Qt2e03', 'R10Qt2e04', 'R10Qt2e05'],
+    keep: ['-T "a;b" /u:a /p:', '-T "a;b" -u a -p ', '-C "ops;key" -N ', '-S "/tmp/a;b" -u root password ', '-outputfile "a;b" CORP/admin:', '@10.0.0.5', 'ssh-keygen -C "a;b" -N "" -f k2'],
+  },
+  {
     name: 'a quoted ; or | inside the text echoed to a stdin taker',
     rec: proc('echo "R10;Ech0028" | passwd --stdin bob; echo \'R10|Ech0029\' | kinit ops@CORP; echo "alice:R10;Ech0030" | chpasswd'),
     secrets: ['R10;Ech0028', 'Ech0028', 'R10|Ech0029', 'Ech0029', 'R10;Ech0030', 'Ech0030'],

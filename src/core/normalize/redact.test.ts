@@ -379,7 +379,7 @@ describe('scrub', () => {
       secretArgReplace,
     ],
     // Round 6 (before MYSQL_RE: its lone -p would take `password` for its value).
-    ['mysqladmin password', /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['mysqladmin password', new RegExp(`(\\bmysqladmin(?=\\s)${UNIT}*?\\spassword\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'mysql/sshpass/mongo/login -p',
       new RegExp(
@@ -422,10 +422,10 @@ describe('scrub', () => {
     // Round 6: SQL CONNECT logons, Impacket, lateral-movement clients, FreeRDP, net use / net user, openssl options.
     ['sql connect', /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim, (m, k, v, after, _o, whole) => (kept(v) || (after === undefined && !/sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/.test(whole as string)) ? m : k + REDACTED)],
     ['-hashes/-aesKey', /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['impacket target', /(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\.py)(?=\s)[^;&|\n]*/gi, scrubImpacketCommand],
+    ['impacket target', new RegExp(`(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\\.py)(?=\\s)${UNIT}*`, 'gi'), scrubImpacketCommand],
     ['nxc & co -p', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
     ['nxc & co -H', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\\s)${UNIT}*?\\s-H)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
-    ['freerdp /p:', /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['freerdp /p:', new RegExp(`(\\b(?:[xw]|sdl-|wl)?freerdp3?(?=\\s)${UNIT}*?\\s\\/(?:p|pth):)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     // Round 9, before round 7's single-echo rules: a group of echoes piped to a stdin taker, a secret header set by nginx.
@@ -433,8 +433,8 @@ describe('scrub', () => {
     ['nginx secret header', /(\b(?:proxy_set_header|grpc_set_header|add_header|more_set_input_headers|more_set_headers)[ \t]+["']?(?:(?:proxy-)?authorization|[\w-]*(?:api[-_]?key|token|secret|passw(?:or)?d|cookie)[\w-]*)["']?[ \t]+)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s;"']+)/gi, scrubNginxHeader],
     // Round 7: SNMP, FreeRDP's legacy -p, ssh-keygen, etcdctl, lftp, Samba's net -U, secrets piped in, positions.
     ['snmp -c/-A/-X', new RegExp(`\\bsnmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|inform|delta|df|netstat|status|test|usm|vacm)(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(cmdFlag('-(?:c|A|X|3[kKmM])'), flagValue)],
-    ['freerdp -p', /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(/(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
-    ['ssh-keygen -N/-P', /\bssh-keygen(?=\s)[^;&|\n]*/g, (cmd) => cmd.replace(cmdFlag('-[NP]'), flagValue)],
+    ['freerdp -p', new RegExp(`\\b(?:[xw]|sdl-|wl)?freerdp3?(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
+    ['ssh-keygen -N/-P', new RegExp(`\\bssh-keygen(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(cmdFlag('-[NP]'), flagValue)],
     ['etcdctl --user', new RegExp(`\\betcdctl(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s(?:--user(?:name)?(?:=|\s+)|-u\s+)["']?[^\s:"']+:)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['lftp -u', new RegExp(`\\blftp(?=\\s)${UNIT}*`, 'g'), scrubLftpCommand],
     ['samba net -U', new RegExp(`(?<![\\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
@@ -678,6 +678,8 @@ describe('scrub', () => {
     'echo "p;251" | passwd --stdin u; echo "p|252" | kinit u@R; echo "u:p;253" | chpasswd',
     "echo 'machine h login u password p254' > ~/.netrc; login u password $P",
     'X-Registry-Config: p255',
+    'xfreerdp /v:h -T "a;b" /u:a /p:p260; xfreerdp -T "a;b" -u a -p p261 h; ssh-keygen -C "a;b" -N p262 -f k; ssh-keygen -C "a;b" -N "" -f k',
+    'mysqladmin -S "/tmp/a;b" -u root password p263; secretsdump.py -outputfile "a;b" CORP/admin:p264@10.0.0.5',
     "echo 'user u p256' | ftp",
   ];
 

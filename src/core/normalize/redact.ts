@@ -795,7 +795,7 @@ const CONNECT_GATE = /conn(?:ect)?[ \t]/i;
  */
 const IMPACKET_PROG =
   '(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\\.py)';
-const IMPACKET_CMD_RE = new RegExp(`(?<![A-Za-z0-9_-])${IMPACKET_PROG}(?=\\s)[^;&|\\n]*`, 'gi');
+const IMPACKET_CMD_RE = new RegExp(`(?<![A-Za-z0-9_-])${IMPACKET_PROG}(?=\\s)${CMD_UNIT}*`, 'gi');
 /** The target with a host: user, then the password (quoted parts allowed, `@` inside it too), up to the last `@host`. */
 const IMPACKET_TARGET_RE = /(\s["']?(?:[A-Za-z0-9_.-]+\/)?[^\s/:@"']+:)((?:'[^']*'|"[^"]*"|[^\s"'])+?)(?=@[^\s@"':]+["']?(?:\s|$))/g;
 /** The identity without a host: `domain/user:password`. */
@@ -819,7 +819,7 @@ const PW_P_RE = progFlagRe(PW_P_PROG, '-p');
 const HASH_H_RE = progFlagRe(HASH_H_PROG, '-H');
 const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin/;
 /** FreeRDP's `/p:<password>` and `/pth:<NT hash>` (xfreerdp, wfreerdp, sdl-freerdp, their 3.x names). */
-const FREERDP_RE = /(\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*?\s\/(?:p|pth):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+const FREERDP_RE = new RegExp(`(\\b(?:[xw]|sdl-|wl)?freerdp3?(?=\\s)${CMD_UNIT}*?\\s\\/(?:p|pth):)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
 const FREERDP_GATE = /freerdp/;
 /**
  * Windows `net use [device] \\host\share <password> [/user:...]` and `net user <name> <password> [/add]`: the positional
@@ -869,7 +869,7 @@ export function scrubNetCommand(m: string, sub: string, args: string): string {
 const OPENSSL_OPT_RE = /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 const OPENSSL_OPT_GATE = /(?:mac|kdf|pkey|sig)opt/;
 /** `mysqladmin [options] password <new>`: the new password (its `-p<old>` is MYSQL_RE's). */
-const MYSQLADMIN_RE = /(\bmysqladmin(?=\s)[^;&|\n]*?\spassword\s+)("[^"]*"|'[^']*'|(?!-)[^\s"';&|\\]+)/g;
+const MYSQLADMIN_RE = new RegExp(`(\\bmysqladmin(?=\\s)${CMD_UNIT}*?\\spassword\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g');
 const MYSQLADMIN_GATE = /mysqladmin/;
 /** Any of round 6's words (one scan for the usual string that names none, before each pattern's own gate). */
 const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
@@ -885,10 +885,10 @@ const SNMP_PROG = 'snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap|infor
 const SNMP_CMD_RE = new RegExp(`\\b${SNMP_PROG}(?=\\s)${CMD_UNIT}*`, 'g');
 const SNMP_FLAG_RE = cmdFlagRe('-(?:c|A|X|3[kKmM])');
 /** FreeRDP's legacy (1.0) `-p <password>`: spaced only (a `-` word glued is a feature switch in the current syntax). */
-const FREERDP_CMD_RE = /\b(?:[xw]|sdl-|wl)?freerdp3?(?=\s)[^;&|\n]*/g;
+const FREERDP_CMD_RE = new RegExp(`\\b(?:[xw]|sdl-|wl)?freerdp3?(?=\\s)${CMD_UNIT}*`, 'g');
 const FREERDP_LEGACY_RE = /(\s-p\s+)((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g;
 /** ssh-keygen's `-N <new passphrase>` and `-P <old passphrase>` (`-N ''`, no passphrase, stays). */
-const SSH_KEYGEN_CMD_RE = /\bssh-keygen(?=\s)[^;&|\n]*/g;
+const SSH_KEYGEN_CMD_RE = new RegExp(`\\bssh-keygen(?=\\s)${CMD_UNIT}*`, 'g');
 const SSH_KEYGEN_FLAG_RE = cmdFlagRe('-[NP]');
 /** etcdctl's `--user user:<password>` (v3), `-u user:<password>` / `--username` (v2): what follows the first colon. */
 const ETCDCTL_CMD_RE = new RegExp(`\\betcdctl(?=\\s)${CMD_UNIT}*`, 'g');
@@ -1622,7 +1622,7 @@ function htpasswdArgAt(argv: readonly unknown[]): number {
       if (at !== undefined) return i + 1 + at;
     }
     // Round 10: unixODBC's `isql DSN user <password>`.
-    if (ISQL_ARGV_RE.test(w)) {
+    if (w.endsWith('sql') && ISQL_ARGV_RE.test(w)) {
       const at = isqlSecretAt(argv.slice(i + 1).map((x) => (typeof x === 'string' ? x : '')));
       if (at >= 0) return i + 1 + at;
     }
