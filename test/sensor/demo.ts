@@ -29,7 +29,7 @@
  * Prints `sensor-demo: hand_alerts=<n> sensor_alerts=<n> same=<n> missing=<n> extra=<n> rt=<rules> joins=<...> exact_cat=<seen|missed>`.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync, writeSync, readlinkSync, realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -211,12 +211,15 @@ await waitUntil(`the sensor's record of the token held open by tail (pid ${tailP
   seen: () => `${receivedText()}; file records: ${received.filter((r) => r.kind === 'file').map((r) => `${(r.process as { pid?: number } | undefined)?.pid} ${(r.file as { path?: string } | undefined)?.path}`).join(', ') || 'none'}`,
   onTimeout,
 });
+const nodeExe = realpathSync(process.execPath);
 const sensorPid = readdirSync('/proc')
   .filter((n) => /^\d+$/.test(n))
   .map(Number)
   .find((p) => {
     try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(bundle) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node';
+      // The node binary running the bundle (not a wrapper whose arguments name it). By its executable, not its
+      // comm: Node 24 names its main thread MainThread.
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(bundle) && readlinkSync(`/proc/${p}/exe`) === nodeExe;
     } catch {
       return false;
     }

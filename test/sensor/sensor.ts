@@ -23,7 +23,7 @@
  * burst and a quiet stretch after it (both printed). The machine is shared and loaded: the load average is printed beside them.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, readlinkSync, realpathSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -301,8 +301,18 @@ const cmdlineOf = (pid: number): string => {
 // what was awaited and what was seen.
 const errText = (): string => (existsSync(join(dir, 'sensor.err')) ? readFileSync(join(dir, 'sensor.err'), 'utf8') : '');
 const podGone = (): string | undefined => (pod.exitCode !== null || pod.signalCode !== null ? `the pod exited (${pod.exitCode ?? pod.signalCode})` : undefined);
+// The node binary running the bundle, not a wrapper whose arguments name it: by its executable, not its comm (Node 24
+// names its main thread MainThread).
+const nodeExe = realpathSync(process.execPath);
+const exeOf = (pid: number): string => {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+};
 let sensorPid: number | undefined;
-await waitUntil('the sensor process (node running the bundle) in the pod', () => (sensorPid = hostPids().find((p) => cmdlineOf(p).includes(bundle) && commOf(p) === 'node')) !== undefined, {
+await waitUntil('the sensor process (node running the bundle) in the pod', () => (sensorPid = hostPids().find((p) => cmdlineOf(p).includes(bundle) && exeOf(p) === nodeExe)) !== undefined, {
   timeoutMs: 120_000,
   seen: () => `sensor log: ${errText().slice(-500) || '(empty)'}`,
   gone: podGone,
