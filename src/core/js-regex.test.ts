@@ -12,7 +12,8 @@ describe('parseJsRegex', () => {
 
   it('refuses what Node 20 refuses, with the offset', () => {
     expect(() => parseJsRegex('a)', '')).toThrow(JsRegexSyntaxError);
-    expect(() => new RegExp('(?i:a)')).toThrow(SyntaxError);
+    // Modifier groups are refused on every Node Seam runs on, so a rule loads (or not) the same everywhere: Node 20's
+    // V8 refuses them, Node 24's accepts them (RegExp modifiers), Seam's parser keeps Node 20's answer.
     expect(() => parseJsRegex('(?i:a)', '')).toThrow(JsRegexSyntaxError);
   });
 });
