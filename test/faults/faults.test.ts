@@ -111,7 +111,8 @@ describe('faults', () => {
     while ((await p.provisionalLeft()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     await p.drain(60_000);
     second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
+    // A stop that fails names what the process said on its way out.
+    expect(await second.exited, `seam run (restarted) stderr, last 6000 characters:\n${second.stderr().slice(-6000)}`).toBe(0);
     expect(second.stderr()).toContain('finishing and committing in-flight batches');
     await settle('sigkill-restart', p, valid, bad, []);
   });
