@@ -240,6 +240,15 @@ export interface ConsumerCrash {
 
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
+  /**
+   * A kafkajs client of its own for each group consumer. kafkajs keeps the committed offsets of a group in one object
+   * per client and group id, shared by every consumer of that client in that group, and a member's new assignment
+   * clears from it the topics that member was not given: another member of the same group in this process (the index
+   * role runs 3) then stopped fetching a partition, or crashed for good in uncommittedOffsets() ("Cannot read
+   * properties of undefined (reading '0')", seen in a cold CI after a SIGKILL restart). One client per consumer keeps
+   * each member's offsets its own; each kafkajs consumer has its own connections already.
+   */
+  private readonly newClientForConsumer: () => Kafka;
   readonly replicationFactor: number;
   /** Prefix of every consumer group id (seam.yml kafka.groupPrefix); throwaway groups start with it too. */
   readonly groupPrefix: string;
@@ -261,16 +270,21 @@ export class KafkaBus implements Bus {
 
   constructor(opts: KafkaBusOptions) {
     this.brokers = opts.brokers;
-    this.kafka = new Kafka({
+    this.kafka = this.newClient(opts);
+    this.newClientForConsumer = () => this.newClient(opts);
+    this.replicationFactor = opts.replicationFactor ?? 1;
+    this.groupPrefix = opts.groupPrefix ?? '';
+    this.fetch = opts.fetch ?? {};
+  }
+
+  private newClient(opts: KafkaBusOptions): Kafka {
+    return new Kafka({
       logLevel: kafkajsLogLevel(),
       logCreator: kafkajsLogCreator(() => this.muted),
       ...opts.kafka,
       brokers: opts.brokers,
       clientId: opts.clientId ?? 'seam',
     });
-    this.replicationFactor = opts.replicationFactor ?? 1;
-    this.groupPrefix = opts.groupPrefix ?? '';
-    this.fetch = opts.fetch ?? {};
   }
 
   /**
@@ -545,7 +559,7 @@ export class KafkaBus implements Bus {
 
   async consumer(opts: BusConsumerOptions): Promise<BusConsumer> {
     let stopped = false;
-    const c: Consumer = this.kafka.consumer({
+    const c: Consumer = this.newClientForConsumer().consumer({
       groupId: opts.groupId,
       allowAutoTopicCreation: false,
       ...(this.fetch.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.fetch.maxBytesPerPartition }),
