@@ -24,6 +24,11 @@ describe('configuration reference', () => {
     const end = rows.findIndex((r, i) => i > gd && r.startsWith('| `collect.sources.<name>` |'));
     const section = rows.slice(gd, end).map((r) => r.split(' | ')[0]);
     for (const f of ['maxAttempts', 'retryMode', 'ownership.replicaId', 'ownership.replicas']) expect(section).toContain(`| \`collect.sources.<name>.${f}\``);
+    // The GuardDuty collector splits detectors by a static list only: no lease row under it, as cloudwatch-logs has.
+    expect(rows.slice(gd, end).filter((r) => r.includes('ownership.lease'))).toEqual([]);
+    const cwl = rows.findIndex((r) => r.startsWith('| `collect.sources.<name>` |') && r.includes('from CloudWatch Logs'));
+    const cwlEnd = rows.findIndex((r, i) => i > cwl && r.startsWith('| `collect.sources.<name>` |'));
+    expect(rows.slice(cwl, cwlEnd).filter((r) => r.startsWith('| `collect.sources.<name>.ownership.lease'))).toHaveLength(4);
     // The three HTTP outputs (webhook, slack, pagerduty) each list their retry settings; sns retries through the SDK (maxAttempts).
     expect(rows.filter((r) => r.startsWith('| `outputs.<name>.retry.maxAttempts` |'))).toHaveLength(3);
   });

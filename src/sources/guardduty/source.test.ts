@@ -107,3 +107,44 @@ describe('guardduty collector: checkpoint age', () => {
   });
 });
 
+
+describe('guardduty collector: ownership', () => {
+  const parse = (ownership: unknown): ReturnType<typeof GuardDutySourceConfig.safeParse> => GuardDutySourceConfig.safeParse({ type: 'guardduty', ownership });
+
+  it('takes a static replica list and refuses lease settings, which it does not read, with a message saying why', () => {
+    expect(parse({ replicaId: 'seam-collect-1', replicas: ['seam-collect-0', 'seam-collect-1'] }).data?.ownership).toEqual({ replicaId: 'seam-collect-1', replicas: ['seam-collect-0', 'seam-collect-1'] });
+    const lease = parse({ replicaId: 'seam-collect-0', lease: { ttlMs: 15_000 } });
+    expect(lease.success).toBe(false);
+    expect(lease.error?.issues.map((i) => i.message)).toContain('the GuardDuty collector takes a static `replicas` list; `lease` is for cloudwatch-logs only so far');
+    expect(parse({ replicaId: 'seam-collect-0' }).error?.issues.map((i) => i.path.join('.'))).toEqual(['ownership.replicas']);
+    expect(parse({ replicaId: 'seam-collect-2', replicas: ['seam-collect-0', 'seam-collect-1'] }).error?.issues.map((i) => i.message)).toEqual(['ownership.replicas must include ownership.replicaId']);
+  });
+
+  it('two replicas of one static list read each detector exactly once', async () => {
+    const detectors = Array.from({ length: 12 }, (_, i) => `det-${i}`);
+    const readBy = new Map<string, string[]>();
+    for (const replicaId of ['seam-collect-0', 'seam-collect-1']) {
+      const store = new FileCheckpointStore(join(await mkdtemp(join(tmpdir(), 'seam-gd-own-')), 'cp.json'));
+      const src = new GuardDutySource(GuardDutySourceConfig.parse({ type: 'guardduty', region: 'us-east-1', ownership: { replicaId, replicas: ['seam-collect-0', 'seam-collect-1'] } }), {
+        guardduty: {
+          listDetectors: () => Promise.resolve({ DetectorIds: detectors, $metadata: {} }),
+          listFindings: (input) => {
+            readBy.set(String(input.DetectorId), [...(readBy.get(String(input.DetectorId)) ?? []), replicaId]);
+            return Promise.resolve({ FindingIds: [], $metadata: {} });
+          },
+          getFindings: () => Promise.resolve({ Findings: [], $metadata: {} }),
+        },
+        store,
+        writerFor: () => Promise.resolve({ write: (_r, key, cp) => store.save(key, cp), close: () => Promise.resolve() }),
+        now: () => Date.parse('2026-12-06T12:00:00Z'),
+      });
+      await src.start();
+      await src.pollOnce();
+      await src.close();
+    }
+    expect([...readBy.keys()].sort()).toEqual([...detectors].sort());
+    expect([...readBy.values()].filter((r) => r.length !== 1)).toEqual([]);
+    // Both replicas own some (rendezvous hashing over 12 detectors).
+    expect(new Set([...readBy.values()].flat()).size).toBe(2);
+  });
+});

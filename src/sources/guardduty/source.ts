@@ -102,7 +102,7 @@ export class GuardDutySource {
       } while (nextToken !== undefined);
     }
     const own = this.config.ownership;
-    const owned = ids.filter((id) => own === undefined || owns(own.replicaId, id, own.replicas ?? [own.replicaId]));
+    const owned = ids.filter((id) => own === undefined || owns(own.replicaId, id, own.replicas));
     const keyed = owned.map((detectorId) => ({ detectorId, key: checkpointKey(this.config.name, detectorId) }));
     const created = await Promise.allSettled(keyed.map((k) => this.deps.writerFor(k.key)));
     const writers = created.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
