@@ -258,6 +258,44 @@ describe('Kafka bus: consumer group commits', () => {
     expect(await committed()).toBe(20n);
     expect(await lag(bus, groupId, topic)).toBe(0);
   });
+
+  it('recommit writes the metadata of now at the committed offsets of the partitions the member owns, never moving them; another member\'s partition and a stopped member commit nothing', async () => {
+    const bus = newBus();
+    const topic = uniqueTopic('bus-recommit');
+    await bus.createTopics([{ topic, partitions: 2 }]);
+    const p = await bus.producer();
+    const produce = (n: number) => p.send([0, 1].flatMap((partition) => Array.from({ length: n }, (_, i) => ({ topic, partition, key: null, value: Buffer.from(String(i)) }))));
+    await produce(10);
+    const groupId = uniqueName('bus-recommit-group');
+    const committed = async (): Promise<string[]> => [...(await bus.committedWithMetadata(groupId, topic))].sort(([a], [b]) => a - b).map(([, c]) => `${c.offset}:${c.metadata ?? '-'}`);
+    // The correlate role's output mark stands for what `version` is here: it grows after the commits.
+    let version = 1;
+    const a = await newBus().consumer({ groupId, topics: [topic], fromBeginning: true, handle: async () => undefined, commitMetadata: () => `A${version}` });
+    consumers.push(a);
+    await a.run();
+    await until(async () => (await committed()).join() === '10:A1,10:A1', 60_000, 'both partitions committed');
+    version = 2;
+    await a.recommit!();
+    expect(await committed()).toEqual(['10:A2', '10:A2']);
+    // A second member takes one partition: A's recommit leaves that one (its offset and B's metadata) as it is.
+    const b = await newBus().consumer({ groupId, topics: [topic], fromBeginning: true, handle: async () => undefined, commitMetadata: () => 'B' });
+    consumers.push(b);
+    await b.run();
+    await until(() => a.assigned?.(topic)?.length === 1 && b.assigned?.(topic)?.length === 1, 60_000, 'the two members to own a partition each');
+    const ofB = b.assigned!(topic)![0]!;
+    await produce(5);
+    const expected = (mine: string, theirs: string): string[] => [0, 1].map((q) => (q === ofB ? theirs : mine));
+    await until(async () => (await committed()).join() === expected('15:A2', '15:B').join(), 60_000, 'both members to commit the new records');
+    version = 3;
+    await a.recommit!();
+    expect(await committed()).toEqual(expected('15:A3', '15:B'));
+    // Stopped: it owns nothing any more, and commits nothing.
+    await a.stop();
+    version = 4;
+    await a.recommit!();
+    expect(await committed()).toEqual(expected('15:A3', '15:B'));
+    await p.close();
+  });
 });
 
 describe('Kafka bus: reading to the end past open transactions', () => {

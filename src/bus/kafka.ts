@@ -593,6 +593,16 @@ export class KafkaBus implements Bus {
       return limit === undefined || limit > end ? end : limit;
     };
     const handledTo = new Map<string, { topic: string; partition: number; end: bigint; committed: bigint }>();
+    // Commits of handled batches on their way: `recommit` waits for them, so it never writes its metadata before them.
+    const committing = new Set<Promise<unknown>>();
+    const tracked = <T>(p: Promise<T>): Promise<T> => {
+      committing.add(p);
+      p.then(
+        () => committing.delete(p),
+        () => committing.delete(p),
+      );
+      return p;
+    };
     // The caller's metadata for each partition committed (the correlate role's output mark), in the same OffsetCommit.
     const meta = (topic: string, partition: number, offset: string): { metadata?: string } => {
       const m = opts.commitMetadata?.(topic, partition, BigInt(offset));
@@ -773,7 +783,7 @@ export class KafkaBus implements Bus {
             const own = { partition: batch.partition, offset: upTo, ...meta(batch.topic, batch.partition, upTo) };
             if (mine) mine.partitions.push(own);
             else topics.push({ topic: batch.topic, partitions: [own] });
-            await commitOffsetsIfNecessary({ topics: topics.filter((t) => t.partitions.length > 0) });
+            await tracked(commitOffsetsIfNecessary({ topics: topics.filter((t) => t.partitions.length > 0) }));
             resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
             await heartbeat();
           },
@@ -790,6 +800,26 @@ export class KafkaBus implements Bus {
         if (due.length === 0) return;
         await c.commitOffsets(due.map(({ h, upTo }) => ({ topic: h.topic, partition: h.partition, offset: upTo.toString(), ...meta(h.topic, h.partition, upTo.toString()) })));
         for (const { h, upTo } of due) if (upTo > h.committed) h.committed = upTo;
+      },
+      recommit: async (): Promise<void> => {
+        const metadata = opts.commitMetadata;
+        if (metadata === undefined) return;
+        await Promise.allSettled([...committing]);
+        const owned = assignment;
+        if (stopped || owned === undefined) return;
+        const again: { topic: string; partition: number; offset: string; metadata: string }[] = [];
+        for (const [topic, partitions] of Object.entries(owned)) {
+          if (partitions.length === 0) continue;
+          const committed = await this.committedOffsets(opts.groupId, topic);
+          for (const partition of partitions) {
+            const offset = committed.get(partition);
+            const m = offset === undefined ? undefined : metadata(topic, partition, offset);
+            if (m !== undefined) again.push({ topic, partition, offset: offset!.toString(), metadata: m });
+          }
+        }
+        // A rebalance meanwhile: the partitions may be another member's by now.
+        if (stopped || assignment !== owned || again.length === 0) return;
+        await c.commitOffsets(again);
       },
       stop: async (): Promise<void> => {
         stopped = true;

@@ -163,6 +163,20 @@ export class MemoryBus implements Bus {
           if (c > (group.committed.get(k) ?? 0)) this.commit(group, member.opts, k.slice(0, cut), Number(k.slice(cut + 1)), c);
         }
       },
+      recommit: async () => {
+        const metadata = member.opts.commitMetadata;
+        if (!member.running || member.epoch !== group.epoch || metadata === undefined) return;
+        const i = group.members.indexOf(member);
+        for (const topic of member.opts.topics) {
+          const n = this.topics.get(topic)?.partitions.length ?? 0;
+          for (let p = i; i >= 0 && p < n; p += group.members.length) {
+            const k = `${topic}/${p}`;
+            const offset = group.committed.get(k);
+            const md = offset === undefined ? undefined : metadata(topic, p, BigInt(offset));
+            if (md !== undefined) group.metadata.set(k, md);
+          }
+        }
+      },
       // As the loop splits partitions: partition % members, by the member's place in the group.
       assigned: (topic: string): number[] | undefined => {
         const i = group.members.indexOf(member);

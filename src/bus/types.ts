@@ -97,6 +97,14 @@ export interface BusConsumer {
    */
   commitHandled?(): Promise<void>;
   /**
+   * Commits again, for every partition this member owns now, the group's committed offset as it stands (never moving
+   * it), with what `commitMetadata` says for it now; a partition it says nothing for is left as it is. For a handler
+   * whose output reached further after the last commit with no batch to come and carry that (the correlate role's
+   * stop: its output mark). Waits for the commits of batches already handled; does nothing while the member is not
+   * settled in its group (rebalancing, stopped, crashed), and the broker refuses a commit of an older generation.
+   */
+  recommit?(): Promise<void>;
+  /**
    * The partitions of `topic` this member owns now, or undefined while it is not a settled member of
    * its group (joining, rebalancing, stopped). A partition can be owned with nothing left to read: no
    * batch will say so, and a role that keeps state per partition (the correlate) adopts it from here.

@@ -7,6 +7,7 @@ import { loadDetection } from '../detection.ts';
 import { memoryHistory, type History } from '../history.ts';
 import { memoryUpstream } from '../progress.ts';
 import { decodeMark } from '../sent-mark.ts';
+import { eventJsons } from '../event-route.ts';
 import { SignalBatcher } from '../signal.ts';
 import { pipelineTopics } from '../topics.ts';
 import { createCorrelateRole } from './correlate.ts';
@@ -113,7 +114,7 @@ describe('correlate rebuild and rebalances', () => {
     await role.stop();
   });
 
-  it('a restarted member does not send again the events an earlier one handed on before its commit, and sends those it still held', async () => {
+  it('a restarted member does not send again the events an earlier one handed on before its commit, nor those it held and sent at its stop', async () => {
     const detection = await loadDetection({ rules: [RULES], allowedLatenessMs: 1000 });
     const bus = new MemoryBus({ defaultPartitions: 1 });
     const topics = pipelineTopics('sent.');
@@ -134,11 +135,15 @@ describe('correlate rebuild and rebalances', () => {
     await bus.waitCommitted('c', topics.signals);
     expect(a.stats()).toMatchObject({ events: 3, held: 2 });
     // The commit says how far A's output reaches: the last of the old signals.
-    const mark = decodeMark((await bus.committedWithMetadata('c', topics.signals)).get(0)?.metadata);
-    expect(mark?.t).toBe(now - 3600_000);
-    expect(old).toContain(mark?.id);
-    // A stops with the two still held: it indexes them as it stands (hand-over), their alerts left to the next owner.
+    const mark = async () => decodeMark((await bus.committedWithMetadata('c', topics.signals)).get(0)?.metadata);
+    expect((await mark())?.t).toBe(now - 3600_000);
+    expect(old).toContain((await mark())?.id);
+    // A stops with the two still held: it sends their events as it stands (hand-over), their alerts left to the next
+    // owner, and commits its offset once more with the mark that covers them (ADR 0055, at stop).
     await a.stop();
+    expect(a.stats()).toMatchObject({ events: 5, handedOverEvents: 2 });
+    expect(await mark()).toEqual({ t: now + 2000, id: 'a2' });
+    expect((await bus.committedOffsets('c', topics.signals)).get(0)).toBe(2n);
     await new Promise((r) => setTimeout(r, 3500 - (Date.now() - now)));
     await producer.send(signalMessages(['n1'], new Date().toISOString()).map((m) => ({ ...m, topic: topics.signals, partition: 0 })));
     const b = role();
@@ -147,9 +152,42 @@ describe('correlate rebuild and rebalances', () => {
     const sb = b.stats() as { rebuilds: number; rebuiltSignals: number; eventsNotResent: number; events: number; held: number };
     // n1 (now) waits for B's watermark, a second behind the clock.
     expect(sb).toMatchObject({ rebuilds: 1, rebuiltSignals: 5, held: 1 });
-    // The three old ones are not sent again; the two A still held at its commit are (in order, annotated by B).
-    expect(sb.eventsNotResent).toBe(3);
-    expect(sb.events).toBe(2);
+    // None of the five is sent again: the old ones went out before A's last batch commit, the two held at A's stop.
+    expect(sb.eventsNotResent).toBe(5);
+    expect(sb.events).toBe(0);
     await b.stop();
+    // n1's event goes out at B's stop.
+    expect(b.stats()).toMatchObject({ events: 1, handedOverEvents: 1 });
+  });
+
+  it('a restarted member sends again the events an earlier one held and sent at its stop that sort after a signal it reads first', async () => {
+    const detection = await loadDetection({ rules: [RULES], allowedLatenessMs: 1000 });
+    const bus = new MemoryBus({ defaultPartitions: 1 });
+    const topics = pipelineTopics('resent.');
+    await bus.ensureTopics([{ topic: topics.signals, partitions: 1 }]);
+    const producer = await bus.producer();
+    const now = Date.now();
+    const send = (ids: string[], atMs: number) => producer.send(signalMessages(ids, new Date(atMs).toISOString()).map((m) => ({ ...m, topic: topics.signals, partition: 0 })));
+    // A minute ahead: held by both members for as long as this test runs.
+    await send(['a1'], now + 60_000);
+    await send(['a2'], now + 62_000);
+    const role = () => createCorrelateRole({ bus, topics, detection, history: memoryHistory(bus), groupId: 'c', order: { upstream: memoryUpstream(bus, topics, 'n'), pollMs: 0 } });
+    const a = role();
+    await a.start();
+    await bus.waitCommitted('c', topics.signals);
+    await a.stop();
+    expect(a.stats()).toMatchObject({ events: 2, handedOverEvents: 2 });
+    expect(decodeMark((await bus.committedWithMetadata('c', topics.signals)).get(0)?.metadata)).toEqual({ t: now + 62_000, id: 'a2' });
+    // Read by B after its rebuild, sorting between the two: A annotated a2 without it, B hands a2 on after it.
+    await send(['b1'], now + 61_000);
+    const b = role();
+    await b.start();
+    await bus.waitCommitted('c', topics.signals);
+    expect(b.stats()).toMatchObject({ rebuilds: 1, rebuiltSignals: 2, held: 3, events: 0 });
+    await b.stop();
+    // At B's stop: a1 (before b1) is not sent again; b1 is new; a2 (after b1) goes again, as B's stage annotated it.
+    expect(b.stats()).toMatchObject({ eventsNotResent: 1, events: 2, handedOverEvents: 2 });
+    const sent = bus.read(topics.events).flat().flatMap((m) => eventJsons(m).map((j) => (JSON.parse(j.toString('utf8')) as SeamEvent).seam.id));
+    expect(sent.sort()).toEqual(['a1', 'a2', 'a2', 'b1']);
   });
 });

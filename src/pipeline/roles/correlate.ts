@@ -200,6 +200,14 @@ interface PartitionState {
    * state: until a signal read after the rebuild is held that sorts at or before it (its event is not out yet).
    */
   inherited?: SentMark;
+  /** The mark the rebuild found (as `inherited`, but kept): what the signals read after the rebuild are compared to. */
+  rebuilt?: SentMark;
+  /**
+   * The first (in order) signal read after the rebuild that sorts at or before `rebuilt`: the re-read signals flagged
+   * `emitted` that sort after it are handed on after it here, so their annotation may differ from the copy the
+   * earlier owner sent (its hand-over at stop sent held ones as its stage stood): their events go out again.
+   */
+  resendAfter?: SentMark;
 }
 
 /** A line naming the raw partition that holds the watermark back, at most this often (review-ops M9). */
@@ -330,8 +338,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     // writes under `seam` only: stage 1's bytes up to `seam`, then the annotated `seam` (ADR 0026), are
     // what JSON.stringify of the whole event gives.
     // A re-read signal an earlier owner handed on before its commit: its event is on seam.events already (and the
-    // index has it, by id), annotated as it was then.
-    if (h.emitted === true) stats.eventsNotResent++;
+    // index has it, by id), annotated as it was then; again only when a signal read since sorts before it.
+    if (h.emitted === true && !resent(st, t, event.seam?.id)) stats.eventsNotResent++;
     else {
       const head = h.head?.();
       const seam = head === undefined ? undefined : (JSON.stringify(event.seam) as string | undefined);
@@ -408,6 +416,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
           }
           stats.lateSignals++;
           noteLate(st, m, t, typeof id === 'string' ? id : '');
+          if (sentBefore === undefined) noteBefore(st, t, typeof id === 'string' ? id : '');
           process(st, held, true, out);
         } else process(st, held, false, out);
       }
@@ -445,6 +454,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
         // Later than the watermark: evaluated now, out of order, and what it raises says so.
         stats.lateSignals++;
+        if (sentBefore === undefined) noteBefore(st, t, typeof id === 'string' ? id : '');
         process(st, { event: sig.event, ref }, true, out);
       } else process(st, { event: sig.event, ref }, false, out);
     }
@@ -473,8 +483,18 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   const noteHeld = (st: PartitionState, h: Held, t: number, id: string, sentBefore: SentMark | undefined): void => {
     if (sentBefore !== undefined) {
       if (atOrBefore(t, id, sentBefore)) h.emitted = true;
-    } else if (st.inherited !== undefined && atOrBefore(t, id, st.inherited)) st.inherited = undefined;
+      return;
+    }
+    if (st.inherited !== undefined && atOrBefore(t, id, st.inherited)) st.inherited = undefined;
+    noteBefore(st, t, id);
   };
+  /** A signal read after the rebuild (held, or late) that sorts at or before the mark it found: `resendAfter`. */
+  const noteBefore = (st: PartitionState, t: number, id: string): void => {
+    if (st.rebuilt === undefined || !atOrBefore(t, id, st.rebuilt)) return;
+    if (st.resendAfter === undefined || atOrBefore(t, id, st.resendAfter)) st.resendAfter = { t, id };
+  };
+  /** Is a re-read signal flagged `emitted` sent again all the same (it sorts after `resendAfter`)? */
+  const resent = (st: PartitionState, t: number, id: unknown): boolean => st.resendAfter !== undefined && !atOrBefore(t, typeof id === 'string' ? id : '', st.resendAfter);
 
   /**
    * Hands on what the watermark has passed, in order. When the input is quiet (every raw partition
@@ -795,7 +815,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       const seconds = (performance.now() - started) / 1000;
       for (const p of parts) {
         const st = p.st;
-        if (p.sent !== undefined) st.inherited = p.sent;
+        if (p.sent !== undefined) st.inherited = st.rebuilt = p.sent;
         const restored = p.restore!.finish((eventId: string) => st.buffer.holds(eventId));
         st.identityKnown = restored.known;
         stats.restoredIdentity += restored.stats.before;
@@ -1012,9 +1032,11 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   /**
    * On stop: signals still held for event-time order were committed with their batches, so the next
    * owner of the partition re-reads them only when it rebuilds (a batch, or adoption at its next look;
-   * with no live member, not until one starts). Their events are indexed now, annotated by the stage as
-   * it stands (ADR 0014); their alerts are left to the next owner's rebuild (ADR 0009), which also
-   * indexes the events again, in order.
+   * with no live member, not until one starts). Their events (and dead letters) are sent now, annotated by the
+   * stage as it stands (ADR 0014); their alerts are left to the next owner's rebuild (ADR 0009). Then the offsets
+   * are committed once more with the final output mark (ADR 0055, `recommit`): it covers those and what the ticker
+   * handed on after the last batch's commit, so the next owner's rebuild does not send them again — unless a signal
+   * it reads sorts before them (`resendAfter`): handed on after it, their annotation may differ, and they go again.
    * A batch still in flight when stop begins is not covered: on Kafka it is committed as the consumer
    * stops, and what it left held is indexed when the next batch reaches the partition's next owner.
    */
@@ -1039,20 +1061,27 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       unenriched.member_stopped += stopped.length;
       log.info({ alerts: stopped.length }, 'Stopping with early alerts whose signals are held: produced their stopped versions; the next owner of the partition produces the finals (ADR 0027).');
     }
-    if (watch !== undefined) await watch.refresh();
-    for (const [partition, st] of states) {
-      // Only a state at its partition's end: with more to read, whoever reads it rebuilds and indexes
-      // these in order (and a state that lost its partition to another member must not overwrite that).
-      const end = watch?.view?.signalsEnd.get(partition);
-      if (end === undefined || st.next < end) continue;
-      for (const h of st.buffer.drain()) process(st, h, false, out);
-    }
-    states.clear();
-    if (out.events.count > 0) {
+    try {
+      if (watch !== undefined) await watch.refresh();
+      const drained: PartitionState[] = [];
+      for (const [partition, st] of states) {
+        // Only a state at its partition's end: with more to read, whoever reads it rebuilds and indexes
+        // these in order (and a state that lost its partition to another member must not overwrite that).
+        const end = watch?.view?.signalsEnd.get(partition);
+        if (end === undefined || st.next < end) continue;
+        for (const h of st.buffer.drain()) process(st, h, false, out);
+        drained.push(st);
+      }
       const n = out.events.count;
-      await producer!.send(out.events.take());
+      if (n > 0 || out.dlq.length > 0) await producer!.send([...out.events.take(), ...out.dlq]);
       stats.events += n;
       stats.handedOverEvents += n;
+      // Everything these states read is out now: the mark reaches their last signal.
+      for (const st of drained) st.sent = st.buffer.released ?? st.sent;
+      // While this member still owns its partitions (not during a rebalance, not after a crash: then nothing).
+      await consumer?.recommit?.().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not commit the output mark at stop; the next owner sends again what this member handed on since its last commit.'));
+    } finally {
+      states.clear();
     }
   };
 
