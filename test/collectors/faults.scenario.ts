@@ -18,6 +18,8 @@ import { TOPICS } from '../../src/bus/topics.ts';
 import { ownerOf } from '../../src/sources/checkpoint/ownership.ts';
 import { resolveGroup } from '../../src/sources/cloudwatch-logs/parse.ts';
 import { unitOf } from '../../src/sources/cloudwatch-logs/source.ts';
+import { exitText, watchChild, type ChildExit } from '../helpers/child.ts';
+import { firstOf } from '../helpers/first-of.ts';
 import { startPrivate, type PrivateService } from '../helpers/private-services.ts';
 import { awsClientConfig, awsEndpoint, kafkaBrokers, uniqueName } from '../helpers/services.ts';
 import { cloudWatchCollector } from './cloudwatch.scenario.ts';
@@ -134,17 +136,35 @@ async function settle(bus: KafkaBus, groups: string[], expected: Set<string>, ti
 function verdict(name: string, expected: Set<string>, got: string[], extra = ''): void {
   const { missing, duplicated } = account(expected, got);
   process.stdout.write(`collector fault ${name}: events=${expected.size} missing=${missing.length} duplicated=${duplicated.length}${extra}\n`);
-  expect(missing).toEqual([]);
-  expect(duplicated).toEqual([]);
-  expect(got.length).toBe(expected.size);
+  const unexpected = [...new Set(got.filter((g) => !expected.has(g)))];
+  const times = new Map<string, number>();
+  for (const g of got) times.set(g, (times.get(g) ?? 0) + 1);
+  // Missing ids by log group and stream (<cluster>-<stream>-<seq>): one stream's tail missing reads differently from scattered holes.
+  const byStream = new Map<string, number[]>();
+  for (const m of missing) {
+    const at = m.lastIndexOf('-');
+    const k = m.slice(0, at);
+    byStream.set(k, [...(byStream.get(k) ?? []), Number(m.slice(at + 1))]);
+  }
+  const why =
+    `collector fault ${name}: ${got.length} records read for ${expected.size} expected ids${extra}\n` +
+    `  missing: ${missing.length}${[...byStream].map(([k, seqs]) => `; ${k}: ${seqs.length} (seq ${Math.min(...seqs)}..${Math.max(...seqs)})`).join('')}${missing.length ? `; first: ${firstOf(missing)}` : ''}\n` +
+    `  duplicated: ${duplicated.length}${duplicated.length ? `; first: ${firstOf(duplicated.map((d) => `${d} x${times.get(d)}`))}` : ''}\n` +
+    `  not expected: ${unexpected.length}${unexpected.length ? `; first: ${firstOf(unexpected)}` : ''}`;
+  expect(missing.length, why).toBe(0);
+  expect(duplicated.length, why).toBe(0);
+  expect(got.length, why).toBe(expected.size);
 }
 
 interface Child {
   proc: ChildProcess;
+  /** Its stderr lines so far (the same array, growing). */
   lines: string[];
-  /** Resolves with the first stderr line (from now on or already seen) matching `re`. */
+  /** Resolves with the first stderr line (from now on or already seen) matching `re`; rejects, explained, if it exits first. */
   waitFor(re: RegExp, timeoutMs: number): Promise<string>;
-  exit: Promise<number | null>;
+  exit: Promise<ChildExit>;
+  /** Its exit code or signal and the tail of its stderr, for a failure message. */
+  explain(): string;
 }
 
 /** `node bin/seam.mjs collect --config <file>`, the real CLI, as a child process. */
@@ -158,48 +178,11 @@ function seamCollect(config: unknown, env: NodeJS.ProcessEnv, label: string): Ch
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(proc);
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  let buf = '';
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      lines.push(line);
-      // Into the run's log (the soak keeps it): what each child said, to read a failure or a slow step.
-      log(`${label}: ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`);
-      for (const w of [...waiters]) {
-        if (w.re.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
-    children.delete(proc);
-    resolve(code);
-  }));
-  return {
-    proc,
-    lines,
-    exit,
-    waitFor: (re, timeoutMs) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`seam collect did not print ${re} within ${timeoutMs} ms; last lines:\n${lines.slice(-15).join('\n')}`)), timeoutMs);
-        waiters.push({ re, resolve: (l) => {
-          clearTimeout(t);
-          resolve(l);
-        } });
-        void exit.then((code) => reject(new Error(`seam collect exited (${code}) before printing ${re}; last lines:\n${lines.slice(-15).join('\n')}`)));
-      });
-    },
-  };
+  // Into the run's log (the soak keeps it): what each child said, to read a failure or a slow step.
+  const w = watchChild(proc, `seam collect ${label}`, { onLine: (line) => log(`${label}: ${line.length > 600 ? `${line.slice(0, 600)}…` : line}`) });
+  void w.exited.then(() => children.delete(proc));
+  // The tail of an info-level collector is mostly its periodic lines: 4000 characters keep the last few dozen.
+  return { proc, lines: w.lines(), exit: w.exited, waitFor: (re, timeoutMs) => w.waitFor(re, timeoutMs), explain: () => w.explain(4000) };
 }
 
 async function sigkill(c: Child): Promise<void> {
@@ -243,7 +226,7 @@ describe('cloudwatch-logs collector under real faults', () => {
       // 1. Stalled after three pages, with the fourth page's records produced in an open transaction: SIGKILL.
       const first = seamCollect(config, { ...env, SEAM_COLLECT_FAULT_STALL_AFTER_WRITES: '3' }, 'kill#1');
       const stalled = await first.waitFor(/fault: stalled mid-page after producing (\d+) records/, 120_000);
-      expect(Number(/producing (\d+)/.exec(stalled)![1])).toBeGreaterThan(0);
+      expect(Number(/producing (\d+)/.exec(stalled)![1]), stalled).toBeGreaterThan(0);
       await sigkill(first);
 
       // 2. Restarted, more events, killed at a random moment while it catches up.
@@ -259,7 +242,7 @@ describe('cloudwatch-logs collector under real faults', () => {
       await putAll(300, Date.now() - 2000);
       const got = await settle(bus, groups, expected, 120_000, from);
       third.proc.kill('SIGTERM');
-      expect(await third.exit).toBe(0);
+      expect(exitText(await third.exit), `the third seam collect stopped with SIGTERM\n${third.explain()}`).toBe('exit code 0');
       verdict('process-sigkill', expected, got, ` stalledWith=${/producing (\d+)/.exec(stalled)![1]}`);
     } finally {
       await bus.close();
@@ -281,7 +264,7 @@ describe('cloudwatch-logs collector under real faults', () => {
       const deadline = Date.now() + 120_000;
       while (h.source.stats.counters.emitted < 400 && Date.now() < deadline) await sleep(100);
       const emittedAtKill = h.source.stats.counters.emitted;
-      expect(emittedAtKill).toBeGreaterThan(0);
+      expect(emittedAtKill, `records the collector emitted before the broker kill (waited up to 120 s for 400): ${JSON.stringify(h.source.stats.snapshot())}`).toBeGreaterThan(0);
       await kafka.kill();
       tally.restarts++;
       await putAll(500, Date.now() - 2000);
@@ -294,8 +277,8 @@ describe('cloudwatch-logs collector under real faults', () => {
       await h.source.close();
       const errors = JSON.stringify(h.source.stats.snapshot());
       verdict('broker-sigkill', expected, got, ` emittedAtKill=${emittedAtKill}/${4 * 1000}`);
-      expect(emittedAtKill).toBeLessThan(expected.size); // it died mid-stream
-      expect(errors).toMatch(/SEAM_ERR_/); // the collector saw the broker go
+      expect(emittedAtKill, `records emitted when the broker was killed, of ${expected.size}`).toBeLessThan(expected.size); // it died mid-stream
+      expect(errors, 'the collector to count an error while the broker was down').toMatch(/SEAM_ERR_/); // the collector saw the broker go
     } finally {
       ac.abort();
       await bus.close();
@@ -316,7 +299,7 @@ describe('cloudwatch-logs collector under real faults', () => {
       const running = h.source.run(ac.signal);
       const deadline = Date.now() + 120_000;
       while (h.source.stats.counters.emitted < expected.size && Date.now() < deadline) await sleep(100);
-      expect(h.source.stats.counters.emitted).toBe(expected.size);
+      expect(h.source.stats.counters.emitted, `records the collector emitted before moto was killed (waited up to 120 s): ${JSON.stringify(h.source.stats.snapshot())}`).toBe(expected.size);
       await moto.kill();
       tally.restarts++;
       await sleep(2000); // polls fail meanwhile
@@ -332,7 +315,7 @@ describe('cloudwatch-logs collector under real faults', () => {
       const final = await ids(bus, groups, from);
       const snap = h.source.stats.snapshot() as { errors?: Record<string, number> };
       verdict('moto-restart', expected, final, ` pollErrorsWhileDown=${JSON.stringify(snap.errors ?? {})}`);
-      expect(final.length).toBeGreaterThanOrEqual(got.length);
+      expect(final.length, `a full read after the stop (${final.length}) against the read at settle (${got.length})`).toBeGreaterThanOrEqual(got.length);
     } finally {
       ac.abort();
       await bus.close();
@@ -360,8 +343,9 @@ describe('cloudwatch-logs collector under real faults', () => {
       // Both work: the groups are split (each view settles within a heartbeat or two).
       const splitBy = Date.now() + 60_000;
       while (Date.now() < splitBy && !(owned(b).length > 0 && owned(b).length < groups.length)) await sleep(200);
-      expect(owned(b).length).toBeGreaterThan(0);
-      expect(owned(b).length).toBeLessThan(groups.length);
+      const split = (): string => `b owns ${JSON.stringify(owned(b))}, a owns ${JSON.stringify(owned(a))} of ${groups.length} groups\nreplica a's last lines:\n${a.lines.slice(-5).join('\n')}\nreplica b's last lines:\n${b.lines.slice(-5).join('\n')}`;
+      expect(owned(b).length, `the groups split over both replicas within 60 s: ${split()}`).toBeGreaterThan(0);
+      expect(owned(b).length, `the groups split over both replicas within 60 s: ${split()}`).toBeLessThan(groups.length);
       await putAll(300, Date.now() - 2000);
       await sleep(2000);
 
@@ -377,7 +361,7 @@ describe('cloudwatch-logs collector under real faults', () => {
       expect(owned(b).sort(), `replica b to own every log group after a was killed (waited ${tookOverMs} ms; b owns ${JSON.stringify(owned(b))}; b's last lines:\n${b.lines.slice(-5).join('\n')})`).toEqual([...groups].sort());
       const got = await settle(bus, groups, expected, 120_000, from);
       b.proc.kill('SIGTERM');
-      expect(await b.exit).toBe(0);
+      expect(exitText(await b.exit), `replica b stopped with SIGTERM\n${b.explain()}`).toBe('exit code 0');
       verdict('lease-failover', expected, got, ` takeoverMs=${tookOverMs} ttlMs=${lease.ttlMs}`);
     } finally {
       await bus.close();

@@ -6,20 +6,24 @@
 // Here the services are shared with other test files, so the OpenSearch outage is simulated by pointing the
 // index role at a closed port, then at the real node. Restarting the real Kafka broker and OpenSearch node
 // is done on private instances in service-restart.test.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@opensearch-project/opensearch';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/pipeline/roles/role.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
+import { exitText, watchChild, type WatchedChild } from '../helpers/child.ts';
 import { kafkaBrokers, opensearchUrl } from '../helpers/services.ts';
-import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, until, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, roleStats, until, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
 import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
 const tally: FaultTally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
 const pipelines: Pipeline[] = [];
+/** `seam run` processes still running: a failed test leaves none behind. */
+const children = new Set<WatchedChild>();
 
 afterAll(async () => {
+  for (const c of children) c.proc.kill('SIGKILL');
   for (const p of pipelines) await p.cleanup().catch(() => undefined);
   process.stdout.write(`${formatTally('faults (faults.test.ts)', tally)}\n`);
 });
@@ -33,22 +37,31 @@ async function trickle(p: Pipeline, records: RawRecord[], chunks: number, pauseM
   }
 }
 
-async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRecord[], roles: Role[]): Promise<Verdict> {
-  await p.drain();
+/**
+ * Drains, takes the verdict and stops `roles`. Every failure says why: a drain that times out carries the lag
+ * per partition, who owns what and the roles' counters (and `context()`, e.g. a child's stderr); a failed
+ * verdict its account (ids missing or twice, located).
+ */
+async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRecord[], roles: Role[], context?: () => string): Promise<Verdict> {
+  await p.drain().catch((e: Error) => {
+    throw new Error(`fault ${name}: ${e.message}${roles.length ? `\nroles at the drain timeout:\n${roleStats(roles)}` : ''}${context ? `\n${context()}` : ''}`);
+  });
   const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid));
+  const atEnd = roles.length ? `\nroles before their stop:\n${roleStats(roles)}` : '';
   for (const r of roles) await r.stop();
   recordScenario(tally, name, v);
   process.stdout.write(`fault ${name}: events=${v.events} alerts=${v.alerts} lost=${v.lost} duplicated=${v.duplicated} dlq=${v.dlq}${v.details.length ? ` details=${JSON.stringify(v.details)}` : ''}\n`);
-  expect(v.details).toEqual([]);
-  expect(v.lost).toBe(0);
-  expect(v.duplicated).toBe(0);
-  expect(v.dlqMissing).toBe(0);
-  expect(v.dlq).toBe(bad.length);
+  const why = `fault ${name}\n${v.explain}${atEnd}${context ? `\n${context()}` : ''}`;
+  expect(v.details, why).toEqual([]);
+  expect(v.lost, why).toBe(0);
+  expect(v.duplicated, why).toBe(0);
+  expect(v.dlqMissing, why).toBe(0);
+  expect(v.dlq, why).toBe(bad.length);
   return v;
 }
 
 /** `seam run` (all three roles) as a real process on the pipeline's topics, groups and indices. */
-function seamRun(p: Pipeline): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
+function seamRun(p: Pipeline, label: string): WatchedChild {
   const root = join(import.meta.dirname, '../..');
   const child = spawn(process.execPath, [join(root, 'bin/seam.mjs'), 'run', '--rules', join(root, 'detections')], {
     cwd: root,
@@ -64,10 +77,10 @@ function seamRun(p: Pipeline): { child: ChildProcess; exited: Promise<number | n
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => err };
+  const w = watchChild(child, label);
+  children.add(w);
+  void w.exited.then(() => children.delete(w));
+  return w;
 }
 
 describe('faults', () => {
@@ -77,8 +90,8 @@ describe('faults', () => {
     const valid = validRecords(4);
     const bad = badRecords(100);
     const all = mix(valid, bad);
-    const first = seamRun(p);
-    await until(() => first.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to start');
+    const first = seamRun(p, 'seam run (first)');
+    await first.waitFor(/SIGTERM or SIGINT drains/, 60_000);
     await p.produce(all.slice(0, Math.ceil(all.length / 2)));
     const kadmin = await p.admin.admin();
     const committedNow = async (): Promise<number> => {
@@ -91,30 +104,38 @@ describe('faults', () => {
     // Killed once it has committed some of the work (waited for, not a 1.5 s pause a loaded machine can spend before
     // the first commit), so the restart resumes rather than starts.
     for (const deadline = Date.now() + 120_000; (await committedNow()) === 0; await new Promise((r) => setTimeout(r, 250))) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for the normalize role to commit part of the first half');
+      if (first.exit() !== undefined) throw new Error(`seam run exited before the normalize role committed part of the first half\n${first.explain()}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the normalize role to commit part of the first half\n${first.explain()}`);
     }
-    first.child.kill('SIGKILL');
-    await first.exited;
+    first.proc.kill('SIGKILL');
+    const killed = await first.exited;
+    expect(exitText(killed), `the first seam run was to die of the SIGKILL\n${first.explain()}`).toBe('killed by SIGKILL');
     // It had done part of the work when it died (so the restart resumes, rather than starts).
     const committed = await committedNow();
-    expect(committed).toBeGreaterThan(0);
+    expect(committed, `the normalize group's commits on the raw topics after the SIGKILL\n${first.explain()}`).toBeGreaterThan(0);
     await p.produce(all.slice(Math.ceil(all.length / 2)));
-    const second = seamRun(p);
-    await until(() => second.stderr().includes('SIGTERM or SIGINT drains'), 60_000, 'seam run to restart');
+    const second = seamRun(p, 'seam run (restarted)');
+    await second.waitFor(/SIGTERM or SIGINT drains/, 60_000);
     // A stall names what the restarted process said (its warnings and errors), not only the broker's view.
     await p.drain(240_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nseam run (restarted) stderr, last 6000 characters:\n${second.stderr().slice(-6000)}`);
+      throw new Error(`${e.message}\n${second.explain()}`);
     });
     // The process's correlate role hands its last held signals on once the raw partitions are idle (10 s):
     // their early alerts' finals (ADR 0025) come then; a SIGTERM before leaves their alerts to a next owner.
     const deadline = Date.now() + 60_000;
     while ((await p.provisionalLeft()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    await p.drain(60_000);
-    second.child.kill('SIGTERM');
-    // A stop that fails names what the process said on its way out.
-    expect(await second.exited, `seam run (restarted) stderr, last 6000 characters:\n${second.stderr().slice(-6000)}`).toBe(0);
-    expect(second.stderr()).toContain('finishing and committing in-flight batches');
-    await settle('sigkill-restart', p, valid, bad, []);
+    // Not asserted here (settle's verdict counts what is left), but said: a failure below then reads as "waited, in vain".
+    const provisional = await p.provisionalLeft();
+    if (provisional > 0) process.stdout.write(`sigkill-restart: ${provisional} alert documents still provisional or stand-ins 60 s after the drain\n`);
+    await p.drain(60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${second.explain()}`);
+    });
+    second.proc.kill('SIGTERM');
+    // A stop that fails names how and what the process said on its way out.
+    const stopped = await second.exited;
+    expect(exitText(stopped), second.explain()).toBe('exit code 0');
+    expect(second.stderr(), `the restarted seam run's stop to say it drains\n${second.explain()}`).toContain('finishing and committing in-flight batches');
+    await settle('sigkill-restart', p, valid, bad, [], () => second.explain());
   });
 
 
@@ -133,9 +154,7 @@ describe('faults', () => {
     for (const r of first) await r.start();
     await trickle(p, mix(valid, bad), 8, 400);
     const batches = (): string => `batches handled: normalize=${kn.batches} correlate=${kc.batches} index=${ki.batches}`;
-    await until(() => kn.dead && kc.dead, 60_000, 'normalize and correlate to be killed').catch((e: Error) => {
-      throw new Error(`${e.message} (${batches()})`);
-    });
+    await until(() => kn.dead && kc.dead, 60_000, 'normalize and correlate to be killed', () => `${batches()}; dead: normalize=${kn.dead} correlate=${kc.dead}\n${roleStats(first)}`);
     // Since ADR 0014 most events reach the index role through the correlate role, which holds signals for
     // event-time order: with both upstream roles dead the first index role may have been sent nothing yet.
     // Restarted upstream roles feed it until it is killed mid-batch too.
@@ -143,16 +162,14 @@ describe('faults', () => {
     await first[1]!.stop();
     const upstream = [p.normalize(), p.correlate()];
     for (const r of upstream) await r.start();
-    await until(() => ki.dead, 120_000, 'the index role to be killed').catch((e: Error) => {
-      throw new Error(`${e.message} (${batches()})`);
-    });
+    await until(() => ki.dead, 120_000, 'the index role to be killed', () => `${batches()}\n${roleStats([...upstream, first[2]!])}`);
     await first[2]!.stop();
     const second = [...upstream, p.index()];
     await second[2]!.start();
     const v = await settle('kill-restart', p, valid, bad, second);
     const c = second[1]!.stats() as { rebuilds: number; rebuiltSignals: number };
-    expect(c.rebuilds).toBeGreaterThan(0);
-    expect(v.alerts).toBeGreaterThan(0);
+    expect(c.rebuilds, `the restarted correlate role to rebuild its state (${batches()}); its counters: ${JSON.stringify(c)}`).toBeGreaterThan(0);
+    expect(v.alerts, v.explain).toBeGreaterThan(0);
   });
 
   it('two normalize instances with forced rebalances (join, then leave)', async () => {
@@ -173,7 +190,8 @@ describe('faults', () => {
     await a.stop(); // leaves: b takes every partition
     await p.produce(all.slice(2 * third));
     await settle('rebalance', p, valid, bad, [b, ...rest]);
-    expect((a.stats() as { received: number }).received + (b.stats() as { received: number }).received).toBeGreaterThanOrEqual(all.length);
+    const received = (a.stats() as { received: number }).received + (b.stats() as { received: number }).received;
+    expect(received, `raw records received by the two normalize members against ${all.length} produced\n${roleStats([a, b])}`).toBeGreaterThanOrEqual(all.length);
   });
 
   it('OpenSearch unreachable for a while (index role on a closed port), then back', async () => {
@@ -188,10 +206,10 @@ describe('faults', () => {
     await idxDown.start();
     await p.produce(mix(valid, bad));
     // Until its first batch has failed (waited for: 8 s was within reach of a loaded machine before the first try).
-    await until(() => (idxDown.stats() as { failedBatches: number }).failedBatches > 0, 120_000, 'the index role to fail a batch on the unreachable OpenSearch');
+    await until(() => (idxDown.stats() as { failedBatches: number }).failedBatches > 0, 120_000, 'the index role to fail a batch on the unreachable OpenSearch', () => roleStats([...others, idxDown]));
     const s = idxDown.stats() as { failedBatches: number; events: number };
-    expect(s.failedBatches).toBeGreaterThan(0);
-    expect(s.events).toBe(0);
+    expect(s.failedBatches, roleStats([idxDown])).toBeGreaterThan(0);
+    expect(s.events, `the index role on a closed port indexed events\n${roleStats([idxDown])}`).toBe(0);
     await idxDown.stop();
     await down.close().catch(() => undefined);
     const idx = p.index();

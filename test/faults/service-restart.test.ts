@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CACHE, ensureUp, status, stop, type ServiceName } from '../../deploy/local/services-lib.mjs';
 import type { DeadLetter } from '../../src/core/dead-letter.ts';
 import { defaultGroupId, type Role } from '../../src/pipeline/roles/role.ts';
-import { badRecords, expectedIds, mix, pipeline, referenceSigmaAlerts, until, validRecords, type Pipeline, type PipelineServices, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { badRecords, expectedIds, mix, pipeline, referenceSigmaAlerts, roleStats, until, validRecords, type Pipeline, type PipelineServices, type RawRecord, type Verdict } from '../pipeline/harness.ts';
 import { freePorts } from '../helpers/private-services.ts';
 import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
@@ -146,34 +146,39 @@ async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRec
     await p.drain(180_000);
   } catch (e) {
     process.stdout.write(`fault ${name}: roles at the drain timeout: ${JSON.stringify(roles.map((r) => ({ role: r.name, ...r.stats() })))}\n`);
-    throw e;
+    throw new Error(`fault ${name} (${extra}): ${(e as Error).message}\nroles at the drain timeout:\n${roleStats(roles)}`);
   }
   const expectedDlq = await badOnRaw(p, bad);
   const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid));
+  const atEnd = roleStats(roles);
   for (const r of roles) await r.stop();
   recordScenario(tally, name, v);
   process.stdout.write(`fault ${name}: events=${v.events} alerts=${v.alerts} lost=${v.lost} duplicated=${v.duplicated} dlq=${v.dlq} ${extra}${v.details.length ? ` details=${JSON.stringify(v.details)}` : ''}\n`);
-  expect(v.details).toEqual([]);
-  expect(v.lost).toBe(0);
-  expect(v.duplicated).toBe(0);
-  expect(v.dlqMissing).toBe(0);
-  expect(v.dlqWithoutReason).toBe(0);
-  expect(v.dlq).toBe(expectedDlq);
-  expect(v.alerts).toBeGreaterThan(0);
+  const why = `fault ${name} (${extra}), ${expectedDlq} bad records on the raw topics\n${v.explain}\nroles before their stop:\n${atEnd}`;
+  expect(v.details, why).toEqual([]);
+  expect(v.lost, why).toBe(0);
+  expect(v.duplicated, why).toBe(0);
+  expect(v.dlqMissing, why).toBe(0);
+  expect(v.dlqWithoutReason, why).toBe(0);
+  expect(v.dlq, why).toBe(expectedDlq);
+  expect(v.alerts, why).toBeGreaterThan(0);
   return v;
 }
 
-/** Messages on the index group's inputs not yet committed by it. */
-async function indexLag(p: Pipeline): Promise<number> {
+/** Messages on the index group's inputs not yet committed by it, in all and per partition. */
+async function indexLag(p: Pipeline): Promise<{ behind: number; where: string }> {
   const kadmin = await p.admin.admin();
   let behind = 0;
+  const where: string[] = [];
   for (const t of await kadmin.fetchOffsets({ groupId: defaultGroupId('index', p.groupPrefix), topics: [p.topics.events, p.topics.alerts] })) {
     for (const e of await kadmin.fetchTopicOffsets(t.topic)) {
       const c = BigInt(t.partitions.find((q) => q.partition === e.partition)?.offset ?? '-1');
-      behind += Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
+      const n = Number(BigInt(e.high) - (c < 0n ? BigInt(e.low) : c));
+      behind += n;
+      where.push(`${t.topic}/${e.partition} lag=${n} (committed=${c} high=${e.high})`);
     }
   }
-  return behind;
+  return { behind, where: where.join('; ') };
 }
 
 describe('faults: private services restarted', () => {
@@ -189,18 +194,18 @@ describe('faults: private services restarted', () => {
     const killAfter = Math.min(20, Math.max(1, Number(process.env.SEAM_FAULTS_KILL_AFTER_CHUNKS ?? 8) || 8));
     const s = stream(p, mix(valid, bad), 24, 250, killAfter);
     try {
-      await until(() => s.sent() >= killAfter && (idx.stats() as { events: number }).events > 0, 90_000, 'the pipeline to be indexing mid-stream');
+      await until(() => s.sent() >= killAfter && (idx.stats() as { events: number }).events > 0, 90_000, 'the pipeline to be indexing mid-stream', () => `chunks sent ${s.sent()}/24 (the kill after ${killAfter}), produce retries ${s.retries()}\n${roleStats(roles)}`);
       const sentAtKill = s.sent();
       const pid = Number(fs.readFileSync(path.join(CACHE, 'run', `kafka-${kafkaPort}.pid`), 'utf8').trim());
-      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('kafka.Kafka'); // ours, not a reused pid
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'), `pid ${pid} from the broker's pid file`).toContain('kafka.Kafka'); // ours, not a reused pid
       process.kill(-pid, 'SIGKILL'); // the broker is a process-group leader (spawned detached)
       s.release(); // the rest of the stream is produced while the broker is down and restarting (retried)
       await until(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), 30_000, 'the broker to die');
       await sleep(5000);
       const { started } = await ensureUp(['kafka'], { env, log });
-      expect(started).toEqual(['kafka']);
+      expect(started, `services-lib started again (kafka expected) on 127.0.0.1:${kafkaPort}`).toEqual(['kafka']);
       await s.done;
-      expect(sentAtKill).toBeLessThan(24); // it died mid-stream
+      expect(sentAtKill, 'chunks of 24 produced when the broker was killed (it died mid-stream)').toBeLessThan(24); // it died mid-stream
       await settle('broker-restart', p, valid, bad, roles, `produceRetries=${s.retries()} killedAfterChunks=${sentAtKill}/24`);
     } catch (e) {
       failed = true;
@@ -220,14 +225,14 @@ describe('faults: private services restarted', () => {
       idx.stats() as { events: number; alerts: number; deadLetters: number; failedBatches: number };
     const s = stream(p, mix(valid, bad), 24, 300);
     try {
-      await until(() => s.sent() >= 6 && idxStats().events > 0, 90_000, 'the index role to be writing');
-      expect(await stop(['opensearch'], { env, log })).toEqual(['opensearch']);
+      await until(() => s.sent() >= 6 && idxStats().events > 0, 90_000, 'the index role to be writing', () => `chunks sent ${s.sent()}/24\n${roleStats(roles)}`);
+      expect(await stop(['opensearch'], { env, log }), `services-lib stopped (opensearch expected) on 127.0.0.1:${osPort}`).toEqual(['opensearch']);
       const atStop = idxStats();
       await sleep(15_000);
       const later = idxStats();
       const lag = await indexLag(p);
       const { started } = await ensureUp(['opensearch'], { env, log });
-      expect(started).toEqual(['opensearch']);
+      expect(started, `services-lib started again (opensearch expected) on 127.0.0.1:${osPort}`).toEqual(['opensearch']);
       await s.done;
       const v = await settle(
         'opensearch-restart',
@@ -235,17 +240,18 @@ describe('faults: private services restarted', () => {
         valid,
         bad,
         roles,
-        `whileDown: indexed=${later.events + later.alerts - atStop.events - atStop.alerts} indexLag=${lag} failedBatches=${later.failedBatches - atStop.failedBatches}`,
+        `whileDown: indexed=${later.events + later.alerts - atStop.events - atStop.alerts} indexLag=${lag.behind} failedBatches=${later.failedBatches - atStop.failedBatches}`,
       );
       // Paused, not dropped: nothing acked or dead-lettered while the node was down, and its input piled up uncommitted.
-      expect(later.events + later.alerts).toBe(atStop.events + atStop.alerts);
-      expect(later.deadLetters).toBe(0);
-      expect(lag).toBeGreaterThan(0);
-      expect(idxStats().deadLetters).toBe(0);
-      const stages: string[] = [];
-      await p.admin.readToEnd([p.topics.dlq], (m) => stages.push((JSON.parse(m.value.toString('utf8')) as DeadLetter).stage));
-      expect(stages.filter((st) => st === 'index')).toEqual([]);
-      expect(v.events).toBe(expectedIds(valid).size);
+      const down = `index role at the stop ${JSON.stringify(atStop)}, 15 s later ${JSON.stringify(later)}; its lag then: ${lag.where}`;
+      expect(later.events + later.alerts, `documents indexed while OpenSearch was down: ${down}`).toBe(atStop.events + atStop.alerts);
+      expect(later.deadLetters, `dead letters while OpenSearch was down: ${down}`).toBe(0);
+      expect(lag.behind, `the index role's input to pile up uncommitted while OpenSearch was down: ${down}`).toBeGreaterThan(0);
+      expect(idxStats().deadLetters, `the index role's dead letters at the end: ${JSON.stringify(idxStats())}`).toBe(0);
+      const stages: { stage: string; code: string; reason: string }[] = [];
+      await p.admin.readToEnd([p.topics.dlq], (m) => stages.push(JSON.parse(m.value.toString('utf8')) as DeadLetter));
+      expect(stages.filter((st) => st.stage === 'index').map((d) => `${d.code}: ${d.reason}`)).toEqual([]);
+      expect(v.events, v.explain).toBe(expectedIds(valid).size);
     } catch (e) {
       failed = true;
       throw e;

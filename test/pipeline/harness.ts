@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { Client } from '@opensearch-project/opensearch';
+import { AssignerProtocol } from 'kafkajs';
 import type { Bus, BusConsumer, BusConsumerOptions, BusMessage, BusProducer } from '../../src/bus/types.ts';
 import type { DeadLetter } from '../../src/core/dead-letter.ts';
 import type { SeamEvent, SourceType } from '../../src/core/envelope.ts';
@@ -27,6 +28,9 @@ import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import type { OpenSearchSinkConfigInput } from '../../src/sinks/opensearch/config.ts';
 import { setupOpenSearch } from '../../src/sinks/opensearch/setup.ts';
 import { alertVersion } from '../../src/pipeline/early.ts';
+import { eventJsons } from '../../src/pipeline/event-route.ts';
+import { decodeSignalMessage } from '../../src/pipeline/signal.ts';
+import { firstOf } from '../helpers/first-of.ts';
 import { kafkaBrokers, opensearchUrl, RUN_ID, uniqueName } from '../helpers/services.ts';
 import { shiftTimes } from '../helpers/shift-times.ts';
 
@@ -248,6 +252,12 @@ export interface Verdict {
   dlqMissing: number;
   dlqWithoutReason: number;
   details: string[];
+  /**
+   * Everything a failing assertion on this verdict needs to say, a few lines: the counts against what was
+   * expected, the first ids missing or twice (a missing event located: on seam.signals, on seam.events or on
+   * neither, i.e. which role lost it), the first bad records without their dead letter.
+   */
+  explain: string;
 }
 
 /** Where a pipeline runs: the shared local services unless a test brings its own (test/faults/service-restart.test.ts). */
@@ -311,6 +321,33 @@ export async function pipeline(
       };
     }
     return r;
+  };
+
+  /** Where events the index lacks got to: on seam.signals (normalize's output to correlate), on seam.events (the index role's input), or neither. */
+  const locateEvents = async (ids: string[]): Promise<string> => {
+    const want = new Set(ids);
+    const onSignals = new Set<string>();
+    const onEvents = new Set<string>();
+    try {
+      await admin.readToEnd([topics.signals], (m) => {
+        for (const s of decodeSignalMessage(m.value)?.signals ?? []) if (want.has(s.event.seam.id)) onSignals.add(s.event.seam.id);
+      });
+      await admin.readToEnd([topics.events], (m) => {
+        for (const j of eventJsons(m)) {
+          const eid = (JSON.parse(j.toString('utf8')) as { seam?: { id?: string } }).seam?.id;
+          if (eid !== undefined && want.has(eid)) onEvents.add(eid);
+        }
+      });
+    } catch (e) {
+      return `(locating them failed: ${(e as Error).message})`;
+    }
+    const neither = ids.filter((i) => !onSignals.has(i) && !onEvents.has(i));
+    const signalsOnly = ids.filter((i) => onSignals.has(i) && !onEvents.has(i));
+    return (
+      `of the first ${ids.length}: on ${topics.events} (not indexed by the index role) ${onEvents.size}, ` +
+      `on ${topics.signals} only (not handed on by correlate) ${signalsOnly.length}${signalsOnly.length ? ` [${firstOf(signalsOnly, 5)}]` : ''}, ` +
+      `on neither (not emitted by normalize) ${neither.length}${neither.length ? ` [${firstOf(neither, 5)}]` : ''}`
+    );
   };
 
   return {
@@ -388,7 +425,7 @@ export async function pipeline(
               const at = BigInt(c) < 0n ? BigInt(e.low) : BigInt(c);
               if (at < BigInt(e.high)) {
                 behind += Number(BigInt(e.high) - at);
-                where.push(`${t.topic}/${e.partition} committed=${c} low=${e.low} high=${e.high}`);
+                where.push(`${t.topic}/${e.partition} lag=${BigInt(e.high) - at} (committed=${c} low=${e.low} high=${e.high})`);
               }
             }
           }
@@ -402,12 +439,19 @@ export async function pipeline(
           if (Date.now() - stableSince > 1500) return;
         } else stableSince = 0;
         if (Date.now() > deadline) {
-          // What a stalled group looks like from the broker: who is in it and what each member owns.
+          // What a stalled group looks like from the broker: who is in it and what each member owns (a partition
+          // behind and owned by nobody, or by a member that does not fetch it, are different faults).
           const members = await kadmin
             .describeGroups(groups.map(([g]) => g))
-            .then((d) => d.groups.map((g) => `${g.groupId} state=${g.state} members=${g.members.map((m) => m.clientId).join('|') || 'none'}`))
+            .then((d) => d.groups.map((g) => `${g.groupId} state=${g.state} members=${g.members.map((m) => `${m.clientId}[${ownedBy(m.memberAssignment)}]`).join(' | ') || 'none'}`))
             .catch((e: unknown) => [`describeGroups failed: ${(e as Error).message}`]);
-          throw new Error(`pipeline ${id} did not drain: ${behind} messages behind (${byGroup.join(', ')}); behind at: ${where.join('; ')}; groups: ${members.join('; ')}`);
+          const unsettledStats = [...liveCorrelates].filter((r) => (r.stats() as { settled?: boolean }).settled === false);
+          throw new Error(
+            `pipeline ${id} did not drain in ${timeoutMs} ms: ${behind} messages behind (${byGroup.join(', ')})\n` +
+              `  lag per partition behind: ${where.join('; ') || 'none'}\n` +
+              `  groups: ${members.join('; ')}` +
+              (unsettledStats.length > 0 ? `\n  correlate members holding signals, their counters:\n${roleStats(unsettledStats)}` : ''),
+          );
         }
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -479,9 +523,25 @@ export async function pipeline(
       }
       if (lost > 0) details.push(`lost: ${[...expected].filter((i) => !ev.has(i)).length} events`);
       const byRaw = new Set(dls.map((d) => d.dl.raw));
-      const dlqMissing = bad.filter((b) => !byRaw.has(b.text)).length;
-      const dlqWithoutReason = dls.filter((d) => !d.dl.reason || !d.dl.code || !d.dl.stage).length;
-      return { events: ev.size, alerts: al.size, lost, duplicated, dlq: new Set(dls.map((d) => d.key)).size, dlqMissing, dlqWithoutReason, details: details.slice(0, 20) };
+      const missingDl = bad.filter((b) => !byRaw.has(b.text));
+      const withoutReason = dls.filter((d) => !d.dl.reason || !d.dl.code || !d.dl.stage);
+      const dlq = new Set(dls.map((d) => d.key)).size;
+      // The account a failure prints (built whatever the outcome: it is a few lines).
+      const why: string[] = [
+        `verdict on ${id}: events=${ev.size} of ${expected.size} expected, alerts=${al.size} (finals on ${topics.alerts}: ${top.size}, early versions: ${new Set(early).size}), lost=${lost} duplicated=${duplicated} dlq=${dlq} (dead-letter records ${dls.length}) for ${bad.length} bad records`,
+      ];
+      const missingEvents = [...expected].filter((i) => !ev.has(i));
+      if (missingEvents.length > 0) why.push(`  events not indexed: ${firstOf(missingEvents)}; ${await locateEvents(missingEvents.slice(0, 200))}`);
+      const twiceEvents = [...ev].filter(([, n]) => n > 1).map(([i, n]) => `${i} x${n}`);
+      if (twiceEvents.length > 0) why.push(`  events indexed more than once (across indices): ${firstOf(twiceEvents)}`);
+      const twiceAlerts = [...al].filter(([, n]) => n > 1).map(([i, n]) => `${i} x${n}`);
+      if (twiceAlerts.length > 0) why.push(`  alert documents indexed more than once (across indices): ${firstOf(twiceAlerts)}`);
+      const notIndexed = [...top.keys()].filter((i) => !al.has(i));
+      if (notIndexed.length > 0) why.push(`  final alerts on ${topics.alerts} not in the index: ${firstOf(notIndexed)}`);
+      if (details.length > 0) why.push(`  details: ${firstOf(details, 20)}`);
+      if (missingDl.length > 0) why.push(`  bad records without a dead letter: ${firstOf(missingDl.map((b) => JSON.stringify(b.text.slice(0, 100))), 5)}`);
+      if (withoutReason.length > 0) why.push(`  dead letters without reason, code or stage: ${firstOf(withoutReason.map((d) => `${d.key} ${JSON.stringify({ stage: d.dl.stage, code: d.dl.code, reason: d.dl.reason })}`), 5)}`);
+      return { events: ev.size, alerts: al.size, lost, duplicated, dlq, dlqMissing: missingDl.length, dlqWithoutReason: withoutReason.length, details: details.slice(0, 20), explain: why.join('\n') };
     },
     async cleanup() {
       for (const r of roles) await r.stop().catch(() => undefined);
@@ -497,6 +557,18 @@ export async function pipeline(
       await os.close();
     },
   };
+}
+
+/** A group member's assignment as the broker holds it: "topic:0,2 topic2:1", or why it cannot be read. */
+function ownedBy(assignment: Buffer): string {
+  if (assignment.length === 0) return 'nothing assigned';
+  try {
+    const a = AssignerProtocol.MemberAssignment.decode(assignment);
+    if (a === null) return 'nothing assigned';
+    return Object.entries(a.assignment).map(([t, ps]) => `${t.split('.').slice(1).join('.')}:${ps.join(',')}`).join(' ') || 'nothing assigned';
+  } catch (e) {
+    return `assignment unreadable: ${(e as Error).message}`;
+  }
 }
 
 /** Every `_id` in the indices matching `pattern` (scroll; duplicates across indices show up twice). */
@@ -547,11 +619,22 @@ export function referenceSigmaAlerts(detection: Detection, records: RawRecord[])
   return ids;
 }
 
-/** Polls `cond` every 50 ms; throws naming `what` after `timeoutMs`. */
-export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Polls `cond` every 50 ms; throws naming `what` after `timeoutMs`, with `context()` (what the test can tell of
+ * the state it waited on: a child's stderr, a role's counters) appended.
+ */
+export async function until(cond: () => boolean, timeoutMs: number, what: string, context?: () => string | Promise<string>): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      const more = context === undefined ? '' : await Promise.resolve(context()).catch((e: unknown) => `(its context could not be read: ${(e as Error).message})`);
+      throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)${more ? `\n${more}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The counters of each role, one line each: what a stalled or failed scenario's message carries. */
+export function roleStats(roles: Role[]): string {
+  return roles.map((r) => `  ${r.name}: ${JSON.stringify(r.stats())}`).join('\n');
 }
