@@ -15,6 +15,11 @@ import {
   headerReplace,
   secretArgReplace,
   scrubHere9,
+  scrubHere11,
+  scrubEcho11,
+  scrubHeredoc11,
+  scrubRedisScript,
+  scrubCurlCookie,
   scrubNginxHeader,
   scrubStdinGroup,
   scrubEchoToStdin,
@@ -343,6 +348,10 @@ describe('scrub', () => {
   // Round 10: one unit of an echo's text (UNIT without a subshell's parentheses).
   const ECHO = `(?:[^;&|\\n"'()]|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
   const FTP = '(?<![\\w.-])ftp(?=[ \\t]|$)';
+  // Round 11: one unit of a word of a positional rule's command (UNIT without whitespace), and programs that read a prompted password on stdin.
+  const WORD = `(?:[^\\s;&|"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+  const STDIN11 = `((?:mysql|mariadb)[a-z-]*\\b[^;&|\\n]*?[ \\t]-p(?=[\\s;&|)]|$)|psql\\b[^;&|\\n]*?[ \\t](?:-W|--password)(?=[\\s;&|)]|$)|htpasswd\\b[^;&|\\n]*?[ \\t]-[a-zA-Z]*i[a-zA-Z]*(?=[ \\t])|secret[ \\t]+create[ \\t]+(?:-\\S+[ \\t]+)*[^\\s-]\\S*[ \\t]+-(?=[\\s;&|)]|$))`;
+  const REDIS = '(?:redis|valkey|keydb)-cli';
   const STDIN = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
   // Round 9: a program that reads a password on stdin, as a pipeline's command.
   const STDIN9 = `(?:kinit|passwd|cryptsetup|smbpasswd(?=[^;&|\\n]*?[ \\t]-[a-zA-Z]*s\\b)|gpg2?(?=[^;&|\\n]*?[ \\t]--passphrase-fd[ \\t=]+0\\b))(?<=(?:^|[|;&(\\n\`'"]|(?:^|\\n)[ \\t]*-)[ \\t]*(?:sudo(?:[ \\t]+(?:-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|-\\S+))*[ \\t]+)?(?:[\\w.-]*\\/)*(?:kinit|passwd|cryptsetup|smbpasswd|gpg2?))(?![\\w.-])`;
@@ -375,7 +384,7 @@ describe('scrub', () => {
     ['aws config', /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'secret flag or key',
-      /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+      /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))(?!<+(?:\s|$))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       secretArgReplace,
     ],
     // Round 6 (before MYSQL_RE: its lone -p would take `password` for its value).
@@ -383,7 +392,7 @@ describe('scrub', () => {
     [
       'mysql/sshpass/mongo/login -p',
       new RegExp(
-        `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|az)\\s+login)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`,
+        `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az)\\s+login)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
         'g',
       ),
       flagValue,
@@ -411,7 +420,7 @@ describe('scrub', () => {
     ['env yaml', /(\bname:[ \t]*["']?([A-Za-z0-9_.-]{1,128})["']?[ \t]*\r?\n[ \t]*value:[ \t]*["']?)([^\s"']+)/g, (m, k, name, v) => (kept(v) || !isSecretName(name) ? m : k + REDACTED)],
     ['ldap -w', new RegExp(`(\\bldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url)(?=\\s)${UNIT}*?\\s-w)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['sqlcmd -P', new RegExp(`(\\b(?:sqlcmd|bcp|osql|isql)(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
-    ['htpasswd', /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g, scrubHtpasswd],
+    ['htpasswd', new RegExp(`\\bhtpasswd((?:[ \\t]+${WORD}+)+)`, 'g'), scrubHtpasswd],
     // Round 5: archive passwords, Samba's user%password, openssl's keys, Oracle logons.
     ['zip -P', new RegExp(`(\\b(?:un)?zip(?=\\s)${UNIT}*?\\s-P)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`, 'g'), flagValue],
     ['7z/rar -p', new RegExp(`(\\b(?:7z[arz]?|(?:un)?rar)(?=\\s)${UNIT}*?\\s-p)("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
@@ -423,10 +432,10 @@ describe('scrub', () => {
     ['sql connect', /((?:^|[\s"'`;(])conn(?:ect)?[ \t]+["']?[A-Za-z0-9_$#.]+["']?\/)("[^"]*"|[^\s@/"';&|\\]+)(?=(@|;|[ \t]+as[ \t]+sys)?)/gim, (m, k, v, after, _o, whole) => (kept(v) || (after === undefined && !/sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl/.test(whole as string)) ? m : k + REDACTED)],
     ['-hashes/-aesKey', /((?<![A-Za-z0-9_-])-(?:hashes|aesKey)(?:=|\s+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['impacket target', new RegExp(`(?<![A-Za-z0-9_-])(?:impacket-[a-z0-9]+|(?:secretsdump|psexec|wmiexec|smbexec|atexec|dcomexec|getTGT|getST|GetUserSPNs|GetNPUsers|GetADUsers|GetLAPSPassword|mssqlclient|lookupsid|ticketer|reg|rpcdump|samrdump|addcomputer|dacledit|owneredit|rbcd|changepasswd|findDelegation|getPac|goldenPac|raiseChild|services|smbclient|wmiquery|netview|Get-GPPPassword|DumpNTLMInfo|keylistattack|describeTicket)\\.py)(?=\\s)${UNIT}*`, 'gi'), scrubImpacketCommand],
-    ['nxc & co -p', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
+    ['nxc & co -p', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|twine)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
     ['nxc & co -H', new RegExp(`(\\b(?:nxc|netexec|crackmapexec|cme|evil-winrm)(?=\\s)${UNIT}*?\\s-H)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
     ['freerdp /p:', new RegExp(`(\\b(?:[xw]|sdl-|wl)?freerdp3?(?=\\s)${UNIT}*?\\s\\/(?:p|pth):)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
-    ['net use/user', /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi, scrubNetCommand],
+    ['net use/user', new RegExp(`(?<=(?:^|[;&|(\\n"'\`=])[ \\t]*|\\/[ck][ \\t]+|[\\\\/])net(?:\\.exe)?[ \\t]+(use|user)\\b(${UNIT}*)`, 'gi'), scrubNetCommand],
     ['openssl -macopt', /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     // Round 9, before round 7's single-echo rules: a group of echoes piped to a stdin taker, a secret header set by nginx.
     ['(echo; echo) | stdin taker', new RegExp(`([({][ \\t]*)((?:[^;&|\\n(){}]*(?:;|&&))*[^;&|\\n(){}]*)([)}][ \\t]*\\|(?=[^;&\\n]*?(?:${STDIN}|${STDIN9})))`, 'g'), scrubStdinGroup],
@@ -440,11 +449,10 @@ describe('scrub', () => {
     ['samba net -U', new RegExp(`(?<![\\w.-])(?:net|smbtree|winexe|smbcquotas|samba-tool)(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s(?:-U[ \t]*|--user(?:=|[ \t]+))["']?[^\s%"';&|]+%)([^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
     ['echo | --password-stdin', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?${STDIN}))`, 'g'), scrubEchoToStdin],
     ['<<< --password-stdin', new RegExp(`(${STDIN}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g'), scrubHereStdin],
-    ['rabbitmqctl/vault/mc positions', /(?<![\w.-])(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g, scrubPositionalCommand],
+    ['rabbitmqctl/vault/mc positions', new RegExp(`(?<![\\w.-])(rabbitmqctl|vault|mc)(?:\\.bat|\\.exe)?((?:[ \\t]+${WORD}+)+)`, 'g'), scrubPositionalCommand],
     // Round 8: chpasswd's input, snmpusm passwd, doctl -t, SQL password clauses.
     ['echo | chpasswd', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?\\bchg?passwd\\b))`, 'g'), scrubEchoToChpasswd],
     ['chpasswd <<<', /(\bchg?passwd\b[^;&|\n]*?<<<[ \t]*)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (_m, k, v) => k + scrubChpasswdPairs(v as string)],
-    ['chpasswd <<EOF', /(\bchg?passwd\b[^;&|\n]*?<<-?[ \t]*(["']?)(\w+)\2[^\n]*\n)([\s\S]*?)(?=\n[ \t]*\3\b)/g, (_m, k, _q, _e, body) => k + scrubChpasswdPairs(body as string)],
     ['snmpusm passwd', new RegExp(`\\bsnmpusm(?=\\s)${UNIT}*`, 'g'), scrubSnmpusmCommand],
     ['doctl -t', new RegExp(`(\\bdoctl(?=\\s)${UNIT}*?\\s-t=?)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagValue],
     [
@@ -464,14 +472,32 @@ describe('scrub', () => {
     ['psexec/cqlsh/usermod -p', new RegExp(`(\\b(?:[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\\.[Ee][Xx][Ee])?|cqlsh|usermod|useradd)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g'), flagReplaceNoVar],
     ['winrs -p:', new RegExp(`(\\bwinrs(?:\\.exe)?(?=\\s)${UNIT}*?\\s[-/]p(?:assword)?:)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
     ['schtasks /p /rp', new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${UNIT}*?\\s\\/r?p[ \\t]+)(?![/*])("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gi'), sqlValueReplace],
-    ['openssl passwd / mkpasswd', /\b(openssl[ \t]+passwd|mkpasswd)((?:[ \t]+[^\s;&|)`<>]+)+)/g, scrubHashCommand],
+    ['openssl passwd / mkpasswd', new RegExp(`\\b(openssl[ \\t]+passwd|mkpasswd)((?:[ \\t]+(?:[^\\s;&|)\`<>"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')+)+)`, 'g'), scrubHashCommand],
     // Round 10: influx -p / -t, isql by position, a script fed to ftp, a netrc line.
     ['influx -p/-t', new RegExp(`\\binflux(?=\\s)${UNIT}*`, 'g'), (cmd) => cmd.replace(/(\s-[pt](?:=|[ \t]+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*')/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED))],
-    ['isql position', /\b(iu?sql)(?<=(?:^|[;&|(\n"'`])[ \t]*(?:sudo[ \t]+)?(?:[\w.-]*\/)*iu?sql)((?:[ \t]+[^\s;&|]+)+)/g, scrubIsql],
+    ['isql position', new RegExp(`\\b(iu?sql)(?<=(?:^|[;&|(\\n"'\`])[ \\t]*(?:sudo[ \\t]+)?(?:[\\w.-]*\\/)*iu?sql)((?:[ \\t]+${WORD}+)+)`, 'g'), scrubIsql],
     ['ftp <<<', new RegExp(`(${FTP}${UNIT}*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gm'), (_m, k, v) => k + scrubFtpScript(v as string)],
     ['echo | ftp', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?${FTP}))`, 'gm'), (_m, prog, opts, text, pipe) => (prog as string) + (opts as string) + scrubFtpScript(text as string) + (pipe as string)],
-    ['ftp <<EOF', new RegExp(`(${FTP}${UNIT}*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'gm'), (_m, k, _q, _e, body) => (k as string) + scrubFtpScript(body as string)],
     ['netrc', /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    // Round 11: stdin of programs that prompt, heredocs into stdin takers, redis-cli's AUTH, curl's cookies, --creds, npm auth keys, Wi-Fi.
+    ['mysql -p / psql -W / htpasswd -i <<<', new RegExp(`(\\b${STDIN11}[^;&|\\n]*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gm'), scrubHere11],
+    ['echo | mysql -p / psql -W / htpasswd -i', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?\\b${STDIN11}))`, 'gm'), scrubEcho11],
+    ['heredoc into a stdin taker', /^([^\n]*?(?<!<)<<-?(?!<)[ \t]*(["']?)(\w+)\2[^\n]*\n)([\s\S]*?)(?=\n[ \t]*\3[ \t]*(?:\n|$))/gm, scrubHeredoc11],
+    ['redis-cli AUTH', new RegExp(`\\b${REDIS}(?=\\s)${UNIT}*`, 'g'), scrubRedisScript],
+    ['echo | redis-cli', new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO}+?)([ \\t]*\\|(?=[^;&\\n]*?\\b${REDIS}))`, 'g'), (_m, prog, opts, text, pipe) => (prog as string) + (opts as string) + scrubRedisScript(text as string) + (pipe as string)],
+    ['curl -b', new RegExp(`(\\bcurl(?=\\s)${UNIT}*?\\s(?:-b|--cookie)(?:[ \\t]+|=))(?:(["'])([^"'\\n]*=[^"'\\n]*)\\2|([^\\s"';&|\\\\]*=[^\\s"';&|\\\\]*))`, 'g'), scrubCurlCookie],
+    ['--creds', /((?<![\w-])--(?:src-|dest-)?creds(?:=|[ \t]+)["']?[^\s:"']*:)([^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['npm config set _auth', /(\b(?:npm|pnpm|yarn)[ \t]+config[ \t]+set[ \t]+(?:-\S+[ \t]+)*["']?[^\s"'=]*?(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)["']?[ \t]+)(?!-)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['wpa_passphrase', /(\bwpa_passphrase(?:[ \t]+-\S+)*[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s;&|"'<>]+)[ \t]+)(?!\$)("[^"\n]*"|'[^'\n]*'|[^\s;&|"'<>]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    [
+      'nmcli secrets',
+      new RegExp(`\\bnmcli(?=\\s)${UNIT}*`, 'g'),
+      (cmd) =>
+        cmd.replace(
+          /(\s[+-]?(?:password|(?:wifi-sec|802-11-wireless-security)\.(?:psk|wep-key[0-3]|leap-password)|802-1x\.(?:password|private-key-password|phase2-private-key-password|pin)|vpn\.secrets|pppoe\.password|gsm\.(?:password|pin))[ \t]+)(?!\$)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g,
+          (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED),
+        ),
+    ],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -681,6 +707,31 @@ describe('scrub', () => {
     'xfreerdp /v:h -T "a;b" /u:a /p:p260; xfreerdp -T "a;b" -u a -p p261 h; ssh-keygen -C "a;b" -N p262 -f k; ssh-keygen -C "a;b" -N "" -f k',
     'mysqladmin -S "/tmp/a;b" -u root password p263; secretsdump.py -outputfile "a;b" CORP/admin:p264@10.0.0.5',
     "echo 'user u p256' | ftp",
+    // Round 11, each alone (no other word of HINT_RE), and their look-alikes.
+    'mysql -u root -p <<< p300; mysql -u root -p <<< "select 1"; mysql -p < d.sql; mysql -p <<EOF\nselect 1;\nEOF',
+    "echo p301 | mariadb -u root -p; echo 'select 1' | mysql -p",
+    'psql -h h -W <<< p302; psql --password <<< p303; psql -p 5432 <<< "select 1"',
+    'htpasswd -i f u <<< p304; echo p305 | htpasswd -ci f u',
+    "printf p306 | docker secret create db -; docker secret create db ./f",
+    'cat <<EOF | chpasswd\nu:p307\nEOF',
+    "cat <<'EOF' | docker login --password-stdin r\np308\nEOF\ncat <<EOF > f\nhello\nEOF",
+    'passwd u <<EOF\np309\np309\nEOF',
+    'sudo -S bash <<EOF\np310\napt update\nEOF',
+    'cat <<EOF | ftp -n h\nuser u p311\nEOF',
+    "redis-cli -h h AUTH p312 && redis-cli AUTH default p313; redis-cli CONFIG SET requirepass p314; redis-cli config get requirepass; redis-cli -h h auth $P",
+    "echo -e 'AUTH p315\\nPING' | redis-cli; valkey-cli <<< 'auth p316'",
+    "curl -b 'sid=p317; x=1' h; curl -b c.txt -c c.txt h",
+    'skopeo copy --src-creds u:p318 --dest-creds=u:p319 a b; podman pull --creds u img',
+    'npm config set _auth p320; npm config set registry https://r',
+    'yarn config set npmAuthToken p321',
+    "wpa_passphrase 'My Net' p322; wpa_passphrase ssid; wpa_passphrase ssid $P",
+    'nmcli c add type wifi ssid s wifi-sec.key-mgmt wpa-psk wifi-sec.psk p323; nmcli con show',
+    'nmcli dev wifi connect S password p324',
+    'twine upload -u u -p p325 dist/*; twine upload -r pypi dist/*',
+    'crane auth login r -u u -p p326; gh auth login -p https -h github.com',
+    "mongosh -u u -p 'p327'; sshpass -p \"p 328\" ssh h",
+    'SSHPASS=p329 sshpass -e ssh h; PGPASS=p330 psql; REDISCLI_AUTH=p331 redis-cli; PGPASSFILE=/p psql',
+    "net user bob \"p336;x\" /add; openssl passwd -6 'p337;x'; sh -c 'htpasswd -b f \"u;x\" p332'; rabbitmqctl add_user \"a;b\" p333; isql DSN \"u;x\" p334; mc alias set s3 \"https://h;x\" AK p335",
   ];
 
   it('gives what the whole pattern chain gives, on every kind of secret and on strings that only look like one', () => {

@@ -56,6 +56,10 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 10: CMD_UNIT for the remaining command scopes (openssl -k, net -U, 7z, Oracle, redis-cli, SNMP, etcdctl) and ECHO_UNIT for
  *   echoed text (`echo "p;w" | passwd`); groups that run other commands (`(sleep 1; echo pw) | passwd`); ftp scripts; influx -p / -t;
  *   isql by position; X-Registry-Auth; netrc lines; openssl -pass stdin|file:|env:|fd: kept; exec command= values read joined.
+ * - round 11: WORD_UNIT for the positional rules (a quoted `;` in htpasswd, rabbitmqctl, isql, net user, openssl passwd); stdin of
+ *   programs that prompt (`mysql -p <<< pw`, psql -W, htpasswd -i, docker secret create -); heredocs into stdin takers (`cat <<EOF |
+ *   passwd`); redis-cli AUTH; curl -b; --creds; npm config set _auth; twine / crane -p; quoted `-p 'pw'`; wpa_passphrase, nmcli;
+ *   SSHPASS / PGPASS / REDISCLI_AUTH; every argv read joined (walkJoinedArgv), not only a split command line.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -610,7 +614,7 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // High-confidence patterns in free text (command lines, Falco output, log lines):
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value; `--no-password` is no flag of it). */
-const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))(?!<+(?:\s|$))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /**
  * Round 10: openssl's `-pass`, `-passin`, `-passout` that name where the secret is (`stdin`, `file:`, `env:`, `fd:`) are no secret
  * (`-pass pass:x` is one, and goes). Other programs' `-pass` take the password itself.
@@ -656,6 +660,14 @@ const CMD_UNIT = `(?:[^;&|\\n"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=
  * Round 10. One unit of the text `echo` / `printf` writes into a pipe: CMD_UNIT without `(` or `)` (a subshell's parenthesis ends
  * the text: `(sleep 1; echo pw) | passwd` is the group rule's), so a quoted `;` or `|` is part of it: `echo "p;w" | passwd u`.
  */
+/**
+ * Round 11. One unit of a word of the commands whose secret is told by its position (htpasswd, rabbitmqctl, vault, mc, isql):
+ * CMD_UNIT without whitespace, so a quoted argument counts whole, `;` and all (`htpasswd -b f "u;x" pw`). A quote opens an
+ * argument only after a space or `=`, as in CMD_UNIT (`pw"`, the end of an enclosing `sh -c "..."`, is one word).
+ */
+const WORD_UNIT = `(?:[^\\s;&|"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+/** The words of a command's arguments, a quoted argument whole (WORD_UNIT). */
+const ARG_WORD_RE = new RegExp(`${WORD_UNIT}+`, 'g');
 const ECHO_UNIT = `(?:[^;&|\\n"'()]|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
 /**
  * The password of a MySQL or MariaDB client (mysql, mysqldump, mariadb-dump...) or of sshpass: `-p<secret>`
@@ -664,7 +676,7 @@ const ECHO_UNIT = `(?:[^;&|\\n"'()]|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\
  * in the same command (up to `;`, `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
  */
 const MYSQL_RE = new RegExp(
-  `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|az)\\s+login)(?=\\s)${CMD_UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+))`,
+  `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az)\\s+login)(?=\\s)${CMD_UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
   'g',
 );
 /** `curl -u user:<secret>`, `--user`, `--proxy-user`, `-U`, glued (`-uuser:pw`, `-sSu user:pw`) or `=`: what follows the first colon. */
@@ -720,6 +732,8 @@ const TEXT_KEY_RE = /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-
 /** A text-form key: `"pass"`, `pass:`, `DB_PASS=` (isSecretKey, without the header names AUTH_RE and HEADER_RE handle). */
 export function isTextSecretKey(k: string): boolean {
   if (k === 'auth' || k === 'AUTH' || k === 'Auth') return true;
+  // Round 11: the environment variables sshpass (`-e`), libpq (PGPASS) and redis-cli read a password from.
+  if (k === 'SSHPASS' || k === 'PGPASS' || k === 'REDISCLI_AUTH') return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
   if (c === 0x79 && k.charCodeAt(k.length - 1) === 0x59 && isKeyName(k, UPPER_KEY_NAME_RE)) return true;
@@ -811,13 +825,13 @@ const HASHES_GATE = /hashes|aeskey/i;
  * medusa, smbmap, rdesktop; round 8: rabbitmqadmin, whose `-P` is the port): glued or the next argument, quoted or not; `-p -` (rdesktop's prompt) and `-P` (a port or a
  * word list) stay. `-H <hash>` of NetExec, CrackMapExec and evil-winrm (smbmap's `-H` is the host).
  */
-const PW_P_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin)';
+const PW_P_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|twine)';
 const HASH_H_PROG = '(?:nxc|netexec|crackmapexec|cme|evil-winrm)';
 const progFlagRe = (prog: string, flag: string): RegExp =>
   new RegExp(`(\\b${prog}(?=\\s)${CMD_UNIT}*?\\s${flag})(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?!-)[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`, 'g');
 const PW_P_RE = progFlagRe(PW_P_PROG, '-p');
 const HASH_H_RE = progFlagRe(HASH_H_PROG, '-H');
-const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin/;
+const PW_P_GATE = /nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|twine/;
 /** FreeRDP's `/p:<password>` and `/pth:<NT hash>` (xfreerdp, wfreerdp, sdl-freerdp, their 3.x names). */
 const FREERDP_RE = new RegExp(`(\\b(?:[xw]|sdl-|wl)?freerdp3?(?=\\s)${CMD_UNIT}*?\\s\\/(?:p|pth):)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
 const FREERDP_GATE = /freerdp/;
@@ -827,7 +841,7 @@ const FREERDP_GATE = /freerdp/;
  * (the string's or a line's start, after `;`, `&`, `|`, `(`, a quote, `=`, `cmd /c`, or a path: `C:\Windows\...\net.exe`),
  * so `the net user count grew` in prose stays.
  */
-const NET_CMD_RE = /(?<=(?:^|[;&|(\n"'`=])[ \t]*|\/[ck][ \t]+|[\\/])net(?:\.exe)?[ \t]+(use|user)\b([^;&|\n]*)/gi;
+const NET_CMD_RE = new RegExp(`(?<=(?:^|[;&|(\\n"'\`=])[ \\t]*|\\/[ck][ \\t]+|[\\\\/])net(?:\\.exe)?[ \\t]+(use|user)\\b(${CMD_UNIT}*)`, 'gi');
 const NET_GATE = /net(?:\.exe)?[ \t]+use/i;
 const NET_WORD_RE = /"[^"]*"|'[^']*'|[^\s"']+/g;
 const NET_DEVICE_RE = /^(?:[A-Za-z]:|\*|(?:LPT|COM)\d:)$/i;
@@ -872,7 +886,7 @@ const OPENSSL_OPT_GATE = /(?:mac|kdf|pkey|sig)opt/;
 const MYSQLADMIN_RE = new RegExp(`(\\bmysqladmin(?=\\s)${CMD_UNIT}*?\\spassword\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g');
 const MYSQLADMIN_GATE = /mysqladmin/;
 /** Any of round 6's words (one scan for the usual string that names none, before each pattern's own gate). */
-const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
+const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|twine|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
 /*
  * Round 7. Each program's command (up to `;`, `&`, `|`) is found first, then its flags inside it, so a command with
  * two secret flags (`snmpwalk -A x -X y`) loses both.
@@ -931,7 +945,7 @@ export function scrubHereStdin(m: string, k: string, v: string): string {
   return v.startsWith('[REDACTED') || VAR_REF_RE.test(v) ? m : k + REDACTED;
 }
 /** Commands whose password is told by its position (rabbitmqctl, vault login, mc alias set): see positionalSecretAt. */
-const POSITIONAL_CMD_RE = /(?<![\w.-])(rabbitmqctl|vault|mc)(?:\.bat|\.exe)?((?:[ \t]+[^\s;&|]+)+)/g;
+const POSITIONAL_CMD_RE = new RegExp(`(?<![\\w.-])(rabbitmqctl|vault|mc)(?:\\.bat|\\.exe)?((?:[ \\t]+${WORD_UNIT}+)+)`, 'g');
 const unquote = (w: string): string => (w.length >= 2 && (w[0] === '"' || w[0] === "'") && w.endsWith(w[0] as string) ? w.slice(1, -1) : w);
 const RABBIT_VERB_RE = /^(?:add_user|change_password|authenticate_user)$/;
 /** vault's flags that take a value when not written `-flag=value` (the others are switches: the word after them may be the token). */
@@ -1004,7 +1018,6 @@ const ROUND7_GATE = /snmp|freerdp|ssh-keygen|etcdctl|lftp|net|smbtree|winexe|smb
 const CHPASSWD_TAKER = '\\bchg?passwd\\b';
 const CHPASSWD_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?${CHPASSWD_TAKER}))`, 'g');
 const CHPASSWD_HERE_RE = new RegExp(`(${CHPASSWD_TAKER}[^;&|\\n]*?<<<[ \\t]*)("[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'g');
-const CHPASSWD_HEREDOC_RE = new RegExp(`(${CHPASSWD_TAKER}[^;&|\\n]*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'g');
 /** A `name:password` pair of chpasswd's input (a line's start, after a space, a quote or printf's `\n`). */
 const CHPASSWD_PAIR_RE = /((?:^|[\s'"]|\\n)[^\s:'"\\]+:)([^\s'"\\]+)/g;
 /** A crypt(3) hash (`$6$salt$...`, `$y$...`: `chpasswd -e`), not a variable. */
@@ -1122,7 +1135,9 @@ const SCHTASKS_RE = new RegExp(`(\\bschtasks(?:\\.exe)?(?=\\s)${CMD_UNIT}*?\\s\\
  * argument that is not an option or an option's value) and `mkpasswd [options] <password> [<salt>]` (the first). `-stdin`, `-in
  * file`, `mkpasswd -s`, a variable or a command substitution stay. The command ends at `)` or a backquote (a substitution's end).
  */
-const HASH_CMD_RE = /\b(openssl[ \t]+passwd|mkpasswd)((?:[ \t]+[^\s;&|)`<>]+)+)/g;
+/** Round 11: a word of the hashing command, a quoted argument whole (WORD_UNIT without `)`, a backtick, `<` or `>`: the end of `$(...)`). */
+const HASH_WORD_UNIT = `(?:[^\\s;&|)\`<>"']|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\\s=])'[^'\\n]*')`;
+const HASH_CMD_RE = new RegExp(`\\b(openssl[ \\t]+passwd|mkpasswd)((?:[ \\t]+${HASH_WORD_UNIT}+)+)`, 'g');
 const OPENSSL_PASSWD_VALUE_RE = /^-(?:salt|in|rand|writerand|provider|provider-path|propquery)$/;
 const MKPASSWD_VALUE_RE = /^(?:-[mSRP]|--(?:method|salt|rounds|password-fd))$/;
 /** Which of `words` (after `openssl passwd` or `mkpasswd`) are passwords: openssl's every positional, mkpasswd's first. */
@@ -1204,7 +1219,7 @@ const INFLUX_FLAG_RE = /(\s-[pt](?:=|[ \t]+))((?!-)[^\s"';&|\\]+|"[^"]*"|'[^']*'
  * command starts, after `sudo` or a directory: `the isql tool` in prose stays); a redirection ends the count, and a spaced option
  * of one capital letter (Sybase's `isql -U sa -P x -S srv`) takes the word after it (Sybase's `-P` is the `-P` rule's).
  */
-const ISQL_CMD_RE = /\b(iu?sql)(?<=(?:^|[;&|(\n"'`])[ \t]*(?:sudo[ \t]+)?(?:[\w.-]*\/)*iu?sql)((?:[ \t]+[^\s;&|]+)+)/g;
+const ISQL_CMD_RE = new RegExp(`\\b(iu?sql)(?<=(?:^|[;&|(\\n"'\`])[ \\t]*(?:sudo[ \\t]+)?(?:[\\w.-]*\\/)*iu?sql)((?:[ \\t]+${WORD_UNIT}+)+)`, 'g');
 const ISQL_GATE = /\biu?sql[ \t]/;
 const REDIRECT_WORD_RE = /^\d*[<>]/;
 export function isqlSecretAt(words: readonly string[]): number {
@@ -1238,15 +1253,87 @@ export function scrubIsql(m: string, _prog: string, args: string): string {
 const FTP_PROG = '(?<![\\w.-])ftp(?=[ \\t]|$)';
 const FTP_HERE_RE = new RegExp(`(${FTP_PROG}${CMD_UNIT}*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gm');
 const FTP_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?${FTP_PROG}))`, 'gm');
-const FTP_HEREDOC_RE = new RegExp(`(${FTP_PROG}${CMD_UNIT}*?<<-?[ \\t]*(["']?)(\\w+)\\2[^\\n]*\\n)([\\s\\S]*?)(?=\\n[ \\t]*\\3\\b)`, 'gm');
 const FTP_USER_RE = /((?:^(?:\$?["'])?|\\n|\n)[ \t]*(?:user[ \t]+[^\s"'\\]+|(?:quote|literal)[ \t]+pass)[ \t]+)(?!\$)([^\s"'\\]+)/gi;
 export function scrubFtpScript(text: string): string {
   return text.replace(FTP_USER_RE, valueReplace);
 }
+/*
+ * Round 11. Secrets on stdin for programs that prompt (a here-string, `echo` / `printf` piped, a heredoc, also `cat <<EOF |`
+ * into any stdin taker), redis-cli's AUTH / CONFIG SET, curl's cookies, container tools' `--creds`, npm's auth keys, Wi-Fi
+ * passphrases (wpa_passphrase, nmcli).
+ */
+/**
+ * Programs that take a password on stdin when their own flag says they will prompt: a MySQL client's lone `-p`, psql's `-W`
+ * / `--password`, htpasswd's `-i`, `docker secret create <name> -` (and podman's). Group 1 names which.
+ */
+const STDIN11_TAKER = `((?:mysql|mariadb)[a-z-]*\\b[^;&|\\n]*?[ \\t]-p(?=[\\s;&|)]|$)|psql\\b[^;&|\\n]*?[ \\t](?:-W|--password)(?=[\\s;&|)]|$)|htpasswd\\b[^;&|\\n]*?[ \\t]-[a-zA-Z]*i[a-zA-Z]*(?=[ \\t])|secret[ \\t]+create[ \\t]+(?:-\\S+[ \\t]+)*[^\\s-]\\S*[ \\t]+-(?=[\\s;&|)]|$))`;
+const STDIN11_HERE_RE = new RegExp(`(\\b${STDIN11_TAKER}[^;&|\\n]*?<<<[ \\t]*)(\\$'[^']*'|"[^"]*"|'[^']*'|[^\\s"';&|\\\\]+)`, 'gm');
+const STDIN11_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?\\b${STDIN11_TAKER}))`, 'gm');
+const STDIN11_GATE = /mysql|mariadb|psql|htpasswd|secret[ \t]+create/;
+/**
+ * A MySQL client's `-p` and psql's `-W` read the password from the terminal when there is one, and stdin is then SQL: only a
+ * single word (no space: a password, not `select 1`) is taken for the password.
+ */
+const SQL_PROMPT_RE = /^(?:mysql|mariadb|psql)/;
+function oneWord(v: string): boolean {
+  return !/\s|\\n/.test(unquote(v.startsWith("$'") ? v.slice(1) : v));
+}
+export function scrubHere11(m: string, k: string, taker: string, v: string): string {
+  return (SQL_PROMPT_RE.test(taker) && !oneWord(v)) || v.startsWith('[REDACTED') || VAR_REF_RE.test(v) ? m : k + REDACTED;
+}
+export function scrubEcho11(m: string, prog: string, opts: string, text: string, pipe: string, taker: string): string {
+  return SQL_PROMPT_RE.test(taker) && !oneWord(text.trim()) ? m : scrubEchoToStdin(m, prog, opts, text, pipe);
+}
+/**
+ * A heredoc whose command line reaches a stdin taker, the heredoc's own command or down a pipe (`passwd u <<EOF`, `cat <<EOF |
+ * docker login --password-stdin`): the body whole for a program that reads only a password, each `name:x` pair's password for
+ * chpasswd, each `user u x` line's for ftp, the first line for `sudo -S` (the rest is the command's). The delimiter lines stay.
+ */
+const HEREDOC11_RE = /^([^\n]*?(?<!<)<<-?(?!<)[ \t]*(["']?)(\w+)\2[^\n]*\n)([\s\S]*?)(?=\n[ \t]*\3[ \t]*(?:\n|$))/gm;
+const WHOLE_BODY_TAKER_RE = new RegExp(`${STDIN_TAKER}|${STDIN9_TAKER}|\\bhtpasswd\\b[^;&|\\n]*?[ \\t]-[a-zA-Z]*i|\\bsecret[ \\t]+create[ \\t]+(?:-\\S+[ \\t]+)*[^\\s-]\\S*[ \\t]+-(?=[ \\t]|$)`);
+const SUDO_S_RE = /\bsudo(?:[ \t]+-[ugpCDhrtT][ \t]+[^\s-]\S*|[ \t]+-[A-Za-z]+)*?[ \t]+-[A-Za-z]*S\b/;
+const CHPASSWD_WORD_RE = new RegExp(CHPASSWD_TAKER);
+const FTP_WORD_RE = new RegExp(FTP_PROG);
+export function scrubHeredoc11(m: string, head: string, _q: string, _end: string, body: string): string {
+  if (CHPASSWD_WORD_RE.test(head)) return head + scrubChpasswdPairs(body);
+  if (FTP_WORD_RE.test(head)) return head + scrubFtpScript(body);
+  if (body === '' || body.startsWith('[REDACTED') || VAR_REF_RE.test(body) || !WHOLE_BODY_TAKER_RE.test(head)) return m;
+  if (SUDO_S_RE.test(head)) {
+    const nl = body.indexOf('\n');
+    return head + REDACTED + (nl < 0 ? '' : body.slice(nl));
+  }
+  return head + REDACTED;
+}
+/** A script fed to redis-cli (valkey-cli, keydb-cli; as its arguments, a here-string, or `echo` piped): `AUTH [user] x`, `CONFIG SET requirepass x` / `masterauth x`, in any case. */
+const REDIS_CLI = '(?:redis|valkey|keydb)-cli';
+const REDIS_AUTH_RE = /((?:^|[\s"'`]|\\n)(?:auth[ \t]+(?:[^\s"'\\;&|$]+[ \t]+(?=[^\s"'\\;&|]))?|config[ \t]+set[ \t]+(?:requirepass|masterauth)[ \t]+))(?!\$)([^\s"'\\;&|]+)/gi;
+const REDIS_CMD_RE = new RegExp(`\\b${REDIS_CLI}(?=\\s)${CMD_UNIT}*`, 'g');
+const REDIS_ECHO_RE = new RegExp(`\\b(echo|printf)((?:[ \\t]+-[neE]{1,3})*[ \\t]+)(${ECHO_UNIT}+?)([ \\t]*\\|(?=[^;&\\n]*?\\b${REDIS_CLI}))`, 'g');
+export function scrubRedisScript(text: string): string {
+  return text.replace(REDIS_AUTH_RE, valueReplace);
+}
+/** curl's `-b` / `--cookie` with cookie data (`name=value`; without `=` it names a cookie file and stays): the whole value. */
+const CURL_COOKIE_RE = new RegExp(`(\\bcurl(?=\\s)${CMD_UNIT}*?\\s(?:-b|--cookie)(?:[ \\t]+|=))(?:(["'])([^"'\\n]*=[^"'\\n]*)\\2|([^\\s"';&|\\\\]*=[^\\s"';&|\\\\]*))`, 'g');
+export function scrubCurlCookie(m: string, k: string, q: string | undefined, quoted: string | undefined, bare: string | undefined): string {
+  const v = quoted ?? bare ?? '';
+  if (v.startsWith('[REDACTED') || v.startsWith('$')) return m;
+  return k + (q ?? '') + REDACTED + (q ?? '');
+}
+/** skopeo's, podman's, buildah's `--creds user:x`, `--src-creds`, `--dest-creds`: what follows the first colon (`--creds user` prompts and stays). */
+const CREDS_RE = /((?<![\w-])--(?:src-|dest-)?creds(?:=|[ \t]+)["']?[^\s:"']*:)([^\s"';&|\\]+)/g;
+/** `npm config set <key> <value>` (pnpm, yarn) of an auth key: `_auth`, `//registry/:_authToken`, `_password`, yarn's `npmAuthToken` / `npmAuthIdent`. */
+const NPM_CONFIG_RE = /(\b(?:npm|pnpm|yarn)[ \t]+config[ \t]+set[ \t]+(?:-\S+[ \t]+)*["']?[^\s"'=]*?(?:_auth|_authToken|_password|npmAuthToken|npmAuthIdent)["']?[ \t]+)(?!-)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+/** `wpa_passphrase <ssid> <passphrase>`: the second argument (one argument reads the passphrase on stdin). */
+const WPA_RE = /(\bwpa_passphrase(?:[ \t]+-\S+)*[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s;&|"'<>]+)[ \t]+)(?!\$)("[^"\n]*"|'[^'\n]*'|[^\s;&|"'<>]+)/g;
+/** nmcli's secrets: `password x` of `dev wifi connect`, and the settings `wifi-sec.psk`, `wifi-sec.wep-key0..3`, `802-1x.password`... */
+const NMCLI_CMD_RE = new RegExp(`\\bnmcli(?=\\s)${CMD_UNIT}*`, 'g');
+const NMCLI_SECRET_RE =
+  /(\s[+-]?(?:password|(?:wifi-sec|802-11-wireless-security)\.(?:psk|wep-key[0-3]|leap-password)|802-1x\.(?:password|private-key-password|phase2-private-key-password|pin)|vpn\.secrets|pppoe\.password|gsm\.(?:password|pin))[ \t]+)(?!\$)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+const ROUND11_GATE = /<<|mysql|mariadb|psql|htpasswd|secret[ \t]+create|-cli|curl|creds|config[ \t]+set|wpa_|nmcli/;
 /** A netrc entry in text (`echo 'machine h login u password x' > ~/.netrc`, a ConfigMap's `.netrc`): what follows `password`. */
 const NETRC_RE = /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
-const HTPASSWD_RE = /\bhtpasswd((?:[ \t]+[^\s;&|]+)+)/g;
+const HTPASSWD_RE = new RegExp(`\\bhtpasswd((?:[ \\t]+${WORD_UNIT}+)+)`, 'g');
 
 /**
  * Which of htpasswd's arguments (`words`, after the program) is the password: with `-b` (batch), the third
@@ -1272,7 +1359,7 @@ function htpasswdSecretAt(words: readonly string[]): number {
 }
 
 export function scrubHtpasswd(m: string, args: string): string {
-  const words = [...args.matchAll(/\S+/g)];
+  const words = [...args.matchAll(ARG_WORD_RE)];
   const at = htpasswdSecretAt(words.map((w) => w[0]));
   const w = words[at];
   if (w === undefined || w[0].startsWith('[REDACTED')) return m;
@@ -1287,7 +1374,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1420,7 +1507,7 @@ export function scrub(s: string): string {
   }
   // Round 8: chpasswd's input, snmpusm passwd, doctl -t, SQL password clauses.
   if (ROUND8_GATE.test(s)) {
-    if (s.includes('passwd')) s = s.replace(CHPASSWD_ECHO_RE, scrubEchoToChpasswd).replace(CHPASSWD_HERE_RE, (m, k: string, v: string) => k + scrubChpasswdPairs(v)).replace(CHPASSWD_HEREDOC_RE, (m, k: string, _q: string, _end: string, body: string) => k + scrubChpasswdPairs(body));
+    if (s.includes('passwd')) s = s.replace(CHPASSWD_ECHO_RE, scrubEchoToChpasswd).replace(CHPASSWD_HERE_RE, (m, k: string, v: string) => k + scrubChpasswdPairs(v));
     if (s.includes('snmpusm')) s = s.replace(SNMPUSM_CMD_RE, scrubSnmpusmCommand);
     if (s.includes('doctl')) s = s.replace(DOCTL_RE, flagReplace);
     if (/identified/i.test(s)) s = s.replace(SQL_IDENTIFIED_RE, sqlValueReplace);
@@ -1447,9 +1534,25 @@ export function scrub(s: string): string {
   if (s.includes('ftp')) {
     if (s.includes('<<<')) s = s.replace(FTP_HERE_RE, (m, k: string, v: string) => k + scrubFtpScript(v));
     if (s.includes('|')) s = s.replace(FTP_ECHO_RE, (m, prog: string, opts: string, text: string, pipe: string) => prog + opts + scrubFtpScript(text) + pipe);
-    if (s.includes('<<')) s = s.replace(FTP_HEREDOC_RE, (m, k: string, _q: string, _end: string, body: string) => k + scrubFtpScript(body));
   }
   if (s.includes('login') && s.includes('password')) s = s.replace(NETRC_RE, valueReplace);
+  // Round 11: stdin of programs that prompt, heredocs into stdin takers, redis-cli's AUTH, curl's cookies, --creds, npm auth keys, Wi-Fi.
+  if (ROUND11_GATE.test(s)) {
+    if (STDIN11_GATE.test(s)) {
+      if (s.includes('<<<')) s = s.replace(STDIN11_HERE_RE, scrubHere11);
+      if (s.includes('|')) s = s.replace(STDIN11_ECHO_RE, scrubEcho11);
+    }
+    if (s.includes('<<')) s = s.replace(HEREDOC11_RE, scrubHeredoc11);
+    if (/(?:redis|valkey|keydb)-cli/.test(s)) {
+      if (/auth|config/i.test(s)) s = s.replace(REDIS_CMD_RE, scrubRedisScript);
+      if (s.includes('|')) s = s.replace(REDIS_ECHO_RE, (m, prog: string, opts: string, text: string, pipe: string) => prog + opts + scrubRedisScript(text) + pipe);
+    }
+    if (CURL_GATE.test(s) && /\s(?:-b|--cookie)/.test(s)) s = s.replace(CURL_COOKIE_RE, scrubCurlCookie);
+    if (s.includes('creds')) s = s.replace(CREDS_RE, valueReplace);
+    if (/config[ \t]+set/.test(s)) s = s.replace(NPM_CONFIG_RE, valueReplace);
+    if (s.includes('wpa_passphrase')) s = s.replace(WPA_RE, valueReplace);
+    if (s.includes('nmcli')) s = s.replace(NMCLI_CMD_RE, (cmd) => cmd.replace(NMCLI_SECRET_RE, valueReplace));
+  }
   return s;
 }
 
@@ -1750,11 +1853,6 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
 }
 
 /**
- * Round 8. An argv element that is a shell operator, or a word ending in one (`|`, `&&`, `;`, `<<<`, `echo pw |`): the argv
- * is a command line split into words (a sensor that tokenizes it), where a secret piped in lies in words of its own.
- */
-const SHELL_OP_ARG_RE = /^(?:\|\|?|&&|;|<<<)$|[|;]$/;
-/**
  * Where `out` (scrub of `orig`) replaced text of `orig` by `[REDACTED]`: the ranges of `orig` it replaced, or undefined if the
  * kept parts cannot be lined up (then what lies between the first and the last change is taken).
  */
@@ -1781,21 +1879,23 @@ function redactedRanges(orig: string, out: string): [number, number][] {
   return ranges;
 }
 /**
- * An argv that is a split command line (SHELL_OP_ARG_RE): the words joined with spaces are scrubbed as the command line they
+ * An argv (round 8: one that is a command line split into words, holding a shell operator; round 11: any of 3 or more
+ * words, a container's args after its command words `lead`): the words joined with spaces are scrubbed as the command line they
  * spell (`echo`, `pw`, `|`, `docker`, `login`, `--password-stdin`; `echo`, `u:pw`, `|`, `chpasswd`), and each word that held
  * redacted text gets it replaced, unless the word-by-word pass already changed that word.
  */
-function walkJoinedArgv(argv: readonly unknown[], path: Key[], hits: Hit[], before: number): void {
+function walkJoinedArgv(argv: readonly unknown[], path: Key[], hits: Hit[], before: number, lead: readonly unknown[] = []): void {
   const words: string[] = [];
-  for (const a of argv) {
+  for (const a of lead.length === 0 ? argv : lead.concat(argv)) {
     if (typeof a !== 'string') return;
     words.push(a);
   }
+  if (words.length < 3) return;
   const joined = joinedWords(words);
   if (joined === undefined) return;
-  for (let i = 0; i < words.length; i++) {
+  for (let i = lead.length; i < words.length; i++) {
     const v = joined[i] as string;
-    path.push(i);
+    path.push(i - lead.length);
     if (v !== words[i] && !hits.slice(before).some((h) => h.path.length === path.length && h.path.every((k, j) => k === path[j]))) hits.push({ path: path.slice(), value: v });
     path.pop();
   }
@@ -1945,7 +2045,7 @@ const SECRET_KIND_IN_YAML_RE = /^kind:[ \t]*["']?secret["']?[ \t]*$/im;
  * scrub's patterns), or a JSON escape that could spell one: without it an embedded manifest is not parsed.
  */
 const EMBEDDED_HINT_RE =
-  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|_key|securit|zip\s|7z|rar\s|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl|thin:|\\u/i;
+  /pass|pwd|secret|token|credential|private.?key|api.?key|access.?key|auth|cookie|session|bearer|eyJ|AKIA|ASIA|signature|sig=|x-amz-|mysql|mariadb|mongo|\slogin|curl|redis-cli|from-literal|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|xox[a-z]-|xapp-|k_live_|k_test_|npm_|(?:^|[^a-z0-9_-])sk-|aiza|hf_|\bsg\.|shp[a-z]{2}_|do[opr]_v1_|pypi-|gl(?:sa|c)_|hooks\.slack|userdata|:\/\/[^\s/@]*@|ldap|sqlcmd|bcp|osql|signing.?key|hmac|master.?key|_pw\b|_key|securit|zip\s|7z|rar\s|smbc|smbget|rpcclient|openssl|sqlplus|sqlldr|expdp|impdp|exp\s|imp\s|rman|dgmgrl|thin:|creds|config\s+set|twine|nmcli|psql|-cli|\\u/i;
 
 /**
  * The last-applied annotation of an object that is not a Secret (a JSON text of the object kubectl
@@ -1996,9 +2096,8 @@ const ARGV_KEY_RE = /^(?:command|args|argv)$/;
  * The string arguments of an argv, each scrubbed with the one before it (scrubArg); `prev` and `mysql` carry
  * a container's `command` into its `args`.
  */
-function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, prog: number, secretAt = htpasswdArgAt(argv)): void {
+function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | undefined, prog: number, secretAt = htpasswdArgAt(argv), lead: readonly unknown[] = []): void {
   const before = hits.length;
-  let split = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     path.push(i);
@@ -2012,11 +2111,13 @@ function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | unde
       }
       prog = progAfter(prog, prev, a);
       prev = a;
-      if (!split && SHELL_OP_ARG_RE.test(a)) split = true;
     }
     path.pop();
   }
-  if (split) walkJoinedArgv(argv, path, hits, before);
+  // Round 11: every argv, not only one holding a shell operator (round 8), is also read as the command line it spells, a
+  // container's args after its command: a rule of scrub whose program word, flag and value lie in different arguments
+  // (`["redis-cli", "AUTH", x]`, `["crane", "auth", "login", "-p", x]`, `["twine", "upload", "-p", x]`) finds them there.
+  walkJoinedArgv(argv, path, hits, before, lead);
 }
 
 /** An env entry `{ name, value }` (or Beanstalk's `{ optionName, value }`) whose name is a secret's and whose value is not blank nor a reference. */
@@ -2098,7 +2199,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
       const cmd = o.command as unknown[];
       const last = cmd[cmd.length - 1];
       const whole = cmd.concat(child);
-      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, progsOf(cmd), htpasswdArgAt(whole) - cmd.length);
+      walkArgv(child, path, hits, typeof last === 'string' ? last : undefined, progsOf(cmd), htpasswdArgAt(whole) - cmd.length, cmd);
     } else walkStrings(child, path, hits, c);
     path.pop();
   }
