@@ -15,8 +15,8 @@ export const DEFAULT_CLOUDTRAIL_DELAY_MS = 900_000;
  * `correlate.sourceDelayMs` as the correlate role uses it: the configured map when seam.yml sets one (`{}`: none);
  * otherwise CloudTrail's default delay, only when this seam.yml's collectors read CloudTrail (a CloudWatch Logs group
  * of source cloudtrail, named or told by its name). A deployment that does not collect CloudTrail is not held back
- * for an empty CloudTrail topic, and one whose collectors run with another seam.yml (the Helm chart's collect.yml)
- * names the delay in the roles' own.
+ * for an empty CloudTrail topic. The Helm chart, whose roles read a seam.yml without `collect`, writes the same
+ * default into it from its collect.sources (deploy/helm/seam/templates/_config.tpl; test:deploy compares the two).
  */
 export function expectedSourceDelays(configured: Readonly<Partial<Record<SourceType, number>>> | undefined, collect: CollectConfig | undefined): Partial<Record<SourceType, number>> {
   if (configured !== undefined) return { ...configured };

@@ -31,6 +31,7 @@ import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { throwawayGroupStem } from '../../src/bus/groups.ts';
 import { KafkaBus } from '../../src/bus/kafka.ts';
 import { applyReplicaId } from '../../src/cli/collect.ts';
+import { expectedSourceDelays } from '../../src/pipeline/expected-delay.ts';
 import { defaultGroupId } from '../../src/pipeline/roles/role.ts';
 import { pipelineTopics } from '../../src/pipeline/topics.ts';
 import { rawHeaders } from '../../src/sources/checkpoint/raw-record.ts';
@@ -344,6 +345,58 @@ for (const r of rendered) {
   if (np.length > 0) invalid++;
   const n = r.objects.filter((o) => o.kind === 'NetworkPolicy').length;
   if (n > 0) log(`networkpolicy ${r.set}: ${n} policies, one per workload, ingress only metrics/ingest ports from the configured peers, egress DNS/Kafka/OpenSearch/443: ${np.length === 0 ? 'yes' : `NO (${np.length} problems)`}`);
+}
+/**
+ * correlate.sourceDelayMs (ADR 0009, 5c): what the chart's correlate role expects of a source that has not delivered
+ * is what `seam run` takes from one seam.yml holding both the roles' config and the chart's collectors
+ * (expectedSourceDelays, src/pipeline/expected-delay.ts): { cloudtrail: 900000 } when collect.sources read a
+ * CloudTrail group (by `source:` or by its name), none when they read none or the collectors are off, and what
+ * config.correlate sets when it sets it. The roles' seam.yml has no `collect`, so the chart must write the default.
+ */
+{
+  const local = join(EXAMPLES, 'values-local.yaml');
+  const production = join(EXAMPLES, 'values-production.yaml');
+  const trailByName = { collect: { sources: { cloudwatch: { logGroups: [{ logGroupName: '/aws/eks/dev-eks/cluster', account: '123456789012' }, { logGroupName: 'aws-cloudtrail-logs-123456789012', account: '123456789012' }] } } } };
+  const cases: { name: string; files: string[]; configured?: Partial<Record<string, number>>; expect: Partial<Record<string, number>> }[] = [
+    { name: 'production (a group of source cloudtrail)', files: [production], expect: { cloudtrail: 900_000 } },
+    { name: 'local (EKS audit only)', files: [local], expect: {} },
+    { name: 'a CloudTrail group told by its name', files: [local, valuesFile('trail-by-name', trailByName)], expect: { cloudtrail: 900_000 } },
+    { name: 'production with config.correlate.sourceDelayMs {}', files: [production, valuesFile('trail-off', { config: { correlate: { sourceDelayMs: {} } } })], configured: {}, expect: {} },
+    { name: 'production with config.correlate.sourceDelayMs set', files: [production, valuesFile('trail-own', { config: { correlate: { sourceDelayMs: { cloudtrail: 300_000, guardduty: 600_000 } } } })], configured: { cloudtrail: 300_000, guardduty: 600_000 }, expect: { cloudtrail: 300_000, guardduty: 600_000 } },
+    { name: 'production with the collectors off', files: [production, valuesFile('trail-no-collect', { collect: { enabled: false } })], expect: {} },
+  ];
+  let wrong = 0;
+  for (const c of cases) {
+    const r = runHelm(['template', 'seam', CHART, ...KUBE, '--namespace', 'seam', ...c.files.flatMap((f) => ['-f', f]), '--show-only', 'templates/configmap.yaml']);
+    const data = r.status === 0 ? ((parseRender(r.stdout)[0]?.data ?? {}) as Record<string, string>) : {};
+    const load = (key: string): ReturnType<typeof loadConfig>['config'] | undefined => {
+      if (data[key] === undefined) return undefined;
+      const f = join(work, `delay-${key}`);
+      writeFileSync(f, data[key]);
+      return loadConfig(f, {}, { baseDir: '/etc/seam' }).config;
+    };
+    let problem: string | undefined;
+    let roles: Partial<Record<string, number>> = {};
+    try {
+      const rolesCfg = load('seam.yml');
+      const collectCfg = load('collect.yml');
+      if (r.status !== 0 || rolesCfg === undefined) throw new Error(`does not render: ${r.stderr.trim().slice(0, 300)}`);
+      // The correlate role's config has no collect section: it uses its own map, or nothing.
+      roles = expectedSourceDelays(rolesCfg.correlate.sourceDelayMs, rolesCfg.collect);
+      const collect = collectCfg?.collect === undefined ? undefined : CollectConfig.parse(applyReplicaId(collectCfg.collect, 'seam-collect-0'));
+      const seamRun = expectedSourceDelays(c.configured, collect);
+      if (JSON.stringify(roles) !== JSON.stringify(seamRun)) problem = `the correlate role expects ${JSON.stringify(roles)}, seam run with these collectors ${JSON.stringify(seamRun)}`;
+      else if (JSON.stringify(roles) !== JSON.stringify(c.expect)) problem = `the correlate role expects ${JSON.stringify(roles)}, not ${JSON.stringify(c.expect)}`;
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    if (problem !== undefined) {
+      failures.push(`correlate.sourceDelayMs (${c.name}): ${problem}`);
+      wrong++;
+    }
+    log(`source delay ${c.name}: correlate role expects ${JSON.stringify(roles)}, as seam run would: ${problem === undefined ? 'yes' : 'NO'}`);
+  }
+  if (wrong > 0) invalid++;
 }
 /**
  * The service-account names deploy/iam/README.md tells operators to put in the trust policies (review platsec L1):

@@ -5,6 +5,14 @@ section is refused there: the collectors and the ingest endpoint get their own f
 {{- define "seam.baseConfig" -}}
 {{- $cfg := deepCopy (default (dict) .Values.config) -}}
 {{- if hasKey $cfg "collect" }}{{ fail "config.collect: leave it out; the collectors are collect.sources (the chart writes collect.yml and ingest.yml)" }}{{ end -}}
+{{- /* correlate.sourceDelayMs: the default `seam run` takes from a CloudTrail collector in its own seam.yml
+  (src/pipeline/expected-delay.ts, ADR 0009 5c). The roles' copy has no `collect`, so the chart writes it when
+  collect.sources read CloudTrail and config.correlate does not set it (`{}` there: none). */ -}}
+{{- $correlate := deepCopy (default (dict) $cfg.correlate) -}}
+{{- if and (not (hasKey $correlate "sourceDelayMs")) (eq (include "seam.collectsCloudTrail" .) "true") -}}
+{{- $_ := set $correlate "sourceDelayMs" (dict "cloudtrail" 900000) -}}
+{{- $_ := set $cfg "correlate" $correlate -}}
+{{- end -}}
 {{- $_ := set $cfg "metrics" (dict "addr" (printf ":%d" (int .Values.metrics.port))) -}}
 {{- with .Values.awsIpRanges }}{{ if .configMap -}}
 {{- $native := deepCopy (default (dict) $cfg.native) -}}
@@ -30,6 +38,29 @@ section is refused there: the collectors and the ingest endpoint get their own f
 {{- end -}}
 {{- end -}}
 {{- toYaml $cfg -}}
+{{- end -}}
+
+{{/*
+"true" when the chart's collectors read a CloudTrail log group, as resolveGroup (src/sources/cloudwatch-logs/parse.ts)
+tells one: `source: cloudtrail`, or no source, a name that is not an EKS cluster's group and says cloudtrail.
+*/}}
+{{- define "seam.collectsCloudTrail" -}}
+{{- $found := false -}}
+{{- if .Values.collect.enabled -}}
+{{- range $name, $src := (default (dict) .Values.collect.sources) -}}
+{{- if eq (toString $src.type) "cloudwatch-logs" -}}
+{{- range $g := (default (list) $src.logGroups) -}}
+{{- $name := toString $g.logGroupName -}}
+{{- if $g.source -}}
+{{- if eq (toString $g.source) "cloudtrail" }}{{ $found = true }}{{ end -}}
+{{- else if and (not (regexMatch "^/aws/eks/[^/]+/cluster$" $name)) (regexMatch "(?i)cloudtrail" $name) -}}
+{{- $found = true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $found -}}
 {{- end -}}
 
 {{/* collect.yml: seam.yml plus the collectors, each with the ownership the replica count and `collect.ownership` call for. */}}
