@@ -810,7 +810,22 @@ function dockerChecks(): string[] {
   }
   for (const m of dockerfile.matchAll(/node (bin\/[\w.-]+\.mjs)/g)) if (!existsSync(join(ROOT, m[1]!))) problems.push(`Dockerfile runs ${m[1]}, which does not exist`);
   if (!/SEAM_RUNTIME=dist/.test(dockerfile) || !/bin\/build\.mjs/.test(dockerfile)) problems.push('Dockerfile does not build dist/ and run it (SEAM_RUNTIME=dist, ADR 0013)');
-  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { build?: { dockerfile?: string }; command?: string[]; volumes?: string[]; environment?: Record<string, string> }> };
+  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { image?: string; build?: { dockerfile?: string }; command?: string[]; volumes?: string[]; environment?: Record<string, string> }> };
+  // Compose's Kafka, OpenSearch and Dashboards images are the versions the tests run (deploy/local's jars from Maven
+  // Central): a compose user gets what was tested. The tag is the default of `${OPENSEARCH_VERSION:-x}` where given.
+  const pomVersion = (pom: string, prop: string): string | undefined => new RegExp(`<${prop}>([^<]+)</${prop}>`).exec(readFileSync(join(ROOT, pom), 'utf8'))?.[1];
+  const tested: [string, string, string | undefined][] = [
+    ['kafka', 'apache/kafka', pomVersion('deploy/local/kafka/pom.xml', 'kafka.version')],
+    ['opensearch', 'opensearchproject/opensearch', pomVersion('deploy/local/opensearch/pom.xml', 'opensearch.version')],
+    ['opensearch-dashboards', 'opensearchproject/opensearch-dashboards', pomVersion('deploy/local/opensearch/pom.xml', 'opensearch.version')],
+  ];
+  for (const [svc, repo, version] of tested) {
+    const image = compose.services[svc]?.image ?? '';
+    const tag = /^[^:]+:(?:\$\{[A-Z_]+:-([^}]+)\}|(.+))$/.exec(image);
+    const got = tag?.[1] ?? tag?.[2];
+    if (version === undefined) problems.push(`deploy/local has no ${svc === 'kafka' ? 'kafka' : 'opensearch'}.version to compare compose's ${svc} with`);
+    else if (!image.startsWith(`${repo}:`) || got !== version) problems.push(`compose ${svc}: image ${image || '(none)'}, but the tests run ${repo.split('/')[1]} ${version} (deploy/local): use ${repo}:${version}`);
+  }
   for (const [name, svc] of Object.entries(compose.services)) {
     if (svc.build?.dockerfile && !existsSync(join(ROOT, svc.build.dockerfile))) problems.push(`compose ${name}: no ${svc.build.dockerfile}`);
     for (const v of svc.volumes ?? []) {
@@ -841,7 +856,7 @@ function dockerChecks(): string[] {
 }
 const docker = dockerChecks();
 for (const p of docker) failures.push(`docker: ${p}`);
-log(`docker: Dockerfile and docker-compose.yml consistent with the repository, the compiled build and seam.compose.yml: ${docker.length === 0 ? 'yes' : `NO (${docker.length} problems)`} (static checks: no Docker engine here, nothing is built or run)`);
+log(`docker: Dockerfile and docker-compose.yml consistent with the repository, the compiled build, seam.compose.yml and the Kafka/OpenSearch versions the tests run: ${docker.length === 0 ? 'yes' : `NO (${docker.length} problems)`} (static checks: no Docker engine here, nothing is built or run)`);
 
 // ── 2c. IAM policies (deploy/iam): static, no AWS account here ────────────────────────────────────────────
 /**
