@@ -89,6 +89,17 @@ describe('rule cache (stage 1 keyed by content hash)', () => {
     expect(none).toMatchObject({ create: [CT], update: [], winHit: true, winMiss: false });
   });
 
+  it("a rule the cache holds (no source feeds it) keeps where its name: key is, for lint's SEAM_ERR_RULE_NAME", async () => {
+    const NAMED = '11111111-2222-4333-8444-555555555554';
+    writeFileSync(join(rules, 'win_named.yml'), winRule(NAMED, 'x').replace(`id: ${NAMED}\n`, `id: ${NAMED}\n# kept from the old file\nname: win_old_name\n`));
+    const at = (r: Awaited<ReturnType<typeof load>>): unknown => r.ruleset.rules.find((x) => x.id === NAMED)?.namePos;
+    expect(at(await loadRules([rules]))).toEqual({ line: 4, column: 1 });
+    expect(at(await load())).toEqual({ line: 4, column: 1 });
+    const warm = await load();
+    expect(warm.cache).toMatchObject({ state: 'warm', misses: 0 });
+    expect(at(warm)).toEqual({ line: 4, column: 1 });
+  });
+
   it('an edited rule is parsed and compiled again: the new text is what runs', async () => {
     await load();
     writeFileSync(join(rules, 'ct.yml'), ctRule(CT, 'UpdateAccessKey'));

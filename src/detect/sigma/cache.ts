@@ -156,7 +156,8 @@ function metaOk(m: unknown): boolean {
     typeof x.pos === 'object' &&
     x.pos !== null &&
     typeof x.pos.line === 'number' &&
-    typeof x.pos.column === 'number'
+    typeof x.pos.column === 'number' &&
+    (x.namePos === undefined || (typeof x.namePos === 'object' && x.namePos !== null && typeof x.namePos.line === 'number' && typeof x.namePos.column === 'number'))
   );
 }
 

@@ -248,7 +248,8 @@ export function nameWarnings(rules: readonly CompiledRule[], correlations: reado
   for (const d of [...rules, ...correlations]) {
     if (d.name === undefined) continue;
     const list = byFile.get(d.file);
-    const entry = { name: d.name, id: d.id, line: d.line, column: d.column, correlation: !('pred' in d) };
+    // At the `name:` key (the document's start when its position is not known).
+    const entry = { name: d.name, id: d.id, line: d.namePos?.line ?? d.line, column: d.namePos?.column ?? d.column, correlation: !('pred' in d) };
     if (list === undefined) byFile.set(d.file, [entry]);
     else list.push(entry);
   }

@@ -333,7 +333,7 @@ describe('seam rules lint, strictness per the Sigma schema', () => {
 describe('seam rules lint: a name that is not its file name', () => {
   const rule = (name: string | undefined, id: string): string =>
     `title: Keys\nid: 0e5b7c2a-1d3f-4a6b-8c9d-0000000000${id}\n${name === undefined ? '' : `name: ${name}\n`}level: low\nlogsource:\n    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n        eventName: CreateAccessKey\n    condition: sel\n`;
-  it('warns (exit 0) about a renamed or copied file whose name was kept; not about a rule without a name (SigmaHQ), nor a feeder beside a correlation named after the file', async () => {
+  it('warns (exit 0), at its name: key, about a renamed or copied file whose name was kept; not about a rule without a name (SigmaHQ), nor a feeder beside a correlation named after the file', async () => {
     const d = await mkdtemp(join(tmpdir(), 'seam-lint-name-'));
     try {
       await writeFile(join(d, 'ct_key_created_v2.yml'), rule('ct_key_created', '01'));
@@ -345,8 +345,8 @@ describe('seam rules lint: a name that is not its file name', () => {
       const { code, text } = await lint([d]);
       expect(code).toBe(0);
       expect(text.split('\n').filter((l) => l.includes('SEAM_ERR_RULE_NAME'))).toEqual([
-        `${join(d, 'corr_misnamed.yml')}:13:1: SEAM_ERR_RULE_NAME (warning) name 'corr_other' is not the file's name 'corr_misnamed' (nor is any other name in it: key_feeder_2): correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file corr_other.yml (and its test corr_other.test.yml), or set name: corr_misnamed`,
-        `${join(d, 'ct_key_created_v2.yml')}:1:1: SEAM_ERR_RULE_NAME (warning) name 'ct_key_created' is not the file's name 'ct_key_created_v2': correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file ct_key_created.yml (and its test ct_key_created.test.yml), or set name: ct_key_created_v2`,
+        `${join(d, 'corr_misnamed.yml')}:14:1: SEAM_ERR_RULE_NAME (warning) name 'corr_other' is not the file's name 'corr_misnamed' (nor is any other name in it: key_feeder_2): correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file corr_other.yml (and its test corr_other.test.yml), or set name: corr_misnamed`,
+        `${join(d, 'ct_key_created_v2.yml')}:3:1: SEAM_ERR_RULE_NAME (warning) name 'ct_key_created' is not the file's name 'ct_key_created_v2': correlations, filters and overrides refer to a rule by its name, and people look for it by file; rename the file ct_key_created.yml (and its test ct_key_created.test.yml), or set name: ct_key_created_v2`,
       ]);
     } finally {
       await rm(d, { recursive: true, force: true });

@@ -319,6 +319,7 @@ class Loader {
       const c: CorrelationDoc & { meta: RuleMeta } = { doc: doc!.js, file, line: doc!.pos.line, column: doc!.pos.column, node: doc!.node, meta };
       if (meta.id !== undefined) c.id = meta.id;
       if (meta.name !== undefined) c.name = meta.name;
+      if (meta.namePos !== undefined) c.namePos = meta.namePos;
       this.correlations.push(c);
       this.stats.correlations++;
       return;
@@ -387,7 +388,7 @@ class Loader {
         return (kind === undefined || event.kind === kind) && this.pred(new EvalCtx(fields).reset(event));
       },
     };
-    for (const k of ['name', 'level', 'status', 'description', 'fields', 'falsepositives'] as const) {
+    for (const k of ['name', 'namePos', 'level', 'status', 'description', 'fields', 'falsepositives'] as const) {
       if (meta[k] !== undefined) (rule as unknown as Record<string, unknown>)[k] = meta[k];
     }
     const triage = triageOf(meta.description);

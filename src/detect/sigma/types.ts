@@ -43,6 +43,8 @@ export interface CorrelationDoc {
   column: number;
   id?: string;
   name?: string;
+  /** Where the `name:` key is (lint's SEAM_ERR_RULE_NAME points there). */
+  namePos?: { line: number; column: number };
   /** The document's position tree, when read from a file: problems point at the offending key. */
   node?: YNode;
 }
@@ -52,6 +54,8 @@ export interface CompiledRule {
   id: string;
   title: string;
   name?: string;
+  /** Where the `name:` key is (lint's SEAM_ERR_RULE_NAME points there). */
+  namePos?: { line: number; column: number };
   level?: string;
   status?: string;
   description?: string;

@@ -21,6 +21,8 @@ export interface RuleMeta {
   title: string;
   id?: string;
   name?: string;
+  /** Where the `name:` key is: SEAM_ERR_RULE_NAME points there. */
+  namePos?: Pos;
   status?: string;
   level?: string;
   description?: string;
@@ -112,7 +114,10 @@ export function validateDoc(doc: ReadDoc, file: string, diags: Diagnostic[]): Ru
   if (nameE) {
     const n = str(nameE.value);
     if (n === undefined) err(nameE.value.pos, 'name must be a string');
-    else meta.name = n;
+    else {
+      meta.name = n;
+      meta.namePos = nameE.keyPos;
+    }
   }
 
   for (const k of ['date', 'modified']) {
