@@ -64,7 +64,7 @@ const HOLD_S = 1.2; // ≥ 2 × the default 250 ms interval, with room for a loa
 const DEMO_FILE = join(ROOT, 'deploy/demo/eks-demo.jsonl');
 /** The demo's `kubectl exec` into payments/api (bench/generate-demo.ts: T0 + 9 min). */
 const DEMO_EXEC_MS = Date.parse('2024-11-05T14:09:00.000Z');
-const SENSOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=24', '--v8-pool-size=0'];
+const SENSOR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=24', '--v8-pool-size=0', '--jitless'];
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);

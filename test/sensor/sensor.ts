@@ -48,8 +48,8 @@ const REPEAT = 8;
 const APP_USER = 'seam-sensor-app';
 const OTHER_USER = 'seam-sensor-other';
 const CPU_BUDGET_MS_PER_S = 25;
-// As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation, a 24 MB old space, no V8 worker threads.
-const SENSOR_NODE_FLAGS = `--max-semi-space-size=1 --max-old-space-size=24 --v8-pool-size=0 ${process.env.SENSOR_NODE_EXTRA ?? ''}`.trim(); // SENSOR_NODE_EXTRA: e.g. --cpu-prof to profile a run
+// As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation, a 24 MB old space, no JIT (ADR 0012).
+const SENSOR_NODE_FLAGS = `--max-semi-space-size=1 --max-old-space-size=24 --v8-pool-size=0 --jitless ${process.env.SENSOR_NODE_EXTRA ?? ''}`.trim(); // SENSOR_NODE_EXTRA: e.g. --cpu-prof to profile a run
 const RSS_BUDGET_MB = 64;
 // Heartbeats every second here (60 s by default), so a SIGSTOP of a few seconds is several missed intervals.
 const HEARTBEAT_MS = 1000;
