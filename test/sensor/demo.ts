@@ -52,7 +52,7 @@ import { SidecarSource } from '../../src/sources/sidecar/source.ts';
 import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import { waitSettled, type GroupInputs } from '../helpers/kafka-settle.ts';
 import { demoDetection } from '../order/demo.ts';
-import { asUser, buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT, waitUntil } from './pod-lib.ts';
+import { asUser, buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT, SENSOR_GLIBC_TUNABLES, waitUntil } from './pod-lib.ts';
 
 const CLUSTER = 'prod-eks-01';
 const ACCOUNT = '111122223333';
@@ -144,7 +144,7 @@ writeFileSync(
   podScript,
   `#!/bin/sh
 # pid 1 of the test pod payments/${POD}: the sensor, the app, then the exec when the test says so.
-${u} ${process.execPath} ${SENSOR_NODE_FLAGS.join(' ')} ${bundle} 2> ${dir}/sensor.err &
+GLIBC_TUNABLES=${SENSOR_GLIBC_TUNABLES} ${u} ${process.execPath} ${SENSOR_NODE_FLAGS.join(' ')} ${bundle} 2> ${dir}/sensor.err &
 read app < ${appTrigger}
 ${u} ${process.execPath} -e "require('http').createServer((q, s) => s.end('ok')).listen(8080, '${net.podIp}'); setInterval(() => require('http').get('http://${net.serviceIp}:${upstreamPort}/', (r) => r.resume()), 5000)" &
 read go < ${trigger}

@@ -21,6 +21,13 @@ export function ensureUser(name: string): { uid: number; gid: number } {
 /** setpriv arguments that run a command as `u` with no capability at all (empty bounding set, no_new_privs). */
 export const asUser = (u: { uid: number; gid: number }): string[] => ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
 
+/**
+ * glibc's malloc as the sensor image sets it (deploy/docker/Dockerfile, target sensor; ADR 0012): fixed mmap and trim
+ * thresholds of 64 KB instead of the dynamic ones, which grow after the first large frees (OpenSSL's, V8's) and then
+ * keep freed memory at the top of the heap. Node 24 with a live TLS connection: peak RSS 65-66 -> 62-63 MB.
+ */
+export const SENSOR_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=65536';
+
 /** Builds the sensor bundle the image ships (bin/build-sensor.mjs) into `file`. */
 export function buildSensorBundle(file: string): void {
   const built = spawnSync(process.execPath, [join(ROOT, 'bin/build-sensor.mjs'), file], { encoding: 'utf8' });

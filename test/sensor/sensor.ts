@@ -10,7 +10,7 @@
  * the metadata address (routed by --connect-to to a stand-in outside the pod, since 169.254.169.254 is
  * unreachable here; the metadata-address list is configured to include the stand-in), TCP/UDP connections, a dropped
  * binary, a miner command line, token and credential files held open. A process of another user does some of
- * the same, to show what the sensor cannot see of it. The sensor POSTs to the real sidecar ingest endpoint,
+ * the same, to show what the sensor cannot see of it. The sensor POSTs over HTTPS (test CA) to the real sidecar ingest endpoint,
  * which writes to the real Kafka; the records are read back, compared with what the app wrote it did, and
  * replayed through `seam replay --rules detections` to see the rt_* rules fire, and through `seam identity explain`
  * with a CloudTrail AssumeRoleWithWebIdentity fixture to see the pod joined to its service account's IRSA session.
@@ -23,7 +23,7 @@
  * burst and a quiet stretch after it (both printed). The machine is shared and loaded: the load average is printed beside them.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, readlinkSync, realpathSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, readlinkSync, realpathSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -36,9 +36,9 @@ import { TOPICS } from '../../src/bus/topics.ts';
 import { SidecarSourceConfig } from '../../src/sources/sidecar/config.ts';
 import { sha256Hex } from '../../src/sources/sidecar/parse.ts';
 import { SidecarSource } from '../../src/sources/sidecar/source.ts';
-import { ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
+import { ensureTestTls, ensureUp, endpoints, stop } from '../../deploy/local/services-lib.mjs';
 import type { BusMessage, BusProducer } from '../../src/bus/types.ts';
-import { buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT, waitUntil } from './pod-lib.ts';
+import { buildSensorBundle, createPodNetwork, ensureUser, projectedToken, ROOT, SENSOR_GLIBC_TUNABLES, waitUntil } from './pod-lib.ts';
 
 const INTERVAL_MS = 250; // the sensor's default (src/sensor/config.ts): the figures are for the default
 const HOLD_S = 1.2; // what "held" means: ≥ 2 × interval with room for a loaded machine
@@ -48,7 +48,8 @@ const REPEAT = 8;
 const APP_USER = 'seam-sensor-app';
 const OTHER_USER = 'seam-sensor-other';
 const CPU_BUDGET_MS_PER_S = 25;
-// As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation, a 24 MB old space, no JIT (ADR 0012).
+// As the image runs it (deploy/docker/Dockerfile, target sensor): a 1 MB young generation, a 24 MB old space, no JIT, and
+// glibc's malloc with fixed thresholds (SENSOR_GLIBC_TUNABLES, set on the sensor's command line in the pod; ADR 0012).
 const SENSOR_NODE_FLAGS = `--max-semi-space-size=1 --max-old-space-size=24 --v8-pool-size=0 --jitless ${process.env.SENSOR_NODE_EXTRA ?? ''}`.trim(); // SENSOR_NODE_EXTRA: e.g. --cpu-prof to profile a run
 const RSS_BUDGET_MB = 64;
 // Heartbeats every second here (60 s by default), so a SIGSTOP of a few seconds is several missed intervals.
@@ -226,8 +227,27 @@ const producer: BusProducer = {
 };
 const beatsText = (): string => `${heartbeatsSeen.length} heartbeats, last ${JSON.stringify(heartbeatsSeen.at(-1) ?? null)}`;
 const scansNow = (): number => Math.max(0, ...heartbeatsSeen.map((h) => h.scans));
-const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: net.hostIp, port: 0, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer });
+// The ingest endpoint over HTTPS, as in production (ADR 0012): the measured peak RSS then includes the tls module,
+// OpenSSL's state for the handshakes and the live connection the sensor keeps to the endpoint. Its certificate is
+// for the endpoint's own address, signed by the project's test CA (deploy/local/services-lib.mjs, .cache/tls);
+// the sensor trusts that CA alone (SEAM_INGEST_CA_FILE, a copy it can read as its unprivileged user).
+const testTls = await ensureTestTls();
+const ingestCa = join(dir, 'ingest-ca.pem');
+copyFileSync(testTls.ca, ingestCa);
+chmodSync(ingestCa, 0o644);
+const ingestKey = join(dir, 'ingest.key');
+const ingestCert = join(dir, 'ingest.crt');
+const ossl = (...args: string[]): void => {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) fail(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+};
+writeFileSync(join(dir, 'ingest.ext'), `subjectAltName=IP:${net.hostIp}\nextendedKeyUsage=serverAuth\n`);
+ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', ingestKey, '-out', join(dir, 'ingest.csr'), '-subj', `/CN=${net.hostIp}`);
+// -set_serial, not -CAcreateserial: the shared .cache/tls stays untouched.
+ossl('x509', '-req', '-in', join(dir, 'ingest.csr'), '-CA', testTls.ca, '-CAkey', join(testTls.dir, 'ca.key'), '-set_serial', `0x${Date.now().toString(16)}`, '-out', ingestCert, '-days', '2', '-extfile', join(dir, 'ingest.ext'));
+const ingest = new SidecarSource(SidecarSourceConfig.parse({ type: 'sidecar', host: net.hostIp, port: 0, tls: { certFile: ingestCert, keyFile: ingestKey }, tokens: [{ id: 'sensor-test', sha256: sha256Hex(TOKEN), cluster, account: '111122223333', workload: 'shop/checkout', serviceAccount: 'checkout' }] }), { producer });
 const ingestUrl = await ingest.listen();
+if (!ingestUrl.startsWith('https://')) fail(`the ingest endpoint is not HTTPS: ${ingestUrl}`);
 
 // ---- the pod -----------------------------------------------------------------------------------------------
 const podScript = join(dir, 'pod.sh');
@@ -239,7 +259,7 @@ writeFileSync(
   podScript,
   `#!/bin/sh
 # pid 1 of the test pod: the sensor container, then the app container, then another user's process.
-${as('app').join(' ')} ${process.execPath} ${SENSOR_NODE_FLAGS} ${bundle} 2> ${dir}/sensor.err &
+GLIBC_TUNABLES=${SENSOR_GLIBC_TUNABLES} ${as('app').join(' ')} ${process.execPath} ${SENSOR_NODE_FLAGS} ${bundle} 2> ${dir}/sensor.err &
 read go < ${appTrigger}
 ${as('app').join(' ')} sh ${join(ROOT, 'test/sensor/fake-app.sh')} &
 ${as('other').join(' ')} bash -c "exec 3<>/dev/tcp/${SVC_IP}/${svcPort}; exec 5< ${k8s.path}; sleep ${HOLD_S * 3}" &
@@ -261,6 +281,7 @@ const env: NodeJS.ProcessEnv = {
   SEAM_CONTAINERS: 'app=111122223333.dkr.ecr.us-west-2.amazonaws.com/checkout:1.0.0',
   SEAM_INGEST_URL: ingestUrl,
   SEAM_INGEST_TOKEN: TOKEN,
+  SEAM_INGEST_CA_FILE: ingestCa,
   // The real addresses plus the local stand-in (the real ones are unreachable from here).
   SEAM_METADATA_ADDRESSES: `169.254.169.254,169.254.170.2,169.254.170.23,${META_IP}`,
   SEAM_SENSITIVE_PATHS: [eks.canonical, k8s.canonical, '*/.aws/credentials', '/etc/shadow'].join(','),
