@@ -39,6 +39,8 @@ interface RoleStatsView {
   watermarks?: Record<string, number>;
   /** correlate: stage 1's progress (event time, ms) per raw partition `<topic>/<partition>`, the furthest any owned partition heard of. */
   stage1?: Record<string, number>;
+  /** correlate: signals the Sigma correlations dropped as older than their clock (ADR 0009, known gap). */
+  correlationLateDrops?: number;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -333,6 +335,15 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
           for (const p of s.unbuilt ?? []) why.push(`partition ${p} not rebuilt yet`);
         }
         return why.length === 0 ? undefined : why.join(', ');
+      },
+    });
+    new Counter({
+      name: 'seam_correlation_late_dropped_total',
+      help: 'Signals no Sigma correlation counted because they were older than the correlations\' clock (single-event rules still ran on them). Non-zero after old records were produced into a running pipeline whose input had gone quiet (a replay, a collector catching up): the clock had followed the wall clock (ADR 0009, known gap).',
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(correlates().reduce((n, s) => n + (s.correlationLateDrops ?? 0), 0));
       },
     });
     new Gauge({

@@ -187,6 +187,11 @@ interface PartitionState {
   advancedMs: number;
   /** Newest event time handed to the stage. */
   newestMs: number;
+  /**
+   * Signals the stage's Sigma correlations have dropped as late (older than their clock), as last counted into
+   * `stats.correlationLateDrops`: after a rebuild, what the rebuild's own replay dropped, so it is not counted twice.
+   */
+  lateDropsSeen: number;
   /** The watermark at the last release (event time, ms; -Infinity before the first): `seam_correlate_watermark_seconds`. */
   watermarkMs: number;
   /**
@@ -242,7 +247,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    */
   const inRebuild = new Set<number>();
   const rebuildSeconds: number[] = [];
-  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, eventsNotResent: 0, abandonedRebuilds: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, quietAdvances: 0, staleLooks: 0, handedOverEvents: 0, adopted: 0, released: 0 };
+  const stats = { messages: 0, alerts: 0, earlyAlerts: 0, earlyErrors: 0, earlySkipped: 0, events: 0, rebuilds: 0, rebuiltSignals: 0, suppressedOnRebuild: 0, eventsNotResent: 0, abandonedRebuilds: 0, duplicateSignals: 0, duplicateAlerts: 0, findingUpdates: 0, findingEscalations: 0, identityRecords: 0, restoredIdentity: 0, restoredIdentityAfter: 0, stageErrors: 0, lateSignals: 0, lateAlerts: 0, correlationLateDrops: 0, quietAdvances: 0, staleLooks: 0, handedOverEvents: 0, adopted: 0, released: 0 };
   const max = o.maxRemembered ?? 200_000;
   const lateness = o.detection.allowedLatenessMs;
   const watch = o.order === undefined ? undefined : new UpstreamWatch(o.order.upstream, o.order.idleMs ?? 10_000);
@@ -288,6 +293,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       processed: 0,
       advancedMs: -Infinity,
       newestMs: -Infinity,
+      lateDropsSeen: 0,
       watermarkMs: -Infinity,
     };
   };
@@ -495,6 +501,31 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   };
   /** Is a re-read signal flagged `emitted` sent again all the same (it sorts after `resendAfter`)? */
   const resent = (st: PartitionState, t: number, id: unknown): boolean => st.resendAfter !== undefined && !atOrBefore(t, typeof id === 'string' ? id : '', st.resendAfter);
+
+  /** Signals the stage's Sigma correlations dropped as late so far (the engine's `dropped.late`). */
+  const correlationLateOf = (st: PartitionState): number =>
+    (st.stage.stats() as { sigma?: { correlation?: { dropped?: { late?: number } } } }).sigma?.correlation?.dropped?.late ?? 0;
+  /**
+   * Counts what the correlations dropped as late since the last count (`correlationLateDrops`, a metric) and says so
+   * at most once a minute. A signal older than the correlations' clock is still evaluated by the single-event rules
+   * (flagged late when the role's own buffer saw it late), but no correlation sees it: after a quiet spell the clock
+   * follows the wall clock, and older records produced afterwards (a replay, a collector catching up into a running
+   * pipeline) are late for every correlation (ADR 0009, known gap).
+   */
+  let lateDropsLoggedAt = -Infinity;
+  const countLateDrops = (st: PartitionState): void => {
+    const n = correlationLateOf(st);
+    if (!(n > st.lateDropsSeen)) return;
+    stats.correlationLateDrops += n - st.lateDropsSeen;
+    st.lateDropsSeen = n;
+    const now = Date.now();
+    if (now - lateDropsLoggedAt < HELD_LOG_MS) return;
+    lateDropsLoggedAt = now;
+    log.warn(
+      { correlationLateDrops: stats.correlationLateDrops, stageClock: Number.isFinite(st.advancedMs) ? new Date(st.advancedMs).toISOString() : null },
+      'Sigma correlations dropped signals older than their clock: no correlation counts them (single-event rules still run). After a quiet spell the clock follows the wall clock, so old records produced into a running pipeline (a replay, a collector catching up) are late for correlations (ADR 0009). Replay history into fresh topics and groups, or with `seam replay`.',
+    );
+  };
 
   /**
    * Hands on what the watermark has passed, in order. When the input is quiet (every raw partition
@@ -827,6 +858,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
         }
         stats.rebuilds++;
         stats.rebuiltSignals += p.signals;
+        st.lateDropsSeen = correlationLateOf(st);
         rebuildSeconds.push(seconds);
         if (p.signals > 0 || restored.stats.records > 0) log.info({ partition: p.partition, signals: p.signals, sentBefore: p.sent === undefined ? null : new Date(p.sent.t).toISOString(), identity: restored.stats, together: targets.length, ms: Math.round(seconds * 1000) }, 'Rebuilt correlation state from seam.identity and seam.signals.');
         out.set(p.partition, st);
@@ -918,6 +950,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     }
     let st = states.get(partition);
     if (st === undefined || st.next !== BigInt(batch[0]!.offset)) {
+      if (st !== undefined) countLateDrops(st);
       states.delete(partition);
       st = await rebuildWith(partition, batch[0]!, keepAlive, signal);
     }
@@ -977,6 +1010,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     const mine = new Set(owned);
     for (const partition of states.keys()) {
       if (!mine.has(partition)) {
+        countLateDrops(states.get(partition)!);
         states.delete(partition);
         stats.released++;
       }
@@ -1163,6 +1197,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       await producer?.close();
     },
     stats: () => {
+      for (const st of states.values()) countLateDrops(st);
       const byStage = [...states.values()].map((s) => s.stage.stats());
       let held = 0;
       let settled = true;
