@@ -1115,6 +1115,8 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
       // While this member still owns its partitions (not during a rebalance, not after a crash: then nothing).
       await consumer?.recommit?.().catch((e: unknown) => log.warn({ error: (e as Error).message }, 'Could not commit the output mark at stop; the next owner sends again what this member handed on since its last commit.'));
     } finally {
+      // The counters at exit include what the correlations dropped since the last look at them.
+      for (const st of states.values()) countLateDrops(st);
       states.clear();
     }
   };
