@@ -145,6 +145,68 @@ describe('when the scanner reads the socket tables', () => {
   });
 });
 
+// The race the sensor test met (session 36): a process forked after a scan listed the processes connects before
+// the same scan reads the tables. Its socket has no holder in that scan; it must not be reported unowned for good.
+describe('a connection whose owner the scan has not listed yet', () => {
+  it('waits one scan for an owner, reports a still unowned one once, and one gone by then as it was seen', () => {
+    const proc = mkdtempSync(join(tmpdir(), 'seam-fakeproc-'));
+    try {
+      const put = (path: string, text: string): void => {
+        mkdirSync(join(proc, path, '..'), { recursive: true });
+        writeFileSync(join(proc, path), text);
+      };
+      const pid = (n: number, comm: string): void => {
+        put(`${n}/stat`, `${n} (${comm}) S 1 ${n} ${n} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${5000 + n} 1000 100 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0`);
+        put(`${n}/cmdline`, `${comm}\u000030\u0000`);
+        put(`${n}/cgroup`, '0::/\n');
+        put(`${n}/status`, `Name:\t${comm}\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nCapPrm:\t0\n`);
+        mkdirSync(join(proc, `${n}/fd`), { recursive: true });
+        symlinkSync(`/usr/bin/${comm}`, join(proc, `${n}/exe`));
+      };
+      put('stat', 'cpu 1 2 3\nbtime 1700000000\n');
+      put('loadavg', '0.10 0.10 0.10 1/100 42\n');
+      pid(42, 'sleep');
+      const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+      for (const t of ['tcp', 'tcp6', 'udp6']) put(`net/${t}`, head);
+      // Connected UDP sockets (remote port set) 10.0.0.2:<port> -> 10.0.0.53:53, by inode.
+      const udp = (...inodes: number[]): void =>
+        put('net/udp', head + inodes.map((i, n) => `  ${n}: 0200000A:${(40000 + i).toString(16).toUpperCase()} 3500000A:0035 01 00000000:00000000 00:00000000 00000000  1000        0 ${i} 2 0000000000000000 0\n`).join(''));
+      udp();
+      put('net/snmp', 'Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\nTcp: 1 200 120000 -1 10 0\n');
+      const s = new Scanner(configFromEnv({ SEAM_POD_NAMESPACE: 'shop', SEAM_POD_NAME: 'p', SEAM_SENSOR_CONFIG: JSON.stringify({ procPath: proc, connectionSweepMs: 2000 }) }), undefined, 4242);
+      const t0 = 1_800_000_000_000;
+      const nets = (events: RuntimeRecord[]): unknown[] =>
+        events.filter((e) => e.kind === 'network').map((e) => [(e.network as { inode: number }).inode, (e.process as { pid?: number } | undefined)?.pid ?? e.owner, e.time]);
+      s.scan(t0);
+      // The sweep reads the table: socket 777 is connected, nobody listed holds it. Not reported yet.
+      udp(777);
+      expect(nets(s.scan(t0 + 2000))).toEqual([]);
+      // pid 43 (forked after the last listing) holds it: reported once, owned, at the time it was first seen.
+      pid(43, 'bash');
+      symlinkSync('socket:[777]', join(proc, '43/fd/4'));
+      expect(nets(s.scan(t0 + 2250))).toEqual([[777, 43, new Date(t0 + 2000).toISOString()]]);
+      expect(s.counters).toMatchObject({ connections: 1, unownedConnections: 0 });
+      // Socket 778 with no readable holder (another UID): unowned at the sweep, still unowned at the next scan.
+      udp(777, 778);
+      expect(nets(s.scan(t0 + 4000))).toEqual([]);
+      expect(nets(s.scan(t0 + 4250))).toEqual([[778, 'unknown', new Date(t0 + 4000).toISOString()]]);
+      expect(nets(s.scan(t0 + 4500))).toEqual([]);
+      // Socket 779 seen unowned, closed before the next scan: still reported, as it was seen (nothing lost).
+      udp(777, 778, 779);
+      expect(nets(s.scan(t0 + 6000))).toEqual([]);
+      udp(777, 778);
+      expect(nets(s.scan(t0 + 6250))).toEqual([[779, 'unknown', new Date(t0 + 6000).toISOString()]]);
+      expect(s.counters).toMatchObject({ connections: 1, unownedConnections: 2 });
+      // Nothing waits any more: the next scans do not read the tables until the sweep.
+      const reads = s.counters.udpTableReads + s.counters.tableReads;
+      s.scan(t0 + 6500);
+      expect(s.counters.udpTableReads + s.counters.tableReads).toBe(reads);
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('configuration from the environment', () => {
   it('says what is missing', () => {
     expect(() => configFromEnv({})).toThrow(/pod\.namespace.*SEAM_POD_NAMESPACE/);

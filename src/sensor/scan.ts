@@ -70,6 +70,12 @@ export class Scanner {
   private tcpOpensAtRead: number | undefined;
   /** Sockets of watched processes first seen recently and not yet connected (socket() comes before connect()). */
   private readonly pendingSockets = new Map<number, number>();
+  /**
+   * Connections seen in the tables with no owner, not reported yet: a process started after this scan listed the
+   * processes (a fork and a connect() between the listing and the table read) is not among the holders until the
+   * next scan. Reported unowned only if the next read still finds no owner, or finds the socket gone.
+   */
+  private readonly unownedOnce = new Map<string, { socket: Socket; at: number }>();
   private lastSweepAt = 0;
   private readonly isMetadata: (ip: string) => boolean;
   private readonly sensitive: (path: string) => string | undefined;
@@ -236,8 +242,10 @@ export class Scanner {
     // UDP tables are read when a watched process holds a new or not yet connected socket, and every sweep
     // interval for sockets whose owner cannot be read.
     const sweep = now - this.lastSweepAt >= this.config.connectionSweepMs;
-    const tcp = tcpOpens === undefined ? newSocket || this.pendingSockets.size > 0 || sweep : tcpOpens !== this.tcpOpensAtRead;
-    if (!tcp && !newSocket && this.pendingSockets.size === 0 && !sweep) return out;
+    let unownedTcp = false;
+    for (const u of this.unownedOnce.values()) if (u.socket.proto === 'tcp') unownedTcp = true;
+    const tcp = (tcpOpens === undefined ? newSocket || this.pendingSockets.size > 0 || sweep : tcpOpens !== this.tcpOpensAtRead) || unownedTcp;
+    if (!tcp && !newSocket && this.pendingSockets.size === 0 && this.unownedOnce.size === 0 && !sweep) return out;
     if (sweep) this.lastSweepAt = now;
     if (tcp) {
       this.counters.tableReads++;
@@ -309,6 +317,7 @@ export class Scanner {
       let owner = owners.get(s.inode);
       if (owner?.excluded) {
         this.reportedSockets.add(key);
+        this.unownedOnce.delete(key);
         continue;
       }
       if (owner === undefined && !recheckedOwners) {
@@ -319,15 +328,30 @@ export class Scanner {
         owner = owners.get(s.inode);
         if (owner?.excluded) {
           this.reportedSockets.add(key);
+          this.unownedOnce.delete(key);
           continue;
         }
       }
+      if (owner === undefined && !this.unownedOnce.has(key)) {
+        // Perhaps a process this scan did not list yet: look again at the next scan before saying unowned.
+        this.unownedOnce.set(key, { socket: s, at: now });
+        continue;
+      }
+      const seenAt = this.unownedOnce.get(key)?.at ?? now;
+      this.unownedOnce.delete(key);
       this.reportedSockets.add(key);
       if (owner === undefined) {
         this.counters.unownedConnections++;
         if (!this.config.reportUnownedConnections) continue;
       } else this.counters.connections++;
-      out.push(this.networkEvent(s, now, owner, isInbound(s, listening)));
+      out.push(this.networkEvent(s, seenAt, owner, isInbound(s, listening)));
+    }
+    // Unowned at the last read and gone at this one: still a connection seen, reported as it was then (nothing lost).
+    for (const [key, u] of this.unownedOnce) {
+      if (live.has(key) || (!tcp && u.socket.proto === 'tcp')) continue;
+      this.unownedOnce.delete(key);
+      this.counters.unownedConnections++;
+      if (this.config.reportUnownedConnections) out.push(this.networkEvent(u.socket, u.at, undefined, isInbound(u.socket, listening)));
     }
     // Forget what closed, of the protocols just read (a TCP key starts with `tcp|` or `tw|`).
     for (const k of this.reportedSockets) if (!live.has(k) && (tcp || k.startsWith('udp|'))) this.reportedSockets.delete(k);
