@@ -55,8 +55,14 @@ export interface Detector {
   /** Correlation documents the loader handed over that did not compile (their errors are in `diagnostics`): they never fire. */
   readonly correlationsRejected: number;
   process(event: SeamEvent): Alert[];
-  /** Event time moved on to `eventTimeMs` with no event (the input is quiet): alerts of windows that closed. */
+  /** Event time moved on to `eventTimeMs` with no event (other accounts' events, in one thread's order): alerts of windows that closed. */
   advance(eventTimeMs: number): Alert[];
+  /**
+   * The input is quiet and time follows the wall clock to `t` (ADR 0009): the finals of judged correlation windows
+   * that closed, without making older signals late for the correlations that fire as soon as satisfied
+   * (`CorrelationEngine.quietTo`).
+   */
+  quiet(t: number): Alert[];
   /** End of input: judges open correlation windows and returns their alerts. */
   flush(): Alert[];
   stats(): DetectorStats;
@@ -110,6 +116,11 @@ export function createDetector(opts: DetectorOptions): Detector {
     },
     advance(t) {
       const out = engine.advanceTo(t);
+      counts.alerts += out.length;
+      return out;
+    },
+    quiet(t) {
+      const out = engine.quietTo(t);
       counts.alerts += out.length;
       return out;
     },

@@ -22,8 +22,14 @@ import { keyAlerts } from './incident-topic.ts';
 export interface DetectStage {
   readonly native: NativeEngine;
   process(event: SeamEvent): Alert[];
-  /** Event time moved on to `eventTimeMs` with no event (the input is quiet, ADR 0009): windows that closed. */
+  /** Event time moved on to `eventTimeMs` with no event (other accounts' events, replay workers): windows that closed. */
   advance(eventTimeMs: number): Alert[];
+  /**
+   * The input is quiet and time follows the wall clock to `t` (the correlate role, ADR 0009): GuardDuty joins and
+   * judged correlation windows that closed. Unlike `advance`, older signals handed on afterwards (a replay, a
+   * collector catching up) still count in the correlations that fire as soon as satisfied (`Detector.quiet`).
+   */
+  quiet(t: number): Alert[];
   flush(): Alert[];
   stats(): Record<string, unknown>;
   /** The identity facts the graph applied since the last call (always empty unless created with `collectFacts`). */
@@ -71,6 +77,11 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
     advance(t) {
       const out = native.advance(t);
       if (detector) out.push(...detector.advance(t));
+      return keyAlerts(out);
+    },
+    quiet(t) {
+      const out = native.advance(t);
+      if (detector) out.push(...detector.quiet(t));
       return keyAlerts(out);
     },
     flush() {

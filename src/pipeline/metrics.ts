@@ -339,7 +339,7 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
     });
     new Counter({
       name: 'seam_correlation_late_dropped_total',
-      help: 'Signals no Sigma correlation counted because they were older than the correlations\' clock (single-event rules still ran on them). Non-zero after old records were produced into a running pipeline whose input had gone quiet (a replay, a collector catching up): the clock had followed the wall clock (ADR 0009, known gap).',
+      help: 'Signals no Sigma correlation counted because they were late: older than the newest event time the correlations saw less the allowed lateness, or (judged correlations: lt, lte, eq, neq, averages) than the final a quiet advance produced. Single-event rules still ran on them. Non-zero after history older than what the pipeline had seen was produced into it (ADR 0009).',
       registers: [r],
       collect() {
         this.reset();

@@ -542,3 +542,47 @@ correlation:
     expect(internal.size).toBeLessThanOrEqual(11);
   });
 });
+
+// Quiet input (the correlate role's wall clock, ADR 0009 amendment 2026-12-07): finals of judged windows come out, and
+// nothing older becomes late for the correlations that fire as soon as satisfied.
+describe('quietTo', () => {
+  const wallClock = Date.parse('2026-12-07T01:30:00Z');
+  it('leaves event time alone: an older signal after a quiet spell completes a chain and a count as without it', () => {
+    const ordered = engineFor(execThenWhoami('temporal_ordered'), RULES, 60_000);
+    expect(run(ordered, [execAt(0)], { flush: false })).toEqual([]);
+    expect(ordered.quietTo(wallClock)).toEqual([]);
+    const chain = run(ordered, [whoamiAt(30)], { flush: false });
+    expect(chain.map((a) => a.native_ids)).toEqual([['audit-x0alice', 'ct-w30alice']]);
+    expect(ordered.stats().dropped.late).toBe(0);
+    expect(ordered.stats().watermarkMs).toBe(sec(30) - 60_000);
+
+    const burst = engineFor(secretBurst(4), RULES, 60_000);
+    const reads = secretsAt([0, 20, 40, 60]);
+    expect(run(burst, reads.slice(0, 2), { flush: false })).toEqual([]);
+    expect(burst.quietTo(wallClock)).toEqual([]);
+    expect(burst.stats().bufferedSignals).toBe(2);
+    const fired = run(burst, reads.slice(2), { flush: false });
+    expect(fired.map((a) => a.events.length)).toEqual([4]);
+    expect(burst.stats().dropped.late).toBe(0);
+  });
+  it('still drops and counts a signal older than the newest event time less the lateness', () => {
+    const e = engineFor(execThenWhoami('temporal_ordered'), RULES, 60_000);
+    run(e, [execAt(0), whoamiAt(600, 'bob')], { flush: false });
+    e.quietTo(wallClock);
+    expect(run(e, [whoamiAt(30)], { flush: false })).toEqual([]);
+    expect(e.stats().dropped.late).toBe(1);
+  });
+  it('judges closed windows of judged correlations, whose older signals are then late for them', () => {
+    const range = secretBurst(3, '1m', '').replace('gte: 3', 'gte: 3\n    lte: 5');
+    const e = engineFor(range, RULES, 60_000);
+    expect(run(e, secretsAt([0, 10, 20, 30]), { flush: false })).toEqual([]);
+    const finals = e.quietTo(wallClock);
+    expect(finals.map((a) => a.aggregate)).toEqual([4]);
+    expect(e.stats().closedMs).toBe(wallClock - 60_000);
+    // The same final again on a later quiet advance: no.
+    expect(e.quietTo(wallClock + 1_000)).toEqual([]);
+    // A read inside the judged minute, handed on after its final: late for this correlation, counted.
+    expect(run(e, secretsAt([15], 'alice', 'late'), { flush: false })).toEqual([]);
+    expect(e.stats().dropped.late).toBe(1);
+  });
+});

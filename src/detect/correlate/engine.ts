@@ -10,6 +10,8 @@
  *   signals older than the watermark are dropped as late (counted), anything newer is placed in
  *   event-time order, so arrival order within the lateness does not change what fires.
  *   temporal_ordered counts signals of equal event time as in order whichever came first.
+ *   Quiet input (`quietTo`, the wall clock) closes only judged windows, and makes signals older than it
+ *   late only for judged correlations, whose finals it produced (ADR 0009, amendment 2026-12-07).
  * - Growing aggregates (counts, distinct values, rules seen, ordered chains, sums) with only
  *   lower bounds (gt, gte) fire as soon as a window satisfies them. Any other condition (upper
  *   bounds, eq, neq, averages, shares) is judged once per window, when the watermark passes the
@@ -78,6 +80,8 @@ export interface CorrelationStats {
   replacedFindingVersions: number;
   /** Current watermark (ms since the epoch), -Infinity before the first event. */
   watermarkMs: number;
+  /** How far quiet input closed the judged correlations' windows (`quietTo`), -Infinity before any quiet spell. */
+  closedMs: number;
 }
 
 /** A rule match or a nested correlation's alert, as a correlation sees it. */
@@ -153,6 +157,9 @@ interface State {
 
 const byTime = (a: Entry, b: Entry): number => a.t - b.t || a.seq - b.seq;
 
+/** Judged once per window when it closes (upper bounds, eq, neq, averages, shares), not as soon as satisfied. */
+const judged = (c: CompiledCorrelation): boolean => c.type !== 'temporal_ordered' && !c.early;
+
 /** First index whose entry is not before (t, seq) — binary search on the sorted buffer. */
 function lowerBound(buf: readonly Entry[], t: number, seq = -Infinity): number {
   let lo = 0;
@@ -197,11 +204,19 @@ export class CorrelationEngine {
   private readonly refs = new Map<string, { s: State; r: number }[]>();
   private readonly suppressed: Set<string>;
   private readonly emitWithheld: boolean;
+  /** Groups of correlations that fire as soon as satisfied (growing aggregates, temporal_ordered): deadlines are evictions only. */
   private readonly heap = new Deadlines<{ s: State; g: Group }>();
+  /** Groups of judged correlations (upper bounds, eq, neq, averages, shares): deadlines are their windows' finals. */
+  private readonly judgedHeap = new Deadlines<{ s: State; g: Group }>();
   /** Correlations holding finding marks (most hold none: `advance` looks at these only). */
   private readonly marked = new Set<State>();
   private maxT = -Infinity;
   private wm = -Infinity;
+  /**
+   * How far quiet input has closed the judged correlations' windows (`quietTo`): at or after `wm`, their finals are out,
+   * and a signal older than it is late for them. The others keep to `wm`, event time (ADR 0009, amendment 2026-12-07).
+   */
+  private closed = -Infinity;
   private seq = 0;
   private counters = {
     evictedSignals: 0,
@@ -277,6 +292,24 @@ export class CorrelationEngine {
     return out;
   }
 
+  /**
+   * The input is quiet and time follows the wall clock to `t` (the correlate role, ADR 0009): judges the windows of
+   * judged correlations (upper bounds, eq, neq, averages, shares) that end before `t` less the lateness, as
+   * `advanceTo(t)` would, so their finals come out while nothing arrives. It does not move event time: correlations
+   * that fire as soon as satisfied (growing aggregates, temporal_ordered) have no final to wait for, so they keep their
+   * state, and older signals that arrive after the quiet spell (a replay, a collector catching up, the next chunk of a
+   * backlog) still count in them unless they are older than the newest event time seen less the lateness. A judged
+   * correlation's final is out, so a signal older than the quiet clock is late for it (counted, `dropped.late`).
+   */
+  quietTo(t: number): Alert[] {
+    const out: Alert[] = [];
+    const w = t - this.lateness;
+    if (!(w > this.closed)) return out;
+    this.closed = w;
+    this.drain(out);
+    return out;
+  }
+
   /** End of input: judges every open window as if time had run out, then drops all state. */
   flush(): Alert[] {
     const out: Alert[] = [];
@@ -303,6 +336,7 @@ export class CorrelationEngine {
       dropped: { ...this.counters.dropped },
       replacedFindingVersions: this.counters.replacedFindingVersions,
       watermarkMs: this.wm,
+      closedMs: this.closed,
     };
   }
 
@@ -326,14 +360,19 @@ export class CorrelationEngine {
     }
   }
 
-  /** Handles every group whose oldest signal has left its window at the current watermark. */
+  /** Handles every group whose oldest signal has left its window at the current watermark (judged ones: or the quiet clock). */
   private drain(out: Alert[]): void {
-    while (this.heap.size > 0 && this.heap.peek() < this.wm) {
-      const { at, item } = this.heap.pop()!;
+    this.drainHeap(this.heap, this.wm, out);
+    this.drainHeap(this.judgedHeap, Math.max(this.wm, this.closed), out);
+  }
+
+  private drainHeap(heap: Deadlines<{ s: State; g: Group }>, wm: number, out: Alert[]): void {
+    while (heap.size > 0 && heap.peek() < wm) {
+      const { at, item } = heap.pop()!;
       const { s, g } = item;
       if (g.dead || at !== g.due) continue; // rescheduled since
       g.due = Infinity;
-      this.expire(s, g, out);
+      this.expire(s, g, wm, out);
       this.schedule(s, g);
     }
   }
@@ -346,7 +385,7 @@ export class CorrelationEngine {
     const c = s.c;
     // Nested correlation alerts are stamped with their last event's time, which a judged window
     // may report after the watermark passed it: they are late by construction, not by delivery.
-    if (sig.t < this.wm && !sig.derived) {
+    if (!sig.derived && (sig.t < this.wm || (judged(c) && sig.t < this.closed))) {
       this.counters.dropped.late++;
       return;
     }
@@ -613,12 +652,12 @@ export class CorrelationEngine {
     g.buf = g.buf.filter((x) => !gone.has(x));
   }
 
-  /** Called when the watermark passes buf[0].t + T: judge closed windows (judged mode), evict. */
-  private expire(s: State, g: Group, out: Alert[]): void {
+  /** Called when the watermark `wm` passes buf[0].t + T: judge closed windows (judged mode), evict. */
+  private expire(s: State, g: Group, wm: number, out: Alert[]): void {
     const c = s.c;
     const T = c.timespanMs;
-    if (c.type !== 'temporal_ordered' && !c.early) {
-      while (g.buf.length > 0 && g.buf[0]!.t + T < this.wm) {
+    if (judged(c)) {
+      while (g.buf.length > 0 && g.buf[0]!.t + T < wm) {
         const end = g.buf[0]!.t + T;
         while (g.lo < g.buf.length && g.buf[g.lo]!.t <= end) g.agg.add(g.buf[g.lo++]!);
         const verdict = g.agg.check(c.condition);
@@ -644,12 +683,12 @@ export class CorrelationEngine {
       return;
     }
     let n = 0;
-    while (n < g.buf.length && g.buf[n]!.t + T < this.wm) n++;
+    while (n < g.buf.length && g.buf[n]!.t + T < wm) n++;
     if (n === 0) return;
     const gone = g.buf.splice(0, n);
     this.counters.evictedSignals += n;
     if (c.type === 'temporal_ordered') {
-      g.chains = g.chains.map((ch) => (ch !== undefined && ch.start + T < this.wm ? undefined : ch));
+      g.chains = g.chains.map((ch) => (ch !== undefined && ch.start + T < wm ? undefined : ch));
     } else {
       for (let k = 0; k < gone.length; k++) if (k >= g.lo) g.agg.remove(gone[k]!);
       g.lo = Math.max(0, g.lo - n);
@@ -669,7 +708,7 @@ export class CorrelationEngine {
     const due = first.t + s.c.timespanMs;
     if (due === g.due) return;
     g.due = due;
-    this.heap.push(due, { s, g });
+    (judged(s.c) ? this.judgedHeap : this.heap).push(due, { s, g });
   }
 
   private fire(s: State, g: Group, entries: readonly Entry[], verdict: Verdict, out: Alert[]): void {

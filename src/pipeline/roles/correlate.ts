@@ -188,7 +188,7 @@ interface PartitionState {
   /** Newest event time handed to the stage. */
   newestMs: number;
   /**
-   * Signals the stage's Sigma correlations have dropped as late (older than their clock), as last counted into
+   * Signals the stage's Sigma correlations have dropped as late (older than their watermark), as last counted into
    * `stats.correlationLateDrops`: after a rebuild, what the rebuild's own replay dropped, so it is not counted twice.
    */
   lateDropsSeen: number;
@@ -505,12 +505,16 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
   /** Signals the stage's Sigma correlations dropped as late so far (the engine's `dropped.late`). */
   const correlationLateOf = (st: PartitionState): number =>
     (st.stage.stats() as { sigma?: { correlation?: { dropped?: { late?: number } } } }).sigma?.correlation?.dropped?.late ?? 0;
+  /** The correlations' event-time watermark (newest event time seen less the lateness). */
+  const correlationWatermarkOf = (st: PartitionState): number =>
+    (st.stage.stats() as { sigma?: { correlation?: { watermarkMs?: number } } }).sigma?.correlation?.watermarkMs ?? -Infinity;
+  const isoOf = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
   /**
    * Counts what the correlations dropped as late since the last count (`correlationLateDrops`, a metric) and says so
-   * at most once a minute. A signal older than the correlations' clock is still evaluated by the single-event rules
-   * (flagged late when the role's own buffer saw it late), but no correlation sees it: after a quiet spell the clock
-   * follows the wall clock, and older records produced afterwards (a replay, a collector catching up into a running
-   * pipeline) are late for every correlation (ADR 0009, known gap).
+   * at most once a minute. A signal older than the newest event time the stage saw less the lateness (a replay of
+   * history into a pipeline that has seen newer events), or older than a judged correlation's final produced at a quiet
+   * advance, is still evaluated by the single-event rules but counts in no (such) correlation. A quiet advance does
+   * not make older signals late for the correlations that fire as soon as satisfied (ADR 0009, amendment 2026-12-07).
    */
   let lateDropsLoggedAt = -Infinity;
   const countLateDrops = (st: PartitionState): void => {
@@ -522,15 +526,17 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     if (now - lateDropsLoggedAt < HELD_LOG_MS) return;
     lateDropsLoggedAt = now;
     log.warn(
-      { correlationLateDrops: stats.correlationLateDrops, stageClock: Number.isFinite(st.advancedMs) ? new Date(st.advancedMs).toISOString() : null },
-      'Sigma correlations dropped signals older than their clock: no correlation counts them (single-event rules still run). After a quiet spell the clock follows the wall clock, so old records produced into a running pipeline (a replay, a collector catching up) are late for correlations (ADR 0009). Replay history into fresh topics and groups, or with `seam replay`.',
+      { correlationLateDrops: stats.correlationLateDrops, correlationWatermark: isoOf(correlationWatermarkOf(st)), stageClock: isoOf(st.advancedMs) },
+      'Sigma correlations dropped signals older than the newest event time they saw less the allowed lateness (or, for a judged correlation such as lt/eq, older than its final): no correlation counts them (single-event rules still run). Old records produced into a pipeline that has seen newer ones (a replay of history) are late; replay history into fresh topics and groups, or with `seam replay` (ADR 0009).',
     );
   };
 
   /**
    * Hands on what the watermark has passed, in order. When the input is quiet (every raw partition
    * empty or idle, and this partition read past what they produced), event time follows the wall
-   * clock: held signals up to now minus the lateness go, and the stage's windows are advanced there.
+   * clock: held signals up to now minus the lateness go, and the stage is moved on there (`DetectStage.quiet`:
+   * GuardDuty joins and judged correlation windows close; the correlations' lateness stays on event time, so older
+   * records produced after the quiet spell still count in them, ADR 0009 amendment 2026-12-07).
    */
   const release = async (partition: number, st: PartitionState, out: Out, keepAlive?: () => void, signal?: AbortSignal): Promise<void> => {
     let view = watch?.view;
@@ -564,7 +570,7 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
     if (quiet && st.processed > 0 && st.buffer.size === 0 && watermarkMs > st.advancedMs) {
       st.advancedMs = watermarkMs;
       stats.quietAdvances++;
-      out.alerts.push(...novel(st, st.stage.advance(watermarkMs)));
+      out.alerts.push(...novel(st, st.stage.quiet(watermarkMs)));
     }
   };
   /**
