@@ -1,8 +1,9 @@
 // Fault scenarios on the real local Kafka and OpenSearch (including a real `seam run` process killed with
 // SIGKILL and restarted), each on a private pipeline (topic prefix,
 // consumer groups, index prefix). After each: lost=0 and duplicated=0 over documents (by seam.id) and
-// alerts (by id, on seam.alerts and in the index). This file prints its own tally; the run's last line,
-// over every fault file (test/faults/tally.ts), is `faults: lost=<n> duplicated=<n> dlq=<n> scenarios=<n>`.
+// alerts (by id, on seam.alerts and in the index), every single-rule alert indexed, and exactly the correlation
+// alerts embedded mode raises (ADR 0009). This file prints its own tally; the run's last line, over every fault
+// file (test/faults/tally.ts), is `faults: lost=<n> duplicated=<n> dlq=<n> scenarios=<n>`.
 // Here the services are shared with other test files, so the OpenSearch outage is simulated by pointing the
 // index role at a closed port, then at the real node. Restarting the real Kafka broker and OpenSearch node
 // is done on private instances in service-restart.test.ts.
@@ -14,7 +15,7 @@ import type { Role } from '../../src/pipeline/roles/role.ts';
 import { OpenSearchSink } from '../../src/sinks/opensearch/sink.ts';
 import { exitText, watchChild, type WatchedChild } from '../helpers/child.ts';
 import { kafkaBrokers, opensearchUrl } from '../helpers/services.ts';
-import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceSigmaAlerts, roleStats, until, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { badRecords, expectedIds, KillableBus, mix, pipeline, referenceCorrelationAlerts, referenceSigmaAlerts, roleStats, until, validRecords, type Pipeline, type RawRecord, type Verdict } from '../pipeline/harness.ts';
 import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
 const tally: FaultTally = { lost: 0, duplicated: 0, dlq: 0, scenarios: 0 };
@@ -46,7 +47,7 @@ async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRec
   await p.drain().catch((e: Error) => {
     throw new Error(`fault ${name}: ${e.message}${roles.length ? `\nroles at the drain timeout:\n${roleStats(roles)}` : ''}${context ? `\n${context()}` : ''}`);
   });
-  const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid));
+  const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid), await referenceCorrelationAlerts(p.detection, valid));
   const atEnd = roles.length ? `\nroles before their stop:\n${roleStats(roles)}` : '';
   for (const r of roles) await r.stop();
   recordScenario(tally, name, v);

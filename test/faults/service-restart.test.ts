@@ -4,7 +4,8 @@
 // the same harness as faults.test.ts, and
 //   1. kills the broker with SIGKILL mid-stream, starts it again, keeps producing;
 //   2. stops the OpenSearch node (SIGTERM) while the index role writes to it, ~15 s later starts it again.
-// After each: lost=0 and duplicated=0 over documents (by seam.id) and alerts, every bad record dead-lettered.
+// After each: lost=0 and duplicated=0 over documents (by seam.id) and alerts, every bad record dead-lettered,
+// exactly the correlation alerts embedded mode raises (ADR 0009).
 // The roles are never restarted: they must reconnect by themselves. What made the broker restart stall
 // before (a batch resolved before its commit failed; a producer left with stale sequence numbers) is in
 // docs/adr/0006-delivery.md. Scenarios count into the run's `faults:` line (tally.ts); this file also
@@ -17,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CACHE, ensureUp, status, stop, type ServiceName } from '../../deploy/local/services-lib.mjs';
 import type { DeadLetter } from '../../src/core/dead-letter.ts';
 import { defaultGroupId, type Role } from '../../src/pipeline/roles/role.ts';
-import { badRecords, expectedIds, mix, pipeline, referenceSigmaAlerts, roleStats, until, validRecords, type Pipeline, type PipelineServices, type RawRecord, type Verdict } from '../pipeline/harness.ts';
+import { badRecords, expectedIds, mix, pipeline, referenceCorrelationAlerts, referenceSigmaAlerts, roleStats, until, validRecords, type Pipeline, type PipelineServices, type RawRecord, type Verdict } from '../pipeline/harness.ts';
 import { freePorts } from '../helpers/private-services.ts';
 import { formatTally, recordScenario, type FaultTally } from './tally.ts';
 
@@ -149,7 +150,7 @@ async function settle(name: string, p: Pipeline, valid: RawRecord[], bad: RawRec
     throw new Error(`fault ${name} (${extra}): ${(e as Error).message}\nroles at the drain timeout:\n${roleStats(roles)}`);
   }
   const expectedDlq = await badOnRaw(p, bad);
-  const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid));
+  const v = await p.verdict(expectedIds(valid), bad, referenceSigmaAlerts(p.detection, valid), await referenceCorrelationAlerts(p.detection, valid));
   const atEnd = roleStats(roles);
   for (const r of roles) await r.stop();
   recordScenario(tally, name, v);

@@ -239,7 +239,12 @@ export interface Pipeline {
    * none tells that its held signals were handed on (the idle upstream releases them after `idleMs`).
    */
   provisionalLeft(): Promise<number>;
-  verdict(expected: Set<string>, bad: RawRecord[], referenceSigmaAlerts?: Set<string>): Promise<Verdict>;
+  /**
+   * `referenceSigmaAlerts`: single-rule alert ids that must be indexed; `referenceCorrelationAlerts`: the correlation
+   * alerts embedded mode raises (`referenceCorrelationAlerts()`), which must be the final correlation alerts on
+   * `seam.alerts` exactly and be indexed (ADR 0009: records produced in chunks with quiet spells between count as at once).
+   */
+  verdict(expected: Set<string>, bad: RawRecord[], referenceSigmaAlerts?: Set<string>, referenceCorrelationAlerts?: Set<string>): Promise<Verdict>;
   cleanup(): Promise<void>;
 }
 
@@ -461,7 +466,7 @@ export async function pipeline(
       const r = await os.count({ index: `${indexPrefix}-alerts-*`, body: { query: { bool: { should: [{ term: { provisional: true } }, { term: { unenriched: 'member_stopped' } }] } } } as never }, { ignore: [404] });
       return (r.body as { count?: number }).count ?? 0;
     },
-    async verdict(expected, bad, referenceSigmaAlerts) {
+    async verdict(expected, bad, referenceSigmaAlerts, referenceCorrelationAlerts) {
       const details: string[] = [];
       await os.indices.refresh({ index: `${indexPrefix}-*` });
       const eventIds = await allIds(os, `${indexPrefix}-events-*`);
@@ -469,6 +474,8 @@ export async function pipeline(
       const onTopic: string[] = [];
       const early: string[] = [];
       const earlyRule = new Map<string, string>();
+      /** Final correlation alerts on the topic: id → rule and events, for the account. */
+      const correlations = new Map<string, string>();
       const dls: { dl: DeadLetter; key: string }[] = [];
       // Early (provisional) alerts and a stopping member's stand-ins (ADR 0027) are versions, not alerts (ADR 0025):
       // the finals are counted; each early one needs its final.
@@ -476,6 +483,7 @@ export async function pipeline(
         const a = JSON.parse(m.value.toString('utf8')) as Alert;
         const final = alertVersion(a) === 'final';
         (final ? onTopic : early).push(a.id);
+        if (final && a.rule.type === 'correlation') correlations.set(a.id, `${a.rule.id} at ${a['@timestamp']}`);
         if (!final) earlyRule.set(a.id, `${a.rule.id} ${a.rule.title} events=${a.events.join(',')} at ${a['@timestamp']}`);
       });
       await admin.readToEnd([topics.dlq], (m) =>
@@ -520,6 +528,15 @@ export async function pipeline(
           lost++;
           details.push(`sigma alert ${id} missing`);
         }
+      }
+      if (referenceCorrelationAlerts !== undefined) {
+        for (const id of referenceCorrelationAlerts) {
+          if (!al.has(id)) {
+            lost++;
+            details.push(`correlation alert ${id} missing`);
+          }
+        }
+        for (const [id, what] of correlations) if (!referenceCorrelationAlerts.has(id)) details.push(`correlation alert ${id} (${what}) not raised by embedded mode`);
       }
       if (lost > 0) details.push(`lost: ${[...expected].filter((i) => !ev.has(i)).length} events`);
       const byRaw = new Set(dls.map((d) => d.dl.raw));
@@ -601,6 +618,11 @@ export async function embeddedAlertList(detection: Detection, records: RawRecord
   const items: FileItem[] = records.map((r, i) => ({ kind: 'record', text: r.text, meta: { collector: 'test', receivedAt, origin: `test:${i}`, ...(r.source ? { source: r.source } : {}), ...attribution(r) } }));
   await runEmbedded({ paths: [], items, stateDir: mkdtempSync(join(tmpdir(), 'seam-embedded-ref-')), detection, maxRecordBytes: 1 << 20, onAlert: (a) => out.set(a.id, a) });
   return [...out.values()];
+}
+
+/** Correlation alert ids embedded mode raises over these records (`embeddedAlertList`): what every scenario must raise. */
+export async function referenceCorrelationAlerts(detection: Detection, records: RawRecord[]): Promise<Set<string>> {
+  return new Set((await embeddedAlertList(detection, records)).filter((a) => a.rule.type === 'correlation').map((a) => a.id));
 }
 
 /** Single-rule Sigma alert ids the input must raise, whatever the order: a reference detect stage. */
