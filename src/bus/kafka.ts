@@ -8,6 +8,7 @@ import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import type { Logger } from 'pino';
 import { consumedOf } from './consumed.ts';
+import { fetchTopicOffsets } from './topic-offsets.ts';
 import { throwawayGroupId } from './groups.ts';
 import { kafkaPartition } from './partition.ts';
 import { StallWatch, type PartitionView } from './stall.ts';
@@ -404,7 +405,7 @@ export class KafkaBus implements Bus {
     for (const t of missing) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await admin.fetchTopicOffsets(t.topic);
+          await fetchTopicOffsets(admin, t.topic);
           break;
         } catch (e) {
           if (attempt >= 60) throw e;
@@ -676,7 +677,7 @@ export class KafkaBus implements Bus {
         }
         const parts: PartitionView[] = [];
         for (const t of topics) {
-          const ends = new Map((await admin.fetchTopicOffsets(t)).map((e) => [e.partition, BigInt(e.high)]));
+          const ends = new Map((await fetchTopicOffsets(admin, t)).map((e) => [e.partition, BigInt(e.high)]));
           for (const partition of owned[t] ?? []) {
             const key = `${t}/${partition}`;
             const end = ends.get(partition);
@@ -881,7 +882,7 @@ export class KafkaBus implements Bus {
       for (const topic of topics) {
         if (!fetched.has(topic)) {
           fetched.add(topic);
-          for (const o of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${o.partition}`, { high: BigInt(o.high), low: BigInt(o.low) });
+          for (const o of await fetchTopicOffsets(admin, topic)) ends.set(`${topic}/${o.partition}`, { high: BigInt(o.high), low: BigInt(o.low) });
         }
       }
       for (const t of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
@@ -921,7 +922,7 @@ export class KafkaBus implements Bus {
     // anything after it was committed) would not be read at all.
     const hw = opts.untilStable === true ? await this.highWatermarks(topics) : undefined;
     for (const topic of topics) {
-      for (const o of await admin.fetchTopicOffsets(topic)) {
+      for (const o of await fetchTopicOffsets(admin, topic)) {
         // `partitions`: only these partitions of every topic (one partition after the other: seam identity explain).
         if (opts.partitions !== undefined && !opts.partitions.includes(o.partition)) continue;
         const k = `${topic}/${o.partition}`;
@@ -1033,7 +1034,7 @@ export class KafkaBus implements Bus {
   async endOffsets(topics: string[]): Promise<TopicOffsets> {
     const admin = await this.admin();
     const out: TopicOffsets = {};
-    for (const topic of topics) for (const o of await admin.fetchTopicOffsets(topic)) out[`${topic}/${o.partition}`] = BigInt(o.offset);
+    for (const topic of topics) for (const o of await fetchTopicOffsets(admin, topic)) out[`${topic}/${o.partition}`] = BigInt(o.offset);
     return out;
   }
 

@@ -4,6 +4,7 @@
  * its start to its end, into one graph.
  */
 import { TOPICS } from '../bus/topics.ts';
+import { fetchTopicOffsets } from '../bus/topic-offsets.ts';
 import type { KafkaConfig } from '../core/config/schema.ts';
 import { SeamError } from '../core/errors.ts';
 import type { IdentityGraph } from '../identity/graph.ts';
@@ -58,7 +59,7 @@ export async function readIdentityTopic(graph: IdentityGraph, kafka: KafkaConfig
     // One partition after the other, in partition order (the merge keeps the first partition's copy of a fact two
     // partitions hold: the same result whatever order kafkajs fetches them in), each record applied as it is read
     // rather than every decoded record held until the end (300k records: peak RSS 716 -> 358 MB, bench/identity-explain.ts).
-    const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => o.partition).sort((a, b) => a - b);
+    const partitions = (await fetchTopicOffsets(admin, topic)).map((o) => o.partition).sort((a, b) => a - b);
     let records = 0;
     let unreadable = 0;
     for (const p of partitions) {

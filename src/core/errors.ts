@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   SEAM_ERR_SERVICE_START: { retriable: true, summary: 'a local service failed to start' },
   SEAM_ERR_BUS_PRODUCE: { retriable: true, summary: 'producing to the bus failed' },
   SEAM_ERR_BUS_CONNECT: { retriable: true, summary: 'the Kafka brokers cannot be reached, or refuse the connection (TLS, SASL): nothing was consumed or produced' },
+  SEAM_ERR_BUS_TOPIC_NOT_READY: { retriable: true, summary: "a topic exists on the Kafka brokers but their metadata names no partitions for it yet (created a moment ago): looked at again later" },
   SEAM_ERR_BUS_TOPIC: { retriable: false, summary: 'a topic a command reads does not exist on the Kafka brokers (wrong topic prefix, or nothing has created it yet)' },
   SEAM_ERR_SINK_WRITE: { retriable: true, summary: 'writing to a sink failed' },
   // Embedded mode's identity state file (`seam run --resume`, ADR 0044).

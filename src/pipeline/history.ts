@@ -2,6 +2,7 @@ import { throwawayGroupId } from '../bus/groups.ts';
 import type { KafkaBus } from '../bus/kafka.ts';
 import type { MemoryBus } from '../bus/memory.ts';
 import type { ConsumedMessage } from '../bus/types.ts';
+import { fetchTopicOffsets, type PartitionOffsets } from '../bus/topic-offsets.ts';
 
 /**
  * Re-reading a topic, for the correlate role's rebuild: every message from the first whose (produce)
@@ -109,12 +110,12 @@ export function kafkaHistory(bus: KafkaBus, groupPrefix: string = bus.groupPrefi
     /** By `<topic>/<partition>`: where to start and stop, and whose. */
     const plan = new Map<string, { topic: string; partition: number; start: bigint; end: bigint; range: number }>();
     const offsetsByTime = new Map<string, Awaited<ReturnType<typeof admin.fetchTopicOffsetsByTimestamp>>>();
-    const endsOf = new Map<string, Awaited<ReturnType<typeof admin.fetchTopicOffsets>>>();
+    const endsOf = new Map<string, PartitionOffsets>();
     for (const [i, r] of ranges.entries()) {
       const from = Math.max(0, Math.floor(r.fromTimeMs));
       const tk = `${r.topic}@${from}`;
       if (!offsetsByTime.has(tk)) offsetsByTime.set(tk, from === 0 ? [] : await admin.fetchTopicOffsetsByTimestamp(r.topic, from));
-      if (!endsOf.has(r.topic)) endsOf.set(r.topic, await admin.fetchTopicOffsets(r.topic));
+      if (!endsOf.has(r.topic)) endsOf.set(r.topic, await fetchTopicOffsets(admin, r.topic));
       for (const e of endsOf.get(r.topic)!) {
         if (r.partition !== 'all' && e.partition !== r.partition) continue;
         const logEnd = BigInt(e.offset);

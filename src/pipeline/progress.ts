@@ -1,5 +1,6 @@
 import type { KafkaBus } from '../bus/kafka.ts';
 import type { MemoryBus } from '../bus/memory.ts';
+import { fetchTopicOffsetsIfReady } from '../bus/topic-offsets.ts';
 import type { RawPartitionView } from './reorder.ts';
 import type { PipelineTopics } from './topics.ts';
 
@@ -47,7 +48,7 @@ export function kafkaUpstream(bus: KafkaBus, topics: PipelineTopics, normalizeGr
       const raw: UpstreamSnapshot['raw'] = [];
       for (const t of rawTopics) {
         const at = committed.find((c) => c.topic === t)?.partitions ?? [];
-        for (const e of await admin.fetchTopicOffsets(t)) {
+        for (const e of await fetchTopicOffsetsIfReady(admin, t)) {
           const low = BigInt(e.low);
           const high = BigInt(e.high);
           const c = BigInt(at.find((p) => p.partition === e.partition)?.offset ?? '-1');
@@ -55,7 +56,7 @@ export function kafkaUpstream(bus: KafkaBus, topics: PipelineTopics, normalizeGr
         }
       }
       const signalsEnd = new Map<number, bigint>();
-      if (existing.has(topics.signals)) for (const e of await admin.fetchTopicOffsets(topics.signals)) signalsEnd.set(e.partition, BigInt(e.high));
+      if (existing.has(topics.signals)) for (const e of await fetchTopicOffsetsIfReady(admin, topics.signals)) signalsEnd.set(e.partition, BigInt(e.high));
       return { raw, signalsEnd };
     },
   };
