@@ -20,6 +20,7 @@ import {
   scrubHeredoc11,
   scrubRedisScript,
   scrubCurlCookie,
+  scrubMongoPassword,
   scrubNginxHeader,
   scrubStdinGroup,
   scrubEchoToStdin,
@@ -384,7 +385,7 @@ describe('scrub', () => {
     ['aws config', /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'secret flag or key',
-      /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))(?!<+(?:\s|$))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+      /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:(?:\s+\\?["']?|\\?["'])))(?!<+(?:\s|$)|(?:old_)?password[ \t]*\()("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       secretArgReplace,
     ],
     // Round 6 (before MYSQL_RE: its lone -p would take `password` for its value).
@@ -392,7 +393,7 @@ describe('scrub', () => {
     [
       'mysql/sshpass/mongo/login -p',
       new RegExp(
-        `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az)\\s+login)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
+        `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az(?:\\s+acr)?|regctl\\s+registry)\\s+login)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
         'g',
       ),
       flagValue,
@@ -403,7 +404,7 @@ describe('scrub', () => {
     // Round 4.
     [
       'long flag',
-      /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|passphrase|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+      /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|passphrase|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary)|account[-_]key|shared[-_]access[-_]key|pre[-_]shared[-_]key)(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       (m, k, v) => (kept(v) ? m : k + REDACTED),
     ],
     [
@@ -413,7 +414,7 @@ describe('scrub', () => {
     ],
     [
       'text key',
-      /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)([^\s"',;&|\\{}[\]]+)/g,
+      /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)(?!(?:[oO][lL][dD]_)?[pP][aA][sS][sS][wW][oO][rR][dD][ \t]*\()([^\s"',;&|\\{}[\]]+)/g,
       (m, k, _q, name, v) => (kept(v) || v === 'true' || v === 'false' || v === 'null' || !isTextSecretKey(name) ? m : k + REDACTED),
     ],
     ['env json', /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g, (m, k, name, v) => (v === '' || kept(v) || !isSecretName(name) ? m : k + REDACTED + '"')],
@@ -498,6 +499,14 @@ describe('scrub', () => {
           (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED),
         ),
     ],
+    // Round 12: mysql "-px", gh secret set, crictl --auth, ctr --user, TF_TOKEN_<host>, Oracle's REPLACE, MongoDB shell passwords.
+    ['mysql "-px"', new RegExp(`(\\b(?:mysql|mariadb)[a-z-]*(?=\\s)${UNIT}*?\\s(["'])-p)([^"'\\s][^"'\\n]*)(?=\\2)`, 'g'), (m, k, _q, v) => (kept(v) ? m : k + REDACTED)],
+    ['gh secret set -b', new RegExp(`(\\bgh[ \\t]+secret[ \\t]+set(?=\\s)${UNIT}*?\\s(?:-b|--body))(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\=-][^\\s"';&|\\\\]*)|([ \\t]+|=)((?![-<])[^\\s"';&|\\\\]+|"[^"]*"|'[^']*'))`, 'g'), flagValue],
+    ['crictl --auth', new RegExp(`(\\bcrictl(?=\\s)${UNIT}*?\\s--auth(?:=|[ \\t]+))((?!-)[^\\s"';&|\\\\]+|"[^"]*"|'[^']*')`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['ctr --user', new RegExp(`(\\bctr(?=\\s)${UNIT}*?\\s(?:--user|-u)(?:=|[ \\t]+)["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['TF_TOKEN_', /\b(TF_TOKEN_[A-Za-z0-9_-]+=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['sql replace', /(\bidentified[ \t]+by[ \t]+(?:'\[REDACTED\]'|"\[REDACTED\]"|\[REDACTED\])[ \t]+replace[ \t]+)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi, sqlValueReplace],
+    ['mongo password', /(\b(?:changeUserPassword|auth)\([ \t]*(["'])[^"'\n]*\2[ \t]*,[ \t]*)(["'])([^"'\n]*)\3/g, scrubMongoPassword],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -731,6 +740,21 @@ describe('scrub', () => {
     'crane auth login r -u u -p p326; gh auth login -p https -h github.com',
     "mongosh -u u -p 'p327'; sshpass -p \"p 328\" ssh h",
     'SSHPASS=p329 sshpass -e ssh h; PGPASS=p330 psql; REDISCLI_AUTH=p331 redis-cli; PGPASSFILE=/p psql',
+    // Round 12, each alone (no other word of HINT_RE), and their look-alikes.
+    "SET PASSWORD = PASSWORD('p400'); pwd:\"p401\"; SET PASSWORD = PASSWORD($P)",
+    'curl --cookie=sid=p402 -o f h; curl --cookie=c.txt -o f h',
+    'az acr login -n r -u u -p p403; regctl registry login r -u u -p p404; az acr login -n r',
+    'storage blob upload --account-key p405 -f x',
+    'crictl pull --auth p406 img; crictl pull img',
+    'ctr i pull -u u:p407 img; ctr i pull -u u img',
+    'TF_TOKEN_app_terraform_io=p408 terraform init',
+    'gh secret set X --body p409; gh secret set Y -b"p410"; gh secret set Z < f',
+    'mysql "-pp411" -h db',
+    'ALTER USER s IDENTIFIED BY "p412" REPLACE "p413"',
+    'db.auth("u", "p414")',
+    'db.changeUserPassword("u", "p415")',
+    "mysql -p <<EOF\np416\nselect 1;\nEOF\nmysql -p <<EOF\nstatus\nEOF",
+    "mysql -p <<< $'p417\\nselect 1'; printf 'p418\\nselect 1' | mysql -p; printf 'use db;\\nselect 1' | mysql -p",
     "net user bob \"p336;x\" /add; openssl passwd -6 'p337;x'; sh -c 'htpasswd -b f \"u;x\" p332'; rabbitmqctl add_user \"a;b\" p333; isql DSN \"u;x\" p334; mc alias set s3 \"https://h;x\" AK p335",
   ];
 

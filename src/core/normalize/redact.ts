@@ -60,6 +60,11 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  *   programs that prompt (`mysql -p <<< pw`, psql -W, htpasswd -i, docker secret create -); heredocs into stdin takers (`cat <<EOF |
  *   passwd`); redis-cli AUTH; curl -b; --creds; npm config set _auth; twine / crane -p; quoted `-p 'pw'`; wpa_passphrase, nmcli;
  *   SSHPASS / PGPASS / REDISCLI_AUTH; every argv read joined (walkJoinedArgv), not only a split command line.
+ * - round 12: a one-word first line of SQL fed to mysql -p / psql -W (heredoc, $'..' here-string, echo); PASSWORD('x') after a key;
+ *   Oracle's REPLACE old; MongoDB shell passwords; `cookie=` unquoted ends at whitespace; an argv word is one argument (wholeArgValue,
+ *   and the joined line's values end with a spaced word); az acr / regctl login -p, mysql "-px", gh secret set -b, crictl --auth,
+ *   ctr --user, TF_TOKEN_<host>; account / shared access / pre-shared / subscription / auth keys; CloudFormation parameters; lists of
+ *   passwords.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -614,7 +619,7 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // High-confidence patterns in free text (command lines, Falco output, log lines):
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value; `--no-password` is no flag of it). */
-const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:\s+\\?["']?))(?!<+(?:\s|$))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:(?:\s+\\?["']?|\\?["'])))(?!<+(?:\s|$)|(?:old_)?password[ \t]*\()("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /**
  * Round 10: openssl's `-pass`, `-passin`, `-passout` that name where the secret is (`stdin`, `file:`, `env:`, `fd:`) are no secret
  * (`-pass pass:x` is one, and goes). Other programs' `-pass` take the password itself.
@@ -638,9 +643,19 @@ const AWS_SECRET_RE = /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0
 const HEADER_RE = /((?:set-)?cookie|x-amz-security-token|x-registry-(?:auth|config))(\\?["']?\s*[:=]\s*\\?["']?)(?!\[REDACTED\])([^"'\n\\]+)/gi;
 /** HEADER_RE's replacement; round 10: a header set from a shell variable (`-H "X-Registry-Auth: $AUTH"`) holds no secret and stays. */
 const SHELL_VAR_RE = /^\$(?:\w+|\{\w+\})\s*$/;
-export function headerReplace(m: string, k: string, sep: string, v: string): string {
-  return SHELL_VAR_RE.test(v) ? m : k + sep + REDACTED;
+export function headerReplace(m: string, k: string, sep: string, v: string, at?: unknown, whole?: unknown): string {
+  if (SHELL_VAR_RE.test(v)) return m;
+  // Round 12: `cookie=` with no quote is a flag's or a parameter's value, which ends at whitespace (`curl --cookie=sid=x -H ...`
+  // took the rest of the line); `--cookie=<file>` (no `=` in it) names curl's cookie file and stays.
+  if (UNQUOTED_EQ_RE.test(sep)) {
+    const ws = v.search(/\s/);
+    const val = ws < 0 ? v : v.slice(0, ws);
+    if (!val.includes('=') && typeof at === 'number' && typeof whole === 'string' && whole.startsWith('--', at - 2)) return m;
+    return k + sep + REDACTED + (ws < 0 ? '' : v.slice(ws));
+  }
+  return k + sep + REDACTED;
 }
+const UNQUOTED_EQ_RE = /^[ \t]*=[ \t]*$/;
 /**
  * A URL query parameter named like a secret (a presigned URL's `X-Amz-Signature`, `X-Amz-Credential`,
  * `X-Amz-Security-Token`, SigV2 `Signature`, `?access_token=`, `?password=`): its whole value, up to the next
@@ -676,7 +691,7 @@ const ECHO_UNIT = `(?:[^;&|\\n"'()]|(?<![\\s=])["']|(?<=[\\s=])"[^"\\n]*"|(?<=[\
  * in the same command (up to `;`, `&` or `|`), so `ssh -p2222` or `-p 8080` of other programs stay.
  */
 const MYSQL_RE = new RegExp(
-  `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az)\\s+login)(?=\\s)${CMD_UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
+  `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az(?:\\s+acr)?|regctl\\s+registry)\\s+login)(?=\\s)${CMD_UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
   'g',
 );
 /** `curl -u user:<secret>`, `--user`, `--proxy-user`, `-U`, glued (`-uuser:pw`, `-sSu user:pw`) or `=`: what follows the first colon. */
@@ -719,7 +734,7 @@ const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi
  * `pull-`, `tls-`, `ssl-`, `cert-` or `ref-` is a Kubernetes Secret's name; a value starting with `-` is the next flag, one starting with `<` a redirect (`gh auth login --with-token < f`).
  */
 const LONG_FLAG_RE =
-  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|passphrase|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary))(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+  /((?<![A-Za-z0-9_-])--(?!no-)(?:[a-z0-9]+[-_])*?(?<!(?:pull|tls|ssl|cert|ref)[-_])(?:password|passwd|passphrase|pass|pwd|token|secret|secret[-_](?:access[-_])?key|access[-_]token|session[-_]token|api[-_]?key|client[-_]secret|secret[-_](?:string|binary)|account[-_]key|shared[-_]access[-_]key|pre[-_]shared[-_]key)(?:=|\s+))(?![-<])("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /** `aws ssm put-parameter --type SecureString --value x`: the value of a SecureString, in one command (up to `;`, `&`, `|`). */
 const SSM_PUT_RE = /\bput-parameter\b[^;&|\n]*/g;
 const SSM_VALUE_RE = /(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
@@ -728,7 +743,7 @@ const SSM_VALUE_RE = /(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
  * `"webhookSecret": "x"`, `DB_PASS=x`, `--secret_key=x`. The key is tested by isTextSecretKey (the structured
  * rule's names); `true`, `false` and `null` stay (a switch, not a secret).
  */
-const TEXT_KEY_RE = /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)([^\s"',;&|\\{}[\]]+)/g;
+const TEXT_KEY_RE = /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)(?!(?:[oO][lL][dD]_)?[pP][aA][sS][sS][wW][oO][rR][dD][ \t]*\()([^\s"',;&|\\{}[\]]+)/g;
 /** A text-form key: `"pass"`, `pass:`, `DB_PASS=` (isSecretKey, without the header names AUTH_RE and HEADER_RE handle). */
 export function isTextSecretKey(k: string): boolean {
   if (k === 'auth' || k === 'AUTH' || k === 'Auth') return true;
@@ -736,6 +751,7 @@ export function isTextSecretKey(k: string): boolean {
   if (k === 'SSHPASS' || k === 'PGPASS' || k === 'REDISCLI_AUTH') return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
+  if (c === 0x73 && tailIs(k, 'passwords')) return true;
   if (c === 0x79 && k.charCodeAt(k.length - 1) === 0x59 && isKeyName(k, UPPER_KEY_NAME_RE)) return true;
   // DMS's Oracle TDE password (`--oracle-settings SecurityDbEncryption=x`, extra connection attributes).
   if (c === 0x6e && TDE_KEY_RE.test(k)) return true;
@@ -1054,6 +1070,13 @@ const DOCTL_RE = progFlagRe('doctl', '-t=?');
 const SQL_IDENTIFIED_RE = /((?:^|[\s"'`;(])(?:create|alter|grant)[ \t][^;\n]*?\bidentified[ \t]+(?:with[ \t]+\S+[ \t]+)?by[ \t]+(?:password[ \t]+)?)(?!random[ \t]+password\b)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi;
 const SQL_PASSWORD_FN_RE = /(\b(?:old_)?password[ \t]*\([ \t]*)('[^']*'|"[^"]*")/gi;
 const SQL_SET_PASSWORD_FOR_RE = /(\bset[ \t]+password[ \t]+for[ \t]+[^\s=]+[ \t]*=[ \t]*)('[^']*'|"[^"]*")/gi;
+/** Round 12: Oracle's `ALTER USER u IDENTIFIED BY new REPLACE old`: the old password too, once the new one is redacted. */
+const SQL_REPLACE_RE = /(\bidentified[ \t]+by[ \t]+(?:'\[REDACTED\]'|"\[REDACTED\]"|\[REDACTED\])[ \t]+replace[ \t]+)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi;
+/** Round 12: the MongoDB shell's `db.changeUserPassword("u", "x")` and `db.auth("u", "x")`: the second argument, quotes kept. */
+const MONGO_PW_RE = /(\b(?:changeUserPassword|auth)\([ \t]*(["'])[^"'\n]*\2[ \t]*,[ \t]*)(["'])([^"'\n]*)\3/g;
+export function scrubMongoPassword(m: string, k: string, _q: string, q: string, v: string): string {
+  return v === '' || v.startsWith('[REDACTED') || v.startsWith('$') ? m : k + q + REDACTED + q;
+}
 const SQL_ROLE_PASSWORD_RE = /((?:^|[\s"'`;(])(?:create|alter)[ \t]+(?:user|role)\b[^;\n]*?\bpassword[ \t]+)('[^']*'|"[^"]*")/gi;
 export function sqlValueReplace(m: string, k: string, v: string): string {
   if (v.includes('[REDACTED') || v === "''" || v === '""') return m;
@@ -1279,11 +1302,42 @@ function oneWord(v: string): boolean {
   return !/\s|\\n/.test(unquote(v.startsWith("$'") ? v.slice(1) : v));
 }
 export function scrubHere11(m: string, k: string, taker: string, v: string): string {
-  return (SQL_PROMPT_RE.test(taker) && !oneWord(v)) || v.startsWith('[REDACTED') || VAR_REF_RE.test(v) ? m : k + REDACTED;
+  if (v.startsWith('[REDACTED') || (VAR_REF_RE.test(v) && !v.startsWith("$'"))) return m;
+  if (SQL_PROMPT_RE.test(taker) && !oneWord(v)) {
+    const t = sqlPromptFirstLine(v, v.startsWith("$'"));
+    return t === undefined ? m : k + t;
+  }
+  return k + REDACTED;
 }
 export function scrubEcho11(m: string, prog: string, opts: string, text: string, pipe: string, taker: string): string {
-  return SQL_PROMPT_RE.test(taker) && !oneWord(text.trim()) ? m : scrubEchoToStdin(m, prog, opts, text, pipe);
+  if (SQL_PROMPT_RE.test(taker) && !oneWord(text.trim())) {
+    const t = sqlPromptFirstLine(text, true);
+    return t === undefined ? m : prog + opts + t + pipe;
+  }
+  return scrubEchoToStdin(m, prog, opts, text, pipe);
 }
+/**
+ * Round 12. What a MySQL client's lone `-p` or psql's `-W` reads when stdin is not a terminal (a pod's command, `kubectl exec`
+ * without `-t`, a CI job) is the password, from the first line of stdin, and the rest is SQL: a first line that is one word (no
+ * space), not a statement (`;`), a client command (`\\dt`, `status`, `quit`) nor a variable, is taken for the password
+ * (`mysql -p <<EOF` then `pw` then SQL; `<<< $'pw\\nselect 1'`; `printf 'pw\\nselect 1' | mysql -p`). `escapes`: a written `\\n`
+ * ends a line too (`$'...'`, echo / printf). Returns the text with that line replaced, or undefined.
+ */
+const SQL_CLIENT_COMMAND_RE = /^(?:\\|status$|quit$|exit$|help$|go$|ego$|rehash$|warnings$|nowarning$|begin$|commit$|rollback$|select$|show$)/i;
+function sqlPromptFirstLine(text: string, escapes: boolean): string | undefined {
+  const open = text.startsWith("$'") ? 2 : text.startsWith('"') || text.startsWith("'") ? 1 : 0;
+  let end = text.indexOf('\n', open);
+  if (escapes) {
+    const e = text.indexOf('\\n', open);
+    if (e >= 0 && (end < 0 || e < end)) end = e;
+  }
+  if (end < 0) return undefined;
+  const first = text.slice(open, end).replace(/\r$/, '');
+  if (first === '' || /\s/.test(first) || first.endsWith(';') || first.startsWith('[REDACTED') || first.startsWith('$') || SQL_CLIENT_COMMAND_RE.test(first)) return undefined;
+  return text.slice(0, open) + REDACTED + text.slice(open + first.length);
+}
+/** A heredoc's command line running a MySQL client with a lone `-p` or psql with `-W` / `--password` (its body: sqlPromptFirstLine). */
+const SQL_PROMPT_HEAD_RE = /\b(?:(?:mysql|mariadb)[a-z-]*\b[^;&|\n]*?[ \t]-p(?=[\s;&|)]|$)|psql\b[^;&|\n]*?[ \t](?:-W|--password)(?=[\s;&|)]|$))/;
 /**
  * A heredoc whose command line reaches a stdin taker, the heredoc's own command or down a pipe (`passwd u <<EOF`, `cat <<EOF |
  * docker login --password-stdin`): the body whole for a program that reads only a password, each `name:x` pair's password for
@@ -1297,6 +1351,11 @@ const FTP_WORD_RE = new RegExp(FTP_PROG);
 export function scrubHeredoc11(m: string, head: string, _q: string, _end: string, body: string): string {
   if (CHPASSWD_WORD_RE.test(head)) return head + scrubChpasswdPairs(body);
   if (FTP_WORD_RE.test(head)) return head + scrubFtpScript(body);
+  // Round 12: SQL for a client that prompts (mysql -p, psql -W): its first line may be the password.
+  if (SQL_PROMPT_HEAD_RE.test(head)) {
+    const t = sqlPromptFirstLine(body + '\n', false);
+    return t === undefined ? m : head + t.slice(0, -1);
+  }
   if (body === '' || body.startsWith('[REDACTED') || VAR_REF_RE.test(body) || !WHOLE_BODY_TAKER_RE.test(head)) return m;
   if (SUDO_S_RE.test(head)) {
     const nl = body.indexOf('\n');
@@ -1330,6 +1389,19 @@ const NMCLI_CMD_RE = new RegExp(`\\bnmcli(?=\\s)${CMD_UNIT}*`, 'g');
 const NMCLI_SECRET_RE =
   /(\s[+-]?(?:password|(?:wifi-sec|802-11-wireless-security)\.(?:psk|wep-key[0-3]|leap-password)|802-1x\.(?:password|private-key-password|phase2-private-key-password|pin)|vpn\.secrets|pppoe\.password|gsm\.(?:password|pin))[ \t]+)(?!\$)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 const ROUND11_GATE = /<<|mysql|mariadb|psql|htpasswd|secret[ \t]+create|-cli|curl|creds|config[ \t]+set|wpa_|nmcli/;
+/*
+ * Round 12. A MySQL client's password quoted whole (`mysql "-px"`), `gh secret set --body x`, crictl's `--auth`, containerd's `ctr
+ * --user u:x`, Terraform's `TF_TOKEN_<host>=x`, Oracle's REPLACE old password, the MongoDB shell's passwords.
+ */
+const MYSQL_QUOTED_RE = new RegExp(`(\\b(?:mysql|mariadb)[a-z-]*(?=\\s)${CMD_UNIT}*?\\s(["'])-p)([^"'\\s][^"'\\n]*)(?=\\2)`, 'g');
+const GH_SECRET_RE = new RegExp(
+  `(\\bgh[ \\t]+secret[ \\t]+set(?=\\s)${CMD_UNIT}*?\\s(?:-b|--body))(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\=-][^\\s"';&|\\\\]*)|([ \\t]+|=)((?![-<])[^\\s"';&|\\\\]+|"[^"]*"|'[^']*'))`,
+  'g',
+);
+const CRICTL_AUTH_RE = new RegExp(`(\\bcrictl(?=\\s)${CMD_UNIT}*?\\s--auth(?:=|[ \\t]+))((?!-)[^\\s"';&|\\\\]+|"[^"]*"|'[^']*')`, 'g');
+const CTR_USER_RE = new RegExp(`(\\bctr(?=\\s)${CMD_UNIT}*?\\s(?:--user|-u)(?:=|[ \\t]+)["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g');
+const TF_TOKEN_RE = /\b(TF_TOKEN_[A-Za-z0-9_-]+=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
+const ROUND12_GATE = /["']-p|gh[ \t]+secret|crictl|\bctr\s|TF_TOKEN_|replace|changeUserPassword|auth\(/i;
 /** A netrc entry in text (`echo 'machine h login u password x' > ~/.netrc`, a ConfigMap's `.netrc`): what follows `password`. */
 const NETRC_RE = /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
@@ -1374,7 +1446,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=])|kia|sia|pi.?key|iza|ccess-?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=]|\()|kia|sia|pi.?key|iza|ccess-?key|ccount.?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|rictl|tr\s|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1552,6 +1624,16 @@ export function scrub(s: string): string {
     if (/config[ \t]+set/.test(s)) s = s.replace(NPM_CONFIG_RE, valueReplace);
     if (s.includes('wpa_passphrase')) s = s.replace(WPA_RE, valueReplace);
     if (s.includes('nmcli')) s = s.replace(NMCLI_CMD_RE, (cmd) => cmd.replace(NMCLI_SECRET_RE, valueReplace));
+  }
+  // Round 12: mysql "-px", gh secret set, crictl --auth, ctr --user, TF_TOKEN_<host>, Oracle's REPLACE, MongoDB shell passwords.
+  if (ROUND12_GATE.test(s)) {
+    if (/["']-p/.test(s) && /mysql|mariadb/.test(s)) s = s.replace(MYSQL_QUOTED_RE, (m, k: string, _q: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
+    if (/gh[ \t]+secret/.test(s)) s = s.replace(GH_SECRET_RE, flagReplace);
+    if (s.includes('crictl')) s = s.replace(CRICTL_AUTH_RE, valueReplace);
+    if (/\bctr\s/.test(s)) s = s.replace(CTR_USER_RE, valueReplace);
+    if (s.includes('TF_TOKEN_')) s = s.replace(TF_TOKEN_RE, valueReplace);
+    if (/replace/i.test(s)) s = s.replace(SQL_REPLACE_RE, sqlValueReplace);
+    if (/changeUserPassword|auth\(/.test(s)) s = s.replace(MONGO_PW_RE, scrubMongoPassword);
   }
   return s;
 }
@@ -1766,12 +1848,15 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
       if (tail !== a) v = tail;
     }
   }
+  if (v !== a && ARG_SPACE_RE.test(a) && (prev === undefined || !SHELL_SCRIPT_FLAG_RE.test(prev))) v = wholeArgValue(a, v);
   if (prog === 0 || v !== a || a === '' || a.startsWith('[REDACTED')) return v;
   if ((prog & PROG_P) !== 0) {
     if (a.length > 2 && a.startsWith('-p') && !a.startsWith('-p[REDACTED')) return '-p' + REDACTED;
     if (prev === '-p' && !a.startsWith('-')) return REDACTED;
   }
   if ((prog & PROG_CURL) !== 0) {
+    // Round 12: the word after `-b` / `--cookie` holding `=` is cookie data, whole (`["curl", "-b", "a=1; sid=x"]`).
+    if ((prev === '-b' || prev === '--cookie') && a.includes('=') && !a.startsWith('$')) return REDACTED;
     const colon = a.indexOf(':');
     if (colon >= 0 && colon < a.length - 1 && !a.startsWith(REDACTED, colon + 1)) {
       if ((prev !== undefined && CURL_USER_FLAG_RE.test(prev) && !a.startsWith('-')) || CURL_USER_GLUED_RE.test(a)) return a.slice(0, colon + 1) + REDACTED;
@@ -1853,6 +1938,24 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
 }
 
 /**
+ * Round 12. An argv word is one argument whatever it holds: a secret that scrub found at its start (the value after a secret
+ * flag, `--password`, `x y`) or after its own `NAME=` / `--flag=` / `-Dkey=` (`API_TOKEN=x y`, `--password=x y`) runs to the
+ * word's end, where the text rules stopped at the space. Other words keep what scrub kept (`export TOKEN=x y; run` is a script).
+ */
+const ARG_SPACE_RE = /\s/;
+/** A shell's (or su's, python's...) `-c` and its combined forms (`-lc`, `-ec`): the word after it is a script, not a value. */
+const SHELL_SCRIPT_FLAG_RE = /^-[a-z]*c$/;
+const ARG_KEY_HEAD_RE = /^-{0,2}[A-Za-z_][\w.-]*=$/;
+function wholeArgValue(a: string, v: string): string {
+  const i = v.indexOf(REDACTED);
+  if (i < 0) return v;
+  const head = v.slice(0, i);
+  const rest = v.slice(i + REDACTED.length);
+  if (!ARG_SPACE_RE.test(rest.charAt(0)) || rest.includes(REDACTED) || !a.startsWith(head) || !a.endsWith(rest)) return v;
+  return head === '' || ARG_KEY_HEAD_RE.test(head) ? head + REDACTED : v;
+}
+
+/**
  * Where `out` (scrub of `orig`) replaced text of `orig` by `[REDACTED]`: the ranges of `orig` it replaced, or undefined if the
  * kept parts cannot be lined up (then what lies between the first and the last change is taken).
  */
@@ -1906,6 +2009,15 @@ function joinedWords(words: readonly string[]): string[] | undefined {
   const out = scrub(joined);
   if (out === joined) return undefined;
   const ranges = redactedRanges(joined, out);
+  // Round 12: a word holding whitespace was one quoted argument; a value a rule found inside it ends with it (`["curl", "-H",
+  // "Cookie: a=x", "-o", "f"]`: the header rule, which reads to the line's end, took `-o f` from the joined line).
+  let ws = 0;
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k] as string;
+    const we = ws + w.length;
+    if (ARG_SPACE_RE.test(w)) for (const r of ranges) if (r[0] > ws && r[0] < we && r[1] > we) r[1] = we;
+    ws = we + 1;
+  }
   const res: string[] = [];
   let start = 0;
   for (const w of words) {
@@ -1927,7 +2039,8 @@ function joinedWords(words: readonly string[]): string[] | undefined {
 /** Keys whose value is a secret, in any case (headers, STS/IAM credentials, common config keys). */
 const SECRET_KEY_RE = /^(?:(?:proxy-)?authorization|(?:set-)?cookie|x-amz-security-token|x-registry-(?:auth|config)|secret_?key|secret_?string|secret_?binary|auth|security_?db_?encryption)$/i;
 /** Keys that end in a secret's name, with any prefix: `AWS_SECRET_ACCESS_KEY`, `masterUserPassword`, `db.password`, `x-api-key`. */
-const SECRET_KEY_SUFFIX_RE = /(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token)$/i;
+const SECRET_KEY_SUFFIX_RE =
+  /(?:password|passwd|secret_?access_?key|private_?key|client_?secret|api[_-]?key|session_?token|access_?token|refresh_?token|(?:auth|authorization|bearer)_?token|account[_-]?key|shared[_-]?access[_-]?key|pre[_-]?shared[_-]?key|subscription[_-]?key|auth[_-]?key)$/i;
 
 /**
  * Words that name a secret only as a whole word at the end of a key: after its start, `_`, `-`, `.`, `/`, or a
@@ -1970,6 +2083,8 @@ function isSecretKey(k: string): boolean {
   if (SECRET_KEY_RE.test(k)) return true;
   const c = k.charCodeAt(k.length - 1) | 0x20;
   if ((c === 0x64 || c === 0x79 || c === 0x74 || c === 0x6e) && k.length >= 6 && SECRET_KEY_SUFFIX_RE.test(k)) return true;
+  // Round 12: a list of passwords (ElastiCache / MemoryDB CreateUser's `passwords`).
+  if (c === 0x73 && tailIs(k, 'passwords')) return true;
   if (k.charCodeAt(k.length - 1) === 0x59 && isKeyName(k, UPPER_KEY_NAME_RE)) return true;
   return endsInSecretWord(k);
 }
@@ -2120,6 +2235,12 @@ function walkArgv(argv: unknown[], path: Key[], hits: Hit[], prev: string | unde
   walkJoinedArgv(argv, path, hits, before, lead);
 }
 
+const PARAM_LIST_KEY_RE = /^(?:parameters|parameteroverrides)$/i;
+function isParamSecret(o: Rec): boolean {
+  const name = o.parameterKey;
+  const value = o.parameterValue;
+  return typeof name === 'string' && typeof value === 'string' && value !== REDACTED && !isBlank(value) && isSecretName(name);
+}
 /** An env entry `{ name, value }` (or Beanstalk's `{ optionName, value }`) whose name is a secret's and whose value is not blank nor a reference. */
 function isEnvSecret(o: Rec, value: string): boolean {
   const name = typeof o.name === 'string' ? o.name : o.optionName;
@@ -2166,9 +2287,13 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
       walkArgv(v, path, hits, undefined, 0);
       return;
     }
+    // Round 12: a list of secrets under a secret's key (`passwords: [x]` of ElastiCache / MemoryDB users): its strings.
+    const secretList = typeof key === 'string' && isSecretKey(key);
     for (let i = 0; i < v.length; i++) {
       path.push(i);
-      walkStrings(v[i], path, hits, ctx);
+      const e = v[i];
+      if (secretList && typeof e === 'string' && e !== REDACTED && !isBlank(e)) hits.push({ path: path.slice(), value: REDACTED });
+      else walkStrings(e, path, hits, ctx);
       path.pop();
     }
     return;
@@ -2180,6 +2305,11 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
   // Elastic Beanstalk's option settings name theirs `optionName` (`{ namespace, optionName: DBPassword, value }`).
   const envSecret = ctx === ENV && typeof o.value === 'string' && isEnvSecret(o, o.value);
   if (envSecret) hits.push({ path: [...path, 'value'], value: REDACTED });
+  // Round 12: CloudFormation's stack parameters (`parameters: [{ parameterKey: DBPassword, parameterValue }]`, CreateStack,
+  // UpdateStack, CreateChangeSet, stack sets), by the parameter's name as an environment variable's.
+  const n = path.length;
+  const paramSecret = n >= 2 && typeof path[n - 1] === 'number' && PARAM_LIST_KEY_RE.test(path[n - 2] as string) && isParamSecret(o);
+  if (paramSecret) hits.push({ path: [...path, 'parameterValue'], value: REDACTED });
   // A Secret or ConfigMap in any wrapper the structured pass does not know (kind in any case).
   const kind = typeof o.kind === 'string' ? o.kind.toLowerCase() : undefined;
   const top = path.length === 0;
@@ -2187,6 +2317,7 @@ function walkStrings(v: unknown, path: Key[], hits: Hit[], ctx: Ctx = PLAIN): vo
   for (const k in o) {
     if (top && k === 'seam') continue;
     if (envSecret && k === 'value') continue;
+    if (paramSecret && k === 'parameterValue') continue;
     let c = ctx;
     if (kind === 'secret' && (k === 'data' || k === 'stringData')) c = SECRET_VALUES;
     else if (kind === 'configmap' && (k === 'data' || k === 'binaryData')) c = CONFIG_VALUES;
