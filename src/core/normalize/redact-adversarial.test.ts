@@ -1299,6 +1299,14 @@ const ROUND12: Case[] = [
     secrets: ['R12Ct0001', 'R12Ct0002', 'R12Ct0003', 'R12Ct0004', 'R12Ct0005'],
     keep: ['"parameterKey":"DBPassword"', '"parameterValue":"prod"', '"usePreviousValue":true', '"outsideIpAddress":"203.0.113.9"', '"asn":65000'],
   },
+  {
+    name: 'a token as the whole user info of a URL (git clone https://<token>@github.com), vault kv put / patch values, kubectl config set of a user credential',
+    rec: proc(
+      'git clone https://0123456789abcdef0123456789abcdef0123R12b@github.com/o/r.git; vault kv put -mount=secret app db=R12Vk0002 user=R12Vk0003 cert=@cert.pem; vault kv patch secret/app value=R12Vk0004; kubectl config set users.ci.token R12Kc0005; kubectl config set users.ci.client-key-data R12Kc0006; kubectl config set users.ci.auth-provider.config.client-secret R12Kc0007',
+    ),
+    secrets: ['0123456789abcdef0123456789abcdef0123R12b', 'R12Vk0002', 'R12Vk0003', 'R12Vk0004', 'R12Kc0005', 'R12Kc0006', 'R12Kc0007'],
+    keep: ['git clone https://', '@github.com/o/r.git', 'vault kv put -mount=secret app db=', ' user=', ' cert=@cert.pem', 'vault kv patch secret/app value=', 'kubectl config set users.ci.token ', 'kubectl config set users.ci.client-key-data ', 'users.ci.auth-provider.config.client-secret '],
+  },
 ];
 
 /** Round 12 near misses, which must stay byte for byte. */
@@ -1306,10 +1314,10 @@ const ROUND12_KEPT: Case[] = [
   {
     name: 'SQL fed to mysql -p / psql -W whose first line is SQL or a client command; cookies from a file; gh secret set from a file',
     rec: proc(
-      "mysql -uroot -p <<EOF\nshow databases;\nEOF\nmysql -p <<EOF\nstatus\nEOF\npsql -W <<EOF\n\\\\dt\nEOF\nmysql -uroot -p <<< $'select 1;\\nselect 2'; printf 'use db;\\nselect 1\\n' | mysql -p; curl --cookie=cookies.txt -o out.json https://h; gh secret set DB_PASSWORD < pw.txt; gh secret list; ctr images pull --user ci reg/img; az acr login -n reg; SET PASSWORD = PASSWORD($NEWPW)",
+      "mysql -uroot -p <<EOF\nshow databases;\nEOF\nmysql -p <<EOF\nstatus\nEOF\npsql -W <<EOF\n\\\\dt\nEOF\nmysql -uroot -p <<< $'select 1;\\nselect 2'; printf 'use db;\\nselect 1\\n' | mysql -p; curl --cookie=cookies.txt -o out.json https://h; gh secret set DB_PASSWORD < pw.txt; gh secret list; ctr images pull --user ci reg/img; git clone https://build-bot-2024@h/x https://x-access-token@github.com/o/r https://deploy@h/y; vault kv get secret/app; kubectl config set clusters.prod.server https://h; az acr login -n reg; SET PASSWORD = PASSWORD($NEWPW)",
     ),
     secrets: [],
-    keep: ['mysql -uroot -p <<EOF\nshow databases;\nEOF', 'mysql -p <<EOF\nstatus\nEOF', "printf 'use db;\\nselect 1\\n' | mysql -p", 'curl --cookie=cookies.txt -o out.json https://h', 'gh secret set DB_PASSWORD < pw.txt', 'ctr images pull --user ci reg/img', 'az acr login -n reg'],
+    keep: ['https://build-bot-2024@h/x https://x-access-token@github.com/o/r https://deploy@h/y', 'vault kv get secret/app', 'kubectl config set clusters.prod.server https://h', 'mysql -uroot -p <<EOF\nshow databases;\nEOF', 'mysql -p <<EOF\nstatus\nEOF', "printf 'use db;\\nselect 1\\n' | mysql -p", 'curl --cookie=cookies.txt -o out.json https://h', 'gh secret set DB_PASSWORD < pw.txt', 'ctr images pull --user ci reg/img', 'az acr login -n reg'],
   },
   {
     name: 'CloudTrail look-alikes: a parameter named like a reference, public keys, key ids',

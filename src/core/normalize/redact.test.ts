@@ -375,6 +375,7 @@ describe('scrub', () => {
     ['slack webhook', /(hooks\.slack\.com\/(?:services|workflows|triggers)\/)(?!\[REDACTED)[A-Za-z0-9_/-]+/g, '$1' + REDACTED],
     ['aws secret key', /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g, '$1' + REDACTED],
     ['url user info', /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi, (m, k, v) => (kept(v) ? m : k + REDACTED + '@')],
+    ['token as user info', /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9]{20,})@/gi, (m, k, v) => (/\d/.test(v) && /[A-Za-z]/.test(v) ? k + REDACTED + '@' : m)],
     [
       'query parameter',
       /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi,
@@ -507,6 +508,12 @@ describe('scrub', () => {
     ['TF_TOKEN_', /\b(TF_TOKEN_[A-Za-z0-9_-]+=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['sql replace', /(\bidentified[ \t]+by[ \t]+(?:'\[REDACTED\]'|"\[REDACTED\]"|\[REDACTED\])[ \t]+replace[ \t]+)('[^']*'|"[^"]*"|[^\s"';,)\\]+)/gi, sqlValueReplace],
     ['mongo password', /(\b(?:changeUserPassword|auth)\([ \t]*(["'])[^"'\n]*\2[ \t]*,[ \t]*)(["'])([^"'\n]*)\3/g, scrubMongoPassword],
+    [
+      'vault kv put values',
+      new RegExp(`\\bvault[ \\t]+kv[ \\t]+(?:put|patch)(?=\\s)${UNIT}*`, 'g'),
+      (cmd) => cmd.replace(/(\s(?!-)[^\s="']+=)(?!@|-(?:\s|$))("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED)),
+    ],
+    ['kubectl config set users.*.token', /(\bconfig[ \t]+set[ \t]+(?:--?\S+[ \t]+)*["']?users\.[^\s"']*?\.(?:password|client-key-data|[\w-]*secret|[\w-]*token)["']?[ \t]+)(?!-)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -750,6 +757,9 @@ describe('scrub', () => {
     'TF_TOKEN_app_terraform_io=p408 terraform init',
     'gh secret set X --body p409; gh secret set Y -b"p410"; gh secret set Z < f',
     'mysql "-pp411" -h db',
+    'git clone https://0123456789abcdef0123456789abcdef0123p419@github.com/o/r; git clone https://build-bot-2024@h/x',
+    'vault kv put -mount=s app db=p420 cert=@c.pem k=-; vault kv get s/app',
+    'kubectl config set users.ci.client-key-data p421; kubectl config set clusters.c.server https://h',
     'ALTER USER s IDENTIFIED BY "p412" REPLACE "p413"',
     'db.auth("u", "p414")',
     'db.changeUserPassword("u", "p415")',

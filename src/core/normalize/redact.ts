@@ -63,8 +63,8 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  * - round 12: a one-word first line of SQL fed to mysql -p / psql -W (heredoc, $'..' here-string, echo); PASSWORD('x') after a key;
  *   Oracle's REPLACE old; MongoDB shell passwords; `cookie=` unquoted ends at whitespace; an argv word is one argument (wholeArgValue,
  *   and the joined line's values end with a spaced word); az acr / regctl login -p, mysql "-px", gh secret set -b, crictl --auth,
- *   ctr --user, TF_TOKEN_<host>; account / shared access / pre-shared / subscription / auth keys; CloudFormation parameters; lists of
- *   passwords.
+ *   ctr --user, TF_TOKEN_<host>, vault kv put, kubectl config set users.*.token, a token as a URL's user info; account / shared
+ *   access / pre-shared / subscription / auth keys; CloudFormation parameters; lists of passwords.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -1401,7 +1401,14 @@ const GH_SECRET_RE = new RegExp(
 const CRICTL_AUTH_RE = new RegExp(`(\\bcrictl(?=\\s)${CMD_UNIT}*?\\s--auth(?:=|[ \\t]+))((?!-)[^\\s"';&|\\\\]+|"[^"]*"|'[^']*')`, 'g');
 const CTR_USER_RE = new RegExp(`(\\bctr(?=\\s)${CMD_UNIT}*?\\s(?:--user|-u)(?:=|[ \\t]+)["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g');
 const TF_TOKEN_RE = /\b(TF_TOKEN_[A-Za-z0-9_-]+=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
-const ROUND12_GATE = /["']-p|gh[ \t]+secret|crictl|\bctr\s|TF_TOKEN_|replace|changeUserPassword|auth\(/i;
+/** A token as a URL's whole user info (`git clone https://<token>@github.com/...`): 20 or more letters and digits, both (a user name stays). */
+const TOKEN_USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9]{20,})@/gi;
+/** `vault kv put|patch [-flags] <path> k=v...`: every value (KV data is secret data, as a Secret's); `k=@file` and `k=-` name where it is. */
+const VAULT_KV_CMD_RE = new RegExp(`\\bvault[ \\t]+kv[ \\t]+(?:put|patch)(?=\\s)${CMD_UNIT}*`, 'g');
+const VAULT_KV_PAIR_RE = /(\s(?!-)[^\s="']+=)(?!@|-(?:\s|$))("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+/** `kubectl config set users.<name>.token x` (`password`, `client-key-data`, an auth provider's `client-secret`, `id-token`...). */
+const KUBECONFIG_SET_RE = /(\bconfig[ \t]+set[ \t]+(?:--?\S+[ \t]+)*["']?users\.[^\s"']*?\.(?:password|client-key-data|[\w-]*secret|[\w-]*token)["']?[ \t]+)(?!-)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
+const ROUND12_GATE = /["']-p|gh[ \t]+secret|crictl|\bctr\s|TF_TOKEN_|replace|changeUserPassword|auth\(|kv[ \t]+p|users\./i;
 /** A netrc entry in text (`echo 'machine h login u password x' > ~/.netrc`, a ConfigMap's `.netrc`): what follows `password`. */
 const NETRC_RE = /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
@@ -1446,7 +1453,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=]|\()|kia|sia|pi.?key|iza|ccess-?key|ccount.?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|rictl|tr\s|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt)|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=]|\()|kia|sia|pi.?key|iza|ccess-?key|ccount.?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|rictl|tr\s|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt|v[ \t]+p(?:ut|atch))|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1512,7 +1519,11 @@ export function scrub(s: string): string {
   if (SK_GATE.test(s)) s = s.replace(SK_KEY_RE, (m, kind: string | undefined, v: string) => (/[A-Z]/.test(v) && /[a-z]/.test(v) && /\d/.test(v) ? 'sk-' + (kind ?? '') + REDACTED : m));
   if (SLACK_HOOK_GATE.test(s)) s = s.replace(SLACK_HOOK_RE, '$1' + REDACTED);
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
-  if (USERINFO_GATE.test(s)) s = s.replace(USERINFO_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'));
+  if (USERINFO_GATE.test(s)) {
+    s = s.replace(USERINFO_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'));
+    // Round 12: a token alone as the user info.
+    s = s.replace(TOKEN_USERINFO_RE, (m, k: string, v: string) => (/\d/.test(v) && /[A-Za-z]/.test(v) ? k + REDACTED + '@' : m));
+  }
   if (QUERY_GATE.test(s)) s = s.replace(QUERY_SECRET_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, headerReplace);
   if (SECRET_ENV_GATE.test(s)) s = s.replace(SECRET_ENV_RE, (m, k: string, v: string) => (v === REDACTED ? m : k + REDACTED));
@@ -1634,6 +1645,8 @@ export function scrub(s: string): string {
     if (s.includes('TF_TOKEN_')) s = s.replace(TF_TOKEN_RE, valueReplace);
     if (/replace/i.test(s)) s = s.replace(SQL_REPLACE_RE, sqlValueReplace);
     if (/changeUserPassword|auth\(/.test(s)) s = s.replace(MONGO_PW_RE, scrubMongoPassword);
+    if (/kv[ \t]+p/.test(s)) s = s.replace(VAULT_KV_CMD_RE, (cmd) => cmd.replace(VAULT_KV_PAIR_RE, valueReplace));
+    if (s.includes('users.')) s = s.replace(KUBECONFIG_SET_RE, valueReplace);
   }
   return s;
 }
