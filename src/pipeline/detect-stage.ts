@@ -25,9 +25,11 @@ export interface DetectStage {
   /** Event time moved on to `eventTimeMs` with no event (other accounts' events, replay workers): windows that closed. */
   advance(eventTimeMs: number): Alert[];
   /**
-   * The input is quiet and time follows the wall clock to `t` (the correlate role, ADR 0009): GuardDuty joins and
-   * judged correlation windows that closed. Unlike `advance`, older signals handed on afterwards (a replay, a
-   * collector catching up) still count in the correlations that fire as soon as satisfied (`Detector.quiet`).
+   * The input is quiet and time follows the wall clock to `t` (the correlate role, ADR 0009): GuardDuty joins, silent
+   * sensors, secret-read bursts and judged correlation windows that closed. Unlike `advance`, neither the native
+   * detections' event time (`NativeEngine.quiet`) nor the correlations' moves: older signals handed on afterwards (a
+   * replay, a collector catching up) are judged by their own time, and still count in the correlations that fire as
+   * soon as satisfied (`Detector.quiet`).
    */
   quiet(t: number): Alert[];
   flush(): Alert[];
@@ -80,7 +82,7 @@ export function createDetectStage(opts: { detector?: Detector; native?: NativeEn
       return keyAlerts(out);
     },
     quiet(t) {
-      const out = native.advance(t);
+      const out = native.quiet(t);
       if (detector) out.push(...detector.quiet(t));
       return keyAlerts(out);
     },

@@ -38,8 +38,15 @@ export interface NativeEngineStats {
 export interface NativeEngine {
   readonly graph: IdentityGraph;
   process(event: SeamEvent): Alert[];
-  /** Event time moved on to `nowMs` with no event (the input is quiet): what was waiting for a window to close. */
+  /** Event time moved on to `nowMs` with no event (other accounts' events, replay workers): what was waiting for a window to close. */
   advance(nowMs: number): Alert[];
+  /**
+   * The input is quiet and time follows the wall clock to `t` (the correlate role, ADR 0009 decision 7): what is due
+   * at `t` (GuardDuty joins, silent sensors, secret-read bursts past their grace), without moving the engine's event
+   * time: records produced afterwards with older event times (a replay, the next chunk of a backlog) still advance the
+   * timed detections by their own time, and the state saved for `--resume` is kept relative to event time.
+   */
+  quiet(t: number): Alert[];
   flush(): Alert[];
   /**
    * `seam run --resume` (ADR 0044): the detections' state that outlives a run (pending first-use grants), by
@@ -153,6 +160,18 @@ export function createNativeEngine(opts: NativeEngineOptions = {}): NativeEngine
       return advanceTo(isoMs(event['@timestamp']), out);
     },
     advance: (t) => advanceTo(t, []),
+    quiet(t) {
+      const out: Alert[] = [];
+      for (let i = 0; i < timed.length; i++) {
+        const d = timed[i]!;
+        try {
+          count(d, d.quiet === undefined ? d.advance!(t, graph, timedState[i], config) : d.quiet(t, graph, timedState[i], config), out);
+        } catch {
+          failed(d);
+        }
+      }
+      return out;
+    },
     flush() {
       const out: Alert[] = [];
       for (const d of detections) {

@@ -275,6 +275,12 @@ export const secretsFirstReadBurst: NativeDetection<State> = {
     if (!(clockOf(state) >= state.dueAfterMs)) return [];
     return settle(this, state, clockOf(state));
   },
+  quiet(t: number, _graph: IdentityGraph, state: State): Alert[] {
+    // Bursts due by the wall clock settle, but the engine's clock stays on event time: a burst in records produced
+    // later (the next chunk of a backlog, event times far behind `t`) still waits its grace on the trail's clock.
+    const clock = Math.max(state.ctNowMs, t - TRAIL_LAG_MS);
+    return clock >= state.dueAfterMs ? settle(this, state, clock) : [];
+  },
   flush(_graph: IdentityGraph, state: State): Alert[] {
     return settle(this, state, Number.POSITIVE_INFINITY);
   },

@@ -41,6 +41,13 @@ export interface NativeDetection<S = unknown> {
   evaluate(event: SeamEvent, graph: IdentityGraph, state: S, ctx: EvalContext): Alert[];
   /** Time moved on to `nowMs` (newest event time): emit what was waiting for a window to close. */
   advance?(nowMs: number, graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
+  /**
+   * The input is quiet and time follows the wall clock to `t` (the correlate role, ADR 0009 decision 7): emit what is
+   * due at `t` (finals), without taking `t` as event time, so older records produced afterwards (the next chunk of a
+   * backlog) are judged by their own event time. Leave it out when `advance` keeps no clock of its own (the engine
+   * then calls `advance(t)`).
+   */
+  quiet?(t: number, graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
   /** End of input: emit everything still waiting. */
   flush?(graph: IdentityGraph, state: S, config: NativeConfig): Alert[];
   /**

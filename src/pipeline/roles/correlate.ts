@@ -535,8 +535,9 @@ export function createCorrelateRole(o: CorrelateRoleOptions): Role & { flush(): 
    * Hands on what the watermark has passed, in order. When the input is quiet (every raw partition
    * empty or idle, and this partition read past what they produced), event time follows the wall
    * clock: held signals up to now minus the lateness go, and the stage is moved on there (`DetectStage.quiet`:
-   * GuardDuty joins and judged correlation windows close; the correlations' lateness stays on event time, so older
-   * records produced after the quiet spell still count in them, ADR 0009 amendment 2026-12-07).
+   * GuardDuty joins, sensor silences, secret-read bursts and judged correlation windows close; the correlations' and
+   * the native detections' event time stays, so older records produced after the quiet spell are judged by their own
+   * time and still count in the correlations, ADR 0009 decision 7).
    */
   const release = async (partition: number, st: PartitionState, out: Out, keepAlive?: () => void, signal?: AbortSignal): Promise<void> => {
     let view = watch?.view;
