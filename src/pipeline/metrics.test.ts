@@ -23,13 +23,15 @@ describe('collector metrics', () => {
     let running = false;
     const server = new MetricsServer({ defaultMetrics: false });
     servers.push(server);
-    registerCollectorMetrics(server, { collectors: () => [{ name: 'audit', stats: () => stats.snapshot() }], running: () => running });
+    registerCollectorMetrics(server, { collectors: () => [{ name: 'audit', stats: () => stats.snapshot(), ingestDelays: () => stats.ingestDelay }], running: () => running });
     const { port } = await server.listen('127.0.0.1:0');
     const get = async (path: string): Promise<{ status: number; body: string }> => {
       const r = await fetch(`http://127.0.0.1:${port}${path}`);
       return { status: r.status, body: await r.text() };
     };
     expect((await get('/healthz')).status).toBe(200);
+    // No event emitted yet: no ingestion delay series (an empty histogram, not zeros).
+    expect((await get('/metrics')).body).not.toContain('seam_collector_ingest_delay_seconds_bucket');
     expect(await get('/readyz')).toEqual({ status: 503, body: 'not ready\ncollectors: the collectors are not running\n' });
     // seam_ready says the same at scrape time, for alert rules without a blackbox probe (review-ops M3).
     expect((await get('/metrics')).body).toMatch(/^seam_ready 0$/m);
@@ -61,6 +63,19 @@ describe('collector metrics', () => {
     expect(g).toContain('seam_collector_gap_seconds_total{collector="audit",log_group="/aws/eks/prod/cluster"} 7200');
     expect(g).toContain('seam_collector_skipped_windows_total{collector="audit",log_group="/aws/eks/prod/cluster"} 1');
     expect(g).toContain('seam_collector_behind_seconds{collector="audit",log_group="/aws/eks/prod/cluster"} 1800');
+    // Ingestion delays (ingestionTime - timestamp) of events emitted: a cumulative histogram per log group, the max in the stats line.
+    for (const ms of [800, 4_000, 250_000, 290_000, 2 * 3600_000]) stats.ingested('/aws/eks/prod/cluster', ms);
+    const d = (await get('/metrics')).body;
+    const bucket = (le: string): string => `seam_collector_ingest_delay_seconds_bucket{collector="audit",log_group="/aws/eks/prod/cluster",le="${le}"}`;
+    expect(d).toContain(`${bucket('1')} 1`);
+    expect(d).toContain(`${bucket('5')} 2`);
+    expect(d).toContain(`${bucket('240')} 2`);
+    expect(d).toContain(`${bucket('300')} 4`);
+    expect(d).toContain(`${bucket('3600')} 4`);
+    expect(d).toContain(`${bucket('+Inf')} 5`);
+    expect(d).toContain('seam_collector_ingest_delay_seconds_count{collector="audit",log_group="/aws/eks/prod/cluster"} 5');
+    expect(d).toContain('seam_collector_ingest_delay_seconds_sum{collector="audit",log_group="/aws/eks/prod/cluster"} 7744.8');
+    expect(stats.snapshot().maxIngestDelayMs).toEqual({ '/aws/eks/prod/cluster': 2 * 3600_000 });
     expect((await get('/nope')).status).toBe(404);
   });
 });

@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, type Metric } from 'prom-client';
 import type { ConsumerMember } from '../bus/kafka.ts';
 import type { MetricsServer } from '../core/metrics.ts';
 import { BATCH_SHAPES, type BatchCountsSnapshot } from '../core/normalize/batch.ts';
 import type { Alert } from '../detect/alert.ts';
+import { INGEST_DELAY_BUCKETS_S, type DelayHistogram } from '../sources/checkpoint/stats.ts';
 import type { Detection } from './detection.ts';
 
 /**
@@ -427,6 +428,31 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
 export interface CollectorView {
   name: string;
   stats(): Record<string, unknown>;
+  /** CloudWatch Logs: each log group's ingestion delays, as the collector counts them. */
+  ingestDelays?(): ReadonlyMap<string, DelayHistogram>;
+}
+
+/**
+ * A histogram served from counts a component already keeps (prom-client's Histogram only takes observations one by
+ * one, and replaying every event read at each scrape would cost as much as the reads).
+ */
+function keptHistogram(server: MetricsServer, o: { name: string; help: string; bounds: readonly number[]; read: () => { labels: Record<string, string>; h: DelayHistogram }[] }): void {
+  const get = async (): Promise<unknown> => {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const { labels, h } of o.read()) {
+      let acc = 0;
+      o.bounds.forEach((le, i) => {
+        acc += h.counts[i] ?? 0;
+        values.push({ labels: { ...labels, le }, value: acc, metricName: `${o.name}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: h.count, metricName: `${o.name}_bucket` });
+      values.push({ labels, value: h.sumS, metricName: `${o.name}_sum` });
+      values.push({ labels, value: h.count, metricName: `${o.name}_count` });
+    }
+    return { name: o.name, help: o.help, type: 'histogram', aggregator: 'sum', values };
+  };
+  const metric = { name: o.name, help: o.help, type: 'histogram', aggregator: 'sum', get, reset: () => undefined };
+  server.registry.registerMetric(metric as unknown as Metric);
 }
 
 /** Registers the collectors' metrics and readiness (started, not all stopped). */
@@ -484,6 +510,12 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
         for (const [group, ms] of Object.entries((c.stats() as { behindMs?: Record<string, number> }).behindMs ?? {})) this.set({ collector: c.name, log_group: group }, ms / 1000);
       }
     },
+  });
+  keptHistogram(server, {
+    name: 'seam_collector_ingest_delay_seconds',
+    help: "How long after its own time CloudWatch Logs ingested each event the collector emitted (ingestionTime - timestamp), by log group: each event once. An event ingested later than the collector's lookbackMs behind its previous read is never read (ADR 0061).",
+    bounds: INGEST_DELAY_BUCKETS_S,
+    read: () => o.collectors().flatMap((c) => [...(c.ingestDelays?.() ?? new Map<string, DelayHistogram>())].map(([group, h]) => ({ labels: { collector: c.name, log_group: group }, h }))),
   });
   new Gauge({
     name: 'seam_collector_event_lag_seconds',

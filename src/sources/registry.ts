@@ -12,6 +12,7 @@ import { CHECKPOINT_TOPIC, KafkaCheckpointStore, LEASE_TOPIC } from './checkpoin
 import type { CollectConfig, SourceConfig } from './collect-config.ts';
 import { KafkaLeaseMembership } from './checkpoint/lease.ts';
 import { rawHeaders } from './checkpoint/raw-record.ts';
+import type { DelayHistogram } from './checkpoint/stats.ts';
 import { sequentialWriter, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './checkpoint/store.ts';
 import { cloudWatchLogsClients } from './cloudwatch-logs/clients.ts';
 import { CloudWatchLogsSourceConfig } from './cloudwatch-logs/config.ts';
@@ -36,6 +37,8 @@ export interface Collector {
   run(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
   stats(): Record<string, unknown>;
+  /** CloudWatch Logs: each log group's ingestion delays (seam_collector_ingest_delay_seconds). */
+  ingestDelays?(): ReadonlyMap<string, DelayHistogram>;
 }
 
 /** What every collector is built with: where records and checkpoints go. */
@@ -81,7 +84,7 @@ export const SOURCES = {
         refresh: () => ctx.refreshCheckpoints(),
         ...(membership === undefined ? {} : { membership }),
       });
-      return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot() };
+      return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot(), ingestDelays: () => src.stats.ingestDelay };
     },
   },
   guardduty: {

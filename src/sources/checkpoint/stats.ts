@@ -1,6 +1,21 @@
 import { Counters } from '../../core/counters.ts';
 
 /**
+ * Upper bounds (s) of the ingestion delay histogram (CloudWatch Logs' `ingestionTime` − the event's own time): fine
+ * around the default lookback (300 s) and the 15 min CloudTrail is sometimes late, coarse beyond.
+ */
+export const INGEST_DELAY_BUCKETS_S = [1, 5, 15, 30, 60, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600] as const;
+
+/** One log group's ingestion delays: counts per bucket of INGEST_DELAY_BUCKETS_S (not cumulative) and above the last. */
+export interface DelayHistogram {
+  counts: number[];
+  over: number;
+  sumS: number;
+  count: number;
+  maxMs: number;
+}
+
+/**
  * What a collector reports beyond the common counters: records flagged truncated, duplicates skipped
  * by the lookback window, lag (now − newest event time read) and events per second emitted over the
  * last minute.
@@ -20,6 +35,8 @@ export class CollectorStats {
   readonly gaps = new Map<string, { ms: number; windows: number }>();
   /** How far behind now each log group's (or detector's) last read ended, by name: 0 when it reads up to now. */
   readonly behindMs = new Map<string, number>();
+  /** Ingestion delay of each event emitted, by log group (each event once: the lookback's re-reads are not measured again). */
+  readonly ingestDelay = new Map<string, DelayHistogram>();
   /** Whether the collector's start (detectors listed, writers created, checkpoints read) has succeeded. */
   started = false;
   /** Start attempts that failed, and the last one's reason (src/sources/start-retry.ts). */
@@ -48,11 +65,24 @@ export class CollectorStats {
     this.gaps.set(name, g);
   }
 
+  /** An event emitted that CloudWatch Logs ingested `delayMs` after its own time. */
+  ingested(name: string, delayMs: number): void {
+    let h = this.ingestDelay.get(name);
+    if (h === undefined) this.ingestDelay.set(name, (h = { counts: INGEST_DELAY_BUCKETS_S.map(() => 0), over: 0, sumS: 0, count: 0, maxMs: 0 }));
+    const ms = Math.max(0, delayMs);
+    const i = INGEST_DELAY_BUCKETS_S.findIndex((b) => ms <= b * 1000);
+    if (i < 0) h.over++;
+    else h.counts[i]!++;
+    h.sumS += ms / 1000;
+    h.count++;
+    if (ms > h.maxMs) h.maxMs = ms;
+  }
+
   sawEventAt(tsMs: number): void {
     if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
   }
 
-  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number> } {
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number>; maxIngestDelayMs?: Record<string, number> } {
     const s = Math.floor(nowMs / 1000);
     let n = 0;
     let oldest = s;
@@ -77,6 +107,7 @@ export class CollectorStats {
         ? {}
         : { gapMs: Object.fromEntries([...this.gaps].map(([k, g]) => [k, g.ms])), skippedWindows: Object.fromEntries([...this.gaps].map(([k, g]) => [k, g.windows])) }),
       ...(this.behindMs.size === 0 ? {} : { behindMs: Object.fromEntries(this.behindMs) }),
+      ...(this.ingestDelay.size === 0 ? {} : { maxIngestDelayMs: Object.fromEntries([...this.ingestDelay].map(([k, h]) => [k, h.maxMs])) }),
     };
   }
 }

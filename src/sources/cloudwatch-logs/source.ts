@@ -316,6 +316,8 @@ export class CloudWatchLogsSource {
       nextToken = page.nextToken ?? undefined;
       const records: BusMessage[] = [];
       const ids: { id: string; tsMs: number }[] = [];
+      // Ingestion delays of the events emitted, counted once the page is durable (a failed write reads them again).
+      const delays: number[] = [];
       const pageIds = new Set<string>();
       const receivedAt = new Date(this.now()).toISOString();
       for (const e of page.events ?? []) {
@@ -331,6 +333,7 @@ export class CloudWatchLogsSource {
         }
         ids.push({ id: e.eventId, tsMs: e.timestamp });
         pageIds.add(e.eventId);
+        if (e.ingestionTime !== undefined) delays.push(e.ingestionTime - e.timestamp);
         records.push(this.record(g.group, stream, e.eventId, e.timestamp, e.message, receivedAt));
       }
       // The watermark moves only with the last page: until then the ids carry the progress.
@@ -338,6 +341,7 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
+        for (const d of delays) this.stats.ingested(label, d);
         this.stats.checkpointed(labelOf(g.group), this.now());
         this.stats.emitted(records.length, this.now());
       }
