@@ -76,6 +76,12 @@ describe('collector metrics', () => {
     expect(d).toContain('seam_collector_ingest_delay_seconds_count{collector="audit",log_group="/aws/eks/prod/cluster"} 5');
     expect(d).toContain('seam_collector_ingest_delay_seconds_sum{collector="audit",log_group="/aws/eks/prod/cluster"} 7744.8');
     expect(stats.snapshot().maxIngestDelayMs).toEqual({ '/aws/eks/prod/cluster': 2 * 3600_000 });
+    // Caught only thanks to the lookback, and near it (ADR 0061).
+    stats.lateIngested.set('/aws/eks/prod/cluster', 3);
+    stats.nearLookback.set('/aws/eks/prod/cluster', 2);
+    const l = (await get('/metrics')).body;
+    expect(l).toContain('seam_collector_late_ingested_total{collector="audit",log_group="/aws/eks/prod/cluster"} 3');
+    expect(l).toContain('seam_collector_near_lookback_total{collector="audit",log_group="/aws/eks/prod/cluster"} 2');
     expect((await get('/nope')).status).toBe(404);
   });
 });

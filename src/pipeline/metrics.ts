@@ -517,6 +517,31 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
     bounds: INGEST_DELAY_BUCKETS_S,
     read: () => o.collectors().flatMap((c) => [...(c.ingestDelays?.() ?? new Map<string, DelayHistogram>())].map(([group, h]) => ({ labels: { collector: c.name, log_group: group }, h }))),
   });
+  // Events CloudWatch Logs ingested late (ADR 0061): caught only thanks to the lookback, and near it (a loss is near).
+  new Counter({
+    name: 'seam_collector_late_ingested_total',
+    help: "Events the collector emitted that were older than its previous read's end of the log group: ingested after that read, caught only thanks to lookbackMs.",
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, n] of Object.entries((c.stats() as { lateIngested?: Record<string, number> }).lateIngested ?? {})) this.inc({ collector: c.name, log_group: group }, n);
+      }
+    },
+  });
+  new Counter({
+    name: 'seam_collector_near_lookback_total',
+    help: 'Events the collector emitted that CloudWatch Logs ingested more than 80 % of lookbackMs after their own time: an event a little later is never read. Each is also in a WARN line (at most every 10 min per log group) naming the setting to raise.',
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, n] of Object.entries((c.stats() as { nearLookback?: Record<string, number> }).nearLookback ?? {})) this.inc({ collector: c.name, log_group: group }, n);
+      }
+    },
+  });
   new Gauge({
     name: 'seam_collector_event_lag_seconds',
     help: 'Now minus the newest event time the collector has read (CollectorStats lagMs); absent before the first event.',

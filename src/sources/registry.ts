@@ -83,6 +83,7 @@ export const SOURCES = {
         writerFor: (key) => ctx.writerFor(key),
         refresh: () => ctx.refreshCheckpoints(),
         ...(membership === undefined ? {} : { membership }),
+        settingsPath: `collect.sources.${name}`,
       });
       return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot(), ingestDelays: () => src.stats.ingestDelay };
     },

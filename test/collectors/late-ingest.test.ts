@@ -3,6 +3,7 @@
 // delivered late by its source (CloudTrail, the EKS control plane). The collector runs on the real clock, with a
 // 60 s lookback so "near the lookback" does not take 5 minutes to reach.
 import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaBus } from '../../src/bus/kafka.ts';
 import { TOPICS } from '../../src/bus/topics.ts';
@@ -16,7 +17,13 @@ const cw = new CloudWatchLogs({ ...awsClientConfig(), maxAttempts: 5 });
 const STREAM = 'kube-apiserver-audit-0a';
 const LOOKBACK_MS = 60_000;
 
-async function collector(bus: KafkaBus, group: string): Promise<CloudWatchLogsSource> {
+/** The collector's warnings, as fields and message. */
+function recordingLogger(): { log: Logger; warnings: { fields: Record<string, unknown>; msg: string }[] } {
+  const warnings: { fields: Record<string, unknown>; msg: string }[] = [];
+  return { log: { warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ fields, msg }) } as unknown as Logger, warnings };
+}
+
+async function collector(bus: KafkaBus, group: string, log?: Logger): Promise<CloudWatchLogsSource> {
   const ctx = await collectorContext(CollectConfig.parse({ sources: {}, checkpoint: { topic: uniqueName('seam-checkpoints-late') } }), bus, { transactionalIdPrefix: uniqueName('seam-collect-late') });
   const config = CloudWatchLogsSourceConfig.parse({
     type: 'cloudwatch-logs',
@@ -25,7 +32,7 @@ async function collector(bus: KafkaBus, group: string): Promise<CloudWatchLogsSo
     lookbackMs: LOOKBACK_MS,
     initialLookbackMs: 10 * 60_000,
   });
-  const source = new CloudWatchLogsSource(config, { logs: cw, store: ctx.checkpoints, writerFor: (k) => ctx.writerFor(k), refresh: () => ctx.refreshCheckpoints() });
+  const source = new CloudWatchLogsSource(config, { logs: cw, store: ctx.checkpoints, writerFor: (k) => ctx.writerFor(k), refresh: () => ctx.refreshCheckpoints(), settingsPath: 'collect.sources.audit', ...(log === undefined ? {} : { log }) });
   await source.start();
   return source;
 }
@@ -70,6 +77,73 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
     // 10 events at most 5 s late (put within seconds of their time), 5 over 30 s.
     expect(h!.counts.slice(0, 2).reduce((a, b) => a + b, 0)).toBe(10);
     expect(h!.counts.slice(4).reduce((a, b) => a + b, 0) + h!.over).toBe(5);
+    await source.close();
+  });
+
+  it('reads and counts events ingested after the previous poll passed them, warns when they come near the lookback, and still misses one ingested later than the lookback', async () => {
+    const from = await bus.endOffsets([TOPICS.raw('k8s_audit')]);
+    const cluster = uniqueName('late');
+    const group = `/aws/eks/${cluster}/cluster`;
+    await createStreams(group, [STREAM]);
+    const { log, warnings } = recordingLogger();
+    const source = await collector(bus, group, log);
+    let seq = 0;
+    const ids = { onTime: [] as string[], late: [] as string[], nearLookback: [] as string[], tooLate: [] as string[] };
+    const putAt = async (kind: keyof typeof ids, tss: number[]): Promise<void> => {
+      await put(
+        group,
+        STREAM,
+        tss.map((ts) => {
+          ids[kind].push(`${cluster}-${STREAM}-${seq}`);
+          return { timestamp: ts, message: auditEvent(cluster, STREAM, seq++, ts) };
+        }),
+      );
+    };
+    // Each poll's end is the wall clock when it starts: at least `startedAt`, at most `endedAt`.
+    let startedAt = 0;
+    let endedAt = 0;
+    const poll = async (): Promise<void> => {
+      startedAt = Date.now();
+      await source.pollOnce();
+      endedAt = Date.now();
+    };
+
+    await putAt('onTime', [Date.now() - 500]);
+    await poll();
+    expect(source.stats.snapshot().lateIngested).toBeUndefined();
+    // Ingested now, timed 20 s before the previous poll's end: inside the lookback (60 s), so read, and counted as caught by it.
+    await putAt('late', [startedAt - 20_000, startedAt - 20_000 + 1, startedAt - 20_000 + 2]);
+    // Timed after the previous poll's end: not late.
+    await putAt('onTime', [endedAt + 1]);
+    await poll();
+    expect(source.stats.snapshot().lateIngested).toEqual({ [group]: 3 });
+    expect(warnings).toEqual([]);
+    // 55 s late (over 80 % of the 60 s lookback) and still inside it: read, counted, and warned about once.
+    await putAt('nearLookback', [Date.now() - 55_000, Date.now() - 55_000 + 1]);
+    await poll();
+    await putAt('nearLookback', [Date.now() - 56_000]);
+    await poll();
+    // Ingested 70 s before the previous poll's end: older than the lookback reaches. Never read, and nothing counts it.
+    await putAt('tooLate', [endedAt - 70_000]);
+    await poll();
+    await poll();
+
+    const got = await produced(bus, [TOPICS.raw('k8s_audit')], [`${group}/`], from);
+    const emitted = new Set(got.map((m) => (JSON.parse(m.value.toString()) as { auditID: string }).auditID));
+    const s = source.stats.snapshot();
+    process.stdout.write(
+      `late-ingest: emitted=${got.length} late_counted=${s.lateIngested?.[group]} near_lookback=${s.nearLookback?.[group]} max_delay_s=${((s.maxIngestDelayMs?.[group] ?? 0) / 1000).toFixed(1)} warnings=${warnings.length} too_late_missed=${ids.tooLate.filter((id) => !emitted.has(id)).length}\n`,
+    );
+    expect([...emitted].sort()).toEqual([...ids.onTime, ...ids.late, ...ids.nearLookback].sort());
+    expect(got.length).toBe(emitted.size);
+    // Caught thanks to the lookback: the 3 late ones and the 3 near it. The one too late is in no count.
+    expect(s.lateIngested).toEqual({ [group]: 6 });
+    expect(s.nearLookback).toEqual({ [group]: 3 });
+    expect(s.maxIngestDelayMs?.[group]).toBeGreaterThanOrEqual(56_000);
+    expect(source.stats.ingestDelay.get(group)?.count).toBe(8);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.fields).toMatchObject({ logGroup: group, lookbackMs: LOOKBACK_MS, setting: 'collect.sources.audit.lookbackMs', events: 2 });
+    expect(warnings[0]!.msg).toMatch(new RegExp(`^Events of ${group} are ingested up to 5\\d s after their own time, near the lookback of 60 s: .* Raise collect\\.sources\\.audit\\.lookbackMs`));
     await source.close();
   });
 });

@@ -37,6 +37,10 @@ export class CollectorStats {
   readonly behindMs = new Map<string, number>();
   /** Ingestion delay of each event emitted, by log group (each event once: the lookback's re-reads are not measured again). */
   readonly ingestDelay = new Map<string, DelayHistogram>();
+  /** Events emitted that were older than the previous poll's end, by log group: caught only thanks to the lookback (ADR 0061). */
+  readonly lateIngested = new Map<string, number>();
+  /** Events emitted whose ingestion delay was above 80 % of the lookback, by log group: near a loss (ADR 0061). */
+  readonly nearLookback = new Map<string, number>();
   /** Whether the collector's start (detectors listed, writers created, checkpoints read) has succeeded. */
   started = false;
   /** Start attempts that failed, and the last one's reason (src/sources/start-retry.ts). */
@@ -82,7 +86,7 @@ export class CollectorStats {
     if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
   }
 
-  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number>; maxIngestDelayMs?: Record<string, number> } {
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number>; maxIngestDelayMs?: Record<string, number>; lateIngested?: Record<string, number>; nearLookback?: Record<string, number> } {
     const s = Math.floor(nowMs / 1000);
     let n = 0;
     let oldest = s;
@@ -108,6 +112,8 @@ export class CollectorStats {
         : { gapMs: Object.fromEntries([...this.gaps].map(([k, g]) => [k, g.ms])), skippedWindows: Object.fromEntries([...this.gaps].map(([k, g]) => [k, g.windows])) }),
       ...(this.behindMs.size === 0 ? {} : { behindMs: Object.fromEntries(this.behindMs) }),
       ...(this.ingestDelay.size === 0 ? {} : { maxIngestDelayMs: Object.fromEntries([...this.ingestDelay].map(([k, h]) => [k, h.maxMs])) }),
+      ...(this.lateIngested.size === 0 ? {} : { lateIngested: Object.fromEntries(this.lateIngested) }),
+      ...(this.nearLookback.size === 0 ? {} : { nearLookback: Object.fromEntries(this.nearLookback) }),
     };
   }
 }

@@ -5,6 +5,7 @@ import { deadLetter } from '../../core/dead-letter.ts';
 import type { RawMeta } from '../../core/envelope.ts';
 import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
+import type { Logger } from 'pino';
 import type { Membership } from '../checkpoint/lease.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
@@ -16,6 +17,7 @@ import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
 import { readingAccount, type CloudWatchLogsSourceConfig } from './config.ts';
+import { LateIngest } from './late-ingest.ts';
 import { detectSource, eventOrigin, isTruncated, resolveGroup, streamKey, type ResolvedGroup } from './parse.ts';
 
 /**
@@ -47,6 +49,10 @@ export interface CloudWatchLogsDeps {
   /** Live replicas, when ownership follows a lease instead of a static list. */
   membership?: Membership;
   now?: () => number;
+  /** Where this collector is configured, for the lines that name a setting (default `collect.sources.<config.name>`). */
+  settingsPath?: string;
+  /** The logger of the late-ingest warning (tests read it). */
+  log?: Logger;
 }
 
 interface GroupState {
@@ -75,6 +81,7 @@ const ACCOUNT_RETRY_MS = 5 * 60_000;
 export class CloudWatchLogsSource {
   readonly stats: CollectorStats;
   private readonly catchUp: CatchUp;
+  private readonly lateIngest: LateIngest;
   private groups: GroupState[] = [];
   private joined = false;
   private announced = false;
@@ -91,6 +98,7 @@ export class CloudWatchLogsSource {
     this.stats = new CollectorStats(`cloudwatch-logs:${config.name}`);
     this.now = deps.now ?? Date.now;
     this.catchUp = new CatchUp(config, this.stats, log);
+    this.lateIngest = new LateIngest({ lookbackMs: config.lookbackMs, settingsPath: deps.settingsPath ?? `collect.sources.${config.name}` }, this.stats, deps.log ?? log);
   }
 
   /** Log groups this replica owns (all of them without an ownership config): over the static list, or the live replicas with a lease. */
@@ -140,6 +148,7 @@ export class CloudWatchLogsSource {
     for (const name of released) {
       this.stats.checkpointAtMs.delete(name);
       this.catchUp.forget(name);
+      this.lateIngest.forget(name);
     }
     const have = new Set(keep.map((g) => unitOf(g.group)));
     const added = owned.filter((g) => !have.has(unitOf(g)));
@@ -301,6 +310,8 @@ export class CloudWatchLogsSource {
     const { startMs, endMs } = g.window.range(this.now());
     this.catchUp.progress(label, fields, { startMs, endMs }, this.now());
     const { logGroupName, logStreamNamePrefix } = g.group;
+    // The previous poll's end: an event at or before it that is emitted now was ingested after that poll read past it.
+    const previousEndMs = g.window.isFresh ? undefined : g.window.watermarkMs;
     let nextToken: string | undefined;
     do {
       const input: FilterLogEventsCommandInput = {
@@ -318,6 +329,7 @@ export class CloudWatchLogsSource {
       const ids: { id: string; tsMs: number }[] = [];
       // Ingestion delays of the events emitted, counted once the page is durable (a failed write reads them again).
       const delays: number[] = [];
+      let late = 0;
       const pageIds = new Set<string>();
       const receivedAt = new Date(this.now()).toISOString();
       for (const e of page.events ?? []) {
@@ -334,6 +346,7 @@ export class CloudWatchLogsSource {
         ids.push({ id: e.eventId, tsMs: e.timestamp });
         pageIds.add(e.eventId);
         if (e.ingestionTime !== undefined) delays.push(e.ingestionTime - e.timestamp);
+        if (previousEndMs !== undefined && e.timestamp <= previousEndMs) late++;
         records.push(this.record(g.group, stream, e.eventId, e.timestamp, e.message, receivedAt));
       }
       // The watermark moves only with the last page: until then the ids carry the progress.
@@ -341,7 +354,7 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
-        for (const d of delays) this.stats.ingested(label, d);
+        this.lateIngest.page(label, fields, { delaysMs: delays, late }, this.now());
         this.stats.checkpointed(labelOf(g.group), this.now());
         this.stats.emitted(records.length, this.now());
       }
