@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaBus } from '../../src/bus/kafka.ts';
 import { TOPICS } from '../../src/bus/topics.ts';
 import { CloudWatchLogsSourceConfig } from '../../src/sources/cloudwatch-logs/config.ts';
-import { CloudWatchLogsSource } from '../../src/sources/cloudwatch-logs/source.ts';
+import { CloudWatchLogsSource, type FilterLogEventsApi } from '../../src/sources/cloudwatch-logs/source.ts';
+import type { CheckpointedWriter } from '../../src/sources/checkpoint/store.ts';
 import { CollectConfig, collectorContext } from '../../src/sources/registry.ts';
 import { awsClientConfig, uniqueName } from '../helpers/services.ts';
 import { auditEvent, createStreams, newBus, produced, put } from './helpers.ts';
@@ -23,16 +24,47 @@ function recordingLogger(): { log: Logger; warnings: { fields: Record<string, un
   return { log: { warn: (fields: Record<string, unknown>, msg: string) => void warnings.push({ fields, msg }) } as unknown as Logger, warnings };
 }
 
-async function collector(bus: KafkaBus, group: string, log?: Logger): Promise<CloudWatchLogsSource> {
+interface CollectorOptions {
+  log?: Logger;
+  lookbackMs?: number;
+  initialLookbackMs?: number;
+  now?: () => number;
+  logs?: FilterLogEventsApi;
+  /** Told the size of each checkpoint written (JSON bytes). */
+  onCheckpoint?: (bytes: number) => void;
+}
+
+async function collector(bus: KafkaBus, group: string, o: CollectorOptions = {}): Promise<CloudWatchLogsSource> {
   const ctx = await collectorContext(CollectConfig.parse({ sources: {}, checkpoint: { topic: uniqueName('seam-checkpoints-late') } }), bus, { transactionalIdPrefix: uniqueName('seam-collect-late') });
   const config = CloudWatchLogsSourceConfig.parse({
     type: 'cloudwatch-logs',
     name: 'cwl-late',
     logGroups: [{ logGroupName: group }],
-    lookbackMs: LOOKBACK_MS,
-    initialLookbackMs: 10 * 60_000,
+    lookbackMs: o.lookbackMs ?? LOOKBACK_MS,
+    initialLookbackMs: o.initialLookbackMs ?? 10 * 60_000,
   });
-  const source = new CloudWatchLogsSource(config, { logs: cw, store: ctx.checkpoints, writerFor: (k) => ctx.writerFor(k), refresh: () => ctx.refreshCheckpoints(), settingsPath: 'collect.sources.audit', ...(log === undefined ? {} : { log }) });
+  const writerFor = async (k: string): Promise<CheckpointedWriter> => {
+    const w = await ctx.writerFor(k);
+    const seen = o.onCheckpoint;
+    if (seen === undefined) return w;
+    return {
+      write: (records, key, cp) => {
+        seen(Buffer.byteLength(JSON.stringify(cp)));
+        return w.write(records, key, cp);
+      },
+      close: () => w.close(),
+      ...(w.reset === undefined ? {} : { reset: () => w.reset!() }),
+    };
+  };
+  const source = new CloudWatchLogsSource(config, {
+    logs: o.logs ?? cw,
+    store: ctx.checkpoints,
+    writerFor,
+    refresh: () => ctx.refreshCheckpoints(),
+    settingsPath: 'collect.sources.audit',
+    ...(o.log === undefined ? {} : { log: o.log }),
+    ...(o.now === undefined ? {} : { now: o.now }),
+  });
   await source.start();
   return source;
 }
@@ -86,7 +118,7 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
     const group = `/aws/eks/${cluster}/cluster`;
     await createStreams(group, [STREAM]);
     const { log, warnings } = recordingLogger();
-    const source = await collector(bus, group, log);
+    const source = await collector(bus, group, { log });
     let seq = 0;
     const ids = { onTime: [] as string[], late: [] as string[], nearLookback: [] as string[], tooLate: [] as string[] };
     const putAt = async (kind: keyof typeof ids, tss: number[]): Promise<void> => {
@@ -145,5 +177,56 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
     expect(warnings[0]!.fields).toMatchObject({ logGroup: group, lookbackMs: LOOKBACK_MS, setting: 'collect.sources.audit.lookbackMs', events: 2 });
     expect(warnings[0]!.msg).toMatch(new RegExp(`^Events of ${group} are ingested up to 5\\d s after their own time, near the lookback of 60 s: .* Raise collect\\.sources\\.audit\\.lookbackMs`));
     await source.close();
+  });
+
+  // What a longer lookback costs (ADR 0061, decision 3): each poll re-reads its lookback, so every event is read about
+  // (lookback + poll interval) / poll interval times. CloudTrail-like: one event every 2 s; polls every 5 s (the
+  // default) for 20 minutes of the collector's clock; 5 and 15 min lookbacks side by side.
+  it('read amplification of a 5 and a 15 min lookback at the default 5 s poll interval', async () => {
+    const STEP = 2_000;
+    const POLL = 5_000;
+    const t = Date.now();
+    const out: string[] = [];
+    for (const lookbackMs of [5 * 60_000, 15 * 60_000]) {
+      const from = await bus.endOffsets([TOPICS.raw('k8s_audit')]);
+      const cluster = uniqueName('amp');
+      const group = `/aws/eks/${cluster}/cluster`;
+      await createStreams(group, [STREAM]);
+      const events = Array.from({ length: (35 * 60_000) / STEP + 1 }, (_, i) => t - 35 * 60_000 + i * STEP);
+      await put(group, STREAM, events.map((ts, i) => ({ timestamp: ts, message: auditEvent(cluster, STREAM, i, ts) })));
+      let clock = t - 20 * 60_000;
+      let calls = 0;
+      let maxCheckpoint = 0;
+      const source = await collector(bus, group, {
+        lookbackMs,
+        initialLookbackMs: 15 * 60_000,
+        now: () => clock,
+        log: recordingLogger().log,
+        logs: { filterLogEvents: (i) => (calls++, cw.filterLogEvents(i)) },
+        onCheckpoint: (b) => (maxCheckpoint = Math.max(maxCheckpoint, b)),
+      });
+      // The first poll reads the 15 min before the start once; then 240 polls 5 s apart, as the running collector makes.
+      await source.pollOnce();
+      const first = { read: source.stats.counters.received, emitted: source.stats.counters.emitted, calls };
+      while (clock < t) {
+        clock += POLL;
+        await source.pollOnce();
+      }
+      const s = source.stats.snapshot();
+      const got = await produced(bus, [TOPICS.raw('k8s_audit')], [`${group}/`], from);
+      const ids = new Set(got.map((m) => (JSON.parse(m.value.toString()) as { auditID: string }).auditID));
+      const read = s.received - first.read;
+      const emitted = s.emitted - first.emitted;
+      const perEvent = read / emitted;
+      out.push(`lookback_min=${lookbackMs / 60_000} polls=240 emitted=${emitted} read=${read} read_per_emitted=${perEvent.toFixed(1)} calls=${calls - first.calls} max_checkpoint_bytes=${maxCheckpoint} (${(maxCheckpoint / (lookbackMs / STEP)).toFixed(0)} B per id in the lookback)`);
+      // Every event once, none twice.
+      expect(ids.size).toBe(events.length);
+      expect(got.length).toBe(events.length);
+      // Each event of the 20 minutes is read by every poll whose window covers it: lookback / interval polls, give or take one.
+      expect(perEvent).toBeGreaterThan(lookbackMs / POLL - 1);
+      expect(perEvent).toBeLessThan((lookbackMs + POLL) / POLL + 1);
+      await source.close();
+    }
+    process.stdout.write(out.map((l) => `late-ingest amplification: ${l}\n`).join(''));
   });
 });

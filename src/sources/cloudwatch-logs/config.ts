@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AwsCallConfigFields, AwsRegionName } from '../aws/client.ts';
+import { eksClusterOfLogGroup } from '../../core/eks-log-group.ts';
 import { SourceType } from '../../core/envelope.ts';
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
@@ -14,6 +15,27 @@ export function readingAccount(g: { roleArn?: string | undefined }): string {
   return g.roleArn === undefined ? '' : (accountOfRoleArn(g.roleArn) ?? g.roleArn);
 }
 
+/** The lookback of a log group whose source is not CloudTrail, and of CloudTrail's (ADR 0061). */
+export const DEFAULT_LOOKBACK_MS = 5 * 60_000;
+export const CLOUDTRAIL_LOOKBACK_MS = 15 * 60_000;
+
+/** What a log group holds, from its `source` or its name: /aws/eks/<cluster>/cluster is a cluster's audit log; CloudTrail's and GuardDuty's groups name themselves. */
+export function sourceOfGroup(g: { logGroupName: string; source?: SourceType | undefined }): SourceType | undefined {
+  if (g.source !== undefined) return g.source;
+  if (eksClusterOfLogGroup(g.logGroupName) !== undefined) return 'k8s_audit';
+  if (/cloudtrail/i.test(g.logGroupName)) return 'cloudtrail';
+  if (/guardduty/i.test(g.logGroupName)) return 'guardduty';
+  return undefined;
+}
+
+/**
+ * How far behind its watermark each poll of a group re-reads: the group's `lookbackMs`, else the collector's, else 15 min
+ * for CloudTrail (delivered in about 5 min on average, not guaranteed) and 5 min for the rest (ADR 0061).
+ */
+export function lookbackOf(c: { lookbackMs?: number | undefined }, g: { logGroupName: string; source?: SourceType | undefined; lookbackMs?: number | undefined }): number {
+  return g.lookbackMs ?? c.lookbackMs ?? (sourceOfGroup(g) === 'cloudtrail' ? CLOUDTRAIL_LOOKBACK_MS : DEFAULT_LOOKBACK_MS);
+}
+
 export const LogGroupConfig = z
   .strictObject({
     logGroupName: z.string().min(1).describe('Log group to read, e.g. /aws/eks/prod/cluster or aws-cloudtrail-logs-123456789012.'),
@@ -23,6 +45,12 @@ export const LogGroupConfig = z
       .describe('Only streams whose name starts with this; defaults to kube-apiserver-audit- for /aws/eks/<cluster>/cluster groups.'),
     source: SourceType.optional().describe('Source of every record in the group; when omitted it follows from the group name, else is detected per record.'),
     cluster: z.string().optional().describe('EKS cluster to attribute records to; defaults to <cluster> of /aws/eks/<cluster>/cluster.'),
+    lookbackMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('This group\'s lookback (see the collector\'s `lookbackMs`), e.g. a longer one for a CloudTrail group read beside EKS audit logs.'),
     account: z
       .string()
       .regex(/^\d{12}$/)
@@ -99,8 +127,10 @@ export const CloudWatchLogsSourceConfig = z
       .number()
       .int()
       .nonnegative()
-      .default(5 * 60_000)
-      .describe('Each poll re-reads this far behind the watermark to catch late-ingested events; ids already emitted are skipped.'),
+      .optional()
+      .describe(
+        'Each poll re-reads this far behind the watermark to catch late-ingested events; ids already emitted are skipped. An event CloudWatch Logs ingests later than this after its own time is never read (ADR 0061: seam_collector_ingest_delay_seconds shows the delays, seam_collector_near_lookback_total and a WARN line say when they come near it). Default: 900000 (15 min) for CloudTrail groups (CloudTrail delivers in about 5 min on average, not guaranteed), 300000 (5 min) for the others; a group\'s own `lookbackMs` wins. Each poll re-reads the whole lookback: a longer one costs FilterLogEvents reads (about lookback / pollIntervalMs reads of each event) and checkpoint bytes (the ids seen in the lookback), not records sent twice.',
+      ),
     initialLookbackMs: z.number().int().nonnegative().default(60 * 60_000).describe('Without a checkpoint, start this far in the past.'),
     maxPollWindowMs: z
       .number()
@@ -126,7 +156,7 @@ export const CloudWatchLogsSourceConfig = z
       .describe('A message at least this large that is not valid JSON was cut by CloudWatch (256 KiB event limit) and is flagged truncated.'),
     ownership: OwnershipConfig.optional().describe('Replica ownership of log groups; omit when one replica runs.'),
   })
-  .refine((c) => c.maxCatchUpMs >= c.lookbackMs, { message: 'maxCatchUpMs must be at least lookbackMs', path: ['maxCatchUpMs'] })
+  .refine((c) => c.logGroups.every((g) => c.maxCatchUpMs >= lookbackOf(c, g)), { message: 'maxCatchUpMs must be at least lookbackMs (of every log group: 15 min for CloudTrail groups by default)', path: ['maxCatchUpMs'] })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.logGroups.forEach((g, i) => {

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { CollectorStats } from '../checkpoint/stats.ts';
 
 export interface LateIngestOptions {
-  lookbackMs: number;
   /** Where the lookback is set, for the warning: `collect.sources.<name>`. */
   settingsPath: string;
   /** A delay above this share of the lookback is near a loss (default 0.8). */
@@ -22,7 +21,7 @@ export interface LateIngestOptions {
  * setting to raise.
  */
 export class LateIngest {
-  private readonly nearMs: number;
+  private readonly nearFraction: number;
   private readonly warnEveryMs: number;
   /** Per log group: when it was last warned about, and the largest delay near the lookback since. */
   private readonly warned = new Map<string, { atMs: number; maxMs: number; events: number }>();
@@ -32,18 +31,20 @@ export class LateIngest {
     private readonly stats: CollectorStats,
     private readonly log: Logger,
   ) {
-    this.nearMs = opts.lookbackMs * (opts.nearFraction ?? 0.8);
+    this.nearFraction = opts.nearFraction ?? 0.8;
     this.warnEveryMs = opts.warnEveryMs ?? 10 * 60_000;
   }
 
   /**
    * After a page is durable: the ingestion delays of the events it emitted, and how many of them were older than the
-   * previous poll's end (caught only thanks to the lookback).
+   * previous poll's end (caught only thanks to the lookback), and the group's lookback.
    */
-  page(unit: string, fields: Record<string, unknown>, o: { delaysMs: number[]; late: number }, nowMs: number): void {
+  page(unit: string, fields: Record<string, unknown>, o: { delaysMs: number[]; late: number; lookbackMs: number }, nowMs: number): void {
+    const lookbackMs = o.lookbackMs;
+    const nearMs = lookbackMs * this.nearFraction;
     for (const d of o.delaysMs) this.stats.ingested(unit, d);
     if (o.late > 0) this.stats.lateIngested.set(unit, (this.stats.lateIngested.get(unit) ?? 0) + o.late);
-    const near = o.delaysMs.filter((d) => d > this.nearMs);
+    const near = o.delaysMs.filter((d) => d > nearMs);
     if (near.length === 0) return;
     this.stats.nearLookback.set(unit, (this.stats.nearLookback.get(unit) ?? 0) + near.length);
     const w = this.warned.get(unit) ?? { atMs: -Infinity, maxMs: 0, events: 0 };
@@ -52,14 +53,14 @@ export class LateIngest {
     this.warned.set(unit, w);
     if (nowMs - w.atMs < this.warnEveryMs) return;
     const maxS = Math.ceil(w.maxMs / 1000);
-    const lookbackS = Math.round(this.opts.lookbackMs / 1000);
+    const lookbackS = Math.round(lookbackMs / 1000);
     // Later than the lookback and still read: the collector was behind (a first start, a catch-up) when it read them.
     const where =
-      w.maxMs > this.opts.lookbackMs
+      w.maxMs > lookbackMs
         ? `more than the lookback of ${lookbackS} s (read only because this read was behind now: while the collector keeps up, events that late are never read)`
         : `near the lookback of ${lookbackS} s: an event ingested later than the lookback is never read`;
     this.log.warn(
-      { ...fields, maxIngestDelayS: maxS, lookbackMs: this.opts.lookbackMs, events: w.events, setting: `${this.opts.settingsPath}.lookbackMs` },
+      { ...fields, maxIngestDelayS: maxS, lookbackMs, events: w.events, setting: `${this.opts.settingsPath}.lookbackMs` },
       `Events of ${String(fields.logGroup)} are ingested up to ${maxS} s after their own time, ${where}. Raise ${this.opts.settingsPath}.lookbackMs (counted in seam_collector_near_lookback_total).`,
     );
     this.warned.set(unit, { atMs: nowMs, maxMs: 0, events: 0 });

@@ -1,7 +1,7 @@
 import type { SourceType } from '../../core/envelope.ts';
 import { EKS_AUDIT_STREAM_PREFIX, eksClusterOfLogGroup } from '../../core/eks-log-group.ts';
 import { detectFormat, FORMAT_SOURCE } from '../../core/normalize/detect.ts';
-import { accountOfRoleArn, type LogGroupConfig } from './config.ts';
+import { accountOfRoleArn, sourceOfGroup, type LogGroupConfig } from './config.ts';
 
 export { EKS_AUDIT_STREAM_PREFIX };
 
@@ -18,17 +18,14 @@ export interface ResolvedGroup {
   /** Role the group is read through (another account), with its external id. */
   roleArn?: string | undefined;
   externalId?: string | undefined;
+  /** The group's own lookback, when configured (lookbackOf in config.ts gives the one it reads with). */
+  lookbackMs?: number | undefined;
 }
 
 /** Fills what the group name says: /aws/eks/<cluster>/cluster is the cluster's audit log; CloudTrail's groups name themselves. */
 export function resolveGroup(g: LogGroupConfig): ResolvedGroup {
   const eks = eksClusterOfLogGroup(g.logGroupName);
-  let source = g.source;
-  if (source === undefined) {
-    if (eks !== undefined) source = 'k8s_audit';
-    else if (/cloudtrail/i.test(g.logGroupName)) source = 'cloudtrail';
-    else if (/guardduty/i.test(g.logGroupName)) source = 'guardduty';
-  }
+  const source = sourceOfGroup(g);
   return {
     logGroupName: g.logGroupName,
     logStreamNamePrefix: g.logStreamNamePrefix ?? (eks !== undefined ? EKS_AUDIT_STREAM_PREFIX : undefined),
@@ -37,6 +34,7 @@ export function resolveGroup(g: LogGroupConfig): ResolvedGroup {
     account: g.account ?? (g.roleArn === undefined ? undefined : accountOfRoleArn(g.roleArn)),
     ...(g.roleArn === undefined ? {} : { roleArn: g.roleArn }),
     ...(g.externalId === undefined ? {} : { externalId: g.externalId }),
+    ...(g.lookbackMs === undefined ? {} : { lookbackMs: g.lookbackMs }),
   };
 }
 

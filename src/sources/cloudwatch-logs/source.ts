@@ -16,7 +16,7 @@ import { CatchUp } from '../checkpoint/catch-up.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
-import { readingAccount, type CloudWatchLogsSourceConfig } from './config.ts';
+import { lookbackOf, readingAccount, type CloudWatchLogsSourceConfig } from './config.ts';
 import { LateIngest } from './late-ingest.ts';
 import { detectSource, eventOrigin, isTruncated, resolveGroup, streamKey, type ResolvedGroup } from './parse.ts';
 
@@ -97,8 +97,9 @@ export class CloudWatchLogsSource {
   ) {
     this.stats = new CollectorStats(`cloudwatch-logs:${config.name}`);
     this.now = deps.now ?? Date.now;
-    this.catchUp = new CatchUp(config, this.stats, log);
-    this.lateIngest = new LateIngest({ lookbackMs: config.lookbackMs, settingsPath: deps.settingsPath ?? `collect.sources.${config.name}` }, this.stats, deps.log ?? log);
+    // The progress lines' "behind" threshold: the longest lookback of the groups (each poll re-reads that much anyway).
+    this.catchUp = new CatchUp({ ...config, lookbackMs: Math.max(...config.logGroups.map((g) => lookbackOf(config, g))) }, this.stats, log);
+    this.lateIngest = new LateIngest({ settingsPath: deps.settingsPath ?? `collect.sources.${config.name}` }, this.stats, deps.log ?? log);
   }
 
   /** Log groups this replica owns (all of them without an ownership config): over the static list, or the live replicas with a lease. */
@@ -172,7 +173,7 @@ export class CloudWatchLogsSource {
           writer: (writers[i] as PromiseFulfilledResult<CheckpointedWriter>).value,
           stopped: false,
           window: new ReadWindow(await this.deps.store.load(key), {
-            lookbackMs: this.config.lookbackMs,
+            lookbackMs: lookbackOf(this.config, group),
             initialStartMs: start,
             maxWindowMs: this.config.maxPollWindowMs,
           }),
@@ -354,7 +355,7 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
-        this.lateIngest.page(label, fields, { delaysMs: delays, late }, this.now());
+        this.lateIngest.page(label, fields, { delaysMs: delays, late, lookbackMs: lookbackOf(this.config, g.group) }, this.now());
         this.stats.checkpointed(labelOf(g.group), this.now());
         this.stats.emitted(records.length, this.now());
       }
