@@ -27,6 +27,8 @@ function recordingLogger(): { log: Logger; warnings: { fields: Record<string, un
 interface CollectorOptions {
   log?: Logger;
   lookbackMs?: number;
+  /** The lookback set on the log group itself instead of the collector. */
+  groupLookbackMs?: number;
   initialLookbackMs?: number;
   now?: () => number;
   logs?: FilterLogEventsApi;
@@ -39,8 +41,7 @@ async function collector(bus: KafkaBus, group: string, o: CollectorOptions = {})
   const config = CloudWatchLogsSourceConfig.parse({
     type: 'cloudwatch-logs',
     name: 'cwl-late',
-    logGroups: [{ logGroupName: group }],
-    lookbackMs: o.lookbackMs ?? LOOKBACK_MS,
+    ...(o.groupLookbackMs === undefined ? { logGroups: [{ logGroupName: group }], lookbackMs: o.lookbackMs ?? LOOKBACK_MS } : { logGroups: [{ logGroupName: group, lookbackMs: o.groupLookbackMs }] }),
     initialLookbackMs: o.initialLookbackMs ?? 10 * 60_000,
   });
   const writerFor = async (k: string): Promise<CheckpointedWriter> => {
@@ -176,6 +177,22 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.fields).toMatchObject({ logGroup: group, lookbackMs: LOOKBACK_MS, setting: 'collect.sources.audit.lookbackMs', events: 2 });
     expect(warnings[0]!.msg).toMatch(new RegExp(`^Events of ${group} are ingested up to 5\\d s after their own time, near the lookback of 60 s: .* Raise collect\\.sources\\.audit\\.lookbackMs`));
+    await source.close();
+  });
+
+  it('names the log group\'s own lookbackMs when the group sets one', async () => {
+    const cluster = uniqueName('late');
+    const group = `/aws/eks/${cluster}/cluster`;
+    await createStreams(group, [STREAM]);
+    const { log, warnings } = recordingLogger();
+    const source = await collector(bus, group, { log, groupLookbackMs: LOOKBACK_MS });
+    await source.pollOnce();
+    const ts = Date.now() - 55_000;
+    await put(group, STREAM, [{ timestamp: ts, message: auditEvent(cluster, STREAM, 0, ts) }]);
+    await source.pollOnce();
+    expect(source.stats.snapshot().nearLookback).toEqual({ [group]: 1 });
+    expect(warnings.map((w) => w.fields.setting)).toEqual(['collect.sources.audit.logGroups[0].lookbackMs']);
+    expect(warnings[0]!.msg).toContain('near the lookback of 60 s');
     await source.close();
   });
 

@@ -2,8 +2,6 @@ import type { Logger } from 'pino';
 import type { CollectorStats } from '../checkpoint/stats.ts';
 
 export interface LateIngestOptions {
-  /** Where the lookback is set, for the warning: `collect.sources.<name>`. */
-  settingsPath: string;
   /** A delay above this share of the lookback is near a loss (default 0.8). */
   nearFraction?: number;
   /** At most one warning per log group this often (default 10 min). */
@@ -27,7 +25,7 @@ export class LateIngest {
   private readonly warned = new Map<string, { atMs: number; maxMs: number; events: number }>();
 
   constructor(
-    private readonly opts: LateIngestOptions,
+    opts: LateIngestOptions,
     private readonly stats: CollectorStats,
     private readonly log: Logger,
   ) {
@@ -37,9 +35,10 @@ export class LateIngest {
 
   /**
    * After a page is durable: the ingestion delays of the events it emitted, and how many of them were older than the
-   * previous poll's end (caught only thanks to the lookback), and the group's lookback.
+   * previous poll's end (caught only thanks to the lookback), the group's lookback and the setting that sets it
+   * (`collect.sources.<name>.lookbackMs`, or the group's own `...logGroups[i].lookbackMs`).
    */
-  page(unit: string, fields: Record<string, unknown>, o: { delaysMs: number[]; late: number; lookbackMs: number }, nowMs: number): void {
+  page(unit: string, fields: Record<string, unknown>, o: { delaysMs: number[]; late: number; lookbackMs: number; setting: string }, nowMs: number): void {
     const lookbackMs = o.lookbackMs;
     const nearMs = lookbackMs * this.nearFraction;
     for (const d of o.delaysMs) this.stats.ingested(unit, d);
@@ -60,8 +59,8 @@ export class LateIngest {
         ? `more than the lookback of ${lookbackS} s (read only because this read was behind now: while the collector keeps up, events that late are never read)`
         : `near the lookback of ${lookbackS} s: an event ingested later than the lookback is never read`;
     this.log.warn(
-      { ...fields, maxIngestDelayS: maxS, lookbackMs, events: w.events, setting: `${this.opts.settingsPath}.lookbackMs` },
-      `Events of ${String(fields.logGroup)} are ingested up to ${maxS} s after their own time, ${where}. Raise ${this.opts.settingsPath}.lookbackMs (counted in seam_collector_near_lookback_total).`,
+      { ...fields, maxIngestDelayS: maxS, lookbackMs, events: w.events, setting: o.setting },
+      `Events of ${String(fields.logGroup)} are ingested up to ${maxS} s after their own time, ${where}. Raise ${o.setting} (counted in seam_collector_near_lookback_total).`,
     );
     this.warned.set(unit, { atMs: nowMs, maxMs: 0, events: 0 });
   }

@@ -99,7 +99,7 @@ export class CloudWatchLogsSource {
     this.now = deps.now ?? Date.now;
     // The progress lines' "behind" threshold: the longest lookback of the groups (each poll re-reads that much anyway).
     this.catchUp = new CatchUp({ ...config, lookbackMs: Math.max(...config.logGroups.map((g) => lookbackOf(config, g))) }, this.stats, log);
-    this.lateIngest = new LateIngest({ settingsPath: deps.settingsPath ?? `collect.sources.${config.name}` }, this.stats, deps.log ?? log);
+    this.lateIngest = new LateIngest({}, this.stats, deps.log ?? log);
   }
 
   /** Log groups this replica owns (all of them without an ownership config): over the static list, or the live replicas with a lease. */
@@ -267,6 +267,14 @@ export class CloudWatchLogsSource {
     );
   }
 
+  /** The setting that sets a group's lookback: its own `logGroups[i].lookbackMs`, else the collector's. */
+  private lookbackSetting(group: ResolvedGroup): string {
+    const at = this.deps.settingsPath ?? `collect.sources.${this.config.name}`;
+    if (group.lookbackMs === undefined) return `${at}.lookbackMs`;
+    const i = this.config.logGroups.findIndex((c) => unitOf(resolveGroup(c)) === unitOf(group));
+    return `${at}.logGroups[${i}].lookbackMs`;
+  }
+
   private logsOf(group: ResolvedGroup): FilterLogEventsApi {
     return this.deps.logsFor?.(group) ?? this.deps.logs;
   }
@@ -355,7 +363,7 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
-        this.lateIngest.page(label, fields, { delaysMs: delays, late, lookbackMs: lookbackOf(this.config, g.group) }, this.now());
+        this.lateIngest.page(label, fields, { delaysMs: delays, late, lookbackMs: lookbackOf(this.config, g.group), setting: this.lookbackSetting(g.group) }, this.now());
         this.stats.checkpointed(labelOf(g.group), this.now());
         this.stats.emitted(records.length, this.now());
       }
