@@ -34,6 +34,8 @@ interface CollectorOptions {
   logs?: FilterLogEventsApi;
   /** Told the size of each checkpoint written (JSON bytes). */
   onCheckpoint?: (bytes: number) => void;
+  /** The two-tier re-read's recent part (ADR 0061); as long as the lookback turns it off. */
+  recentLookbackMs?: number;
 }
 
 async function collector(bus: KafkaBus, group: string, o: CollectorOptions = {}): Promise<CloudWatchLogsSource> {
@@ -43,6 +45,7 @@ async function collector(bus: KafkaBus, group: string, o: CollectorOptions = {})
     name: 'cwl-late',
     ...(o.groupLookbackMs === undefined ? { logGroups: [{ logGroupName: group }], lookbackMs: o.lookbackMs ?? LOOKBACK_MS } : { logGroups: [{ logGroupName: group, lookbackMs: o.groupLookbackMs }] }),
     initialLookbackMs: o.initialLookbackMs ?? 10 * 60_000,
+    ...(o.recentLookbackMs === undefined ? {} : { recentLookbackMs: o.recentLookbackMs }),
   });
   const writerFor = async (k: string): Promise<CheckpointedWriter> => {
     const w = await ctx.writerFor(k);
@@ -180,6 +183,40 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
     await source.close();
   });
 
+  it('two-tier re-read (5 min lookback, the default 60 s recent part): an event ingested 90 s late is read by the next whole re-read, once', async () => {
+    const from = await bus.endOffsets([TOPICS.raw('k8s_audit')]);
+    const cluster = uniqueName('tier');
+    const group = `/aws/eks/${cluster}/cluster`;
+    await createStreams(group, [STREAM]);
+    let clock = Date.now() - 10 * 60_000;
+    const t0 = clock;
+    const source = await collector(bus, group, { lookbackMs: 5 * 60_000, initialLookbackMs: 60_000, now: () => clock, log: recordingLogger().log });
+    let seq = 0;
+    const at = (ts: number): { timestamp: number; message: string } => ({ timestamp: ts, message: auditEvent(cluster, STREAM, seq++, ts) });
+    await put(group, STREAM, [at(t0 - 1_000)]);
+    await source.pollOnce(); // first poll: whole lookback
+    const emittedBy = async (): Promise<number> => (await produced(bus, [TOPICS.raw('k8s_audit')], [`${group}/`], from)).length;
+    const polls: { at: number; emitted: number }[] = [];
+    for (let i = 0; i < 30; i++) {
+      clock += 5_000;
+      // 100 s in: an event timed 90 s ago arrives (older than the 60 s the recent polls re-read).
+      if (clock - t0 === 100_000) await put(group, STREAM, [at(clock - 90_000)]);
+      await source.pollOnce();
+      polls.push({ at: clock - t0, emitted: source.stats.counters.emitted });
+    }
+    const got = await produced(bus, [TOPICS.raw('k8s_audit')], [`${group}/`], from);
+    const caughtAt = polls.find((p) => p.emitted === 2)?.at;
+    process.stdout.write(`late-ingest two-tier: emitted=${got.length} late_event_read_at_s=${caughtAt === undefined ? 'never' : caughtAt / 1000} (put at 100 s, 90 s late)\n`);
+    expect(await emittedBy()).toBe(2);
+    expect(new Set(got.map((m) => (JSON.parse(m.value.toString()) as { auditID: string }).auditID)).size).toBe(2);
+    // Not by the recent polls right after it arrived; by the first whole re-read, at most 60 s (+ a poll) later.
+    expect(caughtAt).toBeDefined();
+    expect(caughtAt!).toBeGreaterThan(100_000);
+    expect(caughtAt!).toBeLessThanOrEqual(100_000 + 65_000);
+    expect(source.stats.snapshot().lateIngested).toEqual({ [group]: 1 });
+    await source.close();
+  });
+
   it('names the log group\'s own lookbackMs when the group sets one', async () => {
     const cluster = uniqueName('late');
     const group = `/aws/eks/${cluster}/cluster`;
@@ -196,15 +233,21 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
     await source.close();
   });
 
-  // What a longer lookback costs (ADR 0061, decision 3): each poll re-reads its lookback, so every event is read about
-  // (lookback + poll interval) / poll interval times. CloudTrail-like: one event every 2 s; polls every 5 s (the
-  // default) for 20 minutes of the collector's clock; 5 and 15 min lookbacks side by side.
-  it('read amplification of a 5 and a 15 min lookback at the default 5 s poll interval', async () => {
+  // What a longer lookback costs (ADR 0061, decision 3): with every poll re-reading its lookback, every event is read
+  // about (lookback + poll interval) / poll interval times; with the two-tier re-read (the default: 60 s each poll, the
+  // whole lookback every 60 s) about 60 s / poll interval + lookback / 60 s. CloudTrail-like: one event every 2 s; polls
+  // every 5 s (the default) for 20 minutes of the collector's clock; side by side in one run.
+  it('read amplification of a 5 and a 15 min lookback at the default 5 s poll interval, whole and two-tier', async () => {
     const STEP = 2_000;
     const POLL = 5_000;
     const t = Date.now();
     const out: string[] = [];
-    for (const lookbackMs of [5 * 60_000, 15 * 60_000]) {
+    for (const [lookbackMs, twoTier] of [
+      [5 * 60_000, false],
+      [15 * 60_000, false],
+      [5 * 60_000, true],
+      [15 * 60_000, true],
+    ] as const) {
       const from = await bus.endOffsets([TOPICS.raw('k8s_audit')]);
       const cluster = uniqueName('amp');
       const group = `/aws/eks/${cluster}/cluster`;
@@ -216,6 +259,7 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
       let maxCheckpoint = 0;
       const source = await collector(bus, group, {
         lookbackMs,
+        ...(twoTier ? {} : { recentLookbackMs: lookbackMs }),
         initialLookbackMs: 15 * 60_000,
         now: () => clock,
         log: recordingLogger().log,
@@ -235,13 +279,15 @@ describe('cloudwatch-logs collector and late-ingested events (moto + Kafka)', ()
       const read = s.received - first.read;
       const emitted = s.emitted - first.emitted;
       const perEvent = read / emitted;
-      out.push(`lookback_min=${lookbackMs / 60_000} polls=240 emitted=${emitted} read=${read} read_per_emitted=${perEvent.toFixed(1)} calls=${calls - first.calls} max_checkpoint_bytes=${maxCheckpoint} (${(maxCheckpoint / (lookbackMs / STEP)).toFixed(0)} B per id in the lookback)`);
+      out.push(`lookback_min=${lookbackMs / 60_000} re_read=${twoTier ? 'two-tier' : 'whole'} polls=240 emitted=${emitted} read=${read} read_per_emitted=${perEvent.toFixed(1)} calls=${calls - first.calls} max_checkpoint_bytes=${maxCheckpoint} (${(maxCheckpoint / (lookbackMs / STEP)).toFixed(0)} B per id in the lookback)`);
       // Every event once, none twice.
       expect(ids.size).toBe(events.length);
       expect(got.length).toBe(events.length);
-      // Each event of the 20 minutes is read by every poll whose window covers it: lookback / interval polls, give or take one.
-      expect(perEvent).toBeGreaterThan(lookbackMs / POLL - 1);
-      expect(perEvent).toBeLessThan((lookbackMs + POLL) / POLL + 1);
+      // Each event of the 20 minutes is read by every poll whose window covers it, give or take one: lookback / interval
+      // polls when each re-reads the whole lookback; two-tier, 60 s / interval recent polls plus lookback / 60 s full ones.
+      const expected = twoTier ? 60_000 / POLL + lookbackMs / 60_000 : lookbackMs / POLL;
+      expect(perEvent).toBeGreaterThan(expected - 2);
+      expect(perEvent).toBeLessThan(expected + 2);
       await source.close();
     }
     process.stdout.write(out.map((l) => `late-ingest amplification: ${l}\n`).join(''));

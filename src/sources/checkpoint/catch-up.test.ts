@@ -57,7 +57,7 @@ describe('read window: skipBefore', () => {
   it('moves a checkpointed window that is older than the floor so its next read starts at the floor, and says what it skipped', () => {
     const w = new ReadWindow({ v: 1, watermarkMs: 10 * HOUR, seen: { [String(10 * HOUR - MIN)]: ['old'] }, savedAt: '' }, opts);
     expect(w.skipBefore(12 * HOUR)).toEqual({ fromMs: 10 * HOUR, toMs: 12 * HOUR });
-    expect(w.range(13 * HOUR)).toEqual({ startMs: 12 * HOUR, endMs: 13 * HOUR });
+    expect(w.range(13 * HOUR)).toEqual({ startMs: 12 * HOUR, endMs: 13 * HOUR, full: true });
     expect(w.seenCount).toBe(0);
     // Within the bound: unchanged.
     expect(w.skipBefore(11 * HOUR)).toBeUndefined();

@@ -11,9 +11,9 @@ const opts = { lookbackMs: 300_000, initialStartMs: 1_000_000, maxWindowMs: 3_60
 describe('read window', () => {
   it('starts at initialStartMs, then re-reads the lookback behind the watermark', () => {
     const w = new ReadWindow(undefined, opts);
-    expect(w.range(2_000_000)).toEqual({ startMs: 1_000_000, endMs: 2_000_000 });
+    expect(w.range(2_000_000)).toEqual({ startMs: 1_000_000, endMs: 2_000_000, full: true });
     w.adopt(w.next([{ id: 'a', tsMs: 1_900_000 }], 2_000_000));
-    expect(w.range(2_100_000)).toEqual({ startMs: 1_700_000, endMs: 2_100_000 });
+    expect(w.range(2_100_000)).toEqual({ startMs: 1_700_000, endMs: 2_100_000, full: true });
     expect(w.has('a', 1_900_000)).toBe(true);
   });
 
@@ -26,9 +26,28 @@ describe('read window', () => {
     expect(w.seenCount).toBe(2);
   });
 
+  it('re-reads the recent part each poll and the whole lookback once a period (two-tier), counting only completed full reads', () => {
+    const w = new ReadWindow({ v: 1, watermarkMs: 2_000_000, seen: {}, savedAt: '' }, { ...opts, recentLookbackMs: 60_000, fullLookbackEveryMs: 60_000 });
+    // The first poll after a start re-reads the whole lookback.
+    const first = w.range(2_005_000);
+    expect(first).toEqual({ startMs: 1_700_000, endMs: 2_005_000, full: true });
+    // Not completed (a failed write): the next poll is full again.
+    expect(w.range(2_010_000).full).toBe(true);
+    w.completed(first, 2_005_000);
+    w.adopt(w.next([], 2_005_000));
+    expect(w.range(2_010_000)).toEqual({ startMs: 1_945_000, endMs: 2_010_000, full: false });
+    w.adopt(w.next([], 2_060_000));
+    expect(w.range(2_064_999).full).toBe(false);
+    expect(w.range(2_065_000)).toEqual({ startMs: 1_760_000, endMs: 2_065_000, full: true });
+    // A recent part as long as the lookback: every poll is full.
+    const same = new ReadWindow({ v: 1, watermarkMs: 2_000_000, seen: {}, savedAt: '' }, { ...opts, recentLookbackMs: 300_000, fullLookbackEveryMs: 60_000 });
+    same.completed(same.range(2_005_000), 2_005_000);
+    expect(same.range(2_010_000).full).toBe(true);
+  });
+
   it('reads a long catch-up in chunks of maxWindowMs', () => {
     const w = new ReadWindow({ v: 1, watermarkMs: 0, seen: {}, savedAt: '' }, { ...opts, maxWindowMs: 1000 });
-    expect(w.range(10_000_000)).toEqual({ startMs: 0, endMs: 1000 });
+    expect(w.range(10_000_000)).toEqual({ startMs: 0, endMs: 1000, full: true });
   });
 });
 

@@ -12,6 +12,13 @@ export interface WindowOptions {
   initialStartMs: number;
   /** Longest span read in one poll, so a long catch-up proceeds in chunks and the seen set stays bounded. */
   maxWindowMs: number;
+  /**
+   * Two-tier re-read (ADR 0061): most polls re-read only this far behind the watermark (at most `lookbackMs`); the whole
+   * lookback is re-read when `fullLookbackEveryMs` has passed since the last full re-read that completed (and on the
+   * first poll). Unset: every poll re-reads the whole lookback.
+   */
+  recentLookbackMs?: number;
+  fullLookbackEveryMs?: number;
 }
 
 export class ReadWindow {
@@ -30,12 +37,25 @@ export class ReadWindow {
   }
 
   private fresh: boolean;
+  /** When the last full re-read of the lookback that completed started (in memory: a restart begins with one). */
+  private fullAt = -Infinity;
 
-  /** The time range of the next poll, both ends inclusive (as FilterLogEvents treats them). */
-  range(nowMs: number): { startMs: number; endMs: number } {
-    const startMs = this.fresh ? this.watermarkMs : Math.max(0, this.watermarkMs - this.opts.lookbackMs);
+  /**
+   * The time range of the next poll, both ends inclusive (as FilterLogEvents treats them); `full` when it re-reads the
+   * whole lookback (call `completed(range)` once the poll's last page is durable).
+   */
+  range(nowMs: number): { startMs: number; endMs: number; full: boolean } {
+    const { recentLookbackMs, fullLookbackEveryMs } = this.opts;
+    const full = recentLookbackMs === undefined || fullLookbackEveryMs === undefined || recentLookbackMs >= this.opts.lookbackMs || nowMs - this.fullAt >= fullLookbackEveryMs;
+    const behind = full ? this.opts.lookbackMs : recentLookbackMs;
+    const startMs = this.fresh ? this.watermarkMs : Math.max(0, this.watermarkMs - behind);
     const endMs = Math.max(startMs, Math.min(nowMs, startMs + this.opts.maxWindowMs));
-    return { startMs, endMs };
+    return { startMs, endMs, full };
+  }
+
+  /** The poll of `range(nowMs)` is done (its last page durable): a full re-read counts from `nowMs`. */
+  completed(r: { full: boolean }, nowMs: number): void {
+    if (r.full) this.fullAt = nowMs;
   }
 
   /** True until the window has a checkpoint (read from the store or adopted after a write). */

@@ -131,6 +131,22 @@ export const CloudWatchLogsSourceConfig = z
       .describe(
         'Each poll re-reads this far behind the watermark to catch late-ingested events; ids already emitted are skipped. An event CloudWatch Logs ingests later than this after its own time is never read (ADR 0061: seam_collector_ingest_delay_seconds shows the delays, seam_collector_near_lookback_total and a WARN line say when they come near it). Default: 900000 (15 min) for CloudTrail groups (CloudTrail delivers in about 5 min on average, not guaranteed), 300000 (5 min) for the others; a group\'s own `lookbackMs` wins. Each poll re-reads the whole lookback: a longer one costs FilterLogEvents reads (about lookback / pollIntervalMs reads of each event) and checkpoint bytes (the ids seen in the lookback), not records sent twice.',
       ),
+    recentLookbackMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(60_000)
+      .describe(
+        'Two-tier re-read (ADR 0061): a poll re-reads only this far behind the watermark, and the whole lookback only every fullLookbackEveryMs. Most events are ingested within a minute; later ones are caught by the next full re-read. Cuts the FilterLogEvents reads of each event from about lookback / pollIntervalMs to about recentLookbackMs / pollIntervalMs + lookback / fullLookbackEveryMs (15 min CloudTrail lookback, 5 s polls: 181 -> 27). At or above a group\'s lookback: every poll re-reads the whole lookback.',
+      ),
+    fullLookbackEveryMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe(
+        'How often a poll re-reads the whole lookback (see recentLookbackMs); the first poll after a start always does. An event is then caught if CloudWatch Logs ingests it within about lookbackMs − fullLookbackEveryMs − pollIntervalMs of its own time.',
+      ),
     initialLookbackMs: z.number().int().nonnegative().default(60 * 60_000).describe('Without a checkpoint, start this far in the past.'),
     maxPollWindowMs: z
       .number()

@@ -38,9 +38,11 @@ export class LateIngest {
    * previous poll's end (caught only thanks to the lookback), the group's lookback and the setting that sets it
    * (`collect.sources.<name>.lookbackMs`, or the group's own `...logGroups[i].lookbackMs`).
    */
-  page(unit: string, fields: Record<string, unknown>, o: { delaysMs: number[]; late: number; lookbackMs: number; setting: string }, nowMs: number): void {
+  page(unit: string, fields: Record<string, unknown>, o: { delaysMs: number[]; late: number; lookbackMs: number; marginMs?: number; setting: string }, nowMs: number): void {
     const lookbackMs = o.lookbackMs;
-    const nearMs = lookbackMs * this.nearFraction;
+    // With the two-tier re-read (the whole lookback only every fullLookbackEveryMs) an event is read for sure only within a shorter margin.
+    const marginMs = Math.min(lookbackMs, o.marginMs ?? lookbackMs);
+    const nearMs = marginMs * this.nearFraction;
     for (const d of o.delaysMs) this.stats.ingested(unit, d);
     if (o.late > 0) this.stats.lateIngested.set(unit, (this.stats.lateIngested.get(unit) ?? 0) + o.late);
     const near = o.delaysMs.filter((d) => d > nearMs);
@@ -53,13 +55,14 @@ export class LateIngest {
     if (nowMs - w.atMs < this.warnEveryMs) return;
     const maxS = Math.ceil(w.maxMs / 1000);
     const lookbackS = Math.round(lookbackMs / 1000);
+    const sure = marginMs < lookbackMs ? ` (read for sure within ${Math.round(marginMs / 1000)} s: the whole lookback is re-read every fullLookbackEveryMs)` : '';
     // Later than the lookback and still read: the collector was behind (a first start, a catch-up) when it read them.
     const where =
       w.maxMs > lookbackMs
         ? `more than the lookback of ${lookbackS} s (read only because this read was behind now: while the collector keeps up, events that late are never read)`
-        : `near the lookback of ${lookbackS} s: an event ingested later than the lookback is never read`;
+        : `near the lookback of ${lookbackS} s${sure}: an event ingested later than the lookback is never read`;
     this.log.warn(
-      { ...fields, maxIngestDelayS: maxS, lookbackMs, events: w.events, setting: o.setting },
+      { ...fields, maxIngestDelayS: maxS, lookbackMs, ...(marginMs < lookbackMs ? { marginMs } : {}), events: w.events, setting: o.setting },
       `Events of ${String(fields.logGroup)} are ingested up to ${maxS} s after their own time, ${where}. Raise ${o.setting} (counted in seam_collector_near_lookback_total).`,
     );
     this.warned.set(unit, { atMs: nowMs, maxMs: 0, events: 0 });

@@ -176,6 +176,8 @@ export class CloudWatchLogsSource {
             lookbackMs: lookbackOf(this.config, group),
             initialStartMs: start,
             maxWindowMs: this.config.maxPollWindowMs,
+            recentLookbackMs: this.config.recentLookbackMs,
+            fullLookbackEveryMs: this.config.fullLookbackEveryMs,
           }),
         })),
       );
@@ -267,6 +269,13 @@ export class CloudWatchLogsSource {
     );
   }
 
+  /** How late an event can be ingested and still be read for sure: the lookback, less a full re-read's period and a poll with the two-tier re-read. */
+  private marginOf(group: ResolvedGroup): number {
+    const lookbackMs = lookbackOf(this.config, group);
+    if (this.config.recentLookbackMs >= lookbackMs) return lookbackMs;
+    return Math.max(this.config.recentLookbackMs, lookbackMs - this.config.fullLookbackEveryMs - this.config.pollIntervalMs);
+  }
+
   /** The setting that sets a group's lookback: its own `logGroups[i].lookbackMs`, else the collector's. */
   private lookbackSetting(group: ResolvedGroup): string {
     const at = this.deps.settingsPath ?? `collect.sources.${this.config.name}`;
@@ -316,7 +325,9 @@ export class CloudWatchLogsSource {
     const label = labelOf(g.group);
     const fields = { collector: this.config.name, logGroup: label };
     this.catchUp.bound(label, fields, g.window, this.now());
-    const { startMs, endMs } = g.window.range(this.now());
+    const polledAt = this.now();
+    const range = g.window.range(polledAt);
+    const { startMs, endMs } = range;
     this.catchUp.progress(label, fields, { startMs, endMs }, this.now());
     const { logGroupName, logStreamNamePrefix } = g.group;
     // The previous poll's end: an event at or before it that is emitted now was ingested after that poll read past it.
@@ -363,7 +374,8 @@ export class CloudWatchLogsSource {
       if (records.length > 0 || nextToken === undefined) {
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
-        this.lateIngest.page(label, fields, { delaysMs: delays, late, lookbackMs: lookbackOf(this.config, g.group), setting: this.lookbackSetting(g.group) }, this.now());
+        if (nextToken === undefined) g.window.completed(range, polledAt);
+        this.lateIngest.page(label, fields, { delaysMs: delays, late, lookbackMs: lookbackOf(this.config, g.group), marginMs: this.marginOf(g.group), setting: this.lookbackSetting(g.group) }, this.now());
         this.stats.checkpointed(labelOf(g.group), this.now());
         this.stats.emitted(records.length, this.now());
       }
