@@ -33,13 +33,3 @@ export async function fetchTopicOffsets(admin: Pick<Admin, 'fetchTopicOffsets'>,
     throw topicNotReady(topic, e) ?? e;
   }
 }
-
-/** fetchTopicOffsets, with a topic that has no partitions yet read as having none (no records, nothing to wait for); other errors are thrown. */
-export async function fetchTopicOffsetsIfReady(admin: Pick<Admin, 'fetchTopicOffsets'>, topic: string): Promise<PartitionOffsets> {
-  try {
-    return await fetchTopicOffsets(admin, topic);
-  } catch (e) {
-    if (isTopicNotReady(e)) return [];
-    throw e;
-  }
-}

@@ -1,6 +1,6 @@
 import type { KafkaBus } from '../bus/kafka.ts';
 import type { MemoryBus } from '../bus/memory.ts';
-import { fetchTopicOffsetsIfReady } from '../bus/topic-offsets.ts';
+import { fetchTopicOffsets } from '../bus/topic-offsets.ts';
 import type { RawPartitionView } from './reorder.ts';
 import type { PipelineTopics } from './topics.ts';
 
@@ -48,7 +48,10 @@ export function kafkaUpstream(bus: KafkaBus, topics: PipelineTopics, normalizeGr
       const raw: UpstreamSnapshot['raw'] = [];
       for (const t of rawTopics) {
         const at = committed.find((c) => c.topic === t)?.partitions ?? [];
-        for (const e of await fetchTopicOffsetsIfReady(admin, t)) {
+        // A topic whose partitions this client's metadata does not show yet may hold records all the same: the look
+        // fails (SEAM_ERR_BUS_TOPIC_NOT_READY) and held signals wait for the next one. Read as "no partitions", it let
+        // the watermark pass without it: one plane's signals went before the other's (sensor demo, session 36 CI).
+        for (const e of await fetchTopicOffsets(admin, t)) {
           const low = BigInt(e.low);
           const high = BigInt(e.high);
           const c = BigInt(at.find((p) => p.partition === e.partition)?.offset ?? '-1');
@@ -56,7 +59,7 @@ export function kafkaUpstream(bus: KafkaBus, topics: PipelineTopics, normalizeGr
         }
       }
       const signalsEnd = new Map<number, bigint>();
-      if (existing.has(topics.signals)) for (const e of await fetchTopicOffsetsIfReady(admin, topics.signals)) signalsEnd.set(e.partition, BigInt(e.high));
+      if (existing.has(topics.signals)) for (const e of await fetchTopicOffsets(admin, topics.signals)) signalsEnd.set(e.partition, BigInt(e.high));
       return { raw, signalsEnd };
     },
   };
