@@ -513,7 +513,7 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
   });
   keptHistogram(server, {
     name: 'seam_collector_ingest_delay_seconds',
-    help: "How long after its own time CloudWatch Logs ingested each event the collector emitted (ingestionTime - timestamp), by log group: each event once. An event ingested later than the collector's lookbackMs behind its previous read is never read (ADR 0061).",
+    help: "How long after its own time CloudWatch Logs ingested each event the collector emitted (ingestionTime - timestamp), by log group: each event once. An event ingested later than the collector's read margin (lookbackMs, less fullLookbackEveryMs and pollIntervalMs with the two-tier re-read) is never read (ADR 0061).",
     bounds: INGEST_DELAY_BUCKETS_S,
     read: () => o.collectors().flatMap((c) => [...(c.ingestDelays?.() ?? new Map<string, DelayHistogram>())].map(([group, h]) => ({ labels: { collector: c.name, log_group: group }, h }))),
   });
@@ -532,7 +532,7 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
   });
   new Counter({
     name: 'seam_collector_near_lookback_total',
-    help: 'Events the collector emitted that CloudWatch Logs ingested more than 80 % of lookbackMs after their own time: an event a little later is never read. Each is also in a WARN line (at most every 10 min per log group) naming the setting to raise.',
+    help: 'Events the collector emitted that CloudWatch Logs ingested more than 80 % of the read margin (lookbackMs less fullLookbackEveryMs and pollIntervalMs with the two-tier re-read, ADR 0061) after their own time: an event a little later may never be read. Each is also in a WARN line (at most every 10 min per log group) naming the setting to raise.',
     labelNames: ['collector', 'log_group'],
     registers: [r],
     collect() {
