@@ -120,6 +120,14 @@ export const Alert = z
       .literal(true)
       .optional()
       .describe('Raised early, when its event arrived, before the identity graph annotated it (ADR 0025): no origin or chain yet, principal as the record says it. The final alert (same id, without this field) replaces it once the event-time watermark passes the event.'),
+    revision: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'The alert raised again, same id, with context that arrived after it went out: a GuardDuty join (seam-native-guardduty-incident) a quiet advance closed before event time reached its window\'s end (ADR 0009 decision 7), completed with the activity of its window read afterwards (the next chunk of a backlog). 1 for the first revision, and so on. Replaces the earlier version (index document, `seam.alerts` message); not notified again.',
+      ),
     finding: z
       .strictObject({
         id: z.string().describe('The finding id (`id`): the same in every version.'),

@@ -5,7 +5,7 @@ import type { SeamEvent } from '../core/envelope.ts';
 import { alertDocVersion } from '../pipeline/early.ts';
 import { OpenSearchSink } from '../sinks/opensearch/sink.ts';
 import { alertId, buildAlert, contributionOf, type AlertRule } from './alert.ts';
-import { alertNotices, findingLevel, findingVersionOf, noticeKey, revisionKey } from './finding.ts';
+import { alertNotices, findingHeaders, findingLevel, findingVersionOf, messageRevisionKey, noticeKey, revisionKey } from './finding.ts';
 
 const RULE: AlertRule = { id: 'r-gd', title: 'GD', level: 'medium', tags: [], type: 'sigma' };
 
@@ -87,5 +87,25 @@ describe('GuardDuty finding alerts', () => {
     // Alerts of other sources keep ADR 0025's versions.
     expect(alertDocVersion({})).toBe(2);
     expect(alertDocVersion({ provisional: true })).toBe(1);
+  });
+});
+
+describe('an alert raised again with more context (revision, ADR 0009 decision 7)', () => {
+  const final = { id: 'a1', finding: { id: 'f1', updated_at: '2024-11-05T14:20:00.000Z', severity_level: 'high' as const } };
+  const revised = { ...final, revision: 1 };
+  it('is a revision of its own on seam.alerts (the exactly-once bookkeeping keeps both), with the notice of the final', () => {
+    expect(revisionKey(revised)).not.toBe(revisionKey(final));
+    expect(revisionKey({ ...final, revision: 2 })).not.toBe(revisionKey(revised));
+    // What the correlate role rebuilds from a seam.alerts message is what it noted when it produced it.
+    expect(messageRevisionKey('a1', findingHeaders(revised))).toBe(revisionKey(revised));
+    expect(messageRevisionKey('a1', findingHeaders(final))).toBe(revisionKey(final));
+    expect(messageRevisionKey('x', findingHeaders({ id: 'x', revision: 3 }))).toBe(revisionKey({ id: 'x', revision: 3 }));
+    // Not notified again: its notice is the final's.
+    expect(noticeKey(revised)).toBe(noticeKey(final));
+  });
+  it('replaces the final it completes in the index, and a late write of that final changes nothing', () => {
+    expect(alertDocVersion(revised)).toBeGreaterThan(alertDocVersion(final));
+    // Still below the next version of the finding.
+    expect(alertDocVersion(revised)).toBeLessThan(alertDocVersion({ ...final, finding: { id: 'f1', updated_at: '2024-11-05T14:20:00.001Z' } }));
   });
 });

@@ -77,6 +77,8 @@ export function findingVersionOf(event: SeamEvent): FindingVersion | undefined {
 export interface FindingAlertRef {
   id: string;
   finding?: Pick<FindingVersion, 'updated_at' | 'severity_level'> | undefined;
+  /** The alert raised again with more context (a GuardDuty join completed after a quiet advance): its revision number. */
+  revision?: number | undefined;
 }
 
 /** Header on a `seam.alerts` message of a finding alert: its finding's `updatedAt` (the revision). */
@@ -84,21 +86,31 @@ export const FINDING_UPDATED_HEADER = 'seam-finding-updated';
 /** Header on a `seam.alerts` message of a finding alert: its finding's severity level (the notice). */
 export const FINDING_LEVEL_HEADER = 'seam-finding-level';
 
-/** The headers a finding alert's `seam.alerts` message carries (none for other alerts). */
+/** Header on a `seam.alerts` message of an alert raised again with more context (`revision`): its revision number. */
+export const ALERT_REVISION_HEADER = 'seam-alert-revision';
+
+/** The headers a finding alert's `seam.alerts` message carries, and a revised alert's (none for other alerts). */
 export function findingHeaders(a: FindingAlertRef): Record<string, string> | undefined {
-  if (a.finding === undefined) return undefined;
-  return { [FINDING_UPDATED_HEADER]: a.finding.updated_at, ...(a.finding.severity_level ? { [FINDING_LEVEL_HEADER]: a.finding.severity_level } : {}) };
+  const rev: Record<string, string> = a.revision === undefined ? {} : { [ALERT_REVISION_HEADER]: String(a.revision) };
+  if (a.finding === undefined) return a.revision === undefined ? undefined : rev;
+  return { [FINDING_UPDATED_HEADER]: a.finding.updated_at, ...(a.finding.severity_level ? { [FINDING_LEVEL_HEADER]: a.finding.severity_level } : {}), ...rev };
 }
 
-/** An alert's revision: its id, and for a finding alert the version's updatedAt (a later version is a new message). */
+/**
+ * An alert's revision: its id, for a finding alert the version's updatedAt (a later version is a new message), and the
+ * revision number of an alert raised again with more context.
+ */
 export function revisionKey(a: FindingAlertRef): string {
-  return a.finding === undefined ? a.id : `${a.id}@${a.finding.updated_at}`;
+  const base = a.finding === undefined ? a.id : `${a.id}@${a.finding.updated_at}`;
+  return a.revision === undefined ? base : `${base}~r${a.revision}`;
 }
 
 /** The revision a `seam.alerts` message carries, from its key and headers. */
 export function messageRevisionKey(key: string, headers: Record<string, string | undefined> | undefined): string {
   const u = headers?.[FINDING_UPDATED_HEADER];
-  return u === undefined ? key : `${key}@${u}`;
+  const r = headers?.[ALERT_REVISION_HEADER];
+  const base = u === undefined ? key : `${key}@${u}`;
+  return r === undefined ? base : `${base}~r${r}`;
 }
 
 /**

@@ -41,9 +41,12 @@ export const ALERT_DOC_VERSION: Record<AlertVersion, number> = { provisional: 1,
  * member's stand-in 1, the final one 2, so whatever order the writes reach OpenSearch in, the final document stays.
  * A GuardDuty finding alert (ADR 0046) puts its finding's `updatedAt` (ms) in front, ×4: a later version of the
  * finding replaces the document, an earlier one arriving after it (a redelivery, a replay) changes nothing.
+ * A final raised again with more context (`revision`, a GuardDuty join completed after a quiet advance, ADR 0009) 3:
+ * it replaces the final it completes, which arriving after it changes nothing.
  */
-export function alertDocVersion(a: Pick<Alert, 'provisional' | 'unenriched' | 'finding'>): number {
-  const base = ALERT_DOC_VERSION[alertVersion(a)];
+export function alertDocVersion(a: Pick<Alert, 'provisional' | 'unenriched' | 'finding' | 'revision'>): number {
+  const version = alertVersion(a);
+  const base = version === 'final' && a.revision !== undefined ? ALERT_DOC_VERSION.final + 1 : ALERT_DOC_VERSION[version];
   const t = a.finding === undefined ? NaN : Date.parse(a.finding.updated_at);
   return Number.isFinite(t) && t > 0 ? t * 4 + base : base;
 }

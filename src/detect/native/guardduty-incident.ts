@@ -1,7 +1,8 @@
 /**
  * GuardDuty finding → incident: the finding enriched with the identity chain of its principal, joined with the
  * same principal's CloudTrail and audit activity from 15 minutes before the finding's first sighting to 15
- * minutes after its last. The alert waits until event time passes the window's end (or end of input).
+ * minutes after its last. The alert waits until event time passes the window's end (or end of input, or a quiet
+ * advance past it: then activity of the window handed on later raises it again, same id, `revision` n — ADR 0009).
  * The finding is the alert's evidence (`events`, its time the alert's); the joined activity is context
  * (`related_events`). Level: the higher of the finding version's severity band and the highest level a Sigma rule
  * gave the same finding (`noteAlerts`, called by the detect stage after the rules ran), so the two never disagree
@@ -87,6 +88,23 @@ interface State {
   lastActivity?: Activity;
   /** Finding id → the highest level a Sigma rule gave one of its versions (`noteAlerts`): the join's level is at least that. */
   ruleLevels: Lru<string, AlertLevel>;
+  /**
+   * Joins a quiet advance closed before event time reached their window's end (ADR 0009 decision 7): activity of that
+   * window produced afterwards (the next chunk of a backlog) marks one `dirty`, and it is raised again, same id, with
+   * that activity joined, once time passes the window's end (event time, or the next quiet advance). Forgotten once
+   * event time passes the window's end.
+   */
+  closed: Lru<string, Closed>;
+  /** No closed join's window ends before this (a lower bound, as `dueAfterMs`). */
+  closedDueMs: number;
+}
+
+interface Closed {
+  p: Pending;
+  /** Activity of its window recorded since it was last raised. */
+  dirty: boolean;
+  /** How many times it was raised again (the alert's `revision`). */
+  revisions: number;
 }
 
 const MAX_PER_KEY = 200;
@@ -190,6 +208,8 @@ export const guardDutyIncident: NativeDetection<State> = {
     lastKeys: [],
     lastLogs: [],
     ruleLevels: boundedLru(c.maxStateEntries),
+    closed: boundedLru(c.maxStateEntries),
+    closedDueMs: Infinity,
   }),
   evaluate(event: SeamEvent, graph: IdentityGraph, state: State, ctx: EvalContext): Alert[] {
     const t = timeOf(event);
@@ -226,6 +246,7 @@ export const guardDutyIncident: NativeDetection<State> = {
           log.head = 0;
         }
       }
+      if (state.closed.size > 0) markClosed(state, keys, t);
       return [];
     }
     state.lastActivity = undefined;
@@ -261,22 +282,24 @@ export const guardDutyIncident: NativeDetection<State> = {
   },
   advance(nowMs: number, _graph: IdentityGraph, state: State): Alert[] {
     const out: Alert[] = [];
-    if (nowMs <= state.dueAfterMs) return out;
-    let due = Infinity;
-    // Oldest first (lru-cache iterates most recent first), from a copy: the loop deletes.
-    for (const [id, p] of [...state.pending.entries()].reverse()) {
-      if (nowMs <= p.toMs) {
-        if (p.toMs < due) due = p.toMs;
-        continue;
-      }
-      state.pending.delete(id);
-      out.push(emit(this, state, p));
-    }
-    state.dueAfterMs = due;
+    // Event time passed a closed join's window: raised again if activity joined it since, then forgotten.
+    if (nowMs > state.closedDueMs) reviseClosed(this, state, nowMs, out, false);
+    closeDue(this, state, nowMs, out);
+    return out;
+  },
+  quiet(t: number, _graph: IdentityGraph, state: State): Alert[] {
+    const out: Alert[] = [];
+    // A join closed by an earlier quiet advance that gained activity since (the next chunk): raised again, still kept.
+    if (t > state.closedDueMs) reviseClosed(this, state, t, out, true);
+    closeDue(this, state, t, out, true);
     return out;
   },
   flush(_graph: IdentityGraph, state: State): Alert[] {
-    const out = [...state.pending.values()].reverse().map((p) => emit(this, state, p));
+    const out: Alert[] = [];
+    for (const [, c] of [...state.closed.entries()].reverse()) if (c.dirty) out.push(emit(this, state, c.p, ++c.revisions));
+    state.closed.clear();
+    state.closedDueMs = Infinity;
+    for (const p of [...state.pending.values()].reverse()) out.push(emit(this, state, p));
     state.pending.clear();
     state.dueAfterMs = Infinity;
     return out;
@@ -355,13 +378,63 @@ function triageText(t: FindingTriage, related: number, actions: readonly string[
   );
 }
 
+/** Closes the pending joins whose window ended before `nowMs` (oldest first); a quiet advance remembers them in `closed`. */
+function closeDue(d: NativeDetection<State>, state: State, nowMs: number, out: Alert[], remember = false): void {
+  if (nowMs <= state.dueAfterMs) return;
+  let due = Infinity;
+  // Oldest first (lru-cache iterates most recent first), from a copy: the loop deletes.
+  for (const [id, p] of [...state.pending.entries()].reverse()) {
+    if (nowMs <= p.toMs) {
+      if (p.toMs < due) due = p.toMs;
+      continue;
+    }
+    state.pending.delete(id);
+    out.push(emit(d, state, p));
+    if (remember) {
+      state.closed.set(id, { p, dirty: false, revisions: 0 });
+      if (p.toMs < state.closedDueMs) state.closedDueMs = p.toMs;
+    }
+  }
+  state.dueAfterMs = due;
+}
+
+/**
+ * The closed joins whose window ended before `nowMs`: each that gained activity is raised again (same id, the activity
+ * joined); `keep` (a quiet advance) keeps them for the next chunk, else (event time passed the window) they are forgotten.
+ */
+function reviseClosed(d: NativeDetection<State>, state: State, nowMs: number, out: Alert[], keep: boolean): void {
+  let due = Infinity;
+  for (const [id, c] of [...state.closed.entries()].reverse()) {
+    if (nowMs <= c.p.toMs) {
+      if (c.p.toMs < due) due = c.p.toMs;
+      continue;
+    }
+    if (c.dirty) {
+      c.dirty = false;
+      out.push(emit(d, state, c.p, ++c.revisions));
+    }
+    if (keep) {
+      if (c.p.toMs < due) due = c.p.toMs;
+    } else state.closed.delete(id);
+  }
+  state.closedDueMs = due;
+}
+
+/** Activity at `t` under `keys`: the closed joins whose window holds it and whose keys it shares are raised again later. */
+function markClosed(state: State, keys: readonly string[], t: number): void {
+  for (const [, c] of state.closed.entries()) {
+    if (c.dirty || t < c.p.fromMs || t > c.p.toMs) continue;
+    if (keys.some((k) => c.p.keys.includes(k))) c.dirty = true;
+  }
+}
+
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length || a.length === 0) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
+function emit(d: NativeDetection<State>, state: State, p: Pending, revision?: number): Alert {
   // The gets below change the LRU order: the next event looks its logs up again.
   state.lastKeys = [];
   state.lastLogs = [];
@@ -401,5 +474,6 @@ function emit(d: NativeDetection<State>, state: State, p: Pending): Alert {
   });
   // Raised after the finding's own alerts went out (ADR 0050): folded into their leader unless it says more (a higher level).
   if (p.leader !== undefined && ALERT_LEVELS.indexOf(p.leader.level) >= ALERT_LEVELS.indexOf(level)) alert.folded_into = p.leader.id;
+  if (revision !== undefined) alert.revision = revision;
   return alert;
 }

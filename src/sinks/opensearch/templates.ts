@@ -222,6 +222,8 @@ const alertProperties = {
   provisional: { type: 'boolean' },
   /** Why an early alert's closing version carries no graph enrichment (ADR 0027). */
   unenriched: { type: 'keyword' },
+  /** The alert raised again, same id, with context read after it went out (a GuardDuty join completed, ADR 0009). */
+  revision: { type: 'integer' },
   /** The GuardDuty finding an alert rests on, as its newest version says (ADR 0046). */
   finding: obj({ ...kws('id', 'severity_level'), updated_at: rawDate, created_at: rawDate, first_seen: rawDate, last_seen: rawDate, count: rawNumber('long'), severity: rawNumber('float') }),
   /** The alerts of the same event folded into this one (ADR 0050): what a notification said besides this alert. */
