@@ -21,6 +21,10 @@ import {
   scrubRedisScript,
   scrubCurlCookie,
   scrubMongoPassword,
+  scrubExpectSend,
+  scrubSpLogin,
+  tokenUserReplace,
+  mysqlFlagReplace,
   scrubNginxHeader,
   scrubStdinGroup,
   scrubEchoToStdin,
@@ -356,6 +360,9 @@ describe('scrub', () => {
   const STDIN = `(?:--password-stdin|--with-token|\\bpasswd\\b[^;&|\\n]*?[ \\t]--stdin|\\bsudo(?:[ \\t]+-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|[ \\t]+-[A-Za-z]+)*?[ \\t]+-[A-Za-z]*S\\b)`;
   // Round 9: a program that reads a password on stdin, as a pipeline's command.
   const STDIN9 = `(?:kinit|passwd|cryptsetup|smbpasswd(?=[^;&|\\n]*?[ \\t]-[a-zA-Z]*s\\b)|gpg2?(?=[^;&|\\n]*?[ \\t]--passphrase-fd[ \\t=]+0\\b))(?<=(?:^|[|;&(\\n\`'"]|(?:^|\\n)[ \\t]*-)[ \\t]*(?:sudo(?:[ \\t]+(?:-[ugpCDhrtT][ \\t]+[^\\s-]\\S*|-\\S+))*[ \\t]+)?(?:[\\w.-]*\\/)*(?:kinit|passwd|cryptsetup|smbpasswd|gpg2?))(?![\\w.-])`;
+  // Round 13: an expect pattern naming a password or passphrase prompt.
+  const EXPECT_WORD = '(?:assword|ASSWORD|assphrase|ASSPHRASE)';
+  const EXPECT_PAT = `(?:"[^"\\n]*?${EXPECT_WORD}[^"\\n]*"|\\\\"[^"\\n]*?${EXPECT_WORD}[^"\\n]*?\\\\"|\\{[^{}\\n]*?${EXPECT_WORD}[^{}\\n]*\\})`;
   type Step = readonly [name: string, re: RegExp, replace: string | ((m: string, ...g: string[]) => string)];
   const steps: readonly Step[] = [
     ['private key', /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, '-----BEGIN $1PRIVATE KEY-----' + REDACTED + '-----END $1PRIVATE KEY-----'],
@@ -375,7 +382,7 @@ describe('scrub', () => {
     ['slack webhook', /(hooks\.slack\.com\/(?:services|workflows|triggers)\/)(?!\[REDACTED)[A-Za-z0-9_/-]+/g, '$1' + REDACTED],
     ['aws secret key', /((?:AKIA|ASIA)[0-9A-Z]{16}[^A-Za-z0-9/+=]{1,40}?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g, '$1' + REDACTED],
     ['url user info', /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]*:)([^\s/?#"'<>]+)@/gi, (m, k, v) => (kept(v) ? m : k + REDACTED + '@')],
-    ['token as user info', /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9]{20,})@/gi, (m, k, v) => (/\d/.test(v) && /[A-Za-z]/.test(v) ? k + REDACTED + '@' : m)],
+    ['token as user info', /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9_.~-]{10,})(?=@|:[^\s/@"'<>]*@)/gi, tokenUserReplace],
     [
       'query parameter',
       /([?&](?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig|(?:access_|id_|refresh_|auth_)?token|password|passwd|pwd|secret|client_secret|api_?key|apikey)=)([^&\s"'#\\]+)/gi,
@@ -386,18 +393,18 @@ describe('scrub', () => {
     ['aws config', /\b((?:aws_)?(?:secret_access_key|session_token)(?:\s*[=:]\s*|\s+))("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi, (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'secret flag or key',
-      /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:(?:\s+\\?["']?|\\?["'])))(?!<+(?:\s|$)|(?:old_)?password[ \t]*\()("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
+      /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*(?:[Nn](?='))?\\?["']?|\s*:(?:\s+\\?["']?|\\?["'])))(?!<+(?:\s|$)|[Nn]'|(?:old_)?password[ \t]*\()("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi,
       secretArgReplace,
     ],
     // Round 6 (before MYSQL_RE: its lone -p would take `password` for its value).
-    ['mysqladmin password', new RegExp(`(\\bmysqladmin(?=\\s)${UNIT}*?\\spassword\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    ['mysqladmin password', new RegExp(`(\\b(?:mysqladmin|mariadb-admin)(?=\\s)${UNIT}*?\\s(?:old-)?password\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     [
       'mysql/sshpass/mongo/login -p',
       new RegExp(
         `(\\b(?:(?:mysql|mariadb)[a-z-]*|sshpass|mongo(?:sh|dump|restore|export|import|files|stat|top)?|(?:docker|podman|nerdctl|buildah|skopeo|oras|helm\\s+registry|crane\\s+auth|az(?:\\s+acr)?|regctl\\s+registry)\\s+login)(?=\\s)${UNIT}*?\\s-p)(?:("[^"]*"|'[^']*'|[^\\s"';&|\\\\-][^\\s"';&|\\\\]*)|(\\s+)((?![-<])[^\\s"';&|\\\\]+|"[^"]+"|'[^']+'))`,
         'g',
       ),
-      flagValue,
+      mysqlFlagReplace,
     ],
     ['curl user', new RegExp(`(\\bcurl(?=\\s)${UNIT}*?\\s(?:-[a-zA-Z]*[uU]\\s*|--(?:proxy-)?user(?:\\s+|=))["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
     ['redis-cli -a', new RegExp(`(\\bredis-cli(?=\\s)${UNIT}*?\\s-a\\s+)((?!-)[^\\s"';&|\\\\]+)`, 'g'), (m, k, v) => (kept(v) ? m : k + REDACTED)],
@@ -415,7 +422,7 @@ describe('scrub', () => {
     ],
     [
       'text key',
-      /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)(?!(?:[oO][lL][dD]_)?[pP][aA][sS][sS][wW][oO][rR][dD][ \t]*\()([^\s"',;&|\\{}[\]]+)/g,
+      /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:[Nn]?\\?["'])?)(?![Nn]'|(?:[oO][lL][dD]_)?[pP][aA][sS][sS][wW][oO][rR][dD][ \t]*\()([^\s"',;&|\\{}[\]]+)/g,
       (m, k, _q, name, v) => (kept(v) || v === 'true' || v === 'false' || v === 'null' || !isTextSecretKey(name) ? m : k + REDACTED),
     ],
     ['env json', /("name"\s*:\s*"([^"\\]{1,128})"\s*,\s*"value"\s*:\s*")((?:[^"\\]|\\.)*)"/g, (m, k, name, v) => (v === '' || kept(v) || !isSecretName(name) ? m : k + REDACTED + '"')],
@@ -514,6 +521,16 @@ describe('scrub', () => {
       (cmd) => cmd.replace(/(\s(?!-)[^\s="']+=)(?!@|-(?:\s|$))("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m: string, k: string, v: string) => (kept(v) ? m : k + REDACTED)),
     ],
     ['kubectl config set users.*.token', /(\bconfig[ \t]+set[ \t]+(?:--?\S+[ \t]+)*["']?users\.[^\s"']*?\.(?:password|client-key-data|[\w-]*secret|[\w-]*token)["']?[ \t]+)(?!-)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g, (m, k, v) => (kept(v) ? m : k + REDACTED)],
+    // Round 13: an expect script's answer to a password prompt, MSSQL's sp_addlogin / sp_password.
+    [
+      'expect send after a password prompt',
+      new RegExp(
+        `((?:\\bexpect(?:[ \\t]+-(?:re|gl|ex|exact|nocase|timeout[ \\t]+\\d+|i[ \\t]+\\S+))*[ \\t]+(?:--[ \\t]+)?(?:${EXPECT_PAT}|[^\\s"{};]*${EXPECT_WORD}[^\\s"{};]*)(?:[ \\t]*(?:;|\\r?\\n))+[ \\t]*|(?<=\\s)${EXPECT_PAT}[ \\t]*\\{[ \\t]*(?:\\r?\\n[ \\t]*)?)(?:exp_)?send(?:[ \\t]+-(?:-|s|h|raw|null|break|i[ \\t]+\\S+))*[ \\t]+)("(?:[^"\\\\\\n]|\\\\.)*"|\\\\"(?:(?!\\\\")[^\\n])*\\\\"|\\{[^{}\\n]*\\}|[^\\s"{};[\\]$\\\\][^\\s"{};\\]]*)`,
+        'g',
+      ),
+      scrubExpectSend,
+    ],
+    ['sp_addlogin / sp_password', /(\bsp_(?:addlogin|password)\b)([ \t][^;\n"]*)/gi, scrubSpLogin],
   ];
   const chain = (s: string, skip = -1): string =>
     steps.reduce((t, [, re, replace], i) => (i === skip ? t : typeof replace === 'string' ? t.replace(re, replace) : t.replace(re, replace as (m: string, ...g: unknown[]) => string)), s);
@@ -765,6 +782,16 @@ describe('scrub', () => {
     'db.changeUserPassword("u", "p415")',
     "mysql -p <<EOF\np416\nselect 1;\nEOF\nmysql -p <<EOF\nstatus\nEOF",
     "mysql -p <<< $'p417\\nselect 1'; printf 'p418\\nselect 1' | mysql -p; printf 'use db;\\nselect 1' | mysql -p",
+    // Round 13, each alone (no other word of HINT_RE), and their look-alikes.
+    'expect "*assword*"; send "p440\\r"; expect "login:"; send "admin\\r"; expect "$ "; send -- "$pw\\r"',
+    'spawn ssh h\nexpect {\n  "*yes/no*" { send "yes\\r"; exp_continue }\n  "Enter passphrase for key" { send -- "p441\\r" }\n}',
+    "EXEC sp_addlogin 'app', 'p442', 'db'; EXEC sp_addlogin N'app2'",
+    "EXEC sp_password NULL, N'p443', 'app'; EXEC sp_password @old = 'p444', @new = 'p4''45', @loginame = 'app'",
+    "CREATE LOGIN a WITH PASSWORD = N'p446' MUST_CHANGE; @passwd = N'p447'",
+    'git clone https://p448-Ab3dE_fGh1-jK2lMn0pQ_rS4tUv@h/r https://ghp_p449AbCdEf1234@h/s https://deploy-bot@h/x https://runner-7d9f8b6c5-x2k4p@h/y https://ghp_short@h/z',
+    'git clone https://0123456789abcdef0123456789abcdefp450:x-oauth-basic@github.com/o/r',
+    'mysqladmin -u root -p password p451; mysqladmin -p status; mariadb-admin -u root password p452',
+    'ARM_ACCESS_KEY=p453 AZURE_STORAGE_ACCESS_KEY=p454; AWS_ACCESS_KEY=p455 MINIO_ACCESS_KEY=p456',
     "net user bob \"p336;x\" /add; openssl passwd -6 'p337;x'; sh -c 'htpasswd -b f \"u;x\" p332'; rabbitmqctl add_user \"a;b\" p333; isql DSN \"u;x\" p334; mc alias set s3 \"https://h;x\" AK p335",
   ];
 

@@ -65,6 +65,9 @@ import { isRec, obj, str, type Rec } from '../values.ts';
  *   and the joined line's values end with a spaced word); az acr / regctl login -p, mysql "-px", gh secret set -b, crictl --auth,
  *   ctr --user, TF_TOKEN_<host>, vault kv put, kubectl config set users.*.token, a token as a URL's user info; account / shared
  *   access / pre-shared / subscription / auth keys; CloudFormation parameters; lists of passwords.
+ * - round 13: a token as a URL's user holding `-` / `_` (a known prefix, or a mixed token's shape: tokenUserReplace); an expect
+ *   script's send after a password or passphrase prompt; MSSQL's sp_addlogin / sp_password, a login's `PASSWORD = N'x'`;
+ *   mysqladmin's command word after a lone -p stays (mariadb-admin too); ARM_ACCESS_KEY / AZURE_STORAGE_ACCESS_KEY are secrets.
  * The full list, and what is known not to be redacted: docs/redaction.md.
  * Paths are dotted (`responseObject.items.0.data.password`) and listed in `seam.ingest.redacted`.
  */
@@ -619,7 +622,7 @@ const JWT_RE = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // High-confidence patterns in free text (command lines, Falco output, log lines):
 const PRIVATE_KEY_RE = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
 /** `--password=x`, `--password x`, `password: x`, `token=x`, `db_password=x` (a flag or a key, then its value; `--no-password` is no flag of it). */
-const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*\\?["']?|\s*:(?:\s+\\?["']?|\\?["'])))(?!<+(?:\s|$)|(?:old_)?password[ \t]*\()("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
+const SECRET_ARG_RE = /(-pass(?:in|out)?\s+pass:|-(?:src|dest)?(?:store|key)pass(?:=|\s+)|(?<![A-Za-z0-9_-])--?(?:oauth2-bearer|password|passwd|pass|pwd|secret|token|api-?key|access-?key|secret-?key|client-?secret|auth-?token)(?:=|\s+)|(?:\b|_)(?:password|passwd|pwd|secret|token|api[_-]?key|client_?secret|auth_?token)(?:\\?["']\s*:\s*\\?["']?|\s*=\s*(?:[Nn](?='))?\\?["']?|\s*:(?:\s+\\?["']?|\\?["'])))(?!<+(?:\s|$)|[Nn]'|(?:old_)?password[ \t]*\()("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/gi;
 /**
  * Round 10: openssl's `-pass`, `-passin`, `-passout` that name where the secret is (`stdin`, `file:`, `env:`, `fd:`) are no secret
  * (`-pass pass:x` is one, and goes). Other programs' `-pass` take the password itself.
@@ -743,7 +746,7 @@ const SSM_VALUE_RE = /(--value(?:=|\s+))(?!-)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
  * `"webhookSecret": "x"`, `DB_PASS=x`, `--secret_key=x`. The key is tested by isTextSecretKey (the structured
  * rule's names); `true`, `false` and `null` stay (a switch, not a secret).
  */
-const TEXT_KEY_RE = /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:\\?["'])?)(?!(?:[oO][lL][dD]_)?[pP][aA][sS][sS][wW][oO][rR][dD][ \t]*\()([^\s"',;&|\\{}[\]]+)/g;
+const TEXT_KEY_RE = /((?<![A-Za-z0-9_.-])(\\?["']?)-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,80})\2[ \t]*[:=][ \t]*(?:[Nn]?\\?["'])?)(?![Nn]'|(?:[oO][lL][dD]_)?[pP][aA][sS][sS][wW][oO][rR][dD][ \t]*\()([^\s"',;&|\\{}[\]]+)/g;
 /** A text-form key: `"pass"`, `pass:`, `DB_PASS=` (isSecretKey, without the header names AUTH_RE and HEADER_RE handle). */
 export function isTextSecretKey(k: string): boolean {
   if (k === 'auth' || k === 'AUTH' || k === 'Auth') return true;
@@ -898,9 +901,19 @@ export function scrubNetCommand(m: string, sub: string, args: string): string {
 /** openssl's MAC, KDF and key options that carry a key or a password: `-macopt key:x`, `-macopt hexkey:x`, `-kdfopt pass:x`. */
 const OPENSSL_OPT_RE = /((?<![A-Za-z0-9_-])-(?:mac|kdf|pkey|sig)opt(?:=|\s+)["']?(?:hex)?(?:key|pass|secret):)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 const OPENSSL_OPT_GATE = /(?:mac|kdf|pkey|sig)opt/;
-/** `mysqladmin [options] password <new>`: the new password (its `-p<old>` is MYSQL_RE's). */
-const MYSQLADMIN_RE = new RegExp(`(\\bmysqladmin(?=\\s)${CMD_UNIT}*?\\spassword\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g');
-const MYSQLADMIN_GATE = /mysqladmin/;
+/** `mysqladmin [options] password <new>` (`old-password`; mariadb-admin): the new password (its `-p<old>` is MYSQL_RE's). */
+const MYSQLADMIN_RE = new RegExp(`(\\b(?:mysqladmin|mariadb-admin)(?=\\s)${CMD_UNIT}*?\\s(?:old-)?password\\s+)("[^"]*"|'[^']*'|(?!-)[^\\s"';&|\\\\]+)`, 'g');
+const MYSQLADMIN_GATE = /mysqladmin|mariadb-admin/;
+/** Round 13: mysqladmin's commands. After its lone `-p` (which prompts) such a word is the command, not a password. */
+const MYSQLADMIN_CMD_WORD_RE = /^(?:create|debug|drop|extended-status|flush-[a-z-]+|kill|old-password|password|ping|processlist|reload|refresh|shutdown|st(?:art|op)-(?:replica|slave)|status|variables|version)$/;
+const MYSQLADMIN_PROG_RE = /^(?:mysqladmin|mariadb-admin)\s/;
+/** MYSQL_RE's replacement: the glued or the next argument, unless a mysqladmin command word after a lone `-p`. */
+export function mysqlFlagReplace(m: string, k: string, glued: string | undefined, sp: string | undefined, spaced: string | undefined): string {
+  const v = glued ?? spaced ?? '';
+  if (v.startsWith('[REDACTED')) return m;
+  if (spaced !== undefined && MYSQLADMIN_CMD_WORD_RE.test(spaced) && MYSQLADMIN_PROG_RE.test(k)) return m;
+  return k + (sp ?? '') + REDACTED;
+}
 /** Any of round 6's words (one scan for the usual string that names none, before each pattern's own gate). */
 const ROUND6_GATE = /conn|\.py\s|impacket-|hashes|aeskey|nxc|netexec|crackmapexec|cme|evil-winrm|hydra|medusa|smbmap|rdesktop|rabbitmqadmin|twine|freerdp|net(?:\.exe)?[ \t]+use|opt[\s=]/i;
 /*
@@ -1401,14 +1414,94 @@ const GH_SECRET_RE = new RegExp(
 const CRICTL_AUTH_RE = new RegExp(`(\\bcrictl(?=\\s)${CMD_UNIT}*?\\s--auth(?:=|[ \\t]+))((?!-)[^\\s"';&|\\\\]+|"[^"]*"|'[^']*')`, 'g');
 const CTR_USER_RE = new RegExp(`(\\bctr(?=\\s)${CMD_UNIT}*?\\s(?:--user|-u)(?:=|[ \\t]+)["']?[^\\s:"']*:)([^\\s"';&|\\\\]+)`, 'g');
 const TF_TOKEN_RE = /\b(TF_TOKEN_[A-Za-z0-9_-]+=)("[^"]*"|'[^']*'|[^\s"',;&|\\]+)/g;
-/** A token as a URL's whole user info (`git clone https://<token>@github.com/...`): 20 or more letters and digits, both (a user name stays). */
-const TOKEN_USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9]{20,})@/gi;
+/**
+ * A token as a URL's user (`git clone https://<token>@github.com/...`, `https://<token>:x-oauth-basic@github.com/...`), judged by
+ * tokenUserReplace; the password after it, if any, is USERINFO_RE's.
+ */
+const TOKEN_USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/)([A-Za-z0-9_.~-]{10,})(?=@|:[^\s/@"'<>]*@)/gi;
+/** Round 13: a provider token's prefix (PROVIDER_TOKEN_RE's kinds, any length after it), as a URL's user. */
+const TOKEN_USER_PREFIX_RE = /^(?:gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|gl(?:sa|c)_|xox[abeoprs]-|xapp-|npm_|pypi-|[rs]k_(?:live|test)_|hf_|do[opr]_v1_|shp(?:at|ca|pa|ss)_)/;
+/** A part of a user name between `-`, `_`, `.`, `~`: a word, a number, or a word then a number (`deploy`, `Last`, `2024`, `agent42`). */
+const NAME_PART_RE = /^(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)?\d*$/;
+/**
+ * Is a URL's user a token? 20 or more letters and digits mixing both (round 12); a provider token's prefix then 10 or more
+ * characters holding a digit or both cases (`ghp_…`, `glpat-…`, `pypi-…`; the prefix stays, as PROVIDER_TOKEN_RE keeps it); or,
+ * split at `-` `_` `.` `~`, 20 or more characters of which 16 or more are in parts that are not a word, a number or a word then a
+ * number (`Ab3dE_fGh1-jK2lMn0pQ`). A user name stays: `deploy-bot`, `john_doe`, `x-access-token`, `ci-runner-us-west-2-prod`,
+ * `svc_jenkins_build_agent_42`, a pod's name `runner-7d9f8b6c5-x2k4p` (14 such characters).
+ */
+export function tokenUserReplace(m: string, k: string, v: string): string {
+  if (v.startsWith('[REDACTED')) return m;
+  if (/^[A-Za-z0-9]{20,}$/.test(v)) return /\d/.test(v) && /[A-Za-z]/.test(v) ? k + REDACTED : m;
+  const p = TOKEN_USER_PREFIX_RE.exec(v);
+  if (p !== null) {
+    const rest = v.slice(p[0].length);
+    if (rest.length >= 10 && (/\d/.test(rest) || (/[a-z]/.test(rest) && /[A-Z]/.test(rest)))) return k + p[0] + REDACTED;
+  }
+  let all = 0;
+  let odd = 0;
+  for (const part of v.split(/[-_.~]/)) {
+    all += part.length;
+    if (!NAME_PART_RE.test(part)) odd += part.length;
+  }
+  return all >= 20 && odd >= 16 ? k + REDACTED : m;
+}
 /** `vault kv put|patch [-flags] <path> k=v...`: every value (KV data is secret data, as a Secret's); `k=@file` and `k=-` name where it is. */
 const VAULT_KV_CMD_RE = new RegExp(`\\bvault[ \\t]+kv[ \\t]+(?:put|patch)(?=\\s)${CMD_UNIT}*`, 'g');
 const VAULT_KV_PAIR_RE = /(\s(?!-)[^\s="']+=)(?!@|-(?:\s|$))("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 /** `kubectl config set users.<name>.token x` (`password`, `client-key-data`, an auth provider's `client-secret`, `id-token`...). */
 const KUBECONFIG_SET_RE = /(\bconfig[ \t]+set[ \t]+(?:--?\S+[ \t]+)*["']?users\.[^\s"']*?\.(?:password|client-key-data|[\w-]*secret|[\w-]*token)["']?[ \t]+)(?!-)("[^"]*"|'[^']*'|[^\s"';&|\\]+)/g;
 const ROUND12_GATE = /["']-p|gh[ \t]+secret|crictl|\bctr\s|TF_TOKEN_|replace|changeUserPassword|auth\(|kv[ \t]+p|users\./i;
+
+/*
+ * Round 13: an expect script's answer to a password prompt; MSSQL's sp_addlogin and sp_password.
+ */
+/** A prompt's word: password (Password, PASSWORD) or passphrase. */
+const EXPECT_PW_WORD = '(?:assword|ASSWORD|assphrase|ASSPHRASE)';
+/** An expect pattern naming a password prompt: `"*assword*"`, `\"Password:\"` (inside a double-quoted `-c` script), `{*assword*}`. */
+const EXPECT_PW_PAT = `(?:"[^"\\n]*?${EXPECT_PW_WORD}[^"\\n]*"|\\\\"[^"\\n]*?${EXPECT_PW_WORD}[^"\\n]*?\\\\"|\\{[^{}\\n]*?${EXPECT_PW_WORD}[^{}\\n]*\\})`;
+/**
+ * `expect "*assword*"` then, as the next command (after `;` or a new line) or in its action body (`{ send ... }`), or a password
+ * pattern's action in a pattern list (`"*assword*" { send ... }`): what `send` / `exp_send` sends (quoted, braced or bare). After
+ * another prompt (`login:`, `$ `, `yes/no`) a send stays.
+ */
+const EXPECT_SEND_RE = new RegExp(
+  `((?:\\bexpect(?:[ \\t]+-(?:re|gl|ex|exact|nocase|timeout[ \\t]+\\d+|i[ \\t]+\\S+))*[ \\t]+(?:--[ \\t]+)?(?:${EXPECT_PW_PAT}|[^\\s"{};]*${EXPECT_PW_WORD}[^\\s"{};]*)(?:[ \\t]*(?:;|\\r?\\n))+[ \\t]*|(?<=\\s)${EXPECT_PW_PAT}[ \\t]*\\{[ \\t]*(?:\\r?\\n[ \\t]*)?)(?:exp_)?send(?:[ \\t]+-(?:-|s|h|raw|null|break|i[ \\t]+\\S+))*[ \\t]+)("(?:[^"\\\\\\n]|\\\\.)*"|\\\\"(?:(?!\\\\")[^\\n])*\\\\"|\\{[^{}\\n]*\\}|[^\\s"{};[\\]$\\\\][^\\s"{};\\]]*)`,
+  'g',
+);
+/** The replacement of EXPECT_SEND_RE: the text sent goes, its quotes and a trailing `\r` / `\n` stay; a variable (`$pw`, `$env(PW)`) or a command (`[exec ...]`) stays. */
+export function scrubExpectSend(m: string, k: string, v: string): string {
+  const open = v.startsWith('\\"') ? '\\"' : v.startsWith('"') ? '"' : v.startsWith('{') ? '{' : '';
+  const close = open === '{' ? '}' : open;
+  const inner = v.slice(open.length, v.length - close.length);
+  const tail = /(?:\\+[rn])*$/.exec(inner)?.[0] ?? '';
+  const body = inner.slice(0, inner.length - tail.length);
+  if (body === '' || body.startsWith('$') || body.startsWith('[')) return m;
+  return k + open + REDACTED + tail + close;
+}
+/** `EXEC sp_addlogin 'login', 'password', ...` / `sp_password 'old', 'new', 'login'`: a statement's arguments, up to `;`, a line's end or a `"`. */
+const SP_LOGIN_RE = /(\bsp_(?:addlogin|password)\b)([ \t][^;\n"]*)/gi;
+/** One argument of an EXEC: `@name = ` then a quoted string (`N'x'`, `'it''s'`), or a bare word (NULL, a number, a variable). */
+const SP_ARG_RE = /(?:@(\w+)[ \t]*=[ \t]*)?(?:([Nn]?')((?:[^'\n]|'')*)'|[^,'\s]+)/g;
+/** sp_addlogin's password is its second argument (`@passwd`); sp_password's old and new are its first two (`@old`, `@new`). */
+export function scrubSpLogin(m: string, name: string, args: string): string {
+  const add = name.toLowerCase() === 'sp_addlogin';
+  let out = '';
+  let last = 0;
+  let i = 0;
+  for (const a of args.matchAll(SP_ARG_RE)) {
+    const named = a[1]?.toLowerCase();
+    const secret = named !== undefined ? (add ? named === 'passwd' : named === 'old' || named === 'new') : add ? i === 1 : i <= 1;
+    i++;
+    const v = a[3];
+    if (!secret || v === undefined || v === '' || v.startsWith('[REDACTED')) continue;
+    const at = (a.index ?? 0) + a[0].length - v.length - 1;
+    out += args.slice(last, at) + REDACTED;
+    last = at + v.length;
+  }
+  return last === 0 ? m : name + out + args.slice(last);
+}
+const ROUND13_GATE = /expect|sp_(?:addlogin|password)/i;
 /** A netrc entry in text (`echo 'machine h login u password x' > ~/.netrc`, a ConfigMap's `.netrc`): what follows `password`. */
 const NETRC_RE = /((?:^|[\s'"]|\\n)login[ \t]+[^\s"'\\]+(?:[ \t]+|(?:\\n|\r?\n)[ \t]*)password[ \t]+)(?!\$)("[^"]*"|[^\s"'\\]+)/g;
 /** `htpasswd -b [-c...] file user password`, `htpasswd -nb user password`: the password is the last positional argument. */
@@ -1453,7 +1546,7 @@ export function scrubHtpasswd(m: string, args: string): string {
  * string any pattern could change (redact.test.ts holds scrub to the patterns without it or the gates).
  */
 const HINT_RE =
-  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=]|\()|kia|sia|pi.?key|iza|ccess-?key|ccount.?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|rictl|tr\s|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl)|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt|v[ \t]+p(?:ut|atch))|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
+  /a(?:lkey-cli|uth(?:orization|\\?["']?[ \t]*[:=]|\()|kia|sia|pi.?key|iza|ccess-?key|ccount.?key|eskey)|b(?:earer|cp\s)|c(?:ookie|url|ryptsetup|qlsh|reds\b|rictl|tr\s|onfig[ \t]+set|redentials\\?["']?[ \t]*[:=]|onn(?:ect)?[ \t]+["']?[\w$#.]+["']?\/|rackmapexec|me\s)|d(?:o[opr]_v1_|octl|gmgrl|ap(?:search|modify|add|delete|whoami|passwd|compare|modrdn|exop|url))|e(?:yJ|vil-winrm|tcdctl|xpect[ \t])|f(?:rom-literal|reerdp|tp(?:\s|$))|g(?:h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|ft|soat|cbt|imt|oas)-|l(?:sa|c)_)|h(?:f_|ooks\.slack|mac.?key|ashes|ydra)|k(?:_live_|_test_|init|eydb-cli|ey\\?["']?[ \t]*[:=]|dfopt|v[ \t]+p(?:ut|atch))|i(?:pmitool|mp\s|mpacket-|dentified\s|nflux\s)|m(?:ysql|ariadb|ongo|osquitto_|aster.?key|acopt|edusa|c[ \t]+(?:alias|config))|n(?:pm_|ame"?\s*:|mcli\s|xc\s|etexec|et(?:\.exe)?[ \t]+(?:use|ads|rpc|rap|sam|group|join|-U|--user|[^\n]*?\s(?:-U|--user)))|p(?:ass|wd|w(?:\\?["']?[ \t]*[:=]|")|rivate.?key|ypi-|dp\s|keyopt)|r(?:edis-cli|ar\s|pcclient|man\s|desktop|abbitmq(?:ctl|admin))|s(?:ecret|p_addlogin|ig(?:=|nature|opt)|qsh|ermod|eradd|chtasks|exec|igning.?key|ecurestring|ecurity_?db_?encryption|k-|g\.|hp[a-z]{2}_|ql(?:cmd|\s|plus|ldr)|mb(?:client|cacls|get|map|tree|cquotas)|sl\s|nmp|sh-keygen|udo\s|amba-tool)|t(?:oken|hin:|wine\s)|x(?:-amz-|-goog-|-registry-|ox[a-z]-|app-|p\s)|w(?:inexe|inrs)|z(?:ip|[arz])?\s|\slogin|\.py\s|:\/\/[^\s/@]*@/i;
 
 /**
  * Cheap pre-check on the raw line: can any string in it hold a token? (False = skip the string scan.)
@@ -1521,8 +1614,8 @@ export function scrub(s: string): string {
   if (AWS_KEY_GATE.test(s)) s = s.replace(AWS_SECRET_RE, '$1' + REDACTED);
   if (USERINFO_GATE.test(s)) {
     s = s.replace(USERINFO_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED + '@'));
-    // Round 12: a token alone as the user info.
-    s = s.replace(TOKEN_USERINFO_RE, (m, k: string, v: string) => (/\d/.test(v) && /[A-Za-z]/.test(v) ? k + REDACTED + '@' : m));
+    // Round 12: a token as the user info (round 13: with `-` or `_`, or before a password).
+    s = s.replace(TOKEN_USERINFO_RE, tokenUserReplace);
   }
   if (QUERY_GATE.test(s)) s = s.replace(QUERY_SECRET_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (HEADER_GATE.test(s)) s = s.replace(HEADER_RE, headerReplace);
@@ -1532,10 +1625,7 @@ export function scrub(s: string): string {
   if (MYSQL_GATE.test(s)) {
     // mysqladmin's new password first: MYSQL_RE would take `password` for the value of a lone -p before it.
     if (MYSQLADMIN_GATE.test(s)) s = s.replace(MYSQLADMIN_RE, valueReplace);
-    s = s.replace(MYSQL_RE, (m, k: string, glued: string | undefined, sp: string | undefined, spaced: string | undefined) => {
-      const v = glued ?? spaced ?? '';
-      return v.startsWith('[REDACTED') ? m : k + (sp ?? '') + REDACTED;
-    });
+    s = s.replace(MYSQL_RE, mysqlFlagReplace);
   }
   if (CURL_GATE.test(s)) s = s.replace(CURL_USER_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
   if (REDIS_GATE.test(s)) s = s.replace(REDIS_RE, (m, k: string, v: string) => (v.startsWith('[REDACTED') ? m : k + REDACTED));
@@ -1648,6 +1738,11 @@ export function scrub(s: string): string {
     if (/kv[ \t]+p/.test(s)) s = s.replace(VAULT_KV_CMD_RE, (cmd) => cmd.replace(VAULT_KV_PAIR_RE, valueReplace));
     if (s.includes('users.')) s = s.replace(KUBECONFIG_SET_RE, valueReplace);
   }
+  // Round 13: an expect script's answer to a password prompt, MSSQL's sp_addlogin / sp_password.
+  if (ROUND13_GATE.test(s)) {
+    if (s.includes('expect') && s.includes('send')) s = s.replace(EXPECT_SEND_RE, scrubExpectSend);
+    if (/sp_(?:addlogin|password)/i.test(s)) s = s.replace(SP_LOGIN_RE, scrubSpLogin);
+  }
   return s;
 }
 
@@ -1751,7 +1846,7 @@ function progAfter(bits: number, prev: string | undefined, a: string): number {
     if ((bits & (PROG_USM_OLD | PROG_USM_NEW)) !== 0 && !a.startsWith('-')) return (bits & PROG_USM_OLD) !== 0 ? (bits & ~PROG_USM_OLD) | PROG_USM_NEW : bits & ~PROG_USM_NEW;
     if ((bits & PROG_SNMPUSM) !== 0 && a === 'passwd') return bits | PROG_USM_OLD;
   }
-  if (a === 'mysqladmin' || a.endsWith('/mysqladmin')) return bits | PROG_P | PROG_MYSQLADMIN;
+  if (a === 'mysqladmin' || a.endsWith('/mysqladmin') || a === 'mariadb-admin' || a.endsWith('/mariadb-admin')) return bits | PROG_P | PROG_MYSQLADMIN;
   if (MYSQL_CMD_RE.test(a)) return bits | PROG_P;
   if (a === 'login' && prev !== undefined && LOGIN_PARENT_RE.test(prev)) return bits | PROG_P;
   if (a === 'curl' || a.endsWith('/curl')) return bits | PROG_CURL;
@@ -1865,7 +1960,8 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
   if (prog === 0 || v !== a || a === '' || a.startsWith('[REDACTED')) return v;
   if ((prog & PROG_P) !== 0) {
     if (a.length > 2 && a.startsWith('-p') && !a.startsWith('-p[REDACTED')) return '-p' + REDACTED;
-    if (prev === '-p' && !a.startsWith('-')) return REDACTED;
+    // Round 13: mysqladmin's command after its lone -p (`-p password x`) stays.
+    if (prev === '-p' && !a.startsWith('-') && ((prog & PROG_MYSQLADMIN) === 0 || !MYSQLADMIN_CMD_WORD_RE.test(a))) return REDACTED;
   }
   if ((prog & PROG_CURL) !== 0) {
     // Round 12: the word after `-b` / `--cookie` holding `=` is cookie data, whole (`["curl", "-b", "a=1; sid=x"]`).
@@ -1911,7 +2007,7 @@ function scrubArg(prev: string | undefined, a: string, prog: number): string {
     // Round 7: the legacy (1.0) `-p <password>`.
     if (prev === '-p' && !a.startsWith('-')) return REDACTED;
   }
-  if ((prog & PROG_MYSQLADMIN) !== 0 && prev === 'password' && !a.startsWith('-')) return REDACTED;
+  if ((prog & PROG_MYSQLADMIN) !== 0 && (prev === 'password' || prev === 'old-password') && !a.startsWith('-')) return REDACTED;
   if (prog < PROG_SNMP) return v;
   // Round 7.
   if ((prog & PROG_SNMP) !== 0) {
@@ -2113,10 +2209,11 @@ const UPPER_KEY_NAME_RE = /^[A-Z0-9_]*[A-Z0-9]_KEY$/;
 const ANY_KEY_NAME_RE = /[A-Za-z0-9]_key$/i;
 /**
  * `_KEY` names that are not secrets: public halves (`PUBLIC_KEY`, `SSH_PUB_KEY`, Stripe's `PUBLISHABLE_KEY`, reCAPTCHA's
- * `SITE_KEY`), an access key id (`AWS_ACCESS_KEY`, `MINIO_ACCESS_KEY`: an identifier, see AKIA above), where a key is kept
+ * `SITE_KEY`), an access key id (`AWS_ACCESS_KEY`, `MINIO_ACCESS_KEY`: an identifier, see AKIA above; round 13: not Terraform's
+ * azurerm `ARM_ACCESS_KEY` nor `AZURE_STORAGE_ACCESS_KEY`, an Azure storage account's key, a secret), where a key is kept
  * (`KMS_KEY`: an id or alias), and the keys of tables, objects and caches.
  */
-const NOT_SECRET_KEY_RE = /(?:^|_)(?:PUBLIC|PUB|PUBLISHABLE|SITE|ACCESS|KMS|S3|OBJECT|PARTITION|SORT|HASH|RANGE|PRIMARY|FOREIGN|SHARD|CACHE|ROUTING|IDEMPOTENCY|DEDUP)_KEY$/i;
+const NOT_SECRET_KEY_RE = /(?:^|_)(?:PUBLIC|PUB|PUBLISHABLE|SITE|(?<!(?:^|_)(?:ARM|STORAGE)_)ACCESS|KMS|S3|OBJECT|PARTITION|SORT|HASH|RANGE|PRIMARY|FOREIGN|SHARD|CACHE|ROUTING|IDEMPOTENCY|DEDUP)_KEY$/i;
 function isKeyName(k: string, re: RegExp): boolean {
   return re.test(k) && !NOT_SECRET_KEY_RE.test(k);
 }
