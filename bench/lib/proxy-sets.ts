@@ -34,6 +34,11 @@ export interface SampleSet {
   samples: Sample[];
   /** Cases left out, by reason (another log type, a log that is not a literal...). */
   skipped: Map<string, number>;
+  /**
+   * Unlabelled records of a recording that the samples leave out (an account's own activity around an attack run): not
+   * scored as samples, but replayed as they are to count the medium+ alerts Seam raises on third-party traffic.
+   */
+  background?: { label: string; records: Obj[] }[];
 }
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -507,13 +512,19 @@ export function invictusStratus(repo: Repo): SampleSet {
     .sort(byEventTime);
   const groups = new Map<string, Obj[]>();
   const terraform = new Map<string, Obj[]>();
+  const untagged: Obj[] = [];
+  const background: Obj[] = [];
   for (const r of records) {
     const ua = String(r.userAgent ?? '');
     const id = stratusCall(r);
     const tf = /Terraform\//.test(ua) ? /stratus-red-team_([0-9a-f-]{36})/.exec(ua)?.[1] : undefined;
     if (id !== undefined) groups.set(id, [...(groups.get(id) ?? []), r]);
     else if (tf !== undefined) terraform.set(tf, [...(terraform.get(tf) ?? []), r]);
-    else bump(skipped, /Terraform\//.test(ua) ? 'Terraform record without the Stratus tag' : 'background record (not Stratus, not Terraform)');
+    else {
+      const isTf = /Terraform\//.test(ua);
+      (isTf ? untagged : background).push(r);
+      bump(skipped, isTf ? 'Terraform record without the Stratus tag' : 'background record (not Stratus, not Terraform)');
+    }
   }
   const seen = new Set<string>();
   const samples: Sample[] = [];
@@ -531,7 +542,16 @@ export function invictusStratus(repo: Repo): SampleSet {
     const writes = new Set(recs.filter((r) => r.readOnly !== true).map((r) => String(r.eventName)));
     samples.push({ sourceRule: 'stratus warm-up/clean-up (Terraform)', name: `${writes.size} kinds of write ${id.slice(0, 8)}`, positive: false, kind: 'cloudtrail', records: recs });
   }
-  return { name: 'invictus-stratus', from: repo.label, samples, skipped };
+  return {
+    name: 'invictus-stratus',
+    from: repo.label,
+    samples,
+    skipped,
+    background: [
+      { label: 'account background (not Stratus, not Terraform)', records: background },
+      { label: 'Terraform without the Stratus tag (set-up and clean-up)', records: untagged },
+    ],
+  };
 }
 
 /**
@@ -544,16 +564,21 @@ export function invictusStratus(repo: Repo): SampleSet {
 export function sans504Ransomware(repo: Repo): SampleSet {
   const skipped = new Map<string, number>();
   const records: Obj[] = [];
+  const owner: Obj[] = [];
   for (const f of repo.list('SANS-504-S3-ransomware-lab').filter((p) => p.endsWith('.json.gz'))) {
     for (const r of cloudTrailFile(gunzipSync(repo.readBytes(f)).toString('utf8'))) {
       const ui = isObj(r.userIdentity) ? r.userIdentity : {};
       if (String(ui.arn ?? '').endsWith(':user/jmerckle')) records.push(r);
-      else bump(skipped, 'record of the owner or an AWS service');
+      else {
+        owner.push(r);
+        bump(skipped, 'record of the owner or an AWS service');
+      }
     }
   }
   records.sort(byEventTime);
+  owner.sort(byEventTime);
   const samples: Sample[] = records.length ? [{ sourceRule: 'SEC504 S3 ransomware lab', name: 'jmerckle', positive: true, kind: 'cloudtrail', records }] : [];
-  return { name: 'sans504-ransomware', from: repo.label, samples, skipped };
+  return { name: 'sans504-ransomware', from: repo.label, samples, skipped, background: [{ label: 'the owner (root, FalsimentisRoot) and AWS services', records: owner }] };
 }
 
 /**
