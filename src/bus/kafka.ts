@@ -3,7 +3,7 @@ import './kafkajs-aborted-filter.ts';
 // Must come before kafkajs too: faster CRC-32C and encoder growth on kafkajs 2.2.4 only (ADR 0019).
 import './kafkajs-speed.ts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import type { Admin, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Admin, ConfigResourceTypes, Consumer, IHeaders, KafkaConfig, Message, Producer, TopicMessages } from 'kafkajs';
 import { SeamError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import type { Logger } from 'pino';
@@ -337,6 +337,17 @@ export class KafkaBus implements Bus {
     );
     const out: TopicOffsets = {};
     for (const t of res) for (const p of t.partitions) out[`${t.topic}/${p.partition}`] = BigInt(p.offset);
+    return out;
+  }
+
+  /** A topic's effective config values (its own, else the broker's default) for `names`; absent names are left out. */
+  async topicConfig(topic: string, names: string[]): Promise<Record<string, string>> {
+    const admin = await this.admin();
+    // ConfigResourceTypes.TOPIC: Node's ESM import of kafkajs (CommonJS) does not see that export, so its value.
+    const TOPIC = 2 as ConfigResourceTypes;
+    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC, name: topic, configNames: names }] });
+    const out: Record<string, string> = {};
+    for (const r of res.resources) for (const e of r.configEntries) if (e.configValue !== null && e.configValue !== undefined) out[e.configName] = e.configValue;
     return out;
   }
 

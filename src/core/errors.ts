@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   SEAM_ERR_CHECKPOINT_LOAD: { retriable: true, summary: 'reading a collector checkpoint failed' },
   SEAM_ERR_CHECKPOINT_SAVE: { retriable: true, summary: 'saving a collector checkpoint failed' },
   SEAM_ERR_CHECKPOINT_FENCED: { retriable: false, summary: 'another collector instance took over this checkpoint (fenced)' },
+  SEAM_ERR_CHECKPOINT_TOO_LARGE: { retriable: false, summary: "a collector checkpoint is over the checkpoint topic's max.message.bytes (lower the unit's lookbackMs)" },
   SEAM_ERR_INGEST_UNAUTHENTICATED: { retriable: false, summary: 'ingest request has no valid bearer token' },
   SEAM_ERR_INGEST_FORBIDDEN: { retriable: false, summary: 'ingest token may not send records for this cluster' },
   SEAM_ERR_INGEST_BODY_TOO_LARGE: { retriable: false, summary: 'ingest request body exceeds the size limit' },

@@ -82,6 +82,12 @@ describe('collector metrics', () => {
     const l = (await get('/metrics')).body;
     expect(l).toContain('seam_collector_late_ingested_total{collector="audit",log_group="/aws/eks/prod/cluster"} 3');
     expect(l).toContain('seam_collector_near_lookback_total{collector="audit",log_group="/aws/eks/prod/cluster"} 2');
+    // The checkpoint's size against the checkpoint topic's message limit (ADR 0061, amendment of session 37).
+    stats.checkpointBytes.set('/aws/eks/prod/cluster', 14_000_000);
+    stats.checkpointNearLimit.set('/aws/eks/prod/cluster', 4);
+    const c = (await get('/metrics')).body;
+    expect(c).toContain('seam_collector_checkpoint_bytes{collector="audit",log_group="/aws/eks/prod/cluster"} 14000000');
+    expect(c).toContain('seam_collector_checkpoint_near_limit_total{collector="audit",log_group="/aws/eks/prod/cluster"} 4');
     expect((await get('/nope')).status).toBe(404);
   });
 });

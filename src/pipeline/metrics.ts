@@ -542,6 +542,31 @@ export function registerCollectorMetrics(server: MetricsServer, o: { collectors:
       }
     },
   });
+  // A checkpoint holds every id seen in the lookback; on Kafka it is one message under the topic's max.message.bytes (ADR 0061, amendment of session 37).
+  new Gauge({
+    name: 'seam_collector_checkpoint_bytes',
+    help: "Bytes of the last checkpoint the collector wrote for the log group (the detector id for GuardDuty), as a message of the Kafka checkpoint topic: grows with the group's events per second times its lookbackMs. Over the topic's max.message.bytes the write is refused (SEAM_ERR_CHECKPOINT_TOO_LARGE).",
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, b] of Object.entries((c.stats() as { checkpointBytes?: Record<string, number> }).checkpointBytes ?? {})) this.set({ collector: c.name, log_group: group }, b);
+      }
+    },
+  });
+  new Counter({
+    name: 'seam_collector_checkpoint_near_limit_total',
+    help: "Checkpoints the collector wrote for the log group (the detector id for GuardDuty) above 80 % of the Kafka checkpoint topic's max.message.bytes: over it the group stops moving on. Each group is also a WARN line at most every 10 min naming the lookbackMs setting to lower.",
+    labelNames: ['collector', 'log_group'],
+    registers: [r],
+    collect() {
+      this.reset();
+      for (const c of o.collectors()) {
+        for (const [group, n] of Object.entries((c.stats() as { checkpointNearLimit?: Record<string, number> }).checkpointNearLimit ?? {})) this.inc({ collector: c.name, log_group: group }, n);
+      }
+    },
+  });
   new Gauge({
     name: 'seam_collector_event_lag_seconds',
     help: 'Now minus the newest event time the collector has read (CollectorStats lagMs); absent before the first event.',

@@ -99,6 +99,7 @@ export const SOURCES = {
         store: ctx.checkpoints,
         writerFor: (key) => ctx.writerFor(key),
         refresh: () => ctx.refreshCheckpoints(),
+        settingsPath: `collect.sources.${name}`,
       });
       return { name, run: (s) => src.run(s), close: () => src.close(), stats: () => src.stats.snapshot() };
     },
@@ -210,6 +211,7 @@ function prefixedWriter(w: CheckpointedWriter, prefix: string): CheckpointedWrit
   if (prefix === '') return w;
   return {
     write: (records, key, cp) => w.write(prefixed(records, prefix), key, cp),
+    ...(w.size ? { size: (key, cp) => w.size!(key, cp) } : {}),
     ...(w.reset ? { reset: () => w.reset!() } : {}),
     close: () => w.close(),
   };

@@ -55,7 +55,7 @@ function recordingLogger(): { log: Logger; lines: { level: string; fields: Recor
 describe('read window: skipBefore', () => {
   const opts = { lookbackMs: 5 * MIN, initialStartMs: 0, maxWindowMs: HOUR };
   it('moves a checkpointed window that is older than the floor so its next read starts at the floor, and says what it skipped', () => {
-    const w = new ReadWindow({ v: 1, watermarkMs: 10 * HOUR, seen: { [String(10 * HOUR - MIN)]: ['old'] }, savedAt: '' }, opts);
+    const w = new ReadWindow({ v: 2, watermarkMs: 10 * HOUR, seen: { [String(10 * HOUR - MIN)]: ['old'] }, savedAt: '' }, opts);
     expect(w.skipBefore(12 * HOUR)).toEqual({ fromMs: 10 * HOUR, toMs: 12 * HOUR });
     expect(w.range(13 * HOUR)).toEqual({ startMs: 12 * HOUR, endMs: 13 * HOUR, full: true });
     expect(w.seenCount).toBe(0);
@@ -79,7 +79,7 @@ describe('catch-up after downtime', () => {
   async function resume(cfg: CloudWatchLogsSourceConfig): Promise<{ source: CloudWatchLogsSource; emitted: Set<string>; polls: number }> {
     const m = memoryStore();
     const key = 'audit|/aws/eks/prod/cluster|kube-apiserver-audit-';
-    await m.store.save(key, { v: 1, watermarkMs: now - 3 * HOUR, seen: {}, savedAt: '' });
+    await m.store.save(key, { v: 2, watermarkMs: now - 3 * HOUR, seen: {}, savedAt: '' });
     const source = new CloudWatchLogsSource(cfg, { logs: fakeLogs(events), store: m.store, writerFor: m.writerFor, now: () => now });
     await source.start();
     let polls = 0;
@@ -112,7 +112,7 @@ describe('catch-up after downtime', () => {
   it('a write that fails after the skip does not count the same window twice (the reloaded checkpoint is still old)', async () => {
     const m = memoryStore();
     const key = 'audit|/aws/eks/prod/cluster|kube-apiserver-audit-';
-    await m.store.save(key, { v: 1, watermarkMs: now - 3 * HOUR, seen: {}, savedAt: '' });
+    await m.store.save(key, { v: 2, watermarkMs: now - 3 * HOUR, seen: {}, savedAt: '' });
     let fail = true;
     const source = new CloudWatchLogsSource(config({ maxCatchUpMs: HOUR }), {
       logs: fakeLogs(events),
@@ -142,7 +142,7 @@ describe('CatchUp log lines', () => {
     const stats = new CollectorStats('cloudwatch-logs:audit');
     const { log, lines } = recordingLogger();
     const c = new CatchUp({ maxCatchUpMs: HOUR, lookbackMs: 5 * MIN, pollIntervalMs: 5000, progressEveryMs: 30_000 }, stats, log);
-    const w = new ReadWindow({ v: 1, watermarkMs: 0, seen: {}, savedAt: '' }, { lookbackMs: 5 * MIN, initialStartMs: 0, maxWindowMs: 20 * MIN });
+    const w = new ReadWindow({ v: 2, watermarkMs: 0, seen: {}, savedAt: '' }, { lookbackMs: 5 * MIN, initialStartMs: 0, maxWindowMs: 20 * MIN });
     const fields = { logGroup: '/aws/eks/prod/cluster' };
     let t = 2 * HOUR;
     c.bound('g', fields, w, t);
@@ -166,7 +166,7 @@ describe('GuardDuty catch-up', () => {
     const now = 100 * HOUR;
     const findings: Finding[] = Array.from({ length: 48 }, (_, i) => ({ Id: `f${i}`, UpdatedAt: new Date(now - 48 * HOUR + i * HOUR).toISOString() }) as Finding);
     const m = memoryStore();
-    await m.store.save('guardduty|d1', { v: 1, watermarkMs: now - 47.5 * HOUR, seen: {}, savedAt: '' });
+    await m.store.save('guardduty|d1', { v: 2, watermarkMs: now - 47.5 * HOUR, seen: {}, savedAt: '' });
     const gd = {
       listDetectors: () => Promise.resolve({ $metadata: {}, DetectorIds: ['d1'] }),
       listFindings: (i: ListFindingsCommandInput) => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomically } from '../../core/atomic-file.ts';
 import { SeamError } from '../../core/errors.ts';
-import { isCheckpoint, type Checkpoint, type CheckpointStore } from './store.ts';
+import { isCheckpoint, type Checkpoint, type CheckpointStore, type StoredCheckpoint } from './store.ts';
 
 /**
  * Checkpoints of embedded mode in one local state file (JSON: key → checkpoint). Every save replaces the
@@ -9,12 +9,12 @@ import { isCheckpoint, type Checkpoint, type CheckpointStore } from './store.ts'
  * either the old file or the new one, never a torn one. Saves are serialized.
  */
 export class FileCheckpointStore implements CheckpointStore {
-  private state: Record<string, Checkpoint> | undefined;
+  private state: Record<string, StoredCheckpoint> | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(readonly path: string) {}
 
-  private async read(): Promise<Record<string, Checkpoint>> {
+  private async read(): Promise<Record<string, StoredCheckpoint>> {
     if (this.state !== undefined) return this.state;
     let text: string;
     try {
@@ -29,14 +29,14 @@ export class FileCheckpointStore implements CheckpointStore {
     } catch (e) {
       throw new SeamError('SEAM_ERR_CHECKPOINT_LOAD', `checkpoint file ${this.path} is not valid JSON; move it away to start over`, { cause: e, details: { path: this.path } });
     }
-    const out: Record<string, Checkpoint> = {};
+    const out: Record<string, StoredCheckpoint> = {};
     if (parsed !== null && typeof parsed === 'object') {
       for (const [k, v] of Object.entries(parsed)) if (isCheckpoint(v)) out[k] = v;
     }
     return (this.state = out);
   }
 
-  async load(key: string): Promise<Checkpoint | undefined> {
+  async load(key: string): Promise<StoredCheckpoint | undefined> {
     return (await this.read())[key];
   }
 

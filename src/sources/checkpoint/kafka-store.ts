@@ -1,9 +1,13 @@
 import type { KafkaBus, TransactionalProducer } from '../../bus/kafka.ts';
 import type { BusMessage, BusProducer } from '../../bus/types.ts';
 import { SeamError } from '../../core/errors.ts';
-import { HardStop, isCheckpoint, type Checkpoint, type CheckpointedWriter, type CheckpointStore, type WriterFaults } from './store.ts';
+import { HardStop, isCheckpoint, type Checkpoint, type CheckpointedWriter, type CheckpointStore, type StoredCheckpoint, type WriterFaults } from './store.ts';
 
 export const CHECKPOINT_TOPIC = 'seam.checkpoints';
+/** max.message.bytes of the checkpoint topic Seam creates; a topic that exists is read for its own. */
+export const CHECKPOINT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A record batch's bytes beyond the checkpoint's key and value (batch header 61 B, the record's varints and attributes): a generous bound. */
+const RECORD_OVERHEAD_BYTES = 128;
 /** The lease heartbeat topic's name without kafka.topicPrefix (ADR 0004). */
 export const LEASE_TOPIC = 'seam.collect.leases';
 
@@ -24,11 +28,15 @@ export class KafkaCheckpointStore implements CheckpointStore {
   readonly topic: string;
   private readonly partitions: number;
   private readonly loadTimeoutMs: number;
-  private cache: Map<string, Checkpoint> | undefined;
+  private cache: Map<string, StoredCheckpoint> | undefined;
   /** Which read the cache came from (reads are numbered as they start): a read that started earlier never replaces it. */
   private cacheRead = 0;
   private reads = 0;
   private producer: BusProducer | undefined;
+  /** The topic's max.message.bytes, read once the topic exists (CHECKPOINT_MAX_MESSAGE_BYTES until then, or if it cannot be read). */
+  private limitBytes: number | undefined;
+  /** Each checkpoint's message value, serialized once for `size` and the write that follows it. */
+  private readonly serialized = new WeakMap<Checkpoint, Buffer>();
 
   constructor(
     private readonly bus: KafkaBus,
@@ -46,17 +54,50 @@ export class KafkaCheckpointStore implements CheckpointStore {
         topic: this.topic,
         partitions: this.partitions,
         // Checkpoints of a busy lookback window can be a few MB of ids.
-        config: { 'cleanup.policy': 'compact', 'max.message.bytes': String(16 * 1024 * 1024), 'min.compaction.lag.ms': '60000' },
+        config: { 'cleanup.policy': 'compact', 'max.message.bytes': String(CHECKPOINT_MAX_MESSAGE_BYTES), 'min.compaction.lag.ms': '60000' },
       },
     ]);
+    if (this.limitBytes === undefined) {
+      // A topic created before Seam, or by hand, may have another limit; without DescribeConfigs (an IAM policy), Seam's own.
+      const max = Number((await this.bus.topicConfig(this.topic, ['max.message.bytes']).catch(() => ({}) as Record<string, string>))['max.message.bytes']);
+      this.limitBytes = Number.isFinite(max) && max > 0 ? max : CHECKPOINT_MAX_MESSAGE_BYTES;
+    }
   }
 
-  /** The message that saves `cp` under `key`, for a transaction that also carries its records. */
+  /** The largest message the checkpoint topic takes (its max.message.bytes). */
+  get maxMessageBytes(): number {
+    return this.limitBytes ?? CHECKPOINT_MAX_MESSAGE_BYTES;
+  }
+
+  private value(cp: Checkpoint): Buffer {
+    let v = this.serialized.get(cp);
+    if (v === undefined) this.serialized.set(cp, (v = Buffer.from(JSON.stringify(cp))));
+    return v;
+  }
+
+  /** The bytes `cp` takes on the topic under `key` (a bound of its record batch), and the topic's limit. */
+  size(key: string, cp: Checkpoint): { bytes: number; limitBytes: number } {
+    return { bytes: this.value(cp).length + Buffer.byteLength(key) + RECORD_OVERHEAD_BYTES, limitBytes: this.maxMessageBytes };
+  }
+
+  /**
+   * The message that saves `cp` under `key`, for a transaction that also carries its records. A checkpoint over the
+   * topic's limit is refused here, before anything is produced: the broker would refuse the whole transaction
+   * (kafkajs MESSAGE_TOO_LARGE), and the collector would retry it every poll without saying why.
+   */
   message(key: string, cp: Checkpoint): BusMessage {
-    return { topic: this.topic, key, value: Buffer.from(JSON.stringify(cp)), timestampMs: Date.now() };
+    const { bytes, limitBytes } = this.size(key, cp);
+    if (bytes > limitBytes) {
+      throw new SeamError(
+        'SEAM_ERR_CHECKPOINT_TOO_LARGE',
+        `checkpoint ${key} takes ${bytes} bytes, over the ${limitBytes} bytes (max.message.bytes) of ${this.topic}: lower the collector's lookbackMs for this unit (it keeps every id seen in the lookback)`,
+        { details: { key, bytes, limitBytes, topic: this.topic } },
+      );
+    }
+    return { topic: this.topic, key, value: this.value(cp), timestampMs: Date.now() };
   }
 
-  async load(key: string): Promise<Checkpoint | undefined> {
+  async load(key: string): Promise<StoredCheckpoint | undefined> {
     if (this.cache === undefined) await this.refresh();
     return this.cache!.get(key);
   }
@@ -81,8 +122,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
   async save(key: string, cp: Checkpoint): Promise<void> {
     await this.ensureTopic();
     this.producer ??= await this.bus.producer();
+    const message = this.message(key, cp);
     try {
-      await this.producer.send([this.message(key, cp)]);
+      await this.producer.send([message]);
     } catch (e) {
       throw new SeamError('SEAM_ERR_CHECKPOINT_SAVE', `cannot save checkpoint ${key} to ${this.topic}`, { cause: e, details: { key } });
     }
@@ -113,13 +155,14 @@ export class KafkaCheckpointStore implements CheckpointStore {
         await tx.sendAtomically(msgs);
         (this.cache ??= new Map()).set(key, cp);
       },
+      size: (key, cp) => Promise.resolve(this.size(key, cp)),
       reset: () => tx.reset(),
       close: () => tx.close(),
     };
   }
 
-  private async readToEnd(): Promise<Map<string, Checkpoint>> {
-    const out = new Map<string, Checkpoint>();
+  private async readToEnd(): Promise<Map<string, StoredCheckpoint>> {
+    const out = new Map<string, StoredCheckpoint>();
     try {
       await this.bus.readToEnd(
         [this.topic],

@@ -41,6 +41,10 @@ export class CollectorStats {
   readonly lateIngested = new Map<string, number>();
   /** Events emitted whose ingestion delay was above 80 % of the lookback, by log group: near a loss (ADR 0061). */
   readonly nearLookback = new Map<string, number>();
+  /** Bytes of the last checkpoint written, by log group (or detector), where the store limits them (Kafka). */
+  readonly checkpointBytes = new Map<string, number>();
+  /** Checkpoints written above 80 % of the checkpoint topic's max.message.bytes, by log group (or detector): near a stop (checkpoint-size.ts). */
+  readonly checkpointNearLimit = new Map<string, number>();
   /** Whether the collector's start (detectors listed, writers created, checkpoints read) has succeeded. */
   started = false;
   /** Start attempts that failed, and the last one's reason (src/sources/start-retry.ts). */
@@ -86,7 +90,7 @@ export class CollectorStats {
     if (this.newestEventMs === undefined || tsMs > this.newestEventMs) this.newestEventMs = tsMs;
   }
 
-  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number>; maxIngestDelayMs?: Record<string, number>; lateIngested?: Record<string, number>; nearLookback?: Record<string, number> } {
+  snapshot(nowMs = Date.now()): ReturnType<Counters['snapshot']> & { truncated: number; duplicatesSkipped: number; lagMs: number | null; eventsPerSec: number; started: boolean; startFailures: number; lastStartError?: string; checkpointAgeMs?: Record<string, number>; gapMs?: Record<string, number>; skippedWindows?: Record<string, number>; behindMs?: Record<string, number>; maxIngestDelayMs?: Record<string, number>; lateIngested?: Record<string, number>; nearLookback?: Record<string, number>; checkpointBytes?: Record<string, number>; checkpointNearLimit?: Record<string, number> } {
     const s = Math.floor(nowMs / 1000);
     let n = 0;
     let oldest = s;
@@ -114,6 +118,8 @@ export class CollectorStats {
       ...(this.ingestDelay.size === 0 ? {} : { maxIngestDelayMs: Object.fromEntries([...this.ingestDelay].map(([k, h]) => [k, h.maxMs])) }),
       ...(this.lateIngested.size === 0 ? {} : { lateIngested: Object.fromEntries(this.lateIngested) }),
       ...(this.nearLookback.size === 0 ? {} : { nearLookback: Object.fromEntries(this.nearLookback) }),
+      ...(this.checkpointBytes.size === 0 ? {} : { checkpointBytes: Object.fromEntries(this.checkpointBytes) }),
+      ...(this.checkpointNearLimit.size === 0 ? {} : { checkpointNearLimit: Object.fromEntries(this.checkpointNearLimit) }),
     };
   }
 }

@@ -5,18 +5,37 @@ import type { BusMessage, BusProducer } from '../../bus/types.ts';
  * watermark (everything up to it has been read once, and is durable on the bus) plus the ids seen
  * within the lookback window behind it, so a re-read of that window (to catch late-ingested records)
  * emits only what is new. Ids are grouped by event time in ms so the window can be pruned.
+ *
+ * Version 2 keeps a fixed-size digest of each id (`digestId`, digest.ts), not the id: a CloudWatch Logs eventId is
+ * ~56 digits, and a 15 min lookback of a busy group came near the checkpoint topic's message limit (ADR 0061,
+ * amendment of session 37). The version field, not the ids' shape, says which: a GuardDuty id (finding id @ time)
+ * can be any length.
  */
 export interface Checkpoint {
-  v: 1;
+  v: 2;
   /** Records with an event time <= watermarkMs have been read (except late arrivals, caught by the lookback). */
   watermarkMs: number;
-  /** Event time (ms, as a decimal string) → ids seen at that time, for times within the lookback window. */
+  /** Event time (ms, as a decimal string) → digests (`digestId`) of the ids seen at that time, for times within the lookback window. */
   seen: Record<string, string[]>;
   savedAt: string;
 }
 
+/**
+ * A checkpoint written before version 2: the same, with the full ids. Still read and honoured: `ReadWindow` digests
+ * its ids on load, so a restart on one emits nothing again; the next write stores version 2.
+ */
+export interface CheckpointV1 {
+  v: 1;
+  watermarkMs: number;
+  seen: Record<string, string[]>;
+  savedAt: string;
+}
+
+/** What a store may hold: a checkpoint of either version. */
+export type StoredCheckpoint = Checkpoint | CheckpointV1;
+
 export interface CheckpointStore {
-  load(key: string): Promise<Checkpoint | undefined>;
+  load(key: string): Promise<StoredCheckpoint | undefined>;
   save(key: string, cp: Checkpoint): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,6 +47,12 @@ export interface CheckpointStore {
  */
 export interface CheckpointedWriter {
   write(records: BusMessage[], key: string, cp: Checkpoint): Promise<void>;
+  /**
+   * Where the store limits a checkpoint's size (Kafka: the checkpoint topic's max.message.bytes; the file has no
+   * limit): the bytes `cp` takes as a message under `key`, and that limit. `write` refuses a checkpoint over it
+   * (SEAM_ERR_CHECKPOINT_TOO_LARGE) before producing anything.
+   */
+  size?(key: string, cp: Checkpoint): Promise<{ bytes: number; limitBytes: number }>;
   /**
    * After a failed write: makes the writer usable again and settles the failed write (Kafka: a new
    * transactional producer under the same id aborts it, or waits for its in-flight commit). Reload the
@@ -75,10 +100,11 @@ export function sequentialWriter(producer: BusProducer, store: CheckpointStore, 
   };
 }
 
-export function isCheckpoint(v: unknown): v is Checkpoint {
+/** A checkpoint of either version (1: full ids, 2: digests). */
+export function isCheckpoint(v: unknown): v is StoredCheckpoint {
   if (v === null || typeof v !== 'object') return false;
-  const c = v as Partial<Checkpoint>;
-  return c.v === 1 && typeof c.watermarkMs === 'number' && c.seen !== null && typeof c.seen === 'object';
+  const c = v as Partial<StoredCheckpoint>;
+  return (c.v === 1 || c.v === 2) && typeof c.watermarkMs === 'number' && c.seen !== null && typeof c.seen === 'object';
 }
 
 /** Stable key of a collector's position: collector name + what it reads (log group, stream prefix, detector). */

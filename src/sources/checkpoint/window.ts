@@ -1,10 +1,13 @@
-import type { Checkpoint } from './store.ts';
+import { digestId, type IdDigest } from './digest.ts';
+import type { Checkpoint, StoredCheckpoint } from './store.ts';
 
 /**
  * The read window behind a collector's watermark — pure logic, no I/O. Each poll reads
  * [watermark − lookback, now]; an id already seen in that window is skipped, so late-ingested
  * records are caught and nothing at the cursor millisecond is emitted twice. After a poll's records
  * are durable the watermark moves to the poll's end and ids older than the new window are forgotten.
+ * The window holds and compares digests of the ids (`digestId`), as the checkpoint stores them; a version-1
+ * checkpoint (full ids) is digested on load, so it is honoured as it was.
  */
 export interface WindowOptions {
   lookbackMs: number;
@@ -22,16 +25,15 @@ export interface WindowOptions {
 }
 
 export class ReadWindow {
-  private seen: Map<number, Set<string>>;
+  private seen: Map<number, Set<IdDigest>>;
   watermarkMs: number;
 
   constructor(
-    cp: Checkpoint | undefined,
+    cp: StoredCheckpoint | undefined,
     private readonly opts: WindowOptions,
   ) {
     this.watermarkMs = cp?.watermarkMs ?? opts.initialStartMs;
-    this.seen = new Map();
-    for (const [t, ids] of Object.entries(cp?.seen ?? {})) this.seen.set(Number(t), new Set(ids));
+    this.seen = seenOf(cp);
     // No checkpoint means a fresh start: nothing before initialStartMs is wanted, so no lookback yet.
     this.fresh = cp === undefined;
   }
@@ -79,19 +81,20 @@ export class ReadWindow {
     return { fromMs, toMs: floorMs };
   }
 
-  has(id: string, tsMs: number): boolean {
+  /** Whether the id of digest `id` (`digestId`) was emitted at `tsMs`. */
+  has(id: IdDigest, tsMs: number): boolean {
     return this.seen.get(tsMs)?.has(id) === true;
   }
 
-  /** Records an id as emitted (call only once its record is durable, or build the next checkpoint first). */
-  add(id: string, tsMs: number): void {
+  /** Records an id (its digest) as emitted (call only once its record is durable, or build the next checkpoint first). */
+  add(id: IdDigest, tsMs: number): void {
     let s = this.seen.get(tsMs);
     if (s === undefined) this.seen.set(tsMs, (s = new Set()));
     s.add(id);
   }
 
-  /** The checkpoint after adding `ids`, optionally moving the watermark to `toMs`; does not change this window. */
-  next(ids: { id: string; tsMs: number }[], toMs?: number, now = new Date()): Checkpoint {
+  /** The checkpoint after adding `ids` (digests), optionally moving the watermark to `toMs`; does not change this window. */
+  next(ids: { id: IdDigest; tsMs: number }[], toMs?: number, now = new Date()): Checkpoint {
     const watermarkMs = toMs === undefined ? this.watermarkMs : Math.max(this.watermarkMs, toMs);
     const floor = watermarkMs - this.opts.lookbackMs;
     const seen: Record<string, string[]> = {};
@@ -102,15 +105,14 @@ export class ReadWindow {
       const list = seen[k] ?? (seen[k] = []);
       if (!list.includes(id)) list.push(id);
     }
-    return { v: 1, watermarkMs, seen, savedAt: now.toISOString() };
+    return { v: 2, watermarkMs, seen, savedAt: now.toISOString() };
   }
 
-  /** Adopts a checkpoint that has just been made durable. */
-  adopt(cp: Checkpoint): void {
+  /** Adopts a checkpoint that has just been made durable (or reloaded: then it may be a version-1 one). */
+  adopt(cp: StoredCheckpoint): void {
     this.fresh = false;
     this.watermarkMs = cp.watermarkMs;
-    this.seen = new Map();
-    for (const [t, ids] of Object.entries(cp.seen)) this.seen.set(Number(t), new Set(ids));
+    this.seen = seenOf(cp);
   }
 
   get seenCount(): number {
@@ -118,4 +120,12 @@ export class ReadWindow {
     for (const s of this.seen.values()) n += s.size;
     return n;
   }
+}
+
+/** A checkpoint's seen ids as digests: version 2 stores digests, version 1 the ids themselves (digested here). */
+function seenOf(cp: StoredCheckpoint | undefined): Map<number, Set<IdDigest>> {
+  const out = new Map<number, Set<IdDigest>>();
+  if (cp === undefined) return out;
+  for (const [t, ids] of Object.entries(cp.seen)) out.set(Number(t), new Set(cp.v === 1 ? ids.map(digestId) : (ids as IdDigest[])));
+  return out;
 }

@@ -13,9 +13,11 @@ import { sleep } from '../../core/backoff.ts';
 import { startWithRetry } from '../start-retry.ts';
 import { callAws } from '../aws/client.ts';
 import { CatchUp } from '../checkpoint/catch-up.ts';
+import { CheckpointSize } from '../checkpoint/checkpoint-size.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
+import { digestId, type IdDigest } from '../checkpoint/digest.ts';
 import { lookbackOf, readingAccount, type CloudWatchLogsSourceConfig } from './config.ts';
 import { LateIngest } from './late-ingest.ts';
 import { detectSource, eventOrigin, isTruncated, resolveGroup, streamKey, type ResolvedGroup } from './parse.ts';
@@ -82,6 +84,7 @@ export class CloudWatchLogsSource {
   readonly stats: CollectorStats;
   private readonly catchUp: CatchUp;
   private readonly lateIngest: LateIngest;
+  private readonly checkpointSize: CheckpointSize;
   private groups: GroupState[] = [];
   private joined = false;
   private announced = false;
@@ -100,6 +103,7 @@ export class CloudWatchLogsSource {
     // The progress lines' "behind" threshold: the longest lookback of the groups (each poll re-reads that much anyway).
     this.catchUp = new CatchUp({ ...config, lookbackMs: Math.max(...config.logGroups.map((g) => lookbackOf(config, g))) }, this.stats, log);
     this.lateIngest = new LateIngest({}, this.stats, deps.log ?? log);
+    this.checkpointSize = new CheckpointSize({}, this.stats, deps.log ?? log);
   }
 
   /** Log groups this replica owns (all of them without an ownership config): over the static list, or the live replicas with a lease. */
@@ -148,8 +152,10 @@ export class CloudWatchLogsSource {
     }
     for (const name of released) {
       this.stats.checkpointAtMs.delete(name);
+      this.stats.checkpointBytes.delete(name);
       this.catchUp.forget(name);
       this.lateIngest.forget(name);
+      this.checkpointSize.forget(name);
     }
     const have = new Set(keep.map((g) => unitOf(g.group)));
     const added = owned.filter((g) => !have.has(unitOf(g)));
@@ -346,11 +352,11 @@ export class CloudWatchLogsSource {
       const page = await callAws('FilterLogEvents', () => logs.filterLogEvents(input));
       nextToken = page.nextToken ?? undefined;
       const records: BusMessage[] = [];
-      const ids: { id: string; tsMs: number }[] = [];
+      const ids: { id: IdDigest; tsMs: number }[] = [];
       // Ingestion delays of the events emitted, counted once the page is durable (a failed write reads them again).
       const delays: number[] = [];
       let late = 0;
-      const pageIds = new Set<string>();
+      const pageIds = new Set<IdDigest>();
       const receivedAt = new Date(this.now()).toISOString();
       for (const e of page.events ?? []) {
         const stream = e.logStreamName ?? '';
@@ -359,12 +365,14 @@ export class CloudWatchLogsSource {
         if (e.eventId === undefined || e.timestamp === undefined || e.message === undefined) continue;
         this.stats.counters.received++;
         this.stats.sawEventAt(e.timestamp);
-        if (g.window.has(e.eventId, e.timestamp) || pageIds.has(e.eventId)) {
+        // The window and the checkpoint keep digests of the ids (ADR 0061, amendment of session 37): compare digests.
+        const id = digestId(e.eventId);
+        if (g.window.has(id, e.timestamp) || pageIds.has(id)) {
           this.stats.duplicatesSkipped++;
           continue;
         }
-        ids.push({ id: e.eventId, tsMs: e.timestamp });
-        pageIds.add(e.eventId);
+        ids.push({ id, tsMs: e.timestamp });
+        pageIds.add(id);
         if (e.ingestionTime !== undefined) delays.push(e.ingestionTime - e.timestamp);
         if (previousEndMs !== undefined && e.timestamp <= previousEndMs) late++;
         records.push(this.record(g.group, stream, e.eventId, e.timestamp, e.message, receivedAt));
@@ -372,6 +380,9 @@ export class CloudWatchLogsSource {
       // The watermark moves only with the last page: until then the ids carry the progress.
       const cp = g.window.next(ids, nextToken === undefined ? endMs : undefined, new Date(this.now()));
       if (records.length > 0 || nextToken === undefined) {
+        // Near the checkpoint topic's message limit: counted and warned about; over it, refused before anything is written.
+        const size = await g.writer.size?.(g.key, cp);
+        if (size !== undefined) this.checkpointSize.check(label, fields, cp, size, { lookbackMs: lookbackOf(this.config, g.group), setting: this.lookbackSetting(g.group) }, this.now());
         await g.writer.write(records, g.key, cp);
         g.window.adopt(cp);
         if (nextToken === undefined) g.window.completed(range, polledAt);

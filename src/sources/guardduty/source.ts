@@ -13,15 +13,18 @@ import type { RawMeta } from '../../core/envelope.ts';
 import { deadLetter } from '../../core/dead-letter.ts';
 import { isSeamError, SeamError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
+import type { Logger } from 'pino';
 import { startWithRetry } from '../start-retry.ts';
 import { owns } from '../checkpoint/ownership.ts';
 import { rawHeaders } from '../checkpoint/raw-record.ts';
 import { sleep } from '../../core/backoff.ts';
 import { callAws } from '../aws/client.ts';
 import { CatchUp } from '../checkpoint/catch-up.ts';
+import { CheckpointSize } from '../checkpoint/checkpoint-size.ts';
 import { CollectorStats } from '../checkpoint/stats.ts';
 import { checkpointKey, HardStop, type CheckpointedWriter, type CheckpointStore } from '../checkpoint/store.ts';
 import { ReadWindow } from '../checkpoint/window.ts';
+import { digestId, type IdDigest } from '../checkpoint/digest.ts';
 import type { GuardDutySourceConfig } from './config.ts';
 
 /** The three GuardDuty calls the collector makes. */
@@ -37,6 +40,10 @@ export interface GuardDutyDeps {
   writerFor(checkpointKey: string): Promise<CheckpointedWriter>;
   refresh?(): Promise<void>;
   now?: () => number;
+  /** Where this collector is configured, for the lines that name a setting (default `collect.sources.<config.name>`). */
+  settingsPath?: string;
+  /** The logger of the checkpoint-size warning (tests read it). */
+  log?: Logger;
 }
 
 /** GetFindings takes at most 50 ids. */
@@ -78,6 +85,7 @@ export const findingVersion = (f: Finding, tsMs?: number): string => `${f.Id ?? 
 export class GuardDutySource {
   readonly stats: CollectorStats;
   private readonly catchUp: CatchUp;
+  private readonly checkpointSize: CheckpointSize;
   private detectors: DetectorState[] = [];
   private readonly now: () => number;
 
@@ -88,6 +96,7 @@ export class GuardDutySource {
     this.stats = new CollectorStats(`guardduty:${config.name}`);
     this.now = deps.now ?? Date.now;
     this.catchUp = new CatchUp(config, this.stats, log);
+    this.checkpointSize = new CheckpointSize({}, this.stats, deps.log ?? log);
   }
 
   async start(): Promise<void> {
@@ -198,7 +207,7 @@ export class GuardDutySource {
       }
       findings.sort((a, b) => Date.parse(a.UpdatedAt ?? '') - Date.parse(b.UpdatedAt ?? ''));
       const records: BusMessage[] = [];
-      const ids: { id: string; tsMs: number }[] = [];
+      const ids: { id: IdDigest; tsMs: number }[] = [];
       const receivedAt = new Date(this.now()).toISOString();
       for (const f of findings) {
         const tsMs = findingTimeMs(f);
@@ -210,7 +219,8 @@ export class GuardDutySource {
         }
         this.stats.counters.received++;
         this.stats.sawEventAt(tsMs);
-        const version = findingVersion(f, tsMs);
+        // The window and the checkpoint keep digests of the versions (ADR 0061, amendment of session 37): compare digests.
+        const version = digestId(findingVersion(f, tsMs));
         if (d.window.has(version, tsMs) || ids.some((x) => x.id === version)) {
           this.stats.duplicatesSkipped++;
           continue;
@@ -220,6 +230,10 @@ export class GuardDutySource {
       }
       const cp = d.window.next(ids, nextToken === undefined ? endMs : undefined, new Date(this.now()));
       if (records.length > 0 || nextToken === undefined) {
+        // Near the checkpoint topic's message limit: counted and warned about; over it, refused before anything is written.
+        const size = await d.writer.size?.(d.key, cp);
+        const setting = `${this.deps.settingsPath ?? `collect.sources.${this.config.name}`}.lookbackMs`;
+        if (size !== undefined) this.checkpointSize.check(d.detectorId, fields, cp, size, { lookbackMs: this.config.lookbackMs, setting }, this.now());
         await d.writer.write(records, d.key, cp);
         d.window.adopt(cp);
         this.stats.checkpointed(d.detectorId, this.now());
