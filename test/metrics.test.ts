@@ -172,8 +172,11 @@ describe('metrics and health', () => {
     const count = sample(settled, 'seam_alert_ingest_latency_seconds_count')!;
     const sum = sample(settled, 'seam_alert_ingest_latency_seconds_sum')!;
     expect(alerts).toBeGreaterThan(5);
-    // Every alert's events arrived at sentAt: all observed, each between 0 and the time since.
-    expect(count).toBe(alerts);
+    // Every alert's events arrived at sentAt: all observed once, at their first version, each between 0 and the time
+    // since. A later version of one (a GuardDuty join completed after a quiet advance mid-stream, when the raw
+    // partition was idle for 1 s while normalize worked: ADR 0009) is produced but not timed again.
+    const later = sample(settled, 'seam_alert_later_versions_total') ?? 0;
+    expect(count + later).toBe(alerts);
     expect(sum / count).toBeGreaterThan(0);
     expect(sum / count).toBeLessThanOrEqual(elapsed);
     // Prometheus text format: cumulative buckets by level, ending at +Inf = the count.

@@ -42,6 +42,8 @@ interface RoleStatsView {
   stage1?: Record<string, number>;
   /** correlate: signals the Sigma correlations dropped as older than their clock (ADR 0009, known gap). */
   correlationLateDrops?: number;
+  /** correlate: alerts produced as a later version of one already out (a finding's update, a completed join's revision). */
+  findingUpdates?: number;
 }
 
 /** What the bus tells about this process's consumers (KafkaBus). */
@@ -345,6 +347,15 @@ export function registerRoleMetrics(server: MetricsServer, o: RoleMetricsOptions
       collect() {
         this.reset();
         this.inc(correlates().reduce((n, s) => n + (s.correlationLateDrops ?? 0), 0));
+      },
+    });
+    new Counter({
+      name: 'seam_alert_later_versions_total',
+      help: 'Alerts produced (counted in seam_records_out_total) that are a later version of an alert already out, same id: a GuardDuty finding alert\'s update (ADR 0046) or a GuardDuty join completed after a quiet advance (revision, ADR 0009). The latency histograms time each alert once, at its first version: their count plus this is the alerts produced.',
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(correlates().reduce((n, s) => n + (s.findingUpdates ?? 0), 0));
       },
     });
     new Gauge({
