@@ -14,6 +14,7 @@
 import { CHECKPOINT_MAX_MESSAGE_BYTES } from '../src/sources/checkpoint/kafka-store.ts';
 import type { CheckpointV1 } from '../src/sources/checkpoint/store.ts';
 import { ReadWindow } from '../src/sources/checkpoint/window.ts';
+import { seededRandom } from '../test/helpers/random.ts';
 
 const arg = (k: string, d: string): number => Number(process.argv.slice(2).find((a) => a.startsWith(`${k}=`))?.slice(k.length + 1) ?? d);
 const LOOKBACK_MS = arg('lookbackS', '900') * 1000;
@@ -21,20 +22,9 @@ const RATE = arg('rate', '10');
 const KEY = 'cloudtrail|/aws/cloudtrail/org-trail';
 const END = Date.UTC(2026, 11, 7);
 
-/** A small seeded generator (mulberry32), so each run measures the same events. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A version-1 checkpoint of `rate` events/s over the lookback (56-digit ids), and its size as a Kafka message, before and after. */
 function sizes(rate: number): { ids: number; v1: number; v2: number } {
-  const random = rng(42);
+  const random = seededRandom(42);
   const n = Math.round((rate * LOOKBACK_MS) / 1000);
   const seen: Record<string, string[]> = {};
   for (let i = 0; i < n; i++) {
