@@ -175,8 +175,9 @@ describe('metrics and health', () => {
     // Every alert's events arrived at sentAt: all observed once, at their first version, each between 0 and the time
     // since. A later version of one (a GuardDuty join completed after a quiet advance mid-stream, when the raw
     // partition was idle for 1 s while normalize worked: ADR 0009) is produced but not timed again.
-    const later = sample(settled, 'seam_alert_later_versions_total') ?? 0;
-    expect(count + later).toBe(alerts);
+    const later = sample(settled, 'seam_alert_later_versions_total');
+    expect(later, 'seam_alert_later_versions_total exported').toBeTypeOf('number');
+    expect(count + later!).toBe(alerts);
     expect(sum / count).toBeGreaterThan(0);
     expect(sum / count).toBeLessThanOrEqual(elapsed);
     // Prometheus text format: cumulative buckets by level, ending at +Inf = the count.
@@ -186,7 +187,7 @@ describe('metrics and health', () => {
     expect(sample(settled, 'seam_alert_ingest_latency_seconds_bucket', { le: '0.025' })).toBeLessThanOrEqual(count);
     expect(settled).toMatch(/^# TYPE seam_alert_ingest_latency_seconds histogram$/m);
     expect(settled).toMatch(/^seam_alert_ingest_latency_seconds_bucket\{le="1",level="(high|medium|low|critical|informational)"\} \d+$/m);
-    process.stdout.write(`metrics: alerts=${alerts} ingest_latency_count=${count} mean=${(sum / count).toFixed(2)}s elapsed=${elapsed.toFixed(1)}s\n`);
+    process.stdout.write(`metrics: alerts=${alerts} ingest_latency_count=${count} later_versions=${later} mean=${(sum / count).toFixed(2)}s elapsed=${elapsed.toFixed(1)}s\n`);
 
     correlate.child.kill('SIGTERM');
     normalize.child.kill('SIGTERM');
